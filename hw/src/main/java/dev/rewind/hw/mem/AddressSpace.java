@@ -1,0 +1,225 @@
+package dev.rewind.hw.mem;
+
+import dev.rewind.hw.unicorn.Unicorn;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * One task's view of memory: the MMU. A sorted list of {@link Region}s maps virtual pages to
+ * physical frames with permissions, and every mapping is mirrored into the address space's own
+ * Unicorn engine. Since an engine sees only its own regions, a task cannot name another task's
+ * frames at all: isolation holds by construction, and frames mapped into two spaces are real
+ * shared memory.
+ *
+ * <p>The kernel reads and writes task memory through this class (never through Unicorn): each
+ * access is translated and checked against the region's permissions, then served from the
+ * physical memory buffer.
+ */
+public final class AddressSpace implements AutoCloseable {
+    public static final long PAGE = PhysicalMemory.PAGE_SIZE;
+
+    private final PhysicalMemory ram;
+    private final ByteBuffer buf;
+    private final Unicorn uc;
+    private final List<Region> regions = new ArrayList<>();
+    private Region last;
+
+    public AddressSpace(PhysicalMemory ram, Unicorn uc) {
+        this.ram = ram;
+        this.buf = ram.buffer();
+        this.uc = uc;
+    }
+
+    public PhysicalMemory ram() {
+        return ram;
+    }
+
+    public List<Region> regions() {
+        return Collections.unmodifiableList(regions);
+    }
+
+    /** Map fresh zeroed frames at [vaddr, vaddr+size). Both must be page-aligned; no overlap. */
+    public Region map(String name, long vaddr, long size, int perms) {
+        checkRange(vaddr, size);
+        long phys = ram.allocate((int) (size / PAGE));
+        try {
+            return insert(new Region(name, vaddr, size, perms, phys, true));
+        } catch (RuntimeException e) {
+            ram.free(phys, (int) (size / PAGE));
+            throw e;
+        }
+    }
+
+    /** Map existing frames (owned by someone else, e.g. shared memory) at vaddr. */
+    public Region mapShared(String name, long vaddr, long size, int perms, long phys) {
+        checkRange(vaddr, size);
+        return insert(new Region(name, vaddr, size, perms, phys, false));
+    }
+
+    private void checkRange(long vaddr, long size) {
+        if (vaddr % PAGE != 0 || size % PAGE != 0 || size <= 0) {
+            throw new IllegalArgumentException(String.format("mapping not page-aligned: 0x%x + 0x%x", vaddr, size));
+        }
+        if (vaddr < 0 || vaddr + size < 0 || size > (1L << 30)) {
+            throw new IllegalArgumentException(String.format("mapping out of range: 0x%x + 0x%x", vaddr, size));
+        }
+    }
+
+    private Region insert(Region r) {
+        int i = 0;
+        while (i < regions.size() && regions.get(i).vaddr() < r.vaddr()) {
+            i++;
+        }
+        if ((i > 0 && regions.get(i - 1).end() > r.vaddr()) || (i < regions.size() && regions.get(i).vaddr() < r.end())) {
+            throw new IllegalArgumentException("mapping " + r + " overlaps an existing region");
+        }
+        uc.mapHost(r.vaddr(), r.size(), r.perms(), ram.hostAddress(r.phys()));
+        regions.add(i, r);
+        return r;
+    }
+
+    /** Unmap every region and free the frames this space owns. */
+    public void clear() {
+        for (Region r : regions) {
+            uc.unmap(r.vaddr(), r.size());
+            if (r.owned()) {
+                ram.free(r.phys(), (int) (r.size() / PAGE));
+            }
+        }
+        regions.clear();
+        last = null;
+    }
+
+    /** The region containing {@code vaddr}, or null. */
+    public Region regionAt(long vaddr) {
+        Region l = last;
+        if (l != null && l.contains(vaddr)) {
+            return l;
+        }
+        for (Region r : regions) {
+            if (r.contains(vaddr)) {
+                last = r;
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Translate [vaddr, vaddr+len) to a physical address if the whole range lies in one region
+     * that allows {@code access} (Perm bits); otherwise -1. len may be 0.
+     */
+    public long translate(long vaddr, long len, int access) {
+        Region r = regionAt(vaddr);
+        if (r == null || (r.perms() & access) != access || len < 0 || len > r.end() - vaddr) {
+            return -1;
+        }
+        return r.phys() + (vaddr - r.vaddr());
+    }
+
+    /** True if every byte of [vaddr, vaddr+len) is mapped with {@code access} (may span regions). */
+    public boolean check(long vaddr, long len, int access) {
+        if (len < 0) {
+            return false;
+        }
+        long a = vaddr;
+        long remaining = len;
+        while (remaining > 0) {
+            Region r = regionAt(a);
+            if (r == null || (r.perms() & access) != access) {
+                return false;
+            }
+            long n = Math.min(remaining, r.end() - a);
+            a += n;
+            remaining -= n;
+        }
+        return true;
+    }
+
+    /** Copy guest bytes out into {@code dst}; false (nothing guaranteed copied) if not readable. */
+    public boolean read(long vaddr, byte[] dst, int off, int len) {
+        if (!check(vaddr, len, Perm.READ)) {
+            return false;
+        }
+        long a = vaddr;
+        int done = 0;
+        while (done < len) {
+            Region r = regionAt(a);
+            int n = (int) Math.min(len - done, r.end() - a);
+            buf.get((int) (r.phys() + (a - r.vaddr())), dst, off + done, n);
+            a += n;
+            done += n;
+        }
+        return true;
+    }
+
+    /** Copy {@code src} into guest memory; false (nothing written) if not writable. */
+    public boolean write(long vaddr, byte[] src, int off, int len) {
+        return write(vaddr, src, off, len, Perm.WRITE);
+    }
+
+    /**
+     * Write with an explicit required permission: the loader writes code with {@link Perm#NONE}
+     * (it may write read-only pages), tasks' copies need {@link Perm#WRITE}.
+     */
+    public boolean write(long vaddr, byte[] src, int off, int len, int access) {
+        if (!check(vaddr, len, access)) {
+            return false;
+        }
+        long a = vaddr;
+        int done = 0;
+        while (done < len) {
+            Region r = regionAt(a);
+            int n = (int) Math.min(len - done, r.end() - a);
+            buf.put((int) (r.phys() + (a - r.vaddr())), src, off + done, n);
+            a += n;
+            done += n;
+        }
+        return true;
+    }
+
+    /** Read a little-endian value of 1, 2, 4 or 8 bytes; requires {@code access}. Throws if unmapped. */
+    public long load(long vaddr, int size, int access) {
+        long p = translate(vaddr, size, access);
+        if (p < 0) {
+            throw new IllegalArgumentException(String.format("address 0x%x not accessible", vaddr));
+        }
+        int i = (int) p;
+        return switch (size) {
+            case 1 -> buf.get(i) & 0xffL;
+            case 2 -> buf.getShort(i) & 0xffffL;
+            case 4 -> buf.getInt(i) & 0xffffffffL;
+            case 8 -> buf.getLong(i);
+            default -> throw new IllegalArgumentException("size " + size);
+        };
+    }
+
+    /** Copy len bytes between two address spaces on the same RAM; both ranges must be checked. */
+    public static boolean copy(AddressSpace from, long src, AddressSpace to, long dst, int len) {
+        long ps = from.translate(src, len, Perm.READ);
+        long pd = to.translate(dst, len, Perm.WRITE);
+        if (ps < 0 || pd < 0) {
+            return false;
+        }
+        if (len > 0) {
+            to.buf.put((int) pd, from.buf, (int) ps, len);
+        }
+        return true;
+    }
+
+    /** Total bytes mapped. */
+    public long mappedBytes() {
+        long n = 0;
+        for (Region r : regions) {
+            n += r.size();
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        clear();
+    }
+}

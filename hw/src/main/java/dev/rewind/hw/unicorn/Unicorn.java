@@ -1,0 +1,306 @@
+package dev.rewind.hw.unicorn;
+
+import com.sun.jna.Callback;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One Unicorn engine instance. Not thread-safe, except {@link #stop()}, which any thread may
+ * call to end a running {@link #start} (the preemption watchdog does).
+ *
+ * <p>Hooks are Java callbacks. Every callback object is held in {@link #callbacks} until the
+ * engine is closed: a callback collected while Unicorn can still call it crashes the JVM. A
+ * hook that throws has its exception captured, the emulation stopped, and the exception
+ * rethrown from {@link #start} once {@code uc_emu_start} has returned.
+ */
+public final class Unicorn implements AutoCloseable {
+    public static final int ARCH_RISCV = 8;
+    public static final int MODE_RISCV64 = 1 << 3;
+
+    public static final int PROT_NONE = 0;
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int PROT_EXEC = 4;
+
+    public static final int MEM_READ_UNMAPPED = 19;
+    public static final int MEM_WRITE_UNMAPPED = 20;
+    public static final int MEM_FETCH_UNMAPPED = 21;
+    public static final int MEM_WRITE_PROT = 22;
+    public static final int MEM_READ_PROT = 23;
+    public static final int MEM_FETCH_PROT = 24;
+
+    public static final int ERR_OK = 0;
+    public static final int ERR_READ_UNMAPPED = 6;
+    public static final int ERR_WRITE_UNMAPPED = 7;
+    public static final int ERR_FETCH_UNMAPPED = 8;
+    public static final int ERR_INSN_INVALID = 10;
+    public static final int ERR_WRITE_PROT = 12;
+    public static final int ERR_READ_PROT = 13;
+    public static final int ERR_FETCH_PROT = 14;
+    public static final int ERR_EXCEPTION = 21;
+
+    private static final int HOOK_INTR = 1;
+    private static final int HOOK_CODE = 1 << 2;
+    private static final int HOOK_MEM_INVALID = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9);
+
+    private static final int MAX_BATCH = 40;
+
+    private final Pointer uc;
+    private final List<Object> callbacks = new ArrayList<>();
+    /** Scratch for single-register calls: one 8-byte value. */
+    private final Memory value = new Memory(8);
+    /** Scratch for batch calls: register ids, pointers to values, the values. */
+    private final Memory batchIds = new Memory(4L * MAX_BATCH);
+    private final Memory batchPtrs = new Memory(8L * MAX_BATCH);
+    private final Memory batchVals = new Memory(8L * MAX_BATCH);
+    private Throwable pendingHookError;
+    private volatile boolean closed;
+
+    private Unicorn(Pointer uc) {
+        this.uc = uc;
+        for (int i = 0; i < MAX_BATCH; i++) {
+            batchPtrs.setPointer(8L * i, batchVals.share(8L * i));
+        }
+    }
+
+    /** Open an engine; {@code arch} and {@code mode} are the uc_arch and uc_mode values. */
+    public static Unicorn open(int arch, int mode) {
+        UnicornLibrary.ensureLoaded();
+        Memory out = new Memory(8);
+        check(UnicornLibrary.uc_open(arch, mode, out), "uc_open");
+        return new Unicorn(out.getPointer(0));
+    }
+
+    /** The loaded library's version as "major.minor.patch". */
+    public static String version() {
+        int v = UnicornLibrary.VERSION;
+        return ((v >> 24) & 0xff) + "." + ((v >> 16) & 0xff) + "." + ((v >> 8) & 0xff);
+    }
+
+    /** The packed version (major << 24 | minor << 16 | patch << 8 | extra). */
+    public static int versionNumber() {
+        return UnicornLibrary.VERSION;
+    }
+
+    /** Where the library was loaded from. */
+    public static String librarySource() {
+        return UnicornLibrary.SOURCE;
+    }
+
+    public static String strerror(int code) {
+        return UnicornLibrary.uc_strerror(code);
+    }
+
+    private static void check(int err, String what) {
+        if (err != ERR_OK) {
+            throw new UnicornException(err, what + " failed: " + UnicornLibrary.uc_strerror(err) + " (uc_err " + err + ")", null);
+        }
+    }
+
+    // ---- registers -------------------------------------------------------------------------
+
+    public long regRead(int regId) {
+        check(UnicornLibrary.uc_reg_read(uc, regId, value), "uc_reg_read");
+        return value.getLong(0);
+    }
+
+    public void regWrite(int regId, long v) {
+        value.setLong(0, v);
+        check(UnicornLibrary.uc_reg_write(uc, regId, value), "uc_reg_write");
+    }
+
+    /** Read {@code count} registers named by {@code ids} into {@code out} with one native call. */
+    public void regReadBatch(int[] ids, long[] out, int count) {
+        if (count > MAX_BATCH) {
+            throw new IllegalArgumentException("batch too large: " + count);
+        }
+        for (int i = 0; i < count; i++) {
+            batchIds.setInt(4L * i, ids[i]);
+        }
+        check(UnicornLibrary.uc_reg_read_batch(uc, batchIds, batchPtrs, count), "uc_reg_read_batch");
+        batchVals.read(0, out, 0, count);
+    }
+
+    /** Write {@code count} registers named by {@code ids} from {@code in} with one native call. */
+    public void regWriteBatch(int[] ids, long[] in, int count) {
+        if (count > MAX_BATCH) {
+            throw new IllegalArgumentException("batch too large: " + count);
+        }
+        for (int i = 0; i < count; i++) {
+            batchIds.setInt(4L * i, ids[i]);
+        }
+        batchVals.write(0, in, 0, count);
+        check(UnicornLibrary.uc_reg_write_batch(uc, batchIds, batchPtrs, count), "uc_reg_write_batch");
+    }
+
+    // ---- memory ----------------------------------------------------------------------------
+
+    /** Map guest range [address, address+size) onto host memory at {@code hostAddress}. */
+    public void mapHost(long address, long size, int perms, long hostAddress) {
+        check(UnicornLibrary.uc_mem_map_ptr(uc, address, size, perms, new Pointer(hostAddress)),
+                String.format("uc_mem_map_ptr(0x%x, 0x%x)", address, size));
+    }
+
+    public void unmap(long address, long size) {
+        check(UnicornLibrary.uc_mem_unmap(uc, address, size), String.format("uc_mem_unmap(0x%x, 0x%x)", address, size));
+    }
+
+    public void protect(long address, long size, int perms) {
+        check(UnicornLibrary.uc_mem_protect(uc, address, size, perms),
+                String.format("uc_mem_protect(0x%x, 0x%x)", address, size));
+    }
+
+    /** Read guest memory through Unicorn (slow path; the kernel normally uses host memory). */
+    public void memRead(long address, byte[] dst) {
+        check(UnicornLibrary.uc_mem_read(uc, address, dst, dst.length), String.format("uc_mem_read(0x%x)", address));
+    }
+
+    public void memWrite(long address, byte[] src) {
+        check(UnicornLibrary.uc_mem_write(uc, address, src, src.length), String.format("uc_mem_write(0x%x)", address));
+    }
+
+    // ---- running ---------------------------------------------------------------------------
+
+    /**
+     * Run from {@code begin} until a hook or another thread calls {@link #stop()}, the guest
+     * reaches {@code until}, or a fault ends it. Returns the uc_err code (0, or a memory/
+     * instruction error). Rethrows an exception thrown by a hook during the run.
+     */
+    public int start(long begin, long until) {
+        int err = UnicornLibrary.uc_emu_start(uc, begin, until, 0, 0);
+        Throwable t = pendingHookError;
+        if (t != null) {
+            pendingHookError = null;
+            if (t instanceof RuntimeException re) {
+                throw re;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            throw new UnicornException(-1, "hook failed: " + t, t);
+        }
+        return err;
+    }
+
+    /** Drop cached translations of code in [begin, end) (after the guest's code was patched). */
+    public void removeCachedCode(long begin, long end) {
+        // UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2): type 9, two arguments
+        int ctl = 9 | (2 << 26) | (1 << 30);
+        check(UnicornLibrary.CTL.invokeInt(new Object[] {uc, ctl, begin, end}), "uc_ctl(TB_REMOVE_CACHE)");
+    }
+
+    /** Ask a running emulation to stop. Safe from any thread, and when nothing runs. */
+    public synchronized void stop() {
+        if (!closed) {
+            UnicornLibrary.uc_emu_stop(uc);
+        }
+    }
+
+    private void hookFailed(Throwable t) {
+        if (pendingHookError == null) {
+            pendingHookError = t;
+        }
+        UnicornLibrary.uc_emu_stop(uc);
+    }
+
+    // ---- hooks -----------------------------------------------------------------------------
+
+    /** A registered hook; closing it removes it from the engine. */
+    public final class Hook implements AutoCloseable {
+        private final long handle;
+        private final Object callback;
+        private boolean removed;
+
+        private Hook(long handle, Object callback) {
+            this.handle = handle;
+            this.callback = callback;
+        }
+
+        @Override
+        public void close() {
+            if (!removed && !closed) {
+                removed = true;
+                check(UnicornLibrary.uc_hook_del(uc, handle), "uc_hook_del");
+                callbacks.remove(callback);
+            }
+        }
+    }
+
+    interface IntrCallback extends Callback {
+        void invoke(Pointer uc, int intno, Pointer user);
+    }
+
+    interface MemInvalidCallback extends Callback {
+        boolean invoke(Pointer uc, int type, long address, int size, long value, Pointer user);
+    }
+
+    interface CodeCallback extends Callback {
+        void invoke(Pointer uc, long address, int size, Pointer user);
+    }
+
+    private Hook addHook(int type, Callback cb, long begin, long end) {
+        Memory handle = new Memory(8);
+        callbacks.add(cb);
+        int err = UnicornLibrary.HOOK_ADD.invokeInt(new Object[] {uc, handle, type, cb, Pointer.NULL, begin, end});
+        if (err != ERR_OK) {
+            callbacks.remove(cb);
+            check(err, "uc_hook_add");
+        }
+        return new Hook(handle.getLong(0), cb);
+    }
+
+    /** Hook every CPU exception and environment call. */
+    public Hook hookInterrupt(InterruptHook hook) {
+        IntrCallback cb = (u, intno, user) -> {
+            try {
+                hook.onInterrupt(intno);
+            } catch (Throwable t) {
+                hookFailed(t);
+            }
+        };
+        return addHook(HOOK_INTR, cb, 1, 0);
+    }
+
+    /** Hook every access to unmapped or protected memory. */
+    public Hook hookMemInvalid(MemFaultHook hook) {
+        MemInvalidCallback cb = (u, type, address, size, v, user) -> {
+            try {
+                return hook.onFault(type, address, size, v);
+            } catch (Throwable t) {
+                hookFailed(t);
+                return false;
+            }
+        };
+        return addHook(HOOK_MEM_INVALID, cb, 1, 0);
+    }
+
+    /** Hook each instruction in [begin, end] (begin > end hooks everything: slow). */
+    public Hook hookCode(long begin, long end, CodeHook hook) {
+        CodeCallback cb = (u, address, size, user) -> {
+            try {
+                hook.onCode(address, size);
+            } catch (Throwable t) {
+                hookFailed(t);
+            }
+        };
+        return addHook(HOOK_CODE, cb, begin, end);
+    }
+
+    /** Drop every cached translation (after code was changed behind Unicorn's back). */
+    public void flushTranslations() {
+        // UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0): type 10, no arguments, io WRITE (1) << 30
+        int ctl = 10 | (1 << 30);
+        check(UnicornLibrary.CTL.invokeInt(new Object[] {uc, ctl}), "uc_ctl(TB_FLUSH)");
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            UnicornLibrary.uc_close(uc);
+            callbacks.clear();
+        }
+    }
+}

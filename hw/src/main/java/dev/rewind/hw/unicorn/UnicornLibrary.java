@@ -1,0 +1,105 @@
+package dev.rewind.hw.unicorn;
+
+import com.sun.jna.Function;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The JNA binding to {@code libunicorn.so.2}: the only class that names Unicorn's C symbols.
+ *
+ * <p>Hot calls use JNA direct mapping ({@link Native#register}), which is several times cheaper
+ * than interface mapping. The variadic {@code uc_hook_add} and {@code uc_ctl} are called
+ * through {@link Function}. The {@link NativeLibrary} is held in a static field for the life of
+ * the JVM, so Unicorn's code can never be unloaded under a running instance.
+ *
+ * <p>The library is found by {@code dlopen("libunicorn.so.2")} unless the system property
+ * {@value #PATH_PROPERTY} or the environment variable {@value #PATH_ENV} names another file,
+ * which lets a newer Unicorn (2.1.x has much cheaper stores) be used without a rebuild.
+ */
+final class UnicornLibrary {
+    static final String PATH_PROPERTY = "rewind.unicorn.library";
+    static final String PATH_ENV = "REWIND_UNICORN_LIBRARY";
+    static final String DEFAULT_NAME = "libunicorn.so.2";
+
+    private static final Logger log = LoggerFactory.getLogger(UnicornLibrary.class);
+
+    static final NativeLibrary LIB;
+    static final Function HOOK_ADD;
+    static final Function CTL;
+    static final String SOURCE;
+    static final int VERSION;
+
+    static {
+        String path = System.getProperty(PATH_PROPERTY);
+        String from = "system property " + PATH_PROPERTY;
+        if (path == null || path.isBlank()) {
+            path = System.getenv(PATH_ENV);
+            from = "environment variable " + PATH_ENV;
+        }
+        if (path == null || path.isBlank()) {
+            path = DEFAULT_NAME;
+            from = "default";
+        }
+        NativeLibrary lib;
+        try {
+            lib = NativeLibrary.getInstance(path);
+        } catch (UnsatisfiedLinkError e) {
+            throw new UnicornException("cannot load the Unicorn library '" + path + "' (" + from + "): "
+                    + e.getMessage() + "\n  Install it with: apt-get install libunicorn2"
+                    + "\n  or point " + PATH_ENV + " (or -D" + PATH_PROPERTY + ") at a libunicorn.so.2 file.");
+        }
+        Native.register(UnicornLibrary.class, lib);
+        LIB = lib;
+        HOOK_ADD = lib.getFunction("uc_hook_add");
+        CTL = lib.getFunction("uc_ctl");
+        SOURCE = path;
+        VERSION = uc_version(null, null);
+        log.info("Unicorn {}.{}.{} loaded from {}", (VERSION >> 24) & 0xff, (VERSION >> 16) & 0xff,
+                (VERSION >> 8) & 0xff, SOURCE);
+    }
+
+    private UnicornLibrary() {}
+
+    static native int uc_version(Pointer major, Pointer minor);
+
+    static native int uc_open(int arch, int mode, Pointer ucOut);
+
+    static native int uc_close(Pointer uc);
+
+    static native String uc_strerror(int code);
+
+    static native int uc_reg_read(Pointer uc, int regid, Pointer value);
+
+    static native int uc_reg_write(Pointer uc, int regid, Pointer value);
+
+    static native int uc_reg_read_batch(Pointer uc, Pointer regs, Pointer vals, int count);
+
+    static native int uc_reg_write_batch(Pointer uc, Pointer regs, Pointer vals, int count);
+
+    static native int uc_mem_read(Pointer uc, long address, byte[] bytes, long size);
+
+    static native int uc_mem_write(Pointer uc, long address, byte[] bytes, long size);
+
+    static native int uc_mem_map_ptr(Pointer uc, long address, long size, int perms, Pointer host);
+
+    static native int uc_mem_unmap(Pointer uc, long address, long size);
+
+    static native int uc_mem_protect(Pointer uc, long address, long size, int perms);
+
+    static native int uc_emu_start(Pointer uc, long begin, long until, long timeoutMicros, long count);
+
+    static native int uc_emu_stop(Pointer uc);
+
+    static native int uc_hook_del(Pointer uc, long hook);
+
+    /** Load the library now, failing with a clear {@link UnicornException} if it is missing. */
+    static void ensureLoaded() {
+        // Touching LIB runs the static initialiser.
+        if (LIB == null) {
+            throw new IllegalStateException("unreachable");
+        }
+    }
+}

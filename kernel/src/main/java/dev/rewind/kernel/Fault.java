@@ -1,0 +1,35 @@
+package dev.rewind.kernel;
+
+/**
+ * A trapped fault, attributed to a task.
+ *
+ * @param pc      the faulting instruction (for RUNAWAY: where the task was stopped)
+ * @param address the data address for memory faults, else 0
+ * @param where   the PC as "symbol+offset" when the image has symbols
+ * @param detail  extra text (the abort message), or ""
+ */
+public record Fault(FaultKind kind, long pc, long address, String where, String detail) {
+    public boolean hasAddress() {
+        return switch (kind) {
+            case UNMAPPED_READ, UNMAPPED_WRITE, UNMAPPED_FETCH, PROTECTED_READ, PROTECTED_WRITE,
+                    PROTECTED_FETCH, MISALIGNED_ACCESS -> true;
+            default -> false;
+        };
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder(kind.description());
+        if (hasAddress()) {
+            sb.append(String.format(" at address 0x%x", address));
+        }
+        sb.append(String.format(", pc 0x%x", pc));
+        if (where != null && !where.isEmpty() && !where.startsWith("0x")) {
+            sb.append(" (").append(where).append(')');
+        }
+        if (detail != null && !detail.isEmpty()) {
+            sb.append(": ").append(detail);
+        }
+        return sb.toString();
+    }
+}

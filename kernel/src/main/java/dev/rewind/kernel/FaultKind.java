@@ -1,0 +1,27 @@
+package dev.rewind.kernel;
+
+/** The kinds of task fault the kernel traps and attributes. */
+public enum FaultKind {
+    ILLEGAL_INSTRUCTION("illegal instruction"),
+    MISALIGNED_FETCH("misaligned instruction fetch"),
+    MISALIGNED_ACCESS("misaligned data access"),
+    UNMAPPED_READ("read of unmapped memory"),
+    UNMAPPED_WRITE("write to unmapped memory"),
+    UNMAPPED_FETCH("instruction fetch from unmapped memory"),
+    PROTECTED_READ("read of protected memory"),
+    PROTECTED_WRITE("write to read-only memory"),
+    PROTECTED_FETCH("instruction fetch from non-executable memory"),
+    BREAKPOINT("breakpoint (ebreak)"),
+    ABORT("explicit abort / failed assertion"),
+    RUNAWAY("runaway: no syscall within the task's deadline");
+
+    private final String description;
+
+    FaultKind(String description) {
+        this.description = description;
+    }
+
+    public String description() {
+        return description;
+    }
+}

@@ -1,0 +1,56 @@
+package dev.rewind.kernel;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** Where a system image's files (manifest, ELF files) come from. */
+public interface ImageSource {
+    /** The bytes of {@code name}, relative to the image folder. */
+    byte[] read(String name) throws IOException;
+
+    /** A human-readable location of {@code name} for messages. */
+    String describe(String name);
+
+    /** Files in a host folder. */
+    static ImageSource directory(Path dir) {
+        return new ImageSource() {
+            @Override
+            public byte[] read(String name) throws IOException {
+                try {
+                    return Files.readAllBytes(dir.resolve(name));
+                } catch (NoSuchFileException e) {
+                    throw new NoSuchFileException(dir.resolve(name).toString(), null, "file not found");
+                }
+            }
+
+            @Override
+            public String describe(String name) {
+                return dir.resolve(name).toString();
+            }
+        };
+    }
+
+    /** Resources under {@code prefix} on the class path (the built-in images). */
+    static ImageSource classpath(String prefix) {
+        return new ImageSource() {
+            @Override
+            public byte[] read(String name) throws IOException {
+                String path = prefix + "/" + name;
+                try (InputStream in = ImageSource.class.getClassLoader().getResourceAsStream(path)) {
+                    if (in == null) {
+                        throw new NoSuchFileException("classpath:" + path, null, "built-in image file not found");
+                    }
+                    return in.readAllBytes();
+                }
+            }
+
+            @Override
+            public String describe(String name) {
+                return "builtin:" + name;
+            }
+        };
+    }
+}

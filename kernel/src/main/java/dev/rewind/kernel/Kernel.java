@@ -1,0 +1,436 @@
+package dev.rewind.kernel;
+
+import dev.rewind.hw.cpu.Cause;
+import dev.rewind.hw.cpu.Exit;
+import dev.rewind.hw.cpu.FaultLocator;
+import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.dev.Uart;
+import dev.rewind.hw.elf.ElfException;
+import dev.rewind.hw.elf.ElfImage;
+import dev.rewind.hw.mem.AddressSpace;
+import dev.rewind.hw.mem.OutOfMemoryException;
+import dev.rewind.hw.mem.Perm;
+import dev.rewind.hw.mem.PhysicalMemory;
+import dev.rewind.hw.unicorn.Unicorn;
+import dev.rewind.kernel.image.Manifest;
+import dev.rewind.kernel.image.RecoveryPolicy;
+import dev.rewind.kernel.image.TaskSpec;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The microkernel: boots a system image into tasks and runs them on one emulated hart.
+ *
+ * <p>Contract. The kernel owns every task, endpoint and notification; all of its state is
+ * touched only by the thread that calls {@link #run()} (Unicorn's hooks run on that thread
+ * too). The watchdog thread only stops the running CPU. Tasks run one at a time: a task runs
+ * until it blocks in a syscall, yields, is preempted by the watchdog, or faults. A fault is
+ * attributed to the task, logged with its PC and cause, and handled by the task's recovery
+ * policy ({@code none}: the task is dead and its callers get EDEAD; {@code restart}: it is
+ * reloaded from its image with a new generation).
+ *
+ * <p>Syscalls are in {@link Syscalls}, IPC and notifications in {@link Ipc}.
+ */
+public final class Kernel implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Kernel.class);
+    static final long PAGE = PhysicalMemory.PAGE_SIZE;
+
+    final KernelConfig config;
+    final Manifest manifest;
+    final PhysicalMemory ram;
+    final Uart console;
+    final KernelObserver observer;
+    final List<Task> tasks = new ArrayList<>();
+    final Map<String, Endpoint> endpoints = new HashMap<>();
+    final Map<String, Notification> notifications = new HashMap<>();
+    final Scheduler scheduler = new Scheduler();
+    final Syscalls syscalls;
+    final Ipc ipc;
+    final long bootNanos = System.nanoTime();
+    private final ImageSource source;
+    private Watchdog watchdog;
+
+    /** The task on the CPU, or null between slices. */
+    Task current;
+    /** Set by a syscall that made a more important task ready: stop the current one after it. */
+    boolean preemptCurrent;
+
+    public Kernel(KernelConfig config, Manifest manifest, ImageSource source, Uart console, KernelObserver observer)
+            throws BootException {
+        this.config = config;
+        this.manifest = manifest;
+        this.source = source;
+        this.console = console;
+        this.observer = observer == null ? new KernelObserver() {} : observer;
+        this.ram = new PhysicalMemory(config.ramBytes());
+        this.syscalls = new Syscalls(this);
+        this.ipc = new Ipc(this);
+        try {
+            boot();
+        } catch (BootException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    public List<Task> tasks() {
+        return List.copyOf(tasks);
+    }
+
+    public Task task(String name) {
+        for (Task t : tasks) {
+            if (t.name().equals(name)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("no task named " + name);
+    }
+
+    // ---- boot ------------------------------------------------------------------------------
+
+    private void boot() throws BootException {
+        for (TaskSpec spec : manifest.tasks()) {
+            byte[] bytes;
+            try {
+                bytes = source.read(spec.image());
+            } catch (IOException e) {
+                throw new BootException("task '" + spec.name() + "': cannot read image " + source.describe(spec.image())
+                        + ": " + e.getMessage(), e);
+            }
+            ElfImage image;
+            try {
+                image = ElfImage.parse(bytes, spec.image());
+            } catch (ElfException e) {
+                throw new BootException("task '" + spec.name() + "': " + e.getMessage(), e);
+            }
+            Task t = new Task(spec, tasks.size(), image);
+            tasks.add(t);
+            for (String ep : spec.serves()) {
+                endpoints.put(ep, new Endpoint(ep, t));
+            }
+            for (String n : spec.notifications()) {
+                notifications.put(n, new Notification(n, t));
+            }
+        }
+        for (Task t : tasks) {
+            List<Capability> caps = new ArrayList<>();
+            for (String ep : t.spec.serves()) {
+                caps.add(new Capability(ep, Capability.Kind.ENDPOINT_RECV, endpoints.get(ep), null, 0, 0));
+            }
+            for (String n : t.spec.notifications()) {
+                caps.add(new Capability(n, Capability.Kind.NOTIFY_WAIT, null, notifications.get(n), 0, 0));
+            }
+            for (String u : t.spec.uses()) {
+                Endpoint ep = endpoints.get(u);
+                if (ep != null) {
+                    caps.add(new Capability(u, Capability.Kind.ENDPOINT_SEND, ep, null, t.index + 1L, ep.server.generation));
+                } else {
+                    Notification n = notifications.get(u);
+                    if (n == null) {
+                        throw new BootException("task '" + t.name() + "' uses '" + u + "', which nothing provides");
+                    }
+                    caps.add(new Capability(u, Capability.Kind.NOTIFY_SIGNAL, null, n, t.index + 1L, 0));
+                }
+            }
+            t.caps = caps.toArray(new Capability[0]);
+        }
+        for (Task t : tasks) {
+            load(t);
+            scheduler.enqueue(t);
+        }
+        log.info("booted '{}': {} tasks, {} endpoints, {} MiB RAM", manifest.name(), tasks.size(), endpoints.size(),
+                config.ramBytes() >> 20);
+    }
+
+    /** Give {@code t} a fresh CPU and address space loaded from its image. */
+    private void load(Task t) throws BootException {
+        TaskSpec spec = t.spec;
+        long stackBottom = Abi.STACK_TOP - spec.stackBytes();
+        long limit = stackBottom - PAGE; // a guard page below the stack
+        RiscvCpu cpu = new RiscvCpu(ram);
+        try {
+            AddressSpace space = cpu.memory();
+            long top = Abi.LOAD_MIN;
+            int n = 0;
+            for (ElfImage.Segment seg : t.image.segments()) {
+                if (seg.memSize() == 0) {
+                    continue;
+                }
+                long start = seg.vaddr() & -PAGE;
+                long end = (seg.vaddr() + seg.memSize() + PAGE - 1) & -PAGE;
+                if (start < Abi.LOAD_MIN || end > limit) {
+                    throw new BootException(String.format(
+                            "task '%s': %s: segment [0x%x, 0x%x) lies outside the loadable range [0x%x, 0x%x)",
+                            t.name(), spec.image(), seg.vaddr(), seg.vaddr() + seg.memSize(), Abi.LOAD_MIN, limit));
+                }
+                int perms = (seg.read() ? Perm.READ : 0) | (seg.write() ? Perm.WRITE : 0) | (seg.exec() ? Perm.EXEC : 0);
+                try {
+                    space.map("segment" + n++, start, end - start, perms);
+                } catch (IllegalArgumentException e) {
+                    throw new BootException(String.format("task '%s': %s: segment at 0x%x shares a page with another "
+                            + "segment; link with page-aligned segments (the SDK's link.ld does)", t.name(), spec.image(), seg.vaddr()));
+                }
+                byte[] data = t.image.segmentBytes(seg);
+                space.write(seg.vaddr(), data, 0, data.length, Perm.NONE);
+                top = Math.max(top, end);
+            }
+            if (top + spec.heapBytes() > limit) {
+                throw new BootException(String.format("task '%s': image end 0x%x + heap %d bytes collides with the stack at 0x%x",
+                        t.name(), top, spec.heapBytes(), stackBottom));
+            }
+            space.map("stack", stackBottom, spec.stackBytes(), Perm.RW);
+            space.map("ipc", Abi.IPC_BUF_ADDR, Abi.IPC_BUF_SIZE, Perm.RW);
+            t.heapStart = top;
+            t.brk = top;
+            t.heapMappedEnd = top;
+            cpu.setReg(RiscvCpu.SP, Abi.STACK_TOP);
+            t.pc = t.image.entry();
+            final Task task = t;
+            cpu.setEcallHandler(c -> syscalls.dispatch(task, c));
+            t.cpu = cpu;
+        } catch (OutOfMemoryException e) {
+            cpu.close();
+            throw new BootException("task '" + t.name() + "': " + e.getMessage() + " (raise the machine's RAM)");
+        } catch (BootException | RuntimeException e) {
+            cpu.close();
+            throw e;
+        }
+    }
+
+    // ---- the run loop ----------------------------------------------------------------------
+
+    /** Run until no task can run, or the budget is spent. */
+    public SystemResult run() {
+        int quantumMs = config.quantumMs() > 0 ? config.quantumMs() : manifest.quantumMs();
+        watchdog = new Watchdog(quantumMs * 1_000_000L, config.budgetNanos());
+        try {
+            while (true) {
+                Task t = scheduler.pickNext();
+                if (t == null) {
+                    return finish(null);
+                }
+                Watchdog.Slice slice = runSlice(t);
+                if (slice.budgetSpent || watchdog.budgetSpent()) {
+                    return finish(SystemResult.Outcome.BUDGET_EXCEEDED);
+                }
+            }
+        } finally {
+            watchdog.close();
+            console.flush();
+        }
+    }
+
+    private Watchdog.Slice runSlice(Task t) {
+        RiscvCpu cpu = t.cpu;
+        t.state = TaskState.RUNNING;
+        current = t;
+        preemptCurrent = false;
+        if (t.resultCount > 0) {
+            cpu.writeArgs(t.result, t.resultCount);
+            t.resultCount = 0;
+        }
+        long start = System.nanoTime();
+        Watchdog.Slice slice = watchdog.begin(t, start);
+        Exit exit;
+        try {
+            exit = cpu.run(t.pc);
+        } finally {
+            watchdog.end();
+            current = null;
+        }
+        long end = System.nanoTime();
+        t.cpuNanos += end - start;
+        t.quietNanos = Watchdog.quiet(slice, end);
+        switch (exit) {
+            case STOPPED -> afterStop(t, slice);
+            case EXCEPTION -> fault(t, exceptionFault(t));
+            case MEMORY_FAULT -> fault(t, memoryFault(t));
+        }
+        return slice;
+    }
+
+    private void afterStop(Task t, Watchdog.Slice slice) {
+        if (t.cpu != null) {
+            t.pc = t.cpu.pc();
+        }
+        if (t.pendingFault != null) {
+            Fault f = t.pendingFault;
+            t.pendingFault = null;
+            fault(t, f);
+            return;
+        }
+        switch (t.state) {
+            case RUNNING -> {
+                if (slice.runaway) {
+                    fault(t, new Fault(FaultKind.RUNAWAY, t.pc, 0, t.image.describe(t.pc),
+                            "ran " + t.spec.runawayMs() + " ms without a syscall"));
+                } else {
+                    scheduler.enqueue(t); // preempted or yielded
+                }
+            }
+            case EXITED -> {
+                log.info("task {} exited with status {}", t, t.exitCode);
+                teardown(t);
+                observer.taskExited(t, t.exitCode);
+            }
+            default -> { } // blocked in a syscall; whoever wakes it enqueues it
+        }
+    }
+
+    private SystemResult finish(SystemResult.Outcome forced) {
+        List<SystemResult.TaskReport> reports = new ArrayList<>();
+        List<String> stuck = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        for (Task t : tasks) {
+            reports.add(new SystemResult.TaskReport(t.name(), t.id(), t.state, t.exitCode, t.faults, t.restarts, t.lastFault));
+            if (t.state == TaskState.DEAD || (t.state == TaskState.EXITED && t.exitCode != 0)) {
+                failed.add(t.name() + (t.state == TaskState.DEAD ? " (died: " + t.lastFault + ")" : " (exit " + t.exitCode + ")"));
+            } else if (t.state == TaskState.SENDING || t.state == TaskState.AWAITING_REPLY || t.state == TaskState.WAITING) {
+                stuck.add(t.name() + " (" + t.state.name().toLowerCase() + ")");
+            }
+        }
+        SystemResult.Outcome outcome;
+        String summary;
+        if (forced != null) {
+            outcome = forced;
+            summary = "time budget exhausted";
+        } else if (!failed.isEmpty()) {
+            outcome = SystemResult.Outcome.TASK_FAILED;
+            summary = "task(s) failed: " + String.join(", ", failed);
+        } else if (!stuck.isEmpty()) {
+            outcome = SystemResult.Outcome.DEADLOCK;
+            summary = "deadlock: nothing can run; blocked: " + String.join(", ", stuck);
+        } else {
+            outcome = SystemResult.Outcome.OK;
+            summary = "all tasks finished";
+        }
+        return new SystemResult(outcome, summary, reports, System.nanoTime() - bootNanos);
+    }
+
+    // ---- faults ----------------------------------------------------------------------------
+
+    private Fault exceptionFault(Task t) {
+        int cause = t.cpu.exceptionCause();
+        long pc = t.cpu.exceptionPc();
+        FaultKind kind = switch (cause) {
+            case Cause.INSN_MISALIGNED -> FaultKind.MISALIGNED_FETCH;
+            case Cause.ILLEGAL_INSN -> (pc & 1) != 0 ? FaultKind.MISALIGNED_FETCH : FaultKind.ILLEGAL_INSTRUCTION;
+            case Cause.BREAKPOINT -> FaultKind.BREAKPOINT;
+            case Cause.LOAD_MISALIGNED, Cause.STORE_MISALIGNED -> FaultKind.MISALIGNED_ACCESS;
+            case Cause.LOAD_ACCESS -> FaultKind.UNMAPPED_READ;
+            case Cause.STORE_ACCESS -> FaultKind.UNMAPPED_WRITE;
+            case Cause.INSN_ACCESS -> FaultKind.UNMAPPED_FETCH;
+            default -> FaultKind.ILLEGAL_INSTRUCTION;
+        };
+        return new Fault(kind, pc, 0, t.image.describe(pc), cause == Cause.ILLEGAL_INSN ? "" : Cause.name(cause));
+    }
+
+    private Fault memoryFault(Task t) {
+        RiscvCpu cpu = t.cpu;
+        long addr = cpu.memFaultAddress();
+        int type = cpu.memFaultType();
+        FaultKind kind = switch (type) {
+            case Unicorn.MEM_READ_UNMAPPED -> FaultKind.UNMAPPED_READ;
+            case Unicorn.MEM_WRITE_UNMAPPED -> FaultKind.UNMAPPED_WRITE;
+            case Unicorn.MEM_FETCH_UNMAPPED -> FaultKind.UNMAPPED_FETCH;
+            case Unicorn.MEM_READ_PROT -> FaultKind.PROTECTED_READ;
+            case Unicorn.MEM_WRITE_PROT -> FaultKind.PROTECTED_WRITE;
+            default -> FaultKind.PROTECTED_FETCH;
+        };
+        long pc;
+        if (kind == FaultKind.UNMAPPED_FETCH || kind == FaultKind.PROTECTED_FETCH) {
+            pc = addr;
+        } else {
+            long[] regs = new long[33];
+            cpu.readAll(regs);
+            boolean write = kind == FaultKind.UNMAPPED_WRITE || kind == FaultKind.PROTECTED_WRITE;
+            pc = FaultLocator.locate(cpu.memory(), regs[32], regs, addr, write);
+        }
+        return new Fault(kind, pc, addr, t.image.describe(pc), "");
+    }
+
+    /** Attribute {@code f} to {@code t} and apply its recovery policy. */
+    void fault(Task t, Fault f) {
+        t.faults++;
+        t.lastFault = f;
+        String action;
+        if (t.spec.recovery() == RecoveryPolicy.RESTART && t.restarts < config.maxRestarts()) {
+            action = restart(t);
+        } else {
+            if (t.spec.recovery() == RecoveryPolicy.RESTART) {
+                action = "task stopped: restart limit (" + config.maxRestarts() + ") reached";
+            } else {
+                action = "task stopped (recovery policy none)";
+            }
+            t.state = TaskState.DEAD;
+            teardown(t);
+        }
+        log.warn("task {} faulted: {}; {}", t, f, action);
+        observer.taskFaulted(t, f, action);
+    }
+
+    /** Reload {@code t} from its image with a new generation. Returns what was done, for logs. */
+    private String restart(Task t) {
+        t.generation++;
+        t.restarts++;
+        teardown(t);
+        t.pendingFault = null;
+        t.quietNanos = 0;
+        t.lastSyscallAt = 0;
+        t.resultCount = 0;
+        try {
+            load(t);
+        } catch (BootException e) {
+            t.state = TaskState.DEAD;
+            return "restart failed: " + e.getMessage();
+        }
+        scheduler.enqueue(t);
+        observer.taskRestarted(t);
+        return "restarted as generation " + t.generation;
+    }
+
+    /**
+     * Take {@code t} out of every queue and relation, fail the callers it owed, and release its
+     * CPU and memory. Its state (EXITED, DEAD, or about to be reloaded) is set by the caller.
+     */
+    private void teardown(Task t) {
+        scheduler.remove(t);
+        ipc.forget(t);
+        if (t.cpu != null) {
+            t.cpu.close();
+            t.cpu = null;
+        }
+    }
+
+    /** Wake {@code t}; if it is more important than the running task, preempt that one. */
+    void wake(Task t) {
+        scheduler.enqueue(t);
+        Task c = current;
+        if (c != null && t.priority() < c.priority()) {
+            preemptCurrent = true;
+        }
+    }
+
+    long now() {
+        return System.nanoTime() - bootNanos;
+    }
+
+    @Override
+    public void close() {
+        for (Task t : tasks) {
+            if (t.cpu != null) {
+                t.cpu.close();
+                t.cpu = null;
+            }
+        }
+        if (watchdog != null) {
+            watchdog.close();
+        }
+        ram.close();
+    }
+}

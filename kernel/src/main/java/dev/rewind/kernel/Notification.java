@@ -1,0 +1,22 @@
+package dev.rewind.kernel;
+
+/**
+ * A non-blocking signal: signallers OR bits into a word; the owner waits until it is non-zero
+ * (WAIT) or reads it without blocking (POLL). Both read-and-clear.
+ */
+public final class Notification {
+    final String name;
+    final Task owner;
+    long bits;
+    /** The owner, while it waits; else null. */
+    Task waiter;
+
+    Notification(String name, Task owner) {
+        this.name = name;
+        this.owner = owner;
+    }
+
+    public String name() {
+        return name;
+    }
+}

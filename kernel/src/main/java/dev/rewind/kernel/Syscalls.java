@@ -1,0 +1,194 @@
+package dev.rewind.kernel;
+
+import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.mem.AddressSpace;
+import dev.rewind.hw.mem.OutOfMemoryException;
+import dev.rewind.hw.mem.Perm;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The syscall dispatcher. Runs inside Unicorn's interrupt hook on the kernel thread with the
+ * calling task's CPU. Every syscall has one shape: read a0..a7, validate every argument
+ * (a bad pointer is EFAULT, a bad capability ECAP, a bad length EINVAL/ETOOBIG; nothing a
+ * guest passes can throw), then either answer at once by writing a0..a7 and returning, or
+ * block the task and stop its CPU.
+ */
+final class Syscalls {
+    private static final Logger log = LoggerFactory.getLogger(Syscalls.class);
+    private static final Logger trace = LoggerFactory.getLogger("rewind.trace");
+    /** Sentinel result: the syscall blocked (or ended) the task; write nothing. */
+    static final long BLOCKED = Long.MIN_VALUE;
+    private static final long MAX_CONSOLE_WRITE = 1 << 20;
+    private static final long HEAP_CHUNK = 64 * 1024;
+
+    private final Kernel k;
+    private final long[] a = new long[8];
+    private final byte[] scratch = new byte[4096];
+
+    Syscalls(Kernel k) {
+        this.k = k;
+    }
+
+    void dispatch(Task t, RiscvCpu cpu) {
+        long[] a = this.a;
+        cpu.readArgs(a);
+        t.lastSyscallAt = System.nanoTime();
+        long nr = a[7];
+        long a0 = a[0];
+        long a1 = a[1];
+        int outCount = 1;
+        long r;
+        if (nr < 0 || nr > Integer.MAX_VALUE) {
+            r = Abi.ENOSYS;
+        } else {
+            switch ((int) nr) {
+                case Abi.SYS_CALL -> r = k.ipc.call(t, a);
+                case Abi.SYS_REPLY_RECV -> {
+                    r = k.ipc.replyRecv(t, a);
+                    outCount = 8;
+                }
+                case Abi.SYS_RECV -> {
+                    r = k.ipc.recv(t, a);
+                    outCount = 8;
+                }
+                case Abi.SYS_REPLY -> r = k.ipc.reply(t, a);
+                case Abi.SYS_TASK_SELF -> r = t.id().packed();
+                case Abi.SYS_CLOCK -> r = k.now();
+                case Abi.SYS_CONSOLE_WRITE -> r = consoleWrite(t, a0, a1);
+                case Abi.SYS_SBRK -> r = sbrk(t, a0);
+                case Abi.SYS_YIELD -> {
+                    r = 0;
+                    k.preemptCurrent = true;
+                }
+                case Abi.SYS_EXIT -> {
+                    t.exitCode = (int) a0;
+                    t.state = TaskState.EXITED;
+                    r = BLOCKED;
+                }
+                case Abi.SYS_ABORT -> {
+                    t.pendingFault = abortFault(t, a0, a1);
+                    r = BLOCKED;
+                }
+                case Abi.SYS_NOTIFY -> r = k.ipc.notify(t, a0, a1);
+                case Abi.SYS_WAIT -> {
+                    r = k.ipc.waitOn(t, a0, true, a);
+                    outCount = 2;
+                }
+                case Abi.SYS_POLL -> {
+                    r = k.ipc.waitOn(t, a0, false, a);
+                    outCount = 2;
+                }
+                case Abi.SYS_CAP_LOOKUP -> r = capLookup(t, a0, a1);
+                case Abi.SYS_CAP_REFRESH -> {
+                    r = k.ipc.refresh(t, a0, a);
+                    outCount = 2;
+                }
+                default -> r = Abi.ENOSYS;
+            }
+        }
+        if (k.config.trace()) {
+            traceCall(t, nr, r);
+        }
+        if (r == BLOCKED) {
+            cpu.stop();
+            return;
+        }
+        if (r == Ipc.WITH_A1 && outCount < 2) {
+            outCount = 2;
+        }
+        if (r != Ipc.WITH_A1 && r != Ipc.FULL) {
+            a[0] = r;
+        }
+        cpu.writeArgs(a, outCount);
+        if (k.preemptCurrent) {
+            cpu.stop();
+        }
+    }
+
+    private void traceCall(Task t, long nr, long r) {
+        String name = Abi.syscallName(nr);
+        String res = r == BLOCKED ? "blocked" : (r == Ipc.WITH_A1 || r == Ipc.FULL) ? describe(a[0]) + " a1=" + a[1] : describe(r);
+        trace.info("{} {}(a0=0x{}, a1=0x{}, a2=0x{}) -> {}", t, name == null ? "#" + nr : name,
+                Long.toHexString(a[0]), Long.toHexString(a[1]), Long.toHexString(a[2]), res);
+    }
+
+    private static String describe(long r) {
+        String e = r < 0 ? Abi.errorName(r) : null;
+        return e != null ? e : Long.toString(r);
+    }
+
+    private long consoleWrite(Task t, long ptr, long len) {
+        if (len < 0 || len > MAX_CONSOLE_WRITE) {
+            return Abi.EINVAL;
+        }
+        AddressSpace mem = t.cpu.memory();
+        if (!mem.check(ptr, len, Perm.READ)) {
+            return Abi.EFAULT;
+        }
+        long done = 0;
+        while (done < len) {
+            int n = (int) Math.min(scratch.length, len - done);
+            mem.read(ptr + done, scratch, 0, n);
+            k.console.transmit(scratch, 0, n);
+            done += n;
+        }
+        return len;
+    }
+
+    private long sbrk(Task t, long increment) {
+        if (increment < 0) {
+            return Abi.EINVAL;
+        }
+        long limit = t.heapStart + t.spec.heapBytes();
+        if (increment > limit - t.brk) {
+            return Abi.ENOMEM;
+        }
+        long newBrk = t.brk + increment;
+        if (newBrk > t.heapMappedEnd) {
+            long end = Math.min((newBrk + HEAP_CHUNK - 1) & -HEAP_CHUNK, (limit + Kernel.PAGE - 1) & -Kernel.PAGE);
+            end = Math.max(end, (newBrk + Kernel.PAGE - 1) & -Kernel.PAGE);
+            try {
+                t.cpu.memory().map("heap", t.heapMappedEnd, end - t.heapMappedEnd, Perm.RW);
+            } catch (OutOfMemoryException e) {
+                log.warn("task {}: sbrk({}) failed: {}", t, increment, e.getMessage());
+                return Abi.ENOMEM;
+            }
+            t.heapMappedEnd = end;
+        }
+        long old = t.brk;
+        t.brk = newBrk;
+        return old;
+    }
+
+    private long capLookup(Task t, long ptr, long len) {
+        if (len <= 0 || len > Abi.NAME_MAX) {
+            return Abi.EINVAL;
+        }
+        if (!t.cpu.memory().read(ptr, scratch, 0, (int) len)) {
+            return Abi.EFAULT;
+        }
+        String name = new String(scratch, 0, (int) len, StandardCharsets.UTF_8);
+        for (int i = 0; i < t.caps.length; i++) {
+            if (t.caps[i].name().equals(name)) {
+                return i;
+            }
+        }
+        return Abi.ENOENT;
+    }
+
+    private Fault abortFault(Task t, long ptr, long len) {
+        String msg = "";
+        if (len > 0) {
+            int n = (int) Math.min(len, 256);
+            if (t.cpu.memory().read(ptr, scratch, 0, n)) {
+                msg = new String(scratch, 0, n, StandardCharsets.UTF_8).strip();
+            } else {
+                msg = String.format("(unreadable message at 0x%x)", ptr);
+            }
+        }
+        long pc = t.cpu.pc() - 4;
+        return new Fault(FaultKind.ABORT, pc, 0, t.image.describe(pc), msg);
+    }
+}

@@ -1,0 +1,85 @@
+package dev.rewind.kernel;
+
+import dev.rewind.kernel.image.Manifest;
+import dev.rewind.kernel.image.ManifestException;
+import dev.rewind.kernel.image.RecoveryPolicy;
+import dev.rewind.kernel.image.TaskSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A bootable system: a manifest plus the place its ELF files come from. Either a manifest
+ * ({@code .toml}) naming its tasks, or a bare ELF file, which boots as a one-task system.
+ * Built-in images (packaged from guest/build/image) are named {@code builtin:NAME}.
+ */
+public record SystemImage(Manifest manifest, ImageSource source, String location) {
+    public static final String BUILTIN_PREFIX = "builtin:";
+    static final String BUILTIN_FOLDER = "rewind/image";
+
+    /** Open a path (manifest or ELF) or a builtin:NAME. */
+    public static SystemImage open(String spec) throws BootException {
+        if (spec.startsWith(BUILTIN_PREFIX)) {
+            return builtin(spec.substring(BUILTIN_PREFIX.length()));
+        }
+        Path path = Path.of(spec);
+        if (!Files.isRegularFile(path)) {
+            throw new BootException("no such image file: " + spec
+                    + (Files.isDirectory(path) ? " (a folder: name the manifest .toml in it)" : ""));
+        }
+        Path dir = path.toAbsolutePath().getParent();
+        byte[] head;
+        try {
+            head = Files.readAllBytes(path);
+        } catch (IOException e) {
+            throw new BootException("cannot read " + spec + ": " + e.getMessage(), e);
+        }
+        return fromBytes(path.getFileName().toString(), head, ImageSource.directory(dir), spec);
+    }
+
+    /** A built-in image: a manifest "NAME.toml" or ELF "NAME.elf" (or NAME as given). */
+    public static SystemImage builtin(String name) throws BootException {
+        ImageSource src = ImageSource.classpath(BUILTIN_FOLDER);
+        for (String candidate : List.of(name, name + ".toml", name + ".elf")) {
+            if (candidate.contains("/") || candidate.contains("..")) {
+                break;
+            }
+            try {
+                byte[] bytes = src.read(candidate);
+                return fromBytes(candidate, bytes, src, BUILTIN_PREFIX + candidate);
+            } catch (IOException e) {
+                // try the next candidate
+            }
+        }
+        throw new BootException("no built-in image '" + name + "' (see `rewind images`)");
+    }
+
+    private static SystemImage fromBytes(String fileName, byte[] bytes, ImageSource src, String location) throws BootException {
+        boolean elf = bytes.length >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
+        if (elf) {
+            return new SystemImage(singleTask(fileName), src, location);
+        }
+        try {
+            return new SystemImage(Manifest.parse(new String(bytes, StandardCharsets.UTF_8), fileName), src, location);
+        } catch (ManifestException e) {
+            throw new BootException(e.getMessage(), e);
+        }
+    }
+
+    /** The manifest of a one-task system running {@code elfName} with default settings. */
+    static Manifest singleTask(String elfName) {
+        String base = elfName.replaceFirst("\\.[^.]*$", "").toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]", "_");
+        if (base.isEmpty()) {
+            base = "main";
+        }
+        if (base.length() > 32) {
+            base = base.substring(0, 32);
+        }
+        TaskSpec spec = new TaskSpec(base, elfName, TaskSpec.DEFAULT_PRIORITY, TaskSpec.DEFAULT_STACK, TaskSpec.DEFAULT_HEAP,
+                List.of(), List.of(), List.of(), RecoveryPolicy.NONE, 0, 0);
+        return new Manifest(base, Manifest.DEFAULT_QUANTUM_MS, List.of(spec));
+    }
+}

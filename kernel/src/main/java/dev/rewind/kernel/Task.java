@@ -1,0 +1,135 @@
+package dev.rewind.kernel;
+
+import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.elf.ElfImage;
+import dev.rewind.kernel.image.TaskSpec;
+
+/**
+ * A task: one program in its own address space, with its own CPU context (a {@link RiscvCpu},
+ * i.e. one Unicorn engine), capability table and scheduling state. All fields are owned by the
+ * kernel thread; only {@link #cpu} is touched by the watchdog (to stop it).
+ */
+public final class Task {
+    final TaskSpec spec;
+    final int index;
+    final ElfImage image;
+    int generation = 1;
+    TaskState state = TaskState.READY;
+    RiscvCpu cpu;
+    long pc;
+    Capability[] caps = new Capability[0];
+
+    /** Registers a0..a(resultCount-1) to write before the task next runs. */
+    final long[] result = new long[8];
+    int resultCount;
+
+    /** The message of a call waiting to be received (buffer data stays in this task's IPC buffer). */
+    final long[] msg = new long[6];
+    /** The endpoint this task is queued on (SENDING) or waits on (RECEIVING). */
+    Endpoint blockedOn;
+    /** The badge of the capability the pending call was made through. */
+    long sendBadge;
+    /** For a server: the caller it owes a reply, and that caller's generation. */
+    Task replyTo;
+    int replyToGeneration;
+    /** For a client in AWAITING_REPLY: the server serving it. */
+    Task servedBy;
+    /** The notification this task waits on. */
+    Notification waitingOn;
+
+    long heapStart;
+    long brk;
+    long heapMappedEnd;
+
+    int exitCode;
+    /** A fault raised inside a syscall (abort), handled once the CPU has stopped. */
+    Fault pendingFault;
+    Fault lastFault;
+    int restarts;
+    int faults;
+
+    /** CPU time accounting, nanoseconds. */
+    long cpuNanos;
+    /** Runaway accounting: CPU time since the last syscall, banked at the end of each slice. */
+    long quietNanos;
+    volatile long lastSyscallAt;
+
+    Task(TaskSpec spec, int index, ElfImage image) {
+        this.spec = spec;
+        this.index = index;
+        this.image = image;
+    }
+
+    public String name() {
+        return spec.name();
+    }
+
+    public TaskId id() {
+        return new TaskId(index, generation);
+    }
+
+    public int generation() {
+        return generation;
+    }
+
+    public TaskState state() {
+        return state;
+    }
+
+    public int priority() {
+        return spec.priority();
+    }
+
+    public TaskSpec spec() {
+        return spec;
+    }
+
+    public int exitCode() {
+        return exitCode;
+    }
+
+    public Fault lastFault() {
+        return lastFault;
+    }
+
+    public int restarts() {
+        return restarts;
+    }
+
+    public int faults() {
+        return faults;
+    }
+
+    public long cpuNanos() {
+        return cpuNanos;
+    }
+
+    public ElfImage image() {
+        return image;
+    }
+
+    public RiscvCpu cpu() {
+        return cpu;
+    }
+
+    /** True for a task that serves at least one endpoint. */
+    public boolean isServer() {
+        return !spec.serves().isEmpty();
+    }
+
+    void setResult(long a0) {
+        result[0] = a0;
+        resultCount = Math.max(resultCount, 1);
+    }
+
+    void setResult2(long a0, long a1) {
+        result[0] = a0;
+        result[1] = a1;
+        resultCount = Math.max(resultCount, 2);
+    }
+
+    @Override
+    public String toString() {
+        return name() + "#" + index + "." + generation;
+    }
+}

@@ -1,0 +1,97 @@
+package dev.rewind.kernel;
+
+import dev.rewind.hw.cpu.RiscvCpu;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The preemption timer. A daemon thread that wakes every tick and, if the running slice has
+ * used up its quantum, the task has gone too long without a syscall, or the run's time budget
+ * is spent, marks why on the slice and calls {@code uc_emu_stop} on the running CPU. This is
+ * the only way a running task loses the CPU against its will; Unicorn's instruction-count
+ * limit is never used (it breaks on cached code and slows later runs).
+ */
+final class Watchdog implements AutoCloseable {
+    private static final long TICK_NANOS = 1_000_000;
+
+    /** One stretch of a task on the CPU. The watchdog only ever sees one whole Slice. */
+    static final class Slice {
+        final Task task;
+        final RiscvCpu cpu;
+        final long start;
+        final long runawayNanos;
+        final long quietBefore;
+        volatile boolean preempted;
+        volatile boolean runaway;
+        volatile boolean budgetSpent;
+
+        Slice(Task task, long start) {
+            this.task = task;
+            this.cpu = task.cpu;
+            this.start = start;
+            this.runawayNanos = task.spec.runawayMs() * 1_000_000L;
+            this.quietBefore = task.quietNanos;
+        }
+    }
+
+    private final long quantumNanos;
+    private final long deadline;
+    private final Thread thread;
+    private volatile Slice slice;
+    private volatile boolean closed;
+
+    /** @param budgetNanos total run time allowed, or 0 for none */
+    Watchdog(long quantumNanos, long budgetNanos) {
+        this.quantumNanos = quantumNanos;
+        this.deadline = budgetNanos > 0 ? System.nanoTime() + budgetNanos : Long.MAX_VALUE;
+        this.thread = new Thread(this::loop, "rewind-watchdog");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    Slice begin(Task t, long now) {
+        Slice s = new Slice(t, now);
+        slice = s;
+        return s;
+    }
+
+    void end() {
+        slice = null;
+    }
+
+    boolean budgetSpent() {
+        return System.nanoTime() > deadline;
+    }
+
+    private void loop() {
+        while (!closed) {
+            LockSupport.parkNanos(TICK_NANOS);
+            Slice s = slice;
+            if (s == null) {
+                continue;
+            }
+            long now = System.nanoTime();
+            if (now > deadline) {
+                s.budgetSpent = true;
+                s.cpu.stop();
+            } else if (s.runawayNanos > 0 && quiet(s, now) > s.runawayNanos) {
+                s.runaway = true;
+                s.cpu.stop();
+            } else if (now - s.start >= quantumNanos) {
+                s.preempted = true;
+                s.cpu.stop();
+            }
+        }
+    }
+
+    /** CPU time the slice's task has run since its last syscall. */
+    static long quiet(Slice s, long now) {
+        long last = s.task.lastSyscallAt;
+        return last >= s.start ? now - last : s.quietBefore + now - s.start;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+    }
+}

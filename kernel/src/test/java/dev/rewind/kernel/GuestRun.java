@@ -1,0 +1,68 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.rewind.hw.dev.Uart;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Boots a built-in guest image in a test, capturing the console and every kernel event. */
+final class GuestRun {
+    record FaultEvent(String task, int generation, Fault fault, String action) {}
+
+    final SystemResult result;
+    final String console;
+    final List<FaultEvent> faults;
+    final List<String> restarts;
+
+    private GuestRun(SystemResult result, String console, List<FaultEvent> faults, List<String> restarts) {
+        this.result = result;
+        this.console = console;
+        this.faults = faults;
+        this.restarts = restarts;
+    }
+
+    static GuestRun boot(String builtin) {
+        return boot(builtin, KernelConfig.defaults().withBudgetNanos(60_000_000_000L));
+    }
+
+    static GuestRun boot(String builtin, KernelConfig config) {
+        return assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            List<FaultEvent> faults = new ArrayList<>();
+            List<String> restarts = new ArrayList<>();
+            KernelObserver obs = new KernelObserver() {
+                @Override
+                public void taskFaulted(Task task, Fault fault, String action) {
+                    faults.add(new FaultEvent(task.name(), task.generation(), fault, action));
+                }
+
+                @Override
+                public void taskRestarted(Task task) {
+                    restarts.add(task.name() + "@" + task.generation());
+                }
+            };
+            SystemImage image = SystemImage.builtin(builtin);
+            try (Kernel k = new Kernel(config, image.manifest(), image.source(), new Uart(out), obs)) {
+                SystemResult r = k.run();
+                return new GuestRun(r, out.toString(StandardCharsets.UTF_8), faults, restarts);
+            }
+        });
+    }
+
+    List<String> lines() {
+        return console.lines().toList();
+    }
+
+    boolean hasLine(String line) {
+        return console.lines().anyMatch(l -> l.equals(line));
+    }
+
+    @Override
+    public String toString() {
+        return "outcome " + result.outcome() + " (" + result.summary() + ")\nfaults " + faults + "\nconsole:\n" + console;
+    }
+}

@@ -1,0 +1,319 @@
+package dev.rewind.kernel.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ManifestTest {
+
+    static final String FULL = """
+            # A demo system
+            name = "demo"
+            quantum_ms = 25
+
+            [task.kv]
+            image = "kv_server.elf"
+            priority = 1
+            stack = "128K"
+            heap = 8192
+            serves = ["kv"]
+            uses = ["fs", "tick"]
+            notifications = []
+            recovery = "restart"
+            runaway_ms = 500
+
+            [task.fs]
+            image = "servers/fs.elf"
+            priority = 0
+            stack = 16384
+            heap = "2M"
+            serves = ["fs", "fs-admin"]
+            notifications = ["tick"]
+
+            [task.app]
+            image = "app.elf"
+            uses = ["kv", "fs-admin"]
+            """;
+
+    @Test
+    void parsesFullManifest() throws ManifestException {
+        Manifest m = Manifest.parse(FULL, "demo.toml");
+        assertEquals("demo", m.name());
+        assertEquals(25, m.quantumMs());
+        assertEquals(List.of("kv", "fs", "app"), m.tasks().stream().map(TaskSpec::name).toList());
+
+        TaskSpec kv = m.tasks().get(0);
+        assertEquals(new TaskSpec("kv", "kv_server.elf", 1, 128 * 1024, 8192, List.of("kv"),
+                List.of("fs", "tick"), List.of(), RecoveryPolicy.RESTART, 500, 5), kv);
+
+        TaskSpec fs = m.tasks().get(1);
+        assertEquals("servers/fs.elf", fs.image());
+        assertEquals(0, fs.priority());
+        assertEquals(16384, fs.stackBytes());
+        assertEquals(2 * 1024 * 1024, fs.heapBytes());
+        assertEquals(List.of("fs", "fs-admin"), fs.serves());
+        assertEquals(List.of(), fs.uses());
+        assertEquals(List.of("tick"), fs.notifications());
+        assertEquals(RecoveryPolicy.NONE, fs.recovery());
+        assertEquals(0, fs.runawayMs());
+        assertEquals(16, fs.line());
+
+        // all defaults
+        TaskSpec app = m.tasks().get(2);
+        assertEquals(new TaskSpec("app", "app.elf", TaskSpec.DEFAULT_PRIORITY, 64 * 1024, 1024 * 1024,
+                List.of(), List.of("kv", "fs-admin"), List.of(), RecoveryPolicy.NONE, 0, 24), app);
+        assertEquals(8, app.priority());
+        assertEquals(Path.of("/sys/app.elf"), app.imagePath(Path.of("/sys")));
+
+        assertEquals(Optional.of(fs), m.task("fs"));
+        assertEquals(Optional.empty(), m.task("nope"));
+        assertEquals(List.of("kv", "fs", "fs-admin"), m.endpoints());
+        assertEquals(List.of("tick"), m.notifications());
+        assertEquals(Optional.of(kv), m.serverOf("kv"));
+        assertEquals(Optional.of(fs), m.serverOf("fs-admin"));
+        assertEquals(Optional.empty(), m.serverOf("tick"));
+        assertEquals(Optional.of(fs), m.ownerOfNotification("tick"));
+        assertEquals(Optional.empty(), m.ownerOfNotification("kv"));
+    }
+
+    @Test
+    void minimalManifestUsesDefaults() throws ManifestException {
+        Manifest m = Manifest.parse("name = \"tiny\"\n[task.hello]\nimage = \"hello.elf\"\n", "tiny.toml");
+        assertEquals(Manifest.DEFAULT_QUANTUM_MS, m.quantumMs());
+        TaskSpec t = m.tasks().get(0);
+        assertEquals(8, t.priority());
+        assertEquals(65536, t.stackBytes());
+        assertEquals(1048576, t.heapBytes());
+        assertEquals(RecoveryPolicy.NONE, t.recovery());
+        assertEquals(0, t.runawayMs());
+        assertEquals(2, t.line());
+        assertTrue(t.serves().isEmpty() && t.uses().isEmpty() && t.notifications().isEmpty());
+    }
+
+    @Test
+    void tasksKeepFileOrder() throws ManifestException {
+        StringBuilder sb = new StringBuilder("name = \"order\"\n");
+        List<String> names = List.of("zz", "aa", "mm", "b", "q9", "a-1", "x_y", "c", "k", "e");
+        for (String n : names) {
+            sb.append("[task.").append(n).append("]\nimage = \"").append(n).append(".elf\"\n");
+        }
+        Manifest m = Manifest.parse(sb.toString(), "o.toml");
+        assertEquals(names, m.tasks().stream().map(TaskSpec::name).toList());
+    }
+
+    @Test
+    void inlineAndDottedTablesWork() throws ManifestException {
+        Manifest m = Manifest.parse("""
+                name = "x"
+                task.a.image = "a.elf"
+                task.a.serves = ["ep"]
+                task.b = { image = "b.elf", uses = ["ep"], stack = "4k", heap = 0 }
+                """, "x.toml");
+        assertEquals(2, m.tasks().size());
+        assertEquals(4096, m.task("b").orElseThrow().stackBytes());
+        assertEquals(0, m.task("b").orElseThrow().heapBytes());
+        assertEquals("a", m.serverOf("ep").orElseThrow().name());
+    }
+
+    @Test
+    void sizeLimitsAreInclusive() throws ManifestException {
+        Manifest m = Manifest.parse("""
+                name = "x"
+                [task.a]
+                image = "a.elf"
+                stack = "16M"
+                heap = "256M"
+                priority = 15
+                runaway_ms = 600000
+                [task.b]
+                image = "b.elf"
+                stack = "4K"
+                heap = "0"
+                """, "x.toml");
+        assertEquals(16L << 20, m.task("a").orElseThrow().stackBytes());
+        assertEquals(256L << 20, m.task("a").orElseThrow().heapBytes());
+        assertEquals(15, m.task("a").orElseThrow().priority());
+        assertEquals(600_000, m.task("a").orElseThrow().runawayMs());
+        assertEquals(4096, m.task("b").orElseThrow().stackBytes());
+        assertEquals(0, m.task("b").orElseThrow().heapBytes());
+    }
+
+    @Test
+    void exactMessageFormat() {
+        String text = "name = \"demo\"\n".repeat(1) + "\n".repeat(9) + "[task.kv]\nrecovery = \"foo\"\nimage = \"kv.elf\"\n";
+        ManifestException e = assertThrows(ManifestException.class, () -> Manifest.parse(text, "demo.toml"));
+        assertEquals("demo.toml:12: task 'kv': unknown recovery policy 'foo' (expected one of: none, restart)",
+                e.getMessage());
+        assertEquals("demo.toml", e.sourceName());
+        assertEquals(12, e.line());
+        assertEquals("task 'kv': unknown recovery policy 'foo' (expected one of: none, restart)", e.problem());
+    }
+
+    @Test
+    void reportsTheFirstOfSeveralErrors() {
+        String text = """
+                name = "demo"
+                [task.a]
+                image = "a.elf"
+                priority = 99
+                stack = "12Q"
+                [task.b]
+                imag = "b.elf"
+                """;
+        ManifestException e = assertThrows(ManifestException.class, () -> Manifest.parse(text, "d.toml"));
+        assertEquals(4, e.line(), e.getMessage());
+        assertTrue(e.getMessage().contains("'priority' = 99"), e.getMessage());
+    }
+
+    @Test
+    void loadReadsFileAndNamesIt(@TempDir Path dir) throws IOException, ManifestException {
+        Path f = dir.resolve("sys.toml");
+        Files.writeString(f, "name = \"sys\"\n[task.a]\nimage = \"a.elf\"\n");
+        Manifest m = Manifest.load(f);
+        assertEquals("sys", m.name());
+        assertEquals(dir.resolve("a.elf"), m.tasks().get(0).imagePath(f.getParent()));
+
+        Files.writeString(f, "name = \"sys\"\n[task.a]\nimage = \"/abs.elf\"\n");
+        ManifestException bad = assertThrows(ManifestException.class, () -> Manifest.load(f));
+        assertTrue(bad.getMessage().startsWith("sys.toml:3: "), bad.getMessage());
+
+        ManifestException missing = assertThrows(ManifestException.class, () -> Manifest.load(dir.resolve("no.toml")));
+        assertTrue(missing.getMessage().startsWith("no.toml:1: cannot read manifest"), missing.getMessage());
+    }
+
+    @Test
+    void recoveryPolicyNames() {
+        assertEquals(RecoveryPolicy.NONE, RecoveryPolicy.parse("none"));
+        assertEquals(RecoveryPolicy.RESTART, RecoveryPolicy.parse("restart"));
+        assertEquals("restart", RecoveryPolicy.RESTART.configName());
+        assertEquals("none, restart", RecoveryPolicy.allConfigNames());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RecoveryPolicy.parse("Restart"));
+        assertEquals("unknown recovery policy 'Restart' (expected one of: none, restart)", e.getMessage());
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Bad manifests: text, expected line, key phrase(s) of the message
+
+    private static final String HEAD = "name = \"demo\"\n";            // line 1
+    private static final String KV = "[task.kv]\nimage = \"kv.elf\"\n"; // lines +0, +1
+
+    static Stream<Arguments> badManifests() {
+        return Stream.of(
+                bad("syntax error", HEAD + "[task.kv\nimage = \"a\"\n", 2, "TOML syntax error"),
+                bad("duplicate key", HEAD + "name = \"again\"\n" + KV, 2, "TOML syntax error", "previously defined"),
+                bad("missing name", KV, 1, "missing required key 'name'"),
+                bad("name not a string", "name = 5\n" + KV, 1, "'name' must be a string, not an integer (5)"),
+                bad("empty name", "name = \"\"\n" + KV, 1, "'name' must not be empty"),
+                bad("no tasks", HEAD + "quantum_ms = 5\n", 1, "no tasks defined"),
+                bad("empty task table", HEAD + "[task]\n", 2, "no tasks defined"),
+                bad("task array", HEAD + "[[task]]\nimage = \"a.elf\"\n", 2, "'task' must be a table of tasks"),
+                bad("unknown top-level key", HEAD + "quantum = 5\n" + KV, 2,
+                        "unknown top-level key 'quantum'", "allowed keys: name, quantum_ms, task",
+                        "did you mean 'quantum_ms'?"),
+                bad("task key at top level", HEAD + "priority = 3\n" + KV, 2,
+                        "unknown top-level key 'priority'", "belong in a [task.NAME] table"),
+                bad("quantum too small", HEAD + "quantum_ms = 0\n" + KV, 2,
+                        "'quantum_ms' = 0 is out of range (allowed: 1..1000)"),
+                bad("quantum too large", HEAD + "quantum_ms = 1001\n" + KV, 2, "out of range (allowed: 1..1000)"),
+                bad("quantum as string", HEAD + "quantum_ms = \"10\"\n" + KV, 2,
+                        "'quantum_ms' must be an integer (1..1000), not a string (\"10\")"),
+                bad("unknown task key", HEAD + KV + "prio = 1\n", 4, "task 'kv': unknown key 'prio'",
+                        "allowed keys: image, priority, stack, heap, serves, uses, notifications, recovery, runaway_ms",
+                        "did you mean 'priority'?"),
+                bad("task subtable", HEAD + KV + "[task.kv.extra]\nx = 1\n", 4, "task 'kv': unknown key 'extra'"),
+                bad("upper-case task name", HEAD + "[task.KV]\nimage = \"kv.elf\"\n", 2,
+                        "task name 'KV' is invalid", "a-z, 0-9"),
+                bad("task name too long", HEAD + "[task." + "a".repeat(33) + "]\nimage = \"kv.elf\"\n", 2,
+                        "is invalid"),
+                bad("task not a table", HEAD + "[task]\nkv = 5\n", 3, "task 'kv' must be a table of settings",
+                        "[task.kv]"),
+                bad("missing image", HEAD + "\n[task.kv]\npriority = 1\n", 3,
+                        "task 'kv': missing required key 'image'"),
+                bad("image not a string", HEAD + "[task.kv]\nimage = [\"a\"]\n", 3,
+                        "'image' must be a string (a file path), not an array"),
+                bad("absolute image", HEAD + "[task.kv]\nimage = \"/usr/lib/kv.elf\"\n", 3,
+                        "image path '/usr/lib/kv.elf' is absolute"),
+                bad("windows absolute image", HEAD + "[task.kv]\nimage = 'C:\\kv.elf'\n", 3, "is absolute"),
+                bad("image with ..", HEAD + "[task.kv]\nimage = \"bin/../../kv.elf\"\n", 3,
+                        "contains '..'", "in or below the manifest's folder"),
+                bad("priority too large", HEAD + KV + "priority = 16\n", 4,
+                        "task 'kv': 'priority' = 16 is out of range (allowed: 0..15)"),
+                bad("negative priority", HEAD + KV + "priority = -1\n", 4, "'priority' = -1 is out of range"),
+                bad("priority as string", HEAD + KV + "priority = \"high\"\n", 4,
+                        "'priority' must be an integer (0..15), not a string (\"high\")"),
+                bad("priority as float", HEAD + KV + "priority = 1.0\n", 4, "not a float"),
+                bad("bad size suffix", HEAD + KV + "stack = \"12Q\"\n", 4,
+                        "'stack' = \"12Q\" is not a valid size", "\"64K\""),
+                bad("negative size string", HEAD + KV + "stack = \"-4K\"\n", 4, "'stack' = \"-4K\" is negative"),
+                bad("negative size integer", HEAD + KV + "heap = -4096\n", 4, "'heap' = -4096 is negative"),
+                bad("size not multiple of 4K", HEAD + KV + "stack = 5000\n", 4,
+                        "'stack' = 5000 (5000 bytes) is not a multiple of 4K"),
+                bad("size string not multiple of 4K", HEAD + KV + "heap = \"6K\"\n", 4,
+                        "'heap' = \"6K\" (6144 bytes) is not a multiple of 4K"),
+                bad("stack too large", HEAD + KV + "stack = \"32M\"\n", 4,
+                        "'stack' = \"32M\" is too large (allowed: 4K..16M"),
+                bad("stack too small", HEAD + KV + "stack = 0\n", 4, "'stack' = 0 is too small (allowed: 4K..16M"),
+                bad("heap too large", HEAD + KV + "heap = \"257M\"\n", 4, "is too large (allowed: 0..256M"),
+                bad("size overflows", HEAD + KV + "stack = \"99999999999999999999M\"\n", 4, "is too large"),
+                bad("size as float", HEAD + KV + "stack = 4096.0\n", 4, "'stack' must be a size", "not a float"),
+                bad("serves not an array", HEAD + KV + "serves = \"kv\"\n", 4,
+                        "'serves' must be an array of endpoint names", "not a string (\"kv\")"),
+                bad("serves entry not a string", HEAD + KV + "serves = [\"kv\", 7]\n", 4,
+                        "entry 2 is an integer (7)"),
+                bad("bad endpoint name", HEAD + KV + "serves = [\n  \"kv\",\n  \"Bad Name\",\n]\n", 6,
+                        "endpoint name 'Bad Name' is invalid"),
+                bad("duplicate list entry", HEAD + KV + "uses = [\"kv\",\n \"kv\"]\nserves = [\"kv\"]\n", 5,
+                        "'uses' lists 'kv' more than once"),
+                bad("endpoint served twice", HEAD + KV + "serves = [\"kv\"]\n[task.kv2]\nimage = \"b.elf\"\n"
+                        + "serves = [\"kv\"]\n", 7,
+                        "endpoint 'kv' is served by both task 'kv' (line 4) and task 'kv2'"),
+                bad("uses unknown", HEAD + KV + "serves = [\"kv\"]\nuses = [\"fs\"]\n", 5,
+                        "task 'kv': uses 'fs', which is neither an endpoint served by any task nor a notification",
+                        "endpoints: kv; notifications: none"),
+                bad("notification owned twice", HEAD + KV + "notifications = [\"tick\"]\n[task.b]\nimage = \"b.elf\"\n"
+                        + "notifications = [\"tick\"]\n", 7,
+                        "notification 'tick' is owned by both task 'kv' (line 4) and task 'b'"),
+                bad("endpoint and notification share a name", HEAD + KV + "serves = [\"ev\"]\n[task.b]\n"
+                        + "image = \"b.elf\"\nnotifications = [\"ev\"]\n", 7,
+                        "'ev' is declared both as an endpoint (served by task 'kv', line 4)",
+                        "as a notification (owned by task 'b', line 7)"),
+                bad("unknown recovery", HEAD + KV + "recovery = \"foo\"\n", 4,
+                        "task 'kv': unknown recovery policy 'foo' (expected one of: none, restart)"),
+                bad("recovery not a string", HEAD + KV + "recovery = true\n", 4,
+                        "'recovery' must be a string (one of: none, restart), not a boolean"),
+                bad("runaway too large", HEAD + KV + "runaway_ms = 600001\n", 4,
+                        "'runaway_ms' = 600001 is out of range (allowed: 0..600000)"),
+                bad("runaway negative", HEAD + KV + "runaway_ms = -5\n", 4, "'runaway_ms' = -5 is out of range"),
+                bad("cross-check waits for local errors", HEAD + KV + "uses = [\"nope\"]\n[task.b]\n"
+                        + "image = \"b.elf\"\npriority = 20\n", 7, "'priority' = 20"));
+    }
+
+    private static Arguments bad(String what, String text, int line, String... phrases) {
+        return Arguments.of(what, text, line, phrases);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badManifests")
+    void rejectsBadManifest(String what, String text, int line, String[] phrases) {
+        ManifestException e = assertThrows(ManifestException.class, () -> Manifest.parse(text, "demo.toml"),
+                what + " should be rejected");
+        String msg = e.getMessage();
+        assertTrue(msg.startsWith("demo.toml:" + line + ": "), what + ": expected line " + line + ", got: " + msg);
+        assertEquals(line, e.line(), msg);
+        for (String p : phrases) {
+            assertTrue(msg.contains(p), what + ": expected '" + p + "' in: " + msg);
+        }
+    }
+}
