@@ -1,0 +1,609 @@
+package dev.rewind.kernel.image;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.temporal.TemporalAccessor;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.tomlj.Toml;
+import org.tomlj.TomlArray;
+import org.tomlj.TomlParseError;
+import org.tomlj.TomlParseResult;
+import org.tomlj.TomlPosition;
+import org.tomlj.TomlTable;
+
+/**
+ * A system manifest: the tasks of a system image, their resources, and which IPC endpoints and
+ * notifications each one serves, owns and uses. Written in TOML:
+ *
+ * <pre>
+ * name = "demo"                 # system name (required)
+ * quantum_ms = 10               # optional time slice, 1..1000, default 10
+ * [task.kv]                     # one table per task, the key is the task name
+ * image = "kv_server.elf"       # required, relative to the manifest's folder
+ * priority = 1                  # 0 = highest .. 15 = lowest, default 8
+ * stack = "64K"                 # 4K..16M, multiple of 4K, default 64K
+ * heap = "1M"                   # 0..256M, multiple of 4K, default 1M
+ * serves = ["kv"]               # endpoints this task receives on
+ * uses = ["fs"]                 # endpoints / notifications it may call / signal
+ * notifications = []            # notifications it owns
+ * recovery = "restart"          # none | restart, default none
+ * runaway_ms = 0                # 0 = off, max 600000
+ * </pre>
+ *
+ * <p>{@link #parse} reports the first problem (lowest line) as a {@link ManifestException} whose
+ * message is {@code "SOURCE:LINE: problem"}.
+ *
+ * @param name system name
+ * @param quantumMs scheduler time slice in milliseconds
+ * @param tasks the tasks, in file order
+ */
+public record Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
+
+    public static final int DEFAULT_QUANTUM_MS = 10;
+    public static final int MIN_QUANTUM_MS = 1;
+    public static final int MAX_QUANTUM_MS = 1000;
+
+    /** Names of tasks, endpoints and notifications. */
+    public static final Pattern NAME_PATTERN = Pattern.compile("[a-z0-9_-]{1,32}");
+
+    static final List<String> TOP_KEYS = List.of("name", "quantum_ms", "task");
+    static final List<String> TASK_KEYS = List.of("image", "priority", "stack", "heap", "serves", "uses",
+            "notifications", "recovery", "runaway_ms");
+
+    public Manifest {
+        tasks = List.copyOf(tasks);
+    }
+
+    /** The task with this name. */
+    public Optional<TaskSpec> task(String taskName) {
+        return tasks.stream().filter(t -> t.name().equals(taskName)).findFirst();
+    }
+
+    /** All endpoint names served by some task, in task order. */
+    public List<String> endpoints() {
+        return tasks.stream().flatMap(t -> t.serves().stream()).toList();
+    }
+
+    /** All notification names owned by some task, in task order. */
+    public List<String> notifications() {
+        return tasks.stream().flatMap(t -> t.notifications().stream()).toList();
+    }
+
+    /** The task that serves {@code endpoint}. */
+    public Optional<TaskSpec> serverOf(String endpoint) {
+        return tasks.stream().filter(t -> t.serves().contains(endpoint)).findFirst();
+    }
+
+    /** The task that owns notification {@code notification}. */
+    public Optional<TaskSpec> ownerOfNotification(String notification) {
+        return tasks.stream().filter(t -> t.notifications().contains(notification)).findFirst();
+    }
+
+    /** Reads and parses a manifest file; messages name the file by its file name. */
+    public static Manifest load(Path file) throws ManifestException {
+        Path fileName = file.getFileName();
+        String source = fileName == null ? file.toString() : fileName.toString();
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            throw new ManifestException(source, 1, "cannot read manifest " + file + ": " + e, e);
+        }
+        return parse(text, source);
+    }
+
+    /**
+     * Parses and validates a manifest.
+     *
+     * @param sourceName used as the {@code SOURCE} part of error messages
+     */
+    public static Manifest parse(String text, String sourceName) throws ManifestException {
+        TomlParseResult toml = Toml.parse(text);
+        if (toml.hasErrors()) {
+            TomlParseError e = toml.errors().stream()
+                    .min(Comparator.comparingInt((TomlParseError x) -> x.position().line())
+                            .thenComparingInt(x -> x.position().column()))
+                    .orElseThrow();
+            throw new ManifestException(sourceName, e.position().line(),
+                    "TOML syntax error at column " + e.position().column() + ": " + e.getMessage());
+        }
+        return new Parser(sourceName, text, toml).parse();
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    /** One problem found while checking; the one with the lowest line is reported. */
+    private record Problem(int line, String message) {}
+
+    /** A list entry with the line it was written on. */
+    private record Entry(String value, int line) {}
+
+    private static final class Parser {
+        private static final Pattern SIZE = Pattern.compile("(\\d+)([KkMm]?)");
+
+        private final String source;
+        private final String text;
+        private final TomlParseResult toml;
+        private final List<Problem> problems = new ArrayList<>();
+
+        Parser(String source, String text, TomlParseResult toml) {
+            this.source = source;
+            this.text = text;
+            this.toml = toml;
+        }
+
+        Manifest parse() throws ManifestException {
+            // Phase 1: every key on its own.
+            for (String key : keysInFileOrder(toml)) {
+                if (!TOP_KEYS.contains(key)) {
+                    String hint = TASK_KEYS.contains(key)
+                            ? "; task settings belong in a [task.NAME] table"
+                            : suggestion(key, TOP_KEYS);
+                    problem(lineOf(toml, key), "unknown top-level key '" + key + "' (allowed keys: "
+                            + String.join(", ", TOP_KEYS) + ")" + hint);
+                }
+            }
+
+            String name = null;
+            if (!toml.contains(List.of("name"))) {
+                problem(1, "missing required key 'name' (the system name, e.g. name = \"demo\")");
+            } else {
+                Object v = toml.get(List.of("name"));
+                if (!(v instanceof String s)) {
+                    problem(lineOf(toml, "name"), "'name' must be a string, not " + describe(v));
+                } else if (s.isBlank()) {
+                    problem(lineOf(toml, "name"), "'name' must not be empty");
+                } else {
+                    name = s;
+                }
+            }
+
+            long quantum = integer(toml, "quantum_ms", "", DEFAULT_QUANTUM_MS, MIN_QUANTUM_MS, MAX_QUANTUM_MS);
+
+            List<TaskBuilder> tasks = new ArrayList<>();
+            Object taskValue = toml.get(List.of("task"));
+            if (taskValue == null) {
+                problem(1, "no tasks defined: add at least one [task.NAME] table");
+            } else if (!(taskValue instanceof TomlTable taskTable)) {
+                problem(lineOf(toml, "task"), "'task' must be a table of tasks written as [task.NAME], not "
+                        + describe(taskValue));
+            } else if (taskTable.isEmpty()) {
+                problem(lineOf(toml, "task"), "no tasks defined: add at least one [task.NAME] table");
+            } else {
+                for (String taskName : keysInFileOrder(taskTable)) {
+                    TaskBuilder t = task(taskTable, taskName);
+                    if (t != null) {
+                        tasks.add(t);
+                    }
+                }
+            }
+            failIfProblems();
+
+            // Phase 2: endpoints and notifications across tasks.
+            crossCheck(tasks);
+            failIfProblems();
+
+            return new Manifest(name, (int) quantum, tasks.stream().map(TaskBuilder::build).toList());
+        }
+
+        private TaskBuilder task(TomlTable taskTable, String taskName) {
+            int line = lineOf(taskTable, taskName);
+            Object v = taskTable.get(List.of(taskName));
+            if (!NAME_PATTERN.matcher(taskName).matches()) {
+                problem(line, "task name '" + taskName + "' is invalid: " + nameRule());
+                return null;
+            }
+            if (!(v instanceof TomlTable t)) {
+                problem(line, "task '" + taskName + "' must be a table of settings written as [task." + taskName
+                        + "], not " + describe(v));
+                return null;
+            }
+            String ctx = "task '" + taskName + "': ";
+            TaskBuilder b = new TaskBuilder(taskName, line);
+
+            for (String key : keysInFileOrder(t)) {
+                if (!TASK_KEYS.contains(key)) {
+                    problem(lineOf(t, key), ctx + "unknown key '" + key + "' (allowed keys: "
+                            + String.join(", ", TASK_KEYS) + ")" + suggestion(key, TASK_KEYS));
+                }
+            }
+
+            if (!t.contains(List.of("image"))) {
+                problem(line, ctx + "missing required key 'image' (the task's ELF file, e.g. image = \""
+                        + taskName + ".elf\")");
+            } else {
+                Object img = t.get(List.of("image"));
+                int l = lineOf(t, "image");
+                if (!(img instanceof String s)) {
+                    problem(l, ctx + "'image' must be a string (a file path), not " + describe(img));
+                } else {
+                    String bad = checkImagePath(s);
+                    if (bad != null) {
+                        problem(l, ctx + bad);
+                    } else {
+                        b.image = s;
+                    }
+                }
+            }
+
+            b.priority = (int) integer(t, "priority", ctx, TaskSpec.DEFAULT_PRIORITY,
+                    TaskSpec.MIN_PRIORITY_VALUE, TaskSpec.MAX_PRIORITY_VALUE);
+            b.stack = size(t, "stack", ctx, TaskSpec.DEFAULT_STACK, TaskSpec.MIN_STACK, TaskSpec.MAX_STACK);
+            b.heap = size(t, "heap", ctx, TaskSpec.DEFAULT_HEAP, 0, TaskSpec.MAX_HEAP);
+            b.serves = nameList(t, "serves", ctx, "endpoint");
+            b.uses = nameList(t, "uses", ctx, "endpoint or notification");
+            b.notifications = nameList(t, "notifications", ctx, "notification");
+            b.runawayMs = integer(t, "runaway_ms", ctx, 0, 0, TaskSpec.MAX_RUNAWAY_MS);
+
+            if (t.contains(List.of("recovery"))) {
+                Object r = t.get(List.of("recovery"));
+                int l = lineOf(t, "recovery");
+                if (!(r instanceof String s)) {
+                    problem(l, ctx + "'recovery' must be a string (one of: " + RecoveryPolicy.allConfigNames()
+                            + "), not " + describe(r));
+                } else {
+                    try {
+                        b.recovery = RecoveryPolicy.parse(s);
+                    } catch (IllegalArgumentException e) {
+                        problem(l, ctx + e.getMessage());
+                    }
+                }
+            }
+            return b;
+        }
+
+        private void crossCheck(List<TaskBuilder> tasks) {
+            Map<String, Owner> endpoints = new LinkedHashMap<>();
+            Map<String, Owner> notifications = new LinkedHashMap<>();
+            for (TaskBuilder t : tasks) {
+                for (Entry e : t.serves) {
+                    Owner prev = endpoints.putIfAbsent(e.value(), new Owner(t.name, e.line()));
+                    if (prev != null) {
+                        problem(e.line(), "endpoint '" + e.value() + "' is served by both task '" + prev.task()
+                                + "' (line " + prev.line() + ") and task '" + t.name
+                                + "'; each endpoint must have exactly one server");
+                    }
+                }
+                for (Entry e : t.notifications) {
+                    Owner prev = notifications.putIfAbsent(e.value(), new Owner(t.name, e.line()));
+                    if (prev != null) {
+                        problem(e.line(), "notification '" + e.value() + "' is owned by both task '" + prev.task()
+                                + "' (line " + prev.line() + ") and task '" + t.name
+                                + "'; each notification must have exactly one owner");
+                    }
+                }
+            }
+            for (Map.Entry<String, Owner> n : notifications.entrySet()) {
+                Owner ep = endpoints.get(n.getKey());
+                if (ep != null) {
+                    Owner no = n.getValue();
+                    problem(Math.max(ep.line(), no.line()), "'" + n.getKey()
+                            + "' is declared both as an endpoint (served by task '" + ep.task() + "', line "
+                            + ep.line() + ") and as a notification (owned by task '" + no.task() + "', line "
+                            + no.line() + "); endpoint and notification names must be distinct");
+                }
+            }
+            for (TaskBuilder t : tasks) {
+                for (Entry e : t.uses) {
+                    if (!endpoints.containsKey(e.value()) && !notifications.containsKey(e.value())) {
+                        problem(e.line(), "task '" + t.name + "': uses '" + e.value()
+                                + "', which is neither an endpoint served by any task nor a notification owned by"
+                                + " any task (endpoints: " + listOrNone(endpoints.keySet()) + "; notifications: "
+                                + listOrNone(notifications.keySet()) + ")");
+                    }
+                }
+            }
+        }
+
+        private record Owner(String task, int line) {}
+
+        // --- value readers -------------------------------------------------------------------
+
+        /** An optional integer key in [min, max]; returns the default when absent or invalid. */
+        private long integer(TomlTable t, String key, String ctx, long dflt, long min, long max) {
+            if (!t.contains(List.of(key))) {
+                return dflt;
+            }
+            Object v = t.get(List.of(key));
+            int l = lineOf(t, key);
+            if (!(v instanceof Long n)) {
+                problem(l, ctx + "'" + key + "' must be an integer (" + min + ".." + max + "), not " + describe(v));
+                return dflt;
+            }
+            if (n < min || n > max) {
+                problem(l, ctx + "'" + key + "' = " + n + " is out of range (allowed: " + min + ".." + max + ")");
+                return dflt;
+            }
+            return n;
+        }
+
+        /** An optional size key: integer bytes or a string such as "64K" / "1M". */
+        private long size(TomlTable t, String key, String ctx, long dflt, long min, long max) {
+            if (!t.contains(List.of(key))) {
+                return dflt;
+            }
+            Object v = t.get(List.of(key));
+            int l = lineOf(t, key);
+            String range = "allowed: " + formatSize(min) + ".." + formatSize(max) + ", a multiple of 4K";
+            long bytes;
+            String shown;
+            if (v instanceof Long n) {
+                bytes = n;
+                shown = Long.toString(n);
+            } else if (v instanceof String s) {
+                shown = "\"" + s + "\"";
+                String str = s.trim();
+                Matcher m = SIZE.matcher(str);
+                if (str.startsWith("-")) {
+                    problem(l, ctx + "'" + key + "' = " + shown + " is negative (" + range + ")");
+                    return dflt;
+                }
+                if (!m.matches()) {
+                    problem(l, ctx + "'" + key + "' = " + shown + " is not a valid size: write a number of bytes,"
+                            + " or a number with a K or M suffix such as \"64K\" or \"1M\"");
+                    return dflt;
+                }
+                long mult = switch (m.group(2)) {
+                    case "K", "k" -> 1024L;
+                    case "M", "m" -> 1024L * 1024;
+                    default -> 1L;
+                };
+                try {
+                    bytes = Math.multiplyExact(Long.parseLong(m.group(1)), mult);
+                } catch (ArithmeticException | NumberFormatException e) {
+                    problem(l, ctx + "'" + key + "' = " + shown + " is too large (" + range + ")");
+                    return dflt;
+                }
+            } else {
+                problem(l, ctx + "'" + key + "' must be a size, either an integer number of bytes or a string such as"
+                        + " \"64K\" or \"1M\", not " + describe(v));
+                return dflt;
+            }
+            if (bytes < 0) {
+                problem(l, ctx + "'" + key + "' = " + shown + " is negative (" + range + ")");
+                return dflt;
+            }
+            if (bytes < min || bytes > max) {
+                problem(l, ctx + "'" + key + "' = " + shown + " is too " + (bytes < min ? "small" : "large")
+                        + " (" + range + ")");
+                return dflt;
+            }
+            if (bytes % TaskSpec.SIZE_ALIGN != 0) {
+                problem(l, ctx + "'" + key + "' = " + shown + " (" + bytes
+                        + " bytes) is not a multiple of 4K (4096 bytes)");
+                return dflt;
+            }
+            return bytes;
+        }
+
+        /** An optional array of names; bad entries are reported and left out. */
+        private List<Entry> nameList(TomlTable t, String key, String ctx, String what) {
+            if (!t.contains(List.of(key))) {
+                return List.of();
+            }
+            Object v = t.get(List.of(key));
+            int l = lineOf(t, key);
+            if (!(v instanceof TomlArray arr)) {
+                problem(l, ctx + "'" + key + "' must be an array of " + what + " names such as [\"kv\"], not "
+                        + describe(v));
+                return List.of();
+            }
+            List<Entry> out = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < arr.size(); i++) {
+                Object e = arr.get(i);
+                int el = elementLine(arr.inputPositionOf(i), l);
+                if (!(e instanceof String s)) {
+                    problem(el, ctx + "'" + key + "' must be an array of " + what + " names (strings), but entry "
+                            + (i + 1) + " is " + describe(e));
+                } else if (!NAME_PATTERN.matcher(s).matches()) {
+                    problem(el, ctx + "'" + key + "': " + what + " name '" + s + "' is invalid: " + nameRule());
+                } else if (!seen.add(s)) {
+                    problem(el, ctx + "'" + key + "' lists '" + s + "' more than once");
+                } else {
+                    out.add(new Entry(s, el));
+                }
+            }
+            return out;
+        }
+
+        /** Null if {@code path} is an acceptable image path, else the problem. */
+        private static String checkImagePath(String path) {
+            if (path.isBlank()) {
+                return "'image' must not be empty";
+            }
+            for (int i = 0; i < path.length(); i++) {
+                if (Character.isISOControl(path.charAt(i))) {
+                    return "image path '" + path.replace("\0", "\\0") + "' contains a control character";
+                }
+            }
+            if (path.startsWith("/") || path.startsWith("\\") || path.startsWith("~")
+                    || (path.length() >= 2 && path.charAt(1) == ':' && Character.isLetter(path.charAt(0)))) {
+                return "image path '" + path + "' is absolute; image paths must be relative to the manifest's folder";
+            }
+            for (String part : path.split("[/\\\\]")) {
+                if (part.equals("..")) {
+                    return "image path '" + path + "' contains '..'; images must be in or below the manifest's folder";
+                }
+            }
+            return null;
+        }
+
+        // --- helpers -------------------------------------------------------------------------
+
+        private void problem(int line, String message) {
+            problems.add(new Problem(line, message));
+        }
+
+        private void failIfProblems() throws ManifestException {
+            Optional<Problem> first = problems.stream().min(Comparator.comparingInt(Problem::line));
+            if (first.isPresent()) {
+                throw new ManifestException(source, first.get().line(), first.get().message());
+            }
+        }
+
+        private static List<String> keysInFileOrder(TomlTable t) {
+            List<String> keys = new ArrayList<>(t.keySet());
+            keys.sort(Comparator.comparingInt((String k) -> positionKey(t, k)));
+            return keys;
+        }
+
+        private static int positionKey(TomlTable t, String key) {
+            TomlPosition p = t.inputPositionOf(List.of(key));
+            return p == null ? Integer.MAX_VALUE : p.line() * 10_000 + Math.min(p.column(), 9_999);
+        }
+
+        /**
+         * The line of an array element. tomlj 1.1.1 reports an element's position as just after the
+         * preceding '[' or ',', so skip whitespace, newlines and comments from there to the value.
+         */
+        private int elementLine(TomlPosition p, int fallback) {
+            if (p == null) {
+                return fallback;
+            }
+            int line = 1, i = 0;
+            while (i < text.length() && line < p.line()) {
+                if (text.charAt(i++) == '\n') {
+                    line++;
+                }
+            }
+            if (line != p.line()) {
+                return p.line();
+            }
+            i = Math.min(text.length(), i + Math.max(0, p.column() - 1));
+            while (i < text.length()) {
+                char c = text.charAt(i);
+                if (c == '#') {
+                    while (i < text.length() && text.charAt(i) != '\n') {
+                        i++;
+                    }
+                } else if (c == '\n') {
+                    line++;
+                    i++;
+                } else if (c == ' ' || c == '\t' || c == '\r') {
+                    i++;
+                } else {
+                    break;
+                }
+            }
+            return line;
+        }
+
+        private static int lineOf(TomlTable t, String key) {
+            TomlPosition p = t.inputPositionOf(List.of(key));
+            return p == null ? 1 : p.line();
+        }
+
+        private static String nameRule() {
+            return "use 1 to 32 characters from a-z, 0-9, '_' and '-'";
+        }
+
+        private static String listOrNone(Set<String> names) {
+            return names.isEmpty() ? "none" : String.join(", ", names);
+        }
+
+        private static String describe(Object v) {
+            if (v instanceof String s) {
+                return "a string (\"" + s + "\")";
+            } else if (v instanceof Long n) {
+                return "an integer (" + n + ")";
+            } else if (v instanceof Double d) {
+                return "a float (" + d + ")";
+            } else if (v instanceof Boolean b) {
+                return "a boolean (" + b + ")";
+            } else if (v instanceof TomlArray) {
+                return "an array";
+            } else if (v instanceof TomlTable) {
+                return "a table";
+            } else if (v instanceof TemporalAccessor) {
+                return "a date/time";
+            }
+            return "a " + (v == null ? "missing value" : v.getClass().getSimpleName());
+        }
+
+        private static String formatSize(long bytes) {
+            if (bytes != 0 && bytes % (1024 * 1024) == 0) {
+                return bytes / (1024 * 1024) + "M";
+            }
+            if (bytes != 0 && bytes % 1024 == 0) {
+                return bytes / 1024 + "K";
+            }
+            return Long.toString(bytes);
+        }
+
+        /** "; did you mean 'priority'?" for a near miss, else "". */
+        private static String suggestion(String key, List<String> allowed) {
+            String best = null;
+            int bestDist = Integer.MAX_VALUE;
+            for (String a : allowed) {
+                int d = distance(key, a);
+                boolean prefix = key.length() >= 3 && (a.startsWith(key) || key.startsWith(a));
+                if ((d <= 2 || prefix) && d < bestDist) {
+                    best = a;
+                    bestDist = d;
+                }
+            }
+            return best == null ? "" : "; did you mean '" + best + "'?";
+        }
+
+        private static int distance(String a, String b) {
+            int[] prev = new int[b.length() + 1];
+            int[] cur = new int[b.length() + 1];
+            for (int j = 0; j <= b.length(); j++) {
+                prev[j] = j;
+            }
+            for (int i = 1; i <= a.length(); i++) {
+                cur[0] = i;
+                for (int j = 1; j <= b.length(); j++) {
+                    int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                    cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+                }
+                int[] tmp = prev;
+                prev = cur;
+                cur = tmp;
+            }
+            return prev[b.length()];
+        }
+    }
+
+    /** Mutable task under construction. */
+    private static final class TaskBuilder {
+        final String name;
+        final int line;
+        String image;
+        int priority = TaskSpec.DEFAULT_PRIORITY;
+        long stack = TaskSpec.DEFAULT_STACK;
+        long heap = TaskSpec.DEFAULT_HEAP;
+        List<Entry> serves = List.of();
+        List<Entry> uses = List.of();
+        List<Entry> notifications = List.of();
+        RecoveryPolicy recovery = TaskSpec.DEFAULT_RECOVERY;
+        long runawayMs;
+
+        TaskBuilder(String name, int line) {
+            this.name = name;
+            this.line = line;
+        }
+
+        TaskSpec build() {
+            return new TaskSpec(name, image, priority, stack, heap, values(serves), values(uses),
+                    values(notifications), recovery, runawayMs, line);
+        }
+
+        private static List<String> values(List<Entry> entries) {
+            return entries.stream().map(Entry::value).collect(Collectors.toList());
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package dev.rewind.kernel.image;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * What the kernel does when a task faults. Spelled in lower case in the manifest ({@code recovery =
+ * "restart"}); to add a policy, add a constant here, its manifest name is derived from the constant.
+ */
+public enum RecoveryPolicy {
+    /** The task stays dead; its clients get an error. */
+    NONE,
+    /** The task is restarted from its initial image. */
+    RESTART;
+
+    /** The name used in manifests and messages, e.g. {@code "restart"}. */
+    public String configName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** All manifest names, comma separated: {@code "none, restart"}. */
+    public static String allConfigNames() {
+        return Arrays.stream(values()).map(RecoveryPolicy::configName).collect(Collectors.joining(", "));
+    }
+
+    /**
+     * The policy with manifest name {@code text} (exact, lower case).
+     *
+     * @throws IllegalArgumentException with a message such as {@code "unknown recovery policy 'foo'
+     *     (expected one of: none, restart)"}
+     */
+    public static RecoveryPolicy parse(String text) {
+        for (RecoveryPolicy p : values()) {
+            if (p.configName().equals(text)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException(
+                "unknown recovery policy '" + text + "' (expected one of: " + allConfigNames() + ")");
+    }
+}

@@ -1,0 +1,47 @@
+package dev.rewind.kernel.image;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One task of a {@link Manifest}, with defaults applied.
+ *
+ * @param name task name ({@code [a-z0-9_-]{1,32}})
+ * @param image ELF path relative to the manifest's folder (never absolute, never containing "..")
+ * @param priority 0 = highest .. 15 = lowest
+ * @param stackBytes stack size, a multiple of 4 KiB in 4K..16M
+ * @param heapBytes maximum heap, a multiple of 4 KiB in 0..256M
+ * @param serves endpoints this task receives on
+ * @param uses endpoints it may call and notifications it may signal
+ * @param notifications notifications it owns (waits on)
+ * @param recovery what happens when it faults
+ * @param runawayMs CPU milliseconds without a syscall before it is faulted as runaway; 0 = off
+ * @param line 1-based line of the task's table in the manifest
+ */
+public record TaskSpec(String name, String image, int priority, long stackBytes, long heapBytes,
+                       List<String> serves, List<String> uses, List<String> notifications,
+                       RecoveryPolicy recovery, long runawayMs, int line) {
+
+    public static final int DEFAULT_PRIORITY = 8;
+    public static final int MIN_PRIORITY_VALUE = 0;
+    public static final int MAX_PRIORITY_VALUE = 15;
+    public static final long DEFAULT_STACK = 64 * 1024;
+    public static final long MIN_STACK = 4 * 1024;
+    public static final long MAX_STACK = 16 * 1024 * 1024;
+    public static final long DEFAULT_HEAP = 1024 * 1024;
+    public static final long MAX_HEAP = 256 * 1024 * 1024;
+    public static final long SIZE_ALIGN = 4 * 1024;
+    public static final RecoveryPolicy DEFAULT_RECOVERY = RecoveryPolicy.NONE;
+    public static final long MAX_RUNAWAY_MS = 600_000;
+
+    public TaskSpec {
+        serves = List.copyOf(serves);
+        uses = List.copyOf(uses);
+        notifications = List.copyOf(notifications);
+    }
+
+    /** The image file, resolved against the folder holding the manifest. */
+    public Path imagePath(Path manifestDir) {
+        return manifestDir.resolve(image);
+    }
+}
