@@ -1,0 +1,159 @@
+package dev.rewind.hw.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.rewind.hw.mem.AddressSpace;
+import dev.rewind.hw.mem.Perm;
+import dev.rewind.hw.mem.PhysicalMemory;
+import dev.rewind.hw.unicorn.Unicorn;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Drives the CPU with hand-assembled RISC-V code. */
+class RiscvCpuTest {
+    static final long CODE = 0x10000;
+    static final long DATA = 0x20000;
+    static final int ECALL = 0x00000073;
+    static final int NOP = 0x00000013;
+
+    PhysicalMemory ram;
+    RiscvCpu cpu;
+
+    @BeforeEach
+    void setUp() {
+        ram = new PhysicalMemory(1 << 20);
+        cpu = new RiscvCpu(ram);
+        cpu.memory().map("code", CODE, 0x1000, Perm.RX);
+        cpu.memory().map("data", DATA, 0x1000, Perm.RW);
+    }
+
+    @AfterEach
+    void tearDown() {
+        cpu.close();
+        ram.close();
+    }
+
+    void code(int... insns) {
+        ByteBuffer b = ByteBuffer.allocate(insns.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i : insns) {
+            b.putInt(i);
+        }
+        cpu.memory().write(CODE, b.array(), 0, b.capacity(), Perm.NONE);
+    }
+
+    /** addi rd, rs1, imm */
+    static int addi(int rd, int rs1, int imm) {
+        return (imm << 20) | (rs1 << 15) | (rd << 7) | 0x13;
+    }
+
+    /** lui rd, imm20 */
+    static int lui(int rd, int imm20) {
+        return (imm20 << 12) | (rd << 7) | 0x37;
+    }
+
+    /** sd rs2, imm(rs1) */
+    static int sd(int rs2, int rs1, int imm) {
+        return ((imm >> 5) << 25) | (rs2 << 20) | (rs1 << 15) | (3 << 12) | ((imm & 31) << 7) | 0x23;
+    }
+
+    /** ld rd, imm(rs1) */
+    static int ld(int rd, int rs1, int imm) {
+        return (imm << 20) | (rs1 << 15) | (3 << 12) | (rd << 7) | 0x03;
+    }
+
+    @Test
+    void ecallHandlerAnswersInPlaceAndStops() {
+        // a0 = 5; ecall (handler adds 1); ecall (handler stops)
+        code(addi(10, 0, 5), ECALL, ECALL, NOP);
+        int[] calls = {0};
+        long[] args = new long[8];
+        cpu.setEcallHandler(c -> {
+            calls[0]++;
+            c.readArgs(args);
+            args[0] += 1;
+            c.writeArgs(args, 1);
+            if (calls[0] == 2) {
+                c.stop();
+            }
+        });
+        assertEquals(Exit.STOPPED, cpu.run(CODE));
+        assertEquals(2, calls[0]);
+        assertEquals(7, cpu.reg(10));
+        assertEquals(CODE + 12, cpu.pc(), "PC rests after the second ecall");
+    }
+
+    @Test
+    void illegalInstructionReportsItsOwnPc() {
+        code(NOP, NOP, 0x00000000);
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertEquals(Cause.ILLEGAL_INSN, cpu.exceptionCause());
+        assertEquals(CODE + 8, cpu.exceptionPc());
+    }
+
+    @Test
+    void storeFaultIsLocatedPreciselyInsideTheBlock() {
+        // t0 = 0x50000 (unmapped); t1 = DATA; sd to DATA ok; t1 += 8; sd to t0 faults; nop
+        code(lui(5, 0x50), lui(6, 0x20), sd(0, 6, 0), addi(6, 6, 8), sd(0, 5, 16), NOP);
+        assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
+        assertEquals(Unicorn.MEM_WRITE_UNMAPPED, cpu.memFaultType());
+        assertEquals(0x50010, cpu.memFaultAddress());
+        long[] regs = new long[33];
+        cpu.readAll(regs);
+        long pc = FaultLocator.locate(cpu.memory(), regs[32], regs, cpu.memFaultAddress(), true);
+        assertEquals(CODE + 16, pc);
+    }
+
+    @Test
+    void loadFromReadOnlyCodeIsFineButStoreIsProtected() {
+        code(lui(5, 0x10), ld(6, 5, 0), sd(6, 5, 8), NOP);
+        assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
+        assertEquals(Unicorn.MEM_WRITE_PROT, cpu.memFaultType());
+        long[] regs = new long[33];
+        cpu.readAll(regs);
+        assertEquals(CODE + 8, FaultLocator.locate(cpu.memory(), regs[32], regs, CODE + 8, true));
+    }
+
+    @Test
+    void stopFromAnotherThreadPreemptsALoop() throws Exception {
+        code(0x0000006f); // j . (infinite loop)
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                return;
+            }
+            cpu.stop();
+        });
+        t.start();
+        assertEquals(Exit.STOPPED, cpu.run(CODE));
+        assertEquals(CODE, cpu.pc());
+        t.join();
+    }
+
+    @Test
+    void hookExceptionIsRethrownAfterTheRun() {
+        code(ECALL, NOP);
+        cpu.setEcallHandler(c -> {
+            throw new IllegalStateException("boom");
+        });
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> cpu.run(CODE));
+        assertEquals("boom", e.getMessage());
+    }
+
+    @Test
+    void addressSpaceChecksPermissionsAndIsolation() {
+        AddressSpace m = cpu.memory();
+        byte[] b = new byte[16];
+        assertFalse(m.write(CODE, b, 0, 16), "code is not writable by a task copy");
+        assertFalse(m.read(0x30000, b, 0, 1), "unmapped");
+        assertFalse(m.read(DATA + 0xff8, b, 0, 16), "runs off the end of the region");
+        try (RiscvCpu other = new RiscvCpu(ram)) {
+            assertEquals(-1, other.memory().translate(DATA, 8, Perm.READ), "another space does not see this one's pages");
+        }
+    }
+}

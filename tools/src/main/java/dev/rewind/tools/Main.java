@@ -1,0 +1,51 @@
+package dev.rewind.tools;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import dev.rewind.tools.bench.BenchCommand;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code rewind} command line. */
+@Command(name = "rewind", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = {"Rewind: an emulated RISC-V 64 machine and microkernel whose servers survive their own faults.", ""},
+        subcommands = {BootCommand.class, ImagesCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Run 'rewind help COMMAND' for a command's options."})
+public final class Main implements Runnable {
+    /** Exit status for bad usage or an image that cannot be booted. */
+    public static final int EXIT_USAGE = 2;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Run the CLI and return its exit status (tests call this). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExitCodeExceptionMapper(e -> EXIT_USAGE);
+        cl.setExecutionExceptionHandler((e, cmd, parse) -> {
+            cmd.getErr().println("rewind: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            LoggerFactory.getLogger(Main.class).debug("failure", e);
+            return 1;
+        });
+        cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
+        return cl.execute(args);
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    /** Set the root log level ("error", "warn", "info", "debug", "trace"). */
+    static void setLogLevel(String level) {
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        Level l = Level.toLevel(level, null);
+        if (l == null) {
+            throw new CommandLine.ParameterException(new CommandLine(new Main()),
+                    "unknown log level '" + level + "' (expected error, warn, info, debug or trace)");
+        }
+        root.setLevel(l);
+    }
+}

@@ -1,0 +1,20 @@
+package dev.rewind.tools;
+
+import dev.rewind.hw.unicorn.Unicorn;
+import picocli.CommandLine;
+
+/** {@code rewind --version}: our version and the Unicorn library in use. */
+public final class VersionProvider implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        String unicorn;
+        try {
+            unicorn = Unicorn.version() + " (" + Unicorn.librarySource() + ")";
+        } catch (RuntimeException | LinkageError e) {
+            unicorn = "not loadable: " + e.getMessage();
+        }
+        return new String[] {"rewind " + (v == null ? "development build" : v), "unicorn " + unicorn,
+                "java " + System.getProperty("java.version")};
+    }
+}
