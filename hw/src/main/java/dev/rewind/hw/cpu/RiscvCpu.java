@@ -105,9 +105,14 @@ public final class RiscvCpu implements AutoCloseable {
      * holds the resume point.
      */
     public Exit run(long pc) {
+        return run(pc, NO_UNTIL);
+    }
+
+    /** As {@link #run(long)}, but also stop (as {@link Exit#STOPPED}) when the PC reaches {@code until}. */
+    public Exit run(long pc, long until) {
         exceptionCause = -1;
         memFaultType = 0;
-        int err = uc.start(pc, NO_UNTIL);
+        int err = uc.start(pc, until);
         if (exceptionCause >= 0) {
             return Exit.EXCEPTION;
         }

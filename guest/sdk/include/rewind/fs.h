@@ -1,0 +1,116 @@
+/*
+ * fs.h - client of the in-memory file system server (endpoint "fs").
+ *
+ * Paths are absolute, '/'-separated, at most FS_PATH_MAX bytes; every
+ * component is 1..FS_NAME_MAX bytes and neither "." nor "..".  "/" is the
+ * root directory; a trailing '/' or an empty component ("//") is invalid.
+ *
+ * Every function returns >= 0 on success or a negative error: a kernel
+ * status (RW_ECAP, RW_EDEAD, ...) from rw_call, or the server's status from
+ * the reply label: RW_EINVAL (bad request or path), RW_ENOENT (no such file,
+ * or list index past the end), RW_ENOMEM (out of nodes, handles or memory,
+ * or file larger than FS_FILE_MAX), RW_ENOSYS (unknown request) or one of
+ * the FS_E* codes below.
+ *
+ * Protocol (one rw_call per request):
+ *
+ *   Labels are FS_MAGIC << 16 | op.  Words a request does not use must be 0.
+ *   "path" in the IPC buffer = the path bytes followed by one NUL, and the
+ *   buffer length (a6) = plen + 1 exactly.
+ *
+ *   request     words                          buffer    reply (label 0)
+ *   FS_CREATE   w0 = plen                      path      -   (new empty file)
+ *   FS_MKDIR    w0 = plen                      path      -
+ *   FS_OPEN     w0 = plen                      path      w0 = handle (> 0), w1 = size
+ *   FS_READ     w0 = handle, w1 = offset,      -         w0 = bytes read, w1 = file size,
+ *               w2 = count (<= 4096)                     buffer = data
+ *   FS_WRITE    w0 = handle, w1 = offset,      data      w0 = bytes written, w1 = file size
+ *               w2 = count (= buffer length, <= 4096)
+ *   FS_CLOSE    w0 = handle                    -         -
+ *   FS_UNLINK   w0 = plen                      path      -   (file, or empty directory)
+ *   FS_LIST     w0 = plen, w1 = index          path      w0 = 1 if directory, w1 = size,
+ *                                                        buffer = name NUL
+ *   FS_STAT     w0 = plen                      path      w0 = size, w1 = 1 if directory
+ *   FS_DEBUG_FAULT w0 = kind, w1 = FS_FAULT_MAGIC  -     (the server faults; kinds as in kv.h)
+ *
+ *   Handles belong to the client (badge) that opened them.  Writing past the
+ *   end of a file zero-fills the gap.  Entries of a directory are listed in
+ *   creation order; LIST returns RW_ENOENT when index >= number of entries.
+ *   A file that is open cannot be unlinked (FS_EBUSY).
+ */
+#ifndef REWIND_FS_H
+#define REWIND_FS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <rewind/rewind.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FS_PATH_MAX	256
+#define FS_NAME_MAX	32
+#define FS_CHUNK	4096			/* bytes moved per READ/WRITE */
+#define FS_FILE_MAX	(1024 * 1024)		/* largest file */
+
+#define FS_MAGIC	0x4653ULL		/* "FS" */
+#define FS_LABEL(op)	((FS_MAGIC << 16) | (op))
+#define FS_CREATE	FS_LABEL(1)
+#define FS_MKDIR	FS_LABEL(2)
+#define FS_OPEN		FS_LABEL(3)
+#define FS_READ		FS_LABEL(4)
+#define FS_WRITE	FS_LABEL(5)
+#define FS_CLOSE	FS_LABEL(6)
+#define FS_UNLINK	FS_LABEL(7)
+#define FS_LIST		FS_LABEL(8)
+#define FS_STAT		FS_LABEL(9)
+#define FS_DEBUG_FAULT	FS_LABEL(0xff)
+#define FS_FAULT_MAGIC	0xdeb9fa17ULL
+
+/* Server-specific errors (reply label), below the kernel's RW_E* range. */
+#define FS_EEXIST	(-100)	/* name already exists */
+#define FS_ENOTDIR	(-101)	/* a path prefix, or the LIST target, is not a directory */
+#define FS_EISDIR	(-102)	/* open/read/write of a directory */
+#define FS_ENOTEMPTY	(-103)	/* unlink of a non-empty directory */
+#define FS_EBADF	(-104)	/* unknown handle, or one of another client */
+#define FS_EBUSY	(-105)	/* unlink of an open file, or of "/" */
+
+/* Name of an RW_E* or FS_E* code. */
+const char *fs_strerror(long err);
+
+/* Looks up the server's endpoint; returns the capability slot or an error. */
+long fs_connect(const char *name);
+
+long fs_create(int fs, const char *path);
+long fs_mkdir(int fs, const char *path);
+
+/* Opens an existing file. Returns a handle (> 0). */
+long fs_open(int fs, const char *path);
+
+/* Reads up to n bytes at off (looping over FS_CHUNK pieces). Returns the
+ * number of bytes read (short at end of file). */
+long fs_read(int fs, long h, uint64_t off, void *buf, size_t n);
+
+/* Writes n bytes at off (looping over FS_CHUNK pieces). Returns n. */
+long fs_write(int fs, long h, uint64_t off, const void *buf, size_t n);
+
+long fs_close(int fs, long h);
+long fs_unlink(int fs, const char *path);
+
+/* Copies the name of the index-th entry of directory dirpath into namebuf
+ * (FS_NAME_MAX + 1 bytes). Returns 1 if that entry is a directory, 0 if it
+ * is a file, RW_ENOENT past the last entry. *size (if not NULL) = file size. */
+long fs_list(int fs, const char *dirpath, uint64_t index, char *namebuf, uint64_t *size);
+
+/* Returns 0 and the size / kind of path. */
+long fs_stat(int fs, const char *path, uint64_t *size, int *is_dir);
+
+/* Asks the server to fault deliberately; normally returns RW_EDEAD. */
+long fs_debug_fault(int fs, int kind);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* REWIND_FS_H */

@@ -1,0 +1,302 @@
+/*
+ * rewind.h - system call interface of a Rewind guest task.
+ *
+ * Register convention (see guest/abi/abi.def, the source of truth):
+ *   a7 = syscall number, a0..a6 = arguments, `ecall`.
+ *   On return a0 = status / result (negative = RW_E* error), further results
+ *   in a1..a7.  The kernel may overwrite any of a0..a7, so every stub below
+ *   declares all eight as outputs, plus a "memory" clobber.
+ *
+ * IPC message: label (a1), four 64-bit words (a2..a5) and a6 = number of
+ * bytes of buffer data.  The data lives at offset 0 of the task's IPC buffer
+ * (one page at RW_IPC_BUF_ADDR): write it there before rw_call/rw_reply; the
+ * kernel copies it to offset 0 of the receiver's IPC buffer.
+ *
+ * Convention: kernel errors come back as the return value (a0); the
+ * application status of a request travels in the reply label (0 = success,
+ * negative = RW_E*-style or service-specific error).
+ */
+#ifndef REWIND_REWIND_H
+#define REWIND_REWIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <rewind/abi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Raw system call                                                        */
+/* ---------------------------------------------------------------------- */
+
+/* All argument / result registers of one system call. */
+typedef struct rw_regs {
+	long a0, a1, a2, a3, a4, a5, a6, a7;
+} rw_regs;
+
+/* Performs `ecall` with a0..a7 from *r and stores a0..a7 back into *r. */
+static inline __attribute__((always_inline)) void rw_ecall(rw_regs *r)
+{
+	register long a0 __asm__("a0") = r->a0;
+	register long a1 __asm__("a1") = r->a1;
+	register long a2 __asm__("a2") = r->a2;
+	register long a3 __asm__("a3") = r->a3;
+	register long a4 __asm__("a4") = r->a4;
+	register long a5 __asm__("a5") = r->a5;
+	register long a6 __asm__("a6") = r->a6;
+	register long a7 __asm__("a7") = r->a7;
+	__asm__ __volatile__("ecall"
+			     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3),
+			       "+r"(a4), "+r"(a5), "+r"(a6), "+r"(a7)
+			     :
+			     : "memory");
+	r->a0 = a0; r->a1 = a1; r->a2 = a2; r->a3 = a3;
+	r->a4 = a4; r->a5 = a5; r->a6 = a6; r->a7 = a7;
+}
+
+/* System call with up to two arguments; returns a0, stores a1 in *out1. */
+static inline __attribute__((always_inline)) long
+rw__sys2(long nr, long x0, long x1, long *out1)
+{
+	rw_regs r = { x0, x1, 0, 0, 0, 0, 0, nr };
+	rw_ecall(&r);
+	if (out1)
+		*out1 = r.a1;
+	return r.a0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Task, console, memory, clock                                           */
+/* ---------------------------------------------------------------------- */
+
+/* Ends the task with the given exit code (does not flush stdio; use exit()). */
+static inline __attribute__((noreturn)) void rw_exit(int code)
+{
+	for (;;)
+		rw__sys2(SYS_EXIT, code, 0, 0);
+}
+
+/* Gives up the rest of the time slice. Returns 0. */
+static inline long rw_yield(void)
+{
+	return rw__sys2(SYS_YIELD, 0, 0, 0);
+}
+
+/* Writes len bytes to the console (unbuffered). Returns bytes written or RW_E*. */
+static inline long rw_console_write(const void *buf, size_t len)
+{
+	return rw__sys2(SYS_CONSOLE_WRITE, (long)(uintptr_t)buf, (long)len, 0);
+}
+
+/* Grows the heap by incr (>= 0) bytes. Returns the previous break or RW_ENOMEM. */
+static inline long rw_sbrk(long incr)
+{
+	return rw__sys2(SYS_SBRK, incr, 0, 0);
+}
+
+/* Monotonic nanoseconds since boot. */
+static inline uint64_t rw_clock_ns(void)
+{
+	return (uint64_t)rw__sys2(SYS_CLOCK, 0, 0, 0);
+}
+
+/* Ends the task as faulted with a message (explicit failed assertion). */
+static inline __attribute__((noreturn)) void rw_abort(const char *msg, size_t len)
+{
+	for (;;)
+		rw__sys2(SYS_ABORT, (long)(uintptr_t)msg, (long)len, 0);
+}
+
+/* Own task id: index | generation << 16. */
+static inline long rw_task_self(void)
+{
+	return rw__sys2(SYS_TASK_SELF, 0, 0, 0);
+}
+
+static inline unsigned rw_task_index(long id) { return (unsigned)(id & 0xffff); }
+static inline unsigned long rw_task_generation(long id) { return (unsigned long)id >> 16; }
+
+/* ---------------------------------------------------------------------- */
+/* Capabilities                                                           */
+/* ---------------------------------------------------------------------- */
+
+/* Looks up a capability by manifest name (len bytes, no NUL needed).
+ * Returns the slot (>= 0), RW_ENOENT, RW_EFAULT or RW_EINVAL. */
+static inline long rw_cap_lookup(const char *name, size_t len)
+{
+	return rw__sys2(SYS_CAP_LOOKUP, (long)(uintptr_t)name, (long)len, 0);
+}
+
+/* rw_cap_lookup for a NUL-terminated name. */
+static inline long rw_cap_lookup_str(const char *name)
+{
+	return rw_cap_lookup(name, __builtin_strlen(name));
+}
+
+/* Re-binds a capability to the current generation of its peer after a
+ * restart. Returns 0 or RW_E*; *generation (if not NULL) = peer generation. */
+static inline long rw_cap_refresh(int slot, uint64_t *generation)
+{
+	long g = 0;
+	long r = rw__sys2(SYS_CAP_REFRESH, slot, 0, &g);
+	if (generation)
+		*generation = (uint64_t)g;
+	return r;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Notifications                                                          */
+/* ---------------------------------------------------------------------- */
+
+static inline long rw_notify(int cap, uint64_t bits)
+{
+	return rw__sys2(SYS_NOTIFY, cap, (long)bits, 0);
+}
+
+/* Blocks until some bit is pending; *bits = the pending bits (cleared). */
+static inline long rw_wait(int cap, uint64_t *bits)
+{
+	long b = 0;
+	long r = rw__sys2(SYS_WAIT, cap, 0, &b);
+	if (bits)
+		*bits = (uint64_t)b;
+	return r;
+}
+
+/* Like rw_wait but never blocks; *bits may be 0. */
+static inline long rw_poll(int cap, uint64_t *bits)
+{
+	long b = 0;
+	long r = rw__sys2(SYS_POLL, cap, 0, &b);
+	if (bits)
+		*bits = (uint64_t)b;
+	return r;
+}
+
+/* ---------------------------------------------------------------------- */
+/* IPC                                                                    */
+/* ---------------------------------------------------------------------- */
+
+typedef struct rw_msg {
+	uint64_t label;		/* request kind / reply status */
+	uint64_t w[4];		/* data words */
+	uint64_t len;		/* bytes at offset 0 of the IPC buffer */
+} rw_msg;
+
+/* The task's IPC buffer (RW_IPC_BUF_SIZE bytes). */
+static inline void *rw_ipc_buf(void)
+{
+	return (void *)(uintptr_t)RW_IPC_BUF_ADDR;
+}
+
+static inline void rw__msg_to_regs(const rw_msg *m, rw_regs *r)
+{
+	r->a1 = (long)m->label;
+	r->a2 = (long)m->w[0];
+	r->a3 = (long)m->w[1];
+	r->a4 = (long)m->w[2];
+	r->a5 = (long)m->w[3];
+	r->a6 = (long)m->len;
+}
+
+static inline void rw__regs_to_msg(const rw_regs *r, rw_msg *m)
+{
+	m->label = (uint64_t)r->a1;
+	m->w[0] = (uint64_t)r->a2;
+	m->w[1] = (uint64_t)r->a3;
+	m->w[2] = (uint64_t)r->a4;
+	m->w[3] = (uint64_t)r->a5;
+	m->len = (uint64_t)r->a6;
+}
+
+/*
+ * Sends *m on endpoint capability `cap` and waits for the reply, which
+ * overwrites *m (reply data in the IPC buffer).  Returns the kernel status:
+ * 0, RW_ECAP, RW_EDEAD (then m->label = the server's new generation),
+ * RW_ETOOBIG, RW_ERECOVERED...  On an error *m is otherwise unspecified.
+ */
+static inline long rw_call(int cap, rw_msg *m)
+{
+	rw_regs r = { cap, 0, 0, 0, 0, 0, 0, SYS_CALL };
+	rw__msg_to_regs(m, &r);
+	rw_ecall(&r);
+	rw__regs_to_msg(&r, m);
+	return r.a0;
+}
+
+/* Waits for a request on endpoint `ep` (receive right). *badge identifies
+ * the client task (unique per client). */
+static inline long rw_recv(int ep, rw_msg *m, uint64_t *badge)
+{
+	rw_regs r = { ep, 0, 0, 0, 0, 0, 0, SYS_RECV };
+	rw_ecall(&r);
+	rw__regs_to_msg(&r, m);
+	if (badge)
+		*badge = (uint64_t)r.a7;
+	return r.a0;
+}
+
+/* Replies to the pending caller. RW_ESTATE: none pending; RW_EDEAD: it died. */
+static inline long rw_reply(const rw_msg *m)
+{
+	rw_regs r = { 0, 0, 0, 0, 0, 0, 0, SYS_REPLY };
+	rw__msg_to_regs(m, &r);
+	rw_ecall(&r);
+	return r.a0;
+}
+
+/* Replies with *m (skipped if no caller is pending), then waits for the next
+ * request on `ep`, which overwrites *m. */
+static inline long rw_reply_recv(int ep, rw_msg *m, uint64_t *badge)
+{
+	rw_regs r = { ep, 0, 0, 0, 0, 0, 0, SYS_REPLY_RECV };
+	rw__msg_to_regs(m, &r);
+	rw_ecall(&r);
+	rw__regs_to_msg(&r, m);
+	if (badge)
+		*badge = (uint64_t)r.a7;
+	return r.a0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Server loop (librewind)                                                */
+/* ---------------------------------------------------------------------- */
+
+/* Handles one request: *m is the request on entry (data in the IPC buffer)
+ * and must hold the reply on return (reply data written to the IPC buffer). */
+typedef void (*rw_handler)(rw_msg *m, uint64_t badge, void *ctx);
+
+/* Receives requests on endpoint `ep` forever, replying to each with what
+ * `handle` leaves in *m.  Never returns (aborts if `ep` is not a receive
+ * capability). */
+__attribute__((noreturn)) void rw_serve(int ep, rw_handler handle, void *ctx);
+
+/* ---------------------------------------------------------------------- */
+/* Diagnostics (librewind)                                                */
+/* ---------------------------------------------------------------------- */
+
+/* Name of a RW_E* code ("EINVAL"...), "OK" for 0, "E?" when unknown. */
+const char *rw_strerror(long err);
+
+/* Flushes buffered stdout/stderr output (done automatically at '\n'/exit). */
+void rw_console_flush(void);
+
+/* Aborts with "file:line: assertion 'expr' failed". */
+__attribute__((noreturn)) void rw_assert_fail(const char *file, int line, const char *expr);
+
+/* Flushes the console and aborts the task with a NUL-terminated message. */
+__attribute__((noreturn)) void rw_panic(const char *msg);
+
+#define RW_ASSERT(cond) \
+	((cond) ? (void)0 : rw_assert_fail(__FILE__, __LINE__, #cond))
+
+/* Hides a value from the optimizer (for deliberate faults and benchmarks). */
+#define RW_OPAQUE(x) ({ __typeof__(x) rw__o = (x); __asm__("" : "+r"(rw__o)); rw__o; })
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* REWIND_REWIND_H */

@@ -1,0 +1,241 @@
+package dev.rewind.tools.bench;
+
+import dev.rewind.hw.dev.Uart;
+import dev.rewind.hw.elf.ElfImage;
+import dev.rewind.hw.unicorn.Unicorn;
+import dev.rewind.kernel.ImageSource;
+import dev.rewind.kernel.Kernel;
+import dev.rewind.kernel.KernelConfig;
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.SystemResult;
+import dev.rewind.kernel.image.Manifest;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code rewind bench}: the speed and memory numbers recorded in docs/PERFORMANCE.md. Each
+ * figure is printed with its baseline measured in the same run.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Measure IPC and syscall round trips, guest instruction throughput under the kernel",
+            "against bare Unicorn, boot time and the memory cost of an idle task.", ""},
+        footer = {"", "WHAT: any of ipc, compute, store, boot, memory (default: all).",
+            "Numbers are medians over --runs runs; results go to stdout."})
+public final class BenchCommand implements Callable<Integer> {
+    private static final List<String> ALL = List.of("ipc", "compute", "store", "boot", "memory");
+
+    @Parameters(arity = "0..*", paramLabel = "WHAT", description = "Benchmarks to run (default: all).")
+    List<String> what = new ArrayList<>();
+
+    @Option(names = "--runs", paramLabel = "N", description = "Runs per measurement; the median is reported (default: 5).")
+    int runs = 5;
+
+    @Option(names = "--idle-tasks", paramLabel = "N", description = "Idle tasks booted by the memory benchmark (default: 64).")
+    int idleTasks = 64;
+
+    @Override
+    public Integer call() throws Exception {
+        Set<String> todo = new LinkedHashSet<>(what.isEmpty() ? ALL : what);
+        for (String w : todo) {
+            if (!ALL.contains(w)) {
+                throw new IllegalArgumentException("unknown benchmark '" + w + "' (expected one of " + ALL + ")");
+            }
+        }
+        if (runs < 1 || runs > 1000) {
+            throw new IllegalArgumentException("--runs must be between 1 and 1000");
+        }
+        System.out.printf("rewind bench: unicorn %s, %d cores, java %s, %d runs each%n", Unicorn.version(),
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), runs);
+        for (String w : todo) {
+            switch (w) {
+                case "ipc" -> ipc();
+                case "compute" -> loop("compute", "bench_compute.elf", "compute_loop");
+                case "store" -> loop("store", "bench_store.elf", "store_loop");
+                case "boot" -> boot();
+                case "memory" -> memory();
+                default -> throw new IllegalStateException(w);
+            }
+        }
+        return 0;
+    }
+
+    static double median(double[] xs) {
+        double[] s = xs.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    /** Boot a built-in image with console captured; returns the console text. */
+    private static String bootCapture(String image) throws Exception {
+        SystemImage img = SystemImage.builtin(image);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (Kernel k = new Kernel(KernelConfig.defaults(), img.manifest(), img.source(), new Uart(out), null)) {
+            SystemResult r = k.run();
+            if (r.outcome() != SystemResult.Outcome.OK) {
+                throw new IllegalStateException(image + " did not finish cleanly: " + r.summary() + "\n" + out);
+            }
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static long[] grab(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        if (!m.find()) {
+            throw new IllegalStateException("benchmark output lacks /" + regex + "/:\n" + text);
+        }
+        return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
+    }
+
+    private void ipc() throws Exception {
+        bootCapture("t_ipcbench.toml"); // warm-up
+        double[] ipc = new double[runs];
+        double[] sys = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            String out = bootCapture("t_ipcbench.toml");
+            long[] c = grab(out, "ipcbench: calls=(\\d+) ns=(\\d+)");
+            long[] s = grab(out, "ipcbench: syscalls=(\\d+) ns=(\\d+)");
+            ipc[i] = (double) c[1] / c[0];
+            sys[i] = (double) s[1] / s[0];
+        }
+        double[] bare = new double[runs];
+        double[] bareStop = new double[runs];
+        try (BareUnicorn b = new BareUnicorn()) {
+            b.ecallNanos(200_000, false);
+            b.ecallNanos(200_000, true);
+            for (int i = 0; i < runs; i++) {
+                bare[i] = b.ecallNanos(200_000, false);
+                bareStop[i] = b.ecallNanos(200_000, true);
+            }
+        }
+        System.out.printf("ipc:     null IPC round trip (call + reply_recv)  %8.0f ns   (median of %d runs x 200000 calls)%n", median(ipc), runs);
+        System.out.printf("ipc:     syscall round trip (task_self)           %8.0f ns%n", median(sys));
+        System.out.printf("ipc:     bare Unicorn: 2 ecall traps answered in the hook %5.0f ns; 2 traps that stop and restart %5.0f ns%n",
+                2 * median(bare), 2 * median(bareStop));
+    }
+
+    private void loop(String name, String elf, String symbol) throws Exception {
+        SystemImage img = SystemImage.builtin(elf);
+        ElfImage image = ElfImage.parse(img.source().read(elf), elf);
+        long fn = image.symbol(symbol).orElseThrow(() -> new IllegalStateException(elf + " has no symbol " + symbol));
+        long gp = image.symbol("__global_pointer$").orElse(0);
+        long stopAt = image.entry();
+        bootCapture(elf); // warm-up
+        double[] kernel = new double[runs];
+        double[] bare = new double[runs];
+        long n = 0;
+        for (int i = 0; i < runs; i++) {
+            long[] r = grab(bootCapture(elf), "bench: " + name + " n=(\\d+) ns=(\\d+)");
+            n = r[0];
+            kernel[i] = r[1];
+        }
+        try (BareUnicorn b = new BareUnicorn()) {
+            b.load(image);
+            b.call(fn, n, stopAt, gp);
+            for (int i = 0; i < runs; i++) {
+                bare[i] = b.call(fn, n, stopAt, gp);
+            }
+        }
+        double k = median(kernel);
+        double u = median(bare);
+        System.out.printf("%-8s %d iterations: kernel %.1f ms (%.1f M iter/s), bare Unicorn %.1f ms (%.1f M iter/s): kernel at %.1f%% of bare%n",
+                name + ":", n, k / 1e6, n / (k / 1e3), u / 1e6, n / (u / 1e3), 100 * u / k);
+    }
+
+    private void boot() throws Exception {
+        Path jar = jarPath();
+        if (jar == null) {
+            System.out.println("boot:    skipped (run from the packaged jar: ./rewind bench boot)");
+            return;
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        double[] first = new double[runs];
+        double[] total = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder(java, "-jar", jar.toString(), "boot", "--quiet")
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line = r.readLine();
+                first[i] = (System.nanoTime() - t0) / 1e6;
+                if (line == null) {
+                    throw new IllegalStateException("the demo printed nothing");
+                }
+                while (r.readLine() != null) {
+                    // drain
+                }
+            }
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("the demo did not end within 60 s");
+            }
+            total[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        System.out.printf("boot:    'rewind boot' (demo): first console line after %.0f ms, whole run %.0f ms (new JVM each run)%n",
+                median(first), median(total));
+    }
+
+    private static Path jarPath() {
+        try {
+            Path p = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return p.toString().endsWith(".jar") ? p : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    private void memory() throws Exception {
+        if (idleTasks < 1 || idleTasks > 1000) {
+            throw new IllegalArgumentException("--idle-tasks must be between 1 and 1000");
+        }
+        ImageSource src = SystemImage.builtin("kv_server.elf").source();
+        StringBuilder m = new StringBuilder("name = \"idle\"\n");
+        for (int i = 0; i < idleTasks; i++) {
+            m.append("[task.idle").append(i).append("]\nimage = \"kv_server.elf\"\nserves = [\"ep").append(i).append("\"]\n");
+        }
+        Manifest manifest = Manifest.parse(m.toString(), "idle.toml");
+        System.gc();
+        long before = rssBytes();
+        long heapBefore = usedHeap();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (Kernel k = new Kernel(KernelConfig.defaults(), manifest, src, new Uart(out), null)) {
+            k.run(); // every task starts, prints its banner and blocks in recv: idle
+            System.gc();
+            long after = rssBytes();
+            long heapAfter = usedHeap();
+            System.out.printf("memory:  %d idle tasks (kv_server waiting in recv): %.2f MiB host memory (RSS) per task, of which Java heap %.3f MiB%n",
+                    idleTasks, (after - before) / (double) idleTasks / (1 << 20), (heapAfter - heapBefore) / (double) idleTasks / (1 << 20));
+        }
+    }
+
+    private static long usedHeap() {
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
+    }
+
+    static long rssBytes() throws Exception {
+        for (String line : Files.readAllLines(new File("/proc/self/status").toPath())) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IllegalStateException("no VmRSS in /proc/self/status");
+    }
+}
