@@ -4,7 +4,7 @@
 REWIND_ROOT=${REWIND_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 
 # Debian packages the project needs at run time (boot) and for building guests.
-REWIND_RUNTIME_PKGS="libunicorn2 libunicorn-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf make"
+REWIND_RUNTIME_PKGS="libunicorn2 gcc libc6-dev make gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"
 # Extra packages the test suite needs.
 REWIND_TEST_PKGS="gdb-multiarch"
 

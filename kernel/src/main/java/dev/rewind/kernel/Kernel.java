@@ -190,8 +190,6 @@ public final class Kernel implements AutoCloseable {
             t.heapMappedEnd = top;
             cpu.setReg(RiscvCpu.SP, Abi.STACK_TOP);
             t.pc = t.image.entry();
-            final Task task = t;
-            cpu.setEcallHandler(c -> syscalls.dispatch(task, c));
             t.cpu = cpu;
         } catch (OutOfMemoryException e) {
             cpu.close();
@@ -225,6 +223,10 @@ public final class Kernel implements AutoCloseable {
         }
     }
 
+    /**
+     * Run {@code t} until it blocks, yields, is preempted, exits or faults. Syscalls that do not
+     * block are answered and the task resumes at once, in the same slice.
+     */
     private Watchdog.Slice runSlice(Task t) {
         RiscvCpu cpu = t.cpu;
         t.state = TaskState.RUNNING;
@@ -237,8 +239,19 @@ public final class Kernel implements AutoCloseable {
         long start = System.nanoTime();
         Watchdog.Slice slice = watchdog.begin(t, start);
         Exit exit;
+        long pc = t.pc;
         try {
-            exit = cpu.run(t.pc);
+            while (true) {
+                exit = cpu.run(pc);
+                if (exit != Exit.ECALL) {
+                    break;
+                }
+                long[] a = cpu.args();
+                pc = a[8];
+                if (!syscalls.dispatch(t, a) || preemptCurrent || slice.preempted || slice.budgetSpent) {
+                    break;
+                }
+            }
         } finally {
             watchdog.end();
             current = null;
@@ -247,7 +260,14 @@ public final class Kernel implements AutoCloseable {
         t.cpuNanos += end - start;
         t.quietNanos = Watchdog.quiet(slice, end);
         switch (exit) {
-            case STOPPED -> afterStop(t, slice);
+            case ECALL -> {
+                t.pc = pc;
+                afterStop(t, slice);
+            }
+            case STOPPED -> {
+                t.pc = cpu.pc();
+                afterStop(t, slice);
+            }
             case EXCEPTION -> fault(t, exceptionFault(t));
             case MEMORY_FAULT -> fault(t, memoryFault(t));
         }
@@ -255,9 +275,6 @@ public final class Kernel implements AutoCloseable {
     }
 
     private void afterStop(Task t, Watchdog.Slice slice) {
-        if (t.cpu != null) {
-            t.pc = t.cpu.pc();
-        }
         if (t.pendingFault != null) {
             Fault f = t.pendingFault;
             t.pendingFault = null;

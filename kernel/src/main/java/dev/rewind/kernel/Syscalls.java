@@ -9,11 +9,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The syscall dispatcher. Runs inside Unicorn's interrupt hook on the kernel thread with the
- * calling task's CPU. Every syscall has one shape: read a0..a7, validate every argument
- * (a bad pointer is EFAULT, a bad capability ECAP, a bad length EINVAL/ETOOBIG; nothing a
- * guest passes can throw), then either answer at once by writing a0..a7 and returning, or
- * block the task and stop its CPU.
+ * The syscall dispatcher. Runs on the kernel thread after the task's CPU stopped at an ecall.
+ * Every syscall has one shape: take a0..a7, validate every argument (a bad pointer is EFAULT,
+ * a bad capability ECAP, a bad length EINVAL/ETOOBIG; nothing a guest passes can throw), then
+ * either answer at once by writing a0..a7 (the task goes on) or block or end the task.
  */
 final class Syscalls {
     private static final Logger log = LoggerFactory.getLogger(Syscalls.class);
@@ -24,16 +23,20 @@ final class Syscalls {
     private static final long HEAP_CHUNK = 64 * 1024;
 
     private final Kernel k;
-    private final long[] a = new long[8];
+    private long[] a;
     private final byte[] scratch = new byte[4096];
 
     Syscalls(Kernel k) {
         this.k = k;
     }
 
-    void dispatch(Task t, RiscvCpu cpu) {
-        long[] a = this.a;
-        cpu.readArgs(a);
+    /**
+     * Handle the syscall whose registers are in {@code a} (a0..a7; the array is the CPU's).
+     * Returns true if the task may go on running now (its results are written).
+     */
+    boolean dispatch(Task t, long[] a) {
+        this.a = a;
+        RiscvCpu cpu = t.cpu;
         t.lastSyscallAt = System.nanoTime();
         long nr = a[7];
         long a0 = a[0];
@@ -92,8 +95,7 @@ final class Syscalls {
             traceCall(t, nr, r);
         }
         if (r == BLOCKED) {
-            cpu.stop();
-            return;
+            return false;
         }
         if (r == Ipc.WITH_A1 && outCount < 2) {
             outCount = 2;
@@ -102,9 +104,7 @@ final class Syscalls {
             a[0] = r;
         }
         cpu.writeArgs(a, outCount);
-        if (k.preemptCurrent) {
-            cpu.stop();
-        }
+        return true;
     }
 
     private void traceCall(Task t, long nr, long r) {
@@ -188,7 +188,7 @@ final class Syscalls {
                 msg = String.format("(unreadable message at 0x%x)", ptr);
             }
         }
-        long pc = t.cpu.pc() - 4;
+        long pc = a[8] - 4;
         return new Fault(FaultKind.ABORT, pc, 0, t.image.describe(pc), msg);
     }
 }

@@ -1,8 +1,10 @@
 package dev.rewind.hw.cpu;
 
-/** Why {@link RiscvCpu#run} returned. Details of a fault are on the CPU (lastFault*). */
+/** Why {@link RiscvCpu#run} returned. Details are on the CPU (args(), exception*, memFault*). */
 public enum Exit {
-    /** stop() was called: by the ecall handler or by another thread (preemption). */
+    /** The guest executed ecall. {@link RiscvCpu#args()} holds a0..a7 and the resume PC. */
+    ECALL,
+    /** stop() was called from another thread (preemption), or the PC reached "until". */
     STOPPED,
     /** A synchronous exception: illegal or misaligned instruction, breakpoint. */
     EXCEPTION,

@@ -2,37 +2,45 @@ package dev.rewind.hw.cpu;
 
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.PhysicalMemory;
+import dev.rewind.hw.unicorn.TrapRecord;
 import dev.rewind.hw.unicorn.Unicorn;
 
 /**
  * One RISC-V 64 hart bound to one address space: a Unicorn engine that maps only that address
  * space's regions. A task owns one.
  *
- * <p>Unicorn reports every exception through the interrupt hook with the PC four bytes past
- * the instruction (measured on 2.0.1 for ecall, illegal and misaligned-start cases); an ecall's
- * reported PC is thus its resume point, and for other causes the faulting PC is reported - 4.
- * Memory faults arrive through the invalid-memory hook; their PC, as Unicorn 2.0.1 reports it,
- * is the start of the translation block, so {@link FaultLocator} finds the instruction.
+ * <p>Traps are recorded by native hooks (no Java callback on the hot path): an ecall or an
+ * exception stops the engine and {@link #run} returns {@link Exit#ECALL} or
+ * {@link Exit#EXCEPTION}; an invalid access ends it with {@link Exit#MEMORY_FAULT}.
+ *
+ * <p>Unicorn 2.0.1 leaves the PC four bytes past the trapping instruction for every exception
+ * (measured for ecall, illegal instructions and a misaligned start), so an ecall's PC is its
+ * resume point and any other exception's PC is reported - 4. For a memory fault it reports
+ * the start of the translation block; {@link FaultLocator} finds the instruction.
  */
 public final class RiscvCpu implements AutoCloseable {
     /** Unicorn's register id for x0; xN is X0 + N. */
     private static final int REG_X0 = 1;
     private static final int REG_PC = 190;
-    /** Never reached: run() passes it as "until" so only stop() and faults end a run. */
+    /** Never reached: run() passes it as "until" so only stops and faults end a run. */
     public static final long NO_UNTIL = 0xFFFF_FFFF_FFFF_FFFEL;
 
-    public static final int A0 = 10;
-    public static final int SP = 2;
     public static final int RA = 1;
+    public static final int SP = 2;
     public static final int GP = 3;
+    public static final int A0 = 10;
 
+    /** a0..a7 then pc: read in one native call after an ecall. */
+    private static final int[] ECALL_IDS = new int[9];
     private static final int[] ARG_IDS = new int[8];
     private static final int[] ALL_IDS = new int[32];
 
     static {
         for (int i = 0; i < 8; i++) {
             ARG_IDS[i] = REG_X0 + A0 + i;
+            ECALL_IDS[i] = REG_X0 + A0 + i;
         }
+        ECALL_IDS[8] = REG_PC;
         for (int i = 0; i < 31; i++) {
             ALL_IDS[i] = REG_X0 + 1 + i;
         }
@@ -41,22 +49,19 @@ public final class RiscvCpu implements AutoCloseable {
 
     private final Unicorn uc;
     private final AddressSpace space;
-    private final Unicorn.Hook intrHook;
-    private final Unicorn.Hook memHook;
-    private EcallHandler ecallHandler;
+    private final TrapRecord trap;
+    private final long[] args = new long[9];
 
     private int exceptionCause = -1;
     private long exceptionPc;
     private int memFaultType;
     private long memFaultAddress;
-    private int memFaultSize;
 
     public RiscvCpu(PhysicalMemory ram) {
         this.uc = Unicorn.open(Unicorn.ARCH_RISCV, Unicorn.MODE_RISCV64);
         try {
             this.space = new AddressSpace(ram, uc);
-            this.intrHook = uc.hookInterrupt(this::onInterrupt);
-            this.memHook = uc.hookMemInvalid(this::onMemInvalid);
+            this.trap = uc.hookTrapsNative();
         } catch (RuntimeException e) {
             uc.close();
             throw e;
@@ -72,37 +77,10 @@ public final class RiscvCpu implements AutoCloseable {
         return uc;
     }
 
-    public void setEcallHandler(EcallHandler handler) {
-        this.ecallHandler = handler;
-    }
-
-    private void onInterrupt(int intno) {
-        if (intno == Cause.ECALL_U || intno == Cause.ECALL_S || intno == Cause.ECALL_M) {
-            EcallHandler h = ecallHandler;
-            if (h == null) {
-                exceptionCause = intno;
-                exceptionPc = pc() - 4;
-                uc.stop();
-            } else {
-                h.onEcall(this);
-            }
-            return;
-        }
-        exceptionCause = intno;
-        exceptionPc = pc() - 4;
-        uc.stop();
-    }
-
-    private boolean onMemInvalid(int type, long address, int size, long value) {
-        memFaultType = type;
-        memFaultAddress = address;
-        memFaultSize = size;
-        return false;
-    }
-
     /**
-     * Run from {@code pc} until stopped or faulted. After {@link Exit#STOPPED} the PC register
-     * holds the resume point.
+     * Run from {@code pc} until an ecall, a fault, or a stop from another thread. After
+     * {@link Exit#ECALL}, {@link #args()} holds a0..a7 and [8] the PC after the ecall; after
+     * {@link Exit#STOPPED} the PC register holds the resume point.
      */
     public Exit run(long pc) {
         return run(pc, NO_UNTIL);
@@ -110,16 +88,25 @@ public final class RiscvCpu implements AutoCloseable {
 
     /** As {@link #run(long)}, but also stop (as {@link Exit#STOPPED}) when the PC reaches {@code until}. */
     public Exit run(long pc, long until) {
-        exceptionCause = -1;
-        memFaultType = 0;
+        trap.reset();
         int err = uc.start(pc, until);
-        if (exceptionCause >= 0) {
+        int intno = trap.intno();
+        if (intno >= 0) {
+            if (intno == Cause.ECALL_U || intno == Cause.ECALL_S || intno == Cause.ECALL_M) {
+                uc.regReadBatch(ECALL_IDS, args, 9);
+                return Exit.ECALL;
+            }
+            exceptionCause = intno;
+            exceptionPc = pc() - 4;
             return Exit.EXCEPTION;
         }
         if (err == Unicorn.ERR_OK) {
             return Exit.STOPPED;
         }
-        if (memFaultType != 0) {
+        int type = trap.memType();
+        if (type != 0) {
+            memFaultType = type;
+            memFaultAddress = trap.memAddress();
             return Exit.MEMORY_FAULT;
         }
         // Any other engine error: report it as an exception at the current PC.
@@ -128,7 +115,12 @@ public final class RiscvCpu implements AutoCloseable {
         return Exit.EXCEPTION;
     }
 
-    /** End the current run. Safe from any thread. */
+    /** After {@link Exit#ECALL}: a0..a7 in [0..7], the resume PC in [8]. Owned by the CPU. */
+    public long[] args() {
+        return args;
+    }
+
+    /** End the current run. Safe from any thread; a no-op when the CPU is not running. */
     public void stop() {
         uc.stop();
     }
@@ -148,10 +140,6 @@ public final class RiscvCpu implements AutoCloseable {
 
     public long memFaultAddress() {
         return memFaultAddress;
-    }
-
-    public int memFaultSize() {
-        return memFaultSize;
     }
 
     // ---- registers -------------------------------------------------------------------------
@@ -175,14 +163,11 @@ public final class RiscvCpu implements AutoCloseable {
         }
     }
 
-    /** a0..a7 into out[0..7] with one native call. */
-    public void readArgs(long[] out) {
-        uc.regReadBatch(ARG_IDS, out, 8);
-    }
-
     /** Write a0..a(count-1) from in[0..count-1] with one native call. */
     public void writeArgs(long[] in, int count) {
-        uc.regWriteBatch(ARG_IDS, in, count);
+        if (count > 0) {
+            uc.regWriteBatch(ARG_IDS, in, count);
+        }
     }
 
     /** x1..x31 into out[1..31] and pc into out[32]; out[0] = 0. out must have length >= 33. */
@@ -205,8 +190,6 @@ public final class RiscvCpu implements AutoCloseable {
     @Override
     public void close() {
         try {
-            intrHook.close();
-            memHook.close();
             space.close();
         } finally {
             uc.close();

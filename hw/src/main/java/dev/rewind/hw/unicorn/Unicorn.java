@@ -55,6 +55,12 @@ public final class Unicorn implements AutoCloseable {
     private final Memory batchIds = new Memory(4L * MAX_BATCH);
     private final Memory batchPtrs = new Memory(8L * MAX_BATCH);
     private final Memory batchVals = new Memory(8L * MAX_BATCH);
+    /** Java views of the batch scratch: no JNI call per element. */
+    private final java.nio.IntBuffer batchIdView = batchIds.getByteBuffer(0, 4L * MAX_BATCH).order(java.nio.ByteOrder.nativeOrder()).asIntBuffer();
+    private final java.nio.LongBuffer batchValView = batchVals.getByteBuffer(0, 8L * MAX_BATCH).order(java.nio.ByteOrder.nativeOrder()).asLongBuffer();
+    /** The id array last copied into batchIds, and how many of its ids. */
+    private int[] lastIds;
+    private int lastCount;
     private Throwable pendingHookError;
     private volatile boolean closed;
 
@@ -113,26 +119,28 @@ public final class Unicorn implements AutoCloseable {
 
     /** Read {@code count} registers named by {@code ids} into {@code out} with one native call. */
     public void regReadBatch(int[] ids, long[] out, int count) {
-        if (count > MAX_BATCH) {
-            throw new IllegalArgumentException("batch too large: " + count);
-        }
-        for (int i = 0; i < count; i++) {
-            batchIds.setInt(4L * i, ids[i]);
-        }
+        setIds(ids, count);
         check(UnicornLibrary.uc_reg_read_batch(uc, batchIds, batchPtrs, count), "uc_reg_read_batch");
-        batchVals.read(0, out, 0, count);
+        batchValView.get(0, out, 0, count);
     }
 
     /** Write {@code count} registers named by {@code ids} from {@code in} with one native call. */
     public void regWriteBatch(int[] ids, long[] in, int count) {
+        setIds(ids, count);
+        batchValView.put(0, in, 0, count);
+        check(UnicornLibrary.uc_reg_write_batch(uc, batchIds, batchPtrs, count), "uc_reg_write_batch");
+    }
+
+    /** Copy register ids into the native scratch unless the same ids are already there. */
+    private void setIds(int[] ids, int count) {
         if (count > MAX_BATCH) {
             throw new IllegalArgumentException("batch too large: " + count);
         }
-        for (int i = 0; i < count; i++) {
-            batchIds.setInt(4L * i, ids[i]);
+        if (ids != lastIds || count > lastCount) {
+            batchIdView.put(0, ids, 0, count);
+            lastIds = ids;
+            lastCount = count;
         }
-        batchVals.write(0, in, 0, count);
-        check(UnicornLibrary.uc_reg_write_batch(uc, batchIds, batchPtrs, count), "uc_reg_write_batch");
     }
 
     // ---- memory ----------------------------------------------------------------------------
@@ -249,6 +257,28 @@ public final class Unicorn implements AutoCloseable {
             check(err, "uc_hook_add");
         }
         return new Hook(handle.getLong(0), cb);
+    }
+
+    private Hook addNativeHook(int type, com.sun.jna.Pointer fn, TrapRecord record) {
+        Memory handle = new Memory(8);
+        callbacks.add(record);
+        int err = UnicornLibrary.HOOK_ADD.invokeInt(new Object[] {uc, handle, type, fn, record.mem, 1L, 0L});
+        if (err != ERR_OK) {
+            callbacks.remove(record);
+            check(err, "uc_hook_add");
+        }
+        return new Hook(handle.getLong(0), record);
+    }
+
+    /**
+     * Install the native trap hooks: every exception or ecall is recorded in the returned
+     * record and stops the engine; every invalid memory access is recorded and refused.
+     */
+    public TrapRecord hookTrapsNative() {
+        TrapRecord r = new TrapRecord();
+        addNativeHook(HOOK_INTR, NativeHooks.INTR_HOOK, r);
+        addNativeHook(HOOK_MEM_INVALID, NativeHooks.MEM_INVALID_HOOK, r);
+        return r;
     }
 
     /** Hook every CPU exception and environment call. */

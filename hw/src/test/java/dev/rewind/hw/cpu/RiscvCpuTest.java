@@ -67,24 +67,16 @@ class RiscvCpuTest {
     }
 
     @Test
-    void ecallHandlerAnswersInPlaceAndStops() {
-        // a0 = 5; ecall (handler adds 1); ecall (handler stops)
-        code(addi(10, 0, 5), ECALL, ECALL, NOP);
-        int[] calls = {0};
-        long[] args = new long[8];
-        cpu.setEcallHandler(c -> {
-            calls[0]++;
-            c.readArgs(args);
-            args[0] += 1;
-            c.writeArgs(args, 1);
-            if (calls[0] == 2) {
-                c.stop();
-            }
-        });
-        assertEquals(Exit.STOPPED, cpu.run(CODE));
-        assertEquals(2, calls[0]);
-        assertEquals(7, cpu.reg(10));
-        assertEquals(CODE + 12, cpu.pc(), "PC rests after the second ecall");
+    void ecallStopsWithArgumentsAndResumePc() {
+        // a0 = 5; ecall; a0 += 1 (after the kernel's answer); ecall
+        code(addi(10, 0, 5), ECALL, addi(10, 10, 1), ECALL, NOP);
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        assertEquals(5, cpu.args()[0]);
+        assertEquals(CODE + 8, cpu.args()[8], "resume PC is past the ecall");
+        cpu.writeArgs(new long[] {40}, 1);
+        assertEquals(Exit.ECALL, cpu.run(cpu.args()[8]));
+        assertEquals(41, cpu.args()[0]);
+        assertEquals(CODE + 16, cpu.args()[8]);
     }
 
     @Test
@@ -136,13 +128,14 @@ class RiscvCpuTest {
     }
 
     @Test
-    void hookExceptionIsRethrownAfterTheRun() {
-        code(ECALL, NOP);
-        cpu.setEcallHandler(c -> {
-            throw new IllegalStateException("boom");
-        });
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> cpu.run(CODE));
-        assertEquals("boom", e.getMessage());
+    void javaHookExceptionIsRethrownAfterTheRun() {
+        code(NOP, NOP, ECALL);
+        try (Unicorn.Hook h = cpu.engine().hookCode(CODE + 4, CODE + 4, (addr, size) -> {
+            throw new IllegalStateException("boom at " + addr);
+        })) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> cpu.run(CODE));
+            assertEquals("boom at " + (CODE + 4), e.getMessage());
+        }
     }
 
     @Test

@@ -45,35 +45,57 @@ final class BareUnicorn implements AutoCloseable {
         return t1 - t0;
     }
 
+    private static byte[] ecallLoop() {
+        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0x00000073); // ecall
+        b.putInt(0xffdff06f); // j -4
+        return b.array();
+    }
+
     /**
-     * A loop of {@code n} ecalls at 0x10000 answered by an empty Java hook: the cost of one
-     * trap into Java and back. With {@code stopEach}, the hook also stops the engine and the
-     * loop restarts it, as the kernel does when a syscall blocks.
+     * One engine trapping on ecall {@code n} times, resumed by Java after each trap with no
+     * kernel work: the floor under a syscall that is answered at once.
      */
-    double ecallNanos(int n, boolean stopEach) {
+    double ecallNanos(int n) {
         long code = 0x10000;
         cpu.memory().map("loop", code, 4096, Perm.RX);
-        ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(0x00000073); // ecall
-        b.putInt(0xfff28293); // addi t0, t0, -1
-        b.putInt(0xfe029ce3); // bnez t0, -8
-        b.putInt(0x00000013); // nop: the stop address
-        cpu.memory().write(code, b.array(), 0, 16, Perm.NONE);
-        long end = code + 12;
-        cpu.setEcallHandler(stopEach ? RiscvCpu::stop : c -> { });
-        cpu.setReg(5, n);
+        byte[] loop = ecallLoop();
+        cpu.memory().write(code, loop, 0, loop.length, Perm.NONE);
         long pc = code;
         long t0 = System.nanoTime();
-        while (true) {
-            cpu.run(pc, end);
-            pc = cpu.pc();
-            if (pc == end) {
-                break;
+        for (int i = 0; i < n; i++) {
+            if (cpu.run(pc) != Exit.ECALL) {
+                throw new IllegalStateException("expected an ecall");
             }
+            pc = cpu.args()[8];
         }
         long t1 = System.nanoTime();
         cpu.memory().clear();
         return (double) (t1 - t0) / n;
+    }
+
+    /**
+     * Two engines taking turns, each running until its next ecall: the floor under a null IPC
+     * round trip (caller traps, server runs and traps, caller resumes) with no kernel work.
+     */
+    static double pingPongNanos(int n) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu a = new RiscvCpu(ram); RiscvCpu b = new RiscvCpu(ram)) {
+            byte[] loop = ecallLoop();
+            for (RiscvCpu c : new RiscvCpu[] {a, b}) {
+                c.memory().map("loop", 0x10000, 4096, Perm.RX);
+                c.memory().write(0x10000, loop, 0, loop.length, Perm.NONE);
+            }
+            long pa = 0x10000;
+            long pb = 0x10000;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                a.run(pa);
+                pa = a.args()[8];
+                b.run(pb);
+                pb = b.args()[8];
+            }
+            return (double) (System.nanoTime() - t0) / n;
+        }
     }
 
     @Override

@@ -115,20 +115,20 @@ public final class BenchCommand implements Callable<Integer> {
             ipc[i] = (double) c[1] / c[0];
             sys[i] = (double) s[1] / s[0];
         }
-        double[] bare = new double[runs];
-        double[] bareStop = new double[runs];
+        double[] trap = new double[runs];
+        double[] pingPong = new double[runs];
         try (BareUnicorn b = new BareUnicorn()) {
-            b.ecallNanos(200_000, false);
-            b.ecallNanos(200_000, true);
+            b.ecallNanos(200_000);
+            BareUnicorn.pingPongNanos(200_000);
             for (int i = 0; i < runs; i++) {
-                bare[i] = b.ecallNanos(200_000, false);
-                bareStop[i] = b.ecallNanos(200_000, true);
+                trap[i] = b.ecallNanos(200_000);
+                pingPong[i] = BareUnicorn.pingPongNanos(200_000);
             }
         }
         System.out.printf("ipc:     null IPC round trip (call + reply_recv)  %8.0f ns   (median of %d runs x 200000 calls)%n", median(ipc), runs);
         System.out.printf("ipc:     syscall round trip (task_self)           %8.0f ns%n", median(sys));
-        System.out.printf("ipc:     bare Unicorn: 2 ecall traps answered in the hook %5.0f ns; 2 traps that stop and restart %5.0f ns%n",
-                2 * median(bare), 2 * median(bareStop));
+        System.out.printf("ipc:     bare Unicorn, same run: 2 ecall traps %.0f ns; two engines trapping in turn %.0f ns per round%n",
+                2 * median(trap), median(pingPong));
     }
 
     private void loop(String name, String elf, String symbol) throws Exception {

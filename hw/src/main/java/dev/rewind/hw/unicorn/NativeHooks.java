@@ -1,0 +1,62 @@
+package dev.rewind.hw.unicorn;
+
+import com.sun.jna.Function;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * The project's own native hooks (hw/src/main/c/rewind_native.c), built by Maven for the host
+ * and packaged next to this class. Unicorn calls them directly, so recording a trap costs
+ * nanoseconds instead of a JNA callback. Loaded once; the library stays loaded for the life
+ * of the JVM, as Unicorn holds pointers into it.
+ */
+final class NativeHooks {
+    static final String RESOURCE = "librewind_native.so";
+    static final Pointer INTR_HOOK;
+    static final Pointer MEM_INVALID_HOOK;
+    static final Pointer UC_EMU_STOP;
+    private static final NativeLibrary LIB;
+
+    /** Offsets in struct rw_trap. */
+    static final int OFF_INTNO = 0;
+    static final int OFF_MEM_TYPE = 4;
+    static final int OFF_MEM_ADDR = 8;
+    static final int OFF_MEM_SIZE = 16;
+    static final int OFF_STOP = 24;
+    static final int TRAP_SIZE = 32;
+
+    static {
+        UnicornLibrary.ensureLoaded();
+        Path file;
+        try (InputStream in = NativeHooks.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new UnicornException("the native hook library " + RESOURCE + " is missing from the class path;"
+                        + " it is built by `mvn package` (needs gcc: apt-get install gcc)");
+            }
+            file = Files.createTempFile("rewind_native", ".so");
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+            file.toFile().deleteOnExit();
+        } catch (IOException e) {
+            throw new UnicornException(-1, "cannot extract " + RESOURCE + ": " + e.getMessage(), e);
+        }
+        LIB = NativeLibrary.getInstance(file.toString());
+        INTR_HOOK = LIB.getFunction("rw_intr_hook");
+        MEM_INVALID_HOOK = LIB.getFunction("rw_mem_invalid_hook");
+        UC_EMU_STOP = UnicornLibrary.LIB.getFunction("uc_emu_stop");
+        int size = LIB.getFunction("rw_trap_size").invokeInt(new Object[0]);
+        if (size != TRAP_SIZE) {
+            throw new UnicornException("native hook library mismatch: struct rw_trap is " + size + " bytes, expected " + TRAP_SIZE);
+        }
+    }
+
+    private NativeHooks() {}
+
+    static Function function(String name) {
+        return LIB.getFunction(name);
+    }
+}
