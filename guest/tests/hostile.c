@@ -2,9 +2,12 @@
  * hostile (uses "kv"): 100000 system calls with random numbers and
  * arguments (xorshift64, seed 12345).  Any result is acceptable; the kernel
  * and the kv server must survive.  Never EXIT, ABORT or WAIT (WAIT could
- * legally block forever).  Prints "hostile: done 100000 calls", exit 0.
+ * legally block forever).  Half of the CALLs go to the kv server with a
+ * valid length and random buffer bytes, so that the server really sees
+ * garbage requests.  Prints "hostile: done 100000 calls", exit 0.
  */
 #include <stdio.h>
+#include <string.h>
 #include <rewind/rewind.h>
 
 #define NCALLS 100000
@@ -49,6 +52,8 @@ int main(void)
 {
 	long ok = 0, errors = 0;
 	long nr;
+	long kv = rw_cap_lookup_str("kv");
+	unsigned char *ipc = rw_ipc_buf();
 
 	printf("hostile: start, seed %lu\n", (unsigned long)state);
 	for (long n = 0; n < NCALLS; n++) {
@@ -67,7 +72,20 @@ int main(void)
 		r.a7 = nr;
 		if (nr == SYS_CONSOLE_WRITE)
 			r.a1 = (long)((uint64_t)r.a1 % 65);	/* keep the log readable */
+		size_t garbage = 0;
+		if (nr == SYS_CALL && kv >= 0 && (next_rand() & 1)) {
+			/* Aim at the kv server with random buffer bytes. */
+			garbage = (size_t)(next_rand() % (RW_IPC_BUF_SIZE + 1));
+			r.a0 = kv;
+			r.a6 = (long)garbage;
+			for (size_t i = 0; i < garbage; i++) {
+				uint64_t x = next_rand();
+				ipc[i] = (x & 0x700) ? (unsigned char)x : 0;	/* some NULs */
+			}
+		}
 		rw_ecall(&r);
+		if (garbage)
+			memset(ipc, 0, garbage);	/* keep garbage off the console */
 		if (r.a0 < 0)
 			errors++;
 		else
