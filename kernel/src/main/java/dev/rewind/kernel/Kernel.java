@@ -228,6 +228,14 @@ public final class Kernel implements AutoCloseable {
      * block are answered and the task resumes at once, in the same slice.
      */
     private Watchdog.Slice runSlice(Task t) {
+        if ((t.pc & 1) != 0) {
+            // With the C extension instructions are 2-byte aligned, and no guest jump can make
+            // the PC odd (jalr clears bit 0): only a bad entry point can. Unicorn would decode
+            // from the odd address, so the kernel traps the fetch itself.
+            Watchdog.Slice none = new Watchdog.Slice(t, System.nanoTime());
+            fault(t, new Fault(FaultKind.MISALIGNED_FETCH, t.pc, 0, t.image.describe(t.pc), ""));
+            return none;
+        }
         RiscvCpu cpu = t.cpu;
         t.state = TaskState.RUNNING;
         current = t;
