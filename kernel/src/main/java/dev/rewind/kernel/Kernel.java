@@ -383,6 +383,8 @@ public final class Kernel implements AutoCloseable {
     void fault(Task t, Fault f) {
         t.faults++;
         t.lastFault = f;
+        String who = t.toString();
+        int generation = t.generation;
         String action;
         if (t.spec.recovery() == RecoveryPolicy.RESTART && t.restarts < config.maxRestarts()) {
             action = restart(t);
@@ -395,8 +397,8 @@ public final class Kernel implements AutoCloseable {
             t.state = TaskState.DEAD;
             teardown(t);
         }
-        log.warn("task {} faulted: {}; {}", t, f, action);
-        observer.taskFaulted(t, f, action);
+        log.warn("task {} faulted: {}; {}", who, f, action);
+        observer.taskFaulted(t, generation, f, action);
     }
 
     /** Reload {@code t} from its image with a new generation. Returns what was done, for logs. */

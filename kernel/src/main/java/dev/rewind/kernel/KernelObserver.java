@@ -2,7 +2,11 @@ package dev.rewind.kernel;
 
 /** Hears what happens to tasks; the CLI and tests use it. Called on the kernel thread. */
 public interface KernelObserver {
-    default void taskFaulted(Task task, Fault fault, String action) {}
+    /**
+     * {@code task} faulted while it was generation {@code generation}; {@code action} says
+     * what its recovery policy did (the task may already carry a new generation).
+     */
+    default void taskFaulted(Task task, int generation, Fault fault, String action) {}
 
     default void taskRestarted(Task task) {}
 

@@ -41,6 +41,7 @@ final class Syscalls {
         long nr = a[7];
         long a0 = a[0];
         long a1 = a[1];
+        long a2 = a[2];
         int outCount = 1;
         long r;
         if (nr < 0 || nr > Integer.MAX_VALUE) {
@@ -92,7 +93,7 @@ final class Syscalls {
             }
         }
         if (k.config.trace()) {
-            traceCall(t, nr, r);
+            traceCall(t, nr, a0, a1, a2, r);
         }
         if (r == BLOCKED) {
             return false;
@@ -107,11 +108,11 @@ final class Syscalls {
         return true;
     }
 
-    private void traceCall(Task t, long nr, long r) {
+    private void traceCall(Task t, long nr, long a0, long a1, long a2, long r) {
         String name = Abi.syscallName(nr);
         String res = r == BLOCKED ? "blocked" : (r == Ipc.WITH_A1 || r == Ipc.FULL) ? describe(a[0]) + " a1=" + a[1] : describe(r);
         trace.info("{} {}(a0=0x{}, a1=0x{}, a2=0x{}) -> {}", t, name == null ? "#" + nr : name,
-                Long.toHexString(a[0]), Long.toHexString(a[1]), Long.toHexString(a[2]), res);
+                Long.toHexString(a0), Long.toHexString(a1), Long.toHexString(a2), res);
     }
 
     private static String describe(long r) {

@@ -1,5 +1,7 @@
 package dev.rewind.kernel;
 
+import dev.rewind.hw.elf.ElfException;
+import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.ManifestException;
 import dev.rewind.kernel.image.RecoveryPolicy;
@@ -59,7 +61,13 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
 
     private static SystemImage fromBytes(String fileName, byte[] bytes, ImageSource src, String location) throws BootException {
         boolean elf = bytes.length >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
-        if (elf) {
+        boolean toml = fileName.endsWith(".toml");
+        if (!toml && (elf || !looksLikeText(bytes))) {
+            try {
+                ElfImage.parse(bytes, fileName); // fail early with the loader's message
+            } catch (ElfException e) {
+                throw new BootException(e.getMessage(), e);
+            }
             return new SystemImage(singleTask(fileName), src, location);
         }
         try {
@@ -67,6 +75,17 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
         } catch (ManifestException e) {
             throw new BootException(e.getMessage(), e);
         }
+    }
+
+    private static boolean looksLikeText(byte[] bytes) {
+        int n = Math.min(bytes.length, 512);
+        for (int i = 0; i < n; i++) {
+            int b = bytes[i] & 0xff;
+            if (b < 0x09 || (b > 0x0d && b < 0x20 && b != 0x1b)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The manifest of a one-task system running {@code elfName} with default settings. */

@@ -36,8 +36,8 @@ final class GuestRun {
             List<String> restarts = new ArrayList<>();
             KernelObserver obs = new KernelObserver() {
                 @Override
-                public void taskFaulted(Task task, Fault fault, String action) {
-                    faults.add(new FaultEvent(task.name(), task.generation(), fault, action));
+                public void taskFaulted(Task task, int generation, Fault fault, String action) {
+                    faults.add(new FaultEvent(task.name(), generation, fault, action));
                 }
 
                 @Override

@@ -9,8 +9,6 @@ import dev.rewind.kernel.KernelObserver;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.Task;
-import java.io.FileOutputStream;
-import java.io.FileDescriptor;
 import java.io.OutputStream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,7 +21,8 @@ import picocli.CommandLine.Parameters;
         footer = {"", "IMAGE is a manifest (.toml, see docs/MANIFEST.md), a guest ELF file (boots as a one-task",
             "system), or builtin:NAME (see 'rewind images'). Default: builtin:demo.",
             "", "Exit status: 0 all tasks finished cleanly; 1 a task exited non-zero or died of a fault;",
-            "2 bad usage or the image cannot be booted; 3 deadlock; 4 time budget exhausted."})
+            "2 bad usage or the image cannot be booted; 3 deadlock; 4 time budget exhausted;",
+            "70 an internal error in Rewind."})
 public final class BootCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE", description = "Image to boot (default: builtin:demo).")
     String image = "builtin:demo";
@@ -65,12 +64,12 @@ public final class BootCommand implements Callable<Integer> {
             return Main.EXIT_USAGE;
         }
         KernelConfig cfg = new KernelConfig(ramBytes, quantumMs, budget, trace, 100);
-        OutputStream stdout = new FileOutputStream(FileDescriptor.out);
+        OutputStream stdout = System.out;
         KernelObserver obs = new KernelObserver() {
             @Override
-            public void taskFaulted(Task task, Fault fault, String action) {
+            public void taskFaulted(Task task, int generation, Fault fault, String action) {
                 if (!quiet) {
-                    System.err.printf("rewind: task %s (generation %d) faulted: %s; %s%n", task.name(), task.generation(), fault, action);
+                    System.err.printf("rewind: task %s (generation %d) faulted: %s; %s%n", task.name(), generation, fault, action);
                 }
             }
         };

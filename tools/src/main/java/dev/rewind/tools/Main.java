@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
     /** Exit status for bad usage or an image that cannot be booted. */
     public static final int EXIT_USAGE = 2;
+    /** Exit status for a bug in Rewind itself (an unexpected exception). */
+    public static final int EXIT_INTERNAL = 70;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -25,9 +27,13 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExitCodeExceptionMapper(e -> EXIT_USAGE);
         cl.setExecutionExceptionHandler((e, cmd, parse) -> {
-            cmd.getErr().println("rewind: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
-            LoggerFactory.getLogger(Main.class).debug("failure", e);
-            return 1;
+            if (e instanceof IllegalArgumentException) {
+                cmd.getErr().println("rewind: " + e.getMessage());
+                return EXIT_USAGE;
+            }
+            cmd.getErr().println("rewind: internal error: " + e);
+            LoggerFactory.getLogger(Main.class).error("internal error", e);
+            return EXIT_INTERNAL;
         });
         cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
         return cl.execute(args);
