@@ -205,29 +205,21 @@ public final class BenchCommand implements Callable<Integer> {
         if (idleTasks < 1 || idleTasks > 1000) {
             throw new IllegalArgumentException("--idle-tasks must be between 1 and 1000");
         }
-        ImageSource src = SystemImage.builtin("kv_server.elf").source();
-        StringBuilder m = new StringBuilder("name = \"idle\"\n");
-        for (int i = 0; i < idleTasks; i++) {
-            m.append("[task.idle").append(i).append("]\nimage = \"kv_server.elf\"\nserves = [\"ep").append(i).append("\"]\n");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        double[] perTask = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            Process p = new ProcessBuilder(java, "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch", "-cp",
+                    System.getProperty("java.class.path"), IdleMemoryProbe.class.getName(), Integer.toString(idleTasks))
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("memory probe failed: " + out);
+            }
+            String[] f = out.split(" ");
+            perTask[i] = (Long.parseLong(f[1]) - Long.parseLong(f[0])) / (double) idleTasks / (1 << 20);
         }
-        Manifest manifest = Manifest.parse(m.toString(), "idle.toml");
-        System.gc();
-        long before = rssBytes();
-        long heapBefore = usedHeap();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (Kernel k = new Kernel(KernelConfig.defaults(), manifest, src, new Uart(out), null)) {
-            k.run(); // every task starts, prints its banner and blocks in recv: idle
-            System.gc();
-            long after = rssBytes();
-            long heapAfter = usedHeap();
-            System.out.printf("memory:  %d idle tasks (kv_server waiting in recv): %.2f MiB host memory (RSS) per task, of which Java heap %.3f MiB%n",
-                    idleTasks, (after - before) / (double) idleTasks / (1 << 20), (heapAfter - heapBefore) / (double) idleTasks / (1 << 20));
-        }
-    }
-
-    private static long usedHeap() {
-        Runtime r = Runtime.getRuntime();
-        return r.totalMemory() - r.freeMemory();
+        System.out.printf("memory:  idle task (kv_server waiting in recv, %d booted): %.2f MiB host memory (RSS) each%n",
+                idleTasks, median(perTask));
     }
 
     static long rssBytes() throws Exception {
