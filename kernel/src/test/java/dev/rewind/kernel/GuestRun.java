@@ -29,7 +29,22 @@ final class GuestRun {
         return boot(builtin, KernelConfig.defaults().withBudgetNanos(60_000_000_000L));
     }
 
+    /** Boot a manifest given as text whose images are built-in ones. */
+    static GuestRun bootManifest(String toml) throws Exception {
+        dev.rewind.kernel.image.Manifest m = dev.rewind.kernel.image.Manifest.parse(toml, "test.toml");
+        return run(new SystemImage(m, ImageSource.classpath(SystemImage.BUILTIN_FOLDER), "test.toml"),
+                KernelConfig.defaults().withBudgetNanos(60_000_000_000L));
+    }
+
     static GuestRun boot(String builtin, KernelConfig config) {
+        try {
+            return run(SystemImage.builtin(builtin), config);
+        } catch (BootException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static GuestRun run(SystemImage image, KernelConfig config) {
         return assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             List<FaultEvent> faults = new ArrayList<>();
@@ -45,7 +60,6 @@ final class GuestRun {
                     restarts.add(task.name() + "@" + task.generation());
                 }
             };
-            SystemImage image = SystemImage.builtin(builtin);
             try (Kernel k = new Kernel(config, image.manifest(), image.source(), new Uart(out), obs)) {
                 SystemResult r = k.run();
                 return new GuestRun(r, out.toString(StandardCharsets.UTF_8), faults, restarts);

@@ -106,6 +106,18 @@ class GuestSystemTest {
         assertEquals(SystemResult.Outcome.BUDGET_EXCEEDED, run.result.outcome(), run::toString);
     }
 
+    @Test
+    void theMoreImportantTaskRunsFirst() throws Exception {
+        String both = "name = \"prio\"\n[task.worker]\nimage = \"worker.elf\"\npriority = %d\n"
+                + "[task.hello]\nimage = \"hello.elf\"\npriority = %d\n";
+        // Equal priorities: file order, round robin.
+        String same = GuestRun.bootManifest(String.format(both, 4, 4)).console;
+        assertTrue(same.indexOf("worker: step 0") < same.indexOf("hello from rewind"), same);
+        // hello is more important: it runs to completion before the worker starts.
+        String prio = GuestRun.bootManifest(String.format(both, 6, 1)).console;
+        assertTrue(prio.indexOf("hello from rewind") < prio.indexOf("worker: step 0"), prio);
+    }
+
     static GuestRun.FaultEvent only(List<GuestRun.FaultEvent> faults, String task) {
         List<GuestRun.FaultEvent> mine = faults.stream().filter(f -> f.task().equals(task)).toList();
         assertEquals(1, mine.size(), () -> "faults of " + task + ": " + faults);
