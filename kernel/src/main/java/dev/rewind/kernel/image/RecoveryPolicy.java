@@ -11,7 +11,13 @@ public enum RecoveryPolicy {
     /** The task stays dead; its clients get an error. */
     NONE,
     /** The task is restarted from its initial image. */
-    RESTART;
+    RESTART,
+    /**
+     * Every request the server handles is a transaction: a fault while handling one rolls back
+     * the server's memory and registers to where it waited for the request, the client gets
+     * ERECOVERED, and the server takes the next request. Faults outside a request restart it.
+     */
+    TXIPC;
 
     /** The name used in manifests and messages, e.g. {@code "restart"}. */
     public String configName() {

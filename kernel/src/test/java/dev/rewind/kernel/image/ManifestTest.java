@@ -154,11 +154,11 @@ class ManifestTest {
     void exactMessageFormat() {
         String text = "name = \"demo\"\n".repeat(1) + "\n".repeat(9) + "[task.kv]\nrecovery = \"foo\"\nimage = \"kv.elf\"\n";
         ManifestException e = assertThrows(ManifestException.class, () -> Manifest.parse(text, "demo.toml"));
-        assertEquals("demo.toml:12: task 'kv': unknown recovery policy 'foo' (expected one of: none, restart)",
+        assertEquals("demo.toml:12: task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc)",
                 e.getMessage());
         assertEquals("demo.toml", e.sourceName());
         assertEquals(12, e.line());
-        assertEquals("task 'kv': unknown recovery policy 'foo' (expected one of: none, restart)", e.problem());
+        assertEquals("task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc)", e.problem());
     }
 
     @Test
@@ -198,9 +198,9 @@ class ManifestTest {
         assertEquals(RecoveryPolicy.NONE, RecoveryPolicy.parse("none"));
         assertEquals(RecoveryPolicy.RESTART, RecoveryPolicy.parse("restart"));
         assertEquals("restart", RecoveryPolicy.RESTART.configName());
-        assertEquals("none, restart", RecoveryPolicy.allConfigNames());
+        assertEquals("none, restart, txipc", RecoveryPolicy.allConfigNames());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RecoveryPolicy.parse("Restart"));
-        assertEquals("unknown recovery policy 'Restart' (expected one of: none, restart)", e.getMessage());
+        assertEquals("unknown recovery policy 'Restart' (expected one of: none, restart, txipc)", e.getMessage());
     }
 
     // ------------------------------------------------------------------------------------------
@@ -290,9 +290,9 @@ class ManifestTest {
                         "'ev' is declared both as an endpoint (served by task 'kv', line 4)",
                         "as a notification (owned by task 'b', line 7)"),
                 bad("unknown recovery", HEAD + KV + "recovery = \"foo\"\n", 4,
-                        "task 'kv': unknown recovery policy 'foo' (expected one of: none, restart)"),
+                        "task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc)"),
                 bad("recovery not a string", HEAD + KV + "recovery = true\n", 4,
-                        "'recovery' must be a string (one of: none, restart), not a boolean"),
+                        "'recovery' must be a string (one of: none, restart, txipc), not a boolean"),
                 bad("runaway too large", HEAD + KV + "runaway_ms = 600001\n", 4,
                         "'runaway_ms' = 600001 is out of range (allowed: 0..600000)"),
                 bad("runaway negative", HEAD + KV + "runaway_ms = -5\n", 4, "'runaway_ms' = -5 is out of range"),
