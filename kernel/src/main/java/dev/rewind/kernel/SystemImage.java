@@ -98,7 +98,7 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
             base = base.substring(0, 32);
         }
         TaskSpec spec = new TaskSpec(base, elfName, TaskSpec.DEFAULT_PRIORITY, TaskSpec.DEFAULT_STACK, TaskSpec.DEFAULT_HEAP,
-                List.of(), List.of(), List.of(), RecoveryPolicy.NONE, 0, 0);
+                List.of(), List.of(), List.of(), RecoveryPolicy.NONE, 0, TaskSpec.TxipcLimits.DEFAULT, 0);
         return new Manifest(base, Manifest.DEFAULT_QUANTUM_MS, List.of(spec));
     }
 }

@@ -40,6 +40,9 @@ import org.tomlj.TomlTable;
  * notifications = []            # notifications it owns
  * recovery = "restart"          # none | restart, default none
  * runaway_ms = 0                # 0 = off, max 600000
+ * deadline_ms = 1000            # txipc only: CPU ms per request before it is aborted
+ * max_aborts = 10               # txipc only: aborts within abort_window_ms before a restart
+ * abort_window_ms = 1000        # txipc only
  * </pre>
  *
  * <p>{@link #parse} reports the first problem (lowest line) as a {@link ManifestException} whose
@@ -60,7 +63,8 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
 
     static final List<String> TOP_KEYS = List.of("name", "quantum_ms", "task");
     static final List<String> TASK_KEYS = List.of("image", "priority", "stack", "heap", "serves", "uses",
-            "notifications", "recovery", "runaway_ms");
+            "notifications", "recovery", "runaway_ms",
+            "deadline_ms", "max_aborts", "abort_window_ms");
 
     public Manifest {
         tasks = List.copyOf(tasks);
@@ -261,6 +265,16 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
                     }
                 }
             }
+            TaskSpec.TxipcLimits d = TaskSpec.TxipcLimits.DEFAULT;
+            for (String key : List.of("deadline_ms", "max_aborts", "abort_window_ms")) {
+                if (t.contains(List.of(key)) && b.recovery != RecoveryPolicy.TXIPC) {
+                    problem(lineOf(t, key), ctx + "'" + key + "' applies only to recovery = \"txipc\"");
+                }
+            }
+            b.txipc = new TaskSpec.TxipcLimits(
+                    integer(t, "deadline_ms", ctx, d.deadlineMs(), 1, TaskSpec.TxipcLimits.MAX_DEADLINE_MS),
+                    (int) integer(t, "max_aborts", ctx, d.maxAborts(), 1, TaskSpec.TxipcLimits.MAX_ABORTS),
+                    integer(t, "abort_window_ms", ctx, d.abortWindowMs(), 1, TaskSpec.TxipcLimits.MAX_WINDOW_MS));
             return b;
         }
 
@@ -591,6 +605,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
         List<Entry> notifications = List.of();
         RecoveryPolicy recovery = TaskSpec.DEFAULT_RECOVERY;
         long runawayMs;
+        TaskSpec.TxipcLimits txipc = TaskSpec.TxipcLimits.DEFAULT;
 
         TaskBuilder(String name, int line) {
             this.name = name;
@@ -599,7 +614,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
 
         TaskSpec build() {
             return new TaskSpec(name, image, priority, stack, heap, values(serves), values(uses),
-                    values(notifications), recovery, runawayMs, line);
+                    values(notifications), recovery, runawayMs, txipc, line);
         }
 
         private static List<String> values(List<Entry> entries) {

@@ -16,11 +16,26 @@ import java.util.List;
  * @param notifications notifications it owns (waits on)
  * @param recovery what happens when it faults
  * @param runawayMs CPU milliseconds without a syscall before it is faulted as runaway; 0 = off
+ * @param txipc    limits of the txipc policy (defaults unless recovery = "txipc")
  * @param line 1-based line of the task's table in the manifest
  */
 public record TaskSpec(String name, String image, int priority, long stackBytes, long heapBytes,
                        List<String> serves, List<String> uses, List<String> notifications,
-                       RecoveryPolicy recovery, long runawayMs, int line) {
+                       RecoveryPolicy recovery, long runawayMs, TxipcLimits txipc, int line) {
+
+    /**
+     * Limits for a server under recovery = "txipc".
+     *
+     * @param deadlineMs    CPU ms a server may spend on one request before it is aborted
+     * @param maxAborts     aborts tolerated within the window before escalating to a restart
+     * @param abortWindowMs the window, in ms
+     */
+    public record TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs) {
+        public static final TxipcLimits DEFAULT = new TxipcLimits(1000, 10, 1000);
+        public static final long MAX_DEADLINE_MS = 600_000;
+        public static final int MAX_ABORTS = 100_000;
+        public static final long MAX_WINDOW_MS = 3_600_000;
+    }
 
     public static final int DEFAULT_PRIORITY = 8;
     public static final int MIN_PRIORITY_VALUE = 0;

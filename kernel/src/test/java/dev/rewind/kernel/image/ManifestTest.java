@@ -56,7 +56,7 @@ class ManifestTest {
 
         TaskSpec kv = m.tasks().get(0);
         assertEquals(new TaskSpec("kv", "kv_server.elf", 1, 128 * 1024, 8192, List.of("kv"),
-                List.of("fs", "tick"), List.of(), RecoveryPolicy.RESTART, 500, 5), kv);
+                List.of("fs", "tick"), List.of(), RecoveryPolicy.RESTART, 500, TaskSpec.TxipcLimits.DEFAULT, 5), kv);
 
         TaskSpec fs = m.tasks().get(1);
         assertEquals("servers/fs.elf", fs.image());
@@ -73,7 +73,7 @@ class ManifestTest {
         // all defaults
         TaskSpec app = m.tasks().get(2);
         assertEquals(new TaskSpec("app", "app.elf", TaskSpec.DEFAULT_PRIORITY, 64 * 1024, 1024 * 1024,
-                List.of(), List.of("kv", "fs-admin"), List.of(), RecoveryPolicy.NONE, 0, 24), app);
+                List.of(), List.of("kv", "fs-admin"), List.of(), RecoveryPolicy.NONE, 0, TaskSpec.TxipcLimits.DEFAULT, 24), app);
         assertEquals(8, app.priority());
         assertEquals(Path.of("/sys/app.elf"), app.imagePath(Path.of("/sys")));
 
@@ -100,6 +100,16 @@ class ManifestTest {
         assertEquals(0, t.runawayMs());
         assertEquals(2, t.line());
         assertTrue(t.serves().isEmpty() && t.uses().isEmpty() && t.notifications().isEmpty());
+    }
+
+    @Test
+    void txipcLimitsParseAndApplyOnlyToTxipc() throws ManifestException {
+        Manifest m = Manifest.parse("name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n"
+                + "deadline_ms = 50\nmax_aborts = 3\nabort_window_ms = 2000\n", "x.toml");
+        assertEquals(new TaskSpec.TxipcLimits(50, 3, 2000), m.tasks().get(0).txipc());
+        ManifestException e = assertThrows(ManifestException.class, () -> Manifest.parse(
+                "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"restart\"\nmax_aborts = 3\n", "x.toml"));
+        assertEquals("x.toml:5: task 'kv': 'max_aborts' applies only to recovery = \"txipc\"", e.getMessage());
     }
 
     @Test
@@ -230,7 +240,7 @@ class ManifestTest {
                 bad("quantum as string", HEAD + "quantum_ms = \"10\"\n" + KV, 2,
                         "'quantum_ms' must be an integer (1..1000), not a string (\"10\")"),
                 bad("unknown task key", HEAD + KV + "prio = 1\n", 4, "task 'kv': unknown key 'prio'",
-                        "allowed keys: image, priority, stack, heap, serves, uses, notifications, recovery, runaway_ms",
+                        "allowed keys: image, priority, stack, heap, serves, uses, notifications, recovery, runaway_ms, deadline_ms, max_aborts, abort_window_ms",
                         "did you mean 'priority'?"),
                 bad("task subtable", HEAD + KV + "[task.kv.extra]\nx = 1\n", 4, "task 'kv': unknown key 'extra'"),
                 bad("upper-case task name", HEAD + "[task.KV]\nimage = \"kv.elf\"\n", 2,
