@@ -50,3 +50,134 @@ int rw_trap_size(void)
 {
     return (int)sizeof(struct rw_trap);
 }
+
+/* ---- write tracking for transactions (txipc) ------------------------------------------
+ *
+ * While a transaction is active, the write hook copies the pre-image of every page the
+ * guest stores to, the first time in the transaction, into an undo log. Rollback copies the
+ * pre-images back (newest first); commit just forgets them. The page table is a short list
+ * of the address space's regions, each with a dirty bitmap, maintained by the Java side.
+ * Layout mirrored in NativeWriteTracker.java.
+ */
+#include <string.h>
+
+#define RW_PAGE 4096u
+#define RW_MAX_REGIONS 64
+
+struct rw_region {
+    uint64_t vaddr;     /* 0  */
+    uint64_t size;      /* 8  */
+    uint8_t *host;      /* 16 */
+    uint8_t *dirty;     /* 24: one bit per page */
+};
+
+struct rw_tx {
+    int32_t active;     /* 0  */
+    int32_t overflow;   /* 4: a page could not be logged: the transaction cannot be undone */
+    int32_t nregions;   /* 8  */
+    int32_t npages;     /* 12 */
+    int32_t maxpages;   /* 16 */
+    int32_t last;       /* 20: index of the region that matched last */
+    uint8_t *log;       /* 24: maxpages * RW_PAGE bytes of pre-images */
+    uint64_t *logaddr;  /* 32: their page addresses */
+    struct rw_region regions[RW_MAX_REGIONS]; /* 40 */
+};
+
+static struct rw_region *rw_find(struct rw_tx *tx, uint64_t page)
+{
+    struct rw_region *r = &tx->regions[tx->last];
+    if (tx->last < tx->nregions && page - r->vaddr < r->size)
+        return r;
+    for (int i = 0; i < tx->nregions; i++) {
+        r = &tx->regions[i];
+        if (page - r->vaddr < r->size) {
+            tx->last = i;
+            return r;
+        }
+    }
+    return 0;
+}
+
+static void rw_log_page(struct rw_tx *tx, uint64_t page)
+{
+    struct rw_region *r = rw_find(tx, page);
+    if (!r)
+        return; /* not ours: the access itself will fault */
+    uint64_t idx = (page - r->vaddr) / RW_PAGE;
+    uint8_t bit = (uint8_t)(1u << (idx & 7));
+    if (r->dirty[idx >> 3] & bit)
+        return;
+    if (tx->npages >= tx->maxpages) {
+        tx->overflow = 1;
+        return;
+    }
+    r->dirty[idx >> 3] |= bit;
+    memcpy(tx->log + (size_t)tx->npages * RW_PAGE, r->host + (page - r->vaddr), RW_PAGE);
+    tx->logaddr[tx->npages++] = page;
+}
+
+/* UC_HOOK_MEM_WRITE: runs before every guest store of the tracked engine. */
+void rw_write_hook(void *uc, int type, uint64_t address, int size, int64_t value, void *user)
+{
+    struct rw_tx *tx = user;
+    (void)uc;
+    (void)type;
+    (void)value;
+    if (!tx->active)
+        return;
+    uint64_t first = address & ~(uint64_t)(RW_PAGE - 1);
+    uint64_t last = (address + (uint64_t)(size > 0 ? size - 1 : 0)) & ~(uint64_t)(RW_PAGE - 1);
+    rw_log_page(tx, first);
+    if (last != first)
+        rw_log_page(tx, last);
+}
+
+/* Log [address, address+len) before the kernel itself writes there. */
+void rw_tx_log_range(struct rw_tx *tx, uint64_t address, uint64_t len)
+{
+    if (!tx->active || len == 0)
+        return;
+    uint64_t page = address & ~(uint64_t)(RW_PAGE - 1);
+    uint64_t end = address + len;
+    for (; page < end; page += RW_PAGE)
+        rw_log_page(tx, page);
+}
+
+static void rw_forget(struct rw_tx *tx)
+{
+    for (int i = 0; i < tx->npages; i++) {
+        struct rw_region *r = rw_find(tx, tx->logaddr[i]);
+        if (r) {
+            uint64_t idx = (tx->logaddr[i] - r->vaddr) / RW_PAGE;
+            r->dirty[idx >> 3] &= (uint8_t)~(1u << (idx & 7));
+        }
+    }
+    tx->npages = 0;
+    tx->overflow = 0;
+}
+
+/* Commit: keep the new contents, drop the log. */
+void rw_tx_commit(struct rw_tx *tx)
+{
+    rw_forget(tx);
+    tx->active = 0;
+}
+
+/* Abort: put every logged page back, newest first. Returns the number of pages restored. */
+int rw_tx_rollback(struct rw_tx *tx)
+{
+    int n = tx->npages;
+    for (int i = n - 1; i >= 0; i--) {
+        struct rw_region *r = rw_find(tx, tx->logaddr[i]);
+        if (r)
+            memcpy(r->host + (tx->logaddr[i] - r->vaddr), tx->log + (size_t)i * RW_PAGE, RW_PAGE);
+    }
+    rw_forget(tx);
+    tx->active = 0;
+    return n;
+}
+
+int rw_tx_size(void)
+{
+    return (int)sizeof(struct rw_tx);
+}

@@ -2,6 +2,8 @@ package dev.rewind.hw.cpu;
 
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.PhysicalMemory;
+import dev.rewind.hw.mem.WriteTracker;
+import dev.rewind.hw.unicorn.NativeWriteTracker;
 import dev.rewind.hw.unicorn.TrapRecord;
 import dev.rewind.hw.unicorn.Unicorn;
 
@@ -51,6 +53,8 @@ public final class RiscvCpu implements AutoCloseable {
     private final AddressSpace space;
     private final TrapRecord trap;
     private final long[] args = new long[9];
+    private final PhysicalMemory ram;
+    private WriteTracker tracker;
 
     private int exceptionCause = -1;
     private long exceptionPc;
@@ -58,6 +62,7 @@ public final class RiscvCpu implements AutoCloseable {
     private long memFaultAddress;
 
     public RiscvCpu(PhysicalMemory ram) {
+        this.ram = ram;
         this.uc = Unicorn.open(Unicorn.ARCH_RISCV, Unicorn.MODE_RISCV64);
         try {
             this.space = new AddressSpace(ram, uc);
@@ -70,6 +75,32 @@ public final class RiscvCpu implements AutoCloseable {
 
     public AddressSpace memory() {
         return space;
+    }
+
+    /** Which write tracker {@link #enableWriteTracking} installs. */
+    public enum TrackerKind {
+        /** The native store hook (fast; the default). */
+        NATIVE,
+        /** Page protection and a Java fault hook (the reference implementation). */
+        PROTECTION
+    }
+
+    /**
+     * Track writes to this CPU's memory for transactions; {@code maxPages} bounds the undo log
+     * of the native tracker. Returns the tracker, also attached to {@link #memory()}.
+     */
+    public WriteTracker enableWriteTracking(TrackerKind kind, int maxPages) {
+        if (tracker != null) {
+            throw new IllegalStateException("write tracking already enabled");
+        }
+        tracker = kind == TrackerKind.NATIVE ? new NativeWriteTracker(uc, maxPages) : new ProtectionWriteTracker(uc, ram);
+        space.setTracker(tracker);
+        return tracker;
+    }
+
+    /** The write tracker, or null. */
+    public WriteTracker tracker() {
+        return tracker;
     }
 
     /** The engine, for debugger-style hooks (code breakpoints). */
@@ -190,6 +221,9 @@ public final class RiscvCpu implements AutoCloseable {
     @Override
     public void close() {
         try {
+            if (tracker != null) {
+                tracker.close();
+            }
             space.close();
         } finally {
             uc.close();

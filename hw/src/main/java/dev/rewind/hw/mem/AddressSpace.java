@@ -25,6 +25,7 @@ public final class AddressSpace implements AutoCloseable {
     private final Unicorn uc;
     private final List<Region> regions = new ArrayList<>();
     private Region last;
+    private WriteTracker tracker;
 
     public AddressSpace(PhysicalMemory ram, Unicorn uc) {
         this.ram = ram;
@@ -77,7 +78,25 @@ public final class AddressSpace implements AutoCloseable {
         }
         uc.mapHost(r.vaddr(), r.size(), r.perms(), ram.hostAddress(r.phys()));
         regions.add(i, r);
+        if (tracker != null) {
+            tracker.regionMapped(r, ram.hostAddress(r.phys()));
+        }
         return r;
+    }
+
+    /**
+     * Attach a write tracker: it learns every current and future region. Writes the kernel
+     * makes through this class ({@link #write}, {@link #copy}) are logged with it first.
+     */
+    public void setTracker(WriteTracker t) {
+        this.tracker = t;
+        for (Region r : regions) {
+            t.regionMapped(r, ram.hostAddress(r.phys()));
+        }
+    }
+
+    public WriteTracker tracker() {
+        return tracker;
     }
 
     /** Unmap every region and free the frames this space owns. */
@@ -168,6 +187,9 @@ public final class AddressSpace implements AutoCloseable {
         if (!check(vaddr, len, access)) {
             return false;
         }
+        if (tracker != null && tracker.active()) {
+            tracker.logRange(vaddr, len);
+        }
         long a = vaddr;
         int done = 0;
         while (done < len) {
@@ -202,6 +224,9 @@ public final class AddressSpace implements AutoCloseable {
         long pd = to.translate(dst, len, Perm.WRITE);
         if (ps < 0 || pd < 0) {
             return false;
+        }
+        if (to.tracker != null && to.tracker.active()) {
+            to.tracker.logRange(dst, len);
         }
         if (len > 0) {
             to.buf.put((int) pd, from.buf, (int) ps, len);

@@ -43,6 +43,12 @@ public final class Unicorn implements AutoCloseable {
 
     private static final int HOOK_INTR = 1;
     private static final int HOOK_CODE = 1 << 2;
+    /** UC_HOOK_MEM_READ / UC_HOOK_MEM_WRITE: valid accesses, before they happen. */
+    public static final int HOOK_DATA_READ = 1 << 10;
+    public static final int HOOK_DATA_WRITE = 1 << 11;
+    /** uc_mem_type of a valid read / write, as passed to a {@link MemAccessHook}. */
+    public static final int ACCESS_READ = 16;
+    public static final int ACCESS_WRITE = 17;
     private static final int HOOK_MEM_INVALID = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9);
 
     private static final int MAX_BATCH = 40;
@@ -248,6 +254,10 @@ public final class Unicorn implements AutoCloseable {
         void invoke(Pointer uc, long address, int size, Pointer user);
     }
 
+    interface MemAccessCallback extends Callback {
+        void invoke(Pointer uc, int type, long address, int size, long value, Pointer user);
+    }
+
     private Hook addHook(int type, Callback cb, long begin, long end) {
         Memory handle = new Memory(8);
         callbacks.add(cb);
@@ -259,15 +269,19 @@ public final class Unicorn implements AutoCloseable {
         return new Hook(handle.getLong(0), cb);
     }
 
-    private Hook addNativeHook(int type, com.sun.jna.Pointer fn, TrapRecord record) {
+    /**
+     * Add a hook whose callback is native code {@code fn} called with {@code user}; {@code owner}
+     * is kept reachable until the hook is removed (it owns {@code user}'s memory).
+     */
+    Hook addNativeHook(int type, com.sun.jna.Pointer fn, com.sun.jna.Pointer user, Object owner) {
         Memory handle = new Memory(8);
-        callbacks.add(record);
-        int err = UnicornLibrary.HOOK_ADD.invokeInt(new Object[] {uc, handle, type, fn, record.mem, 1L, 0L});
+        callbacks.add(owner);
+        int err = UnicornLibrary.HOOK_ADD.invokeInt(new Object[] {uc, handle, type, fn, user, 1L, 0L});
         if (err != ERR_OK) {
-            callbacks.remove(record);
+            callbacks.remove(owner);
             check(err, "uc_hook_add");
         }
-        return new Hook(handle.getLong(0), record);
+        return new Hook(handle.getLong(0), owner);
     }
 
     /**
@@ -276,8 +290,8 @@ public final class Unicorn implements AutoCloseable {
      */
     public TrapRecord hookTrapsNative() {
         TrapRecord r = new TrapRecord();
-        addNativeHook(HOOK_INTR, NativeHooks.INTR_HOOK, r);
-        addNativeHook(HOOK_MEM_INVALID, NativeHooks.MEM_INVALID_HOOK, r);
+        addNativeHook(HOOK_INTR, NativeHooks.INTR_HOOK, r.mem, r);
+        addNativeHook(HOOK_MEM_INVALID, NativeHooks.MEM_INVALID_HOOK, r.mem, r);
         return r;
     }
 
@@ -316,6 +330,25 @@ public final class Unicorn implements AutoCloseable {
             }
         };
         return addHook(HOOK_CODE, cb, begin, end);
+    }
+
+    /**
+     * Hook valid data accesses that start in [begin, end] ({@code types}: HOOK_DATA_READ and/or
+     * HOOK_DATA_WRITE). Called before the access; a stop() from the hook takes effect at the end
+     * of the current translation block, not after this instruction.
+     */
+    public Hook hookMemAccess(int types, long begin, long end, MemAccessHook hook) {
+        if ((types & ~(HOOK_DATA_READ | HOOK_DATA_WRITE)) != 0 || types == 0) {
+            throw new IllegalArgumentException("hook types " + types);
+        }
+        MemAccessCallback cb = (u, type, address, size, v, user) -> {
+            try {
+                hook.onAccess(type, address, size, v);
+            } catch (Throwable t) {
+                hookFailed(t);
+            }
+        };
+        return addHook(types, cb, begin, end);
     }
 
     /** Drop every cached translation (after code was changed behind Unicorn's back). */

@@ -1,0 +1,37 @@
+package dev.rewind.hw.mem;
+
+/**
+ * Records the pre-image of every page of an address space written while a transaction is
+ * active (copy on first write, per page), so the transaction can be undone.
+ *
+ * <p>Guest stores are seen by the tracker itself; writes the kernel makes into the address
+ * space on the guest's behalf must be announced with {@link #logRange} first.
+ */
+public interface WriteTracker extends AutoCloseable {
+    /** Start a transaction: from now on, first writes to a page log its pre-image. */
+    void begin();
+
+    /** True between {@link #begin} and {@link #commit}/{@link #rollback}. */
+    boolean active();
+
+    /** Log the pages of [vaddr, vaddr+len) before a write that the guest's stores do not cover. */
+    void logRange(long vaddr, long len);
+
+    /** Pages logged in the current transaction. */
+    int pages();
+
+    /** True if a page could not be logged (the log is full): the transaction cannot be undone. */
+    boolean overflowed();
+
+    /** End the transaction keeping what was written. */
+    void commit();
+
+    /** End the transaction restoring every logged page; returns the number of pages restored. */
+    int rollback();
+
+    /** A region was mapped into the address space (also called for regions present at creation). */
+    void regionMapped(Region r, long hostAddress);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,123 @@
+package dev.rewind.hw.unicorn;
+
+import com.sun.jna.Function;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import dev.rewind.hw.mem.Region;
+import dev.rewind.hw.mem.WriteTracker;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The fast write tracker: a native UC_HOOK_MEM_WRITE hook (rw_write_hook in
+ * rewind_native.c) that logs each page's pre-image on its first store in a transaction, at a
+ * few nanoseconds per store. Rollback and commit are single native calls.
+ */
+public final class NativeWriteTracker implements WriteTracker {
+    private static final int HOOK_MEM_WRITE = 1 << 11;
+    private static final int OFF_ACTIVE = 0;
+    private static final int OFF_OVERFLOW = 4;
+    private static final int OFF_NREGIONS = 8;
+    private static final int OFF_NPAGES = 12;
+    private static final int OFF_MAXPAGES = 16;
+    private static final int OFF_LOG = 24;
+    private static final int OFF_LOGADDR = 32;
+    private static final int OFF_REGIONS = 40;
+    private static final int REGION_SIZE = 32;
+    private static final int MAX_REGIONS = 64;
+    private static final int SIZE = OFF_REGIONS + REGION_SIZE * MAX_REGIONS;
+
+    private static final Function LOG_RANGE = NativeHooks.function("rw_tx_log_range");
+    private static final Function COMMIT = NativeHooks.function("rw_tx_commit");
+    private static final Function ROLLBACK = NativeHooks.function("rw_tx_rollback");
+    private static final Pointer WRITE_HOOK = NativeHooks.function("rw_write_hook");
+
+    static {
+        int size = NativeHooks.function("rw_tx_size").invokeInt(new Object[0]);
+        if (size != SIZE) {
+            throw new UnicornException("native hook library mismatch: struct rw_tx is " + size + " bytes, expected " + SIZE);
+        }
+    }
+
+    private final Memory tx = new Memory(SIZE);
+    private final ByteBuffer view = tx.getByteBuffer(0, SIZE).order(ByteOrder.nativeOrder());
+    private final Memory log;
+    private final Memory logAddr;
+    /** Dirty bitmaps, kept reachable while Unicorn may use them. */
+    private final List<Memory> bitmaps = new ArrayList<>();
+    private final Unicorn.Hook hook;
+
+    /** Track writes to {@code uc}'s memory, logging at most {@code maxPages} pages per transaction. */
+    public NativeWriteTracker(Unicorn uc, int maxPages) {
+        tx.clear();
+        log = new Memory((long) maxPages * 4096);
+        logAddr = new Memory(8L * maxPages);
+        tx.setInt(OFF_MAXPAGES, maxPages);
+        tx.setPointer(OFF_LOG, log);
+        tx.setPointer(OFF_LOGADDR, logAddr);
+        hook = uc.addNativeHook(HOOK_MEM_WRITE, WRITE_HOOK, tx, this);
+    }
+
+    @Override
+    public void regionMapped(Region r, long hostAddress) {
+        int n = view.getInt(OFF_NREGIONS);
+        if (n >= MAX_REGIONS) {
+            throw new IllegalStateException("too many regions to track (" + MAX_REGIONS + ")");
+        }
+        Memory bits = new Memory(Math.max(1, (r.size() / 4096 + 7) / 8));
+        bits.clear();
+        bitmaps.add(bits);
+        long off = OFF_REGIONS + (long) REGION_SIZE * n;
+        tx.setLong(off, r.vaddr());
+        tx.setLong(off + 8, r.size());
+        tx.setPointer(off + 16, new Pointer(hostAddress));
+        tx.setPointer(off + 24, bits);
+        view.putInt(OFF_NREGIONS, n + 1);
+    }
+
+    @Override
+    public void begin() {
+        view.putInt(OFF_ACTIVE, 1);
+    }
+
+    @Override
+    public boolean active() {
+        return view.getInt(OFF_ACTIVE) != 0;
+    }
+
+    @Override
+    public void logRange(long vaddr, long len) {
+        LOG_RANGE.invokeVoid(new Object[] {tx, vaddr, len});
+    }
+
+    @Override
+    public int pages() {
+        return view.getInt(OFF_NPAGES);
+    }
+
+    @Override
+    public boolean overflowed() {
+        return view.getInt(OFF_OVERFLOW) != 0;
+    }
+
+    @Override
+    public void commit() {
+        if (view.getInt(OFF_NPAGES) == 0 && view.getInt(OFF_OVERFLOW) == 0) {
+            view.putInt(OFF_ACTIVE, 0); // nothing logged: no native call
+            return;
+        }
+        COMMIT.invokeVoid(new Object[] {tx});
+    }
+
+    @Override
+    public int rollback() {
+        return ROLLBACK.invokeInt(new Object[] {tx});
+    }
+
+    @Override
+    public void close() {
+        hook.close();
+    }
+}

@@ -1,0 +1,140 @@
+package dev.rewind.hw.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.hw.mem.Perm;
+import dev.rewind.hw.mem.PhysicalMemory;
+import dev.rewind.hw.mem.WriteTracker;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+/** Both write trackers undo a transaction's stores byte for byte. */
+class WriteTrackerTest {
+    static final long CODE = 0x10000;
+    static final long DATA = 0x20000;
+    static final int DATA_SIZE = 4 * 4096;
+
+    static int itype(int op, int f3, int rd, int rs1, int imm) {
+        return (imm << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
+    }
+
+    /** A loop of {@code n} 8-byte stores to pseudo-random places in the 16 KiB data area, then ecall. */
+    static int[] program(int n) {
+        int t0 = 5, t1 = 6, t2 = 7, t3 = 28;
+        return new int[] {
+            (0x20 << 12) | (t0 << 7) | 0x37,                       // lui t0, 0x20
+            itype(0x13, 0, t1, 0, n),                              // addi t1, zero, n
+            itype(0x13, 0, t2, 0, 1234),                           // addi t2, zero, 1234
+            // loop:
+            itype(0x13, 1, t3, t2, 2),                             // slli t3, t2, 2
+            (t3 << 20) | (t2 << 15) | (t2 << 7) | 0x33,            // add t2, t2, t3
+            itype(0x13, 0, t2, t2, 1),                             // addi t2, t2, 1
+            itype(0x13, 1, t3, t2, 50),                            // slli t3, t2, 50
+            itype(0x13, 5, t3, t3, 50),                            // srli t3, t3, 50
+            itype(0x13, 7, t3, t3, -8 & 0xfff),                    // andi t3, t3, -8
+            (t0 << 20) | (t3 << 15) | (t3 << 7) | 0x33,            // add t3, t3, t0
+            (t2 << 20) | (t3 << 15) | (3 << 12) | 0x23,            // sd t2, 0(t3)
+            itype(0x13, 0, t1, t1, -1 & 0xfff),                    // addi t1, t1, -1
+            // bnez t1, loop (-36 bytes)
+            bne(t1, 0, -36),
+            0x00000073,                                            // ecall
+        };
+    }
+
+    static int bne(int rs1, int rs2, int off) {
+        int imm = off & 0x1fff;
+        return ((imm >> 12) & 1) << 31 | ((imm >> 5) & 0x3f) << 25 | rs2 << 20 | rs1 << 15 | 1 << 12
+                | ((imm >> 1) & 0xf) << 8 | ((imm >> 11) & 1) << 7 | 0x63;
+    }
+
+    static byte[] dump(RiscvCpu cpu) {
+        byte[] b = new byte[DATA_SIZE];
+        assertTrue(cpu.memory().read(DATA, b, 0, b.length));
+        return b;
+    }
+
+    static RiscvCpu machine(PhysicalMemory ram) {
+        RiscvCpu cpu = new RiscvCpu(ram);
+        cpu.memory().map("code", CODE, 4096, Perm.RX);
+        cpu.memory().map("data", DATA, DATA_SIZE, Perm.RW);
+        int[] prog = program(200);
+        ByteBuffer b = ByteBuffer.allocate(prog.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i : prog) {
+            b.putInt(i);
+        }
+        cpu.memory().write(CODE, b.array(), 0, b.capacity(), Perm.NONE);
+        byte[] fill = new byte[DATA_SIZE];
+        new Random(7).nextBytes(fill);
+        cpu.memory().write(DATA, fill, 0, fill.length, Perm.NONE);
+        return cpu;
+    }
+
+    /** Runs one transaction: guest stores plus one kernel write; returns the pages it logged. */
+    static int transaction(RiscvCpu cpu, WriteTracker t) {
+        t.begin();
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        byte[] msg = "kernel copy into the task's memory".getBytes();
+        assertTrue(cpu.memory().write(DATA + 4096 * 3 + 100, msg, 0, msg.length));
+        return t.pages();
+    }
+
+    @ParameterizedTest
+    @EnumSource(RiscvCpu.TrackerKind.class)
+    void rollbackRestoresEveryByteAndCommitKeepsThem(RiscvCpu.TrackerKind kind) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+            WriteTracker t = cpu.enableWriteTracking(kind, 64);
+            byte[] before = dump(cpu);
+            int pages = transaction(cpu, t);
+            assertEquals(4, pages, "every data page was written");
+            byte[] dirty = dump(cpu);
+            assertFalse(java.util.Arrays.equals(before, dirty));
+            assertEquals(4, t.rollback());
+            assertArrayEquals(before, dump(cpu), "rollback restores the pre-image");
+
+            transaction(cpu, t);
+            t.commit();
+            byte[] committed = dump(cpu);
+            assertArrayEquals(dirty, committed, "the same run from the same state writes the same bytes");
+            // A later transaction undoes only its own writes.
+            transaction(cpu, t);
+            t.rollback();
+            assertArrayEquals(committed, dump(cpu));
+        }
+    }
+
+    @Test
+    void bothTrackersGiveByteIdenticalRollbacks() {
+        byte[][] after = new byte[2][];
+        for (RiscvCpu.TrackerKind kind : RiscvCpu.TrackerKind.values()) {
+            try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+                WriteTracker t = cpu.enableWriteTracking(kind, 64);
+                transaction(cpu, t);
+                t.commit();
+                // State now differs from the initial fill; a second transaction is rolled back.
+                transaction(cpu, t);
+                t.rollback();
+                after[kind.ordinal()] = dump(cpu);
+            }
+        }
+        assertArrayEquals(after[0], after[1]);
+    }
+
+    @Test
+    void aFullLogIsReportedAsOverflow() {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+            WriteTracker t = cpu.enableWriteTracking(RiscvCpu.TrackerKind.NATIVE, 2);
+            transaction(cpu, t);
+            assertTrue(t.overflowed());
+            assertEquals(2, t.pages());
+            t.commit();
+            assertFalse(t.overflowed());
+        }
+    }
+}
