@@ -13,7 +13,8 @@ public enum FaultKind {
     PROTECTED_FETCH("instruction fetch from non-executable memory"),
     BREAKPOINT("breakpoint (ebreak)"),
     ABORT("explicit abort / failed assertion"),
-    RUNAWAY("runaway: no syscall within the task's deadline");
+    RUNAWAY("runaway: no syscall within the task's deadline"),
+    DEADLINE("request deadline exceeded");
 
     private final String description;
 

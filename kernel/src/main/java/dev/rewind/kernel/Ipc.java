@@ -62,6 +62,7 @@ final class Ipc {
         }
         System.arraycopy(a, 1, t.msg, 0, 6);
         t.sendBadge = c.badge();
+        t.blockedOn = ep;
         Task receiver = ep.receiver;
         if (receiver != null) {
             ep.receiver = null;
@@ -70,7 +71,6 @@ final class Ipc {
             k.wake(receiver);
         } else {
             t.state = TaskState.SENDING;
-            t.blockedOn = ep;
             ep.senders.addLast(t);
         }
         return Syscalls.BLOCKED;
@@ -88,10 +88,32 @@ final class Ipc {
         out[7] = client.sendBadge;
         server.replyTo = client;
         server.replyToGeneration = client.generation;
+        Endpoint ep = client.blockedOn != null ? client.blockedOn : server.blockedOn;
         server.blockedOn = null;
         client.state = TaskState.AWAITING_REPLY;
         client.blockedOn = null;
         client.servedBy = server;
+        if (server.tx != null) {
+            k.txipc.begin(server, ep, client);
+        }
+    }
+
+    /**
+     * Put a txipc server whose request was rolled back back into receive on {@code ep}: hand it
+     * the next queued caller at once, or let it wait.
+     */
+    void receiveAgain(Task server, Endpoint ep) {
+        Task next = ep.senders.pollFirst();
+        if (next != null) {
+            server.blockedOn = ep;
+            deliver(next, server, server.result);
+            server.resultCount = 8;
+            k.wake(server);
+        } else {
+            server.state = TaskState.RECEIVING;
+            server.blockedOn = ep;
+            ep.receiver = server;
+        }
     }
 
     long recv(Task t, long[] a) {
@@ -123,6 +145,9 @@ final class Ipc {
             return Abi.ETOOBIG;
         }
         t.replyTo = null;
+        if (t.tx != null) {
+            k.txipc.commit(t);
+        }
         if (client.generation != t.replyToGeneration || client.state != TaskState.AWAITING_REPLY || client.servedBy != t) {
             return Abi.EDEAD;
         }

@@ -51,6 +51,7 @@ public final class Kernel implements AutoCloseable {
     final Scheduler scheduler = new Scheduler();
     final Syscalls syscalls;
     final Ipc ipc;
+    final TxIpc txipc;
     final long bootNanos = System.nanoTime();
     private final ImageSource source;
     private Watchdog watchdog;
@@ -70,6 +71,7 @@ public final class Kernel implements AutoCloseable {
         this.ram = new PhysicalMemory(config.ramBytes());
         this.syscalls = new Syscalls(this);
         this.ipc = new Ipc(this);
+        this.txipc = new TxIpc(this);
         try {
             boot();
         } catch (BootException | RuntimeException e) {
@@ -191,6 +193,9 @@ public final class Kernel implements AutoCloseable {
             cpu.setReg(RiscvCpu.SP, Abi.STACK_TOP);
             t.pc = t.image.entry();
             t.cpu = cpu;
+            if (TxIpc.enabled(t)) {
+                txipc.attach(t);
+            }
         } catch (OutOfMemoryException e) {
             cpu.close();
             throw new BootException("task '" + t.name() + "': " + e.getMessage() + " (raise the machine's RAM)");
@@ -245,6 +250,7 @@ public final class Kernel implements AutoCloseable {
             t.resultCount = 0;
         }
         long start = System.nanoTime();
+        t.txSliceMark = start;
         Watchdog.Slice slice = watchdog.begin(t, start);
         Exit exit;
         long pc = t.pc;
@@ -256,7 +262,7 @@ public final class Kernel implements AutoCloseable {
                 }
                 long[] a = cpu.args();
                 pc = a[8];
-                if (!syscalls.dispatch(t, a) || preemptCurrent || slice.preempted || slice.budgetSpent) {
+                if (!syscalls.dispatch(t, a) || preemptCurrent || slice.preempted || slice.budgetSpent || slice.deadline) {
                     break;
                 }
             }
@@ -267,6 +273,9 @@ public final class Kernel implements AutoCloseable {
         long end = System.nanoTime();
         t.cpuNanos += end - start;
         t.quietNanos = Watchdog.quiet(slice, end);
+        if (t.txOpen) {
+            t.txCpuUsed += end - t.txSliceMark;
+        }
         switch (exit) {
             case ECALL -> {
                 t.pc = pc;
@@ -291,7 +300,10 @@ public final class Kernel implements AutoCloseable {
         }
         switch (t.state) {
             case RUNNING -> {
-                if (slice.runaway) {
+                if (slice.deadline && t.txOpen) {
+                    fault(t, new Fault(FaultKind.DEADLINE, t.pc, 0, t.image.describe(t.pc),
+                            "spent over " + t.spec.txipc().deadlineMs() + " ms of CPU on one request"));
+                } else if (slice.runaway) {
                     fault(t, new Fault(FaultKind.RUNAWAY, t.pc, 0, t.image.describe(t.pc),
                             "ran " + t.spec.runawayMs() + " ms without a syscall"));
                 } else {
@@ -385,11 +397,20 @@ public final class Kernel implements AutoCloseable {
         t.lastFault = f;
         String who = t.toString();
         int generation = t.generation;
-        String action;
-        if (t.spec.recovery() == RecoveryPolicy.RESTART && t.restarts < config.maxRestarts()) {
+        String action = null;
+        if (t.spec.recovery() == RecoveryPolicy.TXIPC) {
+            action = txipc.abort(t, f);
+        }
+        boolean restartable = t.spec.recovery() == RecoveryPolicy.RESTART || t.spec.recovery() == RecoveryPolicy.TXIPC;
+        if (action != null) {
+            // rolled back: the server goes on serving
+        } else if (restartable && t.restarts < config.maxRestarts()) {
             action = restart(t);
+            if (t.spec.recovery() == RecoveryPolicy.TXIPC) {
+                action = "not inside a request that can be undone; " + action;
+            }
         } else {
-            if (t.spec.recovery() == RecoveryPolicy.RESTART) {
+            if (restartable) {
                 action = "task stopped: restart limit (" + config.maxRestarts() + ") reached";
             } else {
                 action = "task stopped (recovery policy none)";
@@ -407,6 +428,7 @@ public final class Kernel implements AutoCloseable {
         t.restarts++;
         teardown(t);
         t.pendingFault = null;
+        t.txOpen = false;
         t.quietNanos = 0;
         t.lastSyscallAt = 0;
         t.resultCount = 0;

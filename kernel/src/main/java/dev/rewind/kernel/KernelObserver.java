@@ -10,5 +10,11 @@ public interface KernelObserver {
 
     default void taskRestarted(Task task) {}
 
+    /**
+     * {@code task} (policy txipc) faulted while handling a request from the client with
+     * {@code badge}; the request was rolled back ({@code pages} pages restored in {@code nanos}).
+     */
+    default void taskRecovered(Task task, Fault fault, long badge, int pages, long nanos) {}
+
     default void taskExited(Task task, int code) {}
 }

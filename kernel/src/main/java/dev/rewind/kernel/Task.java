@@ -48,6 +48,14 @@ public final class Task {
     int restarts;
     int faults;
 
+    /** TxIPC state (txipc servers only). */
+    TxIpc.Tx tx;
+    /** A transaction is open. Read by the watchdog for the request deadline. */
+    volatile boolean txOpen;
+    /** CPU time of the open transaction before the current slice, and where the slice's share starts. */
+    volatile long txCpuUsed;
+    volatile long txSliceMark;
+
     /** CPU time accounting, nanoseconds. */
     long cpuNanos;
     /** Runaway accounting: CPU time since the last syscall, banked at the end of each slice. */

@@ -23,6 +23,9 @@ final class Watchdog implements AutoCloseable {
         volatile boolean preempted;
         volatile boolean runaway;
         volatile boolean budgetSpent;
+        /** The task's open txipc transaction ran past its deadline. */
+        volatile boolean deadline;
+        final long deadlineNanos;
 
         Slice(Task task, long start) {
             this.task = task;
@@ -30,6 +33,7 @@ final class Watchdog implements AutoCloseable {
             this.start = start;
             this.runawayNanos = task.spec.runawayMs() * 1_000_000L;
             this.quietBefore = task.quietNanos;
+            this.deadlineNanos = task.tx != null ? task.spec.txipc().deadlineMs() * 1_000_000L : 0;
         }
     }
 
@@ -72,6 +76,10 @@ final class Watchdog implements AutoCloseable {
             long now = System.nanoTime();
             if (now > deadline) {
                 s.budgetSpent = true;
+                s.cpu.stop();
+            } else if (s.deadlineNanos > 0 && s.task.txOpen
+                    && s.task.txCpuUsed + now - s.task.txSliceMark > s.deadlineNanos) {
+                s.deadline = true;
                 s.cpu.stop();
             } else if (s.runawayNanos > 0 && quiet(s, now) > s.runawayNanos) {
                 s.runaway = true;

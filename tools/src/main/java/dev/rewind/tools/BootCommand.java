@@ -63,7 +63,8 @@ public final class BootCommand implements Callable<Integer> {
             System.err.println("rewind: cannot boot " + image + ": " + e.getMessage());
             return Main.EXIT_USAGE;
         }
-        KernelConfig cfg = new KernelConfig(ramBytes, quantumMs, budget, trace, 100);
+        KernelConfig cfg = KernelConfig.defaults().withRamBytes(ramBytes).withQuantumMs(quantumMs)
+                .withBudgetNanos(budget).withTrace(trace);
         OutputStream stdout = System.out;
         KernelObserver obs = new KernelObserver() {
             @Override
