@@ -17,6 +17,7 @@
 #define MAX_NODES	512
 #define MAX_HANDLES	128
 #define ROOT		0
+#define DEBUG_MARKER_NAME "__debug_marker"	/* created in "/" by a dirty debug fault */
 
 struct node {
 	uint8_t used;
@@ -285,16 +286,11 @@ static long do_read(const rw_msg *m, rw_msg *out, uint64_t badge)
 	return 0;
 }
 
-static long do_write(const rw_msg *m, rw_msg *out, uint64_t badge)
+/* Writes cnt bytes from src at off of file node i (zero-filling a gap).
+ * Returns 0 or RW_ENOMEM. */
+static long node_write(int32_t i, uint64_t off, const void *src, uint64_t cnt)
 {
-	uint64_t off = m->w[1], cnt = m->w[2];
-
-	if (m->w[3] || cnt > FS_CHUNK || m->len != cnt)
-		return RW_EINVAL;
-	struct handle *h = get_handle(m->w[0], badge);
-	if (!h)
-		return FS_EBADF;
-	struct node *n = &nodes[h->node];
+	struct node *n = &nodes[i];
 	if (off > FS_FILE_MAX || cnt > FS_FILE_MAX - off)
 		return RW_ENOMEM;		/* file would be too large */
 	uint64_t end = off + cnt;
@@ -313,11 +309,26 @@ static long do_write(const rw_msg *m, rw_msg *out, uint64_t badge)
 	if (off > n->size)
 		memset(n->data + n->size, 0, off - n->size);	/* hole */
 	if (cnt)
-		memcpy(n->data + off, rw_ipc_buf(), cnt);
+		memcpy(n->data + off, src, cnt);
 	if (end > n->size)
 		n->size = end;
+	return 0;
+}
+
+static long do_write(const rw_msg *m, rw_msg *out, uint64_t badge)
+{
+	uint64_t off = m->w[1], cnt = m->w[2];
+
+	if (m->w[3] || cnt > FS_CHUNK || m->len != cnt)
+		return RW_EINVAL;
+	struct handle *h = get_handle(m->w[0], badge);
+	if (!h)
+		return FS_EBADF;
+	long r = node_write(h->node, off, rw_ipc_buf(), cnt);
+	if (r < 0)
+		return r;
 	out->w[0] = cnt;
-	out->w[1] = n->size;
+	out->w[1] = nodes[h->node].size;
 	return 0;
 }
 
@@ -396,13 +407,42 @@ static long do_stat(const rw_msg *m, rw_msg *out)
 	return 0;
 }
 
+/*
+ * Leaves partial changes behind before a dirty debug fault, so that a test
+ * can tell whether the fault was rolled back: writes into the first existing
+ * file (if any) and creates DEBUG_MARKER_NAME in "/" with some data.
+ */
+static void make_dirty(void)
+{
+	static const char junk[] = "debug fault: dirty data";
+
+	for (int32_t i = 1; i < MAX_NODES; i++) {
+		if (nodes[i].used && !nodes[i].is_dir) {
+			node_write(i, 0, junk, sizeof junk - 1);
+			break;
+		}
+	}
+	struct lookup lk = {
+		.parent = ROOT,
+		.name = DEBUG_MARKER_NAME,
+		.nlen = sizeof DEBUG_MARKER_NAME - 1,
+	};
+	lk.node = find_child(ROOT, lk.name, lk.nlen);
+	if (lk.node < 0 && new_node(&lk, 0) == 0)
+		lk.node = find_child(ROOT, lk.name, lk.nlen);
+	if (lk.node >= 0 && !nodes[lk.node].is_dir)
+		node_write(lk.node, 0, junk, sizeof junk - 1);
+}
+
 static long do_debug_fault(const rw_msg *m)
 {
-	if (m->w[1] != FS_FAULT_MAGIC || m->w[2] || m->w[3] || m->len)
+	if (m->w[1] != FS_FAULT_MAGIC || m->w[2] > 1 || m->w[3] || m->len)
 		return RW_EINVAL;
 	if (m->w[0] < DEBUG_FAULT_ILLEGAL || m->w[0] > DEBUG_FAULT_TEXT_WRITE)
 		return RW_EINVAL;
-	printf("fs: debug fault %lu\n", (unsigned long)m->w[0]);
+	printf("fs: debug fault %lu%s\n", (unsigned long)m->w[0], m->w[2] ? " (dirty)" : "");
+	if (m->w[2])
+		make_dirty();
 	debug_fault((long)m->w[0]);
 	return RW_ESTATE;			/* the fault did not happen */
 }

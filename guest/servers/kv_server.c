@@ -13,6 +13,7 @@
 #include "debug_fault.h"
 
 #define NBUCKETS 512			/* power of two */
+#define DEBUG_MARKER_KEY "__debug_marker"	/* inserted by a dirty debug fault */
 
 struct entry {
 	int32_t next;			/* next entry in the bucket, -1 = end */
@@ -84,6 +85,42 @@ static long parse_key(const rw_msg *m, uint64_t extra, char key[KV_KEY_MAX + 1])
 	return (long)klen;
 }
 
+/*
+ * Stores vlen bytes at src under key (klen bytes, NUL-terminated).
+ * Returns 1 if the key is new, 0 if its value was replaced, or RW_ENOMEM.
+ */
+static long store(const char *key, size_t klen, const void *src, uint64_t vlen)
+{
+	char *val = malloc(vlen ? vlen : 1);
+	if (!val)
+		return RW_ENOMEM;
+	memcpy(val, src, vlen);
+
+	int32_t i = find(key, klen, NULL);
+	if (i >= 0) {				/* replace */
+		free(entries[i].val);
+		entries[i].val = val;
+		entries[i].vlen = (uint16_t)vlen;
+		return 0;
+	}
+	if (free_top == 0) {			/* full */
+		free(val);
+		return RW_ENOMEM;
+	}
+	i = free_list[--free_top];
+	struct entry *e = &entries[i];
+	uint32_t b = hash(key, klen);
+	e->used = 1;
+	e->klen = (uint8_t)klen;
+	e->vlen = (uint16_t)vlen;
+	memcpy(e->key, key, klen + 1);
+	e->val = val;
+	e->next = buckets[b];
+	buckets[b] = i;
+	nkeys++;
+	return 1;
+}
+
 static long do_put(const rw_msg *m, rw_msg *r)
 {
 	char key[KV_KEY_MAX + 1];
@@ -94,37 +131,10 @@ static long do_put(const rw_msg *m, rw_msg *r)
 	long klen = parse_key(m, vlen, key);
 	if (klen < 0)
 		return klen;
-
-	const char *src = (const char *)rw_ipc_buf() + klen + 1;
-	char *val = malloc(vlen ? vlen : 1);
-	if (!val)
-		return RW_ENOMEM;
-	memcpy(val, src, vlen);
-
-	int32_t i = find(key, (size_t)klen, NULL);
-	if (i >= 0) {				/* replace */
-		free(entries[i].val);
-		entries[i].val = val;
-		entries[i].vlen = (uint16_t)vlen;
-		r->w[0] = 0;
-		return 0;
-	}
-	if (free_top == 0) {			/* full */
-		free(val);
-		return RW_ENOMEM;
-	}
-	i = free_list[--free_top];
-	struct entry *e = &entries[i];
-	uint32_t b = hash(key, (size_t)klen);
-	e->used = 1;
-	e->klen = (uint8_t)klen;
-	e->vlen = (uint16_t)vlen;
-	memcpy(e->key, key, (size_t)klen + 1);
-	e->val = val;
-	e->next = buckets[b];
-	buckets[b] = i;
-	nkeys++;
-	r->w[0] = 1;
+	long st = store(key, (size_t)klen, (const char *)rw_ipc_buf() + klen + 1, vlen);
+	if (st < 0)
+		return st;
+	r->w[0] = (uint64_t)st;
 	return 0;
 }
 
@@ -197,13 +207,33 @@ static long do_list(const rw_msg *m, rw_msg *r)
 	return RW_ENOENT;
 }
 
+/*
+ * Leaves partial changes behind before a dirty debug fault, so that a test
+ * can tell whether the fault was rolled back: overwrites the value of the
+ * first key in the table (if any) and inserts DEBUG_MARKER_KEY.
+ */
+static void make_dirty(void)
+{
+	static const char junk[] = "debug fault: dirty value";
+
+	for (int i = 0; i < KV_CAPACITY; i++) {
+		if (entries[i].used) {
+			store(entries[i].key, entries[i].klen, junk, sizeof junk - 1);
+			break;
+		}
+	}
+	store(DEBUG_MARKER_KEY, sizeof DEBUG_MARKER_KEY - 1, junk, sizeof junk - 1);
+}
+
 static long do_debug_fault(const rw_msg *m)
 {
-	if (m->w[1] != KV_FAULT_MAGIC || m->w[2] || m->w[3] || m->len)
+	if (m->w[1] != KV_FAULT_MAGIC || m->w[2] > 1 || m->w[3] || m->len)
 		return RW_EINVAL;
 	if (m->w[0] < DEBUG_FAULT_ILLEGAL || m->w[0] > DEBUG_FAULT_TEXT_WRITE)
 		return RW_EINVAL;
-	printf("kv: debug fault %lu\n", (unsigned long)m->w[0]);
+	printf("kv: debug fault %lu%s\n", (unsigned long)m->w[0], m->w[2] ? " (dirty)" : "");
+	if (m->w[2])
+		make_dirty();
 	debug_fault((long)m->w[0]);
 	return RW_ESTATE;			/* the fault did not happen */
 }

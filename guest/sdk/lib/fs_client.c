@@ -190,3 +190,14 @@ long fs_debug_fault(int fs, int kind)
 	m.w[1] = FS_FAULT_MAGIC;
 	return fs_rpc(fs, &m);
 }
+
+long fs_debug_fault_dirty(int fs, int kind)
+{
+	rw_msg m = { 0 };
+
+	m.label = FS_DEBUG_FAULT;
+	m.w[0] = (uint64_t)(long)kind;
+	m.w[1] = FS_FAULT_MAGIC;
+	m.w[2] = 1;
+	return fs_rpc(fs, &m);
+}

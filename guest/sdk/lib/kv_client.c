@@ -128,3 +128,14 @@ long kv_debug_fault(int kv, int kind)
 	m.w[1] = KV_FAULT_MAGIC;
 	return kv_rpc(kv, &m);
 }
+
+long kv_debug_fault_dirty(int kv, int kind)
+{
+	rw_msg m = { 0 };
+
+	m.label = KV_DEBUG_FAULT;
+	m.w[0] = (uint64_t)(long)kind;
+	m.w[1] = KV_FAULT_MAGIC;
+	m.w[2] = 1;
+	return kv_rpc(kv, &m);
+}

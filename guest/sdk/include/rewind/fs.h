@@ -32,6 +32,9 @@
  *                                                        buffer = name NUL
  *   FS_STAT     w0 = plen                      path      w0 = size, w1 = 1 if directory
  *   FS_DEBUG_FAULT w0 = kind, w1 = FS_FAULT_MAGIC  -     (the server faults; kinds as in kv.h)
+ *               w2 = 0, or 1 for a "dirty" fault: the server first changes its
+ *               state (writes into the first existing file, if any, and creates
+ *               the file "/__debug_marker" with some data), then faults
  *
  *   Handles belong to the client (badge) that opened them.  Writing past the
  *   end of a file zero-fills the gap.  Entries of a directory are listed in
@@ -108,6 +111,11 @@ long fs_stat(int fs, const char *path, uint64_t *size, int *is_dir);
 
 /* Asks the server to fault deliberately; normally returns RW_EDEAD. */
 long fs_debug_fault(int fs, int kind);
+
+/* Like fs_debug_fault, but the server first leaves partial changes behind
+ * (see FS_DEBUG_FAULT, w2 = 1), to show whether recovery rolls them back.
+ * Returns RW_ERECOVERED (txipc), RW_EDEAD (restart / none) or another error. */
+long fs_debug_fault_dirty(int fs, int kind);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,9 @@
  *   KV_DEBUG_FAULT w0 = kind, w1 = KV_FAULT_MAGIC  -         (the server faults; kind:
  *               1 illegal instruction, 2 NULL write, 3 read of 0x50000000,
  *               4 failed RW_ASSERT, 5 infinite loop, 6 write to own .text)
+ *               w2 = 0, or 1 for a "dirty" fault: the server first changes
+ *               its state (overwrites the value of the first key in its
+ *               table, if any, and stores key "__debug_marker"), then faults
  *
  *   The buffer length (a6) must be exactly klen + 1 (+ vlen for KV_PUT).
  *   KV_LIST returns the first key at a cursor position >= w0 (the cursor is
@@ -84,6 +87,11 @@ long kv_list(int kv, uint64_t *cursor, char *key, size_t keycap, size_t *vlen);
 /* Asks the server to fault deliberately (see kinds above). Normally returns
  * RW_EDEAD (server died/restarted) or another kernel error. */
 long kv_debug_fault(int kv, int kind);
+
+/* Like kv_debug_fault, but the server first leaves partial changes behind
+ * (see KV_DEBUG_FAULT, w2 = 1), to show whether recovery rolls them back.
+ * Returns RW_ERECOVERED (txipc), RW_EDEAD (restart / none) or another error. */
+long kv_debug_fault_dirty(int kv, int kind);
 
 #ifdef __cplusplus
 }
