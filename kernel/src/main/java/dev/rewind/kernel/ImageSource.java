@@ -14,6 +14,28 @@ public interface ImageSource {
     /** A human-readable location of {@code name} for messages. */
     String describe(String name);
 
+    /** This source, remembering each file after its first read (for many boots of one image). */
+    default ImageSource cached() {
+        ImageSource inner = this;
+        java.util.Map<String, byte[]> cache = new java.util.concurrent.ConcurrentHashMap<>();
+        return new ImageSource() {
+            @Override
+            public byte[] read(String name) throws IOException {
+                byte[] b = cache.get(name);
+                if (b == null) {
+                    b = inner.read(name);
+                    cache.put(name, b);
+                }
+                return b.clone();
+            }
+
+            @Override
+            public String describe(String name) {
+                return inner.describe(name);
+            }
+        };
+    }
+
     /** Files in a host folder. */
     static ImageSource directory(Path dir) {
         return new ImageSource() {

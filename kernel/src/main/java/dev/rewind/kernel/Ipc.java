@@ -96,6 +96,9 @@ final class Ipc {
         if (server.tx != null) {
             k.txipc.begin(server, ep, client);
         }
+        if (k.probe != null) {
+            k.probe.requestDelivered(server);
+        }
     }
 
     /**
@@ -147,6 +150,9 @@ final class Ipc {
         t.replyTo = null;
         if (t.tx != null) {
             k.txipc.commit(t);
+        }
+        if (k.probe != null) {
+            k.probe.replied(t);
         }
         if (client.generation != t.replyToGeneration || client.state != TaskState.AWAITING_REPLY || client.servedBy != t) {
             return Abi.EDEAD;

@@ -56,6 +56,12 @@ public final class Kernel implements AutoCloseable {
     private final ImageSource source;
     private Watchdog watchdog;
 
+    /** An attached tool (fault injector, profiler), or null. */
+    KernelProbe probe;
+
+    /** The attached debugger (the gdb stub's target), or null. Set by its constructor. */
+    KernelDebugger debugger;
+
     /** The task on the CPU, or null between slices. */
     Task current;
     /** Set by a syscall that made a more important task ready: stop the current one after it. */
@@ -78,6 +84,11 @@ public final class Kernel implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /** Attach a probe (before {@link #run()}). */
+    public void setProbe(KernelProbe probe) {
+        this.probe = probe;
     }
 
     public List<Task> tasks() {
@@ -213,7 +224,7 @@ public final class Kernel implements AutoCloseable {
         watchdog = new Watchdog(quantumMs * 1_000_000L, config.budgetNanos());
         try {
             while (true) {
-                Task t = scheduler.pickNext();
+                Task t = debugger != null ? debugger.pickNext() : scheduler.pickNext();
                 if (t == null) {
                     return finish(null);
                 }
@@ -283,7 +294,12 @@ public final class Kernel implements AutoCloseable {
             }
             case STOPPED -> {
                 t.pc = cpu.pc();
-                afterStop(t, slice);
+                Fault injected = probe != null ? probe.stopped(t) : null;
+                if (injected != null) {
+                    fault(t, injected);
+                } else {
+                    afterStop(t, slice);
+                }
             }
             case EXCEPTION -> fault(t, exceptionFault(t));
             case MEMORY_FAULT -> fault(t, memoryFault(t));
@@ -393,6 +409,9 @@ public final class Kernel implements AutoCloseable {
 
     /** Attribute {@code f} to {@code t} and apply its recovery policy. */
     void fault(Task t, Fault f) {
+        if (debugger != null) {
+            debugger.faulted(t, f); // the debugger sees the fault before recovery runs
+        }
         t.faults++;
         t.lastFault = f;
         String who = t.toString();

@@ -52,6 +52,10 @@ final class TxIpc {
         final ArrayDeque<Long> recentAborts = new ArrayDeque<>();
         long requests;
         long aborts;
+        /** gp and tp at the server's first request: constants under the SDK's ABI. */
+        long baseGp;
+        long baseTp;
+        boolean haveBase;
     }
 
     /** What one recovery did, for observers and logs. */
@@ -80,6 +84,7 @@ final class TxIpc {
     void begin(Task server, Endpoint ep, Task client) {
         Tx tx = server.tx;
         server.cpu.readAll(tx.regs);
+        checkInvariants(server, tx);
         tx.endpoint = ep;
         tx.badge = client.sendBadge;
         tx.label = client.msg[0];
@@ -90,6 +95,54 @@ final class TxIpc {
         server.txCpuUsed = 0;
         server.txSliceMark = System.nanoTime();
         server.txOpen = true;
+    }
+
+    /**
+     * gp (x3) and tp (x4) are set once by crt0 and never change in a correct program, so a
+     * difference at a request boundary is corruption that escaped an earlier transaction
+     * (a fault that did not trap there). Put them back before it spreads, and say so.
+     */
+    private void checkInvariants(Task server, Tx tx) {
+        if (!tx.haveBase) {
+            tx.baseGp = tx.regs[3];
+            tx.baseTp = tx.regs[4];
+            tx.haveBase = true;
+            return;
+        }
+        if (tx.regs[3] != tx.baseGp || tx.regs[4] != tx.baseTp) {
+            log.warn("txipc: task {}: gp/tp changed between requests (0x{}/0x{}, expected 0x{}/0x{}): repaired", server,
+                    Long.toHexString(tx.regs[3]), Long.toHexString(tx.regs[4]), Long.toHexString(tx.baseGp),
+                    Long.toHexString(tx.baseTp));
+            tx.regs[3] = tx.baseGp;
+            tx.regs[4] = tx.baseTp;
+            server.cpu.setReg(3, tx.baseGp);
+            server.cpu.setReg(4, tx.baseTp);
+        }
+    }
+
+    /**
+     * Code and read-only data never change in a correct run (the guest cannot write them), so
+     * after a fault they are checked against the image and rewritten where they differ: a
+     * corrupted instruction must not outlive the request that exposed it.
+     */
+    private int refreshReadOnly(Task server) {
+        int fixed = 0;
+        for (dev.rewind.hw.elf.ElfImage.Segment seg : server.image.segments()) {
+            if (seg.write() || seg.fileSize() == 0) {
+                continue;
+            }
+            byte[] want = server.image.segmentBytes(seg);
+            byte[] have = new byte[want.length];
+            if (server.cpu.memory().read(seg.vaddr(), have, 0, have.length) && !java.util.Arrays.equals(want, have)) {
+                server.cpu.memory().write(seg.vaddr(), want, 0, want.length, dev.rewind.hw.mem.Perm.NONE);
+                fixed++;
+            }
+        }
+        if (fixed > 0) {
+            server.cpu.engine().flushTranslations();
+            log.warn("txipc: task {}: read-only segments differed from the image after a fault: restored", server);
+        }
+        return fixed;
     }
 
     /** {@code server} replied: its transaction commits. */
@@ -134,13 +187,24 @@ final class TxIpc {
             return null;
         }
 
+        boolean codeTouched = false;
+        for (long page : tracker.loggedPages()) {
+            dev.rewind.hw.mem.Region reg = server.cpu.memory().regionAt(page);
+            codeTouched |= reg != null && (reg.perms() & dev.rewind.hw.mem.Perm.WRITE) == 0;
+        }
         int pages = tracker.rollback();
+        long nanos = System.nanoTime() - now;
+        if (codeTouched) {
+            // Pages the guest cannot write were changed behind Unicorn's back (by a tool such as
+            // the fault injector) and are now restored: drop translations of the changed code.
+            server.cpu.engine().flushTranslations();
+        }
+        refreshReadOnly(server);
         server.cpu.writeAll(tx.regs);
         server.brk = tx.brk;
         server.caps = tx.caps;
         server.txOpen = false;
         server.resultCount = 0;
-        long nanos = System.nanoTime() - now;
         tx.aborts++;
 
         Task client = server.replyTo;

@@ -115,6 +115,11 @@ public final class ProtectionWriteTracker implements WriteTracker {
     }
 
     @Override
+    public long[] loggedPages() {
+        return saved.keySet().stream().mapToLong(Long::longValue).toArray();
+    }
+
+    @Override
     public boolean overflowed() {
         return false;
     }

@@ -20,6 +20,9 @@ public interface WriteTracker extends AutoCloseable {
     /** Pages logged in the current transaction. */
     int pages();
 
+    /** The addresses of the pages logged in the current transaction, in logging order. */
+    long[] loggedPages();
+
     /** True if a page could not be logged (the log is full): the transaction cannot be undone. */
     boolean overflowed();
 

@@ -98,6 +98,13 @@ public final class NativeWriteTracker implements WriteTracker {
     }
 
     @Override
+    public long[] loggedPages() {
+        long[] a = new long[pages()];
+        logAddr.read(0, a, 0, a.length);
+        return a;
+    }
+
+    @Override
     public boolean overflowed() {
         return view.getInt(OFF_OVERFLOW) != 0;
     }

@@ -1,0 +1,272 @@
+package dev.rewind.kernel;
+
+import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.mem.Perm;
+import dev.rewind.hw.mem.Region;
+import dev.rewind.hw.unicorn.Unicorn;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * A seeded, deterministic software fault injector in the style of Nooks, EDFI and OSIRIS: it
+ * strikes one server at one instruction of one request and corrupts its state in one of
+ * {@link Type}'s ways. Everything (the request, the instruction, the register, the bit) is
+ * derived from the plan's seed, so an injection is reproduced by its seed alone.
+ *
+ * <p>Mechanism: when the planned request is delivered, a code hook counting the server's
+ * instructions is installed (and the engine's translations flushed so the hook takes effect).
+ * At the planned instruction the hook stops the engine; the kernel then calls
+ * {@link #stopped}, which removes the hook, applies the fault with the engine at rest, and
+ * lets the server run on. If the server replies before the planned instruction, the fault is
+ * not activated.
+ */
+public final class FaultInjector implements KernelProbe {
+    /** The kinds of fault the injector can inject. */
+    public enum Type {
+        REGISTER_BIT_FLIP("register bit flip"),
+        MEMORY_BIT_FLIP("memory bit flip"),
+        INSTRUCTION_CORRUPTION("instruction corruption"),
+        INSTRUCTION_SKIP("instruction skip"),
+        NULL_POINTER("null pointer"),
+        WILD_POINTER("wild pointer"),
+        INFINITE_LOOP("infinite loop"),
+        FAILED_ASSERTION("failed assertion");
+
+        private final String label;
+
+        Type(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+
+        /** Parse "register-bit-flip", "REGISTER_BIT_FLIP" or "register bit flip". */
+        public static Type parse(String s) {
+            String n = s.trim().toUpperCase(Locale.ROOT).replace('-', '_').replace(' ', '_');
+            for (Type t : values()) {
+                if (t.name().equals(n)) {
+                    return t;
+                }
+            }
+            throw new IllegalArgumentException("unknown fault type '" + s + "' (expected one of: "
+                    + String.join(", ", List.of(values()).stream().map(t -> t.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList()) + ")");
+        }
+    }
+
+    /**
+     * One injection: strike {@code server} at its {@code instruction}-th instruction (1-based)
+     * while it handles its {@code request}-th request (1-based).
+     */
+    public record Plan(long seed, Type type, String server, int request, long instruction) {
+        /**
+         * The plan for {@code seed}: a type from {@code types}, a request, and an instruction
+         * within that request's length (from a profiling run: {@code lengths[i]} is the number
+         * of instructions request i+1 took).
+         */
+        public static Plan of(long seed, List<Type> types, String server, long[] lengths) {
+            if (lengths.length == 0) {
+                throw new IllegalArgumentException("server '" + server + "' handled no requests in the profiling run");
+            }
+            // Types go round-robin by seed, so every type gets its share; the rest is drawn from a
+            // well-mixed generator (java.util.Random's first draws from consecutive seeds correlate).
+            Type type = types.get((int) Math.floorMod(seed, (long) types.size()));
+            java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+            int request = 1 + r.nextInt(lengths.length);
+            long len = Math.max(1, lengths[request - 1]);
+            long instruction = 1 + r.nextLong(len);
+            return new Plan(seed, type, server, request, instruction);
+        }
+    }
+
+    private final Plan plan;
+    private Task target;
+    private int requests;
+    private Unicorn.Hook hook;
+    private long count;
+    private boolean stopRequested;
+    private boolean activated;
+    private String what = "";
+
+    public FaultInjector(Plan plan) {
+        this.plan = plan;
+    }
+
+    public Plan plan() {
+        return plan;
+    }
+
+    /** True once the fault was applied (the planned instruction was reached). */
+    public boolean activated() {
+        return activated;
+    }
+
+    /** What exactly was corrupted, for reports. */
+    public String description() {
+        return what;
+    }
+
+    @Override
+    public void requestDelivered(Task server) {
+        if (!server.name().equals(plan.server()) || activated) {
+            return;
+        }
+        requests++;
+        if (requests == plan.request() && hook == null) {
+            target = server;
+            count = 0;
+            RiscvCpu cpu = server.cpu;
+            hook = cpu.engine().hookCode(1, 0, (addr, size) -> {
+                if (++count == plan.instruction()) {
+                    stopRequested = true;
+                    cpu.stop();
+                }
+            });
+            cpu.engine().flushTranslations();
+        }
+    }
+
+    @Override
+    public void replied(Task server) {
+        if (server == target && hook != null && !stopRequested) {
+            removeHook(server); // the request ended before the planned instruction
+        }
+    }
+
+    private void removeHook(Task server) {
+        hook.close();
+        hook = null;
+        if (server.cpu != null) {
+            server.cpu.engine().flushTranslations();
+        }
+    }
+
+    @Override
+    public Fault stopped(Task task) {
+        if (task != target || !stopRequested) {
+            return null;
+        }
+        stopRequested = false;
+        removeHook(task);
+        activated = true;
+        return strike(task);
+    }
+
+    private Fault strike(Task t) {
+        Random r = new Random(new java.util.SplittableRandom(plan.seed()).split().nextLong());
+        RiscvCpu cpu = t.cpu;
+        long pc = t.pc;
+        switch (plan.type()) {
+            case REGISTER_BIT_FLIP -> {
+                int reg = 1 + r.nextInt(31);
+                int bit = r.nextInt(64);
+                cpu.setReg(reg, cpu.reg(reg) ^ (1L << bit));
+                what = String.format("flipped bit %d of x%d at pc 0x%x", bit, reg, pc);
+            }
+            case MEMORY_BIT_FLIP -> {
+                List<long[]> ranges = new ArrayList<>();
+                long total = 0;
+                for (Region reg : cpu.memory().regions()) {
+                    if ((reg.perms() & Perm.WRITE) == 0 || reg.name().equals("stack") || reg.name().equals("ipc")) {
+                        continue;
+                    }
+                    long end = reg.name().equals("heap") ? Math.min(reg.end(), Math.max(reg.vaddr(), t.brk)) : reg.end();
+                    if (end > reg.vaddr()) {
+                        ranges.add(new long[] {reg.vaddr(), end});
+                        total += end - reg.vaddr();
+                    }
+                }
+                long pick = Math.floorMod(r.nextLong(), Math.max(1, total));
+                long addr = ranges.isEmpty() ? 0 : ranges.get(0)[0];
+                for (long[] rg : ranges) {
+                    if (pick < rg[1] - rg[0]) {
+                        addr = rg[0] + pick;
+                        break;
+                    }
+                    pick -= rg[1] - rg[0];
+                }
+                int bit = r.nextInt(8);
+                byte[] b = new byte[1];
+                if (!ranges.isEmpty() && cpu.memory().read(addr, b, 0, 1)) {
+                    b[0] ^= (byte) (1 << bit);
+                    cpu.memory().write(addr, b, 0, 1);
+                }
+                what = String.format("flipped bit %d of the byte at 0x%x (pc 0x%x)", bit, addr, pc);
+            }
+            case INSTRUCTION_CORRUPTION -> {
+                int len = insnLength(cpu, pc);
+                int bit = r.nextInt(len * 8);
+                byte[] b = new byte[1];
+                long addr = pc + bit / 8;
+                if (cpu.memory().read(addr, b, 0, 1)) {
+                    b[0] ^= (byte) (1 << (bit % 8));
+                    cpu.memory().write(addr, b, 0, 1, Perm.NONE);
+                    cpu.engine().flushTranslations();
+                }
+                what = String.format("flipped bit %d of the instruction at 0x%x", bit, pc);
+            }
+            case INSTRUCTION_SKIP -> {
+                int len = insnLength(cpu, pc);
+                t.pc = pc + len;
+                what = String.format("skipped the %d-byte instruction at 0x%x", len, pc);
+            }
+            case NULL_POINTER, WILD_POINTER -> {
+                int reg = pointerRegister(cpu, pc, r);
+                long value = plan.type() == Type.NULL_POINTER ? 0 : (r.nextLong() & 0x0000_7fff_ffff_fff8L);
+                cpu.setReg(reg, value);
+                what = String.format("set x%d to 0x%x at pc 0x%x", reg, value, pc);
+            }
+            case INFINITE_LOOP -> {
+                int len = insnLength(cpu, pc);
+                byte[] loop = len == 2 ? new byte[] {0x01, (byte) 0xa0} : new byte[] {0x6f, 0, 0, 0}; // c.j . / j .
+                cpu.memory().write(pc, loop, 0, loop.length, Perm.NONE);
+                cpu.engine().flushTranslations();
+                what = String.format("replaced the instruction at 0x%x with a jump to itself", pc);
+            }
+            case FAILED_ASSERTION -> {
+                what = String.format("failed assertion at pc 0x%x", pc);
+                return new Fault(FaultKind.ABORT, pc, 0, t.image.describe(pc), "injected assertion failure");
+            }
+        }
+        return null;
+    }
+
+    private static int insnLength(RiscvCpu cpu, long pc) {
+        byte[] b = new byte[1];
+        if (!cpu.memory().read(pc, b, 0, 1)) {
+            return 4;
+        }
+        return (b[0] & 3) == 3 ? 4 : 2;
+    }
+
+    /** The base register of the load or store at pc, else a likely pointer register (a0-a5, s0-s1). */
+    private static int pointerRegister(RiscvCpu cpu, long pc, Random r) {
+        byte[] b = new byte[4];
+        if (cpu.memory().read(pc, b, 0, 4) || cpu.memory().read(pc, b, 0, 2)) {
+            int insn = (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;
+            if ((insn & 3) == 3) {
+                int op = insn & 0x7f;
+                if (op == 0x03 || op == 0x23 || op == 0x07 || op == 0x27 || op == 0x2f) {
+                    int rs1 = (insn >>> 15) & 31;
+                    if (rs1 != 0) {
+                        return rs1;
+                    }
+                }
+            } else {
+                int q = insn & 3;
+                int f3 = (insn >>> 13) & 7;
+                if (q == 0 && f3 != 0 && f3 != 4) {
+                    return 8 + ((insn >>> 7) & 7);
+                }
+                if (q == 2 && f3 != 0 && f3 != 4) {
+                    return 2; // sp-relative
+                }
+            }
+        }
+        int[] candidates = {10, 11, 12, 13, 14, 15, 8, 9};
+        return candidates[r.nextInt(candidates.length)];
+    }
+}

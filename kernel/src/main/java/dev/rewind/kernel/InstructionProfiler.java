@@ -1,0 +1,47 @@
+package dev.rewind.kernel;
+
+import dev.rewind.hw.unicorn.Unicorn;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Counts the instructions a server executes for each request it handles (from delivery to
+ * reply), in a fault-free run. The fault injector draws its strike points from these lengths
+ * so that nearly every planned fault is activated.
+ */
+public final class InstructionProfiler implements KernelProbe {
+    private final String server;
+    private final List<Long> lengths = new ArrayList<>();
+    private Unicorn.Hook hook;
+    private long count;
+    private long start = -1;
+
+    public InstructionProfiler(String server) {
+        this.server = server;
+    }
+
+    @Override
+    public void requestDelivered(Task t) {
+        if (!t.name().equals(server)) {
+            return;
+        }
+        if (hook == null) {
+            hook = t.cpu.engine().hookCode(1, 0, (addr, size) -> count++);
+            t.cpu.engine().flushTranslations();
+        }
+        start = count;
+    }
+
+    @Override
+    public void replied(Task t) {
+        if (t.name().equals(server) && start >= 0) {
+            lengths.add(count - start);
+            start = -1;
+        }
+    }
+
+    /** Instructions per request, in request order. */
+    public long[] lengths() {
+        return lengths.stream().mapToLong(Long::longValue).toArray();
+    }
+}

@@ -1,0 +1,23 @@
+package dev.rewind.kernel;
+
+/**
+ * A tool attached to a running kernel (the fault injector, its profiler): told when a server
+ * is handed a request and when it replies, and consulted when a task's CPU was stopped on the
+ * probe's behalf. Called on the kernel thread, while no task runs.
+ */
+public interface KernelProbe {
+    /** {@code server} has just been handed a request (after any txipc transaction began). */
+    default void requestDelivered(Task server) {}
+
+    /** {@code server} has just replied to its current request. */
+    default void replied(Task server) {}
+
+    /**
+     * {@code task}'s CPU stopped without a trap (preemption, or a stop the probe asked for).
+     * The probe may change the task (registers, memory, {@link Task#pc}); returning a fault
+     * makes the kernel handle that fault now.
+     */
+    default Fault stopped(Task task) {
+        return null;
+    }
+}

@@ -1,0 +1,154 @@
+package dev.rewind.tools.inject;
+
+import dev.rewind.hw.dev.Uart;
+import dev.rewind.kernel.BootException;
+import dev.rewind.kernel.Fault;
+import dev.rewind.kernel.FaultInjector;
+import dev.rewind.kernel.InstructionProfiler;
+import dev.rewind.kernel.Kernel;
+import dev.rewind.kernel.KernelConfig;
+import dev.rewind.kernel.KernelObserver;
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.SystemResult;
+import dev.rewind.kernel.Task;
+import dev.rewind.kernel.image.Manifest;
+import dev.rewind.kernel.image.RecoveryPolicy;
+import dev.rewind.kernel.image.TaskSpec;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * A fault-injection campaign: one image, one server, one recovery policy, N injections, each
+ * a fresh boot with one fault planned from its own seed.
+ */
+public final class Campaign {
+    /** What happened in one injection run. */
+    public record Run(long seed, FaultInjector.Type type, int request, long instruction, boolean activated,
+                      boolean manifested, String manifestation, Verdict verdict, String detail, String what) {}
+
+    /**
+     * recovered: the fault manifested and the system still ended normally with every client
+     * check passing; failed: it manifested and the system did not end normally; silent: no
+     * trap, yet a client check failed; benign: no trap and every check passed.
+     */
+    public enum Verdict { RECOVERED, FAILED, SILENT, BENIGN }
+
+    private final SystemImage image;
+    private final Manifest manifest;
+    private final String server;
+    private final KernelConfig config;
+    private long[] lengths;
+
+    /**
+     * @param hangMs CPU time after which a hung server is faulted: txipc's request deadline, or
+     *               the runaway limit under none and restart
+     */
+    public Campaign(SystemImage image, String server, RecoveryPolicy policy, long hangMs, KernelConfig config) {
+        this.image = new SystemImage(image.manifest(), image.source().cached(), image.location());
+        this.server = server;
+        this.config = config;
+        Manifest m = image.manifest();
+        if (m.task(server).isEmpty()) {
+            throw new IllegalArgumentException("image " + image.location() + " has no task '" + server + "' (tasks: "
+                    + String.join(", ", m.tasks().stream().map(TaskSpec::name).toList()) + ")");
+        }
+        List<TaskSpec> tasks = new ArrayList<>();
+        for (TaskSpec t : m.tasks()) {
+            if (t.name().equals(server)) {
+                TaskSpec.TxipcLimits tx = new TaskSpec.TxipcLimits(hangMs, 1000, 1000);
+                long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
+                t = new TaskSpec(t.name(), t.image(), t.priority(), t.stackBytes(), t.heapBytes(), t.serves(), t.uses(),
+                        t.notifications(), policy, runaway, tx, t.line());
+            }
+            tasks.add(t);
+        }
+        this.manifest = new Manifest(m.name(), m.quantumMs(), tasks);
+    }
+
+    /** Boot once without faults, counting the server's instructions per request. */
+    public long[] profile() throws BootException {
+        InstructionProfiler p = new InstructionProfiler(server);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (Kernel k = new Kernel(config, manifest, image.source(), new Uart(out), null)) {
+            k.setProbe(p);
+            SystemResult r = k.run();
+            if (r.outcome() != SystemResult.Outcome.OK) {
+                throw new IllegalStateException("the workload fails without any injected fault (" + r.summary() + "):\n"
+                        + out.toString(StandardCharsets.UTF_8));
+            }
+        }
+        lengths = p.lengths();
+        if (lengths.length == 0) {
+            throw new IllegalStateException("server '" + server + "' handled no requests: nothing to inject into");
+        }
+        return lengths;
+    }
+
+    /** One injection, fully determined by {@code seed}. */
+    public Run inject(long seed, List<FaultInjector.Type> types) throws BootException {
+        FaultInjector.Plan plan = FaultInjector.Plan.of(seed, types, server, lengths);
+        FaultInjector inj = new FaultInjector(plan);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        List<String> faults = new ArrayList<>();
+        KernelObserver obs = new KernelObserver() {
+            @Override
+            public void taskFaulted(Task task, int generation, Fault fault, String action) {
+                faults.add(task.name() + ": " + fault.kind().name().toLowerCase() + " -> " + action);
+            }
+        };
+        SystemResult r;
+        try (Kernel k = new Kernel(config, manifest, image.source(), new Uart(out), obs)) {
+            k.setProbe(inj);
+            r = k.run();
+        }
+        boolean hang = r.outcome() == SystemResult.Outcome.BUDGET_EXCEEDED;
+        boolean manifested = !faults.isEmpty() || hang;
+        boolean ok = r.outcome() == SystemResult.Outcome.OK;
+        Verdict v = manifested ? (ok ? Verdict.RECOVERED : Verdict.FAILED) : (ok ? Verdict.BENIGN : Verdict.SILENT);
+        String manifestation = hang ? "hang" : faults.isEmpty() ? "" : faults.get(0);
+        String detail = ok ? "" : r.summary() + " | " + lastLine(out.toString(StandardCharsets.UTF_8));
+        return new Run(seed, plan.type(), plan.request(), plan.instruction(), inj.activated(), manifested, manifestation, v,
+                detail, inj.description());
+    }
+
+    private static String lastLine(String console) {
+        String[] lines = console.strip().split("\n");
+        for (int i = lines.length - 1; i >= 0; i--) {
+            if (lines[i].contains("FAIL")) {
+                return lines[i].strip();
+            }
+        }
+        return lines.length == 0 ? "" : lines[lines.length - 1].strip();
+    }
+
+    /** Run injections for seeds first..first+n-1 on {@code jobs} threads, in seed order. */
+    public List<Run> run(long first, int n, List<FaultInjector.Type> types, int jobs) throws Exception {
+        if (lengths == null) {
+            profile();
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(jobs, r -> {
+            Thread t = new Thread(r, "rewind-inject");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<Run>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                long seed = first + i;
+                futures.add(pool.submit(() -> inject(seed, types)));
+            }
+            List<Run> runs = new ArrayList<>();
+            for (Future<Run> f : futures) {
+                runs.add(f.get());
+            }
+            return runs;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
