@@ -1,0 +1,151 @@
+package dev.rewind.kernel;
+
+import java.util.List;
+
+/**
+ * What a debugger (the gdb stub) may do to a running system: the narrow interface between a
+ * debug protocol and the kernel ({@link KernelDebugger} implements it).
+ *
+ * <p>The model is all-stop: the whole system is either running or halted. While it is
+ * halted the kernel thread waits and nothing runs; every method that touches tasks
+ * (registers, memory, breakpoints) requires the halted state and throws
+ * {@link IllegalStateException} otherwise. Each live task is a thread whose id is its slot
+ * index + 1; a thread id stays the same across restarts (the generation changes).
+ *
+ * <p>Methods may be called from any thread. Stop events are delivered to the {@link Listener}
+ * on the kernel thread, which must not block in it.
+ */
+public interface DebugTarget {
+    /** Registers x0..x31 then pc, in the order of the gdb target description. */
+    int REGISTER_COUNT = 33;
+    int PC = 32;
+
+    /** gdb's own signal numbers (the remote protocol's, not the host's). */
+    int SIGINT = 2;
+    int SIGILL = 4;
+    int SIGTRAP = 5;
+    int SIGABRT = 6;
+    int SIGBUS = 10;
+    int SIGSEGV = 11;
+    int SIGXCPU = 24;
+
+    enum StopKind {
+        /** The system is stopped because a debugger attached (or before the first instruction). */
+        ATTACHED,
+        /** The debugger asked for a halt (Ctrl-C). */
+        INTERRUPTED,
+        /** A task reached a breakpoint; its PC is the breakpoint address, not yet executed. */
+        BREAKPOINT,
+        /** A task touched a watched range. */
+        WATCHPOINT,
+        /** A single step completed. */
+        STEPPED,
+        /** A task faulted; recovery runs when the system resumes. */
+        FAULTED
+    }
+
+    enum WatchKind {
+        WRITE, READ, ACCESS
+    }
+
+    /**
+     * Why the system stopped.
+     *
+     * @param thread       the thread that stopped (task index + 1)
+     * @param signal       the gdb signal number to report
+     * @param watchKind    for WATCHPOINT: which kind of watchpoint triggered, else null
+     * @param watchAddress for WATCHPOINT: the watched address that was accessed
+     * @param description  a one-line explanation (the fault, for FAULTED)
+     */
+    record StopEvent(StopKind kind, int thread, int signal, WatchKind watchKind, long watchAddress, String description) {
+        public StopEvent(StopKind kind, int thread, int signal, String description) {
+            this(kind, thread, signal, null, 0, description);
+        }
+    }
+
+    /**
+     * A task as a thread.
+     *
+     * @param id    task index + 1
+     * @param state the task state in lower case ("ready", "receiving", ...)
+     * @param pc    where it will resume (at a fault stop: the faulting instruction)
+     */
+    record ThreadInfo(int id, String name, int generation, String state, String image, long pc) {}
+
+    /** Hears stop events; called on the kernel thread, must not block. */
+    interface Listener {
+        void stopped(StopEvent event);
+    }
+
+    /**
+     * A debugger connects: halt the system if it runs (a stop event follows, of kind
+     * ATTACHED) and report stops to {@code listener} from now on.
+     */
+    void attach(Listener listener);
+
+    /** The debugger leaves: forget every breakpoint, watchpoint and step, and resume. */
+    void detach();
+
+    /** True while the kernel is stopped for the debugger. */
+    boolean halted();
+
+    /** Why the system is halted, or null while it runs. */
+    StopEvent currentStop();
+
+    /** Halt the running system soon (a stop event of kind INTERRUPTED follows). No-op if halted. */
+    void interrupt();
+
+    /** Resume every task. */
+    void resume();
+
+    /**
+     * Resume so that {@code thread} executes exactly one instruction, then stop (STEPPED). If
+     * that task is blocked, the other tasks run until it has executed its instruction.
+     */
+    void step(int thread);
+
+    /** End the run: the kernel returns from {@link Kernel#run()} as soon as it can. */
+    void kill();
+
+    /** True once {@link #kill()} was called. */
+    boolean killed();
+
+    /** The live tasks (those with a CPU), by id. */
+    List<ThreadInfo> threads();
+
+    /** x0..x31 and pc of {@code thread}; throws IllegalArgumentException for no such thread. */
+    long[] readRegisters(int thread);
+
+    void writeRegisters(int thread, long[] values);
+
+    long readRegister(int thread, int reg);
+
+    void writeRegister(int thread, int reg, long value);
+
+    /**
+     * Read {@code thread}'s memory at {@code address} into {@code dst}; returns how many bytes
+     * (from the start) could be read: fewer than asked where the range runs into unmapped memory.
+     */
+    int readMemory(int thread, long address, byte[] dst);
+
+    /** Write into {@code thread}'s memory (read-only pages too); false if any byte is unmapped. */
+    boolean writeMemory(int thread, long address, byte[] src);
+
+    /** A breakpoint at {@code address} in every task in scope (no guest memory is patched). */
+    boolean insertBreakpoint(long address);
+
+    boolean removeBreakpoint(long address);
+
+    boolean insertWatchpoint(WatchKind kind, long address, long length);
+
+    boolean removeWatchpoint(WatchKind kind, long address, long length);
+
+    /**
+     * Restrict breakpoints and watchpoints to the tasks named (task or image names); an empty
+     * list means every task. Throws IllegalArgumentException for an unknown name.
+     */
+    void setScope(List<String> names);
+
+    /** The current scope; empty = every task. */
+    List<String> scope();
+}
