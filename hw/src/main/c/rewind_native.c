@@ -23,6 +23,8 @@ struct rw_trap {
     int32_t mem_size;   /* its size                                     (offset 16) */
     int32_t pad;        /*                                              (offset 20) */
     uc_emu_stop_fn stop;/* uc_emu_stop of the loaded library            (offset 24) */
+    int32_t preempt;    /* set by another thread: stop at the next block (offset 32) */
+    int32_t preempted;  /* the block hook stopped the engine            (offset 36) */
 };
 
 /* UC_HOOK_INTR: record the cause and stop; the kernel decodes it after the run. */
@@ -43,6 +45,26 @@ bool rw_mem_invalid_hook(void *uc, int type, uint64_t address, int size, int64_t
     t->mem_addr = (int64_t)address;
     t->mem_size = size;
     return false;
+}
+
+/*
+ * UC_HOOK_BLOCK: precise preemption. Unicorn 2.0.1's uc_emu_stop from another thread can end
+ * a run in the middle of a translation block with the PC left at the block's start, so the
+ * instructions already executed in that block run again when the task resumes (measured:
+ * loads and stores in long blocks). Instead, the watchdog raises `preempt` and this hook, at
+ * the start of the next block, stops the engine from the emulation thread itself, where the
+ * PC is exact and nothing of the block has run.
+ */
+void rw_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    struct rw_trap *t = user;
+    (void)address;
+    (void)size;
+    if (*(volatile int32_t *)&t->preempt) {
+        t->preempt = 0;
+        t->preempted = 1;
+        t->stop(uc);
+    }
 }
 
 /* The struct's size, so the Java side can check its mirror at load time. */

@@ -204,6 +204,11 @@ public final class Kernel implements AutoCloseable {
             cpu.setReg(RiscvCpu.SP, Abi.STACK_TOP);
             t.pc = t.image.entry();
             t.cpu = cpu;
+            if (manifest.tasks().size() > 1) {
+                // Time slicing needs precise stops (see RiscvCpu.stop). A one-task system is
+                // never time-sliced and keeps full speed.
+                cpu.enablePreemption();
+            }
             if (TxIpc.enabled(t)) {
                 txipc.attach(t);
             }
@@ -260,14 +265,25 @@ public final class Kernel implements AutoCloseable {
             cpu.writeArgs(t.result, t.resultCount);
             t.resultCount = 0;
         }
+        cpu.clearPreempt();
         long start = System.nanoTime();
         t.txSliceMark = start;
         Watchdog.Slice slice = watchdog.begin(t, start);
         Exit exit;
         long pc = t.pc;
         try {
+            boolean guard = !cpu.preemptible();
             while (true) {
-                exit = cpu.run(pc);
+                if (guard) {
+                    watchdog.entering(slice);
+                }
+                try {
+                    exit = cpu.run(pc);
+                } finally {
+                    if (guard) {
+                        watchdog.left();
+                    }
+                }
                 if (exit != Exit.ECALL) {
                     break;
                 }

@@ -33,15 +33,17 @@ import org.slf4j.LoggerFactory;
  * edits an immutable {@link Points} snapshot; the kernel thread brings each task's engine up to
  * date just before the task runs: a code hook on each breakpoint address that stops the engine
  * before the instruction, a data hook over each watched range, and for a single step a code
- * hook on every address that stops before the second instruction. Each change is followed by
- * a flush of that engine's translation cache (a hook only affects newly translated code).
+ * hook on every address that stops before the second instruction. A code hook only affects
+ * newly translated code (and a deleted one is still called from old translations), so each
+ * change of code hooks is followed by dropping the translations of that task's code pages.
  *
  * <p>Unicorn 2.0.1 facts this relies on (DebugHooksTest): a stop from a code hook leaves the
  * PC at the hooked instruction, not executed. A stop from a data hook ends the run right after
  * a store completes, or just before a load's result is written, but leaves the PC at the start
  * of the translation block; the hook therefore locates the accessing instruction
- * ({@link FaultLocator}, from the registers at the hook) and the task resumes after the store,
- * or at the load.
+ * ({@link FaultLocator}, from the registers at the hook), and the stop puts the task back
+ * before it: at the load, or at the store with the bytes it overwrote restored (the hook saw
+ * them before the store), so the instruction runs again when the task resumes.
  */
 public final class KernelDebugger implements DebugTarget {
     private static final Logger log = LoggerFactory.getLogger(KernelDebugger.class);
@@ -61,15 +63,33 @@ public final class KernelDebugger implements DebugTarget {
         }
     }
 
-    private record WatchHit(Watch watch, long address, long hookPc, long resumePc) {}
+    /**
+     * A watchpoint hit: where the task resumes, and for a store that already happened, the
+     * bytes it overwrote (restored so that the store runs again on resume), or null.
+     */
+    private record WatchHit(Watch watch, long address, long hookPc, long resumePc, long oldAddress, byte[] oldBytes) {}
+
+    /** A set of hooks installed together; its callbacks do nothing once it is retired. */
+    private static final class HookSet {
+        boolean active = true;
+        final List<Unicorn.Hook> hooks = new ArrayList<>();
+    }
 
     /** The debug hooks installed in one task's engine, and what they saw in the last slice. */
-    private final class EngineHooks {
+    private static final class EngineHooks {
         final RiscvCpu cpu;
         int version = -1;
-        boolean any;
-        final List<Unicorn.Hook> installed = new ArrayList<>();
-        Unicorn.Hook stepHook;
+        /** Breakpoint and watchpoint hooks for {@link #version}, or null. */
+        HookSet points;
+        HookSet step;
+        /**
+         * Every hook ever added to this engine. Unicorn 2.0.1 keeps calling a deleted code hook
+         * from translations made while it existed, so callbacks stay reachable (and check
+         * their set's {@code active} flag) until the engine is closed.
+         */
+        final List<HookSet> retired = new ArrayList<>();
+        /** The step request the step hook counts for. */
+        long stepSerial;
         int stepCount;
         boolean stepDone;
         boolean bpHit;
@@ -106,6 +126,8 @@ public final class KernelDebugger implements DebugTarget {
     /** The CPU of the slice in progress, for interrupt(). */
     private volatile RiscvCpu running;
     private volatile Task stepTask;
+    /** Counts step requests, so that each starts counting instructions afresh. */
+    private volatile long stepSerial;
     private volatile Points points = Points.EMPTY;
 
     // kernel thread only
@@ -251,6 +273,9 @@ public final class KernelDebugger implements DebugTarget {
         if (h.watchHit != null) {
             WatchHit w = h.watchHit;
             if (t.state == TaskState.READY && t.pc == w.hookPc()) {
+                if (w.oldBytes() != null) {
+                    t.cpu.memory().write(w.oldAddress(), w.oldBytes(), 0, w.oldBytes().length, Perm.NONE);
+                }
                 t.pc = w.resumePc();
             }
             ev = new StopEvent(StopKind.WATCHPOINT, id(t), SIGTRAP, w.watch().kind(), w.address(),
@@ -273,18 +298,23 @@ public final class KernelDebugger implements DebugTarget {
         }
         Unicorn uc = t.cpu.engine();
         Points p = points;
-        boolean flush = false;
+        boolean invalidate = false;
         if (h.version != p.version()) {
-            for (Unicorn.Hook x : h.installed) {
-                x.close();
+            if (h.points != null) {
+                retire(h, h.points);
+                invalidate = true;
+                h.points = null;
             }
-            h.installed.clear();
-            flush = h.any;
-            h.any = false;
             if (inScope(t, p) && !p.empty()) {
                 EngineHooks eh = h;
+                HookSet set = new HookSet();
+                h.points = set;
                 for (long a : p.breakpoints()) {
-                    h.installed.add(uc.hookCode(a, a, (addr, size) -> onBreakpoint(eh, addr)));
+                    set.hooks.add(uc.hookCode(a, a, (addr, size) -> {
+                        if (set.active) {
+                            onBreakpoint(eh, addr);
+                        }
+                    }));
                 }
                 for (Watch w : p.watches()) {
                     int types = switch (w.kind()) {
@@ -294,28 +324,63 @@ public final class KernelDebugger implements DebugTarget {
                     };
                     // a hook sees accesses that start in its range: begin 7 bytes early
                     long begin = Long.compareUnsigned(w.address(), 7) < 0 ? 0 : w.address() - 7;
-                    h.installed.add(uc.hookMemAccess(types, begin, w.address() + w.length() - 1,
-                            (type, addr, size, v) -> onAccess(eh, w, type, addr, size)));
+                    set.hooks.add(uc.hookMemAccess(types, begin, w.address() + w.length() - 1, (type, addr, size, v) -> {
+                        if (set.active) {
+                            onAccess(eh, w, type, addr, size);
+                        }
+                    }));
                 }
-                h.any = true;
-                flush = true;
+                invalidate |= !p.breakpoints().isEmpty();
             }
             h.version = p.version();
         }
         boolean wantStep = stepTask == t;
-        if (wantStep && h.stepHook == null) {
-            EngineHooks eh = h;
+        if (wantStep && h.stepSerial != stepSerial) {
+            h.stepSerial = stepSerial;
             h.stepCount = 0;
             h.stepDone = false;
-            h.stepHook = uc.hookCode(1, 0, (addr, size) -> onStep(eh));
-            flush = true;
-        } else if (!wantStep && h.stepHook != null) {
-            h.stepHook.close();
-            h.stepHook = null;
-            flush = true;
         }
-        if (flush) {
-            uc.flushTranslations();
+        if (wantStep && h.step == null) {
+            EngineHooks eh = h;
+            HookSet set = new HookSet();
+            h.step = set;
+            set.hooks.add(uc.hookCode(1, 0, (addr, size) -> {
+                if (set.active) {
+                    onStep(eh);
+                }
+            }));
+            invalidate = true;
+        } else if (!wantStep && h.step != null) {
+            retire(h, h.step);
+            h.step = null;
+            invalidate = true;
+        }
+        if (invalidate) {
+            invalidateCode(t.cpu);
+        }
+    }
+
+    private static void retire(EngineHooks h, HookSet set) {
+        set.active = false;
+        for (Unicorn.Hook x : set.hooks) {
+            x.close();
+        }
+        h.retired.add(set);
+    }
+
+    /**
+     * Drop the engine's translations of the task's code, so that added or removed code hooks
+     * take effect. Page by page over the executable regions: a full uc_ctl TB_FLUSH costs
+     * seconds (and touches the whole translation buffer) in Unicorn 2.0.1.
+     */
+    private static void invalidateCode(RiscvCpu cpu) {
+        Unicorn uc = cpu.engine();
+        for (dev.rewind.hw.mem.Region r : cpu.memory().regions()) {
+            if ((r.perms() & Perm.EXEC) != 0) {
+                for (long a = r.vaddr(); a < r.end(); a += AddressSpace.PAGE) {
+                    uc.removeCachedCode(a, a + AddressSpace.PAGE);
+                }
+            }
         }
     }
 
@@ -352,9 +417,20 @@ public final class KernelDebugger implements DebugTarget {
         h.cpu.readAll(regs);
         long hookPc = regs[32];
         long at = FaultLocator.locate(h.cpu.memory(), hookPc, regs, addr, write);
-        long resume = write ? at + insnLength(h.cpu.memory(), at) : at;
+        long resume = at;
+        byte[] old = null;
+        if (write) {
+            // The store will have happened when the run ends. Keep the bytes it overwrites, so
+            // the stop can be reported before the store (as gdb expects of RISC-V watchpoints:
+            // it steps over the instruction itself); if they cannot be read, resume after it.
+            old = new byte[Math.max(0, Math.min(size, 16))];
+            if (!h.cpu.memory().read(addr, old, 0, old.length)) {
+                old = null;
+                resume = at + insnLength(h.cpu.memory(), at);
+            }
+        }
         long hitAddress = Long.compareUnsigned(addr, w.address()) < 0 ? w.address() : addr;
-        h.watchHit = new WatchHit(w, hitAddress, hookPc, resume);
+        h.watchHit = new WatchHit(w, hitAddress, hookPc, resume, addr, old);
         h.cpu.stop();
     }
 
@@ -463,6 +539,7 @@ public final class KernelDebugger implements DebugTarget {
         try {
             requireHalted();
             stepTask = task(thread);
+            stepSerial++;
             resumeRequested = true;
             wake.signalAll();
         } finally {

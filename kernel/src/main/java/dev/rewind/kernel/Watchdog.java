@@ -62,6 +62,42 @@ final class Watchdog implements AutoCloseable {
         slice = null;
     }
 
+    /**
+     * Stop the slice's CPU. A preemptible CPU (block hook) stops precisely at its next block.
+     * Otherwise (one-task systems, which are never time-sliced) the only way is Unicorn's
+     * asynchronous stop, which may leave the PC behind instructions already executed; it is
+     * used only to end the task's run for good (runaway, deadline, budget), and only while the
+     * kernel is inside this very slice's run, so that it cannot land in a later one.
+     */
+    private void stop(Slice s) {
+        if (s.cpu.preemptible()) {
+            s.cpu.requestPreempt();
+            return;
+        }
+        synchronized (runLock) {
+            if (inRun == s) {
+                s.cpu.stop();
+            }
+        }
+    }
+
+    private final Object runLock = new Object();
+    private Slice inRun;
+
+    /** The kernel is about to run {@code s}'s CPU (only needed for non-preemptible CPUs). */
+    void entering(Slice s) {
+        synchronized (runLock) {
+            inRun = s;
+        }
+    }
+
+    /** The kernel's run of the CPU returned. */
+    void left() {
+        synchronized (runLock) {
+            inRun = null;
+        }
+    }
+
     boolean budgetSpent() {
         return System.nanoTime() > deadline;
     }
@@ -76,17 +112,17 @@ final class Watchdog implements AutoCloseable {
             long now = System.nanoTime();
             if (now > deadline) {
                 s.budgetSpent = true;
-                s.cpu.stop();
+                stop(s);
             } else if (s.deadlineNanos > 0 && s.task.txOpen
                     && s.task.txCpuUsed + now - s.task.txSliceMark > s.deadlineNanos) {
                 s.deadline = true;
-                s.cpu.stop();
+                stop(s);
             } else if (s.runawayNanos > 0 && quiet(s, now) > s.runawayNanos) {
                 s.runaway = true;
-                s.cpu.stop();
-            } else if (now - s.start >= quantumNanos) {
+                stop(s);
+            } else if (now - s.start >= quantumNanos && s.cpu.preemptible()) {
                 s.preempted = true;
-                s.cpu.stop();
+                s.cpu.requestPreempt();
             }
         }
     }

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 /** The {@code rewind} command line. */
 @Command(name = "rewind", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"Rewind: an emulated RISC-V 64 machine and microkernel whose servers survive their own faults.", ""},
-        subcommands = {BootCommand.class, dev.rewind.tools.inject.InjectCommand.class, ImagesCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {BootCommand.class, dev.rewind.tools.inject.InjectCommand.class, ImagesCommand.class, BenchCommand.class, TestCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'rewind help COMMAND' for a command's options."})
 public final class Main implements Runnable {
     /** Exit status for bad usage or an image that cannot be booted. */
@@ -45,7 +45,7 @@ public final class Main implements Runnable {
     }
 
     /** Set the root log level ("error", "warn", "info", "debug", "trace"). */
-    static void setLogLevel(String level) {
+    public static void setLogLevel(String level) {
         Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         Level l = Level.toLevel(level, null);
         if (l == null) {

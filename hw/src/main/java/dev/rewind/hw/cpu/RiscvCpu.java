@@ -55,6 +55,7 @@ public final class RiscvCpu implements AutoCloseable {
     private final long[] args = new long[9];
     private final PhysicalMemory ram;
     private WriteTracker tracker;
+    private Unicorn.Hook preemptHook;
 
     private int exceptionCause = -1;
     private long exceptionPc;
@@ -151,9 +152,45 @@ public final class RiscvCpu implements AutoCloseable {
         return args;
     }
 
-    /** End the current run. Safe from any thread; a no-op when the CPU is not running. */
+    /**
+     * End the current run at once. Safe from any thread; a no-op when the CPU is not running.
+     * Unicorn 2.0.1 may end the run in the middle of a block and leave the PC at the block's
+     * start (the block's first instructions then run twice on resume), so use this only when
+     * the task will not simply resume: it faults, is aborted or restarted, or the run ends.
+     * To preempt a task that will resume, use {@link #requestPreempt()}.
+     */
     public void stop() {
         uc.stop();
+    }
+
+    /**
+     * Make this CPU preemptible precisely: install the block hook that honours
+     * {@link #requestPreempt()}. Adds a few ns per executed block; call before the CPU runs.
+     */
+    public void enablePreemption() {
+        if (preemptHook == null) {
+            preemptHook = uc.hookPreemptNative(trap);
+            uc.flushTranslations();
+        }
+    }
+
+    /** True if {@link #enablePreemption()} was called. */
+    public boolean preemptible() {
+        return preemptHook != null;
+    }
+
+    /**
+     * Ask the CPU to stop at the start of its next block, where the PC is exact: the run then
+     * returns {@link Exit#STOPPED}. Safe from any thread. Only a CPU with
+     * {@link #enablePreemption()} honours it.
+     */
+    public void requestPreempt() {
+        trap.requestPreempt();
+    }
+
+    /** Withdraw a preemption request (at the start of a new time slice). */
+    public void clearPreempt() {
+        trap.clearPreempt();
     }
 
     public int exceptionCause() {

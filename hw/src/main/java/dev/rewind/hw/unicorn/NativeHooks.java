@@ -19,6 +19,7 @@ final class NativeHooks {
     static final String RESOURCE = "librewind_native.so";
     static final Pointer INTR_HOOK;
     static final Pointer MEM_INVALID_HOOK;
+    static final Pointer BLOCK_HOOK;
     static final Pointer UC_EMU_STOP;
     private static final NativeLibrary LIB;
 
@@ -28,7 +29,9 @@ final class NativeHooks {
     static final int OFF_MEM_ADDR = 8;
     static final int OFF_MEM_SIZE = 16;
     static final int OFF_STOP = 24;
-    static final int TRAP_SIZE = 32;
+    static final int OFF_PREEMPT = 32;
+    static final int OFF_PREEMPTED = 36;
+    static final int TRAP_SIZE = 40;
 
     static {
         UnicornLibrary.ensureLoaded();
@@ -47,6 +50,7 @@ final class NativeHooks {
         LIB = NativeLibrary.getInstance(file.toString());
         INTR_HOOK = LIB.getFunction("rw_intr_hook");
         MEM_INVALID_HOOK = LIB.getFunction("rw_mem_invalid_hook");
+        BLOCK_HOOK = LIB.getFunction("rw_block_hook");
         UC_EMU_STOP = UnicornLibrary.LIB.getFunction("uc_emu_stop");
         int size = LIB.getFunction("rw_trap_size").invokeInt(new Object[0]);
         if (size != TRAP_SIZE) {

@@ -17,10 +17,29 @@ public final class TrapRecord {
         reset();
     }
 
-    /** Forget the last trap (before a run). */
+    /** Forget the last trap (before a run). A pending preemption request is kept. */
     public void reset() {
         view.putInt(NativeHooks.OFF_INTNO, -1);
         view.putInt(NativeHooks.OFF_MEM_TYPE, 0);
+        view.putInt(NativeHooks.OFF_PREEMPTED, 0);
+    }
+
+    /**
+     * Ask the block hook to stop the engine at the start of its next block. Safe from any
+     * thread; has no effect on an engine without the block hook.
+     */
+    public void requestPreempt() {
+        mem.setInt(NativeHooks.OFF_PREEMPT, 1); // a native write: visible to the hook promptly
+    }
+
+    /** Withdraw a preemption request that was not acted on. */
+    public void clearPreempt() {
+        mem.setInt(NativeHooks.OFF_PREEMPT, 0);
+    }
+
+    /** True if the block hook stopped the last run. */
+    public boolean preempted() {
+        return view.getInt(NativeHooks.OFF_PREEMPTED) != 0;
     }
 
     /** The exception cause reported since the last reset, or -1. */

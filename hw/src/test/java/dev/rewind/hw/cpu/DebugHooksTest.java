@@ -11,9 +11,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+/**
+ * The Unicorn 2.0.1 behaviour the debugger (dev.rewind.kernel.KernelDebugger) is built on:
+ * where the engine stops when a code or data hook asks it to, and when hooks take effect.
+ */
 class DebugHooksTest {
     static final long CODE = 0x10000;
     static final long DATA = 0x20000;
+    static final int ECALL = 0x00000073;
+
     PhysicalMemory ram;
     RiscvCpu cpu;
 
@@ -39,6 +45,10 @@ class DebugHooksTest {
         cpu.memory().write(CODE, b.array(), 0, b.capacity(), Perm.NONE);
     }
 
+    void dropTranslations() {
+        cpu.engine().removeCachedCode(CODE, CODE + 0x1000);
+    }
+
     static int addi(int rd, int rs1, int imm) {
         return (imm << 20) | (rs1 << 15) | (rd << 7) | 0x13;
     }
@@ -51,89 +61,118 @@ class DebugHooksTest {
         return ((imm >> 5) << 25) | (rs2 << 20) | (rs1 << 15) | (3 << 12) | ((imm & 31) << 7) | 0x23;
     }
 
+    static int ld(int rd, int rs1, int imm) {
+        return (imm << 20) | (rs1 << 15) | (3 << 12) | (rd << 7) | 0x03;
+    }
+
     @Test
-    void experiment() {
-        // x5 = 1; x6 = 2; x7 = 3; x8 = DATA; sd x5, 0(x8); x9 = 4; x10 = 5; ebreak... ecall
-        code(addi(5, 0, 1), addi(6, 0, 2), addi(7, 0, 3), lui(8, 0x20), sd(5, 8, 0), addi(9, 0, 4), addi(10, 0, 5),
-                addi(11, 0, 6), 0x00000073);
-        Exit e = cpu.run(CODE);
-        System.out.println("plain: " + e);
-        // code hook at CODE+8 added after translation, no flush
+    void codeHookStopsBeforeItsInstructionOnceTranslationsAreDropped() {
+        code(addi(5, 0, 1), addi(6, 0, 2), addi(7, 0, 3), addi(8, 0, 4), ECALL);
+        assertEquals(Exit.ECALL, cpu.run(CODE));
         Unicorn.Hook h = cpu.engine().hookCode(CODE + 8, CODE + 8, (a, s) -> cpu.stop());
         cpu.setReg(7, 0);
-        e = cpu.run(CODE);
-        System.out.println("hook no flush: " + e + " pc=" + Long.toHexString(cpu.pc()) + " x7=" + cpu.reg(7));
-        cpu.engine().flushTranslations();
+        assertEquals(Exit.ECALL, cpu.run(CODE), "the cached translation has no hook");
+        dropTranslations();
         cpu.setReg(7, 0);
-        e = cpu.run(CODE);
-        System.out.println("hook flushed: " + e + " pc=" + Long.toHexString(cpu.pc()) + " x7=" + cpu.reg(7));
+        assertEquals(Exit.STOPPED, cpu.run(CODE));
+        assertEquals(CODE + 8, cpu.pc(), "stopped at the hooked instruction");
+        assertEquals(0, cpu.reg(7), "which did not run");
+        assertEquals(2, cpu.reg(6));
         h.close();
-        cpu.engine().flushTranslations();
-        // watch
-        long[] where = new long[2];
-        Unicorn.Hook w = cpu.engine().hookMemAccess(Unicorn.HOOK_DATA_WRITE, DATA, DATA + 7, (t, a, s, v) -> {
-            where[0] = cpu.pc();
-            where[1] = cpu.reg(5);
-            cpu.stop();
-        });
-        for (int i = 5; i < 12; i++) cpu.setReg(i, 0);
-        e = cpu.run(CODE);
-        System.out.println("watch: " + e + " pc=" + Long.toHexString(cpu.pc()) + " x9=" + cpu.reg(9) + " x11=" + cpu.reg(11)
-                + " pcInHook=" + Long.toHexString(where[0]) + " x5InHook=" + where[1]);
-        System.out.println("mem after watch: " + cpu.memory().load(DATA, 8, Perm.NONE));
-        w.close();
-        // non-idempotent: x5 += 1; sd x5; x9 = 4 ...
-        code(addi(5, 5, 1), addi(6, 0, 2), addi(7, 0, 3), lui(8, 0x20), sd(5, 8, 0), addi(9, 0, 4), addi(10, 0, 5),
-                addi(11, 0, 6), 0x00000073);
-        cpu.engine().flushTranslations();
-        for (int i = 5; i < 12; i++) cpu.setReg(i, 0);
-        cpu.memory().write(DATA, new byte[8], 0, 8, Perm.NONE);
-        w = cpu.engine().hookMemAccess(Unicorn.HOOK_DATA_WRITE, DATA, DATA + 7, (t, a, s, v) -> {
-            where[0] = cpu.pc();
-            where[1] = v;
-            cpu.stop();
-        });
-        e = cpu.run(CODE);
-        System.out.println("watch2: " + e + " pc=" + Long.toHexString(cpu.pc()) + " x5=" + cpu.reg(5) + " x9=" + cpu.reg(9)
-                + " mem=" + cpu.memory().load(DATA, 8, Perm.NONE) + " v=" + where[1]);
-        w.close();
-        cpu.engine().flushTranslations();
-        e = cpu.run(cpu.pc());
-        System.out.println("resumed: " + e + " x5=" + cpu.reg(5) + " mem=" + cpu.memory().load(DATA, 8, Perm.NONE));
-        // load watch: x12 = ld 0(x8); x13 = x12 + 1; x9 = 4; c.sd x9? ; ecall
-        int ld12 = (0 << 20) | (8 << 15) | (3 << 12) | (12 << 7) | 0x03;
-        code(addi(5, 0, 7), lui(8, 0x20), addi(6, 0, 1), ld12, addi(13, 12, 1), addi(9, 0, 4), 0x00000073);
-        cpu.engine().flushTranslations();
-        for (int i = 5; i < 14; i++) cpu.setReg(i, 0);
-        long[] regsInHook = new long[33];
-        w = cpu.engine().hookMemAccess(Unicorn.HOOK_DATA_READ, DATA, DATA + 7, (t, a, s, v) -> {
-            cpu.readAll(regsInHook);
-            cpu.stop();
-        });
-        e = cpu.run(CODE);
-        System.out.println("loadwatch: " + e + " pc=" + Long.toHexString(cpu.pc()) + " x12=" + cpu.reg(12) + " x13=" + cpu.reg(13)
-            + " x6=" + cpu.reg(6) + " pcInHook=" + Long.toHexString(regsInHook[32]) + " x12InHook=" + regsInHook[12]
-            + " located=" + Long.toHexString(FaultLocator.locate(cpu.memory(), regsInHook[32], regsInHook, DATA, false)));
-        w.close();
-        cpu.engine().flushTranslations();
-        // single step with counter
+        dropTranslations();
+    }
+
+    @Test
+    void aDeletedCodeHookIsStillCalledFromOldTranslations() {
+        code(addi(5, 0, 1), addi(6, 0, 2), addi(7, 0, 3), ECALL);
+        int[] hits = new int[1];
+        Unicorn.Hook h = cpu.engine().hookCode(CODE + 4, CODE + 4, (a, s) -> hits[0]++);
+        dropTranslations();
+        cpu.run(CODE);
+        assertEquals(1, hits[0]);
+        h.close();
+        cpu.run(CODE);
+        assertEquals(2, hits[0], "Unicorn 2.0.1 calls it again: keep callbacks alive, guard them, drop translations");
+        dropTranslations();
+        cpu.run(CODE);
+        assertEquals(2, hits[0]);
+    }
+
+    @Test
+    void singleStepWithAnEveryInstructionHook() {
+        code(addi(5, 0, 1), addi(6, 0, 2), addi(7, 0, 3), ECALL, addi(8, 0, 4), ECALL);
         int[] n = new int[1];
         Unicorn.Hook st = cpu.engine().hookCode(1, 0, (a, s) -> {
             if (n[0]++ >= 1) {
                 cpu.stop();
             }
         });
-        cpu.engine().flushTranslations();
-        for (int i = 5; i < 12; i++) cpu.setReg(i, 0);
-        e = cpu.run(CODE + 4);
-        System.out.println("step: " + e + " pc=" + Long.toHexString(cpu.pc()) + " x6=" + cpu.reg(6) + " x7=" + cpu.reg(7));
+        dropTranslations();
+        assertEquals(Exit.STOPPED, cpu.run(CODE + 4));
+        assertEquals(CODE + 8, cpu.pc());
+        assertEquals(2, cpu.reg(6));
+        assertEquals(0, cpu.reg(7));
         n[0] = 0;
-        e = cpu.run(CODE + 32);
-        System.out.println("step ecall: " + e + " pc=" + Long.toHexString(cpu.pc()));
+        assertEquals(Exit.ECALL, cpu.run(CODE + 12), "an ecall traps as usual");
+        assertEquals(CODE + 16, cpu.args()[8]);
+        assertEquals(Exit.STOPPED, cpu.run(CODE + 16), "and the next instruction is where the step ends");
+        assertEquals(CODE + 16, cpu.pc());
         st.close();
-        cpu.engine().flushTranslations();
-        e = cpu.run(CODE);
-        System.out.println("after: " + e + " pc=" + Long.toHexString(cpu.pc()));
-        assertEquals(1, 1);
+        dropTranslations();
+    }
+
+    @Test
+    void dataHookStopEndsTheRunAfterAStoreWithThePcAtTheBlockStart() {
+        // x5 += 1; x8 = DATA; sd x5, 0(x8); x9 = 4; ecall
+        code(addi(5, 5, 1), lui(8, 0x20), sd(5, 8, 0), addi(9, 0, 4), ECALL);
+        long[] regs = new long[33];
+        long[] old = new long[1];
+        Unicorn.Hook w = cpu.engine().hookMemAccess(Unicorn.HOOK_DATA_WRITE, DATA, DATA + 7, (type, a, size, v) -> {
+            assertEquals(Unicorn.ACCESS_WRITE, type);
+            cpu.readAll(regs);
+            old[0] = cpu.memory().load(DATA, 8, Perm.NONE);
+            cpu.stop();
+        });
+        cpu.memory().write(DATA, new byte[] {9, 0, 0, 0, 0, 0, 0, 0}, 0, 8, Perm.NONE);
+        assertEquals(Exit.STOPPED, cpu.run(CODE));
+        assertEquals(9, old[0], "the hook runs before the store");
+        assertEquals(1, cpu.memory().load(DATA, 8, Perm.NONE), "the store has happened when the run ends");
+        assertEquals(0, cpu.reg(9), "nothing after it ran");
+        assertEquals(CODE, cpu.pc(), "but the PC is the block start: resuming there would repeat x5 += 1");
+        assertEquals(CODE, regs[32]);
+        assertEquals(CODE + 8, FaultLocator.locate(cpu.memory(), regs[32], regs, DATA, true), "the store is found");
+        w.close();
+    }
+
+    @Test
+    void dataHookStopEndsTheRunBeforeALoadWritesItsRegister() {
+        // x5 = 7; x8 = DATA; x6 = 1; ld x12, 0(x8); x13 = x12 + 1; ecall
+        code(addi(5, 0, 7), lui(8, 0x20), addi(6, 0, 1), ld(12, 8, 0), addi(13, 12, 1), ECALL);
+        cpu.memory().write(DATA, new byte[] {42, 0, 0, 0, 0, 0, 0, 0}, 0, 8, Perm.NONE);
+        long[] regs = new long[33];
+        Unicorn.Hook w = cpu.engine().hookMemAccess(Unicorn.HOOK_DATA_READ, DATA, DATA + 7, (type, a, size, v) -> {
+            cpu.readAll(regs);
+            cpu.stop();
+        });
+        assertEquals(Exit.STOPPED, cpu.run(CODE));
+        assertEquals(1, cpu.reg(6));
+        assertEquals(0, cpu.reg(12), "the load's result is not written");
+        assertEquals(CODE + 12, FaultLocator.locate(cpu.memory(), regs[32], regs, DATA, false));
+        w.close();
+        assertEquals(Exit.ECALL, cpu.run(CODE + 12), "resuming at the load completes it");
+        assertEquals(43, cpu.reg(13));
+    }
+
+    @Test
+    void dataHooksTakeEffectWithoutDroppingTranslations() {
+        code(addi(5, 0, 1), lui(8, 0x20), sd(5, 8, 0), ECALL);
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        int[] hits = new int[1];
+        Unicorn.Hook w = cpu.engine().hookMemAccess(Unicorn.HOOK_DATA_WRITE, DATA, DATA + 7, (t, a, s, v) -> hits[0]++);
+        cpu.run(CODE);
+        assertEquals(1, hits[0]);
+        w.close();
+        cpu.run(CODE);
+        assertEquals(1, hits[0]);
     }
 }

@@ -64,6 +64,9 @@ public final class InjectCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Print one line per injection.")
     boolean verbose;
 
+    @Option(names = "--trace", description = "Log every syscall of every run to stderr (use with -n 1 to study one seed).")
+    boolean trace;
+
     @Override
     public Integer call() throws Exception {
         if (count < 1 || count > 1_000_000) {
@@ -90,7 +93,10 @@ public final class InjectCommand implements Callable<Integer> {
             System.err.println("rewind: cannot boot " + image + ": " + e.getMessage());
             return 2;
         }
-        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
+        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L).withTrace(trace);
+        if (trace) {
+            dev.rewind.tools.Main.setLogLevel("info");
+        }
         Campaign c = new Campaign(img, server, pol, hangMs, cfg);
         long t0 = System.nanoTime();
         long[] lengths = c.profile();

@@ -1,0 +1,262 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.hw.dev.Uart;
+import dev.rewind.kernel.DebugTarget.StopEvent;
+import dev.rewind.kernel.DebugTarget.StopKind;
+import dev.rewind.kernel.DebugTarget.WatchKind;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The kernel side of the debugger, driven directly (no protocol): stops, hooks, steps, faults. */
+class KernelDebuggerTest {
+    Kernel kernel;
+    KernelDebugger dbg;
+    Thread runner;
+    volatile SystemResult result;
+    final ByteArrayOutputStream console = new ByteArrayOutputStream();
+    final BlockingQueue<StopEvent> stops = new LinkedBlockingQueue<>();
+
+    void boot(String image, boolean wait) throws Exception {
+        SystemImage img = SystemImage.builtin(image);
+        kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(120_000_000_000L), img.manifest(), img.source(),
+                new Uart(console), null);
+        dbg = new KernelDebugger(kernel, wait);
+        runner = new Thread(() -> result = kernel.run(), "kernel");
+        runner.setDaemon(true);
+        runner.start();
+    }
+
+    StopEvent nextStop() throws InterruptedException {
+        StopEvent e = stops.poll(30, TimeUnit.SECONDS);
+        assertNotNull(e, "no stop within 30 s");
+        assertTrue(dbg.halted());
+        return e;
+    }
+
+    void awaitHalted() throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!dbg.halted()) {
+            assertTrue(System.nanoTime() < deadline, "not halted within 30 s");
+            Thread.sleep(5);
+        }
+    }
+
+    SystemResult finish() throws InterruptedException {
+        runner.join(60_000);
+        assertFalse(runner.isAlive(), "the kernel did not finish");
+        return result;
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (runner != null && runner.isAlive()) {
+            dbg.kill();
+            runner.join(10_000);
+        }
+        if (kernel != null) {
+            kernel.close();
+        }
+    }
+
+    static long symbol(Task t, String name) {
+        return t.image().symbol(name).orElseThrow();
+    }
+
+    @Test
+    void waitsBeforeTheFirstInstructionThenBreaksWithoutPatchingMemory() {
+        assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
+            boot("t_restart.toml", true);
+            dbg.attach(stops::add);
+            awaitHalted();
+            stops.clear(); // the initial stop, if it came after attach
+            StopEvent first = dbg.currentStop();
+            assertNotNull(first);
+            assertEquals(StopKind.ATTACHED, first.kind());
+            assertEquals(1, first.thread());
+            Task kv = kernel.task("kv");
+            assertEquals(kv.image().entry(), dbg.readRegister(1, DebugTarget.PC));
+            assertEquals(Abi.STACK_TOP, dbg.readRegister(1, 2));
+            assertEquals(2, dbg.threads().size());
+
+            long store = symbol(kv, "store");
+            byte[] before = new byte[16];
+            assertEquals(16, dbg.readMemory(1, store, before));
+            assertTrue(dbg.insertBreakpoint(store));
+            dbg.resume();
+            StopEvent bp = nextStop();
+            assertEquals(StopKind.BREAKPOINT, bp.kind());
+            assertEquals(1, bp.thread());
+            assertEquals(store, dbg.readRegister(1, DebugTarget.PC));
+            byte[] now = new byte[16];
+            dbg.readMemory(1, store, now);
+            assertArrayEquals(before, now, "guest code must not be patched");
+
+            // a single step executes exactly one instruction
+            int len = (now[0] & 3) == 3 ? 4 : 2;
+            assertTrue(dbg.removeBreakpoint(store));
+            dbg.step(1);
+            StopEvent st = nextStop();
+            assertEquals(StopKind.STEPPED, st.kind());
+            assertEquals(store + len, dbg.readRegister(1, DebugTarget.PC));
+
+            // reads of unmapped memory fail, partial reads stop at the hole
+            assertEquals(0, dbg.readMemory(1, 0x1000, new byte[8]));
+            assertEquals(0, dbg.readMemory(1, 0x7fff_0ff8L + 8, new byte[8]));
+            assertEquals(8, dbg.readMemory(1, 0x7fff_0ff8L, new byte[64]));
+            assertThrows(IllegalArgumentException.class, () -> dbg.readRegisters(99));
+
+            dbg.detach();
+            SystemResult r = finish();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+        });
+    }
+
+    @Test
+    void interruptHaltsARunawayLoopAndABreakpointInTheLoopHitsAtOnce() {
+        assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
+            boot("spinner.elf", false);
+            Thread.sleep(200);
+            dbg.attach(stops::add);
+            StopEvent a = nextStop();
+            assertEquals(StopKind.ATTACHED, a.kind());
+            dbg.resume();
+            Thread.sleep(100);
+            dbg.interrupt();
+            StopEvent i = nextStop();
+            assertEquals(StopKind.INTERRUPTED, i.kind());
+            assertEquals(DebugTarget.SIGINT, i.signal());
+            // the spinner's loop: mul at main+0x22, c.add at +0x26, c.j back at +0x28
+            long main = symbol(kernel.task("spinner"), "main");
+            for (long next : new long[] {main + 0x26, main + 0x28, main + 0x22, main + 0x26, main + 0x22}) {
+                dbg.insertBreakpoint(next);
+                long t0 = System.nanoTime();
+                dbg.resume();
+                StopEvent bp = nextStop();
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertEquals(StopKind.BREAKPOINT, bp.kind());
+                assertEquals(next, dbg.readRegister(1, DebugTarget.PC), bp.description());
+                assertTrue(ms < 500, "breakpoint took " + ms + " ms");
+                dbg.removeBreakpoint(next);
+            }
+            // single steps go round the loop
+            long[] expect = {main + 0x26, main + 0x28, main + 0x22, main + 0x26};
+            for (long e : expect) {
+                dbg.step(1);
+                assertEquals(StopKind.STEPPED, nextStop().kind());
+                assertEquals(e, dbg.readRegister(1, DebugTarget.PC));
+            }
+            dbg.kill();
+            finish();
+            assertTrue(dbg.killed());
+        });
+    }
+
+    @Test
+    void writeWatchpointStopsBeforeTheStoreAndTheStoreHappensOnResume() {
+        assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
+            boot("t_restart.toml", true);
+            dbg.attach(stops::add);
+            awaitHalted();
+            stops.clear(); // the initial stop, if it came after attach
+            Task kv = kernel.task("kv");
+            long nkeys = symbol(kv, "nkeys");
+            // the client has other data at the same address: watch only kv
+            assertThrows(IllegalArgumentException.class, () -> dbg.setScope(java.util.List.of("nosuchtask")));
+            dbg.setScope(java.util.List.of("kv"));
+            assertEquals(java.util.List.of("kv"), dbg.scope());
+            assertTrue(dbg.insertWatchpoint(WatchKind.WRITE, nkeys, 8));
+            dbg.resume();
+            StopEvent w = nextStop();
+            assertEquals(1, w.thread());
+            while (kv.image().describe(dbg.readRegister(1, DebugTarget.PC)).startsWith("_start")) {
+                // crt0 clears .bss first: step over that store as gdb does, and go on
+                dbg.removeWatchpoint(WatchKind.WRITE, nkeys, 8);
+                dbg.step(1);
+                assertEquals(StopKind.STEPPED, nextStop().kind());
+                dbg.insertWatchpoint(WatchKind.WRITE, nkeys, 8);
+                dbg.resume();
+                w = nextStop();
+            }
+            assertEquals(StopKind.WATCHPOINT, w.kind());
+            assertEquals(WatchKind.WRITE, w.watchKind());
+            assertEquals(nkeys, w.watchAddress());
+            assertEquals(0, readLong(1, nkeys), "reported before the store");
+            long pc = dbg.readRegister(1, DebugTarget.PC);
+            assertTrue(kv.image().describe(pc).startsWith("store"), kv.image().describe(pc) + " " + w + " nkeys " + Long.toHexString(nkeys));
+            dbg.removeWatchpoint(WatchKind.WRITE, nkeys, 8);
+            dbg.step(1);
+            nextStop();
+            assertEquals(1, readLong(1, nkeys), "the store ran once");
+            dbg.detach();
+            assertEquals(SystemResult.Outcome.OK, finish().outcome());
+        });
+    }
+
+    long readLong(int thread, long addr) {
+        byte[] b = new byte[8];
+        assertEquals(8, dbg.readMemory(thread, addr, b));
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
+    @Test
+    void aFaultIsReportedAtTheFaultingInstructionBeforeRecovery() {
+        assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
+            boot("t_restart.toml", false);
+            dbg.attach(stops::add);
+            StopEvent a = nextStop();
+            assertEquals(StopKind.ATTACHED, a.kind());
+            dbg.resume();
+            StopEvent f = nextStop();
+            assertEquals(StopKind.FAULTED, f.kind());
+            assertEquals(DebugTarget.SIGILL, f.signal());
+            assertEquals(1, f.thread());
+            Task kv = kernel.task("kv");
+            long pc = dbg.readRegister(1, DebugTarget.PC);
+            assertTrue(kv.image().describe(pc).startsWith("debug_fault"), kv.image().describe(pc));
+            assertEquals("faulted", dbg.threads().get(0).state());
+            assertEquals(1, dbg.threads().get(0).generation());
+            dbg.resume();
+            SystemResult r = finish();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertEquals(2, r.task("kv").id().generation(), "recovery ran after the stop");
+            assertTrue(console.toString(StandardCharsets.UTF_8).contains("restart_client: ok"));
+        });
+    }
+
+    @Test
+    void withoutADebuggerNothingStops() {
+        assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
+            boot("t_restart.toml", false);
+            SystemResult r = finish();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertTrue(stops.isEmpty());
+            assertThrows(IllegalStateException.class, () -> dbg.threads());
+        });
+    }
+
+    @Test
+    void signalsForFaultKinds() {
+        assertEquals(DebugTarget.SIGSEGV, KernelDebugger.signalOf(FaultKind.UNMAPPED_WRITE));
+        assertEquals(DebugTarget.SIGILL, KernelDebugger.signalOf(FaultKind.ILLEGAL_INSTRUCTION));
+        assertEquals(DebugTarget.SIGABRT, KernelDebugger.signalOf(FaultKind.ABORT));
+        assertEquals(DebugTarget.SIGBUS, KernelDebugger.signalOf(FaultKind.MISALIGNED_ACCESS));
+        assertEquals(DebugTarget.SIGTRAP, KernelDebugger.signalOf(FaultKind.BREAKPOINT));
+        assertEquals(DebugTarget.SIGXCPU, KernelDebugger.signalOf(FaultKind.RUNAWAY));
+    }
+}

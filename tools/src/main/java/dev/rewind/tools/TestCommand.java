@@ -1,0 +1,132 @@
+package dev.rewind.tools;
+
+import dev.rewind.tools.regress.CaseResult;
+import dev.rewind.tools.regress.CaseRunner;
+import dev.rewind.tools.regress.Durations;
+import dev.rewind.tools.regress.JUnitXmlReporter;
+import dev.rewind.tools.regress.Selection;
+import dev.rewind.tools.regress.Suite;
+import dev.rewind.tools.regress.SuiteException;
+import dev.rewind.tools.regress.SuiteLoader;
+import dev.rewind.tools.regress.SuiteRunner;
+import dev.rewind.tools.regress.TerminalReporter;
+import dev.rewind.tools.regress.TestCase;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code rewind test SUITE...}: run suites of guest systems as regression tests. */
+@Command(name = "test", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run suites of guest systems as regression tests: boot each case's image,",
+            "check the console lines, faults and exit status it expects, and report",
+            "PASS or FAIL for each case. Cases run in parallel.", ""},
+        footer = {"", "SUITE is a suite file (.suite), a folder of X.elf files each with an",
+            "X.expect file beside it, or builtin:NAME: builtin:core is the project's own",
+            "regression suite (the default), builtin:failing fails on purpose.",
+            "The suite format is in docs/TESTING.md.",
+            "", "--filter takes a glob (* ? [abc]) matched against CASE or SUITE/CASE, or a",
+            "/regex/ searched in SUITE/CASE. With several --filter (or --tag) options, a",
+            "case needs to match one of them.",
+            "", "Exit status: 0 every selected case passed (or was skipped); 1 a case failed",
+            "or could not run; 2 bad usage or a bad suite; 70 an internal error."})
+public final class TestCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "SUITE", arity = "0..*", description = "Suites to run (default: builtin:core).")
+    List<String> suites = new ArrayList<>();
+
+    @Option(names = "--filter", paramLabel = "GLOB|/REGEX/", description = "Run only the cases whose name matches.")
+    List<String> filters = new ArrayList<>();
+
+    @Option(names = "--tag", paramLabel = "TAG", description = "Run only the cases with this tag.")
+    List<String> tags = new ArrayList<>();
+
+    @Option(names = "--exclude-tag", paramLabel = "TAG", description = "Leave out the cases with this tag.")
+    List<String> excludedTags = new ArrayList<>();
+
+    @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Cases to run at once (default: the number of processors).")
+    Integer jobs;
+
+    @Option(names = "--timeout", paramLabel = "DURATION",
+            description = "Time limit of each case that sets none in its suite, e.g. 10s (default: 30s).")
+    String timeout;
+
+    @Option(names = "--junit-xml", paramLabel = "FILE", description = "Also write the results as JUnit XML to FILE.")
+    Path junitXml;
+
+    @Option(names = "--list", description = "List the selected cases (with their tags) instead of running them.")
+    boolean list;
+
+    @Option(names = {"-v", "--verbose"}, description = "Show the console of every case, not only of those that fail.")
+    boolean verbose;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", description = "Kernel log level on stderr (default: error).")
+    String logLevel = "error";
+
+    @Override
+    public Integer call() throws Exception {
+        Main.setLogLevel(logLevel);
+        PrintStream out = System.out;
+        long defaultTimeout;
+        try {
+            defaultTimeout = timeout == null ? CaseRunner.DEFAULT_TIMEOUT_NANOS : Durations.parseNanos(timeout);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--timeout: " + e.getMessage());
+        }
+        int n = jobs == null ? SuiteRunner.defaultJobs() : jobs;
+        if (n < 1 || n > 1024) {
+            throw new IllegalArgumentException("--jobs must be between 1 and 1024: " + n);
+        }
+        Selection selection = new Selection(filters, tags, excludedTags);
+        if (junitXml != null && Files.isDirectory(junitXml)) {
+            throw new IllegalArgumentException("--junit-xml: " + junitXml + " is a folder; name a file");
+        }
+
+        List<Suite> loaded = new ArrayList<>();
+        boolean bad = false;
+        for (String spec : suites.isEmpty() ? List.of("builtin:core") : suites) {
+            try {
+                loaded.add(SuiteLoader.load(spec));
+            } catch (SuiteException e) {
+                System.err.println("rewind: bad suite: " + e.getMessage());
+                bad = true;
+            }
+        }
+        if (bad) {
+            return Main.EXIT_USAGE;
+        }
+        List<TestCase> selected = selection.select(loaded);
+        if (selected.isEmpty()) {
+            System.err.println("rewind: no case matches the --filter/--tag/--exclude-tag options");
+            return Main.EXIT_USAGE;
+        }
+        if (list) {
+            for (TestCase c : selected) {
+                out.println(c.fullName() + (c.tags().isEmpty() ? "" : "  [" + String.join(" ", c.tags()) + "]")
+                        + (c.skipped() ? "  (skip: " + c.skipReason() + ")" : ""));
+            }
+            return 0;
+        }
+
+        TerminalReporter report = new TerminalReporter(out, verbose);
+        report.start(loaded, selected, Math.min(n, selected.size()));
+        long start = System.nanoTime();
+        SuiteRunner runner = new SuiteRunner(n, new CaseRunner(defaultTimeout));
+        List<CaseResult> results = runner.run(selected, report::caseDone);
+        report.finish(results, System.nanoTime() - start);
+        if (junitXml != null) {
+            try {
+                JUnitXmlReporter.write(junitXml, loaded, results);
+            } catch (IOException e) {
+                System.err.println("rewind: cannot write " + junitXml + ": " + e.getMessage());
+                return Main.EXIT_USAGE;
+            }
+        }
+        return results.stream().allMatch(r -> r.status().ok()) ? 0 : 1;
+    }
+}

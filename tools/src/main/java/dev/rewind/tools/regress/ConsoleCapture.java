@@ -1,0 +1,177 @@
+package dev.rewind.tools.regress;
+
+import dev.rewind.tools.regress.Expectations.LineExpectation;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The guest console of one case. Splits the bytes into lines and matches each line against the
+ * case's line expectations as it arrives, so that a line counts whenever it appears during the
+ * run. Keeps the console (up to a limit; the oldest lines go first) for the report.
+ *
+ * <p>With {@code until lines}, the capture ends the run once every expected line has appeared:
+ * it throws {@link StopRun} from the console write, which unwinds the kernel's run loop.
+ *
+ * <p>Written by the kernel thread; read by the runner after that thread has finished (or, when
+ * it hangs, under this object's lock).
+ */
+final class ConsoleCapture extends OutputStream {
+    /** Thrown out of a console write to end a run whose expected lines have all appeared. */
+    static final class StopRun extends RuntimeException {
+        StopRun() {
+            super("every expected line has appeared", null, false, false);
+        }
+    }
+
+    static final int MAX_LINE_BYTES = 64 * 1024;
+    static final long MAX_KEPT_CHARS = 4L << 20;
+
+    private final Expectations ex;
+    private final long startNanos;
+    private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+    private final ArrayDeque<String> kept = new ArrayDeque<>();
+    private long keptChars;
+    private int dropped;
+    private int lineCount;
+
+    /** Per line expectation: how often it matched, the first console line (1-based) and time. */
+    final int[] count;
+    final int[] firstLine;
+    final long[] firstNanos;
+    /** In-order progress: how many expectations matched in sequence, and the console line of each. */
+    int inOrderNext;
+    final int[] inOrderLine;
+    /** The first forbidden line seen: its console line (0: none), text, and the matcher. */
+    int forbiddenLine;
+    String forbiddenText;
+    LineMatcher forbiddenMatcher;
+    /** When every line expectation was first satisfied, nanoseconds after the start; -1: never. */
+    long allSeenNanos = -1;
+    boolean stopped;
+
+    ConsoleCapture(Expectations ex, long startNanos) {
+        this.ex = ex;
+        this.startNanos = startNanos;
+        int n = ex.lines().size();
+        count = new int[n];
+        firstLine = new int[n];
+        firstNanos = new long[n];
+        inOrderLine = new int[n];
+        Arrays.fill(firstNanos, -1);
+    }
+
+    @Override
+    public synchronized void write(int b) {
+        if (b == '\n') {
+            endLine();
+        } else {
+            partial.write(b);
+            if (partial.size() >= MAX_LINE_BYTES) {
+                endLine();
+            }
+        }
+    }
+
+    @Override
+    public synchronized void write(byte[] data, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            write(data[i]);
+        }
+    }
+
+    /** Never fails: the kernel flushes the console while it unwinds from a {@link StopRun}. */
+    @Override
+    public void flush() {}
+
+    /** Ends a last line that has no newline. */
+    synchronized void finish() {
+        if (partial.size() > 0) {
+            try {
+                endLine();
+            } catch (StopRun alreadyOver) {
+                // the run is over anyway
+            }
+        }
+    }
+
+    private void endLine() {
+        byte[] bytes = partial.toByteArray();
+        partial.reset();
+        int len = bytes.length;
+        if (len > 0 && bytes[len - 1] == '\r') {
+            len--;
+        }
+        String line = new String(bytes, 0, len, StandardCharsets.UTF_8);
+        lineCount++;
+        keep(line);
+        match(line);
+        if (ex.untilLines() && !stopped && allSeenNanos >= 0) {
+            stopped = true;
+            throw new StopRun();
+        }
+    }
+
+    private void keep(String line) {
+        kept.addLast(line);
+        keptChars += line.length() + 1;
+        while (keptChars > MAX_KEPT_CHARS && kept.size() > 1) {
+            keptChars -= kept.removeFirst().length() + 1;
+            dropped++;
+        }
+    }
+
+    private void match(String line) {
+        List<LineExpectation> lines = ex.lines();
+        long now = System.nanoTime() - startNanos;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).matcher().matches(line)) {
+                if (count[i]++ == 0) {
+                    firstLine[i] = lineCount;
+                    firstNanos[i] = now;
+                }
+            }
+        }
+        if (ex.inOrder() && inOrderNext < lines.size() && lines.get(inOrderNext).matcher().matches(line)) {
+            inOrderLine[inOrderNext++] = lineCount;
+        }
+        if (forbiddenLine == 0) {
+            for (LineMatcher m : ex.forbidden()) {
+                if (m.matches(line)) {
+                    forbiddenLine = lineCount;
+                    forbiddenText = line;
+                    forbiddenMatcher = m;
+                    break;
+                }
+            }
+        }
+        if (allSeenNanos < 0 && allSeen()) {
+            allSeenNanos = now;
+        }
+    }
+
+    /** Every expected line has appeared (enough times, and in order where asked). */
+    boolean allSeen() {
+        List<LineExpectation> lines = ex.lines();
+        for (int i = 0; i < lines.size(); i++) {
+            int times = lines.get(i).times();
+            if (times == LineExpectation.AT_LEAST_ONCE ? count[i] == 0 : count[i] < times) {
+                return false;
+            }
+        }
+        return !ex.inOrder() || inOrderNext == lines.size();
+    }
+
+    /** A snapshot of the console lines kept. */
+    synchronized Console snapshot() {
+        List<String> lines = new ArrayList<>(kept);
+        if (partial.size() > 0) {
+            lines.add(partial.toString(StandardCharsets.UTF_8));
+        }
+        return new Console(List.copyOf(lines), dropped, lineCount + (partial.size() > 0 ? 1 : 0));
+    }
+}

@@ -1,0 +1,90 @@
+package dev.rewind.tools.regress;
+
+import dev.rewind.kernel.FaultKind;
+import dev.rewind.kernel.SystemResult;
+import dev.rewind.kernel.TaskState;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Everything a case expects of its run. A case passes when all of it holds.
+ *
+ * @param outcome     how the system must end (default OK)
+ * @param lines       console lines that must appear
+ * @param inOrder     the {@code lines} must appear in the order written
+ * @param forbidden   console lines that must not appear
+ * @param faults      faults that must happen
+ * @param allowed     faults that may happen; any other fault fails the case
+ * @param tasks       per-task checks of the final state
+ * @param untilLines  end the run as soon as every expected line has appeared
+ */
+public record Expectations(SystemResult.Outcome outcome, List<LineExpectation> lines, boolean inOrder,
+        List<LineMatcher> forbidden, List<FaultExpectation> faults, List<FaultAllowance> allowed,
+        List<TaskExpectation> tasks, boolean untilLines) {
+
+    public Expectations {
+        lines = List.copyOf(lines);
+        forbidden = List.copyOf(forbidden);
+        faults = List.copyOf(faults);
+        allowed = List.copyOf(allowed);
+        tasks = List.copyOf(tasks);
+    }
+
+    /**
+     * A line that must appear.
+     *
+     * @param times exactly this many times, or {@link #AT_LEAST_ONCE}
+     */
+    public record LineExpectation(LineMatcher matcher, int times, int line) {
+        public static final int AT_LEAST_ONCE = -1;
+
+        @Override
+        public String toString() {
+            return matcher + (times == AT_LEAST_ONCE ? "" : " times " + times);
+        }
+    }
+
+    /**
+     * A fault that must happen: {@code task} faults with {@code kind} (null: any kind), at least
+     * once or exactly {@code times} times.
+     */
+    public record FaultExpectation(String task, FaultKind kind, int times, int line) {
+        public boolean covers(String taskName, FaultKind k) {
+            return task.equals(taskName) && (kind == null || kind == k);
+        }
+
+        @Override
+        public String toString() {
+            return "fault " + task + " " + (kind == null ? "any" : kind.name())
+                    + (times == LineExpectation.AT_LEAST_ONCE ? "" : " times " + times);
+        }
+    }
+
+    /** Faults that do not fail the case: {@code task} ("*": any task) with {@code kind} (null: any). */
+    public record FaultAllowance(String task, FaultKind kind) {
+        public boolean covers(String taskName, FaultKind k) {
+            return (task.equals("*") || task.equals(taskName)) && (kind == null || kind == k);
+        }
+    }
+
+    /** A check of one task's final state. */
+    public record TaskExpectation(String task, Property property, int number, TaskState state, int line) {
+        public enum Property { EXIT, STATE, RESTARTS, GENERATION }
+
+        @Override
+        public String toString() {
+            return "task " + task + " " + property.name().toLowerCase(Locale.ROOT) + " "
+                    + (property == Property.STATE ? state.name().toLowerCase(Locale.ROOT) : Integer.toString(number));
+        }
+    }
+
+    /** The suite-file name of an outcome: ok, task_failed, deadlock, timeout. */
+    public static String outcomeName(SystemResult.Outcome o) {
+        return switch (o) {
+            case OK -> "ok";
+            case TASK_FAILED -> "task_failed";
+            case DEADLOCK -> "deadlock";
+            case BUDGET_EXCEEDED -> "timeout";
+        };
+    }
+}

@@ -1,0 +1,100 @@
+package dev.rewind.tools.regress;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Which cases to run. A case is selected when it matches at least one filter (if any are
+ * given), has at least one of the tags (if any are given), and has none of the excluded tags.
+ *
+ * <p>A filter is a glob ({@code *} any characters, {@code ?} one, {@code [abc]} one of) matched
+ * against the case's name or its full name {@code suite/case}, or a regular expression written
+ * between slashes ({@code /fault_(read|write)/}), searched in the full name.
+ */
+public final class Selection {
+    private final List<Pattern> filters = new ArrayList<>();
+    private final List<String> tags;
+    private final List<String> excludedTags;
+
+    /** @throws IllegalArgumentException for a bad regular expression or glob */
+    public Selection(List<String> filters, List<String> tags, List<String> excludedTags) {
+        for (String f : filters) {
+            this.filters.add(compile(f));
+        }
+        this.tags = List.copyOf(tags);
+        this.excludedTags = List.copyOf(excludedTags);
+    }
+
+    public static Selection all() {
+        return new Selection(List.of(), List.of(), List.of());
+    }
+
+    public boolean selects(TestCase c) {
+        if (!filters.isEmpty() && filters.stream().noneMatch(p -> p.matcher(c.name()).matches()
+                || p.matcher(c.fullName()).matches() || (isRegex(p) && p.matcher(c.fullName()).find()))) {
+            return false;
+        }
+        if (!tags.isEmpty() && c.tags().stream().noneMatch(tags::contains)) {
+            return false;
+        }
+        return c.tags().stream().noneMatch(excludedTags::contains);
+    }
+
+    public List<TestCase> select(List<Suite> suites) {
+        List<TestCase> out = new ArrayList<>();
+        for (Suite s : suites) {
+            for (TestCase c : s.cases()) {
+                if (selects(c)) {
+                    out.add(c);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static final String REGEX_MARK = "(?:)";
+
+    private static boolean isRegex(Pattern p) {
+        return p.pattern().startsWith(REGEX_MARK);
+    }
+
+    private static Pattern compile(String filter) {
+        if (filter.length() >= 2 && filter.startsWith("/") && filter.endsWith("/")) {
+            try {
+                return Pattern.compile(REGEX_MARK + filter.substring(1, filter.length() - 1));
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException("--filter: bad regex " + filter + ": " + e.getDescription());
+            }
+        }
+        StringBuilder re = new StringBuilder();
+        boolean inClass = false;
+        for (char ch : filter.toCharArray()) {
+            if (inClass) {
+                if (ch == ']') {
+                    inClass = false;
+                    re.append(']');
+                } else if (ch == '\\' || ch == '[' || ch == '&') {
+                    re.append('\\').append(ch);
+                } else {
+                    re.append(ch);
+                }
+                continue;
+            }
+            switch (ch) {
+                case '*' -> re.append(".*");
+                case '?' -> re.append('.');
+                case '[' -> {
+                    inClass = true;
+                    re.append('[');
+                }
+                default -> re.append(Pattern.quote(String.valueOf(ch)));
+            }
+        }
+        if (inClass) {
+            throw new IllegalArgumentException("--filter: unclosed [ in glob '" + filter + "'");
+        }
+        return Pattern.compile(re.toString());
+    }
+}

@@ -1,0 +1,173 @@
+package dev.rewind.tools.regress;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * Finds and reads suites: a suite file, a folder of {@code X.elf} + {@code X.expect} pairs, or a
+ * built-in suite ({@code builtin:NAME}, the class-path folder {@code rewind/suites}, packaged
+ * from guest/suites).
+ */
+public final class SuiteLoader {
+    public static final String BUILTIN_PREFIX = "builtin:";
+    /** Class-path folder of the built-in suites. */
+    public static final String BUILTIN_SUITES = "rewind/suites";
+    public static final String SUITE_EXTENSION = ".suite";
+    public static final String EXPECT_EXTENSION = ".expect";
+
+    private SuiteLoader() {}
+
+    /** Reads the suite {@code spec} names (see the class comment). */
+    public static Suite load(String spec) throws SuiteException {
+        if (spec.startsWith(BUILTIN_PREFIX)) {
+            return builtin(spec.substring(BUILTIN_PREFIX.length()), spec);
+        }
+        Path path = Path.of(spec);
+        if (Files.isDirectory(path)) {
+            return folder(path, spec);
+        }
+        if (!Files.isRegularFile(path)) {
+            throw new SuiteException(spec, 0, "no such suite file or folder");
+        }
+        String text;
+        try {
+            text = Files.readString(path, StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            throw new SuiteException(spec, 0, "cannot read: " + e.getMessage());
+        }
+        Path dir = path.toAbsolutePath().getParent();
+        return SuiteParser.parse(text, spec, baseName(path.getFileName().toString()), ImageLocator.folder(dir));
+    }
+
+    /** A built-in suite, e.g. {@code core} for rewind/suites/core.suite. */
+    public static Suite builtin(String name, String spec) throws SuiteException {
+        String file = name.endsWith(SUITE_EXTENSION) ? name : name + SUITE_EXTENSION;
+        if (name.isEmpty() || file.contains("/") || file.contains("\\")) {
+            throw new SuiteException(spec, 0, "bad built-in suite name (built-in suites: " + builtinList() + ")");
+        }
+        byte[] bytes;
+        try (InputStream in = SuiteLoader.class.getClassLoader().getResourceAsStream(BUILTIN_SUITES + "/" + file)) {
+            if (in == null) {
+                throw new SuiteException(spec, 0, "no such built-in suite (built-in suites: " + builtinList() + ")");
+            }
+            bytes = in.readAllBytes();
+        } catch (IOException e) {
+            throw new SuiteException(spec, 0, "cannot read: " + e.getMessage());
+        }
+        return SuiteParser.parse(new String(bytes, StandardCharsets.UTF_8), spec, baseName(file),
+                ImageLocator.classpath(BUILTIN_SUITES));
+    }
+
+    /** A folder: every X.expect beside an X.elf (or X.toml) is the case X, which boots that file. */
+    public static Suite folder(Path dir, String spec) throws SuiteException {
+        List<Path> expects;
+        try (Stream<Path> s = Files.list(dir)) {
+            expects = s.filter(p -> p.getFileName().toString().endsWith(EXPECT_EXTENSION) && Files.isRegularFile(p))
+                    .sorted().toList();
+        } catch (IOException e) {
+            throw new SuiteException(spec, 0, "cannot list the folder: " + e.getMessage());
+        }
+        if (expects.isEmpty()) {
+            throw new SuiteException(spec, 0, "no cases: a folder suite needs X.elf files with X.expect files beside them"
+                    + " (to run a .suite file, name the file)");
+        }
+        Path name = dir.toAbsolutePath().normalize().getFileName();
+        String suiteName = name == null ? "suite" : name.toString().replaceAll("[^A-Za-z0-9_.-]", "_");
+        if (!SuiteParser.NAME.matcher(suiteName).matches()) {
+            suiteName = "suite";
+        }
+        ImageLocator images = ImageLocator.folder(dir.toAbsolutePath());
+        List<TestCase> cases = new ArrayList<>();
+        for (Path expect : expects) {
+            String fileName = expect.getFileName().toString();
+            String caseName = baseName(fileName);
+            String shown = dir.resolve(fileName).toString();
+            if (!SuiteParser.NAME.matcher(caseName).matches()) {
+                throw new SuiteException(shown, 0, "bad case name '" + caseName
+                        + "' (the file name: letters, digits, '_', '.', '-'; up to 64)");
+            }
+            boolean elf = Files.isRegularFile(dir.resolve(caseName + ".elf"));
+            boolean toml = Files.isRegularFile(dir.resolve(caseName + ".toml"));
+            if (elf == toml) {
+                throw new SuiteException(shown, 0, elf
+                        ? "both " + caseName + ".elf and " + caseName + ".toml are beside it: which one does the case boot?"
+                        : "no " + caseName + ".elf (or " + caseName + ".toml) beside it to boot");
+            }
+            String text;
+            try {
+                text = Files.readString(expect, StandardCharsets.UTF_8);
+            } catch (IOException | RuntimeException e) {
+                throw new SuiteException(shown, 0, "cannot read: " + e.getMessage());
+            }
+            cases.add(SuiteParser.parseExpect(text, shown, suiteName, caseName, caseName + (elf ? ".elf" : ".toml"), images));
+        }
+        return new Suite(suiteName, spec, cases);
+    }
+
+    /** The names of the built-in suites, sorted ("core, failing"), or "none" if there are none. */
+    public static String builtinList() {
+        List<String> names = builtinNames();
+        return names.isEmpty() ? "none in this build" : String.join(", ", names);
+    }
+
+    /** The names of the built-in suites, sorted. */
+    public static List<String> builtinNames() {
+        TreeSet<String> names = new TreeSet<>();
+        try {
+            var urls = SuiteLoader.class.getClassLoader().getResources(BUILTIN_SUITES);
+            while (urls.hasMoreElements()) {
+                URL url = urls.nextElement();
+                for (String f : listFolder(url.toURI())) {
+                    if (f.endsWith(SUITE_EXTENSION)) {
+                        names.add(baseName(f));
+                    }
+                }
+            }
+        } catch (IOException | URISyntaxException | RuntimeException e) {
+            // listing is best effort; loading by name still works
+        }
+        return List.copyOf(names);
+    }
+
+    private static List<String> listFolder(URI uri) throws IOException {
+        if (uri.getScheme().equals("jar")) {
+            FileSystem fs;
+            boolean close = false;
+            try {
+                fs = FileSystems.newFileSystem(uri, Map.of());
+                close = true;
+            } catch (FileSystemAlreadyExistsException e) {
+                fs = FileSystems.getFileSystem(uri);
+            }
+            try (Stream<Path> s = Files.list(fs.provider().getPath(uri))) {
+                return s.map(p -> p.getFileName().toString().replace("/", "")).toList();
+            } finally {
+                if (close) {
+                    fs.close();
+                }
+            }
+        }
+        try (Stream<Path> s = Files.list(Path.of(uri))) {
+            return s.map(p -> p.getFileName().toString()).toList();
+        }
+    }
+
+    private static String baseName(String fileName) {
+        int dot = fileName.lastIndexOf('.');
+        return dot > 0 ? fileName.substring(0, dot) : fileName;
+    }
+}

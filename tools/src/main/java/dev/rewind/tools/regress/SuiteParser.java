@@ -1,0 +1,655 @@
+package dev.rewind.tools.regress;
+
+import dev.rewind.kernel.BootException;
+import dev.rewind.kernel.FaultKind;
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.SystemResult;
+import dev.rewind.kernel.TaskState;
+import dev.rewind.kernel.image.Manifest;
+import dev.rewind.kernel.image.TaskSpec;
+import dev.rewind.tools.regress.Expectations.FaultAllowance;
+import dev.rewind.tools.regress.Expectations.FaultExpectation;
+import dev.rewind.tools.regress.Expectations.LineExpectation;
+import dev.rewind.tools.regress.Expectations.TaskExpectation;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import java.util.stream.Collectors;
+
+/**
+ * Reads the line-oriented suite format (see docs/TESTING.md). Every problem is reported as a
+ * {@link SuiteException} naming the file and the line. Images are opened (and manifests
+ * checked) while reading, so a suite that reads cleanly can boot every case.
+ */
+public final class SuiteParser {
+    static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    private static final List<String> DIRECTIVES = List.of("suite", "case", "boot", "tags", "tag", "timeout", "skip",
+            "expect", "allow", "until");
+    private static final List<String> EXPECTS = List.of("line", "no", "lines", "exit", "fault", "task");
+    private static final List<String> TASK_PROPERTIES = List.of("exit", "state", "restarts", "generation");
+    private static final String OUTCOMES = "ok, task_failed, deadlock, timeout (or 0, 1, 3, 4)";
+
+    private final String file;
+    private final ImageLocator images;
+    private final boolean expectFile;
+
+    private String suiteName;
+    private long headerTimeout;
+    private final List<String> headerTags = new ArrayList<>();
+    private final List<TestCase> cases = new ArrayList<>();
+    private final Map<String, Integer> caseLines = new HashMap<>();
+    private CaseBuilder current;
+    private int lineNo;
+
+    private SuiteParser(String file, ImageLocator images, boolean expectFile) {
+        this.file = file;
+        this.images = images;
+        this.expectFile = expectFile;
+    }
+
+    /**
+     * Reads a suite file.
+     *
+     * @param file        the file as the user named it (for messages)
+     * @param defaultName the suite's name when the file has no {@code suite} line
+     * @param images      resolves the images the cases boot
+     */
+    public static Suite parse(String text, String file, String defaultName, ImageLocator images) throws SuiteException {
+        SuiteParser p = new SuiteParser(file, images, false);
+        p.suiteName = defaultName;
+        p.readAll(text);
+        p.finishCase();
+        if (p.cases.isEmpty()) {
+            throw new SuiteException(file, 0, "no cases (start one with 'case NAME')");
+        }
+        return new Suite(p.suiteName, file, p.cases);
+    }
+
+    /**
+     * Reads an {@code .expect} file of a folder suite: the directives of one case, which boots
+     * {@code boot}; {@code case}, {@code boot} and {@code suite} lines are not allowed in it.
+     */
+    public static TestCase parseExpect(String text, String file, String suiteName, String caseName, String boot,
+            ImageLocator images) throws SuiteException {
+        SuiteParser p = new SuiteParser(file, images, true);
+        p.suiteName = suiteName;
+        p.current = new CaseBuilder(caseName, 1);
+        p.lineNo = 1;
+        p.boot(boot);
+        p.readAll(text);
+        p.finishCase();
+        return p.cases.get(0);
+    }
+
+    // ---- lines -------------------------------------------------------------------------------
+
+    private void readAll(String text) throws SuiteException {
+        String[] lines = text.split("\r?\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            lineNo = i + 1;
+            List<Token> toks = tokenize(lines[i]);
+            if (!toks.isEmpty()) {
+                directive(new Cursor(toks));
+            }
+        }
+    }
+
+    private void directive(Cursor c) throws SuiteException {
+        Token first = c.next("a directive");
+        if (first.type != Token.Type.WORD) {
+            throw error("a line must start with a directive (" + String.join(", ", DIRECTIVES) + "), not " + first);
+        }
+        String d = first.text;
+        switch (d) {
+            case "suite" -> {
+                if (expectFile) {
+                    throw error("'suite' is not allowed in an .expect file");
+                }
+                if (current != null || !cases.isEmpty()) {
+                    throw error("'suite' must come before the first case");
+                }
+                suiteName = name(c.next("the suite's name"), "suite name");
+                c.end();
+            }
+            case "case" -> {
+                if (expectFile) {
+                    throw error("'case' is not allowed in an .expect file (the file is one case, named after it)");
+                }
+                String name = name(c.next("the case's name"), "case name");
+                c.end();
+                finishCase();
+                Integer before = caseLines.putIfAbsent(name, lineNo);
+                if (before != null) {
+                    throw error("duplicate case name '" + name + "' (first defined at line " + before + ")");
+                }
+                current = new CaseBuilder(name, lineNo);
+            }
+            case "boot" -> {
+                if (expectFile) {
+                    throw error("'boot' is not allowed in an .expect file (the case boots the ELF file of the same name)");
+                }
+                inCase(d);
+                Token img = c.next("an image (builtin:NAME, a .toml manifest or an .elf file)");
+                if (img.type == Token.Type.REGEX) {
+                    throw error("expected an image, got " + img);
+                }
+                c.end();
+                if (current.boot != null) {
+                    throw error("case '" + current.name + "' already boots " + current.boot + " (line " + current.bootLine + ")");
+                }
+                boot(img.text);
+            }
+            case "tags", "tag" -> {
+                List<String> tags = new ArrayList<>();
+                tags.add(name(c.next("a tag"), "tag"));
+                while (c.hasNext()) {
+                    tags.add(name(c.next("a tag"), "tag"));
+                }
+                (current == null ? headerTags : current.tags).addAll(tags);
+            }
+            case "timeout" -> {
+                long nanos = duration(c.next("a duration (e.g. 20s)"));
+                c.end();
+                if (current == null) {
+                    headerTimeout = nanos;
+                } else {
+                    if (current.timeoutLine > 0) {
+                        throw error("duplicate timeout (first at line " + current.timeoutLine + ")");
+                    }
+                    current.timeout = nanos;
+                    current.timeoutLine = lineNo;
+                }
+            }
+            case "skip" -> {
+                inCase(d);
+                List<String> words = new ArrayList<>();
+                while (c.hasNext()) {
+                    words.add(c.next("").text);
+                }
+                current.skip = words.isEmpty() ? "skipped" : String.join(" ", words);
+            }
+            case "expect" -> {
+                inCase(d);
+                expect(c);
+            }
+            case "allow" -> {
+                inCase(d);
+                Token what = c.next("'fault TASK [KIND]' or 'faults'");
+                if (what.is("faults")) {
+                    c.end();
+                    current.allowed.add(new FaultAllowance("*", null));
+                } else if (what.is("fault")) {
+                    String task = taskName(c.next("a task name or *"), true);
+                    FaultKind kind = null;
+                    if (c.hasNext()) {
+                        Token k = c.next("a fault kind");
+                        kind = k.is("any") ? null : faultKind(k);
+                    }
+                    c.end();
+                    current.allowed.add(new FaultAllowance(task, kind));
+                    current.taskRefs.add(new TaskRef(task, lineNo));
+                } else {
+                    throw error("expected 'allow fault TASK [KIND]' or 'allow faults', got " + what);
+                }
+            }
+            case "until" -> {
+                inCase(d);
+                Token what = c.next("'lines'");
+                if (!what.is("lines")) {
+                    throw error("expected 'until lines', got " + what);
+                }
+                c.end();
+                current.untilLine = lineNo;
+            }
+            default -> throw error("unknown directive '" + d + "'" + didYouMean(d, DIRECTIVES)
+                    + " (expected one of: " + String.join(", ", DIRECTIVES) + ")");
+        }
+    }
+
+    private void expect(Cursor c) throws SuiteException {
+        Token kind = c.next("what to expect (" + String.join(", ", EXPECTS) + ")");
+        switch (kind.type == Token.Type.WORD ? kind.text : "") {
+            case "line" -> {
+                LineMatcher m = matcher(c);
+                int times = LineExpectation.AT_LEAST_ONCE;
+                if (c.hasNext()) {
+                    times = times(c);
+                }
+                c.end();
+                current.lines.add(new LineExpectation(m, times, lineNo));
+            }
+            case "no" -> {
+                Token what = c.next("'line'");
+                if (!what.is("line")) {
+                    throw error("expected 'expect no line MATCH', got 'no " + what.text + "'");
+                }
+                LineMatcher m = matcher(c);
+                c.end();
+                current.forbidden.add(m);
+            }
+            case "lines" -> {
+                Token in = c.next("'in order'");
+                Token order = in.is("in") ? c.next("'order'") : in;
+                if (!in.is("in") || !order.is("order")) {
+                    throw error("expected 'expect lines in order'");
+                }
+                c.end();
+                current.inOrder = true;
+            }
+            case "exit" -> {
+                Token t = c.next("an outcome: " + OUTCOMES);
+                c.end();
+                if (current.outcomeLine > 0) {
+                    throw error("duplicate 'expect exit' (first at line " + current.outcomeLine + ")");
+                }
+                current.outcome = outcome(t);
+                current.outcomeLine = lineNo;
+            }
+            case "fault" -> {
+                String task = taskName(c.next("a task name"), false);
+                Token k = c.next("a fault kind (" + faultKinds() + ", or any)");
+                FaultKind fk = k.is("any") ? null : faultKind(k);
+                int times = c.hasNext() ? times(c) : LineExpectation.AT_LEAST_ONCE;
+                c.end();
+                current.faults.add(new FaultExpectation(task, fk, times, lineNo));
+                current.taskRefs.add(new TaskRef(task, lineNo));
+            }
+            case "task" -> {
+                String task = taskName(c.next("a task name"), false);
+                Token p = c.next("what to check (" + String.join(", ", TASK_PROPERTIES) + ")");
+                TaskExpectation te;
+                switch (p.type == Token.Type.WORD ? p.text : "") {
+                    case "exit" -> te = new TaskExpectation(task, TaskExpectation.Property.EXIT,
+                            integer(c.next("an exit code"), Integer.MIN_VALUE), null, lineNo);
+                    case "state" -> te = new TaskExpectation(task, TaskExpectation.Property.STATE, 0,
+                            taskState(c.next("a task state")), lineNo);
+                    case "restarts" -> te = new TaskExpectation(task, TaskExpectation.Property.RESTARTS,
+                            integer(c.next("a number"), 0), null, lineNo);
+                    case "generation" -> te = new TaskExpectation(task, TaskExpectation.Property.GENERATION,
+                            integer(c.next("a number"), 1), null, lineNo);
+                    default -> throw error("unknown task check " + p + didYouMean(p.text, TASK_PROPERTIES)
+                            + " (expected one of: " + String.join(", ", TASK_PROPERTIES) + ")");
+                }
+                c.end();
+                current.tasks.add(te);
+                current.taskRefs.add(new TaskRef(task, lineNo));
+            }
+            default -> throw error("unknown expectation " + kind + didYouMean(kind.text, EXPECTS)
+                    + " (expected: line, no line, lines in order, exit, fault, task)");
+        }
+    }
+
+    // ---- cases -------------------------------------------------------------------------------
+
+    private void inCase(String directive) throws SuiteException {
+        if (current == null) {
+            throw error("'" + directive + "' outside a case (start one with 'case NAME')");
+        }
+    }
+
+    private void boot(String spec) throws SuiteException {
+        try {
+            current.image = images.open(spec);
+        } catch (BootException e) {
+            throw error("cannot boot " + spec + ": " + e.getMessage());
+        }
+        current.boot = spec;
+        current.bootLine = lineNo;
+    }
+
+    private void finishCase() throws SuiteException {
+        CaseBuilder b = current;
+        if (b == null) {
+            return;
+        }
+        current = null;
+        if (b.boot == null) {
+            throw new SuiteException(file, b.line, "case '" + b.name + "' has no 'boot IMAGE' line");
+        }
+        if (b.untilLine > 0) {
+            if (b.lines.isEmpty()) {
+                throw new SuiteException(file, b.untilLine, "'until lines' needs at least one 'expect line'");
+            }
+            if (b.outcomeLine > 0) {
+                throw new SuiteException(file, b.outcomeLine,
+                        "'expect exit' cannot be combined with 'until lines' (the run is stopped, it does not end)");
+            }
+            if (!b.tasks.isEmpty()) {
+                throw new SuiteException(file, b.tasks.get(0).line(),
+                        "'expect task' cannot be combined with 'until lines' (the run is stopped, it does not end)");
+            }
+        }
+        Manifest m = b.image.manifest();
+        for (TaskRef ref : b.taskRefs) {
+            if (!ref.task.equals("*") && m.task(ref.task).isEmpty()) {
+                throw new SuiteException(file, ref.line, "no task '" + ref.task + "' in " + b.boot + " (its tasks: "
+                        + m.tasks().stream().map(TaskSpec::name).collect(Collectors.joining(", ")) + ")");
+            }
+        }
+        List<String> tags = new ArrayList<>(new LinkedHashSet<>(concat(headerTags, b.tags)));
+        long timeout = b.timeout > 0 ? b.timeout : headerTimeout;
+        Expectations ex = new Expectations(b.outcome, b.lines, b.inOrder, b.forbidden, b.faults, b.allowed, b.tasks,
+                b.untilLine > 0);
+        cases.add(new TestCase(suiteName, b.name, b.boot, b.image, tags, timeout, b.skip, ex, file, b.line));
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    private record TaskRef(String task, int line) {}
+
+    private static final class CaseBuilder {
+        final String name;
+        final int line;
+        String boot;
+        int bootLine;
+        SystemImage image;
+        final List<String> tags = new ArrayList<>();
+        long timeout;
+        int timeoutLine;
+        String skip;
+        SystemResult.Outcome outcome = SystemResult.Outcome.OK;
+        int outcomeLine;
+        final List<LineExpectation> lines = new ArrayList<>();
+        boolean inOrder;
+        final List<LineMatcher> forbidden = new ArrayList<>();
+        final List<FaultExpectation> faults = new ArrayList<>();
+        final List<FaultAllowance> allowed = new ArrayList<>();
+        final List<TaskExpectation> tasks = new ArrayList<>();
+        final List<TaskRef> taskRefs = new ArrayList<>();
+        int untilLine;
+
+        CaseBuilder(String name, int line) {
+            this.name = name;
+            this.line = line;
+        }
+    }
+
+    // ---- values ------------------------------------------------------------------------------
+
+    private String name(Token t, String what) throws SuiteException {
+        if (t.type != Token.Type.WORD || !NAME.matcher(t.text).matches()) {
+            throw error("bad " + what + " " + t + " (letters, digits, '_', '.', '-'; up to 64)");
+        }
+        return t.text;
+    }
+
+    private String taskName(Token t, boolean star) throws SuiteException {
+        if (t.type == Token.Type.WORD && (Manifest.NAME_PATTERN.matcher(t.text).matches() || (star && t.is("*")))) {
+            return t.text;
+        }
+        throw error("bad task name " + t + (star ? " (a task's name, or * for any task)" : ""));
+    }
+
+    private LineMatcher matcher(Cursor c) throws SuiteException {
+        Token t = c.next("\"text\", contains \"text\" or /regex/");
+        if (t.is("contains")) {
+            Token s = c.next("a quoted \"text\" after 'contains'");
+            if (s.type != Token.Type.STRING) {
+                throw error("expected a quoted \"text\" after 'contains', got " + s);
+            }
+            return LineMatcher.contains(s.text);
+        }
+        return switch (t.type) {
+            case STRING -> LineMatcher.exact(t.text);
+            case REGEX -> {
+                try {
+                    yield LineMatcher.regex(Pattern.compile(t.text, t.flags));
+                } catch (PatternSyntaxException e) {
+                    throw error("bad regex /" + t.text + "/: " + e.getDescription()
+                            + (e.getIndex() >= 0 ? " near index " + e.getIndex() : ""));
+                }
+            }
+            default -> throw error("expected \"text\", contains \"text\" or /regex/, got " + t
+                    + " (put the line in double quotes)");
+        };
+    }
+
+    private int times(Cursor c) throws SuiteException {
+        Token t = c.next("'times N'");
+        if (!t.is("times")) {
+            throw error("unexpected " + t + " (only 'times N' may follow)");
+        }
+        return integer(c.next("a count"), 0);
+    }
+
+    private int integer(Token t, int min) throws SuiteException {
+        try {
+            if (t.type == Token.Type.WORD) {
+                int n = Integer.parseInt(t.text);
+                if (n >= min) {
+                    return n;
+                }
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw error("expected " + (min == Integer.MIN_VALUE ? "an integer" : "a number >= " + min) + ", got " + t);
+    }
+
+    private long duration(Token t) throws SuiteException {
+        try {
+            return Durations.parseNanos(t.text);
+        } catch (IllegalArgumentException e) {
+            throw error(e.getMessage());
+        }
+    }
+
+    private SystemResult.Outcome outcome(Token t) throws SuiteException {
+        for (SystemResult.Outcome o : SystemResult.Outcome.values()) {
+            if (t.is(Expectations.outcomeName(o)) || t.is(Integer.toString(o.exitStatus()))
+                    || t.is(o.name().toLowerCase(Locale.ROOT))) {
+                return o;
+            }
+        }
+        throw error("unknown exit " + t + " (expected one of: " + OUTCOMES + ")");
+    }
+
+    private FaultKind faultKind(Token t) throws SuiteException {
+        for (FaultKind k : FaultKind.values()) {
+            if (t.type == Token.Type.WORD && k.name().equalsIgnoreCase(t.text)) {
+                return k;
+            }
+        }
+        throw error("unknown fault kind " + t + didYouMean(t.text.toUpperCase(Locale.ROOT),
+                Arrays.stream(FaultKind.values()).map(Enum::name).toList()) + " (expected one of: " + faultKinds() + ")");
+    }
+
+    private static String faultKinds() {
+        return Arrays.stream(FaultKind.values()).map(Enum::name).collect(Collectors.joining(", "));
+    }
+
+    private TaskState taskState(Token t) throws SuiteException {
+        for (TaskState s : TaskState.values()) {
+            if (t.type == Token.Type.WORD && s.name().equalsIgnoreCase(t.text)) {
+                return s;
+            }
+        }
+        throw error("unknown task state " + t + " (expected one of: "
+                + Arrays.stream(TaskState.values()).map(s -> s.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "))
+                + ")");
+    }
+
+    private SuiteException error(String problem) {
+        return new SuiteException(file, lineNo, problem);
+    }
+
+    static String didYouMean(String word, List<String> candidates) {
+        String best = null;
+        int bestDist = Integer.MAX_VALUE;
+        for (String c : candidates) {
+            int d = distance(word, c);
+            if (d > 0 && d < bestDist && d <= Math.max(1, c.length() / 3)) {
+                best = c;
+                bestDist = d;
+            }
+        }
+        return best == null ? "" : " (did you mean '" + best + "'?)";
+    }
+
+    /** Edit distance, a swap of two neighbouring characters counting as one edit. */
+    private static int distance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(d[i - 1][j - 1] + cost, Math.min(d[i - 1][j], d[i][j - 1]) + 1);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
+    }
+
+    // ---- tokens ------------------------------------------------------------------------------
+
+    /** A word, a "quoted string" (escapes \" \\ \t) or a /regex/ with optional flag i. */
+    record Token(Type type, String text, int flags) {
+        enum Type { WORD, STRING, REGEX }
+
+        boolean is(String word) {
+            return type == Type.WORD && text.equals(word);
+        }
+
+        @Override
+        public String toString() {
+            return switch (type) {
+                case WORD -> "'" + text + "'";
+                case STRING -> LineMatcher.quote(text);
+                case REGEX -> "/" + text + "/";
+            };
+        }
+    }
+
+    private final class Cursor {
+        private final List<Token> toks;
+        private int i = 0;
+
+        Cursor(List<Token> toks) {
+            this.toks = toks;
+        }
+
+        boolean hasNext() {
+            return i < toks.size();
+        }
+
+        Token next(String what) throws SuiteException {
+            if (i >= toks.size()) {
+                throw error("missing " + what + (i > 0 ? " after " + toks.get(i - 1) : ""));
+            }
+            return toks.get(i++);
+        }
+
+        void end() throws SuiteException {
+            if (i < toks.size()) {
+                throw error("unexpected " + toks.get(i) + " at the end of the line");
+            }
+        }
+    }
+
+    private List<Token> tokenize(String line) throws SuiteException {
+        List<Token> out = new ArrayList<>();
+        int i = 0;
+        int n = line.length();
+        while (i < n) {
+            char ch = line.charAt(i);
+            if (Character.isWhitespace(ch)) {
+                i++;
+                continue;
+            }
+            if (ch == '#') {
+                break;
+            }
+            int start = i;
+            if (ch == '"') {
+                StringBuilder sb = new StringBuilder();
+                i++;
+                boolean closed = false;
+                while (i < n) {
+                    char c = line.charAt(i++);
+                    if (c == '"') {
+                        closed = true;
+                        break;
+                    }
+                    if (c == '\\') {
+                        if (i >= n) {
+                            break;
+                        }
+                        char e = line.charAt(i++);
+                        switch (e) {
+                            case '"', '\\' -> sb.append(e);
+                            case 't' -> sb.append('\t');
+                            default -> throw error("unknown escape \\" + e + " in a string at column " + i
+                                    + " (use \\\" \\\\ or \\t)");
+                        }
+                    } else {
+                        sb.append(c);
+                    }
+                }
+                if (!closed) {
+                    throw error("unterminated string starting at column " + (start + 1));
+                }
+                out.add(new Token(Token.Type.STRING, sb.toString(), 0));
+            } else if (ch == '/' && (out.isEmpty() || !out.get(0).is("boot"))) {
+                StringBuilder sb = new StringBuilder();
+                i++;
+                boolean closed = false;
+                while (i < n) {
+                    char c = line.charAt(i++);
+                    if (c == '/') {
+                        closed = true;
+                        break;
+                    }
+                    if (c == '\\' && i < n && line.charAt(i) == '/') {
+                        sb.append('/');
+                        i++;
+                    } else {
+                        sb.append(c);
+                        if (c == '\\' && i < n) {
+                            sb.append(line.charAt(i++));
+                        }
+                    }
+                }
+                if (!closed) {
+                    throw error("unterminated regex starting at column " + (start + 1) + " (end it with /)");
+                }
+                int flags = 0;
+                while (i < n && !Character.isWhitespace(line.charAt(i)) && line.charAt(i) != '#') {
+                    char f = line.charAt(i++);
+                    if (f != 'i') {
+                        throw error("unknown regex flag '" + f + "' (only i, for case-insensitive)");
+                    }
+                    flags |= Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE;
+                }
+                out.add(new Token(Token.Type.REGEX, sb.toString(), flags));
+                continue;
+            } else {
+                while (i < n && !Character.isWhitespace(line.charAt(i))) {
+                    i++;
+                }
+                out.add(new Token(Token.Type.WORD, line.substring(start, i), 0));
+                continue;
+            }
+            if (i < n && !Character.isWhitespace(line.charAt(i)) && line.charAt(i) != '#') {
+                throw error("expected a space after the string ending at column " + i);
+            }
+        }
+        return out;
+    }
+}

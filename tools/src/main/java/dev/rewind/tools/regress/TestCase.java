@@ -1,0 +1,35 @@
+package dev.rewind.tools.regress;
+
+import dev.rewind.kernel.SystemImage;
+import java.util.List;
+
+/**
+ * One case of a suite: a system to boot and what its run must show.
+ *
+ * @param suite        the suite's name
+ * @param name         the case's name, unique in its suite
+ * @param boot         the image as written in the suite file
+ * @param image        the image, resolved and checked when the suite was read
+ * @param tags         tags for selecting cases
+ * @param timeoutNanos the case's time limit, or 0 to use the runner's default
+ * @param skipReason   why the case is skipped, or null
+ * @param expect       what must hold
+ * @param file         the suite file (or .expect file) the case was read from
+ * @param line         the line of the case in {@code file}
+ */
+public record TestCase(String suite, String name, String boot, SystemImage image, List<String> tags, long timeoutNanos,
+        String skipReason, Expectations expect, String file, int line) {
+
+    public TestCase {
+        tags = List.copyOf(tags);
+    }
+
+    /** {@code suite/name}. */
+    public String fullName() {
+        return suite + "/" + name;
+    }
+
+    public boolean skipped() {
+        return skipReason != null;
+    }
+}

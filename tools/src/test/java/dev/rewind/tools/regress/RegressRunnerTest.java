@@ -1,0 +1,261 @@
+package dev.rewind.tools.regress;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.tools.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/** `rewind test` as a user meets it: reports, summary line, exit status, JUnit XML, selection. */
+class RegressRunnerTest {
+    @TempDir
+    Path dir;
+
+    record Result(int status, String out, String err) {}
+
+    static synchronized Result rewind(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int status = assertTimeoutPreemptively(Duration.ofSeconds(120), () -> Main.run(args));
+            return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    /** Each case of guest/suites/failing.suite and the reason it must be reported with. */
+    static final Map<String, String> FAILING = new LinkedHashMap<>();
+
+    static {
+        FAILING.put("missing_line", "missing line \"goodbye from rewind\"");
+        FAILING.put("wrong_exit", "expected exit ok, got task_failed (task(s) failed: echo_server (exit 1))");
+        FAILING.put("unexpected_fault", "unexpected fault in task kv (generation 1): illegal instruction");
+        FAILING.put("forbidden_line", "forbidden line contains \"hello from\" appeared at console line 1: hello from rewind");
+        FAILING.put("hangs_after_lines", "timed out after 500ms: the system did not end (expected exit ok); the expected line had appeared");
+        FAILING.put("out_of_order", "line \"worker: step 0\" is out of order: it does not appear after \"worker: done\"");
+        FAILING.put("wrong_fault_kind", "expected fault UNMAPPED_WRITE in task t_fault_read, but it faulted once: UNMAPPED_READ");
+        FAILING.put("missing_fault", "expected fault ABORT in task hello, but it did not fault");
+        FAILING.put("wrong_task_exit", "task echo_server: expected exit 0, but it exited with 1");
+        FAILING.put("wrong_line_count", "expected line \"kv: ready\" once, saw it 2 times");
+        FAILING.put("never_seen_line", "the run timed out after 500ms before every expected line had appeared");
+        FAILING.put("boot_error", "cannot boot missing_elf.toml: task 'ghost': cannot read image");
+    }
+
+    @Test
+    void theFailingSuiteFailsEveryCaseForItsReasonOnTheTerminalAndInJUnitXml() throws Exception {
+        Path xml = dir.resolve("reports/failing.xml");
+        Result r = rewind("test", "builtin:failing", "--junit-xml", xml.toString());
+        assertEquals(1, r.status(), r::toString);
+        assertEquals(FAILING.size(), SuiteLoader.load("builtin:failing").cases().size(), "every case has its reason here");
+        for (Map.Entry<String, String> e : FAILING.entrySet()) {
+            String status = e.getKey().equals("boot_error") ? "ERROR" : "FAIL ";
+            assertTrue(r.out().contains(status + " failing/" + e.getKey()), () -> e.getKey() + " not reported\n" + r.out());
+            assertTrue(r.out().contains(e.getValue()), () -> "reason of " + e.getKey() + " missing: " + e.getValue() + "\n" + r.out());
+        }
+        assertTrue(r.out().contains("      | hello from rewind"), "the console of a failed case is shown");
+        assertTrue(r.out().contains("case defined at builtin:failing:9, boots builtin:hello.elf"), r.out());
+        assertTrue(r.out().contains("kv (generation 1, at "), "the faults seen are listed");
+        List<String> lines = r.out().strip().lines().toList();
+        assertEquals("0 passed, 12 failed", lines.get(lines.size() - 1), "the summary is the last line");
+
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
+        Element root = doc.getDocumentElement();
+        assertEquals("testsuites", root.getTagName());
+        assertEquals("12", root.getAttribute("tests"));
+        assertEquals("11", root.getAttribute("failures"));
+        assertEquals("1", root.getAttribute("errors"));
+        Element suite = (Element) root.getElementsByTagName("testsuite").item(0);
+        assertEquals("failing", suite.getAttribute("name"));
+        NodeList cases = suite.getElementsByTagName("testcase");
+        assertEquals(12, cases.getLength());
+        for (int i = 0; i < cases.getLength(); i++) {
+            Element c = (Element) cases.item(i);
+            String name = c.getAttribute("name");
+            assertEquals("failing", c.getAttribute("classname"));
+            assertFalse(c.getAttribute("time").isEmpty());
+            String tag = name.equals("boot_error") ? "error" : "failure";
+            Element f = (Element) c.getElementsByTagName(tag).item(0);
+            assertTrue(f != null, () -> name + " has no <" + tag + ">");
+            assertTrue(f.getAttribute("message").contains(FAILING.get(name)),
+                    () -> name + ": message '" + f.getAttribute("message") + "' lacks '" + FAILING.get(name) + "'");
+            assertTrue(f.getTextContent().contains("case defined at builtin:failing:"), f::getTextContent);
+        }
+        Element missing = (Element) cases.item(0);
+        assertEquals("missing_line", missing.getAttribute("name"));
+        String out = missing.getElementsByTagName("system-out").item(0).getTextContent();
+        assertTrue(out.startsWith("hello from rewind\n"), out);
+    }
+
+    @Test
+    void smokeCasesOfTheCoreSuitePassThroughTheCommand() throws Exception {
+        Path xml = dir.resolve("smoke.xml");
+        Result r = rewind("test", GuestSuiteTest.coreSuiteLocation(), "--tag", "smoke", "--exclude-tag", "ipc", "--jobs", "2",
+                "--junit-xml", xml.toString());
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("PASS  core/hello"), r.out());
+        assertTrue(r.out().contains("PASS  core/isolation"), r.out());
+        assertFalse(r.out().contains("core/demo"), "demo is tagged ipc: excluded");
+        assertTrue(r.out().strip().endsWith("\n2 passed, 0 failed"), r.out());
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
+        assertEquals("2", doc.getDocumentElement().getAttribute("tests"));
+        assertEquals("0", doc.getDocumentElement().getAttribute("failures"));
+        assertEquals(0, doc.getElementsByTagName("failure").getLength());
+    }
+
+    @Test
+    void aFolderSuiteRunsItsElfFilesAgainstTheirExpectFiles() throws Exception {
+        Files.write(dir.resolve("hello.elf"), SuiteParserTest.builtinBytes("hello.elf"));
+        Files.write(dir.resolve("t_fault_null.elf"), SuiteParserTest.builtinBytes("t_fault_null.elf"));
+        Files.writeString(dir.resolve("hello.expect"), "expect line \"hello from rewind\"\nexpect exit ok\n");
+        Files.writeString(dir.resolve("t_fault_null.expect"), """
+                # a NULL write, trapped and attributed
+                expect line "fault: about to null"
+                expect fault t_fault_null UNMAPPED_WRITE
+                expect exit task_failed
+                """);
+        Result pass = rewind("test", dir.toString());
+        String name = dir.getFileName().toString();
+        assertEquals(0, pass.status(), pass::toString);
+        assertTrue(pass.out().contains("PASS  " + name + "/hello"), pass.out());
+        assertTrue(pass.out().contains("PASS  " + name + "/t_fault_null"), pass.out());
+        assertTrue(pass.out().strip().endsWith("2 passed, 0 failed"), pass.out());
+
+        Files.writeString(dir.resolve("hello.expect"), "expect line \"hello from elsewhere\"\n");
+        Result fail = rewind("test", dir.toString());
+        assertEquals(1, fail.status(), fail::toString);
+        assertTrue(fail.out().contains("missing line \"hello from elsewhere\""), fail.out());
+        assertTrue(fail.out().strip().endsWith("1 passed, 1 failed"), fail.out());
+    }
+
+    @Test
+    void skippedCasesAreCountedAndTheDefaultTimeoutApplies() throws Exception {
+        Path suite = dir.resolve("mixed.suite");
+        Files.writeString(suite, """
+                case spins
+                  boot builtin:spinner.elf
+                  expect line "spinner: spinning"
+                  expect exit timeout
+                case later
+                  boot builtin:hello.elf
+                  skip waiting for issue 12
+                """);
+        Path xml = dir.resolve("mixed.xml");
+        Result r = rewind("test", suite.toString(), "--timeout", "300ms", "--junit-xml", xml.toString());
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("SKIP  mixed/later  (waiting for issue 12)"), r.out());
+        assertTrue(r.out().strip().endsWith("1 passed, 0 failed, 1 skipped"), r.out());
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
+        assertEquals("1", doc.getDocumentElement().getAttribute("skipped"));
+        assertEquals(1, doc.getElementsByTagName("skipped").getLength());
+    }
+
+    @Test
+    void badSuitesAndBadOptionsAreExitStatus2() throws Exception {
+        Path bad = dir.resolve("bad.suite");
+        Files.writeString(bad, "case a\n  boot builtin:hello.elf\n  expect lien \"x\"\n");
+        Result r = rewind("test", bad.toString());
+        assertEquals(2, r.status(), r::toString);
+        assertTrue(r.err().contains("bad.suite:3: unknown expectation 'lien' (did you mean 'line'?)"), r.err());
+
+        Result missing = rewind("test", dir.resolve("none.suite").toString());
+        assertEquals(2, missing.status());
+        assertTrue(missing.err().contains("none.suite: no such suite file or folder"), missing.err());
+
+        Result noMatch = rewind("test", "builtin:core", "--filter", "no_such_case*");
+        assertEquals(2, noMatch.status());
+        assertTrue(noMatch.err().contains("no case matches"), noMatch.err());
+
+        Result badTimeout = rewind("test", "builtin:core", "--timeout", "soon");
+        assertEquals(2, badTimeout.status());
+        assertTrue(badTimeout.err().contains("--timeout: not a duration: 'soon'"), badTimeout.err());
+
+        Result badJobs = rewind("test", "builtin:core", "--jobs", "0");
+        assertEquals(2, badJobs.status());
+        assertTrue(badJobs.err().contains("--jobs"), badJobs.err());
+    }
+
+    @Test
+    void helpAndList() {
+        Result help = rewind("test", "--help");
+        assertEquals(0, help.status());
+        for (String s : List.of("--filter", "--tag", "--exclude-tag", "--jobs", "--junit-xml", "--timeout", "--verbose",
+                "Exit status", "docs/TESTING.md")) {
+            assertTrue(help.out().contains(s), () -> s + " missing from\n" + help.out());
+        }
+        assertTrue(rewind("--help").out().contains("test"), "registered as a subcommand");
+        Result list = rewind("test", "builtin:core", "--list", "--filter", "fault_*", "--filter", "/isol/");
+        assertEquals(0, list.status(), list::toString);
+        List<String> names = list.out().lines().map(l -> l.split(" ")[0]).toList();
+        assertTrue(names.contains("core/fault_read"), list.out());
+        assertTrue(names.contains("core/isolation"), list.out());
+        assertFalse(names.contains("core/hello"), list.out());
+    }
+
+    @Test
+    void selectionByGlobRegexAndTags() throws Exception {
+        Suite s = SuiteParser.parse("""
+                suite sel
+                case fault_read
+                  boot builtin:hello.elf
+                  tags faults
+                case fault_write
+                  boot builtin:hello.elf
+                  tags faults slow
+                case hello
+                  boot builtin:hello.elf
+                  tags smoke
+                """, "sel.suite", "sel", ImageLocator.folder(dir));
+        assertEquals(List.of("fault_read", "fault_write"), names(new Selection(List.of("fault_*"), List.of(), List.of()), s));
+        assertEquals(List.of("fault_read"), names(new Selection(List.of("sel/fault_????"), List.of(), List.of()), s));
+        assertEquals(List.of("fault_write"), names(new Selection(List.of("fault_[w]*"), List.of(), List.of()), s));
+        assertEquals(List.of("fault_write", "hello"), names(new Selection(List.of("/write|hel/"), List.of(), List.of()), s));
+        assertEquals(List.of("hello"), names(new Selection(List.of("/^sel/h/"), List.of(), List.of()), s));
+        assertEquals(List.of("fault_read", "fault_write"), names(new Selection(List.of(), List.of("faults"), List.of()), s));
+        assertEquals(List.of("fault_read"), names(new Selection(List.of(), List.of("faults"), List.of("slow")), s));
+        assertEquals(List.of("fault_read", "hello"), names(new Selection(List.of(), List.of(), List.of("slow")), s));
+        assertEquals(List.of("hello"), names(new Selection(List.of("hello", "nothing"), List.of(), List.of()), s));
+        assertEquals(List.of(), names(new Selection(List.of("hello"), List.of("faults"), List.of()), s));
+    }
+
+    private static List<String> names(Selection sel, Suite s) {
+        return sel.select(List.of(s)).stream().map(TestCase::name).toList();
+    }
+
+    @Test
+    void junitXmlIsWellFormedWhateverTheGuestPrinted() throws Exception {
+        Suite s = SuiteParser.parse("case odd\n  boot builtin:hello.elf\n", "x.suite", "x", ImageLocator.folder(dir));
+        String console = "ok & <fine> \"quoted\" 'single' ]]> end\nctrl \u0001\u0007\u001b[0m bad\uD800 pair \uD83D\uDE00\n";
+        List<String> lines = console.lines().toList();
+        CaseResult r = new CaseResult(s.cases().get(0), CaseResult.Status.FAIL, 1_000_000, List.of("missing line \"<&>\""),
+                null, false, new Console(lines, 0, lines.size()), List.of());
+        String xml = JUnitXmlReporter.render(List.of(s), List.of(r));
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new java.io.ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
+        Element f = (Element) doc.getElementsByTagName("failure").item(0);
+        assertEquals("missing line \"<&>\"", f.getAttribute("message"));
+        String out = doc.getElementsByTagName("system-out").item(0).getTextContent();
+        assertTrue(out.startsWith("ok & <fine> \"quoted\" 'single' ]]> end\nctrl \ufffd\ufffd\ufffd[0m bad\ufffd pair \uD83D\uDE00"), out);
+    }
+}

@@ -1,0 +1,218 @@
+package dev.rewind.tools.regress;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.kernel.FaultKind;
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.SystemResult;
+import dev.rewind.kernel.TaskState;
+import dev.rewind.tools.regress.Expectations.TaskExpectation;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The suite format: what a good file means, and what a bad one is told (file and line). */
+class SuiteParserTest {
+    @TempDir
+    Path dir;
+
+    private Suite parse(String text) throws SuiteException {
+        return SuiteParser.parse(text, "t.suite", "t", ImageLocator.folder(dir));
+    }
+
+    @Test
+    void aGoodSuiteMeansWhatItSays() throws Exception {
+        Suite s = parse("""
+                # a comment
+                suite mysuite
+                timeout 5s
+                tags all
+
+                case first            # trailing comment
+                  boot builtin:hello.elf
+                  tags smoke quick
+                  expect line "hello from rewind"
+                  expect line contains "generation 1"
+                  expect line /^hello: task \\d+ .*NS$/i times 1
+                  expect lines in order
+                  expect no line "goodbye"
+                  expect no line /FAIL|SURVIVED/
+                  expect exit ok
+                  expect task hello exit 0
+                  expect task hello state exited
+                case second
+                  boot builtin:t_restart.toml
+                  timeout 1.5s
+                  expect fault kv ILLEGAL_INSTRUCTION times 1
+                  expect fault kv any
+                  allow fault restart_client
+                  allow fault * unmapped_read
+                  expect task kv restarts 1
+                  expect task kv generation 2
+                  expect exit 1
+                case third
+                  boot builtin:spinner.elf
+                  until lines
+                  expect line "spinner: spinning"
+                  skip not today, thanks
+                """);
+        assertEquals("mysuite", s.name());
+        assertEquals(3, s.cases().size());
+
+        TestCase a = s.cases().get(0);
+        assertEquals("mysuite/first", a.fullName());
+        assertEquals(6, a.line());
+        assertEquals(List.of("all", "smoke", "quick"), a.tags());
+        assertEquals(5_000_000_000L, a.timeoutNanos());
+        assertEquals("hello", a.image().manifest().tasks().get(0).name());
+        Expectations e = a.expect();
+        assertEquals(SystemResult.Outcome.OK, e.outcome());
+        assertEquals(3, e.lines().size());
+        assertTrue(e.lines().get(0).matcher().matches("hello from rewind"));
+        assertFalse(e.lines().get(0).matcher().matches("hello from rewind!"), "a plain string is the whole line");
+        assertTrue(e.lines().get(1).matcher().matches("hello: task 0 generation 1, clock 5 ns"));
+        assertTrue(e.lines().get(2).matcher().matches("hello: task 0 generation 1, clock 5 ns"), "flag i");
+        assertEquals(1, e.lines().get(2).times());
+        assertTrue(e.inOrder());
+        assertEquals(2, e.forbidden().size());
+        assertTrue(e.forbidden().get(1).matches("fault: SURVIVED"));
+        assertEquals(TaskExpectation.Property.STATE, e.tasks().get(1).property());
+        assertEquals(TaskState.EXITED, e.tasks().get(1).state());
+        assertFalse(e.untilLines());
+
+        TestCase b = s.cases().get(1);
+        assertEquals(1_500_000_000L, b.timeoutNanos());
+        assertEquals(SystemResult.Outcome.TASK_FAILED, b.expect().outcome());
+        assertEquals(FaultKind.ILLEGAL_INSTRUCTION, b.expect().faults().get(0).kind());
+        assertEquals(1, b.expect().faults().get(0).times());
+        assertNull(b.expect().faults().get(1).kind(), "any");
+        assertTrue(b.expect().allowed().get(0).covers("restart_client", FaultKind.ABORT));
+        assertTrue(b.expect().allowed().get(1).covers("kv", FaultKind.UNMAPPED_READ));
+        assertFalse(b.expect().allowed().get(1).covers("kv", FaultKind.UNMAPPED_WRITE));
+        assertEquals(2, b.expect().tasks().get(1).number());
+
+        TestCase c = s.cases().get(2);
+        assertTrue(c.expect().untilLines());
+        assertEquals("not today, thanks", c.skipReason());
+        assertEquals(List.of("all"), c.tags());
+    }
+
+    static Stream<Arguments> badSuites() {
+        String head = "case a\n  boot builtin:hello.elf\n";
+        return Stream.of(
+                Arguments.of(head + "  expekt line \"x\"\n", "t.suite:3: unknown directive 'expekt' (did you mean 'expect'?)"),
+                Arguments.of("boot builtin:hello.elf\n", "t.suite:1: 'boot' outside a case (start one with 'case NAME')"),
+                Arguments.of("case a\n  boot builtin:no_such.elf\n", "t.suite:2: cannot boot builtin:no_such.elf: no built-in image"),
+                Arguments.of("case a\n\n  boot missing.elf\n", "t.suite:3: cannot boot missing.elf: no such image file"),
+                Arguments.of(head + "  expect line /a(b/\n", "t.suite:3: bad regex /a(b/: Unclosed group"),
+                Arguments.of(head + "case b\n  boot builtin:hello.elf\ncase a\n", "t.suite:5: duplicate case name 'a' (first defined at line 1)"),
+                Arguments.of("case a\n  expect exit ok\ncase b\n", "t.suite:1: case 'a' has no 'boot IMAGE' line"),
+                Arguments.of(head + "  boot builtin:hello.elf\n", "t.suite:3: case 'a' already boots builtin:hello.elf (line 2)"),
+                Arguments.of(head + "  expect line \"unterminated\n", "t.suite:3: unterminated string"),
+                Arguments.of(head + "  expect line \"a\\qb\"\n", "t.suite:3: unknown escape \\q"),
+                Arguments.of(head + "  expect line hello\n", "t.suite:3: expected \"text\", contains \"text\" or /regex/, got 'hello'"),
+                Arguments.of(head + "  expect exit fine\n", "t.suite:3: unknown exit 'fine' (expected one of: ok, task_failed"),
+                Arguments.of(head + "  expect exit ok please\n", "t.suite:3: unexpected 'please' at the end of the line"),
+                Arguments.of(head + "  expect exit ok\n  expect exit 1\n", "t.suite:4: duplicate 'expect exit' (first at line 3)"),
+                Arguments.of(head + "  expect fault hello SEGV\n", "t.suite:3: unknown fault kind 'SEGV'"),
+                Arguments.of(head + "  expect fault nobody ABORT\n", "t.suite:3: no task 'nobody' in builtin:hello.elf (its tasks: hello)"),
+                Arguments.of(head + "  expect task hello mood happy\n", "t.suite:3: unknown task check 'mood'"),
+                Arguments.of(head + "  expect task hello state sleepy\n", "t.suite:3: unknown task state 'sleepy'"),
+                Arguments.of(head + "  expect lines sorted\n", "t.suite:3: expected 'expect lines in order'"),
+                Arguments.of(head + "  timeout soon\n", "t.suite:3: not a duration: 'soon'"),
+                Arguments.of(head + "  until lines\n", "t.suite:3: 'until lines' needs at least one 'expect line'"),
+                Arguments.of(head + "  until lines\n  expect line \"x\"\n  expect exit ok\n",
+                        "t.suite:5: 'expect exit' cannot be combined with 'until lines'"),
+                Arguments.of("case a/b\n", "t.suite:1: bad case name 'a/b'"),
+                Arguments.of(head + "suite late\n", "t.suite:3: 'suite' must come before the first case"),
+                Arguments.of("# nothing but a comment\n", "t.suite: no cases"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("badSuites")
+    void aBadSuiteIsReportedWithItsFileAndLine(String text, String expected) {
+        SuiteException e = assertThrows(SuiteException.class, () -> parse(text));
+        assertTrue(e.getMessage().startsWith(expected), () -> "expected: " + expected + "\n     got: " + e.getMessage());
+    }
+
+    @Test
+    void relativeImagesAreFoundBesideTheSuiteAndManifestsFallBackToBuiltinPrograms() throws Exception {
+        Files.writeString(dir.resolve("two.toml"), "name = \"two\"\n[task.w]\nimage = \"worker.elf\"\n[task.h]\nimage = \"hello.elf\"\n");
+        Files.write(dir.resolve("mine.elf"), builtinBytes("hello.elf"));
+        Suite s = parse("case m\n  boot two.toml\n  expect task w exit 0\ncase e\n  boot mine.elf\n  expect task mine exit 0\n");
+        assertEquals(List.of("w", "h"), s.cases().get(0).image().manifest().tasks().stream().map(t -> t.name()).toList());
+        assertEquals(builtinBytes("worker.elf").length, s.cases().get(0).image().source().read("worker.elf").length);
+        assertEquals("mine", s.cases().get(1).image().manifest().tasks().get(0).name());
+    }
+
+    @Test
+    void aFolderIsASuiteOfElfFilesWithExpectFiles() throws Exception {
+        Files.write(dir.resolve("hello.elf"), builtinBytes("hello.elf"));
+        Files.write(dir.resolve("spare.elf"), builtinBytes("worker.elf")); // no .expect: not a case
+        Files.writeString(dir.resolve("hello.expect"), "tags smoke\nexpect line \"hello from rewind\"\n");
+        Suite s = SuiteLoader.load(dir.toString());
+        assertEquals(1, s.cases().size());
+        TestCase c = s.cases().get(0);
+        assertEquals("hello", c.name());
+        assertEquals("hello.elf", c.boot());
+        assertEquals(List.of("smoke"), c.tags());
+        assertTrue(c.file().endsWith("hello.expect"), c.file());
+
+        Files.writeString(dir.resolve("bad.expect"), "expect exit ok\n");
+        SuiteException orphan = assertThrows(SuiteException.class, () -> SuiteLoader.load(dir.toString()));
+        assertTrue(orphan.getMessage().contains("bad.expect: no bad.elf (or bad.toml) beside it"), orphan.getMessage());
+        Files.delete(dir.resolve("bad.expect"));
+
+        Files.writeString(dir.resolve("hello.expect"), "expect exit ok\nboot other.elf\n");
+        SuiteException boot = assertThrows(SuiteException.class, () -> SuiteLoader.load(dir.toString()));
+        assertTrue(boot.getMessage().contains("hello.expect:2: 'boot' is not allowed in an .expect file"), boot.getMessage());
+    }
+
+    @Test
+    void anEmptyOrMissingSuiteIsAnError() throws Exception {
+        SuiteException none = assertThrows(SuiteException.class, () -> SuiteLoader.load(dir.toString()));
+        assertTrue(none.getMessage().contains("no cases"), none.getMessage());
+        SuiteException missing = assertThrows(SuiteException.class, () -> SuiteLoader.load(dir.resolve("x.suite").toString()));
+        assertTrue(missing.getMessage().endsWith("x.suite: no such suite file or folder"), missing.getMessage());
+        SuiteException builtin = assertThrows(SuiteException.class, () -> SuiteLoader.load("builtin:nope"));
+        assertTrue(builtin.getMessage().contains("built-in suites: core, failing"), builtin.getMessage());
+    }
+
+    @Test
+    void theBuiltInSuitesReadCleanly() throws Exception {
+        Suite core = SuiteLoader.load("builtin:core");
+        assertTrue(core.cases().size() >= 20, "at least 20 cases: " + core.cases().size());
+        assertTrue(core.cases().stream().noneMatch(c -> c.tags().contains("failing")));
+        Suite failing = SuiteLoader.load("builtin:failing");
+        assertTrue(failing.cases().stream().allMatch(c -> c.tags().contains("failing")));
+    }
+
+    @Test
+    void durations() {
+        assertEquals(500_000_000L, Durations.parseNanos("500ms"));
+        assertEquals(20_000_000_000L, Durations.parseNanos("20s"));
+        assertEquals(20_000_000_000L, Durations.parseNanos("20"));
+        assertEquals(1_500_000_000L, Durations.parseNanos("1.5s"));
+        assertEquals(120_000_000_000L, Durations.parseNanos("2m"));
+        assertThrows(IllegalArgumentException.class, () -> Durations.parseNanos("0s"));
+        assertThrows(IllegalArgumentException.class, () -> Durations.parseNanos("-1s"));
+        assertThrows(IllegalArgumentException.class, () -> Durations.parseNanos("2h"));
+        assertEquals("500ms", Durations.format(500_000_000L));
+        assertEquals("1.5s", Durations.format(1_500_000_000L));
+        assertEquals("2m", Durations.format(120_000_000_000L));
+    }
+
+    static byte[] builtinBytes(String elf) throws Exception {
+        return SystemImage.builtin(elf).source().read(elf);
+    }
+}
