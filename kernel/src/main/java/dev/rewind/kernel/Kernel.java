@@ -204,11 +204,7 @@ public final class Kernel implements AutoCloseable {
             cpu.setReg(RiscvCpu.SP, Abi.STACK_TOP);
             t.pc = t.image.entry();
             t.cpu = cpu;
-            if (manifest.tasks().size() > 1) {
-                // Time slicing needs precise stops (see RiscvCpu.stop). A one-task system is
-                // never time-sliced and keeps full speed.
-                cpu.enablePreemption();
-            }
+
             if (TxIpc.enabled(t)) {
                 txipc.attach(t);
             }
@@ -266,14 +262,15 @@ public final class Kernel implements AutoCloseable {
             t.resultCount = 0;
         }
         cpu.clearPreempt();
+        adjustPreemption(t, cpu);
         long start = System.nanoTime();
         t.txSliceMark = start;
         Watchdog.Slice slice = watchdog.begin(t, start);
         Exit exit;
         long pc = t.pc;
         try {
-            boolean guard = !cpu.preemptible();
             while (true) {
+                boolean guard = !cpu.preemptible();
                 if (guard) {
                     watchdog.entering(slice);
                 }
@@ -291,6 +288,11 @@ public final class Kernel implements AutoCloseable {
                 pc = a[8];
                 if (!syscalls.dispatch(t, a) || preemptCurrent || slice.preempted || slice.budgetSpent || slice.deadline) {
                     break;
+                }
+                if (!cpu.preemptible() && scheduler.hasReady()) {
+                    // The syscall made another task ready: from now on this slice must be
+                    // preemptible at its quantum.
+                    cpu.enablePreemption();
                 }
             }
         } finally {
@@ -321,6 +323,22 @@ public final class Kernel implements AutoCloseable {
             case MEMORY_FAULT -> fault(t, memoryFault(t));
         }
         return slice;
+    }
+
+    /**
+     * Time slicing needs precise stops, which cost a block hook (a few ns per executed block;
+     * see RiscvCpu.stop for why Unicorn's asynchronous stop will not do). So a CPU carries the
+     * hook only while another task is ready to run: contention can only begin at a syscall of
+     * the running task (or at a slice start), which is exactly where the kernel can add it. A
+     * CPU that ran uncontended for several slices in a row drops the hook again.
+     */
+    private void adjustPreemption(Task t, RiscvCpu cpu) {
+        if (scheduler.hasReady()) {
+            t.uncontendedSlices = 0;
+            cpu.enablePreemption();
+        } else if (cpu.preemptible() && ++t.uncontendedSlices > 8) {
+            cpu.disablePreemption();
+        }
     }
 
     private void afterStop(Task t, Watchdog.Slice slice) {

@@ -56,6 +56,9 @@ public final class Task {
     volatile long txCpuUsed;
     volatile long txSliceMark;
 
+    /** Slices in a row that started with no other task ready (see Kernel.adjustPreemption). */
+    int uncontendedSlices;
+
     /** CPU time accounting, nanoseconds. */
     long cpuNanos;
     /** Runaway accounting: CPU time since the last syscall, banked at the end of each slice. */

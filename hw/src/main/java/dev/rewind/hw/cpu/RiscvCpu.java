@@ -174,7 +174,39 @@ public final class RiscvCpu implements AutoCloseable {
         }
     }
 
-    /** True if {@link #enablePreemption()} was called. */
+    /**
+     * As {@link #enablePreemption()}, but instead of a full translation flush (uc_ctl TB_FLUSH
+     * takes about a second in Unicorn 2.0.1) drop only the translations of this CPU's executable
+     * pages, which hold every translated block. For a debugger attaching to a running system.
+     */
+    public void enablePreemptionDroppingCode() {
+        if (preemptHook == null) {
+            preemptHook = uc.hookPreemptNative(trap);
+            dropCodeTranslations();
+        }
+    }
+
+    /** Drop the translations of every executable page (after code hooks were added or removed). */
+    public void dropCodeTranslations() {
+        for (dev.rewind.hw.mem.Region r : space.regions()) {
+            if ((r.perms() & dev.rewind.hw.mem.Perm.EXEC) != 0) {
+                for (long a = r.vaddr(); a < r.end(); a += AddressSpace.PAGE) {
+                    uc.removeCachedCode(a, a + AddressSpace.PAGE);
+                }
+            }
+        }
+    }
+
+    /** Remove the block hook again (full speed; only the imprecise {@link #stop()} remains). */
+    public void disablePreemption() {
+        if (preemptHook != null) {
+            preemptHook.close();
+            preemptHook = null;
+            uc.flushTranslations();
+        }
+    }
+
+    /** True while the block hook of {@link #enablePreemption()} is installed. */
     public boolean preemptible() {
         return preemptHook != null;
     }
