@@ -31,20 +31,28 @@ final class GuestRun {
 
     /** Boot a manifest given as text whose images are built-in ones. */
     static GuestRun bootManifest(String toml) throws Exception {
+        return bootManifest(toml, KernelConfig.defaults().withBudgetNanos(60_000_000_000L));
+    }
+
+    static GuestRun bootManifest(String toml, KernelConfig config) throws Exception {
         dev.rewind.kernel.image.Manifest m = dev.rewind.kernel.image.Manifest.parse(toml, "test.toml");
-        return run(new SystemImage(m, ImageSource.classpath(SystemImage.BUILTIN_FOLDER), "test.toml"),
-                KernelConfig.defaults().withBudgetNanos(60_000_000_000L));
+        return run(new SystemImage(m, ImageSource.classpath(SystemImage.BUILTIN_FOLDER), "test.toml"), config, null);
+    }
+
+    /** Boot an image with a probe (fault injector, profiler) attached. */
+    static GuestRun runWithProbe(SystemImage image, KernelProbe probe) {
+        return run(image, KernelConfig.defaults().withBudgetNanos(60_000_000_000L), probe);
     }
 
     static GuestRun boot(String builtin, KernelConfig config) {
         try {
-            return run(SystemImage.builtin(builtin), config);
+            return run(SystemImage.builtin(builtin), config, null);
         } catch (BootException e) {
             throw new AssertionError(e);
         }
     }
 
-    private static GuestRun run(SystemImage image, KernelConfig config) {
+    private static GuestRun run(SystemImage image, KernelConfig config, KernelProbe probe) {
         return assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             List<FaultEvent> faults = new ArrayList<>();
@@ -61,6 +69,9 @@ final class GuestRun {
                 }
             };
             try (Kernel k = new Kernel(config, image.manifest(), image.source(), new Uart(out), obs)) {
+                if (probe != null) {
+                    k.setProbe(probe);
+                }
                 SystemResult r = k.run();
                 return new GuestRun(r, out.toString(StandardCharsets.UTF_8), faults, restarts);
             }

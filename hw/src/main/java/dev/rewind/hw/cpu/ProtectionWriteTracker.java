@@ -13,8 +13,10 @@ import java.util.Map;
 
 /**
  * The reference write tracker, in plain Java: at the start of a transaction every writable
- * page is write-protected in the engine; the first store to a page raises a write-protection
- * fault whose Java hook saves the page's pre-image and lifts the protection of that page.
+ * region is write-protected in the engine; the first store to a region raises a
+ * write-protection fault whose Java hook saves the pre-image of the region's pages and lifts
+ * its protection (whole regions, since splitting a region inside Unicorn 2.0.1's fault path
+ * crashes it).
  * Simple and obviously right, and slow (uc_mem_protect costs 6–35 µs, a Java hook ~1 µs):
  * tests check that the native tracker rolls back byte for byte what this one does.
  */
@@ -66,8 +68,13 @@ public final class ProtectionWriteTracker implements WriteTracker {
             if (r == null || (r.perms() & Perm.WRITE) == 0) {
                 return false; // a real protection fault
             }
-            save(r, page);
-            uc.protect(page, PAGE, r.perms());
+            // Copy on first write at region granularity: save every page of the region, then
+            // lift the protection of the whole region. Changing a whole region's protection
+            // never splits it; splitting a region inside Unicorn's fault path crashes 2.0.1.
+            for (long p = r.vaddr(); p < r.end(); p += PAGE) {
+                save(r, p);
+            }
+            uc.protect(r.vaddr(), r.size(), r.perms());
             handled = true;
         }
         return handled;

@@ -1,0 +1,143 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * TxIPC: servers that fault while handling a request are rolled back and keep serving, with
+ * every committed change intact; under restart the same faults lose state, and the workload's
+ * own oracle says so.
+ */
+class TxIpcTest {
+    static String manifest(String builtin) throws Exception {
+        return new String(SystemImage.builtin(builtin).source().read(builtin), StandardCharsets.UTF_8);
+    }
+
+    /** The manifest with every server's recovery policy replaced (txipc-only keys dropped for others). */
+    static String withPolicy(String toml, String policy) {
+        String t = toml.replace("recovery = \"txipc\"", "recovery = \"" + policy + "\"");
+        if (!policy.equals("txipc")) {
+            t = t.replaceAll("(?m)^(deadline_ms|max_aborts|abort_window_ms) = .*$", "");
+        }
+        return t;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"kv", "fs"})
+    void everyFaultKindIsRolledBackAndTheServerKeepsServing(String server) throws Exception {
+        GuestRun run = GuestRun.bootManifest(manifest("t_" + server + "_faults.toml"));
+        for (int kind = 1; kind <= 6; kind++) {
+            assertTrue(run.hasLine(server + "_faults: kind " + kind + " -> ERECOVERED"), run::toString);
+        }
+        assertTrue(run.console.contains(server + "_faults: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertEquals(6, run.faults.size(), run::toString);
+        for (GuestRun.FaultEvent f : run.faults) {
+            assertEquals(server, f.task());
+            assertEquals(1, f.generation(), "no restart: still generation 1");
+            assertTrue(f.action().startsWith("request rolled back (txipc)"), f::toString);
+        }
+        List<FaultKind> kinds = run.faults.stream().map(f -> f.fault().kind()).toList();
+        assertTrue(kinds.contains(FaultKind.ILLEGAL_INSTRUCTION) && kinds.contains(FaultKind.UNMAPPED_WRITE)
+                && kinds.contains(FaultKind.UNMAPPED_READ) && kinds.contains(FaultKind.ABORT)
+                && kinds.contains(FaultKind.DEADLINE) && kinds.contains(FaultKind.PROTECTED_WRITE), kinds::toString);
+        assertEquals(1, run.result.task(server).id().generation());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"kv", "fs"})
+    void underRestartTheSameFaultsLoseStateAndTheOracleSaysSo(String server) throws Exception {
+        GuestRun run = GuestRun.bootManifest(withPolicy(manifest("t_" + server + "_faults.toml"), "restart"));
+        assertTrue(run.console.contains(server + "_faults: FAIL lost state"), run::toString);
+        assertEquals(SystemResult.Outcome.TASK_FAILED, run.result.outcome());
+        assertEquals(6, run.result.task(server).restarts(), run::toString);
+    }
+
+    @Test
+    void underNoneTheServerStaysDead() throws Exception {
+        GuestRun run = GuestRun.bootManifest(withPolicy(manifest("t_kv_faults.toml"), "none"));
+        assertTrue(run.console.contains("kv_faults: FAIL server dead"), run::toString);
+        assertEquals(TaskState.DEAD, run.result.task("kv").state());
+    }
+
+    @Test
+    void repeatedAbortsEscalateToARestart() throws Exception {
+        String toml = manifest("t_kv_faults.toml").replace("max_aborts = 100", "max_aborts = 3")
+                .replace("deadline_ms = 200", "deadline_ms = 200\nabort_window_ms = 60000");
+        GuestRun run = GuestRun.bootManifest(toml);
+        // The first two faults are rolled back; the third in the window escalates.
+        assertTrue(run.faults.get(0).action().startsWith("request rolled back"), run::toString);
+        assertTrue(run.faults.get(1).action().startsWith("request rolled back"), run::toString);
+        assertTrue(run.faults.get(2).action().contains("restarted as generation 2"), run::toString);
+        assertTrue(run.result.task("kv").restarts() >= 1, run::toString);
+    }
+
+    @Test
+    void nestedCallsKeepEveryServerConsistent() throws Exception {
+        GuestRun run = GuestRun.bootManifest(manifest("t_nested.toml"));
+        for (int step = 1; step <= 5; step++) {
+            assertTrue(run.hasLine("nest_client: step " + step + " ok"), run::toString);
+        }
+        assertTrue(run.hasLine("nest_client: ok"), run::toString);
+        // No cross-server atomicity: kv committed the nested put before nest faulted; nest's own
+        // counter was rolled back (the client checked GET a == 5 itself).
+        assertTrue(run.hasLine("nest_client: after caller fault kv nest:a = 7"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertTrue(run.faults.stream().anyMatch(f -> f.task().equals("nest")), run::toString);
+        assertTrue(run.faults.stream().anyMatch(f -> f.task().equals("kv")), run::toString);
+        assertTrue(run.faults.stream().allMatch(f -> f.action().startsWith("request rolled back")), run::toString);
+    }
+
+    @Test
+    void injectionsAreReproducibleFromTheirSeed() throws Exception {
+        SystemImage img = SystemImage.builtin("t_kv_oracle.toml");
+        InstructionProfiler p = new InstructionProfiler("kv");
+        GuestRun.runWithProbe(img, p);
+        long[] lengths = p.lengths();
+        assertTrue(lengths.length > 100, "the workload makes many kv requests");
+        List<FaultInjector.Type> all = List.of(FaultInjector.Type.values());
+        for (long seed = 1; seed <= 8; seed++) {
+            FaultInjector.Plan a = FaultInjector.Plan.of(seed, all, "kv", lengths);
+            assertEquals(a, FaultInjector.Plan.of(seed, all, "kv", lengths));
+            assertTrue(a.instruction() >= 1 && a.instruction() <= lengths[a.request() - 1]);
+            FaultInjector first = new FaultInjector(a);
+            FaultInjector second = new FaultInjector(a);
+            GuestRun r1 = GuestRun.runWithProbe(img, first);
+            GuestRun r2 = GuestRun.runWithProbe(img, second);
+            assertTrue(first.activated(), a::toString);
+            assertEquals(first.description(), second.description(), a::toString);
+            assertEquals(r1.result.outcome(), r2.result.outcome(), a::toString);
+            assertEquals(r1.faults.stream().map(f -> f.fault().kind()).toList(),
+                    r2.faults.stream().map(f -> f.fault().kind()).toList(), a::toString);
+        }
+    }
+
+    @Test
+    void injectedCrashesAreRecoveredUnderTxipc() throws Exception {
+        SystemImage img = SystemImage.builtin("t_kv_oracle.toml");
+        InstructionProfiler p = new InstructionProfiler("kv");
+        GuestRun.runWithProbe(img, p);
+        long[] lengths = p.lengths();
+        List<FaultInjector.Type> crashes = List.of(FaultInjector.Type.FAILED_ASSERTION, FaultInjector.Type.INFINITE_LOOP);
+        for (long seed = 100; seed < 106; seed++) {
+            FaultInjector inj = new FaultInjector(FaultInjector.Plan.of(seed, crashes, "kv", lengths));
+            GuestRun r = GuestRun.runWithProbe(img, inj);
+            assertTrue(inj.activated());
+            assertEquals(1, r.faults.size(), r::toString);
+            assertTrue(r.faults.get(0).action().startsWith("request rolled back"), r::toString);
+            assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+            Matcher m = Pattern.compile("kv_oracle: ok ops=\\d+ recovered=(\\d+)").matcher(r.console);
+            assertTrue(m.find(), r::toString);
+            assertFalse(m.group(1).equals("0"), "the oracle saw the ERECOVERED reply");
+        }
+    }
+}
