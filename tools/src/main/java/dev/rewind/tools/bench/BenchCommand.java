@@ -37,9 +37,10 @@ import picocli.CommandLine.Parameters;
         description = {"Measure IPC and syscall round trips, guest instruction throughput under the kernel",
             "against bare Unicorn, boot time and the memory cost of an idle task.", ""},
         footer = {"", "WHAT: any of ipc, compute, store, boot, memory (default: all).",
+            "txipc: KV and FS workloads with and without txipc, and rollback time by pages dirtied.",
             "Numbers are medians over --runs runs; results go to stdout."})
 public final class BenchCommand implements Callable<Integer> {
-    private static final List<String> ALL = List.of("ipc", "compute", "store", "boot", "memory");
+    private static final List<String> ALL = List.of("ipc", "compute", "store", "boot", "memory", "txipc");
 
     @Parameters(arity = "0..*", paramLabel = "WHAT", description = "Benchmarks to run (default: all).")
     List<String> what = new ArrayList<>();
@@ -70,6 +71,7 @@ public final class BenchCommand implements Callable<Integer> {
                 case "store" -> loop("store", "bench_store.elf", "store_loop");
                 case "boot" -> boot();
                 case "memory" -> memory();
+                case "txipc" -> txipc();
                 default -> throw new IllegalStateException(w);
             }
         }
@@ -190,6 +192,68 @@ public final class BenchCommand implements Callable<Integer> {
         }
         System.out.printf("boot:    'rewind boot' (demo): first console line after %.0f ms, whole run %.0f ms (new JVM each run)%n",
                 median(first), median(total));
+    }
+
+    /** One boot of {@code toml} with {@code server}'s policy set; returns {total ns, server CPU ns}. */
+    private static long[] workload(String toml, String server, String policy) throws Exception {
+        SystemImage img = SystemImage.builtin(toml);
+        String text = new String(img.source().read(toml), StandardCharsets.UTF_8)
+                .replace("recovery = \"txipc\"", "recovery = \"" + policy + "\"");
+        if (!policy.equals("txipc")) {
+            text = text.replaceAll("(?m)^(deadline_ms|max_aborts|abort_window_ms) = .*$", "");
+        }
+        Manifest m = Manifest.parse(text, toml);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (Kernel k = new Kernel(KernelConfig.defaults(), m, img.source(), new Uart(out), null)) {
+            long t0 = System.nanoTime();
+            SystemResult r = k.run();
+            long t1 = System.nanoTime();
+            if (r.outcome() != SystemResult.Outcome.OK) {
+                throw new IllegalStateException(toml + " under " + policy + ": " + r.summary() + "\n" + out);
+            }
+            return new long[] {t1 - t0, k.task(server).cpuNanos()};
+        }
+    }
+
+    private void txipc() throws Exception {
+        for (String[] w : new String[][] {{"t_kv_oracle.toml", "kv"}, {"t_fs_oracle.toml", "fs"}}) {
+            workload(w[0], w[1], "none");
+            workload(w[0], w[1], "txipc");
+            double[] wall = new double[runs];
+            double[] cpu = new double[runs];
+            double[] wallBase = new double[runs];
+            double[] cpuBase = new double[runs];
+            for (int i = 0; i < runs; i++) { // interleaved, so both see the same machine
+                long[] b = workload(w[0], w[1], "none");
+                long[] t = workload(w[0], w[1], "txipc");
+                wallBase[i] = b[0];
+                cpuBase[i] = b[1];
+                wall[i] = t[0];
+                cpu[i] = t[1];
+            }
+            System.out.printf("txipc:   %s workload: run %.1f ms with txipc vs %.1f ms without (ratio %.3f); %s server CPU %.1f ms vs %.1f ms (ratio %.3f)%n",
+                    w[1], median(wall) / 1e6, median(wallBase) / 1e6, median(wall) / median(wallBase), w[1],
+                    median(cpu) / 1e6, median(cpuBase) / 1e6, median(cpu) / median(cpuBase));
+        }
+        try (dev.rewind.hw.mem.PhysicalMemory ram = new dev.rewind.hw.mem.PhysicalMemory(64L << 20);
+             dev.rewind.hw.cpu.RiscvCpu cpu = new dev.rewind.hw.cpu.RiscvCpu(ram)) {
+            cpu.memory().map("data", 0x100000, 256L * 4096, dev.rewind.hw.mem.Perm.RW);
+            dev.rewind.hw.mem.WriteTracker tr = cpu.enableWriteTracking(dev.rewind.hw.cpu.RiscvCpu.TrackerKind.NATIVE, 1024);
+            StringBuilder line = new StringBuilder("txipc:   rollback time by pages dirtied:");
+            for (int pages : new int[] {1, 4, 16, 64, 256}) {
+                double[] t = new double[Math.max(runs, 5) * 20];
+                for (int i = 0; i < t.length; i++) {
+                    tr.begin();
+                    tr.logRange(0x100000, pages * 4096L);
+                    long t0 = System.nanoTime();
+                    tr.rollback();
+                    t[i] = System.nanoTime() - t0;
+                }
+                double med = median(t);
+                line.append(String.format(" %d: %.1f µs (%.2f µs/page);", pages, med / 1e3, med / 1e3 / pages));
+            }
+            System.out.println(line);
+        }
     }
 
     private static Path jarPath() {
