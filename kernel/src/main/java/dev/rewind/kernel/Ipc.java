@@ -168,6 +168,12 @@ final class Ipc {
     }
 
     long replyRecv(Task t, long[] a) {
+        // Check the whole request before acting on any of it: a bad receive capability fails
+        // the call without sending the reply, so a server whose state was corrupted while
+        // handling a request faults with that request still open (and, under txipc, undone).
+        if (cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null) {
+            return Abi.ECAP;
+        }
         if (t.replyTo != null) {
             long r = reply(t, a);
             if (r == Abi.ETOOBIG) {
