@@ -125,7 +125,7 @@ public final class FaultInjector implements KernelProbe {
                     cpu.stop();
                 }
             });
-            cpu.engine().flushTranslations();
+            cpu.dropCodeTranslations();
         }
     }
 
@@ -140,7 +140,7 @@ public final class FaultInjector implements KernelProbe {
         hook.close();
         hook = null;
         if (server.cpu != null) {
-            server.cpu.engine().flushTranslations();
+            server.cpu.dropCodeTranslations();
         }
     }
 
@@ -204,7 +204,7 @@ public final class FaultInjector implements KernelProbe {
                 if (cpu.memory().read(addr, b, 0, 1)) {
                     b[0] ^= (byte) (1 << (bit % 8));
                     cpu.memory().write(addr, b, 0, 1, Perm.NONE);
-                    cpu.engine().flushTranslations();
+                    cpu.dropCodeTranslations();
                 }
                 what = String.format("flipped bit %d of the instruction at 0x%x", bit, pc);
             }
@@ -223,7 +223,7 @@ public final class FaultInjector implements KernelProbe {
                 int len = insnLength(cpu, pc);
                 byte[] loop = len == 2 ? new byte[] {0x01, (byte) 0xa0} : new byte[] {0x6f, 0, 0, 0}; // c.j . / j .
                 cpu.memory().write(pc, loop, 0, loop.length, Perm.NONE);
-                cpu.engine().flushTranslations();
+                cpu.dropCodeTranslations();
                 what = String.format("replaced the instruction at 0x%x with a jump to itself", pc);
             }
             case FAILED_ASSERTION -> {

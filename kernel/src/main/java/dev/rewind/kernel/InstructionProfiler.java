@@ -27,7 +27,7 @@ public final class InstructionProfiler implements KernelProbe {
         }
         if (hook == null) {
             hook = t.cpu.engine().hookCode(1, 0, (addr, size) -> count++);
-            t.cpu.engine().flushTranslations();
+            t.cpu.dropCodeTranslations();
         }
         start = count;
     }

@@ -336,7 +336,7 @@ public final class Kernel implements AutoCloseable {
         if (scheduler.hasReady()) {
             t.uncontendedSlices = 0;
             cpu.enablePreemption();
-        } else if (cpu.preemptible() && ++t.uncontendedSlices > 8) {
+        } else if (cpu.preemptible() && ++t.uncontendedSlices > 8 && debugger == null) { // a debugger's Ctrl-C needs the hook
             cpu.disablePreemption();
         }
     }

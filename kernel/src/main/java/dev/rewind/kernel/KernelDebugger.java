@@ -26,8 +26,10 @@ import org.slf4j.LoggerFactory;
  * debugger resumes it. While it waits no task runs, so the debugger thread may read and write
  * task registers and memory under the lock (every such method checks {@code halted} under the
  * lock, and the kernel cannot leave the wait without the lock). Ctrl-C from the debugger sets
- * the volatile {@code haltRequested} flag and stops the running engine, so the slice ends at
- * once (or, if the stop raced with the start of a slice, at the end of its quantum).
+ * the volatile {@code haltRequested} flag and asks the running CPU to stop at its next block
+ * (every task's CPU is made preemptible, as Unicorn's asynchronous stop can leave the PC behind
+ * instructions already run), so the slice ends at once (or, if the request raced with the
+ * start of a slice, at the end of its quantum).
  *
  * <p><b>Breakpoints and watchpoints</b> never patch guest memory. The debugger thread only
  * edits an immutable {@link Points} snapshot; the kernel thread brings each task's engine up to
@@ -220,8 +222,8 @@ public final class KernelDebugger implements DebugTarget {
             case MISALIGNED_FETCH, MISALIGNED_ACCESS -> SIGBUS;
             case UNMAPPED_READ, UNMAPPED_WRITE, UNMAPPED_FETCH, PROTECTED_READ, PROTECTED_WRITE, PROTECTED_FETCH -> SIGSEGV;
             case BREAKPOINT -> SIGTRAP;
-            case RUNAWAY -> SIGXCPU;
-            default -> kind.name().equals("DEADLINE") ? SIGXCPU : SIGABRT;
+            case RUNAWAY, DEADLINE -> SIGXCPU;
+            default -> SIGABRT;
         };
     }
 
@@ -296,6 +298,9 @@ public final class KernelDebugger implements DebugTarget {
             h = new EngineHooks(t.cpu);
             hooks.put(t, h);
         }
+        if (!t.cpu.preemptible()) {
+            t.cpu.enablePreemptionDroppingCode(); // so that interrupt() stops it precisely
+        }
         Unicorn uc = t.cpu.engine();
         Points p = points;
         boolean invalidate = false;
@@ -356,7 +361,7 @@ public final class KernelDebugger implements DebugTarget {
             invalidate = true;
         }
         if (invalidate) {
-            invalidateCode(t.cpu);
+            t.cpu.dropCodeTranslations(); // a full flush costs about a second in Unicorn 2.0.1
         }
     }
 
@@ -366,22 +371,6 @@ public final class KernelDebugger implements DebugTarget {
             x.close();
         }
         h.retired.add(set);
-    }
-
-    /**
-     * Drop the engine's translations of the task's code, so that added or removed code hooks
-     * take effect. Page by page over the executable regions: a full uc_ctl TB_FLUSH costs
-     * seconds (and touches the whole translation buffer) in Unicorn 2.0.1.
-     */
-    private static void invalidateCode(RiscvCpu cpu) {
-        Unicorn uc = cpu.engine();
-        for (dev.rewind.hw.mem.Region r : cpu.memory().regions()) {
-            if ((r.perms() & Perm.EXEC) != 0) {
-                for (long a = r.vaddr(); a < r.end(); a += AddressSpace.PAGE) {
-                    uc.removeCachedCode(a, a + AddressSpace.PAGE);
-                }
-            }
-        }
     }
 
     // hooks: called by Unicorn on the kernel thread, inside a run
@@ -459,7 +448,7 @@ public final class KernelDebugger implements DebugTarget {
             lock.unlock();
         }
         if (c != null) {
-            c.stop();
+            c.requestPreempt(); // stops at the next block boundary, where the PC is exact
         }
     }
 
@@ -516,7 +505,7 @@ public final class KernelDebugger implements DebugTarget {
             lock.unlock();
         }
         if (c != null) {
-            c.stop();
+            c.requestPreempt(); // stops at the next block boundary, where the PC is exact
         }
     }
 
@@ -567,7 +556,7 @@ public final class KernelDebugger implements DebugTarget {
             lock.unlock();
         }
         if (c != null) {
-            c.stop();
+            c.requestPreempt(); // stops at the next block boundary, where the PC is exact
         }
     }
 

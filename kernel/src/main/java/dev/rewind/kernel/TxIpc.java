@@ -139,7 +139,7 @@ final class TxIpc {
             }
         }
         if (fixed > 0) {
-            server.cpu.engine().flushTranslations();
+            server.cpu.dropCodeTranslations();
             log.warn("txipc: task {}: read-only segments differed from the image after a fault: restored", server);
         }
         return fixed;
@@ -197,7 +197,7 @@ final class TxIpc {
         if (codeTouched) {
             // Pages the guest cannot write were changed behind Unicorn's back (by a tool such as
             // the fault injector) and are now restored: drop translations of the changed code.
-            server.cpu.engine().flushTranslations();
+            server.cpu.dropCodeTranslations();
         }
         refreshReadOnly(server);
         server.cpu.writeAll(tx.regs);

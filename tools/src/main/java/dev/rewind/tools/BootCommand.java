@@ -45,6 +45,12 @@ public final class BootCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Do not print the end-of-run summary on stderr.")
     boolean quiet;
 
+    @Option(names = "--gdb", paramLabel = "[HOST:]PORT", description = "Serve the GDB remote protocol on PORT (loopback only unless HOST is given); see docs/DEBUGGING.md.")
+    String gdb;
+
+    @Option(names = "--gdb-wait", description = "With --gdb: stop before the first instruction until gdb attaches and continues.")
+    boolean gdbWait;
+
     @Override
     public Integer call() throws Exception {
         Main.setLogLevel(logLevel != null ? logLevel : trace ? "info" : "warn");
@@ -56,6 +62,7 @@ public final class BootCommand implements Callable<Integer> {
         if (quantumMs < 0 || quantumMs > 1000) {
             throw new IllegalArgumentException("--quantum must be between 1 and 1000 ms: " + quantumMs);
         }
+        dev.rewind.tools.gdb.GdbBoot.checkOptions(gdb, gdbWait);
         SystemImage img;
         try {
             img = SystemImage.open(image);
@@ -75,7 +82,7 @@ public final class BootCommand implements Callable<Integer> {
             }
         };
         try (Kernel kernel = new Kernel(cfg, img.manifest(), img.source(), new Uart(stdout), obs)) {
-            SystemResult r = kernel.run();
+            SystemResult r = gdb != null ? dev.rewind.tools.gdb.GdbBoot.run(kernel, gdb, gdbWait, System.err) : kernel.run();
             if (!quiet) {
                 System.err.printf("rewind: %s: %s (%.3f s)%n", img.manifest().name(), r.summary(), r.nanos() / 1e9);
             }

@@ -170,7 +170,7 @@ public final class RiscvCpu implements AutoCloseable {
     public void enablePreemption() {
         if (preemptHook == null) {
             preemptHook = uc.hookPreemptNative(trap);
-            uc.flushTranslations();
+            dropCodeTranslations();
         }
     }
 
@@ -202,7 +202,7 @@ public final class RiscvCpu implements AutoCloseable {
         if (preemptHook != null) {
             preemptHook.close();
             preemptHook = null;
-            uc.flushTranslations();
+            dropCodeTranslations();
         }
     }
 

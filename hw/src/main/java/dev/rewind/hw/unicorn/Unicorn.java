@@ -344,8 +344,9 @@ public final class Unicorn implements AutoCloseable {
 
     /**
      * Hook valid data accesses that start in [begin, end] ({@code types}: HOOK_DATA_READ and/or
-     * HOOK_DATA_WRITE). Called before the access; a stop() from the hook takes effect at the end
-     * of the current translation block, not after this instruction.
+     * HOOK_DATA_WRITE). Called before the access, and without dropping translations. A stop()
+     * from the hook ends the run right after a store (before a load writes its register), but
+     * Unicorn 2.0.1 then leaves the PC at the start of the block (see DebugHooksTest).
      */
     public Hook hookMemAccess(int types, long begin, long end, MemAccessHook hook) {
         if ((types & ~(HOOK_DATA_READ | HOOK_DATA_WRITE)) != 0 || types == 0) {

@@ -1,0 +1,107 @@
+package dev.rewind.tools.gdb;
+
+import dev.rewind.kernel.DebugTarget;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gdb stub's TCP server: one debugger connection at a time, served by a
+ * {@link GdbSession} on the server's own thread. After a detach or a disconnect the server
+ * accepts the next connection, so a user can attach again.
+ */
+public final class GdbServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GdbServer.class);
+
+    private final DebugTarget target;
+    private final ServerSocket socket;
+    private final Thread thread;
+    private volatile GdbSession session;
+    private volatile Integer endedStatus;
+    private volatile boolean closed;
+
+    public GdbServer(DebugTarget target, InetSocketAddress address) throws IOException {
+        this.target = target;
+        this.socket = new ServerSocket();
+        try {
+            socket.setReuseAddress(true);
+            socket.bind(address, 16);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+        this.thread = new Thread(this::acceptLoop, "rewind-gdb");
+        thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** The port listened on (useful after binding port 0). */
+    public int port() {
+        return socket.getLocalPort();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket c;
+            try {
+                c = socket.accept();
+            } catch (IOException e) {
+                break; // closed
+            }
+            try (c) {
+                c.setTcpNoDelay(true);
+                GdbSession s = new GdbSession(target, c.getInputStream(), new BufferedOutputStream(c.getOutputStream()));
+                session = s;
+                Integer st = endedStatus;
+                if (st != null) {
+                    s.systemEnded(st);
+                }
+                log.info("gdb connected from {}", c.getRemoteSocketAddress());
+                s.run();
+                log.info("gdb session ended");
+            } catch (IOException | RuntimeException e) {
+                log.warn("gdb session failed: {}", e.toString());
+            } finally {
+                session = null;
+            }
+        }
+    }
+
+    /**
+     * The system ended with exit status {@code status}: tell a connected debugger (it sees the
+     * process exit), waiting up to a second for the message to go out.
+     */
+    public void systemEnded(int status) {
+        endedStatus = status;
+        GdbSession s = session;
+        if (s != null) {
+            s.systemEnded(status);
+            long deadline = System.nanoTime() + 1_000_000_000L;
+            while (!s.ended() && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+}

@@ -1,0 +1,331 @@
+package dev.rewind.tools.gdb;
+
+import dev.rewind.kernel.DebugTarget;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One debugger connection. A reader thread turns the input bytes into events; this session's
+ * own thread (the one calling {@link #run()}) takes them from one queue, together with the
+ * target's stop events, and does all the talking: acks, replies, stop replies. Packets are
+ * handed to one small handler per command family.
+ *
+ * <p>Robustness: every packet is answered (an error {@code Enn} for a malformed or refused
+ * one, an empty reply for an unsupported one); no input can throw out of {@link #run()}.
+ */
+public final class GdbSession implements DebugTarget.Listener {
+    private static final Logger log = LoggerFactory.getLogger(GdbSession.class);
+
+    /** Events for the session thread. */
+    sealed interface Event permits PacketEvent, Control, StopEvt, ExitEvt {}
+
+    record PacketEvent(byte[] payload) implements Event {}
+
+    enum Control implements Event { ACK, NACK, BAD_CHECKSUM, OVERSIZED, INTERRUPT, EOF }
+
+    record StopEvt(DebugTarget.StopEvent stop) implements Event {}
+
+    record ExitEvt(int status) implements Event {}
+
+    final DebugTarget target;
+    private final InputStream in;
+    private final OutputStream out;
+    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+
+    private final QueryCommands query = new QueryCommands(this);
+    private final ThreadCommands threadCmds = new ThreadCommands(this);
+    private final RegisterCommands registers = new RegisterCommands(this);
+    private final MemoryCommands memory = new MemoryCommands(this);
+    private final BreakpointCommands breakpoints = new BreakpointCommands(this);
+    private final ExecutionCommands execution = new ExecutionCommands(this);
+    private final MonitorCommands monitor = new MonitorCommands(this);
+
+    // session state, touched only by the session thread
+    boolean noAck;
+    /** gdb said it understands swbreak / hwbreak stop reasons. */
+    boolean gdbSwbreak;
+    boolean gdbHwbreak;
+    /** Thread for register and memory access (Hg), and for step/continue (Hc); 0 = default. */
+    int gThread;
+    int cThread;
+    /** The thread of the last stop. */
+    int stopThread;
+    /** A resume or '?' is waiting for the next stop. */
+    boolean waitingForStop;
+    /** The wait is for a resume (not the first '?'): console output may precede the stop reply. */
+    boolean resumed;
+    /** End the session after the current reply (detach, kill). */
+    boolean closing;
+    private byte[] lastSent;
+    private int resends;
+    private volatile boolean ended;
+
+    public GdbSession(DebugTarget target, InputStream in, OutputStream out) {
+        this.target = target;
+        this.in = in;
+        this.out = out;
+    }
+
+    /** Serve the connection until the debugger detaches, kills or disconnects, or the system ends. */
+    public void run() {
+        Thread reader = new Thread(this::readLoop, "rewind-gdb-reader");
+        reader.setDaemon(true);
+        reader.start();
+        target.attach(this);
+        try {
+            while (true) {
+                Event e;
+                try {
+                    e = events.take();
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                if (!handle(e)) {
+                    break;
+                }
+            }
+        } finally {
+            ended = true;
+            if (!target.killed()) {
+                target.detach();
+            }
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // closing
+            }
+        }
+    }
+
+    /** The system ended with {@code status}: tell the debugger and end the session. */
+    public void systemEnded(int status) {
+        events.add(new ExitEvt(status));
+    }
+
+    boolean ended() {
+        return ended;
+    }
+
+    @Override
+    public void stopped(DebugTarget.StopEvent event) {
+        events.add(new StopEvt(event));
+    }
+
+    private void readLoop() {
+        PacketReader reader = new PacketReader(new PacketReader.Sink() {
+            @Override
+            public void packet(byte[] payload) {
+                events.add(new PacketEvent(payload));
+            }
+
+            @Override
+            public void badChecksum() {
+                events.add(Control.BAD_CHECKSUM);
+            }
+
+            @Override
+            public void ack() {
+                events.add(Control.ACK);
+            }
+
+            @Override
+            public void nack() {
+                events.add(Control.NACK);
+            }
+
+            @Override
+            public void interrupt() {
+                events.add(Control.INTERRUPT);
+            }
+
+            @Override
+            public void oversized() {
+                events.add(Control.OVERSIZED);
+            }
+        });
+        byte[] buf = new byte[8192];
+        try {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                reader.feed(buf, 0, n);
+            }
+        } catch (IOException e) {
+            log.debug("gdb connection read failed: {}", e.toString());
+        } finally {
+            events.add(Control.EOF);
+        }
+    }
+
+    /** Handle one event; false ends the session. */
+    private boolean handle(Event e) {
+        try {
+            if (e instanceof PacketEvent p) {
+                if (!noAck) {
+                    write(new byte[] {'+'});
+                }
+                String reply = dispatch(p.payload());
+                if (reply != null) {
+                    send(reply);
+                }
+                return !closing;
+            } else if (e instanceof StopEvt s) {
+                if (waitingForStop) {
+                    execution.reportStop(s.stop());
+                }
+                return true;
+            } else if (e instanceof ExitEvt x) {
+                if (waitingForStop) {
+                    send(String.format("W%02x", x.status() & 0xff));
+                } else {
+                    send(String.format("O%s", PacketCodec.toHex("rewind: the system ended\n")));
+                }
+                return false;
+            } else {
+                switch ((Control) e) {
+                    case ACK -> resends = 0;
+                    case NACK -> {
+                        if (!noAck && lastSent != null && resends++ < 3) {
+                            write(lastSent);
+                        }
+                    }
+                    case BAD_CHECKSUM -> {
+                        if (!noAck) {
+                            write(new byte[] {'-'});
+                        }
+                    }
+                    case OVERSIZED -> {
+                        if (!noAck) {
+                            write(new byte[] {'+'});
+                        }
+                        send("E01");
+                    }
+                    case INTERRUPT -> {
+                        if (waitingForStop) {
+                            target.interrupt();
+                        }
+                    }
+                    case EOF -> {
+                        return false;
+                    }
+                }
+                return true;
+            }
+        } catch (IOException io) {
+            log.debug("gdb connection write failed: {}", io.toString());
+            return false;
+        }
+    }
+
+    /** The reply to one packet, or null for none now (a resume: the stop reply comes later). */
+    String dispatch(byte[] payload) {
+        String p = new String(payload, StandardCharsets.ISO_8859_1);
+        try {
+            return route(p, payload);
+        } catch (IllegalStateException e) {
+            return "E03"; // the system is running
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            return "E01";
+        } catch (IllegalArgumentException e) {
+            return e.getMessage() != null && e.getMessage().startsWith("no thread") ? "E02" : "E01";
+        } catch (RuntimeException e) {
+            log.warn("gdb packet '{}' failed", PacketCodec.abbreviate(p), e);
+            return "E01";
+        }
+    }
+
+    private String route(String p, byte[] raw) {
+        if (p.isEmpty()) {
+            return "";
+        }
+        return switch (p.charAt(0)) {
+            case 'g', 'G', 'p', 'P' -> registers.handle(p);
+            case 'm', 'M', 'X' -> memory.handle(p, raw);
+            case 'Z', 'z' -> breakpoints.handle(p);
+            case '?', 'c', 'C', 's', 'S', 'D', 'k' -> execution.handle(p);
+            case 'H', 'T' -> threadCmds.handle(p);
+            case 'v' -> p.startsWith("vCont") || p.startsWith("vKill") ? execution.handle(p) : "";
+            case 'q' -> {
+                if (p.startsWith("qRcmd,")) {
+                    yield monitor.handle(p);
+                }
+                String t = threadCmds.query(p);
+                yield t != null ? t : query.handle(p);
+            }
+            case 'Q' -> query.handle(p);
+            default -> "";
+        };
+    }
+
+    // ---- helpers for the command families --------------------------------------------------
+
+    /** The thread for register and memory access. */
+    int generalThread() {
+        return resolve(gThread);
+    }
+
+    /** The thread to step or continue. */
+    int continueThread() {
+        return resolve(cThread);
+    }
+
+    /** A specific thread for {@code t}; 0 and -1 mean the thread of the last stop. */
+    int resolve(int t) {
+        if (t > 0) {
+            return t;
+        }
+        if (stopThread > 0) {
+            return stopThread;
+        }
+        List<DebugTarget.ThreadInfo> threads = target.threads();
+        if (threads.isEmpty()) {
+            throw new IllegalArgumentException("no thread");
+        }
+        return threads.get(0).id();
+    }
+
+    /**
+     * Parse a thread id: hex, "-1" (all), "0" (any), or multiprocess "pPID.TID". Returns -1
+     * for all, 0 for any.
+     */
+    static int parseThread(String s) {
+        if (s.startsWith("p")) {
+            int dot = s.indexOf('.');
+            s = dot < 0 ? "-1" : s.substring(dot + 1);
+        }
+        if (s.equals("-1")) {
+            return -1;
+        }
+        return PacketCodec.parseHexInt(s, 0xffff);
+    }
+
+    /**
+     * Send a reply packet. Long replies without escapes (hex, text) are run-length encoded;
+     * one with an escape is sent as is, since a run must not follow an escape byte.
+     */
+    void send(String payload) throws IOException {
+        byte[] body = payload.getBytes(StandardCharsets.ISO_8859_1);
+        boolean plain = payload.indexOf('}') < 0 && payload.indexOf('*') < 0;
+        sendRaw(plain && payload.length() > 64 ? PacketCodec.encodeRle(body) : body);
+    }
+
+    /** Send a payload that is already escaped, without run-length encoding. */
+    void sendRaw(byte[] body) throws IOException {
+        byte[] framed = PacketCodec.frame(body);
+        lastSent = framed;
+        resends = 0;
+        write(framed);
+    }
+
+    private void write(byte[] b) throws IOException {
+        out.write(b);
+        out.flush();
+    }
+}

@@ -1,0 +1,174 @@
+package dev.rewind.tools.gdb;
+
+import dev.rewind.kernel.DebugTarget;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** An in-memory debug target: three threads, 64 KiB of memory at 0x10000, always halted. */
+final class FakeTarget implements DebugTarget {
+    static final long BASE = 0x10000;
+    final byte[] mem = new byte[0x10000];
+    final long[][] regs = new long[3][REGISTER_COUNT];
+    final Set<Long> breakpoints = new HashSet<>();
+    final List<String> log = new ArrayList<>();
+    volatile Listener listener;
+    volatile boolean killed;
+    List<String> scope = List.of();
+    StopEvent stop = new StopEvent(StopKind.ATTACHED, 1, SIGTRAP, "fake");
+
+    FakeTarget() {
+        for (int t = 0; t < 3; t++) {
+            regs[t][PC] = BASE;
+        }
+    }
+
+    private long[] r(int thread) {
+        if (thread < 1 || thread > 3) {
+            throw new IllegalArgumentException("no thread " + thread);
+        }
+        return regs[thread - 1];
+    }
+
+    @Override
+    public void attach(Listener l) {
+        listener = l;
+    }
+
+    @Override
+    public void detach() {
+        breakpoints.clear();
+        listener = null;
+    }
+
+    @Override
+    public boolean halted() {
+        return true;
+    }
+
+    @Override
+    public StopEvent currentStop() {
+        return stop;
+    }
+
+    @Override
+    public void interrupt() {}
+
+    @Override
+    public void resume() {
+        log.add("resume");
+        Listener l = listener;
+        if (l != null) {
+            l.stopped(stop);
+        }
+    }
+
+    @Override
+    public void step(int thread) {
+        r(thread)[PC] += 4;
+        stop = new StopEvent(StopKind.STEPPED, thread, SIGTRAP, "step");
+        log.add("step " + thread);
+        Listener l = listener;
+        if (l != null) {
+            l.stopped(stop);
+        }
+    }
+
+    @Override
+    public void kill() {
+        killed = true;
+    }
+
+    @Override
+    public boolean killed() {
+        return killed;
+    }
+
+    @Override
+    public List<ThreadInfo> threads() {
+        List<ThreadInfo> out = new ArrayList<>();
+        for (int t = 1; t <= 3; t++) {
+            out.add(new ThreadInfo(t, "fake" + t, 1, "ready", "fake.elf", regs[t - 1][PC]));
+        }
+        return out;
+    }
+
+    @Override
+    public long[] readRegisters(int thread) {
+        return r(thread).clone();
+    }
+
+    @Override
+    public void writeRegisters(int thread, long[] values) {
+        System.arraycopy(values, 0, r(thread), 0, Math.min(values.length, REGISTER_COUNT));
+    }
+
+    @Override
+    public long readRegister(int thread, int reg) {
+        if (reg < 0 || reg >= REGISTER_COUNT) {
+            throw new IllegalArgumentException("no register " + reg);
+        }
+        return r(thread)[reg];
+    }
+
+    @Override
+    public void writeRegister(int thread, int reg, long value) {
+        if (reg < 0 || reg >= REGISTER_COUNT) {
+            throw new IllegalArgumentException("no register " + reg);
+        }
+        r(thread)[reg] = value;
+    }
+
+    @Override
+    public int readMemory(int thread, long address, byte[] dst) {
+        r(thread);
+        int n = 0;
+        while (n < dst.length && Long.compareUnsigned(address + n - BASE, mem.length) < 0) {
+            dst[n] = mem[(int) (address + n - BASE)];
+            n++;
+        }
+        return n;
+    }
+
+    @Override
+    public boolean writeMemory(int thread, long address, byte[] src) {
+        r(thread);
+        if (Long.compareUnsigned(address - BASE, mem.length) >= 0 || Long.compareUnsigned(address - BASE + src.length, mem.length) > 0) {
+            return false;
+        }
+        System.arraycopy(src, 0, mem, (int) (address - BASE), src.length);
+        return true;
+    }
+
+    @Override
+    public boolean insertBreakpoint(long address) {
+        return breakpoints.size() < 100 && breakpoints.add(address) | true;
+    }
+
+    @Override
+    public boolean removeBreakpoint(long address) {
+        breakpoints.remove(address);
+        return true;
+    }
+
+    @Override
+    public boolean insertWatchpoint(WatchKind kind, long address, long length) {
+        return length > 0 && length <= 8;
+    }
+
+    @Override
+    public boolean removeWatchpoint(WatchKind kind, long address, long length) {
+        return true;
+    }
+
+    @Override
+    public void setScope(List<String> names) {
+        scope = List.copyOf(names);
+    }
+
+    @Override
+    public List<String> scope() {
+        return scope;
+    }
+}

@@ -1,0 +1,121 @@
+package dev.rewind.tools.gdb;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** Packet handling against an in-memory target: one reply per packet, as gdb expects. */
+class GdbSessionTest {
+    final FakeTarget target = new FakeTarget();
+    final GdbSession s = new GdbSession(target, new ByteArrayInputStream(new byte[0]), new ByteArrayOutputStream());
+
+    String call(String packet) {
+        return s.dispatch(packet.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    @Test
+    void queries() {
+        String sup = call("qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;vContSupported+");
+        assertTrue(sup.startsWith("PacketSize=4000;"), sup);
+        assertTrue(sup.contains("qXfer:features:read+") && sup.contains("QStartNoAckMode+"), sup);
+        assertTrue(s.gdbSwbreak);
+        assertEquals("1", call("qAttached"));
+        assertEquals("", call("qTStatus"));
+        assertEquals("", call("vMustReplyEmpty"));
+        assertEquals("vCont;c;C;s;S", call("vCont?"));
+        String xml = call("qXfer:features:read:target.xml:0,3fff");
+        assertTrue(xml.startsWith("l<?xml"), xml);
+        assertTrue(xml.contains("org.gnu.gdb.riscv.cpu") && xml.contains("name=\"pc\""), xml);
+        assertTrue(call("qXfer:features:read:target.xml:0,10").startsWith("m<?xml"));
+        assertEquals("E00", call("qXfer:features:read:other.xml:0,10"));
+        assertEquals("OK", call("QStartNoAckMode"));
+        assertTrue(s.noAck);
+    }
+
+    @Test
+    void threads() {
+        assertEquals("m1,2,3", call("qfThreadInfo"));
+        assertEquals("l", call("qsThreadInfo"));
+        assertEquals(PacketCodec.toHex("fake2 gen 1, ready"), call("qThreadExtraInfo,2"));
+        assertEquals("OK", call("T3"));
+        assertEquals("E02", call("T9"));
+        assertEquals("OK", call("Hg2"));
+        assertEquals("QC2", call("qC"));
+        assertEquals("E02", call("Hg7"));
+        assertEquals("OK", call("Hgp1.3"));
+        assertEquals("OK", call("Hc-1"));
+    }
+
+    @Test
+    void registersAndMemory() {
+        target.regs[0][10] = 0x1122334455667788L;
+        String g = call("g");
+        assertEquals(33 * 16, g.length());
+        assertEquals("8877665544332211", g.substring(10 * 16, 11 * 16));
+        assertEquals("0000010000000000", call("p20"));
+        assertEquals("OK", call("P20=0400010000000000"));
+        assertEquals(0x10004, target.regs[0][32]);
+        assertEquals("E01", call("p21"));
+        assertEquals("OK", call("M10000,4:deadbeef"));
+        assertEquals("deadbeef", call("m10000,4"));
+        assertEquals("E14", call("m0,4"));
+        assertEquals("00", call("m1ffff,8"), "a read running into unmapped memory returns what could be read");
+        // binary write with escapes: 0x23 '#' 0x7d '}' sent as }0x03 }0x5d
+        byte[] x = {'X', '1', '0', '0', '1', '0', ',', '3', ':', '}', 0x03, '}', 0x5d, 'a'};
+        assertEquals("OK", s.dispatch(x));
+        assertEquals("237d61", call("m10010,3"));
+        assertEquals("E01", call("X10010,4:ab"));
+        assertEquals("OK", call("X10010,0:"));
+        assertEquals("OK", call("Z0,10000,2"));
+        assertTrue(target.breakpoints.contains(0x10000L));
+        assertEquals("OK", call("z0,10000,2"));
+        assertEquals("OK", call("Z2,10000,8"));
+        assertEquals("E01", call("Z2,10000,9"));
+        assertEquals("", call("Z9,10000,8"));
+    }
+
+    @Test
+    void resumeStepAndStopReplies() {
+        call("qSupported:swbreak+");
+        assertEquals("T05thread:1;20:0000010000000000;", call("?"));
+        assertNull(call("vCont;s:2;c"));
+        assertEquals("step 2", target.log.get(target.log.size() - 1));
+        assertTrue(s.waitingForStop);
+        assertNull(call("c"));
+        assertEquals("resume", target.log.get(target.log.size() - 1));
+        assertEquals("", call("vCont;x"));
+        assertEquals("", call("vCont;t:1"));
+        String w = s.dispatch("?".getBytes(StandardCharsets.ISO_8859_1));
+        assertTrue(w.startsWith("T05thread:"), w);
+        assertEquals("OK", call("D"));
+        assertTrue(s.closing);
+    }
+
+    @Test
+    void monitor() {
+        String help = new String(PacketCodec.fromHex(call("qRcmd," + PacketCodec.toHex("help"))), StandardCharsets.UTF_8);
+        assertTrue(help.contains("monitor scope"), help);
+        String tasks = new String(PacketCodec.fromHex(call("qRcmd," + PacketCodec.toHex("tasks"))), StandardCharsets.UTF_8);
+        assertTrue(tasks.contains("fake3"), tasks);
+        String scope = new String(PacketCodec.fromHex(call("qRcmd," + PacketCodec.toHex("scope fake1"))), StandardCharsets.UTF_8);
+        assertTrue(scope.contains("apply to fake1"), scope);
+        assertEquals(java.util.List.of("fake1"), target.scope);
+        call("qRcmd," + PacketCodec.toHex("scope all"));
+        assertEquals(java.util.List.of(), target.scope);
+        assertEquals("E01", call("qRcmd,zz"));
+    }
+
+    @Test
+    void malformedPacketsGetErrors() {
+        for (String p : new String[] {"m", "m,", "mzz,4", "m10000", "M10000,2:abc", "G12", "P", "P1", "p", "Hx", "H",
+            "Z0", "Z0,1", "qXfer:features:read:target.xml:", "qThreadExtraInfo,", "T", "C", "Cxx", "vCont;", "m10000,ffffffffffffffffff"}) {
+            String r = call(p);
+            assertTrue(r != null && (r.startsWith("E") || r.isEmpty()), p + " -> " + r);
+        }
+    }
+}

@@ -1,0 +1,300 @@
+package dev.rewind.tools.gdb;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.hw.dev.Uart;
+import dev.rewind.kernel.Kernel;
+import dev.rewind.kernel.KernelConfig;
+import dev.rewind.kernel.KernelDebugger;
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.SystemResult;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hostile input: at least 10,000 random and mutated packets (seeded), framed correctly or not,
+ * must never crash the stub, the kernel or the JVM, and a valid packet is still answered after.
+ */
+class GdbStubFuzzTest {
+    static final String[] TEMPLATES = {
+        "?", "g", "G" + "00".repeat(33 * 8), "p20", "p0", "P5=0100000000000000", "m10000,40", "m7fff0000,1000",
+        "M10000,4:01020304", "X10000,4:abcd", "X10000,0:", "Z0,102ec,2", "z0,102ec,2", "Z1,10000,4", "Z2,13030,8",
+        "z2,13030,8", "Z3,13000,4", "Z4,13000,1", "Hg1", "Hg2", "Hc-1", "Hg0", "T1", "T2", "qfThreadInfo", "qsThreadInfo",
+        "qThreadExtraInfo,1", "qC", "qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+",
+        "qXfer:features:read:target.xml:0,ffb", "qXfer:features:read:target.xml:400,100", "qAttached",
+        "qRcmd,7461736b73", "qRcmd,68656c70", "qRcmd,73636f7065", "vCont?", "vCont;c", "vCont;s:1", "vCont;s:2;c",
+        "c", "s", "C05", "S0b", "D", "k", "vKill;1", "QStartNoAckMode", "qTStatus", "vMustReplyEmpty", "qSymbol::",
+        "qOffsets", "Hgp1.1", "vFile:open:2f6574632f706173737764,0,0", "qGetTLSAddr:1,0,0", "!", "R00", "bc", "bs",
+    };
+    /** A valid packet whose reply no fuzz packet can produce. */
+    static final String MARKER = "qRcmd," + PacketCodec.toHex("marker-after-fuzz");
+    static final String MARKER_REPLY = PacketCodec.toHex("unknown monitor command 'marker-after-fuzz'");
+    static final byte[] SPECIALS = {':', ',', ';', '#', '$', '}', '*', 3, '-', '+', '=', 0, (byte) 0xff, 'p', '.'};
+
+    /** One packet (or raw junk) to send; never null. */
+    static byte[] nextInput(Random rnd) {
+        int kind = rnd.nextInt(10);
+        if (kind == 0) { // raw junk, unframed; "$#z" then closes any frame it opened, with a bad checksum
+            byte[] junk = new byte[rnd.nextInt(64) + 3];
+            rnd.nextBytes(junk);
+            junk[junk.length - 3] = '$';
+            junk[junk.length - 2] = '#';
+            junk[junk.length - 1] = 'z';
+            return junk;
+        }
+        byte[] payload = mutate(rnd, TEMPLATES[rnd.nextInt(TEMPLATES.length)].getBytes(StandardCharsets.ISO_8859_1));
+        byte[] framed = PacketCodec.frame(payload);
+        if (kind == 1) { // bad checksum
+            framed[framed.length - 1] = (byte) "0123456789abcdef".charAt(rnd.nextInt(16));
+        }
+        return framed;
+    }
+
+    static byte[] mutate(Random rnd, byte[] p) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int how = rnd.nextInt(8);
+        switch (how) {
+            case 0 -> out.writeBytes(p); // valid
+            case 1 -> { // flip bytes
+                byte[] q = p.clone();
+                for (int i = 0; i < 1 + rnd.nextInt(3) && q.length > 0; i++) {
+                    q[rnd.nextInt(q.length)] = (byte) rnd.nextInt(256);
+                }
+                out.writeBytes(q);
+            }
+            case 2 -> out.write(p, 0, rnd.nextInt(p.length + 1)); // truncate
+            case 3 -> { // insert specials
+                int at = rnd.nextInt(p.length + 1);
+                out.write(p, 0, at);
+                for (int i = 0; i < 1 + rnd.nextInt(4); i++) {
+                    out.write(SPECIALS[rnd.nextInt(SPECIALS.length)]);
+                }
+                out.write(p, at, p.length - at);
+            }
+            case 4 -> { // huge or odd numbers after the command
+                out.write(p, 0, Math.min(p.length, 1 + rnd.nextInt(2)));
+                String[] nums = {"ffffffffffffffff", "fffffffffffffffff0", "-1", "0", "7fffffff", "80000000,ffffffff",
+                    "0,0", ",", "1,ffffffff", "10000,10000", "ffffffffffff0000,20"};
+                out.writeBytes(nums[rnd.nextInt(nums.length)].getBytes(StandardCharsets.ISO_8859_1));
+            }
+            case 5 -> { // random binary payload
+                byte[] q = new byte[rnd.nextInt(100)];
+                rnd.nextBytes(q);
+                out.writeBytes(q);
+            }
+            case 6 -> { // duplicate
+                out.writeBytes(p);
+                out.writeBytes(p);
+            }
+            default -> { // long
+                out.writeBytes(p);
+                byte[] q = new byte[rnd.nextInt(20_000)];
+                java.util.Arrays.fill(q, (byte) "0af,:;".charAt(rnd.nextInt(6)));
+                out.writeBytes(q);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** Collects everything a stub writes, so the test can look for one reply at the end. */
+    static final class Drain extends Thread {
+        final InputStream in;
+        final StringBuffer seen = new StringBuffer();
+
+        Drain(InputStream in) {
+            this.in = in;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            byte[] buf = new byte[65536];
+            try {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    seen.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+                    if (seen.length() > 1_000_000) {
+                        seen.delete(0, seen.length() - 100_000);
+                    }
+                }
+            } catch (IOException e) {
+                // closed
+            }
+        }
+
+        boolean awaitContains(String s, long millis) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + millis;
+            while (System.currentTimeMillis() < deadline) {
+                if (seen.indexOf(s) >= 0) {
+                    return true;
+                }
+                Thread.sleep(5);
+            }
+            return false;
+        }
+    }
+
+    /** A connection to the stub's server; a detach or kill ends it, and the test connects again. */
+    static final class Conn implements AutoCloseable {
+        final Socket sock;
+        final OutputStream out;
+        final Drain drain;
+
+        Conn(int port) throws IOException {
+            sock = new Socket(InetAddress.getLoopbackAddress(), port);
+            sock.setTcpNoDelay(true);
+            out = sock.getOutputStream();
+            drain = new Drain(sock.getInputStream());
+            drain.start();
+        }
+
+        @Override
+        public void close() throws IOException {
+            sock.close();
+        }
+    }
+
+    @Test
+    void fakeTargetSurvives12000HostilePacketsIncludingResumesDetachesAndKills() {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            Random rnd = new Random(0x5eed);
+            FakeTarget target = new FakeTarget();
+            try (GdbServer server = new GdbServer(target, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                server.start();
+                Conn c = new Conn(server.port());
+                int connections = 1;
+                for (int i = 0; i < 12_000; i++) {
+                    byte[] in = nextInput(rnd);
+                    try {
+                        c.out.write(in);
+                        if (endsSession(in)) { // D, k or vKill may have ended the session: start afresh
+                            c.out.flush();
+                            c.close();
+                            target.killed = false;
+                            c = new Conn(server.port());
+                            connections++;
+                        }
+                    } catch (IOException e) {
+                        c.close();
+                        target.killed = false;
+                        c = new Conn(server.port());
+                        connections++;
+                    }
+                }
+                c.out.write(PacketCodec.frame(MARKER));
+                c.out.flush();
+                assertTrue(c.drain.awaitContains(MARKER_REPLY, 30_000), "no answer after the fuzz");
+                c.close();
+                assertTrue(connections > 1);
+            }
+        });
+    }
+
+    /** True for input holding a frame that starts like D, k or vKill. */
+    static boolean endsSession(byte[] in) {
+        String s = new String(in, StandardCharsets.ISO_8859_1);
+        for (String frame : s.split("\\$", -1)) {
+            if (frame.startsWith("D") || frame.startsWith("k") || frame.startsWith("vKill")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void realKernelOverLoopbackSurvives10000HostilePackets() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            SystemImage img = SystemImage.builtin("demo.toml");
+            ByteArrayOutputStream console = new ByteArrayOutputStream();
+            Kernel kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(170_000_000_000L), img.manifest(),
+                    img.source(), new Uart(console), null);
+            KernelDebugger dbg = new KernelDebugger(kernel, true);
+            AtomicReference<SystemResult> result = new AtomicReference<>();
+            AtomicReference<Throwable> crash = new AtomicReference<>();
+            // the kernel thread closes its kernel: never close an engine under a running thread
+            Thread runner = new Thread(() -> {
+                try (kernel) {
+                    result.set(kernel.run());
+                }
+            }, "kernel");
+            try {
+                runner.setUncaughtExceptionHandler((t, e) -> crash.set(e));
+                runner.setDaemon(true);
+                try (GdbServer server = new GdbServer(dbg, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                    server.start();
+                    runner.start();
+                    try (Socket sock = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+                        sock.setTcpNoDelay(true);
+                        OutputStream out = sock.getOutputStream();
+                        Drain drain = new Drain(sock.getInputStream());
+                        drain.start();
+                        out.write(PacketCodec.frame("?"));
+                        out.flush();
+                        assertTrue(drain.awaitContains("$T05thread:1;", 30_000), drain.seen.toString());
+                        Random rnd = new Random(0xdecaf);
+                        int sent = 0;
+                        while (sent < 10_000) {
+                            byte[] in = nextInput(rnd);
+                            if (resumes(in)) {
+                                continue; // the system must stay halted: no resume, detach or kill
+                            }
+                            out.write(in);
+                            sent++;
+                        }
+                        out.write(PacketCodec.frame(MARKER));
+                        out.flush();
+                        assertTrue(drain.awaitContains(MARKER_REPLY, 30_000), "no answer after the fuzz");
+                        assertTrue(dbg.halted(), "the system stayed stopped");
+                        assertTrue(runner.isAlive());
+                        out.write(PacketCodec.frame("D"));
+                        out.flush();
+                        assertTrue(drain.awaitContains("$OK#9a", 10_000));
+                    }
+                    runner.join(120_000);
+                    assertFalse(runner.isAlive(), "the system runs on after the detach and ends");
+                    assertNull(crash.get());
+                    assertTrue(result.get() != null);
+                    server.systemEnded(result.get().outcome().exitStatus());
+                }
+            } finally {
+                if (runner.isAlive()) {
+                    dbg.kill();
+                }
+            }
+        });
+    }
+
+    /** True for input that could resume, detach or kill: c C s S D k v... (and vCont, vKill). */
+    static boolean resumes(byte[] in) {
+        String s = new String(in, StandardCharsets.ISO_8859_1);
+        for (String frame : s.split("\\$", -1)) {
+            if (!frame.isEmpty() && "cCsSDkvbR".indexOf(frame.charAt(0)) >= 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void resumeFilter() {
+        assertTrue(resumes(PacketCodec.frame("c")));
+        assertTrue(resumes(PacketCodec.frame("vCont;c")));
+        assertFalse(resumes(PacketCodec.frame("qC")));
+        assertEquals(List.of(), List.of());
+    }
+}
