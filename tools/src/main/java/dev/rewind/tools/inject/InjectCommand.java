@@ -52,8 +52,8 @@ public final class InjectCommand implements Callable<Integer> {
     @Option(names = "--jobs", paramLabel = "N", description = "Parallel boots (default: the number of cores).")
     int jobs = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--hang-ms", paramLabel = "MS", description = "CPU ms after which a hung server is faulted (txipc deadline, else runaway limit; default 300).")
-    long hangMs = 300;
+    @Option(names = "--hang-ms", paramLabel = "MS", description = "CPU ms after which a hung server is faulted (txipc deadline, else runaway limit; default 1000).")
+    long hangMs = 1000;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write every run and the summary as JSON.")
     Path json;
