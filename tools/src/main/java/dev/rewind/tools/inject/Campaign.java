@@ -40,7 +40,7 @@ public final class Campaign {
 
     private final SystemImage image;
     private final Manifest manifest;
-    /** The image's own manifest: the profiling run uses it, free of the campaign's hang limits. */
+    /** The profiling run's manifest: the server without a policy or hang limits. */
     private final Manifest original;
     private final String server;
     private final KernelConfig config;
@@ -55,7 +55,6 @@ public final class Campaign {
         this.server = server;
         this.config = config;
         Manifest m = image.manifest();
-        this.original = m;
         if (m.task(server).isEmpty()) {
             throw new IllegalArgumentException("image " + image.location() + " has no task '" + server + "' (tasks: "
                     + String.join(", ", m.tasks().stream().map(TaskSpec::name).toList()) + ")");
@@ -71,6 +70,15 @@ public final class Campaign {
             tasks.add(t);
         }
         this.manifest = new Manifest(m.name(), m.quantumMs(), tasks);
+        List<TaskSpec> plain = new ArrayList<>();
+        for (TaskSpec t : m.tasks()) {
+            if (t.name().equals(server)) {
+                t = new TaskSpec(t.name(), t.image(), t.priority(), t.stackBytes(), t.heapBytes(), t.serves(), t.uses(),
+                        t.notifications(), RecoveryPolicy.NONE, 0, TaskSpec.TxipcLimits.DEFAULT, t.line());
+            }
+            plain.add(t);
+        }
+        this.original = new Manifest(m.name(), m.quantumMs(), plain);
     }
 
     /** Boot once without faults, counting the server's instructions per request. */
