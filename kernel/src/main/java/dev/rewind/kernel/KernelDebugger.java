@@ -439,17 +439,26 @@ public final class KernelDebugger implements DebugTarget {
         try {
             listener = l;
             attached = true;
-            if (!halted && !killed) {
-                haltKind = StopKind.ATTACHED;
-                haltRequested = true;
-                c = running;
-            }
+            c = haltLocked(StopKind.ATTACHED);
         } finally {
             lock.unlock();
         }
         if (c != null) {
             c.requestPreempt(); // stops at the next block boundary, where the PC is exact
         }
+    }
+
+    /**
+     * With the lock held: ask the kernel to halt (unless it is halted or killed) and return
+     * the running CPU, which the caller preempts after unlocking, or null.
+     */
+    private RiscvCpu haltLocked(StopKind kind) {
+        if (halted || killed) {
+            return null;
+        }
+        haltKind = kind;
+        haltRequested = true;
+        return running;
     }
 
     @Override
@@ -495,12 +504,7 @@ public final class KernelDebugger implements DebugTarget {
         RiscvCpu c;
         lock.lock();
         try {
-            if (halted || killed) {
-                return;
-            }
-            haltKind = StopKind.INTERRUPTED;
-            haltRequested = true;
-            c = running;
+            c = haltLocked(StopKind.INTERRUPTED);
         } finally {
             lock.unlock();
         }
