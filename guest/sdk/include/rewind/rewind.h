@@ -176,6 +176,48 @@ static inline long rw_poll(int cap, uint64_t *bits)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Devices                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* Where a device's registers are mapped in this (driver) task.  dev is the
+ * slot of a device capability (rw_cap_lookup_str of the manifest's device
+ * name).  Returns 0 or RW_E*; fills *base, *size and *kind (RW_DEV_*) when
+ * not NULL.  rw_wait / rw_poll on a device capability wait for its
+ * interrupt (bit 0).  See docs/DEVICES.md for the register maps. */
+static inline long rw_device_info(int dev, uintptr_t *base, size_t *size, unsigned *kind)
+{
+	rw_regs r = { dev, 0, 0, 0, 0, 0, 0, SYS_DEVICE_INFO };
+	rw_ecall(&r);
+	if (r.a0 == 0) {
+		if (base)
+			*base = (uintptr_t)r.a1;
+		if (size)
+			*size = (size_t)r.a2;
+		if (kind)
+			*kind = (unsigned)r.a3;
+	}
+	return r.a0;
+}
+
+/* 32- and 64-bit MMIO register access (volatile, in program order). */
+static inline uint32_t rw_mmio_read32(uintptr_t base, unsigned off)
+{
+	return *(volatile uint32_t *)(base + off);
+}
+static inline void rw_mmio_write32(uintptr_t base, unsigned off, uint32_t v)
+{
+	*(volatile uint32_t *)(base + off) = v;
+}
+static inline uint64_t rw_mmio_read64(uintptr_t base, unsigned off)
+{
+	return *(volatile uint64_t *)(base + off);
+}
+static inline void rw_mmio_write64(uintptr_t base, unsigned off, uint64_t v)
+{
+	*(volatile uint64_t *)(base + off) = v;
+}
+
+/* ---------------------------------------------------------------------- */
 /* IPC                                                                    */
 /* ---------------------------------------------------------------------- */
 
