@@ -9,8 +9,15 @@ package dev.rewind.kernel;
  * @param notification for notification capabilities
  * @param badge      given to the server with every call made through this capability
  * @param generation the server's generation this capability was minted (or refreshed) for
+ * @param device     for device capabilities: the device (its interrupt is {@code notification})
  */
-public record Capability(String name, Kind kind, Endpoint endpoint, Notification notification, long badge, int generation) {
+public record Capability(String name, Kind kind, Endpoint endpoint, Notification notification, long badge, int generation,
+                         BoundDevice device) {
+
+    public Capability(String name, Kind kind, Endpoint endpoint, Notification notification, long badge, int generation) {
+        this(name, kind, endpoint, notification, badge, generation, null);
+    }
+
     public enum Kind {
         /** May call the endpoint. */
         ENDPOINT_SEND,
@@ -19,10 +26,12 @@ public record Capability(String name, Kind kind, Endpoint endpoint, Notification
         /** May signal the notification. */
         NOTIFY_SIGNAL,
         /** May wait on and poll the notification (held by its owner). */
-        NOTIFY_WAIT
+        NOTIFY_WAIT,
+        /** May use a device: its registers are mapped into the holder; wait/poll take its interrupt. */
+        DEVICE
     }
 
     public Capability withGeneration(int g) {
-        return new Capability(name, kind, endpoint, notification, badge, g);
+        return new Capability(name, kind, endpoint, notification, badge, g, device);
     }
 }

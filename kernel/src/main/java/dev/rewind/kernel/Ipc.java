@@ -52,6 +52,11 @@ final class Ipc {
         }
         Endpoint ep = c.endpoint();
         Task server = ep.server;
+        if (server.shadow != null && server.state.alive() && c.generation() != server.generation) {
+            // The shadow hides the driver's restarts: the capability follows the new generation.
+            c = c.withGeneration(server.generation);
+            t.caps[(int) a[0]] = c;
+        }
         if (!server.state.alive() || c.generation() != server.generation) {
             a[0] = Abi.EDEAD;
             a[1] = server.generation;
@@ -82,7 +87,9 @@ final class Ipc {
      */
     private void deliver(Task client, Task server, long[] out) {
         int len = (int) client.msg[5];
-        AddressSpace.copy(client.cpu.memory(), Abi.IPC_BUF_ADDR, server.cpu.memory(), Abi.IPC_BUF_ADDR, len);
+        if (client.agentFor == null) {
+            AddressSpace.copy(client.cpu.memory(), Abi.IPC_BUF_ADDR, server.cpu.memory(), Abi.IPC_BUF_ADDR, len);
+        }
         out[0] = Abi.OK;
         System.arraycopy(client.msg, 0, out, 1, 6);
         out[7] = client.sendBadge;
@@ -95,6 +102,9 @@ final class Ipc {
         client.servedBy = server;
         if (server.tx != null) {
             k.txipc.begin(server, ep, client);
+        }
+        if (server.shadow != null) {
+            server.shadow.delivered(client, ep);
         }
         if (k.probe != null) {
             k.probe.requestDelivered(server);
@@ -157,6 +167,15 @@ final class Ipc {
         if (client.generation != t.replyToGeneration || client.state != TaskState.AWAITING_REPLY || client.servedBy != t) {
             return Abi.EDEAD;
         }
+        if (client.agentFor != null) {
+            client.servedBy = null;
+            client.state = TaskState.READY;
+            client.agentFor.agentReplied(client, a);
+            return Abi.OK;
+        }
+        if (t.shadow != null) {
+            t.shadow.replied(client, a);
+        }
         int len = (int) a[6];
         AddressSpace.copy(t.cpu.memory(), Abi.IPC_BUF_ADDR, client.cpu.memory(), Abi.IPC_BUF_ADDR, len);
         client.result[0] = Abi.OK;
@@ -189,7 +208,12 @@ final class Ipc {
         if (c == null) {
             return Abi.ECAP;
         }
-        Notification n = c.notification();
+        signal(c.notification(), bits);
+        return Abi.OK;
+    }
+
+    /** OR {@code bits} into {@code n} and wake its waiter. Also used for device interrupts. */
+    void signal(Notification n, long bits) {
         n.bits |= bits;
         Task w = n.waiter;
         if (w != null && n.bits != 0) {
@@ -201,12 +225,14 @@ final class Ipc {
             n.bits = 0;
             k.wake(w);
         }
-        return Abi.OK;
     }
 
     /** WAIT (block while zero) or POLL: read and clear the notification's bits into a1. */
     long waitOn(Task t, long slot, boolean block, long[] a) {
         Capability c = cap(t, slot, Capability.Kind.NOTIFY_WAIT);
+        if (c == null) {
+            c = cap(t, slot, Capability.Kind.DEVICE); // a device capability waits for the interrupt
+        }
         if (c == null) {
             return Abi.ECAP;
         }
@@ -278,9 +304,33 @@ final class Ipc {
                 n.bits = 0;
             }
         }
+        for (BoundDevice bd : t.devices) {
+            bd.irq.waiter = null;
+            bd.irq.bits = 0;
+        }
+    }
+
+    /** DEVICE_INFO: where the device of capability {@code slot} is mapped. */
+    long deviceInfo(Task t, long slot, long[] a) {
+        Capability c = cap(t, slot, Capability.Kind.DEVICE);
+        if (c == null) {
+            return Abi.ECAP;
+        }
+        BoundDevice bd = c.device();
+        a[0] = Abi.OK;
+        a[1] = bd.base;
+        a[2] = dev.rewind.hw.dev.Device.MMIO_SIZE;
+        a[3] = bd.device.kind();
+        return FULL;
     }
 
     private void failCall(Task client, Task server) {
+        if (client.agentFor != null) {
+            client.blockedOn = null;
+            client.servedBy = null;
+            client.agentFor.agentFailed(client);
+            return;
+        }
         client.blockedOn = null;
         client.servedBy = null;
         client.result[0] = Abi.EDEAD;

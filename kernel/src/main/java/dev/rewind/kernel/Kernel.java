@@ -4,7 +4,12 @@ import dev.rewind.hw.cpu.Cause;
 import dev.rewind.hw.cpu.Exit;
 import dev.rewind.hw.cpu.FaultLocator;
 import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.dev.BlockDevice;
+import dev.rewind.hw.dev.Device;
+import dev.rewind.hw.dev.DeviceBus;
+import dev.rewind.hw.dev.TimerDevice;
 import dev.rewind.hw.dev.Uart;
+import dev.rewind.hw.dev.UartDevice;
 import dev.rewind.hw.elf.ElfException;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.mem.AddressSpace;
@@ -12,10 +17,13 @@ import dev.rewind.hw.mem.OutOfMemoryException;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.PhysicalMemory;
 import dev.rewind.hw.unicorn.Unicorn;
+import dev.rewind.kernel.image.DeviceSpec;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskSpec;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -48,6 +56,9 @@ public final class Kernel implements AutoCloseable {
     final List<Task> tasks = new ArrayList<>();
     final Map<String, Endpoint> endpoints = new HashMap<>();
     final Map<String, Notification> notifications = new HashMap<>();
+    /** The machine's devices, in manifest order, and the bus that polls them. */
+    final List<BoundDevice> devices = new ArrayList<>();
+    final DeviceBus bus = new DeviceBus();
     final Scheduler scheduler = new Scheduler();
     final Syscalls syscalls;
     final Ipc ipc;
@@ -95,6 +106,11 @@ public final class Kernel implements AutoCloseable {
         return List.copyOf(tasks);
     }
 
+    /** The machine's devices, in manifest order. */
+    public List<BoundDevice> devices() {
+        return List.copyOf(devices);
+    }
+
     public Task task(String name) {
         for (Task t : tasks) {
             if (t.name().equals(name)) {
@@ -130,8 +146,12 @@ public final class Kernel implements AutoCloseable {
                 notifications.put(n, new Notification(n, t));
             }
         }
+        createDevices();
         for (Task t : tasks) {
             List<Capability> caps = new ArrayList<>();
+            for (BoundDevice bd : t.devices) {
+                caps.add(new Capability(bd.name(), Capability.Kind.DEVICE, null, bd.irq, 0, 0, bd));
+            }
             for (String ep : t.spec.serves()) {
                 caps.add(new Capability(ep, Capability.Kind.ENDPOINT_RECV, endpoints.get(ep), null, 0, 0));
             }
@@ -153,11 +173,67 @@ public final class Kernel implements AutoCloseable {
             t.caps = caps.toArray(new Capability[0]);
         }
         for (Task t : tasks) {
+            if (t.spec.recovery() == RecoveryPolicy.SHADOW) {
+                t.shadow = new Shadow(this, t, t.spec.shadow());
+            }
             load(t);
             scheduler.enqueue(t);
         }
         log.info("booted '{}': {} tasks, {} endpoints, {} MiB RAM", manifest.name(), tasks.size(), endpoints.size(),
                 config.ramBytes() >> 20);
+    }
+
+    /** Create the manifest's devices and bind each to its owner task. */
+    private void createDevices() throws BootException {
+        for (String name : config.disks().keySet()) {
+            boolean known = manifest.devices().stream().anyMatch(d -> d.name().equals(name) && d.kind() == DeviceSpec.Kind.BLOCK);
+            if (!known) {
+                throw new BootException("image '" + manifest.name() + "' has no block device named '" + name + "'");
+            }
+        }
+        int i = 0;
+        for (DeviceSpec spec : manifest.devices()) {
+            Task owner = null;
+            for (Task t : tasks) {
+                if (t.spec.devices().contains(spec.name())) {
+                    owner = t;
+                }
+            }
+            if (owner == null) {
+                throw new BootException("device '" + spec.name() + "' has no owner task");
+            }
+            Device dev = switch (spec.kind()) {
+                case UART -> {
+                    UartDevice u = new UartDevice(spec.name(), console, this::now);
+                    u.setWakeup(bus::signal);
+                    yield u;
+                }
+                case TIMER -> new TimerDevice(spec.name(), this::now);
+                case BLOCK -> openDisk(spec);
+            };
+            bus.add(dev);
+            BoundDevice bd = new BoundDevice(spec, dev, owner, Abi.MMIO_BASE + i * Abi.MMIO_STRIDE);
+            dev.attach(() -> ipc.signal(bd.irq, BoundDevice.IRQ_BIT));
+            owner.devices.add(bd);
+            devices.add(bd);
+            i++;
+        }
+    }
+
+    private Device openDisk(DeviceSpec spec) throws BootException {
+        Path file = config.disks().get(spec.name());
+        try {
+            if (file != null) {
+                BlockDevice b = BlockDevice.open(spec.name(), file);
+                log.info("device {}: disk image {} ({} KiB)", spec.name(), file, Files.size(file) >> 10);
+                return b;
+            }
+            log.info("device {}: no disk image given; using a blank {} KiB disk in memory (lost at exit)", spec.name(),
+                    spec.sizeBytes() >> 10);
+            return BlockDevice.inMemory(spec.name(), spec.sizeBytes());
+        } catch (IOException e) {
+            throw new BootException("device '" + spec.name() + "': " + e.getMessage(), e);
+        }
     }
 
     /** Give {@code t} a fresh CPU and address space loaded from its image. */
@@ -204,6 +280,9 @@ public final class Kernel implements AutoCloseable {
             cpu.setReg(RiscvCpu.SP, Abi.STACK_TOP);
             t.pc = t.image.entry();
             t.cpu = cpu;
+            for (BoundDevice bd : t.devices) {
+                bd.attachTo(t);
+            }
 
             if (TxIpc.enabled(t)) {
                 txipc.attach(t);
@@ -225,8 +304,17 @@ public final class Kernel implements AutoCloseable {
         watchdog = new Watchdog(quantumMs * 1_000_000L, config.budgetNanos());
         try {
             while (true) {
+                if (!devices.isEmpty()) {
+                    bus.poll(now());
+                }
                 Task t = debugger != null ? debugger.pickNext() : scheduler.pickNext();
                 if (t == null) {
+                    if (watchdog.budgetSpent()) {
+                        return finish(SystemResult.Outcome.BUDGET_EXCEEDED);
+                    }
+                    if (idle()) {
+                        continue;
+                    }
                     return finish(null);
                 }
                 Watchdog.Slice slice = runSlice(t);
@@ -238,6 +326,31 @@ public final class Kernel implements AutoCloseable {
             watchdog.close();
             console.flush();
         }
+    }
+
+    /**
+     * Nothing is ready. If a task waits for a device interrupt that can still come without any
+     * task's help (a running timer, UART input), sleep until the next device event, input, or
+     * at most 50 ms (to notice the time budget), and return true; else false: the system is done
+     * or deadlocked.
+     */
+    private boolean idle() {
+        if (!devicesMayWake()) {
+            return false;
+        }
+        long until = Math.min(bus.nextEventNanos(), now() + 50_000_000L);
+        bus.awaitActivity(until, this::now);
+        return true;
+    }
+
+    /** Some task waits on a device interrupt that may come unprompted. */
+    private boolean devicesMayWake() {
+        for (BoundDevice bd : devices) {
+            if (bd.irq.waiter != null && (bd.device.mayInterruptUnprompted() || bd.device.nextEventNanos() != Long.MAX_VALUE)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -333,7 +446,9 @@ public final class Kernel implements AutoCloseable {
      * CPU that ran uncontended for several slices in a row drops the hook again.
      */
     private void adjustPreemption(Task t, RiscvCpu cpu) {
-        if (scheduler.hasReady()) {
+        if (scheduler.hasReady() || (!devices.isEmpty() && devicesMayWake())) {
+            // (a device that may wake a waiting task is contention too: the slice must end at
+            // its quantum so that the kernel can poll the device)
             t.uncontendedSlices = 0;
             cpu.enablePreemption();
         } else if (cpu.preemptible() && ++t.uncontendedSlices > 8 && debugger == null) { // a debugger's Ctrl-C needs the hook
@@ -454,8 +569,10 @@ public final class Kernel implements AutoCloseable {
         if (t.spec.recovery() == RecoveryPolicy.TXIPC) {
             action = txipc.abort(t, f);
         }
-        boolean restartable = t.spec.recovery() == RecoveryPolicy.RESTART || t.spec.recovery() == RecoveryPolicy.TXIPC;
-        if (action != null) {
+        boolean restartable = t.spec.recovery() != RecoveryPolicy.NONE;
+        if (action == null && t.shadow != null && t.restarts < config.maxRestarts()) {
+            action = t.shadow.recover(f);
+        } else if (action != null) {
             // rolled back: the server goes on serving
         } else if (restartable && t.restarts < config.maxRestarts()) {
             action = restart(t);
@@ -475,11 +592,17 @@ public final class Kernel implements AutoCloseable {
         observer.taskFaulted(t, generation, f, action);
     }
 
-    /** Reload {@code t} from its image with a new generation. Returns what was done, for logs. */
-    private String restart(Task t) {
+    /**
+     * Reload {@code t} from its image with a new generation, resetting the devices it owns.
+     * Returns what was done, for logs.
+     */
+    String restart(Task t) {
         t.generation++;
         t.restarts++;
         teardown(t);
+        for (BoundDevice bd : t.devices) {
+            bd.device.reset();
+        }
         t.pendingFault = null;
         t.txOpen = false;
         t.quietNanos = 0;
@@ -533,6 +656,7 @@ public final class Kernel implements AutoCloseable {
         if (watchdog != null) {
             watchdog.close();
         }
+        bus.close();
         ram.close();
     }
 }

@@ -1,6 +1,9 @@
 package dev.rewind.kernel;
 
 import dev.rewind.hw.cpu.RiscvCpu;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Settings for one run of the kernel.
@@ -12,30 +15,48 @@ import dev.rewind.hw.cpu.RiscvCpu;
  * @param maxRestarts  restarts allowed per task before it is left dead
  * @param tracker      how txipc servers' writes are tracked (native hook, or the page-protection reference)
  * @param txLogPages   pages one txipc transaction may dirty before it can no longer be undone
+ * @param disks        disk image file for block devices, by device name; a block device without
+ *                     one gets a blank in-memory disk of its manifest size
  */
 public record KernelConfig(long ramBytes, int quantumMs, long budgetNanos, boolean trace, int maxRestarts,
-                           RiscvCpu.TrackerKind tracker, int txLogPages) {
+                           RiscvCpu.TrackerKind tracker, int txLogPages, Map<String, Path> disks) {
+    public KernelConfig {
+        disks = Map.copyOf(disks);
+    }
+
+    public KernelConfig(long ramBytes, int quantumMs, long budgetNanos, boolean trace, int maxRestarts,
+                        RiscvCpu.TrackerKind tracker, int txLogPages) {
+        this(ramBytes, quantumMs, budgetNanos, trace, maxRestarts, tracker, txLogPages, Map.of());
+    }
+
     public static KernelConfig defaults() {
         return new KernelConfig(256L << 20, 0, 0, false, 100, RiscvCpu.TrackerKind.NATIVE, 1024);
     }
 
+    /** Back block device {@code device} with the disk image {@code file}. */
+    public KernelConfig withDisk(String device, Path file) {
+        Map<String, Path> d = new HashMap<>(disks);
+        d.put(device, file);
+        return new KernelConfig(ramBytes, quantumMs, budgetNanos, trace, maxRestarts, tracker, txLogPages, d);
+    }
+
     public KernelConfig withRamBytes(long n) {
-        return new KernelConfig(n, quantumMs, budgetNanos, trace, maxRestarts, tracker, txLogPages);
+        return new KernelConfig(n, quantumMs, budgetNanos, trace, maxRestarts, tracker, txLogPages, disks);
     }
 
     public KernelConfig withBudgetNanos(long n) {
-        return new KernelConfig(ramBytes, quantumMs, n, trace, maxRestarts, tracker, txLogPages);
+        return new KernelConfig(ramBytes, quantumMs, n, trace, maxRestarts, tracker, txLogPages, disks);
     }
 
     public KernelConfig withTrace(boolean t) {
-        return new KernelConfig(ramBytes, quantumMs, budgetNanos, t, maxRestarts, tracker, txLogPages);
+        return new KernelConfig(ramBytes, quantumMs, budgetNanos, t, maxRestarts, tracker, txLogPages, disks);
     }
 
     public KernelConfig withQuantumMs(int q) {
-        return new KernelConfig(ramBytes, q, budgetNanos, trace, maxRestarts, tracker, txLogPages);
+        return new KernelConfig(ramBytes, q, budgetNanos, trace, maxRestarts, tracker, txLogPages, disks);
     }
 
     public KernelConfig withTracker(RiscvCpu.TrackerKind k) {
-        return new KernelConfig(ramBytes, quantumMs, budgetNanos, trace, maxRestarts, k, txLogPages);
+        return new KernelConfig(ramBytes, quantumMs, budgetNanos, trace, maxRestarts, k, txLogPages, disks);
     }
 }

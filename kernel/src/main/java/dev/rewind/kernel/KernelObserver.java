@@ -17,4 +17,11 @@ public interface KernelObserver {
     default void taskRecovered(Task task, Fault fault, long badge, int pages, long nanos) {}
 
     default void taskExited(Task task, int code) {}
+
+    /**
+     * The shadow of {@code driver} restored its service after {@code fault}: it replayed
+     * {@code replayed} logged requests, re-issued {@code reissued} request(s) that were in flight
+     * and released {@code held} callers that had queued meanwhile, {@code nanos} after the fault.
+     */
+    default void driverRecovered(Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {}
 }

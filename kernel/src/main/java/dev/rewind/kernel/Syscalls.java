@@ -59,6 +59,10 @@ final class Syscalls {
                 }
                 case Abi.SYS_REPLY -> r = k.ipc.reply(t, a);
                 case Abi.SYS_TASK_SELF -> r = t.id().packed();
+                case Abi.SYS_DEVICE_INFO -> {
+                    r = k.ipc.deviceInfo(t, a0, a);
+                    outCount = 4;
+                }
                 case Abi.SYS_CLOCK -> r = k.now();
                 case Abi.SYS_CONSOLE_WRITE -> r = consoleWrite(t, a0, a1);
                 case Abi.SYS_SBRK -> r = sbrk(t, a0);

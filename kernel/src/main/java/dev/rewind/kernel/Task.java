@@ -56,6 +56,13 @@ public final class Task {
     volatile long txCpuUsed;
     volatile long txSliceMark;
 
+    /** Devices this task owns (drives). */
+    final java.util.List<BoundDevice> devices = new java.util.ArrayList<>();
+    /** For a driver under recovery = "shadow": its shadow. */
+    Shadow shadow;
+    /** Non-null for the pseudo-client a shadow sends its replayed requests as (never scheduled). */
+    Shadow agentFor;
+
     /** Slices in a row that started with no other task ready (see Kernel.adjustPreemption). */
     int uncontendedSlices;
 

@@ -13,6 +13,11 @@ import java.util.List;
 final class GuestRun {
     record FaultEvent(String task, int generation, Fault fault, String action) {}
 
+    /** A shadow driver's recovery (KernelObserver.driverRecovered). */
+    record Recovery(String driver, int replayed, int reissued, int held, long nanos) {}
+
+    final List<Recovery> recoveries = new ArrayList<>();
+
     final SystemResult result;
     final String console;
     final List<FaultEvent> faults;
@@ -35,8 +40,16 @@ final class GuestRun {
     }
 
     static GuestRun bootManifest(String toml, KernelConfig config) throws Exception {
+        return bootManifest(toml, config, null, null);
+    }
+
+    /**
+     * Boot a manifest given as text, with a probe (or null) and UART input (or null: the
+     * UART's input stays open).
+     */
+    static GuestRun bootManifest(String toml, KernelConfig config, KernelProbe probe, byte[] input) throws Exception {
         dev.rewind.kernel.image.Manifest m = dev.rewind.kernel.image.Manifest.parse(toml, "test.toml");
-        return run(new SystemImage(m, ImageSource.classpath(SystemImage.BUILTIN_FOLDER), "test.toml"), config, null);
+        return run(new SystemImage(m, ImageSource.classpath(SystemImage.BUILTIN_FOLDER), "test.toml"), config, probe, input);
     }
 
     /** Boot an image with a probe (fault injector, profiler) attached. */
@@ -53,10 +66,15 @@ final class GuestRun {
     }
 
     private static GuestRun run(SystemImage image, KernelConfig config, KernelProbe probe) {
+        return run(image, config, probe, null);
+    }
+
+    private static GuestRun run(SystemImage image, KernelConfig config, KernelProbe probe, byte[] input) {
         return assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             List<FaultEvent> faults = new ArrayList<>();
             List<String> restarts = new ArrayList<>();
+            List<Recovery> recoveries = new ArrayList<>();
             KernelObserver obs = new KernelObserver() {
                 @Override
                 public void taskFaulted(Task task, int generation, Fault fault, String action) {
@@ -67,13 +85,28 @@ final class GuestRun {
                 public void taskRestarted(Task task) {
                     restarts.add(task.name() + "@" + task.generation());
                 }
+
+                @Override
+                public void driverRecovered(Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {
+                    recoveries.add(new Recovery(driver.name(), replayed, reissued, held, nanos));
+                }
             };
             try (Kernel k = new Kernel(config, image.manifest(), image.source(), new Uart(out), obs)) {
                 if (probe != null) {
                     k.setProbe(probe);
                 }
+                if (input != null) {
+                    for (BoundDevice bd : k.devices()) {
+                        if (bd.device() instanceof dev.rewind.hw.dev.UartDevice u) {
+                            u.input(input, 0, input.length);
+                            u.closeInput();
+                        }
+                    }
+                }
                 SystemResult r = k.run();
-                return new GuestRun(r, out.toString(StandardCharsets.UTF_8), faults, restarts);
+                GuestRun g = new GuestRun(r, out.toString(StandardCharsets.UTF_8), faults, restarts);
+                g.recoveries.addAll(recoveries);
+                return g;
             }
         });
     }
@@ -88,6 +121,6 @@ final class GuestRun {
 
     @Override
     public String toString() {
-        return "outcome " + result.outcome() + " (" + result.summary() + ")\nfaults " + faults + "\nconsole:\n" + console;
+        return "outcome " + result.outcome() + " (" + result.summary() + ")\nfaults " + faults + "\nrecoveries " + recoveries + "\nconsole:\n" + console;
     }
 }

@@ -12,6 +12,15 @@ import dev.rewind.kernel.Task;
 import java.io.OutputStream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import dev.rewind.hw.dev.UartDevice;
+import dev.rewind.kernel.BoundDevice;
+import dev.rewind.kernel.image.DeviceSpec;
+import dev.rewind.kernel.image.Manifest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -45,6 +54,15 @@ public final class BootCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Do not print the end-of-run summary on stderr.")
     boolean quiet;
 
+    @Option(names = "--disk", paramLabel = "[DEVICE=]FILE", description = {
+            "Back the image's block device with this disk image (see 'rewind disk'); writes reach the file.",
+            "Without it a fresh formatted disk in a temporary file is used and deleted at exit.",
+            "DEVICE= is needed only when the image has several block devices."})
+    List<String> disks = new ArrayList<>();
+
+    @Option(names = "--input", paramLabel = "FILE", description = "Feed this file to the image's UART instead of stdin (the UART's input ends at the end of the file).")
+    Path input;
+
     @Option(names = "--gdb", paramLabel = "[HOST:]PORT", description = "Serve the GDB remote protocol on PORT (loopback only unless HOST is given); see docs/DEBUGGING.md.")
     String gdb;
 
@@ -72,6 +90,66 @@ public final class BootCommand implements Callable<Integer> {
         }
         KernelConfig cfg = KernelConfig.defaults().withRamBytes(ramBytes).withQuantumMs(quantumMs)
                 .withBudgetNanos(budget).withTrace(trace);
+        List<Path> temporary = new ArrayList<>();
+        try {
+            cfg = attachDisks(cfg, img.manifest(), temporary);
+            return boot(cfg, img);
+        } finally {
+            for (Path p : temporary) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** Bind --disk files to block devices; give every other block device a fresh formatted temporary disk. */
+    private KernelConfig attachDisks(KernelConfig cfg, Manifest m, List<Path> temporary) throws IOException {
+        List<DeviceSpec> blocks = m.devices().stream().filter(d -> d.kind() == DeviceSpec.Kind.BLOCK).toList();
+        for (String arg : disks) {
+            int eq = arg.indexOf('=');
+            String dev;
+            String file;
+            if (eq > 0) {
+                dev = arg.substring(0, eq);
+                file = arg.substring(eq + 1);
+                if (blocks.stream().noneMatch(d -> d.name().equals(dev))) {
+                    throw new IllegalArgumentException("--disk " + arg + ": image '" + m.name() + "' has no block device '"
+                            + dev + "' (block devices: " + (blocks.isEmpty() ? "none" : String.join(", ",
+                            blocks.stream().map(DeviceSpec::name).toList())) + ")");
+                }
+            } else {
+                if (blocks.isEmpty()) {
+                    throw new IllegalArgumentException("--disk: image '" + m.name() + "' has no block device");
+                }
+                if (blocks.size() > 1) {
+                    throw new IllegalArgumentException("--disk: image '" + m.name() + "' has several block devices; write"
+                            + " --disk DEVICE=FILE");
+                }
+                dev = blocks.get(0).name();
+                file = arg;
+            }
+            Path p = Path.of(file);
+            if (!Files.isRegularFile(p)) {
+                throw new IllegalArgumentException("--disk: no disk image at " + file + " (create one with 'rewind disk format "
+                        + file + " --size 8M')");
+            }
+            cfg = cfg.withDisk(dev, p);
+        }
+        for (DeviceSpec d : blocks) {
+            if (!cfg.disks().containsKey(d.name())) {
+                Path tmp = Files.createTempFile("rewind-" + d.name() + "-", ".img");
+                temporary.add(tmp);
+                dev.rewind.tools.disk.Rwfs.format(tmp, d.sizeBytes());
+                if (!quiet) {
+                    System.err.printf("rewind: %s: no --disk given; using a fresh %d KiB disk, discarded at exit%n", d.name(),
+                            d.sizeBytes() >> 10);
+                }
+                cfg = cfg.withDisk(d.name(), tmp);
+            }
+        }
+        return cfg;
+    }
+
+    private int boot(KernelConfig cfg, SystemImage img) throws Exception {
         OutputStream stdout = System.out;
         KernelObserver obs = new KernelObserver() {
             @Override
@@ -80,8 +158,17 @@ public final class BootCommand implements Callable<Integer> {
                     System.err.printf("rewind: task %s (generation %d) faulted: %s; %s%n", task.name(), generation, fault, action);
                 }
             }
+
+            @Override
+            public void driverRecovered(Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {
+                if (!quiet) {
+                    System.err.printf("rewind: driver %s restored by its shadow in %.2f ms (%d replayed, %d re-issued, %d held)%n",
+                            driver.name(), nanos / 1e6, replayed, reissued, held);
+                }
+            }
         };
         try (Kernel kernel = new Kernel(cfg, img.manifest(), img.source(), new Uart(stdout), obs)) {
+            feedInput(kernel, input);
             SystemResult r = gdb != null ? dev.rewind.tools.gdb.GdbBoot.run(kernel, gdb, gdbWait, System.err) : kernel.run();
             if (!quiet) {
                 System.err.printf("rewind: %s: %s (%.3f s)%n", img.manifest().name(), r.summary(), r.nanos() / 1e9);
@@ -90,6 +177,33 @@ public final class BootCommand implements Callable<Integer> {
         } catch (BootException e) {
             System.err.println("rewind: cannot boot " + image + ": " + e.getMessage());
             return Main.EXIT_USAGE;
+        }
+    }
+
+    /** Feed stdin (or {@code file}) to the image's UART (the first one), if it has one. */
+    private static void feedInput(Kernel kernel, Path file) throws IOException {
+        if (file != null && !Files.isReadable(file)) {
+            throw new IllegalArgumentException("--input: cannot read " + file);
+        }
+        for (BoundDevice bd : kernel.devices()) {
+            if (bd.device() instanceof UartDevice u) {
+                java.io.InputStream in = file != null ? Files.newInputStream(file) : System.in;
+                Thread t = new Thread(() -> {
+                    byte[] buf = new byte[4096];
+                    try (in) {
+                        int n;
+                        while ((n = in.read(buf)) > 0) {
+                            u.input(buf, 0, n);
+                        }
+                    } catch (IOException e) {
+                        org.slf4j.LoggerFactory.getLogger(BootCommand.class).warn("stdin: {}", e.getMessage());
+                    }
+                    u.closeInput();
+                }, "rewind-stdin");
+                t.setDaemon(true);
+                t.start();
+                return;
+            }
         }
     }
 }

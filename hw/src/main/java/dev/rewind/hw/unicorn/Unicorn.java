@@ -167,6 +167,34 @@ public final class Unicorn implements AutoCloseable {
                 String.format("uc_mem_protect(0x%x, 0x%x)", address, size));
     }
 
+    /**
+     * Map [address, address+size) as device registers: every guest load or store there calls
+     * {@code handler} (on the thread running the engine) instead of touching memory. The handler
+     * must not throw; if it does, the engine stops and the exception is rethrown by
+     * {@link #start}. A load gets what {@code read} returns.
+     */
+    public void mapMmio(long address, long size, MmioHandler handler) {
+        MmioReadCallback r = (u, offset, sz, user) -> {
+            try {
+                return handler.read(offset, sz);
+            } catch (Throwable t) {
+                hookFailed(t);
+                return 0;
+            }
+        };
+        MmioWriteCallback w = (u, offset, sz, value, user) -> {
+            try {
+                handler.write(offset, sz, value);
+            } catch (Throwable t) {
+                hookFailed(t);
+            }
+        };
+        callbacks.add(r); // held for the engine's life: a collected callback would crash the JVM
+        callbacks.add(w);
+        check(UnicornLibrary.uc_mmio_map(uc, address, size, r, Pointer.NULL, w, Pointer.NULL),
+                String.format("uc_mmio_map(0x%x, 0x%x)", address, size));
+    }
+
     /** Read guest memory through Unicorn (slow path; the kernel normally uses host memory). */
     public void memRead(long address, byte[] dst) {
         check(UnicornLibrary.uc_mem_read(uc, address, dst, dst.length), String.format("uc_mem_read(0x%x)", address));
@@ -253,6 +281,14 @@ public final class Unicorn implements AutoCloseable {
 
     interface CodeCallback extends Callback {
         void invoke(Pointer uc, long address, int size, Pointer user);
+    }
+
+    interface MmioReadCallback extends Callback {
+        long invoke(Pointer uc, long offset, int size, Pointer user);
+    }
+
+    interface MmioWriteCallback extends Callback {
+        void invoke(Pointer uc, long offset, int size, long value, Pointer user);
     }
 
     interface MemAccessCallback extends Callback {

@@ -95,6 +95,9 @@ final class UnicornLibrary {
 
     static native int uc_hook_del(Pointer uc, long hook);
 
+    static native int uc_mmio_map(Pointer uc, long address, long size, Unicorn.MmioReadCallback read, Pointer userRead,
+                                  Unicorn.MmioWriteCallback write, Pointer userWrite);
+
     /** Load the library now, failing with a clear {@link UnicornException} if it is missing. */
     static void ensureLoaded() {
         // Touching LIB runs the static initialiser.

@@ -43,6 +43,11 @@ import org.tomlj.TomlTable;
  * deadline_ms = 1000            # txipc only: CPU ms per request before it is aborted
  * max_aborts = 10               # txipc only: aborts within abort_window_ms before a restart
  * abort_window_ms = 1000        # txipc only
+ * devices = ["disk0"]           # devices this task owns (drives)
+ * shadow = "block"              # recovery = "shadow" only: block | char
+ * [device.disk0]                # one table per device, the key is the device name
+ * kind = "block"                # uart | block | timer
+ * size = "8M"                   # block only: blank disk size when no disk image is given
  * </pre>
  *
  * <p>{@link #parse} reports the first problem (lowest line) as a {@link ManifestException} whose
@@ -51,8 +56,24 @@ import org.tomlj.TomlTable;
  * @param name system name
  * @param quantumMs scheduler time slice in milliseconds
  * @param tasks the tasks, in file order
+ * @param devices the devices, in file order (device i's registers are at MMIO_BASE + i * MMIO_STRIDE)
  */
-public record Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
+public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<DeviceSpec> devices) {
+
+    /** A manifest without devices. */
+    public Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
+        this(name, quantumMs, tasks, List.of());
+    }
+
+    /** This manifest with {@code tasks} instead of its own (devices kept). */
+    public Manifest withTasks(List<TaskSpec> newTasks) {
+        return new Manifest(name, quantumMs, newTasks, devices);
+    }
+
+    /** The task that owns device {@code device}. */
+    public Optional<TaskSpec> ownerOfDevice(String device) {
+        return tasks.stream().filter(t -> t.devices().contains(device)).findFirst();
+    }
 
     public static final int DEFAULT_QUANTUM_MS = 10;
     public static final int MIN_QUANTUM_MS = 1;
@@ -61,13 +82,15 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
     /** Names of tasks, endpoints and notifications. */
     public static final Pattern NAME_PATTERN = Pattern.compile("[a-z0-9_-]{1,32}");
 
-    static final List<String> TOP_KEYS = List.of("name", "quantum_ms", "task");
+    static final List<String> TOP_KEYS = List.of("name", "quantum_ms", "task", "device");
+    static final List<String> DEVICE_KEYS = List.of("kind", "size");
     static final List<String> TASK_KEYS = List.of("image", "priority", "stack", "heap", "serves", "uses",
             "notifications", "recovery", "runaway_ms",
-            "deadline_ms", "max_aborts", "abort_window_ms");
+            "deadline_ms", "max_aborts", "abort_window_ms", "devices", "shadow");
 
     public Manifest {
         tasks = List.copyOf(tasks);
+        devices = List.copyOf(devices);
     }
 
     /** The task with this name. */
@@ -193,13 +216,29 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
                     }
                 }
             }
+            List<DeviceSpec> devices = new ArrayList<>();
+            Object devValue = toml.get(List.of("device"));
+            if (devValue != null) {
+                if (!(devValue instanceof TomlTable devTable)) {
+                    problem(lineOf(toml, "device"), "'device' must be a table of devices written as [device.NAME], not "
+                            + describe(devValue));
+                } else {
+                    for (String devName : keysInFileOrder(devTable)) {
+                        DeviceSpec d = device(devTable, devName);
+                        if (d != null) {
+                            devices.add(d);
+                        }
+                    }
+                }
+            }
             failIfProblems();
 
-            // Phase 2: endpoints and notifications across tasks.
+            // Phase 2: endpoints, notifications and devices across tasks.
             crossCheck(tasks);
+            checkDevices(tasks, devices);
             failIfProblems();
 
-            return new Manifest(name, (int) quantum, tasks.stream().map(TaskBuilder::build).toList());
+            return new Manifest(name, (int) quantum, tasks.stream().map(TaskBuilder::build).toList(), devices);
         }
 
         private TaskBuilder task(TomlTable taskTable, String taskName) {
@@ -265,6 +304,28 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
                     }
                 }
             }
+            b.devices = nameList(t, "devices", ctx, "device");
+            if (t.contains(List.of("shadow"))) {
+                Object sv = t.get(List.of("shadow"));
+                int l = lineOf(t, "shadow");
+                if (b.recovery != RecoveryPolicy.SHADOW) {
+                    problem(l, ctx + "'shadow' applies only to recovery = \"shadow\"");
+                } else if (!(sv instanceof String s)) {
+                    problem(l, ctx + "'shadow' must be a string (block or char), not " + describe(sv));
+                } else {
+                    try {
+                        b.shadow = ShadowClass.parse(s);
+                    } catch (IllegalArgumentException e) {
+                        problem(l, ctx + e.getMessage());
+                    }
+                }
+            } else if (b.recovery == RecoveryPolicy.SHADOW) {
+                problem(lineOf(t, "recovery"), ctx + "recovery = \"shadow\" needs 'shadow' = \"block\" or \"char\""
+                        + " (the class of driver the shadow understands)");
+            }
+            if (b.recovery == RecoveryPolicy.SHADOW && b.serves.isEmpty()) {
+                problem(lineOf(t, "recovery"), ctx + "recovery = \"shadow\" is for drivers: the task must serve an endpoint");
+            }
             TaskSpec.TxipcLimits d = TaskSpec.TxipcLimits.DEFAULT;
             for (String key : List.of("deadline_ms", "max_aborts", "abort_window_ms")) {
                 if (t.contains(List.of(key)) && b.recovery != RecoveryPolicy.TXIPC) {
@@ -322,6 +383,90 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
         }
 
         private record Owner(String task, int line) {}
+
+        private DeviceSpec device(TomlTable devTable, String devName) {
+            int line = lineOf(devTable, devName);
+            Object v = devTable.get(List.of(devName));
+            if (!NAME_PATTERN.matcher(devName).matches()) {
+                problem(line, "device name '" + devName + "' is invalid: " + nameRule());
+                return null;
+            }
+            if (!(v instanceof TomlTable t)) {
+                problem(line, "device '" + devName + "' must be a table written as [device." + devName + "], not "
+                        + describe(v));
+                return null;
+            }
+            String ctx = "device '" + devName + "': ";
+            for (String key : keysInFileOrder(t)) {
+                if (!DEVICE_KEYS.contains(key)) {
+                    problem(lineOf(t, key), ctx + "unknown key '" + key + "' (allowed keys: "
+                            + String.join(", ", DEVICE_KEYS) + ")" + suggestion(key, DEVICE_KEYS));
+                }
+            }
+            DeviceSpec.Kind kind = null;
+            Object k = t.get(List.of("kind"));
+            if (k == null) {
+                problem(line, ctx + "missing required key 'kind' (uart, block or timer)");
+            } else if (!(k instanceof String s)) {
+                problem(lineOf(t, "kind"), ctx + "'kind' must be a string (uart, block or timer), not " + describe(k));
+            } else {
+                try {
+                    kind = DeviceSpec.Kind.parse(s);
+                } catch (IllegalArgumentException e) {
+                    problem(lineOf(t, "kind"), ctx + e.getMessage());
+                }
+            }
+            if (t.contains(List.of("size")) && kind != null && kind != DeviceSpec.Kind.BLOCK) {
+                problem(lineOf(t, "size"), ctx + "'size' applies only to kind = \"block\"");
+            }
+            long size = size(t, "size", ctx, DeviceSpec.DEFAULT_DISK, DeviceSpec.MIN_DISK, DeviceSpec.MAX_DISK);
+            return kind == null ? null : new DeviceSpec(devName, kind, size, line);
+        }
+
+        private void checkDevices(List<TaskBuilder> tasks, List<DeviceSpec> devices) {
+            Map<String, DeviceSpec> byName = new LinkedHashMap<>();
+            for (DeviceSpec d : devices) {
+                byName.put(d.name(), d);
+            }
+            Set<String> other = new HashSet<>();
+            for (TaskBuilder t : tasks) {
+                t.serves.forEach(e -> other.add(e.value()));
+                t.notifications.forEach(e -> other.add(e.value()));
+            }
+            for (DeviceSpec d : devices) {
+                if (other.contains(d.name())) {
+                    problem(d.line(), "device '" + d.name() + "' has the name of an endpoint or notification;"
+                            + " device names must be distinct from them");
+                }
+            }
+            Map<String, Owner> owners = new LinkedHashMap<>();
+            for (TaskBuilder t : tasks) {
+                for (Entry e : t.devices) {
+                    if (!byName.containsKey(e.value())) {
+                        problem(e.line(), "task '" + t.name + "': devices lists '" + e.value() + "', which is not a"
+                                + " device of this manifest (devices: " + listOrNone(byName.keySet()) + ")");
+                        continue;
+                    }
+                    Owner prev = owners.putIfAbsent(e.value(), new Owner(t.name, e.line()));
+                    if (prev != null) {
+                        problem(e.line(), "device '" + e.value() + "' is owned by both task '" + prev.task()
+                                + "' (line " + prev.line() + ") and task '" + t.name + "'; a device has exactly one"
+                                + " owner (its driver)");
+                    }
+                }
+                for (Entry e : t.uses) {
+                    if (byName.containsKey(e.value())) {
+                        problem(e.line(), "task '" + t.name + "': uses '" + e.value() + "', which is a device;"
+                                + " only its owner reaches it (list it in the owner's 'devices')");
+                    }
+                }
+            }
+            for (DeviceSpec d : devices) {
+                if (!owners.containsKey(d.name())) {
+                    problem(d.line(), "device '" + d.name() + "' has no owner: add it to one task's 'devices'");
+                }
+            }
+        }
 
         // --- value readers -------------------------------------------------------------------
 
@@ -606,6 +751,8 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
         RecoveryPolicy recovery = TaskSpec.DEFAULT_RECOVERY;
         long runawayMs;
         TaskSpec.TxipcLimits txipc = TaskSpec.TxipcLimits.DEFAULT;
+        List<Entry> devices = List.of();
+        ShadowClass shadow;
 
         TaskBuilder(String name, int line) {
             this.name = name;
@@ -614,7 +761,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
 
         TaskSpec build() {
             return new TaskSpec(name, image, priority, stack, heap, values(serves), values(uses),
-                    values(notifications), recovery, runawayMs, txipc, line);
+                    values(notifications), recovery, runawayMs, txipc, line, values(devices), shadow);
         }
 
         private static List<String> values(List<Entry> entries) {

@@ -17,7 +17,14 @@ public enum RecoveryPolicy {
      * the server's memory and registers to where it waited for the request, the client gets
      * ERECOVERED, and the server takes the next request. Faults outside a request restart it.
      */
-    TXIPC;
+    TXIPC,
+    /**
+     * For drivers: a shadow driver in the kernel taps the driver's requests and replies; when
+     * the driver faults it restarts it, resets its devices, replays the requests that built
+     * its state, re-issues the request in flight and releases the requests held meanwhile, so
+     * clients see only a delay. Needs {@code shadow = "block"} or {@code "char"}.
+     */
+    SHADOW;
 
     /** The name used in manifests and messages, e.g. {@code "restart"}. */
     public String configName() {

@@ -18,10 +18,27 @@ import java.util.List;
  * @param runawayMs CPU milliseconds without a syscall before it is faulted as runaway; 0 = off
  * @param txipc    limits of the txipc policy (defaults unless recovery = "txipc")
  * @param line 1-based line of the task's table in the manifest
+ * @param devices  devices this task owns (drives): their registers are mapped into it
+ * @param shadow   the driver class of its shadow (recovery = "shadow"), else null
  */
 public record TaskSpec(String name, String image, int priority, long stackBytes, long heapBytes,
                        List<String> serves, List<String> uses, List<String> notifications,
-                       RecoveryPolicy recovery, long runawayMs, TxipcLimits txipc, int line) {
+                       RecoveryPolicy recovery, long runawayMs, TxipcLimits txipc, int line,
+                       List<String> devices, ShadowClass shadow) {
+
+    /** A task that owns no devices. */
+    public TaskSpec(String name, String image, int priority, long stackBytes, long heapBytes,
+                    List<String> serves, List<String> uses, List<String> notifications,
+                    RecoveryPolicy recovery, long runawayMs, TxipcLimits txipc, int line) {
+        this(name, image, priority, stackBytes, heapBytes, serves, uses, notifications, recovery, runawayMs, txipc,
+                line, List.of(), null);
+    }
+
+    /** This task with another recovery policy (a shadow class is kept only for shadow). */
+    public TaskSpec withRecovery(RecoveryPolicy r) {
+        return new TaskSpec(name, image, priority, stackBytes, heapBytes, serves, uses, notifications, r, runawayMs,
+                txipc, line, devices, r == RecoveryPolicy.SHADOW ? shadow : null);
+    }
 
     /**
      * Limits for a server under recovery = "txipc".
@@ -53,6 +70,7 @@ public record TaskSpec(String name, String image, int priority, long stackBytes,
         serves = List.copyOf(serves);
         uses = List.copyOf(uses);
         notifications = List.copyOf(notifications);
+        devices = List.copyOf(devices);
     }
 
     /** The image file, resolved against the folder holding the manifest. */

@@ -64,21 +64,26 @@ public final class Campaign {
             if (t.name().equals(server)) {
                 TaskSpec.TxipcLimits tx = new TaskSpec.TxipcLimits(hangMs, 1000, 1000);
                 long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
+                if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
+                    throw new IllegalArgumentException("task '" + server + "' has no shadow class: policy shadow needs a"
+                            + " driver whose manifest says recovery = \"shadow\" and shadow = \"block\" or \"char\"");
+                }
                 t = new TaskSpec(t.name(), t.image(), t.priority(), t.stackBytes(), t.heapBytes(), t.serves(), t.uses(),
-                        t.notifications(), policy, runaway, tx, t.line());
+                        t.notifications(), policy, runaway, tx, t.line(), t.devices(),
+                        policy == RecoveryPolicy.SHADOW ? t.shadow() : null);
             }
             tasks.add(t);
         }
-        this.manifest = new Manifest(m.name(), m.quantumMs(), tasks);
+        this.manifest = m.withTasks(tasks);
         List<TaskSpec> plain = new ArrayList<>();
         for (TaskSpec t : m.tasks()) {
             if (t.name().equals(server)) {
                 t = new TaskSpec(t.name(), t.image(), t.priority(), t.stackBytes(), t.heapBytes(), t.serves(), t.uses(),
-                        t.notifications(), RecoveryPolicy.NONE, 0, TaskSpec.TxipcLimits.DEFAULT, t.line());
+                        t.notifications(), RecoveryPolicy.NONE, 0, TaskSpec.TxipcLimits.DEFAULT, t.line(), t.devices(), null);
             }
             plain.add(t);
         }
-        this.original = new Manifest(m.name(), m.quantumMs(), plain);
+        this.original = m.withTasks(plain);
     }
 
     /** Boot once without faults, counting the server's instructions per request. */

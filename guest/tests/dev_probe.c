@@ -1,0 +1,83 @@
+/*
+ * dev_probe - device access rules, seen from the guest.
+ *
+ * Default build: owns device "timer0".  Checks the common registers, then
+ * misuses them on purpose (bad offset, bad width, write to a read-only
+ * register, read of a write-only one, bad command, bad value) and checks
+ * that each is refused with its documented ERROR code instead of a fault.
+ * Prints "dev_probe: misuse ok" and exits 0, or says what differed.
+ *
+ * -DPROBE_INTRUDER: owns nothing and reads the first device's registers,
+ * which are not mapped in this task: it must die of an unmapped read.
+ */
+#include <stdio.h>
+#include <rewind/rewind.h>
+
+#define MAGIC		0x00
+#define DEVICE_ID	0x04
+#define VERSION		0x08
+#define ERROR		0x0c
+#define TIMER_COMMAND	0x30
+#define TIMER_INTERVAL	0x28
+
+#ifndef PROBE_INTRUDER
+static int failures;
+
+static void expect(const char *what, uint64_t got, uint64_t want)
+{
+	if (got != want) {
+		printf("dev_probe: %s: got 0x%lx, want 0x%lx\n", what, (unsigned long)got, (unsigned long)want);
+		failures++;
+	}
+}
+
+#endif
+
+int main(void)
+{
+#ifdef PROBE_INTRUDER
+	volatile uint32_t *regs = (volatile uint32_t *)(uintptr_t)RW_MMIO_BASE;
+	printf("dev_probe: reading another task's device registers\n");
+	uint32_t v = regs[0];
+	printf("dev_probe: FAIL read 0x%x\n", v);
+	return 1;
+#else
+	long dev = rw_cap_lookup_str("timer0");
+	uintptr_t base = 0;
+	size_t size = 0;
+	unsigned kind = 0;
+
+	expect("lookup", dev >= 0, 1);
+	expect("device_info", (uint64_t)rw_device_info((int)dev, &base, &size, &kind), 0);
+	expect("base", base, RW_MMIO_BASE);
+	expect("size", size, RW_MMIO_STRIDE);
+	expect("kind", kind, RW_DEV_TIMER);
+	expect("device_info on a bad cap", (uint64_t)rw_device_info(77, 0, 0, 0), (uint64_t)RW_ECAP);
+	expect("MAGIC", rw_mmio_read32(base, MAGIC), 0x56445752);
+	expect("DEVICE_ID", rw_mmio_read32(base, DEVICE_ID), 3);
+	expect("VERSION", rw_mmio_read32(base, VERSION), 1);
+	expect("no error yet", rw_mmio_read32(base, ERROR), 0);
+
+	expect("bad offset reads 0", rw_mmio_read32(base, 0x800), 0);
+	expect("ERROR after bad offset", rw_mmio_read32(base, ERROR), 1);
+	expect("ERROR read clears", rw_mmio_read32(base, ERROR), 0);
+	(void)*(volatile uint8_t *)(base + MAGIC);
+	expect("ERROR after bad width", rw_mmio_read32(base, ERROR), 2);
+	rw_mmio_write32(base, MAGIC, 1);
+	expect("ERROR after write to read-only", rw_mmio_read32(base, ERROR), 3);
+	expect("MAGIC unchanged", rw_mmio_read32(base, MAGIC), 0x56445752);
+	(void)rw_mmio_read32(base, TIMER_COMMAND);
+	expect("ERROR after read of write-only", rw_mmio_read32(base, ERROR), 4);
+	rw_mmio_write32(base, TIMER_COMMAND, 99);
+	expect("ERROR after bad command", rw_mmio_read32(base, ERROR), 5);
+	rw_mmio_write64(base, TIMER_INTERVAL, 5);
+	expect("ERROR after bad value", rw_mmio_read32(base, ERROR), 6);
+
+	if (failures) {
+		printf("dev_probe: FAIL %d check(s)\n", failures);
+		return 1;
+	}
+	printf("dev_probe: misuse ok\n");
+	return 0;
+#endif
+}

@@ -1,0 +1,297 @@
+package dev.rewind.hw.dev;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The block device (docs/DEVICES.md, "Block device (DEVICE_ID 2)"): a host disk-image file
+ * of 512-byte sectors, read and written by DMA through the owning driver's {@link DmaPort}.
+ *
+ * <p>A command runs synchronously inside the COMMAND store and is atomic: range and DMA are
+ * checked in full before anything is written (a WRITE first DMA-reads the whole buffer, then
+ * makes one positional write; a READ reads the file, then DMA-writes). A completed WRITE is in
+ * the host file; FLUSH forces it to stable storage. Every command, failed or not, sets
+ * CMD_STATUS, counts in COMPLETED and asserts the COMPLETION cause. RESET clears SECTOR, ADDR,
+ * COUNT and CMD_STATUS (0xff); COMPLETED counts since power-on and survives it.
+ */
+public final class BlockDevice extends Device implements AutoCloseable {
+    public static final int SECTOR_SIZE = 0x20;
+    public static final int MAX_SECTORS = 0x24;
+    public static final int CAPACITY = 0x28;
+    public static final int SECTOR = 0x30;
+    public static final int ADDR = 0x38;
+    public static final int COUNT = 0x40;
+    public static final int COMMAND = 0x44;
+    public static final int CMD_STATUS = 0x48;
+    public static final int COMPLETED = 0x4c;
+
+    public static final int SECTOR_BYTES = 512;
+    public static final int MAX_SECTORS_VALUE = 128;
+    public static final int STATUS_READY = 1;
+    /** IRQ cause bit 0: a command completed. */
+    public static final int CAUSE_COMPLETION = CAUSE;
+
+    public static final int CMD_READ = 1, CMD_WRITE = 2, CMD_FLUSH = 3;
+    public static final int ST_OK = 0, ST_BAD_COMMAND = 1, ST_OUT_OF_RANGE = 2, ST_DMA_FAULT = 3,
+            ST_IO_ERROR = 4, ST_NO_DISK = 5, ST_NONE = 0xff;
+
+    private static final Logger log = LoggerFactory.getLogger(BlockDevice.class);
+
+    private final FileChannel disk;
+    private final long capacity;
+    private final byte[] buffer = new byte[MAX_SECTORS_VALUE * SECTOR_BYTES];
+    private DmaPort dma;
+
+    private long sector;
+    private long addr;
+    private int count;
+    private int cmdStatus = ST_NONE;
+    private int completed;
+
+    private long commands;
+    private long bytesRead;
+    private long bytesWritten;
+
+    /**
+     * A block device over {@code disk} (null: no disk attached, every command fails with
+     * NO_DISK) holding {@code sizeBytes / 512} sectors. Closing the device closes the channel.
+     */
+    public BlockDevice(String name, FileChannel disk, long sizeBytes) {
+        super(name,
+                new Reg(SECTOR_SIZE, 4, R),
+                new Reg(MAX_SECTORS, 4, R),
+                new Reg(CAPACITY, 8, R),
+                new Reg(SECTOR, 8, RW),
+                new Reg(ADDR, 8, RW),
+                new Reg(COUNT, 4, RW),
+                new Reg(COMMAND, 4, W),
+                new Reg(CMD_STATUS, 4, R),
+                new Reg(COMPLETED, 4, R));
+        this.disk = disk;
+        this.capacity = disk == null ? 0 : sizeBytes / SECTOR_BYTES;
+    }
+
+    /**
+     * Opens a disk-image file read-write.
+     *
+     * @throws IOException with a clear message if the file is missing, not a regular file, empty,
+     *     or not a whole number of 512-byte sectors, or cannot be opened
+     */
+    public static BlockDevice open(String name, Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new IOException("disk image " + file + " does not exist");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("disk image " + file + " is not a regular file");
+        }
+        long size = Files.size(file);
+        if (size == 0) {
+            throw new IOException("disk image " + file + " is empty");
+        }
+        if (size % SECTOR_BYTES != 0) {
+            throw new IOException("disk image " + file + " is " + size
+                    + " bytes, not a multiple of " + SECTOR_BYTES);
+        }
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new IOException("cannot open disk image " + file + " for reading and writing: " + e, e);
+        }
+        return new BlockDevice(name, ch, size);
+    }
+
+    /** A blank (zeroed) disk of {@code sizeBytes} in a temporary file deleted on close. */
+    public static BlockDevice inMemory(String name, long sizeBytes) throws IOException {
+        if (sizeBytes <= 0 || sizeBytes % SECTOR_BYTES != 0) {
+            throw new IllegalArgumentException("disk size " + sizeBytes + " is not a positive multiple of " + SECTOR_BYTES);
+        }
+        Path tmp = Files.createTempFile("rewind-" + name.replaceAll("[^A-Za-z0-9_-]", "_") + "-", ".img");
+        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                StandardOpenOption.DELETE_ON_CLOSE);
+        try {
+            ch.write(ByteBuffer.wrap(new byte[1]), sizeBytes - 1);
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
+        return new BlockDevice(name, ch, sizeBytes);
+    }
+
+    @Override
+    public int kind() {
+        return KIND_BLOCK;
+    }
+
+    @Override
+    public void setDma(DmaPort port) {
+        this.dma = port;
+    }
+
+    /** Disk size in sectors. */
+    public long capacity() {
+        return capacity;
+    }
+
+    /** Commands run since power-on (failed ones included). */
+    public long commandsCompleted() {
+        return commands;
+    }
+
+    public long bytesRead() {
+        return bytesRead;
+    }
+
+    public long bytesWritten() {
+        return bytesWritten;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (disk != null) {
+            disk.close();
+        }
+    }
+
+    @Override
+    protected int deviceStatus() {
+        return disk != null ? STATUS_READY : 0;
+    }
+
+    @Override
+    protected long readReg(int offset) {
+        return switch (offset) {
+            case SECTOR_SIZE -> SECTOR_BYTES;
+            case MAX_SECTORS -> MAX_SECTORS_VALUE;
+            case CAPACITY -> capacity;
+            case SECTOR -> sector;
+            case ADDR -> addr;
+            case COUNT -> count & 0xffff_ffffL;
+            case CMD_STATUS -> cmdStatus;
+            case COMPLETED -> completed & 0xffff_ffffL;
+            default -> throw new IllegalStateException("no register " + offset);
+        };
+    }
+
+    @Override
+    protected void writeReg(int offset, long value) {
+        switch (offset) {
+            case SECTOR -> sector = value;
+            case ADDR -> addr = value;
+            case COUNT -> count = (int) value;
+            case COMMAND -> command(value);
+            default -> throw new IllegalStateException("no register " + offset);
+        }
+    }
+
+    @Override
+    protected void resetDevice() {
+        sector = 0;
+        addr = 0;
+        count = 0;
+        cmdStatus = ST_NONE;
+    }
+
+    private void command(long cmd) {
+        int st;
+        try {
+            st = execute(cmd);
+        } catch (RuntimeException e) {
+            log.warn("{}: internal error in command {}", name(), cmd, e);
+            st = ST_IO_ERROR;
+        }
+        if (st == ST_BAD_COMMAND) {
+            misuse(ERR_BAD_COMMAND);
+        }
+        cmdStatus = st;
+        completed++;
+        commands++;
+        assertIrq(CAUSE_COMPLETION);
+    }
+
+    private int execute(long cmd) {
+        if (cmd != CMD_READ && cmd != CMD_WRITE && cmd != CMD_FLUSH) {
+            return ST_BAD_COMMAND;
+        }
+        if (disk == null) {
+            return ST_NO_DISK;
+        }
+        if (cmd == CMD_FLUSH) {
+            return io(() -> disk.force(true));
+        }
+        long n = count & 0xffff_ffffL;
+        if (n == 0 || n > MAX_SECTORS_VALUE || Long.compareUnsigned(sector, capacity) >= 0 || n > capacity - sector) {
+            return ST_OUT_OF_RANGE;
+        }
+        int len = (int) n * SECTOR_BYTES;
+        long pos = sector * SECTOR_BYTES;
+        if (dma == null || Long.compareUnsigned(addr, -(long) len) > 0) {
+            return ST_DMA_FAULT; // no IOMMU mapping, or the buffer wraps around the address space
+        }
+        if (cmd == CMD_READ) {
+            int st = io(() -> readFully(pos, len));
+            if (st != ST_OK) {
+                return st;
+            }
+            if (!dma.write(addr, buffer, 0, len)) {
+                return ST_DMA_FAULT;
+            }
+            bytesRead += len;
+        } else {
+            if (!dma.read(addr, buffer, 0, len)) {
+                return ST_DMA_FAULT;
+            }
+            int st = io(() -> writeFully(pos, len));
+            if (st != ST_OK) {
+                return st;
+            }
+            bytesWritten += len;
+        }
+        return ST_OK;
+    }
+
+    private void readFully(long pos, int len) throws IOException {
+        ByteBuffer bb = ByteBuffer.wrap(buffer, 0, len);
+        while (bb.hasRemaining()) {
+            if (disk.read(bb, pos + bb.position()) < 0) {
+                throw new IOException("disk image shorter than its capacity");
+            }
+        }
+    }
+
+    private void writeFully(long pos, int len) throws IOException {
+        ByteBuffer bb = ByteBuffer.wrap(buffer, 0, len);
+        while (bb.hasRemaining()) {
+            disk.write(bb, pos + bb.position());
+        }
+    }
+
+    private interface IoAction {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs a file operation; ST_OK or ST_IO_ERROR. FileChannel closes itself if the calling
+     * thread's interrupt flag is set, so the flag is held aside meanwhile and restored after.
+     */
+    private int io(IoAction action) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            action.run();
+            return ST_OK;
+        } catch (IOException e) {
+            log.warn("{}: disk I/O failed: {}", name(), e.toString());
+            return ST_IO_ERROR;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,303 @@
+package dev.rewind.kernel;
+
+import dev.rewind.hw.dev.UartDevice;
+import dev.rewind.kernel.image.ShadowClass;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A shadow driver (Swift et al., "Recovering Device Drivers", OSDI 2004), kept by the kernel
+ * for a driver task under {@code recovery = "shadow"}.
+ *
+ * <p><b>Passive mode.</b> The kernel tells the shadow about every request delivered to the
+ * driver and every reply. The shadow logs only the requests that build driver state: a
+ * successful OPEN per client badge (replaced by a later OPEN of the same client, dropped by its
+ * CLOSE), so the log never holds more entries than there are open clients. It also remembers
+ * the one request in flight (IPC is synchronous: a driver serves one request at a time; every
+ * other caller is still queued on the endpoint, never delivered).
+ *
+ * <p><b>Recovery.</b> When the driver faults: the in-flight request and the queued callers are
+ * taken off the driver, so the restart does not fail them; the driver is restarted (new
+ * generation) and its devices reset; the endpoint queue is rebuilt as: the logged OPENs (sent by
+ * the shadow itself, replies consumed by it), then the request that was in flight (its client
+ * still waiting, its message unchanged except where the driver class needs a fix-up), then the
+ * callers held meanwhile, in their order. Callers arriving during recovery queue behind them.
+ * Clients' capabilities stay valid across the restart. Clients see only a delay.
+ *
+ * <p><b>Exactly once.</b> The in-flight request is re-issued once, and its client is woken by
+ * exactly one reply: either the old driver replied (the request is no longer in flight) or it
+ * did not (it is re-issued). Block requests are idempotent (a re-issued WRITE writes the same
+ * bytes to the same sectors). For a character device the shadow taps the UART: a WRITE cut
+ * short is re-issued with {@code resume} = bytes already transmitted, and bytes a cut-short READ
+ * took from the receive FIFO are pushed back, so no byte is output twice or lost. A request that
+ * faults the driver a second time after being re-issued is failed with EIO instead of looping.
+ */
+final class Shadow {
+    private static final Logger log = LoggerFactory.getLogger(Shadow.class);
+
+    /** Protocol labels the shadow must recognise (see blk.h and tty.h). */
+    static final long BLK_OPEN = 0x424bL << 16 | 2, BLK_CLOSE = 0x424bL << 16 | 3;
+    static final long TTY_OPEN = 0x5459L << 16 | 1, TTY_CLOSE = 0x5459L << 16 | 2;
+    static final long TTY_WRITE = 0x5459L << 16 | 3, TTY_READ = 0x5459L << 16 | 4;
+
+    /** A logged state-building request. */
+    private record Entry(Endpoint ep, long badge, long[] msg) {}
+
+    private final Kernel k;
+    private final Task driver;
+    private final ShadowClass cls;
+    private final long openLabel;
+    private final long closeLabel;
+    private final Map<Long, Entry> stateLog = new LinkedHashMap<>();
+
+    /** The request in flight: its client (or agent), endpoint and what it was. */
+    private Task inflight;
+    private Endpoint inflightEp;
+    private boolean inflightIsReissue;
+    private long txAtDelivery;
+    private long rxAtDelivery;
+
+    /** Recovery in progress. */
+    private Task pendingReissue;
+    private int agentsOutstanding;
+    private boolean recovering;
+    private long faultAt;
+    private Fault fault;
+    private int replayed;
+    private int reissued;
+    private int held;
+
+    /** Counters for reports. */
+    int recoveries;
+    long lastRestoreNanos;
+
+    Shadow(Kernel k, Task driver, ShadowClass cls) {
+        this.k = k;
+        this.driver = driver;
+        this.cls = cls;
+        this.openLabel = cls == ShadowClass.BLOCK ? BLK_OPEN : TTY_OPEN;
+        this.closeLabel = cls == ShadowClass.BLOCK ? BLK_CLOSE : TTY_CLOSE;
+    }
+
+    int logSize() {
+        return stateLog.size();
+    }
+
+    // ---- passive mode ----------------------------------------------------------------------
+
+    /** {@code client}'s request (in client.msg) was delivered to the driver through {@code ep}. */
+    void delivered(Task client, Endpoint ep) {
+        inflight = client;
+        inflightEp = ep;
+        inflightIsReissue = client == pendingReissue;
+        if (inflightIsReissue) {
+            pendingReissue = null;
+        }
+        if (cls == ShadowClass.CHAR) {
+            UartDevice u = uart();
+            if (u != null) {
+                txAtDelivery = u.txTotal();
+                rxAtDelivery = u.rxConsumed();
+            }
+        }
+    }
+
+    /** The driver replied {@code reply} (a1 = status label, a2.. = words) to {@code client}. */
+    void replied(Task client, long[] reply) {
+        long label = client.msg[0];
+        if (reply[1] == 0 && client.agentFor == null) {
+            if (label == openLabel) {
+                stateLog.put(client.sendBadge, new Entry(inflightEp, client.sendBadge, client.msg.clone()));
+            } else if (label == closeLabel) {
+                stateLog.remove(client.sendBadge);
+            }
+        }
+        if (client == inflight) {
+            inflight = null;
+        }
+        if (recovering && client.agentFor == null && agentsOutstanding == 0) {
+            restored();
+        }
+    }
+
+    /** A replay request sent by the shadow was answered. */
+    void agentReplied(Task agent, long[] reply) {
+        if (reply[1] != 0) {
+            log.warn("shadow of {}: replayed request 0x{} for badge {} failed with {}", driver,
+                    Long.toHexString(agent.msg[0]), agent.sendBadge, reply[1]);
+        }
+        replied(agent, reply);
+        agentDone();
+    }
+
+    /** A replay request could not be delivered (the driver died again). */
+    void agentFailed(Task agent) {
+        if (agent == inflight) {
+            inflight = null;
+        }
+        agentDone();
+    }
+
+    private void agentDone() {
+        agentsOutstanding = Math.max(0, agentsOutstanding - 1);
+        if (recovering && agentsOutstanding == 0 && pendingReissue == null && !anyQueued()) {
+            restored();
+        }
+    }
+
+    private boolean anyQueued() {
+        for (Endpoint ep : k.endpoints.values()) {
+            if (ep.server == driver && !ep.senders.isEmpty()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void restored() {
+        recovering = false;
+        lastRestoreNanos = System.nanoTime() - faultAt;
+        log.info("shadow of {}: service restored {} µs after the fault ({}): {} replayed, {} re-issued, {} held",
+                driver, lastRestoreNanos / 1000, fault.kind(), replayed, reissued, held);
+        k.observer.driverRecovered(driver, fault, replayed, reissued, held, lastRestoreNanos);
+    }
+
+    // ---- recovery --------------------------------------------------------------------------
+
+    /**
+     * The driver faulted: restart it behind its clients' backs. Returns what was done, or null
+     * if the driver could not be restarted (then the kernel treats the fault as under restart).
+     */
+    String recover(Fault f) {
+        faultAt = System.nanoTime();
+        fault = f;
+        recoveries++;
+        // 1. Take the request in flight and every queued caller off the driver.
+        Task owed = driver.replyTo;
+        Task cut = null;
+        if (owed != null && owed == inflight && owed.generation == driver.replyToGeneration
+                && owed.state == TaskState.AWAITING_REPLY && owed.servedBy == driver) {
+            cut = owed;
+            cut.servedBy = null;
+        }
+        driver.replyTo = null;
+        Endpoint cutEp = inflightEp;
+        boolean poisoned = cut != null && inflightIsReissue;
+        inflight = null;
+        Map<Endpoint, List<Task>> queued = new LinkedHashMap<>();
+        held = 0;
+        for (Endpoint ep : k.endpoints.values()) {
+            if (ep.server == driver) {
+                List<Task> q = new ArrayList<>();
+                for (Task c : ep.senders) {
+                    if (c.agentFor == null) {
+                        q.add(c); // replays queued by an earlier recovery are rebuilt below
+                    }
+                }
+                ep.senders.clear();
+                queued.put(ep, q);
+                held += q.size();
+            }
+        }
+        if (cut != null && !poisoned && cut.agentFor == null) {
+            fixUp(cut);
+        }
+
+        // 2. Restart the driver (resets its devices).
+        String restart = k.restart(driver);
+        if (!driver.state.alive()) {
+            // Give everything back so the kernel fails it as it would without a shadow.
+            for (Map.Entry<Endpoint, List<Task>> e : queued.entrySet()) {
+                e.getKey().senders.addAll(e.getValue());
+            }
+            if (cut != null) {
+                fail(cut, Abi.EDEAD);
+            }
+            k.ipc.forget(driver);
+            return restart;
+        }
+
+        // 3. Rebuild the queue: replayed state, the re-issued request, the held callers.
+        replayed = 0;
+        reissued = 0;
+        agentsOutstanding = 0;
+        for (Entry e : stateLog.values()) {
+            Task agent = new Task(driver.spec, -1, driver.image);
+            agent.agentFor = this;
+            System.arraycopy(e.msg(), 0, agent.msg, 0, agent.msg.length);
+            agent.msg[5] = 0;
+            agent.sendBadge = e.badge();
+            queue(agent, e.ep());
+            agentsOutstanding++;
+            replayed++;
+        }
+        if (cut != null && cut.agentFor == null) { // a replay cut short is simply replayed again above
+            if (poisoned) {
+                log.warn("shadow of {}: request 0x{} from {} faulted the driver twice; failing it with EIO", driver,
+                        Long.toHexString(cut.msg[0]), cut);
+                fail(cut, Abi.EIO);
+            } else {
+                queue(cut, cutEp);
+                pendingReissue = cut;
+                reissued++;
+            }
+        }
+        for (Map.Entry<Endpoint, List<Task>> e : queued.entrySet()) {
+            e.getKey().senders.addAll(e.getValue());
+        }
+        recovering = true;
+        if (agentsOutstanding == 0 && pendingReissue == null && !anyQueued()) {
+            restored();
+        }
+        return restart + "; shadow replays " + replayed + " request(s), re-issues " + reissued + ", holds " + held;
+    }
+
+    private void queue(Task caller, Endpoint ep) {
+        caller.state = TaskState.SENDING;
+        caller.blockedOn = ep;
+        ep.senders.addLast(caller);
+    }
+
+    private void fail(Task client, long status) {
+        client.blockedOn = null;
+        client.servedBy = null;
+        client.result[0] = status;
+        client.result[1] = 0;
+        client.resultCount = Math.max(client.resultCount, 2);
+        k.wake(client);
+    }
+
+    /** Class-specific repair of a request cut short, so that re-issuing it repeats nothing. */
+    private void fixUp(Task client) {
+        if (cls != ShadowClass.CHAR) {
+            return; // block requests are idempotent
+        }
+        UartDevice u = uart();
+        if (u == null) {
+            return;
+        }
+        long label = client.msg[0];
+        if (label == TTY_WRITE) {
+            long sent = u.txTotal() - txAtDelivery;
+            client.msg[2] += sent; // w1 = resume: bytes of this write already on the wire
+        } else if (label == TTY_READ) {
+            long taken = u.rxConsumed() - rxAtDelivery;
+            if (taken > 0) {
+                u.unread((int) Math.min(taken, Integer.MAX_VALUE));
+            }
+        }
+    }
+
+    private UartDevice uart() {
+        for (BoundDevice bd : driver.devices) {
+            if (bd.device instanceof UartDevice u) {
+                return u;
+            }
+        }
+        return null;
+    }
+}

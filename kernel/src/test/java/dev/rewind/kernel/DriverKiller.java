@@ -1,0 +1,79 @@
+package dev.rewind.kernel;
+
+import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.unicorn.Unicorn;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A test probe that faults one task ({@code driver}) in the middle of chosen requests: when the
+ * driver is handed its n-th request (n in {@code requests}, counting every delivery), it is
+ * stopped after {@code instruction} instructions and killed with an injected ABORT fault. If the
+ * request ends sooner, that strike is skipped.
+ */
+final class DriverKiller implements KernelProbe {
+    private final String driver;
+    private final Set<Integer> requests;
+    private final long instruction;
+    private int delivered;
+    private Task target;
+    private Unicorn.Hook hook;
+    private long count;
+    private boolean stopRequested;
+    final List<Integer> struck = new ArrayList<>();
+
+    DriverKiller(String driver, long instruction, Integer... requests) {
+        this.driver = driver;
+        this.instruction = instruction;
+        this.requests = new TreeSet<>(List.of(requests));
+    }
+
+    @Override
+    public void requestDelivered(Task server) {
+        if (!server.name().equals(driver)) {
+            return;
+        }
+        delivered++;
+        if (requests.contains(delivered) && hook == null) {
+            target = server;
+            count = 0;
+            RiscvCpu cpu = server.cpu;
+            int n = delivered;
+            hook = cpu.engine().hookCode(1, 0, (addr, size) -> {
+                if (++count == instruction) {
+                    stopRequested = true;
+                    struck.add(n);
+                    cpu.stop();
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @Override
+    public void replied(Task server) {
+        if (server == target && hook != null && !stopRequested) {
+            remove(server);
+        }
+    }
+
+    private void remove(Task t) {
+        hook.close();
+        hook = null;
+        if (t.cpu != null) {
+            t.cpu.dropCodeTranslations();
+        }
+    }
+
+    @Override
+    public Fault stopped(Task task) {
+        if (task != target || !stopRequested) {
+            return null;
+        }
+        stopRequested = false;
+        remove(task);
+        return new Fault(FaultKind.ABORT, task.pc, 0, task.image.describe(task.pc), "killed by the test");
+    }
+}
