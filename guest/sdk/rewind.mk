@@ -16,7 +16,8 @@
 # $(REWIND_IMAGE)/NAME.elf (default build/image/NAME.elf) from C or assembly
 # (.S) sources.  Objects go to $(REWIND_BUILD)/obj/NAME/ (source base names
 # must be unique within a program); the SDK itself (crt0, libc glue and
-# librewind with the kv/fs clients) is built once into $(REWIND_BUILD).
+# librewind with the kv/fs/blk/tty clients: every sdk/lib/*.c) is built once
+# into $(REWIND_BUILD).
 # Extra flags must not contain commas: use -Xlinker instead of -Wl,a,b.
 # `make V=1` shows the full commands.
 #

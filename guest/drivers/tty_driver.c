@@ -1,0 +1,236 @@
+/*
+ * tty_driver - character driver serving endpoint "tty" for device "uart0".
+ *
+ * Protocol: see <rewind/tty.h> and docs/DEVICES.md.  WRITE transmits the
+ * bytes one at a time through TXDATA (TX_READY is always set on this UART),
+ * turning "\n" into "\r\n" for sessions opened with TTY_CRLF, and skips the
+ * first `resume` bytes it would transmit (set by the kernel's shadow when it
+ * re-issues a write cut short by a driver failure).  READ returns what is in
+ * the RX FIFO (at most max bytes); when the FIFO is empty it enables the RX
+ * interrupt and waits for input or end of input, so one reader blocks the
+ * driver (one request at a time, like every server here).
+ *
+ * State: the open sessions (client badge -> mode) in a small table.  Every
+ * request field is checked: garbage gets RW_EINVAL, never a crash.
+ *
+ * Restartable: the driver resets the UART (CONTROL = RESET; received bytes
+ * stay in the FIFO) when it starts and keeps nothing a client cannot rebuild
+ * by repeating its requests; under recovery = "shadow" the kernel re-issues
+ * the sessions' TTY_OPENs and the request in flight.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <rewind/tty.h>
+
+#define DEV_NAME	"uart0"		/* the UART this driver owns */
+#define EP_NAME		"tty"		/* the endpoint it serves */
+
+#define TTY_MAX		4096		/* bytes per WRITE / most per READ */
+
+/* ---- device registers (docs/DEVICES.md) ---- */
+#define REG_MAGIC	0x00
+#define REG_DEVICE_ID	0x04
+#define REG_STATUS	0x10
+#define REG_IRQ_ENABLE	0x14
+#define REG_IRQ_STATUS	0x18
+#define REG_CONTROL	0x1c
+#define REG_TXDATA	0x20
+#define REG_RXDATA	0x24
+
+#define DEV_MAGIC	0x56445752u	/* "RWDV" */
+#define DEV_ID_UART	1u
+#define STATUS_RX_READY	(1u << 0)
+#define STATUS_RX_EOF	(1u << 2)
+#define IRQ_RX		1u
+#define CONTROL_RESET	1u
+#define RX_VALID	(1u << 8)
+
+#define MAX_SESSIONS	64
+
+struct session {
+	uint8_t used;
+	uint64_t badge;
+	uint64_t mode;
+};
+
+static struct session sessions[MAX_SESSIONS];
+static int dev;				/* device capability */
+static uintptr_t base;			/* its registers */
+
+/* ---- sessions ---- */
+
+static struct session *find_session(uint64_t badge)
+{
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (sessions[i].used && sessions[i].badge == badge)
+			return &sessions[i];
+	return NULL;
+}
+
+/* ---- requests ---- */
+
+static long do_open(const rw_msg *m, uint64_t badge)
+{
+	if ((m->w[0] & ~TTY_CRLF) || m->w[1] || m->w[2] || m->w[3] || m->len)
+		return RW_EINVAL;
+	struct session *s = find_session(badge);
+	for (int i = 0; !s && i < MAX_SESSIONS; i++)
+		if (!sessions[i].used)
+			s = &sessions[i];
+	if (!s)
+		return RW_ENOMEM;		/* table full */
+	s->used = 1;
+	s->badge = badge;
+	s->mode = m->w[0];		/* reopening replaces the mode */
+	return 0;
+}
+
+/* Closing without a session is not an error (a repeated CLOSE is harmless). */
+static long do_close(const rw_msg *m, uint64_t badge)
+{
+	if (m->w[0] || m->w[1] || m->w[2] || m->w[3] || m->len)
+		return RW_EINVAL;
+	struct session *s = find_session(badge);
+	if (s)
+		memset(s, 0, sizeof *s);
+	return 0;
+}
+
+static long do_write(const rw_msg *m, rw_msg *r, uint64_t badge)
+{
+	uint64_t len = m->w[0], resume = m->w[1];
+
+	if (len > TTY_MAX || m->len != len || m->w[2] || m->w[3])
+		return RW_EINVAL;
+	struct session *s = find_session(badge);
+	if (!s)
+		return TTY_ENOTOPEN;
+
+	const uint8_t *buf = rw_ipc_buf();	/* the request's bytes */
+	uint64_t out = 0;		/* bytes the translated output has so far */
+	for (uint64_t i = 0; i < len; i++) {
+		if ((s->mode & TTY_CRLF) && buf[i] == '\n') {
+			if (out++ >= resume)
+				rw_mmio_write32(base, REG_TXDATA, '\r');
+		}
+		if (out++ >= resume)
+			rw_mmio_write32(base, REG_TXDATA, buf[i]);
+	}
+	r->w[0] = len;
+	return 0;
+}
+
+/*
+ * Blocks until the RX FIFO has a byte (returns 1) or input has ended
+ * (returns 0).  Returns RW_EIO if waiting for the interrupt fails.
+ */
+static long wait_input(void)
+{
+	for (;;) {
+		/* Clear an old cause first, so that the wait below is for news. */
+		rw_mmio_write32(base, REG_IRQ_STATUS, IRQ_RX);
+		uint32_t st = rw_mmio_read32(base, REG_STATUS);
+		if (st & STATUS_RX_READY)
+			return 1;
+		if (st & STATUS_RX_EOF)
+			return 0;
+		/* Input arriving from here on is pending, and enabling a pending
+		 * cause raises the line: no wake-up can be missed. */
+		uint64_t bits = 0;
+		rw_mmio_write32(base, REG_IRQ_ENABLE, IRQ_RX);
+		long r = rw_wait(dev, &bits);
+		rw_mmio_write32(base, REG_IRQ_ENABLE, 0);
+		if (r < 0)
+			return RW_EIO;
+	}
+}
+
+static long do_read(const rw_msg *m, rw_msg *r, uint64_t badge)
+{
+	uint64_t max = m->w[0];
+
+	if (max < 1 || max > TTY_MAX || m->w[1] || m->w[2] || m->w[3] || m->len)
+		return RW_EINVAL;
+	if (!find_session(badge))
+		return TTY_ENOTOPEN;
+	long st = wait_input();
+	if (st <= 0)
+		return st;			/* error, or end of input: n = 0 */
+
+	uint8_t *out = rw_ipc_buf();
+	uint64_t n = 0;
+	while (n < max) {
+		uint32_t v = rw_mmio_read32(base, REG_RXDATA);
+		if (!(v & RX_VALID))
+			break;			/* FIFO empty */
+		out[n++] = (uint8_t)v;
+	}
+	r->w[0] = n;
+	r->len = n;
+	return 0;
+}
+
+static void handle(rw_msg *m, uint64_t badge, void *ctx)
+{
+	rw_msg req = *m;
+	long st;
+
+	(void)ctx;
+	memset(m, 0, sizeof *m);
+	if (req.len > RW_IPC_BUF_SIZE) {
+		st = RW_EINVAL;
+	} else {
+		switch (req.label) {
+		case TTY_OPEN:	st = do_open(&req, badge); break;
+		case TTY_CLOSE:	st = do_close(&req, badge); break;
+		case TTY_WRITE:	st = do_write(&req, m, badge); break;
+		case TTY_READ:	st = do_read(&req, m, badge); break;
+		default:	st = RW_ENOSYS; break;
+		}
+	}
+	if (st < 0)
+		memset(m, 0, sizeof *m);	/* errors carry no data */
+	m->label = (uint64_t)st;
+}
+
+/* Finds, checks and resets the UART. Returns 0 or -1. */
+static int device_init(void)
+{
+	long cap = rw_cap_lookup_str(DEV_NAME);
+	size_t size = 0;
+	unsigned kind = 0;
+
+	if (cap < 0) {
+		printf("tty: no device \"%s\" (%s)\n", DEV_NAME, rw_strerror(cap));
+		return -1;
+	}
+	dev = (int)cap;
+	long r = rw_device_info(dev, &base, &size, &kind);
+	if (r < 0 || kind != RW_DEV_UART || size < 0x38) {
+		printf("tty: \"%s\" is not a UART (%s, kind %u)\n", DEV_NAME,
+		       rw_strerror(r), kind);
+		return -1;
+	}
+	if (rw_mmio_read32(base, REG_MAGIC) != DEV_MAGIC ||
+	    rw_mmio_read32(base, REG_DEVICE_ID) != DEV_ID_UART) {
+		printf("tty: bad magic / device id\n");
+		return -1;
+	}
+	/* Start from power-on state: we may be a restarted instance. */
+	rw_mmio_write32(base, REG_CONTROL, CONTROL_RESET);
+	return 0;
+}
+
+int main(void)
+{
+	long ep = rw_cap_lookup_str(EP_NAME);
+
+	if (ep < 0) {
+		printf("tty: no endpoint \"%s\" (%s)\n", EP_NAME, rw_strerror(ep));
+		return 1;
+	}
+	if (device_init() < 0)
+		return 1;
+	printf("tty: ready\n");
+	rw_serve((int)ep, handle, NULL);
+}
