@@ -261,8 +261,8 @@ public abstract class Device {
     protected final void misuse(int code) {
         error = code;
         misuses++;
-        if (log.isDebugEnabled()) {
-            log.debug("{}: register misuse {}", name, code);
+        if (log.isTraceEnabled()) {
+            log.trace("{}: register misuse {}", name, code);
         }
     }
 
