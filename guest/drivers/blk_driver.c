@@ -313,6 +313,9 @@ static int device_init(void)
 	if (!(rw_mmio_read32(base, REG_STATUS) & STATUS_READY))
 		printf("blk: no disk attached\n");	/* commands will fail: EIO */
 	rw_mmio_write32(base, REG_IRQ_ENABLE, IRQ_COMPLETION);
+	/* Touch the DMA page, in case .bss is mapped on first use: the IOMMU
+	 * only sees mapped memory. */
+	*(volatile uint8_t *)dma = 0;
 	return 0;
 }
 

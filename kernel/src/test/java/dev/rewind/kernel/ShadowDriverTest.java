@@ -30,7 +30,7 @@ class ShadowDriverTest {
         GuestRun run = GuestRun.bootManifest(TxIpcTest.manifest("t_blk.toml"), CONFIG, killer, null);
         assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
-        assertEquals(killer.struck.size(), run.faults.size(), run::toString);
+        assertEquals(killer.struck().size(), run.faults.size(), run::toString);
         assertTrue(run.faults.size() >= 4, run::toString);
         for (GuestRun.FaultEvent f : run.faults) {
             assertEquals("blk", f.task());

@@ -4,7 +4,12 @@ import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.unicorn.Unicorn;
 import dev.rewind.kernel.ImageSource;
+import dev.rewind.kernel.DriverKiller;
+import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.Kernel;
+import dev.rewind.kernel.KernelObserver;
+import dev.rewind.kernel.Task;
+import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
@@ -38,9 +43,11 @@ import picocli.CommandLine.Parameters;
             "against bare Unicorn, boot time and the memory cost of an idle task.", ""},
         footer = {"", "WHAT: any of ipc, compute, store, boot, memory (default: all).",
             "txipc: KV and FS workloads with and without txipc, and rollback time by pages dirtied.",
+            "blk: block driver throughput and latency with and without the shadow tap, and the time from a",
+            "driver fault to service restored.",
             "Numbers are medians over --runs runs; results go to stdout."})
 public final class BenchCommand implements Callable<Integer> {
-    private static final List<String> ALL = List.of("ipc", "compute", "store", "boot", "memory", "txipc");
+    private static final List<String> ALL = List.of("ipc", "compute", "store", "boot", "memory", "txipc", "blk");
 
     @Parameters(arity = "0..*", paramLabel = "WHAT", description = "Benchmarks to run (default: all).")
     List<String> what = new ArrayList<>();
@@ -72,6 +79,7 @@ public final class BenchCommand implements Callable<Integer> {
                 case "boot" -> boot();
                 case "memory" -> memory();
                 case "txipc" -> txipc();
+                case "blk" -> blk();
                 default -> throw new IllegalStateException(w);
             }
         }
@@ -257,6 +265,71 @@ public final class BenchCommand implements Callable<Integer> {
             }
             System.out.println(line);
         }
+    }
+
+    /** One blk_bench boot with the block driver under {@code policy}: {write ns, read ns, bytes}. */
+    private static long[] blkBench(RecoveryPolicy policy) throws Exception {
+        SystemImage img = SystemImage.builtin("t_blkbench.toml");
+        Manifest m = img.manifest();
+        m = m.withTasks(m.tasks().stream().map(t -> t.name().equals("blk") ? t.withRecovery(policy) : t).toList());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (Kernel k = new Kernel(KernelConfig.defaults(), m, img.source(), new Uart(out), null)) {
+            SystemResult r = k.run();
+            if (r.outcome() != SystemResult.Outcome.OK) {
+                throw new IllegalStateException("t_blkbench under " + policy.configName() + ": " + r.summary() + "\n" + out);
+            }
+        }
+        Matcher mt = Pattern.compile("blk_bench: write_ns=(\\d+) read_ns=(\\d+) bytes=(\\d+)").matcher(out.toString(StandardCharsets.UTF_8));
+        if (!mt.find()) {
+            throw new IllegalStateException("blk_bench output lacks its result line:\n" + out);
+        }
+        return new long[] {Long.parseLong(mt.group(1)), Long.parseLong(mt.group(2)), Long.parseLong(mt.group(3))};
+    }
+
+    private void blk() throws Exception {
+        blkBench(RecoveryPolicy.RESTART); // warm-up
+        blkBench(RecoveryPolicy.SHADOW);
+        double[] w = new double[runs], rd = new double[runs], wb = new double[runs], rb = new double[runs];
+        long bytes = 0;
+        for (int i = 0; i < runs; i++) { // interleaved, so both see the same machine
+            long[] base = blkBench(RecoveryPolicy.RESTART);
+            long[] tap = blkBench(RecoveryPolicy.SHADOW);
+            wb[i] = base[0];
+            rb[i] = base[1];
+            w[i] = tap[0];
+            rd[i] = tap[1];
+            bytes = base[2];
+        }
+        long requests = bytes / 4096;
+        System.out.printf("blk:     write %.1f MiB/s with the shadow tap vs %.1f without (ratio %.3f); %.2f µs vs %.2f µs per 4 KiB request%n",
+                bytes / (median(w) / 1e9) / (1 << 20), bytes / (median(wb) / 1e9) / (1 << 20), median(wb) / median(w),
+                median(w) / requests / 1e3, median(wb) / requests / 1e3);
+        System.out.printf("blk:     read  %.1f MiB/s with the shadow tap vs %.1f without (ratio %.3f); %.2f µs vs %.2f µs per 4 KiB request%n",
+                bytes / (median(rd) / 1e9) / (1 << 20), bytes / (median(rb) / 1e9) / (1 << 20), median(rb) / median(rd),
+                median(rd) / requests / 1e3, median(rb) / requests / 1e3);
+        // Fault to service restored: kill the shadowed block driver ten times during blk_stress.
+        List<Double> restore = new ArrayList<>();
+        for (int i = 0; i < Math.max(1, runs / 2); i++) {
+            SystemImage img = SystemImage.builtin("t_blk.toml");
+            KernelObserver obs = new KernelObserver() {
+                @Override
+                public void driverRecovered(Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {
+                    restore.add((double) nanos);
+                }
+            };
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (Kernel k = new Kernel(KernelConfig.defaults(), img.manifest(), img.source(), new Uart(out), obs)) {
+                k.setProbe(new DriverKiller("blk", 40, 20, 60, 100, 140, 180, 220, 260, 300, 340, 380));
+                SystemResult r = k.run();
+                if (r.outcome() != SystemResult.Outcome.OK || !out.toString(StandardCharsets.UTF_8).contains("blk_stress: ok")) {
+                    throw new IllegalStateException("t_blk with driver kills: " + r.summary() + "\n" + out);
+                }
+            }
+        }
+        double[] t = restore.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(t);
+        System.out.printf("blk:     driver fault to service restored (shadow: restart, reset, replay, re-issue): median %.2f ms, max %.2f ms over %d faults%n",
+                median(t) / 1e6, t[t.length - 1] / 1e6, t.length);
     }
 
     private static Path jarPath() {

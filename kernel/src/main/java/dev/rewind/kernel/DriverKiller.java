@@ -8,12 +8,12 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * A test probe that faults one task ({@code driver}) in the middle of chosen requests: when the
+ * A probe that faults one task (a driver, for survival tests and tables) ({@code driver}) in the middle of chosen requests: when the
  * driver is handed its n-th request (n in {@code requests}, counting every delivery), it is
  * stopped after {@code instruction} instructions and killed with an injected ABORT fault. If the
  * request ends sooner, that strike is skipped.
  */
-final class DriverKiller implements KernelProbe {
+public final class DriverKiller implements KernelProbe {
     private final String driver;
     private final Set<Integer> requests;
     private final long instruction;
@@ -22,12 +22,17 @@ final class DriverKiller implements KernelProbe {
     private Unicorn.Hook hook;
     private long count;
     private boolean stopRequested;
-    final List<Integer> struck = new ArrayList<>();
+    private final List<Integer> struck = new ArrayList<>();
 
-    DriverKiller(String driver, long instruction, Integer... requests) {
+    public DriverKiller(String driver, long instruction, Integer... requests) {
         this.driver = driver;
         this.instruction = instruction;
         this.requests = new TreeSet<>(List.of(requests));
+    }
+
+    /** The requests (1-based delivery numbers) at which the driver was actually struck. */
+    public List<Integer> struck() {
+        return List.copyOf(struck);
     }
 
     @Override

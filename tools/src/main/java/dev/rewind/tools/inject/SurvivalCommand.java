@@ -1,0 +1,257 @@
+package dev.rewind.tools.inject;
+
+import dev.rewind.hw.dev.Uart;
+import dev.rewind.hw.dev.UartDevice;
+import dev.rewind.kernel.BoundDevice;
+import dev.rewind.kernel.DriverKiller;
+import dev.rewind.kernel.Kernel;
+import dev.rewind.kernel.KernelConfig;
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.SystemResult;
+import dev.rewind.kernel.TaskState;
+import dev.rewind.kernel.image.DeviceSpec;
+import dev.rewind.kernel.image.Manifest;
+import dev.rewind.kernel.image.RecoveryPolicy;
+import dev.rewind.kernel.image.TaskSpec;
+import dev.rewind.tools.disk.Rwfs;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code rewind survival}: the application-survival table of the shadow-drivers paper (Swift et
+ * al., OSDI 2004, table 3) for Rewind's drivers: every application is run while its driver is
+ * killed several times in the middle of its traffic, under each recovery policy, and marked
+ * "runs normally", "malfunctions" (finishes with wrong results or errors) or "crashes" (dies,
+ * hangs or never finishes).
+ */
+@Command(name = "survival", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Kill each application's driver several times in the middle of its traffic, under the",
+            "recovery policies none, restart and shadow, and print whether the application runs normally,",
+            "malfunctions or crashes (the application-survival table of the shadow-drivers paper).", ""},
+        footer = {"", "Driver failures are injected with a seeded probe: the driver is stopped a fixed number of",
+            "instructions into chosen requests and faulted. The same failures are injected under every policy.",
+            "", "Example: rewind survival --markdown"})
+public final class SurvivalCommand implements Callable<Integer> {
+    @Option(names = "--kills", paramLabel = "N", description = "Driver failures per run, spread over its requests (default: 3).")
+    int kills = 3;
+
+    @Option(names = "--instruction", paramLabel = "N", description = "Strike this many instructions into a request (default: 40).")
+    long instruction = 40;
+
+    @Option(names = "--markdown", description = "Print the table as Markdown.")
+    boolean markdown;
+
+    @Option(names = {"-v", "--verbose"}, description = "Print each run's console and kernel verdict.")
+    boolean verbose;
+
+    /** Echo input for the tty_echo application. */
+    static final String ECHO_INPUT = buildEchoInput();
+
+    /** One application: the image that runs it, its driver, the requests to strike, and its check. */
+    record App(String name, String image, String task, String driver, int[] strikes, byte[] input,
+               Function<String, String> check) {}
+
+    static List<App> apps() {
+        return List.of(
+                new App("blk_stress", "t_blk.toml", "blk_stress", "blk", new int[] {40, 160, 330}, null,
+                        c -> c.contains("blk_stress: ok ops=400 errors=0") ? null : line(c, "blk_stress:")),
+                new App("blk_bench", "t_blkbench.toml", "blk_bench", "blk", new int[] {100, 900, 1700}, null,
+                        c -> c.contains("blk_bench: write_ns=") && !c.contains("FAIL") ? null : line(c, "blk_bench:")),
+                new App("fs_persist", "t_disk.toml", "fs_persist", "blk", new int[] {12, 30, 60}, null,
+                        c -> c.contains("fs_persist: wrote boot=1") ? null : line(c, "fs_persist:")),
+                new App("fs_oracle (on disk)", "t_fs_disk.toml", "fs_oracle", "blk", new int[] {50, 400, 1500}, null,
+                        c -> c.contains("fs_oracle: ok") ? null : line(c, "fs_oracle:")),
+                new App("tty_writer", "t_tty.toml", "tty_writer", "tty", new int[] {10, 100, 250}, null,
+                        SurvivalCommand::checkWriter),
+                new App("tty_echo", "t_tty_echo.toml", "tty_echo", "tty", new int[] {5, 20, 41}, ECHO_INPUT.getBytes(StandardCharsets.UTF_8),
+                        SurvivalCommand::checkEcho));
+    }
+
+    /** Verdict of one run. */
+    record Cell(String verdict, String why, int struck) {}
+
+    @Override
+    public Integer call() throws Exception {
+        if (kills < 1 || kills > 3) {
+            throw new IllegalArgumentException("--kills must be between 1 and 3");
+        }
+        if (instruction < 1 || instruction > 1_000_000) {
+            throw new IllegalArgumentException("--instruction must be between 1 and 1000000");
+        }
+        List<RecoveryPolicy> policies = List.of(RecoveryPolicy.NONE, RecoveryPolicy.RESTART, RecoveryPolicy.SHADOW);
+        List<Cell[]> rows = new ArrayList<>();
+        boolean allShadowNormal = true;
+        for (App app : apps()) {
+            Cell[] row = new Cell[policies.size()];
+            for (int i = 0; i < policies.size(); i++) {
+                row[i] = run(app, policies.get(i));
+            }
+            allShadowNormal &= row[2].verdict.equals("runs normally");
+            rows.add(row);
+        }
+        PrintStream out = System.out;
+        String sep = markdown ? " | " : "  ";
+        if (markdown) {
+            out.println("| application | driver | failures injected | none | restart | shadow |");
+            out.println("|---|---|---|---|---|---|");
+        } else {
+            out.printf("%-20s %-7s %-9s %-16s %-16s %-16s%n", "application", "driver", "failures", "none", "restart", "shadow");
+        }
+        List<App> apps = apps();
+        for (int r = 0; r < rows.size(); r++) {
+            App app = apps.get(r);
+            Cell[] row = rows.get(r);
+            if (markdown) {
+                out.println("| " + app.name() + sep + app.driver() + sep + row[2].struck + sep + row[0].verdict + sep
+                        + row[1].verdict + sep + row[2].verdict + " |");
+            } else {
+                out.printf("%-20s %-7s %-9d %-16s %-16s %-16s%n", app.name(), app.driver(), row[2].struck, row[0].verdict,
+                        row[1].verdict, row[2].verdict);
+            }
+        }
+        out.println();
+        out.println(markdown ? "How each failure showed:" : "how each failure showed:");
+        out.println();
+        for (int r = 0; r < rows.size(); r++) {
+            for (int i = 0; i < policies.size(); i++) {
+                Cell c = rows.get(r)[i];
+                if (c.why != null) {
+                    out.println((markdown ? "- " : "  ") + apps.get(r).name() + " under " + policies.get(i).configName() + ": "
+                            + c.why);
+                }
+            }
+        }
+        return allShadowNormal ? 0 : 1;
+    }
+
+    private Cell run(App app, RecoveryPolicy policy) throws Exception {
+        SystemImage img = SystemImage.builtin(app.image());
+        Manifest m = img.manifest();
+        List<TaskSpec> tasks = new ArrayList<>();
+        for (TaskSpec t : m.tasks()) {
+            tasks.add(t.name().equals(app.driver()) ? t.withRecovery(policy) : t);
+        }
+        m = m.withTasks(tasks);
+        KernelConfig cfg = KernelConfig.defaults().withBudgetNanos(30_000_000_000L);
+        List<Path> temp = new ArrayList<>();
+        try {
+            for (DeviceSpec d : m.devices()) {
+                if (d.kind() == DeviceSpec.Kind.BLOCK) {
+                    Path p = Files.createTempFile("rewind-survival-", ".img");
+                    temp.add(p);
+                    Rwfs.format(p, d.sizeBytes());
+                    cfg = cfg.withDisk(d.name(), p);
+                }
+            }
+            Integer[] strikes = new Integer[kills];
+            for (int i = 0; i < kills; i++) {
+                strikes[i] = app.strikes()[i];
+            }
+            DriverKiller killer = new DriverKiller(app.driver(), instruction, strikes);
+            ByteArrayOutputStream console = new ByteArrayOutputStream();
+            SystemResult r;
+            try (Kernel k = new Kernel(cfg, m, img.source(), new Uart(console), null)) {
+                k.setProbe(killer);
+                for (BoundDevice bd : k.devices()) {
+                    if (bd.device() instanceof UartDevice u) {
+                        if (app.input() != null) {
+                            u.input(app.input(), 0, app.input().length);
+                        }
+                        u.closeInput();
+                    }
+                }
+                r = k.run();
+            }
+            String text = console.toString(StandardCharsets.UTF_8);
+            if (verbose) {
+                System.err.println("---- " + app.name() + " under " + policy.configName() + ": " + r.summary());
+                System.err.println(text);
+            }
+            int struck = killer.struck().size();
+            SystemResult.TaskReport task = r.task(app.task());
+            if (task.state() == TaskState.DEAD) {
+                return new Cell("crashes", "the application died: " + task.lastFault(), struck);
+            }
+            if (task.state() != TaskState.EXITED) {
+                return new Cell("crashes", "the application never finished (" + task.state().name().toLowerCase() + "; "
+                        + r.summary() + ")", struck);
+            }
+            String wrong = app.check().apply(text);
+            if (wrong != null || task.exitCode() != 0) {
+                return new Cell("malfunctions", "finished with exit " + task.exitCode() + ": "
+                        + (wrong == null ? "(no check failed)" : wrong), struck);
+            }
+            return new Cell("runs normally", null, struck);
+        } finally {
+            for (Path p : temp) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** The last console line starting with {@code prefix}, or a note that there is none. */
+    static String line(String console, String prefix) {
+        String last = null;
+        for (String l : console.lines().toList()) {
+            if (l.startsWith(prefix)) {
+                last = l.strip();
+            }
+        }
+        return last == null ? "no '" + prefix + "' line" : "'" + last + "'";
+    }
+
+    /** tty_writer's 300 lines, each exactly once, in order (the driver's own start-up lines aside). */
+    static String checkWriter(String console) {
+        String uart = console.replace("tty: ready\n", "");
+        List<String> lines = uart.lines().filter(l -> l.startsWith("line ")).toList();
+        for (int i = 0; i < Math.min(300, lines.size()); i++) {
+            if (!lines.get(i).startsWith(String.format("line %03d of 300", i + 1))) {
+                return "line " + (i + 1) + " is '" + lines.get(i).strip() + "'";
+            }
+        }
+        if (lines.size() != 300) {
+            return lines.size() + " of 300 lines arrived";
+        }
+        return console.contains("tty_writer: done lines=300 errors=0") ? null : line(console, "tty_writer:");
+    }
+
+    /** tty_echo echoes every input line exactly once and counts exactly the input. */
+    static String checkEcho(String console) {
+        String uart = console.replace("tty: ready\n", "");
+        List<String> echoed = uart.lines().filter(l -> l.startsWith("echo: ")).map(l -> l.substring(6).strip()).toList();
+        List<String> input = ECHO_INPUT.lines().toList();
+        if (!echoed.equals(input)) {
+            return "echoed " + echoed.size() + " of " + input.size() + " lines"
+                    + (echoed.size() == input.size() ? " (content differs)" : "");
+        }
+        String want = String.format("tty_echo: eof bytes=%d lines=%d fnv=%08x errors=0", ECHO_INPUT.length(), input.size(),
+                fnv(ECHO_INPUT.getBytes(StandardCharsets.UTF_8)));
+        return console.contains(want) ? null : line(console, "tty_echo:") + " (want '" + want + "')";
+    }
+
+    static int fnv(byte[] b) {
+        int h = 0x811c9dc5;
+        for (byte x : b) {
+            h ^= x & 0xff;
+            h *= 0x01000193;
+        }
+        return h;
+    }
+
+    private static String buildEchoInput() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 1; i <= 60; i++) {
+            sb.append("input line ").append(i).append(" the quick brown fox ").append(i * 7919 % 1000).append('\n');
+        }
+        return sb.toString();
+    }
+}
