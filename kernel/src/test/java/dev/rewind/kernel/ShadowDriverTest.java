@@ -79,6 +79,25 @@ class ShadowDriverTest {
     }
 
     @Test
+    void ttyDriverFaultsDuringReadsLoseNoInputUnderShadow() throws Exception {
+        StringBuilder in = new StringBuilder();
+        for (int i = 1; i <= 40; i++) {
+            in.append("input line ").append(i).append(" with some text\n");
+        }
+        // Request 2 is the first read, which finds all the input waiting: strike it after it has
+        // taken bytes from the receive FIFO: the shadow must push them back before re-issuing it.
+        DriverKiller killer = new DriverKiller("tty", 700, 2);
+        GuestRun run = GuestRun.bootManifest(TxIpcTest.manifest("t_tty_echo.toml"), CONFIG, killer, bytes(in.toString()));
+        String uart = run.console.replace("tty: ready\n", "");
+        List<String> echoed = uart.lines().filter(l -> l.startsWith("echo: ")).map(l -> l.substring(6).strip()).toList();
+        assertEquals(in.toString().lines().toList(), echoed, run::toString);
+        assertTrue(run.console.contains("tty_echo: eof bytes=" + in.length() + " lines=40"), run::toString);
+        assertTrue(run.console.contains("errors=0"), run::toString);
+        assertEquals(List.of(2), killer.struck(), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
+    @Test
     void timerDeliversOneShotAndPeriodicInterrupts() throws Exception {
         GuestRun run = GuestRun.bootManifest(TxIpcTest.manifest("t_ticker.toml"), CONFIG, null, null);
         assertTrue(run.console.contains("ticker: ok"), run::toString);
