@@ -81,6 +81,7 @@ public final class SurvivalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        dev.rewind.tools.Main.setLogLevel(verbose ? "warn" : "error");
         if (kills < 1 || kills > 3) {
             throw new IllegalArgumentException("--kills must be between 1 and 3");
         }
