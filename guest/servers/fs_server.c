@@ -1,5 +1,5 @@
 /*
- * fs_server - in-memory hierarchical file system serving endpoint "fs".
+ * fs_server - hierarchical file system serving endpoint "fs".
  *
  * Protocol: see <rewind/fs.h>.  Nodes (files and directories) live in a
  * static table; a directory keeps its children in a linked list in creation
@@ -7,12 +7,23 @@
  * kept in a global table and belong to the client badge that opened them.
  * Every request field is validated: garbage gets an error label, never a
  * crash.
+ *
+ * Without a "blk" capability the tree lives in memory only.  With one, the
+ * server is disk-backed (rwfs, docs/DEVICES.md): at start it mounts the
+ * newest valid snapshot from the disk (or exits if the disk is not
+ * formatted), and it commits the whole tree as a new snapshot (fs_disk.c)
+ * before replying to every request that changed it: CREATE, MKDIR, UNLINK,
+ * CLOSE of a handle that wrote, and SYNC.  WRITEs only change memory (and
+ * mark the tree dirty) until then.  A failed commit gets FS_EIO and leaves
+ * the memory state as it is: the next commit writes everything again.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <rewind/blk.h>
 #include <rewind/fs.h>
 #include "debug_fault.h"
+#include "fs_disk.h"
 
 #define MAX_NODES	512
 #define MAX_HANDLES	128
@@ -23,6 +34,7 @@ struct node {
 	uint8_t used;
 	uint8_t is_dir;
 	uint8_t nlen;
+	uint16_t plen;				/* length of the full path */
 	char name[FS_NAME_MAX + 1];
 	int32_t parent;
 	int32_t first_child, last_child;	/* directories */
@@ -38,11 +50,24 @@ struct handle {
 	uint32_t gen;
 	uint64_t badge;
 	int32_t node;
+	uint8_t wrote;				/* a WRITE through it succeeded */
 };
 
 static struct node nodes[MAX_NODES];
 static struct handle handles[MAX_HANDLES];
 static uint32_t handle_gen;
+
+/* ---- disk state ---- */
+static int disk = -1;			/* block driver capability, -1: in-memory */
+static int dirty;			/* the tree differs from the disk's snapshot */
+static uint64_t snap_bytes = 1;		/* size of the tree's snapshot (the end byte) */
+static uint64_t snap_limit = UINT64_MAX; /* bytes a slot holds (disk-backed) */
+
+/* Bytes of a node's snapshot record. */
+static uint64_t rec_bytes(int is_dir, uint64_t plen, uint64_t size)
+{
+	return 3 + plen + (is_dir ? 0 : 4 + size);
+}
 
 static void fs_init(void)
 {
@@ -94,6 +119,7 @@ struct lookup {
 	int32_t node;		/* the node, -1 if the last component does not exist */
 	const char *name;	/* last component */
 	size_t nlen;
+	size_t plen;		/* length of the whole path */
 };
 
 /* Resolves a syntactically valid path. Returns 0, RW_ENOENT or FS_ENOTDIR
@@ -104,6 +130,7 @@ static long walk(const char *p, size_t plen, struct lookup *lk)
 	lk->node = ROOT;
 	lk->name = p + 1;
 	lk->nlen = 0;
+	lk->plen = plen;
 	if (plen == 1)
 		return 0;
 	int32_t cur = ROOT;
@@ -154,6 +181,8 @@ static long parse_path(const rw_msg *m, int first_unused, char path[FS_PATH_MAX 
 
 /* ---- nodes ---- */
 
+/* Creates the node lk names (empty).  Returns its index, FS_EEXIST or
+ * RW_ENOMEM (no free node, or its record would not fit in a disk slot). */
 static long new_node(const struct lookup *lk, int is_dir)
 {
 	if (lk->parent < 0 || lk->node >= 0)
@@ -163,12 +192,16 @@ static long new_node(const struct lookup *lk, int is_dir)
 		;
 	if (i == MAX_NODES)
 		return RW_ENOMEM;
+	uint64_t rec = rec_bytes(is_dir, lk->plen, 0);
+	if (rec > snap_limit - snap_bytes)
+		return RW_ENOMEM;		/* the snapshot would not fit */
 	struct node *n = &nodes[i];
 	struct node *d = &nodes[lk->parent];
 	memset(n, 0, sizeof *n);
 	n->used = 1;
 	n->is_dir = (uint8_t)is_dir;
 	n->nlen = (uint8_t)lk->nlen;
+	n->plen = (uint16_t)lk->plen;
 	memcpy(n->name, lk->name, lk->nlen);
 	n->name[lk->nlen] = '\0';
 	n->parent = lk->parent;
@@ -179,7 +212,9 @@ static long new_node(const struct lookup *lk, int is_dir)
 		d->first_child = i;
 	d->last_child = i;
 	d->nchildren++;
-	return 0;
+	snap_bytes += rec;
+	dirty = 1;
+	return i;
 }
 
 static void remove_node(int32_t i)
@@ -196,8 +231,176 @@ static void remove_node(int32_t i)
 	if (d->last_child == i)
 		d->last_child = prev;
 	d->nchildren--;
+	snap_bytes -= rec_bytes(nodes[i].is_dir, nodes[i].plen, nodes[i].size);
+	dirty = 1;
 	free(nodes[i].data);
 	memset(&nodes[i], 0, sizeof nodes[i]);
+}
+
+/* Frees every node but the root (at mount, before loading a snapshot). */
+static void fs_reset(void)
+{
+	for (int32_t i = 0; i < MAX_NODES; i++)
+		free(nodes[i].data);
+	memset(nodes, 0, sizeof nodes);
+	fs_init();
+	snap_bytes = 1;
+}
+
+/* ---- disk ---- */
+
+/* Writes the path of node i (nodes[i].plen bytes, no NUL) to p. */
+static void node_path(int32_t i, char *p)
+{
+	size_t pos = nodes[i].plen;
+
+	for (int32_t c = i; c != ROOT; c = nodes[c].parent) {
+		pos -= nodes[c].nlen;
+		memcpy(p + pos, nodes[c].name, nodes[c].nlen);
+		p[--pos] = '/';
+	}
+}
+
+/* fsd_commit callback: the tree as records, depth first in listing order
+ * (so parents come before children, and reloading keeps the order). */
+static void emit_tree(void *ctx)
+{
+	char path[FS_PATH_MAX];
+	uint8_t hdr[7];
+	int32_t i = nodes[ROOT].first_child;
+
+	(void)ctx;
+	while (i >= 0) {
+		struct node *n = &nodes[i];
+		hdr[0] = n->is_dir ? 1 : 2;
+		hdr[1] = (uint8_t)n->plen;
+		hdr[2] = (uint8_t)(n->plen >> 8);
+		node_path(i, path);
+		fsd_put(hdr, 3);
+		fsd_put(path, n->plen);
+		if (!n->is_dir) {
+			for (int k = 0; k < 4; k++)
+				hdr[3 + k] = (uint8_t)(n->size >> (8 * k));
+			fsd_put(hdr + 3, 4);
+			fsd_put(n->data, n->size);
+		}
+		if (n->is_dir && n->first_child >= 0) {
+			i = n->first_child;
+			continue;
+		}
+		while (i != ROOT && nodes[i].next_sibling < 0)
+			i = nodes[i].parent;
+		if (i == ROOT)
+			break;
+		i = nodes[i].next_sibling;
+	}
+	hdr[0] = 0;
+	fsd_put(hdr, 1);
+}
+
+/* fsd_mount callback: rebuilds the tree from the snapshot's records.
+ * Returns 0, FSD_ECORRUPT (a malformed record), RW_ENOMEM (out of memory)
+ * or a block error. */
+static long load_tree(void *ctx)
+{
+	char path[FS_PATH_MAX + 1];
+	uint8_t b[4];
+	long r;
+
+	(void)ctx;
+	fs_reset();
+	for (;;) {
+		if ((r = fsd_get(b, 1)) < 0)
+			return r;
+		if (b[0] == 0)
+			return 0;
+		if (b[0] != 1 && b[0] != 2)
+			return FSD_ECORRUPT;
+		int is_dir = b[0] == 1;
+		if ((r = fsd_get(b, 2)) < 0)
+			return r;
+		size_t plen = (size_t)b[0] | (size_t)b[1] << 8;
+		if (plen == 0 || plen > FS_PATH_MAX)
+			return FSD_ECORRUPT;
+		if ((r = fsd_get(path, plen)) < 0)
+			return r;
+		path[plen] = '\0';
+		struct lookup lk;
+		if (memchr(path, '\0', plen) || !path_ok(path, plen) || walk(path, plen, &lk) < 0)
+			return FSD_ECORRUPT;
+		r = new_node(&lk, is_dir);
+		if (r < 0)
+			return FSD_ECORRUPT;	/* "/", a duplicate, or too many nodes */
+		if (is_dir)
+			continue;
+		struct node *n = &nodes[r];
+		if ((r = fsd_get(b, 4)) < 0)
+			return r;
+		uint64_t size = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+				(uint64_t)b[3] << 24;
+		if (size > FS_FILE_MAX || size > fsd_remaining())
+			return FSD_ECORRUPT;
+		if (size) {
+			n->data = malloc(size);
+			if (!n->data)
+				return RW_ENOMEM;
+			n->cap = n->size = size;
+			snap_bytes += size;
+			if ((r = fsd_get(n->data, size)) < 0)
+				return r;
+		}
+	}
+}
+
+/* Writes the tree to disk if it changed since the last commit.  Returns 0,
+ * FS_EIO (a block call failed) or RW_ENOMEM (the snapshot does not fit). */
+static long commit(void)
+{
+	if (disk < 0 || !dirty)
+		return 0;
+	long r = fsd_commit(emit_tree, NULL);
+	if (r == 0) {
+		dirty = 0;
+		return 0;
+	}
+	printf("fs: commit failed (%s)\n", blk_strerror(r));
+	return r == RW_ENOMEM ? RW_ENOMEM : FS_EIO;
+}
+
+/* Mounts the disk behind block driver cap; returns 0 or -1 (reported). */
+static int mount_disk(int cap)
+{
+	uint64_t seq = 0;
+	long r = fsd_open(cap);
+
+	if (r < 0) {
+		printf("fs: cannot open disk (%s)\n", blk_strerror(r));
+		return -1;
+	}
+	snap_limit = fsd_slot_bytes();
+	r = fsd_mount(load_tree, NULL, &seq);
+	if (r == FSD_EUNFORMATTED) {
+		fs_reset();
+		printf("fs: disk not formatted\n");
+		return -1;
+	}
+	if (r < 0) {
+		printf("fs: cannot mount disk (%s)\n", blk_strerror(r));
+		return -1;
+	}
+	unsigned long files = 0, dirs = 0;
+	for (int32_t i = 1; i < MAX_NODES; i++) {
+		if (nodes[i].used) {
+			if (nodes[i].is_dir)
+				dirs++;
+			else
+				files++;
+		}
+	}
+	disk = cap;
+	dirty = 0;
+	printf("fs: mounted disk (seq=%lu, %lu files, %lu dirs)\n", (unsigned long)seq, files, dirs);
+	return 0;
 }
 
 /* ---- handles ---- */
@@ -242,7 +445,9 @@ static long do_create(const rw_msg *m, int is_dir)
 	char path[FS_PATH_MAX + 1];
 	struct lookup lk;
 	long r = parse_path(m, 1, path, &lk);
-	return r < 0 ? r : new_node(&lk, is_dir);
+	if (r >= 0)
+		r = new_node(&lk, is_dir);
+	return r < 0 ? r : 0;
 }
 
 static long do_open(const rw_msg *m, rw_msg *out, uint64_t badge)
@@ -294,6 +499,9 @@ static long node_write(int32_t i, uint64_t off, const void *src, uint64_t cnt)
 	if (off > FS_FILE_MAX || cnt > FS_FILE_MAX - off)
 		return RW_ENOMEM;		/* file would be too large */
 	uint64_t end = off + cnt;
+	uint64_t grow = end > n->size ? end - n->size : 0;
+	if (grow > snap_limit - snap_bytes)
+		return RW_ENOMEM;		/* the snapshot would not fit */
 	if (end > n->cap) {
 		uint64_t cap = n->cap ? n->cap * 2 : 256;
 		while (cap < end)
@@ -312,6 +520,9 @@ static long node_write(int32_t i, uint64_t off, const void *src, uint64_t cnt)
 		memcpy(n->data + off, src, cnt);
 	if (end > n->size)
 		n->size = end;
+	snap_bytes += grow;
+	if (cnt || grow)
+		dirty = 1;
 	return 0;
 }
 
@@ -327,11 +538,13 @@ static long do_write(const rw_msg *m, rw_msg *out, uint64_t badge)
 	long r = node_write(h->node, off, rw_ipc_buf(), cnt);
 	if (r < 0)
 		return r;
+	h->wrote = 1;
 	out->w[0] = cnt;
 	out->w[1] = nodes[h->node].size;
 	return 0;
 }
 
+/* Closes the handle even if the commit then fails (FS_EIO). */
 static long do_close(const rw_msg *m, uint64_t badge)
 {
 	if (m->w[1] || m->w[2] || m->w[3] || m->len)
@@ -339,9 +552,17 @@ static long do_close(const rw_msg *m, uint64_t badge)
 	struct handle *h = get_handle(m->w[0], badge);
 	if (!h)
 		return FS_EBADF;
+	int wrote = h->wrote;
 	nodes[h->node].open_count--;
 	memset(h, 0, sizeof *h);
-	return 0;
+	return wrote ? commit() : 0;
+}
+
+static long do_sync(const rw_msg *m)
+{
+	if (m->w[0] || m->w[1] || m->w[2] || m->w[3] || m->len)
+		return RW_EINVAL;
+	return commit();
 }
 
 static long do_unlink(const rw_msg *m)
@@ -426,10 +647,13 @@ static void make_dirty(void)
 		.parent = ROOT,
 		.name = DEBUG_MARKER_NAME,
 		.nlen = sizeof DEBUG_MARKER_NAME - 1,
+		.plen = sizeof DEBUG_MARKER_NAME,	/* with the leading '/' */
 	};
 	lk.node = find_child(ROOT, lk.name, lk.nlen);
-	if (lk.node < 0 && new_node(&lk, 0) == 0)
-		lk.node = find_child(ROOT, lk.name, lk.nlen);
+	if (lk.node < 0) {
+		long r = new_node(&lk, 0);
+		lk.node = r < 0 ? -1 : (int32_t)r;
+	}
 	if (lk.node >= 0 && !nodes[lk.node].is_dir)
 		node_write(lk.node, 0, junk, sizeof junk - 1);
 }
@@ -467,9 +691,14 @@ static void handle(rw_msg *m, uint64_t badge, void *ctx)
 		case FS_UNLINK:		st = do_unlink(&req); break;
 		case FS_LIST:		st = do_list(&req, m); break;
 		case FS_STAT:		st = do_stat(&req, m); break;
+		case FS_SYNC:		st = do_sync(&req); break;
 		case FS_DEBUG_FAULT:	st = do_debug_fault(&req); break;
 		default:		st = RW_ENOSYS; break;
 		}
+		/* Requests that changed the tree are on disk before the reply. */
+		if (st == 0 && (req.label == FS_CREATE || req.label == FS_MKDIR ||
+				req.label == FS_UNLINK))
+			st = commit();
 	}
 	if (st < 0)
 		memset(m, 0, sizeof *m);	/* errors carry no data */
@@ -485,6 +714,9 @@ int main(void)
 		return 1;
 	}
 	fs_init();
+	long blk = rw_cap_lookup_str("blk");
+	if (blk >= 0 && mount_disk((int)blk) < 0)
+		return 1;
 	printf("fs: ready\n");
 	rw_serve((int)ep, handle, NULL);
 }

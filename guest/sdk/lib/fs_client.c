@@ -43,6 +43,7 @@ const char *fs_strerror(long err)
 	case FS_ENOTEMPTY:	return "ENOTEMPTY";
 	case FS_EBADF:		return "EBADF";
 	case FS_EBUSY:		return "EBUSY";
+	case FS_EIO:		return "EIO";
 	default:		return rw_strerror(err);
 	}
 }
@@ -179,6 +180,14 @@ long fs_stat(int fs, const char *path, uint64_t *size, int *is_dir)
 	if (is_dir)
 		*is_dir = m.w[1] ? 1 : 0;
 	return 0;
+}
+
+long fs_sync(int fs)
+{
+	rw_msg m = { 0 };
+
+	m.label = FS_SYNC;
+	return fs_rpc(fs, &m);
 }
 
 long fs_debug_fault(int fs, int kind)

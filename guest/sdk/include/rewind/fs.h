@@ -1,5 +1,14 @@
 /*
- * fs.h - client of the in-memory file system server (endpoint "fs").
+ * fs.h - client of the file system server (endpoint "fs").
+ *
+ * The server keeps the tree in memory.  If it has a block driver (a "blk"
+ * capability) it is also disk-backed: it mounts the disk's rwfs snapshot at
+ * start (docs/DEVICES.md, "Disk format (rwfs)") and writes a new snapshot
+ * before replying to every request that changed the tree: CREATE, MKDIR,
+ * UNLINK, CLOSE of a handle that wrote, and SYNC.  A reply of 0 to those
+ * means the change is on disk.  WRITE alone changes only memory until the
+ * handle is closed (or SYNC).  Without a disk these requests behave the
+ * same, minus the disk.
  *
  * Paths are absolute, '/'-separated, at most FS_PATH_MAX bytes; every
  * component is 1..FS_NAME_MAX bytes and neither "." nor "..".  "/" is the
@@ -10,7 +19,9 @@
  * the reply label: RW_EINVAL (bad request or path), RW_ENOENT (no such file,
  * or list index past the end), RW_ENOMEM (out of nodes, handles or memory,
  * or file larger than FS_FILE_MAX), RW_ENOSYS (unknown request) or one of
- * the FS_E* codes below.
+ * the FS_E* codes below.  A disk-backed server also answers RW_ENOMEM to a
+ * CREATE, MKDIR or WRITE whose result would not fit in a disk slot (the
+ * request then has no effect), and FS_EIO when writing the snapshot failed.
  *
  * Protocol (one rw_call per request):
  *
@@ -31,6 +42,9 @@
  *   FS_LIST     w0 = plen, w1 = index          path      w0 = 1 if directory, w1 = size,
  *                                                        buffer = name NUL
  *   FS_STAT     w0 = plen                      path      w0 = size, w1 = 1 if directory
+ *   FS_SYNC     -                              -         -   (writes the tree to disk if it
+ *                                                        changed since the last snapshot;
+ *                                                        no-op without a disk)
  *   FS_DEBUG_FAULT w0 = kind, w1 = FS_FAULT_MAGIC  -     (the server faults; kinds as in kv.h)
  *               w2 = 0, or 1 for a "dirty" fault: the server first changes its
  *               state (writes into the first existing file, if any, and creates
@@ -68,6 +82,7 @@ extern "C" {
 #define FS_UNLINK	FS_LABEL(7)
 #define FS_LIST		FS_LABEL(8)
 #define FS_STAT		FS_LABEL(9)
+#define FS_SYNC		FS_LABEL(10)
 #define FS_DEBUG_FAULT	FS_LABEL(0xff)
 #define FS_FAULT_MAGIC	0xdeb9fa17ULL
 
@@ -78,6 +93,9 @@ extern "C" {
 #define FS_ENOTEMPTY	(-103)	/* unlink of a non-empty directory */
 #define FS_EBADF	(-104)	/* unknown handle, or one of another client */
 #define FS_EBUSY	(-105)	/* unlink of an open file, or of "/" */
+#define FS_EIO		(-106)	/* the disk failed; the change may not be durable.  The
+				 * change stays in memory (CLOSE: the handle is closed
+				 * anyway) and the next commit writes it again. */
 
 /* Name of an RW_E* or FS_E* code. */
 const char *fs_strerror(long err);
@@ -98,6 +116,8 @@ long fs_read(int fs, long h, uint64_t off, void *buf, size_t n);
 /* Writes n bytes at off (looping over FS_CHUNK pieces). Returns n. */
 long fs_write(int fs, long h, uint64_t off, const void *buf, size_t n);
 
+/* Closes a handle; if it wrote, the file's data is on disk on return 0
+ * (disk-backed server). */
 long fs_close(int fs, long h);
 long fs_unlink(int fs, const char *path);
 
@@ -108,6 +128,10 @@ long fs_list(int fs, const char *dirpath, uint64_t index, char *namebuf, uint64_
 
 /* Returns 0 and the size / kind of path. */
 long fs_stat(int fs, const char *path, uint64_t *size, int *is_dir);
+
+/* Writes any change not yet on disk (WRITEs through open handles).
+ * Returns 0, FS_EIO or RW_ENOMEM. */
+long fs_sync(int fs);
 
 /* Asks the server to fault deliberately; normally returns RW_EDEAD. */
 long fs_debug_fault(int fs, int kind);

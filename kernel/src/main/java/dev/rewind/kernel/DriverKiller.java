@@ -30,6 +30,11 @@ public final class DriverKiller implements KernelProbe {
         this.requests = new TreeSet<>(List.of(requests));
     }
 
+    /** Requests delivered to the driver so far. */
+    public int delivered() {
+        return delivered;
+    }
+
     /** The requests (1-based delivery numbers) at which the driver was actually struck. */
     public List<Integer> struck() {
         return List.copyOf(struck);

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 /** The {@code rewind} command line. */
 @Command(name = "rewind", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"Rewind: an emulated RISC-V 64 machine and microkernel whose servers survive their own faults.", ""},
-        subcommands = {BootCommand.class, dev.rewind.tools.inject.InjectCommand.class, dev.rewind.tools.inject.SurvivalCommand.class, ImagesCommand.class, BenchCommand.class, TestCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {BootCommand.class, dev.rewind.tools.inject.InjectCommand.class, dev.rewind.tools.inject.SurvivalCommand.class, ImagesCommand.class, dev.rewind.tools.disk.DiskCommand.class, BenchCommand.class, TestCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'rewind help COMMAND' for a command's options."})
 public final class Main implements Runnable {
     /** Exit status for bad usage or an image that cannot be booted. */

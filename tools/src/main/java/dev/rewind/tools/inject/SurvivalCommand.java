@@ -66,9 +66,9 @@ public final class SurvivalCommand implements Callable<Integer> {
                         c -> c.contains("blk_stress: ok ops=400 errors=0") ? null : line(c, "blk_stress:")),
                 new App("blk_bench", "t_blkbench.toml", "blk_bench", "blk", new int[] {100, 900, 1700}, null,
                         c -> c.contains("blk_bench: write_ns=") && !c.contains("FAIL") ? null : line(c, "blk_bench:")),
-                new App("fs_persist", "t_disk.toml", "fs_persist", "blk", new int[] {12, 30, 60}, null,
+                new App("fs_persist", "t_disk.toml", "fs_persist", "blk", new int[] {8, 20, 35}, null,
                         c -> c.contains("fs_persist: wrote boot=1") ? null : line(c, "fs_persist:")),
-                new App("fs_oracle (on disk)", "t_fs_disk.toml", "fs_oracle", "blk", new int[] {50, 400, 1500}, null,
+                new App("fs_oracle (on disk)", "t_fs_disk.toml", "fs_oracle", "blk", new int[] {50, 400, 1100}, null,
                         c -> c.contains("fs_oracle: ok") ? null : line(c, "fs_oracle:")),
                 new App("tty_writer", "t_tty.toml", "tty_writer", "tty", new int[] {10, 100, 250}, null,
                         SurvivalCommand::checkWriter),
@@ -142,7 +142,7 @@ public final class SurvivalCommand implements Callable<Integer> {
             tasks.add(t.name().equals(app.driver()) ? t.withRecovery(policy) : t);
         }
         m = m.withTasks(tasks);
-        KernelConfig cfg = KernelConfig.defaults().withBudgetNanos(30_000_000_000L);
+        KernelConfig cfg = KernelConfig.defaults().withBudgetNanos(10_000_000_000L);
         List<Path> temp = new ArrayList<>();
         try {
             for (DeviceSpec d : m.devices()) {
@@ -174,7 +174,8 @@ public final class SurvivalCommand implements Callable<Integer> {
             }
             String text = console.toString(StandardCharsets.UTF_8);
             if (verbose) {
-                System.err.println("---- " + app.name() + " under " + policy.configName() + ": " + r.summary());
+                System.err.println("---- " + app.name() + " under " + policy.configName() + ": " + r.summary() + " ("
+                        + killer.delivered() + " requests to " + app.driver() + ", struck at " + killer.struck() + ")");
                 System.err.println(text);
             }
             int struck = killer.struck().size();
@@ -183,8 +184,12 @@ public final class SurvivalCommand implements Callable<Integer> {
                 return new Cell("crashes", "the application died: " + task.lastFault(), struck);
             }
             if (task.state() != TaskState.EXITED) {
-                return new Cell("crashes", "the application never finished (" + task.state().name().toLowerCase() + "; "
-                        + r.summary() + ")", struck);
+                StringBuilder states = new StringBuilder();
+                for (SystemResult.TaskReport t : r.tasks()) {
+                    states.append(states.length() == 0 ? "" : ", ").append(t.name()).append(' ')
+                            .append(t.state().name().toLowerCase());
+                }
+                return new Cell("crashes", "the application never finished (" + r.summary() + "; " + states + ")", struck);
             }
             String wrong = app.check().apply(text);
             if (wrong != null || task.exitCode() != 0) {
