@@ -164,11 +164,11 @@ class ManifestTest {
     void exactMessageFormat() {
         String text = "name = \"demo\"\n".repeat(1) + "\n".repeat(9) + "[task.kv]\nrecovery = \"foo\"\nimage = \"kv.elf\"\n";
         ManifestException e = assertThrows(ManifestException.class, () -> Manifest.parse(text, "demo.toml"));
-        assertEquals("demo.toml:12: task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc)",
+        assertEquals("demo.toml:12: task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc, shadow)",
                 e.getMessage());
         assertEquals("demo.toml", e.sourceName());
         assertEquals(12, e.line());
-        assertEquals("task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc)", e.problem());
+        assertEquals("task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc, shadow)", e.problem());
     }
 
     @Test
@@ -208,9 +208,9 @@ class ManifestTest {
         assertEquals(RecoveryPolicy.NONE, RecoveryPolicy.parse("none"));
         assertEquals(RecoveryPolicy.RESTART, RecoveryPolicy.parse("restart"));
         assertEquals("restart", RecoveryPolicy.RESTART.configName());
-        assertEquals("none, restart, txipc", RecoveryPolicy.allConfigNames());
+        assertEquals("none, restart, txipc, shadow", RecoveryPolicy.allConfigNames());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RecoveryPolicy.parse("Restart"));
-        assertEquals("unknown recovery policy 'Restart' (expected one of: none, restart, txipc)", e.getMessage());
+        assertEquals("unknown recovery policy 'Restart' (expected one of: none, restart, txipc, shadow)", e.getMessage());
     }
 
     // ------------------------------------------------------------------------------------------
@@ -218,6 +218,20 @@ class ManifestTest {
 
     private static final String HEAD = "name = \"demo\"\n";            // line 1
     private static final String KV = "[task.kv]\nimage = \"kv.elf\"\n"; // lines +0, +1
+
+    @Test
+    void devicesAndShadowsParse() throws ManifestException {
+        Manifest m = Manifest.parse(HEAD + "[task.blk]\nimage = \"b.elf\"\ndevices = [\"disk0\"]\nserves = [\"blk\"]\n"
+                + "recovery = \"shadow\"\nshadow = \"block\"\n[device.disk0]\nkind = \"block\"\nsize = \"4M\"\n"
+                + "[device.t]\nkind = \"timer\"\n[task.x]\nimage = \"x.elf\"\ndevices = [\"t\"]\n", "d.toml");
+        assertEquals(List.of(new DeviceSpec("disk0", DeviceSpec.Kind.BLOCK, 4L << 20, 8),
+                new DeviceSpec("t", DeviceSpec.Kind.TIMER, DeviceSpec.DEFAULT_DISK, 11)), m.devices());
+        TaskSpec blk = m.task("blk").orElseThrow();
+        assertEquals(RecoveryPolicy.SHADOW, blk.recovery());
+        assertEquals(ShadowClass.BLOCK, blk.shadow());
+        assertEquals(List.of("disk0"), blk.devices());
+        assertEquals("x", m.ownerOfDevice("t").orElseThrow().name());
+    }
 
     static Stream<Arguments> badManifests() {
         return Stream.of(
@@ -300,12 +314,31 @@ class ManifestTest {
                         "'ev' is declared both as an endpoint (served by task 'kv', line 4)",
                         "as a notification (owned by task 'b', line 7)"),
                 bad("unknown recovery", HEAD + KV + "recovery = \"foo\"\n", 4,
-                        "task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc)"),
+                        "task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc, shadow)"),
                 bad("recovery not a string", HEAD + KV + "recovery = true\n", 4,
-                        "'recovery' must be a string (one of: none, restart, txipc), not a boolean"),
+                        "'recovery' must be a string (one of: none, restart, txipc, shadow), not a boolean"),
                 bad("runaway too large", HEAD + KV + "runaway_ms = 600001\n", 4,
                         "'runaway_ms' = 600001 is out of range (allowed: 0..600000)"),
                 bad("runaway negative", HEAD + KV + "runaway_ms = -5\n", 4, "'runaway_ms' = -5 is out of range"),
+                bad("unknown device kind", HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"disk\"\n", 6,
+                        "device 'd': unknown device kind 'disk' (expected one of: uart, block, timer)"),
+                bad("device without kind", HEAD + KV + "devices = [\"d\"]\n[device.d]\n", 5,
+                        "device 'd': missing required key 'kind'"),
+                bad("size on a timer", HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"timer\"\nsize = \"1M\"\n", 7,
+                        "'size' applies only to kind = \"block\""),
+                bad("device without owner", HEAD + KV + "[device.d]\nkind = \"uart\"\n", 4,
+                        "device 'd' has no owner"),
+                bad("device with two owners", HEAD + KV + "devices = [\"d\"]\n[task.b]\nimage = \"b.elf\"\ndevices = [\"d\"]\n"
+                        + "[device.d]\nkind = \"uart\"\n", 7, "device 'd' is owned by both task 'kv' (line 4) and task 'b'"),
+                bad("unknown device", HEAD + KV + "devices = [\"nope\"]\n", 4, "devices lists 'nope', which is not a device"),
+                bad("shadow without policy", HEAD + KV + "serves = [\"e\"]\nshadow = \"block\"\n", 5,
+                        "'shadow' applies only to recovery = \"shadow\""),
+                bad("shadow policy without class", HEAD + KV + "serves = [\"e\"]\nrecovery = \"shadow\"\n", 5,
+                        "needs 'shadow' = \"block\" or \"char\""),
+                bad("shadow of a non-server", HEAD + KV + "recovery = \"shadow\"\nshadow = \"char\"\n", 4,
+                        "the task must serve an endpoint"),
+                bad("bad shadow class", HEAD + KV + "serves = [\"e\"]\nrecovery = \"shadow\"\nshadow = \"net\"\n", 6,
+                        "unknown shadow class 'net'"),
                 bad("cross-check waits for local errors", HEAD + KV + "uses = [\"nope\"]\n[task.b]\n"
                         + "image = \"b.elf\"\npriority = 20\n", 7, "'priority' = 20"));
     }
