@@ -2,9 +2,9 @@
  * blk_driver - block driver serving endpoint "blk" for device "disk0".
  *
  * Protocol: see <rewind/blk.h> and docs/DEVICES.md.  Every request moves at
- * most BLK_MAX_COUNT sectors (one IPC buffer) through one static, page-aligned
- * DMA buffer; the device's ADDR register takes our own virtual address (the
- * device's IOMMU uses this task's page table).  Commands run one at a time:
+ * most BLK_MAX_COUNT sectors (one IPC buffer), DMA'd straight between the
+ * disk and the IPC buffer; the device's ADDR register takes our own virtual
+ * address (the device's IOMMU uses this task's page table).  Commands run one at a time:
  * write SECTOR / ADDR / COUNT, store COMMAND, wait for the completion
  * interrupt, read CMD_STATUS, acknowledge IRQ_STATUS.
  *
@@ -68,10 +68,15 @@ static uintptr_t base;			/* its registers */
 static uint64_t capacity;		/* sectors */
 static uint32_t max_sectors;		/* most sectors per device command */
 
-/* The DMA buffer: one page, holds BLK_MAX_COUNT sectors. */
-static uint8_t dma[RW_PAGE_SIZE] __attribute__((aligned(RW_PAGE_SIZE)));
+/*
+ * The DMA buffer is the IPC buffer itself: a WRITE's data arrives there and
+ * a READ's reply leaves from there, so the device moves the bytes straight
+ * between the disk and the message, and the driver copies nothing (every
+ * guest store costs ~85 ns on Unicorn 2.0.1: a 4 KiB memcpy is ~0.3 ms).
+ */
+static uint8_t *dma;
 
-_Static_assert(BLK_MAX_COUNT * BLK_SECTOR <= RW_PAGE_SIZE, "DMA buffer too small");
+_Static_assert(BLK_MAX_COUNT * BLK_SECTOR <= RW_IPC_BUF_SIZE, "DMA buffer too small");
 
 /* ---- device ---- */
 
@@ -216,8 +221,7 @@ static long do_read(const rw_msg *m, rw_msg *r, uint64_t badge)
 		return BLK_ERANGE;
 	if ((st = transfer(CMD_READ, sector, count)) < 0)
 		return st;
-	memcpy(rw_ipc_buf(), dma, (size_t)count * BLK_SECTOR);
-	r->w[0] = count;
+	r->w[0] = count;		/* the data is already in the IPC buffer */
 	r->len = (uint64_t)count * BLK_SECTOR;
 	return 0;
 }
@@ -233,7 +237,6 @@ static long do_write(const rw_msg *m, rw_msg *r, uint64_t badge)
 	uint32_t count = (uint32_t)m->w[1];
 	if (out_of_range(sector, count))
 		return BLK_ERANGE;
-	memcpy(dma, rw_ipc_buf(), (size_t)count * BLK_SECTOR);
 	if ((st = transfer(CMD_WRITE, sector, count)) < 0)
 		return st;
 	r->w[0] = count;
@@ -313,9 +316,7 @@ static int device_init(void)
 	if (!(rw_mmio_read32(base, REG_STATUS) & STATUS_READY))
 		printf("blk: no disk attached\n");	/* commands will fail: EIO */
 	rw_mmio_write32(base, REG_IRQ_ENABLE, IRQ_COMPLETION);
-	/* Touch the DMA page, in case .bss is mapped on first use: the IOMMU
-	 * only sees mapped memory. */
-	*(volatile uint8_t *)dma = 0;
+	dma = (uint8_t *)rw_ipc_buf();
 	return 0;
 }
 
