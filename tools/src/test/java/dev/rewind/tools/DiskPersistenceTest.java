@@ -66,6 +66,39 @@ class DiskPersistenceTest {
     }
 
     @Test
+    void aDriverThatDiesMidCommitLeavesAValidImage() throws Exception {
+        Path disk = dir.resolve("dies.img");
+        Rwfs.format(disk, 8L << 20);
+        // No recovery: the driver dies inside a snapshot write and stays dead. The file system
+        // answers EIO; the image still holds a complete (older) snapshot.
+        String toml = new String(SystemImage.builtin("t_disk.toml").source().read("t_disk.toml"), StandardCharsets.UTF_8)
+                .replace("recovery = \"shadow\"", "recovery = \"none\"").replaceAll("(?m)^shadow = .*$", "");
+        dev.rewind.kernel.image.Manifest m = dev.rewind.kernel.image.Manifest.parse(toml, "t_disk.toml");
+        SystemImage img = SystemImage.builtin("t_disk.toml");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        KernelConfig cfg = KernelConfig.defaults().withBudgetNanos(30_000_000_000L).withDisk("disk0", disk);
+        try (Kernel k = new Kernel(cfg, m, img.source(), new Uart(out), null)) {
+            DriverKiller killer = new DriverKiller("blk", 40, 20);
+            k.setProbe(killer);
+            k.run();
+            assertEquals(java.util.List.of(20), killer.struck());
+        }
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("EIO"), out::toString);
+        Rwfs.Snapshot s = Rwfs.open(disk); // throws if no valid snapshot
+        assertTrue(s.sequence() >= 1, s::toString);
+    }
+
+    @Test
+    void theUartReadsTheInputFile() throws Exception {
+        Path in = dir.resolve("in.txt");
+        Files.writeString(in, "hello\nworld\n");
+        CliTest.Result r = CliTest.rewind("boot", "builtin:t_tty_echo.toml", "--input", in.toString());
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("echo: hello") && r.out().contains("echo: world"), r::toString);
+        assertTrue(r.out().contains("tty_echo: eof bytes=12 lines=2"), r::toString);
+    }
+
+    @Test
     void diskOptionErrorsAreClear() {
         CliTest.Result missing = CliTest.rewind("boot", "builtin:t_disk.toml", "--disk", dir.resolve("nope.img").toString());
         assertEquals(Main.EXIT_USAGE, missing.status());
