@@ -1,7 +1,9 @@
 package dev.rewind.tools;
 
 import dev.rewind.hw.dev.Uart;
+import dev.rewind.hw.dev.UartDevice;
 import dev.rewind.kernel.BootException;
+import dev.rewind.kernel.BoundDevice;
 import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
@@ -9,18 +11,17 @@ import dev.rewind.kernel.KernelObserver;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.Task;
-import java.io.OutputStream;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import dev.rewind.hw.dev.UartDevice;
-import dev.rewind.kernel.BoundDevice;
 import dev.rewind.kernel.image.DeviceSpec;
 import dev.rewind.kernel.image.Manifest;
+import dev.rewind.tools.disk.FreshDisks;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -90,19 +91,20 @@ public final class BootCommand implements Callable<Integer> {
         }
         KernelConfig cfg = KernelConfig.defaults().withRamBytes(ramBytes).withQuantumMs(quantumMs)
                 .withBudgetNanos(budget).withTrace(trace);
-        List<Path> temporary = new ArrayList<>();
-        try {
-            cfg = attachDisks(cfg, img.manifest(), temporary);
-            return boot(cfg, img);
-        } finally {
-            for (Path p : temporary) {
-                Files.deleteIfExists(p);
+        cfg = attachDisks(cfg, img.manifest());
+        try (FreshDisks fresh = new FreshDisks(img.manifest(), cfg)) {
+            for (DeviceSpec d : fresh.created()) {
+                if (!quiet) {
+                    System.err.printf("rewind: %s: no --disk given; using a fresh %d KiB disk, discarded at exit%n", d.name(),
+                            d.sizeBytes() >> 10);
+                }
             }
+            return boot(fresh.config(), img);
         }
     }
 
-    /** Bind --disk files to block devices; give every other block device a fresh formatted temporary disk. */
-    private KernelConfig attachDisks(KernelConfig cfg, Manifest m, List<Path> temporary) throws IOException {
+    /** Bind --disk files to block devices. */
+    private KernelConfig attachDisks(KernelConfig cfg, Manifest m) {
         List<DeviceSpec> blocks = m.devices().stream().filter(d -> d.kind() == DeviceSpec.Kind.BLOCK).toList();
         for (String arg : disks) {
             int eq = arg.indexOf('=');
@@ -133,18 +135,6 @@ public final class BootCommand implements Callable<Integer> {
                         + file + " --size 8M')");
             }
             cfg = cfg.withDisk(dev, p);
-        }
-        for (DeviceSpec d : blocks) {
-            if (!cfg.disks().containsKey(d.name())) {
-                Path tmp = Files.createTempFile("rewind-" + d.name() + "-", ".img");
-                temporary.add(tmp);
-                dev.rewind.tools.disk.Rwfs.format(tmp, d.sizeBytes());
-                if (!quiet) {
-                    System.err.printf("rewind: %s: no --disk given; using a fresh %d KiB disk, discarded at exit%n", d.name(),
-                            d.sizeBytes() >> 10);
-                }
-                cfg = cfg.withDisk(d.name(), tmp);
-            }
         }
         return cfg;
     }

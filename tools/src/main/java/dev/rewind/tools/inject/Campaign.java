@@ -12,6 +12,7 @@ import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.Task;
 import dev.rewind.kernel.image.Manifest;
+import dev.rewind.tools.disk.FreshDisks;
 import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskSpec;
 import java.io.ByteArrayOutputStream;
@@ -92,7 +93,8 @@ public final class Campaign {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         // The profiler's per-instruction hook slows the server a hundredfold: run it without the
         // campaign's hang limits, which would take the slowness for a hang.
-        try (Kernel k = new Kernel(config, original, image.source(), new Uart(out), null)) {
+        try (FreshDisks disks = new FreshDisks(original, config);
+             Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
             k.setProbe(p);
             SystemResult r = k.run();
             if (r.outcome() != SystemResult.Outcome.OK) {
@@ -120,7 +122,8 @@ public final class Campaign {
             }
         };
         SystemResult r;
-        try (Kernel k = new Kernel(config, manifest, image.source(), new Uart(out), obs)) {
+        try (FreshDisks disks = new FreshDisks(manifest, config);
+             Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), obs)) {
             k.setProbe(inj);
             r = k.run();
         }

@@ -9,16 +9,13 @@ import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.TaskState;
-import dev.rewind.kernel.image.DeviceSpec;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskSpec;
-import dev.rewind.tools.disk.Rwfs;
+import dev.rewind.tools.disk.FreshDisks;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -143,16 +140,8 @@ public final class SurvivalCommand implements Callable<Integer> {
         }
         m = m.withTasks(tasks);
         KernelConfig cfg = KernelConfig.defaults().withBudgetNanos(10_000_000_000L);
-        List<Path> temp = new ArrayList<>();
-        try {
-            for (DeviceSpec d : m.devices()) {
-                if (d.kind() == DeviceSpec.Kind.BLOCK) {
-                    Path p = Files.createTempFile("rewind-survival-", ".img");
-                    temp.add(p);
-                    Rwfs.format(p, d.sizeBytes());
-                    cfg = cfg.withDisk(d.name(), p);
-                }
-            }
+        try (FreshDisks disks = new FreshDisks(m, cfg)) {
+            cfg = disks.config();
             Integer[] strikes = new Integer[kills];
             for (int i = 0; i < kills; i++) {
                 strikes[i] = app.strikes()[i];
@@ -197,10 +186,6 @@ public final class SurvivalCommand implements Callable<Integer> {
                         + (wrong == null ? "(no check failed)" : wrong), struck);
             }
             return new Cell("runs normally", null, struck);
-        } finally {
-            for (Path p : temp) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 

@@ -89,7 +89,8 @@ public final class CaseRunner {
         String error;
 
         void execute(TestCase c, KernelConfig config, ConsoleCapture capture, Recorder recorder) {
-            try (Kernel kernel = new Kernel(config, c.image().manifest(), c.image().source(), new Uart(capture), recorder)) {
+            try (dev.rewind.tools.disk.FreshDisks disks = new dev.rewind.tools.disk.FreshDisks(c.image().manifest(), config);
+                 Kernel kernel = new Kernel(disks.config(), c.image().manifest(), c.image().source(), new Uart(capture), recorder)) {
                 try {
                     result = kernel.run();
                 } catch (RuntimeException e) {
