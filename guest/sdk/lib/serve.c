@@ -10,12 +10,20 @@ void rw_serve(int ep, rw_handler handle, void *ctx)
 	for (;;) {
 		if (r < 0) {
 			/*
-			 * Nothing received: the endpoint is unusable, or the
-			 * reply half of REPLY_RECV failed (caller gone).  Then
-			 * no caller is pending: just receive again.
+			 * Nothing received.  A reply longer than the IPC buffer
+			 * (ETOOBIG: the kernel did not send it, the caller still
+			 * waits) or a receive with a reply owed (ESTATE) means the
+			 * handler's state is corrupt: fail stop, so the kernel's
+			 * recovery sees a fault instead of a livelocked server.
+			 * Otherwise the reply half failed because the caller went
+			 * away: no caller is pending, just receive again.
 			 */
 			if (r == RW_ECAP)
 				rw_panic("rw_serve: not a receive capability");
+			if (r == RW_ETOOBIG)
+				rw_panic("rw_serve: reply longer than the IPC buffer");
+			if (r == RW_ESTATE)
+				rw_panic("rw_serve: receive with a reply owed");
 			rw_yield();
 			r = rw_recv(ep, &m, &badge);
 			continue;
