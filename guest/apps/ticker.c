@@ -74,20 +74,11 @@ static void wait_tick(const char *what)
 
 int main(void)
 {
-	size_t size = 0;
-	unsigned kind = 0;
-	long r = rw_cap_lookup_str(DEV_NAME);
+	long r = rw_device_open(DEV_NAME, RW_DEV_TIMER, &base);
 
 	if (r < 0)
-		fail("no device \"%s\" (%s)", DEV_NAME, rw_strerror(r));
+		fail("cannot open device \"%s\": %s", DEV_NAME, rw_strerror(r));
 	dev = (int)r;
-	r = rw_device_info(dev, &base, &size, &kind);
-	if (r < 0 || kind != RW_DEV_TIMER)
-		fail("\"%s\" is not a timer (%s, kind %u)", DEV_NAME, rw_strerror(r), kind);
-	if (rw_mmio_read32(base, REG_MAGIC) != DEV_MAGIC ||
-	    rw_mmio_read32(base, REG_DEVICE_ID) != DEV_ID_TIMER)
-		fail("bad magic / device id");
-	rw_mmio_write32(base, REG_CONTROL, CONTROL_RESET);
 	rw_mmio_write32(base, REG_IRQ_STATUS, IRQ_EXPIRED);
 	rw_poll(dev, NULL);			/* drop a stale wake-up */
 	rw_mmio_write32(base, REG_IRQ_ENABLE, IRQ_EXPIRED);

@@ -196,28 +196,13 @@ static void handle(rw_msg *m, uint64_t badge, void *ctx)
 /* Finds, checks and resets the UART. Returns 0 or -1. */
 static int device_init(void)
 {
-	long cap = rw_cap_lookup_str(DEV_NAME);
-	size_t size = 0;
-	unsigned kind = 0;
+	long r = rw_device_open(DEV_NAME, RW_DEV_UART, &base);
 
-	if (cap < 0) {
-		printf("tty: no device \"%s\" (%s)\n", DEV_NAME, rw_strerror(cap));
+	if (r < 0) {
+		printf("tty: cannot open device \"%s\": %s\n", DEV_NAME, rw_strerror(r));
 		return -1;
 	}
-	dev = (int)cap;
-	long r = rw_device_info(dev, &base, &size, &kind);
-	if (r < 0 || kind != RW_DEV_UART || size < 0x38) {
-		printf("tty: \"%s\" is not a UART (%s, kind %u)\n", DEV_NAME,
-		       rw_strerror(r), kind);
-		return -1;
-	}
-	if (rw_mmio_read32(base, REG_MAGIC) != DEV_MAGIC ||
-	    rw_mmio_read32(base, REG_DEVICE_ID) != DEV_ID_UART) {
-		printf("tty: bad magic / device id\n");
-		return -1;
-	}
-	/* Start from power-on state: we may be a restarted instance. */
-	rw_mmio_write32(base, REG_CONTROL, CONTROL_RESET);
+	dev = (int)r;
 	return 0;
 }
 

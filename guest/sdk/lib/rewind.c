@@ -17,6 +17,7 @@ const char *rw_strerror(long err)
 	case RW_ENOENT:		return "ENOENT";
 	case RW_ESTATE:		return "ESTATE";
 	case RW_ERECOVERED:	return "ERECOVERED";
+	case RW_EIO:		return "EIO";
 	default:		return err > 0 ? "OK" : "E?";
 	}
 }

@@ -199,6 +199,15 @@ static inline long rw_device_info(int dev, uintptr_t *base, size_t *size, unsign
 	return r.a0;
 }
 
+/* Opens device `name` (a device capability of this task) the way a driver
+ * starts: checks that it is a device of kind `kind` (RW_DEV_*) with Rewind's
+ * register magic, resets it (CONTROL = RESET: a restarted driver starts
+ * from power-on state) and stores its register base in *base.  Returns the
+ * capability slot (>= 0; rw_wait on it waits for the interrupt) or
+ * RW_ENOENT (no such capability), RW_ECAP (not a device), RW_EINVAL (a
+ * device of another kind) or RW_EIO (bad magic or device id). */
+long rw_device_open(const char *name, unsigned kind, uintptr_t *base);
+
 /* 32- and 64-bit MMIO register access (volatile, in program order). */
 static inline uint32_t rw_mmio_read32(uintptr_t base, unsigned off)
 {
