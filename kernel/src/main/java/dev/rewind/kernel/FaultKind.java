@@ -14,7 +14,8 @@ public enum FaultKind {
     BREAKPOINT("breakpoint (ebreak)"),
     ABORT("explicit abort / failed assertion"),
     RUNAWAY("runaway: no syscall within the task's deadline"),
-    DEADLINE("request deadline exceeded");
+    DEADLINE("request deadline exceeded"),
+    CORRUPT_STATE("corrupt server state: a register the serve loop keeps changed while handling a request");
 
     private final String description;
 

@@ -193,6 +193,13 @@ final class Ipc {
         if (cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null) {
             return Abi.ECAP;
         }
+        if (t.replyTo != null && t.tx != null) {
+            Fault corrupt = k.txipc.checkCommit(t, a[8]);
+            if (corrupt != null) {
+                t.pendingFault = corrupt; // handled as a fault once the CPU has stopped: rolled back
+                return Syscalls.BLOCKED;
+            }
+        }
         if (t.replyTo != null) {
             long r = reply(t, a);
             if (r == Abi.ETOOBIG) {
