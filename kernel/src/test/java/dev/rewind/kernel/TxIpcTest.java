@@ -140,4 +140,49 @@ class TxIpcTest {
             assertFalse(m.group(1).equals("0"), "the oracle saw the ERECOVERED reply");
         }
     }
+
+    /**
+     * Overwrites s3 (a register rw_serve keeps: it holds a constant) of the kv server when its
+     * n-th request is delivered (for n in {@code at}), as a fault that does not trap would.
+     */
+    static final class KeptRegisterClobber implements KernelProbe {
+        private final java.util.Set<Integer> at;
+        private int delivered;
+
+        KeptRegisterClobber(Integer... at) {
+            this.at = java.util.Set.of(at);
+        }
+
+        @Override
+        public void requestDelivered(Task server) {
+            if (server.name().equals("kv") && at.contains(++delivered)) {
+                server.cpu.setReg(19, 0x5eed);
+            }
+        }
+    }
+
+    @Test
+    void aChangedKeptRegisterIsRolledBackAndTheRequestDeliveredAgainUnseen() throws Exception {
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_kv_oracle.toml"), new KeptRegisterClobber(100, 300, 500));
+        assertEquals(3, r.faults.size(), r::toString);
+        for (GuestRun.FaultEvent f : r.faults) {
+            assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
+            assertTrue(f.fault().detail().startsWith("s3 0x"), f::toString);
+            assertTrue(f.action().endsWith("delivered again"), f::toString);
+        }
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        // The client never saw ERECOVERED: the request ran again from the snapshot.
+        assertTrue(r.console.contains("recovered=0 restarts=0"), r::toString);
+        assertEquals(1, r.result.task("kv").id().generation());
+    }
+
+    @Test
+    void aKeptRegisterThatChangesAgainOnRedeliveryIsTakenAsIntended() throws Exception {
+        // Request 101 is request 100 delivered again: it changes s3 the same way.
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_kv_oracle.toml"), new KeptRegisterClobber(100, 101, 300));
+        assertEquals(1, r.faults.size(), r::toString); // 300: s3 is no longer checked
+        assertEquals(FaultKind.CORRUPT_STATE, r.faults.get(0).fault().kind());
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("recovered=0 restarts=0"), r::toString);
+    }
 }
