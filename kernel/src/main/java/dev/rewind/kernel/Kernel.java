@@ -174,7 +174,7 @@ public final class Kernel implements AutoCloseable {
         }
         for (Task t : tasks) {
             if (t.spec.recovery() == RecoveryPolicy.SHADOW) {
-                t.shadow = new Shadow(this, t, t.spec.shadow());
+                t.shadow = Shadow.of(this, t, t.spec.shadow());
             }
             load(t);
             scheduler.enqueue(t);

@@ -1,6 +1,5 @@
 package dev.rewind.kernel;
 
-import dev.rewind.hw.dev.UartDevice;
 import dev.rewind.kernel.image.ShadowClass;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,21 +34,19 @@ import org.slf4j.LoggerFactory;
  * short is re-issued with {@code resume} = bytes already transmitted, and bytes a cut-short READ
  * took from the receive FIFO are pushed back, so no byte is output twice or lost. A request that
  * faults the driver a second time after being re-issued is failed with EIO instead of looping.
+ *
+ * <p>This class is the machinery every shadow shares; each driver class adds only what its
+ * protocol needs: {@link BlockShadow} (its OPEN/CLOSE labels) and {@link CharShadow} (those
+ * plus the UART tap).
  */
-final class Shadow {
+abstract class Shadow {
     private static final Logger log = LoggerFactory.getLogger(Shadow.class);
-
-    /** Protocol labels the shadow must recognise (see blk.h and tty.h). */
-    static final long BLK_OPEN = 0x424bL << 16 | 2, BLK_CLOSE = 0x424bL << 16 | 3;
-    static final long TTY_OPEN = 0x5459L << 16 | 1, TTY_CLOSE = 0x5459L << 16 | 2;
-    static final long TTY_WRITE = 0x5459L << 16 | 3, TTY_READ = 0x5459L << 16 | 4;
 
     /** A logged state-building request. */
     private record Entry(Endpoint ep, long badge, long[] msg) {}
 
     private final Kernel k;
-    private final Task driver;
-    private final ShadowClass cls;
+    final Task driver;
     private final long openLabel;
     private final long closeLabel;
     private final Map<Long, Entry> stateLog = new LinkedHashMap<>();
@@ -58,8 +55,6 @@ final class Shadow {
     private Task inflight;
     private Endpoint inflightEp;
     private boolean inflightIsReissue;
-    private long txAtDelivery;
-    private long rxAtDelivery;
 
     /** Recovery in progress. */
     private Task pendingReissue;
@@ -75,13 +70,30 @@ final class Shadow {
     int recoveries;
     long lastRestoreNanos;
 
-    Shadow(Kernel k, Task driver, ShadowClass cls) {
+    /**
+     * @param openLabel  the protocol's OPEN request: builds per-client driver state (logged)
+     * @param closeLabel its CLOSE request: drops that state (trims the log)
+     */
+    Shadow(Kernel k, Task driver, long openLabel, long closeLabel) {
         this.k = k;
         this.driver = driver;
-        this.cls = cls;
-        this.openLabel = cls == ShadowClass.BLOCK ? BLK_OPEN : TTY_OPEN;
-        this.closeLabel = cls == ShadowClass.BLOCK ? BLK_CLOSE : TTY_CLOSE;
+        this.openLabel = openLabel;
+        this.closeLabel = closeLabel;
     }
+
+    /** The shadow for {@code driver}'s class. */
+    static Shadow of(Kernel k, Task driver, ShadowClass cls) {
+        return switch (cls) {
+            case BLOCK -> new BlockShadow(k, driver);
+            case CHAR -> new CharShadow(k, driver);
+        };
+    }
+
+    /** Class-specific tap of a request just delivered (the driver has not run yet). */
+    void tapDelivery(Task client) {}
+
+    /** Class-specific repair of a request cut short, so that re-issuing it repeats nothing. */
+    void fixUp(Task client) {}
 
     int logSize() {
         return stateLog.size();
@@ -97,13 +109,7 @@ final class Shadow {
         if (inflightIsReissue) {
             pendingReissue = null;
         }
-        if (cls == ShadowClass.CHAR) {
-            UartDevice u = uart();
-            if (u != null) {
-                txAtDelivery = u.txTotal();
-                rxAtDelivery = u.rxConsumed();
-            }
-        }
+        tapDelivery(client);
     }
 
     /** The driver replied {@code reply} (a1 = status label, a2.. = words) to {@code client}. */
@@ -269,35 +275,5 @@ final class Shadow {
         client.result[1] = 0;
         client.resultCount = Math.max(client.resultCount, 2);
         k.wake(client);
-    }
-
-    /** Class-specific repair of a request cut short, so that re-issuing it repeats nothing. */
-    private void fixUp(Task client) {
-        if (cls != ShadowClass.CHAR) {
-            return; // block requests are idempotent
-        }
-        UartDevice u = uart();
-        if (u == null) {
-            return;
-        }
-        long label = client.msg[0];
-        if (label == TTY_WRITE) {
-            long sent = u.txTotal() - txAtDelivery;
-            client.msg[2] += sent; // w1 = resume: bytes of this write already on the wire
-        } else if (label == TTY_READ) {
-            long taken = u.rxConsumed() - rxAtDelivery;
-            if (taken > 0) {
-                u.unread((int) Math.min(taken, Integer.MAX_VALUE));
-            }
-        }
-    }
-
-    private UartDevice uart() {
-        for (BoundDevice bd : driver.devices) {
-            if (bd.device instanceof UartDevice u) {
-                return u;
-            }
-        }
-        return null;
     }
 }

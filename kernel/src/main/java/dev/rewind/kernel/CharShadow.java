@@ -1,0 +1,60 @@
+package dev.rewind.kernel;
+
+import dev.rewind.hw.dev.UartDevice;
+
+/**
+ * The shadow of a character (tty) driver (protocol of {@code <rewind/tty.h>}). Driver state it
+ * rebuilds: the clients' sessions and their modes (TTY_OPEN, dropped by TTY_CLOSE). Character
+ * I/O is not idempotent, so the shadow also taps the driver's UART: at each delivery it notes
+ * how many bytes the UART has sent and how many it has handed over; a WRITE cut short is then
+ * re-issued with {@code resume} = the bytes it had already sent, and the bytes a READ cut short
+ * had taken from the receive FIFO are pushed back. No byte is sent twice or lost.
+ */
+final class CharShadow extends Shadow {
+    static final long TTY_OPEN = 0x5459L << 16 | 1;
+    static final long TTY_CLOSE = 0x5459L << 16 | 2;
+    static final long TTY_WRITE = 0x5459L << 16 | 3;
+    static final long TTY_READ = 0x5459L << 16 | 4;
+
+    private long txAtDelivery;
+    private long rxAtDelivery;
+
+    CharShadow(Kernel k, Task driver) {
+        super(k, driver, TTY_OPEN, TTY_CLOSE);
+    }
+
+    @Override
+    void tapDelivery(Task client) {
+        UartDevice u = uart();
+        if (u != null) {
+            txAtDelivery = u.txTotal();
+            rxAtDelivery = u.rxConsumed();
+        }
+    }
+
+    @Override
+    void fixUp(Task client) {
+        UartDevice u = uart();
+        if (u == null) {
+            return;
+        }
+        long label = client.msg[0];
+        if (label == TTY_WRITE) {
+            client.msg[2] += u.txTotal() - txAtDelivery; // w1 = resume: bytes already on the wire
+        } else if (label == TTY_READ) {
+            long taken = u.rxConsumed() - rxAtDelivery;
+            if (taken > 0) {
+                u.unread((int) Math.min(taken, Integer.MAX_VALUE));
+            }
+        }
+    }
+
+    private UartDevice uart() {
+        for (BoundDevice bd : driver.devices) {
+            if (bd.device() instanceof UartDevice u) {
+                return u;
+            }
+        }
+        return null;
+    }
+}
