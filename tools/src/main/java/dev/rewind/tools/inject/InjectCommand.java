@@ -36,7 +36,7 @@ public final class InjectCommand implements Callable<Integer> {
     @Option(names = "--server", required = true, paramLabel = "TASK", description = "The server to inject faults into.")
     String server;
 
-    @Option(names = "--policy", paramLabel = "POLICY", description = "Recovery policy for the server: none, restart or txipc (default: txipc).")
+    @Option(names = "--policy", paramLabel = "POLICY", description = "Recovery policy for the server: none, restart, txipc, or shadow for a driver whose manifest names its shadow class (default: txipc).")
     String policy = "txipc";
 
     @Option(names = {"-n", "--count"}, paramLabel = "N", description = "Number of injections (default: 1000).")
