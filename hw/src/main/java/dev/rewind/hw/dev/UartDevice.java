@@ -46,6 +46,10 @@ public final class UartDevice extends Device {
 
     // Kernel thread only.
     private final ByteQueue fifo = new ByteQueue();
+    /** Bytes in {@link #fifo}, for the input thread's back-pressure. */
+    private volatile int fifoBytes;
+    /** Unread input (inbox + FIFO) beyond which {@link #input} waits for the guest to read. */
+    public static final int INPUT_LIMIT = 1 << 20;
     private boolean closed;
     private final byte[] history = new byte[HISTORY];
     private int historyLen;
@@ -70,9 +74,21 @@ public final class UartDevice extends Device {
 
     // ---- input side (any thread) ----
 
-    /** Input arrived (any thread). Ignored once input is closed. */
+    /**
+     * Input arrived (any thread). Ignored once input is closed. Blocks while more than
+     * {@link #INPUT_LIMIT} bytes wait unread (inbox and FIFO), so a fast producer (a large file
+     * on stdin) is held back instead of filling the host's memory; nothing is dropped.
+     */
     public void input(byte[] data, int off, int len) {
         synchronized (inboxLock) {
+            while (!inboxClosed && inbox.size() > 0 && inbox.size() + fifoBytes + len > INPUT_LIMIT) {
+                try {
+                    inboxLock.wait(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
             if (inboxClosed) {
                 return;
             }
@@ -101,14 +117,21 @@ public final class UartDevice extends Device {
         ByteQueue arrived;
         boolean closing;
         synchronized (inboxLock) {
-            if (inbox.size() == 0 && inboxClosed == closed) {
-                return;
+            if ((inbox.size() == 0 || fifo.size() >= INPUT_LIMIT) && inboxClosed == closed) {
+                return; // nothing new, or the guest has not read what it has (the producer waits)
             }
-            arrived = inbox;
-            inbox = new ByteQueue();
-            closing = inboxClosed && !closed;
+            if (fifo.size() >= INPUT_LIMIT) {
+                arrived = new ByteQueue();
+                closing = false; // input ends only after the bytes before the end arrived
+            } else {
+                arrived = inbox;
+                inbox = new ByteQueue();
+                closing = inboxClosed && !closed;
+            }
+            inboxLock.notifyAll();
         }
         fifo.addAll(arrived);
+        fifoBytes = fifo.size();
         closed |= closing;
         if (arrived.size() > 0 || closing) {
             assertIrq(CAUSE_RX);
@@ -118,7 +141,8 @@ public final class UartDevice extends Device {
     @Override
     public long nextEventNanos() {
         synchronized (inboxLock) {
-            return inbox.size() > 0 || inboxClosed != closed ? 0 : Long.MAX_VALUE;
+            return fifoBytes < INPUT_LIMIT && (inbox.size() > 0 || inboxClosed != closed)
+                    ? 0 : Long.MAX_VALUE;
         }
     }
 
@@ -158,6 +182,7 @@ public final class UartDevice extends Device {
             back[i] = history[(int) ((start + i) % HISTORY)];
         }
         fifo.addFirst(back);
+        fifoBytes = fifo.size();
         historyLen -= n;
         rxConsumed -= n;
         assertIrq(CAUSE_RX);
@@ -189,6 +214,7 @@ public final class UartDevice extends Device {
             return 0;
         }
         byte b = fifo.removeFirst();
+        fifoBytes = fifo.size();
         history[(int) (rxConsumed % HISTORY)] = b;
         rxConsumed++;
         historyLen = Math.min(historyLen + 1, HISTORY);

@@ -164,6 +164,46 @@ class UartDeviceTest {
     }
 
     @Test
+    void aFastProducerIsHeldBackNotDropped() throws Exception {
+        int chunk = 4096;
+        int total = 3 * UartDevice.INPUT_LIMIT;
+        Thread producer = new Thread(() -> {
+            byte[] b = new byte[chunk];
+            for (int sent = 0; sent < total; sent += chunk) {
+                for (int j = 0; j < chunk; j++) {
+                    b[j] = (byte) ((sent + j) * 31);
+                }
+                uart.input(b, 0, chunk);
+            }
+            uart.closeInput();
+        });
+        producer.start();
+        // Nobody reads: the producer must stall with about INPUT_LIMIT bytes buffered.
+        for (int i = 0; i < 20; i++) {
+            uart.poll(0);
+            Thread.sleep(10);
+        }
+        assertTrue(producer.isAlive(), "the producer waits for the guest to read");
+        long waiting = uart.read(UartDevice.RX_COUNT, 4);
+        assertTrue(waiting <= UartDevice.INPUT_LIMIT + chunk, "bounded: " + waiting);
+        // Now read everything: every byte arrives, in order.
+        long got = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while ((uart.read(Device.STATUS, 4) & UartDevice.STATUS_RX_EOF) == 0) {
+            assertTrue(System.nanoTime() < deadline, "input arrives");
+            uart.poll(0);
+            long v;
+            while (((v = uart.read(UartDevice.RXDATA, 4)) & UartDevice.RXDATA_VALID) != 0) {
+                assertEquals((byte) (got * 31), (byte) v, "byte " + got);
+                got++;
+            }
+            Thread.sleep(1);
+        }
+        producer.join(5000);
+        assertEquals(total, got);
+    }
+
+    @Test
     void inputFromAnotherThread() throws Exception {
         DeviceBus bus = new DeviceBus();
         bus.add(uart);
