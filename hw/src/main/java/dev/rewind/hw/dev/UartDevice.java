@@ -128,10 +128,12 @@ public final class UartDevice extends Device {
                 inbox = new ByteQueue();
                 closing = inboxClosed && !closed;
             }
+            // Count the bytes as in the FIFO before the producer can look again: it keeps
+            // inbox + FIFO within INPUT_LIMIT (plus one chunk), so the FIFO stays bounded.
+            fifoBytes = fifo.size() + arrived.size();
             inboxLock.notifyAll();
         }
         fifo.addAll(arrived);
-        fifoBytes = fifo.size();
         closed |= closing;
         if (arrived.size() > 0 || closing) {
             assertIrq(CAUSE_RX);
