@@ -56,13 +56,7 @@
 
 #define MAX_SESSIONS	64
 
-struct session {
-	uint8_t used;
-	uint64_t badge;
-	uint64_t flags;
-};
-
-static struct session sessions[MAX_SESSIONS];
+static rw_session sessions[MAX_SESSIONS];	/* client badge -> flags */
 static int dev;				/* device capability */
 static uintptr_t base;			/* its registers */
 static uint64_t capacity;		/* sectors */
@@ -130,22 +124,19 @@ static long transfer(uint32_t cmd, uint64_t sector, uint32_t count)
 
 /* ---- sessions ---- */
 
-static struct session *find_session(uint64_t badge)
+static rw_session *find_session(uint64_t badge)
 {
-	for (int i = 0; i < MAX_SESSIONS; i++)
-		if (sessions[i].used && sessions[i].badge == badge)
-			return &sessions[i];
-	return NULL;
+	return rw_session_find(sessions, MAX_SESSIONS, badge);
 }
 
 /* Checks that the caller has a session, writable if asked. */
 static long need_session(uint64_t badge, int writable)
 {
-	struct session *s = find_session(badge);
+	rw_session *s = find_session(badge);
 
 	if (!s)
 		return BLK_ENOTOPEN;
-	if (writable && (s->flags & BLK_O_RDONLY))
+	if (writable && (s->value & BLK_O_RDONLY))
 		return BLK_EROFS;
 	return 0;
 }
@@ -165,16 +156,8 @@ static long do_open(const rw_msg *m, uint64_t badge)
 {
 	if ((m->w[0] & ~BLK_O_RDONLY) || m->w[1] || m->w[2] || m->w[3] || m->len)
 		return RW_EINVAL;
-	struct session *s = find_session(badge);
-	for (int i = 0; !s && i < MAX_SESSIONS; i++)
-		if (!sessions[i].used)
-			s = &sessions[i];
-	if (!s)
-		return RW_ENOMEM;		/* table full */
-	s->used = 1;
-	s->badge = badge;
-	s->flags = m->w[0];		/* reopening replaces the flags */
-	return 0;
+	/* reopening replaces the flags */
+	return rw_session_open(sessions, MAX_SESSIONS, badge, m->w[0]) ? 0 : RW_ENOMEM;
 }
 
 /* Closing without a session is not an error (a repeated CLOSE is harmless). */
@@ -182,9 +165,7 @@ static long do_close(const rw_msg *m, uint64_t badge)
 {
 	if (m->w[0] || m->w[1] || m->w[2] || m->w[3] || m->len)
 		return RW_EINVAL;
-	struct session *s = find_session(badge);
-	if (s)
-		memset(s, 0, sizeof *s);
+	rw_session_close(sessions, MAX_SESSIONS, badge);
 	return 0;
 }
 

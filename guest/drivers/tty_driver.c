@@ -47,24 +47,15 @@
 
 #define MAX_SESSIONS	64
 
-struct session {
-	uint8_t used;
-	uint64_t badge;
-	uint64_t mode;
-};
-
-static struct session sessions[MAX_SESSIONS];
+static rw_session sessions[MAX_SESSIONS];	/* client badge -> mode */
 static int dev;				/* device capability */
 static uintptr_t base;			/* its registers */
 
 /* ---- sessions ---- */
 
-static struct session *find_session(uint64_t badge)
+static rw_session *find_session(uint64_t badge)
 {
-	for (int i = 0; i < MAX_SESSIONS; i++)
-		if (sessions[i].used && sessions[i].badge == badge)
-			return &sessions[i];
-	return NULL;
+	return rw_session_find(sessions, MAX_SESSIONS, badge);
 }
 
 /* ---- requests ---- */
@@ -73,16 +64,8 @@ static long do_open(const rw_msg *m, uint64_t badge)
 {
 	if ((m->w[0] & ~TTY_CRLF) || m->w[1] || m->w[2] || m->w[3] || m->len)
 		return RW_EINVAL;
-	struct session *s = find_session(badge);
-	for (int i = 0; !s && i < MAX_SESSIONS; i++)
-		if (!sessions[i].used)
-			s = &sessions[i];
-	if (!s)
-		return RW_ENOMEM;		/* table full */
-	s->used = 1;
-	s->badge = badge;
-	s->mode = m->w[0];		/* reopening replaces the mode */
-	return 0;
+	/* reopening replaces the mode */
+	return rw_session_open(sessions, MAX_SESSIONS, badge, m->w[0]) ? 0 : RW_ENOMEM;
 }
 
 /* Closing without a session is not an error (a repeated CLOSE is harmless). */
@@ -90,9 +73,7 @@ static long do_close(const rw_msg *m, uint64_t badge)
 {
 	if (m->w[0] || m->w[1] || m->w[2] || m->w[3] || m->len)
 		return RW_EINVAL;
-	struct session *s = find_session(badge);
-	if (s)
-		memset(s, 0, sizeof *s);
+	rw_session_close(sessions, MAX_SESSIONS, badge);
 	return 0;
 }
 
@@ -102,14 +83,14 @@ static long do_write(const rw_msg *m, rw_msg *r, uint64_t badge)
 
 	if (len > TTY_MAX || m->len != len || m->w[2] || m->w[3])
 		return RW_EINVAL;
-	struct session *s = find_session(badge);
+	rw_session *s = find_session(badge);
 	if (!s)
 		return TTY_ENOTOPEN;
 
 	const uint8_t *buf = rw_ipc_buf();	/* the request's bytes */
 	uint64_t out = 0;		/* bytes the translated output has so far */
 	for (uint64_t i = 0; i < len; i++) {
-		if ((s->mode & TTY_CRLF) && buf[i] == '\n') {
+		if ((s->value & TTY_CRLF) && buf[i] == '\n') {
 			if (out++ >= resume)
 				rw_mmio_write32(base, REG_TXDATA, '\r');
 		}

@@ -208,6 +208,21 @@ static inline long rw_device_info(int dev, uintptr_t *base, size_t *size, unsign
  * device of another kind) or RW_EIO (bad magic or device id). */
 long rw_device_open(const char *name, unsigned kind, uintptr_t *base);
 
+/* A driver's per-client sessions: a small table keyed by the caller's
+ * badge, holding one value (flags, mode) per client.  rw_session_open finds
+ * the caller's session or takes a free slot, and sets its value (reopening
+ * replaces it); NULL when the table is full.  rw_session_close of a client
+ * without a session does nothing. */
+typedef struct rw_session {
+	uint8_t used;
+	uint64_t badge;
+	uint64_t value;
+} rw_session;
+
+rw_session *rw_session_find(rw_session *table, size_t n, uint64_t badge);
+rw_session *rw_session_open(rw_session *table, size_t n, uint64_t badge, uint64_t value);
+void rw_session_close(rw_session *table, size_t n, uint64_t badge);
+
 /* 32- and 64-bit MMIO register access (volatile, in program order). */
 static inline uint32_t rw_mmio_read32(uintptr_t base, unsigned off)
 {

@@ -193,8 +193,8 @@ final class Ipc {
         if (cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null) {
             return Abi.ECAP;
         }
-        if (t.replyTo != null && t.tx != null) {
-            Fault corrupt = k.txipc.checkCommit(t, a[8]);
+        if (t.replyTo != null && (t.tx != null || t.shadow != null)) {
+            Fault corrupt = t.tx != null ? k.txipc.checkCommit(t, a[8]) : t.shadow.checkReply(a[8]);
             if (corrupt != null) {
                 t.pendingFault = corrupt; // handled as a fault once the CPU has stopped: rolled back
                 return Syscalls.BLOCKED;

@@ -55,6 +55,9 @@ abstract class Shadow {
     private Task inflight;
     private Endpoint inflightEp;
     private boolean inflightIsReissue;
+    /** The driver's registers when it received the request in flight, and what its loop keeps. */
+    private final long[] begin = new long[33];
+    private final KeptRegisters kept = new KeptRegisters();
 
     /** Recovery in progress. */
     private Task pendingReissue;
@@ -109,7 +112,21 @@ abstract class Shadow {
         if (inflightIsReissue) {
             pendingReissue = null;
         }
+        if (driver.cpu != null) {
+            driver.cpu.readAll(begin);
+        }
         tapDelivery(client);
+    }
+
+    /**
+     * The driver is about to reply and receive again at {@code pc} (REPLY_RECV). If it changed a
+     * register its loop keeps ({@link KeptRegisters}), it is corrupt: returns the fault to raise
+     * instead of letting a possibly wrong reply out (the request is then re-issued to the
+     * restarted driver). Else null.
+     */
+    Fault checkReply(long pc) {
+        String what = kept.check(begin, driver.cpu, pc);
+        return what == null ? null : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image.describe(pc - 4), what);
     }
 
     /** The driver replied {@code reply} (a1 = status label, a2.. = words) to {@code client}. */
@@ -213,7 +230,8 @@ abstract class Shadow {
             fixUp(cut);
         }
 
-        // 2. Restart the driver (resets its devices).
+        // 2. Restart the driver (resets its devices). A new instance: learn its loop afresh.
+        kept.reset();
         String restart = k.restart(driver);
         if (!driver.state.alive()) {
             // Give everything back so the kernel fails it as it would without a shadow.

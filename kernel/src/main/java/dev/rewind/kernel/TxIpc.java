@@ -56,22 +56,11 @@ final class TxIpc {
         long baseGp;
         long baseTp;
         boolean haveBase;
-        /** The receive site whose kept registers are being learned / checked, and what was learned. */
-        long keptPc = -1;
-        int keptSeen;
-        int keptMask;
-        /** The request now running is a re-delivery after a kept register changed. */
-        boolean secondChance;
+        /** The registers the serve loop keeps (learned, then checked at each commit). */
+        final KeptRegisters kept = new KeptRegisters();
         /** Abort by re-delivering the request to the server instead of answering ERECOVERED. */
         boolean redeliver;
-        final long[] scratch = new long[33];
     }
-
-    /** sp and s0..s11: preserved across calls by the RISC-V ABI, so a serve loop keeps them. */
-    private static final int[] KEPT = {2, 8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27};
-    private static final String[] KEPT_NAMES = {"sp", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11"};
-    /** Requests at one receive site observed before its kept registers are checked. */
-    static final int LEARN_REQUESTS = 16;
 
     /** What one recovery did, for observers and logs. */
     record Recovery(long badge, long label, int pages, long nanos) {}
@@ -165,57 +154,21 @@ final class TxIpc {
      * transaction commit? A server loop keeps some registers across requests (its endpoint,
      * handler and buffer pointers live in callee-saved registers, which the ABI makes every
      * handler preserve). A fault that corrupts one of them without trapping would otherwise
-     * commit, and then fail every later request with nothing left to roll back to. So: for the
-     * first {@value #LEARN_REQUESTS} requests that start and end at the same receive site the
-     * kernel learns which of sp and s0..s11 a request never changes; after that, a request that
-     * changes one of them is aborted and delivered again, unseen by its client. If the second
-     * run changes the same register again the change is taken as the program's intent: it
-     * commits and that register is no longer checked. Returns null to commit, else a fault.
+     * commit, and then fail every later request with nothing left to roll back to. So a
+     * request that changed one ({@link KeptRegisters}) is aborted and delivered again, unseen
+     * by its client. Returns null to commit, else a fault.
      */
     Fault checkCommit(Task server, long pc) {
         Tx tx = server.tx;
-        if (!server.txOpen || pc != tx.regs[32]) {
-            return null; // not back at the receive site the request started from
-        }
-        long[] now = tx.scratch;
-        server.cpu.readAll(now);
-        if (tx.keptPc != pc) {
-            tx.keptPc = pc;
-            tx.keptSeen = 0;
-            tx.keptMask = (1 << KEPT.length) - 1;
-        }
-        int diff = 0;
-        for (int i = 0; i < KEPT.length; i++) {
-            if (now[KEPT[i]] != tx.regs[KEPT[i]]) {
-                diff |= 1 << i;
-            }
-        }
-        if (tx.keptSeen < LEARN_REQUESTS) {
-            tx.keptSeen++;
-            tx.keptMask &= ~diff;
+        if (!server.txOpen) {
             return null;
         }
-        int bad = diff & tx.keptMask;
-        if (bad == 0) {
-            tx.secondChance = false;
+        String what = tx.kept.check(tx.regs, server.cpu, pc);
+        if (what == null) {
             return null;
         }
-        StringBuilder what = new StringBuilder();
-        for (int i = 0; i < KEPT.length; i++) {
-            if ((bad & (1 << i)) != 0) {
-                what.append(what.length() == 0 ? "" : ", ").append(KEPT_NAMES[i]).append(String.format(" 0x%x -> 0x%x",
-                        tx.regs[KEPT[i]], now[KEPT[i]]));
-            }
-        }
-        if (tx.secondChance) {
-            tx.secondChance = false;
-            tx.keptMask &= ~bad;
-            log.info("txipc: task {}: {} changed again on re-delivery: taken as intended, no longer checked", server, what);
-            return null;
-        }
-        tx.secondChance = true;
         tx.redeliver = true;
-        return new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, server.image.describe(pc - 4), what.toString());
+        return new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, server.image.describe(pc - 4), what);
     }
 
     /** {@code server} replied: its transaction commits. */
@@ -294,7 +247,7 @@ final class TxIpc {
                 client.blockedOn = tx.endpoint;
                 tx.endpoint.senders.addFirst(client);
             } else {
-                tx.secondChance = false;
+                tx.kept.noSecondChance();
                 client.result[0] = Abi.ERECOVERED;
                 client.resultCount = Math.max(client.resultCount, 1);
                 k.wake(client);

@@ -44,6 +44,19 @@ class ShadowDriverTest {
     }
 
     @Test
+    void aDriverThatCorruptsAKeptRegisterIsCaughtBeforeItReplies() throws Exception {
+        // As a fault that does not trap would: the driver would go on answering wrongly.
+        GuestRun run = GuestRun.bootManifest(TxIpcTest.manifest("t_blk.toml"), CONFIG,
+                new TxIpcTest.KeptRegisterClobber("blk", 100, 300), null);
+        assertEquals(2, run.faults.size(), run::toString);
+        for (GuestRun.FaultEvent f : run.faults) {
+            assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
+            assertTrue(f.action().contains("re-issues 1"), f::toString);
+        }
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+    }
+
+    @Test
     void blockDriverFaultsReachClientsUnderRestart() throws Exception {
         DriverKiller killer = new DriverKiller("blk", 40, 15, 60, 150);
         GuestRun run = GuestRun.bootManifest(underRestart(TxIpcTest.manifest("t_blk.toml")), CONFIG, killer, null);

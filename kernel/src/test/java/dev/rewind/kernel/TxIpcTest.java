@@ -142,20 +142,26 @@ class TxIpcTest {
     }
 
     /**
-     * Overwrites s3 (a register rw_serve keeps: it holds a constant) of the kv server when its
+     * Overwrites s3 (a register rw_serve keeps: it holds a constant) of a server (kv) when its
      * n-th request is delivered (for n in {@code at}), as a fault that does not trap would.
      */
     static final class KeptRegisterClobber implements KernelProbe {
+        private final String task;
         private final java.util.Set<Integer> at;
         private int delivered;
 
         KeptRegisterClobber(Integer... at) {
+            this("kv", at);
+        }
+
+        KeptRegisterClobber(String task, Integer... at) {
+            this.task = task;
             this.at = java.util.Set.of(at);
         }
 
         @Override
         public void requestDelivered(Task server) {
-            if (server.name().equals("kv") && at.contains(++delivered)) {
+            if (server.name().equals(task) && at.contains(++delivered)) {
                 server.cpu.setReg(19, 0x5eed);
             }
         }

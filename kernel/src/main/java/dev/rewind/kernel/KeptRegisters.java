@@ -1,0 +1,89 @@
+package dev.rewind.kernel;
+
+import dev.rewind.hw.cpu.RiscvCpu;
+
+/**
+ * The registers a server's loop keeps across requests, learned and then checked at each reply.
+ *
+ * <p>A serve loop keeps its endpoint, handler and buffer pointers (and sp) in callee-saved
+ * registers, which every handler must preserve under the RISC-V ABI. A fault that corrupts one
+ * of them without trapping (a corrupted epilogue, a flipped bit) makes the server answer this
+ * and later requests wrongly before it crashes, if it ever does. So, for the first
+ * {@value #LEARN_REQUESTS} requests that start and end (REPLY_RECV) at the same receive site,
+ * this learns which of sp and s0..s11 a request never changes; after that, {@link #check}
+ * reports a request that changed one, so that recovery can act before the reply goes out. If
+ * the request, run again, changes the same register again, the change is taken as the
+ * program's intent and that register is no longer checked (a heuristic: a server that changes
+ * such a register only rarely pays one extra run of that request).
+ */
+final class KeptRegisters {
+    /** sp and s0..s11. */
+    private static final int[] KEPT = {2, 8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27};
+    private static final String[] NAMES = {"sp", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11"};
+    /** Requests at one receive site observed before its registers are checked. */
+    static final int LEARN_REQUESTS = 16;
+
+    private long site = -1;
+    private int seen;
+    private int mask;
+    private boolean secondChance;
+    private final long[] now = new long[33];
+
+    /**
+     * {@code cpu} is about to reply and receive again at {@code pc}; {@code begin} holds its
+     * registers (readAll layout) from when it received the request. Returns null if nothing
+     * kept changed (or while learning), else what changed.
+     */
+    String check(long[] begin, RiscvCpu cpu, long pc) {
+        if (pc != begin[32]) {
+            return null; // not back at the receive site the request started from
+        }
+        cpu.readAll(now);
+        if (site != pc) {
+            site = pc;
+            seen = 0;
+            mask = (1 << KEPT.length) - 1;
+        }
+        int diff = 0;
+        for (int i = 0; i < KEPT.length; i++) {
+            if (now[KEPT[i]] != begin[KEPT[i]]) {
+                diff |= 1 << i;
+            }
+        }
+        if (seen < LEARN_REQUESTS) {
+            seen++;
+            mask &= ~diff;
+            return null;
+        }
+        int bad = diff & mask;
+        if (bad == 0) {
+            secondChance = false;
+            return null;
+        }
+        StringBuilder what = new StringBuilder();
+        for (int i = 0; i < KEPT.length; i++) {
+            if ((bad & (1 << i)) != 0) {
+                what.append(what.length() == 0 ? "" : ", ").append(NAMES[i])
+                        .append(String.format(" 0x%x -> 0x%x", begin[KEPT[i]], now[KEPT[i]]));
+            }
+        }
+        if (secondChance) {
+            secondChance = false;
+            mask &= ~bad;
+            return null;
+        }
+        secondChance = true;
+        return what.toString();
+    }
+
+    /** The request ended another way (another fault): the next change gets no second chance. */
+    void noSecondChance() {
+        secondChance = false;
+    }
+
+    /** Forget everything learned (the server was restarted). */
+    void reset() {
+        site = -1;
+        secondChance = false;
+    }
+}
