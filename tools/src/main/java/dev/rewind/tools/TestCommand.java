@@ -24,9 +24,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code rewind test SUITE...}: run suites of guest systems as regression tests. */
 @Command(name = "test", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run suites of guest systems as regression tests: boot each case's image,",
-            "check the console lines, faults and exit status it expects, and report",
-            "PASS or FAIL for each case. Cases run in parallel.", ""},
+        description = {"Run suites of guest systems as regression tests.", "",
+            "Boots each case's image, checks the console lines, faults and exit status it expects, and",
+            "reports PASS or FAIL for each case. Cases run in parallel.", ""},
         footer = {"", "SUITE is a suite file (.suite), a folder of X.elf files each with an",
             "X.expect file beside it, or builtin:NAME: builtin:core is the project's own",
             "regression suite (the default), builtin:failing fails on purpose.",

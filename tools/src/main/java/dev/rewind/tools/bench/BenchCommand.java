@@ -39,9 +39,10 @@ import picocli.CommandLine.Parameters;
  * figure is printed with its baseline measured in the same run.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Measure IPC and syscall round trips, guest instruction throughput under the kernel",
-            "against bare Unicorn, boot time and the memory cost of an idle task.", ""},
-        footer = {"", "WHAT: any of ipc, compute, store, boot, memory (default: all).",
+        description = {"Print the speed and memory numbers recorded in docs/PERFORMANCE.md.", "",
+            "IPC and syscall round trips, guest instruction throughput under the kernel against bare",
+            "Unicorn, boot time, the memory cost of an idle task, TxIPC overhead and block I/O.", ""},
+        footer = {"", "WHAT: any of ipc, compute, store, boot, memory, txipc, blk (default: all).",
             "txipc: KV and FS workloads with and without txipc, and rollback time by pages dirtied.",
             "blk: block driver throughput and latency with and without the shadow tap, and the time from a",
             "driver fault to service restored.",

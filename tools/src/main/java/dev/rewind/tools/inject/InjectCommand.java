@@ -22,9 +22,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code rewind inject}: a fault-injection campaign against one server. */
 @Command(name = "inject", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run a seeded fault-injection campaign against one server of an image and report, per fault",
-            "type, how many faults were injected, activated, manifested, recovered, failed or silently corrupted",
-            "state. Each injection boots the image afresh; all cores are used.", ""},
+        description = {"Run a seeded fault-injection campaign against one server of an image.", "",
+            "Reports, per fault type, how many faults were injected, activated, manifested, recovered, failed",
+            "or silently corrupted state. Each injection boots the image afresh; all cores are used.", ""},
         footer = {"", "A run counts as recovered only if the fault manifested (trap, abort or hang) and the system",
             "still ended normally with every client check passing. Every injection is reproducible from its seed:",
             "'rewind inject IMAGE --server S --seed N -n 1 --verbose' replays seed N.",

@@ -31,8 +31,9 @@ import picocli.CommandLine.Option;
  * hangs or never finishes).
  */
 @Command(name = "survival", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Kill each application's driver several times in the middle of its traffic, under the",
-            "recovery policies none, restart and shadow, and print whether the application runs normally,",
+        description = {"Kill drivers mid-traffic under none, restart and shadow; print who survives.", "",
+            "Each application's driver is killed several times in the middle of its traffic, under the",
+            "recovery policies none, restart and shadow; the table says whether the application runs normally,",
             "malfunctions or crashes (the application-survival table of the shadow-drivers paper).", ""},
         footer = {"", "Driver failures are injected with a seeded probe: the driver is stopped a fixed number of",
             "instructions into chosen requests and faulted. The same failures are injected under every policy.",
