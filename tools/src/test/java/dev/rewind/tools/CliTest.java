@@ -1,12 +1,9 @@
 package dev.rewind.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.rewind.tools.CliRun.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,22 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The CLI as a user meets it: output, exit statuses and error messages. */
 class CliTest {
-    record Result(int status, String out, String err) {}
-
-    static synchronized Result rewind(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> Main.run(args));
-            return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static Result rewind(String... args) {
+        return CliRun.rewind(Duration.ofSeconds(60), args);
     }
 
     @Test

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class SurvivalTest {
     @Test
     void everyApplicationSurvivesItsDriverFailuresOnlyUnderShadow() {
-        CliTest.Result r = CliTest.rewind("survival");
+        CliRun.Result r = CliTest.rewind("survival");
         assertEquals(0, r.status(), r::toString);
         List<String> rows = r.out().lines().filter(l -> l.matches("^\\S.*\\s(blk|tty)\\s.*")).toList();
         assertEquals(6, rows.size(), r::toString);

@@ -4,47 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rewind.tools.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.rewind.tools.CliRun.Result;
+import dev.rewind.tools.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code rewind disk} as a user meets it: output, exit statuses and error messages. */
 class DiskCommandTest {
-    record Result(int status, byte[] stdout, String err) {
-        String out() {
-            return new String(stdout, StandardCharsets.UTF_8);
-        }
-
-        @Override
-        public String toString() {
-            return "status " + status + "\nstdout:\n" + out() + "\nstderr:\n" + err;
-        }
-    }
-
-    static synchronized Result rewind(Object... args) {
+    static Result rewind(Object... args) {
         String[] a = new String[args.length];
         for (int i = 0; i < args.length; i++) {
             a[i] = args[i].toString();
         }
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.run(a);
-            return new Result(status, out.toByteArray(), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        return CliRun.rewind(Duration.ofSeconds(60), a);
     }
 
     @TempDir

@@ -2,12 +2,10 @@ package dev.rewind.tools.regress;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rewind.tools.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import dev.rewind.tools.CliRun.Result;
+import dev.rewind.tools.CliRun;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,22 +25,8 @@ class RegressRunnerTest {
     @TempDir
     Path dir;
 
-    record Result(int status, String out, String err) {}
-
-    static synchronized Result rewind(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = assertTimeoutPreemptively(Duration.ofSeconds(120), () -> Main.run(args));
-            return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static Result rewind(String... args) {
+        return CliRun.rewind(Duration.ofSeconds(120), args);
     }
 
     /** Each case of guest/suites/failing.suite and the reason it must be reported with. */
