@@ -3,21 +3,13 @@
 #include <rewind/blk.h>
 
 /* Issues the call; returns the kernel status or else the reply label. */
-static long blk_rpc(int cap, rw_msg *m)
-{
-	long r = rw_call(cap, m);
-	if (r < 0)
-		return r;
-	return (long)m->label;
-}
-
 static long simple_call(int cap, uint64_t label, uint64_t w0)
 {
 	rw_msg m = { 0 };
 
 	m.label = label;
 	m.w[0] = w0;
-	return blk_rpc(cap, &m);
+	return rw_rpc(cap, &m);
 }
 
 const char *blk_strerror(long err)
@@ -27,7 +19,6 @@ const char *blk_strerror(long err)
 	case BLK_EROFS:		return "EROFS";
 	case BLK_ERANGE:	return "ERANGE";
 	case BLK_EIO:		return "EIO";
-	case RW_EIO:		return "EIO";	/* kernel device error */
 	default:		return rw_strerror(err);
 	}
 }
@@ -37,7 +28,7 @@ long blk_info(int cap, uint64_t *sector_size, uint64_t *sectors)
 	rw_msg m = { 0 };
 
 	m.label = BLK_INFO;
-	long r = blk_rpc(cap, &m);
+	long r = rw_rpc(cap, &m);
 	if (r < 0)
 		return r;
 	if (sector_size)
@@ -66,7 +57,7 @@ long blk_read(int cap, uint64_t sector, uint32_t count, void *buf)
 	m.label = BLK_READ;
 	m.w[0] = sector;
 	m.w[1] = count;
-	long r = blk_rpc(cap, &m);
+	long r = rw_rpc(cap, &m);
 	if (r < 0)
 		return r;
 	size_t bytes = (size_t)count * BLK_SECTOR;
@@ -88,7 +79,7 @@ long blk_write(int cap, uint64_t sector, uint32_t count, const void *buf)
 	m.w[0] = sector;
 	m.w[1] = count;
 	m.len = bytes;
-	long r = blk_rpc(cap, &m);
+	long r = rw_rpc(cap, &m);
 	if (r < 0)
 		return r;
 	if (m.w[0] != count)

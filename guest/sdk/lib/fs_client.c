@@ -2,14 +2,6 @@
 #include <string.h>
 #include <rewind/fs.h>
 
-static long fs_rpc(int fs, rw_msg *m)
-{
-	long r = rw_call(fs, m);
-	if (r < 0)
-		return r;
-	return (long)m->label;
-}
-
 /* Writes "path NUL" to the IPC buffer and fills in label / w0 / len. */
 static long path_msg(rw_msg *m, uint64_t label, const char *path)
 {
@@ -31,7 +23,7 @@ static long path_msg(rw_msg *m, uint64_t label, const char *path)
 static long path_call(int fs, uint64_t label, const char *path, rw_msg *m)
 {
 	long r = path_msg(m, label, path);
-	return r < 0 ? r : fs_rpc(fs, m);
+	return r < 0 ? r : rw_rpc(fs, m);
 }
 
 const char *fs_strerror(long err)
@@ -90,7 +82,7 @@ long fs_read(int fs, long h, uint64_t off, void *buf, size_t n)
 		m.w[0] = (uint64_t)h;
 		m.w[1] = off + done;
 		m.w[2] = want;
-		long r = fs_rpc(fs, &m);
+		long r = rw_rpc(fs, &m);
 		if (r < 0)
 			return r;
 		size_t got = m.w[0];
@@ -120,7 +112,7 @@ long fs_write(int fs, long h, uint64_t off, const void *buf, size_t n)
 		m.w[1] = off + done;
 		m.w[2] = chunk;
 		m.len = chunk;
-		long r = fs_rpc(fs, &m);
+		long r = rw_rpc(fs, &m);
 		if (r < 0)
 			return r;
 		if (m.w[0] != chunk)
@@ -136,7 +128,7 @@ long fs_close(int fs, long h)
 
 	m.label = FS_CLOSE;
 	m.w[0] = (uint64_t)h;
-	return fs_rpc(fs, &m);
+	return rw_rpc(fs, &m);
 }
 
 long fs_unlink(int fs, const char *path)
@@ -153,7 +145,7 @@ long fs_list(int fs, const char *dirpath, uint64_t index, char *namebuf, uint64_
 	if (r < 0)
 		return r;
 	m.w[1] = index;
-	r = fs_rpc(fs, &m);
+	r = rw_rpc(fs, &m);
 	if (r < 0)
 		return r;
 	size_t nlen = m.len;
@@ -187,7 +179,7 @@ long fs_sync(int fs)
 	rw_msg m = { 0 };
 
 	m.label = FS_SYNC;
-	return fs_rpc(fs, &m);
+	return rw_rpc(fs, &m);
 }
 
 long fs_debug_fault(int fs, int kind)
@@ -197,7 +189,7 @@ long fs_debug_fault(int fs, int kind)
 	m.label = FS_DEBUG_FAULT;
 	m.w[0] = (uint64_t)(long)kind;
 	m.w[1] = FS_FAULT_MAGIC;
-	return fs_rpc(fs, &m);
+	return rw_rpc(fs, &m);
 }
 
 long fs_debug_fault_dirty(int fs, int kind)
@@ -208,5 +200,5 @@ long fs_debug_fault_dirty(int fs, int kind)
 	m.w[0] = (uint64_t)(long)kind;
 	m.w[1] = FS_FAULT_MAGIC;
 	m.w[2] = 1;
-	return fs_rpc(fs, &m);
+	return rw_rpc(fs, &m);
 }

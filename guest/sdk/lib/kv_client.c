@@ -3,14 +3,6 @@
 #include <rewind/kv.h>
 
 /* Issues the call; returns the kernel status or else the reply label. */
-static long kv_rpc(int kv, rw_msg *m)
-{
-	long r = rw_call(kv, m);
-	if (r < 0)
-		return r;
-	return (long)m->label;
-}
-
 /* Validates key and writes "key NUL" to the IPC buffer; returns klen or error. */
 static long put_key(const char *key)
 {
@@ -45,7 +37,7 @@ long kv_put(int kv, const char *key, const void *val, size_t len)
 	m.w[0] = (uint64_t)klen;
 	m.w[1] = len;
 	m.len = (uint64_t)klen + 1 + len;
-	long r = kv_rpc(kv, &m);
+	long r = rw_rpc(kv, &m);
 	return r < 0 ? r : (long)(m.w[0] != 0);
 }
 
@@ -59,7 +51,7 @@ long kv_get(int kv, const char *key, void *buf, size_t cap, size_t *len)
 	m.label = KV_GET;
 	m.w[0] = (uint64_t)klen;
 	m.len = (uint64_t)klen + 1;
-	long r = kv_rpc(kv, &m);
+	long r = rw_rpc(kv, &m);
 	if (r < 0)
 		return r;
 	size_t vlen = m.w[0];
@@ -82,7 +74,7 @@ long kv_del(int kv, const char *key)
 	m.label = KV_DEL;
 	m.w[0] = (uint64_t)klen;
 	m.len = (uint64_t)klen + 1;
-	return kv_rpc(kv, &m);
+	return rw_rpc(kv, &m);
 }
 
 long kv_count(int kv)
@@ -90,7 +82,7 @@ long kv_count(int kv)
 	rw_msg m = { 0 };
 
 	m.label = KV_COUNT;
-	long r = kv_rpc(kv, &m);
+	long r = rw_rpc(kv, &m);
 	return r < 0 ? r : (long)m.w[0];
 }
 
@@ -102,7 +94,7 @@ long kv_list(int kv, uint64_t *cursor, char *key, size_t keycap, size_t *vlen)
 		return RW_EINVAL;
 	m.label = KV_LIST;
 	m.w[0] = *cursor;
-	long r = kv_rpc(kv, &m);
+	long r = rw_rpc(kv, &m);
 	if (r < 0)
 		return r;
 	size_t klen = m.w[1];
@@ -126,7 +118,7 @@ long kv_debug_fault(int kv, int kind)
 	m.label = KV_DEBUG_FAULT;
 	m.w[0] = (uint64_t)(long)kind;
 	m.w[1] = KV_FAULT_MAGIC;
-	return kv_rpc(kv, &m);
+	return rw_rpc(kv, &m);
 }
 
 long kv_debug_fault_dirty(int kv, int kind)
@@ -137,5 +129,5 @@ long kv_debug_fault_dirty(int kv, int kind)
 	m.w[0] = (uint64_t)(long)kind;
 	m.w[1] = KV_FAULT_MAGIC;
 	m.w[2] = 1;
-	return kv_rpc(kv, &m);
+	return rw_rpc(kv, &m);
 }

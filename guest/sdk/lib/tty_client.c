@@ -5,19 +5,10 @@
 #define TTY_CHUNK	4096		/* bytes per WRITE / most per READ */
 
 /* Issues the call; returns the kernel status or else the reply label. */
-static long tty_rpc(int cap, rw_msg *m)
-{
-	long r = rw_call(cap, m);
-	if (r < 0)
-		return r;
-	return (long)m->label;
-}
-
 const char *tty_strerror(long err)
 {
 	switch (err) {
 	case TTY_ENOTOPEN:	return "ENOTOPEN";
-	case RW_EIO:		return "EIO";
 	default:		return rw_strerror(err);
 	}
 }
@@ -28,7 +19,7 @@ long tty_open(int cap, uint64_t mode)
 
 	m.label = TTY_OPEN;
 	m.w[0] = mode;
-	return tty_rpc(cap, &m);
+	return rw_rpc(cap, &m);
 }
 
 long tty_close(int cap)
@@ -36,7 +27,7 @@ long tty_close(int cap)
 	rw_msg m = { 0 };
 
 	m.label = TTY_CLOSE;
-	return tty_rpc(cap, &m);
+	return rw_rpc(cap, &m);
 }
 
 long tty_write(int cap, const void *buf, size_t len)
@@ -54,7 +45,7 @@ long tty_write(int cap, const void *buf, size_t len)
 		m.w[0] = chunk;
 		m.w[1] = 0;		/* resume: set only by the kernel's shadow */
 		m.len = chunk;
-		long r = tty_rpc(cap, &m);
+		long r = rw_rpc(cap, &m);
 		if (r < 0)
 			return r;
 		if (m.w[0] != chunk)
@@ -79,7 +70,7 @@ long tty_read(int cap, void *buf, size_t max)
 		return RW_EINVAL;
 	m.label = TTY_READ;
 	m.w[0] = max;
-	long r = tty_rpc(cap, &m);
+	long r = rw_rpc(cap, &m);
 	if (r < 0)
 		return r;
 	size_t n = m.w[0];

@@ -292,6 +292,14 @@ static inline long rw_call(int cap, rw_msg *m)
 	return r.a0;
 }
 
+/* rw_call for a request/reply protocol whose reply label is the server's
+ * status: returns the kernel's error if the call failed, else the label. */
+static inline long rw_rpc(int cap, rw_msg *m)
+{
+	long r = rw_call(cap, m);
+	return r < 0 ? r : (long)m->label;
+}
+
 /* Waits for a request on endpoint `ep` (receive right). *badge identifies
  * the client task (unique per client). */
 static inline long rw_recv(int ep, rw_msg *m, uint64_t *badge)

@@ -3,7 +3,6 @@ package dev.rewind.kernel;
 import dev.rewind.hw.dev.Device;
 import dev.rewind.hw.dev.DmaPort;
 import dev.rewind.hw.mem.AddressSpace;
-import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.unicorn.MmioHandler;
 import dev.rewind.kernel.image.DeviceSpec;
 
@@ -61,12 +60,12 @@ public final class BoundDevice {
         device.setDma(new DmaPort() {
             @Override
             public boolean read(long addr, byte[] dst, int off, int len) {
-                return space.check(addr, len, Perm.READ) && space.read(addr, dst, off, len);
+                return space.read(addr, dst, off, len); // all or nothing: checks the whole range first
             }
 
             @Override
             public boolean write(long addr, byte[] src, int off, int len) {
-                return space.check(addr, len, Perm.WRITE) && space.write(addr, src, off, len);
+                return space.write(addr, src, off, len); // likewise, and needs WRITE
             }
         });
     }

@@ -193,15 +193,8 @@ public final class Kernel implements AutoCloseable {
         }
         int i = 0;
         for (DeviceSpec spec : manifest.devices()) {
-            Task owner = null;
-            for (Task t : tasks) {
-                if (t.spec.devices().contains(spec.name())) {
-                    owner = t;
-                }
-            }
-            if (owner == null) {
-                throw new BootException("device '" + spec.name() + "' has no owner task");
-            }
+            Task owner = manifest.ownerOfDevice(spec.name()).map(o -> task(o.name()))
+                    .orElseThrow(() -> new BootException("device '" + spec.name() + "' has no owner task"));
             Device dev = switch (spec.kind()) {
                 case UART -> {
                     UartDevice u = new UartDevice(spec.name(), console, this::now);

@@ -87,9 +87,10 @@ public final class SurvivalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--instruction must be between 1 and 1000000");
         }
         List<RecoveryPolicy> policies = List.of(RecoveryPolicy.NONE, RecoveryPolicy.RESTART, RecoveryPolicy.SHADOW);
+        List<App> apps = apps();
         List<Cell[]> rows = new ArrayList<>();
         boolean allShadowNormal = true;
-        for (App app : apps()) {
+        for (App app : apps) {
             Cell[] row = new Cell[policies.size()];
             for (int i = 0; i < policies.size(); i++) {
                 row[i] = run(app, policies.get(i));
@@ -105,7 +106,6 @@ public final class SurvivalCommand implements Callable<Integer> {
         } else {
             out.printf("%-20s %-7s %-9s %-16s %-16s %-16s%n", "application", "driver", "failures", "none", "restart", "shadow");
         }
-        List<App> apps = apps();
         for (int r = 0; r < rows.size(); r++) {
             App app = apps.get(r);
             Cell[] row = rows.get(r);
