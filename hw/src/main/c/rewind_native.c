@@ -77,9 +77,17 @@ int rw_trap_size(void)
  *
  * While a transaction is active, the write hook copies the pre-image of every page the
  * guest stores to, the first time in the transaction, into an undo log. Rollback copies the
- * pre-images back (newest first); commit just forgets them. The page table is a short list
- * of the address space's regions, each with a dirty bitmap, maintained by the Java side.
- * Layout mirrored in NativeWriteTracker.java.
+ * pre-images back (newest first); commit keeps the new contents.
+ *
+ * The log is a ring of maxpages page slots, addressed by ever-growing slot numbers (slot s
+ * lives at s % maxpages). The current transaction owns slots [cur, cur + npages). When a
+ * history is wanted (maxhist > 0), a commit does not free its slots: the transaction joins
+ * the history, the last nhist committed transactions, whose slots [head, cur) stay until the
+ * ring needs them (the oldest transaction is evicted first) or maxhist is exceeded. Undoing
+ * the newest n committed transactions after the current one is undone (rw_tx_undo_history)
+ * puts memory back as it was before the first of them began: the kernel then replays their
+ * requests. The page table is a short list of the address space's regions, each with a dirty
+ * bitmap, maintained by the Java side. Layout mirrored in NativeWriteTracker.java.
  */
 #include <string.h>
 
@@ -97,12 +105,18 @@ struct rw_tx {
     int32_t active;     /* 0  */
     int32_t overflow;   /* 4: a page could not be logged: the transaction cannot be undone */
     int32_t nregions;   /* 8  */
-    int32_t npages;     /* 12 */
-    int32_t maxpages;   /* 16 */
+    int32_t npages;     /* 12: pages logged by the current transaction */
+    int32_t maxpages;   /* 16: slots in the ring */
     int32_t last;       /* 20: index of the region that matched last */
     uint8_t *log;       /* 24: maxpages * RW_PAGE bytes of pre-images */
     uint64_t *logaddr;  /* 32: their page addresses */
-    struct rw_region regions[RW_MAX_REGIONS]; /* 40 */
+    int64_t head;       /* 40: first slot of the oldest committed transaction kept */
+    int64_t cur;        /* 48: first slot of the current (or next) transaction */
+    int32_t nhist;      /* 56: committed transactions kept */
+    int32_t maxhist;    /* 60: at most this many (0: none) */
+    int64_t *hstart;    /* 64: their first slots, a ring of maxhist by commit number */
+    int64_t ncommits;   /* 72: commits so far (minus those undone): indexes hstart */
+    struct rw_region regions[RW_MAX_REGIONS]; /* 80 */
 };
 
 static struct rw_region *rw_find(struct rw_tx *tx, uint64_t page)
@@ -120,6 +134,18 @@ static struct rw_region *rw_find(struct rw_tx *tx, uint64_t page)
     return 0;
 }
 
+static uint8_t *rw_slot(struct rw_tx *tx, int64_t s)
+{
+    return tx->log + (size_t)(s % tx->maxpages) * RW_PAGE;
+}
+
+/* Forget the oldest committed transaction kept, freeing its slots. */
+static void rw_evict_oldest(struct rw_tx *tx)
+{
+    tx->nhist--;
+    tx->head = tx->nhist > 0 ? tx->hstart[(tx->ncommits - tx->nhist) % tx->maxhist] : tx->cur;
+}
+
 static void rw_log_page(struct rw_tx *tx, uint64_t page)
 {
     struct rw_region *r = rw_find(tx, page);
@@ -129,13 +155,17 @@ static void rw_log_page(struct rw_tx *tx, uint64_t page)
     uint8_t bit = (uint8_t)(1u << (idx & 7));
     if (r->dirty[idx >> 3] & bit)
         return;
-    if (tx->npages >= tx->maxpages) {
+    int64_t next = tx->cur + tx->npages;
+    while (next - tx->head >= tx->maxpages && tx->nhist > 0)
+        rw_evict_oldest(tx);
+    if (next - tx->head >= tx->maxpages) {
         tx->overflow = 1;
         return;
     }
     r->dirty[idx >> 3] |= bit;
-    memcpy(tx->log + (size_t)tx->npages * RW_PAGE, r->host + (page - r->vaddr), RW_PAGE);
-    tx->logaddr[tx->npages++] = page;
+    memcpy(rw_slot(tx, next), r->host + (page - r->vaddr), RW_PAGE);
+    tx->logaddr[next % tx->maxpages] = page;
+    tx->npages++;
 }
 
 /* UC_HOOK_MEM_WRITE: runs before every guest store of the tracked engine. */
@@ -165,38 +195,92 @@ void rw_tx_log_range(struct rw_tx *tx, uint64_t address, uint64_t len)
         rw_log_page(tx, page);
 }
 
-static void rw_forget(struct rw_tx *tx)
+/* Clear the dirty bits of the current transaction's pages and end it. */
+static void rw_end(struct rw_tx *tx)
 {
-    for (int i = 0; i < tx->npages; i++) {
-        struct rw_region *r = rw_find(tx, tx->logaddr[i]);
+    for (int64_t s = tx->cur; s < tx->cur + tx->npages; s++) {
+        uint64_t page = tx->logaddr[s % tx->maxpages];
+        struct rw_region *r = rw_find(tx, page);
         if (r) {
-            uint64_t idx = (tx->logaddr[i] - r->vaddr) / RW_PAGE;
+            uint64_t idx = (page - r->vaddr) / RW_PAGE;
             r->dirty[idx >> 3] &= (uint8_t)~(1u << (idx & 7));
         }
+    }
+    tx->active = 0;
+}
+
+/* Forget every committed transaction kept. */
+void rw_tx_drop_history(struct rw_tx *tx)
+{
+    tx->nhist = 0;
+    tx->head = tx->cur;
+}
+
+/* Commit: keep the new contents; keep the pre-images as history if it is wanted. */
+void rw_tx_commit(struct rw_tx *tx)
+{
+    rw_end(tx);
+    if (tx->overflow || tx->maxhist <= 0) {
+        /* without a complete log this transaction cannot be undone, nor any before it */
+        tx->cur += tx->npages;
+        rw_tx_drop_history(tx);
+    } else {
+        if (tx->nhist == tx->maxhist)
+            rw_evict_oldest(tx);
+        tx->hstart[tx->ncommits % tx->maxhist] = tx->cur;
+        tx->ncommits++;
+        tx->nhist++;
+        tx->cur += tx->npages;
+        if (tx->nhist == 1)
+            tx->head = tx->hstart[(tx->ncommits - 1) % tx->maxhist];
     }
     tx->npages = 0;
     tx->overflow = 0;
 }
 
-/* Commit: keep the new contents, drop the log. */
-void rw_tx_commit(struct rw_tx *tx)
+/* Put back slots [from, to), newest first. */
+static void rw_restore(struct rw_tx *tx, int64_t from, int64_t to)
 {
-    rw_forget(tx);
-    tx->active = 0;
+    for (int64_t s = to - 1; s >= from; s--) {
+        uint64_t page = tx->logaddr[s % tx->maxpages];
+        struct rw_region *r = rw_find(tx, page);
+        if (r)
+            memcpy(r->host + (page - r->vaddr), rw_slot(tx, s), RW_PAGE);
+    }
 }
 
-/* Abort: put every logged page back, newest first. Returns the number of pages restored. */
+/* Abort: put every page the current transaction logged back. Returns the pages restored. */
 int rw_tx_rollback(struct rw_tx *tx)
 {
     int n = tx->npages;
-    for (int i = n - 1; i >= 0; i--) {
-        struct rw_region *r = rw_find(tx, tx->logaddr[i]);
-        if (r)
-            memcpy(r->host + (tx->logaddr[i] - r->vaddr), tx->log + (size_t)i * RW_PAGE, RW_PAGE);
-    }
-    rw_forget(tx);
-    tx->active = 0;
+    rw_restore(tx, tx->cur, tx->cur + n);
+    rw_end(tx);
+    tx->npages = 0;
+    tx->overflow = 0;
     return n;
+}
+
+/*
+ * With no transaction open, undo the newest n committed transactions kept (all of them if
+ * n exceeds nhist), newest first. Returns the pages restored, or -1 if a transaction is open.
+ */
+int rw_tx_undo_history(struct rw_tx *tx, int32_t n)
+{
+    if (tx->active || tx->npages != 0)
+        return -1;
+    if (n > tx->nhist)
+        n = tx->nhist;
+    if (n <= 0)
+        return 0;
+    int64_t from = tx->hstart[(tx->ncommits - n) % tx->maxhist];
+    int pages = (int)(tx->cur - from);
+    rw_restore(tx, from, tx->cur);
+    tx->cur = from;
+    tx->ncommits -= n;
+    tx->nhist -= n;
+    if (tx->nhist == 0)
+        tx->head = tx->cur;
+    return pages;
 }
 
 int rw_tx_size(void)

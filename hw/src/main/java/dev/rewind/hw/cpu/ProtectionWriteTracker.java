@@ -29,6 +29,9 @@ public final class ProtectionWriteTracker implements WriteTracker {
     private final List<Region> regions = new ArrayList<>();
     /** Page address -> pre-image, in logging order. */
     private final Map<Long, byte[]> saved = new LinkedHashMap<>();
+    /** Committed transactions' pre-images kept, oldest first, and how many to keep. */
+    private final java.util.ArrayDeque<Map<Long, byte[]>> history = new java.util.ArrayDeque<>();
+    private int keep;
     private final Unicorn.Hook hook;
     private boolean active;
 
@@ -143,18 +146,61 @@ public final class ProtectionWriteTracker implements WriteTracker {
 
     @Override
     public void commit() {
+        if (keep > 0) {
+            if (history.size() == keep) {
+                history.pollFirst();
+            }
+            history.addLast(new LinkedHashMap<>(saved));
+        }
         end();
+    }
+
+    private void restore(Map<Long, byte[]> log) {
+        for (Map.Entry<Long, byte[]> e : log.entrySet()) {
+            Region r = regionAt(e.getKey());
+            ram.put((int) (r.phys() + (e.getKey() - r.vaddr())), e.getValue());
+        }
     }
 
     @Override
     public int rollback() {
         int n = saved.size();
-        for (Map.Entry<Long, byte[]> e : saved.entrySet()) {
-            Region r = regionAt(e.getKey());
-            ram.put((int) (r.phys() + (e.getKey() - r.vaddr())), e.getValue());
-        }
+        restore(saved);
         end();
         return n;
+    }
+
+    @Override
+    public void keepHistory(int transactions) {
+        if (active || transactions < 0) {
+            throw new IllegalStateException("keepHistory(" + transactions + ") with a transaction open");
+        }
+        history.clear();
+        keep = transactions;
+    }
+
+    @Override
+    public int history() {
+        return history.size();
+    }
+
+    @Override
+    public int undoHistory(int n) {
+        if (active) {
+            throw new IllegalStateException("undoHistory with a transaction open");
+        }
+        int pages = 0;
+        for (int i = 0; i < n && !history.isEmpty(); i++) {
+            Map<Long, byte[]> log = history.pollLast();
+            restore(log);
+            pages += log.size();
+        }
+        return pages;
+    }
+
+    @Override
+    public void dropHistory() {
+        history.clear();
     }
 
     @Override

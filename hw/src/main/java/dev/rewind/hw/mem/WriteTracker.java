@@ -32,6 +32,27 @@ public interface WriteTracker extends AutoCloseable {
     /** End the transaction restoring every logged page; returns the number of pages restored. */
     int rollback();
 
+    /**
+     * Keep the pre-images of up to {@code transactions} committed transactions (0, the
+     * default: none), as far as the log's capacity allows, oldest forgotten first, so that
+     * {@link #undoHistory} can take memory back past commits. Forgets what was kept. Only
+     * with no transaction open.
+     */
+    void keepHistory(int transactions);
+
+    /** Committed transactions whose pre-images are kept (the newest ones). */
+    int history();
+
+    /**
+     * With no transaction open, undo the newest {@code n} kept committed transactions (all of
+     * them if fewer are kept), newest first: memory is as it was before the first of them
+     * began. Returns the number of pages restored.
+     */
+    int undoHistory(int n);
+
+    /** Forget every kept committed transaction (their writes can no longer be undone). */
+    void dropHistory();
+
     /** A region was mapped into the address space (also called for regions present at creation). */
     void regionMapped(Region r, long hostAddress);
 

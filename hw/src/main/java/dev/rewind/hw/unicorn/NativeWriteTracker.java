@@ -24,7 +24,11 @@ public final class NativeWriteTracker implements WriteTracker {
     private static final int OFF_MAXPAGES = 16;
     private static final int OFF_LOG = 24;
     private static final int OFF_LOGADDR = 32;
-    private static final int OFF_REGIONS = 40;
+    private static final int OFF_CUR = 48;
+    private static final int OFF_NHIST = 56;
+    private static final int OFF_MAXHIST = 60;
+    private static final int OFF_HSTART = 64;
+    private static final int OFF_REGIONS = 80;
     private static final int REGION_SIZE = 32;
     private static final int MAX_REGIONS = 64;
     private static final int SIZE = OFF_REGIONS + REGION_SIZE * MAX_REGIONS;
@@ -32,6 +36,8 @@ public final class NativeWriteTracker implements WriteTracker {
     private static final Function LOG_RANGE = NativeHooks.function("rw_tx_log_range");
     private static final Function COMMIT = NativeHooks.function("rw_tx_commit");
     private static final Function ROLLBACK = NativeHooks.function("rw_tx_rollback");
+    private static final Function UNDO_HISTORY = NativeHooks.function("rw_tx_undo_history");
+    private static final Function DROP_HISTORY = NativeHooks.function("rw_tx_drop_history");
     private static final Pointer WRITE_HOOK = NativeHooks.function("rw_write_hook");
 
     static {
@@ -45,6 +51,9 @@ public final class NativeWriteTracker implements WriteTracker {
     private final ByteBuffer view = tx.getByteBuffer(0, SIZE).order(ByteOrder.nativeOrder());
     private final Memory log;
     private final Memory logAddr;
+    private final int maxPages;
+    /** First slots of the committed transactions kept (rw_tx.hstart), once a history is wanted. */
+    private Memory historyStarts;
     /** Dirty bitmaps, kept reachable while Unicorn may use them. */
     private final List<Memory> bitmaps = new ArrayList<>();
     private final Unicorn.Hook hook;
@@ -54,6 +63,7 @@ public final class NativeWriteTracker implements WriteTracker {
         tx.clear();
         log = new Memory((long) maxPages * 4096);
         logAddr = new Memory(8L * maxPages);
+        this.maxPages = maxPages;
         tx.setInt(OFF_MAXPAGES, maxPages);
         tx.setPointer(OFF_LOG, log);
         tx.setPointer(OFF_LOGADDR, logAddr);
@@ -100,7 +110,10 @@ public final class NativeWriteTracker implements WriteTracker {
     @Override
     public long[] loggedPages() {
         long[] a = new long[pages()];
-        logAddr.read(0, a, 0, a.length);
+        int first = (int) (view.getLong(OFF_CUR) % maxPages);
+        int n1 = Math.min(a.length, maxPages - first);
+        logAddr.read(8L * first, a, 0, n1);
+        logAddr.read(0, a, n1, a.length - n1); // the ring wrapped
         return a;
     }
 
@@ -110,8 +123,38 @@ public final class NativeWriteTracker implements WriteTracker {
     }
 
     @Override
+    public void keepHistory(int transactions) {
+        if (active() || transactions < 0) {
+            throw new IllegalStateException("keepHistory(" + transactions + ") with a transaction open");
+        }
+        DROP_HISTORY.invokeVoid(new Object[] {tx});
+        historyStarts = transactions == 0 ? null : new Memory(8L * transactions);
+        tx.setPointer(OFF_HSTART, historyStarts);
+        view.putInt(OFF_MAXHIST, transactions);
+    }
+
+    @Override
+    public int history() {
+        return view.getInt(OFF_NHIST);
+    }
+
+    @Override
+    public int undoHistory(int n) {
+        int r = UNDO_HISTORY.invokeInt(new Object[] {tx, n});
+        if (r < 0) {
+            throw new IllegalStateException("undoHistory with a transaction open");
+        }
+        return r;
+    }
+
+    @Override
+    public void dropHistory() {
+        DROP_HISTORY.invokeVoid(new Object[] {tx});
+    }
+
+    @Override
     public void commit() {
-        if (view.getInt(OFF_NPAGES) == 0 && view.getInt(OFF_OVERFLOW) == 0) {
+        if (view.getInt(OFF_NPAGES) == 0 && view.getInt(OFF_OVERFLOW) == 0 && view.getInt(OFF_MAXHIST) == 0) {
             view.putInt(OFF_ACTIVE, 0); // nothing logged: no native call
             return;
         }

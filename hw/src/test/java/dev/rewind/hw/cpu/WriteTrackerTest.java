@@ -137,4 +137,118 @@ class WriteTrackerTest {
             assertFalse(t.overflowed());
         }
     }
+
+    /** Writes {@code value} over the whole page {@code page} of the data area, as the kernel would. */
+    static void fillPage(RiscvCpu cpu, WriteTracker t, int page, byte value) {
+        byte[] b = new byte[4096];
+        java.util.Arrays.fill(b, value);
+        t.begin();
+        assertTrue(cpu.memory().write(DATA + 4096L * page, b, 0, b.length));
+    }
+
+    @ParameterizedTest
+    @EnumSource(RiscvCpu.TrackerKind.class)
+    void historyUndoesCommittedTransactionsNewestFirst(RiscvCpu.TrackerKind kind) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+            WriteTracker t = cpu.enableWriteTracking(kind, 64);
+            t.keepHistory(8);
+            byte[] s0 = dump(cpu);
+            transaction(cpu, t);
+            t.commit();
+            byte[] s1 = dump(cpu);
+            fillPage(cpu, t, 2, (byte) 0x11);
+            t.commit();
+            byte[] s2 = dump(cpu);
+            transaction(cpu, t); // state differs from s2: another round of the program
+            t.commit();
+            assertEquals(3, t.history());
+            fillPage(cpu, t, 1, (byte) 0x22); // the open transaction is rolled back first
+            t.rollback();
+            assertEquals(4, t.undoHistory(1), "the newest commit logged the four data pages");
+            assertArrayEquals(s2, dump(cpu), "one commit undone");
+            assertEquals(2, t.history());
+            t.undoHistory(5);
+            assertArrayEquals(s0, dump(cpu), "every kept commit undone");
+            assertEquals(0, t.history());
+            // After undoing, new transactions are kept again and undone exactly.
+            transaction(cpu, t);
+            t.commit();
+            assertArrayEquals(s1, dump(cpu), "the same program from the same state");
+            t.undoHistory(1);
+            assertArrayEquals(s0, dump(cpu));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(RiscvCpu.TrackerKind.class)
+    void historyKeepsOnlyTheNewestTransactionsAndCanBeDropped(RiscvCpu.TrackerKind kind) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+            WriteTracker t = cpu.enableWriteTracking(kind, 64);
+            byte[] s0 = dump(cpu);
+            t.keepHistory(2);
+            for (int i = 0; i < 3; i++) {
+                fillPage(cpu, t, i, (byte) (i + 1));
+                t.commit();
+            }
+            assertEquals(2, t.history(), "the oldest was forgotten");
+            assertEquals(2, t.undoHistory(2));
+            byte[] now = dump(cpu);
+            assertEquals(1, now[0], "page 0's commit is no longer undoable");
+            assertEquals(s0[4096], now[4096], "the two newest were undone");
+            assertEquals(s0[8192], now[8192]);
+            fillPage(cpu, t, 0, (byte) 9);
+            t.commit();
+            t.dropHistory();
+            assertEquals(0, t.history());
+            assertEquals(0, t.undoHistory(1));
+            assertEquals(9, dump(cpu)[0]);
+        }
+    }
+
+    @Test
+    void theNativeRingForgetsOldTransactionsToMakeRoom() {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+            WriteTracker t = cpu.enableWriteTracking(RiscvCpu.TrackerKind.NATIVE, 3);
+            t.keepHistory(100);
+            byte[] s0 = dump(cpu);
+            for (int i = 0; i < 4; i++) {
+                fillPage(cpu, t, i, (byte) (i + 1)); // one page each: the ring of 3 holds 3
+                assertFalse(t.overflowed());
+                t.commit();
+            }
+            assertEquals(3, t.history());
+            byte[] s1 = dump(cpu);
+            // A transaction of two pages evicts as many old ones as it needs, not more.
+            fillPage(cpu, t, 0, (byte) 7);
+            cpu.memory().write(DATA + 4096 + 5, new byte[] {7}, 0, 1);
+            assertEquals(2, t.pages());
+            assertEquals(1, t.history());
+            assertEquals(2, t.rollback());
+            assertArrayEquals(s1, dump(cpu));
+            assertEquals(1, t.undoHistory(1), "the one kept transaction wrote one page");
+            byte[] now = dump(cpu);
+            assertEquals(3, now[2 * 4096], "page 2's commit was forgotten, so it stays");
+            assertEquals(s0[3 * 4096], now[3 * 4096], "page 3's commit was undone");
+        }
+    }
+
+    @Test
+    void bothTrackersGiveByteIdenticalHistoryUndo() {
+        byte[][] after = new byte[2][];
+        for (RiscvCpu.TrackerKind kind : RiscvCpu.TrackerKind.values()) {
+            try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+                WriteTracker t = cpu.enableWriteTracking(kind, 64);
+                t.keepHistory(4);
+                for (int i = 0; i < 3; i++) {
+                    transaction(cpu, t);
+                    t.commit();
+                }
+                fillPage(cpu, t, 3, (byte) 5);
+                t.rollback();
+                t.undoHistory(2);
+                after[kind.ordinal()] = dump(cpu);
+            }
+        }
+        assertArrayEquals(after[0], after[1]);
+    }
 }
