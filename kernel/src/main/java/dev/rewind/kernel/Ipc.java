@@ -89,6 +89,8 @@ final class Ipc {
         int len = (int) client.msg[5];
         if (client.agentFor == null) {
             AddressSpace.copy(client.cpu.memory(), Abi.IPC_BUF_ADDR, server.cpu.memory(), Abi.IPC_BUF_ADDR, len);
+        } else if (client.agentPayload != null) {
+            server.cpu.memory().write(Abi.IPC_BUF_ADDR, client.agentPayload, 0, Math.min(len, client.agentPayload.length));
         }
         out[0] = Abi.OK;
         System.arraycopy(client.msg, 0, out, 1, 6);
@@ -106,8 +108,8 @@ final class Ipc {
         if (server.shadow != null) {
             server.shadow.delivered(client, ep);
         }
-        if (k.probe != null) {
-            k.probe.requestDelivered(server);
+        if (k.probe != null && !(client.agentFor instanceof TxIpc.Replay)) {
+            k.probe.requestDelivered(server); // (a replayed request is not a new one)
         }
     }
 
@@ -159,7 +161,7 @@ final class Ipc {
         }
         t.replyTo = null;
         if (t.tx != null) {
-            k.txipc.commit(t);
+            k.txipc.commit(t, client, a);
         }
         if (k.probe != null) {
             k.probe.replied(t);

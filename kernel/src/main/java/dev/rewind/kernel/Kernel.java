@@ -376,6 +376,9 @@ public final class Kernel implements AutoCloseable {
         long pc = t.pc;
         try {
             while (true) {
+                if (t.tx != null && !t.txOpen) {
+                    t.tx.ranOutside = true; // its writes now are in no undo log: no replay past here
+                }
                 boolean guard = !cpu.preemptible();
                 if (guard) {
                     watchdog.entering(slice);

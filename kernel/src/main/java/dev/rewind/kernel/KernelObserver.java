@@ -19,6 +19,14 @@ public interface KernelObserver {
     default void taskExited(Task task, int code) {}
 
     /**
+     * {@code server} (policy txipc) finished replaying {@code requests} committed requests after
+     * undoing them ({@code pages} pages), {@code nanos} after the abort that started it;
+     * {@code differed} of them gave a reply other than the one their client got (that reply was
+     * wrong: the client was told something the repaired server would not say).
+     */
+    default void historyReplayed(Task server, int requests, int pages, int differed, long nanos) {}
+
+    /**
      * The shadow of {@code driver} restored its service after {@code fault}: it replayed
      * {@code replayed} logged requests, re-issued {@code reissued} request(s) that were in flight
      * and released {@code held} callers that had queued meanwhile, {@code nanos} after the fault.

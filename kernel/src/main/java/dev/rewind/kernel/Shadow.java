@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * protocol needs: {@link BlockShadow} (its OPEN/CLOSE labels) and {@link CharShadow} (those
  * plus the UART tap).
  */
-abstract class Shadow {
+abstract class Shadow implements Agent {
     private static final Logger log = LoggerFactory.getLogger(Shadow.class);
 
     /** A logged state-building request. */
@@ -148,7 +148,8 @@ abstract class Shadow {
     }
 
     /** A replay request sent by the shadow was answered. */
-    void agentReplied(Task agent, long[] reply) {
+    @Override
+    public void agentReplied(Task agent, long[] reply) {
         if (reply[1] != 0) {
             log.warn("shadow of {}: replayed request 0x{} for badge {} failed with {}", driver,
                     Long.toHexString(agent.msg[0]), agent.sendBadge, reply[1]);
@@ -158,7 +159,8 @@ abstract class Shadow {
     }
 
     /** A replay request could not be delivered (the driver died again). */
-    void agentFailed(Task agent) {
+    @Override
+    public void agentFailed(Task agent) {
         if (agent == inflight) {
             inflight = null;
         }

@@ -44,6 +44,9 @@ final class Syscalls {
         long a2 = a[2];
         int outCount = 1;
         long r;
+        if (t.txOpen && !TxIpc.replayable(nr)) {
+            k.txipc.notReplayable(t, nr);
+        }
         if (nr < 0 || nr > Integer.MAX_VALUE) {
             r = Abi.ENOSYS;
         } else {
@@ -131,6 +134,9 @@ final class Syscalls {
         AddressSpace mem = t.cpu.memory();
         if (!mem.check(ptr, len, Perm.READ)) {
             return Abi.EFAULT;
+        }
+        if (TxIpc.replaying(t)) {
+            return len; // printed when the request first ran
         }
         long done = 0;
         while (done < len) {

@@ -60,8 +60,12 @@ public final class Task {
     final java.util.List<BoundDevice> devices = new java.util.ArrayList<>();
     /** For a driver under recovery = "shadow": its shadow. */
     Shadow shadow;
-    /** Non-null for the pseudo-client a shadow sends its replayed requests as (never scheduled). */
-    Shadow agentFor;
+    /** Non-null for a pseudo-client through which the kernel sends requests (never scheduled). */
+    Agent agentFor;
+    /** For such an agent: the bytes its request carries (else it carries none). */
+    byte[] agentPayload;
+    /** For an agent replaying a TxIPC server's history: the committed request it repeats. */
+    TxIpc.Request replayOf;
 
     /** Slices in a row that started with no other task ready (see Kernel.adjustPreemption). */
     int uncontendedSlices;

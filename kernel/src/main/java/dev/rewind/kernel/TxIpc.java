@@ -60,12 +60,111 @@ final class TxIpc {
         final KeptRegisters kept = new KeptRegisters();
         /** Abort by re-delivering the request to the server instead of answering ERECOVERED. */
         boolean redeliver;
+
+        /** Committed requests that can be run again, oldest first (their pre-images are in the tracker's history). */
+        final ArrayDeque<Request> history = new ArrayDeque<>();
+        /** The open transaction's request, while a history is kept. */
+        Request current;
+        /** The server ran with no transaction open since its last one (set by the kernel). */
+        boolean ranOutside = true;
+        /** Aborts since the last commit of a client's request. */
+        int abortsSinceCommit;
+        /** The history was replayed since the last commit of a client's request. */
+        boolean replayedSinceCommit;
+        /** The replay in progress, if any. */
+        Replay replay;
+    }
+
+    /**
+     * One committed request, with what it takes to run it again: the registers where the
+     * server waited for it, its break and capabilities then, and the message it got.
+     */
+    static final class Request {
+        final long[] regs;
+        final long brk;
+        final Capability[] caps;
+        final Endpoint endpoint;
+        final long[] msg = new long[6];
+        final long badge;
+        final byte[] payload;
+        /** Set by a syscall whose effect cannot be repeated (a nested call, a notification, the clock). */
+        boolean replayable = true;
+        /** The reply: a1..a6 and a hash of the bytes it carried. */
+        final long[] reply = new long[6];
+        long replyHash;
+
+        Request(long[] regs, long brk, Capability[] caps, Endpoint endpoint, long[] msg, long badge, byte[] payload) {
+            this.regs = regs;
+            this.brk = brk;
+            this.caps = caps;
+            this.endpoint = endpoint;
+            System.arraycopy(msg, 0, this.msg, 0, 6);
+            this.badge = badge;
+            this.payload = payload;
+        }
+    }
+
+    /**
+     * A replay in progress: the kernel, through one agent per request, sends the server the
+     * committed requests it undid, in their order. The server's replies go nowhere (their
+     * clients have had theirs); each is compared with the reply the client got.
+     */
+    final class Replay implements Agent {
+        final Task server;
+        final int requests;
+        final int pages;
+        final long started;
+        final Fault fault;
+        int outstanding;
+        int differed;
+
+        Replay(Task server, int requests, int pages, long started, Fault fault) {
+            this.server = server;
+            this.requests = requests;
+            this.pages = pages;
+            this.started = started;
+            this.fault = fault;
+            this.outstanding = requests;
+        }
+
+        /** The replayed {@code again} of {@code original} committed. */
+        void compare(Request original, Request again) {
+            if (!java.util.Arrays.equals(original.reply, again.reply) || original.replyHash != again.replyHash) {
+                differed++;
+                log.warn("txipc: task {}: replayed request (label 0x{}, badge {}) replied differently than it did to its client:"
+                        + " that reply came from corrupted state", server, Long.toHexString(original.msg[0]), original.badge);
+            }
+        }
+
+        @Override
+        public void agentReplied(Task agent, long[] reply) {
+            if (--outstanding == 0) {
+                long nanos = System.nanoTime() - started;
+                if (server.tx != null && server.tx.replay == this) {
+                    server.tx.replay = null;
+                }
+                log.warn("txipc: task {}: replayed {} committed request{} ({} page{} undone) in {} µs{}", server, requests,
+                        requests == 1 ? "" : "s", pages, pages == 1 ? "" : "s", String.format("%.1f", nanos / 1e3),
+                        differed == 0 ? ", every reply as before" : "; " + differed + " repl" + (differed == 1 ? "y" : "ies") + " differed");
+                k.observer.historyReplayed(server, requests, pages, differed, nanos);
+            }
+        }
+
+        @Override
+        public void agentFailed(Task agent) {
+            outstanding = -1; // the server died or restarted: the replay is over, its state gone
+        }
     }
 
     /** What one recovery did, for observers and logs. */
     record Recovery(long badge, long label, int pages, long nanos) {}
 
+    private static final byte[] NO_BYTES = new byte[0];
+
     private final Kernel k;
+    /** For reading request and reply bytes (the kernel is single-threaded). */
+    private final byte[] scratch = new byte[(int) Abi.IPC_BUF_SIZE];
+    private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
 
     TxIpc(Kernel k) {
         this.k = k;
@@ -77,11 +176,49 @@ final class TxIpc {
 
     /** Give a freshly loaded txipc server its write tracker. */
     void attach(Task t) {
-        t.cpu.enableWriteTracking(k.config.tracker(), k.config.txLogPages());
+        WriteTracker tracker = t.cpu.enableWriteTracking(k.config.tracker(), k.config.txLogPages());
+        tracker.keepHistory(t.spec.txipc().replayDepth());
         if (t.tx == null) {
             t.tx = new Tx();
         }
+        Tx tx = t.tx;
+        tx.history.clear();
+        tx.current = null;
+        tx.replay = null;
+        tx.ranOutside = true;
+        tx.abortsSinceCommit = 0;
+        tx.replayedSinceCommit = false;
         t.txOpen = false;
+    }
+
+    /**
+     * Syscalls whose effect a replay repeats exactly (or, for console output, suppresses): a
+     * request that made any other (a nested call, a notification, the clock) cannot be run
+     * again, so no replay reaches back past it.
+     */
+    static boolean replayable(long nr) {
+        return nr == Abi.SYS_REPLY_RECV || nr == Abi.SYS_RECV || nr == Abi.SYS_REPLY || nr == Abi.SYS_TASK_SELF
+                || nr == Abi.SYS_DEVICE_INFO || nr == Abi.SYS_CONSOLE_WRITE || nr == Abi.SYS_SBRK || nr == Abi.SYS_YIELD
+                || nr == Abi.SYS_EXIT || nr == Abi.SYS_ABORT || nr == Abi.SYS_CAP_LOOKUP;
+    }
+
+    /** {@code server}'s open transaction made syscall {@code nr}, which a replay cannot repeat. */
+    void notReplayable(Task server, long nr) {
+        if (server.tx.current != null) {
+            server.tx.current.replayable = false;
+        }
+    }
+
+    /** True while {@code server} is running a replayed request. */
+    static boolean replaying(Task server) {
+        Task c = server.replyTo;
+        return server.tx != null && c != null && c.agentFor instanceof Replay;
+    }
+
+    /** Forget the replayable history: nothing before this point will be undone past a commit. */
+    private static void cutHistory(Task server) {
+        server.tx.history.clear();
+        server.cpu.tracker().dropHistory();
     }
 
     /** {@code server} has just been handed {@code client}'s request on {@code ep}. */
@@ -95,6 +232,19 @@ final class TxIpc {
         tx.brk = server.brk;
         tx.caps = server.caps.clone();
         tx.requests++;
+        if (server.spec.txipc().replayDepth() > 0) {
+            Request last = tx.history.peekLast();
+            if (tx.ranOutside || (last != null && last.endpoint != ep)) {
+                cutHistory(server); // (a replay feeds one endpoint's queue, in order)
+            }
+            tx.ranOutside = false;
+            int len = (int) Math.min(client.msg[5], Abi.IPC_BUF_SIZE);
+            byte[] payload = len == 0 ? NO_BYTES : new byte[len];
+            if (len > 0 && !server.cpu.memory().read(Abi.IPC_BUF_ADDR, payload, 0, len)) {
+                payload = NO_BYTES;
+            }
+            tx.current = new Request(tx.regs.clone(), server.brk, tx.caps, ep, client.msg, client.sendBadge, payload);
+        }
         server.cpu.tracker().begin();
         server.txCpuUsed = 0;
         server.txSliceMark = System.nanoTime();
@@ -171,12 +321,45 @@ final class TxIpc {
         return new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, server.image.describe(pc - 4), what);
     }
 
-    /** {@code server} replied: its transaction commits. */
-    void commit(Task server) {
-        if (server.txOpen) {
-            server.txOpen = false;
-            server.cpu.tracker().commit();
+    /** {@code server} replied {@code reply} (a1..a6 in reply[1..6]) to {@code client}: its transaction commits. */
+    void commit(Task server, Task client, long[] reply) {
+        if (!server.txOpen) {
+            return;
         }
+        server.txOpen = false;
+        WriteTracker tracker = server.cpu.tracker();
+        tracker.commit();
+        Tx tx = server.tx;
+        Request r = tx.current;
+        tx.current = null;
+        boolean agent = client.agentFor instanceof Replay;
+        if (!agent) {
+            tx.abortsSinceCommit = 0;
+            tx.replayedSinceCommit = false;
+        }
+        if (r == null) {
+            return;
+        }
+        if (!r.replayable || tracker.history() == 0) {
+            cutHistory(server);
+            return;
+        }
+        System.arraycopy(reply, 1, r.reply, 0, 6);
+        int len = (int) Math.min(Math.max(reply[6], 0), Abi.IPC_BUF_SIZE);
+        r.replyHash = len > 0 && server.cpu.memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
+        tx.history.addLast(r);
+        while (tx.history.size() > tracker.history()) {
+            tx.history.pollFirst(); // the tracker forgot the oldest to make room
+        }
+        if (agent) {
+            ((Replay) client.agentFor).compare(client.replayOf, r);
+        }
+    }
+
+    private long hash(byte[] b, int len) {
+        crc.reset();
+        crc.update(b, 0, len);
+        return crc.getValue();
     }
 
     /**
@@ -190,6 +373,13 @@ final class TxIpc {
             return null;
         }
         WriteTracker tracker = server.cpu.tracker();
+        if (replaying(server)) {
+            log.warn("txipc: task {}: a replayed request faulted; its state cannot be rebuilt", server);
+            server.txOpen = false;
+            tracker.commit();
+            cutHistory(server);
+            return null;
+        }
         if (tracker.overflowed()) {
             log.warn("txipc: task {}: the request wrote more than {} pages; it cannot be undone", server,
                     k.config.txLogPages());
@@ -225,13 +415,19 @@ final class TxIpc {
             // the fault injector) and are now restored: drop translations of the changed code.
             server.cpu.dropCodeTranslations();
         }
-        refreshReadOnly(server);
+        boolean codeRepaired = refreshReadOnly(server) > 0;
         server.cpu.writeAll(tx.regs);
         server.brk = tx.brk;
         server.caps = tx.caps;
         server.txOpen = false;
         server.resultCount = 0;
+        tx.current = null;
         tx.aborts++;
+        // Was the state this request started from already corrupt? Corrupted code may have run
+        // in requests that committed; a second abort in a row suggests a fault that did not
+        // trap where it struck. Either way, undo the kept history and run it again.
+        boolean suspect = codeRepaired || tx.abortsSinceCommit > 0;
+        tx.abortsSinceCommit++;
 
         Task client = server.replyTo;
         server.replyTo = null;
@@ -254,12 +450,53 @@ final class TxIpc {
             }
         }
         server.pc = tx.regs[32];
+        String replay = "";
+        if (suspect && !tx.replayedSinceCommit && !tx.history.isEmpty()) {
+            replay = replayHistory(server, fault, now);
+        }
         k.ipc.receiveAgain(server, tx.endpoint);
 
         Recovery r = new Recovery(tx.badge, tx.label, pages, nanos);
         k.observer.taskRecovered(server, fault, r.badge(), r.pages(), r.nanos());
-        return String.format("request rolled back (txipc): client badge %d, label 0x%x, %d page%s restored in %.1f µs%s",
+        return String.format("request rolled back (txipc): client badge %d, label 0x%x, %d page%s restored in %.1f µs%s%s",
                 r.badge(), r.label(), r.pages(), r.pages() == 1 ? "" : "s", r.nanos() / 1e3,
-                redeliver ? "; delivered again" : "");
+                redeliver ? "; delivered again" : "", replay);
+    }
+
+    /**
+     * Undo the kept committed requests as well (the server is then as it was when it waited for
+     * the oldest of them) and queue them, in order, ahead of every caller, to be run again. A
+     * fault that struck one of them without trapping does not strike again, so the state they
+     * rebuild is the one a fault-free server would have: the corruption is gone while every
+     * committed change is made again.
+     */
+    private String replayHistory(Task server, Fault fault, long started) {
+        Tx tx = server.tx;
+        int n = tx.history.size();
+        int pages = server.cpu.tracker().undoHistory(n);
+        Request first = tx.history.peekFirst();
+        server.cpu.writeAll(first.regs);
+        server.pc = first.regs[32];
+        server.brk = first.brk;
+        server.caps = first.caps.clone();
+        Replay replay = new Replay(server, n, pages, started, fault);
+        java.util.Iterator<Request> it = tx.history.descendingIterator();
+        while (it.hasNext()) {
+            Request r = it.next();
+            Task agent = new Task(server.spec, -1, server.image);
+            agent.agentFor = replay;
+            agent.agentPayload = r.payload;
+            agent.replayOf = r;
+            System.arraycopy(r.msg, 0, agent.msg, 0, 6);
+            agent.sendBadge = r.badge;
+            agent.state = TaskState.SENDING;
+            agent.blockedOn = r.endpoint;
+            r.endpoint.senders.addFirst(agent);
+        }
+        tx.history.clear(); // each comes back as it commits again
+        tx.replay = replay;
+        tx.replayedSinceCommit = true;
+        return String.format("; %d committed request%s undone (%d page%s) to be replayed", n, n == 1 ? "" : "s", pages,
+                pages == 1 ? "" : "s");
     }
 }

@@ -18,6 +18,11 @@ final class GuestRun {
 
     final List<Recovery> recoveries = new ArrayList<>();
 
+    /** A TxIPC server's history replay (KernelObserver.historyReplayed). */
+    record Replay(String server, int requests, int pages, int differed) {}
+
+    final List<Replay> replays = new ArrayList<>();
+
     final SystemResult result;
     final String console;
     final List<FaultEvent> faults;
@@ -75,6 +80,7 @@ final class GuestRun {
             List<FaultEvent> faults = new ArrayList<>();
             List<String> restarts = new ArrayList<>();
             List<Recovery> recoveries = new ArrayList<>();
+            List<Replay> replays = new ArrayList<>();
             KernelObserver obs = new KernelObserver() {
                 @Override
                 public void taskFaulted(Task task, int generation, Fault fault, String action) {
@@ -89,6 +95,11 @@ final class GuestRun {
                 @Override
                 public void driverRecovered(Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {
                     recoveries.add(new Recovery(driver.name(), replayed, reissued, held, nanos));
+                }
+
+                @Override
+                public void historyReplayed(Task server, int requests, int pages, int differed, long nanos) {
+                    replays.add(new Replay(server.name(), requests, pages, differed));
                 }
             };
             try (Kernel k = new Kernel(config, image.manifest(), image.source(), new Uart(out), obs)) {
@@ -106,6 +117,7 @@ final class GuestRun {
                 SystemResult r = k.run();
                 GuestRun g = new GuestRun(r, out.toString(StandardCharsets.UTF_8), faults, restarts);
                 g.recoveries.addAll(recoveries);
+                g.replays.addAll(replays);
                 return g;
             }
         });
@@ -121,6 +133,6 @@ final class GuestRun {
 
     @Override
     public String toString() {
-        return "outcome " + result.outcome() + " (" + result.summary() + ")\nfaults " + faults + "\nrecoveries " + recoveries + "\nconsole:\n" + console;
+        return "outcome " + result.outcome() + " (" + result.summary() + ")\nfaults " + faults + "\nrecoveries " + recoveries + "\nreplays " + replays + "\nconsole:\n" + console;
     }
 }

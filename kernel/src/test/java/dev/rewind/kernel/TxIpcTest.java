@@ -26,7 +26,7 @@ class TxIpcTest {
     static String withPolicy(String toml, String policy) {
         String t = toml.replace("recovery = \"txipc\"", "recovery = \"" + policy + "\"");
         if (!policy.equals("txipc")) {
-            t = t.replaceAll("(?m)^(deadline_ms|max_aborts|abort_window_ms) = .*$", "");
+            t = t.replaceAll("(?m)^(deadline_ms|max_aborts|abort_window_ms|replay_depth) = .*$", "");
         }
         return t;
     }

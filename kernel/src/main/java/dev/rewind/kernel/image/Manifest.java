@@ -43,6 +43,7 @@ import org.tomlj.TomlTable;
  * deadline_ms = 1000            # txipc only: CPU ms per request before it is aborted
  * max_aborts = 10               # txipc only: aborts within abort_window_ms before a restart
  * abort_window_ms = 1000        # txipc only
+ * replay_depth = 64             # txipc only: committed requests kept to replay (0: off)
  * devices = ["disk0"]           # devices this task owns (drives)
  * shadow = "block"              # recovery = "shadow" only: block | char
  * [device.disk0]                # one table per device, the key is the device name
@@ -86,7 +87,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
     static final List<String> DEVICE_KEYS = List.of("kind", "size");
     static final List<String> TASK_KEYS = List.of("image", "priority", "stack", "heap", "serves", "uses",
             "notifications", "recovery", "runaway_ms",
-            "deadline_ms", "max_aborts", "abort_window_ms", "devices", "shadow");
+            "deadline_ms", "max_aborts", "abort_window_ms", "replay_depth", "devices", "shadow");
 
     public Manifest {
         tasks = List.copyOf(tasks);
@@ -327,7 +328,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
                 problem(lineOf(t, "recovery"), ctx + "recovery = \"shadow\" is for drivers: the task must serve an endpoint");
             }
             TaskSpec.TxipcLimits d = TaskSpec.TxipcLimits.DEFAULT;
-            for (String key : List.of("deadline_ms", "max_aborts", "abort_window_ms")) {
+            for (String key : List.of("deadline_ms", "max_aborts", "abort_window_ms", "replay_depth")) {
                 if (t.contains(List.of(key)) && b.recovery != RecoveryPolicy.TXIPC) {
                     problem(lineOf(t, key), ctx + "'" + key + "' applies only to recovery = \"txipc\"");
                 }
@@ -335,7 +336,8 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
             b.txipc = new TaskSpec.TxipcLimits(
                     integer(t, "deadline_ms", ctx, d.deadlineMs(), 1, TaskSpec.TxipcLimits.MAX_DEADLINE_MS),
                     (int) integer(t, "max_aborts", ctx, d.maxAborts(), 1, TaskSpec.TxipcLimits.MAX_ABORTS),
-                    integer(t, "abort_window_ms", ctx, d.abortWindowMs(), 1, TaskSpec.TxipcLimits.MAX_WINDOW_MS));
+                    integer(t, "abort_window_ms", ctx, d.abortWindowMs(), 1, TaskSpec.TxipcLimits.MAX_WINDOW_MS),
+                    (int) integer(t, "replay_depth", ctx, d.replayDepth(), 0, TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH));
             return b;
         }
 

@@ -46,12 +46,20 @@ public record TaskSpec(String name, String image, int priority, long stackBytes,
      * @param deadlineMs    CPU ms a server may spend on one request before it is aborted
      * @param maxAborts     aborts tolerated within the window before escalating to a restart
      * @param abortWindowMs the window, in ms
+     * @param replayDepth   committed requests kept for replay (0: none): after an abort that
+     *                      suggests committed state is corrupt, they are undone and run again
      */
-    public record TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs) {
-        public static final TxipcLimits DEFAULT = new TxipcLimits(1000, 10, 1000);
+    public record TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs, int replayDepth) {
+        public static final int DEFAULT_REPLAY_DEPTH = 64;
+        public static final int MAX_REPLAY_DEPTH = 4096;
+        public static final TxipcLimits DEFAULT = new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH);
         public static final long MAX_DEADLINE_MS = 600_000;
         public static final int MAX_ABORTS = 100_000;
         public static final long MAX_WINDOW_MS = 3_600_000;
+
+        public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs) {
+            this(deadlineMs, maxAborts, abortWindowMs, DEFAULT_REPLAY_DEPTH);
+        }
     }
 
     public static final int DEFAULT_PRIORITY = 8;

@@ -113,6 +113,18 @@ class ManifestTest {
     }
 
     @Test
+    void replayDepthDefaultsTo64AndIsBounded() throws ManifestException {
+        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
+        assertEquals(64, Manifest.parse(head, "x.toml").tasks().get(0).txipc().replayDepth());
+        assertEquals(0, Manifest.parse(head + "replay_depth = 0\n", "x.toml").tasks().get(0).txipc().replayDepth());
+        ManifestException e = assertThrows(ManifestException.class, () -> Manifest.parse(head + "replay_depth = 5000\n", "x.toml"));
+        assertTrue(e.getMessage().startsWith("x.toml:5: task 'kv': 'replay_depth'"), e.getMessage());
+        e = assertThrows(ManifestException.class, () -> Manifest.parse(
+                "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"restart\"\nreplay_depth = 3\n", "x.toml"));
+        assertEquals("x.toml:5: task 'kv': 'replay_depth' applies only to recovery = \"txipc\"", e.getMessage());
+    }
+
+    @Test
     void tasksKeepFileOrder() throws ManifestException {
         StringBuilder sb = new StringBuilder("name = \"order\"\n");
         List<String> names = List.of("zz", "aa", "mm", "b", "q9", "a-1", "x_y", "c", "k", "e");

@@ -209,7 +209,7 @@ public final class BenchCommand implements Callable<Integer> {
         String text = new String(img.source().read(toml), StandardCharsets.UTF_8)
                 .replace("recovery = \"txipc\"", "recovery = \"" + policy + "\"");
         if (!policy.equals("txipc")) {
-            text = text.replaceAll("(?m)^(deadline_ms|max_aborts|abort_window_ms) = .*$", "");
+            text = text.replaceAll("(?m)^(deadline_ms|max_aborts|abort_window_ms|replay_depth) = .*$", "");
         }
         Manifest m = Manifest.parse(text, toml);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -266,6 +266,49 @@ public final class BenchCommand implements Callable<Integer> {
             }
             System.out.println(line);
         }
+        for (String[] w : new String[][] {{"t_kv_oracle.toml", "kv"}, {"t_fs_oracle.toml", "fs"}}) {
+            replay(w[0], w[1]);
+        }
+    }
+
+    /**
+     * The cost of a history replay: corrupted instructions (seeds 1, 2, ...) make the server's
+     * aborts replay its history; prints the median over {@code runs} replays.
+     */
+    private void replay(String toml, String server) throws Exception {
+        SystemImage img = SystemImage.builtin(toml);
+        dev.rewind.kernel.InstructionProfiler prof = new dev.rewind.kernel.InstructionProfiler(server);
+        try (Kernel k = new Kernel(KernelConfig.defaults(), img.manifest(), img.source(), new Uart(new ByteArrayOutputStream()), null)) {
+            k.setProbe(prof);
+            k.run();
+        }
+        long[] lengths = prof.lengths();
+        List<long[]> seen = new ArrayList<>(); // {nanos, requests, pages}
+        for (long seed = 1; seed <= 50L * runs && seen.size() < runs; seed++) {
+            dev.rewind.kernel.FaultInjector inj = new dev.rewind.kernel.FaultInjector(dev.rewind.kernel.FaultInjector.Plan.of(
+                    seed, List.of(dev.rewind.kernel.FaultInjector.Type.INSTRUCTION_CORRUPTION), server, lengths));
+            KernelObserver obs = new KernelObserver() {
+                @Override
+                public void historyReplayed(Task t, int requests, int pages, int differed, long nanos) {
+                    seen.add(new long[] {nanos, requests, pages});
+                }
+            };
+            try (Kernel k = new Kernel(KernelConfig.defaults().withBudgetNanos(20_000_000_000L), img.manifest(), img.source(),
+                    new Uart(new ByteArrayOutputStream()), obs)) {
+                k.setProbe(inj);
+                k.run();
+            }
+        }
+        if (seen.isEmpty()) {
+            System.out.printf("txipc:   history replay (%s): no injection caused one%n", server);
+            return;
+        }
+        double[] ns = seen.stream().mapToDouble(x -> x[0]).toArray();
+        double[] req = seen.stream().mapToDouble(x -> x[1]).toArray();
+        double[] pg = seen.stream().mapToDouble(x -> x[2]).toArray();
+        System.out.printf("txipc:   history replay (%s): %.0f committed requests (%.0f pages) undone and run again in %.1f ms"
+                        + " (%.0f µs per request; median of %d replays)%n",
+                server, median(req), median(pg), median(ns) / 1e6, median(ns) / 1e3 / median(req), seen.size());
     }
 
     /** One blk_bench boot with the block driver under {@code policy}: {write ns, read ns, bytes}. */

@@ -52,6 +52,14 @@ public final class Campaign {
      *               the runaway limit under none and restart
      */
     public Campaign(SystemImage image, String server, RecoveryPolicy policy, long hangMs, KernelConfig config) {
+        this(image, server, policy, hangMs, -1, config);
+    }
+
+    /**
+     * As above, with the server's txipc {@code replay_depth} set to {@code replayDepth} (-1:
+     * as its manifest says).
+     */
+    public Campaign(SystemImage image, String server, RecoveryPolicy policy, long hangMs, int replayDepth, KernelConfig config) {
         this.image = new SystemImage(image.manifest(), image.source().cached(), image.location());
         this.server = server;
         this.config = config;
@@ -63,7 +71,8 @@ public final class Campaign {
         List<TaskSpec> tasks = new ArrayList<>();
         for (TaskSpec t : m.tasks()) {
             if (t.name().equals(server)) {
-                TaskSpec.TxipcLimits tx = new TaskSpec.TxipcLimits(hangMs, 1000, 1000);
+                TaskSpec.TxipcLimits tx = new TaskSpec.TxipcLimits(hangMs, 1000, 1000,
+                        replayDepth >= 0 ? replayDepth : t.txipc().replayDepth());
                 long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
                 if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
                     throw new IllegalArgumentException("task '" + server + "' has no shadow class: policy shadow needs a"

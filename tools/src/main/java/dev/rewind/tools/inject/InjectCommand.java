@@ -55,6 +55,10 @@ public final class InjectCommand implements Callable<Integer> {
     @Option(names = "--hang-ms", paramLabel = "MS", description = "CPU ms after which a hung server is faulted (txipc deadline, else runaway limit; default 1000).")
     long hangMs = 1000;
 
+    @Option(names = "--replay-depth", paramLabel = "N",
+            description = "txipc: committed requests the server keeps to replay when corruption escaped them (0 = none; default: the manifest's replay_depth, 64 if it has none).")
+    Integer replayDepth;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Write every run and the summary as JSON.")
     Path json;
 
@@ -79,6 +83,12 @@ public final class InjectCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--hang-ms must be between 1 and 600000");
         }
         RecoveryPolicy pol = RecoveryPolicy.parse(policy);
+        if (replayDepth != null && (replayDepth < 0 || replayDepth > dev.rewind.kernel.image.TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH)) {
+            throw new IllegalArgumentException("--replay-depth must be between 0 and " + dev.rewind.kernel.image.TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH);
+        }
+        if (replayDepth != null && pol != RecoveryPolicy.TXIPC) {
+            throw new IllegalArgumentException("--replay-depth applies only to --policy txipc");
+        }
         List<FaultInjector.Type> ts = new ArrayList<>();
         for (String t : types) {
             ts.add(FaultInjector.Type.parse(t));
@@ -97,7 +107,7 @@ public final class InjectCommand implements Callable<Integer> {
         if (trace) {
             dev.rewind.tools.Main.setLogLevel("info");
         }
-        Campaign c = new Campaign(img, server, pol, hangMs, cfg);
+        Campaign c = new Campaign(img, server, pol, hangMs, replayDepth == null ? -1 : replayDepth, cfg);
         long t0 = System.nanoTime();
         long[] lengths = c.profile();
         long total = 0;
