@@ -216,6 +216,14 @@ void rw_tx_drop_history(struct rw_tx *tx)
     tx->head = tx->cur;
 }
 
+/* With nothing kept, start the ring over, so that a server that keeps no history logs into
+ * the same few (cache-hot) slots every time. */
+static void rw_rewind_if_empty(struct rw_tx *tx)
+{
+    if (tx->nhist == 0 && tx->npages == 0)
+        tx->head = tx->cur = 0;
+}
+
 /* Commit: keep the new contents; keep the pre-images as history if it is wanted. */
 void rw_tx_commit(struct rw_tx *tx)
 {
@@ -236,6 +244,7 @@ void rw_tx_commit(struct rw_tx *tx)
     }
     tx->npages = 0;
     tx->overflow = 0;
+    rw_rewind_if_empty(tx);
 }
 
 /* Put back slots [from, to), newest first. */
@@ -257,6 +266,7 @@ int rw_tx_rollback(struct rw_tx *tx)
     rw_end(tx);
     tx->npages = 0;
     tx->overflow = 0;
+    rw_rewind_if_empty(tx);
     return n;
 }
 

@@ -63,4 +63,9 @@ final class NativeHooks {
     static Function function(String name) {
         return LIB.getFunction(name);
     }
+
+    /** The loaded library, for direct mapping ({@code Native.register}) of hot calls. */
+    static NativeLibrary library() {
+        return LIB;
+    }
 }

@@ -205,9 +205,15 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** One boot of {@code toml} with {@code server}'s policy set; returns {total ns, server CPU ns}. */
     private static long[] workload(String toml, String server, String policy) throws Exception {
+        return workload(toml, server, policy, -1);
+    }
+
+    /** As above, with txipc's replay_depth set to {@code replayDepth} (-1: the manifest's). */
+    private static long[] workload(String toml, String server, String policy, int replayDepth) throws Exception {
         SystemImage img = SystemImage.builtin(toml);
         String text = new String(img.source().read(toml), StandardCharsets.UTF_8)
-                .replace("recovery = \"txipc\"", "recovery = \"" + policy + "\"");
+                .replace("recovery = \"txipc\"", "recovery = \"" + policy + "\""
+                        + (replayDepth >= 0 ? "\nreplay_depth = " + replayDepth : ""));
         if (!policy.equals("txipc")) {
             text = text.replaceAll("(?m)^(deadline_ms|max_aborts|abort_window_ms|replay_depth) = .*$", "");
         }
@@ -235,17 +241,22 @@ public final class BenchCommand implements Callable<Integer> {
             double[] cpu = new double[runs];
             double[] wallBase = new double[runs];
             double[] cpuBase = new double[runs];
-            for (int i = 0; i < runs; i++) { // interleaved, so both see the same machine
+            double[] wallFlat = new double[runs];
+            for (int i = 0; i < runs; i++) { // interleaved, so all see the same machine
                 long[] b = workload(w[0], w[1], "none");
                 long[] t = workload(w[0], w[1], "txipc");
+                long[] f = workload(w[0], w[1], "txipc", 0);
                 wallBase[i] = b[0];
                 cpuBase[i] = b[1];
                 wall[i] = t[0];
                 cpu[i] = t[1];
+                wallFlat[i] = f[0];
             }
-            System.out.printf("txipc:   %s workload: %.1f ms CPU with txipc vs %.1f ms without (ratio %.3f); time on the %s server %.1f ms vs %.1f ms (ratio %.3f)%n",
+            System.out.printf("txipc:   %s workload: %.1f ms CPU with txipc vs %.1f ms without (ratio %.3f); time on the %s server %.1f ms vs %.1f ms (ratio %.3f);"
+                            + " with replay_depth = 0 %.1f ms (ratio %.3f)%n",
                     w[1], median(wall) / 1e6, median(wallBase) / 1e6, median(wall) / median(wallBase), w[1],
-                    median(cpu) / 1e6, median(cpuBase) / 1e6, median(cpu) / median(cpuBase));
+                    median(cpu) / 1e6, median(cpuBase) / 1e6, median(cpu) / median(cpuBase),
+                    median(wallFlat) / 1e6, median(wallFlat) / median(wallBase));
         }
         try (dev.rewind.hw.mem.PhysicalMemory ram = new dev.rewind.hw.mem.PhysicalMemory(64L << 20);
              dev.rewind.hw.cpu.RiscvCpu cpu = new dev.rewind.hw.cpu.RiscvCpu(ram)) {
