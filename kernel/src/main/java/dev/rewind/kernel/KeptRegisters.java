@@ -39,6 +39,14 @@ final class KeptRegisters {
             return null; // not back at the receive site the request started from
         }
         cpu.readAll(now);
+        return check(begin, now, pc);
+    }
+
+    /** As {@link #check(long[], RiscvCpu, long)}, with the registers already read into {@code now}. */
+    String check(long[] begin, long[] now, long pc) {
+        if (pc != begin[32]) {
+            return null;
+        }
         if (site != pc) {
             site = pc;
             seen = 0;

@@ -60,11 +60,20 @@ final class TxIpc {
         final KeptRegisters kept = new KeptRegisters();
         /** Abort by re-delivering the request to the server instead of answering ERECOVERED. */
         boolean redeliver;
+        /**
+         * The registers read at the server's last REPLY_RECV (for the commit check), and the
+         * CPU's register version then: while unchanged, they are where it waits, and the next
+         * request's snapshot is a copy instead of another read.
+         */
+        final long[] waitRegs = new long[33];
+        long waitRegsVersion = -1;
 
         /** Committed requests that can be run again, oldest first (their pre-images are in the tracker's history). */
         final ArrayDeque<Request> history = new ArrayDeque<>();
         /** The open transaction's request, while a history is kept. */
         Request current;
+        /** Records not in use. */
+        final ArrayDeque<Request> spare = new ArrayDeque<>();
         /** The server ran with no transaction open since its last one (set by the kernel). */
         boolean ranOutside = true;
         /** Aborts since the last commit of a client's request. */
@@ -77,31 +86,24 @@ final class TxIpc {
 
     /**
      * One committed request, with what it takes to run it again: the registers where the
-     * server waited for it, its break and capabilities then, and the message it got.
+     * server waited for it, its break and capabilities then, and the message it got. Records
+     * are reused (a server keeps a pool of them), so a request costs no allocation.
      */
     static final class Request {
-        final long[] regs;
-        final long brk;
-        final Capability[] caps;
-        final Endpoint endpoint;
+        final long[] regs = new long[33];
+        long brk;
+        Capability[] caps;
+        Endpoint endpoint;
         final long[] msg = new long[6];
-        final long badge;
-        final byte[] payload;
-        /** Set by a syscall whose effect cannot be repeated (a nested call, a notification, the clock). */
-        boolean replayable = true;
+        long badge;
+        /** The request's buffer bytes: payload[0, payloadLength) (grown as needed). */
+        byte[] payload = new byte[64];
+        int payloadLength;
+        /** Cleared by a syscall whose effect cannot be repeated (a nested call, a notification, the clock). */
+        boolean replayable;
         /** The reply: a1..a6 and a hash of the bytes it carried. */
         final long[] reply = new long[6];
         long replyHash;
-
-        Request(long[] regs, long brk, Capability[] caps, Endpoint endpoint, long[] msg, long badge, byte[] payload) {
-            this.regs = regs;
-            this.brk = brk;
-            this.caps = caps;
-            this.endpoint = endpoint;
-            System.arraycopy(msg, 0, this.msg, 0, 6);
-            this.badge = badge;
-            this.payload = payload;
-        }
     }
 
     /**
@@ -159,7 +161,6 @@ final class TxIpc {
     /** What one recovery did, for observers and logs. */
     record Recovery(long badge, long label, int pages, long nanos) {}
 
-    private static final byte[] NO_BYTES = new byte[0];
 
     private final Kernel k;
     /** For reading request and reply bytes (the kernel is single-threaded). */
@@ -217,14 +218,21 @@ final class TxIpc {
 
     /** Forget the replayable history: nothing before this point will be undone past a commit. */
     private static void cutHistory(Task server) {
-        server.tx.history.clear();
+        Tx tx = server.tx;
+        tx.spare.addAll(tx.history);
+        tx.history.clear();
         server.cpu.tracker().dropHistory();
     }
 
     /** {@code server} has just been handed {@code client}'s request on {@code ep}. */
     void begin(Task server, Endpoint ep, Task client) {
         Tx tx = server.tx;
-        server.cpu.readAll(tx.regs);
+        if (tx.waitRegsVersion == server.cpu.registerVersion()) {
+            System.arraycopy(tx.waitRegs, 0, tx.regs, 0, 33);
+        } else {
+            server.cpu.readAll(tx.regs);
+        }
+        tx.waitRegsVersion = -1;
         checkInvariants(server, tx);
         tx.endpoint = ep;
         tx.badge = client.sendBadge;
@@ -238,12 +246,20 @@ final class TxIpc {
                 cutHistory(server); // (a replay feeds one endpoint's queue, in order)
             }
             tx.ranOutside = false;
-            int len = (int) Math.min(client.msg[5], Abi.IPC_BUF_SIZE);
-            byte[] payload = len == 0 ? NO_BYTES : new byte[len];
-            if (len > 0 && !server.cpu.memory().read(Abi.IPC_BUF_ADDR, payload, 0, len)) {
-                payload = NO_BYTES;
+            Request r = tx.spare.isEmpty() ? new Request() : tx.spare.pollFirst();
+            System.arraycopy(tx.regs, 0, r.regs, 0, 33);
+            r.brk = server.brk;
+            r.caps = tx.caps;
+            r.endpoint = ep;
+            System.arraycopy(client.msg, 0, r.msg, 0, 6);
+            r.badge = client.sendBadge;
+            int len = (int) Math.min(Math.max(client.msg[5], 0), Abi.IPC_BUF_SIZE);
+            if (r.payload.length < len) {
+                r.payload = new byte[Math.max(len, 2 * r.payload.length)];
             }
-            tx.current = new Request(tx.regs.clone(), server.brk, tx.caps, ep, client.msg, client.sendBadge, payload);
+            r.payloadLength = len > 0 && server.cpu.memory().read(Abi.IPC_BUF_ADDR, r.payload, 0, len) ? len : 0;
+            r.replayable = true;
+            tx.current = r;
         }
         server.cpu.tracker().begin();
         server.txCpuUsed = 0;
@@ -313,7 +329,9 @@ final class TxIpc {
         if (!server.txOpen) {
             return null;
         }
-        String what = tx.kept.check(tx.regs, server.cpu, pc);
+        server.cpu.readAll(tx.waitRegs);
+        tx.waitRegsVersion = server.cpu.registerVersion();
+        String what = tx.kept.check(tx.regs, tx.waitRegs, pc);
         if (what == null) {
             return null;
         }
@@ -341,6 +359,7 @@ final class TxIpc {
             return;
         }
         if (!r.replayable || tracker.history() == 0) {
+            tx.spare.addLast(r);
             cutHistory(server);
             return;
         }
@@ -349,7 +368,7 @@ final class TxIpc {
         r.replyHash = len > 0 && server.cpu.memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
         tx.history.addLast(r);
         while (tx.history.size() > tracker.history()) {
-            tx.history.pollFirst(); // the tracker forgot the oldest to make room
+            tx.spare.addLast(tx.history.pollFirst()); // the tracker forgot the oldest to make room
         }
         if (agent) {
             ((Replay) client.agentFor).compare(client.replayOf, r);
@@ -421,7 +440,10 @@ final class TxIpc {
         server.caps = tx.caps;
         server.txOpen = false;
         server.resultCount = 0;
-        tx.current = null;
+        if (tx.current != null) {
+            tx.spare.addLast(tx.current);
+            tx.current = null;
+        }
         tx.aborts++;
         // Was the state this request started from already corrupt? Corrupted code may have run
         // in requests that committed; a second abort in a row suggests a fault that did not
@@ -493,7 +515,7 @@ final class TxIpc {
             agent.blockedOn = r.endpoint;
             r.endpoint.senders.addFirst(agent);
         }
-        tx.history.clear(); // each comes back as it commits again
+        tx.history.clear(); // each comes back as it commits again (the agents keep these records)
         tx.replay = replay;
         tx.replayedSinceCommit = true;
         return String.format("; %d committed request%s undone (%d page%s) to be replayed", n, n == 1 ? "" : "s", pages,

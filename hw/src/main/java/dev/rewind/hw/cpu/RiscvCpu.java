@@ -55,6 +55,8 @@ public final class RiscvCpu implements AutoCloseable {
     private final long[] args = new long[9];
     private final PhysicalMemory ram;
     private WriteTracker tracker;
+    /** See {@link #registerVersion()}: registers written through {@link #engine()} directly do not count. */
+    private long registerVersion;
     private Unicorn.Hook preemptHook;
 
     private int exceptionCause = -1;
@@ -114,12 +116,21 @@ public final class RiscvCpu implements AutoCloseable {
      * {@link Exit#ECALL}, {@link #args()} holds a0..a7 and [8] the PC after the ecall; after
      * {@link Exit#STOPPED} the PC register holds the resume point.
      */
+    /**
+     * Changes whenever the registers may have changed: a run, or a write through this class.
+     * Lets a caller reuse registers it read while the version was unchanged.
+     */
+    public long registerVersion() {
+        return registerVersion;
+    }
+
     public Exit run(long pc) {
         return run(pc, NO_UNTIL);
     }
 
     /** As {@link #run(long)}, but also stop (as {@link Exit#STOPPED}) when the PC reaches {@code until}. */
     public Exit run(long pc, long until) {
+        registerVersion++;
         trap.reset();
         int err = uc.start(pc, until);
         int intno = trap.intno();
@@ -249,6 +260,7 @@ public final class RiscvCpu implements AutoCloseable {
     }
 
     public void setPc(long pc) {
+        registerVersion++;
         uc.regWrite(REG_PC, pc);
     }
 
@@ -258,6 +270,7 @@ public final class RiscvCpu implements AutoCloseable {
     }
 
     public void setReg(int x, long v) {
+        registerVersion++;
         if (x != 0) {
             uc.regWrite(REG_X0 + x, v);
         }
@@ -265,6 +278,7 @@ public final class RiscvCpu implements AutoCloseable {
 
     /** Write a0..a(count-1) from in[0..count-1] with one native call. */
     public void writeArgs(long[] in, int count) {
+        registerVersion++;
         if (count > 0) {
             uc.regWriteBatch(ARG_IDS, in, count);
         }
@@ -284,6 +298,7 @@ public final class RiscvCpu implements AutoCloseable {
         long[] tmp = new long[32];
         System.arraycopy(in, 1, tmp, 0, 31);
         tmp[31] = in[32];
+        registerVersion++;
         uc.regWriteBatch(ALL_IDS, tmp, 32);
     }
 

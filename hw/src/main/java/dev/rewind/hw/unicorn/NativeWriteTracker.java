@@ -28,7 +28,8 @@ public final class NativeWriteTracker implements WriteTracker {
     private static final int OFF_NHIST = 56;
     private static final int OFF_MAXHIST = 60;
     private static final int OFF_HSTART = 64;
-    private static final int OFF_REGIONS = 80;
+    private static final int OFF_LASTPAGE = 80;
+    private static final int OFF_REGIONS = 88;
     private static final int REGION_SIZE = 32;
     private static final int MAX_REGIONS = 64;
     private static final int SIZE = OFF_REGIONS + REGION_SIZE * MAX_REGIONS;
@@ -104,6 +105,7 @@ public final class NativeWriteTracker implements WriteTracker {
 
     @Override
     public void begin() {
+        view.putLong(OFF_LASTPAGE, -1);
         view.putInt(OFF_ACTIVE, 1);
     }
 

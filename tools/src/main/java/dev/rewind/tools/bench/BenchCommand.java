@@ -87,6 +87,15 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** a[i] / b[i] for each i. */
+    static double[] ratios(double[] a, double[] b) {
+        double[] r = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            r[i] = a[i] / b[i];
+        }
+        return r;
+    }
+
     static double median(double[] xs) {
         double[] s = xs.clone();
         Arrays.sort(s);
@@ -252,11 +261,13 @@ public final class BenchCommand implements Callable<Integer> {
                 cpu[i] = t[1];
                 wallFlat[i] = f[0];
             }
+            // Ratios are medians of each run's ratio to the run of the same workload without
+            // txipc just before it: the host's speed drifts between runs, a pair shares it.
             System.out.printf("txipc:   %s workload: %.1f ms CPU with txipc vs %.1f ms without (ratio %.3f); time on the %s server %.1f ms vs %.1f ms (ratio %.3f);"
                             + " with replay_depth = 0 %.1f ms (ratio %.3f)%n",
-                    w[1], median(wall) / 1e6, median(wallBase) / 1e6, median(wall) / median(wallBase), w[1],
-                    median(cpu) / 1e6, median(cpuBase) / 1e6, median(cpu) / median(cpuBase),
-                    median(wallFlat) / 1e6, median(wallFlat) / median(wallBase));
+                    w[1], median(wall) / 1e6, median(wallBase) / 1e6, median(ratios(wall, wallBase)), w[1],
+                    median(cpu) / 1e6, median(cpuBase) / 1e6, median(ratios(cpu, cpuBase)),
+                    median(wallFlat) / 1e6, median(ratios(wallFlat, wallBase)));
         }
         try (dev.rewind.hw.mem.PhysicalMemory ram = new dev.rewind.hw.mem.PhysicalMemory(64L << 20);
              dev.rewind.hw.cpu.RiscvCpu cpu = new dev.rewind.hw.cpu.RiscvCpu(ram)) {
