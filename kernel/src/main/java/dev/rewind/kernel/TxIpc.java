@@ -496,6 +496,7 @@ final class TxIpc {
         Tx tx = server.tx;
         int n = tx.history.size();
         int pages = server.cpu.tracker().undoHistory(n);
+        refreshReadOnly(server); // (a kept transaction may have logged a code page a tool wrote)
         Request first = tx.history.peekFirst();
         server.cpu.writeAll(first.regs);
         server.pc = first.regs[32];
