@@ -124,10 +124,17 @@ public final class Campaign {
         FaultInjector inj = new FaultInjector(plan);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         List<String> faults = new ArrayList<>();
+        List<String> replays = new ArrayList<>();
         KernelObserver obs = new KernelObserver() {
             @Override
             public void taskFaulted(Task task, int generation, Fault fault, String action) {
                 faults.add(task.name() + ": " + fault.kind().name().toLowerCase() + " -> " + action);
+            }
+
+            @Override
+            public void historyReplayed(Task task, int requests, int pages, int differed, long nanos) {
+                replays.add(String.format("%s replayed %d committed request%s%s", task.name(), requests, requests == 1 ? "" : "s",
+                        differed == 0 ? "" : ", " + differed + " of whose replies differed"));
             }
         };
         SystemResult r;
@@ -141,6 +148,12 @@ public final class Campaign {
         boolean ok = r.outcome() == SystemResult.Outcome.OK;
         Verdict v = manifested ? (ok ? Verdict.RECOVERED : Verdict.FAILED) : (ok ? Verdict.BENIGN : Verdict.SILENT);
         String manifestation = hang ? "hang" : faults.isEmpty() ? "" : faults.get(0);
+        if (faults.size() > 1) {
+            manifestation += " [" + faults.size() + " faults in all]";
+        }
+        for (String rp : replays) {
+            manifestation += " [" + rp + "]";
+        }
         String detail = ok ? "" : r.summary() + " | " + lastLine(out.toString(StandardCharsets.UTF_8));
         return new Run(seed, plan.type(), plan.request(), plan.instruction(), inj.activated(), manifested, manifestation, v,
                 detail, inj.description());
