@@ -116,16 +116,14 @@ final class TxIpc {
         final int requests;
         final int pages;
         final long started;
-        final Fault fault;
         int outstanding;
         int differed;
 
-        Replay(Task server, int requests, int pages, long started, Fault fault) {
+        Replay(Task server, int requests, int pages, long started) {
             this.server = server;
             this.requests = requests;
             this.pages = pages;
             this.started = started;
-            this.fault = fault;
             this.outstanding = requests;
         }
 
@@ -474,7 +472,7 @@ final class TxIpc {
         server.pc = tx.regs[32];
         String replay = "";
         if (suspect && !tx.replayedSinceCommit && !tx.history.isEmpty()) {
-            replay = replayHistory(server, fault, now);
+            replay = replayHistory(server, now);
         }
         k.ipc.receiveAgain(server, tx.endpoint);
 
@@ -492,7 +490,7 @@ final class TxIpc {
      * rebuild is the one a fault-free server would have: the corruption is gone while every
      * committed change is made again.
      */
-    private String replayHistory(Task server, Fault fault, long started) {
+    private String replayHistory(Task server, long started) {
         Tx tx = server.tx;
         int n = tx.history.size();
         int pages = server.cpu.tracker().undoHistory(n);
@@ -502,7 +500,7 @@ final class TxIpc {
         server.pc = first.regs[32];
         server.brk = first.brk;
         server.caps = first.caps.clone();
-        Replay replay = new Replay(server, n, pages, started, fault);
+        Replay replay = new Replay(server, n, pages, started);
         java.util.Iterator<Request> it = tx.history.descendingIterator();
         while (it.hasNext()) {
             Request r = it.next();
