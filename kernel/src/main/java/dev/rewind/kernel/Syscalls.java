@@ -45,7 +45,7 @@ final class Syscalls {
         int outCount = 1;
         long r;
         if (t.txOpen && !TxIpc.replayable(nr)) {
-            k.txipc.notReplayable(t, nr);
+            k.txipc.notReplayable(t);
         }
         if (nr < 0 || nr > Integer.MAX_VALUE) {
             r = Abi.ENOSYS;

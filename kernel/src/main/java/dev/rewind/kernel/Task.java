@@ -64,8 +64,6 @@ public final class Task {
     Agent agentFor;
     /** For such an agent: the bytes its request carries (else it carries none). */
     byte[] agentPayload;
-    /** For an agent replaying a TxIPC server's history: the committed request it repeats. */
-    TxIpc.Request replayOf;
 
     /** Slices in a row that started with no other task ready (see Kernel.adjustPreemption). */
     int uncontendedSlices;

@@ -80,8 +80,6 @@ final class TxIpc {
         int abortsSinceCommit;
         /** The history was replayed since the last commit of a client's request. */
         boolean replayedSinceCommit;
-        /** The replay in progress, if any. */
-        Replay replay;
     }
 
     /**
@@ -116,20 +114,28 @@ final class TxIpc {
         final int requests;
         final int pages;
         final long started;
-        int outstanding;
+        /** The committed requests not yet run again, in order (the server takes them in order). */
+        final ArrayDeque<Request> originals;
         int differed;
 
-        Replay(Task server, int requests, int pages, long started) {
+        Replay(Task server, ArrayDeque<Request> originals, int pages, long started) {
             this.server = server;
-            this.requests = requests;
+            this.requests = originals.size();
+            this.originals = originals;
             this.pages = pages;
             this.started = started;
-            this.outstanding = requests;
         }
 
-        /** The replayed {@code again} of {@code original} committed. */
-        void compare(Request original, Request again) {
-            if (!java.util.Arrays.equals(original.reply, again.reply) || original.replyHash != again.replyHash) {
+        /**
+         * The next request, run again as {@code again}, committed ({@code again} is null if it
+         * cannot be kept: it did something the first run did not, so it counts as differing).
+         */
+        void compare(Request again) {
+            Request original = originals.pollFirst();
+            if (original == null) {
+                return;
+            }
+            if (again == null || !java.util.Arrays.equals(original.reply, again.reply) || original.replyHash != again.replyHash) {
                 differed++;
                 log.warn("txipc: task {}: replayed request (label 0x{}, badge {}) replied differently than it did to its client:"
                         + " that reply came from corrupted state", server, Long.toHexString(original.msg[0]), original.badge);
@@ -138,11 +144,8 @@ final class TxIpc {
 
         @Override
         public void agentReplied(Task agent, long[] reply) {
-            if (--outstanding == 0) {
+            if (originals.isEmpty()) {
                 long nanos = System.nanoTime() - started;
-                if (server.tx != null && server.tx.replay == this) {
-                    server.tx.replay = null;
-                }
                 log.warn("txipc: task {}: replayed {} committed request{} ({} page{} undone) in {} µs{}", server, requests,
                         requests == 1 ? "" : "s", pages, pages == 1 ? "" : "s", String.format("%.1f", nanos / 1e3),
                         differed == 0 ? ", every reply as before" : "; " + differed + " repl" + (differed == 1 ? "y" : "ies") + " differed");
@@ -152,13 +155,12 @@ final class TxIpc {
 
         @Override
         public void agentFailed(Task agent) {
-            outstanding = -1; // the server died or restarted: the replay is over, its state gone
+            originals.clear(); // the server died or restarted: the replay is over, its state gone
         }
     }
 
     /** What one recovery did, for observers and logs. */
     record Recovery(long badge, long label, int pages, long nanos) {}
-
 
     private final Kernel k;
     /** For reading request and reply bytes (the kernel is single-threaded). */
@@ -183,7 +185,6 @@ final class TxIpc {
         Tx tx = t.tx;
         tx.history.clear();
         tx.current = null;
-        tx.replay = null;
         tx.ranOutside = true;
         tx.abortsSinceCommit = 0;
         tx.replayedSinceCommit = false;
@@ -201,8 +202,8 @@ final class TxIpc {
                 || nr == Abi.SYS_EXIT || nr == Abi.SYS_ABORT || nr == Abi.SYS_CAP_LOOKUP;
     }
 
-    /** {@code server}'s open transaction made syscall {@code nr}, which a replay cannot repeat. */
-    void notReplayable(Task server, long nr) {
+    /** {@code server}'s open transaction made a syscall that a replay cannot repeat. */
+    void notReplayable(Task server) {
         if (server.tx.current != null) {
             server.tx.current.replayable = false;
         }
@@ -357,6 +358,9 @@ final class TxIpc {
             return;
         }
         if (!r.replayable || tracker.history() == 0) {
+            if (agent) {
+                ((Replay) client.agentFor).compare(null);
+            }
             tx.spare.addLast(r);
             cutHistory(server);
             return;
@@ -369,7 +373,7 @@ final class TxIpc {
             tx.spare.addLast(tx.history.pollFirst()); // the tracker forgot the oldest to make room
         }
         if (agent) {
-            ((Replay) client.agentFor).compare(client.replayOf, r);
+            ((Replay) client.agentFor).compare(r);
         }
     }
 
@@ -500,22 +504,20 @@ final class TxIpc {
         server.pc = first.regs[32];
         server.brk = first.brk;
         server.caps = first.caps.clone();
-        Replay replay = new Replay(server, n, pages, started);
+        Replay replay = new Replay(server, new ArrayDeque<>(tx.history), pages, started);
         java.util.Iterator<Request> it = tx.history.descendingIterator();
         while (it.hasNext()) {
             Request r = it.next();
             Task agent = new Task(server.spec, -1, server.image);
             agent.agentFor = replay;
-            agent.agentPayload = r.payload;
-            agent.replayOf = r;
+            agent.agentPayload = java.util.Arrays.copyOf(r.payload, r.payloadLength);
             System.arraycopy(r.msg, 0, agent.msg, 0, 6);
             agent.sendBadge = r.badge;
             agent.state = TaskState.SENDING;
             agent.blockedOn = r.endpoint;
             r.endpoint.senders.addFirst(agent);
         }
-        tx.history.clear(); // each comes back as it commits again (the agents keep these records)
-        tx.replay = replay;
+        tx.history.clear(); // each comes back as it commits again (the replay keeps these records)
         tx.replayedSinceCommit = true;
         return String.format("; %d committed request%s undone (%d page%s) to be replayed", n, n == 1 ? "" : "s", pages,
                 pages == 1 ? "" : "s");

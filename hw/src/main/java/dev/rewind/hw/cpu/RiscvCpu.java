@@ -112,11 +112,6 @@ public final class RiscvCpu implements AutoCloseable {
     }
 
     /**
-     * Run from {@code pc} until an ecall, a fault, or a stop from another thread. After
-     * {@link Exit#ECALL}, {@link #args()} holds a0..a7 and [8] the PC after the ecall; after
-     * {@link Exit#STOPPED} the PC register holds the resume point.
-     */
-    /**
      * Changes whenever the registers may have changed: a run, or a write through this class.
      * Lets a caller reuse registers it read while the version was unchanged.
      */
@@ -124,6 +119,11 @@ public final class RiscvCpu implements AutoCloseable {
         return registerVersion;
     }
 
+    /**
+     * Run from {@code pc} until an ecall, a fault, or a stop from another thread. After
+     * {@link Exit#ECALL}, {@link #args()} holds a0..a7 and [8] the PC after the ecall; after
+     * {@link Exit#STOPPED} the PC register holds the resume point.
+     */
     public Exit run(long pc) {
         return run(pc, NO_UNTIL);
     }

@@ -299,12 +299,7 @@ public final class BenchCommand implements Callable<Integer> {
      */
     private void replay(String toml, String server) throws Exception {
         SystemImage img = SystemImage.builtin(toml);
-        dev.rewind.kernel.InstructionProfiler prof = new dev.rewind.kernel.InstructionProfiler(server);
-        try (Kernel k = new Kernel(KernelConfig.defaults(), img.manifest(), img.source(), new Uart(new ByteArrayOutputStream()), null)) {
-            k.setProbe(prof);
-            k.run();
-        }
-        long[] lengths = prof.lengths();
+        long[] lengths = new dev.rewind.tools.inject.Campaign(img, server, RecoveryPolicy.TXIPC, 1000, KernelConfig.defaults()).profile();
         List<long[]> seen = new ArrayList<>(); // {nanos, requests, pages}
         for (long seed = 1; seed <= 50L * runs && seen.size() < runs; seed++) {
             dev.rewind.kernel.FaultInjector inj = new dev.rewind.kernel.FaultInjector(dev.rewind.kernel.FaultInjector.Plan.of(
