@@ -233,9 +233,11 @@ long fsd_mount(long (*load)(void *ctx), void *ctx, uint64_t *seq)
 			return r;
 		ok[s] = parse_header(buf, &h[s]);
 	}
-	/* Newest first; on a tie (never written so) slot A. */
+	/* Newest first; on a tie (never written so) slot A. Sequences compare
+	 * as serial numbers, (int64_t)(a - b) > 0, so that a commit after
+	 * 2^64 - 1 (which writes 0) is still the newer one (docs/DEVICES.md). */
 	int order[2] = { 0, 1 };
-	if (ok[0] && ok[1] && h[1].seq > h[0].seq) {
+	if (ok[0] && ok[1] && (int64_t)(h[1].seq - h[0].seq) > 0) {
 		order[0] = 1;
 		order[1] = 0;
 	}

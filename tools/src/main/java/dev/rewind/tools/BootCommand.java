@@ -49,8 +49,8 @@ public final class BootCommand implements Callable<Integer> {
     @Option(names = "--ram", paramLabel = "SIZE", description = "Physical memory of the machine, e.g. 64M (default: 256M, max 1G).")
     String ram = "256M";
 
-    @Option(names = "--quantum", paramLabel = "MS", description = "Scheduler time slice in ms (default: the manifest's, else 10).")
-    int quantumMs;
+    @Option(names = "--quantum", paramLabel = "MS", description = "Scheduler time slice in ms, 1..1000 (default: the manifest's, else 10).")
+    Integer quantumMs;
 
     @Option(names = {"-q", "--quiet"}, description = "Do not print the end-of-run summary on stderr.")
     boolean quiet;
@@ -78,18 +78,21 @@ public final class BootCommand implements Callable<Integer> {
         if (ramBytes < (1 << 20) || ramBytes > (1L << 30) || ramBytes % 4096 != 0) {
             throw new IllegalArgumentException("--ram must be between 1M and 1G (and a multiple of 4K): " + ram);
         }
-        if (quantumMs < 0 || quantumMs > 1000) {
+        if (quantumMs != null && (quantumMs < 1 || quantumMs > 1000)) {
             throw new IllegalArgumentException("--quantum must be between 1 and 1000 ms: " + quantumMs);
         }
         dev.rewind.tools.gdb.GdbBoot.checkOptions(gdb, gdbWait);
+        if (input != null) {
+            HostFiles.checkReadable(input, "--input");
+        }
         SystemImage img;
         try {
             img = SystemImage.open(image);
         } catch (BootException e) {
-            System.err.println("rewind: cannot boot " + image + ": " + e.getMessage());
+            System.err.println("rewind: cannot boot " + Printable.escape(image) + ": " + Printable.escape(e.getMessage()));
             return Main.EXIT_USAGE;
         }
-        KernelConfig cfg = KernelConfig.defaults().withRamBytes(ramBytes).withQuantumMs(quantumMs)
+        KernelConfig cfg = KernelConfig.defaults().withRamBytes(ramBytes).withQuantumMs(quantumMs == null ? 0 : quantumMs)
                 .withBudgetNanos(budget).withTrace(trace);
         cfg = attachDisks(cfg, img.manifest());
         try (FreshDisks fresh = new FreshDisks(img.manifest(), cfg)) {
@@ -106,6 +109,7 @@ public final class BootCommand implements Callable<Integer> {
     /** Bind --disk files to block devices. */
     private KernelConfig attachDisks(KernelConfig cfg, Manifest m) {
         List<DeviceSpec> blocks = m.devices().stream().filter(d -> d.kind() == DeviceSpec.Kind.BLOCK).toList();
+        java.util.Map<String, String> bound = new java.util.HashMap<>();
         for (String arg : disks) {
             int eq = arg.indexOf('=');
             String dev;
@@ -129,18 +133,32 @@ public final class BootCommand implements Callable<Integer> {
                 dev = blocks.get(0).name();
                 file = arg;
             }
-            Path p = Path.of(file);
-            if (!Files.isRegularFile(p)) {
-                throw new IllegalArgumentException("--disk: no disk image at " + file + " (create one with 'rewind disk format "
-                        + file + " --size 8M')");
+            String before = bound.put(dev, arg);
+            if (before != null) {
+                throw new IllegalArgumentException("--disk: block device '" + Printable.escape(dev) + "' is given twice ("
+                        + Printable.escape(before) + " and " + Printable.escape(arg) + ")");
             }
+            Path p;
+            try {
+                p = Path.of(file);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new IllegalArgumentException("--disk: not a file name: '" + Printable.escape(file) + "'");
+            }
+            if (!Files.exists(p) && !Files.isSymbolicLink(p)) {
+                throw new IllegalArgumentException("--disk: no disk image at " + Printable.escape(file)
+                        + " (create one with 'rewind disk format " + Printable.escape(file) + " --size 8M')");
+            }
+            HostFiles.checkReadWrite(p, "--disk");
             cfg = cfg.withDisk(dev, p);
         }
         return cfg;
     }
 
     private int boot(KernelConfig cfg, SystemImage img) throws Exception {
-        OutputStream stdout = System.out;
+        // With a time budget the console reaches stdout through a bounded buffer that never
+        // blocks the kernel past the deadline (a stdout nobody reads must not stop the run).
+        DeadlineConsole timed = cfg.budgetNanos() > 0 ? new DeadlineConsole(System.out) : null;
+        OutputStream stdout = timed != null ? timed : System.out;
         KernelObserver obs = new KernelObserver() {
             @Override
             public void taskFaulted(Task task, int generation, Fault fault, String action) {
@@ -159,13 +177,27 @@ public final class BootCommand implements Callable<Integer> {
         };
         try (Kernel kernel = new Kernel(cfg, img.manifest(), img.source(), new Uart(stdout), obs)) {
             feedInput(kernel, input);
+            if (timed != null) {
+                timed.startClock(cfg.budgetNanos());
+            }
             SystemResult r = gdb != null ? dev.rewind.tools.gdb.GdbBoot.run(kernel, gdb, gdbWait, System.err) : kernel.run();
+            int status = r.outcome().exitStatus();
+            if (timed != null) {
+                timed.finish();
+            }
             if (!quiet) {
                 System.err.printf("rewind: %s: %s (%.3f s)%n", img.manifest().name(), r.summary(), r.nanos() / 1e9);
             }
-            return r.outcome().exitStatus();
+            if (timed != null && timed.timedOut()) {
+                System.err.printf("rewind: time budget exhausted before stdout took all the console output: %d bytes"
+                        + " not written (discarded)%n", timed.dropped());
+                if (status == 0) {
+                    status = SystemResult.Outcome.BUDGET_EXCEEDED.exitStatus();
+                }
+            }
+            return status;
         } catch (BootException e) {
-            System.err.println("rewind: cannot boot " + image + ": " + e.getMessage());
+            System.err.println("rewind: cannot boot " + Printable.escape(image) + ": " + Printable.escape(e.getMessage()));
             return Main.EXIT_USAGE;
         }
     }

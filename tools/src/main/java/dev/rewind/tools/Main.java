@@ -28,7 +28,7 @@ public final class Main implements Runnable {
         cl.setExitCodeExceptionMapper(e -> EXIT_USAGE);
         cl.setExecutionExceptionHandler((e, cmd, parse) -> {
             if (e instanceof IllegalArgumentException) {
-                cmd.getErr().println("rewind: " + e.getMessage());
+                cmd.getErr().println("rewind: " + Printable.escape(e.getMessage()));
                 return EXIT_USAGE;
             }
             cmd.getErr().println("rewind: internal error: " + e);

@@ -83,8 +83,8 @@ public final class TestCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--jobs must be between 1 and 1024: " + n);
         }
         Selection selection = new Selection(filters, tags, excludedTags);
-        if (junitXml != null && Files.isDirectory(junitXml)) {
-            throw new IllegalArgumentException("--junit-xml: " + junitXml + " is a folder; name a file");
+        if (junitXml != null) {
+            HostFiles.checkWritable(junitXml, "--junit-xml", true);
         }
 
         List<Suite> loaded = new ArrayList<>();
@@ -123,7 +123,7 @@ public final class TestCommand implements Callable<Integer> {
             try {
                 JUnitXmlReporter.write(junitXml, loaded, results);
             } catch (IOException e) {
-                System.err.println("rewind: cannot write " + junitXml + ": " + e.getMessage());
+                System.err.println("rewind: cannot write " + Printable.escape(junitXml.toString()) + ": " + HostFiles.reason(e));
                 return Main.EXIT_USAGE;
             }
         }

@@ -70,6 +70,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (runs < 1 || runs > 1000) {
             throw new IllegalArgumentException("--runs must be between 1 and 1000");
         }
+        if (idleTasks < 1 || idleTasks > 1000) {
+            throw new IllegalArgumentException("--idle-tasks must be between 1 and 1000");
+        }
         System.out.printf("rewind bench: unicorn %s, %d cores, java %s, %d runs each%n", Unicorn.version(),
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), runs);
         for (String w : todo) {

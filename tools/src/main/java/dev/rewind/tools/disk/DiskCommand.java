@@ -3,8 +3,12 @@ package dev.rewind.tools.disk;
 import dev.rewind.tools.disk.Rwfs.Entry;
 import dev.rewind.tools.disk.Rwfs.SlotState;
 import dev.rewind.tools.disk.Rwfs.Snapshot;
+import dev.rewind.tools.HostFiles;
+import dev.rewind.tools.Printable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -96,6 +100,7 @@ public final class DiskCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            checkIntact(path);
             Rwfs.checkPath(path);
             Snapshot s = io(file, () -> Rwfs.open(file));
             List<Entry> shown;
@@ -107,8 +112,9 @@ public final class DiskCommand implements Callable<Integer> {
                         ? s.entries().stream().filter(x -> x.path().startsWith(path + "/")).toList()
                         : List.of(e);
             }
+            PrintStream out = utf8Out();
             for (Entry e : shown) {
-                System.out.printf("%s %10s %s%n", e.isDir() ? "d" : "-", e.isDir() ? "-" : Long.toString(e.size()), e.path());
+                out.printf("%s %10s %s%n", e.isDir() ? "d" : "-", e.isDir() ? "-" : Long.toString(e.size()), e.path());
             }
             return 0;
         }
@@ -126,6 +132,7 @@ public final class DiskCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            checkIntact(path);
             Rwfs.checkPath(path);
             Snapshot s = io(file, () -> Rwfs.open(file));
             Entry e = s.find(path).orElseThrow(() -> new IllegalArgumentException("no such file in " + file + ": " + path));
@@ -156,20 +163,31 @@ public final class DiskCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            checkIntact(path);
             Rwfs.checkPath(path);
-            if (Files.isDirectory(hostFile)) {
-                throw new IllegalArgumentException(hostFile + " is a directory");
-            }
+            // Only a regular file of at most FILE_MAX bytes is read, and never more than that
+            // many bytes (a FIFO, a device such as /dev/zero or a growing file cannot exhaust memory).
+            HostFiles.checkReadable(hostFile, "host file");
             long size = io(hostFile, () -> Files.size(hostFile));
             if (size > Rwfs.FILE_MAX) {
                 throw new IllegalArgumentException(hostFile + " is " + size + " bytes; files in an image are at most "
                         + Rwfs.FILE_MAX + " (1M)");
             }
-            byte[] data = io(hostFile, () -> Files.readAllBytes(hostFile));
+            HostFiles.checkReadWrite(file, "image");
+            byte[] data = io(hostFile, () -> {
+                try (InputStream in = Files.newInputStream(hostFile)) {
+                    return in.readNBytes(Rwfs.FILE_MAX + 1);
+                }
+            });
+            if (data.length > Rwfs.FILE_MAX) {
+                throw new IllegalArgumentException(hostFile + " grew past " + Rwfs.FILE_MAX
+                        + " bytes while being read; files in an image are at most " + Rwfs.FILE_MAX + " (1M)");
+            }
             Snapshot before = io(file, () -> Rwfs.open(file));
             List<Entry> entries = Rwfs.withFile(before.entries(), path, data);
             Snapshot after = io(file, () -> Rwfs.commit(file, entries));
-            System.out.printf("put %s (%d bytes): sequence %d in slot %c%n", path, data.length, after.sequence(), after.slotName());
+            utf8Out().printf("put %s (%d bytes): sequence %s in slot %c%n", path, data.length,
+                    Long.toUnsignedString(after.sequence()), after.slotName());
             return 0;
         }
     }
@@ -211,6 +229,25 @@ public final class DiskCommand implements Callable<Integer> {
 
     // ---- helpers ----
 
+    /**
+     * Names in an image are UTF-8 bytes, and the tool stores exactly the name it was given. A
+     * command-line argument that was not valid UTF-8 (or not valid in the locale's encoding)
+     * reaches Java with U+FFFD in place of the bad bytes: such a name is refused rather than
+     * stored changed.
+     */
+    static void checkIntact(String path) {
+        if (path.indexOf('\ufffd') >= 0) {
+            throw new IllegalArgumentException("path '" + Printable.escape(path) + "' is not valid UTF-8 (or holds U+FFFD):"
+                    + " names in an image are UTF-8 and are stored byte for byte; with a non-UTF-8 locale ("
+                    + "LANG/LC_ALL) non-ASCII names cannot be passed intact");
+        }
+    }
+
+    /** stdout for text that holds image names: UTF-8, whatever the locale, so names show as stored. */
+    static PrintStream utf8Out() {
+        return new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    }
+
     interface IoAction<T> {
         T run() throws IOException;
     }
@@ -226,7 +263,7 @@ public final class DiskCommand implements Callable<Integer> {
         } catch (FileAlreadyExistsException e) {
             throw new IllegalArgumentException(file + " exists");
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot access " + file + ": " + e.getMessage());
+            throw new IllegalArgumentException("cannot access " + Printable.escape(file.toString()) + ": " + HostFiles.reason(e));
         }
     }
 

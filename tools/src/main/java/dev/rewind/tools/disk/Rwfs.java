@@ -221,10 +221,30 @@ public final class Rwfs {
             if (tornAfterData) {
                 return cur;
             }
-            writeAt(ch, (long) target * SECTOR_SIZE, header(cur.sequence() + 1, capacity, data.length, crc(data, data.length)));
+            long seq = cur.sequence() + 1; // wraps from 2^64 - 1 to 0: see newer()
+            writeAt(ch, (long) target * SECTOR_SIZE, header(seq, capacity, data.length, crc(data, data.length)));
             ch.force(true);
-            return read(ch, capacity);
+            Snapshot after = read(ch, capacity);
+            // Read back what was committed: success is never reported for a tree that is not
+            // the one a reader now mounts.
+            if (after.slot() != target || after.sequence() != seq || !after.entries().equals(entries)) {
+                throw new RwfsException("the commit did not take: after writing sequence " + Long.toUnsignedString(seq)
+                        + " in slot " + (char) ('A' + target) + " the image mounts slot " + after.slotName() + " (sequence "
+                        + Long.toUnsignedString(after.sequence()) + ")" + (after.slot() == target && after.sequence() == seq
+                        ? " with a different tree" : ""));
+            }
+            return after;
         }
+    }
+
+    /**
+     * Whether sequence number {@code a} is newer than {@code b}: serial-number arithmetic
+     * (RFC 1982) on 64 bits, {@code (int64) (a - b) > 0}, so that the sequence may wrap from
+     * 2^64 - 1 to 0. Two sequences exactly 2^63 apart are neither (slot A then wins). The
+     * file-system server (fs_disk.c) compares the same way.
+     */
+    static boolean newer(long a, long b) {
+        return a - b > 0;
     }
 
     /**
@@ -322,7 +342,7 @@ public final class Rwfs {
         }
         int best = -1;
         for (int s = 0; s < 2; s++) {
-            if (states[s].valid() && (best < 0 || Long.compareUnsigned(states[s].sequence(), states[best].sequence()) > 0)) {
+            if (states[s].valid() && (best < 0 || newer(states[s].sequence(), states[best].sequence()))) {
                 best = s;
             }
         }

@@ -107,13 +107,15 @@ public final class Campaign {
             k.setProbe(p);
             SystemResult r = k.run();
             if (r.outcome() != SystemResult.Outcome.OK) {
-                throw new IllegalStateException("the workload fails without any injected fault (" + r.summary() + "):\n"
-                        + out.toString(StandardCharsets.UTF_8));
+                // The image is unusable for a campaign: bad input (exit 2), in one line.
+                throw new IllegalArgumentException("the workload of " + image.location() + " fails without any injected"
+                        + " fault (" + r.summary() + "); its last console line: "
+                        + dev.rewind.tools.Printable.escape(lastLine(out.toString(StandardCharsets.UTF_8))));
             }
         }
         lengths = p.lengths();
         if (lengths.length == 0) {
-            throw new IllegalStateException("server '" + server + "' handled no requests: nothing to inject into");
+            throw new IllegalArgumentException("server '" + server + "' handled no requests: nothing to inject into");
         }
         return lengths;
     }

@@ -5,6 +5,8 @@ import dev.rewind.kernel.FaultInjector;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.image.RecoveryPolicy;
+import dev.rewind.kernel.image.TaskSpec;
+import dev.rewind.tools.Printable;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -96,13 +98,24 @@ public final class InjectCommand implements Callable<Integer> {
         if (ts.isEmpty()) {
             ts = List.of(FaultInjector.Type.values());
         }
+        // Every output is checked before the campaign runs: a bad path fails now, not after it.
+        if (json != null) {
+            dev.rewind.tools.HostFiles.checkWritable(json, "--json");
+        }
+        if (csv != null) {
+            dev.rewind.tools.HostFiles.checkWritable(csv, "--csv");
+        }
+        if (json != null && csv != null && json.toAbsolutePath().normalize().equals(csv.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException("--json and --csv name the same file: " + json);
+        }
         SystemImage img;
         try {
             img = SystemImage.open(image);
         } catch (BootException e) {
-            System.err.println("rewind: cannot boot " + image + ": " + e.getMessage());
+            System.err.println("rewind: cannot boot " + Printable.escape(image) + ": " + Printable.escape(e.getMessage()));
             return 2;
         }
+        checkServer(img, server);
         KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L).withTrace(trace);
         if (trace) {
             dev.rewind.tools.Main.setLogLevel("info");
@@ -131,13 +144,30 @@ public final class InjectCommand implements Callable<Integer> {
         int[] all = totals(table);
         System.out.printf("recovered %d of %d manifested faults (%.1f%%); %d silent corruptions; %.1f s%n", all[3], all[2],
                 all[2] == 0 ? 100.0 : 100.0 * all[3] / all[2], all[5], secs);
-        if (json != null) {
-            writeJson(json, img.location(), pol, runs, table);
-        }
-        if (csv != null) {
-            writeCsv(csv, runs);
+        try {
+            if (json != null) {
+                writeJson(json, img.location(), pol, runs, table);
+            }
+            if (csv != null) {
+                writeCsv(csv, runs);
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot write the results: " + dev.rewind.tools.HostFiles.reason(e));
         }
         return 0;
+    }
+
+    /** The --server task exists and serves an endpoint (faults are injected into its requests). */
+    static void checkServer(SystemImage img, String server) {
+        List<TaskSpec> tasks = img.manifest().tasks();
+        List<String> servers = tasks.stream().filter(t -> !t.serves().isEmpty()).map(TaskSpec::name).toList();
+        String choices = servers.isEmpty() ? "this image has no server" : "servers of this image: " + String.join(", ", servers);
+        TaskSpec t = img.manifest().task(server).orElseThrow(() -> new IllegalArgumentException("--server: image "
+                + img.location() + " has no task '" + server + "' (" + choices + ")"));
+        if (t.serves().isEmpty()) {
+            throw new IllegalArgumentException("--server: task '" + server + "' serves no endpoint, so it handles no"
+                    + " requests to inject faults into (" + choices + ")");
+        }
     }
 
     /** Per type: injected, activated, manifested, recovered, failed, silent, benign. */

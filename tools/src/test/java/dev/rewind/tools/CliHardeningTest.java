@@ -1,0 +1,141 @@
+package dev.rewind.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.tools.CliRun.Result;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bad host input to the CLI (options out of range, files that are folders or cannot be written,
+ * a stdout nobody reads): refused up front with one line and exit status 2, or, for the time
+ * budget, honoured anyway.
+ */
+class CliHardeningTest {
+    @TempDir
+    Path dir;
+
+    static Result rewind(String... args) {
+        return CliRun.rewind(Duration.ofSeconds(60), args);
+    }
+
+    /** One line on stderr, starting "rewind: ", and exit status 2. */
+    static void assertUsageError(Result r, String expected) {
+        assertEquals(Main.EXIT_USAGE, r.status(), r::toString);
+        String err = r.err().strip();
+        assertTrue(err.startsWith("rewind: "), r::toString);
+        assertFalse(err.contains("\n"), () -> "one line: " + r);
+        assertTrue(err.contains(expected), () -> "expected '" + expected + "' in: " + r);
+        assertFalse(err.contains("Exception") || err.contains("java."), r::toString);
+    }
+
+    @Test
+    void quantumOutOfItsRangeIsRefused() {
+        assertUsageError(rewind("boot", "--quantum", "0", "builtin:hello.elf"), "--quantum must be between 1 and 1000");
+        assertUsageError(rewind("boot", "--quantum", "1001", "builtin:hello.elf"), "--quantum must be between 1 and 1000");
+        Result ok = rewind("boot", "--quantum", "1", "builtin:hello.elf");
+        assertEquals(0, ok.status(), ok::toString);
+    }
+
+    @Test
+    void inputThatIsAFolderIsRefused() {
+        assertUsageError(rewind("boot", "--input", dir.toString(), "builtin:t_tty_echo.toml"), "is a directory");
+        assertUsageError(rewind("boot", "--input", dir.resolve("none").toString(), "builtin:t_tty_echo.toml"),
+                "no such file");
+    }
+
+    @Test
+    void twoDisksForOneDeviceAreRefused() {
+        Path a = dir.resolve("a.img");
+        Path b = dir.resolve("b.img");
+        assertEquals(0, rewind("disk", "format", a.toString(), "--size", "64K").status());
+        assertEquals(0, rewind("disk", "format", b.toString(), "--size", "64K").status());
+        assertUsageError(rewind("boot", "builtin:t_disk.toml", "--disk", a.toString(), "--disk", "disk0=" + b),
+                "block device 'disk0' is given twice");
+        assertUsageError(rewind("boot", "builtin:t_disk.toml", "--disk", dir.toString()), "is a directory");
+    }
+
+    /** A stdout like a pipe whose reader never reads: every write blocks until released. */
+    static final class BlockedStdout extends OutputStream {
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Test
+    void theTimeBudgetEndsTheRunWhileStdoutIsBlocked() {
+        BlockedStdout stdout = new BlockedStdout();
+        try {
+            long t0 = System.nanoTime();
+            Result r = CliRun.rewindTo(stdout, Duration.ofSeconds(20), "boot", "--timeout", "1s", "builtin:hello.elf");
+            double secs = (System.nanoTime() - t0) / 1e9;
+            assertEquals(4, r.status(), r::toString);
+            assertTrue(r.err().contains("not written"), r::toString);
+            assertTrue(secs < 5, "ended after " + secs + " s");
+        } finally {
+            stdout.release.countDown();
+        }
+    }
+
+    @Test
+    void injectChecksTheServerAndItsOutputsBeforeRunning() {
+        // kv_oracle is a client: it serves no endpoint.
+        assertUsageError(CliRun.rewind(Duration.ofSeconds(10), "inject", "builtin:t_kv_oracle.toml", "--server", "kv_oracle",
+                "-n", "2"), "serves no endpoint");
+        assertUsageError(CliRun.rewind(Duration.ofSeconds(10), "inject", "builtin:t_kv_oracle.toml", "--server", "nobody",
+                "-n", "2"), "has no task 'nobody'");
+        assertUsageError(CliRun.rewind(Duration.ofSeconds(10), "inject", "builtin:t_kv_oracle.toml", "--server", "kv",
+                "-n", "2", "--csv", dir.toString()), "--csv");
+        assertUsageError(CliRun.rewind(Duration.ofSeconds(10), "inject", "builtin:t_kv_oracle.toml", "--server", "kv",
+                "-n", "2", "--json", dir.resolve("no/such/folder/x.json").toString()), "--json");
+    }
+
+    @Test
+    void testChecksItsJunitOutputBeforeRunning() throws Exception {
+        Path suite = dir.resolve("one.suite");
+        Files.writeString(suite, "case hello\n  boot builtin:hello.elf\n");
+        // A regular file where a folder must be: the report could not be written.
+        Result r = CliRun.rewind(Duration.ofSeconds(30), "test", suite.toString(), "--junit-xml",
+                suite.resolve("sub/out.xml").toString());
+        assertUsageError(r, "--junit-xml");
+        assertFalse(r.out().contains("PASS"), () -> "nothing ran: " + r);
+        Result dirAsFile = CliRun.rewind(Duration.ofSeconds(30), "test", suite.toString(), "--junit-xml", dir.toString());
+        assertUsageError(dirAsFile, "is a directory");
+    }
+
+    @Test
+    void benchChecksEveryOptionBeforeRunning() {
+        Result r = CliRun.rewind(Duration.ofSeconds(20), "bench", "--runs", "1", "--idle-tasks", "0");
+        assertUsageError(r, "--idle-tasks");
+        assertEquals("", r.out(), r::toString);
+    }
+
+    @Test
+    void controlCharactersInASuiteAreEscapedInErrors() throws Exception {
+        Path suite = dir.resolve("nul.suite");
+        Files.write(suite, "case a\u0000b\n  boot builtin:hello.elf\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Result r = rewind("test", suite.toString());
+        assertEquals(Main.EXIT_USAGE, r.status(), r::toString);
+        assertFalse(r.err().contains("\u0000"), r::toString);
+        assertTrue(r.err().contains("a\\x00b"), r::toString);
+    }
+}

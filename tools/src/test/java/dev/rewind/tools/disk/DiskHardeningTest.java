@@ -1,0 +1,142 @@
+package dev.rewind.tools.disk;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.rewind.tools.CliRun;
+import dev.rewind.tools.CliRun.Result;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code rewind disk} and the disk format given hostile host input: devices, names, sequence wrap. */
+class DiskHardeningTest {
+    @TempDir
+    Path dir;
+
+    static Result rewind(Object... args) {
+        String[] a = new String[args.length];
+        for (int i = 0; i < args.length; i++) {
+            a[i] = args[i].toString();
+        }
+        return CliRun.rewind(Duration.ofSeconds(60), a);
+    }
+
+    static void assertUsageError(Result r, String expected) {
+        assertEquals(2, r.status(), r::toString);
+        String err = r.err().strip();
+        assertTrue(err.startsWith("rewind: ") && !err.contains("\n"), r::toString);
+        assertTrue(err.contains(expected), () -> "expected '" + expected + "' in: " + r);
+        assertFalse(err.contains("Exception") || err.contains("java."), r::toString);
+    }
+
+    Path formatted(String name) throws Exception {
+        Path img = dir.resolve(name);
+        Rwfs.format(img, 64 << 10);
+        return img;
+    }
+
+    /** Rewrites slot {@code slot}'s header with sequence {@code seq}, keeping its data valid. */
+    static void setSequence(Path img, int slot, long seq) throws Exception {
+        try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer h = ByteBuffer.allocate(Rwfs.SECTOR_SIZE).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ch.read(h, (long) slot * Rwfs.SECTOR_SIZE);
+            long capacity = h.getLong(Rwfs.OFF_CAPACITY);
+            long dlen = h.getLong(Rwfs.OFF_DLEN);
+            int dcrc = h.getInt(Rwfs.OFF_DCRC);
+            ch.write(ByteBuffer.wrap(Rwfs.header(seq, capacity, dlen, dcrc)), (long) slot * Rwfs.SECTOR_SIZE);
+        }
+    }
+
+    @Test
+    void putRefusesADeviceBeforeReadingIt() throws Exception {
+        Path img = formatted("d.img");
+        Path zero = Path.of("/dev/zero");
+        assumeTrue(Files.exists(zero));
+        assertUsageError(CliRun.rewind(Duration.ofSeconds(20), "disk", "put", img.toString(), zero.toString(), "/x"),
+                "not a regular file");
+        assertUsageError(rewind("disk", "put", img, dir, "/x"), "is a directory");
+        assertEquals(0, Rwfs.open(img).files());
+    }
+
+    @Test
+    void putAfterTheLastSequenceNumberWrapsAndKeepsTheFile() throws Exception {
+        Path img = formatted("wrap.img");
+        setSequence(img, 0, -1L); // 2^64 - 1
+        Path host = dir.resolve("note.txt");
+        Files.writeString(host, "kept");
+        Result r = rewind("disk", "put", img, host, "/note");
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("sequence 0 in slot B"), r::toString);
+        Result cat = rewind("disk", "cat", img, "/note");
+        assertEquals(0, cat.status(), cat::toString);
+        assertEquals("kept", cat.out());
+        // ...and the next commit goes on from 0.
+        Result again = rewind("disk", "put", img, host, "/again");
+        assertEquals(0, again.status(), again::toString);
+        assertTrue(again.out().contains("sequence 1 in slot A"), again::toString);
+        assertEquals(2, Rwfs.open(img).files());
+    }
+
+    @Test
+    void theGuestFileSystemWrapsItsSequenceTheSameWay() throws Exception {
+        Path img = dir.resolve("guest.img");
+        Rwfs.format(img, 8L << 20);
+        // The first boot of t_disk commits 5 snapshots: MAX-3, MAX-2, MAX-1, MAX, then 0.
+        setSequence(img, 0, -5L);
+        Result first = rewind("boot", "-q", "builtin:t_disk.toml", "--disk", img);
+        assertEquals(0, first.status(), first::toString);
+        assertTrue(first.out().contains("fs_persist: wrote boot=1"), first::toString);
+        Rwfs.Snapshot s = Rwfs.open(img);
+        assertTrue(Long.compareUnsigned(s.sequence(), 10) < 0, () -> "wrapped: " + s);
+        Result second = rewind("boot", "-q", "builtin:t_disk.toml", "--disk", img);
+        assertEquals(0, second.status(), second::toString);
+        assertTrue(second.out().contains("fs_persist: found boot=1 ok"), second::toString);
+        Result cat = rewind("disk", "cat", img, "/persist/counter");
+        assertEquals(2, Long.parseLong(cat.out().strip()), cat::toString);
+    }
+
+    @Test
+    void namesThatAreNotUtf8AreRefusedNotChanged() throws Exception {
+        Path img = formatted("n.img");
+        Path host = dir.resolve("f");
+        Files.writeString(host, "x");
+        // What the JVM hands us for an argument with an invalid UTF-8 byte.
+        assertUsageError(rewind("disk", "put", img, host, "/a\ufffd"), "not valid UTF-8");
+        assertEquals(0, Rwfs.open(img).files());
+        Result ok = rewind("disk", "put", img, host, "/é");
+        assertEquals(0, ok.status(), ok::toString);
+        assertArrayEquals("/é".getBytes(StandardCharsets.UTF_8),
+                Rwfs.open(img).entries().get(0).path().getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void anImmutableDiskIsReportedWithoutJavaNames() throws Exception {
+        Path img = formatted("imm.img");
+        Process p = new ProcessBuilder("chattr", "+i", img.toString()).redirectErrorStream(true).start();
+        boolean immutable;
+        try {
+            immutable = p.waitFor() == 0;
+        } catch (Exception e) {
+            immutable = false;
+        }
+        assumeTrue(immutable, "chattr +i is not available here");
+        try {
+            Path host = dir.resolve("f");
+            Files.writeString(host, "x");
+            assertUsageError(rewind("boot", "builtin:t_disk.toml", "--disk", img), "Operation not permitted");
+            assertUsageError(rewind("disk", "put", img, host, "/f"), "Operation not permitted");
+        } finally {
+            new ProcessBuilder("chattr", "-i", img.toString()).start().waitFor();
+        }
+    }
+}
