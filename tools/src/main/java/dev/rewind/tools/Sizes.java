@@ -9,6 +9,9 @@ final class Sizes {
     private static final Pattern SIZE = Pattern.compile("(\\d{1,12})([kKmMgG]?)");
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
 
+    /** Longest duration accepted (1000 hours): beyond it a run would not end in practice anyway. */
+    static final long MAX_DURATION_NANOS = 1000 * 3_600_000_000_000L;
+
     private Sizes() {}
 
     static long parseBytes(String text, String option) {
@@ -16,13 +19,21 @@ final class Sizes {
         if (!m.matches()) {
             throw new IllegalArgumentException(option + ": not a size: '" + text + "' (examples: 65536, 64K, 256M, 1G)");
         }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2).toUpperCase(Locale.ROOT)) {
-            case "K" -> n << 10;
-            case "M" -> n << 20;
-            case "G" -> n << 30;
-            default -> n;
+        return scaled(Long.parseLong(m.group(1)), m.group(2), text, option);
+    }
+
+    /** {@code n} times the unit's multiple (K, M, G or none); an overflow is an error, never a wrapped value. */
+    static long scaled(long n, String unit, String text, String option) {
+        int shift = switch (unit.toUpperCase(Locale.ROOT)) {
+            case "K" -> 10;
+            case "M" -> 20;
+            case "G" -> 30;
+            default -> 0;
         };
+        if (n > (Long.MAX_VALUE >> shift)) {
+            throw new IllegalArgumentException(option + ": size too large: '" + text + "'");
+        }
+        return n << shift;
     }
 
     static long parseDurationNanos(String text, String option) {
@@ -32,12 +43,16 @@ final class Sizes {
         }
         long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "s" : m.group(2);
-        long nanos = switch (unit) {
-            case "ms" -> n * 1_000_000L;
-            case "m" -> n * 60_000_000_000L;
-            case "h" -> n * 3_600_000_000_000L;
-            default -> n * 1_000_000_000L;
+        long unitNanos = switch (unit) {
+            case "ms" -> 1_000_000L;
+            case "m" -> 60_000_000_000L;
+            case "h" -> 3_600_000_000_000L;
+            default -> 1_000_000_000L;
         };
+        if (n > MAX_DURATION_NANOS / unitNanos) {
+            throw new IllegalArgumentException(option + ": too long: '" + text + "' (at most 1000h)");
+        }
+        long nanos = n * unitNanos;
         if (nanos <= 0) {
             throw new IllegalArgumentException(option + " must be positive: '" + text + "'");
         }

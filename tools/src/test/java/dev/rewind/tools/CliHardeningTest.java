@@ -138,4 +138,19 @@ class CliHardeningTest {
         assertFalse(r.err().contains("\u0000"), r::toString);
         assertTrue(r.err().contains("a\\x00b"), r::toString);
     }
+
+    @Test
+    void sizesAndDurationsThatOverflowAreRefusedNotWrapped() {
+        // 17179869185G is 2^64 + 1G bytes: wrapped, it would be a valid 1G.
+        assertUsageError(rewind("boot", "--ram", "17179869185G", "builtin:hello.elf"), "too large");
+        assertUsageError(rewind("boot", "--timeout", "999999999h", "builtin:hello.elf"), "too long");
+        assertUsageError(rewind("disk", "format", dir.resolve("big.img").toString(), "--size", "17179869185G"),
+                "--size must be");
+        assertFalse(Files.exists(dir.resolve("big.img")));
+    }
+
+    @Test
+    void aSuiteThatIsADeviceIsNamedForWhatItIs() {
+        assertUsageError(rewind("test", "/dev/null"), "not a suite file or folder");
+    }
 }

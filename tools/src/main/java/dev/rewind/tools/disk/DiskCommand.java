@@ -75,6 +75,9 @@ public final class DiskCommand implements Callable<Integer> {
             if (Files.isDirectory(file)) {
                 throw new IllegalArgumentException(file + " is a directory");
             }
+            if (Files.exists(file) && !Files.isRegularFile(file)) {
+                throw new IllegalArgumentException(file + " is not a regular file (a FIFO, socket or device)");
+            }
             if (Files.exists(file) && !force) {
                 throw new IllegalArgumentException(file + " exists; use --force to overwrite it");
             }
@@ -275,12 +278,14 @@ public final class DiskCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--size: not a size: '" + text + "' (examples: 65536, 64K, 8M, 1G)");
         }
         long n = Long.parseLong(m.group(1));
-        long bytes = switch (m.group(2).toUpperCase(Locale.ROOT)) {
-            case "K" -> n << 10;
-            case "M" -> n << 20;
-            case "G" -> n << 30;
-            default -> n;
+        int shift = switch (m.group(2).toUpperCase(Locale.ROOT)) {
+            case "K" -> 10;
+            case "M" -> 20;
+            case "G" -> 30;
+            default -> 0;
         };
+        // An overflowing size is out of range, never a wrapped value.
+        long bytes = n > (Long.MAX_VALUE >> shift) ? Long.MAX_VALUE : n << shift;
         if (bytes % Rwfs.SECTOR_SIZE != 0 || bytes < Rwfs.MIN_BYTES || bytes > Rwfs.MAX_BYTES) {
             throw new IllegalArgumentException("--size must be a multiple of 512 between 64K and 16G: '" + text + "'");
         }

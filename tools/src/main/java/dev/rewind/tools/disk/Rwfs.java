@@ -293,6 +293,9 @@ public final class Rwfs {
         if (Files.isDirectory(file)) {
             throw new RwfsException("not an rwfs disk image: " + file + " is a directory");
         }
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new RwfsException("not an rwfs disk image: " + file + " is not a regular file (a FIFO, socket or device)");
+        }
         long size = Files.size(file);
         if (size == 0) {
             throw new RwfsException("not an rwfs disk image: " + file + " is empty");

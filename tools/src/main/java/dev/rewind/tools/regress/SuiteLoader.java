@@ -29,6 +29,9 @@ public final class SuiteLoader {
     public static final String SUITE_EXTENSION = ".suite";
     public static final String EXPECT_EXTENSION = ".expect";
 
+    /** Largest suite file read (suites are hand-written text; this bounds the memory a bad one takes). */
+    static final long MAX_SUITE_BYTES = 4L << 20;
+
     private SuiteLoader() {}
 
     /** Reads the suite {@code spec} names (see the class comment). */
@@ -40,11 +43,17 @@ public final class SuiteLoader {
         if (Files.isDirectory(path)) {
             return folder(path, spec);
         }
-        if (!Files.isRegularFile(path)) {
+        if (!Files.exists(path)) {
             throw new SuiteException(spec, 0, "no such suite file or folder");
+        }
+        if (!Files.isRegularFile(path)) {
+            throw new SuiteException(spec, 0, "not a suite file or folder (a FIFO, socket or device)");
         }
         String text;
         try {
+            if (Files.size(path) > MAX_SUITE_BYTES) {
+                throw new SuiteException(spec, 0, "suite file larger than " + (MAX_SUITE_BYTES >> 20) + " MiB");
+            }
             text = Files.readString(path, StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
             throw new SuiteException(spec, 0, "cannot read: " + e.getMessage());

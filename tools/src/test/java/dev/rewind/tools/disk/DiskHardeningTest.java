@@ -65,6 +65,8 @@ class DiskHardeningTest {
         assertUsageError(CliRun.rewind(Duration.ofSeconds(20), "disk", "put", img.toString(), zero.toString(), "/x"),
                 "not a regular file");
         assertUsageError(rewind("disk", "put", img, dir, "/x"), "is a directory");
+        assertUsageError(rewind("disk", "ls", zero), "not a regular file");
+        assertUsageError(rewind("disk", "format", "/dev/null", "--force"), "not a regular file");
         assertEquals(0, Rwfs.open(img).files());
     }
 
