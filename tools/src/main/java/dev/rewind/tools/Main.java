@@ -35,6 +35,16 @@ public final class Main implements Runnable {
             LoggerFactory.getLogger(Main.class).error("internal error", e);
             return EXIT_INTERNAL;
         });
+        cl.setParameterExceptionHandler((e, unused) -> {
+            // picocli's own report (message, suggestions or usage), with control characters of
+            // the user's arguments escaped so that they cannot garble the terminal.
+            CommandLine cmd = e.getCommandLine();
+            cmd.getErr().println(Printable.escape(e.getMessage()));
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr())) {
+                cmd.usage(cmd.getErr(), cmd.getColorScheme());
+            }
+            return EXIT_USAGE;
+        });
         cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
         return cl.execute(args);
     }

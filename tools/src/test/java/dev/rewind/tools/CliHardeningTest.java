@@ -153,4 +153,15 @@ class CliHardeningTest {
     void aSuiteThatIsADeviceIsNamedForWhatItIs() {
         assertUsageError(rewind("test", "/dev/null"), "not a suite file or folder");
     }
+
+    @Test
+    void controlCharactersInBadArgumentsAreEscaped() {
+        Result r = rewind("boot", "--quantum", "\u001b[31mred", "builtin:hello.elf");
+        assertEquals(Main.EXIT_USAGE, r.status(), r::toString);
+        assertFalse(r.err().contains("\u001b"), r::toString);
+        assertTrue(r.err().contains("\\x1b[31mred"), r::toString);
+        Result disk = rewind("disk", "ls", dir.resolve("no\u0007such.img").toString());
+        assertEquals(Main.EXIT_USAGE, disk.status(), disk::toString);
+        assertFalse(disk.err().contains("\u0007"), disk::toString);
+    }
 }
