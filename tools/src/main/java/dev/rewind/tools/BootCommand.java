@@ -110,6 +110,7 @@ public final class BootCommand implements Callable<Integer> {
     private KernelConfig attachDisks(KernelConfig cfg, Manifest m) {
         List<DeviceSpec> blocks = m.devices().stream().filter(d -> d.kind() == DeviceSpec.Kind.BLOCK).toList();
         java.util.Map<String, String> bound = new java.util.HashMap<>();
+        java.util.Map<Path, String> realPaths = new java.util.HashMap<>();
         for (String arg : disks) {
             int eq = arg.indexOf('=');
             String dev;
@@ -149,9 +150,23 @@ public final class BootCommand implements Callable<Integer> {
                         + " (create one with 'rewind disk format " + Printable.escape(file) + " --size 8M')");
             }
             HostFiles.checkReadWrite(p, "--disk");
+            // Two devices on one file would overwrite each other's sectors.
+            String same = realPaths.put(realPath(p), dev);
+            if (same != null) {
+                throw new IllegalArgumentException("--disk: block devices '" + Printable.escape(same) + "' and '"
+                        + Printable.escape(dev) + "' are given the same file " + Printable.escape(file));
+            }
             cfg = cfg.withDisk(dev, p);
         }
         return cfg;
+    }
+
+    private static Path realPath(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
     }
 
     private int boot(KernelConfig cfg, SystemImage img) throws Exception {

@@ -59,8 +59,8 @@ public final class Main implements Runnable {
         Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         Level l = Level.toLevel(level, null);
         if (l == null) {
-            throw new CommandLine.ParameterException(new CommandLine(new Main()),
-                    "unknown log level '" + level + "' (expected error, warn, info, debug or trace)");
+            throw new IllegalArgumentException("--log-level: unknown log level '" + level
+                    + "' (expected error, warn, info, debug or trace)");
         }
         root.setLevel(l);
     }

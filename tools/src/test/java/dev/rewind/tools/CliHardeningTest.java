@@ -164,4 +164,38 @@ class CliHardeningTest {
         assertEquals(Main.EXIT_USAGE, disk.status(), disk::toString);
         assertFalse(disk.err().contains("\u0007"), disk::toString);
     }
+
+    @Test
+    void anUnknownLogLevelIsOneLine() {
+        assertUsageError(rewind("boot", "--log-level", "loud", "builtin:hello.elf"), "--log-level: unknown log level 'loud'");
+        assertUsageError(rewind("test", "--log-level", "loud", "--list"), "--log-level: unknown log level 'loud'");
+    }
+
+    @Test
+    void oneDiskFileForTwoDevicesIsRefused() throws Exception {
+        byte[] driver = Main.class.getClassLoader().getResourceAsStream("rewind/image/blk_driver.elf").readAllBytes();
+        Files.write(dir.resolve("blk_driver.elf"), driver);
+        Path m = dir.resolve("two.toml");
+        Files.writeString(m, """
+                name = "two"
+                [device.disk0]
+                kind = "block"
+                [device.disk1]
+                kind = "block"
+                [task.blk0]
+                image = "blk_driver.elf"
+                devices = ["disk0"]
+                serves = ["blk0"]
+                [task.blk1]
+                image = "blk_driver.elf"
+                devices = ["disk1"]
+                serves = ["blk1"]
+                """);
+        Path a = dir.resolve("a.img");
+        assertEquals(0, rewind("disk", "format", a.toString(), "--size", "64K").status());
+        Path link = dir.resolve("link.img");
+        Files.createSymbolicLink(link, a);
+        assertUsageError(rewind("boot", "--timeout", "5s", m.toString(), "--disk", "disk0=" + a, "--disk", "disk1=" + link),
+                "are given the same file");
+    }
 }
