@@ -5,7 +5,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -125,10 +124,5 @@ public final class HostFiles {
         } catch (IOException e) {
             throw new IllegalArgumentException(what + ": cannot write " + shown + ": " + reason(e));
         }
-    }
-
-    /** True if {@code p} exists as a symbolic link or anything else. */
-    static boolean present(Path p) {
-        return Files.exists(p, LinkOption.NOFOLLOW_LINKS);
     }
 }
