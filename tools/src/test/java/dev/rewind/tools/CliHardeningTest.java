@@ -107,6 +107,9 @@ class CliHardeningTest {
                 "-n", "2", "--csv", dir.toString()), "--csv");
         assertUsageError(CliRun.rewind(Duration.ofSeconds(10), "inject", "builtin:t_kv_oracle.toml", "--server", "kv",
                 "-n", "2", "--json", dir.resolve("no/such/folder/x.json").toString()), "--json");
+        // A list with no names in it was taken as "all types".
+        assertUsageError(CliRun.rewind(Duration.ofSeconds(10), "inject", "builtin:t_kv_oracle.toml", "--server", "kv",
+                "-n", "2", "--types", ","), "names no fault type");
     }
 
     @Test

@@ -102,9 +102,21 @@ public final class BlockDevice extends Device implements AutoCloseable {
         try {
             ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new IOException("cannot open disk image " + file + " for reading and writing: " + e, e);
+            throw new IOException("cannot open disk image " + file + " for reading and writing: " + reason(e), e);
         }
         return new BlockDevice(name, ch, size);
+    }
+
+    /** Why an open failed, in words: the exception's message, never its class name. */
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? "I/O error" : m;
     }
 
     /** A blank (zeroed) disk of {@code sizeBytes} in a temporary file deleted on close. */

@@ -49,7 +49,7 @@ public final class InjectCommand implements Callable<Integer> {
 
     @Option(names = "--types", paramLabel = "TYPE,...", split = ",",
             description = "Fault types (default: all): register-bit-flip, memory-bit-flip, instruction-corruption, instruction-skip, null-pointer, wild-pointer, infinite-loop, failed-assertion.")
-    List<String> types = new ArrayList<>();
+    List<String> types;
 
     @Option(names = "--jobs", paramLabel = "N", description = "Parallel boots (default: the number of cores).")
     int jobs = Runtime.getRuntime().availableProcessors();
@@ -92,11 +92,17 @@ public final class InjectCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--replay-depth applies only to --policy txipc");
         }
         List<FaultInjector.Type> ts = new ArrayList<>();
-        for (String t : types) {
-            ts.add(FaultInjector.Type.parse(t));
-        }
-        if (ts.isEmpty()) {
+        if (types == null) {
             ts = List.of(FaultInjector.Type.values());
+        } else {
+            for (String t : types) {
+                if (!t.isBlank()) {
+                    ts.add(FaultInjector.Type.parse(t.strip()));
+                }
+            }
+            if (ts.isEmpty()) {
+                throw new IllegalArgumentException("--types names no fault type; leave it out for all types");
+            }
         }
         // Every output is checked before the campaign runs: a bad path fails now, not after it.
         if (json != null) {
