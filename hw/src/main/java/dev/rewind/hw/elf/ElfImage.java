@@ -262,6 +262,9 @@ public final class ElfImage {
         byte[] d = data.clone();
         Reader r = new Reader(d);
 
+        if (d.length == 0) {
+            throw new ElfException(name, "empty file (0 bytes), not an ELF executable");
+        }
         if (d.length < 4 || d[0] != 0x7f || d[1] != 'E' || d[2] != 'L' || d[3] != 'F') {
             String got = d.length >= 4 ? String.format(" 0x%08x", r.be32(0)) : "";
             throw new ElfException(name, "not an ELF file (bad magic" + got + ", expected 0x7f454c46)");

@@ -386,7 +386,7 @@ class ElfImageTest {
 
     @Test
     void rejectsNonElf() {
-        assertRejected(new byte[0], "not an ELF file (bad magic");
+        assertRejected(new byte[0], "empty file (0 bytes), not an ELF executable");
         assertRejected(new byte[] {0x7f, 'E', 'L'}, "not an ELF file (bad magic");
         assertRejected("#!/bin/sh\necho hi\n".getBytes(StandardCharsets.US_ASCII),
                 "not an ELF file (bad magic 0x23212f62");
