@@ -29,6 +29,7 @@ import org.tomlj.TomlTable;
  * <pre>
  * name = "demo"                 # system name (required)
  * quantum_ms = 10               # optional time slice, 1..1000, default 10
+ * max_tasks = 300              # optional: most tasks booted, 1..4096, default {@link TaskLimit}
  * [task.kv]                     # one table per task, the key is the task name
  * image = "kv_server.elf"       # required, relative to the manifest's folder
  * priority = 1                  # 0 = highest .. 15 = lowest, default 8
