@@ -1,5 +1,6 @@
 package dev.rewind.tools.regress;
 
+import dev.rewind.kernel.image.InputFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -40,12 +41,12 @@ public final class SuiteLoader {
         if (Files.isDirectory(path)) {
             return folder(path, spec);
         }
-        if (!Files.isRegularFile(path)) {
+        if (!Files.exists(path)) {
             throw new SuiteException(spec, 0, "no such suite file or folder");
         }
         String text;
         try {
-            text = Files.readString(path, StandardCharsets.UTF_8);
+            text = new String(InputFiles.read(path, InputFiles.MAX_TEXT_BYTES, "a suite file"), StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
             throw new SuiteException(spec, 0, "cannot read: " + e.getMessage());
         }
@@ -109,7 +110,8 @@ public final class SuiteLoader {
             }
             String text;
             try {
-                text = Files.readString(expect, StandardCharsets.UTF_8);
+                text = new String(InputFiles.read(expect, InputFiles.MAX_TEXT_BYTES, "an expect file"),
+                        StandardCharsets.UTF_8);
             } catch (IOException | RuntimeException e) {
                 throw new SuiteException(shown, 0, "cannot read: " + e.getMessage());
             }
