@@ -505,6 +505,17 @@ class ElfImageTest {
     }
 
     @Test
+    void rejectsTooManyLoadSegments() throws ElfException {
+        ElfBuilder ok = new ElfBuilder().load(5, TEXT, text(), 0x100);
+        for (int i = 1; i < ElfImage.MAX_LOAD_SEGMENTS; i++) {
+            ok.load(6, DATA + i * 0x1000L, new byte[4], 0x10);
+        }
+        assertEquals(ElfImage.MAX_LOAD_SEGMENTS, ElfImage.parse(ok.build(), "ok.elf").segments().size());
+        ok.load(6, DATA + 0x1000_000L, new byte[4], 0x10);
+        assertRejected(ok.build(), "more than 64 PT_LOAD segments");
+    }
+
+    @Test
     void rejectsMissingLoad() {
         byte[] b = valid();
         put32(b, ph(0, 0), 4); // PT_NOTE
