@@ -3,7 +3,6 @@ package dev.rewind.kernel;
 import dev.rewind.hw.dev.Device;
 import dev.rewind.hw.dev.DmaPort;
 import dev.rewind.hw.mem.AddressSpace;
-import dev.rewind.hw.unicorn.MmioHandler;
 import dev.rewind.kernel.image.DeviceSpec;
 
 /**
@@ -45,17 +44,7 @@ public final class BoundDevice {
 
     /** Map the registers into the owner's (new) CPU and point the device's DMA at its memory. */
     void attachTo(Task t) {
-        t.cpu.engine().mapMmio(base, Device.MMIO_SIZE, new MmioHandler() {
-            @Override
-            public long read(long offset, int size) {
-                return device.read(offset, size);
-            }
-
-            @Override
-            public void write(long offset, int size, long value) {
-                device.write(offset, size, value);
-            }
-        });
+        device.mapInto(t.cpu.engine(), base);
         AddressSpace space = t.cpu.memory();
         device.setDma(new DmaPort() {
             @Override

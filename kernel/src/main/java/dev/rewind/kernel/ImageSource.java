@@ -1,8 +1,8 @@
 package dev.rewind.kernel;
 
+import dev.rewind.kernel.image.InputFiles;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
@@ -36,16 +36,13 @@ public interface ImageSource {
         };
     }
 
-    /** Files in a host folder. */
+    /** Files in a host folder (regular files of at most {@link InputFiles#MAX_ELF_BYTES} only). */
     static ImageSource directory(Path dir) {
         return new ImageSource() {
             @Override
             public byte[] read(String name) throws IOException {
-                try {
-                    return Files.readAllBytes(dir.resolve(name));
-                } catch (NoSuchFileException e) {
-                    throw new NoSuchFileException(dir.resolve(name).toString(), null, "file not found");
-                }
+                // only a regular file of at most MAX_ELF_BYTES: never a FIFO, a device or a huge file
+                return InputFiles.read(dir.resolve(name), InputFiles.MAX_ELF_BYTES, "an ELF file");
             }
 
             @Override

@@ -20,6 +20,7 @@ import dev.rewind.hw.unicorn.Unicorn;
 import dev.rewind.kernel.image.DeviceSpec;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.RecoveryPolicy;
+import dev.rewind.kernel.image.TaskLimit;
 import dev.rewind.kernel.image.TaskSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -80,6 +81,10 @@ public final class Kernel implements AutoCloseable {
 
     public Kernel(KernelConfig config, Manifest manifest, ImageSource source, Uart console, KernelObserver observer)
             throws BootException {
+        String tooMany = TaskLimit.check(manifest, config.ramBytes()); // before anything is allocated
+        if (tooMany != null) {
+            throw new BootException(tooMany);
+        }
         this.config = config;
         this.manifest = manifest;
         this.source = source;

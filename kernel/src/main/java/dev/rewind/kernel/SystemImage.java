@@ -2,14 +2,18 @@ package dev.rewind.kernel;
 
 import dev.rewind.hw.elf.ElfException;
 import dev.rewind.hw.elf.ElfImage;
+import dev.rewind.kernel.image.InputFiles;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.ManifestException;
 import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskSpec;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -27,26 +31,37 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
         if (spec.startsWith(BUILTIN_PREFIX)) {
             return builtin(spec.substring(BUILTIN_PREFIX.length()));
         }
-        Path path = Path.of(spec);
-        if (!Files.isRegularFile(path)) {
-            throw new BootException("no such image file: " + spec
-                    + (Files.isDirectory(path) ? " (a folder: name the manifest .toml in it)" : ""));
+        Path path;
+        try {
+            path = Path.of(spec);
+        } catch (InvalidPathException e) {
+            throw new BootException("not a valid file name: " + Manifest.escape(spec));
+        }
+        if (!Files.exists(path)) {
+            throw new BootException("no such image file: " + Manifest.escape(spec));
+        }
+        if (Files.isDirectory(path)) {
+            throw new BootException("no such image file: " + spec + " (a folder: name the manifest .toml in it)");
         }
         Path dir = path.toAbsolutePath().getParent();
-        byte[] head;
+        byte[] bytes;
         try {
-            head = Files.readAllBytes(path);
+            bytes = InputFiles.read(path, InputFiles.MAX_ELF_BYTES, "a boot image");
         } catch (IOException e) {
             throw new BootException("cannot read " + spec + ": " + e.getMessage(), e);
         }
-        return fromBytes(path.getFileName().toString(), head, ImageSource.directory(dir), spec);
+        return fromBytes(path.getFileName().toString(), bytes, ImageSource.directory(dir), spec);
     }
 
     /** A built-in image: a manifest "NAME.toml" or ELF "NAME.elf" (or NAME as given). */
     public static SystemImage builtin(String name) throws BootException {
+        if (name.isBlank()) {
+            throw new BootException("builtin: needs a name; see `rewind images` (e.g. builtin:demo.toml)");
+        }
         ImageSource src = ImageSource.classpath(BUILTIN_FOLDER);
+        boolean safe = !name.contains("/") && !name.contains("\\") && !name.contains("..");
         for (String candidate : List.of(name, name + ".toml", name + ".elf")) {
-            if (candidate.contains("/") || candidate.contains("..")) {
+            if (!safe) {
                 break;
             }
             try {
@@ -56,19 +71,63 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
                 // try the next candidate
             }
         }
-        throw new BootException("no built-in image '" + name + "' (see `rewind images`)");
+        throw new BootException("no built-in image '" + Manifest.escape(name) + "'" + builtinSuggestion(name)
+                + " (see `rewind images`)");
+    }
+
+    /** The names of the built-in images (from the packaged INDEX), or none if it is missing. */
+    public static List<String> builtinNames() {
+        try (InputStream in = SystemImage.class.getClassLoader().getResourceAsStream(BUILTIN_FOLDER + "/INDEX")) {
+            if (in == null) {
+                return List.of();
+            }
+            List<String> out = new ArrayList<>();
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                String n = line.strip();
+                if (!n.isEmpty() && !n.equals("INDEX")) {
+                    out.add(n);
+                }
+            }
+            return out;
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /** "; did you mean 'builtin:hello.elf'?" for a near miss among the built-in images, else "". */
+    static String builtinSuggestion(String name) {
+        String best = null;
+        int bestDist = Integer.MAX_VALUE;
+        for (String n : builtinNames()) {
+            String base = n.replaceFirst("\\.(toml|elf)$", "");
+            int d = Math.min(Manifest.editDistance(name, n), Manifest.editDistance(name, base));
+            if (d <= 2 && d < bestDist) {
+                best = n;
+                bestDist = d;
+            }
+        }
+        return best == null ? "" : "; did you mean '" + BUILTIN_PREFIX + best + "'?";
     }
 
     private static SystemImage fromBytes(String fileName, byte[] bytes, ImageSource src, String location) throws BootException {
+        if (bytes.length == 0) {
+            throw new BootException(Manifest.escape(fileName)
+                    + ": empty file (expected a manifest .toml or an ELF executable)");
+        }
         boolean elf = bytes.length >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
-        boolean toml = fileName.endsWith(".toml");
-        if (!toml && (elf || !looksLikeText(bytes))) {
+        String lower = fileName.toLowerCase(Locale.ROOT);
+        boolean toml = !elf && lower.endsWith(".toml");
+        if (elf || lower.endsWith(".elf") || (!toml && !looksLikeText(bytes))) {
             try {
                 ElfImage.parse(bytes, fileName); // fail early with the loader's message
             } catch (ElfException e) {
                 throw new BootException(e.getMessage(), e);
             }
             return new SystemImage(singleTask(fileName), src, location);
+        }
+        if (bytes.length > InputFiles.MAX_TEXT_BYTES) {
+            throw new BootException(Manifest.escape(fileName) + ": too large for a manifest (" + bytes.length
+                    + " bytes; the limit is " + InputFiles.formatBytes(InputFiles.MAX_TEXT_BYTES) + ")");
         }
         try {
             return new SystemImage(Manifest.parse(new String(bytes, StandardCharsets.UTF_8), fileName), src, location);

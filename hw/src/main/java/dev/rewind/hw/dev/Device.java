@@ -1,5 +1,7 @@
 package dev.rewind.hw.dev;
 
+import dev.rewind.hw.unicorn.MmioHandler;
+import dev.rewind.hw.unicorn.Unicorn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +71,25 @@ public abstract class Device {
     /** Low words written to 64-bit registers, waiting for their high word (by offset / 8). */
     private final long[] lowWord = new long[(int) (MMIO_SIZE / 8)];
     private final boolean[] lowWritten = new boolean[(int) (MMIO_SIZE / 8)];
+
+    /*
+     * The guest access in progress, as the CPU's access hook reports it (mapInto). The CPU hands
+     * the registers only pieces of an access: an 8-byte one as two 4-byte pieces, a misaligned load
+     * as the aligned loads around it (merged afterwards), a misaligned store byte by byte. Alone,
+     * a piece cannot tell "lw at 2" from "lw at 0; lw at 4": the hook can.
+     */
+    /** The access is misuse: its remaining pieces read 0 / are ignored (the code is latched once). */
+    private boolean swallow;
+    /** Pieces of the access still to come to this page. */
+    private int piecesLeft;
+    /** A misaligned load: the aligned loads the CPU makes for it, still to come. */
+    private int subLoadsLeft;
+    private long subBase;
+    private int subSize;
+    /** A valid 8-byte load of a 64-bit register: read once, its high half kept for the second piece. */
+    private boolean wide;
+    private boolean highHalfValid;
+    private long highHalf;
 
     private IrqLine irq = IrqLine.NONE;
     private int error;
@@ -146,12 +167,131 @@ public abstract class Device {
         resetDevice();
     }
 
+    /**
+     * Maps this device's registers at {@code base} in {@code engine}, with every rule of
+     * DEVICES.md "Register conventions": besides the MMIO region, a data-access hook on
+     * {@code [base - 8, base + MMIO_SIZE)} tells the device the whole access each piece belongs to
+     * (see {@link #beginAccess}), so a misaligned or wrong-sized access is misuse as a whole.
+     */
+    public final void mapInto(Unicorn engine, long base) {
+        engine.mapMmio(base, MMIO_SIZE, new MmioHandler() {
+            @Override
+            public long read(long offset, int size) {
+                return Device.this.read(offset, size);
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                Device.this.write(offset, size, value);
+            }
+        });
+        engine.hookMemAccess(Unicorn.HOOK_DATA_READ | Unicorn.HOOK_DATA_WRITE, base - 8, base + MMIO_SIZE - 1,
+                (type, address, size, value) -> beginAccess(address - base, size, type == Unicorn.ACCESS_WRITE));
+    }
+
+    /**
+     * A guest load or store of {@code size} bytes at {@code offset} from the register page (which
+     * may start up to 8 bytes before it) is about to reach the registers, as pieces through
+     * {@link #read} / {@link #write}. An access that does not match a register exactly (DEVICES.md)
+     * latches one misuse code here and all its pieces on this page read 0 or are ignored; a
+     * misaligned load is reported again for each aligned part the CPU splits it into. Never throws.
+     */
+    public final void beginAccess(long offset, int size, boolean write) {
+        try {
+            if (!write && subLoadsLeft > 0 && size == subSize
+                    && offset == subBase + (long) (2 - subLoadsLeft) * subSize) {
+                subLoadsLeft--; // a part of the misaligned load in progress, already accounted for
+                return;
+            }
+            swallow = false;
+            wide = false;
+            highHalfValid = false;
+            subLoadsLeft = 0;
+            if (size <= 0 || size > 8) {
+                return;
+            }
+            boolean aligned = Math.floorMod(offset, size) == 0;
+            if (!aligned && !write) {
+                long b = Math.floorDiv(offset, size) * size;
+                subLoadsLeft = 2;
+                subBase = b;
+                subSize = size;
+                piecesLeft = piecesOf(b, size) + piecesOf(b + size, size);
+            } else if (!aligned) {
+                piecesLeft = 0; // stored byte by byte
+                for (long o = offset; o < offset + size; o++) {
+                    piecesLeft += o >= 0 && o < MMIO_SIZE ? 1 : 0;
+                }
+            } else {
+                piecesLeft = piecesOf(offset, size);
+            }
+            if (offset < 0 || offset >= MMIO_SIZE) {
+                // starts on the page before: that page answers for it; its pieces here are nothing
+                swallow = piecesLeft > 0;
+                return;
+            }
+            Reg r = byWord[(int) offset / 4];
+            int code;
+            if (r == null) {
+                code = ERR_BAD_OFFSET;
+            } else if (aligned && (size == r.width && offset == r.offset || r.width == 8 && size == 4)) {
+                code = 0;
+            } else {
+                code = ERR_BAD_WIDTH;
+            }
+            if (code != 0) {
+                misuse(code);
+                swallow = piecesLeft > 0;
+            } else {
+                wide = size == 8;
+            }
+        } catch (Throwable t) {
+            internalError("access", offset, t);
+        }
+    }
+
+    /** Register pieces an aligned access of {@code size} at {@code offset} makes on this page. */
+    private static int piecesOf(long offset, int size) {
+        if (offset < 0 || offset >= MMIO_SIZE) {
+            return 0;
+        }
+        return size == 8 ? 2 : 1;
+    }
+
+    /** Whether this piece belongs to an access already found to be misuse (and is swallowed). */
+    private boolean swallowed() {
+        if (!swallow) {
+            return false;
+        }
+        if (--piecesLeft <= 0) {
+            swallow = false;
+        }
+        return true;
+    }
+
     /** A register load of {@code size} bytes at {@code offset}; 0 on misuse. Never throws. */
     public final long read(long offset, int size) {
         try {
+            if (swallowed()) {
+                return 0;
+            }
             Reg r = access(offset, size, R);
             if (r == null) {
                 return 0;
+            }
+            if (wide && r.width == 8 && size == 4) {
+                // one 8-byte load: read the register once, so its halves belong together
+                if (offset == r.offset) {
+                    long v = readRegister(r.offset);
+                    highHalf = v >>> 32;
+                    highHalfValid = true;
+                    return v & 0xffff_ffffL;
+                }
+                if (highHalfValid) {
+                    highHalfValid = false;
+                    wide = false;
+                    return highHalf;
+                }
             }
             long v = readRegister(r.offset);
             if (r.width == 8 && size == 4) {
@@ -167,6 +307,9 @@ public abstract class Device {
     /** A register store of {@code size} bytes at {@code offset}; ignored on misuse. Never throws. */
     public final void write(long offset, int size, long value) {
         try {
+            if (swallowed()) {
+                return;
+            }
             Reg r = access(offset, size, W);
             if (r == null) {
                 return;

@@ -30,6 +30,8 @@ public final class ElfImage {
     public static final int EM_RISCV = 243;
     /** Largest accepted p_memsz of a single PT_LOAD segment (1 GiB). */
     public static final long MAX_SEGMENT_SIZE = 1L << 30;
+    /** Most non-empty PT_LOAD segments an image may have (a linked program has 2 to 4). */
+    public static final int MAX_LOAD_SEGMENTS = 64;
     /** How far past a size-less function symbol {@link #describe} still attributes an address to it. */
     public static final long UNSIZED_SYMBOL_REACH = 64 * 1024;
 
@@ -262,6 +264,9 @@ public final class ElfImage {
         byte[] d = data.clone();
         Reader r = new Reader(d);
 
+        if (d.length == 0) {
+            throw new ElfException(name, "empty file (0 bytes), not an ELF executable");
+        }
         if (d.length < 4 || d[0] != 0x7f || d[1] != 'E' || d[2] != 'L' || d[3] != 'F') {
             String got = d.length >= 4 ? String.format(" 0x%08x", r.be32(0)) : "";
             throw new ElfException(name, "not an ELF file (bad magic" + got + ", expected 0x7f454c46)");
@@ -360,6 +365,10 @@ public final class ElfImage {
             if (memsz == 0) {
                 log.debug("{}: ignoring empty PT_LOAD segment {} at 0x{}", name, i, Long.toHexString(vaddr));
                 continue;
+            }
+            if (segs.size() == MAX_LOAD_SEGMENTS) {
+                throw new ElfException(name, String.format("has more than %d PT_LOAD segments (program header %d is"
+                        + " one more), which no linked program needs", MAX_LOAD_SEGMENTS, i));
             }
             segs.add(new Segment(vaddr, memsz, off, filesz,
                     (flags & PF_R) != 0, (flags & PF_W) != 0, (flags & PF_X) != 0));

@@ -386,7 +386,7 @@ class ElfImageTest {
 
     @Test
     void rejectsNonElf() {
-        assertRejected(new byte[0], "not an ELF file (bad magic");
+        assertRejected(new byte[0], "empty file (0 bytes), not an ELF executable");
         assertRejected(new byte[] {0x7f, 'E', 'L'}, "not an ELF file (bad magic");
         assertRejected("#!/bin/sh\necho hi\n".getBytes(StandardCharsets.US_ASCII),
                 "not an ELF file (bad magic 0x23212f62");
@@ -502,6 +502,17 @@ class ElfImageTest {
                 .load(6, TEXT + 0x10, new byte[4], 0x10)
                 .load(5, TEXT, text(), 0x100);
         assertRejected(b.build(), "PT_LOAD segments overlap");
+    }
+
+    @Test
+    void rejectsTooManyLoadSegments() throws ElfException {
+        ElfBuilder ok = new ElfBuilder().load(5, TEXT, text(), 0x100);
+        for (int i = 1; i < ElfImage.MAX_LOAD_SEGMENTS; i++) {
+            ok.load(6, DATA + i * 0x1000L, new byte[4], 0x10);
+        }
+        assertEquals(ElfImage.MAX_LOAD_SEGMENTS, ElfImage.parse(ok.build(), "ok.elf").segments().size());
+        ok.load(6, DATA + 0x1000_000L, new byte[4], 0x10);
+        assertRejected(ok.build(), "more than 64 PT_LOAD segments");
     }
 
     @Test

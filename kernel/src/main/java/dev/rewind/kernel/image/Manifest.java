@@ -2,7 +2,6 @@ package dev.rewind.kernel.image;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;
@@ -30,6 +29,7 @@ import org.tomlj.TomlTable;
  * <pre>
  * name = "demo"                 # system name (required)
  * quantum_ms = 10               # optional time slice, 1..1000, default 10
+ * max_tasks = 300              # optional: most tasks booted, 1..4096, default {@link TaskLimit}
  * [task.kv]                     # one table per task, the key is the task name
  * image = "kv_server.elf"       # required, relative to the manifest's folder
  * priority = 1                  # 0 = highest .. 15 = lowest, default 8
@@ -58,17 +58,24 @@ import org.tomlj.TomlTable;
  * @param quantumMs scheduler time slice in milliseconds
  * @param tasks the tasks, in file order
  * @param devices the devices, in file order (device i's registers are at MMIO_BASE + i * MMIO_STRIDE)
+ * @param maxTasks the manifest's {@code max_tasks} (the most tasks the kernel boots), or 0 for the
+ *     default derived from the machine's RAM ({@link TaskLimit})
  */
-public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<DeviceSpec> devices) {
+public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<DeviceSpec> devices, int maxTasks) {
+
+    /** A manifest with the default task limit. */
+    public Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<DeviceSpec> devices) {
+        this(name, quantumMs, tasks, devices, 0);
+    }
 
     /** A manifest without devices. */
     public Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
         this(name, quantumMs, tasks, List.of());
     }
 
-    /** This manifest with {@code tasks} instead of its own (devices kept). */
+    /** This manifest with {@code tasks} instead of its own (devices and task limit kept). */
     public Manifest withTasks(List<TaskSpec> newTasks) {
-        return new Manifest(name, quantumMs, newTasks, devices);
+        return new Manifest(name, quantumMs, newTasks, devices, maxTasks);
     }
 
     /** The task that owns device {@code device}. */
@@ -83,7 +90,12 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
     /** Names of tasks, endpoints and notifications. */
     public static final Pattern NAME_PATTERN = Pattern.compile("[a-z0-9_-]{1,32}");
 
-    static final List<String> TOP_KEYS = List.of("name", "quantum_ms", "task", "device");
+    /** Deepest nesting of arrays and inline tables a manifest may use (it needs 2). */
+    public static final int MAX_NESTING = 32;
+    /** Longest system name. */
+    public static final int MAX_NAME_LENGTH = 64;
+
+    static final List<String> TOP_KEYS = List.of("name", "quantum_ms", "task", "device", "max_tasks");
     static final List<String> DEVICE_KEYS = List.of("kind", "size");
     static final List<String> TASK_KEYS = List.of("image", "priority", "stack", "heap", "serves", "uses",
             "notifications", "recovery", "runaway_ms",
@@ -119,15 +131,18 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
         return tasks.stream().filter(t -> t.notifications().contains(notification)).findFirst();
     }
 
-    /** Reads and parses a manifest file; messages name the file by its file name. */
+    /**
+     * Reads and parses a manifest file (a regular file of at most {@link InputFiles#MAX_TEXT_BYTES});
+     * messages name the file by its file name.
+     */
     public static Manifest load(Path file) throws ManifestException {
         Path fileName = file.getFileName();
         String source = fileName == null ? file.toString() : fileName.toString();
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            text = new String(InputFiles.read(file, InputFiles.MAX_TEXT_BYTES, "a manifest"), StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
-            throw new ManifestException(source, 1, "cannot read manifest " + file + ": " + e, e);
+            throw new ManifestException(source, 1, "cannot read manifest " + file + ": " + e.getMessage(), e);
         }
         return parse(text, source);
     }
@@ -138,7 +153,19 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
      * @param sourceName used as the {@code SOURCE} part of error messages
      */
     public static Manifest parse(String text, String sourceName) throws ManifestException {
-        TomlParseResult toml = Toml.parse(text);
+        if (text.length() > InputFiles.MAX_TEXT_BYTES) {
+            throw new ManifestException(sourceName, 1, "manifest too large (" + text.length()
+                    + " characters; the limit is " + InputFiles.formatBytes(InputFiles.MAX_TEXT_BYTES) + ")");
+        }
+        checkNesting(text, sourceName);
+        TomlParseResult toml;
+        try {
+            toml = Toml.parse(text);
+        } catch (StackOverflowError | RuntimeException e) {
+            // checkNesting keeps the parser's recursion shallow; this is the last line of defence
+            throw new ManifestException(sourceName, 1, "TOML syntax error: the parser gave up on this file ("
+                    + e.getClass().getSimpleName() + ")");
+        }
         if (toml.hasErrors()) {
             TomlParseError e = toml.errors().stream()
                     .min(Comparator.comparingInt((TomlParseError x) -> x.position().line())
@@ -150,6 +177,112 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
         return new Parser(sourceName, text, toml).parse();
     }
 
+    /**
+     * Rejects text whose arrays and inline tables nest deeper than {@link #MAX_NESTING} before it
+     * reaches the TOML parser, which recurses once per level (a few thousand levels overflow the
+     * stack). Brackets inside strings and comments do not count.
+     */
+    static void checkNesting(String text, String sourceName) throws ManifestException {
+        int depth = 0;
+        int line = 1;
+        int n = text.length();
+        int i = 0;
+        while (i < n) {
+            char c = text.charAt(i);
+            if (c == '\n') {
+                line++;
+                i++;
+            } else if (c == '#') {
+                while (i < n && text.charAt(i) != '\n') {
+                    i++;
+                }
+            } else if (c == '"' || c == '\'') {
+                boolean multi = text.startsWith(c == '"' ? "\"\"\"" : "'''", i);
+                i += multi ? 3 : 1;
+                while (i < n) {
+                    char d = text.charAt(i);
+                    if (d == '\n') {
+                        if (!multi) {
+                            break; // unterminated: leave it to the parser
+                        }
+                        line++;
+                    }
+                    if (d == '\\' && c == '"') {
+                        i += 2;
+                        continue;
+                    }
+                    if (d == c && (!multi || text.startsWith(c == '"' ? "\"\"\"" : "'''", i))) {
+                        i += multi ? 3 : 1;
+                        break;
+                    }
+                    i++;
+                }
+            } else {
+                if (c == '[' || c == '{') {
+                    if (++depth > MAX_NESTING) {
+                        throw new ManifestException(sourceName, line, "arrays or inline tables nested more than "
+                                + MAX_NESTING + " levels deep");
+                    }
+                } else if ((c == ']' || c == '}') && depth > 0) {
+                    depth--;
+                }
+                i++;
+            }
+        }
+    }
+
+    /**
+     * {@code s} safe to show in a one-line message: control characters (NUL, newline, escape...)
+     * and other invisible characters written as escapes, and cut to at most 80 characters.
+     */
+    public static String escape(String s) {
+        return escape(s, 80);
+    }
+
+    /** {@link #escape(String)} with another length limit. */
+    static String escape(String s, int limit) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder b = new StringBuilder();
+        int shown = 0;
+        for (int i = 0; i < s.length(); i++) {
+            if (shown == limit) {
+                b.append("...");
+                break;
+            }
+            char c = s.charAt(i);
+            switch (c) {
+                case '\0' -> b.append("\\0");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (Character.isISOControl(c) || Character.getType(c) == Character.FORMAT
+                            || Character.getType(c) == Character.SURROGATE && !validSurrogate(s, i)
+                            || c == '\u2028' || c == '\u2029') {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+            shown++;
+        }
+        return b.toString();
+    }
+
+    private static boolean validSurrogate(String s, int i) {
+        char c = s.charAt(i);
+        return Character.isHighSurrogate(c) ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+                : i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+    }
+
+    /** Levenshtein distance, for "did you mean" hints. */
+    public static int editDistance(String a, String b) {
+        return Parser.distance(a, b);
+    }
+
     // ------------------------------------------------------------------------------------------
 
     /** One problem found while checking; the one with the lowest line is reported. */
@@ -159,7 +292,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
     private record Entry(String value, int line) {}
 
     private static final class Parser {
-        private static final Pattern SIZE = Pattern.compile("(\\d+)([KkMm]?)");
+        private static final Pattern SIZE = Pattern.compile("(\\d+)([KkMmGg]?)");
 
         private final String source;
         private final String text;
@@ -179,7 +312,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
                     String hint = TASK_KEYS.contains(key)
                             ? "; task settings belong in a [task.NAME] table"
                             : suggestion(key, TOP_KEYS);
-                    problem(lineOf(toml, key), "unknown top-level key '" + key + "' (allowed keys: "
+                    problem(lineOf(toml, key), "unknown top-level key '" + escape(key) + "' (allowed keys: "
                             + String.join(", ", TOP_KEYS) + ")" + hint);
                 }
             }
@@ -193,12 +326,18 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
                     problem(lineOf(toml, "name"), "'name' must be a string, not " + describe(v));
                 } else if (s.isBlank()) {
                     problem(lineOf(toml, "name"), "'name' must not be empty");
+                } else if (s.chars().anyMatch(Character::isISOControl)) {
+                    problem(lineOf(toml, "name"), "'name' = \"" + escape(s) + "\" contains a control character");
+                } else if (s.length() > MAX_NAME_LENGTH) {
+                    problem(lineOf(toml, "name"), "'name' is " + s.length() + " characters long (at most "
+                            + MAX_NAME_LENGTH + ")");
                 } else {
                     name = s;
                 }
             }
 
             long quantum = integer(toml, "quantum_ms", "", DEFAULT_QUANTUM_MS, MIN_QUANTUM_MS, MAX_QUANTUM_MS);
+            long maxTasks = integer(toml, "max_tasks", "", 0, 1, TaskLimit.MAX_TASKS);
 
             List<TaskBuilder> tasks = new ArrayList<>();
             Object taskValue = toml.get(List.of("task"));
@@ -239,14 +378,15 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
             checkDevices(tasks, devices);
             failIfProblems();
 
-            return new Manifest(name, (int) quantum, tasks.stream().map(TaskBuilder::build).toList(), devices);
+            return new Manifest(name, (int) quantum, tasks.stream().map(TaskBuilder::build).toList(), devices,
+                    (int) maxTasks);
         }
 
         private TaskBuilder task(TomlTable taskTable, String taskName) {
             int line = lineOf(taskTable, taskName);
             Object v = taskTable.get(List.of(taskName));
             if (!NAME_PATTERN.matcher(taskName).matches()) {
-                problem(line, "task name '" + taskName + "' is invalid: " + nameRule());
+                problem(line, "task name '" + escape(taskName) + "' is invalid: " + nameRule());
                 return null;
             }
             if (!(v instanceof TomlTable t)) {
@@ -259,7 +399,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
 
             for (String key : keysInFileOrder(t)) {
                 if (!TASK_KEYS.contains(key)) {
-                    problem(lineOf(t, key), ctx + "unknown key '" + key + "' (allowed keys: "
+                    problem(lineOf(t, key), ctx + "unknown key '" + escape(key) + "' (allowed keys: "
                             + String.join(", ", TASK_KEYS) + ")" + suggestion(key, TASK_KEYS));
                 }
             }
@@ -390,7 +530,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
             int line = lineOf(devTable, devName);
             Object v = devTable.get(List.of(devName));
             if (!NAME_PATTERN.matcher(devName).matches()) {
-                problem(line, "device name '" + devName + "' is invalid: " + nameRule());
+                problem(line, "device name '" + escape(devName) + "' is invalid: " + nameRule());
                 return null;
             }
             if (!(v instanceof TomlTable t)) {
@@ -401,7 +541,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
             String ctx = "device '" + devName + "': ";
             for (String key : keysInFileOrder(t)) {
                 if (!DEVICE_KEYS.contains(key)) {
-                    problem(lineOf(t, key), ctx + "unknown key '" + key + "' (allowed keys: "
+                    problem(lineOf(t, key), ctx + "unknown key '" + escape(key) + "' (allowed keys: "
                             + String.join(", ", DEVICE_KEYS) + ")" + suggestion(key, DEVICE_KEYS));
                 }
             }
@@ -504,7 +644,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
                 bytes = n;
                 shown = Long.toString(n);
             } else if (v instanceof String s) {
-                shown = "\"" + s + "\"";
+                shown = "\"" + escape(s) + "\"";
                 String str = s.trim();
                 Matcher m = SIZE.matcher(str);
                 if (str.startsWith("-")) {
@@ -513,12 +653,13 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
                 }
                 if (!m.matches()) {
                     problem(l, ctx + "'" + key + "' = " + shown + " is not a valid size: write a number of bytes,"
-                            + " or a number with a K or M suffix such as \"64K\" or \"1M\"");
+                            + " or a number with a K, M or G suffix such as \"64K\", \"1M\" or \"1G\"");
                     return dflt;
                 }
                 long mult = switch (m.group(2)) {
                     case "K", "k" -> 1024L;
                     case "M", "m" -> 1024L * 1024;
+                    case "G", "g" -> 1024L * 1024 * 1024;
                     default -> 1L;
                 };
                 try {
@@ -570,7 +711,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
                     problem(el, ctx + "'" + key + "' must be an array of " + what + " names (strings), but entry "
                             + (i + 1) + " is " + describe(e));
                 } else if (!NAME_PATTERN.matcher(s).matches()) {
-                    problem(el, ctx + "'" + key + "': " + what + " name '" + s + "' is invalid: " + nameRule());
+                    problem(el, ctx + "'" + key + "': " + what + " name '" + escape(s) + "' is invalid: " + nameRule());
                 } else if (!seen.add(s)) {
                     problem(el, ctx + "'" + key + "' lists '" + s + "' more than once");
                 } else {
@@ -587,16 +728,16 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
             }
             for (int i = 0; i < path.length(); i++) {
                 if (Character.isISOControl(path.charAt(i))) {
-                    return "image path '" + path.replace("\0", "\\0") + "' contains a control character";
+                    return "image path '" + escape(path) + "' contains a control character";
                 }
             }
             if (path.startsWith("/") || path.startsWith("\\") || path.startsWith("~")
                     || (path.length() >= 2 && path.charAt(1) == ':' && Character.isLetter(path.charAt(0)))) {
-                return "image path '" + path + "' is absolute; image paths must be relative to the manifest's folder";
+                return "image path '" + escape(path) + "' is absolute; image paths must be relative to the manifest's folder";
             }
             for (String part : path.split("[/\\\\]")) {
                 if (part.equals("..")) {
-                    return "image path '" + path + "' contains '..'; images must be in or below the manifest's folder";
+                    return "image path '" + escape(path) + "' contains '..'; images must be in or below the manifest's folder";
                 }
             }
             return null;
@@ -677,7 +818,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
 
         private static String describe(Object v) {
             if (v instanceof String s) {
-                return "a string (\"" + s + "\")";
+                return "a string (\"" + escape(s) + "\")";
             } else if (v instanceof Long n) {
                 return "an integer (" + n + ")";
             } else if (v instanceof Double d) {
@@ -695,6 +836,9 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
         }
 
         private static String formatSize(long bytes) {
+            if (bytes != 0 && bytes % (1024 * 1024 * 1024) == 0) {
+                return bytes / (1024 * 1024 * 1024) + "G";
+            }
             if (bytes != 0 && bytes % (1024 * 1024) == 0) {
                 return bytes / (1024 * 1024) + "M";
             }

@@ -17,10 +17,10 @@ public final class ManifestException extends Exception {
     }
 
     public ManifestException(String sourceName, int line, String problem, Throwable cause) {
-        super(sourceName + ":" + line + ": " + problem, cause);
+        super(Manifest.escape(sourceName, 200) + ":" + line + ": " + Manifest.escape(problem, 4000), cause);
         this.sourceName = sourceName;
         this.line = line;
-        this.problem = problem;
+        this.problem = Manifest.escape(problem, 4000);
     }
 
     /** The manifest's name as given to the parser (the file name for {@link Manifest#load}). */

@@ -3,6 +3,7 @@ package dev.rewind.tools.regress;
 import dev.rewind.kernel.BootException;
 import dev.rewind.kernel.ImageSource;
 import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.image.InputFiles;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.ManifestException;
 import java.io.IOException;
@@ -32,7 +33,7 @@ public interface ImageLocator {
                 return SystemImage.open(spec);
             }
             Path path = dir.resolve(spec).normalize();
-            if (!Files.isRegularFile(path)) {
+            if (!Files.exists(path) || Files.isDirectory(path)) {
                 throw new BootException("no such image file: " + path
                         + (Files.isDirectory(path) ? " (a folder: name the manifest .toml in it)" : ""));
             }
@@ -41,7 +42,8 @@ public interface ImageLocator {
             }
             String text;
             try {
-                text = Files.readString(path, StandardCharsets.UTF_8);
+                // a regular file of at most 1 MiB: never a FIFO, a device or a huge file
+                text = new String(InputFiles.read(path, InputFiles.MAX_TEXT_BYTES, "a manifest"), StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new BootException("cannot read " + path + ": " + e.getMessage(), e);
             }

@@ -1,5 +1,6 @@
 package dev.rewind.tools.regress;
 
+import dev.rewind.kernel.image.InputFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -29,9 +30,6 @@ public final class SuiteLoader {
     public static final String SUITE_EXTENSION = ".suite";
     public static final String EXPECT_EXTENSION = ".expect";
 
-    /** Largest suite file read (suites are hand-written text; this bounds the memory a bad one takes). */
-    static final long MAX_SUITE_BYTES = 4L << 20;
-
     private SuiteLoader() {}
 
     /** Reads the suite {@code spec} names (see the class comment). */
@@ -51,10 +49,7 @@ public final class SuiteLoader {
         }
         String text;
         try {
-            if (Files.size(path) > MAX_SUITE_BYTES) {
-                throw new SuiteException(spec, 0, "suite file larger than " + (MAX_SUITE_BYTES >> 20) + " MiB");
-            }
-            text = Files.readString(path, StandardCharsets.UTF_8);
+            text = new String(InputFiles.read(path, InputFiles.MAX_TEXT_BYTES, "a suite file"), StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
             throw new SuiteException(spec, 0, "cannot read: " + e.getMessage());
         }
@@ -118,7 +113,8 @@ public final class SuiteLoader {
             }
             String text;
             try {
-                text = Files.readString(expect, StandardCharsets.UTF_8);
+                text = new String(InputFiles.read(expect, InputFiles.MAX_TEXT_BYTES, "an expect file"),
+                        StandardCharsets.UTF_8);
             } catch (IOException | RuntimeException e) {
                 throw new SuiteException(shown, 0, "cannot read: " + e.getMessage());
             }
