@@ -123,19 +123,24 @@ public final class Kernel implements AutoCloseable {
     // ---- boot ------------------------------------------------------------------------------
 
     private void boot() throws BootException {
+        // Tasks that run the same image share one (immutable) parsed copy of it.
+        Map<String, ElfImage> parsed = new HashMap<>();
         for (TaskSpec spec : manifest.tasks()) {
-            byte[] bytes;
-            try {
-                bytes = source.read(spec.image());
-            } catch (IOException e) {
-                throw new BootException("task '" + spec.name() + "': cannot read image " + source.describe(spec.image())
-                        + ": " + e.getMessage(), e);
-            }
-            ElfImage image;
-            try {
-                image = ElfImage.parse(bytes, spec.image());
-            } catch (ElfException e) {
-                throw new BootException("task '" + spec.name() + "': " + e.getMessage(), e);
+            ElfImage image = parsed.get(spec.image());
+            if (image == null) {
+                byte[] bytes;
+                try {
+                    bytes = source.read(spec.image());
+                } catch (IOException e) {
+                    throw new BootException("task '" + spec.name() + "': cannot read image " + source.describe(spec.image())
+                            + ": " + e.getMessage(), e);
+                }
+                try {
+                    image = ElfImage.parse(bytes, spec.image());
+                } catch (ElfException e) {
+                    throw new BootException("task '" + spec.name() + "': " + e.getMessage(), e);
+                }
+                parsed.put(spec.image(), image);
             }
             Task t = new Task(spec, tasks.size(), image);
             tasks.add(t);
