@@ -86,8 +86,9 @@ int rw_trap_size(void)
  * ring needs them (the oldest transaction is evicted first) or maxhist is exceeded. Undoing
  * the newest n committed transactions after the current one is undone (rw_tx_undo_history)
  * puts memory back as it was before the first of them began: the kernel then replays their
- * requests. The page table is a short list of the address space's regions, each with a dirty
- * bitmap, maintained by the Java side. Layout mirrored in NativeWriteTracker.java.
+ * requests. The page table is the address space's regions, each with a dirty bitmap, in a
+ * table sorted by address that the Java side owns and grows (any number of regions; it is
+ * changed only while the engine is stopped). Layout mirrored in NativeWriteTracker.java.
  */
 #include <string.h>
 #if defined(__SSE2__)
@@ -95,7 +96,6 @@ int rw_trap_size(void)
 #endif
 
 #define RW_PAGE 4096u
-#define RW_MAX_REGIONS 64
 
 struct rw_region {
     uint64_t vaddr;     /* 0  */
@@ -121,19 +121,28 @@ struct rw_tx {
     int64_t ncommits;   /* 72: commits so far (minus those undone): indexes hstart */
     uint64_t lastpage;  /* 80: a page already logged in this transaction (~0: none), so that
                                a run of stores to one page costs one compare each */
-    struct rw_region regions[RW_MAX_REGIONS]; /* 88 */
+    struct rw_region *regions; /* 88: nregions entries, sorted by vaddr, not overlapping */
 };
 
+/* The region holding page: the one that matched last, else a binary search. */
 static struct rw_region *rw_find(struct rw_tx *tx, uint64_t page)
 {
-    struct rw_region *r = &tx->regions[tx->last];
-    if (tx->last < tx->nregions && page - r->vaddr < r->size)
-        return r;
-    for (int i = 0; i < tx->nregions; i++) {
-        r = &tx->regions[i];
-        if (page - r->vaddr < r->size) {
-            tx->last = i;
+    if (tx->last < tx->nregions) {
+        struct rw_region *r = &tx->regions[tx->last];
+        if (page - r->vaddr < r->size)
             return r;
+    }
+    int lo = 0, hi = tx->nregions;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        struct rw_region *r = &tx->regions[mid];
+        if (page < r->vaddr) {
+            hi = mid;
+        } else if (page - r->vaddr < r->size) {
+            tx->last = mid;
+            return r;
+        } else {
+            lo = mid + 1;
         }
     }
     return 0;

@@ -128,19 +128,24 @@ public final class Kernel implements AutoCloseable {
     // ---- boot ------------------------------------------------------------------------------
 
     private void boot() throws BootException {
+        // Tasks that run the same image share one (immutable) parsed copy of it.
+        Map<String, ElfImage> parsed = new HashMap<>();
         for (TaskSpec spec : manifest.tasks()) {
-            byte[] bytes;
-            try {
-                bytes = source.read(spec.image());
-            } catch (IOException e) {
-                throw new BootException("task '" + spec.name() + "': cannot read image " + source.describe(spec.image())
-                        + ": " + e.getMessage(), e);
-            }
-            ElfImage image;
-            try {
-                image = ElfImage.parse(bytes, spec.image());
-            } catch (ElfException e) {
-                throw new BootException("task '" + spec.name() + "': " + e.getMessage(), e);
+            ElfImage image = parsed.get(spec.image());
+            if (image == null) {
+                byte[] bytes;
+                try {
+                    bytes = source.read(spec.image());
+                } catch (IOException e) {
+                    throw new BootException("task '" + spec.name() + "': cannot read image " + source.describe(spec.image())
+                            + ": " + e.getMessage(), e);
+                }
+                try {
+                    image = ElfImage.parse(bytes, spec.image());
+                } catch (ElfException e) {
+                    throw new BootException("task '" + spec.name() + "': " + e.getMessage(), e);
+                }
+                parsed.put(spec.image(), image);
             }
             Task t = new Task(spec, tasks.size(), image);
             tasks.add(t);
@@ -255,6 +260,12 @@ public final class Kernel implements AutoCloseable {
                             "task '%s': %s: segment [0x%x, 0x%x) lies outside the loadable range [0x%x, 0x%x)",
                             t.name(), spec.image(), seg.vaddr(), seg.vaddr() + seg.memSize(), Abi.LOAD_MIN, limit));
                 }
+                BoundDevice hit = deviceWindowIn(t, start, end);
+                if (hit != null) {
+                    throw new BootException(String.format("task '%s': %s: segment [0x%x, 0x%x) overlaps the registers of "
+                            + "device '%s' at [0x%x, 0x%x)", t.name(), spec.image(), seg.vaddr(), seg.vaddr() + seg.memSize(),
+                            hit.name(), hit.base, hit.base + Device.MMIO_SIZE));
+                }
                 int perms = (seg.read() ? Perm.READ : 0) | (seg.write() ? Perm.WRITE : 0) | (seg.exec() ? Perm.EXEC : 0);
                 try {
                     space.map("segment" + n++, start, end - start, perms);
@@ -269,6 +280,14 @@ public final class Kernel implements AutoCloseable {
             if (top + spec.heapBytes() > limit) {
                 throw new BootException(String.format("task '%s': image end 0x%x + heap %d bytes collides with the stack at 0x%x",
                         t.name(), top, spec.heapBytes(), stackBottom));
+            }
+            for (long[] r : new long[][] {{stackBottom, Abi.STACK_TOP}, {Abi.IPC_BUF_ADDR, Abi.IPC_BUF_ADDR + Abi.IPC_BUF_SIZE}}) {
+                BoundDevice hit = deviceWindowIn(t, r[0], r[1]);
+                if (hit != null) {
+                    throw new BootException(String.format("task '%s': its %s [0x%x, 0x%x) overlaps the registers of device '%s' "
+                            + "at [0x%x, 0x%x)", t.name(), r[0] == stackBottom ? "stack" : "IPC buffer", r[0], r[1], hit.name(),
+                            hit.base, hit.base + Device.MMIO_SIZE));
+                }
             }
             space.map("stack", stackBottom, spec.stackBytes(), Perm.RW);
             space.map("ipc", Abi.IPC_BUF_ADDR, Abi.IPC_BUF_SIZE, Perm.RW);
@@ -292,6 +311,16 @@ public final class Kernel implements AutoCloseable {
             cpu.close();
             throw e;
         }
+    }
+
+    /** The first of {@code t}'s device-register windows that overlaps [start, end), or null. */
+    private static BoundDevice deviceWindowIn(Task t, long start, long end) {
+        for (BoundDevice bd : t.devices) {
+            if (bd.base < end && start < bd.base + Device.MMIO_SIZE) {
+                return bd;
+            }
+        }
+        return null;
     }
 
     // ---- the run loop ----------------------------------------------------------------------

@@ -148,29 +148,59 @@ final class Syscalls {
         return len;
     }
 
+    /**
+     * Grow the heap. The heap is mapped in runs that grow geometrically: each new run is at least
+     * as large as the heap mapped so far (and at least 64 KiB), capped at the task's heap limit,
+     * so a heap grown in small steps costs a handful of mappings (log2 of its size), not one per
+     * step. Frames not yet touched cost no host memory (see PhysicalMemory). The limit stops
+     * below any device-register window above the heap: growing into it is ENOMEM.
+     */
     private long sbrk(Task t, long increment) {
         if (increment < 0) {
             return Abi.EINVAL;
         }
-        long limit = t.heapStart + t.spec.heapBytes();
+        long limit = heapLimit(t);
         if (increment > limit - t.brk) {
             return Abi.ENOMEM;
         }
         long newBrk = t.brk + increment;
         if (newBrk > t.heapMappedEnd) {
-            long end = Math.min((newBrk + HEAP_CHUNK - 1) & -HEAP_CHUNK, (limit + Kernel.PAGE - 1) & -Kernel.PAGE);
-            end = Math.max(end, (newBrk + Kernel.PAGE - 1) & -Kernel.PAGE);
-            try {
-                t.cpu.memory().map("heap", t.heapMappedEnd, end - t.heapMappedEnd, Perm.RW);
-            } catch (OutOfMemoryException e) {
-                log.warn("task {}: sbrk({}) failed: {}", t, increment, e.getMessage());
+            long needed = (newBrk + Kernel.PAGE - 1) & -Kernel.PAGE;
+            long step = Math.max(HEAP_CHUNK, t.heapMappedEnd - t.heapStart);
+            long end = Math.min(Math.max(needed, t.heapMappedEnd + step), limit);
+            if (!mapHeap(t, end) && !(end > needed && mapHeap(t, needed))) {
+                log.warn("task {}: sbrk({}) failed: out of physical memory", t, increment);
                 return Abi.ENOMEM;
             }
-            t.heapMappedEnd = end;
         }
         long old = t.brk;
         t.brk = newBrk;
         return old;
+    }
+
+    /** Map the heap up to {@code end}; false if the machine's RAM has no room for it. */
+    private static boolean mapHeap(Task t, long end) {
+        try {
+            t.cpu.memory().map("heap", t.heapMappedEnd, end - t.heapMappedEnd, Perm.RW);
+        } catch (OutOfMemoryException e) {
+            return false;
+        }
+        t.heapMappedEnd = end;
+        return true;
+    }
+
+    /**
+     * The highest break {@code t} may have: its heap size past the image, and below the first
+     * device-register window at or above the heap (page-aligned, since both are).
+     */
+    static long heapLimit(Task t) {
+        long limit = t.heapStart + t.spec.heapBytes();
+        for (BoundDevice bd : t.devices) {
+            if (bd.base >= t.heapStart) {
+                limit = Math.min(limit, bd.base);
+            }
+        }
+        return limit;
     }
 
     private long capLookup(Task t, long ptr, long len) {

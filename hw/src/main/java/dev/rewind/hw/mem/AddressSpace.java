@@ -76,11 +76,18 @@ public final class AddressSpace implements AutoCloseable {
         if ((i > 0 && regions.get(i - 1).end() > r.vaddr()) || (i < regions.size() && regions.get(i).vaddr() < r.end())) {
             throw new IllegalArgumentException("mapping " + r + " overlaps an existing region");
         }
+        // All or nothing: a region is listed only once the engine and the tracker both have it,
+        // so a failure leaves the space as it was (and the caller may free the frames).
         uc.mapHost(r.vaddr(), r.size(), r.perms(), ram.hostAddress(r.phys()));
-        regions.add(i, r);
         if (tracker != null) {
-            tracker.regionMapped(r, ram.hostAddress(r.phys()));
+            try {
+                tracker.regionMapped(r, ram.hostAddress(r.phys()));
+            } catch (RuntimeException | Error e) {
+                uc.unmap(r.vaddr(), r.size());
+                throw e;
+            }
         }
+        regions.add(i, r);
         return r;
     }
 

@@ -8,13 +8,15 @@ import java.util.BitSet;
  * The machine's RAM: one block of host memory cut into 4 KiB frames.
  *
  * <p>Physical addresses are byte offsets into the block. Frames are handed out in contiguous
- * runs (first fit) so that one guest region is one Unicorn mapping; a run is zeroed when it is
- * allocated, so no task ever sees another's old data. Java reads and writes frames through
- * {@link #buffer()} without native calls; Unicorn maps them by host address.
+ * runs (first fit) so that one guest region is one Unicorn mapping. Every free frame is zero
+ * and costs no host memory: the block starts untouched, and a freed run is given back to the
+ * host ({@link HostMemory#release}), which also zeroes it. So allocating writes nothing, a
+ * frame costs host memory only once a task (or the loader) touches it, and no task ever sees
+ * another's old data. Java reads and writes frames through {@link #buffer()} without native
+ * calls; Unicorn maps them by host address.
  */
 public final class PhysicalMemory implements AutoCloseable {
     public static final int PAGE_SIZE = 4096;
-    private static final byte[] ZERO_PAGE = new byte[PAGE_SIZE];
 
     private final HostMemory host;
     private final ByteBuffer buffer;
@@ -67,9 +69,6 @@ public final class PhysicalMemory implements AutoCloseable {
         used.set(start, start + pages);
         usedFrames += pages;
         searchFrom = start + pages;
-        for (int p = start; p < start + pages; p++) {
-            buffer.put(p * PAGE_SIZE, ZERO_PAGE);
-        }
         return (long) start * PAGE_SIZE;
     }
 
@@ -85,7 +84,7 @@ public final class PhysicalMemory implements AutoCloseable {
         return -1;
     }
 
-    /** Return a run of frames from {@link #allocate}. */
+    /** Return a run of frames from {@link #allocate}; their contents are dropped. */
     public synchronized void free(long phys, int pages) {
         int first = (int) (phys / PAGE_SIZE);
         if (phys % PAGE_SIZE != 0 || first < 0 || first + pages > frames) {
@@ -96,6 +95,7 @@ public final class PhysicalMemory implements AutoCloseable {
                 throw new IllegalStateException(String.format("double free of frame 0x%x", (long) p * PAGE_SIZE));
             }
         }
+        host.release(phys, (long) pages * PAGE_SIZE); // zero again, and no longer resident
         used.clear(first, first + pages);
         usedFrames -= pages;
         searchFrom = Math.min(searchFrom, first);

@@ -1,6 +1,7 @@
 package dev.rewind.hw.unicorn;
 
 import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -10,34 +11,53 @@ import java.nio.ByteOrder;
  * {@link ByteBuffer} and Unicorn maps with {@code uc_mem_map_ptr}, so guest memory is shared
  * by both without copies or native calls.
  *
- * <p>The block comes from {@code malloc}; large blocks are served by {@code mmap}, so pages
- * that no guest touches cost no resident memory. The contents start undefined: owners clear
- * what they hand out.
+ * <p>The block is a private anonymous {@code mmap} (with {@code MAP_NORESERVE}): it starts
+ * zeroed, and a page costs host memory only once something touches it. {@link #release}
+ * gives pages back to the host ({@code madvise(MADV_DONTNEED)}); they read as zero again.
  */
 public final class HostMemory implements AutoCloseable {
-    private static final long ALIGN = 4096;
+    private static final long PAGE = 4096;
+    private static final int PROT_READ = 1;
+    private static final int PROT_WRITE = 2;
+    private static final int MAP_PRIVATE = 0x02;
+    private static final int MAP_ANONYMOUS = 0x20;
+    private static final int MAP_NORESERVE = 0x4000;
+    private static final int MADV_DONTNEED = 4;
 
-    private final long raw;
+    /** libc's mmap family, directly mapped. */
+    private static final class Libc {
+        static {
+            Native.register(Libc.class, NativeLibrary.getInstance("c"));
+        }
+
+        static native long mmap(Pointer addr, long length, int prot, int flags, int fd, long offset);
+
+        static native int munmap(long addr, long length);
+
+        static native int madvise(long addr, long length, int advice);
+    }
+
     private final long base;
     private final long size;
     private final ByteBuffer buffer;
     private boolean closed;
 
     private HostMemory(long size) {
-        if (size <= 0 || size > Integer.MAX_VALUE - ALIGN) {
+        if (size <= 0 || size > Integer.MAX_VALUE - PAGE) {
             throw new IllegalArgumentException("host memory size out of range: " + size);
         }
         UnicornLibrary.ensureLoaded();
-        this.raw = Native.malloc(size + ALIGN);
-        if (raw == 0) {
-            throw new OutOfMemoryError("cannot allocate " + size + " bytes of host memory");
+        long mapped = (size + PAGE - 1) & -PAGE;
+        long addr = Libc.mmap(null, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (addr == -1 || addr == 0) {
+            throw new OutOfMemoryError("cannot map " + size + " bytes of host memory (errno " + Native.getLastError() + ")");
         }
-        this.base = (raw + ALIGN - 1) & ~(ALIGN - 1);
+        this.base = addr;
         this.size = size;
         this.buffer = new Pointer(base).getByteBuffer(0, size).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** Allocate {@code size} bytes (at most 2 GiB - 4 KiB), aligned to 4 KiB. */
+    /** Allocate {@code size} zeroed bytes (at most 2 GiB - 4 KiB), aligned to 4 KiB. */
     public static HostMemory allocate(long size) {
         return new HostMemory(size);
     }
@@ -56,11 +76,27 @@ public final class HostMemory implements AutoCloseable {
         return base;
     }
 
+    /**
+     * Give the pages of [offset, offset+length) back to the host: they cost no memory until
+     * touched again, and read as zero. Both must be multiples of 4 KiB.
+     */
+    public void release(long offset, long length) {
+        if (offset % PAGE != 0 || length % PAGE != 0 || offset < 0 || length < 0 || offset + length > size) {
+            throw new IllegalArgumentException(String.format("bad range to release: 0x%x + 0x%x", offset, length));
+        }
+        if (length > 0 && Libc.madvise(base + offset, length, MADV_DONTNEED) != 0) {
+            // cannot happen for a private anonymous mapping; zero by hand rather than leak contents
+            for (long i = offset; i < offset + length; i++) {
+                buffer.put((int) i, (byte) 0);
+            }
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            Native.free(raw);
+            Libc.munmap(base, (size + PAGE - 1) & -PAGE);
         }
     }
 }

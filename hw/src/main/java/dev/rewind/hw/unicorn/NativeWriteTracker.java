@@ -30,9 +30,8 @@ public final class NativeWriteTracker implements WriteTracker {
     private static final int OFF_HSTART = 64;
     private static final int OFF_LASTPAGE = 80;
     private static final int OFF_REGIONS = 88;
+    private static final int SIZE = 96;
     private static final int REGION_SIZE = 32;
-    private static final int MAX_REGIONS = 64;
-    private static final int SIZE = OFF_REGIONS + REGION_SIZE * MAX_REGIONS;
 
     /**
      * The tracker's calls, directly mapped: a commit is made at every request, and a direct
@@ -72,6 +71,9 @@ public final class NativeWriteTracker implements WriteTracker {
     private boolean prefaulted;
     /** Dirty bitmaps, kept reachable while Unicorn may use them. */
     private final List<Memory> bitmaps = new ArrayList<>();
+    /** The native region table (struct rw_region[], sorted by vaddr), grown by doubling. */
+    private Memory regionTable;
+    private final List<long[]> regions = new ArrayList<>();
     private final Unicorn.Hook hook;
 
     /** Track writes to {@code uc}'s memory, logging at most {@code maxPages} pages per transaction. */
@@ -88,18 +90,31 @@ public final class NativeWriteTracker implements WriteTracker {
 
     @Override
     public void regionMapped(Region r, long hostAddress) {
-        int n = view.getInt(OFF_NREGIONS);
-        if (n >= MAX_REGIONS) {
-            throw new IllegalStateException("too many regions to track (" + MAX_REGIONS + ")");
-        }
+        // Called only while the engine is stopped (at load, or from a system call), so the
+        // hook never sees the table half-written.
         Memory bits = new Memory(Math.max(1, (r.size() / 4096 + 7) / 8));
         bits.clear();
+        int n = regions.size();
+        Memory table = regionTable;
+        if (table == null || table.size() < (long) REGION_SIZE * (n + 1)) {
+            table = new Memory((long) REGION_SIZE * Math.max(16, 2 * n));
+        }
+        int at = 0;
+        while (at < n && regions.get(at)[0] < r.vaddr()) {
+            at++;
+        }
+        regions.add(at, new long[] {r.vaddr(), r.size(), hostAddress, Pointer.nativeValue(bits)});
+        for (int i = table == regionTable ? at : 0; i <= n; i++) {
+            long[] e = regions.get(i);
+            long off = (long) REGION_SIZE * i;
+            table.setLong(off, e[0]);
+            table.setLong(off + 8, e[1]);
+            table.setLong(off + 16, e[2]);
+            table.setLong(off + 24, e[3]);
+        }
         bitmaps.add(bits);
-        long off = OFF_REGIONS + (long) REGION_SIZE * n;
-        tx.setLong(off, r.vaddr());
-        tx.setLong(off + 8, r.size());
-        tx.setPointer(off + 16, new Pointer(hostAddress));
-        tx.setPointer(off + 24, bits);
+        regionTable = table;
+        tx.setPointer(OFF_REGIONS, table);
         view.putInt(OFF_NREGIONS, n + 1);
     }
 

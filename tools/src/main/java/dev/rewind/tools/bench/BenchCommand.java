@@ -16,7 +16,6 @@ import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.image.Manifest;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,8 +55,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", paramLabel = "N", description = "Runs per measurement; the median is reported (default: 5).")
     int runs = 5;
 
-    @Option(names = "--idle-tasks", paramLabel = "N", description = "Idle tasks booted by the memory benchmark (default: 64).")
-    int idleTasks = 64;
+    @Option(names = "--idle-tasks", paramLabel = "N", description = "Idle tasks booted by the memory benchmark (default: 200).")
+    int idleTasks = 200;
 
     @Override
     public Integer call() throws Exception {
@@ -412,26 +411,22 @@ public final class BenchCommand implements Callable<Integer> {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         double[] perTask = new double[runs];
         for (int i = 0; i < runs; i++) {
-            Process p = new ProcessBuilder(java, "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch", "-cp",
-                    System.getProperty("java.class.path"), IdleMemoryProbe.class.getName(), Integer.toString(idleTasks))
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException("memory probe failed: " + out);
-            }
-            String[] f = out.split(" ");
-            perTask[i] = (Long.parseLong(f[1]) - Long.parseLong(f[0])) / (double) idleTasks / (1 << 20);
+            long one = peakRss(java, 1);
+            long many = peakRss(java, 1 + idleTasks);
+            perTask[i] = (many - one) / (double) idleTasks / (1 << 20);
         }
-        System.out.printf("memory:  idle task (kv_server waiting in recv, %d booted): %.2f MiB host memory (RSS) each%n",
-                idleTasks, median(perTask));
+        System.out.printf("memory:  idle task ('rewind boot' of 1 vs %d idle tasks, peak RSS): %.2f MiB host memory each%n",
+                1 + idleTasks, median(perTask));
     }
 
-    static long rssBytes() throws Exception {
-        for (String line : Files.readAllLines(new File("/proc/self/status").toPath())) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-            }
+    /** The peak RSS of a plain JVM (no options) that boots {@code tasks} idle tasks. */
+    private static long peakRss(String java, int tasks) throws Exception {
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), IdleMemoryProbe.class.getName(),
+                Integer.toString(tasks)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("memory probe failed: " + out);
         }
-        throw new IllegalStateException("no VmRSS in /proc/self/status");
+        return Long.parseLong(out);
     }
 }
