@@ -31,7 +31,7 @@ public final class ElfImage {
     /** Largest accepted p_memsz of a single PT_LOAD segment (1 GiB). */
     public static final long MAX_SEGMENT_SIZE = 1L << 30;
     /** Most non-empty PT_LOAD segments an image may have (a linked program has 2 to 4). */
-    public static final int MAX_LOAD_SEGMENTS = 64;
+    public static final int MAX_LOAD_SEGMENTS = 1024;
     /** How far past a size-less function symbol {@link #describe} still attributes an address to it. */
     public static final long UNSIZED_SYMBOL_REACH = 64 * 1024;
 
