@@ -18,6 +18,9 @@
 #define FPC_MRET_ODD	9	/* mret to an odd address */
 #define FPC_STACK	10	/* unbounded recursion: into the guard page below the stack */
 #define FPC_ABORT_ESC	11	/* abort message with newline, ESC and BEL */
+#define FPC_PMP_LOAD	12	/* a locked PMP entry without permissions: load access fault */
+#define FPC_PMP_STORE	13	/* ... store access fault */
+#define FPC_PMP_FETCH	14	/* ... over the code page of fpc_landing: instruction access fault */
 
 #ifndef FPC
 #error "build with -DFPC=FPC_xxx"
@@ -58,6 +61,14 @@ __attribute__((unused)) static void paging_on(uint64_t mpp_bits, int mprv)
 	__asm__ __volatile__("csrs mstatus, %0" :: "r"(mpp_bits | (mprv ? 1UL << 17 : 0)) : "memory");
 }
 
+/* Lock a no-access NAPOT 4K PMP region over the page at `page` (M-mode is bound by it too). */
+__attribute__((unused)) static void pmp_lock(uintptr_t page)
+{
+	__asm__ __volatile__("csrw pmpaddr0, %0" :: "r"((page >> 2) | 0x1ff) : "memory");
+	__asm__ __volatile__("csrw pmpcfg0, %0" :: "r"(0x98UL) : "memory");
+	__asm__ __volatile__("sfence.vma" ::: "memory"); /* as the privileged spec asks after a PMP change */
+}
+
 int main(void)
 {
 	long sum = 0;
@@ -96,6 +107,15 @@ int main(void)
 #elif FPC == FPC_ABORT_ESC
 	static const char msg[] = "bad\n\033[2Jrewind: task forged\a\xff end\n";
 	rw_abort(msg, sizeof msg - 1);
+#elif FPC == FPC_PMP_LOAD
+	pmp_lock((uintptr_t)fpc_root);
+	fpc_sink = *RW_OPAQUE((volatile uint64_t *)&fpc_root[1]);
+#elif FPC == FPC_PMP_STORE
+	pmp_lock((uintptr_t)fpc_root);
+	*RW_OPAQUE((volatile uint64_t *)&fpc_root[1]) = 7;
+#elif FPC == FPC_PMP_FETCH
+	pmp_lock((uintptr_t)&fpc_landing & ~(uintptr_t)0xfff);
+	fpc_landing();
 #else
 #error "unknown FPC"
 #endif

@@ -75,6 +75,20 @@ class FaultPcTest {
     }
 
     @Test
+    void accessFaultsHaveTheirKindAndAddress() throws Exception {
+        Booted b = boot("pmp_load");
+        assertEquals(FaultKind.ACCESS_FAULT_READ, b.fault().kind(), b.fault()::toString);
+        assertEquals(b.sym("fpc_root") + 8, b.fault().address());
+        b = boot("pmp_store");
+        assertEquals(FaultKind.ACCESS_FAULT_WRITE, b.fault().kind(), b.fault()::toString);
+        assertEquals(b.sym("fpc_root") + 8, b.fault().address());
+        b = boot("pmp_fetch");
+        assertEquals(FaultKind.ACCESS_FAULT_FETCH, b.fault().kind(), b.fault()::toString);
+        assertEquals(b.fault().pc(), b.fault().address());
+        assertEquals(b.sym("fpc_landing") & ~0xfffL, b.fault().pc() & ~0xfffL, b.fault()::toString);
+    }
+
+    @Test
     void mretToAnOddAddressIsAMisalignedFetch() throws Exception {
         Booted b = boot("mret_odd");
         assertEquals(FaultKind.MISALIGNED_FETCH, b.fault().kind(), b.fault()::toString);

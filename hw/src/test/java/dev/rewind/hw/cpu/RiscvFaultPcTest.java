@@ -256,6 +256,42 @@ class RiscvFaultPcTest {
         assertEquals(CODE + 0x80, cpu.exceptionPc());
     }
 
+    /** A locked PMP entry with no permissions over the DATA page: M-mode accesses fault too. */
+    Asm pmpLockData() {
+        Asm a = new Asm(CODE);
+        a.w(lui(T0, (int) (DATA >> 14))).w(addi(T0, T0, 0x1ff)).w(csrrw(0, 0x3b0, T0)); // pmpaddr0: NAPOT 4K at DATA
+        a.w(addi(T1, 0, 0x98)).w(csrrw(0, 0x3a0, T1));                                 // pmpcfg0: L | NAPOT
+        a.w(lui(S0, (int) (DATA >> 12)));
+        return a;
+    }
+
+    @Test
+    void accessFaultsHaveTheirCauseAndExactPc() {
+        Asm a = pmpLockData();
+        long at = a.here();
+        a.w(ld(T1, S0, 8)).w(NOP).w(ECALL);
+        load(a);
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertEquals(Cause.LOAD_ACCESS, cpu.exceptionCause());
+        assertEquals(at, cpu.exceptionPc());
+        assertEquals(DATA + 8, FaultLocator.accessAt(cpu.memory(), at, regs()).address());
+
+        a = pmpLockData();
+        at = a.here();
+        a.w(sd(T1, S0, 8)).w(NOP).w(ECALL);
+        load(a);
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertEquals(Cause.STORE_ACCESS, cpu.exceptionCause());
+        assertEquals(at, cpu.exceptionPc());
+
+        a = pmpLockData();
+        a.w(jalr(0, S0, 0));
+        load(a);
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertEquals(Cause.INSN_ACCESS, cpu.exceptionCause());
+        assertEquals(DATA, cpu.exceptionPc());
+    }
+
     @Test
     void mretToAnOddAddressLeavesAnOddPc() {
         Asm a = new Asm(CODE);
