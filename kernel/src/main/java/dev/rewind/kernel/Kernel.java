@@ -613,13 +613,19 @@ public final class Kernel implements AutoCloseable {
                 if (detail.length() > 0) {
                     detail.append("; ");
                 }
-                detail.append(String.format("%s below the %s stack (0x%x..0x%x); raise the task's `stack` in the manifest,"
-                        + " e.g. stack = \"%s\"", write ? "write" : "read", size(t.spec.stackBytes()), stackBottom,
-                        Abi.STACK_TOP, size(Math.min(t.spec.stackBytes() * 2, 16L << 20))));
+                long stack = t.spec.stackBytes();
+                detail.append(String.format("%s below the %s stack (0x%x..0x%x); ", write ? "write" : "read", size(stack),
+                        stackBottom, Abi.STACK_TOP));
+                detail.append(stack < MAX_STACK
+                        ? String.format("raise the task's `stack` in the manifest, e.g. stack = \"%s\"", size(Math.min(stack * 2, MAX_STACK)))
+                        : "that is the largest `stack` a manifest allows: use less (large local arrays, deep recursion)");
             }
         }
         return new Fault(kind, pc, addr, t.image.describe(pc), detail.toString());
     }
+
+    /** The manifest's upper limit for `stack` (docs/MANIFEST.md). */
+    private static final long MAX_STACK = 16L << 20;
 
     /** A size in the manifest's notation: 64K, 1M. */
     static String size(long bytes) {
