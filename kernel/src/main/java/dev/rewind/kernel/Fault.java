@@ -1,18 +1,28 @@
 package dev.rewind.kernel;
 
+import dev.rewind.hw.GuestText;
+
 /**
  * A trapped fault, attributed to a task.
  *
  * @param pc      the faulting instruction (for RUNAWAY: where the task was stopped)
- * @param address the data address for memory faults, else 0
+ * @param address the data address for memory faults (the fetch address for fetch faults), else 0
  * @param where   the PC as "symbol+offset" when the image has symbols
  * @param detail  extra text (the abort message), or ""
  */
 public record Fault(FaultKind kind, long pc, long address, String where, String detail) {
+    /** {@code where} and {@code detail} may hold guest text (symbol names, abort messages): escaped here. */
+    public Fault {
+        where = GuestText.escape(where);
+        detail = GuestText.escape(detail);
+    }
+
     public boolean hasAddress() {
         return switch (kind) {
             case UNMAPPED_READ, UNMAPPED_WRITE, UNMAPPED_FETCH, PROTECTED_READ, PROTECTED_WRITE,
-                    PROTECTED_FETCH, MISALIGNED_ACCESS -> true;
+                    PROTECTED_FETCH, MISALIGNED_ACCESS, STACK_OVERFLOW,
+                    PAGE_FAULT_FETCH, PAGE_FAULT_READ, PAGE_FAULT_WRITE,
+                    ACCESS_FAULT_FETCH, ACCESS_FAULT_READ, ACCESS_FAULT_WRITE -> true;
             default -> false;
         };
     }

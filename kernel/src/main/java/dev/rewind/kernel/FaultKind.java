@@ -11,6 +11,16 @@ public enum FaultKind {
     PROTECTED_READ("read of protected memory"),
     PROTECTED_WRITE("write to read-only memory"),
     PROTECTED_FETCH("instruction fetch from non-executable memory"),
+    /** An access below the stack, in its guard page (or below, with the SP already there). */
+    STACK_OVERFLOW("stack overflow"),
+    /** Causes 12, 13 and 15: with paging turned on by the guest (satp, MPRV), a failed translation. */
+    PAGE_FAULT_FETCH("instruction page fault"),
+    PAGE_FAULT_READ("load page fault"),
+    PAGE_FAULT_WRITE("store/AMO page fault"),
+    /** Causes 1, 5 and 7: an access the hart refused (physical memory protection). */
+    ACCESS_FAULT_FETCH("instruction access fault"),
+    ACCESS_FAULT_READ("load access fault"),
+    ACCESS_FAULT_WRITE("store/AMO access fault"),
     BREAKPOINT("breakpoint (ebreak)"),
     ABORT("explicit abort / failed assertion"),
     RUNAWAY("runaway: no syscall within the task's deadline"),

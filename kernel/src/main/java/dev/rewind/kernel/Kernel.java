@@ -390,7 +390,7 @@ public final class Kernel implements AutoCloseable {
             // the PC odd (jalr clears bit 0): only a bad entry point can. Unicorn would decode
             // from the odd address, so the kernel traps the fetch itself.
             Watchdog.Slice none = new Watchdog.Slice(t, System.nanoTime());
-            fault(t, new Fault(FaultKind.MISALIGNED_FETCH, t.pc, 0, t.image.describe(t.pc), ""));
+            fault(t, new Fault(FaultKind.MISALIGNED_FETCH, t.pc, t.pc, t.image.describe(t.pc), ""));
             return none;
         }
         RiscvCpu cpu = t.cpu;
@@ -546,20 +546,59 @@ public final class Kernel implements AutoCloseable {
 
     // ---- faults ----------------------------------------------------------------------------
 
+    /**
+     * A synchronous exception, by its RISC-V cause (see Cause for what Unicorn 2.0.1 reports):
+     * the PC is the trapping instruction's; the address of a data exception is decoded from the
+     * instruction and the registers (Unicorn does not write mtval), that of a fetch exception
+     * is the PC.
+     */
     private Fault exceptionFault(Task t) {
-        int cause = t.cpu.exceptionCause();
-        long pc = t.cpu.exceptionPc();
-        FaultKind kind = switch (cause) {
-            case Cause.INSN_MISALIGNED -> FaultKind.MISALIGNED_FETCH;
-            case Cause.ILLEGAL_INSN -> (pc & 1) != 0 ? FaultKind.MISALIGNED_FETCH : FaultKind.ILLEGAL_INSTRUCTION;
-            case Cause.BREAKPOINT -> FaultKind.BREAKPOINT;
-            case Cause.LOAD_MISALIGNED, Cause.STORE_MISALIGNED -> FaultKind.MISALIGNED_ACCESS;
-            case Cause.LOAD_ACCESS -> FaultKind.UNMAPPED_READ;
-            case Cause.STORE_ACCESS -> FaultKind.UNMAPPED_WRITE;
-            case Cause.INSN_ACCESS -> FaultKind.UNMAPPED_FETCH;
-            default -> FaultKind.ILLEGAL_INSTRUCTION;
-        };
-        return new Fault(kind, pc, 0, t.image.describe(pc), cause == Cause.ILLEGAL_INSN ? "" : Cause.name(cause));
+        RiscvCpu cpu = t.cpu;
+        int cause = cpu.exceptionCause();
+        long pc = cpu.exceptionPc();
+        if ((pc & 1) != 0) {
+            // only an odd mepc (mret) gets here: the engine decoded from the odd address
+            return new Fault(FaultKind.MISALIGNED_FETCH, pc, pc, t.image.describe(pc), "");
+        }
+        FaultKind kind;
+        switch (cause) {
+            case Cause.INSN_MISALIGNED -> kind = FaultKind.MISALIGNED_FETCH;
+            case Cause.ILLEGAL_INSN -> kind = FaultKind.ILLEGAL_INSTRUCTION;
+            case Cause.BREAKPOINT -> kind = FaultKind.BREAKPOINT;
+            case Cause.INSN_ACCESS -> kind = FaultKind.ACCESS_FAULT_FETCH;
+            case Cause.INSN_PAGE_FAULT -> kind = FaultKind.PAGE_FAULT_FETCH;
+            case Cause.LOAD_MISALIGNED, Cause.STORE_MISALIGNED -> kind = FaultKind.MISALIGNED_ACCESS;
+            case Cause.LOAD_ACCESS, Cause.STORE_ACCESS -> kind = FaultKind.ACCESS_FAULT_READ;
+            case Cause.LOAD_PAGE_FAULT, Cause.STORE_PAGE_FAULT -> kind = FaultKind.PAGE_FAULT_READ;
+            default -> {
+                return new Fault(FaultKind.ILLEGAL_INSTRUCTION, pc, 0, t.image.describe(pc), Cause.name(cause));
+            }
+        }
+        long address = 0;
+        String detail = "";
+        switch (kind) {
+            case MISALIGNED_FETCH, ACCESS_FAULT_FETCH, PAGE_FAULT_FETCH -> address = pc;
+            case MISALIGNED_ACCESS, ACCESS_FAULT_READ, PAGE_FAULT_READ -> {
+                long[] regs = new long[33];
+                cpu.readAll(regs);
+                FaultLocator.Access a = FaultLocator.accessAt(cpu.memory(), pc, regs);
+                // Unicorn reports some AMO exceptions with the load cause: the instruction decides
+                boolean write = a != null ? a.writes() : cause == Cause.STORE_ACCESS || cause == Cause.STORE_PAGE_FAULT
+                        || cause == Cause.STORE_MISALIGNED;
+                if (a != null) {
+                    address = a.address();
+                }
+                if (kind == FaultKind.MISALIGNED_ACCESS) {
+                    detail = a == null ? Cause.name(cause)
+                            : (a.amo() ? "misaligned AMO" : a.writes() ? "misaligned store" : "misaligned load")
+                                    + " of " + a.size() + " bytes";
+                } else if (write) {
+                    kind = kind == FaultKind.PAGE_FAULT_READ ? FaultKind.PAGE_FAULT_WRITE : FaultKind.ACCESS_FAULT_WRITE;
+                }
+            }
+            default -> { }
+        }
+        return new Fault(kind, pc, address, t.image.describe(pc), detail);
     }
 
     private Fault memoryFault(Task t) {
@@ -574,16 +613,60 @@ public final class Kernel implements AutoCloseable {
             case Unicorn.MEM_WRITE_PROT -> FaultKind.PROTECTED_WRITE;
             default -> FaultKind.PROTECTED_FETCH;
         };
-        long pc;
         if (kind == FaultKind.UNMAPPED_FETCH || kind == FaultKind.PROTECTED_FETCH) {
-            pc = addr;
-        } else {
-            long[] regs = new long[33];
-            cpu.readAll(regs);
-            boolean write = kind == FaultKind.UNMAPPED_WRITE || kind == FaultKind.PROTECTED_WRITE;
-            pc = FaultLocator.locate(cpu.memory(), regs[32], regs, addr, write);
+            return new Fault(kind, addr, addr, t.image.describe(addr), "");
         }
-        return new Fault(kind, pc, addr, t.image.describe(pc), "");
+        long[] regs = new long[33];
+        cpu.readAll(regs);
+        long reported = regs[32];
+        if ((reported & 1) != 0) {
+            // A block starting at an odd address: entered by an mret to an odd mepc (jumps
+            // cannot make the PC odd), and the engine decoded whatever was there.
+            return new Fault(FaultKind.MISALIGNED_FETCH, reported, reported, t.image.describe(reported), "");
+        }
+        boolean write = kind == FaultKind.UNMAPPED_WRITE || kind == FaultKind.PROTECTED_WRITE;
+        FaultLocator.Location at = FaultLocator.find(cpu.memory(), reported, regs, addr, write);
+        long pc = at.pc();
+        StringBuilder detail = new StringBuilder();
+        if (!at.found()) {
+            detail.append(String.format("faulting instruction not found: pc is the engine's 0x%x", reported));
+        } else if (at.ambiguous()) {
+            detail.append("faulting instruction ambiguous, also possible:");
+            for (long o : at.others()) {
+                detail.append(String.format(" 0x%x", o));
+            }
+        }
+        if (kind == FaultKind.UNMAPPED_READ || kind == FaultKind.UNMAPPED_WRITE) {
+            long stackBottom = Abi.STACK_TOP - t.spec.stackBytes();
+            long sp = regs[RiscvCpu.SP];
+            boolean inGuard = Long.compareUnsigned(addr, stackBottom - PAGE) >= 0 && Long.compareUnsigned(addr, stackBottom) < 0;
+            boolean belowWithSp = Long.compareUnsigned(sp, stackBottom) < 0 && Long.compareUnsigned(addr, stackBottom) < 0
+                    && Long.compareUnsigned(addr, sp - PAGE) >= 0;
+            if (inGuard || belowWithSp) {
+                kind = FaultKind.STACK_OVERFLOW;
+                if (detail.length() > 0) {
+                    detail.append("; ");
+                }
+                long stack = t.spec.stackBytes();
+                detail.append(String.format("%s below the %s stack (0x%x..0x%x); ", write ? "write" : "read", size(stack),
+                        stackBottom, Abi.STACK_TOP));
+                detail.append(stack < MAX_STACK
+                        ? String.format("raise the task's `stack` in the manifest, e.g. stack = \"%s\"", size(Math.min(stack * 2, MAX_STACK)))
+                        : "that is the largest `stack` a manifest allows: use less (large local arrays, deep recursion)");
+            }
+        }
+        return new Fault(kind, pc, addr, t.image.describe(pc), detail.toString());
+    }
+
+    /** The manifest's upper limit for `stack` (docs/MANIFEST.md). */
+    private static final long MAX_STACK = 16L << 20;
+
+    /** A size in the manifest's notation: 64K, 1M. */
+    static String size(long bytes) {
+        if (bytes % (1 << 20) == 0) {
+            return (bytes >> 20) + "M";
+        }
+        return bytes % 1024 == 0 ? (bytes >> 10) + "K" : Long.toString(bytes);
     }
 
     /** Attribute {@code f} to {@code t} and apply its recovery policy. */
@@ -618,7 +701,11 @@ public final class Kernel implements AutoCloseable {
             t.state = TaskState.DEAD;
             teardown(t);
         }
-        log.warn("task {} faulted: {}; {}", who, f, action);
+        if (observer.reportsFaults()) {
+            log.debug("task {} faulted: {}; {}", who, f, action); // the observer shows it
+        } else {
+            log.warn("task {} faulted: {}; {}", who, f, action);
+        }
         observer.taskFaulted(t, generation, f, action);
     }
 

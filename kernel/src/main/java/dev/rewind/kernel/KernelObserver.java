@@ -8,6 +8,15 @@ public interface KernelObserver {
      */
     default void taskFaulted(Task task, int generation, Fault fault, String action) {}
 
+    /**
+     * True if this observer shows every fault to the user itself (one line each, as
+     * {@code rewind boot} does): the kernel then logs faults at DEBUG instead of WARN, so that
+     * each fault appears once on stderr.
+     */
+    default boolean reportsFaults() {
+        return false;
+    }
+
     default void taskRestarted(Task task) {}
 
     /**

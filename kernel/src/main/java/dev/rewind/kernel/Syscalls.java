@@ -1,5 +1,6 @@
 package dev.rewind.kernel;
 
+import dev.rewind.hw.GuestText;
 import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.OutOfMemoryException;
@@ -224,7 +225,14 @@ final class Syscalls {
         if (len > 0) {
             int n = (int) Math.min(len, 256);
             if (t.cpu.memory().read(ptr, scratch, 0, n)) {
-                msg = new String(scratch, 0, n, StandardCharsets.UTF_8).strip();
+                int from = 0;
+                while (n > 0 && (scratch[n - 1] & 0xff) <= ' ') {
+                    n--; // trailing blanks and newlines, as strip() would
+                }
+                while (from < n && (scratch[from] & 0xff) <= ' ') {
+                    from++;
+                }
+                msg = GuestText.decode(scratch, from, n - from); // guest text: control characters escaped
             } else {
                 msg = String.format("(unreadable message at 0x%x)", ptr);
             }

@@ -183,6 +183,11 @@ public final class BootCommand implements Callable<Integer> {
             }
 
             @Override
+            public boolean reportsFaults() {
+                return !quiet; // the line above replaces the kernel's WARN line
+            }
+
+            @Override
             public void driverRecovered(Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {
                 if (!quiet) {
                     System.err.printf("rewind: driver %s restored by its shadow in %.2f ms (%d replayed, %d re-issued, %d held)%n",

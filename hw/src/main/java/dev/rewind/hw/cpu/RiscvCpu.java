@@ -26,6 +26,8 @@ public final class RiscvCpu implements AutoCloseable {
     private static final int REG_PC = 190;
     /** Never reached: run() passes it as "until" so only stops and faults end a run. */
     public static final long NO_UNTIL = 0xFFFF_FFFF_FFFF_FFFEL;
+    static final int EBREAK = 0x00100073;
+    static final int C_EBREAK = 0x9002;
 
     public static final int RA = 1;
     public static final int SP = 2;
@@ -152,9 +154,15 @@ public final class RiscvCpu implements AutoCloseable {
             memFaultAddress = trap.memAddress();
             return Exit.MEMORY_FAULT;
         }
-        // Any other engine error: report it as an exception at the current PC.
-        exceptionCause = err == Unicorn.ERR_INSN_INVALID ? Cause.ILLEGAL_INSN : Cause.INSN_ACCESS;
+        // Any other engine error: report it as an exception at the current PC. Unicorn 2.0.1
+        // ends an ebreak or c.ebreak this way (the PC at the instruction), not through the hook.
         exceptionPc = pc();
+        int insn = FaultLocator.fetch(space, exceptionPc);
+        if (insn == EBREAK || insn == C_EBREAK) {
+            exceptionCause = Cause.BREAKPOINT;
+        } else {
+            exceptionCause = err == Unicorn.ERR_INSN_INVALID ? Cause.ILLEGAL_INSN : Cause.INSN_ACCESS;
+        }
         return Exit.EXCEPTION;
     }
 

@@ -1,6 +1,5 @@
 package dev.rewind.hw.elf;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -475,7 +474,8 @@ public final class ElfImage {
             if (nEnd >= strEnd || nEnd == nStart) {
                 continue; // unterminated or empty name
             }
-            String symName = new String(r.data, nStart, nEnd - nStart, StandardCharsets.UTF_8);
+            // a guest's text, shown in Rewind's messages (fault lines, the debugger): escaped
+            String symName = dev.rewind.hw.GuestText.decode(r.data, nStart, nEnd - nStart);
             out.add(new Symbol(symName, value, size, function, global));
         }
         log.debug("{}: {} symbols", name, out.size());

@@ -156,7 +156,7 @@ public final class Campaign {
         for (String rp : replays) {
             manifestation += " [" + rp + "]";
         }
-        String detail = ok ? "" : r.summary() + " | " + lastLine(out.toString(StandardCharsets.UTF_8));
+        String detail = ok ? "" : r.summary() + " | " + dev.rewind.hw.GuestText.escape(lastLine(out.toString(StandardCharsets.UTF_8)));
         return new Run(seed, plan.type(), plan.request(), plan.instruction(), inj.activated(), manifested, manifestation, v,
                 detail, inj.description());
     }

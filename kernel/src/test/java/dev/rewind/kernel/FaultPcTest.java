@@ -1,0 +1,116 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.hw.elf.ElfImage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Guest faults (guest/tests/fault_pc.c) are attributed to the exact instruction, with the right
+ * kind and address: a load at a function's first instruction reached cold and warm, both ebreak
+ * encodings, page faults, a misaligned AMO, an mret to an odd address, a stack overflow; and an
+ * abort message cannot forge Rewind's lines.
+ */
+class FaultPcTest {
+    record Booted(GuestRun run, Fault fault, ElfImage image) {
+        long sym(String name) {
+            return image.symbol(name).orElseThrow();
+        }
+    }
+
+    static Booted boot(String variant) throws Exception {
+        String elf = "t_fpc_" + variant + ".elf";
+        GuestRun run = GuestRun.boot(elf);
+        assertTrue(run.console.contains("fpc: ready"), run::toString);
+        assertFalse(run.console.contains("fpc: survived"), run::toString);
+        Fault f = GuestSystemTest.only(run.faults, "t_fpc_" + variant).fault();
+        ElfImage image = ElfImage.parse(SystemImage.builtin(elf).source().read(elf), elf);
+        return new Booted(run, f, image);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"deref_warm", "deref_cold"})
+    void loadInTheFirstInstructionOfAFunctionIsReportedThere(String variant) throws Exception {
+        Booted b = boot(variant);
+        assertEquals(FaultKind.UNMAPPED_READ, b.fault().kind(), b.fault()::toString);
+        assertEquals(0x50000000L, b.fault().address());
+        assertEquals(b.sym("deref"), b.fault().pc(), b.fault()::toString);
+        assertEquals("deref", b.fault().where());
+        assertEquals("", b.fault().detail(), "unique candidate");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ebreak", "cebreak"})
+    void ebreakIsABreakpoint(String variant) throws Exception {
+        Booted b = boot(variant);
+        assertEquals(FaultKind.BREAKPOINT, b.fault().kind(), b.fault()::toString);
+        assertTrue(b.fault().where().startsWith("main+"), b.fault()::toString);
+    }
+
+    @Test
+    void misalignedAmoHasItsAddress() throws Exception {
+        Booted b = boot("amo");
+        assertEquals(FaultKind.MISALIGNED_ACCESS, b.fault().kind(), b.fault()::toString);
+        assertEquals(b.sym("fpc_cells") + 4, b.fault().address(), b.fault()::toString);
+        assertTrue(b.fault().detail().contains("AMO"), b.fault()::toString);
+    }
+
+    @Test
+    void pageFaultsHaveTheirKindAndAddress() throws Exception {
+        Booted b = boot("page_load");
+        assertEquals(FaultKind.PAGE_FAULT_READ, b.fault().kind(), b.fault()::toString);
+        assertEquals(b.sym("fpc_target"), b.fault().address());
+        b = boot("page_store");
+        assertEquals(FaultKind.PAGE_FAULT_WRITE, b.fault().kind(), b.fault()::toString);
+        assertEquals(b.sym("fpc_target"), b.fault().address());
+        assertTrue(b.fault().toString().startsWith("store/AMO page fault at address 0x"), b.fault()::toString);
+        b = boot("page_fetch");
+        assertEquals(FaultKind.PAGE_FAULT_FETCH, b.fault().kind(), b.fault()::toString);
+        assertEquals(b.sym("fpc_landing"), b.fault().pc());
+        assertEquals(b.sym("fpc_landing"), b.fault().address());
+    }
+
+    @Test
+    void accessFaultsHaveTheirKindAndAddress() throws Exception {
+        Booted b = boot("pmp_load");
+        assertEquals(FaultKind.ACCESS_FAULT_READ, b.fault().kind(), b.fault()::toString);
+        assertEquals(b.sym("fpc_root") + 8, b.fault().address());
+        b = boot("pmp_store");
+        assertEquals(FaultKind.ACCESS_FAULT_WRITE, b.fault().kind(), b.fault()::toString);
+        assertEquals(b.sym("fpc_root") + 8, b.fault().address());
+        b = boot("pmp_fetch");
+        assertEquals(FaultKind.ACCESS_FAULT_FETCH, b.fault().kind(), b.fault()::toString);
+        assertEquals(b.fault().pc(), b.fault().address());
+        assertEquals(b.sym("fpc_landing") & ~0xfffL, b.fault().pc() & ~0xfffL, b.fault()::toString);
+    }
+
+    @Test
+    void mretToAnOddAddressIsAMisalignedFetch() throws Exception {
+        Booted b = boot("mret_odd");
+        assertEquals(FaultKind.MISALIGNED_FETCH, b.fault().kind(), b.fault()::toString);
+        assertEquals(b.sym("fpc_landing") + 1, b.fault().pc());
+    }
+
+    @Test
+    void stackOverflowIsNamedWithTheStackSizeAndHowToRaiseIt() throws Exception {
+        Booted b = boot("stack");
+        assertEquals(FaultKind.STACK_OVERFLOW, b.fault().kind(), b.fault()::toString);
+        String s = b.fault().toString();
+        assertTrue(s.startsWith("stack overflow at address 0x"), s);
+        assertTrue(s.contains("64K stack") && s.contains("stack = \"128K\""), s);
+        assertTrue(b.fault().where().startsWith("recurse"), s);
+    }
+
+    @Test
+    void abortMessageControlCharactersAreEscaped() throws Exception {
+        Booted b = boot("abort_esc");
+        assertEquals(FaultKind.ABORT, b.fault().kind());
+        assertEquals("bad\\n\\e[2Jrewind: task forged\\x07\\xff end", b.fault().detail());
+        String line = b.fault().toString();
+        assertTrue(line.chars().allMatch(c -> c >= 0x20 && c < 0x7f), line);
+    }
+}
