@@ -434,6 +434,30 @@ class GdbIntegrationTest {
     }
 
     @Test
+    void aThreadSpecificBreakpointWithAScopeStopsOnlyItsThread() {
+        // gdb steps the other threads over `break ... thread 3` itself, each with vCont;c:T
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(clients(3), true);
+            String out;
+            try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(),
+                    "monitor scope c1 c2",
+                    "break round_trip thread 3",
+                    "set $i = 0",
+                    "while $i < 30\n  continue\n  set $i = $i + 1\nend",
+                    "delete",
+                    "continue")) {
+                out = g.finish();
+            }
+            assertTrue(!out.contains("internal-error"), out);
+            assertEquals(30, count(out, "Thread 3 hit Breakpoint 1, round_trip"), out);
+            assertEquals(30, count(out, " hit Breakpoint 1, round_trip"), out);
+            assertContains(out, "[Inferior 1 (Remote target) exited normally]");
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+        });
+    }
+
+    @Test
     void aStepiInATaskOutsideTheScopeStaysInThatTask() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(clients(2), true);
