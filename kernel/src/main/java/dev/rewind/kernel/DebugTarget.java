@@ -1,6 +1,7 @@
 package dev.rewind.kernel;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a debugger (the gdb stub) may do to a running system: the narrow interface between a
@@ -9,8 +10,11 @@ import java.util.List;
  * <p>The model is all-stop: the whole system is either running or halted. While it is
  * halted the kernel thread waits and nothing runs; every method that touches tasks
  * (registers, memory, breakpoints) requires the halted state and throws
- * {@link IllegalStateException} otherwise. Each live task is a thread whose id is its slot
- * index + 1; a thread id stays the same across restarts (the generation changes).
+ * {@link IllegalStateException} otherwise. A resume may let only some tasks run
+ * ({@link #resume(Map, Action, boolean)}): the others stay frozen, and any stop halts the
+ * whole system again. Each task is a thread whose id is its slot index + 1, for the whole
+ * run: the id stays the same across restarts (the generation changes) and after the task
+ * has ended (it is then listed as exited or dead).
  *
  * <p>Methods may be called from any thread. Stop events are delivered to the {@link Listener}
  * on the kernel thread, which must not block in it.
@@ -42,6 +46,15 @@ public interface DebugTarget {
         STEPPED,
         /** A task faulted; recovery runs when the system resumes. */
         FAULTED
+    }
+
+    /** What one thread does when the system resumes. */
+    enum Action {
+        /** Stays frozen: it does not run until a later resume lets it (a caller waits for it). */
+        STOP,
+        CONTINUE,
+        /** Executes one instruction, then the system stops (STEPPED). */
+        STEP
     }
 
     enum WatchKind {
@@ -95,14 +108,33 @@ public interface DebugTarget {
     /** Halt the running system soon (a stop event of kind INTERRUPTED follows). No-op if halted. */
     void interrupt();
 
-    /** Resume every task. */
-    void resume();
+    /** Resume every task (a fault stop's fault goes to the recovery policy). */
+    default void resume() {
+        resume(Map.of(), Action.CONTINUE, true);
+    }
+
+    /** Resume only {@code thread} for one instruction; the other tasks stay frozen. */
+    default void step(int thread) {
+        resume(Map.of(thread, Action.STEP), Action.STOP, true);
+    }
 
     /**
-     * Resume so that {@code thread} executes exactly one instruction, then stop (STEPPED). If
-     * that task is blocked, the other tasks run until it has executed its instruction.
+     * Resume thread by thread: {@code actions} says what the threads it names do, {@code others}
+     * what every other thread does. A stepped task executes one instruction (a system call
+     * that blocks counts as executed: the step ends with the task blocked after its
+     * {@code ecall}); a frozen task does not run, and a task that calls it waits until a later
+     * resume lets it run. While only frozen tasks could run, the system waits for the
+     * debugger (an {@link #interrupt()}) instead of ending.
+     *
+     * <p>At a fault stop, {@code deliverFault} says what becomes of the fault: true passes it
+     * to the task's recovery policy, unless the debugger changed the task's registers at the
+     * stop; false, or changed registers, resumes the task from its (possibly changed)
+     * registers as if the fault had not happened. A fault stop that is really gdb's own
+     * breakpoint (an instruction fetch from a breakpoint address, as where an inferior call
+     * returns) always resumes from the registers. Throws IllegalArgumentException for an
+     * unknown thread.
      */
-    void step(int thread);
+    void resume(Map<Integer, Action> actions, Action others, boolean deliverFault);
 
     /** End the run: the kernel returns from {@link Kernel#run()} as soon as it can. */
     void kill();
@@ -110,7 +142,10 @@ public interface DebugTarget {
     /** True once {@link #kill()} was called. */
     boolean killed();
 
-    /** The live tasks (those with a CPU), by id. */
+    /**
+     * Every task, by id, including those that have ended (state "exited" or "dead"; they have
+     * no registers or memory any more).
+     */
     List<ThreadInfo> threads();
 
     /** x0..x31 and pc of {@code thread}; throws IllegalArgumentException for no such thread. */

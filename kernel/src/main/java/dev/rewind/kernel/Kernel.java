@@ -339,6 +339,9 @@ public final class Kernel implements AutoCloseable {
                     if (watchdog.budgetSpent()) {
                         return finish(SystemResult.Outcome.BUDGET_EXCEEDED);
                     }
+                    if (debugger != null && debugger.holding()) {
+                        continue; // the debugger keeps the tasks that could run frozen: not the end
+                    }
                     if (idle()) {
                         continue;
                     }
@@ -352,6 +355,14 @@ public final class Kernel implements AutoCloseable {
         } finally {
             watchdog.close();
             console.flush();
+        }
+    }
+
+    /** The debugger kept the system stopped for {@code nanos}: that time is not run time. */
+    void debuggerHeld(long nanos) {
+        Watchdog w = watchdog;
+        if (w != null) {
+            w.extend(nanos);
         }
     }
 
@@ -671,8 +682,8 @@ public final class Kernel implements AutoCloseable {
 
     /** Attribute {@code f} to {@code t} and apply its recovery policy. */
     void fault(Task t, Fault f) {
-        if (debugger != null) {
-            debugger.faulted(t, f); // the debugger sees the fault before recovery runs
+        if (debugger != null && debugger.faulted(t, f)) {
+            return; // the debugger took the fault: the task resumes from its registers
         }
         t.faults++;
         t.lastFault = f;

@@ -10,6 +10,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -81,6 +82,8 @@ public final class KernelDebugger implements DebugTarget {
     private static final class EngineHooks {
         final RiscvCpu cpu;
         int version = -1;
+        /** Whether the points of {@link #version} are installed (the task is in scope). */
+        boolean installed;
         /** Breakpoint and watchpoint hooks for {@link #version}, or null. */
         HookSet points;
         HookSet step;
@@ -120,6 +123,12 @@ public final class KernelDebugger implements DebugTarget {
     private StopEvent stop;
     private Task faultTask;
     private long faultPc;
+    /** The fault stop is really a breakpoint (a fetch from a breakpoint address). */
+    private boolean faultTrap;
+    /** The debugger changed the faulted task's registers at the fault stop. */
+    private boolean faultRegsChanged;
+    /** How the debugger resumed from the last stop: deliver the fault to recovery. */
+    private boolean deliverFault = true;
 
     private volatile boolean attached;
     private volatile boolean haltRequested;
@@ -127,8 +136,14 @@ public final class KernelDebugger implements DebugTarget {
     private volatile boolean killed;
     /** The CPU of the slice in progress, for interrupt(). */
     private volatile RiscvCpu running;
-    private volatile Task stepTask;
-    /** Counts step requests, so that each starts counting instructions afresh. */
+    /**
+     * What each task (by index) does since the last resume; tasks past its end continue.
+     * Replaced whole on every resume.
+     */
+    private volatile Action[] actions = new Action[0];
+    /** The tasks (by index) the last resume named explicitly; replaced with {@link #actions}. */
+    private volatile boolean[] namedThreads = new boolean[0];
+    /** Counts resumes, so that each step starts counting instructions afresh. */
     private volatile long stepSerial;
     private volatile Points points = Points.EMPTY;
 
@@ -136,6 +151,10 @@ public final class KernelDebugger implements DebugTarget {
     private boolean waitForDebugger;
     private Task lastRun;
     private final Map<Task, EngineHooks> hooks = new IdentityHashMap<>();
+    /** The last pick found only frozen tasks able to run: the system waits for the debugger. */
+    private boolean holding;
+    /** A task whose fault went to recovery while it was stepped alone: stop once recovered. */
+    private Task recovered;
 
     /**
      * Attach to {@code kernel} (before {@link Kernel#run()}). With {@code waitForDebugger} the
@@ -149,19 +168,19 @@ public final class KernelDebugger implements DebugTarget {
 
     // ---- called by the kernel thread -------------------------------------------------------
 
-    /** The run loop's choice of the next task; stops here first if a stop is due. */
+    /**
+     * The run loop's choice of the next task; stops here first if a stop is due. Null with
+     * {@link #holding()} true: only tasks the debugger keeps frozen could run (the call has
+     * waited a little for the debugger; the run loop asks again).
+     */
     Task pickNext() {
         Task last = lastRun;
         lastRun = null;
         running = null;
+        holding = false;
         StopEvent ev = last != null ? collect(last) : null;
-        Task step = stepTask;
-        if (ev == null && step != null && !live(step)) {
-            Task other = firstLive();
-            stepTask = null;
-            if (other != null) {
-                ev = new StopEvent(StopKind.STEPPED, id(other), SIGTRAP, "task " + step + " ended during the step");
-            }
+        if (ev == null) {
+            ev = stepEnded();
         }
         boolean force = false;
         if (ev == null && waitForDebugger) {
@@ -173,7 +192,7 @@ public final class KernelDebugger implements DebugTarget {
             }
         }
         if (ev == null && haltRequested) {
-            Task who = last != null && live(last) ? last : firstLive();
+            Task who = last != null && live(last) && action(last) != Action.STOP ? last : firstResumed();
             StopKind kind = haltKind;
             if (who != null) {
                 ev = new StopEvent(kind, id(who), kind == StopKind.ATTACHED ? SIGTRAP : SIGINT,
@@ -189,12 +208,31 @@ public final class KernelDebugger implements DebugTarget {
             return null;
         }
         Task t = null;
-        step = stepTask;
-        if (step != null && step.state == TaskState.READY) {
-            k.scheduler.remove(step);
-            t = step;
-        } else {
-            t = k.scheduler.pickNext();
+        for (Task x : k.tasks) {
+            if (action(x) == Action.STEP && x.state == TaskState.READY && x.cpu != null) {
+                k.scheduler.remove(x); // a stepped task goes first, so that the step ends soon
+                t = x;
+                break;
+            }
+        }
+        if (t == null) {
+            List<Task> frozen = null;
+            while ((t = k.scheduler.pickNext()) != null && action(t) == Action.STOP) {
+                if (frozen == null) {
+                    frozen = new ArrayList<>();
+                }
+                frozen.add(t);
+            }
+            if (frozen != null) {
+                for (Task f : frozen) {
+                    k.scheduler.enqueue(f); // back in the queue, in order, for a later resume
+                }
+            }
+        }
+        if (t == null && anyFrozen()) {
+            holding = true;
+            awaitDebugger();
+            return null;
         }
         if (t != null && t.cpu != null) {
             sync(t);
@@ -204,16 +242,96 @@ public final class KernelDebugger implements DebugTarget {
         return t;
     }
 
-    /** Before recovery from {@code f}: report it as a stop and wait while the debugger looks. */
-    void faulted(Task t, Fault f) {
+    /** True when the last {@link #pickNext()} returned null only because the debugger holds tasks. */
+    boolean holding() {
+        return holding;
+    }
+
+    /** Wait up to 10 ms for the debugger (a halt request or a kill); that time is not run time. */
+    private void awaitDebugger() {
+        long t0 = System.nanoTime();
+        lock.lock();
+        try {
+            if (!haltRequested && !killed && attached) {
+                wake.await(10, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+        k.debuggerHeld(System.nanoTime() - t0);
+    }
+
+    /** A stop because a stepped task is done: it ended, blocked in a syscall, or was recovered. */
+    private StopEvent stepEnded() {
+        Task r = recovered;
+        recovered = null;
+        if (r != null) {
+            Task who = live(r) ? r : firstLive();
+            if (who != null) {
+                return new StopEvent(StopKind.STEPPED, id(who), SIGTRAP, "task " + r + " recovered from its fault");
+            }
+        }
+        for (Task x : k.tasks) {
+            if (action(x) != Action.STEP) {
+                continue;
+            }
+            if (!live(x)) {
+                Task other = firstLive();
+                if (other != null) {
+                    return new StopEvent(StopKind.STEPPED, id(other), SIGTRAP, "task " + x + " ended during the step");
+                }
+                continue;
+            }
+            EngineHooks h = hooks.get(x);
+            if (h != null && h.cpu == x.cpu && h.stepSerial == stepSerial && h.stepCount >= 1 && x.state.blocked()) {
+                return new StopEvent(StopKind.STEPPED, id(x), SIGTRAP, "step (blocked in a system call)");
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Before recovery from {@code f}: report it as a stop and wait while the debugger looks.
+     * Returns true if the debugger took the fault: the task then resumes from its registers
+     * (it is queued again here) and no recovery runs.
+     */
+    boolean faulted(Task t, Fault f) {
         EngineHooks h = hooks.get(t);
         if (h != null) {
             h.clearHits();
         }
         if (!attached || killed || t.cpu == null) {
-            return;
+            return false;
         }
-        halt(new StopEvent(StopKind.FAULTED, id(t), signalOf(f.kind()), "task " + t + " faulted: " + f), t, f.pc(), false);
+        boolean fetch = f.kind() == FaultKind.UNMAPPED_FETCH || f.kind() == FaultKind.PROTECTED_FETCH;
+        boolean trap = fetch && points.breakpoints().contains(f.pc());
+        StopEvent ev = trap
+                ? new StopEvent(StopKind.BREAKPOINT, id(t), SIGTRAP, String.format("breakpoint at 0x%x", f.pc()))
+                : new StopEvent(StopKind.FAULTED, id(t), signalOf(f.kind()), "task " + t + " faulted: " + f);
+        long[] pc = new long[1];
+        boolean[] take = new boolean[1];
+        lock.lock();
+        try {
+            faultTrap = trap;
+        } finally {
+            lock.unlock();
+        }
+        halt(ev, t, f.pc(), false, () -> {
+            pc[0] = faultPc;
+            take[0] = trap || !deliverFault || faultRegsChanged;
+        });
+        boolean resumable = t.state == TaskState.RUNNING || t.state == TaskState.READY;
+        if (killed || !take[0] || !resumable || t.cpu == null) {
+            if (!killed && (action(t) == Action.STEP || (action(t) == Action.CONTINUE && othersFrozen(t)))) {
+                recovered = t; // it was to run alone: the step or continue ends with the recovery
+            }
+            return false;
+        }
+        t.pc = pc[0];
+        k.scheduler.enqueue(t);
+        return true;
     }
 
     static int signalOf(FaultKind kind) {
@@ -231,16 +349,32 @@ public final class KernelDebugger implements DebugTarget {
 
     /** Record the stop, tell the debugger, and wait until it resumes the system. */
     private void halt(StopEvent ev, Task ft, long fpc, boolean force) {
+        halt(ev, ft, fpc, force, null);
+    }
+
+    /** ... and run {@code beforeResume} under the lock once the debugger has resumed. */
+    private void halt(StopEvent ev, Task ft, long fpc, boolean force, Runnable beforeResume) {
+        long t0 = System.nanoTime();
+        try {
+            haltLocked(ev, ft, fpc, force, beforeResume);
+        } finally {
+            k.debuggerHeld(System.nanoTime() - t0); // stopped time is not run time
+        }
+    }
+
+    private void haltLocked(StopEvent ev, Task ft, long fpc, boolean force, Runnable beforeResume) {
         lock.lock();
         try {
             haltRequested = false;
-            stepTask = null; // any stop ends the step or continue that was running
+            actions = new Action[0]; // any stop ends the step or continue that was running
             if (killed || (!attached && !force)) {
                 return;
             }
             stop = ev;
             faultTask = ft;
             faultPc = fpc;
+            faultRegsChanged = false;
+            deliverFault = true;
             halted = true;
             resumeRequested = false;
             Listener l = listener;
@@ -253,6 +387,9 @@ public final class KernelDebugger implements DebugTarget {
             }
             while (!resumeRequested) {
                 wake.awaitUninterruptibly();
+            }
+            if (beforeResume != null) {
+                beforeResume.run();
             }
             halted = false;
             resumeRequested = false;
@@ -306,13 +443,15 @@ public final class KernelDebugger implements DebugTarget {
         Unicorn uc = t.cpu.engine();
         Points p = points;
         boolean invalidate = false;
-        if (h.version != p.version()) {
+        boolean want = !p.empty() && (inScope(t, p) || named(t));
+        if (h.version != p.version() || h.installed != want) {
             if (h.points != null) {
                 retire(h, h.points);
                 invalidate = true;
                 h.points = null;
             }
-            if (inScope(t, p) && !p.empty()) {
+            h.installed = want;
+            if (want) {
                 EngineHooks eh = h;
                 HookSet set = new HookSet();
                 h.points = set;
@@ -341,7 +480,7 @@ public final class KernelDebugger implements DebugTarget {
             }
             h.version = p.version();
         }
-        boolean wantStep = stepTask == t;
+        boolean wantStep = action(t) == Action.STEP;
         if (wantStep && h.stepSerial != stepSerial) {
             h.stepSerial = stepSerial;
             h.stepCount = 0;
@@ -460,6 +599,7 @@ public final class KernelDebugger implements DebugTarget {
         }
         haltKind = kind;
         haltRequested = true;
+        wake.signalAll(); // ends a wait for the debugger while it held tasks
         return running;
     }
 
@@ -470,11 +610,12 @@ public final class KernelDebugger implements DebugTarget {
             attached = false;
             listener = null;
             points = new Points(List.of(), List.of(), List.of(), points.version() + 1);
-            stepTask = null;
+            actions = new Action[0];
+            deliverFault = true;
             haltRequested = false;
+            wake.signalAll(); // also ends a wait for the debugger while it held tasks
             if (halted) {
                 resumeRequested = true;
-                wake.signalAll();
             }
         } finally {
             lock.unlock();
@@ -516,25 +657,26 @@ public final class KernelDebugger implements DebugTarget {
     }
 
     @Override
-    public void resume() {
+    public void resume(Map<Integer, Action> threadActions, Action others, boolean deliver) {
         lock.lock();
         try {
             requireHalted();
-            stepTask = null;
-            resumeRequested = true;
-            wake.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public void step(int thread) {
-        lock.lock();
-        try {
-            requireHalted();
-            stepTask = task(thread);
+            Action[] a = new Action[k.tasks.size()];
+            boolean[] n = new boolean[a.length];
+            java.util.Arrays.fill(a, others);
+            for (Map.Entry<Integer, Action> e : threadActions.entrySet()) {
+                int i = e.getKey() - 1;
+                if (i < 0 || i >= a.length) {
+                    throw new IllegalArgumentException("no thread " + e.getKey());
+                }
+                a[i] = e.getValue();
+                n[i] = e.getValue() != Action.STOP;
+            }
+            namedThreads = n;
+            actions = a;
             stepSerial++;
+            // a faulted task left frozen keeps its registers: it meets its fault again when it runs
+            deliverFault = deliver && (faultTask == null || a[faultTask.index] != Action.STOP);
             resumeRequested = true;
             wake.signalAll();
         } finally {
@@ -551,10 +693,10 @@ public final class KernelDebugger implements DebugTarget {
             attached = false;
             listener = null;
             points = new Points(List.of(), List.of(), List.of(), points.version() + 1);
-            stepTask = null;
+            actions = new Action[0];
+            wake.signalAll(); // also ends a wait for the debugger while it held tasks
             if (halted) {
                 resumeRequested = true;
-                wake.signalAll();
             } else {
                 c = running;
             }
@@ -578,10 +720,10 @@ public final class KernelDebugger implements DebugTarget {
             requireHalted();
             List<ThreadInfo> out = new ArrayList<>();
             for (Task t : k.tasks) {
-                if (live(t)) {
-                    String state = t == faultTask ? "faulted" : t.state.name().toLowerCase(Locale.ROOT);
-                    out.add(new ThreadInfo(id(t), t.name(), t.generation, state, t.spec.image(), pcOf(t)));
-                }
+                // an ended task keeps its thread id (as a dead thread), so that ids never shift
+                String state = !live(t) ? (t.state == TaskState.EXITED ? "exited" : "dead")
+                        : t == faultTask ? (faultTrap ? "ready" : "faulted") : t.state.name().toLowerCase(Locale.ROOT);
+                out.add(new ThreadInfo(id(t), t.name(), t.generation, state, t.spec.image(), live(t) ? pcOf(t) : 0));
             }
             return out;
         } finally {
@@ -594,8 +736,12 @@ public final class KernelDebugger implements DebugTarget {
         lock.lock();
         try {
             requireHalted();
-            Task t = task(thread);
             long[] r = new long[REGISTER_COUNT];
+            Task ended = ended(thread);
+            if (ended != null) {
+                return r; // an ended task has no registers: all zero
+            }
+            Task t = task(thread);
             t.cpu.readAll(r);
             for (int i = 0; i < t.resultCount; i++) {
                 r[RiscvCpu.A0 + i] = t.result[i]; // a pending syscall result, written when it runs
@@ -649,16 +795,20 @@ public final class KernelDebugger implements DebugTarget {
         if (reg == 0) {
             return;
         }
+        int a = reg - RiscvCpu.A0;
+        long old = reg == PC ? pcOf(t) : a >= 0 && a < t.resultCount ? t.result[a] : t.cpu.reg(reg);
+        if (t == faultTask && old != value) {
+            faultRegsChanged = true; // the debugger fixes the task up: it resumes from these registers
+        }
         if (reg == PC) {
             if (t == faultTask) {
-                faultPc = value; // shown until the debugger resumes; recovery decides where it goes on
+                faultPc = value; // where the task resumes if the debugger takes the fault
             } else {
                 t.pc = value;
             }
             return;
         }
         t.cpu.setReg(reg, value);
-        int a = reg - RiscvCpu.A0;
         if (a >= 0 && a < t.resultCount) {
             t.result[a] = value;
         }
@@ -669,6 +819,9 @@ public final class KernelDebugger implements DebugTarget {
         lock.lock();
         try {
             requireHalted();
+            if (ended(thread) != null) {
+                return 0; // no memory any more
+            }
             AddressSpace space = task(thread).cpu.memory();
             int done = 0;
             while (done < dst.length) {
@@ -828,12 +981,63 @@ public final class KernelDebugger implements DebugTarget {
         return k.tasks.get(i);
     }
 
+    /** The task with thread id {@code thread} if it has ended, else null. */
+    private Task ended(int thread) {
+        int i = thread - 1;
+        return i >= 0 && i < k.tasks.size() && !live(k.tasks.get(i)) ? k.tasks.get(i) : null;
+    }
+
     private long pcOf(Task t) {
         return t == faultTask ? faultPc : t.pc;
     }
 
     private static boolean live(Task t) {
         return t.cpu != null && t.state.alive();
+    }
+
+    /**
+     * The last resume named {@code t} (as gdb does when it steps a thread: {@code vCont;c:T}
+     * with a breakpoint at the next instruction): breakpoints apply to it, in scope or not.
+     */
+    private boolean named(Task t) {
+        boolean[] n = namedThreads;
+        return t.index < n.length && n[t.index];
+    }
+
+    /** What {@code t} does since the last resume. */
+    private Action action(Task t) {
+        Action[] a = actions;
+        return t.index < a.length ? a[t.index] : Action.CONTINUE;
+    }
+
+    /** The first live task the last resume let run, else the first live task. */
+    private Task firstResumed() {
+        for (Task t : k.tasks) {
+            if (live(t) && action(t) != Action.STOP) {
+                return t;
+            }
+        }
+        return firstLive();
+    }
+
+    /** Some live task is frozen by the debugger. */
+    private boolean anyFrozen() {
+        for (Task t : k.tasks) {
+            if (live(t) && action(t) == Action.STOP) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Every live task but {@code t} is frozen. */
+    private boolean othersFrozen(Task t) {
+        for (Task x : k.tasks) {
+            if (x != t && live(x) && action(x) != Action.STOP) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private Task firstLive() {

@@ -38,7 +38,7 @@ final class Watchdog implements AutoCloseable {
     }
 
     private final long quantumNanos;
-    private final long deadline;
+    private volatile long deadline;
     private final Thread thread;
     private volatile Slice slice;
     private volatile boolean closed;
@@ -95,6 +95,14 @@ final class Watchdog implements AutoCloseable {
     void left() {
         synchronized (runLock) {
             inRun = null;
+        }
+    }
+
+    /** Move the budget's end {@code nanos} later (time the system was stopped by a debugger). */
+    void extend(long nanos) {
+        long d = deadline;
+        if (d != Long.MAX_VALUE && nanos > 0) {
+            deadline = Long.MAX_VALUE - d > nanos ? d + nanos : Long.MAX_VALUE;
         }
     }
 

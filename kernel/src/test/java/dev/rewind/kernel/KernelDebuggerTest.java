@@ -33,8 +33,12 @@ class KernelDebuggerTest {
     final BlockingQueue<StopEvent> stops = new LinkedBlockingQueue<>();
 
     void boot(String image, boolean wait) throws Exception {
+        boot(image, wait, 120_000_000_000L);
+    }
+
+    void boot(String image, boolean wait, long budgetNanos) throws Exception {
         SystemImage img = SystemImage.builtin(image);
-        kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(120_000_000_000L), img.manifest(), img.source(),
+        kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(budgetNanos), img.manifest(), img.source(),
                 new Uart(console), null);
         dbg = new KernelDebugger(kernel, wait);
         runner = new Thread(() -> result = kernel.run(), "kernel");
@@ -124,6 +128,43 @@ class KernelDebuggerTest {
             dbg.detach();
             SystemResult r = finish();
             assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+        });
+    }
+
+    @Test
+    void aCallerOfAFrozenServerWaitsWithoutDeadlockAndStoppedTimeIsNotBudget() {
+        assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
+            boot("t_ipc.toml", true, 2_000_000_000L);
+            dbg.attach(stops::add);
+            awaitHalted();
+            stops.clear();
+            Thread.sleep(2500); // stopped for longer than the whole budget
+            // the client alone: its first call to the frozen ipc_echo waits
+            dbg.resume(java.util.Map.of(2, DebugTarget.Action.CONTINUE), DebugTarget.Action.STOP, true);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!kernel.task("ipc_client").state.blocked()) {
+                assertTrue(System.nanoTime() < deadline, "the client never called the server");
+                Thread.sleep(5);
+            }
+            Thread.sleep(300);
+            assertTrue(runner.isAlive(), "the kernel ended: " + result);
+            assertFalse(dbg.halted());
+            assertTrue(stops.isEmpty(), stops.toString());
+            assertEquals(TaskState.READY, kernel.task("ipc_echo").state, "frozen, the server never ran its receive");
+            dbg.interrupt();
+            StopEvent i = nextStop();
+            assertEquals(StopKind.INTERRUPTED, i.kind());
+            assertEquals(2, i.thread(), "reported on the task that was let run");
+            // a step of the blocked client alone waits too; then everything runs to the end
+            dbg.resume(java.util.Map.of(2, DebugTarget.Action.STEP), DebugTarget.Action.STOP, true);
+            Thread.sleep(200);
+            assertTrue(runner.isAlive() && !dbg.halted());
+            dbg.interrupt();
+            assertEquals(StopKind.INTERRUPTED, nextStop().kind());
+            dbg.resume();
+            SystemResult r = finish();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertTrue(console.toString(StandardCharsets.UTF_8).contains("ipc: all ok"));
         });
     }
 

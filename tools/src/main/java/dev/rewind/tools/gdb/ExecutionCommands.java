@@ -1,18 +1,29 @@
 package dev.rewind.tools.gdb;
 
 import dev.rewind.kernel.DebugTarget;
+import dev.rewind.kernel.DebugTarget.Action;
 import dev.rewind.kernel.DebugTarget.StopEvent;
 import java.io.IOException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Running and stopping: {@code ?} (why stopped), {@code c}/{@code C}, {@code s}/{@code S},
  * {@code vCont?} and {@code vCont} (c, C, s, S), {@code D} (detach), {@code k} and
  * {@code vKill}; and the stop replies ({@code T} packets) sent when the target halts.
  *
- * <p>All-stop: a continue resumes every task; a step runs the chosen task for one instruction
- * (other tasks run only if that task is blocked in a system call). A signal given with C or S
- * is not delivered (tasks have no signal handlers): after a fault stop, continuing lets the
- * kernel's recovery run.
+ * <p>All-stop, with per-thread resume as in QEMU for its vCPUs: {@code vCont} applies to each
+ * thread the leftmost action that names it (or names every thread); a thread that no action
+ * matches stays stopped. So {@code vCont;s:T;c} steps T while the others run, and
+ * {@code vCont;c:T} (how gdb steps over a breakpoint) runs T alone. {@code c}/{@code C}
+ * resume every thread; {@code s}/{@code S} step the {@code Hc} thread alone.
+ *
+ * <p>Signals: tasks have no signal handlers. At a fault stop, resuming the faulted thread with
+ * a signal ({@code C}/{@code S} with a non-zero signal, which gdb sends when it passes the
+ * fault's signal on) hands the fault to the kernel's recovery policy; resuming it without one
+ * ({@code signal 0}, {@code handle SIGSEGV nopass}) resumes the task from its registers, as
+ * does any resume after the registers were changed at the stop.
  */
 final class ExecutionCommands {
     private final GdbSession s;
@@ -34,20 +45,21 @@ final class ExecutionCommands {
             }
             case 'c', 's' -> {
                 boolean step = p.charAt(0) == 's';
+                long addr = p.length() > 1 ? PacketCodec.parseHex(p.substring(1)) : 0;
                 if (p.length() > 1) {
-                    s.target.writeRegister(s.continueThread(), DebugTarget.PC, PacketCodec.parseHex(p.substring(1)));
+                    s.target.writeRegister(s.continueThread(), DebugTarget.PC, addr);
                 }
-                return resume(step, s.continueThread());
+                return resume(step, s.continueThread(), 0);
             }
             case 'C', 'S' -> {
                 boolean step = p.charAt(0) == 'S';
                 String rest = p.substring(1);
                 int semi = rest.indexOf(';');
-                PacketCodec.parseHexInt(semi < 0 ? rest : rest.substring(0, semi), 255); // the signal: not delivered
+                int sig = PacketCodec.parseHexInt(semi < 0 ? rest : rest.substring(0, semi), 255);
                 if (semi >= 0) {
                     s.target.writeRegister(s.continueThread(), DebugTarget.PC, PacketCodec.parseHex(rest.substring(semi + 1)));
                 }
-                return resume(step, s.continueThread());
+                return resume(step, s.continueThread(), sig);
             }
             case 'D' -> {
                 s.target.detach();
@@ -76,11 +88,16 @@ final class ExecutionCommands {
         }
     }
 
-    /** vCont;action[:thread];...: the first step action decides; otherwise continue all. */
+    /**
+     * vCont;action[:thread];...: each thread takes the leftmost action that applies to it (one
+     * naming it, or one without a thread); threads no action applies to stay stopped.
+     */
     private String vCont(String actions) {
-        int stepThread = 0;
-        boolean cont = false;
-        boolean step = false;
+        Map<Integer, Action> byThread = new LinkedHashMap<>();
+        Map<Integer, Integer> signals = new HashMap<>();
+        Action others = Action.STOP;
+        int othersSignal = 0;
+        boolean any = false;
         for (String a : actions.split(";", -1)) {
             if (a.isEmpty()) {
                 return "E01";
@@ -92,34 +109,62 @@ final class ExecutionCommands {
             if ((c == 'c' || c == 's') && act.length() != 1) {
                 return "E01";
             }
+            int sig = 0;
             if (c == 'C' || c == 'S') {
-                PacketCodec.parseHexInt(act.substring(1), 255);
+                sig = PacketCodec.parseHexInt(act.substring(1), 255);
             }
-            switch (c) {
-                case 'c', 'C' -> cont = true;
-                case 's', 'S' -> {
-                    if (!step) {
-                        step = true;
-                        stepThread = thread;
-                    }
-                }
-                default -> {
-                    return ""; // t, r, ...: unsupported
-                }
+            Action action = switch (c) {
+                case 'c', 'C' -> Action.CONTINUE;
+                case 's', 'S' -> Action.STEP;
+                default -> null;
+            };
+            if (action == null) {
+                return ""; // t, r, ...: unsupported
+            }
+            if (thread == 0) {
+                thread = s.resolve(0); // "any thread": the current one
+            }
+            if (any) {
+                continue; // a wildcard came first: it applies to every thread not named before it
+            }
+            if (thread < 0) {
+                any = true;
+                others = action;
+                othersSignal = sig;
+            } else if (!byThread.containsKey(thread)) {
+                byThread.put(thread, action);
+                signals.put(thread, sig);
             }
         }
-        if (step) {
-            return resume(true, s.resolve(stepThread > 0 ? stepThread : s.cThread));
+        for (int t : byThread.keySet()) {
+            if (!s.alive(t)) {
+                return "E02";
+            }
         }
-        return cont ? resume(false, 0) : "E01";
+        if (others != Action.STOP) {
+            // gdb steps the current thread (stepi, next) with a breakpoint and vCont;c: name it,
+            // so that breakpoints apply to it even outside the monitor scope
+            byThread.putIfAbsent(s.generalThread(), others);
+        }
+        StopEvent stop = s.target.currentStop();
+        int faultSignal = othersSignal;
+        if (stop != null && signals.containsKey(stop.thread())) {
+            faultSignal = signals.get(stop.thread());
+        }
+        return resume(byThread, others, faultSignal);
     }
 
-    private String resume(boolean step, int thread) {
+    /** {@code s}/{@code S} step {@code thread} alone; {@code c}/{@code C} resume every thread. */
+    private String resume(boolean step, int thread, int signal) {
         if (step) {
-            s.target.step(thread);
-        } else {
-            s.target.resume();
+            return resume(Map.of(thread, Action.STEP), Action.STOP, signal);
         }
+        return resume(Map.of(thread, Action.CONTINUE), Action.CONTINUE, signal);
+    }
+
+    /** A non-zero signal for the thread at a fault stop hands its fault to recovery. */
+    private String resume(Map<Integer, Action> actions, Action others, int faultSignal) {
+        s.target.resume(actions, others, faultSignal != 0);
         s.waitingForStop = true;
         s.resumed = true;
         return null;

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
@@ -284,11 +283,37 @@ public final class GdbSession implements DebugTarget.Listener {
         if (stopThread > 0) {
             return stopThread;
         }
-        List<DebugTarget.ThreadInfo> threads = target.threads();
-        if (threads.isEmpty()) {
-            throw new IllegalArgumentException("no thread");
+        for (DebugTarget.ThreadInfo info : target.threads()) {
+            if (alive(info)) {
+                return info.id();
+            }
         }
-        return threads.get(0).id();
+        throw new IllegalArgumentException("no thread");
+    }
+
+    /** Whether thread {@code id} is a task (live or ended). */
+    boolean known(int id) {
+        for (DebugTarget.ThreadInfo t : target.threads()) {
+            if (t.id() == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether thread {@code id} is a live task. */
+    boolean alive(int id) {
+        for (DebugTarget.ThreadInfo t : target.threads()) {
+            if (t.id() == id) {
+                return alive(t);
+            }
+        }
+        return false;
+    }
+
+    /** An ended task stays in the thread list (its id is never reused), but cannot run. */
+    static boolean alive(DebugTarget.ThreadInfo t) {
+        return !t.state().equals("exited") && !t.state().equals("dead");
     }
 
     /**

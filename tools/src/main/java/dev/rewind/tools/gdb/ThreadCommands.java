@@ -4,9 +4,14 @@ import dev.rewind.kernel.DebugTarget;
 import java.util.List;
 
 /**
- * Threads (one per live task): {@code H g/c} selection, {@code T} (alive?), {@code qC},
- * {@code qfThreadInfo}/{@code qsThreadInfo} and {@code qThreadExtraInfo} (task name,
- * generation and state).
+ * Threads (one per task, id = slot + 1 for the whole run): {@code H g/c} selection,
+ * {@code T} (alive?), {@code qC}, {@code qfThreadInfo}/{@code qsThreadInfo} and
+ * {@code qThreadExtraInfo} (task name, generation and state).
+ *
+ * <p>Every task is listed, also once it has ended (state {@code exited} or {@code dead}, all
+ * registers zero, no memory): gdb numbers threads in the order it first sees them, so listing
+ * every slot keeps gdb's thread numbers equal to the ids (slot + 1) for the whole session,
+ * and also for a debugger that attaches after a task ended. An ended thread cannot be resumed.
  */
 final class ThreadCommands {
     private final GdbSession s;
@@ -22,7 +27,7 @@ final class ThreadCommands {
             }
             char op = p.charAt(1);
             int t = GdbSession.parseThread(p.substring(2));
-            if (t > 0 && !alive(t)) {
+            if (t > 0 && !s.known(t)) {
                 return "E02";
             }
             switch (op) {
@@ -36,16 +41,13 @@ final class ThreadCommands {
         }
         // T thread-id: is it alive?
         int t = GdbSession.parseThread(p.substring(1));
-        return t > 0 && alive(t) ? "OK" : "E02";
+        return t > 0 && s.known(t) ? "OK" : "E02";
     }
 
     /** A thread query's reply, or null if {@code p} is not one. */
     String query(String p) {
         if (p.equals("qfThreadInfo")) {
             List<DebugTarget.ThreadInfo> threads = s.target.threads();
-            if (threads.isEmpty()) {
-                return "l";
-            }
             StringBuilder sb = new StringBuilder("m");
             for (DebugTarget.ThreadInfo t : threads) {
                 if (sb.length() > 1) {
@@ -53,7 +55,7 @@ final class ThreadCommands {
                 }
                 sb.append(Integer.toHexString(t.id()));
             }
-            return sb.toString();
+            return sb.length() > 1 ? sb.toString() : "l";
         }
         if (p.equals("qsThreadInfo")) {
             return "l";
@@ -76,14 +78,5 @@ final class ThreadCommands {
     /** What `info threads` shows beside a thread: "kv gen 2, receiving". */
     static String describe(DebugTarget.ThreadInfo t) {
         return t.name() + " gen " + t.generation() + ", " + t.state();
-    }
-
-    private boolean alive(int id) {
-        for (DebugTarget.ThreadInfo t : s.target.threads()) {
-            if (t.id() == id) {
-                return true;
-            }
-        }
-        return false;
     }
 }

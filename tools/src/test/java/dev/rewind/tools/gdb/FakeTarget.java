@@ -4,7 +4,9 @@ import dev.rewind.kernel.DebugTarget;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /** An in-memory debug target: three threads, 64 KiB of memory at 0x10000, always halted. */
 final class FakeTarget implements DebugTarget {
@@ -55,20 +57,20 @@ final class FakeTarget implements DebugTarget {
     @Override
     public void interrupt() {}
 
+    /** Logs "resume {thread=action, ...} others deliverFault"; a stepped thread's pc moves 4. */
     @Override
-    public void resume() {
-        log.add("resume");
-        Listener l = listener;
-        if (l != null) {
-            l.stopped(stop);
+    public void resume(Map<Integer, Action> actions, Action others, boolean deliverFault) {
+        for (int t : actions.keySet()) {
+            r(t);
         }
-    }
-
-    @Override
-    public void step(int thread) {
-        r(thread)[PC] += 4;
-        stop = new StopEvent(StopKind.STEPPED, thread, SIGTRAP, "step");
-        log.add("step " + thread);
+        log.add("resume " + new TreeMap<>(actions) + " " + others + " " + deliverFault);
+        for (Map.Entry<Integer, Action> e : actions.entrySet()) {
+            if (e.getValue() == Action.STEP) {
+                r(e.getKey())[PC] += 4;
+                stop = new StopEvent(StopKind.STEPPED, e.getKey(), SIGTRAP, "step");
+                break;
+            }
+        }
         Listener l = listener;
         if (l != null) {
             l.stopped(stop);

@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,6 +45,17 @@ class GdbIntegrationTest {
     @TempDir
     Path tmp;
 
+    /** The systems this test booted: {@link #killSystems()} ends those still running. */
+    static final List<Booted> BOOTED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void killSystems() {
+        for (Booted b : BOOTED) {
+            b.close();
+        }
+        BOOTED.clear();
+    }
+
     @BeforeAll
     static void findGdb() {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
@@ -55,14 +67,21 @@ class GdbIntegrationTest {
             assumeTrue(gdb != null, "gdb-multiarch is not installed");
         }
 
-        /** A system booted with the stub on a kernel thread. */
-        static final class Booted {
+        /**
+         * A system booted with the stub on a kernel thread. {@link #close()} kills a system
+         * still running (as gdb's {@code kill} does), so that no test leaves one behind.
+         */
+        static final class Booted implements AutoCloseable {
             final ByteArrayOutputStream console = new ByteArrayOutputStream();
             final CompletableFuture<SystemResult> result = new CompletableFuture<>();
             final int port;
 
             Booted(String image, boolean wait) throws Exception {
-                SystemImage img = SystemImage.builtin(image);
+                this(SystemImage.builtin(image), wait);
+            }
+
+            Booted(SystemImage img, boolean wait) throws Exception {
+                BOOTED.add(this);
                 Kernel kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(170_000_000_000L), img.manifest(), img.source(),
                         new Uart(console), null);
                 PipedInputStream errIn = new PipedInputStream(1 << 16);
@@ -106,7 +125,26 @@ class GdbIntegrationTest {
             }
 
             String console() {
-                return console.toString(StandardCharsets.UTF_8);
+                synchronized (console) {
+                    return console.toString(StandardCharsets.UTF_8);
+                }
+            }
+
+            @Override
+            public void close() {
+                if (result.isDone()) {
+                    return;
+                }
+                // the stub serves the next connection once gdb is gone: send it gdb's "k"
+                for (int i = 0; i < 50 && !result.isDone(); i++) {
+                    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                        s.getOutputStream().write("+$k#6b".getBytes(StandardCharsets.ISO_8859_1));
+                        s.getOutputStream().flush();
+                        result.get(2, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        // busy or still ending: try again
+                    }
+                }
             }
         }
 
@@ -120,13 +158,23 @@ class GdbIntegrationTest {
             return p;
         }
 
+        /** Every gdb started, killed when the JVM ends if a test could not (a crash, a kill). */
+        static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        static {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly)));
+        }
+
         /** A running gdb-multiarch whose output is collected as it comes. */
         static final class Gdb implements AutoCloseable {
             final Process process;
             final StringBuffer out = new StringBuffer();
 
             Gdb(Path script) throws IOException {
-                process = new ProcessBuilder(gdb, "-batch", "-nx", "-x", script.toString()).redirectErrorStream(true).start();
+                // no core file if gdb aborts (as gdb 13 did on a stub's bad stop reply)
+                process = new ProcessBuilder("sh", "-c", "ulimit -c 0; exec \"$0\" -batch -nx -x \"$1\"", gdb, script.toString())
+                        .redirectErrorStream(true).start();
+                LIVE.add(process);
                 Thread reader = new Thread(() -> {
                     byte[] buf = new byte[4096];
                     try (InputStream in = process.getInputStream()) {
@@ -161,6 +209,7 @@ class GdbIntegrationTest {
                 if (process.isAlive()) {
                     process.destroyForcibly();
                 }
+                LIVE.remove(process);
             }
 
             String finish() throws Exception {
@@ -323,6 +372,232 @@ class GdbIntegrationTest {
             SystemResult r = sys.await();
             assertEquals("killed by the debugger", r.summary());
             assertEquals(1, r.outcome().exitStatus());
+        });
+    }
+
+    /**
+     * A manifest in the test's folder running ipc_echo and {@code clients} copies of
+     * ipc_client (tasks c1, c2, ...; thread ids 2, 3, ...), all calling round_trip over and over.
+     */
+    SystemImage clients(int clients) throws Exception {
+        elf("ipc_echo.elf");
+        elf("ipc_client.elf");
+        StringBuilder m = new StringBuilder("name = \"clients\"\n[task.ipc_echo]\nimage = \"ipc_echo.elf\"\npriority = 2\n"
+                + "serves = [\"ipc_echo\"]\n");
+        for (int i = 1; i <= clients; i++) {
+            m.append("[task.c").append(i).append("]\nimage = \"ipc_client.elf\"\npriority = 4\nuses = [\"ipc_echo\"]\n");
+        }
+        Path manifest = tmp.resolve("clients.toml");
+        Files.writeString(manifest, m);
+        return SystemImage.open(manifest.toString());
+    }
+
+    static int count(String out, String part) {
+        int n = 0;
+        for (int i = out.indexOf(part); i >= 0; i = out.indexOf(part, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void continuingPastABreakpointThatSeveralTasksHitStepsOnlyThatTask() {
+        // gdb steps over a breakpoint with vCont;c:T and a breakpoint at the next instruction;
+        // if another task ran meanwhile and stopped, gdb 13 aborted (infrun.c finish_step_over)
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(clients(3), true);
+            String out;
+            try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(),
+                    "break round_trip",
+                    "set $i = 0",
+                    "while $i < 200\n  continue\n  set $i = $i + 1\nend",
+                    "stepi",
+                    "stepi",
+                    "info threads",
+                    "delete",
+                    "continue")) {
+                out = g.finish();
+                assertEquals(0, g.process.exitValue(), out);
+            }
+            assertTrue(!out.contains("internal-error"), out);
+            // 200 continues, and a stepi may end at another task's breakpoint
+            int hits = count(out, " hit Breakpoint 1, round_trip");
+            assertTrue(hits >= 200 && hits <= 202, hits + " stops:\n" + out);
+            for (int t = 2; t <= 4; t++) {
+                assertContains(out, "Thread " + t + " hit Breakpoint 1, round_trip");
+            }
+            assertContains(out, "[Inferior 1 (Remote target) exited normally]");
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertEquals(3, count(sys.console(), "ipc: all ok"), sys.console());
+        });
+    }
+
+    @Test
+    void aThreadSpecificBreakpointWithAScopeStopsOnlyItsThread() {
+        // gdb steps the other threads over `break ... thread 3` itself, each with vCont;c:T
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(clients(3), true);
+            String out;
+            try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(),
+                    "monitor scope c1 c2",
+                    "break round_trip thread 3",
+                    "set $i = 0",
+                    "while $i < 30\n  continue\n  set $i = $i + 1\nend",
+                    "delete",
+                    "continue")) {
+                out = g.finish();
+            }
+            assertTrue(!out.contains("internal-error"), out);
+            assertEquals(30, count(out, "Thread 3 hit Breakpoint 1, round_trip"), out);
+            assertEquals(30, count(out, " hit Breakpoint 1, round_trip"), out);
+            assertContains(out, "[Inferior 1 (Remote target) exited normally]");
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+        });
+    }
+
+    @Test
+    void aStepiInATaskOutsideTheScopeStaysInThatTask() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(clients(2), true);
+            String out;
+            try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(),
+                    "monitor scope ipc_echo",
+                    "thread 3",
+                    "set $old = $pc",
+                    "stepi",
+                    "print $pc - $old",
+                    "stepi",
+                    "print $pc - $old",
+                    "info threads",
+                    "kill")) {
+                out = g.finish();
+            }
+            assertContains(out,
+                    "[Switching to thread 3 (Thread 3)]",
+                    "$1 = 4", // _start: 4-byte instructions
+                    "$2 = 8",
+                    "(c2 gen 1, ready)           _start ()",
+                    "[Inferior 1 (Remote target) killed]");
+            assertTrue(!out.contains("internal-error"), out);
+            assertEquals("killed by the debugger", sys.await().summary());
+        });
+    }
+
+    @Test
+    void threadIdsStayTheTaskSlotsAfterATaskExited() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            elf("hello.elf");
+            elf("spinner.elf");
+            Path manifest = tmp.resolve("exit.toml");
+            Files.writeString(manifest, """
+                    name = "exit"
+                    [task.hello]
+                    image = "hello.elf"
+                    [task.spin1]
+                    image = "spinner.elf"
+                    runaway_ms = 0
+                    [task.spin2]
+                    image = "spinner.elf"
+                    runaway_ms = 0
+                    """);
+            Booted sys = new Booted(SystemImage.open(manifest.toString()), false);
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (!sys.console().contains("spinner: spinning\nspinner: spinning") || !sys.console().contains("hello")) {
+                assertTrue(System.currentTimeMillis() < deadline, sys.console());
+                Thread.sleep(20);
+            }
+            Thread.sleep(200);
+            String out;
+            try (Gdb g = gdb(sys.port, tmp.resolve("spinner.elf").toString(),
+                    "info threads",
+                    "thread 3",
+                    "print x != 0",
+                    "thread 1",
+                    "kill")) {
+                out = g.finish();
+            }
+            assertContains(out,
+                    "1    Thread 1 (hello gen 1, exited)",
+                    "2    Thread 2 (spin1 gen 1, ready)",
+                    "3    Thread 3 (spin2 gen 1, ready)",
+                    "[Switching to thread 3 (Thread 3)]",
+                    "$1 = 1",
+                    "[Switching to thread 1 (Thread 1)]",
+                    "[Inferior 1 (Remote target) killed]");
+            assertEquals("killed by the debugger", sys.await().summary());
+        });
+    }
+
+    @Test
+    void anInferiorCallReturnsItsValueAndLeavesTheTaskAsItWas() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted("demo.toml", true);
+            String out;
+            try (Gdb g = gdb(sys.port, elf("kv_server.elf").toString(),
+                    "monitor scope kv",
+                    "break store",
+                    "continue",
+                    "print rw_strerror(-2)",
+                    "print klen",
+                    "print $pc == (long) &store",
+                    "print rw_strerror(-1)",
+                    "info threads",
+                    "next",
+                    "delete",
+                    "continue")) {
+                out = g.finish();
+            }
+            assertContains(out,
+                    "Thread 1 hit Breakpoint 1, store (",
+                    "$1 = 0x",
+                    "\"EFAULT\"",
+                    "$2 = 15",
+                    "$3 = 1",
+                    "$4 = 0x",
+                    "(kv gen 1, ready)",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertTrue(!out.contains("signaled while in a function called from GDB"), out);
+            assertTrue(!out.contains("SIGSEGV"), out);
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertEquals(1, r.task("kv").id().generation(), "the call left kv running, no recovery");
+            assertTrue(sys.console().contains("kv_demo: ok"), sys.console());
+        });
+    }
+
+    @Test
+    void atAFaultStopTheUserCanFixTheRegistersAndResumeTheTask() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted("t_fault_null.elf", true);
+            String out;
+            try (Gdb g = gdb(sys.port, elf("t_fault_null.elf").toString(),
+                    "continue",
+                    "x/i $pc",
+                    "signal 0", // resumes from the registers: the same store faults again
+                    "set var $pc = $pc + 2", // past the 2-byte c.sw
+                    "print (long) $pc - (long) &main",
+                    "nexti", // over the call of puts
+                    "print (long) $pc - (long) &main",
+                    "stepi",
+                    "print (long) $pc - (long) &main",
+                    "info threads",
+                    "continue")) {
+                out = g.finish();
+            }
+            assertEquals(2, count(out, "received signal SIGSEGV, Segmentation fault."), out);
+            assertContains(out,
+                    "sw\ta4,0(a5)",
+                    "$1 = 34",
+                    "$2 = 38",
+                    "$3 = 40",
+                    "(t_fault_null gen 1, ready)",
+                    "[Inferior 1 (Remote target) exited with code 01]");
+            SystemResult r = sys.await();
+            assertTrue(sys.console().contains("fault: survived"), sys.console());
+            assertEquals(3, r.task("t_fault_null").exitCode(), r.summary());
+            assertEquals(0, r.task("t_fault_null").faults(), "the debugger took the fault, not recovery");
         });
     }
 

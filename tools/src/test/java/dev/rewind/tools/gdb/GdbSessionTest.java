@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.kernel.DebugTarget;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -84,16 +85,42 @@ class GdbSessionTest {
         call("qSupported:swbreak+");
         assertEquals("T05thread:1;20:0000010000000000;", call("?"));
         assertNull(call("vCont;s:2;c"));
-        assertEquals("step 2", target.log.get(target.log.size() - 1));
+        assertEquals("resume {1=CONTINUE, 2=STEP} CONTINUE false", target.log.get(target.log.size() - 1));
         assertTrue(s.waitingForStop);
         assertNull(call("c"));
-        assertEquals("resume", target.log.get(target.log.size() - 1));
+        assertEquals("resume {1=CONTINUE} CONTINUE false", target.log.get(target.log.size() - 1));
         assertEquals("", call("vCont;x"));
         assertEquals("", call("vCont;t:1"));
         String w = s.dispatch("?".getBytes(StandardCharsets.ISO_8859_1));
         assertTrue(w.startsWith("T05thread:"), w);
         assertEquals("OK", call("D"));
         assertTrue(s.closing);
+    }
+
+    @Test
+    void vContAppliesTheLeftmostMatchingActionToEachThreadAndStopsTheRest() {
+        call("?");
+        String[][] cases = {
+            {"vCont;c:2", "resume {2=CONTINUE} STOP false"},
+            {"vCont;s:2", "resume {2=STEP} STOP false"},
+            {"vCont;s:1;c", "resume {1=STEP} CONTINUE false"},
+            {"vCont;s:3;c:3;c:1", "resume {1=CONTINUE, 3=STEP} STOP false"},
+            {"vCont;c;s:2", "resume {1=CONTINUE} CONTINUE false"}, // the wildcard comes first: it wins for 2 too
+            {"vCont;C0b:1;c", "resume {1=CONTINUE} CONTINUE true"}, // the stop thread's signal: deliver the fault
+            {"vCont;C0b:2;c", "resume {1=CONTINUE, 2=CONTINUE} CONTINUE false"}, // another thread's signal
+            {"vCont;C0b", "resume {1=CONTINUE} CONTINUE true"},
+            {"vCont;c:p1.2;c:p1.-1", "resume {1=CONTINUE, 2=CONTINUE} CONTINUE false"},
+            {"C0b", "resume {1=CONTINUE} CONTINUE true"},
+            {"s", "resume {1=STEP} STOP false"},
+        };
+        for (String[] c : cases) {
+            target.stop = new DebugTarget.StopEvent(DebugTarget.StopKind.FAULTED, 1, DebugTarget.SIGSEGV, "fake");
+            call("?");
+            assertNull(call(c[0]), c[0]);
+            assertEquals(c[1], target.log.get(target.log.size() - 1), c[0]);
+        }
+        assertEquals("E02", call("vCont;c:9"));
+        assertEquals("E01", call("vCont;cx:1"));
     }
 
     @Test
