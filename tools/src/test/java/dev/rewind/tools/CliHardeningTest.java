@@ -154,7 +154,7 @@ class CliHardeningTest {
 
     @Test
     void aSuiteThatIsADeviceIsNamedForWhatItIs() {
-        assertUsageError(rewind("test", "/dev/null"), "not a suite file or folder");
+        assertUsageError(rewind("test", "/dev/null"), "not a regular file but a character device");
     }
 
     @Test

@@ -44,9 +44,6 @@ public final class SuiteLoader {
         if (!Files.exists(path)) {
             throw new SuiteException(spec, 0, "no such suite file or folder");
         }
-        if (!Files.isRegularFile(path)) {
-            throw new SuiteException(spec, 0, "not a suite file or folder (a FIFO, socket or device)");
-        }
         String text;
         try {
             text = new String(InputFiles.read(path, InputFiles.MAX_TEXT_BYTES, "a suite file"), StandardCharsets.UTF_8);
