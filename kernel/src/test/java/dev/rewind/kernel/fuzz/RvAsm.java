@@ -173,6 +173,11 @@ final class RvAsm {
 
     /** A static RISC-V ELF64 executable: text (RX) at TEXT, entry at TEXT, data (RW) at DATA. */
     static byte[] elf(byte[] text, byte[] data, long dataMemSize) {
+        return elf(text, data, dataMemSize, 0);
+    }
+
+    /** As {@link #elf(byte[], byte[], long)}, plus (if {@code extra} != 0) an empty RW page at {@code extra}. */
+    static byte[] elf(byte[] text, byte[] data, long dataMemSize, long extra) {
         long dataVaddr = DATA;
         if (text.length > DATA - TEXT - PAGE) {
             throw new IllegalArgumentException("text too large: " + text.length);
@@ -195,10 +200,13 @@ final class RvAsm {
         put32(b, 0x30, 0x5); // e_flags: RVC, double-float ABI
         put16(b, 0x34, 64);
         put16(b, 0x36, 56);
-        put16(b, 0x38, 2);
+        put16(b, 0x38, extra != 0 ? 3 : 2);
         put16(b, 0x3a, 64);
         phdr(b, 64, 5, textOff, TEXT, text.length, text.length);
         phdr(b, 64 + 56, 6, dataOff, dataVaddr, data.length, Math.max(dataMemSize, data.length));
+        if (extra != 0) {
+            phdr(b, 64 + 112, 6, dataOff, extra, 0, PAGE);
+        }
         System.arraycopy(text, 0, b, textOff, text.length);
         System.arraycopy(data, 0, b, dataOff, data.length);
         return b;
