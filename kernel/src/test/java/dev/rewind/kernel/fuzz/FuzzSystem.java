@@ -441,10 +441,11 @@ final class FuzzSystem {
                 | (off + 3 < elf.length ? (elf[off + 2] & 0xff) << 16 | (elf[off + 3] & 0xff) << 24 : 0);
         boolean ok = switch (f.kind()) {
             case ABORT -> w == RvAsm.ECALL;
-            case BREAKPOINT -> w == RvAsm.EBREAK || (w & 0xffff) == 0x9002;
+            case BREAKPOINT -> isEbreak(w);
             case UNMAPPED_READ, PROTECTED_READ -> isLoad(w) || isAmo(w);
             case UNMAPPED_WRITE, PROTECTED_WRITE -> isStore(w) || isAmo(w);
             case MISALIGNED_ACCESS -> isLoad(w) || isStore(w) || isAmo(w);
+            case ILLEGAL_INSTRUCTION -> !isEbreak(w); // an ebreak is a BREAKPOINT
             default -> true;
         };
         return ok ? null : String.format("%s at pc 0x%x, but the instruction there is 0x%08x", f.kind(), pc,
@@ -478,6 +479,10 @@ final class FuzzSystem {
         int q = w & 3;
         int f3 = (w >> 13) & 7;
         return (q == 0 || q == 2) && f3 >= 5;
+    }
+
+    static boolean isEbreak(int w) {
+        return w == RvAsm.EBREAK || (w & 0xffff) == 0x9002;
     }
 
     static boolean isAmo(int w) {

@@ -153,7 +153,7 @@ class RandomCodeFuzzTest {
     private static String failureLine(String what, FuzzSystem.Report r, List<String> problems) {
         return "fuzz FAIL seed " + r.seed + ": " + String.join("; ", problems.size() > 3 ? problems.subList(0, 3) : problems)
                 + (problems.size() > 3 ? "; ... (" + problems.size() + " problems)" : "")
-                + "\n  reproduce: mvn -B test -pl kernel -Dtest=RandomCodeFuzzTest#" + what + " -Dfuzz.seed=" + r.seed
+                + "\n  reproduce: mvn -B test -pl kernel -Dtest='RandomCodeFuzzTest#" + what + "*' -Dfuzz.seed=" + r.seed
                 + (what.equals("campaign") ? " -DexcludedGroups=none" : "")
                 + " -Dsurefire.failIfNoSpecifiedTests=false [-Dfuzz.dump=/tmp/fuzz, then ./rewind boot /tmp/fuzz/fuzz"
                 + r.seed + "/fuzz" + r.seed + ".toml]";
