@@ -1,5 +1,6 @@
 package dev.rewind.kernel.fuzz;
 
+import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.dev.UartDevice;
 import dev.rewind.kernel.BoundDevice;
@@ -76,6 +77,7 @@ final class FuzzSystem {
     final byte[] uartInput;
     /** Whether the reference pair is the built-in ipc_echo + ipc_client (else the generated refs + refc). */
     final boolean stock;
+    final RiscvCpu.TrackerKind tracker;
     static final int REF_CALLS = 200;
 
     private FuzzSystem(long seed) {
@@ -198,6 +200,10 @@ final class FuzzSystem {
         byte[] in = new byte[r.nextInt(64)];
         r.nextBytes(in);
         uartInput = in;
+        // txipc's write tracker: mostly the native hook (the default), sometimes the page-protection reference
+        String forced = System.getProperty("fuzz.tracker");
+        tracker = forced != null ? RiscvCpu.TrackerKind.valueOf(forced.strip().toUpperCase(java.util.Locale.ROOT))
+                : r.nextInt(4) == 0 ? RiscvCpu.TrackerKind.PROTECTION : RiscvCpu.TrackerKind.NATIVE;
         toml = t.toString();
     }
 
@@ -307,7 +313,7 @@ final class FuzzSystem {
             };
             Manifest m = Manifest.parse(toml, "fuzz" + seed + ".toml");
             KernelConfig cfg = new KernelConfig(256L << 20, 0, budgetMs() * 1_000_000L, false, MAX_RESTARTS,
-                    KernelConfig.defaults().tracker(), KernelConfig.defaults().txLogPages());
+                    tracker, KernelConfig.defaults().txLogPages());
             try (Kernel k = new Kernel(cfg, m, source(), new Uart(out), obs)) {
                 for (BoundDevice bd : k.devices()) {
                     if (bd.device() instanceof UartDevice u) {
