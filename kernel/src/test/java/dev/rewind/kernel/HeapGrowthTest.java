@@ -42,6 +42,18 @@ class HeapGrowthTest {
         assertTrue(run.console.contains("heap: ok steps=64 bytes=" + 4 * MIB + " "), run::toString);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "restart", "txipc"})
+    void theStockFsServerFillsItsHeapWithFiles(String policy) throws Exception {
+        // The issue's own reproduction: fs with a 4M heap, a client writing 80 KiB files (29 and
+        // more) until the server answers ENOMEM, then reading them all back.
+        GuestRun run = GuestRun.bootManifest(TxIpcTest.withPolicy(TxIpcTest.manifest("t_fs_fill.toml"), policy));
+        assertTrue(run.console.contains("fs_fill: ok files="), run::toString);
+        assertTrue(run.console.contains(" full=yes"), run::toString);
+        assertEquals(0, run.result.task("fs_fill").exitCode(), run::toString);
+        assertTrue(run.faults.isEmpty(), run::toString);
+    }
+
     @Test
     void aTxipcServerWithManySegmentsBootsAndGrowsItsHeap() throws Exception {
         byte[] many = withExtraSegments(ImageSource.classpath(SystemImage.BUILTIN_FOLDER).read("heap_server.elf"), 70);

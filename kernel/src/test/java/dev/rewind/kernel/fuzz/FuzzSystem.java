@@ -53,20 +53,6 @@ final class FuzzSystem {
     static final long GRACE_MS = 15_000;
     static final int MAX_RESTARTS = 5;
 
-    /**
-     * Known bug, being fixed: a txipc task whose heap grows in many steps overflows the native
-     * write tracker's region table ("too many regions to track (64)", an internal error; e.g.
-     * seed 1462 with this false). While true, txipc tasks get at most a 1M heap (16 growth
-     * steps). Remove when the fix lands.
-     */
-    static final boolean KNOWN_BUG_HEAP_REGIONS = true;
-    /**
-     * Known bug, being fixed: a heap that grows into a device's register window fails inside
-     * the kernel (uc_mem_map_ptr ... UC_ERR_MAP). While true, no fuzz image ends just below the
-     * device windows (so no heap starts there; e.g. seeds 2012, 2035 with this false). Remove when
-     * the fix lands.
-     */
-    static final boolean KNOWN_BUG_HEAP_INTO_DEVICE = true;
 
     final long seed;
     final String toml;
@@ -150,11 +136,8 @@ final class FuzzSystem {
             }
             policies.put(name, rec);
             long heap = new long[] {0, 4096, 64 << 10, 1 << 20, 16 << 20}[r.nextInt(5)];
-            if (KNOWN_BUG_HEAP_REGIONS && rec.equals("txipc")) {
-                heap = Math.min(heap, 1 << 20);
-            }
             // an image that ends just below the device windows, so that its heap grows into them
-            boolean nearDevices = !KNOWN_BUG_HEAP_INTO_DEVICE && r.nextInt(4) == 0;
+            boolean nearDevices = r.nextInt(4) == 0;
             if (nearDevices) {
                 heap = Math.max(heap, 1 << 20);
             }
