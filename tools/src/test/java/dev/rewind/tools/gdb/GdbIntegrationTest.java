@@ -380,6 +380,89 @@ class GdbIntegrationTest {
     }
 
     @Test
+    void siginfoAndTheTrapCsrsSayWhyItStopped() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted("t_fpc_deref_warm.elf", true);
+            String out;
+            try (Gdb g = gdb(sys.port, elf("t_fpc_deref_warm.elf").toString(),
+                    "continue",
+                    "print $_siginfo.si_signo",
+                    "print $_siginfo.si_code",
+                    "print $_siginfo._sifields._sigfault.si_addr",
+                    "print $mcause",
+                    "print/x $mtval",
+                    "print $mepc == (long) &deref",
+                    "print $mepc == $pc",
+                    "monitor fault",
+                    "kill")) {
+                out = g.finish();
+            }
+            assertContains(out,
+                    "received signal SIGSEGV, Segmentation fault.",
+                    "$1 = 11",
+                    "$2 = 1", // SEGV_MAPERR
+                    "$3 = (void *) 0x50000000",
+                    "$4 = 5", // load access fault
+                    "$5 = 0x50000000",
+                    "$6 = 1",
+                    "$7 = 1",
+                    "t_fpc_deref_warm (thread 1): read of unmapped memory at address 0x50000000",
+                    "mcause 5, mtval 0x50000000, mepc 0x",
+                    "[Inferior 1 (Remote target) killed]");
+            assertEquals("killed by the debugger", sys.await().summary());
+        });
+    }
+
+    @Test
+    void theMonitorShowsEndpointsCapsFaultsAndTheRecoveryLogAndRestartsATask() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted("t_restart.toml", true);
+            String out;
+            try (Gdb g = gdb(sys.port, elf("kv_server.elf").toString(),
+                    "monitor help",
+                    "continue",
+                    "monitor endpoints",
+                    "monitor caps restart_client",
+                    "monitor notifications",
+                    "monitor fault kv",
+                    "monitor recovery",
+                    "monitor scope kv",
+                    "break main",
+                    "continue",
+                    "monitor recovery",
+                    "monitor restart kv",
+                    "monitor restart nosuch",
+                    "info threads",
+                    "delete",
+                    "continue")) {
+                out = g.finish();
+            }
+            assertContains(out,
+                    "monitor endpoints", "monitor caps TASK", "monitor notifications", "monitor fault [TASK]",
+                    "monitor restart TASK", "monitor recovery",
+                    "Thread 1 received signal SIGILL, Illegal instruction.",
+                    "kv               server kv; callers: restart_client (thread 2, awaiting reply)",
+                    "capabilities of restart_client:",
+                    "endpoint_send kv (served by kv)",
+                    "no notifications",
+                    "kv (thread 1): illegal instruction, pc 0x",
+                    "mcause 2, mtval 0x0, mepc 0x",
+                    "no recoveries yet",
+                    "Thread 1 hit Breakpoint 1, main ()",
+                    "kv gen 1: illegal instruction, pc 0x",
+                    "; restarted as generation 2",
+                    "task kv: restarted as generation 3",
+                    "no task 'nosuch' (monitor tasks lists them)",
+                    "(kv gen 3, ready)",
+                    "[Inferior 1 (Remote target) exited normally]");
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertEquals(3, r.task("kv").id().generation());
+            assertTrue(sys.console().contains("restart_client: ok"), sys.console());
+        });
+    }
+
+    @Test
     void ctrlCInterruptsARunningGuestAndKillEndsTheRun() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted("spinner.elf", false);
