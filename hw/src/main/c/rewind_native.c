@@ -25,6 +25,7 @@ struct rw_trap {
     uc_emu_stop_fn stop;/* uc_emu_stop of the loaded library            (offset 24) */
     int32_t preempt;    /* set by another thread: stop at the next block (offset 32) */
     int32_t preempted;  /* the block hook stopped the engine            (offset 36) */
+    int64_t preempt_pc; /* the block it stopped at: the exact resume PC (offset 40) */
 };
 
 /* UC_HOOK_INTR: record the cause and stop; the kernel decodes it after the run. */
@@ -53,16 +54,20 @@ bool rw_mem_invalid_hook(void *uc, int type, uint64_t address, int size, int64_t
  * instructions already executed in that block run again when the task resumes (measured:
  * loads and stores in long blocks). Instead, the watchdog raises `preempt` and this hook, at
  * the start of the next block, stops the engine from the emulation thread itself, where the
- * PC is exact and nothing of the block has run.
+ * block's start is the resume point and nothing of the block has run. The hook records that
+ * address: while any code hook exists in the engine, Unicorn 2.0.1 does not put the PC back to
+ * the block's start when a run ends there (it trusts code hooks to have synced it), so after a
+ * jump from a chained block the PC register still holds the last PC a code hook synced, in an
+ * earlier block (measured: DebugHooksTest). The Java side sets the PC to preempt_pc.
  */
 void rw_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
 {
     struct rw_trap *t = user;
-    (void)address;
     (void)size;
     if (*(volatile int32_t *)&t->preempt) {
         t->preempt = 0;
         t->preempted = 1;
+        t->preempt_pc = (int64_t)address;
         t->stop(uc);
     }
 }

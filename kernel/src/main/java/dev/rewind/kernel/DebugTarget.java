@@ -183,4 +183,49 @@ public interface DebugTarget {
 
     /** The current scope; empty = every task. */
     List<String> scope();
+
+    // ---- what the monitor and the stop's details show (defaults: nothing known) -------------
+
+    /**
+     * The fault a thread's task last had (of any generation, including the one of the current
+     * fault stop, before recovery), or null.
+     */
+    default Fault lastFault(int thread) {
+        return null;
+    }
+
+    /** An endpoint: its server, whether the server waits in receive, and the queued callers. */
+    record EndpointInfo(String name, String server, boolean serverReceiving, List<String> callers) {}
+
+    default List<EndpointInfo> endpoints() {
+        return List.of();
+    }
+
+    /** A notification: its owner, pending bits, whether the owner waits on it. */
+    record NotificationInfo(String name, String owner, long bits, boolean ownerWaiting) {}
+
+    default List<NotificationInfo> notifications() {
+        return List.of();
+    }
+
+    /** The capabilities of a thread's task, one line each ("slot kind name ..."). */
+    default List<String> capabilities(int thread) {
+        return List.of();
+    }
+
+    /** One recovery: a task's fault and what the kernel did about it. */
+    record RecoveryEntry(long millis, String task, int generation, Fault fault, String action) {}
+
+    /** The recoveries so far, oldest first (at most the last 256). */
+    default List<RecoveryEntry> recoveryLog() {
+        return List.of();
+    }
+
+    /**
+     * Restart a live task now (a new generation, loaded afresh from its image), as its recovery
+     * would; returns what was done. Throws IllegalArgumentException for no such live thread.
+     */
+    default String restart(int thread) {
+        throw new IllegalArgumentException("restart is not supported");
+    }
 }

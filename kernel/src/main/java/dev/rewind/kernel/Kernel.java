@@ -718,6 +718,9 @@ public final class Kernel implements AutoCloseable {
             log.warn("task {} faulted: {}; {}", who, f, action);
         }
         observer.taskFaulted(t, generation, f, action);
+        if (debugger != null) {
+            debugger.recovered(t, generation, f, action);
+        }
     }
 
     /**

@@ -298,6 +298,7 @@ public final class KernelDebugger implements DebugTarget {
      * (it is queued again here) and no recovery runs.
      */
     boolean faulted(Task t, Fault f) {
+        noteFault(t, f);
         EngineHooks h = hooks.get(t);
         if (h != null) {
             h.clearHits();
@@ -312,6 +313,7 @@ public final class KernelDebugger implements DebugTarget {
                 : new StopEvent(StopKind.FAULTED, id(t), signalOf(f.kind()), "task " + t + " faulted: " + f);
         long[] pc = new long[1];
         boolean[] take = new boolean[1];
+        int generation = t.generation;
         lock.lock();
         try {
             faultTrap = trap;
@@ -322,6 +324,9 @@ public final class KernelDebugger implements DebugTarget {
             pc[0] = faultPc;
             take[0] = trap || !deliverFault || faultRegsChanged;
         });
+        if (t.generation != generation) {
+            return true; // restarted from the debugger (monitor restart) at the stop: nothing to recover
+        }
         boolean resumable = t.state == TaskState.RUNNING || t.state == TaskState.READY;
         if (killed || !take[0] || !resumable || t.cpu == null) {
             if (!killed && (action(t) == Action.STEP || (action(t) == Action.CONTINUE && othersFrozen(t)))) {
@@ -1055,5 +1060,157 @@ public final class KernelDebugger implements DebugTarget {
 
     private static int id(Task t) {
         return t.index + 1;
+    }
+
+    // ---- the monitor's views of the kernel --------------------------------------------------
+
+    /** The last fault of each task (by thread id), recorded before the debugger or recovery sees it. */
+    private final Map<Integer, Fault> lastFaults = new java.util.HashMap<>();
+    private final java.util.ArrayDeque<RecoveryEntry> recoveries = new java.util.ArrayDeque<>();
+    static final int MAX_RECOVERY_LOG = 256;
+
+    /** Kernel thread: {@code t} (generation {@code generation}) faulted with {@code f}; the kernel did {@code action}. */
+    void recovered(Task t, int generation, Fault f, String action) {
+        lock.lock();
+        try {
+            recoveries.addLast(new RecoveryEntry((System.nanoTime() - k.bootNanos) / 1_000_000, t.name(), generation, f,
+                    action == null ? "" : action));
+            while (recoveries.size() > MAX_RECOVERY_LOG) {
+                recoveries.removeFirst();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void noteFault(Task t, Fault f) {
+        lock.lock();
+        try {
+            lastFaults.put(id(t), f);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Fault lastFault(int thread) {
+        lock.lock();
+        try {
+            if (thread < 1 || thread > k.tasks.size()) {
+                throw new IllegalArgumentException("no thread " + thread);
+            }
+            Fault f = lastFaults.get(thread);
+            return f != null ? f : k.tasks.get(thread - 1).lastFault;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<EndpointInfo> endpoints() {
+        lock.lock();
+        try {
+            requireHalted();
+            List<EndpointInfo> out = new ArrayList<>();
+            List<String> names = new ArrayList<>(k.endpoints.keySet());
+            java.util.Collections.sort(names);
+            for (String n : names) {
+                Endpoint e = k.endpoints.get(n);
+                List<String> callers = new ArrayList<>();
+                for (Task c : e.senders) {
+                    callers.add(c.name() + " (thread " + id(c) + ", sending)");
+                }
+                for (Task c : k.tasks) {
+                    if (live(c) && c.state == TaskState.AWAITING_REPLY && c.servedBy == e.server) {
+                        callers.add(c.name() + " (thread " + id(c) + ", awaiting reply)");
+                    }
+                }
+                out.add(new EndpointInfo(n, e.server.name(), e.receiver != null, callers));
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<NotificationInfo> notifications() {
+        lock.lock();
+        try {
+            requireHalted();
+            List<NotificationInfo> out = new ArrayList<>();
+            List<String> names = new ArrayList<>(k.notifications.keySet());
+            java.util.Collections.sort(names);
+            for (String n : names) {
+                Notification x = k.notifications.get(n);
+                out.add(new NotificationInfo(n, x.owner.name(), x.bits, x.waiter != null));
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<String> capabilities(int thread) {
+        lock.lock();
+        try {
+            requireHalted();
+            Task t = task(thread);
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < t.caps.length; i++) {
+                Capability c = t.caps[i];
+                if (c == null) {
+                    continue;
+                }
+                StringBuilder sb = new StringBuilder(String.format("%-4d %-12s %s", i,
+                        c.kind().name().toLowerCase(Locale.ROOT), c.name()));
+                if (c.endpoint() != null) {
+                    sb.append(" (served by ").append(c.endpoint().server().name()).append(')');
+                }
+                if (c.badge() != 0) {
+                    sb.append(String.format(" badge 0x%x", c.badge()));
+                }
+                out.add(sb.toString());
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<RecoveryEntry> recoveryLog() {
+        lock.lock();
+        try {
+            return new ArrayList<>(recoveries);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String restart(int thread) {
+        lock.lock();
+        try {
+            requireHalted();
+            Task t = task(thread);
+            if (t.cpu == null) {
+                throw new IllegalArgumentException("task " + t.name() + " cannot be restarted now");
+            }
+            int generation = t.generation;
+            String action = k.restart(t);
+            if (t == faultTask) {
+                faultTask = null; // the fault stop's task is a new generation now, no longer faulted
+            }
+            recoveries.addLast(new RecoveryEntry((System.nanoTime() - k.bootNanos) / 1_000_000, t.name(), generation, null,
+                    "debugger: " + action));
+            while (recoveries.size() > MAX_RECOVERY_LOG) {
+                recoveries.removeFirst();
+            }
+            return action;
+        } finally {
+            lock.unlock();
+        }
     }
 }

@@ -146,6 +146,10 @@ public final class RiscvCpu implements AutoCloseable {
             return Exit.EXCEPTION;
         }
         if (err == Unicorn.ERR_OK) {
+            if (trap.preempted()) {
+                // exact even where Unicorn left a stale PC (a code hook exists: see rw_block_hook)
+                uc.regWrite(REG_PC, trap.preemptPc());
+            }
             return Exit.STOPPED;
         }
         int type = trap.memType();

@@ -31,7 +31,8 @@ final class NativeHooks {
     static final int OFF_STOP = 24;
     static final int OFF_PREEMPT = 32;
     static final int OFF_PREEMPTED = 36;
-    static final int TRAP_SIZE = 40;
+    static final int OFF_PREEMPT_PC = 40;
+    static final int TRAP_SIZE = 48;
 
     static {
         UnicornLibrary.ensureLoaded();

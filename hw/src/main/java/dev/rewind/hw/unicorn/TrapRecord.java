@@ -42,6 +42,11 @@ public final class TrapRecord {
         return view.getInt(NativeHooks.OFF_PREEMPTED) != 0;
     }
 
+    /** Where the block hook stopped the last run (the start of a block, not yet run), if {@link #preempted()}. */
+    public long preemptPc() {
+        return view.getLong(NativeHooks.OFF_PREEMPT_PC);
+    }
+
     /** The exception cause reported since the last reset, or -1. */
     public int intno() {
         return view.getInt(NativeHooks.OFF_INTNO);

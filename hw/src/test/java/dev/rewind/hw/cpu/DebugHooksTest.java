@@ -83,6 +83,34 @@ class DebugHooksTest {
     }
 
     @Test
+    void aPreemptionAtAChainedBlockStartIsExactWhileACodeHookExists() {
+        // x5 = 1; x6 = 2 (hooked); j +8; (x9 = 9, skipped); x7 += 1; ecall
+        code(addi(5, 0, 1), addi(6, 0, 2), 0x0080006f, addi(9, 0, 9), addi(7, 7, 1), ECALL);
+        cpu.enablePreemption();
+        boolean[] preempt = new boolean[1];
+        Unicorn.Hook h = cpu.engine().hookCode(CODE + 4, CODE + 4, (a, s) -> {
+            if (preempt[0]) {
+                cpu.requestPreempt(); // the block hook stops the engine at the next block
+            }
+        });
+        dropTranslations();
+        assertEquals(Exit.ECALL, cpu.run(CODE), "first run: the jump to the second block gets chained");
+        assertEquals(1, cpu.reg(7));
+        cpu.setReg(7, 0);
+        preempt[0] = true;
+        assertEquals(Exit.STOPPED, cpu.run(CODE));
+        // Unicorn 2.0.1 keeps the PC of the last code hook here (CODE + 4) when any code hook
+        // exists: resuming there would run x6 = 2 and the jump again
+        assertEquals(CODE + 16, cpu.pc(), "stopped at the start of the second block");
+        assertEquals(0, cpu.reg(7), "which did not run");
+        preempt[0] = false;
+        assertEquals(Exit.ECALL, cpu.run(cpu.pc()));
+        assertEquals(1, cpu.reg(7));
+        h.close();
+        dropTranslations();
+    }
+
+    @Test
     void aDeletedCodeHookIsStillCalledFromOldTranslations() {
         code(addi(5, 0, 1), addi(6, 0, 2), addi(7, 0, 3), ECALL);
         int[] hits = new int[1];

@@ -1,6 +1,7 @@
 package dev.rewind.tools.gdb;
 
 import dev.rewind.kernel.DebugTarget;
+import dev.rewind.kernel.Fault;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -17,6 +18,12 @@ final class MonitorCommands {
             monitor scope                 show which tasks breakpoints and watchpoints apply to
             monitor scope all             apply them to every task (the default)
             monitor scope NAME...         apply them only to these tasks (task or image names)
+            monitor endpoints             list the endpoints, their servers and waiting callers
+            monitor caps TASK             list the capabilities of a task (name or thread id)
+            monitor notifications         list the notifications, their owners and pending bits
+            monitor fault [TASK]          the last fault of a task (default: every task that faulted)
+            monitor restart TASK          restart a task now (new generation, fresh from its image)
+            monitor recovery              the recovery log: each fault and what the kernel did
             """;
 
     private final GdbSession s;
@@ -54,9 +61,111 @@ final class MonitorCommands {
                 return PacketCodec.toHex("breakpoints and watchpoints apply to "
                         + (scope.isEmpty() ? "every task" : String.join(", ", scope)) + "\n");
             }
+            case "endpoints" -> {
+                StringBuilder sb = new StringBuilder();
+                for (DebugTarget.EndpointInfo e : s.target.endpoints()) {
+                    sb.append(String.format("%-16s server %s%s; %s%n", e.name(), e.server(),
+                            e.serverReceiving() ? " (receiving)" : "",
+                            e.callers().isEmpty() ? "no callers waiting" : "callers: " + String.join(", ", e.callers())));
+                }
+                return PacketCodec.toHex(sb.length() == 0 ? "no endpoints\n" : sb.toString());
+            }
+            case "notifications" -> {
+                StringBuilder sb = new StringBuilder();
+                for (DebugTarget.NotificationInfo n : s.target.notifications()) {
+                    sb.append(String.format("%-16s owner %s, bits 0x%x%s%n", n.name(), n.owner(), n.bits(),
+                            n.ownerWaiting() ? ", owner waiting" : ""));
+                }
+                return PacketCodec.toHex(sb.length() == 0 ? "no notifications\n" : sb.toString());
+            }
+            case "caps", "fault", "restart" -> {
+                if (words.length > 2 || (words.length == 1 && !words[0].equals("fault"))) {
+                    return PacketCodec.toHex("usage: monitor " + words[0] + (words[0].equals("fault") ? " [TASK]" : " TASK") + "\n");
+                }
+                Integer thread = null;
+                if (words.length == 2) {
+                    thread = thread(words[1]);
+                    if (thread == null) {
+                        return PacketCodec.toHex("no task '" + PacketCodec.abbreviate(words[1]) + "' (monitor tasks lists them)\n");
+                    }
+                }
+                return PacketCodec.toHex(switch (words[0]) {
+                    case "caps" -> caps(thread);
+                    case "fault" -> fault(thread);
+                    default -> restart(thread);
+                });
+            }
+            case "recovery" -> {
+                StringBuilder sb = new StringBuilder();
+                for (DebugTarget.RecoveryEntry e : s.target.recoveryLog()) {
+                    sb.append(String.format("%8d ms  %s gen %d: %s%s%n", e.millis(), e.task(), e.generation(),
+                            e.fault() == null ? "" : e.fault() + "; ", e.action()));
+                }
+                return PacketCodec.toHex(sb.length() == 0 ? "no recoveries yet\n" : sb.toString());
+            }
             default -> {
                 return PacketCodec.toHex("unknown monitor command '" + PacketCodec.abbreviate(cmd) + "'\n" + HELP);
             }
+        }
+    }
+
+    /** A task by name or thread id, or null. */
+    private Integer thread(String word) {
+        for (DebugTarget.ThreadInfo t : s.target.threads()) {
+            if (t.name().equals(word) || Integer.toString(t.id()).equals(word)) {
+                return t.id();
+            }
+        }
+        return null;
+    }
+
+    private String name(int thread) {
+        for (DebugTarget.ThreadInfo t : s.target.threads()) {
+            if (t.id() == thread) {
+                return t.name();
+            }
+        }
+        return "thread " + thread;
+    }
+
+    private String caps(int thread) {
+        if (!s.alive(thread)) {
+            return "task " + name(thread) + " has ended: no capabilities\n";
+        }
+        List<String> caps = s.target.capabilities(thread);
+        StringBuilder sb = new StringBuilder(String.format("capabilities of %s:%n%-4s %-12s %s%n", name(thread), "slot", "kind", "name"));
+        for (String c : caps) {
+            sb.append(c).append('\n');
+        }
+        return caps.isEmpty() ? "task " + name(thread) + " holds no capabilities\n" : sb.toString();
+    }
+
+    private String fault(Integer thread) {
+        StringBuilder sb = new StringBuilder();
+        for (DebugTarget.ThreadInfo t : s.target.threads()) {
+            if (thread != null && t.id() != thread) {
+                continue;
+            }
+            Fault f = s.target.lastFault(t.id());
+            if (f != null) {
+                Csrs c = Csrs.of(f);
+                sb.append(String.format("%s (thread %d): %s%n    mcause %d, mtval 0x%x, mepc 0x%x%n", t.name(), t.id(), f,
+                        c.mcause(), c.mtval(), c.mepc()));
+            } else if (thread != null) {
+                sb.append(t.name()).append(" has not faulted\n");
+            }
+        }
+        return sb.length() == 0 ? "no task has faulted\n" : sb.toString();
+    }
+
+    private String restart(int thread) {
+        if (!s.alive(thread)) {
+            return "task " + name(thread) + " has ended and cannot be restarted\n";
+        }
+        try {
+            return "task " + name(thread) + ": " + s.target.restart(thread) + "\n";
+        } catch (IllegalArgumentException e) {
+            return e.getMessage() + "\n";
         }
     }
 }

@@ -1,5 +1,8 @@
 package dev.rewind.tools.gdb;
 
+import dev.rewind.kernel.DebugTarget;
+import dev.rewind.kernel.Fault;
+import dev.rewind.kernel.FaultKind;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -36,7 +39,7 @@ final class QueryCommands {
                 }
             }
             return "PacketSize=" + Integer.toHexString(PACKET_SIZE)
-                    + ";QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+";
+                    + ";QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;qXfer:siginfo:read+";
         }
         if (p.equals("QStartNoAckMode")) {
             s.noAck = true; // this reply is still acked by gdb; nothing after it
@@ -44,6 +47,9 @@ final class QueryCommands {
         }
         if (p.startsWith("qXfer:features:read:")) {
             return features(p.substring("qXfer:features:read:".length()));
+        }
+        if (p.startsWith("qXfer:siginfo:read::")) {
+            return siginfo(p.substring("qXfer:siginfo:read::".length()));
         }
         if (p.equals("qAttached") || p.startsWith("qAttached:")) {
             return "1"; // attached to a running system: quitting gdb detaches, it does not kill
@@ -77,6 +83,77 @@ final class QueryCommands {
         byte[] chunk = PacketCodec.escape(TARGET_XML, offset, n);
         String prefix = offset + n >= TARGET_XML.length ? "l" : "m";
         return prefix + new String(chunk, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Linux siginfo_t on a 64-bit target: what {@code $_siginfo} shows (gdb's riscv64 Linux layout). */
+    static final int SIGINFO_SIZE = 128;
+
+    /** The siginfo of the current stop, for its thread only. offset,length */
+    private String siginfo(String args) {
+        String[] ol = args.split(",", -1);
+        if (ol.length != 2) {
+            return "E01";
+        }
+        int offset = PacketCodec.parseHexInt(ol[0], Integer.MAX_VALUE);
+        int length = PacketCodec.parseHexInt(ol[1], Integer.MAX_VALUE);
+        DebugTarget.StopEvent stop = s.target.currentStop();
+        int thread = s.generalThread();
+        if (stop == null || stop.thread() != thread) {
+            return "E02"; // no signal pending for this thread
+        }
+        byte[] info = siginfo(stop, s.target.lastFault(thread), s.target.readRegister(thread, DebugTarget.PC));
+        if (offset >= info.length) {
+            return "l";
+        }
+        int n = Math.min(length, Math.min(info.length - offset, PACKET_SIZE / 2));
+        byte[] chunk = PacketCodec.escape(info, offset, n);
+        return (offset + n >= info.length ? "l" : "m") + new String(chunk, StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * si_signo (Linux numbering), si_errno 0, si_code, and at offset 16 the union, whose
+     * _sigfault.si_addr is the faulting data address (SIGSEGV, SIGBUS) or instruction (SIGILL,
+     * SIGTRAP), as Linux reports them.
+     */
+    static byte[] siginfo(DebugTarget.StopEvent stop, Fault fault, long pc) {
+        int signo = stop.signal() == DebugTarget.SIGBUS ? 7 : stop.signal(); // gdb's 10 is Linux's 7
+        int code = 0; // SI_USER
+        long addr = 0;
+        boolean faulted = stop.kind() == DebugTarget.StopKind.FAULTED && fault != null;
+        switch (stop.signal()) {
+            case DebugTarget.SIGSEGV -> {
+                code = faulted && isAccessError(fault.kind()) ? 2 : 1; // SEGV_ACCERR : SEGV_MAPERR
+                addr = faulted ? fault.address() : 0;
+            }
+            case DebugTarget.SIGBUS -> {
+                code = 1; // BUS_ADRALN
+                addr = faulted ? fault.address() : 0;
+            }
+            case DebugTarget.SIGILL -> {
+                code = 1; // ILL_ILLOPC
+                addr = faulted ? fault.pc() : pc;
+            }
+            case DebugTarget.SIGTRAP -> {
+                code = stop.kind() == DebugTarget.StopKind.STEPPED ? 2 : 1; // TRAP_TRACE : TRAP_BRKPT
+                addr = pc;
+            }
+            default -> {
+            }
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(SIGINFO_SIZE).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0, signo);
+        b.putInt(4, 0);
+        b.putInt(8, code);
+        b.putLong(16, addr);
+        return b.array();
+    }
+
+    private static boolean isAccessError(FaultKind k) {
+        return switch (k) {
+            case PROTECTED_READ, PROTECTED_WRITE, PROTECTED_FETCH, ACCESS_FAULT_FETCH, ACCESS_FAULT_READ,
+                    ACCESS_FAULT_WRITE -> true;
+            default -> false;
+        };
     }
 
     private static byte[] load(String name) {

@@ -4,7 +4,8 @@ import dev.rewind.kernel.DebugTarget;
 
 /**
  * Registers of the selected thread ({@code Hg}): {@code g}/{@code G} (all of x0..x31 and pc,
- * in the target description's order) and {@code p}/{@code P} (one, by number).
+ * in the target description's order) and {@code p}/{@code P} (one, by number). The trap CSRs
+ * (mepc, mcause, mtval: {@link Csrs}) are read-only and only read one by one.
  */
 final class RegisterCommands {
     private final GdbSession s;
@@ -41,6 +42,9 @@ final class RegisterCommands {
             }
             case 'p' -> {
                 int reg = PacketCodec.parseHexInt(p.substring(1), Integer.MAX_VALUE);
+                if (reg >= DebugTarget.REGISTER_COUNT && reg < Csrs.COUNT) {
+                    return PacketCodec.le64(Csrs.of(s.target.lastFault(thread)).get(reg));
+                }
                 if (reg >= DebugTarget.REGISTER_COUNT) {
                     return "E01";
                 }

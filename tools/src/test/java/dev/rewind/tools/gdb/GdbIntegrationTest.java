@@ -81,8 +81,13 @@ class GdbIntegrationTest {
             }
 
             Booted(SystemImage img, boolean wait) throws Exception {
+                this(img, wait, KernelConfig.defaults().quantumMs());
+            }
+
+            Booted(SystemImage img, boolean wait, int quantumMs) throws Exception {
                 BOOTED.add(this);
-                Kernel kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(170_000_000_000L), img.manifest(), img.source(),
+                Kernel kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(170_000_000_000L).withQuantumMs(quantumMs),
+                        img.manifest(), img.source(),
                         new Uart(console), null);
                 PipedInputStream errIn = new PipedInputStream(1 << 16);
                 PrintStream err = new PrintStream(new PipedOutputStream(errIn), true, StandardCharsets.UTF_8);
@@ -347,6 +352,117 @@ class GdbIntegrationTest {
     }
 
     @Test
+    void aFaultInTheFirstInstructionOfAWarmFunctionIsFrameZeroAndXiPc() {
+        // deref() is called many times with good pointers (its block is translated and warm),
+        // then with a wild one: the load in its first instruction faults
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted("t_fpc_deref_warm.elf", true);
+            String out;
+            try (Gdb g = gdb(sys.port, elf("t_fpc_deref_warm.elf").toString(),
+                    "continue",
+                    "x/i $pc",
+                    "bt",
+                    "print $pc == (long) &deref",
+                    "kill")) {
+                out = g.finish();
+            }
+            assertContains(out,
+                    "received signal SIGSEGV, Segmentation fault.",
+                    "=> 0x",
+                    " <deref>:\tld\ta0,0(a0)",
+                    "#0  deref (p=",
+                    "#1  0x",
+                    " in main () at tests/fault_pc.c",
+                    "$1 = 1",
+                    "[Inferior 1 (Remote target) killed]");
+            assertEquals("killed by the debugger", sys.await().summary());
+        });
+    }
+
+    @Test
+    void siginfoAndTheTrapCsrsSayWhyItStopped() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted("t_fpc_deref_warm.elf", true);
+            String out;
+            try (Gdb g = gdb(sys.port, elf("t_fpc_deref_warm.elf").toString(),
+                    "continue",
+                    "print $_siginfo.si_signo",
+                    "print $_siginfo.si_code",
+                    "print $_siginfo._sifields._sigfault.si_addr",
+                    "print $mcause",
+                    "print/x $mtval",
+                    "print $mepc == (long) &deref",
+                    "print $mepc == $pc",
+                    "monitor fault",
+                    "kill")) {
+                out = g.finish();
+            }
+            assertContains(out,
+                    "received signal SIGSEGV, Segmentation fault.",
+                    "$1 = 11",
+                    "$2 = 1", // SEGV_MAPERR
+                    "$3 = (void *) 0x50000000",
+                    "$4 = 5", // load access fault
+                    "$5 = 0x50000000",
+                    "$6 = 1",
+                    "$7 = 1",
+                    "t_fpc_deref_warm (thread 1): read of unmapped memory at address 0x50000000",
+                    "mcause 5, mtval 0x50000000, mepc 0x",
+                    "[Inferior 1 (Remote target) killed]");
+            assertEquals("killed by the debugger", sys.await().summary());
+        });
+    }
+
+    @Test
+    void theMonitorShowsEndpointsCapsFaultsAndTheRecoveryLogAndRestartsATask() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted("t_restart.toml", true);
+            String out;
+            try (Gdb g = gdb(sys.port, elf("kv_server.elf").toString(),
+                    "monitor help",
+                    "continue",
+                    "monitor endpoints",
+                    "monitor caps restart_client",
+                    "monitor notifications",
+                    "monitor fault kv",
+                    "monitor recovery",
+                    "monitor scope kv",
+                    "break main",
+                    "continue",
+                    "monitor recovery",
+                    "monitor restart kv",
+                    "monitor restart nosuch",
+                    "info threads",
+                    "delete",
+                    "continue")) {
+                out = g.finish();
+            }
+            assertContains(out,
+                    "monitor endpoints", "monitor caps TASK", "monitor notifications", "monitor fault [TASK]",
+                    "monitor restart TASK", "monitor recovery",
+                    "Thread 1 received signal SIGILL, Illegal instruction.",
+                    "kv               server kv; callers: restart_client (thread 2, awaiting reply)",
+                    "capabilities of restart_client:",
+                    "endpoint_send kv (served by kv)",
+                    "no notifications",
+                    "kv (thread 1): illegal instruction, pc 0x",
+                    "mcause 2, mtval 0x0, mepc 0x",
+                    "no recoveries yet",
+                    "Thread 1 hit Breakpoint 1, main ()",
+                    "kv gen 1: illegal instruction, pc 0x",
+                    "; restarted as generation 2",
+                    "task kv: restarted as generation 3",
+                    "no task 'nosuch' (monitor tasks lists them)",
+                    "(kv gen 3, ready)",
+                    "[Inferior 1 (Remote target) exited normally]");
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertEquals(3, r.task("kv").id().generation());
+            assertTrue(sys.console().contains("restart_client: ok"), sys.console());
+        });
+    }
+
+    @Test
     void ctrlCInterruptsARunningGuestAndKillEndsTheRun() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted("spinner.elf", false);
@@ -430,6 +546,36 @@ class GdbIntegrationTest {
             SystemResult r = sys.await();
             assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
             assertEquals(3, count(sys.console(), "ipc: all ok"), sys.console());
+        });
+    }
+
+    @Test
+    void aClientResumedFromABreakpointInsideLaGpRunsOnUncorrupted() {
+        // break between the auipc and the addi of `la gp`; with a code hook in its engine, a
+        // later time-slice preemption used to leave c1's PC in an earlier block (Unicorn 2.0.1
+        // does not restore it), so c1 ran old instructions again and died on a bogus ra
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            SystemImage img = clients(2);
+            for (int run = 1; run <= 3; run++) {
+                Booted sys = new Booted(img, true, 1); // 1 ms slices: many preemptions
+                String out;
+                try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(),
+                        "monitor scope c1",
+                        "break *0x10004",
+                        "continue",
+                        "continue",
+                        "print/x $gp",
+                        "continue")) {
+                    out = g.finish();
+                }
+                assertContains(out, "Thread 2 hit Breakpoint 1, 0x0000000000010004 in _start ()", "= 0x13000",
+                        "[Inferior 1 (Remote target) exited normally]");
+                SystemResult r = sys.await();
+                assertEquals(SystemResult.Outcome.OK, r.outcome(), "run " + run + ": " + r.summary() + "\n" + out);
+                assertEquals(2, count(sys.console(), "ipc: all ok"), sys.console());
+                sys.close();
+                BOOTED.remove(sys);
+            }
         });
     }
 
