@@ -141,6 +141,7 @@ public final class FaultLocator {
     }
 
     private static final long[] NONE = {};
+    private static final int SFENCE_VMA_FUNCT7 = 0x09;
 
     /**
      * Where execution may go directly after {@code insn} at {@code pc}: -1 entries are ignored.
@@ -155,8 +156,9 @@ public final class FaultLocator {
                     return new long[] {pc + jalOffset(insn)};
                 case 0x67: // jalr
                     return NONE;
-                case 0x73: // ecall, ebreak, mret, wfi end a block; a CSR access may not
-                    return ((insn >>> 12) & 7) == 0 ? NONE : new long[] {pc + 4};
+                case 0x73: // ecall, ebreak, mret, wfi end a block; a CSR access and sfence.vma
+                    // (translated as a TLB flush inside the block) may not
+                    return ((insn >>> 12) & 7) == 0 && (insn >>> 25) != SFENCE_VMA_FUNCT7 ? NONE : new long[] {pc + 4};
                 case 0x0f: // fence / fence.i: fence.i ends the block with a PC store
                     return ((insn >>> 12) & 7) == 1 ? NONE : new long[] {pc + 4};
                 default:

@@ -125,6 +125,24 @@ class RiscvFaultPcTest {
     }
 
     @Test
+    void sfenceVmaDoesNotEndABlock() {
+        // Found by the random-code fuzzer (seeds 1000836, 1003195): the engine translates
+        // sfence.vma as a TLB flush inside the block, so a fault after it in the same block is
+        // reported at a PC before it, and the search must go on through it.
+        Asm a = new Asm(CODE);
+        a.w(lui(S0, (int) (DATA >> 12)));                  // 0
+        a.w(0x12000073);                                   // 4: loop: sfence.vma
+        a.w(ld(T1, S0, 0));                                // 8: faults once s0 leaves DATA
+        a.w(addi(S0, S0, 1024));                           // 12
+        a.w(jal(0, a.here(), CODE + 4));                   // 16
+        load(a);
+        assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
+        assertEquals(Unicorn.MEM_READ_UNMAPPED, cpu.memFaultType());
+        assertNotEquals(CODE + 8, cpu.pc(), "the engine's PC is stale");
+        assertEquals(CODE + 8, locateFault().pc());
+    }
+
+    @Test
     void faultAfterAReturnInTheCaller() {
         // FUNC returns a0 + 1024 each time; the caller stores through it right after the call.
         Asm a = new Asm(CODE);
