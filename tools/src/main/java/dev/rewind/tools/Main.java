@@ -46,7 +46,15 @@ public final class Main implements Runnable {
             return EXIT_USAGE;
         });
         cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (Error e) {
+            // picocli hands only Exceptions to the handler above; a JVM error (a StackOverflowError
+            // of a parser, say) would otherwise leave as an uncaught stack trace with status 1.
+            System.err.println("rewind: internal error: " + e);
+            LoggerFactory.getLogger(Main.class).error("internal error", e);
+            return EXIT_INTERNAL;
+        }
     }
 
     @Override
