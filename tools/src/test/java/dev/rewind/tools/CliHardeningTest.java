@@ -170,6 +170,18 @@ class CliHardeningTest {
         assertTrue(r.err().startsWith("rewind: "), r::toString);
     }
 
+    /** A file argument that no file can have (a NUL byte, found by CliArgsFuzzTest) is named plainly, without Java's exception class. */
+    @Test
+    void aFileNameWithANulIsRefusedWithoutAnExceptionName() {
+        Result r = rewind("disk", "put", "a\u0000b", "x", "/x");
+        assertEquals(Main.EXIT_USAGE, r.status(), r::toString);
+        assertTrue(r.err().contains("not a file name: 'a\\x00b'"), r::toString);
+        assertFalse(r.err().contains("Exception") || r.err().contains("java."), r::toString);
+        Result boot = rewind("boot", "--input", "\u0000", "builtin:hello.elf");
+        assertEquals(Main.EXIT_USAGE, boot.status(), boot::toString);
+        assertFalse(boot.err().contains("Exception") || boot.err().contains("java."), boot::toString);
+    }
+
     @Test
     void aSuiteThatIsADeviceIsNamedForWhatItIs() {
         assertUsageError(rewind("test", "/dev/null"), "not a suite file or folder");
