@@ -106,7 +106,7 @@ class DiskFuzzTest {
         long half = (capacity - 2) / 2;
         long first = 2 + slot * half;
         long len = b.getLong(h + 32);
-        if (len > 0 && first * 512 + len <= d.length) {
+        if (len > 0 && len <= d.length - first * 512) {
             b.putInt(h + 40, crc(d, (int) (first * 512), (int) len));
         }
         fixHeader(d, slot);
