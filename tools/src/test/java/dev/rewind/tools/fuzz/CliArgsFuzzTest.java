@@ -42,7 +42,7 @@ class CliArgsFuzzTest {
     @Test
     @Tag("slow")
     void hostileArgumentsAreRefusedOrHonouredMany() throws IOException {
-        campaign(Fuzz.count(2000), Duration.ofSeconds(60));
+        campaign(Fuzz.count(4000), Duration.ofSeconds(60));
     }
 
     static final String[] NUMBERS = {

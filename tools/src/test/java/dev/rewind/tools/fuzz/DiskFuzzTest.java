@@ -54,7 +54,7 @@ class DiskFuzzTest {
     @Test
     @Tag("slow")
     void mutatedDiskImagesAreReadOrRefusedMany() throws IOException {
-        campaign(Fuzz.count(1500), Duration.ofSeconds(30), 16);
+        campaign(Fuzz.count(3000), Duration.ofSeconds(30), 16);
     }
 
     static Result ok(String... args) {

@@ -51,7 +51,7 @@ class ManifestFuzzTest {
     @Test
     @Tag("slow")
     void mutatedManifestsBootOrAreRefusedMany() throws IOException {
-        campaign(Fuzz.count(1000), Duration.ofSeconds(30));
+        campaign(Fuzz.count(5000), Duration.ofSeconds(30));
     }
 
     void campaign(int count, Duration limit) throws IOException {
