@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * cases), mutated, and given to {@code rewind test}: five in six with {@code --list} (the
  * parser and the selection), the rest run for real ({@code -j 2}; the suites' time limits are
  * first cut to 2 s, and an input whose mutation set one over 5 s again is only listed). Every
- * run must end within the limit with a documented status (0, 1, 2) and no Java exception on stderr; a suite that --list
- * accepts must list at least one case.
+ * run must end within the limit with a documented status (0, 1, 2) and no Java exception on
+ * stderr; a suite that --list accepts must list at least one case.
  */
 class SuiteFuzzTest {
     static final Map<String, String> KNOWN = Map.of();
