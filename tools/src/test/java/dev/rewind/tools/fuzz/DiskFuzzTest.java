@@ -48,7 +48,7 @@ class DiskFuzzTest {
 
     @Test
     void mutatedDiskImagesAreReadOrRefused() throws IOException {
-        campaign(Fuzz.count(80), Duration.ofSeconds(30), 16);
+        campaign(Fuzz.count(150), Duration.ofSeconds(30), 16);
     }
 
     @Test

@@ -46,7 +46,7 @@ class ManifestFuzzTest {
 
     @Test
     void mutatedManifestsBootOrAreRefused() throws IOException {
-        campaign(Fuzz.count(40), Duration.ofSeconds(30));
+        campaign(Fuzz.count(80), Duration.ofSeconds(30));
     }
 
     @Test
