@@ -128,7 +128,8 @@ class CliArgsFuzzTest {
             case 3 -> "/dev/null";
             case 4 -> f.missing().toString();
             case 5 -> f.loop().toString();
-            case 6 -> pick(r, STRINGS);
+            // A hostile name, inside this input's folder (never the working directory), or empty.
+            case 6 -> r.nextInt(4) == 0 ? "" : f.dir() + "/" + pick(r, STRINGS);
             case 7 -> f.dir().resolve("new" + r.nextInt(3)).toString();
             case 8 -> f.text().toString();
             default -> good.toString();

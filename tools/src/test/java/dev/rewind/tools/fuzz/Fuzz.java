@@ -191,8 +191,10 @@ final class Fuzz {
 
         private void record(long i, Path work, String[] args, String problem, String output) {
             String report = problem + "\n" + output;
+            String knownAs = null;
             for (Map.Entry<String, String> k : known.entrySet()) {
                 if (report.contains(k.getKey())) {
+                    knownAs = k.getValue();
                     knownHits.add(family + " #" + i + ": known failure (" + k.getValue() + "): " + problem);
                     if (problem.startsWith("exit status") || problem.startsWith("threw")) {
                         internal--;
@@ -203,10 +205,11 @@ final class Fuzz {
                     } else {
                         claims--;
                     }
-                    return;
+                    break;
                 }
             }
-            Path dir = Path.of("target", "fuzz-failures", family, seed + "-" + i).toAbsolutePath();
+            Path dir = Path.of("target", "fuzz-failures", family, (knownAs != null ? "known-" : "") + seed + "-" + i)
+                    .toAbsolutePath();
             StringBuilder cmd = new StringBuilder("./rewind");
             for (String a : args) {
                 String s = work != null ? a.replace(work.toAbsolutePath().toString(), dir.toString()) : a;
@@ -232,6 +235,9 @@ final class Fuzz {
                 Files.write(dir.resolve("output.txt"), report.getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
                 // The report below still names the command.
+            }
+            if (knownAs != null) {
+                return;
             }
             String line = family + " #" + i + ": " + problem + "\n  replay: " + cmd + "\n  files: " + dir
                     + "\n  " + output.replace("\n", "\n  ");
