@@ -26,6 +26,14 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
         cl.setExitCodeExceptionMapper(e -> EXIT_USAGE);
+        // picocli's own Path conversion reports a NUL byte as "java.nio.file.InvalidPathException: ...".
+        cl.registerConverter(java.nio.file.Path.class, s -> {
+            try {
+                return java.nio.file.Path.of(s);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new CommandLine.TypeConversionException("not a file name: '" + s + "' (" + e.getReason() + ")");
+            }
+        });
         cl.setExecutionExceptionHandler((e, cmd, parse) -> {
             if (e instanceof IllegalArgumentException) {
                 cmd.getErr().println("rewind: " + Printable.escape(e.getMessage()));
@@ -46,7 +54,15 @@ public final class Main implements Runnable {
             return EXIT_USAGE;
         });
         cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (Error e) {
+            // picocli hands only Exceptions to the handler above; a JVM error (a StackOverflowError
+            // of a parser, say) would otherwise leave as an uncaught stack trace with status 1.
+            System.err.println("rewind: internal error: " + e);
+            LoggerFactory.getLogger(Main.class).error("internal error", e);
+            return EXIT_INTERNAL;
+        }
     }
 
     @Override

@@ -152,6 +152,36 @@ class CliHardeningTest {
         assertFalse(Files.exists(dir.resolve("big.img")));
     }
 
+    /**
+     * A JVM error inside a command (here a StackOverflowError of the TOML parser on 5000 nested
+     * arrays, found by ManifestFuzzTest) escaped Main.run: the JVM printed a stack trace and exited
+     * with status 1 ("a task failed"). It is reported as one "rewind: internal error" line, status 70
+     * (or, once the manifest parser refuses such nesting itself, as a bad image, status 2).
+     */
+    @Test
+    void anErrorInsideACommandIsReportedNotThrown() throws Exception {
+        Files.write(dir.resolve("hello.elf"), Main.class.getClassLoader().getResourceAsStream("rewind/image/hello.elf")
+                .readAllBytes());
+        Path m = dir.resolve("deep.toml");
+        Files.writeString(m, "name = \"deep\"\n[task.hello]\nimage = \"hello.elf\"\nx = " + "[".repeat(5000)
+                + "]".repeat(5000) + "\n");
+        Result r = rewind("boot", "--timeout", "1s", m.toString());
+        assertTrue(r.status() == Main.EXIT_INTERNAL || r.status() == Main.EXIT_USAGE, r::toString);
+        assertTrue(r.err().startsWith("rewind: "), r::toString);
+    }
+
+    /** A file argument that no file can have (a NUL byte, found by CliArgsFuzzTest) is named plainly, without Java's exception class. */
+    @Test
+    void aFileNameWithANulIsRefusedWithoutAnExceptionName() {
+        Result r = rewind("disk", "put", "a\u0000b", "x", "/x");
+        assertEquals(Main.EXIT_USAGE, r.status(), r::toString);
+        assertTrue(r.err().contains("not a file name: 'a\\x00b'"), r::toString);
+        assertFalse(r.err().contains("Exception") || r.err().contains("java."), r::toString);
+        Result boot = rewind("boot", "--input", "\u0000", "builtin:hello.elf");
+        assertEquals(Main.EXIT_USAGE, boot.status(), boot::toString);
+        assertFalse(boot.err().contains("Exception") || boot.err().contains("java."), boot::toString);
+    }
+
     @Test
     void aSuiteThatIsADeviceIsNamedForWhatItIs() {
         assertUsageError(rewind("test", "/dev/null"), "not a regular file but a character device");
