@@ -161,8 +161,9 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
         TomlParseResult toml;
         try {
             toml = Toml.parse(text);
-        } catch (StackOverflowError | RuntimeException e) {
-            // checkNesting keeps the parser's recursion shallow; this is the last line of defence
+        } catch (StackOverflowError | AssertionError | RuntimeException e) {
+            // checkNesting keeps the parser's recursion shallow and checks escapes; this is the
+            // last line of defence against the parser's own failures
             throw new ManifestException(sourceName, 1, "TOML syntax error: the parser gave up on this file ("
                     + e.getClass().getSimpleName() + ")");
         }
@@ -180,7 +181,8 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
     /**
      * Rejects text whose arrays and inline tables nest deeper than {@link #MAX_NESTING} before it
      * reaches the TOML parser, which recurses once per level (a few thousand levels overflow the
-     * stack). Brackets inside strings and comments do not count.
+     * stack). Brackets inside strings and comments do not count. Also checks that every
+     * {@code \\u}/{@code \\U} escape in a basic string has its hexadecimal digits.
      */
     static void checkNesting(String text, String sourceName) throws ManifestException {
         int depth = 0;
@@ -208,7 +210,17 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
                         line++;
                     }
                     if (d == '\\' && c == '"') {
-                        i += 2;
+                        char e = i + 1 < n ? text.charAt(i + 1) : ' ';
+                        int digits = e == 'u' ? 4 : e == 'U' ? 8 : 0;
+                        for (int k = 0; k < digits; k++) {
+                            char h = i + 2 + k < n ? text.charAt(i + 2 + k) : ' ';
+                            if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F'))) {
+                                // tomlj fails an assertion on a non-ASCII digit here (an internal error under -ea)
+                                throw new ManifestException(sourceName, line, "invalid unicode escape \\" + e
+                                        + ": it needs " + digits + " hexadecimal digits");
+                            }
+                        }
+                        i += 2 + digits;
                         continue;
                     }
                     if (d == c && (!multi || text.startsWith(c == '"' ? "\"\"\"" : "'''", i))) {

@@ -52,6 +52,16 @@ class ManifestLimitsTest {
     }
 
     @Test
+    void aUnicodeEscapeWithoutItsHexDigitsIsAnError() throws ManifestException {
+        // Found by the manifest fuzzer: a non-ASCII character among the digits failed an
+        // assertion inside the TOML parser (an internal error when assertions are on).
+        ManifestException e = rejected("name = \"x\"\n" + TASK + "x = \"\\u4e2\u00c8\"\n");
+        assertTrue(e.getMessage().contains("invalid unicode escape \\u"), e.getMessage());
+        assertTrue(rejected("name = \"\\U0001f60\"\n").getMessage().contains("8 hexadecimal digits"));
+        assertEquals("\u00e9\ud83d\ude00", Manifest.parse("name = \"\\u00e9\\U0001F600\"\n" + TASK, "m.toml").name());
+    }
+
+    @Test
     void manifestTextHasASizeLimit() {
         String big = "name = \"x\"\n" + TASK + "#" + "x".repeat((int) InputFiles.MAX_TEXT_BYTES) + "\n";
         ManifestException e = rejected(big);
