@@ -36,7 +36,8 @@ final class QueryCommands {
                 }
             }
             return "PacketSize=" + Integer.toHexString(PACKET_SIZE)
-                    + ";QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+";
+                    + ";QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+"
+                    + ";ReverseStep+;ReverseContinue+";
         }
         if (p.equals("QStartNoAckMode")) {
             s.noAck = true; // this reply is still acked by gdb; nothing after it
