@@ -35,19 +35,19 @@ import java.util.List;
 final class ReverseExecution {
     /** Most checkpoints kept per task (oldest dropped first). */
     static final int MAX_CHECKPOINTS = Integer.getInteger("rewind.reverse.checkpoints", 4096);
-    /** Most bytes of checkpointed memory kept per task (oldest dropped first). */
-    static final long MAX_BYTES = Long.getLong("rewind.reverse.bytes", 256L << 20);
+    /** Most bytes of checkpointed pages kept per task (oldest checkpoints dropped first). */
+    static final long MAX_BYTES = Long.getLong("rewind.reverse.bytes", 64L << 20);
     /** Most instructions re-executed to measure one segment. */
     static final long MAX_SEGMENT = Long.getLong("rewind.reverse.segment", 200_000_000L);
 
-    /** Registers (x0..x31, pc) and writable memory of a task at one moment. */
-    record State(long[] regs, long[] vaddrs, byte[][] bytes) {
+    /**
+     * Registers (x0..x31, pc) and writable memory of a task at one moment, page by page; a
+     * page equal to the previous checkpoint's is shared with it, so a checkpoint costs the
+     * pages written since the last one.
+     */
+    record State(long[] regs, long[] vaddrs, byte[][] bytes, long newBytes) {
         long size() {
-            long n = 0;
-            for (byte[] b : bytes) {
-                n += b.length;
-            }
-            return n;
+            return newBytes;
         }
     }
 
@@ -133,7 +133,7 @@ final class ReverseExecution {
 
     /** A checkpoint of {@code t} about to run user code at {@code pc} (its registers are current). */
     static void checkpoint(History h, long pc) {
-        State s = capture(h.task, pc);
+        State s = capture(h.task, pc, h.segs.isEmpty() ? null : h.segs.get(h.segs.size() - 1).start);
         if (!h.segs.isEmpty() && equal(h.segs.get(h.segs.size() - 1).start, s)) {
             h.segs.get(h.segs.size() - 1).length = -1;
             return; // nothing ran since the last one (a resume after a stop without a step)
@@ -146,7 +146,7 @@ final class ReverseExecution {
     }
 
     /** The task's state now: registers (with pending syscall results), pc, writable memory. */
-    static State capture(Task t, long pc) {
+    static State capture(Task t, long pc, State prev) {
         long[] regs = new long[33];
         t.cpu.readAll(regs);
         for (int i = 0; i < t.resultCount; i++) {
@@ -159,15 +159,35 @@ final class ReverseExecution {
                 rs.add(r);
             }
         }
-        long[] va = new long[rs.size()];
-        byte[][] bs = new byte[rs.size()][];
-        for (int i = 0; i < rs.size(); i++) {
-            Region r = rs.get(i);
-            va[i] = r.vaddr();
-            bs[i] = new byte[(int) r.size()];
-            t.cpu.memory().read(r.vaddr(), bs[i], 0, bs[i].length);
+        List<Long> va = new ArrayList<>();
+        List<byte[]> bs = new ArrayList<>();
+        long fresh = 0;
+        int pi = 0;
+        for (Region r : rs) {
+            byte[] all = new byte[(int) r.size()];
+            t.cpu.memory().read(r.vaddr(), all, 0, all.length);
+            for (int off = 0; off < all.length; off += (int) AddressSpace.PAGE) {
+                int n = (int) Math.min(AddressSpace.PAGE, all.length - off);
+                long addr = r.vaddr() + off;
+                byte[] page = Arrays.copyOfRange(all, off, off + n);
+                // share the previous checkpoint's page when it is unchanged (pages are in address order)
+                while (prev != null && pi < prev.vaddrs.length && Long.compareUnsigned(prev.vaddrs[pi], addr) < 0) {
+                    pi++;
+                }
+                if (prev != null && pi < prev.vaddrs.length && prev.vaddrs[pi] == addr && Arrays.equals(prev.bytes[pi], page)) {
+                    page = prev.bytes[pi];
+                } else {
+                    fresh += n;
+                }
+                va.add(addr);
+                bs.add(page);
+            }
         }
-        return new State(regs, va, bs);
+        long[] vs = new long[va.size()];
+        for (int i = 0; i < vs.length; i++) {
+            vs[i] = va.get(i);
+        }
+        return new State(regs, vs, bs.toArray(new byte[0][]), fresh);
     }
 
     static boolean equal(State a, State b) {
@@ -338,7 +358,7 @@ final class ReverseExecution {
         if (h.segs.isEmpty()) {
             return false;
         }
-        Live live = new Live(capture(t, t.pc), t.pc, t.result.clone(), t.resultCount);
+        Live live = new Live(capture(t, t.pc, null), t.pc, t.result.clone(), t.resultCount);
         h.live = live;
         int last = h.segs.size() - 1;
         h.segs.get(last).length = -1; // measured against the live state
