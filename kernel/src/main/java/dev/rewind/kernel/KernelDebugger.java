@@ -985,7 +985,8 @@ public final class KernelDebugger implements DebugTarget {
     /**
      * {@code t} is about to execute user code at {@code pc} after the kernel had it (a slice
      * starts, or a system call returned within a slice): checkpoint it if the debugger resumed
-     * it by name; a task that runs unrecorded loses its history (it would have a gap).
+     * it by name or it is in an explicit {@code monitor scope}; a task that runs unrecorded
+     * loses its history (it would have a gap).
      */
     void record(Task t, long pc) {
         if (!attached || t.cpu == null) {
@@ -994,7 +995,8 @@ public final class KernelDebugger implements DebugTarget {
             }
             return;
         }
-        if (!named(t)) {
+        Points p = points;
+        if (!named(t) && (p.scope().isEmpty() || !inScope(t, p))) {
             histories.remove(t);
             return;
         }

@@ -38,7 +38,7 @@ final class ReverseExecution {
     /** Most bytes of checkpointed pages kept per task (oldest checkpoints dropped first). */
     static final long MAX_BYTES = Long.getLong("rewind.reverse.bytes", 64L << 20);
     /** Most instructions re-executed to measure one segment. */
-    static final long MAX_SEGMENT = Long.getLong("rewind.reverse.segment", 200_000_000L);
+    static final long MAX_SEGMENT = Long.getLong("rewind.reverse.segment", 50_000_000L);
 
     /**
      * Registers (x0..x31, pc) and writable memory of a task at one moment, page by page; a
