@@ -204,4 +204,34 @@ class ReverseExecutionTest {
             assertEquals(pc, dbg.readRegister(1, DebugTarget.PC));
         });
     }
+
+    @Test
+    void aServerInScopeGoesBackBeforeItsRequestArrivedAndForwardToTheSameState() {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            boot("t_restart.toml", true);
+            dbg.attach(stops::add);
+            awaitHalted();
+            stops.clear();
+            task = kernel.task("kv");
+            int kv = task.index + 1;
+            dbg.setScope(List.of("kv")); // recorded although gdb resumes every task, none by name
+            long store = symbol(task, "store");
+            assertTrue(dbg.insertBreakpoint(store));
+            dbg.resume();
+            StopEvent bp = nextStop();
+            assertEquals(StopKind.BREAKPOINT, bp.kind());
+            assertEquals(kv, bp.thread());
+            long[] present = dbg.readRegisters(kv);
+            // back over the request's receive and the server's start, to its first instruction
+            dbg.reverse(kv, false);
+            StopEvent begin = nextStop();
+            assertEquals(StopKind.HISTORY_BEGIN, begin.kind());
+            assertEquals(task.image().entry(), dbg.readRegister(kv, DebugTarget.PC));
+            // forward through the history (the client stays frozen) to the breakpoint: the same registers
+            dbg.resume(Map.of(kv, Action.CONTINUE), Action.STOP, true);
+            StopEvent again = nextStop();
+            assertEquals(StopKind.BREAKPOINT, again.kind());
+            assertArrayEquals(present, dbg.readRegisters(kv));
+        });
+    }
 }
