@@ -175,6 +175,29 @@ class ReverseExecutionTest {
             assertEquals(15, counter(), "stopped after the store: gdb steps back over it");
             assertEquals(StopKind.STEPPED, back(true).kind());
             assertEquals(10, counter());
+            // the write before that one: bump(4), 6 -> 10
+            assertEquals(StopKind.WATCHPOINT, back(false).kind());
+            assertEquals(10, counter());
+            assertEquals(StopKind.STEPPED, back(true).kind());
+            assertEquals(6, counter());
+            long store4 = dbg.readRegister(1, DebugTarget.PC);
+            // forward through the history: the watchpoint stops before each store, as live
+            dbg.resume(Map.of(1, Action.CONTINUE), Action.CONTINUE, true);
+            assertEquals(StopKind.WATCHPOINT, nextStop().kind());
+            assertEquals(store4, dbg.readRegister(1, DebugTarget.PC));
+            assertEquals(6, counter());
+            dbg.step(1);
+            assertEquals(StopKind.STEPPED, nextStop().kind());
+            assertEquals(10, counter());
+            dbg.resume(Map.of(1, Action.CONTINUE), Action.CONTINUE, true);
+            StopEvent w5 = nextStop();
+            assertEquals(StopKind.WATCHPOINT, w5.kind());
+            assertEquals(counter, w5.watchAddress());
+            assertEquals(store4, dbg.readRegister(1, DebugTarget.PC), "the same store in bump(5)");
+            assertEquals(10, counter());
+            dbg.step(1);
+            assertEquals(StopKind.STEPPED, nextStop().kind());
+            assertEquals(15, counter());
             assertTrue(dbg.removeWatchpoint(WatchKind.WRITE, counter, 8));
             StopEvent begin = back(false);
             assertEquals(StopKind.HISTORY_BEGIN, begin.kind());
