@@ -181,7 +181,11 @@ final class ExecutionCommands {
         if (!p.equals("bs") && !p.equals("bc")) {
             return "";
         }
-        s.target.reverse(s.continueThread(), p.equals("bs"));
+        try {
+            s.target.reverse(s.continueThread(), p.equals("bs"));
+        } catch (UnsupportedOperationException e) {
+            return ""; // a target without reverse execution
+        }
         s.waitingForStop = true;
         s.resumed = true;
         return null;

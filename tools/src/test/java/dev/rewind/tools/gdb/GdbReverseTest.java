@@ -110,9 +110,11 @@ class GdbReverseTest {
                     "reverse-next",
                     "printf \"counter rev=%ld\\n\", counter",
                     "info line *$pc",
+                    "reverse-step",
+                    "printf \"rstep line=%d\\n\", $_caller_is(\"main\")",
                     "reverse-finish",
                     "bt 1");
-            assertContains(out, "bump (by=by@entry=2)", "counter fwd=3", "counter rev=1", "#0  0x0000000000010078 in main () at tests/revtest.c:35");
+            assertContains(out, "bump (by=by@entry=2)", "counter fwd=3", "counter rev=1", "rstep line=1", "#0  0x0000000000010078 in main () at tests/revtest.c:35");
         });
     }
 
