@@ -1005,6 +1005,13 @@ public final class KernelDebugger implements DebugTarget {
             h = new ReverseExecution.History(t);
             histories.put(t, h);
         }
+        if (t.txOpen && !h.txOpen) {
+            // a transaction began: the history starts with it, so that a replay only stores to
+            // pages its undo log already holds (a replayed store must not log a past pre-image)
+            h.segs.clear();
+            h.bytes = 0;
+        }
+        h.txOpen = t.txOpen;
         ReverseExecution.checkpoint(h, pc);
     }
 

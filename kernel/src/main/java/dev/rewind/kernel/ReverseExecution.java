@@ -98,6 +98,8 @@ final class ReverseExecution {
         final RiscvCpu cpu;
         final List<Segment> segs = new ArrayList<>();
         long bytes;
+        /** The last checkpoint was taken inside a transaction (txipc). */
+        boolean txOpen;
         /** Non-null while the task is in the past. */
         Live live;
         int seg;

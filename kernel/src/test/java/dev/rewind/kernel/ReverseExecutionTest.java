@@ -257,4 +257,38 @@ class ReverseExecutionTest {
             assertArrayEquals(present, dbg.readRegisters(kv));
         });
     }
+
+    @Test
+    void aTxipcServersHistoryStartsAtItsRequestAndLeavesItsTransactionIntact() {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            boot("t_kv_oracle.toml", true);
+            dbg.attach(stops::add);
+            awaitHalted();
+            stops.clear();
+            task = kernel.task("kv");
+            int kv = task.index + 1;
+            dbg.setScope(List.of("kv"));
+            long store = symbol(task, "store");
+            assertTrue(dbg.insertBreakpoint(store));
+            dbg.resume();
+            assertEquals(StopKind.BREAKPOINT, nextStop().kind());
+            assertTrue(task.txOpen);
+            long[] present = dbg.readRegisters(kv);
+            dbg.reverse(kv, false);
+            assertEquals(StopKind.HISTORY_BEGIN, nextStop().kind());
+            long pc = dbg.readRegister(kv, DebugTarget.PC);
+            byte[] insn = new byte[4];
+            dbg.readMemory(kv, pc - 4, insn);
+            assertEquals(0x73, ByteBuffer.wrap(insn).order(ByteOrder.LITTLE_ENDIAN).getInt(),
+                    "the history starts right after the receive that began the transaction");
+            dbg.resume(Map.of(kv, Action.CONTINUE), Action.STOP, true);
+            assertEquals(StopKind.BREAKPOINT, nextStop().kind());
+            assertArrayEquals(present, dbg.readRegisters(kv));
+            assertTrue(dbg.removeBreakpoint(store));
+            dbg.setScope(List.of());
+            dbg.resume();
+            finish();
+            assertTrue(console.toString().contains("kv_oracle: ok"), console.toString());
+        });
+    }
 }
