@@ -1029,7 +1029,7 @@ public final class KernelDebugger implements DebugTarget {
         try {
             requireHalted();
             Task t = task(thread);
-            if (t == faultTask && !faultTrap) {
+            if (t == faultTask) { // (its resume point is kept apart from its registers)
                 throw new IllegalStateException("no reverse execution from a fault stop");
             }
             reverseThread = thread;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -289,6 +290,22 @@ class ReverseExecutionTest {
             dbg.resume();
             finish();
             assertTrue(console.toString().contains("kv_oracle: ok"), console.toString());
+        });
+    }
+
+    @Test
+    void noReverseExecutionFromAFaultStop() {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            boot("t_fault_null.elf", true);
+            dbg.attach(stops::add);
+            awaitHalted();
+            stops.clear();
+            dbg.resume(Map.of(1, Action.CONTINUE), Action.CONTINUE, true);
+            assertEquals(StopKind.FAULTED, nextStop().kind());
+            long pc = dbg.readRegister(1, DebugTarget.PC);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> dbg.reverse(1, true));
+            assertTrue(e.getMessage().contains("fault stop"), e.getMessage());
+            assertEquals(pc, dbg.readRegister(1, DebugTarget.PC));
         });
     }
 }
