@@ -45,7 +45,9 @@ public interface DebugTarget {
         /** A single step completed. */
         STEPPED,
         /** A task faulted; recovery runs when the system resumes. */
-        FAULTED
+        FAULTED,
+        /** Reverse execution reached the start of the task's history (gdb: no more history). */
+        HISTORY_BEGIN
     }
 
     /** What one thread does when the system resumes. */
@@ -135,6 +137,16 @@ public interface DebugTarget {
      * unknown thread.
      */
     void resume(Map<Integer, Action> actions, Action others, boolean deliverFault);
+
+    /**
+     * Run {@code thread} backwards while every other task stays frozen: one instruction
+     * ({@code step}), or back to the last breakpoint or watchpoint hit before now. A stop event
+     * follows as for a resume ({@code HISTORY_BEGIN} at the start of the history). A later
+     * resume of the thread replays its history forward before it runs live again.
+     */
+    default void reverse(int thread, boolean step) {
+        throw new UnsupportedOperationException("no reverse execution");
+    }
 
     /** End the run: the kernel returns from {@link Kernel#run()} as soon as it can. */
     void kill();

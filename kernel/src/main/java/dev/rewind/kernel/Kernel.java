@@ -448,6 +448,9 @@ public final class Kernel implements AutoCloseable {
                     // preemptible at its quantum.
                     cpu.enablePreemption();
                 }
+                if (debugger != null) {
+                    debugger.record(t, pc); // a checkpoint for reverse execution
+                }
             }
         } finally {
             watchdog.end();

@@ -155,6 +155,11 @@ public final class KernelDebugger implements DebugTarget {
     private boolean holding;
     /** A task whose fault went to recovery while it was stepped alone: stop once recovered. */
     private Task recovered;
+    /** Reverse-execution histories of the tasks the debugger resumed by name (see {@link ReverseExecution}). */
+    private final Map<Task, ReverseExecution.History> histories = new IdentityHashMap<>();
+    /** A reverse request from the debugger (thread id, or 0 for none), guarded by lock. */
+    private int reverseThread;
+    private boolean reverseStep;
 
     /**
      * Attach to {@code kernel} (before {@link Kernel#run()}). With {@code waitForDebugger} the
@@ -236,6 +241,7 @@ public final class KernelDebugger implements DebugTarget {
         }
         if (t != null && t.cpu != null) {
             sync(t);
+            record(t, t.pc);
             lastRun = t;
             running = t.cpu;
         }
@@ -390,8 +396,15 @@ public final class KernelDebugger implements DebugTarget {
                     log.warn("debugger listener failed", e);
                 }
             }
-            while (!resumeRequested) {
-                wake.awaitUninterruptibly();
+            while (true) {
+                while (!resumeRequested && reverseThread == 0) {
+                    wake.awaitUninterruptibly();
+                }
+                StopEvent moved = reverseThread != 0 ? runReverse() : replayForward();
+                if (moved == null) {
+                    break;
+                }
+                stopAgain(moved);
             }
             if (beforeResume != null) {
                 beforeResume.run();
@@ -764,6 +777,7 @@ public final class KernelDebugger implements DebugTarget {
         try {
             requireHalted();
             Task t = task(thread);
+            changedByDebugger(t);
             for (int i = 1; i < Math.min(values.length, REGISTER_COUNT); i++) {
                 setRegister(t, i, values[i]);
             }
@@ -784,6 +798,7 @@ public final class KernelDebugger implements DebugTarget {
         lock.lock();
         try {
             requireHalted();
+            changedByDebugger(task(thread));
             setRegister(task(thread), reg, value);
         } finally {
             lock.unlock();
@@ -852,6 +867,7 @@ public final class KernelDebugger implements DebugTarget {
             if (src.length == 0) {
                 return cpu.memory().check(address, 0, Perm.NONE);
             }
+            changedByDebugger(task(thread));
             if (!cpu.memory().write(address, src, 0, src.length, Perm.NONE)) {
                 return false;
             }
@@ -967,6 +983,203 @@ public final class KernelDebugger implements DebugTarget {
     @Override
     public List<String> scope() {
         return points.scope();
+    }
+
+    // ---- reverse execution (ReverseExecution does the work, on the kernel thread) -----------
+
+    /**
+     * {@code t} is about to execute user code at {@code pc} after the kernel had it (a slice
+     * starts, or a system call returned within a slice): checkpoint it if the debugger resumed
+     * it by name or it is in an explicit {@code monitor scope}; a task that runs unrecorded
+     * loses its history (it would have a gap).
+     */
+    void record(Task t, long pc) {
+        if (!attached || t.cpu == null) {
+            if (!histories.isEmpty()) {
+                histories.clear();
+            }
+            return;
+        }
+        Points p = points;
+        if (!named(t) && (p.scope().isEmpty() || !inScope(t, p))) {
+            histories.remove(t);
+            return;
+        }
+        ReverseExecution.History h = histories.get(t);
+        if (h == null || h.cpu != t.cpu) {
+            h = new ReverseExecution.History(t);
+            histories.put(t, h);
+        }
+        if (t.txOpen && !h.txOpen) {
+            // a transaction began: the history starts with it, so that a replay only stores to
+            // pages its undo log already holds (a replayed store must not log a past pre-image)
+            h.segs.clear();
+            h.bytes = 0;
+        }
+        h.txOpen = t.txOpen;
+        ReverseExecution.checkpoint(h, pc);
+    }
+
+    /** The debugger changed {@code t} in the present: its history no longer leads here. Lock held. */
+    private void changedByDebugger(Task t) {
+        ReverseExecution.History h = histories.get(t);
+        if (h != null && !h.inPast()) {
+            histories.remove(t);
+        }
+    }
+
+    @Override
+    public void reverse(int thread, boolean step) {
+        lock.lock();
+        try {
+            requireHalted();
+            Task t = task(thread);
+            if (t == faultTask) { // (its resume point is kept apart from its registers)
+                throw new IllegalStateException("no reverse execution from a fault stop");
+            }
+            reverseThread = thread;
+            reverseStep = step;
+            wake.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Kernel thread, lock held, halted: report {@code ev} as the new stop and go on waiting. */
+    private void stopAgain(StopEvent ev) {
+        actions = new Action[0];
+        resumeRequested = false;
+        stop = ev;
+        faultTask = null;
+        Listener l = listener;
+        if (l != null && attached) {
+            try {
+                l.stopped(ev);
+            } catch (RuntimeException e) {
+                log.warn("debugger listener failed", e);
+            }
+        }
+    }
+
+    /** Kernel thread, lock held: run the requested task backwards; the other tasks stay as they are. */
+    private StopEvent runReverse() {
+        Task t = k.tasks.get(reverseThread - 1);
+        boolean step = reverseStep;
+        reverseThread = 0;
+        ReverseExecution.History h = histories.get(t);
+        if (h == null || h.cpu != t.cpu || !live(t)) {
+            return new StopEvent(StopKind.HISTORY_BEGIN, id(t), SIGTRAP, "no reverse-execution history");
+        }
+        dropDebugHooks(t);
+        ReverseExecution.Move m = step ? ReverseExecution.stepBack(h) : ReverseExecution.continueBack(h, replayPoints());
+        return moved(t, m, false);
+    }
+
+    /**
+     * Kernel thread, lock held, the debugger resumed: a task in the past runs forward through
+     * its history first (the others wait). Null when the resume goes on live.
+     */
+    private StopEvent replayForward() {
+        if (killed) {
+            return null;
+        }
+        for (ReverseExecution.History h : new ArrayList<>(histories.values())) {
+            if (!h.inPast()) {
+                continue;
+            }
+            Task t = h.task;
+            Action a = action(t);
+            if (a == Action.STOP || !live(t) || h.cpu != t.cpu) {
+                ReverseExecution.leavePast(h); // frozen: it waits in the present
+                continue;
+            }
+            dropDebugHooks(t);
+            ReverseExecution.Move m = a == Action.STEP ? ReverseExecution.stepForward(h) : ReverseExecution.continueForward(h, replayPoints());
+            StopEvent ev = moved(t, m, true);
+            if (ev != null) {
+                return ev;
+            }
+        }
+        return null;
+    }
+
+    private StopEvent moved(Task t, ReverseExecution.Move m, boolean forward) {
+        return switch (m.reached()) {
+            case BEGIN -> new StopEvent(StopKind.HISTORY_BEGIN, id(t), SIGTRAP, "no more reverse-execution history");
+            case STEPPED -> new StopEvent(StopKind.STEPPED, id(t), SIGTRAP, forward ? "step (replayed)" : "reverse step");
+            case BREAKPOINT -> new StopEvent(StopKind.BREAKPOINT, id(t), SIGTRAP, String.format("breakpoint at 0x%x", t.pc));
+            case WATCHPOINT -> {
+                WatchKind kind = WatchKind.ACCESS;
+                long at = m.watchAddress();
+                for (Watch w : points.watches()) {
+                    if (matchesWatch(w, m.watchAddress(), 8, m.watchWrite())) {
+                        kind = w.kind();
+                        at = Long.compareUnsigned(m.watchAddress(), w.address()) < 0 ? w.address() : m.watchAddress();
+                        break;
+                    }
+                }
+                yield new StopEvent(StopKind.WATCHPOINT, id(t), SIGTRAP, kind, at, String.format("watchpoint at 0x%x", at));
+            }
+            case PRESENT -> null;
+        };
+    }
+
+    /** The task's debug hooks are removed while it replays; {@link #sync} puts them back. */
+    private void dropDebugHooks(Task t) {
+        EngineHooks h = hooks.get(t);
+        if (h == null) {
+            return;
+        }
+        if (h.points != null) {
+            retire(h, h.points);
+            h.points = null;
+        }
+        if (h.step != null) {
+            retire(h, h.step);
+            h.step = null;
+        }
+        h.installed = false;
+        h.version = -1;
+        h.clearHits();
+    }
+
+    private static boolean matchesWatch(Watch w, long addr, int size, boolean write) {
+        if (Long.compareUnsigned(addr - w.address(), w.length()) >= 0 && Long.compareUnsigned(w.address() - addr, size) >= 0) {
+            return false;
+        }
+        return !((w.kind() == WatchKind.WRITE && !write) || (w.kind() == WatchKind.READ && write));
+    }
+
+    /** The breakpoints and watchpoints a replay honours (the replayed task is the one named). */
+    private ReverseExecution.Points replayPoints() {
+        Points p = points;
+        long[] ranges = new long[p.watches().size() * 2];
+        for (int i = 0; i < p.watches().size(); i++) {
+            Watch w = p.watches().get(i);
+            ranges[2 * i] = Long.compareUnsigned(w.address(), 7) < 0 ? 0 : w.address() - 7;
+            ranges[2 * i + 1] = w.address() + w.length() - 1;
+        }
+        return new ReverseExecution.Points() {
+            @Override
+            public boolean breakpoint(long pc) {
+                return p.breakpoints().contains(pc);
+            }
+
+            @Override
+            public boolean watched(long addr, int size, boolean write) {
+                for (Watch w : p.watches()) {
+                    if (matchesWatch(w, addr, size, write)) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+
+            @Override
+            public long[] watchRanges() {
+                return ranges;
+            }
+        };
     }
 
     // ---- helpers ---------------------------------------------------------------------------

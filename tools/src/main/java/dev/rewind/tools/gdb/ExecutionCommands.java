@@ -71,6 +71,9 @@ final class ExecutionCommands {
                 s.closing = true;
                 return null; // k has no reply
             }
+            case 'b' -> {
+                return reverse(p);
+            }
             default -> {
                 if (p.equals("vCont?")) {
                     return "vCont;c;C;s;S";
@@ -170,6 +173,24 @@ final class ExecutionCommands {
         return null;
     }
 
+    /**
+     * {@code bs} (reverse-stepi) and {@code bc} (reverse-continue): the {@code Hc} thread runs
+     * backwards, the others stay frozen; the stop reply comes when it stops.
+     */
+    private String reverse(String p) {
+        if (!p.equals("bs") && !p.equals("bc")) {
+            return "";
+        }
+        try {
+            s.target.reverse(s.continueThread(), p.equals("bs"));
+        } catch (UnsupportedOperationException e) {
+            return ""; // a target without reverse execution
+        }
+        s.waitingForStop = true;
+        s.resumed = true;
+        return null;
+    }
+
     /** Send the stop reply for {@code stop} (the target has halted while gdb waited). */
     void reportStop(StopEvent stop) throws IOException {
         if (s.resumed && stop.kind() == DebugTarget.StopKind.FAULTED) {
@@ -208,6 +229,7 @@ final class ExecutionCommands {
                     sb.append("swbreak:;");
                 }
             }
+            case HISTORY_BEGIN -> sb.append("replaylog:begin;");
             default -> { }
         }
         return sb.toString();

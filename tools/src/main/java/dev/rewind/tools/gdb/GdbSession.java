@@ -248,7 +248,7 @@ public final class GdbSession implements DebugTarget.Listener {
             case 'g', 'G', 'p', 'P' -> registers.handle(p);
             case 'm', 'M', 'X' -> memory.handle(p, raw);
             case 'Z', 'z' -> breakpoints.handle(p);
-            case '?', 'c', 'C', 's', 'S', 'D', 'k' -> execution.handle(p);
+            case '?', 'c', 'C', 's', 'S', 'D', 'k', 'b' -> execution.handle(p);
             case 'H', 'T' -> threadCmds.handle(p);
             case 'v' -> p.startsWith("vCont") || p.startsWith("vKill") ? execution.handle(p) : "";
             case 'q' -> {

@@ -39,7 +39,8 @@ final class QueryCommands {
                 }
             }
             return "PacketSize=" + Integer.toHexString(PACKET_SIZE)
-                    + ";QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;qXfer:siginfo:read+";
+                    + ";QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;qXfer:siginfo:read+"
+                    + ";ReverseStep+;ReverseContinue+";
         }
         if (p.equals("QStartNoAckMode")) {
             s.noAck = true; // this reply is still acked by gdb; nothing after it
