@@ -94,6 +94,11 @@ class KillDuringCommitTest {
             check(disk, acked, "seed " + seed + " round " + round + " (kill after " + wantAcks
                     + " acks + " + delayMicros + " us)\n" + r.out);
         }
+        CliRun.Result ls = CliTest.rewind("disk", "ls", disk.toString()); // the host tool reads it too
+        assertEquals(0, ls.status(), ls::toString);
+        if (!acked.isEmpty()) {
+            assertTrue(ls.out().contains("/commits/" + acked.last()), ls::toString);
+        }
         System.err.printf("KillDuringCommitTest: seed %d: kills %d, acknowledged commits checked %d, lost: 0%n",
                 seed, kills, acked.size());
         assertTrue(kills >= rounds - 1, "the guest finished before it was killed too often: " + kills);
