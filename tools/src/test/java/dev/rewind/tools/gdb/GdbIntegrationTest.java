@@ -229,7 +229,7 @@ class GdbIntegrationTest {
 
         Gdb gdb(int port, String symbols, String... commands) throws IOException {
             List<String> lines = new ArrayList<>(List.of("set pagination off", "set confirm off", "set width 0", "set remotetimeout 30",
-                    "set architecture riscv:rv64", "file " + symbols, "target remote 127.0.0.1:" + port));
+                    "set architecture riscv:rv64", "set remote multiprocess-feature-packet off", "file " + symbols, "target remote 127.0.0.1:" + port));
             lines.addAll(List.of(commands));
             Path script = tmp.resolve("script" + System.nanoTime() + ".gdb");
             Files.write(script, lines);
