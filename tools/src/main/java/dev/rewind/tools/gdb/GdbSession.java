@@ -56,6 +56,11 @@ public final class GdbSession implements DebugTarget.Listener {
      * ({@code pP.1}, P = task slot + 1), with its own executable and its own breakpoints.
      */
     boolean multiprocess;
+    /**
+     * Whether to offer the multiprocess extensions when gdb asks ({@code rewind boot
+     * --gdb-inferiors}): off by default, so gdb sees one inferior with a thread per task.
+     */
+    boolean allowMultiprocess;
     /** Multiprocess: the processes gdb has not detached from yet ({@code D;P}); null = none yet. */
     java.util.Set<Integer> attachedProcesses;
     /** The executables handed to gdb (qXfer:exec-file:read), by image: deleted when the session ends. */

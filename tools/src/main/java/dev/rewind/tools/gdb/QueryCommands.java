@@ -36,7 +36,7 @@ final class QueryCommands {
                     s.gdbSwbreak = true;
                 } else if (f.equals("hwbreak+")) {
                     s.gdbHwbreak = true;
-                } else if (f.equals("multiprocess+")) {
+                } else if (f.equals("multiprocess+") && s.allowMultiprocess) {
                     s.multiprocess = true;
                 }
             }

@@ -1,5 +1,6 @@
 package dev.rewind.tools.gdb;
 
+import dev.rewind.kernel.KernelConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -77,7 +78,7 @@ class GdbInferiorTest {
     @Test
     void everyTaskIsAnInferiorWithItsOwnExecutableAndSymbols() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(echoAndClients(), true);
+            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
             String out;
             try (GdbIntegrationTest.Gdb g = gdb(sys.port,
                     "info inferiors",
@@ -116,7 +117,7 @@ class GdbInferiorTest {
     @Test
     void aBreakpointOfOneInferiorStopsOnlyThatTask() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(echoAndClients(), true);
+            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
             String out;
             try (GdbIntegrationTest.Gdb g = gdb(sys.port,
                     "inferior 3",

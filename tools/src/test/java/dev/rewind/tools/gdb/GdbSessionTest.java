@@ -55,6 +55,8 @@ class GdbSessionTest {
     @Test
     void multiprocessMakesEveryTaskAProcessWithItsExecutableAndBreakpoints() throws Exception {
         assertTrue(call("qSupported:swbreak+").indexOf("multiprocess+") < 0, "only when gdb asks");
+        assertTrue(call("qSupported:multiprocess+;swbreak+").indexOf("multiprocess+") < 0, "only with --gdb-inferiors");
+        s.allowMultiprocess = true;
         String sup = call("qSupported:multiprocess+;swbreak+");
         assertTrue(sup.contains(";multiprocess+") && sup.contains(";qXfer:exec-file:read+"), sup);
         assertEquals("mp1.1,p2.1,p3.1", call("qfThreadInfo"));
