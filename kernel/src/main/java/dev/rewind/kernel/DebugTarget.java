@@ -183,6 +183,24 @@ public interface DebugTarget {
 
     boolean removeBreakpoint(long address);
 
+    /**
+     * A breakpoint at {@code address} in {@code thread}'s task alone (gdb's multiprocess: the
+     * breakpoint of one inferior), whatever the scope. Throws IllegalArgumentException for no
+     * such thread.
+     */
+    default boolean insertBreakpoint(int thread, long address) {
+        return insertBreakpoint(address);
+    }
+
+    default boolean removeBreakpoint(int thread, long address) {
+        return removeBreakpoint(address);
+    }
+
+    /** The ELF file {@code thread}'s task runs (its image's bytes), or null if not known. */
+    default byte[] executable(int thread) {
+        return null;
+    }
+
     boolean insertWatchpoint(WatchKind kind, long address, long length);
 
     boolean removeWatchpoint(WatchKind kind, long address, long length);

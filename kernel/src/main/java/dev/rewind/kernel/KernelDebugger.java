@@ -2,6 +2,7 @@ package dev.rewind.kernel;
 
 import dev.rewind.hw.cpu.FaultLocator;
 import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.unicorn.Unicorn;
@@ -58,11 +59,22 @@ public final class KernelDebugger implements DebugTarget {
     record Watch(WatchKind kind, long address, long length) {}
 
     /** Breakpoints, watchpoints and scope; replaced whole on every change. */
-    record Points(List<Long> breakpoints, List<Watch> watches, List<String> scope, int version) {
-        static final Points EMPTY = new Points(List.of(), List.of(), List.of(), 0);
+    record Points(List<Long> breakpoints, List<Watch> watches, List<String> scope, int version,
+            Map<Integer, List<Long>> own) {
+        static final Points EMPTY = new Points(List.of(), List.of(), List.of(), 0, Map.of());
 
         boolean empty() {
             return breakpoints.isEmpty() && watches.isEmpty();
+        }
+
+        /** The breakpoints of thread {@code id} alone (a process's own, from gdb's multiprocess). */
+        List<Long> ownOf(int id) {
+            return own.getOrDefault(id, List.of());
+        }
+
+        /** A breakpoint at {@code pc} applies to thread {@code id}. */
+        boolean breaksAt(int id, long pc) {
+            return breakpoints.contains(pc) || ownOf(id).contains(pc);
         }
     }
 
@@ -313,7 +325,7 @@ public final class KernelDebugger implements DebugTarget {
             return false;
         }
         boolean fetch = f.kind() == FaultKind.UNMAPPED_FETCH || f.kind() == FaultKind.PROTECTED_FETCH;
-        boolean trap = fetch && points.breakpoints().contains(f.pc());
+        boolean trap = fetch && points.breaksAt(id(t), f.pc());
         StopEvent ev = trap
                 ? new StopEvent(StopKind.BREAKPOINT, id(t), SIGTRAP, String.format("breakpoint at 0x%x", f.pc()))
                 : new StopEvent(StopKind.FAULTED, id(t), signalOf(f.kind()), "task " + t + " faulted: " + f);
@@ -461,7 +473,9 @@ public final class KernelDebugger implements DebugTarget {
         Unicorn uc = t.cpu.engine();
         Points p = points;
         boolean invalidate = false;
-        boolean want = !p.empty() && (inScope(t, p) || named(t));
+        boolean shared = !p.empty() && (inScope(t, p) || named(t));
+        List<Long> own = p.ownOf(id(t));
+        boolean want = shared || !own.isEmpty();
         if (h.version != p.version() || h.installed != want) {
             if (h.points != null) {
                 retire(h, h.points);
@@ -473,14 +487,18 @@ public final class KernelDebugger implements DebugTarget {
                 EngineHooks eh = h;
                 HookSet set = new HookSet();
                 h.points = set;
-                for (long a : p.breakpoints()) {
+                List<Long> bps = new ArrayList<>(own);
+                if (shared) {
+                    bps.addAll(p.breakpoints());
+                }
+                for (long a : bps) {
                     set.hooks.add(uc.hookCode(a, a, (addr, size) -> {
                         if (set.active) {
                             onBreakpoint(eh, addr);
                         }
                     }));
                 }
-                for (Watch w : p.watches()) {
+                for (Watch w : shared ? p.watches() : List.<Watch>of()) {
                     int types = switch (w.kind()) {
                         case WRITE -> Unicorn.HOOK_DATA_WRITE;
                         case READ -> Unicorn.HOOK_DATA_READ;
@@ -494,7 +512,7 @@ public final class KernelDebugger implements DebugTarget {
                         }
                     }));
                 }
-                invalidate |= !p.breakpoints().isEmpty();
+                invalidate |= !bps.isEmpty();
             }
             h.version = p.version();
         }
@@ -627,7 +645,7 @@ public final class KernelDebugger implements DebugTarget {
         try {
             attached = false;
             listener = null;
-            points = new Points(List.of(), List.of(), List.of(), points.version() + 1);
+            points = new Points(List.of(), List.of(), List.of(), points.version() + 1, Map.of());
             actions = new Action[0];
             deliverFault = true;
             haltRequested = false;
@@ -710,7 +728,7 @@ public final class KernelDebugger implements DebugTarget {
             killed = true;
             attached = false;
             listener = null;
-            points = new Points(List.of(), List.of(), List.of(), points.version() + 1);
+            points = new Points(List.of(), List.of(), List.of(), points.version() + 1, Map.of());
             actions = new Action[0];
             wake.signalAll(); // also ends a wait for the debugger while it held tasks
             if (halted) {
@@ -892,7 +910,7 @@ public final class KernelDebugger implements DebugTarget {
             }
             List<Long> b = new ArrayList<>(p.breakpoints());
             b.add(address);
-            points = new Points(List.copyOf(b), p.watches(), p.scope(), p.version() + 1);
+            points = new Points(List.copyOf(b), p.watches(), p.scope(), p.version() + 1, p.own());
             return true;
         } finally {
             lock.unlock();
@@ -908,12 +926,75 @@ public final class KernelDebugger implements DebugTarget {
             if (p.breakpoints().contains(address)) {
                 List<Long> b = new ArrayList<>(p.breakpoints());
                 b.remove(Long.valueOf(address));
-                points = new Points(List.copyOf(b), p.watches(), p.scope(), p.version() + 1);
+                points = new Points(List.copyOf(b), p.watches(), p.scope(), p.version() + 1, p.own());
             }
             return true;
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public boolean insertBreakpoint(int thread, long address) {
+        lock.lock();
+        try {
+            requireHalted();
+            task(thread); // throws for no such thread
+            Points p = points;
+            List<Long> mine = p.ownOf(thread);
+            if (mine.contains(address)) {
+                return true;
+            }
+            int total = p.breakpoints().size();
+            for (List<Long> l : p.own().values()) {
+                total += l.size();
+            }
+            if (total >= MAX_BREAKPOINTS) {
+                return false;
+            }
+            List<Long> b = new ArrayList<>(mine);
+            b.add(address);
+            Map<Integer, List<Long>> own = new java.util.HashMap<>(p.own());
+            own.put(thread, List.copyOf(b));
+            points = new Points(p.breakpoints(), p.watches(), p.scope(), p.version() + 1, Map.copyOf(own));
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean removeBreakpoint(int thread, long address) {
+        lock.lock();
+        try {
+            requireHalted();
+            Points p = points;
+            List<Long> mine = p.ownOf(thread);
+            if (mine.contains(address)) {
+                List<Long> b = new ArrayList<>(mine);
+                b.remove(Long.valueOf(address));
+                Map<Integer, List<Long>> own = new java.util.HashMap<>(p.own());
+                if (b.isEmpty()) {
+                    own.remove(thread);
+                } else {
+                    own.put(thread, List.copyOf(b));
+                }
+                points = new Points(p.breakpoints(), p.watches(), p.scope(), p.version() + 1, Map.copyOf(own));
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public byte[] executable(int thread) {
+        int i = thread - 1;
+        if (i < 0 || i >= k.tasks.size()) {
+            throw new IllegalArgumentException("no thread " + thread);
+        }
+        ElfImage image = k.tasks.get(i).image;
+        return image == null ? null : image.fileBytes();
     }
 
     @Override
@@ -934,7 +1015,7 @@ public final class KernelDebugger implements DebugTarget {
             }
             List<Watch> ws = new ArrayList<>(p.watches());
             ws.add(w);
-            points = new Points(p.breakpoints(), List.copyOf(ws), p.scope(), p.version() + 1);
+            points = new Points(p.breakpoints(), List.copyOf(ws), p.scope(), p.version() + 1, p.own());
             return true;
         } finally {
             lock.unlock();
@@ -951,7 +1032,7 @@ public final class KernelDebugger implements DebugTarget {
             if (p.watches().contains(w)) {
                 List<Watch> ws = new ArrayList<>(p.watches());
                 ws.remove(w);
-                points = new Points(p.breakpoints(), List.copyOf(ws), p.scope(), p.version() + 1);
+                points = new Points(p.breakpoints(), List.copyOf(ws), p.scope(), p.version() + 1, p.own());
             }
             return true;
         } finally {
@@ -974,7 +1055,7 @@ public final class KernelDebugger implements DebugTarget {
                 }
             }
             Points p = points;
-            points = new Points(p.breakpoints(), p.watches(), List.copyOf(names), p.version() + 1);
+            points = new Points(p.breakpoints(), p.watches(), List.copyOf(names), p.version() + 1, p.own());
         } finally {
             lock.unlock();
         }
@@ -1071,7 +1152,7 @@ public final class KernelDebugger implements DebugTarget {
             return new StopEvent(StopKind.HISTORY_BEGIN, id(t), SIGTRAP, "no reverse-execution history");
         }
         dropDebugHooks(t);
-        ReverseExecution.Move m = step ? ReverseExecution.stepBack(h) : ReverseExecution.continueBack(h, replayPoints());
+        ReverseExecution.Move m = step ? ReverseExecution.stepBack(h) : ReverseExecution.continueBack(h, replayPoints(id(t)));
         return moved(t, m, false);
     }
 
@@ -1094,7 +1175,7 @@ public final class KernelDebugger implements DebugTarget {
                 continue;
             }
             dropDebugHooks(t);
-            ReverseExecution.Move m = a == Action.STEP ? ReverseExecution.stepForward(h) : ReverseExecution.continueForward(h, replayPoints());
+            ReverseExecution.Move m = a == Action.STEP ? ReverseExecution.stepForward(h) : ReverseExecution.continueForward(h, replayPoints(id(t)));
             StopEvent ev = moved(t, m, true);
             if (ev != null) {
                 return ev;
@@ -1151,7 +1232,7 @@ public final class KernelDebugger implements DebugTarget {
     }
 
     /** The breakpoints and watchpoints a replay honours (the replayed task is the one named). */
-    private ReverseExecution.Points replayPoints() {
+    private ReverseExecution.Points replayPoints(int thread) {
         Points p = points;
         long[] ranges = new long[p.watches().size() * 2];
         for (int i = 0; i < p.watches().size(); i++) {
@@ -1162,7 +1243,7 @@ public final class KernelDebugger implements DebugTarget {
         return new ReverseExecution.Points() {
             @Override
             public boolean breakpoint(long pc) {
-                return p.breakpoints().contains(pc);
+                return p.breaksAt(thread, pc);
             }
 
             @Override

@@ -67,6 +67,10 @@ public final class BootCommand implements Callable<Integer> {
     @Option(names = "--gdb", paramLabel = "[HOST:]PORT", description = "Serve the GDB remote protocol on PORT (loopback only unless HOST is given); see docs/DEBUGGING.md.")
     String gdb;
 
+    @Option(names = "--gdb-inferiors", description = "With --gdb: show gdb one inferior per task, each with its own executable "
+            + "and breakpoints (gdb's multiprocess extensions; see docs/DEBUGGING.md). Default: one inferior, a thread per task.")
+    boolean gdbInferiors;
+
     @Option(names = "--gdb-wait", description = "With --gdb: stop before the first instruction until gdb attaches and continues.")
     boolean gdbWait;
 
@@ -82,6 +86,9 @@ public final class BootCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--quantum must be between 1 and 1000 ms: " + quantumMs);
         }
         dev.rewind.tools.gdb.GdbBoot.checkOptions(gdb, gdbWait);
+        if (gdbInferiors && gdb == null) {
+            throw new IllegalArgumentException("--gdb-inferiors needs --gdb [HOST:]PORT");
+        }
         if (input != null) {
             HostFiles.checkReadable(input, "--input");
         }
@@ -200,7 +207,7 @@ public final class BootCommand implements Callable<Integer> {
             if (timed != null) {
                 timed.startClock(cfg.budgetNanos());
             }
-            SystemResult r = gdb != null ? dev.rewind.tools.gdb.GdbBoot.run(kernel, gdb, gdbWait, System.err) : kernel.run();
+            SystemResult r = gdb != null ? dev.rewind.tools.gdb.GdbBoot.run(kernel, gdb, gdbWait, gdbInferiors, System.err) : kernel.run();
             int status = r.outcome().exitStatus();
             if (timed != null) {
                 timed.finish();

@@ -26,7 +26,15 @@ final class BreakpointCommands {
         long kind = PacketCodec.parseHex(f[2]);
         boolean ok;
         switch (type) {
-            case 0, 1 -> ok = insert ? s.target.insertBreakpoint(addr) : s.target.removeBreakpoint(addr);
+            case 0, 1 -> {
+                if (s.multiprocess) {
+                    // gdb names the breakpoint's inferior with Hg before Z/z: it is that task's alone
+                    int t = s.generalThread();
+                    ok = insert ? s.target.insertBreakpoint(t, addr) : s.target.removeBreakpoint(t, addr);
+                } else {
+                    ok = insert ? s.target.insertBreakpoint(addr) : s.target.removeBreakpoint(addr);
+                }
+            }
             case 2, 3, 4 -> {
                 WatchKind w = type == 2 ? WatchKind.WRITE : type == 3 ? WatchKind.READ : WatchKind.ACCESS;
                 ok = insert ? s.target.insertWatchpoint(w, addr, kind) : s.target.removeWatchpoint(w, addr, kind);

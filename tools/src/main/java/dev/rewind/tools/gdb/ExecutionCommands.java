@@ -62,6 +62,20 @@ final class ExecutionCommands {
                 return resume(step, s.continueThread(), sig);
             }
             case 'D' -> {
+                if (s.multiprocess && p.startsWith("D;")) {
+                    // one inferior leaves: the system is all-stop, so it resumes once gdb
+                    // has left every process (or closes the connection)
+                    if (s.attachedProcesses == null) {
+                        s.attachedProcesses = new java.util.HashSet<>();
+                        for (DebugTarget.ThreadInfo t : s.target.threads()) {
+                            s.attachedProcesses.add(t.id());
+                        }
+                    }
+                    s.attachedProcesses.remove(s.thread("p" + p.substring(2)));
+                    if (!s.attachedProcesses.isEmpty()) {
+                        return "OK";
+                    }
+                }
                 s.target.detach();
                 s.closing = true;
                 return "OK";
@@ -107,7 +121,7 @@ final class ExecutionCommands {
             }
             int colon = a.indexOf(':');
             String act = colon < 0 ? a : a.substring(0, colon);
-            int thread = colon < 0 ? -1 : GdbSession.parseThread(a.substring(colon + 1));
+            int thread = colon < 0 ? -1 : s.thread(a.substring(colon + 1));
             char c = act.charAt(0);
             if ((c == 'c' || c == 's') && act.length() != 1) {
                 return "E01";
@@ -208,7 +222,7 @@ final class ExecutionCommands {
         s.cThread = 0;
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("T%02x", stop.signal() & 0xff));
-        sb.append("thread:").append(Integer.toHexString(stop.thread())).append(';');
+        sb.append("thread:").append(s.threadId(stop.thread())).append(';');
         try {
             long pc = s.target.readRegister(stop.thread(), DebugTarget.PC);
             sb.append(Integer.toHexString(DebugTarget.PC)).append(':').append(PacketCodec.le64(pc)).append(';');

@@ -61,11 +61,16 @@ public final class GdbBoot {
 
     /** Attach the stub, run the kernel to the end, and tell the debugger how it ended. */
     public static SystemResult run(Kernel kernel, String spec, boolean wait, PrintStream err) {
+        return run(kernel, spec, wait, false, err);
+    }
+
+    /** @param inferiors offer gdb one inferior per task (--gdb-inferiors) */
+    public static SystemResult run(Kernel kernel, String spec, boolean wait, boolean inferiors, PrintStream err) {
         InetSocketAddress addr = parseAddress(spec);
         KernelDebugger debugger = new KernelDebugger(kernel, wait);
         GdbServer server;
         try {
-            server = new GdbServer(debugger, addr);
+            server = new GdbServer(debugger, addr, inferiors);
         } catch (IOException e) {
             throw new IllegalArgumentException("--gdb: cannot listen on " + addr + ": " + e.getMessage());
         }

@@ -18,6 +18,7 @@ public final class GdbServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GdbServer.class);
 
     private final DebugTarget target;
+    private final boolean inferiors;
     private final ServerSocket socket;
     private final Thread thread;
     private volatile GdbSession session;
@@ -25,6 +26,12 @@ public final class GdbServer implements AutoCloseable {
     private volatile boolean closed;
 
     public GdbServer(DebugTarget target, InetSocketAddress address) throws IOException {
+        this(target, address, false);
+    }
+
+    /** @param inferiors offer gdb one inferior per task (the multiprocess extensions) */
+    public GdbServer(DebugTarget target, InetSocketAddress address, boolean inferiors) throws IOException {
+        this.inferiors = inferiors;
         this.target = target;
         this.socket = new ServerSocket();
         try {
@@ -58,6 +65,7 @@ public final class GdbServer implements AutoCloseable {
             try (c) {
                 c.setTcpNoDelay(true);
                 GdbSession s = new GdbSession(target, c.getInputStream(), new BufferedOutputStream(c.getOutputStream()));
+                s.allowMultiprocess = inferiors;
                 session = s;
                 Integer st = endedStatus;
                 if (st != null) {

@@ -51,6 +51,20 @@ public final class GdbSession implements DebugTarget.Listener {
     /** gdb said it understands swbreak / hwbreak stop reasons. */
     boolean gdbSwbreak;
     boolean gdbHwbreak;
+    /**
+     * gdb asked for the multiprocess extensions: every task is a process of one thread
+     * ({@code pP.1}, P = task slot + 1), with its own executable and its own breakpoints.
+     */
+    boolean multiprocess;
+    /**
+     * Whether to offer the multiprocess extensions when gdb asks ({@code rewind boot
+     * --gdb-inferiors}): off by default, so gdb sees one inferior with a thread per task.
+     */
+    boolean allowMultiprocess;
+    /** Multiprocess: the processes gdb has not detached from yet ({@code D;P}); null = none yet. */
+    java.util.Set<Integer> attachedProcesses;
+    /** The executables handed to gdb (qXfer:exec-file:read), by image: deleted when the session ends. */
+    final java.util.Map<String, java.nio.file.Path> executables = new java.util.HashMap<>();
     /** Thread for register and memory access (Hg), and for step/continue (Hc); 0 = default. */
     int gThread;
     int cThread;
@@ -93,6 +107,13 @@ public final class GdbSession implements DebugTarget.Listener {
             }
         } finally {
             ended = true;
+            for (java.nio.file.Path x : executables.values()) {
+                try {
+                    java.nio.file.Files.deleteIfExists(x);
+                } catch (IOException ignored) {
+                    // a temp file left behind
+                }
+            }
             if (!target.killed()) {
                 target.detach();
             }
@@ -314,6 +335,29 @@ public final class GdbSession implements DebugTarget.Listener {
     /** An ended task stays in the thread list (its id is never reused), but cannot run. */
     static boolean alive(DebugTarget.ThreadInfo t) {
         return !t.state().equals("exited") && !t.state().equals("dead");
+    }
+
+    /** How a thread id is written to gdb: {@code pP.1} with multiprocess, else hex. */
+    String threadId(int id) {
+        return multiprocess ? "p" + Integer.toHexString(id) + ".1" : Integer.toHexString(id);
+    }
+
+    /**
+     * Parse a thread id as this session's gdb writes it: with multiprocess, "pPID.TID" names
+     * task PID (a task is a process of one thread: "pP", "pP.-1" and "pP.1" are all task P);
+     * without it, hex, "-1" (all) or "0" (any). Returns -1 for all, 0 for any.
+     */
+    int thread(String id) {
+        if (multiprocess && id.startsWith("p")) {
+            int dot = id.indexOf('.');
+            if (dot >= 0 && id.substring(dot + 1).equals("-1")) {
+                // every thread of a process: gdb resumes only the current inferior so
+                // (schedule-multiple off), but tasks serve each other, so all of them run
+                return -1;
+            }
+            return parseThread(dot < 0 ? id.substring(1) : id.substring(1, dot));
+        }
+        return parseThread(id);
     }
 
     /**

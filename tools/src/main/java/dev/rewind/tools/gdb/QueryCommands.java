@@ -36,11 +36,14 @@ final class QueryCommands {
                     s.gdbSwbreak = true;
                 } else if (f.equals("hwbreak+")) {
                     s.gdbHwbreak = true;
+                } else if (f.equals("multiprocess+") && s.allowMultiprocess) {
+                    s.multiprocess = true;
                 }
             }
             return "PacketSize=" + Integer.toHexString(PACKET_SIZE)
                     + ";QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;qXfer:siginfo:read+"
-                    + ";ReverseStep+;ReverseContinue+";
+                    + ";ReverseStep+;ReverseContinue+"
+                    + (s.multiprocess ? ";multiprocess+;qXfer:exec-file:read+" : "");
         }
         if (p.equals("QStartNoAckMode")) {
             s.noAck = true; // this reply is still acked by gdb; nothing after it
@@ -51,6 +54,9 @@ final class QueryCommands {
         }
         if (p.startsWith("qXfer:siginfo:read::")) {
             return siginfo(p.substring("qXfer:siginfo:read::".length()));
+        }
+        if (p.startsWith("qXfer:exec-file:read:")) {
+            return execFile(p.substring("qXfer:exec-file:read:".length()));
         }
         if (p.equals("qAttached") || p.startsWith("qAttached:")) {
             return "1"; // attached to a running system: quitting gdb detaches, it does not kill
@@ -84,6 +90,57 @@ final class QueryCommands {
         byte[] chunk = PacketCodec.escape(TARGET_XML, offset, n);
         String prefix = offset + n >= TARGET_XML.length ? "l" : "m";
         return prefix + new String(chunk, StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * pid:offset,length (an empty pid: the current process): the host path of the task's
+     * executable, a copy of its image in a temporary file that lives as long as the session.
+     */
+    private String execFile(String args) {
+        int colon = args.lastIndexOf(':');
+        if (colon < 0) {
+            return "E01";
+        }
+        String annex = args.substring(0, colon);
+        String[] ol = args.substring(colon + 1).split(",", -1);
+        if (ol.length != 2) {
+            return "E01";
+        }
+        int offset = PacketCodec.parseHexInt(ol[0], Integer.MAX_VALUE);
+        int length = PacketCodec.parseHexInt(ol[1], Integer.MAX_VALUE);
+        int thread = annex.isEmpty() ? s.generalThread() : PacketCodec.parseHexInt(annex, 0xffff);
+        DebugTarget.ThreadInfo info = null;
+        for (DebugTarget.ThreadInfo t : s.target.threads()) {
+            if (t.id() == thread) {
+                info = t;
+            }
+        }
+        if (info == null) {
+            return "E02";
+        }
+        java.nio.file.Path path = s.executables.get(info.image());
+        if (path == null) {
+            byte[] elf = s.target.executable(thread);
+            if (elf == null) {
+                return "E02";
+            }
+            try {
+                String base = info.image().replaceAll("[^A-Za-z0-9._-]", "_");
+                path = java.nio.file.Files.createTempFile("rewind-gdb-", "-" + base);
+                java.nio.file.Files.write(path, elf);
+                path.toFile().deleteOnExit();
+            } catch (IOException e) {
+                return "E03";
+            }
+            s.executables.put(info.image(), path);
+        }
+        byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
+        if (offset >= name.length) {
+            return "l";
+        }
+        int n = Math.min(length, Math.min(name.length - offset, PACKET_SIZE / 2));
+        byte[] chunk = PacketCodec.escape(name, offset, n);
+        return (offset + n >= name.length ? "l" : "m") + new String(chunk, StandardCharsets.ISO_8859_1);
     }
 
     /** Linux siginfo_t on a 64-bit target: what {@code $_siginfo} shows (gdb's riscv64 Linux layout). */

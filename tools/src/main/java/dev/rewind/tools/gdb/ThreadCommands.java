@@ -26,7 +26,7 @@ final class ThreadCommands {
                 return "E01";
             }
             char op = p.charAt(1);
-            int t = GdbSession.parseThread(p.substring(2));
+            int t = s.thread(p.substring(2));
             if (t > 0 && !s.known(t)) {
                 return "E02";
             }
@@ -40,7 +40,7 @@ final class ThreadCommands {
             return "OK";
         }
         // T thread-id: is it alive?
-        int t = GdbSession.parseThread(p.substring(1));
+        int t = s.thread(p.substring(1));
         return t > 0 && s.known(t) ? "OK" : "E02";
     }
 
@@ -53,7 +53,7 @@ final class ThreadCommands {
                 if (sb.length() > 1) {
                     sb.append(',');
                 }
-                sb.append(Integer.toHexString(t.id()));
+                sb.append(s.threadId(t.id()));
             }
             return sb.length() > 1 ? sb.toString() : "l";
         }
@@ -61,7 +61,7 @@ final class ThreadCommands {
             return "l";
         }
         if (p.startsWith("qThreadExtraInfo,")) {
-            int id = GdbSession.parseThread(p.substring("qThreadExtraInfo,".length()));
+            int id = s.thread(p.substring("qThreadExtraInfo,".length()));
             for (DebugTarget.ThreadInfo t : s.target.threads()) {
                 if (t.id() == id) {
                     return PacketCodec.toHex(describe(t));
@@ -70,7 +70,7 @@ final class ThreadCommands {
             return "E02";
         }
         if (p.equals("qC")) {
-            return "QC" + Integer.toHexString(s.generalThread());
+            return "QC" + s.threadId(s.generalThread());
         }
         return null;
     }

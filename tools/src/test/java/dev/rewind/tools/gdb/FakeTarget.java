@@ -154,6 +154,25 @@ final class FakeTarget implements DebugTarget {
         return true;
     }
 
+    /** Per-task breakpoints (multiprocess), as "thread:address". */
+    final Set<String> ownBreakpoints = new HashSet<>();
+
+    @Override
+    public boolean insertBreakpoint(int thread, long address) {
+        return ownBreakpoints.add(thread + ":" + Long.toHexString(address)) | true;
+    }
+
+    @Override
+    public boolean removeBreakpoint(int thread, long address) {
+        ownBreakpoints.remove(thread + ":" + Long.toHexString(address));
+        return true;
+    }
+
+    @Override
+    public byte[] executable(int thread) {
+        return ("ELF of " + thread).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
     @Override
     public boolean insertWatchpoint(WatchKind kind, long address, long length) {
         return length > 0 && length <= 8;

@@ -85,6 +85,11 @@ class GdbIntegrationTest {
             }
 
             Booted(SystemImage img, boolean wait, int quantumMs) throws Exception {
+                this(img, wait, quantumMs, false);
+            }
+
+            /** @param inferiors as {@code rewind boot --gdb-inferiors}: one gdb inferior per task */
+            Booted(SystemImage img, boolean wait, int quantumMs, boolean inferiors) throws Exception {
                 BOOTED.add(this);
                 Kernel kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(170_000_000_000L).withQuantumMs(quantumMs),
                         img.manifest(), img.source(),
@@ -93,7 +98,7 @@ class GdbIntegrationTest {
                 PrintStream err = new PrintStream(new PipedOutputStream(errIn), true, StandardCharsets.UTF_8);
                 Thread t = new Thread(() -> {
                     try (kernel) {
-                        result.complete(GdbBoot.run(kernel, "127.0.0.1:0", wait, err));
+                        result.complete(GdbBoot.run(kernel, "127.0.0.1:0", wait, inferiors, err));
                     } catch (Throwable e) {
                         result.completeExceptionally(e);
                     } finally {

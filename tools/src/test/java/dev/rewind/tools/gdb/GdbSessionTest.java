@@ -53,6 +53,34 @@ class GdbSessionTest {
     }
 
     @Test
+    void multiprocessMakesEveryTaskAProcessWithItsExecutableAndBreakpoints() throws Exception {
+        assertTrue(call("qSupported:swbreak+").indexOf("multiprocess+") < 0, "only when gdb asks");
+        assertTrue(call("qSupported:multiprocess+;swbreak+").indexOf("multiprocess+") < 0, "only with --gdb-inferiors");
+        s.allowMultiprocess = true;
+        String sup = call("qSupported:multiprocess+;swbreak+");
+        assertTrue(sup.contains(";multiprocess+") && sup.contains(";qXfer:exec-file:read+"), sup);
+        assertEquals("mp1.1,p2.1,p3.1", call("qfThreadInfo"));
+        assertEquals("OK", call("Hgp2.1"));
+        assertEquals("QCp2.1", call("qC"));
+        assertEquals("OK", call("Tp3.1"));
+        assertEquals("E02", call("Tp9.1"));
+        assertEquals("OK", call("Z0,1000,2"));
+        assertEquals("OK", call("Hgp3.1"));
+        assertEquals("OK", call("Z0,1000,2"));
+        assertEquals(java.util.Set.of("2:1000", "3:1000"), target.ownBreakpoints);
+        assertTrue(target.breakpoints.isEmpty(), "no breakpoint for every task");
+        assertEquals("OK", call("z0,1000,2"));
+        assertEquals(java.util.Set.of("2:1000"), target.ownBreakpoints);
+        String exe = call("qXfer:exec-file:read:2:0,fff");
+        assertTrue(exe.startsWith("l/") && exe.contains("rewind-gdb-") && exe.endsWith("fake.elf"), exe);
+        java.nio.file.Path p = java.nio.file.Path.of(exe.substring(1));
+        assertEquals("ELF of 2", java.nio.file.Files.readString(p));
+        assertEquals("E02", call("qXfer:exec-file:read:9:0,fff"));
+        assertNull(call("vCont;c:p1.-1"));
+        assertEquals("resume {3=CONTINUE} CONTINUE false", target.log.get(target.log.size() - 1), "a process's threads: every task");
+    }
+
+    @Test
     void registersAndMemory() {
         target.regs[0][10] = 0x1122334455667788L;
         String g = call("g");

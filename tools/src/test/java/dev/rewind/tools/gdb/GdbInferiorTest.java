@@ -1,0 +1,142 @@
+package dev.rewind.tools.gdb;
+
+import dev.rewind.kernel.KernelConfig;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.SystemResult;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * gdb's multiprocess extensions with real gdb-multiarch: every task is an inferior with its
+ * own executable (qXfer:exec-file:read), so symbols load per task without {@code file}, and
+ * a breakpoint of one inferior stops only that task, although every task links at the same
+ * addresses. Skipped when gdb-multiarch is not installed.
+ */
+class GdbInferiorTest {
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void findGdb() {
+        GdbIntegrationTest.findGdb();
+        assumeTrue(GdbIntegrationTest.gdb != null, "gdb-multiarch is not installed");
+    }
+
+    @AfterEach
+    void killSystems() {
+        for (GdbIntegrationTest.Booted b : GdbIntegrationTest.BOOTED) {
+            b.close();
+        }
+        GdbIntegrationTest.BOOTED.clear();
+    }
+
+    /** ipc_echo (task 1) and two ipc_client tasks (2, 3): two executables at the same addresses. */
+    private SystemImage echoAndClients() throws Exception {
+        for (String name : List.of("ipc_echo.elf", "ipc_client.elf")) {
+            try (InputStream in = getClass().getClassLoader().getResourceAsStream("rewind/image/" + name)) {
+                assertTrue(in != null, name);
+                Files.copy(in, tmp.resolve(name));
+            }
+        }
+        Path manifest = tmp.resolve("clients.toml");
+        Files.writeString(manifest, "name = \"clients\"\n[task.ipc_echo]\nimage = \"ipc_echo.elf\"\npriority = 2\n"
+                + "serves = [\"ipc_echo\"]\n"
+                + "[task.c1]\nimage = \"ipc_client.elf\"\npriority = 4\nuses = [\"ipc_echo\"]\n"
+                + "[task.c2]\nimage = \"ipc_client.elf\"\npriority = 4\nuses = [\"ipc_echo\"]\n");
+        return SystemImage.open(manifest.toString());
+    }
+
+    /** gdb without any file: only what the stub tells it. */
+    private GdbIntegrationTest.Gdb gdb(int port, String... commands) throws IOException {
+        List<String> lines = new ArrayList<>(List.of("set pagination off", "set confirm off", "set width 0",
+                "set remotetimeout 30", "set architecture riscv:rv64", "target remote 127.0.0.1:" + port));
+        lines.addAll(List.of(commands));
+        Path script = tmp.resolve("script" + System.nanoTime() + ".gdb");
+        Files.write(script, lines);
+        return new GdbIntegrationTest.Gdb(script);
+    }
+
+    static void assertContains(String out, String... parts) {
+        GdbIntegrationTest.assertContains(out, parts);
+    }
+
+    @Test
+    void everyTaskIsAnInferiorWithItsOwnExecutableAndSymbols() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
+            String out;
+            try (GdbIntegrationTest.Gdb g = gdb(sys.port,
+                    "info inferiors",
+                    "inferior 1",
+                    "info symbol handle",
+                    "break handle",
+                    "continue",
+                    "bt",
+                    "inferior 2",
+                    "info symbol round_trip",
+                    "bt",
+                    // last: an error ends gdb's script (gdb then detaches every inferior)
+                    "print handle")) {
+                out = g.finish();
+            }
+            assertContains(out,
+                    "ipc_echo.elf",
+                    "ipc_client.elf",
+                    "handle in section .text",
+                    "Breakpoint 1 at 0x10148",
+                    "hit Breakpoint 1, ",
+                    "handle (",
+                    "#1 ",
+                    "rw_serve",
+                    "[Switching to inferior 2 ",
+                    "round_trip in section .text",
+                    "tests/ipc_client.c",
+                    "[Inferior 3 (process 3) detached]",
+                    "No symbol \"handle\" in current context.");
+            assertEquals(3, GdbIntegrationTest.count(out, "Reading symbols from /tmp/rewind-gdb-"), "one executable per inferior:\n" + out);
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+        });
+    }
+
+    @Test
+    void aBreakpointOfOneInferiorStopsOnlyThatTask() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
+            String out;
+            try (GdbIntegrationTest.Gdb g = gdb(sys.port,
+                    "inferior 3",
+                    // an address breakpoint has one location, in the current inferior: task 3's
+                    "break *round_trip",
+                    "continue",
+                    "continue",
+                    "continue",
+                    "bt 1",
+                    "info inferiors",
+                    "delete",
+                    "detach inferiors 1 2 3")) {
+                out = g.finish();
+            }
+            assertEquals(3, GdbIntegrationTest.count(out, "Thread 3.1 hit Breakpoint 1, "), out);
+            assertEquals(0, GdbIntegrationTest.count(out, "Thread 2.1 hit"), out);
+            assertContains(out, "#0  next_rand () at tests/ipc_client.c", "* 3    process 3");
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+        });
+    }
+}
