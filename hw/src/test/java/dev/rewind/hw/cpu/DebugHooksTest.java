@@ -3,39 +3,17 @@ package dev.rewind.hw.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.rewind.hw.mem.Perm;
-import dev.rewind.hw.mem.PhysicalMemory;
 import dev.rewind.hw.unicorn.Unicorn;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The Unicorn 2.0.1 behaviour the debugger (dev.rewind.kernel.KernelDebugger) is built on:
  * where the engine stops when a code or data hook asks it to, and when hooks take effect.
  */
-class DebugHooksTest {
-    static final long CODE = 0x10000;
-    static final long DATA = 0x20000;
+class DebugHooksTest extends CpuFixture {
     static final int ECALL = 0x00000073;
-
-    PhysicalMemory ram;
-    RiscvCpu cpu;
-
-    @BeforeEach
-    void setUp() {
-        ram = new PhysicalMemory(1 << 20);
-        cpu = new RiscvCpu(ram);
-        cpu.memory().map("code", CODE, 0x1000, Perm.RX);
-        cpu.memory().map("data", DATA, 0x1000, Perm.RW);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cpu.close();
-        ram.close();
-    }
 
     void code(int... insns) {
         ByteBuffer b = ByteBuffer.allocate(insns.length * 4).order(ByteOrder.LITTLE_ENDIAN);

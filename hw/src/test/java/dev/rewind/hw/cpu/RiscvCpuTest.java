@@ -6,37 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
-import dev.rewind.hw.mem.PhysicalMemory;
 import dev.rewind.hw.unicorn.Unicorn;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Drives the CPU with hand-assembled RISC-V code. */
-class RiscvCpuTest {
-    static final long CODE = 0x10000;
-    static final long DATA = 0x20000;
+class RiscvCpuTest extends CpuFixture {
     static final int ECALL = 0x00000073;
     static final int NOP = 0x00000013;
-
-    PhysicalMemory ram;
-    RiscvCpu cpu;
-
-    @BeforeEach
-    void setUp() {
-        ram = new PhysicalMemory(1 << 20);
-        cpu = new RiscvCpu(ram);
-        cpu.memory().map("code", CODE, 0x1000, Perm.RX);
-        cpu.memory().map("data", DATA, 0x1000, Perm.RW);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cpu.close();
-        ram.close();
-    }
 
     void code(int... insns) {
         ByteBuffer b = ByteBuffer.allocate(insns.length * 4).order(ByteOrder.LITTLE_ENDIAN);

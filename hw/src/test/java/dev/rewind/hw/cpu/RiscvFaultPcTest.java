@@ -8,11 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.mem.Perm;
-import dev.rewind.hw.mem.PhysicalMemory;
 import dev.rewind.hw.unicorn.Unicorn;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,28 +20,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * function reached cold and warm (chained), through calls, returns, taken branches and
  * compressed instructions; and the cause of ebreak, page faults and misaligned AMOs.
  */
-class RiscvFaultPcTest {
-    static final long CODE = 0x10000;
-    static final long DATA = 0x20000;
+class RiscvFaultPcTest extends CpuFixture {
     static final long FUNC = CODE + 0x100;
     static final int RA = 1, T0 = 5, T1 = 6, S0 = 8, S1 = 9, A0 = 10;
-
-    PhysicalMemory ram;
-    RiscvCpu cpu;
-
-    @BeforeEach
-    void setUp() {
-        ram = new PhysicalMemory(1 << 20);
-        cpu = new RiscvCpu(ram);
-        cpu.memory().map("code", CODE, 0x1000, Perm.RX);
-        cpu.memory().map("data", DATA, 0x1000, Perm.RW);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cpu.close();
-        ram.close();
-    }
 
     void load(Asm a) {
         byte[] b = a.bytes();

@@ -74,22 +74,34 @@ final class QueryCommands {
             return "E01";
         }
         String annex = args.substring(0, colon);
-        String[] ol = args.substring(colon + 1).split(",", -1);
-        if (ol.length != 2) {
+        int[] range = range(args.substring(colon + 1));
+        if (range == null) {
             return "E01";
         }
-        int offset = PacketCodec.parseHexInt(ol[0], Integer.MAX_VALUE);
-        int length = PacketCodec.parseHexInt(ol[1], Integer.MAX_VALUE);
         if (!annex.equals("target.xml")) {
             return "E00";
         }
-        if (offset >= TARGET_XML.length) {
+        return chunk(TARGET_XML, range);
+    }
+
+    /** A qXfer read's "offset,length" (hex), or null if malformed. */
+    private static int[] range(String offsetLength) {
+        String[] ol = offsetLength.split(",", -1);
+        if (ol.length != 2) {
+            return null;
+        }
+        return new int[] {PacketCodec.parseHexInt(ol[0], Integer.MAX_VALUE), PacketCodec.parseHexInt(ol[1], Integer.MAX_VALUE)};
+    }
+
+    /** The qXfer reply for {@code range} of {@code doc}: "m" + a piece, or "l" + the last piece. */
+    private static String chunk(byte[] doc, int[] range) {
+        int offset = range[0];
+        if (offset >= doc.length) {
             return "l";
         }
-        int n = Math.min(length, Math.min(TARGET_XML.length - offset, PACKET_SIZE / 2));
-        byte[] chunk = PacketCodec.escape(TARGET_XML, offset, n);
-        String prefix = offset + n >= TARGET_XML.length ? "l" : "m";
-        return prefix + new String(chunk, StandardCharsets.ISO_8859_1);
+        int n = Math.min(range[1], Math.min(doc.length - offset, PACKET_SIZE / 2));
+        byte[] piece = PacketCodec.escape(doc, offset, n);
+        return (offset + n >= doc.length ? "l" : "m") + new String(piece, StandardCharsets.ISO_8859_1);
     }
 
     /**
@@ -102,12 +114,10 @@ final class QueryCommands {
             return "E01";
         }
         String annex = args.substring(0, colon);
-        String[] ol = args.substring(colon + 1).split(",", -1);
-        if (ol.length != 2) {
+        int[] range = range(args.substring(colon + 1));
+        if (range == null) {
             return "E01";
         }
-        int offset = PacketCodec.parseHexInt(ol[0], Integer.MAX_VALUE);
-        int length = PacketCodec.parseHexInt(ol[1], Integer.MAX_VALUE);
         int thread = annex.isEmpty() ? s.generalThread() : PacketCodec.parseHexInt(annex, 0xffff);
         DebugTarget.ThreadInfo info = null;
         for (DebugTarget.ThreadInfo t : s.target.threads()) {
@@ -134,13 +144,7 @@ final class QueryCommands {
             }
             s.executables.put(info.image(), path);
         }
-        byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
-        if (offset >= name.length) {
-            return "l";
-        }
-        int n = Math.min(length, Math.min(name.length - offset, PACKET_SIZE / 2));
-        byte[] chunk = PacketCodec.escape(name, offset, n);
-        return (offset + n >= name.length ? "l" : "m") + new String(chunk, StandardCharsets.ISO_8859_1);
+        return chunk(path.toString().getBytes(StandardCharsets.UTF_8), range);
     }
 
     /** Linux siginfo_t on a 64-bit target: what {@code $_siginfo} shows (gdb's riscv64 Linux layout). */
@@ -148,24 +152,16 @@ final class QueryCommands {
 
     /** The siginfo of the current stop, for its thread only. offset,length */
     private String siginfo(String args) {
-        String[] ol = args.split(",", -1);
-        if (ol.length != 2) {
+        int[] range = range(args);
+        if (range == null) {
             return "E01";
         }
-        int offset = PacketCodec.parseHexInt(ol[0], Integer.MAX_VALUE);
-        int length = PacketCodec.parseHexInt(ol[1], Integer.MAX_VALUE);
         DebugTarget.StopEvent stop = s.target.currentStop();
         int thread = s.generalThread();
         if (stop == null || stop.thread() != thread) {
             return "E02"; // no signal pending for this thread
         }
-        byte[] info = siginfo(stop, s.target.lastFault(thread), s.target.readRegister(thread, DebugTarget.PC));
-        if (offset >= info.length) {
-            return "l";
-        }
-        int n = Math.min(length, Math.min(info.length - offset, PACKET_SIZE / 2));
-        byte[] chunk = PacketCodec.escape(info, offset, n);
-        return (offset + n >= info.length ? "l" : "m") + new String(chunk, StandardCharsets.ISO_8859_1);
+        return chunk(siginfo(stop, s.target.lastFault(thread), s.target.readRegister(thread, DebugTarget.PC)), range);
     }
 
     /**
