@@ -72,6 +72,9 @@ public final class RiscvCpu implements AutoCloseable {
         try {
             this.space = new AddressSpace(ram, uc);
             this.trap = uc.hookTrapsNative();
+            if (virtualTlbWanted()) {
+                uc.enableVirtualTlb(trap);
+            }
         } catch (RuntimeException e) {
             uc.close();
             throw e;
@@ -82,10 +85,35 @@ public final class RiscvCpu implements AutoCloseable {
         return space;
     }
 
+    /** System property choosing the TLB: {@value #TLB_PROPERTY}=cpu forces QEMU's own fill (slow stores). */
+    public static final String TLB_PROPERTY = "rewind.tlb";
+
+    /**
+     * True if new CPUs serve their TLB from the address space's permissions (Unicorn 2.1's
+     * virtual TLB: stores at QEMU's speed). The default wherever the engine has it.
+     */
+    public static boolean virtualTlbWanted() {
+        String v = System.getProperty(TLB_PROPERTY, "virtual");
+        if (!v.equals("virtual") && !v.equals("cpu")) {
+            throw new IllegalArgumentException("-D" + TLB_PROPERTY + "=" + v + ": expected 'virtual' or 'cpu'");
+        }
+        return v.equals("virtual") && Unicorn.hasVirtualTlb();
+    }
+
+    /** True if this CPU's TLB is filled from its address space's permissions. */
+    public boolean virtualTlb() {
+        return uc.virtualTlb();
+    }
+
     /** Which write tracker {@link #enableWriteTracking} installs. */
     public enum TrackerKind {
-        /** The native store hook (fast; the default). */
+        /**
+         * The fastest the engine allows (the default): with the virtual TLB, the MMU's fill hook
+         * catches each page's first store (no per-store cost); without it, the native store hook.
+         */
         NATIVE,
+        /** The native store hook even where the virtual TLB exists (turns it off: slow stores). For comparison. */
+        STORE_HOOK,
         /** Page protection and a Java fault hook (the reference implementation). */
         PROTECTION
     }
@@ -98,9 +126,23 @@ public final class RiscvCpu implements AutoCloseable {
         if (tracker != null) {
             throw new IllegalStateException("write tracking already enabled");
         }
-        tracker = kind == TrackerKind.NATIVE ? new NativeWriteTracker(uc, maxPages) : new ProtectionWriteTracker(uc, ram);
+        if (kind == TrackerKind.PROTECTION && !protectionTrackerWorks()) {
+            throw new IllegalStateException("the page-protection write tracker needs Unicorn 2.0.x: on "
+                    + Unicorn.version() + " a store retried after its protection fault does not give the same memory"
+                    + " as the other trackers (WriteTrackerTest); use NATIVE or STORE_HOOK");
+        }
+        if (kind != TrackerKind.NATIVE) {
+            // the protection tracker relies on protection faults, which the fill hook would refuse
+            uc.disableVirtualTlb();
+        }
+        tracker = kind == TrackerKind.PROTECTION ? new ProtectionWriteTracker(uc, ram) : new NativeWriteTracker(uc, maxPages);
         space.setTracker(tracker);
         return tracker;
+    }
+
+    /** True if the loaded engine supports {@link TrackerKind#PROTECTION} (Unicorn before 2.1). */
+    public static boolean protectionTrackerWorks() {
+        return !Unicorn.hasVirtualTlb();
     }
 
     /** The write tracker, or null. */
@@ -155,7 +197,7 @@ public final class RiscvCpu implements AutoCloseable {
         int type = trap.memType();
         if (type != 0) {
             memFaultType = type;
-            memFaultAddress = trap.memAddress();
+            memFaultAddress = trap.memSize() == -1 ? exactFaultAddress(type, trap.memAddress()) : trap.memAddress();
             return Exit.MEMORY_FAULT;
         }
         // Any other engine error: report it as an exception at the current PC. Unicorn 2.0.1
@@ -168,6 +210,26 @@ public final class RiscvCpu implements AutoCloseable {
             exceptionCause = err == Unicorn.ERR_INSN_INVALID ? Cause.ILLEGAL_INSN : Cause.INSN_ACCESS;
         }
         return Exit.EXCEPTION;
+    }
+
+    /**
+     * The MMU refused an access to {@code page}: it knows only the page, but the PC is exact
+     * (Unicorn restores it before a fill), so the address is the faulting instruction's own:
+     * the PC for a fetch, else the effective address decoded from the instruction and the
+     * registers, where it lies in that page (an access straddling into it: the page).
+     */
+    private long exactFaultAddress(int type, long page) {
+        long pc = pc();
+        if (type == Unicorn.MEM_FETCH_UNMAPPED || type == Unicorn.MEM_FETCH_PROT) {
+            return (pc & -AddressSpace.PAGE) == page ? pc : page;
+        }
+        long[] regs = new long[33];
+        readAll(regs);
+        FaultLocator.Access a = FaultLocator.accessAt(space, pc, regs);
+        if (a != null && (a.address() & -AddressSpace.PAGE) == page) {
+            return a.address();
+        }
+        return page;
     }
 
     /** After {@link Exit#ECALL}: a0..a7 in [0..7], the resume PC in [8]. Owned by the CPU. */

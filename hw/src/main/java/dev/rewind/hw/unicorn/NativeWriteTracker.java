@@ -11,9 +11,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The fast write tracker: a native UC_HOOK_MEM_WRITE hook (rw_write_hook in
- * rewind_native.c) that logs each page's pre-image on its first store in a transaction, at a
- * few nanoseconds per store. Rollback and commit are single native calls.
+ * The fast write tracker: logs each page's pre-image on its first store in a transaction.
+ * Rollback and commit are single native calls. Two ways to see the first store:
+ * <ul>
+ * <li>With the engine's MMU ({@link Unicorn#enableVirtualTlb}, Unicorn 2.1): a transaction
+ *     begins by emptying the TLB; the fill hook then hands out data pages read-only until
+ *     their first store misses the TLB again, logs the page and opens it. No hook runs per
+ *     store, so stores keep QEMU's fast path.</li>
+ * <li>Without it (Unicorn 2.0.1): a native UC_HOOK_MEM_WRITE hook (rw_write_hook in
+ *     rewind_native.c) that runs before every store, a few nanoseconds each on top of the
+ *     engine's slow store path.</li>
+ * </ul>
+ * Both use the same log and the same rollback code (WriteTrackerTest compares them).
  */
 public final class NativeWriteTracker implements WriteTracker {
     private static final int HOOK_MEM_WRITE = 1 << 11;
@@ -74,7 +83,10 @@ public final class NativeWriteTracker implements WriteTracker {
     /** The native region table (struct rw_region[], sorted by vaddr), grown by doubling. */
     private Memory regionTable;
     private final List<long[]> regions = new ArrayList<>();
+    /** The store hook (without an MMU), or null. */
     private final Unicorn.Hook hook;
+    /** The engine's MMU (the fill hook opens pages), or null. */
+    private final NativeMmu mmu;
 
     /** Track writes to {@code uc}'s memory, logging at most {@code maxPages} pages per transaction. */
     public NativeWriteTracker(Unicorn uc, int maxPages) {
@@ -85,7 +97,18 @@ public final class NativeWriteTracker implements WriteTracker {
         tx.setInt(OFF_MAXPAGES, maxPages);
         tx.setPointer(OFF_LOG, log);
         tx.setPointer(OFF_LOGADDR, logAddr);
-        hook = uc.addNativeHook(HOOK_MEM_WRITE, WRITE_HOOK, tx, this);
+        mmu = uc.mmu();
+        if (mmu != null) {
+            mmu.attachTracker(tx, this);
+            hook = null;
+        } else {
+            hook = uc.addNativeHook(HOOK_MEM_WRITE, WRITE_HOOK, tx, this);
+        }
+    }
+
+    /** True if first stores are caught by the MMU's fill hook rather than a store hook. */
+    public boolean usesMmu() {
+        return mmu != null;
     }
 
     @Override
@@ -120,8 +143,12 @@ public final class NativeWriteTracker implements WriteTracker {
 
     @Override
     public void begin() {
-        view.putLong(OFF_LASTPAGE, -1);
-        view.putInt(OFF_ACTIVE, 1);
+        if (mmu != null) {
+            mmu.beginTransaction(); // active, and an empty TLB: no page stays writable unlogged
+        } else {
+            view.putLong(OFF_LASTPAGE, -1);
+            view.putInt(OFF_ACTIVE, 1);
+        }
     }
 
     @Override
@@ -207,6 +234,10 @@ public final class NativeWriteTracker implements WriteTracker {
 
     @Override
     public void close() {
-        hook.close();
+        if (hook != null) {
+            hook.close();
+        } else {
+            mmu.detachTracker();
+        }
     }
 }

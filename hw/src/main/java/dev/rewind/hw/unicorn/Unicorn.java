@@ -70,6 +70,10 @@ public final class Unicorn implements AutoCloseable {
     private int lastCount;
     private Throwable pendingHookError;
     private volatile boolean closed;
+    /** Every mapped range as {vaddr, size, perms}, sorted: what the MMU serves fills from. */
+    private List<long[]> ranges = new ArrayList<>();
+    private NativeMmu mmu;
+    private Hook mmuHook;
 
     private Unicorn(Pointer uc) {
         this.uc = uc;
@@ -156,15 +160,115 @@ public final class Unicorn implements AutoCloseable {
     public void mapHost(long address, long size, int perms, long hostAddress) {
         check(UnicornLibrary.uc_mem_map_ptr(uc, address, size, perms, new Pointer(hostAddress)),
                 String.format("uc_mem_map_ptr(0x%x, 0x%x)", address, size));
+        setRange(address, size, perms);
     }
 
     public void unmap(long address, long size) {
         check(UnicornLibrary.uc_mem_unmap(uc, address, size), String.format("uc_mem_unmap(0x%x, 0x%x)", address, size));
+        setRange(address, size, -1);
     }
 
     public void protect(long address, long size, int perms) {
         check(UnicornLibrary.uc_mem_protect(uc, address, size, perms),
                 String.format("uc_mem_protect(0x%x, 0x%x)", address, size));
+        setRange(address, size, perms);
+        if (mmu == null && hasVirtualTlb()) {
+            flushTlb(); // 2.1 keeps TLB entries across uc_mem_protect: a page made read-only stayed writable
+        }
+    }
+
+    /**
+     * Record that [address, address+size) now has {@code perms} (-1: unmapped) in {@link #ranges},
+     * splitting what it overlaps, and hand the table to the MMU if there is one.
+     */
+    private void setRange(long address, long size, int perms) {
+        long end = address + size;
+        List<long[]> next = new ArrayList<>();
+        for (long[] r : ranges) {
+            long rEnd = r[0] + r[1];
+            if (rEnd <= address || r[0] >= end) {
+                next.add(r);
+                continue;
+            }
+            if (r[0] < address) {
+                next.add(new long[] {r[0], address - r[0], r[2]});
+            }
+            if (rEnd > end) {
+                next.add(new long[] {end, rEnd - end, r[2]});
+            }
+        }
+        if (perms >= 0) {
+            next.add(new long[] {address, size, perms});
+        }
+        ranges = NativeMmu.sorted(next);
+        if (mmu != null) {
+            mmu.setRanges(ranges);
+        }
+    }
+
+    // ---- the MMU (Unicorn 2.1 and later) ---------------------------------------------------
+
+    /** True if the loaded library offers the virtual-TLB mode and its fill hook (2.1.0 and later). */
+    public static boolean hasVirtualTlb() {
+        return UnicornLibrary.VERSION >= 0x02010000;
+    }
+
+    /**
+     * Serve this engine's TLB misses from the mapped ranges' permissions (UC_TLB_VIRTUAL and the
+     * native fill hook, see {@link NativeMmu}) instead of QEMU's own TLB fill, so that data pages
+     * are cached without EXEC and code pages without WRITE: stores then take QEMU's inline fast
+     * path. A refused access is recorded in {@code trap} (with {@link TrapRecord#memSize()} -1:
+     * the address is the page, and the PC is exact) and ends the run. Needs
+     * {@link #hasVirtualTlb()}; call before the engine first runs.
+     */
+    public void enableVirtualTlb(TrapRecord trap) {
+        if (!hasVirtualTlb()) {
+            throw new UnicornException("Unicorn " + version() + " has no virtual-TLB mode (needs 2.1.0 or later)");
+        }
+        if (mmu != null) {
+            return;
+        }
+        NativeMmu m = new NativeMmu(uc, trap.mem, trap);
+        // uc_ctl_tlb_mode(uc, UC_TLB_VIRTUAL) = UC_CTL_WRITE(UC_CTL_TLB_TYPE, 1): type 12, one argument
+        check(UnicornLibrary.CTL.invokeInt(new Object[] {uc, 12 | (1 << 26) | (1 << 30), 1}), "uc_ctl(TLB_TYPE virtual)");
+        mmuHook = addNativeHook(NativeMmu.HOOK_TLB_FILL, NativeMmu.FILL_HOOK, m.mem, m);
+        mmu = m;
+        mmu.setRanges(ranges);
+    }
+
+    /** Back to QEMU's own TLB fill (slow stores), e.g. for a tracker that relies on page protection. */
+    public void disableVirtualTlb() {
+        if (mmu == null) {
+            return;
+        }
+        check(UnicornLibrary.CTL.invokeInt(new Object[] {uc, 12 | (1 << 26) | (1 << 30), 0}), "uc_ctl(TLB_TYPE cpu)");
+        mmuHook.close();
+        mmuHook = null;
+        mmu = null;
+    }
+
+    /** True while {@link #enableVirtualTlb} is in effect. */
+    public boolean virtualTlb() {
+        return mmu != null;
+    }
+
+    /** TLB fills the MMU has served (0 without one). */
+    public long tlbFills() {
+        return mmu == null ? 0 : mmu.fills();
+    }
+
+    /** Empty the TLB (only meaningful with the virtual TLB; a whole flush, ~0.5 µs). */
+    public void flushTlb() {
+        if (mmu != null) {
+            mmu.flush();
+        } else {
+            check(UnicornLibrary.CTL.invokeInt(new Object[] {uc, 11 | (1 << 30)}), "uc_ctl(TLB_FLUSH)");
+        }
+    }
+
+    /** The MMU, for the write tracker; null without the virtual TLB. */
+    NativeMmu mmu() {
+        return mmu;
     }
 
     /**
@@ -193,6 +297,7 @@ public final class Unicorn implements AutoCloseable {
         callbacks.add(w);
         check(UnicornLibrary.uc_mmio_map(uc, address, size, r, Pointer.NULL, w, Pointer.NULL),
                 String.format("uc_mmio_map(0x%x, 0x%x)", address, size));
+        setRange(address, size, PROT_READ | PROT_WRITE);
     }
 
     /** Read guest memory through Unicorn (slow path; the kernel normally uses host memory). */

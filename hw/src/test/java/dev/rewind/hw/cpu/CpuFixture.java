@@ -21,6 +21,27 @@ abstract class CpuFixture {
         cpu.memory().map("data", DATA, 0x1000, Perm.RW);
     }
 
+    /**
+     * Replace the CPU by one with QEMU's own TLB fill, for tests of the guest's own MMU (satp
+     * paging, PMP): the virtual TLB serves every fill from the address space and ignores them.
+     */
+    void useGuestMmu() {
+        cpu.close();
+        String old = System.getProperty(RiscvCpu.TLB_PROPERTY);
+        System.setProperty(RiscvCpu.TLB_PROPERTY, "cpu");
+        try {
+            cpu = new RiscvCpu(ram);
+        } finally {
+            if (old == null) {
+                System.clearProperty(RiscvCpu.TLB_PROPERTY);
+            } else {
+                System.setProperty(RiscvCpu.TLB_PROPERTY, old);
+            }
+        }
+        cpu.memory().map("code", CODE, 0x1000, Perm.RX);
+        cpu.memory().map("data", DATA, 0x1000, Perm.RW);
+    }
+
     @AfterEach
     void tearDown() {
         cpu.close();

@@ -144,8 +144,14 @@ class DebugHooksTest extends CpuFixture {
         assertEquals(9, old[0], "the hook runs before the store");
         assertEquals(1, cpu.memory().load(DATA, 8, Perm.NONE), "the store has happened when the run ends");
         assertEquals(0, cpu.reg(9), "nothing after it ran");
-        assertEquals(CODE, cpu.pc(), "but the PC is the block start: resuming there would repeat x5 += 1");
-        assertEquals(CODE, regs[32]);
+        if (Unicorn.versionNumber() >= 0x02010000) {
+            // 2.1 syncs the PC before a data hook: the store itself, already done
+            assertEquals(CODE + 8, cpu.pc(), "2.1: the PC is the store's");
+            assertEquals(CODE + 8, regs[32]);
+        } else {
+            assertEquals(CODE, cpu.pc(), "but the PC is the block start: resuming there would repeat x5 += 1");
+            assertEquals(CODE, regs[32]);
+        }
         assertEquals(CODE + 8, FaultLocator.locate(cpu.memory(), regs[32], regs, DATA, true), "the store is found");
         w.close();
     }

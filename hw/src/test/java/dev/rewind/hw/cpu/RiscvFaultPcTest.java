@@ -69,7 +69,11 @@ class RiscvFaultPcTest extends CpuFixture {
         }
         assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
         assertEquals(DATA + 0x1000, cpu.memFaultAddress());
-        assertEquals(CODE + 12, cpu.pc(), "Unicorn reports the block after the last indirect jump (the return)");
+        if (cpu.virtualTlb()) {
+            assertEquals(FUNC, cpu.pc(), "the MMU's fill hook stops at the exact instruction");
+        } else {
+            assertEquals(CODE + 12, cpu.pc(), "Unicorn reports the block after the last indirect jump (the return)");
+        }
         FaultLocator.Location loc = locateFault();
         assertEquals(FUNC, loc.pc());
         assertFalse(loc.ambiguous());
@@ -98,8 +102,17 @@ class RiscvFaultPcTest extends CpuFixture {
         load(a);
         assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
         assertEquals(DATA + 0x1008, cpu.memFaultAddress());
-        assertNotEquals(FUNC, cpu.pc(), "the engine's PC is stale");
+        assertStaleUnlessVirtualTlb(FUNC);
         assertEquals(FUNC, locateFault().pc());
+    }
+
+    /** Unicorn 2.0.1 leaves a stale PC at an unmapped access; 2.1 with the fill hook restores it. */
+    void assertStaleUnlessVirtualTlb(long exact) {
+        if (cpu.virtualTlb()) {
+            assertEquals(exact, cpu.pc(), "exact with the virtual TLB");
+        } else {
+            assertNotEquals(exact, cpu.pc(), "the engine's PC is stale");
+        }
     }
 
     @Test
@@ -116,7 +129,7 @@ class RiscvFaultPcTest extends CpuFixture {
         load(a);
         assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
         assertEquals(Unicorn.MEM_READ_UNMAPPED, cpu.memFaultType());
-        assertNotEquals(CODE + 8, cpu.pc(), "the engine's PC is stale");
+        assertStaleUnlessVirtualTlb(CODE + 8);
         assertEquals(CODE + 8, locateFault().pc());
     }
 
@@ -224,6 +237,7 @@ class RiscvFaultPcTest extends CpuFixture {
 
     @Test
     void pageFaultsHaveTheirCauseAndExactPc() {
+        useGuestMmu();
         Asm a = pagingOn(true);
         a.w(lui(S0, (int) (DATA >> 12)));
         long at = a.here();
@@ -263,6 +277,7 @@ class RiscvFaultPcTest extends CpuFixture {
 
     @Test
     void accessFaultsHaveTheirCauseAndExactPc() {
+        useGuestMmu();
         Asm a = pmpLockData();
         long at = a.here();
         a.w(ld(T1, S0, 8)).w(NOP).w(ECALL);
