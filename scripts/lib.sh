@@ -57,3 +57,6 @@ ensure_built() {
     return 1
   fi
 }
+
+# shellcheck source=engine.sh
+. "$REWIND_ROOT/scripts/engine.sh"

@@ -10,7 +10,8 @@ public final class VersionProvider implements CommandLine.IVersionProvider {
         String v = Main.class.getPackage().getImplementationVersion();
         String unicorn;
         try {
-            unicorn = Unicorn.version() + " (" + Unicorn.librarySource() + ")";
+            unicorn = Unicorn.version() + " from " + Unicorn.libraryOrigin() + ": " + Unicorn.librarySource()
+                    + (Unicorn.hasVirtualTlb() ? "" : " (no virtual TLB: slow stores; see docs/PERFORMANCE.md)");
         } catch (RuntimeException | LinkageError e) {
             unicorn = "not loadable: " + e.getMessage();
         }

@@ -101,6 +101,11 @@ public final class Unicorn implements AutoCloseable {
         return UnicornLibrary.VERSION;
     }
 
+    /** Where the library came from, in words: the provisioned engine, an override, or the system's. */
+    public static String libraryOrigin() {
+        return UnicornLibrary.ORIGIN;
+    }
+
     /** Where the library was loaded from. */
     public static String librarySource() {
         return UnicornLibrary.SOURCE;

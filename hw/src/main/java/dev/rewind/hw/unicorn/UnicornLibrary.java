@@ -15,13 +15,23 @@ import org.slf4j.LoggerFactory;
  * through {@link Function}. The {@link NativeLibrary} is held in a static field for the life of
  * the JVM, so Unicorn's code can never be unloaded under a running instance.
  *
- * <p>The library is found by {@code dlopen("libunicorn.so.2")} unless the system property
- * {@value #PATH_PROPERTY} or the environment variable {@value #PATH_ENV} names another file,
- * which lets a newer Unicorn (2.1.x has much cheaper stores) be used without a rebuild.
+ * <p>Which library, first match wins:
+ * <ol>
+ * <li>the file named by the system property {@value #PATH_PROPERTY} or the environment variable
+ *     {@value #PATH_ENV} (a bare name such as {@code libunicorn.so.2} goes through the dynamic
+ *     loader's search: the system's library);</li>
+ * <li>the engine the launcher provisioned (scripts/engine.sh: Debian unstable's Unicorn 2.1,
+ *     cached per user in {@code $XDG_CACHE_HOME/rewind/engine/current}, or the folder named by
+ *     {@value #CACHE_ENV}), unless {@value #ENGINE_ENV}{@code =system};</li>
+ * <li>the system's {@code libunicorn.so.2} (Debian bookworm: 2.0.1), with a one-line notice of
+ *     what it costs.</li>
+ * </ol>
  */
 final class UnicornLibrary {
     static final String PATH_PROPERTY = "rewind.unicorn.library";
     static final String PATH_ENV = "REWIND_UNICORN_LIBRARY";
+    static final String CACHE_ENV = "REWIND_ENGINE_CACHE";
+    static final String ENGINE_ENV = "REWIND_ENGINE";
     static final String DEFAULT_NAME = "libunicorn.so.2";
 
     private static final Logger log = LoggerFactory.getLogger(UnicornLibrary.class);
@@ -30,6 +40,8 @@ final class UnicornLibrary {
     static final Function HOOK_ADD;
     static final Function CTL;
     static final String SOURCE;
+    /** Where the library came from, in words (for --version). */
+    static final String ORIGIN;
     static final int VERSION;
 
     static {
@@ -39,16 +51,25 @@ final class UnicornLibrary {
             path = System.getenv(PATH_ENV);
             from = "environment variable " + PATH_ENV;
         }
+        boolean fallback = false;
         if (path == null || path.isBlank()) {
-            path = DEFAULT_NAME;
-            from = "default";
+            java.nio.file.Path cached = provisioned();
+            if (cached != null) {
+                path = cached.resolve(DEFAULT_NAME).toString();
+                from = describe(cached);
+            } else {
+                path = DEFAULT_NAME;
+                from = "the system's " + DEFAULT_NAME;
+                fallback = !"system".equals(System.getenv(ENGINE_ENV));
+            }
         }
         NativeLibrary lib;
         try {
             lib = NativeLibrary.getInstance(path);
         } catch (UnsatisfiedLinkError e) {
             throw new UnicornException("cannot load the Unicorn library '" + path + "' (" + from + "): "
-                    + e.getMessage() + "\n  Install it with: apt-get install libunicorn2"
+                    + e.getMessage() + "\n  Run ./rewind once (it fetches Unicorn 2.1), install the system's with"
+                    + " apt-get install libunicorn2,"
                     + "\n  or point " + PATH_ENV + " (or -D" + PATH_PROPERTY + ") at a libunicorn.so.2 file.");
         }
         Native.register(UnicornLibrary.class, lib);
@@ -56,10 +77,47 @@ final class UnicornLibrary {
         HOOK_ADD = lib.getFunction("uc_hook_add");
         CTL = lib.getFunction("uc_ctl");
         SOURCE = path;
+        ORIGIN = from;
         VERSION = uc_version(null, null);
         disableHugePages();
-        log.info("Unicorn {}.{}.{} loaded from {}", (VERSION >> 24) & 0xff, (VERSION >> 16) & 0xff,
-                (VERSION >> 8) & 0xff, SOURCE);
+        String v = ((VERSION >> 24) & 0xff) + "." + ((VERSION >> 16) & 0xff) + "." + ((VERSION >> 8) & 0xff);
+        if (VERSION < 0x02010000 && fallback) {
+            log.warn("using Unicorn {} ({}): guest stores cost ~85-115 ns instead of ~2 ns with 2.1;"
+                    + " run ./rewind or scripts/test once online to fetch Unicorn 2.1", v, from);
+        } else {
+            log.info("Unicorn {} loaded from {} ({})", v, SOURCE, from);
+        }
+    }
+
+    /** The provisioned engine's folder (holding libunicorn.so.2 and ORIGIN), or null. */
+    static java.nio.file.Path provisioned() {
+        if ("system".equals(System.getenv(ENGINE_ENV))) {
+            return null;
+        }
+        String dir = System.getenv(CACHE_ENV);
+        if (dir == null || dir.isBlank()) {
+            String xdg = System.getenv("XDG_CACHE_HOME");
+            String base = xdg != null && !xdg.isBlank() ? xdg : System.getProperty("user.home") + "/.cache";
+            dir = base + "/rewind/engine";
+        }
+        java.nio.file.Path current = java.nio.file.Path.of(dir, "current");
+        if (java.nio.file.Files.isRegularFile(current.resolve(DEFAULT_NAME))
+                && java.nio.file.Files.isRegularFile(current.resolve("ORIGIN"))) {
+            return current;
+        }
+        return null;
+    }
+
+    /** The first line of the provisioned engine's ORIGIN file, and where it is. */
+    private static String describe(java.nio.file.Path dir) {
+        String what;
+        try {
+            java.util.List<String> lines = java.nio.file.Files.readAllLines(dir.resolve("ORIGIN"));
+            what = lines.isEmpty() ? "provisioned" : lines.get(0).strip();
+        } catch (java.io.IOException e) {
+            what = "provisioned";
+        }
+        return what + ", cached in " + dir;
     }
 
     private UnicornLibrary() {}

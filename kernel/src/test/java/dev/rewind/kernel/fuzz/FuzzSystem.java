@@ -183,10 +183,12 @@ final class FuzzSystem {
         byte[] in = new byte[r.nextInt(64)];
         r.nextBytes(in);
         uartInput = in;
-        // txipc's write tracker: mostly the native hook (the default), sometimes the page-protection reference
+        // txipc's write tracker: mostly the default, sometimes another one (the page-protection
+        // reference where the engine supports it, else the store hook)
         String forced = System.getProperty("fuzz.tracker");
+        RiscvCpu.TrackerKind other = RiscvCpu.protectionTrackerWorks() ? RiscvCpu.TrackerKind.PROTECTION : RiscvCpu.TrackerKind.STORE_HOOK;
         tracker = forced != null ? RiscvCpu.TrackerKind.valueOf(forced.strip().toUpperCase(java.util.Locale.ROOT))
-                : r.nextInt(4) == 0 ? RiscvCpu.TrackerKind.PROTECTION : RiscvCpu.TrackerKind.NATIVE;
+                : r.nextInt(4) == 0 ? other : RiscvCpu.TrackerKind.NATIVE;
         toml = t.toString();
     }
 
