@@ -393,6 +393,7 @@ struct rw_mmu {
     int64_t fills;      /* 32: fills served (statistics) */
     void *uc;           /* 40: the engine */
     int (*ctl)(void *uc, int control, ...); /* 48: uc_ctl of the loaded library */
+    uint64_t until_page; /* 56: the page of the current run's `until` address */
 };
 
 #define RW_CTL_TLB_FLUSH (11 | (1 << 30)) /* UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0) */
@@ -458,19 +459,21 @@ bool rw_tlb_fill_hook(void *uc, uint64_t vaddr, int type, struct rw_tlb_entry *e
 
     int need = type == 17 ? 2 : type == 18 ? 4 : 1;
     struct rw_mmu_region *r = rw_mmu_find(m, vaddr);
-    if (!r) {
-        /* Unmapped: hand the page to Unicorn's own unmapped-memory path, whose hook (rw_mem_
-         * invalid_hook) records the exact address. Unicorn also probes pages that are never
-         * accessed (the `until` address of a run, to drop its translations): refusing here
-         * would turn such a probe into a fault. */
+    if (!r && vaddr == m->until_page && type == 18) {
+        /* Unicorn probes the page of a run's `until` address to drop its translations, without
+         * accessing it: not a fault. (A real fetch there finds no memory and ends the run with
+         * an engine error.) */
         e->paddr = vaddr;
-        e->perms = need;
+        e->perms = 4;
         return true;
     }
-    if (!(r->perms & need)) {
+    if (!r || !(r->perms & need)) {
         struct rw_trap *t = m->trap;
         if (t->mem_type == 0 && t->intno < 0) {   /* the first trap of a run is the one */
-            t->mem_type = type == 17 ? 22 : type == 18 ? 24 : 23;   /* *_PROT */
+            if (!r)
+                t->mem_type = type + 3;                                 /* *_UNMAPPED 19..21 */
+            else
+                t->mem_type = type == 17 ? 22 : type == 18 ? 24 : 23;   /* *_PROT */
             t->mem_addr = (int64_t)vaddr;
             t->mem_size = -1;
         }
