@@ -18,6 +18,9 @@ public final class Main implements Runnable {
     /** Exit status for a bug in Rewind itself (an unexpected exception). */
     public static final int EXIT_INTERNAL = 70;
 
+    /** Exit status when the Unicorn library cannot be loaded (sysexits EX_UNAVAILABLE). */
+    public static final int EXIT_ENGINE = 69;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -35,6 +38,11 @@ public final class Main implements Runnable {
             }
         });
         cl.setExecutionExceptionHandler((e, cmd, parse) -> {
+            String engine = engineProblem(e);
+            if (engine != null) {
+                cmd.getErr().println("rewind: " + engine);
+                return EXIT_ENGINE;
+            }
             if (e instanceof IllegalArgumentException) {
                 cmd.getErr().println("rewind: " + Printable.escape(e.getMessage()));
                 return EXIT_USAGE;
@@ -57,12 +65,35 @@ public final class Main implements Runnable {
         try {
             return cl.execute(args);
         } catch (Error e) {
+            String engine = engineProblem(e);
+            if (engine != null) {
+                System.err.println("rewind: " + engine);
+                return EXIT_ENGINE;
+            }
             // picocli hands only Exceptions to the handler above; a JVM error (a StackOverflowError
             // of a parser, say) would otherwise leave as an uncaught stack trace with status 1.
             System.err.println("rewind: internal error: " + e);
             LoggerFactory.getLogger(Main.class).error("internal error", e);
             return EXIT_INTERNAL;
         }
+    }
+
+    /**
+     * The message if {@code e} says the Unicorn library cannot be loaded (not an internal error:
+     * the machine lacks the engine), else null. The binding's static initialiser fails with an
+     * ExceptionInInitializerError the first time, NoClassDefFoundError after.
+     */
+    static String engineProblem(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof dev.rewind.hw.unicorn.UnicornException && c.getMessage() != null
+                    && c.getMessage().startsWith("cannot load the Unicorn library")) {
+                return c.getMessage();
+            }
+            if (c instanceof NoClassDefFoundError && String.valueOf(c.getMessage()).contains("dev/rewind/hw/unicorn/")) {
+                return "the Unicorn library could not be loaded (see the first error above): " + c.getMessage();
+            }
+        }
+        return null;
     }
 
     @Override

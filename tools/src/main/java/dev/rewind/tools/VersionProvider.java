@@ -13,7 +13,11 @@ public final class VersionProvider implements CommandLine.IVersionProvider {
             unicorn = Unicorn.version() + " from " + Unicorn.libraryOrigin() + ": " + Unicorn.librarySource()
                     + (Unicorn.hasVirtualTlb() ? "" : " (no virtual TLB: slow stores; see docs/PERFORMANCE.md)");
         } catch (RuntimeException | LinkageError e) {
-            unicorn = "not loadable: " + e.getMessage();
+            Throwable c = e;
+            while (c instanceof ExceptionInInitializerError && c.getCause() != null) {
+                c = c.getCause(); // the library's static initialiser failed: say why
+            }
+            unicorn = "not loadable: " + c.getMessage();
         }
         return new String[] {"rewind " + (v == null ? "development build" : v), "unicorn " + unicorn,
                 "java " + System.getProperty("java.version")};
