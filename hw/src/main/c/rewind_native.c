@@ -393,7 +393,6 @@ struct rw_mmu {
     int64_t fills;      /* 32: fills served (statistics) */
     void *uc;           /* 40: the engine */
     int (*ctl)(void *uc, int control, ...); /* 48: uc_ctl of the loaded library */
-    uint64_t until_page; /* 56: the page of the current run's `until` address */
 };
 
 #define RW_CTL_TLB_FLUSH (11 | (1 << 30)) /* UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0) */
@@ -459,10 +458,11 @@ bool rw_tlb_fill_hook(void *uc, uint64_t vaddr, int type, struct rw_tlb_entry *e
 
     int need = type == 17 ? 2 : type == 18 ? 4 : 1;
     struct rw_mmu_region *r = rw_mmu_find(m, vaddr);
-    if (!r && vaddr == m->until_page && type == 18) {
-        /* Unicorn probes the page of a run's `until` address to drop its translations, without
-         * accessing it: not a fault. (A real fetch there finds no memory and ends the run with
-         * an engine error.) */
+    if (!r && type == 18) {
+        /* A fetch from an unmapped page is let through to unassigned memory, where Unicorn ends
+         * the run with UC_ERR_FETCH_UNMAPPED and the PC at the target (RiscvCpu reports it).
+         * Refusing here would be wrong: Unicorn also probes pages it never executes from (the
+         * page of a run's `until` address and the one before it, to drop translations). */
         e->paddr = vaddr;
         e->perms = 4;
         return true;

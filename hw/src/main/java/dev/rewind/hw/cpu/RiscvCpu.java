@@ -200,6 +200,12 @@ public final class RiscvCpu implements AutoCloseable {
             memFaultAddress = trap.memSize() == -1 ? exactFaultAddress(type, trap.memAddress()) : trap.memAddress();
             return Exit.MEMORY_FAULT;
         }
+        if (err == Unicorn.ERR_FETCH_UNMAPPED && uc.virtualTlb()) {
+            // the MMU lets unmapped fetches through to Unicorn, which stops with the PC at the target
+            memFaultType = Unicorn.MEM_FETCH_UNMAPPED;
+            memFaultAddress = pc();
+            return Exit.MEMORY_FAULT;
+        }
         // Any other engine error: report it as an exception at the current PC. Unicorn 2.0.1
         // ends an ebreak or c.ebreak this way (the PC at the instruction), not through the hook.
         exceptionPc = pc();

@@ -25,8 +25,7 @@ final class NativeMmu {
     private static final int OFF_FILLS = 32;
     private static final int OFF_UC = 40;
     private static final int OFF_CTL = 48;
-    private static final int OFF_UNTIL = 56;
-    private static final int SIZE = 64;
+    private static final int SIZE = 56;
     private static final int REGION_SIZE = 24;
 
     /** The fill path's calls, directly mapped: a transaction begins at every request. */
@@ -102,11 +101,6 @@ final class NativeMmu {
 
     void beginTransaction() {
         Calls.rw_mmu_tx_begin(mem);
-    }
-
-    /** The run's {@code until} address: Unicorn probes its page without accessing it. */
-    void setUntil(long until) {
-        view.putLong(OFF_UNTIL, until & ~0xfffL);
     }
 
     long fills() {

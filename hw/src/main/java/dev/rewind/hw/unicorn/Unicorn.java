@@ -335,9 +335,6 @@ public final class Unicorn implements AutoCloseable {
      * instruction error). Rethrows an exception thrown by a hook during the run.
      */
     public int start(long begin, long until) {
-        if (mmu != null) {
-            mmu.setUntil(until);
-        }
         int err = UnicornLibrary.uc_emu_start(uc, begin, until, 0, 0);
         Throwable t = pendingHookError;
         if (t != null) {

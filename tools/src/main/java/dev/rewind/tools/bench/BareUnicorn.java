@@ -40,7 +40,8 @@ final class BareUnicorn implements AutoCloseable {
         Exit e = cpu.run(fn, stopAt);
         long t1 = System.nanoTime();
         if (e != Exit.STOPPED || cpu.pc() != stopAt) {
-            throw new IllegalStateException("bare run ended with " + e + " at pc 0x" + Long.toHexString(cpu.pc()));
+            throw new IllegalStateException("bare run ended with " + e + " at pc 0x" + Long.toHexString(cpu.pc())
+                    + (e == Exit.MEMORY_FAULT ? String.format(" (access type %d at 0x%x)", cpu.memFaultType(), cpu.memFaultAddress()) : ""));
         }
         return t1 - t0;
     }
