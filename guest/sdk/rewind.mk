@@ -144,7 +144,7 @@ $(foreach s,$(2),$(eval $(call rewind__object,$(1),$(s),$(3))))
 $(REWIND_IMAGE)/$(1).elf: $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_CRT0) $(REWIND_SYS) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_SDK)/link.ld $(REWIND_OBJ)/$(1)/flags
 	@mkdir -p $$(@D)
 	$$(REWIND_SAY) LD $$@
-	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_LDFLAGS) $(4) -o $$@ $(REWIND_CRT0) $(REWIND_SYS) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_LIB)
+	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_LDFLAGS) $(4) -o $$@ $(REWIND_CRT0) $(REWIND_SYS) $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB)
 endef
 
 .DELETE_ON_ERROR:
