@@ -21,6 +21,19 @@
 # Extra flags must not contain commas: use -Xlinker instead of -Wl,a,b.
 # `make V=1` shows the full commands.
 #
+# Flags for every program: CFLAGS / LDFLAGS given on the make command line or
+# set in your Makefile (not taken from the environment), e.g.
+# `make CFLAGS='-Og -g3'` for debugging; or REWIND_USER_CFLAGS /
+# REWIND_USER_LDFLAGS.  They come after the SDK's own, so -Og overrides -O2.
+# Warnings (-Wall -Wextra) are on but are not errors; set
+# REWIND_WERROR := -Werror (the project's own guests do) to make them errors.
+# A program is rebuilt when its flags change: each program (and the SDK)
+# keeps the flags it was built with in $(REWIND_BUILD)/obj/NAME/flags.
+#
+# memcpy, memmove, memset, memcmp and strlen come from the SDK (sdk/string.c,
+# word-sized), not picolibc (a byte per iteration).  To link picolibc's for
+# one program, set REWIND_LIBC_STRING_<NAME> := 1 before its rewind_program.
+#
 # Requires riscv64-unknown-elf-gcc and picolibc (Debian packages
 # gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf).
 
@@ -35,12 +48,16 @@ REWIND_INC    := $(REWIND_BUILD)/include
 REWIND_ABI_H  := $(REWIND_INC)/rewind/abi.h
 REWIND_MK     := $(REWIND_SDK)/rewind.mk
 
+REWIND_WERROR  ?=
 REWIND_ARCH    := -march=rv64imac -mabi=lp64 -mcmodel=medany
-REWIND_CFLAGS  := $(REWIND_ARCH) -O2 -g -Wall -Wextra -Werror \
-                  -ffunction-sections -fdata-sections --specs=picolibc.specs \
-                  -I$(REWIND_SDK)/include -I$(REWIND_INC) $(REWIND_USER_CFLAGS)
-REWIND_LDFLAGS := $(REWIND_ARCH) -g --specs=picolibc.specs -nostartfiles \
-                  -T $(REWIND_SDK)/link.ld -Wl,--gc-sections $(REWIND_USER_LDFLAGS)
+# CFLAGS / LDFLAGS count only when given on the command line or in a
+# Makefile: a host CFLAGS in the environment is not meant for this compiler.
+rewind__user   = $(if $(filter environment%,$(origin $(1))),,$($(1)))
+REWIND_CFLAGS  = $(REWIND_ARCH) -O2 -g -Wall -Wextra $(REWIND_WERROR) \
+                 -ffunction-sections -fdata-sections --specs=picolibc.specs \
+                 -I$(REWIND_SDK)/include -I$(REWIND_INC) $(REWIND_USER_CFLAGS) $(call rewind__user,CFLAGS)
+REWIND_LDFLAGS = $(REWIND_ARCH) -g --specs=picolibc.specs -nostartfiles \
+                 -T $(REWIND_SDK)/link.ld -Wl,--gc-sections $(REWIND_USER_LDFLAGS) $(call rewind__user,LDFLAGS)
 
 ifeq ($(V),1)
   REWIND_Q :=
@@ -58,19 +75,44 @@ $(REWIND_ABI_H): $(REWIND_ABI)/abi.def $(REWIND_ABI)/gen-abi.sh
 	$(REWIND_SAY) GEN $@
 	$(REWIND_Q)sh $(REWIND_ABI)/gen-abi.sh c $@
 
+# ---- flags stamps ----
+
+# $(call rewind__stamp,FILE,VAR): FILE holds the value of VAR; it is rewritten
+# (and so newer than what was built from it) only when that value changes.
+rewind__quote = '$(subst ','\'',$(1))'
+define rewind__stamp
+$(1): rewind__force
+	@mkdir -p $$(@D)
+	$$(REWIND_Q)printf '%s\n' $$(call rewind__quote,$$($(2))) > $$@.tmp; \
+	if cmp -s $$@.tmp $$@; then rm -f $$@.tmp; else mv -f $$@.tmp $$@ && echo "  FLAGS   $$@"; fi
+endef
+
+.PHONY: rewind__force
+rewind__force:
+
+# ---- SDK: crt0, libc glue, string functions, librewind ----
+
 REWIND_CRT0     := $(REWIND_OBJ)/sdk/crt0.o
 REWIND_SYS      := $(REWIND_OBJ)/sdk/sys.o
+REWIND_STRING   := $(REWIND_OBJ)/sdk/string.o
 REWIND_LIB_SRCS := $(wildcard $(REWIND_SDK)/lib/*.c)
 REWIND_LIB_OBJS := $(patsubst $(REWIND_SDK)/lib/%.c,$(REWIND_OBJ)/sdk/lib/%.o,$(REWIND_LIB_SRCS))
 REWIND_LIB      := $(REWIND_BUILD)/lib/librewind.a
-REWIND_SDK_OBJS := $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_LIB_OBJS)
+REWIND_SDK_OBJS := $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_STRING) $(REWIND_LIB_OBJS)
+REWIND_SDK_FLAGS_FILE := $(REWIND_OBJ)/sdk/flags
 
-$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.c $(REWIND_MK) | $(REWIND_ABI_H)
+REWIND_SDK_FLAGS = $(REWIND_CC) $(REWIND_CFLAGS)
+$(eval $(call rewind__stamp,$(REWIND_SDK_FLAGS_FILE),REWIND_SDK_FLAGS))
+
+# The string functions must not be compiled back into calls to themselves.
+$(REWIND_STRING): REWIND_NOBUILTIN := -fno-builtin -fno-tree-loop-distribute-patterns
+
+$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.c $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) | $(REWIND_ABI_H)
 	@mkdir -p $(@D)
 	$(REWIND_SAY) CC $@
-	$(REWIND_Q)$(REWIND_CC) $(REWIND_CFLAGS) -MMD -MP -c -o $@ $<
+	$(REWIND_Q)$(REWIND_CC) $(REWIND_CFLAGS) $(REWIND_NOBUILTIN) -MMD -MP -c -o $@ $<
 
-$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.S $(REWIND_MK) | $(REWIND_ABI_H)
+$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.S $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) | $(REWIND_ABI_H)
 	@mkdir -p $(@D)
 	$(REWIND_SAY) AS $@
 	$(REWIND_Q)$(REWIND_CC) $(REWIND_CFLAGS) -MMD -MP -c -o $@ $<
@@ -86,7 +128,7 @@ $(REWIND_LIB): $(REWIND_LIB_OBJS)
 
 # $(call rewind__object,PROG,SOURCE,EXTRA_CFLAGS)
 define rewind__object
-$(REWIND_OBJ)/$(1)/$(basename $(notdir $(2))).o: $(2) $(REWIND_MK) | $(REWIND_ABI_H)
+$(REWIND_OBJ)/$(1)/$(basename $(notdir $(2))).o: $(2) $(REWIND_MK) $(REWIND_OBJ)/$(1)/flags | $(REWIND_ABI_H)
 	@mkdir -p $$(@D)
 	$$(REWIND_SAY) CC $$@
 	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_CFLAGS) $(3) -MMD -MP -c -o $$@ $$<
@@ -96,11 +138,13 @@ endef
 # $(call rewind_program,NAME,SOURCES[,EXTRA_CFLAGS[,EXTRA_LDFLAGS]])
 define rewind_program
 REWIND_PROGRAMS += $(REWIND_IMAGE)/$(1).elf
+REWIND_FLAGS.$(1) = $$(REWIND_CC) $$(REWIND_CFLAGS) $(3) | $$(REWIND_LDFLAGS) $(4) | $(if $(REWIND_LIBC_STRING_$(1)),libc-string,sdk-string)
+$(call rewind__stamp,$(REWIND_OBJ)/$(1)/flags,REWIND_FLAGS.$(1))
 $(foreach s,$(2),$(eval $(call rewind__object,$(1),$(s),$(3))))
-$(REWIND_IMAGE)/$(1).elf: $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_LIB) $(REWIND_SDK)/link.ld
+$(REWIND_IMAGE)/$(1).elf: $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_CRT0) $(REWIND_SYS) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_SDK)/link.ld $(REWIND_OBJ)/$(1)/flags
 	@mkdir -p $$(@D)
 	$$(REWIND_SAY) LD $$@
-	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_LDFLAGS) $(4) -o $$@ $(REWIND_CRT0) $(REWIND_SYS) $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_LIB)
+	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_LDFLAGS) $(4) -o $$@ $(REWIND_CRT0) $(REWIND_SYS) $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB)
 endef
 
 .DELETE_ON_ERROR:

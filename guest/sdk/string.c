@@ -1,0 +1,238 @@
+/*
+ * Word-sized memcpy, memmove, memset, memcmp and strlen for Rewind guests.
+ *
+ * picolibc is built for size: its versions move one byte per iteration, and
+ * on the emulator every store is the expensive part of an instruction
+ * stream.  These move 8 bytes per store wherever they can, using aligned
+ * accesses only (rv64imac may trap, or be slow, on misaligned ones):
+ *
+ *   - a byte head until the destination is 8-byte aligned;
+ *   - if the source is then aligned too, an 8-byte loop (unrolled by 4);
+ *     otherwise each destination word is assembled from two aligned source
+ *     words with shifts (little-endian), so loads and stores stay aligned;
+ *   - a byte tail.
+ *
+ * Every aligned source word that is read holds at least one byte of the
+ * source, so no access crosses into a page the source does not touch.
+ *
+ * Linked into every program as an object (like sys.c), so these definitions
+ * win over picolibc's.  Compiled with -fno-builtin and
+ * -fno-tree-loop-distribute-patterns so the compiler does not turn the
+ * loops back into calls to themselves.  A program that wants picolibc's
+ * versions sets REWIND_LIBC_STRING_<name> := 1 (see rewind.mk).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef uint64_t __attribute__((may_alias)) word;
+
+#define WSZ 8u
+#define WMASK (WSZ - 1u)
+
+/* Copy n bytes forward; dst and src do not overlap, or dst < src. */
+static inline __attribute__((always_inline)) void copy_fwd(unsigned char *d, const unsigned char *s, size_t n)
+{
+	if (n >= 2 * WSZ) {
+		/* Byte head: align the destination. */
+		while ((uintptr_t)d & WMASK) {
+			*d++ = *s++;
+			n--;
+		}
+		unsigned off = (unsigned)((uintptr_t)s & WMASK);
+		word *dw = (word *)d;
+		if (off == 0) {
+			const word *sw = (const word *)s;
+			while (n >= 4 * WSZ) {
+				word a = sw[0], b = sw[1], c = sw[2], e = sw[3];
+				dw[0] = a;
+				dw[1] = b;
+				dw[2] = c;
+				dw[3] = e;
+				dw += 4;
+				sw += 4;
+				n -= 4 * WSZ;
+			}
+			while (n >= WSZ) {
+				*dw++ = *sw++;
+				n -= WSZ;
+			}
+			s = (const unsigned char *)sw;
+		} else {
+			/*
+			 * Source misaligned by off: dst word = low part of the
+			 * next source word shifted up, high part of the current
+			 * one shifted down.  The loop stops while at least WSZ
+			 * bytes remain, so the word read ahead (sw[1]) still
+			 * holds source bytes.
+			 */
+			unsigned rs = 8 * off, ls = 64 - rs;
+			const word *sw = (const word *)(s - off);
+			word cur = *sw;
+			while (n >= 2 * WSZ) {
+				word next = sw[1];
+				*dw++ = (cur >> rs) | (next << ls);
+				cur = next;
+				sw++;
+				n -= WSZ;
+			}
+			s = (const unsigned char *)sw + off;
+		}
+		d = (unsigned char *)dw;
+	}
+	while (n--)
+		*d++ = *s++;
+}
+
+/* Copy n bytes backward (from the end); for dst > src overlapping. */
+static inline __attribute__((always_inline)) void copy_bwd(unsigned char *d, const unsigned char *s, size_t n)
+{
+	d += n;
+	s += n;
+	if (n >= 2 * WSZ) {
+		/* Byte tail first: align the destination's end. */
+		while ((uintptr_t)d & WMASK) {
+			*--d = *--s;
+			n--;
+		}
+		unsigned off = (unsigned)((uintptr_t)s & WMASK);
+		word *dw = (word *)d;
+		if (off == 0) {
+			const word *sw = (const word *)s;
+			while (n >= 4 * WSZ) {
+				word a = sw[-1], b = sw[-2], c = sw[-3], e = sw[-4];
+				dw[-1] = a;
+				dw[-2] = b;
+				dw[-3] = c;
+				dw[-4] = e;
+				dw -= 4;
+				sw -= 4;
+				n -= 4 * WSZ;
+			}
+			while (n >= WSZ) {
+				*--dw = *--sw;
+				n -= WSZ;
+			}
+			s = (const unsigned char *)sw;
+		} else {
+			/*
+			 * sw points at the aligned word holding the byte at s
+			 * (exclusive end); the bytes below s in it are source.
+			 */
+			unsigned rs = 8 * off, ls = 64 - rs;
+			const word *sw = (const word *)(s - off);
+			word cur = *sw;		/* holds s[-off..-1] in its low bytes */
+			while (n >= 2 * WSZ) {
+				word prev = sw[-1];
+				*--dw = (prev >> rs) | (cur << ls);
+				cur = prev;
+				sw--;
+				n -= WSZ;
+			}
+			s = (const unsigned char *)sw + off;
+		}
+		d = (unsigned char *)dw;
+	}
+	while (n--)
+		*--d = *--s;
+}
+
+void *memcpy(void *restrict dst, const void *restrict src, size_t n)
+{
+	copy_fwd(dst, src, n);
+	return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+
+	if (d == s || n == 0)
+		return dst;
+	if ((uintptr_t)d - (uintptr_t)s >= n)
+		copy_fwd(d, s, n);	/* d < s, or no overlap */
+	else
+		copy_bwd(d, s, n);	/* d inside [s, s + n) */
+	return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+	unsigned char *d = dst;
+	unsigned char b = (unsigned char)c;
+
+	if (n >= 2 * WSZ) {
+		while ((uintptr_t)d & WMASK) {
+			*d++ = b;
+			n--;
+		}
+		uint64_t v = b * 0x0101010101010101ULL;
+		word *dw = (word *)d;
+		while (n >= 4 * WSZ) {
+			dw[0] = v;
+			dw[1] = v;
+			dw[2] = v;
+			dw[3] = v;
+			dw += 4;
+			n -= 4 * WSZ;
+		}
+		while (n >= WSZ) {
+			*dw++ = v;
+			n -= WSZ;
+		}
+		d = (unsigned char *)dw;
+	}
+	while (n--)
+		*d++ = b;
+	return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *p = a, *q = b;
+
+	/* Words only when both are aligned alike; else bytes. */
+	if (n >= 2 * WSZ && (((uintptr_t)p ^ (uintptr_t)q) & WMASK) == 0) {
+		while ((uintptr_t)p & WMASK) {
+			if (*p != *q)
+				return *p - *q;
+			p++;
+			q++;
+			n--;
+		}
+		while (n >= WSZ && *(const word *)p == *(const word *)q) {
+			p += WSZ;
+			q += WSZ;
+			n -= WSZ;
+		}
+	}
+	for (; n; n--, p++, q++) {
+		if (*p != *q)
+			return *p - *q;
+	}
+	return 0;
+}
+
+size_t strlen(const char *str)
+{
+	const char *s = str;
+
+	while ((uintptr_t)s & WMASK) {
+		if (*s == '\0')
+			return (size_t)(s - str);
+		s++;
+	}
+	/*
+	 * Aligned words never cross a page, so reading the whole word that
+	 * holds the terminator is safe.  (w - 0x01..) & ~w & 0x80.. is
+	 * non-zero exactly when some byte of w is zero.
+	 */
+	const word *w = (const word *)s;
+	while (!((*w - 0x0101010101010101ULL) & ~*w & 0x8080808080808080ULL))
+		w++;
+	s = (const char *)w;
+	while (*s)
+		s++;
+	return (size_t)(s - str);
+}

@@ -1,0 +1,223 @@
+package dev.rewind.tools.bench;
+
+import dev.rewind.hw.dev.Uart;
+import dev.rewind.hw.unicorn.Unicorn;
+import dev.rewind.kernel.Kernel;
+import dev.rewind.kernel.KernelConfig;
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.SystemResult;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code rewind bench qemu}: the project's benchmark programs (guest/bench/) under Rewind and
+ * under {@code qemu-system-riscv64 -machine virt}, interleaved, best of N rounds each. Both
+ * builds link the same object file of each program; each program times only its kernel (CLOCK
+ * under Rewind, the CLINT's mtime under QEMU) and checks its own result.
+ */
+final class QemuBench {
+    private static final Logger log = LoggerFactory.getLogger(QemuBench.class);
+
+    /** The programs, in guest/Makefile's BENCH_PROGS order. */
+    static final List<String> PROGRAMS = List.of("sort", "hash", "matrix", "strsearch", "compress", "fsm", "list", "crc");
+    static final String QEMU = "qemu-system-riscv64";
+    static final String PACKAGE = "qemu-system-misc";
+    private static final Pattern LINE = Pattern.compile("bench: (\\w+) ns=(\\d+) checksum=(0x[0-9a-f]+) (ok|FAIL.*)");
+
+    /** One program's result line: the kernel's time and its checksum. */
+    record Result(String name, long nanos, String checksum) {}
+
+    private QemuBench() {}
+
+    /** Parses a program's console output; fails unless it holds an "ok" line for {@code name}. */
+    static Result parse(String name, String console) {
+        Matcher m = LINE.matcher(console);
+        if (!m.find() || !m.group(1).equals(name)) {
+            throw new IllegalStateException("bench_" + name + " printed no result line:\n" + console);
+        }
+        if (!m.group(4).equals("ok")) {
+            throw new IllegalStateException("bench_" + name + " failed its self-check: " + m.group());
+        }
+        return new Result(name, Long.parseLong(m.group(2)), m.group(3));
+    }
+
+    /** Boots builtin:bench_NAME.elf under Rewind (in this JVM) and returns its result. */
+    static Result runRewind(String name) throws Exception {
+        String elf = "bench_" + name + ".elf";
+        SystemImage img = SystemImage.builtin(elf);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (Kernel k = new Kernel(KernelConfig.defaults().withBudgetNanos(600_000_000_000L), img.manifest(), img.source(),
+                new Uart(out), null)) {
+            SystemResult r = k.run();
+            String text = out.toString(StandardCharsets.UTF_8);
+            if (r.outcome() != SystemResult.Outcome.OK) {
+                throw new IllegalStateException(elf + " under Rewind: " + r.summary() + "\n" + text);
+            }
+            return parse(name, text);
+        }
+    }
+
+    /** Runs {@code elf} under QEMU and returns its result. */
+    static Result runQemu(Path qemu, String name, Path elf) throws Exception {
+        Process p = new ProcessBuilder(qemu.toString(), "-machine", "virt", "-bios", "none", "-display", "none",
+                "-monitor", "none", "-serial", "stdio", "-kernel", elf.toString())
+                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(elf + " under QEMU did not end within 300 s");
+        }
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException(elf + " under QEMU exited with " + p.exitValue() + ":\n" + out);
+        }
+        return parse(name, out);
+    }
+
+    /** The qemu-system-riscv64 on PATH, or null. */
+    static Path findQemu() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            Path p = Path.of(dir, QEMU);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private static boolean isRoot() {
+        try {
+            Process p = new ProcessBuilder("id", "-u").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            return p.waitFor(10, TimeUnit.SECONDS) && out.equals("0");
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The QEMU binary, installed from Debian ({@value #PACKAGE}) if missing and we are root;
+     * otherwise fails with the command to run.
+     */
+    static Path ensureQemu() throws Exception {
+        Path q = findQemu();
+        if (q != null) {
+            return q;
+        }
+        String cmd = "apt-get install -y " + PACKAGE;
+        if (!isRoot()) {
+            throw new IllegalStateException(QEMU + " is missing; install it with: sudo " + cmd);
+        }
+        System.err.println("rewind bench: " + QEMU + " is missing; running: " + cmd);
+        // apt's progress is dropped (stdout is the bench's table); its errors go to stderr.
+        ProcessBuilder pb = new ProcessBuilder("apt-get", "install", "-y", PACKAGE)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
+        Process p = pb.start();
+        if (!p.waitFor(900, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("'" + cmd + "' failed (exit " + (p.isAlive() ? "timeout" : p.exitValue())
+                    + "); run it yourself, then rerun the bench");
+        }
+        q = findQemu();
+        if (q == null) {
+            throw new IllegalStateException(cmd + " succeeded but " + QEMU + " is still not on PATH");
+        }
+        return q;
+    }
+
+    /** Copies the QEMU builds (classpath rewind/qemu/bench_NAME.elf) into a new temporary folder. */
+    static Path extractQemuElfs() throws IOException {
+        Path dir = Files.createTempDirectory("rewind-bench-qemu");
+        for (String name : PROGRAMS) {
+            String res = "rewind/qemu/bench_" + name + ".elf";
+            try (InputStream in = QemuBench.class.getClassLoader().getResourceAsStream(res)) {
+                if (in == null) {
+                    throw new IllegalStateException("missing resource " + res + " (guest build incomplete?)");
+                }
+                Files.copy(in, dir.resolve("bench_" + name + ".elf"));
+            }
+        }
+        return dir;
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            log.debug("could not remove {}: {}", dir, e.toString());
+        }
+    }
+
+    /** Runs the comparison: {@code rounds} interleaved rounds, then the table on {@code out}. */
+    static void run(int rounds, List<String> only, PrintStream out) throws Exception {
+        List<String> programs = only.isEmpty() ? PROGRAMS : only;
+        for (String p : programs) {
+            if (!PROGRAMS.contains(p)) {
+                throw new IllegalArgumentException("unknown bench program '" + p + "' (expected some of " + PROGRAMS + ")");
+            }
+        }
+        Path qemu = ensureQemu();
+        String qemuVersion = qemuVersion(qemu);
+        Path dir = extractQemuElfs();
+        try {
+            int n = programs.size();
+            long[] rewind = new long[n];
+            long[] qemuNs = new long[n];
+            java.util.Arrays.fill(rewind, Long.MAX_VALUE);
+            java.util.Arrays.fill(qemuNs, Long.MAX_VALUE);
+            String[] sums = new String[n];
+            for (int r = 0; r < rounds; r++) {
+                for (int i = 0; i < n; i++) { // Rewind, QEMU, Rewind, QEMU...: both see the same machine
+                    String name = programs.get(i);
+                    Result a = runRewind(name);
+                    Result b = runQemu(qemu, name, dir.resolve("bench_" + name + ".elf"));
+                    if (!a.checksum().equals(b.checksum())) {
+                        throw new IllegalStateException(name + ": Rewind's checksum " + a.checksum() + " differs from QEMU's " + b.checksum());
+                    }
+                    sums[i] = a.checksum();
+                    rewind[i] = Math.min(rewind[i], a.nanos());
+                    qemuNs[i] = Math.min(qemuNs[i], b.nanos());
+                    log.debug("round {} {}: rewind {} ns, qemu {} ns", r + 1, name, a.nanos(), b.nanos());
+                }
+            }
+            out.printf("qemu:    engine: unicorn %s (%s); %s; best of %d interleaved rounds, kernel time only%n",
+                    Unicorn.version(), Unicorn.librarySource(), qemuVersion, rounds);
+            out.printf("qemu:    %-10s %12s %12s %8s   %s%n", "program", "rewind ms", "qemu ms", "ratio", "checksum (both)");
+            double logSum = 0;
+            for (int i = 0; i < n; i++) {
+                double ratio = (double) rewind[i] / qemuNs[i];
+                logSum += Math.log(ratio);
+                out.printf("qemu:    %-10s %12.1f %12.1f %8.2f   %s%n", programs.get(i), rewind[i] / 1e6, qemuNs[i] / 1e6, ratio, sums[i]);
+            }
+            out.printf("qemu:    geometric mean of the ratios (Rewind / QEMU): %.2f over %d programs%n", Math.exp(logSum / n), n);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private static String qemuVersion(Path qemu) {
+        try {
+            Process p = new ProcessBuilder(qemu.toString(), "--version").redirectErrorStream(true).start();
+            String first = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().findFirst().orElse("");
+            p.waitFor(30, TimeUnit.SECONDS);
+            return first.replace("QEMU emulator version", "qemu").strip();
+        } catch (IOException | InterruptedException e) {
+            return "qemu (version unknown)";
+        }
+    }
+}
