@@ -17,8 +17,18 @@ final class BareUnicorn implements AutoCloseable {
     private final PhysicalMemory ram = new PhysicalMemory(64L << 20);
     private final RiscvCpu cpu = new RiscvCpu(ram);
 
-    /** Load an ELF's segments and a stack. */
+    /**
+     * Where a called function returns to: an {@code ecall}, so that a bare run ends the way a
+     * task's does (a trap, with no {@code until} address: Unicorn treats a run with a real
+     * {@code until} differently, and the kernel never uses one).
+     */
+    static final long RETURN_PAD = 0x1000;
+
+    /** Load an ELF's segments, a stack and the return pad. */
     void load(ElfImage image) {
+        cpu.memory().map("return", RETURN_PAD, 4096, Perm.RX);
+        byte[] ecall = {0x73, 0, 0, 0};
+        cpu.memory().write(RETURN_PAD, ecall, 0, ecall.length, Perm.NONE);
         for (ElfImage.Segment s : image.segments()) {
             long start = s.vaddr() & -4096L;
             long end = (s.vaddr() + s.memSize() + 4095) & -4096L;
@@ -30,16 +40,16 @@ final class BareUnicorn implements AutoCloseable {
         cpu.memory().map("stack", STACK_TOP - (64 << 10), 64 << 10, Perm.RW);
     }
 
-    /** Call {@code fn(arg)} and return the nanoseconds it took; returns to {@code stopAt}. */
-    long call(long fn, long arg, long stopAt, long gp) {
+    /** Call {@code fn(arg)} and return the nanoseconds it took; it returns to {@link #RETURN_PAD}. */
+    long call(long fn, long arg, long gp) {
         cpu.setReg(RiscvCpu.SP, STACK_TOP);
         cpu.setReg(RiscvCpu.GP, gp);
         cpu.setReg(RiscvCpu.A0, arg);
-        cpu.setReg(RiscvCpu.RA, stopAt);
+        cpu.setReg(RiscvCpu.RA, RETURN_PAD);
         long t0 = System.nanoTime();
-        Exit e = cpu.run(fn, stopAt);
+        Exit e = cpu.run(fn);
         long t1 = System.nanoTime();
-        if (e != Exit.STOPPED || cpu.pc() != stopAt) {
+        if (e != Exit.ECALL || cpu.args()[8] != RETURN_PAD + 4) {
             throw new IllegalStateException("bare run ended with " + e + " at pc 0x" + Long.toHexString(cpu.pc())
                     + (e == Exit.MEMORY_FAULT ? String.format(" (access type %d at 0x%x)", cpu.memFaultType(), cpu.memFaultAddress()) : ""));
         }

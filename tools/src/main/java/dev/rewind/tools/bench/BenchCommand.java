@@ -174,17 +174,16 @@ public final class BenchCommand implements Callable<Integer> {
         ElfImage image = ElfImage.parse(img.source().read(elf), elf);
         long fn = image.symbol(symbol).orElseThrow(() -> new IllegalStateException(elf + " has no symbol " + symbol));
         long gp = image.symbol("__global_pointer$").orElse(0);
-        long stopAt = image.entry();
         double[] kernel = new double[runs];
         double[] bare = new double[runs];
         try (BareUnicorn b = new BareUnicorn()) {
             b.load(image);
             long n = grab(bootCapture(elf), "bench: " + name + " n=(\\d+) ns=(\\d+)")[0]; // warm-up, both sides
-            b.call(fn, n, stopAt, gp);
+            b.call(fn, n, gp);
             for (int i = 0; i < runs; i++) {
                 long[] r = grab(bootCapture(elf), "bench: " + name + " n=(\\d+) ns=(\\d+)");
                 kernel[i] = r[1];
-                bare[i] = b.call(fn, n, stopAt, gp);
+                bare[i] = b.call(fn, n, gp);
             }
             double k = median(kernel);
             double u = median(bare);
