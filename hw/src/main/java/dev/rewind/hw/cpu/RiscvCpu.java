@@ -259,11 +259,24 @@ public final class RiscvCpu implements AutoCloseable {
      * {@link #requestPreempt()}. Adds a few ns per executed block; call before the CPU runs.
      */
     public void enablePreemption() {
-        if (preemptHook == null) {
+        if (STOP_IS_PRECISE) {
+            preemptByStop = true;
+        } else if (preemptHook == null) {
             preemptHook = uc.hookPreemptNative(trap);
             dropCodeTranslations();
         }
     }
+
+    /**
+     * Unicorn 2.1 checks for an exit request at the start of every translated block, so
+     * uc_emu_stop from another thread ends a run exactly at a block start, the PC there: the
+     * block hook (a few ns per block, ~25 % of a tight store loop) is needed only on 2.0.1.
+     */
+    static final boolean STOP_IS_PRECISE = Unicorn.versionNumber() >= 0x02010000
+            && !"hook".equals(System.getProperty("rewind.preempt"));
+
+    /** Preemption by uc_emu_stop (2.1), instead of the block hook. */
+    private volatile boolean preemptByStop;
 
     /**
      * As {@link #enablePreemption()}, but instead of a full translation flush (uc_ctl TB_FLUSH
@@ -271,7 +284,9 @@ public final class RiscvCpu implements AutoCloseable {
      * pages, which hold every translated block. For a debugger attaching to a running system.
      */
     public void enablePreemptionDroppingCode() {
-        if (preemptHook == null) {
+        if (STOP_IS_PRECISE) {
+            preemptByStop = true;
+        } else if (preemptHook == null) {
             preemptHook = uc.hookPreemptNative(trap);
             dropCodeTranslations();
         }
@@ -290,6 +305,7 @@ public final class RiscvCpu implements AutoCloseable {
 
     /** Remove the block hook again (full speed; only the imprecise {@link #stop()} remains). */
     public void disablePreemption() {
+        preemptByStop = false;
         if (preemptHook != null) {
             preemptHook.close();
             preemptHook = null;
@@ -299,7 +315,7 @@ public final class RiscvCpu implements AutoCloseable {
 
     /** True while the block hook of {@link #enablePreemption()} is installed. */
     public boolean preemptible() {
-        return preemptHook != null;
+        return preemptHook != null || preemptByStop;
     }
 
     /**
@@ -308,7 +324,11 @@ public final class RiscvCpu implements AutoCloseable {
      * {@link #enablePreemption()} honours it.
      */
     public void requestPreempt() {
-        trap.requestPreempt();
+        if (preemptByStop) {
+            uc.stop(); // a no-op if the CPU is not running: the next tick asks again
+        } else {
+            trap.requestPreempt();
+        }
     }
 
     /** Withdraw a preemption request (at the start of a new time slice). */
