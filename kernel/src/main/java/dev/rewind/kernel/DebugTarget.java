@@ -47,7 +47,17 @@ public interface DebugTarget {
         /** A task faulted; recovery runs when the system resumes. */
         FAULTED,
         /** Reverse execution reached the start of the task's history (gdb: no more history). */
-        HISTORY_BEGIN
+        HISTORY_BEGIN,
+        /**
+         * The task ended by itself ({@link #reportTaskEnds}); the event's signal is its exit
+         * status. The task is gone: it has no registers or memory.
+         */
+        EXITED,
+        /**
+         * The kernel stopped the task for good after a fault (recovery gave up); the event's
+         * signal is the fault's. The task is gone.
+         */
+        TERMINATED
     }
 
     /** What one thread does when the system resumes. */
@@ -146,6 +156,24 @@ public interface DebugTarget {
      */
     default void reverse(int thread, boolean step) {
         throw new UnsupportedOperationException("no reverse execution");
+    }
+
+    /**
+     * Also halt when a task ends while the system runs for a resume (a stop of kind
+     * {@link StopKind#EXITED} or {@link StopKind#TERMINATED} for it): a debugger that shows
+     * every task as a process of its own (gdb's multiprocess extensions) reports each end.
+     * Only tasks live when the resume began are reported so, each once. Off by default and
+     * after a detach.
+     */
+    default void reportTaskEnds(boolean on) {
+    }
+
+    /**
+     * How the ended task {@code thread} ended, as the stop {@link #reportTaskEnds} reports (kind
+     * EXITED with its exit status, or TERMINATED with its fault's signal); null while it lives.
+     */
+    default StopEvent endOf(int thread) {
+        return null;
     }
 
     /** End the run: the kernel returns from {@link Kernel#run()} as soon as it can. */

@@ -169,6 +169,15 @@ public final class KernelDebugger implements DebugTarget {
     private Task recovered;
     /** Reverse-execution histories of the tasks the debugger resumed by name (see {@link ReverseExecution}). */
     private final Map<Task, ReverseExecution.History> histories = new IdentityHashMap<>();
+    /** Halt when a task ends during a resume ({@link #reportTaskEnds}). */
+    private volatile boolean reportEnds;
+    /**
+     * The tasks (by index) whose end the next halt may report: those live when the last resume
+     * began and not reported since. Guarded by lock.
+     */
+    private boolean[] watchEnds = new boolean[0];
+    /** The run is over ({@link #systemEnded()}): the final state stays readable. */
+    private volatile boolean over;
     /** A reverse request from the debugger (thread id, or 0 for none), guarded by lock. */
     private int reverseThread;
     private boolean reverseStep;
@@ -196,6 +205,9 @@ public final class KernelDebugger implements DebugTarget {
         running = null;
         holding = false;
         StopEvent ev = last != null ? collect(last) : null;
+        if (ev == null && reportEnds) {
+            ev = taskEnded();
+        }
         if (ev == null) {
             ev = stepEnded();
         }
@@ -279,6 +291,44 @@ public final class KernelDebugger implements DebugTarget {
             lock.unlock();
         }
         k.debuggerHeld(System.nanoTime() - t0);
+    }
+
+    /**
+     * A stop for a task that ended since the resume began (reported once), or null. A halt
+     * request (attach, Ctrl-C) that came first is reported first: the end waits for the next
+     * resume, when the debugger learns of it from the thread's state.
+     */
+    private StopEvent taskEnded() {
+        lock.lock();
+        try {
+            if (haltRequested || !attached) {
+                return null;
+            }
+            boolean[] w = watchEnds;
+            for (int i = 0; i < w.length && i < k.tasks.size(); i++) {
+                Task t = k.tasks.get(i);
+                if (w[i] && !live(t)) {
+                    w[i] = false;
+                    if (recovered == t) {
+                        recovered = null; // its step ends with its end
+                    }
+                    return endEvent(t);
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How the ended task {@code t} ended, as a stop event. */
+    private StopEvent endEvent(Task t) {
+        if (t.state == TaskState.EXITED) {
+            return new StopEvent(StopKind.EXITED, id(t), t.exitCode, "task " + t + " exited with status " + t.exitCode);
+        }
+        Fault f = t.lastFault;
+        int sig = f != null ? signalOf(f.kind()) : SIGABRT;
+        return new StopEvent(StopKind.TERMINATED, id(t), sig, "task " + t + " stopped" + (f != null ? " after " + f : ""));
     }
 
     /** A stop because a stepped task is done: it ended, blocked in a syscall, or was recovered. */
@@ -647,6 +697,8 @@ public final class KernelDebugger implements DebugTarget {
             listener = null;
             points = new Points(List.of(), List.of(), List.of(), points.version() + 1, Map.of());
             actions = new Action[0];
+            reportEnds = false;
+            watchEnds = new boolean[0];
             deliverFault = true;
             haltRequested = false;
             wake.signalAll(); // also ends a wait for the debugger while it held tasks
@@ -656,6 +708,55 @@ public final class KernelDebugger implements DebugTarget {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public void reportTaskEnds(boolean on) {
+        lock.lock();
+        try {
+            reportEnds = on;
+            watchEnds = new boolean[0]; // from the next resume on
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public StopEvent endOf(int thread) {
+        lock.lock();
+        try {
+            if (thread < 1 || thread > k.tasks.size()) {
+                throw new IllegalArgumentException("no thread " + thread);
+            }
+            Task t = k.tasks.get(thread - 1);
+            return live(t) ? null : endEvent(t);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The kernel's run is over ({@link Kernel#run()} returned, the kernel not yet closed): the
+     * system stays halted in its final state, so that a debugger can still read the tasks
+     * while it learns how each one ended. No task runs again; a resume has no effect.
+     */
+    public void systemEnded() {
+        lock.lock();
+        try {
+            over = true;
+            if (!killed) {
+                halted = true;
+                stop = null;
+                faultTask = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True once {@link #systemEnded()} was called. */
+    public boolean over() {
+        return over;
     }
 
     @Override
@@ -711,6 +812,11 @@ public final class KernelDebugger implements DebugTarget {
             namedThreads = n;
             actions = a;
             stepSerial++;
+            boolean[] w = new boolean[a.length];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = reportEnds && live(k.tasks.get(i));
+            }
+            watchEnds = w;
             // a faulted task left frozen keeps its registers: it meets its fault again when it runs
             deliverFault = deliver && (faultTask == null || a[faultTask.index] != Action.STOP);
             resumeRequested = true;

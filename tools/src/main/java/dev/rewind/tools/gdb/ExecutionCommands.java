@@ -41,6 +41,7 @@ final class ExecutionCommands {
                     s.resumed = false;
                     return null;
                 }
+                s.firstStop();
                 return stopReply(stop);
             }
             case 'c', 's' -> {
@@ -64,15 +65,9 @@ final class ExecutionCommands {
             case 'D' -> {
                 if (s.multiprocess && p.startsWith("D;")) {
                     // one inferior leaves: the system is all-stop, so it resumes once gdb
-                    // has left every process (or closes the connection)
-                    if (s.attachedProcesses == null) {
-                        s.attachedProcesses = new java.util.HashSet<>();
-                        for (DebugTarget.ThreadInfo t : s.target.threads()) {
-                            s.attachedProcesses.add(t.id());
-                        }
-                    }
-                    s.attachedProcesses.remove(s.thread("p" + p.substring(2)));
-                    if (!s.attachedProcesses.isEmpty()) {
+                    // has left every process it knows (or closes the connection)
+                    s.detached.add(s.thread("p" + p.substring(2)));
+                    if (!s.knownProcesses().isEmpty()) {
                         return "OK";
                     }
                 }
@@ -179,9 +174,23 @@ final class ExecutionCommands {
         return resume(Map.of(thread, Action.CONTINUE), Action.CONTINUE, signal);
     }
 
-    /** A non-zero signal for the thread at a fault stop hands its fault to recovery. */
+    /**
+     * A non-zero signal for the thread at a fault stop hands its fault to recovery. With
+     * multiprocess, a process gdb knows that has ended (every one, once the system ended) is
+     * reported instead, one per resume, and the system stays halted.
+     */
     private String resume(Map<Integer, Action> actions, Action others, int faultSignal) {
-        s.target.resume(actions, others, faultSignal != 0);
+        int preferred = actions.isEmpty() ? s.continueThread() : actions.keySet().iterator().next();
+        String exit = s.nextExit(preferred);
+        if (exit != null) {
+            return exit;
+        }
+        if (s.systemStatus != null) {
+            return "E03"; // nothing runs any more
+        }
+        boolean deliver = faultSignal != 0;
+        s.lastResume = () -> s.target.resume(actions, others, false);
+        s.target.resume(actions, others, deliver);
         s.waitingForStop = true;
         s.resumed = true;
         return null;
@@ -195,6 +204,9 @@ final class ExecutionCommands {
         if (!p.equals("bs") && !p.equals("bc")) {
             return "";
         }
+        if (s.systemStatus != null) {
+            return "E03"; // the system ended
+        }
         try {
             s.target.reverse(s.continueThread(), p.equals("bs"));
         } catch (UnsupportedOperationException e) {
@@ -207,6 +219,26 @@ final class ExecutionCommands {
 
     /** Send the stop reply for {@code stop} (the target has halted while gdb waited). */
     void reportStop(StopEvent stop) throws IOException {
+        if (stop.kind() == DebugTarget.StopKind.EXITED || stop.kind() == DebugTarget.StopKind.TERMINATED) {
+            if (!s.multiprocess || s.gone == null || !s.listed(stop.thread())) {
+                // a process gdb does not know (detached): not a stop for gdb, the system goes on
+                if (s.lastResume != null) {
+                    s.lastResume.run();
+                }
+                return;
+            }
+            s.waitingForStop = false;
+            s.resumed = false;
+            s.gone.add(stop.thread());
+            if (s.stopThread == stop.thread()) {
+                s.stopThread = 0;
+            }
+            s.gThread = 0;
+            s.cThread = 0;
+            s.send(s.exitReply(stop.thread(), stop));
+            return;
+        }
+        s.firstStop();
         if (s.resumed && stop.kind() == DebugTarget.StopKind.FAULTED) {
             s.send("O" + PacketCodec.toHex("rewind: " + stop.description() + "\n"));
         }

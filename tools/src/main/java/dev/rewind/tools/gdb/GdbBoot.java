@@ -88,8 +88,13 @@ public final class GdbBoot {
                     where);
             err.flush();
             SystemResult r = kernel.run();
-            server.systemEnded(r.outcome().exitStatus());
-            if (debugger.killed()) {
+            boolean killed = debugger.killed();
+            debugger.systemEnded(); // the final state stays readable while gdb hears how each task ended
+            server.systemEnded(r.outcome().exitStatus(), m -> {
+                err.println("rewind: " + m);
+                err.flush();
+            });
+            if (killed) {
                 return new SystemResult(SystemResult.Outcome.TASK_FAILED, "killed by the debugger", r.tasks(), r.nanos());
             }
             return r;
