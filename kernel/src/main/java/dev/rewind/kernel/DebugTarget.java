@@ -159,13 +159,14 @@ public interface DebugTarget {
     }
 
     /**
-     * Also halt when a task ends while the system runs for a resume (a stop of kind
-     * {@link StopKind#EXITED} or {@link StopKind#TERMINATED} for it): a debugger that shows
-     * every task as a process of its own (gdb's multiprocess extensions) reports each end.
-     * Only tasks live when the resume began are reported so, each once. Off by default and
-     * after a detach.
+     * For the resumes that follow (until changed): also halt when one of {@code threads} ends
+     * while the system runs (a stop of kind {@link StopKind#EXITED} or
+     * {@link StopKind#TERMINATED} for it). A debugger that shows every task as a process of its
+     * own (gdb's multiprocess extensions) names the processes it resumed: gdb expects an exit
+     * only of those. A task is reported so once, and only if it was live when the resume
+     * began. Empty (the default, and after a detach): no such stops.
      */
-    default void reportTaskEnds(boolean on) {
+    default void reportTaskEnds(java.util.Set<Integer> threads) {
     }
 
     /**
@@ -174,6 +175,29 @@ public interface DebugTarget {
      */
     default StopEvent endOf(int thread) {
         return null;
+    }
+
+    /**
+     * True once the run is over (the kernel returned from {@link Kernel#run()}, for instance
+     * after {@link #kill()}) and its final state is readable as while halted.
+     */
+    default boolean over() {
+        return false;
+    }
+
+    /**
+     * How many instructions back {@link #reverse} can take a task that serves no endpoint,
+     * counted from where it first moves back (0: no limit but the checkpoint limits); a server
+     * keeps the history of its whole request. Takes effect at the next move back from the
+     * present. Throws IllegalArgumentException for a negative count.
+     */
+    default void setReverseWindow(long instructions) {
+        throw new UnsupportedOperationException("no reverse execution");
+    }
+
+    /** The window of {@link #setReverseWindow}; 0: no limit. */
+    default long reverseWindow() {
+        return 0;
     }
 
     /** End the run: the kernel returns from {@link Kernel#run()} as soon as it can. */

@@ -169,15 +169,17 @@ public final class KernelDebugger implements DebugTarget {
     private Task recovered;
     /** Reverse-execution histories of the tasks the debugger resumed by name (see {@link ReverseExecution}). */
     private final Map<Task, ReverseExecution.History> histories = new IdentityHashMap<>();
-    /** Halt when a task ends during a resume ({@link #reportTaskEnds}). */
-    private volatile boolean reportEnds;
+    /** Halt when one of these tasks (thread ids) ends during a resume ({@link #reportTaskEnds}). Guarded by lock. */
+    private java.util.Set<Integer> reportEnds = java.util.Set.of();
     /**
      * The tasks (by index) whose end the next halt may report: those live when the last resume
      * began and not reported since. Guarded by lock.
      */
-    private boolean[] watchEnds = new boolean[0];
+    private volatile boolean[] watchEnds = new boolean[0];
     /** The run is over ({@link #systemEnded()}): the final state stays readable. */
     private volatile boolean over;
+    /** How far back (instructions) a task that serves no endpoint can run; 0: no limit. */
+    private volatile long reverseWindow = Long.getLong("rewind.reverse.window", 0L);
     /** A reverse request from the debugger (thread id, or 0 for none), guarded by lock. */
     private int reverseThread;
     private boolean reverseStep;
@@ -205,7 +207,7 @@ public final class KernelDebugger implements DebugTarget {
         running = null;
         holding = false;
         StopEvent ev = last != null ? collect(last) : null;
-        if (ev == null && reportEnds) {
+        if (ev == null && watchEnds.length > 0) {
             ev = taskEnded();
         }
         if (ev == null) {
@@ -697,7 +699,7 @@ public final class KernelDebugger implements DebugTarget {
             listener = null;
             points = new Points(List.of(), List.of(), List.of(), points.version() + 1, Map.of());
             actions = new Action[0];
-            reportEnds = false;
+            reportEnds = java.util.Set.of();
             watchEnds = new boolean[0];
             deliverFault = true;
             haltRequested = false;
@@ -711,11 +713,23 @@ public final class KernelDebugger implements DebugTarget {
     }
 
     @Override
-    public void reportTaskEnds(boolean on) {
+    public void setReverseWindow(long instructions) {
+        if (instructions < 0) {
+            throw new IllegalArgumentException("the reverse-execution window must be 0 (no limit) or more instructions, got " + instructions);
+        }
+        reverseWindow = instructions;
+    }
+
+    @Override
+    public long reverseWindow() {
+        return reverseWindow;
+    }
+
+    @Override
+    public void reportTaskEnds(java.util.Set<Integer> threads) {
         lock.lock();
         try {
-            reportEnds = on;
-            watchEnds = new boolean[0]; // from the next resume on
+            reportEnds = java.util.Set.copyOf(threads); // from the next resume on
         } finally {
             lock.unlock();
         }
@@ -744,17 +758,15 @@ public final class KernelDebugger implements DebugTarget {
         lock.lock();
         try {
             over = true;
-            if (!killed) {
-                halted = true;
-                stop = null;
-                faultTask = null;
-            }
+            halted = true;
+            stop = null;
+            faultTask = null;
         } finally {
             lock.unlock();
         }
     }
 
-    /** True once {@link #systemEnded()} was called. */
+    @Override
     public boolean over() {
         return over;
     }
@@ -812,11 +824,13 @@ public final class KernelDebugger implements DebugTarget {
             namedThreads = n;
             actions = a;
             stepSerial++;
+            boolean any = false;
             boolean[] w = new boolean[a.length];
             for (int i = 0; i < w.length; i++) {
-                w[i] = reportEnds && live(k.tasks.get(i));
+                w[i] = reportEnds.contains(i + 1) && live(k.tasks.get(i));
+                any |= w[i];
             }
-            watchEnds = w;
+            watchEnds = any ? w : new boolean[0];
             // a faulted task left frozen keeps its registers: it meets its fault again when it runs
             deliverFault = deliver && (faultTask == null || a[faultTask.index] != Action.STOP);
             resumeRequested = true;
@@ -1258,6 +1272,7 @@ public final class KernelDebugger implements DebugTarget {
             return new StopEvent(StopKind.HISTORY_BEGIN, id(t), SIGTRAP, "no reverse-execution history");
         }
         dropDebugHooks(t);
+        h.window = t.isServer() ? 0 : reverseWindow; // a server keeps its whole request
         ReverseExecution.Move m = step ? ReverseExecution.stepBack(h) : ReverseExecution.continueBack(h, replayPoints(id(t)));
         return moved(t, m, false);
     }

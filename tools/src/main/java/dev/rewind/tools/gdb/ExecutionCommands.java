@@ -88,7 +88,18 @@ final class ExecutionCommands {
                     return "vCont;c;C;s;S";
                 }
                 if (p.startsWith("vKill")) {
-                    s.target.kill();
+                    boolean others = false;
+                    if (s.multiprocess && s.gone != null && p.startsWith("vKill;")) {
+                        // gdb kills one inferior: the others end with the system, and each
+                        // hears it on its next resume (or gdb detaches them); the session stays
+                        s.gone.add(s.thread("p" + p.substring("vKill;".length())));
+                        others = !s.knownProcesses().isEmpty();
+                    }
+                    s.target.kill(); // every task: the system ends
+                    if (others) {
+                        s.awaitOver();
+                        return "OK";
+                    }
                     s.closing = true;
                     return "OK";
                 }
@@ -105,6 +116,7 @@ final class ExecutionCommands {
      * naming it, or one without a thread); threads no action applies to stay stopped.
      */
     private String vCont(String actions) {
+        resumedProcesses = new java.util.TreeSet<>();
         Map<Integer, Action> byThread = new LinkedHashMap<>();
         Map<Integer, Integer> signals = new HashMap<>();
         Action others = Action.STOP;
@@ -117,6 +129,7 @@ final class ExecutionCommands {
             int colon = a.indexOf(':');
             String act = colon < 0 ? a : a.substring(0, colon);
             int thread = colon < 0 ? -1 : s.thread(a.substring(colon + 1));
+            noteResumed(colon < 0 ? "-1" : a.substring(colon + 1));
             char c = act.charAt(0);
             if ((c == 'c' || c == 's') && act.length() != 1) {
                 return "E01";
@@ -166,8 +179,32 @@ final class ExecutionCommands {
         return resume(byThread, others, faultSignal);
     }
 
+    /**
+     * Multiprocess: the processes the resume being parsed names (gdb resumes only the current
+     * inferior, {@code pP.-1}, unless {@code schedule-multiple} is on); null: every process.
+     * Every task runs either way (tasks serve each other), but gdb expects an exit only of a
+     * process it resumed: another one's end waits until gdb resumes that process.
+     */
+    private java.util.Set<Integer> resumedProcesses;
+
+    private void noteResumed(String id) {
+        if (resumedProcesses == null) {
+            return;
+        }
+        if (id.equals("-1") || id.startsWith("p-1") || !s.multiprocess) {
+            resumedProcesses = null; // every process
+            return;
+        }
+        int t = s.thread(id.startsWith("p") ? "p" + id.substring(1).split("\\.", 2)[0] : id);
+        if (t == 0) {
+            t = s.resolve(0);
+        }
+        resumedProcesses.add(t);
+    }
+
     /** {@code s}/{@code S} step {@code thread} alone; {@code c}/{@code C} resume every thread. */
     private String resume(boolean step, int thread, int signal) {
+        resumedProcesses = step ? new java.util.TreeSet<>(java.util.Set.of(thread)) : null;
         if (step) {
             return resume(Map.of(thread, Action.STEP), Action.STOP, signal);
         }
@@ -180,15 +217,25 @@ final class ExecutionCommands {
      * reported instead, one per resume, and the system stays halted.
      */
     private String resume(Map<Integer, Action> actions, Action others, int faultSignal) {
-        int preferred = actions.isEmpty() ? s.continueThread() : actions.keySet().iterator().next();
-        String exit = s.nextExit(preferred);
+        java.util.Set<Integer> resumed = resumedProcesses;
+        String exit = s.nextExit(resumed);
         if (exit != null) {
             return exit;
         }
         if (s.systemStatus != null) {
             return "E03"; // nothing runs any more
         }
+        if (s.multiprocess) {
+            java.util.Set<Integer> watch = new java.util.HashSet<>();
+            for (int id : s.knownProcesses()) {
+                if (resumed == null || resumed.contains(id)) {
+                    watch.add(id);
+                }
+            }
+            s.target.reportTaskEnds(watch);
+        }
         boolean deliver = faultSignal != 0;
+        s.lastResumed = resumed;
         s.lastResume = () -> s.target.resume(actions, others, false);
         s.target.resume(actions, others, deliver);
         s.waitingForStop = true;

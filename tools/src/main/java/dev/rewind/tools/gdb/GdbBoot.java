@@ -66,8 +66,19 @@ public final class GdbBoot {
 
     /** @param inferiors offer gdb one inferior per task (--gdb-inferiors) */
     public static SystemResult run(Kernel kernel, String spec, boolean wait, boolean inferiors, PrintStream err) {
+        return run(kernel, spec, wait, inferiors, null, err);
+    }
+
+    /**
+     * @param inferiors     offer gdb one inferior per task (--gdb-inferiors)
+     * @param reverseWindow how many instructions back reverse execution goes (--gdb-reverse-window), or null for the default
+     */
+    public static SystemResult run(Kernel kernel, String spec, boolean wait, boolean inferiors, Long reverseWindow, PrintStream err) {
         InetSocketAddress addr = parseAddress(spec);
         KernelDebugger debugger = new KernelDebugger(kernel, wait);
+        if (reverseWindow != null) {
+            debugger.setReverseWindow(reverseWindow);
+        }
         GdbServer server;
         try {
             server = new GdbServer(debugger, addr, inferiors);

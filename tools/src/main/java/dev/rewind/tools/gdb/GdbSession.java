@@ -73,6 +73,8 @@ public final class GdbSession implements DebugTarget.Listener {
     Integer systemStatus;
     /** When to give up waiting for gdb to close after it heard the last process exit (nanoTime), or 0. */
     private long closeDeadline;
+    /** Multiprocess: the processes the last resume named (null: every one). */
+    java.util.Set<Integer> lastResumed;
     /** Repeats the last resume (a kernel-reported end of a process gdb does not know is not a stop for gdb). */
     Runnable lastResume;
     /** The executables handed to gdb (qXfer:exec-file:read), by image: deleted when the session ends. */
@@ -276,7 +278,7 @@ public final class GdbSession implements DebugTarget.Listener {
         systemStatus = status;
         if (waitingForStop) {
             send("O" + PacketCodec.toHex("rewind: the system ended (exit status " + status + "): every task ends\n"));
-            String w = nextExit(stopThread);
+            String w = nextExit(lastResumed);
             waitingForStop = false;
             resumed = false;
             if (w == null) {
@@ -288,6 +290,22 @@ public final class GdbSession implements DebugTarget.Listener {
             closeDeadline = System.nanoTime() + 5_000_000_000L; // gdb closes the connection itself
         }
         return true;
+    }
+
+    /**
+     * After a kill that leaves gdb other inferiors: wait (up to 5 s) until the run is over, so
+     * that the final state is readable again when gdb asks.
+     */
+    void awaitOver() {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!target.over() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** Multiprocess: the first stop is here; tasks that ended before it stay unknown to gdb. */
@@ -321,25 +339,32 @@ public final class GdbSession implements DebugTarget.Listener {
     }
 
     /**
-     * Multiprocess: the exit reply for a process gdb knows that has ended (any known process
-     * once the system ended), preferring {@code preferred}; null if none. The process is gone
-     * for gdb from then on; after the last one, the session ends when gdb closes.
+     * Multiprocess: the exit reply for a process gdb resumed ({@code resumed}, null: any) that
+     * has ended (any such process once the system ended; then any process gdb knows if it
+     * resumed none of them), the lowest first; null if none. The process is gone for gdb from
+     * then on; after the last one, the session ends when gdb closes the connection.
      */
-    String nextExit(int preferred) {
+    String nextExit(java.util.Set<Integer> resumed) {
         if (!multiprocess || gone == null) {
             return null;
         }
         java.util.List<Integer> known = knownProcesses();
         int pick = 0;
         DebugTarget.StopEvent end = null;
-        for (int id : known) {
-            DebugTarget.StopEvent e = target.endOf(id);
-            if (e == null && systemStatus == null) {
-                continue;
+        for (int pass = 0; pass < 2 && pick == 0; pass++) {
+            for (int id : known) {
+                if (pass == 0 && resumed != null && !resumed.contains(id)) {
+                    continue;
+                }
+                DebugTarget.StopEvent e = target.endOf(id);
+                if (e != null || systemStatus != null) {
+                    pick = id;
+                    end = e;
+                    break;
+                }
             }
-            if (pick == 0 || id == preferred) {
-                pick = id;
-                end = e;
+            if (systemStatus == null) {
+                break; // while the system runs, only a resumed process's end
             }
         }
         if (pick == 0) {

@@ -38,7 +38,6 @@ final class QueryCommands {
                     s.gdbHwbreak = true;
                 } else if (f.equals("multiprocess+") && s.allowMultiprocess) {
                     s.multiprocess = true;
-                    s.target.reportTaskEnds(true); // each process gets its own exit reply
                 }
             }
             return "PacketSize=" + Integer.toHexString(PACKET_SIZE)
