@@ -385,8 +385,11 @@ public final class GdbSession implements DebugTarget.Listener {
     /** {@code W}/{@code X} with the process: how {@code end} ended, or the system's status for a task live at its end. */
     String exitReply(int id, DebugTarget.StopEvent end) {
         String process = ";process:" + Integer.toHexString(id);
+        if (end == null && target.killed()) {
+            return "X09" + process; // gdb killed the system: every task with it (SIGKILL)
+        }
         if (end == null) {
-            return String.format("W%02x", systemStatus & 0xff) + process;
+            return String.format("W%02x", (systemStatus == null ? 0 : systemStatus) & 0xff) + process;
         }
         char c = end.kind() == DebugTarget.StopKind.TERMINATED ? 'X' : 'W';
         return c + String.format("%02x", end.signal() & 0xff) + process;
