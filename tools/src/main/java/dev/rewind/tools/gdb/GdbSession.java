@@ -147,6 +147,10 @@ public final class GdbSession implements DebugTarget.Listener {
         }
     }
 
+    ExecutionCommands execution() {
+        return execution;
+    }
+
     /** The system ended with {@code status}: tell the debugger and end the session. */
     public void systemEnded(int status) {
         events.add(new ExitEvt(status));
