@@ -20,9 +20,14 @@ final class FakeTarget implements DebugTarget {
     List<String> scope = List.of();
     StopEvent stop = new StopEvent(StopKind.ATTACHED, 1, SIGTRAP, "fake");
     /** How ended threads ended (EXITED or TERMINATED), by id. */
-    final Map<Integer, StopEvent> ends = new TreeMap<>();
+    final Map<Integer, StopEvent> ends = new java.util.concurrent.ConcurrentSkipListMap<>();
     /** The last {@link #reportTaskEnds} set. */
     Set<Integer> reportedEnds = Set.of();
+
+    @Override
+    public boolean over() {
+        return killed;
+    }
 
     @Override
     public StopEvent endOf(int thread) {

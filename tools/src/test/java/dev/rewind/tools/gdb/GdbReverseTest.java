@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.kernel.KernelConfig;
+import dev.rewind.kernel.SystemImage;
 import dev.rewind.tools.gdb.GdbIntegrationTest.Booted;
 import dev.rewind.tools.gdb.GdbIntegrationTest.Gdb;
 import dev.rewind.tools.gdb.GdbIntegrationTest.Mode;
-import dev.rewind.kernel.KernelConfig;
-import dev.rewind.kernel.SystemImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -27,7 +26,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Reverse execution as users meet it: gdb-multiarch's reverse-stepi, reverse-continue,
  * reverse-next and reverse-finish against {@code revtest.elf} (guest/tests/revtest.c), then
- * forward again. Skipped when gdb-multiarch is not installed.
+ * forward again, and the instruction window; each with tasks as threads and as inferiors.
+ * Skipped when gdb-multiarch is not installed.
  */
 class GdbReverseTest {
     @TempDir
