@@ -240,8 +240,17 @@ class GdbIntegrationTest {
         }
 
         Gdb gdb(int port, String symbols, String... commands) throws IOException {
+            return gdb(Mode.THREADS, port, symbols, commands);
+        }
+
+        /**
+         * gdb on {@code symbols}, or with inferiors on no file: each inferior then loads its own
+         * task's executable (gdb would keep a program loaded before `target remote` as inferior
+         * 1's, even where task 1 runs another one).
+         */
+        Gdb gdb(Mode mode, int port, String symbols, String... commands) throws IOException {
             List<String> lines = new ArrayList<>(List.of("set pagination off", "set confirm off", "set width 0", "set remotetimeout 30",
-                    "set architecture riscv:rv64", "file " + symbols, "target remote 127.0.0.1:" + port));
+                    "set architecture riscv:rv64", mode.inferiors() ? "echo" : "file " + symbols, "target remote 127.0.0.1:" + port));
             lines.addAll(List.of(commands));
             Path script = tmp.resolve("script" + System.nanoTime() + ".gdb");
             Files.write(script, lines);
@@ -338,7 +347,7 @@ class GdbIntegrationTest {
             Booted sys = new Booted(SystemImage.builtin("demo.toml"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             Path kv = elf("kv_server.elf");
             String out;
-            try (Gdb g = gdb(sys.port, kv.toString(),
+            try (Gdb g = gdb(mode, sys.port, kv.toString(),
                     "info threads",
                     "monitor scope kv",
                     "break store",
@@ -394,7 +403,7 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(SystemImage.builtin("t_restart.toml"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("kv_server.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("kv_server.elf").toString(),
                     "continue",
                     "bt",
                     "print kind",
@@ -430,7 +439,7 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(SystemImage.builtin("t_fault_null.elf"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("t_fault_null.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("t_fault_null.elf").toString(),
                     "continue",
                     "x/i $pc",
                     "continue")) {
@@ -458,7 +467,7 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(SystemImage.builtin("t_fpc_deref_warm.elf"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("t_fpc_deref_warm.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("t_fpc_deref_warm.elf").toString(),
                     "continue",
                     "x/i $pc",
                     "bt",
@@ -485,7 +494,7 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(SystemImage.builtin("t_fpc_deref_warm.elf"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("t_fpc_deref_warm.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("t_fpc_deref_warm.elf").toString(),
                     "continue",
                     "print $_siginfo.si_signo",
                     "print $_siginfo.si_code",
@@ -520,7 +529,7 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(SystemImage.builtin("t_restart.toml"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("kv_server.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("kv_server.elf").toString(),
                     "monitor help",
                     "continue",
                     "monitor endpoints",
@@ -571,7 +580,7 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(SystemImage.builtin("spinner.elf"), false, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("spinner.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("spinner.elf").toString(),
                     "set debug remote 1",
                     "continue",
                     "set debug remote 0",
@@ -629,7 +638,7 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(300), () -> {
             Booted sys = new Booted(clients(3), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(),
                     "break round_trip",
                     "set $i = 0",
                     "while $i < 200\n  continue\n  set $i = $i + 1\nend",
@@ -677,7 +686,7 @@ class GdbIntegrationTest {
                 List<String> cmds = mode.inferiors()
                         ? List.of("monitor scope c1", "inferior 2", "break *0x10004", "continue", "print/x $gp", mode.toTheEnd())
                         : List.of("monitor scope c1", "break *0x10004", "continue", "continue", "print/x $gp", mode.toTheEnd());
-                try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(), cmds.toArray(new String[0]))) {
+                try (Gdb g = gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(), cmds.toArray(new String[0]))) {
                     out = g.finish();
                 }
                 assertContains(out, mode.thread(2) + " hit Breakpoint 1, 0x0000000000010004 in _start ()", "= 0x13000",
@@ -700,7 +709,7 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(clients(3), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(),
                     "monitor scope c1 c2",
                     "break round_trip " + mode.select(3),
                     "set $i = 0",
@@ -724,7 +733,7 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(clients(2), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(),
                     "monitor scope ipc_echo",
                     mode.select(3),
                     "set $old = $pc",
@@ -780,7 +789,7 @@ class GdbIntegrationTest {
             Booted sys = new Booted(exitedAndSpinners(), false, KernelConfig.defaults().quantumMs(), true);
             awaitHelloExited(sys);
             String out;
-            try (Gdb g = gdb(sys.port, tmp.resolve("spinner.elf").toString(),
+            try (Gdb g = gdb(Mode.INFERIORS, sys.port, tmp.resolve("spinner.elf").toString(),
                     "info inferiors",
                     "info threads",
                     "inferior 2",
@@ -836,7 +845,7 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(SystemImage.builtin("demo.toml"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("kv_server.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("kv_server.elf").toString(),
                     "monitor scope kv",
                     "break store",
                     "continue",
@@ -875,7 +884,7 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(SystemImage.builtin("t_fault_null.elf"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("t_fault_null.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("t_fault_null.elf").toString(),
                     "continue",
                     "x/i $pc",
                     "signal 0", // resumes from the registers: the same store faults again

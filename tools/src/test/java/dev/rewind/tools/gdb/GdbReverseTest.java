@@ -59,7 +59,7 @@ class GdbReverseTest {
             Files.copy(in, elf);
         }
         List<String> lines = new ArrayList<>(List.of("set pagination off", "set confirm off", "set width 0", "set remotetimeout 30",
-                "set architecture riscv:rv64", "file " + elf, "target remote 127.0.0.1:" + sys.port));
+                "set architecture riscv:rv64", mode.inferiors() ? "echo" : "file " + elf, "target remote 127.0.0.1:" + sys.port));
         lines.addAll(List.of(commands));
         lines.add("kill");
         Path script = tmp.resolve("script.gdb");
