@@ -47,7 +47,17 @@ public interface DebugTarget {
         /** A task faulted; recovery runs when the system resumes. */
         FAULTED,
         /** Reverse execution reached the start of the task's history (gdb: no more history). */
-        HISTORY_BEGIN
+        HISTORY_BEGIN,
+        /**
+         * The task ended by itself ({@link #reportTaskEnds}); the event's signal is its exit
+         * status. The task is gone: it has no registers or memory.
+         */
+        EXITED,
+        /**
+         * The kernel stopped the task for good after a fault (recovery gave up); the event's
+         * signal is the fault's. The task is gone.
+         */
+        TERMINATED
     }
 
     /** What one thread does when the system resumes. */
@@ -146,6 +156,48 @@ public interface DebugTarget {
      */
     default void reverse(int thread, boolean step) {
         throw new UnsupportedOperationException("no reverse execution");
+    }
+
+    /**
+     * For the resumes that follow (until changed): also halt when one of {@code threads} ends
+     * while the system runs (a stop of kind {@link StopKind#EXITED} or
+     * {@link StopKind#TERMINATED} for it). A debugger that shows every task as a process of its
+     * own (gdb's multiprocess extensions) names the processes it resumed: gdb expects an exit
+     * only of those. A task is reported so once, and only if it was live when the resume
+     * began. Empty (the default, and after a detach): no such stops.
+     */
+    default void reportTaskEnds(java.util.Set<Integer> threads) {
+    }
+
+    /**
+     * How the ended task {@code thread} ended, as the stop {@link #reportTaskEnds} reports (kind
+     * EXITED with its exit status, or TERMINATED with its fault's signal); null while it lives.
+     */
+    default StopEvent endOf(int thread) {
+        return null;
+    }
+
+    /**
+     * True once the run is over (the kernel returned from {@link Kernel#run()}, for instance
+     * after {@link #kill()}) and its final state is readable as while halted.
+     */
+    default boolean over() {
+        return false;
+    }
+
+    /**
+     * How many instructions back {@link #reverse} can take a task that serves no endpoint,
+     * counted from where it first moves back (0: no limit but the checkpoint limits); a server
+     * keeps the history of its whole request. Takes effect at the next move back from the
+     * present. Throws IllegalArgumentException for a negative count.
+     */
+    default void setReverseWindow(long instructions) {
+        throw new UnsupportedOperationException("no reverse execution");
+    }
+
+    /** The window of {@link #setReverseWindow}; 0: no limit. */
+    default long reverseWindow() {
+        return 0;
     }
 
     /** End the run: the kernel returns from {@link Kernel#run()} as soon as it can. */

@@ -169,6 +169,17 @@ public final class KernelDebugger implements DebugTarget {
     private Task recovered;
     /** Reverse-execution histories of the tasks the debugger resumed by name (see {@link ReverseExecution}). */
     private final Map<Task, ReverseExecution.History> histories = new IdentityHashMap<>();
+    /** Halt when one of these tasks (thread ids) ends during a resume ({@link #reportTaskEnds}). Guarded by lock. */
+    private java.util.Set<Integer> reportEnds = java.util.Set.of();
+    /**
+     * The tasks (by index) whose end the next halt may report: those live when the last resume
+     * began and not reported since. Guarded by lock.
+     */
+    private volatile boolean[] watchEnds = new boolean[0];
+    /** The run is over ({@link #systemEnded()}): the final state stays readable. */
+    private volatile boolean over;
+    /** How far back (instructions) a task that serves no endpoint can run; 0: no limit. */
+    private volatile long reverseWindow = Long.getLong("rewind.reverse.window", 0L);
     /** A reverse request from the debugger (thread id, or 0 for none), guarded by lock. */
     private int reverseThread;
     private boolean reverseStep;
@@ -196,6 +207,9 @@ public final class KernelDebugger implements DebugTarget {
         running = null;
         holding = false;
         StopEvent ev = last != null ? collect(last) : null;
+        if (ev == null && watchEnds.length > 0) {
+            ev = taskEnded();
+        }
         if (ev == null) {
             ev = stepEnded();
         }
@@ -279,6 +293,44 @@ public final class KernelDebugger implements DebugTarget {
             lock.unlock();
         }
         k.debuggerHeld(System.nanoTime() - t0);
+    }
+
+    /**
+     * A stop for a task that ended since the resume began (reported once), or null. A halt
+     * request (attach, Ctrl-C) that came first is reported first: the end waits for the next
+     * resume, when the debugger learns of it from the thread's state.
+     */
+    private StopEvent taskEnded() {
+        lock.lock();
+        try {
+            if (haltRequested || !attached) {
+                return null;
+            }
+            boolean[] w = watchEnds;
+            for (int i = 0; i < w.length && i < k.tasks.size(); i++) {
+                Task t = k.tasks.get(i);
+                if (w[i] && !live(t)) {
+                    w[i] = false;
+                    if (recovered == t) {
+                        recovered = null; // its step ends with its end
+                    }
+                    return endEvent(t);
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How the ended task {@code t} ended, as a stop event. */
+    private StopEvent endEvent(Task t) {
+        if (t.state == TaskState.EXITED) {
+            return new StopEvent(StopKind.EXITED, id(t), t.exitCode, "task " + t + " exited with status " + t.exitCode);
+        }
+        Fault f = t.lastFault;
+        int sig = f != null ? signalOf(f.kind()) : SIGABRT;
+        return new StopEvent(StopKind.TERMINATED, id(t), sig, "task " + t + " stopped" + (f != null ? " after " + f : ""));
     }
 
     /** A stop because a stepped task is done: it ended, blocked in a syscall, or was recovered. */
@@ -647,6 +699,8 @@ public final class KernelDebugger implements DebugTarget {
             listener = null;
             points = new Points(List.of(), List.of(), List.of(), points.version() + 1, Map.of());
             actions = new Action[0];
+            reportEnds = java.util.Set.of();
+            watchEnds = new boolean[0];
             deliverFault = true;
             haltRequested = false;
             wake.signalAll(); // also ends a wait for the debugger while it held tasks
@@ -656,6 +710,65 @@ public final class KernelDebugger implements DebugTarget {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public void setReverseWindow(long instructions) {
+        if (instructions < 0) {
+            throw new IllegalArgumentException("the reverse-execution window must be 0 (no limit) or more instructions, got " + instructions);
+        }
+        reverseWindow = instructions;
+    }
+
+    @Override
+    public long reverseWindow() {
+        return reverseWindow;
+    }
+
+    @Override
+    public void reportTaskEnds(java.util.Set<Integer> threads) {
+        lock.lock();
+        try {
+            reportEnds = java.util.Set.copyOf(threads); // from the next resume on
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public StopEvent endOf(int thread) {
+        lock.lock();
+        try {
+            if (thread < 1 || thread > k.tasks.size()) {
+                throw new IllegalArgumentException("no thread " + thread);
+            }
+            Task t = k.tasks.get(thread - 1);
+            return live(t) ? null : endEvent(t);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The kernel's run is over ({@link Kernel#run()} returned, the kernel not yet closed): the
+     * system stays halted in its final state, so that a debugger can still read the tasks
+     * while it learns how each one ended. No task runs again; a resume has no effect.
+     */
+    public void systemEnded() {
+        lock.lock();
+        try {
+            over = true;
+            halted = true;
+            stop = null;
+            faultTask = null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean over() {
+        return over;
     }
 
     @Override
@@ -711,6 +824,13 @@ public final class KernelDebugger implements DebugTarget {
             namedThreads = n;
             actions = a;
             stepSerial++;
+            boolean any = false;
+            boolean[] w = new boolean[a.length];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = reportEnds.contains(i + 1) && live(k.tasks.get(i));
+                any |= w[i];
+            }
+            watchEnds = any ? w : new boolean[0];
             // a faulted task left frozen keeps its registers: it meets its fault again when it runs
             deliverFault = deliver && (faultTask == null || a[faultTask.index] != Action.STOP);
             resumeRequested = true;
@@ -1152,6 +1272,7 @@ public final class KernelDebugger implements DebugTarget {
             return new StopEvent(StopKind.HISTORY_BEGIN, id(t), SIGTRAP, "no reverse-execution history");
         }
         dropDebugHooks(t);
+        h.window = t.isServer() ? 0 : reverseWindow; // a server keeps its whole request
         ReverseExecution.Move m = step ? ReverseExecution.stepBack(h) : ReverseExecution.continueBack(h, replayPoints(id(t)));
         return moved(t, m, false);
     }

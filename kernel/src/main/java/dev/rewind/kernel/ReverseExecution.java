@@ -100,6 +100,13 @@ final class ReverseExecution {
         long bytes;
         /** The last checkpoint was taken inside a transaction (txipc). */
         boolean txOpen;
+        /**
+         * At most this many instructions back from the present (0: no limit but the
+         * checkpoint limits); applied when the task first moves back from the present.
+         */
+        long window;
+        /** While in the past: the first reachable position in segment 0 (the window's start). */
+        long startOff;
         /** Non-null while the task is in the past. */
         Live live;
         int seg;
@@ -362,10 +369,23 @@ final class ReverseExecution {
         }
         Live live = new Live(capture(t, t.pc, null), t.pc, t.result.clone(), t.resultCount);
         h.live = live;
+        h.startOff = 0;
         int last = h.segs.size() - 1;
         h.segs.get(last).length = -1; // measured against the live state
+        long total = 0;
         for (int i = last; i >= 0; i--) {
-            if (length(h, i) < 0) {
+            long len = length(h, i);
+            if (len >= 0 && h.window > 0 && total + len >= h.window) {
+                // the window starts inside segment i: older checkpoints are never needed
+                h.startOff = total + len - h.window;
+                for (int k = 0; k < i; k++) {
+                    h.bytes -= h.segs.get(k).start.size();
+                }
+                h.segs.subList(0, i).clear();
+                break;
+            }
+            total += Math.max(0, len);
+            if (len < 0) {
                 if (i == last) { // the last checkpoint does not lead to the present: no history
                     h.live = null;
                     h.segs.clear();
@@ -438,7 +458,7 @@ final class ReverseExecution {
         }
         int seg = h.seg;
         long off = h.off;
-        while (off == 0) {
+        while (off <= (seg == 0 ? h.startOff : 0)) {
             if (seg == 0) {
                 goTo(h, h.seg, h.off);
                 return new Move(Reached.BEGIN, 0, false);
@@ -459,9 +479,10 @@ final class ReverseExecution {
         long lim = h.off;
         for (int i = seg; i >= 0; i--) {
             long limit = i == seg ? lim : h.segs.get(i).length;
-            if (limit > 0) {
+            long floor = i == 0 ? h.startOff : 0; // the window's start
+            if (limit > floor) {
                 // breakpoints strictly before the position; a watched access by an instruction before it
-                Run r = replay(h, i, limit, null, pts, 0, 0, true, false);
+                Run r = replay(h, i, limit, null, pts, floor, floor, true, false);
                 if (r.lastHit >= 0) {
                     goTo(h, i, r.lastHit);
                     return r.lastWatch ? new Move(Reached.WATCHPOINT, r.lastWatchAddr, r.lastWrite)
@@ -469,7 +490,7 @@ final class ReverseExecution {
                 }
             }
         }
-        goTo(h, 0, 0);
+        goTo(h, 0, h.startOff);
         return new Move(Reached.BEGIN, 0, false);
     }
 

@@ -132,6 +132,38 @@ class KernelDebuggerTest {
     }
 
     @Test
+    void aWatchedTaskEndingHaltsTheSystemAndTheFinalStateStaysReadableAfterTheRun() {
+        assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
+            boot("t_restart.toml", true);
+            dbg.attach(stops::add);
+            awaitHalted();
+            stops.clear();
+            dbg.reportTaskEnds(java.util.Set.of(2)); // restart_client's end, not kv's
+            assertEquals(null, dbg.endOf(2));
+            StopEvent e;
+            do {
+                dbg.resume(); // kv's deliberate fault goes to its recovery
+                e = nextStop();
+            } while (e.kind() == StopKind.FAULTED);
+            assertEquals(StopKind.EXITED, e.kind(), e.toString());
+            assertEquals(2, e.thread());
+            assertEquals(0, e.signal(), "its exit status");
+            assertEquals(e, dbg.endOf(2));
+            assertEquals("exited", dbg.threads().get(1).state());
+            long kvPc = dbg.readRegister(1, DebugTarget.PC);
+            dbg.resume(); // kv is not watched, and a task is reported once: the run ends without a stop
+            SystemResult r = finish();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertTrue(stops.isEmpty(), stops.toString());
+            assertFalse(dbg.over());
+            dbg.systemEnded();
+            assertTrue(dbg.over() && dbg.halted());
+            assertEquals(2, dbg.threads().size());
+            assertEquals(kvPc, dbg.readRegister(1, DebugTarget.PC), "kv as the run left it");
+        });
+    }
+
+    @Test
     void aCallerOfAFrozenServerWaitsWithoutDeadlockAndStoppedTimeIsNotBudget() {
         assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
             boot("t_ipc.toml", true, 2_000_000_000L);

@@ -122,6 +122,49 @@ class ReverseExecutionTest {
     }
 
     @Test
+    void aWindowOfNInstructionsAllowsExactlyNStepsBackAcrossSystemCallsAndForwardAgain() {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            runToFinished();
+            assertThrows(IllegalArgumentException.class, () -> dbg.setReverseWindow(-1));
+            dbg.setReverseWindow(500); // more than the last printf: the window spans system calls
+            assertEquals(500, dbg.reverseWindow());
+            long[] present = dbg.readRegisters(1);
+            byte[] presentData = data();
+            int n = 0;
+            long[] first = null;
+            while (true) {
+                StopEvent e = back(true);
+                if (e.kind() == StopKind.HISTORY_BEGIN) {
+                    break;
+                }
+                assertEquals(StopKind.STEPPED, e.kind());
+                n++;
+                assertTrue(n <= 500, "more than the window");
+            }
+            assertEquals(500, n, "exactly the window");
+            long[] start = dbg.readRegisters(1);
+            byte[] startData = data();
+            assertEquals(StopKind.HISTORY_BEGIN, back(true).kind(), "no further");
+            assertArrayEquals(start, dbg.readRegisters(1), "the refused step did not move");
+            // a reverse continue stops at the window's start too; forward again comes back
+            dbg.step(1);
+            nextStop();
+            assertEquals(StopKind.HISTORY_BEGIN, back(false).kind());
+            assertArrayEquals(start, dbg.readRegisters(1));
+            assertArrayEquals(startData, data());
+            for (int i = 0; i < 500; i++) {
+                dbg.step(1);
+                assertEquals(StopKind.STEPPED, nextStop().kind());
+            }
+            assertArrayEquals(present, dbg.readRegisters(1));
+            assertArrayEquals(presentData, data());
+            dbg.resume();
+            finish();
+            assertTrue(console.toString().contains("revtest: done 15"), console.toString());
+        });
+    }
+
+    @Test
     void stepsBackAcrossSystemCallsAndForwardAgainThroughTheSameStates() {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
             runToFinished();

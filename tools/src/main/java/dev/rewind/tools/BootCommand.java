@@ -71,6 +71,10 @@ public final class BootCommand implements Callable<Integer> {
             + "and breakpoints (gdb's multiprocess extensions; see docs/DEBUGGING.md). Default: one inferior, a thread per task.")
     boolean gdbInferiors;
 
+    @Option(names = "--gdb-reverse-window", paramLabel = "N", description = "With --gdb: reverse execution goes back at most N "
+            + "instructions in a task that serves no endpoint (0: as far as the recorded history; gdb: monitor reverse-window).")
+    Long gdbReverseWindow;
+
     @Option(names = "--gdb-wait", description = "With --gdb: stop before the first instruction until gdb attaches and continues.")
     boolean gdbWait;
 
@@ -88,6 +92,12 @@ public final class BootCommand implements Callable<Integer> {
         dev.rewind.tools.gdb.GdbBoot.checkOptions(gdb, gdbWait);
         if (gdbInferiors && gdb == null) {
             throw new IllegalArgumentException("--gdb-inferiors needs --gdb [HOST:]PORT");
+        }
+        if (gdbReverseWindow != null && gdb == null) {
+            throw new IllegalArgumentException("--gdb-reverse-window needs --gdb [HOST:]PORT");
+        }
+        if (gdbReverseWindow != null && gdbReverseWindow < 0) {
+            throw new IllegalArgumentException("--gdb-reverse-window must be 0 (no limit) or a number of instructions: " + gdbReverseWindow);
         }
         if (input != null) {
             HostFiles.checkReadable(input, "--input");
@@ -207,7 +217,8 @@ public final class BootCommand implements Callable<Integer> {
             if (timed != null) {
                 timed.startClock(cfg.budgetNanos());
             }
-            SystemResult r = gdb != null ? dev.rewind.tools.gdb.GdbBoot.run(kernel, gdb, gdbWait, gdbInferiors, System.err) : kernel.run();
+            SystemResult r = gdb != null ? dev.rewind.tools.gdb.GdbBoot.run(kernel, gdb, gdbWait, gdbInferiors,
+                    gdbReverseWindow, System.err) : kernel.run();
             int status = r.outcome().exitStatus();
             if (timed != null) {
                 timed.finish();

@@ -41,6 +41,7 @@ final class ExecutionCommands {
                     s.resumed = false;
                     return null;
                 }
+                s.firstStop();
                 return stopReply(stop);
             }
             case 'c', 's' -> {
@@ -64,15 +65,9 @@ final class ExecutionCommands {
             case 'D' -> {
                 if (s.multiprocess && p.startsWith("D;")) {
                     // one inferior leaves: the system is all-stop, so it resumes once gdb
-                    // has left every process (or closes the connection)
-                    if (s.attachedProcesses == null) {
-                        s.attachedProcesses = new java.util.HashSet<>();
-                        for (DebugTarget.ThreadInfo t : s.target.threads()) {
-                            s.attachedProcesses.add(t.id());
-                        }
-                    }
-                    s.attachedProcesses.remove(s.thread("p" + p.substring(2)));
-                    if (!s.attachedProcesses.isEmpty()) {
+                    // has left every process it knows (or closes the connection)
+                    s.detached.add(s.thread("p" + p.substring(2)));
+                    if (!s.knownProcesses().isEmpty()) {
                         return "OK";
                     }
                 }
@@ -93,7 +88,18 @@ final class ExecutionCommands {
                     return "vCont;c;C;s;S";
                 }
                 if (p.startsWith("vKill")) {
-                    s.target.kill();
+                    boolean others = false;
+                    if (s.multiprocess && s.gone != null && p.startsWith("vKill;")) {
+                        // gdb kills one inferior: the others end with the system, and each
+                        // hears it on its next resume (or gdb detaches them); the session stays
+                        s.gone.add(s.thread("p" + p.substring("vKill;".length())));
+                        others = !s.knownProcesses().isEmpty();
+                    }
+                    s.target.kill(); // every task: the system ends
+                    if (others) {
+                        s.awaitOver();
+                        return "OK";
+                    }
                     s.closing = true;
                     return "OK";
                 }
@@ -110,6 +116,7 @@ final class ExecutionCommands {
      * naming it, or one without a thread); threads no action applies to stay stopped.
      */
     private String vCont(String actions) {
+        resumedProcesses = new java.util.TreeSet<>();
         Map<Integer, Action> byThread = new LinkedHashMap<>();
         Map<Integer, Integer> signals = new HashMap<>();
         Action others = Action.STOP;
@@ -122,6 +129,7 @@ final class ExecutionCommands {
             int colon = a.indexOf(':');
             String act = colon < 0 ? a : a.substring(0, colon);
             int thread = colon < 0 ? -1 : s.thread(a.substring(colon + 1));
+            noteResumed(colon < 0 ? "-1" : a.substring(colon + 1));
             char c = act.charAt(0);
             if ((c == 'c' || c == 's') && act.length() != 1) {
                 return "E01";
@@ -171,17 +179,65 @@ final class ExecutionCommands {
         return resume(byThread, others, faultSignal);
     }
 
+    /**
+     * Multiprocess: the processes the resume being parsed names (gdb resumes only the current
+     * inferior, {@code pP.-1}, unless {@code schedule-multiple} is on); null: every process.
+     * Every task runs either way (tasks serve each other), but gdb expects an exit only of a
+     * process it resumed: another one's end waits until gdb resumes that process.
+     */
+    private java.util.Set<Integer> resumedProcesses;
+
+    private void noteResumed(String id) {
+        if (resumedProcesses == null) {
+            return;
+        }
+        if (id.equals("-1") || id.startsWith("p-1") || !s.multiprocess) {
+            resumedProcesses = null; // every process
+            return;
+        }
+        int t = s.thread(id.startsWith("p") ? "p" + id.substring(1).split("\\.", 2)[0] : id);
+        if (t == 0) {
+            t = s.resolve(0);
+        }
+        resumedProcesses.add(t);
+    }
+
     /** {@code s}/{@code S} step {@code thread} alone; {@code c}/{@code C} resume every thread. */
     private String resume(boolean step, int thread, int signal) {
+        resumedProcesses = step ? new java.util.TreeSet<>(java.util.Set.of(thread)) : null;
         if (step) {
             return resume(Map.of(thread, Action.STEP), Action.STOP, signal);
         }
         return resume(Map.of(thread, Action.CONTINUE), Action.CONTINUE, signal);
     }
 
-    /** A non-zero signal for the thread at a fault stop hands its fault to recovery. */
+    /**
+     * A non-zero signal for the thread at a fault stop hands its fault to recovery. With
+     * multiprocess, a process gdb knows that has ended (every one, once the system ended) is
+     * reported instead, one per resume, and the system stays halted.
+     */
     private String resume(Map<Integer, Action> actions, Action others, int faultSignal) {
-        s.target.resume(actions, others, faultSignal != 0);
+        java.util.Set<Integer> resumed = resumedProcesses;
+        String exit = s.nextExit(resumed);
+        if (exit != null) {
+            return exit;
+        }
+        if (s.systemStatus != null) {
+            return "E03"; // nothing runs any more
+        }
+        if (s.multiprocess) {
+            java.util.Set<Integer> watch = new java.util.HashSet<>();
+            for (int id : s.knownProcesses()) {
+                if (resumed == null || resumed.contains(id)) {
+                    watch.add(id);
+                }
+            }
+            s.target.reportTaskEnds(watch);
+        }
+        boolean deliver = faultSignal != 0;
+        s.lastResumed = resumed;
+        s.lastResume = () -> s.target.resume(actions, others, false);
+        s.target.resume(actions, others, deliver);
         s.waitingForStop = true;
         s.resumed = true;
         return null;
@@ -195,6 +251,9 @@ final class ExecutionCommands {
         if (!p.equals("bs") && !p.equals("bc")) {
             return "";
         }
+        if (s.systemStatus != null) {
+            return "E03"; // the system ended
+        }
         try {
             s.target.reverse(s.continueThread(), p.equals("bs"));
         } catch (UnsupportedOperationException e) {
@@ -207,6 +266,26 @@ final class ExecutionCommands {
 
     /** Send the stop reply for {@code stop} (the target has halted while gdb waited). */
     void reportStop(StopEvent stop) throws IOException {
+        if (stop.kind() == DebugTarget.StopKind.EXITED || stop.kind() == DebugTarget.StopKind.TERMINATED) {
+            if (!s.multiprocess || s.gone == null || !s.listed(stop.thread())) {
+                // a process gdb does not know (detached): not a stop for gdb, the system goes on
+                if (s.lastResume != null) {
+                    s.lastResume.run();
+                }
+                return;
+            }
+            s.waitingForStop = false;
+            s.resumed = false;
+            s.gone.add(stop.thread());
+            if (s.stopThread == stop.thread()) {
+                s.stopThread = 0;
+            }
+            s.gThread = 0;
+            s.cThread = 0;
+            s.send(s.exitReply(stop.thread(), stop));
+            return;
+        }
+        s.firstStop();
         if (s.resumed && stop.kind() == DebugTarget.StopKind.FAULTED) {
             s.send("O" + PacketCodec.toHex("rewind: " + stop.description() + "\n"));
         }

@@ -66,8 +66,19 @@ public final class GdbBoot {
 
     /** @param inferiors offer gdb one inferior per task (--gdb-inferiors) */
     public static SystemResult run(Kernel kernel, String spec, boolean wait, boolean inferiors, PrintStream err) {
+        return run(kernel, spec, wait, inferiors, null, err);
+    }
+
+    /**
+     * @param inferiors     offer gdb one inferior per task (--gdb-inferiors)
+     * @param reverseWindow how many instructions back reverse execution goes (--gdb-reverse-window), or null for the default
+     */
+    public static SystemResult run(Kernel kernel, String spec, boolean wait, boolean inferiors, Long reverseWindow, PrintStream err) {
         InetSocketAddress addr = parseAddress(spec);
         KernelDebugger debugger = new KernelDebugger(kernel, wait);
+        if (reverseWindow != null) {
+            debugger.setReverseWindow(reverseWindow);
+        }
         GdbServer server;
         try {
             server = new GdbServer(debugger, addr, inferiors);
@@ -88,8 +99,13 @@ public final class GdbBoot {
                     where);
             err.flush();
             SystemResult r = kernel.run();
-            server.systemEnded(r.outcome().exitStatus());
-            if (debugger.killed()) {
+            boolean killed = debugger.killed();
+            debugger.systemEnded(); // the final state stays readable while gdb hears how each task ended
+            server.systemEnded(r.outcome().exitStatus(), m -> {
+                err.println("rewind: " + m);
+                err.flush();
+            });
+            if (killed) {
                 return new SystemResult(SystemResult.Outcome.TASK_FAILED, "killed by the debugger", r.tasks(), r.nanos());
             }
             return r;

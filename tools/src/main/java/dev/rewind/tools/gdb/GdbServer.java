@@ -25,6 +25,11 @@ public final class GdbServer implements AutoCloseable {
     private volatile Integer endedStatus;
     private volatile boolean closed;
 
+    /** {@link #systemEnded(int, java.util.function.Consumer)} with nothing told. */
+    public void systemEnded(int status) {
+        systemEnded(status, m -> { });
+    }
+
     public GdbServer(DebugTarget target, InetSocketAddress address) throws IOException {
         this(target, address, false);
     }
@@ -84,15 +89,29 @@ public final class GdbServer implements AutoCloseable {
 
     /**
      * The system ended with exit status {@code status}: tell a connected debugger (it sees the
-     * process exit), waiting up to a second for the message to go out.
+     * process exit), waiting up to a second for the message to go out. A debugger with one
+     * inferior per task hears each task's exit on its own resume: then this waits until it has
+     * heard them all, detached, killed or disconnected; {@code notice} is told once if that
+     * takes longer than a second.
      */
-    public void systemEnded(int status) {
+    public void systemEnded(int status, java.util.function.Consumer<String> notice) {
         endedStatus = status;
         GdbSession s = session;
         if (s != null) {
             s.systemEnded(status);
             long deadline = System.nanoTime() + 1_000_000_000L;
-            while (!s.ended() && System.nanoTime() < deadline) {
+            boolean told = false;
+            while (!s.ended()) {
+                if (System.nanoTime() >= deadline) {
+                    if (!s.multiprocess) {
+                        break;
+                    }
+                    if (!told) {
+                        told = true;
+                        notice.accept("the system ended; gdb has one inferior per task: each exits when gdb resumes it"
+                                + " (`inferior N` then `continue`), or detach or kill to end now");
+                    }
+                }
                 try {
                     Thread.sleep(5);
                 } catch (InterruptedException e) {

@@ -61,8 +61,22 @@ public final class GdbSession implements DebugTarget.Listener {
      * --gdb-inferiors}): off by default, so gdb sees one inferior with a thread per task.
      */
     boolean allowMultiprocess;
-    /** Multiprocess: the processes gdb has not detached from yet ({@code D;P}); null = none yet. */
-    java.util.Set<Integer> attachedProcesses;
+    /** Multiprocess: the processes gdb detached from ({@code D;P}). */
+    final java.util.Set<Integer> detached = new java.util.HashSet<>();
+    /**
+     * Multiprocess: the processes gdb does not see (any more): those it was told ended
+     * ({@code W}/{@code X;process:P}) and those that had ended before its first stop; null
+     * until that first stop.
+     */
+    java.util.Set<Integer> gone;
+    /** The system ended with this exit status; null while it runs. */
+    Integer systemStatus;
+    /** When to give up waiting for gdb to close after it heard the last process exit (nanoTime), or 0. */
+    private long closeDeadline;
+    /** Multiprocess: the processes the last resume named (null: every one). */
+    java.util.Set<Integer> lastResumed;
+    /** Repeats the last resume (a kernel-reported end of a process gdb does not know is not a stop for gdb). */
+    Runnable lastResume;
     /** The executables handed to gdb (qXfer:exec-file:read), by image: deleted when the session ends. */
     final java.util.Map<String, java.nio.file.Path> executables = new java.util.HashMap<>();
     /** Thread for register and memory access (Hg), and for step/continue (Hc); 0 = default. */
@@ -96,7 +110,15 @@ public final class GdbSession implements DebugTarget.Listener {
             while (true) {
                 Event e;
                 try {
-                    e = events.take();
+                    if (closeDeadline != 0) {
+                        long left = closeDeadline - System.nanoTime();
+                        e = left > 0 ? events.poll(left, java.util.concurrent.TimeUnit.NANOSECONDS) : null;
+                        if (e == null) {
+                            break; // gdb heard every process exit but kept the connection: end it
+                        }
+                    } else {
+                        e = events.take();
+                    }
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     break;
@@ -123,6 +145,10 @@ public final class GdbSession implements DebugTarget.Listener {
                 // closing
             }
         }
+    }
+
+    ExecutionCommands execution() {
+        return execution;
     }
 
     /** The system ended with {@code status}: tell the debugger and end the session. */
@@ -202,6 +228,9 @@ public final class GdbSession implements DebugTarget.Listener {
                 }
                 return true;
             } else if (e instanceof ExitEvt x) {
+                if (multiprocess && gone != null) {
+                    return systemEndedMultiprocess(x.status());
+                }
                 if (waitingForStop) {
                     send(String.format("W%02x", x.status() & 0xff));
                 } else {
@@ -242,6 +271,132 @@ public final class GdbSession implements DebugTarget.Listener {
             log.debug("gdb connection write failed: {}", io.toString());
             return false;
         }
+    }
+
+    /**
+     * Multiprocess: the system ended. Every process gdb knows ends: each gets its own exit
+     * reply, one per resume (gdb's all-stop protocol has one stop reply per resume), the first
+     * now if gdb waits. The session stays while gdb knows a process; false ends it.
+     */
+    private boolean systemEndedMultiprocess(int status) throws IOException {
+        systemStatus = status;
+        if (waitingForStop) {
+            send("O" + PacketCodec.toHex("rewind: the system ended (exit status " + status + "): every task ends\n"));
+            String w = nextExit(lastResumed);
+            waitingForStop = false;
+            resumed = false;
+            if (w == null) {
+                return false;
+            }
+            send(w);
+        }
+        if (knownProcesses().isEmpty()) {
+            closeDeadline = System.nanoTime() + 5_000_000_000L; // gdb closes the connection itself
+        }
+        return true;
+    }
+
+    /**
+     * After a kill that leaves gdb other inferiors: wait (up to 5 s) until the run is over, so
+     * that the final state is readable again when gdb asks.
+     */
+    void awaitOver() {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!target.over() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Multiprocess: the first stop is here; tasks that ended before it stay unknown to gdb. */
+    void firstStop() {
+        if (!multiprocess || gone != null) {
+            return;
+        }
+        java.util.Set<Integer> g = new java.util.HashSet<>();
+        for (DebugTarget.ThreadInfo t : target.threads()) {
+            if (!alive(t)) {
+                g.add(t.id());
+            }
+        }
+        gone = g;
+    }
+
+    /** Whether gdb sees thread {@code id}: always without multiprocess, else unless it is gone or detached. */
+    boolean listed(int id) {
+        return !multiprocess || ((gone == null || !gone.contains(id)) && !detached.contains(id));
+    }
+
+    /** Multiprocess: the processes gdb knows (listed), in id order. */
+    java.util.List<Integer> knownProcesses() {
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        for (DebugTarget.ThreadInfo t : target.threads()) {
+            if (listed(t.id())) {
+                out.add(t.id());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Multiprocess: the exit reply for a process gdb resumed ({@code resumed}, null: any) that
+     * has ended (any such process once the system ended; then any process gdb knows if it
+     * resumed none of them), the lowest first; null if none. The process is gone for gdb from
+     * then on; after the last one, the session ends when gdb closes the connection.
+     */
+    String nextExit(java.util.Set<Integer> resumed) {
+        if (!multiprocess || gone == null) {
+            return null;
+        }
+        java.util.List<Integer> known = knownProcesses();
+        int pick = 0;
+        DebugTarget.StopEvent end = null;
+        for (int pass = 0; pass < 2 && pick == 0; pass++) {
+            for (int id : known) {
+                if (pass == 0 && resumed != null && !resumed.contains(id)) {
+                    continue;
+                }
+                DebugTarget.StopEvent e = target.endOf(id);
+                if (e != null || systemStatus != null) {
+                    pick = id;
+                    end = e;
+                    break;
+                }
+            }
+            if (systemStatus == null) {
+                break; // while the system runs, only a resumed process's end
+            }
+        }
+        if (pick == 0) {
+            return null;
+        }
+        gone.add(pick);
+        if (stopThread == pick) {
+            stopThread = 0;
+        }
+        gThread = 0;
+        cThread = 0;
+        if (systemStatus != null && known.size() == 1) {
+            closeDeadline = System.nanoTime() + 5_000_000_000L; // gdb closes the connection itself
+        }
+        return exitReply(pick, end);
+    }
+
+    /** {@code W}/{@code X} with the process: how {@code end} ended, or the system's status for a task live at its end. */
+    String exitReply(int id, DebugTarget.StopEvent end) {
+        String process = ";process:" + Integer.toHexString(id);
+        if (end == null && target.killed()) {
+            return "X09" + process; // gdb killed the system: every task with it (SIGKILL)
+        }
+        if (end == null) {
+            return String.format("W%02x", (systemStatus == null ? 0 : systemStatus) & 0xff) + process;
+        }
+        char c = end.kind() == DebugTarget.StopKind.TERMINATED ? 'X' : 'W';
+        return c + String.format("%02x", end.signal() & 0xff) + process;
     }
 
     /** The reply to one packet, or null for none now (a resume: the stop reply comes later). */
@@ -305,7 +460,12 @@ public final class GdbSession implements DebugTarget.Listener {
             return stopThread;
         }
         for (DebugTarget.ThreadInfo info : target.threads()) {
-            if (alive(info)) {
+            if (alive(info) && listed(info.id())) {
+                return info.id();
+            }
+        }
+        for (DebugTarget.ThreadInfo info : target.threads()) {
+            if (listed(info.id())) {
                 return info.id();
             }
         }

@@ -24,6 +24,7 @@ final class MonitorCommands {
             monitor fault [TASK]          the last fault of a task (default: every task that faulted)
             monitor restart TASK          restart a task now (new generation, fresh from its image)
             monitor recovery              the recovery log: each fault and what the kernel did
+            monitor reverse-window [N|off] how many instructions back reverse execution goes (tasks that serve no endpoint)
             """;
 
     private final GdbSession s;
@@ -95,6 +96,22 @@ final class MonitorCommands {
                     default -> restart(thread);
                 });
             }
+            case "reverse-window" -> {
+                if (words.length > 2) {
+                    return PacketCodec.toHex("usage: monitor reverse-window [N|off]\n");
+                }
+                try {
+                    if (words.length == 2) {
+                        s.target.setReverseWindow(words[1].equals("off") ? 0 : parseCount(words[1]));
+                    }
+                    long w = s.target.reverseWindow();
+                    return PacketCodec.toHex("reverse execution goes back "
+                            + (w == 0 ? "as far as the recorded history (no instruction window)" : "at most " + w + " instructions")
+                            + " in a task that serves no endpoint; a server keeps its whole request\n");
+                } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                    return PacketCodec.toHex(e.getMessage() + "\n");
+                }
+            }
             case "recovery" -> {
                 StringBuilder sb = new StringBuilder();
                 for (DebugTarget.RecoveryEntry e : s.target.recoveryLog()) {
@@ -107,6 +124,20 @@ final class MonitorCommands {
                 return PacketCodec.toHex("unknown monitor command '" + PacketCodec.abbreviate(cmd) + "'\n" + HELP);
             }
         }
+    }
+
+    /** A count of instructions: a decimal number from 0 up. */
+    static long parseCount(String w) {
+        long n;
+        try {
+            n = Long.parseLong(w.replace("_", ""));
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 0) {
+            throw new IllegalArgumentException("expected a number of instructions (or off), got '" + PacketCodec.abbreviate(w) + "'");
+        }
+        return n;
     }
 
     /** A task by name or thread id, or null. */

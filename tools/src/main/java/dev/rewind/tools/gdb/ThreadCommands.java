@@ -27,7 +27,7 @@ final class ThreadCommands {
             }
             char op = p.charAt(1);
             int t = s.thread(p.substring(2));
-            if (t > 0 && !s.known(t)) {
+            if (t > 0 && (!s.known(t) || !s.listed(t))) {
                 return "E02";
             }
             switch (op) {
@@ -41,15 +41,19 @@ final class ThreadCommands {
         }
         // T thread-id: is it alive?
         int t = s.thread(p.substring(1));
-        return t > 0 && s.known(t) ? "OK" : "E02";
+        return t > 0 && s.known(t) && s.listed(t) ? "OK" : "E02";
     }
 
     /** A thread query's reply, or null if {@code p} is not one. */
     String query(String p) {
         if (p.equals("qfThreadInfo")) {
+            s.firstStop();
             List<DebugTarget.ThreadInfo> threads = s.target.threads();
             StringBuilder sb = new StringBuilder("m");
             for (DebugTarget.ThreadInfo t : threads) {
+                if (!s.listed(t.id())) {
+                    continue; // multiprocess: gdb was told it ended (or it ended before gdb came)
+                }
                 if (sb.length() > 1) {
                     sb.append(',');
                 }

@@ -19,6 +19,26 @@ final class FakeTarget implements DebugTarget {
     volatile boolean killed;
     List<String> scope = List.of();
     StopEvent stop = new StopEvent(StopKind.ATTACHED, 1, SIGTRAP, "fake");
+    /** How ended threads ended (EXITED or TERMINATED), by id. */
+    final Map<Integer, StopEvent> ends = new java.util.concurrent.ConcurrentSkipListMap<>();
+    /** The last {@link #reportTaskEnds} set. */
+    Set<Integer> reportedEnds = Set.of();
+
+    @Override
+    public boolean over() {
+        return killed;
+    }
+
+    @Override
+    public StopEvent endOf(int thread) {
+        r(thread);
+        return ends.get(thread);
+    }
+
+    @Override
+    public void reportTaskEnds(Set<Integer> threads) {
+        reportedEnds = Set.copyOf(threads);
+    }
 
     FakeTarget() {
         for (int t = 0; t < 3; t++) {
@@ -91,7 +111,9 @@ final class FakeTarget implements DebugTarget {
     public List<ThreadInfo> threads() {
         List<ThreadInfo> out = new ArrayList<>();
         for (int t = 1; t <= 3; t++) {
-            out.add(new ThreadInfo(t, "fake" + t, 1, "ready", "fake.elf", regs[t - 1][PC]));
+            StopEvent end = ends.get(t);
+            String state = end == null ? "ready" : end.kind() == StopKind.EXITED ? "exited" : "dead";
+            out.add(new ThreadInfo(t, "fake" + t, 1, state, "fake.elf", regs[t - 1][PC]));
         }
         return out;
     }

@@ -139,4 +139,123 @@ class GdbInferiorTest {
             assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
         });
     }
+
+    /** A manifest of {@code tasks} (name, image) in the test's folder, the images copied there. */
+    private SystemImage manifest(String... tasks) throws Exception {
+        StringBuilder m = new StringBuilder("name = \"m\"\n");
+        for (int i = 0; i < tasks.length; i += 2) {
+            Path elf = tmp.resolve(tasks[i + 1]);
+            if (!Files.exists(elf)) {
+                try (InputStream in = getClass().getClassLoader().getResourceAsStream("rewind/image/" + tasks[i + 1])) {
+                    assertTrue(in != null, tasks[i + 1]);
+                    Files.copy(in, elf);
+                }
+            }
+            m.append("[task.").append(tasks[i]).append("]\nimage = \"").append(tasks[i + 1]).append("\"\n");
+            if (tasks[i + 1].equals("ipc_echo.elf")) {
+                m.append("serves = [\"ipc_echo\"]\n");
+            } else if (tasks[i + 1].equals("ipc_client.elf")) {
+                m.append("uses = [\"ipc_echo\"]\n");
+            }
+        }
+        Path manifest = tmp.resolve("m.toml");
+        Files.writeString(manifest, m);
+        return SystemImage.open(manifest.toString());
+    }
+
+    @Test
+    void eachInferiorEndsWithItsOwnExitOrSignalAndTheLastEndsTheConnectionCleanly() {
+        // hello exits by itself; null faults, and recovery (none) stops it for good: SIGSEGV
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(manifest("hello", "hello.elf", "null", "t_fault_null.elf"),
+                    true, KernelConfig.defaults().quantumMs(), true);
+            String out;
+            try (GdbIntegrationTest.Gdb g = gdb(sys.port,
+                    "inferior 2",
+                    "continue",
+                    "echo <end2>\\n", "continue", "echo </end2>\\n",
+                    "info inferiors",
+                    "inferior 1",
+                    "echo <end1>\\n", "continue", "echo </end1>\\n",
+                    "info inferiors")) {
+                out = g.finish();
+                GdbIntegrationTest.assertCleanEnd(g, out);
+            }
+            assertContains(out, "Thread 2.1 received signal SIGSEGV, Segmentation fault.");
+            assertContains(block(out, "end2"), "Program terminated with signal SIGSEGV, Segmentation fault.");
+            assertContains(block(out, "end1"), "[Inferior 1 (process 1) exited normally]");
+            // after the last exit gdb closed the connection itself: no inferior has one
+            String last = out.substring(out.indexOf("</end1>"));
+            assertTrue(!last.contains("(remote 127.0.0.1"), out);
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.TASK_FAILED, r.outcome(), r.summary());
+        });
+    }
+
+    @Test
+    void anotherInferiorsExitWaitsUntilGdbResumesIt() {
+        // gdb resumes only the current inferior (schedule-multiple off): hello's exit, while
+        // gdb runs inferior 3, is not a stop; gdb hears of it when it resumes inferior 2
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(
+                    manifest("ipc_echo", "ipc_echo.elf", "hello", "hello.elf", "c", "ipc_client.elf"),
+                    true, KernelConfig.defaults().quantumMs(), true);
+            String out;
+            try (GdbIntegrationTest.Gdb g = gdb(sys.port,
+                    "inferior 3",
+                    "break *round_trip",
+                    "set $i = 0",
+                    "while $i < 20\n  continue\n  set $i = $i + 1\nend",
+                    "echo <threads>\\n", "info threads", "echo </threads>\\n",
+                    "inferior 2",
+                    "echo <resumed>\\n", "continue", "echo </resumed>\\n",
+                    "inferior 3",
+                    "delete",
+                    GdbIntegrationTest.Mode.INFERIORS.toTheEnd())) {
+                out = g.finish();
+                GdbIntegrationTest.assertCleanEnd(g, out);
+            }
+            assertEquals(20, GdbIntegrationTest.count(out, "Thread 3.1 hit Breakpoint 1, "), out);
+            assertContains(block(out, "threads"), "(hello gen 1, exited)");
+            assertTrue(!out.substring(0, out.indexOf("<resumed>")).contains("exited normally"), out);
+            assertContains(block(out, "resumed"), "[Inferior 2 (process 2) exited normally]");
+            for (int p = 1; p <= 3; p++) {
+                assertEquals(1, GdbIntegrationTest.count(out, "[Inferior " + p + " (process " + p + ") exited normally]"), out);
+            }
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+        });
+    }
+
+    @Test
+    void killInOneInferiorEndsTheSystemAndTheOthersHearItAsSigkill() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
+            String out;
+            try (GdbIntegrationTest.Gdb g = gdb(sys.port,
+                    "inferior 2",
+                    "break *round_trip",
+                    "continue",
+                    "kill",
+                    "inferior 1",
+                    "print $pc != 0",
+                    "echo <end1>\\n", "continue", "echo </end1>\\n",
+                    "info inferiors")) {
+                out = g.finish();
+                GdbIntegrationTest.assertCleanEnd(g, out);
+            }
+            assertContains(out, "Thread 2.1 hit Breakpoint 1, ", "[Inferior 2 (process 2) killed]", "$1 = 1");
+            assertContains(block(out, "end1"), "Program terminated with signal SIGKILL, Killed.");
+            assertContains(out, "[Inferior 3 (process 3) detached]"); // gdb leaves the last one at its end
+            assertEquals("killed by the debugger", sys.await().summary());
+        });
+    }
+
+    /** The text between {@code echo <name>} markers. */
+    private static String block(String out, String name) {
+        int a = out.indexOf("<" + name + ">");
+        int b = out.indexOf("</" + name + ">");
+        assertTrue(a >= 0 && b > a, "no block " + name + " in:\n" + out);
+        return out.substring(a + name.length() + 2, b);
+    }
 }

@@ -33,6 +33,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The stub as users meet it: Debian's gdb-multiarch in batch mode against a booted system
@@ -90,6 +92,11 @@ class GdbIntegrationTest {
 
             /** @param inferiors as {@code rewind boot --gdb-inferiors}: one gdb inferior per task */
             Booted(SystemImage img, boolean wait, int quantumMs, boolean inferiors) throws Exception {
+                this(img, wait, quantumMs, inferiors, null);
+            }
+
+            /** @param reverseWindow as {@code rewind boot --gdb-reverse-window}, or null */
+            Booted(SystemImage img, boolean wait, int quantumMs, boolean inferiors, Long reverseWindow) throws Exception {
                 BOOTED.add(this);
                 Kernel kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(170_000_000_000L).withQuantumMs(quantumMs),
                         img.manifest(), img.source(),
@@ -98,7 +105,7 @@ class GdbIntegrationTest {
                 PrintStream err = new PrintStream(new PipedOutputStream(errIn), true, StandardCharsets.UTF_8);
                 Thread t = new Thread(() -> {
                     try (kernel) {
-                        result.complete(GdbBoot.run(kernel, "127.0.0.1:0", wait, inferiors, err));
+                        result.complete(GdbBoot.run(kernel, "127.0.0.1:0", wait, inferiors, reverseWindow, err));
                     } catch (Throwable e) {
                         result.completeExceptionally(e);
                     } finally {
@@ -233,8 +240,17 @@ class GdbIntegrationTest {
         }
 
         Gdb gdb(int port, String symbols, String... commands) throws IOException {
+            return gdb(Mode.THREADS, port, symbols, commands);
+        }
+
+        /**
+         * gdb on {@code symbols}, or with inferiors on no file: each inferior then loads its own
+         * task's executable (gdb would keep a program loaded before `target remote` as inferior
+         * 1's, even where task 1 runs another one).
+         */
+        Gdb gdb(Mode mode, int port, String symbols, String... commands) throws IOException {
             List<String> lines = new ArrayList<>(List.of("set pagination off", "set confirm off", "set width 0", "set remotetimeout 30",
-                    "set architecture riscv:rv64", "file " + symbols, "target remote 127.0.0.1:" + port));
+                    "set architecture riscv:rv64", mode.inferiors() ? "echo" : "file " + symbols, "target remote 127.0.0.1:" + port));
             lines.addAll(List.of(commands));
             Path script = tmp.resolve("script" + System.nanoTime() + ".gdb");
             Files.write(script, lines);
@@ -247,41 +263,119 @@ class GdbIntegrationTest {
             }
         }
 
-        @Test
-        void breakStepPrintWatchThreadsAndDetachOnTheKvServer() {
-            assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-                Booted sys = new Booted("demo.toml", true);
-                Path kv = elf("kv_server.elf");
-                String out;
-                try (Gdb g = gdb(sys.port, kv.toString(),
-                        "info threads",
-                        "monitor scope kv",
-                        "break store",
-                        "continue",
-                        "print klen",
-                        "print key",
-                        "print $pc == (long) &store",
-                        "print/x $sp",
-                        "next",
-                        "print val != 0",
-                        "stepi",
-                        "watch nkeys",
-                        "continue",
-                        "delete",
-                        "info threads",
-                        "thread 2",
-                        "print $pc == 0",
-                        "thread 1",
-                        "monitor tasks",
+    /**
+     * How the stub shows tasks to gdb: as threads of one inferior (the default), or as one
+     * inferior per task ({@code rewind boot --gdb-inferiors}, gdb's multiprocess extensions).
+     * The scenarios run in both; only what gdb prints legitimately differs (thread "2.1"
+     * instead of "2", an exit per inferior).
+     */
+    enum Mode {
+        THREADS, INFERIORS;
+
+        boolean inferiors() {
+            return this == INFERIORS;
+        }
+
+        /** gdb's target id of task {@code id}'s thread: "Thread 2", or "Thread 2.1" (process 2). */
+        String thread(int id) {
+            return "Thread " + id + (inferiors() ? ".1" : "");
+        }
+
+        /**
+         * The gdb command selecting task {@code id}'s thread (with --gdb-wait every task is live
+         * when gdb attaches, so inferior N is process N).
+         */
+        String select(int id) {
+            return "thread " + id + (inferiors() ? ".1" : "");
+        }
+
+        String switched(int id) {
+            return "[Switching to thread " + id + (inferiors() ? ".1" : "") + " (" + thread(id) + ")]";
+        }
+
+        /** What gdb prints after {@code kill} in inferior 1. */
+        String killed() {
+            return inferiors() ? "[Inferior 1 (process 1) killed]" : "[Inferior 1 (Remote target) killed]";
+        }
+
+        String detached() {
+            return inferiors() ? "[Inferior 1 (process 1) detached]" : "[Inferior 1 (Remote target) detached]";
+        }
+
+        /**
+         * The end of the run as gdb reports it: the system's exit (threads), or task
+         * {@code id}'s own end (inferiors), e.g. {@code how} = "exited normally".
+         */
+        String ended(int id, String how) {
+            return inferiors() ? "[Inferior " + id + " (process " + id + ") " + how + "]" : "[Inferior 1 (Remote target) " + how + "]";
+        }
+
+        /**
+         * Script lines that resume until the system has ended: one {@code continue}, or, with
+         * an inferior per task, a {@code continue} in a live inferior until every inferior has
+         * exited (gdb stops at each exit, in the inferior that exited).
+         */
+        String toTheEnd() {
+            if (!inferiors()) {
+                return "continue";
+            }
+            return "python\n"
+                    + "for _ in range(64):\n"
+                    + "    live = [i for i in gdb.inferiors() if i.pid != 0]\n"
+                    + "    if not live:\n"
+                    + "        break\n"
+                    + "    if gdb.selected_inferior().pid == 0:\n"
+                    + "        gdb.execute('inferior %d' % live[0].num)\n"
+                    + "    gdb.execute('continue')\n"
+                    + "end";
+        }
+    }
+
+    /** No connection error of any kind, and gdb ended by itself with status 0. */
+    static void assertCleanEnd(Gdb g, String out) {
+        assertEquals(0, g.process.exitValue(), out);
+        for (String bad : List.of("Remote connection closed", "Remote communication error", "internal-error",
+                "The program is not being run", "Couldn't get registers", "Could not read registers")) {
+            assertTrue(!out.contains(bad), "'" + bad + "' in:\n" + out);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void breakStepPrintWatchThreadsAndDetachOnTheKvServer(Mode mode) {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(SystemImage.builtin("demo.toml"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
+            Path kv = elf("kv_server.elf");
+            String out;
+            try (Gdb g = gdb(mode, sys.port, kv.toString(),
+                    "info threads",
+                    "monitor scope kv",
+                    "break store",
+                    "continue",
+                    "print klen",
+                    "print key",
+                    "print $pc == (long) &store",
+                    "print/x $sp",
+                    "next",
+                    "print val != 0",
+                    "stepi",
+                    "watch nkeys",
+                    "continue",
+                    "delete",
+                    "info threads",
+                    mode.select(2),
+                    "print $pc == 0",
+                    mode.select(1),
+                    "monitor tasks",
                     "detach")) {
                 out = g.finish();
             }
             assertContains(out,
-                    "Thread 1 (kv gen 1, ready)",
-                    "Thread 4 (kv_demo gen 1, ready)",
+                    mode.thread(1) + " (kv gen 1, ready)",
+                    mode.thread(4) + " (kv_demo gen 1, ready)",
                     "breakpoints and watchpoints apply to kv",
                     "Breakpoint 1 at 0x",
-                    "Thread 1 hit Breakpoint 1, store (",
+                    mode.thread(1) + " hit Breakpoint 1, store (",
                     "servers/kv_server.c",
                     "$1 = 15",
                     "$2 = 0x",
@@ -293,40 +387,45 @@ class GdbIntegrationTest {
                     "Old value = 0",
                     "New value = 1",
                     "(kv_demo gen 1, awaiting_reply)",
-                    "[Switching to thread 2 (Thread 2)]",
+                    mode.switched(2),
                     "$6 = 0",
                     "kv_server.elf",
-                    "[Inferior 1 (Remote target) detached]");
+                    mode.detached());
             SystemResult r = sys.await();
             assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
             assertTrue(sys.console().contains("kv_demo: ok"), sys.console());
         });
     }
 
-    @Test
-    void gdbLandsOnAServerFaultAndContinuingLetsTheRestartRun() {
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void gdbLandsOnAServerFaultAndContinuingLetsTheRestartRun(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted("t_restart.toml", true);
+            Booted sys = new Booted(SystemImage.builtin("t_restart.toml"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("kv_server.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("kv_server.elf").toString(),
                     "continue",
                     "bt",
                     "print kind",
                     "x/i $pc",
                     "info threads",
-                    "continue")) {
+                    mode.toTheEnd())) {
                 out = g.finish();
+                assertCleanEnd(g, out);
             }
             assertContains(out,
                     "rewind: task kv#0.1 faulted: illegal instruction",
-                    "Thread 1 received signal SIGILL, Illegal instruction.",
+                    mode.thread(1) + " received signal SIGILL, Illegal instruction.",
                     "in debug_fault (kind=",
                     "do_debug_fault",
                     "$1 = 1",
                     "unimp",
                     "(kv gen 1, faulted)",
                     "(restart_client gen 1, awaiting_reply)",
-                    "[Inferior 1 (Remote target) exited normally]");
+                    mode.ended(1, "exited normally"));
+            if (mode.inferiors()) {
+                assertContains(out, mode.ended(2, "exited normally"));
+            }
             SystemResult r = sys.await();
             assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
             assertEquals(2, r.task("kv").id().generation(), "recovery ran after gdb continued");
@@ -334,36 +433,41 @@ class GdbIntegrationTest {
         });
     }
 
-    @Test
-    void aNullPointerWriteStopsAsSigsegvAtTheStore() {
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aNullPointerWriteStopsAsSigsegvAtTheStore(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted("t_fault_null.elf", true);
+            Booted sys = new Booted(SystemImage.builtin("t_fault_null.elf"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("t_fault_null.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("t_fault_null.elf").toString(),
                     "continue",
                     "x/i $pc",
                     "continue")) {
                 out = g.finish();
+                assertCleanEnd(g, out);
             }
             assertContains(out,
                     "received signal SIGSEGV, Segmentation fault.",
                     "main () at tests/fault.c",
                     "=> 0x",
                     "sw\t",
-                    "[Inferior 1 (Remote target) exited with code 01]");
+                    // the system failed (status 1); the task itself was stopped after its fault
+                    mode.inferiors() ? "Program terminated with signal SIGSEGV, Segmentation fault."
+                            : "[Inferior 1 (Remote target) exited with code 01]");
             SystemResult r = sys.await();
             assertEquals(SystemResult.Outcome.TASK_FAILED, r.outcome(), r.summary());
         });
     }
 
-    @Test
-    void aFaultInTheFirstInstructionOfAWarmFunctionIsFrameZeroAndXiPc() {
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aFaultInTheFirstInstructionOfAWarmFunctionIsFrameZeroAndXiPc(Mode mode) {
         // deref() is called many times with good pointers (its block is translated and warm),
         // then with a wild one: the load in its first instruction faults
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted("t_fpc_deref_warm.elf", true);
+            Booted sys = new Booted(SystemImage.builtin("t_fpc_deref_warm.elf"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("t_fpc_deref_warm.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("t_fpc_deref_warm.elf").toString(),
                     "continue",
                     "x/i $pc",
                     "bt",
@@ -379,17 +483,18 @@ class GdbIntegrationTest {
                     "#1  0x",
                     " in main () at tests/fault_pc.c",
                     "$1 = 1",
-                    "[Inferior 1 (Remote target) killed]");
+                    mode.killed());
             assertEquals("killed by the debugger", sys.await().summary());
         });
     }
 
-    @Test
-    void siginfoAndTheTrapCsrsSayWhyItStopped() {
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void siginfoAndTheTrapCsrsSayWhyItStopped(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted("t_fpc_deref_warm.elf", true);
+            Booted sys = new Booted(SystemImage.builtin("t_fpc_deref_warm.elf"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("t_fpc_deref_warm.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("t_fpc_deref_warm.elf").toString(),
                     "continue",
                     "print $_siginfo.si_signo",
                     "print $_siginfo.si_code",
@@ -413,17 +518,18 @@ class GdbIntegrationTest {
                     "$7 = 1",
                     "t_fpc_deref_warm (thread 1): read of unmapped memory at address 0x50000000",
                     "mcause 5, mtval 0x50000000, mepc 0x",
-                    "[Inferior 1 (Remote target) killed]");
+                    mode.killed());
             assertEquals("killed by the debugger", sys.await().summary());
         });
     }
 
-    @Test
-    void theMonitorShowsEndpointsCapsFaultsAndTheRecoveryLogAndRestartsATask() {
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void theMonitorShowsEndpointsCapsFaultsAndTheRecoveryLogAndRestartsATask(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted("t_restart.toml", true);
+            Booted sys = new Booted(SystemImage.builtin("t_restart.toml"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("kv_server.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("kv_server.elf").toString(),
                     "monitor help",
                     "continue",
                     "monitor endpoints",
@@ -439,13 +545,13 @@ class GdbIntegrationTest {
                     "monitor restart nosuch",
                     "info threads",
                     "delete",
-                    "continue")) {
+                    mode.toTheEnd())) {
                 out = g.finish();
             }
             assertContains(out,
                     "monitor endpoints", "monitor caps TASK", "monitor notifications", "monitor fault [TASK]",
                     "monitor restart TASK", "monitor recovery",
-                    "Thread 1 received signal SIGILL, Illegal instruction.",
+                    mode.thread(1) + " received signal SIGILL, Illegal instruction.",
                     "kv               server kv; callers: restart_client (thread 2, awaiting reply)",
                     "capabilities of restart_client:",
                     "endpoint_send kv (served by kv)",
@@ -453,13 +559,14 @@ class GdbIntegrationTest {
                     "kv (thread 1): illegal instruction, pc 0x",
                     "mcause 2, mtval 0x0, mepc 0x",
                     "no recoveries yet",
-                    "Thread 1 hit Breakpoint 1, main ()",
+                    // with inferiors `break main` has a location in each program (Breakpoint 1.2)
+                    mode.thread(1) + " hit Breakpoint 1", ", main () at",
                     "kv gen 1: illegal instruction, pc 0x",
                     "; restarted as generation 2",
                     "task kv: restarted as generation 3",
                     "no task 'nosuch' (monitor tasks lists them)",
                     "(kv gen 3, ready)",
-                    "[Inferior 1 (Remote target) exited normally]");
+                    mode.ended(1, "exited normally"));
             SystemResult r = sys.await();
             assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
             assertEquals(3, r.task("kv").id().generation());
@@ -467,19 +574,20 @@ class GdbIntegrationTest {
         });
     }
 
-    @Test
-    void ctrlCInterruptsARunningGuestAndKillEndsTheRun() {
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void ctrlCInterruptsARunningGuestAndKillEndsTheRun(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted("spinner.elf", false);
+            Booted sys = new Booted(SystemImage.builtin("spinner.elf"), false, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("spinner.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("spinner.elf").toString(),
                     "set debug remote 1",
                     "continue",
                     "set debug remote 0",
                     "info threads",
                     "print x != 0",
                     "kill")) {
-                g.awaitOutput("Sending packet: $vCont;c#"); // gdb waits for the guest: now press Ctrl-C
+                g.awaitOutput("Sending packet: $vCont;c"); // gdb waits for the guest: now press Ctrl-C
                 Thread.sleep(200);
                 g.interrupt();
                 out = g.finish();
@@ -489,7 +597,7 @@ class GdbIntegrationTest {
                     "main () at tests/spinner.c",
                     "(spinner gen 1, ready)",
                     "$1 = 1",
-                    "[Inferior 1 (Remote target) killed]");
+                    mode.killed());
             SystemResult r = sys.await();
             assertEquals("killed by the debugger", r.summary());
             assertEquals(1, r.outcome().exitStatus());
@@ -521,14 +629,16 @@ class GdbIntegrationTest {
         return n;
     }
 
-    @Test
-    void continuingPastABreakpointThatSeveralTasksHitStepsOnlyThatTask() {
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void continuingPastABreakpointThatSeveralTasksHitStepsOnlyThatTask(Mode mode) {
         // gdb steps over a breakpoint with vCont;c:T and a breakpoint at the next instruction;
-        // if another task ran meanwhile and stopped, gdb 13 aborted (infrun.c finish_step_over)
-        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
-            Booted sys = new Booted(clients(3), true);
+        // if another task ran meanwhile and stopped, gdb 13 aborted (infrun.c finish_step_over).
+        // With inferiors, `break round_trip` has a location in each client inferior.
+        assertTimeoutPreemptively(Duration.ofSeconds(300), () -> {
+            Booted sys = new Booted(clients(3), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(),
                     "break round_trip",
                     "set $i = 0",
                     "while $i < 200\n  continue\n  set $i = $i + 1\nend",
@@ -536,45 +646,51 @@ class GdbIntegrationTest {
                     "stepi",
                     "info threads",
                     "delete",
-                    "continue")) {
+                    mode.toTheEnd())) {
                 out = g.finish();
-                assertEquals(0, g.process.exitValue(), out);
+                assertCleanEnd(g, out);
             }
-            assertTrue(!out.contains("internal-error"), out);
             // 200 continues, and a stepi may end at another task's breakpoint
-            int hits = count(out, " hit Breakpoint 1, round_trip");
+            // (with inferiors, the breakpoint has a location per client inferior: "Breakpoint 1.3")
+            int hits = (int) Pattern.compile(" hit Breakpoint 1(\\.\\d+)?, round_trip").matcher(out).results().count();
             assertTrue(hits >= 200 && hits <= 202, hits + " stops:\n" + out);
             for (int t = 2; t <= 4; t++) {
-                assertContains(out, "Thread " + t + " hit Breakpoint 1, round_trip");
+                assertContains(out, mode.thread(t) + " hit Breakpoint 1");
             }
-            assertContains(out, "[Inferior 1 (Remote target) exited normally]");
+            if (mode.inferiors()) {
+                for (int t = 1; t <= 4; t++) {
+                    assertEquals(1, count(out, mode.ended(t, "exited normally")), out);
+                }
+            } else {
+                assertContains(out, mode.ended(1, "exited normally"));
+            }
             SystemResult r = sys.await();
             assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
             assertEquals(3, count(sys.console(), "ipc: all ok"), sys.console());
         });
     }
 
-    @Test
-    void aClientResumedFromABreakpointInsideLaGpRunsOnUncorrupted() {
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aClientResumedFromABreakpointInsideLaGpRunsOnUncorrupted(Mode mode) {
         // break between the auipc and the addi of `la gp`; with a code hook in its engine, a
         // later time-slice preemption used to leave c1's PC in an earlier block (Unicorn 2.0.1
         // does not restore it), so c1 ran old instructions again and died on a bogus ra
-        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+        assertTimeoutPreemptively(Duration.ofSeconds(300), () -> {
             SystemImage img = clients(2);
             for (int run = 1; run <= 3; run++) {
-                Booted sys = new Booted(img, true, 1); // 1 ms slices: many preemptions
+                Booted sys = new Booted(img, true, 1, mode.inferiors()); // 1 ms slices: many preemptions
                 String out;
-                try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(),
-                        "monitor scope c1",
-                        "break *0x10004",
-                        "continue",
-                        "continue",
-                        "print/x $gp",
-                        "continue")) {
+                // with inferiors an address breakpoint is the current inferior's: select c1's;
+                // without, gdb's current thread (ipc_echo) stops there first, then c1
+                List<String> cmds = mode.inferiors()
+                        ? List.of("monitor scope c1", "inferior 2", "break *0x10004", "continue", "print/x $gp", mode.toTheEnd())
+                        : List.of("monitor scope c1", "break *0x10004", "continue", "continue", "print/x $gp", mode.toTheEnd());
+                try (Gdb g = gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(), cmds.toArray(new String[0]))) {
                     out = g.finish();
                 }
-                assertContains(out, "Thread 2 hit Breakpoint 1, 0x0000000000010004 in _start ()", "= 0x13000",
-                        "[Inferior 1 (Remote target) exited normally]");
+                assertContains(out, mode.thread(2) + " hit Breakpoint 1, 0x0000000000010004 in _start ()", "= 0x13000",
+                        mode.ended(mode.inferiors() ? 2 : 1, "exited normally"));
                 SystemResult r = sys.await();
                 assertEquals(SystemResult.Outcome.OK, r.outcome(), "run " + run + ": " + r.summary() + "\n" + out);
                 assertEquals(2, count(sys.console(), "ipc: all ok"), sys.console());
@@ -584,38 +700,42 @@ class GdbIntegrationTest {
         });
     }
 
-    @Test
-    void aThreadSpecificBreakpointWithAScopeStopsOnlyItsThread() {
-        // gdb steps the other threads over `break ... thread 3` itself, each with vCont;c:T
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aThreadSpecificBreakpointWithAScopeStopsOnlyItsThread(Mode mode) {
+        // gdb steps the other threads over `break ... thread 3` itself, each with vCont;c:T;
+        // with inferiors, the breakpoint has locations in every client inferior, and only
+        // thread 3.1 reports its hits
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted(clients(3), true);
+            Booted sys = new Booted(clients(3), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(),
                     "monitor scope c1 c2",
-                    "break round_trip thread 3",
+                    "break round_trip " + mode.select(3),
                     "set $i = 0",
                     "while $i < 30\n  continue\n  set $i = $i + 1\nend",
                     "delete",
-                    "continue")) {
+                    mode.toTheEnd())) {
                 out = g.finish();
+                assertCleanEnd(g, out);
             }
-            assertTrue(!out.contains("internal-error"), out);
-            assertEquals(30, count(out, "Thread 3 hit Breakpoint 1, round_trip"), out);
-            assertEquals(30, count(out, " hit Breakpoint 1, round_trip"), out);
-            assertContains(out, "[Inferior 1 (Remote target) exited normally]");
+            assertEquals(30, count(out, mode.thread(3) + " hit Breakpoint 1"), out);
+            assertEquals(30, count(out, " hit Breakpoint 1"), out);
+            assertContains(out, mode.ended(1, "exited normally"));
             SystemResult r = sys.await();
             assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
         });
     }
 
-    @Test
-    void aStepiInATaskOutsideTheScopeStaysInThatTask() {
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aStepiInATaskOutsideTheScopeStaysInThatTask(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted(clients(2), true);
+            Booted sys = new Booted(clients(2), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, tmp.resolve("ipc_client.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(),
                     "monitor scope ipc_echo",
-                    "thread 3",
+                    mode.select(3),
                     "set $old = $pc",
                     "stepi",
                     "print $pc - $old",
@@ -626,11 +746,11 @@ class GdbIntegrationTest {
                 out = g.finish();
             }
             assertContains(out,
-                    "[Switching to thread 3 (Thread 3)]",
+                    mode.switched(3),
                     "$1 = 4", // _start: 4-byte instructions
-                    "$2 = 8",
-                    "(c2 gen 1, ready)           _start ()",
-                    "[Inferior 1 (Remote target) killed]");
+                    "$2 = 8");
+            assertTrue(Pattern.compile("\\(c2 gen 1, ready\\)\\s+_start \\(\\)").matcher(out).find(), out);
+            assertContains(out, mode.inferiors() ? "[Inferior 3 (process 3) killed]" : mode.killed());
             assertTrue(!out.contains("internal-error"), out);
             assertEquals("killed by the debugger", sys.await().summary());
         });
@@ -639,27 +759,8 @@ class GdbIntegrationTest {
     @Test
     void threadIdsStayTheTaskSlotsAfterATaskExited() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            elf("hello.elf");
-            elf("spinner.elf");
-            Path manifest = tmp.resolve("exit.toml");
-            Files.writeString(manifest, """
-                    name = "exit"
-                    [task.hello]
-                    image = "hello.elf"
-                    [task.spin1]
-                    image = "spinner.elf"
-                    runaway_ms = 0
-                    [task.spin2]
-                    image = "spinner.elf"
-                    runaway_ms = 0
-                    """);
-            Booted sys = new Booted(SystemImage.open(manifest.toString()), false);
-            long deadline = System.currentTimeMillis() + 60_000;
-            while (!sys.console().contains("spinner: spinning\nspinner: spinning") || !sys.console().contains("hello")) {
-                assertTrue(System.currentTimeMillis() < deadline, sys.console());
-                Thread.sleep(20);
-            }
-            Thread.sleep(200);
+            Booted sys = new Booted(exitedAndSpinners(), false);
+            awaitHelloExited(sys);
             String out;
             try (Gdb g = gdb(sys.port, tmp.resolve("spinner.elf").toString(),
                     "info threads",
@@ -682,11 +783,69 @@ class GdbIntegrationTest {
     }
 
     @Test
-    void anInferiorCallReturnsItsValueAndLeavesTheTaskAsItWas() {
+    void withInferiorsATaskThatEndedBeforeGdbCameIsNoInferiorAndProcessIdsStayTheSlots() {
+        // gdb numbers inferiors as it finds processes: process P is always task slot P - 1
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted("demo.toml", true);
+            Booted sys = new Booted(exitedAndSpinners(), false, KernelConfig.defaults().quantumMs(), true);
+            awaitHelloExited(sys);
             String out;
-            try (Gdb g = gdb(sys.port, elf("kv_server.elf").toString(),
+            try (Gdb g = gdb(Mode.INFERIORS, sys.port, tmp.resolve("spinner.elf").toString(),
+                    "info inferiors",
+                    "info threads",
+                    "inferior 2",
+                    "print x != 0",
+                    "kill inferiors 1 2")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(out,
+                    "process 2",
+                    "process 3",
+                    "Thread 2.1 (spin1 gen 1, ready)",
+                    "Thread 3.1 (spin2 gen 1, ready)",
+                    "[Switching to inferior 2 [process 3]",
+                    "$1 = 1");
+            assertTrue(!out.contains("process 1") && !out.contains("hello gen"), out);
+            assertEquals("killed by the debugger", sys.await().summary());
+        });
+    }
+
+    /** Wait until hello has exited and both spinners spin. */
+    private static void awaitHelloExited(Booted sys) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (!sys.console().contains("spinner: spinning\nspinner: spinning") || !sys.console().contains("hello")) {
+            assertTrue(System.currentTimeMillis() < deadline, sys.console());
+            Thread.sleep(20);
+        }
+        Thread.sleep(200);
+    }
+
+    /** hello (exits at once) and two spinners. */
+    private SystemImage exitedAndSpinners() throws Exception {
+        elf("hello.elf");
+        elf("spinner.elf");
+        Path manifest = tmp.resolve("exit.toml");
+        Files.writeString(manifest, """
+                name = "exit"
+                [task.hello]
+                image = "hello.elf"
+                [task.spin1]
+                image = "spinner.elf"
+                runaway_ms = 0
+                [task.spin2]
+                image = "spinner.elf"
+                runaway_ms = 0
+                """);
+        return SystemImage.open(manifest.toString());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void anInferiorCallReturnsItsValueAndLeavesTheTaskAsItWas(Mode mode) {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(SystemImage.builtin("demo.toml"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
+            String out;
+            try (Gdb g = gdb(mode, sys.port, elf("kv_server.elf").toString(),
                     "monitor scope kv",
                     "break store",
                     "continue",
@@ -697,18 +856,19 @@ class GdbIntegrationTest {
                     "info threads",
                     "next",
                     "delete",
-                    "continue")) {
+                    mode.toTheEnd())) {
                 out = g.finish();
+                assertCleanEnd(g, out);
             }
             assertContains(out,
-                    "Thread 1 hit Breakpoint 1, store (",
+                    mode.thread(1) + " hit Breakpoint 1, store (",
                     "$1 = 0x",
                     "\"EFAULT\"",
                     "$2 = 15",
                     "$3 = 1",
                     "$4 = 0x",
                     "(kv gen 1, ready)",
-                    "[Inferior 1 (Remote target) exited normally]");
+                    mode.ended(1, "exited normally"));
             assertTrue(!out.contains("signaled while in a function called from GDB"), out);
             assertTrue(!out.contains("SIGSEGV"), out);
             SystemResult r = sys.await();
@@ -718,12 +878,13 @@ class GdbIntegrationTest {
         });
     }
 
-    @Test
-    void atAFaultStopTheUserCanFixTheRegistersAndResumeTheTask() {
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void atAFaultStopTheUserCanFixTheRegistersAndResumeTheTask(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted("t_fault_null.elf", true);
+            Booted sys = new Booted(SystemImage.builtin("t_fault_null.elf"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(sys.port, elf("t_fault_null.elf").toString(),
+            try (Gdb g = gdb(mode, sys.port, elf("t_fault_null.elf").toString(),
                     "continue",
                     "x/i $pc",
                     "signal 0", // resumes from the registers: the same store faults again
@@ -736,6 +897,7 @@ class GdbIntegrationTest {
                     "info threads",
                     "continue")) {
                 out = g.finish();
+                assertCleanEnd(g, out);
             }
             assertEquals(2, count(out, "received signal SIGSEGV, Segmentation fault."), out);
             assertContains(out,
@@ -744,7 +906,8 @@ class GdbIntegrationTest {
                     "$2 = 38",
                     "$3 = 40",
                     "(t_fault_null gen 1, ready)",
-                    "[Inferior 1 (Remote target) exited with code 01]");
+                    // the system's status (1: a task failed), or the task's own exit status
+                    mode.inferiors() ? mode.ended(1, "exited with code 03") : mode.ended(1, "exited with code 01"));
             SystemResult r = sys.await();
             assertTrue(sys.console().contains("fault: survived"), sys.console());
             assertEquals(3, r.task("t_fault_null").exitCode(), r.summary());
@@ -761,12 +924,16 @@ class GdbIntegrationTest {
             assertEquals(Main.EXIT_USAGE, Main.run("boot", "--gdb-wait", "builtin:hello.elf"));
             assertEquals(Main.EXIT_USAGE, Main.run("boot", "--gdb", "notaport", "builtin:hello.elf"));
             assertEquals(Main.EXIT_USAGE, Main.run("boot", "--gdb", "70000", "builtin:hello.elf"));
+            assertEquals(Main.EXIT_USAGE, Main.run("boot", "--gdb-reverse-window", "5", "builtin:hello.elf"));
+            assertEquals(Main.EXIT_USAGE, Main.run("boot", "--gdb", "0", "--gdb-reverse-window", "-1", "builtin:hello.elf"));
         } finally {
             System.setErr(oldErr);
         }
         String e = err.toString(StandardCharsets.UTF_8);
         assertTrue(e.contains("--gdb-wait needs --gdb"), e);
         assertTrue(e.contains("--gdb: expected [HOST:]PORT"), e);
+        assertTrue(e.contains("--gdb-reverse-window needs --gdb"), e);
+        assertTrue(e.contains("--gdb-reverse-window must be 0 (no limit) or a number of instructions: -1"), e);
         assertEquals("127.0.0.1", GdbBoot.parseAddress("1234").getAddress().getHostAddress());
         assertEquals(1234, GdbBoot.parseAddress(":1234").getPort());
         assertTrue(GdbBoot.parseAddress(":1234").getAddress().isLoopbackAddress());

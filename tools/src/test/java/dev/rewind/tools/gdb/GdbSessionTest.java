@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 /** Packet handling against an in-memory target: one reply per packet, as gdb expects. */
 class GdbSessionTest {
     final FakeTarget target = new FakeTarget();
-    final GdbSession s = new GdbSession(target, new ByteArrayInputStream(new byte[0]), new ByteArrayOutputStream());
+    final ByteArrayOutputStream sent = new ByteArrayOutputStream();
+    final GdbSession s = new GdbSession(target, new ByteArrayInputStream(new byte[0]), sent);
 
     String call(String packet) {
         return s.dispatch(packet.getBytes(StandardCharsets.ISO_8859_1));
@@ -78,6 +79,42 @@ class GdbSessionTest {
         assertEquals("E02", call("qXfer:exec-file:read:9:0,fff"));
         assertNull(call("vCont;c:p1.-1"));
         assertEquals("resume {3=CONTINUE} CONTINUE false", target.log.get(target.log.size() - 1), "a process's threads: every task");
+    }
+
+    @Test
+    void multiprocessReportsEachProcessEndOnItsOwnResume() throws Exception {
+        s.allowMultiprocess = true;
+        call("qSupported:multiprocess+;swbreak+");
+        assertEquals("T05thread:p1.1;20:0000010000000000;", call("?"));
+        assertEquals("mp1.1,p2.1,p3.1", call("qfThreadInfo"));
+        // gdb resumes inferior 1: only its end would stop the run
+        assertNull(call("vCont;c:p1.-1"));
+        assertEquals(java.util.Set.of(1), target.reportedEnds);
+        assertNull(call("vCont;c"));
+        assertEquals(java.util.Set.of(1, 2, 3), target.reportedEnds, "schedule-multiple: every process");
+        // task 2 ended while gdb ran inferior 1: not reported until gdb resumes inferior 2
+        target.ends.put(2, new DebugTarget.StopEvent(DebugTarget.StopKind.EXITED, 2, 3, "exited"));
+        int resumes = target.log.size();
+        assertNull(call("vCont;c:p1.-1"));
+        assertEquals(resumes + 1, target.log.size());
+        assertEquals(java.util.Set.of(1), target.reportedEnds, "an ended task is not watched");
+        assertEquals("W03;process:2", call("vCont;c:p2.-1"), "reported at once, the target not resumed");
+        assertEquals(resumes + 1, target.log.size());
+        assertEquals("mp1.1,p3.1", call("qfThreadInfo"), "gone for gdb");
+        assertEquals("E02", call("Tp2.1"));
+        // a stop the kernel reports for a resumed process
+        assertNull(call("vCont;c:p3.-1"));
+        target.ends.put(3, new DebugTarget.StopEvent(DebugTarget.StopKind.TERMINATED, 3, DebugTarget.SIGSEGV, "died"));
+        s.execution().reportStop(target.ends.get(3));
+        assertTrue(sent.toString(StandardCharsets.ISO_8859_1).endsWith("$X0b;process:3#91"), sent.toString(StandardCharsets.ISO_8859_1));
+        assertEquals("mp1.1", call("qfThreadInfo"));
+        // the system ends while gdb waits: the resumed process first, then one per resume
+        assertNull(call("vCont;c:p1.-1"));
+        target.ends.clear();
+        s.systemStatus = 0;
+        assertEquals("W00;process:1", s.nextExit(java.util.Set.of(1)));
+        assertEquals("l", call("qfThreadInfo"), "no process left for gdb");
+        assertEquals("E02", call("vCont;c"), "no thread to run any more");
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.dev.Uart;
+import dev.rewind.kernel.DebugTarget;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.KernelDebugger;
@@ -25,6 +26,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Hostile input: at least 10,000 random and mutated packets (seeded), framed correctly or not,
@@ -39,7 +42,7 @@ class GdbStubFuzzTest {
         "qXfer:features:read:target.xml:0,ffb", "qXfer:features:read:target.xml:400,100", "qAttached",
         "qRcmd,7461736b73", "qRcmd,68656c70", "qRcmd,73636f7065", "vCont?", "vCont;c", "vCont;s:1", "vCont;s:2;c",
         "c", "s", "C05", "S0b", "D", "k", "vKill;1", "QStartNoAckMode", "qTStatus", "vMustReplyEmpty", "qSymbol::",
-        "qOffsets", "Hgp1.1", "vFile:open:2f6574632f706173737764,0,0", "qGetTLSAddr:1,0,0", "!", "R00", "bc", "bs",
+        "qOffsets", "Hgp1.1", "vCont;c:p2.-1", "Tp2.1", "vFile:open:2f6574632f706173737764,0,0", "qGetTLSAddr:1,0,0", "!", "R00", "bc", "bs",
     };
     /** A valid packet whose reply no fuzz packet can produce. */
     static final String MARKER = "qRcmd," + PacketCodec.toHex("marker-after-fuzz");
@@ -169,16 +172,27 @@ class GdbStubFuzzTest {
         }
     }
 
-    @Test
-    void fakeTargetSurvives12000HostilePacketsIncludingResumesDetachesAndKills() {
+    /** With inferiors (gdb's multiprocess), threads 2 and 3 also end and come back now and then. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void fakeTargetSurvives12000HostilePacketsIncludingResumesDetachesAndKills(boolean inferiors) {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
             Random rnd = new Random(0x5eed);
             FakeTarget target = new FakeTarget();
-            try (GdbServer server = new GdbServer(target, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            try (GdbServer server = new GdbServer(target, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), inferiors)) {
                 server.start();
                 Conn c = new Conn(server.port());
                 int connections = 1;
                 for (int i = 0; i < 12_000; i++) {
+                    if (inferiors && i % 500 == 0) {
+                        int t = 2 + rnd.nextInt(2);
+                        if (target.ends.containsKey(t)) {
+                            target.ends.remove(t);
+                        } else {
+                            target.ends.put(t, new DebugTarget.StopEvent(rnd.nextBoolean() ? DebugTarget.StopKind.EXITED
+                                    : DebugTarget.StopKind.TERMINATED, t, rnd.nextInt(256), "fuzz end"));
+                        }
+                    }
                     byte[] in = nextInput(rnd);
                     try {
                         c.out.write(in);
