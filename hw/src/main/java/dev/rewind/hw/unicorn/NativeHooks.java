@@ -37,10 +37,12 @@ final class NativeHooks {
     static {
         UnicornLibrary.ensureLoaded();
         Path file;
-        try (InputStream in = NativeHooks.class.getResourceAsStream(RESOURCE)) {
+        String resource = com.sun.jna.Platform.RESOURCE_PREFIX + "/" + RESOURCE;
+        try (InputStream in = NativeHooks.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new UnicornException("the native hook library " + RESOURCE + " is missing from the class path;"
-                        + " it is built by `mvn package` (needs gcc: apt-get install gcc)");
+                throw new UnicornException("the native hook library " + resource + " is missing from the class path"
+                        + " (built for the machine that ran `mvn package`; this is " + com.sun.jna.Platform.RESOURCE_PREFIX
+                        + "): rebuild here with `mvn package` (needs gcc: apt-get install gcc)");
             }
             file = Files.createTempFile("rewind_native", ".so");
             Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
