@@ -44,7 +44,7 @@ public final class BoundDevice {
 
     /** Map the registers into the owner's (new) CPU and point the device's DMA at its memory. */
     void attachTo(Task t) {
-        device.mapInto(t.cpu.engine(), base);
+        t.cpu.mapDevice(device, base);
         AddressSpace space = t.cpu.memory();
         device.setDma(new DmaPort() {
             @Override

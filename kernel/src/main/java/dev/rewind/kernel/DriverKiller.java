@@ -1,7 +1,7 @@
 package dev.rewind.kernel;
 
 import dev.rewind.hw.cpu.RiscvCpu;
-import dev.rewind.hw.unicorn.Unicorn;
+import dev.rewind.hw.cpu.CpuHook;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -19,7 +19,7 @@ public final class DriverKiller implements KernelProbe {
     private final long instruction;
     private int delivered;
     private Task target;
-    private Unicorn.Hook hook;
+    private CpuHook hook;
     private long count;
     private boolean stopRequested;
     private final List<Integer> struck = new ArrayList<>();
@@ -51,7 +51,7 @@ public final class DriverKiller implements KernelProbe {
             count = 0;
             RiscvCpu cpu = server.cpu;
             int n = delivered;
-            hook = cpu.engine().hookCode(1, 0, (addr, size) -> {
+            hook = cpu.hookInstructions(1, 0, (addr, size) -> {
                 if (++count == instruction) {
                     stopRequested = true;
                     struck.add(n);

@@ -3,7 +3,7 @@ package dev.rewind.kernel;
 import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.Region;
-import dev.rewind.hw.unicorn.Unicorn;
+import dev.rewind.hw.cpu.CpuHook;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -85,7 +85,7 @@ public final class FaultInjector implements KernelProbe {
     private final Plan plan;
     private Task target;
     private int requests;
-    private Unicorn.Hook hook;
+    private CpuHook hook;
     private long count;
     private boolean stopRequested;
     private boolean activated;
@@ -119,7 +119,7 @@ public final class FaultInjector implements KernelProbe {
             target = server;
             count = 0;
             RiscvCpu cpu = server.cpu;
-            hook = cpu.engine().hookCode(1, 0, (addr, size) -> {
+            hook = cpu.hookInstructions(1, 0, (addr, size) -> {
                 if (++count == plan.instruction()) {
                     stopRequested = true;
                     cpu.stop();

@@ -1,6 +1,6 @@
 package dev.rewind.kernel;
 
-import dev.rewind.hw.unicorn.Unicorn;
+import dev.rewind.hw.cpu.CpuHook;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,7 +12,7 @@ import java.util.List;
 public final class InstructionProfiler implements KernelProbe {
     private final String server;
     private final List<Long> lengths = new ArrayList<>();
-    private Unicorn.Hook hook;
+    private CpuHook hook;
     private long count;
     private long start = -1;
 
@@ -26,7 +26,7 @@ public final class InstructionProfiler implements KernelProbe {
             return;
         }
         if (hook == null) {
-            hook = t.cpu.engine().hookCode(1, 0, (addr, size) -> count++);
+            hook = t.cpu.hookInstructions(1, 0, (addr, size) -> count++);
             t.cpu.dropCodeTranslations();
         }
         start = count;

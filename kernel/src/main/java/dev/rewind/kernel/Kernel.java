@@ -3,6 +3,7 @@ package dev.rewind.kernel;
 import dev.rewind.hw.cpu.Cause;
 import dev.rewind.hw.cpu.Exit;
 import dev.rewind.hw.cpu.FaultLocator;
+import dev.rewind.hw.cpu.MemFault;
 import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.dev.BlockDevice;
 import dev.rewind.hw.dev.Device;
@@ -16,7 +17,6 @@ import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.OutOfMemoryException;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.PhysicalMemory;
-import dev.rewind.hw.unicorn.Unicorn;
 import dev.rewind.kernel.image.DeviceSpec;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.RecoveryPolicy;
@@ -620,11 +620,11 @@ public final class Kernel implements AutoCloseable {
         long addr = cpu.memFaultAddress();
         int type = cpu.memFaultType();
         FaultKind kind = switch (type) {
-            case Unicorn.MEM_READ_UNMAPPED -> FaultKind.UNMAPPED_READ;
-            case Unicorn.MEM_WRITE_UNMAPPED -> FaultKind.UNMAPPED_WRITE;
-            case Unicorn.MEM_FETCH_UNMAPPED -> FaultKind.UNMAPPED_FETCH;
-            case Unicorn.MEM_READ_PROT -> FaultKind.PROTECTED_READ;
-            case Unicorn.MEM_WRITE_PROT -> FaultKind.PROTECTED_WRITE;
+            case MemFault.READ_UNMAPPED -> FaultKind.UNMAPPED_READ;
+            case MemFault.WRITE_UNMAPPED -> FaultKind.UNMAPPED_WRITE;
+            case MemFault.FETCH_UNMAPPED -> FaultKind.UNMAPPED_FETCH;
+            case MemFault.READ_PROT -> FaultKind.PROTECTED_READ;
+            case MemFault.WRITE_PROT -> FaultKind.PROTECTED_WRITE;
             default -> FaultKind.PROTECTED_FETCH;
         };
         if (kind == FaultKind.UNMAPPED_FETCH || kind == FaultKind.PROTECTED_FETCH) {

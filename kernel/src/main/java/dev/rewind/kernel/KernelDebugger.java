@@ -5,7 +5,8 @@ import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
-import dev.rewind.hw.unicorn.Unicorn;
+import dev.rewind.hw.cpu.CpuHook;
+import dev.rewind.hw.cpu.DataHook;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -87,7 +88,7 @@ public final class KernelDebugger implements DebugTarget {
     /** A set of hooks installed together; its callbacks do nothing once it is retired. */
     private static final class HookSet {
         boolean active = true;
-        final List<Unicorn.Hook> hooks = new ArrayList<>();
+        final List<CpuHook> hooks = new ArrayList<>();
     }
 
     /** The debug hooks installed in one task's engine, and what they saw in the last slice. */
@@ -522,7 +523,7 @@ public final class KernelDebugger implements DebugTarget {
         if (!t.cpu.preemptible()) {
             t.cpu.enablePreemptionDroppingCode(); // so that interrupt() stops it precisely
         }
-        Unicorn uc = t.cpu.engine();
+        RiscvCpu uc = t.cpu;
         Points p = points;
         boolean invalidate = false;
         boolean shared = !p.empty() && (inScope(t, p) || named(t));
@@ -544,7 +545,7 @@ public final class KernelDebugger implements DebugTarget {
                     bps.addAll(p.breakpoints());
                 }
                 for (long a : bps) {
-                    set.hooks.add(uc.hookCode(a, a, (addr, size) -> {
+                    set.hooks.add(uc.hookInstructions(a, a, (addr, size) -> {
                         if (set.active) {
                             onBreakpoint(eh, addr);
                         }
@@ -552,13 +553,13 @@ public final class KernelDebugger implements DebugTarget {
                 }
                 for (Watch w : shared ? p.watches() : List.<Watch>of()) {
                     int types = switch (w.kind()) {
-                        case WRITE -> Unicorn.HOOK_DATA_WRITE;
-                        case READ -> Unicorn.HOOK_DATA_READ;
-                        case ACCESS -> Unicorn.HOOK_DATA_READ | Unicorn.HOOK_DATA_WRITE;
+                        case WRITE -> DataHook.WRITES;
+                        case READ -> DataHook.READS;
+                        case ACCESS -> DataHook.READS | DataHook.WRITES;
                     };
                     // a hook sees accesses that start in its range: begin 7 bytes early
                     long begin = Long.compareUnsigned(w.address(), 7) < 0 ? 0 : w.address() - 7;
-                    set.hooks.add(uc.hookMemAccess(types, begin, w.address() + w.length() - 1, (type, addr, size, v) -> {
+                    set.hooks.add(uc.hookData(types, begin, w.address() + w.length() - 1, (type, addr, size, v) -> {
                         if (set.active) {
                             onAccess(eh, w, type, addr, size);
                         }
@@ -578,7 +579,7 @@ public final class KernelDebugger implements DebugTarget {
             EngineHooks eh = h;
             HookSet set = new HookSet();
             h.step = set;
-            set.hooks.add(uc.hookCode(1, 0, (addr, size) -> {
+            set.hooks.add(uc.hookInstructions(1, 0, (addr, size) -> {
                 if (set.active) {
                     onStep(eh);
                 }
@@ -596,7 +597,7 @@ public final class KernelDebugger implements DebugTarget {
 
     private static void retire(EngineHooks h, HookSet set) {
         set.active = false;
-        for (Unicorn.Hook x : set.hooks) {
+        for (CpuHook x : set.hooks) {
             x.close();
         }
         h.retired.add(set);
@@ -627,7 +628,7 @@ public final class KernelDebugger implements DebugTarget {
         if (Long.compareUnsigned(addr - w.address(), w.length()) >= 0 && Long.compareUnsigned(w.address() - addr, size) >= 0) {
             return;
         }
-        boolean write = type == Unicorn.ACCESS_WRITE;
+        boolean write = type == DataHook.WRITE;
         if ((w.kind() == WatchKind.WRITE && !write) || (w.kind() == WatchKind.READ && write)) {
             return;
         }
@@ -1009,7 +1010,7 @@ public final class KernelDebugger implements DebugTarget {
             if (!cpu.memory().write(address, src, 0, src.length, Perm.NONE)) {
                 return false;
             }
-            cpu.engine().removeCachedCode(address, address + src.length); // it may have been code
+            cpu.dropTranslations(address, address + src.length); // it may have been code
             return true;
         } finally {
             lock.unlock();

@@ -5,7 +5,8 @@ import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.Region;
-import dev.rewind.hw.unicorn.Unicorn;
+import dev.rewind.hw.cpu.CpuHook;
+import dev.rewind.hw.cpu.DataHook;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -268,10 +269,10 @@ final class ReverseExecution {
         if (stopAt == 0) {
             return r;
         }
-        Unicorn uc = cpu.engine();
-        List<Unicorn.Hook> hooks = new ArrayList<>();
+        RiscvCpu uc = cpu;
+        List<CpuHook> hooks = new ArrayList<>();
         boolean[] active = {true};
-        hooks.add(uc.hookCode(1, 0, (addr, size) -> {
+        hooks.add(uc.hookInstructions(1, 0, (addr, size) -> {
             if (!active[0]) {
                 return;
             }
@@ -296,11 +297,11 @@ final class ReverseExecution {
         }));
         long[] ranges = pts.watchRanges();
         for (int k = 0; k + 1 < ranges.length; k += 2) {
-            hooks.add(uc.hookMemAccess(Unicorn.HOOK_DATA_READ | Unicorn.HOOK_DATA_WRITE, ranges[k], ranges[k + 1], (type, addr, size, v) -> {
+            hooks.add(uc.hookData(DataHook.READS | DataHook.WRITES, ranges[k], ranges[k + 1], (type, addr, size, v) -> {
                 if (!active[0]) {
                     return;
                 }
-                boolean write = type == Unicorn.ACCESS_WRITE;
+                boolean write = type == DataHook.WRITE;
                 long j = r.executed - 1; // the accessing instruction
                 long at = reverse ? j + 1 : j;
                 if (j >= 0 && at >= from && at <= stopAt && pts.watched(addr, size, write)) {
@@ -317,7 +318,7 @@ final class ReverseExecution {
             r.exit = cpu.run(s.start.regs[32]);
         } finally {
             active[0] = false;
-            for (Unicorn.Hook x : hooks) {
+            for (CpuHook x : hooks) {
                 x.close();
             }
             cpu.dropCodeTranslations();

@@ -84,16 +84,7 @@ public final class Main implements Runnable {
      * ExceptionInInitializerError the first time, NoClassDefFoundError after.
      */
     static String engineProblem(Throwable e) {
-        for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof dev.rewind.hw.unicorn.UnicornException && c.getMessage() != null
-                    && c.getMessage().startsWith("cannot load the Unicorn library")) {
-                return c.getMessage();
-            }
-            if (c instanceof NoClassDefFoundError && String.valueOf(c.getMessage()).contains("dev/rewind/hw/unicorn/")) {
-                return "the Unicorn library could not be loaded (see the first error above): " + c.getMessage();
-            }
-        }
-        return null;
+        return dev.rewind.hw.cpu.Engine.loadProblem(e);
     }
 
     @Override

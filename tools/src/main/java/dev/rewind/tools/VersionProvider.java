@@ -1,6 +1,6 @@
 package dev.rewind.tools;
 
-import dev.rewind.hw.unicorn.Unicorn;
+import dev.rewind.hw.cpu.Engine;
 import picocli.CommandLine;
 
 /** {@code rewind --version}: our version and the Unicorn library in use. */
@@ -10,8 +10,8 @@ public final class VersionProvider implements CommandLine.IVersionProvider {
         String v = Main.class.getPackage().getImplementationVersion();
         String unicorn;
         try {
-            unicorn = Unicorn.version() + " from " + Unicorn.libraryOrigin() + ": " + Unicorn.librarySource()
-                    + (Unicorn.hasVirtualTlb() ? "" : " (no virtual TLB: slow stores; see docs/PERFORMANCE.md)");
+            unicorn = Engine.version() + " from " + Engine.origin() + ": " + Engine.library()
+                    + (Engine.fastStores() ? "" : " (no virtual TLB: slow stores; see docs/PERFORMANCE.md)");
         } catch (RuntimeException | LinkageError e) {
             Throwable c = e;
             while (c instanceof ExceptionInInitializerError && c.getCause() != null) {

@@ -2,7 +2,7 @@ package dev.rewind.tools.bench;
 
 import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.elf.ElfImage;
-import dev.rewind.hw.unicorn.Unicorn;
+import dev.rewind.hw.cpu.Engine;
 import dev.rewind.kernel.ImageSource;
 import dev.rewind.kernel.DriverKiller;
 import dev.rewind.kernel.Fault;
@@ -82,7 +82,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (idleTasks < 1 || idleTasks > 1000) {
             throw new IllegalArgumentException("--idle-tasks must be between 1 and 1000");
         }
-        System.out.printf("rewind bench: unicorn %s, %d cores, java %s, %d runs each%n", Unicorn.version(),
+        System.out.printf("rewind bench: unicorn %s, %d cores, java %s, %d runs each%n", Engine.version(),
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), runs);
         for (String w : todo) {
             switch (w) {

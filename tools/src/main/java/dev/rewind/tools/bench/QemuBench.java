@@ -1,7 +1,7 @@
 package dev.rewind.tools.bench;
 
 import dev.rewind.hw.dev.Uart;
-import dev.rewind.hw.unicorn.Unicorn;
+import dev.rewind.hw.cpu.Engine;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.SystemImage;
@@ -196,7 +196,7 @@ final class QemuBench {
                 }
             }
             out.printf("qemu:    engine: unicorn %s (%s); %s; best of %d interleaved rounds, kernel time only%n",
-                    Unicorn.version(), Unicorn.librarySource(), qemuVersion, rounds);
+                    Engine.version(), Engine.library(), qemuVersion, rounds);
             out.printf("qemu:    %-10s %12s %12s %8s   %s%n", "program", "rewind ms", "qemu ms", "ratio", "checksum (both)");
             double logSum = 0;
             for (int i = 0; i < n; i++) {
