@@ -3,20 +3,28 @@ package dev.rewind.tools;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import dev.rewind.tools.bench.BenchCommand;
+import java.util.List;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** The {@code rewind} command line. */
 @Command(name = "rewind", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"Rewind: an emulated RISC-V 64 machine and microkernel whose servers survive their own faults.", ""},
-        subcommands = {BootCommand.class, dev.rewind.tools.inject.InjectCommand.class, dev.rewind.tools.inject.SurvivalCommand.class, ImagesCommand.class, dev.rewind.tools.disk.DiskCommand.class, BenchCommand.class, TestCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'rewind help COMMAND' for a command's options."})
 public final class Main implements Runnable {
     /** Exit status for bad usage or an image that cannot be booted. */
     public static final int EXIT_USAGE = 2;
     /** Exit status for a bug in Rewind itself (an unexpected exception). */
     public static final int EXIT_INTERNAL = 70;
+
+    /** The subcommands, in the order 'rewind --help' lists them; see {@link #addSubcommands}. */
+    static final List<String> SUBCOMMANDS = List.of("boot", "inject", "survival", "images", "disk", "bench", "test", "help");
+
+    @Spec
+    CommandSpec spec;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -25,6 +33,7 @@ public final class Main implements Runnable {
     /** Run the CLI and return its exit status (tests call this). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        addSubcommands(cl, args);
         cl.setExitCodeExceptionMapper(e -> EXIT_USAGE);
         // picocli's own Path conversion reports a NUL byte as "java.nio.file.InvalidPathException: ...".
         cl.registerConverter(java.nio.file.Path.class, s -> {
@@ -67,7 +76,40 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        spec.commandLine().usage(System.out);
+    }
+
+    /**
+     * Register the subcommands this command line can reach. Building picocli's model of a command
+     * loads its classes and reads its annotations, which for all of them cost more than the rest of
+     * a short run: {@code rewind boot ...} gets only {@code boot}, {@code rewind --version} none,
+     * anything else (no arguments, {@code help}, an unknown name, an {@code @file}) all of them.
+     */
+    static void addSubcommands(CommandLine cl, String... args) {
+        String first = args.length > 0 ? args[0] : "";
+        if (args.length == 1 && (first.equals("--version") || first.equals("-V"))) {
+            return;
+        }
+        boolean one = SUBCOMMANDS.contains(first) && !first.equals("help");
+        for (String name : SUBCOMMANDS) {
+            if (!one || name.equals(first)) {
+                cl.addSubcommand(name, newSubcommand(name));
+            }
+        }
+    }
+
+    private static Object newSubcommand(String name) {
+        switch (name) {
+            case "boot": return new BootCommand();
+            case "inject": return new dev.rewind.tools.inject.InjectCommand();
+            case "survival": return new dev.rewind.tools.inject.SurvivalCommand();
+            case "images": return new ImagesCommand();
+            case "disk": return new dev.rewind.tools.disk.DiskCommand();
+            case "bench": return new BenchCommand();
+            case "test": return new TestCommand();
+            case "help": return new CommandLine.HelpCommand();
+            default: throw new IllegalArgumentException(name);
+        }
     }
 
     /** Set the root log level ("error", "warn", "info", "debug", "trace"). */
