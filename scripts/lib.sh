@@ -94,6 +94,17 @@ REWIND_JSA="$REWIND_ROOT/tools/target/rewind.jsa"
 # Java options for the archive, set by ensure_cds; empty when there is none.
 REWIND_CDS_OPTS=()
 
+# _cds_jvm_unchanged FILE: true if the java on PATH (the file it links to) was not installed or
+# replaced since FILE was written. Looked at only when dpkg changed something since; then FILE is
+# touched, so that the next call needs no process at all.
+_cds_jvm_unchanged() {
+  [ "$1" -nt "$REWIND_DPKG_STATUS" ] && return 0
+  local java_bin
+  java_bin=$(command -v java) || return 1
+  [ -z "$(find -L "$java_bin" -cnewer "$1" -print -quit 2>/dev/null)" ] || return 1
+  touch "$1" 2>/dev/null || true
+}
+
 # ensure_cds: (re)make the archive when it is missing or older than the jar or the JVM, by two
 # training runs ('--version' and a boot of the demo) that list the classes they load, then a dump
 # (of the list without repeats: a line listed twice crashed the JDK 17 dump).
@@ -102,11 +113,9 @@ REWIND_CDS_OPTS=()
 ensure_cds() {
   REWIND_CDS_OPTS=()
   [ "${REWIND_CDS:-}" = off ] && return 0
-  local java_bin f
-  java_bin=$(command -v java) || return 0
+  local f
   for f in "$REWIND_JSA" "$REWIND_JSA.failed"; do
-    # Fresh: neither the jar nor the java executable (or what it links to) changed since.
-    if [ -f "$f" ] && [ -z "$(find -L "$java_bin" "$REWIND_JAR" -cnewer "$f" -print -quit 2>/dev/null)" ]; then
+    if [ -f "$f" ] && [ "$f" -nt "$REWIND_JAR" ] && _cds_jvm_unchanged "$f"; then
       [ "$f" = "$REWIND_JSA" ] && REWIND_CDS_OPTS=("-XX:SharedArchiveFile=$REWIND_JSA" -Xshare:auto)
       return 0
     fi

@@ -230,6 +230,17 @@ class LauncherTest {
         lib("ensure_cds");
         assertEquals(3, calls().size(), "jar rebuilt: archive made again");
 
+        touch(dpkgStatus);
+        lib("ensure_cds");
+        assertEquals(List.of(), calls(), "a package changed, not the JVM: archive kept");
+        assertTrue(Files.getLastModifiedTime(jsa).compareTo(Files.getLastModifiedTime(dpkgStatus)) > 0, "and marked checked");
+
+        touch(dpkgStatus);
+        Files.writeString(bin.resolve("java"), Files.readString(bin.resolve("java")));
+        pause();
+        lib("ensure_cds");
+        assertEquals(3, calls().size(), "the JVM was replaced: archive made again");
+
         opts = lib("ensure_cds; echo \"OPTS ${REWIND_CDS_OPTS[*]}.\"", "REWIND_CDS", "off");
         assertTrue(opts.contains("OPTS ."), opts);
         assertEquals(List.of(), calls());
