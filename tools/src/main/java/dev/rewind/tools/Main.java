@@ -42,34 +42,11 @@ public final class Main implements Runnable {
         }
         CommandLine cl = new CommandLine(new Main());
         addSubcommands(cl, args);
-        cl.setExitCodeExceptionMapper(e -> EXIT_USAGE);
-        // picocli's own Path conversion reports a NUL byte as "java.nio.file.InvalidPathException: ...".
-        cl.registerConverter(java.nio.file.Path.class, s -> {
-            try {
-                return java.nio.file.Path.of(s);
-            } catch (java.nio.file.InvalidPathException e) {
-                throw new CommandLine.TypeConversionException("not a file name: '" + s + "' (" + e.getReason() + ")");
-            }
-        });
-        cl.setExecutionExceptionHandler((e, cmd, parse) -> {
-            if (e instanceof IllegalArgumentException) {
-                cmd.getErr().println("rewind: " + Printable.escape(e.getMessage()));
-                return EXIT_USAGE;
-            }
-            cmd.getErr().println("rewind: internal error: " + e);
-            LoggerFactory.getLogger(Main.class).error("internal error", e);
-            return EXIT_INTERNAL;
-        });
-        cl.setParameterExceptionHandler((e, unused) -> {
-            // picocli's own report (message, suggestions or usage), with control characters of
-            // the user's arguments escaped so that they cannot garble the terminal.
-            CommandLine cmd = e.getCommandLine();
-            cmd.getErr().println(Printable.escape(e.getMessage()));
-            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr())) {
-                cmd.usage(cmd.getErr(), cmd.getColorScheme());
-            }
-            return EXIT_USAGE;
-        });
+        Handlers handlers = new Handlers();
+        cl.setExitCodeExceptionMapper(handlers);
+        cl.registerConverter(java.nio.file.Path.class, handlers);
+        cl.setExecutionExceptionHandler(handlers);
+        cl.setParameterExceptionHandler(handlers);
         cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
         try {
             return cl.execute(args);
@@ -85,6 +62,56 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(System.out);
+    }
+
+    /**
+     * How the command line reports errors and converts file names. A class rather than lambdas:
+     * picocli's class files predate Java 6, and a lambda implementing one of its interfaces makes
+     * the class-data sharing dump link that interface early and leave it (and every picocli class
+     * implementing it, such as its 29 built-in converters) out of the archive.
+     */
+    private static final class Handlers implements CommandLine.IExitCodeExceptionMapper,
+            CommandLine.ITypeConverter<java.nio.file.Path>, CommandLine.IExecutionExceptionHandler,
+            CommandLine.IParameterExceptionHandler {
+        @Override
+        public int getExitCode(Throwable e) {
+            return EXIT_USAGE;
+        }
+
+        /** picocli's own Path conversion reports a NUL byte as "java.nio.file.InvalidPathException: ...". */
+        @Override
+        public java.nio.file.Path convert(String s) {
+            try {
+                return java.nio.file.Path.of(s);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new CommandLine.TypeConversionException("not a file name: '" + s + "' (" + e.getReason() + ")");
+            }
+        }
+
+        @Override
+        public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parse) {
+            if (e instanceof IllegalArgumentException) {
+                cmd.getErr().println("rewind: " + Printable.escape(e.getMessage()));
+                return EXIT_USAGE;
+            }
+            cmd.getErr().println("rewind: internal error: " + e);
+            LoggerFactory.getLogger(Main.class).error("internal error", e);
+            return EXIT_INTERNAL;
+        }
+
+        /**
+         * picocli's own report (message, suggestions or usage), with control characters of the
+         * user's arguments escaped so that they cannot garble the terminal.
+         */
+        @Override
+        public int handleParseException(CommandLine.ParameterException e, String[] args) {
+            CommandLine cmd = e.getCommandLine();
+            cmd.getErr().println(Printable.escape(e.getMessage()));
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr())) {
+                cmd.usage(cmd.getErr(), cmd.getColorScheme());
+            }
+            return EXIT_USAGE;
+        }
     }
 
     /**
