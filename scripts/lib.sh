@@ -31,7 +31,7 @@ ensure_packages() {
     missing=("$@")
   fi
   # One dpkg-query for all of them; a package it does not know is reported on stderr.
-  local installed=" "
+  local queried=("${missing[@]}") installed=" "
   while IFS= read -r line; do
     case "$line" in *" install ok installed") installed+="${line%% *} " ;; esac
   done < <(dpkg-query -W -f='${Package} ${Status}\n' "${missing[@]}" 2>/dev/null || true)
@@ -55,7 +55,7 @@ ensure_packages() {
   fi
   # All present: record them (written aside and renamed, so a concurrent call reads a whole line).
   mkdir -p "$REWIND_STAMPS" 2>/dev/null &&
-    printf '%s\n' "${verified:+$verified }$*" > "$stamp.$$" 2>/dev/null &&
+    printf '%s\n' "${verified:+$verified }${queried[*]}" > "$stamp.$$" 2>/dev/null &&
     mv -f "$stamp.$$" "$stamp" 2>/dev/null || rm -f "$stamp.$$" 2>/dev/null
   return 0
 }

@@ -186,6 +186,7 @@ class LauncherTest {
         assertEquals(List.of("dpkg-query -W -f=${Package} ${Status}\\n pc"), calls(), "only the package not yet recorded");
         lib("ensure_packages pa pb pc");
         assertEquals(List.of(), calls());
+        assertEquals("pa pb pc", Files.readString(root.resolve("target/launcher/packages")).strip(), "each package once");
 
         touch(dpkgStatus);
         lib("ensure_packages pa");
