@@ -134,7 +134,7 @@ ensure_cds() {
     REWIND_CDS_OPTS=("-XX:SharedArchiveFile=$REWIND_JSA" -Xshare:auto)
   else
     say "could not make the start-up cache (see $log); running without it"
-    : > "$REWIND_JSA.failed"
+    { : > "$REWIND_JSA.failed"; } 2>/dev/null || true
   fi
   rm -f "$tmp" "$tmp.v" "$tmp.b" "$tmp.classes"
   return 0
