@@ -249,6 +249,7 @@ public final class Kernel implements AutoCloseable {
             AddressSpace space = cpu.memory();
             long top = Abi.LOAD_MIN;
             int n = 0;
+            byte[] file = null;
             for (ElfImage.Segment seg : t.image.segments()) {
                 if (seg.memSize() == 0) {
                     continue;
@@ -273,8 +274,13 @@ public final class Kernel implements AutoCloseable {
                     throw new BootException(String.format("task '%s': %s: segment at 0x%x shares a page with another "
                             + "segment; link with page-aligned segments (the SDK's link.ld does)", t.name(), spec.image(), seg.vaddr()));
                 }
-                byte[] data = t.image.segmentBytes(seg);
-                space.write(seg.vaddr(), data, 0, data.length, Perm.NONE);
+                // From one copy of the file (its segments' bounds were checked when it was parsed):
+                // segmentBytes would look the segment up with a record equals, whose first call
+                // costs a cold JVM 50-150 ms of method-handle set-up (issue 12, start-up).
+                if (file == null) {
+                    file = t.image.fileBytes();
+                }
+                space.write(seg.vaddr(), file, (int) seg.fileOffset(), (int) seg.fileSize(), Perm.NONE);
                 top = Math.max(top, end);
             }
             if (top + spec.heapBytes() > limit) {

@@ -3,14 +3,16 @@ package dev.rewind.tools;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import dev.rewind.tools.bench.BenchCommand;
+import java.util.List;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** The {@code rewind} command line. */
 @Command(name = "rewind", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"Rewind: an emulated RISC-V 64 machine and microkernel whose servers survive their own faults.", ""},
-        subcommands = {BootCommand.class, dev.rewind.tools.inject.InjectCommand.class, dev.rewind.tools.inject.SurvivalCommand.class, ImagesCommand.class, dev.rewind.tools.disk.DiskCommand.class, BenchCommand.class, TestCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'rewind help COMMAND' for a command's options."})
 public final class Main implements Runnable {
     /** Exit status for bad usage or an image that cannot be booted. */
@@ -21,46 +23,33 @@ public final class Main implements Runnable {
     /** Exit status when the Unicorn library cannot be loaded (sysexits EX_UNAVAILABLE). */
     public static final int EXIT_ENGINE = 69;
 
+    /** The subcommands, in the order 'rewind --help' lists them; see {@link #addSubcommands}. */
+    static final List<String> SUBCOMMANDS = List.of("boot", "inject", "survival", "images", "disk", "bench", "test", "help");
+
+    @Spec
+    CommandSpec spec;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
     /** Run the CLI and return its exit status (tests call this). */
     public static int run(String... args) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            // What picocli would print, without building its model of the command line (a third
+            // of the time 'rewind --version' took).
+            for (String line : new VersionProvider().getVersion()) {
+                System.out.println(line);
+            }
+            return 0;
+        }
         CommandLine cl = new CommandLine(new Main());
-        cl.setExitCodeExceptionMapper(e -> EXIT_USAGE);
-        // picocli's own Path conversion reports a NUL byte as "java.nio.file.InvalidPathException: ...".
-        cl.registerConverter(java.nio.file.Path.class, s -> {
-            try {
-                return java.nio.file.Path.of(s);
-            } catch (java.nio.file.InvalidPathException e) {
-                throw new CommandLine.TypeConversionException("not a file name: '" + s + "' (" + e.getReason() + ")");
-            }
-        });
-        cl.setExecutionExceptionHandler((e, cmd, parse) -> {
-            String engine = engineProblem(e);
-            if (engine != null) {
-                cmd.getErr().println("rewind: " + engine);
-                return EXIT_ENGINE;
-            }
-            if (e instanceof IllegalArgumentException) {
-                cmd.getErr().println("rewind: " + Printable.escape(e.getMessage()));
-                return EXIT_USAGE;
-            }
-            cmd.getErr().println("rewind: internal error: " + e);
-            LoggerFactory.getLogger(Main.class).error("internal error", e);
-            return EXIT_INTERNAL;
-        });
-        cl.setParameterExceptionHandler((e, unused) -> {
-            // picocli's own report (message, suggestions or usage), with control characters of
-            // the user's arguments escaped so that they cannot garble the terminal.
-            CommandLine cmd = e.getCommandLine();
-            cmd.getErr().println(Printable.escape(e.getMessage()));
-            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr())) {
-                cmd.usage(cmd.getErr(), cmd.getColorScheme());
-            }
-            return EXIT_USAGE;
-        });
+        addSubcommands(cl, args);
+        Handlers handlers = new Handlers();
+        cl.setExitCodeExceptionMapper(handlers);
+        cl.registerConverter(java.nio.file.Path.class, handlers);
+        cl.setExecutionExceptionHandler(handlers);
+        cl.setParameterExceptionHandler(handlers);
         cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
         try {
             return cl.execute(args);
@@ -89,7 +78,92 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        spec.commandLine().usage(System.out);
+    }
+
+    /**
+     * How the command line reports errors and converts file names. A class rather than lambdas:
+     * picocli's class files predate Java 6, and a lambda implementing one of its interfaces makes
+     * the class-data sharing dump link that interface early and leave it (and every picocli class
+     * implementing it, such as its 29 built-in converters) out of the archive.
+     */
+    private static final class Handlers implements CommandLine.IExitCodeExceptionMapper,
+            CommandLine.ITypeConverter<java.nio.file.Path>, CommandLine.IExecutionExceptionHandler,
+            CommandLine.IParameterExceptionHandler {
+        @Override
+        public int getExitCode(Throwable e) {
+            return EXIT_USAGE;
+        }
+
+        /** picocli's own Path conversion reports a NUL byte as "java.nio.file.InvalidPathException: ...". */
+        @Override
+        public java.nio.file.Path convert(String s) {
+            try {
+                return java.nio.file.Path.of(s);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new CommandLine.TypeConversionException("not a file name: '" + s + "' (" + e.getReason() + ")");
+            }
+        }
+
+        @Override
+        public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parse) {
+            String engine = engineProblem(e);
+            if (engine != null) {
+                cmd.getErr().println("rewind: " + engine);
+                return EXIT_ENGINE;
+            }
+            if (e instanceof IllegalArgumentException) {
+                cmd.getErr().println("rewind: " + Printable.escape(e.getMessage()));
+                return EXIT_USAGE;
+            }
+            cmd.getErr().println("rewind: internal error: " + e);
+            LoggerFactory.getLogger(Main.class).error("internal error", e);
+            return EXIT_INTERNAL;
+        }
+
+        /**
+         * picocli's own report (message, suggestions or usage), with control characters of the
+         * user's arguments escaped so that they cannot garble the terminal.
+         */
+        @Override
+        public int handleParseException(CommandLine.ParameterException e, String[] args) {
+            CommandLine cmd = e.getCommandLine();
+            cmd.getErr().println(Printable.escape(e.getMessage()));
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr())) {
+                cmd.usage(cmd.getErr(), cmd.getColorScheme());
+            }
+            return EXIT_USAGE;
+        }
+    }
+
+    /**
+     * Register the subcommands this command line can reach. Building picocli's model of a command
+     * loads its classes and reads its annotations, which for all of them cost more than the rest of
+     * a short run: {@code rewind boot ...} gets only {@code boot}, anything else (no arguments,
+     * {@code help}, an option, an unknown name, an {@code @file}) all of them.
+     */
+    static void addSubcommands(CommandLine cl, String... args) {
+        String first = args.length > 0 ? args[0] : "";
+        boolean one = SUBCOMMANDS.contains(first) && !first.equals("help");
+        for (String name : SUBCOMMANDS) {
+            if (!one || name.equals(first)) {
+                cl.addSubcommand(name, newSubcommand(name));
+            }
+        }
+    }
+
+    private static Object newSubcommand(String name) {
+        switch (name) {
+            case "boot": return new BootCommand();
+            case "inject": return new dev.rewind.tools.inject.InjectCommand();
+            case "survival": return new dev.rewind.tools.inject.SurvivalCommand();
+            case "images": return new ImagesCommand();
+            case "disk": return new dev.rewind.tools.disk.DiskCommand();
+            case "bench": return new BenchCommand();
+            case "test": return new TestCommand();
+            case "help": return new CommandLine.HelpCommand();
+            default: throw new IllegalArgumentException(name);
+        }
     }
 
     /** Set the root log level ("error", "warn", "info", "debug", "trace"). */
