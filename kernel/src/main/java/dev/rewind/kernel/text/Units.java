@@ -140,6 +140,24 @@ public final class Units {
         return nanos.longValueExact();
     }
 
+    /** {@link #parseBytes(String)} for an option or setting: the message starts with {@code "LABEL: "}. */
+    public static long parseBytes(String text, String label) {
+        try {
+            return parseBytes(text);
+        } catch (BadValue e) {
+            throw new BadValue(e.reason(), label + ": " + e.getMessage());
+        }
+    }
+
+    /** {@link #parseNanos(String, long)} for an option or setting: the message starts with {@code "LABEL: "}. */
+    public static long parseNanos(String text, long maxNanos, String label) {
+        try {
+            return parseNanos(text, maxNanos);
+        } catch (BadValue e) {
+            throw new BadValue(e.reason(), label + ": " + e.getMessage());
+        }
+    }
+
     /** {@code bytes} in the largest unit that divides it exactly: {@code 64K}, {@code 8M}, {@code 1G}, {@code 1000}. */
     public static String formatBytes(long bytes) {
         for (int shift = 30; shift >= 10; shift -= 10) {

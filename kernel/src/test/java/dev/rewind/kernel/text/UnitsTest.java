@@ -136,6 +136,18 @@ class UnitsTest {
     }
 
     @Test
+    void aLabelPrefixesTheMessageAndKeepsTheReason() {
+        BadValue e = assertThrows(BadValue.class, () -> Units.parseBytes("lots", "--size"));
+        assertEquals("--size: not a size: 'lots' (examples: 65536, 64K, 8M, 1G)", e.getMessage());
+        assertEquals(Reason.MALFORMED, e.reason());
+        e = assertThrows(BadValue.class, () -> Units.parseNanos("0", HOUR, "--timeout"));
+        assertEquals("--timeout: a duration must be positive: '0'", e.getMessage());
+        assertEquals(Reason.ZERO, e.reason());
+        assertEquals(8L << 20, Units.parseBytes("8M", "--size"));
+        assertEquals(1_500_000_000L, Units.parseNanos("1.5s", HOUR, "--timeout"));
+    }
+
+    @Test
     void badValuesAreIllegalArguments() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Units.parseBytes("x"));
         assertTrue(e instanceof BadValue);
