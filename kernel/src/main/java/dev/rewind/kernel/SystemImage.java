@@ -7,6 +7,7 @@ import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.ManifestException;
 import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskSpec;
+import dev.rewind.kernel.text.Suggestions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,8 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * A bootable system: a manifest plus the place its ELF files come from. Either a manifest
@@ -96,17 +99,14 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
 
     /** "; did you mean 'builtin:hello.elf'?" for a near miss among the built-in images, else "". */
     static String builtinSuggestion(String name) {
-        String best = null;
-        int bestDist = Integer.MAX_VALUE;
+        // each image by its full name and without its extension ("hell" is near "hello")
+        Map<String, String> forms = new LinkedHashMap<>();
         for (String n : builtinNames()) {
-            String base = n.replaceFirst("\\.(toml|elf)$", "");
-            int d = Math.min(Manifest.editDistance(name, n), Manifest.editDistance(name, base));
-            if (d <= 2 && d < bestDist) {
-                best = n;
-                bestDist = d;
-            }
+            forms.putIfAbsent(n, n);
+            forms.putIfAbsent(n.replaceFirst("\\.(toml|elf)$", ""), n);
         }
-        return best == null ? "" : "; did you mean '" + BUILTIN_PREFIX + best + "'?";
+        return Suggestions.closest(name, forms.keySet())
+                .map(f -> "; did you mean '" + BUILTIN_PREFIX + forms.get(f) + "'?").orElse("");
     }
 
     private static SystemImage fromBytes(String fileName, byte[] bytes, ImageSource src, String location) throws BootException {

@@ -13,6 +13,7 @@ import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.Task;
 import dev.rewind.kernel.image.DeviceSpec;
 import dev.rewind.kernel.image.Manifest;
+import dev.rewind.kernel.text.Units;
 import dev.rewind.tools.disk.FreshDisks;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -34,6 +35,8 @@ import picocli.CommandLine.Parameters;
             "2 bad usage or the image cannot be booted; 3 deadlock; 4 time budget exhausted;",
             "70 an internal error in Rewind."})
 public final class BootCommand implements Callable<Integer> {
+    /** Longest {@code --timeout} accepted (1000 hours): beyond it a run would not end in practice anyway. */
+    static final long MAX_TIMEOUT_NANOS = 1000 * 3_600_000_000_000L;
     @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE", description = "Image to boot (default: builtin:demo).")
     String image = "builtin:demo";
 
@@ -43,7 +46,7 @@ public final class BootCommand implements Callable<Integer> {
     @Option(names = "--log-level", paramLabel = "LEVEL", description = "error, warn, info, debug or trace (default: warn; --trace implies info).")
     String logLevel;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", description = "Stop the run after this long, e.g. 500ms, 10s, 2m (default: none).")
+    @Option(names = "--timeout", paramLabel = "DURATION", description = "Stop the run after this long, e.g. 500ms, 1.5s, 2m (at most 1000h; default: none).")
     String timeout;
 
     @Option(names = "--ram", paramLabel = "SIZE", description = "Physical memory of the machine, e.g. 64M (default: 256M, max 1G).")
@@ -81,8 +84,8 @@ public final class BootCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Main.setLogLevel(logLevel != null ? logLevel : trace ? "info" : "warn");
-        long budget = timeout == null ? 0 : Sizes.parseDurationNanos(timeout, "--timeout");
-        long ramBytes = Sizes.parseBytes(ram, "--ram");
+        long budget = timeout == null ? 0 : Units.parseNanos(timeout, MAX_TIMEOUT_NANOS, "--timeout");
+        long ramBytes = Units.parseBytes(ram, "--ram");
         if (ramBytes < (1 << 20) || ramBytes > (1L << 30) || ramBytes % 4096 != 0) {
             throw new IllegalArgumentException("--ram must be between 1M and 1G (and a multiple of 4K): " + ram);
         }

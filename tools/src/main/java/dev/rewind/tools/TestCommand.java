@@ -1,5 +1,6 @@
 package dev.rewind.tools;
 
+import dev.rewind.kernel.text.Units;
 import dev.rewind.tools.regress.CaseResult;
 import dev.rewind.tools.regress.CaseRunner;
 import dev.rewind.tools.regress.Durations;
@@ -73,11 +74,8 @@ public final class TestCommand implements Callable<Integer> {
         Main.setLogLevel(logLevel);
         PrintStream out = System.out;
         long defaultTimeout;
-        try {
-            defaultTimeout = timeout == null ? CaseRunner.DEFAULT_TIMEOUT_NANOS : Durations.parseNanos(timeout);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--timeout: " + e.getMessage());
-        }
+        defaultTimeout = timeout == null ? CaseRunner.DEFAULT_TIMEOUT_NANOS
+                : Units.parseNanos(timeout, Durations.MAX_NANOS, "--timeout");
         int n = jobs == null ? SuiteRunner.defaultJobs() : jobs;
         if (n < 1 || n > 1024) {
             throw new IllegalArgumentException("--jobs must be between 1 and 1024: " + n);

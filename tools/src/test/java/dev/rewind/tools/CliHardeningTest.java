@@ -143,6 +143,22 @@ class CliHardeningTest {
     }
 
     @Test
+    void bootAndTestReadSizesAndDurationsAlike() {
+        // one parser (kernel.text.Units): boot takes the fractions and units test always took
+        Result boot = rewind("boot", "--timeout", "1.5s", "--ram", "64m", "builtin:hello.elf");
+        assertEquals(0, boot.status(), boot::toString);
+        assertTrue(boot.out().contains("hello"), boot::toString);
+        assertEquals(0, rewind("boot", "--timeout", " 2M ", "builtin:hello.elf").status());
+        assertUsageError(rewind("boot", "--timeout", "0.0001us", "builtin:hello.elf"), "--timeout: duration finer than a nanosecond");
+        assertUsageError(rewind("boot", "--timeout", "0", "builtin:hello.elf"), "--timeout: a duration must be positive: '0'");
+        assertUsageError(rewind("boot", "--timeout", "-1s", "builtin:hello.elf"), "--timeout: a duration must be positive");
+        assertUsageError(rewind("boot", "--timeout", "1001h", "builtin:hello.elf"), "(at most 1000h)");
+        assertUsageError(rewind("boot", "--ram", "-64M", "builtin:hello.elf"), "--ram: a size must not be negative");
+        assertUsageError(rewind("boot", "--ram", "64MB", "builtin:hello.elf"), "--ram: not a size: '64MB'");
+        assertUsageError(rewind("test", "--timeout", "61m", "--list"), "--timeout: duration too long: '61m' (at most 1h)");
+    }
+
+    @Test
     void sizesAndDurationsThatOverflowAreRefusedNotWrapped() {
         // 17179869185G is 2^64 + 1G bytes: wrapped, it would be a valid 1G.
         assertUsageError(rewind("boot", "--ram", "17179869185G", "builtin:hello.elf"), "too large");

@@ -1,5 +1,6 @@
 package dev.rewind.tools.disk;
 
+import dev.rewind.kernel.text.Units;
 import dev.rewind.tools.disk.Rwfs.Entry;
 import dev.rewind.tools.disk.Rwfs.SlotState;
 import dev.rewind.tools.disk.Rwfs.Snapshot;
@@ -15,10 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -270,22 +268,16 @@ public final class DiskCommand implements Callable<Integer> {
         }
     }
 
-    private static final Pattern SIZE = Pattern.compile("(\\d{1,12})([kKmMgG]?)");
-
     static long parseSize(String text) {
-        Matcher m = SIZE.matcher(text.strip());
-        if (!m.matches()) {
-            throw new IllegalArgumentException("--size: not a size: '" + text + "' (examples: 65536, 64K, 8M, 1G)");
+        long bytes;
+        try {
+            bytes = Units.parseBytes(text, "--size");
+        } catch (Units.BadValue e) {
+            if (e.reason() != Units.Reason.TOO_LARGE) {
+                throw e;
+            }
+            bytes = Long.MAX_VALUE; // out of range below, never a wrapped value
         }
-        long n = Long.parseLong(m.group(1));
-        int shift = switch (m.group(2).toUpperCase(Locale.ROOT)) {
-            case "K" -> 10;
-            case "M" -> 20;
-            case "G" -> 30;
-            default -> 0;
-        };
-        // An overflowing size is out of range, never a wrapped value.
-        long bytes = n > (Long.MAX_VALUE >> shift) ? Long.MAX_VALUE : n << shift;
         if (bytes % Rwfs.SECTOR_SIZE != 0 || bytes < Rwfs.MIN_BYTES || bytes > Rwfs.MAX_BYTES) {
             throw new IllegalArgumentException("--size must be a multiple of 512 between 64K and 16G: '" + text + "'");
         }

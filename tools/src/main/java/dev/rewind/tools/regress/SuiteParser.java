@@ -7,6 +7,8 @@ import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.TaskState;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.TaskSpec;
+import dev.rewind.kernel.text.Suggestions;
+import dev.rewind.kernel.text.Units;
 import dev.rewind.tools.regress.Expectations.FaultAllowance;
 import dev.rewind.tools.regress.Expectations.FaultExpectation;
 import dev.rewind.tools.regress.Expectations.LineExpectation;
@@ -438,7 +440,7 @@ public final class SuiteParser {
 
     private long duration(Token t) throws SuiteException {
         try {
-            return Durations.parseNanos(t.text);
+            return Units.parseNanos(t.text, Durations.MAX_NANOS);
         } catch (IllegalArgumentException e) {
             throw error(e.getMessage());
         }
@@ -484,37 +486,7 @@ public final class SuiteParser {
     }
 
     static String didYouMean(String word, List<String> candidates) {
-        String best = null;
-        int bestDist = Integer.MAX_VALUE;
-        for (String c : candidates) {
-            int d = distance(word, c);
-            if (d > 0 && d < bestDist && d <= Math.max(1, c.length() / 3)) {
-                best = c;
-                bestDist = d;
-            }
-        }
-        return best == null ? "" : " (did you mean '" + best + "'?)";
-    }
-
-    /** Edit distance, a swap of two neighbouring characters counting as one edit. */
-    private static int distance(String a, String b) {
-        int[][] d = new int[a.length() + 1][b.length() + 1];
-        for (int i = 0; i <= a.length(); i++) {
-            d[i][0] = i;
-        }
-        for (int j = 0; j <= b.length(); j++) {
-            d[0][j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                d[i][j] = Math.min(d[i - 1][j - 1] + cost, Math.min(d[i - 1][j], d[i][j - 1]) + 1);
-                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
-                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-                }
-            }
-        }
-        return d[a.length()][b.length()];
+        return Suggestions.closest(word, candidates).map(c -> " (did you mean '" + c + "'?)").orElse("");
     }
 
     // ---- tokens ------------------------------------------------------------------------------

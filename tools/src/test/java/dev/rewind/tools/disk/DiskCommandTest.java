@@ -59,6 +59,12 @@ class DiskCommandTest {
         Result bad = rewind("disk", "format", dir.resolve("x.img"), "--size", "lots");
         assertEquals(2, bad.status(), bad::toString);
         assertTrue(bad.err().contains("not a size"), bad::toString);
+        Result negative = rewind("disk", "format", dir.resolve("x.img"), "--size", "-64K");
+        assertEquals(2, negative.status(), negative::toString);
+        assertTrue(negative.err().contains("--size: a size must not be negative: '-64K'"), negative::toString);
+        Result lower = rewind("disk", "format", dir.resolve("y.img"), "--size", " 128k ");
+        assertEquals(0, lower.status(), lower::toString);
+        assertEquals(128 << 10, Files.size(dir.resolve("y.img")));
         Result small = rewind("disk", "format", dir.resolve("x.img"), "--size", "4K");
         assertEquals(2, small.status(), small::toString);
         assertTrue(small.err().contains("between 64K and 16G"), small::toString);

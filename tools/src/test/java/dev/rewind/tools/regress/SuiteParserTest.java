@@ -10,6 +10,7 @@ import dev.rewind.kernel.FaultKind;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.TaskState;
+import dev.rewind.kernel.text.Units;
 import dev.rewind.tools.regress.Expectations.TaskExpectation;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -197,19 +198,35 @@ class SuiteParserTest {
         assertTrue(failing.cases().stream().allMatch(c -> c.tags().contains("failing")));
     }
 
+    /** A suite's timeouts are read by the shared parser, with the suite's limit of one hour. */
+    private static long nanos(String text) {
+        return Units.parseNanos(text, Durations.MAX_NANOS);
+    }
+
     @Test
-    void durations() {
-        assertEquals(500_000_000L, Durations.parseNanos("500ms"));
-        assertEquals(20_000_000_000L, Durations.parseNanos("20s"));
-        assertEquals(20_000_000_000L, Durations.parseNanos("20"));
-        assertEquals(1_500_000_000L, Durations.parseNanos("1.5s"));
-        assertEquals(120_000_000_000L, Durations.parseNanos("2m"));
-        assertThrows(IllegalArgumentException.class, () -> Durations.parseNanos("0s"));
-        assertThrows(IllegalArgumentException.class, () -> Durations.parseNanos("-1s"));
-        assertThrows(IllegalArgumentException.class, () -> Durations.parseNanos("2h"));
+    void durations() throws Exception {
+        assertEquals(500_000_000L, nanos("500ms"));
+        assertEquals(20_000_000_000L, nanos("20s"));
+        assertEquals(20_000_000_000L, nanos("20"));
+        assertEquals(1_500_000_000L, nanos("1.5s"));
+        assertEquals(120_000_000_000L, nanos("2m"));
+        assertEquals(3_600_000_000_000L, nanos("1h"));
+        assertThrows(IllegalArgumentException.class, () -> nanos("0s"));
+        assertThrows(IllegalArgumentException.class, () -> nanos("-1s"));
+        assertThrows(IllegalArgumentException.class, () -> nanos("2h"));
         assertEquals("500ms", Durations.format(500_000_000L));
         assertEquals("1.5s", Durations.format(1_500_000_000L));
         assertEquals("2m", Durations.format(120_000_000_000L));
+        assertEquals("10us", Durations.format(10_000L));
+        assertEquals("1500us", Durations.format(1_500_000L));
+        Suite s = parse("case a\n  boot builtin:hello.elf\n  timeout 250US\ncase b\n  boot builtin:hello.elf\n"
+                + "  timeout 1.25M\n");
+        assertEquals(250_000L, s.cases().get(0).timeoutNanos());
+        assertEquals(75_000_000_000L, s.cases().get(1).timeoutNanos());
+        SuiteException tooLong = assertThrows(SuiteException.class,
+                () -> parse("case a\n  boot builtin:hello.elf\n  timeout 61m\n"));
+        assertTrue(tooLong.getMessage().startsWith("t.suite:3: duration too long: '61m' (at most 1h)"),
+                tooLong.getMessage());
     }
 
     static byte[] builtinBytes(String elf) throws Exception {
