@@ -25,7 +25,9 @@ final class NativeMmu {
     private static final int OFF_FILLS = 32;
     private static final int OFF_UC = 40;
     private static final int OFF_CTL = 48;
-    private static final int SIZE = 56;
+    private static final int OFF_OPEN_UNKNOWN = 60;
+    /** struct rw_mmu, with room for RW_MAXOPEN (64) open pages. */
+    private static final int SIZE = 72 + 8 * 64;
     private static final int REGION_SIZE = 24;
 
     /** The fill path's calls, directly mapped: a transaction begins at every request. */
@@ -57,6 +59,7 @@ final class NativeMmu {
 
     NativeMmu(Pointer uc, Memory trapRecord, Object trapOwner) {
         mem.clear();
+        mem.setInt(OFF_OPEN_UNKNOWN, 1); // nothing known yet: the first transaction flushes
         mem.setPointer(OFF_UC, uc);
         mem.setPointer(OFF_CTL, UnicornLibrary.CTL);
         mem.setPointer(OFF_TRAP, trapRecord);
