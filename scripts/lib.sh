@@ -89,7 +89,7 @@ ensure_built() {
 }
 
 # shellcheck source=engine.sh
-. "$REWIND_ROOT/scripts/engine.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/engine.sh"
 
 # The CLI's class-data sharing archive: the JVM maps the classes a run needs, already parsed and
 # verified, instead of loading them from the jar (start-up time: docs/PERFORMANCE.md).

@@ -37,8 +37,9 @@ class StartupTest {
             String[] lines = r.out().split("\n");
             assertEquals(3, lines.length, r::toString);
             assertTrue(lines[0].startsWith("rewind "), r::toString);
-            // The engine's version and where it was loaded from, e.g. "unicorn 2.0.1 (libunicorn.so.2)".
-            assertTrue(lines[1].matches("unicorn \\d+\\.\\d+\\.\\d+.* \\(.+\\)"), r::toString);
+            // The engine's version, where it came from and the file, e.g.
+            // "unicorn 2.1.4 from Debian unstable libunicorn2t64 2.1.4-4, cached in DIR: FILE".
+            assertTrue(lines[1].matches("unicorn \\d+\\.\\d+\\.\\d+ from .+: .+"), r::toString);
             assertEquals("java " + System.getProperty("java.version"), lines[2]);
             assertEquals("", r.err());
         }
