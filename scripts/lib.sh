@@ -3,8 +3,13 @@
 
 REWIND_ROOT=${REWIND_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 
-# Debian packages the project needs at run time (boot) and for building guests.
-REWIND_RUNTIME_PKGS="libunicorn2 gcc libc6-dev make gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"
+# Debian packages the CLI needs to run a built jar: the system's Unicorn (the fallback engine,
+# and the one scripts/test's smoke subset uses).
+REWIND_RUNTIME_PKGS="libunicorn2"
+# Packages for building: the native hooks (gcc) and the guests (the RISC-V cross compiler and
+# picolibc). Checked only when something is to be built, so './rewind --help' with a built jar
+# does not ask for a cross compiler.
+REWIND_BUILD_PKGS="gcc libc6-dev make gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"
 # Extra packages the test suite needs.
 REWIND_TEST_PKGS="gdb-multiarch"
 
@@ -81,6 +86,8 @@ ensure_built() {
         -o -newer "$REWIND_JAR" -print -quit 2>/dev/null)" ]; then
     return 0
   fi
+  # shellcheck disable=SC2086
+  ensure_packages $REWIND_BUILD_PKGS || return 1
   say "building (mvn package, tests skipped; first build downloads dependencies)..."
   if ! (cd "$REWIND_ROOT" && mvn -q -B -DskipTests install) >&2; then
     say "build failed"
