@@ -2,6 +2,7 @@ package dev.rewind.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -36,13 +37,15 @@ class SurvivalTest {
         Map<String, Map<String, Row>> byApp = new TreeMap<>();
         for (Row row : rows) {
             byApp.computeIfAbsent(row.application(), a -> new TreeMap<>()).put(row.policy(), row);
-            assertEquals(3, row.failures(), () -> "three driver failures were injected: " + row);
+            // Each run counts the failures it injected; under none the driver stays dead after its first.
+            assertTrue(row.failures() >= 1 && row.failures() <= 3, () -> "driver failures were injected: " + row);
             assertEquals(row.verdict().equals("runs normally"), row.why().isEmpty(), () -> "a failure says how: " + row);
         }
         assertEquals(6, byApp.size(), r::toString);
         assertEquals(List.of("blk", "tty"), rows.stream().map(Row::driver).distinct().sorted().toList());
         for (Map<String, Row> app : byApp.values()) {
             assertEquals(List.of("none", "restart", "shadow"), List.copyOf(app.keySet()), app::toString);
+            assertEquals(3, app.get("shadow").failures(), () -> "three driver failures were injected: " + app);
             assertEquals("runs normally", app.get("shadow").verdict(), app::toString);
             assertNotEquals("runs normally", app.get("none").verdict(), () -> "the failures are visible without recovery: " + app);
             if (!app.get("restart").application().startsWith("fs_")) {

@@ -38,7 +38,8 @@ import picocli.CommandLine.Option;
         footer = {"", "Driver failures are injected with a seeded probe: the driver is stopped a fixed number of",
             "instructions into chosen requests and faulted. The same failures are injected under every policy.",
             "", "--tsv prints one tab-separated row per application and policy instead of the table, after a",
-            "header row: application, driver, policy, failures, verdict, why (empty when it ran normally).",
+            "header row: application, driver, policy, failures (injected in that run: under none the driver",
+            "stays dead after the first), verdict, why (empty when it ran normally).",
             "", "Example: rewind survival --markdown"})
 public final class SurvivalCommand implements Callable<Integer> {
     @Option(names = "--kills", paramLabel = "N", description = "Driver failures per run, spread over its requests (default: 3).")
