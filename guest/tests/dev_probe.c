@@ -5,7 +5,16 @@
  * misuses them on purpose (bad offset, bad width, write to a read-only
  * register, read of a write-only one, bad command, bad value) and checks
  * that each is refused with its documented ERROR code instead of a fault.
- * Prints "dev_probe: misuse ok" and exits 0, or says what differed.
+ * Prints "dev_probe: misuse ok", or says what differed.  Then the timer's
+ * interrupt as a notification on the device capability, one line each:
+ *   "dev_probe: irq disabled: pending=P notified=N" - a one-shot expired with
+ *     IRQ_ENABLE 0: the cause is pending in IRQ_STATUS, no notification;
+ *   "dev_probe: irq enabled late: notified=N" - enabling the pending cause
+ *     raises the line;
+ *   "dev_probe: irq enabled: notified=N pending=P" - a one-shot with the
+ *     cause enabled wakes rw_wait.
+ * (N is the notification bits read, P the IRQ_STATUS cause bits.)  Exits 0
+ * when every check held.
  *
  * -DPROBE_INTRUDER: owns nothing and reads the first device's registers,
  * which are not mapped in this task: it must die of an unmapped read.
@@ -19,6 +28,14 @@
 #define ERROR		0x0c
 #define TIMER_COMMAND	0x30
 #define TIMER_INTERVAL	0x28
+#define STATUS		0x10
+#define IRQ_ENABLE	0x14
+#define IRQ_STATUS	0x18
+#define TIMER_NOW	0x20
+#define STATUS_RUNNING	1u
+#define IRQ_EXPIRED	1u
+#define CMD_ONESHOT	1u
+#define ONESHOT_NS	1000000ULL	/* 1 ms */
 
 #ifndef PROBE_INTRUDER
 static int failures;
@@ -29,6 +46,61 @@ static void expect(const char *what, uint64_t got, uint64_t want)
 		printf("dev_probe: %s: got 0x%lx, want 0x%lx\n", what, (unsigned long)got, (unsigned long)want);
 		failures++;
 	}
+}
+
+/* Starts a one-shot of ONESHOT_NS and yields until it is no longer RUNNING
+ * (the kernel polls its devices between slices); 0, or -1 if it never ends. */
+static int oneshot_to_end(uintptr_t base)
+{
+	uint64_t t0 = rw_mmio_read64(base, TIMER_NOW);
+
+	rw_mmio_write64(base, TIMER_INTERVAL, ONESHOT_NS);
+	rw_mmio_write32(base, TIMER_COMMAND, CMD_ONESHOT);
+	while (rw_mmio_read32(base, STATUS) & STATUS_RUNNING) {
+		if (rw_mmio_read64(base, TIMER_NOW) - t0 > 5000000000ULL)
+			return -1;
+		rw_yield();
+	}
+	return 0;
+}
+
+/* The interrupt seen as a notification; prints what it saw, checks it. */
+static void interrupts(int dev, uintptr_t base)
+{
+	uint64_t bits = 0;
+
+	rw_mmio_write32(base, IRQ_ENABLE, 0);
+	rw_mmio_write32(base, IRQ_STATUS, IRQ_EXPIRED);
+	rw_poll(dev, NULL); /* nothing should be pending; drop it if it is */
+
+	/* Disabled: the cause latches, the line stays low. */
+	expect("one-shot ends (disabled)", (uint64_t)oneshot_to_end(base), 0);
+	uint32_t pending = rw_mmio_read32(base, IRQ_STATUS) & IRQ_EXPIRED;
+	expect("poll (disabled)", (uint64_t)rw_poll(dev, &bits), 0);
+	printf("dev_probe: irq disabled: pending=%u notified=%lu\n", (unsigned)pending, (unsigned long)bits);
+	expect("cause pending while disabled", pending, IRQ_EXPIRED);
+	expect("no notification while disabled", bits, 0);
+
+	/* Enabling the pending cause raises the line. */
+	rw_mmio_write32(base, IRQ_ENABLE, IRQ_EXPIRED);
+	bits = 0;
+	expect("poll (enabled late)", (uint64_t)rw_poll(dev, &bits), 0);
+	printf("dev_probe: irq enabled late: notified=%lu\n", (unsigned long)bits);
+	expect("notification on enabling a pending cause", bits & 1, 1);
+	rw_mmio_write32(base, IRQ_STATUS, IRQ_EXPIRED);
+	rw_poll(dev, NULL);
+
+	/* Enabled: the expiry wakes rw_wait. */
+	rw_mmio_write64(base, TIMER_INTERVAL, ONESHOT_NS);
+	rw_mmio_write32(base, TIMER_COMMAND, CMD_ONESHOT);
+	bits = 0;
+	expect("wait (enabled)", (uint64_t)rw_wait(dev, &bits), 0);
+	pending = rw_mmio_read32(base, IRQ_STATUS) & IRQ_EXPIRED;
+	printf("dev_probe: irq enabled: notified=%lu pending=%u\n", (unsigned long)bits, (unsigned)pending);
+	expect("notification when enabled", bits & 1, 1);
+	expect("cause pending after the wake-up", pending, IRQ_EXPIRED);
+	rw_mmio_write32(base, IRQ_STATUS, IRQ_EXPIRED);
+	rw_mmio_write32(base, IRQ_ENABLE, 0);
 }
 
 #endif
@@ -78,6 +150,12 @@ int main(void)
 		return 1;
 	}
 	printf("dev_probe: misuse ok\n");
+
+	interrupts((int)dev, base);
+	if (failures) {
+		printf("dev_probe: FAIL %d interrupt check(s)\n", failures);
+		return 1;
+	}
 	return 0;
 #endif
 }

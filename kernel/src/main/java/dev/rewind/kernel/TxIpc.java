@@ -18,7 +18,12 @@ import org.slf4j.LoggerFactory;
  *       as they were where it waited in RECV / REPLY_RECV, are saved with its kernel-side state
  *       (heap break, capability table), and its write tracker starts logging the pre-image of
  *       every page written (by the server's stores, or by the kernel on its behalf);
- *   <li><b>commit</b> when it replies: the log is dropped;
+ *   <li><b>commit</b> when it replies: the request's writes stay. Its pre-images are dropped,
+ *       unless the server keeps a history ({@code replay_depth} &gt; 0): then the tracker keeps
+ *       them for the newest {@code replay_depth} replayable committed requests (as far as the
+ *       log's capacity allows, oldest forgotten first), so that corruption found later can be
+ *       undone past those commits and the requests run again ({@link Replay}); a request that
+ *       made a syscall a replay cannot repeat cuts the history;
  *   <li><b>abort</b> when it faults while handling the request (any trapped fault, an explicit
  *       abort/assert, or the request's CPU deadline): every logged page is restored, the
  *       registers and kernel-side state are put back, the client's call returns

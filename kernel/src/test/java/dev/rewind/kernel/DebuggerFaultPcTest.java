@@ -34,7 +34,7 @@ class DebuggerFaultPcTest {
                     faults.add(fault);
                 }
             };
-            try (Kernel kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(60_000_000_000L), img.manifest(), img.source(),
+            try (Kernel kernel = new Kernel(Fixtures.CONFIG, img.manifest(), img.source(),
                     new Uart(new ByteArrayOutputStream()), obs)) {
                 KernelDebugger dbg = new KernelDebugger(kernel, true);
                 Thread runner = new Thread(kernel::run, "kernel");
@@ -54,7 +54,7 @@ class DebuggerFaultPcTest {
                 assertEquals(StopKind.FAULTED, f.kind());
                 assertEquals(DebugTarget.SIGSEGV, f.signal());
                 Task t = kernel.task("t_fpc_deref_warm");
-                long deref = t.image().symbol("deref").orElseThrow();
+                long deref = Fixtures.symbol(t, "deref");
                 assertEquals(deref, dbg.readRegister(f.thread(), DebugTarget.PC), f::description);
                 assertTrue(f.description().contains("pc 0x" + Long.toHexString(deref) + " (deref)"), f::description);
                 byte[] insn = new byte[2];

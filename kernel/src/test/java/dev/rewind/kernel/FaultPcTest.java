@@ -27,7 +27,7 @@ class FaultPcTest {
         GuestRun run = GuestRun.boot(elf);
         assertTrue(run.console.contains("fpc: ready"), run::toString);
         assertFalse(run.console.contains("fpc: survived"), run::toString);
-        Fault f = GuestSystemTest.only(run.faults, "t_fpc_" + variant).fault();
+        Fault f = Fixtures.only(run.faults, "t_fpc_" + variant).fault();
         ElfImage image = ElfImage.parse(SystemImage.builtin(elf).source().read(elf), elf);
         return new Booted(run, f, image);
     }

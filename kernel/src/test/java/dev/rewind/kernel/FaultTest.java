@@ -26,7 +26,7 @@ class FaultTest {
         GuestRun run = GuestRun.boot(elf);
         assertFalse(run.console.contains("fault: survived"), run::toString);
         String task = elf.replace(".elf", "");
-        GuestRun.FaultEvent f = GuestSystemTest.only(run.faults, task);
+        GuestRun.FaultEvent f = Fixtures.only(run.faults, task);
         assertEquals(kind, f.fault().kind(), run::toString);
         if (!address.equals("-1")) {
             assertEquals(Long.decode(address), f.fault().address(), run::toString);

@@ -11,7 +11,11 @@ import java.util.List;
 
 /** Boots a built-in guest image in a test, capturing the console and every kernel event. */
 final class GuestRun {
-    record FaultEvent(String task, int generation, Fault fault, String action) {}
+    /**
+     * A fault the kernel reported; {@code consoleAt} is how many console bytes the guests had
+     * written when it was reported (what was printed before the fault and what after).
+     */
+    record FaultEvent(String task, int generation, Fault fault, String action, int consoleAt) {}
 
     /** A shadow driver's recovery (KernelObserver.driverRecovered). */
     record Recovery(String driver, int replayed, int reissued, int held, long nanos) {}
@@ -36,12 +40,12 @@ final class GuestRun {
     }
 
     static GuestRun boot(String builtin) {
-        return boot(builtin, KernelConfig.defaults().withBudgetNanos(60_000_000_000L));
+        return boot(builtin, Fixtures.CONFIG);
     }
 
     /** Boot a manifest given as text whose images are built-in ones. */
     static GuestRun bootManifest(String toml) throws Exception {
-        return bootManifest(toml, KernelConfig.defaults().withBudgetNanos(60_000_000_000L));
+        return bootManifest(toml, Fixtures.CONFIG);
     }
 
     static GuestRun bootManifest(String toml, KernelConfig config) throws Exception {
@@ -59,7 +63,7 @@ final class GuestRun {
 
     /** Boot an image with a probe (fault injector, profiler) attached. */
     static GuestRun runWithProbe(SystemImage image, KernelProbe probe) {
-        return run(image, KernelConfig.defaults().withBudgetNanos(60_000_000_000L), probe);
+        return run(image, Fixtures.CONFIG, probe);
     }
 
     static GuestRun boot(String builtin, KernelConfig config) {
@@ -84,7 +88,7 @@ final class GuestRun {
             KernelObserver obs = new KernelObserver() {
                 @Override
                 public void taskFaulted(Task task, int generation, Fault fault, String action) {
-                    faults.add(new FaultEvent(task.name(), generation, fault, action));
+                    faults.add(new FaultEvent(task.name(), generation, fault, action, out.size()));
                 }
 
                 @Override
@@ -125,6 +129,12 @@ final class GuestRun {
 
     List<String> lines() {
         return console.lines().toList();
+    }
+
+    /** The console as it was when {@code f} was reported (the guests print ASCII). */
+    String consoleBefore(FaultEvent f) {
+        byte[] all = console.getBytes(StandardCharsets.UTF_8);
+        return new String(all, 0, Math.min(f.consoleAt(), all.length), StandardCharsets.UTF_8);
     }
 
     boolean hasLine(String line) {

@@ -29,10 +29,10 @@ class GuestSystemTest {
         assertTrue(m.find(), run::toString);
         long secret = Long.parseUnsignedLong(m.group(1), 16);
 
-        GuestRun.FaultEvent read = only(run.faults, "attacker");
+        GuestRun.FaultEvent read = Fixtures.only(run.faults, "attacker");
         assertEquals(FaultKind.UNMAPPED_READ, read.fault().kind(), run::toString);
         assertEquals(secret, read.fault().address());
-        GuestRun.FaultEvent write = only(run.faults, "attacker_w");
+        GuestRun.FaultEvent write = Fixtures.only(run.faults, "attacker_w");
         assertEquals(FaultKind.UNMAPPED_WRITE, write.fault().kind(), run::toString);
         assertEquals(secret, write.fault().address());
 
@@ -66,12 +66,40 @@ class GuestSystemTest {
         GuestRun run = GuestRun.boot("t_preempt.toml");
         assertTrue(run.hasLine("worker: done"), run::toString);
         assertEquals(0, run.result.task("worker").exitCode());
-        GuestRun.FaultEvent f = only(run.faults, "spinner");
+        GuestRun.FaultEvent f = Fixtures.only(run.faults, "spinner");
         assertEquals(FaultKind.RUNAWAY, f.fault().kind(), run::toString);
         assertEquals(TaskState.DEAD, run.result.task("spinner").state());
-        // The worker finished while the spinner still ran: preemption, not the deadline, let it through.
-        int done = run.lines().indexOf("worker: done");
-        assertTrue(done >= 0);
+
+        // The spinner comes first in the manifest at the same priority, so it has the CPU first;
+        // after its one line it never makes a syscall again. The worker yields after each step,
+        // which hands the CPU back to the spinner: every later step needs the kernel to take the
+        // CPU away from the spinner. All of that happened before the spinner was killed.
+        List<String> lines = run.lines();
+        assertTrue(lines.indexOf("spinner: spinning") >= 0, run::toString);
+        assertTrue(lines.indexOf("spinner: spinning") < lines.indexOf("worker: step 0"), run::toString);
+        List<String> beforeKill = run.consoleBefore(f).lines().toList();
+        for (int step = 0; step < 5; step++) {
+            assertTrue(beforeKill.contains("worker: step " + step),
+                    "step " + step + " ran before the spinner was killed\n" + run);
+        }
+        assertTrue(beforeKill.contains("worker: done"), () -> "the worker finished while the spinner still ran\n" + run);
+    }
+
+    @Test
+    void twoSpinnersAtOnePriorityShareTheCpu() throws Exception {
+        // Two tasks that make no syscall after their first line (and a syscall that does not
+        // block keeps the CPU), at the same priority: without preemption the first would spin
+        // until killed before the second printed anything. Both printed before either was killed.
+        String toml = "name = \"two\"\n[task.a]\nimage = \"spinner.elf\"\npriority = 4\nrunaway_ms = 300\n"
+                + "[task.b]\nimage = \"spinner.elf\"\npriority = 4\nrunaway_ms = 300\n";
+        GuestRun run = GuestRun.bootManifest(toml);
+        GuestRun.FaultEvent a = Fixtures.only(run.faults, "a");
+        GuestRun.FaultEvent b = Fixtures.only(run.faults, "b");
+        assertEquals(FaultKind.RUNAWAY, a.fault().kind(), run::toString);
+        assertEquals(FaultKind.RUNAWAY, b.fault().kind(), run::toString);
+        GuestRun.FaultEvent first = run.faults.get(0);
+        assertEquals(2, run.consoleBefore(first).lines().filter(l -> l.equals("spinner: spinning")).count(),
+                () -> "both spinners had started before the first was killed\n" + run);
     }
 
     @Test
@@ -83,7 +111,7 @@ class GuestSystemTest {
         }
         assertTrue(run.console.contains("restart_client: refreshed generation 2"), run::toString);
         assertEquals(List.of("kv@2"), run.restarts);
-        GuestRun.FaultEvent f = only(run.faults, "kv");
+        GuestRun.FaultEvent f = Fixtures.only(run.faults, "kv");
         assertEquals(FaultKind.ILLEGAL_INSTRUCTION, f.fault().kind());
         assertEquals(1, f.generation(), "the fault belongs to generation 1");
         assertTrue(f.action().contains("restarted as generation 2"), f::toString);
@@ -116,11 +144,5 @@ class GuestSystemTest {
         // hello is more important: it runs to completion before the worker starts.
         String prio = GuestRun.bootManifest(String.format(both, 6, 1)).console;
         assertTrue(prio.indexOf("hello from rewind") < prio.indexOf("worker: step 0"), prio);
-    }
-
-    static GuestRun.FaultEvent only(List<GuestRun.FaultEvent> faults, String task) {
-        List<GuestRun.FaultEvent> mine = faults.stream().filter(f -> f.task().equals(task)).toList();
-        assertEquals(1, mine.size(), () -> "faults of " + task + ": " + faults);
-        return mine.get(0);
     }
 }

@@ -25,7 +25,7 @@ class HeapGrowthTest {
     @ParameterizedTest
     @ValueSource(strings = {"none", "restart", "txipc"})
     void heapGrowsInSmallStepsUpToTheLimitThenEnomem(String policy) throws Exception {
-        String toml = TxIpcTest.withPolicy(TxIpcTest.manifest("t_heap.toml"), policy);
+        String toml = Fixtures.withPolicy(Fixtures.manifest("t_heap.toml"), policy);
         GuestRun run = GuestRun.bootManifest(toml);
         assertTrue(run.console.contains("heap: ok steps=2048 bytes=" + 8 * MIB + " "), run::toString);
         assertEquals(0, run.result.task("heap_client").exitCode(), run::toString);
@@ -35,7 +35,7 @@ class HeapGrowthTest {
     @Test
     void aTxipcHeapGrowsIn64KiBStepsPastSixtyFourRegions() throws Exception {
         // As fs did under txipc with a 4M heap (issue #10): 64 sbrk steps of 64 KiB.
-        String toml = TxIpcTest.manifest("t_heap.toml")
+        String toml = Fixtures.manifest("t_heap.toml")
                 .replace("heap_client.elf", "heap_client_64k.elf")
                 .replace("heap = \"8M\"", "heap = \"4M\"");
         GuestRun run = GuestRun.bootManifest(toml);
@@ -47,7 +47,7 @@ class HeapGrowthTest {
     void theStockFsServerFillsItsHeapWithFiles(String policy) throws Exception {
         // The issue's own reproduction: fs with a 4M heap, a client writing 80 KiB files (29 and
         // more) until the server answers ENOMEM, then reading them all back.
-        GuestRun run = GuestRun.bootManifest(TxIpcTest.withPolicy(TxIpcTest.manifest("t_fs_fill.toml"), policy));
+        GuestRun run = GuestRun.bootManifest(Fixtures.withPolicy(Fixtures.manifest("t_fs_fill.toml"), policy));
         assertTrue(run.console.contains("fs_fill: ok files="), run::toString);
         assertTrue(run.console.contains(" full=yes"), run::toString);
         assertEquals(0, run.result.task("fs_fill").exitCode(), run::toString);
@@ -70,14 +70,14 @@ class HeapGrowthTest {
                 return name;
             }
         };
-        String toml = TxIpcTest.manifest("t_heap.toml").replace("heap_server.elf", "many.elf");
+        String toml = Fixtures.manifest("t_heap.toml").replace("heap_server.elf", "many.elf");
         GuestRun run = GuestRun.runWithProbe(new SystemImage(Manifest.parse(toml, "test.toml"), source, "test.toml"), null);
         assertTrue(run.console.contains("heap: ok steps=2048 bytes=" + 8 * MIB + " "), run::toString);
     }
 
     @Test
     void aDriversHeapStopsBelowItsRegistersWithEnomem() throws Exception {
-        GuestRun run = GuestRun.bootManifest(TxIpcTest.manifest("t_heap_driver.toml"));
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_heap_driver.toml"));
         // data at 0x3fff0000 (one page): the heap has the 15 pages up to the window at 0x40000000
         assertTrue(run.console.contains("heap_driver: enomem after 61440 bytes, errno ok, device id 3 kind 3"), run::toString);
         assertEquals(0, run.result.task("heap_driver").exitCode(), run::toString);
@@ -86,7 +86,7 @@ class HeapGrowthTest {
 
     @Test
     void aDriverWithASegmentOnItsRegistersDoesNotBoot() throws Exception {
-        String toml = TxIpcTest.manifest("t_heap_driver.toml").replace("heap_driver.elf", "heap_driver_over.elf");
+        String toml = Fixtures.manifest("t_heap_driver.toml").replace("heap_driver.elf", "heap_driver_over.elf");
         BootException e = assertThrows(BootException.class, () -> GuestRun.bootManifest(toml));
         assertTrue(e.getMessage().contains("task 'heap_driver'"), e.getMessage());
         assertTrue(e.getMessage().contains("segment [0x40000000, 0x40000130)"), e.getMessage());

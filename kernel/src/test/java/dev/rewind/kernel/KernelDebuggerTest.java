@@ -78,10 +78,6 @@ class KernelDebuggerTest {
         }
     }
 
-    static long symbol(Task t, String name) {
-        return t.image().symbol(name).orElseThrow();
-    }
-
     @Test
     void waitsBeforeTheFirstInstructionThenBreaksWithoutPatchingMemory() {
         assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
@@ -98,7 +94,7 @@ class KernelDebuggerTest {
             assertEquals(Abi.STACK_TOP, dbg.readRegister(1, 2));
             assertEquals(2, dbg.threads().size());
 
-            long store = symbol(kv, "store");
+            long store = Fixtures.symbol(kv, "store");
             byte[] before = new byte[16];
             assertEquals(16, dbg.readMemory(1, store, before));
             assertTrue(dbg.insertBreakpoint(store));
@@ -215,7 +211,7 @@ class KernelDebuggerTest {
             assertEquals(StopKind.INTERRUPTED, i.kind());
             assertEquals(DebugTarget.SIGINT, i.signal());
             // the spinner's loop: mul at main+0x22, c.add at +0x26, c.j back at +0x28
-            long main = symbol(kernel.task("spinner"), "main");
+            long main = Fixtures.symbol(kernel.task("spinner"), "main");
             for (long next : new long[] {main + 0x26, main + 0x28, main + 0x22, main + 0x26, main + 0x22}) {
                 dbg.insertBreakpoint(next);
                 long t0 = System.nanoTime();
@@ -248,7 +244,7 @@ class KernelDebuggerTest {
             awaitHalted();
             stops.clear(); // the initial stop, if it came after attach
             Task kv = kernel.task("kv");
-            long nkeys = symbol(kv, "nkeys");
+            long nkeys = Fixtures.symbol(kv, "nkeys");
             // the client has other data at the same address: watch only kv
             assertThrows(IllegalArgumentException.class, () -> dbg.setScope(java.util.List.of("nosuchtask")));
             dbg.setScope(java.util.List.of("kv"));

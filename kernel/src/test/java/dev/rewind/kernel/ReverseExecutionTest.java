@@ -80,10 +80,6 @@ class ReverseExecutionTest {
         }
     }
 
-    static long symbol(Task t, String name) {
-        return t.image().symbol(name).orElseThrow();
-    }
-
     /** Boot revtest, run it (by name, so that it is recorded) to {@code finished}. */
     private void runToFinished() throws Exception {
         boot("revtest.elf", true);
@@ -91,7 +87,7 @@ class ReverseExecutionTest {
         awaitHalted();
         stops.clear();
         task = kernel.tasks.get(0);
-        long finished = symbol(task, "finished");
+        long finished = Fixtures.symbol(task, "finished");
         assertTrue(dbg.insertBreakpoint(finished));
         dbg.resume(Map.of(1, Action.CONTINUE), Action.CONTINUE, true);
         StopEvent bp = nextStop();
@@ -101,8 +97,8 @@ class ReverseExecutionTest {
     }
 
     private byte[] data() {
-        long counter = symbol(task, "counter");
-        long table = symbol(task, "table");
+        long counter = Fixtures.symbol(task, "counter");
+        long table = Fixtures.symbol(task, "table");
         byte[] a = new byte[8];
         byte[] b = new byte[32];
         assertEquals(8, dbg.readMemory(1, counter, a));
@@ -112,7 +108,7 @@ class ReverseExecutionTest {
 
     private long counter() {
         byte[] a = new byte[8];
-        dbg.readMemory(1, symbol(task, "counter"), a);
+        dbg.readMemory(1, Fixtures.symbol(task, "counter"), a);
         return ByteBuffer.wrap(a).order(ByteOrder.LITTLE_ENDIAN).getLong();
     }
 
@@ -210,7 +206,7 @@ class ReverseExecutionTest {
     void continuesBackToTheLastWriteOfAWatchedGlobalThenToTheStartOfHistory() {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
             runToFinished();
-            long counter = symbol(task, "counter");
+            long counter = Fixtures.symbol(task, "counter");
             assertEquals(15, counter());
             assertTrue(dbg.insertWatchpoint(WatchKind.WRITE, counter, 8));
             StopEvent w = back(false);
@@ -263,7 +259,7 @@ class ReverseExecutionTest {
             awaitHalted();
             stops.clear();
             task = kernel.tasks.get(0);
-            assertTrue(dbg.insertBreakpoint(symbol(task, "finished")));
+            assertTrue(dbg.insertBreakpoint(Fixtures.symbol(task, "finished")));
             dbg.resume(); // every task, none by name
             assertEquals(StopKind.BREAKPOINT, nextStop().kind());
             long pc = dbg.readRegister(1, DebugTarget.PC);
@@ -282,7 +278,7 @@ class ReverseExecutionTest {
             task = kernel.task("kv");
             int kv = task.index + 1;
             dbg.setScope(List.of("kv")); // recorded although gdb resumes every task, none by name
-            long store = symbol(task, "store");
+            long store = Fixtures.symbol(task, "store");
             assertTrue(dbg.insertBreakpoint(store));
             dbg.resume();
             StopEvent bp = nextStop();
@@ -312,7 +308,7 @@ class ReverseExecutionTest {
             task = kernel.task("kv");
             int kv = task.index + 1;
             dbg.setScope(List.of("kv"));
-            long store = symbol(task, "store");
+            long store = Fixtures.symbol(task, "store");
             assertTrue(dbg.insertBreakpoint(store));
             dbg.resume();
             assertEquals(StopKind.BREAKPOINT, nextStop().kind());

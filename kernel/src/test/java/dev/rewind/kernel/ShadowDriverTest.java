@@ -14,8 +14,6 @@ import org.junit.jupiter.api.Test;
  * {@code restart} (the failure reaches the clients, and they say how).
  */
 class ShadowDriverTest {
-    static final KernelConfig CONFIG = KernelConfig.defaults().withBudgetNanos(60_000_000_000L);
-
     static String underRestart(String toml) {
         return toml.replace("recovery = \"shadow\"", "recovery = \"restart\"").replaceAll("(?m)^shadow = .*$", "");
     }
@@ -27,7 +25,7 @@ class ShadowDriverTest {
     @Test
     void blockDriverFaultsAreInvisibleUnderShadow() throws Exception {
         DriverKiller killer = new DriverKiller("blk", 40, 15, 60, 61, 150, 300);
-        GuestRun run = GuestRun.bootManifest(TxIpcTest.manifest("t_blk.toml"), CONFIG, killer, null);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk.toml"), Fixtures.CONFIG, killer, null);
         assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
         assertEquals(killer.struck().size(), run.faults.size(), run::toString);
@@ -46,8 +44,8 @@ class ShadowDriverTest {
     @Test
     void aDriverThatCorruptsAKeptRegisterIsCaughtBeforeItReplies() throws Exception {
         // As a fault that does not trap would: the driver would go on answering wrongly.
-        GuestRun run = GuestRun.bootManifest(TxIpcTest.manifest("t_blk.toml"), CONFIG,
-                new TxIpcTest.KeptRegisterClobber("blk", 100, 300), null);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk.toml"), Fixtures.CONFIG,
+                new Fixtures.KeptRegisterClobber("blk", 100, 300), null);
         assertEquals(2, run.faults.size(), run::toString);
         for (GuestRun.FaultEvent f : run.faults) {
             assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
@@ -59,7 +57,7 @@ class ShadowDriverTest {
     @Test
     void blockDriverFaultsReachClientsUnderRestart() throws Exception {
         DriverKiller killer = new DriverKiller("blk", 40, 15, 60, 150);
-        GuestRun run = GuestRun.bootManifest(underRestart(TxIpcTest.manifest("t_blk.toml")), CONFIG, killer, null);
+        GuestRun run = GuestRun.bootManifest(underRestart(Fixtures.manifest("t_blk.toml")), Fixtures.CONFIG, killer, null);
         assertTrue(run.console.contains("blk_stress: FAIL"), run::toString);
         // The in-flight call fails with EDEAD, and the restarted driver has forgotten the session.
         assertTrue(run.console.contains("EDEAD"), run::toString);
@@ -70,7 +68,7 @@ class ShadowDriverTest {
     @Test
     void ttyDriverFaultsMidLineRepeatAndLoseNothingUnderShadow() throws Exception {
         DriverKiller killer = new DriverKiller("tty", 300, 10, 11, 100, 250);
-        GuestRun run = GuestRun.bootManifest(TxIpcTest.manifest("t_tty.toml"), CONFIG, killer, null);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_tty.toml"), Fixtures.CONFIG, killer, null);
         assertTrue(run.console.contains("tty_writer: done lines=300 errors=0"), run::toString);
         assertEquals(4, run.faults.size(), run::toString);
         // The restarted driver's own "tty: ready" (kernel console) may land inside a line.
@@ -86,7 +84,7 @@ class ShadowDriverTest {
     @Test
     void ttyDriverFaultsReachClientsUnderRestart() throws Exception {
         DriverKiller killer = new DriverKiller("tty", 300, 10, 100);
-        GuestRun run = GuestRun.bootManifest(underRestart(TxIpcTest.manifest("t_tty.toml")), CONFIG, killer, null);
+        GuestRun run = GuestRun.bootManifest(underRestart(Fixtures.manifest("t_tty.toml")), Fixtures.CONFIG, killer, null);
         assertFalse(run.console.contains("tty_writer: done lines=300 errors=0"), run::toString);
         assertTrue(run.console.contains("EDEAD"), run::toString);
     }
@@ -100,7 +98,7 @@ class ShadowDriverTest {
         // Request 2 is the first read, which finds all the input waiting: strike it after it has
         // taken bytes from the receive FIFO: the shadow must push them back before re-issuing it.
         DriverKiller killer = new DriverKiller("tty", 700, 2);
-        GuestRun run = GuestRun.bootManifest(TxIpcTest.manifest("t_tty_echo.toml"), CONFIG, killer, bytes(in.toString()));
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_tty_echo.toml"), Fixtures.CONFIG, killer, bytes(in.toString()));
         String uart = run.console.replace("tty: ready\n", "");
         List<String> echoed = uart.lines().filter(l -> l.startsWith("echo: ")).map(l -> l.substring(6).strip()).toList();
         assertEquals(in.toString().lines().toList(), echoed, run::toString);
@@ -112,7 +110,7 @@ class ShadowDriverTest {
 
     @Test
     void timerDeliversOneShotAndPeriodicInterrupts() throws Exception {
-        GuestRun run = GuestRun.bootManifest(TxIpcTest.manifest("t_ticker.toml"), CONFIG, null, null);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_ticker.toml"), Fixtures.CONFIG, null, null);
         assertTrue(run.console.contains("ticker: ok"), run::toString);
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
     }

@@ -108,7 +108,7 @@ class TxIpcReplayTest {
     }
 
     static String manifest(int replayDepth) throws Exception {
-        String toml = TxIpcTest.manifest("t_kv_oracle.toml");
+        String toml = Fixtures.manifest("t_kv_oracle.toml");
         return replayDepth < 0 ? toml : toml.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nreplay_depth = " + replayDepth);
     }
 
@@ -116,7 +116,7 @@ class TxIpcReplayTest {
     void corruptionCommittedByAnEarlierRequestIsUndoneByReplayingTheHistory() throws Exception {
         int n = strikeBeforeAGet();
         ValueCorruptor probe = new ValueCorruptor(n, keys.get(n));
-        GuestRun r = GuestRun.bootManifest(manifest(-1), KernelConfig.defaults().withBudgetNanos(60_000_000_000L), probe, null);
+        GuestRun r = GuestRun.bootManifest(manifest(-1), Fixtures.CONFIG, probe, null);
         assertTrue(probe.struck, "request " + n + " found the entry of " + keys.get(n));
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
         assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
@@ -136,7 +136,7 @@ class TxIpcReplayTest {
     void withoutAHistoryTheSameCorruptionDefeatsRollback() throws Exception {
         int n = strikeBeforeAGet();
         ValueCorruptor probe = new ValueCorruptor(n, keys.get(n));
-        GuestRun r = GuestRun.bootManifest(manifest(0), KernelConfig.defaults().withBudgetNanos(60_000_000_000L), probe, null);
+        GuestRun r = GuestRun.bootManifest(manifest(0), Fixtures.CONFIG, probe, null);
         assertTrue(probe.struck);
         assertTrue(r.replays.isEmpty(), r::toString);
         assertTrue(r.console.contains("kv_oracle: FAIL"), r::toString);

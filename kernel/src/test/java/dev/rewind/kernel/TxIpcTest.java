@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,23 +17,10 @@ import org.junit.jupiter.api.Test;
  * own oracle says so.
  */
 class TxIpcTest {
-    static String manifest(String builtin) throws Exception {
-        return new String(SystemImage.builtin(builtin).source().read(builtin), StandardCharsets.UTF_8);
-    }
-
-    /** The manifest with every server's recovery policy replaced (txipc-only keys dropped for others). */
-    static String withPolicy(String toml, String policy) {
-        String t = toml.replace("recovery = \"txipc\"", "recovery = \"" + policy + "\"");
-        if (!policy.equals("txipc")) {
-            t = t.replaceAll("(?m)^(deadline_ms|max_aborts|abort_window_ms|replay_depth) = .*$", "");
-        }
-        return t;
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"kv", "fs"})
     void everyFaultKindIsRolledBackAndTheServerKeepsServing(String server) throws Exception {
-        GuestRun run = GuestRun.bootManifest(manifest("t_" + server + "_faults.toml"));
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_" + server + "_faults.toml"));
         for (int kind = 1; kind <= 6; kind++) {
             assertTrue(run.hasLine(server + "_faults: kind " + kind + " -> ERECOVERED"), run::toString);
         }
@@ -56,7 +42,7 @@ class TxIpcTest {
     @ParameterizedTest
     @ValueSource(strings = {"kv", "fs"})
     void underRestartTheSameFaultsLoseStateAndTheOracleSaysSo(String server) throws Exception {
-        GuestRun run = GuestRun.bootManifest(withPolicy(manifest("t_" + server + "_faults.toml"), "restart"));
+        GuestRun run = GuestRun.bootManifest(Fixtures.withPolicy(Fixtures.manifest("t_" + server + "_faults.toml"), "restart"));
         assertTrue(run.console.contains(server + "_faults: FAIL lost state"), run::toString);
         assertEquals(SystemResult.Outcome.TASK_FAILED, run.result.outcome());
         assertEquals(6, run.result.task(server).restarts(), run::toString);
@@ -64,14 +50,14 @@ class TxIpcTest {
 
     @Test
     void underNoneTheServerStaysDead() throws Exception {
-        GuestRun run = GuestRun.bootManifest(withPolicy(manifest("t_kv_faults.toml"), "none"));
+        GuestRun run = GuestRun.bootManifest(Fixtures.withPolicy(Fixtures.manifest("t_kv_faults.toml"), "none"));
         assertTrue(run.console.contains("kv_faults: FAIL server dead"), run::toString);
         assertEquals(TaskState.DEAD, run.result.task("kv").state());
     }
 
     @Test
     void repeatedAbortsEscalateToARestart() throws Exception {
-        String toml = manifest("t_kv_faults.toml").replace("max_aborts = 100", "max_aborts = 3")
+        String toml = Fixtures.manifest("t_kv_faults.toml").replace("max_aborts = 100", "max_aborts = 3")
                 .replace("deadline_ms = 200", "deadline_ms = 200\nabort_window_ms = 60000");
         GuestRun run = GuestRun.bootManifest(toml);
         // The first two faults are rolled back; the third in the window escalates.
@@ -83,7 +69,7 @@ class TxIpcTest {
 
     @Test
     void nestedCallsKeepEveryServerConsistent() throws Exception {
-        GuestRun run = GuestRun.bootManifest(manifest("t_nested.toml"));
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_nested.toml"));
         for (int step = 1; step <= 5; step++) {
             assertTrue(run.hasLine("nest_client: step " + step + " ok"), run::toString);
         }
@@ -141,35 +127,9 @@ class TxIpcTest {
         }
     }
 
-    /**
-     * Overwrites s3 (a register rw_serve keeps: it holds a constant) of a server (kv) when its
-     * n-th request is delivered (for n in {@code at}), as a fault that does not trap would.
-     */
-    static final class KeptRegisterClobber implements KernelProbe {
-        private final String task;
-        private final java.util.Set<Integer> at;
-        private int delivered;
-
-        KeptRegisterClobber(Integer... at) {
-            this("kv", at);
-        }
-
-        KeptRegisterClobber(String task, Integer... at) {
-            this.task = task;
-            this.at = java.util.Set.of(at);
-        }
-
-        @Override
-        public void requestDelivered(Task server) {
-            if (server.name().equals(task) && at.contains(++delivered)) {
-                server.cpu.setReg(19, 0x5eed);
-            }
-        }
-    }
-
     @Test
     void aChangedKeptRegisterIsRolledBackAndTheRequestDeliveredAgainUnseen() throws Exception {
-        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_kv_oracle.toml"), new KeptRegisterClobber(100, 300, 500));
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_kv_oracle.toml"), new Fixtures.KeptRegisterClobber(100, 300, 500));
         assertEquals(3, r.faults.size(), r::toString);
         for (GuestRun.FaultEvent f : r.faults) {
             assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
@@ -185,7 +145,7 @@ class TxIpcTest {
     @Test
     void aKeptRegisterThatChangesAgainOnRedeliveryIsTakenAsIntended() throws Exception {
         // Request 101 is request 100 delivered again: it changes s3 the same way.
-        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_kv_oracle.toml"), new KeptRegisterClobber(100, 101, 300));
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_kv_oracle.toml"), new Fixtures.KeptRegisterClobber(100, 101, 300));
         assertEquals(1, r.faults.size(), r::toString); // 300: s3 is no longer checked
         assertEquals(FaultKind.CORRUPT_STATE, r.faults.get(0).fault().kind());
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);

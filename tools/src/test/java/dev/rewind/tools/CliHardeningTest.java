@@ -1,5 +1,7 @@
 package dev.rewind.tools;
 
+import static dev.rewind.tools.Fixtures.assertUsageError;
+import static dev.rewind.tools.Fixtures.rewind;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,20 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 class CliHardeningTest {
     @TempDir
     Path dir;
-
-    static Result rewind(String... args) {
-        return CliRun.rewind(Duration.ofSeconds(60), args);
-    }
-
-    /** One line on stderr, starting "rewind: ", and exit status 2. */
-    static void assertUsageError(Result r, String expected) {
-        assertEquals(Main.EXIT_USAGE, r.status(), r::toString);
-        String err = r.err().strip();
-        assertTrue(err.startsWith("rewind: "), r::toString);
-        assertFalse(err.contains("\n"), () -> "one line: " + r);
-        assertTrue(err.contains(expected), () -> "expected '" + expected + "' in: " + r);
-        assertFalse(err.contains("Exception") || err.contains("java."), r::toString);
-    }
 
     @Test
     void quantumOutOfItsRangeIsRefused() {

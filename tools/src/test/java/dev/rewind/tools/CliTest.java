@@ -1,21 +1,17 @@
 package dev.rewind.tools;
 
+import static dev.rewind.tools.Fixtures.rewind;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.tools.CliRun.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The CLI as a user meets it: output, exit statuses and error messages. */
 class CliTest {
-    static Result rewind(String... args) {
-        return CliRun.rewind(Duration.ofSeconds(60), args);
-    }
-
     @Test
     void bootWithoutArgumentsRunsTheDemo() {
         Result r = rewind("boot");
@@ -76,7 +72,7 @@ class CliTest {
         assertEquals(2, r.status(), r::toString);
         assertTrue(r.err().contains("garbage.elf") && r.err().toLowerCase().contains("magic"), r::toString);
 
-        byte[] hello = Main.class.getClassLoader().getResourceAsStream("rewind/image/hello.elf").readAllBytes();
+        byte[] hello = Fixtures.builtinBytes("hello.elf");
         Path truncated = dir.resolve("truncated.elf");
         Files.write(truncated, java.util.Arrays.copyOf(hello, 200));
         Result t = rewind("boot", truncated.toString());

@@ -31,23 +31,23 @@ class DiskPersistenceTest {
     @Test
     void filesSurviveRebootsThroughTheCli() throws Exception {
         Path disk = dir.resolve("persist.img");
-        CliRun.Result fmt = CliTest.rewind("disk", "format", disk.toString(), "--size", "8M");
+        CliRun.Result fmt = Fixtures.rewind("disk", "format", disk.toString(), "--size", "8M");
         assertEquals(0, fmt.status(), fmt::toString);
 
-        CliRun.Result first = CliTest.rewind("boot", "builtin:t_disk.toml", "--disk", disk.toString());
+        CliRun.Result first = Fixtures.rewind("boot", "builtin:t_disk.toml", "--disk", disk.toString());
         assertEquals(0, first.status(), first::toString);
         assertTrue(first.out().contains("fs_persist: wrote boot=1"), first::toString);
 
-        CliRun.Result second = CliTest.rewind("boot", "builtin:t_disk.toml", "--disk", disk.toString());
+        CliRun.Result second = Fixtures.rewind("boot", "builtin:t_disk.toml", "--disk", disk.toString());
         assertEquals(0, second.status(), second::toString);
         assertTrue(second.out().contains("fs_persist: found boot=1 ok"), second::toString);
         assertTrue(second.out().contains("fs_persist: wrote boot=2"), second::toString);
 
         // The host tool reads what the guest wrote.
-        CliRun.Result ls = CliTest.rewind("disk", "ls", disk.toString());
+        CliRun.Result ls = Fixtures.rewind("disk", "ls", disk.toString());
         assertEquals(0, ls.status(), ls::toString);
         assertTrue(ls.out().contains("/persist/counter"), ls::toString);
-        CliRun.Result cat = CliTest.rewind("disk", "cat", disk.toString(), "/persist/counter");
+        CliRun.Result cat = Fixtures.rewind("disk", "cat", disk.toString(), "/persist/counter");
         assertEquals(0, cat.status(), cat::toString);
         assertEquals(2, Long.parseLong(cat.out().strip()), cat::toString);
     }
@@ -92,7 +92,7 @@ class DiskPersistenceTest {
     void theUartReadsTheInputFile() throws Exception {
         Path in = dir.resolve("in.txt");
         Files.writeString(in, "hello\nworld\n");
-        CliRun.Result r = CliTest.rewind("boot", "builtin:t_tty_echo.toml", "--input", in.toString());
+        CliRun.Result r = Fixtures.rewind("boot", "builtin:t_tty_echo.toml", "--input", in.toString());
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.out().contains("echo: hello") && r.out().contains("echo: world"), r::toString);
         assertTrue(r.out().contains("tty_echo: eof bytes=12 lines=2"), r::toString);
@@ -100,11 +100,11 @@ class DiskPersistenceTest {
 
     @Test
     void diskOptionErrorsAreClear() {
-        CliRun.Result missing = CliTest.rewind("boot", "builtin:t_disk.toml", "--disk", dir.resolve("nope.img").toString());
+        CliRun.Result missing = Fixtures.rewind("boot", "builtin:t_disk.toml", "--disk", dir.resolve("nope.img").toString());
         assertEquals(Main.EXIT_USAGE, missing.status());
         assertTrue(missing.err().contains("no disk image at") && missing.err().contains("rewind disk format"), missing::toString);
 
-        CliRun.Result noBlock = CliTest.rewind("boot", "builtin:hello.elf", "--disk", dir.resolve("nope.img").toString());
+        CliRun.Result noBlock = Fixtures.rewind("boot", "builtin:hello.elf", "--disk", dir.resolve("nope.img").toString());
         assertEquals(Main.EXIT_USAGE, noBlock.status());
         assertTrue(noBlock.err().contains("has no block device"), noBlock::toString);
     }

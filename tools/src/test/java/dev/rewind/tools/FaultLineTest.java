@@ -1,21 +1,17 @@
 package dev.rewind.tools;
 
+import static dev.rewind.tools.Fixtures.rewind;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.tools.CliRun.Result;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** `rewind boot` shows each fault once, on one line, naming the faulting instruction, and guest text cannot forge lines. */
 class FaultLineTest {
-    static Result rewind(String... args) {
-        return CliRun.rewind(Duration.ofSeconds(60), args);
-    }
-
     static List<String> faultLines(Result r) {
         return Arrays.stream(r.err().split("\n")).filter(l -> l.contains("faulted")).toList();
     }

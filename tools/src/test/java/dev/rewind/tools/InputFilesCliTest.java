@@ -1,7 +1,6 @@
 package dev.rewind.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.tools.CliRun.Result;
 import java.io.RandomAccessFile;
@@ -16,18 +15,8 @@ class InputFilesCliTest {
     @TempDir
     Path dir;
 
-    static Result rewind(String... args) {
-        return CliRun.rewind(Duration.ofSeconds(20), args);
-    }
-
-    static void assertOneLineError(Result r, String... phrases) {
-        assertEquals(2, r.status(), r::toString);
-        String err = r.err().strip();
-        assertTrue(err.startsWith("rewind: "), r::toString);
-        assertEquals(1, err.lines().count(), r::toString);
-        for (String p : phrases) {
-            assertTrue(err.contains(p), "expected '" + p + "' in " + err);
-        }
+    private static Result rewind(String... args) {
+        return Fixtures.rewindWithin(Duration.ofSeconds(20), (Object[]) args);
     }
 
     private Path mkfifo(String name) throws Exception {
@@ -48,29 +37,29 @@ class InputFilesCliTest {
     void deeplyNestedManifest() throws Exception {
         Path f = dir.resolve("deep.toml");
         Files.writeString(f, "name = \"x\"\nq = " + "[".repeat(1_000) + "]".repeat(1_000) + "\n");
-        assertOneLineError(rewind("boot", f.toString()), "deep.toml:2: arrays or inline tables nested more than 32");
+        Fixtures.assertUsageError(rewind("boot", f.toString()), "deep.toml:2: arrays or inline tables nested more than 32");
     }
 
     @Test
     void specialAndHugeBootImages() throws Exception {
-        assertOneLineError(rewind("boot", "/dev/zero"), "not a regular file but a character device");
-        assertOneLineError(rewind("boot", mkfifo("img.toml").toString()), "not a regular file but a FIFO");
-        assertOneLineError(rewind("boot", sparse("big.elf").toString()), "too large: 3221225472 bytes",
+        Fixtures.assertUsageError(rewind("boot", "/dev/zero"), "not a regular file but a character device");
+        Fixtures.assertUsageError(rewind("boot", mkfifo("img.toml").toString()), "not a regular file but a FIFO");
+        Fixtures.assertUsageError(rewind("boot", sparse("big.elf").toString()), "too large: 3221225472 bytes",
                 "the limit for a boot image is 64 MiB");
     }
 
     @Test
     void emptyElfAndBareBuiltin() throws Exception {
         Path empty = Files.createFile(dir.resolve("prog.elf"));
-        assertOneLineError(rewind("boot", empty.toString()), "prog.elf: empty file");
-        assertOneLineError(rewind("boot", "builtin:"), "builtin: needs a name; see `rewind images`");
-        assertOneLineError(rewind("boot", "builtin:helo"), "did you mean 'builtin:hello.elf'?");
+        Fixtures.assertUsageError(rewind("boot", empty.toString()), "prog.elf: empty file");
+        Fixtures.assertUsageError(rewind("boot", "builtin:"), "builtin: needs a name; see `rewind images`");
+        Fixtures.assertUsageError(rewind("boot", "builtin:helo"), "did you mean 'builtin:hello.elf'?");
     }
 
     @Test
     void specialAndHugeSuiteFiles() throws Exception {
-        assertOneLineError(rewind("test", mkfifo("s.suite").toString()), "not a regular file but a FIFO");
-        assertOneLineError(rewind("test", sparse("big.suite").toString()), "too large: 3221225472 bytes");
+        Fixtures.assertUsageError(rewind("test", mkfifo("s.suite").toString()), "not a regular file but a FIFO");
+        Fixtures.assertUsageError(rewind("test", sparse("big.suite").toString()), "too large: 3221225472 bytes");
     }
 
     @Test
@@ -78,7 +67,7 @@ class InputFilesCliTest {
         sparse("big.toml");
         Path suite = dir.resolve("s.suite");
         Files.writeString(suite, "suite s\ncase big\n  boot big.toml\n  expect exit ok\n");
-        assertOneLineError(rewind("test", suite.toString()), "s.suite:3: cannot boot big.toml",
+        Fixtures.assertUsageError(rewind("test", suite.toString()), "s.suite:3: cannot boot big.toml",
                 "too large: 3221225472 bytes (the limit for a manifest is 1 MiB)");
     }
 }

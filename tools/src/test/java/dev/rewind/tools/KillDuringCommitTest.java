@@ -94,7 +94,7 @@ class KillDuringCommitTest {
             check(disk, acked, "seed " + seed + " round " + round + " (kill after " + wantAcks
                     + " acks + " + delayMicros + " us)\n" + r.out);
         }
-        CliRun.Result ls = CliTest.rewind("disk", "ls", disk.toString()); // the host tool reads it too
+        CliRun.Result ls = Fixtures.rewind("disk", "ls", disk.toString()); // the host tool reads it too
         assertEquals(0, ls.status(), ls::toString);
         if (!acked.isEmpty()) {
             assertTrue(ls.out().contains("/commits/" + acked.last()), ls::toString);

@@ -30,15 +30,6 @@ class SdkTest {
         assertTrue(r.out().matches("(?s)memtest: ok \\d{6,} cases\\n"), r::toString);
     }
 
-    static Path root() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("guest/sdk/rewind.mk")) && Files.isDirectory(p.resolve("tools"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("project root not found from " + Path.of("").toAbsolutePath());
-    }
-
     /** Runs make in {@code dir} with {@code args}; returns its output, failing on a non-zero exit. */
     private static String make(Path dir, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("make", "-C", dir.toString()));
@@ -54,7 +45,7 @@ class SdkTest {
 
     @Test
     void externalProgramWithWarningsBuildsAndFlagChangesRebuild(@TempDir Path dir) throws Exception {
-        Path sdk = root().resolve("guest/sdk");
+        Path sdk = Fixtures.projectRoot().resolve("guest/sdk");
         Files.writeString(dir.resolve("Makefile"), String.join("\n",
                 "all:",
                 "REWIND_SDK := " + sdk,

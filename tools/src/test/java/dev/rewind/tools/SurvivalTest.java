@@ -1,9 +1,13 @@
 package dev.rewind.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -11,22 +15,48 @@ import org.junit.jupiter.api.Test;
  * driver is killed three times. Under none no application does; under restart, none of those
  * that talk to the driver directly does (the file-system apps do, because the file system
  * server itself re-opens its block session and retries its commit when the driver restarts).
+ * Read from {@code rewind survival --tsv}, one row per application and policy.
  */
 class SurvivalTest {
+    record Row(String application, String driver, String policy, int failures, String verdict, String why) {}
+
     @Test
     void everyApplicationSurvivesItsDriverFailuresOnlyUnderShadow() {
-        CliRun.Result r = CliTest.rewind("survival");
+        CliRun.Result r = Fixtures.rewind("survival", "--tsv");
         assertEquals(0, r.status(), r::toString);
-        List<String> rows = r.out().lines().filter(l -> l.matches("^\\S.*\\s(blk|tty)\\s.*")).toList();
-        assertEquals(6, rows.size(), r::toString);
-        for (String row : rows) {
-            assertTrue(row.strip().endsWith("runs normally"), row);
-            String[] cells = row.split("\\s{2,}");
-            assertEquals("3", cells[2].strip(), "three driver failures were injected: " + row);
-            assertTrue(!cells[3].contains("runs normally"), "the failures are visible without recovery: " + row);
-            if (!row.startsWith("fs_")) {
-                assertTrue(!cells[4].contains("runs normally"), "a restart is visible to direct clients: " + row);
+        List<String> lines = r.out().lines().toList();
+        assertEquals("application\tdriver\tpolicy\tfailures\tverdict\twhy", lines.get(0), r::toString);
+        List<Row> rows = new ArrayList<>();
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split("\t", -1);
+            assertEquals(6, f.length, () -> "six fields: " + line);
+            rows.add(new Row(f[0], f[1], f[2], Integer.parseInt(f[3]), f[4], f[5]));
+        }
+        assertEquals(18, rows.size(), "six applications under three policies\n" + r);
+
+        Map<String, Map<String, Row>> byApp = new TreeMap<>();
+        for (Row row : rows) {
+            byApp.computeIfAbsent(row.application(), a -> new TreeMap<>()).put(row.policy(), row);
+            // Each run counts the failures it injected; under none the driver stays dead after its first.
+            assertTrue(row.failures() >= 1 && row.failures() <= 3, () -> "driver failures were injected: " + row);
+            assertEquals(row.verdict().equals("runs normally"), row.why().isEmpty(), () -> "a failure says how: " + row);
+        }
+        assertEquals(6, byApp.size(), r::toString);
+        assertEquals(List.of("blk", "tty"), rows.stream().map(Row::driver).distinct().sorted().toList());
+        for (Map<String, Row> app : byApp.values()) {
+            assertEquals(List.of("none", "restart", "shadow"), List.copyOf(app.keySet()), app::toString);
+            assertEquals(3, app.get("shadow").failures(), () -> "three driver failures were injected: " + app);
+            assertEquals("runs normally", app.get("shadow").verdict(), app::toString);
+            assertNotEquals("runs normally", app.get("none").verdict(), () -> "the failures are visible without recovery: " + app);
+            if (!app.get("restart").application().startsWith("fs_")) {
+                assertNotEquals("runs normally", app.get("restart").verdict(),
+                        () -> "a restart is visible to direct clients: " + app);
             }
         }
+    }
+
+    @Test
+    void tsvAndMarkdownTogetherAreRefused() {
+        Fixtures.assertUsageError(Fixtures.rewind("survival", "--tsv", "--markdown"), "--tsv", "--markdown");
     }
 }

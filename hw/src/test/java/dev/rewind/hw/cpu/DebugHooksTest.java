@@ -1,5 +1,9 @@
 package dev.rewind.hw.cpu;
 
+import static dev.rewind.hw.cpu.Asm.addi;
+import static dev.rewind.hw.cpu.Asm.ld;
+import static dev.rewind.hw.cpu.Asm.lui;
+import static dev.rewind.hw.cpu.Asm.sd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.rewind.hw.mem.Perm;
@@ -25,22 +29,6 @@ class DebugHooksTest extends CpuFixture {
 
     void dropTranslations() {
         cpu.engine().removeCachedCode(CODE, CODE + 0x1000);
-    }
-
-    static int addi(int rd, int rs1, int imm) {
-        return (imm << 20) | (rs1 << 15) | (rd << 7) | 0x13;
-    }
-
-    static int lui(int rd, int imm20) {
-        return (imm20 << 12) | (rd << 7) | 0x37;
-    }
-
-    static int sd(int rs2, int rs1, int imm) {
-        return ((imm >> 5) << 25) | (rs2 << 20) | (rs1 << 15) | (3 << 12) | ((imm & 31) << 7) | 0x23;
-    }
-
-    static int ld(int rd, int rs1, int imm) {
-        return (imm << 20) | (rs1 << 15) | (3 << 12) | (rd << 7) | 0x03;
     }
 
     @Test

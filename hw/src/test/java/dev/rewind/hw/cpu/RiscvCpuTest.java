@@ -1,5 +1,9 @@
 package dev.rewind.hw.cpu;
 
+import static dev.rewind.hw.cpu.Asm.addi;
+import static dev.rewind.hw.cpu.Asm.ld;
+import static dev.rewind.hw.cpu.Asm.lui;
+import static dev.rewind.hw.cpu.Asm.sd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,26 +26,6 @@ class RiscvCpuTest extends CpuFixture {
             b.putInt(i);
         }
         cpu.memory().write(CODE, b.array(), 0, b.capacity(), Perm.NONE);
-    }
-
-    /** addi rd, rs1, imm */
-    static int addi(int rd, int rs1, int imm) {
-        return (imm << 20) | (rs1 << 15) | (rd << 7) | 0x13;
-    }
-
-    /** lui rd, imm20 */
-    static int lui(int rd, int imm20) {
-        return (imm20 << 12) | (rd << 7) | 0x37;
-    }
-
-    /** sd rs2, imm(rs1) */
-    static int sd(int rs2, int rs1, int imm) {
-        return ((imm >> 5) << 25) | (rs2 << 20) | (rs1 << 15) | (3 << 12) | ((imm & 31) << 7) | 0x23;
-    }
-
-    /** ld rd, imm(rs1) */
-    static int ld(int rd, int rs1, int imm) {
-        return (imm << 20) | (rs1 << 15) | (3 << 12) | (rd << 7) | 0x03;
     }
 
     @Test

@@ -37,6 +37,9 @@ import picocli.CommandLine.Option;
             "malfunctions or crashes (the application-survival table of the shadow-drivers paper).", ""},
         footer = {"", "Driver failures are injected with a seeded probe: the driver is stopped a fixed number of",
             "instructions into chosen requests and faulted. The same failures are injected under every policy.",
+            "", "--tsv prints one tab-separated row per application and policy instead of the table, after a",
+            "header row: application, driver, policy, failures (injected in that run: under none the driver",
+            "stays dead after the first), verdict, why (empty when it ran normally).",
             "", "Example: rewind survival --markdown"})
 public final class SurvivalCommand implements Callable<Integer> {
     @Option(names = "--kills", paramLabel = "N", description = "Driver failures per run, spread over its requests (default: 3).")
@@ -47,6 +50,9 @@ public final class SurvivalCommand implements Callable<Integer> {
 
     @Option(names = "--markdown", description = "Print the table as Markdown.")
     boolean markdown;
+
+    @Option(names = "--tsv", description = "Print one tab-separated row per application and policy (for scripts).")
+    boolean tsv;
 
     @Option(names = {"-v", "--verbose"}, description = "Print each run's console and kernel verdict.")
     boolean verbose;
@@ -86,6 +92,9 @@ public final class SurvivalCommand implements Callable<Integer> {
         if (instruction < 1 || instruction > 1_000_000) {
             throw new IllegalArgumentException("--instruction must be between 1 and 1000000");
         }
+        if (tsv && markdown) {
+            throw new IllegalArgumentException("--tsv and --markdown are different outputs: choose one");
+        }
         List<RecoveryPolicy> policies = List.of(RecoveryPolicy.NONE, RecoveryPolicy.RESTART, RecoveryPolicy.SHADOW);
         List<App> apps = apps();
         List<Cell[]> rows = new ArrayList<>();
@@ -99,6 +108,18 @@ public final class SurvivalCommand implements Callable<Integer> {
             rows.add(row);
         }
         PrintStream out = System.out;
+        if (tsv) {
+            out.println(String.join("\t", "application", "driver", "policy", "failures", "verdict", "why"));
+            for (int r = 0; r < rows.size(); r++) {
+                App app = apps.get(r);
+                for (int i = 0; i < policies.size(); i++) {
+                    Cell c = rows.get(r)[i];
+                    out.println(String.join("\t", app.name(), app.driver(), policies.get(i).configName(),
+                            Integer.toString(c.struck), c.verdict, c.why == null ? "" : oneField(c.why)));
+                }
+            }
+            return allShadowNormal ? 0 : 1;
+        }
         String sep = markdown ? " | " : "  ";
         if (markdown) {
             out.println("| application | driver | failures injected | none | restart | shadow |");
@@ -188,6 +209,13 @@ public final class SurvivalCommand implements Callable<Integer> {
             }
             return new Cell("runs normally", null, struck);
         }
+    }
+
+    /** {@code text} as one TSV field: tabs, line breaks and other control characters become spaces. */
+    static String oneField(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? ' ' : c));
+        return b.toString();
     }
 
     /** The last console line starting with {@code prefix}, or a note that there is none. */

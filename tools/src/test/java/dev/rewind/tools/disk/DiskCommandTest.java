@@ -1,28 +1,19 @@
 package dev.rewind.tools.disk;
 
+import static dev.rewind.tools.Fixtures.rewind;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.tools.CliRun.Result;
-import dev.rewind.tools.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code rewind disk} as a user meets it: output, exit statuses and error messages. */
 class DiskCommandTest {
-    static Result rewind(Object... args) {
-        String[] a = new String[args.length];
-        for (int i = 0; i < args.length; i++) {
-            a[i] = args[i].toString();
-        }
-        return CliRun.rewind(Duration.ofSeconds(60), a);
-    }
-
     @TempDir
     Path dir;
 

@@ -1,8 +1,9 @@
 package dev.rewind.tools.disk;
 
+import static dev.rewind.tools.Fixtures.rewind;
+import static dev.rewind.tools.Fixtures.assertUsageError;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -22,22 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 class DiskHardeningTest {
     @TempDir
     Path dir;
-
-    static Result rewind(Object... args) {
-        String[] a = new String[args.length];
-        for (int i = 0; i < args.length; i++) {
-            a[i] = args[i].toString();
-        }
-        return CliRun.rewind(Duration.ofSeconds(60), a);
-    }
-
-    static void assertUsageError(Result r, String expected) {
-        assertEquals(2, r.status(), r::toString);
-        String err = r.err().strip();
-        assertTrue(err.startsWith("rewind: ") && !err.contains("\n"), r::toString);
-        assertTrue(err.contains(expected), () -> "expected '" + expected + "' in: " + r);
-        assertFalse(err.contains("Exception") || err.contains("java."), r::toString);
-    }
 
     Path formatted(String name) throws Exception {
         Path img = dir.resolve(name);

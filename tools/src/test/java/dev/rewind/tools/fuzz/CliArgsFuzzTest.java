@@ -2,6 +2,7 @@ package dev.rewind.tools.fuzz;
 
 import dev.rewind.tools.CliRun;
 import dev.rewind.tools.CliRun.Result;
+import dev.rewind.tools.Fixtures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -97,7 +98,7 @@ class CliArgsFuzzTest {
             throw new IllegalStateException(r.toString());
         }
         disk = Files.readAllBytes(img);
-        elf = Fuzz.builtin("hello.elf");
+        elf = Fixtures.builtinBytes("hello.elf");
     }
 
     Files4 files(Path dir) throws IOException {

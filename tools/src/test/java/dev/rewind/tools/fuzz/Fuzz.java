@@ -49,28 +49,6 @@ final class Fuzz {
         return Integer.getInteger("fuzz.count", dflt);
     }
 
-    /** The project root (the folder with guest/ and tools/), found from the working directory up. */
-    static Path root() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("guest/images")) && Files.isDirectory(p.resolve("tools"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("project root not found from " + Path.of("").toAbsolutePath());
-    }
-
-    /** A built-in image's bytes (e.g. "hello.elf"), from the classpath. */
-    static byte[] builtin(String name) {
-        try (var in = Fuzz.class.getClassLoader().getResourceAsStream("rewind/image/" + name)) {
-            if (in == null) {
-                throw new IllegalStateException("no built-in image " + name);
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     static String read(Path p) {
         try {
             return Files.readString(p, StandardCharsets.ISO_8859_1);

@@ -1,5 +1,6 @@
 package dev.rewind.tools.fuzz;
 
+import dev.rewind.tools.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,7 @@ class ManifestFuzzTest {
     }
 
     void campaign(int count, Duration limit) throws IOException {
-        Path root = Fuzz.root();
+        Path root = Fixtures.projectRoot();
         List<Path> bases = new ArrayList<>();
         for (String dir : List.of("guest/images", "guest/suites")) {
             try (Stream<Path> s = Files.list(root.resolve(dir))) {
@@ -71,7 +72,7 @@ class ManifestFuzzTest {
         Path shared = Fuzz.mkdirs(tmp.resolve("elf"));
         for (String e : elves) {
             try {
-                Fuzz.write(shared.resolve(e), Fuzz.builtin(e));
+                Fuzz.write(shared.resolve(e), Fixtures.builtinBytes(e));
             } catch (IllegalStateException missing) {
                 // A suite manifest may name an ELF on purpose missing (missing_elf.toml).
             }

@@ -1,6 +1,7 @@
 package dev.rewind.tools.fuzz;
 
 import dev.rewind.tools.CliRun.Result;
+import dev.rewind.tools.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +79,7 @@ class SuiteFuzzTest {
     }
 
     void campaign(int count, Duration limit) throws IOException {
-        Path suites = Fuzz.root().resolve("guest/suites");
+        Path suites = Fixtures.projectRoot().resolve("guest/suites");
         List<Parsed> bases = new ArrayList<>();
         List<Path> manifests = new ArrayList<>();
         try (Stream<Path> s = Files.list(suites)) {

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.rewind.tools.Fixtures;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,15 +21,9 @@ import org.junit.jupiter.api.TestFactory;
  * a time, in the background) when the factory runs; each test waits for its own case.
  */
 class GuestSuiteTest {
-    /** The suite file in the source tree, so edits to it are tested; else the packaged one. */
-    static String coreSuiteLocation() {
-        Path source = Path.of("..", "guest", "suites", "core.suite");
-        return Files.isRegularFile(source) ? source.toString() : "builtin:core";
-    }
-
     @TestFactory
     List<DynamicTest> coreSuite() throws Exception {
-        String spec = coreSuiteLocation();
+        String spec = Fixtures.coreSuiteLocation();
         Suite suite = SuiteLoader.load(spec);
         assertFalse(suite.cases().size() < 20, "the core suite has at least 20 cases");
         // One case at a time: some guests are timing-sensitive (t_hostile has failed under CPU

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.tools.CliRun.Result;
-import dev.rewind.tools.CliRun;
+import dev.rewind.tools.Fixtures;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,8 +25,8 @@ class RegressRunnerTest {
     @TempDir
     Path dir;
 
-    static Result rewind(String... args) {
-        return CliRun.rewind(Duration.ofSeconds(120), args);
+    private static Result rewind(String... args) {
+        return Fixtures.rewindWithin(Duration.ofSeconds(120), (Object[]) args);
     }
 
     /** Each case of guest/suites/failing.suite and the reason it must be reported with. */
@@ -95,7 +95,7 @@ class RegressRunnerTest {
     @Test
     void smokeCasesOfTheCoreSuitePassThroughTheCommand() throws Exception {
         Path xml = dir.resolve("smoke.xml");
-        Result r = rewind("test", GuestSuiteTest.coreSuiteLocation(), "--tag", "smoke", "--exclude-tag", "ipc", "--jobs", "2",
+        Result r = rewind("test", Fixtures.coreSuiteLocation(), "--tag", "smoke", "--exclude-tag", "ipc", "--jobs", "2",
                 "--junit-xml", xml.toString());
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.out().contains("PASS  core/hello"), r.out());
@@ -110,8 +110,8 @@ class RegressRunnerTest {
 
     @Test
     void aFolderSuiteRunsItsElfFilesAgainstTheirExpectFiles() throws Exception {
-        Files.write(dir.resolve("hello.elf"), SuiteParserTest.builtinBytes("hello.elf"));
-        Files.write(dir.resolve("t_fault_null.elf"), SuiteParserTest.builtinBytes("t_fault_null.elf"));
+        Files.write(dir.resolve("hello.elf"), Fixtures.builtinBytes("hello.elf"));
+        Files.write(dir.resolve("t_fault_null.elf"), Fixtures.builtinBytes("t_fault_null.elf"));
         Files.writeString(dir.resolve("hello.expect"), "expect line \"hello from rewind\"\nexpect exit ok\n");
         Files.writeString(dir.resolve("t_fault_null.expect"), """
                 # a NULL write, trapped and attributed

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.kernel.FaultKind;
-import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.TaskState;
 import dev.rewind.kernel.text.Units;
+import dev.rewind.tools.Fixtures;
 import dev.rewind.tools.regress.Expectations.TaskExpectation;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -149,17 +149,17 @@ class SuiteParserTest {
     @Test
     void relativeImagesAreFoundBesideTheSuiteAndManifestsFallBackToBuiltinPrograms() throws Exception {
         Files.writeString(dir.resolve("two.toml"), "name = \"two\"\n[task.w]\nimage = \"worker.elf\"\n[task.h]\nimage = \"hello.elf\"\n");
-        Files.write(dir.resolve("mine.elf"), builtinBytes("hello.elf"));
+        Files.write(dir.resolve("mine.elf"), Fixtures.builtinBytes("hello.elf"));
         Suite s = parse("case m\n  boot two.toml\n  expect task w exit 0\ncase e\n  boot mine.elf\n  expect task mine exit 0\n");
         assertEquals(List.of("w", "h"), s.cases().get(0).image().manifest().tasks().stream().map(t -> t.name()).toList());
-        assertEquals(builtinBytes("worker.elf").length, s.cases().get(0).image().source().read("worker.elf").length);
+        assertEquals(Fixtures.builtinBytes("worker.elf").length, s.cases().get(0).image().source().read("worker.elf").length);
         assertEquals("mine", s.cases().get(1).image().manifest().tasks().get(0).name());
     }
 
     @Test
     void aFolderIsASuiteOfElfFilesWithExpectFiles() throws Exception {
-        Files.write(dir.resolve("hello.elf"), builtinBytes("hello.elf"));
-        Files.write(dir.resolve("spare.elf"), builtinBytes("worker.elf")); // no .expect: not a case
+        Files.write(dir.resolve("hello.elf"), Fixtures.builtinBytes("hello.elf"));
+        Files.write(dir.resolve("spare.elf"), Fixtures.builtinBytes("worker.elf")); // no .expect: not a case
         Files.writeString(dir.resolve("hello.expect"), "tags smoke\nexpect line \"hello from rewind\"\n");
         Suite s = SuiteLoader.load(dir.toString());
         assertEquals(1, s.cases().size());
@@ -229,7 +229,4 @@ class SuiteParserTest {
                 tooLong.getMessage());
     }
 
-    static byte[] builtinBytes(String elf) throws Exception {
-        return SystemImage.builtin(elf).source().read(elf);
-    }
 }

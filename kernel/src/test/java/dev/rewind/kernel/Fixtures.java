@@ -1,0 +1,71 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Helpers that more than one kernel test class uses: built-in manifests as text and their
+ * policy rewrites, fault lookups, symbols, and a probe that changes a kept register. Booting
+ * itself is {@link GuestRun}'s.
+ */
+final class Fixtures {
+    private Fixtures() {}
+
+    /** The kernel configuration tests boot with: defaults and a 60 s time budget. */
+    static final KernelConfig CONFIG = KernelConfig.defaults().withBudgetNanos(60_000_000_000L);
+
+    /** The text of built-in manifest {@code builtin} (e.g. "t_kv_faults.toml"). */
+    static String manifest(String builtin) throws Exception {
+        return new String(SystemImage.builtin(builtin).source().read(builtin), StandardCharsets.UTF_8);
+    }
+
+    /** The manifest with every server's recovery policy replaced (txipc-only keys dropped for others). */
+    static String withPolicy(String toml, String policy) {
+        String t = toml.replace("recovery = \"txipc\"", "recovery = \"" + policy + "\"");
+        if (!policy.equals("txipc")) {
+            t = t.replaceAll("(?m)^(deadline_ms|max_aborts|abort_window_ms|replay_depth) = .*$", "");
+        }
+        return t;
+    }
+
+    /** The one fault of {@code task} in {@code faults}; fails unless there is exactly one. */
+    static GuestRun.FaultEvent only(List<GuestRun.FaultEvent> faults, String task) {
+        List<GuestRun.FaultEvent> mine = faults.stream().filter(f -> f.task().equals(task)).toList();
+        assertEquals(1, mine.size(), () -> "faults of " + task + ": " + faults);
+        return mine.get(0);
+    }
+
+    /** The address of {@code name} in {@code t}'s image; fails if it has no such symbol. */
+    static long symbol(Task t, String name) {
+        return t.image().symbol(name).orElseThrow();
+    }
+
+    /**
+     * Overwrites s3 (a register rw_serve keeps: it holds a constant) of a server (kv) when its
+     * n-th request is delivered (for n in {@code at}), as a fault that does not trap would.
+     */
+    static final class KeptRegisterClobber implements KernelProbe {
+        private final String task;
+        private final Set<Integer> at;
+        private int delivered;
+
+        KeptRegisterClobber(Integer... at) {
+            this("kv", at);
+        }
+
+        KeptRegisterClobber(String task, Integer... at) {
+            this.task = task;
+            this.at = Set.of(at);
+        }
+
+        @Override
+        public void requestDelivered(Task server) {
+            if (server.name().equals(task) && at.contains(++delivered)) {
+                server.cpu.setReg(19, 0x5eed);
+            }
+        }
+    }
+}
