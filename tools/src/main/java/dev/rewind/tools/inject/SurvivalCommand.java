@@ -250,8 +250,15 @@ public final class SurvivalCommand implements Callable<Integer> {
         List<String> echoed = uart.lines().filter(l -> l.startsWith("echo: ")).map(l -> l.substring(6).strip()).toList();
         List<String> input = ECHO_INPUT.lines().toList();
         if (!echoed.equals(input)) {
+            String first = "";
+            for (int i = 0; i < Math.min(echoed.size(), input.size()); i++) {
+                if (!echoed.get(i).equals(input.get(i))) {
+                    first = ": line " + (i + 1) + " is '" + echoed.get(i) + "', sent '" + input.get(i) + "'";
+                    break;
+                }
+            }
             return "echoed " + echoed.size() + " of " + input.size() + " lines"
-                    + (echoed.size() == input.size() ? " (content differs)" : "");
+                    + (echoed.size() == input.size() ? " (content differs" + first + ")" : first);
         }
         String want = String.format("tty_echo: eof bytes=%d lines=%d fnv=%08x errors=0", ECHO_INPUT.length(), input.size(),
                 fnv(ECHO_INPUT.getBytes(StandardCharsets.UTF_8)));
