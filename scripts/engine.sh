@@ -35,12 +35,20 @@ ensure_engine() {
   if [ -n "${REWIND_UNICORN_LIBRARY:-}" ] || [ "${REWIND_ENGINE:-}" = system ] || engine_ready; then
     return 0
   fi
+  # A failed fetch is tried again after a day (or at once after deleting the file), not at
+  # every command: meanwhile the Java side's one-line notice says what the fallback costs.
+  local failed="$REWIND_ENGINE_CACHE/fetch.failed"
+  if [ -f "$failed" ] && [ -n "$(find "$failed" -mmin -1440 2>/dev/null)" ]; then
+    return 0
+  fi
   say "fetching Unicorn >= $REWIND_ENGINE_MIN_VERSION ($REWIND_ENGINE_PKG from Debian $REWIND_ENGINE_SUITE) into $REWIND_ENGINE_CACHE ..."
   local err
   if ! err=$(fetch_engine 2>&1); then
-    say "could not fetch Unicorn 2.1 (${err##*$'\n'}); using the system's Unicorn 2.0.1: it works, but guest stores cost ~50x more (REWIND_ENGINE=system silences this)"
+    say "could not fetch Unicorn 2.1 (${err##*$'\n'}); using the system's 2.0.1 (tried again in a day, or at once after: rm $failed)"
+    mkdir -p "$REWIND_ENGINE_CACHE" 2>/dev/null && printf '%s\n' "$err" > "$failed" 2>/dev/null
     return 0
   fi
+  rm -f "$failed"
   say "Unicorn engine: $(head -n 1 "$REWIND_ENGINE_CACHE/current/ORIGIN")"
 }
 

@@ -82,8 +82,8 @@ final class UnicornLibrary {
         disableHugePages();
         String v = ((VERSION >> 24) & 0xff) + "." + ((VERSION >> 16) & 0xff) + "." + ((VERSION >> 8) & 0xff);
         if (VERSION < 0x02010000 && fallback) {
-            log.warn("using Unicorn {} ({}): guest stores cost ~85-115 ns instead of ~2 ns with 2.1;"
-                    + " run ./rewind or scripts/test once online to fetch Unicorn 2.1", v, from);
+            log.warn("using Unicorn {} ({}): guest stores cost ~85-115 ns instead of ~2 ns with 2.1,"
+                    + " which ./rewind and scripts/test fetch when online (scripts/engine.sh)", v, from);
         } else {
             log.info("Unicorn {} loaded from {} ({})", v, SOURCE, from);
         }
