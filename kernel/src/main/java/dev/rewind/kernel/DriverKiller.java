@@ -1,6 +1,6 @@
 package dev.rewind.kernel;
 
-import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.CpuHook;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,7 +49,7 @@ public final class DriverKiller implements KernelProbe {
         if (requests.contains(delivered) && hook == null) {
             target = server;
             count = 0;
-            RiscvCpu cpu = server.cpu;
+            Cpu cpu = server.cpu;
             int n = delivered;
             hook = cpu.hookInstructions(1, 0, (addr, size) -> {
                 if (++count == instruction) {

@@ -1,6 +1,6 @@
 package dev.rewind.kernel;
 
-import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.Region;
 import dev.rewind.hw.cpu.CpuHook;
@@ -118,7 +118,7 @@ public final class FaultInjector implements KernelProbe {
         if (requests == plan.request() && hook == null) {
             target = server;
             count = 0;
-            RiscvCpu cpu = server.cpu;
+            Cpu cpu = server.cpu;
             hook = cpu.hookInstructions(1, 0, (addr, size) -> {
                 if (++count == plan.instruction()) {
                     stopRequested = true;
@@ -157,7 +157,7 @@ public final class FaultInjector implements KernelProbe {
 
     private Fault strike(Task t) {
         Random r = new Random(new java.util.SplittableRandom(plan.seed()).split().nextLong());
-        RiscvCpu cpu = t.cpu;
+        Cpu cpu = t.cpu;
         long pc = t.pc;
         switch (plan.type()) {
             case REGISTER_BIT_FLIP -> {
@@ -234,7 +234,7 @@ public final class FaultInjector implements KernelProbe {
         return null;
     }
 
-    private static int insnLength(RiscvCpu cpu, long pc) {
+    private static int insnLength(Cpu cpu, long pc) {
         byte[] b = new byte[1];
         if (!cpu.memory().read(pc, b, 0, 1)) {
             return 4;
@@ -243,7 +243,7 @@ public final class FaultInjector implements KernelProbe {
     }
 
     /** The base register of the load or store at pc, else a likely pointer register (a0-a5, s0-s1). */
-    private static int pointerRegister(RiscvCpu cpu, long pc, Random r) {
+    private static int pointerRegister(Cpu cpu, long pc, Random r) {
         byte[] b = new byte[4];
         if (cpu.memory().read(pc, b, 0, 4) || cpu.memory().read(pc, b, 0, 2)) {
             int insn = (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;

@@ -1,5 +1,6 @@
 package dev.rewind.kernel;
 
+import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.RiscvCpu;
 
 /**
@@ -34,7 +35,7 @@ final class KeptRegisters {
      * registers (readAll layout) from when it received the request. Returns null if nothing
      * kept changed (or while learning), else what changed.
      */
-    String check(long[] begin, RiscvCpu cpu, long pc) {
+    String check(long[] begin, Cpu cpu, long pc) {
         if (pc != begin[32]) {
             return null; // not back at the receive site the request started from
         }
@@ -42,7 +43,7 @@ final class KeptRegisters {
         return check(begin, now, pc);
     }
 
-    /** As {@link #check(long[], RiscvCpu, long)}, with the registers already read into {@code now}. */
+    /** As {@link #check(long[], Cpu, long)}, with the registers already read into {@code now}. */
     String check(long[] begin, long[] now, long pc) {
         if (pc != begin[32]) {
             return null;

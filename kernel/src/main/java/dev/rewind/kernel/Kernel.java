@@ -4,6 +4,7 @@ import dev.rewind.hw.cpu.Cause;
 import dev.rewind.hw.cpu.Exit;
 import dev.rewind.hw.cpu.FaultLocator;
 import dev.rewind.hw.cpu.MemFault;
+import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.dev.BlockDevice;
 import dev.rewind.hw.dev.Device;
@@ -244,7 +245,7 @@ public final class Kernel implements AutoCloseable {
         TaskSpec spec = t.spec;
         long stackBottom = Abi.STACK_TOP - spec.stackBytes();
         long limit = stackBottom - PAGE; // a guard page below the stack
-        RiscvCpu cpu = new RiscvCpu(ram);
+        Cpu cpu = new RiscvCpu(ram);
         try {
             AddressSpace space = cpu.memory();
             long top = Abi.LOAD_MIN;
@@ -410,7 +411,7 @@ public final class Kernel implements AutoCloseable {
             fault(t, new Fault(FaultKind.MISALIGNED_FETCH, t.pc, t.pc, t.image.describe(t.pc), ""));
             return none;
         }
-        RiscvCpu cpu = t.cpu;
+        Cpu cpu = t.cpu;
         t.state = TaskState.RUNNING;
         current = t;
         preemptCurrent = false;
@@ -495,7 +496,7 @@ public final class Kernel implements AutoCloseable {
      * the running task (or at a slice start), which is exactly where the kernel can add it. A
      * CPU that ran uncontended for several slices in a row drops the hook again.
      */
-    private void adjustPreemption(Task t, RiscvCpu cpu) {
+    private void adjustPreemption(Task t, Cpu cpu) {
         if (scheduler.hasReady() || (!devices.isEmpty() && devicesMayWake())) {
             // (a device that may wake a waiting task is contention too: the slice must end at
             // its quantum so that the kernel can poll the device)
@@ -573,7 +574,7 @@ public final class Kernel implements AutoCloseable {
      * is the PC.
      */
     private Fault exceptionFault(Task t) {
-        RiscvCpu cpu = t.cpu;
+        Cpu cpu = t.cpu;
         int cause = cpu.exceptionCause();
         long pc = cpu.exceptionPc();
         if ((pc & 1) != 0) {
@@ -622,7 +623,7 @@ public final class Kernel implements AutoCloseable {
     }
 
     private Fault memoryFault(Task t) {
-        RiscvCpu cpu = t.cpu;
+        Cpu cpu = t.cpu;
         long addr = cpu.memFaultAddress();
         int type = cpu.memFaultType();
         FaultKind kind = switch (type) {

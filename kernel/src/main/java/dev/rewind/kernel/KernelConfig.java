@@ -1,6 +1,6 @@
 package dev.rewind.kernel;
 
-import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.cpu.Cpu;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -19,18 +19,18 @@ import java.util.Map;
  *                     one gets a blank in-memory disk of its manifest size
  */
 public record KernelConfig(long ramBytes, int quantumMs, long budgetNanos, boolean trace, int maxRestarts,
-                           RiscvCpu.TrackerKind tracker, int txLogPages, Map<String, Path> disks) {
+                           Cpu.TrackerKind tracker, int txLogPages, Map<String, Path> disks) {
     public KernelConfig {
         disks = Map.copyOf(disks);
     }
 
     public KernelConfig(long ramBytes, int quantumMs, long budgetNanos, boolean trace, int maxRestarts,
-                        RiscvCpu.TrackerKind tracker, int txLogPages) {
+                        Cpu.TrackerKind tracker, int txLogPages) {
         this(ramBytes, quantumMs, budgetNanos, trace, maxRestarts, tracker, txLogPages, Map.of());
     }
 
     public static KernelConfig defaults() {
-        return new KernelConfig(256L << 20, 0, 0, false, 100, RiscvCpu.TrackerKind.NATIVE, 1024);
+        return new KernelConfig(256L << 20, 0, 0, false, 100, Cpu.TrackerKind.NATIVE, 1024);
     }
 
     /** Back block device {@code device} with the disk image {@code file}. */
@@ -56,7 +56,7 @@ public record KernelConfig(long ramBytes, int quantumMs, long budgetNanos, boole
         return new KernelConfig(ramBytes, q, budgetNanos, trace, maxRestarts, tracker, txLogPages, disks);
     }
 
-    public KernelConfig withTracker(RiscvCpu.TrackerKind k) {
+    public KernelConfig withTracker(Cpu.TrackerKind k) {
         return new KernelConfig(ramBytes, quantumMs, budgetNanos, trace, maxRestarts, k, txLogPages, disks);
     }
 }

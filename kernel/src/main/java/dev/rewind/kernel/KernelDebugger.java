@@ -1,6 +1,7 @@
 package dev.rewind.kernel;
 
 import dev.rewind.hw.cpu.FaultLocator;
+import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.mem.AddressSpace;
@@ -93,7 +94,7 @@ public final class KernelDebugger implements DebugTarget {
 
     /** The debug hooks installed in one task's engine, and what they saw in the last slice. */
     private static final class EngineHooks {
-        final RiscvCpu cpu;
+        final Cpu cpu;
         int version = -1;
         /** Whether the points of {@link #version} are installed (the task is in scope). */
         boolean installed;
@@ -114,7 +115,7 @@ public final class KernelDebugger implements DebugTarget {
         long bpAddress;
         WatchHit watchHit;
 
-        EngineHooks(RiscvCpu cpu) {
+        EngineHooks(Cpu cpu) {
             this.cpu = cpu;
         }
 
@@ -148,7 +149,7 @@ public final class KernelDebugger implements DebugTarget {
     private volatile StopKind haltKind = StopKind.INTERRUPTED;
     private volatile boolean killed;
     /** The CPU of the slice in progress, for interrupt(). */
-    private volatile RiscvCpu running;
+    private volatile Cpu running;
     /**
      * What each task (by index) does since the last resume; tasks past its end continue.
      * Replaced whole on every resume.
@@ -523,7 +524,7 @@ public final class KernelDebugger implements DebugTarget {
         if (!t.cpu.preemptible()) {
             t.cpu.enablePreemptionDroppingCode(); // so that interrupt() stops it precisely
         }
-        RiscvCpu uc = t.cpu;
+        Cpu uc = t.cpu;
         Points p = points;
         boolean invalidate = false;
         boolean shared = !p.empty() && (inScope(t, p) || named(t));
@@ -664,7 +665,7 @@ public final class KernelDebugger implements DebugTarget {
 
     @Override
     public void attach(Listener l) {
-        RiscvCpu c = null;
+        Cpu c = null;
         lock.lock();
         try {
             listener = l;
@@ -682,7 +683,7 @@ public final class KernelDebugger implements DebugTarget {
      * With the lock held: ask the kernel to halt (unless it is halted or killed) and return
      * the running CPU, which the caller preempts after unlocking, or null.
      */
-    private RiscvCpu haltLocked(StopKind kind) {
+    private Cpu haltLocked(StopKind kind) {
         if (halted || killed) {
             return null;
         }
@@ -794,7 +795,7 @@ public final class KernelDebugger implements DebugTarget {
 
     @Override
     public void interrupt() {
-        RiscvCpu c;
+        Cpu c;
         lock.lock();
         try {
             c = haltLocked(StopKind.INTERRUPTED);
@@ -843,7 +844,7 @@ public final class KernelDebugger implements DebugTarget {
 
     @Override
     public void kill() {
-        RiscvCpu c = null;
+        Cpu c = null;
         lock.lock();
         try {
             killed = true;
@@ -1002,7 +1003,7 @@ public final class KernelDebugger implements DebugTarget {
         lock.lock();
         try {
             requireHalted();
-            RiscvCpu cpu = task(thread).cpu;
+            Cpu cpu = task(thread).cpu;
             if (src.length == 0) {
                 return cpu.memory().check(address, 0, Perm.NONE);
             }

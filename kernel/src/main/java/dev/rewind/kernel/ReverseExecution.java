@@ -1,6 +1,7 @@
 package dev.rewind.kernel;
 
 import dev.rewind.hw.cpu.Exit;
+import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
@@ -96,7 +97,7 @@ final class ReverseExecution {
     /** One task's history. */
     static final class History {
         final Task task;
-        final RiscvCpu cpu;
+        final Cpu cpu;
         final List<Segment> segs = new ArrayList<>();
         long bytes;
         /** The last checkpoint was taken inside a transaction (txipc). */
@@ -205,7 +206,7 @@ final class ReverseExecution {
     }
 
     /** Whether the engine's state now equals {@code s} (registers first, cheaply). */
-    private static boolean matches(RiscvCpu cpu, State s, long[] regs, long pc) {
+    private static boolean matches(Cpu cpu, State s, long[] regs, long pc) {
         cpu.readAll(regs);
         regs[32] = pc;
         if (!Arrays.equals(regs, s.regs)) {
@@ -221,7 +222,7 @@ final class ReverseExecution {
         return true;
     }
 
-    private static void restore(RiscvCpu cpu, State s) {
+    private static void restore(Cpu cpu, State s) {
         cpu.writeAll(s.regs);
         for (int i = 0; i < s.vaddrs.length; i++) {
             cpu.memory().write(s.vaddrs[i], s.bytes[i], 0, s.bytes[i].length, Perm.NONE);
@@ -257,7 +258,7 @@ final class ReverseExecution {
      */
     private static Run replay(History h, int i, long stopAt, State end, Points pts, long from, long bpFrom, boolean reverse,
             boolean stopAtFirst) {
-        RiscvCpu cpu = h.cpu;
+        Cpu cpu = h.cpu;
         Segment s = h.segs.get(i);
         restore(cpu, s.start);
         Run r = new Run();
@@ -269,7 +270,7 @@ final class ReverseExecution {
         if (stopAt == 0) {
             return r;
         }
-        RiscvCpu uc = cpu;
+        Cpu uc = cpu;
         List<CpuHook> hooks = new ArrayList<>();
         boolean[] active = {true};
         hooks.add(uc.hookInstructions(1, 0, (addr, size) -> {

@@ -1,7 +1,7 @@
 package dev.rewind.kernel;
 
 import dev.rewind.hw.GuestText;
-import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.OutOfMemoryException;
 import dev.rewind.hw.mem.Perm;
@@ -37,7 +37,7 @@ final class Syscalls {
      */
     boolean dispatch(Task t, long[] a) {
         this.a = a;
-        RiscvCpu cpu = t.cpu;
+        Cpu cpu = t.cpu;
         t.lastSyscallAt = System.nanoTime();
         long nr = a[7];
         long a0 = a[0];

@@ -1,5 +1,6 @@
 package dev.rewind.kernel;
 
+import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.kernel.image.TaskSpec;
@@ -15,7 +16,7 @@ public final class Task {
     final ElfImage image;
     int generation = 1;
     TaskState state = TaskState.READY;
-    RiscvCpu cpu;
+    Cpu cpu;
     long pc;
     Capability[] caps = new Capability[0];
 
@@ -128,7 +129,7 @@ public final class Task {
         return image;
     }
 
-    public RiscvCpu cpu() {
+    public Cpu cpu() {
         return cpu;
     }
 

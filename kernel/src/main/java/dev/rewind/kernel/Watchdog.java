@@ -1,6 +1,6 @@
 package dev.rewind.kernel;
 
-import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.cpu.Cpu;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -16,7 +16,7 @@ final class Watchdog implements AutoCloseable {
     /** One stretch of a task on the CPU. The watchdog only ever sees one whole Slice. */
     static final class Slice {
         final Task task;
-        final RiscvCpu cpu;
+        final Cpu cpu;
         final long start;
         final long runawayNanos;
         final long quietBefore;

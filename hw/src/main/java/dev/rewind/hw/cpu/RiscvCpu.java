@@ -1,5 +1,6 @@
 package dev.rewind.hw.cpu;
 
+import dev.rewind.hw.dev.Device;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.PhysicalMemory;
 import dev.rewind.hw.mem.WriteTracker;
@@ -20,7 +21,7 @@ import dev.rewind.hw.unicorn.Unicorn;
  * resume point and any other exception's PC is reported - 4. For a memory fault it reports
  * the start of the translation block; {@link FaultLocator} finds the instruction.
  */
-public final class RiscvCpu implements AutoCloseable {
+public final class RiscvCpu implements Cpu {
     /** Unicorn's register id for x0; xN is X0 + N. */
     private static final int REG_X0 = 1;
     private static final int REG_PC = 190;
@@ -105,18 +106,6 @@ public final class RiscvCpu implements AutoCloseable {
         return uc.virtualTlb();
     }
 
-    /** Which write tracker {@link #enableWriteTracking} installs. */
-    public enum TrackerKind {
-        /**
-         * The fastest the engine allows (the default): with the virtual TLB, the MMU's fill hook
-         * catches each page's first store (no per-store cost); without it, the native store hook.
-         */
-        NATIVE,
-        /** The native store hook even where the virtual TLB exists (turns it off: slow stores). For comparison. */
-        STORE_HOOK,
-        /** Page protection and a Java fault hook (the reference implementation). */
-        PROTECTION
-    }
 
     /**
      * Track writes to this CPU's memory for transactions; {@code maxPages} bounds the undo log
@@ -173,7 +162,7 @@ public final class RiscvCpu implements AutoCloseable {
     }
 
     /** Map {@code device}'s registers at {@code base} in this CPU. */
-    public void mapDevice(dev.rewind.hw.dev.Device device, long base) {
+    public void mapDevice(Device device, long base) {
         device.mapInto(uc, base);
     }
 
