@@ -23,7 +23,7 @@ c)
 java)
   awk '
     BEGIN { print "// Generated from guest/abi/abi.def by gen-abi.sh: do not edit.";
-            print "package dev.rewind.kernel;"; print "";
+            print "package dev.rewind.abi;"; print "";
             print "/** Syscall numbers, error codes and layout constants shared with the guest SDK. */";
             print "public final class Abi {"; print "    private Abi() {}"; n = 0; e = 0 }
     /^[ \t]*(#|$)/ { next }

@@ -1,5 +1,6 @@
 package dev.rewind.kernel;
 
+import dev.rewind.abi.Abi;
 import dev.rewind.kernel.image.ShadowClass;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

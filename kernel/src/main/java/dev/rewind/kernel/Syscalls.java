@@ -1,5 +1,6 @@
 package dev.rewind.kernel;
 
+import dev.rewind.abi.Abi;
 import dev.rewind.hw.GuestText;
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.mem.AddressSpace;

@@ -1,5 +1,6 @@
 package dev.rewind.kernel;
 
+import dev.rewind.abi.Abi;
 import dev.rewind.hw.mem.WriteTracker;
 import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskSpec;

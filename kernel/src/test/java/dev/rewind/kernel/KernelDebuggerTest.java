@@ -1,5 +1,6 @@
 package dev.rewind.kernel;
 
+import dev.rewind.abi.Abi;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
