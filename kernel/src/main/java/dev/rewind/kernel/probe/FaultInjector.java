@@ -1,8 +1,11 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.probe;
 
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.Region;
+import dev.rewind.kernel.Fault;
+import dev.rewind.kernel.FaultKind;
+import dev.rewind.kernel.Task;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -115,8 +118,8 @@ public final class FaultInjector extends RequestStrike {
 
     private Fault corrupt(Task t) {
         Random r = new Random(new java.util.SplittableRandom(plan.seed()).split().nextLong());
-        Cpu cpu = t.cpu;
-        long pc = t.pc;
+        Cpu cpu = t.cpu();
+        long pc = t.pc();
         switch (plan.type()) {
             case REGISTER_BIT_FLIP -> {
                 int reg = 1 + r.nextInt(31);
@@ -131,7 +134,7 @@ public final class FaultInjector extends RequestStrike {
                     if ((reg.perms() & Perm.WRITE) == 0 || reg.name().equals("stack") || reg.name().equals("ipc")) {
                         continue;
                     }
-                    long end = reg.name().equals("heap") ? Math.min(reg.end(), Math.max(reg.vaddr(), t.brk)) : reg.end();
+                    long end = reg.name().equals("heap") ? Math.min(reg.end(), Math.max(reg.vaddr(), t.brk())) : reg.end();
                     if (end > reg.vaddr()) {
                         ranges.add(new long[] {reg.vaddr(), end});
                         total += end - reg.vaddr();
@@ -168,7 +171,7 @@ public final class FaultInjector extends RequestStrike {
             }
             case INSTRUCTION_SKIP -> {
                 int len = insnLength(cpu, pc);
-                t.pc = pc + len;
+                t.resumeAt(pc + len);
                 what = String.format("skipped the %d-byte instruction at 0x%x", len, pc);
             }
             case NULL_POINTER, WILD_POINTER -> {
@@ -186,7 +189,7 @@ public final class FaultInjector extends RequestStrike {
             }
             case FAILED_ASSERTION -> {
                 what = String.format("failed assertion at pc 0x%x", pc);
-                return new Fault(FaultKind.ABORT, pc, 0, t.image.describe(pc), "injected assertion failure");
+                return new Fault(FaultKind.ABORT, pc, 0, t.image().describe(pc), "injected assertion failure");
             }
         }
         return null;

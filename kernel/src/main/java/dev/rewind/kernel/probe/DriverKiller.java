@@ -1,5 +1,8 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.probe;
 
+import dev.rewind.kernel.Fault;
+import dev.rewind.kernel.FaultKind;
+import dev.rewind.kernel.Task;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -37,6 +40,6 @@ public final class DriverKiller extends RequestStrike {
 
     @Override
     protected Fault strike(Task task, int request) {
-        return new Fault(FaultKind.ABORT, task.pc, 0, task.image.describe(task.pc), "killed by the test");
+        return new Fault(FaultKind.ABORT, task.pc(), 0, task.image().describe(task.pc()), "killed by the test");
     }
 }

@@ -1,7 +1,10 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.probe;
 
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.CpuHook;
+import dev.rewind.kernel.Fault;
+import dev.rewind.kernel.KernelProbe;
+import dev.rewind.kernel.Task;
 
 /**
  * The shared base of the probes that strike one task "at instruction N of request M"
@@ -42,7 +45,7 @@ public abstract class RequestStrike implements KernelProbe {
 
     /**
      * The strike itself: {@code task} is stopped at the planned instruction of {@code request} and
-     * the hook is gone. May change the task (registers, memory, {@link Task#pc}); a returned fault
+     * the hook is gone. May change the task (registers, memory, {@link Task#resumeAt}); a returned fault
      * is handled by the kernel now, null lets the task run on.
      */
     protected abstract Fault strike(Task task, int request);
@@ -62,7 +65,7 @@ public abstract class RequestStrike implements KernelProbe {
             target = task;
             count = 0;
             armedRequest = delivered;
-            Cpu cpu = task.cpu;
+            Cpu cpu = task.cpu();
             int n = delivered;
             hook = cpu.hookInstructions(1, 0, (addr, size) -> {
                 if (++count == instruction) {
@@ -95,8 +98,8 @@ public abstract class RequestStrike implements KernelProbe {
     private void removeHook(Task task) {
         hook.close();
         hook = null;
-        if (task.cpu != null) {
-            task.cpu.dropCodeTranslations();
+        if (task.cpu() != null) {
+            task.cpu().dropCodeTranslations();
         }
     }
 }
