@@ -1,9 +1,12 @@
 package dev.rewind.kernel;
 
 /**
- * A tool attached to a running kernel (the fault injector, its profiler): told when a server
- * is handed a request and when it replies, and consulted when a task's CPU was stopped on the
- * probe's behalf. Called on the kernel thread, while no task runs.
+ * A tool attached to a running kernel (the fault injector, its profiler, the driver killer: in
+ * {@code dev.rewind.kernel.probe}): told when a server is handed a request and when it replies,
+ * and consulted when a task's CPU was stopped on the probe's behalf. Called on the kernel
+ * thread, while no task runs. With {@link Kernel#setProbe}, this and {@link Task}'s public
+ * accessors ({@code name}, {@code cpu}, {@code image}, {@code pc}, {@code resumeAt}, {@code brk})
+ * are the whole surface the probes use.
  */
 public interface KernelProbe {
     /** {@code server} has just been handed a request (after any txipc transaction began). */
@@ -14,7 +17,7 @@ public interface KernelProbe {
 
     /**
      * {@code task}'s CPU stopped without a trap (preemption, or a stop the probe asked for).
-     * The probe may change the task (registers, memory, {@link Task#pc}); returning a fault
+     * The probe may change the task (registers, memory, {@link Task#resumeAt}); returning a fault
      * makes the kernel handle that fault now.
      */
     default Fault stopped(Task task) {

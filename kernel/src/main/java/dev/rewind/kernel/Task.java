@@ -133,6 +133,27 @@ public final class Task {
         return cpu;
     }
 
+    /**
+     * Where the task resumes. Meaningful while its CPU is stopped (in a {@link KernelProbe}
+     * callback); part of the probes' surface ({@code dev.rewind.kernel.probe}).
+     */
+    public long pc() {
+        return pc;
+    }
+
+    /**
+     * Make the task resume at {@code pc} (the fault injector's instruction skip). Only from a
+     * {@link KernelProbe#stopped} callback, where the kernel writes it back to the CPU.
+     */
+    public void resumeAt(long pc) {
+        this.pc = pc;
+    }
+
+    /** The task's program break (the end of the heap it has asked for). */
+    public long brk() {
+        return brk;
+    }
+
     /** True for a task that serves at least one endpoint. */
     public boolean isServer() {
         return !spec.serves().isEmpty();

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.kernel.probe.FaultInjector;
+import dev.rewind.kernel.probe.InstructionProfiler;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

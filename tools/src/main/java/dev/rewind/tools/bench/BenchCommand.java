@@ -4,7 +4,7 @@ import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.cpu.Engine;
 import dev.rewind.kernel.ImageSource;
-import dev.rewind.kernel.DriverKiller;
+import dev.rewind.kernel.probe.DriverKiller;
 import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelObserver;
@@ -316,8 +316,8 @@ public final class BenchCommand implements Callable<Integer> {
         long[] lengths = new dev.rewind.tools.inject.Campaign(img, server, RecoveryPolicy.TXIPC, 1000, KernelConfig.defaults()).profile();
         List<long[]> seen = new ArrayList<>(); // {nanos, requests, pages}
         for (long seed = 1; seed <= 50L * runs && seen.size() < runs; seed++) {
-            dev.rewind.kernel.FaultInjector inj = new dev.rewind.kernel.FaultInjector(dev.rewind.kernel.FaultInjector.Plan.of(
-                    seed, List.of(dev.rewind.kernel.FaultInjector.Type.INSTRUCTION_CORRUPTION), server, lengths));
+            dev.rewind.kernel.probe.FaultInjector inj = new dev.rewind.kernel.probe.FaultInjector(dev.rewind.kernel.probe.FaultInjector.Plan.of(
+                    seed, List.of(dev.rewind.kernel.probe.FaultInjector.Type.INSTRUCTION_CORRUPTION), server, lengths));
             KernelObserver obs = new KernelObserver() {
                 @Override
                 public void historyReplayed(Task t, int requests, int pages, int differed, long nanos) {

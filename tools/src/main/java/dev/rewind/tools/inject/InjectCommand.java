@@ -1,7 +1,7 @@
 package dev.rewind.tools.inject;
 
 import dev.rewind.kernel.BootException;
-import dev.rewind.kernel.FaultInjector;
+import dev.rewind.kernel.probe.FaultInjector;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.image.RecoveryPolicy;

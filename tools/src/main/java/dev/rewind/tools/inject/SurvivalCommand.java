@@ -3,7 +3,7 @@ package dev.rewind.tools.inject;
 import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.dev.UartDevice;
 import dev.rewind.kernel.BoundDevice;
-import dev.rewind.kernel.DriverKiller;
+import dev.rewind.kernel.probe.DriverKiller;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.SystemImage;

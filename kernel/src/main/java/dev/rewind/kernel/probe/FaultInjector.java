@@ -1,9 +1,11 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.probe;
 
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.Region;
-import dev.rewind.hw.cpu.CpuHook;
+import dev.rewind.kernel.Fault;
+import dev.rewind.kernel.FaultKind;
+import dev.rewind.kernel.Task;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -15,14 +17,12 @@ import java.util.Random;
  * {@link Type}'s ways. Everything (the request, the instruction, the register, the bit) is
  * derived from the plan's seed, so an injection is reproduced by its seed alone.
  *
- * <p>Mechanism: when the planned request is delivered, a code hook counting the server's
- * instructions is installed (and the engine's translations flushed so the hook takes effect).
- * At the planned instruction the hook stops the engine; the kernel then calls
- * {@link #stopped}, which removes the hook, applies the fault with the engine at rest, and
- * lets the server run on. If the server replies before the planned instruction, the fault is
- * not activated.
+ * <p>Mechanism ({@link RequestStrike}): when the planned request is delivered, a code hook
+ * counting the server's instructions is installed. At the planned instruction the hook stops
+ * the engine; the hook is removed, the fault applied with the engine at rest, and the server
+ * runs on. If the server replies before the planned instruction, the fault is not activated.
  */
-public final class FaultInjector implements KernelProbe {
+public final class FaultInjector extends RequestStrike {
     /** The kinds of fault the injector can inject. */
     public enum Type {
         REGISTER_BIT_FLIP("register bit flip"),
@@ -83,15 +83,11 @@ public final class FaultInjector implements KernelProbe {
     }
 
     private final Plan plan;
-    private Task target;
-    private int requests;
-    private CpuHook hook;
-    private long count;
-    private boolean stopRequested;
     private boolean activated;
     private String what = "";
 
     public FaultInjector(Plan plan) {
+        super(plan.server(), plan.instruction());
         this.plan = plan;
     }
 
@@ -110,55 +106,20 @@ public final class FaultInjector implements KernelProbe {
     }
 
     @Override
-    public void requestDelivered(Task server) {
-        if (!server.name().equals(plan.server()) || activated) {
-            return;
-        }
-        requests++;
-        if (requests == plan.request() && hook == null) {
-            target = server;
-            count = 0;
-            Cpu cpu = server.cpu;
-            hook = cpu.hookInstructions(1, 0, (addr, size) -> {
-                if (++count == plan.instruction()) {
-                    stopRequested = true;
-                    cpu.stop();
-                }
-            });
-            cpu.dropCodeTranslations();
-        }
+    protected boolean strikes(int request) {
+        return !activated && request == plan.request();
     }
 
     @Override
-    public void replied(Task server) {
-        if (server == target && hook != null && !stopRequested) {
-            removeHook(server); // the request ended before the planned instruction
-        }
-    }
-
-    private void removeHook(Task server) {
-        hook.close();
-        hook = null;
-        if (server.cpu != null) {
-            server.cpu.dropCodeTranslations();
-        }
-    }
-
-    @Override
-    public Fault stopped(Task task) {
-        if (task != target || !stopRequested) {
-            return null;
-        }
-        stopRequested = false;
-        removeHook(task);
+    protected Fault strike(Task t, int request) {
         activated = true;
-        return strike(task);
+        return corrupt(t);
     }
 
-    private Fault strike(Task t) {
+    private Fault corrupt(Task t) {
         Random r = new Random(new java.util.SplittableRandom(plan.seed()).split().nextLong());
-        Cpu cpu = t.cpu;
-        long pc = t.pc;
+        Cpu cpu = t.cpu();
+        long pc = t.pc();
         switch (plan.type()) {
             case REGISTER_BIT_FLIP -> {
                 int reg = 1 + r.nextInt(31);
@@ -173,7 +134,7 @@ public final class FaultInjector implements KernelProbe {
                     if ((reg.perms() & Perm.WRITE) == 0 || reg.name().equals("stack") || reg.name().equals("ipc")) {
                         continue;
                     }
-                    long end = reg.name().equals("heap") ? Math.min(reg.end(), Math.max(reg.vaddr(), t.brk)) : reg.end();
+                    long end = reg.name().equals("heap") ? Math.min(reg.end(), Math.max(reg.vaddr(), t.brk())) : reg.end();
                     if (end > reg.vaddr()) {
                         ranges.add(new long[] {reg.vaddr(), end});
                         total += end - reg.vaddr();
@@ -210,7 +171,7 @@ public final class FaultInjector implements KernelProbe {
             }
             case INSTRUCTION_SKIP -> {
                 int len = insnLength(cpu, pc);
-                t.pc = pc + len;
+                t.resumeAt(pc + len);
                 what = String.format("skipped the %d-byte instruction at 0x%x", len, pc);
             }
             case NULL_POINTER, WILD_POINTER -> {
@@ -228,7 +189,7 @@ public final class FaultInjector implements KernelProbe {
             }
             case FAILED_ASSERTION -> {
                 what = String.format("failed assertion at pc 0x%x", pc);
-                return new Fault(FaultKind.ABORT, pc, 0, t.image.describe(pc), "injected assertion failure");
+                return new Fault(FaultKind.ABORT, pc, 0, t.image().describe(pc), "injected assertion failure");
             }
         }
         return null;

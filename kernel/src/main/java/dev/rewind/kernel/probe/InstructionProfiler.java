@@ -1,6 +1,8 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.probe;
 
 import dev.rewind.hw.cpu.CpuHook;
+import dev.rewind.kernel.KernelProbe;
+import dev.rewind.kernel.Task;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,8 +28,8 @@ public final class InstructionProfiler implements KernelProbe {
             return;
         }
         if (hook == null) {
-            hook = t.cpu.hookInstructions(1, 0, (addr, size) -> count++);
-            t.cpu.dropCodeTranslations();
+            hook = t.cpu().hookInstructions(1, 0, (addr, size) -> count++);
+            t.cpu().dropCodeTranslations();
         }
         start = count;
     }
