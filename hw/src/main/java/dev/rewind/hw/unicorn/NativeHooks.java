@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * The project's own native hooks (hw/src/main/c/rewind_native.c), built by Maven for the host
+ * The project's own native hooks (hw/src/main/c/: traps.c, undo_log.c, mmu.c), built by Maven for the host
  * and packaged next to this class. Unicorn calls them directly, so recording a trap costs
  * nanoseconds instead of a JNA callback. Loaded once; the library stays loaded for the life
  * of the JVM, as Unicorn holds pointers into it.

@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * The engine's MMU in Unicorn 2.1's virtual-TLB mode: the table of mapped ranges and their
- * permissions that the native fill hook ({@code rw_tlb_fill_hook} in rewind_native.c) serves
+ * permissions that the native fill hook ({@code rw_tlb_fill_hook} in mmu.c) serves
  * TLB misses from, identity-mapped. {@link Unicorn} keeps it equal to its mappings; the
  * permissions themselves are whatever the address space mapped (code R+X, data R+W, device
  * windows R+W), so the mapping policy stays in Java.

@@ -19,7 +19,7 @@ import java.util.List;
  *     their first store misses the TLB again, logs the page and opens it. No hook runs per
  *     store, so stores keep QEMU's fast path.</li>
  * <li>Without it (Unicorn 2.0.1): a native UC_HOOK_MEM_WRITE hook (rw_write_hook in
- *     rewind_native.c) that runs before every store, a few nanoseconds each on top of the
+ *     undo_log.c) that runs before every store, a few nanoseconds each on top of the
  *     engine's slow store path.</li>
  * </ul>
  * Both use the same log and the same rollback code (WriteTrackerTest compares them).

@@ -1,0 +1,188 @@
+/* ---- the MMU: Unicorn 2.1's virtual-TLB fill hook ---------------------------------------
+ *
+ * In UC_TLB_VIRTUAL mode Unicorn asks this hook for every TLB miss: the page, the access
+ * (UC_MEM_READ 16, UC_MEM_WRITE 17, UC_MEM_FETCH 18) and an entry to fill with the physical
+ * page and the permissions the TLB may cache. The permissions are the address space's: the
+ * Java side (Unicorn.java) mirrors every mapping into the table below, so the policy stays in
+ * Java and this is only the lookup. Identity mapping: each engine holds one task, whose
+ * "physical" memory is its own mapped regions.
+ *
+ * Why it exists (docs/PERFORMANCE.md): Unicorn sets TLB_NOTDIRTY on writable pages that may
+ * hold code, sending each store through a slow helper (~40-115 ns). An entry filled without
+ * EXEC for data and without WRITE for code takes QEMU's inline fast path (~2 ns a store).
+ *
+ * Transactions: while tx->active, a data page not yet logged is filled readable only; the
+ * first store to it misses again (as a WRITE), and this hook logs its pre-image before
+ * returning it writable. The Java side flushes the TLB when a transaction begins, so no entry
+ * made writable earlier survives into it. No per-store hook is needed.
+ *
+ * A refused access records the fault in the trap record (mem_size -1: the address is the
+ * page; the PC, restored by Unicorn before the hook runs, is exact) and returns false: the
+ * run ends with an error.
+ */
+#include "rewind_native.h"
+
+#define RW_MAXOPEN 64 /* writable pages remembered since the last flush */
+#define RW_PRELOG 16  /* at most this many are logged up front at a transaction's start */
+#define RW_REFRESH 32 /* transactions between two flushes at most */
+
+struct rw_mmu_region {
+    uint64_t vaddr;     /* 0  */
+    uint64_t size;      /* 8  */
+    int32_t perms;      /* 16: UC_PROT_* */
+    int32_t pad;        /* 20 */
+};
+
+struct rw_mmu {
+    int32_t nregions;   /* 0  */
+    int32_t last;       /* 4  */
+    struct rw_mmu_region *regions; /* 8: sorted by vaddr, not overlapping */
+    struct rw_tx *tx;   /* 16: the write tracker, or null */
+    struct rw_trap *trap; /* 24: where refused accesses are recorded */
+    int64_t fills;      /* 32: fills served (statistics) */
+    void *uc;           /* 40: the engine */
+    int (*ctl)(void *uc, int control, ...); /* 48: uc_ctl of the loaded library */
+    int32_t nopen;      /* 56: pages in open[] */
+    int32_t open_unknown; /* 60: some writable entry may be missing from open[]: flush */
+    int32_t begins;     /* 64: transactions begun since the last flush */
+    int32_t pad2;       /* 68 */
+    uint64_t open[RW_MAXOPEN]; /* 72: data pages the TLB may hold writable since the last flush */
+};
+
+#define RW_CTL_TLB_FLUSH (11 | (1 << 30)) /* UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0) */
+
+/* Empty the engine's TLB (there is no per-page flush): every page is filled again. */
+void rw_mmu_flush(struct rw_mmu *m)
+{
+    m->ctl(m->uc, RW_CTL_TLB_FLUSH);
+    m->begins = 0;
+    m->nopen = 0;
+    m->open_unknown = 0;
+}
+
+/*
+ * Begin a transaction on the tracker. No page the TLB holds writable may be written unlogged,
+ * and Unicorn has no per-page flush. A server's requests mostly write the same few pages
+ * (stack, IPC buffer, a few data pages), so instead of emptying the TLB (~0.5 us) and taking a
+ * fill for every page touched again (~0.2 us each), the pages opened since the last flush are
+ * logged now, up front, and stay writable: a copy of ~0.1 us each, and a rollback that puts
+ * back a page the request did not write changes nothing. When that set is unknown (pages were
+ * opened outside a transaction) or too large, the TLB is emptied instead.
+ */
+void rw_mmu_tx_begin(struct rw_mmu *m)
+{
+    struct rw_tx *tx = m->tx;
+    tx->lastpage = ~(uint64_t)0;
+    tx->active = 1;
+    /* Every RW_REFRESH transactions the set is emptied anyway, so that a page written once
+     * long ago is not logged at every request from then on. */
+    if (m->open_unknown || m->nopen > RW_PRELOG || ++m->begins >= RW_REFRESH) {
+        rw_mmu_flush(m);
+        return;
+    }
+    for (int i = 0; i < m->nopen; i++)
+        rw_log_page(tx, m->open[i]);
+}
+
+/* Note that the TLB may now hold page writable. */
+static void rw_mmu_opened(struct rw_mmu *m, uint64_t page)
+{
+    if (!m->tx || !m->tx->active) {
+        m->open_unknown = 1;
+        return;
+    }
+    for (int i = 0; i < m->nopen; i++)
+        if (m->open[i] == page)
+            return;
+    if (m->nopen < RW_MAXOPEN)
+        m->open[m->nopen++] = page;
+    else
+        m->open_unknown = 1;
+}
+
+struct rw_tlb_entry {
+    uint64_t paddr;
+    int32_t perms;
+};
+
+static struct rw_mmu_region *rw_mmu_find(struct rw_mmu *m, uint64_t page)
+{
+    if (m->last < m->nregions) {
+        struct rw_mmu_region *r = &m->regions[m->last];
+        if (page - r->vaddr < r->size)
+            return r;
+    }
+    int lo = 0, hi = m->nregions;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        struct rw_mmu_region *r = &m->regions[mid];
+        if (page < r->vaddr) {
+            hi = mid;
+        } else if (page - r->vaddr < r->size) {
+            m->last = mid;
+            return r;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 if the transaction logged page, 0 if not, -1 if the tracker does not cover it. */
+static int rw_tx_logged(struct rw_tx *tx, uint64_t page)
+{
+    struct rw_region *r = rw_find(tx, page);
+    if (!r)
+        return -1;
+    uint64_t idx = (page - r->vaddr) / RW_PAGE;
+    return (r->dirty[idx >> 3] >> (idx & 7)) & 1;
+}
+
+bool rw_tlb_fill_hook(void *uc, uint64_t vaddr, int type, struct rw_tlb_entry *e, void *user)
+{
+    struct rw_mmu *m = user;
+    (void)uc;
+    m->fills++;
+
+    int need = type == 17 ? 2 : type == 18 ? 4 : 1;
+    struct rw_mmu_region *r = rw_mmu_find(m, vaddr);
+    if (!r && type == 18) {
+        /* A fetch from an unmapped page is let through to unassigned memory, where Unicorn ends
+         * the run with UC_ERR_FETCH_UNMAPPED and the PC at the target (RiscvCpu reports it).
+         * Refusing here would be wrong: Unicorn also probes pages it never executes from (the
+         * page of a run's `until` address and the one before it, to drop translations). */
+        e->paddr = vaddr;
+        e->perms = 4;
+        return true;
+    }
+    if (!r || !(r->perms & need)) {
+        struct rw_trap *t = m->trap;
+        if (t->mem_type == 0 && t->intno < 0) {   /* the first trap of a run is the one */
+            if (!r)
+                t->mem_type = type + 3;                                 /* *_UNMAPPED 19..21 */
+            else
+                t->mem_type = type == 17 ? 22 : type == 18 ? 24 : 23;   /* *_PROT */
+            t->mem_addr = (int64_t)vaddr;
+            t->mem_size = -1;
+        }
+        return false;
+    }
+    int32_t perms = r->perms;
+    struct rw_tx *tx = m->tx;
+    if (tx && tx->active && (perms & 2)) {
+        if (type == 17)
+            rw_log_page(tx, vaddr);   /* a full log marks the transaction overflowed */
+        else if (rw_tx_logged(tx, vaddr) == 0)
+            perms &= ~2;              /* the first store will come back here */
+    }
+    if (tx && (perms & 2))
+        rw_mmu_opened(m, vaddr);
+    e->paddr = vaddr;
+    e->perms = perms;
+    return true;
+}
+
+int rw_mmu_size(void)
+{
+    return (int)sizeof(struct rw_mmu);
+}
