@@ -10,8 +10,7 @@ public final class VersionProvider implements CommandLine.IVersionProvider {
         String v = Main.class.getPackage().getImplementationVersion();
         String unicorn;
         try {
-            unicorn = Engine.version() + " from " + Engine.origin() + ": " + Engine.library()
-                    + (Engine.fastStores() ? "" : " (no virtual TLB: slow stores; see docs/PERFORMANCE.md)");
+            unicorn = Engine.describe();
         } catch (RuntimeException | LinkageError e) {
             Throwable c = e;
             while (c instanceof ExceptionInInitializerError && c.getCause() != null) {

@@ -60,6 +60,21 @@ class EngineSelectionTest {
     }
 
     @Test
+    void versionNamesAProvisionedEngineFromItsRecordWithoutLoadingIt(@TempDir Path cache) throws Exception {
+        // The record says 2.1.4 while the file is the system's library: --version believes the
+        // record (it does not load the library, to start faster); boot loads the file itself.
+        Path dir = Files.createDirectories(cache.resolve("unicorn-2.1.4-4"));
+        Files.createSymbolicLink(dir.resolve("libunicorn.so.2"), SYSTEM_LIB);
+        Files.writeString(dir.resolve("ORIGIN"), "Debian unstable libunicorn2t64 2.1.4-4\npackage-sha256 0\n");
+        Files.createSymbolicLink(cache.resolve("current"), Path.of("unicorn-2.1.4-4"));
+        Run r = version(Map.of("REWIND_ENGINE_CACHE", cache.toString()));
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("unicorn 2.1.4 from Debian unstable libunicorn2t64 2.1.4-4, cached in "
+                + cache.resolve("current") + ": " + cache.resolve("current").resolve("libunicorn.so.2") + "\n"), r.out());
+        assertEquals("", r.err(), "nothing loaded, nothing logged");
+    }
+
+    @Test
     void withoutAProvisionedEngineTheSystemsIsUsedWithAOneLineNotice(@TempDir Path empty) throws Exception {
         Run r = version(Map.of("REWIND_ENGINE_CACHE", empty.toString()));
         assertEquals(0, r.status(), r::toString);

@@ -7,6 +7,33 @@ import dev.rewind.hw.unicorn.UnicornException;
 public final class Engine {
     private Engine() {}
 
+    /**
+     * What {@code rewind --version} says of the engine: "VERSION from ORIGIN: FILE", and a note
+     * when stores are slow. A provisioned engine is named from its ORIGIN record without loading
+     * it (the load is ~0.13 s of the command); any other is loaded to ask its version.
+     */
+    public static String describe() {
+        String[] p = dev.rewind.hw.unicorn.EngineChoice.provisionedWithoutLoading();
+        String version;
+        String origin;
+        String file;
+        boolean fast;
+        if (p != null) {
+            version = p[0];
+            origin = p[1];
+            file = p[2];
+            String[] mm = version.split("\\.");
+            boolean at21 = Integer.parseInt(mm[0]) > 2 || (Integer.parseInt(mm[0]) == 2 && Integer.parseInt(mm[1]) >= 1);
+            fast = at21 && !"cpu".equals(System.getProperty(RiscvCpu.TLB_PROPERTY));
+        } else {
+            version = version();
+            origin = origin();
+            file = library();
+            fast = fastStores();
+        }
+        return version + " from " + origin + ": " + file + (fast ? "" : " (no virtual TLB: slow stores; see docs/PERFORMANCE.md)");
+    }
+
     /** The engine's version, "major.minor.patch" (loads the library). */
     public static String version() {
         return Unicorn.version();

@@ -53,10 +53,10 @@ final class UnicornLibrary {
         }
         boolean fallback = false;
         if (path == null || path.isBlank()) {
-            java.nio.file.Path cached = provisioned();
+            java.nio.file.Path cached = EngineChoice.provisioned();
             if (cached != null) {
                 path = cached.resolve(DEFAULT_NAME).toString();
-                from = describe(cached);
+                from = EngineChoice.describe(cached);
             } else {
                 path = DEFAULT_NAME;
                 from = "the system's " + DEFAULT_NAME;
@@ -87,37 +87,6 @@ final class UnicornLibrary {
         } else {
             log.info("Unicorn {} loaded from {} ({})", v, SOURCE, from);
         }
-    }
-
-    /** The provisioned engine's folder (holding libunicorn.so.2 and ORIGIN), or null. */
-    static java.nio.file.Path provisioned() {
-        if ("system".equals(System.getenv(ENGINE_ENV))) {
-            return null;
-        }
-        String dir = System.getenv(CACHE_ENV);
-        if (dir == null || dir.isBlank()) {
-            String xdg = System.getenv("XDG_CACHE_HOME");
-            String base = xdg != null && !xdg.isBlank() ? xdg : System.getProperty("user.home") + "/.cache";
-            dir = base + "/rewind/engine";
-        }
-        java.nio.file.Path current = java.nio.file.Path.of(dir, "current");
-        if (java.nio.file.Files.isRegularFile(current.resolve(DEFAULT_NAME))
-                && java.nio.file.Files.isRegularFile(current.resolve("ORIGIN"))) {
-            return current;
-        }
-        return null;
-    }
-
-    /** The first line of the provisioned engine's ORIGIN file, and where it is. */
-    private static String describe(java.nio.file.Path dir) {
-        String what;
-        try {
-            java.util.List<String> lines = java.nio.file.Files.readAllLines(dir.resolve("ORIGIN"));
-            what = lines.isEmpty() ? "provisioned" : lines.get(0).strip();
-        } catch (java.io.IOException e) {
-            what = "provisioned";
-        }
-        return what + ", cached in " + dir;
     }
 
     private UnicornLibrary() {}

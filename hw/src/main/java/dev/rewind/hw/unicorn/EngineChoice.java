@@ -1,0 +1,77 @@
+package dev.rewind.hw.unicorn;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Which Unicorn library {@link UnicornLibrary} will load, worked out without loading anything
+ * (no JNA here): so that {@code rewind --version} can name a provisioned engine from its
+ * record alone, ~0.13 s sooner than by loading it.
+ */
+public final class EngineChoice {
+    private EngineChoice() {}
+
+    /** True if an explicit library was named (system property or environment). */
+    static boolean overridden() {
+        String p = System.getProperty(UnicornLibrary.PATH_PROPERTY);
+        String e = System.getenv(UnicornLibrary.PATH_ENV);
+        return (p != null && !p.isBlank()) || (e != null && !e.isBlank());
+    }
+
+    /** The provisioned engine's folder (holding libunicorn.so.2 and ORIGIN), or null. */
+    static Path provisioned() {
+        if ("system".equals(System.getenv(UnicornLibrary.ENGINE_ENV))) {
+            return null;
+        }
+        String dir = System.getenv(UnicornLibrary.CACHE_ENV);
+        if (dir == null || dir.isBlank()) {
+            String xdg = System.getenv("XDG_CACHE_HOME");
+            String base = xdg != null && !xdg.isBlank() ? xdg : System.getProperty("user.home") + "/.cache";
+            dir = base + "/rewind/engine";
+        }
+        Path current = Path.of(dir, "current");
+        if (Files.isRegularFile(current.resolve(UnicornLibrary.DEFAULT_NAME)) && Files.isRegularFile(current.resolve("ORIGIN"))) {
+            return current;
+        }
+        return null;
+    }
+
+    /** The first line of the provisioned engine's ORIGIN file, and where it is. */
+    static String describe(Path dir) {
+        return firstLine(dir) + ", cached in " + dir;
+    }
+
+    private static String firstLine(Path dir) {
+        try {
+            List<String> lines = Files.readAllLines(dir.resolve("ORIGIN"));
+            return lines.isEmpty() ? "provisioned" : lines.get(0).strip();
+        } catch (IOException e) {
+            return "provisioned";
+        }
+    }
+
+    /**
+     * If the library to be loaded is the provisioned one and its record names a version (the
+     * package's, e.g. "... libunicorn2t64 2.1.4-4": the Debian revision and epoch dropped),
+     * {version, origin, file}; else null (the library must be loaded to say).
+     */
+    public static String[] provisionedWithoutLoading() {
+        if (overridden()) {
+            return null;
+        }
+        Path dir = provisioned();
+        if (dir == null) {
+            return null;
+        }
+        String line = firstLine(dir);
+        String[] words = line.split("\\s+");
+        String v = words[words.length - 1];
+        v = v.replaceFirst("^\\d+:", "").replaceFirst("-[^-]*$", "");
+        if (!v.matches("\\d+\\.\\d+\\.\\d+")) {
+            return null;
+        }
+        return new String[] {v, describe(dir), dir.resolve(UnicornLibrary.DEFAULT_NAME).toString()};
+    }
+}
