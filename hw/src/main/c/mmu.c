@@ -107,25 +107,8 @@ struct rw_tlb_entry {
 
 static struct rw_mmu_region *rw_mmu_find(struct rw_mmu *m, uint64_t page)
 {
-    if (m->last < m->nregions) {
-        struct rw_mmu_region *r = &m->regions[m->last];
-        if (page - r->vaddr < r->size)
-            return r;
-    }
-    int lo = 0, hi = m->nregions;
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        struct rw_mmu_region *r = &m->regions[mid];
-        if (page < r->vaddr) {
-            hi = mid;
-        } else if (page - r->vaddr < r->size) {
-            m->last = mid;
-            return r;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    return 0;
+    int i = rw_search(m->regions, m->nregions, sizeof(struct rw_mmu_region), &m->last, page);
+    return i < 0 ? 0 : &m->regions[i];
 }
 
 /* 1 if the transaction logged page, 0 if not, -1 if the tracker does not cover it. */

@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define RW_HIDDEN __attribute__((visibility("hidden")))
 
@@ -66,6 +67,35 @@ struct rw_tx {
     struct rw_region *regions; /* 88: nregions entries, sorted by vaddr, not overlapping */
 };
 
+
+/*
+ * The entry of a table sorted by address whose [vaddr, vaddr+size) holds page, or -1: the one
+ * that matched last (*last), else a binary search. Both region structs (struct rw_region here,
+ * struct rw_mmu_region in mmu.c) begin with uint64_t vaddr, size; stride is the struct's size.
+ */
+static inline int rw_search(const void *table, int n, size_t stride, int32_t *last, uint64_t page)
+{
+    const uint64_t *e;
+    if (*last < n) {
+        e = (const uint64_t *)((const char *)table + (size_t)*last * stride);
+        if (page - e[0] < e[1])
+            return *last;
+    }
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        e = (const uint64_t *)((const char *)table + (size_t)mid * stride);
+        if (page < e[0]) {
+            hi = mid;
+        } else if (page - e[0] < e[1]) {
+            *last = mid;
+            return mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return -1;
+}
 
 /* Shared by the undo log and the MMU (not exported). */
 RW_HIDDEN struct rw_region *rw_find(struct rw_tx *tx, uint64_t page);

@@ -22,28 +22,11 @@
 #include <emmintrin.h>
 #endif
 
-/* The region holding page: the one that matched last, else a binary search. */
+/* The region holding page, or null. */
 struct rw_region *rw_find(struct rw_tx *tx, uint64_t page)
 {
-    if (tx->last < tx->nregions) {
-        struct rw_region *r = &tx->regions[tx->last];
-        if (page - r->vaddr < r->size)
-            return r;
-    }
-    int lo = 0, hi = tx->nregions;
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        struct rw_region *r = &tx->regions[mid];
-        if (page < r->vaddr) {
-            hi = mid;
-        } else if (page - r->vaddr < r->size) {
-            tx->last = mid;
-            return r;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    return 0;
+    int i = rw_search(tx->regions, tx->nregions, sizeof(struct rw_region), &tx->last, page);
+    return i < 0 ? 0 : &tx->regions[i];
 }
 
 static uint8_t *rw_slot(struct rw_tx *tx, int64_t s)

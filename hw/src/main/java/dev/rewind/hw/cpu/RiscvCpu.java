@@ -298,17 +298,12 @@ public final class RiscvCpu implements Cpu {
     private volatile boolean preemptByStop;
 
     /**
-     * As {@link #enablePreemption()}, but instead of a full translation flush (uc_ctl TB_FLUSH
-     * takes about a second in Unicorn 2.0.1) drop only the translations of this CPU's executable
-     * pages, which hold every translated block. For a debugger attaching to a running system.
+     * The same as {@link #enablePreemption()}, which never does a full translation flush
+     * (uc_ctl TB_FLUSH takes about a second in Unicorn 2.0.1) but drops only the translations of
+     * this CPU's executable pages. The name says so at the debugger's call sites.
      */
     public void enablePreemptionDroppingCode() {
-        if (STOP_IS_PRECISE) {
-            preemptByStop = true;
-        } else if (preemptHook == null) {
-            preemptHook = uc.hookPreemptNative(trap);
-            dropCodeTranslations();
-        }
+        enablePreemption(); // it drops only this CPU's code pages already
     }
 
     /** Drop the translations of every executable page (after code hooks were added or removed). */

@@ -13,11 +13,28 @@ import java.util.List;
 public final class EngineChoice {
     private EngineChoice() {}
 
-    /** True if an explicit library was named (system property or environment). */
-    static boolean overridden() {
+    /**
+     * The library to load, where it came from in words, and whether it is the system's by
+     * default (fallback: a notice is due), first match wins: an explicit file (system property,
+     * then environment), the provisioned engine, the system's.
+     */
+    record Choice(String path, String from, boolean fallback, boolean overridden) {}
+
+    static Choice choose() {
         String p = System.getProperty(UnicornLibrary.PATH_PROPERTY);
-        String e = System.getenv(UnicornLibrary.PATH_ENV);
-        return (p != null && !p.isBlank()) || (e != null && !e.isBlank());
+        if (p != null && !p.isBlank()) {
+            return new Choice(p, "system property " + UnicornLibrary.PATH_PROPERTY, false, true);
+        }
+        p = System.getenv(UnicornLibrary.PATH_ENV);
+        if (p != null && !p.isBlank()) {
+            return new Choice(p, "environment variable " + UnicornLibrary.PATH_ENV, false, true);
+        }
+        Path cached = provisioned();
+        if (cached != null) {
+            return new Choice(cached.resolve(UnicornLibrary.DEFAULT_NAME).toString(), describe(cached), false, false);
+        }
+        return new Choice(UnicornLibrary.DEFAULT_NAME, "the system's " + UnicornLibrary.DEFAULT_NAME,
+                !"system".equals(System.getenv(UnicornLibrary.ENGINE_ENV)), false);
     }
 
     /** The provisioned engine's folder (holding libunicorn.so.2 and ORIGIN), or null. */
@@ -58,7 +75,7 @@ public final class EngineChoice {
      * {version, origin, file}; else null (the library must be loaded to say).
      */
     public static String[] provisionedWithoutLoading() {
-        if (overridden()) {
+        if (choose().overridden()) {
             return null;
         }
         Path dir = provisioned();

@@ -45,24 +45,10 @@ final class UnicornLibrary {
     static final int VERSION;
 
     static {
-        String path = System.getProperty(PATH_PROPERTY);
-        String from = "system property " + PATH_PROPERTY;
-        if (path == null || path.isBlank()) {
-            path = System.getenv(PATH_ENV);
-            from = "environment variable " + PATH_ENV;
-        }
-        boolean fallback = false;
-        if (path == null || path.isBlank()) {
-            java.nio.file.Path cached = EngineChoice.provisioned();
-            if (cached != null) {
-                path = cached.resolve(DEFAULT_NAME).toString();
-                from = EngineChoice.describe(cached);
-            } else {
-                path = DEFAULT_NAME;
-                from = "the system's " + DEFAULT_NAME;
-                fallback = !"system".equals(System.getenv(ENGINE_ENV));
-            }
-        }
+        EngineChoice.Choice choice = EngineChoice.choose();
+        String path = choice.path();
+        String from = choice.from();
+        boolean fallback = choice.fallback();
         NativeLibrary lib;
         try {
             lib = NativeLibrary.getInstance(path);
