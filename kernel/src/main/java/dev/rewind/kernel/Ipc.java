@@ -53,7 +53,7 @@ final class Ipc {
         }
         Endpoint ep = c.endpoint();
         Task server = ep.server;
-        if (server.shadow != null && server.state.alive() && c.generation() != server.generation) {
+        if (server.recovery.hidesRestarts() && server.state.alive() && c.generation() != server.generation) {
             // The shadow hides the driver's restarts: the capability follows the new generation.
             c = c.withGeneration(server.generation);
             t.caps[(int) a[0]] = c;
@@ -103,19 +103,14 @@ final class Ipc {
         client.state = TaskState.AWAITING_REPLY;
         client.blockedOn = null;
         client.servedBy = server;
-        if (server.tx != null) {
-            k.txipc.begin(server, ep, client);
-        }
-        if (server.shadow != null) {
-            server.shadow.delivered(client, ep);
-        }
+        server.recovery.delivered(client, ep);
         if (k.probe != null && !(client.agentFor instanceof TxIpc.Replay)) {
             k.probe.requestDelivered(server); // (a replayed request is not a new one)
         }
     }
 
     /**
-     * Put a txipc server whose request was rolled back back into receive on {@code ep}: hand it
+     * Put a server whose request was rolled back (txipc) back into receive on {@code ep}: hand it
      * the next queued caller at once, or let it wait.
      */
     void receiveAgain(Task server, Endpoint ep) {
@@ -161,9 +156,7 @@ final class Ipc {
             return Abi.ETOOBIG;
         }
         t.replyTo = null;
-        if (t.tx != null) {
-            k.txipc.commit(t, client, a);
-        }
+        t.recovery.committed(client, a);
         if (k.probe != null) {
             k.probe.replied(t);
         }
@@ -176,9 +169,7 @@ final class Ipc {
             client.agentFor.agentReplied(client, a);
             return Abi.OK;
         }
-        if (t.shadow != null) {
-            t.shadow.replied(client, a);
-        }
+        t.recovery.replyDelivered(client, a);
         int len = (int) a[6];
         AddressSpace.copy(t.cpu.memory(), Abi.IPC_BUF_ADDR, client.cpu.memory(), Abi.IPC_BUF_ADDR, len);
         client.result[0] = Abi.OK;
@@ -196,8 +187,8 @@ final class Ipc {
         if (cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null) {
             return Abi.ECAP;
         }
-        if (t.replyTo != null && (t.tx != null || t.shadow != null)) {
-            Fault corrupt = t.tx != null ? k.txipc.checkCommit(t, a[8]) : t.shadow.checkReply(a[8]);
+        if (t.replyTo != null) {
+            Fault corrupt = t.recovery.checkReply(a[8]);
             if (corrupt != null) {
                 t.pendingFault = corrupt; // handled as a fault once the CPU has stopped: rolled back
                 return Syscalls.BLOCKED;

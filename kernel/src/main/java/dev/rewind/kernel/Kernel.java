@@ -65,7 +65,6 @@ public final class Kernel implements AutoCloseable {
     final Scheduler scheduler = new Scheduler();
     final Syscalls syscalls;
     final Ipc ipc;
-    final TxIpc txipc;
     final long bootNanos = System.nanoTime();
     private final ImageSource source;
     private Watchdog watchdog;
@@ -95,7 +94,6 @@ public final class Kernel implements AutoCloseable {
         this.ram = new PhysicalMemory(config.ramBytes());
         this.syscalls = new Syscalls(this);
         this.ipc = new Ipc(this);
-        this.txipc = new TxIpc(this);
         try {
             boot();
         } catch (BootException | RuntimeException e) {
@@ -185,9 +183,7 @@ public final class Kernel implements AutoCloseable {
             t.caps = caps.toArray(new Capability[0]);
         }
         for (Task t : tasks) {
-            if (t.spec.recovery() == RecoveryPolicy.SHADOW) {
-                t.shadow = Shadow.of(this, t, t.spec.shadow());
-            }
+            t.recovery = Recovery.of(this, t);
             load(t);
             scheduler.enqueue(t);
         }
@@ -308,10 +304,7 @@ public final class Kernel implements AutoCloseable {
             for (BoundDevice bd : t.devices) {
                 bd.attachTo(t);
             }
-
-            if (TxIpc.enabled(t)) {
-                txipc.attach(t);
-            }
+            t.recovery.loaded();
         } catch (OutOfMemoryException e) {
             cpu.close();
             throw new BootException("task '" + t.name() + "': " + e.getMessage() + " (raise the machine's RAM)");
@@ -423,15 +416,13 @@ public final class Kernel implements AutoCloseable {
         cpu.clearPreempt();
         adjustPreemption(t, cpu);
         long start = System.nanoTime();
-        t.txSliceMark = start;
+        t.request.sliceStarted(start);
         Watchdog.Slice slice = watchdog.begin(t, start);
         Exit exit;
         long pc = t.pc;
         try {
             while (true) {
-                if (t.tx != null && !t.txOpen) {
-                    t.tx.ranOutside = true; // its writes now are in no undo log: no replay past here
-                }
+                t.recovery.resuming();
                 boolean guard = !cpu.preemptible();
                 if (guard) {
                     watchdog.entering(slice);
@@ -467,9 +458,7 @@ public final class Kernel implements AutoCloseable {
         long end = System.nanoTime();
         t.cpuNanos += end - start;
         t.quietNanos = Watchdog.quiet(slice, end);
-        if (t.txOpen) {
-            t.txCpuUsed += end - t.txSliceMark;
-        }
+        t.request.sliceEnded(end);
         switch (exit) {
             case ECALL -> {
                 t.pc = pc;
@@ -517,9 +506,9 @@ public final class Kernel implements AutoCloseable {
         }
         switch (t.state) {
             case RUNNING -> {
-                if (slice.deadline && t.txOpen) {
+                if (slice.deadline && t.request.isOpen()) {
                     fault(t, new Fault(FaultKind.DEADLINE, t.pc, 0, t.image.describe(t.pc),
-                            "spent over " + t.spec.txipc().deadlineMs() + " ms of CPU on one request"));
+                            "spent over " + slice.deadlineNanos / 1_000_000 + " ms of CPU on one request"));
                 } else if (slice.runaway) {
                     fault(t, new Fault(FaultKind.RUNAWAY, t.pc, 0, t.image.describe(t.pc),
                             "ran " + t.spec.runawayMs() + " ms without a syscall"));
@@ -700,45 +689,46 @@ public final class Kernel implements AutoCloseable {
         t.lastFault = f;
         String who = t.toString();
         int generation = t.generation;
-        String action = null;
-        if (t.spec.recovery() == RecoveryPolicy.TXIPC) {
-            action = txipc.abort(t, f);
-        }
-        boolean restartable = t.spec.recovery() != RecoveryPolicy.NONE;
-        if (action == null && t.shadow != null && t.restarts < config.maxRestarts()) {
-            action = t.shadow.recover(f);
-        } else if (action != null) {
-            // rolled back: the server goes on serving
-        } else if (restartable && t.restarts < config.maxRestarts()) {
-            action = restart(t);
-            if (t.spec.recovery() == RecoveryPolicy.TXIPC) {
-                action = "not inside a request that can be undone; " + action;
-            }
-        } else {
-            if (restartable) {
-                action = "task stopped: restart limit (" + config.maxRestarts() + ") reached";
-            } else {
-                action = "task stopped (recovery policy none)";
-            }
-            t.state = TaskState.DEAD;
-            teardown(t);
-        }
+        RecoveryOutcome outcome = t.recovery.onFault(f);
         if (observer.reportsFaults()) {
-            log.debug("task {} faulted: {}; {}", who, f, action); // the observer shows it
+            log.debug("task {} faulted: {}; {}", who, f, outcome); // the observer shows it
         } else {
-            log.warn("task {} faulted: {}; {}", who, f, action);
+            log.warn("task {} faulted: {}; {}", who, f, outcome);
         }
-        observer.taskFaulted(t, generation, f, action);
+        observer.taskFaulted(t, generation, f, outcome);
         if (debugger != null) {
-            debugger.recovered(t, generation, f, action);
+            debugger.recovered(t, generation, f, outcome.toString());
         }
     }
 
     /**
-     * Reload {@code t} from its image with a new generation, resetting the devices it owns.
-     * Returns what was done, for logs.
+     * The fall-back of every policy: reload {@code t} if it is under the restart limit, else
+     * stop it. {@code why} (or null) says why a policy that prefers something else restarts.
      */
+    RecoveryOutcome restartOrStop(Task t, String why) {
+        if (t.restarts < config.maxRestarts()) {
+            return restart(t, why);
+        }
+        return stop(t, "task stopped: restart limit (" + config.maxRestarts() + ") reached");
+    }
+
+    /** {@code t} is dead for good: its callers get EDEAD. */
+    RecoveryOutcome stop(Task t, String reason) {
+        t.state = TaskState.DEAD;
+        teardown(t);
+        return new RecoveryOutcome.Stopped(reason);
+    }
+
+    /** {@link #restart(Task, String)} for the debugger's {@code monitor restart}: what was done, for its reply. */
     String restart(Task t) {
+        return restart(t, null).toString();
+    }
+
+    /**
+     * Reload {@code t} from its image with a new generation, resetting the devices it owns.
+     * {@code why} (or null) is carried into the outcome.
+     */
+    RecoveryOutcome restart(Task t, String why) {
         t.generation++;
         t.restarts++;
         teardown(t);
@@ -746,7 +736,7 @@ public final class Kernel implements AutoCloseable {
             bd.device.reset();
         }
         t.pendingFault = null;
-        t.txOpen = false;
+        t.request.close();
         t.quietNanos = 0;
         t.lastSyscallAt = 0;
         t.resultCount = 0;
@@ -754,11 +744,11 @@ public final class Kernel implements AutoCloseable {
             load(t);
         } catch (BootException e) {
             t.state = TaskState.DEAD;
-            return "restart failed: " + e.getMessage();
+            return new RecoveryOutcome.Stopped((why == null ? "" : why + "; ") + "restart failed: " + e.getMessage());
         }
         scheduler.enqueue(t);
         observer.taskRestarted(t);
-        return "restarted as generation " + t.generation;
+        return new RecoveryOutcome.Restarted(t.generation, why);
     }
 
     /**

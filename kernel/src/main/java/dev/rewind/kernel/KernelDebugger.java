@@ -1213,13 +1213,13 @@ public final class KernelDebugger implements DebugTarget {
             h = new ReverseExecution.History(t);
             histories.put(t, h);
         }
-        if (t.txOpen && !h.txOpen) {
+        if (t.request.isOpen() && !h.txOpen) {
             // a transaction began: the history starts with it, so that a replay only stores to
             // pages its undo log already holds (a replayed store must not log a past pre-image)
             h.segs.clear();
             h.bytes = 0;
         }
-        h.txOpen = t.txOpen;
+        h.txOpen = t.request.isOpen();
         ReverseExecution.checkpoint(h, pc);
     }
 

@@ -3,10 +3,10 @@ package dev.rewind.kernel;
 /** Hears what happens to tasks; the CLI and tests use it. Called on the kernel thread. */
 public interface KernelObserver {
     /**
-     * {@code task} faulted while it was generation {@code generation}; {@code action} says
-     * what its recovery policy did (the task may already carry a new generation).
+     * {@code task} faulted while it was generation {@code generation}; {@code outcome} is what
+     * its recovery policy did (the task may already carry a new generation).
      */
-    default void taskFaulted(Task task, int generation, Fault fault, String action) {}
+    default void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {}
 
     /**
      * True if this observer shows every fault to the user itself (one line each, as

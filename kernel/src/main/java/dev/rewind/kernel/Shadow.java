@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * protocol needs: {@link BlockShadow} (its OPEN/CLOSE labels) and {@link CharShadow} (those
  * plus the UART tap).
  */
-abstract class Shadow implements Agent {
+abstract class Shadow implements Recovery, Agent {
     private static final Logger log = LoggerFactory.getLogger(Shadow.class);
 
     /** A logged state-building request. */
@@ -70,10 +70,6 @@ abstract class Shadow implements Agent {
     private int reissued;
     private int held;
 
-    /** Counters for reports. */
-    int recoveries;
-    long lastRestoreNanos;
-
     /**
      * @param openLabel  the protocol's OPEN request: builds per-client driver state (logged)
      * @param closeLabel its CLOSE request: drops that state (trims the log)
@@ -99,14 +95,11 @@ abstract class Shadow implements Agent {
     /** Class-specific repair of a request cut short, so that re-issuing it repeats nothing. */
     void fixUp(Task client) {}
 
-    int logSize() {
-        return stateLog.size();
-    }
-
     // ---- passive mode ----------------------------------------------------------------------
 
     /** {@code client}'s request (in client.msg) was delivered to the driver through {@code ep}. */
-    void delivered(Task client, Endpoint ep) {
+    @Override
+    public void delivered(Task client, Endpoint ep) {
         inflight = client;
         inflightEp = ep;
         inflightIsReissue = client == pendingReissue;
@@ -125,13 +118,25 @@ abstract class Shadow implements Agent {
      * instead of letting a possibly wrong reply out (the request is then re-issued to the
      * restarted driver). Else null.
      */
-    Fault checkReply(long pc) {
+    @Override
+    public Fault checkReply(long pc) {
         String what = kept.check(begin, driver.cpu, pc);
         return what == null ? null : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image.describe(pc - 4), what);
     }
 
+    /** Its restarts are hidden: clients' capabilities follow the driver's new generation. */
+    @Override
+    public boolean hidesRestarts() {
+        return true;
+    }
+
+    @Override
+    public void replyDelivered(Task client, long[] reply) {
+        replied(client, reply);
+    }
+
     /** The driver replied {@code reply} (a1 = status label, a2.. = words) to {@code client}. */
-    void replied(Task client, long[] reply) {
+    private void replied(Task client, long[] reply) {
         long label = client.msg[0];
         if (reply[1] == 0 && client.agentFor == null) {
             if (label == openLabel) {
@@ -186,7 +191,7 @@ abstract class Shadow implements Agent {
 
     private void restored() {
         recovering = false;
-        lastRestoreNanos = System.nanoTime() - faultAt;
+        long lastRestoreNanos = System.nanoTime() - faultAt;
         log.info("shadow of {}: service restored {} µs after the fault ({}): {} replayed, {} re-issued, {} held",
                 driver, lastRestoreNanos / 1000, fault.kind(), replayed, reissued, held);
         k.observer.driverRecovered(driver, fault, replayed, reissued, held, lastRestoreNanos);
@@ -194,14 +199,15 @@ abstract class Shadow implements Agent {
 
     // ---- recovery --------------------------------------------------------------------------
 
-    /**
-     * The driver faulted: restart it behind its clients' backs. Returns what was done, or null
-     * if the driver could not be restarted (then the kernel treats the fault as under restart).
-     */
-    String recover(Fault f) {
+    /** The driver faulted: restart it behind its clients' backs, up to the restart limit. */
+    @Override
+    public RecoveryOutcome onFault(Fault f) {
+        return driver.restarts < k.config.maxRestarts() ? recover(f) : k.restartOrStop(driver, null);
+    }
+
+    private RecoveryOutcome recover(Fault f) {
         faultAt = System.nanoTime();
         fault = f;
-        recoveries++;
         // 1. Take the request in flight and every queued caller off the driver.
         Task owed = driver.replyTo;
         Task cut = null;
@@ -235,7 +241,7 @@ abstract class Shadow implements Agent {
 
         // 2. Restart the driver (resets its devices). A new instance: learn its loop afresh.
         kept.reset();
-        String restart = k.restart(driver);
+        RecoveryOutcome restart = k.restart(driver, null);
         if (!driver.state.alive()) {
             // Give everything back so the kernel fails it as it would without a shadow.
             for (Map.Entry<Endpoint, List<Task>> e : queued.entrySet()) {
@@ -280,7 +286,7 @@ abstract class Shadow implements Agent {
         if (agentsOutstanding == 0 && pendingReissue == null && !anyQueued()) {
             restored();
         }
-        return restart + "; shadow replays " + replayed + " request(s), re-issues " + reissued + ", holds " + held;
+        return new RecoveryOutcome.ShadowRestarted(driver.generation, replayed, reissued, held);
     }
 
     private void queue(Task caller, Endpoint ep) {

@@ -46,9 +46,7 @@ final class Syscalls {
         long a2 = a[2];
         int outCount = 1;
         long r;
-        if (t.txOpen && !TxIpc.replayable(nr)) {
-            k.txipc.notReplayable(t);
-        }
+        t.recovery.syscall(nr);
         if (nr < 0 || nr > Integer.MAX_VALUE) {
             r = Abi.ENOSYS;
         } else {
@@ -137,7 +135,7 @@ final class Syscalls {
         if (!mem.check(ptr, len, Perm.READ)) {
             return Abi.EFAULT;
         }
-        if (TxIpc.replaying(t)) {
+        if (t.recovery.replaying()) {
             return len; // printed when the request first ran
         }
         long done = 0;

@@ -49,18 +49,13 @@ public final class Task {
     int restarts;
     int faults;
 
-    /** TxIPC state (txipc servers only). */
-    TxIpc.Tx tx;
-    /** A transaction is open. Read by the watchdog for the request deadline. */
-    volatile boolean txOpen;
-    /** CPU time of the open transaction before the current slice, and where the slice's share starts. */
-    volatile long txCpuUsed;
-    volatile long txSliceMark;
+    /** The task's recovery policy (null for an agent, which never runs). */
+    Recovery recovery;
+    /** CPU time spent on the open request, for the policy's deadline. Read by the watchdog. */
+    final RequestClock request = new RequestClock();
 
     /** Devices this task owns (drives). */
     final java.util.List<BoundDevice> devices = new java.util.ArrayList<>();
-    /** For a driver under recovery = "shadow": its shadow. */
-    Shadow shadow;
     /** Non-null for a pseudo-client through which the kernel sends requests (never scheduled). */
     Agent agentFor;
     /** For such an agent: the bytes its request carries (else it carries none). */

@@ -2,7 +2,6 @@ package dev.rewind.kernel;
 
 import dev.rewind.abi.Abi;
 import dev.rewind.hw.mem.WriteTracker;
-import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskSpec;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
@@ -44,49 +43,51 @@ import org.slf4j.LoggerFactory;
  * during the transaction are not undone: console output, notifications it signalled, and
  * requests a callee committed.
  */
-final class TxIpc {
+final class TxIpc implements Recovery {
     private static final Logger log = LoggerFactory.getLogger(TxIpc.class);
 
-    /** Per-task transaction state (only for txipc servers). */
-    static final class Tx {
-        final long[] regs = new long[33];
-        Endpoint endpoint;
-        long badge;
-        long label;
-        long brk;
-        Capability[] caps;
-        final ArrayDeque<Long> recentAborts = new ArrayDeque<>();
-        long requests;
-        long aborts;
-        /** gp and tp at the server's first request: constants under the SDK's ABI. */
-        long baseGp;
-        long baseTp;
-        boolean haveBase;
-        /** The registers the serve loop keeps (learned, then checked at each commit). */
-        final KeptRegisters kept = new KeptRegisters();
-        /** Abort by re-delivering the request to the server instead of answering ERECOVERED. */
-        boolean redeliver;
-        /**
-         * The registers read at the server's last REPLY_RECV (for the commit check), and the
-         * CPU's register version then: while unchanged, they are where it waits, and the next
-         * request's snapshot is a copy instead of another read.
-         */
-        final long[] waitRegs = new long[33];
-        long waitRegsVersion = -1;
+    private final Kernel k;
+    /** The server this policy recovers. */
+    private final Task server;
 
-        /** Committed requests that can be run again, oldest first (their pre-images are in the tracker's history). */
-        final ArrayDeque<Request> history = new ArrayDeque<>();
-        /** The open transaction's request, while a history is kept. */
-        Request current;
-        /** Records not in use. */
-        final ArrayDeque<Request> spare = new ArrayDeque<>();
-        /** The server ran with no transaction open since its last one (set by the kernel). */
-        boolean ranOutside = true;
-        /** Aborts since the last commit of a client's request. */
-        int abortsSinceCommit;
-        /** The history was replayed since the last commit of a client's request. */
-        boolean replayedSinceCommit;
-    }
+    // ---- transaction state -------------------------------------------------------------
+    private final long[] regs = new long[33];
+    private Endpoint endpoint;
+    private long badge;
+    private long label;
+    private long brk;
+    Capability[] caps;
+    final ArrayDeque<Long> recentAborts = new ArrayDeque<>();
+    private long requests;
+    private long aborts;
+    /** gp and tp at the server's first request: constants under the SDK's ABI. */
+    private long baseGp;
+    private long baseTp;
+    private boolean haveBase;
+    /** The registers the serve loop keeps (learned, then checked at each commit). */
+    private final KeptRegisters kept = new KeptRegisters();
+    /** Abort by re-delivering the request to the server instead of answering ERECOVERED. */
+    private boolean redeliver;
+    /**
+     * The registers read at the server's last REPLY_RECV (for the commit check), and the
+     * CPU's register version then: while unchanged, they are where it waits, and the next
+     * request's snapshot is a copy instead of another read.
+     */
+    private final long[] waitRegs = new long[33];
+    private long waitRegsVersion = -1;
+
+    /** Committed requests that can be run again, oldest first (their pre-images are in the tracker's history). */
+    final ArrayDeque<Request> history = new ArrayDeque<>();
+    /** The open transaction's request, while a history is kept. */
+    private Request current;
+    /** Records not in use. */
+    final ArrayDeque<Request> spare = new ArrayDeque<>();
+    /** The server ran with no transaction open since its last one (set by the kernel). */
+    private boolean ranOutside = true;
+    /** Aborts since the last commit of a client's request. */
+    private int abortsSinceCommit;
+    /** The history was replayed since the last commit of a client's request. */
+    private boolean replayedSinceCommit;
 
     /**
      * One committed request, with what it takes to run it again: the registers where the
@@ -165,36 +166,48 @@ final class TxIpc {
         }
     }
 
-    /** What one recovery did, for observers and logs. */
-    record Recovery(long badge, long label, int pages, long nanos) {}
-
-    private final Kernel k;
     /** For reading request and reply bytes (the kernel is single-threaded). */
     private final byte[] scratch = new byte[(int) Abi.IPC_BUF_SIZE];
     private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
 
-    TxIpc(Kernel k) {
+    TxIpc(Kernel k, Task server) {
         this.k = k;
+        this.server = server;
     }
 
-    static boolean enabled(Task t) {
-        return t.spec.recovery() == RecoveryPolicy.TXIPC;
+    /** The label of the request the server handles, or handled last (for tests and tools). */
+    long label() {
+        return label;
     }
 
-    /** Give a freshly loaded txipc server its write tracker. */
-    void attach(Task t) {
-        WriteTracker tracker = t.cpu.enableWriteTracking(k.config.tracker(), k.config.txLogPages());
-        tracker.keepHistory(t.spec.txipc().replayDepth());
-        if (t.tx == null) {
-            t.tx = new Tx();
+    /** Committed requests kept for a replay. */
+    int historySize() {
+        return history.size();
+    }
+
+    /** Give the freshly loaded server its write tracker. (The counters and learned registers stay.) */
+    @Override
+    public void loaded() {
+        WriteTracker tracker = server.cpu.enableWriteTracking(k.config.tracker(), k.config.txLogPages());
+        tracker.keepHistory(server.spec.txipc().replayDepth());
+        history.clear();
+        current = null;
+        ranOutside = true;
+        abortsSinceCommit = 0;
+        replayedSinceCommit = false;
+        server.request.close();
+    }
+
+    @Override
+    public void resuming() {
+        if (!server.request.isOpen()) {
+            ranOutside = true; // its writes now are in no undo log: no replay past here
         }
-        Tx tx = t.tx;
-        tx.history.clear();
-        tx.current = null;
-        tx.ranOutside = true;
-        tx.abortsSinceCommit = 0;
-        tx.replayedSinceCommit = false;
-        t.txOpen = false;
+    }
+
+    @Override
+    public long deadlineNanos() {
+        return server.spec.txipc().deadlineMs() * 1_000_000L;
     }
 
     /**
@@ -208,53 +221,54 @@ final class TxIpc {
                 || nr == Abi.SYS_EXIT || nr == Abi.SYS_ABORT || nr == Abi.SYS_CAP_LOOKUP;
     }
 
-    /** {@code server}'s open transaction made a syscall that a replay cannot repeat. */
-    void notReplayable(Task server) {
-        if (server.tx.current != null) {
-            server.tx.current.replayable = false;
+    /** A syscall the open transaction makes that a replay cannot repeat cuts the history there. */
+    @Override
+    public void syscall(long nr) {
+        if (server.request.isOpen() && !replayable(nr) && current != null) {
+            current.replayable = false;
         }
     }
 
-    /** True while {@code server} is running a replayed request. */
-    static boolean replaying(Task server) {
+    /** True while the server is running a replayed request. */
+    @Override
+    public boolean replaying() {
         Task c = server.replyTo;
-        return server.tx != null && c != null && c.agentFor instanceof Replay;
+        return c != null && c.agentFor instanceof Replay;
     }
 
     /** Forget the replayable history: nothing before this point will be undone past a commit. */
-    private static void cutHistory(Task server) {
-        Tx tx = server.tx;
-        tx.spare.addAll(tx.history);
-        tx.history.clear();
+    private void cutHistory() {
+        spare.addAll(history);
+        history.clear();
         server.cpu.tracker().dropHistory();
     }
 
-    /** {@code server} has just been handed {@code client}'s request on {@code ep}. */
-    void begin(Task server, Endpoint ep, Task client) {
-        Tx tx = server.tx;
-        if (tx.waitRegsVersion == server.cpu.registerVersion()) {
-            System.arraycopy(tx.waitRegs, 0, tx.regs, 0, 33);
+    /** The server has just been handed {@code client}'s request on {@code ep}: a transaction begins. */
+    @Override
+    public void delivered(Task client, Endpoint ep) {
+        if (waitRegsVersion == server.cpu.registerVersion()) {
+            System.arraycopy(waitRegs, 0, regs, 0, 33);
         } else {
-            server.cpu.readAll(tx.regs);
+            server.cpu.readAll(regs);
         }
-        tx.waitRegsVersion = -1;
-        checkInvariants(server, tx);
-        tx.endpoint = ep;
-        tx.badge = client.sendBadge;
-        tx.label = client.msg[0];
-        tx.brk = server.brk;
-        tx.caps = server.caps.clone();
-        tx.requests++;
+        waitRegsVersion = -1;
+        checkInvariants();
+        endpoint = ep;
+        badge = client.sendBadge;
+        label = client.msg[0];
+        brk = server.brk;
+        caps = server.caps.clone();
+        requests++;
         if (server.spec.txipc().replayDepth() > 0) {
-            Request last = tx.history.peekLast();
-            if (tx.ranOutside || (last != null && last.endpoint != ep)) {
-                cutHistory(server); // (a replay feeds one endpoint's queue, in order)
+            Request last = history.peekLast();
+            if (ranOutside || (last != null && last.endpoint != ep)) {
+                cutHistory(); // (a replay feeds one endpoint's queue, in order)
             }
-            tx.ranOutside = false;
-            Request r = tx.spare.isEmpty() ? new Request() : tx.spare.pollFirst();
-            System.arraycopy(tx.regs, 0, r.regs, 0, 33);
+            ranOutside = false;
+            Request r = spare.isEmpty() ? new Request() : spare.pollFirst();
+            System.arraycopy(regs, 0, r.regs, 0, 33);
             r.brk = server.brk;
-            r.caps = tx.caps;
+            r.caps = caps;
             r.endpoint = ep;
             System.arraycopy(client.msg, 0, r.msg, 0, 6);
             r.badge = client.sendBadge;
@@ -264,12 +278,10 @@ final class TxIpc {
             }
             r.payloadLength = len > 0 && server.cpu.memory().read(Abi.IPC_BUF_ADDR, r.payload, 0, len) ? len : 0;
             r.replayable = true;
-            tx.current = r;
+            current = r;
         }
         server.cpu.tracker().begin();
-        server.txCpuUsed = 0;
-        server.txSliceMark = System.nanoTime();
-        server.txOpen = true;
+        server.request.open(System.nanoTime());
     }
 
     /**
@@ -277,21 +289,21 @@ final class TxIpc {
      * difference at a request boundary is corruption that escaped an earlier transaction
      * (a fault that did not trap there). Put them back before it spreads, and say so.
      */
-    private void checkInvariants(Task server, Tx tx) {
-        if (!tx.haveBase) {
-            tx.baseGp = tx.regs[3];
-            tx.baseTp = tx.regs[4];
-            tx.haveBase = true;
+    private void checkInvariants() {
+        if (!haveBase) {
+            baseGp = regs[3];
+            baseTp = regs[4];
+            haveBase = true;
             return;
         }
-        if (tx.regs[3] != tx.baseGp || tx.regs[4] != tx.baseTp) {
+        if (regs[3] != baseGp || regs[4] != baseTp) {
             log.warn("txipc: task {}: gp/tp changed between requests (0x{}/0x{}, expected 0x{}/0x{}): repaired", server,
-                    Long.toHexString(tx.regs[3]), Long.toHexString(tx.regs[4]), Long.toHexString(tx.baseGp),
-                    Long.toHexString(tx.baseTp));
-            tx.regs[3] = tx.baseGp;
-            tx.regs[4] = tx.baseTp;
-            server.cpu.setReg(3, tx.baseGp);
-            server.cpu.setReg(4, tx.baseTp);
+                    Long.toHexString(regs[3]), Long.toHexString(regs[4]), Long.toHexString(baseGp),
+                    Long.toHexString(baseTp));
+            regs[3] = baseGp;
+            regs[4] = baseTp;
+            server.cpu.setReg(3, baseGp);
+            server.cpu.setReg(4, baseTp);
         }
     }
 
@@ -300,7 +312,7 @@ final class TxIpc {
      * after a fault they are checked against the image and rewritten where they differ: a
      * corrupted instruction must not outlive the request that exposed it.
      */
-    private int refreshReadOnly(Task server) {
+    private int refreshReadOnly() {
         int fixed = 0;
         for (dev.rewind.hw.elf.ElfImage.Segment seg : server.image.segments()) {
             if (seg.write() || seg.fileSize() == 0) {
@@ -329,36 +341,36 @@ final class TxIpc {
      * request that changed one ({@link KeptRegisters}) is aborted and delivered again, unseen
      * by its client. Returns null to commit, else a fault.
      */
-    Fault checkCommit(Task server, long pc) {
-        Tx tx = server.tx;
-        if (!server.txOpen) {
+    @Override
+    public Fault checkReply(long pc) {
+        if (!server.request.isOpen()) {
             return null;
         }
-        server.cpu.readAll(tx.waitRegs);
-        tx.waitRegsVersion = server.cpu.registerVersion();
-        String what = tx.kept.check(tx.regs, tx.waitRegs, pc);
+        server.cpu.readAll(waitRegs);
+        waitRegsVersion = server.cpu.registerVersion();
+        String what = kept.check(regs, waitRegs, pc);
         if (what == null) {
             return null;
         }
-        tx.redeliver = true;
+        redeliver = true;
         return new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, server.image.describe(pc - 4), what);
     }
 
-    /** {@code server} replied {@code reply} (a1..a6 in reply[1..6]) to {@code client}: its transaction commits. */
-    void commit(Task server, Task client, long[] reply) {
-        if (!server.txOpen) {
+    /** The server replied {@code reply} (a1..a6 in reply[1..6]) to {@code client}: its transaction commits. */
+    @Override
+    public void committed(Task client, long[] reply) {
+        if (!server.request.isOpen()) {
             return;
         }
-        server.txOpen = false;
+        server.request.close();
         WriteTracker tracker = server.cpu.tracker();
         tracker.commit();
-        Tx tx = server.tx;
-        Request r = tx.current;
-        tx.current = null;
+        Request r = current;
+        current = null;
         boolean agent = client.agentFor instanceof Replay;
         if (!agent) {
-            tx.abortsSinceCommit = 0;
-            tx.replayedSinceCommit = false;
+            abortsSinceCommit = 0;
+            replayedSinceCommit = false;
         }
         if (r == null) {
             return;
@@ -367,16 +379,16 @@ final class TxIpc {
             if (agent) {
                 ((Replay) client.agentFor).compare(null);
             }
-            tx.spare.addLast(r);
-            cutHistory(server);
+            spare.addLast(r);
+            cutHistory();
             return;
         }
         System.arraycopy(reply, 1, r.reply, 0, 6);
         int len = (int) Math.min(Math.max(reply[6], 0), Abi.IPC_BUF_SIZE);
         r.replyHash = len > 0 && server.cpu.memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
-        tx.history.addLast(r);
-        while (tx.history.size() > tracker.history()) {
-            tx.spare.addLast(tx.history.pollFirst()); // the tracker forgot the oldest to make room
+        history.addLast(r);
+        while (history.size() > tracker.history()) {
+            spare.addLast(history.pollFirst()); // the tracker forgot the oldest to make room
         }
         if (agent) {
             ((Replay) client.agentFor).compare(r);
@@ -390,42 +402,47 @@ final class TxIpc {
     }
 
     /**
-     * Try to undo {@code server}'s current transaction after {@code fault}. Returns a
-     * description of what was done, or null if the fault cannot be handled by an abort and
-     * the task must be restarted (the reason is logged).
+     * The server faulted: undo its open transaction, or, if the fault cannot be handled by an
+     * abort (the reason is logged), restart it.
      */
-    String abort(Task server, Fault fault) {
-        Tx tx = server.tx;
-        if (!server.txOpen) {
+    @Override
+    public RecoveryOutcome onFault(Fault fault) {
+        RecoveryOutcome rolledBack = abort(fault);
+        return rolledBack != null ? rolledBack : k.restartOrStop(server, "not inside a request that can be undone");
+    }
+
+    /** Undo the open transaction after {@code fault}; null if it cannot be. */
+    private RecoveryOutcome.RolledBack abort(Fault fault) {
+        if (!server.request.isOpen()) {
             return null;
         }
         WriteTracker tracker = server.cpu.tracker();
-        if (replaying(server)) {
+        if (replaying()) {
             log.warn("txipc: task {}: a replayed request faulted; its state cannot be rebuilt", server);
-            server.txOpen = false;
+            server.request.close();
             tracker.commit();
-            cutHistory(server);
+            cutHistory();
             return null;
         }
         if (tracker.overflowed()) {
             log.warn("txipc: task {}: the request wrote more than {} pages; it cannot be undone", server,
                     k.config.txLogPages());
-            server.txOpen = false;
+            server.request.close();
             tracker.commit();
             return null;
         }
         TaskSpec.TxipcLimits limits = server.spec.txipc();
         long now = System.nanoTime();
         long window = limits.abortWindowMs() * 1_000_000L;
-        while (!tx.recentAborts.isEmpty() && now - tx.recentAborts.peekFirst() > window) {
-            tx.recentAborts.pollFirst();
+        while (!recentAborts.isEmpty() && now - recentAborts.peekFirst() > window) {
+            recentAborts.pollFirst();
         }
-        tx.recentAborts.addLast(now);
-        if (tx.recentAborts.size() >= limits.maxAborts()) {
+        recentAborts.addLast(now);
+        if (recentAborts.size() >= limits.maxAborts()) {
             log.warn("txipc: task {} aborted {} requests within {} ms: escalating to a restart", server,
-                    tx.recentAborts.size(), limits.abortWindowMs());
-            tx.recentAborts.clear();
-            server.txOpen = false;
+                    recentAborts.size(), limits.abortWindowMs());
+            recentAborts.clear();
+            server.request.close();
             tracker.commit();
             return null;
         }
@@ -442,55 +459,52 @@ final class TxIpc {
             // the fault injector) and are now restored: drop translations of the changed code.
             server.cpu.dropCodeTranslations();
         }
-        boolean codeRepaired = refreshReadOnly(server) > 0;
-        server.cpu.writeAll(tx.regs);
-        server.brk = tx.brk;
-        server.caps = tx.caps;
-        server.txOpen = false;
+        boolean codeRepaired = refreshReadOnly() > 0;
+        server.cpu.writeAll(regs);
+        server.brk = brk;
+        server.caps = caps;
+        server.request.close();
         server.resultCount = 0;
-        if (tx.current != null) {
-            tx.spare.addLast(tx.current);
-            tx.current = null;
+        if (current != null) {
+            spare.addLast(current);
+            current = null;
         }
-        tx.aborts++;
+        aborts++;
         // Was the state this request started from already corrupt? Corrupted code may have run
         // in requests that committed; a second abort in a row suggests a fault that did not
         // trap where it struck. Either way, undo the kept history and run it again.
-        boolean suspect = codeRepaired || tx.abortsSinceCommit > 0;
-        tx.abortsSinceCommit++;
+        boolean suspect = codeRepaired || abortsSinceCommit > 0;
+        abortsSinceCommit++;
 
         Task client = server.replyTo;
         server.replyTo = null;
-        boolean redeliver = tx.redeliver;
-        tx.redeliver = false;
+        boolean again = redeliver;
+        redeliver = false;
         if (client != null && client.generation == server.replyToGeneration && client.state == TaskState.AWAITING_REPLY
                 && client.servedBy == server) {
             client.servedBy = null;
-            if (redeliver) {
+            if (again) {
                 // The client never sees it: its request (still in its message and IPC buffer)
                 // goes back to the head of the queue and is handled again from the snapshot.
                 client.state = TaskState.SENDING;
-                client.blockedOn = tx.endpoint;
-                tx.endpoint.senders.addFirst(client);
+                client.blockedOn = endpoint;
+                endpoint.senders.addFirst(client);
             } else {
-                tx.kept.noSecondChance();
+                kept.noSecondChance();
                 client.result[0] = Abi.ERECOVERED;
                 client.resultCount = Math.max(client.resultCount, 1);
                 k.wake(client);
             }
         }
-        server.pc = tx.regs[32];
-        String replay = "";
-        if (suspect && !tx.replayedSinceCommit && !tx.history.isEmpty()) {
-            replay = replayHistory(server, now);
+        server.pc = regs[32];
+        int[] undone = {0, 0};
+        if (suspect && !replayedSinceCommit && !history.isEmpty()) {
+            undone = replayHistory(now);
         }
-        k.ipc.receiveAgain(server, tx.endpoint);
+        k.ipc.receiveAgain(server, endpoint);
 
-        Recovery r = new Recovery(tx.badge, tx.label, pages, nanos);
-        k.observer.taskRecovered(server, fault, r.badge(), r.pages(), r.nanos());
-        return String.format("request rolled back (txipc): client badge %d, label 0x%x, %d page%s restored in %.1f µs%s%s",
-                r.badge(), r.label(), r.pages(), r.pages() == 1 ? "" : "s", r.nanos() / 1e3,
-                redeliver ? "; delivered again" : "", replay);
+        k.observer.taskRecovered(server, fault, badge, pages, nanos);
+        return new RecoveryOutcome.RolledBack(badge, label, pages, nanos, again, undone[0], undone[1]);
     }
 
     /**
@@ -498,20 +512,19 @@ final class TxIpc {
      * the oldest of them) and queue them, in order, ahead of every caller, to be run again. A
      * fault that struck one of them without trapping does not strike again, so the state they
      * rebuild is the one a fault-free server would have: the corruption is gone while every
-     * committed change is made again.
+     * committed change is made again. Returns {requests, pages} undone.
      */
-    private String replayHistory(Task server, long started) {
-        Tx tx = server.tx;
-        int n = tx.history.size();
+    private int[] replayHistory(long started) {
+        int n = history.size();
         int pages = server.cpu.tracker().undoHistory(n);
-        refreshReadOnly(server); // (a kept transaction may have logged a code page a tool wrote)
-        Request first = tx.history.peekFirst();
+        refreshReadOnly(); // (a kept transaction may have logged a code page a tool wrote)
+        Request first = history.peekFirst();
         server.cpu.writeAll(first.regs);
         server.pc = first.regs[32];
         server.brk = first.brk;
         server.caps = first.caps.clone();
-        Replay replay = new Replay(server, new ArrayDeque<>(tx.history), pages, started);
-        java.util.Iterator<Request> it = tx.history.descendingIterator();
+        Replay replay = new Replay(server, new ArrayDeque<>(history), pages, started);
+        java.util.Iterator<Request> it = history.descendingIterator();
         while (it.hasNext()) {
             Request r = it.next();
             Task agent = new Task(server.spec, -1, server.image);
@@ -523,9 +536,8 @@ final class TxIpc {
             agent.blockedOn = r.endpoint;
             r.endpoint.senders.addFirst(agent);
         }
-        tx.history.clear(); // each comes back as it commits again (the replay keeps these records)
-        tx.replayedSinceCommit = true;
-        return String.format("; %d committed request%s undone (%d page%s) to be replayed", n, n == 1 ? "" : "s", pages,
-                pages == 1 ? "" : "s");
+        history.clear(); // each comes back as it commits again (the replay keeps these records)
+        replayedSinceCommit = true;
+        return new int[] {n, pages};
     }
 }

@@ -23,7 +23,7 @@ final class Watchdog implements AutoCloseable {
         volatile boolean preempted;
         volatile boolean runaway;
         volatile boolean budgetSpent;
-        /** The task's open txipc transaction ran past its deadline. */
+        /** The task's open request ran past its recovery policy's deadline. */
         volatile boolean deadline;
         final long deadlineNanos;
 
@@ -33,7 +33,7 @@ final class Watchdog implements AutoCloseable {
             this.start = start;
             this.runawayNanos = task.spec.runawayMs() * 1_000_000L;
             this.quietBefore = task.quietNanos;
-            this.deadlineNanos = task.tx != null ? task.spec.txipc().deadlineMs() * 1_000_000L : 0;
+            this.deadlineNanos = task.recovery.deadlineNanos();
         }
     }
 
@@ -121,8 +121,7 @@ final class Watchdog implements AutoCloseable {
             if (now > deadline) {
                 s.budgetSpent = true;
                 stop(s);
-            } else if (s.deadlineNanos > 0 && s.task.txOpen
-                    && s.task.txCpuUsed + now - s.task.txSliceMark > s.deadlineNanos) {
+            } else if (s.deadlineNanos > 0 && s.task.request.overran(now, s.deadlineNanos)) {
                 s.deadline = true;
                 stop(s);
             } else if (s.runawayNanos > 0 && quiet(s, now) > s.runawayNanos) {

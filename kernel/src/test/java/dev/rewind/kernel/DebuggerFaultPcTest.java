@@ -30,7 +30,7 @@ class DebuggerFaultPcTest {
             java.util.List<Fault> faults = new java.util.concurrent.CopyOnWriteArrayList<>();
             KernelObserver obs = new KernelObserver() {
                 @Override
-                public void taskFaulted(Task task, int generation, Fault fault, String action) {
+                public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
                     faults.add(fault);
                 }
             };

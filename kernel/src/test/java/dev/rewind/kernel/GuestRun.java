@@ -15,7 +15,7 @@ final class GuestRun {
      * A fault the kernel reported; {@code consoleAt} is how many console bytes the guests had
      * written when it was reported (what was printed before the fault and what after).
      */
-    record FaultEvent(String task, int generation, Fault fault, String action, int consoleAt) {}
+    record FaultEvent(String task, int generation, Fault fault, RecoveryOutcome outcome, int consoleAt) {}
 
     /** A shadow driver's recovery (KernelObserver.driverRecovered). */
     record Recovery(String driver, int replayed, int reissued, int held, long nanos) {}
@@ -87,8 +87,8 @@ final class GuestRun {
             List<Replay> replays = new ArrayList<>();
             KernelObserver obs = new KernelObserver() {
                 @Override
-                public void taskFaulted(Task task, int generation, Fault fault, String action) {
-                    faults.add(new FaultEvent(task.name(), generation, fault, action, out.size()));
+                public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
+                    faults.add(new FaultEvent(task.name(), generation, fault, outcome, out.size()));
                 }
 
                 @Override

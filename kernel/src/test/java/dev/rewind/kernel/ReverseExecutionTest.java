@@ -312,7 +312,7 @@ class ReverseExecutionTest {
             assertTrue(dbg.insertBreakpoint(store));
             dbg.resume();
             assertEquals(StopKind.BREAKPOINT, nextStop().kind());
-            assertTrue(task.txOpen);
+            assertTrue(task.request.isOpen());
             long[] present = dbg.readRegisters(kv);
             dbg.reverse(kv, false);
             assertEquals(StopKind.HISTORY_BEGIN, nextStop().kind());

@@ -35,7 +35,7 @@ class ShadowDriverTest {
             assertEquals("blk", f.task());
             // The session (OPEN) is replayed; the request in flight is re-issued, unless the
             // driver was struck while replaying (then the replay is simply sent again).
-            assertTrue(f.action().contains("shadow replays 1 request(s)"), f::toString);
+            assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).replayed(), f::toString);
         }
         assertEquals(run.faults.size() + 1, run.result.task("blk").id().generation());
         // A fault during a recovery (request 61 is the replayed OPEN) folds two recoveries into one.
@@ -50,7 +50,7 @@ class ShadowDriverTest {
         assertEquals(2, run.faults.size(), run::toString);
         for (GuestRun.FaultEvent f : run.faults) {
             assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
-            assertTrue(f.action().contains("re-issues 1"), f::toString);
+            assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).reissued(), f::toString);
         }
         assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
     }

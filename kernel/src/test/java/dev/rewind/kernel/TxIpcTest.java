@@ -1,6 +1,7 @@
 package dev.rewind.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,7 +33,7 @@ class TxIpcTest {
         for (GuestRun.FaultEvent f : run.faults) {
             assertEquals(server, f.task());
             assertEquals(1, f.generation(), "no restart: still generation 1");
-            assertTrue(f.action().startsWith("request rolled back (txipc)"), f::toString);
+            assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), f::toString);
         }
         List<FaultKind> kinds = run.faults.stream().map(f -> f.fault().kind()).toList();
         assertTrue(kinds.contains(FaultKind.ILLEGAL_INSTRUCTION) && kinds.contains(FaultKind.UNMAPPED_WRITE)
@@ -63,9 +64,9 @@ class TxIpcTest {
                 .replace("deadline_ms = 200", "deadline_ms = 200\nabort_window_ms = 60000");
         GuestRun run = GuestRun.bootManifest(toml);
         // The first two faults are rolled back; the third in the window escalates.
-        assertTrue(run.faults.get(0).action().startsWith("request rolled back"), run::toString);
-        assertTrue(run.faults.get(1).action().startsWith("request rolled back"), run::toString);
-        assertTrue(run.faults.get(2).action().contains("restarted as generation 2"), run::toString);
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, run.faults.get(0).outcome(), run::toString);
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, run.faults.get(1).outcome(), run::toString);
+        assertEquals(2, ((RecoveryOutcome.Restarted) run.faults.get(2).outcome()).generation(), run::toString);
         assertTrue(run.result.task("kv").restarts() >= 1, run::toString);
     }
 
@@ -82,7 +83,7 @@ class TxIpcTest {
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
         assertTrue(run.faults.stream().anyMatch(f -> f.task().equals("nest")), run::toString);
         assertTrue(run.faults.stream().anyMatch(f -> f.task().equals("kv")), run::toString);
-        assertTrue(run.faults.stream().allMatch(f -> f.action().startsWith("request rolled back")), run::toString);
+        assertTrue(run.faults.stream().allMatch(f -> f.outcome() instanceof RecoveryOutcome.RolledBack), run::toString);
     }
 
     @Test
@@ -121,7 +122,7 @@ class TxIpcTest {
             GuestRun r = GuestRun.runWithProbe(img, inj);
             assertTrue(inj.activated());
             assertEquals(1, r.faults.size(), r::toString);
-            assertTrue(r.faults.get(0).action().startsWith("request rolled back"), r::toString);
+            assertInstanceOf(RecoveryOutcome.RolledBack.class, r.faults.get(0).outcome(), r::toString);
             assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
             Matcher m = Pattern.compile("kv_oracle: ok ops=\\d+ recovered=(\\d+)").matcher(r.console);
             assertTrue(m.find(), r::toString);
@@ -136,7 +137,7 @@ class TxIpcTest {
         for (GuestRun.FaultEvent f : r.faults) {
             assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
             assertTrue(f.fault().detail().startsWith("s3 0x"), f::toString);
-            assertTrue(f.action().endsWith("delivered again"), f::toString);
+            assertTrue(((RecoveryOutcome.RolledBack) f.outcome()).redelivered(), f::toString);
         }
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
         // The client never saw ERECOVERED: the request ran again from the snapshot.

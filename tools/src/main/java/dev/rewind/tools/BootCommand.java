@@ -8,6 +8,7 @@ import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.KernelObserver;
+import dev.rewind.kernel.RecoveryOutcome;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.Task;
@@ -196,9 +197,9 @@ public final class BootCommand implements Callable<Integer> {
         OutputStream stdout = timed != null ? timed : System.out;
         KernelObserver obs = new KernelObserver() {
             @Override
-            public void taskFaulted(Task task, int generation, Fault fault, String action) {
+            public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
                 if (!quiet) {
-                    System.err.printf("rewind: task %s (generation %d) faulted: %s; %s%n", task.name(), generation, fault, action);
+                    System.err.printf("rewind: task %s (generation %d) faulted: %s; %s%n", task.name(), generation, fault, outcome);
                 }
             }
 

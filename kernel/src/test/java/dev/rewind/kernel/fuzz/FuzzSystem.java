@@ -10,6 +10,7 @@ import dev.rewind.kernel.ImageSource;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.KernelObserver;
+import dev.rewind.kernel.RecoveryOutcome;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.Task;
 import dev.rewind.kernel.TaskState;
@@ -278,7 +279,7 @@ final class FuzzSystem {
         }
     }
 
-    record FaultEvent(String task, int generation, Fault fault, String action) {}
+    record FaultEvent(String task, int generation, Fault fault, RecoveryOutcome outcome) {}
 
     /** Boot and run the system on {@code worker} (a hang is a run the kernel does not end). */
     Report run(ExecutorService[] worker) {
@@ -290,9 +291,9 @@ final class FuzzSystem {
         Future<SystemResult> f = worker[0].submit(() -> {
             KernelObserver obs = new KernelObserver() {
                 @Override
-                public void taskFaulted(Task task, int generation, Fault fault, String action) {
+                public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
                     synchronized (faults) {
-                        faults.add(new FaultEvent(task == null ? null : task.name(), generation, fault, action));
+                        faults.add(new FaultEvent(task == null ? null : task.name(), generation, fault, outcome));
                     }
                 }
             };
@@ -399,8 +400,8 @@ final class FuzzSystem {
 
     /** Null when the fault report is well-formed, else what is wrong with it. */
     private String malformed(FaultEvent e) {
-        if (e.task() == null || e.action() == null || e.action().isEmpty()) {
-            return "no task or no action";
+        if (e.task() == null || e.outcome() == null) {
+            return "no task or no recovery outcome";
         }
         Fault f = e.fault();
         if (f == null || f.kind() == null) {

@@ -1,19 +1,20 @@
 package dev.rewind.tools.bench;
 
+import dev.rewind.hw.cpu.Engine;
 import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.elf.ElfImage;
-import dev.rewind.hw.cpu.Engine;
-import dev.rewind.kernel.ImageSource;
-import dev.rewind.kernel.probe.DriverKiller;
 import dev.rewind.kernel.Fault;
+import dev.rewind.kernel.ImageSource;
 import dev.rewind.kernel.Kernel;
-import dev.rewind.kernel.KernelObserver;
-import dev.rewind.kernel.Task;
-import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.KernelConfig;
+import dev.rewind.kernel.KernelObserver;
+import dev.rewind.kernel.RecoveryOutcome;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
+import dev.rewind.kernel.Task;
 import dev.rewind.kernel.image.Manifest;
+import dev.rewind.kernel.image.RecoveryPolicy;
+import dev.rewind.kernel.probe.DriverKiller;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
@@ -403,8 +404,8 @@ public final class BenchCommand implements Callable<Integer> {
                 }
 
                 @Override
-                public void taskFaulted(Task t, int generation, Fault f, String action) {
-                    faults.add(t.name() + ": " + f + "; " + action);
+                public void taskFaulted(Task t, int generation, Fault f, RecoveryOutcome outcome) {
+                    faults.add(t.name() + ": " + f + "; " + outcome);
                 }
             };
             ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -3,18 +3,19 @@ package dev.rewind.tools.inject;
 import dev.rewind.hw.dev.Uart;
 import dev.rewind.kernel.BootException;
 import dev.rewind.kernel.Fault;
-import dev.rewind.kernel.probe.FaultInjector;
-import dev.rewind.kernel.probe.InstructionProfiler;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.KernelObserver;
+import dev.rewind.kernel.RecoveryOutcome;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.Task;
 import dev.rewind.kernel.image.Manifest;
-import dev.rewind.tools.disk.FreshDisks;
 import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskSpec;
+import dev.rewind.kernel.probe.FaultInjector;
+import dev.rewind.kernel.probe.InstructionProfiler;
+import dev.rewind.tools.disk.FreshDisks;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -129,8 +130,8 @@ public final class Campaign {
         List<String> replays = new ArrayList<>();
         KernelObserver obs = new KernelObserver() {
             @Override
-            public void taskFaulted(Task task, int generation, Fault fault, String action) {
-                faults.add(task.name() + ": " + fault.kind().name().toLowerCase() + " -> " + action);
+            public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
+                faults.add(task.name() + ": " + fault.kind().name().toLowerCase() + " -> " + outcome);
             }
 
             @Override

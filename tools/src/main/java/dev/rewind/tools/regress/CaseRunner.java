@@ -6,6 +6,7 @@ import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.KernelObserver;
+import dev.rewind.kernel.RecoveryOutcome;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.Task;
 import dev.rewind.tools.regress.CaseResult.FaultEvent;
@@ -127,8 +128,8 @@ public final class CaseRunner {
         }
 
         @Override
-        public synchronized void taskFaulted(Task task, int generation, Fault fault, String action) {
-            faults.add(new FaultEvent(task.name(), generation, fault.kind(), fault.toString(), action,
+        public synchronized void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
+            faults.add(new FaultEvent(task.name(), generation, fault.kind(), fault.toString(), outcome.toString(),
                     System.nanoTime() - start));
         }
 

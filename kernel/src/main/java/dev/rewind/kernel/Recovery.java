@@ -1,0 +1,112 @@
+package dev.rewind.kernel;
+
+import dev.rewind.kernel.image.RecoveryPolicy;
+
+/**
+ * A task's recovery policy, as the IPC path and the kernel see it: one object per task, chosen
+ * from the manifest's {@code recovery} at boot ({@link #of}). The kernel calls it at the points
+ * of a request's life (delivered, about to reply, replied) and when the task faults; everything
+ * a policy keeps (undo logs, shadow logs, counters) lives in its object. A new policy is one
+ * class implementing this interface and one case in {@link #of}.
+ *
+ * <p>All methods run on the kernel thread; only {@link #deadlineNanos} is read when a slice
+ * starts, for the watchdog.
+ */
+interface Recovery {
+
+    /** The policy for {@code t}, per its manifest entry. */
+    static Recovery of(Kernel k, Task t) {
+        RecoveryPolicy p = t.spec.recovery();
+        return switch (p) {
+            case NONE -> new Stop(k, t);
+            case RESTART -> new Restart(k, t);
+            case TXIPC -> new TxIpc(k, t);
+            case SHADOW -> Shadow.of(k, t, t.spec.shadow());
+        };
+    }
+
+    /** The task was (re)loaded: a fresh CPU and address space. */
+    default void loaded() {}
+
+    /** The task's CPU is about to run guest code (at each resume within a slice). */
+    default void resuming() {}
+
+    /** The task made syscall {@code nr} (before it is handled). */
+    default void syscall(long nr) {}
+
+    /**
+     * True while the task runs a request again that it already answered (console output it
+     * makes is then not printed twice).
+     */
+    default boolean replaying() {
+        return false;
+    }
+
+    /**
+     * True if the task's restarts are hidden from its clients: capabilities minted for an older
+     * generation follow it instead of failing with EDEAD.
+     */
+    default boolean hidesRestarts() {
+        return false;
+    }
+
+    /** {@code client}'s request (its message in client.msg) has just been handed to the task through {@code ep}. */
+    default void delivered(Task client, Endpoint ep) {}
+
+    /**
+     * The task is about to reply and receive again at {@code pc} (REPLY_RECV): null to let the
+     * reply out, or a fault to raise instead (the request is then still open).
+     */
+    default Fault checkReply(long pc) {
+        return null;
+    }
+
+    /**
+     * The task replied {@code reply} (a1..a6 in reply[1..6]) to {@code client}: its request is
+     * over, whether or not the client is still there to get the reply.
+     */
+    default void committed(Task client, long[] reply) {}
+
+    /** The reply reaches {@code client}, a live task waiting for it. */
+    default void replyDelivered(Task client, long[] reply) {}
+
+    /** CPU time the task may spend on one request before it is a fault (0: no deadline). */
+    default long deadlineNanos() {
+        return 0;
+    }
+
+    /** The task faulted with {@code f} (already counted and recorded): recover, and say how. */
+    RecoveryOutcome onFault(Fault f);
+
+    /** {@code recovery = "none"}: a fault stops the task. */
+    final class Stop implements Recovery {
+        private final Kernel k;
+        private final Task t;
+
+        Stop(Kernel k, Task t) {
+            this.k = k;
+            this.t = t;
+        }
+
+        @Override
+        public RecoveryOutcome onFault(Fault f) {
+            return k.stop(t, "task stopped (recovery policy none)");
+        }
+    }
+
+    /** {@code recovery = "restart"}: a fault reloads the task from its image, up to the restart limit. */
+    final class Restart implements Recovery {
+        private final Kernel k;
+        private final Task t;
+
+        Restart(Kernel k, Task t) {
+            this.k = k;
+            this.t = t;
+        }
+
+        @Override
+        public RecoveryOutcome onFault(Fault f) {
+            return k.restartOrStop(t, null);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.rewind.kernel;
+
+/**
+ * What a task's recovery policy did about one fault: the value {@link KernelObserver#taskFaulted}
+ * reports. Observers and tests match on the type; {@link #toString()} is the one-line text the
+ * logs and the CLI print.
+ */
+public sealed interface RecoveryOutcome {
+
+    /** The task no longer runs: its callers get EDEAD. */
+    boolean stopped();
+
+    /**
+     * TxIPC undid the request the server was handling ({@code pages} pages restored in
+     * {@code nanos}); the server waits for its next request where it waited for this one.
+     *
+     * @param redelivered     the request went back to the head of the queue, unseen by its client
+     *                        (a kept register was corrupted: {@link KeptRegisters}); else the
+     *                        client got ERECOVERED
+     * @param undoneRequests  committed requests also undone, to be run again (history replay)
+     * @param undonePages     pages those restored
+     */
+    record RolledBack(long badge, long label, int pages, long nanos, boolean redelivered, int undoneRequests,
+            int undonePages) implements RecoveryOutcome {
+        @Override
+        public boolean stopped() {
+            return false;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("request rolled back (txipc): client badge %d, label 0x%x, %d page%s restored in %.1f µs%s%s",
+                    badge, label, pages, pages == 1 ? "" : "s", nanos / 1e3, redelivered ? "; delivered again" : "",
+                    undoneRequests == 0 ? "" : String.format("; %d committed request%s undone (%d page%s) to be replayed",
+                            undoneRequests, undoneRequests == 1 ? "" : "s", undonePages, undonePages == 1 ? "" : "s"));
+        }
+    }
+
+    /**
+     * The task was reloaded from its image as {@code generation}.
+     *
+     * @param why  why a policy that prefers something else restarted (txipc: the fault was not
+     *             inside a request that can be undone), or null
+     */
+    record Restarted(int generation, String why) implements RecoveryOutcome {
+        @Override
+        public boolean stopped() {
+            return false;
+        }
+
+        @Override
+        public String toString() {
+            return (why == null ? "" : why + "; ") + "restarted as generation " + generation;
+        }
+    }
+
+    /**
+     * A shadowed driver was restarted as {@code generation} behind its clients' backs: the shadow
+     * replays {@code replayed} logged requests, re-issues {@code reissued} request(s) that were in
+     * flight and holds {@code held} queued callers until service is restored.
+     */
+    record ShadowRestarted(int generation, int replayed, int reissued, int held) implements RecoveryOutcome {
+        @Override
+        public boolean stopped() {
+            return false;
+        }
+
+        @Override
+        public String toString() {
+            return "restarted as generation " + generation + "; shadow replays " + replayed + " request(s), re-issues "
+                    + reissued + ", holds " + held;
+        }
+    }
+
+    /** The task is dead: {@code reason} says why (policy none, restart limit, a failed reload). */
+    record Stopped(String reason) implements RecoveryOutcome {
+        @Override
+        public boolean stopped() {
+            return true;
+        }
+
+        @Override
+        public String toString() {
+            return reason;
+        }
+    }
+}
