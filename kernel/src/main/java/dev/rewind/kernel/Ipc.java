@@ -2,6 +2,7 @@ package dev.rewind.kernel;
 
 import dev.rewind.abi.Abi;
 import dev.rewind.hw.mem.AddressSpace;
+import dev.rewind.kernel.SyscallFrame.Next;
 
 /**
  * Synchronous IPC over endpoints, and notifications.
@@ -21,12 +22,10 @@ import dev.rewind.hw.mem.AddressSpace;
  * A capability carries the server generation it was minted for: after the server restarts,
  * calls through it fail with EDEAD (a1 = the new generation) until CAP_REFRESH.
  *
- * <p>Return values follow {@link Syscalls}: a status for a0, or {@link Syscalls#BLOCKED},
- * {@link #WITH_A1} (a[0], a[1] filled in) or {@link #FULL} (a[0..7] filled in).
+ * <p>The syscall handlers answer through their {@link SyscallFrame} and return what the task
+ * does next (see {@link Syscalls}).
  */
 final class Ipc {
-    static final long WITH_A1 = Long.MIN_VALUE + 1;
-    static final long FULL = Long.MIN_VALUE + 2;
 
     private final Kernel k;
 
@@ -46,10 +45,11 @@ final class Ipc {
         return Long.compareUnsigned(len, Abi.IPC_BUF_SIZE) > 0;
     }
 
-    long call(Task t, long[] a) {
+    Next call(Task t, SyscallFrame f) {
+        long[] a = f.a;
         Capability c = cap(t, a[0], Capability.Kind.ENDPOINT_SEND);
         if (c == null) {
-            return Abi.ECAP;
+            return f.ret(Abi.ECAP);
         }
         Endpoint ep = c.endpoint();
         Task server = ep.server;
@@ -59,12 +59,10 @@ final class Ipc {
             t.caps[(int) a[0]] = c;
         }
         if (!server.state.alive() || c.generation() != server.generation) {
-            a[0] = Abi.EDEAD;
-            a[1] = server.generation;
-            return WITH_A1;
+            return f.ret(Abi.EDEAD, server.generation);
         }
         if (badLength(a[6])) {
-            return Abi.ETOOBIG;
+            return f.ret(Abi.ETOOBIG);
         }
         System.arraycopy(a, 1, t.msg, 0, 6);
         t.sendBadge = c.badge();
@@ -79,7 +77,7 @@ final class Ipc {
             t.state = TaskState.SENDING;
             ep.senders.addLast(t);
         }
-        return Syscalls.BLOCKED;
+        return Next.BLOCKED;
     }
 
     /**
@@ -127,27 +125,32 @@ final class Ipc {
         }
     }
 
-    long recv(Task t, long[] a) {
-        Capability c = cap(t, a[0], Capability.Kind.ENDPOINT_RECV);
+    Next recv(Task t, SyscallFrame f) {
+        Capability c = cap(t, f.a[0], Capability.Kind.ENDPOINT_RECV);
         if (c == null) {
-            return Abi.ECAP;
+            return f.ret(Abi.ECAP);
         }
         if (t.replyTo != null) {
-            return Abi.ESTATE;
+            return f.ret(Abi.ESTATE);
         }
         Endpoint ep = c.endpoint();
         Task client = ep.senders.pollFirst();
         if (client != null) {
-            deliver(client, t, a);
-            return FULL;
+            deliver(client, t, f.a);
+            return f.filled(8);
         }
         t.state = TaskState.RECEIVING;
         t.blockedOn = ep;
         ep.receiver = t;
-        return Syscalls.BLOCKED;
+        return Next.BLOCKED;
     }
 
-    long reply(Task t, long[] a) {
+    Next reply(Task t, SyscallFrame f) {
+        return f.ret(sendReply(t, f.a));
+    }
+
+    /** REPLY: wake the caller {@code t} owes a reply with a1..a6 and the buffer. Returns the status for a0. */
+    private long sendReply(Task t, long[] a) {
         Task client = t.replyTo;
         if (client == null) {
             return Abi.ESTATE;
@@ -180,37 +183,38 @@ final class Ipc {
         return Abi.OK;
     }
 
-    long replyRecv(Task t, long[] a) {
+    Next replyRecv(Task t, SyscallFrame f) {
+        long[] a = f.a;
         // Check the whole request before acting on any of it: a bad receive capability fails
         // the call without sending the reply, so a server whose state was corrupted while
         // handling a request faults with that request still open (and, under txipc, undone).
         if (cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null) {
-            return Abi.ECAP;
+            return f.ret(Abi.ECAP);
         }
         if (t.replyTo != null) {
             Fault corrupt = t.recovery.checkReply(a[8]);
             if (corrupt != null) {
                 t.pendingFault = corrupt; // handled as a fault once the CPU has stopped: rolled back
-                return Syscalls.BLOCKED;
+                return Next.BLOCKED;
             }
         }
         if (t.replyTo != null) {
-            long r = reply(t, a);
+            long r = sendReply(t, a);
             if (r == Abi.ETOOBIG) {
-                return r;
+                return f.ret(r);
             }
             // EDEAD: the caller went away; its reply is dropped and the server goes on.
         }
-        return recv(t, a);
+        return recv(t, f);
     }
 
-    long notify(Task t, long slot, long bits) {
-        Capability c = cap(t, slot, Capability.Kind.NOTIFY_SIGNAL);
+    Next notify(Task t, SyscallFrame f) {
+        Capability c = cap(t, f.a[0], Capability.Kind.NOTIFY_SIGNAL);
         if (c == null) {
-            return Abi.ECAP;
+            return f.ret(Abi.ECAP);
         }
-        signal(c.notification(), bits);
-        return Abi.OK;
+        signal(c.notification(), f.a[1]);
+        return f.ret(Abi.OK);
     }
 
     /** OR {@code bits} into {@code n} and wake its waiter. Also used for device interrupts. */
@@ -229,41 +233,39 @@ final class Ipc {
     }
 
     /** WAIT (block while zero) or POLL: read and clear the notification's bits into a1. */
-    long waitOn(Task t, long slot, boolean block, long[] a) {
+    Next waitOn(Task t, SyscallFrame f, boolean block) {
+        long slot = f.a[0];
         Capability c = cap(t, slot, Capability.Kind.NOTIFY_WAIT);
         if (c == null) {
             c = cap(t, slot, Capability.Kind.DEVICE); // a device capability waits for the interrupt
         }
         if (c == null) {
-            return Abi.ECAP;
+            return f.ret(Abi.ECAP);
         }
         Notification n = c.notification();
         if (n.bits != 0 || !block) {
-            a[0] = Abi.OK;
-            a[1] = n.bits;
+            long bits = n.bits;
             n.bits = 0;
-            return WITH_A1;
+            return f.ret(Abi.OK, bits);
         }
         t.state = TaskState.WAITING;
         t.waitingOn = n;
         n.waiter = t;
-        return Syscalls.BLOCKED;
+        return Next.BLOCKED;
     }
 
-    long refresh(Task t, long slot, long[] a) {
+    Next refresh(Task t, SyscallFrame f) {
+        long slot = f.a[0];
         Capability c = cap(t, slot, Capability.Kind.ENDPOINT_SEND);
         if (c == null) {
-            return Abi.ECAP;
+            return f.ret(Abi.ECAP);
         }
         Task server = c.endpoint().server;
-        a[1] = server.generation;
         if (!server.state.alive()) {
-            a[0] = Abi.EDEAD;
-            return WITH_A1;
+            return f.ret(Abi.EDEAD, server.generation);
         }
         t.caps[(int) slot] = c.withGeneration(server.generation);
-        a[0] = Abi.OK;
-        return WITH_A1;
+        return f.ret(Abi.OK, server.generation);
     }
 
     /**
@@ -312,17 +314,18 @@ final class Ipc {
     }
 
     /** DEVICE_INFO: where the device of capability {@code slot} is mapped. */
-    long deviceInfo(Task t, long slot, long[] a) {
-        Capability c = cap(t, slot, Capability.Kind.DEVICE);
+    Next deviceInfo(Task t, SyscallFrame f) {
+        long[] a = f.a;
+        Capability c = cap(t, a[0], Capability.Kind.DEVICE);
         if (c == null) {
-            return Abi.ECAP;
+            return f.ret(Abi.ECAP);
         }
         BoundDevice bd = c.device();
         a[0] = Abi.OK;
         a[1] = bd.base;
         a[2] = dev.rewind.hw.dev.Device.MMIO_SIZE;
         a[3] = bd.device.kind();
-        return FULL;
+        return f.filled(4);
     }
 
     private void failCall(Task client, Task server) {

@@ -439,7 +439,8 @@ public final class Kernel implements AutoCloseable {
                 }
                 long[] a = cpu.args();
                 pc = a[8];
-                if (!syscalls.dispatch(t, a) || preemptCurrent || slice.preempted || slice.budgetSpent || slice.deadline) {
+                if (syscalls.dispatch(t, a) != SyscallFrame.Next.CONTINUE || preemptCurrent || slice.preempted
+                        || slice.budgetSpent || slice.deadline) {
                     break;
                 }
                 if (!cpu.preemptible() && scheduler.hasReady()) {

@@ -2,10 +2,10 @@ package dev.rewind.kernel;
 
 import dev.rewind.abi.Abi;
 import dev.rewind.hw.GuestText;
-import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.OutOfMemoryException;
 import dev.rewind.hw.mem.Perm;
+import dev.rewind.kernel.SyscallFrame.Next;
 import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,13 +14,12 @@ import org.slf4j.LoggerFactory;
  * The syscall dispatcher. Runs on the kernel thread after the task's CPU stopped at an ecall.
  * Every syscall has one shape: take a0..a7, validate every argument (a bad pointer is EFAULT,
  * a bad capability ECAP, a bad length EINVAL/ETOOBIG; nothing a guest passes can throw), then
- * either answer at once by writing a0..a7 (the task goes on) or block or end the task.
+ * either answer at once through its {@link SyscallFrame} (the task goes on, or yields) or block
+ * or end the task; the handler returns which ({@link Next}).
  */
 final class Syscalls {
     private static final Logger log = LoggerFactory.getLogger(Syscalls.class);
     private static final Logger trace = LoggerFactory.getLogger("rewind.trace");
-    /** Sentinel result: the syscall blocked (or ended) the task; write nothing. */
-    static final long BLOCKED = Long.MIN_VALUE;
     private static final long MAX_CONSOLE_WRITE = 1 << 20;
     private static final long HEAP_CHUNK = 64 * 1024;
 
@@ -33,93 +32,63 @@ final class Syscalls {
     }
 
     /**
-     * Handle the syscall whose registers are in {@code a} (a0..a7; the array is the CPU's).
-     * Returns true if the task may go on running now (its results are written).
+     * Handle the syscall whose registers are in {@code a} (a0..a7, then the PC; the array is the
+     * CPU's): the handler writes its results into it, and they are copied to the CPU unless the
+     * task blocked. Returns what the task does next.
      */
-    boolean dispatch(Task t, long[] a) {
+    Next dispatch(Task t, long[] a) {
         this.a = a;
-        Cpu cpu = t.cpu;
+        SyscallFrame f = new SyscallFrame(a);
         t.lastSyscallAt = System.nanoTime();
         long nr = a[7];
         long a0 = a[0];
         long a1 = a[1];
         long a2 = a[2];
-        int outCount = 1;
-        long r;
         t.recovery.syscall(nr);
-        if (nr < 0 || nr > Integer.MAX_VALUE) {
-            r = Abi.ENOSYS;
-        } else {
-            switch ((int) nr) {
-                case Abi.SYS_CALL -> r = k.ipc.call(t, a);
-                case Abi.SYS_REPLY_RECV -> {
-                    r = k.ipc.replyRecv(t, a);
-                    outCount = 8;
-                }
-                case Abi.SYS_RECV -> {
-                    r = k.ipc.recv(t, a);
-                    outCount = 8;
-                }
-                case Abi.SYS_REPLY -> r = k.ipc.reply(t, a);
-                case Abi.SYS_TASK_SELF -> r = t.id().packed();
-                case Abi.SYS_DEVICE_INFO -> {
-                    r = k.ipc.deviceInfo(t, a0, a);
-                    outCount = 4;
-                }
-                case Abi.SYS_CLOCK -> r = k.now();
-                case Abi.SYS_CONSOLE_WRITE -> r = consoleWrite(t, a0, a1);
-                case Abi.SYS_SBRK -> r = sbrk(t, a0);
-                case Abi.SYS_YIELD -> {
-                    r = 0;
-                    k.preemptCurrent = true;
-                }
-                case Abi.SYS_EXIT -> {
-                    t.exitCode = (int) a0;
-                    t.state = TaskState.EXITED;
-                    r = BLOCKED;
-                }
-                case Abi.SYS_ABORT -> {
-                    t.pendingFault = abortFault(t, a0, a1);
-                    r = BLOCKED;
-                }
-                case Abi.SYS_NOTIFY -> r = k.ipc.notify(t, a0, a1);
-                case Abi.SYS_WAIT -> {
-                    r = k.ipc.waitOn(t, a0, true, a);
-                    outCount = 2;
-                }
-                case Abi.SYS_POLL -> {
-                    r = k.ipc.waitOn(t, a0, false, a);
-                    outCount = 2;
-                }
-                case Abi.SYS_CAP_LOOKUP -> r = capLookup(t, a0, a1);
-                case Abi.SYS_CAP_REFRESH -> {
-                    r = k.ipc.refresh(t, a0, a);
-                    outCount = 2;
-                }
-                default -> r = Abi.ENOSYS;
+        Next next = nr < 0 || nr > Integer.MAX_VALUE ? f.ret(Abi.ENOSYS) : switch ((int) nr) {
+            case Abi.SYS_CALL -> k.ipc.call(t, f);
+            case Abi.SYS_REPLY_RECV -> k.ipc.replyRecv(t, f);
+            case Abi.SYS_RECV -> k.ipc.recv(t, f);
+            case Abi.SYS_REPLY -> k.ipc.reply(t, f);
+            case Abi.SYS_TASK_SELF -> f.ret(t.id().packed());
+            case Abi.SYS_DEVICE_INFO -> k.ipc.deviceInfo(t, f);
+            case Abi.SYS_CLOCK -> f.ret(k.now());
+            case Abi.SYS_CONSOLE_WRITE -> f.ret(consoleWrite(t, a0, a1));
+            case Abi.SYS_SBRK -> f.ret(sbrk(t, a0));
+            case Abi.SYS_YIELD -> {
+                f.ret(0);
+                yield Next.PREEMPT;
             }
-        }
+            case Abi.SYS_EXIT -> {
+                t.exitCode = (int) a0;
+                t.state = TaskState.EXITED;
+                yield Next.BLOCKED;
+            }
+            case Abi.SYS_ABORT -> {
+                t.pendingFault = abortFault(t, a0, a1);
+                yield Next.BLOCKED;
+            }
+            case Abi.SYS_NOTIFY -> k.ipc.notify(t, f);
+            case Abi.SYS_WAIT -> k.ipc.waitOn(t, f, true);
+            case Abi.SYS_POLL -> k.ipc.waitOn(t, f, false);
+            case Abi.SYS_CAP_LOOKUP -> f.ret(capLookup(t, a0, a1));
+            case Abi.SYS_CAP_REFRESH -> k.ipc.refresh(t, f);
+            default -> f.ret(Abi.ENOSYS);
+        };
         if (k.config.trace()) {
-            traceCall(t, nr, a0, a1, a2, r);
+            traceCall(t, nr, a0, a1, a2, next == Next.BLOCKED ? "blocked"
+                    : describe(a[0]) + (f.written() >= 2 ? " a1=" + a[1] : ""));
         }
-        if (r == BLOCKED) {
-            return false;
+        if (next != Next.BLOCKED) {
+            t.cpu.writeArgs(a, f.written());
         }
-        if (r == Ipc.WITH_A1 && outCount < 2) {
-            outCount = 2;
-        }
-        if (r != Ipc.WITH_A1 && r != Ipc.FULL) {
-            a[0] = r;
-        }
-        cpu.writeArgs(a, outCount);
-        return true;
+        return next;
     }
 
-    private void traceCall(Task t, long nr, long a0, long a1, long a2, long r) {
+    private void traceCall(Task t, long nr, long a0, long a1, long a2, String result) {
         String name = Abi.syscallName(nr);
-        String res = r == BLOCKED ? "blocked" : (r == Ipc.WITH_A1 || r == Ipc.FULL) ? describe(a[0]) + " a1=" + a[1] : describe(r);
         trace.info("{} {}(a0=0x{}, a1=0x{}, a2=0x{}) -> {}", t, name == null ? "#" + nr : name,
-                Long.toHexString(a0), Long.toHexString(a1), Long.toHexString(a2), res);
+                Long.toHexString(a0), Long.toHexString(a1), Long.toHexString(a2), result);
     }
 
     private static String describe(long r) {
