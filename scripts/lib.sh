@@ -89,7 +89,7 @@ ensure_built() {
   # shellcheck disable=SC2086
   ensure_packages $REWIND_BUILD_PKGS || return 1
   say "building (mvn package, tests skipped; first build downloads dependencies)..."
-  if ! (cd "$REWIND_ROOT" && mvn -q -B -DskipTests install) >&2; then
+  if ! (cd "$REWIND_ROOT" && mvn -q -B -DskipTests package) >&2; then
     say "build failed"
     return 1
   fi
