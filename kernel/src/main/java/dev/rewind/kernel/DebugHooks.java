@@ -97,16 +97,16 @@ final class DebugHooks {
         if (h == null) {
             return null;
         }
-        if (h.cpu != t.cpu) {
+        if (h.cpu != t.cpu()) {
             engines.remove(t); // restarted or ended: the old engine is closed, its hooks with it
             return null;
         }
         StopEvent ev = null;
         if (h.watchHit != null) {
             WatchHit w = h.watchHit;
-            if (t.state == TaskState.READY && t.pc == w.hookPc()) {
+            if (t.state() == TaskState.READY && t.pc() == w.hookPc()) {
                 if (w.oldBytes() != null) {
-                    t.cpu.memory().write(w.oldAddress(), w.oldBytes(), 0, w.oldBytes().length, Perm.NONE);
+                    t.cpu().memory().write(w.oldAddress(), w.oldBytes(), 0, w.oldBytes().length, Perm.NONE);
                 }
                 t.pc = w.resumePc();
             }
@@ -135,7 +135,7 @@ final class DebugHooks {
      */
     boolean stepBlocked(Task t, long serial) {
         EngineHooks h = engines.get(t);
-        return h != null && h.cpu == t.cpu && h.stepSerial == serial && h.stepCount >= 1 && t.state.blocked();
+        return h != null && h.cpu == t.cpu() && h.stepSerial == serial && h.stepCount >= 1 && t.state().blocked();
     }
 
     /**
@@ -147,14 +147,14 @@ final class DebugHooks {
      */
     void sync(Task t, DebugPoints p, boolean named, boolean step, long serial) {
         EngineHooks h = engines.get(t);
-        if (h == null || h.cpu != t.cpu) {
-            h = new EngineHooks(t.cpu);
+        if (h == null || h.cpu != t.cpu()) {
+            h = new EngineHooks(t.cpu());
             engines.put(t, h);
         }
-        if (!t.cpu.preemptible()) {
-            t.cpu.enablePreemptionDroppingCode(); // so that interrupt() stops it precisely
+        if (!t.cpu().preemptible()) {
+            t.cpu().enablePreemptionDroppingCode(); // so that interrupt() stops it precisely
         }
-        Cpu uc = t.cpu;
+        Cpu uc = t.cpu();
         boolean invalidate = false;
         boolean shared = !p.empty() && (p.inScope(t) || named);
         List<Long> own = p.ownOf(id(t));
@@ -218,7 +218,7 @@ final class DebugHooks {
             invalidate = true;
         }
         if (invalidate) {
-            t.cpu.dropCodeTranslations(); // a full flush costs about a second in Unicorn 2.0.1
+            t.cpu().dropCodeTranslations(); // a full flush costs about a second in Unicorn 2.0.1
         }
     }
 

@@ -57,7 +57,7 @@ final class DebugMonitor {
         return halt.locked(() -> {
             Task t = DebugThreads.any(k, thread);
             Fault f = lastFaults.get(thread);
-            return f != null ? f : t.lastFault;
+            return f != null ? f : t.lastFault();
         });
     }
 
@@ -79,11 +79,11 @@ final class DebugMonitor {
                     callers.add(c.name() + " (thread " + id(c) + ", sending)");
                 }
                 for (Task c : k.tasks) {
-                    if (live(c) && c.state == TaskState.AWAITING_REPLY && c.servedBy == e.server) {
+                    if (live(c) && c.state() == TaskState.AWAITING_REPLY && c.servedBy == e.server()) {
                         callers.add(c.name() + " (thread " + id(c) + ", awaiting reply)");
                     }
                 }
-                out.add(new EndpointInfo(n, e.server.name(), e.receiver != null, callers));
+                out.add(new EndpointInfo(n, e.server().name(), e.receiver != null, callers));
             }
             return out;
         });
@@ -129,10 +129,10 @@ final class DebugMonitor {
     /** See {@link DebugTarget#restart}. */
     String restart(int thread) {
         return halt.whileHalted(thread, t -> {
-            if (t.cpu == null) {
+            if (t.cpu() == null) {
                 throw new IllegalArgumentException("task " + t.name() + " cannot be restarted now");
             }
-            int generation = t.generation;
+            int generation = t.generation();
             String action = k.restart(t);
             halt.forgetFault(t); // the fault stop's task is a new generation now, no longer faulted
             log(t, generation, null, "debugger: " + action);

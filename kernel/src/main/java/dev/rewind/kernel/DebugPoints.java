@@ -64,7 +64,7 @@ record DebugPoints(List<Long> breakpoints, List<Watch> watches, List<String> sco
 
     /** The shared breakpoints and watchpoints apply to {@code t} (by the scope alone). */
     boolean inScope(Task t) {
-        return scope.isEmpty() || scope.contains(t.name()) || scope.contains(t.spec.image());
+        return scope.isEmpty() || scope.contains(t.name()) || scope.contains(t.spec().image());
     }
 
     /** No points, every task in scope (a detach or kill). */

@@ -15,7 +15,7 @@ final class DebugThreads {
 
     /** {@code t} has an engine and has not ended. */
     static boolean live(Task t) {
-        return t.cpu != null && t.state.alive();
+        return t.cpu() != null && t.state().alive();
     }
 
     /** The live task with thread id {@code thread}; IllegalArgumentException if there is none. */

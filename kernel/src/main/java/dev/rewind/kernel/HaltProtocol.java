@@ -408,7 +408,7 @@ final class HaltProtocol {
 
     /** Where {@code t} resumes (at a fault stop: where it resumes if the debugger takes the fault). */
     long pcOf(Task t) {
-        return t == faultTask ? faultPc : t.pc;
+        return t == faultTask ? faultPc : t.pc();
     }
 
     /** Set where {@code t} resumes. */

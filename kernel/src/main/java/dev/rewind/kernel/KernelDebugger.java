@@ -117,7 +117,7 @@ public final class KernelDebugger implements DebugTarget {
         }
         Task t = null;
         for (Task x : k.tasks) {
-            if (halt.action(x) == Action.STEP && x.state == TaskState.READY && x.cpu != null) {
+            if (halt.action(x) == Action.STEP && x.state() == TaskState.READY && x.cpu() != null) {
                 k.scheduler.remove(x); // a stepped task goes first, so that the step ends soon
                 t = x;
                 break;
@@ -142,11 +142,11 @@ public final class KernelDebugger implements DebugTarget {
             halt.awaitDebugger();
             return null;
         }
-        if (t != null && t.cpu != null) {
+        if (t != null && t.cpu() != null) {
             hooks.sync(t, points, halt.named(t), halt.action(t) == Action.STEP, halt.stepSerial());
-            record(t, t.pc);
+            record(t, t.pc());
             lastRun = t;
-            halt.running(t.cpu);
+            halt.running(t.cpu());
         }
         return t;
     }
@@ -170,10 +170,10 @@ public final class KernelDebugger implements DebugTarget {
 
     /** How the ended task {@code t} ended, as a stop event. */
     private static StopEvent endEvent(Task t) {
-        if (t.state == TaskState.EXITED) {
-            return new StopEvent(StopKind.EXITED, id(t), t.exitCode, "task " + t + " exited with status " + t.exitCode);
+        if (t.state() == TaskState.EXITED) {
+            return new StopEvent(StopKind.EXITED, id(t), t.exitCode(), "task " + t + " exited with status " + t.exitCode());
         }
-        Fault f = t.lastFault;
+        Fault f = t.lastFault();
         int sig = f != null ? signalOf(f.kind()) : SIGABRT;
         return new StopEvent(StopKind.TERMINATED, id(t), sig, "task " + t + " stopped" + (f != null ? " after " + f : ""));
     }
@@ -214,7 +214,7 @@ public final class KernelDebugger implements DebugTarget {
     boolean faulted(Task t, Fault f) {
         monitor.noteFault(t, f);
         hooks.clearHits(t);
-        if (!halt.attached() || halt.killed() || t.cpu == null) {
+        if (!halt.attached() || halt.killed() || t.cpu() == null) {
             return false;
         }
         boolean fetch = f.kind() == FaultKind.UNMAPPED_FETCH || f.kind() == FaultKind.PROTECTED_FETCH;
@@ -222,13 +222,13 @@ public final class KernelDebugger implements DebugTarget {
         StopEvent ev = trap
                 ? new StopEvent(StopKind.BREAKPOINT, id(t), SIGTRAP, String.format("breakpoint at 0x%x", f.pc()))
                 : new StopEvent(StopKind.FAULTED, id(t), signalOf(f.kind()), "task " + t + " faulted: " + f);
-        int generation = t.generation;
+        int generation = t.generation();
         HaltProtocol.FaultResume r = halt.haltAtFault(ev, t, f.pc(), trap);
-        if (t.generation != generation) {
+        if (t.generation() != generation) {
             return true; // restarted from the debugger (monitor restart) at the stop: nothing to recover
         }
-        boolean resumable = t.state == TaskState.RUNNING || t.state == TaskState.READY;
-        if (halt.killed() || !r.take() || !resumable || t.cpu == null) {
+        boolean resumable = t.state() == TaskState.RUNNING || t.state() == TaskState.READY;
+        if (halt.killed() || !r.take() || !resumable || t.cpu() == null) {
             Action a = halt.action(t);
             if (!halt.killed() && (a == Action.STEP || (a == Action.CONTINUE && halt.othersFrozen(t)))) {
                 recovered = t; // it was to run alone: the step or continue ends with the recovery
@@ -364,9 +364,9 @@ public final class KernelDebugger implements DebugTarget {
             Task faulted = halt.faultTask();
             for (Task t : k.tasks) {
                 // an ended task keeps its thread id (as a dead thread), so that ids never shift
-                String state = !live(t) ? (t.state == TaskState.EXITED ? "exited" : "dead")
-                        : t == faulted ? (halt.faultTrap() ? "ready" : "faulted") : t.state.name().toLowerCase(Locale.ROOT);
-                out.add(new ThreadInfo(id(t), t.name(), t.generation, state, t.spec.image(), live(t) ? halt.pcOf(t) : 0));
+                String state = !live(t) ? (t.state() == TaskState.EXITED ? "exited" : "dead")
+                        : t == faulted ? (halt.faultTrap() ? "ready" : "faulted") : t.state().name().toLowerCase(Locale.ROOT);
+                out.add(new ThreadInfo(id(t), t.name(), t.generation(), state, t.spec().image(), live(t) ? halt.pcOf(t) : 0));
             }
             return out;
         });
@@ -380,7 +380,7 @@ public final class KernelDebugger implements DebugTarget {
                 return r; // an ended task has no registers: all zero
             }
             Task t = DebugThreads.task(k, thread);
-            t.cpu.readAll(r);
+            t.cpu().readAll(r);
             for (int i = 0; i < t.resultCount; i++) {
                 r[RiscvCpu.A0 + i] = t.result[i]; // a pending syscall result, written when it runs
             }
@@ -426,7 +426,7 @@ public final class KernelDebugger implements DebugTarget {
             return;
         }
         int a = reg - RiscvCpu.A0;
-        long old = reg == PC ? halt.pcOf(t) : a >= 0 && a < t.resultCount ? t.result[a] : t.cpu.reg(reg);
+        long old = reg == PC ? halt.pcOf(t) : a >= 0 && a < t.resultCount ? t.result[a] : t.cpu().reg(reg);
         if (old != value) {
             halt.registersChanged(t); // at a fault stop the debugger fixes the task up: it resumes from these registers
         }
@@ -434,7 +434,7 @@ public final class KernelDebugger implements DebugTarget {
             halt.setPc(t, value);
             return;
         }
-        t.cpu.setReg(reg, value);
+        t.cpu().setReg(reg, value);
         if (a >= 0 && a < t.resultCount) {
             t.result[a] = value;
         }
@@ -446,7 +446,7 @@ public final class KernelDebugger implements DebugTarget {
             if (DebugThreads.ended(k, thread) != null) {
                 return 0; // no memory any more
             }
-            AddressSpace space = DebugThreads.task(k, thread).cpu.memory();
+            AddressSpace space = DebugThreads.task(k, thread).cpu().memory();
             int done = 0;
             while (done < dst.length) {
                 long a = address + done;
@@ -463,7 +463,7 @@ public final class KernelDebugger implements DebugTarget {
     @Override
     public boolean writeMemory(int thread, long address, byte[] src) {
         return halt.whileHalted(thread, t -> {
-            Cpu cpu = t.cpu;
+            Cpu cpu = t.cpu();
             if (src.length == 0) {
                 return cpu.memory().check(address, 0, Perm.NONE);
             }
@@ -478,7 +478,7 @@ public final class KernelDebugger implements DebugTarget {
 
     @Override
     public byte[] executable(int thread) {
-        ElfImage image = DebugThreads.any(k, thread).image;
+        ElfImage image = DebugThreads.any(k, thread).image();
         return image == null ? null : image.fileBytes();
     }
 
@@ -532,7 +532,7 @@ public final class KernelDebugger implements DebugTarget {
             for (String n : names) {
                 boolean known = false;
                 for (Task t : k.tasks) {
-                    known |= t.name().equals(n) || t.spec.image().equals(n);
+                    known |= t.name().equals(n) || t.spec().image().equals(n);
                 }
                 if (!known) {
                     throw new IllegalArgumentException("no task or image named '" + n + "'");

@@ -51,7 +51,7 @@ final class ReverseRecorder {
      * ({@code attached} false) nothing is recorded.
      */
     void record(Task t, long pc, boolean attached, DebugPoints p, boolean named) {
-        if (!attached || t.cpu == null) {
+        if (!attached || t.cpu() == null) {
             if (!histories.isEmpty()) {
                 histories.clear();
             }
@@ -62,7 +62,7 @@ final class ReverseRecorder {
             return;
         }
         ReverseExecution.History h = histories.get(t);
-        if (h == null || h.cpu != t.cpu) {
+        if (h == null || h.cpu != t.cpu()) {
             h = new ReverseExecution.History(t);
             histories.put(t, h);
         }
@@ -87,7 +87,7 @@ final class ReverseRecorder {
     /** Halted: run {@code t} backwards (one instruction if {@code step}); the other tasks stay as they are. */
     StopEvent back(Task t, boolean step, DebugPoints p) {
         ReverseExecution.History h = histories.get(t);
-        if (h == null || h.cpu != t.cpu || !live(t)) {
+        if (h == null || h.cpu != t.cpu() || !live(t)) {
             return new StopEvent(StopKind.HISTORY_BEGIN, id(t), SIGTRAP, "no reverse-execution history");
         }
         hooks.drop(t);
@@ -107,7 +107,7 @@ final class ReverseRecorder {
             }
             Task t = h.task;
             Action a = action.apply(t);
-            if (a == Action.STOP || !live(t) || h.cpu != t.cpu) {
+            if (a == Action.STOP || !live(t) || h.cpu != t.cpu()) {
                 ReverseExecution.leavePast(h); // frozen: it waits in the present
                 continue;
             }
@@ -125,7 +125,7 @@ final class ReverseRecorder {
         return switch (m.reached()) {
             case BEGIN -> new StopEvent(StopKind.HISTORY_BEGIN, id(t), SIGTRAP, "no more reverse-execution history");
             case STEPPED -> new StopEvent(StopKind.STEPPED, id(t), SIGTRAP, forward ? "step (replayed)" : "reverse step");
-            case BREAKPOINT -> new StopEvent(StopKind.BREAKPOINT, id(t), SIGTRAP, String.format("breakpoint at 0x%x", t.pc));
+            case BREAKPOINT -> new StopEvent(StopKind.BREAKPOINT, id(t), SIGTRAP, String.format("breakpoint at 0x%x", t.pc()));
             case WATCHPOINT -> {
                 WatchKind kind = WatchKind.ACCESS;
                 long at = m.watchAddress();
