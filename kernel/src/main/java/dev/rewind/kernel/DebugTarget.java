@@ -215,10 +215,19 @@ public interface DebugTarget {
     /** x0..x31 and pc of {@code thread}; throws IllegalArgumentException for no such thread. */
     long[] readRegisters(int thread);
 
+    /**
+     * Set {@code thread}'s x1..x31 and pc from {@code values} (in the order of
+     * {@link #readRegisters}; x0 and entries past pc are ignored, a shorter array sets only what
+     * it holds). At a fault stop a change makes the task resume from its registers (see
+     * {@link #resume(Map, Action, boolean)}). Throws IllegalArgumentException for no such live
+     * thread.
+     */
     void writeRegisters(int thread, long[] values);
 
+    /** Register {@code reg} (0..32, {@link #PC} last) of {@link #readRegisters}; IllegalArgumentException for no such register or thread. */
     long readRegister(int thread, int reg);
 
+    /** Set one register as {@link #writeRegisters} does (writing x0 has no effect). */
     void writeRegister(int thread, int reg, long value);
 
     /**
@@ -230,9 +239,13 @@ public interface DebugTarget {
     /** Write into {@code thread}'s memory (read-only pages too); false if any byte is unmapped. */
     boolean writeMemory(int thread, long address, byte[] src);
 
-    /** A breakpoint at {@code address} in every task in scope (no guest memory is patched). */
+    /**
+     * A breakpoint at {@code address} in every task in scope (no guest memory is patched);
+     * false if there are too many (1024).
+     */
     boolean insertBreakpoint(long address);
 
+    /** Remove the breakpoint at {@code address}; true, also where there was none. */
     boolean removeBreakpoint(long address);
 
     /**
@@ -244,6 +257,7 @@ public interface DebugTarget {
         return insertBreakpoint(address);
     }
 
+    /** Remove {@code thread}'s own breakpoint at {@code address}; true, also where there was none. */
     default boolean removeBreakpoint(int thread, long address) {
         return removeBreakpoint(address);
     }
@@ -253,8 +267,14 @@ public interface DebugTarget {
         return null;
     }
 
+    /**
+     * Watch {@code length} bytes at {@code address} in every task in scope: stores
+     * ({@code WRITE}), loads ({@code READ}) or both ({@code ACCESS}). False for no kind, a length
+     * outside 1..65536, a range that wraps around, or too many watchpoints (64).
+     */
     boolean insertWatchpoint(WatchKind kind, long address, long length);
 
+    /** Remove the watchpoint of that kind, address and length; true, also where there was none. */
     boolean removeWatchpoint(WatchKind kind, long address, long length);
 
     /**
@@ -279,6 +299,7 @@ public interface DebugTarget {
     /** An endpoint: its server, whether the server waits in receive, and the queued callers. */
     record EndpointInfo(String name, String server, boolean serverReceiving, List<String> callers) {}
 
+    /** Every endpoint, by name. */
     default List<EndpointInfo> endpoints() {
         return List.of();
     }
@@ -286,6 +307,7 @@ public interface DebugTarget {
     /** A notification: its owner, pending bits, whether the owner waits on it. */
     record NotificationInfo(String name, String owner, long bits, boolean ownerWaiting) {}
 
+    /** Every notification, by name. */
     default List<NotificationInfo> notifications() {
         return List.of();
     }

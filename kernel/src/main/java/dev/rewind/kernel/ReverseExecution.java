@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * Reverse execution of one task by checkpoint and deterministic re-execution; used by
- * {@link KernelDebugger} on the kernel thread while the system is halted.
+ * {@link ReverseRecorder} (for {@link KernelDebugger}) on the kernel thread while the system is halted.
  *
  * <p><b>Recording.</b> While a task is recorded, {@link #checkpoint} is called each time it
  * is about to execute user code after the kernel had it: at the start of each time slice and

@@ -1,0 +1,142 @@
+package dev.rewind.kernel;
+
+import static dev.rewind.kernel.DebugThreads.id;
+import static dev.rewind.kernel.DebugThreads.live;
+
+import dev.rewind.kernel.DebugTarget.EndpointInfo;
+import dev.rewind.kernel.DebugTarget.NotificationInfo;
+import dev.rewind.kernel.DebugTarget.RecoveryEntry;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The debugger's views of the kernel for gdb's {@code monitor} commands and a stop's details:
+ * faults, recoveries, endpoints, notifications, capabilities, and a restart from the debugger.
+ * Its state is guarded by the halt lock ({@link HaltProtocol}).
+ */
+final class DebugMonitor {
+    static final int MAX_RECOVERY_LOG = 256;
+
+    private final Kernel k;
+    private final HaltProtocol halt;
+    // guarded by the halt lock
+    /** The last fault of each task (by thread id), recorded before the debugger or recovery sees it. */
+    private final Map<Integer, Fault> lastFaults = new HashMap<>();
+    private final ArrayDeque<RecoveryEntry> recoveries = new ArrayDeque<>();
+
+    DebugMonitor(Kernel kernel, HaltProtocol halt) {
+        this.k = kernel;
+        this.halt = halt;
+    }
+
+    /** Kernel thread: {@code t} (generation {@code generation}) faulted with {@code f}; the kernel did {@code action}. */
+    void recovered(Task t, int generation, Fault f, String action) {
+        halt.runLocked(() -> log(t, generation, f, action == null ? "" : action));
+    }
+
+    /** Kernel thread: {@code t} faulted with {@code f} (before the debugger or recovery sees it). */
+    void noteFault(Task t, Fault f) {
+        halt.runLocked(() -> lastFaults.put(id(t), f));
+    }
+
+    /** Halt lock held. */
+    private void log(Task t, int generation, Fault f, String action) {
+        recoveries.addLast(new RecoveryEntry((System.nanoTime() - k.bootNanos) / 1_000_000, t.name(), generation, f, action));
+        while (recoveries.size() > MAX_RECOVERY_LOG) {
+            recoveries.removeFirst();
+        }
+    }
+
+    /** See {@link DebugTarget#lastFault}. */
+    Fault lastFault(int thread) {
+        return halt.locked(() -> {
+            Task t = DebugThreads.any(k, thread);
+            Fault f = lastFaults.get(thread);
+            return f != null ? f : t.lastFault();
+        });
+    }
+
+    /** See {@link DebugTarget#recoveryLog}. */
+    List<RecoveryEntry> recoveryLog() {
+        return halt.locked(() -> new ArrayList<>(recoveries));
+    }
+
+    /** See {@link DebugTarget#endpoints}. */
+    List<EndpointInfo> endpoints() {
+        return halt.whileHalted(() -> {
+            List<EndpointInfo> out = new ArrayList<>();
+            List<String> names = new ArrayList<>(k.endpoints.keySet());
+            Collections.sort(names);
+            for (String n : names) {
+                Endpoint e = k.endpoints.get(n);
+                List<String> callers = new ArrayList<>();
+                for (Task c : e.senders) {
+                    callers.add(c.name() + " (thread " + id(c) + ", sending)");
+                }
+                for (Task c : k.tasks) {
+                    if (live(c) && c.state() == TaskState.AWAITING_REPLY && c.servedBy == e.server()) {
+                        callers.add(c.name() + " (thread " + id(c) + ", awaiting reply)");
+                    }
+                }
+                out.add(new EndpointInfo(n, e.server().name(), e.receiver != null, callers));
+            }
+            return out;
+        });
+    }
+
+    /** See {@link DebugTarget#notifications}. */
+    List<NotificationInfo> notifications() {
+        return halt.whileHalted(() -> {
+            List<NotificationInfo> out = new ArrayList<>();
+            List<String> names = new ArrayList<>(k.notifications.keySet());
+            Collections.sort(names);
+            for (String n : names) {
+                Notification x = k.notifications.get(n);
+                out.add(new NotificationInfo(n, x.owner.name(), x.bits, x.waiter != null));
+            }
+            return out;
+        });
+    }
+
+    /** See {@link DebugTarget#capabilities}. */
+    List<String> capabilities(int thread) {
+        return halt.whileHalted(thread, t -> {
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < t.caps.length; i++) {
+                Capability c = t.caps[i];
+                if (c == null) {
+                    continue;
+                }
+                StringBuilder sb = new StringBuilder(String.format("%-4d %-12s %s", i,
+                        c.kind().name().toLowerCase(Locale.ROOT), c.name()));
+                if (c.endpoint() != null) {
+                    sb.append(" (served by ").append(c.endpoint().server().name()).append(')');
+                }
+                if (c.badge() != 0) {
+                    sb.append(String.format(" badge 0x%x", c.badge()));
+                }
+                out.add(sb.toString());
+            }
+            return out;
+        });
+    }
+
+    /** See {@link DebugTarget#restart}. */
+    String restart(int thread) {
+        return halt.whileHalted(thread, t -> {
+            if (t.cpu() == null) {
+                throw new IllegalArgumentException("task " + t.name() + " cannot be restarted now");
+            }
+            int generation = t.generation();
+            String action = k.restart(t);
+            halt.forgetFault(t); // the fault stop's task is a new generation now, no longer faulted
+            log(t, generation, null, "debugger: " + action);
+            return action;
+        });
+    }
+}
