@@ -29,16 +29,53 @@ import java.util.concurrent.Future;
  * a fresh boot with one fault planned from its own seed.
  */
 public final class Campaign {
-    /** What happened in one injection run. */
+    /**
+     * What happened in one injection run.
+     *
+     * @param falseDetections faults the kernel reported before the injected fault was activated
+     *                        (or in a run where it never was): detections of nothing
+     * @param wrongReplies    replies a history replay found to differ from what their clients
+     *                        had been told (wrong results delivered, found late)
+     */
     public record Run(long seed, FaultInjector.Type type, int request, long instruction, boolean activated,
-                      boolean manifested, String manifestation, Verdict verdict, String detail, String what) {}
+                      boolean manifested, String manifestation, Verdict verdict, String detail, String what,
+                      int falseDetections, int wrongReplies) {}
 
     /**
-     * recovered: the fault manifested and the system still ended normally with every client
-     * check passing; failed: it manifested and the system did not end normally; silent: no
-     * trap, yet a client check failed; benign: no trap and every check passed.
+     * How one run ended, strictest first:
+     * <ul>
+     *   <li>recovered: the fault was activated and manifested (a trap, an abort or a hang followed
+     *       it), and the system still ended normally with every client check passing and no
+     *       client ever given a wrong reply;
+     *   <li>wrong reply: as recovered, but a history replay showed that replies given to clients
+     *       before the detection were wrong (a detected corruption of earlier replies);
+     *   <li>failed: it manifested and the system did not end normally (a hang without a trap,
+     *       a deadlock included, is a failure);
+     *   <li>silent: activated, no trap, and a client check failed: wrong results delivered;
+     *   <li>false detection: the kernel reported a fault although nothing had been activated;
+     *   <li>benign: nothing manifested and every check passed.
+     * </ul>
      */
-    public enum Verdict { RECOVERED, FAILED, SILENT, BENIGN }
+    public enum Verdict { RECOVERED, WRONG_REPLY, FAILED, SILENT, FALSE_DETECTION, BENIGN }
+
+    /** The verdict of a run from what was observed in it (see {@link Verdict}). */
+    static Verdict classify(boolean activated, int faultsAfterActivation, int faultsBefore, boolean hang, boolean ok,
+            int wrongReplies) {
+        if (!activated) {
+            if (faultsBefore > 0 || faultsAfterActivation > 0 || hang) {
+                return Verdict.FALSE_DETECTION;
+            }
+            return ok ? Verdict.BENIGN : Verdict.FAILED; // (a failure without any fault: the workload itself)
+        }
+        boolean manifested = faultsAfterActivation > 0 || hang;
+        if (manifested) {
+            return !ok ? Verdict.FAILED : wrongReplies > 0 ? Verdict.WRONG_REPLY : Verdict.RECOVERED;
+        }
+        if (!ok) {
+            return Verdict.SILENT;
+        }
+        return faultsBefore > 0 ? Verdict.FALSE_DETECTION : Verdict.BENIGN;
+    }
 
     private final SystemImage image;
     private final Manifest manifest;
@@ -53,14 +90,17 @@ public final class Campaign {
      *               the runaway limit under none and restart
      */
     public Campaign(SystemImage image, String server, RecoveryPolicy policy, long hangMs, KernelConfig config) {
-        this(image, server, policy, hangMs, -1, config);
+        this(image, server, policy, hangMs, -1, false, config);
     }
 
     /**
      * As above, with the server's txipc {@code replay_depth} set to {@code replayDepth} (-1:
-     * as its manifest says).
+     * as its manifest says). The server's escalation (txipc {@code max_aborts} within
+     * {@code abort_window_ms}) is its manifest's, or with {@code noEscalation} effectively off
+     * (1000 aborts a second), to measure the mechanism alone.
      */
-    public Campaign(SystemImage image, String server, RecoveryPolicy policy, long hangMs, int replayDepth, KernelConfig config) {
+    public Campaign(SystemImage image, String server, RecoveryPolicy policy, long hangMs, int replayDepth,
+            boolean noEscalation, KernelConfig config) {
         this.image = new SystemImage(image.manifest(), image.source().cached(), image.location());
         this.server = server;
         this.config = config;
@@ -72,7 +112,8 @@ public final class Campaign {
         List<TaskSpec> tasks = new ArrayList<>();
         for (TaskSpec t : m.tasks()) {
             if (t.name().equals(server)) {
-                TaskSpec.TxipcLimits tx = new TaskSpec.TxipcLimits(hangMs, 1000, 1000,
+                TaskSpec.TxipcLimits tx = new TaskSpec.TxipcLimits(hangMs,
+                        noEscalation ? 1000 : t.txipc().maxAborts(), noEscalation ? 1000 : t.txipc().abortWindowMs(),
                         replayDepth >= 0 ? replayDepth : t.txipc().replayDepth());
                 long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
                 if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
@@ -123,19 +164,35 @@ public final class Campaign {
 
     /** One injection, fully determined by {@code seed}. */
     public Run inject(long seed, List<FaultInjector.Type> types) throws BootException {
+        return run(seed, types, false);
+    }
+
+    /**
+     * A fault-free run (the same boot with nothing injected): any fault the kernel reports is a
+     * false detection.
+     */
+    public Run faultFree(long seed) throws BootException {
+        return run(seed, List.of(FaultInjector.Type.values()), true);
+    }
+
+    private Run run(long seed, List<FaultInjector.Type> types, boolean faultFree) throws BootException {
         FaultInjector.Plan plan = FaultInjector.Plan.of(seed, types, server, lengths);
-        FaultInjector inj = new FaultInjector(plan);
+        FaultInjector inj = faultFree ? null : new FaultInjector(plan);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         List<String> faults = new ArrayList<>();
+        List<String> early = new ArrayList<>();
         List<String> replays = new ArrayList<>();
+        int[] wrong = {0};
         KernelObserver obs = new KernelObserver() {
             @Override
             public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
-                faults.add(task.name() + ": " + fault.kind().name().toLowerCase() + " -> " + outcome);
+                String line = task.name() + ": " + fault.kind().name().toLowerCase() + " -> " + outcome;
+                (inj != null && inj.activated() ? faults : early).add(line);
             }
 
             @Override
             public void historyReplayed(Task task, int requests, int pages, int differed, long nanos) {
+                wrong[0] += differed;
                 replays.add(String.format("%s replayed %d committed request%s%s", task.name(), requests, requests == 1 ? "" : "s",
                         differed == 0 ? "" : ", " + differed + " of whose replies differed"));
             }
@@ -143,23 +200,30 @@ public final class Campaign {
         SystemResult r;
         try (FreshDisks disks = new FreshDisks(manifest, config);
              Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), obs)) {
-            k.setProbe(inj);
+            if (inj != null) {
+                k.setProbe(inj);
+            }
             r = k.run();
         }
-        boolean hang = r.outcome() == SystemResult.Outcome.BUDGET_EXCEEDED;
-        boolean manifested = !faults.isEmpty() || hang;
+        // A hang: the time budget ran out, or nothing could run any more with tasks still
+        // blocked (a deadlock: a hang that no trap announced).
+        boolean hang = r.outcome() == SystemResult.Outcome.BUDGET_EXCEEDED || r.outcome() == SystemResult.Outcome.DEADLOCK;
         boolean ok = r.outcome() == SystemResult.Outcome.OK;
-        Verdict v = manifested ? (ok ? Verdict.RECOVERED : Verdict.FAILED) : (ok ? Verdict.BENIGN : Verdict.SILENT);
-        String manifestation = hang ? "hang" : faults.isEmpty() ? "" : faults.get(0);
-        if (faults.size() > 1) {
-            manifestation += " [" + faults.size() + " faults in all]";
+        boolean activated = inj != null && inj.activated();
+        Verdict v = classify(activated, faults.size(), early.size(), hang, ok, wrong[0]);
+        boolean manifested = activated && (!faults.isEmpty() || hang);
+        String manifestation = !early.isEmpty() ? "before activation: " + early.get(0)
+                : hang && faults.isEmpty() ? (r.outcome() == SystemResult.Outcome.DEADLOCK ? "hang (deadlock)" : "hang")
+                : faults.isEmpty() ? "" : faults.get(0);
+        if (faults.size() + early.size() > 1) {
+            manifestation += " [" + (faults.size() + early.size()) + " faults in all]";
         }
         for (String rp : replays) {
             manifestation += " [" + rp + "]";
         }
         String detail = ok ? "" : r.summary() + " | " + dev.rewind.hw.GuestText.escape(lastLine(out.toString(StandardCharsets.UTF_8)));
-        return new Run(seed, plan.type(), plan.request(), plan.instruction(), inj.activated(), manifested, manifestation, v,
-                detail, inj.description());
+        return new Run(seed, plan.type(), plan.request(), plan.instruction(), activated, manifested, manifestation, v,
+                detail, inj == null ? "nothing (fault-free run)" : inj.description(), early.size(), wrong[0]);
     }
 
     private static String lastLine(String console) {
@@ -174,6 +238,11 @@ public final class Campaign {
 
     /** Run injections for seeds first..first+n-1 on {@code jobs} threads, in seed order. */
     public List<Run> run(long first, int n, List<FaultInjector.Type> types, int jobs) throws Exception {
+        return run(first, n, types, jobs, false);
+    }
+
+    /** As {@link #run(long, int, List, int)}; {@code faultFree}: inject nothing (false-detection runs). */
+    public List<Run> run(long first, int n, List<FaultInjector.Type> types, int jobs, boolean faultFree) throws Exception {
         if (lengths == null) {
             profile();
         }
@@ -186,7 +255,7 @@ public final class Campaign {
             List<Future<Run>> futures = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 long seed = first + i;
-                futures.add(pool.submit(() -> inject(seed, types)));
+                futures.add(pool.submit(() -> run(seed, types, faultFree)));
             }
             List<Run> runs = new ArrayList<>();
             for (Future<Run> f : futures) {

@@ -27,8 +27,12 @@ import picocli.CommandLine.Parameters;
         description = {"Run a seeded fault-injection campaign against one server of an image.", "",
             "Reports, per fault type, how many faults were injected, activated, manifested, recovered, failed",
             "or silently corrupted state. Each injection boots the image afresh; all cores are used.", ""},
-        footer = {"", "A run counts as recovered only if the fault manifested (trap, abort or hang) and the system",
-            "still ended normally with every client check passing. Every injection is reproducible from its seed:",
+        footer = {"", "A run counts as recovered only if the injected fault was activated and manifested (a trap,",
+            "abort or hang followed it), and the system still ended normally with every client check passing and",
+            "no client given a wrong reply ('wrong reply': a history replay found replies a client had already got",
+            "were wrong). 'silent': no trap, wrong results delivered. 'false det.': the kernel reported a fault",
+            "before anything was activated. The strict rate is recovered / (manifested + silent).",
+            "Every injection is reproducible from its seed:",
             "'rewind inject IMAGE --server S --seed N -n 1 --verbose' replays seed N.",
             "", "Example: rewind inject builtin:t_kv_oracle.toml --server kv --policy txipc -n 1000 --json kv.json"})
 public final class InjectCommand implements Callable<Integer> {
@@ -60,6 +64,12 @@ public final class InjectCommand implements Callable<Integer> {
     @Option(names = "--replay-depth", paramLabel = "N",
             description = "txipc: committed requests the server keeps to replay when corruption escaped them (0 = none; default: the manifest's replay_depth, 64 if it has none).")
     Integer replayDepth;
+
+    @Option(names = "--no-escalation", description = "txipc: never escalate repeated aborts to a restart (max_aborts 1000 a second) instead of the manifest's max_aborts / abort_window_ms.")
+    boolean noEscalation;
+
+    @Option(names = "--fault-free", description = "Inject nothing: N fault-free boots of the same workload, each of which must end benign (any fault reported is a false detection).")
+    boolean faultFree;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write every run and the summary as JSON.")
     Path json;
@@ -126,16 +136,17 @@ public final class InjectCommand implements Callable<Integer> {
         if (trace) {
             dev.rewind.tools.Main.setLogLevel("info");
         }
-        Campaign c = new Campaign(img, server, pol, hangMs, replayDepth == null ? -1 : replayDepth, cfg);
+        Campaign c = new Campaign(img, server, pol, hangMs, replayDepth == null ? -1 : replayDepth, noEscalation, cfg);
         long t0 = System.nanoTime();
         long[] lengths = c.profile();
         long total = 0;
         for (long l : lengths) {
             total += l;
         }
-        System.out.printf("inject: %s, server %s, policy %s: %d requests in the workload (%.0f instructions each on average); %d injections from seed %d on %d threads%n",
-                img.location(), server, pol.configName(), lengths.length, (double) total / lengths.length, count, seed, jobs);
-        List<Campaign.Run> runs = c.run(seed, count, ts, jobs);
+        System.out.printf("inject: %s, server %s, policy %s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d on %d threads%n",
+                img.location(), server, pol.configName(), noEscalation ? " (no escalation)" : "", lengths.length,
+                (double) total / lengths.length, count, faultFree ? "fault-free runs" : "injections", seed, jobs);
+        List<Campaign.Run> runs = c.run(seed, count, ts, jobs, faultFree);
         double secs = (System.nanoTime() - t0) / 1e9;
         if (verbose) {
             for (Campaign.Run r : runs) {
@@ -146,10 +157,15 @@ public final class InjectCommand implements Callable<Integer> {
             }
         }
         Map<FaultInjector.Type, int[]> table = summarize(runs);
-        printTable(System.out, table);
-        int[] all = totals(table);
-        System.out.printf("recovered %d of %d manifested faults (%.1f%%); %d silent corruptions; %.1f s%n", all[3], all[2],
-                all[2] == 0 ? 100.0 : 100.0 * all[3] / all[2], all[5], secs);
+        if (faultFree) {
+            int[] all = totals(table);
+            System.out.printf("%d fault-free runs: %d false detection%s, %d failed, %d benign; %.1f s%n", all[0], all[7],
+                    all[7] == 1 ? "" : "s", all[5], all[8], secs);
+        } else {
+            printTable(System.out, table);
+            printRates(System.out, table);
+            System.out.printf("%.1f s%n", secs);
+        }
         try {
             if (json != null) {
                 writeJson(json, img.location(), pol, runs, table);
@@ -176,26 +192,30 @@ public final class InjectCommand implements Callable<Integer> {
         }
     }
 
-    /** Per type: injected, activated, manifested, recovered, failed, silent, benign. */
+    /** The summary's columns, in the order of {@link #summarize}'s rows. */
+    static final String[] COLUMNS = {"injected", "activated", "manifested", "recovered", "wrong_reply", "failed", "silent",
+        "false_detection", "benign"};
+
+    /**
+     * Per type: injected, activated, manifested, then one count per verdict (recovered, wrong
+     * reply, failed, silent, false detection, benign), as {@link #COLUMNS}.
+     */
     static Map<FaultInjector.Type, int[]> summarize(List<Campaign.Run> runs) {
         Map<FaultInjector.Type, int[]> m = new EnumMap<>(FaultInjector.Type.class);
         for (Campaign.Run r : runs) {
-            int[] row = m.computeIfAbsent(r.type(), k -> new int[7]);
+            int[] row = m.computeIfAbsent(r.type(), k -> new int[COLUMNS.length]);
             row[0]++;
             row[1] += r.activated() ? 1 : 0;
             row[2] += r.manifested() ? 1 : 0;
-            row[3] += r.verdict() == Campaign.Verdict.RECOVERED ? 1 : 0;
-            row[4] += r.verdict() == Campaign.Verdict.FAILED ? 1 : 0;
-            row[5] += r.verdict() == Campaign.Verdict.SILENT ? 1 : 0;
-            row[6] += r.verdict() == Campaign.Verdict.BENIGN ? 1 : 0;
+            row[3 + r.verdict().ordinal()]++;
         }
         return m;
     }
 
     static int[] totals(Map<FaultInjector.Type, int[]> table) {
-        int[] t = new int[7];
+        int[] t = new int[COLUMNS.length];
         for (int[] row : table.values()) {
-            for (int i = 0; i < 7; i++) {
+            for (int i = 0; i < t.length; i++) {
                 t[i] += row[i];
             }
         }
@@ -203,14 +223,49 @@ public final class InjectCommand implements Callable<Integer> {
     }
 
     static void printTable(PrintStream out, Map<FaultInjector.Type, int[]> table) {
-        String fmt = "%-24s %9s %10s %11s %10s %7s %7s %7s%n";
-        out.printf(fmt, "fault type", "injected", "activated", "manifested", "recovered", "failed", "silent", "benign");
+        String fmt = "%-24s %9s %10s %11s %10s %12s %7s %7s %11s %7s%n";
+        out.printf(fmt, "fault type", "injected", "activated", "manifested", "recovered", "wrong reply", "failed", "silent",
+                "false det.", "benign");
         for (Map.Entry<FaultInjector.Type, int[]> e : table.entrySet()) {
             int[] r = e.getValue();
-            out.printf(fmt, e.getKey().label(), r[0], r[1], r[2], r[3], r[4], r[5], r[6]);
+            out.printf(fmt, e.getKey().label(), r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]);
         }
         int[] t = totals(table);
-        out.printf(fmt, "total", t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
+        out.printf(fmt, "total", t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8]);
+    }
+
+    /** Fault types that announce themselves (a loop the deadline stops, an explicit abort). */
+    private static boolean trivial(FaultInjector.Type t) {
+        return t == FaultInjector.Type.INFINITE_LOOP || t == FaultInjector.Type.FAILED_ASSERTION;
+    }
+
+    /**
+     * The rates: recovered of manifested; the strict rate recovered / (manifested + silent); the
+     * share of injections after which a client had been given wrong results (silent or wrong
+     * reply); false detections; and the first two again without the trivially caught types.
+     */
+    static void printRates(PrintStream out, Map<FaultInjector.Type, int[]> table) {
+        int[] all = totals(table);
+        Map<FaultInjector.Type, int[]> hard = new EnumMap<>(FaultInjector.Type.class);
+        table.forEach((k, v) -> {
+            if (!trivial(k)) {
+                hard.put(k, v);
+            }
+        });
+        int[] h = totals(hard);
+        out.printf("recovered %d of %d manifested faults (%s); strict: %d of %d manifested + silent (%s)%n", all[3], all[2],
+                pct(all[3], all[2]), all[3], all[2] + all[6], pct(all[3], all[2] + all[6]));
+        out.printf("wrong results delivered to a client after %d of %d injections (%s: %d silent, %d wrong replies);"
+                + " %d false detection%s%n", all[6] + all[4], all[0], pct(all[6] + all[4], all[0]), all[6], all[4], all[7],
+                all[7] == 1 ? "" : "s");
+        if (!hard.isEmpty() && hard.size() < table.size()) {
+            out.printf("without infinite loops and failed assertions: recovered %d of %d manifested (%s); strict %s%n", h[3],
+                    h[2], pct(h[3], h[2]), pct(h[3], h[2] + h[6]));
+        }
+    }
+
+    private static String pct(int a, int b) {
+        return b == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * a / b);
     }
 
     private static String q(String s) {
@@ -238,7 +293,7 @@ public final class InjectCommand implements Callable<Integer> {
         b.append("  \"image\": ").append(q(location)).append(",\n  \"server\": ").append(q(server))
                 .append(",\n  \"policy\": ").append(q(pol.configName())).append(",\n  \"first_seed\": ").append(seed)
                 .append(",\n  \"summary\": {\n");
-        String[] cols = {"injected", "activated", "manifested", "recovered", "failed", "silent", "benign"};
+        String[] cols = COLUMNS;
         List<String> rows = new ArrayList<>();
         for (Map.Entry<FaultInjector.Type, int[]> e : table.entrySet()) {
             StringBuilder r = new StringBuilder("    ").append(q(e.getKey().name().toLowerCase(Locale.ROOT))).append(": {");
@@ -251,21 +306,25 @@ public final class InjectCommand implements Callable<Integer> {
         List<String> rs = new ArrayList<>();
         for (Campaign.Run r : runs) {
             rs.add(String.format("    {\"seed\": %d, \"type\": %s, \"request\": %d, \"instruction\": %d, \"activated\": %b, "
-                    + "\"manifested\": %b, \"verdict\": %s, \"manifestation\": %s, \"fault\": %s, \"detail\": %s}",
+                    + "\"manifested\": %b, \"verdict\": %s, \"false_detections\": %d, \"wrong_replies\": %d, "
+                    + "\"manifestation\": %s, \"fault\": %s, \"detail\": %s}",
                     r.seed(), q(r.type().name().toLowerCase(Locale.ROOT)), r.request(), r.instruction(), r.activated(),
-                    r.manifested(), q(r.verdict().name().toLowerCase(Locale.ROOT)), q(r.manifestation()), q(r.what()), q(r.detail())));
+                    r.manifested(), q(r.verdict().name().toLowerCase(Locale.ROOT)), r.falseDetections(), r.wrongReplies(),
+                    q(r.manifestation()), q(r.what()), q(r.detail())));
         }
         b.append(String.join(",\n", rs)).append("\n  ]\n}\n");
         Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
     }
 
     private static void writeCsv(Path file, List<Campaign.Run> runs) throws IOException {
-        StringBuilder b = new StringBuilder("seed,type,request,instruction,activated,manifested,verdict,manifestation,fault,detail\n");
+        StringBuilder b = new StringBuilder(
+                "seed,type,request,instruction,activated,manifested,verdict,manifestation,fault,detail,false_detections,wrong_replies\n");
         for (Campaign.Run r : runs) {
             b.append(r.seed()).append(',').append(r.type().name().toLowerCase(Locale.ROOT)).append(',').append(r.request())
                     .append(',').append(r.instruction()).append(',').append(r.activated()).append(',').append(r.manifested())
                     .append(',').append(r.verdict().name().toLowerCase(Locale.ROOT)).append(',').append(csvField(r.manifestation()))
-                    .append(',').append(csvField(r.what())).append(',').append(csvField(r.detail())).append('\n');
+                    .append(',').append(csvField(r.what())).append(',').append(csvField(r.detail())).append(',')
+                    .append(r.falseDetections()).append(',').append(r.wrongReplies()).append('\n');
         }
         Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
     }

@@ -1,0 +1,77 @@
+package dev.rewind.tools.inject;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.kernel.KernelConfig;
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.image.RecoveryPolicy;
+import dev.rewind.kernel.probe.FaultInjector;
+import dev.rewind.tools.inject.Campaign.Verdict;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** A campaign's accounting: what counts as recovered, and what does not. */
+class CampaignTest {
+    @Test
+    void verdictsAreStrict() {
+        // activated, trapped, all checks passed
+        assertEquals(Verdict.RECOVERED, Campaign.classify(true, 1, 0, false, true, 0));
+        // ... but a replay showed that replies a client got were wrong
+        assertEquals(Verdict.WRONG_REPLY, Campaign.classify(true, 1, 0, false, true, 3));
+        // a hang or deadlock without any trap is a failure, not silent
+        assertEquals(Verdict.FAILED, Campaign.classify(true, 0, 0, true, false, 0));
+        assertEquals(Verdict.FAILED, Campaign.classify(true, 2, 0, false, false, 0));
+        // no trap, a client check failed
+        assertEquals(Verdict.SILENT, Campaign.classify(true, 0, 0, false, false, 0));
+        // a fault reported with nothing activated is never a recovery
+        assertEquals(Verdict.FALSE_DETECTION, Campaign.classify(false, 0, 1, false, true, 0));
+        assertEquals(Verdict.FALSE_DETECTION, Campaign.classify(true, 0, 1, false, true, 0));
+        assertEquals(Verdict.BENIGN, Campaign.classify(true, 0, 0, false, true, 0));
+        assertEquals(Verdict.BENIGN, Campaign.classify(false, 0, 0, false, true, 0));
+    }
+
+    @Test
+    void ratesCountSilentAndWrongRepliesAgainstRecovery() {
+        Campaign.Run rec = run(FaultInjector.Type.NULL_POINTER, Verdict.RECOVERED, true);
+        Campaign.Run wrong = run(FaultInjector.Type.WILD_POINTER, Verdict.WRONG_REPLY, true);
+        Campaign.Run silent = run(FaultInjector.Type.INSTRUCTION_SKIP, Verdict.SILENT, false);
+        Campaign.Run loop = run(FaultInjector.Type.INFINITE_LOOP, Verdict.RECOVERED, true);
+        Map<FaultInjector.Type, int[]> t = InjectCommand.summarize(List.of(rec, wrong, silent, loop));
+        int[] all = InjectCommand.totals(t);
+        assertEquals(4, all[0]);
+        assertEquals(3, all[2]); // manifested
+        assertEquals(2, all[3]); // recovered
+        assertEquals(1, all[4]); // wrong reply
+        assertEquals(1, all[6]); // silent
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        InjectCommand.printRates(new PrintStream(b, true, StandardCharsets.UTF_8), t);
+        String out = b.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("recovered 2 of 3 manifested faults (66.7%); strict: 2 of 4 manifested + silent (50.0%)"), out);
+        assertTrue(out.contains("after 2 of 4 injections (50.0%: 1 silent, 1 wrong replies); 0 false detections"), out);
+        assertTrue(out.contains("without infinite loops and failed assertions: recovered 1 of 2 manifested (50.0%)"), out);
+    }
+
+    @Test
+    void faultFreeRunsOfTheKvWorkloadDetectNothing() throws Exception {
+        SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
+        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
+        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, cfg);
+        c.profile();
+        List<Campaign.Run> runs = c.run(1, 4, List.of(FaultInjector.Type.values()), 2, true);
+        for (Campaign.Run r : runs) {
+            assertEquals(Verdict.BENIGN, r.verdict(), r::toString);
+            assertFalse(r.activated());
+            assertEquals(0, r.falseDetections());
+        }
+    }
+
+    private static Campaign.Run run(FaultInjector.Type type, Verdict v, boolean manifested) {
+        return new Campaign.Run(1, type, 1, 1, true, manifested, "", v, "", "", 0, v == Verdict.WRONG_REPLY ? 1 : 0);
+    }
+}
