@@ -72,8 +72,8 @@ public final class Kernel implements AutoCloseable {
     /** An attached tool (fault injector, profiler), or null. */
     KernelProbe probe;
 
-    /** The attached debugger (the gdb stub's target), or null. Set by its constructor. */
-    KernelDebugger debugger;
+    /** The attached debugger (dev.rewind.kernel.debug), or null. See {@link #attachDebugger}. */
+    private Debugger debugger;
 
     /** The task on the CPU, or null between slices. */
     Task current;
@@ -105,6 +105,18 @@ public final class Kernel implements AutoCloseable {
     /** Attach a probe (before {@link #run()}). */
     public void setProbe(KernelProbe probe) {
         this.probe = probe;
+    }
+
+    /**
+     * Attach {@code d} (before {@link #run()}; at most one): the run loop then picks tasks
+     * through it and tells it of syscalls and faults. Returns the kernel's surface for it.
+     */
+    public DebugPort attachDebugger(Debugger d) {
+        if (debugger != null) {
+            throw new IllegalStateException("a debugger is already attached to this kernel");
+        }
+        debugger = java.util.Objects.requireNonNull(d);
+        return new DebugPort(this);
     }
 
     public List<Task> tasks() {
@@ -718,11 +730,6 @@ public final class Kernel implements AutoCloseable {
         t.state = TaskState.DEAD;
         teardown(t);
         return new RecoveryOutcome.Stopped(reason);
-    }
-
-    /** {@link #restart(Task, String)} for the debugger's {@code monitor restart}: what was done, for its reply. */
-    String restart(Task t) {
-        return restart(t, null).toString();
     }
 
     /**

@@ -137,8 +137,9 @@ public final class Task {
     }
 
     /**
-     * Make the task resume at {@code pc} (the fault injector's instruction skip). Only from a
-     * {@link KernelProbe#stopped} callback, where the kernel writes it back to the CPU.
+     * Make the task resume at {@code pc}: the fault injector's instruction skip, from a
+     * {@link KernelProbe#stopped} callback (the kernel writes it back to the CPU), and a
+     * debugger's PC writes while the task is stopped.
      */
     public void resumeAt(long pc) {
         this.pc = pc;
@@ -147,6 +148,46 @@ public final class Task {
     /** The task's program break (the end of the heap it has asked for). */
     public long brk() {
         return brk;
+    }
+
+    /** The task's index in the system (its slot in the manifest's order; -1 for an agent). */
+    public int index() {
+        return index;
+    }
+
+    /** The task's capability table, by slot (a copy). */
+    public java.util.List<Capability> capabilities() {
+        return java.util.Collections.unmodifiableList(java.util.Arrays.asList(caps.clone()));
+    }
+
+    /** For a client awaiting a reply: the server serving its call; else null. */
+    public Task servedBy() {
+        return servedBy;
+    }
+
+    /** True while the task (a server) handles a request its recovery policy times and can undo. */
+    public boolean inRequest() {
+        return request.isOpen();
+    }
+
+    /**
+     * The syscall results the kernel writes to a0, a1, ... when the task next runs (a copy;
+     * empty if none): part of its registers as a debugger shows them.
+     */
+    public long[] pendingResults() {
+        return java.util.Arrays.copyOf(result, resultCount);
+    }
+
+    /**
+     * Replace the pending syscall results (at most 8 values; none: empty). For a debugger, while
+     * the task is stopped (it edits registers, or moves the task in its history).
+     */
+    public void setPendingResults(long[] values) {
+        if (values.length > result.length) {
+            throw new IllegalArgumentException("at most " + result.length + " results, not " + values.length);
+        }
+        System.arraycopy(values, 0, result, 0, values.length);
+        resultCount = values.length;
     }
 
     /** True for a task that serves at least one endpoint. */
