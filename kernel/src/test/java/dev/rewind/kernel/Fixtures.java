@@ -64,7 +64,7 @@ public final class Fixtures {
         @Override
         public void requestDelivered(Task server) {
             if (server.name().equals(task) && at.contains(++delivered)) {
-                server.cpu.setReg(19, 0x5eed);
+                server.cpu().setReg(19, 0x5eed);
             }
         }
     }
