@@ -44,8 +44,8 @@ public final class BoundDevice {
 
     /** Map the registers into the owner's (new) CPU and point the device's DMA at its memory. */
     void attachTo(Task t) {
-        t.cpu.mapDevice(device, base);
-        AddressSpace space = t.cpu.memory();
+        t.cpu().mapDevice(device, base);
+        AddressSpace space = t.cpu().memory();
         device.setDma(new DmaPort() {
             @Override
             public boolean read(long addr, byte[] dst, int off, int len) {

@@ -38,9 +38,9 @@ final class CharShadow extends Shadow {
         if (u == null) {
             return;
         }
-        long label = client.msg[0];
+        long label = client.msg(0);
         if (label == TTY_WRITE) {
-            client.msg[2] += u.txTotal() - txAtDelivery; // w1 = resume: bytes already on the wire
+            client.amendMessage(2, client.msg(2) + u.txTotal() - txAtDelivery); // w1 = resume: bytes already on the wire
         } else if (label == TTY_READ) {
             long taken = u.rxConsumed() - rxAtDelivery;
             if (taken > 0) {
@@ -50,7 +50,7 @@ final class CharShadow extends Shadow {
     }
 
     private UartDevice uart() {
-        for (BoundDevice bd : driver.devices) {
+        for (BoundDevice bd : driver.devices()) {
             if (bd.device() instanceof UartDevice u) {
                 return u;
             }

@@ -25,4 +25,14 @@ public final class Endpoint {
     public Task server() {
         return server;
     }
+
+    /** The callers queued here, first first (a copy). */
+    public java.util.List<Task> callers() {
+        return java.util.List.copyOf(senders);
+    }
+
+    /** True while the server waits in receive on this endpoint. */
+    public boolean serverWaiting() {
+        return receiver != null;
+    }
 }

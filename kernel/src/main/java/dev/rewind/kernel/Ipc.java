@@ -28,17 +28,16 @@ import dev.rewind.kernel.SyscallFrame.Next;
 final class Ipc {
 
     private final Kernel k;
+    /** A server's RECV results while a message is delivered (the kernel is single-threaded). */
+    private final long[] received = new long[8];
 
     Ipc(Kernel k) {
         this.k = k;
     }
 
     private static Capability cap(Task t, long slot, Capability.Kind kind) {
-        if (slot < 0 || slot >= t.caps.length) {
-            return null;
-        }
-        Capability c = t.caps[(int) slot];
-        return c.kind() == kind ? c : null;
+        Capability c = t.cap(slot);
+        return c != null && c.kind() == kind ? c : null;
     }
 
     private static boolean badLength(long len) {
@@ -53,28 +52,26 @@ final class Ipc {
         }
         Endpoint ep = c.endpoint();
         Task server = ep.server;
-        if (server.recovery.hidesRestarts() && server.state.alive() && c.generation() != server.generation) {
+        if (server.recovery().hidesRestarts() && server.state().alive() && c.generation() != server.generation()) {
             // The shadow hides the driver's restarts: the capability follows the new generation.
-            c = c.withGeneration(server.generation);
-            t.caps[(int) a[0]] = c;
+            c = c.withGeneration(server.generation());
+            t.replaceCap((int) a[0], c);
         }
-        if (!server.state.alive() || c.generation() != server.generation) {
-            return f.ret(Abi.EDEAD, server.generation);
+        if (!server.state().alive() || c.generation() != server.generation()) {
+            return f.ret(Abi.EDEAD, server.generation());
         }
         if (badLength(a[6])) {
             return f.ret(Abi.ETOOBIG);
         }
-        System.arraycopy(a, 1, t.msg, 0, 6);
-        t.sendBadge = c.badge();
-        t.blockedOn = ep;
+        t.beginCall(ep, c.badge(), a, 1);
         Task receiver = ep.receiver;
         if (receiver != null) {
             ep.receiver = null;
-            deliver(t, receiver, receiver.result);
-            receiver.resultCount = 8;
+            deliver(t, receiver, received);
+            receiver.setResults(received, 8);
             k.wake(receiver);
         } else {
-            t.state = TaskState.SENDING;
+            t.queueOn(ep);
             ep.senders.addLast(t);
         }
         return Next.BLOCKED;
@@ -85,24 +82,21 @@ final class Ipc {
      * server's RECV results, and bind the pair until the reply.
      */
     private void deliver(Task client, Task server, long[] out) {
-        int len = (int) client.msg[5];
-        if (client.agentFor == null) {
-            AddressSpace.copy(client.cpu.memory(), Abi.IPC_BUF_ADDR, server.cpu.memory(), Abi.IPC_BUF_ADDR, len);
-        } else if (client.agentPayload != null) {
-            server.cpu.memory().write(Abi.IPC_BUF_ADDR, client.agentPayload, 0, Math.min(len, client.agentPayload.length));
+        int len = (int) client.msg(5);
+        byte[] payload = client.agentPayload();
+        if (client.agentFor() == null) {
+            AddressSpace.copy(client.cpu().memory(), Abi.IPC_BUF_ADDR, server.cpu().memory(), Abi.IPC_BUF_ADDR, len);
+        } else if (payload != null) {
+            server.cpu().memory().write(Abi.IPC_BUF_ADDR, payload, 0, Math.min(len, payload.length));
         }
         out[0] = Abi.OK;
-        System.arraycopy(client.msg, 0, out, 1, 6);
-        out[7] = client.sendBadge;
-        server.replyTo = client;
-        server.replyToGeneration = client.generation;
-        Endpoint ep = client.blockedOn != null ? client.blockedOn : server.blockedOn;
-        server.blockedOn = null;
-        client.state = TaskState.AWAITING_REPLY;
-        client.blockedOn = null;
-        client.servedBy = server;
-        server.recovery.delivered(client, ep);
-        if (k.probe != null && !(client.agentFor instanceof TxIpc.Replay)) {
+        client.copyMessage(out, 1);
+        out[7] = client.sendBadge();
+        Endpoint ep = client.blockedOn() != null ? client.blockedOn() : server.blockedOn();
+        server.beginServing(client);
+        client.awaitReply(server);
+        server.recovery().delivered(client, ep);
+        if (k.probe != null && !(client.agentFor() instanceof TxIpc.Replay)) {
             k.probe.requestDelivered(server); // (a replayed request is not a new one)
         }
     }
@@ -114,13 +108,12 @@ final class Ipc {
     void receiveAgain(Task server, Endpoint ep) {
         Task next = ep.senders.pollFirst();
         if (next != null) {
-            server.blockedOn = ep;
-            deliver(next, server, server.result);
-            server.resultCount = 8;
+            server.blockReceiving(ep); // (until deliver: the endpoint it receives on)
+            deliver(next, server, received);
+            server.setResults(received, 8);
             k.wake(server);
         } else {
-            server.state = TaskState.RECEIVING;
-            server.blockedOn = ep;
+            server.blockReceiving(ep);
             ep.receiver = server;
         }
     }
@@ -130,7 +123,7 @@ final class Ipc {
         if (c == null) {
             return f.ret(Abi.ECAP);
         }
-        if (t.replyTo != null) {
+        if (t.replyOwed() != null) {
             return f.ret(Abi.ESTATE);
         }
         Endpoint ep = c.endpoint();
@@ -139,8 +132,7 @@ final class Ipc {
             deliver(client, t, f.a);
             return f.filled(8);
         }
-        t.state = TaskState.RECEIVING;
-        t.blockedOn = ep;
+        t.blockReceiving(ep);
         ep.receiver = t;
         return Next.BLOCKED;
     }
@@ -151,34 +143,31 @@ final class Ipc {
 
     /** REPLY: wake the caller {@code t} owes a reply with a1..a6 and the buffer. Returns the status for a0. */
     private long sendReply(Task t, long[] a) {
-        Task client = t.replyTo;
+        Task client = t.replyOwed();
         if (client == null) {
             return Abi.ESTATE;
         }
         if (badLength(a[6])) {
             return Abi.ETOOBIG;
         }
-        t.replyTo = null;
-        t.recovery.committed(client, a);
+        t.endServing();
+        t.recovery().committed(client, a);
         if (k.probe != null) {
             k.probe.replied(t);
         }
-        if (client.generation != t.replyToGeneration || client.state != TaskState.AWAITING_REPLY || client.servedBy != t) {
+        if (!t.isServing(client)) {
             return Abi.EDEAD;
         }
-        if (client.agentFor != null) {
-            client.servedBy = null;
-            client.state = TaskState.READY;
-            client.agentFor.agentReplied(client, a);
+        if (client.agentFor() != null) {
+            client.agentAnswered();
+            client.agentFor().agentReplied(client, a);
             return Abi.OK;
         }
-        t.recovery.replyDelivered(client, a);
+        t.recovery().replyDelivered(client, a);
         int len = (int) a[6];
-        AddressSpace.copy(t.cpu.memory(), Abi.IPC_BUF_ADDR, client.cpu.memory(), Abi.IPC_BUF_ADDR, len);
-        client.result[0] = Abi.OK;
-        System.arraycopy(a, 1, client.result, 1, 6);
-        client.resultCount = 7;
-        client.servedBy = null;
+        AddressSpace.copy(t.cpu().memory(), Abi.IPC_BUF_ADDR, client.cpu().memory(), Abi.IPC_BUF_ADDR, len);
+        client.setReply(Abi.OK, a);
+        client.callEnded();
         k.wake(client);
         return Abi.OK;
     }
@@ -191,14 +180,14 @@ final class Ipc {
         if (cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null) {
             return f.ret(Abi.ECAP);
         }
-        if (t.replyTo != null) {
-            Fault corrupt = t.recovery.checkReply(a[8]);
+        if (t.replyOwed() != null) {
+            Fault corrupt = t.recovery().checkReply(a[8]);
             if (corrupt != null) {
-                t.pendingFault = corrupt; // handled as a fault once the CPU has stopped: rolled back
+                t.faultWhenStopped(corrupt); // handled as a fault once the CPU has stopped: rolled back
                 return Next.BLOCKED;
             }
         }
-        if (t.replyTo != null) {
+        if (t.replyOwed() != null) {
             long r = sendReply(t, a);
             if (r == Abi.ETOOBIG) {
                 return f.ret(r);
@@ -223,10 +212,7 @@ final class Ipc {
         Task w = n.waiter;
         if (w != null && n.bits != 0) {
             n.waiter = null;
-            w.waitingOn = null;
-            w.result[0] = Abi.OK;
-            w.result[1] = n.bits;
-            w.resultCount = 2;
+            w.notified(n.bits);
             n.bits = 0;
             k.wake(w);
         }
@@ -248,8 +234,7 @@ final class Ipc {
             n.bits = 0;
             return f.ret(Abi.OK, bits);
         }
-        t.state = TaskState.WAITING;
-        t.waitingOn = n;
+        t.blockWaiting(n);
         n.waiter = t;
         return Next.BLOCKED;
     }
@@ -261,11 +246,11 @@ final class Ipc {
             return f.ret(Abi.ECAP);
         }
         Task server = c.endpoint().server;
-        if (!server.state.alive()) {
-            return f.ret(Abi.EDEAD, server.generation);
+        if (!server.state().alive()) {
+            return f.ret(Abi.EDEAD, server.generation());
         }
-        t.caps[(int) slot] = c.withGeneration(server.generation);
-        return f.ret(Abi.OK, server.generation);
+        t.replaceCap((int) slot, c.withGeneration(server.generation()));
+        return f.ret(Abi.OK, server.generation());
     }
 
     /**
@@ -274,15 +259,13 @@ final class Ipc {
      * pending call or wait is withdrawn.
      */
     void forget(Task t) {
-        if (t.state == TaskState.SENDING && t.blockedOn != null) {
-            t.blockedOn.senders.remove(t);
+        if (t.state() == TaskState.SENDING && t.blockedOn() != null) {
+            t.blockedOn().senders.remove(t);
         }
-        t.blockedOn = null;
-        t.servedBy = null;
-        if (t.waitingOn != null) {
-            t.waitingOn.waiter = null;
-            t.waitingOn = null;
+        if (t.waitingOn() != null) {
+            t.waitingOn().waiter = null;
         }
+        t.leaveIpc();
         for (Endpoint ep : k.endpoints.values()) {
             if (ep.server != t) {
                 continue;
@@ -295,10 +278,9 @@ final class Ipc {
                 failCall(c, t);
             }
         }
-        Task owed = t.replyTo;
-        t.replyTo = null;
-        if (owed != null && owed.generation == t.replyToGeneration && owed.state == TaskState.AWAITING_REPLY
-                && owed.servedBy == t) {
+        Task owed = t.replyOwed();
+        t.endServing();
+        if (owed != null && t.isServing(owed)) {
             failCall(owed, t);
         }
         for (Notification n : k.notifications.values()) {
@@ -307,7 +289,7 @@ final class Ipc {
                 n.bits = 0;
             }
         }
-        for (BoundDevice bd : t.devices) {
+        for (BoundDevice bd : t.devices()) {
             bd.irq.waiter = null;
             bd.irq.bits = 0;
         }
@@ -329,17 +311,12 @@ final class Ipc {
     }
 
     private void failCall(Task client, Task server) {
-        if (client.agentFor != null) {
-            client.blockedOn = null;
-            client.servedBy = null;
-            client.agentFor.agentFailed(client);
+        client.callEnded();
+        if (client.agentFor() != null) {
+            client.agentFor().agentFailed(client);
             return;
         }
-        client.blockedOn = null;
-        client.servedBy = null;
-        client.result[0] = Abi.EDEAD;
-        client.result[1] = server.generation;
-        client.resultCount = Math.max(client.resultCount, 2);
+        client.setResult2(Abi.EDEAD, server.generation());
         k.wake(client);
     }
 }

@@ -72,8 +72,8 @@ public final class Kernel implements AutoCloseable {
     /** An attached tool (fault injector, profiler), or null. */
     KernelProbe probe;
 
-    /** The attached debugger (the gdb stub's target), or null. Set by its constructor. */
-    KernelDebugger debugger;
+    /** The attached debugger (dev.rewind.kernel.debug), or null. See {@link #attachDebugger}. */
+    private Debugger debugger;
 
     /** The task on the CPU, or null between slices. */
     Task current;
@@ -105,6 +105,18 @@ public final class Kernel implements AutoCloseable {
     /** Attach a probe (before {@link #run()}). */
     public void setProbe(KernelProbe probe) {
         this.probe = probe;
+    }
+
+    /**
+     * Attach {@code d} (before {@link #run()}; at most one): the run loop then picks tasks
+     * through it and tells it of syscalls and faults. Returns the kernel's surface for it.
+     */
+    public DebugPort attachDebugger(Debugger d) {
+        if (debugger != null) {
+            throw new IllegalStateException("a debugger is already attached to this kernel");
+        }
+        debugger = java.util.Objects.requireNonNull(d);
+        return new DebugPort(this);
     }
 
     public List<Task> tasks() {
@@ -159,31 +171,31 @@ public final class Kernel implements AutoCloseable {
         createDevices();
         for (Task t : tasks) {
             List<Capability> caps = new ArrayList<>();
-            for (BoundDevice bd : t.devices) {
+            for (BoundDevice bd : t.devices()) {
                 caps.add(new Capability(bd.name(), Capability.Kind.DEVICE, null, bd.irq, 0, 0, bd));
             }
-            for (String ep : t.spec.serves()) {
+            for (String ep : t.spec().serves()) {
                 caps.add(new Capability(ep, Capability.Kind.ENDPOINT_RECV, endpoints.get(ep), null, 0, 0));
             }
-            for (String n : t.spec.notifications()) {
+            for (String n : t.spec().notifications()) {
                 caps.add(new Capability(n, Capability.Kind.NOTIFY_WAIT, null, notifications.get(n), 0, 0));
             }
-            for (String u : t.spec.uses()) {
+            for (String u : t.spec().uses()) {
                 Endpoint ep = endpoints.get(u);
                 if (ep != null) {
-                    caps.add(new Capability(u, Capability.Kind.ENDPOINT_SEND, ep, null, t.index + 1L, ep.server.generation));
+                    caps.add(new Capability(u, Capability.Kind.ENDPOINT_SEND, ep, null, t.index() + 1L, ep.server.generation()));
                 } else {
                     Notification n = notifications.get(u);
                     if (n == null) {
                         throw new BootException("task '" + t.name() + "' uses '" + u + "', which nothing provides");
                     }
-                    caps.add(new Capability(u, Capability.Kind.NOTIFY_SIGNAL, null, n, t.index + 1L, 0));
+                    caps.add(new Capability(u, Capability.Kind.NOTIFY_SIGNAL, null, n, t.index() + 1L, 0));
                 }
             }
-            t.caps = caps.toArray(new Capability[0]);
+            t.grant(caps);
         }
         for (Task t : tasks) {
-            t.recovery = Recovery.of(this, t);
+            t.recoverBy(Recovery.of(this, t));
             load(t);
             scheduler.enqueue(t);
         }
@@ -215,7 +227,7 @@ public final class Kernel implements AutoCloseable {
             bus.add(dev);
             BoundDevice bd = new BoundDevice(spec, dev, owner, Abi.MMIO_BASE + i * Abi.MMIO_STRIDE);
             dev.attach(() -> ipc.signal(bd.irq, BoundDevice.IRQ_BIT));
-            owner.devices.add(bd);
+            owner.bind(bd);
             devices.add(bd);
             i++;
         }
@@ -239,7 +251,7 @@ public final class Kernel implements AutoCloseable {
 
     /** Give {@code t} a fresh CPU and address space loaded from its image. */
     private void load(Task t) throws BootException {
-        TaskSpec spec = t.spec;
+        TaskSpec spec = t.spec();
         long stackBottom = Abi.STACK_TOP - spec.stackBytes();
         long limit = stackBottom - PAGE; // a guard page below the stack
         Cpu cpu = new RiscvCpu(ram);
@@ -248,7 +260,7 @@ public final class Kernel implements AutoCloseable {
             long top = Abi.LOAD_MIN;
             int n = 0;
             byte[] file = null;
-            for (ElfImage.Segment seg : t.image.segments()) {
+            for (ElfImage.Segment seg : t.image().segments()) {
                 if (seg.memSize() == 0) {
                     continue;
                 }
@@ -276,7 +288,7 @@ public final class Kernel implements AutoCloseable {
                 // segmentBytes would look the segment up with a record equals, whose first call
                 // costs a cold JVM 50-150 ms of method-handle set-up (issue 12, start-up).
                 if (file == null) {
-                    file = t.image.fileBytes();
+                    file = t.image().fileBytes();
                 }
                 space.write(seg.vaddr(), file, (int) seg.fileOffset(), (int) seg.fileSize(), Perm.NONE);
                 top = Math.max(top, end);
@@ -295,16 +307,12 @@ public final class Kernel implements AutoCloseable {
             }
             space.map("stack", stackBottom, spec.stackBytes(), Perm.RW);
             space.map("ipc", Abi.IPC_BUF_ADDR, Abi.IPC_BUF_SIZE, Perm.RW);
-            t.heapStart = top;
-            t.brk = top;
-            t.heapMappedEnd = top;
             cpu.setReg(RiscvCpu.SP, Abi.STACK_TOP);
-            t.pc = t.image.entry();
-            t.cpu = cpu;
-            for (BoundDevice bd : t.devices) {
+            t.loaded(cpu, t.image().entry(), top);
+            for (BoundDevice bd : t.devices()) {
                 bd.attachTo(t);
             }
-            t.recovery.loaded();
+            t.recovery().loaded();
         } catch (OutOfMemoryException e) {
             cpu.close();
             throw new BootException("task '" + t.name() + "': " + e.getMessage() + " (raise the machine's RAM)");
@@ -316,7 +324,7 @@ public final class Kernel implements AutoCloseable {
 
     /** The first of {@code t}'s device-register windows that overlaps [start, end), or null. */
     private static BoundDevice deviceWindowIn(Task t, long start, long end) {
-        for (BoundDevice bd : t.devices) {
+        for (BoundDevice bd : t.devices()) {
             if (bd.base < end && start < bd.base + Device.MMIO_SIZE) {
                 return bd;
             }
@@ -397,32 +405,28 @@ public final class Kernel implements AutoCloseable {
      * block are answered and the task resumes at once, in the same slice.
      */
     private Watchdog.Slice runSlice(Task t) {
-        if ((t.pc & 1) != 0) {
+        long pc = t.pc();
+        if ((pc & 1) != 0) {
             // With the C extension instructions are 2-byte aligned, and no guest jump can make
             // the PC odd (jalr clears bit 0): only a bad entry point can. Unicorn would decode
             // from the odd address, so the kernel traps the fetch itself.
             Watchdog.Slice none = new Watchdog.Slice(t, System.nanoTime());
-            fault(t, new Fault(FaultKind.MISALIGNED_FETCH, t.pc, t.pc, t.image.describe(t.pc), ""));
+            fault(t, new Fault(FaultKind.MISALIGNED_FETCH, pc, pc, t.image().describe(pc), ""));
             return none;
         }
-        Cpu cpu = t.cpu;
-        t.state = TaskState.RUNNING;
+        Cpu cpu = t.cpu();
+        t.running(); // (writes its pending syscall results)
         current = t;
         preemptCurrent = false;
-        if (t.resultCount > 0) {
-            cpu.writeArgs(t.result, t.resultCount);
-            t.resultCount = 0;
-        }
         cpu.clearPreempt();
         adjustPreemption(t, cpu);
         long start = System.nanoTime();
-        t.request.sliceStarted(start);
+        t.sliceStarted(start);
         Watchdog.Slice slice = watchdog.begin(t, start);
         Exit exit;
-        long pc = t.pc;
         try {
             while (true) {
-                t.recovery.resuming();
+                t.recovery().resuming();
                 boolean guard = !cpu.preemptible();
                 if (guard) {
                     watchdog.entering(slice);
@@ -457,16 +461,14 @@ public final class Kernel implements AutoCloseable {
             current = null;
         }
         long end = System.nanoTime();
-        t.cpuNanos += end - start;
-        t.quietNanos = Watchdog.quiet(slice, end);
-        t.request.sliceEnded(end);
+        t.chargeSlice(start, end, Watchdog.quiet(slice, end));
         switch (exit) {
             case ECALL -> {
-                t.pc = pc;
+                t.resumeAt(pc);
                 afterStop(t, slice);
             }
             case STOPPED -> {
-                t.pc = cpu.pc();
+                t.resumeAt(cpu.pc());
                 Fault injected = probe != null ? probe.stopped(t) : null;
                 if (injected != null) {
                     fault(t, injected);
@@ -491,36 +493,35 @@ public final class Kernel implements AutoCloseable {
         if (scheduler.hasReady() || (!devices.isEmpty() && devicesMayWake())) {
             // (a device that may wake a waiting task is contention too: the slice must end at
             // its quantum so that the kernel can poll the device)
-            t.uncontendedSlices = 0;
+            t.contended();
             cpu.enablePreemption();
-        } else if (cpu.preemptible() && ++t.uncontendedSlices > 8 && debugger == null) { // a debugger's Ctrl-C needs the hook
+        } else if (cpu.preemptible() && t.uncontendedSlice() > 8 && debugger == null) { // a debugger's Ctrl-C needs the hook
             cpu.disablePreemption();
         }
     }
 
     private void afterStop(Task t, Watchdog.Slice slice) {
-        if (t.pendingFault != null) {
-            Fault f = t.pendingFault;
-            t.pendingFault = null;
-            fault(t, f);
+        Fault pending = t.takePendingFault();
+        if (pending != null) {
+            fault(t, pending);
             return;
         }
-        switch (t.state) {
+        switch (t.state()) {
             case RUNNING -> {
-                if (slice.deadline && t.request.isOpen()) {
-                    fault(t, new Fault(FaultKind.DEADLINE, t.pc, 0, t.image.describe(t.pc),
+                if (slice.deadline && t.inRequest()) {
+                    fault(t, new Fault(FaultKind.DEADLINE, t.pc(), 0, t.image().describe(t.pc()),
                             "spent over " + slice.deadlineNanos / 1_000_000 + " ms of CPU on one request"));
                 } else if (slice.runaway) {
-                    fault(t, new Fault(FaultKind.RUNAWAY, t.pc, 0, t.image.describe(t.pc),
-                            "ran " + t.spec.runawayMs() + " ms without a syscall"));
+                    fault(t, new Fault(FaultKind.RUNAWAY, t.pc(), 0, t.image().describe(t.pc()),
+                            "ran " + t.spec().runawayMs() + " ms without a syscall"));
                 } else {
                     scheduler.enqueue(t); // preempted or yielded
                 }
             }
             case EXITED -> {
-                log.info("task {} exited with status {}", t, t.exitCode);
+                log.info("task {} exited with status {}", t, t.exitCode());
                 teardown(t);
-                observer.taskExited(t, t.exitCode);
+                observer.taskExited(t, t.exitCode());
             }
             default -> { } // blocked in a syscall; whoever wakes it enqueues it
         }
@@ -531,11 +532,12 @@ public final class Kernel implements AutoCloseable {
         List<String> stuck = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         for (Task t : tasks) {
-            reports.add(new SystemResult.TaskReport(t.name(), t.id(), t.state, t.exitCode, t.faults, t.restarts, t.lastFault));
-            if (t.state == TaskState.DEAD || (t.state == TaskState.EXITED && t.exitCode != 0)) {
-                failed.add(t.name() + (t.state == TaskState.DEAD ? " (died: " + t.lastFault + ")" : " (exit " + t.exitCode + ")"));
-            } else if (t.state == TaskState.SENDING || t.state == TaskState.AWAITING_REPLY || t.state == TaskState.WAITING) {
-                stuck.add(t.name() + " (" + t.state.name().toLowerCase() + ")");
+            TaskState state = t.state();
+            reports.add(new SystemResult.TaskReport(t.name(), t.id(), state, t.exitCode(), t.faults(), t.restarts(), t.lastFault()));
+            if (state == TaskState.DEAD || (state == TaskState.EXITED && t.exitCode() != 0)) {
+                failed.add(t.name() + (state == TaskState.DEAD ? " (died: " + t.lastFault() + ")" : " (exit " + t.exitCode() + ")"));
+            } else if (state == TaskState.SENDING || state == TaskState.AWAITING_REPLY || state == TaskState.WAITING) {
+                stuck.add(t.name() + " (" + state.name().toLowerCase() + ")");
             }
         }
         SystemResult.Outcome outcome;
@@ -565,12 +567,12 @@ public final class Kernel implements AutoCloseable {
      * is the PC.
      */
     private Fault exceptionFault(Task t) {
-        Cpu cpu = t.cpu;
+        Cpu cpu = t.cpu();
         int cause = cpu.exceptionCause();
         long pc = cpu.exceptionPc();
         if ((pc & 1) != 0) {
             // only an odd mepc (mret) gets here: the engine decoded from the odd address
-            return new Fault(FaultKind.MISALIGNED_FETCH, pc, pc, t.image.describe(pc), "");
+            return new Fault(FaultKind.MISALIGNED_FETCH, pc, pc, t.image().describe(pc), "");
         }
         FaultKind kind;
         switch (cause) {
@@ -583,7 +585,7 @@ public final class Kernel implements AutoCloseable {
             case Cause.LOAD_ACCESS, Cause.STORE_ACCESS -> kind = FaultKind.ACCESS_FAULT_READ;
             case Cause.LOAD_PAGE_FAULT, Cause.STORE_PAGE_FAULT -> kind = FaultKind.PAGE_FAULT_READ;
             default -> {
-                return new Fault(FaultKind.ILLEGAL_INSTRUCTION, pc, 0, t.image.describe(pc), Cause.name(cause));
+                return new Fault(FaultKind.ILLEGAL_INSTRUCTION, pc, 0, t.image().describe(pc), Cause.name(cause));
             }
         }
         long address = 0;
@@ -610,11 +612,11 @@ public final class Kernel implements AutoCloseable {
             }
             default -> { }
         }
-        return new Fault(kind, pc, address, t.image.describe(pc), detail);
+        return new Fault(kind, pc, address, t.image().describe(pc), detail);
     }
 
     private Fault memoryFault(Task t) {
-        Cpu cpu = t.cpu;
+        Cpu cpu = t.cpu();
         long addr = cpu.memFaultAddress();
         int type = cpu.memFaultType();
         FaultKind kind = switch (type) {
@@ -626,7 +628,7 @@ public final class Kernel implements AutoCloseable {
             default -> FaultKind.PROTECTED_FETCH;
         };
         if (kind == FaultKind.UNMAPPED_FETCH || kind == FaultKind.PROTECTED_FETCH) {
-            return new Fault(kind, addr, addr, t.image.describe(addr), "");
+            return new Fault(kind, addr, addr, t.image().describe(addr), "");
         }
         long[] regs = new long[33];
         cpu.readAll(regs);
@@ -634,7 +636,7 @@ public final class Kernel implements AutoCloseable {
         if ((reported & 1) != 0) {
             // A block starting at an odd address: entered by an mret to an odd mepc (jumps
             // cannot make the PC odd), and the engine decoded whatever was there.
-            return new Fault(FaultKind.MISALIGNED_FETCH, reported, reported, t.image.describe(reported), "");
+            return new Fault(FaultKind.MISALIGNED_FETCH, reported, reported, t.image().describe(reported), "");
         }
         boolean write = kind == FaultKind.UNMAPPED_WRITE || kind == FaultKind.PROTECTED_WRITE;
         FaultLocator.Location at = FaultLocator.find(cpu.memory(), reported, regs, addr, write);
@@ -649,7 +651,7 @@ public final class Kernel implements AutoCloseable {
             }
         }
         if (kind == FaultKind.UNMAPPED_READ || kind == FaultKind.UNMAPPED_WRITE) {
-            long stackBottom = Abi.STACK_TOP - t.spec.stackBytes();
+            long stackBottom = Abi.STACK_TOP - t.spec().stackBytes();
             long sp = regs[RiscvCpu.SP];
             boolean inGuard = Long.compareUnsigned(addr, stackBottom - PAGE) >= 0 && Long.compareUnsigned(addr, stackBottom) < 0;
             boolean belowWithSp = Long.compareUnsigned(sp, stackBottom) < 0 && Long.compareUnsigned(addr, stackBottom) < 0
@@ -659,7 +661,7 @@ public final class Kernel implements AutoCloseable {
                 if (detail.length() > 0) {
                     detail.append("; ");
                 }
-                long stack = t.spec.stackBytes();
+                long stack = t.spec().stackBytes();
                 detail.append(String.format("%s below the %s stack (0x%x..0x%x); ", write ? "write" : "read", size(stack),
                         stackBottom, Abi.STACK_TOP));
                 detail.append(stack < MAX_STACK
@@ -667,7 +669,7 @@ public final class Kernel implements AutoCloseable {
                         : "that is the largest `stack` a manifest allows: use less (large local arrays, deep recursion)");
             }
         }
-        return new Fault(kind, pc, addr, t.image.describe(pc), detail.toString());
+        return new Fault(kind, pc, addr, t.image().describe(pc), detail.toString());
     }
 
     /** The manifest's upper limit for `stack` (docs/MANIFEST.md). */
@@ -686,11 +688,10 @@ public final class Kernel implements AutoCloseable {
         if (debugger != null && debugger.faulted(t, f)) {
             return; // the debugger took the fault: the task resumes from its registers
         }
-        t.faults++;
-        t.lastFault = f;
+        t.recordFault(f);
         String who = t.toString();
-        int generation = t.generation;
-        RecoveryOutcome outcome = t.recovery.onFault(f);
+        int generation = t.generation();
+        RecoveryOutcome outcome = t.recovery().onFault(f);
         if (observer.reportsFaults()) {
             log.debug("task {} faulted: {}; {}", who, f, outcome); // the observer shows it
         } else {
@@ -707,7 +708,7 @@ public final class Kernel implements AutoCloseable {
      * stop it. {@code why} (or null) says why a policy that prefers something else restarts.
      */
     RecoveryOutcome restartOrStop(Task t, String why) {
-        if (t.restarts < config.maxRestarts()) {
+        if (t.restarts() < config.maxRestarts()) {
             return restart(t, why);
         }
         return stop(t, "task stopped: restart limit (" + config.maxRestarts() + ") reached");
@@ -715,41 +716,34 @@ public final class Kernel implements AutoCloseable {
 
     /** {@code t} is dead for good: its callers get EDEAD. */
     RecoveryOutcome stop(Task t, String reason) {
-        t.state = TaskState.DEAD;
+        t.died();
         teardown(t);
         return new RecoveryOutcome.Stopped(reason);
     }
 
-    /** {@link #restart(Task, String)} for the debugger's {@code monitor restart}: what was done, for its reply. */
-    String restart(Task t) {
-        return restart(t, null).toString();
-    }
-
     /**
      * Reload {@code t} from its image with a new generation, resetting the devices it owns.
-     * {@code why} (or null) is carried into the outcome.
+     * {@code why} (or null) is carried into the outcome. A restart happens here and only here,
+     * in three steps: the task starts its new generation and forgets its old instance's state
+     * ({@link Task#reinitialize}); the old instance is torn down, which fails the callers it
+     * owed or had queued with EDEAD and the new generation ({@link Ipc#forget}) and releases
+     * its CPU; and the image is loaded into a fresh CPU ({@link Task#loaded}, as at boot).
      */
     RecoveryOutcome restart(Task t, String why) {
-        t.generation++;
-        t.restarts++;
+        t.reinitialize();
         teardown(t);
-        for (BoundDevice bd : t.devices) {
+        for (BoundDevice bd : t.devices()) {
             bd.device.reset();
         }
-        t.pendingFault = null;
-        t.request.close();
-        t.quietNanos = 0;
-        t.lastSyscallAt = 0;
-        t.resultCount = 0;
         try {
             load(t);
         } catch (BootException e) {
-            t.state = TaskState.DEAD;
+            t.died();
             return new RecoveryOutcome.Stopped((why == null ? "" : why + "; ") + "restart failed: " + e.getMessage());
         }
         scheduler.enqueue(t);
         observer.taskRestarted(t);
-        return new RecoveryOutcome.Restarted(t.generation, why);
+        return new RecoveryOutcome.Restarted(t.generation(), why);
     }
 
     /**
@@ -759,10 +753,7 @@ public final class Kernel implements AutoCloseable {
     private void teardown(Task t) {
         scheduler.remove(t);
         ipc.forget(t);
-        if (t.cpu != null) {
-            t.cpu.close();
-            t.cpu = null;
-        }
+        t.releaseCpu();
     }
 
     /** Wake {@code t}; if it is more important than the running task, preempt that one. */
@@ -781,10 +772,7 @@ public final class Kernel implements AutoCloseable {
     @Override
     public void close() {
         for (Task t : tasks) {
-            if (t.cpu != null) {
-                t.cpu.close();
-                t.cpu = null;
-            }
+            t.releaseCpu();
         }
         if (watchdog != null) {
             watchdog.close();

@@ -19,4 +19,19 @@ public final class Notification {
     public String name() {
         return name;
     }
+
+    /** The task that waits on it. */
+    public Task owner() {
+        return owner;
+    }
+
+    /** The bits signalled and not yet read. */
+    public long bits() {
+        return bits;
+    }
+
+    /** True while its owner waits on it. */
+    public boolean hasWaiter() {
+        return waiter != null;
+    }
 }

@@ -16,12 +16,12 @@ interface Recovery {
 
     /** The policy for {@code t}, per its manifest entry. */
     static Recovery of(Kernel k, Task t) {
-        RecoveryPolicy p = t.spec.recovery();
+        RecoveryPolicy p = t.spec().recovery();
         return switch (p) {
             case NONE -> new Stop(k, t);
             case RESTART -> new Restart(k, t);
             case TXIPC -> new TxIpc(k, t);
-            case SHADOW -> Shadow.of(k, t, t.spec.shadow());
+            case SHADOW -> Shadow.of(k, t, t.spec().shadow());
         };
     }
 

@@ -22,7 +22,7 @@ final class Scheduler {
 
     /** Make {@code t} runnable at the back of its queue. */
     void enqueue(Task t) {
-        t.state = TaskState.READY;
+        t.madeReady();
         queues[t.priority()].addLast(t);
         ready++;
     }

@@ -106,8 +106,8 @@ abstract class Shadow implements Recovery, Agent {
         if (inflightIsReissue) {
             pendingReissue = null;
         }
-        if (driver.cpu != null) {
-            driver.cpu.readAll(begin);
+        if (driver.cpu() != null) {
+            driver.cpu().readAll(begin);
         }
         tapDelivery(client);
     }
@@ -120,8 +120,8 @@ abstract class Shadow implements Recovery, Agent {
      */
     @Override
     public Fault checkReply(long pc) {
-        String what = kept.check(begin, driver.cpu, pc);
-        return what == null ? null : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image.describe(pc - 4), what);
+        String what = kept.check(begin, driver.cpu(), pc);
+        return what == null ? null : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image().describe(pc - 4), what);
     }
 
     /** Its restarts are hidden: clients' capabilities follow the driver's new generation. */
@@ -137,18 +137,18 @@ abstract class Shadow implements Recovery, Agent {
 
     /** The driver replied {@code reply} (a1 = status label, a2.. = words) to {@code client}. */
     private void replied(Task client, long[] reply) {
-        long label = client.msg[0];
-        if (reply[1] == 0 && client.agentFor == null) {
+        long label = client.msg(0);
+        if (reply[1] == 0 && client.agentFor() == null) {
             if (label == openLabel) {
-                stateLog.put(client.sendBadge, new Entry(inflightEp, client.sendBadge, client.msg.clone()));
+                stateLog.put(client.sendBadge(), new Entry(inflightEp, client.sendBadge(), client.message()));
             } else if (label == closeLabel) {
-                stateLog.remove(client.sendBadge);
+                stateLog.remove(client.sendBadge());
             }
         }
         if (client == inflight) {
             inflight = null;
         }
-        if (recovering && client.agentFor == null && agentsOutstanding == 0) {
+        if (recovering && client.agentFor() == null && agentsOutstanding == 0) {
             restored();
         }
     }
@@ -158,7 +158,7 @@ abstract class Shadow implements Recovery, Agent {
     public void agentReplied(Task agent, long[] reply) {
         if (reply[1] != 0) {
             log.warn("shadow of {}: replayed request 0x{} for badge {} failed with {}", driver,
-                    Long.toHexString(agent.msg[0]), agent.sendBadge, reply[1]);
+                    Long.toHexString(agent.msg(0)), agent.sendBadge(), reply[1]);
         }
         replied(agent, reply);
         agentDone();
@@ -202,21 +202,20 @@ abstract class Shadow implements Recovery, Agent {
     /** The driver faulted: restart it behind its clients' backs, up to the restart limit. */
     @Override
     public RecoveryOutcome onFault(Fault f) {
-        return driver.restarts < k.config.maxRestarts() ? recover(f) : k.restartOrStop(driver, null);
+        return driver.restarts() < k.config.maxRestarts() ? recover(f) : k.restartOrStop(driver, null);
     }
 
     private RecoveryOutcome recover(Fault f) {
         faultAt = System.nanoTime();
         fault = f;
         // 1. Take the request in flight and every queued caller off the driver.
-        Task owed = driver.replyTo;
+        Task owed = driver.replyOwed();
         Task cut = null;
-        if (owed != null && owed == inflight && owed.generation == driver.replyToGeneration
-                && owed.state == TaskState.AWAITING_REPLY && owed.servedBy == driver) {
+        if (owed != null && owed == inflight && driver.isServing(owed)) {
             cut = owed;
-            cut.servedBy = null;
+            cut.callEnded();
         }
-        driver.replyTo = null;
+        driver.endServing();
         Endpoint cutEp = inflightEp;
         boolean poisoned = cut != null && inflightIsReissue;
         inflight = null;
@@ -226,7 +225,7 @@ abstract class Shadow implements Recovery, Agent {
             if (ep.server == driver) {
                 List<Task> q = new ArrayList<>();
                 for (Task c : ep.senders) {
-                    if (c.agentFor == null) {
+                    if (c.agentFor() == null) {
                         q.add(c); // replays queued by an earlier recovery are rebuilt below
                     }
                 }
@@ -235,14 +234,14 @@ abstract class Shadow implements Recovery, Agent {
                 held += q.size();
             }
         }
-        if (cut != null && !poisoned && cut.agentFor == null) {
+        if (cut != null && !poisoned && cut.agentFor() == null) {
             fixUp(cut);
         }
 
         // 2. Restart the driver (resets its devices). A new instance: learn its loop afresh.
         kept.reset();
         RecoveryOutcome restart = k.restart(driver, null);
-        if (!driver.state.alive()) {
+        if (!driver.state().alive()) {
             // Give everything back so the kernel fails it as it would without a shadow.
             for (Map.Entry<Endpoint, List<Task>> e : queued.entrySet()) {
                 e.getKey().senders.addAll(e.getValue());
@@ -259,19 +258,17 @@ abstract class Shadow implements Recovery, Agent {
         reissued = 0;
         agentsOutstanding = 0;
         for (Entry e : stateLog.values()) {
-            Task agent = new Task(driver.spec, -1, driver.image);
-            agent.agentFor = this;
-            System.arraycopy(e.msg(), 0, agent.msg, 0, agent.msg.length);
-            agent.msg[5] = 0;
-            agent.sendBadge = e.badge();
+            long[] words = e.msg().clone();
+            words[5] = 0; // (the shadow's replay carries no buffer)
+            Task agent = Task.agent(driver, this, words, e.badge(), null);
             queue(agent, e.ep());
             agentsOutstanding++;
             replayed++;
         }
-        if (cut != null && cut.agentFor == null) { // a replay cut short is simply replayed again above
+        if (cut != null && cut.agentFor() == null) { // a replay cut short is simply replayed again above
             if (poisoned) {
                 log.warn("shadow of {}: request 0x{} from {} faulted the driver twice; failing it with EIO", driver,
-                        Long.toHexString(cut.msg[0]), cut);
+                        Long.toHexString(cut.msg(0)), cut);
                 fail(cut, Abi.EIO);
             } else {
                 queue(cut, cutEp);
@@ -286,21 +283,17 @@ abstract class Shadow implements Recovery, Agent {
         if (agentsOutstanding == 0 && pendingReissue == null && !anyQueued()) {
             restored();
         }
-        return new RecoveryOutcome.ShadowRestarted(driver.generation, replayed, reissued, held);
+        return new RecoveryOutcome.ShadowRestarted(driver.generation(), replayed, reissued, held);
     }
 
     private void queue(Task caller, Endpoint ep) {
-        caller.state = TaskState.SENDING;
-        caller.blockedOn = ep;
+        caller.queueOn(ep);
         ep.senders.addLast(caller);
     }
 
     private void fail(Task client, long status) {
-        client.blockedOn = null;
-        client.servedBy = null;
-        client.result[0] = status;
-        client.result[1] = 0;
-        client.resultCount = Math.max(client.resultCount, 2);
+        client.callEnded();
+        client.setResult2(status, 0);
         k.wake(client);
     }
 }

@@ -3,7 +3,6 @@ package dev.rewind.kernel;
 import dev.rewind.abi.Abi;
 import dev.rewind.hw.GuestText;
 import dev.rewind.hw.mem.AddressSpace;
-import dev.rewind.hw.mem.OutOfMemoryException;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.kernel.SyscallFrame.Next;
 import java.nio.charset.StandardCharsets;
@@ -39,12 +38,12 @@ final class Syscalls {
     Next dispatch(Task t, long[] a) {
         this.a = a;
         SyscallFrame f = new SyscallFrame(a);
-        t.lastSyscallAt = System.nanoTime();
+        t.madeSyscall(System.nanoTime());
         long nr = a[7];
         long a0 = a[0];
         long a1 = a[1];
         long a2 = a[2];
-        t.recovery.syscall(nr);
+        t.recovery().syscall(nr);
         Next next = nr < 0 || nr > Integer.MAX_VALUE ? f.ret(Abi.ENOSYS) : switch ((int) nr) {
             case Abi.SYS_CALL -> k.ipc.call(t, f);
             case Abi.SYS_REPLY_RECV -> k.ipc.replyRecv(t, f);
@@ -60,12 +59,11 @@ final class Syscalls {
                 yield Next.PREEMPT;
             }
             case Abi.SYS_EXIT -> {
-                t.exitCode = (int) a0;
-                t.state = TaskState.EXITED;
+                t.exited((int) a0);
                 yield Next.BLOCKED;
             }
             case Abi.SYS_ABORT -> {
-                t.pendingFault = abortFault(t, a0, a1);
+                t.faultWhenStopped(abortFault(t, a0, a1));
                 yield Next.BLOCKED;
             }
             case Abi.SYS_NOTIFY -> k.ipc.notify(t, f);
@@ -80,7 +78,7 @@ final class Syscalls {
                     : describe(a[0]) + (f.written() >= 2 ? " a1=" + a[1] : ""));
         }
         if (next != Next.BLOCKED) {
-            t.cpu.writeArgs(a, f.written());
+            t.cpu().writeArgs(a, f.written());
         }
         return next;
     }
@@ -100,11 +98,11 @@ final class Syscalls {
         if (len < 0 || len > MAX_CONSOLE_WRITE) {
             return Abi.EINVAL;
         }
-        AddressSpace mem = t.cpu.memory();
+        AddressSpace mem = t.cpu().memory();
         if (!mem.check(ptr, len, Perm.READ)) {
             return Abi.EFAULT;
         }
-        if (t.recovery.replaying()) {
+        if (t.recovery().replaying()) {
             return len; // printed when the request first ran
         }
         long done = 0;
@@ -129,33 +127,21 @@ final class Syscalls {
             return Abi.EINVAL;
         }
         long limit = heapLimit(t);
-        if (increment > limit - t.brk) {
+        if (increment > limit - t.brk()) {
             return Abi.ENOMEM;
         }
-        long newBrk = t.brk + increment;
-        if (newBrk > t.heapMappedEnd) {
+        long newBrk = t.brk() + increment;
+        long mapped = t.heapMappedEnd();
+        if (newBrk > mapped) {
             long needed = (newBrk + Kernel.PAGE - 1) & -Kernel.PAGE;
-            long step = Math.max(HEAP_CHUNK, t.heapMappedEnd - t.heapStart);
-            long end = Math.min(Math.max(needed, t.heapMappedEnd + step), limit);
-            if (!mapHeap(t, end) && !(end > needed && mapHeap(t, needed))) {
+            long step = Math.max(HEAP_CHUNK, mapped - t.heapStart());
+            long end = Math.min(Math.max(needed, mapped + step), limit);
+            if (!t.growHeap(end) && !(end > needed && t.growHeap(needed))) {
                 log.warn("task {}: sbrk({}) failed: out of physical memory", t, increment);
                 return Abi.ENOMEM;
             }
         }
-        long old = t.brk;
-        t.brk = newBrk;
-        return old;
-    }
-
-    /** Map the heap up to {@code end}; false if the machine's RAM has no room for it. */
-    private static boolean mapHeap(Task t, long end) {
-        try {
-            t.cpu.memory().map("heap", t.heapMappedEnd, end - t.heapMappedEnd, Perm.RW);
-        } catch (OutOfMemoryException e) {
-            return false;
-        }
-        t.heapMappedEnd = end;
-        return true;
+        return t.moveBreak(newBrk);
     }
 
     /**
@@ -163,9 +149,9 @@ final class Syscalls {
      * device-register window at or above the heap (page-aligned, since both are).
      */
     static long heapLimit(Task t) {
-        long limit = t.heapStart + t.spec.heapBytes();
-        for (BoundDevice bd : t.devices) {
-            if (bd.base >= t.heapStart) {
+        long limit = t.heapStart() + t.spec().heapBytes();
+        for (BoundDevice bd : t.devices()) {
+            if (bd.base >= t.heapStart()) {
                 limit = Math.min(limit, bd.base);
             }
         }
@@ -176,23 +162,19 @@ final class Syscalls {
         if (len <= 0 || len > Abi.NAME_MAX) {
             return Abi.EINVAL;
         }
-        if (!t.cpu.memory().read(ptr, scratch, 0, (int) len)) {
+        if (!t.cpu().memory().read(ptr, scratch, 0, (int) len)) {
             return Abi.EFAULT;
         }
         String name = new String(scratch, 0, (int) len, StandardCharsets.UTF_8);
-        for (int i = 0; i < t.caps.length; i++) {
-            if (t.caps[i].name().equals(name)) {
-                return i;
-            }
-        }
-        return Abi.ENOENT;
+        int slot = t.capSlot(name);
+        return slot >= 0 ? slot : Abi.ENOENT;
     }
 
     private Fault abortFault(Task t, long ptr, long len) {
         String msg = "";
         if (len > 0) {
             int n = (int) Math.min(len, 256);
-            if (t.cpu.memory().read(ptr, scratch, 0, n)) {
+            if (t.cpu().memory().read(ptr, scratch, 0, n)) {
                 int from = 0;
                 while (n > 0 && (scratch[n - 1] & 0xff) <= ' ') {
                     n--; // trailing blanks and newlines, as strip() would
@@ -206,6 +188,6 @@ final class Syscalls {
             }
         }
         long pc = a[8] - 4;
-        return new Fault(FaultKind.ABORT, pc, 0, t.image.describe(pc), msg);
+        return new Fault(FaultKind.ABORT, pc, 0, t.image().describe(pc), msg);
     }
 }

@@ -188,26 +188,26 @@ final class TxIpc implements Recovery {
     /** Give the freshly loaded server its write tracker. (The counters and learned registers stay.) */
     @Override
     public void loaded() {
-        WriteTracker tracker = server.cpu.enableWriteTracking(k.config.tracker(), k.config.txLogPages());
-        tracker.keepHistory(server.spec.txipc().replayDepth());
+        WriteTracker tracker = server.cpu().enableWriteTracking(k.config.tracker(), k.config.txLogPages());
+        tracker.keepHistory(server.spec().txipc().replayDepth());
         history.clear();
         current = null;
         ranOutside = true;
         abortsSinceCommit = 0;
         replayedSinceCommit = false;
-        server.request.close();
+        server.closeRequest();
     }
 
     @Override
     public void resuming() {
-        if (!server.request.isOpen()) {
+        if (!server.inRequest()) {
             ranOutside = true; // its writes now are in no undo log: no replay past here
         }
     }
 
     @Override
     public long deadlineNanos() {
-        return server.spec.txipc().deadlineMs() * 1_000_000L;
+        return server.spec().txipc().deadlineMs() * 1_000_000L;
     }
 
     /**
@@ -224,7 +224,7 @@ final class TxIpc implements Recovery {
     /** A syscall the open transaction makes that a replay cannot repeat cuts the history there. */
     @Override
     public void syscall(long nr) {
-        if (server.request.isOpen() && !replayable(nr) && current != null) {
+        if (server.inRequest() && !replayable(nr) && current != null) {
             current.replayable = false;
         }
     }
@@ -232,34 +232,34 @@ final class TxIpc implements Recovery {
     /** True while the server is running a replayed request. */
     @Override
     public boolean replaying() {
-        Task c = server.replyTo;
-        return c != null && c.agentFor instanceof Replay;
+        Task c = server.replyOwed();
+        return c != null && c.agentFor() instanceof Replay;
     }
 
     /** Forget the replayable history: nothing before this point will be undone past a commit. */
     private void cutHistory() {
         spare.addAll(history);
         history.clear();
-        server.cpu.tracker().dropHistory();
+        server.cpu().tracker().dropHistory();
     }
 
     /** The server has just been handed {@code client}'s request on {@code ep}: a transaction begins. */
     @Override
     public void delivered(Task client, Endpoint ep) {
-        if (waitRegsVersion == server.cpu.registerVersion()) {
+        if (waitRegsVersion == server.cpu().registerVersion()) {
             System.arraycopy(waitRegs, 0, regs, 0, 33);
         } else {
-            server.cpu.readAll(regs);
+            server.cpu().readAll(regs);
         }
         waitRegsVersion = -1;
         checkInvariants();
         endpoint = ep;
-        badge = client.sendBadge;
-        label = client.msg[0];
-        brk = server.brk;
-        caps = server.caps.clone();
+        badge = client.sendBadge();
+        label = client.msg(0);
+        brk = server.brk();
+        caps = server.capsSnapshot();
         requests++;
-        if (server.spec.txipc().replayDepth() > 0) {
+        if (server.spec().txipc().replayDepth() > 0) {
             Request last = history.peekLast();
             if (ranOutside || (last != null && last.endpoint != ep)) {
                 cutHistory(); // (a replay feeds one endpoint's queue, in order)
@@ -267,21 +267,21 @@ final class TxIpc implements Recovery {
             ranOutside = false;
             Request r = spare.isEmpty() ? new Request() : spare.pollFirst();
             System.arraycopy(regs, 0, r.regs, 0, 33);
-            r.brk = server.brk;
+            r.brk = server.brk();
             r.caps = caps;
             r.endpoint = ep;
-            System.arraycopy(client.msg, 0, r.msg, 0, 6);
-            r.badge = client.sendBadge;
-            int len = (int) Math.min(Math.max(client.msg[5], 0), Abi.IPC_BUF_SIZE);
+            client.copyMessage(r.msg, 0);
+            r.badge = client.sendBadge();
+            int len = (int) Math.min(Math.max(client.msg(5), 0), Abi.IPC_BUF_SIZE);
             if (r.payload.length < len) {
                 r.payload = new byte[Math.max(len, 2 * r.payload.length)];
             }
-            r.payloadLength = len > 0 && server.cpu.memory().read(Abi.IPC_BUF_ADDR, r.payload, 0, len) ? len : 0;
+            r.payloadLength = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, r.payload, 0, len) ? len : 0;
             r.replayable = true;
             current = r;
         }
-        server.cpu.tracker().begin();
-        server.request.open(System.nanoTime());
+        server.cpu().tracker().begin();
+        server.openRequest(System.nanoTime());
     }
 
     /**
@@ -302,8 +302,8 @@ final class TxIpc implements Recovery {
                     Long.toHexString(baseTp));
             regs[3] = baseGp;
             regs[4] = baseTp;
-            server.cpu.setReg(3, baseGp);
-            server.cpu.setReg(4, baseTp);
+            server.cpu().setReg(3, baseGp);
+            server.cpu().setReg(4, baseTp);
         }
     }
 
@@ -314,19 +314,19 @@ final class TxIpc implements Recovery {
      */
     private int refreshReadOnly() {
         int fixed = 0;
-        for (dev.rewind.hw.elf.ElfImage.Segment seg : server.image.segments()) {
+        for (dev.rewind.hw.elf.ElfImage.Segment seg : server.image().segments()) {
             if (seg.write() || seg.fileSize() == 0) {
                 continue;
             }
-            byte[] want = server.image.segmentBytes(seg);
+            byte[] want = server.image().segmentBytes(seg);
             byte[] have = new byte[want.length];
-            if (server.cpu.memory().read(seg.vaddr(), have, 0, have.length) && !java.util.Arrays.equals(want, have)) {
-                server.cpu.memory().write(seg.vaddr(), want, 0, want.length, dev.rewind.hw.mem.Perm.NONE);
+            if (server.cpu().memory().read(seg.vaddr(), have, 0, have.length) && !java.util.Arrays.equals(want, have)) {
+                server.cpu().memory().write(seg.vaddr(), want, 0, want.length, dev.rewind.hw.mem.Perm.NONE);
                 fixed++;
             }
         }
         if (fixed > 0) {
-            server.cpu.dropCodeTranslations();
+            server.cpu().dropCodeTranslations();
             log.warn("txipc: task {}: read-only segments differed from the image after a fault: restored", server);
         }
         return fixed;
@@ -343,31 +343,31 @@ final class TxIpc implements Recovery {
      */
     @Override
     public Fault checkReply(long pc) {
-        if (!server.request.isOpen()) {
+        if (!server.inRequest()) {
             return null;
         }
-        server.cpu.readAll(waitRegs);
-        waitRegsVersion = server.cpu.registerVersion();
+        server.cpu().readAll(waitRegs);
+        waitRegsVersion = server.cpu().registerVersion();
         String what = kept.check(regs, waitRegs, pc);
         if (what == null) {
             return null;
         }
         redeliver = true;
-        return new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, server.image.describe(pc - 4), what);
+        return new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, server.image().describe(pc - 4), what);
     }
 
     /** The server replied {@code reply} (a1..a6 in reply[1..6]) to {@code client}: its transaction commits. */
     @Override
     public void committed(Task client, long[] reply) {
-        if (!server.request.isOpen()) {
+        if (!server.inRequest()) {
             return;
         }
-        server.request.close();
-        WriteTracker tracker = server.cpu.tracker();
+        server.closeRequest();
+        WriteTracker tracker = server.cpu().tracker();
         tracker.commit();
         Request r = current;
         current = null;
-        boolean agent = client.agentFor instanceof Replay;
+        boolean agent = client.agentFor() instanceof Replay;
         if (!agent) {
             abortsSinceCommit = 0;
             replayedSinceCommit = false;
@@ -377,7 +377,7 @@ final class TxIpc implements Recovery {
         }
         if (!r.replayable || tracker.history() == 0) {
             if (agent) {
-                ((Replay) client.agentFor).compare(null);
+                ((Replay) client.agentFor()).compare(null);
             }
             spare.addLast(r);
             cutHistory();
@@ -385,13 +385,13 @@ final class TxIpc implements Recovery {
         }
         System.arraycopy(reply, 1, r.reply, 0, 6);
         int len = (int) Math.min(Math.max(reply[6], 0), Abi.IPC_BUF_SIZE);
-        r.replyHash = len > 0 && server.cpu.memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
+        r.replyHash = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
         history.addLast(r);
         while (history.size() > tracker.history()) {
             spare.addLast(history.pollFirst()); // the tracker forgot the oldest to make room
         }
         if (agent) {
-            ((Replay) client.agentFor).compare(r);
+            ((Replay) client.agentFor()).compare(r);
         }
     }
 
@@ -413,13 +413,13 @@ final class TxIpc implements Recovery {
 
     /** Undo the open transaction after {@code fault}; null if it cannot be. */
     private RecoveryOutcome.RolledBack abort(Fault fault) {
-        if (!server.request.isOpen()) {
+        if (!server.inRequest()) {
             return null;
         }
-        WriteTracker tracker = server.cpu.tracker();
+        WriteTracker tracker = server.cpu().tracker();
         if (replaying()) {
             log.warn("txipc: task {}: a replayed request faulted; its state cannot be rebuilt", server);
-            server.request.close();
+            server.closeRequest();
             tracker.commit();
             cutHistory();
             return null;
@@ -427,11 +427,11 @@ final class TxIpc implements Recovery {
         if (tracker.overflowed()) {
             log.warn("txipc: task {}: the request wrote more than {} pages; it cannot be undone", server,
                     k.config.txLogPages());
-            server.request.close();
+            server.closeRequest();
             tracker.commit();
             return null;
         }
-        TaskSpec.TxipcLimits limits = server.spec.txipc();
+        TaskSpec.TxipcLimits limits = server.spec().txipc();
         long now = System.nanoTime();
         long window = limits.abortWindowMs() * 1_000_000L;
         while (!recentAborts.isEmpty() && now - recentAborts.peekFirst() > window) {
@@ -442,14 +442,14 @@ final class TxIpc implements Recovery {
             log.warn("txipc: task {} aborted {} requests within {} ms: escalating to a restart", server,
                     recentAborts.size(), limits.abortWindowMs());
             recentAborts.clear();
-            server.request.close();
+            server.closeRequest();
             tracker.commit();
             return null;
         }
 
         boolean codeTouched = false;
         for (long page : tracker.loggedPages()) {
-            dev.rewind.hw.mem.Region reg = server.cpu.memory().regionAt(page);
+            dev.rewind.hw.mem.Region reg = server.cpu().memory().regionAt(page);
             codeTouched |= reg != null && (reg.perms() & dev.rewind.hw.mem.Perm.WRITE) == 0;
         }
         int pages = tracker.rollback();
@@ -457,14 +457,11 @@ final class TxIpc implements Recovery {
         if (codeTouched) {
             // Pages the guest cannot write were changed behind Unicorn's back (by a tool such as
             // the fault injector) and are now restored: drop translations of the changed code.
-            server.cpu.dropCodeTranslations();
+            server.cpu().dropCodeTranslations();
         }
         boolean codeRepaired = refreshReadOnly() > 0;
-        server.cpu.writeAll(regs);
-        server.brk = brk;
-        server.caps = caps;
-        server.request.close();
-        server.resultCount = 0;
+        server.cpu().writeAll(regs);
+        server.rollBackTo(regs[32], brk, caps); // (closes the request, drops pending results)
         if (current != null) {
             spare.addLast(current);
             current = null;
@@ -476,27 +473,23 @@ final class TxIpc implements Recovery {
         boolean suspect = codeRepaired || abortsSinceCommit > 0;
         abortsSinceCommit++;
 
-        Task client = server.replyTo;
-        server.replyTo = null;
+        Task client = server.replyOwed();
+        server.endServing();
         boolean again = redeliver;
         redeliver = false;
-        if (client != null && client.generation == server.replyToGeneration && client.state == TaskState.AWAITING_REPLY
-                && client.servedBy == server) {
-            client.servedBy = null;
+        if (client != null && server.isServing(client)) {
+            client.callEnded();
             if (again) {
                 // The client never sees it: its request (still in its message and IPC buffer)
                 // goes back to the head of the queue and is handled again from the snapshot.
-                client.state = TaskState.SENDING;
-                client.blockedOn = endpoint;
+                client.queueOn(endpoint);
                 endpoint.senders.addFirst(client);
             } else {
                 kept.noSecondChance();
-                client.result[0] = Abi.ERECOVERED;
-                client.resultCount = Math.max(client.resultCount, 1);
+                client.setResult(Abi.ERECOVERED);
                 k.wake(client);
             }
         }
-        server.pc = regs[32];
         int[] undone = {0, 0};
         if (suspect && !replayedSinceCommit && !history.isEmpty()) {
             undone = replayHistory(now);
@@ -516,24 +509,17 @@ final class TxIpc implements Recovery {
      */
     private int[] replayHistory(long started) {
         int n = history.size();
-        int pages = server.cpu.tracker().undoHistory(n);
+        int pages = server.cpu().tracker().undoHistory(n);
         refreshReadOnly(); // (a kept transaction may have logged a code page a tool wrote)
         Request first = history.peekFirst();
-        server.cpu.writeAll(first.regs);
-        server.pc = first.regs[32];
-        server.brk = first.brk;
-        server.caps = first.caps.clone();
+        server.cpu().writeAll(first.regs);
+        server.rollBackTo(first.regs[32], first.brk, first.caps.clone());
         Replay replay = new Replay(server, new ArrayDeque<>(history), pages, started);
         java.util.Iterator<Request> it = history.descendingIterator();
         while (it.hasNext()) {
             Request r = it.next();
-            Task agent = new Task(server.spec, -1, server.image);
-            agent.agentFor = replay;
-            agent.agentPayload = java.util.Arrays.copyOf(r.payload, r.payloadLength);
-            System.arraycopy(r.msg, 0, agent.msg, 0, 6);
-            agent.sendBadge = r.badge;
-            agent.state = TaskState.SENDING;
-            agent.blockedOn = r.endpoint;
+            Task agent = Task.agent(server, replay, r.msg, r.badge, java.util.Arrays.copyOf(r.payload, r.payloadLength));
+            agent.queueOn(r.endpoint);
             r.endpoint.senders.addFirst(agent);
         }
         history.clear(); // each comes back as it commits again (the replay keeps these records)

@@ -29,11 +29,11 @@ final class Watchdog implements AutoCloseable {
 
         Slice(Task task, long start) {
             this.task = task;
-            this.cpu = task.cpu;
+            this.cpu = task.cpu();
             this.start = start;
-            this.runawayNanos = task.spec.runawayMs() * 1_000_000L;
-            this.quietBefore = task.quietNanos;
-            this.deadlineNanos = task.recovery.deadlineNanos();
+            this.runawayNanos = task.spec().runawayMs() * 1_000_000L;
+            this.quietBefore = task.quietNanos();
+            this.deadlineNanos = task.recovery().deadlineNanos();
         }
     }
 
@@ -121,7 +121,7 @@ final class Watchdog implements AutoCloseable {
             if (now > deadline) {
                 s.budgetSpent = true;
                 stop(s);
-            } else if (s.deadlineNanos > 0 && s.task.request.overran(now, s.deadlineNanos)) {
+            } else if (s.deadlineNanos > 0 && s.task.requestOverran(now, s.deadlineNanos)) {
                 s.deadline = true;
                 stop(s);
             } else if (s.runawayNanos > 0 && quiet(s, now) > s.runawayNanos) {
@@ -136,7 +136,7 @@ final class Watchdog implements AutoCloseable {
 
     /** CPU time the slice's task has run since its last syscall. */
     static long quiet(Slice s, long now) {
-        long last = s.task.lastSyscallAt;
+        long last = s.task.lastSyscallAt();
         return last >= s.start ? now - last : s.quietBefore + now - s.start;
     }
 

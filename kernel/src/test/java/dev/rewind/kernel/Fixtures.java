@@ -11,14 +11,14 @@ import java.util.Set;
  * policy rewrites, fault lookups, symbols, and a probe that changes a kept register. Booting
  * itself is {@link GuestRun}'s.
  */
-final class Fixtures {
+public final class Fixtures {
     private Fixtures() {}
 
     /** The kernel configuration tests boot with: defaults and a 60 s time budget. */
-    static final KernelConfig CONFIG = KernelConfig.defaults().withBudgetNanos(60_000_000_000L);
+    public static final KernelConfig CONFIG = KernelConfig.defaults().withBudgetNanos(60_000_000_000L);
 
     /** The text of built-in manifest {@code builtin} (e.g. "t_kv_faults.toml"). */
-    static String manifest(String builtin) throws Exception {
+    public static String manifest(String builtin) throws Exception {
         return new String(SystemImage.builtin(builtin).source().read(builtin), StandardCharsets.UTF_8);
     }
 
@@ -39,7 +39,7 @@ final class Fixtures {
     }
 
     /** The address of {@code name} in {@code t}'s image; fails if it has no such symbol. */
-    static long symbol(Task t, String name) {
+    public static long symbol(Task t, String name) {
         return t.image().symbol(name).orElseThrow();
     }
 
@@ -64,7 +64,7 @@ final class Fixtures {
         @Override
         public void requestDelivered(Task server) {
             if (server.name().equals(task) && at.contains(++delivered)) {
-                server.cpu.setReg(19, 0x5eed);
+                server.cpu().setReg(19, 0x5eed);
             }
         }
     }

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * The layering, checked on the compiled classes (every class a class refers to is named in its
  * constant pool, so this sees imports, fully qualified names, lambdas' target types and method
  * signatures alike): the kernel never names the Unicorn binding or JNA, only hw's CPU, memory
- * and device interfaces; hw never names the kernel.
+ * and device interfaces; hw never names the kernel; the kernel's core (every package of it but
+ * the debugger's and the probes') never names the debugger or the probes, which are built on it.
  */
 class LayeringTest {
     /** Each class file under the code source of {@code anchor} (a folder or a jar), with its bytes. */
@@ -69,6 +70,21 @@ class LayeringTest {
     void theKernelNeverNamesTheUnicornBindingOrJna() throws Exception {
         List<String> bad = offenders(classes(Kernel.class), "dev/rewind/kernel/", "dev/rewind/hw/unicorn/", "com/sun/jna/");
         assertTrue(bad.isEmpty(), String.join("\n", bad));
+    }
+
+    @Test
+    void theKernelCoreNeverNamesTheDebuggerOrTheProbes() throws Exception {
+        List<Object[]> core = new ArrayList<>();
+        for (Object[] c : classes(Kernel.class)) {
+            String name = ((String) c[0]).replace('\\', '/');
+            if (!name.startsWith("dev/rewind/kernel/debug/") && !name.startsWith("dev/rewind/kernel/probe/")) {
+                core.add(c);
+            }
+        }
+        List<String> bad = offenders(core, "dev/rewind/kernel/", "dev/rewind/kernel/debug/", "dev/rewind/kernel/probe/");
+        assertTrue(bad.isEmpty(), String.join("\n", bad));
+        // and the check sees a reference where there is one
+        assertTrue(!offenders(classes(Kernel.class), "dev/rewind/kernel/debug/", "dev/rewind/kernel/Kernel").isEmpty());
     }
 
     @Test

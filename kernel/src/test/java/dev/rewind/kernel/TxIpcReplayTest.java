@@ -30,7 +30,7 @@ class TxIpcReplayTest {
 
     static String key(Task server) {
         byte[] b = new byte[65];
-        server.cpu.memory().read(Abi.IPC_BUF_ADDR, b, 0, b.length);
+        server.cpu().memory().read(Abi.IPC_BUF_ADDR, b, 0, b.length);
         int n = 0;
         while (n < b.length && b[n] != 0) {
             n++;
@@ -45,7 +45,7 @@ class TxIpcReplayTest {
             @Override
             public void requestDelivered(Task server) {
                 if (server.name().equals("kv")) {
-                    labels.add(((TxIpc) server.recovery).label());
+                    labels.add(((TxIpc) server.recovery()).label());
                     keys.add(key(server));
                 }
             }
@@ -93,14 +93,14 @@ class TxIpcReplayTest {
             if (!server.name().equals("kv") || ++delivered != n) {
                 return;
             }
-            long entries = server.image.symbol("entries").orElseThrow();
+            long entries = server.image().symbol("entries").orElseThrow();
             byte[] e = new byte[ENTRY];
             for (int i = 0; i < 1024; i++) {
                 long at = entries + (long) i * ENTRY;
-                server.cpu.memory().read(at, e, 0, ENTRY);
+                server.cpu().memory().read(at, e, 0, ENTRY);
                 if (e[4] == 1 && new String(e, 8, key.length(), StandardCharsets.ISO_8859_1).equals(key) && e[8 + key.length()] == 0) {
                     byte[] bad = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0x8).array();
-                    assertTrue(server.cpu.memory().write(at + 80, bad, 0, 8));
+                    assertTrue(server.cpu().memory().write(at + 80, bad, 0, 8));
                     struck = true;
                     return;
                 }
@@ -154,9 +154,9 @@ class TxIpcReplayTest {
             @Override
             public void replied(Task server) {
                 if (server.name().equals("nest")) {
-                    nest.add(((((TxIpc) server.recovery).label() & 0xff) == 1 ? "add" : "get") + "=" + ((TxIpc) server.recovery).historySize());
+                    nest.add(((((TxIpc) server.recovery()).label() & 0xff) == 1 ? "add" : "get") + "=" + ((TxIpc) server.recovery()).historySize());
                 } else {
-                    kv.add(((TxIpc) server.recovery).historySize());
+                    kv.add(((TxIpc) server.recovery()).historySize());
                 }
             }
         });

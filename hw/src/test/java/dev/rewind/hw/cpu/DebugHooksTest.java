@@ -13,7 +13,7 @@ import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Unicorn 2.0.1 behaviour the debugger (dev.rewind.kernel.KernelDebugger) is built on:
+ * The Unicorn 2.0.1 behaviour the debugger (dev.rewind.kernel.debug.KernelDebugger) is built on:
  * where the engine stops when a code or data hook asks it to, and when hooks take effect.
  */
 class DebugHooksTest extends CpuFixture {

@@ -1,6 +1,6 @@
 package dev.rewind.tools.gdb;
 
-import dev.rewind.kernel.DebugTarget.WatchKind;
+import dev.rewind.kernel.debug.DebugTarget.WatchKind;
 
 /**
  * {@code Z}/{@code z}: software (0) and hardware (1) breakpoints, which are the same thing

@@ -1,8 +1,8 @@
 package dev.rewind.tools.gdb;
 
-import dev.rewind.kernel.DebugTarget;
-import dev.rewind.kernel.DebugTarget.Action;
-import dev.rewind.kernel.DebugTarget.StopEvent;
+import dev.rewind.kernel.debug.DebugTarget;
+import dev.rewind.kernel.debug.DebugTarget.Action;
+import dev.rewind.kernel.debug.DebugTarget.StopEvent;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

@@ -1,7 +1,7 @@
 package dev.rewind.tools.gdb;
 
 import dev.rewind.kernel.Kernel;
-import dev.rewind.kernel.KernelDebugger;
+import dev.rewind.kernel.debug.KernelDebugger;
 import dev.rewind.kernel.SystemResult;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,6 +1,6 @@
 package dev.rewind.tools.gdb;
 
-import dev.rewind.kernel.DebugTarget;
+import dev.rewind.kernel.debug.DebugTarget;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,6 +1,6 @@
 package dev.rewind.tools.gdb;
 
-import dev.rewind.kernel.DebugTarget;
+import dev.rewind.kernel.debug.DebugTarget;
 import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.FaultKind;
 import java.io.IOException;

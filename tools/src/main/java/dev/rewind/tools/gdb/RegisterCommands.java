@@ -1,6 +1,6 @@
 package dev.rewind.tools.gdb;
 
-import dev.rewind.kernel.DebugTarget;
+import dev.rewind.kernel.debug.DebugTarget;
 
 /**
  * Registers of the selected thread ({@code Hg}): {@code g}/{@code G} (all of x0..x31 and pc,

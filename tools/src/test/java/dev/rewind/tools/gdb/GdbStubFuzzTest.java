@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.dev.Uart;
-import dev.rewind.kernel.DebugTarget;
+import dev.rewind.kernel.debug.DebugTarget;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
-import dev.rewind.kernel.KernelDebugger;
+import dev.rewind.kernel.debug.KernelDebugger;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
 import java.io.ByteArrayOutputStream;

@@ -1,13 +1,14 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
 
-import static dev.rewind.kernel.DebugTarget.SIGTRAP;
-import static dev.rewind.kernel.DebugThreads.id;
-import static dev.rewind.kernel.DebugThreads.live;
+import static dev.rewind.kernel.debug.DebugTarget.SIGTRAP;
+import static dev.rewind.kernel.debug.DebugThreads.id;
+import static dev.rewind.kernel.debug.DebugThreads.live;
 
-import dev.rewind.kernel.DebugTarget.Action;
-import dev.rewind.kernel.DebugTarget.StopEvent;
-import dev.rewind.kernel.DebugTarget.StopKind;
-import dev.rewind.kernel.DebugTarget.WatchKind;
+import dev.rewind.kernel.Task;
+import dev.rewind.kernel.debug.DebugTarget.Action;
+import dev.rewind.kernel.debug.DebugTarget.StopEvent;
+import dev.rewind.kernel.debug.DebugTarget.StopKind;
+import dev.rewind.kernel.debug.DebugTarget.WatchKind;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -66,13 +67,13 @@ final class ReverseRecorder {
             h = new ReverseExecution.History(t);
             histories.put(t, h);
         }
-        if (t.request.isOpen() && !h.txOpen) {
+        if (t.inRequest() && !h.txOpen) {
             // a transaction began: the history starts with it, so that a replay only stores to
             // pages its undo log already holds (a replayed store must not log a past pre-image)
             h.segs.clear();
             h.bytes = 0;
         }
-        h.txOpen = t.request.isOpen();
+        h.txOpen = t.inRequest();
         ReverseExecution.checkpoint(h, pc);
     }
 

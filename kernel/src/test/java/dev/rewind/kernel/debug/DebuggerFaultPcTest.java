@@ -1,4 +1,4 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,8 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.dev.Uart;
-import dev.rewind.kernel.DebugTarget.StopEvent;
-import dev.rewind.kernel.DebugTarget.StopKind;
+import dev.rewind.kernel.Fault;
+import dev.rewind.kernel.Fixtures;
+import dev.rewind.kernel.Kernel;
+import dev.rewind.kernel.KernelObserver;
+import dev.rewind.kernel.RecoveryOutcome;
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.Task;
+import dev.rewind.kernel.debug.DebugTarget.StopEvent;
+import dev.rewind.kernel.debug.DebugTarget.StopKind;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;

@@ -1,6 +1,7 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
 
-import dev.rewind.kernel.DebugTarget.WatchKind;
+import dev.rewind.kernel.Task;
+import dev.rewind.kernel.debug.DebugTarget.WatchKind;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,14 +1,16 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
 
-import static dev.rewind.kernel.DebugTarget.SIGINT;
-import static dev.rewind.kernel.DebugTarget.SIGTRAP;
-import static dev.rewind.kernel.DebugThreads.live;
+import static dev.rewind.kernel.debug.DebugTarget.SIGINT;
+import static dev.rewind.kernel.debug.DebugTarget.SIGTRAP;
+import static dev.rewind.kernel.debug.DebugThreads.live;
 
 import dev.rewind.hw.cpu.Cpu;
-import dev.rewind.kernel.DebugTarget.Action;
-import dev.rewind.kernel.DebugTarget.Listener;
-import dev.rewind.kernel.DebugTarget.StopEvent;
-import dev.rewind.kernel.DebugTarget.StopKind;
+import dev.rewind.kernel.DebugPort;
+import dev.rewind.kernel.Task;
+import dev.rewind.kernel.debug.DebugTarget.Action;
+import dev.rewind.kernel.debug.DebugTarget.Listener;
+import dev.rewind.kernel.debug.DebugTarget.StopEvent;
+import dev.rewind.kernel.debug.DebugTarget.StopKind;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
@@ -58,7 +60,7 @@ final class HaltProtocol {
     /** How the debugger left a fault stop: where the task resumes, and whether it takes the fault from recovery. */
     record FaultResume(long pc, boolean take) {}
 
-    private final Kernel k;
+    private final DebugPort port;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private Moves moves;
@@ -105,8 +107,8 @@ final class HaltProtocol {
     /** The run is over ({@link #systemEnded()}): the final state stays readable. */
     private volatile boolean over;
 
-    HaltProtocol(Kernel kernel) {
-        this.k = kernel;
+    HaltProtocol(DebugPort port) {
+        this.port = port;
     }
 
     /** Set once, before the kernel runs. */
@@ -155,13 +157,13 @@ final class HaltProtocol {
      * {@link #whileHalted(Supplier)}; IllegalArgumentException for no such live thread.
      */
     <T> T whileHalted(int thread, Function<Task, T> body) {
-        return whileHalted(() -> body.apply(DebugThreads.task(k, thread)));
+        return whileHalted(() -> body.apply(DebugThreads.task(port, thread)));
     }
 
     /** {@link #whileHalted(int, Function)} without a result. */
     void runWhileHalted(int thread, Consumer<Task> body) {
         whileHalted(() -> {
-            body.accept(DebugThreads.task(k, thread));
+            body.accept(DebugThreads.task(port, thread));
             return null;
         });
     }
@@ -196,7 +198,7 @@ final class HaltProtocol {
         try {
             haltLocked(ev, ft, fpc, force, beforeResume);
         } finally {
-            k.debuggerHeld(System.nanoTime() - t0); // stopped time is not run time
+            port.held(System.nanoTime() - t0); // stopped time is not run time
         }
     }
 
@@ -300,8 +302,8 @@ final class HaltProtocol {
                 return null;
             }
             boolean[] w = watchEnds;
-            for (int i = 0; i < w.length && i < k.tasks.size(); i++) {
-                Task t = k.tasks.get(i);
+            for (int i = 0; i < w.length && i < port.tasks().size(); i++) {
+                Task t = port.tasks().get(i);
                 if (w[i] && !live(t)) {
                     w[i] = false;
                     return t;
@@ -324,7 +326,7 @@ final class HaltProtocol {
         } finally {
             lock.unlock();
         }
-        k.debuggerHeld(System.nanoTime() - t0);
+        port.held(System.nanoTime() - t0);
     }
 
     /** The CPU of the slice about to run (null between slices), which a halt request preempts. */
@@ -335,7 +337,7 @@ final class HaltProtocol {
     /** What {@code t} does since the last resume. */
     Action action(Task t) {
         Action[] a = actions;
-        return t.index < a.length ? a[t.index] : Action.CONTINUE;
+        return t.index() < a.length ? a[t.index()] : Action.CONTINUE;
     }
 
     /**
@@ -344,7 +346,7 @@ final class HaltProtocol {
      */
     boolean named(Task t) {
         boolean[] n = namedThreads;
-        return t.index < n.length && n[t.index];
+        return t.index() < n.length && n[t.index()];
     }
 
     /** The resume in progress (each resume has a new one). */
@@ -354,17 +356,17 @@ final class HaltProtocol {
 
     /** The first live task the last resume let run, else the first live task. */
     Task firstResumed() {
-        for (Task t : k.tasks) {
+        for (Task t : port.tasks()) {
             if (live(t) && action(t) != Action.STOP) {
                 return t;
             }
         }
-        return DebugThreads.firstLive(k);
+        return DebugThreads.firstLive(port);
     }
 
     /** Some live task is frozen by the debugger. */
     boolean anyFrozen() {
-        for (Task t : k.tasks) {
+        for (Task t : port.tasks()) {
             if (live(t) && action(t) == Action.STOP) {
                 return true;
             }
@@ -374,7 +376,7 @@ final class HaltProtocol {
 
     /** Every live task but {@code t} is frozen. */
     boolean othersFrozen(Task t) {
-        for (Task x : k.tasks) {
+        for (Task x : port.tasks()) {
             if (x != t && live(x) && action(x) != Action.STOP) {
                 return false;
             }
@@ -416,7 +418,7 @@ final class HaltProtocol {
         if (t == faultTask) {
             faultPc = pc; // where the task resumes if the debugger takes the fault
         } else {
-            t.pc = pc;
+            t.resumeAt(pc);
         }
     }
 
@@ -507,7 +509,7 @@ final class HaltProtocol {
     /** See {@link DebugTarget#resume(Map, Action, boolean)}. */
     void resume(Map<Integer, Action> threadActions, Action others, boolean deliver) {
         whileHalted(() -> {
-            Action[] a = new Action[k.tasks.size()];
+            Action[] a = new Action[port.tasks().size()];
             boolean[] n = new boolean[a.length];
             Arrays.fill(a, others);
             for (Map.Entry<Integer, Action> e : threadActions.entrySet()) {
@@ -524,12 +526,12 @@ final class HaltProtocol {
             boolean any = false;
             boolean[] w = new boolean[a.length];
             for (int i = 0; i < w.length; i++) {
-                w[i] = reportEnds.contains(i + 1) && live(k.tasks.get(i));
+                w[i] = reportEnds.contains(i + 1) && live(port.tasks().get(i));
                 any |= w[i];
             }
             watchEnds = any ? w : new boolean[0];
             // a faulted task left frozen keeps its registers: it meets its fault again when it runs
-            deliverFault = deliver && (faultTask == null || a[faultTask.index] != Action.STOP);
+            deliverFault = deliver && (faultTask == null || a[faultTask.index()] != Action.STOP);
             resumeRequested = true;
             wake.signalAll();
             return null;

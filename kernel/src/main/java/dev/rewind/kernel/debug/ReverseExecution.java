@@ -1,13 +1,14 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
 
-import dev.rewind.hw.cpu.Exit;
 import dev.rewind.hw.cpu.Cpu;
+import dev.rewind.hw.cpu.CpuHook;
+import dev.rewind.hw.cpu.DataHook;
+import dev.rewind.hw.cpu.Exit;
 import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.Region;
-import dev.rewind.hw.cpu.CpuHook;
-import dev.rewind.hw.cpu.DataHook;
+import dev.rewind.kernel.Task;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -64,7 +65,9 @@ final class ReverseExecution {
     }
 
     /** The live state saved before the first move back. */
-    record Live(State state, long pc, long[] result, int resultCount) {}
+    private static final long[] NO_RESULTS = {};
+
+    record Live(State state, long pc, long[] result) {}
 
     /** A breakpoint or watchpoint met during a replay: the position it stops at. */
     interface Points {
@@ -116,7 +119,7 @@ final class ReverseExecution {
 
         History(Task task) {
             this.task = task;
-            this.cpu = task.cpu;
+            this.cpu = task.cpu();
         }
 
         boolean inPast() {
@@ -159,13 +162,12 @@ final class ReverseExecution {
     /** The task's state now: registers (with pending syscall results), pc, writable memory. */
     static State capture(Task t, long pc, State prev) {
         long[] regs = new long[33];
-        t.cpu.readAll(regs);
-        for (int i = 0; i < t.resultCount; i++) {
-            regs[RiscvCpu.A0 + i] = t.result[i];
-        }
+        t.cpu().readAll(regs);
+        long[] pending = t.pendingResults();
+        System.arraycopy(pending, 0, regs, RiscvCpu.A0, pending.length);
         regs[32] = pc;
         List<Region> rs = new ArrayList<>();
-        for (Region r : t.cpu.memory().regions()) {
+        for (Region r : t.cpu().memory().regions()) {
             if ((r.perms() & Perm.WRITE) != 0 && r.owned()) {
                 rs.add(r);
             }
@@ -176,7 +178,7 @@ final class ReverseExecution {
         int pi = 0;
         for (Region r : rs) {
             byte[] all = new byte[(int) r.size()];
-            t.cpu.memory().read(r.vaddr(), all, 0, all.length);
+            t.cpu().memory().read(r.vaddr(), all, 0, all.length);
             for (int off = 0; off < all.length; off += (int) AddressSpace.PAGE) {
                 int n = (int) Math.min(AddressSpace.PAGE, all.length - off);
                 long addr = r.vaddr() + off;
@@ -369,7 +371,7 @@ final class ReverseExecution {
         if (h.segs.isEmpty()) {
             return false;
         }
-        Live live = new Live(capture(t, t.pc, null), t.pc, t.result.clone(), t.resultCount);
+        Live live = new Live(capture(t, t.pc(), null), t.pc(), t.pendingResults());
         h.live = live;
         h.startOff = 0;
         int last = h.segs.size() - 1;
@@ -423,9 +425,8 @@ final class ReverseExecution {
     private static void restoreLive(History h, Live l) {
         restore(h.cpu, l.state());
         Task t = h.task;
-        t.pc = l.pc();
-        System.arraycopy(l.result(), 0, t.result, 0, Math.min(l.result().length, t.result.length));
-        t.resultCount = l.resultCount();
+        t.resumeAt(l.pc());
+        t.setPendingResults(l.result());
     }
 
     /** Is (seg, off) the present? */
@@ -449,8 +450,8 @@ final class ReverseExecution {
         h.seg = seg;
         h.off = off;
         Task t = h.task;
-        t.pc = h.cpu.pc();
-        t.resultCount = 0;
+        t.resumeAt(h.cpu.pc());
+        t.setPendingResults(NO_RESULTS);
     }
 
     /** One instruction back: {@code BEGIN} (not moved) at the start of the history. */

@@ -1,6 +1,5 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
 
-import dev.rewind.abi.Abi;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,10 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.abi.Abi;
 import dev.rewind.hw.dev.Uart;
-import dev.rewind.kernel.DebugTarget.StopEvent;
-import dev.rewind.kernel.DebugTarget.StopKind;
-import dev.rewind.kernel.DebugTarget.WatchKind;
+import dev.rewind.kernel.FaultKind;
+import dev.rewind.kernel.Fixtures;
+import dev.rewind.kernel.Kernel;
+import dev.rewind.kernel.KernelConfig;
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.SystemResult;
+import dev.rewind.kernel.Task;
+import dev.rewind.kernel.TaskState;
+import dev.rewind.kernel.debug.DebugTarget.StopEvent;
+import dev.rewind.kernel.debug.DebugTarget.StopKind;
+import dev.rewind.kernel.debug.DebugTarget.WatchKind;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -171,7 +179,7 @@ class KernelDebuggerTest {
             // the client alone: its first call to the frozen ipc_echo waits
             dbg.resume(java.util.Map.of(2, DebugTarget.Action.CONTINUE), DebugTarget.Action.STOP, true);
             long deadline = System.nanoTime() + 10_000_000_000L;
-            while (!kernel.task("ipc_client").state.blocked()) {
+            while (!kernel.task("ipc_client").state().blocked()) {
                 assertTrue(System.nanoTime() < deadline, "the client never called the server");
                 Thread.sleep(5);
             }
@@ -179,7 +187,7 @@ class KernelDebuggerTest {
             assertTrue(runner.isAlive(), "the kernel ended: " + result);
             assertFalse(dbg.halted());
             assertTrue(stops.isEmpty(), stops.toString());
-            assertEquals(TaskState.READY, kernel.task("ipc_echo").state, "frozen, the server never ran its receive");
+            assertEquals(TaskState.READY, kernel.task("ipc_echo").state(), "frozen, the server never ran its receive");
             dbg.interrupt();
             StopEvent i = nextStop();
             assertEquals(StopKind.INTERRUPTED, i.kind());

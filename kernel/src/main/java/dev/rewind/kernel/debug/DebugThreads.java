@@ -1,4 +1,7 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
+
+import dev.rewind.kernel.DebugPort;
+import dev.rewind.kernel.Task;
 
 /**
  * Tasks as the debugger's threads: a task's thread id is its slot index + 1 for the whole run
@@ -10,7 +13,7 @@ final class DebugThreads {
 
     /** The thread id of {@code t}. */
     static int id(Task t) {
-        return t.index + 1;
+        return t.index() + 1;
     }
 
     /** {@code t} has an engine and has not ended. */
@@ -19,31 +22,31 @@ final class DebugThreads {
     }
 
     /** The live task with thread id {@code thread}; IllegalArgumentException if there is none. */
-    static Task task(Kernel k, int thread) {
+    static Task task(DebugPort port, int thread) {
         int i = thread - 1;
-        if (i < 0 || i >= k.tasks.size() || !live(k.tasks.get(i))) {
+        if (i < 0 || i >= port.tasks().size() || !live(port.tasks().get(i))) {
             throw new IllegalArgumentException("no thread " + thread);
         }
-        return k.tasks.get(i);
+        return port.tasks().get(i);
     }
 
     /** The task with thread id {@code thread} if it has ended, else null. */
-    static Task ended(Kernel k, int thread) {
+    static Task ended(DebugPort port, int thread) {
         int i = thread - 1;
-        return i >= 0 && i < k.tasks.size() && !live(k.tasks.get(i)) ? k.tasks.get(i) : null;
+        return i >= 0 && i < port.tasks().size() && !live(port.tasks().get(i)) ? port.tasks().get(i) : null;
     }
 
     /** The task with thread id {@code thread}, live or not; IllegalArgumentException for an id out of range. */
-    static Task any(Kernel k, int thread) {
-        if (thread < 1 || thread > k.tasks.size()) {
+    static Task any(DebugPort port, int thread) {
+        if (thread < 1 || thread > port.tasks().size()) {
             throw new IllegalArgumentException("no thread " + thread);
         }
-        return k.tasks.get(thread - 1);
+        return port.tasks().get(thread - 1);
     }
 
     /** The first live task, or null. */
-    static Task firstLive(Kernel k) {
-        for (Task t : k.tasks) {
+    static Task firstLive(DebugPort port) {
+        for (Task t : port.tasks()) {
             if (live(t)) {
                 return t;
             }

@@ -1,4 +1,4 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,10 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.dev.Uart;
-import dev.rewind.kernel.DebugTarget.Action;
-import dev.rewind.kernel.DebugTarget.StopEvent;
-import dev.rewind.kernel.DebugTarget.StopKind;
-import dev.rewind.kernel.DebugTarget.WatchKind;
+import dev.rewind.kernel.Fixtures;
+import dev.rewind.kernel.Kernel;
+import dev.rewind.kernel.KernelConfig;
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.Task;
+import dev.rewind.kernel.debug.DebugTarget.Action;
+import dev.rewind.kernel.debug.DebugTarget.StopEvent;
+import dev.rewind.kernel.debug.DebugTarget.StopKind;
+import dev.rewind.kernel.debug.DebugTarget.WatchKind;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -86,7 +91,7 @@ class ReverseExecutionTest {
         dbg.attach(stops::add);
         awaitHalted();
         stops.clear();
-        task = kernel.tasks.get(0);
+        task = kernel.tasks().get(0);
         long finished = Fixtures.symbol(task, "finished");
         assertTrue(dbg.insertBreakpoint(finished));
         dbg.resume(Map.of(1, Action.CONTINUE), Action.CONTINUE, true);
@@ -258,7 +263,7 @@ class ReverseExecutionTest {
             dbg.attach(stops::add);
             awaitHalted();
             stops.clear();
-            task = kernel.tasks.get(0);
+            task = kernel.tasks().get(0);
             assertTrue(dbg.insertBreakpoint(Fixtures.symbol(task, "finished")));
             dbg.resume(); // every task, none by name
             assertEquals(StopKind.BREAKPOINT, nextStop().kind());
@@ -276,7 +281,7 @@ class ReverseExecutionTest {
             awaitHalted();
             stops.clear();
             task = kernel.task("kv");
-            int kv = task.index + 1;
+            int kv = task.index() + 1;
             dbg.setScope(List.of("kv")); // recorded although gdb resumes every task, none by name
             long store = Fixtures.symbol(task, "store");
             assertTrue(dbg.insertBreakpoint(store));
@@ -306,13 +311,13 @@ class ReverseExecutionTest {
             awaitHalted();
             stops.clear();
             task = kernel.task("kv");
-            int kv = task.index + 1;
+            int kv = task.index() + 1;
             dbg.setScope(List.of("kv"));
             long store = Fixtures.symbol(task, "store");
             assertTrue(dbg.insertBreakpoint(store));
             dbg.resume();
             assertEquals(StopKind.BREAKPOINT, nextStop().kind());
-            assertTrue(task.request.isOpen());
+            assertTrue(task.inRequest());
             long[] present = dbg.readRegisters(kv);
             dbg.reverse(kv, false);
             assertEquals(StopKind.HISTORY_BEGIN, nextStop().kind());

@@ -1,11 +1,18 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
 
-import static dev.rewind.kernel.DebugThreads.id;
-import static dev.rewind.kernel.DebugThreads.live;
+import static dev.rewind.kernel.debug.DebugThreads.id;
+import static dev.rewind.kernel.debug.DebugThreads.live;
 
-import dev.rewind.kernel.DebugTarget.EndpointInfo;
-import dev.rewind.kernel.DebugTarget.NotificationInfo;
-import dev.rewind.kernel.DebugTarget.RecoveryEntry;
+import dev.rewind.kernel.Capability;
+import dev.rewind.kernel.DebugPort;
+import dev.rewind.kernel.Endpoint;
+import dev.rewind.kernel.Fault;
+import dev.rewind.kernel.Notification;
+import dev.rewind.kernel.Task;
+import dev.rewind.kernel.TaskState;
+import dev.rewind.kernel.debug.DebugTarget.EndpointInfo;
+import dev.rewind.kernel.debug.DebugTarget.NotificationInfo;
+import dev.rewind.kernel.debug.DebugTarget.RecoveryEntry;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,15 +29,15 @@ import java.util.Map;
 final class DebugMonitor {
     static final int MAX_RECOVERY_LOG = 256;
 
-    private final Kernel k;
+    private final DebugPort port;
     private final HaltProtocol halt;
     // guarded by the halt lock
     /** The last fault of each task (by thread id), recorded before the debugger or recovery sees it. */
     private final Map<Integer, Fault> lastFaults = new HashMap<>();
     private final ArrayDeque<RecoveryEntry> recoveries = new ArrayDeque<>();
 
-    DebugMonitor(Kernel kernel, HaltProtocol halt) {
-        this.k = kernel;
+    DebugMonitor(DebugPort port, HaltProtocol halt) {
+        this.port = port;
         this.halt = halt;
     }
 
@@ -46,7 +53,7 @@ final class DebugMonitor {
 
     /** Halt lock held. */
     private void log(Task t, int generation, Fault f, String action) {
-        recoveries.addLast(new RecoveryEntry((System.nanoTime() - k.bootNanos) / 1_000_000, t.name(), generation, f, action));
+        recoveries.addLast(new RecoveryEntry((System.nanoTime() - port.bootNanos()) / 1_000_000, t.name(), generation, f, action));
         while (recoveries.size() > MAX_RECOVERY_LOG) {
             recoveries.removeFirst();
         }
@@ -55,7 +62,7 @@ final class DebugMonitor {
     /** See {@link DebugTarget#lastFault}. */
     Fault lastFault(int thread) {
         return halt.locked(() -> {
-            Task t = DebugThreads.any(k, thread);
+            Task t = DebugThreads.any(port, thread);
             Fault f = lastFaults.get(thread);
             return f != null ? f : t.lastFault();
         });
@@ -70,20 +77,20 @@ final class DebugMonitor {
     List<EndpointInfo> endpoints() {
         return halt.whileHalted(() -> {
             List<EndpointInfo> out = new ArrayList<>();
-            List<String> names = new ArrayList<>(k.endpoints.keySet());
+            List<String> names = new ArrayList<>(port.endpoints().keySet());
             Collections.sort(names);
             for (String n : names) {
-                Endpoint e = k.endpoints.get(n);
+                Endpoint e = port.endpoints().get(n);
                 List<String> callers = new ArrayList<>();
-                for (Task c : e.senders) {
+                for (Task c : e.callers()) {
                     callers.add(c.name() + " (thread " + id(c) + ", sending)");
                 }
-                for (Task c : k.tasks) {
-                    if (live(c) && c.state() == TaskState.AWAITING_REPLY && c.servedBy == e.server()) {
+                for (Task c : port.tasks()) {
+                    if (live(c) && c.state() == TaskState.AWAITING_REPLY && c.servedBy() == e.server()) {
                         callers.add(c.name() + " (thread " + id(c) + ", awaiting reply)");
                     }
                 }
-                out.add(new EndpointInfo(n, e.server().name(), e.receiver != null, callers));
+                out.add(new EndpointInfo(n, e.server().name(), e.serverWaiting(), callers));
             }
             return out;
         });
@@ -93,11 +100,11 @@ final class DebugMonitor {
     List<NotificationInfo> notifications() {
         return halt.whileHalted(() -> {
             List<NotificationInfo> out = new ArrayList<>();
-            List<String> names = new ArrayList<>(k.notifications.keySet());
+            List<String> names = new ArrayList<>(port.notifications().keySet());
             Collections.sort(names);
             for (String n : names) {
-                Notification x = k.notifications.get(n);
-                out.add(new NotificationInfo(n, x.owner.name(), x.bits, x.waiter != null));
+                Notification x = port.notifications().get(n);
+                out.add(new NotificationInfo(n, x.owner().name(), x.bits(), x.hasWaiter()));
             }
             return out;
         });
@@ -107,8 +114,9 @@ final class DebugMonitor {
     List<String> capabilities(int thread) {
         return halt.whileHalted(thread, t -> {
             List<String> out = new ArrayList<>();
-            for (int i = 0; i < t.caps.length; i++) {
-                Capability c = t.caps[i];
+            List<Capability> caps = t.capabilities();
+            for (int i = 0; i < caps.size(); i++) {
+                Capability c = caps.get(i);
                 if (c == null) {
                     continue;
                 }
@@ -133,7 +141,7 @@ final class DebugMonitor {
                 throw new IllegalArgumentException("task " + t.name() + " cannot be restarted now");
             }
             int generation = t.generation();
-            String action = k.restart(t);
+            String action = port.restart(t);
             halt.forgetFault(t); // the fault stop's task is a new generation now, no longer faulted
             log(t, generation, null, "debugger: " + action);
             return action;

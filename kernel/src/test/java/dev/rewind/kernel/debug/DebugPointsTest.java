@@ -1,4 +1,4 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rewind.kernel.DebugPoints.Watch;
-import dev.rewind.kernel.DebugTarget.WatchKind;
+import dev.rewind.kernel.debug.DebugPoints.Watch;
+import dev.rewind.kernel.debug.DebugTarget.WatchKind;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

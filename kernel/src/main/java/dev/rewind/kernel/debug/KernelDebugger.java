@@ -1,13 +1,20 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
 
-import static dev.rewind.kernel.DebugThreads.id;
-import static dev.rewind.kernel.DebugThreads.live;
+import static dev.rewind.kernel.debug.DebugThreads.id;
+import static dev.rewind.kernel.debug.DebugThreads.live;
 
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
+import dev.rewind.kernel.DebugPort;
+import dev.rewind.kernel.Debugger;
+import dev.rewind.kernel.Fault;
+import dev.rewind.kernel.FaultKind;
+import dev.rewind.kernel.Kernel;
+import dev.rewind.kernel.Task;
+import dev.rewind.kernel.TaskState;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -39,7 +46,7 @@ import java.util.Set;
  * memory and points.
  */
 public final class KernelDebugger implements DebugTarget {
-    private final Kernel k;
+    private final DebugPort port;
     private final HaltProtocol halt;
     private final DebugHooks hooks = new DebugHooks();
     private final ReverseRecorder recorder = new ReverseRecorder(hooks);
@@ -60,14 +67,39 @@ public final class KernelDebugger implements DebugTarget {
      * system stops before its first instruction until a debugger attaches and resumes it.
      */
     public KernelDebugger(Kernel kernel, boolean waitForDebugger) {
-        this.k = kernel;
+        this.port = kernel.attachDebugger(new Debugger() {
+            @Override
+            public Task pickNext() {
+                return KernelDebugger.this.pickNext();
+            }
+
+            @Override
+            public boolean holding() {
+                return KernelDebugger.this.holding();
+            }
+
+            @Override
+            public void record(Task t, long pc) {
+                KernelDebugger.this.record(t, pc);
+            }
+
+            @Override
+            public boolean faulted(Task t, Fault f) {
+                return KernelDebugger.this.faulted(t, f);
+            }
+
+            @Override
+            public void recovered(Task t, int generation, Fault f, String outcome) {
+                KernelDebugger.this.recovered(t, generation, f, outcome);
+            }
+        });
         this.waitForDebugger = waitForDebugger;
-        this.halt = new HaltProtocol(kernel);
-        this.monitor = new DebugMonitor(kernel, halt);
+        this.halt = new HaltProtocol(port);
+        this.monitor = new DebugMonitor(port, halt);
         halt.setMoves(new HaltProtocol.Moves() {
             @Override
             public StopEvent reverse(int thread, boolean step) {
-                return recorder.back(k.tasks.get(thread - 1), step, points);
+                return recorder.back(port.tasks().get(thread - 1), step, points);
             }
 
             @Override
@@ -75,7 +107,6 @@ public final class KernelDebugger implements DebugTarget {
                 return recorder.forward(halt::action, points);
             }
         });
-        kernel.debugger = this;
     }
 
     // ---- called by the kernel thread -------------------------------------------------------
@@ -100,7 +131,7 @@ public final class KernelDebugger implements DebugTarget {
         boolean force = false;
         if (ev == null && waitForDebugger) {
             waitForDebugger = false;
-            Task first = DebugThreads.firstLive(k);
+            Task first = DebugThreads.firstLive(port);
             if (first != null) {
                 ev = new StopEvent(StopKind.ATTACHED, id(first), SIGTRAP, "waiting for the debugger before the first instruction");
                 force = true;
@@ -116,16 +147,16 @@ public final class KernelDebugger implements DebugTarget {
             return null;
         }
         Task t = null;
-        for (Task x : k.tasks) {
+        for (Task x : port.tasks()) {
             if (halt.action(x) == Action.STEP && x.state() == TaskState.READY && x.cpu() != null) {
-                k.scheduler.remove(x); // a stepped task goes first, so that the step ends soon
+                port.unqueue(x); // a stepped task goes first, so that the step ends soon
                 t = x;
                 break;
             }
         }
         if (t == null) {
             List<Task> frozen = null;
-            while ((t = k.scheduler.pickNext()) != null && halt.action(t) == Action.STOP) {
+            while ((t = port.pickNext()) != null && halt.action(t) == Action.STOP) {
                 if (frozen == null) {
                     frozen = new ArrayList<>();
                 }
@@ -133,7 +164,7 @@ public final class KernelDebugger implements DebugTarget {
             }
             if (frozen != null) {
                 for (Task f : frozen) {
-                    k.scheduler.enqueue(f); // back in the queue, in order, for a later resume
+                    port.enqueue(f); // back in the queue, in order, for a later resume
                 }
             }
         }
@@ -183,17 +214,17 @@ public final class KernelDebugger implements DebugTarget {
         Task r = recovered;
         recovered = null;
         if (r != null) {
-            Task who = live(r) ? r : DebugThreads.firstLive(k);
+            Task who = live(r) ? r : DebugThreads.firstLive(port);
             if (who != null) {
                 return new StopEvent(StopKind.STEPPED, id(who), SIGTRAP, "task " + r + " recovered from its fault");
             }
         }
-        for (Task x : k.tasks) {
+        for (Task x : port.tasks()) {
             if (halt.action(x) != Action.STEP) {
                 continue;
             }
             if (!live(x)) {
-                Task other = DebugThreads.firstLive(k);
+                Task other = DebugThreads.firstLive(port);
                 if (other != null) {
                     return new StopEvent(StopKind.STEPPED, id(other), SIGTRAP, "task " + x + " ended during the step");
                 }
@@ -235,8 +266,8 @@ public final class KernelDebugger implements DebugTarget {
             }
             return false;
         }
-        t.pc = r.pc();
-        k.scheduler.enqueue(t);
+        t.resumeAt(r.pc());
+        port.enqueue(t);
         return true;
     }
 
@@ -316,7 +347,7 @@ public final class KernelDebugger implements DebugTarget {
     @Override
     public StopEvent endOf(int thread) {
         return halt.locked(() -> {
-            Task t = DebugThreads.any(k, thread);
+            Task t = DebugThreads.any(port, thread);
             return live(t) ? null : endEvent(t);
         });
     }
@@ -362,7 +393,7 @@ public final class KernelDebugger implements DebugTarget {
         return halt.whileHalted(() -> {
             List<ThreadInfo> out = new ArrayList<>();
             Task faulted = halt.faultTask();
-            for (Task t : k.tasks) {
+            for (Task t : port.tasks()) {
                 // an ended task keeps its thread id (as a dead thread), so that ids never shift
                 String state = !live(t) ? (t.state() == TaskState.EXITED ? "exited" : "dead")
                         : t == faulted ? (halt.faultTrap() ? "ready" : "faulted") : t.state().name().toLowerCase(Locale.ROOT);
@@ -376,14 +407,13 @@ public final class KernelDebugger implements DebugTarget {
     public long[] readRegisters(int thread) {
         return halt.whileHalted(() -> {
             long[] r = new long[REGISTER_COUNT];
-            if (DebugThreads.ended(k, thread) != null) {
+            if (DebugThreads.ended(port, thread) != null) {
                 return r; // an ended task has no registers: all zero
             }
-            Task t = DebugThreads.task(k, thread);
+            Task t = DebugThreads.task(port, thread);
             t.cpu().readAll(r);
-            for (int i = 0; i < t.resultCount; i++) {
-                r[RiscvCpu.A0 + i] = t.result[i]; // a pending syscall result, written when it runs
-            }
+            long[] pending = t.pendingResults(); // syscall results, written when it runs
+            System.arraycopy(pending, 0, r, RiscvCpu.A0, pending.length);
             r[PC] = halt.pcOf(t);
             return r;
         });
@@ -426,7 +456,8 @@ public final class KernelDebugger implements DebugTarget {
             return;
         }
         int a = reg - RiscvCpu.A0;
-        long old = reg == PC ? halt.pcOf(t) : a >= 0 && a < t.resultCount ? t.result[a] : t.cpu().reg(reg);
+        long[] pending = t.pendingResults();
+        long old = reg == PC ? halt.pcOf(t) : a >= 0 && a < pending.length ? pending[a] : t.cpu().reg(reg);
         if (old != value) {
             halt.registersChanged(t); // at a fault stop the debugger fixes the task up: it resumes from these registers
         }
@@ -435,18 +466,19 @@ public final class KernelDebugger implements DebugTarget {
             return;
         }
         t.cpu().setReg(reg, value);
-        if (a >= 0 && a < t.resultCount) {
-            t.result[a] = value;
+        if (a >= 0 && a < pending.length) {
+            pending[a] = value;
+            t.setPendingResults(pending);
         }
     }
 
     @Override
     public int readMemory(int thread, long address, byte[] dst) {
         return halt.whileHalted(() -> {
-            if (DebugThreads.ended(k, thread) != null) {
+            if (DebugThreads.ended(port, thread) != null) {
                 return 0; // no memory any more
             }
-            AddressSpace space = DebugThreads.task(k, thread).cpu().memory();
+            AddressSpace space = DebugThreads.task(port, thread).cpu().memory();
             int done = 0;
             while (done < dst.length) {
                 long a = address + done;
@@ -478,7 +510,7 @@ public final class KernelDebugger implements DebugTarget {
 
     @Override
     public byte[] executable(int thread) {
-        ElfImage image = DebugThreads.any(k, thread).image();
+        ElfImage image = DebugThreads.any(port, thread).image();
         return image == null ? null : image.fileBytes();
     }
 
@@ -531,7 +563,7 @@ public final class KernelDebugger implements DebugTarget {
         halt.whileHalted(() -> {
             for (String n : names) {
                 boolean known = false;
-                for (Task t : k.tasks) {
+                for (Task t : port.tasks()) {
                     known |= t.name().equals(n) || t.spec().image().equals(n);
                 }
                 if (!known) {

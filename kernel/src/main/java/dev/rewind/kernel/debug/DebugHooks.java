@@ -1,7 +1,7 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
 
-import static dev.rewind.kernel.DebugTarget.SIGTRAP;
-import static dev.rewind.kernel.DebugThreads.id;
+import static dev.rewind.kernel.debug.DebugTarget.SIGTRAP;
+import static dev.rewind.kernel.debug.DebugThreads.id;
 
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.CpuHook;
@@ -9,9 +9,11 @@ import dev.rewind.hw.cpu.DataHook;
 import dev.rewind.hw.cpu.FaultLocator;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
-import dev.rewind.kernel.DebugPoints.Watch;
-import dev.rewind.kernel.DebugTarget.StopEvent;
-import dev.rewind.kernel.DebugTarget.StopKind;
+import dev.rewind.kernel.Task;
+import dev.rewind.kernel.TaskState;
+import dev.rewind.kernel.debug.DebugPoints.Watch;
+import dev.rewind.kernel.debug.DebugTarget.StopEvent;
+import dev.rewind.kernel.debug.DebugTarget.StopKind;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -108,7 +110,7 @@ final class DebugHooks {
                 if (w.oldBytes() != null) {
                     t.cpu().memory().write(w.oldAddress(), w.oldBytes(), 0, w.oldBytes().length, Perm.NONE);
                 }
-                t.pc = w.resumePc();
+                t.resumeAt(w.resumePc());
             }
             ev = new StopEvent(StopKind.WATCHPOINT, id(t), SIGTRAP, w.watch().kind(), w.address(),
                     String.format("watchpoint at 0x%x", w.address()));

@@ -1,5 +1,7 @@
-package dev.rewind.kernel;
+package dev.rewind.kernel.debug;
 
+import dev.rewind.kernel.Fault;
+import dev.rewind.kernel.Kernel;
 import java.util.List;
 import java.util.Map;
 
