@@ -110,6 +110,22 @@ abstract class Shadow implements Recovery, Agent {
             driver.cpu().readAll(begin);
         }
         tapDelivery(client);
+        driver.openRequest(System.nanoTime()); // the request deadline counts from here
+    }
+
+    /** The driver answered (whether or not its client is still there): the request is over. */
+    @Override
+    public void committed(Task client, long[] reply) {
+        driver.closeRequest();
+    }
+
+    /**
+     * A request the driver spends more than {@code deadline_ms} of CPU on (a loop that never
+     * finishes it) is a fault: the driver is restarted and the request re-issued, once.
+     */
+    @Override
+    public long deadlineNanos() {
+        return driver.spec().txipc().deadlineMs() * 1_000_000L;
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.kernel.probe.DriverKiller;
+import dev.rewind.kernel.probe.FaultInjector;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -53,6 +54,21 @@ class ShadowDriverTest {
             assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).reissued(), f::toString);
         }
         assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+    }
+
+    @Test
+    void aDriverThatLoopsOnARequestMeetsTheRequestDeadline() throws Exception {
+        // No runaway limit: only the shadow's request deadline can end the loop.
+        String toml = Fixtures.manifest("t_blk.toml").replace("shadow = \"block\"", "shadow = \"block\"\ndeadline_ms = 50");
+        FaultInjector inj = new FaultInjector(new FaultInjector.Plan(1, FaultInjector.Type.INFINITE_LOOP, "blk", 100, 1));
+        GuestRun run = GuestRun.bootManifest(toml, Fixtures.CONFIG, inj, null);
+        assertTrue(inj.activated(), run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertEquals(FaultKind.DEADLINE, f.fault().kind(), f::toString);
+        assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).reissued(), f::toString);
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
     }
 
     @Test

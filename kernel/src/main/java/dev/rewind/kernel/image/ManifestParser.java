@@ -338,8 +338,10 @@ final class ManifestParser {
         }
         TaskSpec.TxipcLimits d = TaskSpec.TxipcLimits.DEFAULT;
         for (String key : List.of("deadline_ms", "max_aborts", "abort_window_ms", "replay_depth")) {
-            if (t.contains(List.of(key)) && b.recovery != RecoveryPolicy.TXIPC) {
-                problem(lineOf(t, key), ctx + "'" + key + "' applies only to recovery = \"txipc\"");
+            boolean applies = b.recovery == RecoveryPolicy.TXIPC || (key.equals("deadline_ms") && b.recovery == RecoveryPolicy.SHADOW);
+            if (t.contains(List.of(key)) && !applies) {
+                problem(lineOf(t, key), ctx + "'" + key + "' applies only to recovery = \"txipc\""
+                        + (key.equals("deadline_ms") ? " or \"shadow\"" : ""));
             }
         }
         b.txipc = new TaskSpec.TxipcLimits(
