@@ -663,12 +663,12 @@ static void make_dirty(void)
 /* FS_DEBUG_FAULT (test-only, debug_fault.h): the rule checked the kind. */
 static long do_debug_fault(const rw_request *r)
 {
-	const rw_msg *m = r->in;
+	rw_msg m = *r->in;	/* on the stack: a debugger finds debug_fault's kind there */
 
-	printf("fs: debug fault %lu%s\n", (unsigned long)m->w[0], m->w[2] ? " (dirty)" : "");
-	if (m->w[2])
+	printf("fs: debug fault %lu%s\n", (unsigned long)m.w[0], m.w[2] ? " (dirty)" : "");
+	if (m.w[2])
 		make_dirty();
-	debug_fault((long)m->w[0]);
+	debug_fault((long)m.w[0]);
 	return RW_ESTATE;			/* the fault did not happen */
 }
 
