@@ -17,7 +17,7 @@
 #define REQ		BLK_MAX_COUNT			/* sectors per request */
 #define NSECT		(BYTES / BLK_SECTOR)
 
-static int cap;
+static rw_cap cap;
 static unsigned long errors;
 static char first[160];
 static uint8_t buf[REQ * BLK_SECTOR];
@@ -65,13 +65,12 @@ static int stamped(uint64_t sector)
 int main(void)
 {
 	uint64_t ssize = 0, nsect = 0;
-	long r = rw_cap_lookup_str("blk");
+	long r = rw_cap_get("blk", &cap);
 
 	if (r < 0) {
 		printf("%s: FAIL errors=1 first=lookup \"blk\": %s\n", PROG, rw_strerror(r));
 		return 1;
 	}
-	cap = (int)r;
 	if ((r = blk_open(cap, 0)) < 0)
 		error("open", 0, r);
 	if ((r = blk_info(cap, &ssize, &nsect)) < 0)

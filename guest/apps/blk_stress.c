@@ -35,7 +35,7 @@
 
 #define HDR_MAGIC	0x5354524553534b42ULL	/* "BKSSERTS" */
 
-static int cap;
+static rw_cap cap;
 static uint32_t model[NSECT];		/* expected version per sector */
 static uint32_t next_version = 1;
 static unsigned long errors, shown;
@@ -188,12 +188,11 @@ int main(void)
 	char what[64];
 	uint64_t ssize = 0, nsect = 0;
 
-	long r = rw_cap_lookup_str("blk");
+	long r = rw_cap_get("blk", &cap);
 	if (r < 0) {
 		error("lookup \"blk\": %s", rw_strerror(r));
 		finish(0);
 	}
-	cap = (int)r;
 	if ((r = blk_open(cap, 0)) < 0)
 		call_failed("open", r);
 	if ((r = blk_info(cap, &ssize, &nsect)) < 0)

@@ -25,7 +25,7 @@ static struct {
 	{ .path = "/demo/b/sparse" },
 };
 
-static int fs;
+static rw_cap fs;
 static unsigned long ops;
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 static unsigned char rbuf[FILE_CAP + 100];
@@ -123,10 +123,9 @@ static void check_list(const char *dir, const char *const *names, int n)
 
 int main(void)
 {
-	long cap = fs_connect("fs");
-	if (cap < 0)
-		fail("connect", "fs", cap);
-	fs = (int)cap;
+	long r = fs_connect("fs", &fs);
+	if (r < 0)
+		fail("connect", "fs", r);
 
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		expect(fs_mkdir(fs, dirs[i]), 0, "mkdir", dirs[i]);

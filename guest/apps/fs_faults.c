@@ -12,8 +12,11 @@
  *            and goes on: "fs_faults: FAIL lost state: ..." (exit 1).
  *   none:    "fs_faults: FAIL server dead ..." (exit 1).
  */
-#define PROG "fs_faults"
+#include <stdio.h>
 #include "fs_check.h"
+#include "../servers/debug_fault.h"
+
+const char oracle_prog[] = "fs_faults";
 
 #define OPS_BETWEEN 15
 
@@ -37,10 +40,9 @@ int main(void)
 	rng = 0x94D049BB133111EBULL;
 	lenient = 1;
 	reset_model();
-	long cap = fs_connect("fs");
-	if (cap < 0)
-		fail("connect: %s", fs_strerror(cap));
-	srv = (int)cap;
+	long r = fs_connect("fs", &srv);
+	if (r < 0)
+		fail("connect: %s", fs_strerror(r));
 
 	setup();
 	for (int kind = 1; kind <= 6; kind++) {

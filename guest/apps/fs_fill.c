@@ -17,7 +17,7 @@
 #define MAX_FILES	64
 #define MIN_FILES	29
 
-static int fs;
+static rw_cap fs;
 static uint8_t chunk[FS_CHUNK], got[FS_CHUNK];
 
 static void pattern(int file, long off, uint8_t *p, size_t n)
@@ -62,12 +62,11 @@ static int write_file(int n, const char *path)
 
 int main(void)
 {
-	long c = fs_connect("fs");
+	long c = fs_connect("fs", &fs);
 	if (c < 0) {
 		printf(PROG ": FAIL connect: %s\n", fs_strerror(c));
 		return 1;
 	}
-	fs = (int)c;
 	char path[16];
 	int files = 0, full = 0;
 	while (files < MAX_FILES) {

@@ -28,7 +28,7 @@
 #define DATA_SIZE	(20 * 1024)
 #define COUNTER_LEN	11		/* "%010lu\n" */
 
-static int fs;
+static rw_cap fs;
 static uint8_t chunk[FS_CHUNK], want[FS_CHUNK];
 
 static uint64_t mix(uint64_t x)
@@ -168,11 +168,10 @@ int main(void)
 	char why[160];
 	unsigned long k = 0;
 	int ok = 1;
-	long r = fs_connect("fs");
+	long r = fs_connect("fs", &fs);
 
 	if (r < 0)
 		die("connect", "fs", r);
-	fs = (int)r;
 
 	r = fs_stat(fs, COUNTER, NULL, NULL);
 	if (r == RW_ENOENT) {

@@ -15,7 +15,7 @@ static struct {
 	unsigned char val[KV_VAL_MAX];
 } model[NKEYS];
 
-static int kv;
+static rw_cap kv;
 static unsigned long ops;
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 
@@ -98,10 +98,9 @@ static int check_all(void)
 
 int main(void)
 {
-	long cap = kv_connect("kv");
-	if (cap < 0)
-		fail("connect", -1, cap);
-	kv = (int)cap;
+	long c = kv_connect("kv", &kv);
+	if (c < 0)
+		fail("connect", -1, c);
 
 	for (int i = 0; i < NKEYS; i++)
 		put(i);

@@ -13,7 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <rewind/rewind.h>
+#include <rewind/driver.h>
 
 #define PROG		"ticker"
 #define DEV_NAME	"timer0"
@@ -43,7 +43,7 @@
 #define CMD_PERIODIC	2u
 #define CMD_STOP	3u
 
-static int dev;
+static rw_cap dev;
 static uintptr_t base;
 
 static __attribute__((noreturn, format(printf, 1, 2))) void fail(const char *fmt, ...)
@@ -74,11 +74,10 @@ static void wait_tick(const char *what)
 
 int main(void)
 {
-	long r = rw_device_open(DEV_NAME, RW_DEV_TIMER, &base);
+	long r = rw_device_open(DEV_NAME, RW_DEV_TIMER, &base, &dev);
 
 	if (r < 0)
 		fail("cannot open device \"%s\": %s", DEV_NAME, rw_strerror(r));
-	dev = (int)r;
 	rw_mmio_write32(base, REG_IRQ_STATUS, IRQ_EXPIRED);
 	rw_poll(dev, NULL);			/* drop a stale wake-up */
 	rw_mmio_write32(base, REG_IRQ_ENABLE, IRQ_EXPIRED);

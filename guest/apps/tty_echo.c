@@ -26,7 +26,7 @@
 #define MAX_FAILS	20
 #define MAX_SHOWN	20
 
-static int cap;
+static rw_cap cap;
 static unsigned long errors;
 static char line[sizeof PREFIX - 1 + LINE_MAX + 1];	/* "echo: " line "\n" */
 static size_t linelen;				/* bytes of the line so far */
@@ -66,13 +66,12 @@ int main(void)
 	unsigned long bytes = 0;
 	uint32_t fnv = 2166136261u;
 	int fails = 0;
-	long r = rw_cap_lookup_str("tty");
+	long r = rw_cap_get("tty", &cap);
 
 	if (r < 0) {
 		printf("%s: FAIL lookup \"tty\": %s\n", PROG, rw_strerror(r));
 		return 1;
 	}
-	cap = (int)r;
 	memcpy(line, PREFIX, sizeof PREFIX - 1);
 	if ((r = tty_open(cap, TTY_CRLF)) < 0)
 		call_failed("open", r);

@@ -25,7 +25,7 @@ struct header {
 	uint32_t dcrc;
 };
 
-static int blk = -1;
+static rw_cap blk = RW_CAP(-1);
 static uint64_t capacity;		/* sectors */
 static uint64_t slot_sectors;		/* H */
 static int active = -1;			/* slot of the mounted snapshot */
@@ -85,7 +85,7 @@ uint64_t fsd_slot_bytes(void)
 	return slot_sectors * BLK_SECTOR;
 }
 
-long fsd_open(int cap)
+long fsd_open(rw_cap cap)
 {
 	uint64_t ssize = 0, sectors = 0;
 	long r = blk_open(cap, 0);
@@ -353,7 +353,7 @@ static long commit_once(void (*emit)(void *ctx), void *ctx)
 
 long fsd_commit(void (*emit)(void *ctx), void *ctx)
 {
-	if (blk < 0 || active < 0)
+	if (blk.slot < 0 || active < 0)
 		return RW_ESTATE;
 	long r = commit_once(emit, ctx);
 	if (r == RW_EDEAD || r == BLK_ENOTOPEN) {

@@ -20,7 +20,7 @@
  * which are not mapped in this task: it must die of an unmapped read.
  */
 #include <stdio.h>
-#include <rewind/rewind.h>
+#include <rewind/driver.h>
 
 #define MAGIC		0x00
 #define DEVICE_ID	0x04
@@ -65,7 +65,7 @@ static int oneshot_to_end(uintptr_t base)
 }
 
 /* The interrupt seen as a notification; prints what it saw, checks it. */
-static void interrupts(int dev, uintptr_t base)
+static void interrupts(rw_cap dev, uintptr_t base)
 {
 	uint64_t bits = 0;
 
@@ -120,11 +120,11 @@ int main(void)
 	unsigned kind = 0;
 
 	expect("lookup", dev >= 0, 1);
-	expect("device_info", (uint64_t)rw_device_info((int)dev, &base, &size, &kind), 0);
+	expect("device_info", (uint64_t)rw_device_info(RW_CAP(dev), &base, &size, &kind), 0);
 	expect("base", base, RW_MMIO_BASE);
 	expect("size", size, RW_MMIO_STRIDE);
 	expect("kind", kind, RW_DEV_TIMER);
-	expect("device_info on a bad cap", (uint64_t)rw_device_info(77, 0, 0, 0), (uint64_t)RW_ECAP);
+	expect("device_info on a bad cap", (uint64_t)rw_device_info(RW_CAP(77), 0, 0, 0), (uint64_t)RW_ECAP);
 	expect("MAGIC", rw_mmio_read32(base, MAGIC), 0x56445752);
 	expect("DEVICE_ID", rw_mmio_read32(base, DEVICE_ID), 3);
 	expect("VERSION", rw_mmio_read32(base, VERSION), 1);
@@ -151,7 +151,7 @@ int main(void)
 	}
 	printf("dev_probe: misuse ok\n");
 
-	interrupts((int)dev, base);
+	interrupts(RW_CAP(dev), base);
 	if (failures) {
 		printf("dev_probe: FAIL %d interrupt check(s)\n", failures);
 		return 1;

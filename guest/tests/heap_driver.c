@@ -19,7 +19,7 @@ int main(void)
 	unsigned kind = 0;
 	unsigned long bytes = 0;
 
-	if (dev < 0 || rw_device_info((int)dev, &base, &size, &kind) < 0) {
+	if (dev < 0 || rw_device_info(RW_CAP(dev), &base, &size, &kind) < 0) {
 		printf("heap_driver: FAIL no device\n");
 		return 1;
 	}

@@ -60,9 +60,9 @@ static void handle(rw_msg *m, uint64_t badge, void *ctx)
 
 int main(void)
 {
-	long ep = rw_cap_lookup_str("heap");
+	rw_cap ep;
 
-	if (ep < 0)
+	if (rw_cap_get("heap", &ep) < 0)
 		return 1;
-	rw_serve((int)ep, handle, NULL);
+	rw_serve(ep, handle, NULL);
 }

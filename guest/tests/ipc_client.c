@@ -10,7 +10,7 @@
 #include <rewind/rewind.h>
 
 static uint64_t rng = 0x0123456789ABCDEFULL;
-static int cap;
+static rw_cap cap;
 static unsigned char sent[RW_IPC_BUF_SIZE];
 
 static uint64_t next_rand(void)
@@ -62,10 +62,9 @@ static void round_trip(uint64_t len)
 
 int main(void)
 {
-	long c = rw_cap_lookup_str("ipc_echo");
+	long c = rw_cap_get("ipc_echo", &cap);
 	if (c < 0)
 		fail("lookup ipc_echo", c, 0);
-	cap = (int)c;
 
 	for (int i = 0; i < 200; i++)
 		round_trip(0);

@@ -2,6 +2,7 @@ package dev.rewind.kernel.fuzz;
 
 import static dev.rewind.kernel.fuzz.RvAsm.*;
 
+import dev.rewind.abi.Blk;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Random;
@@ -459,7 +460,7 @@ final class FuzzGen {
 
     private long label() {
         return switch (rnd.nextInt(4)) {
-            case 0 -> (0x424bL << 16) | rnd.nextInt(8);
+            case 0 -> (Blk.MAGIC << 16) | rnd.nextInt(8);
             case 1 -> rnd.nextLong();
             default -> rnd.nextInt(16);
         };
@@ -656,7 +657,7 @@ final class FuzzGen {
         a.liSmall(S1, calls);
         int top = a.mark();
         a.liSmall(A0, 0);
-        a.li(A1, r.nextBoolean() ? (0x424bL << 16) | r.nextInt(6) : r.nextInt(8));
+        a.li(A1, r.nextBoolean() ? (Blk.MAGIC << 16) | r.nextInt(6) : r.nextInt(8));
         a.li(A2, r.nextInt(4));
         a.li(A3, r.nextInt(64));
         a.li(A4, r.nextInt(8));

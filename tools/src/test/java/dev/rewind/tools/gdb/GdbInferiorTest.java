@@ -98,7 +98,7 @@ class GdbInferiorTest {
                     "ipc_echo.elf",
                     "ipc_client.elf",
                     "handle in section .text",
-                    "Breakpoint 1 at 0x10148",
+                    "Breakpoint 1 at 0x10146",
                     "hit Breakpoint 1, ",
                     "handle (",
                     "#1 ",
