@@ -25,6 +25,7 @@ final class Syscalls {
     private final Kernel k;
     private long[] a;
     private final byte[] scratch = new byte[4096];
+    private final SyscallFrame frame = new SyscallFrame();
 
     Syscalls(Kernel k) {
         this.k = k;
@@ -37,7 +38,7 @@ final class Syscalls {
      */
     Next dispatch(Task t, long[] a) {
         this.a = a;
-        SyscallFrame f = new SyscallFrame(a);
+        SyscallFrame f = frame.reset(a);
         t.madeSyscall(System.nanoTime());
         long nr = a[7];
         long a0 = a[0];
