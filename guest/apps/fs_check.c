@@ -5,13 +5,12 @@
 #include "fs_check.h"
 
 const struct fs_node tree[] = {
-	{ "/", -1, 1 },
-	{ "/d0", 0, 1 }, { "/d1", 0, 1 }, { "/d1/e", 2, 1 }, { "/d2", 0, 1 },
-	{ "/t0", 0, 0 }, { "/t1", 0, 0 },
-	{ "/d0/a", 1, 0 }, { "/d0/b", 1, 0 }, { "/d0/c", 1, 0 }, { "/d0/d", 1, 0 },
-	{ "/d1/a", 2, 0 }, { "/d1/b", 2, 0 }, { "/d1/c", 2, 0 },
-	{ "/d1/e/a", 3, 0 }, { "/d1/e/b", 3, 0 }, { "/d1/e/c", 3, 0 },
-	{ "/d2/a", 4, 0 }, { "/d2/b", 4, 0 }, { "/d2/c", 4, 0 }, { "/d2/d", 4, 0 },
+	{ "/", -1, 1 },      { "/d0", 0, 1 },   { "/d1", 0, 1 },     { "/d1/e", 2, 1 },
+	{ "/d2", 0, 1 },     { "/t0", 0, 0 },   { "/t1", 0, 0 },     { "/d0/a", 1, 0 },
+	{ "/d0/b", 1, 0 },   { "/d0/c", 1, 0 }, { "/d0/d", 1, 0 },   { "/d1/a", 2, 0 },
+	{ "/d1/b", 2, 0 },   { "/d1/c", 2, 0 }, { "/d1/e/a", 3, 0 }, { "/d1/e/b", 3, 0 },
+	{ "/d1/e/c", 3, 0 }, { "/d2/a", 4, 0 }, { "/d2/b", 4, 0 },   { "/d2/c", 4, 0 },
+	{ "/d2/d", 4, 0 },
 };
 
 /* Error names in the oracle's messages: the fs server's own first. */
@@ -33,7 +32,7 @@ static const char *base_name(int i)
 void reset_model(void)
 {
 	memset(model, 0, sizeof model);
-	model[0].present = 1;		/* "/" */
+	model[0].present = 1; /* "/" */
 	seq = 0;
 }
 
@@ -61,7 +60,7 @@ static long x_write(long h, uint64_t off, const void *buf, size_t n, uint64_t *s
 	if (r < 0)
 		return r;
 	if (wrote != n)
-		return RW_EINVAL;	/* malformed reply */
+		return RW_EINVAL; /* malformed reply */
 	*size = sz;
 	return 0;
 }
@@ -75,7 +74,7 @@ static long x_read(long h, uint64_t off, size_t n, uint64_t *size)
 	if (r < 0)
 		return r;
 	if (got > n)
-		return RW_EINVAL;	/* malformed reply */
+		return RW_EINVAL; /* malformed reply */
 	memcpy(rbuf, rw_ipc_buf(), got);
 	*size = sz;
 	return (long)got;
@@ -100,7 +99,7 @@ static int expect(const char *call, long r, long want)
 		return 1;
 	}
 	mismatch("%s: %s, expected %s", call, r > 0 ? "success" : fs_strerror(r),
-		 want ? fs_strerror(want) : "success");
+	         want ? fs_strerror(want) : "success");
 	return 1;
 }
 
@@ -134,19 +133,20 @@ static long open_file(int i)
 	SRV_CALL(h, x_open(tree[i].path, &size));
 	if (!model[i].present || !reachable(i)) {
 		if (h > 0)
-			fs_close(srv, h);	/* opened a file that should not exist */
+			fs_close(srv, h); /* opened a file that should not exist */
 		return expect("open", h, RW_ENOENT) ? -1 : 0;
 	}
 	if (h <= 0) {
 		if (h == RW_ENOENT)
-			mismatch("file %s missing%s", tree[i].path, restarts ? " after restart" : "");
+			mismatch("file %s missing%s", tree[i].path,
+			         restarts ? " after restart" : "");
 		else
 			bad_status("open", h);
 		return -1;
 	}
 	if (size != model[i].size) {
 		mismatch("open %s: size %lu, expected %lu", tree[i].path, (unsigned long)size,
-			 (unsigned long)model[i].size);
+		         (unsigned long)model[i].size);
 		return -1;
 	}
 	return h;
@@ -195,12 +195,12 @@ int op_write(int i)
 		size_t want = off + done > size ? off + done : size;
 		if (fsize != want)
 			return mismatch("write %s: size %lu, expected %lu", tree[i].path,
-					(unsigned long)fsize, (unsigned long)want);
+			                (unsigned long)fsize, (unsigned long)want);
 	}
 	if (close_file(h))
 		return 1;
 	if (off > size)
-		memset(model[i].data + size, 0, off - size);	/* hole */
+		memset(model[i].data + size, 0, off - size); /* hole */
 	memcpy(model[i].data + off, wbuf, len);
 	model[i].size = end;
 	return 0;
@@ -223,15 +223,14 @@ static int read_check(int i, long h, size_t off, size_t len)
 		}
 		if (fsize != size)
 			return mismatch("read %s: size %lu, expected %lu", tree[i].path,
-					(unsigned long)fsize, (unsigned long)size);
+			                (unsigned long)fsize, (unsigned long)size);
 		if ((size_t)got != want)
 			return mismatch("read %s at %u: %ld bytes, expected %u", tree[i].path,
-					(unsigned)pos, got, (unsigned)want);
+			                (unsigned)pos, got, (unsigned)want);
 		if (memcmp(rbuf, model[i].data + pos, want) != 0)
-			return mismatch("read %s at %u: data differs", tree[i].path,
-					(unsigned)pos);
+			return mismatch("read %s at %u: data differs", tree[i].path, (unsigned)pos);
 		if (want < n)
-			break;			/* end of file */
+			break; /* end of file */
 		pos += n;
 	}
 	return 0;
@@ -272,7 +271,7 @@ static int check_stat(int i)
 		return mismatch("stat %s: is_dir %d", tree[i].path, is_dir);
 	if (!is_dir && size != model[i].size)
 		return mismatch("stat %s: size %lu, expected %lu", tree[i].path,
-				(unsigned long)size, (unsigned long)model[i].size);
+		                (unsigned long)size, (unsigned long)model[i].size);
 	return 0;
 }
 
@@ -288,7 +287,7 @@ static int check_list(int d)
 	int kids[NNODES], nk = 0;
 	char name[FS_NAME_MAX + 1];
 
-	for (int i = 1; i < NNODES; i++) {	/* the model's entries, by seq */
+	for (int i = 1; i < NNODES; i++) { /* the model's entries, by seq */
 		if (tree[i].parent != d || !model[i].present)
 			continue;
 		int k = nk++;
@@ -310,7 +309,8 @@ static int check_list(int d)
 		if (r == RW_ENOENT) {
 			if (idx < nk)
 				return mismatch("%s/%s not listed%s", d ? tree[d].path : "",
-						base_name(kids[idx]), restarts ? " after restart" : "");
+				                base_name(kids[idx]),
+				                restarts ? " after restart" : "");
 			return 0;
 		}
 		if (r < 0) {
@@ -322,12 +322,12 @@ static int check_list(int d)
 		int i = kids[idx];
 		if (strcmp(name, base_name(i)) != 0)
 			return mismatch("list %s entry %d: \"%s\", expected \"%s\"", tree[d].path,
-					idx, name, base_name(i));
+			                idx, name, base_name(i));
 		if (r != tree[i].is_dir)
 			return mismatch("list %s: %s is_dir %ld", tree[d].path, name, r);
 		if (!r && size != model[i].size)
 			return mismatch("list %s: %s size %lu, expected %lu", tree[d].path, name,
-					(unsigned long)size, (unsigned long)model[i].size);
+			                (unsigned long)size, (unsigned long)model[i].size);
 	}
 }
 
@@ -400,7 +400,7 @@ int random_op(void)
 	unsigned p = (unsigned)(next_rand() % 100);
 	int f = pick_file();
 	int any = FIRST_FILE + (int)(next_rand() % (NNODES - FIRST_FILE));
-	int d = (int)(next_rand() % FIRST_FILE);	/* includes "/" */
+	int d = (int)(next_rand() % FIRST_FILE); /* includes "/" */
 
 	if (p < 28)
 		return op_write(f);

@@ -19,27 +19,27 @@
 #include <rewind/fs.h>
 #include "oracle.h"
 
-#define FMAX		12288		/* largest file: three chunks */
-#define NNODES		21		/* the root, 4 directories, 16 files */
-#define FIRST_FILE	5		/* tree[1..4] are directories, the rest files */
+#define FMAX       12288 /* largest file: three chunks */
+#define NNODES     21    /* the root, 4 directories, 16 files */
+#define FIRST_FILE 5     /* tree[1..4] are directories, the rest files */
 
 struct fs_node {
 	const char *path;
-	int parent;			/* index of the parent directory */
+	int parent; /* index of the parent directory */
 	int is_dir;
 };
 extern const struct fs_node tree[NNODES];
 
 struct fs_model {
 	int present;
-	unsigned long seq;		/* creation order */
+	unsigned long seq; /* creation order */
 	size_t size;
 	unsigned char data[FMAX];
 };
 extern struct fs_model model[NNODES];
 
 /* Operations; each returns 0, or 1 if it stopped early (lenient). */
-int op_make(int i);		/* mkdir or create tree[i] */
+int op_make(int i); /* mkdir or create tree[i] */
 int op_write(int i);
 int op_read(int i);
 int op_stat(int i);

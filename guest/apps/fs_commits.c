@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <rewind/fs.h>
 
-#define PROG	"fs_commits"
-#define DIR	"/commits"
-#define LAST	1000
+#define PROG "fs_commits"
+#define DIR  "/commits"
+#define LAST 1000
 
 static rw_cap fs;
 static uint8_t buf[4096];

@@ -50,14 +50,14 @@ int main(void)
 			random_op();
 			settle();
 		}
-		setup();	/* never fault on an empty file system */
+		setup(); /* never fault on an empty file system */
 
 		begin("debug fault %d", kind);
 		long r = fs_debug_fault_dirty(srv, kind);
 		if (r == RW_ERECOVERED) {
 			recovered++;
 			printf("%s: kind %d -> ERECOVERED\n", PROG, kind);
-			full_scan();	/* the marker and the write are gone */
+			full_scan(); /* the marker and the write are gone */
 			settle();
 		} else if (r == RW_EDEAD) {
 			snprintf(why, sizeof why, "kind %d", kind);

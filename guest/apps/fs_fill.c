@@ -12,10 +12,10 @@
 #include <stdint.h>
 #include <rewind/fs.h>
 
-#define PROG		"fs_fill"
-#define FILE_SIZE	(80 * 1024)
-#define MAX_FILES	64
-#define MIN_FILES	29
+#define PROG      "fs_fill"
+#define FILE_SIZE (80 * 1024)
+#define MAX_FILES 64
+#define MIN_FILES 29
 
 static rw_cap fs;
 static uint8_t chunk[FS_CHUNK], got[FS_CHUNK];
@@ -92,7 +92,8 @@ int main(void)
 			pattern(n, off, chunk, FS_CHUNK);
 			for (int i = 0; i < FS_CHUNK; i++)
 				if (got[i] != chunk[i]) {
-					printf(PROG ": FAIL /f%d differs at byte %ld\n", n, off + i);
+					printf(PROG ": FAIL /f%d differs at byte %ld\n", n,
+					       off + i);
 					return 1;
 				}
 		}

@@ -31,7 +31,7 @@ int op_put(int i)
 	}
 	if (r != (model[i].present ? 0 : 1)) {
 		if (mismatch("put %s: %s, expected %s", key, r ? "created" : "replaced",
-			     model[i].present ? "replace" : "create"))
+		             model[i].present ? "replace" : "create"))
 			return 1;
 	}
 	model[i].present = 1;
@@ -63,7 +63,7 @@ int check_key(int i)
 		return mismatch("key %s present (len %u), expected missing", key, (unsigned)len);
 	if (len != model[i].len)
 		return mismatch("key %s: value length %u, expected %u", key, (unsigned)len,
-				(unsigned)model[i].len);
+		                (unsigned)model[i].len);
 	if (memcmp(buf, model[i].val, len) != 0)
 		return mismatch("key %s: value differs", key);
 	return 0;
@@ -86,7 +86,7 @@ int op_del(int i)
 	if (r == RW_ENOENT) {
 		if (model[i].present)
 			return mismatch("del: key %s missing%s", key,
-					restarts ? " after restart" : "");
+			                restarts ? " after restart" : "");
 		return 0;
 	}
 	if (r < 0) {
@@ -158,12 +158,13 @@ int op_list(void)
 			return mismatch("key %s listed twice", key);
 		if (vlen != model[i].len)
 			return mismatch("key %s listed with length %u, expected %u", key,
-					(unsigned)vlen, (unsigned)model[i].len);
+			                (unsigned)vlen, (unsigned)model[i].len);
 		seen[i] = 1;
 	}
 	for (int i = 0; i < NK; i++)
 		if (model[i].present && !seen[i])
-			return mismatch("key k%d not listed%s", i, restarts ? " after restart" : "");
+			return mismatch("key k%d not listed%s", i,
+			                restarts ? " after restart" : "");
 	return 0;
 }
 

@@ -16,8 +16,8 @@
 #include <rewind/kv.h>
 #include "oracle.h"
 
-#define NK		64		/* keys k0..k63 */
-#define VMAX		200		/* longest value */
+#define NK   64  /* keys k0..k63 */
+#define VMAX 200 /* longest value */
 
 struct kv_model {
 	int present;

@@ -39,7 +39,7 @@ int main(void)
 			random_op();
 			settle();
 		}
-		op_put((int)(next_rand() % NK));	/* never fault on an empty store */
+		op_put((int)(next_rand() % NK)); /* never fault on an empty store */
 		settle();
 
 		begin("debug fault %d", kind);
@@ -47,7 +47,7 @@ int main(void)
 		if (r == RW_ERECOVERED) {
 			recovered++;
 			printf("%s: kind %d -> ERECOVERED\n", PROG, kind);
-			full_scan();	/* the marker and the overwrite are gone */
+			full_scan(); /* the marker and the overwrite are gone */
 			settle();
 		} else if (r == RW_EDEAD) {
 			snprintf(why, sizeof why, "kind %d", kind);

@@ -7,14 +7,14 @@
 
 const char *(*oracle_errname)(long err) = rw_strerror;
 
-rw_cap srv;				/* capability of the server under test */
-int lenient;			/* *_faults: survive a restart, report at the end */
-int need_resync;			/* lenient: a restart happened, resync pending */
-unsigned long opno;		/* logical operations so far (the current one) */
-char opdesc[64];			/* the current operation, for messages */
+rw_cap srv;         /* capability of the server under test */
+int lenient;        /* *_faults: survive a restart, report at the end */
+int need_resync;    /* lenient: a restart happened, resync pending */
+unsigned long opno; /* logical operations so far (the current one) */
+char opdesc[64];    /* the current operation, for messages */
 unsigned long recovered, restarts;
-static unsigned long recovered_shown, recovered_hidden;	/* "recovered op N" lines */
-char lost[256];			/* lenient: first lost state found */
+static unsigned long recovered_shown, recovered_hidden; /* "recovered op N" lines */
+char lost[256];                                         /* lenient: first lost state found */
 uint64_t rng;
 
 uint64_t next_rand(void)
@@ -149,11 +149,11 @@ void resync(int (*scan)(void), void (*reset)(void))
 		need_resync = 0;
 		scan();
 		if (need_resync)
-			continue;		/* restarted again during the scan */
+			continue; /* restarted again during the scan */
 		reset();
 		unsigned long saved = restarts;
 		lenient = 0;
-		restarts = 0;			/* any mismatch now is a plain failure */
+		restarts = 0; /* any mismatch now is a plain failure */
 		scan();
 		restarts = saved;
 		lenient = 1;

@@ -28,20 +28,20 @@
 #include <stdint.h>
 #include <rewind/rewind.h>
 
-#define PROG		oracle_prog
-#define MAX_RETRIES	3		/* retries of one call after RW_ERECOVERED */
-#define SHOW_RECOVERED	5		/* "recovered op N" lines printed at most */
+#define PROG           oracle_prog
+#define MAX_RETRIES    3 /* retries of one call after RW_ERECOVERED */
+#define SHOW_RECOVERED 5 /* "recovered op N" lines printed at most */
 
-extern const char oracle_prog[];	/* the program's name (defined by it) */
-extern const char *(*oracle_errname)(long err);	/* names of errors in messages */
+extern const char oracle_prog[];                /* the program's name (defined by it) */
+extern const char *(*oracle_errname)(long err); /* names of errors in messages */
 
-extern rw_cap srv;			/* capability of the server under test */
-extern int lenient;			/* *_faults: survive a restart, report at the end */
-extern int need_resync;			/* lenient: a restart happened, resync pending */
-extern unsigned long opno;		/* logical operations so far (the current one) */
-extern char opdesc[64];			/* the current operation, for messages */
+extern rw_cap srv;         /* capability of the server under test */
+extern int lenient;        /* *_faults: survive a restart, report at the end */
+extern int need_resync;    /* lenient: a restart happened, resync pending */
+extern unsigned long opno; /* logical operations so far (the current one) */
+extern char opdesc[64];    /* the current operation, for messages */
 extern unsigned long recovered, restarts;
-extern char lost[256];			/* lenient: first lost state found */
+extern char lost[256]; /* lenient: first lost state found */
 extern uint64_t rng;
 
 uint64_t next_rand(void);
@@ -63,12 +63,12 @@ void bad_status(const char *call, long r);
 void resync(int (*scan)(void), void (*reset)(void));
 
 /* res = expr (one call to the server), retried as retry_call says. */
-#define SRV_CALL(res, expr)						\
-	do {								\
-		int tries_ = 0;						\
-		do {							\
-			(res) = (expr);					\
-		} while (retry_call((res), &tries_));			\
+#define SRV_CALL(res, expr)                           \
+	do {                                          \
+		int tries_ = 0;                       \
+		do {                                  \
+			(res) = (expr);               \
+		} while (retry_call((res), &tries_)); \
 	} while (0)
 
 #endif /* APPS_ORACLE_H */

@@ -16,10 +16,10 @@
 #include <string.h>
 #include <rewind/tty.h>
 
-#define PROG		"tty_writer"
-#define NLINES		300
-#define FILL		44		/* "line NNN of 300 " is 16 bytes: 60 in all */
-#define MAX_SHOWN	20
+#define PROG      "tty_writer"
+#define NLINES    300
+#define FILL      44 /* "line NNN of 300 " is 16 bytes: 60 in all */
+#define MAX_SHOWN 20
 
 static rw_cap cap;
 static unsigned long errors;
@@ -60,8 +60,8 @@ int main(void)
 		}
 	}
 
-	int len = snprintf(line, sizeof line, "%s: done lines=%d errors=%lu\n", PROG, NLINES,
-			   errors);
+	int len =
+	        snprintf(line, sizeof line, "%s: done lines=%d errors=%lu\n", PROG, NLINES, errors);
 	if ((r = tty_write(cap, line, (size_t)len)) != len)
 		call_failed("write summary", r < 0 ? r : RW_EINVAL);
 	if ((r = tty_close(cap)) < 0)

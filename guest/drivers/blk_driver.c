@@ -25,45 +25,45 @@
 #include <rewind/blk.h>
 #include <rewind/driver.h>
 
-#define DEV_NAME	"disk0"		/* the block device this driver owns */
-#define EP_NAME		"blk"		/* the endpoint it serves */
+#define DEV_NAME "disk0" /* the block device this driver owns */
+#define EP_NAME  "blk"   /* the endpoint it serves */
 
 /* ---- device registers (docs/DEVICES.md) ---- */
-#define REG_MAGIC	0x00
-#define REG_DEVICE_ID	0x04
-#define REG_STATUS	0x10
-#define REG_IRQ_ENABLE	0x14
-#define REG_IRQ_STATUS	0x18
-#define REG_CONTROL	0x1c
-#define REG_SECTOR_SIZE	0x20
-#define REG_MAX_SECTORS	0x24
-#define REG_CAPACITY	0x28		/* 64-bit */
-#define REG_SECTOR	0x30		/* 64-bit */
-#define REG_ADDR	0x38		/* 64-bit */
-#define REG_COUNT	0x40
-#define REG_COMMAND	0x44
-#define REG_CMD_STATUS	0x48
+#define REG_MAGIC       0x00
+#define REG_DEVICE_ID   0x04
+#define REG_STATUS      0x10
+#define REG_IRQ_ENABLE  0x14
+#define REG_IRQ_STATUS  0x18
+#define REG_CONTROL     0x1c
+#define REG_SECTOR_SIZE 0x20
+#define REG_MAX_SECTORS 0x24
+#define REG_CAPACITY    0x28 /* 64-bit */
+#define REG_SECTOR      0x30 /* 64-bit */
+#define REG_ADDR        0x38 /* 64-bit */
+#define REG_COUNT       0x40
+#define REG_COMMAND     0x44
+#define REG_CMD_STATUS  0x48
 
-#define DEV_MAGIC	0x56445752u	/* "RWDV" */
-#define DEV_ID_BLOCK	2u
-#define STATUS_READY	1u
-#define IRQ_COMPLETION	1u
-#define CONTROL_RESET	1u
+#define DEV_MAGIC      0x56445752u /* "RWDV" */
+#define DEV_ID_BLOCK   2u
+#define STATUS_READY   1u
+#define IRQ_COMPLETION 1u
+#define CONTROL_RESET  1u
 
-#define CMD_READ	1u
-#define CMD_WRITE	2u
-#define CMD_FLUSH	3u
+#define CMD_READ  1u
+#define CMD_WRITE 2u
+#define CMD_FLUSH 3u
 
-#define CS_OK		0u
-#define CS_OUT_OF_RANGE	2u
+#define CS_OK           0u
+#define CS_OUT_OF_RANGE 2u
 
-#define MAX_SESSIONS	64
+#define MAX_SESSIONS 64
 
-static rw_session sessions[MAX_SESSIONS];	/* client badge -> flags */
-static rw_cap dev;			/* device capability */
-static uintptr_t base;			/* its registers */
-static uint64_t capacity;		/* sectors */
-static uint32_t max_sectors;		/* most sectors per device command */
+static rw_session sessions[MAX_SESSIONS]; /* client badge -> flags */
+static rw_cap dev;                        /* device capability */
+static uintptr_t base;                    /* its registers */
+static uint64_t capacity;                 /* sectors */
+static uint32_t max_sectors;              /* most sectors per device command */
 
 /*
  * The DMA buffer is the IPC buffer itself: a WRITE's data arrives there and
@@ -73,7 +73,7 @@ static uint32_t max_sectors;		/* most sectors per device command */
  */
 static uint8_t *dma;
 
-_Static_assert(BLK_MAX_COUNT * BLK_SECTOR <= RW_IPC_BUF_SIZE, "DMA buffer too small");
+_Static_assert(BLK_MAX_COUNT *BLK_SECTOR <= RW_IPC_BUF_SIZE, "DMA buffer too small");
 
 /* ---- device ---- */
 
@@ -186,7 +186,7 @@ static long do_read(const rw_request *r)
 		return BLK_ERANGE;
 	if ((st = transfer(CMD_READ, sector, count)) < 0)
 		return st;
-	r->out->w[0] = count;		/* the data is already in the IPC buffer */
+	r->out->w[0] = count; /* the data is already in the IPC buffer */
 	r->out->len = (uint64_t)count * BLK_SECTOR;
 	return 0;
 }
@@ -233,10 +233,10 @@ static int device_init(void)
 	}
 	max_sectors = rw_mmio_read32(base, REG_MAX_SECTORS);
 	if (max_sectors == 0 || max_sectors > BLK_MAX_COUNT)
-		max_sectors = BLK_MAX_COUNT;	/* 0: nonsense; more: never needed */
+		max_sectors = BLK_MAX_COUNT; /* 0: nonsense; more: never needed */
 	capacity = rw_mmio_read64(base, REG_CAPACITY);
 	if (!(rw_mmio_read32(base, REG_STATUS) & STATUS_READY))
-		printf("blk: no disk attached\n");	/* commands will fail: EIO */
+		printf("blk: no disk attached\n"); /* commands will fail: EIO */
 	rw_mmio_write32(base, REG_IRQ_ENABLE, IRQ_COMPLETION);
 	dma = (uint8_t *)rw_ipc_buf();
 	return 0;

@@ -25,33 +25,32 @@
 #include <rewind/driver.h>
 #include <rewind/tty.h>
 
-#define DEV_NAME	"uart0"		/* the UART this driver owns */
-#define EP_NAME		"tty"		/* the endpoint it serves */
-
+#define DEV_NAME "uart0" /* the UART this driver owns */
+#define EP_NAME  "tty"   /* the endpoint it serves */
 
 /* ---- device registers (docs/DEVICES.md) ---- */
-#define REG_MAGIC	0x00
-#define REG_DEVICE_ID	0x04
-#define REG_STATUS	0x10
-#define REG_IRQ_ENABLE	0x14
-#define REG_IRQ_STATUS	0x18
-#define REG_CONTROL	0x1c
-#define REG_TXDATA	0x20
-#define REG_RXDATA	0x24
+#define REG_MAGIC      0x00
+#define REG_DEVICE_ID  0x04
+#define REG_STATUS     0x10
+#define REG_IRQ_ENABLE 0x14
+#define REG_IRQ_STATUS 0x18
+#define REG_CONTROL    0x1c
+#define REG_TXDATA     0x20
+#define REG_RXDATA     0x24
 
-#define DEV_MAGIC	0x56445752u	/* "RWDV" */
-#define DEV_ID_UART	1u
-#define STATUS_RX_READY	(1u << 0)
-#define STATUS_RX_EOF	(1u << 2)
-#define IRQ_RX		1u
-#define CONTROL_RESET	1u
-#define RX_VALID	(1u << 8)
+#define DEV_MAGIC       0x56445752u /* "RWDV" */
+#define DEV_ID_UART     1u
+#define STATUS_RX_READY (1u << 0)
+#define STATUS_RX_EOF   (1u << 2)
+#define IRQ_RX          1u
+#define CONTROL_RESET   1u
+#define RX_VALID        (1u << 8)
 
-#define MAX_SESSIONS	64
+#define MAX_SESSIONS 64
 
-static rw_session sessions[MAX_SESSIONS];	/* client badge -> mode */
-static rw_cap dev;			/* device capability */
-static uintptr_t base;			/* its registers */
+static rw_session sessions[MAX_SESSIONS]; /* client badge -> mode */
+static rw_cap dev;                        /* device capability */
+static uintptr_t base;                    /* its registers */
 
 /* ---- sessions ---- */
 
@@ -82,8 +81,8 @@ static long do_write(const rw_request *r)
 	if (!s)
 		return TTY_ENOTOPEN;
 
-	const uint8_t *buf = rw_ipc_buf();	/* the request's bytes */
-	uint64_t out = 0;		/* bytes the translated output has so far */
+	const uint8_t *buf = rw_ipc_buf(); /* the request's bytes */
+	uint64_t out = 0;                  /* bytes the translated output has so far */
 	for (uint64_t i = 0; i < len; i++) {
 		if ((s->value & TTY_CRLF) && buf[i] == '\n') {
 			if (out++ >= resume)
@@ -129,14 +128,14 @@ static long do_read(const rw_request *r)
 		return TTY_ENOTOPEN;
 	long st = wait_input();
 	if (st <= 0)
-		return st;			/* error, or end of input: n = 0 */
+		return st; /* error, or end of input: n = 0 */
 
 	uint8_t *out = rw_ipc_buf();
 	uint64_t n = 0;
 	while (n < max) {
 		uint32_t v = rw_mmio_read32(base, REG_RXDATA);
 		if (!(v & RX_VALID))
-			break;			/* FIFO empty */
+			break; /* FIFO empty */
 		out[n++] = (uint8_t)v;
 	}
 	r->out->w[0] = n;

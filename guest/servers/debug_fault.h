@@ -20,22 +20,27 @@
 #include <rewind/kv_proto.h>
 #include <rewind/fs_proto.h>
 
-#define DEBUG_FAULT_ILLEGAL	1	/* illegal instruction */
-#define DEBUG_FAULT_NULL	2	/* write through a NULL pointer */
-#define DEBUG_FAULT_WILD_READ	3	/* read of unmapped 0x50000000 */
-#define DEBUG_FAULT_ASSERT	4	/* failed RW_ASSERT */
-#define DEBUG_FAULT_LOOP	5	/* infinite loop without system calls */
-#define DEBUG_FAULT_TEXT_WRITE	6	/* write to the task's own .text */
+#define DEBUG_FAULT_ILLEGAL    1 /* illegal instruction */
+#define DEBUG_FAULT_NULL       2 /* write through a NULL pointer */
+#define DEBUG_FAULT_WILD_READ  3 /* read of unmapped 0x50000000 */
+#define DEBUG_FAULT_ASSERT     4 /* failed RW_ASSERT */
+#define DEBUG_FAULT_LOOP       5 /* infinite loop without system calls */
+#define DEBUG_FAULT_TEXT_WRITE 6 /* write to the task's own .text */
 
-#define DEBUG_FAULT_MAGIC	0xdeb9fa17ULL
-#define KV_DEBUG_FAULT		KV_LABEL(0xff)
-#define FS_DEBUG_FAULT		FS_LABEL(0xff)
+#define DEBUG_FAULT_MAGIC 0xdeb9fa17ULL
+#define KV_DEBUG_FAULT    KV_LABEL(0xff)
+#define FS_DEBUG_FAULT    FS_LABEL(0xff)
 
 /* The rule of a debug-fault request (for a server's rw_op table). */
-#define DEBUG_FAULT_RULE(label) { (label), { RW_W_RANGE(DEBUG_FAULT_ILLEGAL, DEBUG_FAULT_TEXT_WRITE), \
-	RW_W_EQ(DEBUG_FAULT_MAGIC), RW_W_RANGE(0, 1), RW_W_ZERO }, { 0, 0, 0, 0 }, 0 }
-#define KV_DEBUG_FAULT_RULE	DEBUG_FAULT_RULE(KV_DEBUG_FAULT)
-#define FS_DEBUG_FAULT_RULE	DEBUG_FAULT_RULE(FS_DEBUG_FAULT)
+#define DEBUG_FAULT_RULE(label)                                                      \
+	{                                                                            \
+		(label),                                                             \
+		        { RW_W_RANGE(DEBUG_FAULT_ILLEGAL, DEBUG_FAULT_TEXT_WRITE),   \
+			  RW_W_EQ(DEBUG_FAULT_MAGIC), RW_W_RANGE(0, 1), RW_W_ZERO }, \
+		        { 0, 0, 0, 0 }, 0                                            \
+	}
+#define KV_DEBUG_FAULT_RULE DEBUG_FAULT_RULE(KV_DEBUG_FAULT)
+#define FS_DEBUG_FAULT_RULE DEBUG_FAULT_RULE(FS_DEBUG_FAULT)
 
 /* Performs fault `kind` (1..6). Returns only if the fault did not stop the
  * task (a kernel bug) or kind is unknown. */

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FSD_ECORRUPT	(-1000)	/* fsd_get past the end of the data, or a bad record */
+#define FSD_ECORRUPT     (-1000) /* fsd_get past the end of the data, or a bad record */
 #define FSD_EUNFORMATTED (-1001) /* fsd_mount: no slot holds a valid snapshot */
 
 /* CRC-32 as zlib's crc32(): reflected polynomial 0xEDB88320, initial value

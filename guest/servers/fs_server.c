@@ -27,23 +27,23 @@
 #include "debug_fault.h"
 #include "fs_disk.h"
 
-#define MAX_NODES	512
-#define MAX_HANDLES	128
-#define ROOT		0
-#define DEBUG_MARKER_NAME "__debug_marker"	/* created in "/" by a dirty debug fault */
+#define MAX_NODES         512
+#define MAX_HANDLES       128
+#define ROOT              0
+#define DEBUG_MARKER_NAME "__debug_marker" /* created in "/" by a dirty debug fault */
 
 struct node {
 	uint8_t used;
 	uint8_t is_dir;
 	uint8_t nlen;
-	uint16_t plen;				/* length of the full path */
+	uint16_t plen; /* length of the full path */
 	char name[FS_NAME_MAX + 1];
 	int32_t parent;
-	int32_t first_child, last_child;	/* directories */
+	int32_t first_child, last_child; /* directories */
 	int32_t next_sibling;
 	uint32_t nchildren;
-	uint32_t open_count;			/* files: open handles */
-	char *data;				/* files */
+	uint32_t open_count; /* files: open handles */
+	char *data;          /* files */
 	uint64_t size, cap;
 };
 
@@ -52,7 +52,7 @@ struct handle {
 	uint32_t gen;
 	uint64_t badge;
 	int32_t node;
-	uint8_t wrote;				/* a WRITE through it succeeded */
+	uint8_t wrote; /* a WRITE through it succeeded */
 };
 
 static struct node nodes[MAX_NODES];
@@ -60,9 +60,9 @@ static struct handle handles[MAX_HANDLES];
 static uint32_t handle_gen;
 
 /* ---- disk state ---- */
-static rw_cap disk = RW_CAP(-1);	/* block driver capability, -1: in-memory */
-static int dirty;			/* the tree differs from the disk's snapshot */
-static uint64_t snap_bytes = 1;		/* size of the tree's snapshot (the end byte) */
+static rw_cap disk = RW_CAP(-1);         /* block driver capability, -1: in-memory */
+static int dirty;                        /* the tree differs from the disk's snapshot */
+static uint64_t snap_bytes = 1;          /* size of the tree's snapshot (the end byte) */
 static uint64_t snap_limit = UINT64_MAX; /* bytes a slot holds (disk-backed) */
 
 /* Bytes of a node's snapshot record. */
@@ -94,7 +94,7 @@ static int path_ok(const char *p, size_t plen)
 	if (plen == 0 || plen > FS_PATH_MAX || p[0] != '/')
 		return 0;
 	if (plen == 1)
-		return 1;			/* "/" */
+		return 1; /* "/" */
 	size_t i = 1;
 	while (i <= plen) {
 		size_t j = i;
@@ -117,11 +117,11 @@ static int32_t find_child(int32_t dir, const char *name, size_t n)
 }
 
 struct lookup {
-	int32_t parent;		/* directory holding the last component, -1 for "/" */
-	int32_t node;		/* the node, -1 if the last component does not exist */
-	const char *name;	/* last component */
+	int32_t parent;   /* directory holding the last component, -1 for "/" */
+	int32_t node;     /* the node, -1 if the last component does not exist */
+	const char *name; /* last component */
 	size_t nlen;
-	size_t plen;		/* length of the whole path */
+	size_t plen; /* length of the whole path */
 };
 
 /* Resolves a syntactically valid path. Returns 0, RW_ENOENT or FS_ENOTDIR
@@ -182,7 +182,7 @@ static long parse_path(const rw_msg *m, char path[FS_PATH_MAX + 1], struct looku
 static long new_node(const struct lookup *lk, int is_dir)
 {
 	if (lk->parent < 0 || lk->node >= 0)
-		return FS_EEXIST;		/* "/" or an existing name */
+		return FS_EEXIST; /* "/" or an existing name */
 	int32_t i;
 	for (i = 1; i < MAX_NODES && nodes[i].used; i++)
 		;
@@ -190,7 +190,7 @@ static long new_node(const struct lookup *lk, int is_dir)
 		return RW_ENOMEM;
 	uint64_t rec = rec_bytes(is_dir, lk->plen, 0);
 	if (rec > snap_limit - snap_bytes)
-		return RW_ENOMEM;		/* the snapshot would not fit */
+		return RW_ENOMEM; /* the snapshot would not fit */
 	struct node *n = &nodes[i];
 	struct node *d = &nodes[lk->parent];
 	memset(n, 0, sizeof *n);
@@ -326,14 +326,14 @@ static long load_tree(void *ctx)
 			return FSD_ECORRUPT;
 		r = new_node(&lk, is_dir);
 		if (r < 0)
-			return FSD_ECORRUPT;	/* "/", a duplicate, or too many nodes */
+			return FSD_ECORRUPT; /* "/", a duplicate, or too many nodes */
 		if (is_dir)
 			continue;
 		struct node *n = &nodes[r];
 		if ((r = fsd_get(b, 4)) < 0)
 			return r;
 		uint64_t size = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
-				(uint64_t)b[3] << 24;
+		                (uint64_t)b[3] << 24;
 		if (size > FS_FILE_MAX || size > fsd_remaining())
 			return FSD_ECORRUPT;
 		if (size) {
@@ -395,7 +395,8 @@ static int mount_disk(rw_cap cap)
 	}
 	disk = cap;
 	dirty = 0;
-	printf("fs: mounted disk (seq=%lu, %lu files, %lu dirs)\n", (unsigned long)seq, files, dirs);
+	printf("fs: mounted disk (seq=%lu, %lu files, %lu dirs)\n", (unsigned long)seq, files,
+	       dirs);
 	return 0;
 }
 
@@ -504,11 +505,11 @@ static long node_write(int32_t i, uint64_t off, const void *src, uint64_t cnt)
 {
 	struct node *n = &nodes[i];
 	if (off > FS_FILE_MAX || cnt > FS_FILE_MAX - off)
-		return RW_ENOMEM;		/* file would be too large */
+		return RW_ENOMEM; /* file would be too large */
 	uint64_t end = off + cnt;
 	uint64_t grow = end > n->size ? end - n->size : 0;
 	if (grow > snap_limit - snap_bytes)
-		return RW_ENOMEM;		/* the snapshot would not fit */
+		return RW_ENOMEM; /* the snapshot would not fit */
 	if (end > n->cap) {
 		uint64_t cap = n->cap ? n->cap * 2 : 256;
 		while (cap < end)
@@ -522,7 +523,7 @@ static long node_write(int32_t i, uint64_t off, const void *src, uint64_t cnt)
 		n->cap = cap;
 	}
 	if (off > n->size)
-		memset(n->data + n->size, 0, off - n->size);	/* hole */
+		memset(n->data + n->size, 0, off - n->size); /* hole */
 	if (cnt)
 		memcpy(n->data + off, src, cnt);
 	if (end > n->size)
@@ -649,7 +650,7 @@ static void make_dirty(void)
 		.parent = ROOT,
 		.name = DEBUG_MARKER_NAME,
 		.nlen = sizeof DEBUG_MARKER_NAME - 1,
-		.plen = sizeof DEBUG_MARKER_NAME,	/* with the leading '/' */
+		.plen = sizeof DEBUG_MARKER_NAME, /* with the leading '/' */
 	};
 	lk.node = find_child(ROOT, lk.name, lk.nlen);
 	if (lk.node < 0) {
@@ -663,13 +664,13 @@ static void make_dirty(void)
 /* FS_DEBUG_FAULT (test-only, debug_fault.h): the rule checked the kind. */
 static long do_debug_fault(const rw_request *r)
 {
-	rw_msg m = *r->in;	/* on the stack: a debugger finds debug_fault's kind there */
+	rw_msg m = *r->in; /* on the stack: a debugger finds debug_fault's kind there */
 
 	printf("fs: debug fault %lu%s\n", (unsigned long)m.w[0], m.w[2] ? " (dirty)" : "");
 	if (m.w[2])
 		make_dirty();
 	debug_fault((long)m.w[0]);
-	return RW_ESTATE;			/* the fault did not happen */
+	return RW_ESTATE; /* the fault did not happen */
 }
 
 static const rw_op ops[] = {

@@ -15,11 +15,11 @@
 #include <rewind/kv.h>
 #include "debug_fault.h"
 
-#define NBUCKETS 512			/* power of two */
-#define DEBUG_MARKER_KEY "__debug_marker"	/* inserted by a dirty debug fault */
+#define NBUCKETS         512              /* power of two */
+#define DEBUG_MARKER_KEY "__debug_marker" /* inserted by a dirty debug fault */
 
 struct entry {
-	int32_t next;			/* next entry in the bucket, -1 = end */
+	int32_t next; /* next entry in the bucket, -1 = end */
 	uint8_t used;
 	uint8_t klen;
 	uint16_t vlen;
@@ -32,11 +32,14 @@ static struct entry entries[KV_CAPACITY];
 /* Where struct entry keeps what, for tests that look into the table from
  * outside (TxIpcReplayTest reads this through the ELF symbol). */
 __attribute__((used, retain)) const uint32_t kv_entry_layout[] = {
-	sizeof(struct entry), offsetof(struct entry, used), offsetof(struct entry, key),
-	offsetof(struct entry, val), KV_CAPACITY,
+	sizeof(struct entry),
+	offsetof(struct entry, used),
+	offsetof(struct entry, key),
+	offsetof(struct entry, val),
+	KV_CAPACITY,
 };
-static int32_t buckets[NBUCKETS];	/* first entry, -1 = empty */
-static int32_t free_list[KV_CAPACITY];	/* stack of unused entry indices */
+static int32_t buckets[NBUCKETS];      /* first entry, -1 = empty */
+static int32_t free_list[KV_CAPACITY]; /* stack of unused entry indices */
 static int32_t free_top;
 static long nkeys;
 
@@ -52,7 +55,7 @@ static void kv_init(void)
 
 static uint32_t hash(const char *key, size_t len)
 {
-	uint32_t h = 2166136261u;		/* FNV-1a */
+	uint32_t h = 2166136261u; /* FNV-1a */
 	for (size_t i = 0; i < len; i++) {
 		h ^= (uint8_t)key[i];
 		h *= 16777619u;
@@ -86,7 +89,7 @@ static long parse_key(const rw_msg *m, char key[KV_KEY_MAX + 1])
 	uint64_t klen = m->w[0];
 
 	if (buf[klen] != '\0' || memchr(buf, '\0', klen) != NULL)
-		return RW_EINVAL;		/* not terminated, or embedded NUL */
+		return RW_EINVAL; /* not terminated, or embedded NUL */
 	memcpy(key, buf, klen + 1);
 	return (long)klen;
 }
@@ -103,13 +106,13 @@ static long store(const char *key, size_t klen, const void *src, uint64_t vlen)
 	memcpy(val, src, vlen);
 
 	int32_t i = find(key, klen, NULL);
-	if (i >= 0) {				/* replace */
+	if (i >= 0) { /* replace */
 		free(entries[i].val);
 		entries[i].val = val;
 		entries[i].vlen = (uint16_t)vlen;
 		return 0;
 	}
-	if (free_top == 0) {			/* full */
+	if (free_top == 0) { /* full */
 		free(val);
 		return RW_ENOMEM;
 	}
@@ -223,13 +226,13 @@ static void make_dirty(void)
 /* KV_DEBUG_FAULT (test-only, debug_fault.h): the rule checked the kind. */
 static long do_debug_fault(const rw_request *r)
 {
-	rw_msg m = *r->in;	/* on the stack: a debugger finds debug_fault's kind there */
+	rw_msg m = *r->in; /* on the stack: a debugger finds debug_fault's kind there */
 
 	printf("kv: debug fault %lu%s\n", (unsigned long)m.w[0], m.w[2] ? " (dirty)" : "");
 	if (m.w[2])
 		make_dirty();
 	debug_fault((long)m.w[0]);
-	return RW_ESTATE;			/* the fault did not happen */
+	return RW_ESTATE; /* the fault did not happen */
 }
 
 static const rw_op ops[] = {

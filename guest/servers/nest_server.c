@@ -77,14 +77,14 @@ static long do_add(const rw_request *req)
 	if (mode == NEST_FAULT_KV) {
 		st = kv_debug_fault_dirty(kv, DEBUG_FAULT_ILLEGAL);
 		if (st >= 0)
-			st = RW_ESTATE;		/* kv did not fault */
+			st = RW_ESTATE; /* kv did not fault */
 	} else {
 		char key[KV_KEY_MAX + 1], val[24];
 		snprintf(key, sizeof key, NEST_KV_PREFIX "%s", name);
 		snprintf(val, sizeof val, "%lld", (long long)table[i].value);
 		st = kv_put(kv, key, val, strlen(val));
 	}
-	if (st < 0) {				/* undo our part, pass kv's error on */
+	if (st < 0) { /* undo our part, pass kv's error on */
 		printf("nest: kv call failed (%s), change undone\n", rw_strerror(st));
 		if (st == RW_EDEAD)
 			rw_cap_refresh(kv, NULL);

@@ -11,8 +11,8 @@
 static void check(const char *name, long got, long want)
 {
 	if (got != want) {
-		printf("capcheck: FAIL %s got %ld (%s), want %ld (%s)\n",
-		       name, got, rw_strerror(got), want, rw_strerror(want));
+		printf("capcheck: FAIL %s got %ld (%s), want %ld (%s)\n", name, got,
+		       rw_strerror(got), want, rw_strerror(want));
 		exit(1);
 	}
 	printf("capcheck: %s ok\n", name);
@@ -45,7 +45,10 @@ int main(void)
 	/* A valid call works and comes back unchanged. */
 	memset(&m, 0, sizeof m);
 	m.label = 7;
-	m.w[0] = 0x1111; m.w[1] = 0x2222; m.w[2] = 0x3333; m.w[3] = 0x4444;
+	m.w[0] = 0x1111;
+	m.w[1] = 0x2222;
+	m.w[2] = 0x3333;
+	m.w[3] = 0x4444;
 	m.len = 5;
 	memcpy(rw_ipc_buf(), "ping", 5);
 	check("echo call", rw_call(RW_CAP(echo), &m), 0);

@@ -53,7 +53,8 @@ int main(void)
 	m.label = 2;
 	m.len = 0;
 	if (rw_call(RW_CAP(cap), &m) != 0 || m.label != 0 || m.w[0] != 0) {
-		printf("heap: FAIL check: label %ld, %lu bad bytes\n", (long)m.label, (unsigned long)m.w[0]);
+		printf("heap: FAIL check: label %ld, %lu bad bytes\n", (long)m.label,
+		       (unsigned long)m.w[0]);
 		return 1;
 	}
 	printf("heap: ok steps=%lu bytes=%lu ns=%lu\n", (unsigned long)steps, (unsigned long)bytes,

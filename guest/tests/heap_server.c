@@ -15,8 +15,8 @@
  */
 #include <rewind/rewind.h>
 
-static uintptr_t start;	/* the break at the first request */
-static uintptr_t brk;	/* the current break */
+static uintptr_t start; /* the break at the first request */
+static uintptr_t brk;   /* the current break */
 
 static unsigned char pattern(uintptr_t a)
 {

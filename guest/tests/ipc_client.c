@@ -23,8 +23,8 @@ static uint64_t next_rand(void)
 
 static void fail(const char *what, long a, long b)
 {
-	printf("ipc: FAIL %s: got %ld (0x%lx), want %ld (0x%lx)\n",
-	       what, a, (unsigned long)a, b, (unsigned long)b);
+	printf("ipc: FAIL %s: got %ld (0x%lx), want %ld (0x%lx)\n", what, a, (unsigned long)a, b,
+	       (unsigned long)b);
 	exit(1);
 }
 
@@ -83,7 +83,7 @@ int main(void)
 	long r = rw_call(cap, &m);
 	if (r != RW_ETOOBIG)
 		fail("len 4097", r, RW_ETOOBIG);
-	round_trip(16);		/* still works afterwards */
+	round_trip(16); /* still works afterwards */
 	printf("ipc: toobig ok\n");
 
 	printf("ipc: all ok\n");

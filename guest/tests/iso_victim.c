@@ -7,10 +7,10 @@
 #include <string.h>
 #include <rewind/rewind.h>
 
-#define AREA		(1024 * 1024)
-#define SECRET_LEN	256
+#define AREA       (1024 * 1024)
+#define SECRET_LEN 256
 
-static const unsigned char pattern[3] = { 0x5E, 0xC2, 0xE7 };	/* 0x5EC2E7 */
+static const unsigned char pattern[3] = { 0x5E, 0xC2, 0xE7 }; /* 0x5EC2E7 */
 static unsigned char *secret;
 
 static int intact(void)

@@ -19,19 +19,19 @@
 #include <string.h>
 #include <rewind/rewind.h>
 
-#define MAGIC_KV	0x4b56ULL
-#define MAGIC_FS	0x4653ULL
-#define MAGIC_BLK	0x424bULL
-#define MAGIC_TTY	0x5459ULL
-#define MAGIC_NEST	0x4e53ULL
-#define NREQ		3000
+#define MAGIC_KV   0x4b56ULL
+#define MAGIC_FS   0x4653ULL
+#define MAGIC_BLK  0x424bULL
+#define MAGIC_TTY  0x5459ULL
+#define MAGIC_NEST 0x4e53ULL
+#define NREQ       3000
 
 static const struct {
 	const char *name;
 	uint64_t magic;
 	int nops;
 } protos[] = {
-	{ "kv", MAGIC_KV, 5 }, { "fs", MAGIC_FS, 10 }, { "blk", MAGIC_BLK, 6 },
+	{ "kv", MAGIC_KV, 5 },   { "fs", MAGIC_FS, 10 },    { "blk", MAGIC_BLK, 6 },
 	{ "tty", MAGIC_TTY, 4 }, { "nest", MAGIC_NEST, 2 },
 };
 #define NPROTOS (sizeof protos / sizeof protos[0])
@@ -61,7 +61,7 @@ static void mix(const void *p, size_t n)
 
 /* One call; hashes and returns the status (kernel error or reply label). */
 static long call(int p, uint64_t label, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3,
-		 uint64_t len)
+                 uint64_t len)
 {
 	rw_msg m = { label, { w0, w1, w2, w3 }, len };
 	long r = rw_call(caps[p], &m);
@@ -100,12 +100,20 @@ static void fill(uint64_t kind)
 static uint64_t word(void)
 {
 	switch (next_rand() % 8) {
-	case 0: case 1: case 2: return 0;
-	case 3: return 1;
-	case 4: return next_rand() % 8;
-	case 5: return next_rand() % 70;
-	case 6: return 512 * (next_rand() % 10);
-	default: return next_rand() % 5000;
+	case 0:
+	case 1:
+	case 2:
+		return 0;
+	case 3:
+		return 1;
+	case 4:
+		return next_rand() % 8;
+	case 5:
+		return next_rand() % 70;
+	case 6:
+		return 512 * (next_rand() % 10);
+	default:
+		return next_rand() % 5000;
 	}
 }
 
@@ -125,8 +133,10 @@ int main(void)
 	expect("kv COUNT w3", call(0, MAGIC_KV << 16 | 4, 0, 0, 0, 1, 0), RW_EINVAL);
 	expect("kv COUNT len", call(0, MAGIC_KV << 16 | 4, 0, 0, 0, 0, 1), RW_EINVAL);
 	expect("kv COUNT", call(0, MAGIC_KV << 16 | 4, 0, 0, 0, 0, 0), 0);
-	expect("kv debug fault without magic", call(0, MAGIC_KV << 16 | 0xff, 1, 0, 0, 0, 0), RW_EINVAL);
-	expect("kv too long", call(0, MAGIC_KV << 16 | 4, 0, 0, 0, 0, RW_IPC_BUF_SIZE + 1), RW_ETOOBIG);
+	expect("kv debug fault without magic", call(0, MAGIC_KV << 16 | 0xff, 1, 0, 0, 0, 0),
+	       RW_EINVAL);
+	expect("kv too long", call(0, MAGIC_KV << 16 | 4, 0, 0, 0, 0, RW_IPC_BUF_SIZE + 1),
+	       RW_ETOOBIG);
 	fill(0);
 	expect("fs CREATE plen 0", call(1, MAGIC_FS << 16 | 1, 0, 0, 0, 0, 1), RW_EINVAL);
 	expect("fs CREATE len", call(1, MAGIC_FS << 16 | 1, 3, 0, 0, 0, 3), RW_EINVAL);
@@ -153,21 +163,33 @@ int main(void)
 		uint64_t len;
 
 		switch (next_rand() % 6) {
-		case 0: len = 0; break;
-		case 1: len = w[0] + 1; break;
-		case 2: len = w[0] + 1 + w[1]; break;
-		case 3: len = w[1] * 512; break;
-		case 4: len = w[2]; break;
-		default: len = w[0]; break;
+		case 0:
+			len = 0;
+			break;
+		case 1:
+			len = w[0] + 1;
+			break;
+		case 2:
+			len = w[0] + 1 + w[1];
+			break;
+		case 3:
+			len = w[1] * 512;
+			break;
+		case 4:
+			len = w[2];
+			break;
+		default:
+			len = w[0];
+			break;
 		}
 		if (len > RW_IPC_BUF_SIZE)
 			len = next_rand() % 3 ? len % (RW_IPC_BUF_SIZE + 1) : len;
 		if (op == 0xff && w[1] == 0xdeb9fa17ULL)
-			continue;		/* a debug fault */
+			continue; /* a debug fault */
 		if (p == 4 && op == 1 && w[2] >= 1 && w[2] <= 3)
-			continue;		/* nest's fault modes */
+			continue; /* nest's fault modes */
 		if (p == 3 && op == 1)
-			continue;		/* a tty session: a read would block */
+			continue; /* a tty session: a read would block */
 		fill(next_rand());
 		call(p, protos[p].magic << 16 | op, w[0], w[1], w[2], w[3], len);
 		n++;

@@ -35,7 +35,7 @@ long blk_read(rw_cap cap, uint64_t sector, uint32_t count, void *buf)
 	if (r < 0)
 		return r;
 	if (got != count)
-		return RW_EINVAL;	/* malformed reply */
+		return RW_EINVAL; /* malformed reply */
 	memcpy(buf, rw_ipc_buf(), (size_t)count * BLK_SECTOR);
 	return (long)count;
 }
@@ -51,7 +51,7 @@ long blk_write(rw_cap cap, uint64_t sector, uint32_t count, const void *buf)
 	if (r < 0)
 		return r;
 	if (wrote != count)
-		return RW_EINVAL;	/* malformed reply */
+		return RW_EINVAL; /* malformed reply */
 	return (long)count;
 }
 

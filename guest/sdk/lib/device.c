@@ -1,11 +1,11 @@
 /* librewind: opening a device the way every driver starts. */
 #include <rewind/driver.h>
 
-#define REG_MAGIC	0x00
-#define REG_DEVICE_ID	0x04
-#define REG_CONTROL	0x1c
-#define DEV_MAGIC	0x56445752u	/* "RWDV" */
-#define CONTROL_RESET	1u
+#define REG_MAGIC     0x00
+#define REG_DEVICE_ID 0x04
+#define REG_CONTROL   0x1c
+#define DEV_MAGIC     0x56445752u /* "RWDV" */
+#define CONTROL_RESET 1u
 
 long rw_device_open(const char *name, unsigned kind, uintptr_t *base, rw_cap *dev)
 {

@@ -56,7 +56,7 @@ void rw_dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ct
 		}
 	}
 	if (st < 0)
-		memset(m, 0, sizeof *m);	/* errors carry no data */
+		memset(m, 0, sizeof *m); /* errors carry no data */
 	m->label = (uint64_t)st;
 }
 

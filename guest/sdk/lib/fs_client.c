@@ -68,11 +68,11 @@ long fs_read(rw_cap fs, long h, uint64_t off, void *buf, size_t n)
 		if (r < 0)
 			return r;
 		if (got > want)
-			return RW_EINVAL;	/* malformed reply */
+			return RW_EINVAL; /* malformed reply */
 		memcpy((char *)buf + done, rw_ipc_buf(), got);
 		done += got;
 		if (got < want)
-			break;			/* end of file */
+			break; /* end of file */
 	}
 	return (long)done;
 }
@@ -92,7 +92,7 @@ long fs_write(rw_cap fs, long h, uint64_t off, const void *buf, size_t n)
 		if (r < 0)
 			return r;
 		if (wrote != chunk)
-			return RW_EINVAL;	/* malformed reply */
+			return RW_EINVAL; /* malformed reply */
 		done += chunk;
 	}
 	return (long)done;

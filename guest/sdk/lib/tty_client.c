@@ -36,7 +36,7 @@ long tty_write(rw_cap cap, const void *buf, size_t len)
 		if (r < 0)
 			return r;
 		if (wrote != chunk)
-			return RW_EINVAL;	/* malformed reply */
+			return RW_EINVAL; /* malformed reply */
 		done += chunk;
 	}
 	return (long)done;
@@ -59,7 +59,7 @@ long tty_read(rw_cap cap, void *buf, size_t max)
 	if (r < 0)
 		return r;
 	if (n > max)
-		return RW_EINVAL;	/* malformed reply */
+		return RW_EINVAL; /* malformed reply */
 	memcpy(buf, rw_ipc_buf(), n);
 	return (long)n;
 }

@@ -25,7 +25,7 @@
 
 #include <stdint.h>
 #include <rewind/rewind.h>
-#include <rewind/blk_proto.h>	/* generated from guest/abi/blk.proto */
+#include <rewind/blk_proto.h> /* generated from guest/abi/blk.proto */
 
 #ifdef __cplusplus
 extern "C" {

@@ -59,7 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <rewind/rewind.h>
-#include <rewind/fs_proto.h>	/* generated from guest/abi/fs.proto */
+#include <rewind/fs_proto.h> /* generated from guest/abi/fs.proto */
 
 #ifdef __cplusplus
 extern "C" {

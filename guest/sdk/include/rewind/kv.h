@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <rewind/rewind.h>
-#include <rewind/kv_proto.h>	/* generated from guest/abi/kv.proto */
+#include <rewind/kv_proto.h> /* generated from guest/abi/kv.proto */
 
 #ifdef __cplusplus
 extern "C" {

@@ -43,7 +43,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <rewind/rewind.h>
-#include <rewind/nest_proto.h>	/* generated from guest/abi/nest.proto */
+#include <rewind/nest_proto.h> /* generated from guest/abi/nest.proto */
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,7 +51,7 @@ extern "C" {
 
 /* NEST_NAME_MAX (32), NEST_CAPACITY (64), NEST_FAULT_* and the labels come
  * from <rewind/nest_proto.h>. */
-#define NEST_KV_PREFIX		"nest:"		/* kv key = prefix + name */
+#define NEST_KV_PREFIX "nest:" /* kv key = prefix + name */
 
 /* Writes "name NUL" to the IPC buffer; returns its length or RW_EINVAL. */
 static inline long nest__name(const char *name)

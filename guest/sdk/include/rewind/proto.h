@@ -30,23 +30,38 @@ extern "C" {
 
 /* What one request word may hold. */
 enum {
-	RW_WORD_ANY,		/* anything */
-	RW_WORD_ZERO,		/* unused: must be 0 */
-	RW_WORD_RANGE,		/* lo <= w <= hi (unsigned) */
-	RW_WORD_MASK,		/* only bits of lo may be set */
-	RW_WORD_EQ,		/* w == lo */
+	RW_WORD_ANY,   /* anything */
+	RW_WORD_ZERO,  /* unused: must be 0 */
+	RW_WORD_RANGE, /* lo <= w <= hi (unsigned) */
+	RW_WORD_MASK,  /* only bits of lo may be set */
+	RW_WORD_EQ,    /* w == lo */
 };
 
 typedef struct rw_word_rule {
-	uint8_t kind;		/* RW_WORD_* */
+	uint8_t kind; /* RW_WORD_* */
 	uint64_t lo, hi;
 } rw_word_rule;
 
-#define RW_W_ANY		{ RW_WORD_ANY, 0, 0 }
-#define RW_W_ZERO		{ RW_WORD_ZERO, 0, 0 }
-#define RW_W_RANGE(lo, hi)	{ RW_WORD_RANGE, (lo), (hi) }
-#define RW_W_MASK(m)		{ RW_WORD_MASK, (m), 0 }
-#define RW_W_EQ(v)		{ RW_WORD_EQ, (v), 0 }
+#define RW_W_ANY                  \
+	{                         \
+		RW_WORD_ANY, 0, 0 \
+	}
+#define RW_W_ZERO                  \
+	{                          \
+		RW_WORD_ZERO, 0, 0 \
+	}
+#define RW_W_RANGE(lo, hi)                \
+	{                                 \
+		RW_WORD_RANGE, (lo), (hi) \
+	}
+#define RW_W_MASK(m)                 \
+	{                            \
+		RW_WORD_MASK, (m), 0 \
+	}
+#define RW_W_EQ(v)                 \
+	{                          \
+		RW_WORD_EQ, (v), 0 \
+	}
 
 /* The shape of one request: its label, its words, and its buffer length,
  * which must equal len_mul[0] * w0 + ... + len_mul[3] * w3 + len_add. */
@@ -75,8 +90,11 @@ typedef struct rw_op {
 } rw_op;
 
 /* An op from a generated rule: RW_OP(KV_PUT, do_put) uses KV_PUT_RULE. */
-#define RW_OP(label, fn)	{ label##_RULE, (fn) }
-#define RW_NOPS(ops)		(sizeof (ops) / sizeof (ops)[0])
+#define RW_OP(label, fn)           \
+	{                          \
+		label##_RULE, (fn) \
+	}
+#define RW_NOPS(ops) (sizeof(ops) / sizeof(ops)[0])
 
 /* 0 if *m keeps the rule, else RW_EINVAL. */
 long rw_rule_check(const rw_rule *rule, const rw_msg *m);

@@ -48,17 +48,22 @@ static inline __attribute__((always_inline)) void rw_ecall(rw_regs *r)
 	register long a6 __asm__("a6") = r->a6;
 	register long a7 __asm__("a7") = r->a7;
 	__asm__ __volatile__("ecall"
-			     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3),
-			       "+r"(a4), "+r"(a5), "+r"(a6), "+r"(a7)
-			     :
-			     : "memory");
-	r->a0 = a0; r->a1 = a1; r->a2 = a2; r->a3 = a3;
-	r->a4 = a4; r->a5 = a5; r->a6 = a6; r->a7 = a7;
+	                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "+r"(a6),
+	                       "+r"(a7)
+	                     :
+	                     : "memory");
+	r->a0 = a0;
+	r->a1 = a1;
+	r->a2 = a2;
+	r->a3 = a3;
+	r->a4 = a4;
+	r->a5 = a5;
+	r->a6 = a6;
+	r->a7 = a7;
 }
 
 /* System call with up to two arguments; returns a0, stores a1 in *out1. */
-static inline __attribute__((always_inline)) long
-rw__sys2(long nr, long x0, long x1, long *out1)
+static inline __attribute__((always_inline)) long rw__sys2(long nr, long x0, long x1, long *out1)
 {
 	rw_regs r = { x0, x1, 0, 0, 0, 0, 0, nr };
 	rw_ecall(&r);
@@ -115,8 +120,14 @@ static inline long rw_task_self(void)
 	return rw__sys2(SYS_TASK_SELF, 0, 0, 0);
 }
 
-static inline unsigned rw_task_index(long id) { return (unsigned)(id & 0xffff); }
-static inline unsigned long rw_task_generation(long id) { return (unsigned long)id >> 16; }
+static inline unsigned rw_task_index(long id)
+{
+	return (unsigned)(id & 0xffff);
+}
+static inline unsigned long rw_task_generation(long id)
+{
+	return (unsigned long)id >> 16;
+}
 
 /* ---------------------------------------------------------------------- */
 /* Capabilities                                                           */
@@ -130,7 +141,7 @@ typedef struct rw_cap {
 	long slot;
 } rw_cap;
 
-#define RW_CAP(n)	((rw_cap){ (long)(n) })
+#define RW_CAP(n) ((rw_cap){ (long)(n) })
 
 /* Looks up a capability by manifest name (len bytes, no NUL needed).
  * Returns the slot (>= 0), RW_ENOENT, RW_EFAULT or RW_EINVAL. */
@@ -226,9 +237,9 @@ static inline long rw_device_info(rw_cap dev, uintptr_t *base, size_t *size, uns
 /* ---------------------------------------------------------------------- */
 
 typedef struct rw_msg {
-	uint64_t label;		/* request kind / reply status */
-	uint64_t w[4];		/* data words */
-	uint64_t len;		/* bytes at offset 0 of the IPC buffer */
+	uint64_t label; /* request kind / reply status */
+	uint64_t w[4];  /* data words */
+	uint64_t len;   /* bytes at offset 0 of the IPC buffer */
 } rw_msg;
 
 /* The task's IPC buffer (RW_IPC_BUF_SIZE bytes). */
@@ -346,11 +357,15 @@ __attribute__((noreturn)) void rw_assert_fail(const char *file, int line, const 
 /* Flushes the console and aborts the task with a NUL-terminated message. */
 __attribute__((noreturn)) void rw_panic(const char *msg);
 
-#define RW_ASSERT(cond) \
-	((cond) ? (void)0 : rw_assert_fail(__FILE__, __LINE__, #cond))
+#define RW_ASSERT(cond) ((cond) ? (void)0 : rw_assert_fail(__FILE__, __LINE__, #cond))
 
 /* Hides a value from the optimizer (for deliberate faults and benchmarks). */
-#define RW_OPAQUE(x) ({ __typeof__(x) rw__o = (x); __asm__("" : "+r"(rw__o)); rw__o; })
+#define RW_OPAQUE(x)                       \
+	({                                 \
+		__typeof__(x) rw__o = (x); \
+		__asm__("" : "+r"(rw__o)); \
+		rw__o;                     \
+	})
 
 #ifdef __cplusplus
 }

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <rewind/rewind.h>
-#include <rewind/tty_proto.h>	/* generated from guest/abi/tty.proto */
+#include <rewind/tty_proto.h> /* generated from guest/abi/tty.proto */
 
 #ifdef __cplusplus
 extern "C" {

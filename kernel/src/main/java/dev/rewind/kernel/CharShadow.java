@@ -42,7 +42,8 @@ final class CharShadow extends Shadow {
         }
         long label = client.msg(0);
         if (label == TTY_WRITE) {
-            client.amendMessage(2, client.msg(2) + u.txTotal() - txAtDelivery); // w1 = resume: bytes already on the wire
+            client.amendMessage(
+                    2, client.msg(2) + u.txTotal() - txAtDelivery); // w1 = resume: bytes already on the wire
         } else if (label == TTY_READ) {
             long taken = u.rxConsumed() - rxAtDelivery;
             if (taken > 0) {

@@ -59,10 +59,42 @@ class ProtocolConstantsTest {
     /** Every #define of the generated C header has the same value in the Java class. */
     @Test
     void theJavaClassesAgreeWithTheGeneratedCHeaders() throws Exception {
-        check("kv", Map.of("PUT", Kv.PUT, "LIST", Kv.LIST, "KEY_MAX", Kv.KEY_MAX, "VAL_MAX", Kv.VAL_MAX, "CAPACITY", Kv.CAPACITY), Kv.MAGIC);
-        check("fs", Map.of("OPEN", Fs.OPEN, "SYNC", Fs.SYNC, "EBUSY", Fs.EBUSY, "CHUNK", Fs.CHUNK, "FILE_MAX", Fs.FILE_MAX), Fs.MAGIC);
-        check("blk", Map.of("OPEN", Blk.OPEN, "CLOSE", Blk.CLOSE, "ERANGE", Blk.ERANGE, "MAX_COUNT", Blk.MAX_COUNT, "O_RDONLY", Blk.O_RDONLY), Blk.MAGIC);
-        check("tty", Map.of("WRITE", Tty.WRITE, "READ", Tty.READ, "ENOTOPEN", Tty.ENOTOPEN, "CRLF", Tty.CRLF), Tty.MAGIC);
+        check(
+                "kv",
+                Map.of(
+                        "PUT",
+                        Kv.PUT,
+                        "LIST",
+                        Kv.LIST,
+                        "KEY_MAX",
+                        Kv.KEY_MAX,
+                        "VAL_MAX",
+                        Kv.VAL_MAX,
+                        "CAPACITY",
+                        Kv.CAPACITY),
+                Kv.MAGIC);
+        check(
+                "fs",
+                Map.of("OPEN", Fs.OPEN, "SYNC", Fs.SYNC, "EBUSY", Fs.EBUSY, "CHUNK", Fs.CHUNK, "FILE_MAX", Fs.FILE_MAX),
+                Fs.MAGIC);
+        check(
+                "blk",
+                Map.of(
+                        "OPEN",
+                        Blk.OPEN,
+                        "CLOSE",
+                        Blk.CLOSE,
+                        "ERANGE",
+                        Blk.ERANGE,
+                        "MAX_COUNT",
+                        Blk.MAX_COUNT,
+                        "O_RDONLY",
+                        Blk.O_RDONLY),
+                Blk.MAGIC);
+        check(
+                "tty",
+                Map.of("WRITE", Tty.WRITE, "READ", Tty.READ, "ENOTOPEN", Tty.ENOTOPEN, "CRLF", Tty.CRLF),
+                Tty.MAGIC);
         check("nest", Map.of("ADD", Nest.ADD, "GET", Nest.GET, "FAULT_KV", Nest.FAULT_KV), Nest.MAGIC);
     }
 
@@ -71,7 +103,8 @@ class ProtocolConstantsTest {
         String text = Files.readString(h);
         String p = proto.toUpperCase();
         Map<String, Long> c = new HashMap<>();
-        Matcher m = Pattern.compile("(?m)^#define " + p + "_([A-Z0-9_]+)\\t(\\S+)").matcher(text);
+        Matcher m =
+                Pattern.compile("(?m)^#define " + p + "_([A-Z0-9_]+)\\t(\\S+)").matcher(text);
         while (m.find()) {
             String v = m.group(2);
             Matcher label = Pattern.compile(p + "_LABEL\\((\\w+)\\)").matcher(v);

@@ -1,10 +1,10 @@
 package dev.rewind.kernel;
 
-import dev.rewind.abi.Abi;
-import dev.rewind.abi.Kv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.abi.Abi;
+import dev.rewind.abi.Kv;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -65,7 +65,10 @@ class TxIpcReplayTest {
             } else if (l == KV_DEL) {
                 stored.remove(keys.get(i));
             }
-            if (i >= 200 && labels.get(i + 1) == KV_GET && stored.contains(keys.get(i + 1)) && !keys.get(i).equals(keys.get(i + 1))) {
+            if (i >= 200
+                    && labels.get(i + 1) == KV_GET
+                    && stored.contains(keys.get(i + 1))
+                    && !keys.get(i).equals(keys.get(i + 1))) {
                 return i + 1;
             }
         }
@@ -112,8 +115,13 @@ class TxIpcReplayTest {
             for (int i = 0; i < l.count(); i++) {
                 long at = entries + (long) i * l.size();
                 server.cpu().memory().read(at, e, 0, l.size());
-                if (e[l.used()] == 1 && new String(e, l.key(), key.length(), StandardCharsets.ISO_8859_1).equals(key) && e[l.key() + key.length()] == 0) {
-                    byte[] bad = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0x8).array();
+                if (e[l.used()] == 1
+                        && new String(e, l.key(), key.length(), StandardCharsets.ISO_8859_1).equals(key)
+                        && e[l.key() + key.length()] == 0) {
+                    byte[] bad = java.nio.ByteBuffer.allocate(8)
+                            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                            .putLong(0x8)
+                            .array();
                     assertTrue(server.cpu().memory().write(at + l.val(), bad, 0, 8));
                     struck = true;
                     return;
@@ -124,7 +132,9 @@ class TxIpcReplayTest {
 
     static String manifest(int replayDepth) throws Exception {
         String toml = Fixtures.manifest("t_kv_oracle.toml");
-        return replayDepth < 0 ? toml : toml.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nreplay_depth = " + replayDepth);
+        return replayDepth < 0
+                ? toml
+                : toml.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nreplay_depth = " + replayDepth);
     }
 
     @Test
@@ -168,14 +178,18 @@ class TxIpcReplayTest {
             @Override
             public void replied(Task server) {
                 if (server.name().equals("nest")) {
-                    nest.add(((((TxIpc) server.recovery()).label() & 0xff) == 1 ? "add" : "get") + "=" + ((TxIpc) server.recovery()).historySize());
+                    nest.add(((((TxIpc) server.recovery()).label() & 0xff) == 1 ? "add" : "get") + "="
+                            + ((TxIpc) server.recovery()).historySize());
                 } else {
                     kv.add(((TxIpc) server.recovery()).historySize());
                 }
             }
         });
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
-        assertTrue(nest.contains("add=0") && nest.stream().filter(e -> e.startsWith("add")).allMatch(e -> e.equals("add=0")), nest::toString);
+        assertTrue(
+                nest.contains("add=0")
+                        && nest.stream().filter(e -> e.startsWith("add")).allMatch(e -> e.equals("add=0")),
+                nest::toString);
         assertTrue(nest.stream().anyMatch(e -> e.startsWith("get=") && !e.equals("get=0")), nest::toString);
         assertTrue(kv.stream().anyMatch(h -> h >= 3), kv::toString);
     }

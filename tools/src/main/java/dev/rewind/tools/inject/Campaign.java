@@ -30,20 +30,35 @@ import java.util.concurrent.Future;
  */
 public final class Campaign {
     /** What happened in one injection run. */
-    public record Run(long seed, FaultInjector.Type type, int request, long instruction, boolean activated,
-                      boolean manifested, String manifestation, Verdict verdict, String detail, String what) {}
+    public record Run(
+            long seed,
+            FaultInjector.Type type,
+            int request,
+            long instruction,
+            boolean activated,
+            boolean manifested,
+            String manifestation,
+            Verdict verdict,
+            String detail,
+            String what) {}
 
     /**
      * recovered: the fault manifested and the system still ended normally with every client
      * check passing; failed: it manifested and the system did not end normally; silent: no
      * trap, yet a client check failed; benign: no trap and every check passed.
      */
-    public enum Verdict { RECOVERED, FAILED, SILENT, BENIGN }
+    public enum Verdict {
+        RECOVERED,
+        FAILED,
+        SILENT,
+        BENIGN
+    }
 
     private final SystemImage image;
     private final Manifest manifest;
     /** The profiling run's manifest: the server without a policy or hang limits. */
     private final Manifest original;
+
     private final String server;
     private final KernelConfig config;
     private long[] lengths;
@@ -60,7 +75,13 @@ public final class Campaign {
      * As above, with the server's txipc {@code replay_depth} set to {@code replayDepth} (-1:
      * as its manifest says).
      */
-    public Campaign(SystemImage image, String server, RecoveryPolicy policy, long hangMs, int replayDepth, KernelConfig config) {
+    public Campaign(
+            SystemImage image,
+            String server,
+            RecoveryPolicy policy,
+            long hangMs,
+            int replayDepth,
+            KernelConfig config) {
         this.image = new SystemImage(image.manifest(), image.source().cached(), image.location());
         this.server = server;
         this.config = config;
@@ -72,15 +93,31 @@ public final class Campaign {
         List<TaskSpec> tasks = new ArrayList<>();
         for (TaskSpec t : m.tasks()) {
             if (t.name().equals(server)) {
-                TaskSpec.TxipcLimits tx = new TaskSpec.TxipcLimits(hangMs, 1000, 1000,
+                TaskSpec.TxipcLimits tx = new TaskSpec.TxipcLimits(
+                        hangMs,
+                        1000,
+                        1000,
                         replayDepth >= 0 ? replayDepth : t.txipc().replayDepth());
                 long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
                 if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
-                    throw new IllegalArgumentException("task '" + server + "' has no shadow class: policy shadow needs a"
-                            + " driver whose manifest says recovery = \"shadow\" and shadow = \"block\" or \"char\"");
+                    throw new IllegalArgumentException(
+                            "task '" + server + "' has no shadow class: policy shadow needs a"
+                                    + " driver whose manifest says recovery = \"shadow\" and shadow = \"block\" or \"char\"");
                 }
-                t = new TaskSpec(t.name(), t.image(), t.priority(), t.stackBytes(), t.heapBytes(), t.serves(), t.uses(),
-                        t.notifications(), policy, runaway, tx, t.line(), t.devices(),
+                t = new TaskSpec(
+                        t.name(),
+                        t.image(),
+                        t.priority(),
+                        t.stackBytes(),
+                        t.heapBytes(),
+                        t.serves(),
+                        t.uses(),
+                        t.notifications(),
+                        policy,
+                        runaway,
+                        tx,
+                        t.line(),
+                        t.devices(),
                         policy == RecoveryPolicy.SHADOW ? t.shadow() : null);
             }
             tasks.add(t);
@@ -89,8 +126,21 @@ public final class Campaign {
         List<TaskSpec> plain = new ArrayList<>();
         for (TaskSpec t : m.tasks()) {
             if (t.name().equals(server)) {
-                t = new TaskSpec(t.name(), t.image(), t.priority(), t.stackBytes(), t.heapBytes(), t.serves(), t.uses(),
-                        t.notifications(), RecoveryPolicy.NONE, 0, TaskSpec.TxipcLimits.DEFAULT, t.line(), t.devices(), null);
+                t = new TaskSpec(
+                        t.name(),
+                        t.image(),
+                        t.priority(),
+                        t.stackBytes(),
+                        t.heapBytes(),
+                        t.serves(),
+                        t.uses(),
+                        t.notifications(),
+                        RecoveryPolicy.NONE,
+                        0,
+                        TaskSpec.TxipcLimits.DEFAULT,
+                        t.line(),
+                        t.devices(),
+                        null);
             }
             plain.add(t);
         }
@@ -104,7 +154,7 @@ public final class Campaign {
         // The profiler's per-instruction hook slows the server a hundredfold: run it without the
         // campaign's hang limits, which would take the slowness for a hang.
         try (FreshDisks disks = new FreshDisks(original, config);
-             Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
+                Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
             k.setProbe(p);
             SystemResult r = k.run();
             if (r.outcome() != SystemResult.Outcome.OK) {
@@ -136,13 +186,17 @@ public final class Campaign {
 
             @Override
             public void historyReplayed(Task task, int requests, int pages, int differed, long nanos) {
-                replays.add(String.format("%s replayed %d committed request%s%s", task.name(), requests, requests == 1 ? "" : "s",
+                replays.add(String.format(
+                        "%s replayed %d committed request%s%s",
+                        task.name(),
+                        requests,
+                        requests == 1 ? "" : "s",
                         differed == 0 ? "" : ", " + differed + " of whose replies differed"));
             }
         };
         SystemResult r;
         try (FreshDisks disks = new FreshDisks(manifest, config);
-             Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), obs)) {
+                Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), obs)) {
             k.setProbe(inj);
             r = k.run();
         }
@@ -157,9 +211,20 @@ public final class Campaign {
         for (String rp : replays) {
             manifestation += " [" + rp + "]";
         }
-        String detail = ok ? "" : r.summary() + " | " + dev.rewind.hw.GuestText.escape(lastLine(out.toString(StandardCharsets.UTF_8)));
-        return new Run(seed, plan.type(), plan.request(), plan.instruction(), inj.activated(), manifested, manifestation, v,
-                detail, inj.description());
+        String detail = ok
+                ? ""
+                : r.summary() + " | " + dev.rewind.hw.GuestText.escape(lastLine(out.toString(StandardCharsets.UTF_8)));
+        return new Run(
+                seed,
+                plan.type(),
+                plan.request(),
+                plan.instruction(),
+                inj.activated(),
+                manifested,
+                manifestation,
+                v,
+                detail,
+                inj.description());
     }
 
     private static String lastLine(String console) {
