@@ -12,12 +12,12 @@
 #include <string.h>
 #include <rewind/blk.h>
 
-#define PROG		"blk_bench"
-#define BYTES		(4u * 1024 * 1024)
-#define REQ		BLK_MAX_COUNT			/* sectors per request */
-#define NSECT		(BYTES / BLK_SECTOR)
+#define PROG  "blk_bench"
+#define BYTES (4u * 1024 * 1024)
+#define REQ   BLK_MAX_COUNT /* sectors per request */
+#define NSECT (BYTES / BLK_SECTOR)
 
-static int cap;
+static rw_cap cap;
 static unsigned long errors;
 static char first[160];
 static uint8_t buf[REQ * BLK_SECTOR];
@@ -28,11 +28,11 @@ static void error(const char *what, uint64_t sector, long r)
 	char msg[sizeof first];
 
 	if (r < 0)
-		snprintf(msg, sizeof msg, "%s sector %lu: %ld (%s)", what,
-			 (unsigned long)sector, r, blk_strerror(r));
+		snprintf(msg, sizeof msg, "%s sector %lu: %ld (%s)", what, (unsigned long)sector, r,
+		         blk_strerror(r));
 	else
 		snprintf(msg, sizeof msg, "%s sector %lu: wrong result", what,
-			 (unsigned long)sector);
+		         (unsigned long)sector);
 	errors++;
 	if (!first[0])
 		snprintf(first, sizeof first, "%s", msg);
@@ -65,13 +65,12 @@ static int stamped(uint64_t sector)
 int main(void)
 {
 	uint64_t ssize = 0, nsect = 0;
-	long r = rw_cap_lookup_str("blk");
+	long r = rw_cap_get("blk", &cap);
 
 	if (r < 0) {
 		printf("%s: FAIL errors=1 first=lookup \"blk\": %s\n", PROG, rw_strerror(r));
 		return 1;
 	}
-	cap = (int)r;
 	if ((r = blk_open(cap, 0)) < 0)
 		error("open", 0, r);
 	if ((r = blk_info(cap, &ssize, &nsect)) < 0)
@@ -113,7 +112,8 @@ int main(void)
 	}
 	uint64_t wns = t1 - t0, rns = t2 - t1;
 	printf("%s: %u requests of %u bytes each way; write %lu KiB/s, read %lu KiB/s, "
-	       "flush %lu ns\n", PROG, (unsigned)(NSECT / REQ), (unsigned)(REQ * BLK_SECTOR),
+	       "flush %lu ns\n",
+	       PROG, (unsigned)(NSECT / REQ), (unsigned)(REQ * BLK_SECTOR),
 	       (unsigned long)(wns ? (uint64_t)BYTES * 1000000000 / 1024 / wns : 0),
 	       (unsigned long)(rns ? (uint64_t)BYTES * 1000000000 / 1024 / rns : 0),
 	       (unsigned long)(t3 - t2));

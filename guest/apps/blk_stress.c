@@ -26,17 +26,17 @@
 #include <string.h>
 #include <rewind/blk.h>
 
-#define PROG		"blk_stress"
-#define NSECT		256		/* sectors exercised: [0, NSECT) */
-#define NOPS		400
-#define FLUSH_EVERY	25
-#define MAX_SHOWN	20		/* error lines printed at most */
-#define UNKNOWN		0		/* model: content not known */
+#define PROG        "blk_stress"
+#define NSECT       256 /* sectors exercised: [0, NSECT) */
+#define NOPS        400
+#define FLUSH_EVERY 25
+#define MAX_SHOWN   20 /* error lines printed at most */
+#define UNKNOWN     0  /* model: content not known */
 
-#define HDR_MAGIC	0x5354524553534b42ULL	/* "BKSSERTS" */
+#define HDR_MAGIC 0x5354524553534b42ULL /* "BKSSERTS" */
 
-static int cap;
-static uint32_t model[NSECT];		/* expected version per sector */
+static rw_cap cap;
+static uint32_t model[NSECT]; /* expected version per sector */
 static uint32_t next_version = 1;
 static unsigned long errors, shown;
 static char first[200];
@@ -84,7 +84,7 @@ static void call_failed(const char *what, long r)
 
 static uint64_t mix(uint64_t x)
 {
-	x += 0x9E3779B97F4A7C15ULL;		/* splitmix64 */
+	x += 0x9E3779B97F4A7C15ULL; /* splitmix64 */
 	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
 	x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
 	return x ^ (x >> 31);
@@ -121,11 +121,11 @@ static int check_sector(const uint8_t *p, uint32_t s, const char *what)
 		return 0;
 	memcpy(hdr, p, sizeof hdr);
 	if (hdr[0] != HDR_MAGIC)
-		error("%s: sector %lu: expected version %lu, found no header",
-		      what, (unsigned long)s, (unsigned long)v);
+		error("%s: sector %lu: expected version %lu, found no header", what,
+		      (unsigned long)s, (unsigned long)v);
 	else if (hdr[1] != s || hdr[2] != v)
-		error("%s: sector %lu: expected version %lu, found sector %lu version %lu",
-		      what, (unsigned long)s, (unsigned long)v, (unsigned long)hdr[1],
+		error("%s: sector %lu: expected version %lu, found sector %lu version %lu", what,
+		      (unsigned long)s, (unsigned long)v, (unsigned long)hdr[1],
 		      (unsigned long)hdr[2]);
 	else
 		error("%s: sector %lu version %lu: data differs", what, (unsigned long)s,
@@ -188,12 +188,11 @@ int main(void)
 	char what[64];
 	uint64_t ssize = 0, nsect = 0;
 
-	long r = rw_cap_lookup_str("blk");
+	long r = rw_cap_get("blk", &cap);
 	if (r < 0) {
 		error("lookup \"blk\": %s", rw_strerror(r));
 		finish(0);
 	}
-	cap = (int)r;
 	if ((r = blk_open(cap, 0)) < 0)
 		call_failed("open", r);
 	if ((r = blk_info(cap, &ssize, &nsect)) < 0)
@@ -219,7 +218,7 @@ int main(void)
 		if (n > NSECT - s)
 			n = NSECT - s;
 		snprintf(what, sizeof what, "op %d %s %lu+%lu", ops, is_write ? "write" : "read",
-			 (unsigned long)s, (unsigned long)n);
+		         (unsigned long)s, (unsigned long)n);
 		if (is_write)
 			op_write(s, n, what);
 		else

@@ -1,7 +1,7 @@
 /*
  * fs_check.h - model-checked file system workload shared by fs_oracle.c and
- * fs_faults.c (included once by each; everything here is static).  The
- * handling of RW_ERECOVERED / RW_EDEAD and of failures is in oracle.h.
+ * fs_faults.c (the code is in fs_check.c).  The handling of RW_ERECOVERED /
+ * RW_EDEAD and of failures is in oracle.h.
  *
  * The model: a fixed tree of NNODES paths (the root, 4 directories, 16
  * files), each present or not; files hold up to FMAX bytes.  Operations:
@@ -15,465 +15,42 @@
 #ifndef APPS_FS_CHECK_H
 #define APPS_FS_CHECK_H
 
+#include <stddef.h>
 #include <rewind/fs.h>
-#define ERRNAME(r)	fs_strerror(r)
 #include "oracle.h"
 
-#define FMAX		12288		/* largest file: three chunks */
+#define FMAX       12288 /* largest file: three chunks */
+#define NNODES     21    /* the root, 4 directories, 16 files */
+#define FIRST_FILE 5     /* tree[1..4] are directories, the rest files */
 
-static const struct {
+struct fs_node {
 	const char *path;
-	int parent;			/* index of the parent directory */
+	int parent; /* index of the parent directory */
 	int is_dir;
-} tree[] = {
-	{ "/", -1, 1 },
-	{ "/d0", 0, 1 }, { "/d1", 0, 1 }, { "/d1/e", 2, 1 }, { "/d2", 0, 1 },
-	{ "/t0", 0, 0 }, { "/t1", 0, 0 },
-	{ "/d0/a", 1, 0 }, { "/d0/b", 1, 0 }, { "/d0/c", 1, 0 }, { "/d0/d", 1, 0 },
-	{ "/d1/a", 2, 0 }, { "/d1/b", 2, 0 }, { "/d1/c", 2, 0 },
-	{ "/d1/e/a", 3, 0 }, { "/d1/e/b", 3, 0 }, { "/d1/e/c", 3, 0 },
-	{ "/d2/a", 4, 0 }, { "/d2/b", 4, 0 }, { "/d2/c", 4, 0 }, { "/d2/d", 4, 0 },
 };
-#define NNODES		((int)(sizeof tree / sizeof tree[0]))
-#define FIRST_FILE	5		/* tree[1..4] are directories, the rest files */
+extern const struct fs_node tree[NNODES];
 
-static struct {
+struct fs_model {
 	int present;
-	unsigned long seq;		/* creation order */
+	unsigned long seq; /* creation order */
 	size_t size;
 	unsigned char data[FMAX];
-} model[NNODES];
-static unsigned long seq;
-static unsigned char wbuf[FMAX], rbuf[FS_CHUNK];
+};
+extern struct fs_model model[NNODES];
 
-static const char *base_name(int i)
-{
-	const char *s = strrchr(tree[i].path, '/');
-	return s + 1;
-}
-
-static void reset_model(void)
-{
-	memset(model, 0, sizeof model);
-	model[0].present = 1;		/* "/" */
-	seq = 0;
-}
-
-/* ---- raw requests that return more than the client library does ---- */
-
-static long path_rpc(uint64_t label, const char *path, rw_msg *m)
-{
-	size_t plen = strlen(path);
-
-	memset(m, 0, sizeof *m);
-	memcpy(rw_ipc_buf(), path, plen + 1);
-	m->label = label;
-	m->w[0] = plen;
-	m->len = plen + 1;
-	long r = rw_call(srv, m);
-	return r < 0 ? r : (long)m->label;
-}
-
-/* Opens path: returns the handle, *size = file size. */
-static long x_open(const char *path, uint64_t *size)
-{
-	rw_msg m;
-	long r = path_rpc(FS_OPEN, path, &m);
-
-	if (r < 0)
-		return r;
-	if ((long)m.w[0] <= 0)
-		return RW_EINVAL;	/* malformed reply */
-	*size = m.w[1];
-	return (long)m.w[0];
-}
-
-/* One WRITE of n <= FS_CHUNK bytes; *size = file size after it. */
-static long x_write(long h, uint64_t off, const void *buf, size_t n, uint64_t *size)
-{
-	rw_msg m = { 0 };
-
-	memcpy(rw_ipc_buf(), buf, n);
-	m.label = FS_WRITE;
-	m.w[0] = (uint64_t)h;
-	m.w[1] = off;
-	m.w[2] = n;
-	m.len = n;
-	long r = rw_call(srv, &m);
-	if (r < 0)
-		return r;
-	if ((long)m.label < 0)
-		return (long)m.label;
-	if (m.w[0] != n)
-		return RW_EINVAL;	/* malformed reply */
-	*size = m.w[1];
-	return 0;
-}
-
-/* One READ of n <= FS_CHUNK bytes into rbuf; returns bytes read, *size = file size. */
-static long x_read(long h, uint64_t off, size_t n, uint64_t *size)
-{
-	rw_msg m = { 0 };
-
-	m.label = FS_READ;
-	m.w[0] = (uint64_t)h;
-	m.w[1] = off;
-	m.w[2] = n;
-	long r = rw_call(srv, &m);
-	if (r < 0)
-		return r;
-	if ((long)m.label < 0)
-		return (long)m.label;
-	if (m.w[0] > n || m.len != m.w[0])
-		return RW_EINVAL;	/* malformed reply */
-	memcpy(rbuf, rw_ipc_buf(), m.w[0]);
-	*size = m.w[1];
-	return (long)m.w[0];
-}
-
-/* ---- operations; each returns 0, or 1 if it stopped early (lenient) ---- */
-
-/* What a request on node i should find: 1 exists, 0 missing (ENOENT). */
-static int reachable(int i)
-{
-	return i == 0 || (model[tree[i].parent].present && reachable(tree[i].parent));
-}
-
-/* Checks r against the expected error `want` (0 = success). Returns 0 if
- * r == want, else reports (bad_status or mismatch) and returns 1. */
-static int expect(const char *call, long r, long want)
-{
-	if (r == want)
-		return 0;
-	if (r < 0 && r != RW_ENOENT && r != FS_EEXIST && r != FS_ENOTEMPTY) {
-		bad_status(call, r);
-		return 1;
-	}
-	mismatch("%s: %s, expected %s", call, r > 0 ? "success" : fs_strerror(r),
-		 want ? fs_strerror(want) : "success");
-	return 1;
-}
-
-static int op_make(int i)
-{
-	long r, want;
-
-	begin("%s %s", tree[i].is_dir ? "mkdir" : "create", tree[i].path);
-	want = !reachable(i) ? RW_ENOENT : model[i].present ? FS_EEXIST : 0;
-	if (tree[i].is_dir)
-		SRV_CALL(r, fs_mkdir(srv, tree[i].path));
-	else
-		SRV_CALL(r, fs_create(srv, tree[i].path));
-	if (expect(tree[i].is_dir ? "mkdir" : "create", r, want))
-		return 1;
-	if (want == 0) {
-		model[i].present = 1;
-		model[i].seq = ++seq;
-		model[i].size = 0;
-	}
-	return 0;
-}
-
-/* Opens file i; returns the handle, 0 if it is (rightly) missing, or -1
- * after a reported problem. */
-static long open_file(int i)
-{
-	uint64_t size = 0;
-	long h;
-
-	SRV_CALL(h, x_open(tree[i].path, &size));
-	if (!model[i].present || !reachable(i)) {
-		if (h > 0)
-			fs_close(srv, h);	/* opened a file that should not exist */
-		return expect("open", h, RW_ENOENT) ? -1 : 0;
-	}
-	if (h <= 0) {
-		if (h == RW_ENOENT)
-			mismatch("file %s missing%s", tree[i].path, restarts ? " after restart" : "");
-		else
-			bad_status("open", h);
-		return -1;
-	}
-	if (size != model[i].size) {
-		mismatch("open %s: size %lu, expected %lu", tree[i].path, (unsigned long)size,
-			 (unsigned long)model[i].size);
-		return -1;
-	}
-	return h;
-}
-
-static int close_file(long h)
-{
-	long r;
-
-	SRV_CALL(r, fs_close(srv, h));
-	if (r != 0) {
-		bad_status("close", r);
-		return 1;
-	}
-	return 0;
-}
-
-static int op_write(int i)
-{
-	size_t size = model[i].size;
-	size_t len = next_rand() % 4 == 0 ? 4097 + next_rand() % 5000 : 1 + next_rand() % 700;
-	size_t off = next_rand() % 4 == 0 ? next_rand() % (size + 600) : next_rand() % (size + 1);
-
-	if (len > FMAX)
-		len = FMAX;
-	if (off + len > FMAX)
-		off = FMAX - len;
-	for (size_t j = 0; j < len; j++)
-		wbuf[j] = (unsigned char)next_rand();
-	begin("write %s off %u len %u", tree[i].path, (unsigned)off, (unsigned)len);
-	long h = open_file(i);
-	if (h <= 0)
-		return h < 0;
-
-	size_t end = off + len > size ? off + len : size;
-	for (size_t done = 0; done < len;) {
-		size_t n = len - done < FS_CHUNK ? len - done : FS_CHUNK;
-		uint64_t fsize = 0;
-		long r;
-		SRV_CALL(r, x_write(h, off + done, wbuf + done, n, &fsize));
-		if (r != 0) {
-			bad_status("write", r);
-			return 1;
-		}
-		done += n;
-		size_t want = off + done > size ? off + done : size;
-		if (fsize != want)
-			return mismatch("write %s: size %lu, expected %lu", tree[i].path,
-					(unsigned long)fsize, (unsigned long)want);
-	}
-	if (close_file(h))
-		return 1;
-	if (off > size)
-		memset(model[i].data + size, 0, off - size);	/* hole */
-	memcpy(model[i].data + off, wbuf, len);
-	model[i].size = end;
-	return 0;
-}
-
-/* Reads len bytes at off of file i through handle h and compares. */
-static int read_check(int i, long h, size_t off, size_t len)
-{
-	size_t size = model[i].size;
-
-	for (size_t pos = off; pos < off + len;) {
-		size_t n = off + len - pos < FS_CHUNK ? off + len - pos : FS_CHUNK;
-		size_t want = pos >= size ? 0 : size - pos < n ? size - pos : n;
-		uint64_t fsize = 0;
-		long got;
-		SRV_CALL(got, x_read(h, pos, n, &fsize));
-		if (got < 0) {
-			bad_status("read", got);
-			return 1;
-		}
-		if (fsize != size)
-			return mismatch("read %s: size %lu, expected %lu", tree[i].path,
-					(unsigned long)fsize, (unsigned long)size);
-		if ((size_t)got != want)
-			return mismatch("read %s at %u: %ld bytes, expected %u", tree[i].path,
-					(unsigned)pos, got, (unsigned)want);
-		if (memcmp(rbuf, model[i].data + pos, want) != 0)
-			return mismatch("read %s at %u: data differs", tree[i].path,
-					(unsigned)pos);
-		if (want < n)
-			break;			/* end of file */
-		pos += n;
-	}
-	return 0;
-}
-
-static int op_read(int i)
-{
-	size_t size = model[i].size;
-	size_t off = next_rand() % 3 == 0 ? 0 : next_rand() % (size + 100);
-	size_t len = next_rand() % 3 == 0 ? size + 50 : 1 + next_rand() % 5000;
-
-	begin("read %s off %u len %u", tree[i].path, (unsigned)off, (unsigned)len);
-	long h = open_file(i);
-	if (h <= 0)
-		return h < 0;
-	if (read_check(i, h, off, len))
-		return 1;
-	return close_file(h);
-}
-
-/* Stats node i and compares kind and size. */
-static int check_stat(int i)
-{
-	uint64_t size = 0;
-	int is_dir = 0;
-	long r;
-
-	SRV_CALL(r, fs_stat(srv, tree[i].path, &size, &is_dir));
-	if (!model[i].present || !reachable(i))
-		return expect("stat", r, RW_ENOENT);
-	if (r == RW_ENOENT)
-		return mismatch("%s missing%s", tree[i].path, restarts ? " after restart" : "");
-	if (r != 0) {
-		bad_status("stat", r);
-		return 1;
-	}
-	if (is_dir != tree[i].is_dir)
-		return mismatch("stat %s: is_dir %d", tree[i].path, is_dir);
-	if (!is_dir && size != model[i].size)
-		return mismatch("stat %s: size %lu, expected %lu", tree[i].path,
-				(unsigned long)size, (unsigned long)model[i].size);
-	return 0;
-}
-
-static int op_stat(int i)
-{
-	begin("stat %s", tree[i].path);
-	return check_stat(i);
-}
-
-/* Lists directory d: its entries, in creation order, with kinds and sizes. */
-static int check_list(int d)
-{
-	int kids[NNODES], nk = 0;
-	char name[FS_NAME_MAX + 1];
-
-	for (int i = 1; i < NNODES; i++) {	/* the model's entries, by seq */
-		if (tree[i].parent != d || !model[i].present)
-			continue;
-		int k = nk++;
-		while (k > 0 && model[kids[k - 1]].seq > model[i].seq) {
-			kids[k] = kids[k - 1];
-			k--;
-		}
-		kids[k] = i;
-	}
-	int exists = model[d].present && reachable(d);
-	for (int idx = 0;; idx++) {
-		uint64_t size = 0;
-		long r;
-		if (idx > NNODES + 4)
-			return mismatch("list %s does not end", tree[d].path);
-		SRV_CALL(r, fs_list(srv, tree[d].path, (uint64_t)idx, name, &size));
-		if (!exists)
-			return expect("list", r, RW_ENOENT);
-		if (r == RW_ENOENT) {
-			if (idx < nk)
-				return mismatch("%s/%s not listed%s", d ? tree[d].path : "",
-						base_name(kids[idx]), restarts ? " after restart" : "");
-			return 0;
-		}
-		if (r < 0) {
-			bad_status("list", r);
-			return 1;
-		}
-		if (idx >= nk)
-			return mismatch("extra entry \"%s\" in %s", name, tree[d].path);
-		int i = kids[idx];
-		if (strcmp(name, base_name(i)) != 0)
-			return mismatch("list %s entry %d: \"%s\", expected \"%s\"", tree[d].path,
-					idx, name, base_name(i));
-		if (r != tree[i].is_dir)
-			return mismatch("list %s: %s is_dir %ld", tree[d].path, name, r);
-		if (!r && size != model[i].size)
-			return mismatch("list %s: %s size %lu, expected %lu", tree[d].path, name,
-					(unsigned long)size, (unsigned long)model[i].size);
-	}
-}
-
-static int op_list(int d)
-{
-	begin("list %s", tree[d].path);
-	return check_list(d);
-}
-
-static int op_unlink(int i)
-{
-	long r, want;
-	int nonempty = 0;
-
-	for (int c = 1; c < NNODES; c++)
-		nonempty |= tree[c].parent == i && model[c].present;
-	begin("unlink %s", tree[i].path);
-	want = !model[i].present || !reachable(i) ? RW_ENOENT : nonempty ? FS_ENOTEMPTY : 0;
-	SRV_CALL(r, fs_unlink(srv, tree[i].path));
-	if (expect("unlink", r, want))
-		return 1;
-	if (want == 0) {
-		model[i].present = 0;
-		model[i].size = 0;
-	}
-	return 0;
-}
-
+/* Operations; each returns 0, or 1 if it stopped early (lenient). */
+int op_make(int i); /* mkdir or create tree[i] */
+int op_write(int i);
+int op_read(int i);
+int op_stat(int i);
+int op_list(int d);
+int op_unlink(int i);
 /* Every directory listed, every node stat'ed, every file read back whole. */
-static int full_scan(void)
-{
-	for (int d = 0; d < FIRST_FILE; d++) {
-		begin("scan list %s", tree[d].path);
-		if (check_list(d))
-			return 1;
-	}
-	for (int i = 0; i < NNODES; i++) {
-		begin("scan stat %s", tree[i].path);
-		if (check_stat(i))
-			return 1;
-	}
-	for (int i = FIRST_FILE; i < NNODES; i++) {
-		begin("scan read %s", tree[i].path);
-		long h = open_file(i);
-		if (h < 0)
-			return 1;
-		if (h > 0 && (read_check(i, h, 0, model[i].size + 1) || close_file(h)))
-			return 1;
-	}
-	return 0;
-}
-
-/* A file for the next operation: mostly an existing one. */
-static int pick_file(void)
-{
-	int present[NNODES], n = 0;
-	uint64_t r = next_rand();
-
-	for (int i = FIRST_FILE; i < NNODES; i++)
-		if (model[i].present && reachable(i))
-			present[n++] = i;
-	if (n && r % 5 != 0)
-		return present[(r / 5) % (uint64_t)n];
-	return FIRST_FILE + (int)((r / 5) % (uint64_t)(NNODES - FIRST_FILE));
-}
-
+int full_scan(void);
 /* One random operation of the workload. */
-static int random_op(void)
-{
-	unsigned p = (unsigned)(next_rand() % 100);
-	int f = pick_file();
-	int any = FIRST_FILE + (int)(next_rand() % (NNODES - FIRST_FILE));
-	int d = (int)(next_rand() % FIRST_FILE);	/* includes "/" */
-
-	if (p < 28)
-		return op_write(f);
-	if (p < 50)
-		return op_read(f);
-	if (p < 64)
-		return op_make(any);
-	if (p < 72)
-		return op_stat(next_rand() % 2 ? f : d);
-	if (p < 82)
-		return op_list(d);
-	if (p < 90)
-		return op_unlink(next_rand() % 2 ? f : any);
-	if (p < 96)
-		return op_make(d ? d : 1);
-	return op_unlink(d ? d : 2);
-}
-
+int random_op(void);
+void reset_model(void);
 /* Lenient mode: deals with a pending restart (see oracle.h). */
-static __attribute__((unused)) void settle(void)
-{
-	if (need_resync)
-		resync(full_scan, reset_model);
-}
+void settle(void);
 
 #endif /* APPS_FS_CHECK_H */

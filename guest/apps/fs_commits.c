@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <rewind/fs.h>
 
-#define PROG	"fs_commits"
-#define DIR	"/commits"
-#define LAST	1000
+#define PROG "fs_commits"
+#define DIR  "/commits"
+#define LAST 1000
 
-static int fs;
+static rw_cap fs;
 static uint8_t buf[4096];
 
 /* Keep in step with KillDuringCommitTest.size / byteOf. */
@@ -43,11 +43,10 @@ static __attribute__((noreturn)) void die(const char *what, unsigned long n, lon
 int main(void)
 {
 	char path[48];
-	long r = fs_connect("fs");
+	long r = fs_connect("fs", &fs);
 
 	if (r < 0)
 		die("connect", 0, r);
-	fs = (int)r;
 	r = fs_mkdir(fs, DIR);
 	if (r < 0 && r != FS_EEXIST)
 		die("mkdir", 0, r);

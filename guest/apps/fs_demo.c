@@ -17,15 +17,11 @@ static struct {
 	size_t size;
 	unsigned char data[FILE_CAP];
 } files[NFILES] = {
-	{ .path = "/demo/readme" },
-	{ .path = "/demo/a/one" },
-	{ .path = "/demo/a/two" },
-	{ .path = "/demo/a/deep/big" },
-	{ .path = "/demo/b/empty" },
-	{ .path = "/demo/b/sparse" },
+	{ .path = "/demo/readme" },     { .path = "/demo/a/one" },   { .path = "/demo/a/two" },
+	{ .path = "/demo/a/deep/big" }, { .path = "/demo/b/empty" }, { .path = "/demo/b/sparse" },
 };
 
-static int fs;
+static rw_cap fs;
 static unsigned long ops;
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 static unsigned char rbuf[FILE_CAP + 100];
@@ -123,10 +119,9 @@ static void check_list(const char *dir, const char *const *names, int n)
 
 int main(void)
 {
-	long cap = fs_connect("fs");
-	if (cap < 0)
-		fail("connect", "fs", cap);
-	fs = (int)cap;
+	long r = fs_connect("fs", &fs);
+	if (r < 0)
+		fail("connect", "fs", r);
 
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		expect(fs_mkdir(fs, dirs[i]), 0, "mkdir", dirs[i]);
@@ -140,12 +135,12 @@ int main(void)
 	write_model(1, 0, 4096);
 	write_model(2, 0, 4097);
 	write_model(3, 0, 15000);
-	write_model(3, 15000, 5000);		/* append */
-	write_model(3, 3000, 6000);		/* overwrite across chunks */
-	write_model(5, 9000, 10);		/* hole of 9000 zero bytes */
+	write_model(3, 15000, 5000); /* append */
+	write_model(3, 3000, 6000);  /* overwrite across chunks */
+	write_model(5, 9000, 10);    /* hole of 9000 zero bytes */
 	verify_all();
-	printf("fs_demo: wrote and verified %d files (largest %lu bytes)\n",
-	       NFILES, (unsigned long)files[3].size);
+	printf("fs_demo: wrote and verified %d files (largest %lu bytes)\n", NFILES,
+	       (unsigned long)files[3].size);
 
 	static const char *const demo_entries[] = { "a", "b", "readme" };
 	static const char *const a_entries[] = { "deep", "one", "two" };

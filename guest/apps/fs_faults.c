@@ -12,8 +12,11 @@
  *            and goes on: "fs_faults: FAIL lost state: ..." (exit 1).
  *   none:    "fs_faults: FAIL server dead ..." (exit 1).
  */
-#define PROG "fs_faults"
+#include <stdio.h>
 #include "fs_check.h"
+#include "../servers/debug_fault.h"
+
+const char oracle_prog[] = "fs_faults";
 
 #define OPS_BETWEEN 15
 
@@ -37,10 +40,9 @@ int main(void)
 	rng = 0x94D049BB133111EBULL;
 	lenient = 1;
 	reset_model();
-	long cap = fs_connect("fs");
-	if (cap < 0)
-		fail("connect: %s", fs_strerror(cap));
-	srv = (int)cap;
+	long r = fs_connect("fs", &srv);
+	if (r < 0)
+		fail("connect: %s", fs_strerror(r));
 
 	setup();
 	for (int kind = 1; kind <= 6; kind++) {
@@ -48,14 +50,14 @@ int main(void)
 			random_op();
 			settle();
 		}
-		setup();	/* never fault on an empty file system */
+		setup(); /* never fault on an empty file system */
 
 		begin("debug fault %d", kind);
 		long r = fs_debug_fault_dirty(srv, kind);
 		if (r == RW_ERECOVERED) {
 			recovered++;
 			printf("%s: kind %d -> ERECOVERED\n", PROG, kind);
-			full_scan();	/* the marker and the write are gone */
+			full_scan(); /* the marker and the write are gone */
 			settle();
 		} else if (r == RW_EDEAD) {
 			snprintf(why, sizeof why, "kind %d", kind);

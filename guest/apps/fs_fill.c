@@ -12,12 +12,12 @@
 #include <stdint.h>
 #include <rewind/fs.h>
 
-#define PROG		"fs_fill"
-#define FILE_SIZE	(80 * 1024)
-#define MAX_FILES	64
-#define MIN_FILES	29
+#define PROG      "fs_fill"
+#define FILE_SIZE (80 * 1024)
+#define MAX_FILES 64
+#define MIN_FILES 29
 
-static int fs;
+static rw_cap fs;
 static uint8_t chunk[FS_CHUNK], got[FS_CHUNK];
 
 static void pattern(int file, long off, uint8_t *p, size_t n)
@@ -62,12 +62,11 @@ static int write_file(int n, const char *path)
 
 int main(void)
 {
-	long c = fs_connect("fs");
+	long c = fs_connect("fs", &fs);
 	if (c < 0) {
 		printf(PROG ": FAIL connect: %s\n", fs_strerror(c));
 		return 1;
 	}
-	fs = (int)c;
 	char path[16];
 	int files = 0, full = 0;
 	while (files < MAX_FILES) {
@@ -93,7 +92,8 @@ int main(void)
 			pattern(n, off, chunk, FS_CHUNK);
 			for (int i = 0; i < FS_CHUNK; i++)
 				if (got[i] != chunk[i]) {
-					printf(PROG ": FAIL /f%d differs at byte %ld\n", n, off + i);
+					printf(PROG ": FAIL /f%d differs at byte %ld\n", n,
+					       off + i);
 					return 1;
 				}
 		}

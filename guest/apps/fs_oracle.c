@@ -9,8 +9,10 @@
  * Ends with "fs_oracle: ok ops=N recovered=R restarts=S" (exit 0) or
  * "fs_oracle: FAIL <reason>" (exit 1).
  */
-#define PROG "fs_oracle"
+#include <stdio.h>
 #include "fs_check.h"
+
+const char oracle_prog[] = "fs_oracle";
 
 #define NOPS 300
 
@@ -20,10 +22,9 @@ int main(void)
 
 	rng = 0xBF58476D1CE4E5B9ULL;
 	reset_model();
-	long cap = fs_connect("fs");
-	if (cap < 0)
-		fail("connect: %s", fs_strerror(cap));
-	srv = (int)cap;
+	long r = fs_connect("fs", &srv);
+	if (r < 0)
+		fail("connect: %s", fs_strerror(r));
 
 	for (int d = 1; d < FIRST_FILE; d++)
 		op_make(d);

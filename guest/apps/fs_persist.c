@@ -21,19 +21,19 @@
 #include <string.h>
 #include <rewind/fs.h>
 
-#define PROG		"fs_persist"
-#define DIR		"/persist"
-#define COUNTER		DIR "/counter"
-#define DATA		DIR "/data"
-#define DATA_SIZE	(20 * 1024)
-#define COUNTER_LEN	11		/* "%010lu\n" */
+#define PROG        "fs_persist"
+#define DIR         "/persist"
+#define COUNTER     DIR "/counter"
+#define DATA        DIR "/data"
+#define DATA_SIZE   (20 * 1024)
+#define COUNTER_LEN 11 /* "%010lu\n" */
 
-static int fs;
+static rw_cap fs;
 static uint8_t chunk[FS_CHUNK], want[FS_CHUNK];
 
 static uint64_t mix(uint64_t x)
 {
-	x += 0x9E3779B97F4A7C15ULL;		/* splitmix64 */
+	x += 0x9E3779B97F4A7C15ULL; /* splitmix64 */
 	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
 	x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
 	return x ^ (x >> 31);
@@ -78,7 +78,7 @@ static const char *check_data(unsigned long k, char *why, size_t whylen)
 
 	if (h == 0 && size != DATA_SIZE) {
 		snprintf(why, whylen, "%s has %lu bytes, expected %u", DATA, (unsigned long)size,
-			 DATA_SIZE);
+		         DATA_SIZE);
 		return why;
 	}
 	if (h == 0)
@@ -93,7 +93,7 @@ static const char *check_data(unsigned long k, char *why, size_t whylen)
 		long r = fs_read(fs, h, off, chunk, n);
 		if (r != (long)n) {
 			snprintf(why, whylen, "read %s at %lu: %ld (%s)", DATA, (unsigned long)off,
-				 r, r < 0 ? fs_strerror(r) : "short");
+			         r, r < 0 ? fs_strerror(r) : "short");
 			bad = why;
 			break;
 		}
@@ -101,7 +101,7 @@ static const char *check_data(unsigned long k, char *why, size_t whylen)
 		for (size_t i = 0; i < n; i++) {
 			if (chunk[i] != want[i]) {
 				snprintf(why, whylen, "%s byte %lu is %02x, expected %02x", DATA,
-					 (unsigned long)(off + i), chunk[i], want[i]);
+				         (unsigned long)(off + i), chunk[i], want[i]);
 				bad = why;
 				break;
 			}
@@ -168,11 +168,10 @@ int main(void)
 	char why[160];
 	unsigned long k = 0;
 	int ok = 1;
-	long r = fs_connect("fs");
+	long r = fs_connect("fs", &fs);
 
 	if (r < 0)
 		die("connect", "fs", r);
-	fs = (int)r;
 
 	r = fs_stat(fs, COUNTER, NULL, NULL);
 	if (r == RW_ENOENT) {

@@ -15,7 +15,7 @@ static struct {
 	unsigned char val[KV_VAL_MAX];
 } model[NKEYS];
 
-static int kv;
+static rw_cap kv;
 static unsigned long ops;
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 
@@ -45,9 +45,15 @@ static void put(int i)
 
 	/* Mostly short values, some empty, some of the maximal size. */
 	switch (next_rand() % 8) {
-	case 0: len = 0; break;
-	case 1: len = KV_VAL_MAX; break;
-	default: len = next_rand() % 300; break;
+	case 0:
+		len = 0;
+		break;
+	case 1:
+		len = KV_VAL_MAX;
+		break;
+	default:
+		len = next_rand() % 300;
+		break;
 	}
 	for (size_t j = 0; j < len; j++)
 		model[i].val[j] = (unsigned char)next_rand();
@@ -98,10 +104,9 @@ static int check_all(void)
 
 int main(void)
 {
-	long cap = kv_connect("kv");
-	if (cap < 0)
-		fail("connect", -1, cap);
-	kv = (int)cap;
+	long c = kv_connect("kv", &kv);
+	if (c < 0)
+		fail("connect", -1, c);
 
 	for (int i = 0; i < NKEYS; i++)
 		put(i);
@@ -124,7 +129,7 @@ int main(void)
 			fail("double del", i, r);
 	}
 	for (int i = 1; i < NKEYS; i += 5)
-		put(i);			/* overwrite some, re-create a few */
+		put(i); /* overwrite some, re-create a few */
 	for (int i = 0; i < NKEYS; i += 30)
 		put(i);
 	printf("kv_demo: deleted %d keys, %d left\n", deleted, check_all());
@@ -140,7 +145,7 @@ int main(void)
 		int i;
 		ops++;
 		if (sscanf(key, "kv_demo/key-%d", &i) != 1 || i < 0 || i >= NKEYS)
-			continue;	/* not ours */
+			continue; /* not ours */
 		if (!model[i].present || seen[i] || vlen != model[i].len)
 			fail("list entry", i, (long)vlen);
 		seen[i] = 1;

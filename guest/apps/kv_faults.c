@@ -12,8 +12,11 @@
  *            and goes on: "kv_faults: FAIL lost state: ..." (exit 1).
  *   none:    "kv_faults: FAIL server dead ..." (exit 1).
  */
-#define PROG "kv_faults"
+#include <stdio.h>
 #include "kv_check.h"
+#include "../servers/debug_fault.h"
+
+const char oracle_prog[] = "kv_faults";
 
 #define OPS_BETWEEN 15
 
@@ -23,10 +26,9 @@ int main(void)
 
 	rng = 0xD1B54A32D192ED03ULL;
 	lenient = 1;
-	long cap = kv_connect("kv");
-	if (cap < 0)
-		fail("connect: %s", rw_strerror(cap));
-	srv = (int)cap;
+	long r = kv_connect("kv", &srv);
+	if (r < 0)
+		fail("connect: %s", rw_strerror(r));
 
 	for (int i = 0; i < 10; i++) {
 		op_put(i);
@@ -37,7 +39,7 @@ int main(void)
 			random_op();
 			settle();
 		}
-		op_put((int)(next_rand() % NK));	/* never fault on an empty store */
+		op_put((int)(next_rand() % NK)); /* never fault on an empty store */
 		settle();
 
 		begin("debug fault %d", kind);
@@ -45,7 +47,7 @@ int main(void)
 		if (r == RW_ERECOVERED) {
 			recovered++;
 			printf("%s: kind %d -> ERECOVERED\n", PROG, kind);
-			full_scan();	/* the marker and the overwrite are gone */
+			full_scan(); /* the marker and the overwrite are gone */
 			settle();
 		} else if (r == RW_EDEAD) {
 			snprintf(why, sizeof why, "kind %d", kind);

@@ -9,18 +9,19 @@
  * Ends with "kv_oracle: ok ops=N recovered=R restarts=S" (exit 0) or
  * "kv_oracle: FAIL <reason>" (exit 1).
  */
-#define PROG "kv_oracle"
+#include <stdio.h>
 #include "kv_check.h"
+
+const char oracle_prog[] = "kv_oracle";
 
 #define NOPS 300
 
 int main(void)
 {
 	rng = 0x9E3779B97F4A7C15ULL;
-	long cap = kv_connect("kv");
-	if (cap < 0)
-		fail("connect: %s", rw_strerror(cap));
-	srv = (int)cap;
+	long r = kv_connect("kv", &srv);
+	if (r < 0)
+		fail("connect: %s", rw_strerror(r));
 
 	for (int n = 0; n < NOPS; n++)
 		random_op();

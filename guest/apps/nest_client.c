@@ -23,7 +23,7 @@
 #include <rewind/kv.h>
 #include <rewind/nest.h>
 
-static int nest, kv;
+static rw_cap nest, kv;
 
 static void fail(int step, const char *what, long r)
 {
@@ -84,13 +84,11 @@ int main(void)
 	char after[32];
 	long r;
 
-	long n = rw_cap_lookup_str("nest"), k = kv_connect("kv");
+	long n = rw_cap_get("nest", &nest), k = kv_connect("kv", &kv);
 	if (n < 0)
 		fail(0, "lookup nest", n);
 	if (k < 0)
 		fail(0, "lookup kv", k);
-	nest = (int)n;
-	kv = (int)k;
 
 	add(1, 5, NEST_FAULT_NONE, 0, 5);
 	expect_get(1, 5);

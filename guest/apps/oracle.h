@@ -1,10 +1,10 @@
 /*
  * oracle.h - common part of the model-checked workloads (kv_check.h,
  * fs_check.h): failure reports, and what to do when a call to the server
- * comes back RW_ERECOVERED or RW_EDEAD.  Everything is static; include once.
+ * comes back RW_ERECOVERED or RW_EDEAD (the code is in oracle.c).
  *
- * The includer defines PROG ("kv_oracle"...) and may define ERRNAME(r)
- * (default rw_strerror).
+ * The program defines oracle_prog ("kv_oracle"...: PROG in messages); a
+ * workload may set oracle_errname (default rw_strerror).
  *
  * Every call to the server goes through SRV_CALL:
  *   RW_ERECOVERED: the request had no effect; the same call is retried, at
@@ -25,179 +25,50 @@
 #ifndef APPS_ORACLE_H
 #define APPS_ORACLE_H
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
 #include <rewind/rewind.h>
 
-#ifndef ERRNAME
-#define ERRNAME(r)	rw_strerror(r)
-#endif
+#define PROG           oracle_prog
+#define MAX_RETRIES    3 /* retries of one call after RW_ERECOVERED */
+#define SHOW_RECOVERED 5 /* "recovered op N" lines printed at most */
 
-#define MAX_RETRIES	3		/* retries of one call after RW_ERECOVERED */
-#define SHOW_RECOVERED	5		/* "recovered op N" lines printed at most */
+extern const char oracle_prog[];                /* the program's name (defined by it) */
+extern const char *(*oracle_errname)(long err); /* names of errors in messages */
 
-static int srv;				/* capability of the server under test */
-static int lenient;			/* *_faults: survive a restart, report at the end */
-static int need_resync;			/* lenient: a restart happened, resync pending */
-static unsigned long opno;		/* logical operations so far (the current one) */
-static char opdesc[64];			/* the current operation, for messages */
-static unsigned long recovered, restarts;
-static unsigned long recovered_shown, recovered_hidden;	/* "recovered op N" lines */
-static char lost[256];			/* lenient: first lost state found */
-static uint64_t rng;
+extern rw_cap srv;         /* capability of the server under test */
+extern int lenient;        /* *_faults: survive a restart, report at the end */
+extern int need_resync;    /* lenient: a restart happened, resync pending */
+extern unsigned long opno; /* logical operations so far (the current one) */
+extern char opdesc[64];    /* the current operation, for messages */
+extern unsigned long recovered, restarts;
+extern char lost[256]; /* lenient: first lost state found */
+extern uint64_t rng;
 
-static uint64_t next_rand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static void show_hidden(void)
-{
-	if (recovered_hidden)
-		printf("%s: %lu more recovered ops not shown\n", PROG, recovered_hidden);
-}
-
-static __attribute__((noreturn, format(printf, 1, 2))) void fail(const char *fmt, ...)
-{
-	char msg[320];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	show_hidden();
-	printf("%s: FAIL %s\n", PROG, msg);
-	exit(1);
-}
-
+uint64_t next_rand(void);
+/* Prints how many "recovered op N" lines were not shown, if any. */
+void show_hidden(void);
+/* "PROG: FAIL <message>", exit 1. */
+__attribute__((noreturn, format(printf, 1, 2))) void fail(const char *fmt, ...);
 /* Starts logical operation number ++opno, described by fmt. */
-static __attribute__((format(printf, 1, 2))) void begin(const char *fmt, ...)
-{
-	va_list ap;
-
-	opno++;
-	va_start(ap, fmt);
-	vsnprintf(opdesc, sizeof opdesc, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * Reports a reply that contradicts the model.  Before any restart that is a
- * plain failure; after one it is lost state: fatal in strict mode, recorded
- * (first one only) in lenient mode.  Returns 1 (lenient) so that the caller
- * can stop checking.
- */
-static __attribute__((format(printf, 1, 2))) int mismatch(const char *fmt, ...)
-{
-	char msg[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (restarts == 0)
-		fail("op %lu (%s): %s", opno, opdesc, msg);
-	if (!lenient)
-		fail("lost state: %s (op %lu, %s)", msg, opno, opdesc);
-	if (!lost[0])
-		snprintf(lost, sizeof lost, "%s (op %lu, %s)", msg, opno, opdesc);
-	return 1;
-}
-
+__attribute__((format(printf, 1, 2))) void begin(const char *fmt, ...);
+/* A reply that contradicts the model (see oracle.c); returns 1 (lenient). */
+__attribute__((format(printf, 1, 2))) int mismatch(const char *fmt, ...);
 /* A call returned RW_EDEAD: the server restarted, or died (then fail). */
-static void on_dead(const char *why)
-{
-	uint64_t gen = 0;
-	long r = rw_cap_refresh(srv, &gen);
-
-	if (r < 0)
-		fail("server dead (op %lu, %s; refresh: %s)", opno, opdesc, ERRNAME(r));
-	restarts++;
-	if (why)
-		printf("%s: %s -> EDEAD, server restarted (generation %lu)\n", PROG, why,
-		       (unsigned long)gen);
-	else
-		printf("%s: server restarted (generation %lu)\n", PROG, (unsigned long)gen);
-}
-
-/*
- * Decides what to do with the status r of one call: returns 1 to retry the
- * call, 0 to take r as the answer (in lenient mode RW_EDEAD is returned and
- * need_resync is set: the caller drops the operation).
- */
-static int retry_call(long r, int *tries)
-{
-	if (r == RW_ERECOVERED) {
-		recovered++;
-		if (recovered_shown < SHOW_RECOVERED) {
-			recovered_shown++;
-			printf("%s: recovered op %lu\n", PROG, opno);
-		} else {
-			recovered_hidden++;
-		}
-		if (++*tries > MAX_RETRIES)
-			fail("op %lu (%s): ERECOVERED %d times in a row", opno, opdesc, *tries);
-		return 1;
-	}
-	if (r == RW_EDEAD) {
-		on_dead(NULL);
-		if (lenient) {
-			need_resync = 1;
-			return 0;
-		}
-		return 1;
-	}
-	return 0;
-}
+void on_dead(const char *why);
+/* 1: retry the call that returned r; 0: take r as the answer. */
+int retry_call(long r, int *tries);
+/* A result that is neither success nor an expected error. */
+void bad_status(const char *call, long r);
+/* Lenient mode, after a restart: scan, reset the model, scan strictly. */
+void resync(int (*scan)(void), void (*reset)(void));
 
 /* res = expr (one call to the server), retried as retry_call says. */
-#define SRV_CALL(res, expr)						\
-	do {								\
-		int tries_ = 0;						\
-		do {							\
-			(res) = (expr);					\
-		} while (retry_call((res), &tries_));			\
+#define SRV_CALL(res, expr)                           \
+	do {                                          \
+		int tries_ = 0;                       \
+		do {                                  \
+			(res) = (expr);               \
+		} while (retry_call((res), &tries_)); \
 	} while (0)
-
-/* A result that is neither success nor an expected error: fails, except for
- * RW_EDEAD in lenient mode (the operation is dropped, a resync follows). */
-static void bad_status(const char *call, long r)
-{
-	if (r == RW_EDEAD && lenient)
-		return;
-	if (restarts && !lenient)
-		fail("lost state: %s returned %ld (%s) (op %lu, %s)", call, r, ERRNAME(r),
-		     opno, opdesc);
-	fail("op %lu (%s): %s returned %ld (%s)", opno, opdesc, call, r, ERRNAME(r));
-}
-
-/*
- * Lenient mode, after a restart: scan() (a full scan against the model)
- * records the first lost state, then reset() empties the model and a second,
- * strict scan checks that the restarted server is empty too.
- */
-static __attribute__((unused)) void resync(int (*scan)(void), void (*reset)(void))
-{
-	for (int round = 0; need_resync; round++) {
-		if (round > 10)
-			fail("server keeps restarting");
-		need_resync = 0;
-		scan();
-		if (need_resync)
-			continue;		/* restarted again during the scan */
-		reset();
-		unsigned long saved = restarts;
-		lenient = 0;
-		restarts = 0;			/* any mismatch now is a plain failure */
-		scan();
-		restarts = saved;
-		lenient = 1;
-	}
-}
 
 #endif /* APPS_ORACLE_H */

@@ -13,37 +13,37 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <rewind/rewind.h>
+#include <rewind/driver.h>
 
-#define PROG		"ticker"
-#define DEV_NAME	"timer0"
-#define ONESHOT_NS	2000000ULL	/* 2 ms */
-#define PERIOD_NS	1000000ULL	/* 1 ms */
-#define NTICKS		20
+#define PROG       "ticker"
+#define DEV_NAME   "timer0"
+#define ONESHOT_NS 2000000ULL /* 2 ms */
+#define PERIOD_NS  1000000ULL /* 1 ms */
+#define NTICKS     20
 
 /* ---- device registers (docs/DEVICES.md) ---- */
-#define REG_MAGIC	0x00
-#define REG_DEVICE_ID	0x04
-#define REG_ERROR	0x0c
-#define REG_STATUS	0x10
-#define REG_IRQ_ENABLE	0x14
-#define REG_IRQ_STATUS	0x18
-#define REG_CONTROL	0x1c
-#define REG_NOW		0x20		/* 64-bit */
-#define REG_INTERVAL	0x28		/* 64-bit */
-#define REG_COMMAND	0x30
-#define REG_EXPIRATIONS	0x34
+#define REG_MAGIC       0x00
+#define REG_DEVICE_ID   0x04
+#define REG_ERROR       0x0c
+#define REG_STATUS      0x10
+#define REG_IRQ_ENABLE  0x14
+#define REG_IRQ_STATUS  0x18
+#define REG_CONTROL     0x1c
+#define REG_NOW         0x20 /* 64-bit */
+#define REG_INTERVAL    0x28 /* 64-bit */
+#define REG_COMMAND     0x30
+#define REG_EXPIRATIONS 0x34
 
-#define DEV_MAGIC	0x56445752u	/* "RWDV" */
-#define DEV_ID_TIMER	3u
-#define STATUS_RUNNING	1u
-#define IRQ_EXPIRED	1u
-#define CONTROL_RESET	1u
-#define CMD_ONESHOT	1u
-#define CMD_PERIODIC	2u
-#define CMD_STOP	3u
+#define DEV_MAGIC      0x56445752u /* "RWDV" */
+#define DEV_ID_TIMER   3u
+#define STATUS_RUNNING 1u
+#define IRQ_EXPIRED    1u
+#define CONTROL_RESET  1u
+#define CMD_ONESHOT    1u
+#define CMD_PERIODIC   2u
+#define CMD_STOP       3u
 
-static int dev;
+static rw_cap dev;
 static uintptr_t base;
 
 static __attribute__((noreturn, format(printf, 1, 2))) void fail(const char *fmt, ...)
@@ -74,13 +74,12 @@ static void wait_tick(const char *what)
 
 int main(void)
 {
-	long r = rw_device_open(DEV_NAME, RW_DEV_TIMER, &base);
+	long r = rw_device_open(DEV_NAME, RW_DEV_TIMER, &base, &dev);
 
 	if (r < 0)
 		fail("cannot open device \"%s\": %s", DEV_NAME, rw_strerror(r));
-	dev = (int)r;
 	rw_mmio_write32(base, REG_IRQ_STATUS, IRQ_EXPIRED);
-	rw_poll(dev, NULL);			/* drop a stale wake-up */
+	rw_poll(dev, NULL); /* drop a stale wake-up */
 	rw_mmio_write32(base, REG_IRQ_ENABLE, IRQ_EXPIRED);
 
 	/* 1. one-shot */

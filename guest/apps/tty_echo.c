@@ -19,17 +19,17 @@
 #include <string.h>
 #include <rewind/tty.h>
 
-#define PROG		"tty_echo"
-#define READ_MAX	4096
-#define LINE_MAX	1024
-#define PREFIX		"echo: "
-#define MAX_FAILS	20
-#define MAX_SHOWN	20
+#define PROG      "tty_echo"
+#define READ_MAX  4096
+#define LINE_MAX  1024
+#define PREFIX    "echo: "
+#define MAX_FAILS 20
+#define MAX_SHOWN 20
 
-static int cap;
+static rw_cap cap;
 static unsigned long errors;
-static char line[sizeof PREFIX - 1 + LINE_MAX + 1];	/* "echo: " line "\n" */
-static size_t linelen;				/* bytes of the line so far */
+static char line[sizeof PREFIX - 1 + LINE_MAX + 1]; /* "echo: " line "\n" */
+static size_t linelen;                              /* bytes of the line so far */
 static unsigned long lines;
 
 static void call_failed(const char *what, long r)
@@ -66,13 +66,12 @@ int main(void)
 	unsigned long bytes = 0;
 	uint32_t fnv = 2166136261u;
 	int fails = 0;
-	long r = rw_cap_lookup_str("tty");
+	long r = rw_cap_get("tty", &cap);
 
 	if (r < 0) {
 		printf("%s: FAIL lookup \"tty\": %s\n", PROG, rw_strerror(r));
 		return 1;
 	}
-	cap = (int)r;
 	memcpy(line, PREFIX, sizeof PREFIX - 1);
 	if ((r = tty_open(cap, TTY_CRLF)) < 0)
 		call_failed("open", r);
@@ -89,7 +88,7 @@ int main(void)
 		}
 		fails = 0;
 		if (n == 0)
-			break;			/* end of input */
+			break; /* end of input */
 		for (long i = 0; i < n; i++) {
 			char c = in[i];
 			fnv = (fnv ^ (uint8_t)c) * 16777619u;
@@ -100,7 +99,7 @@ int main(void)
 		bytes += (unsigned long)n;
 	}
 	if (linelen)
-		echo_line();			/* unterminated last line */
+		echo_line(); /* unterminated last line */
 	if ((r = tty_close(cap)) < 0)
 		call_failed("close", r);
 	if (errors > MAX_SHOWN)

@@ -16,12 +16,12 @@
 #include <string.h>
 #include <rewind/tty.h>
 
-#define PROG		"tty_writer"
-#define NLINES		300
-#define FILL		44		/* "line NNN of 300 " is 16 bytes: 60 in all */
-#define MAX_SHOWN	20
+#define PROG      "tty_writer"
+#define NLINES    300
+#define FILL      44 /* "line NNN of 300 " is 16 bytes: 60 in all */
+#define MAX_SHOWN 20
 
-static int cap;
+static rw_cap cap;
 static unsigned long errors;
 
 static void call_failed(const char *what, long r)
@@ -39,13 +39,12 @@ static void call_failed(const char *what, long r)
 int main(void)
 {
 	char line[128], what[32];
-	long r = rw_cap_lookup_str("tty");
+	long r = rw_cap_get("tty", &cap);
 
 	if (r < 0) {
 		printf("%s: done lines=0 errors=1 (lookup \"tty\": %s)\n", PROG, rw_strerror(r));
 		return 1;
 	}
-	cap = (int)r;
 	if ((r = tty_open(cap, TTY_CRLF)) < 0)
 		call_failed("open", r);
 
@@ -61,8 +60,8 @@ int main(void)
 		}
 	}
 
-	int len = snprintf(line, sizeof line, "%s: done lines=%d errors=%lu\n", PROG, NLINES,
-			   errors);
+	int len =
+	        snprintf(line, sizeof line, "%s: done lines=%d errors=%lu\n", PROG, NLINES, errors);
 	if ((r = tty_write(cap, line, (size_t)len)) != len)
 		call_failed("write summary", r < 0 ? r : RW_EINVAL);
 	if ((r = tty_close(cap)) < 0)

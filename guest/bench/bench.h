@@ -23,7 +23,8 @@ static inline int bench_report(const char *name, uint64_t ns, uint64_t sum, uint
 {
 	if (sum != expected) {
 		printf("bench: %s ns=%llu checksum=0x%016llx FAIL expected=0x%016llx\n", name,
-		       (unsigned long long)ns, (unsigned long long)sum, (unsigned long long)expected);
+		       (unsigned long long)ns, (unsigned long long)sum,
+		       (unsigned long long)expected);
 		return 1;
 	}
 	printf("bench: %s ns=%llu checksum=0x%016llx ok\n", name, (unsigned long long)ns,

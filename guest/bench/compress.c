@@ -4,8 +4,8 @@
 #include <string.h>
 #include "bench.h"
 
-#define IN 98304
-#define HBITS 13
+#define IN     98304
+#define HBITS  13
 #define ROUNDS 64
 
 static uint8_t in[IN], out[IN + IN / 64 + 16], back[IN];
@@ -22,7 +22,10 @@ static long compress(const uint8_t *src, long n, uint8_t *dst)
 	for (long i = 0; i < n;) {
 		long best = 0, dist = 0;
 		if (i + 3 <= n) {
-			uint32_t h = ((uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8 | src[i + 2]) * 2654435761u >> (32 - HBITS);
+			uint32_t h =
+			        ((uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8 | src[i + 2]) *
+			                2654435761u >>
+			        (32 - HBITS);
 			long cand = head[h];
 			head[h] = (int32_t)i;
 			if (cand >= 0 && i - cand <= 65535) {
@@ -75,15 +78,16 @@ static long decompress(const uint8_t *src, long n, uint8_t *dst)
 static uint64_t kernel(void)
 {
 	static const char *const words[] = {
-		"the ", "rewind ", "machine ", "restarts ", "its ", "drivers ", "and ", "servers ",
-		"when ", "they ", "fault, ", "replaying ", "requests ", "exactly ", "once. ", "\n",
+		"the ",      "rewind ",  "machine ", "restarts ", "its ",    "drivers ",
+		"and ",      "servers ", "when ",    "they ",     "fault, ", "replaying ",
+		"requests ", "exactly ", "once. ",   "\n",
 	};
 	uint64_t seed = 0xc0ffee, sum = 0;
 	long n = 0;
 
 	while (n < IN) {
 		uint64_t r = bench_rand(&seed);
-		if ((r & 15) == 0) {	/* noise */
+		if ((r & 15) == 0) { /* noise */
 			in[n++] = (uint8_t)(r >> 8);
 			continue;
 		}

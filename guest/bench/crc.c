@@ -3,7 +3,7 @@
  * the standard check values of "123456789" first. */
 #include "bench.h"
 
-#define LEN 262144
+#define LEN    262144
 #define ROUNDS 30
 
 static uint8_t buf[LEN];

@@ -3,7 +3,7 @@
  * comments, operators; counts tokens of each kind and hashes identifiers. */
 #include "bench.h"
 
-#define SRC 131072
+#define SRC    131072
 #define ROUNDS 6
 
 static char src[SRC];
@@ -11,15 +11,26 @@ static char src[SRC];
 enum state { S_START, S_IDENT, S_NUM, S_HEX, S_STR, S_ESC, S_SLASH, S_LINE, S_BLOCK, S_STAR };
 enum kind { K_IDENT, K_NUM, K_STR, K_COMMENT, K_OP, K_COUNT };
 
-static int is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-static int is_hex(int c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+static int is_alpha(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+static int is_hex(int c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 static void generate(void)
 {
 	static const char *const frags[] = {
-		"int ", "x", "count", "_tmp", " = ", "0x1F", "42", "\"str\\n\"", "\"a\\\"b\"", "/* note */",
-		"// line\n", ";\n", "+", "-", "*", "(", ")", "{", "}", " ", "\n", "value9", "/", "0xbeef",
+		"int ", "x",          "count",      "_tmp",       " = ",       "0x1F",
+		"42",   "\"str\\n\"", "\"a\\\"b\"", "/* note */", "// line\n", ";\n",
+		"+",    "-",          "*",          "(",          ")",         "{",
+		"}",    " ",          "\n",         "value9",     "/",         "0xbeef",
 	};
 	uint64_t seed = 0xf5a;
 	long n = 0;
@@ -41,11 +52,12 @@ static uint64_t lex(uint64_t counts[K_COUNT])
 		int c = i < SRC ? (unsigned char)src[i] : ' ';
 		switch (s) {
 		case S_START:
-		start:
+start:
 			if (is_alpha(c)) {
 				s = S_IDENT;
 				h = 0xcbf29ce484222325ULL ^ (uint64_t)c;
-			} else if (c == '0' && i + 1 < SRC && (src[i + 1] == 'x' || src[i + 1] == 'X')) {
+			} else if (c == '0' && i + 1 < SRC &&
+			           (src[i + 1] == 'x' || src[i + 1] == 'X')) {
 				s = S_HEX;
 				i++;
 			} else if (is_digit(c)) {
@@ -133,7 +145,7 @@ static uint64_t kernel(void)
 
 	generate();
 	for (int r = 0; r < ROUNDS; r++) {
-		uint64_t counts[K_COUNT] = {0};
+		uint64_t counts[K_COUNT] = { 0 };
 		sum = bench_mix(sum, lex(counts));
 		for (int k = 0; k < K_COUNT; k++)
 			sum = bench_mix(sum, counts[k]);

@@ -2,8 +2,8 @@
  * their bytes) with inserts, hits, misses and deletions (backward shift). */
 #include "bench.h"
 
-#define CAP 65536		/* slots, a power of two */
-#define KEYS 40000
+#define CAP    65536 /* slots, a power of two */
+#define KEYS   40000
 #define ROUNDS 6
 
 static uint64_t keys[CAP];
@@ -78,23 +78,24 @@ static uint64_t kernel(void)
 		for (long i = 0; i < KEYS; i++)
 			inserted += insert(bench_rand(&seed) & 0xfffffff, (uint32_t)i);
 		s2 = 0x4a5417 + r;
-		for (long i = 0; i < KEYS; i++) {	/* every key again: hits */
+		for (long i = 0; i < KEYS; i++) { /* every key again: hits */
 			long at = find(bench_rand(&s2) & 0xfffffff);
 			if (at >= 0) {
 				hits++;
 				sum = bench_mix(sum, vals[at]);
 			}
 		}
-		for (long i = 0; i < KEYS; i++)		/* other keys: mostly misses */
+		for (long i = 0; i < KEYS; i++) /* other keys: mostly misses */
 			misses += find((bench_rand(&seed) & 0xfffffff) | 0x10000000) < 0;
 		s2 = 0x4a5417 + r;
-		for (long i = 0; i < KEYS / 2; i++)	/* delete half, then look all up */
+		for (long i = 0; i < KEYS / 2; i++) /* delete half, then look all up */
 			erase(bench_rand(&s2) & 0xfffffff);
 		s2 = 0x4a5417 + r;
 		long left = 0;
 		for (long i = 0; i < KEYS; i++)
 			left += find(bench_rand(&s2) & 0xfffffff) >= 0;
-		sum = bench_mix(sum, (uint64_t)inserted << 40 | (uint64_t)hits << 20 | (uint64_t)misses);
+		sum = bench_mix(sum,
+		                (uint64_t)inserted << 40 | (uint64_t)hits << 20 | (uint64_t)misses);
 		sum = bench_mix(sum, (uint64_t)left);
 	}
 	return sum;

@@ -3,7 +3,7 @@
  * stack) and a singly linked list of the same keys merge-sorted and reversed. */
 #include "bench.h"
 
-#define NODES 20000
+#define NODES  20000
 #define ROUNDS 6
 
 struct tnode {
@@ -80,14 +80,15 @@ static uint64_t kernel(void)
 		struct lnode *list = 0;
 		for (long i = 0; i < NODES; i++) {
 			uint32_t k = (uint32_t)(bench_rand(&seed) >> 40);
-			tpool[i] = (struct tnode){k, 0, 0};
+			tpool[i] = (struct tnode){ k, 0, 0 };
 			root = tree_insert(root, &tpool[i]);
-			lpool[i] = (struct lnode){k, list};
+			lpool[i] = (struct lnode){ k, list };
 			list = &lpool[i];
 		}
 		long found = 0;
 		for (long i = 0; i < NODES; i++)
-			found += tree_find(root, (uint32_t)(bench_rand(&seed) >> 40) | (i & 1 ? 0 : tpool[i].key));
+			found += tree_find(root, (uint32_t)(bench_rand(&seed) >> 40) |
+			                                 (i & 1 ? 0 : tpool[i].key));
 		/* in-order walk */
 		long sp = 0, visited = 0;
 		uint32_t prev = 0;
@@ -107,7 +108,7 @@ static uint64_t kernel(void)
 		}
 		list = msort(list);
 		struct lnode *rev = 0;
-		while (list) {	/* reverse: descending */
+		while (list) { /* reverse: descending */
 			struct lnode *next = list->next;
 			list->next = rev;
 			rev = list;
@@ -120,7 +121,8 @@ static uint64_t kernel(void)
 			if ((len & 127) == 0)
 				sum = bench_mix(sum, l->key);
 		}
-		sum = bench_mix(sum, (uint64_t)found << 32 | (uint64_t)visited << 16 | (uint64_t)len);
+		sum = bench_mix(sum,
+		                (uint64_t)found << 32 | (uint64_t)visited << 16 | (uint64_t)len);
 	}
 	return sum;
 }

@@ -1,7 +1,7 @@
 /* matrix: 32-bit integer matrix multiply, C = A x B, 100 x 100, ikj order, 16 times. */
 #include "bench.h"
 
-#define M 100
+#define M      100
 #define ROUNDS 16
 
 static int32_t A[M][M], B[M][M], C[M][M];

@@ -1,7 +1,7 @@
 /* sort: quicksort (median of three, insertion sort below 16) of 64K 32-bit keys, 6 times. */
 #include "bench.h"
 
-#define N 65536
+#define N      65536
 #define ROUNDS 6
 
 static uint32_t a[N];
@@ -23,7 +23,8 @@ static void quicksort(uint32_t *v, long n)
 {
 	while (n > 16) {
 		uint32_t p0 = v[0], p1 = v[n / 2], p2 = v[n - 1];
-		uint32_t p = p0 < p1 ? (p1 < p2 ? p1 : (p0 < p2 ? p2 : p0)) : (p0 < p2 ? p0 : (p1 < p2 ? p2 : p1));
+		uint32_t p = p0 < p1 ? (p1 < p2 ? p1 : (p0 < p2 ? p2 : p0))
+		                     : (p0 < p2 ? p0 : (p1 < p2 ? p2 : p1));
 		long i = 0, j = n - 1;
 		for (;;) {
 			while (v[i] < p)
@@ -61,7 +62,7 @@ static uint64_t kernel(void)
 		quicksort(a, N);
 		for (long i = 1; i < N; i++) {
 			if (a[i - 1] > a[i])
-				return 0;	/* not sorted */
+				return 0; /* not sorted */
 		}
 		for (long i = 0; i < N; i += 97)
 			sum = bench_mix(sum, a[i]);

@@ -64,7 +64,8 @@ static uint64_t kernel(void)
 		for (int k = 0; k < NPAT; k++) {
 			long m = (long)strlen(pats[k]);
 			long c = horspool(text, TEXT, pats[k], m);
-			if (round == 0 && horspool(text, 8192, pats[k], m) != naive(text, 8192, pats[k], m))
+			if (round == 0 &&
+			    horspool(text, 8192, pats[k], m) != naive(text, 8192, pats[k], m))
 				return 0;
 			sum = bench_mix(sum, (uint64_t)c);
 		}

@@ -1,7 +1,9 @@
 /*
  * blk_driver - block driver serving endpoint "blk" for device "disk0".
  *
- * Protocol: see <rewind/blk.h> and docs/DEVICES.md.  Every request moves at
+ * Protocol: see <rewind/blk.h>, guest/abi/blk.proto (rw_dispatch checks
+ * each request's words and buffer length against the rules generated from
+ * it) and docs/DEVICES.md.  Every request moves at
  * most BLK_MAX_COUNT sectors (one IPC buffer), DMA'd straight between the
  * disk and the IPC buffer; the device's ADDR register takes our own virtual
  * address (the device's IOMMU uses this task's page table).  Commands run one at a time:
@@ -21,46 +23,47 @@
 #include <stdio.h>
 #include <string.h>
 #include <rewind/blk.h>
+#include <rewind/driver.h>
 
-#define DEV_NAME	"disk0"		/* the block device this driver owns */
-#define EP_NAME		"blk"		/* the endpoint it serves */
+#define DEV_NAME "disk0" /* the block device this driver owns */
+#define EP_NAME  "blk"   /* the endpoint it serves */
 
 /* ---- device registers (docs/DEVICES.md) ---- */
-#define REG_MAGIC	0x00
-#define REG_DEVICE_ID	0x04
-#define REG_STATUS	0x10
-#define REG_IRQ_ENABLE	0x14
-#define REG_IRQ_STATUS	0x18
-#define REG_CONTROL	0x1c
-#define REG_SECTOR_SIZE	0x20
-#define REG_MAX_SECTORS	0x24
-#define REG_CAPACITY	0x28		/* 64-bit */
-#define REG_SECTOR	0x30		/* 64-bit */
-#define REG_ADDR	0x38		/* 64-bit */
-#define REG_COUNT	0x40
-#define REG_COMMAND	0x44
-#define REG_CMD_STATUS	0x48
+#define REG_MAGIC       0x00
+#define REG_DEVICE_ID   0x04
+#define REG_STATUS      0x10
+#define REG_IRQ_ENABLE  0x14
+#define REG_IRQ_STATUS  0x18
+#define REG_CONTROL     0x1c
+#define REG_SECTOR_SIZE 0x20
+#define REG_MAX_SECTORS 0x24
+#define REG_CAPACITY    0x28 /* 64-bit */
+#define REG_SECTOR      0x30 /* 64-bit */
+#define REG_ADDR        0x38 /* 64-bit */
+#define REG_COUNT       0x40
+#define REG_COMMAND     0x44
+#define REG_CMD_STATUS  0x48
 
-#define DEV_MAGIC	0x56445752u	/* "RWDV" */
-#define DEV_ID_BLOCK	2u
-#define STATUS_READY	1u
-#define IRQ_COMPLETION	1u
-#define CONTROL_RESET	1u
+#define DEV_MAGIC      0x56445752u /* "RWDV" */
+#define DEV_ID_BLOCK   2u
+#define STATUS_READY   1u
+#define IRQ_COMPLETION 1u
+#define CONTROL_RESET  1u
 
-#define CMD_READ	1u
-#define CMD_WRITE	2u
-#define CMD_FLUSH	3u
+#define CMD_READ  1u
+#define CMD_WRITE 2u
+#define CMD_FLUSH 3u
 
-#define CS_OK		0u
-#define CS_OUT_OF_RANGE	2u
+#define CS_OK           0u
+#define CS_OUT_OF_RANGE 2u
 
-#define MAX_SESSIONS	64
+#define MAX_SESSIONS 64
 
-static rw_session sessions[MAX_SESSIONS];	/* client badge -> flags */
-static int dev;				/* device capability */
-static uintptr_t base;			/* its registers */
-static uint64_t capacity;		/* sectors */
-static uint32_t max_sectors;		/* most sectors per device command */
+static rw_session sessions[MAX_SESSIONS]; /* client badge -> flags */
+static rw_cap dev;                        /* device capability */
+static uintptr_t base;                    /* its registers */
+static uint64_t capacity;                 /* sectors */
+static uint32_t max_sectors;              /* most sectors per device command */
 
 /*
  * The DMA buffer is the IPC buffer itself: a WRITE's data arrives there and
@@ -70,7 +73,7 @@ static uint32_t max_sectors;		/* most sectors per device command */
  */
 static uint8_t *dma;
 
-_Static_assert(BLK_MAX_COUNT * BLK_SECTOR <= RW_IPC_BUF_SIZE, "DMA buffer too small");
+_Static_assert(BLK_MAX_COUNT *BLK_SECTOR <= RW_IPC_BUF_SIZE, "DMA buffer too small");
 
 /* ---- device ---- */
 
@@ -143,43 +146,23 @@ static long need_session(uint64_t badge, int writable)
 
 /* ---- requests ---- */
 
-static long do_info(const rw_msg *m, rw_msg *r)
+static long do_info(const rw_request *r)
 {
-	if (m->w[0] || m->w[1] || m->w[2] || m->w[3] || m->len)
-		return RW_EINVAL;
-	r->w[0] = BLK_SECTOR;
-	r->w[1] = capacity;
+	r->out->w[0] = BLK_SECTOR;
+	r->out->w[1] = capacity;
 	return 0;
 }
 
-static long do_open(const rw_msg *m, uint64_t badge)
+static long do_open(const rw_request *r)
 {
-	if ((m->w[0] & ~BLK_O_RDONLY) || m->w[1] || m->w[2] || m->w[3] || m->len)
-		return RW_EINVAL;
 	/* reopening replaces the flags */
-	return rw_session_open(sessions, MAX_SESSIONS, badge, m->w[0]) ? 0 : RW_ENOMEM;
+	return rw_session_open(sessions, MAX_SESSIONS, r->badge, r->in->w[0]) ? 0 : RW_ENOMEM;
 }
 
 /* Closing without a session is not an error (a repeated CLOSE is harmless). */
-static long do_close(const rw_msg *m, uint64_t badge)
+static long do_close(const rw_request *r)
 {
-	if (m->w[0] || m->w[1] || m->w[2] || m->w[3] || m->len)
-		return RW_EINVAL;
-	rw_session_close(sessions, MAX_SESSIONS, badge);
-	return 0;
-}
-
-/* Checks the shape of READ (no data) / WRITE (count sectors of data):
- * count (w1) is 1..BLK_MAX_COUNT, w2 and w3 are 0.  The sector (w0) is
- * checked against the capacity later. */
-static long check_rw(const rw_msg *m, int with_data)
-{
-	uint64_t count = m->w[1];
-
-	if (count < 1 || count > BLK_MAX_COUNT || m->w[2] || m->w[3])
-		return RW_EINVAL;
-	if (m->len != (with_data ? count * BLK_SECTOR : 0))
-		return RW_EINVAL;
+	rw_session_close(sessions, MAX_SESSIONS, r->badge);
 	return 0;
 }
 
@@ -189,87 +172,60 @@ static int out_of_range(uint64_t sector, uint64_t count)
 	return sector >= capacity || count > capacity - sector;
 }
 
-static long do_read(const rw_msg *m, rw_msg *r, uint64_t badge)
+/* READ (no data) / WRITE (count sectors of data): the rule checked count
+ * (w1, 1..BLK_MAX_COUNT) and the length; the sector (w0) is checked against
+ * the capacity here. */
+static long do_read(const rw_request *r)
 {
-	long st = check_rw(m, 0);
+	long st = need_session(r->badge, 0);
 	if (st < 0)
 		return st;
-	if ((st = need_session(badge, 0)) < 0)
-		return st;
-	uint64_t sector = m->w[0];
-	uint32_t count = (uint32_t)m->w[1];
+	uint64_t sector = r->in->w[0];
+	uint32_t count = (uint32_t)r->in->w[1];
 	if (out_of_range(sector, count))
 		return BLK_ERANGE;
 	if ((st = transfer(CMD_READ, sector, count)) < 0)
 		return st;
-	r->w[0] = count;		/* the data is already in the IPC buffer */
-	r->len = (uint64_t)count * BLK_SECTOR;
+	r->out->w[0] = count; /* the data is already in the IPC buffer */
+	r->out->len = (uint64_t)count * BLK_SECTOR;
 	return 0;
 }
 
-static long do_write(const rw_msg *m, rw_msg *r, uint64_t badge)
+static long do_write(const rw_request *r)
 {
-	long st = check_rw(m, 1);
+	long st = need_session(r->badge, 1);
 	if (st < 0)
 		return st;
-	if ((st = need_session(badge, 1)) < 0)
-		return st;
-	uint64_t sector = m->w[0];
-	uint32_t count = (uint32_t)m->w[1];
+	uint64_t sector = r->in->w[0];
+	uint32_t count = (uint32_t)r->in->w[1];
 	if (out_of_range(sector, count))
 		return BLK_ERANGE;
 	if ((st = transfer(CMD_WRITE, sector, count)) < 0)
 		return st;
-	r->w[0] = count;
+	r->out->w[0] = count;
 	return 0;
 }
 
-static long do_flush(const rw_msg *m, uint64_t badge)
+static long do_flush(const rw_request *r)
 {
-	if (m->w[0] || m->w[1] || m->w[2] || m->w[3] || m->len)
-		return RW_EINVAL;
-	long st = need_session(badge, 1);
+	long st = need_session(r->badge, 1);
 	if (st < 0)
 		return st;
 	/* SECTOR / ADDR / COUNT are unused by FLUSH; give them valid values. */
 	return run_command(CMD_FLUSH, 0, 1, 0) == CS_OK ? 0 : BLK_EIO;
 }
 
-static void handle(rw_msg *m, uint64_t badge, void *ctx)
-{
-	rw_msg req = *m;
-	long st;
-
-	(void)ctx;
-	memset(m, 0, sizeof *m);
-	if (req.len > RW_IPC_BUF_SIZE) {
-		st = RW_EINVAL;
-	} else {
-		switch (req.label) {
-		case BLK_INFO:	st = do_info(&req, m); break;
-		case BLK_OPEN:	st = do_open(&req, badge); break;
-		case BLK_CLOSE:	st = do_close(&req, badge); break;
-		case BLK_READ:	st = do_read(&req, m, badge); break;
-		case BLK_WRITE:	st = do_write(&req, m, badge); break;
-		case BLK_FLUSH:	st = do_flush(&req, badge); break;
-		default:	st = RW_ENOSYS; break;
-		}
-	}
-	if (st < 0)
-		memset(m, 0, sizeof *m);	/* errors carry no data */
-	m->label = (uint64_t)st;
-}
+static const rw_op ops[] = { BLK_OPS(do_) };
 
 /* Finds, checks and resets the device; reads its geometry. Returns 0 or -1. */
 static int device_init(void)
 {
-	long r = rw_device_open(DEV_NAME, RW_DEV_BLOCK, &base);
+	long r = rw_device_open(DEV_NAME, RW_DEV_BLOCK, &base, &dev);
 
 	if (r < 0) {
 		printf("blk: cannot open device \"%s\": %s\n", DEV_NAME, rw_strerror(r));
 		return -1;
 	}
-	dev = (int)r;
 	if (rw_mmio_read32(base, REG_SECTOR_SIZE) != BLK_SECTOR) {
 		printf("blk: unsupported sector size %u\n",
 		       (unsigned)rw_mmio_read32(base, REG_SECTOR_SIZE));
@@ -277,10 +233,10 @@ static int device_init(void)
 	}
 	max_sectors = rw_mmio_read32(base, REG_MAX_SECTORS);
 	if (max_sectors == 0 || max_sectors > BLK_MAX_COUNT)
-		max_sectors = BLK_MAX_COUNT;	/* 0: nonsense; more: never needed */
+		max_sectors = BLK_MAX_COUNT; /* 0: nonsense; more: never needed */
 	capacity = rw_mmio_read64(base, REG_CAPACITY);
 	if (!(rw_mmio_read32(base, REG_STATUS) & STATUS_READY))
-		printf("blk: no disk attached\n");	/* commands will fail: EIO */
+		printf("blk: no disk attached\n"); /* commands will fail: EIO */
 	rw_mmio_write32(base, REG_IRQ_ENABLE, IRQ_COMPLETION);
 	dma = (uint8_t *)rw_ipc_buf();
 	return 0;
@@ -288,14 +244,15 @@ static int device_init(void)
 
 int main(void)
 {
-	long ep = rw_cap_lookup_str(EP_NAME);
+	rw_cap ep;
+	long r = rw_cap_get(EP_NAME, &ep);
 
-	if (ep < 0) {
-		printf("blk: no endpoint \"%s\" (%s)\n", EP_NAME, rw_strerror(ep));
+	if (r < 0) {
+		printf("blk: no endpoint \"%s\" (%s)\n", EP_NAME, rw_strerror(r));
 		return 1;
 	}
 	if (device_init() < 0)
 		return 1;
 	printf("blk: ready (%lu sectors)\n", (unsigned long)capacity);
-	rw_serve((int)ep, handle, NULL);
+	rw_serve_ops(ep, ops, RW_NOPS(ops), NULL);
 }

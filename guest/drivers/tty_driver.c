@@ -1,7 +1,9 @@
 /*
  * tty_driver - character driver serving endpoint "tty" for device "uart0".
  *
- * Protocol: see <rewind/tty.h> and docs/DEVICES.md.  WRITE transmits the
+ * Protocol: see <rewind/tty.h>, guest/abi/tty.proto (rw_dispatch checks
+ * each request's words and buffer length against the rules generated from
+ * it) and docs/DEVICES.md.  WRITE transmits the
  * bytes one at a time through TXDATA (TX_READY is always set on this UART),
  * turning "\n" into "\r\n" for sessions opened with TTY_CRLF, and skips the
  * first `resume` bytes it would transmit (set by the kernel's shadow when it
@@ -20,36 +22,35 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <rewind/driver.h>
 #include <rewind/tty.h>
 
-#define DEV_NAME	"uart0"		/* the UART this driver owns */
-#define EP_NAME		"tty"		/* the endpoint it serves */
-
-#define TTY_MAX		4096		/* bytes per WRITE / most per READ */
+#define DEV_NAME "uart0" /* the UART this driver owns */
+#define EP_NAME  "tty"   /* the endpoint it serves */
 
 /* ---- device registers (docs/DEVICES.md) ---- */
-#define REG_MAGIC	0x00
-#define REG_DEVICE_ID	0x04
-#define REG_STATUS	0x10
-#define REG_IRQ_ENABLE	0x14
-#define REG_IRQ_STATUS	0x18
-#define REG_CONTROL	0x1c
-#define REG_TXDATA	0x20
-#define REG_RXDATA	0x24
+#define REG_MAGIC      0x00
+#define REG_DEVICE_ID  0x04
+#define REG_STATUS     0x10
+#define REG_IRQ_ENABLE 0x14
+#define REG_IRQ_STATUS 0x18
+#define REG_CONTROL    0x1c
+#define REG_TXDATA     0x20
+#define REG_RXDATA     0x24
 
-#define DEV_MAGIC	0x56445752u	/* "RWDV" */
-#define DEV_ID_UART	1u
-#define STATUS_RX_READY	(1u << 0)
-#define STATUS_RX_EOF	(1u << 2)
-#define IRQ_RX		1u
-#define CONTROL_RESET	1u
-#define RX_VALID	(1u << 8)
+#define DEV_MAGIC       0x56445752u /* "RWDV" */
+#define DEV_ID_UART     1u
+#define STATUS_RX_READY (1u << 0)
+#define STATUS_RX_EOF   (1u << 2)
+#define IRQ_RX          1u
+#define CONTROL_RESET   1u
+#define RX_VALID        (1u << 8)
 
-#define MAX_SESSIONS	64
+#define MAX_SESSIONS 64
 
-static rw_session sessions[MAX_SESSIONS];	/* client badge -> mode */
-static int dev;				/* device capability */
-static uintptr_t base;			/* its registers */
+static rw_session sessions[MAX_SESSIONS]; /* client badge -> mode */
+static rw_cap dev;                        /* device capability */
+static uintptr_t base;                    /* its registers */
 
 /* ---- sessions ---- */
 
@@ -60,35 +61,28 @@ static rw_session *find_session(uint64_t badge)
 
 /* ---- requests ---- */
 
-static long do_open(const rw_msg *m, uint64_t badge)
+static long do_open(const rw_request *r)
 {
-	if ((m->w[0] & ~TTY_CRLF) || m->w[1] || m->w[2] || m->w[3] || m->len)
-		return RW_EINVAL;
 	/* reopening replaces the mode */
-	return rw_session_open(sessions, MAX_SESSIONS, badge, m->w[0]) ? 0 : RW_ENOMEM;
+	return rw_session_open(sessions, MAX_SESSIONS, r->badge, r->in->w[0]) ? 0 : RW_ENOMEM;
 }
 
 /* Closing without a session is not an error (a repeated CLOSE is harmless). */
-static long do_close(const rw_msg *m, uint64_t badge)
+static long do_close(const rw_request *r)
 {
-	if (m->w[0] || m->w[1] || m->w[2] || m->w[3] || m->len)
-		return RW_EINVAL;
-	rw_session_close(sessions, MAX_SESSIONS, badge);
+	rw_session_close(sessions, MAX_SESSIONS, r->badge);
 	return 0;
 }
 
-static long do_write(const rw_msg *m, rw_msg *r, uint64_t badge)
+static long do_write(const rw_request *r)
 {
-	uint64_t len = m->w[0], resume = m->w[1];
-
-	if (len > TTY_MAX || m->len != len || m->w[2] || m->w[3])
-		return RW_EINVAL;
-	rw_session *s = find_session(badge);
+	uint64_t len = r->in->w[0], resume = r->in->w[1];
+	rw_session *s = find_session(r->badge);
 	if (!s)
 		return TTY_ENOTOPEN;
 
-	const uint8_t *buf = rw_ipc_buf();	/* the request's bytes */
-	uint64_t out = 0;		/* bytes the translated output has so far */
+	const uint8_t *buf = rw_ipc_buf(); /* the request's bytes */
+	uint64_t out = 0;                  /* bytes the translated output has so far */
 	for (uint64_t i = 0; i < len; i++) {
 		if ((s->value & TTY_CRLF) && buf[i] == '\n') {
 			if (out++ >= resume)
@@ -97,7 +91,7 @@ static long do_write(const rw_msg *m, rw_msg *r, uint64_t badge)
 		if (out++ >= resume)
 			rw_mmio_write32(base, REG_TXDATA, buf[i]);
 	}
-	r->w[0] = len;
+	r->out->w[0] = len;
 	return 0;
 }
 
@@ -126,77 +120,54 @@ static long wait_input(void)
 	}
 }
 
-static long do_read(const rw_msg *m, rw_msg *r, uint64_t badge)
+static long do_read(const rw_request *r)
 {
-	uint64_t max = m->w[0];
+	uint64_t max = r->in->w[0];
 
-	if (max < 1 || max > TTY_MAX || m->w[1] || m->w[2] || m->w[3] || m->len)
-		return RW_EINVAL;
-	if (!find_session(badge))
+	if (!find_session(r->badge))
 		return TTY_ENOTOPEN;
 	long st = wait_input();
 	if (st <= 0)
-		return st;			/* error, or end of input: n = 0 */
+		return st; /* error, or end of input: n = 0 */
 
 	uint8_t *out = rw_ipc_buf();
 	uint64_t n = 0;
 	while (n < max) {
 		uint32_t v = rw_mmio_read32(base, REG_RXDATA);
 		if (!(v & RX_VALID))
-			break;			/* FIFO empty */
+			break; /* FIFO empty */
 		out[n++] = (uint8_t)v;
 	}
-	r->w[0] = n;
-	r->len = n;
+	r->out->w[0] = n;
+	r->out->len = n;
 	return 0;
 }
 
-static void handle(rw_msg *m, uint64_t badge, void *ctx)
-{
-	rw_msg req = *m;
-	long st;
-
-	(void)ctx;
-	memset(m, 0, sizeof *m);
-	if (req.len > RW_IPC_BUF_SIZE) {
-		st = RW_EINVAL;
-	} else {
-		switch (req.label) {
-		case TTY_OPEN:	st = do_open(&req, badge); break;
-		case TTY_CLOSE:	st = do_close(&req, badge); break;
-		case TTY_WRITE:	st = do_write(&req, m, badge); break;
-		case TTY_READ:	st = do_read(&req, m, badge); break;
-		default:	st = RW_ENOSYS; break;
-		}
-	}
-	if (st < 0)
-		memset(m, 0, sizeof *m);	/* errors carry no data */
-	m->label = (uint64_t)st;
-}
+static const rw_op ops[] = { TTY_OPS(do_) };
 
 /* Finds, checks and resets the UART. Returns 0 or -1. */
 static int device_init(void)
 {
-	long r = rw_device_open(DEV_NAME, RW_DEV_UART, &base);
+	long r = rw_device_open(DEV_NAME, RW_DEV_UART, &base, &dev);
 
 	if (r < 0) {
 		printf("tty: cannot open device \"%s\": %s\n", DEV_NAME, rw_strerror(r));
 		return -1;
 	}
-	dev = (int)r;
 	return 0;
 }
 
 int main(void)
 {
-	long ep = rw_cap_lookup_str(EP_NAME);
+	rw_cap ep;
+	long r = rw_cap_get(EP_NAME, &ep);
 
-	if (ep < 0) {
-		printf("tty: no endpoint \"%s\" (%s)\n", EP_NAME, rw_strerror(ep));
+	if (r < 0) {
+		printf("tty: no endpoint \"%s\" (%s)\n", EP_NAME, rw_strerror(r));
 		return 1;
 	}
 	if (device_init() < 0)
 		return 1;
 	printf("tty: ready\n");
-	rw_serve((int)ep, handle, NULL);
+	rw_serve_ops(ep, ops, RW_NOPS(ops), NULL);
 }

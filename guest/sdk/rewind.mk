@@ -46,6 +46,10 @@ REWIND_OBJ    := $(REWIND_BUILD)/obj
 REWIND_IMAGE  ?= $(REWIND_BUILD)/image
 REWIND_INC    := $(REWIND_BUILD)/include
 REWIND_ABI_H  := $(REWIND_INC)/rewind/abi.h
+# One header per protocol definition (abi/NAME.proto -> rewind/NAME_proto.h).
+REWIND_PROTOS  := $(sort $(basename $(notdir $(wildcard $(REWIND_ABI)/*.proto))))
+REWIND_PROTO_H := $(patsubst %,$(REWIND_INC)/rewind/%_proto.h,$(REWIND_PROTOS))
+REWIND_GEN_H   := $(REWIND_ABI_H) $(REWIND_PROTO_H)
 REWIND_MK     := $(REWIND_SDK)/rewind.mk
 
 REWIND_WERROR  ?=
@@ -69,11 +73,15 @@ endif
 
 REWIND_PROGRAMS :=
 
-# ---- SDK: ABI header, crt0, libc glue, librewind ----
+# ---- SDK: ABI and protocol headers (generated), crt0, libc glue, librewind ----
 
 $(REWIND_ABI_H): $(REWIND_ABI)/abi.def $(REWIND_ABI)/gen-abi.sh
 	$(REWIND_SAY) GEN $@
 	$(REWIND_Q)sh $(REWIND_ABI)/gen-abi.sh c $@
+
+$(REWIND_INC)/rewind/%_proto.h: $(REWIND_ABI)/%.proto $(REWIND_ABI)/gen-proto.sh
+	$(REWIND_SAY) GEN $@
+	$(REWIND_Q)sh $(REWIND_ABI)/gen-proto.sh c $< $@
 
 # ---- flags stamps ----
 
@@ -107,12 +115,12 @@ $(eval $(call rewind__stamp,$(REWIND_SDK_FLAGS_FILE),REWIND_SDK_FLAGS))
 # The string functions must not be compiled back into calls to themselves.
 $(REWIND_STRING): REWIND_NOBUILTIN := -fno-builtin -fno-tree-loop-distribute-patterns
 
-$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.c $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) | $(REWIND_ABI_H)
+$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.c $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) | $(REWIND_GEN_H)
 	@mkdir -p $(@D)
 	$(REWIND_SAY) CC $@
 	$(REWIND_Q)$(REWIND_CC) $(REWIND_CFLAGS) $(REWIND_NOBUILTIN) -MMD -MP -c -o $@ $<
 
-$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.S $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) | $(REWIND_ABI_H)
+$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.S $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) | $(REWIND_GEN_H)
 	@mkdir -p $(@D)
 	$(REWIND_SAY) AS $@
 	$(REWIND_Q)$(REWIND_CC) $(REWIND_CFLAGS) -MMD -MP -c -o $@ $<
@@ -128,7 +136,7 @@ $(REWIND_LIB): $(REWIND_LIB_OBJS)
 
 # $(call rewind__object,PROG,SOURCE,EXTRA_CFLAGS)
 define rewind__object
-$(REWIND_OBJ)/$(1)/$(basename $(notdir $(2))).o: $(2) $(REWIND_MK) $(REWIND_OBJ)/$(1)/flags | $(REWIND_ABI_H)
+$(REWIND_OBJ)/$(1)/$(basename $(notdir $(2))).o: $(2) $(REWIND_MK) $(REWIND_OBJ)/$(1)/flags | $(REWIND_GEN_H)
 	@mkdir -p $$(@D)
 	$$(REWIND_SAY) CC $$@
 	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_CFLAGS) $(3) -MMD -MP -c -o $$@ $$<

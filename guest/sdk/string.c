@@ -27,11 +27,12 @@
 
 typedef uint64_t __attribute__((may_alias)) word;
 
-#define WSZ 8u
+#define WSZ   8u
 #define WMASK (WSZ - 1u)
 
 /* Copy n bytes forward; dst and src do not overlap, or dst < src. */
-static inline __attribute__((always_inline)) void copy_fwd(unsigned char *d, const unsigned char *s, size_t n)
+static inline __attribute__((always_inline)) void copy_fwd(unsigned char *d, const unsigned char *s,
+                                                           size_t n)
 {
 	if (n >= 2 * WSZ) {
 		/* Byte head: align the destination. */
@@ -85,7 +86,8 @@ static inline __attribute__((always_inline)) void copy_fwd(unsigned char *d, con
 }
 
 /* Copy n bytes backward (from the end); for dst > src overlapping. */
-static inline __attribute__((always_inline)) void copy_bwd(unsigned char *d, const unsigned char *s, size_t n)
+static inline __attribute__((always_inline)) void copy_bwd(unsigned char *d, const unsigned char *s,
+                                                           size_t n)
 {
 	d += n;
 	s += n;
@@ -121,7 +123,7 @@ static inline __attribute__((always_inline)) void copy_bwd(unsigned char *d, con
 			 */
 			unsigned rs = 8 * off, ls = 64 - rs;
 			const word *sw = (const word *)(s - off);
-			word cur = *sw;		/* holds s[-off..-1] in its low bytes */
+			word cur = *sw; /* holds s[-off..-1] in its low bytes */
 			while (n >= 2 * WSZ) {
 				word prev = sw[-1];
 				*--dw = (prev >> rs) | (cur << ls);
@@ -151,9 +153,9 @@ void *memmove(void *dst, const void *src, size_t n)
 	if (d == s || n == 0)
 		return dst;
 	if ((uintptr_t)d - (uintptr_t)s >= n)
-		copy_fwd(d, s, n);	/* d < s, or no overlap */
+		copy_fwd(d, s, n); /* d < s, or no overlap */
 	else
-		copy_bwd(d, s, n);	/* d inside [s, s + n) */
+		copy_bwd(d, s, n); /* d inside [s, s + n) */
 	return dst;
 }
 

@@ -25,7 +25,7 @@ void rw_console_flush(void)
 	while (off < console_len) {
 		long n = rw_console_write(console_buf + off, console_len - off);
 		if (n <= 0)
-			break;		/* console refused: drop the rest */
+			break; /* console refused: drop the rest */
 		off += (size_t)n;
 	}
 	console_len = 0;
@@ -43,7 +43,7 @@ static int console_put(char c, FILE *f)
 static int console_get(FILE *f)
 {
 	(void)f;
-	return _FDEV_EOF;		/* no console input */
+	return _FDEV_EOF; /* no console input */
 }
 
 static int console_fflush(FILE *f)
@@ -81,7 +81,7 @@ void *sbrk(ptrdiff_t incr)
 	long prev;
 
 	if (incr < 0) {
-		errno = EINVAL;		/* the kernel never shrinks the heap */
+		errno = EINVAL; /* the kernel never shrinks the heap */
 		return (void *)-1;
 	}
 	prev = rw_sbrk((long)incr);

@@ -7,28 +7,28 @@
 #include <rewind/blk.h>
 #include "fs_disk.h"
 
-#define HDR_MAGIC	"RWFS\0\0\0\1"
-#define HDR_VERSION	1
-#define HDR_CRC_LEN	64		/* the header CRC covers bytes 0..63 */
-#define OFF_VERSION	8
-#define OFF_HCRC	12
-#define OFF_SEQ		16
-#define OFF_CAPACITY	24
-#define OFF_DLEN	32
-#define OFF_DCRC	40
+#define HDR_MAGIC    "RWFS\0\0\0\1"
+#define HDR_VERSION  1
+#define HDR_CRC_LEN  64 /* the header CRC covers bytes 0..63 */
+#define OFF_VERSION  8
+#define OFF_HCRC     12
+#define OFF_SEQ      16
+#define OFF_CAPACITY 24
+#define OFF_DLEN     32
+#define OFF_DCRC     40
 
-#define BUF_SECTORS	BLK_MAX_COUNT
-#define BUF_BYTES	(BUF_SECTORS * BLK_SECTOR)
+#define BUF_SECTORS BLK_MAX_COUNT
+#define BUF_BYTES   (BUF_SECTORS * BLK_SECTOR)
 
 struct header {
 	uint64_t seq, dlen;
 	uint32_t dcrc;
 };
 
-static int blk = -1;
-static uint64_t capacity;		/* sectors */
-static uint64_t slot_sectors;		/* H */
-static int active = -1;			/* slot of the mounted snapshot */
+static rw_cap blk = RW_CAP(-1);
+static uint64_t capacity;     /* sectors */
+static uint64_t slot_sectors; /* H */
+static int active = -1;       /* slot of the mounted snapshot */
 static uint64_t active_seq, active_dlen;
 
 /* The one data buffer: a window of the slot being read, or the sectors
@@ -85,7 +85,7 @@ uint64_t fsd_slot_bytes(void)
 	return slot_sectors * BLK_SECTOR;
 }
 
-long fsd_open(int cap)
+long fsd_open(rw_cap cap)
 {
 	uint64_t ssize = 0, sectors = 0;
 	long r = blk_open(cap, 0);
@@ -103,9 +103,18 @@ long fsd_open(int cap)
 	return 0;
 }
 
-uint64_t fsd_seq(void) { return active_seq; }
-int fsd_slot(void) { return active; }
-uint64_t fsd_data_len(void) { return active_dlen; }
+uint64_t fsd_seq(void)
+{
+	return active_seq;
+}
+int fsd_slot(void)
+{
+	return active;
+}
+uint64_t fsd_data_len(void)
+{
+	return active_dlen;
+}
 
 /* ---- headers ---- */
 
@@ -144,9 +153,9 @@ static void build_header(uint8_t *s, uint64_t seq, uint64_t dlen, uint32_t dcrc)
 
 static struct {
 	int slot;
-	uint64_t dlen;		/* data length */
-	uint64_t pos;		/* next byte fsd_get returns */
-	uint64_t win, wlen;	/* buf holds data bytes [win, win + wlen) */
+	uint64_t dlen;      /* data length */
+	uint64_t pos;       /* next byte fsd_get returns */
+	uint64_t win, wlen; /* buf holds data bytes [win, win + wlen) */
 } rd;
 
 static void reader_start(int slot, uint64_t dlen)
@@ -249,17 +258,17 @@ long fsd_mount(long (*load)(void *ctx), void *ctx, uint64_t *seq)
 		if (r < 0)
 			return r;
 		if (r == 0) {
-			printf("fs: slot %c (seq=%lu): data CRC mismatch, ignored\n",
-			       'A' + s, (unsigned long)h[s].seq);
+			printf("fs: slot %c (seq=%lu): data CRC mismatch, ignored\n", 'A' + s,
+			       (unsigned long)h[s].seq);
 			continue;
 		}
 		reader_start(s, h[s].dlen);
 		r = load(ctx);
 		if (r == 0 && fsd_remaining() != 0)
-			r = FSD_ECORRUPT;	/* bytes after the end record */
+			r = FSD_ECORRUPT; /* bytes after the end record */
 		if (r == FSD_ECORRUPT) {
-			printf("fs: slot %c (seq=%lu): malformed snapshot, ignored\n",
-			       'A' + s, (unsigned long)h[s].seq);
+			printf("fs: slot %c (seq=%lu): malformed snapshot, ignored\n", 'A' + s,
+			       (unsigned long)h[s].seq);
 			continue;
 		}
 		if (r < 0)
@@ -278,9 +287,9 @@ long fsd_mount(long (*load)(void *ctx), void *ctx, uint64_t *seq)
 
 static struct {
 	int slot;
-	uint64_t pos;		/* data bytes put so far */
-	uint64_t sector;	/* slot-relative sector of buf[0] */
-	size_t fill;		/* bytes in buf */
+	uint64_t pos;    /* data bytes put so far */
+	uint64_t sector; /* slot-relative sector of buf[0] */
+	size_t fill;     /* bytes in buf */
 	uint32_t crc;
 	long err;
 } wr;
@@ -353,7 +362,7 @@ static long commit_once(void (*emit)(void *ctx), void *ctx)
 
 long fsd_commit(void (*emit)(void *ctx), void *ctx)
 {
-	if (blk < 0 || active < 0)
+	if (blk.slot < 0 || active < 0)
 		return RW_ESTATE;
 	long r = commit_once(emit, ctx);
 	if (r == RW_EDEAD || r == BLK_ENOTOPEN) {

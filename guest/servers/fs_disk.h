@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FSD_ECORRUPT	(-1000)	/* fsd_get past the end of the data, or a bad record */
+#define FSD_ECORRUPT     (-1000) /* fsd_get past the end of the data, or a bad record */
 #define FSD_EUNFORMATTED (-1001) /* fsd_mount: no slot holds a valid snapshot */
 
 /* CRC-32 as zlib's crc32(): reflected polynomial 0xEDB88320, initial value
@@ -27,7 +27,7 @@ uint32_t fsd_crc32(uint32_t crc, const void *buf, size_t n);
 
 /* Opens a read-write session on the block driver `cap` and reads the disk
  * geometry.  Fails with RW_EINVAL if the sector size is not 512. */
-long fsd_open(int cap);
+long fsd_open(rw_cap cap);
 
 /* Bytes a slot can hold: H * 512 (0 before fsd_open, or if the disk is
  * too small to hold two slots). */

@@ -1,7 +1,9 @@
 /*
  * fs_server - hierarchical file system serving endpoint "fs".
  *
- * Protocol: see <rewind/fs.h>.  Nodes (files and directories) live in a
+ * Protocol: see <rewind/fs.h> and guest/abi/fs.proto (rw_dispatch checks
+ * each request's words and buffer length against the rules generated from
+ * it; the handlers check the rest).  Nodes (files and directories) live in a
  * static table; a directory keeps its children in a linked list in creation
  * order; file data is malloc'ed and grows with realloc.  Open handles are
  * kept in a global table and belong to the client badge that opened them.
@@ -25,23 +27,23 @@
 #include "debug_fault.h"
 #include "fs_disk.h"
 
-#define MAX_NODES	512
-#define MAX_HANDLES	128
-#define ROOT		0
-#define DEBUG_MARKER_NAME "__debug_marker"	/* created in "/" by a dirty debug fault */
+#define MAX_NODES         512
+#define MAX_HANDLES       128
+#define ROOT              0
+#define DEBUG_MARKER_NAME "__debug_marker" /* created in "/" by a dirty debug fault */
 
 struct node {
 	uint8_t used;
 	uint8_t is_dir;
 	uint8_t nlen;
-	uint16_t plen;				/* length of the full path */
+	uint16_t plen; /* length of the full path */
 	char name[FS_NAME_MAX + 1];
 	int32_t parent;
-	int32_t first_child, last_child;	/* directories */
+	int32_t first_child, last_child; /* directories */
 	int32_t next_sibling;
 	uint32_t nchildren;
-	uint32_t open_count;			/* files: open handles */
-	char *data;				/* files */
+	uint32_t open_count; /* files: open handles */
+	char *data;          /* files */
 	uint64_t size, cap;
 };
 
@@ -50,7 +52,7 @@ struct handle {
 	uint32_t gen;
 	uint64_t badge;
 	int32_t node;
-	uint8_t wrote;				/* a WRITE through it succeeded */
+	uint8_t wrote; /* a WRITE through it succeeded */
 };
 
 static struct node nodes[MAX_NODES];
@@ -58,9 +60,9 @@ static struct handle handles[MAX_HANDLES];
 static uint32_t handle_gen;
 
 /* ---- disk state ---- */
-static int disk = -1;			/* block driver capability, -1: in-memory */
-static int dirty;			/* the tree differs from the disk's snapshot */
-static uint64_t snap_bytes = 1;		/* size of the tree's snapshot (the end byte) */
+static rw_cap disk = RW_CAP(-1);         /* block driver capability, -1: in-memory */
+static int dirty;                        /* the tree differs from the disk's snapshot */
+static uint64_t snap_bytes = 1;          /* size of the tree's snapshot (the end byte) */
 static uint64_t snap_limit = UINT64_MAX; /* bytes a slot holds (disk-backed) */
 
 /* Bytes of a node's snapshot record. */
@@ -92,7 +94,7 @@ static int path_ok(const char *p, size_t plen)
 	if (plen == 0 || plen > FS_PATH_MAX || p[0] != '/')
 		return 0;
 	if (plen == 1)
-		return 1;			/* "/" */
+		return 1; /* "/" */
 	size_t i = 1;
 	while (i <= plen) {
 		size_t j = i;
@@ -115,11 +117,11 @@ static int32_t find_child(int32_t dir, const char *name, size_t n)
 }
 
 struct lookup {
-	int32_t parent;		/* directory holding the last component, -1 for "/" */
-	int32_t node;		/* the node, -1 if the last component does not exist */
-	const char *name;	/* last component */
+	int32_t parent;   /* directory holding the last component, -1 for "/" */
+	int32_t node;     /* the node, -1 if the last component does not exist */
+	const char *name; /* last component */
 	size_t nlen;
-	size_t plen;		/* length of the whole path */
+	size_t plen; /* length of the whole path */
 };
 
 /* Resolves a syntactically valid path. Returns 0, RW_ENOENT or FS_ENOTDIR
@@ -157,20 +159,14 @@ static long walk(const char *p, size_t plen, struct lookup *lk)
 }
 
 /*
- * Takes "path NUL" from the IPC buffer (w0 = plen, len = plen + 1), copies it
- * to path[] and resolves it.  Words w[first_unused..3] must be 0.
+ * Takes "path NUL" from the IPC buffer (w0 = plen, len = plen + 1: checked
+ * by the rule), copies it to path[] and resolves it.
  */
-static long parse_path(const rw_msg *m, int first_unused, char path[FS_PATH_MAX + 1],
-		       struct lookup *lk)
+static long parse_path(const rw_msg *m, char path[FS_PATH_MAX + 1], struct lookup *lk)
 {
 	const char *buf = rw_ipc_buf();
 	uint64_t plen = m->w[0];
 
-	for (int i = first_unused; i < 4; i++)
-		if (m->w[i])
-			return RW_EINVAL;
-	if (plen == 0 || plen > FS_PATH_MAX || m->len != plen + 1)
-		return RW_EINVAL;
 	if (buf[plen] != '\0' || memchr(buf, '\0', plen) != NULL)
 		return RW_EINVAL;
 	memcpy(path, buf, plen + 1);
@@ -186,7 +182,7 @@ static long parse_path(const rw_msg *m, int first_unused, char path[FS_PATH_MAX 
 static long new_node(const struct lookup *lk, int is_dir)
 {
 	if (lk->parent < 0 || lk->node >= 0)
-		return FS_EEXIST;		/* "/" or an existing name */
+		return FS_EEXIST; /* "/" or an existing name */
 	int32_t i;
 	for (i = 1; i < MAX_NODES && nodes[i].used; i++)
 		;
@@ -194,7 +190,7 @@ static long new_node(const struct lookup *lk, int is_dir)
 		return RW_ENOMEM;
 	uint64_t rec = rec_bytes(is_dir, lk->plen, 0);
 	if (rec > snap_limit - snap_bytes)
-		return RW_ENOMEM;		/* the snapshot would not fit */
+		return RW_ENOMEM; /* the snapshot would not fit */
 	struct node *n = &nodes[i];
 	struct node *d = &nodes[lk->parent];
 	memset(n, 0, sizeof *n);
@@ -330,14 +326,14 @@ static long load_tree(void *ctx)
 			return FSD_ECORRUPT;
 		r = new_node(&lk, is_dir);
 		if (r < 0)
-			return FSD_ECORRUPT;	/* "/", a duplicate, or too many nodes */
+			return FSD_ECORRUPT; /* "/", a duplicate, or too many nodes */
 		if (is_dir)
 			continue;
 		struct node *n = &nodes[r];
 		if ((r = fsd_get(b, 4)) < 0)
 			return r;
 		uint64_t size = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
-				(uint64_t)b[3] << 24;
+		                (uint64_t)b[3] << 24;
 		if (size > FS_FILE_MAX || size > fsd_remaining())
 			return FSD_ECORRUPT;
 		if (size) {
@@ -356,7 +352,7 @@ static long load_tree(void *ctx)
  * FS_EIO (a block call failed) or RW_ENOMEM (the snapshot does not fit). */
 static long commit(void)
 {
-	if (disk < 0 || !dirty)
+	if (disk.slot < 0 || !dirty)
 		return 0;
 	long r = fsd_commit(emit_tree, NULL);
 	if (r == 0) {
@@ -368,7 +364,7 @@ static long commit(void)
 }
 
 /* Mounts the disk behind block driver cap; returns 0 or -1 (reported). */
-static int mount_disk(int cap)
+static int mount_disk(rw_cap cap)
 {
 	uint64_t seq = 0;
 	long r = fsd_open(cap);
@@ -399,7 +395,8 @@ static int mount_disk(int cap)
 	}
 	disk = cap;
 	dirty = 0;
-	printf("fs: mounted disk (seq=%lu, %lu files, %lu dirs)\n", (unsigned long)seq, files, dirs);
+	printf("fs: mounted disk (seq=%lu, %lu files, %lu dirs)\n", (unsigned long)seq, files,
+	       dirs);
 	return 0;
 }
 
@@ -440,41 +437,52 @@ static struct handle *get_handle(uint64_t value, uint64_t badge)
 
 /* ---- requests ---- */
 
-static long do_create(const rw_msg *m, int is_dir)
+/* Requests that change the tree (CREATE, MKDIR, UNLINK) are on disk
+ * before the reply: they end with commit(). */
+static long create(const rw_request *r, int is_dir)
 {
 	char path[FS_PATH_MAX + 1];
 	struct lookup lk;
-	long r = parse_path(m, 1, path, &lk);
-	if (r >= 0)
-		r = new_node(&lk, is_dir);
-	return r < 0 ? r : 0;
+	long st = parse_path(r->in, path, &lk);
+	if (st >= 0)
+		st = new_node(&lk, is_dir);
+	return st < 0 ? st : commit();
 }
 
-static long do_open(const rw_msg *m, rw_msg *out, uint64_t badge)
+static long do_create(const rw_request *r)
+{
+	return create(r, 0);
+}
+
+static long do_mkdir(const rw_request *r)
+{
+	return create(r, 1);
+}
+
+static long do_open(const rw_request *r)
 {
 	char path[FS_PATH_MAX + 1];
 	struct lookup lk;
-	long r = parse_path(m, 1, path, &lk);
+	long st = parse_path(r->in, path, &lk);
 
-	if (r < 0)
-		return r;
+	if (st < 0)
+		return st;
 	if (lk.node < 0)
 		return RW_ENOENT;
 	if (nodes[lk.node].is_dir)
 		return FS_EISDIR;
-	r = new_handle(lk.node, badge);
-	if (r < 0)
-		return r;
-	out->w[0] = (uint64_t)r;
-	out->w[1] = nodes[lk.node].size;
+	st = new_handle(lk.node, r->badge);
+	if (st < 0)
+		return st;
+	r->out->w[0] = (uint64_t)st;
+	r->out->w[1] = nodes[lk.node].size;
 	return 0;
 }
 
-static long do_read(const rw_msg *m, rw_msg *out, uint64_t badge)
+static long do_read(const rw_request *r)
 {
-	if (m->w[3] || m->len || m->w[2] > FS_CHUNK)
-		return RW_EINVAL;
-	struct handle *h = get_handle(m->w[0], badge);
+	const rw_msg *m = r->in;
+	struct handle *h = get_handle(m->w[0], r->badge);
 	if (!h)
 		return FS_EBADF;
 	struct node *n = &nodes[h->node];
@@ -485,9 +493,9 @@ static long do_read(const rw_msg *m, rw_msg *out, uint64_t badge)
 			cnt = m->w[2];
 		memcpy(rw_ipc_buf(), n->data + off, cnt);
 	}
-	out->w[0] = cnt;
-	out->w[1] = n->size;
-	out->len = cnt;
+	r->out->w[0] = cnt;
+	r->out->w[1] = n->size;
+	r->out->len = cnt;
 	return 0;
 }
 
@@ -497,11 +505,11 @@ static long node_write(int32_t i, uint64_t off, const void *src, uint64_t cnt)
 {
 	struct node *n = &nodes[i];
 	if (off > FS_FILE_MAX || cnt > FS_FILE_MAX - off)
-		return RW_ENOMEM;		/* file would be too large */
+		return RW_ENOMEM; /* file would be too large */
 	uint64_t end = off + cnt;
 	uint64_t grow = end > n->size ? end - n->size : 0;
 	if (grow > snap_limit - snap_bytes)
-		return RW_ENOMEM;		/* the snapshot would not fit */
+		return RW_ENOMEM; /* the snapshot would not fit */
 	if (end > n->cap) {
 		uint64_t cap = n->cap ? n->cap * 2 : 256;
 		while (cap < end)
@@ -515,7 +523,7 @@ static long node_write(int32_t i, uint64_t off, const void *src, uint64_t cnt)
 		n->cap = cap;
 	}
 	if (off > n->size)
-		memset(n->data + n->size, 0, off - n->size);	/* hole */
+		memset(n->data + n->size, 0, off - n->size); /* hole */
 	if (cnt)
 		memcpy(n->data + off, src, cnt);
 	if (end > n->size)
@@ -526,30 +534,26 @@ static long node_write(int32_t i, uint64_t off, const void *src, uint64_t cnt)
 	return 0;
 }
 
-static long do_write(const rw_msg *m, rw_msg *out, uint64_t badge)
+static long do_write(const rw_request *r)
 {
+	const rw_msg *m = r->in;
 	uint64_t off = m->w[1], cnt = m->w[2];
-
-	if (m->w[3] || cnt > FS_CHUNK || m->len != cnt)
-		return RW_EINVAL;
-	struct handle *h = get_handle(m->w[0], badge);
+	struct handle *h = get_handle(m->w[0], r->badge);
 	if (!h)
 		return FS_EBADF;
-	long r = node_write(h->node, off, rw_ipc_buf(), cnt);
-	if (r < 0)
-		return r;
+	long st = node_write(h->node, off, rw_ipc_buf(), cnt);
+	if (st < 0)
+		return st;
 	h->wrote = 1;
-	out->w[0] = cnt;
-	out->w[1] = nodes[h->node].size;
+	r->out->w[0] = cnt;
+	r->out->w[1] = nodes[h->node].size;
 	return 0;
 }
 
 /* Closes the handle even if the commit then fails (FS_EIO). */
-static long do_close(const rw_msg *m, uint64_t badge)
+static long do_close(const rw_request *r)
 {
-	if (m->w[1] || m->w[2] || m->w[3] || m->len)
-		return RW_EINVAL;
-	struct handle *h = get_handle(m->w[0], badge);
+	struct handle *h = get_handle(r->in->w[0], r->badge);
 	if (!h)
 		return FS_EBADF;
 	int wrote = h->wrote;
@@ -558,21 +562,20 @@ static long do_close(const rw_msg *m, uint64_t badge)
 	return wrote ? commit() : 0;
 }
 
-static long do_sync(const rw_msg *m)
+static long do_sync(const rw_request *r)
 {
-	if (m->w[0] || m->w[1] || m->w[2] || m->w[3] || m->len)
-		return RW_EINVAL;
+	(void)r;
 	return commit();
 }
 
-static long do_unlink(const rw_msg *m)
+static long do_unlink(const rw_request *r)
 {
 	char path[FS_PATH_MAX + 1];
 	struct lookup lk;
-	long r = parse_path(m, 1, path, &lk);
+	long st = parse_path(r->in, path, &lk);
 
-	if (r < 0)
-		return r;
+	if (st < 0)
+		return st;
 	if (lk.node < 0)
 		return RW_ENOENT;
 	if (lk.node == ROOT)
@@ -583,22 +586,22 @@ static long do_unlink(const rw_msg *m)
 	if (n->open_count)
 		return FS_EBUSY;
 	remove_node(lk.node);
-	return 0;
+	return commit();
 }
 
-static long do_list(const rw_msg *m, rw_msg *out)
+static long do_list(const rw_request *r)
 {
 	char path[FS_PATH_MAX + 1];
 	struct lookup lk;
-	long r = parse_path(m, 2, path, &lk);
+	long st = parse_path(r->in, path, &lk);
 
-	if (r < 0)
-		return r;
+	if (st < 0)
+		return st;
 	if (lk.node < 0)
 		return RW_ENOENT;
 	if (!nodes[lk.node].is_dir)
 		return FS_ENOTDIR;
-	uint64_t index = m->w[1];
+	uint64_t index = r->in->w[1];
 	if (index >= nodes[lk.node].nchildren)
 		return RW_ENOENT;
 	int32_t c = nodes[lk.node].first_child;
@@ -607,24 +610,24 @@ static long do_list(const rw_msg *m, rw_msg *out)
 	if (c < 0)
 		return RW_ENOENT;
 	memcpy(rw_ipc_buf(), nodes[c].name, (size_t)nodes[c].nlen + 1);
-	out->w[0] = nodes[c].is_dir;
-	out->w[1] = nodes[c].size;
-	out->len = (uint64_t)nodes[c].nlen + 1;
+	r->out->w[0] = nodes[c].is_dir;
+	r->out->w[1] = nodes[c].size;
+	r->out->len = (uint64_t)nodes[c].nlen + 1;
 	return 0;
 }
 
-static long do_stat(const rw_msg *m, rw_msg *out)
+static long do_stat(const rw_request *r)
 {
 	char path[FS_PATH_MAX + 1];
 	struct lookup lk;
-	long r = parse_path(m, 1, path, &lk);
+	long st = parse_path(r->in, path, &lk);
 
-	if (r < 0)
-		return r;
+	if (st < 0)
+		return st;
 	if (lk.node < 0)
 		return RW_ENOENT;
-	out->w[0] = nodes[lk.node].size;
-	out->w[1] = nodes[lk.node].is_dir;
+	r->out->w[0] = nodes[lk.node].size;
+	r->out->w[1] = nodes[lk.node].is_dir;
 	return 0;
 }
 
@@ -647,7 +650,7 @@ static void make_dirty(void)
 		.parent = ROOT,
 		.name = DEBUG_MARKER_NAME,
 		.nlen = sizeof DEBUG_MARKER_NAME - 1,
-		.plen = sizeof DEBUG_MARKER_NAME,	/* with the leading '/' */
+		.plen = sizeof DEBUG_MARKER_NAME, /* with the leading '/' */
 	};
 	lk.node = find_child(ROOT, lk.name, lk.nlen);
 	if (lk.node < 0) {
@@ -658,65 +661,35 @@ static void make_dirty(void)
 		node_write(lk.node, 0, junk, sizeof junk - 1);
 }
 
-static long do_debug_fault(const rw_msg *m)
+/* FS_DEBUG_FAULT (test-only, debug_fault.h): the rule checked the kind. */
+static long do_debug_fault(const rw_request *r)
 {
-	if (m->w[1] != FS_FAULT_MAGIC || m->w[2] > 1 || m->w[3] || m->len)
-		return RW_EINVAL;
-	if (m->w[0] < DEBUG_FAULT_ILLEGAL || m->w[0] > DEBUG_FAULT_TEXT_WRITE)
-		return RW_EINVAL;
-	printf("fs: debug fault %lu%s\n", (unsigned long)m->w[0], m->w[2] ? " (dirty)" : "");
-	if (m->w[2])
+	rw_msg m = *r->in; /* on the stack: a debugger finds debug_fault's kind there */
+
+	printf("fs: debug fault %lu%s\n", (unsigned long)m.w[0], m.w[2] ? " (dirty)" : "");
+	if (m.w[2])
 		make_dirty();
-	debug_fault((long)m->w[0]);
-	return RW_ESTATE;			/* the fault did not happen */
+	debug_fault((long)m.w[0]);
+	return RW_ESTATE; /* the fault did not happen */
 }
 
-static void handle(rw_msg *m, uint64_t badge, void *ctx)
-{
-	rw_msg req = *m;
-	long st;
-
-	(void)ctx;
-	memset(m, 0, sizeof *m);
-	if (req.len > RW_IPC_BUF_SIZE) {
-		st = RW_EINVAL;
-	} else {
-		switch (req.label) {
-		case FS_CREATE:		st = do_create(&req, 0); break;
-		case FS_MKDIR:		st = do_create(&req, 1); break;
-		case FS_OPEN:		st = do_open(&req, m, badge); break;
-		case FS_READ:		st = do_read(&req, m, badge); break;
-		case FS_WRITE:		st = do_write(&req, m, badge); break;
-		case FS_CLOSE:		st = do_close(&req, badge); break;
-		case FS_UNLINK:		st = do_unlink(&req); break;
-		case FS_LIST:		st = do_list(&req, m); break;
-		case FS_STAT:		st = do_stat(&req, m); break;
-		case FS_SYNC:		st = do_sync(&req); break;
-		case FS_DEBUG_FAULT:	st = do_debug_fault(&req); break;
-		default:		st = RW_ENOSYS; break;
-		}
-		/* Requests that changed the tree are on disk before the reply. */
-		if (st == 0 && (req.label == FS_CREATE || req.label == FS_MKDIR ||
-				req.label == FS_UNLINK))
-			st = commit();
-	}
-	if (st < 0)
-		memset(m, 0, sizeof *m);	/* errors carry no data */
-	m->label = (uint64_t)st;
-}
+static const rw_op ops[] = {
+	FS_OPS(do_),
+	RW_OP(FS_DEBUG_FAULT, do_debug_fault),
+};
 
 int main(void)
 {
-	long ep = rw_cap_lookup_str("fs");
+	rw_cap ep, blk;
+	long r = rw_cap_get("fs", &ep);
 
-	if (ep < 0) {
-		printf("fs: no endpoint \"fs\" (%s)\n", rw_strerror(ep));
+	if (r < 0) {
+		printf("fs: no endpoint \"fs\" (%s)\n", rw_strerror(r));
 		return 1;
 	}
 	fs_init();
-	long blk = rw_cap_lookup_str("blk");
-	if (blk >= 0 && mount_disk((int)blk) < 0)
+	if (rw_cap_get("blk", &blk) >= 0 && mount_disk(blk) < 0)
 		return 1;
 	printf("fs: ready\n");
-	rw_serve((int)ep, handle, NULL);
+	rw_serve_ops(ep, ops, RW_NOPS(ops), NULL);
 }

@@ -1,22 +1,25 @@
 /*
  * kv_server - in-memory key-value store serving endpoint "kv".
  *
- * Protocol: see <rewind/kv.h>.  Chained hash table over a fixed pool of
- * KV_CAPACITY entries (static memory); values are malloc'ed.  Every request
- * field is validated and any malformed request gets an error label: no
- * request, however garbled, may crash the server.
+ * Protocol: see <rewind/kv.h> and guest/abi/kv.proto.  Chained hash table
+ * over a fixed pool of KV_CAPACITY entries (static memory); values are
+ * malloc'ed.  Every request field is validated and any malformed request
+ * gets an error label: no request, however garbled, may crash the server.
+ * The words and buffer lengths are checked by rw_dispatch against the rules
+ * generated from kv.proto; the handlers check the rest (the key's NULs).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <rewind/kv.h>
 #include "debug_fault.h"
 
-#define NBUCKETS 512			/* power of two */
-#define DEBUG_MARKER_KEY "__debug_marker"	/* inserted by a dirty debug fault */
+#define NBUCKETS         512              /* power of two */
+#define DEBUG_MARKER_KEY "__debug_marker" /* inserted by a dirty debug fault */
 
 struct entry {
-	int32_t next;			/* next entry in the bucket, -1 = end */
+	int32_t next; /* next entry in the bucket, -1 = end */
 	uint8_t used;
 	uint8_t klen;
 	uint16_t vlen;
@@ -25,8 +28,18 @@ struct entry {
 };
 
 static struct entry entries[KV_CAPACITY];
-static int32_t buckets[NBUCKETS];	/* first entry, -1 = empty */
-static int32_t free_list[KV_CAPACITY];	/* stack of unused entry indices */
+
+/* Where struct entry keeps what, for tests that look into the table from
+ * outside (TxIpcReplayTest reads this through the ELF symbol). */
+__attribute__((used, retain)) const uint32_t kv_entry_layout[] = {
+	sizeof(struct entry),
+	offsetof(struct entry, used),
+	offsetof(struct entry, key),
+	offsetof(struct entry, val),
+	KV_CAPACITY,
+};
+static int32_t buckets[NBUCKETS];      /* first entry, -1 = empty */
+static int32_t free_list[KV_CAPACITY]; /* stack of unused entry indices */
 static int32_t free_top;
 static long nkeys;
 
@@ -42,7 +55,7 @@ static void kv_init(void)
 
 static uint32_t hash(const char *key, size_t len)
 {
-	uint32_t h = 2166136261u;		/* FNV-1a */
+	uint32_t h = 2166136261u; /* FNV-1a */
 	for (size_t i = 0; i < len; i++) {
 		h ^= (uint8_t)key[i];
 		h *= 16777619u;
@@ -66,21 +79,17 @@ static int32_t find(const char *key, size_t klen, int32_t *prev)
 }
 
 /*
- * Parses "key NUL" at the start of the IPC buffer: w0 = klen, and the
- * request length must be klen + 1 + extra.  Copies the key into key[].
- * Returns klen or RW_EINVAL.
+ * Takes "key NUL" from the start of the IPC buffer (w0 = klen; its range
+ * and the request length were checked by the rule).  Copies the key into
+ * key[].  Returns klen or RW_EINVAL.
  */
-static long parse_key(const rw_msg *m, uint64_t extra, char key[KV_KEY_MAX + 1])
+static long parse_key(const rw_msg *m, char key[KV_KEY_MAX + 1])
 {
 	const char *buf = rw_ipc_buf();
 	uint64_t klen = m->w[0];
 
-	if (klen == 0 || klen > KV_KEY_MAX)
-		return RW_EINVAL;
-	if (m->len > RW_IPC_BUF_SIZE || extra > KV_VAL_MAX || m->len != klen + 1 + extra)
-		return RW_EINVAL;
 	if (buf[klen] != '\0' || memchr(buf, '\0', klen) != NULL)
-		return RW_EINVAL;		/* not terminated, or embedded NUL */
+		return RW_EINVAL; /* not terminated, or embedded NUL */
 	memcpy(key, buf, klen + 1);
 	return (long)klen;
 }
@@ -97,13 +106,13 @@ static long store(const char *key, size_t klen, const void *src, uint64_t vlen)
 	memcpy(val, src, vlen);
 
 	int32_t i = find(key, klen, NULL);
-	if (i >= 0) {				/* replace */
+	if (i >= 0) { /* replace */
 		free(entries[i].val);
 		entries[i].val = val;
 		entries[i].vlen = (uint16_t)vlen;
 		return 0;
 	}
-	if (free_top == 0) {			/* full */
+	if (free_top == 0) { /* full */
 		free(val);
 		return RW_ENOMEM;
 	}
@@ -121,49 +130,42 @@ static long store(const char *key, size_t klen, const void *src, uint64_t vlen)
 	return 1;
 }
 
-static long do_put(const rw_msg *m, rw_msg *r)
+static long do_put(const rw_request *r)
 {
 	char key[KV_KEY_MAX + 1];
-	uint64_t vlen = m->w[1];
+	long klen = parse_key(r->in, key);
 
-	if (m->w[2] || m->w[3] || vlen > KV_VAL_MAX)
-		return RW_EINVAL;
-	long klen = parse_key(m, vlen, key);
 	if (klen < 0)
 		return klen;
-	long st = store(key, (size_t)klen, (const char *)rw_ipc_buf() + klen + 1, vlen);
+	long st = store(key, (size_t)klen, (const char *)rw_ipc_buf() + klen + 1, r->in->w[1]);
 	if (st < 0)
 		return st;
-	r->w[0] = (uint64_t)st;
+	r->out->w[0] = (uint64_t)st;
 	return 0;
 }
 
-static long do_get(const rw_msg *m, rw_msg *r)
+static long do_get(const rw_request *r)
 {
 	char key[KV_KEY_MAX + 1];
+	long klen = parse_key(r->in, key);
 
-	if (m->w[1] || m->w[2] || m->w[3])
-		return RW_EINVAL;
-	long klen = parse_key(m, 0, key);
 	if (klen < 0)
 		return klen;
 	int32_t i = find(key, (size_t)klen, NULL);
 	if (i < 0)
 		return RW_ENOENT;
 	memcpy(rw_ipc_buf(), entries[i].val, entries[i].vlen);
-	r->w[0] = entries[i].vlen;
-	r->len = entries[i].vlen;
+	r->out->w[0] = entries[i].vlen;
+	r->out->len = entries[i].vlen;
 	return 0;
 }
 
-static long do_del(const rw_msg *m)
+static long do_del(const rw_request *r)
 {
 	char key[KV_KEY_MAX + 1];
 	int32_t prev = -1;
+	long klen = parse_key(r->in, key);
 
-	if (m->w[1] || m->w[2] || m->w[3])
-		return RW_EINVAL;
-	long klen = parse_key(m, 0, key);
 	if (klen < 0)
 		return klen;
 	int32_t i = find(key, (size_t)klen, &prev);
@@ -181,27 +183,23 @@ static long do_del(const rw_msg *m)
 	return 0;
 }
 
-static long do_count(const rw_msg *m, rw_msg *r)
+static long do_count(const rw_request *r)
 {
-	if (m->w[0] || m->w[1] || m->w[2] || m->w[3] || m->len)
-		return RW_EINVAL;
-	r->w[0] = (uint64_t)nkeys;
+	r->out->w[0] = (uint64_t)nkeys;
 	return 0;
 }
 
-static long do_list(const rw_msg *m, rw_msg *r)
+static long do_list(const rw_request *r)
 {
-	if (m->w[1] || m->w[2] || m->w[3] || m->len)
-		return RW_EINVAL;
-	for (uint64_t i = m->w[0]; i < KV_CAPACITY; i++) {
+	for (uint64_t i = r->in->w[0]; i < KV_CAPACITY; i++) {
 		const struct entry *e = &entries[i];
 		if (!e->used)
 			continue;
 		memcpy(rw_ipc_buf(), e->key, (size_t)e->klen + 1);
-		r->w[0] = i + 1;
-		r->w[1] = e->klen;
-		r->w[2] = e->vlen;
-		r->len = (uint64_t)e->klen + 1;
+		r->out->w[0] = i + 1;
+		r->out->w[1] = e->klen;
+		r->out->w[2] = e->vlen;
+		r->out->len = (uint64_t)e->klen + 1;
 		return 0;
 	}
 	return RW_ENOENT;
@@ -225,54 +223,33 @@ static void make_dirty(void)
 	store(DEBUG_MARKER_KEY, sizeof DEBUG_MARKER_KEY - 1, junk, sizeof junk - 1);
 }
 
-static long do_debug_fault(const rw_msg *m)
+/* KV_DEBUG_FAULT (test-only, debug_fault.h): the rule checked the kind. */
+static long do_debug_fault(const rw_request *r)
 {
-	if (m->w[1] != KV_FAULT_MAGIC || m->w[2] > 1 || m->w[3] || m->len)
-		return RW_EINVAL;
-	if (m->w[0] < DEBUG_FAULT_ILLEGAL || m->w[0] > DEBUG_FAULT_TEXT_WRITE)
-		return RW_EINVAL;
-	printf("kv: debug fault %lu%s\n", (unsigned long)m->w[0], m->w[2] ? " (dirty)" : "");
-	if (m->w[2])
+	rw_msg m = *r->in; /* on the stack: a debugger finds debug_fault's kind there */
+
+	printf("kv: debug fault %lu%s\n", (unsigned long)m.w[0], m.w[2] ? " (dirty)" : "");
+	if (m.w[2])
 		make_dirty();
-	debug_fault((long)m->w[0]);
-	return RW_ESTATE;			/* the fault did not happen */
+	debug_fault((long)m.w[0]);
+	return RW_ESTATE; /* the fault did not happen */
 }
 
-static void handle(rw_msg *m, uint64_t badge, void *ctx)
-{
-	rw_msg req = *m;
-	long st;
-
-	(void)badge;
-	(void)ctx;
-	memset(m, 0, sizeof *m);
-	if (req.len > RW_IPC_BUF_SIZE) {
-		st = RW_EINVAL;
-	} else {
-		switch (req.label) {
-		case KV_PUT:		st = do_put(&req, m); break;
-		case KV_GET:		st = do_get(&req, m); break;
-		case KV_DEL:		st = do_del(&req); break;
-		case KV_COUNT:		st = do_count(&req, m); break;
-		case KV_LIST:		st = do_list(&req, m); break;
-		case KV_DEBUG_FAULT:	st = do_debug_fault(&req); break;
-		default:		st = RW_ENOSYS; break;
-		}
-	}
-	if (st < 0)
-		memset(m, 0, sizeof *m);	/* errors carry no data */
-	m->label = (uint64_t)st;
-}
+static const rw_op ops[] = {
+	KV_OPS(do_),
+	RW_OP(KV_DEBUG_FAULT, do_debug_fault),
+};
 
 int main(void)
 {
-	long ep = rw_cap_lookup_str("kv");
+	rw_cap ep;
+	long r = rw_cap_get("kv", &ep);
 
-	if (ep < 0) {
-		printf("kv: no endpoint \"kv\" (%s)\n", rw_strerror(ep));
+	if (r < 0) {
+		printf("kv: no endpoint \"kv\" (%s)\n", rw_strerror(r));
 		return 1;
 	}
 	kv_init();
 	printf("kv: ready\n");
-	rw_serve((int)ep, handle, NULL);
+	rw_serve_ops(ep, ops, RW_NOPS(ops), NULL);
 }

@@ -1,6 +1,7 @@
 /*
  * nest_server - named counters mirrored into kv by nested calls; serves
- * endpoint "nest" and uses "kv".  Protocol: see <rewind/nest.h>.
+ * endpoint "nest" and uses "kv".  Protocol: see <rewind/nest.h> and
+ * guest/abi/nest.proto.
  *
  * NEST_ADD changes the server's own table first, then calls kv while it is
  * still handling the request, with an optional deliberate fault before or
@@ -19,7 +20,7 @@ struct counter {
 };
 
 static struct counter table[NEST_CAPACITY];
-static int kv;
+static rw_cap kv;
 
 static int find(const char *name)
 {
@@ -29,28 +30,26 @@ static int find(const char *name)
 	return -1;
 }
 
-/* Copies "name NUL" from the IPC buffer (w0 = nlen, len = nlen + 1). */
+/* Copies "name NUL" from the IPC buffer (w0 = nlen, len = nlen + 1: checked
+ * by the rule). */
 static long parse_name(const rw_msg *m, char name[NEST_NAME_MAX + 1])
 {
 	const char *buf = rw_ipc_buf();
 	uint64_t n = m->w[0];
 
-	if (n == 0 || n > NEST_NAME_MAX || m->len != n + 1)
-		return RW_EINVAL;
 	if (buf[n] != '\0' || memchr(buf, '\0', n) != NULL)
 		return RW_EINVAL;
 	memcpy(name, buf, n + 1);
 	return 0;
 }
 
-static long do_add(const rw_msg *m, rw_msg *r)
+static long do_add(const rw_request *req)
 {
+	const rw_msg *m = req->in;
 	char name[NEST_NAME_MAX + 1];
 	uint64_t mode = m->w[2];
 	long st;
 
-	if (m->w[3] || mode > NEST_FAULT_KV)
-		return RW_EINVAL;
 	if ((st = parse_name(m, name)) < 0)
 		return st;
 
@@ -78,14 +77,14 @@ static long do_add(const rw_msg *m, rw_msg *r)
 	if (mode == NEST_FAULT_KV) {
 		st = kv_debug_fault_dirty(kv, DEBUG_FAULT_ILLEGAL);
 		if (st >= 0)
-			st = RW_ESTATE;		/* kv did not fault */
+			st = RW_ESTATE; /* kv did not fault */
 	} else {
 		char key[KV_KEY_MAX + 1], val[24];
 		snprintf(key, sizeof key, NEST_KV_PREFIX "%s", name);
 		snprintf(val, sizeof val, "%lld", (long long)table[i].value);
 		st = kv_put(kv, key, val, strlen(val));
 	}
-	if (st < 0) {				/* undo our part, pass kv's error on */
+	if (st < 0) { /* undo our part, pass kv's error on */
 		printf("nest: kv call failed (%s), change undone\n", rw_strerror(st));
 		if (st == RW_EDEAD)
 			rw_cap_refresh(kv, NULL);
@@ -100,59 +99,37 @@ static long do_add(const rw_msg *m, rw_msg *r)
 		printf("nest: fault after the kv call\n");
 		debug_fault(DEBUG_FAULT_ILLEGAL);
 	}
-	r->w[0] = (uint64_t)table[i].value;
+	req->out->w[0] = (uint64_t)table[i].value;
 	return 0;
 }
 
-static long do_get(const rw_msg *m, rw_msg *r)
+static long do_get(const rw_request *req)
 {
 	char name[NEST_NAME_MAX + 1];
 	long st;
 
-	if (m->w[1] || m->w[2] || m->w[3])
-		return RW_EINVAL;
-	if ((st = parse_name(m, name)) < 0)
+	if ((st = parse_name(req->in, name)) < 0)
 		return st;
 	int i = find(name);
 	if (i < 0)
 		return RW_ENOENT;
-	r->w[0] = (uint64_t)table[i].value;
+	req->out->w[0] = (uint64_t)table[i].value;
 	return 0;
 }
 
-static void handle(rw_msg *m, uint64_t badge, void *ctx)
-{
-	rw_msg req = *m;
-	long st;
-
-	(void)badge;
-	(void)ctx;
-	memset(m, 0, sizeof *m);
-	if (req.len > RW_IPC_BUF_SIZE) {
-		st = RW_EINVAL;
-	} else {
-		switch (req.label) {
-		case NEST_ADD:	st = do_add(&req, m); break;
-		case NEST_GET:	st = do_get(&req, m); break;
-		default:	st = RW_ENOSYS; break;
-		}
-	}
-	if (st < 0)
-		memset(m, 0, sizeof *m);	/* errors carry no data */
-	m->label = (uint64_t)st;
-}
+static const rw_op ops[] = { NEST_OPS(do_) };
 
 int main(void)
 {
-	long ep = rw_cap_lookup_str("nest");
-	long k = kv_connect("kv");
+	rw_cap ep;
+	long e = rw_cap_get("nest", &ep);
+	long k = kv_connect("kv", &kv);
 
-	if (ep < 0 || k < 0) {
-		printf("nest: missing capability (nest: %s, kv: %s)\n", rw_strerror(ep),
+	if (e < 0 || k < 0) {
+		printf("nest: missing capability (nest: %s, kv: %s)\n", rw_strerror(e),
 		       rw_strerror(k));
 		return 1;
 	}
-	kv = (int)k;
 	printf("nest: ready\n");
-	rw_serve((int)ep, handle, NULL);
+	rw_serve_ops(ep, ops, RW_NOPS(ops), NULL);
 }

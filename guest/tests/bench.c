@@ -11,9 +11,9 @@
 #include <rewind/rewind.h>
 
 #ifdef BENCH_STORE
-#define N 20000000ULL	/* ~85 ns a store on Unicorn 2.0.1: ~1.8 s */
+#define N 20000000ULL /* ~85 ns a store on Unicorn 2.0.1: ~1.8 s */
 #else
-#define N 200000000ULL	/* a few hundred ms */
+#define N 200000000ULL /* a few hundred ms */
 #endif
 
 /* Integer arithmetic only: xorshift64 plus a multiply-add, all in registers. */
@@ -30,7 +30,7 @@ __attribute__((noinline)) uint64_t compute_loop(uint64_t n)
 	return acc ^ x;
 }
 
-#define STORE_WORDS (64 * 1024 / 8)	/* 64 KiB */
+#define STORE_WORDS (64 * 1024 / 8) /* 64 KiB */
 static volatile uint64_t store_area[STORE_WORDS];
 
 /* n 64-bit stores cycling over a 64 KiB static array. */
@@ -53,7 +53,7 @@ int main(void)
 #endif
 	uint64_t ns = rw_clock_ns() - t0;
 
-	printf("bench: %s n=%lu ns=%lu result=%lu\n", name,
-	       (unsigned long)N, (unsigned long)ns, (unsigned long)r);
+	printf("bench: %s n=%lu ns=%lu result=%lu\n", name, (unsigned long)N, (unsigned long)ns,
+	       (unsigned long)r);
 	return 0;
 }

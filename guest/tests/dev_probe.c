@@ -20,22 +20,22 @@
  * which are not mapped in this task: it must die of an unmapped read.
  */
 #include <stdio.h>
-#include <rewind/rewind.h>
+#include <rewind/driver.h>
 
-#define MAGIC		0x00
-#define DEVICE_ID	0x04
-#define VERSION		0x08
-#define ERROR		0x0c
-#define TIMER_COMMAND	0x30
-#define TIMER_INTERVAL	0x28
-#define STATUS		0x10
-#define IRQ_ENABLE	0x14
-#define IRQ_STATUS	0x18
-#define TIMER_NOW	0x20
-#define STATUS_RUNNING	1u
-#define IRQ_EXPIRED	1u
-#define CMD_ONESHOT	1u
-#define ONESHOT_NS	1000000ULL	/* 1 ms */
+#define MAGIC          0x00
+#define DEVICE_ID      0x04
+#define VERSION        0x08
+#define ERROR          0x0c
+#define TIMER_COMMAND  0x30
+#define TIMER_INTERVAL 0x28
+#define STATUS         0x10
+#define IRQ_ENABLE     0x14
+#define IRQ_STATUS     0x18
+#define TIMER_NOW      0x20
+#define STATUS_RUNNING 1u
+#define IRQ_EXPIRED    1u
+#define CMD_ONESHOT    1u
+#define ONESHOT_NS     1000000ULL /* 1 ms */
 
 #ifndef PROBE_INTRUDER
 static int failures;
@@ -43,7 +43,8 @@ static int failures;
 static void expect(const char *what, uint64_t got, uint64_t want)
 {
 	if (got != want) {
-		printf("dev_probe: %s: got 0x%lx, want 0x%lx\n", what, (unsigned long)got, (unsigned long)want);
+		printf("dev_probe: %s: got 0x%lx, want 0x%lx\n", what, (unsigned long)got,
+		       (unsigned long)want);
 		failures++;
 	}
 }
@@ -65,7 +66,7 @@ static int oneshot_to_end(uintptr_t base)
 }
 
 /* The interrupt seen as a notification; prints what it saw, checks it. */
-static void interrupts(int dev, uintptr_t base)
+static void interrupts(rw_cap dev, uintptr_t base)
 {
 	uint64_t bits = 0;
 
@@ -77,7 +78,8 @@ static void interrupts(int dev, uintptr_t base)
 	expect("one-shot ends (disabled)", (uint64_t)oneshot_to_end(base), 0);
 	uint32_t pending = rw_mmio_read32(base, IRQ_STATUS) & IRQ_EXPIRED;
 	expect("poll (disabled)", (uint64_t)rw_poll(dev, &bits), 0);
-	printf("dev_probe: irq disabled: pending=%u notified=%lu\n", (unsigned)pending, (unsigned long)bits);
+	printf("dev_probe: irq disabled: pending=%u notified=%lu\n", (unsigned)pending,
+	       (unsigned long)bits);
 	expect("cause pending while disabled", pending, IRQ_EXPIRED);
 	expect("no notification while disabled", bits, 0);
 
@@ -96,7 +98,8 @@ static void interrupts(int dev, uintptr_t base)
 	bits = 0;
 	expect("wait (enabled)", (uint64_t)rw_wait(dev, &bits), 0);
 	pending = rw_mmio_read32(base, IRQ_STATUS) & IRQ_EXPIRED;
-	printf("dev_probe: irq enabled: notified=%lu pending=%u\n", (unsigned long)bits, (unsigned)pending);
+	printf("dev_probe: irq enabled: notified=%lu pending=%u\n", (unsigned long)bits,
+	       (unsigned)pending);
 	expect("notification when enabled", bits & 1, 1);
 	expect("cause pending after the wake-up", pending, IRQ_EXPIRED);
 	rw_mmio_write32(base, IRQ_STATUS, IRQ_EXPIRED);
@@ -120,11 +123,12 @@ int main(void)
 	unsigned kind = 0;
 
 	expect("lookup", dev >= 0, 1);
-	expect("device_info", (uint64_t)rw_device_info((int)dev, &base, &size, &kind), 0);
+	expect("device_info", (uint64_t)rw_device_info(RW_CAP(dev), &base, &size, &kind), 0);
 	expect("base", base, RW_MMIO_BASE);
 	expect("size", size, RW_MMIO_STRIDE);
 	expect("kind", kind, RW_DEV_TIMER);
-	expect("device_info on a bad cap", (uint64_t)rw_device_info(77, 0, 0, 0), (uint64_t)RW_ECAP);
+	expect("device_info on a bad cap", (uint64_t)rw_device_info(RW_CAP(77), 0, 0, 0),
+	       (uint64_t)RW_ECAP);
 	expect("MAGIC", rw_mmio_read32(base, MAGIC), 0x56445752);
 	expect("DEVICE_ID", rw_mmio_read32(base, DEVICE_ID), 3);
 	expect("VERSION", rw_mmio_read32(base, VERSION), 1);
@@ -151,7 +155,7 @@ int main(void)
 	}
 	printf("dev_probe: misuse ok\n");
 
-	interrupts((int)dev, base);
+	interrupts(RW_CAP(dev), base);
 	if (failures) {
 		printf("dev_probe: FAIL %d interrupt check(s)\n", failures);
 		return 1;

@@ -12,11 +12,12 @@ static void handle(rw_msg *m, uint64_t badge, void *ctx)
 
 int main(void)
 {
-	long ep = rw_cap_lookup_str("echo");
+	rw_cap ep;
+	long r = rw_cap_get("echo", &ep);
 
-	if (ep < 0) {
-		printf("echo: no endpoint: %s\n", rw_strerror(ep));
+	if (r < 0) {
+		printf("echo: no endpoint: %s\n", rw_strerror(r));
 		return 1;
 	}
-	rw_serve((int)ep, handle, NULL);
+	rw_serve(ep, handle, NULL);
 }

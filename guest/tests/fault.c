@@ -7,13 +7,13 @@
 #include <stdint.h>
 #include <rewind/rewind.h>
 
-#define FAULT_ILLEGAL	1	/* illegal instruction */
-#define FAULT_READ	2	/* load from unmapped 0x50000000 */
-#define FAULT_WRITE	3	/* store to unmapped 0x50000000 */
-#define FAULT_NULL	4	/* store through a NULL pointer */
-#define FAULT_PROTECT	5	/* store to own code (main) */
-#define FAULT_EXEC	6	/* jump into a non-executable data buffer */
-#define FAULT_ABORT	7	/* failed RW_ASSERT -> SYS_ABORT */
+#define FAULT_ILLEGAL 1 /* illegal instruction */
+#define FAULT_READ    2 /* load from unmapped 0x50000000 */
+#define FAULT_WRITE   3 /* store to unmapped 0x50000000 */
+#define FAULT_NULL    4 /* store through a NULL pointer */
+#define FAULT_PROTECT 5 /* store to own code (main) */
+#define FAULT_EXEC    6 /* jump into a non-executable data buffer */
+#define FAULT_ABORT   7 /* failed RW_ASSERT -> SYS_ABORT */
 
 #ifndef FAULT_KIND
 #error "build with -DFAULT_KIND=FAULT_xxx"

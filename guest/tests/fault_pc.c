@@ -7,20 +7,20 @@
 #include <stdint.h>
 #include <rewind/rewind.h>
 
-#define FPC_DEREF_WARM	1	/* load in deref()'s first instruction, call site warm */
-#define FPC_DEREF_COLD	2	/* the same, on the first call */
-#define FPC_EBREAK	3	/* 4-byte ebreak */
-#define FPC_CEBREAK	4	/* c.ebreak */
-#define FPC_AMO		5	/* misaligned amoadd.d */
-#define FPC_PAGE_LOAD	6	/* Sv39 on (MPRV, MPP=S), all PTEs invalid: load page fault */
-#define FPC_PAGE_STORE	7	/* ... store page fault */
-#define FPC_PAGE_FETCH	8	/* mret to S-mode with Sv39 on: instruction page fault */
-#define FPC_MRET_ODD	9	/* mret to an odd address */
-#define FPC_STACK	10	/* unbounded recursion: into the guard page below the stack */
-#define FPC_ABORT_ESC	11	/* abort message with newline, ESC and BEL */
-#define FPC_PMP_LOAD	12	/* a locked PMP entry without permissions: load access fault */
-#define FPC_PMP_STORE	13	/* ... store access fault */
-#define FPC_PMP_FETCH	14	/* ... over the code page of fpc_landing: instruction access fault */
+#define FPC_DEREF_WARM 1  /* load in deref()'s first instruction, call site warm */
+#define FPC_DEREF_COLD 2  /* the same, on the first call */
+#define FPC_EBREAK     3  /* 4-byte ebreak */
+#define FPC_CEBREAK    4  /* c.ebreak */
+#define FPC_AMO        5  /* misaligned amoadd.d */
+#define FPC_PAGE_LOAD  6  /* Sv39 on (MPRV, MPP=S), all PTEs invalid: load page fault */
+#define FPC_PAGE_STORE 7  /* ... store page fault */
+#define FPC_PAGE_FETCH 8  /* mret to S-mode with Sv39 on: instruction page fault */
+#define FPC_MRET_ODD   9  /* mret to an odd address */
+#define FPC_STACK      10 /* unbounded recursion: into the guard page below the stack */
+#define FPC_ABORT_ESC  11 /* abort message with newline, ESC and BEL */
+#define FPC_PMP_LOAD   12 /* a locked PMP entry without permissions: load access fault */
+#define FPC_PMP_STORE  13 /* ... store access fault */
+#define FPC_PMP_FETCH  14 /* ... over the code page of fpc_landing: instruction access fault */
 
 #ifndef FPC
 #error "build with -DFPC=FPC_xxx"
@@ -29,8 +29,8 @@
 #define WILD_ADDR 0x50000000UL
 
 volatile uint64_t fpc_sink;
-uint64_t fpc_target;		/* the data the page-fault variants touch */
-static uint64_t fpc_root[512] __attribute__((aligned(4096)));	/* an all-invalid Sv39 root */
+uint64_t fpc_target; /* the data the page-fault variants touch */
+static uint64_t fpc_root[512] __attribute__((aligned(4096))); /* an all-invalid Sv39 root */
 __attribute__((unused)) static uint64_t fpc_cells[4] = { 1, 2, 3, 4 };
 
 __attribute__((noinline)) long deref(volatile long *p)
@@ -56,17 +56,20 @@ __attribute__((noinline)) long recurse(long n)
 __attribute__((unused)) static void paging_on(uint64_t mpp_bits, int mprv)
 {
 	uint64_t satp = (8ULL << 60) | ((uintptr_t)fpc_root >> 12);
-	__asm__ __volatile__("csrw satp, %0" :: "r"(satp) : "memory");
-	__asm__ __volatile__("csrc mstatus, %0" :: "r"(3UL << 11) : "memory");
-	__asm__ __volatile__("csrs mstatus, %0" :: "r"(mpp_bits | (mprv ? 1UL << 17 : 0)) : "memory");
+	__asm__ __volatile__("csrw satp, %0" ::"r"(satp) : "memory");
+	__asm__ __volatile__("csrc mstatus, %0" ::"r"(3UL << 11) : "memory");
+	__asm__ __volatile__("csrs mstatus, %0" ::"r"(mpp_bits | (mprv ? 1UL << 17 : 0))
+	                     : "memory");
 }
 
 /* Lock a no-access NAPOT 4K PMP region over the page at `page` (M-mode is bound by it too). */
 __attribute__((unused)) static void pmp_lock(uintptr_t page)
 {
-	__asm__ __volatile__("csrw pmpaddr0, %0" :: "r"((page >> 2) | 0x1ff) : "memory");
-	__asm__ __volatile__("csrw pmpcfg0, %0" :: "r"(0x98UL) : "memory");
-	__asm__ __volatile__("sfence.vma" ::: "memory"); /* as the privileged spec asks after a PMP change */
+	__asm__ __volatile__("csrw pmpaddr0, %0" ::"r"((page >> 2) | 0x1ff) : "memory");
+	__asm__ __volatile__("csrw pmpcfg0, %0" ::"r"(0x98UL) : "memory");
+	__asm__ __volatile__(
+	        "sfence.vma" ::
+	                : "memory"); /* as the privileged spec asks after a PMP change */
 }
 
 int main(void)
@@ -89,7 +92,10 @@ int main(void)
 #elif FPC == FPC_CEBREAK
 	__asm__ __volatile__("c.ebreak");
 #elif FPC == FPC_AMO
-	__asm__ __volatile__("amoadd.d %0, %1, (%2)" : "=r"(sum) : "r"(1L), "r"((char *)&fpc_cells[0] + 4) : "memory");
+	__asm__ __volatile__("amoadd.d %0, %1, (%2)"
+	                     : "=r"(sum)
+	                     : "r"(1L), "r"((char *)&fpc_cells[0] + 4)
+	                     : "memory");
 #elif FPC == FPC_PAGE_LOAD
 	paging_on(1UL << 11, 1);
 	fpc_sink = *RW_OPAQUE((volatile uint64_t *)&fpc_target);
@@ -98,10 +104,10 @@ int main(void)
 	*RW_OPAQUE((volatile uint64_t *)&fpc_target) = 7;
 #elif FPC == FPC_PAGE_FETCH
 	paging_on(1UL << 11, 0);
-	__asm__ __volatile__("csrw mepc, %0\nmret" :: "r"((uintptr_t)&fpc_landing) : "memory");
+	__asm__ __volatile__("csrw mepc, %0\nmret" ::"r"((uintptr_t)&fpc_landing) : "memory");
 #elif FPC == FPC_MRET_ODD
-	__asm__ __volatile__("csrs mstatus, %0" :: "r"(3UL << 11) : "memory");
-	__asm__ __volatile__("csrw mepc, %0\nmret" :: "r"((uintptr_t)&fpc_landing + 1) : "memory");
+	__asm__ __volatile__("csrs mstatus, %0" ::"r"(3UL << 11) : "memory");
+	__asm__ __volatile__("csrw mepc, %0\nmret" ::"r"((uintptr_t)&fpc_landing + 1) : "memory");
 #elif FPC == FPC_STACK
 	sum = recurse(RW_OPAQUE(1L));
 #elif FPC == FPC_ABORT_ESC

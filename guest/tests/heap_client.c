@@ -26,7 +26,7 @@ int main(void)
 		m.label = 1;
 		m.w[0] = HEAP_STEP;
 		m.len = 0;
-		long r = rw_call((int)cap, &m);
+		long r = rw_call(RW_CAP(cap), &m);
 		if (r != 0) {
 			printf("heap: FAIL call: %s\n", rw_strerror(r));
 			return 1;
@@ -46,14 +46,15 @@ int main(void)
 	m.label = 1;
 	m.w[0] = HEAP_STEP;
 	m.len = 0;
-	if (rw_call((int)cap, &m) != 0 || (long)m.label != RW_ENOMEM) {
+	if (rw_call(RW_CAP(cap), &m) != 0 || (long)m.label != RW_ENOMEM) {
 		printf("heap: FAIL second request past the limit: label %ld\n", (long)m.label);
 		return 1;
 	}
 	m.label = 2;
 	m.len = 0;
-	if (rw_call((int)cap, &m) != 0 || m.label != 0 || m.w[0] != 0) {
-		printf("heap: FAIL check: label %ld, %lu bad bytes\n", (long)m.label, (unsigned long)m.w[0]);
+	if (rw_call(RW_CAP(cap), &m) != 0 || m.label != 0 || m.w[0] != 0) {
+		printf("heap: FAIL check: label %ld, %lu bad bytes\n", (long)m.label,
+		       (unsigned long)m.w[0]);
 		return 1;
 	}
 	printf("heap: ok steps=%lu bytes=%lu ns=%lu\n", (unsigned long)steps, (unsigned long)bytes,

@@ -19,7 +19,7 @@ int main(void)
 	unsigned kind = 0;
 	unsigned long bytes = 0;
 
-	if (dev < 0 || rw_device_info((int)dev, &base, &size, &kind) < 0) {
+	if (dev < 0 || rw_device_info(RW_CAP(dev), &base, &size, &kind) < 0) {
 		printf("heap_driver: FAIL no device\n");
 		return 1;
 	}
@@ -32,7 +32,8 @@ int main(void)
 			return 1;
 		}
 		if ((uintptr_t)prev + 4096 > base && (uintptr_t)prev < base + size) {
-			printf("heap_driver: FAIL heap at 0x%lx overlaps the registers\n", (unsigned long)prev);
+			printf("heap_driver: FAIL heap at 0x%lx overlaps the registers\n",
+			       (unsigned long)prev);
 			return 1;
 		}
 		*(volatile uint64_t *)(uintptr_t)prev = 1;
@@ -41,7 +42,7 @@ int main(void)
 	errno = 0;
 	int enomem = sbrk(4096) == (void *)-1 && errno == ENOMEM;
 	/* the registers still work */
-	unsigned id = ((volatile uint32_t *)base)[1];	/* DEVICE_ID */
+	unsigned id = ((volatile uint32_t *)base)[1]; /* DEVICE_ID */
 	printf("heap_driver: enomem after %lu bytes, errno %s, device id %u kind %u\n", bytes,
 	       enomem ? "ok" : "wrong", id, kind);
 	return 0;

@@ -15,8 +15,8 @@
  */
 #include <rewind/rewind.h>
 
-static uintptr_t start;	/* the break at the first request */
-static uintptr_t brk;	/* the current break */
+static uintptr_t start; /* the break at the first request */
+static uintptr_t brk;   /* the current break */
 
 static unsigned char pattern(uintptr_t a)
 {
@@ -60,9 +60,9 @@ static void handle(rw_msg *m, uint64_t badge, void *ctx)
 
 int main(void)
 {
-	long ep = rw_cap_lookup_str("heap");
+	rw_cap ep;
 
-	if (ep < 0)
+	if (rw_cap_get("heap", &ep) < 0)
 		return 1;
-	rw_serve((int)ep, handle, NULL);
+	rw_serve(ep, handle, NULL);
 }

@@ -23,27 +23,35 @@ static uint64_t next_rand(void)
 }
 
 static const uint64_t huge[] = {
-	0x1000, 0x1001, 0x10000, 0x100000, 0x7fffffff, 0xffffffff,
-	1ULL << 40, 0x7fffffffffffffffULL, 0x8000000000000000ULL, ~0ULL,
+	0x1000,
+	0x1001,
+	0x10000,
+	0x100000,
+	0x7fffffff,
+	0xffffffff,
+	1ULL << 40,
+	0x7fffffffffffffffULL,
+	0x8000000000000000ULL,
+	~0ULL,
 };
 
 static long random_arg(void)
 {
 	switch (next_rand() % 8) {
 	case 0:
-	case 1:		/* small integers: cap slots, labels, lengths */
+	case 1: /* small integers: cap slots, labels, lengths */
 		return (long)(next_rand() % 45) - 4;
-	case 2:		/* anything */
+	case 2: /* anything */
 		return (long)next_rand();
-	case 3:		/* own image, heap */
+	case 3: /* own image, heap */
 		return (long)(RW_LOAD_MIN + next_rand() % 0x40000);
-	case 4:		/* around the IPC buffer */
+	case 4: /* around the IPC buffer */
 		return (long)(RW_IPC_BUF_ADDR - 0x100 + next_rand() % (RW_IPC_BUF_SIZE + 0x200));
-	case 5:		/* the stack */
+	case 5: /* the stack */
 		return (long)(RW_STACK_TOP - 1 - next_rand() % 0x4000);
-	case 6:		/* around the top of the stack */
+	case 6: /* around the top of the stack */
 		return (long)(RW_STACK_TOP - 0x100 + next_rand() % 0x200);
-	default:	/* huge lengths */
+	default: /* huge lengths */
 		return (long)huge[next_rand() % (sizeof huge / sizeof huge[0])];
 	}
 }
@@ -71,7 +79,7 @@ int main(void)
 		r.a6 = random_arg();
 		r.a7 = nr;
 		if (nr == SYS_CONSOLE_WRITE)
-			r.a1 = (long)((uint64_t)r.a1 % 65);	/* keep the log readable */
+			r.a1 = (long)((uint64_t)r.a1 % 65); /* keep the log readable */
 		size_t garbage = 0;
 		if (nr == SYS_CALL && kv >= 0 && (next_rand() & 1)) {
 			/* Aim at the kv server with random buffer bytes. */
@@ -80,18 +88,18 @@ int main(void)
 			r.a6 = (long)garbage;
 			for (size_t i = 0; i < garbage; i++) {
 				uint64_t x = next_rand();
-				ipc[i] = (x & 0x700) ? (unsigned char)x : 0;	/* some NULs */
+				ipc[i] = (x & 0x700) ? (unsigned char)x : 0; /* some NULs */
 			}
 		}
 		rw_ecall(&r);
 		if (garbage)
-			memset(ipc, 0, garbage);	/* keep garbage off the console */
+			memset(ipc, 0, garbage); /* keep garbage off the console */
 		if (r.a0 < 0)
 			errors++;
 		else
 			ok++;
 	}
-	rw_console_write("\n", 1);	/* end any partial garbage line */
+	rw_console_write("\n", 1); /* end any partial garbage line */
 	printf("hostile: %ld ok, %ld errors\n", ok, errors);
 	printf("hostile: done %d calls\n", NCALLS);
 	return 0;

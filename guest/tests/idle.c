@@ -13,5 +13,5 @@ int main(void)
 
 	printf("idle: ready\n");
 	for (;;)
-		rw_recv(0, &m, &badge);
+		rw_recv(RW_CAP(0), &m, &badge);
 }

@@ -10,7 +10,7 @@
 #include <rewind/rewind.h>
 
 static uint64_t rng = 0x0123456789ABCDEFULL;
-static int cap;
+static rw_cap cap;
 static unsigned char sent[RW_IPC_BUF_SIZE];
 
 static uint64_t next_rand(void)
@@ -23,8 +23,8 @@ static uint64_t next_rand(void)
 
 static void fail(const char *what, long a, long b)
 {
-	printf("ipc: FAIL %s: got %ld (0x%lx), want %ld (0x%lx)\n",
-	       what, a, (unsigned long)a, b, (unsigned long)b);
+	printf("ipc: FAIL %s: got %ld (0x%lx), want %ld (0x%lx)\n", what, a, (unsigned long)a, b,
+	       (unsigned long)b);
 	exit(1);
 }
 
@@ -62,10 +62,9 @@ static void round_trip(uint64_t len)
 
 int main(void)
 {
-	long c = rw_cap_lookup_str("ipc_echo");
+	long c = rw_cap_get("ipc_echo", &cap);
 	if (c < 0)
 		fail("lookup ipc_echo", c, 0);
-	cap = (int)c;
 
 	for (int i = 0; i < 200; i++)
 		round_trip(0);
@@ -84,7 +83,7 @@ int main(void)
 	long r = rw_call(cap, &m);
 	if (r != RW_ETOOBIG)
 		fail("len 4097", r, RW_ETOOBIG);
-	round_trip(16);		/* still works afterwards */
+	round_trip(16); /* still works afterwards */
 	printf("ipc: toobig ok\n");
 
 	printf("ipc: all ok\n");

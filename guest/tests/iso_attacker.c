@@ -18,7 +18,7 @@ int main(void)
 	rw_msg m = { 0 };
 
 	m.label = 1;
-	long r = cap < 0 ? cap : rw_call((int)cap, &m);
+	long r = cap < 0 ? cap : rw_call(RW_CAP(cap), &m);
 	if (r < 0) {
 		printf(NAME ": FAIL call victim: %s\n", rw_strerror(r));
 		return 1;

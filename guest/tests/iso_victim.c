@@ -7,10 +7,10 @@
 #include <string.h>
 #include <rewind/rewind.h>
 
-#define AREA		(1024 * 1024)
-#define SECRET_LEN	256
+#define AREA       (1024 * 1024)
+#define SECRET_LEN 256
 
-static const unsigned char pattern[3] = { 0x5E, 0xC2, 0xE7 };	/* 0x5EC2E7 */
+static const unsigned char pattern[3] = { 0x5E, 0xC2, 0xE7 }; /* 0x5EC2E7 */
 static unsigned char *secret;
 
 static int intact(void)
@@ -36,16 +36,17 @@ static void handle(rw_msg *m, uint64_t badge, void *ctx)
 
 int main(void)
 {
-	long ep = rw_cap_lookup_str("victim");
+	rw_cap ep = RW_CAP(-1);
+	long e = rw_cap_get("victim", &ep);
 	long base = rw_sbrk(AREA);
 
-	if (ep < 0 || base < 0) {
-		printf("victim: setup failed: ep %ld sbrk %ld\n", ep, base);
+	if (e < 0 || base < 0) {
+		printf("victim: setup failed: ep %ld sbrk %ld\n", e, base);
 		return 1;
 	}
 	secret = (unsigned char *)(uintptr_t)base + AREA - SECRET_LEN;
 	for (size_t i = 0; i < SECRET_LEN; i++)
 		secret[i] = pattern[i % 3];
 	printf("victim: secret at 0x%lx\n", (unsigned long)(uintptr_t)secret);
-	rw_serve((int)ep, handle, NULL);
+	rw_serve(ep, handle, NULL);
 }

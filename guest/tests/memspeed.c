@@ -37,7 +37,7 @@ static void run(const char *name, enum op op, size_t n, int soff, int doff, unsi
 			case CPY:
 				memcpy(b + doff, a + voff, vsize);
 				break;
-			case MOVE_UP:	/* overlapping, destination above: copies backwards */
+			case MOVE_UP: /* overlapping, destination above: copies backwards */
 				memmove(a + voff + 8, a + voff, vsize);
 				break;
 			case SET:

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #define MAXN 300
-#define PAD 32			/* guard bytes checked on each side */
-#define BUF (MAXN + 2 * PAD + 64)
+#define PAD  32 /* guard bytes checked on each side */
+#define BUF  (MAXN + 2 * PAD + 64)
 
 static unsigned char src[BUF] __attribute__((aligned(8)));
 static unsigned char dst[BUF] __attribute__((aligned(8)));
@@ -51,13 +51,14 @@ static void fill(unsigned char *b, unsigned lo, unsigned hi, unsigned salt)
 static void fail(const char *fn, unsigned n, int a, int b, unsigned at, int got, int want)
 {
 	if (!failed)
-		printf("memtest: FAIL %s n=%u a=%d b=%d at=%u got=%d want=%d\n", fn, n, a, b, at, got, want);
+		printf("memtest: FAIL %s n=%u a=%d b=%d at=%u got=%d want=%d\n", fn, n, a, b, at,
+		       got, want);
 	failed = 1;
 }
 
 /* x[lo..hi) must equal y[lo..hi). */
-static int same_in(const unsigned char *x, const unsigned char *y, const char *fn, unsigned n, int a, int b,
-		   unsigned lo, unsigned hi)
+static int same_in(const unsigned char *x, const unsigned char *y, const char *fn, unsigned n,
+                   int a, int b, unsigned lo, unsigned hi)
 {
 	for (unsigned i = lo; i < hi; i++) {
 		if (x[i] != y[i]) {
@@ -115,7 +116,7 @@ static void test_memmove(void)
 	fill(mdst, 0, MBUF, 3);
 	fill(mref, 0, MBUF, 3);
 	for (unsigned n = 0; n <= MAXN; n++) {
-		int far[3] = {(int)n - 1, (int)n / 2, (int)n + 1};
+		int far[3] = { (int)n - 1, (int)n / 2, (int)n + 1 };
 		for (int sa = 0; sa < 8; sa++) {
 			for (int k = -12; k <= 12 + 6; k++) {
 				int shift = k <= 12 ? k : (k - 13 < 3 ? far[k - 13] : -far[k - 16]);
@@ -129,7 +130,8 @@ static void test_memmove(void)
 				if (r != mdst + d)
 					fail("memmove-ret", n, sa, shift, 0, 0, 0);
 				unsigned lo = s < d ? s : d, hi = (s > d ? s : d) + n;
-				if (!same_in(mdst, mref, "memmove", n, sa, shift, lo - PAD, hi + PAD))
+				if (!same_in(mdst, mref, "memmove", n, sa, shift, lo - PAD,
+				             hi + PAD))
 					return;
 				fill(mdst, lo, hi, 3);
 				fill(mref, lo, hi, 3);
@@ -140,7 +142,7 @@ static void test_memmove(void)
 
 static void test_memset(void)
 {
-	static const int vals[] = {0, 0xa5, 0x1ff, -1};
+	static const int vals[] = { 0, 0xa5, 0x1ff, -1 };
 
 	fill(dst, 0, BUF, 4);
 	fill(ref, 0, BUF, 4);
@@ -188,7 +190,7 @@ static void test_memcmp(void)
 				for (unsigned i = 0; i < n; i++)
 					b[i] = a[i];
 				/* equal; then one byte differs: first, middle, last, up and down */
-				unsigned where[3] = {0, n / 2, n - 1};
+				unsigned where[3] = { 0, n / 2, n - 1 };
 				int got = memcmp(a, b, n);
 				cases++;
 				if (got != 0) {
@@ -204,7 +206,8 @@ static void test_memcmp(void)
 						b[where[w]] = keep;
 						cases++;
 						if (got != want) {
-							fail("memcmp", n, aa, ba, where[w], got, want);
+							fail("memcmp", n, aa, ba, where[w], got,
+							     want);
 							return;
 						}
 					}

@@ -5,22 +5,23 @@
 
 int main(void)
 {
-	long ep = rw_cap_lookup_str("pingpong");
+	rw_cap ep;
 	rw_msg m;
 	uint64_t badge;
+	long r = rw_cap_get("pingpong", &ep);
 
-	if (ep < 0) {
-		printf("pingpong: no endpoint: %s\n", rw_strerror(ep));
+	if (r < 0) {
+		printf("pingpong: no endpoint: %s\n", rw_strerror(r));
 		return 1;
 	}
-	long r = rw_recv((int)ep, &m, &badge);
+	r = rw_recv(ep, &m, &badge);
 	for (;;) {
 		if (r < 0) {
-			r = rw_recv((int)ep, &m, &badge);
+			r = rw_recv(ep, &m, &badge);
 			continue;
 		}
 		m.label = 0;
 		m.len = 0;
-		r = rw_reply_recv((int)ep, &m, &badge);
+		r = rw_reply_recv(ep, &m, &badge);
 	}
 }

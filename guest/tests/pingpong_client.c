@@ -16,7 +16,7 @@ int main(void)
 	uint64_t t0 = rw_clock_ns();
 	for (long i = 0; i < N; i++) {
 		rw_msg m = { 0 };
-		long r = rw_call((int)cap, &m);
+		long r = rw_call(RW_CAP(cap), &m);
 		if (r != 0) {
 			printf("ipcbench: FAIL call %ld: %s\n", i, rw_strerror(r));
 			return 1;

@@ -10,7 +10,10 @@ long table[4];
 
 __attribute__((noinline)) void poke(long v)
 {
-	__asm__ __volatile__(".globl poke_store\npoke_store:\n\tsd %0, 0(%1)" : : "r"(v), "r"(&slot) : "memory");
+	__asm__ __volatile__(".globl poke_store\npoke_store:\n\tsd %0, 0(%1)"
+	                     :
+	                     : "r"(v), "r"(&slot)
+	                     : "memory");
 }
 
 __attribute__((noinline)) long bump(long by)

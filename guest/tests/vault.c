@@ -13,11 +13,12 @@ static void handle(rw_msg *m, uint64_t badge, void *ctx)
 
 int main(void)
 {
-	long ep = rw_cap_lookup_str("secret");
+	rw_cap ep;
+	long r = rw_cap_get("secret", &ep);
 
-	if (ep < 0) {
-		printf("vault: no endpoint: %s\n", rw_strerror(ep));
+	if (r < 0) {
+		printf("vault: no endpoint: %s\n", rw_strerror(r));
 		return 1;
 	}
-	rw_serve((int)ep, handle, NULL);
+	rw_serve(ep, handle, NULL);
 }

@@ -13,14 +13,14 @@
 #include <unistd.h>
 #include "../bench.h"
 
-#define UART ((volatile uint8_t *)0x10000000)
+#define UART          ((volatile uint8_t *)0x10000000)
 #define UART_LSR_THRE 0x20
-#define TEST_DEV ((volatile uint32_t *)0x100000)
-#define MTIME ((volatile uint64_t *)0x0200bff8)
+#define TEST_DEV      ((volatile uint32_t *)0x100000)
+#define MTIME         ((volatile uint64_t *)0x0200bff8)
 
 uint64_t bench_ns(void)
 {
-	return *MTIME * 100;	/* 10 MHz timebase */
+	return *MTIME * 100; /* 10 MHz timebase */
 }
 
 static int uart_put(char c, FILE *f)

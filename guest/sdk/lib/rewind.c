@@ -6,19 +6,32 @@
 const char *rw_strerror(long err)
 {
 	switch (err) {
-	case RW_OK:		return "OK";
-	case RW_EINVAL:		return "EINVAL";
-	case RW_EFAULT:		return "EFAULT";
-	case RW_ECAP:		return "ECAP";
-	case RW_ENOSYS:		return "ENOSYS";
-	case RW_EDEAD:		return "EDEAD";
-	case RW_ENOMEM:		return "ENOMEM";
-	case RW_ETOOBIG:	return "ETOOBIG";
-	case RW_ENOENT:		return "ENOENT";
-	case RW_ESTATE:		return "ESTATE";
-	case RW_ERECOVERED:	return "ERECOVERED";
-	case RW_EIO:		return "EIO";
-	default:		return err > 0 ? "OK" : "E?";
+	case RW_OK:
+		return "OK";
+	case RW_EINVAL:
+		return "EINVAL";
+	case RW_EFAULT:
+		return "EFAULT";
+	case RW_ECAP:
+		return "ECAP";
+	case RW_ENOSYS:
+		return "ENOSYS";
+	case RW_EDEAD:
+		return "EDEAD";
+	case RW_ENOMEM:
+		return "ENOMEM";
+	case RW_ETOOBIG:
+		return "ETOOBIG";
+	case RW_ENOENT:
+		return "ENOENT";
+	case RW_ESTATE:
+		return "ESTATE";
+	case RW_ERECOVERED:
+		return "ERECOVERED";
+	case RW_EIO:
+		return "EIO";
+	default:
+		return err > 0 ? "OK" : "E?";
 	}
 }
 

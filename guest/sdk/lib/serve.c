@@ -1,7 +1,7 @@
 /* librewind: the standard server loop. */
 #include <rewind/rewind.h>
 
-void rw_serve(int ep, rw_handler handle, void *ctx)
+void rw_serve(rw_cap ep, rw_handler handle, void *ctx)
 {
 	rw_msg m;
 	uint64_t badge = 0;

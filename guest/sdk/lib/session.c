@@ -1,5 +1,5 @@
 /* librewind: a driver's per-client sessions, keyed by the caller's badge. */
-#include <rewind/rewind.h>
+#include <rewind/driver.h>
 
 rw_session *rw_session_find(rw_session *table, size_t n, uint64_t badge)
 {

@@ -1,7 +1,9 @@
 /*
  * blk.h - client of a block driver (endpoint "blk" by convention).
  *
- * Protocol (one rw_call per request; see docs/DEVICES.md):
+ * Protocol (one rw_call per request; see docs/DEVICES.md), defined in
+ * guest/abi/blk.proto, from which <rewind/blk_proto.h> (labels, constants,
+ * errors, request rules, client stubs) is generated:
  *
  *   Labels are BLK_MAGIC << 16 | op.  Words a request does not use must be 0.
  *
@@ -23,37 +25,25 @@
 
 #include <stdint.h>
 #include <rewind/rewind.h>
+#include <rewind/blk_proto.h> /* generated from guest/abi/blk.proto */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define BLK_SECTOR	512
-#define BLK_MAX_COUNT	8			/* sectors per READ/WRITE (one IPC buffer) */
+/* From <rewind/blk_proto.h>: BLK_SECTOR (512), BLK_MAX_COUNT (8 sectors per
+ * READ/WRITE, one IPC buffer), BLK_O_RDONLY, the labels BLK_INFO..., and the
+ * errors BLK_ENOTOPEN (no open session for this client), BLK_EROFS (session
+ * is read-only), BLK_ERANGE (sector range past the end of the disk) and
+ * BLK_EIO (the device failed the command). */
 
-#define BLK_MAGIC	0x424bULL		/* "BK" */
-#define BLK_LABEL(op)	((BLK_MAGIC << 16) | (op))
-#define BLK_INFO	BLK_LABEL(1)
-#define BLK_OPEN	BLK_LABEL(2)
-#define BLK_CLOSE	BLK_LABEL(3)
-#define BLK_READ	BLK_LABEL(4)
-#define BLK_WRITE	BLK_LABEL(5)
-#define BLK_FLUSH	BLK_LABEL(6)
-
-#define BLK_O_RDONLY	1ULL
-
-#define BLK_ENOTOPEN	(-20)	/* no open session for this client */
-#define BLK_EROFS	(-21)	/* session is read-only */
-#define BLK_ERANGE	(-22)	/* sector range past the end of the disk */
-#define BLK_EIO		(-23)	/* the device failed the command */
-
-long blk_info(int cap, uint64_t *sector_size, uint64_t *sectors);
-long blk_open(int cap, uint64_t flags);
-long blk_close(int cap);
+long blk_info(rw_cap cap, uint64_t *sector_size, uint64_t *sectors);
+long blk_open(rw_cap cap, uint64_t flags);
+long blk_close(rw_cap cap);
 /* buf holds count * BLK_SECTOR bytes; count is 1..BLK_MAX_COUNT. */
-long blk_read(int cap, uint64_t sector, uint32_t count, void *buf);
-long blk_write(int cap, uint64_t sector, uint32_t count, const void *buf);
-long blk_flush(int cap);
+long blk_read(rw_cap cap, uint64_t sector, uint32_t count, void *buf);
+long blk_write(rw_cap cap, uint64_t sector, uint32_t count, const void *buf);
+long blk_flush(rw_cap cap);
 /* Name of a BLK_E* code, else rw_strerror's. */
 const char *blk_strerror(long err);
 

@@ -23,7 +23,9 @@
  * CREATE, MKDIR or WRITE whose result would not fit in a disk slot (the
  * request then has no effect), and FS_EIO when writing the snapshot failed.
  *
- * Protocol (one rw_call per request):
+ * Protocol (one rw_call per request), defined in guest/abi/fs.proto, from
+ * which <rewind/fs_proto.h> (labels, constants, errors, request rules,
+ * client stubs) is generated:
  *
  *   Labels are FS_MAGIC << 16 | op.  Words a request does not use must be 0.
  *   "path" in the IPC buffer = the path bytes followed by one NUL, and the
@@ -45,10 +47,6 @@
  *   FS_SYNC     -                              -         -   (writes the tree to disk if it
  *                                                        changed since the last snapshot;
  *                                                        no-op without a disk)
- *   FS_DEBUG_FAULT w0 = kind, w1 = FS_FAULT_MAGIC  -     (the server faults; kinds as in kv.h)
- *               w2 = 0, or 1 for a "dirty" fault: the server first changes its
- *               state (writes into the first existing file, if any, and creates
- *               the file "/__debug_marker" with some data), then faults
  *
  *   Handles belong to the client (badge) that opened them.  Writing past the
  *   end of a file zero-fills the gap.  Entries of a directory are listed in
@@ -61,85 +59,59 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <rewind/rewind.h>
+#include <rewind/fs_proto.h> /* generated from guest/abi/fs.proto */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define FS_PATH_MAX	256
-#define FS_NAME_MAX	32
-#define FS_CHUNK	4096			/* bytes moved per READ/WRITE */
-#define FS_FILE_MAX	(1024 * 1024)		/* largest file */
-
-#define FS_MAGIC	0x4653ULL		/* "FS" */
-#define FS_LABEL(op)	((FS_MAGIC << 16) | (op))
-#define FS_CREATE	FS_LABEL(1)
-#define FS_MKDIR	FS_LABEL(2)
-#define FS_OPEN		FS_LABEL(3)
-#define FS_READ		FS_LABEL(4)
-#define FS_WRITE	FS_LABEL(5)
-#define FS_CLOSE	FS_LABEL(6)
-#define FS_UNLINK	FS_LABEL(7)
-#define FS_LIST		FS_LABEL(8)
-#define FS_STAT		FS_LABEL(9)
-#define FS_SYNC		FS_LABEL(10)
-#define FS_DEBUG_FAULT	FS_LABEL(0xff)
-#define FS_FAULT_MAGIC	0xdeb9fa17ULL
-
-/* Server-specific errors (reply label), below the kernel's RW_E* range. */
-#define FS_EEXIST	(-100)	/* name already exists */
-#define FS_ENOTDIR	(-101)	/* a path prefix, or the LIST target, is not a directory */
-#define FS_EISDIR	(-102)	/* open/read/write of a directory */
-#define FS_ENOTEMPTY	(-103)	/* unlink of a non-empty directory */
-#define FS_EBADF	(-104)	/* unknown handle, or one of another client */
-#define FS_EBUSY	(-105)	/* unlink of an open file, or of "/" */
-#define FS_EIO		(-106)	/* the disk failed; the change may not be durable.  The
-				 * change stays in memory (CLOSE: the handle is closed
-				 * anyway) and the next commit writes it again. */
+/* From <rewind/fs_proto.h>: FS_PATH_MAX (256), FS_NAME_MAX (32), FS_CHUNK
+ * (4096 bytes moved per READ/WRITE), FS_FILE_MAX (1 MiB, the largest file),
+ * the labels FS_CREATE..., and the server-specific errors (reply label),
+ * below the kernel's RW_E* range: FS_EEXIST (name already exists),
+ * FS_ENOTDIR (a path prefix, or the LIST target, is not a directory),
+ * FS_EISDIR (open/read/write of a directory), FS_ENOTEMPTY (unlink of a
+ * non-empty directory), FS_EBADF (unknown handle, or one of another
+ * client), FS_EBUSY (unlink of an open file, or of "/") and FS_EIO (the disk
+ * failed; the change may not be durable.  The change stays in memory
+ * (CLOSE: the handle is closed anyway) and the next commit writes it
+ * again). */
 
 /* Name of an RW_E* or FS_E* code. */
 const char *fs_strerror(long err);
 
-/* Looks up the server's endpoint; returns the capability slot or an error. */
-long fs_connect(const char *name);
+/* Looks up the server's endpoint into *fs; returns 0 or an error. */
+long fs_connect(const char *name, rw_cap *fs);
 
-long fs_create(int fs, const char *path);
-long fs_mkdir(int fs, const char *path);
+long fs_create(rw_cap fs, const char *path);
+long fs_mkdir(rw_cap fs, const char *path);
 
 /* Opens an existing file. Returns a handle (> 0). */
-long fs_open(int fs, const char *path);
+long fs_open(rw_cap fs, const char *path);
 
 /* Reads up to n bytes at off (looping over FS_CHUNK pieces). Returns the
  * number of bytes read (short at end of file). */
-long fs_read(int fs, long h, uint64_t off, void *buf, size_t n);
+long fs_read(rw_cap fs, long h, uint64_t off, void *buf, size_t n);
 
 /* Writes n bytes at off (looping over FS_CHUNK pieces). Returns n. */
-long fs_write(int fs, long h, uint64_t off, const void *buf, size_t n);
+long fs_write(rw_cap fs, long h, uint64_t off, const void *buf, size_t n);
 
 /* Closes a handle; if it wrote, the file's data is on disk on return 0
  * (disk-backed server). */
-long fs_close(int fs, long h);
-long fs_unlink(int fs, const char *path);
+long fs_close(rw_cap fs, long h);
+long fs_unlink(rw_cap fs, const char *path);
 
 /* Copies the name of the index-th entry of directory dirpath into namebuf
  * (FS_NAME_MAX + 1 bytes). Returns 1 if that entry is a directory, 0 if it
  * is a file, RW_ENOENT past the last entry. *size (if not NULL) = file size. */
-long fs_list(int fs, const char *dirpath, uint64_t index, char *namebuf, uint64_t *size);
+long fs_list(rw_cap fs, const char *dirpath, uint64_t index, char *namebuf, uint64_t *size);
 
 /* Returns 0 and the size / kind of path. */
-long fs_stat(int fs, const char *path, uint64_t *size, int *is_dir);
+long fs_stat(rw_cap fs, const char *path, uint64_t *size, int *is_dir);
 
 /* Writes any change not yet on disk (WRITEs through open handles).
  * Returns 0, FS_EIO or RW_ENOMEM. */
-long fs_sync(int fs);
-
-/* Asks the server to fault deliberately; normally returns RW_EDEAD. */
-long fs_debug_fault(int fs, int kind);
-
-/* Like fs_debug_fault, but the server first leaves partial changes behind
- * (see FS_DEBUG_FAULT, w2 = 1), to show whether recovery rolls them back.
- * Returns RW_ERECOVERED (txipc), RW_EDEAD (restart / none) or another error. */
-long fs_debug_fault_dirty(int fs, int kind);
+long fs_sync(rw_cap fs);
 
 #ifdef __cplusplus
 }

@@ -6,7 +6,9 @@
  * call made while it handles the request, so that recovery across two
  * servers can be tested.
  *
- * Protocol (one rw_call per request):
+ * Protocol (one rw_call per request), defined in guest/abi/nest.proto, from
+ * which <rewind/nest_proto.h> (labels, constants, request rules, client
+ * stubs) is generated:
  *
  *   Labels are NEST_MAGIC << 16 | op.  Words a request does not use must be
  *   0.  "name" in the IPC buffer = 1..NEST_NAME_MAX bytes followed by one
@@ -41,72 +43,57 @@
 #include <stdint.h>
 #include <string.h>
 #include <rewind/rewind.h>
+#include <rewind/nest_proto.h> /* generated from guest/abi/nest.proto */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define NEST_NAME_MAX		32
-#define NEST_CAPACITY		64
-#define NEST_KV_PREFIX		"nest:"		/* kv key = prefix + name */
+/* NEST_NAME_MAX (32), NEST_CAPACITY (64), NEST_FAULT_* and the labels come
+ * from <rewind/nest_proto.h>. */
+#define NEST_KV_PREFIX "nest:" /* kv key = prefix + name */
 
-#define NEST_MAGIC		0x4e53ULL	/* "NS" */
-#define NEST_LABEL(op)		((NEST_MAGIC << 16) | (op))
-#define NEST_ADD		NEST_LABEL(1)
-#define NEST_GET		NEST_LABEL(2)
-
-#define NEST_FAULT_NONE		0
-#define NEST_FAULT_BEFORE	1
-#define NEST_FAULT_AFTER	2
-#define NEST_FAULT_KV		3
-
-/* Writes "name NUL" to the IPC buffer and fills in m; returns 0 or RW_EINVAL. */
-static inline long nest__msg(rw_msg *m, uint64_t label, const char *name)
+/* Writes "name NUL" to the IPC buffer; returns its length or RW_EINVAL. */
+static inline long nest__name(const char *name)
 {
 	size_t n = name ? strnlen(name, NEST_NAME_MAX + 1) : 0;
 
 	if (n == 0 || n > NEST_NAME_MAX)
 		return RW_EINVAL;
 	memcpy(rw_ipc_buf(), name, n + 1);
-	memset(m, 0, sizeof *m);
-	m->label = label;
-	m->w[0] = n;
-	m->len = n + 1;
-	return 0;
-}
-
-static inline long nest__rpc(int cap, rw_msg *m, int64_t *value)
-{
-	long r = rw_call(cap, m);
-	if (r < 0)
-		return r;
-	if ((long)m->label < 0)
-		return (long)m->label;
-	if (value)
-		*value = (int64_t)m->w[0];
-	return 0;
+	return (long)n;
 }
 
 /* Adds delta to counter name (fault mode NEST_FAULT_*); *value = new value. */
-static inline long nest_add(int cap, const char *name, int64_t delta, int mode, int64_t *value)
+static inline long nest_add(rw_cap cap, const char *name, int64_t delta, int mode, int64_t *value)
 {
-	rw_msg m;
-	long r = nest__msg(&m, NEST_ADD, name);
+	long n = nest__name(name);
+	uint64_t v = 0;
 
+	if (n < 0)
+		return n;
+	long r = nest_call_add(cap, (uint64_t)n, (uint64_t)delta, (uint64_t)(long)mode, &v);
 	if (r < 0)
 		return r;
-	m.w[1] = (uint64_t)delta;
-	m.w[2] = (uint64_t)(long)mode;
-	return nest__rpc(cap, &m, value);
+	if (value)
+		*value = (int64_t)v;
+	return 0;
 }
 
 /* *value = counter name, from nest's own table. */
-static inline long nest_get(int cap, const char *name, int64_t *value)
+static inline long nest_get(rw_cap cap, const char *name, int64_t *value)
 {
-	rw_msg m;
-	long r = nest__msg(&m, NEST_GET, name);
+	long n = nest__name(name);
+	uint64_t v = 0;
 
-	return r < 0 ? r : nest__rpc(cap, &m, value);
+	if (n < 0)
+		return n;
+	long r = nest_call_get(cap, (uint64_t)n, &v);
+	if (r < 0)
+		return r;
+	if (value)
+		*value = (int64_t)v;
+	return 0;
 }
 
 #ifdef __cplusplus

@@ -48,17 +48,22 @@ static inline __attribute__((always_inline)) void rw_ecall(rw_regs *r)
 	register long a6 __asm__("a6") = r->a6;
 	register long a7 __asm__("a7") = r->a7;
 	__asm__ __volatile__("ecall"
-			     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3),
-			       "+r"(a4), "+r"(a5), "+r"(a6), "+r"(a7)
-			     :
-			     : "memory");
-	r->a0 = a0; r->a1 = a1; r->a2 = a2; r->a3 = a3;
-	r->a4 = a4; r->a5 = a5; r->a6 = a6; r->a7 = a7;
+	                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "+r"(a6),
+	                       "+r"(a7)
+	                     :
+	                     : "memory");
+	r->a0 = a0;
+	r->a1 = a1;
+	r->a2 = a2;
+	r->a3 = a3;
+	r->a4 = a4;
+	r->a5 = a5;
+	r->a6 = a6;
+	r->a7 = a7;
 }
 
 /* System call with up to two arguments; returns a0, stores a1 in *out1. */
-static inline __attribute__((always_inline)) long
-rw__sys2(long nr, long x0, long x1, long *out1)
+static inline __attribute__((always_inline)) long rw__sys2(long nr, long x0, long x1, long *out1)
 {
 	rw_regs r = { x0, x1, 0, 0, 0, 0, 0, nr };
 	rw_ecall(&r);
@@ -115,12 +120,28 @@ static inline long rw_task_self(void)
 	return rw__sys2(SYS_TASK_SELF, 0, 0, 0);
 }
 
-static inline unsigned rw_task_index(long id) { return (unsigned)(id & 0xffff); }
-static inline unsigned long rw_task_generation(long id) { return (unsigned long)id >> 16; }
+static inline unsigned rw_task_index(long id)
+{
+	return (unsigned)(id & 0xffff);
+}
+static inline unsigned long rw_task_generation(long id)
+{
+	return (unsigned long)id >> 16;
+}
 
 /* ---------------------------------------------------------------------- */
 /* Capabilities                                                           */
 /* ---------------------------------------------------------------------- */
+
+/* A capability: the slot number the kernel gave a name (rw_cap_get).  A
+ * struct, so that a slot cannot be mixed up with a count or a length; every
+ * call that takes a capability takes an rw_cap.  RW_CAP(n) makes one from a
+ * raw slot number (tests that probe bad slots). */
+typedef struct rw_cap {
+	long slot;
+} rw_cap;
+
+#define RW_CAP(n) ((rw_cap){ (long)(n) })
 
 /* Looks up a capability by manifest name (len bytes, no NUL needed).
  * Returns the slot (>= 0), RW_ENOENT, RW_EFAULT or RW_EINVAL. */
@@ -135,12 +156,23 @@ static inline long rw_cap_lookup_str(const char *name)
 	return rw_cap_lookup(name, __builtin_strlen(name));
 }
 
+/* Looks up the capability of a NUL-terminated manifest name into *cap.
+ * Returns 0, or RW_ENOENT / RW_EFAULT / RW_EINVAL (then *cap is unchanged). */
+static inline long rw_cap_get(const char *name, rw_cap *cap)
+{
+	long r = rw_cap_lookup_str(name);
+
+	if (r >= 0)
+		cap->slot = r;
+	return r < 0 ? r : 0;
+}
+
 /* Re-binds a capability to the current generation of its peer after a
  * restart. Returns 0 or RW_E*; *generation (if not NULL) = peer generation. */
-static inline long rw_cap_refresh(int slot, uint64_t *generation)
+static inline long rw_cap_refresh(rw_cap cap, uint64_t *generation)
 {
 	long g = 0;
-	long r = rw__sys2(SYS_CAP_REFRESH, slot, 0, &g);
+	long r = rw__sys2(SYS_CAP_REFRESH, cap.slot, 0, &g);
 	if (generation)
 		*generation = (uint64_t)g;
 	return r;
@@ -150,26 +182,26 @@ static inline long rw_cap_refresh(int slot, uint64_t *generation)
 /* Notifications                                                          */
 /* ---------------------------------------------------------------------- */
 
-static inline long rw_notify(int cap, uint64_t bits)
+static inline long rw_notify(rw_cap cap, uint64_t bits)
 {
-	return rw__sys2(SYS_NOTIFY, cap, (long)bits, 0);
+	return rw__sys2(SYS_NOTIFY, cap.slot, (long)bits, 0);
 }
 
 /* Blocks until some bit is pending; *bits = the pending bits (cleared). */
-static inline long rw_wait(int cap, uint64_t *bits)
+static inline long rw_wait(rw_cap cap, uint64_t *bits)
 {
 	long b = 0;
-	long r = rw__sys2(SYS_WAIT, cap, 0, &b);
+	long r = rw__sys2(SYS_WAIT, cap.slot, 0, &b);
 	if (bits)
 		*bits = (uint64_t)b;
 	return r;
 }
 
 /* Like rw_wait but never blocks; *bits may be 0. */
-static inline long rw_poll(int cap, uint64_t *bits)
+static inline long rw_poll(rw_cap cap, uint64_t *bits)
 {
 	long b = 0;
-	long r = rw__sys2(SYS_POLL, cap, 0, &b);
+	long r = rw__sys2(SYS_POLL, cap.slot, 0, &b);
 	if (bits)
 		*bits = (uint64_t)b;
 	return r;
@@ -179,14 +211,15 @@ static inline long rw_poll(int cap, uint64_t *bits)
 /* Devices                                                                */
 /* ---------------------------------------------------------------------- */
 
-/* Where a device's registers are mapped in this (driver) task.  dev is the
- * slot of a device capability (rw_cap_lookup_str of the manifest's device
- * name).  Returns 0 or RW_E*; fills *base, *size and *kind (RW_DEV_*) when
- * not NULL.  rw_wait / rw_poll on a device capability wait for its
- * interrupt (bit 0).  See docs/DEVICES.md for the register maps. */
-static inline long rw_device_info(int dev, uintptr_t *base, size_t *size, unsigned *kind)
+/* Where a device's registers are mapped in this (driver) task.  dev is a
+ * device capability (rw_cap_get of the manifest's device name).  Returns 0
+ * or RW_E*; fills *base, *size and *kind (RW_DEV_*) when not NULL.  rw_wait /
+ * rw_poll on a device capability wait for its interrupt (bit 0).  See
+ * docs/DEVICES.md for the register maps, and <rewind/driver.h> for what
+ * drivers build on this. */
+static inline long rw_device_info(rw_cap dev, uintptr_t *base, size_t *size, unsigned *kind)
 {
-	rw_regs r = { dev, 0, 0, 0, 0, 0, 0, SYS_DEVICE_INFO };
+	rw_regs r = { dev.slot, 0, 0, 0, 0, 0, 0, SYS_DEVICE_INFO };
 	rw_ecall(&r);
 	if (r.a0 == 0) {
 		if (base)
@@ -199,56 +232,14 @@ static inline long rw_device_info(int dev, uintptr_t *base, size_t *size, unsign
 	return r.a0;
 }
 
-/* Opens device `name` (a device capability of this task) the way a driver
- * starts: checks that it is a device of kind `kind` (RW_DEV_*) with Rewind's
- * register magic, resets it (CONTROL = RESET: a restarted driver starts
- * from power-on state) and stores its register base in *base.  Returns the
- * capability slot (>= 0; rw_wait on it waits for the interrupt) or
- * RW_ENOENT (no such capability), RW_ECAP (not a device), RW_EINVAL (a
- * device of another kind) or RW_EIO (bad magic or device id). */
-long rw_device_open(const char *name, unsigned kind, uintptr_t *base);
-
-/* A driver's per-client sessions: a small table keyed by the caller's
- * badge, holding one value (flags, mode) per client.  rw_session_open finds
- * the caller's session or takes a free slot, and sets its value (reopening
- * replaces it); NULL when the table is full.  rw_session_close of a client
- * without a session does nothing. */
-typedef struct rw_session {
-	uint8_t used;
-	uint64_t badge;
-	uint64_t value;
-} rw_session;
-
-rw_session *rw_session_find(rw_session *table, size_t n, uint64_t badge);
-rw_session *rw_session_open(rw_session *table, size_t n, uint64_t badge, uint64_t value);
-void rw_session_close(rw_session *table, size_t n, uint64_t badge);
-
-/* 32- and 64-bit MMIO register access (volatile, in program order). */
-static inline uint32_t rw_mmio_read32(uintptr_t base, unsigned off)
-{
-	return *(volatile uint32_t *)(base + off);
-}
-static inline void rw_mmio_write32(uintptr_t base, unsigned off, uint32_t v)
-{
-	*(volatile uint32_t *)(base + off) = v;
-}
-static inline uint64_t rw_mmio_read64(uintptr_t base, unsigned off)
-{
-	return *(volatile uint64_t *)(base + off);
-}
-static inline void rw_mmio_write64(uintptr_t base, unsigned off, uint64_t v)
-{
-	*(volatile uint64_t *)(base + off) = v;
-}
-
 /* ---------------------------------------------------------------------- */
 /* IPC                                                                    */
 /* ---------------------------------------------------------------------- */
 
 typedef struct rw_msg {
-	uint64_t label;		/* request kind / reply status */
-	uint64_t w[4];		/* data words */
-	uint64_t len;		/* bytes at offset 0 of the IPC buffer */
+	uint64_t label; /* request kind / reply status */
+	uint64_t w[4];  /* data words */
+	uint64_t len;   /* bytes at offset 0 of the IPC buffer */
 } rw_msg;
 
 /* The task's IPC buffer (RW_IPC_BUF_SIZE bytes). */
@@ -283,9 +274,9 @@ static inline void rw__regs_to_msg(const rw_regs *r, rw_msg *m)
  * 0, RW_ECAP, RW_EDEAD (then m->label = the server's new generation),
  * RW_ETOOBIG, RW_ERECOVERED...  On an error *m is otherwise unspecified.
  */
-static inline long rw_call(int cap, rw_msg *m)
+static inline long rw_call(rw_cap cap, rw_msg *m)
 {
-	rw_regs r = { cap, 0, 0, 0, 0, 0, 0, SYS_CALL };
+	rw_regs r = { cap.slot, 0, 0, 0, 0, 0, 0, SYS_CALL };
 	rw__msg_to_regs(m, &r);
 	rw_ecall(&r);
 	rw__regs_to_msg(&r, m);
@@ -294,7 +285,7 @@ static inline long rw_call(int cap, rw_msg *m)
 
 /* rw_call for a request/reply protocol whose reply label is the server's
  * status: returns the kernel's error if the call failed, else the label. */
-static inline long rw_rpc(int cap, rw_msg *m)
+static inline long rw_rpc(rw_cap cap, rw_msg *m)
 {
 	long r = rw_call(cap, m);
 	return r < 0 ? r : (long)m->label;
@@ -302,9 +293,9 @@ static inline long rw_rpc(int cap, rw_msg *m)
 
 /* Waits for a request on endpoint `ep` (receive right). *badge identifies
  * the client task (unique per client). */
-static inline long rw_recv(int ep, rw_msg *m, uint64_t *badge)
+static inline long rw_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 {
-	rw_regs r = { ep, 0, 0, 0, 0, 0, 0, SYS_RECV };
+	rw_regs r = { ep.slot, 0, 0, 0, 0, 0, 0, SYS_RECV };
 	rw_ecall(&r);
 	rw__regs_to_msg(&r, m);
 	if (badge)
@@ -323,9 +314,9 @@ static inline long rw_reply(const rw_msg *m)
 
 /* Replies with *m (skipped if no caller is pending), then waits for the next
  * request on `ep`, which overwrites *m. */
-static inline long rw_reply_recv(int ep, rw_msg *m, uint64_t *badge)
+static inline long rw_reply_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 {
-	rw_regs r = { ep, 0, 0, 0, 0, 0, 0, SYS_REPLY_RECV };
+	rw_regs r = { ep.slot, 0, 0, 0, 0, 0, 0, SYS_REPLY_RECV };
 	rw__msg_to_regs(m, &r);
 	rw_ecall(&r);
 	rw__regs_to_msg(&r, m);
@@ -345,7 +336,10 @@ typedef void (*rw_handler)(rw_msg *m, uint64_t badge, void *ctx);
 /* Receives requests on endpoint `ep` forever, replying to each with what
  * `handle` leaves in *m.  Never returns (aborts if `ep` is not a receive
  * capability). */
-__attribute__((noreturn)) void rw_serve(int ep, rw_handler handle, void *ctx);
+__attribute__((noreturn)) void rw_serve(rw_cap ep, rw_handler handle, void *ctx);
+
+/* Table-driven servers (one handler per request, checked against the
+ * protocol's generated rules): rw_serve_ops in <rewind/proto.h>. */
 
 /* ---------------------------------------------------------------------- */
 /* Diagnostics (librewind)                                                */
@@ -363,11 +357,15 @@ __attribute__((noreturn)) void rw_assert_fail(const char *file, int line, const 
 /* Flushes the console and aborts the task with a NUL-terminated message. */
 __attribute__((noreturn)) void rw_panic(const char *msg);
 
-#define RW_ASSERT(cond) \
-	((cond) ? (void)0 : rw_assert_fail(__FILE__, __LINE__, #cond))
+#define RW_ASSERT(cond) ((cond) ? (void)0 : rw_assert_fail(__FILE__, __LINE__, #cond))
 
 /* Hides a value from the optimizer (for deliberate faults and benchmarks). */
-#define RW_OPAQUE(x) ({ __typeof__(x) rw__o = (x); __asm__("" : "+r"(rw__o)); rw__o; })
+#define RW_OPAQUE(x)                       \
+	({                                 \
+		__typeof__(x) rw__o = (x); \
+		__asm__("" : "+r"(rw__o)); \
+		rw__o;                     \
+	})
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,9 @@
 /*
  * tty.h - client of a character (tty) driver (endpoint "tty" by convention).
  *
- * Protocol (one rw_call per request; see docs/DEVICES.md):
+ * Protocol (one rw_call per request; see docs/DEVICES.md), defined in
+ * guest/abi/tty.proto, from which <rewind/tty_proto.h> (labels, constants,
+ * errors, request rules, client stubs) is generated:
  *
  *   Labels are TTY_MAGIC << 16 | op.  Words a request does not use must be 0.
  *
@@ -23,29 +25,23 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <rewind/rewind.h>
+#include <rewind/tty_proto.h> /* generated from guest/abi/tty.proto */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define TTY_MAGIC	0x5459ULL		/* "TY" */
-#define TTY_LABEL(op)	((TTY_MAGIC << 16) | (op))
-#define TTY_OPEN	TTY_LABEL(1)
-#define TTY_CLOSE	TTY_LABEL(2)
-#define TTY_WRITE	TTY_LABEL(3)
-#define TTY_READ	TTY_LABEL(4)
+/* From <rewind/tty_proto.h>: the labels TTY_OPEN..., TTY_CRLF (OPEN mode:
+ * send "\n" as "\r\n"), TTY_CHUNK (4096, bytes per WRITE, most per READ)
+ * and the error TTY_ENOTOPEN (no open session for this client). */
 
-#define TTY_CRLF	1ULL			/* send "\n" as "\r\n" */
-
-#define TTY_ENOTOPEN	(-20)	/* no open session for this client */
-
-long tty_open(int cap, uint64_t mode);
-long tty_close(int cap);
+long tty_open(rw_cap cap, uint64_t mode);
+long tty_close(rw_cap cap);
 /* Writes all len bytes (in chunks of up to 4096); returns len or an error. */
-long tty_write(int cap, const void *buf, size_t len);
-long tty_puts(int cap, const char *s);
+long tty_write(rw_cap cap, const void *buf, size_t len);
+long tty_puts(rw_cap cap, const char *s);
 /* Reads 1..max bytes (max <= 4096); blocks; returns 0 at end of input. */
-long tty_read(int cap, void *buf, size_t max);
+long tty_read(rw_cap cap, void *buf, size_t max);
 const char *tty_strerror(long err);
 
 #ifdef __cplusplus

@@ -23,30 +23,31 @@
 #include "rewind_native.h"
 
 #define RW_MAXOPEN 64 /* writable pages remembered since the last flush */
-#define RW_PRELOG 16  /* at most this many are logged up front at a transaction's start */
+#define RW_PRELOG  16 /* at most this many are logged up front at a transaction's start */
 #define RW_REFRESH 32 /* transactions between two flushes at most */
 
 struct rw_mmu_region {
-    uint64_t vaddr;     /* 0  */
-    uint64_t size;      /* 8  */
-    int32_t perms;      /* 16: UC_PROT_* */
-    int32_t pad;        /* 20 */
+	uint64_t vaddr; /* 0  */
+	uint64_t size;  /* 8  */
+	int32_t perms;  /* 16: UC_PROT_* */
+	int32_t pad;    /* 20 */
 };
 
 struct rw_mmu {
-    int32_t nregions;   /* 0  */
-    int32_t last;       /* 4  */
-    struct rw_mmu_region *regions; /* 8: sorted by vaddr, not overlapping */
-    struct rw_tx *tx;   /* 16: the write tracker, or null */
-    struct rw_trap *trap; /* 24: where refused accesses are recorded */
-    int64_t fills;      /* 32: fills served (statistics) */
-    void *uc;           /* 40: the engine */
-    int (*ctl)(void *uc, int control, ...); /* 48: uc_ctl of the loaded library */
-    int32_t nopen;      /* 56: pages in open[] */
-    int32_t open_unknown; /* 60: some writable entry may be missing from open[]: flush */
-    int32_t begins;     /* 64: transactions begun since the last flush */
-    int32_t pad2;       /* 68 */
-    uint64_t open[RW_MAXOPEN]; /* 72: data pages the TLB may hold writable since the last flush */
+	int32_t nregions;                       /* 0  */
+	int32_t last;                           /* 4  */
+	struct rw_mmu_region *regions;          /* 8: sorted by vaddr, not overlapping */
+	struct rw_tx *tx;                       /* 16: the write tracker, or null */
+	struct rw_trap *trap;                   /* 24: where refused accesses are recorded */
+	int64_t fills;                          /* 32: fills served (statistics) */
+	void *uc;                               /* 40: the engine */
+	int (*ctl)(void *uc, int control, ...); /* 48: uc_ctl of the loaded library */
+	int32_t nopen;                          /* 56: pages in open[] */
+	int32_t open_unknown; /* 60: some writable entry may be missing from open[]: flush */
+	int32_t begins;       /* 64: transactions begun since the last flush */
+	int32_t pad2;         /* 68 */
+	uint64_t open
+	        [RW_MAXOPEN]; /* 72: data pages the TLB may hold writable since the last flush */
 };
 
 #define RW_CTL_TLB_FLUSH (11 | (1 << 30)) /* UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0) */
@@ -54,10 +55,10 @@ struct rw_mmu {
 /* Empty the engine's TLB (there is no per-page flush): every page is filled again. */
 void rw_mmu_flush(struct rw_mmu *m)
 {
-    m->ctl(m->uc, RW_CTL_TLB_FLUSH);
-    m->begins = 0;
-    m->nopen = 0;
-    m->open_unknown = 0;
+	m->ctl(m->uc, RW_CTL_TLB_FLUSH);
+	m->begins = 0;
+	m->nopen = 0;
+	m->open_unknown = 0;
 }
 
 /*
@@ -71,101 +72,101 @@ void rw_mmu_flush(struct rw_mmu *m)
  */
 void rw_mmu_tx_begin(struct rw_mmu *m)
 {
-    struct rw_tx *tx = m->tx;
-    tx->lastpage = ~(uint64_t)0;
-    tx->active = 1;
-    /* Every RW_REFRESH transactions the set is emptied anyway, so that a page written once
+	struct rw_tx *tx = m->tx;
+	tx->lastpage = ~(uint64_t)0;
+	tx->active = 1;
+	/* Every RW_REFRESH transactions the set is emptied anyway, so that a page written once
      * long ago is not logged at every request from then on. */
-    if (m->open_unknown || m->nopen > RW_PRELOG || ++m->begins >= RW_REFRESH) {
-        rw_mmu_flush(m);
-        return;
-    }
-    for (int i = 0; i < m->nopen; i++)
-        rw_log_page(tx, m->open[i]);
+	if (m->open_unknown || m->nopen > RW_PRELOG || ++m->begins >= RW_REFRESH) {
+		rw_mmu_flush(m);
+		return;
+	}
+	for (int i = 0; i < m->nopen; i++)
+		rw_log_page(tx, m->open[i]);
 }
 
 /* Note that the TLB may now hold page writable. */
 static void rw_mmu_opened(struct rw_mmu *m, uint64_t page)
 {
-    if (!m->tx || !m->tx->active) {
-        m->open_unknown = 1;
-        return;
-    }
-    for (int i = 0; i < m->nopen; i++)
-        if (m->open[i] == page)
-            return;
-    if (m->nopen < RW_MAXOPEN)
-        m->open[m->nopen++] = page;
-    else
-        m->open_unknown = 1;
+	if (!m->tx || !m->tx->active) {
+		m->open_unknown = 1;
+		return;
+	}
+	for (int i = 0; i < m->nopen; i++)
+		if (m->open[i] == page)
+			return;
+	if (m->nopen < RW_MAXOPEN)
+		m->open[m->nopen++] = page;
+	else
+		m->open_unknown = 1;
 }
 
 struct rw_tlb_entry {
-    uint64_t paddr;
-    int32_t perms;
+	uint64_t paddr;
+	int32_t perms;
 };
 
 static struct rw_mmu_region *rw_mmu_find(struct rw_mmu *m, uint64_t page)
 {
-    int i = rw_search(m->regions, m->nregions, sizeof(struct rw_mmu_region), &m->last, page);
-    return i < 0 ? 0 : &m->regions[i];
+	int i = rw_search(m->regions, m->nregions, sizeof(struct rw_mmu_region), &m->last, page);
+	return i < 0 ? 0 : &m->regions[i];
 }
 
 /* 1 if the transaction logged page, 0 if not, -1 if the tracker does not cover it. */
 static int rw_tx_logged(struct rw_tx *tx, uint64_t page)
 {
-    struct rw_region *r = rw_find(tx, page);
-    if (!r)
-        return -1;
-    uint64_t idx = (page - r->vaddr) / RW_PAGE;
-    return (r->dirty[idx >> 3] >> (idx & 7)) & 1;
+	struct rw_region *r = rw_find(tx, page);
+	if (!r)
+		return -1;
+	uint64_t idx = (page - r->vaddr) / RW_PAGE;
+	return (r->dirty[idx >> 3] >> (idx & 7)) & 1;
 }
 
 bool rw_tlb_fill_hook(void *uc, uint64_t vaddr, int type, struct rw_tlb_entry *e, void *user)
 {
-    struct rw_mmu *m = user;
-    (void)uc;
-    m->fills++;
+	struct rw_mmu *m = user;
+	(void)uc;
+	m->fills++;
 
-    int need = type == 17 ? 2 : type == 18 ? 4 : 1;
-    struct rw_mmu_region *r = rw_mmu_find(m, vaddr);
-    if (!r && type == 18) {
-        /* A fetch from an unmapped page is let through to unassigned memory, where Unicorn ends
+	int need = type == 17 ? 2 : type == 18 ? 4 : 1;
+	struct rw_mmu_region *r = rw_mmu_find(m, vaddr);
+	if (!r && type == 18) {
+		/* A fetch from an unmapped page is let through to unassigned memory, where Unicorn ends
          * the run with UC_ERR_FETCH_UNMAPPED and the PC at the target (RiscvCpu reports it).
          * Refusing here would be wrong: Unicorn also probes pages it never executes from (the
          * page of a run's `until` address and the one before it, to drop translations). */
-        e->paddr = vaddr;
-        e->perms = 4;
-        return true;
-    }
-    if (!r || !(r->perms & need)) {
-        struct rw_trap *t = m->trap;
-        if (t->mem_type == 0 && t->intno < 0) {   /* the first trap of a run is the one */
-            if (!r)
-                t->mem_type = type + 3;                                 /* *_UNMAPPED 19..21 */
-            else
-                t->mem_type = type == 17 ? 22 : type == 18 ? 24 : 23;   /* *_PROT */
-            t->mem_addr = (int64_t)vaddr;
-            t->mem_size = -1;
-        }
-        return false;
-    }
-    int32_t perms = r->perms;
-    struct rw_tx *tx = m->tx;
-    if (tx && tx->active && (perms & 2)) {
-        if (type == 17)
-            rw_log_page(tx, vaddr);   /* a full log marks the transaction overflowed */
-        else if (rw_tx_logged(tx, vaddr) == 0)
-            perms &= ~2;              /* the first store will come back here */
-    }
-    if (tx && (perms & 2))
-        rw_mmu_opened(m, vaddr);
-    e->paddr = vaddr;
-    e->perms = perms;
-    return true;
+		e->paddr = vaddr;
+		e->perms = 4;
+		return true;
+	}
+	if (!r || !(r->perms & need)) {
+		struct rw_trap *t = m->trap;
+		if (t->mem_type == 0 && t->intno < 0) { /* the first trap of a run is the one */
+			if (!r)
+				t->mem_type = type + 3; /* *_UNMAPPED 19..21 */
+			else
+				t->mem_type = type == 17 ? 22 : type == 18 ? 24 : 23; /* *_PROT */
+			t->mem_addr = (int64_t)vaddr;
+			t->mem_size = -1;
+		}
+		return false;
+	}
+	int32_t perms = r->perms;
+	struct rw_tx *tx = m->tx;
+	if (tx && tx->active && (perms & 2)) {
+		if (type == 17)
+			rw_log_page(tx, vaddr); /* a full log marks the transaction overflowed */
+		else if (rw_tx_logged(tx, vaddr) == 0)
+			perms &= ~2; /* the first store will come back here */
+	}
+	if (tx && (perms & 2))
+		rw_mmu_opened(m, vaddr);
+	e->paddr = vaddr;
+	e->perms = perms;
+	return true;
 }
 
 int rw_mmu_size(void)
 {
-    return (int)sizeof(struct rw_mmu);
+	return (int)sizeof(struct rw_mmu);
 }

@@ -27,46 +27,45 @@ typedef int (*uc_emu_stop_fn)(void *uc);
 
 /* Written by the hooks, read by Java. Keep in sync with NativeHooks.java. */
 struct rw_trap {
-    int32_t intno;      /* last exception / ecall cause, -1 if none     (offset 0)  */
-    int32_t mem_type;   /* uc_mem_type of the last invalid access, 0    (offset 4)  */
-    int64_t mem_addr;   /* its address                                  (offset 8)  */
-    int32_t mem_size;   /* its size                                     (offset 16) */
-    int32_t pad;        /*                                              (offset 20) */
-    uc_emu_stop_fn stop;/* uc_emu_stop of the loaded library            (offset 24) */
-    int32_t preempt;    /* set by another thread: stop at the next block (offset 32) */
-    int32_t preempted;  /* the block hook stopped the engine            (offset 36) */
-    int64_t preempt_pc; /* the block it stopped at: the exact resume PC (offset 40) */
+	int32_t intno;       /* last exception / ecall cause, -1 if none     (offset 0)  */
+	int32_t mem_type;    /* uc_mem_type of the last invalid access, 0    (offset 4)  */
+	int64_t mem_addr;    /* its address                                  (offset 8)  */
+	int32_t mem_size;    /* its size                                     (offset 16) */
+	int32_t pad;         /*                                              (offset 20) */
+	uc_emu_stop_fn stop; /* uc_emu_stop of the loaded library            (offset 24) */
+	int32_t preempt;     /* set by another thread: stop at the next block (offset 32) */
+	int32_t preempted;   /* the block hook stopped the engine            (offset 36) */
+	int64_t preempt_pc;  /* the block it stopped at: the exact resume PC (offset 40) */
 };
 
 #define RW_PAGE 4096u
 
 struct rw_region {
-    uint64_t vaddr;     /* 0  */
-    uint64_t size;      /* 8  */
-    uint8_t *host;      /* 16 */
-    uint8_t *dirty;     /* 24: one bit per page */
+	uint64_t vaddr; /* 0  */
+	uint64_t size;  /* 8  */
+	uint8_t *host;  /* 16 */
+	uint8_t *dirty; /* 24: one bit per page */
 };
 
 struct rw_tx {
-    int32_t active;     /* 0  */
-    int32_t overflow;   /* 4: a page could not be logged: the transaction cannot be undone */
-    int32_t nregions;   /* 8  */
-    int32_t npages;     /* 12: pages logged by the current transaction */
-    int32_t maxpages;   /* 16: slots in the ring */
-    int32_t last;       /* 20: index of the region that matched last */
-    uint8_t *log;       /* 24: maxpages * RW_PAGE bytes of pre-images */
-    uint64_t *logaddr;  /* 32: their page addresses */
-    int64_t head;       /* 40: first slot of the oldest committed transaction kept */
-    int64_t cur;        /* 48: first slot of the current (or next) transaction */
-    int32_t nhist;      /* 56: committed transactions kept */
-    int32_t maxhist;    /* 60: at most this many (0: none) */
-    int64_t *hstart;    /* 64: their first slots, a ring of maxhist by commit number */
-    int64_t ncommits;   /* 72: commits so far (minus those undone): indexes hstart */
-    uint64_t lastpage;  /* 80: a page already logged in this transaction (~0: none), so that
+	int32_t active;    /* 0  */
+	int32_t overflow;  /* 4: a page could not be logged: the transaction cannot be undone */
+	int32_t nregions;  /* 8  */
+	int32_t npages;    /* 12: pages logged by the current transaction */
+	int32_t maxpages;  /* 16: slots in the ring */
+	int32_t last;      /* 20: index of the region that matched last */
+	uint8_t *log;      /* 24: maxpages * RW_PAGE bytes of pre-images */
+	uint64_t *logaddr; /* 32: their page addresses */
+	int64_t head;      /* 40: first slot of the oldest committed transaction kept */
+	int64_t cur;       /* 48: first slot of the current (or next) transaction */
+	int32_t nhist;     /* 56: committed transactions kept */
+	int32_t maxhist;   /* 60: at most this many (0: none) */
+	int64_t *hstart;   /* 64: their first slots, a ring of maxhist by commit number */
+	int64_t ncommits;  /* 72: commits so far (minus those undone): indexes hstart */
+	uint64_t lastpage; /* 80: a page already logged in this transaction (~0: none), so that
                                a run of stores to one page costs one compare each */
-    struct rw_region *regions; /* 88: nregions entries, sorted by vaddr, not overlapping */
+	struct rw_region *regions; /* 88: nregions entries, sorted by vaddr, not overlapping */
 };
-
 
 /*
  * The entry of a table sorted by address whose [vaddr, vaddr+size) holds page, or -1: the one
@@ -75,26 +74,26 @@ struct rw_tx {
  */
 static inline int rw_search(const void *table, int n, size_t stride, int32_t *last, uint64_t page)
 {
-    const uint64_t *e;
-    if (*last < n) {
-        e = (const uint64_t *)((const char *)table + (size_t)*last * stride);
-        if (page - e[0] < e[1])
-            return *last;
-    }
-    int lo = 0, hi = n;
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        e = (const uint64_t *)((const char *)table + (size_t)mid * stride);
-        if (page < e[0]) {
-            hi = mid;
-        } else if (page - e[0] < e[1]) {
-            *last = mid;
-            return mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    return -1;
+	const uint64_t *e;
+	if (*last < n) {
+		e = (const uint64_t *)((const char *)table + (size_t)*last * stride);
+		if (page - e[0] < e[1])
+			return *last;
+	}
+	int lo = 0, hi = n;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		e = (const uint64_t *)((const char *)table + (size_t)mid * stride);
+		if (page < e[0]) {
+			hi = mid;
+		} else if (page - e[0] < e[1]) {
+			*last = mid;
+			return mid;
+		} else {
+			lo = mid + 1;
+		}
+	}
+	return -1;
 }
 
 /* Shared by the undo log and the MMU (not exported). */

@@ -4,21 +4,21 @@
 /* UC_HOOK_INTR: record the cause and stop; the kernel decodes it after the run. */
 void rw_intr_hook(void *uc, uint32_t intno, void *user)
 {
-    struct rw_trap *t = user;
-    t->intno = (int32_t)intno;
-    t->stop(uc);
+	struct rw_trap *t = user;
+	t->intno = (int32_t)intno;
+	t->stop(uc);
 }
 
 /* UC_HOOK_MEM_INVALID: record the access and refuse it, which ends the run with an error. */
 bool rw_mem_invalid_hook(void *uc, int type, uint64_t address, int size, int64_t value, void *user)
 {
-    struct rw_trap *t = user;
-    (void)uc;
-    (void)value;
-    t->mem_type = type;
-    t->mem_addr = (int64_t)address;
-    t->mem_size = size;
-    return false;
+	struct rw_trap *t = user;
+	(void)uc;
+	(void)value;
+	t->mem_type = type;
+	t->mem_addr = (int64_t)address;
+	t->mem_size = size;
+	return false;
 }
 
 /*
@@ -35,18 +35,18 @@ bool rw_mem_invalid_hook(void *uc, int type, uint64_t address, int size, int64_t
  */
 void rw_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
 {
-    struct rw_trap *t = user;
-    (void)size;
-    if (*(volatile int32_t *)&t->preempt) {
-        t->preempt = 0;
-        t->preempted = 1;
-        t->preempt_pc = (int64_t)address;
-        t->stop(uc);
-    }
+	struct rw_trap *t = user;
+	(void)size;
+	if (*(volatile int32_t *)&t->preempt) {
+		t->preempt = 0;
+		t->preempted = 1;
+		t->preempt_pc = (int64_t)address;
+		t->stop(uc);
+	}
 }
 
 /* The struct's size, so the Java side can check its mirror at load time. */
 int rw_trap_size(void)
 {
-    return (int)sizeof(struct rw_trap);
+	return (int)sizeof(struct rw_trap);
 }

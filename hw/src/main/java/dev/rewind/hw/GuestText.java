@@ -47,8 +47,10 @@ public final class GuestText {
 
     /** {@code len} bytes of guest text at {@code off} as UTF-8, invalid bytes as {@code \xNN}, escaped. */
     public static String decode(byte[] b, int off, int len) {
-        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        CharsetDecoder dec = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(b, off, len);
         CharBuffer out = CharBuffer.allocate(len);
         StringBuilder sb = new StringBuilder(len);
@@ -76,8 +78,12 @@ public final class GuestText {
             return false; // C0, DEL, C1
         }
         int type = Character.getType(c);
-        return type != Character.FORMAT && type != Character.LINE_SEPARATOR && type != Character.PARAGRAPH_SEPARATOR
-                && type != Character.CONTROL && type != Character.UNASSIGNED && type != Character.PRIVATE_USE;
+        return type != Character.FORMAT
+                && type != Character.LINE_SEPARATOR
+                && type != Character.PARAGRAPH_SEPARATOR
+                && type != Character.CONTROL
+                && type != Character.UNASSIGNED
+                && type != Character.PRIVATE_USE;
     }
 
     private static void appendEscape(StringBuilder sb, char c) {

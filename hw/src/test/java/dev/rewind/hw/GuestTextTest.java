@@ -15,7 +15,9 @@ class GuestTextTest {
 
     @Test
     void controlAndFormatCharactersAreEscaped() {
-        assertEquals("a\\nb\\r\\t\\e[2J\\x07\\x7f\\x85\\u{202e}\\u{2028}", GuestText.escape("a\nb\r\t\u001b[2J\u0007\u007f\u0085\u202e\u2028"));
+        assertEquals(
+                "a\\nb\\r\\t\\e[2J\\x07\\x7f\\x85\\u{202e}\\u{2028}",
+                GuestText.escape("a\nb\r\t\u001b[2J\u0007\u007f\u0085\u202e\u2028"));
     }
 
     @Test

@@ -11,10 +11,17 @@ package dev.rewind.kernel;
  * @param generation the server's generation this capability was minted (or refreshed) for
  * @param device     for device capabilities: the device (its interrupt is {@code notification})
  */
-public record Capability(String name, Kind kind, Endpoint endpoint, Notification notification, long badge, int generation,
-                         BoundDevice device) {
+public record Capability(
+        String name,
+        Kind kind,
+        Endpoint endpoint,
+        Notification notification,
+        long badge,
+        int generation,
+        BoundDevice device) {
 
-    public Capability(String name, Kind kind, Endpoint endpoint, Notification notification, long badge, int generation) {
+    public Capability(
+            String name, Kind kind, Endpoint endpoint, Notification notification, long badge, int generation) {
         this(name, kind, endpoint, notification, badge, generation, null);
     }
 

@@ -1,9 +1,11 @@
 package dev.rewind.kernel;
 
+import dev.rewind.abi.Tty;
 import dev.rewind.hw.dev.UartDevice;
 
 /**
- * The shadow of a character (tty) driver (protocol of {@code <rewind/tty.h>}). Driver state it
+ * The shadow of a character (tty) driver (protocol of {@code <rewind/tty.h>}, defined in
+ * guest/abi/tty.proto). Driver state it
  * rebuilds: the clients' sessions and their modes (TTY_OPEN, dropped by TTY_CLOSE). Character
  * I/O is not idempotent, so the shadow also taps the driver's UART: at each delivery it notes
  * how many bytes the UART has sent and how many it has handed over; a WRITE cut short is then
@@ -11,10 +13,10 @@ import dev.rewind.hw.dev.UartDevice;
  * had taken from the receive FIFO are pushed back. No byte is sent twice or lost.
  */
 final class CharShadow extends Shadow {
-    static final long TTY_OPEN = 0x5459L << 16 | 1;
-    static final long TTY_CLOSE = 0x5459L << 16 | 2;
-    static final long TTY_WRITE = 0x5459L << 16 | 3;
-    static final long TTY_READ = 0x5459L << 16 | 4;
+    static final long TTY_OPEN = Tty.OPEN;
+    static final long TTY_CLOSE = Tty.CLOSE;
+    static final long TTY_WRITE = Tty.WRITE;
+    static final long TTY_READ = Tty.READ;
 
     private long txAtDelivery;
     private long rxAtDelivery;
@@ -40,7 +42,8 @@ final class CharShadow extends Shadow {
         }
         long label = client.msg(0);
         if (label == TTY_WRITE) {
-            client.amendMessage(2, client.msg(2) + u.txTotal() - txAtDelivery); // w1 = resume: bytes already on the wire
+            client.amendMessage(
+                    2, client.msg(2) + u.txTotal() - txAtDelivery); // w1 = resume: bytes already on the wire
         } else if (label == TTY_READ) {
             long taken = u.rxConsumed() - rxAtDelivery;
             if (taken > 0) {

@@ -19,10 +19,20 @@ public record Fault(FaultKind kind, long pc, long address, String where, String 
 
     public boolean hasAddress() {
         return switch (kind) {
-            case UNMAPPED_READ, UNMAPPED_WRITE, UNMAPPED_FETCH, PROTECTED_READ, PROTECTED_WRITE,
-                    PROTECTED_FETCH, MISALIGNED_ACCESS, STACK_OVERFLOW,
-                    PAGE_FAULT_FETCH, PAGE_FAULT_READ, PAGE_FAULT_WRITE,
-                    ACCESS_FAULT_FETCH, ACCESS_FAULT_READ, ACCESS_FAULT_WRITE -> true;
+            case UNMAPPED_READ,
+                    UNMAPPED_WRITE,
+                    UNMAPPED_FETCH,
+                    PROTECTED_READ,
+                    PROTECTED_WRITE,
+                    PROTECTED_FETCH,
+                    MISALIGNED_ACCESS,
+                    STACK_OVERFLOW,
+                    PAGE_FAULT_FETCH,
+                    PAGE_FAULT_READ,
+                    PAGE_FAULT_WRITE,
+                    ACCESS_FAULT_FETCH,
+                    ACCESS_FAULT_READ,
+                    ACCESS_FAULT_WRITE -> true;
             default -> false;
         };
     }

@@ -85,7 +85,8 @@ final class Ipc {
         int len = (int) client.msg(5);
         byte[] payload = client.agentPayload();
         if (client.agentFor() == null) {
-            AddressSpace.copy(client.cpu().memory(), Abi.IPC_BUF_ADDR, server.cpu().memory(), Abi.IPC_BUF_ADDR, len);
+            AddressSpace.copy(
+                    client.cpu().memory(), Abi.IPC_BUF_ADDR, server.cpu().memory(), Abi.IPC_BUF_ADDR, len);
         } else if (payload != null) {
             server.cpu().memory().write(Abi.IPC_BUF_ADDR, payload, 0, Math.min(len, payload.length));
         }

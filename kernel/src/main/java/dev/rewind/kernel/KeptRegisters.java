@@ -1,7 +1,6 @@
 package dev.rewind.kernel;
 
 import dev.rewind.hw.cpu.Cpu;
-import dev.rewind.hw.cpu.RiscvCpu;
 
 /**
  * The registers a server's loop keeps across requests, learned and then checked at each reply.
@@ -20,7 +19,10 @@ import dev.rewind.hw.cpu.RiscvCpu;
 final class KeptRegisters {
     /** sp and s0..s11. */
     private static final int[] KEPT = {2, 8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27};
-    private static final String[] NAMES = {"sp", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11"};
+
+    private static final String[] NAMES = {
+        "sp", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11"
+    };
     /** Requests at one receive site observed before its registers are checked. */
     static final int LEARN_REQUESTS = 16;
 
@@ -72,7 +74,8 @@ final class KeptRegisters {
         StringBuilder what = new StringBuilder();
         for (int i = 0; i < KEPT.length; i++) {
             if ((bad & (1 << i)) != 0) {
-                what.append(what.length() == 0 ? "" : ", ").append(NAMES[i])
+                what.append(what.length() == 0 ? "" : ", ")
+                        .append(NAMES[i])
                         .append(String.format(" 0x%x -> 0x%x", begin[KEPT[i]], now[KEPT[i]]));
             }
         }

@@ -2,10 +2,10 @@ package dev.rewind.kernel;
 
 import dev.rewind.abi.Abi;
 import dev.rewind.hw.cpu.Cause;
+import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.Exit;
 import dev.rewind.hw.cpu.FaultLocator;
 import dev.rewind.hw.cpu.MemFault;
-import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.dev.BlockDevice;
 import dev.rewind.hw.dev.Device;
@@ -21,7 +21,6 @@ import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.PhysicalMemory;
 import dev.rewind.kernel.image.DeviceSpec;
 import dev.rewind.kernel.image.Manifest;
-import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskLimit;
 import dev.rewind.kernel.image.TaskSpec;
 import java.io.IOException;
@@ -61,6 +60,7 @@ public final class Kernel implements AutoCloseable {
     final Map<String, Notification> notifications = new HashMap<>();
     /** The machine's devices, in manifest order, and the bus that polls them. */
     final List<BoundDevice> devices = new ArrayList<>();
+
     final DeviceBus bus = new DeviceBus();
     final Scheduler scheduler = new Scheduler();
     final Syscalls syscalls;
@@ -149,8 +149,10 @@ public final class Kernel implements AutoCloseable {
                 try {
                     bytes = source.read(spec.image());
                 } catch (IOException e) {
-                    throw new BootException("task '" + spec.name() + "': cannot read image " + source.describe(spec.image())
-                            + ": " + e.getMessage(), e);
+                    throw new BootException(
+                            "task '" + spec.name() + "': cannot read image " + source.describe(spec.image()) + ": "
+                                    + e.getMessage(),
+                            e);
                 }
                 try {
                     image = ElfImage.parse(bytes, spec.image());
@@ -183,7 +185,8 @@ public final class Kernel implements AutoCloseable {
             for (String u : t.spec().uses()) {
                 Endpoint ep = endpoints.get(u);
                 if (ep != null) {
-                    caps.add(new Capability(u, Capability.Kind.ENDPOINT_SEND, ep, null, t.index() + 1L, ep.server.generation()));
+                    caps.add(new Capability(
+                            u, Capability.Kind.ENDPOINT_SEND, ep, null, t.index() + 1L, ep.server.generation()));
                 } else {
                     Notification n = notifications.get(u);
                     if (n == null) {
@@ -199,21 +202,27 @@ public final class Kernel implements AutoCloseable {
             load(t);
             scheduler.enqueue(t);
         }
-        log.info("booted '{}': {} tasks, {} endpoints, {} MiB RAM", manifest.name(), tasks.size(), endpoints.size(),
+        log.info(
+                "booted '{}': {} tasks, {} endpoints, {} MiB RAM",
+                manifest.name(),
+                tasks.size(),
+                endpoints.size(),
                 config.ramBytes() >> 20);
     }
 
     /** Create the manifest's devices and bind each to its owner task. */
     private void createDevices() throws BootException {
         for (String name : config.disks().keySet()) {
-            boolean known = manifest.devices().stream().anyMatch(d -> d.name().equals(name) && d.kind() == DeviceSpec.Kind.BLOCK);
+            boolean known = manifest.devices().stream()
+                    .anyMatch(d -> d.name().equals(name) && d.kind() == DeviceSpec.Kind.BLOCK);
             if (!known) {
                 throw new BootException("image '" + manifest.name() + "' has no block device named '" + name + "'");
             }
         }
         int i = 0;
         for (DeviceSpec spec : manifest.devices()) {
-            Task owner = manifest.ownerOfDevice(spec.name()).map(o -> task(o.name()))
+            Task owner = manifest.ownerOfDevice(spec.name())
+                    .map(o -> task(o.name()))
                     .orElseThrow(() -> new BootException("device '" + spec.name() + "' has no owner task"));
             Device dev = switch (spec.kind()) {
                 case UART -> {
@@ -241,7 +250,9 @@ public final class Kernel implements AutoCloseable {
                 log.info("device {}: disk image {} ({} KiB)", spec.name(), file, Files.size(file) >> 10);
                 return b;
             }
-            log.info("device {}: no disk image given; using a blank {} KiB disk in memory (lost at exit)", spec.name(),
+            log.info(
+                    "device {}: no disk image given; using a blank {} KiB disk in memory (lost at exit)",
+                    spec.name(),
                     spec.sizeBytes() >> 10);
             return BlockDevice.inMemory(spec.name(), spec.sizeBytes());
         } catch (IOException e) {
@@ -273,16 +284,26 @@ public final class Kernel implements AutoCloseable {
                 }
                 BoundDevice hit = deviceWindowIn(t, start, end);
                 if (hit != null) {
-                    throw new BootException(String.format("task '%s': %s: segment [0x%x, 0x%x) overlaps the registers of "
-                            + "device '%s' at [0x%x, 0x%x)", t.name(), spec.image(), seg.vaddr(), seg.vaddr() + seg.memSize(),
-                            hit.name(), hit.base, hit.base + Device.MMIO_SIZE));
+                    throw new BootException(String.format(
+                            "task '%s': %s: segment [0x%x, 0x%x) overlaps the registers of "
+                                    + "device '%s' at [0x%x, 0x%x)",
+                            t.name(),
+                            spec.image(),
+                            seg.vaddr(),
+                            seg.vaddr() + seg.memSize(),
+                            hit.name(),
+                            hit.base,
+                            hit.base + Device.MMIO_SIZE));
                 }
-                int perms = (seg.read() ? Perm.READ : 0) | (seg.write() ? Perm.WRITE : 0) | (seg.exec() ? Perm.EXEC : 0);
+                int perms =
+                        (seg.read() ? Perm.READ : 0) | (seg.write() ? Perm.WRITE : 0) | (seg.exec() ? Perm.EXEC : 0);
                 try {
                     space.map("segment" + n++, start, end - start, perms);
                 } catch (IllegalArgumentException e) {
-                    throw new BootException(String.format("task '%s': %s: segment at 0x%x shares a page with another "
-                            + "segment; link with page-aligned segments (the SDK's link.ld does)", t.name(), spec.image(), seg.vaddr()));
+                    throw new BootException(String.format(
+                            "task '%s': %s: segment at 0x%x shares a page with another "
+                                    + "segment; link with page-aligned segments (the SDK's link.ld does)",
+                            t.name(), spec.image(), seg.vaddr()));
                 }
                 // From one copy of the file (its segments' bounds were checked when it was parsed):
                 // segmentBytes would look the segment up with a record equals, whose first call
@@ -294,15 +315,24 @@ public final class Kernel implements AutoCloseable {
                 top = Math.max(top, end);
             }
             if (top + spec.heapBytes() > limit) {
-                throw new BootException(String.format("task '%s': image end 0x%x + heap %d bytes collides with the stack at 0x%x",
+                throw new BootException(String.format(
+                        "task '%s': image end 0x%x + heap %d bytes collides with the stack at 0x%x",
                         t.name(), top, spec.heapBytes(), stackBottom));
             }
-            for (long[] r : new long[][] {{stackBottom, Abi.STACK_TOP}, {Abi.IPC_BUF_ADDR, Abi.IPC_BUF_ADDR + Abi.IPC_BUF_SIZE}}) {
+            for (long[] r :
+                    new long[][] {{stackBottom, Abi.STACK_TOP}, {Abi.IPC_BUF_ADDR, Abi.IPC_BUF_ADDR + Abi.IPC_BUF_SIZE}
+                    }) {
                 BoundDevice hit = deviceWindowIn(t, r[0], r[1]);
                 if (hit != null) {
-                    throw new BootException(String.format("task '%s': its %s [0x%x, 0x%x) overlaps the registers of device '%s' "
-                            + "at [0x%x, 0x%x)", t.name(), r[0] == stackBottom ? "stack" : "IPC buffer", r[0], r[1], hit.name(),
-                            hit.base, hit.base + Device.MMIO_SIZE));
+                    throw new BootException(String.format(
+                            "task '%s': its %s [0x%x, 0x%x) overlaps the registers of device '%s' " + "at [0x%x, 0x%x)",
+                            t.name(),
+                            r[0] == stackBottom ? "stack" : "IPC buffer",
+                            r[0],
+                            r[1],
+                            hit.name(),
+                            hit.base,
+                            hit.base + Device.MMIO_SIZE));
                 }
             }
             space.map("stack", stackBottom, spec.stackBytes(), Perm.RW);
@@ -393,7 +423,8 @@ public final class Kernel implements AutoCloseable {
     /** Some task waits on a device interrupt that may come unprompted. */
     private boolean devicesMayWake() {
         for (BoundDevice bd : devices) {
-            if (bd.irq.waiter != null && (bd.device.mayInterruptUnprompted() || bd.device.nextEventNanos() != Long.MAX_VALUE)) {
+            if (bd.irq.waiter != null
+                    && (bd.device.mayInterruptUnprompted() || bd.device.nextEventNanos() != Long.MAX_VALUE)) {
                 return true;
             }
         }
@@ -443,8 +474,11 @@ public final class Kernel implements AutoCloseable {
                 }
                 long[] a = cpu.args();
                 pc = a[8];
-                if (syscalls.dispatch(t, a) != SyscallFrame.Next.CONTINUE || preemptCurrent || slice.preempted
-                        || slice.budgetSpent || slice.deadline) {
+                if (syscalls.dispatch(t, a) != SyscallFrame.Next.CONTINUE
+                        || preemptCurrent
+                        || slice.preempted
+                        || slice.budgetSpent
+                        || slice.deadline) {
                     break;
                 }
                 if (!cpu.preemptible() && scheduler.hasReady()) {
@@ -495,7 +529,9 @@ public final class Kernel implements AutoCloseable {
             // its quantum so that the kernel can poll the device)
             t.contended();
             cpu.enablePreemption();
-        } else if (cpu.preemptible() && t.uncontendedSlice() > 8 && debugger == null) { // a debugger's Ctrl-C needs the hook
+        } else if (cpu.preemptible()
+                && t.uncontendedSlice() > 8
+                && debugger == null) { // a debugger's Ctrl-C needs the hook
             cpu.disablePreemption();
         }
     }
@@ -509,11 +545,23 @@ public final class Kernel implements AutoCloseable {
         switch (t.state()) {
             case RUNNING -> {
                 if (slice.deadline && t.inRequest()) {
-                    fault(t, new Fault(FaultKind.DEADLINE, t.pc(), 0, t.image().describe(t.pc()),
-                            "spent over " + slice.deadlineNanos / 1_000_000 + " ms of CPU on one request"));
+                    fault(
+                            t,
+                            new Fault(
+                                    FaultKind.DEADLINE,
+                                    t.pc(),
+                                    0,
+                                    t.image().describe(t.pc()),
+                                    "spent over " + slice.deadlineNanos / 1_000_000 + " ms of CPU on one request"));
                 } else if (slice.runaway) {
-                    fault(t, new Fault(FaultKind.RUNAWAY, t.pc(), 0, t.image().describe(t.pc()),
-                            "ran " + t.spec().runawayMs() + " ms without a syscall"));
+                    fault(
+                            t,
+                            new Fault(
+                                    FaultKind.RUNAWAY,
+                                    t.pc(),
+                                    0,
+                                    t.image().describe(t.pc()),
+                                    "ran " + t.spec().runawayMs() + " ms without a syscall"));
                 } else {
                     scheduler.enqueue(t); // preempted or yielded
                 }
@@ -523,7 +571,7 @@ public final class Kernel implements AutoCloseable {
                 teardown(t);
                 observer.taskExited(t, t.exitCode());
             }
-            default -> { } // blocked in a syscall; whoever wakes it enqueues it
+            default -> {} // blocked in a syscall; whoever wakes it enqueues it
         }
     }
 
@@ -533,9 +581,13 @@ public final class Kernel implements AutoCloseable {
         List<String> failed = new ArrayList<>();
         for (Task t : tasks) {
             TaskState state = t.state();
-            reports.add(new SystemResult.TaskReport(t.name(), t.id(), state, t.exitCode(), t.faults(), t.restarts(), t.lastFault()));
+            reports.add(new SystemResult.TaskReport(
+                    t.name(), t.id(), state, t.exitCode(), t.faults(), t.restarts(), t.lastFault()));
             if (state == TaskState.DEAD || (state == TaskState.EXITED && t.exitCode() != 0)) {
-                failed.add(t.name() + (state == TaskState.DEAD ? " (died: " + t.lastFault() + ")" : " (exit " + t.exitCode() + ")"));
+                failed.add(t.name()
+                        + (state == TaskState.DEAD
+                                ? " (died: " + t.lastFault() + ")"
+                                : " (exit " + t.exitCode() + ")"));
             } else if (state == TaskState.SENDING || state == TaskState.AWAITING_REPLY || state == TaskState.WAITING) {
                 stuck.add(t.name() + " (" + state.name().toLowerCase() + ")");
             }
@@ -597,20 +649,26 @@ public final class Kernel implements AutoCloseable {
                 cpu.readAll(regs);
                 FaultLocator.Access a = FaultLocator.accessAt(cpu.memory(), pc, regs);
                 // Unicorn reports some AMO exceptions with the load cause: the instruction decides
-                boolean write = a != null ? a.writes() : cause == Cause.STORE_ACCESS || cause == Cause.STORE_PAGE_FAULT
-                        || cause == Cause.STORE_MISALIGNED;
+                boolean write = a != null
+                        ? a.writes()
+                        : cause == Cause.STORE_ACCESS
+                                || cause == Cause.STORE_PAGE_FAULT
+                                || cause == Cause.STORE_MISALIGNED;
                 if (a != null) {
                     address = a.address();
                 }
                 if (kind == FaultKind.MISALIGNED_ACCESS) {
-                    detail = a == null ? Cause.name(cause)
+                    detail = a == null
+                            ? Cause.name(cause)
                             : (a.amo() ? "misaligned AMO" : a.writes() ? "misaligned store" : "misaligned load")
                                     + " of " + a.size() + " bytes";
                 } else if (write) {
-                    kind = kind == FaultKind.PAGE_FAULT_READ ? FaultKind.PAGE_FAULT_WRITE : FaultKind.ACCESS_FAULT_WRITE;
+                    kind = kind == FaultKind.PAGE_FAULT_READ
+                            ? FaultKind.PAGE_FAULT_WRITE
+                            : FaultKind.ACCESS_FAULT_WRITE;
                 }
             }
-            default -> { }
+            default -> {}
         }
         return new Fault(kind, pc, address, t.image().describe(pc), detail);
     }
@@ -636,7 +694,8 @@ public final class Kernel implements AutoCloseable {
         if ((reported & 1) != 0) {
             // A block starting at an odd address: entered by an mret to an odd mepc (jumps
             // cannot make the PC odd), and the engine decoded whatever was there.
-            return new Fault(FaultKind.MISALIGNED_FETCH, reported, reported, t.image().describe(reported), "");
+            return new Fault(
+                    FaultKind.MISALIGNED_FETCH, reported, reported, t.image().describe(reported), "");
         }
         boolean write = kind == FaultKind.UNMAPPED_WRITE || kind == FaultKind.PROTECTED_WRITE;
         FaultLocator.Location at = FaultLocator.find(cpu.memory(), reported, regs, addr, write);
@@ -653,8 +712,10 @@ public final class Kernel implements AutoCloseable {
         if (kind == FaultKind.UNMAPPED_READ || kind == FaultKind.UNMAPPED_WRITE) {
             long stackBottom = Abi.STACK_TOP - t.spec().stackBytes();
             long sp = regs[RiscvCpu.SP];
-            boolean inGuard = Long.compareUnsigned(addr, stackBottom - PAGE) >= 0 && Long.compareUnsigned(addr, stackBottom) < 0;
-            boolean belowWithSp = Long.compareUnsigned(sp, stackBottom) < 0 && Long.compareUnsigned(addr, stackBottom) < 0
+            boolean inGuard =
+                    Long.compareUnsigned(addr, stackBottom - PAGE) >= 0 && Long.compareUnsigned(addr, stackBottom) < 0;
+            boolean belowWithSp = Long.compareUnsigned(sp, stackBottom) < 0
+                    && Long.compareUnsigned(addr, stackBottom) < 0
                     && Long.compareUnsigned(addr, sp - PAGE) >= 0;
             if (inGuard || belowWithSp) {
                 kind = FaultKind.STACK_OVERFLOW;
@@ -662,11 +723,15 @@ public final class Kernel implements AutoCloseable {
                     detail.append("; ");
                 }
                 long stack = t.spec().stackBytes();
-                detail.append(String.format("%s below the %s stack (0x%x..0x%x); ", write ? "write" : "read", size(stack),
-                        stackBottom, Abi.STACK_TOP));
-                detail.append(stack < MAX_STACK
-                        ? String.format("raise the task's `stack` in the manifest, e.g. stack = \"%s\"", size(Math.min(stack * 2, MAX_STACK)))
-                        : "that is the largest `stack` a manifest allows: use less (large local arrays, deep recursion)");
+                detail.append(String.format(
+                        "%s below the %s stack (0x%x..0x%x); ",
+                        write ? "write" : "read", size(stack), stackBottom, Abi.STACK_TOP));
+                detail.append(
+                        stack < MAX_STACK
+                                ? String.format(
+                                        "raise the task's `stack` in the manifest, e.g. stack = \"%s\"",
+                                        size(Math.min(stack * 2, MAX_STACK)))
+                                : "that is the largest `stack` a manifest allows: use less (large local arrays, deep recursion)");
             }
         }
         return new Fault(kind, pc, addr, t.image().describe(pc), detail.toString());

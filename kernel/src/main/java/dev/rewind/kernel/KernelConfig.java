@@ -18,14 +18,27 @@ import java.util.Map;
  * @param disks        disk image file for block devices, by device name; a block device without
  *                     one gets a blank in-memory disk of its manifest size
  */
-public record KernelConfig(long ramBytes, int quantumMs, long budgetNanos, boolean trace, int maxRestarts,
-                           Cpu.TrackerKind tracker, int txLogPages, Map<String, Path> disks) {
+public record KernelConfig(
+        long ramBytes,
+        int quantumMs,
+        long budgetNanos,
+        boolean trace,
+        int maxRestarts,
+        Cpu.TrackerKind tracker,
+        int txLogPages,
+        Map<String, Path> disks) {
     public KernelConfig {
         disks = Map.copyOf(disks);
     }
 
-    public KernelConfig(long ramBytes, int quantumMs, long budgetNanos, boolean trace, int maxRestarts,
-                        Cpu.TrackerKind tracker, int txLogPages) {
+    public KernelConfig(
+            long ramBytes,
+            int quantumMs,
+            long budgetNanos,
+            boolean trace,
+            int maxRestarts,
+            Cpu.TrackerKind tracker,
+            int txLogPages) {
         this(ramBytes, quantumMs, budgetNanos, trace, maxRestarts, tracker, txLogPages, Map.of());
     }
 

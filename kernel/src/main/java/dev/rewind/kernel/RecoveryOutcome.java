@@ -20,8 +20,9 @@ public sealed interface RecoveryOutcome {
      * @param undoneRequests  committed requests also undone, to be run again (history replay)
      * @param undonePages     pages those restored
      */
-    record RolledBack(long badge, long label, int pages, long nanos, boolean redelivered, int undoneRequests,
-            int undonePages) implements RecoveryOutcome {
+    record RolledBack(
+            long badge, long label, int pages, long nanos, boolean redelivered, int undoneRequests, int undonePages)
+            implements RecoveryOutcome {
         @Override
         public boolean stopped() {
             return false;
@@ -29,10 +30,22 @@ public sealed interface RecoveryOutcome {
 
         @Override
         public String toString() {
-            return String.format("request rolled back (txipc): client badge %d, label 0x%x, %d page%s restored in %.1f µs%s%s",
-                    badge, label, pages, pages == 1 ? "" : "s", nanos / 1e3, redelivered ? "; delivered again" : "",
-                    undoneRequests == 0 ? "" : String.format("; %d committed request%s undone (%d page%s) to be replayed",
-                            undoneRequests, undoneRequests == 1 ? "" : "s", undonePages, undonePages == 1 ? "" : "s"));
+            return String.format(
+                    "request rolled back (txipc): client badge %d, label 0x%x, %d page%s restored in %.1f µs%s%s",
+                    badge,
+                    label,
+                    pages,
+                    pages == 1 ? "" : "s",
+                    nanos / 1e3,
+                    redelivered ? "; delivered again" : "",
+                    undoneRequests == 0
+                            ? ""
+                            : String.format(
+                                    "; %d committed request%s undone (%d page%s) to be replayed",
+                                    undoneRequests,
+                                    undoneRequests == 1 ? "" : "s",
+                                    undonePages,
+                                    undonePages == 1 ? "" : "s"));
         }
     }
 

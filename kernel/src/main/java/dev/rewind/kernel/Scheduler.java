@@ -12,6 +12,7 @@ final class Scheduler {
 
     @SuppressWarnings("unchecked")
     private final ArrayDeque<Task>[] queues = new ArrayDeque[LEVELS];
+
     private int ready;
 
     Scheduler() {

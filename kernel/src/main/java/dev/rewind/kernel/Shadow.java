@@ -54,14 +54,17 @@ abstract class Shadow implements Recovery, Agent {
 
     /** The request in flight: its client (or agent), endpoint and what it was. */
     private Task inflight;
+
     private Endpoint inflightEp;
     private boolean inflightIsReissue;
     /** The driver's registers when it received the request in flight, and what its loop keeps. */
     private final long[] begin = new long[33];
+
     private final KeptRegisters kept = new KeptRegisters();
 
     /** Recovery in progress. */
     private Task pendingReissue;
+
     private int agentsOutstanding;
     private boolean recovering;
     private long faultAt;
@@ -137,7 +140,9 @@ abstract class Shadow implements Recovery, Agent {
     @Override
     public Fault checkReply(long pc) {
         String what = kept.check(begin, driver.cpu(), pc);
-        return what == null ? null : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image().describe(pc - 4), what);
+        return what == null
+                ? null
+                : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image().describe(pc - 4), what);
     }
 
     /** Its restarts are hidden: clients' capabilities follow the driver's new generation. */
@@ -173,8 +178,12 @@ abstract class Shadow implements Recovery, Agent {
     @Override
     public void agentReplied(Task agent, long[] reply) {
         if (reply[1] != 0) {
-            log.warn("shadow of {}: replayed request 0x{} for badge {} failed with {}", driver,
-                    Long.toHexString(agent.msg(0)), agent.sendBadge(), reply[1]);
+            log.warn(
+                    "shadow of {}: replayed request 0x{} for badge {} failed with {}",
+                    driver,
+                    Long.toHexString(agent.msg(0)),
+                    agent.sendBadge(),
+                    reply[1]);
         }
         replied(agent, reply);
         agentDone();
@@ -208,8 +217,14 @@ abstract class Shadow implements Recovery, Agent {
     private void restored() {
         recovering = false;
         long lastRestoreNanos = System.nanoTime() - faultAt;
-        log.info("shadow of {}: service restored {} µs after the fault ({}): {} replayed, {} re-issued, {} held",
-                driver, lastRestoreNanos / 1000, fault.kind(), replayed, reissued, held);
+        log.info(
+                "shadow of {}: service restored {} µs after the fault ({}): {} replayed, {} re-issued, {} held",
+                driver,
+                lastRestoreNanos / 1000,
+                fault.kind(),
+                replayed,
+                reissued,
+                held);
         k.observer.driverRecovered(driver, fault, replayed, reissued, held, lastRestoreNanos);
     }
 
@@ -283,8 +298,11 @@ abstract class Shadow implements Recovery, Agent {
         }
         if (cut != null && cut.agentFor() == null) { // a replay cut short is simply replayed again above
             if (poisoned) {
-                log.warn("shadow of {}: request 0x{} from {} faulted the driver twice; failing it with EIO", driver,
-                        Long.toHexString(cut.msg(0)), cut);
+                log.warn(
+                        "shadow of {}: request 0x{} from {} faulted the driver twice; failing it with EIO",
+                        driver,
+                        Long.toHexString(cut.msg(0)),
+                        cut);
                 fail(cut, Abi.EIO);
             } else {
                 queue(cut, cutEp);

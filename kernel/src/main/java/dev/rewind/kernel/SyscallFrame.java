@@ -19,12 +19,15 @@ final class SyscallFrame {
     }
 
     /** The CPU's argument array (a0..a7, then the PC). */
-    final long[] a;
+    long[] a;
     /** Registers a0..a(written-1) hold results to copy to the CPU. */
     private int written;
 
-    SyscallFrame(long[] a) {
-        this.a = a;
+    /** The kernel thread's one frame, set up afresh for each syscall (no allocation per trap). */
+    SyscallFrame reset(long[] args) {
+        this.a = args;
+        this.written = 0;
+        return this;
     }
 
     /** The task goes on with {@code a0} in a0. */

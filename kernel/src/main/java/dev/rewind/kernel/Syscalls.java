@@ -25,6 +25,7 @@ final class Syscalls {
     private final Kernel k;
     private long[] a;
     private final byte[] scratch = new byte[4096];
+    private final SyscallFrame frame = new SyscallFrame();
 
     Syscalls(Kernel k) {
         this.k = k;
@@ -37,45 +38,52 @@ final class Syscalls {
      */
     Next dispatch(Task t, long[] a) {
         this.a = a;
-        SyscallFrame f = new SyscallFrame(a);
+        SyscallFrame f = frame.reset(a);
         t.madeSyscall(System.nanoTime());
         long nr = a[7];
         long a0 = a[0];
         long a1 = a[1];
         long a2 = a[2];
         t.recovery().syscall(nr);
-        Next next = nr < 0 || nr > Integer.MAX_VALUE ? f.ret(Abi.ENOSYS) : switch ((int) nr) {
-            case Abi.SYS_CALL -> k.ipc.call(t, f);
-            case Abi.SYS_REPLY_RECV -> k.ipc.replyRecv(t, f);
-            case Abi.SYS_RECV -> k.ipc.recv(t, f);
-            case Abi.SYS_REPLY -> k.ipc.reply(t, f);
-            case Abi.SYS_TASK_SELF -> f.ret(t.id().packed());
-            case Abi.SYS_DEVICE_INFO -> k.ipc.deviceInfo(t, f);
-            case Abi.SYS_CLOCK -> f.ret(k.now());
-            case Abi.SYS_CONSOLE_WRITE -> f.ret(consoleWrite(t, a0, a1));
-            case Abi.SYS_SBRK -> f.ret(sbrk(t, a0));
-            case Abi.SYS_YIELD -> {
-                f.ret(0);
-                yield Next.PREEMPT;
-            }
-            case Abi.SYS_EXIT -> {
-                t.exited((int) a0);
-                yield Next.BLOCKED;
-            }
-            case Abi.SYS_ABORT -> {
-                t.faultWhenStopped(abortFault(t, a0, a1));
-                yield Next.BLOCKED;
-            }
-            case Abi.SYS_NOTIFY -> k.ipc.notify(t, f);
-            case Abi.SYS_WAIT -> k.ipc.waitOn(t, f, true);
-            case Abi.SYS_POLL -> k.ipc.waitOn(t, f, false);
-            case Abi.SYS_CAP_LOOKUP -> f.ret(capLookup(t, a0, a1));
-            case Abi.SYS_CAP_REFRESH -> k.ipc.refresh(t, f);
-            default -> f.ret(Abi.ENOSYS);
-        };
+        Next next = nr < 0 || nr > Integer.MAX_VALUE
+                ? f.ret(Abi.ENOSYS)
+                : switch ((int) nr) {
+                    case Abi.SYS_CALL -> k.ipc.call(t, f);
+                    case Abi.SYS_REPLY_RECV -> k.ipc.replyRecv(t, f);
+                    case Abi.SYS_RECV -> k.ipc.recv(t, f);
+                    case Abi.SYS_REPLY -> k.ipc.reply(t, f);
+                    case Abi.SYS_TASK_SELF -> f.ret(t.id().packed());
+                    case Abi.SYS_DEVICE_INFO -> k.ipc.deviceInfo(t, f);
+                    case Abi.SYS_CLOCK -> f.ret(k.now());
+                    case Abi.SYS_CONSOLE_WRITE -> f.ret(consoleWrite(t, a0, a1));
+                    case Abi.SYS_SBRK -> f.ret(sbrk(t, a0));
+                    case Abi.SYS_YIELD -> {
+                        f.ret(0);
+                        yield Next.PREEMPT;
+                    }
+                    case Abi.SYS_EXIT -> {
+                        t.exited((int) a0);
+                        yield Next.BLOCKED;
+                    }
+                    case Abi.SYS_ABORT -> {
+                        t.faultWhenStopped(abortFault(t, a0, a1));
+                        yield Next.BLOCKED;
+                    }
+                    case Abi.SYS_NOTIFY -> k.ipc.notify(t, f);
+                    case Abi.SYS_WAIT -> k.ipc.waitOn(t, f, true);
+                    case Abi.SYS_POLL -> k.ipc.waitOn(t, f, false);
+                    case Abi.SYS_CAP_LOOKUP -> f.ret(capLookup(t, a0, a1));
+                    case Abi.SYS_CAP_REFRESH -> k.ipc.refresh(t, f);
+                    default -> f.ret(Abi.ENOSYS);
+                };
         if (k.config.trace()) {
-            traceCall(t, nr, a0, a1, a2, next == Next.BLOCKED ? "blocked"
-                    : describe(a[0]) + (f.written() >= 2 ? " a1=" + a[1] : ""));
+            traceCall(
+                    t,
+                    nr,
+                    a0,
+                    a1,
+                    a2,
+                    next == Next.BLOCKED ? "blocked" : describe(a[0]) + (f.written() >= 2 ? " a1=" + a[1] : ""));
         }
         if (next != Next.BLOCKED) {
             t.cpu().writeArgs(a, f.written());
@@ -85,8 +93,14 @@ final class Syscalls {
 
     private void traceCall(Task t, long nr, long a0, long a1, long a2, String result) {
         String name = Abi.syscallName(nr);
-        trace.info("{} {}(a0=0x{}, a1=0x{}, a2=0x{}) -> {}", t, name == null ? "#" + nr : name,
-                Long.toHexString(a0), Long.toHexString(a1), Long.toHexString(a2), result);
+        trace.info(
+                "{} {}(a0=0x{}, a1=0x{}, a2=0x{}) -> {}",
+                t,
+                name == null ? "#" + nr : name,
+                Long.toHexString(a0),
+                Long.toHexString(a1),
+                Long.toHexString(a2),
+                result);
     }
 
     private static String describe(long r) {

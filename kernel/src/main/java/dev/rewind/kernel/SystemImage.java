@@ -106,13 +106,15 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
             forms.putIfAbsent(n.replaceFirst("\\.(toml|elf)$", ""), n);
         }
         return Suggestions.closest(name, forms.keySet())
-                .map(f -> "; did you mean '" + BUILTIN_PREFIX + forms.get(f) + "'?").orElse("");
+                .map(f -> "; did you mean '" + BUILTIN_PREFIX + forms.get(f) + "'?")
+                .orElse("");
     }
 
-    private static SystemImage fromBytes(String fileName, byte[] bytes, ImageSource src, String location) throws BootException {
+    private static SystemImage fromBytes(String fileName, byte[] bytes, ImageSource src, String location)
+            throws BootException {
         if (bytes.length == 0) {
-            throw new BootException(Manifest.escape(fileName)
-                    + ": empty file (expected a manifest .toml or an ELF executable)");
+            throw new BootException(
+                    Manifest.escape(fileName) + ": empty file (expected a manifest .toml or an ELF executable)");
         }
         boolean elf = bytes.length >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
         String lower = fileName.toLowerCase(Locale.ROOT);
@@ -149,15 +151,27 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
 
     /** The manifest of a one-task system running {@code elfName} with default settings. */
     static Manifest singleTask(String elfName) {
-        String base = elfName.replaceFirst("\\.[^.]*$", "").toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]", "_");
+        String base =
+                elfName.replaceFirst("\\.[^.]*$", "").toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]", "_");
         if (base.isEmpty()) {
             base = "main";
         }
         if (base.length() > 32) {
             base = base.substring(0, 32);
         }
-        TaskSpec spec = new TaskSpec(base, elfName, TaskSpec.DEFAULT_PRIORITY, TaskSpec.DEFAULT_STACK, TaskSpec.DEFAULT_HEAP,
-                List.of(), List.of(), List.of(), RecoveryPolicy.NONE, 0, TaskSpec.TxipcLimits.DEFAULT, 0);
+        TaskSpec spec = new TaskSpec(
+                base,
+                elfName,
+                TaskSpec.DEFAULT_PRIORITY,
+                TaskSpec.DEFAULT_STACK,
+                TaskSpec.DEFAULT_HEAP,
+                List.of(),
+                List.of(),
+                List.of(),
+                RecoveryPolicy.NONE,
+                0,
+                TaskSpec.TxipcLimits.DEFAULT,
+                0);
         return new Manifest(base, Manifest.DEFAULT_QUANTUM_MS, List.of(spec));
     }
 }

@@ -32,10 +32,13 @@ public record SystemResult(Outcome outcome, String summary, List<TaskReport> tas
         }
     }
 
-    public record TaskReport(String name, TaskId id, TaskState state, int exitCode, int faults, int restarts, Fault lastFault) {}
+    public record TaskReport(
+            String name, TaskId id, TaskState state, int exitCode, int faults, int restarts, Fault lastFault) {}
 
     public TaskReport task(String name) {
-        return tasks.stream().filter(t -> t.name().equals(name)).findFirst()
+        return tasks.stream()
+                .filter(t -> t.name().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no task " + name));
     }
 }

@@ -36,6 +36,7 @@ public final class Task {
 
     /** Registers a0..a(resultCount-1) to write before the task next runs. */
     private final long[] result = new long[8];
+
     private int resultCount;
 
     // ---- IPC: this task as a client --------------------------------------------------------
@@ -52,6 +53,7 @@ public final class Task {
     // ---- IPC: this task as a server --------------------------------------------------------
     /** The caller it owes a reply, and that caller's generation. */
     private Task replyTo;
+
     private int replyToGeneration;
 
     private long heapStart;
@@ -61,6 +63,7 @@ public final class Task {
     private int exitCode;
     /** A fault raised inside a syscall (abort), handled once the CPU has stopped. */
     private Fault pendingFault;
+
     private Fault lastFault;
     private int restarts;
     private int faults;
@@ -72,6 +75,7 @@ public final class Task {
 
     /** Devices this task owns (drives), in manifest order. */
     private final List<BoundDevice> devices = new ArrayList<>();
+
     private final List<BoundDevice> devicesView = Collections.unmodifiableList(devices);
     /** Non-null for a pseudo-client through which the kernel sends requests (never scheduled). */
     private final Agent agentFor;
@@ -572,7 +576,9 @@ public final class Task {
      * still waiting for this task's reply?
      */
     boolean isServing(Task client) {
-        return client.generation == replyToGeneration && client.state == TaskState.AWAITING_REPLY && client.servedBy == this;
+        return client.generation == replyToGeneration
+                && client.state == TaskState.AWAITING_REPLY
+                && client.servedBy == this;
     }
 
     /** The task waits on {@code n} (the caller makes it the notification's waiter). */

@@ -62,6 +62,7 @@ final class TxIpc implements Recovery {
     private long aborts;
     /** gp and tp at the server's first request: constants under the SDK's ABI. */
     private long baseGp;
+
     private long baseTp;
     private boolean haveBase;
     /** The registers the serve loop keeps (learned, then checked at each commit). */
@@ -74,6 +75,7 @@ final class TxIpc implements Recovery {
      * request's snapshot is a copy instead of another read.
      */
     private final long[] waitRegs = new long[33];
+
     private long waitRegsVersion = -1;
 
     /** Committed requests that can be run again, oldest first (their pre-images are in the tracker's history). */
@@ -103,11 +105,13 @@ final class TxIpc implements Recovery {
         long badge;
         /** The request's buffer bytes: payload[0, payloadLength) (grown as needed). */
         byte[] payload = new byte[64];
+
         int payloadLength;
         /** Cleared by a syscall whose effect cannot be repeated (a nested call, a notification, the clock). */
         boolean replayable;
         /** The reply: a1..a6 and a hash of the bytes it carried. */
         final long[] reply = new long[6];
+
         long replyHash;
     }
 
@@ -123,6 +127,7 @@ final class TxIpc implements Recovery {
         final long started;
         /** The committed requests not yet run again, in order (the server takes them in order). */
         final ArrayDeque<Request> originals;
+
         int differed;
 
         Replay(Task server, ArrayDeque<Request> originals, int pages, long started) {
@@ -142,10 +147,16 @@ final class TxIpc implements Recovery {
             if (original == null) {
                 return;
             }
-            if (again == null || !java.util.Arrays.equals(original.reply, again.reply) || original.replyHash != again.replyHash) {
+            if (again == null
+                    || !java.util.Arrays.equals(original.reply, again.reply)
+                    || original.replyHash != again.replyHash) {
                 differed++;
-                log.warn("txipc: task {}: replayed request (label 0x{}, badge {}) replied differently than it did to its client:"
-                        + " that reply came from corrupted state", server, Long.toHexString(original.msg[0]), original.badge);
+                log.warn(
+                        "txipc: task {}: replayed request (label 0x{}, badge {}) replied differently than it did to its client:"
+                                + " that reply came from corrupted state",
+                        server,
+                        Long.toHexString(original.msg[0]),
+                        original.badge);
             }
         }
 
@@ -153,9 +164,17 @@ final class TxIpc implements Recovery {
         public void agentReplied(Task agent, long[] reply) {
             if (originals.isEmpty()) {
                 long nanos = System.nanoTime() - started;
-                log.warn("txipc: task {}: replayed {} committed request{} ({} page{} undone) in {} µs{}", server, requests,
-                        requests == 1 ? "" : "s", pages, pages == 1 ? "" : "s", String.format("%.1f", nanos / 1e3),
-                        differed == 0 ? ", every reply as before" : "; " + differed + " repl" + (differed == 1 ? "y" : "ies") + " differed");
+                log.warn(
+                        "txipc: task {}: replayed {} committed request{} ({} page{} undone) in {} µs{}",
+                        server,
+                        requests,
+                        requests == 1 ? "" : "s",
+                        pages,
+                        pages == 1 ? "" : "s",
+                        String.format("%.1f", nanos / 1e3),
+                        differed == 0
+                                ? ", every reply as before"
+                                : "; " + differed + " repl" + (differed == 1 ? "y" : "ies") + " differed");
                 k.observer.historyReplayed(server, requests, pages, differed, nanos);
             }
         }
@@ -168,6 +187,7 @@ final class TxIpc implements Recovery {
 
     /** For reading request and reply bytes (the kernel is single-threaded). */
     private final byte[] scratch = new byte[(int) Abi.IPC_BUF_SIZE];
+
     private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
 
     TxIpc(Kernel k, Task server) {
@@ -216,9 +236,17 @@ final class TxIpc implements Recovery {
      * again, so no replay reaches back past it.
      */
     static boolean replayable(long nr) {
-        return nr == Abi.SYS_REPLY_RECV || nr == Abi.SYS_RECV || nr == Abi.SYS_REPLY || nr == Abi.SYS_TASK_SELF
-                || nr == Abi.SYS_DEVICE_INFO || nr == Abi.SYS_CONSOLE_WRITE || nr == Abi.SYS_SBRK || nr == Abi.SYS_YIELD
-                || nr == Abi.SYS_EXIT || nr == Abi.SYS_ABORT || nr == Abi.SYS_CAP_LOOKUP;
+        return nr == Abi.SYS_REPLY_RECV
+                || nr == Abi.SYS_RECV
+                || nr == Abi.SYS_REPLY
+                || nr == Abi.SYS_TASK_SELF
+                || nr == Abi.SYS_DEVICE_INFO
+                || nr == Abi.SYS_CONSOLE_WRITE
+                || nr == Abi.SYS_SBRK
+                || nr == Abi.SYS_YIELD
+                || nr == Abi.SYS_EXIT
+                || nr == Abi.SYS_ABORT
+                || nr == Abi.SYS_CAP_LOOKUP;
     }
 
     /** A syscall the open transaction makes that a replay cannot repeat cuts the history there. */
@@ -297,8 +325,12 @@ final class TxIpc implements Recovery {
             return;
         }
         if (regs[3] != baseGp || regs[4] != baseTp) {
-            log.warn("txipc: task {}: gp/tp changed between requests (0x{}/0x{}, expected 0x{}/0x{}): repaired", server,
-                    Long.toHexString(regs[3]), Long.toHexString(regs[4]), Long.toHexString(baseGp),
+            log.warn(
+                    "txipc: task {}: gp/tp changed between requests (0x{}/0x{}, expected 0x{}/0x{}): repaired",
+                    server,
+                    Long.toHexString(regs[3]),
+                    Long.toHexString(regs[4]),
+                    Long.toHexString(baseGp),
                     Long.toHexString(baseTp));
             regs[3] = baseGp;
             regs[4] = baseTp;
@@ -425,7 +457,9 @@ final class TxIpc implements Recovery {
             return null;
         }
         if (tracker.overflowed()) {
-            log.warn("txipc: task {}: the request wrote more than {} pages; it cannot be undone", server,
+            log.warn(
+                    "txipc: task {}: the request wrote more than {} pages; it cannot be undone",
+                    server,
                     k.config.txLogPages());
             server.closeRequest();
             tracker.commit();
@@ -439,8 +473,11 @@ final class TxIpc implements Recovery {
         }
         recentAborts.addLast(now);
         if (recentAborts.size() >= limits.maxAborts()) {
-            log.warn("txipc: task {} aborted {} requests within {} ms: escalating to a restart", server,
-                    recentAborts.size(), limits.abortWindowMs());
+            log.warn(
+                    "txipc: task {} aborted {} requests within {} ms: escalating to a restart",
+                    server,
+                    recentAborts.size(),
+                    limits.abortWindowMs());
             recentAborts.clear();
             server.closeRequest();
             tracker.commit();
@@ -518,7 +555,8 @@ final class TxIpc implements Recovery {
         java.util.Iterator<Request> it = history.descendingIterator();
         while (it.hasNext()) {
             Request r = it.next();
-            Task agent = Task.agent(server, replay, r.msg, r.badge, java.util.Arrays.copyOf(r.payload, r.payloadLength));
+            Task agent =
+                    Task.agent(server, replay, r.msg, r.badge, java.util.Arrays.copyOf(r.payload, r.payloadLength));
             agent.queueOn(r.endpoint);
             r.endpoint.senders.addFirst(agent);
         }

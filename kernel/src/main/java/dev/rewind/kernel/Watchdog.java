@@ -25,6 +25,7 @@ final class Watchdog implements AutoCloseable {
         volatile boolean budgetSpent;
         /** The task's open request ran past its recovery policy's deadline. */
         volatile boolean deadline;
+
         final long deadlineNanos;
 
         Slice(Task task, long start) {

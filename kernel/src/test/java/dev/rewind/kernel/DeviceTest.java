@@ -1,9 +1,9 @@
 package dev.rewind.kernel;
 
-import dev.rewind.abi.Abi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.abi.Abi;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;

@@ -43,14 +43,19 @@ class FaultTest {
             assertEquals(image.entry(), pc, "the odd entry point");
             assertEquals(1, pc & 1);
         } else if (kind == FaultKind.PROTECTED_FETCH) {
-            assertTrue(image.segments().stream().noneMatch(s -> s.exec() && s.contains(pc)), "fetch from a non-executable page");
+            assertTrue(
+                    image.segments().stream().noneMatch(s -> s.exec() && s.contains(pc)),
+                    "fetch from a non-executable page");
         } else {
             assertTrue(image.segments().stream().anyMatch(s -> s.exec() && s.contains(pc)), () -> "pc in code: " + f);
             assertFalse(f.fault().where().startsWith("0x"), () -> "pc has a symbol: " + f);
         }
         if (kind == FaultKind.UNMAPPED_READ || kind == FaultKind.UNMAPPED_WRITE || kind == FaultKind.PROTECTED_WRITE) {
             byte[] code = image.fileBytes();
-            ElfImage.Segment text = image.segments().stream().filter(s -> s.contains(pc)).findFirst().orElseThrow();
+            ElfImage.Segment text = image.segments().stream()
+                    .filter(s -> s.contains(pc))
+                    .findFirst()
+                    .orElseThrow();
             int off = (int) (text.fileOffset() + pc - text.vaddr());
             int insn = (code[off] & 0xff) | (code[off + 1] & 0xff) << 8;
             boolean load;
@@ -66,7 +71,9 @@ class FaultTest {
                 store = (q == 0 || q == 2) && (f3 == 6 || f3 == 7);
             }
             boolean wantStore = kind != FaultKind.UNMAPPED_READ;
-            assertTrue(wantStore ? store : load, () -> String.format("instruction at 0x%x is a %s: %s", pc, wantStore ? "store" : "load", f));
+            assertTrue(
+                    wantStore ? store : load,
+                    () -> String.format("instruction at 0x%x is a %s: %s", pc, wantStore ? "store" : "load", f));
         }
         if (kind == FaultKind.ABORT) {
             assertTrue(f.fault().detail().contains("1 == 2"), f::toString);

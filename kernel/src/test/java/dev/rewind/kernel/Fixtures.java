@@ -33,7 +33,8 @@ public final class Fixtures {
 
     /** The one fault of {@code task} in {@code faults}; fails unless there is exactly one. */
     static GuestRun.FaultEvent only(List<GuestRun.FaultEvent> faults, String task) {
-        List<GuestRun.FaultEvent> mine = faults.stream().filter(f -> f.task().equals(task)).toList();
+        List<GuestRun.FaultEvent> mine =
+                faults.stream().filter(f -> f.task().equals(task)).toList();
         assertEquals(1, mine.size(), () -> "faults of " + task + ": " + faults);
         return mine.get(0);
     }

@@ -58,7 +58,11 @@ final class GuestRun {
      */
     static GuestRun bootManifest(String toml, KernelConfig config, KernelProbe probe, byte[] input) throws Exception {
         dev.rewind.kernel.image.Manifest m = dev.rewind.kernel.image.Manifest.parse(toml, "test.toml");
-        return run(new SystemImage(m, ImageSource.classpath(SystemImage.BUILTIN_FOLDER), "test.toml"), config, probe, input);
+        return run(
+                new SystemImage(m, ImageSource.classpath(SystemImage.BUILTIN_FOLDER), "test.toml"),
+                config,
+                probe,
+                input);
     }
 
     /** Boot an image with a probe (fault injector, profiler) attached. */
@@ -97,7 +101,8 @@ final class GuestRun {
                 }
 
                 @Override
-                public void driverRecovered(Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {
+                public void driverRecovered(
+                        Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {
                     recoveries.add(new Recovery(driver.name(), replayed, reissued, held, nanos));
                 }
 
@@ -143,6 +148,7 @@ final class GuestRun {
 
     @Override
     public String toString() {
-        return "outcome " + result.outcome() + " (" + result.summary() + ")\nfaults " + faults + "\nrecoveries " + recoveries + "\nreplays " + replays + "\nconsole:\n" + console;
+        return "outcome " + result.outcome() + " (" + result.summary() + ")\nfaults " + faults + "\nrecoveries "
+                + recoveries + "\nreplays " + replays + "\nconsole:\n" + console;
     }
 }

@@ -37,7 +37,8 @@ class GuestSystemTest {
         assertEquals(secret, write.fault().address());
 
         assertTrue(run.hasLine("checker: secret intact"), run::toString);
-        assertEquals(TaskState.RECEIVING, run.result.task("victim").state(), "the victim is untouched and still serving");
+        assertEquals(
+                TaskState.RECEIVING, run.result.task("victim").state(), "the victim is untouched and still serving");
         assertEquals(0, run.result.task("victim").faults());
         assertEquals(0, run.result.task("checker").exitCode());
         // Two tasks died (policy none), so the run as a whole reports failure.
@@ -79,10 +80,12 @@ class GuestSystemTest {
         assertTrue(lines.indexOf("spinner: spinning") < lines.indexOf("worker: step 0"), run::toString);
         List<String> beforeKill = run.consoleBefore(f).lines().toList();
         for (int step = 0; step < 5; step++) {
-            assertTrue(beforeKill.contains("worker: step " + step),
+            assertTrue(
+                    beforeKill.contains("worker: step " + step),
                     "step " + step + " ran before the spinner was killed\n" + run);
         }
-        assertTrue(beforeKill.contains("worker: done"), () -> "the worker finished while the spinner still ran\n" + run);
+        assertTrue(
+                beforeKill.contains("worker: done"), () -> "the worker finished while the spinner still ran\n" + run);
     }
 
     @Test
@@ -98,15 +101,23 @@ class GuestSystemTest {
         assertEquals(FaultKind.RUNAWAY, a.fault().kind(), run::toString);
         assertEquals(FaultKind.RUNAWAY, b.fault().kind(), run::toString);
         GuestRun.FaultEvent first = run.faults.get(0);
-        assertEquals(2, run.consoleBefore(first).lines().filter(l -> l.equals("spinner: spinning")).count(),
+        assertEquals(
+                2,
+                run.consoleBefore(first)
+                        .lines()
+                        .filter(l -> l.equals("spinner: spinning"))
+                        .count(),
                 () -> "both spinners had started before the first was killed\n" + run);
     }
 
     @Test
     void restartPolicyBringsAServerBackWithANewGeneration() {
         GuestRun run = GuestRun.boot("t_restart.toml");
-        for (String line : List.of("restart_client: crash call -> EDEAD", "restart_client: stale cap -> EDEAD",
-                "restart_client: state lost as expected", "restart_client: ok")) {
+        for (String line : List.of(
+                "restart_client: crash call -> EDEAD",
+                "restart_client: stale cap -> EDEAD",
+                "restart_client: state lost as expected",
+                "restart_client: ok")) {
             assertTrue(run.hasLine(line), () -> line + " missing\n" + run);
         }
         assertTrue(run.console.contains("restart_client: refreshed generation 2"), run::toString);

@@ -56,7 +56,8 @@ class HeapGrowthTest {
 
     @Test
     void aTxipcServerWithManySegmentsBootsAndGrowsItsHeap() throws Exception {
-        byte[] many = withExtraSegments(ImageSource.classpath(SystemImage.BUILTIN_FOLDER).read("heap_server.elf"), 70);
+        byte[] many = withExtraSegments(
+                ImageSource.classpath(SystemImage.BUILTIN_FOLDER).read("heap_server.elf"), 70);
         assertTrue(ElfImage.parse(many, "many.elf").segments().size() > 64);
         ImageSource classpath = ImageSource.classpath(SystemImage.BUILTIN_FOLDER);
         ImageSource source = new ImageSource() {
@@ -71,7 +72,8 @@ class HeapGrowthTest {
             }
         };
         String toml = Fixtures.manifest("t_heap.toml").replace("heap_server.elf", "many.elf");
-        GuestRun run = GuestRun.runWithProbe(new SystemImage(Manifest.parse(toml, "test.toml"), source, "test.toml"), null);
+        GuestRun run =
+                GuestRun.runWithProbe(new SystemImage(Manifest.parse(toml, "test.toml"), source, "test.toml"), null);
         assertTrue(run.console.contains("heap: ok steps=2048 bytes=" + 8 * MIB + " "), run::toString);
     }
 
@@ -79,7 +81,9 @@ class HeapGrowthTest {
     void aDriversHeapStopsBelowItsRegistersWithEnomem() throws Exception {
         GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_heap_driver.toml"));
         // data at 0x3fff0000 (one page): the heap has the 15 pages up to the window at 0x40000000
-        assertTrue(run.console.contains("heap_driver: enomem after 61440 bytes, errno ok, device id 3 kind 3"), run::toString);
+        assertTrue(
+                run.console.contains("heap_driver: enomem after 61440 bytes, errno ok, device id 3 kind 3"),
+                run::toString);
         assertEquals(0, run.result.task("heap_driver").exitCode(), run::toString);
         assertTrue(run.faults.isEmpty(), run::toString);
     }

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
 class LayeringTest {
     /** Each class file under the code source of {@code anchor} (a folder or a jar), with its bytes. */
     static List<Object[]> classes(Class<?> anchor) throws IOException, URISyntaxException {
-        Path src = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path src = Path.of(
+                anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
         List<Object[]> out = new ArrayList<>();
         if (Files.isDirectory(src)) {
             try (Stream<Path> s = Files.walk(src)) {
@@ -68,7 +69,8 @@ class LayeringTest {
 
     @Test
     void theKernelNeverNamesTheUnicornBindingOrJna() throws Exception {
-        List<String> bad = offenders(classes(Kernel.class), "dev/rewind/kernel/", "dev/rewind/hw/unicorn/", "com/sun/jna/");
+        List<String> bad =
+                offenders(classes(Kernel.class), "dev/rewind/kernel/", "dev/rewind/hw/unicorn/", "com/sun/jna/");
         assertTrue(bad.isEmpty(), String.join("\n", bad));
     }
 
@@ -81,15 +83,18 @@ class LayeringTest {
                 core.add(c);
             }
         }
-        List<String> bad = offenders(core, "dev/rewind/kernel/", "dev/rewind/kernel/debug/", "dev/rewind/kernel/probe/");
+        List<String> bad =
+                offenders(core, "dev/rewind/kernel/", "dev/rewind/kernel/debug/", "dev/rewind/kernel/probe/");
         assertTrue(bad.isEmpty(), String.join("\n", bad));
         // and the check sees a reference where there is one
-        assertTrue(!offenders(classes(Kernel.class), "dev/rewind/kernel/debug/", "dev/rewind/kernel/Kernel").isEmpty());
+        assertTrue(!offenders(classes(Kernel.class), "dev/rewind/kernel/debug/", "dev/rewind/kernel/Kernel")
+                .isEmpty());
     }
 
     @Test
     void hwNeverNamesTheKernelOrTheTools() throws Exception {
-        List<String> bad = offenders(classes(RiscvCpu.class), "dev/rewind/hw/", "dev/rewind/kernel/", "dev/rewind/tools/");
+        List<String> bad =
+                offenders(classes(RiscvCpu.class), "dev/rewind/hw/", "dev/rewind/kernel/", "dev/rewind/tools/");
         assertTrue(bad.isEmpty(), String.join("\n", bad));
     }
 
@@ -97,7 +102,8 @@ class LayeringTest {
     void onlyTheUnicornPackageNamesJna() throws Exception {
         List<Object[]> hw = classes(RiscvCpu.class);
         List<String> bad = new ArrayList<>();
-        for (String pkg : new String[] {"dev/rewind/hw/cpu/", "dev/rewind/hw/mem/", "dev/rewind/hw/dev/", "dev/rewind/hw/elf/"}) {
+        for (String pkg :
+                new String[] {"dev/rewind/hw/cpu/", "dev/rewind/hw/mem/", "dev/rewind/hw/dev/", "dev/rewind/hw/elf/"}) {
             bad.addAll(offenders(hw, pkg, "com/sun/jna/"));
         }
         assertTrue(bad.isEmpty(), String.join("\n", bad));

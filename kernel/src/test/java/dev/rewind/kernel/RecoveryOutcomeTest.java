@@ -11,20 +11,25 @@ class RecoveryOutcomeTest {
     @Test
     void rolledBackSaysWhatWasUndone() {
         var plain = new RecoveryOutcome.RolledBack(3, 0x4b560001L, 1, 1500, false, 0, 0);
-        assertEquals("request rolled back (txipc): client badge 3, label 0x4b560001, 1 page restored in 1.5 µs",
+        assertEquals(
+                "request rolled back (txipc): client badge 3, label 0x4b560001, 1 page restored in 1.5 µs",
                 plain.toString());
         var all = new RecoveryOutcome.RolledBack(3, 0x4b560002L, 2, 12_340, true, 5, 7);
-        assertEquals("request rolled back (txipc): client badge 3, label 0x4b560002, 2 pages restored in 12.3 µs"
-                + "; delivered again; 5 committed requests undone (7 pages) to be replayed", all.toString());
+        assertEquals(
+                "request rolled back (txipc): client badge 3, label 0x4b560002, 2 pages restored in 12.3 µs"
+                        + "; delivered again; 5 committed requests undone (7 pages) to be replayed",
+                all.toString());
         assertFalse(all.stopped());
     }
 
     @Test
     void restartsAndStops() {
         assertEquals("restarted as generation 2", new RecoveryOutcome.Restarted(2, null).toString());
-        assertEquals("not inside a request that can be undone; restarted as generation 3",
+        assertEquals(
+                "not inside a request that can be undone; restarted as generation 3",
                 new RecoveryOutcome.Restarted(3, "not inside a request that can be undone").toString());
-        assertEquals("restarted as generation 4; shadow replays 1 request(s), re-issues 0, holds 2",
+        assertEquals(
+                "restarted as generation 4; shadow replays 1 request(s), re-issues 0, holds 2",
                 new RecoveryOutcome.ShadowRestarted(4, 1, 0, 2).toString());
         RecoveryOutcome stop = new RecoveryOutcome.Stopped("task stopped (recovery policy none)");
         assertTrue(stop.stopped());

@@ -46,8 +46,11 @@ class ShadowDriverTest {
     @Test
     void aDriverThatCorruptsAKeptRegisterIsCaughtBeforeItReplies() throws Exception {
         // As a fault that does not trap would: the driver would go on answering wrongly.
-        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk.toml"), Fixtures.CONFIG,
-                new Fixtures.KeptRegisterClobber("blk", 100, 300), null);
+        GuestRun run = GuestRun.bootManifest(
+                Fixtures.manifest("t_blk.toml"),
+                Fixtures.CONFIG,
+                new Fixtures.KeptRegisterClobber("blk", 100, 300),
+                null);
         assertEquals(2, run.faults.size(), run::toString);
         for (GuestRun.FaultEvent f : run.faults) {
             assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
@@ -59,8 +62,10 @@ class ShadowDriverTest {
     @Test
     void aDriverThatLoopsOnARequestMeetsTheRequestDeadline() throws Exception {
         // No runaway limit: only the shadow's request deadline can end the loop.
-        String toml = Fixtures.manifest("t_blk.toml").replace("shadow = \"block\"", "shadow = \"block\"\ndeadline_ms = 50");
-        FaultInjector inj = new FaultInjector(new FaultInjector.Plan(1, FaultInjector.Type.INFINITE_LOOP, "blk", 100, 1));
+        String toml =
+                Fixtures.manifest("t_blk.toml").replace("shadow = \"block\"", "shadow = \"block\"\ndeadline_ms = 50");
+        FaultInjector inj =
+                new FaultInjector(new FaultInjector.Plan(1, FaultInjector.Type.INFINITE_LOOP, "blk", 100, 1));
         GuestRun run = GuestRun.bootManifest(toml, Fixtures.CONFIG, inj, null);
         assertTrue(inj.activated(), run::toString);
         assertEquals(1, run.faults.size(), run::toString);
@@ -74,7 +79,8 @@ class ShadowDriverTest {
     @Test
     void blockDriverFaultsReachClientsUnderRestart() throws Exception {
         DriverKiller killer = new DriverKiller("blk", 40, 15, 60, 150);
-        GuestRun run = GuestRun.bootManifest(underRestart(Fixtures.manifest("t_blk.toml")), Fixtures.CONFIG, killer, null);
+        GuestRun run =
+                GuestRun.bootManifest(underRestart(Fixtures.manifest("t_blk.toml")), Fixtures.CONFIG, killer, null);
         assertTrue(run.console.contains("blk_stress: FAIL"), run::toString);
         // The in-flight call fails with EDEAD, and the restarted driver has forgotten the session.
         assertTrue(run.console.contains("EDEAD"), run::toString);
@@ -101,7 +107,8 @@ class ShadowDriverTest {
     @Test
     void ttyDriverFaultsReachClientsUnderRestart() throws Exception {
         DriverKiller killer = new DriverKiller("tty", 300, 10, 100);
-        GuestRun run = GuestRun.bootManifest(underRestart(Fixtures.manifest("t_tty.toml")), Fixtures.CONFIG, killer, null);
+        GuestRun run =
+                GuestRun.bootManifest(underRestart(Fixtures.manifest("t_tty.toml")), Fixtures.CONFIG, killer, null);
         assertFalse(run.console.contains("tty_writer: done lines=300 errors=0"), run::toString);
         assertTrue(run.console.contains("EDEAD"), run::toString);
     }
@@ -115,9 +122,13 @@ class ShadowDriverTest {
         // Request 2 is the first read, which finds all the input waiting: strike it after it has
         // taken bytes from the receive FIFO: the shadow must push them back before re-issuing it.
         DriverKiller killer = new DriverKiller("tty", 700, 2);
-        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_tty_echo.toml"), Fixtures.CONFIG, killer, bytes(in.toString()));
+        GuestRun run = GuestRun.bootManifest(
+                Fixtures.manifest("t_tty_echo.toml"), Fixtures.CONFIG, killer, bytes(in.toString()));
         String uart = run.console.replace("tty: ready\n", "");
-        List<String> echoed = uart.lines().filter(l -> l.startsWith("echo: ")).map(l -> l.substring(6).strip()).toList();
+        List<String> echoed = uart.lines()
+                .filter(l -> l.startsWith("echo: "))
+                .map(l -> l.substring(6).strip())
+                .toList();
         assertEquals(in.toString().lines().toList(), echoed, run::toString);
         assertTrue(run.console.contains("tty_echo: eof bytes=" + in.length() + " lines=40"), run::toString);
         assertTrue(run.console.contains("errors=0"), run::toString);

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Opening boot images: what kind of file it is, and files that must not be read at all. */
 class SystemImageTest {
     private static BootException refused(String spec) {
-        return assertTimeoutPreemptively(Duration.ofSeconds(10),
-                () -> assertThrows(BootException.class, () -> SystemImage.open(spec)));
+        return assertTimeoutPreemptively(
+                Duration.ofSeconds(10), () -> assertThrows(BootException.class, () -> SystemImage.open(spec)));
     }
 
     private static void mkfifo(Path p) throws Exception {
@@ -54,8 +54,8 @@ class SystemImageTest {
         BootException e = refused("builtin:");
         assertEquals("builtin: needs a name; see `rewind images` (e.g. builtin:demo.toml)", e.getMessage());
         BootException near = refused("builtin:hell");
-        assertEquals("no built-in image 'hell'; did you mean 'builtin:hello.elf'? (see `rewind images`)",
-                near.getMessage());
+        assertEquals(
+                "no built-in image 'hell'; did you mean 'builtin:hello.elf'? (see `rewind images`)", near.getMessage());
         BootException far = refused("builtin:zzzzzzzz");
         assertEquals("no built-in image 'zzzzzzzz' (see `rewind images`)", far.getMessage());
         BootException ctl = refused("builtin:a\u0000b");
@@ -65,7 +65,8 @@ class SystemImageTest {
     @Test
     void specialFilesAreRefusedAtOnce(@TempDir Path dir) throws Exception {
         BootException zero = refused("/dev/zero");
-        assertEquals("cannot read /dev/zero: not a regular file but a character device (only regular files are read)",
+        assertEquals(
+                "cannot read /dev/zero: not a regular file but a character device (only regular files are read)",
                 zero.getMessage());
         Path fifo = dir.resolve("img.toml");
         mkfifo(fifo);
@@ -82,7 +83,8 @@ class SystemImageTest {
             raf.setLength(3L << 30); // 3 GiB, sparse
         }
         BootException e = refused(sparse.toString());
-        assertEquals("cannot read " + sparse + ": too large: 3221225472 bytes (the limit for a boot image is 64 MiB)",
+        assertEquals(
+                "cannot read " + sparse + ": too large: 3221225472 bytes (the limit for a boot image is 64 MiB)",
                 e.getMessage());
         Path toml = dir.resolve("big.toml");
         Files.writeString(toml, "name = \"x\"\n" + "#".repeat(2 << 20) + "\n");
@@ -95,12 +97,21 @@ class SystemImageTest {
         Files.writeString(dir.resolve("sys.toml"), "name = \"sys\"\n[task.a]\nimage = \"a.elf\"\n");
         mkfifo(dir.resolve("a.elf"));
         SystemImage img = SystemImage.open(dir.resolve("sys.toml").toString());
-        IOException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+        IOException e = assertTimeoutPreemptively(
+                Duration.ofSeconds(10),
                 () -> assertThrows(IOException.class, () -> img.source().read("a.elf")));
         assertTrue(e.getMessage().contains("not a regular file but a FIFO"), e.getMessage());
-        BootException boot = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThrows(BootException.class,
-                () -> new Kernel(KernelConfig.defaults(), img.manifest(), img.source(),
-                        new Uart(new ByteArrayOutputStream()), null).close()));
+        BootException boot = assertTimeoutPreemptively(
+                Duration.ofSeconds(10),
+                () -> assertThrows(
+                        BootException.class,
+                        () -> new Kernel(
+                                        KernelConfig.defaults(),
+                                        img.manifest(),
+                                        img.source(),
+                                        new Uart(new ByteArrayOutputStream()),
+                                        null)
+                                .close()));
         assertTrue(boot.getMessage().startsWith("task 'a': cannot read image "), boot.getMessage());
         assertTrue(boot.getMessage().contains("not a regular file but a FIFO"), boot.getMessage());
     }
@@ -120,12 +131,22 @@ class SystemImageTest {
     void tooManyTasksFailAtBootWithTheFigures() throws Exception {
         Manifest m = Manifest.parse(manyTasks(17, ""), "many.toml");
         KernelConfig small = KernelConfig.defaults().withRamBytes(16L << 20);
-        BootException e = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThrows(BootException.class,
-                () -> new Kernel(small, m, ImageSource.classpath(SystemImage.BUILTIN_FOLDER),
-                        new Uart(new ByteArrayOutputStream()), null).close()));
-        assertEquals("image 'many' has 17 tasks, more than the limit of 16 (the default for a machine with 16 MiB of RAM"
-                + " at 1 MiB of host memory per task); raise it with max_tasks = 17 in the manifest (at most 4096)"
-                + " or give the machine more RAM", e.getMessage());
+        BootException e = assertTimeoutPreemptively(
+                Duration.ofSeconds(10),
+                () -> assertThrows(
+                        BootException.class,
+                        () -> new Kernel(
+                                        small,
+                                        m,
+                                        ImageSource.classpath(SystemImage.BUILTIN_FOLDER),
+                                        new Uart(new ByteArrayOutputStream()),
+                                        null)
+                                .close()));
+        assertEquals(
+                "image 'many' has 17 tasks, more than the limit of 16 (the default for a machine with 16 MiB of RAM"
+                        + " at 1 MiB of host memory per task); raise it with max_tasks = 17 in the manifest (at most 4096)"
+                        + " or give the machine more RAM",
+                e.getMessage());
     }
 
     @Test
@@ -144,9 +165,17 @@ class SystemImageTest {
                 return name;
             }
         };
-        BootException e = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThrows(BootException.class,
-                () -> new Kernel(KernelConfig.defaults(), m, counting, new Uart(new ByteArrayOutputStream()), null)
-                        .close()));
+        BootException e = assertTimeoutPreemptively(
+                Duration.ofSeconds(10),
+                () -> assertThrows(
+                        BootException.class,
+                        () -> new Kernel(
+                                        KernelConfig.defaults(),
+                                        m,
+                                        counting,
+                                        new Uart(new ByteArrayOutputStream()),
+                                        null)
+                                .close()));
         assertTrue(e.getMessage().contains("has 5000 tasks, more than the limit of 256"), e.getMessage());
         assertTrue(e.getMessage().contains("no machine boots more than 4096 tasks"), e.getMessage());
         assertEquals(List.of(), reads, "nothing loaded");
@@ -154,7 +183,8 @@ class SystemImageTest {
 
     @Test
     void maxTasksRaisesTheLimit() throws Exception {
-        GuestRun run = GuestRun.bootManifest(manyTasks(17, "max_tasks = 17\n"),
+        GuestRun run = GuestRun.bootManifest(
+                manyTasks(17, "max_tasks = 17\n"),
                 KernelConfig.defaults().withRamBytes(16L << 20).withBudgetNanos(60_000_000_000L));
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
         assertEquals(17, run.console.split("hello from rewind", -1).length - 1, run::toString);

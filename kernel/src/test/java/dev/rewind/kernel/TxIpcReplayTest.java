@@ -1,9 +1,10 @@
 package dev.rewind.kernel;
 
-import dev.rewind.abi.Abi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.abi.Abi;
+import dev.rewind.abi.Kv;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,11 +20,9 @@ import org.junit.jupiter.api.Test;
  * committed requests as well and runs them again, without the fault.
  */
 class TxIpcReplayTest {
-    static final long KV_PUT = 0x4b560001L;
-    static final long KV_GET = 0x4b560002L;
-    static final long KV_DEL = 0x4b560003L;
-    /** struct entry in kv_server.c: used at 4, key[65] at 8, val at 80; 88 bytes. */
-    static final int ENTRY = 88;
+    static final long KV_PUT = Kv.PUT;
+    static final long KV_GET = Kv.GET;
+    static final long KV_DEL = Kv.DEL;
 
     static final List<Long> labels = new ArrayList<>();
     static final List<String> keys = new ArrayList<>();
@@ -66,11 +65,28 @@ class TxIpcReplayTest {
             } else if (l == KV_DEL) {
                 stored.remove(keys.get(i));
             }
-            if (i >= 200 && labels.get(i + 1) == KV_GET && stored.contains(keys.get(i + 1)) && !keys.get(i).equals(keys.get(i + 1))) {
+            if (i >= 200
+                    && labels.get(i + 1) == KV_GET
+                    && stored.contains(keys.get(i + 1))
+                    && !keys.get(i).equals(keys.get(i + 1))) {
                 return i + 1;
             }
         }
         throw new AssertionError("the workload has no get to strike before");
+    }
+
+    /**
+     * Where kv_server.c's struct entry keeps what, as the server itself says in its exported
+     * {@code kv_entry_layout} (uint32: entry size, offsets of used, key and val, entries).
+     */
+    record EntryLayout(int size, int used, int key, int val, int count) {
+        static EntryLayout of(Task server) {
+            long at = server.image().symbol("kv_entry_layout").orElseThrow();
+            byte[] b = new byte[20];
+            assertTrue(server.cpu().memory().read(at, b, 0, b.length));
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            return new EntryLayout(bb.getInt(), bb.getInt(), bb.getInt(), bb.getInt(), bb.getInt());
+        }
     }
 
     /**
@@ -94,13 +110,19 @@ class TxIpcReplayTest {
                 return;
             }
             long entries = server.image().symbol("entries").orElseThrow();
-            byte[] e = new byte[ENTRY];
-            for (int i = 0; i < 1024; i++) {
-                long at = entries + (long) i * ENTRY;
-                server.cpu().memory().read(at, e, 0, ENTRY);
-                if (e[4] == 1 && new String(e, 8, key.length(), StandardCharsets.ISO_8859_1).equals(key) && e[8 + key.length()] == 0) {
-                    byte[] bad = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0x8).array();
-                    assertTrue(server.cpu().memory().write(at + 80, bad, 0, 8));
+            EntryLayout l = EntryLayout.of(server);
+            byte[] e = new byte[l.size()];
+            for (int i = 0; i < l.count(); i++) {
+                long at = entries + (long) i * l.size();
+                server.cpu().memory().read(at, e, 0, l.size());
+                if (e[l.used()] == 1
+                        && new String(e, l.key(), key.length(), StandardCharsets.ISO_8859_1).equals(key)
+                        && e[l.key() + key.length()] == 0) {
+                    byte[] bad = java.nio.ByteBuffer.allocate(8)
+                            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                            .putLong(0x8)
+                            .array();
+                    assertTrue(server.cpu().memory().write(at + l.val(), bad, 0, 8));
                     struck = true;
                     return;
                 }
@@ -110,7 +132,9 @@ class TxIpcReplayTest {
 
     static String manifest(int replayDepth) throws Exception {
         String toml = Fixtures.manifest("t_kv_oracle.toml");
-        return replayDepth < 0 ? toml : toml.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nreplay_depth = " + replayDepth);
+        return replayDepth < 0
+                ? toml
+                : toml.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nreplay_depth = " + replayDepth);
     }
 
     @Test
@@ -154,14 +178,18 @@ class TxIpcReplayTest {
             @Override
             public void replied(Task server) {
                 if (server.name().equals("nest")) {
-                    nest.add(((((TxIpc) server.recovery()).label() & 0xff) == 1 ? "add" : "get") + "=" + ((TxIpc) server.recovery()).historySize());
+                    nest.add(((((TxIpc) server.recovery()).label() & 0xff) == 1 ? "add" : "get") + "="
+                            + ((TxIpc) server.recovery()).historySize());
                 } else {
                     kv.add(((TxIpc) server.recovery()).historySize());
                 }
             }
         });
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
-        assertTrue(nest.contains("add=0") && nest.stream().filter(e -> e.startsWith("add")).allMatch(e -> e.equals("add=0")), nest::toString);
+        assertTrue(
+                nest.contains("add=0")
+                        && nest.stream().filter(e -> e.startsWith("add")).allMatch(e -> e.equals("add=0")),
+                nest::toString);
         assertTrue(nest.stream().anyMatch(e -> e.startsWith("get=") && !e.equals("get=0")), nest::toString);
         assertTrue(kv.stream().anyMatch(h -> h >= 3), kv::toString);
     }

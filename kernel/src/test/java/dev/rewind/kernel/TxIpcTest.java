@@ -1,8 +1,8 @@
 package dev.rewind.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.kernel.probe.FaultInjector;
@@ -10,9 +10,9 @@ import dev.rewind.kernel.probe.InstructionProfiler;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * TxIPC: servers that fault while handling a request are rolled back and keep serving, with
@@ -36,16 +36,22 @@ class TxIpcTest {
             assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), f::toString);
         }
         List<FaultKind> kinds = run.faults.stream().map(f -> f.fault().kind()).toList();
-        assertTrue(kinds.contains(FaultKind.ILLEGAL_INSTRUCTION) && kinds.contains(FaultKind.UNMAPPED_WRITE)
-                && kinds.contains(FaultKind.UNMAPPED_READ) && kinds.contains(FaultKind.ABORT)
-                && kinds.contains(FaultKind.DEADLINE) && kinds.contains(FaultKind.PROTECTED_WRITE), kinds::toString);
+        assertTrue(
+                kinds.contains(FaultKind.ILLEGAL_INSTRUCTION)
+                        && kinds.contains(FaultKind.UNMAPPED_WRITE)
+                        && kinds.contains(FaultKind.UNMAPPED_READ)
+                        && kinds.contains(FaultKind.ABORT)
+                        && kinds.contains(FaultKind.DEADLINE)
+                        && kinds.contains(FaultKind.PROTECTED_WRITE),
+                kinds::toString);
         assertEquals(1, run.result.task(server).id().generation());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"kv", "fs"})
     void underRestartTheSameFaultsLoseStateAndTheOracleSaysSo(String server) throws Exception {
-        GuestRun run = GuestRun.bootManifest(Fixtures.withPolicy(Fixtures.manifest("t_" + server + "_faults.toml"), "restart"));
+        GuestRun run = GuestRun.bootManifest(
+                Fixtures.withPolicy(Fixtures.manifest("t_" + server + "_faults.toml"), "restart"));
         assertTrue(run.console.contains(server + "_faults: FAIL lost state"), run::toString);
         assertEquals(SystemResult.Outcome.TASK_FAILED, run.result.outcome());
         assertEquals(6, run.result.task(server).restarts(), run::toString);
@@ -60,7 +66,8 @@ class TxIpcTest {
 
     @Test
     void repeatedAbortsEscalateToARestart() throws Exception {
-        String toml = Fixtures.manifest("t_kv_faults.toml").replace("max_aborts = 100", "max_aborts = 3")
+        String toml = Fixtures.manifest("t_kv_faults.toml")
+                .replace("max_aborts = 100", "max_aborts = 3")
                 .replace("deadline_ms = 200", "deadline_ms = 200\nabort_window_ms = 60000");
         GuestRun run = GuestRun.bootManifest(toml);
         // The first two faults are rolled back; the third in the window escalates.
@@ -105,8 +112,10 @@ class TxIpcTest {
             assertTrue(first.activated(), a::toString);
             assertEquals(first.description(), second.description(), a::toString);
             assertEquals(r1.result.outcome(), r2.result.outcome(), a::toString);
-            assertEquals(r1.faults.stream().map(f -> f.fault().kind()).toList(),
-                    r2.faults.stream().map(f -> f.fault().kind()).toList(), a::toString);
+            assertEquals(
+                    r1.faults.stream().map(f -> f.fault().kind()).toList(),
+                    r2.faults.stream().map(f -> f.fault().kind()).toList(),
+                    a::toString);
         }
     }
 
@@ -116,7 +125,8 @@ class TxIpcTest {
         InstructionProfiler p = new InstructionProfiler("kv");
         GuestRun.runWithProbe(img, p);
         long[] lengths = p.lengths();
-        List<FaultInjector.Type> crashes = List.of(FaultInjector.Type.FAILED_ASSERTION, FaultInjector.Type.INFINITE_LOOP);
+        List<FaultInjector.Type> crashes =
+                List.of(FaultInjector.Type.FAILED_ASSERTION, FaultInjector.Type.INFINITE_LOOP);
         for (long seed = 100; seed < 106; seed++) {
             FaultInjector inj = new FaultInjector(FaultInjector.Plan.of(seed, crashes, "kv", lengths));
             GuestRun r = GuestRun.runWithProbe(img, inj);
@@ -124,7 +134,8 @@ class TxIpcTest {
             assertEquals(1, r.faults.size(), r::toString);
             assertInstanceOf(RecoveryOutcome.RolledBack.class, r.faults.get(0).outcome(), r::toString);
             assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
-            Matcher m = Pattern.compile("kv_oracle: ok ops=\\d+ recovered=(\\d+)").matcher(r.console);
+            Matcher m =
+                    Pattern.compile("kv_oracle: ok ops=\\d+ recovered=(\\d+)").matcher(r.console);
             assertTrue(m.find(), r::toString);
             assertFalse(m.group(1).equals("0"), "the oracle saw the ERECOVERED reply");
         }
@@ -132,7 +143,8 @@ class TxIpcTest {
 
     @Test
     void aChangedKeptRegisterIsRolledBackAndTheRequestDeliveredAgainUnseen() throws Exception {
-        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_kv_oracle.toml"), new Fixtures.KeptRegisterClobber(100, 300, 500));
+        GuestRun r = GuestRun.runWithProbe(
+                SystemImage.builtin("t_kv_oracle.toml"), new Fixtures.KeptRegisterClobber(100, 300, 500));
         assertEquals(3, r.faults.size(), r::toString);
         for (GuestRun.FaultEvent f : r.faults) {
             assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
@@ -148,7 +160,8 @@ class TxIpcTest {
     @Test
     void aKeptRegisterThatChangesAgainOnRedeliveryIsTakenAsIntended() throws Exception {
         // Request 101 is request 100 delivered again: it changes s3 the same way.
-        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_kv_oracle.toml"), new Fixtures.KeptRegisterClobber(100, 101, 300));
+        GuestRun r = GuestRun.runWithProbe(
+                SystemImage.builtin("t_kv_oracle.toml"), new Fixtures.KeptRegisterClobber(100, 101, 300));
         assertEquals(1, r.faults.size(), r::toString); // 300: s3 is no longer checked
         assertEquals(FaultKind.CORRUPT_STATE, r.faults.get(0).fault().kind());
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);

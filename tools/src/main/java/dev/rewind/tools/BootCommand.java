@@ -28,58 +28,105 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code rewind boot [IMAGE]}: boot a system image; the guest console is stdout. */
-@Command(name = "boot", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "boot",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = {"Boot a guest system image. The guest console is written to stdout; logs go to stderr.", ""},
-        footer = {"", "IMAGE is a manifest (.toml, see docs/MANIFEST.md), a guest ELF file (boots as a one-task",
+        footer = {
+            "",
+            "IMAGE is a manifest (.toml, see docs/MANIFEST.md), a guest ELF file (boots as a one-task",
             "system), or builtin:NAME (see 'rewind images'). Default: builtin:demo.",
-            "", "Exit status: 0 all tasks finished cleanly; 1 a task exited non-zero or died of a fault;",
+            "",
+            "Exit status: 0 all tasks finished cleanly; 1 a task exited non-zero or died of a fault;",
             "2 bad usage or the image cannot be booted; 3 deadlock; 4 time budget exhausted;",
-            "70 an internal error in Rewind."})
+            "70 an internal error in Rewind."
+        })
 public final class BootCommand implements Callable<Integer> {
     /** Longest {@code --timeout} accepted (1000 hours): beyond it a run would not end in practice anyway. */
     static final long MAX_TIMEOUT_NANOS = 1000 * 3_600_000_000_000L;
-    @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE", description = "Image to boot (default: builtin:demo).")
+
+    @Parameters(
+            index = "0",
+            arity = "0..1",
+            paramLabel = "IMAGE",
+            description = "Image to boot (default: builtin:demo).")
     String image = "builtin:demo";
 
     @Option(names = "--trace", description = "Log every syscall and IPC to stderr.")
     boolean trace;
 
-    @Option(names = "--log-level", paramLabel = "LEVEL", description = "error, warn, info, debug or trace (default: warn; --trace implies info).")
+    @Option(
+            names = "--log-level",
+            paramLabel = "LEVEL",
+            description = "error, warn, info, debug or trace (default: warn; --trace implies info).")
     String logLevel;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", description = "Stop the run after this long, e.g. 500ms, 1.5s, 2m (at most 1000h; default: none).")
+    @Option(
+            names = "--timeout",
+            paramLabel = "DURATION",
+            description = "Stop the run after this long, e.g. 500ms, 1.5s, 2m (at most 1000h; default: none).")
     String timeout;
 
-    @Option(names = "--ram", paramLabel = "SIZE", description = "Physical memory of the machine, e.g. 64M (default: 256M, max 1G).")
+    @Option(
+            names = "--ram",
+            paramLabel = "SIZE",
+            description = "Physical memory of the machine, e.g. 64M (default: 256M, max 1G).")
     String ram = "256M";
 
-    @Option(names = "--quantum", paramLabel = "MS", description = "Scheduler time slice in ms, 1..1000 (default: the manifest's, else 10).")
+    @Option(
+            names = "--quantum",
+            paramLabel = "MS",
+            description = "Scheduler time slice in ms, 1..1000 (default: the manifest's, else 10).")
     Integer quantumMs;
 
-    @Option(names = {"-q", "--quiet"}, description = "Do not print the end-of-run summary on stderr.")
+    @Option(
+            names = {"-q", "--quiet"},
+            description = "Do not print the end-of-run summary on stderr.")
     boolean quiet;
 
-    @Option(names = "--disk", paramLabel = "[DEVICE=]FILE", description = {
-            "Back the image's block device with this disk image (see 'rewind disk'); writes reach the file.",
-            "Without it a fresh formatted disk in a temporary file is used and deleted at exit.",
-            "DEVICE= is needed only when the image has several block devices."})
+    @Option(
+            names = "--disk",
+            paramLabel = "[DEVICE=]FILE",
+            description = {
+                "Back the image's block device with this disk image (see 'rewind disk'); writes reach the file.",
+                "Without it a fresh formatted disk in a temporary file is used and deleted at exit.",
+                "DEVICE= is needed only when the image has several block devices."
+            })
     List<String> disks = new ArrayList<>();
 
-    @Option(names = "--input", paramLabel = "FILE", description = "Feed this file to the image's UART instead of stdin (the UART's input ends at the end of the file).")
+    @Option(
+            names = "--input",
+            paramLabel = "FILE",
+            description =
+                    "Feed this file to the image's UART instead of stdin (the UART's input ends at the end of the file).")
     Path input;
 
-    @Option(names = "--gdb", paramLabel = "[HOST:]PORT", description = "Serve the GDB remote protocol on PORT (loopback only unless HOST is given); see docs/DEBUGGING.md.")
+    @Option(
+            names = "--gdb",
+            paramLabel = "[HOST:]PORT",
+            description =
+                    "Serve the GDB remote protocol on PORT (loopback only unless HOST is given); see docs/DEBUGGING.md.")
     String gdb;
 
-    @Option(names = "--gdb-inferiors", description = "With --gdb: show gdb one inferior per task, each with its own executable "
-            + "and breakpoints (gdb's multiprocess extensions; see docs/DEBUGGING.md). Default: one inferior, a thread per task.")
+    @Option(
+            names = "--gdb-inferiors",
+            description =
+                    "With --gdb: show gdb one inferior per task, each with its own executable "
+                            + "and breakpoints (gdb's multiprocess extensions; see docs/DEBUGGING.md). Default: one inferior, a thread per task.")
     boolean gdbInferiors;
 
-    @Option(names = "--gdb-reverse-window", paramLabel = "N", description = "With --gdb: reverse execution goes back at most N "
-            + "instructions in a task that serves no endpoint (0: as far as the recorded history; gdb: monitor reverse-window).")
+    @Option(
+            names = "--gdb-reverse-window",
+            paramLabel = "N",
+            description =
+                    "With --gdb: reverse execution goes back at most N "
+                            + "instructions in a task that serves no endpoint (0: as far as the recorded history; gdb: monitor reverse-window).")
     Long gdbReverseWindow;
 
-    @Option(names = "--gdb-wait", description = "With --gdb: stop before the first instruction until gdb attaches and continues.")
+    @Option(
+            names = "--gdb-wait",
+            description = "With --gdb: stop before the first instruction until gdb attaches and continues.")
     boolean gdbWait;
 
     @Override
@@ -101,7 +148,8 @@ public final class BootCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--gdb-reverse-window needs --gdb [HOST:]PORT");
         }
         if (gdbReverseWindow != null && gdbReverseWindow < 0) {
-            throw new IllegalArgumentException("--gdb-reverse-window must be 0 (no limit) or a number of instructions: " + gdbReverseWindow);
+            throw new IllegalArgumentException(
+                    "--gdb-reverse-window must be 0 (no limit) or a number of instructions: " + gdbReverseWindow);
         }
         if (input != null) {
             HostFiles.checkReadable(input, "--input");
@@ -110,17 +158,22 @@ public final class BootCommand implements Callable<Integer> {
         try {
             img = SystemImage.open(image);
         } catch (BootException e) {
-            System.err.println("rewind: cannot boot " + Printable.escape(image) + ": " + Printable.escape(e.getMessage()));
+            System.err.println(
+                    "rewind: cannot boot " + Printable.escape(image) + ": " + Printable.escape(e.getMessage()));
             return Main.EXIT_USAGE;
         }
-        KernelConfig cfg = KernelConfig.defaults().withRamBytes(ramBytes).withQuantumMs(quantumMs == null ? 0 : quantumMs)
-                .withBudgetNanos(budget).withTrace(trace);
+        KernelConfig cfg = KernelConfig.defaults()
+                .withRamBytes(ramBytes)
+                .withQuantumMs(quantumMs == null ? 0 : quantumMs)
+                .withBudgetNanos(budget)
+                .withTrace(trace);
         cfg = attachDisks(cfg, img.manifest());
         try (FreshDisks fresh = new FreshDisks(img.manifest(), cfg)) {
             for (DeviceSpec d : fresh.created()) {
                 if (!quiet) {
-                    System.err.printf("rewind: %s: no --disk given; using a fresh %d KiB disk, discarded at exit%n", d.name(),
-                            d.sizeBytes() >> 10);
+                    System.err.printf(
+                            "rewind: %s: no --disk given; using a fresh %d KiB disk, discarded at exit%n",
+                            d.name(), d.sizeBytes() >> 10);
                 }
             }
             return boot(fresh.config(), img);
@@ -129,7 +182,9 @@ public final class BootCommand implements Callable<Integer> {
 
     /** Bind --disk files to block devices. */
     private KernelConfig attachDisks(KernelConfig cfg, Manifest m) {
-        List<DeviceSpec> blocks = m.devices().stream().filter(d -> d.kind() == DeviceSpec.Kind.BLOCK).toList();
+        List<DeviceSpec> blocks = m.devices().stream()
+                .filter(d -> d.kind() == DeviceSpec.Kind.BLOCK)
+                .toList();
         java.util.Map<String, String> bound = new java.util.HashMap<>();
         java.util.Map<Path, String> realPaths = new java.util.HashMap<>();
         for (String arg : disks) {
@@ -140,25 +195,33 @@ public final class BootCommand implements Callable<Integer> {
                 dev = arg.substring(0, eq);
                 file = arg.substring(eq + 1);
                 if (blocks.stream().noneMatch(d -> d.name().equals(dev))) {
-                    throw new IllegalArgumentException("--disk " + arg + ": image '" + m.name() + "' has no block device '"
-                            + dev + "' (block devices: " + (blocks.isEmpty() ? "none" : String.join(", ",
-                            blocks.stream().map(DeviceSpec::name).toList())) + ")");
+                    throw new IllegalArgumentException(
+                            "--disk " + arg + ": image '" + m.name() + "' has no block device '"
+                                    + dev + "' (block devices: "
+                                    + (blocks.isEmpty()
+                                            ? "none"
+                                            : String.join(
+                                                    ", ",
+                                                    blocks.stream()
+                                                            .map(DeviceSpec::name)
+                                                            .toList()))
+                                    + ")");
                 }
             } else {
                 if (blocks.isEmpty()) {
                     throw new IllegalArgumentException("--disk: image '" + m.name() + "' has no block device");
                 }
                 if (blocks.size() > 1) {
-                    throw new IllegalArgumentException("--disk: image '" + m.name() + "' has several block devices; write"
-                            + " --disk DEVICE=FILE");
+                    throw new IllegalArgumentException("--disk: image '" + m.name()
+                            + "' has several block devices; write" + " --disk DEVICE=FILE");
                 }
                 dev = blocks.get(0).name();
                 file = arg;
             }
             String before = bound.put(dev, arg);
             if (before != null) {
-                throw new IllegalArgumentException("--disk: block device '" + Printable.escape(dev) + "' is given twice ("
-                        + Printable.escape(before) + " and " + Printable.escape(arg) + ")");
+                throw new IllegalArgumentException("--disk: block device '" + Printable.escape(dev)
+                        + "' is given twice (" + Printable.escape(before) + " and " + Printable.escape(arg) + ")");
             }
             Path p;
             try {
@@ -199,7 +262,9 @@ public final class BootCommand implements Callable<Integer> {
             @Override
             public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
                 if (!quiet) {
-                    System.err.printf("rewind: task %s (generation %d) faulted: %s; %s%n", task.name(), generation, fault, outcome);
+                    System.err.printf(
+                            "rewind: task %s (generation %d) faulted: %s; %s%n",
+                            task.name(), generation, fault, outcome);
                 }
             }
 
@@ -211,7 +276,8 @@ public final class BootCommand implements Callable<Integer> {
             @Override
             public void driverRecovered(Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {
                 if (!quiet) {
-                    System.err.printf("rewind: driver %s restored by its shadow in %.2f ms (%d replayed, %d re-issued, %d held)%n",
+                    System.err.printf(
+                            "rewind: driver %s restored by its shadow in %.2f ms (%d replayed, %d re-issued, %d held)%n",
                             driver.name(), nanos / 1e6, replayed, reissued, held);
                 }
             }
@@ -221,8 +287,9 @@ public final class BootCommand implements Callable<Integer> {
             if (timed != null) {
                 timed.startClock(cfg.budgetNanos());
             }
-            SystemResult r = gdb != null ? dev.rewind.tools.gdb.GdbBoot.run(kernel, gdb, gdbWait, gdbInferiors,
-                    gdbReverseWindow, System.err) : kernel.run();
+            SystemResult r = gdb != null
+                    ? dev.rewind.tools.gdb.GdbBoot.run(kernel, gdb, gdbWait, gdbInferiors, gdbReverseWindow, System.err)
+                    : kernel.run();
             int status = r.outcome().exitStatus();
             if (timed != null) {
                 timed.finish();
@@ -231,15 +298,18 @@ public final class BootCommand implements Callable<Integer> {
                 System.err.printf("rewind: %s: %s (%.3f s)%n", img.manifest().name(), r.summary(), r.nanos() / 1e9);
             }
             if (timed != null && timed.timedOut()) {
-                System.err.printf("rewind: time budget exhausted before stdout took all the console output: %d bytes"
-                        + " not written (discarded)%n", timed.dropped());
+                System.err.printf(
+                        "rewind: time budget exhausted before stdout took all the console output: %d bytes"
+                                + " not written (discarded)%n",
+                        timed.dropped());
                 if (status == 0) {
                     status = SystemResult.Outcome.BUDGET_EXCEEDED.exitStatus();
                 }
             }
             return status;
         } catch (BootException e) {
-            System.err.println("rewind: cannot boot " + Printable.escape(image) + ": " + Printable.escape(e.getMessage()));
+            System.err.println(
+                    "rewind: cannot boot " + Printable.escape(image) + ": " + Printable.escape(e.getMessage()));
             return Main.EXIT_USAGE;
         }
     }
@@ -252,18 +322,21 @@ public final class BootCommand implements Callable<Integer> {
         for (BoundDevice bd : kernel.devices()) {
             if (bd.device() instanceof UartDevice u) {
                 java.io.InputStream in = file != null ? Files.newInputStream(file) : System.in;
-                Thread t = new Thread(() -> {
-                    byte[] buf = new byte[4096];
-                    try (in) {
-                        int n;
-                        while ((n = in.read(buf)) > 0) {
-                            u.input(buf, 0, n);
-                        }
-                    } catch (IOException e) {
-                        org.slf4j.LoggerFactory.getLogger(BootCommand.class).warn("stdin: {}", e.getMessage());
-                    }
-                    u.closeInput();
-                }, "rewind-stdin");
+                Thread t = new Thread(
+                        () -> {
+                            byte[] buf = new byte[4096];
+                            try (in) {
+                                int n;
+                                while ((n = in.read(buf)) > 0) {
+                                    u.input(buf, 0, n);
+                                }
+                            } catch (IOException e) {
+                                org.slf4j.LoggerFactory.getLogger(BootCommand.class)
+                                        .warn("stdin: {}", e.getMessage());
+                            }
+                            u.closeInput();
+                        },
+                        "rewind-stdin");
                 t.setDaemon(true);
                 t.start();
                 return;

@@ -58,7 +58,8 @@ public final class HostFiles {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
             // opened: readable
         } catch (IOException e) {
-            throw new IllegalArgumentException(what + ": cannot read " + Printable.escape(p.toString()) + ": " + reason(e));
+            throw new IllegalArgumentException(
+                    what + ": cannot read " + Printable.escape(p.toString()) + ": " + reason(e));
         }
     }
 

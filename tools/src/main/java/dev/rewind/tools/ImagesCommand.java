@@ -7,9 +7,13 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /** {@code rewind images}: list the built-in guest images. */
-@Command(name = "images", mixinStandardHelpOptions = true,
-        description = {"List the built-in guest images (boot one with 'rewind boot builtin:NAME').",
-            "Manifests (.toml) are whole systems; an .elf boots alone as a one-task system."})
+@Command(
+        name = "images",
+        mixinStandardHelpOptions = true,
+        description = {
+            "List the built-in guest images (boot one with 'rewind boot builtin:NAME').",
+            "Manifests (.toml) are whole systems; an .elf boots alone as a one-task system."
+        })
 public final class ImagesCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {

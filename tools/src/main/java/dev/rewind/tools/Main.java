@@ -11,8 +11,14 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** The {@code rewind} command line. */
-@Command(name = "rewind", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-        description = {"Rewind: an emulated RISC-V 64 machine and microkernel whose servers survive their own faults.", ""},
+@Command(
+        name = "rewind",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Rewind: an emulated RISC-V 64 machine and microkernel whose servers survive their own faults.",
+            ""
+        },
         footer = {"", "Run 'rewind help COMMAND' for a command's options."})
 public final class Main implements Runnable {
     /** Exit status for bad usage or an image that cannot be booted. */
@@ -24,7 +30,8 @@ public final class Main implements Runnable {
     public static final int EXIT_ENGINE = 69;
 
     /** The subcommands, in the order 'rewind --help' lists them; see {@link #addSubcommands}. */
-    static final List<String> SUBCOMMANDS = List.of("boot", "inject", "survival", "images", "disk", "bench", "test", "help");
+    static final List<String> SUBCOMMANDS =
+            List.of("boot", "inject", "survival", "images", "disk", "bench", "test", "help");
 
     @Spec
     CommandSpec spec;
@@ -87,9 +94,11 @@ public final class Main implements Runnable {
      * the class-data sharing dump link that interface early and leave it (and every picocli class
      * implementing it, such as its 29 built-in converters) out of the archive.
      */
-    private static final class Handlers implements CommandLine.IExitCodeExceptionMapper,
-            CommandLine.ITypeConverter<java.nio.file.Path>, CommandLine.IExecutionExceptionHandler,
-            CommandLine.IParameterExceptionHandler {
+    private static final class Handlers
+            implements CommandLine.IExitCodeExceptionMapper,
+                    CommandLine.ITypeConverter<java.nio.file.Path>,
+                    CommandLine.IExecutionExceptionHandler,
+                    CommandLine.IParameterExceptionHandler {
         @Override
         public int getExitCode(Throwable e) {
             return EXIT_USAGE;
@@ -154,15 +163,24 @@ public final class Main implements Runnable {
 
     private static Object newSubcommand(String name) {
         switch (name) {
-            case "boot": return new BootCommand();
-            case "inject": return new dev.rewind.tools.inject.InjectCommand();
-            case "survival": return new dev.rewind.tools.inject.SurvivalCommand();
-            case "images": return new ImagesCommand();
-            case "disk": return new dev.rewind.tools.disk.DiskCommand();
-            case "bench": return new BenchCommand();
-            case "test": return new TestCommand();
-            case "help": return new CommandLine.HelpCommand();
-            default: throw new IllegalArgumentException(name);
+            case "boot":
+                return new BootCommand();
+            case "inject":
+                return new dev.rewind.tools.inject.InjectCommand();
+            case "survival":
+                return new dev.rewind.tools.inject.SurvivalCommand();
+            case "images":
+                return new ImagesCommand();
+            case "disk":
+                return new dev.rewind.tools.disk.DiskCommand();
+            case "bench":
+                return new BenchCommand();
+            case "test":
+                return new TestCommand();
+            case "help":
+                return new CommandLine.HelpCommand();
+            default:
+                throw new IllegalArgumentException(name);
         }
     }
 
@@ -171,8 +189,8 @@ public final class Main implements Runnable {
         Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         Level l = Level.toLevel(level, null);
         if (l == null) {
-            throw new IllegalArgumentException("--log-level: unknown log level '" + level
-                    + "' (expected error, warn, info, debug or trace)");
+            throw new IllegalArgumentException(
+                    "--log-level: unknown log level '" + level + "' (expected error, warn, info, debug or trace)");
         }
         root.setLevel(l);
     }

@@ -14,7 +14,6 @@ import dev.rewind.tools.regress.TerminalReporter;
 import dev.rewind.tools.regress.TestCase;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,19 +23,31 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code rewind test SUITE...}: run suites of guest systems as regression tests. */
-@Command(name = "test", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run suites of guest systems as regression tests.", "",
+@Command(
+        name = "test",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Run suites of guest systems as regression tests.",
+            "",
             "Boots each case's image, checks the console lines, faults and exit status it expects, and",
-            "reports PASS or FAIL for each case. Cases run in parallel.", ""},
-        footer = {"", "SUITE is a suite file (.suite), a folder of X.elf files each with an",
+            "reports PASS or FAIL for each case. Cases run in parallel.",
+            ""
+        },
+        footer = {
+            "",
+            "SUITE is a suite file (.suite), a folder of X.elf files each with an",
             "X.expect file beside it, or builtin:NAME: builtin:core is the project's own",
             "regression suite (the default), builtin:failing fails on purpose.",
             "The suite format is in docs/TESTING.md.",
-            "", "--filter takes a glob (* ? [abc]) matched against CASE or SUITE/CASE, or a",
+            "",
+            "--filter takes a glob (* ? [abc]) matched against CASE or SUITE/CASE, or a",
             "/regex/ searched in SUITE/CASE. With several --filter (or --tag) options, a",
             "case needs to match one of them.",
-            "", "Exit status: 0 every selected case passed (or was skipped); 1 a case failed",
-            "or could not run; 2 bad usage or a bad suite; 70 an internal error."})
+            "",
+            "Exit status: 0 every selected case passed (or was skipped); 1 a case failed",
+            "or could not run; 2 bad usage or a bad suite; 70 an internal error."
+        })
 public final class TestCommand implements Callable<Integer> {
     @Parameters(paramLabel = "SUITE", arity = "0..*", description = "Suites to run (default: builtin:core).")
     List<String> suites = new ArrayList<>();
@@ -50,10 +61,15 @@ public final class TestCommand implements Callable<Integer> {
     @Option(names = "--exclude-tag", paramLabel = "TAG", description = "Leave out the cases with this tag.")
     List<String> excludedTags = new ArrayList<>();
 
-    @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Cases to run at once (default: the number of processors).")
+    @Option(
+            names = {"-j", "--jobs"},
+            paramLabel = "N",
+            description = "Cases to run at once (default: the number of processors).")
     Integer jobs;
 
-    @Option(names = "--timeout", paramLabel = "DURATION",
+    @Option(
+            names = "--timeout",
+            paramLabel = "DURATION",
             description = "Time limit of each case that sets none in its suite, e.g. 10s (default: 30s).")
     String timeout;
 
@@ -63,7 +79,9 @@ public final class TestCommand implements Callable<Integer> {
     @Option(names = "--list", description = "List the selected cases (with their tags) instead of running them.")
     boolean list;
 
-    @Option(names = {"-v", "--verbose"}, description = "Show the console of every case, not only of those that fail.")
+    @Option(
+            names = {"-v", "--verbose"},
+            description = "Show the console of every case, not only of those that fail.")
     boolean verbose;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", description = "Kernel log level on stderr (default: error).")
@@ -74,7 +92,8 @@ public final class TestCommand implements Callable<Integer> {
         Main.setLogLevel(logLevel);
         PrintStream out = System.out;
         long defaultTimeout;
-        defaultTimeout = timeout == null ? CaseRunner.DEFAULT_TIMEOUT_NANOS
+        defaultTimeout = timeout == null
+                ? CaseRunner.DEFAULT_TIMEOUT_NANOS
                 : Units.parseNanos(timeout, Durations.MAX_NANOS, "--timeout");
         int n = jobs == null ? SuiteRunner.defaultJobs() : jobs;
         if (n < 1 || n > 1024) {
@@ -105,7 +124,8 @@ public final class TestCommand implements Callable<Integer> {
         }
         if (list) {
             for (TestCase c : selected) {
-                out.println(c.fullName() + (c.tags().isEmpty() ? "" : "  [" + String.join(" ", c.tags()) + "]")
+                out.println(c.fullName()
+                        + (c.tags().isEmpty() ? "" : "  [" + String.join(" ", c.tags()) + "]")
                         + (c.skipped() ? "  (skip: " + c.skipReason() + ")" : ""));
             }
             return 0;
@@ -121,7 +141,8 @@ public final class TestCommand implements Callable<Integer> {
             try {
                 JUnitXmlReporter.write(junitXml, loaded, results);
             } catch (IOException e) {
-                System.err.println("rewind: cannot write " + Printable.escape(junitXml.toString()) + ": " + HostFiles.reason(e));
+                System.err.println(
+                        "rewind: cannot write " + Printable.escape(junitXml.toString()) + ": " + HostFiles.reason(e));
                 return Main.EXIT_USAGE;
             }
         }

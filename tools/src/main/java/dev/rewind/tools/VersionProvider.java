@@ -18,7 +18,10 @@ public final class VersionProvider implements CommandLine.IVersionProvider {
             }
             unicorn = "not loadable: " + c.getMessage();
         }
-        return new String[] {"rewind " + (v == null ? "development build" : v), "unicorn " + unicorn,
-                "java " + System.getProperty("java.version")};
+        return new String[] {
+            "rewind " + (v == null ? "development build" : v),
+            "unicorn " + unicorn,
+            "java " + System.getProperty("java.version")
+        };
     }
 }

@@ -27,7 +27,8 @@ class CliHardeningTest {
     @Test
     void quantumOutOfItsRangeIsRefused() {
         assertUsageError(rewind("boot", "--quantum", "0", "builtin:hello.elf"), "--quantum must be between 1 and 1000");
-        assertUsageError(rewind("boot", "--quantum", "1001", "builtin:hello.elf"), "--quantum must be between 1 and 1000");
+        assertUsageError(
+                rewind("boot", "--quantum", "1001", "builtin:hello.elf"), "--quantum must be between 1 and 1000");
         Result ok = rewind("boot", "--quantum", "1", "builtin:hello.elf");
         assertEquals(0, ok.status(), ok::toString);
     }
@@ -35,8 +36,8 @@ class CliHardeningTest {
     @Test
     void inputThatIsAFolderIsRefused() {
         assertUsageError(rewind("boot", "--input", dir.toString(), "builtin:t_tty_echo.toml"), "is a directory");
-        assertUsageError(rewind("boot", "--input", dir.resolve("none").toString(), "builtin:t_tty_echo.toml"),
-                "no such file");
+        assertUsageError(
+                rewind("boot", "--input", dir.resolve("none").toString(), "builtin:t_tty_echo.toml"), "no such file");
     }
 
     @Test
@@ -45,7 +46,8 @@ class CliHardeningTest {
         Path b = dir.resolve("b.img");
         assertEquals(0, rewind("disk", "format", a.toString(), "--size", "64K").status());
         assertEquals(0, rewind("disk", "format", b.toString(), "--size", "64K").status());
-        assertUsageError(rewind("boot", "builtin:t_disk.toml", "--disk", a.toString(), "--disk", "disk0=" + b),
+        assertUsageError(
+                rewind("boot", "builtin:t_disk.toml", "--disk", a.toString(), "--disk", "disk0=" + b),
                 "block device 'disk0' is given twice");
         assertUsageError(rewind("boot", "builtin:t_disk.toml", "--disk", dir.toString()), "is a directory");
     }
@@ -87,17 +89,57 @@ class CliHardeningTest {
     @Test
     void injectChecksTheServerAndItsOutputsBeforeRunning() {
         // kv_oracle is a client: it serves no endpoint.
-        assertUsageError(CliRun.rewind(Duration.ofSeconds(10), "inject", "builtin:t_kv_oracle.toml", "--server", "kv_oracle",
-                "-n", "2"), "serves no endpoint");
-        assertUsageError(CliRun.rewind(Duration.ofSeconds(10), "inject", "builtin:t_kv_oracle.toml", "--server", "nobody",
-                "-n", "2"), "has no task 'nobody'");
-        assertUsageError(CliRun.rewind(Duration.ofSeconds(10), "inject", "builtin:t_kv_oracle.toml", "--server", "kv",
-                "-n", "2", "--csv", dir.toString()), "--csv");
-        assertUsageError(CliRun.rewind(Duration.ofSeconds(10), "inject", "builtin:t_kv_oracle.toml", "--server", "kv",
-                "-n", "2", "--json", dir.resolve("no/such/folder/x.json").toString()), "--json");
+        assertUsageError(
+                CliRun.rewind(
+                        Duration.ofSeconds(10),
+                        "inject",
+                        "builtin:t_kv_oracle.toml",
+                        "--server",
+                        "kv_oracle",
+                        "-n",
+                        "2"),
+                "serves no endpoint");
+        assertUsageError(
+                CliRun.rewind(
+                        Duration.ofSeconds(10), "inject", "builtin:t_kv_oracle.toml", "--server", "nobody", "-n", "2"),
+                "has no task 'nobody'");
+        assertUsageError(
+                CliRun.rewind(
+                        Duration.ofSeconds(10),
+                        "inject",
+                        "builtin:t_kv_oracle.toml",
+                        "--server",
+                        "kv",
+                        "-n",
+                        "2",
+                        "--csv",
+                        dir.toString()),
+                "--csv");
+        assertUsageError(
+                CliRun.rewind(
+                        Duration.ofSeconds(10),
+                        "inject",
+                        "builtin:t_kv_oracle.toml",
+                        "--server",
+                        "kv",
+                        "-n",
+                        "2",
+                        "--json",
+                        dir.resolve("no/such/folder/x.json").toString()),
+                "--json");
         // A list with no names in it was taken as "all types".
-        assertUsageError(CliRun.rewind(Duration.ofSeconds(10), "inject", "builtin:t_kv_oracle.toml", "--server", "kv",
-                "-n", "2", "--types", ","), "names no fault type");
+        assertUsageError(
+                CliRun.rewind(
+                        Duration.ofSeconds(10),
+                        "inject",
+                        "builtin:t_kv_oracle.toml",
+                        "--server",
+                        "kv",
+                        "-n",
+                        "2",
+                        "--types",
+                        ","),
+                "names no fault type");
     }
 
     @Test
@@ -105,11 +147,16 @@ class CliHardeningTest {
         Path suite = dir.resolve("one.suite");
         Files.writeString(suite, "case hello\n  boot builtin:hello.elf\n");
         // A regular file where a folder must be: the report could not be written.
-        Result r = CliRun.rewind(Duration.ofSeconds(30), "test", suite.toString(), "--junit-xml",
+        Result r = CliRun.rewind(
+                Duration.ofSeconds(30),
+                "test",
+                suite.toString(),
+                "--junit-xml",
                 suite.resolve("sub/out.xml").toString());
         assertUsageError(r, "--junit-xml");
         assertFalse(r.out().contains("PASS"), () -> "nothing ran: " + r);
-        Result dirAsFile = CliRun.rewind(Duration.ofSeconds(30), "test", suite.toString(), "--junit-xml", dir.toString());
+        Result dirAsFile =
+                CliRun.rewind(Duration.ofSeconds(30), "test", suite.toString(), "--junit-xml", dir.toString());
         assertUsageError(dirAsFile, "is a directory");
     }
 
@@ -123,7 +170,8 @@ class CliHardeningTest {
     @Test
     void controlCharactersInASuiteAreEscapedInErrors() throws Exception {
         Path suite = dir.resolve("nul.suite");
-        Files.write(suite, "case a\u0000b\n  boot builtin:hello.elf\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Files.write(
+                suite, "case a\u0000b\n  boot builtin:hello.elf\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Result r = rewind("test", suite.toString());
         assertEquals(Main.EXIT_USAGE, r.status(), r::toString);
         assertFalse(r.err().contains("\u0000"), r::toString);
@@ -137,13 +185,18 @@ class CliHardeningTest {
         assertEquals(0, boot.status(), boot::toString);
         assertTrue(boot.out().contains("hello"), boot::toString);
         assertEquals(0, rewind("boot", "--timeout", " 2M ", "builtin:hello.elf").status());
-        assertUsageError(rewind("boot", "--timeout", "0.0001us", "builtin:hello.elf"), "--timeout: duration finer than a nanosecond");
-        assertUsageError(rewind("boot", "--timeout", "0", "builtin:hello.elf"), "--timeout: a duration must be positive: '0'");
-        assertUsageError(rewind("boot", "--timeout", "-1s", "builtin:hello.elf"), "--timeout: a duration must be positive");
+        assertUsageError(
+                rewind("boot", "--timeout", "0.0001us", "builtin:hello.elf"),
+                "--timeout: duration finer than a nanosecond");
+        assertUsageError(
+                rewind("boot", "--timeout", "0", "builtin:hello.elf"), "--timeout: a duration must be positive: '0'");
+        assertUsageError(
+                rewind("boot", "--timeout", "-1s", "builtin:hello.elf"), "--timeout: a duration must be positive");
         assertUsageError(rewind("boot", "--timeout", "1001h", "builtin:hello.elf"), "(at most 1000h)");
         assertUsageError(rewind("boot", "--ram", "-64M", "builtin:hello.elf"), "--ram: a size must not be negative");
         assertUsageError(rewind("boot", "--ram", "64MB", "builtin:hello.elf"), "--ram: not a size: '64MB'");
-        assertUsageError(rewind("test", "--timeout", "61m", "--list"), "--timeout: duration too long: '61m' (at most 1h)");
+        assertUsageError(
+                rewind("test", "--timeout", "61m", "--list"), "--timeout: duration too long: '61m' (at most 1h)");
     }
 
     @Test
@@ -151,7 +204,8 @@ class CliHardeningTest {
         // 17179869185G is 2^64 + 1G bytes: wrapped, it would be a valid 1G.
         assertUsageError(rewind("boot", "--ram", "17179869185G", "builtin:hello.elf"), "too large");
         assertUsageError(rewind("boot", "--timeout", "999999999h", "builtin:hello.elf"), "too long");
-        assertUsageError(rewind("disk", "format", dir.resolve("big.img").toString(), "--size", "17179869185G"),
+        assertUsageError(
+                rewind("disk", "format", dir.resolve("big.img").toString(), "--size", "17179869185G"),
                 "--size must be");
         assertFalse(Files.exists(dir.resolve("big.img")));
     }
@@ -164,11 +218,17 @@ class CliHardeningTest {
      */
     @Test
     void anErrorInsideACommandIsReportedNotThrown() throws Exception {
-        Files.write(dir.resolve("hello.elf"), Main.class.getClassLoader().getResourceAsStream("rewind/image/hello.elf")
-                .readAllBytes());
+        Files.write(
+                dir.resolve("hello.elf"),
+                Main.class
+                        .getClassLoader()
+                        .getResourceAsStream("rewind/image/hello.elf")
+                        .readAllBytes());
         Path m = dir.resolve("deep.toml");
-        Files.writeString(m, "name = \"deep\"\n[task.hello]\nimage = \"hello.elf\"\nx = " + "[".repeat(5000)
-                + "]".repeat(5000) + "\n");
+        Files.writeString(
+                m,
+                "name = \"deep\"\n[task.hello]\nimage = \"hello.elf\"\nx = " + "[".repeat(5000) + "]".repeat(5000)
+                        + "\n");
         Result r = rewind("boot", "--timeout", "1s", m.toString());
         assertTrue(r.status() == Main.EXIT_INTERNAL || r.status() == Main.EXIT_USAGE, r::toString);
         assertTrue(r.err().startsWith("rewind: "), r::toString);
@@ -204,13 +264,17 @@ class CliHardeningTest {
 
     @Test
     void anUnknownLogLevelIsOneLine() {
-        assertUsageError(rewind("boot", "--log-level", "loud", "builtin:hello.elf"), "--log-level: unknown log level 'loud'");
+        assertUsageError(
+                rewind("boot", "--log-level", "loud", "builtin:hello.elf"), "--log-level: unknown log level 'loud'");
         assertUsageError(rewind("test", "--log-level", "loud", "--list"), "--log-level: unknown log level 'loud'");
     }
 
     @Test
     void oneDiskFileForTwoDevicesIsRefused() throws Exception {
-        byte[] driver = Main.class.getClassLoader().getResourceAsStream("rewind/image/blk_driver.elf").readAllBytes();
+        byte[] driver = Main.class
+                .getClassLoader()
+                .getResourceAsStream("rewind/image/blk_driver.elf")
+                .readAllBytes();
         Files.write(dir.resolve("blk_driver.elf"), driver);
         Path m = dir.resolve("two.toml");
         Files.writeString(m, """
@@ -232,7 +296,8 @@ class CliHardeningTest {
         assertEquals(0, rewind("disk", "format", a.toString(), "--size", "64K").status());
         Path link = dir.resolve("link.img");
         Files.createSymbolicLink(link, a);
-        assertUsageError(rewind("boot", "--timeout", "5s", m.toString(), "--disk", "disk0=" + a, "--disk", "disk1=" + link),
+        assertUsageError(
+                rewind("boot", "--timeout", "5s", m.toString(), "--disk", "disk0=" + a, "--disk", "disk1=" + link),
                 "are given the same file");
     }
 }

@@ -38,7 +38,11 @@ class CliTest {
         assertTrue(r.out().contains("Exit status"), r::toString);
         assertTrue(r.out().contains("--timeout"), r::toString);
         Result top = rewind("--help");
-        assertTrue(top.out().contains("boot") && top.out().contains("bench") && top.out().contains("images"), top::toString);
+        assertTrue(
+                top.out().contains("boot")
+                        && top.out().contains("bench")
+                        && top.out().contains("images"),
+                top::toString);
     }
 
     @Test

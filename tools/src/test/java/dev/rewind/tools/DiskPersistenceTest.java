@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.dev.Uart;
-import dev.rewind.kernel.probe.DriverKiller;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
+import dev.rewind.kernel.probe.DriverKiller;
 import dev.rewind.tools.disk.Rwfs;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -71,12 +71,15 @@ class DiskPersistenceTest {
         Rwfs.format(disk, 8L << 20);
         // No recovery: the driver dies inside a snapshot write and stays dead. The file system
         // answers EIO; the image still holds a complete (older) snapshot.
-        String toml = new String(SystemImage.builtin("t_disk.toml").source().read("t_disk.toml"), StandardCharsets.UTF_8)
-                .replace("recovery = \"shadow\"", "recovery = \"none\"").replaceAll("(?m)^shadow = .*$", "");
+        String toml = new String(
+                        SystemImage.builtin("t_disk.toml").source().read("t_disk.toml"), StandardCharsets.UTF_8)
+                .replace("recovery = \"shadow\"", "recovery = \"none\"")
+                .replaceAll("(?m)^shadow = .*$", "");
         dev.rewind.kernel.image.Manifest m = dev.rewind.kernel.image.Manifest.parse(toml, "t_disk.toml");
         SystemImage img = SystemImage.builtin("t_disk.toml");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        KernelConfig cfg = KernelConfig.defaults().withBudgetNanos(30_000_000_000L).withDisk("disk0", disk);
+        KernelConfig cfg =
+                KernelConfig.defaults().withBudgetNanos(30_000_000_000L).withDisk("disk0", disk);
         try (Kernel k = new Kernel(cfg, m, img.source(), new Uart(out), null)) {
             DriverKiller killer = new DriverKiller("blk", 40, 20);
             k.setProbe(killer);
@@ -100,11 +103,15 @@ class DiskPersistenceTest {
 
     @Test
     void diskOptionErrorsAreClear() {
-        CliRun.Result missing = Fixtures.rewind("boot", "builtin:t_disk.toml", "--disk", dir.resolve("nope.img").toString());
+        CliRun.Result missing = Fixtures.rewind(
+                "boot", "builtin:t_disk.toml", "--disk", dir.resolve("nope.img").toString());
         assertEquals(Main.EXIT_USAGE, missing.status());
-        assertTrue(missing.err().contains("no disk image at") && missing.err().contains("rewind disk format"), missing::toString);
+        assertTrue(
+                missing.err().contains("no disk image at") && missing.err().contains("rewind disk format"),
+                missing::toString);
 
-        CliRun.Result noBlock = Fixtures.rewind("boot", "builtin:hello.elf", "--disk", dir.resolve("nope.img").toString());
+        CliRun.Result noBlock = Fixtures.rewind(
+                "boot", "builtin:hello.elf", "--disk", dir.resolve("nope.img").toString());
         assertEquals(Main.EXIT_USAGE, noBlock.status());
         assertTrue(noBlock.err().contains("has no block device"), noBlock::toString);
     }
@@ -112,7 +119,8 @@ class DiskPersistenceTest {
     private static String boot(Path disk, DriverKiller killer) throws Exception {
         return assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             SystemImage img = SystemImage.builtin("t_disk.toml");
-            KernelConfig cfg = KernelConfig.defaults().withBudgetNanos(30_000_000_000L).withDisk("disk0", disk);
+            KernelConfig cfg =
+                    KernelConfig.defaults().withBudgetNanos(30_000_000_000L).withDisk("disk0", disk);
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             try (Kernel k = new Kernel(cfg, img.manifest(), img.source(), new Uart(out), null)) {
                 if (killer != null) {

@@ -29,8 +29,8 @@ class EngineSelectionTest {
 
     static Run rewind(Map<String, String> env, String... args) throws IOException, InterruptedException {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(javaBin, "-cp", System.getProperty("java.class.path"),
-                "dev.rewind.tools.Main"));
+        java.util.List<String> cmd = new java.util.ArrayList<>(
+                java.util.List.of(javaBin, "-cp", System.getProperty("java.class.path"), "dev.rewind.tools.Main"));
         cmd.addAll(java.util.List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().remove("REWIND_UNICORN_LIBRARY");
@@ -41,7 +41,8 @@ class EngineSelectionTest {
             byte[] out = p.getInputStream().readAllBytes();
             byte[] err = p.getErrorStream().readAllBytes();
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "rewind --version finished");
-            return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+            return new Run(
+                    p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
         } finally {
             p.destroyForcibly();
         }
@@ -69,8 +70,12 @@ class EngineSelectionTest {
         Files.createSymbolicLink(cache.resolve("current"), Path.of("unicorn-2.1.4-4"));
         Run r = version(Map.of("REWIND_ENGINE_CACHE", cache.toString()));
         assertEquals(0, r.status(), r::toString);
-        assertTrue(r.out().contains("unicorn 2.1.4 from Debian unstable libunicorn2t64 2.1.4-4, cached in "
-                + cache.resolve("current") + ": " + cache.resolve("current").resolve("libunicorn.so.2") + "\n"), r.out());
+        assertTrue(
+                r.out()
+                        .contains("unicorn 2.1.4 from Debian unstable libunicorn2t64 2.1.4-4, cached in "
+                                + cache.resolve("current") + ": "
+                                + cache.resolve("current").resolve("libunicorn.so.2") + "\n"),
+                r.out());
         assertEquals("", r.err(), "nothing loaded, nothing logged");
     }
 
@@ -80,7 +85,8 @@ class EngineSelectionTest {
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.out().contains("from the system's libunicorn.so.2"), r.out());
         if (!r.out().contains("unicorn 2.1")) {
-            long notices = r.err().lines().filter(l -> l.contains("guest stores cost")).count();
+            long notices =
+                    r.err().lines().filter(l -> l.contains("guest stores cost")).count();
             assertEquals(1, notices, "one notice saying what the old engine costs: " + r.err());
             assertTrue(r.out().contains("no virtual TLB"), r.out());
         }
@@ -88,7 +94,8 @@ class EngineSelectionTest {
 
     @Test
     void anOverrideWinsAndRewindEngineSystemSilencesTheNotice(@TempDir Path cache) throws Exception {
-        Run r = version(Map.of("REWIND_UNICORN_LIBRARY", SYSTEM_LIB.toString(), "REWIND_ENGINE_CACHE", cache.toString()));
+        Run r = version(
+                Map.of("REWIND_UNICORN_LIBRARY", SYSTEM_LIB.toString(), "REWIND_ENGINE_CACHE", cache.toString()));
         assertTrue(r.out().contains("from environment variable REWIND_UNICORN_LIBRARY: " + SYSTEM_LIB), r.out());
         r = version(Map.of("REWIND_ENGINE", "system"));
         assertTrue(r.out().contains("from the system's libunicorn.so.2"), r.out());
@@ -98,10 +105,15 @@ class EngineSelectionTest {
     @Test
     void aMissingOverrideIsAClearError() throws Exception {
         Run r = version(Map.of("REWIND_UNICORN_LIBRARY", "/nonexistent/libunicorn.so.2"));
-        assertTrue(r.out().contains("unicorn not loadable: cannot load the Unicorn library '/nonexistent/libunicorn.so.2'"), r.toString());
+        assertTrue(
+                r.out()
+                        .contains(
+                                "unicorn not loadable: cannot load the Unicorn library '/nonexistent/libunicorn.so.2'"),
+                r.toString());
         r = rewind(Map.of("REWIND_UNICORN_LIBRARY", "/nonexistent/libunicorn.so.2"), "boot");
         assertEquals(Main.EXIT_ENGINE, r.status(), r::toString);
-        assertTrue(r.err().startsWith("rewind: cannot load the Unicorn library '/nonexistent/libunicorn.so.2'"), r.err());
+        assertTrue(
+                r.err().startsWith("rewind: cannot load the Unicorn library '/nonexistent/libunicorn.so.2'"), r.err());
         assertTrue(!r.err().contains("internal error") && !r.err().contains("\tat "), "no stack trace: " + r.err());
     }
 }

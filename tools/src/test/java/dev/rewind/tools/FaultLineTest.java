@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Test;
 /** `rewind boot` shows each fault once, on one line, naming the faulting instruction, and guest text cannot forge lines. */
 class FaultLineTest {
     static List<String> faultLines(Result r) {
-        return Arrays.stream(r.err().split("\n")).filter(l -> l.contains("faulted")).toList();
+        return Arrays.stream(r.err().split("\n"))
+                .filter(l -> l.contains("faulted"))
+                .toList();
     }
 
     @Test
@@ -22,8 +24,11 @@ class FaultLineTest {
         assertEquals(1, r.status(), r::toString);
         List<String> lines = faultLines(r);
         assertEquals(1, lines.size(), r::toString);
-        assertTrue(lines.get(0).matches("rewind: task t_fpc_deref_warm \\(generation \\d+\\) faulted: read of unmapped memory"
-                + " at address 0x50000000, pc 0x[0-9a-f]+ \\(deref\\); .*"), r::toString);
+        assertTrue(
+                lines.get(0)
+                        .matches("rewind: task t_fpc_deref_warm \\(generation \\d+\\) faulted: read of unmapped memory"
+                                + " at address 0x50000000, pc 0x[0-9a-f]+ \\(deref\\); .*"),
+                r::toString);
 
         Result debug = rewind("boot", "--log-level", "debug", "builtin:t_fpc_deref_warm.elf");
         assertEquals(2, faultLines(debug).size(), "the kernel's own line comes back at debug: " + debug);

@@ -65,12 +65,14 @@ public final class Fixtures {
     /** The project's root folder (the one with guest/ and tools/), found from the working directory. */
     public static Path projectRoot() {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("guest/sdk/rewind.mk")) && Files.isDirectory(p.resolve("guest/images"))
+            if (Files.isRegularFile(p.resolve("guest/sdk/rewind.mk"))
+                    && Files.isDirectory(p.resolve("guest/images"))
                     && Files.isDirectory(p.resolve("tools"))) {
                 return p;
             }
         }
-        throw new IllegalStateException("project root not found from " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(
+                "project root not found from " + Path.of("").toAbsolutePath());
     }
 
     /** The core suite in the source tree, so edits to it are tested; else the packaged one. */

@@ -37,14 +37,17 @@ class InputFilesCliTest {
     void deeplyNestedManifest() throws Exception {
         Path f = dir.resolve("deep.toml");
         Files.writeString(f, "name = \"x\"\nq = " + "[".repeat(1_000) + "]".repeat(1_000) + "\n");
-        Fixtures.assertUsageError(rewind("boot", f.toString()), "deep.toml:2: arrays or inline tables nested more than 32");
+        Fixtures.assertUsageError(
+                rewind("boot", f.toString()), "deep.toml:2: arrays or inline tables nested more than 32");
     }
 
     @Test
     void specialAndHugeBootImages() throws Exception {
         Fixtures.assertUsageError(rewind("boot", "/dev/zero"), "not a regular file but a character device");
         Fixtures.assertUsageError(rewind("boot", mkfifo("img.toml").toString()), "not a regular file but a FIFO");
-        Fixtures.assertUsageError(rewind("boot", sparse("big.elf").toString()), "too large: 3221225472 bytes",
+        Fixtures.assertUsageError(
+                rewind("boot", sparse("big.elf").toString()),
+                "too large: 3221225472 bytes",
                 "the limit for a boot image is 64 MiB");
     }
 
@@ -67,7 +70,9 @@ class InputFilesCliTest {
         sparse("big.toml");
         Path suite = dir.resolve("s.suite");
         Files.writeString(suite, "suite s\ncase big\n  boot big.toml\n  expect exit ok\n");
-        Fixtures.assertUsageError(rewind("test", suite.toString()), "s.suite:3: cannot boot big.toml",
+        Fixtures.assertUsageError(
+                rewind("test", suite.toString()),
+                "s.suite:3: cannot boot big.toml",
                 "too large: 3221225472 bytes (the limit for a manifest is 1 MiB)");
     }
 }

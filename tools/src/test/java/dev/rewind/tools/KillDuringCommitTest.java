@@ -91,15 +91,19 @@ class KillDuringCommitTest {
                 kills++;
             }
             acked.addAll(r.acks);
-            check(disk, acked, "seed " + seed + " round " + round + " (kill after " + wantAcks
-                    + " acks + " + delayMicros + " us)\n" + r.out);
+            check(
+                    disk,
+                    acked,
+                    "seed " + seed + " round " + round + " (kill after " + wantAcks + " acks + " + delayMicros
+                            + " us)\n" + r.out);
         }
         CliRun.Result ls = Fixtures.rewind("disk", "ls", disk.toString()); // the host tool reads it too
         assertEquals(0, ls.status(), ls::toString);
         if (!acked.isEmpty()) {
             assertTrue(ls.out().contains("/commits/" + acked.last()), ls::toString);
         }
-        System.err.printf("KillDuringCommitTest: seed %d: kills %d, acknowledged commits checked %d, lost: 0%n",
+        System.err.printf(
+                "KillDuringCommitTest: seed %d: kills %d, acknowledged commits checked %d, lost: 0%n",
                 seed, kills, acked.size());
         assertTrue(kills >= rounds - 1, "the guest finished before it was killed too often: " + kills);
     }
@@ -108,15 +112,23 @@ class KillDuringCommitTest {
 
     private Round bootAndKill(Path disk, int wantAcks, int delayMicros) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "boot", "builtin:t_disk_commits.toml", "--disk", disk.toString());
+        ProcessBuilder pb = new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "boot",
+                "builtin:t_disk_commits.toml",
+                "--disk",
+                disk.toString());
         pb.redirectError(ProcessBuilder.Redirect.DISCARD);
         Process p = pb.start();
         List<Long> acks = new ArrayList<>();
         StringBuilder out = new StringBuilder();
         boolean killed = false;
         long start = System.nanoTime();
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader in =
+                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             int fresh = 0;
             while ((line = in.readLine()) != null) {
@@ -162,12 +174,15 @@ class KillDuringCommitTest {
         List<Long> lost = new ArrayList<>();
         for (long n : acked) {
             Optional<Rwfs.Entry> e = s.find("/commits/" + n);
-            if (e.isEmpty() || e.get().isDir() || !java.util.Arrays.equals(contents(n), e.get().data())) {
+            if (e.isEmpty()
+                    || e.get().isDir()
+                    || !java.util.Arrays.equals(contents(n), e.get().data())) {
                 lost.add(n);
             }
         }
-        assertTrue(lost.isEmpty(), () -> "acknowledged commits lost or damaged: " + lost + " of " + acked.size()
-                + "\n" + context);
+        assertTrue(
+                lost.isEmpty(),
+                () -> "acknowledged commits lost or damaged: " + lost + " of " + acked.size() + "\n" + context);
         for (Rwfs.Entry e : s.entries()) {
             if (!e.path().startsWith("/commits/")) {
                 continue;

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LauncherTest {
     @TempDir
     Path tmp;
+
     Path root;
     Path bin;
     Path calls;
@@ -41,20 +42,33 @@ class LauncherTest {
         Files.createDirectories(bin);
         Files.writeString(calls, "");
         Files.writeString(dpkgStatus, "");
-        for (String f : List.of("pom.xml", "hw/src/main/java/A.java", "kernel/src/main/java/B.java",
-                "tools/src/main/java/C.java", "guest/servers/kv.c", "guest/build/obj/kv.o", "tools/target/classes/C.class", "tools/target/rewind.jar")) {
+        for (String f : List.of(
+                "pom.xml",
+                "hw/src/main/java/A.java",
+                "kernel/src/main/java/B.java",
+                "tools/src/main/java/C.java",
+                "guest/servers/kv.c",
+                "guest/build/obj/kv.o",
+                "tools/target/classes/C.class",
+                "tools/target/rewind.jar")) {
             Files.createDirectories(root.resolve(f).getParent());
             Files.writeString(root.resolve(f), f);
         }
         jar = root.resolve("tools/target/rewind.jar");
         // mvn "builds" the jar; dpkg-query knows every package except those named "absent*".
-        tool("mvn", "echo mvn >> \"$CALLS\"; mkdir -p \"$REWIND_ROOT/tools/target\"; echo jar > \"$REWIND_ROOT/tools/target/rewind.jar\"");
-        tool("dpkg-query", "printf '%s\\n' \"dpkg-query $*\" >> \"$CALLS\"; for a in \"$@\"; do case \"$a\" in -*) ;; absent*) echo \"$a unknown ok not-installed\" ;;"
-                + " *) echo \"$a install ok installed\" ;; esac; done");
+        tool(
+                "mvn",
+                "echo mvn >> \"$CALLS\"; mkdir -p \"$REWIND_ROOT/tools/target\"; echo jar > \"$REWIND_ROOT/tools/target/rewind.jar\"");
+        tool(
+                "dpkg-query",
+                "printf '%s\\n' \"dpkg-query $*\" >> \"$CALLS\"; for a in \"$@\"; do case \"$a\" in -*) ;; absent*) echo \"$a unknown ok not-installed\" ;;"
+                        + " *) echo \"$a install ok installed\" ;; esac; done");
         tool("apt-get", "echo \"apt-get $*\" >> \"$CALLS\"; exit 1");
         // java: a training run writes its class list, a dump writes the archive (fails if $JAVA_FAILS is set).
-        tool("java", "echo \"java $*\" >> \"$CALLS\"; [ -n \"${JAVA_FAILS:-}\" ] && exit 1; for a in \"$@\"; do case \"$a\" in"
-                + " -XX:DumpLoadedClassList=*) echo \"cls ${a#*=}\" > \"${a#*=}\" ;; -XX:SharedArchiveFile=*) echo jsa > \"${a#*=}\" ;; esac; done; exit 0");
+        tool(
+                "java",
+                "echo \"java $*\" >> \"$CALLS\"; [ -n \"${JAVA_FAILS:-}\" ] && exit 1; for a in \"$@\"; do case \"$a\" in"
+                        + " -XX:DumpLoadedClassList=*) echo \"cls ${a#*=}\" > \"${a#*=}\" ;; -XX:SharedArchiveFile=*) echo jsa > \"${a#*=}\" ;; esac; done; exit 0");
         ageAll();
     }
 
@@ -97,7 +111,8 @@ class LauncherTest {
                 return p;
             }
         }
-        throw new IllegalStateException("project root not found from " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(
+                "project root not found from " + Path.of("").toAbsolutePath());
     }
 
     /** Run {@code script} in bash with lib.sh sourced for the fake project; returns its stdout. */
@@ -189,14 +204,21 @@ class LauncherTest {
         assertEquals(List.of(), calls(), "recorded: no query");
 
         lib("ensure_packages pa pc");
-        assertEquals(List.of("dpkg-query -W -f=${Package} ${Status}\\n pc"), calls(), "only the package not yet recorded");
+        assertEquals(
+                List.of("dpkg-query -W -f=${Package} ${Status}\\n pc"), calls(), "only the package not yet recorded");
         lib("ensure_packages pa pb pc");
         assertEquals(List.of(), calls());
-        assertEquals("pa pb pc", Files.readString(root.resolve("target/launcher/packages")).strip(), "each package once");
+        assertEquals(
+                "pa pb pc",
+                Files.readString(root.resolve("target/launcher/packages")).strip(),
+                "each package once");
 
         touch(dpkgStatus);
         lib("ensure_packages pa");
-        assertEquals(List.of("dpkg-query -W -f=${Package} ${Status}\\n pa"), calls(), "a package was installed or removed since");
+        assertEquals(
+                List.of("dpkg-query -W -f=${Package} ${Status}\\n pa"),
+                calls(),
+                "a package was installed or removed since");
         lib("ensure_packages pa");
         assertEquals(List.of(), calls());
     }
@@ -222,10 +244,18 @@ class LauncherTest {
         assertTrue(opts.contains("OPTS -XX:SharedArchiveFile=" + jsa + " -Xshare:auto"), opts);
         List<String> c = calls();
         assertEquals(3, c.size(), c::toString);
-        assertTrue(c.get(0).contains("--version") && c.get(1).contains(" boot ") && c.get(2).contains("-Xshare:dump"), c::toString);
+        assertTrue(
+                c.get(0).contains("--version")
+                        && c.get(1).contains(" boot ")
+                        && c.get(2).contains("-Xshare:dump"),
+                c::toString);
         assertTrue(Files.isRegularFile(jsa));
         try (var s = Files.list(jsa.getParent())) {
-            assertEquals(List.of(), s.filter(p -> p.getFileName().toString().matches("rewind\\.jsa\\.\\d+.*")).toList(), "temporary files left");
+            assertEquals(
+                    List.of(),
+                    s.filter(p -> p.getFileName().toString().matches("rewind\\.jsa\\.\\d+.*"))
+                            .toList(),
+                    "temporary files left");
         }
 
         opts = lib("ensure_cds; echo \"OPTS ${REWIND_CDS_OPTS[*]}\"");
@@ -240,7 +270,9 @@ class LauncherTest {
         touch(dpkgStatus);
         lib("ensure_cds");
         assertEquals(List.of(), calls(), "a package changed, not the JVM: archive kept");
-        assertTrue(Files.getLastModifiedTime(jsa).compareTo(Files.getLastModifiedTime(dpkgStatus)) > 0, "and marked checked");
+        assertTrue(
+                Files.getLastModifiedTime(jsa).compareTo(Files.getLastModifiedTime(dpkgStatus)) > 0,
+                "and marked checked");
 
         touch(dpkgStatus);
         Files.writeString(bin.resolve("java"), Files.readString(bin.resolve("java")));

@@ -46,29 +46,35 @@ class SdkTest {
     @Test
     void externalProgramWithWarningsBuildsAndFlagChangesRebuild(@TempDir Path dir) throws Exception {
         Path sdk = Fixtures.projectRoot().resolve("guest/sdk");
-        Files.writeString(dir.resolve("Makefile"), String.join("\n",
-                "all:",
-                "REWIND_SDK := " + sdk,
-                "include $(REWIND_SDK)/rewind.mk",
-                "$(eval $(call rewind_program,third,third.c))",
-                "all: $(REWIND_PROGRAMS)",
-                ""));
+        Files.writeString(
+                dir.resolve("Makefile"),
+                String.join(
+                        "\n",
+                        "all:",
+                        "REWIND_SDK := " + sdk,
+                        "include $(REWIND_SDK)/rewind.mk",
+                        "$(eval $(call rewind_program,third,third.c))",
+                        "all: $(REWIND_PROGRAMS)",
+                        ""));
         // Third-party style: an unused variable, an unused parameter, a signed/unsigned compare.
-        Files.writeString(dir.resolve("third.c"), String.join("\n",
-                "#include <stdio.h>",
-                "#include <string.h>",
-                "static int helper(int used, int unused) { int spare; return used * 2; }",
-                "int main(int argc, char **argv)",
-                "{",
-                "\tchar buf[64];",
-                "\tunsigned n = 3;",
-                "\tmemset(buf, 'x', sizeof buf);",
-                "\tmemmove(buf + 1, buf + 2, 40);",
-                "\tbuf[10] = 0;",
-                "\tif (argc < n) printf(\"third: %d %zu\\n\", helper(21, 0), strlen(buf));",
-                "\treturn 0;",
-                "}",
-                ""));
+        Files.writeString(
+                dir.resolve("third.c"),
+                String.join(
+                        "\n",
+                        "#include <stdio.h>",
+                        "#include <string.h>",
+                        "static int helper(int used, int unused) { int spare; return used * 2; }",
+                        "int main(int argc, char **argv)",
+                        "{",
+                        "\tchar buf[64];",
+                        "\tunsigned n = 3;",
+                        "\tmemset(buf, 'x', sizeof buf);",
+                        "\tmemmove(buf + 1, buf + 2, 40);",
+                        "\tbuf[10] = 0;",
+                        "\tif (argc < n) printf(\"third: %d %zu\\n\", helper(21, 0), strlen(buf));",
+                        "\treturn 0;",
+                        "}",
+                        ""));
         String first = make(dir);
         assertTrue(first.contains("warning:"), "warnings are shown:\n" + first);
         Path elf = dir.resolve("build/image/third.elf");
@@ -92,11 +98,13 @@ class SdkTest {
         assertFalse(make(dir, "CFLAGS=-Og").contains("CC"), "same flags again: up to date");
 
         // Per-program flags in the Makefile count too; and back to the defaults rebuilds the -O2 object.
-        Files.writeString(dir.resolve("Makefile"), Files.readString(dir.resolve("Makefile"))
-                .replace("third,third.c)", "third,third.c,-DEXTRA=1)"));
+        Files.writeString(
+                dir.resolve("Makefile"),
+                Files.readString(dir.resolve("Makefile")).replace("third,third.c)", "third,third.c,-DEXTRA=1)"));
         assertTrue(make(dir).contains("CC      build/obj/third/third.o"));
-        Files.writeString(dir.resolve("Makefile"), Files.readString(dir.resolve("Makefile"))
-                .replace("third,third.c,-DEXTRA=1)", "third,third.c)"));
+        Files.writeString(
+                dir.resolve("Makefile"),
+                Files.readString(dir.resolve("Makefile")).replace("third,third.c,-DEXTRA=1)", "third,third.c)"));
         assertTrue(make(dir).contains("CC      build/obj/third/third.o"));
         assertArrayEquals(o2, Files.readAllBytes(obj), "back to the default flags: the same object as the first build");
 

@@ -76,10 +76,17 @@ class StartupTest {
         assertEquals(all, subcommands("bot"));
         assertEquals(all, subcommands("@args.txt"));
         // The disk command's own subcommands come with it.
-        assertEquals(Set.of("format", "ls", "cat", "put", "info"),
-                new CommandLine(new Main()).addSubcommand("disk", new dev.rewind.tools.disk.DiskCommand())
-                        .getSubcommands().get("disk").getSubcommands().keySet().stream()
-                        .filter(n -> !n.equals("help")).collect(java.util.stream.Collectors.toSet()));
+        assertEquals(
+                Set.of("format", "ls", "cat", "put", "info"),
+                new CommandLine(new Main())
+                                .addSubcommand("disk", new dev.rewind.tools.disk.DiskCommand())
+                                .getSubcommands()
+                                .get("disk")
+                                .getSubcommands()
+                                .keySet()
+                                .stream()
+                                .filter(n -> !n.equals("help"))
+                                .collect(java.util.stream.Collectors.toSet()));
     }
 
     private static Set<String> subcommands(String... args) {
@@ -117,7 +124,9 @@ class StartupTest {
         // A fresh context configured by LogConfig, as a new JVM would be.
         LoggerContext ctx = new LoggerContext();
         new LogConfig().configure(ctx);
-        assertEquals(ch.qos.logback.classic.Level.WARN, ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getLevel());
+        assertEquals(
+                ch.qos.logback.classic.Level.WARN,
+                ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getLevel());
         ctx.stop();
     }
 }

@@ -39,17 +39,25 @@ class SurvivalTest {
             byApp.computeIfAbsent(row.application(), a -> new TreeMap<>()).put(row.policy(), row);
             // Each run counts the failures it injected; under none the driver stays dead after its first.
             assertTrue(row.failures() >= 1 && row.failures() <= 3, () -> "driver failures were injected: " + row);
-            assertEquals(row.verdict().equals("runs normally"), row.why().isEmpty(), () -> "a failure says how: " + row);
+            assertEquals(
+                    row.verdict().equals("runs normally"), row.why().isEmpty(), () -> "a failure says how: " + row);
         }
         assertEquals(6, byApp.size(), r::toString);
-        assertEquals(List.of("blk", "tty"), rows.stream().map(Row::driver).distinct().sorted().toList());
+        assertEquals(
+                List.of("blk", "tty"),
+                rows.stream().map(Row::driver).distinct().sorted().toList());
         for (Map<String, Row> app : byApp.values()) {
             assertEquals(List.of("none", "restart", "shadow"), List.copyOf(app.keySet()), app::toString);
             assertEquals(3, app.get("shadow").failures(), () -> "three driver failures were injected: " + app);
             assertEquals("runs normally", app.get("shadow").verdict(), app::toString);
-            assertNotEquals("runs normally", app.get("none").verdict(), () -> "the failures are visible without recovery: " + app);
+            assertNotEquals(
+                    "runs normally",
+                    app.get("none").verdict(),
+                    () -> "the failures are visible without recovery: " + app);
             if (!app.get("restart").application().startsWith("fs_")) {
-                assertNotEquals("runs normally", app.get("restart").verdict(),
+                assertNotEquals(
+                        "runs normally",
+                        app.get("restart").verdict(),
                         () -> "a restart is visible to direct clients: " + app);
             }
         }

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 class ToolsLayeringTest {
     @Test
     void theToolsNeverNameTheUnicornBindingOrJna() throws Exception {
-        Path classes = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path classes = Path.of(
+                Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         List<String> bad = new ArrayList<>();
         int n = 0;
         try (Stream<Path> s = Files.isDirectory(classes) ? Files.walk(classes) : Stream.empty()) {

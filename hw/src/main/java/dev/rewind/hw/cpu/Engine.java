@@ -23,7 +23,8 @@ public final class Engine {
             origin = p[1];
             file = p[2];
             String[] mm = version.split("\\.");
-            boolean at21 = Integer.parseInt(mm[0]) > 2 || (Integer.parseInt(mm[0]) == 2 && Integer.parseInt(mm[1]) >= 1);
+            boolean at21 =
+                    Integer.parseInt(mm[0]) > 2 || (Integer.parseInt(mm[0]) == 2 && Integer.parseInt(mm[1]) >= 1);
             fast = at21 && !"cpu".equals(System.getProperty(RiscvCpu.TLB_PROPERTY));
         } else {
             version = version();
@@ -31,7 +32,8 @@ public final class Engine {
             file = library();
             fast = fastStores();
         }
-        return version + " from " + origin + ": " + file + (fast ? "" : " (no virtual TLB: slow stores; see docs/PERFORMANCE.md)");
+        return version + " from " + origin + ": " + file
+                + (fast ? "" : " (no virtual TLB: slow stores; see docs/PERFORMANCE.md)");
     }
 
     /** The engine's version, "major.minor.patch" (loads the library). */
@@ -61,10 +63,13 @@ public final class Engine {
      */
     public static String loadProblem(Throwable e) {
         for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof UnicornException && c.getMessage() != null && c.getMessage().startsWith("cannot load the Unicorn library")) {
+            if (c instanceof UnicornException
+                    && c.getMessage() != null
+                    && c.getMessage().startsWith("cannot load the Unicorn library")) {
                 return c.getMessage();
             }
-            if (c instanceof NoClassDefFoundError && String.valueOf(c.getMessage()).contains("dev/rewind/hw/unicorn/")) {
+            if (c instanceof NoClassDefFoundError
+                    && String.valueOf(c.getMessage()).contains("dev/rewind/hw/unicorn/")) {
                 return "the Unicorn library could not be loaded (see the first error above): " + c.getMessage();
             }
         }

@@ -95,7 +95,8 @@ public final class FaultLocator {
             }
             int len = (insn & 3) == 3 ? 4 : 2;
             Access a = access(insn, regs);
-            if (a != null && (write ? a.writes() : a.reads())
+            if (a != null
+                    && (write ? a.writes() : a.reads())
                     && Long.compareUnsigned(faultAddr - a.address(), a.size()) < 0) {
                 found.add(pc);
             }
@@ -185,23 +186,38 @@ public final class FaultLocator {
     }
 
     static long branchOffset(int insn) {
-        int imm = (((insn >> 31) & 1) << 12) | (((insn >>> 7) & 1) << 11) | (((insn >>> 25) & 0x3f) << 5) | (((insn >>> 8) & 0xf) << 1);
+        int imm = (((insn >> 31) & 1) << 12)
+                | (((insn >>> 7) & 1) << 11)
+                | (((insn >>> 25) & 0x3f) << 5)
+                | (((insn >>> 8) & 0xf) << 1);
         return (imm << 19) >> 19;
     }
 
     static long jalOffset(int insn) {
-        int imm = (((insn >>> 31) & 1) << 20) | (((insn >>> 12) & 0xff) << 12) | (((insn >>> 20) & 1) << 11) | (((insn >>> 21) & 0x3ff) << 1);
+        int imm = (((insn >>> 31) & 1) << 20)
+                | (((insn >>> 12) & 0xff) << 12)
+                | (((insn >>> 20) & 1) << 11)
+                | (((insn >>> 21) & 0x3ff) << 1);
         return (imm << 11) >> 11;
     }
 
     static long cjOffset(int insn) {
-        int imm = (((insn >>> 12) & 1) << 11) | (((insn >>> 11) & 1) << 4) | (((insn >>> 9) & 3) << 8) | (((insn >>> 8) & 1) << 10)
-                | (((insn >>> 7) & 1) << 6) | (((insn >>> 6) & 1) << 7) | (((insn >>> 3) & 7) << 1) | (((insn >>> 2) & 1) << 5);
+        int imm = (((insn >>> 12) & 1) << 11)
+                | (((insn >>> 11) & 1) << 4)
+                | (((insn >>> 9) & 3) << 8)
+                | (((insn >>> 8) & 1) << 10)
+                | (((insn >>> 7) & 1) << 6)
+                | (((insn >>> 6) & 1) << 7)
+                | (((insn >>> 3) & 7) << 1)
+                | (((insn >>> 2) & 1) << 5);
         return (imm << 20) >> 20;
     }
 
     static long cbOffset(int insn) {
-        int imm = (((insn >>> 12) & 1) << 8) | (((insn >>> 10) & 3) << 3) | (((insn >>> 5) & 3) << 6) | (((insn >>> 3) & 3) << 1)
+        int imm = (((insn >>> 12) & 1) << 8)
+                | (((insn >>> 10) & 3) << 3)
+                | (((insn >>> 5) & 3) << 6)
+                | (((insn >>> 3) & 3) << 1)
                 | (((insn >>> 2) & 1) << 5);
         return (imm << 23) >> 23;
     }
@@ -249,10 +265,10 @@ public final class FaultLocator {
             long ldImm = (((insn >>> 10) & 7) << 3) | (((insn >>> 5) & 3) << 6);
             long lwImm = (((insn >>> 10) & 7) << 3) | (((insn >>> 6) & 1) << 2) | (((insn >>> 5) & 1) << 6);
             return switch (funct3) {
-                case 1, 3 -> new Access(1, regs[rsPrime] + ldImm, 8);  // c.fld, c.ld
-                case 2 -> new Access(1, regs[rsPrime] + lwImm, 4);     // c.lw
-                case 5, 7 -> new Access(2, regs[rsPrime] + ldImm, 8);  // c.fsd, c.sd
-                case 6 -> new Access(2, regs[rsPrime] + lwImm, 4);     // c.sw
+                case 1, 3 -> new Access(1, regs[rsPrime] + ldImm, 8); // c.fld, c.ld
+                case 2 -> new Access(1, regs[rsPrime] + lwImm, 4); // c.lw
+                case 5, 7 -> new Access(2, regs[rsPrime] + ldImm, 8); // c.fsd, c.sd
+                case 6 -> new Access(2, regs[rsPrime] + lwImm, 4); // c.sw
                 default -> null;
             };
         }
@@ -261,7 +277,8 @@ public final class FaultLocator {
         }
         long sp = regs[2];
         switch (funct3) {
-            case 1: case 3: { // c.fldsp, c.ldsp
+            case 1:
+            case 3: { // c.fldsp, c.ldsp
                 long imm = (((insn >>> 12) & 1) << 5) | (((insn >>> 5) & 3) << 3) | (((insn >>> 2) & 7) << 6);
                 return new Access(1, sp + imm, 8);
             }
@@ -269,7 +286,8 @@ public final class FaultLocator {
                 long imm = (((insn >>> 12) & 1) << 5) | (((insn >>> 4) & 7) << 2) | (((insn >>> 2) & 3) << 6);
                 return new Access(1, sp + imm, 4);
             }
-            case 5: case 7: { // c.fsdsp, c.sdsp
+            case 5:
+            case 7: { // c.fsdsp, c.sdsp
                 long imm = (((insn >>> 10) & 7) << 3) | (((insn >>> 7) & 7) << 6);
                 return new Access(2, sp + imm, 8);
             }

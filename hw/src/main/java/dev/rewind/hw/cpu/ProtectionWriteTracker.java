@@ -31,6 +31,7 @@ public final class ProtectionWriteTracker implements WriteTracker {
     private final Map<Long, byte[]> saved = new LinkedHashMap<>();
     /** Committed transactions' pre-images kept, oldest first, and how many to keep. */
     private final java.util.ArrayDeque<Map<Long, byte[]>> history = new java.util.ArrayDeque<>();
+
     private int keep;
     private final Unicorn.Hook hook;
     private boolean active;

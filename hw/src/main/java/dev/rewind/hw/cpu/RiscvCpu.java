@@ -24,9 +24,11 @@ import dev.rewind.hw.unicorn.Unicorn;
 public final class RiscvCpu implements Cpu {
     /** Unicorn's register id for x0; xN is X0 + N. */
     private static final int REG_X0 = 1;
+
     private static final int REG_PC = 190;
     /** Never reached: run() passes it as "until" so only stops and faults end a run. */
     public static final long NO_UNTIL = 0xFFFF_FFFF_FFFF_FFFEL;
+
     static final int EBREAK = 0x00100073;
     static final int C_EBREAK = 0x9002;
 
@@ -37,6 +39,7 @@ public final class RiscvCpu implements Cpu {
 
     /** a0..a7 then pc: read in one native call after an ecall. */
     private static final int[] ECALL_IDS = new int[9];
+
     private static final int[] ARG_IDS = new int[8];
     private static final int[] ALL_IDS = new int[32];
 
@@ -60,6 +63,7 @@ public final class RiscvCpu implements Cpu {
     private WriteTracker tracker;
     /** See {@link #registerVersion()}: registers written through {@link #engine()} directly do not count. */
     private long registerVersion;
+
     private Unicorn.Hook preemptHook;
 
     private int exceptionCause = -1;
@@ -106,7 +110,6 @@ public final class RiscvCpu implements Cpu {
         return uc.virtualTlb();
     }
 
-
     /**
      * Track writes to this CPU's memory for transactions; {@code maxPages} bounds the undo log
      * of the native tracker. Returns the tracker, also attached to {@link #memory()}.
@@ -124,7 +127,9 @@ public final class RiscvCpu implements Cpu {
             // the protection tracker relies on protection faults, which the fill hook would refuse
             uc.disableVirtualTlb();
         }
-        tracker = kind == TrackerKind.PROTECTION ? new ProtectionWriteTracker(uc, ram) : new NativeWriteTracker(uc, maxPages);
+        tracker = kind == TrackerKind.PROTECTION
+                ? new ProtectionWriteTracker(uc, ram)
+                : new NativeWriteTracker(uc, maxPages);
         space.setTracker(tracker);
         return tracker;
     }
@@ -291,8 +296,8 @@ public final class RiscvCpu implements Cpu {
      * (0 of 4 with the block hook, or with QEMU's own TLB fill): not understood yet.
      * {@code -Drewind.preempt=stop} selects it on 2.1.
      */
-    static final boolean STOP_IS_PRECISE = Unicorn.versionNumber() >= 0x02010000
-            && "stop".equals(System.getProperty("rewind.preempt"));
+    static final boolean STOP_IS_PRECISE =
+            Unicorn.versionNumber() >= 0x02010000 && "stop".equals(System.getProperty("rewind.preempt"));
 
     /** Preemption by uc_emu_stop (2.1), instead of the block hook. */
     private volatile boolean preemptByStop;

@@ -38,8 +38,13 @@ public final class BlockDevice extends Device implements AutoCloseable {
     public static final int CAUSE_COMPLETION = CAUSE;
 
     public static final int CMD_READ = 1, CMD_WRITE = 2, CMD_FLUSH = 3;
-    public static final int ST_OK = 0, ST_BAD_COMMAND = 1, ST_OUT_OF_RANGE = 2, ST_DMA_FAULT = 3,
-            ST_IO_ERROR = 4, ST_NO_DISK = 5, ST_NONE = 0xff;
+    public static final int ST_OK = 0,
+            ST_BAD_COMMAND = 1,
+            ST_OUT_OF_RANGE = 2,
+            ST_DMA_FAULT = 3,
+            ST_IO_ERROR = 4,
+            ST_NO_DISK = 5,
+            ST_NONE = 0xff;
 
     private static final Logger log = LoggerFactory.getLogger(BlockDevice.class);
 
@@ -63,7 +68,8 @@ public final class BlockDevice extends Device implements AutoCloseable {
      * NO_DISK) holding {@code sizeBytes / 512} sectors. Closing the device closes the channel.
      */
     public BlockDevice(String name, FileChannel disk, long sizeBytes) {
-        super(name,
+        super(
+                name,
                 new Reg(SECTOR_SIZE, 4, R),
                 new Reg(MAX_SECTORS, 4, R),
                 new Reg(CAPACITY, 8, R),
@@ -95,8 +101,7 @@ public final class BlockDevice extends Device implements AutoCloseable {
             throw new IOException("disk image " + file + " is empty");
         }
         if (size % SECTOR_BYTES != 0) {
-            throw new IOException("disk image " + file + " is " + size
-                    + " bytes, not a multiple of " + SECTOR_BYTES);
+            throw new IOException("disk image " + file + " is " + size + " bytes, not a multiple of " + SECTOR_BYTES);
         }
         FileChannel ch;
         try {
@@ -122,11 +127,12 @@ public final class BlockDevice extends Device implements AutoCloseable {
     /** A blank (zeroed) disk of {@code sizeBytes} in a temporary file deleted on close. */
     public static BlockDevice inMemory(String name, long sizeBytes) throws IOException {
         if (sizeBytes <= 0 || sizeBytes % SECTOR_BYTES != 0) {
-            throw new IllegalArgumentException("disk size " + sizeBytes + " is not a positive multiple of " + SECTOR_BYTES);
+            throw new IllegalArgumentException(
+                    "disk size " + sizeBytes + " is not a positive multiple of " + SECTOR_BYTES);
         }
         Path tmp = Files.createTempFile("rewind-" + name.replaceAll("[^A-Za-z0-9_-]", "_") + "-", ".img");
-        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                StandardOpenOption.DELETE_ON_CLOSE);
+        FileChannel ch = FileChannel.open(
+                tmp, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.DELETE_ON_CLOSE);
         try {
             ch.write(ByteBuffer.wrap(new byte[1]), sizeBytes - 1);
         } catch (IOException e) {

@@ -61,7 +61,7 @@ public abstract class Device {
     protected static final int R = 1, W = 2, RW = R | W;
 
     /** A register: offset, width in bytes (4 or 8), access ({@link #R}, {@link #W}, {@link #RW}). */
-    protected record Reg(int offset, int width, int access) { }
+    protected record Reg(int offset, int width, int access) {}
 
     private static final Logger log = LoggerFactory.getLogger(Device.class);
 
@@ -70,6 +70,7 @@ public abstract class Device {
     private final Reg[] byWord = new Reg[(int) (MMIO_SIZE / 4)];
     /** Low words written to 64-bit registers, waiting for their high word (by offset / 8). */
     private final long[] lowWord = new long[(int) (MMIO_SIZE / 8)];
+
     private final boolean[] lowWritten = new boolean[(int) (MMIO_SIZE / 8)];
 
     /*
@@ -84,10 +85,12 @@ public abstract class Device {
     private int piecesLeft;
     /** A misaligned load: the aligned loads the CPU makes for it, still to come. */
     private int subLoadsLeft;
+
     private long subBase;
     private int subSize;
     /** A valid 8-byte load of a 64-bit register: read once, its high half kept for the second piece. */
     private boolean wide;
+
     private boolean highHalfValid;
     private long highHalf;
 
@@ -136,12 +139,10 @@ public abstract class Device {
     }
 
     /** Connects the device's DMA to a driver's memory; only DMA-capable devices use it. */
-    public void setDma(DmaPort port) {
-    }
+    public void setDma(DmaPort port) {}
 
     /** Performs time- and input-driven events due at {@code nowNanos}. */
-    public void poll(long nowNanos) {
-    }
+    public void poll(long nowNanos) {}
 
     /** The earliest time at which {@link #poll} would do something; {@code Long.MAX_VALUE} if never. */
     public long nextEventNanos() {
@@ -185,7 +186,10 @@ public abstract class Device {
                 Device.this.write(offset, size, value);
             }
         });
-        engine.hookMemAccess(Unicorn.HOOK_DATA_READ | Unicorn.HOOK_DATA_WRITE, base - 8, base + MMIO_SIZE - 1,
+        engine.hookMemAccess(
+                Unicorn.HOOK_DATA_READ | Unicorn.HOOK_DATA_WRITE,
+                base - 8,
+                base + MMIO_SIZE - 1,
                 (type, address, size, value) -> beginAccess(address - base, size, type == Unicorn.ACCESS_WRITE));
     }
 
@@ -198,7 +202,9 @@ public abstract class Device {
      */
     public final void beginAccess(long offset, int size, boolean write) {
         try {
-            if (!write && subLoadsLeft > 0 && size == subSize
+            if (!write
+                    && subLoadsLeft > 0
+                    && size == subSize
                     && offset == subBase + (long) (2 - subLoadsLeft) * subSize) {
                 subLoadsLeft--; // a part of the misaligned load in progress, already accounted for
                 return;
@@ -349,8 +355,7 @@ public abstract class Device {
             misuse(ERR_BAD_OFFSET);
             return null;
         }
-        boolean ok = size == r.width && offset == r.offset
-                || r.width == 8 && size == 4 && offset % 4 == 0;
+        boolean ok = size == r.width && offset == r.offset || r.width == 8 && size == 4 && offset % 4 == 0;
         if (!ok) {
             misuse(ERR_BAD_WIDTH);
             return null;

@@ -11,5 +11,5 @@ public interface IrqLine {
     void raise();
 
     /** A line connected to nothing. */
-    IrqLine NONE = () -> { };
+    IrqLine NONE = () -> {};
 }

@@ -37,11 +37,7 @@ public final class TimerDevice extends Device {
     private long expirations;
 
     public TimerDevice(String name, LongSupplier clock) {
-        super(name,
-                new Reg(NOW, 8, R),
-                new Reg(INTERVAL, 8, RW),
-                new Reg(COMMAND, 4, W),
-                new Reg(EXPIRATIONS, 4, R));
+        super(name, new Reg(NOW, 8, R), new Reg(INTERVAL, 8, RW), new Reg(COMMAND, 4, W), new Reg(EXPIRATIONS, 4, R));
         this.clock = clock;
     }
 

@@ -42,7 +42,7 @@ public final class UartDevice extends Device {
     private final Object inboxLock = new Object();
     private ByteQueue inbox = new ByteQueue();
     private boolean inboxClosed;
-    private volatile Runnable wakeup = () -> { };
+    private volatile Runnable wakeup = () -> {};
 
     // Kernel thread only.
     private final ByteQueue fifo = new ByteQueue();
@@ -50,6 +50,7 @@ public final class UartDevice extends Device {
     private volatile int fifoBytes;
     /** Unread input (inbox + FIFO) beyond which {@link #input} waits for the guest to read. */
     public static final int INPUT_LIMIT = 1 << 20;
+
     private boolean closed;
     private final byte[] history = new byte[HISTORY];
     private int historyLen;
@@ -59,11 +60,7 @@ public final class UartDevice extends Device {
 
     /** {@code clock} is accepted for symmetry with the other devices; the UART needs no time. */
     public UartDevice(String name, Uart console, LongSupplier clock) {
-        super(name,
-                new Reg(TXDATA, 4, W),
-                new Reg(RXDATA, 4, R),
-                new Reg(RX_COUNT, 4, R),
-                new Reg(TX_TOTAL, 8, R));
+        super(name, new Reg(TXDATA, 4, W), new Reg(RXDATA, 4, R), new Reg(RX_COUNT, 4, R), new Reg(TX_TOTAL, 8, R));
         this.console = console;
     }
 
@@ -107,7 +104,7 @@ public final class UartDevice extends Device {
 
     /** Called on the input thread after {@link #input} and {@link #closeInput}, to wake an idle kernel. */
     public void setWakeup(Runnable r) {
-        wakeup = r == null ? () -> { } : r;
+        wakeup = r == null ? () -> {} : r;
     }
 
     // ---- kernel side ----
@@ -143,8 +140,7 @@ public final class UartDevice extends Device {
     @Override
     public long nextEventNanos() {
         synchronized (inboxLock) {
-            return fifoBytes < INPUT_LIMIT && (inbox.size() > 0 || inboxClosed != closed)
-                    ? 0 : Long.MAX_VALUE;
+            return fifoBytes < INPUT_LIMIT && (inbox.size() > 0 || inboxClosed != closed) ? 0 : Long.MAX_VALUE;
         }
     }
 

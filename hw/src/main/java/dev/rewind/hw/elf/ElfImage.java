@@ -50,8 +50,8 @@ public final class ElfImage {
      * One PT_LOAD segment: {@code memSize} bytes at {@code vaddr}, of which the first {@code
      * fileSize} come from the file at {@code fileOffset} and the rest are zero.
      */
-    public record Segment(long vaddr, long memSize, long fileOffset, long fileSize,
-                          boolean read, boolean write, boolean exec) {
+    public record Segment(
+            long vaddr, long memSize, long fileOffset, long fileSize, boolean read, boolean write, boolean exec) {
         /** Exclusive end address; never overflows for segments of a parsed image. */
         public long end() {
             return vaddr + memSize;
@@ -59,8 +59,7 @@ public final class ElfImage {
 
         /** Whether {@code addr} lies inside {@code [vaddr, vaddr + memSize)} (unsigned). */
         public boolean contains(long addr) {
-            return Long.compareUnsigned(addr, vaddr) >= 0
-                    && Long.compareUnsigned(addr - vaddr, memSize) < 0;
+            return Long.compareUnsigned(addr, vaddr) >= 0 && Long.compareUnsigned(addr - vaddr, memSize) < 0;
         }
 
         /** Permissions as {@code "r-x"} style text. */
@@ -70,8 +69,7 @@ public final class ElfImage {
 
         @Override
         public String toString() {
-            return String.format("Segment[0x%x..0x%x %s, file 0x%x+0x%x]",
-                    vaddr, end(), flags(), fileOffset, fileSize);
+            return String.format("Segment[0x%x..0x%x %s, file 0x%x+0x%x]", vaddr, end(), flags(), fileOffset, fileSize);
         }
     }
 
@@ -84,6 +82,7 @@ public final class ElfImage {
     private final List<Segment> segments;
     /** Symbols usable by {@link #describe}, sorted by unsigned address. */
     private final Symbol[] sorted;
+
     private final long[] sortedAddrs;
     private final long maxSymbolSize;
     private final Map<String, Symbol> byName;
@@ -94,12 +93,14 @@ public final class ElfImage {
         this.entry = entry;
         this.segments = List.copyOf(segments);
         this.sorted = symbols.toArray(new Symbol[0]);
-        Arrays.sort(sorted, Comparator.comparing(Symbol::address, Long::compareUnsigned)
-                // among symbols at one address prefer sized, then global, then functions
-                .thenComparing(s -> s.size() == 0)
-                .thenComparing(s -> !s.global())
-                .thenComparing(s -> !s.function())
-                .thenComparing(Symbol::name));
+        Arrays.sort(
+                sorted,
+                Comparator.comparing(Symbol::address, Long::compareUnsigned)
+                        // among symbols at one address prefer sized, then global, then functions
+                        .thenComparing(s -> s.size() == 0)
+                        .thenComparing(s -> !s.global())
+                        .thenComparing(s -> !s.function())
+                        .thenComparing(Symbol::name));
         this.sortedAddrs = new long[sorted.length];
         long max = 0;
         Map<String, Symbol> names = new HashMap<>();
@@ -244,8 +245,8 @@ public final class ElfImage {
 
     @Override
     public String toString() {
-        return "ElfImage[" + name + ", entry=0x" + Long.toHexString(entry) + ", " + segments.size()
-                + " segments, " + sorted.length + " symbols]";
+        return "ElfImage[" + name + ", entry=0x" + Long.toHexString(entry) + ", " + segments.size() + " segments, "
+                + sorted.length + " symbols]";
     }
 
     // ------------------------------------------------------------------------------------------
@@ -271,18 +272,27 @@ public final class ElfImage {
             throw new ElfException(name, "not an ELF file (bad magic" + got + ", expected 0x7f454c46)");
         }
         if (d.length < EHDR_SIZE) {
-            throw new ElfException(name, String.format(
-                    "truncated ELF header (file is 0x%x bytes, an ELF64 header needs 0x%x)", d.length, EHDR_SIZE));
+            throw new ElfException(
+                    name,
+                    String.format(
+                            "truncated ELF header (file is 0x%x bytes, an ELF64 header needs 0x%x)",
+                            d.length, EHDR_SIZE));
         }
         int cls = r.u8(4);
         if (cls != 2) {
-            throw new ElfException(name, String.format("not a 64-bit ELF file (EI_CLASS=0x%x%s), expected ELFCLASS64 (2)",
-                    cls, cls == 1 ? ", ELFCLASS32" : ""));
+            throw new ElfException(
+                    name,
+                    String.format(
+                            "not a 64-bit ELF file (EI_CLASS=0x%x%s), expected ELFCLASS64 (2)",
+                            cls, cls == 1 ? ", ELFCLASS32" : ""));
         }
         int enc = r.u8(5);
         if (enc != 1) {
-            throw new ElfException(name, String.format("not little-endian (EI_DATA=0x%x%s), expected ELFDATA2LSB (1)",
-                    enc, enc == 2 ? ", big-endian" : ""));
+            throw new ElfException(
+                    name,
+                    String.format(
+                            "not little-endian (EI_DATA=0x%x%s), expected ELFDATA2LSB (1)",
+                            enc, enc == 2 ? ", big-endian" : ""));
         }
         int ver = r.u8(6);
         if (ver != 1) {
@@ -290,17 +300,22 @@ public final class ElfImage {
         }
         int type = r.u16(0x10);
         if (type != 2) {
-            throw new ElfException(name, String.format("not an executable (e_type=0x%x, %s), expected ET_EXEC (2)",
-                    type, typeName(type)));
+            throw new ElfException(
+                    name,
+                    String.format("not an executable (e_type=0x%x, %s), expected ET_EXEC (2)", type, typeName(type)));
         }
         int machine = r.u16(0x12);
         if (machine != EM_RISCV) {
-            throw new ElfException(name, String.format("is for machine %s (e_machine=%d), expected RISC-V (%d)",
-                    machineName(machine), machine, EM_RISCV));
+            throw new ElfException(
+                    name,
+                    String.format(
+                            "is for machine %s (e_machine=%d), expected RISC-V (%d)",
+                            machineName(machine), machine, EM_RISCV));
         }
         long eVersion = r.u32(0x14);
         if (eVersion != 1) {
-            throw new ElfException(name, String.format("unsupported ELF version (e_version=0x%x), expected 1", eVersion));
+            throw new ElfException(
+                    name, String.format("unsupported ELF version (e_version=0x%x), expected 1", eVersion));
         }
         long entry = r.u64(0x18);
         long phoff = r.u64(0x20);
@@ -314,17 +329,21 @@ public final class ElfImage {
             throw new ElfException(name, "has no program headers (e_phnum=0x0), so nothing to load");
         }
         if (phnum == 0xffff) {
-            throw new ElfException(name, "uses extended program header numbering (e_phnum=0xffff), which is not supported");
+            throw new ElfException(
+                    name, "uses extended program header numbering (e_phnum=0xffff), which is not supported");
         }
         if (phentsize != PHDR_SIZE) {
-            throw new ElfException(name, String.format("bad program header size (e_phentsize=0x%x), expected 0x%x",
-                    phentsize, PHDR_SIZE));
+            throw new ElfException(
+                    name,
+                    String.format("bad program header size (e_phentsize=0x%x), expected 0x%x", phentsize, PHDR_SIZE));
         }
         long phBytes = (long) phnum * PHDR_SIZE;
         if (!r.inBounds(phoff, phBytes)) {
-            throw new ElfException(name, String.format(
-                    "program header table out of bounds (e_phoff=0x%x, e_phnum=0x%x, 0x%x bytes) in a file of 0x%x bytes",
-                    phoff, phnum, phBytes, d.length));
+            throw new ElfException(
+                    name,
+                    String.format(
+                            "program header table out of bounds (e_phoff=0x%x, e_phnum=0x%x, 0x%x bytes) in a file of 0x%x bytes",
+                            phoff, phnum, phBytes, d.length));
         }
 
         List<Segment> segs = new ArrayList<>();
@@ -332,8 +351,11 @@ public final class ElfImage {
             int p = (int) phoff + i * PHDR_SIZE;
             long ptype = r.u32(p);
             if (ptype == PT_INTERP) {
-                throw new ElfException(name, String.format(
-                        "program header %d is PT_INTERP: the file needs a dynamic loader, only static executables are supported", i));
+                throw new ElfException(
+                        name,
+                        String.format(
+                                "program header %d is PT_INTERP: the file needs a dynamic loader, only static executables are supported",
+                                i));
             }
             if (ptype != PT_LOAD) {
                 continue;
@@ -345,32 +367,43 @@ public final class ElfImage {
             long memsz = r.u64(p + 40);
             String what = String.format("PT_LOAD segment %d (p_vaddr=0x%x)", i, vaddr);
             if (Long.compareUnsigned(filesz, memsz) > 0) {
-                throw new ElfException(name, String.format("%s has p_filesz=0x%x larger than p_memsz=0x%x",
-                        what, filesz, memsz));
+                throw new ElfException(
+                        name, String.format("%s has p_filesz=0x%x larger than p_memsz=0x%x", what, filesz, memsz));
             }
             if (Long.compareUnsigned(memsz, MAX_SEGMENT_SIZE) > 0) {
-                throw new ElfException(name, String.format("%s is too large (p_memsz=0x%x, limit 0x%x = 1 GiB)",
-                        what, memsz, MAX_SEGMENT_SIZE));
+                throw new ElfException(
+                        name,
+                        String.format(
+                                "%s is too large (p_memsz=0x%x, limit 0x%x = 1 GiB)", what, memsz, MAX_SEGMENT_SIZE));
             }
             if (!r.inBounds(off, filesz)) {
-                throw new ElfException(name, String.format(
-                        "%s extends beyond the end of the file (p_offset=0x%x + p_filesz=0x%x > file size 0x%x)",
-                        what, off, filesz, d.length));
+                throw new ElfException(
+                        name,
+                        String.format(
+                                "%s extends beyond the end of the file (p_offset=0x%x + p_filesz=0x%x > file size 0x%x)",
+                                what, off, filesz, d.length));
             }
             if (vaddr != 0 && Long.compareUnsigned(memsz, -vaddr) >= 0) {
-                throw new ElfException(name, String.format(
-                        "%s wraps around the address space (p_vaddr=0x%x + p_memsz=0x%x overflows)", what, vaddr, memsz));
+                throw new ElfException(
+                        name,
+                        String.format(
+                                "%s wraps around the address space (p_vaddr=0x%x + p_memsz=0x%x overflows)",
+                                what, vaddr, memsz));
             }
             if (memsz == 0) {
                 log.debug("{}: ignoring empty PT_LOAD segment {} at 0x{}", name, i, Long.toHexString(vaddr));
                 continue;
             }
             if (segs.size() == MAX_LOAD_SEGMENTS) {
-                throw new ElfException(name, String.format("has more than %d PT_LOAD segments (program header %d is"
-                        + " one more), which no linked program needs", MAX_LOAD_SEGMENTS, i));
+                throw new ElfException(
+                        name,
+                        String.format(
+                                "has more than %d PT_LOAD segments (program header %d is"
+                                        + " one more), which no linked program needs",
+                                MAX_LOAD_SEGMENTS, i));
             }
-            segs.add(new Segment(vaddr, memsz, off, filesz,
-                    (flags & PF_R) != 0, (flags & PF_W) != 0, (flags & PF_X) != 0));
+            segs.add(new Segment(
+                    vaddr, memsz, off, filesz, (flags & PF_R) != 0, (flags & PF_W) != 0, (flags & PF_X) != 0));
         }
         if (segs.isEmpty()) {
             throw new ElfException(name, "has no non-empty PT_LOAD segment, so nothing to load");
@@ -381,16 +414,27 @@ public final class ElfImage {
         for (int i = 1; i < byAddr.size(); i++) {
             Segment a = byAddr.get(i - 1), b = byAddr.get(i);
             if (Long.compareUnsigned(b.vaddr(), a.end()) < 0) {
-                throw new ElfException(name, String.format(
-                        "PT_LOAD segments overlap: 0x%x..0x%x and 0x%x..0x%x", a.vaddr(), a.end(), b.vaddr(), b.end()));
+                throw new ElfException(
+                        name,
+                        String.format(
+                                "PT_LOAD segments overlap: 0x%x..0x%x and 0x%x..0x%x",
+                                a.vaddr(), a.end(), b.vaddr(), b.end()));
             }
         }
 
         boolean entryOk = segs.stream().anyMatch(s -> s.exec() && s.contains(entry));
         if (!entryOk) {
-            Segment in = segs.stream().filter(s -> s.contains(entry)).findFirst().orElse(null);
-            throw new ElfException(name, String.format("entry point 0x%x is not inside an executable segment%s",
-                    entry, in == null ? "" : String.format(" (it lies in %s segment 0x%x..0x%x)", in.flags(), in.vaddr(), in.end())));
+            Segment in =
+                    segs.stream().filter(s -> s.contains(entry)).findFirst().orElse(null);
+            throw new ElfException(
+                    name,
+                    String.format(
+                            "entry point 0x%x is not inside an executable segment%s",
+                            entry,
+                            in == null
+                                    ? ""
+                                    : String.format(
+                                            " (it lies in %s segment 0x%x..0x%x)", in.flags(), in.vaddr(), in.end())));
         }
 
         List<Symbol> symbols = readSymbols(r, name, shoff, shentsize, shnum, segs);
@@ -398,15 +442,19 @@ public final class ElfImage {
     }
 
     /** Reads .symtab; any problem only means "no symbols" (logged at debug level). */
-    private static List<Symbol> readSymbols(Reader r, String name, long shoff, int shentsize, int shnum,
-                                            List<Segment> segs) {
+    private static List<Symbol> readSymbols(
+            Reader r, String name, long shoff, int shentsize, int shnum, List<Segment> segs) {
         if (shoff == 0 || shnum == 0) {
             log.debug("{}: no section headers, no symbols", name);
             return List.of();
         }
         if (shentsize != SHDR_SIZE || !r.inBounds(shoff, (long) shnum * SHDR_SIZE)) {
-            log.debug("{}: section header table unusable (e_shoff=0x{}, e_shentsize=0x{}, e_shnum=0x{}), no symbols",
-                    name, Long.toHexString(shoff), Integer.toHexString(shentsize), Integer.toHexString(shnum));
+            log.debug(
+                    "{}: section header table unusable (e_shoff=0x{}, e_shentsize=0x{}, e_shnum=0x{}), no symbols",
+                    name,
+                    Long.toHexString(shoff),
+                    Integer.toHexString(shentsize),
+                    Integer.toHexString(shnum));
             return List.of();
         }
         int symtab = -1;
@@ -425,8 +473,12 @@ public final class ElfImage {
         long link = r.u32(symtab + 0x28);
         long entsize = r.u64(symtab + 0x38);
         if ((entsize != SYM_SIZE && entsize != 0) || !r.inBounds(symOff, symSize)) {
-            log.debug("{}: .symtab unusable (offset 0x{}, size 0x{}, entsize 0x{}), no symbols",
-                    name, Long.toHexString(symOff), Long.toHexString(symSize), Long.toHexString(entsize));
+            log.debug(
+                    "{}: .symtab unusable (offset 0x{}, size 0x{}, entsize 0x{}), no symbols",
+                    name,
+                    Long.toHexString(symOff),
+                    Long.toHexString(symSize),
+                    Long.toHexString(entsize));
             return List.of();
         }
         if (Long.compareUnsigned(link, shnum) >= 0) {

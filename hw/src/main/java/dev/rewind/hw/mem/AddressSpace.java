@@ -73,7 +73,8 @@ public final class AddressSpace implements AutoCloseable {
         while (i < regions.size() && regions.get(i).vaddr() < r.vaddr()) {
             i++;
         }
-        if ((i > 0 && regions.get(i - 1).end() > r.vaddr()) || (i < regions.size() && regions.get(i).vaddr() < r.end())) {
+        if ((i > 0 && regions.get(i - 1).end() > r.vaddr())
+                || (i < regions.size() && regions.get(i).vaddr() < r.end())) {
             throw new IllegalArgumentException("mapping " + r + " overlaps an existing region");
         }
         // All or nothing: a region is listed only once the engine and the tracker both have it,

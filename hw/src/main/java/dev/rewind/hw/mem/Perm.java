@@ -13,6 +13,8 @@ public final class Perm {
 
     /** "rwx"-style text, e.g. "r-x". */
     public static String toString(int perms) {
-        return ((perms & READ) != 0 ? "r" : "-") + ((perms & WRITE) != 0 ? "w" : "-") + ((perms & EXEC) != 0 ? "x" : "-");
+        return ((perms & READ) != 0 ? "r" : "-")
+                + ((perms & WRITE) != 0 ? "w" : "-")
+                + ((perms & EXEC) != 0 ? "x" : "-");
     }
 }

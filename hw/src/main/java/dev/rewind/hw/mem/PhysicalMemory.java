@@ -27,7 +27,8 @@ public final class PhysicalMemory implements AutoCloseable {
 
     public PhysicalMemory(long bytes) {
         if (bytes < PAGE_SIZE || bytes % PAGE_SIZE != 0 || bytes > (1L << 30)) {
-            throw new IllegalArgumentException("physical memory must be a multiple of 4 KiB between 4 KiB and 1 GiB: " + bytes);
+            throw new IllegalArgumentException(
+                    "physical memory must be a multiple of 4 KiB between 4 KiB and 1 GiB: " + bytes);
         }
         this.host = HostMemory.allocate(bytes);
         this.buffer = host.buffer();

@@ -33,8 +33,11 @@ public final class EngineChoice {
         if (cached != null) {
             return new Choice(cached.resolve(UnicornLibrary.DEFAULT_NAME).toString(), describe(cached), false, false);
         }
-        return new Choice(UnicornLibrary.DEFAULT_NAME, "the system's " + UnicornLibrary.DEFAULT_NAME,
-                !"system".equals(System.getenv(UnicornLibrary.ENGINE_ENV)), false);
+        return new Choice(
+                UnicornLibrary.DEFAULT_NAME,
+                "the system's " + UnicornLibrary.DEFAULT_NAME,
+                !"system".equals(System.getenv(UnicornLibrary.ENGINE_ENV)),
+                false);
     }
 
     /** The provisioned engine's folder (holding libunicorn.so.2 and ORIGIN), or null. */
@@ -49,7 +52,8 @@ public final class EngineChoice {
             dir = base + "/rewind/engine";
         }
         Path current = Path.of(dir, "current");
-        if (Files.isRegularFile(current.resolve(UnicornLibrary.DEFAULT_NAME)) && Files.isRegularFile(current.resolve("ORIGIN"))) {
+        if (Files.isRegularFile(current.resolve(UnicornLibrary.DEFAULT_NAME))
+                && Files.isRegularFile(current.resolve("ORIGIN"))) {
             return current;
         }
         return null;
@@ -89,6 +93,8 @@ public final class EngineChoice {
         if (!v.matches("\\d+\\.\\d+\\.\\d+")) {
             return null;
         }
-        return new String[] {v, describe(dir), dir.resolve(UnicornLibrary.DEFAULT_NAME).toString()};
+        return new String[] {
+            v, describe(dir), dir.resolve(UnicornLibrary.DEFAULT_NAME).toString()
+        };
     }
 }

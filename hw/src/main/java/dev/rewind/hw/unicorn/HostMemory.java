@@ -50,7 +50,8 @@ public final class HostMemory implements AutoCloseable {
         long mapped = (size + PAGE - 1) & -PAGE;
         long addr = Libc.mmap(null, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (addr == -1 || addr == 0) {
-            throw new OutOfMemoryError("cannot map " + size + " bytes of host memory (errno " + Native.getLastError() + ")");
+            throw new OutOfMemoryError(
+                    "cannot map " + size + " bytes of host memory (errno " + Native.getLastError() + ")");
         }
         this.base = addr;
         this.size = size;

@@ -25,6 +25,7 @@ final class NativeHooks {
 
     /** Offsets in struct rw_trap. */
     static final int OFF_INTNO = 0;
+
     static final int OFF_MEM_TYPE = 4;
     static final int OFF_MEM_ADDR = 8;
     static final int OFF_MEM_SIZE = 16;
@@ -41,7 +42,8 @@ final class NativeHooks {
         try (InputStream in = NativeHooks.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new UnicornException("the native hook library " + resource + " is missing from the class path"
-                        + " (built for the machine that ran `mvn package`; this is " + com.sun.jna.Platform.RESOURCE_PREFIX
+                        + " (built for the machine that ran `mvn package`; this is "
+                        + com.sun.jna.Platform.RESOURCE_PREFIX
                         + "): rebuild here with `mvn package` (needs gcc: apt-get install gcc)");
             }
             file = Files.createTempFile("rewind_native", ".so");
@@ -57,7 +59,8 @@ final class NativeHooks {
         UC_EMU_STOP = UnicornLibrary.LIB.getFunction("uc_emu_stop");
         int size = LIB.getFunction("rw_trap_size").invokeInt(new Object[0]);
         if (size != TRAP_SIZE) {
-            throw new UnicornException("native hook library mismatch: struct rw_trap is " + size + " bytes, expected " + TRAP_SIZE);
+            throw new UnicornException(
+                    "native hook library mismatch: struct rw_trap is " + size + " bytes, expected " + TRAP_SIZE);
         }
     }
 

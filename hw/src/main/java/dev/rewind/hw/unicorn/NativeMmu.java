@@ -28,6 +28,7 @@ final class NativeMmu {
     private static final int OFF_OPEN_UNKNOWN = 60;
     /** struct rw_mmu, with room for RW_MAXOPEN (64) open pages. */
     private static final int SIZE = 72 + 8 * 64;
+
     private static final int REGION_SIZE = 24;
 
     /** The fill path's calls, directly mapped: a transaction begins at every request. */
@@ -46,7 +47,8 @@ final class NativeMmu {
     static {
         int size = NativeHooks.function("rw_mmu_size").invokeInt(new Object[0]);
         if (size != SIZE) {
-            throw new UnicornException("native hook library mismatch: struct rw_mmu is " + size + " bytes, expected " + SIZE);
+            throw new UnicornException(
+                    "native hook library mismatch: struct rw_mmu is " + size + " bytes, expected " + SIZE);
         }
     }
 
@@ -55,6 +57,7 @@ final class NativeMmu {
     private Memory table;
     /** The trap record and tracker the native side points at, kept reachable. */
     private Object trap;
+
     private Object tracker;
 
     NativeMmu(Pointer uc, Memory trapRecord, Object trapOwner) {

@@ -1,6 +1,5 @@
 package dev.rewind.hw.unicorn;
 
-import com.sun.jna.Function;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import dev.rewind.hw.mem.Region;
@@ -61,12 +60,14 @@ public final class NativeWriteTracker implements WriteTracker {
 
         static native void rw_tx_drop_history(Pointer tx);
     }
+
     private static final Pointer WRITE_HOOK = NativeHooks.function("rw_write_hook");
 
     static {
         int size = NativeHooks.function("rw_tx_size").invokeInt(new Object[0]);
         if (size != SIZE) {
-            throw new UnicornException("native hook library mismatch: struct rw_tx is " + size + " bytes, expected " + SIZE);
+            throw new UnicornException(
+                    "native hook library mismatch: struct rw_tx is " + size + " bytes, expected " + SIZE);
         }
     }
 
@@ -77,11 +78,13 @@ public final class NativeWriteTracker implements WriteTracker {
     private final int maxPages;
     /** First slots of the committed transactions kept (rw_tx.hstart), once a history is wanted. */
     private Memory historyStarts;
+
     private boolean prefaulted;
     /** Dirty bitmaps, kept reachable while Unicorn may use them. */
     private final List<Memory> bitmaps = new ArrayList<>();
     /** The native region table (struct rw_region[], sorted by vaddr), grown by doubling. */
     private Memory regionTable;
+
     private final List<long[]> regions = new ArrayList<>();
     /** The store hook (without an MMU), or null. */
     private final Unicorn.Hook hook;

@@ -9,7 +9,8 @@ import com.sun.jna.Memory;
 public final class TrapRecord {
     final Memory mem = new Memory(NativeHooks.TRAP_SIZE);
     /** A Java view of the same bytes: reads and writes without JNI calls. */
-    private final java.nio.ByteBuffer view = mem.getByteBuffer(0, NativeHooks.TRAP_SIZE).order(java.nio.ByteOrder.nativeOrder());
+    private final java.nio.ByteBuffer view =
+            mem.getByteBuffer(0, NativeHooks.TRAP_SIZE).order(java.nio.ByteOrder.nativeOrder());
 
     TrapRecord() {
         mem.clear();

@@ -46,9 +46,11 @@ public final class Unicorn implements AutoCloseable {
     private static final int HOOK_BLOCK = 1 << 3;
     /** UC_HOOK_MEM_READ / UC_HOOK_MEM_WRITE: valid accesses, before they happen. */
     public static final int HOOK_DATA_READ = 1 << 10;
+
     public static final int HOOK_DATA_WRITE = 1 << 11;
     /** uc_mem_type of a valid read / write, as passed to a {@link MemAccessHook}. */
     public static final int ACCESS_READ = 16;
+
     public static final int ACCESS_WRITE = 17;
     private static final int HOOK_MEM_INVALID = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9);
 
@@ -60,22 +62,32 @@ public final class Unicorn implements AutoCloseable {
     private final Memory value = new Memory(8);
     /** Scratch for batch calls: register ids, pointers to values, the values. */
     private final Memory batchIds = new Memory(4L * MAX_BATCH);
+
     private final Memory batchPtrs = new Memory(8L * MAX_BATCH);
     private final Memory batchVals = new Memory(8L * MAX_BATCH);
     /** Java views of the batch scratch: no JNI call per element. */
-    private final java.nio.IntBuffer batchIdView = batchIds.getByteBuffer(0, 4L * MAX_BATCH).order(java.nio.ByteOrder.nativeOrder()).asIntBuffer();
-    private final java.nio.LongBuffer batchValView = batchVals.getByteBuffer(0, 8L * MAX_BATCH).order(java.nio.ByteOrder.nativeOrder()).asLongBuffer();
+    private final java.nio.IntBuffer batchIdView = batchIds.getByteBuffer(0, 4L * MAX_BATCH)
+            .order(java.nio.ByteOrder.nativeOrder())
+            .asIntBuffer();
+
+    private final java.nio.LongBuffer batchValView = batchVals
+            .getByteBuffer(0, 8L * MAX_BATCH)
+            .order(java.nio.ByteOrder.nativeOrder())
+            .asLongBuffer();
     /** The id array last copied into batchIds, and how many of its ids. */
     private int[] lastIds;
+
     private int lastCount;
     private Throwable pendingHookError;
     private volatile boolean closed;
     /** Every mapped range as {vaddr, size, perms}, sorted: what the MMU serves fills from. */
     private List<long[]> ranges = new ArrayList<>();
+
     private NativeMmu mmu;
     private Hook mmuHook;
     /** The native invalid-memory hook of {@link #hookTrapsNative}, while installed. */
     private Hook trapInvalidHook;
+
     private TrapRecord trapRecord;
 
     private Unicorn(Pointer uc) {
@@ -120,7 +132,8 @@ public final class Unicorn implements AutoCloseable {
 
     private static void check(int err, String what) {
         if (err != ERR_OK) {
-            throw new UnicornException(err, what + " failed: " + UnicornLibrary.uc_strerror(err) + " (uc_err " + err + ")", null);
+            throw new UnicornException(
+                    err, what + " failed: " + UnicornLibrary.uc_strerror(err) + " (uc_err " + err + ")", null);
         }
     }
 
@@ -166,7 +179,8 @@ public final class Unicorn implements AutoCloseable {
 
     /** Map guest range [address, address+size) onto host memory at {@code hostAddress}. */
     public void mapHost(long address, long size, int perms, long hostAddress) {
-        check(UnicornLibrary.uc_mem_map_ptr(uc, address, size, perms, new Pointer(hostAddress)),
+        check(
+                UnicornLibrary.uc_mem_map_ptr(uc, address, size, perms, new Pointer(hostAddress)),
                 String.format("uc_mem_map_ptr(0x%x, 0x%x)", address, size));
         setRange(address, size, perms);
     }
@@ -177,7 +191,8 @@ public final class Unicorn implements AutoCloseable {
     }
 
     public void protect(long address, long size, int perms) {
-        check(UnicornLibrary.uc_mem_protect(uc, address, size, perms),
+        check(
+                UnicornLibrary.uc_mem_protect(uc, address, size, perms),
                 String.format("uc_mem_protect(0x%x, 0x%x)", address, size));
         setRange(address, size, perms);
         if (mmu == null && hasVirtualTlb()) {
@@ -241,7 +256,9 @@ public final class Unicorn implements AutoCloseable {
         }
         NativeMmu m = new NativeMmu(uc, trap.mem, trap);
         // uc_ctl_tlb_mode(uc, UC_TLB_VIRTUAL) = UC_CTL_WRITE(UC_CTL_TLB_TYPE, 1): type 12, one argument
-        check(UnicornLibrary.CTL.invokeInt(new Object[] {uc, 12 | (1 << 26) | (1 << 30), 1}), "uc_ctl(TLB_TYPE virtual)");
+        check(
+                UnicornLibrary.CTL.invokeInt(new Object[] {uc, 12 | (1 << 26) | (1 << 30), 1}),
+                "uc_ctl(TLB_TYPE virtual)");
         mmuHook = addNativeHook(NativeMmu.HOOK_TLB_FILL, NativeMmu.FILL_HOOK, m.mem, m);
         mmu = m;
         mmu.setRanges(ranges);
@@ -313,7 +330,8 @@ public final class Unicorn implements AutoCloseable {
         };
         callbacks.add(r); // held for the engine's life: a collected callback would crash the JVM
         callbacks.add(w);
-        check(UnicornLibrary.uc_mmio_map(uc, address, size, r, Pointer.NULL, w, Pointer.NULL),
+        check(
+                UnicornLibrary.uc_mmio_map(uc, address, size, r, Pointer.NULL, w, Pointer.NULL),
                 String.format("uc_mmio_map(0x%x, 0x%x)", address, size));
         setRange(address, size, PROT_READ | PROT_WRITE);
     }

@@ -42,6 +42,7 @@ final class UnicornLibrary {
     static final String SOURCE;
     /** Where the library came from, in words (for --version). */
     static final String ORIGIN;
+
     static final int VERSION;
 
     static {
@@ -68,8 +69,11 @@ final class UnicornLibrary {
         disableHugePages();
         String v = ((VERSION >> 24) & 0xff) + "." + ((VERSION >> 16) & 0xff) + "." + ((VERSION >> 8) & 0xff);
         if (VERSION < 0x02010000 && fallback) {
-            log.warn("using Unicorn {} ({}): guest stores cost ~85-115 ns instead of ~2 ns with 2.1,"
-                    + " which ./rewind and scripts/test fetch when online (scripts/engine.sh)", v, from);
+            log.warn(
+                    "using Unicorn {} ({}): guest stores cost ~85-115 ns instead of ~2 ns with 2.1,"
+                            + " which ./rewind and scripts/test fetch when online (scripts/engine.sh)",
+                    v,
+                    from);
         } else {
             log.info("Unicorn {} loaded from {} ({})", v, SOURCE, from);
         }
@@ -127,8 +131,14 @@ final class UnicornLibrary {
 
     static native int uc_hook_del(Pointer uc, long hook);
 
-    static native int uc_mmio_map(Pointer uc, long address, long size, Unicorn.MmioReadCallback read, Pointer userRead,
-                                  Unicorn.MmioWriteCallback write, Pointer userWrite);
+    static native int uc_mmio_map(
+            Pointer uc,
+            long address,
+            long size,
+            Unicorn.MmioReadCallback read,
+            Pointer userRead,
+            Unicorn.MmioWriteCallback write,
+            Pointer userWrite);
 
     /** Load the library now, failing with a clear {@link UnicornException} if it is missing. */
     static void ensureLoaded() {

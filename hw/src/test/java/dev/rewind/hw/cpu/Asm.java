@@ -82,8 +82,12 @@ final class Asm {
     /** jal rd, to (from the instruction at {@code at}). */
     static int jal(int rd, long at, long to) {
         int off = (int) (to - at);
-        return (((off >> 20) & 1) << 31) | (((off >> 1) & 0x3ff) << 21) | (((off >> 11) & 1) << 20)
-                | (((off >> 12) & 0xff) << 12) | (rd << 7) | 0x6f;
+        return (((off >> 20) & 1) << 31)
+                | (((off >> 1) & 0x3ff) << 21)
+                | (((off >> 11) & 1) << 20)
+                | (((off >> 12) & 0xff) << 12)
+                | (rd << 7)
+                | 0x6f;
     }
 
     static int jalr(int rd, int rs1, int imm) {
@@ -92,8 +96,14 @@ final class Asm {
 
     static int branch(int f3, int rs1, int rs2, long at, long to) {
         int off = (int) (to - at);
-        return (((off >> 12) & 1) << 31) | (((off >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12)
-                | (((off >> 1) & 0xf) << 8) | (((off >> 11) & 1) << 7) | 0x63;
+        return (((off >> 12) & 1) << 31)
+                | (((off >> 5) & 0x3f) << 25)
+                | (rs2 << 20)
+                | (rs1 << 15)
+                | (f3 << 12)
+                | (((off >> 1) & 0xf) << 8)
+                | (((off >> 11) & 1) << 7)
+                | 0x63;
     }
 
     static int beq(int rs1, int rs2, long at, long to) {
@@ -133,7 +143,11 @@ final class Asm {
 
     /** c.lw rd', off(rs1'); off a multiple of 4 below 128. */
     static int cLw(int rd, int rs1, int off) {
-        return (2 << 13) | (((off >> 3) & 7) << 10) | ((rs1 - 8) << 7) | (((off >> 2) & 1) << 6) | (((off >> 6) & 1) << 5)
+        return (2 << 13)
+                | (((off >> 3) & 7) << 10)
+                | ((rs1 - 8) << 7)
+                | (((off >> 2) & 1) << 6)
+                | (((off >> 6) & 1) << 5)
                 | ((rd - 8) << 2);
     }
 
@@ -150,15 +164,24 @@ final class Asm {
     /** c.j to. */
     static int cJ(long at, long to) {
         int off = (int) (to - at);
-        int imm = (((off >> 11) & 1) << 12) | (((off >> 4) & 1) << 11) | (((off >> 8) & 3) << 9) | (((off >> 10) & 1) << 8)
-                | (((off >> 6) & 1) << 7) | (((off >> 7) & 1) << 6) | (((off >> 1) & 7) << 3) | (((off >> 5) & 1) << 2);
+        int imm = (((off >> 11) & 1) << 12)
+                | (((off >> 4) & 1) << 11)
+                | (((off >> 8) & 3) << 9)
+                | (((off >> 10) & 1) << 8)
+                | (((off >> 6) & 1) << 7)
+                | (((off >> 7) & 1) << 6)
+                | (((off >> 1) & 7) << 3)
+                | (((off >> 5) & 1) << 2);
         return (5 << 13) | imm | 1;
     }
 
     /** c.beqz / c.bnez rs1', to. */
     static int cBranch(boolean nez, int rs1, long at, long to) {
         int off = (int) (to - at);
-        int imm = (((off >> 8) & 1) << 12) | (((off >> 3) & 3) << 10) | (((off >> 6) & 3) << 5) | (((off >> 1) & 3) << 3)
+        int imm = (((off >> 8) & 1) << 12)
+                | (((off >> 3) & 3) << 10)
+                | (((off >> 6) & 3) << 5)
+                | (((off >> 1) & 3) << 3)
                 | (((off >> 5) & 1) << 2);
         return ((nez ? 7 : 6) << 13) | imm | ((rs1 - 8) << 7) | 1;
     }

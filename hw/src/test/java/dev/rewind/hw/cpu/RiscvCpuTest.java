@@ -108,7 +108,8 @@ class RiscvCpuTest extends CpuFixture {
         assertFalse(m.read(0x30000, b, 0, 1), "unmapped");
         assertFalse(m.read(DATA + 0xff8, b, 0, 16), "runs off the end of the region");
         try (RiscvCpu other = new RiscvCpu(ram)) {
-            assertEquals(-1, other.memory().translate(DATA, 8, Perm.READ), "another space does not see this one's pages");
+            assertEquals(
+                    -1, other.memory().translate(DATA, 8, Perm.READ), "another space does not see this one's pages");
         }
     }
 }

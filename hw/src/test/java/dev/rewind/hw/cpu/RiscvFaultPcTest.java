@@ -49,11 +49,11 @@ class RiscvFaultPcTest extends CpuFixture {
      */
     Asm callLoop(long start, int step) {
         Asm a = new Asm(CODE);
-        a.w(lui(S0, (int) (start >> 12)));                // 0
-        a.w(addi(A0, S0, 0));                              // 4: loop
-        a.w(jal(RA, a.here(), FUNC));                      // 8
-        a.w(addi(S0, S0, step));                           // 12
-        a.w(jal(0, a.here(), CODE + 4));                   // 16
+        a.w(lui(S0, (int) (start >> 12))); // 0
+        a.w(addi(A0, S0, 0)); // 4: loop
+        a.w(jal(RA, a.here(), FUNC)); // 8
+        a.w(addi(S0, S0, step)); // 12
+        a.w(jal(0, a.here(), CODE + 4)); // 16
         a.org(FUNC);
         return a;
     }
@@ -93,10 +93,10 @@ class RiscvFaultPcTest extends CpuFixture {
     void warmCompressedLoadAtFunctionStartReachedThroughCj() {
         Asm a = new Asm(CODE);
         a.w(lui(S0, (int) (DATA >> 12)));
-        a.w(addi(A0, S0, 0));                              // 4: loop
-        a.w(jal(RA, a.here(), FUNC));                      // 8
-        a.w(addi(S0, S0, 1024));                           // 12
-        a.h(cJ(a.here(), CODE + 4));                       // 16
+        a.w(addi(A0, S0, 0)); // 4: loop
+        a.w(jal(RA, a.here(), FUNC)); // 8
+        a.w(addi(S0, S0, 1024)); // 12
+        a.h(cJ(a.here(), CODE + 4)); // 16
         a.org(FUNC);
         a.h(cLd(S1, A0, 8)).h(cJr(RA));
         load(a);
@@ -121,11 +121,11 @@ class RiscvFaultPcTest extends CpuFixture {
         // sfence.vma as a TLB flush inside the block, so a fault after it in the same block is
         // reported at a PC before it, and the search must go on through it.
         Asm a = new Asm(CODE);
-        a.w(lui(S0, (int) (DATA >> 12)));                  // 0
-        a.w(0x12000073);                                   // 4: loop: sfence.vma
-        a.w(ld(T1, S0, 0));                                // 8: faults once s0 leaves DATA
-        a.w(addi(S0, S0, 1024));                           // 12
-        a.w(jal(0, a.here(), CODE + 4));                   // 16
+        a.w(lui(S0, (int) (DATA >> 12))); // 0
+        a.w(0x12000073); // 4: loop: sfence.vma
+        a.w(ld(T1, S0, 0)); // 8: faults once s0 leaves DATA
+        a.w(addi(S0, S0, 1024)); // 12
+        a.w(jal(0, a.here(), CODE + 4)); // 16
         load(a);
         assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
         assertEquals(Unicorn.MEM_READ_UNMAPPED, cpu.memFaultType());
@@ -137,10 +137,10 @@ class RiscvFaultPcTest extends CpuFixture {
     void faultAfterAReturnInTheCaller() {
         // FUNC returns a0 + 1024 each time; the caller stores through it right after the call.
         Asm a = new Asm(CODE);
-        a.w(lui(A0, (int) (DATA >> 12)));                  // 0
-        a.w(jal(RA, a.here(), FUNC));                      // 4: loop
-        a.w(sd(0, A0, 0));                                 // 8: faults once a0 leaves DATA
-        a.w(jal(0, a.here(), CODE + 4));                   // 12
+        a.w(lui(A0, (int) (DATA >> 12))); // 0
+        a.w(jal(RA, a.here(), FUNC)); // 4: loop
+        a.w(sd(0, A0, 0)); // 8: faults once a0 leaves DATA
+        a.w(jal(0, a.here(), CODE + 4)); // 12
         a.org(FUNC);
         a.w(addi(A0, A0, 1024)).w(jalr(0, RA, 0));
         load(a);
@@ -153,17 +153,17 @@ class RiscvFaultPcTest extends CpuFixture {
         // c.bnez (taken) -> beq (taken) -> c.lw through s0; s0 += 0x400; jal back: all direct,
         // so once chained nothing stores the PC and the engine reports a block before the branches.
         Asm c = new Asm(CODE);
-        c.w(lui(S0, (int) (DATA >> 12)));                  // 0
-        c.w(addi(S1, 0, 1));                               // 4
-        c.h(cBranch(true, S1, c.here(), CODE + 0x40));     // 8: c.bnez s1 -> 0x40 (taken)
-        c.w(ECALL);                                        // 10
+        c.w(lui(S0, (int) (DATA >> 12))); // 0
+        c.w(addi(S1, 0, 1)); // 4
+        c.h(cBranch(true, S1, c.here(), CODE + 0x40)); // 8: c.bnez s1 -> 0x40 (taken)
+        c.w(ECALL); // 10
         c.org(CODE + 0x40);
-        c.w(beq(0, 0, c.here(), CODE + 0x80));             // 0x40: taken
+        c.w(beq(0, 0, c.here(), CODE + 0x80)); // 0x40: taken
         c.w(ECALL);
         c.org(CODE + 0x80);
-        c.h(cLw(12, S0, 4));                               // 0x80: c.lw a2, 4(s0)
-        c.w(addi(S0, S0, 0x400));                          // 0x82
-        c.w(jal(0, c.here(), CODE + 8));                   // 0x86
+        c.h(cLw(12, S0, 4)); // 0x80: c.lw a2, 4(s0)
+        c.w(addi(S0, S0, 0x400)); // 0x82
+        c.w(jal(0, c.here(), CODE + 8)); // 0x86
         load(c);
         assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
         assertEquals(DATA + 0x1004, cpu.memFaultAddress());
@@ -175,11 +175,11 @@ class RiscvFaultPcTest extends CpuFixture {
     void identicalAccessesOnBothSidesOfABranchAreReportedAsAmbiguous() {
         // bnez s1 chooses between two identical loads; the nearer one wins, the other is listed.
         Asm a = new Asm(CODE);
-        a.w(lui(S0, 0x50));                                // 0: unmapped
-        a.w(bne(S1, 0, a.here(), CODE + 16));              // 4
-        a.w(ld(T1, S0, 0));                                // 8
-        a.w(ECALL);                                        // 12
-        a.w(ld(T1, S0, 0));                                // 16
+        a.w(lui(S0, 0x50)); // 0: unmapped
+        a.w(bne(S1, 0, a.here(), CODE + 16)); // 4
+        a.w(ld(T1, S0, 0)); // 8
+        a.w(ECALL); // 12
+        a.w(ld(T1, S0, 0)); // 16
         a.w(ECALL);
         load(a);
         assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
@@ -211,7 +211,10 @@ class RiscvFaultPcTest extends CpuFixture {
     @Test
     void misalignedAmoIsCause4AtItsPcWithADecodableAddress() {
         Asm a = new Asm(CODE);
-        a.w(lui(S0, (int) (DATA >> 12))).w(addi(S0, S0, 4)).w(amoaddD(T1, 0, S0)).w(NOP);
+        a.w(lui(S0, (int) (DATA >> 12)))
+                .w(addi(S0, S0, 4))
+                .w(amoaddD(T1, 0, S0))
+                .w(NOP);
         load(a);
         assertEquals(Exit.EXCEPTION, cpu.run(CODE));
         assertEquals(Cause.LOAD_MISALIGNED, cpu.exceptionCause(), "Unicorn's cause for a misaligned AMO");
@@ -225,11 +228,14 @@ class RiscvFaultPcTest extends CpuFixture {
     /** satp = Sv39 with an all-invalid root table at DATA; MPRV with MPP = S for data accesses. */
     Asm pagingOn(boolean mprv) {
         Asm a = new Asm(CODE);
-        a.w(addi(T0, 0, 8)).w(0x03c29293 /* slli t0, t0, 60 */).w(addi(T0, T0, (int) (DATA >> 12))).w(csrrw(0, 0x180, T0));
+        a.w(addi(T0, 0, 8))
+                .w(0x03c29293 /* slli t0, t0, 60 */)
+                .w(addi(T0, T0, (int) (DATA >> 12)))
+                .w(csrrw(0, 0x180, T0));
         if (mprv) {
             a.w(lui(T1, 0x20)).w(addi(T1, T1, 0x7ff)).w(addi(T1, T1, 1)); // MPRV (bit 17) | MPP = 01
         } else {
-            a.w(lui(T1, 1)).w(addi(T1, T1, -2048));                    // MPP = 01
+            a.w(lui(T1, 1)).w(addi(T1, T1, -2048)); // MPP = 01
         }
         a.w(csrrs(0, 0x300, T1));
         return a;
@@ -258,7 +264,10 @@ class RiscvFaultPcTest extends CpuFixture {
         assertEquals(at, cpu.exceptionPc());
 
         a = pagingOn(false);
-        a.w(lui(T0, (int) (CODE >> 12))).w(addi(T0, T0, 0x80)).w(csrrw(0, 0x341, T0)).w(MRET);
+        a.w(lui(T0, (int) (CODE >> 12)))
+                .w(addi(T0, T0, 0x80))
+                .w(csrrw(0, 0x341, T0))
+                .w(MRET);
         a.org(CODE + 0x80).w(NOP).w(ECALL);
         load(a);
         assertEquals(Exit.EXCEPTION, cpu.run(CODE));
@@ -270,7 +279,7 @@ class RiscvFaultPcTest extends CpuFixture {
     Asm pmpLockData() {
         Asm a = new Asm(CODE);
         a.w(lui(T0, (int) (DATA >> 14))).w(addi(T0, T0, 0x1ff)).w(csrrw(0, 0x3b0, T0)); // pmpaddr0: NAPOT 4K at DATA
-        a.w(addi(T1, 0, 0x98)).w(csrrw(0, 0x3a0, T1));                                 // pmpcfg0: L | NAPOT
+        a.w(addi(T1, 0, 0x98)).w(csrrw(0, 0x3a0, T1)); // pmpcfg0: L | NAPOT
         a.w(lui(S0, (int) (DATA >> 12)));
         return a;
     }
@@ -306,7 +315,10 @@ class RiscvFaultPcTest extends CpuFixture {
     @Test
     void mretToAnOddAddressLeavesAnOddPc() {
         Asm a = new Asm(CODE);
-        a.w(lui(T0, (int) (CODE >> 12))).w(addi(T0, T0, 0x41)).w(csrrw(0, 0x341, T0)).w(MRET);
+        a.w(lui(T0, (int) (CODE >> 12)))
+                .w(addi(T0, T0, 0x41))
+                .w(csrrw(0, 0x341, T0))
+                .w(MRET);
         a.org(CODE + 0x40).w(NOP).w(NOP).w(ECALL);
         load(a);
         Exit e = cpu.run(CODE);

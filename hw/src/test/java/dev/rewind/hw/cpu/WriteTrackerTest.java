@@ -11,9 +11,8 @@ import dev.rewind.hw.mem.WriteTracker;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
 
 /** Both write trackers undo a transaction's stores byte for byte. */
 class WriteTrackerTest {
@@ -29,29 +28,35 @@ class WriteTrackerTest {
     static int[] program(int n) {
         int t0 = 5, t1 = 6, t2 = 7, t3 = 28;
         return new int[] {
-            (0x20 << 12) | (t0 << 7) | 0x37,                       // lui t0, 0x20
-            itype(0x13, 0, t1, 0, n),                              // addi t1, zero, n
-            itype(0x13, 0, t2, 0, 1234),                           // addi t2, zero, 1234
+            (0x20 << 12) | (t0 << 7) | 0x37, // lui t0, 0x20
+            itype(0x13, 0, t1, 0, n), // addi t1, zero, n
+            itype(0x13, 0, t2, 0, 1234), // addi t2, zero, 1234
             // loop:
-            itype(0x13, 1, t3, t2, 2),                             // slli t3, t2, 2
-            (t3 << 20) | (t2 << 15) | (t2 << 7) | 0x33,            // add t2, t2, t3
-            itype(0x13, 0, t2, t2, 1),                             // addi t2, t2, 1
-            itype(0x13, 1, t3, t2, 50),                            // slli t3, t2, 50
-            itype(0x13, 5, t3, t3, 50),                            // srli t3, t3, 50
-            itype(0x13, 7, t3, t3, -8 & 0xfff),                    // andi t3, t3, -8
-            (t0 << 20) | (t3 << 15) | (t3 << 7) | 0x33,            // add t3, t3, t0
-            (t2 << 20) | (t3 << 15) | (3 << 12) | 0x23,            // sd t2, 0(t3)
-            itype(0x13, 0, t1, t1, -1 & 0xfff),                    // addi t1, t1, -1
+            itype(0x13, 1, t3, t2, 2), // slli t3, t2, 2
+            (t3 << 20) | (t2 << 15) | (t2 << 7) | 0x33, // add t2, t2, t3
+            itype(0x13, 0, t2, t2, 1), // addi t2, t2, 1
+            itype(0x13, 1, t3, t2, 50), // slli t3, t2, 50
+            itype(0x13, 5, t3, t3, 50), // srli t3, t3, 50
+            itype(0x13, 7, t3, t3, -8 & 0xfff), // andi t3, t3, -8
+            (t0 << 20) | (t3 << 15) | (t3 << 7) | 0x33, // add t3, t3, t0
+            (t2 << 20) | (t3 << 15) | (3 << 12) | 0x23, // sd t2, 0(t3)
+            itype(0x13, 0, t1, t1, -1 & 0xfff), // addi t1, t1, -1
             // bnez t1, loop (-36 bytes)
             bne(t1, 0, -36),
-            0x00000073,                                            // ecall
+            0x00000073, // ecall
         };
     }
 
     static int bne(int rs1, int rs2, int off) {
         int imm = off & 0x1fff;
-        return ((imm >> 12) & 1) << 31 | ((imm >> 5) & 0x3f) << 25 | rs2 << 20 | rs1 << 15 | 1 << 12
-                | ((imm >> 1) & 0xf) << 8 | ((imm >> 11) & 1) << 7 | 0x63;
+        return ((imm >> 12) & 1) << 31
+                | ((imm >> 5) & 0x3f) << 25
+                | rs2 << 20
+                | rs1 << 15
+                | 1 << 12
+                | ((imm >> 1) & 0xf) << 8
+                | ((imm >> 11) & 1) << 7
+                | 0x63;
     }
 
     static byte[] dump(RiscvCpu cpu) {
@@ -62,7 +67,8 @@ class WriteTrackerTest {
 
     /** The trackers the loaded engine supports (the protection reference only before Unicorn 2.1). */
     static java.util.List<RiscvCpu.TrackerKind> kinds() {
-        java.util.List<RiscvCpu.TrackerKind> k = new java.util.ArrayList<>(java.util.List.of(RiscvCpu.TrackerKind.values()));
+        java.util.List<RiscvCpu.TrackerKind> k =
+                new java.util.ArrayList<>(java.util.List.of(RiscvCpu.TrackerKind.values()));
         if (!RiscvCpu.protectionTrackerWorks()) {
             k.remove(RiscvCpu.TrackerKind.PROTECTION);
         }
@@ -72,9 +78,10 @@ class WriteTrackerTest {
     @Test
     void theProtectionTrackerIsRefusedWhereItWouldGiveWrongRollbacks() {
         org.junit.jupiter.api.Assumptions.assumeFalse(RiscvCpu.protectionTrackerWorks());
-        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
-            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-                    () -> cpu.enableWriteTracking(RiscvCpu.TrackerKind.PROTECTION, 64));
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = machine(ram)) {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalStateException.class, () -> cpu.enableWriteTracking(RiscvCpu.TrackerKind.PROTECTION, 64));
             assertTrue(e.getMessage().contains("needs Unicorn 2.0"), e.getMessage());
         }
     }
@@ -82,7 +89,8 @@ class WriteTrackerTest {
     @Test
     void withTheVirtualTlbTheDefaultTrackerUsesTheMmuNotAStoreHook() {
         org.junit.jupiter.api.Assumptions.assumeTrue(RiscvCpu.virtualTlbWanted());
-        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = machine(ram)) {
             assertTrue(cpu.virtualTlb());
             WriteTracker t = cpu.enableWriteTracking(RiscvCpu.TrackerKind.NATIVE, 64);
             assertTrue(((dev.rewind.hw.unicorn.NativeWriteTracker) t).usesMmu());
@@ -122,7 +130,8 @@ class WriteTrackerTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.MethodSource("kinds")
     void rollbackRestoresEveryByteAndCommitKeepsThem(RiscvCpu.TrackerKind kind) {
-        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = machine(ram)) {
             WriteTracker t = cpu.enableWriteTracking(kind, 64);
             byte[] before = dump(cpu);
             int pages = transaction(cpu, t);
@@ -148,7 +157,8 @@ class WriteTrackerTest {
         byte[][] after = new byte[RiscvCpu.TrackerKind.values().length][];
         int n = 0;
         for (RiscvCpu.TrackerKind kind : kinds()) {
-            try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+            try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                    RiscvCpu cpu = machine(ram)) {
                 WriteTracker t = cpu.enableWriteTracking(kind, 64);
                 transaction(cpu, t);
                 t.commit();
@@ -166,7 +176,8 @@ class WriteTrackerTest {
 
     @Test
     void aFullLogIsReportedAsOverflow() {
-        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = machine(ram)) {
             WriteTracker t = cpu.enableWriteTracking(RiscvCpu.TrackerKind.NATIVE, 2);
             transaction(cpu, t);
             assertTrue(t.overflowed());
@@ -187,7 +198,8 @@ class WriteTrackerTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.MethodSource("kinds")
     void historyUndoesCommittedTransactionsNewestFirst(RiscvCpu.TrackerKind kind) {
-        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = machine(ram)) {
             WriteTracker t = cpu.enableWriteTracking(kind, 64);
             t.keepHistory(8);
             byte[] s0 = dump(cpu);
@@ -220,7 +232,8 @@ class WriteTrackerTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.MethodSource("kinds")
     void historyKeepsOnlyTheNewestTransactionsAndCanBeDropped(RiscvCpu.TrackerKind kind) {
-        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = machine(ram)) {
             WriteTracker t = cpu.enableWriteTracking(kind, 64);
             byte[] s0 = dump(cpu);
             t.keepHistory(2);
@@ -245,7 +258,8 @@ class WriteTrackerTest {
 
     @Test
     void theNativeRingForgetsOldTransactionsToMakeRoom() {
-        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = machine(ram)) {
             WriteTracker t = cpu.enableWriteTracking(RiscvCpu.TrackerKind.NATIVE, 3);
             t.keepHistory(100);
             byte[] s0 = dump(cpu);
@@ -277,7 +291,8 @@ class WriteTrackerTest {
         byte[][] after = new byte[RiscvCpu.TrackerKind.values().length][];
         int n = 0;
         for (RiscvCpu.TrackerKind kind : kinds()) {
-            try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = machine(ram)) {
+            try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                    RiscvCpu cpu = machine(ram)) {
                 WriteTracker t = cpu.enableWriteTracking(kind, logPages);
                 t.keepHistory(4);
                 for (int i = 0; i < 3; i++) {

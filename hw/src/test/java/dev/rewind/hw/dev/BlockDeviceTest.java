@@ -21,6 +21,7 @@ class BlockDeviceTest {
 
     @TempDir
     Path dir;
+
     Path file;
     BlockDevice blk;
     final Fakes.Irq irq = new Fakes.Irq();

@@ -27,9 +27,19 @@ class DeviceAccessTest {
     static final long INTERVAL = 5_000_000;
 
     /** The timer's registers: offset -> width; the write-only and read-only ones. */
-    static final Map<Integer, Integer> WIDTH = Map.ofEntries(Map.entry(0x00, 4), Map.entry(0x04, 4),
-            Map.entry(0x08, 4), Map.entry(0x0c, 4), Map.entry(0x10, 4), Map.entry(0x14, 4), Map.entry(0x18, 4),
-            Map.entry(0x1c, 4), Map.entry(0x20, 8), Map.entry(0x28, 8), Map.entry(0x30, 4), Map.entry(0x34, 4));
+    static final Map<Integer, Integer> WIDTH = Map.ofEntries(
+            Map.entry(0x00, 4),
+            Map.entry(0x04, 4),
+            Map.entry(0x08, 4),
+            Map.entry(0x0c, 4),
+            Map.entry(0x10, 4),
+            Map.entry(0x14, 4),
+            Map.entry(0x18, 4),
+            Map.entry(0x1c, 4),
+            Map.entry(0x20, 8),
+            Map.entry(0x28, 8),
+            Map.entry(0x30, 4),
+            Map.entry(0x34, 4));
 
     PhysicalMemory ram;
     RiscvCpu cpu;
@@ -57,7 +67,10 @@ class DeviceAccessTest {
     /** Runs one instruction with t0 = BASE and t1 = {@code t1}; returns t1 afterwards. */
     long run(int insn, long t1) {
         long at = CODE + 8L * next++;
-        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(insn).putInt(0x00000073);
+        ByteBuffer b = ByteBuffer.allocate(8)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(insn)
+                .putInt(0x00000073);
         cpu.memory().write(at, b.array(), 0, 8, Perm.NONE);
         cpu.setReg(T0, BASE);
         cpu.setReg(T1, t1);
@@ -67,7 +80,12 @@ class DeviceAccessTest {
 
     /** lbu / lhu / lwu / ld t1, off(t0). */
     static int load(int size, int off) {
-        int funct3 = switch (size) { case 1 -> 4; case 2 -> 5; case 4 -> 6; default -> 3; };
+        int funct3 = switch (size) {
+            case 1 -> 4;
+            case 2 -> 5;
+            case 4 -> 6;
+            default -> 3;
+        };
         return (off << 20) | (T0 << 15) | (funct3 << 12) | (T1 << 7) | 0x03;
     }
 
@@ -186,8 +204,10 @@ class DeviceAccessTest {
         });
         counting.mapInto(cpu.engine(), BASE + Device.MMIO_SIZE);
         long at = CODE + 8L * next++;
-        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
-                .putInt(load(8, TimerDevice.NOW)).putInt(0x00000073);
+        ByteBuffer b = ByteBuffer.allocate(8)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(load(8, TimerDevice.NOW))
+                .putInt(0x00000073);
         cpu.memory().write(at, b.array(), 0, 8, Perm.NONE);
         cpu.setReg(T0, BASE + Device.MMIO_SIZE);
         assertEquals(Exit.ECALL, cpu.run(at));

@@ -81,12 +81,15 @@ class DeviceFuzzTest {
     @Test
     void throwingCollaboratorsAreContained() {
         Fakes.Clock clock = new Fakes.Clock();
-        UartDevice u = new UartDevice("tty0", new Uart(new java.io.OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                throw new IOException("console gone");
-            }
-        }), clock);
+        UartDevice u = new UartDevice(
+                "tty0",
+                new Uart(new java.io.OutputStream() {
+                    @Override
+                    public void write(int b) throws IOException {
+                        throw new IOException("console gone");
+                    }
+                }),
+                clock);
         u.write(UartDevice.TXDATA, 4, 'x');
         assertEquals(0, u.txTotal(), "a failing console loses the byte, nothing else");
         assertEquals(0, u.read(Device.ERROR, 4));

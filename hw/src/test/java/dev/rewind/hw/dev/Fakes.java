@@ -5,7 +5,7 @@ import java.util.function.LongSupplier;
 
 /** Test doubles for devices: a settable clock, an IRQ counter, a DMA window. */
 final class Fakes {
-    private Fakes() { }
+    private Fakes() {}
 
     static final class Clock implements LongSupplier {
         long now;

@@ -110,8 +110,13 @@ class ElfImageTest {
             }
             byte[] b = o.toByteArray();
             // ELF header
-            b[0] = 0x7f; b[1] = 'E'; b[2] = 'L'; b[3] = 'F';
-            b[4] = (byte) elfClass; b[5] = (byte) dataEnc; b[6] = (byte) identVersion;
+            b[0] = 0x7f;
+            b[1] = 'E';
+            b[2] = 'L';
+            b[3] = 'F';
+            b[4] = (byte) elfClass;
+            b[5] = (byte) dataEnc;
+            b[6] = (byte) identVersion;
             put16(b, 0x10, type);
             put16(b, 0x12, machine);
             put32(b, 0x14, 1);
@@ -154,14 +159,40 @@ class ElfImageTest {
     }
 
     static final class Out extends ByteArrayOutputStream {
-        long pos() { return size(); }
-        void skip(int n) { writeBytes(new byte[n]); }
-        void align(int a) { while (size() % a != 0) write(0); }
-        void bytes(byte[] b) { writeBytes(b); }
-        void u8(int v) { write(v); }
-        void u16(int v) { u8(v & 0xff); u8((v >>> 8) & 0xff); }
-        void u32(long v) { u16((int) v & 0xffff); u16((int) (v >>> 16) & 0xffff); }
-        void u64(long v) { u32(v & 0xffffffffL); u32(v >>> 32); }
+        long pos() {
+            return size();
+        }
+
+        void skip(int n) {
+            writeBytes(new byte[n]);
+        }
+
+        void align(int a) {
+            while (size() % a != 0) write(0);
+        }
+
+        void bytes(byte[] b) {
+            writeBytes(b);
+        }
+
+        void u8(int v) {
+            write(v);
+        }
+
+        void u16(int v) {
+            u8(v & 0xff);
+            u8((v >>> 8) & 0xff);
+        }
+
+        void u32(long v) {
+            u16((int) v & 0xffff);
+            u16((int) (v >>> 16) & 0xffff);
+        }
+
+        void u64(long v) {
+            u32(v & 0xffffffffL);
+            u32(v >>> 32);
+        }
     }
 
     static void put16(byte[] b, int at, int v) {
@@ -323,7 +354,8 @@ class ElfImageTest {
 
     @Test
     void noSectionHeadersMeansNoSymbols() throws ElfException {
-        ElfImage img = ElfImage.parse(new ElfBuilder().load(5, TEXT, text(), 0x100).build(), "t.elf");
+        ElfImage img =
+                ElfImage.parse(new ElfBuilder().load(5, TEXT, text(), 0x100).build(), "t.elf");
         assertFalse(img.hasSymbols());
         assertTrue(img.symbols().isEmpty());
         assertEquals(OptionalLong.empty(), img.symbol("main"));
@@ -366,9 +398,7 @@ class ElfImageTest {
 
     @Test
     void adjacentSegmentsDoNotOverlap() throws ElfException {
-        ElfBuilder b = new ElfBuilder()
-                .load(5, TEXT, text(), 0x100)
-                .load(6, TEXT + 0x100, new byte[4], 0x10);
+        ElfBuilder b = new ElfBuilder().load(5, TEXT, text(), 0x100).load(6, TEXT + 0x100, new byte[4], 0x10);
         assertEquals(2, ElfImage.parse(b.build(), "t.elf").segments().size());
     }
 
@@ -388,8 +418,8 @@ class ElfImageTest {
     void rejectsNonElf() {
         assertRejected(new byte[0], "empty file (0 bytes), not an ELF executable");
         assertRejected(new byte[] {0x7f, 'E', 'L'}, "not an ELF file (bad magic");
-        assertRejected("#!/bin/sh\necho hi\n".getBytes(StandardCharsets.US_ASCII),
-                "not an ELF file (bad magic 0x23212f62");
+        assertRejected(
+                "#!/bin/sh\necho hi\n".getBytes(StandardCharsets.US_ASCII), "not an ELF file (bad magic 0x23212f62");
         ElfException e = assertThrows(ElfException.class, () -> ElfImage.parse(new byte[10], "kv_server.elf"));
         assertTrue(e.getMessage().startsWith("kv_server.elf: not an ELF file (bad magic"), e.getMessage());
         assertThrows(ElfException.class, () -> ElfImage.parse(null, "x.elf"));
@@ -432,8 +462,8 @@ class ElfImageTest {
         for (int[] c : cases) {
             ElfBuilder b = standard();
             b.machine = c[0];
-            assertRejected(b.build(), "is for machine " + names[c[1]] + " (e_machine=" + c[0]
-                    + "), expected RISC-V (243)");
+            assertRejected(
+                    b.build(), "is for machine " + names[c[1]] + " (e_machine=" + c[0] + "), expected RISC-V (243)");
         }
     }
 
@@ -493,14 +523,10 @@ class ElfImageTest {
 
     @Test
     void rejectsOverlappingSegments() {
-        ElfBuilder b = new ElfBuilder()
-                .load(5, TEXT, text(), 0x100)
-                .load(6, TEXT + 0xff, new byte[4], 0x10);
+        ElfBuilder b = new ElfBuilder().load(5, TEXT, text(), 0x100).load(6, TEXT + 0xff, new byte[4], 0x10);
         assertRejected(b.build(), "PT_LOAD segments overlap: 0x10000..0x10100 and 0x100ff..0x1010f");
         // contained entirely, listed first
-        b = new ElfBuilder()
-                .load(6, TEXT + 0x10, new byte[4], 0x10)
-                .load(5, TEXT, text(), 0x100);
+        b = new ElfBuilder().load(6, TEXT + 0x10, new byte[4], 0x10).load(5, TEXT, text(), 0x100);
         assertRejected(b.build(), "PT_LOAD segments overlap");
     }
 
@@ -510,7 +536,9 @@ class ElfImageTest {
         for (int i = 1; i < ElfImage.MAX_LOAD_SEGMENTS; i++) {
             ok.load(6, DATA + i * 0x1000L, new byte[4], 0x10);
         }
-        assertEquals(ElfImage.MAX_LOAD_SEGMENTS, ElfImage.parse(ok.build(), "ok.elf").segments().size());
+        assertEquals(
+                ElfImage.MAX_LOAD_SEGMENTS,
+                ElfImage.parse(ok.build(), "ok.elf").segments().size());
         ok.load(6, DATA + 0x1000_000L, new byte[4], 0x10);
         assertRejected(ok.build(), "more than " + ElfImage.MAX_LOAD_SEGMENTS + " PT_LOAD segments");
     }
@@ -537,7 +565,9 @@ class ElfImageTest {
         b.entry = 0x5000;
         assertRejected(b.build(), "entry point 0x5000 is not inside an executable segment");
         b.entry = DATA + 4;
-        assertRejected(b.build(), "entry point 0x20004 is not inside an executable segment (it lies in rw- segment 0x20000..0x21000)");
+        assertRejected(
+                b.build(),
+                "entry point 0x20004 is not inside an executable segment (it lies in rw- segment 0x20000..0x21000)");
         b.entry = TEXT + 0x100; // one past the end
         assertRejected(b.build(), "entry point 0x10100");
     }

@@ -14,17 +14,43 @@ class AddressSpaceTest {
     /** A tracker that refuses regions whose name starts with "bad". */
     static final class Refusing implements WriteTracker {
         public void begin() {}
-        public boolean active() { return false; }
+
+        public boolean active() {
+            return false;
+        }
+
         public void logRange(long vaddr, long len) {}
-        public int pages() { return 0; }
-        public long[] loggedPages() { return new long[0]; }
-        public boolean overflowed() { return false; }
+
+        public int pages() {
+            return 0;
+        }
+
+        public long[] loggedPages() {
+            return new long[0];
+        }
+
+        public boolean overflowed() {
+            return false;
+        }
+
         public void commit() {}
-        public int rollback() { return 0; }
+
+        public int rollback() {
+            return 0;
+        }
+
         public void keepHistory(int transactions) {}
-        public int history() { return 0; }
-        public int undoHistory(int n) { return 0; }
+
+        public int history() {
+            return 0;
+        }
+
+        public int undoHistory(int n) {
+            return 0;
+        }
+
         public void dropHistory() {}
+
         public void close() {}
 
         public void regionMapped(Region r, long hostAddress) {
@@ -36,7 +62,8 @@ class AddressSpaceTest {
 
     @Test
     void aMappingTheTrackerRefusesLeavesNothingBehind() {
-        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu cpu = new RiscvCpu(ram)) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = new RiscvCpu(ram)) {
             AddressSpace space = cpu.memory();
             space.map("a", 0x10000, 0x2000, Perm.RW);
             space.setTracker(new Refusing());
@@ -53,7 +80,8 @@ class AddressSpaceTest {
 
     @Test
     void theNativeTrackerFollowsHundredsOfRegions() {
-        try (PhysicalMemory ram = new PhysicalMemory(4 << 20); RiscvCpu cpu = new RiscvCpu(ram)) {
+        try (PhysicalMemory ram = new PhysicalMemory(4 << 20);
+                RiscvCpu cpu = new RiscvCpu(ram)) {
             AddressSpace space = cpu.memory();
             WriteTracker t = cpu.enableWriteTracking(RiscvCpu.TrackerKind.NATIVE, 1024);
             int n = 300;

@@ -32,7 +32,9 @@ class HostMemoryCostTest {
             long before = rss();
             long p = ram.allocate((int) (96 * MIB / PhysicalMemory.PAGE_SIZE));
             long allocated = rss();
-            assertTrue(allocated - before < 16 * MIB, "allocating 96 MiB of frames grew the RSS by " + (allocated - before) / MIB + " MiB");
+            assertTrue(
+                    allocated - before < 16 * MIB,
+                    "allocating 96 MiB of frames grew the RSS by " + (allocated - before) / MIB + " MiB");
             for (long a = p; a < p + 96 * MIB; a += PhysicalMemory.PAGE_SIZE) {
                 ram.buffer().put((int) a, (byte) 1);
             }
@@ -40,7 +42,9 @@ class HostMemoryCostTest {
             assertTrue(touched - before > 64 * MIB, "the test touches the frames");
             ram.free(p, (int) (96 * MIB / PhysicalMemory.PAGE_SIZE));
             long freed = rss();
-            assertTrue(touched - freed > 64 * MIB, "freeing 96 MiB of touched frames gave back only " + (touched - freed) / MIB + " MiB");
+            assertTrue(
+                    touched - freed > 64 * MIB,
+                    "freeing 96 MiB of touched frames gave back only " + (touched - freed) / MIB + " MiB");
         }
     }
 

@@ -62,6 +62,7 @@ final class DebugHooks {
         boolean installed;
         /** Breakpoint and watchpoint hooks for {@link #version}, or null. */
         HookSet points;
+
         HookSet step;
         /**
          * Every hook ever added to this engine. Unicorn 2.0.1 keeps calling a deleted code hook
@@ -71,6 +72,7 @@ final class DebugHooks {
         final List<HookSet> retired = new ArrayList<>();
         /** The step request the step hook counts for. */
         long stepSerial;
+
         int stepCount;
         boolean stepDone;
         boolean bpHit;
@@ -112,7 +114,12 @@ final class DebugHooks {
                 }
                 t.resumeAt(w.resumePc());
             }
-            ev = new StopEvent(StopKind.WATCHPOINT, id(t), SIGTRAP, w.watch().kind(), w.address(),
+            ev = new StopEvent(
+                    StopKind.WATCHPOINT,
+                    id(t),
+                    SIGTRAP,
+                    w.watch().kind(),
+                    w.address(),
                     String.format("watchpoint at 0x%x", w.address()));
         } else if (h.bpHit) {
             ev = new StopEvent(StopKind.BREAKPOINT, id(t), SIGTRAP, String.format("breakpoint at 0x%x", h.bpAddress));
@@ -137,7 +144,11 @@ final class DebugHooks {
      */
     boolean stepBlocked(Task t, long serial) {
         EngineHooks h = engines.get(t);
-        return h != null && h.cpu == t.cpu() && h.stepSerial == serial && h.stepCount >= 1 && t.state().blocked();
+        return h != null
+                && h.cpu == t.cpu()
+                && h.stepSerial == serial
+                && h.stepCount >= 1
+                && t.state().blocked();
     }
 
     /**

@@ -34,6 +34,7 @@ final class DebugMonitor {
     // guarded by the halt lock
     /** The last fault of each task (by thread id), recorded before the debugger or recovery sees it. */
     private final Map<Integer, Fault> lastFaults = new HashMap<>();
+
     private final ArrayDeque<RecoveryEntry> recoveries = new ArrayDeque<>();
 
     DebugMonitor(DebugPort port, HaltProtocol halt) {
@@ -53,7 +54,8 @@ final class DebugMonitor {
 
     /** Halt lock held. */
     private void log(Task t, int generation, Fault f, String action) {
-        recoveries.addLast(new RecoveryEntry((System.nanoTime() - port.bootNanos()) / 1_000_000, t.name(), generation, f, action));
+        recoveries.addLast(
+                new RecoveryEntry((System.nanoTime() - port.bootNanos()) / 1_000_000, t.name(), generation, f, action));
         while (recoveries.size() > MAX_RECOVERY_LOG) {
             recoveries.removeFirst();
         }
@@ -120,10 +122,12 @@ final class DebugMonitor {
                 if (c == null) {
                     continue;
                 }
-                StringBuilder sb = new StringBuilder(String.format("%-4d %-12s %s", i,
-                        c.kind().name().toLowerCase(Locale.ROOT), c.name()));
+                StringBuilder sb = new StringBuilder(
+                        String.format("%-4d %-12s %s", i, c.kind().name().toLowerCase(Locale.ROOT), c.name()));
                 if (c.endpoint() != null) {
-                    sb.append(" (served by ").append(c.endpoint().server().name()).append(')');
+                    sb.append(" (served by ")
+                            .append(c.endpoint().server().name())
+                            .append(')');
                 }
                 if (c.badge() != 0) {
                     sb.append(String.format(" badge 0x%x", c.badge()));

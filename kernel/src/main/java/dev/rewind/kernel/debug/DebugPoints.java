@@ -19,8 +19,8 @@ import java.util.Map;
  * @param version     counts changes
  * @param own         breakpoints of one thread alone (a process's own, from gdb's multiprocess)
  */
-record DebugPoints(List<Long> breakpoints, List<Watch> watches, List<String> scope, int version,
-        Map<Integer, List<Long>> own) {
+record DebugPoints(
+        List<Long> breakpoints, List<Watch> watches, List<String> scope, int version, Map<Integer, List<Long>> own) {
     static final int MAX_BREAKPOINTS = 1024;
     static final int MAX_WATCHPOINTS = 64;
     static final long MAX_WATCH_LENGTH = 1 << 16;
@@ -65,7 +65,9 @@ record DebugPoints(List<Long> breakpoints, List<Watch> watches, List<String> sco
 
     /** The shared breakpoints and watchpoints apply to {@code t} (by the scope alone). */
     boolean inScope(Task t) {
-        return scope.isEmpty() || scope.contains(t.name()) || scope.contains(t.spec().image());
+        return scope.isEmpty()
+                || scope.contains(t.name())
+                || scope.contains(t.spec().image());
     }
 
     /** No points, every task in scope (a detach or kill). */

@@ -24,10 +24,12 @@ import java.util.Map;
 public interface DebugTarget {
     /** Registers x0..x31 then pc, in the order of the gdb target description. */
     int REGISTER_COUNT = 33;
+
     int PC = 32;
 
     /** gdb's own signal numbers (the remote protocol's, not the host's). */
     int SIGINT = 2;
+
     int SIGILL = 4;
     int SIGTRAP = 5;
     int SIGABRT = 6;
@@ -72,7 +74,9 @@ public interface DebugTarget {
     }
 
     enum WatchKind {
-        WRITE, READ, ACCESS
+        WRITE,
+        READ,
+        ACCESS
     }
 
     /**
@@ -84,7 +88,8 @@ public interface DebugTarget {
      * @param watchAddress for WATCHPOINT: the watched address that was accessed
      * @param description  a one-line explanation (the fault, for FAULTED)
      */
-    record StopEvent(StopKind kind, int thread, int signal, WatchKind watchKind, long watchAddress, String description) {
+    record StopEvent(
+            StopKind kind, int thread, int signal, WatchKind watchKind, long watchAddress, String description) {
         public StopEvent(StopKind kind, int thread, int signal, String description) {
             this(kind, thread, signal, null, 0, description);
         }
@@ -168,8 +173,7 @@ public interface DebugTarget {
      * only of those. A task is reported so once, and only if it was live when the resume
      * began. Empty (the default, and after a detach): no such stops.
      */
-    default void reportTaskEnds(java.util.Set<Integer> threads) {
-    }
+    default void reportTaskEnds(java.util.Set<Integer> threads) {}
 
     /**
      * How the ended task {@code thread} ended, as the stop {@link #reportTaskEnds} reports (kind

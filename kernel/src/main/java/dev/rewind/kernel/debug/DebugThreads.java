@@ -8,8 +8,7 @@ import dev.rewind.kernel.Task;
  * (across restarts, and after it ended).
  */
 final class DebugThreads {
-    private DebugThreads() {
-    }
+    private DebugThreads() {}
 
     /** The thread id of {@code t}. */
     static int id(Task t) {
@@ -33,7 +32,9 @@ final class DebugThreads {
     /** The task with thread id {@code thread} if it has ended, else null. */
     static Task ended(DebugPort port, int thread) {
         int i = thread - 1;
-        return i >= 0 && i < port.tasks().size() && !live(port.tasks().get(i)) ? port.tasks().get(i) : null;
+        return i >= 0 && i < port.tasks().size() && !live(port.tasks().get(i))
+                ? port.tasks().get(i)
+                : null;
     }
 
     /** The task with thread id {@code thread}, live or not; IllegalArgumentException for an id out of range. */

@@ -82,6 +82,7 @@ final class HaltProtocol {
     private Set<Integer> reportEnds = Set.of();
     /** A reverse request from the debugger (thread id, or 0 for none). */
     private int reverseThread;
+
     private boolean reverseStep;
 
     private volatile boolean attached;
@@ -282,7 +283,10 @@ final class HaltProtocol {
             haltRequested = false;
             return null;
         }
-        return new StopEvent(kind, DebugThreads.id(who), kind == StopKind.ATTACHED ? SIGTRAP : SIGINT,
+        return new StopEvent(
+                kind,
+                DebugThreads.id(who),
+                kind == StopKind.ATTACHED ? SIGTRAP : SIGINT,
                 kind == StopKind.ATTACHED ? "debugger attached" : "interrupted");
     }
 

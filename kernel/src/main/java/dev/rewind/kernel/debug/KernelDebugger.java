@@ -133,7 +133,8 @@ public final class KernelDebugger implements DebugTarget {
             waitForDebugger = false;
             Task first = DebugThreads.firstLive(port);
             if (first != null) {
-                ev = new StopEvent(StopKind.ATTACHED, id(first), SIGTRAP, "waiting for the debugger before the first instruction");
+                ev = new StopEvent(
+                        StopKind.ATTACHED, id(first), SIGTRAP, "waiting for the debugger before the first instruction");
                 force = true;
             }
         }
@@ -202,11 +203,13 @@ public final class KernelDebugger implements DebugTarget {
     /** How the ended task {@code t} ended, as a stop event. */
     private static StopEvent endEvent(Task t) {
         if (t.state() == TaskState.EXITED) {
-            return new StopEvent(StopKind.EXITED, id(t), t.exitCode(), "task " + t + " exited with status " + t.exitCode());
+            return new StopEvent(
+                    StopKind.EXITED, id(t), t.exitCode(), "task " + t + " exited with status " + t.exitCode());
         }
         Fault f = t.lastFault();
         int sig = f != null ? signalOf(f.kind()) : SIGABRT;
-        return new StopEvent(StopKind.TERMINATED, id(t), sig, "task " + t + " stopped" + (f != null ? " after " + f : ""));
+        return new StopEvent(
+                StopKind.TERMINATED, id(t), sig, "task " + t + " stopped" + (f != null ? " after " + f : ""));
     }
 
     /** A stop because a stepped task is done: it ended, blocked in a syscall, or was recovered. */
@@ -276,9 +279,19 @@ public final class KernelDebugger implements DebugTarget {
         return switch (kind) {
             case ILLEGAL_INSTRUCTION -> SIGILL;
             case MISALIGNED_FETCH, MISALIGNED_ACCESS -> SIGBUS;
-            case UNMAPPED_READ, UNMAPPED_WRITE, UNMAPPED_FETCH, PROTECTED_READ, PROTECTED_WRITE, PROTECTED_FETCH,
-                    STACK_OVERFLOW, PAGE_FAULT_FETCH, PAGE_FAULT_READ, PAGE_FAULT_WRITE,
-                    ACCESS_FAULT_FETCH, ACCESS_FAULT_READ, ACCESS_FAULT_WRITE -> SIGSEGV;
+            case UNMAPPED_READ,
+                    UNMAPPED_WRITE,
+                    UNMAPPED_FETCH,
+                    PROTECTED_READ,
+                    PROTECTED_WRITE,
+                    PROTECTED_FETCH,
+                    STACK_OVERFLOW,
+                    PAGE_FAULT_FETCH,
+                    PAGE_FAULT_READ,
+                    PAGE_FAULT_WRITE,
+                    ACCESS_FAULT_FETCH,
+                    ACCESS_FAULT_READ,
+                    ACCESS_FAULT_WRITE -> SIGSEGV;
             case BREAKPOINT -> SIGTRAP;
             case RUNAWAY, DEADLINE -> SIGXCPU;
             default -> SIGABRT;
@@ -395,9 +408,13 @@ public final class KernelDebugger implements DebugTarget {
             Task faulted = halt.faultTask();
             for (Task t : port.tasks()) {
                 // an ended task keeps its thread id (as a dead thread), so that ids never shift
-                String state = !live(t) ? (t.state() == TaskState.EXITED ? "exited" : "dead")
-                        : t == faulted ? (halt.faultTrap() ? "ready" : "faulted") : t.state().name().toLowerCase(Locale.ROOT);
-                out.add(new ThreadInfo(id(t), t.name(), t.generation(), state, t.spec().image(), live(t) ? halt.pcOf(t) : 0));
+                String state = !live(t)
+                        ? (t.state() == TaskState.EXITED ? "exited" : "dead")
+                        : t == faulted
+                                ? (halt.faultTrap() ? "ready" : "faulted")
+                                : t.state().name().toLowerCase(Locale.ROOT);
+                out.add(new ThreadInfo(
+                        id(t), t.name(), t.generation(), state, t.spec().image(), live(t) ? halt.pcOf(t) : 0));
             }
             return out;
         });
@@ -457,7 +474,9 @@ public final class KernelDebugger implements DebugTarget {
         }
         int a = reg - RiscvCpu.A0;
         long[] pending = t.pendingResults();
-        long old = reg == PC ? halt.pcOf(t) : a >= 0 && a < pending.length ? pending[a] : t.cpu().reg(reg);
+        long old = reg == PC
+                ? halt.pcOf(t)
+                : a >= 0 && a < pending.length ? pending[a] : t.cpu().reg(reg);
         if (old != value) {
             halt.registersChanged(t); // at a fault stop the debugger fixes the task up: it resumes from these registers
         }

@@ -114,6 +114,7 @@ final class ReverseExecution {
         long startOff;
         /** Non-null while the task is in the past. */
         Live live;
+
         int seg;
         long off;
 
@@ -187,7 +188,10 @@ final class ReverseExecution {
                 while (prev != null && pi < prev.vaddrs.length && Long.compareUnsigned(prev.vaddrs[pi], addr) < 0) {
                     pi++;
                 }
-                if (prev != null && pi < prev.vaddrs.length && prev.vaddrs[pi] == addr && Arrays.equals(prev.bytes[pi], page)) {
+                if (prev != null
+                        && pi < prev.vaddrs.length
+                        && prev.vaddrs[pi] == addr
+                        && Arrays.equals(prev.bytes[pi], page)) {
                     page = prev.bytes[pi];
                 } else {
                     fresh += n;
@@ -204,7 +208,9 @@ final class ReverseExecution {
     }
 
     static boolean equal(State a, State b) {
-        return Arrays.equals(a.regs, b.regs) && Arrays.equals(a.vaddrs, b.vaddrs) && Arrays.deepEquals(a.bytes, b.bytes);
+        return Arrays.equals(a.regs, b.regs)
+                && Arrays.equals(a.vaddrs, b.vaddrs)
+                && Arrays.deepEquals(a.bytes, b.bytes);
     }
 
     /** Whether the engine's state now equals {@code s} (registers first, cheaply). */
@@ -240,6 +246,7 @@ final class ReverseExecution {
         boolean matched;
         /** Last and first breakpoint/watchpoint positions met (-1: none). */
         long lastHit = -1;
+
         long firstHit = -1;
         boolean lastWatch;
         boolean firstWatch;
@@ -258,7 +265,15 @@ final class ReverseExecution {
      * instruction j at j+1 when {@code reverse} (gdb then steps back over it) or at j
      * (before it) going forward.
      */
-    private static Run replay(History h, int i, long stopAt, State end, Points pts, long from, long bpFrom, boolean reverse,
+    private static Run replay(
+            History h,
+            int i,
+            long stopAt,
+            State end,
+            Points pts,
+            long from,
+            long bpFrom,
+            boolean reverse,
             boolean stopAtFirst) {
         Cpu cpu = h.cpu;
         Segment s = h.segs.get(i);
@@ -488,7 +503,8 @@ final class ReverseExecution {
                 Run r = replay(h, i, limit, null, pts, floor, floor, true, false);
                 if (r.lastHit >= 0) {
                     goTo(h, i, r.lastHit);
-                    return r.lastWatch ? new Move(Reached.WATCHPOINT, r.lastWatchAddr, r.lastWrite)
+                    return r.lastWatch
+                            ? new Move(Reached.WATCHPOINT, r.lastWatchAddr, r.lastWrite)
                             : new Move(Reached.BREAKPOINT, 0, false);
                 }
             }
@@ -527,7 +543,8 @@ final class ReverseExecution {
                 if (atEnd(h, h.seg, h.off)) {
                     leavePast(h);
                 }
-                return r.firstWatch ? new Move(Reached.WATCHPOINT, r.firstWatchAddr, r.firstWrite)
+                return r.firstWatch
+                        ? new Move(Reached.WATCHPOINT, r.firstWatchAddr, r.firstWrite)
                         : new Move(Reached.BREAKPOINT, 0, false);
             }
         }

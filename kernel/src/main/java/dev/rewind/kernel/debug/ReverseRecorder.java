@@ -35,7 +35,8 @@ final class ReverseRecorder {
     /** See {@link DebugTarget#setReverseWindow}. */
     void setWindow(long instructions) {
         if (instructions < 0) {
-            throw new IllegalArgumentException("the reverse-execution window must be 0 (no limit) or more instructions, got " + instructions);
+            throw new IllegalArgumentException(
+                    "the reverse-execution window must be 0 (no limit) or more instructions, got " + instructions);
         }
         window = instructions;
     }
@@ -93,7 +94,8 @@ final class ReverseRecorder {
         }
         hooks.drop(t);
         h.window = t.isServer() ? 0 : window; // a server keeps its whole request
-        ReverseExecution.Move m = step ? ReverseExecution.stepBack(h) : ReverseExecution.continueBack(h, p.forReplay(id(t)));
+        ReverseExecution.Move m =
+                step ? ReverseExecution.stepBack(h) : ReverseExecution.continueBack(h, p.forReplay(id(t)));
         return moved(t, m, false, p);
     }
 
@@ -113,7 +115,9 @@ final class ReverseRecorder {
                 continue;
             }
             hooks.drop(t);
-            ReverseExecution.Move m = a == Action.STEP ? ReverseExecution.stepForward(h) : ReverseExecution.continueForward(h, p.forReplay(id(t)));
+            ReverseExecution.Move m = a == Action.STEP
+                    ? ReverseExecution.stepForward(h)
+                    : ReverseExecution.continueForward(h, p.forReplay(id(t)));
             StopEvent ev = moved(t, m, true, p);
             if (ev != null) {
                 return ev;
@@ -125,8 +129,10 @@ final class ReverseRecorder {
     private static StopEvent moved(Task t, ReverseExecution.Move m, boolean forward, DebugPoints p) {
         return switch (m.reached()) {
             case BEGIN -> new StopEvent(StopKind.HISTORY_BEGIN, id(t), SIGTRAP, "no more reverse-execution history");
-            case STEPPED -> new StopEvent(StopKind.STEPPED, id(t), SIGTRAP, forward ? "step (replayed)" : "reverse step");
-            case BREAKPOINT -> new StopEvent(StopKind.BREAKPOINT, id(t), SIGTRAP, String.format("breakpoint at 0x%x", t.pc()));
+            case STEPPED ->
+                new StopEvent(StopKind.STEPPED, id(t), SIGTRAP, forward ? "step (replayed)" : "reverse step");
+            case BREAKPOINT ->
+                new StopEvent(StopKind.BREAKPOINT, id(t), SIGTRAP, String.format("breakpoint at 0x%x", t.pc()));
             case WATCHPOINT -> {
                 WatchKind kind = WatchKind.ACCESS;
                 long at = m.watchAddress();
@@ -135,7 +141,8 @@ final class ReverseRecorder {
                     kind = w.kind();
                     at = Long.compareUnsigned(m.watchAddress(), w.address()) < 0 ? w.address() : m.watchAddress();
                 }
-                yield new StopEvent(StopKind.WATCHPOINT, id(t), SIGTRAP, kind, at, String.format("watchpoint at 0x%x", at));
+                yield new StopEvent(
+                        StopKind.WATCHPOINT, id(t), SIGTRAP, kind, at, String.format("watchpoint at 0x%x", at));
             }
             case PRESENT -> null;
         };

@@ -16,7 +16,9 @@ public record DeviceSpec(String name, Kind kind, long sizeBytes, int line) {
     public static final long MAX_DISK = 1L << 30;
 
     public enum Kind {
-        UART, BLOCK, TIMER;
+        UART,
+        BLOCK,
+        TIMER;
 
         public String configName() {
             return name().toLowerCase(Locale.ROOT);

@@ -73,11 +73,16 @@ public final class InputFiles {
             Object fifo = Files.getAttribute(file, "unix:mode");
             if (fifo instanceof Integer mode) {
                 switch (mode & 0xf000) {
-                    case 0x1000: return "a FIFO";
-                    case 0x2000: return "a character device";
-                    case 0x6000: return "a block device";
-                    case 0xc000: return "a socket";
-                    default: break;
+                    case 0x1000:
+                        return "a FIFO";
+                    case 0x2000:
+                        return "a character device";
+                    case 0x6000:
+                        return "a block device";
+                    case 0xc000:
+                        return "a socket";
+                    default:
+                        break;
                 }
             }
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException | SecurityException e) {

@@ -79,7 +79,9 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
 
     /** The task that owns notification {@code notification}. */
     public Optional<TaskSpec> ownerOfNotification(String notification) {
-        return tasks.stream().filter(t -> t.notifications().contains(notification)).findFirst();
+        return tasks.stream()
+                .filter(t -> t.notifications().contains(notification))
+                .findFirst();
     }
 
     /**
@@ -129,9 +131,11 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
                 case '\r' -> b.append("\\r");
                 case '\t' -> b.append("\\t");
                 default -> {
-                    if (Character.isISOControl(c) || Character.getType(c) == Character.FORMAT
+                    if (Character.isISOControl(c)
+                            || Character.getType(c) == Character.FORMAT
                             || Character.getType(c) == Character.SURROGATE && !validSurrogate(s, i)
-                            || c == '\u2028' || c == '\u2029') {
+                            || c == '\u2028'
+                            || c == '\u2029') {
                         b.append(String.format("\\u%04x", (int) c));
                     } else {
                         b.append(c);
@@ -145,7 +149,8 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
 
     private static boolean validSurrogate(String s, int i) {
         char c = s.charAt(i);
-        return Character.isHighSurrogate(c) ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+        return Character.isHighSurrogate(c)
+                ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
                 : i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
     }
 }

@@ -39,9 +39,22 @@ import org.tomlj.TomlTable;
 final class ManifestParser {
     static final List<String> TOP_KEYS = List.of("name", "quantum_ms", "task", "device", "max_tasks");
     static final List<String> DEVICE_KEYS = List.of("kind", "size");
-    static final List<String> TASK_KEYS = List.of("image", "priority", "stack", "heap", "serves", "uses",
-            "notifications", "recovery", "runaway_ms",
-            "deadline_ms", "max_aborts", "abort_window_ms", "replay_depth", "devices", "shadow");
+    static final List<String> TASK_KEYS = List.of(
+            "image",
+            "priority",
+            "stack",
+            "heap",
+            "serves",
+            "uses",
+            "notifications",
+            "recovery",
+            "runaway_ms",
+            "deadline_ms",
+            "max_aborts",
+            "abort_window_ms",
+            "replay_depth",
+            "devices",
+            "shadow");
 
     /**
      * Reads and parses a manifest file (a regular file of at most {@link InputFiles#MAX_TEXT_BYTES});
@@ -66,8 +79,11 @@ final class ManifestParser {
      */
     static Manifest parse(String text, String sourceName) throws ManifestException {
         if (text.length() > InputFiles.MAX_TEXT_BYTES) {
-            throw new ManifestException(sourceName, 1, "manifest too large (" + text.length()
-                    + " characters; the limit is " + InputFiles.formatBytes(InputFiles.MAX_TEXT_BYTES) + ")");
+            throw new ManifestException(
+                    sourceName,
+                    1,
+                    "manifest too large (" + text.length() + " characters; the limit is "
+                            + InputFiles.formatBytes(InputFiles.MAX_TEXT_BYTES) + ")");
         }
         checkNesting(text, sourceName);
         TomlParseResult toml;
@@ -76,15 +92,21 @@ final class ManifestParser {
         } catch (StackOverflowError | AssertionError | RuntimeException e) {
             // checkNesting keeps the parser's recursion shallow and checks escapes; this is the
             // last line of defence against the parser's own failures
-            throw new ManifestException(sourceName, 1, "TOML syntax error: the parser gave up on this file ("
-                    + e.getClass().getSimpleName() + ")");
+            throw new ManifestException(
+                    sourceName,
+                    1,
+                    "TOML syntax error: the parser gave up on this file ("
+                            + e.getClass().getSimpleName() + ")");
         }
         if (toml.hasErrors()) {
             TomlParseError e = toml.errors().stream()
-                    .min(Comparator.comparingInt((TomlParseError x) -> x.position().line())
+                    .min(Comparator.comparingInt(
+                                    (TomlParseError x) -> x.position().line())
                             .thenComparingInt(x -> x.position().column()))
                     .orElseThrow();
-            throw new ManifestException(sourceName, e.position().line(),
+            throw new ManifestException(
+                    sourceName,
+                    e.position().line(),
                     "TOML syntax error at column " + e.position().column() + ": " + e.getMessage());
         }
         return new ManifestParser(sourceName, text, toml).check();
@@ -128,8 +150,11 @@ final class ManifestParser {
                             char h = i + 2 + k < n ? text.charAt(i + 2 + k) : ' ';
                             if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F'))) {
                                 // tomlj fails an assertion on a non-ASCII digit here (an internal error under -ea)
-                                throw new ManifestException(sourceName, line, "invalid unicode escape \\" + e
-                                        + ": it needs " + digits + " hexadecimal digits");
+                                throw new ManifestException(
+                                        sourceName,
+                                        line,
+                                        "invalid unicode escape \\" + e + ": it needs " + digits
+                                                + " hexadecimal digits");
                             }
                         }
                         i += 2 + digits;
@@ -144,8 +169,10 @@ final class ManifestParser {
             } else {
                 if (c == '[' || c == '{') {
                     if (++depth > MAX_NESTING) {
-                        throw new ManifestException(sourceName, line, "arrays or inline tables nested more than "
-                                + MAX_NESTING + " levels deep");
+                        throw new ManifestException(
+                                sourceName,
+                                line,
+                                "arrays or inline tables nested more than " + MAX_NESTING + " levels deep");
                     }
                 } else if ((c == ']' || c == '}') && depth > 0) {
                     depth--;
@@ -180,8 +207,10 @@ final class ManifestParser {
                 String hint = TASK_KEYS.contains(key)
                         ? "; task settings belong in a [task.NAME] table"
                         : suggestion(key, TOP_KEYS);
-                problem(lineOf(toml, key), "unknown top-level key '" + escape(key) + "' (allowed keys: "
-                        + String.join(", ", TOP_KEYS) + ")" + hint);
+                problem(
+                        lineOf(toml, key),
+                        "unknown top-level key '" + escape(key) + "' (allowed keys: " + String.join(", ", TOP_KEYS)
+                                + ")" + hint);
             }
         }
 
@@ -197,15 +226,16 @@ final class ManifestParser {
             } else if (s.chars().anyMatch(Character::isISOControl)) {
                 problem(lineOf(toml, "name"), "'name' = \"" + escape(s) + "\" contains a control character");
             } else if (s.length() > MAX_NAME_LENGTH) {
-                problem(lineOf(toml, "name"), "'name' is " + s.length() + " characters long (at most "
-                        + MAX_NAME_LENGTH + ")");
+                problem(
+                        lineOf(toml, "name"),
+                        "'name' is " + s.length() + " characters long (at most " + MAX_NAME_LENGTH + ")");
             } else {
                 name = s;
             }
         }
 
-        long quantum = integer(toml, "quantum_ms", "", Manifest.DEFAULT_QUANTUM_MS, Manifest.MIN_QUANTUM_MS,
-                Manifest.MAX_QUANTUM_MS);
+        long quantum = integer(
+                toml, "quantum_ms", "", Manifest.DEFAULT_QUANTUM_MS, Manifest.MIN_QUANTUM_MS, Manifest.MAX_QUANTUM_MS);
         long maxTasks = integer(toml, "max_tasks", "", 0, 1, TaskLimit.MAX_TASKS);
 
         List<TaskBuilder> tasks = new ArrayList<>();
@@ -213,8 +243,9 @@ final class ManifestParser {
         if (taskValue == null) {
             problem(1, "no tasks defined: add at least one [task.NAME] table");
         } else if (!(taskValue instanceof TomlTable taskTable)) {
-            problem(lineOf(toml, "task"), "'task' must be a table of tasks written as [task.NAME], not "
-                    + describe(taskValue));
+            problem(
+                    lineOf(toml, "task"),
+                    "'task' must be a table of tasks written as [task.NAME], not " + describe(taskValue));
         } else if (taskTable.isEmpty()) {
             problem(lineOf(toml, "task"), "no tasks defined: add at least one [task.NAME] table");
         } else {
@@ -229,8 +260,9 @@ final class ManifestParser {
         Object devValue = toml.get(List.of("device"));
         if (devValue != null) {
             if (!(devValue instanceof TomlTable devTable)) {
-                problem(lineOf(toml, "device"), "'device' must be a table of devices written as [device.NAME], not "
-                        + describe(devValue));
+                problem(
+                        lineOf(toml, "device"),
+                        "'device' must be a table of devices written as [device.NAME], not " + describe(devValue));
             } else {
                 for (String devName : keysInFileOrder(devTable)) {
                     DeviceSpec d = device(devTable, devName);
@@ -247,8 +279,8 @@ final class ManifestParser {
         checkDevices(tasks, devices);
         failIfProblems();
 
-        return new Manifest(name, (int) quantum, tasks.stream().map(TaskBuilder::build).toList(), devices,
-                (int) maxTasks);
+        return new Manifest(
+                name, (int) quantum, tasks.stream().map(TaskBuilder::build).toList(), devices, (int) maxTasks);
     }
 
     private TaskBuilder task(TomlTable taskTable, String taskName) {
@@ -259,8 +291,10 @@ final class ManifestParser {
             return null;
         }
         if (!(v instanceof TomlTable t)) {
-            problem(line, "task '" + taskName + "' must be a table of settings written as [task." + taskName
-                    + "], not " + describe(v));
+            problem(
+                    line,
+                    "task '" + taskName + "' must be a table of settings written as [task." + taskName + "], not "
+                            + describe(v));
             return null;
         }
         String ctx = "task '" + taskName + "': ";
@@ -268,14 +302,17 @@ final class ManifestParser {
 
         for (String key : keysInFileOrder(t)) {
             if (!TASK_KEYS.contains(key)) {
-                problem(lineOf(t, key), ctx + "unknown key '" + escape(key) + "' (allowed keys: "
-                        + String.join(", ", TASK_KEYS) + ")" + suggestion(key, TASK_KEYS));
+                problem(
+                        lineOf(t, key),
+                        ctx + "unknown key '" + escape(key) + "' (allowed keys: " + String.join(", ", TASK_KEYS) + ")"
+                                + suggestion(key, TASK_KEYS));
             }
         }
 
         if (!t.contains(List.of("image"))) {
-            problem(line, ctx + "missing required key 'image' (the task's ELF file, e.g. image = \""
-                    + taskName + ".elf\")");
+            problem(
+                    line,
+                    ctx + "missing required key 'image' (the task's ELF file, e.g. image = \"" + taskName + ".elf\")");
         } else {
             Object img = t.get(List.of("image"));
             int l = lineOf(t, "image");
@@ -291,8 +328,13 @@ final class ManifestParser {
             }
         }
 
-        b.priority = (int) integer(t, "priority", ctx, TaskSpec.DEFAULT_PRIORITY,
-                TaskSpec.MIN_PRIORITY_VALUE, TaskSpec.MAX_PRIORITY_VALUE);
+        b.priority = (int) integer(
+                t,
+                "priority",
+                ctx,
+                TaskSpec.DEFAULT_PRIORITY,
+                TaskSpec.MIN_PRIORITY_VALUE,
+                TaskSpec.MAX_PRIORITY_VALUE);
         b.stack = size(t, "stack", ctx, TaskSpec.DEFAULT_STACK, TaskSpec.MIN_STACK, TaskSpec.MAX_STACK);
         b.heap = size(t, "heap", ctx, TaskSpec.DEFAULT_HEAP, 0, TaskSpec.MAX_HEAP);
         b.serves = nameList(t, "serves", ctx, "endpoint");
@@ -304,8 +346,10 @@ final class ManifestParser {
             Object r = t.get(List.of("recovery"));
             int l = lineOf(t, "recovery");
             if (!(r instanceof String s)) {
-                problem(l, ctx + "'recovery' must be a string (one of: " + RecoveryPolicy.allConfigNames()
-                        + "), not " + describe(r));
+                problem(
+                        l,
+                        ctx + "'recovery' must be a string (one of: " + RecoveryPolicy.allConfigNames() + "), not "
+                                + describe(r));
             } else {
                 try {
                     b.recovery = RecoveryPolicy.parse(s);
@@ -330,18 +374,25 @@ final class ManifestParser {
                 }
             }
         } else if (b.recovery == RecoveryPolicy.SHADOW) {
-            problem(lineOf(t, "recovery"), ctx + "recovery = \"shadow\" needs 'shadow' = \"block\" or \"char\""
-                    + " (the class of driver the shadow understands)");
+            problem(
+                    lineOf(t, "recovery"),
+                    ctx + "recovery = \"shadow\" needs 'shadow' = \"block\" or \"char\""
+                            + " (the class of driver the shadow understands)");
         }
         if (b.recovery == RecoveryPolicy.SHADOW && b.serves.isEmpty()) {
-            problem(lineOf(t, "recovery"), ctx + "recovery = \"shadow\" is for drivers: the task must serve an endpoint");
+            problem(
+                    lineOf(t, "recovery"),
+                    ctx + "recovery = \"shadow\" is for drivers: the task must serve an endpoint");
         }
         TaskSpec.TxipcLimits d = TaskSpec.TxipcLimits.DEFAULT;
         for (String key : List.of("deadline_ms", "max_aborts", "abort_window_ms", "replay_depth")) {
-            boolean applies = b.recovery == RecoveryPolicy.TXIPC || (key.equals("deadline_ms") && b.recovery == RecoveryPolicy.SHADOW);
+            boolean applies = b.recovery == RecoveryPolicy.TXIPC
+                    || (key.equals("deadline_ms") && b.recovery == RecoveryPolicy.SHADOW);
             if (t.contains(List.of(key)) && !applies) {
-                problem(lineOf(t, key), ctx + "'" + key + "' applies only to recovery = \"txipc\""
-                        + (key.equals("deadline_ms") ? " or \"shadow\"" : ""));
+                problem(
+                        lineOf(t, key),
+                        ctx + "'" + key + "' applies only to recovery = \"txipc\""
+                                + (key.equals("deadline_ms") ? " or \"shadow\"" : ""));
             }
         }
         b.txipc = new TaskSpec.TxipcLimits(
@@ -359,17 +410,21 @@ final class ManifestParser {
             for (Entry e : t.serves) {
                 Owner prev = endpoints.putIfAbsent(e.value(), new Owner(t.name, e.line()));
                 if (prev != null) {
-                    problem(e.line(), "endpoint '" + e.value() + "' is served by both task '" + prev.task()
-                            + "' (line " + prev.line() + ") and task '" + t.name
-                            + "'; each endpoint must have exactly one server");
+                    problem(
+                            e.line(),
+                            "endpoint '" + e.value() + "' is served by both task '" + prev.task()
+                                    + "' (line " + prev.line() + ") and task '" + t.name
+                                    + "'; each endpoint must have exactly one server");
                 }
             }
             for (Entry e : t.notifications) {
                 Owner prev = notifications.putIfAbsent(e.value(), new Owner(t.name, e.line()));
                 if (prev != null) {
-                    problem(e.line(), "notification '" + e.value() + "' is owned by both task '" + prev.task()
-                            + "' (line " + prev.line() + ") and task '" + t.name
-                            + "'; each notification must have exactly one owner");
+                    problem(
+                            e.line(),
+                            "notification '" + e.value() + "' is owned by both task '" + prev.task()
+                                    + "' (line " + prev.line() + ") and task '" + t.name
+                                    + "'; each notification must have exactly one owner");
                 }
             }
         }
@@ -377,19 +432,23 @@ final class ManifestParser {
             Owner ep = endpoints.get(n.getKey());
             if (ep != null) {
                 Owner no = n.getValue();
-                problem(Math.max(ep.line(), no.line()), "'" + n.getKey()
-                        + "' is declared both as an endpoint (served by task '" + ep.task() + "', line "
-                        + ep.line() + ") and as a notification (owned by task '" + no.task() + "', line "
-                        + no.line() + "); endpoint and notification names must be distinct");
+                problem(
+                        Math.max(ep.line(), no.line()),
+                        "'" + n.getKey()
+                                + "' is declared both as an endpoint (served by task '" + ep.task() + "', line "
+                                + ep.line() + ") and as a notification (owned by task '" + no.task() + "', line "
+                                + no.line() + "); endpoint and notification names must be distinct");
             }
         }
         for (TaskBuilder t : tasks) {
             for (Entry e : t.uses) {
                 if (!endpoints.containsKey(e.value()) && !notifications.containsKey(e.value())) {
-                    problem(e.line(), "task '" + t.name + "': uses '" + e.value()
-                            + "', which is neither an endpoint served by any task nor a notification owned by"
-                            + " any task (endpoints: " + listOrNone(endpoints.keySet()) + "; notifications: "
-                            + listOrNone(notifications.keySet()) + ")");
+                    problem(
+                            e.line(),
+                            "task '" + t.name + "': uses '" + e.value()
+                                    + "', which is neither an endpoint served by any task nor a notification owned by"
+                                    + " any task (endpoints: " + listOrNone(endpoints.keySet()) + "; notifications: "
+                                    + listOrNone(notifications.keySet()) + ")");
                 }
             }
         }
@@ -405,15 +464,18 @@ final class ManifestParser {
             return null;
         }
         if (!(v instanceof TomlTable t)) {
-            problem(line, "device '" + devName + "' must be a table written as [device." + devName + "], not "
-                    + describe(v));
+            problem(
+                    line,
+                    "device '" + devName + "' must be a table written as [device." + devName + "], not " + describe(v));
             return null;
         }
         String ctx = "device '" + devName + "': ";
         for (String key : keysInFileOrder(t)) {
             if (!DEVICE_KEYS.contains(key)) {
-                problem(lineOf(t, key), ctx + "unknown key '" + escape(key) + "' (allowed keys: "
-                        + String.join(", ", DEVICE_KEYS) + ")" + suggestion(key, DEVICE_KEYS));
+                problem(
+                        lineOf(t, key),
+                        ctx + "unknown key '" + escape(key) + "' (allowed keys: " + String.join(", ", DEVICE_KEYS) + ")"
+                                + suggestion(key, DEVICE_KEYS));
             }
         }
         DeviceSpec.Kind kind = null;
@@ -448,29 +510,37 @@ final class ManifestParser {
         }
         for (DeviceSpec d : devices) {
             if (other.contains(d.name())) {
-                problem(d.line(), "device '" + d.name() + "' has the name of an endpoint or notification;"
-                        + " device names must be distinct from them");
+                problem(
+                        d.line(),
+                        "device '" + d.name() + "' has the name of an endpoint or notification;"
+                                + " device names must be distinct from them");
             }
         }
         Map<String, Owner> owners = new LinkedHashMap<>();
         for (TaskBuilder t : tasks) {
             for (Entry e : t.devices) {
                 if (!byName.containsKey(e.value())) {
-                    problem(e.line(), "task '" + t.name + "': devices lists '" + e.value() + "', which is not a"
-                            + " device of this manifest (devices: " + listOrNone(byName.keySet()) + ")");
+                    problem(
+                            e.line(),
+                            "task '" + t.name + "': devices lists '" + e.value() + "', which is not a"
+                                    + " device of this manifest (devices: " + listOrNone(byName.keySet()) + ")");
                     continue;
                 }
                 Owner prev = owners.putIfAbsent(e.value(), new Owner(t.name, e.line()));
                 if (prev != null) {
-                    problem(e.line(), "device '" + e.value() + "' is owned by both task '" + prev.task()
-                            + "' (line " + prev.line() + ") and task '" + t.name + "'; a device has exactly one"
-                            + " owner (its driver)");
+                    problem(
+                            e.line(),
+                            "device '" + e.value() + "' is owned by both task '" + prev.task()
+                                    + "' (line " + prev.line() + ") and task '" + t.name + "'; a device has exactly one"
+                                    + " owner (its driver)");
                 }
             }
             for (Entry e : t.uses) {
                 if (byName.containsKey(e.value())) {
-                    problem(e.line(), "task '" + t.name + "': uses '" + e.value() + "', which is a device;"
-                            + " only its owner reaches it (list it in the owner's 'devices')");
+                    problem(
+                            e.line(),
+                            "task '" + t.name + "': uses '" + e.value() + "', which is a device;"
+                                    + " only its owner reaches it (list it in the owner's 'devices')");
                 }
             }
         }
@@ -519,17 +589,23 @@ final class ManifestParser {
             try {
                 bytes = Units.parseBytes(s);
             } catch (Units.BadValue e) {
-                problem(l, ctx + "'" + key + "' = " + shown + switch (e.reason()) {
-                    case NEGATIVE -> " is negative (" + range + ")";
-                    case TOO_LARGE -> " is too large (" + range + ")";
-                    default -> " is not a valid size: write a number of bytes,"
-                            + " or a number with a K, M or G suffix such as \"64K\", \"1M\" or \"1G\"";
-                });
+                problem(
+                        l,
+                        ctx + "'" + key + "' = " + shown
+                                + switch (e.reason()) {
+                                    case NEGATIVE -> " is negative (" + range + ")";
+                                    case TOO_LARGE -> " is too large (" + range + ")";
+                                    default ->
+                                        " is not a valid size: write a number of bytes,"
+                                                + " or a number with a K, M or G suffix such as \"64K\", \"1M\" or \"1G\"";
+                                });
                 return dflt;
             }
         } else {
-            problem(l, ctx + "'" + key + "' must be a size, either an integer number of bytes or a string such as"
-                    + " \"64K\" or \"1M\", not " + describe(v));
+            problem(
+                    l,
+                    ctx + "'" + key + "' must be a size, either an integer number of bytes or a string such as"
+                            + " \"64K\" or \"1M\", not " + describe(v));
             return dflt;
         }
         if (bytes < 0) {
@@ -537,13 +613,16 @@ final class ManifestParser {
             return dflt;
         }
         if (bytes < min || bytes > max) {
-            problem(l, ctx + "'" + key + "' = " + shown + " is too " + (bytes < min ? "small" : "large")
-                    + " (" + range + ")");
+            problem(
+                    l,
+                    ctx + "'" + key + "' = " + shown + " is too " + (bytes < min ? "small" : "large") + " (" + range
+                            + ")");
             return dflt;
         }
         if (bytes % TaskSpec.SIZE_ALIGN != 0) {
-            problem(l, ctx + "'" + key + "' = " + shown + " (" + bytes
-                    + " bytes) is not a multiple of 4K (4096 bytes)");
+            problem(
+                    l,
+                    ctx + "'" + key + "' = " + shown + " (" + bytes + " bytes) is not a multiple of 4K (4096 bytes)");
             return dflt;
         }
         return bytes;
@@ -557,8 +636,9 @@ final class ManifestParser {
         Object v = t.get(List.of(key));
         int l = lineOf(t, key);
         if (!(v instanceof TomlArray arr)) {
-            problem(l, ctx + "'" + key + "' must be an array of " + what + " names such as [\"kv\"], not "
-                    + describe(v));
+            problem(
+                    l,
+                    ctx + "'" + key + "' must be an array of " + what + " names such as [\"kv\"], not " + describe(v));
             return List.of();
         }
         List<Entry> out = new ArrayList<>();
@@ -567,8 +647,10 @@ final class ManifestParser {
             Object e = arr.get(i);
             int el = elementLine(arr.inputPositionOf(i), l);
             if (!(e instanceof String s)) {
-                problem(el, ctx + "'" + key + "' must be an array of " + what + " names (strings), but entry "
-                        + (i + 1) + " is " + describe(e));
+                problem(
+                        el,
+                        ctx + "'" + key + "' must be an array of " + what + " names (strings), but entry " + (i + 1)
+                                + " is " + describe(e));
             } else if (!NAME_PATTERN.matcher(s).matches()) {
                 problem(el, ctx + "'" + key + "': " + what + " name '" + escape(s) + "' is invalid: " + nameRule());
             } else if (!seen.add(s)) {
@@ -590,13 +672,17 @@ final class ManifestParser {
                 return "image path '" + escape(path) + "' contains a control character";
             }
         }
-        if (path.startsWith("/") || path.startsWith("\\") || path.startsWith("~")
+        if (path.startsWith("/")
+                || path.startsWith("\\")
+                || path.startsWith("~")
                 || (path.length() >= 2 && path.charAt(1) == ':' && Character.isLetter(path.charAt(0)))) {
-            return "image path '" + escape(path) + "' is absolute; image paths must be relative to the manifest's folder";
+            return "image path '" + escape(path)
+                    + "' is absolute; image paths must be relative to the manifest's folder";
         }
         for (String part : path.split("[/\\\\]")) {
             if (part.equals("..")) {
-                return "image path '" + escape(path) + "' contains '..'; images must be in or below the manifest's folder";
+                return "image path '" + escape(path)
+                        + "' contains '..'; images must be in or below the manifest's folder";
             }
         }
         return null;
@@ -696,7 +782,9 @@ final class ManifestParser {
 
     /** "; did you mean 'priority'?" for a near miss, else "". */
     private static String suggestion(String key, List<String> allowed) {
-        return Suggestions.closest(key, allowed).map(k -> "; did you mean '" + k + "'?").orElse("");
+        return Suggestions.closest(key, allowed)
+                .map(k -> "; did you mean '" + k + "'?")
+                .orElse("");
     }
 
     /** Mutable task under construction. */
@@ -722,11 +810,25 @@ final class ManifestParser {
         }
 
         TaskSpec build() {
-            return new TaskSpec(name, image, priority, stack, heap, values(serves), values(uses),
-                    values(notifications), recovery, runawayMs, txipc, line, values(devices), shadow);
+            return new TaskSpec(
+                    name,
+                    image,
+                    priority,
+                    stack,
+                    heap,
+                    values(serves),
+                    values(uses),
+                    values(notifications),
+                    recovery,
+                    runawayMs,
+                    txipc,
+                    line,
+                    values(devices),
+                    shadow);
         }
 
         private static List<String> values(List<Entry> entries) {
             return entries.stream().map(Entry::value).collect(Collectors.toList());
         }
-    }}
+    }
+}

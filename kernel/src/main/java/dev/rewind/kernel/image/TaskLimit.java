@@ -45,7 +45,7 @@ public final class TaskLimit {
                 ? "raise it with max_tasks = " + n + " in the manifest (at most " + MAX_TASKS
                         + ") or give the machine more RAM"
                 : "no machine boots more than " + MAX_TASKS + " tasks";
-        return "image '" + Manifest.escape(m.name()) + "' has " + n + " tasks, more than the limit of " + limit
-                + " (" + why + "); " + raise;
+        return "image '" + Manifest.escape(m.name()) + "' has " + n + " tasks, more than the limit of " + limit + " ("
+                + why + "); " + raise;
     }
 }

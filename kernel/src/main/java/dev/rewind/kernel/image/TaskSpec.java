@@ -21,23 +21,70 @@ import java.util.List;
  * @param devices  devices this task owns (drives): their registers are mapped into it
  * @param shadow   the driver class of its shadow (recovery = "shadow"), else null
  */
-public record TaskSpec(String name, String image, int priority, long stackBytes, long heapBytes,
-                       List<String> serves, List<String> uses, List<String> notifications,
-                       RecoveryPolicy recovery, long runawayMs, TxipcLimits txipc, int line,
-                       List<String> devices, ShadowClass shadow) {
+public record TaskSpec(
+        String name,
+        String image,
+        int priority,
+        long stackBytes,
+        long heapBytes,
+        List<String> serves,
+        List<String> uses,
+        List<String> notifications,
+        RecoveryPolicy recovery,
+        long runawayMs,
+        TxipcLimits txipc,
+        int line,
+        List<String> devices,
+        ShadowClass shadow) {
 
     /** A task that owns no devices. */
-    public TaskSpec(String name, String image, int priority, long stackBytes, long heapBytes,
-                    List<String> serves, List<String> uses, List<String> notifications,
-                    RecoveryPolicy recovery, long runawayMs, TxipcLimits txipc, int line) {
-        this(name, image, priority, stackBytes, heapBytes, serves, uses, notifications, recovery, runawayMs, txipc,
-                line, List.of(), null);
+    public TaskSpec(
+            String name,
+            String image,
+            int priority,
+            long stackBytes,
+            long heapBytes,
+            List<String> serves,
+            List<String> uses,
+            List<String> notifications,
+            RecoveryPolicy recovery,
+            long runawayMs,
+            TxipcLimits txipc,
+            int line) {
+        this(
+                name,
+                image,
+                priority,
+                stackBytes,
+                heapBytes,
+                serves,
+                uses,
+                notifications,
+                recovery,
+                runawayMs,
+                txipc,
+                line,
+                List.of(),
+                null);
     }
 
     /** This task with another recovery policy (a shadow class is kept only for shadow). */
     public TaskSpec withRecovery(RecoveryPolicy r) {
-        return new TaskSpec(name, image, priority, stackBytes, heapBytes, serves, uses, notifications, r, runawayMs,
-                txipc, line, devices, r == RecoveryPolicy.SHADOW ? shadow : null);
+        return new TaskSpec(
+                name,
+                image,
+                priority,
+                stackBytes,
+                heapBytes,
+                serves,
+                uses,
+                notifications,
+                r,
+                runawayMs,
+                txipc,
+                line,
+                devices,
+                r == RecoveryPolicy.SHADOW ? shadow : null);
     }
 
     /**

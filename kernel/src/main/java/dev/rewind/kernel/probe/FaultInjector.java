@@ -53,7 +53,12 @@ public final class FaultInjector extends RequestStrike {
                 }
             }
             throw new IllegalArgumentException("unknown fault type '" + s + "' (expected one of: "
-                    + String.join(", ", List.of(values()).stream().map(t -> t.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList()) + ")");
+                    + String.join(
+                            ", ",
+                            List.of(values()).stream()
+                                    .map(t -> t.name().toLowerCase(Locale.ROOT).replace('_', '-'))
+                                    .toList())
+                    + ")");
         }
     }
 
@@ -117,7 +122,8 @@ public final class FaultInjector extends RequestStrike {
     }
 
     private Fault corrupt(Task t) {
-        Random r = new Random(new java.util.SplittableRandom(plan.seed()).split().nextLong());
+        Random r =
+                new Random(new java.util.SplittableRandom(plan.seed()).split().nextLong());
         Cpu cpu = t.cpu();
         long pc = t.pc();
         switch (plan.type()) {
@@ -131,10 +137,13 @@ public final class FaultInjector extends RequestStrike {
                 List<long[]> ranges = new ArrayList<>();
                 long total = 0;
                 for (Region reg : cpu.memory().regions()) {
-                    if ((reg.perms() & Perm.WRITE) == 0 || reg.name().equals("stack") || reg.name().equals("ipc")) {
+                    if ((reg.perms() & Perm.WRITE) == 0
+                            || reg.name().equals("stack")
+                            || reg.name().equals("ipc")) {
                         continue;
                     }
-                    long end = reg.name().equals("heap") ? Math.min(reg.end(), Math.max(reg.vaddr(), t.brk())) : reg.end();
+                    long end =
+                            reg.name().equals("heap") ? Math.min(reg.end(), Math.max(reg.vaddr(), t.brk())) : reg.end();
                     if (end > reg.vaddr()) {
                         ranges.add(new long[] {reg.vaddr(), end});
                         total += end - reg.vaddr();

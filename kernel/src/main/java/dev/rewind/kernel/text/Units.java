@@ -111,7 +111,8 @@ public final class Units {
         }
         Matcher m = DURATION.matcher(s);
         if (!m.matches()) {
-            throw new BadValue(Reason.MALFORMED, "not a duration: '" + text + "' (examples: " + DURATION_EXAMPLES + ")");
+            throw new BadValue(
+                    Reason.MALFORMED, "not a duration: '" + text + "' (examples: " + DURATION_EXAMPLES + ")");
         }
         long unit = switch (m.group(3) == null ? "s" : m.group(3)) {
             case "us" -> US;
@@ -125,14 +126,14 @@ public final class Units {
         if (fraction.length() > 18) {
             throw new BadValue(Reason.TOO_PRECISE, "duration finer than a nanosecond: '" + text + "'");
         }
-        BigDecimal nanos = new BigDecimal(whole + (fraction.isEmpty() ? "" : "." + fraction))
-                .multiply(BigDecimal.valueOf(unit));
+        BigDecimal nanos =
+                new BigDecimal(whole + (fraction.isEmpty() ? "" : "." + fraction)).multiply(BigDecimal.valueOf(unit));
         if (nanos.signum() == 0) {
             throw new BadValue(Reason.ZERO, "a duration must be positive: '" + text + "'");
         }
         if (nanos.compareTo(BigDecimal.valueOf(maxNanos)) > 0) {
-            throw new BadValue(Reason.TOO_LARGE, "duration too long: '" + text + "' (at most " + formatNanos(maxNanos)
-                    + ")");
+            throw new BadValue(
+                    Reason.TOO_LARGE, "duration too long: '" + text + "' (at most " + formatNanos(maxNanos) + ")");
         }
         if (nanos.stripTrailingZeros().scale() > 0) {
             throw new BadValue(Reason.TOO_PRECISE, "duration finer than a nanosecond: '" + text + "'");

@@ -69,13 +69,20 @@ class DebugPointsTest {
         }
         assertNull(p.withWatch(w));
         assertSame(p, p.withoutWatch(w));
-        assertEquals(DebugPoints.MAX_WATCHPOINTS - 1, p.withoutWatch(new Watch(WatchKind.ACCESS, 0x100000L, 8)).watches().size());
+        assertEquals(
+                DebugPoints.MAX_WATCHPOINTS - 1,
+                p.withoutWatch(new Watch(WatchKind.ACCESS, 0x100000L, 8))
+                        .watches()
+                        .size());
     }
 
     @Test
     void replayPointsAndWatchLookupFollowTheSnapshot() {
-        DebugPoints p = DebugPoints.EMPTY.withBreakpoint(0x1000).withBreakpoint(4, 0x2000)
-                .withWatch(new Watch(WatchKind.WRITE, 0x3000, 8)).withWatch(new Watch(WatchKind.ACCESS, 0x3004, 8));
+        DebugPoints p = DebugPoints.EMPTY
+                .withBreakpoint(0x1000)
+                .withBreakpoint(4, 0x2000)
+                .withWatch(new Watch(WatchKind.WRITE, 0x3000, 8))
+                .withWatch(new Watch(WatchKind.ACCESS, 0x3004, 8));
         ReverseExecution.Points r = p.forReplay(4);
         assertTrue(r.breakpoint(0x1000));
         assertTrue(r.breakpoint(0x2000));

@@ -41,8 +41,8 @@ class DebuggerFaultPcTest {
                     faults.add(fault);
                 }
             };
-            try (Kernel kernel = new Kernel(Fixtures.CONFIG, img.manifest(), img.source(),
-                    new Uart(new ByteArrayOutputStream()), obs)) {
+            try (Kernel kernel = new Kernel(
+                    Fixtures.CONFIG, img.manifest(), img.source(), new Uart(new ByteArrayOutputStream()), obs)) {
                 KernelDebugger dbg = new KernelDebugger(kernel, true);
                 Thread runner = new Thread(kernel::run, "kernel");
                 runner.setDaemon(true);

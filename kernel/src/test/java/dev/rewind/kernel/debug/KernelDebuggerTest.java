@@ -47,8 +47,12 @@ class KernelDebuggerTest {
 
     void boot(String image, boolean wait, long budgetNanos) throws Exception {
         SystemImage img = SystemImage.builtin(image);
-        kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(budgetNanos), img.manifest(), img.source(),
-                new Uart(console), null);
+        kernel = new Kernel(
+                KernelConfig.defaults().withBudgetNanos(budgetNanos),
+                img.manifest(),
+                img.source(),
+                new Uart(console),
+                null);
         dbg = new KernelDebugger(kernel, wait);
         runner = new Thread(() -> result = kernel.run(), "kernel");
         runner.setDaemon(true);
@@ -276,7 +280,9 @@ class KernelDebuggerTest {
             assertEquals(nkeys, w.watchAddress());
             assertEquals(0, readLong(1, nkeys), "reported before the store");
             long pc = dbg.readRegister(1, DebugTarget.PC);
-            assertTrue(kv.image().describe(pc).startsWith("store"), kv.image().describe(pc) + " " + w + " nkeys " + Long.toHexString(nkeys));
+            assertTrue(
+                    kv.image().describe(pc).startsWith("store"),
+                    kv.image().describe(pc) + " " + w + " nkeys " + Long.toHexString(nkeys));
             dbg.removeWatchpoint(WatchKind.WRITE, nkeys, 8);
             dbg.step(1);
             nextStop();
@@ -306,7 +312,9 @@ class KernelDebuggerTest {
             assertEquals(1, f.thread());
             Task kv = kernel.task("kv");
             long pc = dbg.readRegister(1, DebugTarget.PC);
-            assertTrue(kv.image().describe(pc).startsWith("debug_fault"), kv.image().describe(pc));
+            assertTrue(
+                    kv.image().describe(pc).startsWith("debug_fault"),
+                    kv.image().describe(pc));
             assertEquals("faulted", dbg.threads().get(0).state());
             assertEquals(1, dbg.threads().get(0).generation());
             dbg.resume();

@@ -46,8 +46,12 @@ class ReverseExecutionTest {
 
     void boot(String image, boolean wait) throws Exception {
         SystemImage img = SystemImage.builtin(image);
-        kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(120_000_000_000L), img.manifest(), img.source(),
-                new Uart(console), null);
+        kernel = new Kernel(
+                KernelConfig.defaults().withBudgetNanos(120_000_000_000L),
+                img.manifest(),
+                img.source(),
+                new Uart(console),
+                null);
         dbg = new KernelDebugger(kernel, wait);
         runner = new Thread(kernel::run, "kernel");
         runner.setDaemon(true);
@@ -324,7 +328,9 @@ class ReverseExecutionTest {
             long pc = dbg.readRegister(kv, DebugTarget.PC);
             byte[] insn = new byte[4];
             dbg.readMemory(kv, pc - 4, insn);
-            assertEquals(0x73, ByteBuffer.wrap(insn).order(ByteOrder.LITTLE_ENDIAN).getInt(),
+            assertEquals(
+                    0x73,
+                    ByteBuffer.wrap(insn).order(ByteOrder.LITTLE_ENDIAN).getInt(),
                     "the history starts right after the receive that began the transaction");
             dbg.resume(Map.of(kv, Action.CONTINUE), Action.STOP, true);
             assertEquals(StopKind.BREAKPOINT, nextStop().kind());

@@ -2,6 +2,7 @@ package dev.rewind.kernel.fuzz;
 
 import static dev.rewind.kernel.fuzz.RvAsm.*;
 
+import dev.rewind.abi.Blk;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Random;
@@ -17,9 +18,23 @@ import java.util.Random;
  */
 final class FuzzGen {
     // syscall numbers (guest/abi/abi.def)
-    static final int EXIT = 0, YIELD = 1, CONSOLE_WRITE = 2, SBRK = 3, CLOCK = 4, ABORT = 5, CALL = 6, RECV = 7,
-            REPLY = 8, REPLY_RECV = 9, NOTIFY = 10, WAIT = 11, POLL = 12, CAP_LOOKUP = 13, CAP_REFRESH = 14,
-            TASK_SELF = 15, DEVICE_INFO = 16;
+    static final int EXIT = 0,
+            YIELD = 1,
+            CONSOLE_WRITE = 2,
+            SBRK = 3,
+            CLOCK = 4,
+            ABORT = 5,
+            CALL = 6,
+            RECV = 7,
+            REPLY = 8,
+            REPLY_RECV = 9,
+            NOTIFY = 10,
+            WAIT = 11,
+            POLL = 12,
+            CAP_LOOKUP = 13,
+            CAP_REFRESH = 14,
+            TASK_SELF = 15,
+            DEVICE_INFO = 16;
 
     static final long IPC_BUF = 0x7fff0000L;
     static final long STACK_TOP = 0x7ffe0000L;
@@ -36,8 +51,13 @@ final class FuzzGen {
      * @param nearDevices give the image a segment ending just below the device windows (so the
      *                   heap starts there)
      */
-    record Task(List<String> caps, List<Integer> serveSlots, boolean server, long stackBytes, long heapBytes,
-                boolean nearDevices) {}
+    record Task(
+            List<String> caps,
+            List<Integer> serveSlots,
+            boolean server,
+            long stackBytes,
+            long heapBytes,
+            boolean nearDevices) {}
 
     private final Random rnd;
     private final Task task;
@@ -47,9 +67,11 @@ final class FuzzGen {
     private int[] itemMarks;
     /** The share of items that fault, confuse or end the program (per program). */
     private double hostility;
+
     private int item;
     /** data layout: names at NAMES, random bytes after */
     private static final int NAMES = 0;
+
     private int[] nameOffsets;
     private final byte[] data = new byte[PAGE];
 
@@ -195,7 +217,8 @@ final class FuzzGen {
 
     /** A register benign code may clobber (not sp, ra, gp, tp, s1). */
     private int scratchReg() {
-        return pick(T0, T1, T2, S0, A0, A1, A2, A3, A4, A5, A6, A7, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, T3, T4, T5, T6);
+        return pick(
+                T0, T1, T2, S0, A0, A1, A2, A3, A4, A5, A6, A7, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, T3, T4, T5, T6);
     }
 
     private void benignAlu() {
@@ -256,8 +279,22 @@ final class FuzzGen {
     }
 
     private void benignSyscall() {
-        int nr = pick(YIELD, CONSOLE_WRITE, CLOCK, CALL, CALL, CALL, REPLY, NOTIFY, POLL, CAP_LOOKUP, CAP_REFRESH,
-                TASK_SELF, DEVICE_INFO, RECV, REPLY_RECV);
+        int nr = pick(
+                YIELD,
+                CONSOLE_WRITE,
+                CLOCK,
+                CALL,
+                CALL,
+                CALL,
+                REPLY,
+                NOTIFY,
+                POLL,
+                CAP_LOOKUP,
+                CAP_REFRESH,
+                TASK_SELF,
+                DEVICE_INFO,
+                RECV,
+                REPLY_RECV);
         if (!task.server && (nr == RECV || nr == REPLY_RECV || nr == REPLY)) {
             nr = CALL;
         }
@@ -276,7 +313,9 @@ final class FuzzGen {
                 a[1] = nameLength(n);
             }
             case RECV, REPLY_RECV -> {
-                a[0] = task.serveSlots.isEmpty() ? validSlot() : task.serveSlots.get(rnd.nextInt(task.serveSlots.size()));
+                a[0] = task.serveSlots.isEmpty()
+                        ? validSlot()
+                        : task.serveSlots.get(rnd.nextInt(task.serveSlots.size()));
                 a[1] = label();
                 a[6] = rnd.nextInt(4) == 0 ? rnd.nextInt(4097) : rnd.nextInt(64);
             }
@@ -336,7 +375,8 @@ final class FuzzGen {
             case 1 -> asm.w32(RvAsm.u(rnd.nextInt(1 << 20), rd(), 0x37)); // lui
             case 2 -> asm.w32(RvAsm.r(pick(0, 0x20, 1), reg(), reg(), rnd.nextInt(8), rd(), 0x33)); // OP / M
             case 3 -> asm.w32(RvAsm.r(pick(0, 0x20, 1), reg(), reg(), pick(0, 1, 4, 5, 6, 7), rd(), 0x3b)); // OP-32
-            case 4 -> asm.w32(RvAsm.i(rnd.nextInt(64) | (rnd.nextBoolean() ? 0x400 : 0), reg(), pick(1, 5), rd(), 0x13));
+            case 4 ->
+                asm.w32(RvAsm.i(rnd.nextInt(64) | (rnd.nextBoolean() ? 0x400 : 0), reg(), pick(1, 5), rd(), 0x13));
             case 5 -> asm.w32(RvAsm.u(rnd.nextInt(1 << 20), rd(), 0x17)); // auipc
             case 6 -> asm.li(rd(), randomValue());
             default -> asm.w32(RvAsm.i(rnd.nextInt(4096), reg(), pick(0, 2, 3, 4, 6, 7), rd(), 0x13));
@@ -426,16 +466,17 @@ final class FuzzGen {
     }
 
     private void system() {
-        asm.w32(switch (rnd.nextInt(8)) {
-            case 0 -> 0x30200073; // mret
-            case 1 -> 0x10200073; // sret
-            case 2 -> 0x10500073; // wfi
-            case 3 -> 0x0ff0000f; // fence
-            case 4 -> 0x0000100f; // fence.i
-            case 5 -> 0x12000073; // sfence.vma
-            case 6 -> 0x00200073; // uret
-            default -> 0x8330000f; // fence.tso
-        });
+        asm.w32(
+                switch (rnd.nextInt(8)) {
+                    case 0 -> 0x30200073; // mret
+                    case 1 -> 0x10200073; // sret
+                    case 2 -> 0x10500073; // wfi
+                    case 3 -> 0x0ff0000f; // fence
+                    case 4 -> 0x0000100f; // fence.i
+                    case 5 -> 0x12000073; // sfence.vma
+                    case 6 -> 0x00200073; // uret
+                    default -> 0x8330000f; // fence.tso
+                });
     }
 
     // ---- syscalls ----------------------------------------------------------------------------
@@ -459,7 +500,7 @@ final class FuzzGen {
 
     private long label() {
         return switch (rnd.nextInt(4)) {
-            case 0 -> (0x424bL << 16) | rnd.nextInt(8);
+            case 0 -> (Blk.MAGIC << 16) | rnd.nextInt(8);
             case 1 -> rnd.nextLong();
             default -> rnd.nextInt(16);
         };
@@ -478,13 +519,15 @@ final class FuzzGen {
     private void syscall(int nr) {
         if (nr < 0) {
             int k = rnd.nextInt(24);
-            nr = k <= 16 ? k : switch (k) {
-                case 17 -> CALL;
-                case 18 -> REPLY_RECV;
-                case 19 -> SBRK;
-                case 20 -> RECV;
-                default -> -2; // a random number
-            };
+            nr = k <= 16
+                    ? k
+                    : switch (k) {
+                        case 17 -> CALL;
+                        case 18 -> REPLY_RECV;
+                        case 19 -> SBRK;
+                        case 20 -> RECV;
+                        default -> -2; // a random number
+                    };
         }
         long[] a = new long[7];
         for (int k = 0; k < 7; k++) {
@@ -515,7 +558,7 @@ final class FuzzGen {
                 a[0] = rnd.nextInt(5) == 0 ? pointer() : dataAddr + nameOffsets[n];
                 a[1] = rnd.nextInt(5) == 0 ? len() : nameLength(n);
             }
-            default -> { }
+            default -> {}
         }
         for (int k = 0; k < 7; k++) {
             if (rnd.nextInt(12) != 0) { // sometimes leave a register as it is
@@ -588,7 +631,8 @@ final class FuzzGen {
             asm.w32(ECALL);
             if (rnd.nextBoolean()) {
                 // write at the old break (valid if sbrk succeeded) or just past it
-                asm.w32(RvAsm.s(rnd.nextBoolean() ? 0 : (int) Math.min(2040, Math.max(-2048, v)) & ~7, A7, A0, 3, 0x23));
+                asm.w32(RvAsm.s(
+                        rnd.nextBoolean() ? 0 : (int) Math.min(2040, Math.max(-2048, v)) & ~7, A7, A0, 3, 0x23));
             }
         }
     }
@@ -656,7 +700,7 @@ final class FuzzGen {
         a.liSmall(S1, calls);
         int top = a.mark();
         a.liSmall(A0, 0);
-        a.li(A1, r.nextBoolean() ? (0x424bL << 16) | r.nextInt(6) : r.nextInt(8));
+        a.li(A1, r.nextBoolean() ? (Blk.MAGIC << 16) | r.nextInt(6) : r.nextInt(8));
         a.li(A2, r.nextInt(4));
         a.li(A3, r.nextInt(64));
         a.li(A4, r.nextInt(8));

@@ -46,24 +46,27 @@ import java.util.concurrent.TimeoutException;
 final class FuzzSystem {
     /** The reference pair's console lines in a fuzz-free run, in order. */
     static final List<String> REFERENCE_LINES = List.of("ipc: registers ok", "ipc: buffer ok", "ipc: all ok");
+
     static final String BUILTIN = "rewind/image";
     /** Wall-clock budget of one system; the kernel must end the run by then (plus grace). */
     static final long BUDGET_MS = Long.getLong("fuzz.budgetMs", 2000);
     /** Every this many seeds the reference pair is the built-in one. */
     static final int STOCK_EVERY = 8;
+
     static final long GRACE_MS = 15_000;
     static final int MAX_RESTARTS = 5;
-
 
     final long seed;
     final String toml;
     /** Generated images by file name, and the fuzz task names. */
     final Map<String, byte[]> images = new LinkedHashMap<>();
+
     final List<String> fuzzTasks = new ArrayList<>();
     final Map<String, String> policies = new LinkedHashMap<>();
     final byte[] uartInput;
     /** Whether the reference pair is the built-in ipc_echo + ipc_client (else the generated refs + refc). */
     final boolean stock;
+
     final RiscvCpu.TrackerKind tracker;
     static final int REF_CALLS = 200;
 
@@ -157,7 +160,9 @@ final class FuzzSystem {
             if (rec.equals("txipc")) {
                 t.append("deadline_ms = ").append(5 + r.nextInt(100)).append('\n');
                 t.append("max_aborts = ").append(1 + r.nextInt(20)).append('\n');
-                t.append("replay_depth = ").append(new int[] {0, 1, 8, 64}[r.nextInt(4)]).append('\n');
+                t.append("replay_depth = ")
+                        .append(new int[] {0, 1, 8, 64}[r.nextInt(4)])
+                        .append('\n');
             }
             if (shadow != null) {
                 t.append("shadow = \"").append(shadow).append("\"\n");
@@ -187,8 +192,10 @@ final class FuzzSystem {
         // txipc's write tracker: mostly the default, sometimes another one (the page-protection
         // reference where the engine supports it, else the store hook)
         String forced = System.getProperty("fuzz.tracker");
-        RiscvCpu.TrackerKind other = RiscvCpu.protectionTrackerWorks() ? RiscvCpu.TrackerKind.PROTECTION : RiscvCpu.TrackerKind.STORE_HOOK;
-        tracker = forced != null ? RiscvCpu.TrackerKind.valueOf(forced.strip().toUpperCase(java.util.Locale.ROOT))
+        RiscvCpu.TrackerKind other =
+                RiscvCpu.protectionTrackerWorks() ? RiscvCpu.TrackerKind.PROTECTION : RiscvCpu.TrackerKind.STORE_HOOK;
+        tracker = forced != null
+                ? RiscvCpu.TrackerKind.valueOf(forced.strip().toUpperCase(java.util.Locale.ROOT))
                 : r.nextInt(4) == 0 ? other : RiscvCpu.TrackerKind.NATIVE;
         toml = t.toString();
     }
@@ -266,6 +273,7 @@ final class FuzzSystem {
         final List<String> problems = new ArrayList<>();
         /** Malformed fault reports (a wrong pc, no kind...). */
         final List<String> reportProblems = new ArrayList<>();
+
         final Map<FaultKind, Integer> faultsByKind = new LinkedHashMap<>();
         SystemResult result;
         String console = "";
@@ -298,8 +306,14 @@ final class FuzzSystem {
                 }
             };
             Manifest m = Manifest.parse(toml, "fuzz" + seed + ".toml");
-            KernelConfig cfg = new KernelConfig(256L << 20, 0, budgetMs() * 1_000_000L, false, MAX_RESTARTS,
-                    tracker, KernelConfig.defaults().txLogPages());
+            KernelConfig cfg = new KernelConfig(
+                    256L << 20,
+                    0,
+                    budgetMs() * 1_000_000L,
+                    false,
+                    MAX_RESTARTS,
+                    tracker,
+                    KernelConfig.defaults().txLogPages());
             try (Kernel k = new Kernel(cfg, m, source(), new Uart(out), obs)) {
                 for (BoundDevice bd : k.devices()) {
                     if (bd.device() instanceof UartDevice u) {
@@ -370,7 +384,8 @@ final class FuzzSystem {
         SystemResult.TaskReport client = r.task(stock ? "ipc_client" : "refc");
         SystemResult.TaskReport echo = r.task(stock ? "ipc_echo" : "refs");
         if (client.state() != TaskState.EXITED || client.exitCode() != 0 || client.faults() != 0) {
-            rep.problems.add("reference client affected: " + client + " (outcome " + r.outcome() + ": " + r.summary() + ")");
+            rep.problems.add(
+                    "reference client affected: " + client + " (outcome " + r.outcome() + ": " + r.summary() + ")");
         }
         if (echo.faults() != 0 || echo.state() == TaskState.DEAD || echo.state() == TaskState.EXITED) {
             rep.problems.add("reference server affected: " + echo);
@@ -393,7 +408,9 @@ final class FuzzSystem {
             rep.problems.add("well-behaved echo server affected: " + wbs);
         }
         SystemResult.TaskReport wbc = r.task("wbc");
-        if (wbc.faults() != 0 || wbc.state() == TaskState.DEAD || (wbc.state() == TaskState.EXITED && wbc.exitCode() != 0)) {
+        if (wbc.faults() != 0
+                || wbc.state() == TaskState.DEAD
+                || (wbc.state() == TaskState.EXITED && wbc.exitCode() != 0)) {
             rep.problems.add("well-behaved client affected: " + wbc);
         }
     }
@@ -422,14 +439,15 @@ final class FuzzSystem {
             case MISALIGNED_FETCH -> {
                 return null; // the pc is the misaligned target (odd) or a jump to it
             }
-            default -> { }
+            default -> {}
         }
         int textLen = textLength(elf);
         if (pc < RvAsm.TEXT || pc >= RvAsm.TEXT + textLen || (pc & 1) != 0) {
             return String.format("pc 0x%x outside the task's code [0x%x, 0x%x)", pc, RvAsm.TEXT, RvAsm.TEXT + textLen);
         }
         int off = RvAsm.PAGE + (int) (pc - RvAsm.TEXT);
-        int w = (elf[off] & 0xff) | (elf[off + 1] & 0xff) << 8
+        int w = (elf[off] & 0xff)
+                | (elf[off + 1] & 0xff) << 8
                 | (off + 3 < elf.length ? (elf[off + 2] & 0xff) << 16 | (elf[off + 3] & 0xff) << 24 : 0);
         boolean ok = switch (f.kind()) {
             case ABORT -> w == RvAsm.ECALL;
@@ -440,8 +458,11 @@ final class FuzzSystem {
             case ILLEGAL_INSTRUCTION -> !isEbreak(w); // an ebreak is a BREAKPOINT
             default -> true;
         };
-        return ok ? null : String.format("%s at pc 0x%x, but the instruction there is 0x%08x", f.kind(), pc,
-                (w & 3) == 3 ? w : w & 0xffff);
+        return ok
+                ? null
+                : String.format(
+                        "%s at pc 0x%x, but the instruction there is 0x%08x",
+                        f.kind(), pc, (w & 3) == 3 ? w : w & 0xffff);
     }
 
     private static int textLength(byte[] elf) {

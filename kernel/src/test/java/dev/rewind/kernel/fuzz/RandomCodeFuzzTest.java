@@ -31,6 +31,7 @@ class RandomCodeFuzzTest {
     static final int SAMPLE = 80;
     /** The slow campaign's first seed; it runs systems until it has run this many programs. */
     static final long SLOW_START = 1_000_000;
+
     static final int SLOW_PROGRAMS = 10_000;
 
     /**
@@ -117,8 +118,11 @@ class RandomCodeFuzzTest {
                 FuzzSystem.Report r = sys.run(worker);
                 systems++;
                 if (one != null) {
-                    System.out.println("fuzz: seed " + seed + ": " + (r.result == null ? "no result" : r.result.outcome()
-                            + " (" + r.result.summary() + ") " + r.result.tasks()) + " in " + r.nanos / 1_000_000 + " ms\n" + sys.toml);
+                    System.out.println("fuzz: seed " + seed + ": "
+                            + (r.result == null
+                                    ? "no result"
+                                    : r.result.outcome() + " (" + r.result.summary() + ") " + r.result.tasks())
+                            + " in " + r.nanos / 1_000_000 + " ms\n" + sys.toml);
                 }
                 programs += r.programs;
                 r.faultsByKind.forEach((k, v) -> byKind.merge(k, v, Integer::sum));
@@ -141,19 +145,32 @@ class RandomCodeFuzzTest {
             worker[0].shutdownNow();
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        String summary = String.format("fuzz %s: seeds %d..%d: %d systems, %d programs, %d internal errors, %d hangs, "
+        String summary = String.format(
+                "fuzz %s: seeds %d..%d: %d systems, %d programs, %d internal errors, %d hangs, "
                         + "%d systems with other failures, %d with malformed fault reports, %.1f s; outcomes %s; faults by kind %s",
-                what, start, start + systems - 1, systems, programs, internal, hangs, failures.size() - internal - hangs,
-                reportFailures.size(), ms / 1000.0, outcomes, byKind);
+                what,
+                start,
+                start + systems - 1,
+                systems,
+                programs,
+                internal,
+                hangs,
+                failures.size() - internal - hangs,
+                reportFailures.size(),
+                ms / 1000.0,
+                outcomes,
+                byKind);
         System.out.println(summary);
         System.err.println(summary);
         return new Outcome(summary, failures, reportFailures);
     }
 
     private static String failureLine(String what, FuzzSystem.Report r, List<String> problems) {
-        return "fuzz FAIL seed " + r.seed + ": " + String.join("; ", problems.size() > 3 ? problems.subList(0, 3) : problems)
+        return "fuzz FAIL seed " + r.seed + ": "
+                + String.join("; ", problems.size() > 3 ? problems.subList(0, 3) : problems)
                 + (problems.size() > 3 ? "; ... (" + problems.size() + " problems)" : "")
-                + "\n  reproduce: mvn -B test -pl kernel -Dtest='RandomCodeFuzzTest#" + what + "*' -Dfuzz.seed=" + r.seed
+                + "\n  reproduce: mvn -B test -pl kernel -Dtest='RandomCodeFuzzTest#" + what + "*' -Dfuzz.seed="
+                + r.seed
                 + (what.equals("campaign") ? " -DexcludedGroups=none" : "")
                 + " -Dsurefire.failIfNoSpecifiedTests=false [-Dfuzz.dump=/tmp/fuzz, then ./rewind boot /tmp/fuzz/fuzz"
                 + r.seed + "/fuzz" + r.seed + ".toml]";

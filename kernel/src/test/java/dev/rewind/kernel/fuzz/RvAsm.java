@@ -14,8 +14,26 @@ final class RvAsm {
     static final int PAGE = 0x1000;
 
     // registers
-    static final int ZERO = 0, RA = 1, SP = 2, T0 = 5, T1 = 6, T2 = 7, S0 = 8, S1 = 9, A0 = 10, A1 = 11, A2 = 12,
-            A3 = 13, A4 = 14, A5 = 15, A6 = 16, A7 = 17, T3 = 28, T4 = 29, T5 = 30, T6 = 31;
+    static final int ZERO = 0,
+            RA = 1,
+            SP = 2,
+            T0 = 5,
+            T1 = 6,
+            T2 = 7,
+            S0 = 8,
+            S1 = 9,
+            A0 = 10,
+            A1 = 11,
+            A2 = 12,
+            A3 = 13,
+            A4 = 14,
+            A5 = 15,
+            A6 = 16,
+            A7 = 17,
+            T3 = 28,
+            T4 = 29,
+            T5 = 30,
+            T6 = 31;
 
     // ---- encoders ----------------------------------------------------------------------------
 
@@ -32,8 +50,14 @@ final class RvAsm {
     }
 
     static int b(int imm, int rs2, int rs1, int f3) {
-        return (((imm >> 12) & 1) << 31) | (((imm >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12)
-                | (((imm >> 1) & 0xf) << 8) | (((imm >> 11) & 1) << 7) | 0x63;
+        return (((imm >> 12) & 1) << 31)
+                | (((imm >> 5) & 0x3f) << 25)
+                | (rs2 << 20)
+                | (rs1 << 15)
+                | (f3 << 12)
+                | (((imm >> 1) & 0xf) << 8)
+                | (((imm >> 11) & 1) << 7)
+                | 0x63;
     }
 
     static int u(int imm20, int rd, int op) {
@@ -41,8 +65,12 @@ final class RvAsm {
     }
 
     static int j(int imm, int rd) {
-        return (((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20)
-                | (((imm >> 12) & 0xff) << 12) | (rd << 7) | 0x6f;
+        return (((imm >> 20) & 1) << 31)
+                | (((imm >> 1) & 0x3ff) << 21)
+                | (((imm >> 11) & 1) << 20)
+                | (((imm >> 12) & 0xff) << 12)
+                | (rd << 7)
+                | 0x6f;
     }
 
     static int addi(int rd, int rs1, int imm) {
@@ -64,6 +92,7 @@ final class RvAsm {
     private final List<int[]> poolRefs = new ArrayList<>();
     /** jumps to marks: code offset, mark index, kind (0 jal, 1 branch), rd/rs fields in the word. */
     private final List<int[]> jumps = new ArrayList<>();
+
     private final List<Integer> marks = new ArrayList<>();
 
     int offset() {

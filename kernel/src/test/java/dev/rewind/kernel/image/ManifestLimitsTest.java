@@ -31,7 +31,8 @@ class ManifestLimitsTest {
     void deepNestingIsAnErrorNotAStackOverflow() {
         for (int depth : new int[] {33, 1_000, 100_000}) {
             for (String[] open : new String[][] {{"[", "]"}, {"{x = ", "}"}}) {
-                String text = "name = \"x\"\n" + TASK + "deep = " + open[0].repeat(depth) + "1" + open[1].repeat(depth) + "\n";
+                String text = "name = \"x\"\n" + TASK + "deep = " + open[0].repeat(depth) + "1" + open[1].repeat(depth)
+                        + "\n";
                 ManifestException e = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> rejected(text));
                 assertEquals(4, e.line(), e.getMessage());
                 assertTrue(e.getMessage().contains("nested more than 32 levels deep"), e.getMessage());
@@ -43,8 +44,10 @@ class ManifestLimitsTest {
     @Test
     void bracketsInStringsAndCommentsDoNotCount() throws ManifestException {
         String deep = "[".repeat(50);
-        Manifest m = Manifest.parse("name = \"" + deep + "\"  # " + deep + "\n" + "# " + deep + "\n"
-                + "[task.a]\nimage = 'a" + deep + ".elf'\nserves = [\"\"\"kv\"\"\"]\n", "m.toml");
+        Manifest m = Manifest.parse(
+                "name = \"" + deep + "\"  # " + deep + "\n" + "# " + deep + "\n" + "[task.a]\nimage = 'a" + deep
+                        + ".elf'\nserves = [\"\"\"kv\"\"\"]\n",
+                "m.toml");
         assertEquals(deep, m.name());
         // 32 levels are fine (and no key takes that, so the error is about the key)
         ManifestException e = rejected("name = \"x\"\n" + TASK + "ok = " + "[".repeat(32) + "]".repeat(32) + "\n");
@@ -58,7 +61,10 @@ class ManifestLimitsTest {
         ManifestException e = rejected("name = \"x\"\n" + TASK + "x = \"\\u4e2\u00c8\"\n");
         assertTrue(e.getMessage().contains("invalid unicode escape \\u"), e.getMessage());
         assertTrue(rejected("name = \"\\U0001f60\"\n").getMessage().contains("8 hexadecimal digits"));
-        assertEquals("\u00e9\ud83d\ude00", Manifest.parse("name = \"\\u00e9\\U0001F600\"\n" + TASK, "m.toml").name());
+        assertEquals(
+                "\u00e9\ud83d\ude00",
+                Manifest.parse("name = \"\\u00e9\\U0001F600\"\n" + TASK, "m.toml")
+                        .name());
     }
 
     @Test
@@ -148,7 +154,10 @@ class ManifestLimitsTest {
     @Test
     void maxTasksKey() throws ManifestException {
         assertEquals(0, Manifest.parse("name = \"x\"\n" + TASK, "m.toml").maxTasks());
-        assertEquals(3000, Manifest.parse("name = \"x\"\nmax_tasks = 3000\n" + TASK, "m.toml").maxTasks());
+        assertEquals(
+                3000,
+                Manifest.parse("name = \"x\"\nmax_tasks = 3000\n" + TASK, "m.toml")
+                        .maxTasks());
         for (String bad : new String[] {"0", "-1", "4097", "\"10\""}) {
             ManifestException e = rejected("name = \"x\"\nmax_tasks = " + bad + "\n" + TASK);
             assertEquals(2, e.line(), e.getMessage());
@@ -160,24 +169,26 @@ class ManifestLimitsTest {
 
     @Test
     void loadRefusesSpecialAndHugeFiles(@TempDir Path dir) throws Exception {
-        ManifestException zero = assertTimeoutPreemptively(Duration.ofSeconds(10),
+        ManifestException zero = assertTimeoutPreemptively(
+                Duration.ofSeconds(10),
                 () -> assertThrows(ManifestException.class, () -> Manifest.load(Path.of("/dev/zero"))));
         assertTrue(zero.getMessage().contains("not a regular file but a character device"), zero.getMessage());
 
         Path fifo = dir.resolve("fifo.toml");
         Process p = new ProcessBuilder("mkfifo", fifo.toString()).start();
         assertEquals(0, p.waitFor());
-        ManifestException f = assertTimeoutPreemptively(Duration.ofSeconds(10),
-                () -> assertThrows(ManifestException.class, () -> Manifest.load(fifo)));
+        ManifestException f = assertTimeoutPreemptively(
+                Duration.ofSeconds(10), () -> assertThrows(ManifestException.class, () -> Manifest.load(fifo)));
         assertTrue(f.getMessage().contains("not a regular file but a FIFO"), f.getMessage());
 
         Path sparse = dir.resolve("big.toml");
         try (RandomAccessFile raf = new RandomAccessFile(sparse.toFile(), "rw")) {
             raf.setLength(3L << 30); // 3 GiB, sparse: costs no disk
         }
-        ManifestException big = assertTimeoutPreemptively(Duration.ofSeconds(10),
-                () -> assertThrows(ManifestException.class, () -> Manifest.load(sparse)));
-        assertTrue(big.getMessage().contains("too large: 3221225472 bytes (the limit for a manifest is 1 MiB)"),
+        ManifestException big = assertTimeoutPreemptively(
+                Duration.ofSeconds(10), () -> assertThrows(ManifestException.class, () -> Manifest.load(sparse)));
+        assertTrue(
+                big.getMessage().contains("too large: 3221225472 bytes (the limit for a manifest is 1 MiB)"),
                 big.getMessage());
     }
 

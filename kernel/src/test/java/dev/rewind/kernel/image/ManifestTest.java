@@ -52,11 +52,26 @@ class ManifestTest {
         Manifest m = Manifest.parse(FULL, "demo.toml");
         assertEquals("demo", m.name());
         assertEquals(25, m.quantumMs());
-        assertEquals(List.of("kv", "fs", "app"), m.tasks().stream().map(TaskSpec::name).toList());
+        assertEquals(
+                List.of("kv", "fs", "app"),
+                m.tasks().stream().map(TaskSpec::name).toList());
 
         TaskSpec kv = m.tasks().get(0);
-        assertEquals(new TaskSpec("kv", "kv_server.elf", 1, 128 * 1024, 8192, List.of("kv"),
-                List.of("fs", "tick"), List.of(), RecoveryPolicy.RESTART, 500, TaskSpec.TxipcLimits.DEFAULT, 5), kv);
+        assertEquals(
+                new TaskSpec(
+                        "kv",
+                        "kv_server.elf",
+                        1,
+                        128 * 1024,
+                        8192,
+                        List.of("kv"),
+                        List.of("fs", "tick"),
+                        List.of(),
+                        RecoveryPolicy.RESTART,
+                        500,
+                        TaskSpec.TxipcLimits.DEFAULT,
+                        5),
+                kv);
 
         TaskSpec fs = m.tasks().get(1);
         assertEquals("servers/fs.elf", fs.image());
@@ -72,8 +87,21 @@ class ManifestTest {
 
         // all defaults
         TaskSpec app = m.tasks().get(2);
-        assertEquals(new TaskSpec("app", "app.elf", TaskSpec.DEFAULT_PRIORITY, 64 * 1024, 1024 * 1024,
-                List.of(), List.of("kv", "fs-admin"), List.of(), RecoveryPolicy.NONE, 0, TaskSpec.TxipcLimits.DEFAULT, 24), app);
+        assertEquals(
+                new TaskSpec(
+                        "app",
+                        "app.elf",
+                        TaskSpec.DEFAULT_PRIORITY,
+                        64 * 1024,
+                        1024 * 1024,
+                        List.of(),
+                        List.of("kv", "fs-admin"),
+                        List.of(),
+                        RecoveryPolicy.NONE,
+                        0,
+                        TaskSpec.TxipcLimits.DEFAULT,
+                        24),
+                app);
         assertEquals(8, app.priority());
         assertEquals(Path.of("/sys/app.elf"), app.imagePath(Path.of("/sys")));
 
@@ -99,16 +127,22 @@ class ManifestTest {
         assertEquals(RecoveryPolicy.NONE, t.recovery());
         assertEquals(0, t.runawayMs());
         assertEquals(2, t.line());
-        assertTrue(t.serves().isEmpty() && t.uses().isEmpty() && t.notifications().isEmpty());
+        assertTrue(
+                t.serves().isEmpty() && t.uses().isEmpty() && t.notifications().isEmpty());
     }
 
     @Test
     void txipcLimitsParseAndApplyOnlyToTxipc() throws ManifestException {
-        Manifest m = Manifest.parse("name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n"
-                + "deadline_ms = 50\nmax_aborts = 3\nabort_window_ms = 2000\n", "x.toml");
+        Manifest m = Manifest.parse(
+                "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n"
+                        + "deadline_ms = 50\nmax_aborts = 3\nabort_window_ms = 2000\n",
+                "x.toml");
         assertEquals(new TaskSpec.TxipcLimits(50, 3, 2000), m.tasks().get(0).txipc());
-        ManifestException e = assertThrows(ManifestException.class, () -> Manifest.parse(
-                "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"restart\"\nmax_aborts = 3\n", "x.toml"));
+        ManifestException e = assertThrows(
+                ManifestException.class,
+                () -> Manifest.parse(
+                        "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"restart\"\nmax_aborts = 3\n",
+                        "x.toml"));
         assertEquals("x.toml:5: task 'kv': 'max_aborts' applies only to recovery = \"txipc\"", e.getMessage());
     }
 
@@ -116,11 +150,21 @@ class ManifestTest {
     void replayDepthDefaultsTo64AndIsBounded() throws ManifestException {
         String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
         assertEquals(64, Manifest.parse(head, "x.toml").tasks().get(0).txipc().replayDepth());
-        assertEquals(0, Manifest.parse(head + "replay_depth = 0\n", "x.toml").tasks().get(0).txipc().replayDepth());
-        ManifestException e = assertThrows(ManifestException.class, () -> Manifest.parse(head + "replay_depth = 5000\n", "x.toml"));
+        assertEquals(
+                0,
+                Manifest.parse(head + "replay_depth = 0\n", "x.toml")
+                        .tasks()
+                        .get(0)
+                        .txipc()
+                        .replayDepth());
+        ManifestException e =
+                assertThrows(ManifestException.class, () -> Manifest.parse(head + "replay_depth = 5000\n", "x.toml"));
         assertTrue(e.getMessage().startsWith("x.toml:5: task 'kv': 'replay_depth'"), e.getMessage());
-        e = assertThrows(ManifestException.class, () -> Manifest.parse(
-                "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"restart\"\nreplay_depth = 3\n", "x.toml"));
+        e = assertThrows(
+                ManifestException.class,
+                () -> Manifest.parse(
+                        "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"restart\"\nreplay_depth = 3\n",
+                        "x.toml"));
         assertEquals("x.toml:5: task 'kv': 'replay_depth' applies only to recovery = \"txipc\"", e.getMessage());
     }
 
@@ -174,13 +218,17 @@ class ManifestTest {
 
     @Test
     void exactMessageFormat() {
-        String text = "name = \"demo\"\n".repeat(1) + "\n".repeat(9) + "[task.kv]\nrecovery = \"foo\"\nimage = \"kv.elf\"\n";
+        String text =
+                "name = \"demo\"\n".repeat(1) + "\n".repeat(9) + "[task.kv]\nrecovery = \"foo\"\nimage = \"kv.elf\"\n";
         ManifestException e = assertThrows(ManifestException.class, () -> Manifest.parse(text, "demo.toml"));
-        assertEquals("demo.toml:12: task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc, shadow)",
+        assertEquals(
+                "demo.toml:12: task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc, shadow)",
                 e.getMessage());
         assertEquals("demo.toml", e.sourceName());
         assertEquals(12, e.line());
-        assertEquals("task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc, shadow)", e.problem());
+        assertEquals(
+                "task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc, shadow)",
+                e.problem());
     }
 
     @Test
@@ -221,23 +269,30 @@ class ManifestTest {
         assertEquals(RecoveryPolicy.RESTART, RecoveryPolicy.parse("restart"));
         assertEquals("restart", RecoveryPolicy.RESTART.configName());
         assertEquals("none, restart, txipc, shadow", RecoveryPolicy.allConfigNames());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RecoveryPolicy.parse("Restart"));
-        assertEquals("unknown recovery policy 'Restart' (expected one of: none, restart, txipc, shadow)", e.getMessage());
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> RecoveryPolicy.parse("Restart"));
+        assertEquals(
+                "unknown recovery policy 'Restart' (expected one of: none, restart, txipc, shadow)", e.getMessage());
     }
 
     // ------------------------------------------------------------------------------------------
     // Bad manifests: text, expected line, key phrase(s) of the message
 
-    private static final String HEAD = "name = \"demo\"\n";            // line 1
+    private static final String HEAD = "name = \"demo\"\n"; // line 1
     private static final String KV = "[task.kv]\nimage = \"kv.elf\"\n"; // lines +0, +1
 
     @Test
     void devicesAndShadowsParse() throws ManifestException {
-        Manifest m = Manifest.parse(HEAD + "[task.blk]\nimage = \"b.elf\"\ndevices = [\"disk0\"]\nserves = [\"blk\"]\n"
-                + "recovery = \"shadow\"\nshadow = \"block\"\n[device.disk0]\nkind = \"block\"\nsize = \"4M\"\n"
-                + "[device.t]\nkind = \"timer\"\n[task.x]\nimage = \"x.elf\"\ndevices = [\"t\"]\n", "d.toml");
-        assertEquals(List.of(new DeviceSpec("disk0", DeviceSpec.Kind.BLOCK, 4L << 20, 8),
-                new DeviceSpec("t", DeviceSpec.Kind.TIMER, DeviceSpec.DEFAULT_DISK, 11)), m.devices());
+        Manifest m = Manifest.parse(
+                HEAD + "[task.blk]\nimage = \"b.elf\"\ndevices = [\"disk0\"]\nserves = [\"blk\"]\n"
+                        + "recovery = \"shadow\"\nshadow = \"block\"\n[device.disk0]\nkind = \"block\"\nsize = \"4M\"\n"
+                        + "[device.t]\nkind = \"timer\"\n[task.x]\nimage = \"x.elf\"\ndevices = [\"t\"]\n",
+                "d.toml");
+        assertEquals(
+                List.of(
+                        new DeviceSpec("disk0", DeviceSpec.Kind.BLOCK, 4L << 20, 8),
+                        new DeviceSpec("t", DeviceSpec.Kind.TIMER, DeviceSpec.DEFAULT_DISK, 11)),
+                m.devices());
         TaskSpec blk = m.task("blk").orElseThrow();
         assertEquals(RecoveryPolicy.SHADOW, blk.recovery());
         assertEquals(ShadowClass.BLOCK, blk.shadow());
@@ -255,104 +310,224 @@ class ManifestTest {
                 bad("no tasks", HEAD + "quantum_ms = 5\n", 1, "no tasks defined"),
                 bad("empty task table", HEAD + "[task]\n", 2, "no tasks defined"),
                 bad("task array", HEAD + "[[task]]\nimage = \"a.elf\"\n", 2, "'task' must be a table of tasks"),
-                bad("unknown top-level key", HEAD + "quantum = 5\n" + KV, 2,
-                        "unknown top-level key 'quantum'", "allowed keys: name, quantum_ms, task",
+                bad(
+                        "unknown top-level key",
+                        HEAD + "quantum = 5\n" + KV,
+                        2,
+                        "unknown top-level key 'quantum'",
+                        "allowed keys: name, quantum_ms, task",
                         "did you mean 'quantum_ms'?"),
-                bad("task key at top level", HEAD + "priority = 3\n" + KV, 2,
-                        "unknown top-level key 'priority'", "belong in a [task.NAME] table"),
-                bad("quantum too small", HEAD + "quantum_ms = 0\n" + KV, 2,
+                bad(
+                        "task key at top level",
+                        HEAD + "priority = 3\n" + KV,
+                        2,
+                        "unknown top-level key 'priority'",
+                        "belong in a [task.NAME] table"),
+                bad(
+                        "quantum too small",
+                        HEAD + "quantum_ms = 0\n" + KV,
+                        2,
                         "'quantum_ms' = 0 is out of range (allowed: 1..1000)"),
                 bad("quantum too large", HEAD + "quantum_ms = 1001\n" + KV, 2, "out of range (allowed: 1..1000)"),
-                bad("quantum as string", HEAD + "quantum_ms = \"10\"\n" + KV, 2,
+                bad(
+                        "quantum as string",
+                        HEAD + "quantum_ms = \"10\"\n" + KV,
+                        2,
                         "'quantum_ms' must be an integer (1..1000), not a string (\"10\")"),
-                bad("unknown task key", HEAD + KV + "prio = 1\n", 4, "task 'kv': unknown key 'prio'",
+                bad(
+                        "unknown task key",
+                        HEAD + KV + "prio = 1\n",
+                        4,
+                        "task 'kv': unknown key 'prio'",
                         "allowed keys: image, priority, stack, heap, serves, uses, notifications, recovery, runaway_ms, deadline_ms, max_aborts, abort_window_ms",
                         "did you mean 'priority'?"),
                 bad("task subtable", HEAD + KV + "[task.kv.extra]\nx = 1\n", 4, "task 'kv': unknown key 'extra'"),
-                bad("upper-case task name", HEAD + "[task.KV]\nimage = \"kv.elf\"\n", 2,
-                        "task name 'KV' is invalid", "a-z, 0-9"),
-                bad("task name too long", HEAD + "[task." + "a".repeat(33) + "]\nimage = \"kv.elf\"\n", 2,
+                bad(
+                        "upper-case task name",
+                        HEAD + "[task.KV]\nimage = \"kv.elf\"\n",
+                        2,
+                        "task name 'KV' is invalid",
+                        "a-z, 0-9"),
+                bad(
+                        "task name too long",
+                        HEAD + "[task." + "a".repeat(33) + "]\nimage = \"kv.elf\"\n",
+                        2,
                         "is invalid"),
-                bad("task not a table", HEAD + "[task]\nkv = 5\n", 3, "task 'kv' must be a table of settings",
+                bad(
+                        "task not a table",
+                        HEAD + "[task]\nkv = 5\n",
+                        3,
+                        "task 'kv' must be a table of settings",
                         "[task.kv]"),
-                bad("missing image", HEAD + "\n[task.kv]\npriority = 1\n", 3,
+                bad(
+                        "missing image",
+                        HEAD + "\n[task.kv]\npriority = 1\n",
+                        3,
                         "task 'kv': missing required key 'image'"),
-                bad("image not a string", HEAD + "[task.kv]\nimage = [\"a\"]\n", 3,
+                bad(
+                        "image not a string",
+                        HEAD + "[task.kv]\nimage = [\"a\"]\n",
+                        3,
                         "'image' must be a string (a file path), not an array"),
-                bad("absolute image", HEAD + "[task.kv]\nimage = \"/usr/lib/kv.elf\"\n", 3,
+                bad(
+                        "absolute image",
+                        HEAD + "[task.kv]\nimage = \"/usr/lib/kv.elf\"\n",
+                        3,
                         "image path '/usr/lib/kv.elf' is absolute"),
                 bad("windows absolute image", HEAD + "[task.kv]\nimage = 'C:\\kv.elf'\n", 3, "is absolute"),
-                bad("image with ..", HEAD + "[task.kv]\nimage = \"bin/../../kv.elf\"\n", 3,
-                        "contains '..'", "in or below the manifest's folder"),
-                bad("priority too large", HEAD + KV + "priority = 16\n", 4,
+                bad(
+                        "image with ..",
+                        HEAD + "[task.kv]\nimage = \"bin/../../kv.elf\"\n",
+                        3,
+                        "contains '..'",
+                        "in or below the manifest's folder"),
+                bad(
+                        "priority too large",
+                        HEAD + KV + "priority = 16\n",
+                        4,
                         "task 'kv': 'priority' = 16 is out of range (allowed: 0..15)"),
                 bad("negative priority", HEAD + KV + "priority = -1\n", 4, "'priority' = -1 is out of range"),
-                bad("priority as string", HEAD + KV + "priority = \"high\"\n", 4,
+                bad(
+                        "priority as string",
+                        HEAD + KV + "priority = \"high\"\n",
+                        4,
                         "'priority' must be an integer (0..15), not a string (\"high\")"),
                 bad("priority as float", HEAD + KV + "priority = 1.0\n", 4, "not a float"),
-                bad("bad size suffix", HEAD + KV + "stack = \"12Q\"\n", 4,
-                        "'stack' = \"12Q\" is not a valid size", "\"64K\""),
+                bad(
+                        "bad size suffix",
+                        HEAD + KV + "stack = \"12Q\"\n",
+                        4,
+                        "'stack' = \"12Q\" is not a valid size",
+                        "\"64K\""),
                 bad("negative size string", HEAD + KV + "stack = \"-4K\"\n", 4, "'stack' = \"-4K\" is negative"),
                 bad("negative size integer", HEAD + KV + "heap = -4096\n", 4, "'heap' = -4096 is negative"),
-                bad("size not multiple of 4K", HEAD + KV + "stack = 5000\n", 4,
+                bad(
+                        "size not multiple of 4K",
+                        HEAD + KV + "stack = 5000\n",
+                        4,
                         "'stack' = 5000 (5000 bytes) is not a multiple of 4K"),
-                bad("size string not multiple of 4K", HEAD + KV + "heap = \"6K\"\n", 4,
+                bad(
+                        "size string not multiple of 4K",
+                        HEAD + KV + "heap = \"6K\"\n",
+                        4,
                         "'heap' = \"6K\" (6144 bytes) is not a multiple of 4K"),
-                bad("stack too large", HEAD + KV + "stack = \"32M\"\n", 4,
+                bad(
+                        "stack too large",
+                        HEAD + KV + "stack = \"32M\"\n",
+                        4,
                         "'stack' = \"32M\" is too large (allowed: 4K..16M"),
                 bad("stack too small", HEAD + KV + "stack = 0\n", 4, "'stack' = 0 is too small (allowed: 4K..16M"),
                 bad("heap too large", HEAD + KV + "heap = \"257M\"\n", 4, "is too large (allowed: 0..256M"),
                 bad("size overflows", HEAD + KV + "stack = \"99999999999999999999M\"\n", 4, "is too large"),
                 bad("size as float", HEAD + KV + "stack = 4096.0\n", 4, "'stack' must be a size", "not a float"),
-                bad("serves not an array", HEAD + KV + "serves = \"kv\"\n", 4,
-                        "'serves' must be an array of endpoint names", "not a string (\"kv\")"),
-                bad("serves entry not a string", HEAD + KV + "serves = [\"kv\", 7]\n", 4,
-                        "entry 2 is an integer (7)"),
-                bad("bad endpoint name", HEAD + KV + "serves = [\n  \"kv\",\n  \"Bad Name\",\n]\n", 6,
+                bad(
+                        "serves not an array",
+                        HEAD + KV + "serves = \"kv\"\n",
+                        4,
+                        "'serves' must be an array of endpoint names",
+                        "not a string (\"kv\")"),
+                bad("serves entry not a string", HEAD + KV + "serves = [\"kv\", 7]\n", 4, "entry 2 is an integer (7)"),
+                bad(
+                        "bad endpoint name",
+                        HEAD + KV + "serves = [\n  \"kv\",\n  \"Bad Name\",\n]\n",
+                        6,
                         "endpoint name 'Bad Name' is invalid"),
-                bad("duplicate list entry", HEAD + KV + "uses = [\"kv\",\n \"kv\"]\nserves = [\"kv\"]\n", 5,
+                bad(
+                        "duplicate list entry",
+                        HEAD + KV + "uses = [\"kv\",\n \"kv\"]\nserves = [\"kv\"]\n",
+                        5,
                         "'uses' lists 'kv' more than once"),
-                bad("endpoint served twice", HEAD + KV + "serves = [\"kv\"]\n[task.kv2]\nimage = \"b.elf\"\n"
-                        + "serves = [\"kv\"]\n", 7,
+                bad(
+                        "endpoint served twice",
+                        HEAD + KV + "serves = [\"kv\"]\n[task.kv2]\nimage = \"b.elf\"\n" + "serves = [\"kv\"]\n",
+                        7,
                         "endpoint 'kv' is served by both task 'kv' (line 4) and task 'kv2'"),
-                bad("uses unknown", HEAD + KV + "serves = [\"kv\"]\nuses = [\"fs\"]\n", 5,
+                bad(
+                        "uses unknown",
+                        HEAD + KV + "serves = [\"kv\"]\nuses = [\"fs\"]\n",
+                        5,
                         "task 'kv': uses 'fs', which is neither an endpoint served by any task nor a notification",
                         "endpoints: kv; notifications: none"),
-                bad("notification owned twice", HEAD + KV + "notifications = [\"tick\"]\n[task.b]\nimage = \"b.elf\"\n"
-                        + "notifications = [\"tick\"]\n", 7,
+                bad(
+                        "notification owned twice",
+                        HEAD + KV + "notifications = [\"tick\"]\n[task.b]\nimage = \"b.elf\"\n"
+                                + "notifications = [\"tick\"]\n",
+                        7,
                         "notification 'tick' is owned by both task 'kv' (line 4) and task 'b'"),
-                bad("endpoint and notification share a name", HEAD + KV + "serves = [\"ev\"]\n[task.b]\n"
-                        + "image = \"b.elf\"\nnotifications = [\"ev\"]\n", 7,
+                bad(
+                        "endpoint and notification share a name",
+                        HEAD + KV + "serves = [\"ev\"]\n[task.b]\n" + "image = \"b.elf\"\nnotifications = [\"ev\"]\n",
+                        7,
                         "'ev' is declared both as an endpoint (served by task 'kv', line 4)",
                         "as a notification (owned by task 'b', line 7)"),
-                bad("unknown recovery", HEAD + KV + "recovery = \"foo\"\n", 4,
+                bad(
+                        "unknown recovery",
+                        HEAD + KV + "recovery = \"foo\"\n",
+                        4,
                         "task 'kv': unknown recovery policy 'foo' (expected one of: none, restart, txipc, shadow)"),
-                bad("recovery not a string", HEAD + KV + "recovery = true\n", 4,
+                bad(
+                        "recovery not a string",
+                        HEAD + KV + "recovery = true\n",
+                        4,
                         "'recovery' must be a string (one of: none, restart, txipc, shadow), not a boolean"),
-                bad("runaway too large", HEAD + KV + "runaway_ms = 600001\n", 4,
+                bad(
+                        "runaway too large",
+                        HEAD + KV + "runaway_ms = 600001\n",
+                        4,
                         "'runaway_ms' = 600001 is out of range (allowed: 0..600000)"),
                 bad("runaway negative", HEAD + KV + "runaway_ms = -5\n", 4, "'runaway_ms' = -5 is out of range"),
-                bad("unknown device kind", HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"disk\"\n", 6,
+                bad(
+                        "unknown device kind",
+                        HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"disk\"\n",
+                        6,
                         "device 'd': unknown device kind 'disk' (expected one of: uart, block, timer)"),
-                bad("device without kind", HEAD + KV + "devices = [\"d\"]\n[device.d]\n", 5,
+                bad(
+                        "device without kind",
+                        HEAD + KV + "devices = [\"d\"]\n[device.d]\n",
+                        5,
                         "device 'd': missing required key 'kind'"),
-                bad("size on a timer", HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"timer\"\nsize = \"1M\"\n", 7,
+                bad(
+                        "size on a timer",
+                        HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"timer\"\nsize = \"1M\"\n",
+                        7,
                         "'size' applies only to kind = \"block\""),
-                bad("device without owner", HEAD + KV + "[device.d]\nkind = \"uart\"\n", 4,
-                        "device 'd' has no owner"),
-                bad("device with two owners", HEAD + KV + "devices = [\"d\"]\n[task.b]\nimage = \"b.elf\"\ndevices = [\"d\"]\n"
-                        + "[device.d]\nkind = \"uart\"\n", 7, "device 'd' is owned by both task 'kv' (line 4) and task 'b'"),
-                bad("unknown device", HEAD + KV + "devices = [\"nope\"]\n", 4, "devices lists 'nope', which is not a device"),
-                bad("shadow without policy", HEAD + KV + "serves = [\"e\"]\nshadow = \"block\"\n", 5,
+                bad("device without owner", HEAD + KV + "[device.d]\nkind = \"uart\"\n", 4, "device 'd' has no owner"),
+                bad(
+                        "device with two owners",
+                        HEAD + KV + "devices = [\"d\"]\n[task.b]\nimage = \"b.elf\"\ndevices = [\"d\"]\n"
+                                + "[device.d]\nkind = \"uart\"\n",
+                        7,
+                        "device 'd' is owned by both task 'kv' (line 4) and task 'b'"),
+                bad(
+                        "unknown device",
+                        HEAD + KV + "devices = [\"nope\"]\n",
+                        4,
+                        "devices lists 'nope', which is not a device"),
+                bad(
+                        "shadow without policy",
+                        HEAD + KV + "serves = [\"e\"]\nshadow = \"block\"\n",
+                        5,
                         "'shadow' applies only to recovery = \"shadow\""),
-                bad("shadow policy without class", HEAD + KV + "serves = [\"e\"]\nrecovery = \"shadow\"\n", 5,
+                bad(
+                        "shadow policy without class",
+                        HEAD + KV + "serves = [\"e\"]\nrecovery = \"shadow\"\n",
+                        5,
                         "needs 'shadow' = \"block\" or \"char\""),
-                bad("shadow of a non-server", HEAD + KV + "recovery = \"shadow\"\nshadow = \"char\"\n", 4,
+                bad(
+                        "shadow of a non-server",
+                        HEAD + KV + "recovery = \"shadow\"\nshadow = \"char\"\n",
+                        4,
                         "the task must serve an endpoint"),
-                bad("bad shadow class", HEAD + KV + "serves = [\"e\"]\nrecovery = \"shadow\"\nshadow = \"net\"\n", 6,
+                bad(
+                        "bad shadow class",
+                        HEAD + KV + "serves = [\"e\"]\nrecovery = \"shadow\"\nshadow = \"net\"\n",
+                        6,
                         "unknown shadow class 'net'"),
-                bad("cross-check waits for local errors", HEAD + KV + "uses = [\"nope\"]\n[task.b]\n"
-                        + "image = \"b.elf\"\npriority = 20\n", 7, "'priority' = 20"));
+                bad(
+                        "cross-check waits for local errors",
+                        HEAD + KV + "uses = [\"nope\"]\n[task.b]\n" + "image = \"b.elf\"\npriority = 20\n",
+                        7,
+                        "'priority' = 20"));
     }
 
     private static Arguments bad(String what, String text, int line, String... phrases) {
@@ -362,8 +537,8 @@ class ManifestTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("badManifests")
     void rejectsBadManifest(String what, String text, int line, String[] phrases) {
-        ManifestException e = assertThrows(ManifestException.class, () -> Manifest.parse(text, "demo.toml"),
-                what + " should be rejected");
+        ManifestException e = assertThrows(
+                ManifestException.class, () -> Manifest.parse(text, "demo.toml"), what + " should be rejected");
         String msg = e.getMessage();
         assertTrue(msg.startsWith("demo.toml:" + line + ": "), what + ": expected line " + line + ", got: " + msg);
         assertEquals(line, e.line(), msg);

@@ -15,11 +15,25 @@ class UnitsTest {
     private static final long HOUR = 3_600_000_000_000L;
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "0|0", "1|1", "65536|65536", "64K|65536", "64k|65536", "8M|8388608", "8m|8388608", "1G|1073741824",
-        "1g|1073741824", "0K|0", "007|7", "16G|17179869184",
-        "9223372036854775807|9223372036854775807", "8589934591G|9223372035781033984",
-        "000000000000000000000000000001K|1024"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "0|0",
+                "1|1",
+                "65536|65536",
+                "64K|65536",
+                "64k|65536",
+                "8M|8388608",
+                "8m|8388608",
+                "1G|1073741824",
+                "1g|1073741824",
+                "0K|0",
+                "007|7",
+                "16G|17179869184",
+                "9223372036854775807|9223372036854775807",
+                "8589934591G|9223372035781033984",
+                "000000000000000000000000000001K|1024"
+            })
     void sizes(String text, long bytes) {
         assertEquals(bytes, Units.parseBytes(text));
     }
@@ -30,13 +44,21 @@ class UnitsTest {
         assertEquals(1 << 20, Units.parseBytes("\t1M\n"));
         assertEquals(1_500_000_000L, Units.parseNanos("  1.5s  ", HOUR));
         assertEquals(10_000_000_000L, Units.parseNanos("\t10s\r\n", HOUR));
-        assertEquals(Reason.MALFORMED, assertThrows(BadValue.class, () -> Units.parseBytes("64\nK")).reason());
-        assertEquals(Reason.MALFORMED, assertThrows(BadValue.class, () -> Units.parseNanos("1.5 s", HOUR)).reason());
+        assertEquals(
+                Reason.MALFORMED,
+                assertThrows(BadValue.class, () -> Units.parseBytes("64\nK")).reason());
+        assertEquals(
+                Reason.MALFORMED,
+                assertThrows(BadValue.class, () -> Units.parseNanos("1.5 s", HOUR))
+                        .reason());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", " ", "K", "12Q", "1.5G", "64KB", "64KiB", "1T", "64 K", "0x100", "+4K", "4K4",
-        "1e6", "١٢", "64K,", "four"})
+    @ValueSource(
+            strings = {
+                "", " ", "K", "12Q", "1.5G", "64KB", "64KiB", "1T", "64 K", "0x100", "+4K", "4K4", "1e6", "١٢", "64K,",
+                "four"
+            })
     void malformedSizes(String text) {
         BadValue e = assertThrows(BadValue.class, () -> Units.parseBytes(text));
         assertEquals(Reason.MALFORMED, e.reason());
@@ -52,8 +74,14 @@ class UnitsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"9223372036854775808", "8589934592G", "9007199254740992M", "99999999999999999999999K",
-        "18446744073709551616"})
+    @ValueSource(
+            strings = {
+                "9223372036854775808",
+                "8589934592G",
+                "9007199254740992M",
+                "99999999999999999999999K",
+                "18446744073709551616"
+            })
     void oversizedSizes(String text) {
         BadValue e = assertThrows(BadValue.class, () -> Units.parseBytes(text));
         assertEquals(Reason.TOO_LARGE, e.reason());
@@ -63,26 +91,58 @@ class UnitsTest {
     @Test
     void aHugeNumberIsRefusedQuickly() {
         String digits = "9".repeat(1 << 20);
-        assertEquals(Reason.TOO_LARGE, assertThrows(BadValue.class, () -> Units.parseBytes(digits)).reason());
-        assertEquals(Reason.TOO_LARGE, assertThrows(BadValue.class, () -> Units.parseNanos(digits, HOUR)).reason());
+        assertEquals(
+                Reason.TOO_LARGE,
+                assertThrows(BadValue.class, () -> Units.parseBytes(digits)).reason());
+        assertEquals(
+                Reason.TOO_LARGE,
+                assertThrows(BadValue.class, () -> Units.parseNanos(digits, HOUR))
+                        .reason());
         String zeros = "1." + "0".repeat(1 << 20) + "1";
-        assertEquals(Reason.TOO_PRECISE, assertThrows(BadValue.class, () -> Units.parseNanos(zeros, HOUR)).reason());
+        assertEquals(
+                Reason.TOO_PRECISE,
+                assertThrows(BadValue.class, () -> Units.parseNanos(zeros, HOUR))
+                        .reason());
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "1|1000000000", "20|20000000000", "20s|20000000000", "500ms|500000000", "10us|10000", "1.5s|1500000000",
-        "2m|120000000000", "1h|3600000000000", "1.5|1500000000", "0.5ms|500000", "0.001s|1000000",
-        "1.000000001s|1000000001", "0.000001ms|1", "1.5m|90000000000", "0.25h|900000000000", "1.50s|1500000000",
-        "1.5S|1500000000", "200MS|200000000", "10US|10000", "2M|120000000000", "1H|3600000000000",
-        "0010s|10000000000", "60m|3600000000000"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "1|1000000000",
+                "20|20000000000",
+                "20s|20000000000",
+                "500ms|500000000",
+                "10us|10000",
+                "1.5s|1500000000",
+                "2m|120000000000",
+                "1h|3600000000000",
+                "1.5|1500000000",
+                "0.5ms|500000",
+                "0.001s|1000000",
+                "1.000000001s|1000000001",
+                "0.000001ms|1",
+                "1.5m|90000000000",
+                "0.25h|900000000000",
+                "1.50s|1500000000",
+                "1.5S|1500000000",
+                "200MS|200000000",
+                "10US|10000",
+                "2M|120000000000",
+                "1H|3600000000000",
+                "0010s|10000000000",
+                "60m|3600000000000"
+            })
     void durations(String text, long nanos) {
         assertEquals(nanos, Units.parseNanos(text, HOUR));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", " ", "s", "soon", "1.5.s", ".5s", "1.s", "10x", "1 s", "1ns", "1d", "10sec",
-        "1,5s", "+1s", "0x10s", "1e3ms", "1s1", "1µs"})
+    @ValueSource(
+            strings = {
+                "", " ", "s", "soon", "1.5.s", ".5s", "1.s", "10x", "1 s", "1ns", "1d", "10sec", "1,5s", "+1s", "0x10s",
+                "1e3ms", "1s1", "1µs"
+            })
     void malformedDurations(String text) {
         BadValue e = assertThrows(BadValue.class, () -> Units.parseNanos(text, HOUR));
         assertEquals(Reason.MALFORMED, e.reason());
@@ -114,8 +174,16 @@ class UnitsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"61m", "2h", "1.0000001h", "3601s", "9223372036854775807ms", "999999999h",
-        "99999999999999999999999999s"})
+    @ValueSource(
+            strings = {
+                "61m",
+                "2h",
+                "1.0000001h",
+                "3601s",
+                "9223372036854775807ms",
+                "999999999h",
+                "99999999999999999999999999s"
+            })
     void durationsOverTheLimit(String text) {
         BadValue e = assertThrows(BadValue.class, () -> Units.parseNanos(text, HOUR));
         assertEquals(Reason.TOO_LARGE, e.reason());
@@ -126,13 +194,17 @@ class UnitsTest {
     void theLimitIsInclusiveAndNamedInItsUnit() {
         assertEquals(HOUR, Units.parseNanos("3600s", HOUR));
         assertEquals(1000 * HOUR, Units.parseNanos("1000h", 1000 * HOUR));
-        assertTrue(assertThrows(BadValue.class, () -> Units.parseNanos("1001h", 1000 * HOUR)).getMessage()
+        assertTrue(assertThrows(BadValue.class, () -> Units.parseNanos("1001h", 1000 * HOUR))
+                .getMessage()
                 .endsWith("(at most 1000h)"));
-        assertTrue(assertThrows(BadValue.class, () -> Units.parseNanos("2s", 1_500_000_000L)).getMessage()
+        assertTrue(assertThrows(BadValue.class, () -> Units.parseNanos("2s", 1_500_000_000L))
+                .getMessage()
                 .endsWith("(at most 1500ms)"));
         assertEquals(9_223_372_036_854_775_000L, Units.parseNanos("9223372036854775us", Long.MAX_VALUE));
-        assertEquals(Reason.TOO_LARGE, assertThrows(BadValue.class,
-                () -> Units.parseNanos("9223372036854776us", Long.MAX_VALUE)).reason());
+        assertEquals(
+                Reason.TOO_LARGE,
+                assertThrows(BadValue.class, () -> Units.parseNanos("9223372036854776us", Long.MAX_VALUE))
+                        .reason());
     }
 
     @Test

@@ -51,7 +51,9 @@ final class BareUnicorn implements AutoCloseable {
         long t1 = System.nanoTime();
         if (e != Exit.ECALL || cpu.args()[8] != RETURN_PAD + 4) {
             throw new IllegalStateException("bare run ended with " + e + " at pc 0x" + Long.toHexString(cpu.pc())
-                    + (e == Exit.MEMORY_FAULT ? String.format(" (access type %d at 0x%x)", cpu.memFaultType(), cpu.memFaultAddress()) : ""));
+                    + (e == Exit.MEMORY_FAULT
+                            ? String.format(" (access type %d at 0x%x)", cpu.memFaultType(), cpu.memFaultAddress())
+                            : ""));
         }
         return t1 - t0;
     }
@@ -90,7 +92,9 @@ final class BareUnicorn implements AutoCloseable {
      * round trip (caller traps, server runs and traps, caller resumes) with no kernel work.
      */
     static double pingPongNanos(int n) {
-        try (PhysicalMemory ram = new PhysicalMemory(1 << 20); RiscvCpu a = new RiscvCpu(ram); RiscvCpu b = new RiscvCpu(ram)) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu a = new RiscvCpu(ram);
+                RiscvCpu b = new RiscvCpu(ram)) {
             byte[] loop = ecallLoop();
             for (RiscvCpu c : new RiscvCpu[] {a, b}) {
                 c.memory().map("loop", 0x10000, 4096, Perm.RX);

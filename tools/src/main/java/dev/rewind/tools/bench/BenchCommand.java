@@ -4,7 +4,6 @@ import dev.rewind.hw.cpu.Engine;
 import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.kernel.Fault;
-import dev.rewind.kernel.ImageSource;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.KernelObserver;
@@ -19,7 +18,6 @@ import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,11 +36,20 @@ import picocli.CommandLine.Parameters;
  * {@code rewind bench}: the speed and memory numbers recorded in docs/PERFORMANCE.md. Each
  * figure is printed with its baseline measured in the same run.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Print the speed and memory numbers recorded in docs/PERFORMANCE.md.", "",
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Print the speed and memory numbers recorded in docs/PERFORMANCE.md.",
+            "",
             "IPC and syscall round trips, guest instruction throughput under the kernel against bare",
-            "Unicorn, boot time, the memory cost of an idle task, TxIPC overhead and block I/O.", ""},
-        footer = {"", "WHAT: any of ipc, compute, store, boot, memory, txipc, blk (default: all), and qemu.",
+            "Unicorn, boot time, the memory cost of an idle task, TxIPC overhead and block I/O.",
+            ""
+        },
+        footer = {
+            "",
+            "WHAT: any of ipc, compute, store, boot, memory, txipc, blk (default: all), and qemu.",
             "qemu (only when named): the programs of guest/bench/ (sort, hash, matrix, strsearch, compress, fsm,",
             "list, crc) under Rewind and under qemu-system-riscv64 -machine virt, interleaved, best of --runs",
             "rounds; prints each ratio and their geometric mean. Installs qemu-system-misc if missing (as root;",
@@ -50,7 +57,8 @@ import picocli.CommandLine.Parameters;
             "txipc: KV and FS workloads with and without txipc, and rollback time by pages dirtied.",
             "blk: block driver throughput and latency with and without the shadow tap, and the time from a",
             "driver fault to service restored.",
-            "Numbers are medians over --runs runs; results go to stdout."})
+            "Numbers are medians over --runs runs; results go to stdout."
+        })
 public final class BenchCommand implements Callable<Integer> {
     private static final List<String> ALL = List.of("ipc", "compute", "store", "boot", "memory", "txipc", "blk");
     /** Benchmarks run only when named. */
@@ -59,14 +67,23 @@ public final class BenchCommand implements Callable<Integer> {
     @Parameters(arity = "0..*", paramLabel = "WHAT", description = "Benchmarks to run (default: all).")
     List<String> what = new ArrayList<>();
 
-    @Option(names = "--runs", paramLabel = "N", description = "Runs per measurement; the median is reported (default: 5).")
+    @Option(
+            names = "--runs",
+            paramLabel = "N",
+            description = "Runs per measurement; the median is reported (default: 5).")
     int runs = 5;
 
-    @Option(names = "--programs", split = ",", paramLabel = "NAME,...",
+    @Option(
+            names = "--programs",
+            split = ",",
+            paramLabel = "NAME,...",
             description = "qemu: only these of the benchmark programs (default: all eight).")
     List<String> programs = new ArrayList<>();
 
-    @Option(names = "--idle-tasks", paramLabel = "N", description = "Idle tasks booted by the memory benchmark (default: 200).")
+    @Option(
+            names = "--idle-tasks",
+            paramLabel = "N",
+            description = "Idle tasks booted by the memory benchmark (default: 200).")
     int idleTasks = 200;
 
     @Override
@@ -74,7 +91,8 @@ public final class BenchCommand implements Callable<Integer> {
         Set<String> todo = new LinkedHashSet<>(what.isEmpty() ? ALL : what);
         for (String w : todo) {
             if (!ALL.contains(w) && !EXTRA.contains(w)) {
-                throw new IllegalArgumentException("unknown benchmark '" + w + "' (expected one of " + ALL + " or " + EXTRA + ")");
+                throw new IllegalArgumentException(
+                        "unknown benchmark '" + w + "' (expected one of " + ALL + " or " + EXTRA + ")");
             }
         }
         if (runs < 1 || runs > 1000) {
@@ -83,8 +101,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (idleTasks < 1 || idleTasks > 1000) {
             throw new IllegalArgumentException("--idle-tasks must be between 1 and 1000");
         }
-        System.out.printf("rewind bench: unicorn %s, %d cores, java %s, %d runs each%n", Engine.version(),
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), runs);
+        System.out.printf(
+                "rewind bench: unicorn %s, %d cores, java %s, %d runs each%n",
+                Engine.version(), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), runs);
         for (String w : todo) {
             switch (w) {
                 case "ipc" -> ipc();
@@ -159,9 +178,12 @@ public final class BenchCommand implements Callable<Integer> {
                 pingPong[i] = BareUnicorn.pingPongNanos(200_000);
             }
         }
-        System.out.printf("ipc:     null IPC round trip (call + reply_recv)  %8.0f ns   (median of %d runs x 200000 calls)%n", median(ipc), runs);
+        System.out.printf(
+                "ipc:     null IPC round trip (call + reply_recv)  %8.0f ns   (median of %d runs x 200000 calls)%n",
+                median(ipc), runs);
         System.out.printf("ipc:     syscall round trip (task_self)           %8.0f ns%n", median(sys));
-        System.out.printf("ipc:     bare Unicorn, same run: 2 ecall traps %.0f ns; two engines trapping in turn %.0f ns per round%n",
+        System.out.printf(
+                "ipc:     bare Unicorn, same run: 2 ecall traps %.0f ns; two engines trapping in turn %.0f ns per round%n",
                 2 * median(trap), median(pingPong));
     }
 
@@ -188,9 +210,17 @@ public final class BenchCommand implements Callable<Integer> {
             }
             double k = median(kernel);
             double u = median(bare);
-            System.out.printf("%-8s %d iterations: kernel %.1f ms (%.1f M iter/s), bare Unicorn %.1f ms (%.1f M iter/s): kernel at %.1f%% of bare"
+            System.out.printf(
+                    "%-8s %d iterations: kernel %.1f ms (%.1f M iter/s), bare Unicorn %.1f ms (%.1f M iter/s): kernel at %.1f%% of bare"
                             + " (median of %d kernel/bare pairs)%n",
-                    name + ":", n, k / 1e6, n / (k / 1e3), u / 1e6, n / (u / 1e3), 100 * median(ratios(bare, kernel)), runs);
+                    name + ":",
+                    n,
+                    k / 1e6,
+                    n / (k / 1e3),
+                    u / 1e6,
+                    n / (u / 1e3),
+                    100 * median(ratios(bare, kernel)),
+                    runs);
         }
     }
 
@@ -206,8 +236,10 @@ public final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < runs; i++) {
             long t0 = System.nanoTime();
             Process p = new ProcessBuilder(java, "-jar", jar.toString(), "boot", "--quiet")
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line = r.readLine();
                 first[i] = (System.nanoTime() - t0) / 1e6;
                 if (line == null) {
@@ -223,7 +255,8 @@ public final class BenchCommand implements Callable<Integer> {
             }
             total[i] = (System.nanoTime() - t0) / 1e6;
         }
-        System.out.printf("boot:    'rewind boot' (demo): first console line after %.0f ms, whole run %.0f ms (new JVM each run)%n",
+        System.out.printf(
+                "boot:    'rewind boot' (demo): first console line after %.0f ms, whole run %.0f ms (new JVM each run)%n",
                 median(first), median(total));
     }
 
@@ -236,8 +269,9 @@ public final class BenchCommand implements Callable<Integer> {
     private static long[] workload(String toml, String server, String policy, int replayDepth) throws Exception {
         SystemImage img = SystemImage.builtin(toml);
         String text = new String(img.source().read(toml), StandardCharsets.UTF_8)
-                .replace("recovery = \"txipc\"", "recovery = \"" + policy + "\""
-                        + (replayDepth >= 0 ? "\nreplay_depth = " + replayDepth : ""));
+                .replace(
+                        "recovery = \"txipc\"",
+                        "recovery = \"" + policy + "\"" + (replayDepth >= 0 ? "\nreplay_depth = " + replayDepth : ""));
         if (!policy.equals("txipc")) {
             text = text.replaceAll("(?m)^(deadline_ms|max_aborts|abort_window_ms|replay_depth) = .*$", "");
         }
@@ -278,16 +312,25 @@ public final class BenchCommand implements Callable<Integer> {
             }
             // Ratios are medians of each run's ratio to the run of the same workload without
             // txipc just before it: the host's speed drifts between runs, a pair shares it.
-            System.out.printf("txipc:   %s workload: %.1f ms CPU with txipc vs %.1f ms without (ratio %.3f); time on the %s server %.1f ms vs %.1f ms (ratio %.3f);"
+            System.out.printf(
+                    "txipc:   %s workload: %.1f ms CPU with txipc vs %.1f ms without (ratio %.3f); time on the %s server %.1f ms vs %.1f ms (ratio %.3f);"
                             + " with replay_depth = 0 %.1f ms (ratio %.3f)%n",
-                    w[1], median(wall) / 1e6, median(wallBase) / 1e6, median(ratios(wall, wallBase)), w[1],
-                    median(cpu) / 1e6, median(cpuBase) / 1e6, median(ratios(cpu, cpuBase)),
-                    median(wallFlat) / 1e6, median(ratios(wallFlat, wallBase)));
+                    w[1],
+                    median(wall) / 1e6,
+                    median(wallBase) / 1e6,
+                    median(ratios(wall, wallBase)),
+                    w[1],
+                    median(cpu) / 1e6,
+                    median(cpuBase) / 1e6,
+                    median(ratios(cpu, cpuBase)),
+                    median(wallFlat) / 1e6,
+                    median(ratios(wallFlat, wallBase)));
         }
         try (dev.rewind.hw.mem.PhysicalMemory ram = new dev.rewind.hw.mem.PhysicalMemory(64L << 20);
-             dev.rewind.hw.cpu.RiscvCpu cpu = new dev.rewind.hw.cpu.RiscvCpu(ram)) {
+                dev.rewind.hw.cpu.RiscvCpu cpu = new dev.rewind.hw.cpu.RiscvCpu(ram)) {
             cpu.memory().map("data", 0x100000, 256L * 4096, dev.rewind.hw.mem.Perm.RW);
-            dev.rewind.hw.mem.WriteTracker tr = cpu.enableWriteTracking(dev.rewind.hw.cpu.RiscvCpu.TrackerKind.NATIVE, 1024);
+            dev.rewind.hw.mem.WriteTracker tr =
+                    cpu.enableWriteTracking(dev.rewind.hw.cpu.RiscvCpu.TrackerKind.NATIVE, 1024);
             StringBuilder line = new StringBuilder("txipc:   rollback time by pages dirtied:");
             for (int pages : new int[] {1, 4, 16, 64, 256}) {
                 double[] t = new double[Math.max(runs, 5) * 20];
@@ -314,19 +357,29 @@ public final class BenchCommand implements Callable<Integer> {
      */
     private void replay(String toml, String server) throws Exception {
         SystemImage img = SystemImage.builtin(toml);
-        long[] lengths = new dev.rewind.tools.inject.Campaign(img, server, RecoveryPolicy.TXIPC, 1000, KernelConfig.defaults()).profile();
+        long[] lengths = new dev.rewind.tools.inject.Campaign(
+                        img, server, RecoveryPolicy.TXIPC, 1000, KernelConfig.defaults())
+                .profile();
         List<long[]> seen = new ArrayList<>(); // {nanos, requests, pages}
         for (long seed = 1; seed <= 50L * runs && seen.size() < runs; seed++) {
-            dev.rewind.kernel.probe.FaultInjector inj = new dev.rewind.kernel.probe.FaultInjector(dev.rewind.kernel.probe.FaultInjector.Plan.of(
-                    seed, List.of(dev.rewind.kernel.probe.FaultInjector.Type.INSTRUCTION_CORRUPTION), server, lengths));
+            dev.rewind.kernel.probe.FaultInjector inj =
+                    new dev.rewind.kernel.probe.FaultInjector(dev.rewind.kernel.probe.FaultInjector.Plan.of(
+                            seed,
+                            List.of(dev.rewind.kernel.probe.FaultInjector.Type.INSTRUCTION_CORRUPTION),
+                            server,
+                            lengths));
             KernelObserver obs = new KernelObserver() {
                 @Override
                 public void historyReplayed(Task t, int requests, int pages, int differed, long nanos) {
                     seen.add(new long[] {nanos, requests, pages});
                 }
             };
-            try (Kernel k = new Kernel(KernelConfig.defaults().withBudgetNanos(20_000_000_000L), img.manifest(), img.source(),
-                    new Uart(new ByteArrayOutputStream()), obs)) {
+            try (Kernel k = new Kernel(
+                    KernelConfig.defaults().withBudgetNanos(20_000_000_000L),
+                    img.manifest(),
+                    img.source(),
+                    new Uart(new ByteArrayOutputStream()),
+                    obs)) {
                 k.setProbe(inj);
                 k.run();
             }
@@ -338,7 +391,8 @@ public final class BenchCommand implements Callable<Integer> {
         double[] ns = seen.stream().mapToDouble(x -> x[0]).toArray();
         double[] req = seen.stream().mapToDouble(x -> x[1]).toArray();
         double[] pg = seen.stream().mapToDouble(x -> x[2]).toArray();
-        System.out.printf("txipc:   history replay (%s): %.0f committed requests (%.0f pages) undone and run again in %.1f ms"
+        System.out.printf(
+                "txipc:   history replay (%s): %.0f committed requests (%.0f pages) undone and run again in %.1f ms"
                         + " (%.0f µs per request; median of %d replays)%n",
                 server, median(req), median(pg), median(ns) / 1e6, median(ns) / 1e3 / median(req), seen.size());
     }
@@ -347,15 +401,19 @@ public final class BenchCommand implements Callable<Integer> {
     private static long[] blkBench(RecoveryPolicy policy) throws Exception {
         SystemImage img = SystemImage.builtin("t_blkbench.toml");
         Manifest m = img.manifest();
-        m = m.withTasks(m.tasks().stream().map(t -> t.name().equals("blk") ? t.withRecovery(policy) : t).toList());
+        m = m.withTasks(m.tasks().stream()
+                .map(t -> t.name().equals("blk") ? t.withRecovery(policy) : t)
+                .toList());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (Kernel k = new Kernel(KernelConfig.defaults(), m, img.source(), new Uart(out), null)) {
             SystemResult r = k.run();
             if (r.outcome() != SystemResult.Outcome.OK) {
-                throw new IllegalStateException("t_blkbench under " + policy.configName() + ": " + r.summary() + "\n" + out);
+                throw new IllegalStateException(
+                        "t_blkbench under " + policy.configName() + ": " + r.summary() + "\n" + out);
             }
         }
-        Matcher mt = Pattern.compile("blk_bench: write_ns=(\\d+) read_ns=(\\d+) bytes=(\\d+)").matcher(out.toString(StandardCharsets.UTF_8));
+        Matcher mt = Pattern.compile("blk_bench: write_ns=(\\d+) read_ns=(\\d+) bytes=(\\d+)")
+                .matcher(out.toString(StandardCharsets.UTF_8));
         if (!mt.find()) {
             throw new IllegalStateException("blk_bench output lacks its result line:\n" + out);
         }
@@ -377,12 +435,20 @@ public final class BenchCommand implements Callable<Integer> {
             bytes = base[2];
         }
         long requests = bytes / 4096;
-        System.out.printf("blk:     write %.1f MiB/s with the shadow tap vs %.1f without (ratio %.3f); %.2f µs vs %.2f µs per 4 KiB request%n",
-                bytes / (median(w) / 1e9) / (1 << 20), bytes / (median(wb) / 1e9) / (1 << 20), median(wb) / median(w),
-                median(w) / requests / 1e3, median(wb) / requests / 1e3);
-        System.out.printf("blk:     read  %.1f MiB/s with the shadow tap vs %.1f without (ratio %.3f); %.2f µs vs %.2f µs per 4 KiB request%n",
-                bytes / (median(rd) / 1e9) / (1 << 20), bytes / (median(rb) / 1e9) / (1 << 20), median(rb) / median(rd),
-                median(rd) / requests / 1e3, median(rb) / requests / 1e3);
+        System.out.printf(
+                "blk:     write %.1f MiB/s with the shadow tap vs %.1f without (ratio %.3f); %.2f µs vs %.2f µs per 4 KiB request%n",
+                bytes / (median(w) / 1e9) / (1 << 20),
+                bytes / (median(wb) / 1e9) / (1 << 20),
+                median(wb) / median(w),
+                median(w) / requests / 1e3,
+                median(wb) / requests / 1e3);
+        System.out.printf(
+                "blk:     read  %.1f MiB/s with the shadow tap vs %.1f without (ratio %.3f); %.2f µs vs %.2f µs per 4 KiB request%n",
+                bytes / (median(rd) / 1e9) / (1 << 20),
+                bytes / (median(rb) / 1e9) / (1 << 20),
+                median(rb) / median(rd),
+                median(rd) / requests / 1e3,
+                median(rb) / requests / 1e3);
         // Fault to service restored: kill the shadowed block driver ten times during blk_stress.
         List<Double> restore = new ArrayList<>();
         for (int i = 0; i < Math.max(1, runs / 2); i++) {
@@ -393,7 +459,8 @@ public final class BenchCommand implements Callable<Integer> {
             // logs them at debug level instead of a WARN line each; the run checks them below.
             KernelObserver obs = new KernelObserver() {
                 @Override
-                public void driverRecovered(Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {
+                public void driverRecovered(
+                        Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {
                     restore.add((double) nanos);
                     recovered[0]++;
                 }
@@ -412,7 +479,8 @@ public final class BenchCommand implements Callable<Integer> {
             try (Kernel k = new Kernel(KernelConfig.defaults(), img.manifest(), img.source(), new Uart(out), obs)) {
                 k.setProbe(new DriverKiller("blk", 40, 20, 60, 100, 140, 180, 220, 260, 300, 340, 380));
                 SystemResult r = k.run();
-                if (r.outcome() != SystemResult.Outcome.OK || !out.toString(StandardCharsets.UTF_8).contains("blk_stress: ok")
+                if (r.outcome() != SystemResult.Outcome.OK
+                        || !out.toString(StandardCharsets.UTF_8).contains("blk_stress: ok")
                         || faults.size() != recovered[0]) {
                     throw new IllegalStateException("t_blk with driver kills: " + r.summary() + "; faults " + faults
                             + ", " + recovered[0] + " driver recoveries\n" + out);
@@ -421,13 +489,18 @@ public final class BenchCommand implements Callable<Integer> {
         }
         double[] t = restore.stream().mapToDouble(Double::doubleValue).toArray();
         Arrays.sort(t);
-        System.out.printf("blk:     driver fault to service restored (shadow: restart, reset, replay, re-issue): median %.2f ms, max %.2f ms over %d faults%n",
+        System.out.printf(
+                "blk:     driver fault to service restored (shadow: restart, reset, replay, re-issue): median %.2f ms, max %.2f ms over %d faults%n",
                 median(t) / 1e6, t[t.length - 1] / 1e6, t.length);
     }
 
     private static Path jarPath() {
         try {
-            Path p = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path p = Path.of(BenchCommand.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
             return p.toString().endsWith(".jar") ? p : null;
         } catch (Exception e) {
             return null;
@@ -445,14 +518,21 @@ public final class BenchCommand implements Callable<Integer> {
             long many = peakRss(java, 1 + idleTasks);
             perTask[i] = (many - one) / (double) idleTasks / (1 << 20);
         }
-        System.out.printf("memory:  idle task ('rewind boot' of 1 vs %d idle tasks, peak RSS): %.2f MiB host memory each%n",
+        System.out.printf(
+                "memory:  idle task ('rewind boot' of 1 vs %d idle tasks, peak RSS): %.2f MiB host memory each%n",
                 1 + idleTasks, median(perTask));
     }
 
     /** The peak RSS of a plain JVM (no options) that boots {@code tasks} idle tasks. */
     private static long peakRss(String java, int tasks) throws Exception {
-        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), IdleMemoryProbe.class.getName(),
-                Integer.toString(tasks)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(
+                        java,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        IdleMemoryProbe.class.getName(),
+                        Integer.toString(tasks))
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IllegalStateException("memory probe failed: " + out);

@@ -25,10 +25,16 @@ public final class IdleMemoryProbe {
         int n = Integer.parseInt(args[0]);
         Path dir = Files.createTempDirectory("rewind-idle");
         try {
-            Files.write(dir.resolve("idle.elf"), SystemImage.builtin("idle.elf").source().read("idle.elf"));
+            Files.write(
+                    dir.resolve("idle.elf"),
+                    SystemImage.builtin("idle.elf").source().read("idle.elf"));
             StringBuilder m = new StringBuilder("name = \"idle\"\n");
             for (int i = 0; i < n; i++) {
-                m.append("[task.idle").append(i).append("]\nimage = \"idle.elf\"\nserves = [\"ep").append(i).append("\"]\n");
+                m.append("[task.idle")
+                        .append(i)
+                        .append("]\nimage = \"idle.elf\"\nserves = [\"ep")
+                        .append(i)
+                        .append("\"]\n");
             }
             Path manifest = dir.resolve("idle.toml");
             Files.writeString(manifest, m.toString());

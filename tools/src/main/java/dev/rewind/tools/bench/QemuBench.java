@@ -1,7 +1,7 @@
 package dev.rewind.tools.bench;
 
-import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.cpu.Engine;
+import dev.rewind.hw.dev.Uart;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.SystemImage;
@@ -32,7 +32,9 @@ final class QemuBench {
     private static final Logger log = LoggerFactory.getLogger(QemuBench.class);
 
     /** The programs, in guest/Makefile's BENCH_PROGS order. */
-    static final List<String> PROGRAMS = List.of("sort", "hash", "matrix", "strsearch", "compress", "fsm", "list", "crc");
+    static final List<String> PROGRAMS =
+            List.of("sort", "hash", "matrix", "strsearch", "compress", "fsm", "list", "crc");
+
     static final String QEMU = "qemu-system-riscv64";
     static final String PACKAGE = "qemu-system-misc";
     private static final Pattern LINE = Pattern.compile("bench: (\\w+) ns=(\\d+) checksum=(0x[0-9a-f]+) (ok|FAIL.*)");
@@ -59,8 +61,12 @@ final class QemuBench {
         String elf = "bench_" + name + ".elf";
         SystemImage img = SystemImage.builtin(elf);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (Kernel k = new Kernel(KernelConfig.defaults().withBudgetNanos(600_000_000_000L), img.manifest(), img.source(),
-                new Uart(out), null)) {
+        try (Kernel k = new Kernel(
+                KernelConfig.defaults().withBudgetNanos(600_000_000_000L),
+                img.manifest(),
+                img.source(),
+                new Uart(out),
+                null)) {
             SystemResult r = k.run();
             String text = out.toString(StandardCharsets.UTF_8);
             if (r.outcome() != SystemResult.Outcome.OK) {
@@ -72,9 +78,23 @@ final class QemuBench {
 
     /** Runs {@code elf} under QEMU and returns its result. */
     static Result runQemu(Path qemu, String name, Path elf) throws Exception {
-        Process p = new ProcessBuilder(qemu.toString(), "-machine", "virt", "-bios", "none", "-display", "none",
-                "-monitor", "none", "-serial", "stdio", "-kernel", elf.toString())
-                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        Process p = new ProcessBuilder(
+                        qemu.toString(),
+                        "-machine",
+                        "virt",
+                        "-bios",
+                        "none",
+                        "-display",
+                        "none",
+                        "-monitor",
+                        "none",
+                        "-serial",
+                        "stdio",
+                        "-kernel",
+                        elf.toString())
+                .redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(300, TimeUnit.SECONDS)) {
             p.destroyForcibly();
@@ -126,7 +146,8 @@ final class QemuBench {
         System.err.println("rewind bench: " + QEMU + " is missing; running: " + cmd);
         // apt's progress is dropped (stdout is the bench's table); its errors go to stderr.
         ProcessBuilder pb = new ProcessBuilder("apt-get", "install", "-y", PACKAGE)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT);
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
         pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
         Process p = pb.start();
         if (!p.waitFor(900, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -168,7 +189,8 @@ final class QemuBench {
         List<String> programs = only.isEmpty() ? PROGRAMS : only;
         for (String p : programs) {
             if (!PROGRAMS.contains(p)) {
-                throw new IllegalArgumentException("unknown bench program '" + p + "' (expected some of " + PROGRAMS + ")");
+                throw new IllegalArgumentException(
+                        "unknown bench program '" + p + "' (expected some of " + PROGRAMS + ")");
             }
         }
         Path qemu = ensureQemu();
@@ -187,7 +209,8 @@ final class QemuBench {
                     Result a = runRewind(name);
                     Result b = runQemu(qemu, name, dir.resolve("bench_" + name + ".elf"));
                     if (!a.checksum().equals(b.checksum())) {
-                        throw new IllegalStateException(name + ": Rewind's checksum " + a.checksum() + " differs from QEMU's " + b.checksum());
+                        throw new IllegalStateException(
+                                name + ": Rewind's checksum " + a.checksum() + " differs from QEMU's " + b.checksum());
                     }
                     sums[i] = a.checksum();
                     rewind[i] = Math.min(rewind[i], a.nanos());
@@ -195,16 +218,23 @@ final class QemuBench {
                     log.debug("round {} {}: rewind {} ns, qemu {} ns", r + 1, name, a.nanos(), b.nanos());
                 }
             }
-            out.printf("qemu:    engine: unicorn %s (%s); %s; best of %d interleaved rounds, kernel time only%n",
+            out.printf(
+                    "qemu:    engine: unicorn %s (%s); %s; best of %d interleaved rounds, kernel time only%n",
                     Engine.version(), Engine.library(), qemuVersion, rounds);
-            out.printf("qemu:    %-10s %12s %12s %8s   %s%n", "program", "rewind ms", "qemu ms", "ratio", "checksum (both)");
+            out.printf(
+                    "qemu:    %-10s %12s %12s %8s   %s%n",
+                    "program", "rewind ms", "qemu ms", "ratio", "checksum (both)");
             double logSum = 0;
             for (int i = 0; i < n; i++) {
                 double ratio = (double) rewind[i] / qemuNs[i];
                 logSum += Math.log(ratio);
-                out.printf("qemu:    %-10s %12.1f %12.1f %8.2f   %s%n", programs.get(i), rewind[i] / 1e6, qemuNs[i] / 1e6, ratio, sums[i]);
+                out.printf(
+                        "qemu:    %-10s %12.1f %12.1f %8.2f   %s%n",
+                        programs.get(i), rewind[i] / 1e6, qemuNs[i] / 1e6, ratio, sums[i]);
             }
-            out.printf("qemu:    geometric mean of the ratios (Rewind / QEMU): %.2f over %d programs%n", Math.exp(logSum / n), n);
+            out.printf(
+                    "qemu:    geometric mean of the ratios (Rewind / QEMU): %.2f over %d programs%n",
+                    Math.exp(logSum / n), n);
         } finally {
             deleteTree(dir);
         }
@@ -212,8 +242,13 @@ final class QemuBench {
 
     private static String qemuVersion(Path qemu) {
         try {
-            Process p = new ProcessBuilder(qemu.toString(), "--version").redirectErrorStream(true).start();
-            String first = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().findFirst().orElse("");
+            Process p = new ProcessBuilder(qemu.toString(), "--version")
+                    .redirectErrorStream(true)
+                    .start();
+            String first = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
+                    .findFirst()
+                    .orElse("");
             p.waitFor(30, TimeUnit.SECONDS);
             return first.replace("QEMU emulator version", "qemu").strip();
         } catch (IOException | InterruptedException e) {

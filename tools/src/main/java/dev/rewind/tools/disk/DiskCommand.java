@@ -1,11 +1,11 @@
 package dev.rewind.tools.disk;
 
 import dev.rewind.kernel.text.Units;
+import dev.rewind.tools.HostFiles;
+import dev.rewind.tools.Printable;
 import dev.rewind.tools.disk.Rwfs.Entry;
 import dev.rewind.tools.disk.Rwfs.SlotState;
 import dev.rewind.tools.disk.Rwfs.Snapshot;
-import dev.rewind.tools.HostFiles;
-import dev.rewind.tools.Printable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -25,25 +25,32 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code rewind disk}: make and inspect rwfs disk images on the host. */
-@Command(name = "disk", mixinStandardHelpOptions = true,
+@Command(
+        name = "disk",
+        mixinStandardHelpOptions = true,
         description = {"Make, inspect and seed rwfs disk images (the file-system server's disks).", ""},
-        subcommands = {DiskCommand.Format.class, DiskCommand.Ls.class, DiskCommand.Cat.class, DiskCommand.Put.class,
-            DiskCommand.Info.class},
+        subcommands = {
+            DiskCommand.Format.class,
+            DiskCommand.Ls.class,
+            DiskCommand.Cat.class,
+            DiskCommand.Put.class,
+            DiskCommand.Info.class
+        },
         footer = {"", "Run 'rewind disk COMMAND --help' for a command's options.", DiskCommand.ABOUT})
 public final class DiskCommand implements Callable<Integer> {
     /** What rwfs is: the footer of every command (one constant, so annotations can use it). */
     static final String ABOUT = "%n"
-        + "rwfs is the disk format of Rewind's file-system server (fs_server given a%n"
-        + "\"blk\" block driver). A disk image is a plain host file of 512-byte sectors%n"
-        + "that holds the whole file tree as one snapshot in one of two slots. Every%n"
-        + "change writes a complete new snapshot into the other slot and only then%n"
-        + "switches to it (shadow paging), so a crash never leaves a half-written tree.%n"
-        + "The server refuses a disk that is not formatted: make one with%n"
-        + "'rewind disk format'. Do not change an image while a machine is using it.%n"
-        + "Layout: docs/DEVICES.md, \"Disk format (rwfs)\".%n"
-        + "%n"
-        + "Exit status: 0 success; 2 bad usage, or a file that is missing, not an rwfs%n"
-        + "image, or corrupt.";
+            + "rwfs is the disk format of Rewind's file-system server (fs_server given a%n"
+            + "\"blk\" block driver). A disk image is a plain host file of 512-byte sectors%n"
+            + "that holds the whole file tree as one snapshot in one of two slots. Every%n"
+            + "change writes a complete new snapshot into the other slot and only then%n"
+            + "switches to it (shadow paging), so a crash never leaves a half-written tree.%n"
+            + "The server refuses a disk that is not formatted: make one with%n"
+            + "'rewind disk format'. Do not change an image while a machine is using it.%n"
+            + "Layout: docs/DEVICES.md, \"Disk format (rwfs)\".%n"
+            + "%n"
+            + "Exit status: 0 success; 2 bad usage, or a file that is missing, not an rwfs%n"
+            + "image, or corrupt.";
 
     @Spec
     CommandSpec spec;
@@ -53,18 +60,29 @@ public final class DiskCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command: format, ls, cat, put or info");
     }
 
-    @Command(name = "format", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Create an empty rwfs disk image.",
-                "Slot A holds an empty tree with sequence number 1; slot B is blank.", ""},
+    @Command(
+            name = "format",
+            mixinStandardHelpOptions = true,
+            sortOptions = false,
+            description = {
+                "Create an empty rwfs disk image.",
+                "Slot A holds an empty tree with sequence number 1; slot B is blank.",
+                ""
+            },
             footer = DiskCommand.ABOUT)
     static final class Format implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "FILE", description = "Image file to create.")
         Path file;
 
-        @Option(names = "--size", paramLabel = "SIZE", description = "Disk size, e.g. 64K, 8M, 1G; a multiple of 512 between 64K and 16G (default: 8M).")
+        @Option(
+                names = "--size",
+                paramLabel = "SIZE",
+                description = "Disk size, e.g. 64K, 8M, 1G; a multiple of 512 between 64K and 16G (default: 8M).")
         String size = "8M";
 
-        @Option(names = {"-f", "--force"}, description = "Overwrite FILE if it exists (its contents are lost).")
+        @Option(
+                names = {"-f", "--force"},
+                description = "Overwrite FILE if it exists (its contents are lost).")
         boolean force;
 
         @Override
@@ -80,22 +98,31 @@ public final class DiskCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(file + " exists; use --force to overwrite it");
             }
             Snapshot s = io(file, () -> Rwfs.format(file, bytes));
-            System.out.printf("formatted %s: %d sectors (%s), two slots of %d bytes%n", file, s.capacity(),
-                    human(s.capacity() * Rwfs.SECTOR_SIZE), s.slotBytes());
+            System.out.printf(
+                    "formatted %s: %d sectors (%s), two slots of %d bytes%n",
+                    file, s.capacity(), human(s.capacity() * Rwfs.SECTOR_SIZE), s.slotBytes());
             return 0;
         }
     }
 
-    @Command(name = "ls", mixinStandardHelpOptions = true,
-            description = {"List the files and directories of an image.",
+    @Command(
+            name = "ls",
+            mixinStandardHelpOptions = true,
+            description = {
+                "List the files and directories of an image.",
                 "One a line, like 'ls -l': type (d directory, - file), size in bytes",
-                "(- for directories) and path.", ""},
+                "(- for directories) and path.",
+                ""
+            },
             footer = DiskCommand.ABOUT)
     static final class Ls implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "FILE", description = "Image file.")
         Path file;
 
-        @Parameters(index = "1", arity = "0..1", paramLabel = "PATH",
+        @Parameters(
+                index = "1",
+                arity = "0..1",
+                paramLabel = "PATH",
                 description = "List only this file, or everything under this directory (default: /, the whole tree).")
         String path = "/";
 
@@ -108,9 +135,13 @@ public final class DiskCommand implements Callable<Integer> {
             if (path.equals("/")) {
                 shown = s.entries();
             } else {
-                Entry e = s.find(path).orElseThrow(() -> new IllegalArgumentException("no such file or directory in " + file + ": " + path));
+                Entry e = s.find(path)
+                        .orElseThrow(() ->
+                                new IllegalArgumentException("no such file or directory in " + file + ": " + path));
                 shown = e.isDir()
-                        ? s.entries().stream().filter(x -> x.path().startsWith(path + "/")).toList()
+                        ? s.entries().stream()
+                                .filter(x -> x.path().startsWith(path + "/"))
+                                .toList()
                         : List.of(e);
             }
             PrintStream out = utf8Out();
@@ -121,7 +152,9 @@ public final class DiskCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "cat", mixinStandardHelpOptions = true,
+    @Command(
+            name = "cat",
+            mixinStandardHelpOptions = true,
             description = {"Write the contents of a file of an image to stdout (raw bytes).", ""},
             footer = DiskCommand.ABOUT)
     static final class Cat implements Callable<Integer> {
@@ -136,7 +169,8 @@ public final class DiskCommand implements Callable<Integer> {
             checkIntact(path);
             Rwfs.checkPath(path);
             Snapshot s = io(file, () -> Rwfs.open(file));
-            Entry e = s.find(path).orElseThrow(() -> new IllegalArgumentException("no such file in " + file + ": " + path));
+            Entry e = s.find(path)
+                    .orElseThrow(() -> new IllegalArgumentException("no such file in " + file + ": " + path));
             if (e.isDir() || path.equals("/")) {
                 throw new IllegalArgumentException(path + " is a directory");
             }
@@ -147,10 +181,15 @@ public final class DiskCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "put", mixinStandardHelpOptions = true,
-            description = {"Copy a host file into an image.",
+    @Command(
+            name = "put",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Copy a host file into an image.",
                 "PATH replaces a file of that name; missing parent directories are created.",
-                "The change is committed as a new snapshot.", ""},
+                "The change is committed as a new snapshot.",
+                ""
+            },
             footer = DiskCommand.ABOUT)
     static final class Put implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "FILE", description = "Image file.")
@@ -171,8 +210,8 @@ public final class DiskCommand implements Callable<Integer> {
             HostFiles.checkReadable(hostFile, "host file");
             long size = io(hostFile, () -> Files.size(hostFile));
             if (size > Rwfs.FILE_MAX) {
-                throw new IllegalArgumentException(hostFile + " is " + size + " bytes; files in an image are at most "
-                        + Rwfs.FILE_MAX + " (1M)");
+                throw new IllegalArgumentException(
+                        hostFile + " is " + size + " bytes; files in an image are at most " + Rwfs.FILE_MAX + " (1M)");
             }
             HostFiles.checkReadWrite(file, "image");
             byte[] data = io(hostFile, () -> {
@@ -187,16 +226,23 @@ public final class DiskCommand implements Callable<Integer> {
             Snapshot before = io(file, () -> Rwfs.open(file));
             List<Entry> entries = Rwfs.withFile(before.entries(), path, data);
             Snapshot after = io(file, () -> Rwfs.commit(file, entries));
-            utf8Out().printf("put %s (%d bytes): sequence %s in slot %c%n", path, data.length,
-                    Long.toUnsignedString(after.sequence()), after.slotName());
+            utf8Out()
+                    .printf(
+                            "put %s (%d bytes): sequence %s in slot %c%n",
+                            path, data.length, Long.toUnsignedString(after.sequence()), after.slotName());
             return 0;
         }
     }
 
-    @Command(name = "info", mixinStandardHelpOptions = true,
-            description = {"Show an image's geometry and current snapshot.",
+    @Command(
+            name = "info",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Show an image's geometry and current snapshot.",
                 "Capacity, active slot, sequence number, files, directories and bytes used,",
-                "and what the other slot holds.", ""},
+                "and what the other slot holds.",
+                ""
+            },
             footer = DiskCommand.ABOUT)
     static final class Info implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "FILE", description = "Image file.")
@@ -238,9 +284,10 @@ public final class DiskCommand implements Callable<Integer> {
      */
     static void checkIntact(String path) {
         if (path.indexOf('\ufffd') >= 0) {
-            throw new IllegalArgumentException("path '" + Printable.escape(path) + "' is not valid UTF-8 (or holds U+FFFD):"
-                    + " names in an image are UTF-8 and are stored byte for byte; with a non-UTF-8 locale ("
-                    + "LANG/LC_ALL) non-ASCII names cannot be passed intact");
+            throw new IllegalArgumentException(
+                    "path '" + Printable.escape(path) + "' is not valid UTF-8 (or holds U+FFFD):"
+                            + " names in an image are UTF-8 and are stored byte for byte; with a non-UTF-8 locale ("
+                            + "LANG/LC_ALL) non-ASCII names cannot be passed intact");
         }
     }
 
@@ -264,7 +311,8 @@ public final class DiskCommand implements Callable<Integer> {
         } catch (FileAlreadyExistsException e) {
             throw new IllegalArgumentException(file + " exists");
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot access " + Printable.escape(file.toString()) + ": " + HostFiles.reason(e));
+            throw new IllegalArgumentException(
+                    "cannot access " + Printable.escape(file.toString()) + ": " + HostFiles.reason(e));
         }
     }
 

@@ -42,6 +42,7 @@ public final class Rwfs {
     public static final long MAX_BYTES = 16L << 30;
     /** Limits of the file-system server (fs.h), enforced on every snapshot. */
     public static final int PATH_MAX = 256;
+
     public static final int NAME_MAX = 32;
     public static final int FILE_MAX = 1 << 20;
     /** Most records in a snapshot (the server has 512 nodes, one of them the root). */
@@ -108,8 +109,8 @@ public final class Rwfs {
     }
 
     /** The mounted (newest valid) snapshot of an image. */
-    public record Snapshot(long capacity, int slot, long sequence, long dataLength, List<Entry> entries,
-            List<SlotState> slots) {
+    public record Snapshot(
+            long capacity, int slot, long sequence, long dataLength, List<Entry> entries, List<SlotState> slots) {
         public Snapshot {
             entries = List.copyOf(entries);
             slots = List.copyOf(slots);
@@ -167,16 +168,21 @@ public final class Rwfs {
      */
     public static Snapshot format(Path file, long bytes) throws IOException {
         if (bytes % SECTOR_SIZE != 0) {
-            throw new IllegalArgumentException("disk size " + bytes + " is not a multiple of " + SECTOR_SIZE + " bytes");
+            throw new IllegalArgumentException(
+                    "disk size " + bytes + " is not a multiple of " + SECTOR_SIZE + " bytes");
         }
         if (bytes < MIN_BYTES || bytes > MAX_BYTES) {
             throw new IllegalArgumentException("disk size " + bytes + " is out of range (64K .. 16G)");
         }
         long capacity = bytes / SECTOR_SIZE;
         byte[] data = {TYPE_END};
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeAt(ch, bytes - 1, new byte[1]);   // sets the size; the rest reads as zeros
+        try (FileChannel ch = FileChannel.open(
+                file,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            writeAt(ch, bytes - 1, new byte[1]); // sets the size; the rest reads as zeros
             writeAt(ch, slotFirstSector(capacity, 0) * SECTOR_SIZE, padded(data));
             writeAt(ch, 0, header(1, capacity, data.length, crc(data, data.length)));
             ch.force(true);
@@ -227,11 +233,14 @@ public final class Rwfs {
             Snapshot after = read(ch, capacity);
             // Read back what was committed: success is never reported for a tree that is not
             // the one a reader now mounts.
-            if (after.slot() != target || after.sequence() != seq || !after.entries().equals(entries)) {
+            if (after.slot() != target
+                    || after.sequence() != seq
+                    || !after.entries().equals(entries)) {
                 throw new RwfsException("the commit did not take: after writing sequence " + Long.toUnsignedString(seq)
-                        + " in slot " + (char) ('A' + target) + " the image mounts slot " + after.slotName() + " (sequence "
-                        + Long.toUnsignedString(after.sequence()) + ")" + (after.slot() == target && after.sequence() == seq
-                        ? " with a different tree" : ""));
+                        + " in slot " + (char) ('A' + target) + " the image mounts slot " + after.slotName()
+                        + " (sequence "
+                        + Long.toUnsignedString(after.sequence()) + ")"
+                        + (after.slot() == target && after.sequence() == seq ? " with a different tree" : ""));
             }
             return after;
         }
@@ -294,7 +303,8 @@ public final class Rwfs {
             throw new RwfsException("not an rwfs disk image: " + file + " is a directory");
         }
         if (Files.exists(file) && !Files.isRegularFile(file)) {
-            throw new RwfsException("not an rwfs disk image: " + file + " is not a regular file (a FIFO, socket or device)");
+            throw new RwfsException(
+                    "not an rwfs disk image: " + file + " is not a regular file (a FIFO, socket or device)");
         }
         long size = Files.size(file);
         if (size == 0) {
@@ -318,7 +328,8 @@ public final class Rwfs {
         List<List<RawEntry>> trees = new ArrayList<>(List.of(List.of(), List.of()));
         for (int s = 0; s < 2; s++) {
             char name = (char) ('A' + s);
-            ByteBuffer h = ByteBuffer.wrap(readAt(ch, (long) s * SECTOR_SIZE, SECTOR_SIZE)).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer h = ByteBuffer.wrap(readAt(ch, (long) s * SECTOR_SIZE, SECTOR_SIZE))
+                    .order(ByteOrder.LITTLE_ENDIAN);
             String problem = headerProblem(h, capacity);
             if (problem != null) {
                 headerProblems[s] = problem;
@@ -356,14 +367,19 @@ public final class Rwfs {
         for (RawEntry r : trees.get(best)) {
             entries.add(new Entry(utf8(r.path(), states[best]), r.isDir(), r.data()));
         }
-        return new Snapshot(capacity, best, states[best].sequence(), states[best].dataLength(), entries,
+        return new Snapshot(
+                capacity,
+                best,
+                states[best].sequence(),
+                states[best].dataLength(),
+                entries,
                 List.of(states[0], states[1]));
     }
 
     private static String noSnapshotMessage(SlotState[] states, String[] headerProblems) {
         if (!states[0].headerValid() && !states[1].headerValid()) {
-            return "not an rwfs disk image (or not formatted): no valid header (slot A: "
-                    + headerProblems[0] + "; slot B: " + headerProblems[1] + ")";
+            return "not an rwfs disk image (or not formatted): no valid header (slot A: " + headerProblems[0]
+                    + "; slot B: " + headerProblems[1] + ")";
         }
         StringBuilder sb = new StringBuilder("corrupt: ");
         for (SlotState st : states) {
@@ -371,8 +387,12 @@ public final class Rwfs {
                 sb.append("; ");
             }
             if (st.headerValid()) {
-                sb.append(st.problem()).append(" in slot ").append(st.name())
-                        .append(" (seq ").append(Long.toUnsignedString(st.sequence())).append(')');
+                sb.append(st.problem())
+                        .append(" in slot ")
+                        .append(st.name())
+                        .append(" (seq ")
+                        .append(Long.toUnsignedString(st.sequence()))
+                        .append(')');
             } else {
                 sb.append("slot ").append(st.name()).append(" has ").append(st.problem());
             }
@@ -382,8 +402,12 @@ public final class Rwfs {
 
     private static String utf8(byte[] path, SlotState st) {
         try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(path)).toString();
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(path))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new RwfsException("slot " + st.name() + " holds a path that is not UTF-8 ("
                     + new String(path, StandardCharsets.ISO_8859_1) + "); this tool handles UTF-8 names only");
@@ -497,7 +521,8 @@ public final class Rwfs {
                 why = "file data truncated";
             }
             if (why != null) {
-                throw new RwfsException("record " + index + " (" + new String(path, StandardCharsets.UTF_8) + "): " + why);
+                throw new RwfsException(
+                        "record " + index + " (" + new String(path, StandardCharsets.UTF_8) + "): " + why);
             }
             byte[] fileData = new byte[(int) size];
             b.get(fileData);

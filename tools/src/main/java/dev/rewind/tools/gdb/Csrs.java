@@ -16,6 +16,7 @@ import dev.rewind.kernel.FaultKind;
 record Csrs(long mcause, long mtval, long mepc) {
     /** Register numbers in the target description (after x0..x31 and pc). */
     static final int MEPC = 33;
+
     static final int MCAUSE = 34;
     static final int MTVAL = 35;
     static final int COUNT = 36;
@@ -40,7 +41,8 @@ record Csrs(long mcause, long mtval, long mepc) {
             case RUNAWAY, DEADLINE -> Long.MIN_VALUE | 7;
             default -> 8; // ABORT, CORRUPT_STATE: reported through an ecall
         };
-        long tval = f.hasAddress() || f.kind() == FaultKind.MISALIGNED_FETCH ? f.address()
+        long tval = f.hasAddress() || f.kind() == FaultKind.MISALIGNED_FETCH
+                ? f.address()
                 : f.kind() == FaultKind.BREAKPOINT ? f.pc() : 0;
         return new Csrs(cause, tval, f.pc());
     }

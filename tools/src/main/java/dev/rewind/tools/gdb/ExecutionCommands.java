@@ -58,7 +58,8 @@ final class ExecutionCommands {
                 int semi = rest.indexOf(';');
                 int sig = PacketCodec.parseHexInt(semi < 0 ? rest : rest.substring(0, semi), 255);
                 if (semi >= 0) {
-                    s.target.writeRegister(s.continueThread(), DebugTarget.PC, PacketCodec.parseHex(rest.substring(semi + 1)));
+                    s.target.writeRegister(
+                            s.continueThread(), DebugTarget.PC, PacketCodec.parseHex(rest.substring(semi + 1)));
                 }
                 return resume(step, s.continueThread(), sig);
             }
@@ -304,7 +305,10 @@ final class ExecutionCommands {
         sb.append("thread:").append(s.threadId(stop.thread())).append(';');
         try {
             long pc = s.target.readRegister(stop.thread(), DebugTarget.PC);
-            sb.append(Integer.toHexString(DebugTarget.PC)).append(':').append(PacketCodec.le64(pc)).append(';');
+            sb.append(Integer.toHexString(DebugTarget.PC))
+                    .append(':')
+                    .append(PacketCodec.le64(pc))
+                    .append(';');
         } catch (RuntimeException e) {
             // the thread is gone or the target resumed: gdb will ask
         }
@@ -315,7 +319,10 @@ final class ExecutionCommands {
                     case READ -> "rwatch";
                     case ACCESS -> "awatch";
                 };
-                sb.append(kind).append(':').append(Long.toHexString(stop.watchAddress())).append(';');
+                sb.append(kind)
+                        .append(':')
+                        .append(Long.toHexString(stop.watchAddress()))
+                        .append(';');
             }
             case BREAKPOINT -> {
                 if (s.gdbSwbreak) {
@@ -323,7 +330,7 @@ final class ExecutionCommands {
                 }
             }
             case HISTORY_BEGIN -> sb.append("replaylog:begin;");
-            default -> { }
+            default -> {}
         }
         return sb.toString();
     }

@@ -1,8 +1,8 @@
 package dev.rewind.tools.gdb;
 
 import dev.rewind.kernel.Kernel;
-import dev.rewind.kernel.debug.KernelDebugger;
 import dev.rewind.kernel.SystemResult;
+import dev.rewind.kernel.debug.KernelDebugger;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -49,7 +49,8 @@ public final class GdbBoot {
             p = -1;
         }
         if (p < 0 || p > 65535) {
-            throw new IllegalArgumentException("--gdb: expected [HOST:]PORT with a port from 0 to 65535, got '" + spec + "'");
+            throw new IllegalArgumentException(
+                    "--gdb: expected [HOST:]PORT with a port from 0 to 65535, got '" + spec + "'");
         }
         try {
             InetAddress addr = host == null ? InetAddress.getLoopbackAddress() : InetAddress.getByName(host);
@@ -73,7 +74,8 @@ public final class GdbBoot {
      * @param inferiors     offer gdb one inferior per task (--gdb-inferiors)
      * @param reverseWindow how many instructions back reverse execution goes (--gdb-reverse-window), or null for the default
      */
-    public static SystemResult run(Kernel kernel, String spec, boolean wait, boolean inferiors, Long reverseWindow, PrintStream err) {
+    public static SystemResult run(
+            Kernel kernel, String spec, boolean wait, boolean inferiors, Long reverseWindow, PrintStream err) {
         InetSocketAddress addr = parseAddress(spec);
         KernelDebugger debugger = new KernelDebugger(kernel, wait);
         if (reverseWindow != null) {
@@ -89,13 +91,17 @@ public final class GdbBoot {
             server.start();
             String host = addr.getAddress().getHostAddress();
             if (!addr.getAddress().isLoopbackAddress()) {
-                err.printf("rewind: warning: the gdb stub listens on %s, reachable from other machines;"
-                        + " whoever connects controls the guest%n", host);
+                err.printf(
+                        "rewind: warning: the gdb stub listens on %s, reachable from other machines;"
+                                + " whoever connects controls the guest%n",
+                        host);
             }
             String where = (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port();
-            err.printf("rewind: gdb stub listening on %s%s%n", where,
-                    wait ? " (the system waits for gdb before its first instruction)" : "");
-            err.printf("rewind: attach with: gdb-multiarch -ex 'set architecture riscv:rv64' -ex 'target remote %s' PROGRAM.elf%n",
+            err.printf(
+                    "rewind: gdb stub listening on %s%s%n",
+                    where, wait ? " (the system waits for gdb before its first instruction)" : "");
+            err.printf(
+                    "rewind: attach with: gdb-multiarch -ex 'set architecture riscv:rv64' -ex 'target remote %s' PROGRAM.elf%n",
                     where);
             err.flush();
             SystemResult r = kernel.run();
@@ -106,7 +112,8 @@ public final class GdbBoot {
                 err.flush();
             });
             if (killed) {
-                return new SystemResult(SystemResult.Outcome.TASK_FAILED, "killed by the debugger", r.tasks(), r.nanos());
+                return new SystemResult(
+                        SystemResult.Outcome.TASK_FAILED, "killed by the debugger", r.tasks(), r.nanos());
             }
             return r;
         }

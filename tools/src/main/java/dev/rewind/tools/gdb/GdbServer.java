@@ -27,7 +27,7 @@ public final class GdbServer implements AutoCloseable {
 
     /** {@link #systemEnded(int, java.util.function.Consumer)} with nothing told. */
     public void systemEnded(int status) {
-        systemEnded(status, m -> { });
+        systemEnded(status, m -> {});
     }
 
     public GdbServer(DebugTarget target, InetSocketAddress address) throws IOException {
@@ -69,7 +69,8 @@ public final class GdbServer implements AutoCloseable {
             }
             try (c) {
                 c.setTcpNoDelay(true);
-                GdbSession s = new GdbSession(target, c.getInputStream(), new BufferedOutputStream(c.getOutputStream()));
+                GdbSession s =
+                        new GdbSession(target, c.getInputStream(), new BufferedOutputStream(c.getOutputStream()));
                 s.allowMultiprocess = inferiors;
                 session = s;
                 Integer st = endedStatus;

@@ -27,7 +27,14 @@ public final class GdbSession implements DebugTarget.Listener {
 
     record PacketEvent(byte[] payload) implements Event {}
 
-    enum Control implements Event { ACK, NACK, BAD_CHECKSUM, OVERSIZED, INTERRUPT, EOF }
+    enum Control implements Event {
+        ACK,
+        NACK,
+        BAD_CHECKSUM,
+        OVERSIZED,
+        INTERRUPT,
+        EOF
+    }
 
     record StopEvt(DebugTarget.StopEvent stop) implements Event {}
 
@@ -50,6 +57,7 @@ public final class GdbSession implements DebugTarget.Listener {
     boolean noAck;
     /** gdb said it understands swbreak / hwbreak stop reasons. */
     boolean gdbSwbreak;
+
     boolean gdbHwbreak;
     /**
      * gdb asked for the multiprocess extensions: every task is a process of one thread
@@ -81,6 +89,7 @@ public final class GdbSession implements DebugTarget.Listener {
     final java.util.Map<String, java.nio.file.Path> executables = new java.util.HashMap<>();
     /** Thread for register and memory access (Hg), and for step/continue (Hc); 0 = default. */
     int gThread;
+
     int cThread;
     /** The thread of the last stop. */
     int stopThread;
@@ -90,6 +99,7 @@ public final class GdbSession implements DebugTarget.Listener {
     boolean resumed;
     /** End the session after the current reply (detach, kill). */
     boolean closing;
+
     private byte[] lastSent;
     private int resends;
     private volatile boolean ended;

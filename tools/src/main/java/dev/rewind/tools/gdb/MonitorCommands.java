@@ -1,7 +1,7 @@
 package dev.rewind.tools.gdb;
 
-import dev.rewind.kernel.debug.DebugTarget;
 import dev.rewind.kernel.Fault;
+import dev.rewind.kernel.debug.DebugTarget;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -41,10 +41,11 @@ final class MonitorCommands {
         }
         switch (words[0]) {
             case "tasks" -> {
-                StringBuilder sb = new StringBuilder(String.format("%-4s %-16s %-4s %-15s %-18s %s%n",
-                        "id", "task", "gen", "state", "pc", "image"));
+                StringBuilder sb = new StringBuilder(
+                        String.format("%-4s %-16s %-4s %-15s %-18s %s%n", "id", "task", "gen", "state", "pc", "image"));
                 for (DebugTarget.ThreadInfo t : s.target.threads()) {
-                    sb.append(String.format("%-4d %-16s %-4d %-15s 0x%-16x %s%n",
+                    sb.append(String.format(
+                            "%-4d %-16s %-4d %-15s 0x%-16x %s%n",
                             t.id(), t.name(), t.generation(), t.state(), t.pc(), t.image()));
                 }
                 return PacketCodec.toHex(sb.toString());
@@ -65,36 +66,45 @@ final class MonitorCommands {
             case "endpoints" -> {
                 StringBuilder sb = new StringBuilder();
                 for (DebugTarget.EndpointInfo e : s.target.endpoints()) {
-                    sb.append(String.format("%-16s server %s%s; %s%n", e.name(), e.server(),
+                    sb.append(String.format(
+                            "%-16s server %s%s; %s%n",
+                            e.name(),
+                            e.server(),
                             e.serverReceiving() ? " (receiving)" : "",
-                            e.callers().isEmpty() ? "no callers waiting" : "callers: " + String.join(", ", e.callers())));
+                            e.callers().isEmpty()
+                                    ? "no callers waiting"
+                                    : "callers: " + String.join(", ", e.callers())));
                 }
                 return PacketCodec.toHex(sb.length() == 0 ? "no endpoints\n" : sb.toString());
             }
             case "notifications" -> {
                 StringBuilder sb = new StringBuilder();
                 for (DebugTarget.NotificationInfo n : s.target.notifications()) {
-                    sb.append(String.format("%-16s owner %s, bits 0x%x%s%n", n.name(), n.owner(), n.bits(),
-                            n.ownerWaiting() ? ", owner waiting" : ""));
+                    sb.append(String.format(
+                            "%-16s owner %s, bits 0x%x%s%n",
+                            n.name(), n.owner(), n.bits(), n.ownerWaiting() ? ", owner waiting" : ""));
                 }
                 return PacketCodec.toHex(sb.length() == 0 ? "no notifications\n" : sb.toString());
             }
             case "caps", "fault", "restart" -> {
                 if (words.length > 2 || (words.length == 1 && !words[0].equals("fault"))) {
-                    return PacketCodec.toHex("usage: monitor " + words[0] + (words[0].equals("fault") ? " [TASK]" : " TASK") + "\n");
+                    return PacketCodec.toHex(
+                            "usage: monitor " + words[0] + (words[0].equals("fault") ? " [TASK]" : " TASK") + "\n");
                 }
                 Integer thread = null;
                 if (words.length == 2) {
                     thread = thread(words[1]);
                     if (thread == null) {
-                        return PacketCodec.toHex("no task '" + PacketCodec.abbreviate(words[1]) + "' (monitor tasks lists them)\n");
+                        return PacketCodec.toHex(
+                                "no task '" + PacketCodec.abbreviate(words[1]) + "' (monitor tasks lists them)\n");
                     }
                 }
-                return PacketCodec.toHex(switch (words[0]) {
-                    case "caps" -> caps(thread);
-                    case "fault" -> fault(thread);
-                    default -> restart(thread);
-                });
+                return PacketCodec.toHex(
+                        switch (words[0]) {
+                            case "caps" -> caps(thread);
+                            case "fault" -> fault(thread);
+                            default -> restart(thread);
+                        });
             }
             case "reverse-window" -> {
                 if (words.length > 2) {
@@ -106,7 +116,9 @@ final class MonitorCommands {
                     }
                     long w = s.target.reverseWindow();
                     return PacketCodec.toHex("reverse execution goes back "
-                            + (w == 0 ? "as far as the recorded history (no instruction window)" : "at most " + w + " instructions")
+                            + (w == 0
+                                    ? "as far as the recorded history (no instruction window)"
+                                    : "at most " + w + " instructions")
                             + " in a task that serves no endpoint; a server keeps its whole request\n");
                 } catch (IllegalArgumentException | UnsupportedOperationException e) {
                     return PacketCodec.toHex(e.getMessage() + "\n");
@@ -115,8 +127,13 @@ final class MonitorCommands {
             case "recovery" -> {
                 StringBuilder sb = new StringBuilder();
                 for (DebugTarget.RecoveryEntry e : s.target.recoveryLog()) {
-                    sb.append(String.format("%8d ms  %s gen %d: %s%s%n", e.millis(), e.task(), e.generation(),
-                            e.fault() == null ? "" : e.fault() + "; ", e.action()));
+                    sb.append(String.format(
+                            "%8d ms  %s gen %d: %s%s%n",
+                            e.millis(),
+                            e.task(),
+                            e.generation(),
+                            e.fault() == null ? "" : e.fault() + "; ",
+                            e.action()));
                 }
                 return PacketCodec.toHex(sb.length() == 0 ? "no recoveries yet\n" : sb.toString());
             }
@@ -135,7 +152,8 @@ final class MonitorCommands {
             n = -1;
         }
         if (n < 0) {
-            throw new IllegalArgumentException("expected a number of instructions (or off), got '" + PacketCodec.abbreviate(w) + "'");
+            throw new IllegalArgumentException(
+                    "expected a number of instructions (or off), got '" + PacketCodec.abbreviate(w) + "'");
         }
         return n;
     }
@@ -164,7 +182,8 @@ final class MonitorCommands {
             return "task " + name(thread) + " has ended: no capabilities\n";
         }
         List<String> caps = s.target.capabilities(thread);
-        StringBuilder sb = new StringBuilder(String.format("capabilities of %s:%n%-4s %-12s %s%n", name(thread), "slot", "kind", "name"));
+        StringBuilder sb = new StringBuilder(
+                String.format("capabilities of %s:%n%-4s %-12s %s%n", name(thread), "slot", "kind", "name"));
         for (String c : caps) {
             sb.append(c).append('\n');
         }
@@ -180,8 +199,9 @@ final class MonitorCommands {
             Fault f = s.target.lastFault(t.id());
             if (f != null) {
                 Csrs c = Csrs.of(f);
-                sb.append(String.format("%s (thread %d): %s%n    mcause %d, mtval 0x%x, mepc 0x%x%n", t.name(), t.id(), f,
-                        c.mcause(), c.mtval(), c.mepc()));
+                sb.append(String.format(
+                        "%s (thread %d): %s%n    mcause %d, mtval 0x%x, mepc 0x%x%n",
+                        t.name(), t.id(), f, c.mcause(), c.mtval(), c.mepc()));
             } else if (thread != null) {
                 sb.append(t.name()).append(" has not faulted\n");
             }

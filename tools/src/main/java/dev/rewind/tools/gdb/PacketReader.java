@@ -26,7 +26,12 @@ public final class PacketReader {
         default void oversized() {}
     }
 
-    private enum State { IDLE, BODY, SUM1, SUM2 }
+    private enum State {
+        IDLE,
+        BODY,
+        SUM1,
+        SUM2
+    }
 
     private final Sink sink;
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -53,7 +58,7 @@ public final class PacketReader {
                     case '+' -> sink.ack();
                     case '-' -> sink.nack();
                     case 0x03 -> sink.interrupt();
-                    default -> { } // noise between packets
+                    default -> {} // noise between packets
                 }
             }
             case BODY -> {

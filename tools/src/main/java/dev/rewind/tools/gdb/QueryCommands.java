@@ -1,8 +1,8 @@
 package dev.rewind.tools.gdb;
 
-import dev.rewind.kernel.debug.DebugTarget;
 import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.FaultKind;
+import dev.rewind.kernel.debug.DebugTarget;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -90,7 +90,9 @@ final class QueryCommands {
         if (ol.length != 2) {
             return null;
         }
-        return new int[] {PacketCodec.parseHexInt(ol[0], Integer.MAX_VALUE), PacketCodec.parseHexInt(ol[1], Integer.MAX_VALUE)};
+        return new int[] {
+            PacketCodec.parseHexInt(ol[0], Integer.MAX_VALUE), PacketCodec.parseHexInt(ol[1], Integer.MAX_VALUE)
+        };
     }
 
     /** The qXfer reply for {@code range} of {@code doc}: "m" + a piece, or "l" + the last piece. */
@@ -191,8 +193,7 @@ final class QueryCommands {
                 code = stop.kind() == DebugTarget.StopKind.STEPPED ? 2 : 1; // TRAP_TRACE : TRAP_BRKPT
                 addr = pc;
             }
-            default -> {
-            }
+            default -> {}
         }
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(SIGINFO_SIZE).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.putInt(0, signo);
@@ -204,7 +205,11 @@ final class QueryCommands {
 
     private static boolean isAccessError(FaultKind k) {
         return switch (k) {
-            case PROTECTED_READ, PROTECTED_WRITE, PROTECTED_FETCH, ACCESS_FAULT_FETCH, ACCESS_FAULT_READ,
+            case PROTECTED_READ,
+                    PROTECTED_WRITE,
+                    PROTECTED_FETCH,
+                    ACCESS_FAULT_FETCH,
+                    ACCESS_FAULT_READ,
                     ACCESS_FAULT_WRITE -> true;
             default -> false;
         };

@@ -37,9 +37,19 @@ public final class Campaign {
      * @param wrongReplies    replies a history replay found to differ from what their clients
      *                        had been told (wrong results delivered, found late)
      */
-    public record Run(long seed, FaultInjector.Type type, int request, long instruction, boolean activated,
-                      boolean manifested, String manifestation, Verdict verdict, String detail, String what,
-                      int falseDetections, int wrongReplies) {}
+    public record Run(
+            long seed,
+            FaultInjector.Type type,
+            int request,
+            long instruction,
+            boolean activated,
+            boolean manifested,
+            String manifestation,
+            Verdict verdict,
+            String detail,
+            String what,
+            int falseDetections,
+            int wrongReplies) {}
 
     /**
      * How one run ended, strictest first:
@@ -56,10 +66,22 @@ public final class Campaign {
      *   <li>benign: nothing manifested and every check passed.
      * </ul>
      */
-    public enum Verdict { RECOVERED, WRONG_REPLY, FAILED, SILENT, FALSE_DETECTION, BENIGN }
+    public enum Verdict {
+        RECOVERED,
+        WRONG_REPLY,
+        FAILED,
+        SILENT,
+        FALSE_DETECTION,
+        BENIGN
+    }
 
     /** The verdict of a run from what was observed in it (see {@link Verdict}). */
-    static Verdict classify(boolean activated, int faultsAfterActivation, int faultsBefore, boolean hang, boolean ok,
+    static Verdict classify(
+            boolean activated,
+            int faultsAfterActivation,
+            int faultsBefore,
+            boolean hang,
+            boolean ok,
             int wrongReplies) {
         if (!activated) {
             if (faultsBefore > 0 || faultsAfterActivation > 0 || hang) {
@@ -81,6 +103,7 @@ public final class Campaign {
     private final Manifest manifest;
     /** The profiling run's manifest: the server without a policy or hang limits. */
     private final Manifest original;
+
     private final String server;
     private final KernelConfig config;
     private long[] lengths;
@@ -99,8 +122,14 @@ public final class Campaign {
      * {@code abort_window_ms}) is its manifest's, or with {@code noEscalation} effectively off
      * (1000 aborts a second), to measure the mechanism alone.
      */
-    public Campaign(SystemImage image, String server, RecoveryPolicy policy, long hangMs, int replayDepth,
-            boolean noEscalation, KernelConfig config) {
+    public Campaign(
+            SystemImage image,
+            String server,
+            RecoveryPolicy policy,
+            long hangMs,
+            int replayDepth,
+            boolean noEscalation,
+            KernelConfig config) {
         this.image = new SystemImage(image.manifest(), image.source().cached(), image.location());
         this.server = server;
         this.config = config;
@@ -112,16 +141,31 @@ public final class Campaign {
         List<TaskSpec> tasks = new ArrayList<>();
         for (TaskSpec t : m.tasks()) {
             if (t.name().equals(server)) {
-                TaskSpec.TxipcLimits tx = new TaskSpec.TxipcLimits(hangMs,
-                        noEscalation ? 1000 : t.txipc().maxAborts(), noEscalation ? 1000 : t.txipc().abortWindowMs(),
+                TaskSpec.TxipcLimits tx = new TaskSpec.TxipcLimits(
+                        hangMs,
+                        noEscalation ? 1000 : t.txipc().maxAborts(),
+                        noEscalation ? 1000 : t.txipc().abortWindowMs(),
                         replayDepth >= 0 ? replayDepth : t.txipc().replayDepth());
                 long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
                 if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
-                    throw new IllegalArgumentException("task '" + server + "' has no shadow class: policy shadow needs a"
-                            + " driver whose manifest says recovery = \"shadow\" and shadow = \"block\" or \"char\"");
+                    throw new IllegalArgumentException(
+                            "task '" + server + "' has no shadow class: policy shadow needs a"
+                                    + " driver whose manifest says recovery = \"shadow\" and shadow = \"block\" or \"char\"");
                 }
-                t = new TaskSpec(t.name(), t.image(), t.priority(), t.stackBytes(), t.heapBytes(), t.serves(), t.uses(),
-                        t.notifications(), policy, runaway, tx, t.line(), t.devices(),
+                t = new TaskSpec(
+                        t.name(),
+                        t.image(),
+                        t.priority(),
+                        t.stackBytes(),
+                        t.heapBytes(),
+                        t.serves(),
+                        t.uses(),
+                        t.notifications(),
+                        policy,
+                        runaway,
+                        tx,
+                        t.line(),
+                        t.devices(),
                         policy == RecoveryPolicy.SHADOW ? t.shadow() : null);
             }
             tasks.add(t);
@@ -130,8 +174,21 @@ public final class Campaign {
         List<TaskSpec> plain = new ArrayList<>();
         for (TaskSpec t : m.tasks()) {
             if (t.name().equals(server)) {
-                t = new TaskSpec(t.name(), t.image(), t.priority(), t.stackBytes(), t.heapBytes(), t.serves(), t.uses(),
-                        t.notifications(), RecoveryPolicy.NONE, 0, TaskSpec.TxipcLimits.DEFAULT, t.line(), t.devices(), null);
+                t = new TaskSpec(
+                        t.name(),
+                        t.image(),
+                        t.priority(),
+                        t.stackBytes(),
+                        t.heapBytes(),
+                        t.serves(),
+                        t.uses(),
+                        t.notifications(),
+                        RecoveryPolicy.NONE,
+                        0,
+                        TaskSpec.TxipcLimits.DEFAULT,
+                        t.line(),
+                        t.devices(),
+                        null);
             }
             plain.add(t);
         }
@@ -145,7 +202,7 @@ public final class Campaign {
         // The profiler's per-instruction hook slows the server a hundredfold: run it without the
         // campaign's hang limits, which would take the slowness for a hang.
         try (FreshDisks disks = new FreshDisks(original, config);
-             Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
+                Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
             k.setProbe(p);
             SystemResult r = k.run();
             if (r.outcome() != SystemResult.Outcome.OK) {
@@ -193,13 +250,17 @@ public final class Campaign {
             @Override
             public void historyReplayed(Task task, int requests, int pages, int differed, long nanos) {
                 wrong[0] += differed;
-                replays.add(String.format("%s replayed %d committed request%s%s", task.name(), requests, requests == 1 ? "" : "s",
+                replays.add(String.format(
+                        "%s replayed %d committed request%s%s",
+                        task.name(),
+                        requests,
+                        requests == 1 ? "" : "s",
                         differed == 0 ? "" : ", " + differed + " of whose replies differed"));
             }
         };
         SystemResult r;
         try (FreshDisks disks = new FreshDisks(manifest, config);
-             Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), obs)) {
+                Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), obs)) {
             if (inj != null) {
                 k.setProbe(inj);
             }
@@ -207,23 +268,39 @@ public final class Campaign {
         }
         // A hang: the time budget ran out, or nothing could run any more with tasks still
         // blocked (a deadlock: a hang that no trap announced).
-        boolean hang = r.outcome() == SystemResult.Outcome.BUDGET_EXCEEDED || r.outcome() == SystemResult.Outcome.DEADLOCK;
+        boolean hang =
+                r.outcome() == SystemResult.Outcome.BUDGET_EXCEEDED || r.outcome() == SystemResult.Outcome.DEADLOCK;
         boolean ok = r.outcome() == SystemResult.Outcome.OK;
         boolean activated = inj != null && inj.activated();
         Verdict v = classify(activated, faults.size(), early.size(), hang, ok, wrong[0]);
         boolean manifested = activated && (!faults.isEmpty() || hang);
-        String manifestation = !early.isEmpty() ? "before activation: " + early.get(0)
-                : hang && faults.isEmpty() ? (r.outcome() == SystemResult.Outcome.DEADLOCK ? "hang (deadlock)" : "hang")
-                : faults.isEmpty() ? "" : faults.get(0);
+        String manifestation = !early.isEmpty()
+                ? "before activation: " + early.get(0)
+                : hang && faults.isEmpty()
+                        ? (r.outcome() == SystemResult.Outcome.DEADLOCK ? "hang (deadlock)" : "hang")
+                        : faults.isEmpty() ? "" : faults.get(0);
         if (faults.size() + early.size() > 1) {
             manifestation += " [" + (faults.size() + early.size()) + " faults in all]";
         }
         for (String rp : replays) {
             manifestation += " [" + rp + "]";
         }
-        String detail = ok ? "" : r.summary() + " | " + dev.rewind.hw.GuestText.escape(lastLine(out.toString(StandardCharsets.UTF_8)));
-        return new Run(seed, plan.type(), plan.request(), plan.instruction(), activated, manifested, manifestation, v,
-                detail, inj == null ? "nothing (fault-free run)" : inj.description(), early.size(), wrong[0]);
+        String detail = ok
+                ? ""
+                : r.summary() + " | " + dev.rewind.hw.GuestText.escape(lastLine(out.toString(StandardCharsets.UTF_8)));
+        return new Run(
+                seed,
+                plan.type(),
+                plan.request(),
+                plan.instruction(),
+                activated,
+                manifested,
+                manifestation,
+                v,
+                detail,
+                inj == null ? "nothing (fault-free run)" : inj.description(),
+                early.size(),
+                wrong[0]);
     }
 
     private static String lastLine(String console) {
@@ -242,7 +319,8 @@ public final class Campaign {
     }
 
     /** As {@link #run(long, int, List, int)}; {@code faultFree}: inject nothing (false-detection runs). */
-    public List<Run> run(long first, int n, List<FaultInjector.Type> types, int jobs, boolean faultFree) throws Exception {
+    public List<Run> run(long first, int n, List<FaultInjector.Type> types, int jobs, boolean faultFree)
+            throws Exception {
         if (lengths == null) {
             profile();
         }

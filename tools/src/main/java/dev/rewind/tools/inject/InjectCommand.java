@@ -1,11 +1,11 @@
 package dev.rewind.tools.inject;
 
 import dev.rewind.kernel.BootException;
-import dev.rewind.kernel.probe.FaultInjector;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskSpec;
+import dev.rewind.kernel.probe.FaultInjector;
 import dev.rewind.tools.Printable;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,18 +23,29 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code rewind inject}: a fault-injection campaign against one server. */
-@Command(name = "inject", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run a seeded fault-injection campaign against one server of an image.", "",
+@Command(
+        name = "inject",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Run a seeded fault-injection campaign against one server of an image.",
+            "",
             "Reports, per fault type, how many faults were injected, activated, manifested, recovered, failed",
-            "or silently corrupted state. Each injection boots the image afresh; all cores are used.", ""},
-        footer = {"", "A run counts as recovered only if the injected fault was activated and manifested (a trap,",
+            "or silently corrupted state. Each injection boots the image afresh; all cores are used.",
+            ""
+        },
+        footer = {
+            "",
+            "A run counts as recovered only if the injected fault was activated and manifested (a trap,",
             "abort or hang followed it), and the system still ended normally with every client check passing and",
             "no client given a wrong reply ('wrong reply': a history replay found replies a client had already got",
             "were wrong). 'silent': no trap, wrong results delivered. 'false det.': the kernel reported a fault",
             "before anything was activated. The strict rate is recovered / (manifested + silent).",
             "Every injection is reproducible from its seed:",
             "'rewind inject IMAGE --server S --seed N -n 1 --verbose' replays seed N.",
-            "", "Example: rewind inject builtin:t_kv_oracle.toml --server kv --policy txipc -n 1000 --json kv.json"})
+            "",
+            "Example: rewind inject builtin:t_kv_oracle.toml --server kv --policy txipc -n 1000 --json kv.json"
+        })
 public final class InjectCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The system image (manifest, ELF or builtin:NAME).")
     String image;
@@ -42,33 +53,60 @@ public final class InjectCommand implements Callable<Integer> {
     @Option(names = "--server", required = true, paramLabel = "TASK", description = "The server to inject faults into.")
     String server;
 
-    @Option(names = "--policy", paramLabel = "POLICY", description = "Recovery policy for the server: none, restart, txipc, or shadow for a driver whose manifest names its shadow class (default: txipc).")
+    @Option(
+            names = "--policy",
+            paramLabel = "POLICY",
+            description =
+                    "Recovery policy for the server: none, restart, txipc, or shadow for a driver whose manifest names its shadow class (default: txipc).")
     String policy = "txipc";
 
-    @Option(names = {"-n", "--count"}, paramLabel = "N", description = "Number of injections (default: 1000).")
+    @Option(
+            names = {"-n", "--count"},
+            paramLabel = "N",
+            description = "Number of injections (default: 1000).")
     int count = 1000;
 
-    @Option(names = "--seed", paramLabel = "SEED", description = "Seed of the first injection; injection i uses SEED+i (default: 1).")
+    @Option(
+            names = "--seed",
+            paramLabel = "SEED",
+            description = "Seed of the first injection; injection i uses SEED+i (default: 1).")
     long seed = 1;
 
-    @Option(names = "--types", paramLabel = "TYPE,...", split = ",",
-            description = "Fault types (default: all): register-bit-flip, memory-bit-flip, instruction-corruption, instruction-skip, null-pointer, wild-pointer, infinite-loop, failed-assertion.")
+    @Option(
+            names = "--types",
+            paramLabel = "TYPE,...",
+            split = ",",
+            description =
+                    "Fault types (default: all): register-bit-flip, memory-bit-flip, instruction-corruption, instruction-skip, null-pointer, wild-pointer, infinite-loop, failed-assertion.")
     List<String> types;
 
     @Option(names = "--jobs", paramLabel = "N", description = "Parallel boots (default: the number of cores).")
     int jobs = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--hang-ms", paramLabel = "MS", description = "CPU ms after which a hung server is faulted (txipc deadline, else runaway limit; default 1000).")
+    @Option(
+            names = "--hang-ms",
+            paramLabel = "MS",
+            description =
+                    "CPU ms after which a hung server is faulted (txipc deadline, else runaway limit; default 1000).")
     long hangMs = 1000;
 
-    @Option(names = "--replay-depth", paramLabel = "N",
-            description = "txipc: committed requests the server keeps to replay when corruption escaped them (0 = none; default: the manifest's replay_depth, 64 if it has none).")
+    @Option(
+            names = "--replay-depth",
+            paramLabel = "N",
+            description =
+                    "txipc: committed requests the server keeps to replay when corruption escaped them (0 = none; default: the manifest's replay_depth, 64 if it has none).")
     Integer replayDepth;
 
-    @Option(names = "--no-escalation", description = "txipc: never escalate repeated aborts to a restart (max_aborts 1000 a second) instead of the manifest's max_aborts / abort_window_ms.")
+    @Option(
+            names = "--no-escalation",
+            description =
+                    "txipc: never escalate repeated aborts to a restart (max_aborts 1000 a second) instead of the manifest's max_aborts / abort_window_ms.")
     boolean noEscalation;
 
-    @Option(names = "--fault-free", description = "Inject nothing: N fault-free boots of the same workload, each of which must end benign (any fault reported is a false detection).")
+    @Option(
+            names = "--fault-free",
+            description =
+                    "Inject nothing: N fault-free boots of the same workload, each of which must end benign (any fault reported is a false detection).")
     boolean faultFree;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write every run and the summary as JSON.")
@@ -77,10 +115,14 @@ public final class InjectCommand implements Callable<Integer> {
     @Option(names = "--csv", paramLabel = "FILE", description = "Write every run as CSV.")
     Path csv;
 
-    @Option(names = {"-v", "--verbose"}, description = "Print one line per injection.")
+    @Option(
+            names = {"-v", "--verbose"},
+            description = "Print one line per injection.")
     boolean verbose;
 
-    @Option(names = "--trace", description = "Log every syscall of every run to stderr (use with -n 1 to study one seed).")
+    @Option(
+            names = "--trace",
+            description = "Log every syscall of every run to stderr (use with -n 1 to study one seed).")
     boolean trace;
 
     @Override
@@ -95,8 +137,10 @@ public final class InjectCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--hang-ms must be between 1 and 600000");
         }
         RecoveryPolicy pol = RecoveryPolicy.parse(policy);
-        if (replayDepth != null && (replayDepth < 0 || replayDepth > dev.rewind.kernel.image.TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH)) {
-            throw new IllegalArgumentException("--replay-depth must be between 0 and " + dev.rewind.kernel.image.TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH);
+        if (replayDepth != null
+                && (replayDepth < 0 || replayDepth > dev.rewind.kernel.image.TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH)) {
+            throw new IllegalArgumentException("--replay-depth must be between 0 and "
+                    + dev.rewind.kernel.image.TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH);
         }
         if (replayDepth != null && pol != RecoveryPolicy.TXIPC) {
             throw new IllegalArgumentException("--replay-depth applies only to --policy txipc");
@@ -121,18 +165,24 @@ public final class InjectCommand implements Callable<Integer> {
         if (csv != null) {
             dev.rewind.tools.HostFiles.checkWritable(csv, "--csv");
         }
-        if (json != null && csv != null && json.toAbsolutePath().normalize().equals(csv.toAbsolutePath().normalize())) {
+        if (json != null
+                && csv != null
+                && json.toAbsolutePath().normalize().equals(csv.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("--json and --csv name the same file: " + json);
         }
         SystemImage img;
         try {
             img = SystemImage.open(image);
         } catch (BootException e) {
-            System.err.println("rewind: cannot boot " + Printable.escape(image) + ": " + Printable.escape(e.getMessage()));
+            System.err.println(
+                    "rewind: cannot boot " + Printable.escape(image) + ": " + Printable.escape(e.getMessage()));
             return 2;
         }
         checkServer(img, server);
-        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L).withTrace(trace);
+        KernelConfig cfg = KernelConfig.defaults()
+                .withRamBytes(64L << 20)
+                .withBudgetNanos(20_000_000_000L)
+                .withTrace(trace);
         if (trace) {
             dev.rewind.tools.Main.setLogLevel("info");
         }
@@ -143,15 +193,29 @@ public final class InjectCommand implements Callable<Integer> {
         for (long l : lengths) {
             total += l;
         }
-        System.out.printf("inject: %s, server %s, policy %s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d on %d threads%n",
-                img.location(), server, pol.configName(), noEscalation ? " (no escalation)" : "", lengths.length,
-                (double) total / lengths.length, count, faultFree ? "fault-free runs" : "injections", seed, jobs);
+        System.out.printf(
+                "inject: %s, server %s, policy %s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d on %d threads%n",
+                img.location(),
+                server,
+                pol.configName(),
+                noEscalation ? " (no escalation)" : "",
+                lengths.length,
+                (double) total / lengths.length,
+                count,
+                faultFree ? "fault-free runs" : "injections",
+                seed,
+                jobs);
         List<Campaign.Run> runs = c.run(seed, count, ts, jobs, faultFree);
         double secs = (System.nanoTime() - t0) / 1e9;
         if (verbose) {
             for (Campaign.Run r : runs) {
-                System.out.printf("seed %d: %s, request %d, instruction %d: %s%s%s%n", r.seed(), r.type().label(), r.request(),
-                        r.instruction(), r.verdict().name().toLowerCase(Locale.ROOT),
+                System.out.printf(
+                        "seed %d: %s, request %d, instruction %d: %s%s%s%n",
+                        r.seed(),
+                        r.type().label(),
+                        r.request(),
+                        r.instruction(),
+                        r.verdict().name().toLowerCase(Locale.ROOT),
                         r.manifestation().isEmpty() ? "" : " (" + r.manifestation() + ")",
                         r.detail().isEmpty() ? "" : " -- " + r.detail());
             }
@@ -159,8 +223,9 @@ public final class InjectCommand implements Callable<Integer> {
         Map<FaultInjector.Type, int[]> table = summarize(runs);
         if (faultFree) {
             int[] all = totals(table);
-            System.out.printf("%d fault-free runs: %d false detection%s, %d failed, %d benign; %.1f s%n", all[0], all[7],
-                    all[7] == 1 ? "" : "s", all[5], all[8], secs);
+            System.out.printf(
+                    "%d fault-free runs: %d false detection%s, %d failed, %d benign; %.1f s%n",
+                    all[0], all[7], all[7] == 1 ? "" : "s", all[5], all[8], secs);
         } else {
             printTable(System.out, table);
             printRates(System.out, table);
@@ -182,10 +247,16 @@ public final class InjectCommand implements Callable<Integer> {
     /** The --server task exists and serves an endpoint (faults are injected into its requests). */
     static void checkServer(SystemImage img, String server) {
         List<TaskSpec> tasks = img.manifest().tasks();
-        List<String> servers = tasks.stream().filter(t -> !t.serves().isEmpty()).map(TaskSpec::name).toList();
-        String choices = servers.isEmpty() ? "this image has no server" : "servers of this image: " + String.join(", ", servers);
-        TaskSpec t = img.manifest().task(server).orElseThrow(() -> new IllegalArgumentException("--server: image "
-                + img.location() + " has no task '" + server + "' (" + choices + ")"));
+        List<String> servers = tasks.stream()
+                .filter(t -> !t.serves().isEmpty())
+                .map(TaskSpec::name)
+                .toList();
+        String choices =
+                servers.isEmpty() ? "this image has no server" : "servers of this image: " + String.join(", ", servers);
+        TaskSpec t = img.manifest()
+                .task(server)
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "--server: image " + img.location() + " has no task '" + server + "' (" + choices + ")"));
         if (t.serves().isEmpty()) {
             throw new IllegalArgumentException("--server: task '" + server + "' serves no endpoint, so it handles no"
                     + " requests to inject faults into (" + choices + ")");
@@ -193,8 +264,17 @@ public final class InjectCommand implements Callable<Integer> {
     }
 
     /** The summary's columns, in the order of {@link #summarize}'s rows. */
-    static final String[] COLUMNS = {"injected", "activated", "manifested", "recovered", "wrong_reply", "failed", "silent",
-        "false_detection", "benign"};
+    static final String[] COLUMNS = {
+        "injected",
+        "activated",
+        "manifested",
+        "recovered",
+        "wrong_reply",
+        "failed",
+        "silent",
+        "false_detection",
+        "benign"
+    };
 
     /**
      * Per type: injected, activated, manifested, then one count per verdict (recovered, wrong
@@ -224,8 +304,18 @@ public final class InjectCommand implements Callable<Integer> {
 
     static void printTable(PrintStream out, Map<FaultInjector.Type, int[]> table) {
         String fmt = "%-24s %9s %10s %11s %10s %12s %7s %7s %11s %7s%n";
-        out.printf(fmt, "fault type", "injected", "activated", "manifested", "recovered", "wrong reply", "failed", "silent",
-                "false det.", "benign");
+        out.printf(
+                fmt,
+                "fault type",
+                "injected",
+                "activated",
+                "manifested",
+                "recovered",
+                "wrong reply",
+                "failed",
+                "silent",
+                "false det.",
+                "benign");
         for (Map.Entry<FaultInjector.Type, int[]> e : table.entrySet()) {
             int[] r = e.getValue();
             out.printf(fmt, e.getKey().label(), r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]);
@@ -253,14 +343,17 @@ public final class InjectCommand implements Callable<Integer> {
             }
         });
         int[] h = totals(hard);
-        out.printf("recovered %d of %d manifested faults (%s); strict: %d of %d manifested + silent (%s)%n", all[3], all[2],
-                pct(all[3], all[2]), all[3], all[2] + all[6], pct(all[3], all[2] + all[6]));
-        out.printf("wrong results delivered to a client after %d of %d injections (%s: %d silent, %d wrong replies);"
-                + " %d false detection%s%n", all[6] + all[4], all[0], pct(all[6] + all[4], all[0]), all[6], all[4], all[7],
-                all[7] == 1 ? "" : "s");
+        out.printf(
+                "recovered %d of %d manifested faults (%s); strict: %d of %d manifested + silent (%s)%n",
+                all[3], all[2], pct(all[3], all[2]), all[3], all[2] + all[6], pct(all[3], all[2] + all[6]));
+        out.printf(
+                "wrong results delivered to a client after %d of %d injections (%s: %d silent, %d wrong replies);"
+                        + " %d false detection%s%n",
+                all[6] + all[4], all[0], pct(all[6] + all[4], all[0]), all[6], all[4], all[7], all[7] == 1 ? "" : "s");
         if (!hard.isEmpty() && hard.size() < table.size()) {
-            out.printf("without infinite loops and failed assertions: recovered %d of %d manifested (%s); strict %s%n", h[3],
-                    h[2], pct(h[3], h[2]), pct(h[3], h[2] + h[6]));
+            out.printf(
+                    "without infinite loops and failed assertions: recovered %d of %d manifested (%s); strict %s%n",
+                    h[3], h[2], pct(h[3], h[2]), pct(h[3], h[2] + h[6]));
         }
     }
 
@@ -287,16 +380,29 @@ public final class InjectCommand implements Callable<Integer> {
         return b.append('"').toString();
     }
 
-    private void writeJson(Path file, String location, RecoveryPolicy pol, List<Campaign.Run> runs,
-                           Map<FaultInjector.Type, int[]> table) throws IOException {
+    private void writeJson(
+            Path file,
+            String location,
+            RecoveryPolicy pol,
+            List<Campaign.Run> runs,
+            Map<FaultInjector.Type, int[]> table)
+            throws IOException {
         StringBuilder b = new StringBuilder("{\n");
-        b.append("  \"image\": ").append(q(location)).append(",\n  \"server\": ").append(q(server))
-                .append(",\n  \"policy\": ").append(q(pol.configName())).append(",\n  \"first_seed\": ").append(seed)
+        b.append("  \"image\": ")
+                .append(q(location))
+                .append(",\n  \"server\": ")
+                .append(q(server))
+                .append(",\n  \"policy\": ")
+                .append(q(pol.configName()))
+                .append(",\n  \"first_seed\": ")
+                .append(seed)
                 .append(",\n  \"summary\": {\n");
         String[] cols = COLUMNS;
         List<String> rows = new ArrayList<>();
         for (Map.Entry<FaultInjector.Type, int[]> e : table.entrySet()) {
-            StringBuilder r = new StringBuilder("    ").append(q(e.getKey().name().toLowerCase(Locale.ROOT))).append(": {");
+            StringBuilder r = new StringBuilder("    ")
+                    .append(q(e.getKey().name().toLowerCase(Locale.ROOT)))
+                    .append(": {");
             for (int i = 0; i < cols.length; i++) {
                 r.append(i == 0 ? "" : ", ").append(q(cols[i])).append(": ").append(e.getValue()[i]);
             }
@@ -305,12 +411,22 @@ public final class InjectCommand implements Callable<Integer> {
         b.append(String.join(",\n", rows)).append("\n  },\n  \"runs\": [\n");
         List<String> rs = new ArrayList<>();
         for (Campaign.Run r : runs) {
-            rs.add(String.format("    {\"seed\": %d, \"type\": %s, \"request\": %d, \"instruction\": %d, \"activated\": %b, "
-                    + "\"manifested\": %b, \"verdict\": %s, \"false_detections\": %d, \"wrong_replies\": %d, "
-                    + "\"manifestation\": %s, \"fault\": %s, \"detail\": %s}",
-                    r.seed(), q(r.type().name().toLowerCase(Locale.ROOT)), r.request(), r.instruction(), r.activated(),
-                    r.manifested(), q(r.verdict().name().toLowerCase(Locale.ROOT)), r.falseDetections(), r.wrongReplies(),
-                    q(r.manifestation()), q(r.what()), q(r.detail())));
+            rs.add(String.format(
+                    "    {\"seed\": %d, \"type\": %s, \"request\": %d, \"instruction\": %d, \"activated\": %b, "
+                            + "\"manifested\": %b, \"verdict\": %s, \"false_detections\": %d, \"wrong_replies\": %d, "
+                            + "\"manifestation\": %s, \"fault\": %s, \"detail\": %s}",
+                    r.seed(),
+                    q(r.type().name().toLowerCase(Locale.ROOT)),
+                    r.request(),
+                    r.instruction(),
+                    r.activated(),
+                    r.manifested(),
+                    q(r.verdict().name().toLowerCase(Locale.ROOT)),
+                    r.falseDetections(),
+                    r.wrongReplies(),
+                    q(r.manifestation()),
+                    q(r.what()),
+                    q(r.detail())));
         }
         b.append(String.join(",\n", rs)).append("\n  ]\n}\n");
         Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
@@ -320,11 +436,30 @@ public final class InjectCommand implements Callable<Integer> {
         StringBuilder b = new StringBuilder(
                 "seed,type,request,instruction,activated,manifested,verdict,manifestation,fault,detail,false_detections,wrong_replies\n");
         for (Campaign.Run r : runs) {
-            b.append(r.seed()).append(',').append(r.type().name().toLowerCase(Locale.ROOT)).append(',').append(r.request())
-                    .append(',').append(r.instruction()).append(',').append(r.activated()).append(',').append(r.manifested())
-                    .append(',').append(r.verdict().name().toLowerCase(Locale.ROOT)).append(',').append(csvField(r.manifestation()))
-                    .append(',').append(csvField(r.what())).append(',').append(csvField(r.detail())).append(',')
-                    .append(r.falseDetections()).append(',').append(r.wrongReplies()).append('\n');
+            b.append(r.seed())
+                    .append(',')
+                    .append(r.type().name().toLowerCase(Locale.ROOT))
+                    .append(',')
+                    .append(r.request())
+                    .append(',')
+                    .append(r.instruction())
+                    .append(',')
+                    .append(r.activated())
+                    .append(',')
+                    .append(r.manifested())
+                    .append(',')
+                    .append(r.verdict().name().toLowerCase(Locale.ROOT))
+                    .append(',')
+                    .append(csvField(r.manifestation()))
+                    .append(',')
+                    .append(csvField(r.what()))
+                    .append(',')
+                    .append(csvField(r.detail()))
+                    .append(',')
+                    .append(r.falseDetections())
+                    .append(',')
+                    .append(r.wrongReplies())
+                    .append('\n');
         }
         Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
     }

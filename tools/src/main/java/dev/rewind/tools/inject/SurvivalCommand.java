@@ -3,7 +3,6 @@ package dev.rewind.tools.inject;
 import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.dev.UartDevice;
 import dev.rewind.kernel.BoundDevice;
-import dev.rewind.kernel.probe.DriverKiller;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.SystemImage;
@@ -12,6 +11,7 @@ import dev.rewind.kernel.TaskState;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskSpec;
+import dev.rewind.kernel.probe.DriverKiller;
 import dev.rewind.tools.disk.FreshDisks;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -30,22 +30,40 @@ import picocli.CommandLine.Option;
  * "runs normally", "malfunctions" (finishes with wrong results or errors) or "crashes" (dies,
  * hangs or never finishes).
  */
-@Command(name = "survival", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Kill drivers mid-traffic under none, restart and shadow; print who survives.", "",
+@Command(
+        name = "survival",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Kill drivers mid-traffic under none, restart and shadow; print who survives.",
+            "",
             "Each application's driver is killed several times in the middle of its traffic, under the",
             "recovery policies none, restart and shadow; the table says whether the application runs normally,",
-            "malfunctions or crashes (the application-survival table of the shadow-drivers paper).", ""},
-        footer = {"", "Driver failures are injected with a seeded probe: the driver is stopped a fixed number of",
+            "malfunctions or crashes (the application-survival table of the shadow-drivers paper).",
+            ""
+        },
+        footer = {
+            "",
+            "Driver failures are injected with a seeded probe: the driver is stopped a fixed number of",
             "instructions into chosen requests and faulted. The same failures are injected under every policy.",
-            "", "--tsv prints one tab-separated row per application and policy instead of the table, after a",
+            "",
+            "--tsv prints one tab-separated row per application and policy instead of the table, after a",
             "header row: application, driver, policy, failures (injected in that run: under none the driver",
             "stays dead after the first), verdict, why (empty when it ran normally).",
-            "", "Example: rewind survival --markdown"})
+            "",
+            "Example: rewind survival --markdown"
+        })
 public final class SurvivalCommand implements Callable<Integer> {
-    @Option(names = "--kills", paramLabel = "N", description = "Driver failures per run, spread over its requests (default: 3).")
+    @Option(
+            names = "--kills",
+            paramLabel = "N",
+            description = "Driver failures per run, spread over its requests (default: 3).")
     int kills = 3;
 
-    @Option(names = "--instruction", paramLabel = "N", description = "Strike this many instructions into a request (default: 40).")
+    @Option(
+            names = "--instruction",
+            paramLabel = "N",
+            description = "Strike this many instructions into a request (default: 40).")
     long instruction = 40;
 
     @Option(names = "--markdown", description = "Print the table as Markdown.")
@@ -54,29 +72,73 @@ public final class SurvivalCommand implements Callable<Integer> {
     @Option(names = "--tsv", description = "Print one tab-separated row per application and policy (for scripts).")
     boolean tsv;
 
-    @Option(names = {"-v", "--verbose"}, description = "Print each run's console and kernel verdict.")
+    @Option(
+            names = {"-v", "--verbose"},
+            description = "Print each run's console and kernel verdict.")
     boolean verbose;
 
     /** Echo input for the tty_echo application. */
     static final String ECHO_INPUT = buildEchoInput();
 
     /** One application: the image that runs it, its driver, the requests to strike, and its check. */
-    record App(String name, String image, String task, String driver, int[] strikes, byte[] input,
-               Function<String, String> check) {}
+    record App(
+            String name,
+            String image,
+            String task,
+            String driver,
+            int[] strikes,
+            byte[] input,
+            Function<String, String> check) {}
 
     static List<App> apps() {
         return List.of(
-                new App("blk_stress", "t_blk.toml", "blk_stress", "blk", new int[] {40, 160, 330}, null,
+                new App(
+                        "blk_stress",
+                        "t_blk.toml",
+                        "blk_stress",
+                        "blk",
+                        new int[] {40, 160, 330},
+                        null,
                         c -> c.contains("blk_stress: ok ops=400 errors=0") ? null : line(c, "blk_stress:")),
-                new App("blk_bench", "t_blkbench.toml", "blk_bench", "blk", new int[] {100, 900, 1700}, null,
+                new App(
+                        "blk_bench",
+                        "t_blkbench.toml",
+                        "blk_bench",
+                        "blk",
+                        new int[] {100, 900, 1700},
+                        null,
                         c -> c.contains("blk_bench: write_ns=") && !c.contains("FAIL") ? null : line(c, "blk_bench:")),
-                new App("fs_persist", "t_disk.toml", "fs_persist", "blk", new int[] {8, 20, 35}, null,
+                new App(
+                        "fs_persist",
+                        "t_disk.toml",
+                        "fs_persist",
+                        "blk",
+                        new int[] {8, 20, 35},
+                        null,
                         c -> c.contains("fs_persist: wrote boot=1") ? null : line(c, "fs_persist:")),
-                new App("fs_oracle (on disk)", "t_fs_disk.toml", "fs_oracle", "blk", new int[] {50, 400, 1100}, null,
+                new App(
+                        "fs_oracle (on disk)",
+                        "t_fs_disk.toml",
+                        "fs_oracle",
+                        "blk",
+                        new int[] {50, 400, 1100},
+                        null,
                         c -> c.contains("fs_oracle: ok") ? null : line(c, "fs_oracle:")),
-                new App("tty_writer", "t_tty.toml", "tty_writer", "tty", new int[] {10, 100, 250}, null,
+                new App(
+                        "tty_writer",
+                        "t_tty.toml",
+                        "tty_writer",
+                        "tty",
+                        new int[] {10, 100, 250},
+                        null,
                         SurvivalCommand::checkWriter),
-                new App("tty_echo", "t_tty_echo.toml", "tty_echo", "tty", new int[] {5, 20, 41}, ECHO_INPUT.getBytes(StandardCharsets.UTF_8),
+                new App(
+                        "tty_echo",
+                        "t_tty_echo.toml",
+                        "tty_echo",
+                        "tty",
+                        new int[] {5, 20, 41},
+                        ECHO_INPUT.getBytes(StandardCharsets.UTF_8),
                         SurvivalCommand::checkEcho));
     }
 
@@ -114,8 +176,14 @@ public final class SurvivalCommand implements Callable<Integer> {
                 App app = apps.get(r);
                 for (int i = 0; i < policies.size(); i++) {
                     Cell c = rows.get(r)[i];
-                    out.println(String.join("\t", app.name(), app.driver(), policies.get(i).configName(),
-                            Integer.toString(c.struck), c.verdict, c.why == null ? "" : oneField(c.why)));
+                    out.println(String.join(
+                            "\t",
+                            app.name(),
+                            app.driver(),
+                            policies.get(i).configName(),
+                            Integer.toString(c.struck),
+                            c.verdict,
+                            c.why == null ? "" : oneField(c.why)));
                 }
             }
             return allShadowNormal ? 0 : 1;
@@ -125,7 +193,9 @@ public final class SurvivalCommand implements Callable<Integer> {
             out.println("| application | driver | failures injected | none | restart | shadow |");
             out.println("|---|---|---|---|---|---|");
         } else {
-            out.printf("%-20s %-7s %-9s %-16s %-16s %-16s%n", "application", "driver", "failures", "none", "restart", "shadow");
+            out.printf(
+                    "%-20s %-7s %-9s %-16s %-16s %-16s%n",
+                    "application", "driver", "failures", "none", "restart", "shadow");
         }
         for (int r = 0; r < rows.size(); r++) {
             App app = apps.get(r);
@@ -134,8 +204,9 @@ public final class SurvivalCommand implements Callable<Integer> {
                 out.println("| " + app.name() + sep + app.driver() + sep + row[2].struck + sep + row[0].verdict + sep
                         + row[1].verdict + sep + row[2].verdict + " |");
             } else {
-                out.printf("%-20s %-7s %-9d %-16s %-16s %-16s%n", app.name(), app.driver(), row[2].struck, row[0].verdict,
-                        row[1].verdict, row[2].verdict);
+                out.printf(
+                        "%-20s %-7s %-9d %-16s %-16s %-16s%n",
+                        app.name(), app.driver(), row[2].struck, row[0].verdict, row[1].verdict, row[2].verdict);
             }
         }
         out.println();
@@ -145,8 +216,8 @@ public final class SurvivalCommand implements Callable<Integer> {
             for (int i = 0; i < policies.size(); i++) {
                 Cell c = rows.get(r)[i];
                 if (c.why != null) {
-                    out.println((markdown ? "- " : "  ") + apps.get(r).name() + " under " + policies.get(i).configName() + ": "
-                            + c.why);
+                    out.println((markdown ? "- " : "  ") + apps.get(r).name() + " under "
+                            + policies.get(i).configName() + ": " + c.why);
                 }
             }
         }
@@ -197,15 +268,20 @@ public final class SurvivalCommand implements Callable<Integer> {
             if (task.state() != TaskState.EXITED) {
                 StringBuilder states = new StringBuilder();
                 for (SystemResult.TaskReport t : r.tasks()) {
-                    states.append(states.length() == 0 ? "" : ", ").append(t.name()).append(' ')
+                    states.append(states.length() == 0 ? "" : ", ")
+                            .append(t.name())
+                            .append(' ')
                             .append(t.state().name().toLowerCase());
                 }
-                return new Cell("crashes", "the application never finished (" + r.summary() + "; " + states + ")", struck);
+                return new Cell(
+                        "crashes", "the application never finished (" + r.summary() + "; " + states + ")", struck);
             }
             String wrong = app.check().apply(text);
             if (wrong != null || task.exitCode() != 0) {
-                return new Cell("malfunctions", "finished with exit " + task.exitCode() + ": "
-                        + (wrong == null ? "(no check failed)" : wrong), struck);
+                return new Cell(
+                        "malfunctions",
+                        "finished with exit " + task.exitCode() + ": " + (wrong == null ? "(no check failed)" : wrong),
+                        struck);
             }
             return new Cell("runs normally", null, struck);
         }
@@ -247,7 +323,10 @@ public final class SurvivalCommand implements Callable<Integer> {
     /** tty_echo echoes every input line exactly once and counts exactly the input. */
     static String checkEcho(String console) {
         String uart = console.replace("tty: ready\n", "");
-        List<String> echoed = uart.lines().filter(l -> l.startsWith("echo: ")).map(l -> l.substring(6).strip()).toList();
+        List<String> echoed = uart.lines()
+                .filter(l -> l.startsWith("echo: "))
+                .map(l -> l.substring(6).strip())
+                .toList();
         List<String> input = ECHO_INPUT.lines().toList();
         if (!echoed.equals(input)) {
             String first = "";
@@ -260,8 +339,9 @@ public final class SurvivalCommand implements Callable<Integer> {
             return "echoed " + echoed.size() + " of " + input.size() + " lines"
                     + (echoed.size() == input.size() ? " (content differs" + first + ")" : first);
         }
-        String want = String.format("tty_echo: eof bytes=%d lines=%d fnv=%08x errors=0", ECHO_INPUT.length(), input.size(),
-                fnv(ECHO_INPUT.getBytes(StandardCharsets.UTF_8)));
+        String want = String.format(
+                "tty_echo: eof bytes=%d lines=%d fnv=%08x errors=0",
+                ECHO_INPUT.length(), input.size(), fnv(ECHO_INPUT.getBytes(StandardCharsets.UTF_8)));
         return console.contains(want) ? null : line(console, "tty_echo:") + " (want '" + want + "')";
     }
 
@@ -277,7 +357,11 @@ public final class SurvivalCommand implements Callable<Integer> {
     private static String buildEchoInput() {
         StringBuilder sb = new StringBuilder();
         for (int i = 1; i <= 60; i++) {
-            sb.append("input line ").append(i).append(" the quick brown fox ").append(i * 7919 % 1000).append('\n');
+            sb.append("input line ")
+                    .append(i)
+                    .append(" the quick brown fox ")
+                    .append(i * 7919 % 1000)
+                    .append('\n');
         }
         return sb.toString();
     }

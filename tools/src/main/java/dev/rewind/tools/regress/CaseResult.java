@@ -16,11 +16,21 @@ import java.util.List;
  * @param console  the guest console
  * @param faults   every fault the kernel reported, in order
  */
-public record CaseResult(TestCase testCase, Status status, long nanos, List<String> failures, SystemResult result,
-        boolean stoppedEarly, Console console, List<FaultEvent> faults) {
+public record CaseResult(
+        TestCase testCase,
+        Status status,
+        long nanos,
+        List<String> failures,
+        SystemResult result,
+        boolean stoppedEarly,
+        Console console,
+        List<FaultEvent> faults) {
 
     public enum Status {
-        PASS, FAIL, ERROR, SKIP;
+        PASS,
+        FAIL,
+        ERROR,
+        SKIP;
 
         /** PASS and SKIP are fine; FAIL and ERROR fail the run. */
         public boolean ok() {
@@ -29,10 +39,12 @@ public record CaseResult(TestCase testCase, Status status, long nanos, List<Stri
     }
 
     /** A fault as the kernel reported it: {@code task} was generation {@code generation} when it faulted. */
-    public record FaultEvent(String task, int generation, FaultKind kind, String description, String action, long atNanos) {
+    public record FaultEvent(
+            String task, int generation, FaultKind kind, String description, String action, long atNanos) {
         @Override
         public String toString() {
-            return task + " (generation " + generation + ", at " + Durations.seconds(atNanos) + "): " + description + "; " + action;
+            return task + " (generation " + generation + ", at " + Durations.seconds(atNanos) + "): " + description
+                    + "; " + action;
         }
     }
 

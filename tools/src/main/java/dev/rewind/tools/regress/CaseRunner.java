@@ -55,7 +55,8 @@ public final class CaseRunner {
         ConsoleCapture capture = new ConsoleCapture(c.expect(), start);
         Recorder recorder = new Recorder(start);
         Run run = new Run();
-        Thread thread = new Thread(() -> run.execute(c, baseConfig.withBudgetNanos(timeout), capture, recorder),
+        Thread thread = new Thread(
+                () -> run.execute(c, baseConfig.withBudgetNanos(timeout), capture, recorder),
                 "rewind-test " + c.fullName());
         thread.setDaemon(true);
         thread.start();
@@ -66,20 +67,39 @@ public final class CaseRunner {
             return error(c, start, "interrupted while the case ran", capture, recorder);
         }
         if (thread.isAlive()) {
-            return error(c, start, "the kernel did not stop within " + Durations.format(GRACE_NANOS) + " after its "
-                    + Durations.format(timeout) + " time budget ran out; the case was abandoned", capture, recorder);
+            return error(
+                    c,
+                    start,
+                    "the kernel did not stop within " + Durations.format(GRACE_NANOS) + " after its "
+                            + Durations.format(timeout) + " time budget ran out; the case was abandoned",
+                    capture,
+                    recorder);
         }
         long nanos = System.nanoTime() - start;
         if (run.error != null) {
             return error(c, start, run.error, capture, recorder);
         }
         List<String> failures = Verdict.judge(c, timeout, run.result, run.stopped, capture, recorder.faults());
-        return new CaseResult(c, failures.isEmpty() ? Status.PASS : Status.FAIL, nanos, failures, run.result, run.stopped,
-                capture.snapshot(), recorder.faults());
+        return new CaseResult(
+                c,
+                failures.isEmpty() ? Status.PASS : Status.FAIL,
+                nanos,
+                failures,
+                run.result,
+                run.stopped,
+                capture.snapshot(),
+                recorder.faults());
     }
 
     private static CaseResult error(TestCase c, long start, String why, ConsoleCapture capture, Recorder recorder) {
-        return new CaseResult(c, Status.ERROR, System.nanoTime() - start, List.of(why), null, false, capture.snapshot(),
+        return new CaseResult(
+                c,
+                Status.ERROR,
+                System.nanoTime() - start,
+                List.of(why),
+                null,
+                false,
+                capture.snapshot(),
                 recorder.faults());
     }
 
@@ -90,8 +110,10 @@ public final class CaseRunner {
         String error;
 
         void execute(TestCase c, KernelConfig config, ConsoleCapture capture, Recorder recorder) {
-            try (dev.rewind.tools.disk.FreshDisks disks = new dev.rewind.tools.disk.FreshDisks(c.image().manifest(), config);
-                 Kernel kernel = new Kernel(disks.config(), c.image().manifest(), c.image().source(), new Uart(capture), recorder)) {
+            try (dev.rewind.tools.disk.FreshDisks disks =
+                            new dev.rewind.tools.disk.FreshDisks(c.image().manifest(), config);
+                    Kernel kernel = new Kernel(
+                            disks.config(), c.image().manifest(), c.image().source(), new Uart(capture), recorder)) {
                 try {
                     result = kernel.run();
                 } catch (RuntimeException e) {
@@ -129,7 +151,12 @@ public final class CaseRunner {
 
         @Override
         public synchronized void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
-            faults.add(new FaultEvent(task.name(), generation, fault.kind(), fault.toString(), outcome.toString(),
+            faults.add(new FaultEvent(
+                    task.name(),
+                    generation,
+                    fault.kind(),
+                    fault.toString(),
+                    outcome.toString(),
                     System.nanoTime() - start));
         }
 

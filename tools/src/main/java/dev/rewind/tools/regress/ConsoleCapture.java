@@ -41,17 +41,21 @@ final class ConsoleCapture extends OutputStream {
 
     /** Per line expectation: how often it matched, the first console line (1-based) and time. */
     final int[] count;
+
     final int[] firstLine;
     final long[] firstNanos;
     /** In-order progress: how many expectations matched in sequence, and the console line of each. */
     int inOrderNext;
+
     final int[] inOrderLine;
     /** The first forbidden line seen: its console line (0: none), text, and the matcher. */
     int forbiddenLine;
+
     String forbiddenText;
     LineMatcher forbiddenMatcher;
     /** When every line expectation was first satisfied, nanoseconds after the start; -1: never. */
     long allSeenNanos = -1;
+
     boolean stopped;
 
     ConsoleCapture(Expectations ex, long startNanos) {
@@ -136,7 +140,9 @@ final class ConsoleCapture extends OutputStream {
                 }
             }
         }
-        if (ex.inOrder() && inOrderNext < lines.size() && lines.get(inOrderNext).matcher().matches(line)) {
+        if (ex.inOrder()
+                && inOrderNext < lines.size()
+                && lines.get(inOrderNext).matcher().matches(line)) {
             inOrderLine[inOrderNext++] = lineCount;
         }
         if (forbiddenLine == 0) {

@@ -18,9 +18,15 @@ import java.util.Locale;
  * @param tasks       per-task checks of the final state
  * @param untilLines  end the run as soon as every expected line has appeared
  */
-public record Expectations(SystemResult.Outcome outcome, List<LineExpectation> lines, boolean inOrder,
-        List<LineMatcher> forbidden, List<FaultExpectation> faults, List<FaultAllowance> allowed,
-        List<TaskExpectation> tasks, boolean untilLines) {
+public record Expectations(
+        SystemResult.Outcome outcome,
+        List<LineExpectation> lines,
+        boolean inOrder,
+        List<LineMatcher> forbidden,
+        List<FaultExpectation> faults,
+        List<FaultAllowance> allowed,
+        List<TaskExpectation> tasks,
+        boolean untilLines) {
 
     public Expectations {
         lines = List.copyOf(lines);
@@ -69,7 +75,12 @@ public record Expectations(SystemResult.Outcome outcome, List<LineExpectation> l
 
     /** A check of one task's final state. */
     public record TaskExpectation(String task, Property property, int number, TaskState state, int line) {
-        public enum Property { EXIT, STATE, RESTARTS, GENERATION }
+        public enum Property {
+            EXIT,
+            STATE,
+            RESTARTS,
+            GENERATION
+        }
 
         @Override
         public String toString() {

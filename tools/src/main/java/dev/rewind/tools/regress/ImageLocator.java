@@ -43,11 +43,13 @@ public interface ImageLocator {
             String text;
             try {
                 // a regular file of at most 1 MiB: never a FIFO, a device or a huge file
-                text = new String(InputFiles.read(path, InputFiles.MAX_TEXT_BYTES, "a manifest"), StandardCharsets.UTF_8);
+                text = new String(
+                        InputFiles.read(path, InputFiles.MAX_TEXT_BYTES, "a manifest"), StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new BootException("cannot read " + path + ": " + e.getMessage(), e);
             }
-            ImageSource src = withBuiltinFallback(ImageSource.directory(path.toAbsolutePath().getParent()));
+            ImageSource src = withBuiltinFallback(
+                    ImageSource.directory(path.toAbsolutePath().getParent()));
             return new SystemImage(parseManifest(text, path.getFileName().toString()), src, path.toString());
         };
     }
@@ -59,7 +61,8 @@ public interface ImageLocator {
                 return SystemImage.open(spec);
             }
             if (spec.startsWith("/") || spec.contains("..") || spec.contains("\\")) {
-                throw new BootException("a built-in suite can only name images in its own folder or builtin:NAME: " + spec);
+                throw new BootException(
+                        "a built-in suite can only name images in its own folder or builtin:NAME: " + spec);
             }
             String resource = prefix + "/" + spec;
             byte[] bytes;
@@ -74,14 +77,19 @@ public interface ImageLocator {
             int slash = spec.lastIndexOf('/');
             String folder = slash < 0 ? prefix : prefix + "/" + spec.substring(0, slash);
             String fileName = spec.substring(slash + 1);
-            ImageSource own = described(ImageSource.classpath(folder), SuiteLoader.BUILTIN_PREFIX + "suites/"
-                    + (slash < 0 ? "" : spec.substring(0, slash + 1)));
+            ImageSource own = described(
+                    ImageSource.classpath(folder),
+                    SuiteLoader.BUILTIN_PREFIX + "suites/" + (slash < 0 ? "" : spec.substring(0, slash + 1)));
             if (isManifest(spec)) {
-                return new SystemImage(parseManifest(new String(bytes, StandardCharsets.UTF_8), fileName),
-                        withBuiltinFallback(own), "builtin-suite:" + spec);
+                return new SystemImage(
+                        parseManifest(new String(bytes, StandardCharsets.UTF_8), fileName),
+                        withBuiltinFallback(own),
+                        "builtin-suite:" + spec);
             }
             // A bare ELF: the same one-task system `rewind boot prog.elf` makes.
-            String task = fileName.replaceFirst("\\.[^.]*$", "").toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]", "_");
+            String task = fileName.replaceFirst("\\.[^.]*$", "")
+                    .toLowerCase(Locale.ROOT)
+                    .replaceAll("[^a-z0-9_-]", "_");
             task = task.isEmpty() ? "main" : task.length() > 32 ? task.substring(0, 32) : task;
             String toml = "name = \"" + task + "\"\n[task." + task + "]\nimage = \"" + fileName + "\"\n";
             return new SystemImage(parseManifest(toml, fileName), own, "builtin-suite:" + spec);

@@ -47,9 +47,17 @@ public final class JUnitXmlReporter {
             if (mine.isEmpty()) {
                 continue;
             }
-            x.append("  <testsuite name=\"").append(esc(s.name())).append('"').append(counts(mine))
-                    .append(" timestamp=\"").append(timestamp).append("\" hostname=\"").append(esc(host)).append("\">\n");
-            x.append("    <properties>\n      <property name=\"location\" value=\"").append(esc(s.location()))
+            x.append("  <testsuite name=\"")
+                    .append(esc(s.name()))
+                    .append('"')
+                    .append(counts(mine))
+                    .append(" timestamp=\"")
+                    .append(timestamp)
+                    .append("\" hostname=\"")
+                    .append(esc(host))
+                    .append("\">\n");
+            x.append("    <properties>\n      <property name=\"location\" value=\"")
+                    .append(esc(s.location()))
                     .append("\"/>\n    </properties>\n");
             for (CaseResult r : mine) {
                 testcase(x, r);
@@ -62,18 +70,29 @@ public final class JUnitXmlReporter {
 
     private static void testcase(StringBuilder x, CaseResult r) {
         TestCase c = r.testCase();
-        x.append("    <testcase name=\"").append(esc(c.name())).append("\" classname=\"").append(esc(c.suite()))
-                .append("\" time=\"").append(secs(r.nanos())).append("\">\n");
+        x.append("    <testcase name=\"")
+                .append(esc(c.name()))
+                .append("\" classname=\"")
+                .append(esc(c.suite()))
+                .append("\" time=\"")
+                .append(secs(r.nanos()))
+                .append("\">\n");
         switch (r.status()) {
             case FAIL, ERROR -> {
                 String tag = r.status() == Status.FAIL ? "failure" : "error";
-                x.append("      <").append(tag).append(" message=\"").append(esc(r.message())).append("\" type=\"")
-                        .append(r.status() == Status.FAIL ? "ExpectationFailed" : "CaseError").append("\">");
+                x.append("      <")
+                        .append(tag)
+                        .append(" message=\"")
+                        .append(esc(r.message()))
+                        .append("\" type=\"")
+                        .append(r.status() == Status.FAIL ? "ExpectationFailed" : "CaseError")
+                        .append("\">");
                 x.append(esc(String.join("\n", TerminalReporter.details(r, 0))));
                 x.append("</").append(tag).append(">\n");
             }
-            case SKIP -> x.append("      <skipped message=\"").append(esc(r.message())).append("\"/>\n");
-            case PASS -> { }
+            case SKIP ->
+                x.append("      <skipped message=\"").append(esc(r.message())).append("\"/>\n");
+            case PASS -> {}
         }
         if (r.console().total() > 0) {
             x.append("      <system-out>").append(esc(r.consoleText())).append("</system-out>\n");
@@ -86,8 +105,8 @@ public final class JUnitXmlReporter {
         long errors = rs.stream().filter(r -> r.status() == Status.ERROR).count();
         long skipped = rs.stream().filter(r -> r.status() == Status.SKIP).count();
         long nanos = rs.stream().mapToLong(CaseResult::nanos).sum();
-        return " tests=\"" + rs.size() + "\" failures=\"" + failures + "\" errors=\"" + errors + "\" skipped=\"" + skipped
-                + "\" time=\"" + secs(nanos) + "\"";
+        return " tests=\"" + rs.size() + "\" failures=\"" + failures + "\" errors=\"" + errors + "\" skipped=\""
+                + skipped + "\" time=\"" + secs(nanos) + "\"";
     }
 
     private static String secs(long nanos) {
@@ -117,7 +136,9 @@ public final class JUnitXmlReporter {
                 case '\t' -> sb.append('\t');
                 case '\r' -> sb.append("&#13;");
                 default -> {
-                    if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    if (Character.isHighSurrogate(c)
+                            && i + 1 < s.length()
+                            && Character.isLowSurrogate(s.charAt(i + 1))) {
                         sb.append(c).append(s.charAt(++i));
                     } else if (c < 0x20 || Character.isSurrogate(c) || c == 0xfffe || c == 0xffff) {
                         sb.append('\ufffd');

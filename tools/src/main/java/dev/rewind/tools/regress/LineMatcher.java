@@ -7,7 +7,11 @@ import java.util.regex.Pattern;
  * regular expression is found in the line ({@code ^} and {@code $} anchor it to the whole line).
  */
 public record LineMatcher(Kind kind, String text, Pattern pattern) {
-    public enum Kind { EXACT, CONTAINS, REGEX }
+    public enum Kind {
+        EXACT,
+        CONTAINS,
+        REGEX
+    }
 
     public static LineMatcher exact(String text) {
         return new LineMatcher(Kind.EXACT, text, null);
@@ -35,8 +39,8 @@ public record LineMatcher(Kind kind, String text, Pattern pattern) {
         return switch (kind) {
             case EXACT -> quote(text);
             case CONTAINS -> "contains " + quote(text);
-            case REGEX -> "/" + text.replace("/", "\\/") + "/"
-                    + ((pattern.flags() & Pattern.CASE_INSENSITIVE) != 0 ? "i" : "");
+            case REGEX ->
+                "/" + text.replace("/", "\\/") + "/" + ((pattern.flags() & Pattern.CASE_INSENSITIVE) != 0 ? "i" : "");
         };
     }
 

@@ -32,8 +32,11 @@ public final class Selection {
     }
 
     public boolean selects(TestCase c) {
-        if (!filters.isEmpty() && filters.stream().noneMatch(p -> p.matcher(c.name()).matches()
-                || p.matcher(c.fullName()).matches() || (isRegex(p) && p.matcher(c.fullName()).find()))) {
+        if (!filters.isEmpty()
+                && filters.stream()
+                        .noneMatch(p -> p.matcher(c.name()).matches()
+                                || p.matcher(c.fullName()).matches()
+                                || (isRegex(p) && p.matcher(c.fullName()).find()))) {
             return false;
         }
         if (!tags.isEmpty() && c.tags().stream().noneMatch(tags::contains)) {

@@ -10,8 +10,10 @@ public final class SuiteException extends Exception {
 
     /** File and problem may hold user text: control characters in them are escaped (\\xNN). */
     public SuiteException(String file, int line, String problem) {
-        super(line > 0 ? Printable.escape(file) + ":" + line + ": " + Printable.escape(problem)
-                : Printable.escape(file) + ": " + Printable.escape(problem));
+        super(
+                line > 0
+                        ? Printable.escape(file) + ":" + line + ": " + Printable.escape(problem)
+                        : Printable.escape(file) + ": " + Printable.escape(problem));
         this.file = file;
         this.line = line;
         this.problem = Printable.escape(problem);

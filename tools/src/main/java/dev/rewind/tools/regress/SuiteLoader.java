@@ -13,8 +13,8 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
@@ -27,6 +27,7 @@ public final class SuiteLoader {
     public static final String BUILTIN_PREFIX = "builtin:";
     /** Class-path folder of the built-in suites. */
     public static final String BUILTIN_SUITES = "rewind/suites";
+
     public static final String SUITE_EXTENSION = ".suite";
     public static final String EXPECT_EXTENSION = ".expect";
 
@@ -69,7 +70,10 @@ public final class SuiteLoader {
         } catch (IOException e) {
             throw new SuiteException(spec, 0, "cannot read: " + e.getMessage());
         }
-        return SuiteParser.parse(new String(bytes, StandardCharsets.UTF_8), spec, baseName(file),
+        return SuiteParser.parse(
+                new String(bytes, StandardCharsets.UTF_8),
+                spec,
+                baseName(file),
                 ImageLocator.classpath(BUILTIN_SUITES));
     }
 
@@ -78,13 +82,17 @@ public final class SuiteLoader {
         List<Path> expects;
         try (Stream<Path> s = Files.list(dir)) {
             expects = s.filter(p -> p.getFileName().toString().endsWith(EXPECT_EXTENSION) && Files.isRegularFile(p))
-                    .sorted().toList();
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new SuiteException(spec, 0, "cannot list the folder: " + e.getMessage());
         }
         if (expects.isEmpty()) {
-            throw new SuiteException(spec, 0, "no cases: a folder suite needs X.elf files with X.expect files beside them"
-                    + " (to run a .suite file, name the file)");
+            throw new SuiteException(
+                    spec,
+                    0,
+                    "no cases: a folder suite needs X.elf files with X.expect files beside them"
+                            + " (to run a .suite file, name the file)");
         }
         Path name = dir.toAbsolutePath().normalize().getFileName();
         String suiteName = name == null ? "suite" : name.toString().replaceAll("[^A-Za-z0-9_.-]", "_");
@@ -98,24 +106,31 @@ public final class SuiteLoader {
             String caseName = baseName(fileName);
             String shown = dir.resolve(fileName).toString();
             if (!SuiteParser.NAME.matcher(caseName).matches()) {
-                throw new SuiteException(shown, 0, "bad case name '" + caseName
-                        + "' (the file name: letters, digits, '_', '.', '-'; up to 64)");
+                throw new SuiteException(
+                        shown,
+                        0,
+                        "bad case name '" + caseName + "' (the file name: letters, digits, '_', '.', '-'; up to 64)");
             }
             boolean elf = Files.isRegularFile(dir.resolve(caseName + ".elf"));
             boolean toml = Files.isRegularFile(dir.resolve(caseName + ".toml"));
             if (elf == toml) {
-                throw new SuiteException(shown, 0, elf
-                        ? "both " + caseName + ".elf and " + caseName + ".toml are beside it: which one does the case boot?"
-                        : "no " + caseName + ".elf (or " + caseName + ".toml) beside it to boot");
+                throw new SuiteException(
+                        shown,
+                        0,
+                        elf
+                                ? "both " + caseName + ".elf and " + caseName
+                                        + ".toml are beside it: which one does the case boot?"
+                                : "no " + caseName + ".elf (or " + caseName + ".toml) beside it to boot");
             }
             String text;
             try {
-                text = new String(InputFiles.read(expect, InputFiles.MAX_TEXT_BYTES, "an expect file"),
-                        StandardCharsets.UTF_8);
+                text = new String(
+                        InputFiles.read(expect, InputFiles.MAX_TEXT_BYTES, "an expect file"), StandardCharsets.UTF_8);
             } catch (IOException | RuntimeException e) {
                 throw new SuiteException(shown, 0, "cannot read: " + e.getMessage());
             }
-            cases.add(SuiteParser.parseExpect(text, shown, suiteName, caseName, caseName + (elf ? ".elf" : ".toml"), images));
+            cases.add(SuiteParser.parseExpect(
+                    text, shown, suiteName, caseName, caseName + (elf ? ".elf" : ".toml"), images));
         }
         return new Suite(suiteName, spec, cases);
     }

@@ -31,8 +31,8 @@ import java.util.stream.Collectors;
  */
 public final class SuiteParser {
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
-    private static final List<String> DIRECTIVES = List.of("suite", "case", "boot", "tags", "tag", "timeout", "skip",
-            "expect", "allow", "until");
+    private static final List<String> DIRECTIVES =
+            List.of("suite", "case", "boot", "tags", "tag", "timeout", "skip", "expect", "allow", "until");
     private static final List<String> EXPECTS = List.of("line", "no", "lines", "exit", "fault", "task");
     private static final List<String> TASK_PROPERTIES = List.of("exit", "state", "restarts", "generation");
     private static final String OUTCOMES = "ok, task_failed, deadlock, timeout (or 0, 1, 3, 4)";
@@ -77,8 +77,9 @@ public final class SuiteParser {
      * Reads an {@code .expect} file of a folder suite: the directives of one case, which boots
      * {@code boot}; {@code case}, {@code boot} and {@code suite} lines are not allowed in it.
      */
-    public static TestCase parseExpect(String text, String file, String suiteName, String caseName, String boot,
-            ImageLocator images) throws SuiteException {
+    public static TestCase parseExpect(
+            String text, String file, String suiteName, String caseName, String boot, ImageLocator images)
+            throws SuiteException {
         SuiteParser p = new SuiteParser(file, images, true);
         p.suiteName = suiteName;
         p.current = new CaseBuilder(caseName, 1);
@@ -134,7 +135,8 @@ public final class SuiteParser {
             }
             case "boot" -> {
                 if (expectFile) {
-                    throw error("'boot' is not allowed in an .expect file (the case boots the ELF file of the same name)");
+                    throw error(
+                            "'boot' is not allowed in an .expect file (the case boots the ELF file of the same name)");
                 }
                 inCase(d);
                 Token img = c.next("an image (builtin:NAME, a .toml manifest or an .elf file)");
@@ -143,7 +145,8 @@ public final class SuiteParser {
                 }
                 c.end();
                 if (current.boot != null) {
-                    throw error("case '" + current.name + "' already boots " + current.boot + " (line " + current.bootLine + ")");
+                    throw error("case '" + current.name + "' already boots " + current.boot + " (line "
+                            + current.bootLine + ")");
                 }
                 boot(img.text);
             }
@@ -209,8 +212,9 @@ public final class SuiteParser {
                 c.end();
                 current.untilLine = lineNo;
             }
-            default -> throw error("unknown directive '" + d + "'" + didYouMean(d, DIRECTIVES)
-                    + " (expected one of: " + String.join(", ", DIRECTIVES) + ")");
+            default ->
+                throw error("unknown directive '" + d + "'" + didYouMean(d, DIRECTIVES) + " (expected one of: "
+                        + String.join(", ", DIRECTIVES) + ")");
         }
     }
 
@@ -267,23 +271,37 @@ public final class SuiteParser {
                 Token p = c.next("what to check (" + String.join(", ", TASK_PROPERTIES) + ")");
                 TaskExpectation te;
                 switch (p.type == Token.Type.WORD ? p.text : "") {
-                    case "exit" -> te = new TaskExpectation(task, TaskExpectation.Property.EXIT,
-                            integer(c.next("an exit code"), Integer.MIN_VALUE), null, lineNo);
-                    case "state" -> te = new TaskExpectation(task, TaskExpectation.Property.STATE, 0,
-                            taskState(c.next("a task state")), lineNo);
-                    case "restarts" -> te = new TaskExpectation(task, TaskExpectation.Property.RESTARTS,
-                            integer(c.next("a number"), 0), null, lineNo);
-                    case "generation" -> te = new TaskExpectation(task, TaskExpectation.Property.GENERATION,
-                            integer(c.next("a number"), 1), null, lineNo);
-                    default -> throw error("unknown task check " + p + didYouMean(p.text, TASK_PROPERTIES)
-                            + " (expected one of: " + String.join(", ", TASK_PROPERTIES) + ")");
+                    case "exit" ->
+                        te = new TaskExpectation(
+                                task,
+                                TaskExpectation.Property.EXIT,
+                                integer(c.next("an exit code"), Integer.MIN_VALUE),
+                                null,
+                                lineNo);
+                    case "state" ->
+                        te = new TaskExpectation(
+                                task, TaskExpectation.Property.STATE, 0, taskState(c.next("a task state")), lineNo);
+                    case "restarts" ->
+                        te = new TaskExpectation(
+                                task, TaskExpectation.Property.RESTARTS, integer(c.next("a number"), 0), null, lineNo);
+                    case "generation" ->
+                        te = new TaskExpectation(
+                                task,
+                                TaskExpectation.Property.GENERATION,
+                                integer(c.next("a number"), 1),
+                                null,
+                                lineNo);
+                    default ->
+                        throw error("unknown task check " + p + didYouMean(p.text, TASK_PROPERTIES)
+                                + " (expected one of: " + String.join(", ", TASK_PROPERTIES) + ")");
                 }
                 c.end();
                 current.tasks.add(te);
                 current.taskRefs.add(new TaskRef(task, lineNo));
             }
-            default -> throw error("unknown expectation " + kind + didYouMean(kind.text, EXPECTS)
-                    + " (expected: line, no line, lines in order, exit, fault, task)");
+            default ->
+                throw error("unknown expectation " + kind + didYouMean(kind.text, EXPECTS)
+                        + " (expected: line, no line, lines in order, exit, fault, task)");
         }
     }
 
@@ -319,25 +337,32 @@ public final class SuiteParser {
                 throw new SuiteException(file, b.untilLine, "'until lines' needs at least one 'expect line'");
             }
             if (b.outcomeLine > 0) {
-                throw new SuiteException(file, b.outcomeLine,
+                throw new SuiteException(
+                        file,
+                        b.outcomeLine,
                         "'expect exit' cannot be combined with 'until lines' (the run is stopped, it does not end)");
             }
             if (!b.tasks.isEmpty()) {
-                throw new SuiteException(file, b.tasks.get(0).line(),
+                throw new SuiteException(
+                        file,
+                        b.tasks.get(0).line(),
                         "'expect task' cannot be combined with 'until lines' (the run is stopped, it does not end)");
             }
         }
         Manifest m = b.image.manifest();
         for (TaskRef ref : b.taskRefs) {
             if (!ref.task.equals("*") && m.task(ref.task).isEmpty()) {
-                throw new SuiteException(file, ref.line, "no task '" + ref.task + "' in " + b.boot + " (its tasks: "
-                        + m.tasks().stream().map(TaskSpec::name).collect(Collectors.joining(", ")) + ")");
+                throw new SuiteException(
+                        file,
+                        ref.line,
+                        "no task '" + ref.task + "' in " + b.boot + " (its tasks: "
+                                + m.tasks().stream().map(TaskSpec::name).collect(Collectors.joining(", ")) + ")");
             }
         }
         List<String> tags = new ArrayList<>(new LinkedHashSet<>(concat(headerTags, b.tags)));
         long timeout = b.timeout > 0 ? b.timeout : headerTimeout;
-        Expectations ex = new Expectations(b.outcome, b.lines, b.inOrder, b.forbidden, b.faults, b.allowed, b.tasks,
-                b.untilLine > 0);
+        Expectations ex = new Expectations(
+                b.outcome, b.lines, b.inOrder, b.forbidden, b.faults, b.allowed, b.tasks, b.untilLine > 0);
         cases.add(new TestCase(suiteName, b.name, b.boot, b.image, tags, timeout, b.skip, ex, file, b.line));
     }
 
@@ -411,8 +436,9 @@ public final class SuiteParser {
                             + (e.getIndex() >= 0 ? " near index " + e.getIndex() : ""));
                 }
             }
-            default -> throw error("expected \"text\", contains \"text\" or /regex/, got " + t
-                    + " (put the line in double quotes)");
+            default ->
+                throw error("expected \"text\", contains \"text\" or /regex/, got " + t
+                        + " (put the line in double quotes)");
         };
     }
 
@@ -448,7 +474,8 @@ public final class SuiteParser {
 
     private SystemResult.Outcome outcome(Token t) throws SuiteException {
         for (SystemResult.Outcome o : SystemResult.Outcome.values()) {
-            if (t.is(Expectations.outcomeName(o)) || t.is(Integer.toString(o.exitStatus()))
+            if (t.is(Expectations.outcomeName(o))
+                    || t.is(Integer.toString(o.exitStatus()))
                     || t.is(o.name().toLowerCase(Locale.ROOT))) {
                 return o;
             }
@@ -462,8 +489,11 @@ public final class SuiteParser {
                 return k;
             }
         }
-        throw error("unknown fault kind " + t + didYouMean(t.text.toUpperCase(Locale.ROOT),
-                Arrays.stream(FaultKind.values()).map(Enum::name).toList()) + " (expected one of: " + faultKinds() + ")");
+        throw error("unknown fault kind " + t
+                + didYouMean(
+                        t.text.toUpperCase(Locale.ROOT),
+                        Arrays.stream(FaultKind.values()).map(Enum::name).toList())
+                + " (expected one of: " + faultKinds() + ")");
     }
 
     private static String faultKinds() {
@@ -477,7 +507,9 @@ public final class SuiteParser {
             }
         }
         throw error("unknown task state " + t + " (expected one of: "
-                + Arrays.stream(TaskState.values()).map(s -> s.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "))
+                + Arrays.stream(TaskState.values())
+                        .map(s -> s.name().toLowerCase(Locale.ROOT))
+                        .collect(Collectors.joining(", "))
                 + ")");
     }
 
@@ -486,14 +518,20 @@ public final class SuiteParser {
     }
 
     static String didYouMean(String word, List<String> candidates) {
-        return Suggestions.closest(word, candidates).map(c -> " (did you mean '" + c + "'?)").orElse("");
+        return Suggestions.closest(word, candidates)
+                .map(c -> " (did you mean '" + c + "'?)")
+                .orElse("");
     }
 
     // ---- tokens ------------------------------------------------------------------------------
 
     /** A word, a "quoted string" (escapes \" \\ \t) or a /regex/ with optional flag i. */
     record Token(Type type, String text, int flags) {
-        enum Type { WORD, STRING, REGEX }
+        enum Type {
+            WORD,
+            STRING,
+            REGEX
+        }
 
         boolean is(String word) {
             return type == Type.WORD && text.equals(word);
@@ -567,8 +605,9 @@ public final class SuiteParser {
                         switch (e) {
                             case '"', '\\' -> sb.append(e);
                             case 't' -> sb.append('\t');
-                            default -> throw error("unknown escape \\" + e + " in a string at column " + i
-                                    + " (use \\\" \\\\ or \\t)");
+                            default ->
+                                throw error("unknown escape \\" + e + " in a string at column " + i
+                                        + " (use \\\" \\\\ or \\t)");
                         }
                     } else {
                         sb.append(c);

@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 public final class TerminalReporter {
     /** Console lines shown for a case that did not pass. */
     public static final int TAIL_LINES = 20;
+
     private static final String INDENT = "      ";
 
     private final PrintStream out;
@@ -28,11 +29,20 @@ public final class TerminalReporter {
     /** Announces the run. */
     public void start(List<Suite> suites, List<TestCase> selected, int jobs) {
         int total = suites.stream().mapToInt(s -> s.cases().size()).sum();
-        nameWidth = Math.max(nameWidth, selected.stream().mapToInt(c -> c.fullName().length()).max().orElse(0));
-        String names = suites.stream().map(s -> s.name().equals(s.location()) ? s.name() : s.name() + " (" + s.location() + ")")
+        nameWidth = Math.max(
+                nameWidth,
+                selected.stream().mapToInt(c -> c.fullName().length()).max().orElse(0));
+        String names = suites.stream()
+                .map(s -> s.name().equals(s.location()) ? s.name() : s.name() + " (" + s.location() + ")")
                 .collect(Collectors.joining(", "));
-        out.printf("rewind test: %s%d case%s from %s, %d job%s%n", selected.size() == total ? "" : selected.size() + " of ",
-                total, total == 1 ? "" : "s", names, jobs, jobs == 1 ? "" : "s");
+        out.printf(
+                "rewind test: %s%d case%s from %s, %d job%s%n",
+                selected.size() == total ? "" : selected.size() + " of ",
+                total,
+                total == 1 ? "" : "s",
+                names,
+                jobs,
+                jobs == 1 ? "" : "s");
         out.flush();
     }
 
@@ -42,7 +52,8 @@ public final class TerminalReporter {
         if (r.status() == Status.SKIP) {
             out.printf("%-5s %s  (%s)%n", status, r.testCase().fullName(), r.message());
         } else {
-            out.printf("%-5s %-" + nameWidth + "s %7s%n", status, r.testCase().fullName(), Durations.seconds(r.nanos()));
+            out.printf(
+                    "%-5s %-" + nameWidth + "s %7s%n", status, r.testCase().fullName(), Durations.seconds(r.nanos()));
         }
         if (!r.status().ok()) {
             for (String line : details(r, TAIL_LINES)) {
@@ -63,10 +74,12 @@ public final class TerminalReporter {
         if (!bad.isEmpty()) {
             out.println("Not passed:");
             for (CaseResult r : bad) {
-                out.println("  " + r.status() + " " + r.testCase().fullName() + ": " + Text.printable(r.message(), 300));
+                out.println(
+                        "  " + r.status() + " " + r.testCase().fullName() + ": " + Text.printable(r.message(), 300));
             }
         }
-        out.println("Ran " + results.size() + " case" + (results.size() == 1 ? "" : "s") + " in " + Durations.seconds(nanos));
+        out.println("Ran " + results.size() + " case" + (results.size() == 1 ? "" : "s") + " in "
+                + Durations.seconds(nanos));
         out.println(summary(results));
         out.flush();
     }
@@ -118,8 +131,10 @@ public final class TerminalReporter {
             return lines;
         }
         List<String> shown = con.tail(tail);
-        lines.add(shown.size() == con.total() ? "console (" + con.total() + " line" + (con.total() == 1 ? "" : "s") + "):"
-                : "console (last " + shown.size() + " of " + con.total() + " lines):");
+        lines.add(
+                shown.size() == con.total()
+                        ? "console (" + con.total() + " line" + (con.total() == 1 ? "" : "s") + "):"
+                        : "console (last " + shown.size() + " of " + con.total() + " lines):");
         for (String l : shown) {
             lines.add("| " + Text.printable(l, 200));
         }

@@ -17,8 +17,17 @@ import java.util.List;
  * @param file         the suite file (or .expect file) the case was read from
  * @param line         the line of the case in {@code file}
  */
-public record TestCase(String suite, String name, String boot, SystemImage image, List<String> tags, long timeoutNanos,
-        String skipReason, Expectations expect, String file, int line) {
+public record TestCase(
+        String suite,
+        String name,
+        String boot,
+        SystemImage image,
+        List<String> tags,
+        long timeoutNanos,
+        String skipReason,
+        Expectations expect,
+        String file,
+        int line) {
 
     public TestCase {
         tags = List.copyOf(tags);

@@ -21,7 +21,12 @@ final class Verdict {
      * @param stopped {@code until lines} stopped the run once every expected line had appeared
      * @return what did not hold, the most telling first; empty if the case passed
      */
-    static List<String> judge(TestCase c, long timeout, SystemResult result, boolean stopped, ConsoleCapture con,
+    static List<String> judge(
+            TestCase c,
+            long timeout,
+            SystemResult result,
+            boolean stopped,
+            ConsoleCapture con,
             List<FaultEvent> faults) {
         Expectations ex = c.expect();
         List<String> out = new ArrayList<>();
@@ -32,14 +37,17 @@ final class Verdict {
         // How the run ended. With `until lines` only the lines matter.
         if (ex.untilLines()) {
             if (!stopped) {
-                out.add("the run " + (timedOut ? "timed out after " + Durations.format(timeout) : "ended ("
-                        + Expectations.outcomeName(actual) + ": " + result.summary() + ")")
+                out.add("the run "
+                        + (timedOut
+                                ? "timed out after " + Durations.format(timeout)
+                                : "ended (" + Expectations.outcomeName(actual) + ": " + result.summary() + ")")
                         + " before every expected line had appeared; " + lineSummary(lines, con));
             }
         } else if (actual != ex.outcome()) {
             if (timedOut) {
                 out.add("timed out after " + Durations.format(timeout) + ": the system did not end (expected exit "
-                        + Expectations.outcomeName(ex.outcome()) + ")" + (lines.isEmpty() ? "" : "; " + lineSummary(lines, con)));
+                        + Expectations.outcomeName(ex.outcome()) + ")"
+                        + (lines.isEmpty() ? "" : "; " + lineSummary(lines, con)));
             } else {
                 out.add("expected exit " + Expectations.outcomeName(ex.outcome()) + ", got "
                         + Expectations.outcomeName(actual) + " (" + result.summary() + ")");
@@ -52,7 +60,8 @@ final class Verdict {
             int n = con.count[i];
             if (le.times() == LineExpectation.AT_LEAST_ONCE) {
                 if (n == 0) {
-                    out.add("missing line " + le.matcher() + (timedOut ? " (waited " + Durations.format(timeout) + ")" : ""));
+                    out.add("missing line " + le.matcher()
+                            + (timedOut ? " (waited " + Durations.format(timeout) + ")" : ""));
                 }
             } else if (n != le.times()) {
                 out.add("expected line " + le.matcher() + " " + times(le.times()) + ", saw it " + times(n));
@@ -62,8 +71,10 @@ final class Verdict {
             int k = con.inOrderNext;
             if (con.count[k] > 0) {
                 out.add("line " + lines.get(k).matcher() + " is out of order: "
-                        + (k == 0 ? "" : "it does not appear after " + lines.get(k - 1).matcher() + " (console line "
-                        + con.inOrderLine[k - 1] + "); ")
+                        + (k == 0
+                                ? ""
+                                : "it does not appear after " + lines.get(k - 1).matcher() + " (console line "
+                                        + con.inOrderLine[k - 1] + "); ")
                         + "first seen at console line " + con.firstLine[k]);
             } // else it never appeared at all: reported above as missing
         }
@@ -74,15 +85,23 @@ final class Verdict {
 
         // Faults: each expected one must have happened; any other is unexpected.
         for (FaultExpectation fe : ex.faults()) {
-            List<FaultEvent> mine = faults.stream().filter(f -> f.task().equals(fe.task())).toList();
+            List<FaultEvent> mine =
+                    faults.stream().filter(f -> f.task().equals(fe.task())).toList();
             long n = mine.stream().filter(f -> fe.covers(f.task(), f.kind())).count();
             String kind = fe.kind() == null ? "a fault" : "fault " + fe.kind();
             if (fe.times() == LineExpectation.AT_LEAST_ONCE ? n == 0 : n != fe.times()) {
-                String seen = mine.isEmpty() ? "it did not fault"
-                        : "it faulted " + times(mine.size()) + ": " + String.join(", ",
-                                mine.stream().map(f -> f.kind().name()).distinct().toList());
+                String seen = mine.isEmpty()
+                        ? "it did not fault"
+                        : "it faulted " + times(mine.size()) + ": "
+                                + String.join(
+                                        ", ",
+                                        mine.stream()
+                                                .map(f -> f.kind().name())
+                                                .distinct()
+                                                .toList());
                 out.add("expected " + kind + " in task " + fe.task()
-                        + (fe.times() == LineExpectation.AT_LEAST_ONCE ? "" : " " + times(fe.times())) + ", but " + seen);
+                        + (fe.times() == LineExpectation.AT_LEAST_ONCE ? "" : " " + times(fe.times())) + ", but "
+                        + seen);
             }
         }
         Map<String, List<FaultEvent>> unexpected = new LinkedHashMap<>();
@@ -90,7 +109,9 @@ final class Verdict {
             boolean expected = ex.faults().stream().anyMatch(fe -> fe.covers(f.task(), f.kind()))
                     || ex.allowed().stream().anyMatch(a -> a.covers(f.task(), f.kind()));
             if (!expected) {
-                unexpected.computeIfAbsent(f.task() + " " + f.kind(), k -> new ArrayList<>()).add(f);
+                unexpected
+                        .computeIfAbsent(f.task() + " " + f.kind(), k -> new ArrayList<>())
+                        .add(f);
             }
         }
         for (List<FaultEvent> same : unexpected.values()) {
@@ -102,21 +123,31 @@ final class Verdict {
         // Tasks' final states.
         if (result != null) {
             for (TaskExpectation te : ex.tasks()) {
-                SystemResult.TaskReport r = result.tasks().stream().filter(t -> t.name().equals(te.task())).findFirst()
+                SystemResult.TaskReport r = result.tasks().stream()
+                        .filter(t -> t.name().equals(te.task()))
+                        .findFirst()
                         .orElse(null);
                 if (r == null) {
                     out.add("no task " + te.task() + " in the system");
                     continue;
                 }
                 String problem = switch (te.property()) {
-                    case EXIT -> r.state() == TaskState.EXITED && r.exitCode() == te.number() ? null
-                            : "expected exit " + te.number() + ", but it " + describe(r);
-                    case STATE -> r.state() == te.state() ? null
-                            : "expected state " + name(te.state()) + ", but it " + describe(r);
-                    case RESTARTS -> r.restarts() == te.number() ? null
-                            : "expected " + te.number() + " restart(s), got " + r.restarts();
-                    case GENERATION -> r.id().generation() == te.number() ? null
-                            : "expected generation " + te.number() + ", got " + r.id().generation();
+                    case EXIT ->
+                        r.state() == TaskState.EXITED && r.exitCode() == te.number()
+                                ? null
+                                : "expected exit " + te.number() + ", but it " + describe(r);
+                    case STATE ->
+                        r.state() == te.state()
+                                ? null
+                                : "expected state " + name(te.state()) + ", but it " + describe(r);
+                    case RESTARTS ->
+                        r.restarts() == te.number()
+                                ? null
+                                : "expected " + te.number() + " restart(s), got " + r.restarts();
+                    case GENERATION ->
+                        r.id().generation() == te.number()
+                                ? null
+                                : "expected generation " + te.number() + ", got " + r.id().generation();
                 };
                 if (problem != null) {
                     out.add("task " + te.task() + ": " + problem);
@@ -156,7 +187,8 @@ final class Verdict {
             return (lines.size() == 1 ? "the expected line" : "all " + lines.size() + " expected lines")
                     + " had appeared (by " + Durations.seconds(last) + ")";
         }
-        return lines.size() == 1 ? "the expected line never appeared"
+        return lines.size() == 1
+                ? "the expected line never appeared"
                 : missing + " of " + lines.size() + " expected lines never appeared";
     }
 

@@ -31,12 +31,15 @@ class QemuBenchTest {
     @Test
     void qemuBuildsArePackaged() throws Exception {
         for (String name : QemuBench.PROGRAMS) {
-            try (InputStream in = QemuBench.class.getClassLoader().getResourceAsStream("rewind/qemu/bench_" + name + ".elf")) {
+            try (InputStream in =
+                    QemuBench.class.getClassLoader().getResourceAsStream("rewind/qemu/bench_" + name + ".elf")) {
                 assertNotNull(in, name);
                 byte[] elf = in.readAllBytes();
                 assertEquals(0x7f, elf[0]);
                 assertEquals(243, (elf[18] & 0xff) | (elf[19] & 0xff) << 8, "EM_RISCV");
-                long entry = java.nio.ByteBuffer.wrap(elf, 24, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+                long entry = java.nio.ByteBuffer.wrap(elf, 24, 8)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .getLong();
                 assertEquals(0x80000000L, entry, name);
             }
         }
@@ -47,8 +50,10 @@ class QemuBenchTest {
         QemuBench.Result r = QemuBench.parse("sort", "x\nbench: sort ns=1234 checksum=0x00000000000000ff ok\n");
         assertEquals(1234, r.nanos());
         assertEquals("0x00000000000000ff", r.checksum());
-        IllegalStateException fail = assertThrows(IllegalStateException.class, () -> QemuBench.parse("sort",
-                "bench: sort ns=1 checksum=0x0000000000000001 FAIL expected=0x0000000000000002\n"));
+        IllegalStateException fail = assertThrows(
+                IllegalStateException.class,
+                () -> QemuBench.parse(
+                        "sort", "bench: sort ns=1 checksum=0x0000000000000001 FAIL expected=0x0000000000000002\n"));
         assertTrue(fail.getMessage().contains("self-check"), fail.getMessage());
         assertThrows(IllegalStateException.class, () -> QemuBench.parse("sort", "nothing\n"));
         assertThrows(IllegalStateException.class, () -> QemuBench.parse("hash", "bench: sort ns=1 checksum=0x1 ok\n"));
@@ -64,6 +69,8 @@ class QemuBenchTest {
         String text = out.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("engine: unicorn "), text);
         assertTrue(text.matches("(?s).*qemu: +crc +[0-9.]+ +[0-9.]+ +[0-9.]+ +0x[0-9a-f]{16}\n.*"), text);
-        assertTrue(text.matches("(?s).*geometric mean of the ratios \\(Rewind / QEMU\\): [0-9.]+ over 2 programs\n"), text);
+        assertTrue(
+                text.matches("(?s).*geometric mean of the ratios \\(Rewind / QEMU\\): [0-9.]+ over 2 programs\n"),
+                text);
     }
 }

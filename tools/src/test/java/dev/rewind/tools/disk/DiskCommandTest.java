@@ -67,7 +67,7 @@ class DiskCommandTest {
         assertEquals(0, rewind("disk", "format", img, "--size", "4M").status());
         byte[] bin = new byte[256 * 40];
         for (int i = 0; i < bin.length; i++) {
-            bin[i] = (byte) i;                                          // every byte value
+            bin[i] = (byte) i; // every byte value
         }
         Path host = dir.resolve("host.bin");
         Files.write(host, bin);
@@ -83,11 +83,15 @@ class DiskCommandTest {
 
         Result ls = rewind("disk", "ls", img);
         assertEquals(0, ls.status(), ls::toString);
-        assertEquals(String.join("\n",
-                "d          - /data",
-                "d          - /data/deep",
-                "-      10240 /data/deep/blob.bin",
-                "-         14 /motd", ""), ls.out().replace(System.lineSeparator(), "\n"));
+        assertEquals(
+                String.join(
+                        "\n",
+                        "d          - /data",
+                        "d          - /data/deep",
+                        "-      10240 /data/deep/blob.bin",
+                        "-         14 /motd",
+                        ""),
+                ls.out().replace(System.lineSeparator(), "\n"));
         Result lsSub = rewind("disk", "ls", img, "/data/deep");
         assertEquals("-      10240 /data/deep/blob.bin", lsSub.out().strip());
         Result lsFile = rewind("disk", "ls", img, "/motd");
@@ -122,7 +126,8 @@ class DiskCommandTest {
         assertError("no such file or directory in", "disk", "ls", img, "/nope");
         assertError("invalid path 'dir/f'", "disk", "cat", img, "dir/f");
         assertError("no such file: " + dir.resolve("missing.img"), "disk", "info", dir.resolve("missing.img"));
-        assertError("no such file: " + dir.resolve("missing.txt"), "disk", "put", img, dir.resolve("missing.txt"), "/x");
+        assertError(
+                "no such file: " + dir.resolve("missing.txt"), "disk", "put", img, dir.resolve("missing.txt"), "/x");
         assertError("/dir/f is a file", "disk", "put", img, motd, "/dir/f/g");
         assertError("/dir is a directory", "disk", "put", img, motd, "/dir");
 
@@ -172,7 +177,11 @@ class DiskCommandTest {
             assertTrue(r.out().contains("Usage: rewind disk " + cmd), r::toString);
         }
         Result top = rewind("disk", "--help");
-        assertTrue(top.out().contains("format") && top.out().contains("put") && top.out().contains("shadow paging"), top::toString);
+        assertTrue(
+                top.out().contains("format")
+                        && top.out().contains("put")
+                        && top.out().contains("shadow paging"),
+                top::toString);
         assertTrue(rewind("--help").out().contains("disk"));
     }
 }

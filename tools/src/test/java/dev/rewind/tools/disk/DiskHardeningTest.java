@@ -1,7 +1,7 @@
 package dev.rewind.tools.disk;
 
-import static dev.rewind.tools.Fixtures.rewind;
 import static dev.rewind.tools.Fixtures.assertUsageError;
+import static dev.rewind.tools.Fixtures.rewind;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,7 +47,8 @@ class DiskHardeningTest {
         Path img = formatted("d.img");
         Path zero = Path.of("/dev/zero");
         assumeTrue(Files.exists(zero));
-        assertUsageError(CliRun.rewind(Duration.ofSeconds(20), "disk", "put", img.toString(), zero.toString(), "/x"),
+        assertUsageError(
+                CliRun.rewind(Duration.ofSeconds(20), "disk", "put", img.toString(), zero.toString(), "/x"),
                 "not a regular file");
         assertUsageError(rewind("disk", "put", img, dir, "/x"), "is a directory");
         assertUsageError(rewind("disk", "ls", zero), "not a regular file");
@@ -102,14 +103,17 @@ class DiskHardeningTest {
         assertEquals(0, Rwfs.open(img).files());
         Result ok = rewind("disk", "put", img, host, "/é");
         assertEquals(0, ok.status(), ok::toString);
-        assertArrayEquals("/é".getBytes(StandardCharsets.UTF_8),
+        assertArrayEquals(
+                "/é".getBytes(StandardCharsets.UTF_8),
                 Rwfs.open(img).entries().get(0).path().getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
     void anImmutableDiskIsReportedWithoutJavaNames() throws Exception {
         Path img = formatted("imm.img");
-        Process p = new ProcessBuilder("chattr", "+i", img.toString()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("chattr", "+i", img.toString())
+                .redirectErrorStream(true)
+                .start();
         boolean immutable;
         try {
             immutable = p.waitFor() == 0;

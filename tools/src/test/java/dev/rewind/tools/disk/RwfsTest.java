@@ -115,7 +115,8 @@ class RwfsTest {
 
     @Test
     void encodingIsByteForByte() {
-        byte[] got = Rwfs.encode(List.of(Entry.dir("/a"), Entry.file("/a/f", bytes("xyz")), Entry.file("/e", new byte[0])));
+        byte[] got =
+                Rwfs.encode(List.of(Entry.dir("/a"), Entry.file("/a/f", bytes("xyz")), Entry.file("/e", new byte[0])));
         ByteArrayOutputStream want = new ByteArrayOutputStream();
         want.writeBytes(new byte[] {1, 2, 0, '/', 'a'});
         want.writeBytes(new byte[] {2, 4, 0, '/', 'a', '/', 'f', 3, 0, 0, 0, 'x', 'y', 'z'});
@@ -133,13 +134,19 @@ class RwfsTest {
         new Random(1).nextBytes(bin);
         List<Entry> t = Rwfs.withFile(List.of(), "/docs/readme.txt", bytes("hello\n"));
         t = Rwfs.withFile(t, "/bin/blob", bin);
-        t = Rwfs.withFile(t, "/docs/readme.txt", bytes("replaced\n"));   // in place
+        t = Rwfs.withFile(t, "/docs/readme.txt", bytes("replaced\n")); // in place
         t = new ArrayList<>(t);
         t.add(Entry.dir("/empty"));
         Rwfs.commit(img, t);
         Snapshot s = Rwfs.open(img);
-        assertEquals(List.of(Entry.dir("/docs"), Entry.file("/docs/readme.txt", bytes("replaced\n")), Entry.dir("/bin"),
-                Entry.file("/bin/blob", bin), Entry.dir("/empty")), s.entries());
+        assertEquals(
+                List.of(
+                        Entry.dir("/docs"),
+                        Entry.file("/docs/readme.txt", bytes("replaced\n")),
+                        Entry.dir("/bin"),
+                        Entry.file("/bin/blob", bin),
+                        Entry.dir("/empty")),
+                s.entries());
         assertEquals(2, s.files());
         assertEquals(3, s.dirs());
         assertEquals(9 + bin.length, s.fileBytes());
@@ -150,8 +157,12 @@ class RwfsTest {
     @Test
     void withFileRefusesToPutThroughAFileOrOverADirectory() {
         List<Entry> t = Rwfs.withFile(List.of(), "/a/f", bytes("x"));
-        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.withFile(t, "/a/f/g", bytes("y"))).getMessage().contains("/a/f is a file"));
-        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.withFile(t, "/a", bytes("y"))).getMessage().contains("/a is a directory"));
+        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.withFile(t, "/a/f/g", bytes("y")))
+                .getMessage()
+                .contains("/a/f is a file"));
+        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.withFile(t, "/a", bytes("y")))
+                .getMessage()
+                .contains("/a is a directory"));
         assertThrows(RwfsException.class, () -> Rwfs.withFile(t, "/", bytes("y")));
         assertThrows(RwfsException.class, () -> Rwfs.withFile(t, "/a/../b", bytes("y")));
     }
@@ -178,10 +189,10 @@ class RwfsTest {
         Path img = dir.resolve("d.img");
         Rwfs.format(img, 64 << 10);
         List<Entry> old = Rwfs.withFile(List.of(), "/old", bytes("old contents"));
-        Rwfs.commit(img, old);                                         // seq 2, slot B
-        Snapshot newest = Rwfs.commit(img, Rwfs.withFile(old, "/new", bytes("new contents")));   // seq 3, slot A
+        Rwfs.commit(img, old); // seq 2, slot B
+        Snapshot newest = Rwfs.commit(img, Rwfs.withFile(old, "/new", bytes("new contents"))); // seq 3, slot A
         assertEquals(0, newest.slot());
-        flipByte(img, 2L * S + 10);                                    // slot A's data
+        flipByte(img, 2L * S + 10); // slot A's data
         Snapshot s = Rwfs.open(img);
         assertEquals(1, s.slot());
         assertEquals(2, s.sequence());
@@ -197,7 +208,9 @@ class RwfsTest {
         // A corrupt header also falls back.
         flipByte(img, 20);
         assertEquals(1, Rwfs.open(img).slot());
-        assertTrue(Rwfs.open(img).otherSlot().problem().contains("header CRC mismatch"), Rwfs.open(img).otherSlot().problem());
+        assertTrue(
+                Rwfs.open(img).otherSlot().problem().contains("header CRC mismatch"),
+                Rwfs.open(img).otherSlot().problem());
     }
 
     @Test
@@ -205,9 +218,9 @@ class RwfsTest {
         Path img = dir.resolve("d.img");
         Rwfs.format(img, 64 << 10);
         List<Entry> t1 = Rwfs.withFile(List.of(), "/a", bytes("one"));
-        Rwfs.commit(img, t1);                                          // seq 2, slot B
+        Rwfs.commit(img, t1); // seq 2, slot B
         byte[] before = Files.readAllBytes(img);
-        Rwfs.commit(img, Rwfs.withFile(t1, "/b", bytes("two")), true);  // data into slot A, no header
+        Rwfs.commit(img, Rwfs.withFile(t1, "/b", bytes("two")), true); // data into slot A, no header
         assertFalse(Arrays.equals(before, Files.readAllBytes(img)), "the data was written");
         Snapshot s = Rwfs.open(img);
         assertEquals(2, s.sequence());
@@ -225,15 +238,17 @@ class RwfsTest {
         Path img = dir.resolve("d.img");
         Rwfs.format(img, 64 << 10);
         Rwfs.commit(img, Rwfs.withFile(List.of(), "/a", bytes("x")));
-        flipByte(img, 2L * S);                                         // slot A (seq 1) data
-        flipByte(img, (2L + 63) * S + 5);                              // slot B (seq 2) data
+        flipByte(img, 2L * S); // slot A (seq 1) data
+        flipByte(img, (2L + 63) * S + 5); // slot B (seq 2) data
         RwfsException e = assertThrows(RwfsException.class, () -> Rwfs.open(img));
-        assertEquals("corrupt: data CRC mismatch in slot A (seq 1); data CRC mismatch in slot B (seq 2)", e.getMessage());
+        assertEquals(
+                "corrupt: data CRC mismatch in slot A (seq 1); data CRC mismatch in slot B (seq 2)", e.getMessage());
         assertThrows(RwfsException.class, () -> Rwfs.commit(img, List.of()));
 
         Path blank = dir.resolve("blank.img");
         Files.write(blank, new byte[64 << 10]);
-        assertEquals("not an rwfs disk image (or not formatted): no valid header (slot A: blank; slot B: blank)",
+        assertEquals(
+                "not an rwfs disk image (or not formatted): no valid header (slot A: blank; slot B: blank)",
                 assertThrows(RwfsException.class, () -> Rwfs.open(blank)).getMessage());
     }
 
@@ -242,7 +257,7 @@ class RwfsTest {
         Path img = dir.resolve("d.img");
         Rwfs.format(img, 64 << 10);
         try (RandomAccessFile r = new RandomAccessFile(img.toFile(), "rw")) {
-            r.setLength(128 << 10);                                     // the disk grew
+            r.setLength(128 << 10); // the disk grew
         }
         RwfsException e = assertThrows(RwfsException.class, () -> Rwfs.open(img));
         assertTrue(e.getMessage().contains("capacity 128 sectors does not match the image's 256"), e.getMessage());
@@ -258,19 +273,19 @@ class RwfsTest {
     @Test
     void aMalformedSnapshotWithAValidCrcIsIgnored() throws IOException {
         byte[][] bad = {
-            {2, 4, 0, '/', 'a', '/', 'f', 0, 0, 0, 0, 0},            // parent missing
-            {1, 2, 0, '/', 'a', 1, 2, 0, '/', 'a', 0},               // duplicate
-            {2, 2, 0, '/', 'a', 0, 0, 0, 0, 2, 4, 0, '/', 'a', '/', 'b', 0, 0, 0, 0, 0},   // parent is a file
-            {1, 1, 0, '/', 0},                                      // the root as a record
-            {1, 2, 0, '/', 'a', 0, 0},                               // bytes after the end
-            {3, 2, 0, '/', 'a', 0},                                  // unknown type
-            {1, 2, 0, '/', 'a'},                                     // no end record
-            {2, 2, 0, '/', 'a', 1, 0, 0x10, 0, 0},                   // file of 1M + 1 bytes
-            {2, 2, 0, '/', 'a', 9, 0, 0, 0, 'x', 0},                 // file data truncated
-            {1, 3, 0, '/', '.', '.', 0},                             // ".."
-            {1, 3, 0, '/', 'a', '/', 0},                             // trailing '/'
-            {1, 2, 0, '/', 0, 0},                                    // NUL in the path
-            {1, 0, 0, 0},                                            // empty path
+            {2, 4, 0, '/', 'a', '/', 'f', 0, 0, 0, 0, 0}, // parent missing
+            {1, 2, 0, '/', 'a', 1, 2, 0, '/', 'a', 0}, // duplicate
+            {2, 2, 0, '/', 'a', 0, 0, 0, 0, 2, 4, 0, '/', 'a', '/', 'b', 0, 0, 0, 0, 0}, // parent is a file
+            {1, 1, 0, '/', 0}, // the root as a record
+            {1, 2, 0, '/', 'a', 0, 0}, // bytes after the end
+            {3, 2, 0, '/', 'a', 0}, // unknown type
+            {1, 2, 0, '/', 'a'}, // no end record
+            {2, 2, 0, '/', 'a', 1, 0, 0x10, 0, 0}, // file of 1M + 1 bytes
+            {2, 2, 0, '/', 'a', 9, 0, 0, 0, 'x', 0}, // file data truncated
+            {1, 3, 0, '/', '.', '.', 0}, // ".."
+            {1, 3, 0, '/', 'a', '/', 0}, // trailing '/'
+            {1, 2, 0, '/', 0, 0}, // NUL in the path
+            {1, 0, 0, 0}, // empty path
         };
         for (byte[] data : bad) {
             Path img = dir.resolve("m.img");
@@ -280,13 +295,17 @@ class RwfsTest {
             String what = Arrays.toString(data);
             assertEquals(0, s.slot(), what);
             assertEquals(1, s.sequence(), what);
-            assertTrue(s.otherSlot().problem().startsWith("malformed snapshot: "), what + ": " + s.otherSlot().problem());
+            assertTrue(
+                    s.otherSlot().problem().startsWith("malformed snapshot: "),
+                    what + ": " + s.otherSlot().problem());
         }
         // And the same data written well is accepted: the checks are not too strict.
         Path img = dir.resolve("ok.img");
         Rwfs.format(img, 64 << 10);
         writeRawSnapshot(img, new byte[] {1, 2, 0, '/', 'a', 2, 4, 0, '/', 'a', '/', 'b', 1, 0, 0, 0, 'x', 0});
-        assertEquals(List.of(Entry.dir("/a"), Entry.file("/a/b", bytes("x"))), Rwfs.open(img).entries());
+        assertEquals(
+                List.of(Entry.dir("/a"), Entry.file("/a/b", bytes("x"))),
+                Rwfs.open(img).entries());
     }
 
     @Test
@@ -304,16 +323,18 @@ class RwfsTest {
         }
         Rwfs.encode(many);
         many.add(Entry.dir("/one-too-many"));
-        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.encode(many)).getMessage().contains("more than 511"));
+        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.encode(many))
+                .getMessage()
+                .contains("more than 511"));
     }
 
     @Test
     void aTreeTooLargeForASlotIsRefusedAndTheImageUnchanged() throws IOException {
         Path img = dir.resolve("d.img");
-        Rwfs.format(img, 64 << 10);                                    // slots of 32256 bytes
+        Rwfs.format(img, 64 << 10); // slots of 32256 bytes
         byte[] before = Files.readAllBytes(img);
-        RwfsException e = assertThrows(RwfsException.class,
-                () -> Rwfs.commit(img, List.of(Entry.file("/big", new byte[40_000]))));
+        RwfsException e = assertThrows(
+                RwfsException.class, () -> Rwfs.commit(img, List.of(Entry.file("/big", new byte[40_000]))));
         assertTrue(e.getMessage().contains("a slot of this image holds only 32256"), e.getMessage());
         assertArrayEquals(before, Files.readAllBytes(img));
     }
@@ -322,14 +343,22 @@ class RwfsTest {
     void garbageFilesGiveClearErrors() throws IOException {
         Path empty = dir.resolve("empty.img");
         Files.write(empty, new byte[0]);
-        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.open(empty)).getMessage().contains("is empty"));
+        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.open(empty))
+                .getMessage()
+                .contains("is empty"));
         Path odd = dir.resolve("odd.img");
         Files.write(odd, new byte[1000]);
-        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.open(odd)).getMessage().contains("not a whole number of 512-byte sectors"));
+        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.open(odd))
+                .getMessage()
+                .contains("not a whole number of 512-byte sectors"));
         Path tiny = dir.resolve("tiny.img");
         Files.write(tiny, new byte[1024]);
-        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.open(tiny)).getMessage().contains("too small"));
-        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.open(dir)).getMessage().contains("is a directory"));
+        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.open(tiny))
+                .getMessage()
+                .contains("too small"));
+        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.open(dir))
+                .getMessage()
+                .contains("is a directory"));
         assertThrows(java.nio.file.NoSuchFileException.class, () -> Rwfs.open(dir.resolve("missing.img")));
 
         Random rnd = new Random(42);
@@ -338,7 +367,7 @@ class RwfsTest {
             byte[] b = new byte[(rnd.nextInt(300) + 1) * (rnd.nextBoolean() ? S : 7)];
             rnd.nextBytes(b);
             if (i % 3 == 0 && b.length >= S) {
-                System.arraycopy(Rwfs.MAGIC, 0, b, 0, 8);               // a magic, nothing else
+                System.arraycopy(Rwfs.MAGIC, 0, b, 0, 8); // a magic, nothing else
             }
             Files.write(g, b);
             RwfsException e = assertThrows(RwfsException.class, () -> Rwfs.open(g));
@@ -364,7 +393,7 @@ class RwfsTest {
             byte[] b = image.clone();
             int flips = 1 + rnd.nextInt(4);
             for (int k = 0; k < flips; k++) {
-                int at = rnd.nextInt(i % 2 == 0 ? 4 * S : 8 * S);      // headers and the start of slot A
+                int at = rnd.nextInt(i % 2 == 0 ? 4 * S : 8 * S); // headers and the start of slot A
                 b[at] ^= (byte) (1 + rnd.nextInt(255));
             }
             Files.write(img, b);
@@ -383,7 +412,11 @@ class RwfsTest {
     void checkPathNamesTheProblem() {
         Rwfs.checkPath("/");
         Rwfs.checkPath("/a/b");
-        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.checkPath("/a//b")).getMessage().contains("empty component"));
-        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.checkPath("a")).getMessage().contains("must start with /"));
+        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.checkPath("/a//b"))
+                .getMessage()
+                .contains("empty component"));
+        assertTrue(assertThrows(RwfsException.class, () -> Rwfs.checkPath("a"))
+                .getMessage()
+                .contains("must start with /"));
     }
 }

@@ -47,37 +47,151 @@ class CliArgsFuzzTest {
     }
 
     static final String[] NUMBERS = {
-        "-1", "0", "1", "2", "-2147483648", "2147483647", "2147483648", "9223372036854775807", "9223372036854775808",
-        "99999999999999999999999", "1e9", "0x10", "1.5", "+5", " 3", "3 ", "", "NaN", "٣",
+        "-1",
+        "0",
+        "1",
+        "2",
+        "-2147483648",
+        "2147483647",
+        "2147483648",
+        "9223372036854775807",
+        "9223372036854775808",
+        "99999999999999999999999",
+        "1e9",
+        "0x10",
+        "1.5",
+        "+5",
+        " 3",
+        "3 ",
+        "",
+        "NaN",
+        "٣",
     };
     static final String[] SMALL_OR_BAD = {
-        "-1", "0", "1", "2", "-2147483648", "2147483648", "9223372036854775808", "99999999999999999999999", "1e9", "0x10",
-        "1.5", "", "x", "٣",
+        "-1",
+        "0",
+        "1",
+        "2",
+        "-2147483648",
+        "2147483648",
+        "9223372036854775808",
+        "99999999999999999999999",
+        "1e9",
+        "0x10",
+        "1.5",
+        "",
+        "x",
+        "٣",
     };
     static final String[] BAD_COUNTS = {
-        "-1", "0", "-2147483648", "2147483648", "9223372036854775808", "99999999999999999999999", "1e9", "0x10", "1.5",
-        "", "x", "\u0000",
+        "-1",
+        "0",
+        "-2147483648",
+        "2147483648",
+        "9223372036854775808",
+        "99999999999999999999999",
+        "1e9",
+        "0x10",
+        "1.5",
+        "",
+        "x",
+        "\u0000",
     };
     static final String[] SIZES = {
-        "0", "1", "512", "64K", "63K", "65535", "65536", "256M", "1G", "1025M", "16G", "17G", "17179869185G", "-1M", "1T",
-        "4097", "1.5M", "K", "", " 64K ", "64k", "64KB", "9223372036854775807", "9223372036854775807K",
+        "0",
+        "1",
+        "512",
+        "64K",
+        "63K",
+        "65535",
+        "65536",
+        "256M",
+        "1G",
+        "1025M",
+        "16G",
+        "17G",
+        "17179869185G",
+        "-1M",
+        "1T",
+        "4097",
+        "1.5M",
+        "K",
+        "",
+        " 64K ",
+        "64k",
+        "64KB",
+        "9223372036854775807",
+        "9223372036854775807K",
     };
     static final String[] DURATIONS = {
-        "0", "0ms", "1ms", "-1s", "1000h", "1001h", "999999999h", "1.5s", "2s", "10x", "", "9223372036854775807ms",
-        "99999999999999999999s", "500ms", "1m", " 2s", "2S", "1e3ms",
+        "0",
+        "0ms",
+        "1ms",
+        "-1s",
+        "1000h",
+        "1001h",
+        "999999999h",
+        "1.5s",
+        "2s",
+        "10x",
+        "",
+        "9223372036854775807ms",
+        "99999999999999999999s",
+        "500ms",
+        "1m",
+        " 2s",
+        "2S",
+        "1e3ms",
     };
-    static final String[] LEVELS = {"error", "warn", "info", "debug", "trace", "ERROR", "", "loud", "\u0000", "off", "all"};
+    static final String[] LEVELS = {
+        "error", "warn", "info", "debug", "trace", "ERROR", "", "loud", "\u0000", "off", "all"
+    };
     static final String[] STRINGS = {
-        "", " ", "\u0000", "\u001b[31mred", "a\nb", "\t", "x".repeat(10_000), "../../etc/passwd", "é中", "-", "--", "-x",
-        "--quiet", "=", "a=b=c", "*", "/(/", "/a{99999999}/", "[", "[z-a]", "/(a+)+$/", "\\", "\ud800", "\uffff",
+        "",
+        " ",
+        "\u0000",
+        "\u001b[31mred",
+        "a\nb",
+        "\t",
+        "x".repeat(10_000),
+        "../../etc/passwd",
+        "é中",
+        "-",
+        "--",
+        "-x",
+        "--quiet",
+        "=",
+        "a=b=c",
+        "*",
+        "/(/",
+        "/a{99999999}/",
+        "[",
+        "[z-a]",
+        "/(a+)+$/",
+        "\\",
+        "\ud800",
+        "\uffff",
     };
     static final String[] GDB = {
-        "-1", "65536", "99999999999", "abc", "host:", ":", "", "1.2.3.4.5:80", "\u0000", "localhost:-5", "[::1]",
-        "x".repeat(300), "localhost:99999", "0x50",
+        "-1",
+        "65536",
+        "99999999999",
+        "abc",
+        "host:",
+        ":",
+        "",
+        "1.2.3.4.5:80",
+        "\u0000",
+        "localhost:-5",
+        "[::1]",
+        "x".repeat(300),
+        "localhost:99999",
+        "0x50",
     };
 
     /** The files of one input. */
-    record Files4(Path dir, Path disk, Path suite, Path elf, Path text, Path folder, Path fifo, Path loop, Path missing) {}
+    record Files4(
+            Path dir, Path disk, Path suite, Path elf, Path text, Path folder, Path fifo, Path loop, Path missing) {}
 
     Path fifo;
     byte[] disk;
@@ -87,7 +201,8 @@ class CliArgsFuzzTest {
         Path shared = Fuzz.mkdirs(tmp.resolve("shared"));
         fifo = shared.resolve("fifo");
         try {
-            Process p = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+            Process p =
+                    new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
             p.waitFor();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -174,13 +289,26 @@ class CliArgsFuzzTest {
                 if (r.nextInt(6) != 0) {
                     a.add(image(r, f));
                 }
-                options(r, a, List.of(new Opt("--trace", null), new Opt("--log-level", x -> pick(x, LEVELS)),
-                        new Opt("--timeout", x -> pick(x, DURATIONS)), new Opt("--ram", x -> pick(x, SIZES)),
-                        new Opt("--quantum", x -> pick(x, NUMBERS)), new Opt("-q", null),
-                        new Opt("--disk", x -> x.nextInt(3) == 0 ? pick(x, new String[] {"disk0=", "=", "nodev=", "disk0=disk0="})
-                                + path(x, f, f.disk()) : path(x, f, f.disk())),
-                        new Opt("--input", x -> path(x, f, f.text())), new Opt("--gdb", x -> pick(x, GDB)),
-                        new Opt("--gdb-wait", null)), 4);
+                options(
+                        r,
+                        a,
+                        List.of(
+                                new Opt("--trace", null),
+                                new Opt("--log-level", x -> pick(x, LEVELS)),
+                                new Opt("--timeout", x -> pick(x, DURATIONS)),
+                                new Opt("--ram", x -> pick(x, SIZES)),
+                                new Opt("--quantum", x -> pick(x, NUMBERS)),
+                                new Opt("-q", null),
+                                new Opt(
+                                        "--disk",
+                                        x -> x.nextInt(3) == 0
+                                                ? pick(x, new String[] {"disk0=", "=", "nodev=", "disk0=disk0="})
+                                                        + path(x, f, f.disk())
+                                                : path(x, f, f.disk())),
+                                new Opt("--input", x -> path(x, f, f.text())),
+                                new Opt("--gdb", x -> pick(x, GDB)),
+                                new Opt("--gdb-wait", null)),
+                        4);
                 if (a.stream().noneMatch(s -> s.startsWith("--timeout"))) {
                     a.add("--timeout");
                     a.add("2s");
@@ -195,10 +323,11 @@ class CliArgsFuzzTest {
                 a.add("test");
                 boolean list = r.nextBoolean();
                 for (int n = r.nextInt(3); n > 0; n--) {
-                    a.add(switch (r.nextInt(4)) {
-                        case 0 -> list ? "builtin:core" : "builtin:nothere";
-                        default -> path(r, f, f.suite());
-                    });
+                    a.add(
+                            switch (r.nextInt(4)) {
+                                case 0 -> list ? "builtin:core" : "builtin:nothere";
+                                default -> path(r, f, f.suite());
+                            });
                 }
                 if (a.size() == 1) {
                     a.add(f.suite().toString());
@@ -206,10 +335,19 @@ class CliArgsFuzzTest {
                 if (list) {
                     a.add("--list");
                 }
-                options(r, a, List.of(new Opt("--filter", x -> pick(x, STRINGS)), new Opt("--tag", x -> pick(x, STRINGS)),
-                        new Opt("--exclude-tag", x -> pick(x, STRINGS)), new Opt("-j", x -> pick(x, NUMBERS)),
-                        new Opt("--timeout", x -> pick(x, DURATIONS)), new Opt("--junit-xml", x -> path(x, f, f.dir().resolve("out.xml"))),
-                        new Opt("-v", null), new Opt("--log-level", x -> pick(x, LEVELS))), 4);
+                options(
+                        r,
+                        a,
+                        List.of(
+                                new Opt("--filter", x -> pick(x, STRINGS)),
+                                new Opt("--tag", x -> pick(x, STRINGS)),
+                                new Opt("--exclude-tag", x -> pick(x, STRINGS)),
+                                new Opt("-j", x -> pick(x, NUMBERS)),
+                                new Opt("--timeout", x -> pick(x, DURATIONS)),
+                                new Opt("--junit-xml", x -> path(x, f, f.dir().resolve("out.xml"))),
+                                new Opt("-v", null),
+                                new Opt("--log-level", x -> pick(x, LEVELS))),
+                        4);
             }
             case 5, 6, 7 -> {
                 a.add("disk");
@@ -218,8 +356,14 @@ class CliArgsFuzzTest {
                     case 0 -> {
                         a.add("format");
                         a.add(r.nextBoolean() ? f.dir().resolve("fresh.img").toString() : img);
-                        options(r, a, List.of(new Opt("--size", x -> pick(x, SIZES)), new Opt("-f", null),
-                                new Opt("--force", null)), 2);
+                        options(
+                                r,
+                                a,
+                                List.of(
+                                        new Opt("--size", x -> pick(x, SIZES)),
+                                        new Opt("-f", null),
+                                        new Opt("--force", null)),
+                                2);
                     }
                     case 1 -> {
                         a.add("ls");
@@ -252,12 +396,24 @@ class CliArgsFuzzTest {
                 a.add(r.nextInt(4) == 0 ? pick(r, STRINGS) : "kv");
                 a.add("-n");
                 a.add(pick(r, SMALL_OR_BAD));
-                options(r, a, List.of(new Opt("--policy", x -> pick(x, new String[] {"none", "restart", "txipc", "shadow", "", "x"})),
-                        new Opt("--seed", x -> pick(x, NUMBERS)), new Opt("--types", x -> pick(x, new String[] {",", "", "ALL", "x",
-                            "register,memory", "\u0000"})), new Opt("--jobs", x -> pick(x, NUMBERS)),
-                        new Opt("--hang-ms", x -> pick(x, NUMBERS)), new Opt("--replay-depth", x -> pick(x, NUMBERS)),
-                        new Opt("--json", x -> path(x, f, f.dir().resolve("o.json"))),
-                        new Opt("--csv", x -> path(x, f, f.dir().resolve("o.csv"))), new Opt("-v", null)), 3);
+                options(
+                        r,
+                        a,
+                        List.of(
+                                new Opt(
+                                        "--policy",
+                                        x -> pick(x, new String[] {"none", "restart", "txipc", "shadow", "", "x"})),
+                                new Opt("--seed", x -> pick(x, NUMBERS)),
+                                new Opt(
+                                        "--types",
+                                        x -> pick(x, new String[] {",", "", "ALL", "x", "register,memory", "\u0000"})),
+                                new Opt("--jobs", x -> pick(x, NUMBERS)),
+                                new Opt("--hang-ms", x -> pick(x, NUMBERS)),
+                                new Opt("--replay-depth", x -> pick(x, NUMBERS)),
+                                new Opt("--json", x -> path(x, f, f.dir().resolve("o.json"))),
+                                new Opt("--csv", x -> path(x, f, f.dir().resolve("o.csv"))),
+                                new Opt("-v", null)),
+                        3);
             }
             case 9 -> {
                 boolean bench = r.nextBoolean();
@@ -269,18 +425,42 @@ class CliArgsFuzzTest {
                         case 1 -> a.add("--runs=" + pick(r, BAD_COUNTS));
                         default -> a.add("--idle-tasks=" + pick(r, BAD_COUNTS));
                     }
-                    options(r, a, List.of(new Opt("--runs", x -> pick(x, SMALL_OR_BAD)),
-                            new Opt("--idle-tasks", x -> pick(x, SMALL_OR_BAD))), 2);
+                    options(
+                            r,
+                            a,
+                            List.of(
+                                    new Opt("--runs", x -> pick(x, SMALL_OR_BAD)),
+                                    new Opt("--idle-tasks", x -> pick(x, SMALL_OR_BAD))),
+                            2);
                 } else {
                     a.add(r.nextBoolean() ? "--kills=" + pick(r, BAD_COUNTS) : "--instruction=" + pick(r, BAD_COUNTS));
-                    options(r, a, List.of(new Opt("--markdown", null), new Opt("-v", null),
-                            new Opt("--kills", x -> pick(x, BAD_COUNTS))), 2);
+                    options(
+                            r,
+                            a,
+                            List.of(
+                                    new Opt("--markdown", null),
+                                    new Opt("-v", null),
+                                    new Opt("--kills", x -> pick(x, BAD_COUNTS))),
+                            2);
                 }
             }
             case 10 -> {
-                String[][] misc = {{"images"}, {"help"}, {"help", "boot"}, {"help", "nothere"}, {"--version"}, {"-V"},
-                    {"--help"}, {}, {"nothere"}, {"disk"}, {"disk", "nothere"}, {"images", "extra"}, {"boot", "--help"},
-                    {"disk", "put", "--help"}};
+                String[][] misc = {
+                    {"images"},
+                    {"help"},
+                    {"help", "boot"},
+                    {"help", "nothere"},
+                    {"--version"},
+                    {"-V"},
+                    {"--help"},
+                    {},
+                    {"nothere"},
+                    {"disk"},
+                    {"disk", "nothere"},
+                    {"images", "extra"},
+                    {"boot", "--help"},
+                    {"disk", "put", "--help"}
+                };
                 a.addAll(List.of(misc[r.nextInt(misc.length)]));
             }
             default -> { // junk anywhere
@@ -307,10 +487,16 @@ class CliArgsFuzzTest {
             String[] args = generate(r, f).toArray(String[]::new);
             Files.write(work.resolve("args.txt"), String.join("\n", args).getBytes(StandardCharsets.UTF_8));
             Result res = c.run(work, args);
-            if (res != null && res.status() == 0 && args.length == 5 && args[0].equals("disk") && args[1].equals("put")
+            if (res != null
+                    && res.status() == 0
+                    && args.length == 5
+                    && args[0].equals("disk")
+                    && args[1].equals("put")
                     && java.util.Arrays.stream(args).noneMatch(s -> s.startsWith("-"))) {
                 Result back = c.run(work, "disk", "cat", args[2], args[4]);
-                if (back == null || back.status() != 0 || !java.util.Arrays.equals(back.stdout(), Files.readAllBytes(Path.of(args[3])))) {
+                if (back == null
+                        || back.status() != 0
+                        || !java.util.Arrays.equals(back.stdout(), Files.readAllBytes(Path.of(args[3])))) {
                     c.claimFailed(work, args, "put succeeded but cat does not give the file back", back);
                 }
             }

@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -138,8 +137,24 @@ class DiskFuzzTest {
             case "header-field" -> {
                 int[] offs = {8, 16, 24, 32, 40};
                 int off = offs[r.nextInt(offs.length)];
-                long[] vals = {0, 1, -1, Long.MAX_VALUE, Long.MIN_VALUE, 0x7fffffffL, 0x80000000L, 0xffffffffL, 126, 127,
-                    128, 129, 63 * 512, 63 * 512 + 1, 1L << 40, r.nextLong()};
+                long[] vals = {
+                    0,
+                    1,
+                    -1,
+                    Long.MAX_VALUE,
+                    Long.MIN_VALUE,
+                    0x7fffffffL,
+                    0x80000000L,
+                    0xffffffffL,
+                    126,
+                    127,
+                    128,
+                    129,
+                    63 * 512,
+                    63 * 512 + 1,
+                    1L << 40,
+                    r.nextLong()
+                };
                 long v = vals[r.nextInt(vals.length)];
                 if (off == 8 || off == 40) {
                     b.putInt(slot * 512 + off, (int) v);
@@ -218,7 +233,10 @@ class DiskFuzzTest {
             }
         }
         fixed[0] = fix;
-        what.append(kind).append(fix ? " (CRCs recomputed)" : " (CRCs stale)").append(" slot ").append(slot == 0 ? 'A' : 'B');
+        what.append(kind)
+                .append(fix ? " (CRCs recomputed)" : " (CRCs stale)")
+                .append(" slot ")
+                .append(slot == 0 ? 'A' : 'B');
         return d;
     }
 
@@ -245,8 +263,12 @@ class DiskFuzzTest {
                 Result res = c.run(work, args);
                 Matcher m = res == null ? null : mounted.matcher(res.out());
                 if (m != null && m.find() && !fixed[0] && !Set.of("2", "3").contains(m.group(1))) {
-                    c.claimFailed(work, args, "the fs server mounted sequence " + m.group(1) + " of an image whose"
-                            + " only snapshots are 2 and 3 (" + what + ")", res);
+                    c.claimFailed(
+                            work,
+                            args,
+                            "the fs server mounted sequence " + m.group(1) + " of an image whose"
+                                    + " only snapshots are 2 and 3 (" + what + ")",
+                            res);
                 }
             } else if (cmd <= 4) {
                 String[] args = {"disk", "ls", image};
@@ -300,7 +322,8 @@ class DiskFuzzTest {
                 String[] args = {"disk", "cat", image, f[2]};
                 Result res = c.run(work, args);
                 if (res == null || res.status() != 0 || res.stdout().length != Long.parseLong(f[1])) {
-                    c.claimFailed(work, args, "ls listed " + f[2] + " (" + f[1] + " bytes) but cat cannot read it so", res);
+                    c.claimFailed(
+                            work, args, "ls listed " + f[2] + " (" + f[1] + " bytes) but cat cannot read it so", res);
                 }
             }
         }

@@ -37,7 +37,7 @@ final class Fuzz {
     /** What a Java stack trace or exception report looks like on stderr. */
     private static final Pattern JAVA_LEAK = Pattern.compile(
             "(?m)^\\s*at [A-Za-z_$][\\w$]*(\\.[\\w$<>]+)+\\(|\\b[A-Z]\\w*(Exception|Error)\\b|\\b(java|javax|jdk|sun)\\.[a-z]+\\."
-            + "|rewind: internal error|Caused by:");
+                    + "|rewind: internal error|Caused by:");
 
     private Fuzz() {}
 
@@ -99,6 +99,7 @@ final class Fuzz {
         final Duration limit;
         /** Substrings of a failure report that mark a known, reported, not yet fixed bug (another area's). */
         final Map<String, String> known;
+
         final TreeMap<Integer, Integer> statuses = new TreeMap<>();
         final List<String> failures = new ArrayList<>();
         final List<String> knownHits = new ArrayList<>();
@@ -208,8 +209,11 @@ final class Fuzz {
                         }
                     }
                 }
-                Files.write(dir.resolve("replay.sh"), ("#!/bin/sh\n# " + problem.replace('\n', ' ') + "\n"
-                        + "cd \"$(git rev-parse --show-toplevel)\" && " + cmd + "\n").getBytes(StandardCharsets.UTF_8));
+                Files.write(
+                        dir.resolve("replay.sh"),
+                        ("#!/bin/sh\n# " + problem.replace('\n', ' ') + "\n"
+                                        + "cd \"$(git rev-parse --show-toplevel)\" && " + cmd + "\n")
+                                .getBytes(StandardCharsets.UTF_8));
                 Files.write(dir.resolve("output.txt"), report.getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
                 // The report below still names the command.
@@ -217,18 +221,31 @@ final class Fuzz {
             if (knownAs != null) {
                 return;
             }
-            String line = family + " #" + i + ": " + problem + "\n  replay: " + cmd + "\n  files: " + dir
-                    + "\n  " + output.replace("\n", "\n  ");
+            String line = family + " #" + i + ": " + problem + "\n  replay: " + cmd + "\n  files: " + dir + "\n  "
+                    + output.replace("\n", "\n  ");
             failures.add(line.length() > 4000 ? line.substring(0, 4000) + "..." : line);
         }
 
         String summary() {
             StringBuilder h = new StringBuilder();
             statuses.forEach((k, v) -> h.append(h.length() == 0 ? "" : " ")
-                    .append(k == -1 ? "hang" : k == -2 ? "threw" : Integer.toString(k)).append(':').append(v));
-            return String.format("fuzz %s: seed %d, %d inputs, %d runs, exit statuses {%s}, internal errors %d, hangs %d,"
-                    + " stack traces %d, false claims %d, known failures %d, %.1f s", family, seed, inputs, runs, h, internal,
-                    hangs, leaks, claims, knownHits.size(), (System.nanoTime() - start) / 1e9);
+                    .append(k == -1 ? "hang" : k == -2 ? "threw" : Integer.toString(k))
+                    .append(':')
+                    .append(v));
+            return String.format(
+                    "fuzz %s: seed %d, %d inputs, %d runs, exit statuses {%s}, internal errors %d, hangs %d,"
+                            + " stack traces %d, false claims %d, known failures %d, %.1f s",
+                    family,
+                    seed,
+                    inputs,
+                    runs,
+                    h,
+                    internal,
+                    hangs,
+                    leaks,
+                    claims,
+                    knownHits.size(),
+                    (System.nanoTime() - start) / 1e9);
         }
 
         /** Print the summary line (and known failures); fail listing every unexpected failure. */
@@ -269,13 +286,61 @@ final class Fuzz {
     // ---- generic mutations of text (ISO-8859-1 strings: one char = one byte) ----
 
     static final String[] EXTREME_VALUES = {
-        "-1", "0", "1", "4096", "2147483647", "2147483648", "-2147483649", "4294967296", "9223372036854775807",
-        "9223372036854775808", "-9223372036854775808", "99999999999999999999999", "0x7fffffffffffffff", "1e309",
-        "-0.0", "nan", "inf", "-inf", "true", "false", "1979-05-27T07:32:00Z", "\"\"", "\" \"", "\"-1\"", "\"0\"",
-        "\"1G\"", "\"16G\"", "\"9999999999G\"", "\"-1M\"", "\"0K\"", "\"1.5M\"", "\"64K\"", "\"a/../b\"", "\"/etc/passwd\"",
-        "\"..\"", "\"x\\u0000y\"", "\"\\u00e9\\u4e2d\"", "\"\\ud800\"", "[]", "[1, 2, 3]", "[\"a\", 1]", "{}",
-        "{ a = 1 }", "'''multi\nline'''", "\"\"\"multi\nline\"\"\"", "\"restart\"", "\"shadow\"", "\"none\"",
-        "\"block\"", "\"uart\"", "\"kv\"", "\"fs\"", "\"hello.elf\"", "\"missing.elf\"", "[\"kv\", \"kv\"]",
+        "-1",
+        "0",
+        "1",
+        "4096",
+        "2147483647",
+        "2147483648",
+        "-2147483649",
+        "4294967296",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "99999999999999999999999",
+        "0x7fffffffffffffff",
+        "1e309",
+        "-0.0",
+        "nan",
+        "inf",
+        "-inf",
+        "true",
+        "false",
+        "1979-05-27T07:32:00Z",
+        "\"\"",
+        "\" \"",
+        "\"-1\"",
+        "\"0\"",
+        "\"1G\"",
+        "\"16G\"",
+        "\"9999999999G\"",
+        "\"-1M\"",
+        "\"0K\"",
+        "\"1.5M\"",
+        "\"64K\"",
+        "\"a/../b\"",
+        "\"/etc/passwd\"",
+        "\"..\"",
+        "\"x\\u0000y\"",
+        "\"\\u00e9\\u4e2d\"",
+        "\"\\ud800\"",
+        "[]",
+        "[1, 2, 3]",
+        "[\"a\", 1]",
+        "{}",
+        "{ a = 1 }",
+        "'''multi\nline'''",
+        "\"\"\"multi\nline\"\"\"",
+        "\"restart\"",
+        "\"shadow\"",
+        "\"none\"",
+        "\"block\"",
+        "\"uart\"",
+        "\"kv\"",
+        "\"fs\"",
+        "\"hello.elf\"",
+        "\"missing.elf\"",
+        "[\"kv\", \"kv\"]",
         "[\"disk0\", \"nodev\"]",
     };
 
@@ -387,8 +452,12 @@ final class Fuzz {
             }
             default: { // deep nesting on its own line
                 int d = depth(r);
-                ls.add(at, "deep = " + (r.nextBoolean() ? "[".repeat(d) + "]".repeat(r.nextBoolean() ? d : depth(r))
-                        : deepTable(d)));
+                ls.add(
+                        at,
+                        "deep = "
+                                + (r.nextBoolean()
+                                        ? "[".repeat(d) + "]".repeat(r.nextBoolean() ? d : depth(r))
+                                        : deepTable(d)));
                 break;
             }
         }

@@ -31,11 +31,30 @@ class ManifestFuzzTest {
     static final Map<String, String> KNOWN = Map.of();
 
     static final String[] UNKNOWN = {
-        "bogus = 1", "[bogus]", "[task]", "[task.x]", "[task.x.y.z]", "[[task]]", "[device]", "[device.d]",
-        "[device.d]\nkind = \"block\"\nsize = \"64K\"", "[task.t]\nimage = \"hello.elf\"", "name = \"dup\"",
-        "quantum = 0", "quantum = -5", "quantum = 100000", "[task.hello]\nimage = \"hello.elf\"\nuses = [\"nothing\"]",
+        "bogus = 1",
+        "[bogus]",
+        "[task]",
+        "[task.x]",
+        "[task.x.y.z]",
+        "[[task]]",
+        "[device]",
+        "[device.d]",
+        "[device.d]\nkind = \"block\"\nsize = \"64K\"",
+        "[task.t]\nimage = \"hello.elf\"",
+        "name = \"dup\"",
+        "quantum = 0",
+        "quantum = -5",
+        "quantum = 100000",
+        "[task.hello]\nimage = \"hello.elf\"\nuses = [\"nothing\"]",
         "[task.a]\nimage = \"hello.elf\"\nserves = [\"x\"]\n[task.b]\nimage = \"hello.elf\"\nserves = [\"x\"]",
-        "a.b.c.d.e = 1", "\"quoted key\" = 2", "= 3", "[", "]]", "x = ", "x = \"unterminated", "\ufeff",
+        "a.b.c.d.e = 1",
+        "\"quoted key\" = 2",
+        "= 3",
+        "[",
+        "]]",
+        "x = ",
+        "x = \"unterminated",
+        "\ufeff",
     };
 
     @TempDir

@@ -158,7 +158,8 @@ final class FakeTarget implements DebugTarget {
     @Override
     public boolean writeMemory(int thread, long address, byte[] src) {
         r(thread);
-        if (Long.compareUnsigned(address - BASE, mem.length) >= 0 || Long.compareUnsigned(address - BASE + src.length, mem.length) > 0) {
+        if (Long.compareUnsigned(address - BASE, mem.length) >= 0
+                || Long.compareUnsigned(address - BASE + src.length, mem.length) > 0) {
             return false;
         }
         System.arraycopy(src, 0, mem, (int) (address - BASE), src.length);

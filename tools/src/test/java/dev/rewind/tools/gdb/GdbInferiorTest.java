@@ -1,14 +1,13 @@
 package dev.rewind.tools.gdb;
 
-import dev.rewind.kernel.KernelConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -54,17 +53,24 @@ class GdbInferiorTest {
             }
         }
         Path manifest = tmp.resolve("clients.toml");
-        Files.writeString(manifest, "name = \"clients\"\n[task.ipc_echo]\nimage = \"ipc_echo.elf\"\npriority = 2\n"
-                + "serves = [\"ipc_echo\"]\n"
-                + "[task.c1]\nimage = \"ipc_client.elf\"\npriority = 4\nuses = [\"ipc_echo\"]\n"
-                + "[task.c2]\nimage = \"ipc_client.elf\"\npriority = 4\nuses = [\"ipc_echo\"]\n");
+        Files.writeString(
+                manifest,
+                "name = \"clients\"\n[task.ipc_echo]\nimage = \"ipc_echo.elf\"\npriority = 2\n"
+                        + "serves = [\"ipc_echo\"]\n"
+                        + "[task.c1]\nimage = \"ipc_client.elf\"\npriority = 4\nuses = [\"ipc_echo\"]\n"
+                        + "[task.c2]\nimage = \"ipc_client.elf\"\npriority = 4\nuses = [\"ipc_echo\"]\n");
         return SystemImage.open(manifest.toString());
     }
 
     /** gdb without any file: only what the stub tells it. */
     private GdbIntegrationTest.Gdb gdb(int port, String... commands) throws IOException {
-        List<String> lines = new ArrayList<>(List.of("set pagination off", "set confirm off", "set width 0",
-                "set remotetimeout 30", "set architecture riscv:rv64", "target remote 127.0.0.1:" + port));
+        List<String> lines = new ArrayList<>(List.of(
+                "set pagination off",
+                "set confirm off",
+                "set width 0",
+                "set remotetimeout 30",
+                "set architecture riscv:rv64",
+                "target remote 127.0.0.1:" + port));
         lines.addAll(List.of(commands));
         Path script = tmp.resolve("script" + System.nanoTime() + ".gdb");
         Files.write(script, lines);
@@ -78,9 +84,11 @@ class GdbInferiorTest {
     @Test
     void everyTaskIsAnInferiorWithItsOwnExecutableAndSymbols() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
+            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(
+                    echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
             String out;
-            try (GdbIntegrationTest.Gdb g = gdb(sys.port,
+            try (GdbIntegrationTest.Gdb g = gdb(
+                    sys.port,
                     "info inferiors",
                     "inferior 1",
                     "info symbol handle",
@@ -94,11 +102,12 @@ class GdbInferiorTest {
                     "print handle")) {
                 out = g.finish();
             }
-            assertContains(out,
+            assertContains(
+                    out,
                     "ipc_echo.elf",
                     "ipc_client.elf",
                     "handle in section .text",
-                    "Breakpoint 1 at 0x10148",
+                    "Breakpoint 1 at 0x10146",
                     "hit Breakpoint 1, ",
                     "handle (",
                     "#1 ",
@@ -108,7 +117,10 @@ class GdbInferiorTest {
                     "tests/ipc_client.c",
                     "[Inferior 3 (process 3) detached]",
                     "No symbol \"handle\" in current context.");
-            assertEquals(3, GdbIntegrationTest.count(out, "Reading symbols from /tmp/rewind-gdb-"), "one executable per inferior:\n" + out);
+            assertEquals(
+                    3,
+                    GdbIntegrationTest.count(out, "Reading symbols from /tmp/rewind-gdb-"),
+                    "one executable per inferior:\n" + out);
             SystemResult r = sys.await();
             assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
         });
@@ -117,9 +129,11 @@ class GdbInferiorTest {
     @Test
     void aBreakpointOfOneInferiorStopsOnlyThatTask() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
+            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(
+                    echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
             String out;
-            try (GdbIntegrationTest.Gdb g = gdb(sys.port,
+            try (GdbIntegrationTest.Gdb g = gdb(
+                    sys.port,
                     "inferior 3",
                     // an address breakpoint has one location, in the current inferior: task 3's
                     "break *round_trip",
@@ -151,7 +165,11 @@ class GdbInferiorTest {
                     Files.copy(in, elf);
                 }
             }
-            m.append("[task.").append(tasks[i]).append("]\nimage = \"").append(tasks[i + 1]).append("\"\n");
+            m.append("[task.")
+                    .append(tasks[i])
+                    .append("]\nimage = \"")
+                    .append(tasks[i + 1])
+                    .append("\"\n");
             if (tasks[i + 1].equals("ipc_echo.elf")) {
                 m.append("serves = [\"ipc_echo\"]\n");
             } else if (tasks[i + 1].equals("ipc_client.elf")) {
@@ -167,16 +185,24 @@ class GdbInferiorTest {
     void eachInferiorEndsWithItsOwnExitOrSignalAndTheLastEndsTheConnectionCleanly() {
         // hello exits by itself; null faults, and recovery (none) stops it for good: SIGSEGV
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(manifest("hello", "hello.elf", "null", "t_fault_null.elf"),
-                    true, KernelConfig.defaults().quantumMs(), true);
+            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(
+                    manifest("hello", "hello.elf", "null", "t_fault_null.elf"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    true);
             String out;
-            try (GdbIntegrationTest.Gdb g = gdb(sys.port,
+            try (GdbIntegrationTest.Gdb g = gdb(
+                    sys.port,
                     "inferior 2",
                     "continue",
-                    "echo <end2>\\n", "continue", "echo </end2>\\n",
+                    "echo <end2>\\n",
+                    "continue",
+                    "echo </end2>\\n",
                     "info inferiors",
                     "inferior 1",
-                    "echo <end1>\\n", "continue", "echo </end1>\\n",
+                    "echo <end1>\\n",
+                    "continue",
+                    "echo </end1>\\n",
                     "info inferiors")) {
                 out = g.finish();
                 GdbIntegrationTest.assertCleanEnd(g, out);
@@ -199,16 +225,23 @@ class GdbInferiorTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(
                     manifest("ipc_echo", "ipc_echo.elf", "hello", "hello.elf", "c", "ipc_client.elf"),
-                    true, KernelConfig.defaults().quantumMs(), true);
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    true);
             String out;
-            try (GdbIntegrationTest.Gdb g = gdb(sys.port,
+            try (GdbIntegrationTest.Gdb g = gdb(
+                    sys.port,
                     "inferior 3",
                     "break *round_trip",
                     "set $i = 0",
                     "while $i < 20\n  continue\n  set $i = $i + 1\nend",
-                    "echo <threads>\\n", "info threads", "echo </threads>\\n",
+                    "echo <threads>\\n",
+                    "info threads",
+                    "echo </threads>\\n",
                     "inferior 2",
-                    "echo <resumed>\\n", "continue", "echo </resumed>\\n",
+                    "echo <resumed>\\n",
+                    "continue",
+                    "echo </resumed>\\n",
                     "inferior 3",
                     "delete",
                     GdbIntegrationTest.Mode.INFERIORS.toTheEnd())) {
@@ -220,7 +253,10 @@ class GdbInferiorTest {
             assertTrue(!out.substring(0, out.indexOf("<resumed>")).contains("exited normally"), out);
             assertContains(block(out, "resumed"), "[Inferior 2 (process 2) exited normally]");
             for (int p = 1; p <= 3; p++) {
-                assertEquals(1, GdbIntegrationTest.count(out, "[Inferior " + p + " (process " + p + ") exited normally]"), out);
+                assertEquals(
+                        1,
+                        GdbIntegrationTest.count(out, "[Inferior " + p + " (process " + p + ") exited normally]"),
+                        out);
             }
             SystemResult r = sys.await();
             assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
@@ -230,16 +266,20 @@ class GdbInferiorTest {
     @Test
     void killInOneInferiorEndsTheSystemAndTheOthersHearItAsSigkill() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
+            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(
+                    echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
             String out;
-            try (GdbIntegrationTest.Gdb g = gdb(sys.port,
+            try (GdbIntegrationTest.Gdb g = gdb(
+                    sys.port,
                     "inferior 2",
                     "break *round_trip",
                     "continue",
                     "kill",
                     "inferior 1",
                     "print $pc != 0",
-                    "echo <end1>\\n", "continue", "echo </end1>\\n",
+                    "echo <end1>\\n",
+                    "continue",
+                    "echo </end1>\\n",
                     "info inferiors")) {
                 out = g.finish();
                 GdbIntegrationTest.assertCleanEnd(g, out);

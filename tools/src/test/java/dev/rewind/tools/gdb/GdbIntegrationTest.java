@@ -61,207 +61,222 @@ class GdbIntegrationTest {
     @BeforeAll
     static void findGdb() {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-                Path p = Path.of(dir, "gdb-multiarch");
-                if (Files.isExecutable(p)) {
-                    gdb = p.toString();
-                }
-            }
-            assumeTrue(gdb != null, "gdb-multiarch is not installed");
-        }
-
-        /**
-         * A system booted with the stub on a kernel thread. {@link #close()} kills a system
-         * still running (as gdb's {@code kill} does), so that no test leaves one behind.
-         */
-        static final class Booted implements AutoCloseable {
-            final ByteArrayOutputStream console = new ByteArrayOutputStream();
-            final CompletableFuture<SystemResult> result = new CompletableFuture<>();
-            final int port;
-
-            Booted(String image, boolean wait) throws Exception {
-                this(SystemImage.builtin(image), wait);
-            }
-
-            Booted(SystemImage img, boolean wait) throws Exception {
-                this(img, wait, KernelConfig.defaults().quantumMs());
-            }
-
-            Booted(SystemImage img, boolean wait, int quantumMs) throws Exception {
-                this(img, wait, quantumMs, false);
-            }
-
-            /** @param inferiors as {@code rewind boot --gdb-inferiors}: one gdb inferior per task */
-            Booted(SystemImage img, boolean wait, int quantumMs, boolean inferiors) throws Exception {
-                this(img, wait, quantumMs, inferiors, null);
-            }
-
-            /** @param reverseWindow as {@code rewind boot --gdb-reverse-window}, or null */
-            Booted(SystemImage img, boolean wait, int quantumMs, boolean inferiors, Long reverseWindow) throws Exception {
-                BOOTED.add(this);
-                Kernel kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(170_000_000_000L).withQuantumMs(quantumMs),
-                        img.manifest(), img.source(),
-                        new Uart(console), null);
-                PipedInputStream errIn = new PipedInputStream(1 << 16);
-                PrintStream err = new PrintStream(new PipedOutputStream(errIn), true, StandardCharsets.UTF_8);
-                Thread t = new Thread(() -> {
-                    try (kernel) {
-                        result.complete(GdbBoot.run(kernel, "127.0.0.1:0", wait, inferiors, reverseWindow, err));
-                    } catch (Throwable e) {
-                        result.completeExceptionally(e);
-                    } finally {
-                        err.close();
-                    }
-                }, "kernel");
-                t.setDaemon(true);
-                t.start();
-                // "rewind: gdb stub listening on 127.0.0.1:PORT ..."
-                StringBuilder sb = new StringBuilder();
-                Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher("");
-                int c;
-                while ((c = errIn.read()) >= 0) {
-                    sb.append((char) c);
-                    if (c == '\n' && m.reset(sb).find()) {
-                        break;
-                    }
-                }
-                assertTrue(m.reset(sb).find(), sb.toString());
-                port = Integer.parseInt(m.group(1));
-                Thread drain = new Thread(() -> {
-                    try {
-                        errIn.transferTo(OutputStream.nullOutputStream());
-                    } catch (IOException e) {
-                        // done
-                    }
-                });
-                drain.setDaemon(true);
-                drain.start();
-            }
-
-            SystemResult await() throws Exception {
-                return result.get(120, TimeUnit.SECONDS);
-            }
-
-            String console() {
-                synchronized (console) {
-                    return console.toString(StandardCharsets.UTF_8);
-                }
-            }
-
-            @Override
-            public void close() {
-                if (result.isDone()) {
-                    return;
-                }
-                // the stub serves the next connection once gdb is gone: send it gdb's "k"
-                for (int i = 0; i < 50 && !result.isDone(); i++) {
-                    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-                        s.getOutputStream().write("+$k#6b".getBytes(StandardCharsets.ISO_8859_1));
-                        s.getOutputStream().flush();
-                        result.get(2, TimeUnit.SECONDS);
-                    } catch (Exception e) {
-                        // busy or still ending: try again
-                    }
-                }
+            Path p = Path.of(dir, "gdb-multiarch");
+            if (Files.isExecutable(p)) {
+                gdb = p.toString();
             }
         }
+        assumeTrue(gdb != null, "gdb-multiarch is not installed");
+    }
 
-        /** A built-in ELF copied to a file gdb can load. */
-        Path elf(String name) throws IOException {
-            Path p = tmp.resolve(name);
-        try (InputStream in = getClass().getClassLoader().getResourceAsStream("rewind/image/" + name)) {
-                assertTrue(in != null, name);
-                Files.copy(in, p);
-            }
-            return p;
+    /**
+     * A system booted with the stub on a kernel thread. {@link #close()} kills a system
+     * still running (as gdb's {@code kill} does), so that no test leaves one behind.
+     */
+    static final class Booted implements AutoCloseable {
+        final ByteArrayOutputStream console = new ByteArrayOutputStream();
+        final CompletableFuture<SystemResult> result = new CompletableFuture<>();
+        final int port;
+
+        Booted(String image, boolean wait) throws Exception {
+            this(SystemImage.builtin(image), wait);
         }
 
-        /** Every gdb started, killed when the JVM ends if a test could not (a crash, a kill). */
-        static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-        static {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly)));
+        Booted(SystemImage img, boolean wait) throws Exception {
+            this(img, wait, KernelConfig.defaults().quantumMs());
         }
 
-        /** A running gdb-multiarch whose output is collected as it comes. */
-        static final class Gdb implements AutoCloseable {
-            final Process process;
-            final StringBuffer out = new StringBuffer();
+        Booted(SystemImage img, boolean wait, int quantumMs) throws Exception {
+            this(img, wait, quantumMs, false);
+        }
 
-            Gdb(Path script) throws IOException {
-                // no core file if gdb aborts (as gdb 13 did on a stub's bad stop reply)
-                process = new ProcessBuilder("sh", "-c", "ulimit -c 0; exec \"$0\" -batch -nx -x \"$1\"", gdb, script.toString())
-                        .redirectErrorStream(true).start();
-                LIVE.add(process);
-                Thread reader = new Thread(() -> {
-                    byte[] buf = new byte[4096];
-                    try (InputStream in = process.getInputStream()) {
-                        int n;
-                        while ((n = in.read(buf)) > 0) {
-                            out.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+        /** @param inferiors as {@code rewind boot --gdb-inferiors}: one gdb inferior per task */
+        Booted(SystemImage img, boolean wait, int quantumMs, boolean inferiors) throws Exception {
+            this(img, wait, quantumMs, inferiors, null);
+        }
+
+        /** @param reverseWindow as {@code rewind boot --gdb-reverse-window}, or null */
+        Booted(SystemImage img, boolean wait, int quantumMs, boolean inferiors, Long reverseWindow) throws Exception {
+            BOOTED.add(this);
+            Kernel kernel = new Kernel(
+                    KernelConfig.defaults().withBudgetNanos(170_000_000_000L).withQuantumMs(quantumMs),
+                    img.manifest(),
+                    img.source(),
+                    new Uart(console),
+                    null);
+            PipedInputStream errIn = new PipedInputStream(1 << 16);
+            PrintStream err = new PrintStream(new PipedOutputStream(errIn), true, StandardCharsets.UTF_8);
+            Thread t = new Thread(
+                    () -> {
+                        try (kernel) {
+                            result.complete(GdbBoot.run(kernel, "127.0.0.1:0", wait, inferiors, reverseWindow, err));
+                        } catch (Throwable e) {
+                            result.completeExceptionally(e);
+                        } finally {
+                            err.close();
                         }
-                    } catch (IOException e) {
-                        // ended
+                    },
+                    "kernel");
+            t.setDaemon(true);
+            t.start();
+            // "rewind: gdb stub listening on 127.0.0.1:PORT ..."
+            StringBuilder sb = new StringBuilder();
+            Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher("");
+            int c;
+            while ((c = errIn.read()) >= 0) {
+                sb.append((char) c);
+                if (c == '\n' && m.reset(sb).find()) {
+                    break;
+                }
+            }
+            assertTrue(m.reset(sb).find(), sb.toString());
+            port = Integer.parseInt(m.group(1));
+            Thread drain = new Thread(() -> {
+                try {
+                    errIn.transferTo(OutputStream.nullOutputStream());
+                } catch (IOException e) {
+                    // done
+                }
+            });
+            drain.setDaemon(true);
+            drain.start();
+        }
+
+        SystemResult await() throws Exception {
+            return result.get(120, TimeUnit.SECONDS);
+        }
+
+        String console() {
+            synchronized (console) {
+                return console.toString(StandardCharsets.UTF_8);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (result.isDone()) {
+                return;
+            }
+            // the stub serves the next connection once gdb is gone: send it gdb's "k"
+            for (int i = 0; i < 50 && !result.isDone(); i++) {
+                try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                    s.getOutputStream().write("+$k#6b".getBytes(StandardCharsets.ISO_8859_1));
+                    s.getOutputStream().flush();
+                    result.get(2, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    // busy or still ending: try again
+                }
+            }
+        }
+    }
+
+    /** A built-in ELF copied to a file gdb can load. */
+    Path elf(String name) throws IOException {
+        Path p = tmp.resolve(name);
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream("rewind/image/" + name)) {
+            assertTrue(in != null, name);
+            Files.copy(in, p);
+        }
+        return p;
+    }
+
+    /** Every gdb started, killed when the JVM ends if a test could not (a crash, a kill). */
+    static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly)));
+    }
+
+    /** A running gdb-multiarch whose output is collected as it comes. */
+    static final class Gdb implements AutoCloseable {
+        final Process process;
+        final StringBuffer out = new StringBuffer();
+
+        Gdb(Path script) throws IOException {
+            // no core file if gdb aborts (as gdb 13 did on a stub's bad stop reply)
+            process = new ProcessBuilder(
+                            "sh", "-c", "ulimit -c 0; exec \"$0\" -batch -nx -x \"$1\"", gdb, script.toString())
+                    .redirectErrorStream(true)
+                    .start();
+            LIVE.add(process);
+            Thread reader = new Thread(() -> {
+                byte[] buf = new byte[4096];
+                try (InputStream in = process.getInputStream()) {
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                        out.append(new String(buf, 0, n, StandardCharsets.UTF_8));
                     }
-                });
-                reader.setDaemon(true);
-                reader.start();
-            }
-
-            void awaitOutput(String s) throws InterruptedException {
-                long deadline = System.currentTimeMillis() + 60_000;
-                while (out.indexOf(s) < 0) {
-                    assertTrue(System.currentTimeMillis() < deadline, "gdb never printed '" + s + "':\n" + out);
-                    Thread.sleep(20);
+                } catch (IOException e) {
+                    // ended
                 }
-            }
+            });
+            reader.setDaemon(true);
+            reader.start();
+        }
 
-            /** Ctrl-C, as a user at the terminal: SIGINT to gdb, which sends 0x03 to the stub. */
-            void interrupt() throws Exception {
-                new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start().waitFor(10, TimeUnit.SECONDS);
-            }
-
-            /** Never leave a gdb behind, whatever the test's outcome. */
-            @Override
-            public void close() {
-                if (process.isAlive()) {
-                    process.destroyForcibly();
-                }
-                LIVE.remove(process);
-            }
-
-            String finish() throws Exception {
-                if (!process.waitFor(90, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    throw new AssertionError("gdb did not finish:\n" + out);
-                }
-                Thread.sleep(100);
-                return out.toString();
+        void awaitOutput(String s) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (out.indexOf(s) < 0) {
+                assertTrue(System.currentTimeMillis() < deadline, "gdb never printed '" + s + "':\n" + out);
+                Thread.sleep(20);
             }
         }
 
-        Gdb gdb(int port, String symbols, String... commands) throws IOException {
-            return gdb(Mode.THREADS, port, symbols, commands);
+        /** Ctrl-C, as a user at the terminal: SIGINT to gdb, which sends 0x03 to the stub. */
+        void interrupt() throws Exception {
+            new ProcessBuilder("kill", "-INT", Long.toString(process.pid()))
+                    .start()
+                    .waitFor(10, TimeUnit.SECONDS);
         }
 
-        /**
-         * gdb on {@code symbols}, or with inferiors on no file: each inferior then loads its own
-         * task's executable (gdb would keep a program loaded before `target remote` as inferior
-         * 1's, even where task 1 runs another one).
-         */
-        Gdb gdb(Mode mode, int port, String symbols, String... commands) throws IOException {
-            List<String> lines = new ArrayList<>(List.of("set pagination off", "set confirm off", "set width 0", "set remotetimeout 30",
-                    "set architecture riscv:rv64", mode.inferiors() ? "echo" : "file " + symbols, "target remote 127.0.0.1:" + port));
-            lines.addAll(List.of(commands));
-            Path script = tmp.resolve("script" + System.nanoTime() + ".gdb");
-            Files.write(script, lines);
-            return new Gdb(script);
-        }
-
-        static void assertContains(String out, String... parts) {
-            for (String p : parts) {
-                assertTrue(out.contains(p), "gdb output lacks '" + p + "':\n" + out);
+        /** Never leave a gdb behind, whatever the test's outcome. */
+        @Override
+        public void close() {
+            if (process.isAlive()) {
+                process.destroyForcibly();
             }
+            LIVE.remove(process);
         }
+
+        String finish() throws Exception {
+            if (!process.waitFor(90, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("gdb did not finish:\n" + out);
+            }
+            Thread.sleep(100);
+            return out.toString();
+        }
+    }
+
+    Gdb gdb(int port, String symbols, String... commands) throws IOException {
+        return gdb(Mode.THREADS, port, symbols, commands);
+    }
+
+    /**
+     * gdb on {@code symbols}, or with inferiors on no file: each inferior then loads its own
+     * task's executable (gdb would keep a program loaded before `target remote` as inferior
+     * 1's, even where task 1 runs another one).
+     */
+    Gdb gdb(Mode mode, int port, String symbols, String... commands) throws IOException {
+        List<String> lines = new ArrayList<>(List.of(
+                "set pagination off",
+                "set confirm off",
+                "set width 0",
+                "set remotetimeout 30",
+                "set architecture riscv:rv64",
+                mode.inferiors() ? "echo" : "file " + symbols,
+                "target remote 127.0.0.1:" + port));
+        lines.addAll(List.of(commands));
+        Path script = tmp.resolve("script" + System.nanoTime() + ".gdb");
+        Files.write(script, lines);
+        return new Gdb(script);
+    }
+
+    static void assertContains(String out, String... parts) {
+        for (String p : parts) {
+            assertTrue(out.contains(p), "gdb output lacks '" + p + "':\n" + out);
+        }
+    }
 
     /**
      * How the stub shows tasks to gdb: as threads of one inferior (the default), or as one
@@ -270,7 +285,8 @@ class GdbIntegrationTest {
      * instead of "2", an exit per inferior).
      */
     enum Mode {
-        THREADS, INFERIORS;
+        THREADS,
+        INFERIORS;
 
         boolean inferiors() {
             return this == INFERIORS;
@@ -307,7 +323,9 @@ class GdbIntegrationTest {
          * {@code id}'s own end (inferiors), e.g. {@code how} = "exited normally".
          */
         String ended(int id, String how) {
-            return inferiors() ? "[Inferior " + id + " (process " + id + ") " + how + "]" : "[Inferior 1 (Remote target) " + how + "]";
+            return inferiors()
+                    ? "[Inferior " + id + " (process " + id + ") " + how + "]"
+                    : "[Inferior 1 (Remote target) " + how + "]";
         }
 
         /**
@@ -334,8 +352,13 @@ class GdbIntegrationTest {
     /** No connection error of any kind, and gdb ended by itself with status 0. */
     static void assertCleanEnd(Gdb g, String out) {
         assertEquals(0, g.process.exitValue(), out);
-        for (String bad : List.of("Remote connection closed", "Remote communication error", "internal-error",
-                "The program is not being run", "Couldn't get registers", "Could not read registers")) {
+        for (String bad : List.of(
+                "Remote connection closed",
+                "Remote communication error",
+                "internal-error",
+                "The program is not being run",
+                "Couldn't get registers",
+                "Could not read registers")) {
             assertTrue(!out.contains(bad), "'" + bad + "' in:\n" + out);
         }
     }
@@ -344,10 +367,17 @@ class GdbIntegrationTest {
     @EnumSource(Mode.class)
     void breakStepPrintWatchThreadsAndDetachOnTheKvServer(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted(SystemImage.builtin("demo.toml"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
+            Booted sys = new Booted(
+                    SystemImage.builtin("demo.toml"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
             Path kv = elf("kv_server.elf");
             String out;
-            try (Gdb g = gdb(mode, sys.port, kv.toString(),
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    kv.toString(),
                     "info threads",
                     "monitor scope kv",
                     "break store",
@@ -370,7 +400,8 @@ class GdbIntegrationTest {
                     "detach")) {
                 out = g.finish();
             }
-            assertContains(out,
+            assertContains(
+                    out,
                     mode.thread(1) + " (kv gen 1, ready)",
                     mode.thread(4) + " (kv_demo gen 1, ready)",
                     "breakpoints and watchpoints apply to kv",
@@ -401,9 +432,16 @@ class GdbIntegrationTest {
     @EnumSource(Mode.class)
     void gdbLandsOnAServerFaultAndContinuingLetsTheRestartRun(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted(SystemImage.builtin("t_restart.toml"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
+            Booted sys = new Booted(
+                    SystemImage.builtin("t_restart.toml"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
             String out;
-            try (Gdb g = gdb(mode, sys.port, elf("kv_server.elf").toString(),
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    elf("kv_server.elf").toString(),
                     "continue",
                     "bt",
                     "print kind",
@@ -413,7 +451,8 @@ class GdbIntegrationTest {
                 out = g.finish();
                 assertCleanEnd(g, out);
             }
-            assertContains(out,
+            assertContains(
+                    out,
                     "rewind: task kv#0.1 faulted: illegal instruction",
                     mode.thread(1) + " received signal SIGILL, Illegal instruction.",
                     "in debug_fault (kind=",
@@ -437,22 +476,25 @@ class GdbIntegrationTest {
     @EnumSource(Mode.class)
     void aNullPointerWriteStopsAsSigsegvAtTheStore(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted(SystemImage.builtin("t_fault_null.elf"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
+            Booted sys = new Booted(
+                    SystemImage.builtin("t_fault_null.elf"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
             String out;
-            try (Gdb g = gdb(mode, sys.port, elf("t_fault_null.elf").toString(),
-                    "continue",
-                    "x/i $pc",
-                    "continue")) {
+            try (Gdb g = gdb(mode, sys.port, elf("t_fault_null.elf").toString(), "continue", "x/i $pc", "continue")) {
                 out = g.finish();
                 assertCleanEnd(g, out);
             }
-            assertContains(out,
+            assertContains(
+                    out,
                     "received signal SIGSEGV, Segmentation fault.",
                     "main () at tests/fault.c",
                     "=> 0x",
                     "sw\t",
                     // the system failed (status 1); the task itself was stopped after its fault
-                    mode.inferiors() ? "Program terminated with signal SIGSEGV, Segmentation fault."
+                    mode.inferiors()
+                            ? "Program terminated with signal SIGSEGV, Segmentation fault."
                             : "[Inferior 1 (Remote target) exited with code 01]");
             SystemResult r = sys.await();
             assertEquals(SystemResult.Outcome.TASK_FAILED, r.outcome(), r.summary());
@@ -465,9 +507,16 @@ class GdbIntegrationTest {
         // deref() is called many times with good pointers (its block is translated and warm),
         // then with a wild one: the load in its first instruction faults
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted(SystemImage.builtin("t_fpc_deref_warm.elf"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
+            Booted sys = new Booted(
+                    SystemImage.builtin("t_fpc_deref_warm.elf"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
             String out;
-            try (Gdb g = gdb(mode, sys.port, elf("t_fpc_deref_warm.elf").toString(),
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    elf("t_fpc_deref_warm.elf").toString(),
                     "continue",
                     "x/i $pc",
                     "bt",
@@ -475,7 +524,8 @@ class GdbIntegrationTest {
                     "kill")) {
                 out = g.finish();
             }
-            assertContains(out,
+            assertContains(
+                    out,
                     "received signal SIGSEGV, Segmentation fault.",
                     "=> 0x",
                     " <deref>:\tld\ta0,0(a0)",
@@ -492,9 +542,16 @@ class GdbIntegrationTest {
     @EnumSource(Mode.class)
     void siginfoAndTheTrapCsrsSayWhyItStopped(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted(SystemImage.builtin("t_fpc_deref_warm.elf"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
+            Booted sys = new Booted(
+                    SystemImage.builtin("t_fpc_deref_warm.elf"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
             String out;
-            try (Gdb g = gdb(mode, sys.port, elf("t_fpc_deref_warm.elf").toString(),
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    elf("t_fpc_deref_warm.elf").toString(),
                     "continue",
                     "print $_siginfo.si_signo",
                     "print $_siginfo.si_code",
@@ -507,7 +564,8 @@ class GdbIntegrationTest {
                     "kill")) {
                 out = g.finish();
             }
-            assertContains(out,
+            assertContains(
+                    out,
                     "received signal SIGSEGV, Segmentation fault.",
                     "$1 = 11",
                     "$2 = 1", // SEGV_MAPERR
@@ -527,9 +585,16 @@ class GdbIntegrationTest {
     @EnumSource(Mode.class)
     void theMonitorShowsEndpointsCapsFaultsAndTheRecoveryLogAndRestartsATask(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted(SystemImage.builtin("t_restart.toml"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
+            Booted sys = new Booted(
+                    SystemImage.builtin("t_restart.toml"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
             String out;
-            try (Gdb g = gdb(mode, sys.port, elf("kv_server.elf").toString(),
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    elf("kv_server.elf").toString(),
                     "monitor help",
                     "continue",
                     "monitor endpoints",
@@ -548,9 +613,14 @@ class GdbIntegrationTest {
                     mode.toTheEnd())) {
                 out = g.finish();
             }
-            assertContains(out,
-                    "monitor endpoints", "monitor caps TASK", "monitor notifications", "monitor fault [TASK]",
-                    "monitor restart TASK", "monitor recovery",
+            assertContains(
+                    out,
+                    "monitor endpoints",
+                    "monitor caps TASK",
+                    "monitor notifications",
+                    "monitor fault [TASK]",
+                    "monitor restart TASK",
+                    "monitor recovery",
                     mode.thread(1) + " received signal SIGILL, Illegal instruction.",
                     "kv               server kv; callers: restart_client (thread 2, awaiting reply)",
                     "capabilities of restart_client:",
@@ -560,7 +630,8 @@ class GdbIntegrationTest {
                     "mcause 2, mtval 0x0, mepc 0x",
                     "no recoveries yet",
                     // with inferiors `break main` has a location in each program (Breakpoint 1.2)
-                    mode.thread(1) + " hit Breakpoint 1", ", main () at",
+                    mode.thread(1) + " hit Breakpoint 1",
+                    ", main () at",
                     "kv gen 1: illegal instruction, pc 0x",
                     "; restarted as generation 2",
                     "task kv: restarted as generation 3",
@@ -578,9 +649,16 @@ class GdbIntegrationTest {
     @EnumSource(Mode.class)
     void ctrlCInterruptsARunningGuestAndKillEndsTheRun(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted(SystemImage.builtin("spinner.elf"), false, KernelConfig.defaults().quantumMs(), mode.inferiors());
+            Booted sys = new Booted(
+                    SystemImage.builtin("spinner.elf"),
+                    false,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
             String out;
-            try (Gdb g = gdb(mode, sys.port, elf("spinner.elf").toString(),
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    elf("spinner.elf").toString(),
                     "set debug remote 1",
                     "continue",
                     "set debug remote 0",
@@ -592,7 +670,8 @@ class GdbIntegrationTest {
                 g.interrupt();
                 out = g.finish();
             }
-            assertContains(out,
+            assertContains(
+                    out,
                     "received signal SIGINT, Interrupt.",
                     "main () at tests/spinner.c",
                     "(spinner gen 1, ready)",
@@ -611,10 +690,13 @@ class GdbIntegrationTest {
     SystemImage clients(int clients) throws Exception {
         elf("ipc_echo.elf");
         elf("ipc_client.elf");
-        StringBuilder m = new StringBuilder("name = \"clients\"\n[task.ipc_echo]\nimage = \"ipc_echo.elf\"\npriority = 2\n"
-                + "serves = [\"ipc_echo\"]\n");
+        StringBuilder m =
+                new StringBuilder("name = \"clients\"\n[task.ipc_echo]\nimage = \"ipc_echo.elf\"\npriority = 2\n"
+                        + "serves = [\"ipc_echo\"]\n");
         for (int i = 1; i <= clients; i++) {
-            m.append("[task.c").append(i).append("]\nimage = \"ipc_client.elf\"\npriority = 4\nuses = [\"ipc_echo\"]\n");
+            m.append("[task.c")
+                    .append(i)
+                    .append("]\nimage = \"ipc_client.elf\"\npriority = 4\nuses = [\"ipc_echo\"]\n");
         }
         Path manifest = tmp.resolve("clients.toml");
         Files.writeString(manifest, m);
@@ -638,7 +720,10 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(300), () -> {
             Booted sys = new Booted(clients(3), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(),
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    tmp.resolve("ipc_client.elf").toString(),
                     "break round_trip",
                     "set $i = 0",
                     "while $i < 200\n  continue\n  set $i = $i + 1\nend",
@@ -652,7 +737,10 @@ class GdbIntegrationTest {
             }
             // 200 continues, and a stepi may end at another task's breakpoint
             // (with inferiors, the breakpoint has a location per client inferior: "Breakpoint 1.3")
-            int hits = (int) Pattern.compile(" hit Breakpoint 1(\\.\\d+)?, round_trip").matcher(out).results().count();
+            int hits = (int) Pattern.compile(" hit Breakpoint 1(\\.\\d+)?, round_trip")
+                    .matcher(out)
+                    .results()
+                    .count();
             assertTrue(hits >= 200 && hits <= 202, hits + " stops:\n" + out);
             for (int t = 2; t <= 4; t++) {
                 assertContains(out, mode.thread(t) + " hit Breakpoint 1");
@@ -684,12 +772,28 @@ class GdbIntegrationTest {
                 // with inferiors an address breakpoint is the current inferior's: select c1's;
                 // without, gdb's current thread (ipc_echo) stops there first, then c1
                 List<String> cmds = mode.inferiors()
-                        ? List.of("monitor scope c1", "inferior 2", "break *0x10004", "continue", "print/x $gp", mode.toTheEnd())
-                        : List.of("monitor scope c1", "break *0x10004", "continue", "continue", "print/x $gp", mode.toTheEnd());
-                try (Gdb g = gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(), cmds.toArray(new String[0]))) {
+                        ? List.of(
+                                "monitor scope c1",
+                                "inferior 2",
+                                "break *0x10004",
+                                "continue",
+                                "print/x $gp",
+                                mode.toTheEnd())
+                        : List.of(
+                                "monitor scope c1",
+                                "break *0x10004",
+                                "continue",
+                                "continue",
+                                "print/x $gp",
+                                mode.toTheEnd());
+                try (Gdb g =
+                        gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(), cmds.toArray(new String[0]))) {
                     out = g.finish();
                 }
-                assertContains(out, mode.thread(2) + " hit Breakpoint 1, 0x0000000000010004 in _start ()", "= 0x13000",
+                assertContains(
+                        out,
+                        mode.thread(2) + " hit Breakpoint 1, 0x0000000000010004 in _start ()",
+                        "= 0x13000",
                         mode.ended(mode.inferiors() ? 2 : 1, "exited normally"));
                 SystemResult r = sys.await();
                 assertEquals(SystemResult.Outcome.OK, r.outcome(), "run " + run + ": " + r.summary() + "\n" + out);
@@ -709,7 +813,10 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(clients(3), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(),
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    tmp.resolve("ipc_client.elf").toString(),
                     "monitor scope c1 c2",
                     "break round_trip " + mode.select(3),
                     "set $i = 0",
@@ -733,7 +840,10 @@ class GdbIntegrationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted(clients(2), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
             String out;
-            try (Gdb g = gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(),
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    tmp.resolve("ipc_client.elf").toString(),
                     "monitor scope ipc_echo",
                     mode.select(3),
                     "set $old = $pc",
@@ -745,11 +855,16 @@ class GdbIntegrationTest {
                     "kill")) {
                 out = g.finish();
             }
-            assertContains(out,
+            assertContains(
+                    out,
                     mode.switched(3),
                     "$1 = 4", // _start: 4-byte instructions
                     "$2 = 8");
-            assertTrue(Pattern.compile("\\(c2 gen 1, ready\\)\\s+_start \\(\\)").matcher(out).find(), out);
+            assertTrue(
+                    Pattern.compile("\\(c2 gen 1, ready\\)\\s+_start \\(\\)")
+                            .matcher(out)
+                            .find(),
+                    out);
             assertContains(out, mode.inferiors() ? "[Inferior 3 (process 3) killed]" : mode.killed());
             assertTrue(!out.contains("internal-error"), out);
             assertEquals("killed by the debugger", sys.await().summary());
@@ -762,7 +877,9 @@ class GdbIntegrationTest {
             Booted sys = new Booted(exitedAndSpinners(), false);
             awaitHelloExited(sys);
             String out;
-            try (Gdb g = gdb(sys.port, tmp.resolve("spinner.elf").toString(),
+            try (Gdb g = gdb(
+                    sys.port,
+                    tmp.resolve("spinner.elf").toString(),
                     "info threads",
                     "thread 3",
                     "print x != 0",
@@ -770,7 +887,8 @@ class GdbIntegrationTest {
                     "kill")) {
                 out = g.finish();
             }
-            assertContains(out,
+            assertContains(
+                    out,
                     "1    Thread 1 (hello gen 1, exited)",
                     "2    Thread 2 (spin1 gen 1, ready)",
                     "3    Thread 3 (spin2 gen 1, ready)",
@@ -786,10 +904,14 @@ class GdbIntegrationTest {
     void withInferiorsATaskThatEndedBeforeGdbCameIsNoInferiorAndProcessIdsStayTheSlots() {
         // gdb numbers inferiors as it finds processes: process P is always task slot P - 1
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted(exitedAndSpinners(), false, KernelConfig.defaults().quantumMs(), true);
+            Booted sys = new Booted(
+                    exitedAndSpinners(), false, KernelConfig.defaults().quantumMs(), true);
             awaitHelloExited(sys);
             String out;
-            try (Gdb g = gdb(Mode.INFERIORS, sys.port, tmp.resolve("spinner.elf").toString(),
+            try (Gdb g = gdb(
+                    Mode.INFERIORS,
+                    sys.port,
+                    tmp.resolve("spinner.elf").toString(),
                     "info inferiors",
                     "info threads",
                     "inferior 2",
@@ -798,7 +920,8 @@ class GdbIntegrationTest {
                 out = g.finish();
                 assertCleanEnd(g, out);
             }
-            assertContains(out,
+            assertContains(
+                    out,
                     "process 2",
                     "process 3",
                     "Thread 2.1 (spin1 gen 1, ready)",
@@ -813,7 +936,8 @@ class GdbIntegrationTest {
     /** Wait until hello has exited and both spinners spin. */
     private static void awaitHelloExited(Booted sys) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 60_000;
-        while (!sys.console().contains("spinner: spinning\nspinner: spinning") || !sys.console().contains("hello")) {
+        while (!sys.console().contains("spinner: spinning\nspinner: spinning")
+                || !sys.console().contains("hello")) {
             assertTrue(System.currentTimeMillis() < deadline, sys.console());
             Thread.sleep(20);
         }
@@ -843,9 +967,16 @@ class GdbIntegrationTest {
     @EnumSource(Mode.class)
     void anInferiorCallReturnsItsValueAndLeavesTheTaskAsItWas(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted(SystemImage.builtin("demo.toml"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
+            Booted sys = new Booted(
+                    SystemImage.builtin("demo.toml"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
             String out;
-            try (Gdb g = gdb(mode, sys.port, elf("kv_server.elf").toString(),
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    elf("kv_server.elf").toString(),
                     "monitor scope kv",
                     "break store",
                     "continue",
@@ -860,7 +991,8 @@ class GdbIntegrationTest {
                 out = g.finish();
                 assertCleanEnd(g, out);
             }
-            assertContains(out,
+            assertContains(
+                    out,
                     mode.thread(1) + " hit Breakpoint 1, store (",
                     "$1 = 0x",
                     "\"EFAULT\"",
@@ -882,9 +1014,16 @@ class GdbIntegrationTest {
     @EnumSource(Mode.class)
     void atAFaultStopTheUserCanFixTheRegistersAndResumeTheTask(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            Booted sys = new Booted(SystemImage.builtin("t_fault_null.elf"), true, KernelConfig.defaults().quantumMs(), mode.inferiors());
+            Booted sys = new Booted(
+                    SystemImage.builtin("t_fault_null.elf"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
             String out;
-            try (Gdb g = gdb(mode, sys.port, elf("t_fault_null.elf").toString(),
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    elf("t_fault_null.elf").toString(),
                     "continue",
                     "x/i $pc",
                     "signal 0", // resumes from the registers: the same store faults again
@@ -900,7 +1039,8 @@ class GdbIntegrationTest {
                 assertCleanEnd(g, out);
             }
             assertEquals(2, count(out, "received signal SIGSEGV, Segmentation fault."), out);
-            assertContains(out,
+            assertContains(
+                    out,
                     "sw\ta4,0(a5)",
                     "$1 = 34",
                     "$2 = 38",
@@ -925,7 +1065,8 @@ class GdbIntegrationTest {
             assertEquals(Main.EXIT_USAGE, Main.run("boot", "--gdb", "notaport", "builtin:hello.elf"));
             assertEquals(Main.EXIT_USAGE, Main.run("boot", "--gdb", "70000", "builtin:hello.elf"));
             assertEquals(Main.EXIT_USAGE, Main.run("boot", "--gdb-reverse-window", "5", "builtin:hello.elf"));
-            assertEquals(Main.EXIT_USAGE, Main.run("boot", "--gdb", "0", "--gdb-reverse-window", "-1", "builtin:hello.elf"));
+            assertEquals(
+                    Main.EXIT_USAGE, Main.run("boot", "--gdb", "0", "--gdb-reverse-window", "-1", "builtin:hello.elf"));
         } finally {
             System.setErr(oldErr);
         }
@@ -937,7 +1078,8 @@ class GdbIntegrationTest {
         assertEquals("127.0.0.1", GdbBoot.parseAddress("1234").getAddress().getHostAddress());
         assertEquals(1234, GdbBoot.parseAddress(":1234").getPort());
         assertTrue(GdbBoot.parseAddress(":1234").getAddress().isLoopbackAddress());
-        assertEquals("0.0.0.0", GdbBoot.parseAddress("0.0.0.0:1234").getAddress().getHostAddress());
+        assertEquals(
+                "0.0.0.0", GdbBoot.parseAddress("0.0.0.0:1234").getAddress().getHostAddress());
         assertTrue(GdbBoot.parseAddress("[::1]:1234").getAddress().isLoopbackAddress());
     }
 }

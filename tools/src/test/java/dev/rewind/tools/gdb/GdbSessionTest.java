@@ -78,7 +78,10 @@ class GdbSessionTest {
         assertEquals("ELF of 2", java.nio.file.Files.readString(p));
         assertEquals("E02", call("qXfer:exec-file:read:9:0,fff"));
         assertNull(call("vCont;c:p1.-1"));
-        assertEquals("resume {3=CONTINUE} CONTINUE false", target.log.get(target.log.size() - 1), "a process's threads: every task");
+        assertEquals(
+                "resume {3=CONTINUE} CONTINUE false",
+                target.log.get(target.log.size() - 1),
+                "a process's threads: every task");
     }
 
     @Test
@@ -106,7 +109,9 @@ class GdbSessionTest {
         assertNull(call("vCont;c:p3.-1"));
         target.ends.put(3, new DebugTarget.StopEvent(DebugTarget.StopKind.TERMINATED, 3, DebugTarget.SIGSEGV, "died"));
         s.execution().reportStop(target.ends.get(3));
-        assertTrue(sent.toString(StandardCharsets.ISO_8859_1).endsWith("$X0b;process:3#91"), sent.toString(StandardCharsets.ISO_8859_1));
+        assertTrue(
+                sent.toString(StandardCharsets.ISO_8859_1).endsWith("$X0b;process:3#91"),
+                sent.toString(StandardCharsets.ISO_8859_1));
         assertEquals("mp1.1", call("qfThreadInfo"));
         // the system ends while gdb waits: the resumed process first, then one per resume
         assertNull(call("vCont;c:p1.-1"));
@@ -191,11 +196,14 @@ class GdbSessionTest {
 
     @Test
     void monitor() {
-        String help = new String(PacketCodec.fromHex(call("qRcmd," + PacketCodec.toHex("help"))), StandardCharsets.UTF_8);
+        String help =
+                new String(PacketCodec.fromHex(call("qRcmd," + PacketCodec.toHex("help"))), StandardCharsets.UTF_8);
         assertTrue(help.contains("monitor scope"), help);
-        String tasks = new String(PacketCodec.fromHex(call("qRcmd," + PacketCodec.toHex("tasks"))), StandardCharsets.UTF_8);
+        String tasks =
+                new String(PacketCodec.fromHex(call("qRcmd," + PacketCodec.toHex("tasks"))), StandardCharsets.UTF_8);
         assertTrue(tasks.contains("fake3"), tasks);
-        String scope = new String(PacketCodec.fromHex(call("qRcmd," + PacketCodec.toHex("scope fake1"))), StandardCharsets.UTF_8);
+        String scope = new String(
+                PacketCodec.fromHex(call("qRcmd," + PacketCodec.toHex("scope fake1"))), StandardCharsets.UTF_8);
         assertTrue(scope.contains("apply to fake1"), scope);
         assertEquals(java.util.List.of("fake1"), target.scope);
         call("qRcmd," + PacketCodec.toHex("scope all"));
@@ -205,8 +213,28 @@ class GdbSessionTest {
 
     @Test
     void malformedPacketsGetErrors() {
-        for (String p : new String[] {"m", "m,", "mzz,4", "m10000", "M10000,2:abc", "G12", "P", "P1", "p", "Hx", "H",
-            "Z0", "Z0,1", "qXfer:features:read:target.xml:", "qThreadExtraInfo,", "T", "C", "Cxx", "vCont;", "m10000,ffffffffffffffffff"}) {
+        for (String p : new String[] {
+            "m",
+            "m,",
+            "mzz,4",
+            "m10000",
+            "M10000,2:abc",
+            "G12",
+            "P",
+            "P1",
+            "p",
+            "Hx",
+            "H",
+            "Z0",
+            "Z0,1",
+            "qXfer:features:read:target.xml:",
+            "qThreadExtraInfo,",
+            "T",
+            "C",
+            "Cxx",
+            "vCont;",
+            "m10000,ffffffffffffffffff"
+        }) {
             String r = call(p);
             assertTrue(r != null && (r.startsWith("E") || r.isEmpty()), p + " -> " + r);
         }

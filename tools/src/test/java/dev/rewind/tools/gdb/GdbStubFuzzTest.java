@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.dev.Uart;
-import dev.rewind.kernel.debug.DebugTarget;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
-import dev.rewind.kernel.debug.KernelDebugger;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
+import dev.rewind.kernel.debug.DebugTarget;
+import dev.rewind.kernel.debug.KernelDebugger;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,17 +35,70 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class GdbStubFuzzTest {
     static final String[] TEMPLATES = {
-        "?", "g", "G" + "00".repeat(33 * 8), "p20", "p0", "P5=0100000000000000", "m10000,40", "m7fff0000,1000",
-        "M10000,4:01020304", "X10000,4:abcd", "X10000,0:", "Z0,102ec,2", "z0,102ec,2", "Z1,10000,4", "Z2,13030,8",
-        "z2,13030,8", "Z3,13000,4", "Z4,13000,1", "Hg1", "Hg2", "Hc-1", "Hg0", "T1", "T2", "qfThreadInfo", "qsThreadInfo",
-        "qThreadExtraInfo,1", "qC", "qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+",
-        "qXfer:features:read:target.xml:0,ffb", "qXfer:features:read:target.xml:400,100", "qAttached",
-        "qRcmd,7461736b73", "qRcmd,68656c70", "qRcmd,73636f7065", "vCont?", "vCont;c", "vCont;s:1", "vCont;s:2;c",
-        "c", "s", "C05", "S0b", "D", "k", "vKill;1", "QStartNoAckMode", "qTStatus", "vMustReplyEmpty", "qSymbol::",
-        "qOffsets", "Hgp1.1", "vCont;c:p2.-1", "Tp2.1", "vFile:open:2f6574632f706173737764,0,0", "qGetTLSAddr:1,0,0", "!", "R00", "bc", "bs",
+        "?",
+        "g",
+        "G" + "00".repeat(33 * 8),
+        "p20",
+        "p0",
+        "P5=0100000000000000",
+        "m10000,40",
+        "m7fff0000,1000",
+        "M10000,4:01020304",
+        "X10000,4:abcd",
+        "X10000,0:",
+        "Z0,102ec,2",
+        "z0,102ec,2",
+        "Z1,10000,4",
+        "Z2,13030,8",
+        "z2,13030,8",
+        "Z3,13000,4",
+        "Z4,13000,1",
+        "Hg1",
+        "Hg2",
+        "Hc-1",
+        "Hg0",
+        "T1",
+        "T2",
+        "qfThreadInfo",
+        "qsThreadInfo",
+        "qThreadExtraInfo,1",
+        "qC",
+        "qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+",
+        "qXfer:features:read:target.xml:0,ffb",
+        "qXfer:features:read:target.xml:400,100",
+        "qAttached",
+        "qRcmd,7461736b73",
+        "qRcmd,68656c70",
+        "qRcmd,73636f7065",
+        "vCont?",
+        "vCont;c",
+        "vCont;s:1",
+        "vCont;s:2;c",
+        "c",
+        "s",
+        "C05",
+        "S0b",
+        "D",
+        "k",
+        "vKill;1",
+        "QStartNoAckMode",
+        "qTStatus",
+        "vMustReplyEmpty",
+        "qSymbol::",
+        "qOffsets",
+        "Hgp1.1",
+        "vCont;c:p2.-1",
+        "Tp2.1",
+        "vFile:open:2f6574632f706173737764,0,0",
+        "qGetTLSAddr:1,0,0",
+        "!",
+        "R00",
+        "bc",
+        "bs",
     };
     /** A valid packet whose reply no fuzz packet can produce. */
     static final String MARKER = "qRcmd," + PacketCodec.toHex("marker-after-fuzz");
+
     static final String MARKER_REPLY = PacketCodec.toHex("unknown monitor command 'marker-after-fuzz'");
     static final byte[] SPECIALS = {':', ',', ';', '#', '$', '}', '*', 3, '-', '+', '=', 0, (byte) 0xff, 'p', '.'};
 
@@ -91,8 +144,19 @@ class GdbStubFuzzTest {
             }
             case 4 -> { // huge or odd numbers after the command
                 out.write(p, 0, Math.min(p.length, 1 + rnd.nextInt(2)));
-                String[] nums = {"ffffffffffffffff", "fffffffffffffffff0", "-1", "0", "7fffffff", "80000000,ffffffff",
-                    "0,0", ",", "1,ffffffff", "10000,10000", "ffffffffffff0000,20"};
+                String[] nums = {
+                    "ffffffffffffffff",
+                    "fffffffffffffffff0",
+                    "-1",
+                    "0",
+                    "7fffffff",
+                    "80000000,ffffffff",
+                    "0,0",
+                    ",",
+                    "1,ffffffff",
+                    "10000,10000",
+                    "ffffffffffff0000,20"
+                };
                 out.writeBytes(nums[rnd.nextInt(nums.length)].getBytes(StandardCharsets.ISO_8859_1));
             }
             case 5 -> { // random binary payload
@@ -179,7 +243,8 @@ class GdbStubFuzzTest {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
             Random rnd = new Random(0x5eed);
             FakeTarget target = new FakeTarget();
-            try (GdbServer server = new GdbServer(target, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), inferiors)) {
+            try (GdbServer server =
+                    new GdbServer(target, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), inferiors)) {
                 server.start();
                 Conn c = new Conn(server.port());
                 int connections = 1;
@@ -189,8 +254,15 @@ class GdbStubFuzzTest {
                         if (target.ends.containsKey(t)) {
                             target.ends.remove(t);
                         } else {
-                            target.ends.put(t, new DebugTarget.StopEvent(rnd.nextBoolean() ? DebugTarget.StopKind.EXITED
-                                    : DebugTarget.StopKind.TERMINATED, t, rnd.nextInt(256), "fuzz end"));
+                            target.ends.put(
+                                    t,
+                                    new DebugTarget.StopEvent(
+                                            rnd.nextBoolean()
+                                                    ? DebugTarget.StopKind.EXITED
+                                                    : DebugTarget.StopKind.TERMINATED,
+                                            t,
+                                            rnd.nextInt(256),
+                                            "fuzz end"));
                         }
                     }
                     byte[] in = nextInput(rnd);
@@ -235,21 +307,28 @@ class GdbStubFuzzTest {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             SystemImage img = SystemImage.builtin("demo.toml");
             ByteArrayOutputStream console = new ByteArrayOutputStream();
-            Kernel kernel = new Kernel(KernelConfig.defaults().withBudgetNanos(170_000_000_000L), img.manifest(),
-                    img.source(), new Uart(console), null);
+            Kernel kernel = new Kernel(
+                    KernelConfig.defaults().withBudgetNanos(170_000_000_000L),
+                    img.manifest(),
+                    img.source(),
+                    new Uart(console),
+                    null);
             KernelDebugger dbg = new KernelDebugger(kernel, true);
             AtomicReference<SystemResult> result = new AtomicReference<>();
             AtomicReference<Throwable> crash = new AtomicReference<>();
             // the kernel thread closes its kernel: never close an engine under a running thread
-            Thread runner = new Thread(() -> {
-                try (kernel) {
-                    result.set(kernel.run());
-                }
-            }, "kernel");
+            Thread runner = new Thread(
+                    () -> {
+                        try (kernel) {
+                            result.set(kernel.run());
+                        }
+                    },
+                    "kernel");
             try {
                 runner.setUncaughtExceptionHandler((t, e) -> crash.set(e));
                 runner.setDaemon(true);
-                try (GdbServer server = new GdbServer(dbg, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                try (GdbServer server =
+                        new GdbServer(dbg, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
                     server.start();
                     runner.start();
                     try (Socket sock = new Socket(InetAddress.getLoopbackAddress(), server.port())) {

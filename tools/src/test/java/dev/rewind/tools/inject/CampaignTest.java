@@ -52,9 +52,12 @@ class CampaignTest {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         InjectCommand.printRates(new PrintStream(b, true, StandardCharsets.UTF_8), t);
         String out = b.toString(StandardCharsets.UTF_8);
-        assertTrue(out.contains("recovered 2 of 3 manifested faults (66.7%); strict: 2 of 4 manifested + silent (50.0%)"), out);
+        assertTrue(
+                out.contains("recovered 2 of 3 manifested faults (66.7%); strict: 2 of 4 manifested + silent (50.0%)"),
+                out);
         assertTrue(out.contains("after 2 of 4 injections (50.0%: 1 silent, 1 wrong replies); 0 false detections"), out);
-        assertTrue(out.contains("without infinite loops and failed assertions: recovered 1 of 2 manifested (50.0%)"), out);
+        assertTrue(
+                out.contains("without infinite loops and failed assertions: recovered 1 of 2 manifested (50.0%)"), out);
     }
 
     @Test

@@ -35,7 +35,8 @@ class GuestSuiteTest {
         for (int i = 0; i < suite.cases().size(); i++) {
             TestCase c = suite.cases().get(i);
             CompletableFuture<CaseResult> result = running.get(i);
-            URI where = spec.startsWith(SuiteLoader.BUILTIN_PREFIX) ? null
+            URI where = spec.startsWith(SuiteLoader.BUILTIN_PREFIX)
+                    ? null
                     : URI.create(Path.of(spec).toUri() + "?line=" + c.line());
             tests.add(DynamicTest.dynamicTest(c.name(), where, () -> {
                 long limit = runner.caseRunner().timeoutOf(c) + CaseRunner.GRACE_NANOS + 60_000_000_000L;

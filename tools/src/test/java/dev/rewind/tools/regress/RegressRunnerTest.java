@@ -36,10 +36,17 @@ class RegressRunnerTest {
         FAILING.put("missing_line", "missing line \"goodbye from rewind\"");
         FAILING.put("wrong_exit", "expected exit ok, got task_failed (task(s) failed: echo_server (exit 1))");
         FAILING.put("unexpected_fault", "unexpected fault in task kv (generation 1): illegal instruction");
-        FAILING.put("forbidden_line", "forbidden line contains \"hello from\" appeared at console line 1: hello from rewind");
-        FAILING.put("hangs_after_lines", "timed out after 500ms: the system did not end (expected exit ok); the expected line had appeared");
-        FAILING.put("out_of_order", "line \"worker: step 0\" is out of order: it does not appear after \"worker: done\"");
-        FAILING.put("wrong_fault_kind", "expected fault UNMAPPED_WRITE in task t_fault_read, but it faulted once: UNMAPPED_READ");
+        FAILING.put(
+                "forbidden_line",
+                "forbidden line contains \"hello from\" appeared at console line 1: hello from rewind");
+        FAILING.put(
+                "hangs_after_lines",
+                "timed out after 500ms: the system did not end (expected exit ok); the expected line had appeared");
+        FAILING.put(
+                "out_of_order", "line \"worker: step 0\" is out of order: it does not appear after \"worker: done\"");
+        FAILING.put(
+                "wrong_fault_kind",
+                "expected fault UNMAPPED_WRITE in task t_fault_read, but it faulted once: UNMAPPED_READ");
         FAILING.put("missing_fault", "expected fault ABORT in task hello, but it did not fault");
         FAILING.put("wrong_task_exit", "task echo_server: expected exit 0, but it exited with 1");
         FAILING.put("wrong_line_count", "expected line \"kv: ready\" once, saw it 2 times");
@@ -52,11 +59,16 @@ class RegressRunnerTest {
         Path xml = dir.resolve("reports/failing.xml");
         Result r = rewind("test", "builtin:failing", "--junit-xml", xml.toString());
         assertEquals(1, r.status(), r::toString);
-        assertEquals(FAILING.size(), SuiteLoader.load("builtin:failing").cases().size(), "every case has its reason here");
+        assertEquals(
+                FAILING.size(), SuiteLoader.load("builtin:failing").cases().size(), "every case has its reason here");
         for (Map.Entry<String, String> e : FAILING.entrySet()) {
             String status = e.getKey().equals("boot_error") ? "ERROR" : "FAIL ";
-            assertTrue(r.out().contains(status + " failing/" + e.getKey()), () -> e.getKey() + " not reported\n" + r.out());
-            assertTrue(r.out().contains(e.getValue()), () -> "reason of " + e.getKey() + " missing: " + e.getValue() + "\n" + r.out());
+            assertTrue(
+                    r.out().contains(status + " failing/" + e.getKey()),
+                    () -> e.getKey() + " not reported\n" + r.out());
+            assertTrue(
+                    r.out().contains(e.getValue()),
+                    () -> "reason of " + e.getKey() + " missing: " + e.getValue() + "\n" + r.out());
         }
         assertTrue(r.out().contains("      | hello from rewind"), "the console of a failed case is shown");
         assertTrue(r.out().contains("case defined at builtin:failing:9, boots builtin:hello.elf"), r.out());
@@ -82,7 +94,8 @@ class RegressRunnerTest {
             String tag = name.equals("boot_error") ? "error" : "failure";
             Element f = (Element) c.getElementsByTagName(tag).item(0);
             assertTrue(f != null, () -> name + " has no <" + tag + ">");
-            assertTrue(f.getAttribute("message").contains(FAILING.get(name)),
+            assertTrue(
+                    f.getAttribute("message").contains(FAILING.get(name)),
                     () -> name + ": message '" + f.getAttribute("message") + "' lacks '" + FAILING.get(name) + "'");
             assertTrue(f.getTextContent().contains("case defined at builtin:failing:"), f::getTextContent);
         }
@@ -95,8 +108,17 @@ class RegressRunnerTest {
     @Test
     void smokeCasesOfTheCoreSuitePassThroughTheCommand() throws Exception {
         Path xml = dir.resolve("smoke.xml");
-        Result r = rewind("test", Fixtures.coreSuiteLocation(), "--tag", "smoke", "--exclude-tag", "ipc", "--jobs", "2",
-                "--junit-xml", xml.toString());
+        Result r = rewind(
+                "test",
+                Fixtures.coreSuiteLocation(),
+                "--tag",
+                "smoke",
+                "--exclude-tag",
+                "ipc",
+                "--jobs",
+                "2",
+                "--junit-xml",
+                xml.toString());
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.out().contains("PASS  core/hello"), r.out());
         assertTrue(r.out().contains("PASS  core/isolation"), r.out());
@@ -184,8 +206,16 @@ class RegressRunnerTest {
     void helpAndList() {
         Result help = rewind("test", "--help");
         assertEquals(0, help.status());
-        for (String s : List.of("--filter", "--tag", "--exclude-tag", "--jobs", "--junit-xml", "--timeout", "--verbose",
-                "Exit status", "docs/TESTING.md")) {
+        for (String s : List.of(
+                "--filter",
+                "--tag",
+                "--exclude-tag",
+                "--jobs",
+                "--junit-xml",
+                "--timeout",
+                "--verbose",
+                "Exit status",
+                "docs/TESTING.md")) {
             assertTrue(help.out().contains(s), () -> s + " missing from\n" + help.out());
         }
         assertTrue(rewind("--help").out().contains("test"), "registered as a subcommand");
@@ -211,12 +241,16 @@ class RegressRunnerTest {
                   boot builtin:hello.elf
                   tags smoke
                 """, "sel.suite", "sel", ImageLocator.folder(dir));
-        assertEquals(List.of("fault_read", "fault_write"), names(new Selection(List.of("fault_*"), List.of(), List.of()), s));
+        assertEquals(
+                List.of("fault_read", "fault_write"),
+                names(new Selection(List.of("fault_*"), List.of(), List.of()), s));
         assertEquals(List.of("fault_read"), names(new Selection(List.of("sel/fault_????"), List.of(), List.of()), s));
         assertEquals(List.of("fault_write"), names(new Selection(List.of("fault_[w]*"), List.of(), List.of()), s));
-        assertEquals(List.of("fault_write", "hello"), names(new Selection(List.of("/write|hel/"), List.of(), List.of()), s));
+        assertEquals(
+                List.of("fault_write", "hello"), names(new Selection(List.of("/write|hel/"), List.of(), List.of()), s));
         assertEquals(List.of("hello"), names(new Selection(List.of("/^sel/h/"), List.of(), List.of()), s));
-        assertEquals(List.of("fault_read", "fault_write"), names(new Selection(List.of(), List.of("faults"), List.of()), s));
+        assertEquals(
+                List.of("fault_read", "fault_write"), names(new Selection(List.of(), List.of("faults"), List.of()), s));
         assertEquals(List.of("fault_read"), names(new Selection(List.of(), List.of("faults"), List.of("slow")), s));
         assertEquals(List.of("fault_read", "hello"), names(new Selection(List.of(), List.of(), List.of("slow")), s));
         assertEquals(List.of("hello"), names(new Selection(List.of("hello", "nothing"), List.of(), List.of()), s));
@@ -230,16 +264,28 @@ class RegressRunnerTest {
     @Test
     void junitXmlIsWellFormedWhateverTheGuestPrinted() throws Exception {
         Suite s = SuiteParser.parse("case odd\n  boot builtin:hello.elf\n", "x.suite", "x", ImageLocator.folder(dir));
-        String console = "ok & <fine> \"quoted\" 'single' ]]> end\nctrl \u0001\u0007\u001b[0m bad\uD800 pair \uD83D\uDE00\n";
+        String console =
+                "ok & <fine> \"quoted\" 'single' ]]> end\nctrl \u0001\u0007\u001b[0m bad\uD800 pair \uD83D\uDE00\n";
         List<String> lines = console.lines().toList();
-        CaseResult r = new CaseResult(s.cases().get(0), CaseResult.Status.FAIL, 1_000_000, List.of("missing line \"<&>\""),
-                null, false, new Console(lines, 0, lines.size()), List.of());
+        CaseResult r = new CaseResult(
+                s.cases().get(0),
+                CaseResult.Status.FAIL,
+                1_000_000,
+                List.of("missing line \"<&>\""),
+                null,
+                false,
+                new Console(lines, 0, lines.size()),
+                List.of());
         String xml = JUnitXmlReporter.render(List.of(s), List.of(r));
-        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+        Document doc = DocumentBuilderFactory.newInstance()
+                .newDocumentBuilder()
                 .parse(new java.io.ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
         Element f = (Element) doc.getElementsByTagName("failure").item(0);
         assertEquals("missing line \"<&>\"", f.getAttribute("message"));
         String out = doc.getElementsByTagName("system-out").item(0).getTextContent();
-        assertTrue(out.startsWith("ok & <fine> \"quoted\" 'single' ]]> end\nctrl \ufffd\ufffd\ufffd[0m bad\ufffd pair \uD83D\uDE00"), out);
+        assertTrue(
+                out.startsWith(
+                        "ok & <fine> \"quoted\" 'single' ]]> end\nctrl \ufffd\ufffd\ufffd[0m bad\ufffd pair \uD83D\uDE00"),
+                out);
     }
 }

@@ -111,28 +111,48 @@ class SuiteParserTest {
     static Stream<Arguments> badSuites() {
         String head = "case a\n  boot builtin:hello.elf\n";
         return Stream.of(
-                Arguments.of(head + "  expekt line \"x\"\n", "t.suite:3: unknown directive 'expekt' (did you mean 'expect'?)"),
-                Arguments.of("boot builtin:hello.elf\n", "t.suite:1: 'boot' outside a case (start one with 'case NAME')"),
-                Arguments.of("case a\n  boot builtin:no_such.elf\n", "t.suite:2: cannot boot builtin:no_such.elf: no built-in image"),
-                Arguments.of("case a\n\n  boot missing.elf\n", "t.suite:3: cannot boot missing.elf: no such image file"),
+                Arguments.of(
+                        head + "  expekt line \"x\"\n",
+                        "t.suite:3: unknown directive 'expekt' (did you mean 'expect'?)"),
+                Arguments.of(
+                        "boot builtin:hello.elf\n", "t.suite:1: 'boot' outside a case (start one with 'case NAME')"),
+                Arguments.of(
+                        "case a\n  boot builtin:no_such.elf\n",
+                        "t.suite:2: cannot boot builtin:no_such.elf: no built-in image"),
+                Arguments.of(
+                        "case a\n\n  boot missing.elf\n", "t.suite:3: cannot boot missing.elf: no such image file"),
                 Arguments.of(head + "  expect line /a(b/\n", "t.suite:3: bad regex /a(b/: Unclosed group"),
-                Arguments.of(head + "case b\n  boot builtin:hello.elf\ncase a\n", "t.suite:5: duplicate case name 'a' (first defined at line 1)"),
+                Arguments.of(
+                        head + "case b\n  boot builtin:hello.elf\ncase a\n",
+                        "t.suite:5: duplicate case name 'a' (first defined at line 1)"),
                 Arguments.of("case a\n  expect exit ok\ncase b\n", "t.suite:1: case 'a' has no 'boot IMAGE' line"),
-                Arguments.of(head + "  boot builtin:hello.elf\n", "t.suite:3: case 'a' already boots builtin:hello.elf (line 2)"),
+                Arguments.of(
+                        head + "  boot builtin:hello.elf\n",
+                        "t.suite:3: case 'a' already boots builtin:hello.elf (line 2)"),
                 Arguments.of(head + "  expect line \"unterminated\n", "t.suite:3: unterminated string"),
                 Arguments.of(head + "  expect line \"a\\qb\"\n", "t.suite:3: unknown escape \\q"),
-                Arguments.of(head + "  expect line hello\n", "t.suite:3: expected \"text\", contains \"text\" or /regex/, got 'hello'"),
-                Arguments.of(head + "  expect exit fine\n", "t.suite:3: unknown exit 'fine' (expected one of: ok, task_failed"),
-                Arguments.of(head + "  expect exit ok please\n", "t.suite:3: unexpected 'please' at the end of the line"),
-                Arguments.of(head + "  expect exit ok\n  expect exit 1\n", "t.suite:4: duplicate 'expect exit' (first at line 3)"),
+                Arguments.of(
+                        head + "  expect line hello\n",
+                        "t.suite:3: expected \"text\", contains \"text\" or /regex/, got 'hello'"),
+                Arguments.of(
+                        head + "  expect exit fine\n",
+                        "t.suite:3: unknown exit 'fine' (expected one of: ok, task_failed"),
+                Arguments.of(
+                        head + "  expect exit ok please\n", "t.suite:3: unexpected 'please' at the end of the line"),
+                Arguments.of(
+                        head + "  expect exit ok\n  expect exit 1\n",
+                        "t.suite:4: duplicate 'expect exit' (first at line 3)"),
                 Arguments.of(head + "  expect fault hello SEGV\n", "t.suite:3: unknown fault kind 'SEGV'"),
-                Arguments.of(head + "  expect fault nobody ABORT\n", "t.suite:3: no task 'nobody' in builtin:hello.elf (its tasks: hello)"),
+                Arguments.of(
+                        head + "  expect fault nobody ABORT\n",
+                        "t.suite:3: no task 'nobody' in builtin:hello.elf (its tasks: hello)"),
                 Arguments.of(head + "  expect task hello mood happy\n", "t.suite:3: unknown task check 'mood'"),
                 Arguments.of(head + "  expect task hello state sleepy\n", "t.suite:3: unknown task state 'sleepy'"),
                 Arguments.of(head + "  expect lines sorted\n", "t.suite:3: expected 'expect lines in order'"),
                 Arguments.of(head + "  timeout soon\n", "t.suite:3: not a duration: 'soon'"),
                 Arguments.of(head + "  until lines\n", "t.suite:3: 'until lines' needs at least one 'expect line'"),
-                Arguments.of(head + "  until lines\n  expect line \"x\"\n  expect exit ok\n",
+                Arguments.of(
+                        head + "  until lines\n  expect line \"x\"\n  expect exit ok\n",
                         "t.suite:5: 'expect exit' cannot be combined with 'until lines'"),
                 Arguments.of("case a/b\n", "t.suite:1: bad case name 'a/b'"),
                 Arguments.of(head + "suite late\n", "t.suite:3: 'suite' must come before the first case"),
@@ -143,16 +163,26 @@ class SuiteParserTest {
     @MethodSource("badSuites")
     void aBadSuiteIsReportedWithItsFileAndLine(String text, String expected) {
         SuiteException e = assertThrows(SuiteException.class, () -> parse(text));
-        assertTrue(e.getMessage().startsWith(expected), () -> "expected: " + expected + "\n     got: " + e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith(expected), () -> "expected: " + expected + "\n     got: " + e.getMessage());
     }
 
     @Test
     void relativeImagesAreFoundBesideTheSuiteAndManifestsFallBackToBuiltinPrograms() throws Exception {
-        Files.writeString(dir.resolve("two.toml"), "name = \"two\"\n[task.w]\nimage = \"worker.elf\"\n[task.h]\nimage = \"hello.elf\"\n");
+        Files.writeString(
+                dir.resolve("two.toml"),
+                "name = \"two\"\n[task.w]\nimage = \"worker.elf\"\n[task.h]\nimage = \"hello.elf\"\n");
         Files.write(dir.resolve("mine.elf"), Fixtures.builtinBytes("hello.elf"));
-        Suite s = parse("case m\n  boot two.toml\n  expect task w exit 0\ncase e\n  boot mine.elf\n  expect task mine exit 0\n");
-        assertEquals(List.of("w", "h"), s.cases().get(0).image().manifest().tasks().stream().map(t -> t.name()).toList());
-        assertEquals(Fixtures.builtinBytes("worker.elf").length, s.cases().get(0).image().source().read("worker.elf").length);
+        Suite s = parse(
+                "case m\n  boot two.toml\n  expect task w exit 0\ncase e\n  boot mine.elf\n  expect task mine exit 0\n");
+        assertEquals(
+                List.of("w", "h"),
+                s.cases().get(0).image().manifest().tasks().stream()
+                        .map(t -> t.name())
+                        .toList());
+        assertEquals(
+                Fixtures.builtinBytes("worker.elf").length,
+                s.cases().get(0).image().source().read("worker.elf").length);
         assertEquals("mine", s.cases().get(1).image().manifest().tasks().get(0).name());
     }
 
@@ -176,14 +206,18 @@ class SuiteParserTest {
 
         Files.writeString(dir.resolve("hello.expect"), "expect exit ok\nboot other.elf\n");
         SuiteException boot = assertThrows(SuiteException.class, () -> SuiteLoader.load(dir.toString()));
-        assertTrue(boot.getMessage().contains("hello.expect:2: 'boot' is not allowed in an .expect file"), boot.getMessage());
+        assertTrue(
+                boot.getMessage().contains("hello.expect:2: 'boot' is not allowed in an .expect file"),
+                boot.getMessage());
     }
 
     @Test
     void anEmptyOrMissingSuiteIsAnError() throws Exception {
         SuiteException none = assertThrows(SuiteException.class, () -> SuiteLoader.load(dir.toString()));
         assertTrue(none.getMessage().contains("no cases"), none.getMessage());
-        SuiteException missing = assertThrows(SuiteException.class, () -> SuiteLoader.load(dir.resolve("x.suite").toString()));
+        SuiteException missing = assertThrows(
+                SuiteException.class,
+                () -> SuiteLoader.load(dir.resolve("x.suite").toString()));
         assertTrue(missing.getMessage().endsWith("x.suite: no such suite file or folder"), missing.getMessage());
         SuiteException builtin = assertThrows(SuiteException.class, () -> SuiteLoader.load("builtin:nope"));
         assertTrue(builtin.getMessage().contains("built-in suites: core, failing"), builtin.getMessage());
@@ -192,7 +226,8 @@ class SuiteParserTest {
     @Test
     void theBuiltInSuitesReadCleanly() throws Exception {
         Suite core = SuiteLoader.load("builtin:core");
-        assertTrue(core.cases().size() >= 20, "at least 20 cases: " + core.cases().size());
+        assertTrue(
+                core.cases().size() >= 20, "at least 20 cases: " + core.cases().size());
         assertTrue(core.cases().stream().noneMatch(c -> c.tags().contains("failing")));
         Suite failing = SuiteLoader.load("builtin:failing");
         assertTrue(failing.cases().stream().allMatch(c -> c.tags().contains("failing")));
@@ -223,10 +258,10 @@ class SuiteParserTest {
                 + "  timeout 1.25M\n");
         assertEquals(250_000L, s.cases().get(0).timeoutNanos());
         assertEquals(75_000_000_000L, s.cases().get(1).timeoutNanos());
-        SuiteException tooLong = assertThrows(SuiteException.class,
-                () -> parse("case a\n  boot builtin:hello.elf\n  timeout 61m\n"));
-        assertTrue(tooLong.getMessage().startsWith("t.suite:3: duration too long: '61m' (at most 1h)"),
+        SuiteException tooLong =
+                assertThrows(SuiteException.class, () -> parse("case a\n  boot builtin:hello.elf\n  timeout 61m\n"));
+        assertTrue(
+                tooLong.getMessage().startsWith("t.suite:3: duration too long: '61m' (at most 1h)"),
                 tooLong.getMessage());
     }
-
 }
