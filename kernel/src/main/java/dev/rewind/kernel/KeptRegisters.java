@@ -15,6 +15,14 @@ import dev.rewind.hw.cpu.Cpu;
  * the request, run again, changes the same register again, the change is taken as the
  * program's intent and that register is no longer checked (a heuristic: a server that changes
  * such a register only rarely pays one extra run of that request).
+ *
+ * <p>Where it is sound. Only receive sites inside the SDK's serve loop ({@value #SERVE_LOOP},
+ * whose receive and reply-receive are inline ecalls) are checked: between receiving a request
+ * and replying, that loop only calls the handler, and its own registers are loop invariants, so
+ * by the calling convention a kept register that changed was corrupted. A server with its own
+ * loop (a handler inlined into it, a pointer it rotates every so many requests) may change any
+ * register legitimately: its receive sites are never checked, and nor are those of an image
+ * without symbols (where the loop cannot be found).
  */
 final class KeptRegisters {
     /** sp and s0..s11. */
@@ -25,6 +33,33 @@ final class KeptRegisters {
     };
     /** Requests at one receive site observed before its registers are checked. */
     static final int LEARN_REQUESTS = 16;
+    /** The SDK's serve loop (guest/sdk/lib/serve.c). */
+    static final String SERVE_LOOP = "rw_serve";
+
+    /** The serve loop's code, [loopStart, loopEnd); empty when the image has none. */
+    private final long loopStart;
+
+    private final long loopEnd;
+
+    /** Registers kept at the receive sites of {@code image}'s serve loop (none if it has no {@value #SERVE_LOOP}). */
+    KeptRegisters(dev.rewind.hw.elf.ElfImage image) {
+        long start = 0;
+        long end = 0;
+        for (dev.rewind.hw.elf.ElfImage.Symbol sym : image.symbols()) {
+            if (sym.function() && sym.name().equals(SERVE_LOOP) && sym.size() > 0) {
+                start = sym.address();
+                end = sym.address() + sym.size();
+                break;
+            }
+        }
+        this.loopStart = start;
+        this.loopEnd = end;
+    }
+
+    /** True if {@code pc} is a receive site this checks (inside the SDK's serve loop). */
+    boolean checks(long pc) {
+        return Long.compareUnsigned(pc, loopStart) >= 0 && Long.compareUnsigned(pc, loopEnd) < 0;
+    }
 
     private long site = -1;
     private int seen;
@@ -38,7 +73,7 @@ final class KeptRegisters {
      * kept changed (or while learning), else what changed.
      */
     String check(long[] begin, Cpu cpu, long pc) {
-        if (pc != begin[32]) {
+        if (pc != begin[32] || !checks(pc)) {
             return null; // not back at the receive site the request started from
         }
         cpu.readAll(now);
@@ -47,7 +82,7 @@ final class KeptRegisters {
 
     /** As {@link #check(long[], Cpu, long)}, with the registers already read into {@code now}. */
     String check(long[] begin, long[] now, long pc) {
-        if (pc != begin[32]) {
+        if (pc != begin[32] || !checks(pc)) {
             return null;
         }
         if (site != pc) {

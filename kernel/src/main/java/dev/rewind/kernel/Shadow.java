@@ -60,7 +60,7 @@ abstract class Shadow implements Recovery, Agent {
     /** The driver's registers when it received the request in flight, and what its loop keeps. */
     private final long[] begin = new long[33];
 
-    private final KeptRegisters kept = new KeptRegisters();
+    private final KeptRegisters kept;
 
     /** Recovery in progress. */
     private Task pendingReissue;
@@ -80,6 +80,7 @@ abstract class Shadow implements Recovery, Agent {
     Shadow(Kernel k, Task driver, long openLabel, long closeLabel) {
         this.k = k;
         this.driver = driver;
+        this.kept = new KeptRegisters(driver.image());
         this.openLabel = openLabel;
         this.closeLabel = closeLabel;
     }

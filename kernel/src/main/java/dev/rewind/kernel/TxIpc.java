@@ -66,7 +66,7 @@ final class TxIpc implements Recovery {
     private long baseTp;
     private boolean haveBase;
     /** The registers the serve loop keeps (learned, then checked at each commit). */
-    private final KeptRegisters kept = new KeptRegisters();
+    private final KeptRegisters kept;
     /** Abort by re-delivering the request to the server instead of answering ERECOVERED. */
     private boolean redeliver;
     /**
@@ -193,6 +193,7 @@ final class TxIpc implements Recovery {
     TxIpc(Kernel k, Task server) {
         this.k = k;
         this.server = server;
+        this.kept = new KeptRegisters(server.image());
     }
 
     /** The label of the request the server handles, or handled last (for tests and tools). */
