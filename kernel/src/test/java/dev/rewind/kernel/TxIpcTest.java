@@ -120,6 +120,23 @@ class TxIpcTest {
     }
 
     @Test
+    void liveMemoryFlipsStrikeDataTheServerJustUsed() throws Exception {
+        SystemImage img = SystemImage.builtin("t_kv_oracle.toml");
+        FaultInjector inj =
+                new FaultInjector(new FaultInjector.Plan(5, FaultInjector.Type.LIVE_MEMORY_BIT_FLIP, "kv", 200, 1));
+        GuestRun.runWithProbe(img, inj);
+        assertTrue(inj.activated());
+        // a byte of data, bss or heap that the last 16 requests touched (never the stack or IPC buffer)
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                        "^live: flipped bit \\d of the byte at 0x([0-9a-f]+)")
+                .matcher(inj.description());
+        assertTrue(m.find(), inj.description());
+        long addr = Long.parseLong(m.group(1), 16);
+        assertTrue(addr >= 0x10000 && addr < dev.rewind.abi.Abi.STACK_TOP - (1 << 20), inj.description());
+        assertFalse(FaultInjector.Type.DEFAULTS.contains(FaultInjector.Type.LIVE_MEMORY_BIT_FLIP));
+    }
+
+    @Test
     void injectedCrashesAreRecoveredUnderTxipc() throws Exception {
         SystemImage img = SystemImage.builtin("t_kv_oracle.toml");
         InstructionProfiler p = new InstructionProfiler("kv");

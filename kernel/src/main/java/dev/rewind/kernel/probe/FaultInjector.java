@@ -32,7 +32,24 @@ public final class FaultInjector extends RequestStrike {
         NULL_POINTER("null pointer"),
         WILD_POINTER("wild pointer"),
         INFINITE_LOOP("infinite loop"),
-        FAILED_ASSERTION("failed assertion");
+        FAILED_ASSERTION("failed assertion"),
+        /**
+         * A bit flip in live data: a byte of a page (data, bss or heap) that the server read or
+         * wrote in its last {@value #LIVE_REQUESTS} requests. Not in {@link #DEFAULTS}, so that
+         * a seed keeps naming the same injection as before it existed.
+         */
+        LIVE_MEMORY_BIT_FLIP("live memory bit flip");
+
+        /** The types a campaign injects unless told otherwise. */
+        public static final List<Type> DEFAULTS = List.of(
+                REGISTER_BIT_FLIP,
+                MEMORY_BIT_FLIP,
+                INSTRUCTION_CORRUPTION,
+                INSTRUCTION_SKIP,
+                NULL_POINTER,
+                WILD_POINTER,
+                INFINITE_LOOP,
+                FAILED_ASSERTION);
 
         private final String label;
 
@@ -87,9 +104,16 @@ public final class FaultInjector extends RequestStrike {
         }
     }
 
+    /** Requests before the struck one whose data accesses define live data. */
+    public static final int LIVE_REQUESTS = 16;
+
     private final Plan plan;
     private boolean activated;
     private String what = "";
+    /** Pages the server read or wrote in the requests before the struck one (live data). */
+    private final java.util.TreeSet<Long> livePages = new java.util.TreeSet<>();
+
+    private dev.rewind.hw.cpu.CpuHook liveHook;
 
     public FaultInjector(Plan plan) {
         super(plan.server(), plan.instruction());
@@ -108,6 +132,31 @@ public final class FaultInjector extends RequestStrike {
     /** What exactly was corrupted, for reports. */
     public String description() {
         return what;
+    }
+
+    @Override
+    protected void began(Task t, int request) {
+        if (plan.type() == Type.LIVE_MEMORY_BIT_FLIP
+                && request < plan.request()
+                && request >= plan.request() - LIVE_REQUESTS
+                && liveHook == null) {
+            // (costs the slow memory path for these few requests only)
+            liveHook = t.cpu()
+                    .hookData(
+                            dev.rewind.hw.cpu.DataHook.READS | dev.rewind.hw.cpu.DataHook.WRITES,
+                            1,
+                            0,
+                            (type, address, size, value) -> livePages.add(address & -4096L));
+            t.cpu().dropCodeTranslations(); // code translated before the hook would not call it
+        }
+    }
+
+    @Override
+    protected void ended(Task t, int request) {
+        if (liveHook != null) {
+            liveHook.close();
+            liveHook = null;
+        }
     }
 
     @Override
@@ -133,38 +182,32 @@ public final class FaultInjector extends RequestStrike {
                 cpu.setReg(reg, cpu.reg(reg) ^ (1L << bit));
                 what = String.format("flipped bit %d of x%d at pc 0x%x", bit, reg, pc);
             }
-            case MEMORY_BIT_FLIP -> {
+            case LIVE_MEMORY_BIT_FLIP -> {
                 List<long[]> ranges = new ArrayList<>();
                 long total = 0;
-                for (Region reg : cpu.memory().regions()) {
-                    if ((reg.perms() & Perm.WRITE) == 0
-                            || reg.name().equals("stack")
-                            || reg.name().equals("ipc")) {
-                        continue;
-                    }
-                    long end =
-                            reg.name().equals("heap") ? Math.min(reg.end(), Math.max(reg.vaddr(), t.brk())) : reg.end();
-                    if (end > reg.vaddr()) {
-                        ranges.add(new long[] {reg.vaddr(), end});
-                        total += end - reg.vaddr();
+                for (long[] rg : dataRanges(t)) {
+                    for (Long page : livePages.subSet(rg[0] & -4096L, rg[1])) {
+                        long from = Math.max(page, rg[0]);
+                        long to = Math.min(page + 4096, rg[1]);
+                        if (to > from) {
+                            ranges.add(new long[] {from, to});
+                            total += to - from;
+                        }
                     }
                 }
-                long pick = Math.floorMod(r.nextLong(), Math.max(1, total));
-                long addr = ranges.isEmpty() ? 0 : ranges.get(0)[0];
+                if (ranges.isEmpty()) {
+                    what = String.format("no live data page (pc 0x%x): nothing flipped", pc);
+                    return null;
+                }
+                what = "live: " + flip(cpu, ranges, total, r, pc);
+            }
+            case MEMORY_BIT_FLIP -> {
+                List<long[]> ranges = dataRanges(t);
+                long total = 0;
                 for (long[] rg : ranges) {
-                    if (pick < rg[1] - rg[0]) {
-                        addr = rg[0] + pick;
-                        break;
-                    }
-                    pick -= rg[1] - rg[0];
+                    total += rg[1] - rg[0];
                 }
-                int bit = r.nextInt(8);
-                byte[] b = new byte[1];
-                if (!ranges.isEmpty() && cpu.memory().read(addr, b, 0, 1)) {
-                    b[0] ^= (byte) (1 << bit);
-                    cpu.memory().write(addr, b, 0, 1);
-                }
-                what = String.format("flipped bit %d of the byte at 0x%x (pc 0x%x)", bit, addr, pc);
+                what = flip(cpu, ranges, total, r, pc);
             }
             case INSTRUCTION_CORRUPTION -> {
                 int len = insnLength(cpu, pc);
@@ -202,6 +245,43 @@ public final class FaultInjector extends RequestStrike {
             }
         }
         return null;
+    }
+
+    /** The server's data: writable regions but the stack and the IPC buffer, the heap up to the break. */
+    private static List<long[]> dataRanges(Task t) {
+        List<long[]> ranges = new ArrayList<>();
+        for (Region reg : t.cpu().memory().regions()) {
+            if ((reg.perms() & Perm.WRITE) == 0
+                    || reg.name().equals("stack")
+                    || reg.name().equals("ipc")) {
+                continue;
+            }
+            long end = reg.name().equals("heap") ? Math.min(reg.end(), Math.max(reg.vaddr(), t.brk())) : reg.end();
+            if (end > reg.vaddr()) {
+                ranges.add(new long[] {reg.vaddr(), end});
+            }
+        }
+        return ranges;
+    }
+
+    /** Flip one bit of a byte drawn uniformly from {@code ranges} ({@code total} bytes); says what. */
+    private static String flip(Cpu cpu, List<long[]> ranges, long total, Random r, long pc) {
+        long pick = Math.floorMod(r.nextLong(), Math.max(1, total));
+        long addr = ranges.isEmpty() ? 0 : ranges.get(0)[0];
+        for (long[] rg : ranges) {
+            if (pick < rg[1] - rg[0]) {
+                addr = rg[0] + pick;
+                break;
+            }
+            pick -= rg[1] - rg[0];
+        }
+        int bit = r.nextInt(8);
+        byte[] b = new byte[1];
+        if (!ranges.isEmpty() && cpu.memory().read(addr, b, 0, 1)) {
+            b[0] ^= (byte) (1 << bit);
+            cpu.memory().write(addr, b, 0, 1);
+        }
+        return String.format("flipped bit %d of the byte at 0x%x (pc 0x%x)", bit, addr, pc);
     }
 
     private static int insnLength(Cpu cpu, long pc) {

@@ -50,6 +50,12 @@ public abstract class RequestStrike implements KernelProbe {
      */
     protected abstract Fault strike(Task task, int request);
 
+    /** The server was handed its {@code request}-th request (before any strike is armed). */
+    protected void began(Task task, int request) {}
+
+    /** The server replied to its {@code request}-th request. */
+    protected void ended(Task task, int request) {}
+
     /** Requests delivered to the server so far. */
     public final int delivered() {
         return delivered;
@@ -61,6 +67,7 @@ public abstract class RequestStrike implements KernelProbe {
             return;
         }
         delivered++;
+        began(task, delivered);
         if (hook == null && strikes(delivered)) {
             target = task;
             count = 0;
@@ -80,6 +87,9 @@ public abstract class RequestStrike implements KernelProbe {
 
     @Override
     public final void replied(Task task) {
+        if (task.name().equals(server)) {
+            ended(task, delivered);
+        }
         if (task == target && hook != null && !stopRequested) {
             removeHook(task); // the request ended before the planned instruction
         }

@@ -229,7 +229,7 @@ public final class Campaign {
      * false detection.
      */
     public Run faultFree(long seed) throws BootException {
-        return run(seed, List.of(FaultInjector.Type.values()), true);
+        return run(seed, FaultInjector.Type.DEFAULTS, true);
     }
 
     private Run run(long seed, List<FaultInjector.Type> types, boolean faultFree) throws BootException {

@@ -77,7 +77,7 @@ public final class InjectCommand implements Callable<Integer> {
             paramLabel = "TYPE,...",
             split = ",",
             description =
-                    "Fault types (default: all): register-bit-flip, memory-bit-flip, instruction-corruption, instruction-skip, null-pointer, wild-pointer, infinite-loop, failed-assertion.")
+                    "Fault types (default: all but live-memory-bit-flip): register-bit-flip, memory-bit-flip, instruction-corruption, instruction-skip, null-pointer, wild-pointer, infinite-loop, failed-assertion, live-memory-bit-flip (a byte the server read or wrote in its last 16 requests).")
     List<String> types;
 
     @Option(names = "--jobs", paramLabel = "N", description = "Parallel boots (default: the number of cores).")
@@ -147,7 +147,7 @@ public final class InjectCommand implements Callable<Integer> {
         }
         List<FaultInjector.Type> ts = new ArrayList<>();
         if (types == null) {
-            ts = List.of(FaultInjector.Type.values());
+            ts = FaultInjector.Type.DEFAULTS;
         } else {
             for (String t : types) {
                 if (!t.isBlank()) {
