@@ -52,6 +52,7 @@ public final class Main implements Runnable {
         }
         CommandLine cl = new CommandLine(new Main());
         addSubcommands(cl, args);
+        cl.setUsageHelpWidth(110); // the help texts are written for 110 columns (picocli's 80 breaks their lines)
         Handlers handlers = new Handlers();
         cl.setExitCodeExceptionMapper(handlers);
         cl.registerConverter(java.nio.file.Path.class, handlers);
