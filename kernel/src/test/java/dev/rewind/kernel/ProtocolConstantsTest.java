@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.abi.Bank;
 import dev.rewind.abi.Blk;
 import dev.rewind.abi.Fs;
 import dev.rewind.abi.Kv;
@@ -34,6 +35,19 @@ class ProtocolConstantsTest {
         assertEquals(List.of(0x424b0001L, 0x424b0002L, 0x424b0003L, 0x424b0004L, 0x424b0005L, 0x424b0006L), Blk.LABELS);
         assertEquals(List.of(0x54590001L, 0x54590002L, 0x54590003L, 0x54590004L), Tty.LABELS);
         assertEquals(List.of(0x4e530001L, 0x4e530002L), Nest.LABELS);
+        assertEquals(
+                List.of(
+                        0x424e0001L,
+                        0x424e0002L,
+                        0x424e0003L,
+                        0x424e0004L,
+                        0x424e0005L,
+                        0x424e0006L,
+                        0x424e0007L,
+                        0x424e0008L),
+                Bank.LABELS);
+        assertEquals(-100L, Bank.ENOFUNDS);
+        assertEquals(-102L, Bank.ENOTEMPTY);
         assertEquals(-20L, Blk.ENOTOPEN);
         assertEquals(-23L, Blk.EIO);
         assertEquals(-20L, Tty.ENOTOPEN);
@@ -96,6 +110,22 @@ class ProtocolConstantsTest {
                 Map.of("WRITE", Tty.WRITE, "READ", Tty.READ, "ENOTOPEN", Tty.ENOTOPEN, "CRLF", Tty.CRLF),
                 Tty.MAGIC);
         check("nest", Map.of("ADD", Nest.ADD, "GET", Nest.GET, "FAULT_KV", Nest.FAULT_KV), Nest.MAGIC);
+        check(
+                "bank",
+                Map.of(
+                        "OPEN",
+                        Bank.OPEN,
+                        "AUDIT",
+                        Bank.AUDIT,
+                        "ELIMIT",
+                        Bank.ELIMIT,
+                        "BALANCE_MAX",
+                        Bank.BALANCE_MAX,
+                        "CS_PRIME",
+                        Bank.CS_PRIME,
+                        "ID_MAX",
+                        Bank.ID_MAX),
+                Bank.MAGIC);
     }
 
     private static void check(String proto, Map<String, Long> java, long magic) throws Exception {
