@@ -37,8 +37,10 @@ public final class NativeWriteTracker implements WriteTracker {
     private static final int OFF_MAXHIST = 60;
     private static final int OFF_HSTART = 64;
     private static final int OFF_LASTPAGE = 80;
+    private static final int OFF_NCOMMITS = 72;
     private static final int OFF_REGIONS = 88;
-    private static final int SIZE = 96;
+    private static final int OFF_MAXTX = 96;
+    private static final int SIZE = 104;
     private static final int REGION_SIZE = 32;
 
     /**
@@ -93,11 +95,25 @@ public final class NativeWriteTracker implements WriteTracker {
 
     /** Track writes to {@code uc}'s memory, logging at most {@code maxPages} pages per transaction. */
     public NativeWriteTracker(Unicorn uc, int maxPages) {
+        this(uc, maxPages, 0);
+    }
+
+    /**
+     * As above, with a ring of {@code maxPages + historyPages} page slots: the extra ones hold
+     * the pre-images of kept committed transactions ({@link #keepHistory}) beyond what one
+     * transaction may log.
+     */
+    public NativeWriteTracker(Unicorn uc, int maxPages, int historyPages) {
+        if (maxPages <= 0 || historyPages < 0 || (long) maxPages + historyPages > Integer.MAX_VALUE / 4096) {
+            throw new IllegalArgumentException("bad undo log size: " + maxPages + " + " + historyPages + " pages");
+        }
+        int ring = maxPages + historyPages;
         tx.clear();
-        log = new Memory((long) maxPages * 4096);
-        logAddr = new Memory(8L * maxPages);
-        this.maxPages = maxPages;
-        tx.setInt(OFF_MAXPAGES, maxPages);
+        log = new Memory((long) ring * 4096);
+        logAddr = new Memory(8L * ring);
+        this.maxPages = ring;
+        tx.setInt(OFF_MAXPAGES, ring);
+        tx.setInt(OFF_MAXTX, maxPages);
         tx.setPointer(OFF_LOG, log);
         tx.setPointer(OFF_LOGADDR, logAddr);
         mmu = uc.mmu();
@@ -214,6 +230,48 @@ public final class NativeWriteTracker implements WriteTracker {
             throw new IllegalStateException("undoHistory with a transaction open");
         }
         return r;
+    }
+
+    /** The first slot of kept transaction {@code back} (0: the newest) and the slot past its last. */
+    private long[] historySlots(int back) {
+        int n = history();
+        if (back < 0 || back >= n || historyStarts == null) {
+            return null;
+        }
+        int maxHist = view.getInt(OFF_MAXHIST);
+        long commit = view.getLong(OFF_NCOMMITS) - 1 - back;
+        long from = historyStarts.getLong(8L * (commit % maxHist));
+        long to = back == 0 ? view.getLong(OFF_CUR) : historyStarts.getLong(8L * ((commit + 1) % maxHist));
+        return new long[] {from, to};
+    }
+
+    @Override
+    public long[] historyPages(int back) {
+        long[] s = historySlots(back);
+        if (s == null) {
+            return new long[0];
+        }
+        long[] pages = new long[(int) (s[1] - s[0])];
+        for (int i = 0; i < pages.length; i++) {
+            pages[i] = logAddr.getLong(8L * ((s[0] + i) % maxPages));
+        }
+        return pages;
+    }
+
+    @Override
+    public boolean historyRead(int back, long vaddr, byte[] dst, int off, int len) {
+        long page = vaddr & -4096L;
+        long[] s = historySlots(back);
+        if (s == null || len < 0 || (vaddr - page) + len > 4096) {
+            return false;
+        }
+        for (long slot = s[0]; slot < s[1]; slot++) {
+            if (logAddr.getLong(8L * (slot % maxPages)) == page) {
+                log.read((slot % maxPages) * 4096 + (vaddr - page), dst, off, len);
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
