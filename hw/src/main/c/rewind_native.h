@@ -65,6 +65,8 @@ struct rw_tx {
 	uint64_t lastpage; /* 80: a page already logged in this transaction (~0: none), so that
                                a run of stores to one page costs one compare each */
 	struct rw_region *regions; /* 88: nregions entries, sorted by vaddr, not overlapping */
+	int32_t maxtx;             /* 96: pages one transaction may log (at most maxpages) */
+	int32_t pad;               /* 100 */
 };
 
 /*

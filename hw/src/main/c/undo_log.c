@@ -5,7 +5,8 @@
  * pre-images back (newest first); commit keeps the new contents.
  *
  * The log is a ring of maxpages page slots, addressed by ever-growing slot numbers (slot s
- * lives at s % maxpages). The current transaction owns slots [cur, cur + npages). When a
+ * lives at s % maxpages). The current transaction owns slots [cur, cur + npages), at most
+ * maxtx of them (the ring may be larger, to keep a longer history). When a
  * history is wanted (maxhist > 0), a commit does not free its slots: the transaction joins
  * the history, the last nhist committed transactions, whose slots [head, cur) stay until the
  * ring needs them (the oldest transaction is evicted first) or maxhist is exceeded. Undoing
@@ -79,6 +80,10 @@ int rw_log_page(struct rw_tx *tx, uint64_t page)
 	uint8_t bit = (uint8_t)(1u << (idx & 7));
 	if (r->dirty[idx >> 3] & bit)
 		return 1;
+	if (tx->npages >= tx->maxtx) {
+		tx->overflow = 1; /* the transaction's own limit, whatever room the ring has */
+		return 0;
+	}
 	int64_t next = tx->cur + tx->npages;
 	while (next - tx->head >= tx->maxpages && tx->nhist > 0)
 		rw_evict_oldest(tx);

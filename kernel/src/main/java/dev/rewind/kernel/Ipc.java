@@ -30,6 +30,8 @@ final class Ipc {
     private final Kernel k;
     /** A server's RECV results while a message is delivered (the kernel is single-threaded). */
     private final long[] received = new long[8];
+    /** A woken waiter's WAIT results, as its recovery policy is told them. */
+    private final long[] woken = new long[2];
 
     Ipc(Kernel k) {
         this.k = k;
@@ -214,6 +216,9 @@ final class Ipc {
         if (w != null && n.bits != 0) {
             n.waiter = null;
             w.notified(n.bits);
+            woken[0] = Abi.OK;
+            woken[1] = n.bits;
+            w.recovery().answered(Abi.SYS_WAIT, woken, 2);
             n.bits = 0;
             k.wake(w);
         }

@@ -35,6 +35,23 @@ interface Recovery {
     default void syscall(long nr) {}
 
     /**
+     * Before the handler of syscall {@code nr} runs (its arguments in {@code f}): answer it
+     * instead, from a record of an earlier run (the policy writes the results through
+     * {@code f} and returns what the task does next), or return null to let the handler run.
+     * TxIPC's history replay answers the syscalls whose results it cannot recompute (the
+     * clock, notification bits) as the request's first run got them.
+     */
+    default SyscallFrame.Next answerFromRecord(long nr, SyscallFrame f) {
+        return null;
+    }
+
+    /**
+     * The handler answered syscall {@code nr} with {@code results[0..n)} (a0..): called when it
+     * did not block, and for a WAIT that blocked, when the notification wakes the task.
+     */
+    default void answered(long nr, long[] results, int n) {}
+
+    /**
      * True while the task runs a request again that it already answered (console output it
      * makes is then not printed twice).
      */

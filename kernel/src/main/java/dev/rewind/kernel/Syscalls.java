@@ -44,8 +44,33 @@ final class Syscalls {
         long a0 = a[0];
         long a1 = a[1];
         long a2 = a[2];
-        t.recovery().syscall(nr);
-        Next next = nr < 0 || nr > Integer.MAX_VALUE
+        Recovery rec = t.recovery();
+        rec.syscall(nr);
+        Next next = rec.answerFromRecord(nr, f);
+        if (next == null) {
+            next = handle(t, f, nr, a0, a1);
+            if (next != Next.BLOCKED) {
+                rec.answered(nr, a, f.written());
+            }
+        }
+        if (k.config.trace()) {
+            traceCall(
+                    t,
+                    nr,
+                    a0,
+                    a1,
+                    a2,
+                    next == Next.BLOCKED ? "blocked" : describe(a[0]) + (f.written() >= 2 ? " a1=" + a[1] : ""));
+        }
+        if (next != Next.BLOCKED) {
+            t.cpu().writeArgs(a, f.written());
+        }
+        return next;
+    }
+
+    /** Run syscall {@code nr}'s handler. */
+    private Next handle(Task t, SyscallFrame f, long nr, long a0, long a1) {
+        return nr < 0 || nr > Integer.MAX_VALUE
                 ? f.ret(Abi.ENOSYS)
                 : switch ((int) nr) {
                     case Abi.SYS_CALL -> k.ipc.call(t, f);
@@ -76,19 +101,6 @@ final class Syscalls {
                     case Abi.SYS_CAP_REFRESH -> k.ipc.refresh(t, f);
                     default -> f.ret(Abi.ENOSYS);
                 };
-        if (k.config.trace()) {
-            traceCall(
-                    t,
-                    nr,
-                    a0,
-                    a1,
-                    a2,
-                    next == Next.BLOCKED ? "blocked" : describe(a[0]) + (f.written() >= 2 ? " a1=" + a[1] : ""));
-        }
-        if (next != Next.BLOCKED) {
-            t.cpu().writeArgs(a, f.written());
-        }
-        return next;
     }
 
     private void traceCall(Task t, long nr, long a0, long a1, long a2, String result) {

@@ -2,6 +2,7 @@ package dev.rewind.kernel;
 
 import dev.rewind.abi.Abi;
 import dev.rewind.hw.mem.WriteTracker;
+import dev.rewind.kernel.SyscallFrame.Next;
 import dev.rewind.kernel.image.TaskSpec;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
@@ -45,6 +46,17 @@ import org.slf4j.LoggerFactory;
  */
 final class TxIpc implements Recovery {
     private static final Logger log = LoggerFactory.getLogger(TxIpc.class);
+    /**
+     * Without evidence of where corruption came from, a replay undoes this many of the newest
+     * kept requests (all of them if fewer are kept): the rule before the depth came from evidence.
+     */
+    static final int FALLBACK_DEPTH = 64;
+    /** Undo-log slots for the kept history, per request of {@code replay_depth} (kv logs ~4.2 pages a request, fs ~5.6). */
+    static final int HISTORY_PAGES_PER_REQUEST = 4;
+    /** Recorded syscalls one request may make; past this it cannot be replayed (a loop polling a notification). */
+    static final int MAX_RECORDED = 1024;
+    /** Longs per recorded syscall: nr, results written, a0 and a1 passed, a0 and a1 returned. */
+    private static final int REC = 6;
 
     private final Kernel k;
     /** The server this policy recovers. */
@@ -88,8 +100,14 @@ final class TxIpc implements Recovery {
     private boolean ranOutside = true;
     /** Aborts since the last commit of a client's request. */
     private int abortsSinceCommit;
-    /** The history was replayed since the last commit of a client's request. */
-    private boolean replayedSinceCommit;
+    /** Replays of the history since the last commit of a client's request, and the depth of the last. */
+    private int replaysSinceCommit;
+
+    private int lastReplayDepth;
+    /** The arguments (a0, a1) of the recorded syscall being handled, for its record. */
+    private long recArg0;
+
+    private long recArg1;
 
     /**
      * One committed request, with what it takes to run it again: the registers where the
@@ -107,8 +125,19 @@ final class TxIpc implements Recovery {
         byte[] payload = new byte[64];
 
         int payloadLength;
-        /** Cleared by a syscall whose effect cannot be repeated (a nested call, a notification, the clock). */
+        /** Cleared by a syscall whose effect cannot be repeated (a nested call), or when its replay diverged. */
         boolean replayable;
+        /**
+         * The syscalls whose results a replay cannot recompute (CLOCK, POLL, WAIT, NOTIFY), in
+         * order, {@link #REC} longs each: record[0, recorded * REC).
+         */
+        long[] record = new long[4 * REC];
+
+        int recorded;
+        /** While this request is a replay: the first run's record, and how many of it were answered. */
+        Request source;
+
+        int answered;
         /** The reply: a1..a6 and a hash of the bytes it carried. */
         final long[] reply = new long[6];
 
@@ -209,13 +238,15 @@ final class TxIpc implements Recovery {
     /** Give the freshly loaded server its write tracker. (The counters and learned registers stay.) */
     @Override
     public void loaded() {
-        WriteTracker tracker = server.cpu().enableWriteTracking(k.config.tracker(), k.config.txLogPages());
-        tracker.keepHistory(server.spec().txipc().replayDepth());
+        int depth = server.spec().txipc().replayDepth();
+        WriteTracker tracker = server.cpu()
+                .enableWriteTracking(k.config.tracker(), k.config.txLogPages(), HISTORY_PAGES_PER_REQUEST * depth);
+        tracker.keepHistory(depth);
         history.clear();
         current = null;
         ranOutside = true;
         abortsSinceCommit = 0;
-        replayedSinceCommit = false;
+        replaysSinceCommit = 0;
         server.closeRequest();
     }
 
@@ -232,9 +263,9 @@ final class TxIpc implements Recovery {
     }
 
     /**
-     * Syscalls whose effect a replay repeats exactly (or, for console output, suppresses): a
-     * request that made any other (a nested call, a notification, the clock) cannot be run
-     * again, so no replay reaches back past it.
+     * Syscalls whose effect a replay repeats exactly (or, for console output, suppresses). The
+     * {@link #recorded} ones are answered from the request's record instead; a request that made
+     * any other (a nested call, CAP_REFRESH) cannot be run again, so no replay reaches back past it.
      */
     static boolean replayable(long nr) {
         return nr == Abi.SYS_REPLY_RECV
@@ -250,12 +281,99 @@ final class TxIpc implements Recovery {
                 || nr == Abi.SYS_CAP_LOOKUP;
     }
 
+    /**
+     * Syscalls whose results a replay cannot recompute, or whose effect already left the server:
+     * their results are recorded while a request runs, and a replay of the request gets the same
+     * answers without running them again (a NOTIFY is not signalled twice).
+     */
+    static boolean recorded(long nr) {
+        return nr == Abi.SYS_CLOCK || nr == Abi.SYS_POLL || nr == Abi.SYS_WAIT || nr == Abi.SYS_NOTIFY;
+    }
+
     /** A syscall the open transaction makes that a replay cannot repeat cuts the history there. */
     @Override
     public void syscall(long nr) {
-        if (server.inRequest() && !replayable(nr) && current != null) {
+        if (server.inRequest() && current != null && !replayable(nr) && !recorded(nr)) {
             current.replayable = false;
         }
+    }
+
+    /**
+     * A replayed request's recorded syscall is answered as its first run's was: the same
+     * syscall, with the same arguments, in the same place of the record. Anything else means
+     * the replay diverged from the first run: the request is run for real from here on and
+     * counts as one that cannot be kept (as a nested call would). Otherwise its arguments are
+     * kept for its record ({@link #answered}).
+     */
+    @Override
+    public Next answerFromRecord(long nr, SyscallFrame f) {
+        Request r = current;
+        if (r == null || !recorded(nr) || !server.inRequest()) {
+            return null;
+        }
+        recArg0 = f.a[0];
+        recArg1 = f.a[1];
+        Request s = r.source;
+        if (s == null) {
+            return null;
+        }
+        int i = r.answered * REC;
+        if (r.answered >= s.recorded
+                || s.record[i] != nr
+                || s.record[i + 2] != f.a[0]
+                || (nr == Abi.SYS_NOTIFY && s.record[i + 3] != f.a[1])) {
+            diverged(r, nr);
+            return null;
+        }
+        int n = (int) s.record[i + 1];
+        for (int j = 0; j < n; j++) {
+            f.a[j] = s.record[i + 4 + j];
+        }
+        r.answered++;
+        record(r, nr, f.a, n);
+        return f.filled(n);
+    }
+
+    /** Record the results of a recorded syscall the open transaction made. */
+    @Override
+    public void answered(long nr, long[] results, int n) {
+        Request r = current;
+        if (r != null && recorded(nr) && server.inRequest()) {
+            record(r, nr, results, n);
+        }
+    }
+
+    private void record(Request r, long nr, long[] results, int n) {
+        if (r.recorded >= MAX_RECORDED) {
+            r.replayable = false;
+            return;
+        }
+        int i = r.recorded * REC;
+        if (i + REC > r.record.length) {
+            r.record = java.util.Arrays.copyOf(r.record, 2 * r.record.length);
+        }
+        r.record[i] = nr;
+        r.record[i + 1] = Math.min(n, 2);
+        r.record[i + 2] = recArg0;
+        r.record[i + 3] = recArg1;
+        r.record[i + 4] = n > 0 ? results[0] : 0;
+        r.record[i + 5] = n > 1 ? results[1] : 0;
+        r.recorded++;
+    }
+
+    /** The replay of {@code r} asked for {@code nr} where its first run did not (nr -1: it asked for fewer). */
+    private void diverged(Request r, long nr) {
+        Request s = r.source;
+        int i = r.answered * REC;
+        String first = r.answered < s.recorded ? Abi.syscallName(s.record[i]) : "nothing more";
+        log.warn(
+                "txipc: task {}: replayed request (label 0x{}) made {} where its first run made {}: the replay diverged",
+                server,
+                Long.toHexString(s.msg[0]),
+                nr < 0 ? "no more recorded syscalls" : Abi.syscallName(nr),
+                first);
+        r.source = null;
+        r.replayable = false;
     }
 
     /** True while the server is running a replayed request. */
@@ -301,6 +419,9 @@ final class TxIpc implements Recovery {
             r.endpoint = ep;
             client.copyMessage(r.msg, 0);
             r.badge = client.sendBadge();
+            r.recorded = 0;
+            r.answered = 0;
+            r.source = client.agentFor() instanceof Replay rp ? rp.originals.peekFirst() : null;
             int len = (int) Math.min(Math.max(client.msg(5), 0), Abi.IPC_BUF_SIZE);
             if (r.payload.length < len) {
                 r.payload = new byte[Math.max(len, 2 * r.payload.length)];
@@ -403,11 +524,15 @@ final class TxIpc implements Recovery {
         boolean agent = client.agentFor() instanceof Replay;
         if (!agent) {
             abortsSinceCommit = 0;
-            replayedSinceCommit = false;
+            replaysSinceCommit = 0;
         }
         if (r == null) {
             return;
         }
+        if (r.source != null && r.answered < r.source.recorded) {
+            diverged(r, -1);
+        }
+        r.source = null;
         if (!r.replayable || tracker.history() == 0) {
             if (agent) {
                 ((Replay) client.agentFor()).compare(null);
@@ -529,8 +654,9 @@ final class TxIpc implements Recovery {
             }
         }
         int[] undone = {0, 0};
-        if (suspect && !replayedSinceCommit && !history.isEmpty()) {
-            undone = replayHistory(now);
+        int depth = suspect && !history.isEmpty() ? replayDepth(fault) : 0;
+        if (depth > 0 && !history.isEmpty()) {
+            undone = replayHistory(now, depth);
         }
         k.ipc.receiveAgain(server, endpoint);
 
@@ -539,21 +665,64 @@ final class TxIpc implements Recovery {
     }
 
     /**
-     * Undo the kept committed requests as well (the server is then as it was when it waited for
-     * the oldest of them) and queue them, in order, ahead of every caller, to be run again. A
-     * fault that struck one of them without trapping does not strike again, so the state they
-     * rebuild is the one a fault-free server would have: the corruption is gone while every
-     * committed change is made again. Returns {requests, pages} undone.
+     * How many of the newest kept requests a replay after {@code fault} undoes (0: none). The
+     * first replay since a client's request last committed reaches the oldest request that
+     * evidence implicates ({@link ReplayEvidence}: who wrote the pointer the faulting access
+     * used), and at least the newest {@link #FALLBACK_DEPTH}; if the fault comes back after it,
+     * a second one undoes everything kept, when that is more. No third.
      */
-    private int[] replayHistory(long started) {
-        int n = history.size();
+    private int replayDepth(Fault fault) {
+        WriteTracker tracker = server.cpu().tracker();
+        while (history.size() > tracker.history()) {
+            spare.addLast(history.pollFirst()); // the open transaction made the tracker forget these
+        }
+        int kept = history.size();
+        if (replaysSinceCommit >= 2) {
+            return 0;
+        }
+        if (replaysSinceCommit == 1) {
+            return kept > lastReplayDepth ? kept : 0;
+        }
+        int depth = Math.min(kept, FALLBACK_DEPTH);
+        ReplayEvidence.Result e = ReplayEvidence.find(server.cpu().memory(), tracker, fault, kept);
+        if (e.depth() > 0) {
+            log.warn(
+                    "txipc: task {}: evidence for the replay: {} word{} near the faulting address 0x{};"
+                            + " the deepest, at 0x{} (0x{}), {}",
+                    server,
+                    e.words(),
+                    e.words() == 1 ? "" : "s",
+                    Long.toHexString(fault.address()),
+                    Long.toHexString(e.word()),
+                    Long.toHexString(e.value()),
+                    e.depth() >= kept
+                            ? "is older than the " + kept + " kept requests"
+                            : "was written by the committed request " + e.depth() + " back");
+            depth = Math.max(depth, e.depth());
+        }
+        return depth;
+    }
+
+    /**
+     * Undo the newest {@code depth} kept committed requests as well (the server is then as it
+     * was when it waited for the oldest of them) and queue them, in order, ahead of every
+     * caller, to be run again. A fault that struck one of them without trapping does not strike
+     * again, so the state they rebuild is the one a fault-free server would have: the corruption
+     * is gone while every committed change is made again. Returns {requests, pages} undone.
+     */
+    private int[] replayHistory(long started, int depth) {
+        int n = Math.min(depth, history.size());
         int pages = server.cpu().tracker().undoHistory(n);
         refreshReadOnly(); // (a kept transaction may have logged a code page a tool wrote)
-        Request first = history.peekFirst();
+        ArrayDeque<Request> undone = new ArrayDeque<>(n);
+        for (int i = 0; i < n; i++) {
+            undone.addFirst(history.pollLast()); // each comes back as it commits again
+        }
+        Request first = undone.peekFirst();
         server.cpu().writeAll(first.regs);
         server.rollBackTo(first.regs[32], first.brk, first.caps.clone());
-        Replay replay = new Replay(server, new ArrayDeque<>(history), pages, started);
-        java.util.Iterator<Request> it = history.descendingIterator();
+        Replay replay = new Replay(server, new ArrayDeque<>(undone), pages, started);
+        java.util.Iterator<Request> it = undone.descendingIterator();
         while (it.hasNext()) {
             Request r = it.next();
             Task agent =
@@ -561,8 +730,8 @@ final class TxIpc implements Recovery {
             agent.queueOn(r.endpoint);
             r.endpoint.senders.addFirst(agent);
         }
-        history.clear(); // each comes back as it commits again (the replay keeps these records)
-        replayedSinceCommit = true;
+        replaysSinceCommit++;
+        lastReplayDepth = n;
         return new int[] {n, pages};
     }
 }

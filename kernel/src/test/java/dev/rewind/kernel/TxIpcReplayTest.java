@@ -90,18 +90,62 @@ class TxIpcReplayTest {
     }
 
     /**
+     * A request (1-based) {@code strike} and a later one {@code get}, more than {@code gap}
+     * requests on, that gets a key stored before {@code strike} and touched by no request from
+     * {@code strike} to {@code get}: corruption of that key's entry committed by {@code strike}
+     * shows first at {@code get}.
+     */
+    record FarGet(int strike, int get, String key) {}
+
+    static FarGet strikeFarBeforeAGet(int gap) {
+        Set<String> stored = new HashSet<>();
+        for (int i = 0; i < labels.size(); i++) {
+            // request i + 1 is the strike; keys stored by requests 1..i are in `stored`
+            for (int j = i + 1; j < labels.size(); j++) {
+                String k = keys.get(j);
+                if (j - i > gap && labels.get(j) == KV_GET && stored.contains(k) && untouched(k, i, j)) {
+                    return new FarGet(i + 1, j + 1, k);
+                }
+            }
+            if (labels.get(i) == KV_PUT) {
+                stored.add(keys.get(i));
+            } else if (labels.get(i) == KV_DEL) {
+                stored.remove(keys.get(i));
+            }
+        }
+        throw new AssertionError("the workload has no get more than " + gap + " requests after a strike");
+    }
+
+    /** True if no request in [from, to) (0-based) names {@code key}. */
+    private static boolean untouched(String key, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (keys.get(i).equals(key)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * When kv's request {@code n} is delivered, points the value of {@code key} at unmapped
-     * memory: the request commits with the corruption, and every get of the key then traps.
+     * memory (0x8, or its pointer with bit {@code flip} flipped): the request commits with the
+     * corruption, and every get of the key then traps.
      */
     static final class ValueCorruptor implements KernelProbe {
         final int n;
         final String key;
+        final int flip;
         int delivered;
         boolean struck;
 
         ValueCorruptor(int n, String key) {
+            this(n, key, -1);
+        }
+
+        ValueCorruptor(int n, String key, int flip) {
             this.n = n;
             this.key = key;
+            this.flip = flip;
         }
 
         @Override
@@ -118,9 +162,12 @@ class TxIpcReplayTest {
                 if (e[l.used()] == 1
                         && new String(e, l.key(), key.length(), StandardCharsets.ISO_8859_1).equals(key)
                         && e[l.key() + key.length()] == 0) {
+                    long val = java.nio.ByteBuffer.wrap(e, l.val(), 8)
+                            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                            .getLong();
                     byte[] bad = java.nio.ByteBuffer.allocate(8)
                             .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                            .putLong(0x8)
+                            .putLong(flip < 0 ? 0x8 : val ^ (1L << flip))
                             .array();
                     assertTrue(server.cpu().memory().write(at + l.val(), bad, 0, 8));
                     struck = true;
@@ -152,9 +199,109 @@ class TxIpcReplayTest {
         assertEquals(1, r.replays.size(), r::toString);
         GuestRun.Replay replay = r.replays.get(0);
         assertEquals("kv", replay.server());
-        assertEquals(64, replay.requests(), "the default replay_depth");
+        assertEquals(64, replay.requests(), "no evidence (a near-null pointer): the newest 64 requests");
         assertEquals(0, replay.differed(), "the corruption changed no reply before the get");
         assertEquals(1, r.result.task("kv").id().generation(), "no restart");
+    }
+
+    @Test
+    void corruptionCommittedMoreThan64RequestsBackIsReachedFromEvidence() throws Exception {
+        // A bit flipped in a value pointer (as the campaigns' memory bit flips do, seeds 50033
+        // and 50705) by a request more than 64 before the get that trips on it.
+        FarGet far = strikeFarBeforeAGet(100);
+        ValueCorruptor probe = new ValueCorruptor(far.strike(), far.key(), 36);
+        GuestRun r = GuestRun.bootManifest(manifest(-1), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struck, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(2, r.faults.size(), r::toString);
+        assertEquals(1, r.replays.size(), r::toString);
+        // The evidence (who wrote the pointer the get used) names the strike: the replay undoes
+        // exactly the requests from it to the one before the get.
+        assertEquals(far.get() - far.strike(), r.replays.get(0).requests(), r::toString);
+        assertTrue(r.replays.get(0).requests() > 100, r::toString);
+        assertEquals(0, r.replays.get(0).differed(), r::toString);
+        assertEquals(1, r.result.task("kv").id().generation(), "no restart");
+    }
+
+    @Test
+    void theSameCorruptionIsOutOfReachOfTheNewest64Requests() throws Exception {
+        FarGet far = strikeFarBeforeAGet(100);
+        ValueCorruptor probe = new ValueCorruptor(far.strike(), far.key(), 36);
+        GuestRun r = GuestRun.bootManifest(manifest(64), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struck);
+        assertTrue(r.console.contains("kv_oracle: FAIL"), r::toString);
+        assertTrue(r.console.contains("ERECOVERED 4 times in a row"), r::toString);
+    }
+
+    /**
+     * When stamp_server's request {@code n} is delivered, flips bit {@code flip} of slot 0's
+     * value pointer (slot 0 is set by request 1 and then not touched until the last phase).
+     */
+    static final class StampCorruptor implements KernelProbe {
+        final int n;
+        final int flip;
+        int delivered;
+        boolean struck;
+
+        StampCorruptor(int n, int flip) {
+            this.n = n;
+            this.flip = flip;
+        }
+
+        @Override
+        public void requestDelivered(Task server) {
+            if (!server.name().equals("stamp") || ++delivered != n) {
+                return;
+            }
+            long slot0 = server.image().symbol("stamp_slots").orElseThrow();
+            byte[] b = new byte[8];
+            assertTrue(server.cpu().memory().read(slot0, b, 0, 8));
+            b[flip / 8] ^= (byte) (1 << (flip % 8));
+            assertTrue(server.cpu().memory().write(slot0, b, 0, 8));
+            struck = true;
+        }
+    }
+
+    /** stamp_client.c: 32 sets, 4 rounds of 31 sets and gets, 32 gets. */
+    static final int STAMP_REQUESTS = 32 + 4 * 31 * 2 + 32;
+
+    @Test
+    void requestsThatReadTheClockPollAndNotifyAreReplayedFromTheirRecord() throws Exception {
+        // Every stamp request POLLs, every set reads CLOCK and NOTIFYs: before the record, each
+        // of them cut the history and nothing could be replayed. The client checks that the
+        // stamps and event counts it was told survive the replay, and that no set notified twice.
+        int strike = 33; // the first request after every slot was set
+        StampCorruptor probe = new StampCorruptor(strike, 36);
+        GuestRun r = GuestRun.bootManifest(Fixtures.manifest("t_stamp.toml"), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struck, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("stamp: ok requests=" + STAMP_REQUESTS), r::toString);
+        assertEquals(2, r.faults.size(), r::toString);
+        assertEquals(1, r.replays.size(), r::toString);
+        GuestRun.Replay replay = r.replays.get(0);
+        int firstGetOfSlot0 = STAMP_REQUESTS - 32 + 1;
+        assertEquals(firstGetOfSlot0 - strike, replay.requests(), r::toString);
+        assertEquals(0, replay.differed(), "each replayed reply (stamps, event counts) as the client got it");
+        assertEquals(1, r.result.task("stamp").id().generation(), "no restart");
+    }
+
+    @Test
+    void withoutARecordTheClockWouldHaveCutTheHistory() throws Exception {
+        // The same system without a fault: the history grows past every request that read the
+        // clock, polled and notified (up to the requests the undo log holds).
+        List<Integer> sizes = new ArrayList<>();
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_stamp.toml"), new KernelProbe() {
+            @Override
+            public void replied(Task server) {
+                if (server.name().equals("stamp")) {
+                    sizes.add(((TxIpc) server.recovery()).historySize());
+                }
+            }
+        });
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertEquals(STAMP_REQUESTS, sizes.size());
+        assertEquals(STAMP_REQUESTS, sizes.get(sizes.size() - 1), "every committed request is kept");
     }
 
     @Test

@@ -93,7 +93,16 @@ public interface Cpu extends AutoCloseable {
 
     void mapDevice(Device device, long base);
 
-    WriteTracker enableWriteTracking(TrackerKind kind, int maxPages);
+    /** Track the task's writes, at most {@code maxPages} pages per transaction. */
+    default WriteTracker enableWriteTracking(TrackerKind kind, int maxPages) {
+        return enableWriteTracking(kind, maxPages, 0);
+    }
+
+    /**
+     * As above, with room for {@code historyPages} more pre-images of kept committed
+     * transactions ({@link WriteTracker#keepHistory}) beyond one transaction's.
+     */
+    WriteTracker enableWriteTracking(TrackerKind kind, int maxPages, int historyPages);
 
     /** The write tracker, or null. */
     WriteTracker tracker();

@@ -185,6 +185,37 @@ public final class ProtectionWriteTracker implements WriteTracker {
         return history.size();
     }
 
+    private Map<Long, byte[]> kept(int back) {
+        if (back < 0 || back >= history.size()) {
+            return null;
+        }
+        java.util.Iterator<Map<Long, byte[]>> it = history.descendingIterator();
+        for (int i = 0; i < back; i++) {
+            it.next();
+        }
+        return it.next();
+    }
+
+    @Override
+    public long[] historyPages(int back) {
+        Map<Long, byte[]> log = kept(back);
+        return log == null
+                ? new long[0]
+                : log.keySet().stream().mapToLong(Long::longValue).toArray();
+    }
+
+    @Override
+    public boolean historyRead(int back, long vaddr, byte[] dst, int off, int len) {
+        Map<Long, byte[]> log = kept(back);
+        long page = vaddr & -PAGE;
+        byte[] pre = log == null ? null : log.get(page);
+        if (pre == null || len < 0 || (vaddr - page) + len > PAGE) {
+            return false;
+        }
+        System.arraycopy(pre, (int) (vaddr - page), dst, off, len);
+        return true;
+    }
+
     @Override
     public int undoHistory(int n) {
         if (active) {

@@ -111,10 +111,12 @@ public final class RiscvCpu implements Cpu {
     }
 
     /**
-     * Track writes to this CPU's memory for transactions; {@code maxPages} bounds the undo log
-     * of the native tracker. Returns the tracker, also attached to {@link #memory()}.
+     * Track writes to this CPU's memory for transactions; {@code maxPages} bounds what one
+     * transaction may log in the native tracker, whose ring has {@code historyPages} more slots
+     * for a kept history. Returns the tracker, also attached to {@link #memory()}.
      */
-    public WriteTracker enableWriteTracking(TrackerKind kind, int maxPages) {
+    @Override
+    public WriteTracker enableWriteTracking(TrackerKind kind, int maxPages, int historyPages) {
         if (tracker != null) {
             throw new IllegalStateException("write tracking already enabled");
         }
@@ -129,7 +131,7 @@ public final class RiscvCpu implements Cpu {
         }
         tracker = kind == TrackerKind.PROTECTION
                 ? new ProtectionWriteTracker(uc, ram)
-                : new NativeWriteTracker(uc, maxPages);
+                : new NativeWriteTracker(uc, maxPages, historyPages);
         space.setTracker(tracker);
         return tracker;
     }

@@ -50,6 +50,23 @@ public interface WriteTracker extends AutoCloseable {
      */
     int undoHistory(int n);
 
+    /**
+     * The pages kept committed transaction {@code back} (0: the newest, up to
+     * {@link #history()} - 1) logged, in logging order; empty if there is no such transaction.
+     */
+    default long[] historyPages(int back) {
+        return new long[0];
+    }
+
+    /**
+     * Copy {@code len} bytes at {@code vaddr} (within one page) as they were before kept
+     * committed transaction {@code back} (0: the newest) wrote them, from its pre-image of the
+     * page. False if that transaction did not log the page (or there is no such transaction).
+     */
+    default boolean historyRead(int back, long vaddr, byte[] dst, int off, int len) {
+        return false;
+    }
+
     /** Forget every kept committed transaction (their writes can no longer be undone). */
     void dropHistory();
 

@@ -37,8 +37,10 @@ public final class NativeWriteTracker implements WriteTracker {
     private static final int OFF_MAXHIST = 60;
     private static final int OFF_HSTART = 64;
     private static final int OFF_LASTPAGE = 80;
+    private static final int OFF_NCOMMITS = 72;
     private static final int OFF_REGIONS = 88;
-    private static final int SIZE = 96;
+    private static final int OFF_MAXTX = 96;
+    private static final int SIZE = 104;
     private static final int REGION_SIZE = 32;
 
     /**
@@ -80,6 +82,33 @@ public final class NativeWriteTracker implements WriteTracker {
     private Memory historyStarts;
 
     private boolean prefaulted;
+
+    /**
+     * Undo logs of closed trackers, already touched, by size: the next tracker of that size
+     * (the next boot of a fault-injection campaign, a restarted server) takes one instead of
+     * allocating and touching its own (12 MiB at the default replay_depth: ~30 ms of host
+     * page faults). At most {@link #POOL_BYTES} are kept.
+     */
+    private static final java.util.Map<Long, java.util.ArrayDeque<Memory>> POOL = new java.util.HashMap<>();
+
+    private static final long POOL_BYTES = 128L << 20;
+    private static long pooledBytes;
+
+    private static synchronized Memory takePooled(long size) {
+        java.util.ArrayDeque<Memory> q = POOL.get(size);
+        Memory m = q == null ? null : q.pollFirst();
+        if (m != null) {
+            pooledBytes -= size;
+        }
+        return m;
+    }
+
+    private static synchronized void givePooled(Memory m) {
+        if (pooledBytes + m.size() <= POOL_BYTES) {
+            POOL.computeIfAbsent(m.size(), k -> new java.util.ArrayDeque<>()).addLast(m);
+            pooledBytes += m.size();
+        }
+    }
     /** Dirty bitmaps, kept reachable while Unicorn may use them. */
     private final List<Memory> bitmaps = new ArrayList<>();
     /** The native region table (struct rw_region[], sorted by vaddr), grown by doubling. */
@@ -93,11 +122,27 @@ public final class NativeWriteTracker implements WriteTracker {
 
     /** Track writes to {@code uc}'s memory, logging at most {@code maxPages} pages per transaction. */
     public NativeWriteTracker(Unicorn uc, int maxPages) {
+        this(uc, maxPages, 0);
+    }
+
+    /**
+     * As above, with a ring of {@code maxPages + historyPages} page slots: the extra ones hold
+     * the pre-images of kept committed transactions ({@link #keepHistory}) beyond what one
+     * transaction may log.
+     */
+    public NativeWriteTracker(Unicorn uc, int maxPages, int historyPages) {
+        if (maxPages <= 0 || historyPages < 0 || (long) maxPages + historyPages > Integer.MAX_VALUE / 4096) {
+            throw new IllegalArgumentException("bad undo log size: " + maxPages + " + " + historyPages + " pages");
+        }
+        int ring = maxPages + historyPages;
         tx.clear();
-        log = new Memory((long) maxPages * 4096);
-        logAddr = new Memory(8L * maxPages);
-        this.maxPages = maxPages;
-        tx.setInt(OFF_MAXPAGES, maxPages);
+        Memory pooled = takePooled((long) ring * 4096);
+        log = pooled != null ? pooled : new Memory((long) ring * 4096);
+        prefaulted = pooled != null;
+        logAddr = new Memory(8L * ring);
+        this.maxPages = ring;
+        tx.setInt(OFF_MAXPAGES, ring);
+        tx.setInt(OFF_MAXTX, maxPages);
         tx.setPointer(OFF_LOG, log);
         tx.setPointer(OFF_LOGADDR, logAddr);
         mmu = uc.mmu();
@@ -216,6 +261,48 @@ public final class NativeWriteTracker implements WriteTracker {
         return r;
     }
 
+    /** The first slot of kept transaction {@code back} (0: the newest) and the slot past its last. */
+    private long[] historySlots(int back) {
+        int n = history();
+        if (back < 0 || back >= n || historyStarts == null) {
+            return null;
+        }
+        int maxHist = view.getInt(OFF_MAXHIST);
+        long commit = view.getLong(OFF_NCOMMITS) - 1 - back;
+        long from = historyStarts.getLong(8L * (commit % maxHist));
+        long to = back == 0 ? view.getLong(OFF_CUR) : historyStarts.getLong(8L * ((commit + 1) % maxHist));
+        return new long[] {from, to};
+    }
+
+    @Override
+    public long[] historyPages(int back) {
+        long[] s = historySlots(back);
+        if (s == null) {
+            return new long[0];
+        }
+        long[] pages = new long[(int) (s[1] - s[0])];
+        for (int i = 0; i < pages.length; i++) {
+            pages[i] = logAddr.getLong(8L * ((s[0] + i) % maxPages));
+        }
+        return pages;
+    }
+
+    @Override
+    public boolean historyRead(int back, long vaddr, byte[] dst, int off, int len) {
+        long page = vaddr & -4096L;
+        long[] s = historySlots(back);
+        if (s == null || len < 0 || (vaddr - page) + len > 4096) {
+            return false;
+        }
+        for (long slot = s[0]; slot < s[1]; slot++) {
+            if (logAddr.getLong(8L * (slot % maxPages)) == page) {
+                log.read((slot % maxPages) * 4096 + (vaddr - page), dst, off, len);
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Override
     public void dropHistory() {
         Calls.rw_tx_drop_history(tx);
@@ -237,10 +324,19 @@ public final class NativeWriteTracker implements WriteTracker {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (hook != null) {
             hook.close();
         } else {
             mmu.detachTracker();
         }
+        if (prefaulted) {
+            givePooled(log); // (its contents are never read before a transaction writes them)
+        }
     }
+
+    private boolean closed;
 }

@@ -284,6 +284,54 @@ class WriteTrackerTest {
         }
     }
 
+    @Test
+    void historySlotsWidenTheRingButNotWhatOneTransactionMayLog() {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = machine(ram)) {
+            WriteTracker t = cpu.enableWriteTracking(RiscvCpu.TrackerKind.NATIVE, 2, 4);
+            t.keepHistory(100);
+            for (int i = 0; i < 4; i++) {
+                fillPage(cpu, t, i, (byte) (i + 1));
+                t.commit();
+            }
+            assertEquals(4, t.history(), "a ring of 2 + 4 slots keeps four one-page transactions");
+            t.begin();
+            for (int p = 0; p < 3; p++) {
+                cpu.memory().write(DATA + 4096L * p + 9, new byte[] {5}, 0, 1);
+            }
+            assertTrue(t.overflowed(), "the third page is over the transaction's own limit of 2");
+            t.rollback();
+        }
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("kinds")
+    void keptTransactionsTellWhatTheyWroteAndWhatWasThereBefore(RiscvCpu.TrackerKind kind) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = machine(ram)) {
+            WriteTracker t = cpu.enableWriteTracking(kind, 64, 64);
+            t.keepHistory(8);
+            byte[] s0 = dump(cpu);
+            fillPage(cpu, t, 1, (byte) 11); // oldest: page 1
+            t.commit();
+            fillPage(cpu, t, 2, (byte) 22); // newest: page 2
+            t.commit();
+            assertEquals(2, t.history());
+            assertTrue(java.util.Arrays.stream(t.historyPages(0)).anyMatch(p -> p == DATA + 2 * 4096));
+            assertTrue(java.util.Arrays.stream(t.historyPages(1)).anyMatch(p -> p == DATA + 4096));
+            assertEquals(0, t.historyPages(2).length, "no third transaction is kept");
+            byte[] b = new byte[8];
+            assertTrue(t.historyRead(0, DATA + 2 * 4096 + 16, b, 0, 8));
+            assertArrayEquals(java.util.Arrays.copyOfRange(s0, 2 * 4096 + 16, 2 * 4096 + 24), b);
+            assertTrue(t.historyRead(1, DATA + 4096 + 100, b, 0, 8));
+            assertArrayEquals(java.util.Arrays.copyOfRange(s0, 4096 + 100, 4096 + 108), b);
+            if (kind != RiscvCpu.TrackerKind.PROTECTION) { // (that one saves whole regions)
+                assertFalse(t.historyRead(0, DATA + 4096 + 100, b, 0, 8), "the newest did not write page 1");
+            }
+            assertFalse(t.historyRead(0, DATA + 4096 - 4, b, 0, 8), "a read across a page boundary");
+        }
+    }
+
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(ints = {64, 1024})
     void allTrackersGiveByteIdenticalHistoryUndo(int logPages) {

@@ -97,7 +97,7 @@ public record TaskSpec(
      *                      suggests committed state is corrupt, they are undone and run again
      */
     public record TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs, int replayDepth) {
-        public static final int DEFAULT_REPLAY_DEPTH = 64;
+        public static final int DEFAULT_REPLAY_DEPTH = 512;
         public static final int MAX_REPLAY_DEPTH = 4096;
         public static final TxipcLimits DEFAULT = new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH);
         public static final long MAX_DEADLINE_MS = 600_000;

@@ -147,9 +147,9 @@ class ManifestTest {
     }
 
     @Test
-    void replayDepthDefaultsTo64AndIsBounded() throws ManifestException {
+    void replayDepthDefaultsTo512AndIsBounded() throws ManifestException {
         String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
-        assertEquals(64, Manifest.parse(head, "x.toml").tasks().get(0).txipc().replayDepth());
+        assertEquals(512, Manifest.parse(head, "x.toml").tasks().get(0).txipc().replayDepth());
         assertEquals(
                 0,
                 Manifest.parse(head + "replay_depth = 0\n", "x.toml")
