@@ -704,6 +704,10 @@ final class TxIpc implements Recovery {
         for (long p : verifyPages[verifyRun]) {
             verifyBefore.putIfAbsent(p, pageHash(p));
         }
+        if (readOnlyLogged(verifyPages[verifyRun])) {
+            server.cpu().dropCodeTranslations(); // (code a tool changed is restored: drop its translations)
+        }
+        refreshReadOnly();
         server.cpu().writeAll(regs);
         server.rollBackTo(regs[32], brk, caps); // (closes the request, drops pending results)
         if (verifyRun == 0) {
@@ -840,11 +844,7 @@ final class TxIpc implements Recovery {
             return null;
         }
 
-        boolean codeTouched = false;
-        for (long page : tracker.loggedPages()) {
-            dev.rewind.hw.mem.Region reg = server.cpu().memory().regionAt(page);
-            codeTouched |= reg != null && (reg.perms() & dev.rewind.hw.mem.Perm.WRITE) == 0;
-        }
+        boolean codeTouched = readOnlyLogged(tracker.loggedPages());
         int pages = tracker.rollback();
         long nanos = System.nanoTime() - now;
         if (codeTouched) {
@@ -892,6 +892,17 @@ final class TxIpc implements Recovery {
 
         k.observer.taskRecovered(server, fault, badge, pages, nanos);
         return new RecoveryOutcome.RolledBack(badge, label, pages, nanos, again, undone[0], undone[1]);
+    }
+
+    /** True if one of {@code pages} is one the guest cannot write (a tool changed code or read-only data). */
+    private boolean readOnlyLogged(long[] pages) {
+        for (long page : pages) {
+            dev.rewind.hw.mem.Region reg = server.cpu().memory().regionAt(page);
+            if (reg != null && (reg.perms() & dev.rewind.hw.mem.Perm.WRITE) == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

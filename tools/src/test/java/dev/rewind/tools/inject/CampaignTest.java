@@ -95,6 +95,22 @@ class CampaignTest {
     }
 
     @Test
+    void corruptedCodeCaughtByVerificationIsRestoredForTheNextRun() throws Exception {
+        // Instruction corruptions (seeds of the 97001 campaign) that no trap announces: the
+        // second run must execute the restored code, not a stale translation of the corrupt one.
+        SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
+        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
+        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, true, cfg);
+        c.profile();
+        for (long seed : new long[] {97010, 97050, 97058, 97066, 97074, 97082}) {
+            Campaign.Run r = c.inject(seed, FaultInjector.Type.DEFAULTS);
+            assertEquals(FaultInjector.Type.INSTRUCTION_CORRUPTION, r.type(), r::toString);
+            assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
+            assertTrue(r.verifyCaught() > 0, r::toString);
+        }
+    }
+
+    @Test
     void dualVerificationNeedsTxipc() throws Exception {
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
