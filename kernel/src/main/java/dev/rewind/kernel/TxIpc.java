@@ -705,9 +705,9 @@ final class TxIpc implements Recovery {
             verifyBefore.putIfAbsent(p, pageHash(p));
         }
         if (readOnlyLogged(verifyPages[verifyRun])) {
-            server.cpu().dropCodeTranslations(); // (code a tool changed is restored: drop its translations)
+            // Code a tool changed (logged, now restored): drop its translations, as an abort does.
+            server.cpu().dropCodeTranslations();
         }
-        refreshReadOnly();
         server.cpu().writeAll(regs);
         server.rollBackTo(regs[32], brk, caps); // (closes the request, drops pending results)
         if (verifyRun == 0) {

@@ -227,9 +227,12 @@ public final class InjectCommand implements Callable<Integer> {
                 jobs);
         if (dual) {
             // What verification costs: fault-free boots of the same workload with and without it.
-            int boots = 5;
+            int boots = 7;
+            Campaign plain = new Campaign(img, server, pol, hangMs, depth, noEscalation, false, cfg);
+            plain.cost(3); // warm-up of both (the JIT), so that neither is measured cold
+            c.cost(3);
+            long[] without = plain.cost(boots);
             long[] with = c.cost(boots);
-            long[] without = new Campaign(img, server, pol, hangMs, depth, noEscalation, false, cfg).cost(boots);
             System.out.printf(
                     "verify dual costs (median of %d fault-free boots): server CPU %.1f ms -> %.1f ms (x%.2f);"
                             + " whole workload %.1f ms -> %.1f ms (x%.2f)%n",
