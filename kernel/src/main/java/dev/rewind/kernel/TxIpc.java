@@ -255,6 +255,11 @@ final class TxIpc implements Recovery {
         return label;
     }
 
+    /** Which run of the open client request is running under verify = "dual" (0: the first), for tests. */
+    int verifyRun() {
+        return verifyRun;
+    }
+
     /** Committed requests kept for a replay. */
     int historySize() {
         return history.size();

@@ -92,6 +92,59 @@ class TxIpcVerifyTest {
         assertEquals(probe.txipc().verified + probe.txipc().unverified + 1, probe.delivered, r::toString);
     }
 
+    /**
+     * From kv's request {@code n} on, writes a different word into an unused entry in each run
+     * of that request (three runs: all differ), then stops.
+     */
+    static final class EveryRunDiffers implements KernelProbe {
+        final int n;
+        int delivered;
+        int lastRun = -1;
+        int writes;
+        dev.rewind.hw.cpu.CpuHook hook;
+
+        EveryRunDiffers(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("kv") || ++delivered != n) {
+                return;
+            }
+            TxIpcReplayTest.EntryLayout l = TxIpcReplayTest.EntryLayout.of(task);
+            long word = task.image().symbol("entries").orElseThrow() + (long) (l.count() - 1) * l.size() + l.val();
+            hook = task.cpu().hookInstructions(1, 0, (addr, size) -> {
+                int run = ((TxIpc) task.recovery()).verifyRun();
+                if (run != lastRun && writes < 3 && task.inRequest()) {
+                    lastRun = run;
+                    writes++;
+                    byte[] b = ByteBuffer.allocate(8)
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .putLong(0x1111L * writes)
+                            .array();
+                    task.cpu().memory().write(word, b, 0, 8);
+                }
+            });
+            task.cpu().dropCodeTranslations();
+        }
+    }
+
+    @Test
+    void threeRunsThatAllDifferAbortTheRequest() throws Exception {
+        EveryRunDiffers probe = new EveryRunDiffers(300);
+        GuestRun r = GuestRun.bootManifest(manifest(true), Fixtures.CONFIG, probe, null);
+        assertEquals(3, probe.writes, r::toString);
+        assertEquals(1, r.mismatches.size(), r::toString);
+        assertFalse(r.mismatches.get(0).decided(), r::toString);
+        // aborted: the client got ERECOVERED, retried, and the workload still checks out
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals(FaultKind.CORRUPT_STATE, r.faults.get(0).fault().kind(), r::toString);
+        assertTrue(r.faults.get(0).outcome() instanceof RecoveryOutcome.RolledBack, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+    }
+
     @Test
     void withoutVerificationTheSameCorruptionCommits() throws Exception {
         Corruptor probe = new Corruptor(250);
