@@ -99,8 +99,8 @@ final class Ipc {
         server.beginServing(client);
         client.awaitReply(server);
         server.recovery().delivered(client, ep);
-        if (k.probe != null && !(client.agentFor() instanceof TxIpc.Replay)) {
-            k.probe.requestDelivered(server); // (a replayed request is not a new one)
+        if (k.probe != null && !server.recovery().replaying()) {
+            k.probe.requestDelivered(server); // (a replayed or re-run request is not a new one)
         }
     }
 
@@ -185,6 +185,9 @@ final class Ipc {
         }
         if (t.replyOwed() != null) {
             Fault corrupt = t.recovery().checkReply(a[8]);
+            if (corrupt == Recovery.RUN_AGAIN) {
+                return Next.BLOCKED; // (verification: the request runs again once the CPU has stopped)
+            }
             if (corrupt != null) {
                 t.faultWhenStopped(corrupt); // handled as a fault once the CPU has stopped: rolled back
                 return Next.BLOCKED;

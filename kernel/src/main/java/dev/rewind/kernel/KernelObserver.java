@@ -36,6 +36,14 @@ public interface KernelObserver {
     default void historyReplayed(Task server, int requests, int pages, int differed, long nanos) {}
 
     /**
+     * {@code server} (policy txipc, {@code verify = "dual"}) ran the request with {@code label}
+     * from the client with {@code badge} twice and the runs disagreed (reply or memory written),
+     * a fault that did not trap; a third run decided: {@code decided} if it agreed with one of
+     * the first two (that result was committed and replied), else the request was aborted.
+     */
+    default void verifyMismatch(Task server, long badge, long label, boolean decided) {}
+
+    /**
      * The shadow of {@code driver} restored its service after {@code fault}: it replayed
      * {@code replayed} logged requests, re-issued {@code reissued} request(s) that were in flight
      * and released {@code held} callers that had queued meanwhile, {@code nanos} after the fault.

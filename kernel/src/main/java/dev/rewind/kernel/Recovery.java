@@ -84,6 +84,21 @@ interface Recovery {
      */
     default void committed(Task client, long[] reply) {}
 
+    /**
+     * What {@link #checkReply} returns to hold the reply back and run the request again: the
+     * task is put back where it waited for it once its CPU has stopped ({@link #runAgain}).
+     */
+    Fault RUN_AGAIN = new Fault(FaultKind.CORRUPT_STATE, 0, 0, "", "run the request again (not a fault)");
+
+    /**
+     * The task's CPU stopped after a syscall: if {@link #checkReply} asked for it, undo the
+     * request's run and hand the task the same request again, unseen by its client, and
+     * return true (the kernel then does nothing else with the task).
+     */
+    default boolean runAgain() {
+        return false;
+    }
+
     /** The reply reaches {@code client}, a live task waiting for it. */
     default void replyDelivered(Task client, long[] reply) {}
 

@@ -104,6 +104,31 @@ final class TxIpc implements Recovery {
     private int replaysSinceCommit;
 
     private int lastReplayDepth;
+    // ---- verify = "dual" ------------------------------------------------------------------
+    /** Which run of the client's open request is running: 0 the first, 1 and 2 again. */
+    private int verifyRun;
+    /** {@link #checkReply} asked for the request to run again once the CPU has stopped. */
+    private boolean rerunPending;
+    /** The first run's record (its recorded syscalls answer the runs after it). */
+    private Request verifySource;
+    /** Per run: x1..x31 at the reply, the reply bytes' hash, the break, a divergence mark. */
+    private final long[][] verifySigs = new long[3][34];
+    /** Per run: the pages its transaction logged (sorted) and a hash of each one's contents after the run. */
+    private final long[][] verifyPages = new long[3][];
+
+    private final long[][] verifyHashes = new long[3][];
+    /**
+     * A hash of the contents each page logged by a run that was undone had before the request
+     * (read after the undo): a page one run logged and another did not is compared with it,
+     * for the tracker logs a superset of the pages a run writes (pages still open from before).
+     */
+    private final java.util.HashMap<Long, Long> verifyBefore = new java.util.HashMap<>();
+    /** Client requests verified (two runs agreed), left unverified (a nested call), and that mismatched. */
+    long verified;
+
+    long unverified;
+    long mismatched;
+
     /** The arguments (a0, a1) of the recorded syscall being handled, for its record. */
     private long recArg0;
 
@@ -230,6 +255,11 @@ final class TxIpc implements Recovery {
         return label;
     }
 
+    /** Which run of the open client request is running under verify = "dual" (0: the first), for tests. */
+    int verifyRun() {
+        return verifyRun;
+    }
+
     /** Committed requests kept for a replay. */
     int historySize() {
         return history.size();
@@ -247,6 +277,7 @@ final class TxIpc implements Recovery {
         ranOutside = true;
         abortsSinceCommit = 0;
         replaysSinceCommit = 0;
+        endVerification();
         server.closeRequest();
     }
 
@@ -376,9 +407,14 @@ final class TxIpc implements Recovery {
         r.replayable = false;
     }
 
-    /** True while the server is running a replayed request. */
+    /** True while the server is running a replayed request, or a request again to verify it. */
     @Override
     public boolean replaying() {
+        return replayingHistory() || (verifyRun > 0 && server.inRequest());
+    }
+
+    /** True while the server is running a replayed request of its history. */
+    private boolean replayingHistory() {
         Task c = server.replyOwed();
         return c != null && c.agentFor() instanceof Replay;
     }
@@ -405,8 +441,11 @@ final class TxIpc implements Recovery {
         label = client.msg(0);
         brk = server.brk();
         caps = server.capsSnapshot();
-        requests++;
-        if (server.spec().txipc().replayDepth() > 0) {
+        if (verifyRun == 0) {
+            requests++;
+        }
+        TaskSpec.TxipcLimits limits = server.spec().txipc();
+        if (limits.replayDepth() > 0 || limits.verifyDual()) {
             Request last = history.peekLast();
             if (ranOutside || (last != null && last.endpoint != ep)) {
                 cutHistory(); // (a replay feeds one endpoint's queue, in order)
@@ -421,7 +460,9 @@ final class TxIpc implements Recovery {
             r.badge = client.sendBadge();
             r.recorded = 0;
             r.answered = 0;
-            r.source = client.agentFor() instanceof Replay rp ? rp.originals.peekFirst() : null;
+            r.source = client.agentFor() instanceof Replay rp
+                    ? rp.originals.peekFirst()
+                    : verifyRun > 0 ? verifySource : null;
             int len = (int) Math.min(Math.max(client.msg(5), 0), Abi.IPC_BUF_SIZE);
             if (r.payload.length < len) {
                 r.payload = new byte[Math.max(len, 2 * r.payload.length)];
@@ -504,10 +545,203 @@ final class TxIpc implements Recovery {
         waitRegsVersion = server.cpu().registerVersion();
         String what = kept.check(regs, waitRegs, pc);
         if (what == null) {
-            return null;
+            return verify(pc);
         }
         redeliver = true;
         return new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, server.image().describe(pc - 4), what);
+    }
+
+    /**
+     * {@code verify = "dual"}: the server is about to reply to a client at {@code pc}. The first
+     * run's result (registers, reply bytes, the pages it wrote, its break) is noted and the
+     * request runs again from the same pre-state ({@link #RUN_AGAIN}); if the second run agrees,
+     * the reply leaves. If not, a third run decides: it commits if it agrees with either, else
+     * the request is aborted (the client gets ERECOVERED). A request that made a syscall a run
+     * cannot repeat (a nested call) is not verified.
+     */
+    private Fault verify(long pc) {
+        Task client = server.replyOwed();
+        if (!server.spec().txipc().verifyDual() || client == null || client.agentFor() != null || current == null) {
+            return null;
+        }
+        if (verifyRun == 0 && !current.replayable) {
+            unverified++;
+            return null;
+        }
+        sign(verifyRun, current.replayable ? 0 : -1 - verifyRun);
+        if (verifyRun == 0) {
+            rerunPending = true;
+            return RUN_AGAIN;
+        }
+        if (verifyRun == 1) {
+            if (agree(0, 1)) {
+                verified++;
+                return null;
+            }
+            mismatched++;
+            log.warn(
+                    "txipc: task {}: two runs of request (label 0x{}, badge {}) disagreed ({}): running it a third time",
+                    server,
+                    Long.toHexString(label),
+                    badge,
+                    difference(0, 1));
+            rerunPending = true;
+            return RUN_AGAIN;
+        }
+        boolean first = agree(0, 2);
+        boolean agrees = first || agree(1, 2);
+        log.warn(
+                "txipc: task {}: the third run of request (label 0x{}, badge {}) {}",
+                server,
+                Long.toHexString(label),
+                badge,
+                agrees ? "agreed with run " + (first ? 1 : 2) + ": committed" : "agreed with neither: aborted");
+        k.observer.verifyMismatch(server, badge, label, agrees);
+        if (agrees) {
+            return null;
+        }
+        redeliver = false;
+        return new Fault(
+                FaultKind.CORRUPT_STATE,
+                pc - 4,
+                0,
+                server.image().describe(pc - 4),
+                "three runs of the request disagreed (verify = \"dual\")");
+    }
+
+    /** True if runs {@code a} and {@code b} (a undone, b the later) gave the same result. */
+    private boolean agree(int a, int b) {
+        return java.util.Arrays.equals(verifySigs[a], verifySigs[b]) && sameMemory(a, b);
+    }
+
+    /**
+     * True if runs {@code a} and {@code b} left every page either logged the same: a page only
+     * one logged must, in the other, hold what it held before the request.
+     */
+    private boolean sameMemory(int a, int b) {
+        long[] pa = verifyPages[a];
+        long[] pb = verifyPages[b];
+        int i = 0;
+        int j = 0;
+        while (i < pa.length || j < pb.length) {
+            long x = i < pa.length ? pa[i] : Long.MAX_VALUE;
+            long y = j < pb.length ? pb[j] : Long.MAX_VALUE;
+            Long before;
+            if (x == y) {
+                if (verifyHashes[a][i++] != verifyHashes[b][j++]) {
+                    return false;
+                }
+            } else if (Long.compareUnsigned(x, y) < 0) {
+                before = verifyBefore.get(x);
+                if (before == null || before != verifyHashes[a][i++]) {
+                    return false;
+                }
+            } else {
+                before = verifyBefore.get(y);
+                if (before == null || before != verifyHashes[b][j++]) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** What differs between runs {@code a} and {@code b}, in words. */
+    private String difference(int a, int b) {
+        java.util.List<String> d = new java.util.ArrayList<>();
+        for (int i = 0; i < 31; i++) {
+            if (verifySigs[a][i] != verifySigs[b][i]) {
+                d.add("x" + (i + 1));
+            }
+        }
+        String[] names = {"reply bytes", "heap break", "syscalls"};
+        for (int i = 0; i < names.length; i++) {
+            if (verifySigs[a][31 + i] != verifySigs[b][31 + i]) {
+                d.add(names[i]);
+            }
+        }
+        if (!sameMemory(a, b)) {
+            d.add("memory written");
+        }
+        return String.join(", ", d);
+    }
+
+    /** The result of the run about to reply (its registers in {@link #waitRegs}), into run {@code run}'s records. */
+    private void sign(int run, long mark) {
+        long[] sig = verifySigs[run];
+        System.arraycopy(waitRegs, 1, sig, 0, 31);
+        int len = (int) Math.min(Math.max(waitRegs[16], 0), Abi.IPC_BUF_SIZE); // a6: the reply's length
+        sig[31] = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
+        sig[32] = server.brk();
+        sig[33] = mark;
+        long[] pages = server.cpu().tracker().loggedPages().clone();
+        java.util.Arrays.sort(pages); // (unsigned order: user addresses are below 2^63)
+        long[] hashes = new long[pages.length];
+        for (int i = 0; i < pages.length; i++) {
+            hashes[i] = pageHash(pages[i]);
+        }
+        verifyPages[run] = pages;
+        verifyHashes[run] = hashes;
+    }
+
+    /** A hash of the page at {@code p} as it is now (-1 if unreadable). */
+    private long pageHash(long p) {
+        if (page == null) {
+            page = new byte[(int) dev.rewind.hw.mem.AddressSpace.PAGE];
+        }
+        return server.cpu().memory().read(p, page, 0, page.length) ? hash(page, page.length) : -1;
+    }
+
+    private byte[] page;
+
+    /**
+     * The CPU stopped after {@link #verify} asked for another run: undo this run (memory,
+     * registers, break, capabilities) and hand the server the same request again, its client
+     * still waiting.
+     */
+    @Override
+    public boolean runAgain() {
+        if (!rerunPending) {
+            return false;
+        }
+        rerunPending = false;
+        server.cpu().tracker().rollback();
+        for (long p : verifyPages[verifyRun]) {
+            verifyBefore.putIfAbsent(p, pageHash(p));
+        }
+        if (readOnlyLogged(verifyPages[verifyRun])) {
+            // Code a tool changed (logged, now restored): drop its translations, as an abort does.
+            server.cpu().dropCodeTranslations();
+        }
+        server.cpu().writeAll(regs);
+        server.rollBackTo(regs[32], brk, caps); // (closes the request, drops pending results)
+        if (verifyRun == 0) {
+            verifySource = current;
+        } else if (current != null) {
+            spare.addLast(current);
+        }
+        current = null;
+        verifyRun++;
+        Task client = server.replyOwed();
+        server.endServing();
+        if (client != null && server.isServing(client)) {
+            client.callEnded();
+            client.queueOn(endpoint);
+            endpoint.senders.addFirst(client);
+        }
+        k.ipc.receiveAgain(server, endpoint);
+        return true;
+    }
+
+    /** The client's request is over (replied or aborted): no run of it is pending. */
+    private void endVerification() {
+        verifyRun = 0;
+        verifyBefore.clear();
+        rerunPending = false;
+        if (verifySource != null) {
+            spare.addLast(verifySource);
+            verifySource = null;
+        }
     }
 
     /** The server replied {@code reply} (a1..a6 in reply[1..6]) to {@code client}: its transaction commits. */
@@ -526,6 +760,10 @@ final class TxIpc implements Recovery {
             abortsSinceCommit = 0;
             replaysSinceCommit = 0;
         }
+        if (r != null && r.source != null && r.source == verifySource) {
+            r.source = null; // (its runs were compared before the reply)
+        }
+        endVerification();
         if (r == null) {
             return;
         }
@@ -575,7 +813,8 @@ final class TxIpc implements Recovery {
             return null;
         }
         WriteTracker tracker = server.cpu().tracker();
-        if (replaying()) {
+        endVerification();
+        if (replayingHistory()) {
             log.warn("txipc: task {}: a replayed request faulted; its state cannot be rebuilt", server);
             server.closeRequest();
             tracker.commit();
@@ -610,11 +849,7 @@ final class TxIpc implements Recovery {
             return null;
         }
 
-        boolean codeTouched = false;
-        for (long page : tracker.loggedPages()) {
-            dev.rewind.hw.mem.Region reg = server.cpu().memory().regionAt(page);
-            codeTouched |= reg != null && (reg.perms() & dev.rewind.hw.mem.Perm.WRITE) == 0;
-        }
+        boolean codeTouched = readOnlyLogged(tracker.loggedPages());
         int pages = tracker.rollback();
         long nanos = System.nanoTime() - now;
         if (codeTouched) {
@@ -662,6 +897,17 @@ final class TxIpc implements Recovery {
 
         k.observer.taskRecovered(server, fault, badge, pages, nanos);
         return new RecoveryOutcome.RolledBack(badge, label, pages, nanos, again, undone[0], undone[1]);
+    }
+
+    /** True if one of {@code pages} is one the guest cannot write (a tool changed code or read-only data). */
+    private boolean readOnlyLogged(long[] pages) {
+        for (long page : pages) {
+            dev.rewind.hw.mem.Region reg = server.cpu().memory().regionAt(page);
+            if (reg != null && (reg.perms() & dev.rewind.hw.mem.Perm.WRITE) == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

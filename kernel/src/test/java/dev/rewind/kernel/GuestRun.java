@@ -27,6 +27,11 @@ final class GuestRun {
 
     final List<Replay> replays = new ArrayList<>();
 
+    /** A mismatch TxIPC verification found (KernelObserver.verifyMismatch). */
+    record Mismatch(String server, long badge, long label, boolean decided) {}
+
+    final List<Mismatch> mismatches = new ArrayList<>();
+
     final SystemResult result;
     final String console;
     final List<FaultEvent> faults;
@@ -89,6 +94,7 @@ final class GuestRun {
             List<String> restarts = new ArrayList<>();
             List<Recovery> recoveries = new ArrayList<>();
             List<Replay> replays = new ArrayList<>();
+            List<Mismatch> mismatches = new ArrayList<>();
             KernelObserver obs = new KernelObserver() {
                 @Override
                 public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
@@ -110,6 +116,11 @@ final class GuestRun {
                 public void historyReplayed(Task server, int requests, int pages, int differed, long nanos) {
                     replays.add(new Replay(server.name(), requests, pages, differed));
                 }
+
+                @Override
+                public void verifyMismatch(Task server, long badge, long label, boolean decided) {
+                    mismatches.add(new Mismatch(server.name(), badge, label, decided));
+                }
             };
             try (Kernel k = new Kernel(config, image.manifest(), image.source(), new Uart(out), obs)) {
                 if (probe != null) {
@@ -127,6 +138,7 @@ final class GuestRun {
                 GuestRun g = new GuestRun(r, out.toString(StandardCharsets.UTF_8), faults, restarts);
                 g.recoveries.addAll(recoveries);
                 g.replays.addAll(replays);
+                g.mismatches.addAll(mismatches);
                 return g;
             }
         });
@@ -149,6 +161,6 @@ final class GuestRun {
     @Override
     public String toString() {
         return "outcome " + result.outcome() + " (" + result.summary() + ")\nfaults " + faults + "\nrecoveries "
-                + recoveries + "\nreplays " + replays + "\nconsole:\n" + console;
+                + recoveries + "\nreplays " + replays + "\nmismatches " + mismatches + "\nconsole:\n" + console;
     }
 }

@@ -53,6 +53,7 @@ final class ManifestParser {
             "max_aborts",
             "abort_window_ms",
             "replay_depth",
+            "verify",
             "devices",
             "shadow");
 
@@ -399,8 +400,30 @@ final class ManifestParser {
                 integer(t, "deadline_ms", ctx, d.deadlineMs(), 1, TaskSpec.TxipcLimits.MAX_DEADLINE_MS),
                 (int) integer(t, "max_aborts", ctx, d.maxAborts(), 1, TaskSpec.TxipcLimits.MAX_ABORTS),
                 integer(t, "abort_window_ms", ctx, d.abortWindowMs(), 1, TaskSpec.TxipcLimits.MAX_WINDOW_MS),
-                (int) integer(t, "replay_depth", ctx, d.replayDepth(), 0, TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH));
+                (int) integer(t, "replay_depth", ctx, d.replayDepth(), 0, TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH),
+                verify(t, b, ctx));
         return b;
+    }
+
+    /** {@code verify = "dual" | "none"} (txipc only): true for dual. */
+    private boolean verify(TomlTable t, TaskBuilder b, String ctx) {
+        if (!t.contains(List.of("verify"))) {
+            return false;
+        }
+        Object v = t.get(List.of("verify"));
+        int l = lineOf(t, "verify");
+        if (b.recovery != RecoveryPolicy.TXIPC) {
+            problem(l, ctx + "'verify' applies only to recovery = \"txipc\"");
+            return false;
+        }
+        if (!(v instanceof String s) || !(s.equals("dual") || s.equals("none"))) {
+            problem(
+                    l,
+                    ctx + "'verify' must be \"dual\" or \"none\", not "
+                            + (v instanceof String str ? "\"" + escape(str) + "\"" : describe(v)));
+            return false;
+        }
+        return s.equals("dual");
     }
 
     private void crossCheck(List<TaskBuilder> tasks) {

@@ -95,17 +95,29 @@ public record TaskSpec(
      * @param abortWindowMs the window, in ms
      * @param replayDepth   committed requests kept for replay (0: none): after an abort that
      *                      suggests committed state is corrupt, they are undone and run again
+     * @param verifyDual    {@code verify = "dual"}: each client request is run twice from the same
+     *                      pre-state and its reply and dirtied pages compared before the reply
+     *                      leaves (a third run decides a mismatch)
      */
-    public record TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs, int replayDepth) {
+    public record TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs, int replayDepth, boolean verifyDual) {
         public static final int DEFAULT_REPLAY_DEPTH = 512;
         public static final int MAX_REPLAY_DEPTH = 4096;
-        public static final TxipcLimits DEFAULT = new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH);
+        public static final TxipcLimits DEFAULT = new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false);
         public static final long MAX_DEADLINE_MS = 600_000;
         public static final int MAX_ABORTS = 100_000;
         public static final long MAX_WINDOW_MS = 3_600_000;
 
         public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs) {
-            this(deadlineMs, maxAborts, abortWindowMs, DEFAULT_REPLAY_DEPTH);
+            this(deadlineMs, maxAborts, abortWindowMs, DEFAULT_REPLAY_DEPTH, false);
+        }
+
+        public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs, int replayDepth) {
+            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, false);
+        }
+
+        /** These limits with verification {@code dual} on or off. */
+        public TxipcLimits withVerifyDual(boolean dual) {
+            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, dual);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.rewind.kernel.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -166,6 +167,31 @@ class ManifestTest {
                         "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"restart\"\nreplay_depth = 3\n",
                         "x.toml"));
         assertEquals("x.toml:5: task 'kv': 'replay_depth' applies only to recovery = \"txipc\"", e.getMessage());
+    }
+
+    @Test
+    void verifyIsDualOrNoneAndOnlyUnderTxipc() throws ManifestException {
+        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
+        assertFalse(Manifest.parse(head, "x.toml").tasks().get(0).txipc().verifyDual());
+        assertTrue(Manifest.parse(head + "verify = \"dual\"\n", "x.toml")
+                .tasks()
+                .get(0)
+                .txipc()
+                .verifyDual());
+        assertFalse(Manifest.parse(head + "verify = \"none\"\n", "x.toml")
+                .tasks()
+                .get(0)
+                .txipc()
+                .verifyDual());
+        ManifestException e =
+                assertThrows(ManifestException.class, () -> Manifest.parse(head + "verify = \"triple\"\n", "x.toml"));
+        assertEquals("x.toml:5: task 'kv': 'verify' must be \"dual\" or \"none\", not \"triple\"", e.getMessage());
+        e = assertThrows(
+                ManifestException.class,
+                () -> Manifest.parse(
+                        "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"restart\"\nverify = \"dual\"\n",
+                        "x.toml"));
+        assertEquals("x.toml:5: task 'kv': 'verify' applies only to recovery = \"txipc\"", e.getMessage());
     }
 
     @Test

@@ -49,13 +49,14 @@ public final class Campaign {
             String detail,
             String what,
             int falseDetections,
-            int wrongReplies) {}
+            int wrongReplies,
+            int verifyCaught) {}
 
     /**
      * How one run ended, strictest first:
      * <ul>
-     *   <li>recovered: the fault was activated and manifested (a trap, an abort or a hang followed
-     *       it), and the system still ended normally with every client check passing and no
+     *   <li>recovered: the fault was activated and manifested (a trap, an abort, a hang, or under
+     *       {@code verify = "dual"} two runs of a request that disagreed followed it), and the system still ended normally with every client check passing and no
      *       client ever given a wrong reply;
      *   <li>wrong reply: as recovered, but a history replay showed that replies given to clients
      *       before the detection were wrong (a detected corruption of earlier replies);
@@ -83,13 +84,25 @@ public final class Campaign {
             boolean hang,
             boolean ok,
             int wrongReplies) {
+        return classify(activated, faultsAfterActivation, faultsBefore, hang, ok, wrongReplies, 0);
+    }
+
+    /** As above; {@code verifyCaught}: mismatches verification found after activation (a detection). */
+    static Verdict classify(
+            boolean activated,
+            int faultsAfterActivation,
+            int faultsBefore,
+            boolean hang,
+            boolean ok,
+            int wrongReplies,
+            int verifyCaught) {
         if (!activated) {
-            if (faultsBefore > 0 || faultsAfterActivation > 0 || hang) {
+            if (faultsBefore > 0 || faultsAfterActivation > 0 || hang || verifyCaught > 0) {
                 return Verdict.FALSE_DETECTION;
             }
             return ok ? Verdict.BENIGN : Verdict.FAILED; // (a failure without any fault: the workload itself)
         }
-        boolean manifested = faultsAfterActivation > 0 || hang;
+        boolean manifested = faultsAfterActivation > 0 || hang || verifyCaught > 0;
         if (manifested) {
             return !ok ? Verdict.FAILED : wrongReplies > 0 ? Verdict.WRONG_REPLY : Verdict.RECOVERED;
         }
@@ -130,6 +143,25 @@ public final class Campaign {
             int replayDepth,
             boolean noEscalation,
             KernelConfig config) {
+        this(image, server, policy, hangMs, replayDepth, noEscalation, false, config);
+    }
+
+    /**
+     * As above, with {@code verifyDual}: the server runs under txipc with {@code verify =
+     * "dual"} (each request run twice and compared), whatever its manifest says.
+     */
+    public Campaign(
+            SystemImage image,
+            String server,
+            RecoveryPolicy policy,
+            long hangMs,
+            int replayDepth,
+            boolean noEscalation,
+            boolean verifyDual,
+            KernelConfig config) {
+        if (verifyDual && policy != RecoveryPolicy.TXIPC) {
+            throw new IllegalArgumentException("verification (verify = \"dual\") needs the txipc policy");
+        }
         this.image = new SystemImage(image.manifest(), image.source().cached(), image.location());
         this.server = server;
         this.config = config;
@@ -145,7 +177,8 @@ public final class Campaign {
                         hangMs,
                         noEscalation ? 1000 : t.txipc().maxAborts(),
                         noEscalation ? 1000 : t.txipc().abortWindowMs(),
-                        replayDepth >= 0 ? replayDepth : t.txipc().replayDepth());
+                        replayDepth >= 0 ? replayDepth : t.txipc().replayDepth(),
+                        verifyDual || t.txipc().verifyDual());
                 long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
                 if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
                     throw new IllegalArgumentException(
@@ -240,7 +273,17 @@ public final class Campaign {
         List<String> early = new ArrayList<>();
         List<String> replays = new ArrayList<>();
         int[] wrong = {0};
+        int[] caught = {0};
         KernelObserver obs = new KernelObserver() {
+            @Override
+            public void verifyMismatch(Task task, long badge, long label, boolean decided) {
+                if (inj != null && inj.activated()) {
+                    caught[0]++;
+                } else {
+                    early.add(task.name() + ": verification mismatch before activation");
+                }
+            }
+
             @Override
             public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
                 String line = task.name() + ": " + fault.kind().name().toLowerCase() + " -> " + outcome;
@@ -272,13 +315,15 @@ public final class Campaign {
                 r.outcome() == SystemResult.Outcome.BUDGET_EXCEEDED || r.outcome() == SystemResult.Outcome.DEADLOCK;
         boolean ok = r.outcome() == SystemResult.Outcome.OK;
         boolean activated = inj != null && inj.activated();
-        Verdict v = classify(activated, faults.size(), early.size(), hang, ok, wrong[0]);
-        boolean manifested = activated && (!faults.isEmpty() || hang);
+        Verdict v = classify(activated, faults.size(), early.size(), hang, ok, wrong[0], caught[0]);
+        boolean manifested = activated && (!faults.isEmpty() || hang || caught[0] > 0);
         String manifestation = !early.isEmpty()
                 ? "before activation: " + early.get(0)
                 : hang && faults.isEmpty()
                         ? (r.outcome() == SystemResult.Outcome.DEADLOCK ? "hang (deadlock)" : "hang")
-                        : faults.isEmpty() ? "" : faults.get(0);
+                        : !faults.isEmpty()
+                                ? faults.get(0)
+                                : caught[0] > 0 ? "caught by verification (two runs of a request disagreed)" : "";
         if (faults.size() + early.size() > 1) {
             manifestation += " [" + (faults.size() + early.size()) + " faults in all]";
         }
@@ -300,7 +345,34 @@ public final class Campaign {
                 detail,
                 inj == null ? "nothing (fault-free run)" : inj.description(),
                 early.size(),
-                wrong[0]);
+                wrong[0],
+                caught[0]);
+    }
+
+    /**
+     * What the server and the whole workload cost in a fault-free boot of the campaign's
+     * manifest: the median of {@code boots} boots of the server's CPU time and of the boot's
+     * wall time, in ns ({server, wall}).
+     */
+    public long[] cost(int boots) throws BootException {
+        long[] cpu = new long[boots];
+        long[] wall = new long[boots];
+        for (int i = 0; i < boots; i++) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (FreshDisks disks = new FreshDisks(manifest, config);
+                    Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), null)) {
+                SystemResult r = k.run();
+                if (r.outcome() != SystemResult.Outcome.OK) {
+                    throw new IllegalArgumentException("the workload of " + image.location() + " fails without any"
+                            + " injected fault (" + r.summary() + ")");
+                }
+                cpu[i] = k.task(server).cpuNanos();
+                wall[i] = r.nanos();
+            }
+        }
+        java.util.Arrays.sort(cpu);
+        java.util.Arrays.sort(wall);
+        return new long[] {cpu[boots / 2], wall[boots / 2]};
     }
 
     private static String lastLine(String console) {

@@ -104,6 +104,13 @@ public final class InjectCommand implements Callable<Integer> {
     boolean noEscalation;
 
     @Option(
+            names = "--verify",
+            paramLabel = "MODE",
+            description =
+                    "txipc: 'dual' runs each request of the server twice from the same state and compares reply and memory written before the reply leaves (a third run decides a mismatch); 'none' (default): as its manifest says. Also measures what dual costs in fault-free boots.")
+    String verify;
+
+    @Option(
             names = "--fault-free",
             description =
                     "Inject nothing: N fault-free boots of the same workload, each of which must end benign (any fault reported is a false detection).")
@@ -144,6 +151,17 @@ public final class InjectCommand implements Callable<Integer> {
         }
         if (replayDepth != null && pol != RecoveryPolicy.TXIPC) {
             throw new IllegalArgumentException("--replay-depth applies only to --policy txipc");
+        }
+        boolean dual = false;
+        if (verify != null) {
+            if (!verify.equals("dual") && !verify.equals("none")) {
+                throw new IllegalArgumentException(
+                        "--verify must be dual or none, not '" + Printable.escape(verify) + "'");
+            }
+            dual = verify.equals("dual");
+            if (dual && pol != RecoveryPolicy.TXIPC) {
+                throw new IllegalArgumentException("--verify dual applies only to --policy txipc");
+            }
         }
         List<FaultInjector.Type> ts = new ArrayList<>();
         if (types == null) {
@@ -186,7 +204,8 @@ public final class InjectCommand implements Callable<Integer> {
         if (trace) {
             dev.rewind.tools.Main.setLogLevel("info");
         }
-        Campaign c = new Campaign(img, server, pol, hangMs, replayDepth == null ? -1 : replayDepth, noEscalation, cfg);
+        int depth = replayDepth == null ? -1 : replayDepth;
+        Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, dual, cfg);
         long t0 = System.nanoTime();
         long[] lengths = c.profile();
         long total = 0;
@@ -194,17 +213,37 @@ public final class InjectCommand implements Callable<Integer> {
             total += l;
         }
         System.out.printf(
-                "inject: %s, server %s, policy %s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d on %d threads%n",
+                "inject: %s, server %s, policy %s%s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d on %d threads%n",
                 img.location(),
                 server,
                 pol.configName(),
                 noEscalation ? " (no escalation)" : "",
+                dual ? ", verify dual" : "",
                 lengths.length,
                 (double) total / lengths.length,
                 count,
                 faultFree ? "fault-free runs" : "injections",
                 seed,
                 jobs);
+        if (dual) {
+            // What verification costs: fault-free boots of the same workload with and without it.
+            int boots = 7;
+            Campaign plain = new Campaign(img, server, pol, hangMs, depth, noEscalation, false, cfg);
+            plain.cost(3); // warm-up of both (the JIT), so that neither is measured cold
+            c.cost(3);
+            long[] without = plain.cost(boots);
+            long[] with = c.cost(boots);
+            System.out.printf(
+                    "verify dual costs (median of %d fault-free boots): server CPU %.1f ms -> %.1f ms (x%.2f);"
+                            + " whole workload %.1f ms -> %.1f ms (x%.2f)%n",
+                    boots,
+                    without[0] / 1e6,
+                    with[0] / 1e6,
+                    (double) with[0] / without[0],
+                    without[1] / 1e6,
+                    with[1] / 1e6,
+                    (double) with[1] / without[1]);
+        }
         List<Campaign.Run> runs = c.run(seed, count, ts, jobs, faultFree);
         double secs = (System.nanoTime() - t0) / 1e9;
         if (verbose) {
@@ -229,6 +268,15 @@ public final class InjectCommand implements Callable<Integer> {
         } else {
             printTable(System.out, table);
             printRates(System.out, table);
+            if (dual) {
+                long caught = runs.stream().filter(r -> r.verifyCaught() > 0).count();
+                long caughtRecovered = runs.stream()
+                        .filter(r -> r.verifyCaught() > 0 && r.verdict() == Campaign.Verdict.RECOVERED)
+                        .count();
+                System.out.printf(
+                        "caught by verification (two runs of a request disagreed): %d run%s, %d of them recovered%n",
+                        caught, caught == 1 ? "" : "s", caughtRecovered);
+            }
             System.out.printf("%.1f s%n", secs);
         }
         try {
@@ -414,7 +462,7 @@ public final class InjectCommand implements Callable<Integer> {
             rs.add(String.format(
                     "    {\"seed\": %d, \"type\": %s, \"request\": %d, \"instruction\": %d, \"activated\": %b, "
                             + "\"manifested\": %b, \"verdict\": %s, \"false_detections\": %d, \"wrong_replies\": %d, "
-                            + "\"manifestation\": %s, \"fault\": %s, \"detail\": %s}",
+                            + "\"verify_caught\": %d, \"manifestation\": %s, \"fault\": %s, \"detail\": %s}",
                     r.seed(),
                     q(r.type().name().toLowerCase(Locale.ROOT)),
                     r.request(),
@@ -424,6 +472,7 @@ public final class InjectCommand implements Callable<Integer> {
                     q(r.verdict().name().toLowerCase(Locale.ROOT)),
                     r.falseDetections(),
                     r.wrongReplies(),
+                    r.verifyCaught(),
                     q(r.manifestation()),
                     q(r.what()),
                     q(r.detail())));
@@ -434,7 +483,7 @@ public final class InjectCommand implements Callable<Integer> {
 
     private static void writeCsv(Path file, List<Campaign.Run> runs) throws IOException {
         StringBuilder b = new StringBuilder(
-                "seed,type,request,instruction,activated,manifested,verdict,manifestation,fault,detail,false_detections,wrong_replies\n");
+                "seed,type,request,instruction,activated,manifested,verdict,manifestation,fault,detail,false_detections,wrong_replies,verify_caught\n");
         for (Campaign.Run r : runs) {
             b.append(r.seed())
                     .append(',')
@@ -459,6 +508,8 @@ public final class InjectCommand implements Callable<Integer> {
                     .append(r.falseDetections())
                     .append(',')
                     .append(r.wrongReplies())
+                    .append(',')
+                    .append(r.verifyCaught())
                     .append('\n');
         }
         Files.writeString(file, b.toString(), StandardCharsets.UTF_8);

@@ -34,6 +34,11 @@ class CampaignTest {
         assertEquals(Verdict.FALSE_DETECTION, Campaign.classify(true, 0, 1, false, true, 0));
         assertEquals(Verdict.BENIGN, Campaign.classify(true, 0, 0, false, true, 0));
         assertEquals(Verdict.BENIGN, Campaign.classify(false, 0, 0, false, true, 0));
+        // verification caught it (no trap) and the checks passed: detected and recovered
+        assertEquals(Verdict.RECOVERED, Campaign.classify(true, 0, 0, false, true, 0, 1));
+        assertEquals(Verdict.FAILED, Campaign.classify(true, 0, 0, false, false, 0, 1));
+        // ... but not when nothing had been activated
+        assertEquals(Verdict.FALSE_DETECTION, Campaign.classify(false, 0, 0, false, true, 0, 1));
     }
 
     @Test
@@ -74,7 +79,47 @@ class CampaignTest {
         }
     }
 
+    @Test
+    void faultFreeRunsUnderDualVerificationDetectNothingAndCostMore() throws Exception {
+        SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
+        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
+        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, true, cfg);
+        c.profile();
+        for (Campaign.Run r : c.run(1, 2, List.of(FaultInjector.Type.values()), 2, true)) {
+            assertEquals(Verdict.BENIGN, r.verdict(), r::toString);
+            assertEquals(0, r.verifyCaught(), r::toString);
+        }
+        long[] with = c.cost(3);
+        long[] without = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, false, cfg).cost(3);
+        assertTrue(with[0] > without[0], "the server runs every request twice: " + with[0] + " vs " + without[0]);
+    }
+
+    @Test
+    void corruptedCodeCaughtByVerificationIsRestoredForTheNextRun() throws Exception {
+        // Instruction corruptions (seeds of the 97001 campaign) that no trap announces: the
+        // second run must execute the restored code, not a stale translation of the corrupt one.
+        SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
+        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
+        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, true, cfg);
+        c.profile();
+        for (long seed : new long[] {97010, 97050, 97058, 97066, 97074, 97082}) {
+            Campaign.Run r = c.inject(seed, FaultInjector.Type.DEFAULTS);
+            assertEquals(FaultInjector.Type.INSTRUCTION_CORRUPTION, r.type(), r::toString);
+            assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
+            assertTrue(r.verifyCaught() > 0, r::toString);
+        }
+    }
+
+    @Test
+    void dualVerificationNeedsTxipc() throws Exception {
+        SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class,
+                () -> new Campaign(img, "kv", RecoveryPolicy.RESTART, 1000, -1, false, true, KernelConfig.defaults()));
+        assertTrue(e.getMessage().contains("txipc"), e.getMessage());
+    }
+
     private static Campaign.Run run(FaultInjector.Type type, Verdict v, boolean manifested) {
-        return new Campaign.Run(1, type, 1, 1, true, manifested, "", v, "", "", 0, v == Verdict.WRONG_REPLY ? 1 : 0);
+        return new Campaign.Run(1, type, 1, 1, true, manifested, "", v, "", "", 0, v == Verdict.WRONG_REPLY ? 1 : 0, 0);
     }
 }

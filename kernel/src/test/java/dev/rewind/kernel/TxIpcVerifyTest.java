@@ -1,0 +1,175 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code verify = "dual"}: a fault that corrupts a server's state without trapping is caught
+ * before the request's reply leaves, by running the request twice and comparing; the client
+ * gets the answer a fault-free server gives.
+ */
+class TxIpcVerifyTest {
+
+    static String manifest(boolean dual) throws Exception {
+        String toml = Fixtures.manifest("t_kv_oracle.toml");
+        assertTrue(toml.contains("recovery = \"txipc\""));
+        return dual ? toml.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nverify = \"dual\"") : toml;
+    }
+
+    /**
+     * When kv's request {@code n} is delivered (its first run: a run again is not a new
+     * request), points the value of a stored entry other than the request's own key at
+     * unmapped memory. Nothing traps there; a later get of that key would.
+     */
+    static final class Corruptor implements KernelProbe {
+        final int n;
+        int delivered;
+        boolean struck;
+        Task server;
+
+        Corruptor(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("kv")) {
+                return;
+            }
+            server = task;
+            if (++delivered != n) {
+                return;
+            }
+            String own = TxIpcReplayTest.key(task);
+            long entries = task.image().symbol("entries").orElseThrow();
+            TxIpcReplayTest.EntryLayout l = TxIpcReplayTest.EntryLayout.of(task);
+            byte[] e = new byte[l.size()];
+            for (int i = 0; i < l.count(); i++) {
+                long at = entries + (long) i * l.size();
+                task.cpu().memory().read(at, e, 0, l.size());
+                int len = 0;
+                while (e[l.key() + len] != 0) {
+                    len++;
+                }
+                String key = new String(e, l.key(), len, StandardCharsets.ISO_8859_1);
+                if (e[l.used()] == 1 && !key.equals(own)) {
+                    byte[] bad = ByteBuffer.allocate(8)
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .putLong(0x8)
+                            .array();
+                    assertTrue(task.cpu().memory().write(at + l.val(), bad, 0, 8));
+                    struck = true;
+                    return;
+                }
+            }
+        }
+
+        TxIpc txipc() {
+            return (TxIpc) server.recovery();
+        }
+    }
+
+    @Test
+    void aCorruptionThatDoesNotTrapIsCaughtByASecondRunAndDecidedByAThird() throws Exception {
+        Corruptor probe = new Corruptor(250);
+        GuestRun r = GuestRun.bootManifest(manifest(true), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struck, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(0, r.faults.size(), "nothing trapped and nothing was aborted: " + r);
+        assertEquals(1, r.mismatches.size(), r::toString);
+        assertEquals("kv", r.mismatches.get(0).server());
+        assertTrue(r.mismatches.get(0).decided(), "the third run agreed with the clean one");
+        assertEquals(1, probe.txipc().mismatched);
+        assertEquals(1, r.result.task("kv").id().generation(), "no restart");
+        // the request was counted once by the probe, though it ran three times
+        assertEquals(probe.txipc().verified + probe.txipc().unverified + 1, probe.delivered, r::toString);
+    }
+
+    /**
+     * From kv's request {@code n} on, writes a different word into an unused entry in each run
+     * of that request (three runs: all differ), then stops.
+     */
+    static final class EveryRunDiffers implements KernelProbe {
+        final int n;
+        int delivered;
+        int lastRun = -1;
+        int writes;
+        dev.rewind.hw.cpu.CpuHook hook;
+
+        EveryRunDiffers(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("kv") || ++delivered != n) {
+                return;
+            }
+            TxIpcReplayTest.EntryLayout l = TxIpcReplayTest.EntryLayout.of(task);
+            long word = task.image().symbol("entries").orElseThrow() + (long) (l.count() - 1) * l.size() + l.val();
+            hook = task.cpu().hookInstructions(1, 0, (addr, size) -> {
+                int run = ((TxIpc) task.recovery()).verifyRun();
+                if (run != lastRun && writes < 3 && task.inRequest()) {
+                    lastRun = run;
+                    writes++;
+                    byte[] b = ByteBuffer.allocate(8)
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .putLong(0x1111L * writes)
+                            .array();
+                    task.cpu().memory().write(word, b, 0, 8);
+                }
+            });
+            task.cpu().dropCodeTranslations();
+        }
+    }
+
+    @Test
+    void threeRunsThatAllDifferAbortTheRequest() throws Exception {
+        EveryRunDiffers probe = new EveryRunDiffers(300);
+        GuestRun r = GuestRun.bootManifest(manifest(true), Fixtures.CONFIG, probe, null);
+        assertEquals(3, probe.writes, r::toString);
+        assertEquals(1, r.mismatches.size(), r::toString);
+        assertFalse(r.mismatches.get(0).decided(), r::toString);
+        // aborted: the client got ERECOVERED, retried, and the workload still checks out
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals(FaultKind.CORRUPT_STATE, r.faults.get(0).fault().kind(), r::toString);
+        assertTrue(r.faults.get(0).outcome() instanceof RecoveryOutcome.RolledBack, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+    }
+
+    @Test
+    void withoutVerificationTheSameCorruptionCommits() throws Exception {
+        Corruptor probe = new Corruptor(250);
+        GuestRun r = GuestRun.bootManifest(manifest(false), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struck, r::toString);
+        assertTrue(r.mismatches.isEmpty(), r::toString);
+        assertEquals(0, probe.txipc().verified);
+    }
+
+    @Test
+    void aFaultFreeWorkloadGivesTheSameResultsUnderDualVerification() throws Exception {
+        Corruptor plainProbe = new Corruptor(-1);
+        GuestRun plain = GuestRun.bootManifest(manifest(false), Fixtures.CONFIG, plainProbe, null);
+        Corruptor dualProbe = new Corruptor(-1);
+        GuestRun dual = GuestRun.bootManifest(manifest(true), Fixtures.CONFIG, dualProbe, null);
+        assertEquals(SystemResult.Outcome.OK, dual.result.outcome(), dual::toString);
+        assertTrue(dual.console.contains("kv_oracle: ok"), dual::toString);
+        assertEquals(plain.console, dual.console, "the same output, printed once");
+        assertTrue(dual.faults.isEmpty(), dual::toString);
+        assertTrue(dual.mismatches.isEmpty(), dual::toString);
+        assertEquals(plainProbe.delivered, dualProbe.delivered, "the same requests");
+        TxIpc tx = dualProbe.txipc();
+        assertEquals(0, tx.mismatched);
+        assertEquals(dualProbe.delivered, tx.verified + tx.unverified, "every request verified or not");
+        assertTrue(tx.verified > 0.9 * dualProbe.delivered, "kv makes no nested calls: " + tx.verified);
+        assertFalse(tx.replaying(), "no run pending after the workload");
+    }
+}
