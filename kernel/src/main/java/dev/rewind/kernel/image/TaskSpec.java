@@ -70,6 +70,11 @@ public record TaskSpec(
 
     /** This task with another recovery policy (a shadow class is kept only for shadow). */
     public TaskSpec withRecovery(RecoveryPolicy r) {
+        return withRecovery(r, runawayMs, txipc);
+    }
+
+    /** As {@link #withRecovery(RecoveryPolicy)}, with its runaway limit and txipc limits replaced too. */
+    public TaskSpec withRecovery(RecoveryPolicy r, long runaway, TxipcLimits limits) {
         return new TaskSpec(
                 name,
                 image,
@@ -80,8 +85,8 @@ public record TaskSpec(
                 uses,
                 notifications,
                 r,
-                runawayMs,
-                txipc,
+                runaway,
+                limits,
                 line,
                 devices,
                 r == RecoveryPolicy.SHADOW ? shadow : null);

@@ -185,21 +185,7 @@ public final class Campaign {
                             "task '" + server + "' has no shadow class: policy shadow needs a"
                                     + " driver whose manifest says recovery = \"shadow\" and shadow = \"block\" or \"char\"");
                 }
-                t = new TaskSpec(
-                        t.name(),
-                        t.image(),
-                        t.priority(),
-                        t.stackBytes(),
-                        t.heapBytes(),
-                        t.serves(),
-                        t.uses(),
-                        t.notifications(),
-                        policy,
-                        runaway,
-                        tx,
-                        t.line(),
-                        t.devices(),
-                        policy == RecoveryPolicy.SHADOW ? t.shadow() : null);
+                t = t.withRecovery(policy, runaway, tx);
             }
             tasks.add(t);
         }
@@ -207,21 +193,7 @@ public final class Campaign {
         List<TaskSpec> plain = new ArrayList<>();
         for (TaskSpec t : m.tasks()) {
             if (t.name().equals(server)) {
-                t = new TaskSpec(
-                        t.name(),
-                        t.image(),
-                        t.priority(),
-                        t.stackBytes(),
-                        t.heapBytes(),
-                        t.serves(),
-                        t.uses(),
-                        t.notifications(),
-                        RecoveryPolicy.NONE,
-                        0,
-                        TaskSpec.TxipcLimits.DEFAULT,
-                        t.line(),
-                        t.devices(),
-                        null);
+                t = t.withRecovery(RecoveryPolicy.NONE, 0, TaskSpec.TxipcLimits.DEFAULT);
             }
             plain.add(t);
         }
