@@ -36,6 +36,13 @@ public final class Campaign {
      *                        (or in a run where it never was): detections of nothing
      * @param wrongReplies    replies a history replay found to differ from what their clients
      *                        had been told (wrong results delivered, found late)
+     * @param recoveryNanos   how long the kernel took to restore the server's service after the
+     *                        injected fault, as its recovery reported it (a rollback, a rollback and
+     *                        the history replay it started, a shadow driver's recovery; summed over
+     *                        the faults of the run), or -1 if no recovery reported a time (none
+     *                        happened, or a restart, which reports none)
+     * @param replayed        committed requests the server's history replays re-ran in this run
+     *                        (0 if no replay happened)
      */
     public record Run(
             long seed,
@@ -50,7 +57,9 @@ public final class Campaign {
             String what,
             int falseDetections,
             int wrongReplies,
-            int verifyCaught) {}
+            int verifyCaught,
+            long recoveryNanos,
+            int replayed) {}
 
     /**
      * How one run ended, strictest first:
@@ -246,6 +255,10 @@ public final class Campaign {
         List<String> replays = new ArrayList<>();
         int[] wrong = {0};
         int[] caught = {0};
+        int[] replayed = {0};
+        // Recovery time: a rollback's time, replaced by the history replay it started (whose
+        // time counts from the same abort), plus each driver recovery; -1 while none reported.
+        long[] recovery = {-1, -1}; // {closed total, the open rollback}
         KernelObserver obs = new KernelObserver() {
             @Override
             public void verifyMismatch(Task task, long badge, long label, boolean decided) {
@@ -263,7 +276,21 @@ public final class Campaign {
             }
 
             @Override
+            public void taskRecovered(Task task, Fault fault, long badge, int pages, long nanos) {
+                close(recovery);
+                recovery[1] = nanos;
+            }
+
+            @Override
+            public void driverRecovered(Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {
+                close(recovery);
+                recovery[0] = Math.max(recovery[0], 0) + nanos;
+            }
+
+            @Override
             public void historyReplayed(Task task, int requests, int pages, int differed, long nanos) {
+                recovery[1] = nanos;
+                replayed[0] += requests;
                 wrong[0] += differed;
                 replays.add(String.format(
                         "%s replayed %d committed request%s%s",
@@ -318,7 +345,18 @@ public final class Campaign {
                 inj == null ? "nothing (fault-free run)" : inj.description(),
                 early.size(),
                 wrong[0],
-                caught[0]);
+                caught[0],
+                close(recovery),
+                replayed[0]);
+    }
+
+    /** Adds an open rollback's time to the total ({@code r = {total, open}}); the total, or -1. */
+    private static long close(long[] r) {
+        if (r[1] >= 0) {
+            r[0] = Math.max(r[0], 0) + r[1];
+            r[1] = -1;
+        }
+        return r[0];
     }
 
     /**

@@ -462,7 +462,8 @@ public final class InjectCommand implements Callable<Integer> {
             rs.add(String.format(
                     "    {\"seed\": %d, \"type\": %s, \"request\": %d, \"instruction\": %d, \"activated\": %b, "
                             + "\"manifested\": %b, \"verdict\": %s, \"false_detections\": %d, \"wrong_replies\": %d, "
-                            + "\"verify_caught\": %d, \"manifestation\": %s, \"fault\": %s, \"detail\": %s}",
+                            + "\"verify_caught\": %d, \"replayed\": %d, \"manifestation\": %s, \"fault\": %s, "
+                            + "\"detail\": %s}",
                     r.seed(),
                     q(r.type().name().toLowerCase(Locale.ROOT)),
                     r.request(),
@@ -473,6 +474,7 @@ public final class InjectCommand implements Callable<Integer> {
                     r.falseDetections(),
                     r.wrongReplies(),
                     r.verifyCaught(),
+                    r.replayed(),
                     q(r.manifestation()),
                     q(r.what()),
                     q(r.detail())));
@@ -483,7 +485,7 @@ public final class InjectCommand implements Callable<Integer> {
 
     private static void writeCsv(Path file, List<Campaign.Run> runs) throws IOException {
         StringBuilder b = new StringBuilder(
-                "seed,type,request,instruction,activated,manifested,verdict,manifestation,fault,detail,false_detections,wrong_replies,verify_caught\n");
+                "seed,type,request,instruction,activated,manifested,verdict,manifestation,fault,detail,false_detections,wrong_replies,verify_caught,recovery_ns,replayed\n");
         for (Campaign.Run r : runs) {
             b.append(r.seed())
                     .append(',')
@@ -510,6 +512,10 @@ public final class InjectCommand implements Callable<Integer> {
                     .append(r.wrongReplies())
                     .append(',')
                     .append(r.verifyCaught())
+                    .append(',')
+                    .append(r.recoveryNanos())
+                    .append(',')
+                    .append(r.replayed())
                     .append('\n');
         }
         Files.writeString(file, b.toString(), StandardCharsets.UTF_8);

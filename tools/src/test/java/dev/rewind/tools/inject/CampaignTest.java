@@ -120,6 +120,7 @@ class CampaignTest {
     }
 
     private static Campaign.Run run(FaultInjector.Type type, Verdict v, boolean manifested) {
-        return new Campaign.Run(1, type, 1, 1, true, manifested, "", v, "", "", 0, v == Verdict.WRONG_REPLY ? 1 : 0, 0);
+        return new Campaign.Run(
+                1, type, 1, 1, true, manifested, "", v, "", "", 0, v == Verdict.WRONG_REPLY ? 1 : 0, 0, -1, 0);
     }
 }
