@@ -257,8 +257,72 @@ function emit_java(   i, o, C, es, n, j) {
     for (j = 1; j <= n; j++) printf "%s\"%s\"", (j > 1 ? ", " : ""), es[j]
     print ");"; print "        }"
   }
-  print "        return List.of();"; print "    }"
+  print "        return List.of();"; print "    }"; print ""
+  print "    /**"
+  print "     * True if a request passes the rule of its op: the words and the buffer length the definition"
+  print "     * allows (what rw_dispatch in the SDK checks before a handler runs). A well-formed request"
+  print "     * is never answered EINVAL. False for a label the protocol does not define."
+  print "     */"
+  print "    public static boolean wellFormed(long label, long w0, long w1, long w2, long w3, long len) {"
+  print "        if (Long.compareUnsigned(len, Abi.IPC_BUF_SIZE) > 0) {"; print "            return false;"; print "        }"
+  for (o = 0; o < no; o++) printf "        if (label == %s) {\n            return %s;\n        }\n", on[o], jrule(o)
+  print "        return false;"; print "    }"; print ""
+  print "    /**"
+  print "     * True if {@code status} is a reply the definition allows to request {@code label}: a"
+  print "     * success (>= 0) or one of the errors it lists. False for a label the protocol does not define."
+  print "     */"
+  print "    public static boolean mayAnswer(long label, long status) {"
+  print "        if (status >= 0) {"; print "            return true;"; print "        }"
+  for (o = 0; o < no; o++) {
+    n = split(oerr[o], es, ",")
+    e = ""
+    for (j = 1; j <= n; j++) e = e (j > 1 ? " || " : "") "status == " ((es[j] in eval) ? es[j] : "Abi." es[j])
+    printf "        if (label == %s) {\n            return %s;\n        }\n", on[o], e == "" ? "false" : e
+  }
+  print "        return false;"; print "    }"; print ""
+  print "    /**"
+  print "     * True if a successful reply to request {@code label} has the shape the definition gives it"
+  print "     * (reply words in their ranges, the reply buffer length); what the client stubs check."
+  print "     * An error reply carries nothing to check: true."
+  print "     */"
+  print "    public static boolean replyWellFormed(long label, long status, long w0, long w1, long w2, long w3, long len) {"
+  print "        if (status < 0) {"; print "            return true;"; print "        }"
+  print "        if (Long.compareUnsigned(len, Abi.IPC_BUF_SIZE) > 0) {"; print "            return false;"; print "        }"
+  for (o = 0; o < no; o++) printf "        if (label == %s) {\n            return %s;\n        }\n", on[o], jreply(o)
+  print "        return true;"; print "    }"
   print "}"
+}
+# Java: the rule of the request of op o over w0..w3 and len.
+function jrule(o,   i, k, e, c, lo, hi) {
+  e = ""
+  for (i = 0; i < 4; i++) {
+    k = W[o "in", i, "kind"]; lo = W[o "in", i, "lo"]; hi = W[o "in", i, "hi"]; c = ""
+    if (k == "ZERO") c = "w" i " == 0"
+    else if (k == "RANGE") c = "Long.compareUnsigned(w" i ", " jnum(lo) ") >= 0 && Long.compareUnsigned(w" i ", " jnum(hi) ") <= 0"
+    else if (k == "MASK") c = "(w" i " & ~" jnum(lo) ") == 0"
+    else if (k == "EQ") c = "w" i " == " jnum(lo)
+    if (c != "") e = e (e == "" ? "" : " && ") c
+  }
+  return e (e == "" ? "" : " && ") "len == " jlen(o "in")
+}
+# Java: the shape of a successful reply to op o.
+function jreply(o,   i, k, e, c) {
+  e = ""
+  for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "RANGE") {
+    c = "Long.compareUnsigned(w" i ", " jnum(W[o "out", i, "lo"]) ") >= 0 && Long.compareUnsigned(w" i ", " jnum(W[o "out", i, "hi"]) ") <= 0"
+    e = e (e == "" ? "" : " && ") c
+  }
+  if (ooutlen[o] ~ /\.\./) c = "Long.compareUnsigned(len, " jnum(olo[o]) ") >= 0 && Long.compareUnsigned(len, " jnum(ohi[o]) ") <= 0"
+  else if (ooutlen[o] != "") c = "len == " jlen(o "out")
+  else c = ""
+  if (c != "") e = e (e == "" ? "" : " && ") c
+  return e == "" ? "true" : e
+}
+# Java: a length formula over w0..w3 (wrapping, as the uint64_t of the C side).
+function jlen(prefix,   i, e) {
+  e = jnum(L[prefix, "add"])
+  for (i = 0; i < 4; i++) if (L[prefix, i] != 0) e = e " + " (L[prefix, i] == 1 ? "" : jnum(L[prefix, i]) " * ") "w" i
+  return e
 }
 ' "$def" > "$tmp" || { rm -f "$tmp"; exit 1; }
 mv "$tmp" "$out"

@@ -15,4 +15,39 @@ final class BlockShadow extends Shadow {
     BlockShadow(Kernel k, Task driver) {
         super(k, driver, BLK_OPEN, BLK_CLOSE);
     }
+
+    @Override
+    String opName(long label) {
+        return Blk.opName(label);
+    }
+
+    @Override
+    boolean wellFormed(long[] m) {
+        return Blk.wellFormed(m[0], m[1], m[2], m[3], m[4], m[5]);
+    }
+
+    @Override
+    boolean mayAnswer(long label, long status) {
+        return Blk.mayAnswer(label, status);
+    }
+
+    @Override
+    boolean replyWellFormed(long label, long[] r) {
+        return Blk.replyWellFormed(label, r[1], r[2], r[3], r[4], r[5], r[6]);
+    }
+
+    /** ENOTOPEN to a client with an open session, EROFS to one whose session is read-write. */
+    @Override
+    String sessionBreach(long label, long status, long[] open) {
+        if (open == null) {
+            return null;
+        }
+        if (status == Blk.ENOTOPEN) {
+            return "answered ENOTOPEN to a client whose OPEN it acknowledged";
+        }
+        if (status == Blk.EROFS && (open[1] & Blk.O_RDONLY) == 0) {
+            return "answered EROFS to a client whose session is read-write";
+        }
+        return null;
+    }
 }

@@ -26,6 +26,34 @@ final class CharShadow extends Shadow {
     }
 
     @Override
+    String opName(long label) {
+        return Tty.opName(label);
+    }
+
+    @Override
+    boolean wellFormed(long[] m) {
+        return Tty.wellFormed(m[0], m[1], m[2], m[3], m[4], m[5]);
+    }
+
+    @Override
+    boolean mayAnswer(long label, long status) {
+        return Tty.mayAnswer(label, status);
+    }
+
+    @Override
+    boolean replyWellFormed(long label, long[] r) {
+        return Tty.replyWellFormed(label, r[1], r[2], r[3], r[4], r[5], r[6]);
+    }
+
+    /** ENOTOPEN to a client with an open session. */
+    @Override
+    String sessionBreach(long label, long status, long[] open) {
+        return open != null && status == Tty.ENOTOPEN
+                ? "answered ENOTOPEN to a client whose OPEN it acknowledged"
+                : null;
+    }
+
+    @Override
     void tapDelivery(Task client) {
         UartDevice u = uart();
         if (u != null) {

@@ -184,7 +184,7 @@ final class Ipc {
             return f.ret(Abi.ECAP);
         }
         if (t.replyOwed() != null) {
-            Fault corrupt = t.recovery().checkReply(a[8]);
+            Fault corrupt = t.recovery().checkReply(a[8], a);
             if (corrupt == Recovery.RUN_AGAIN) {
                 return Next.BLOCKED; // (verification: the request runs again once the CPU has stopped)
             }

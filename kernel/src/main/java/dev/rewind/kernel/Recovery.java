@@ -71,10 +71,11 @@ interface Recovery {
     default void delivered(Task client, Endpoint ep) {}
 
     /**
-     * The task is about to reply and receive again at {@code pc} (REPLY_RECV): null to let the
-     * reply out, or a fault to raise instead (the request is then still open).
+     * The task is about to reply {@code reply} (a1..a6 in reply[1..6]: the status, four words,
+     * the buffer length) and receive again at {@code pc} (REPLY_RECV): null to let the reply
+     * out, or a fault to raise instead (the request is then still open).
      */
-    default Fault checkReply(long pc) {
+    default Fault checkReply(long pc, long[] reply) {
         return null;
     }
 

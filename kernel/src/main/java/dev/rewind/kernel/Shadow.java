@@ -99,6 +99,59 @@ abstract class Shadow implements Recovery, Agent {
     /** Class-specific repair of a request cut short, so that re-issuing it repeats nothing. */
     void fixUp(Task client) {}
 
+    // ---- the protocol's contract (generated from the driver class's .proto) -----------------
+
+    /** The request's name ("READ"), or null for a label the protocol does not define. */
+    abstract String opName(long label);
+
+    /** The request ({@code msg}: label, w0..w3, length) passes its rule in the definition. */
+    abstract boolean wellFormed(long[] msg);
+
+    /** The definition allows {@code status} as an answer to {@code label}. */
+    abstract boolean mayAnswer(long label, long status);
+
+    /** A successful reply ({@code reply[1..6]}) has the shape the definition gives it. */
+    abstract boolean replyWellFormed(long label, long[] reply);
+
+    /**
+     * Why {@code status} cannot be the answer to {@code label} from a client whose session is
+     * {@code open} (the OPEN request the shadow logged for it, or null if it has none), or null.
+     */
+    String sessionBreach(long label, long status, long[] open) {
+        return null;
+    }
+
+    /**
+     * Why {@code reply} to {@code client}'s request is one the driver's protocol rules out, or
+     * null. The shadow knows the protocol's definition (each request's rule, the errors it may
+     * answer, the reply's shape) and each client's session, so a driver that answers EINVAL to a
+     * well-formed request, an error its request does not list, a malformed reply, or "not open"
+     * to a client whose OPEN it acknowledged has failed, though it did not trap: its state or
+     * code is corrupt. (Measured: corrupted instructions in the driver's request check answered
+     * valid requests EINVAL for a while before trapping; docs/RECOVERY.md.) Requests the protocol
+     * does not define, and malformed ones, are the driver's to answer as it likes.
+     */
+    private String contractBreach(Task client, long[] reply) {
+        long[] msg = client.message();
+        long label = msg[0];
+        String op = opName(label);
+        if (op == null || !wellFormed(msg)) {
+            return null;
+        }
+        long status = reply[1];
+        if (status == Abi.EINVAL) {
+            return "answered EINVAL to a well-formed " + op + " request";
+        }
+        if (!mayAnswer(label, status)) {
+            return "answered " + status + ", which " + op + " may not answer (its definition lists the errors it may)";
+        }
+        if (!replyWellFormed(label, reply)) {
+            return "a malformed " + op + " reply (words or length outside what the definition allows)";
+        }
+        Entry open = stateLog.get(client.sendBadge());
+        return sessionBreach(label, status, open == null ? null : open.msg());
+    }
+
     // ---- passive mode ----------------------------------------------------------------------
 
     /** {@code client}'s request (in client.msg) was delivered to the driver through {@code ep}. */
@@ -139,8 +192,13 @@ abstract class Shadow implements Recovery, Agent {
      * restarted driver). Else null.
      */
     @Override
-    public Fault checkReply(long pc) {
+    public Fault checkReply(long pc, long[] reply) {
         String what = kept.check(begin, driver.cpu(), pc);
+        Task client = driver.replyOwed();
+        if (what == null && client != null && client.agentFor() == null) {
+            String breach = contractBreach(client, reply);
+            what = breach == null ? null : "a reply the protocol rules out: " + breach;
+        }
         return what == null
                 ? null
                 : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image().describe(pc - 4), what);

@@ -537,7 +537,7 @@ final class TxIpc implements Recovery {
      * by its client. Returns null to commit, else a fault.
      */
     @Override
-    public Fault checkReply(long pc) {
+    public Fault checkReply(long pc, long[] reply) {
         if (!server.inRequest()) {
             return null;
         }

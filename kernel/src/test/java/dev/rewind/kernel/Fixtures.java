@@ -69,4 +69,48 @@ public final class Fixtures {
             }
         }
     }
+
+    /**
+     * A driver whose request check goes wrong without trapping: on the driver's requests
+     * numbered {@code at}, {@code rw_rule_check} (the SDK's check of a request against its rule)
+     * is patched to answer EINVAL to everything ({@code li a0,-1; ret}), as corrupted code in it
+     * would; the original code is put back when the driver replies.
+     */
+    static final class RuleCheckLie implements KernelProbe {
+        private static final byte[] LIE = {0x13, 0x05, (byte) 0xf0, (byte) 0xff, 0x67, (byte) 0x80, 0x00, 0x00};
+        private final String task;
+        private final Set<Integer> at;
+        private int delivered;
+        private byte[] saved;
+        private long where;
+        final java.util.List<Integer> lied = new java.util.ArrayList<>();
+
+        RuleCheckLie(String task, Integer... at) {
+            this.task = task;
+            this.at = Set.of(at);
+        }
+
+        @Override
+        public void requestDelivered(Task server) {
+            if (server.name().equals(task) && at.contains(++delivered)) {
+                where = server.image().symbol("rw_rule_check").orElseThrow();
+                saved = new byte[LIE.length];
+                server.cpu().memory().read(where, saved, 0, saved.length);
+                if (!server.cpu().memory().write(where, LIE, 0, LIE.length, dev.rewind.hw.mem.Perm.NONE)) {
+                    throw new IllegalStateException("cannot patch rw_rule_check");
+                }
+                server.cpu().dropTranslations(where, where + LIE.length);
+                lied.add(delivered);
+            }
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (saved != null && server.name().equals(task)) {
+                server.cpu().memory().write(where, saved, 0, saved.length, dev.rewind.hw.mem.Perm.NONE);
+                server.cpu().dropTranslations(where, where + saved.length);
+                saved = null;
+            }
+        }
+    }
 }

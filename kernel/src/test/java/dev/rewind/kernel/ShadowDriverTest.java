@@ -60,6 +60,33 @@ class ShadowDriverTest {
     }
 
     @Test
+    void aDriverThatAnswersWhatItsProtocolRulesOutIsRestartedAndTheRequestReissued() throws Exception {
+        // Its request check answers EINVAL to well-formed requests without trapping: the
+        // shadow, which knows the protocol's rules, takes that reply for the driver failure it is.
+        Fixtures.RuleCheckLie lie = new Fixtures.RuleCheckLie("blk", 100, 250);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk.toml"), Fixtures.CONFIG, lie, null);
+        assertEquals(List.of(100, 250), lie.lied, run::toString);
+        assertEquals(2, run.faults.size(), run::toString);
+        for (GuestRun.FaultEvent f : run.faults) {
+            assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
+            assertTrue(f.fault().toString().contains("answered EINVAL to a well-formed"), f::toString);
+            assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).reissued(), f::toString);
+        }
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
+    @Test
+    void underRestartTheSameLieReachesTheClient() throws Exception {
+        // Without the shadow nothing checks the reply: the client is told EINVAL and counts it.
+        Fixtures.RuleCheckLie lie = new Fixtures.RuleCheckLie("blk", 100);
+        GuestRun run = GuestRun.bootManifest(underRestart(Fixtures.manifest("t_blk.toml")), Fixtures.CONFIG, lie, null);
+        assertEquals(List.of(100), lie.lied, run::toString);
+        assertTrue(run.faults.isEmpty(), run::toString);
+        assertFalse(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+    }
+
+    @Test
     void aDriverThatLoopsOnARequestMeetsTheRequestDeadline() throws Exception {
         // No runaway limit: only the shadow's request deadline can end the loop.
         String toml =
