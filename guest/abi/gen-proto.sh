@@ -40,10 +40,11 @@ function words(spec, prefix, exact,   n, parts, i, p, m) {
       split(substr(m, 2), rg, /\.\./)
       W[prefix, i - 1, "lo"] = value(rg[1]); W[prefix, i - 1, "hi"] = value(rg[2])
     } else if (m ~ /^&/) { W[prefix, i - 1, "kind"] = "MASK"; W[prefix, i - 1, "lo"] = value(substr(m, 2)) }
+    else if (m ~ /^=w[0-3]$/ && prefix ~ /out$/) { W[prefix, i - 1, "kind"] = "ECHO"; W[prefix, i - 1, "lo"] = substr(m, 3) + 0 }
     else if (m ~ /^=/) { W[prefix, i - 1, "kind"] = "EQ"; W[prefix, i - 1, "lo"] = value(substr(m, 2)) }
     else fail("bad word \"" p "\": want -, name, name:LO..HI, name&MASK or name=VALUE")
-    if (prefix ~ /out$/ && W[prefix, i - 1, "kind"] != "ANY" && W[prefix, i - 1, "kind"] != "RANGE")
-      fail("reply word \"" p "\": only name or name:LO..HI")
+    if (prefix ~ /out$/ && W[prefix, i - 1, "kind"] != "ANY" && W[prefix, i - 1, "kind"] != "RANGE" && W[prefix, i - 1, "kind"] != "ECHO")
+      fail("reply word \"" p "\": only name, name:LO..HI or name=wN (the request word N)")
   }
   return n
 }
@@ -83,6 +84,7 @@ function wdoc(prefix, n,   i, d, k) {
     if (k == "RANGE") d = d " (" W[prefix, i, "lo"] ".." W[prefix, i, "hi"] ")"
     if (k == "MASK") d = d " (bits " W[prefix, i, "lo"] ")"
     if (k == "EQ") d = d " (= " W[prefix, i, "lo"] ")"
+    if (k == "ECHO") d = d " (= request w" W[prefix, i, "lo"] ")"
   }
   return d == "" ? "-" : d
 }
@@ -137,6 +139,12 @@ END {
   if (failed) exit 1
   if (proto == "") { printf "%s: no protocol line\n", FILENAME > "/dev/stderr"; exit 1 }
   if (kind == "c") emit_c(); else emit_java()
+}
+# C: the value of request word n of op o inside its client stub (a parameter, or its constant).
+function cin(o, n,   k) {
+  k = W[o "in", n, "kind"]
+  if (k == "ZERO") fail("op " on[o] ": a reply word echoes w" n ", which the request leaves 0")
+  return k == "EQ" ? W[o "in", n, "lo"] "ULL" : W[o "in", n, "name"]
 }
 function cerr(e) { return (e in eval) ? P "_" e : "RW_" e }
 function emit_c(   i, o, k, G, args, d, sep, j, nm, outs) {
@@ -210,6 +218,8 @@ function emit_c(   i, o, k, G, args, d, sep, j, nm, outs) {
       if (W[o "out", i, "lo"] ~ /^0+$/) printf "\tif (m.w[%d] > %sULL)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, W[o "out", i, "hi"]
       else printf "\tif (m.w[%d] < %sULL || m.w[%d] > %sULL)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, W[o "out", i, "lo"], i, W[o "out", i, "hi"]
     }
+    for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "ECHO")
+      printf "\tif (m.w[%d] != %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, cin(o, W[o "out", i, "lo"])
     if (ooutlen[o] ~ /\.\./) printf "\tif (m.len < %s || m.len > %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", olo[o], ohi[o]
     else if (ooutlen[o] != "") printf "\tif (m.len != %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", clen(o "out", "m.")
     for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] != "ZERO")
@@ -283,9 +293,10 @@ function emit_java(   i, o, C, es, n, j) {
   print "    /**"
   print "     * True if a successful reply to request {@code label} has the shape the definition gives it"
   print "     * (reply words in their ranges, the reply buffer length); what the client stubs check."
+  print "     * {@code request}: the request (label, w0..w3, length), for reply words that echo its words."
   print "     * An error reply carries nothing to check: true."
   print "     */"
-  print "    public static boolean replyWellFormed(long label, long status, long w0, long w1, long w2, long w3, long len) {"
+  print "    public static boolean replyWellFormed(\n            long label, long status, long w0, long w1, long w2, long w3, long len, long[] request) {"
   print "        if (status < 0) {"; print "            return true;"; print "        }"
   print "        if (Long.compareUnsigned(len, Abi.IPC_BUF_SIZE) > 0) {"; print "            return false;"; print "        }"
   for (o = 0; o < no; o++) printf "        if (label == %s) {\n            return %s;\n        }\n", on[o], jreply(o)
@@ -308,6 +319,8 @@ function jrule(o,   i, k, e, c, lo, hi) {
 # Java: the shape of a successful reply to op o.
 function jreply(o,   i, k, e, c) {
   e = ""
+  for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "ECHO")
+    e = e (e == "" ? "" : " && ") "w" i " == request[" (W[o "out", i, "lo"] + 1) "]"
   for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "RANGE") {
     c = "Long.compareUnsigned(w" i ", " jnum(W[o "out", i, "lo"]) ") >= 0 && Long.compareUnsigned(w" i ", " jnum(W[o "out", i, "hi"]) ") <= 0"
     e = e (e == "" ? "" : " && ") c

@@ -41,8 +41,8 @@ final class CharShadow extends Shadow {
     }
 
     @Override
-    boolean replyWellFormed(long label, long[] r) {
-        return Tty.replyWellFormed(label, r[1], r[2], r[3], r[4], r[5], r[6]);
+    boolean replyWellFormed(long[] m, long[] r) {
+        return Tty.replyWellFormed(m[0], r[1], r[2], r[3], r[4], r[5], r[6], m);
     }
 
     /** ENOTOPEN to a client with an open session. */

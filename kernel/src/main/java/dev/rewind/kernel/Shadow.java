@@ -110,8 +110,11 @@ abstract class Shadow implements Recovery, Agent {
     /** The definition allows {@code status} as an answer to {@code label}. */
     abstract boolean mayAnswer(long label, long status);
 
-    /** A successful reply ({@code reply[1..6]}) has the shape the definition gives it. */
-    abstract boolean replyWellFormed(long label, long[] reply);
+    /**
+     * A successful reply ({@code reply[1..6]}) to {@code msg} (label, w0..w3, length) has the
+     * shape the definition gives it.
+     */
+    abstract boolean replyWellFormed(long[] msg, long[] reply);
 
     /**
      * Why {@code status} cannot be the answer to {@code label} from a client whose session is
@@ -145,7 +148,7 @@ abstract class Shadow implements Recovery, Agent {
         if (!mayAnswer(label, status)) {
             return "answered " + status + ", which " + op + " may not answer (its definition lists the errors it may)";
         }
-        if (!replyWellFormed(label, reply)) {
+        if (!replyWellFormed(msg, reply)) {
             return "a malformed " + op + " reply (words or length outside what the definition allows)";
         }
         Entry open = stateLog.get(client.sendBadge());

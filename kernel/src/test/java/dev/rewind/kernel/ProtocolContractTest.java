@@ -44,10 +44,15 @@ class ProtocolContractTest {
 
     @Test
     void replyShapesAreTheDefinitions() {
-        assertTrue(Blk.replyWellFormed(Blk.READ, 0, 2, 0, 0, 0, 2 * Blk.SECTOR));
-        assertFalse(Blk.replyWellFormed(Blk.READ, 0, 2, 0, 0, 0, Blk.SECTOR), "outlen = w0 * SECTOR");
-        assertTrue(Blk.replyWellFormed(Blk.READ, Blk.ERANGE, 0, 0, 0, 0, 0), "errors carry nothing to check");
-        assertTrue(Tty.replyWellFormed(Tty.READ, 0, 3, 0, 0, 0, 3));
-        assertFalse(Tty.replyWellFormed(Tty.READ, 0, 3, 0, 0, 0, 2), "outlen = w0");
+        long[] read2 = {Blk.READ, 7, 2, 0, 0, 0};
+        assertTrue(Blk.replyWellFormed(Blk.READ, 0, 2, 0, 0, 0, 2 * Blk.SECTOR, read2));
+        assertFalse(Blk.replyWellFormed(Blk.READ, 0, 2, 0, 0, 0, Blk.SECTOR, read2), "outlen = w0 * SECTOR");
+        assertFalse(
+                Blk.replyWellFormed(Blk.READ, 0, 1, 0, 0, 0, Blk.SECTOR, read2), "out=count=w1: the count asked for");
+        assertFalse(Blk.replyWellFormed(Blk.WRITE, 0, 1, 0, 0, 0, 0, new long[] {Blk.WRITE, 0, 2, 0, 0, 1024}));
+        assertTrue(Blk.replyWellFormed(Blk.READ, Blk.ERANGE, 0, 0, 0, 0, 0, read2), "errors carry nothing to check");
+        long[] ttyRead = {Tty.READ, 10, 0, 0, 0, 0};
+        assertTrue(Tty.replyWellFormed(Tty.READ, 0, 3, 0, 0, 0, 3, ttyRead));
+        assertFalse(Tty.replyWellFormed(Tty.READ, 0, 3, 0, 0, 0, 2, ttyRead), "outlen = w0");
     }
 }
