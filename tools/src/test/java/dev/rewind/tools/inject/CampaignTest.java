@@ -80,7 +80,7 @@ class CampaignTest {
     }
 
     @Test
-    void faultFreeRunsUnderDualVerificationDetectNothingAndCostMore() throws Exception {
+    void faultFreeRunsUnderDualVerificationDetectNothing() throws Exception {
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
         KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
         Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, true, cfg);
@@ -89,9 +89,10 @@ class CampaignTest {
             assertEquals(Verdict.BENIGN, r.verdict(), r::toString);
             assertEquals(0, r.verifyCaught(), r::toString);
         }
-        long[] with = c.cost(3);
-        long[] without = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, false, cfg).cost(3);
-        assertTrue(with[0] > without[0], "the server runs every request twice: " + with[0] + " vs " + without[0]);
+        // (What dual costs is a measurement, printed by `rewind inject --verify dual`, not asserted
+        // here: CPU times compared in a unit test fail on a loaded machine.)
+        long[] cost = c.cost(1);
+        assertTrue(cost[0] > 0 && cost[1] >= cost[0], () -> java.util.Arrays.toString(cost));
     }
 
     @Test
