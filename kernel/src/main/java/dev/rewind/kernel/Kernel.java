@@ -495,7 +495,9 @@ public final class Kernel implements AutoCloseable {
             current = null;
         }
         long end = System.nanoTime();
-        t.chargeSlice(start, end, Watchdog.quiet(slice, end));
+        // (Time the host did not run the kernel thread is not the task's: see Watchdog.steal.)
+        long cpuEnd = end - Math.min(slice.stolen, end - start);
+        t.chargeSlice(start, cpuEnd, Watchdog.quiet(slice, cpuEnd));
         switch (exit) {
             case ECALL -> {
                 t.resumeAt(pc);

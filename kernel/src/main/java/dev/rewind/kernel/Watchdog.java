@@ -28,6 +28,18 @@ final class Watchdog implements AutoCloseable {
 
         final long deadlineNanos;
 
+        /** The kernel thread, which runs the slice's CPU. */
+        final long thread = Thread.currentThread().getId();
+        /** The kernel thread's CPU time and the wall time when the watchdog first saw the slice (-1: not yet). */
+        private long cpuMark = -1;
+
+        private long wallMark;
+        /**
+         * Wall time of the slice in which the kernel thread did not run (the host gave its CPU to
+         * others, or the JVM stopped it for a garbage collection): not the task's CPU time.
+         */
+        volatile long stolen;
+
         Slice(Task task, long start) {
             this.task = task;
             this.cpu = task.cpu();
@@ -119,19 +131,61 @@ final class Watchdog implements AutoCloseable {
                 continue;
             }
             long now = System.nanoTime();
+            // The request deadline and the runaway limit are CPU time: without the stolen time a
+            // loaded host (or a long GC pause) would fault a task that did nothing wrong.
+            long cpuNow = now - steal(s, now);
             if (now > deadline) {
                 s.budgetSpent = true;
                 stop(s);
-            } else if (s.deadlineNanos > 0 && s.task.requestOverran(now, s.deadlineNanos)) {
+            } else if (s.deadlineNanos > 0 && s.task.requestOverran(cpuNow, s.deadlineNanos)) {
                 s.deadline = true;
                 stop(s);
-            } else if (s.runawayNanos > 0 && quiet(s, now) > s.runawayNanos) {
+            } else if (s.runawayNanos > 0 && quiet(s, cpuNow) > s.runawayNanos) {
                 s.runaway = true;
                 stop(s);
             } else if (now - s.start >= quantumNanos && s.cpu.preemptible()) {
                 s.preempted = true;
                 s.cpu.requestPreempt();
             }
+        }
+    }
+
+    /**
+     * The slice's stolen time so far: wall time since the watchdog first saw it minus the kernel
+     * thread's CPU time over the same stretch (read on this thread; ~1 µs a tick, nothing on the
+     * kernel thread). 0 where the JVM cannot read a thread's CPU time.
+     */
+    private static long steal(Slice s, long now) {
+        long cpu = THREADS != null ? THREADS.getThreadCpuTime(s.thread) : -1;
+        if (cpu < 0) {
+            return s.stolen;
+        }
+        if (s.cpuMark < 0) {
+            s.cpuMark = cpu;
+            s.wallMark = now;
+        } else {
+            long stolen = (now - s.wallMark) - (cpu - s.cpuMark);
+            if (stolen > s.stolen) {
+                s.stolen = stolen;
+            }
+        }
+        return s.stolen;
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS = threads();
+
+    private static java.lang.management.ThreadMXBean threads() {
+        try {
+            java.lang.management.ThreadMXBean t = java.lang.management.ManagementFactory.getThreadMXBean();
+            if (!t.isThreadCpuTimeSupported()) {
+                return null;
+            }
+            if (!t.isThreadCpuTimeEnabled()) {
+                t.setThreadCpuTimeEnabled(true);
+            }
+            return t;
+        } catch (RuntimeException | LinkageError e) {
+            return null;
         }
     }
 
