@@ -25,7 +25,7 @@ public enum FaultKind {
     ABORT("explicit abort / failed assertion"),
     RUNAWAY("runaway: no syscall within the task's deadline"),
     DEADLINE("request deadline exceeded"),
-    CORRUPT_STATE("corrupt server state: a register the serve loop keeps changed while handling a request");
+    CORRUPT_STATE("corrupt server state, caught before its reply left");
 
     private final String description;
 

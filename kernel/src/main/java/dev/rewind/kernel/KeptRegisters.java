@@ -106,10 +106,10 @@ final class KeptRegisters {
             secondChance = false;
             return null;
         }
-        StringBuilder what = new StringBuilder();
+        StringBuilder what = new StringBuilder("a register the serve loop keeps changed while handling a request:");
         for (int i = 0; i < KEPT.length; i++) {
             if ((bad & (1 << i)) != 0) {
-                what.append(what.length() == 0 ? "" : ", ")
+                what.append(what.charAt(what.length() - 1) == ':' ? " " : ", ")
                         .append(NAMES[i])
                         .append(String.format(" 0x%x -> 0x%x", begin[KEPT[i]], now[KEPT[i]]));
             }
