@@ -26,6 +26,7 @@ public final class Progress implements AutoCloseable {
     private long lastDraw = Long.MIN_VALUE;
     private int drawn; // length of the line on screen, 0: none
     private boolean closed;
+    private String item = "";
 
     /**
      * @param what     what runs ("inject")
@@ -65,6 +66,52 @@ public final class Progress implements AutoCloseable {
         redraw(false);
     }
 
+    /** Name what runs now ("txipc"), shown at the end of the line; redrawn at once. */
+    public synchronized void item(String now) {
+        item = now;
+        redraw(true);
+    }
+
+    /**
+     * Erase the line for other output (drawn again at the next step): a command that prints
+     * while it runs prints through {@link #guard}.
+     */
+    public synchronized void suspend() {
+        if (terminal && drawn > 0) {
+            out.print("\r" + " ".repeat(drawn) + "\r");
+            out.flush();
+            drawn = 0;
+        }
+    }
+
+    /** {@code target}, erasing the progress line before anything is written to it. */
+    public PrintStream guard(PrintStream target) {
+        if (!terminal) {
+            return target;
+        }
+        return new PrintStream(
+                new java.io.OutputStream() {
+                    @Override
+                    public void write(int b) {
+                        suspend();
+                        target.write(b);
+                    }
+
+                    @Override
+                    public void write(byte[] b, int off, int len) {
+                        suspend();
+                        target.write(b, off, len);
+                    }
+
+                    @Override
+                    public void flush() {
+                        target.flush();
+                    }
+                },
+                true,
+                java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** Count {@code n} failures among those done earlier (a resumed campaign's). */
     public synchronized void addFailures(long n) {
         failures += n;
@@ -88,6 +135,9 @@ public final class Progress implements AutoCloseable {
             }
         }
         b.append(", ").append(failures).append(failures == 1 ? " failure" : " failures");
+        if (!item.isEmpty()) {
+            b.append(", ").append(item);
+        }
         return b.toString();
     }
 
@@ -96,7 +146,7 @@ public final class Progress implements AutoCloseable {
             return;
         }
         long now = clock.getAsLong();
-        if (!force && lastDraw != Long.MIN_VALUE && now - lastDraw < REDRAW_NANOS && done < total) {
+        if (!force && drawn > 0 && now - lastDraw < REDRAW_NANOS && done < total) {
             return;
         }
         lastDraw = now;
@@ -117,11 +167,7 @@ public final class Progress implements AutoCloseable {
             return;
         }
         closed = true;
-        if (terminal && drawn > 0) {
-            out.print("\r" + " ".repeat(drawn) + "\r");
-            out.flush();
-            drawn = 0;
-        }
+        suspend();
     }
 
     /** "0:39", "12:05", "1:02:03". */

@@ -316,7 +316,7 @@ public final class InjectCommand implements Callable<Integer> {
                 out = old.isEmpty() && !nonEmpty(results)
                         ? new ResultFile.Appender(results, header, 0)
                         : new ResultFile.Appender(results, null, old.size());
-                hook = interruptHook(out, seeds.size());
+                hook = interruptHook(out, seeds.size(), progress);
                 Runtime.getRuntime().addShutdownHook(hook);
             }
             ResultFile.Appender sink = out;
@@ -465,10 +465,11 @@ public final class InjectCommand implements Callable<Integer> {
      * On Ctrl-C (or a kill): stop appending, and say how many runs are saved and how to resume.
      * The JVM then exits 130 (SIGINT) or 143 (SIGTERM).
      */
-    private Thread interruptHook(ResultFile.Appender out, int total) {
+    private Thread interruptHook(ResultFile.Appender out, int total, Progress progress) {
         String command = resumeCommand();
         return new Thread(
                 () -> {
+                    progress.close();
                     try {
                         out.close();
                     } catch (IOException e) {
