@@ -30,13 +30,21 @@ public sealed interface RecoveryOutcome {
 
         @Override
         public String toString() {
+            return describe(true);
+        }
+
+        /**
+         * The one-line text; without {@code timed} it leaves out the measured time, so that the
+         * same rollback reads the same in every run (a campaign's JSON).
+         */
+        public String describe(boolean timed) {
             return String.format(
-                    "request rolled back (txipc): client badge %d, label 0x%x, %d page%s restored in %.1f µs%s%s",
+                    "request rolled back (txipc): client badge %d, label 0x%x, %d page%s restored%s%s%s",
                     badge,
                     label,
                     pages,
                     pages == 1 ? "" : "s",
-                    nanos / 1e3,
+                    timed ? String.format(" in %.1f µs", nanos / 1e3) : "",
                     redelivered ? "; delivered again" : "",
                     undoneRequests == 0
                             ? ""

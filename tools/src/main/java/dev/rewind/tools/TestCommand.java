@@ -131,11 +131,19 @@ public final class TestCommand implements Callable<Integer> {
             return 0;
         }
 
-        TerminalReporter report = new TerminalReporter(out, verbose);
+        // On a terminal, a progress line (cases done, failures) below the case lines.
+        Progress progress = Progress.start("test", "cases", selected.size(), 0);
+        TerminalReporter report = new TerminalReporter(progress.guard(out), verbose);
         report.start(loaded, selected, Math.min(n, selected.size()));
         long start = System.nanoTime();
         SuiteRunner runner = new SuiteRunner(n, new CaseRunner(defaultTimeout));
-        List<CaseResult> results = runner.run(selected, report::caseDone);
+        List<CaseResult> results;
+        try (progress) {
+            results = runner.run(selected, r -> {
+                report.caseDone(r);
+                progress.step(!r.status().ok());
+            });
+        }
         report.finish(results, System.nanoTime() - start);
         if (junitXml != null) {
             try {

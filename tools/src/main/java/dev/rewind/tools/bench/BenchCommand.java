@@ -104,20 +104,36 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf(
                 "rewind bench: unicorn %s, %d cores, java %s, %d runs each%n",
                 Engine.version(), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), runs);
-        for (String w : todo) {
-            switch (w) {
-                case "ipc" -> ipc();
-                case "compute" -> loop("compute", "bench_compute.elf", "compute_loop");
-                case "store" -> loop("store", "bench_store.elf", "store_loop");
-                case "boot" -> boot();
-                case "memory" -> memory();
-                case "txipc" -> txipc();
-                case "blk" -> blk();
-                case "qemu" -> QemuBench.run(runs, programs, System.out);
-                default -> throw new IllegalStateException(w);
+        // On a terminal, a progress line (benchmarks done, which runs now) below their results.
+        dev.rewind.tools.Progress progress = dev.rewind.tools.Progress.start("bench", "benchmarks", todo.size(), 0);
+        java.io.PrintStream stdout = System.out;
+        System.setOut(progress.guard(stdout));
+        try (progress) {
+            for (String w : todo) {
+                progress.item(w);
+                bench(w);
+                progress.step(false);
             }
+        } finally {
+            System.out.flush();
+            System.setOut(stdout);
         }
         return 0;
+    }
+
+    /** Run benchmark {@code w}, printing its lines. */
+    private void bench(String w) throws Exception {
+        switch (w) {
+            case "ipc" -> ipc();
+            case "compute" -> loop("compute", "bench_compute.elf", "compute_loop");
+            case "store" -> loop("store", "bench_store.elf", "store_loop");
+            case "boot" -> boot();
+            case "memory" -> memory();
+            case "txipc" -> txipc();
+            case "blk" -> blk();
+            case "qemu" -> QemuBench.run(runs, programs, System.out);
+            default -> throw new IllegalStateException(w);
+        }
     }
 
     /** a[i] / b[i] for each i. */

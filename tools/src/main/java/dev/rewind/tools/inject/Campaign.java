@@ -271,7 +271,9 @@ public final class Campaign {
 
             @Override
             public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
-                String line = task.name() + ": " + fault.kind().name().toLowerCase() + " -> " + outcome;
+                // Without the rollback's measured time: a run's text is the same every time it runs.
+                String line = task.name() + ": " + fault.kind().name().toLowerCase() + " -> "
+                        + (outcome instanceof RecoveryOutcome.RolledBack rb ? rb.describe(false) : outcome);
                 (inj != null && inj.activated() ? faults : early).add(line);
             }
 
@@ -403,6 +405,25 @@ public final class Campaign {
     /** As {@link #run(long, int, List, int)}; {@code faultFree}: inject nothing (false-detection runs). */
     public List<Run> run(long first, int n, List<FaultInjector.Type> types, int jobs, boolean faultFree)
             throws Exception {
+        List<Long> seeds = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            seeds.add(first + i);
+        }
+        return run(seeds, types, jobs, faultFree, r -> {});
+    }
+
+    /**
+     * Run the injections of {@code seeds} on {@code jobs} threads; {@code done} is called with
+     * each run as it finishes (in any order, from the thread that ran it, one call at a time).
+     * The runs are returned in the order of {@code seeds}.
+     */
+    public List<Run> run(
+            List<Long> seeds,
+            List<FaultInjector.Type> types,
+            int jobs,
+            boolean faultFree,
+            java.util.function.Consumer<Run> done)
+            throws Exception {
         if (lengths == null) {
             profile();
         }
@@ -411,15 +432,28 @@ public final class Campaign {
             t.setDaemon(true);
             return t;
         });
+        Object lock = new Object();
         try {
             List<Future<Run>> futures = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                long seed = first + i;
-                futures.add(pool.submit(() -> run(seed, types, faultFree)));
+            for (long seed : seeds) {
+                futures.add(pool.submit(() -> {
+                    Run r = run(seed, types, faultFree);
+                    synchronized (lock) {
+                        done.accept(r);
+                    }
+                    return r;
+                }));
             }
             List<Run> runs = new ArrayList<>();
             for (Future<Run> f : futures) {
-                runs.add(f.get());
+                try {
+                    runs.add(f.get());
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof Exception x) {
+                        throw x; // the run's own exception (a BootException, a bad path), not the wrapper
+                    }
+                    throw e;
+                }
             }
             return runs;
         } finally {

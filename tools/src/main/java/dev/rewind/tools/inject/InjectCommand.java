@@ -7,16 +7,18 @@ import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskSpec;
 import dev.rewind.kernel.probe.FaultInjector;
 import dev.rewind.tools.Printable;
+import dev.rewind.tools.Progress;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,6 +27,7 @@ import picocli.CommandLine.Parameters;
 /** {@code rewind inject}: a fault-injection campaign against one server. */
 @Command(
         name = "inject",
+        subcommands = MergeCommand.class,
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
@@ -44,13 +47,22 @@ import picocli.CommandLine.Parameters;
             "Every injection is reproducible from its seed:",
             "'rewind inject IMAGE --server S --seed N -n 1 --verbose' replays seed N.",
             "",
-            "Example: rewind inject builtin:t_kv_oracle.toml --server kv --policy txipc -n 1000 --json kv.json"
+            "Example: rewind inject builtin:t_kv_oracle.toml --server kv --policy txipc -n 1000 --json kv.json",
+            "Across machines: 'rewind inject ... --shard I/4 --results kv-I.jsonl' on each, then",
+            "'rewind inject merge kv-*.jsonl --json kv.json' prints and writes what one run of the whole would."
         })
 public final class InjectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "The system image (manifest, ELF or builtin:NAME).")
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Parameters(
+            index = "0",
+            arity = "0..1",
+            paramLabel = "IMAGE",
+            description = "The system image (manifest, ELF or builtin:NAME).")
     String image;
 
-    @Option(names = "--server", required = true, paramLabel = "TASK", description = "The server to inject faults into.")
+    @Option(names = "--server", paramLabel = "TASK", description = "The server to inject faults into.")
     String server;
 
     @Option(
@@ -123,6 +135,26 @@ public final class InjectCommand implements Callable<Integer> {
     Path csv;
 
     @Option(
+            names = "--shard",
+            paramLabel = "I/N",
+            description =
+                    "Run only shard I of N (0 <= I < N <= 100000): the injections i (seed SEED+i) with i mod N = I. The shards of a campaign are disjoint; merge their --results with 'rewind inject merge'.")
+    String shard;
+
+    @Option(
+            names = "--results",
+            paramLabel = "FILE",
+            description =
+                    "Append each finished run to FILE (JSON Lines after a header naming the campaign and shard; docs/CAMPAIGNS.md), flushed as it finishes.")
+    Path results;
+
+    @Option(
+            names = "--resume",
+            description =
+                    "Continue the campaign of an existing --results FILE: its header must match this command; seeds already in it are not run again.")
+    boolean resume;
+
+    @Option(
             names = {"-v", "--verbose"},
             description = "Print one line per injection.")
     boolean verbose;
@@ -134,6 +166,14 @@ public final class InjectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (image == null) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "Missing required parameter: 'IMAGE' (or 'merge FILES...')");
+        }
+        if (server == null) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "Missing required option: '--server=TASK'");
+        }
         if (count < 1 || count > 1_000_000) {
             throw new IllegalArgumentException("-n must be between 1 and 1000000");
         }
@@ -143,6 +183,7 @@ public final class InjectCommand implements Callable<Integer> {
         if (hangMs < 1 || hangMs > 600_000) {
             throw new IllegalArgumentException("--hang-ms must be between 1 and 600000");
         }
+        int[] sh = parseShard(shard);
         RecoveryPolicy pol = RecoveryPolicy.parse(policy);
         if (replayDepth != null
                 && (replayDepth < 0 || replayDepth > dev.rewind.kernel.image.TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH)) {
@@ -176,18 +217,11 @@ public final class InjectCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--types names no fault type; leave it out for all types");
             }
         }
+        if (resume && results == null) {
+            throw new IllegalArgumentException("--resume needs --results FILE (the campaign's result file)");
+        }
         // Every output is checked before the campaign runs: a bad path fails now, not after it.
-        if (json != null) {
-            dev.rewind.tools.HostFiles.checkWritable(json, "--json");
-        }
-        if (csv != null) {
-            dev.rewind.tools.HostFiles.checkWritable(csv, "--csv");
-        }
-        if (json != null
-                && csv != null
-                && json.toAbsolutePath().normalize().equals(csv.toAbsolutePath().normalize())) {
-            throw new IllegalArgumentException("--json and --csv name the same file: " + json);
-        }
+        checkOutputs(json, csv, results);
         SystemImage img;
         try {
             img = SystemImage.open(image);
@@ -197,6 +231,25 @@ public final class InjectCommand implements Callable<Integer> {
             return 2;
         }
         checkServer(img, server);
+        ResultFile.Header header = new ResultFile.Header(
+                rewindVersion(),
+                engineVersion(),
+                img.location(),
+                ImageDigest.sha256(img),
+                server,
+                pol.configName(),
+                count,
+                seed,
+                ts.stream().map(t -> t.name().toLowerCase(Locale.ROOT)).toList(),
+                hangMs,
+                replayDepth,
+                !noEscalation,
+                dual ? "dual" : "none",
+                faultFree,
+                sh[0],
+                sh[1]);
+        // The runs a --results file already holds (--resume), checked against this campaign.
+        List<Campaign.Run> old = results == null ? List.of() : earlierRuns(header);
         KernelConfig cfg = KernelConfig.defaults()
                 .withRamBytes(64L << 20)
                 .withBudgetNanos(20_000_000_000L)
@@ -212,8 +265,12 @@ public final class InjectCommand implements Callable<Integer> {
         for (long l : lengths) {
             total += l;
         }
+        List<Long> seeds = header.seeds();
+        Set<Long> have = new HashSet<>();
+        old.forEach(r -> have.add(r.seed()));
+        List<Long> todo = seeds.stream().filter(s -> !have.contains(s)).toList();
         System.out.printf(
-                "inject: %s, server %s, policy %s%s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d on %d threads%n",
+                "inject: %s, server %s, policy %s%s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d%s on %d threads%n",
                 img.location(),
                 server,
                 pol.configName(),
@@ -224,7 +281,13 @@ public final class InjectCommand implements Callable<Integer> {
                 count,
                 faultFree ? "fault-free runs" : "injections",
                 seed,
+                sh[1] == 1 ? "" : ", shard " + sh[0] + "/" + sh[1] + " (" + seeds.size() + " of them)",
                 jobs);
+        if (!old.isEmpty()) {
+            System.out.printf(
+                    "resuming %s: %d run%s already done, %d to go%n",
+                    results, old.size(), old.size() == 1 ? "" : "s", todo.size());
+        }
         if (dual) {
             // What verification costs: fault-free boots of the same workload with and without it.
             int boots = 7;
@@ -244,52 +307,206 @@ public final class InjectCommand implements Callable<Integer> {
                     with[1] / 1e6,
                     (double) with[1] / without[1]);
         }
-        List<Campaign.Run> runs = c.run(seed, count, ts, jobs, faultFree);
+        List<Campaign.Run> fresh;
+        ResultFile.Appender out = null;
+        Thread hook = null;
+        try (Progress progress = Progress.start("inject", "runs", seeds.size(), old.size())) {
+            progress.addFailures(old.stream().filter(InjectCommand::failure).count());
+            if (results != null) {
+                out = old.isEmpty() && !nonEmpty(results)
+                        ? new ResultFile.Appender(results, header, 0)
+                        : new ResultFile.Appender(results, null, old.size());
+                hook = interruptHook(out, seeds.size(), progress);
+                Runtime.getRuntime().addShutdownHook(hook);
+            }
+            ResultFile.Appender sink = out;
+            fresh = c.run(todo, ts, jobs, faultFree, r -> {
+                if (sink != null) {
+                    try {
+                        sink.append(r);
+                    } catch (IOException e) {
+                        throw new IllegalArgumentException(
+                                "cannot write " + sink.file() + ": " + dev.rewind.tools.HostFiles.reason(e));
+                    }
+                }
+                progress.step(failure(r));
+            });
+        } finally {
+            if (hook != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // shutting down already: the hook reports
+                }
+            }
+            if (out != null) {
+                out.close();
+            }
+        }
         double secs = (System.nanoTime() - t0) / 1e9;
+        List<Campaign.Run> runs = new ArrayList<>(old);
+        runs.addAll(fresh);
+        CampaignReport report = new CampaignReport(header, runs);
         if (verbose) {
-            for (Campaign.Run r : runs) {
-                System.out.printf(
-                        "seed %d: %s, request %d, instruction %d: %s%s%s%n",
-                        r.seed(),
-                        r.type().label(),
-                        r.request(),
-                        r.instruction(),
-                        r.verdict().name().toLowerCase(Locale.ROOT),
-                        r.manifestation().isEmpty() ? "" : " (" + r.manifestation() + ")",
-                        r.detail().isEmpty() ? "" : " -- " + r.detail());
-            }
+            report.printRuns(System.out);
         }
-        Map<FaultInjector.Type, int[]> table = summarize(runs);
-        if (faultFree) {
-            int[] all = totals(table);
-            System.out.printf(
-                    "%d fault-free runs: %d false detection%s, %d failed, %d benign; %.1f s%n",
-                    all[0], all[7], all[7] == 1 ? "" : "s", all[5], all[8], secs);
-        } else {
-            printTable(System.out, table);
-            printRates(System.out, table);
-            if (dual) {
-                long caught = runs.stream().filter(r -> r.verifyCaught() > 0).count();
-                long caughtRecovered = runs.stream()
-                        .filter(r -> r.verifyCaught() > 0 && r.verdict() == Campaign.Verdict.RECOVERED)
-                        .count();
-                System.out.printf(
-                        "caught by verification (two runs of a request disagreed): %d run%s, %d of them recovered%n",
-                        caught, caught == 1 ? "" : "s", caughtRecovered);
-            }
-            System.out.printf("%.1f s%n", secs);
-        }
-        try {
-            if (json != null) {
-                writeJson(json, img.location(), pol, runs, table);
-            }
-            if (csv != null) {
-                writeCsv(csv, runs);
-            }
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot write the results: " + dev.rewind.tools.HostFiles.reason(e));
-        }
+        report.print(System.out);
+        System.out.printf("%.1f s%n", secs);
+        report.write(json, csv);
         return 0;
+    }
+
+    /** A run that counts as a failure on the progress line: failed, silent or a wrong reply. */
+    static boolean failure(Campaign.Run r) {
+        return r.verdict() == Campaign.Verdict.FAILED
+                || r.verdict() == Campaign.Verdict.SILENT
+                || r.verdict() == Campaign.Verdict.WRONG_REPLY;
+    }
+
+    /** "I/N" as {I, N}; null: {0, 1}. */
+    static int[] parseShard(String s) {
+        if (s == null) {
+            return new int[] {0, 1};
+        }
+        String[] p = s.strip().split("/", -1);
+        try {
+            if (p.length == 2) {
+                int i = Integer.parseInt(p[0].strip());
+                int n = Integer.parseInt(p[1].strip());
+                if (i >= 0 && i < n && n <= 100_000) {
+                    return new int[] {i, n};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the message
+        }
+        throw new IllegalArgumentException("--shard must be I/N with 0 <= I < N <= 100000, not '" + Printable.escape(s)
+                + "' (e.g. --shard 0/4 ... --shard 3/4)");
+    }
+
+    static void checkOutputs(Path json, Path csv, Path results) {
+        java.util.Map<Path, String> seen = new java.util.HashMap<>();
+        String[] names = {"--json", "--csv", "--results"};
+        Path[] paths = {json, csv, results};
+        for (int i = 0; i < paths.length; i++) {
+            if (paths[i] == null) {
+                continue;
+            }
+            if (i < 2) {
+                dev.rewind.tools.HostFiles.checkWritable(paths[i], names[i]);
+            }
+            String other = seen.put(paths[i].toAbsolutePath().normalize(), names[i]);
+            if (other != null) {
+                throw new IllegalArgumentException(other + " and " + names[i] + " name the same file: " + paths[i]);
+            }
+        }
+    }
+
+    private static boolean nonEmpty(Path f) throws IOException {
+        return Files.exists(f) && Files.size(f) > 0;
+    }
+
+    /**
+     * The runs already in the --results file: none if it is missing or empty; with --resume, its
+     * runs after checking its header (and cutting a half-written last line); without, an error.
+     */
+    private List<Campaign.Run> earlierRuns(ResultFile.Header header) throws IOException {
+        if (Files.isDirectory(results)) {
+            throw new IllegalArgumentException("--results: " + results + " is a folder");
+        }
+        if (!nonEmpty(results)) {
+            Path parent = results.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                throw new IllegalArgumentException("--results: no such folder: " + parent);
+            }
+            return List.of();
+        }
+        if (!resume) {
+            throw new IllegalArgumentException(
+                    results + " exists: --resume continues that campaign, or choose another file");
+        }
+        if (!Files.isWritable(results)) {
+            throw new IllegalArgumentException("--results: " + results + " is not writable");
+        }
+        ResultFile.Contents c = ResultFile.read(results);
+        ResultFile.Header h = c.header();
+        if (h != null) {
+            if (!h.rewind().equals(header.rewind()) || !h.engine().equals(header.engine())) {
+                throw new IllegalArgumentException(results + " was written by rewind " + h.rewind() + " with engine "
+                        + h.engine() + "; this is rewind " + header.rewind() + " with engine " + header.engine()
+                        + ": runs of different versions do not make one campaign; choose another file");
+            }
+            List<String> d = header.differences(h, "this command", results.toString(), false);
+            if (!d.isEmpty()) {
+                throw new IllegalArgumentException(
+                        results + " holds another campaign; what differs: " + String.join("; ", d));
+            }
+        }
+        if (c.cutAt() >= 0) {
+            ResultFile.truncate(results, c.cutAt());
+            System.err.println("rewind: " + results + ": dropped its cut-short last line " + c.cutLine()
+                    + " (a run being written when it was stopped; it runs again)");
+            if (h == null) {
+                return List.of(); // only the header was cut: start afresh
+            }
+        }
+        Set<Long> seen = new HashSet<>();
+        for (Campaign.Run r : c.runs()) {
+            if (!h.owns(r.seed()) || !seen.add(r.seed())) {
+                throw new IllegalArgumentException(results + ": seed " + r.seed()
+                        + (seen.contains(r.seed()) && h.owns(r.seed()) ? " twice" : " is not in this shard")
+                        + ": not a file this command wrote");
+            }
+        }
+        return c.runs();
+    }
+
+    /**
+     * On Ctrl-C (or a kill): stop appending, and say how many runs are saved and how to resume.
+     * The JVM then exits 130 (SIGINT) or 143 (SIGTERM).
+     */
+    private Thread interruptHook(ResultFile.Appender out, int total, Progress progress) {
+        String command = resumeCommand();
+        return new Thread(
+                () -> {
+                    progress.close();
+                    try {
+                        out.close();
+                    } catch (IOException e) {
+                        // the lines written are flushed already
+                    }
+                    System.err.println("rewind: interrupted: " + out.runs() + " of " + total + " runs saved in "
+                            + out.file() + "; resume with: " + command);
+                },
+                "rewind-inject-interrupted");
+    }
+
+    /** This command line with --resume. */
+    private String resumeCommand() {
+        List<String> args = new ArrayList<>(List.of("rewind"));
+        List<String> orig =
+                spec == null ? List.of() : spec.commandLine().getParseResult().originalArgs();
+        args.addAll(orig);
+        if (!orig.contains("--resume")) {
+            args.add("--resume");
+        }
+        StringBuilder b = new StringBuilder();
+        for (String a : args) {
+            b.append(b.length() == 0 ? "" : " ");
+            b.append(a.matches("[A-Za-z0-9_./:=,@%+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+        }
+        return Printable.escape(b.toString());
+    }
+
+    /** The Rewind version the result files name. */
+    static String rewindVersion() {
+        String v = dev.rewind.tools.Main.class.getPackage().getImplementationVersion();
+        return v == null ? "development build" : v;
+    }
+
+    /** The engine version the result files name ("unicorn 2.1.4"). */
+    static String engineVersion() {
+        return "unicorn " + dev.rewind.hw.cpu.Engine.version();
     }
 
     /** The --server task exists and serves an endpoint (faults are injected into its requests). */
@@ -407,121 +624,5 @@ public final class InjectCommand implements Callable<Integer> {
 
     private static String pct(int a, int b) {
         return b == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * a / b);
-    }
-
-    private static String q(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.append('"').toString();
-    }
-
-    private void writeJson(
-            Path file,
-            String location,
-            RecoveryPolicy pol,
-            List<Campaign.Run> runs,
-            Map<FaultInjector.Type, int[]> table)
-            throws IOException {
-        StringBuilder b = new StringBuilder("{\n");
-        b.append("  \"image\": ")
-                .append(q(location))
-                .append(",\n  \"server\": ")
-                .append(q(server))
-                .append(",\n  \"policy\": ")
-                .append(q(pol.configName()))
-                .append(",\n  \"first_seed\": ")
-                .append(seed)
-                .append(",\n  \"summary\": {\n");
-        String[] cols = COLUMNS;
-        List<String> rows = new ArrayList<>();
-        for (Map.Entry<FaultInjector.Type, int[]> e : table.entrySet()) {
-            StringBuilder r = new StringBuilder("    ")
-                    .append(q(e.getKey().name().toLowerCase(Locale.ROOT)))
-                    .append(": {");
-            for (int i = 0; i < cols.length; i++) {
-                r.append(i == 0 ? "" : ", ").append(q(cols[i])).append(": ").append(e.getValue()[i]);
-            }
-            rows.add(r.append('}').toString());
-        }
-        b.append(String.join(",\n", rows)).append("\n  },\n  \"runs\": [\n");
-        List<String> rs = new ArrayList<>();
-        for (Campaign.Run r : runs) {
-            rs.add(String.format(
-                    "    {\"seed\": %d, \"type\": %s, \"request\": %d, \"instruction\": %d, \"activated\": %b, "
-                            + "\"manifested\": %b, \"verdict\": %s, \"false_detections\": %d, \"wrong_replies\": %d, "
-                            + "\"verify_caught\": %d, \"replayed\": %d, \"manifestation\": %s, \"fault\": %s, "
-                            + "\"detail\": %s}",
-                    r.seed(),
-                    q(r.type().name().toLowerCase(Locale.ROOT)),
-                    r.request(),
-                    r.instruction(),
-                    r.activated(),
-                    r.manifested(),
-                    q(r.verdict().name().toLowerCase(Locale.ROOT)),
-                    r.falseDetections(),
-                    r.wrongReplies(),
-                    r.verifyCaught(),
-                    r.replayed(),
-                    q(r.manifestation()),
-                    q(r.what()),
-                    q(r.detail())));
-        }
-        b.append(String.join(",\n", rs)).append("\n  ]\n}\n");
-        Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
-    }
-
-    private static void writeCsv(Path file, List<Campaign.Run> runs) throws IOException {
-        StringBuilder b = new StringBuilder(
-                "seed,type,request,instruction,activated,manifested,verdict,manifestation,fault,detail,false_detections,wrong_replies,verify_caught,recovery_ns,replayed\n");
-        for (Campaign.Run r : runs) {
-            b.append(r.seed())
-                    .append(',')
-                    .append(r.type().name().toLowerCase(Locale.ROOT))
-                    .append(',')
-                    .append(r.request())
-                    .append(',')
-                    .append(r.instruction())
-                    .append(',')
-                    .append(r.activated())
-                    .append(',')
-                    .append(r.manifested())
-                    .append(',')
-                    .append(r.verdict().name().toLowerCase(Locale.ROOT))
-                    .append(',')
-                    .append(csvField(r.manifestation()))
-                    .append(',')
-                    .append(csvField(r.what()))
-                    .append(',')
-                    .append(csvField(r.detail()))
-                    .append(',')
-                    .append(r.falseDetections())
-                    .append(',')
-                    .append(r.wrongReplies())
-                    .append(',')
-                    .append(r.verifyCaught())
-                    .append(',')
-                    .append(r.recoveryNanos())
-                    .append(',')
-                    .append(r.replayed())
-                    .append('\n');
-        }
-        Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
-    }
-
-    private static String csvField(String s) {
-        return "\"" + s.replace("\"", "\"\"") + "\"";
     }
 }

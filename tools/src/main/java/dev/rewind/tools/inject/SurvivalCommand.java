@@ -161,13 +161,18 @@ public final class SurvivalCommand implements Callable<Integer> {
         List<App> apps = apps();
         List<Cell[]> rows = new ArrayList<>();
         boolean allShadowNormal = true;
-        for (App app : apps) {
-            Cell[] row = new Cell[policies.size()];
-            for (int i = 0; i < policies.size(); i++) {
-                row[i] = run(app, policies.get(i));
+        try (dev.rewind.tools.Progress progress =
+                dev.rewind.tools.Progress.start("survival", "runs", (long) apps.size() * policies.size(), 0)) {
+            for (App app : apps) {
+                Cell[] row = new Cell[policies.size()];
+                for (int i = 0; i < policies.size(); i++) {
+                    progress.item(app.name() + " under " + policies.get(i).configName());
+                    row[i] = run(app, policies.get(i));
+                    progress.step(!row[i].verdict.equals("runs normally"));
+                }
+                allShadowNormal &= row[2].verdict.equals("runs normally");
+                rows.add(row);
             }
-            allShadowNormal &= row[2].verdict.equals("runs normally");
-            rows.add(row);
         }
         PrintStream out = System.out;
         if (tsv) {
