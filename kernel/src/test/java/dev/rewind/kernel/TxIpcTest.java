@@ -165,7 +165,9 @@ class TxIpcTest {
         assertEquals(3, r.faults.size(), r::toString);
         for (GuestRun.FaultEvent f : r.faults) {
             assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
-            assertTrue(f.fault().detail().matches("a register the serve loop keeps changed.*: s3 0x[0-9a-f]+ -> 0x5eed"), f::toString);
+            assertTrue(
+                    f.fault().detail().matches("a register the serve loop keeps changed.*: s3 0x[0-9a-f]+ -> 0x5eed"),
+                    f::toString);
             assertTrue(((RecoveryOutcome.RolledBack) f.outcome()).redelivered(), f::toString);
         }
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);

@@ -178,7 +178,7 @@ public final class CampaignReport {
      * Write the files asked for (null: not asked). The one place outputs of a finished campaign
      * are written: a further format (an HTML report) is added here and to both commands' options.
      */
-    public void write(Path json, Path csv) {
+    public void write(Path json, Path csv, Path html) {
         try {
             if (json != null) {
                 Files.writeString(json, json(), StandardCharsets.UTF_8);
@@ -186,9 +186,66 @@ public final class CampaignReport {
             if (csv != null) {
                 Files.writeString(csv, csv(), StandardCharsets.UTF_8);
             }
+            if (html != null) {
+                Files.writeString(
+                        html, HtmlReport.render(title(List.of(this)), List.of(section())), StandardCharsets.UTF_8);
+            }
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot write the results: " + dev.rewind.tools.HostFiles.reason(e));
         }
+    }
+
+    /** This campaign as a section of the HTML report ({@link HtmlReport}). */
+    public HtmlReport.Section section() {
+        ResultFile.Header h = header;
+        String opts = options(h);
+        return new HtmlReport.Section(
+                h.image(),
+                h.server(),
+                h.policy(),
+                opts,
+                h.firstSeed(),
+                h.count(),
+                HtmlReport.replayCommand(h.image(), h.server(), h.policy(), opts),
+                runs);
+    }
+
+    /** The inject options (besides image, server, policy, seeds) that shaped campaign {@code h}. */
+    static String options(ResultFile.Header h) {
+        List<String> o = new java.util.ArrayList<>();
+        List<String> defaults = FaultInjector.Type.DEFAULTS.stream()
+                .map(t -> t.name().toLowerCase(java.util.Locale.ROOT))
+                .toList();
+        if (!h.types().equals(defaults)) {
+            o.add("--types " + String.join(",", h.types()).replace('_', '-'));
+        }
+        if (h.hangMs() != 1000) {
+            o.add("--hang-ms " + h.hangMs());
+        }
+        if (h.replayDepth() != null) {
+            o.add("--replay-depth " + h.replayDepth());
+        }
+        if (!h.escalation()) {
+            o.add("--no-escalation");
+        }
+        if ("dual".equals(h.verify())) {
+            o.add("--verify dual");
+        }
+        if (h.faultFree()) {
+            o.add("--fault-free");
+        }
+        return String.join(" ", o);
+    }
+
+    /** The HTML report's title for {@code reports}. */
+    static String title(List<CampaignReport> reports) {
+        java.util.LinkedHashSet<String> servers = new java.util.LinkedHashSet<>();
+        java.util.LinkedHashSet<String> policies = new java.util.LinkedHashSet<>();
+        for (CampaignReport r : reports) {
+            servers.add(r.header.server());
+            policies.add(r.header.policy());
+        }
+        return "Rewind fault injection: " + String.join(", ", servers) + " (" + String.join(" vs ", policies) + ")";
     }
 
     private static String csvField(String s) {

@@ -27,7 +27,7 @@ import picocli.CommandLine.Parameters;
 /** {@code rewind inject}: a fault-injection campaign against one server. */
 @Command(
         name = "inject",
-        subcommands = MergeCommand.class,
+        subcommands = {MergeCommand.class, ReportCommand.class},
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
@@ -135,6 +135,13 @@ public final class InjectCommand implements Callable<Integer> {
     Path csv;
 
     @Option(
+            names = "--report",
+            paramLabel = "FILE",
+            description = "Write a self-contained HTML report (charts per fault type, recovery times, failures with"
+                    + " the command that replays each).")
+    Path report;
+
+    @Option(
             names = "--shard",
             paramLabel = "I/N",
             description =
@@ -221,7 +228,7 @@ public final class InjectCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--resume needs --results FILE (the campaign's result file)");
         }
         // Every output is checked before the campaign runs: a bad path fails now, not after it.
-        checkOutputs(json, csv, results);
+        checkOutputs(json, csv, results, report);
         SystemImage img;
         try {
             img = SystemImage.open(image);
@@ -346,13 +353,13 @@ public final class InjectCommand implements Callable<Integer> {
         double secs = (System.nanoTime() - t0) / 1e9;
         List<Campaign.Run> runs = new ArrayList<>(old);
         runs.addAll(fresh);
-        CampaignReport report = new CampaignReport(header, runs);
+        CampaignReport campaignReport = new CampaignReport(header, runs);
         if (verbose) {
-            report.printRuns(System.out);
+            campaignReport.printRuns(System.out);
         }
-        report.print(System.out);
+        campaignReport.print(System.out);
         System.out.printf("%.1f s%n", secs);
-        report.write(json, csv);
+        campaignReport.write(json, csv, report);
         return 0;
     }
 
@@ -384,15 +391,15 @@ public final class InjectCommand implements Callable<Integer> {
                 + "' (e.g. --shard 0/4 ... --shard 3/4)");
     }
 
-    static void checkOutputs(Path json, Path csv, Path results) {
+    static void checkOutputs(Path json, Path csv, Path results, Path report) {
         java.util.Map<Path, String> seen = new java.util.HashMap<>();
-        String[] names = {"--json", "--csv", "--results"};
-        Path[] paths = {json, csv, results};
+        String[] names = {"--json", "--csv", "--results", "--report"};
+        Path[] paths = {json, csv, results, report};
         for (int i = 0; i < paths.length; i++) {
             if (paths[i] == null) {
                 continue;
             }
-            if (i < 2) {
+            if (i != 2) {
                 dev.rewind.tools.HostFiles.checkWritable(paths[i], names[i]);
             }
             String other = seen.put(paths[i].toAbsolutePath().normalize(), names[i]);

@@ -31,14 +31,27 @@ public final class MergeCommand implements Callable<Integer> {
     Path csv;
 
     @Option(
+            names = "--report",
+            paramLabel = "FILE",
+            description = "Write a self-contained HTML report (charts per fault type, recovery times, failures with"
+                    + " the command that replays each).")
+    Path report;
+
+    @Option(
             names = {"-v", "--verbose"},
             description = "Print one line per injection.")
     boolean verbose;
 
     @Override
     public Integer call() throws Exception {
-        InjectCommand.checkOutputs(json, csv, null);
+        InjectCommand.checkOutputs(json, csv, null, report);
         for (Path f : files) {
+            if (report != null
+                    && f.toAbsolutePath()
+                            .normalize()
+                            .equals(report.toAbsolutePath().normalize())) {
+                throw new IllegalArgumentException("the output would overwrite the result file " + f);
+            }
             if (json != null
                             && f.toAbsolutePath()
                                     .normalize()
@@ -54,7 +67,7 @@ public final class MergeCommand implements Callable<Integer> {
             }
         }
         ResultFile.Contents merged = ResultFile.merge(files);
-        CampaignReport report = new CampaignReport(merged.header(), merged.runs());
+        CampaignReport campaign = new CampaignReport(merged.header(), merged.runs());
         ResultFile.Header h = merged.header();
         System.out.printf(
                 "merged %d shard%s of %s, server %s, policy %s: %d %s from seed %d%n",
@@ -67,10 +80,10 @@ public final class MergeCommand implements Callable<Integer> {
                 h.faultFree() ? "fault-free runs" : "injections",
                 h.firstSeed());
         if (verbose) {
-            report.printRuns(System.out);
+            campaign.printRuns(System.out);
         }
-        report.print(System.out);
-        report.write(json, csv);
+        campaign.print(System.out);
+        campaign.write(json, csv, report);
         return 0;
     }
 }
