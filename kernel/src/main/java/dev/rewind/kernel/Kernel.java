@@ -55,6 +55,9 @@ public final class Kernel implements AutoCloseable {
     final PhysicalMemory ram;
     final Uart console;
     final KernelObserver observer;
+    /** The observer wants the timeline callbacks (slices, calls, requests, replies). */
+    final boolean timeline;
+
     final List<Task> tasks = new ArrayList<>();
     final Map<String, Endpoint> endpoints = new HashMap<>();
     final Map<String, Notification> notifications = new HashMap<>();
@@ -91,6 +94,7 @@ public final class Kernel implements AutoCloseable {
         this.source = source;
         this.console = console;
         this.observer = observer == null ? new KernelObserver() {} : observer;
+        this.timeline = this.observer.wantsTimeline();
         this.ram = new PhysicalMemory(config.ramBytes());
         this.syscalls = new Syscalls(this);
         this.ipc = new Ipc(this);
@@ -453,6 +457,9 @@ public final class Kernel implements AutoCloseable {
         adjustPreemption(t, cpu);
         long start = System.nanoTime();
         t.sliceStarted(start);
+        if (timeline) {
+            observer.sliceStarted(t, start - bootNanos);
+        }
         Watchdog.Slice slice = watchdog.begin(t, start);
         Exit exit;
         try {
@@ -496,6 +503,9 @@ public final class Kernel implements AutoCloseable {
         }
         long end = System.nanoTime();
         t.chargeSlice(start, end, Watchdog.quiet(slice, end));
+        if (timeline) {
+            observer.sliceEnded(t, end - bootNanos);
+        }
         switch (exit) {
             case ECALL -> {
                 t.resumeAt(pc);
@@ -835,6 +845,11 @@ public final class Kernel implements AutoCloseable {
 
     long now() {
         return System.nanoTime() - bootNanos;
+    }
+
+    /** Nanoseconds since this kernel was built: the time base of the observer's timeline callbacks. */
+    public long uptimeNanos() {
+        return now();
     }
 
     @Override
