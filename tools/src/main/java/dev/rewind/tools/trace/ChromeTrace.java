@@ -177,7 +177,9 @@ public final class ChromeTrace implements KernelObserver, Closeable {
             return;
         }
         if (requestStart[s] >= 0) {
-            endRequest(s, endOfUnanswered(s), "ended unanswered (fault, restart or run again)");
+            // No reply: run again (verify = "dual"), or ended by a fault (txipc rollback, shadow restart)
+            // whose callback comes after this delivery.
+            endRequest(s, endOfUnanswered(s), again ? "run again" : "no reply (fault)");
         }
         if (pieceStart[s] >= 0) { // it received while on the CPU: cut its slice here
             cpu(s, pieceStart[s], atNanos);
@@ -348,8 +350,8 @@ public final class ChromeTrace implements KernelObserver, Closeable {
                         "recovery",
                         "verify mismatch",
                         now(),
-                        "\"badge\":" + badge + ",\"label\":\"0x" + Long.toHexString(label) + "\",\"decided\":"
-                                + decided);
+                        "\"badge\":" + badge + ",\"label\":\"0x" + Long.toHexString(label) + "\",\"op\":\""
+                                + (opName(label) == null ? "" : opName(label)) + "\",\"decided\":" + decided);
             }
         }
     }
