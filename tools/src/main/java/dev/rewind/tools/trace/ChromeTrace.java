@@ -67,9 +67,19 @@ public final class ChromeTrace implements KernelObserver, Closeable {
         this.file = file;
         this.next = next == null ? new KernelObserver() {} : next;
         this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-        out.write("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"image\":");
-        string(out, imageName);
-        out.write(",\"clock\":\"ns since boot, written as µs\"},\"traceEvents\":[\n");
+        StringBuilder head = new StringBuilder("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"image\":");
+        string(head, imageName);
+        head.append(",\"clock\":\"ns since boot, written as µs\"},\"traceEvents\":[\n");
+        try {
+            out.write(head.toString());
+        } catch (IOException e) {
+            try {
+                out.close();
+            } catch (IOException c) {
+                e.addSuppressed(c);
+            }
+            throw e;
+        }
         meta(0, "process_name", "name", imageName);
     }
 
