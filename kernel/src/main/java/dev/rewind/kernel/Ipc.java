@@ -66,6 +66,9 @@ final class Ipc {
             return f.ret(Abi.ETOOBIG);
         }
         t.beginCall(ep, c.badge(), a, 1);
+        if (k.timeline) {
+            k.observer.callStarted(t, server, k.now());
+        }
         Task receiver = ep.receiver;
         if (receiver != null) {
             ep.receiver = null;
@@ -101,6 +104,16 @@ final class Ipc {
         server.recovery().delivered(client, ep);
         if (k.probe != null && !server.recovery().replaying()) {
             k.probe.requestDelivered(server); // (a replayed or re-run request is not a new one)
+        }
+        if (k.timeline) {
+            k.observer.requestDelivered(
+                    server,
+                    client,
+                    ep == null ? "" : ep.name,
+                    client.msg(0),
+                    client.sendBadge(),
+                    server.recovery().replaying(),
+                    k.now());
         }
     }
 
@@ -157,6 +170,9 @@ final class Ipc {
         t.recovery().committed(client, a);
         if (k.probe != null) {
             k.probe.replied(t);
+        }
+        if (k.timeline) {
+            k.observer.replied(t, client, k.now());
         }
         if (!t.isServing(client)) {
             return Abi.EDEAD;

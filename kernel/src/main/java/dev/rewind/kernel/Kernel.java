@@ -55,6 +55,9 @@ public final class Kernel implements AutoCloseable {
     final PhysicalMemory ram;
     final Uart console;
     final KernelObserver observer;
+    /** The observer wants the timeline callbacks (slices, calls, requests, replies). */
+    final boolean timeline;
+
     final List<Task> tasks = new ArrayList<>();
     final Map<String, Endpoint> endpoints = new HashMap<>();
     final Map<String, Notification> notifications = new HashMap<>();
@@ -91,6 +94,7 @@ public final class Kernel implements AutoCloseable {
         this.source = source;
         this.console = console;
         this.observer = observer == null ? new KernelObserver() {} : observer;
+        this.timeline = this.observer.wantsTimeline();
         this.ram = new PhysicalMemory(config.ramBytes());
         this.syscalls = new Syscalls(this);
         this.ipc = new Ipc(this);
@@ -453,6 +457,9 @@ public final class Kernel implements AutoCloseable {
         adjustPreemption(t, cpu);
         long start = System.nanoTime();
         t.sliceStarted(start);
+        if (timeline) {
+            observer.sliceStarted(t, start - bootNanos);
+        }
         Watchdog.Slice slice = watchdog.begin(t, start);
         Exit exit;
         try {
@@ -498,6 +505,9 @@ public final class Kernel implements AutoCloseable {
         // (Time the host did not run the kernel thread is not the task's: see Watchdog.steal.)
         long cpuEnd = end - Math.min(slice.stolen, end - start);
         t.chargeSlice(start, cpuEnd, Watchdog.quiet(slice, cpuEnd));
+        if (timeline) {
+            observer.sliceEnded(t, end - bootNanos);
+        }
         switch (exit) {
             case ECALL -> {
                 t.resumeAt(pc);
@@ -837,6 +847,11 @@ public final class Kernel implements AutoCloseable {
 
     long now() {
         return System.nanoTime() - bootNanos;
+    }
+
+    /** Nanoseconds since this kernel was built: the time base of the observer's timeline callbacks. */
+    public long uptimeNanos() {
+        return now();
     }
 
     @Override

@@ -1,6 +1,13 @@
 package dev.rewind.kernel;
 
-/** Hears what happens to tasks; the CLI and tests use it. Called on the kernel thread. */
+/**
+ * Hears what happens to tasks; the CLI and tests use it. Called on the kernel thread.
+ *
+ * <p>The timeline callbacks ({@link #sliceStarted} .. {@link #replied}) are made only to an
+ * observer whose {@link #wantsTimeline} is true (asked once, when the kernel is built): a kernel
+ * without such an observer pays one predictable branch per slice and per message, nothing more.
+ * Their times are nanoseconds since the kernel was built ({@link Kernel#uptimeNanos}).
+ */
 public interface KernelObserver {
     /**
      * {@code task} faulted while it was generation {@code generation}; {@code outcome} is what
@@ -49,4 +56,35 @@ public interface KernelObserver {
      * and released {@code held} callers that had queued meanwhile, {@code nanos} after the fault.
      */
     default void driverRecovered(Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {}
+
+    // ---- timeline ------------------------------------------------------------------------------
+
+    /** True if this observer wants the timeline callbacks below (asked once, at construction). */
+    default boolean wantsTimeline() {
+        return false;
+    }
+
+    /** {@code task} went on the CPU at {@code atNanos}. */
+    default void sliceStarted(Task task, long atNanos) {}
+
+    /** {@code task} left the CPU at {@code atNanos} (blocked, yielded, was preempted, exited or faulted). */
+    default void sliceEnded(Task task, long atNanos) {}
+
+    /** {@code client} called {@code server} at {@code atNanos}; it waits until its request is answered. */
+    default void callStarted(Task client, Task server, long atNanos) {}
+
+    /**
+     * {@code server} was handed the request with {@code label} from {@code client} (with
+     * {@code badge}) through {@code endpoint} at {@code atNanos}. {@code client} is a kernel
+     * pseudo-client ({@link Task#index()} -1) for requests the kernel sends itself (a txipc
+     * history replay, a shadow driver's replayed state); {@code again} is true for a request
+     * that is not a new one (replayed, or run again to verify it). A server has at most one open
+     * request: one it has not replied to ends when it faults, restarts, exits or is handed
+     * another.
+     */
+    default void requestDelivered(
+            Task server, Task client, String endpoint, long label, long badge, boolean again, long atNanos) {}
+
+    /** {@code server} replied to {@code client}'s request at {@code atNanos}. */
+    default void replied(Task server, Task client, long atNanos) {}
 }

@@ -16,6 +16,7 @@ import dev.rewind.kernel.image.DeviceSpec;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.text.Units;
 import dev.rewind.tools.disk.FreshDisks;
+import dev.rewind.tools.trace.ChromeTrace;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -103,6 +104,15 @@ public final class BootCommand implements Callable<Integer> {
     Path input;
 
     @Option(
+            names = "--trace-out",
+            paramLabel = "FILE",
+            description = {
+                "Write the run as a Chrome/Perfetto trace (JSON) to FILE: tasks as threads, CPU slices, requests,",
+                "call and reply arrows, faults and recoveries. Open it in https://ui.perfetto.dev; see docs/TRACING.md."
+            })
+    Path traceOut;
+
+    @Option(
             names = "--gdb",
             paramLabel = "[HOST:]PORT",
             description =
@@ -153,6 +163,9 @@ public final class BootCommand implements Callable<Integer> {
         }
         if (input != null) {
             HostFiles.checkReadable(input, "--input");
+        }
+        if (traceOut != null) {
+            HostFiles.checkWritable(traceOut, "--trace-out");
         }
         SystemImage img;
         try {
@@ -282,7 +295,60 @@ public final class BootCommand implements Callable<Integer> {
                 }
             }
         };
+        if (traceOut == null) {
+            return run(cfg, img, timed, stdout, obs, null);
+        }
+        ChromeTrace trace;
+        try {
+            trace = new ChromeTrace(traceOut, img.manifest().name(), obs);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(
+                    "--trace-out: cannot write " + Printable.escape(traceOut.toString()) + ": " + HostFiles.reason(e));
+        }
+        // Ctrl-C ends the JVM with the kernel still running: the hook ends the JSON first.
+        Thread hook = new Thread(() -> closeTrace(trace, false), "rewind-trace-close");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return run(cfg, img, timed, stdout, trace, trace);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs (or ran) anyway
+            }
+            closeTrace(trace, !quiet);
+        }
+    }
+
+    /** End the trace's JSON; say on stderr where it is (if {@code tell}) or that writing it failed. */
+    private static void closeTrace(ChromeTrace trace, boolean tell) {
+        try {
+            trace.close();
+            if (tell) {
+                System.err.printf(
+                        "rewind: trace written to %s (%d events); open it in https://ui.perfetto.dev"
+                                + " (\"Open trace file\") or chrome://tracing%n",
+                        Printable.escape(trace.file().toString()), trace.events());
+            }
+        } catch (IOException e) {
+            System.err.printf(
+                    "rewind: --trace-out: writing %s failed: %s%n",
+                    Printable.escape(trace.file().toString()), HostFiles.reason(e));
+        }
+    }
+
+    private int run(
+            KernelConfig cfg,
+            SystemImage img,
+            DeadlineConsole timed,
+            OutputStream stdout,
+            KernelObserver obs,
+            ChromeTrace trace)
+            throws Exception {
         try (Kernel kernel = new Kernel(cfg, img.manifest(), img.source(), new Uart(stdout), obs)) {
+            if (trace != null) {
+                trace.attach(kernel);
+            }
             feedInput(kernel, input);
             if (timed != null) {
                 timed.startClock(cfg.budgetNanos());
