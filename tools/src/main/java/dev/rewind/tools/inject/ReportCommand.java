@@ -112,7 +112,12 @@ public final class ReportCommand implements Callable<Integer> {
     }
 
     private static CampaignReport merged(List<Path> shards) throws java.io.IOException {
-        ResultFile.Contents c = ResultFile.merge(shards);
+        ResultFile.Contents c;
+        try {
+            c = ResultFile.merge(shards);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (--partial reports the runs so far)");
+        }
         return new CampaignReport(c.header(), c.runs());
     }
 

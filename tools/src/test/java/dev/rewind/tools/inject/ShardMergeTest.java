@@ -112,6 +112,36 @@ class ShardMergeTest {
     }
 
     @Test
+    void theHtmlReportComesFromTheShardsAsFromOneCampaign() throws IOException {
+        Path html = dir.resolve("report.html");
+        CliRun.Result r = rewind(
+                "inject",
+                "report",
+                "-o",
+                html.toString(),
+                shards[0].toString(),
+                shards[1].toString(),
+                shards[2].toString());
+        assertEquals(0, r.status(), r::toString);
+        assertEquals("report: 1 campaign, 12 runs -> " + html, r.out().strip());
+        String page = Files.readString(html, StandardCharsets.UTF_8);
+        assertTrue(page.startsWith("<!DOCTYPE html>"), page.substring(0, 40));
+        assertTrue(page.contains("kv / txipc"), "the campaign's section");
+        // An unfinished campaign (shard 2 missing) is refused, as merge refuses it, unless --partial.
+        CliRun.Result gap =
+                rewind("inject", "report", "-o", html.toString(), shards[0].toString(), shards[1].toString());
+        assertEquals(2, gap.status(), gap::toString);
+        assertTrue(gap.err().contains("shard 2 of 3 missing") && gap.err().contains("--partial"), gap::toString);
+        CliRun.Result part = rewind(
+                "inject", "report", "--partial", "-o", html.toString(), shards[0].toString(), shards[1].toString());
+        assertEquals(0, part.status(), part::toString);
+        assertEquals("report: 1 campaign, 8 runs -> " + html, part.out().strip());
+        // The output must not overwrite an input.
+        CliRun.Result self = rewind("inject", "report", "-o", shards[0].toString(), shards[0].toString());
+        assertEquals(2, self.status(), self::toString);
+    }
+
+    @Test
     void mergeRefusesWhatIsNotOneWholeCampaign() throws IOException {
         String s0 = shards[0].toString();
         String s1 = shards[1].toString();
