@@ -11,7 +11,7 @@ REWIND_RUNTIME_PKGS="libunicorn2"
 # does not ask for a cross compiler.
 REWIND_BUILD_PKGS="gcc libc6-dev make gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"
 # Extra packages the test suite needs.
-REWIND_TEST_PKGS="gdb-multiarch clang-format chromium"
+REWIND_TEST_PKGS="gdb-multiarch clang-format chromium slurm-wlm munge"
 
 say() { printf 'rewind: %s\n' "$*" >&2; }
 
