@@ -212,6 +212,37 @@ class Aarch64CpuTest {
         assertEquals(0x1234, cpu.memory().load(DATA, 8, Perm.NONE));
     }
 
+    /**
+     * Unicorn's ARM64 TLB has 1 KiB pages: a transaction's first store in one quarter of a
+     * 4 KiB page and a later one in another quarter must both be undone (the MMU logs whole
+     * 4 KiB pages).
+     */
+    @Test
+    void rollbackCoversEveryQuarterOfAPage() {
+        code(
+                X1_DATA,
+                0xd2824682, // movz x2, #0x1234
+                0xf9060422, // str x2, [x1, #0xc08]
+                0xf9000022, // str x2, [x1]
+                SVC);
+        WriteTracker tracker = cpu.enableWriteTracking(Cpu.TrackerKind.NATIVE, 16);
+        tracker.begin();
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        assertEquals(0x1234, cpu.memory().load(DATA + 0xc08, 8, Perm.NONE));
+        assertEquals(0x1234, cpu.memory().load(DATA, 8, Perm.NONE));
+        tracker.rollback();
+        assertEquals(0, cpu.memory().load(DATA + 0xc08, 8, Perm.NONE));
+        assertEquals(0, cpu.memory().load(DATA, 8, Perm.NONE), "the store to the page's first quarter is undone too");
+    }
+
+    @Test
+    void unmappedAccessInALaterQuarterOfAPageHasItsExactAddress() {
+        code(X1_UNMAPPED, 0xf9060422 /* str x2, [x1, #0xc08] */, NOP);
+        assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
+        assertEquals(MemFault.WRITE_UNMAPPED, cpu.memFaultType());
+        assertEquals(0x50c08, cpu.memFaultAddress());
+    }
+
     @Test
     void virtualTlbWhereTheEngineHasIt() {
         assertEquals(Unicorn.hasVirtualTlb() && UnicornCpu.virtualTlbWanted(), cpu.virtualTlb());
