@@ -6,10 +6,10 @@ REWIND_ROOT=${REWIND_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # Debian packages the CLI needs to run a built jar: the system's Unicorn (the fallback engine,
 # and the one scripts/test's smoke subset uses).
 REWIND_RUNTIME_PKGS="libunicorn2"
-# Packages for building: the native hooks (gcc) and the guests (the RISC-V cross compiler and
-# picolibc). Checked only when something is to be built, so './rewind --help' with a built jar
+# Packages for building: the native hooks (gcc) and the guests (the RISC-V and AArch64 cross
+# compilers and picolibc for each). Checked only when something is to be built, so './rewind --help' with a built jar
 # does not ask for a cross compiler.
-REWIND_BUILD_PKGS="gcc libc6-dev make gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"
+REWIND_BUILD_PKGS="gcc libc6-dev make gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gcc-aarch64-linux-gnu picolibc-aarch64-linux-gnu"
 # Extra packages the test suite needs.
 REWIND_TEST_PKGS="gdb-multiarch clang-format chromium slurm-wlm munge"
 

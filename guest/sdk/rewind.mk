@@ -34,13 +34,36 @@
 # word-sized), not picolibc (a byte per iteration).  To link picolibc's for
 # one program, set REWIND_LIBC_STRING_<NAME> := 1 before its rewind_program.
 #
-# Requires riscv64-unknown-elf-gcc and picolibc (Debian packages
-# gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf).
+# ARCH picks the instruction set: riscv64 (the default) or aarch64, e.g.
+# `make ARCH=aarch64`.  A system has one architecture, so build all of its
+# programs for the same one; the kernel picks the CPU from the ELF.  With
+# ARCH=aarch64 the default build folder is build/aarch64 (riscv64: build).
+#
+# Requires, for riscv64, riscv64-unknown-elf-gcc and picolibc (Debian packages
+# gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf); for aarch64,
+# aarch64-linux-gnu-gcc and picolibc (gcc-aarch64-linux-gnu and
+# picolibc-aarch64-linux-gnu), used freestanding: no Linux, static, no PIE.
 
-REWIND_CROSS  ?= riscv64-unknown-elf-
+ARCH ?= riscv64
+ifeq ($(ARCH),riscv64)
+  REWIND_CROSS  ?= riscv64-unknown-elf-
+  REWIND_ARCH   := -march=rv64imac -mabi=lp64 -mcmodel=medany
+  REWIND_SPECS  := --specs=picolibc.specs
+  REWIND_BUILD  ?= build
+else ifeq ($(ARCH),aarch64)
+  REWIND_CROSS  ?= aarch64-linux-gnu-
+  # Linux's compiler: no PIE, no stack protector or unwind tables, static.
+  REWIND_ARCH   := -march=armv8-a -mcmodel=small -fno-pie -fno-stack-protector \
+                   -fno-asynchronous-unwind-tables -fno-unwind-tables
+  REWIND_PICOLIBC ?= /usr/lib/picolibc/aarch64-linux-gnu
+  REWIND_SPECS  := --specs=$(REWIND_PICOLIBC)/picolibc.specs
+  REWIND_LDARCH := -static -no-pie -Wl,--build-id=none
+  REWIND_BUILD  ?= build/aarch64
+else
+  $(error ARCH=$(ARCH): expected riscv64 or aarch64)
+endif
 REWIND_CC     ?= $(REWIND_CROSS)gcc
 REWIND_AR     ?= $(REWIND_CROSS)ar
-REWIND_BUILD  ?= build
 REWIND_ABI    ?= $(REWIND_SDK)/../abi
 REWIND_OBJ    := $(REWIND_BUILD)/obj
 REWIND_IMAGE  ?= $(REWIND_BUILD)/image
@@ -53,14 +76,13 @@ REWIND_GEN_H   := $(REWIND_ABI_H) $(REWIND_PROTO_H)
 REWIND_MK     := $(REWIND_SDK)/rewind.mk
 
 REWIND_WERROR  ?=
-REWIND_ARCH    := -march=rv64imac -mabi=lp64 -mcmodel=medany
 # CFLAGS / LDFLAGS count only when given on the command line or in a
 # Makefile: a host CFLAGS in the environment is not meant for this compiler.
 rewind__user   = $(if $(filter environment%,$(origin $(1))),,$($(1)))
 REWIND_CFLAGS  = $(REWIND_ARCH) -O2 -g -Wall -Wextra $(REWIND_WERROR) \
-                 -ffunction-sections -fdata-sections --specs=picolibc.specs \
+                 -ffunction-sections -fdata-sections $(REWIND_SPECS) \
                  -I$(REWIND_SDK)/include -I$(REWIND_INC) $(REWIND_USER_CFLAGS) $(call rewind__user,CFLAGS)
-REWIND_LDFLAGS = $(REWIND_ARCH) -g --specs=picolibc.specs -nostartfiles \
+REWIND_LDFLAGS = $(REWIND_ARCH) $(REWIND_LDARCH) -g $(REWIND_SPECS) -nostartfiles \
                  -T $(REWIND_SDK)/link.ld -Wl,--gc-sections $(REWIND_USER_LDFLAGS) $(call rewind__user,LDFLAGS)
 
 ifeq ($(V),1)

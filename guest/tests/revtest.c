@@ -10,10 +10,17 @@ long table[4];
 
 __attribute__((noinline)) void poke(long v)
 {
+#if defined(__aarch64__)
+	__asm__ __volatile__(".globl poke_store\npoke_store:\n\tstr %0, [%1]"
+	                     :
+	                     : "r"(v), "r"(&slot)
+	                     : "memory");
+#else
 	__asm__ __volatile__(".globl poke_store\npoke_store:\n\tsd %0, 0(%1)"
 	                     :
 	                     : "r"(v), "r"(&slot)
 	                     : "memory");
+#endif
 }
 
 __attribute__((noinline)) long bump(long by)

@@ -6,6 +6,9 @@
  *   On return a0 = status / result (negative = RW_E* error), further results
  *   in a1..a7.  The kernel may overwrite any of a0..a7, so every stub below
  *   declares all eight as outputs, plus a "memory" clobber.
+ * On AArch64 the same eight slots are x0..x6 and x8 (the number) in,
+ * x0..x7 out, and the trap is `svc #0` (docs/ABI.md); rw_regs names the slots
+ * a0..a7 on both.
  *
  * IPC message: label (a1), four 64-bit words (a2..a5) and a6 = number of
  * bytes of buffer data.  The data lives at offset 0 of the task's IPC buffer
@@ -36,9 +39,25 @@ typedef struct rw_regs {
 	long a0, a1, a2, a3, a4, a5, a6, a7;
 } rw_regs;
 
-/* Performs `ecall` with a0..a7 from *r and stores a0..a7 back into *r. */
+/* Performs `ecall` (AArch64: `svc #0`) with a0..a7 from *r and stores a0..a7 back into *r. */
 static inline __attribute__((always_inline)) void rw_ecall(rw_regs *r)
 {
+#if defined(__aarch64__)
+	register long a0 __asm__("x0") = r->a0;
+	register long a1 __asm__("x1") = r->a1;
+	register long a2 __asm__("x2") = r->a2;
+	register long a3 __asm__("x3") = r->a3;
+	register long a4 __asm__("x4") = r->a4;
+	register long a5 __asm__("x5") = r->a5;
+	register long a6 __asm__("x6") = r->a6;
+	register long a7 __asm__("x7");
+	register long nr __asm__("x8") = r->a7;
+	__asm__ __volatile__("svc #0"
+	                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "+r"(a6),
+	                       "=r"(a7)
+	                     : "r"(nr)
+	                     : "memory");
+#else
 	register long a0 __asm__("a0") = r->a0;
 	register long a1 __asm__("a1") = r->a1;
 	register long a2 __asm__("a2") = r->a2;
@@ -52,6 +71,7 @@ static inline __attribute__((always_inline)) void rw_ecall(rw_regs *r)
 	                       "+r"(a7)
 	                     :
 	                     : "memory");
+#endif
 	r->a0 = a0;
 	r->a1 = a1;
 	r->a2 = a2;

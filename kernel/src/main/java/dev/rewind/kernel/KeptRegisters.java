@@ -25,12 +25,10 @@ import dev.rewind.hw.cpu.Cpu;
  * without symbols (where the loop cannot be found).
  */
 final class KeptRegisters {
-    /** sp and s0..s11. */
-    private static final int[] KEPT = {2, 8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27};
+    /** The stack pointer and the callee-saved registers (RISC-V sp and s0..s11; AArch64 sp and x19..x29). */
+    private final int[] keptRegs;
 
-    private static final String[] NAMES = {
-        "sp", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11"
-    };
+    private final String[] names;
     /** Requests at one receive site observed before its registers are checked. */
     static final int LEARN_REQUESTS = 16;
     /** The SDK's serve loop (guest/sdk/lib/serve.c). */
@@ -42,7 +40,12 @@ final class KeptRegisters {
     private final long loopEnd;
 
     /** Registers kept at the receive sites of {@code image}'s serve loop (none if it has no {@value #SERVE_LOOP}). */
-    KeptRegisters(dev.rewind.hw.elf.ElfImage image) {
+    KeptRegisters(dev.rewind.hw.elf.ElfImage image, dev.rewind.hw.cpu.Arch arch) {
+        this.keptRegs = arch.keptRegisters();
+        this.names = new String[keptRegs.length];
+        for (int i = 0; i < keptRegs.length; i++) {
+            names[i] = arch.registerName(keptRegs[i]);
+        }
         long start = 0;
         long end = 0;
         for (dev.rewind.hw.elf.ElfImage.Symbol sym : image.symbols()) {
@@ -88,11 +91,11 @@ final class KeptRegisters {
         if (site != pc) {
             site = pc;
             seen = 0;
-            mask = (1 << KEPT.length) - 1;
+            mask = (1 << keptRegs.length) - 1;
         }
         int diff = 0;
-        for (int i = 0; i < KEPT.length; i++) {
-            if (now[KEPT[i]] != begin[KEPT[i]]) {
+        for (int i = 0; i < keptRegs.length; i++) {
+            if (now[keptRegs[i]] != begin[keptRegs[i]]) {
                 diff |= 1 << i;
             }
         }
@@ -107,11 +110,11 @@ final class KeptRegisters {
             return null;
         }
         StringBuilder what = new StringBuilder("a register the serve loop keeps changed while handling a request:");
-        for (int i = 0; i < KEPT.length; i++) {
+        for (int i = 0; i < keptRegs.length; i++) {
             if ((bad & (1 << i)) != 0) {
                 what.append(what.charAt(what.length() - 1) == ':' ? " " : ", ")
-                        .append(NAMES[i])
-                        .append(String.format(" 0x%x -> 0x%x", begin[KEPT[i]], now[KEPT[i]]));
+                        .append(names[i])
+                        .append(String.format(" 0x%x -> 0x%x", begin[keptRegs[i]], now[keptRegs[i]]));
             }
         }
         if (secondChance) {

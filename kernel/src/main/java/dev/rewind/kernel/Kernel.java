@@ -1,12 +1,12 @@
 package dev.rewind.kernel;
 
 import dev.rewind.abi.Abi;
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.hw.cpu.Cause;
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.Exit;
 import dev.rewind.hw.cpu.FaultLocator;
 import dev.rewind.hw.cpu.MemFault;
-import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.dev.BlockDevice;
 import dev.rewind.hw.dev.Device;
 import dev.rewind.hw.dev.DeviceBus;
@@ -83,6 +83,9 @@ public final class Kernel implements AutoCloseable {
     /** Set by a syscall that made a more important task ready: stop the current one after it. */
     boolean preemptCurrent;
 
+    /** The system's architecture: every task's image is built for it (set by {@link #boot}). */
+    private Arch arch;
+
     public Kernel(KernelConfig config, Manifest manifest, ImageSource source, Uart console, KernelObserver observer)
             throws BootException {
         String tooMany = TaskLimit.check(manifest, config.ramBytes()); // before anything is allocated
@@ -127,6 +130,11 @@ public final class Kernel implements AutoCloseable {
         return List.copyOf(tasks);
     }
 
+    /** The system's architecture (a system has one: every image is built for it). */
+    public Arch arch() {
+        return arch;
+    }
+
     /** The machine's devices, in manifest order. */
     public List<BoundDevice> devices() {
         return List.copyOf(devices);
@@ -142,6 +150,37 @@ public final class Kernel implements AutoCloseable {
     }
 
     // ---- boot ------------------------------------------------------------------------------
+
+    /**
+     * The first image decides the system's architecture unless the manifest names it; every
+     * other image must be built for the same one.
+     */
+    private void checkArch(TaskSpec spec, ElfImage image) throws BootException {
+        Arch a = Arch.ofElfMachine(image.machine());
+        if (a == null) {
+            throw new BootException(
+                    "task '" + spec.name() + "': " + spec.image() + ": no CPU for ELF machine " + image.machine());
+        }
+        if (arch == null && manifest.arch() != null) {
+            arch = Arch.named(manifest.arch());
+        }
+        if (arch == null) {
+            arch = a;
+            archDecidedBy = spec;
+        } else if (a != arch) {
+            throw new BootException(String.format(
+                    "task '%s': %s is built for %s, but %s; a system has one architecture",
+                    spec.name(),
+                    spec.image(),
+                    a,
+                    archDecidedBy == null
+                            ? "the manifest says arch = \"" + arch + "\""
+                            : "task '" + archDecidedBy.name() + "' (" + archDecidedBy.image() + ") is built for "
+                                    + arch));
+        }
+    }
+
+    private TaskSpec archDecidedBy;
 
     private void boot() throws BootException {
         // Tasks that run the same image share one (immutable) parsed copy of it.
@@ -164,6 +203,7 @@ public final class Kernel implements AutoCloseable {
                     throw new BootException("task '" + spec.name() + "': " + e.getMessage(), e);
                 }
                 parsed.put(spec.image(), image);
+                checkArch(spec, image);
             }
             Task t = new Task(spec, tasks.size(), image);
             tasks.add(t);
@@ -269,7 +309,7 @@ public final class Kernel implements AutoCloseable {
         TaskSpec spec = t.spec();
         long stackBottom = Abi.STACK_TOP - spec.stackBytes();
         long limit = stackBottom - PAGE; // a guard page below the stack
-        Cpu cpu = new RiscvCpu(ram);
+        Cpu cpu = arch.newCpu(ram);
         try {
             AddressSpace space = cpu.memory();
             long top = Abi.LOAD_MIN;
@@ -341,7 +381,7 @@ public final class Kernel implements AutoCloseable {
             }
             space.map("stack", stackBottom, spec.stackBytes(), Perm.RW);
             space.map("ipc", Abi.IPC_BUF_ADDR, Abi.IPC_BUF_SIZE, Perm.RW);
-            cpu.setReg(RiscvCpu.SP, Abi.STACK_TOP);
+            cpu.setReg(cpu.arch().sp(), Abi.STACK_TOP);
             t.loaded(cpu, t.image().entry(), top);
             for (BoundDevice bd : t.devices()) {
                 bd.attachTo(t);
@@ -662,7 +702,7 @@ public final class Kernel implements AutoCloseable {
             case MISALIGNED_ACCESS, ACCESS_FAULT_READ, PAGE_FAULT_READ -> {
                 long[] regs = new long[33];
                 cpu.readAll(regs);
-                FaultLocator.Access a = FaultLocator.accessAt(cpu.memory(), pc, regs);
+                FaultLocator.Access a = cpu.accessAt(pc, regs);
                 // Unicorn reports some AMO exceptions with the load cause: the instruction decides
                 boolean write = a != null
                         ? a.writes()
@@ -713,7 +753,7 @@ public final class Kernel implements AutoCloseable {
                     FaultKind.MISALIGNED_FETCH, reported, reported, t.image().describe(reported), "");
         }
         boolean write = kind == FaultKind.UNMAPPED_WRITE || kind == FaultKind.PROTECTED_WRITE;
-        FaultLocator.Location at = FaultLocator.find(cpu.memory(), reported, regs, addr, write);
+        FaultLocator.Location at = cpu.locate(reported, regs, addr, write);
         long pc = at.pc();
         StringBuilder detail = new StringBuilder();
         if (!at.found()) {
@@ -726,7 +766,7 @@ public final class Kernel implements AutoCloseable {
         }
         if (kind == FaultKind.UNMAPPED_READ || kind == FaultKind.UNMAPPED_WRITE) {
             long stackBottom = Abi.STACK_TOP - t.spec().stackBytes();
-            long sp = regs[RiscvCpu.SP];
+            long sp = regs[cpu.arch().sp()];
             boolean inGuard =
                     Long.compareUnsigned(addr, stackBottom - PAGE) >= 0 && Long.compareUnsigned(addr, stackBottom) < 0;
             boolean belowWithSp = Long.compareUnsigned(sp, stackBottom) < 0

@@ -80,7 +80,7 @@ abstract class Shadow implements Recovery, Agent {
     Shadow(Kernel k, Task driver, long openLabel, long closeLabel) {
         this.k = k;
         this.driver = driver;
-        this.kept = new KeptRegisters(driver.image());
+        this.kept = new KeptRegisters(driver.image(), k.arch());
         this.openLabel = openLabel;
         this.closeLabel = closeLabel;
     }

@@ -56,12 +56,25 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
         return fromBytes(path.getFileName().toString(), bytes, ImageSource.directory(dir), spec);
     }
 
-    /** A built-in image: a manifest "NAME.toml" or ELF "NAME.elf" (or NAME as given). */
+    /** The prefix of the AArch64 builds of the built-in images: builtin:aarch64/NAME. */
+    public static final String AARCH64_PREFIX = "aarch64/";
+
+    /**
+     * A built-in image: a manifest "NAME.toml" or ELF "NAME.elf" (or NAME as given); with the
+     * prefix {@value #AARCH64_PREFIX}, the same image built for AArch64.
+     */
     public static SystemImage builtin(String name) throws BootException {
         if (name.isBlank()) {
             throw new BootException("builtin: needs a name; see `rewind images` (e.g. builtin:demo.toml)");
         }
-        ImageSource src = ImageSource.classpath(BUILTIN_FOLDER);
+        String folder = BUILTIN_FOLDER;
+        String shown = "";
+        if (name.startsWith(AARCH64_PREFIX)) {
+            folder = BUILTIN_FOLDER + "/aarch64";
+            shown = AARCH64_PREFIX;
+            name = name.substring(AARCH64_PREFIX.length());
+        }
+        ImageSource src = ImageSource.classpath(folder);
         boolean safe = !name.contains("/") && !name.contains("\\") && !name.contains("..");
         for (String candidate : List.of(name, name + ".toml", name + ".elf")) {
             if (!safe) {
@@ -69,31 +82,37 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
             }
             try {
                 byte[] bytes = src.read(candidate);
-                return fromBytes(candidate, bytes, src, BUILTIN_PREFIX + candidate);
+                return fromBytes(candidate, bytes, src, BUILTIN_PREFIX + shown + candidate);
             } catch (IOException e) {
                 // try the next candidate
             }
         }
-        throw new BootException("no built-in image '" + Manifest.escape(name) + "'" + builtinSuggestion(name)
+        throw new BootException("no built-in image '" + Manifest.escape(shown + name) + "'"
+                + builtinSuggestion(shown + name)
                 + " (see `rewind images`)");
     }
 
     /** The names of the built-in images (from the packaged INDEX), or none if it is missing. */
     public static List<String> builtinNames() {
-        try (InputStream in = SystemImage.class.getClassLoader().getResourceAsStream(BUILTIN_FOLDER + "/INDEX")) {
+        List<String> out = new ArrayList<>();
+        readIndex(BUILTIN_FOLDER + "/INDEX", "", out);
+        readIndex(BUILTIN_FOLDER + "/aarch64/INDEX", AARCH64_PREFIX, out);
+        return out;
+    }
+
+    private static void readIndex(String resource, String prefix, List<String> out) {
+        try (InputStream in = SystemImage.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
-                return List.of();
+                return;
             }
-            List<String> out = new ArrayList<>();
             for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
                 String n = line.strip();
                 if (!n.isEmpty() && !n.equals("INDEX")) {
-                    out.add(n);
+                    out.add(prefix + n);
                 }
             }
-            return out;
         } catch (IOException e) {
-            return List.of();
+            // no index: no names from it
         }
     }
 

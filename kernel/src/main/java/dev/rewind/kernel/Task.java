@@ -2,7 +2,6 @@ package dev.rewind.kernel;
 
 import dev.rewind.abi.Abi;
 import dev.rewind.hw.cpu.Cpu;
-import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.mem.OutOfMemoryException;
 import dev.rewind.hw.mem.Perm;
@@ -13,7 +12,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * A task: one program in its own address space, with its own CPU context (a {@link RiscvCpu},
+ * A task: one program in its own address space, with its own CPU context (a {@link dev.rewind.hw.cpu.Cpu},
  * i.e. one Unicorn engine), capability table and scheduling state.
  *
  * <p>The task owns its state: every field is private, and the kernel changes it only through

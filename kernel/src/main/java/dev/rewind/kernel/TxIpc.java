@@ -72,6 +72,8 @@ final class TxIpc implements Recovery {
     final ArrayDeque<Long> recentAborts = new ArrayDeque<>();
     private long requests;
     private long aborts;
+    /** RISC-V gp and tp (Arch.invariantRegisters; none on AArch64). */
+    private final int[] invariant;
     /** gp and tp at the server's first request: constants under the SDK's ABI. */
     private long baseGp;
 
@@ -247,7 +249,8 @@ final class TxIpc implements Recovery {
     TxIpc(Kernel k, Task server) {
         this.k = k;
         this.server = server;
-        this.kept = new KeptRegisters(server.image());
+        this.kept = new KeptRegisters(server.image(), k.arch());
+        this.invariant = k.arch().invariantRegisters();
     }
 
     /** The label of the request the server handles, or handled last (for tests and tools). */
@@ -481,24 +484,27 @@ final class TxIpc implements Recovery {
      * (a fault that did not trap there). Put them back before it spreads, and say so.
      */
     private void checkInvariants() {
+        if (invariant.length == 0) {
+            return; // AArch64: no register is constant under its ABI
+        }
         if (!haveBase) {
-            baseGp = regs[3];
-            baseTp = regs[4];
+            baseGp = regs[invariant[0]];
+            baseTp = regs[invariant[1]];
             haveBase = true;
             return;
         }
-        if (regs[3] != baseGp || regs[4] != baseTp) {
+        if (regs[invariant[0]] != baseGp || regs[invariant[1]] != baseTp) {
             log.warn(
                     "txipc: task {}: gp/tp changed between requests (0x{}/0x{}, expected 0x{}/0x{}): repaired",
                     server,
-                    Long.toHexString(regs[3]),
-                    Long.toHexString(regs[4]),
+                    Long.toHexString(regs[invariant[0]]),
+                    Long.toHexString(regs[invariant[1]]),
                     Long.toHexString(baseGp),
                     Long.toHexString(baseTp));
-            regs[3] = baseGp;
-            regs[4] = baseTp;
-            server.cpu().setReg(3, baseGp);
-            server.cpu().setReg(4, baseTp);
+            regs[invariant[0]] = baseGp;
+            regs[invariant[1]] = baseTp;
+            server.cpu().setReg(invariant[0], baseGp);
+            server.cpu().setReg(invariant[1], baseTp);
         }
     }
 

@@ -2,7 +2,6 @@ package dev.rewind.tools;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -12,7 +11,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         description = {
             "List the built-in guest images (boot one with 'rewind boot builtin:NAME').",
-            "Manifests (.toml) are whole systems; an .elf boots alone as a one-task system."
+            "Manifests (.toml) are whole systems; an .elf boots alone as a one-task system.",
+            "builtin:aarch64/NAME is the same image built for AArch64."
         })
 public final class ImagesCommand implements Callable<Integer> {
     @Override
@@ -22,11 +22,9 @@ public final class ImagesCommand implements Callable<Integer> {
                 System.err.println("rewind: no built-in images in this build (guest/build/image/INDEX missing)");
                 return 1;
             }
-            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                if (!line.isBlank() && !line.equals("INDEX")) {
-                    System.out.println("builtin:" + line.strip());
-                }
-            }
+        }
+        for (String name : dev.rewind.kernel.SystemImage.builtinNames()) {
+            System.out.println("builtin:" + name);
         }
         return 0;
     }

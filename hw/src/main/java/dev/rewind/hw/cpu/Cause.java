@@ -1,7 +1,9 @@
 package dev.rewind.hw.cpu;
 
 /**
- * RISC-V exception causes (mcause values) as Unicorn reports them to the interrupt hook.
+ * RISC-V exception causes (mcause values) as Unicorn reports them to the interrupt hook; also
+ * the kernel's vocabulary for exceptions on every architecture ({@link Aarch64Cpu} translates
+ * its own into these).
  *
  * <p>What Unicorn 2.0.1 actually reports (RiscvFaultPcTest): page faults (12, 13, 15) come
  * with the exact PC, but mtval is not written (the interrupt hook replaces the trap entry), so

@@ -6,12 +6,14 @@ import dev.rewind.hw.mem.WriteTracker;
 
 /**
  * One hart and its address space, as the kernel uses it: run until a trap, stop, registers,
- * hooks, devices, write tracking for transactions. {@link RiscvCpu} is the RISC-V
- * implementation (one Unicorn engine); a second architecture implements this interface.
+ * hooks, devices, write tracking for transactions. {@link RiscvCpu} and {@link Aarch64Cpu}
+ * implement it (one Unicorn engine each, {@link UnicornCpu}).
  *
  * <p>Registers are numbered as the architecture's general registers, with the PC after them
- * ({@link #readAll}); the kernel's ABI knowledge (which register holds what) stays with the
- * implementation's constants.
+ * ({@link #readAll}); which register holds what (the stack pointer, syscall arguments and
+ * results, the callee-saved set) is {@link #arch()}'s to say, so the kernel names no
+ * architecture's registers. Exceptions are reported with RISC-V's cause numbers
+ * ({@link Cause}), the kernel's vocabulary on every architecture.
  */
 public interface Cpu extends AutoCloseable {
     /** Which write tracker {@link #enableWriteTracking} installs. */
@@ -27,6 +29,21 @@ public interface Cpu extends AutoCloseable {
         PROTECTION
     }
 
+    /** The architecture: register layout, syscall registers, names. */
+    Arch arch();
+
+    /**
+     * The data access the instruction at {@code pc} makes with registers {@code regs}
+     * ({@link #readAll}'s layout), or null if it makes none (or it cannot be read).
+     */
+    FaultLocator.Access accessAt(long pc, long[] regs);
+
+    /**
+     * The instruction that made the access to {@code faultAddr} (a store if {@code write}),
+     * from the PC the engine reported (which may be the start of the translation block).
+     */
+    FaultLocator.Location locate(long reportedPc, long[] regs, long faultAddr, boolean write);
+
     /** The address space: the MMU, and how the kernel reads and writes the task's memory. */
     AddressSpace memory();
 
@@ -36,7 +53,7 @@ public interface Cpu extends AutoCloseable {
     /** As {@link #run(long)}, also stopping (as {@link Exit#STOPPED}) when the PC reaches {@code until}. */
     Exit run(long pc, long until);
 
-    /** After {@link Exit#ECALL}: the argument registers and, last, the resume PC. */
+    /** After {@link Exit#ECALL}: the eight argument slots ({@link Arch}) and, last, the resume PC. */
     long[] args();
 
     /** End the current run at once; safe from any thread. */
@@ -53,6 +70,7 @@ public interface Cpu extends AutoCloseable {
 
     void setReg(int x, long v);
 
+    /** Write result slots 0..count-1 ({@link Arch#result}) from in[0..count-1]. */
     void writeArgs(long[] in, int count);
 
     /** All general registers and, last, the PC. */

@@ -5,7 +5,7 @@ import dev.rewind.hw.unicorn.Unicorn;
 /** Called before each hooked data access, on the thread running the CPU. */
 @FunctionalInterface
 public interface DataHook {
-    /** Kinds for {@link RiscvCpu#hookData}: loads, stores, or both (or-ed). */
+    /** Kinds for {@link Cpu#hookData}: loads, stores, or both (or-ed). */
     int READS = Unicorn.HOOK_DATA_READ;
 
     int WRITES = Unicorn.HOOK_DATA_WRITE;

@@ -25,7 +25,7 @@ public final class Engine {
             String[] mm = version.split("\\.");
             boolean at21 =
                     Integer.parseInt(mm[0]) > 2 || (Integer.parseInt(mm[0]) == 2 && Integer.parseInt(mm[1]) >= 1);
-            fast = at21 && !"cpu".equals(System.getProperty(RiscvCpu.TLB_PROPERTY));
+            fast = at21 && !"cpu".equals(System.getProperty(UnicornCpu.TLB_PROPERTY));
         } else {
             version = version();
             origin = origin();
@@ -53,7 +53,7 @@ public final class Engine {
 
     /** True if guest stores take the engine's fast path (Unicorn 2.1's virtual TLB and the MMU in its fill hook). */
     public static boolean fastStores() {
-        return Unicorn.hasVirtualTlb() && RiscvCpu.virtualTlbWanted();
+        return Unicorn.hasVirtualTlb() && UnicornCpu.virtualTlbWanted();
     }
 
     /**

@@ -1,8 +1,8 @@
 package dev.rewind.hw.cpu;
 
-/** Why {@link RiscvCpu#run} returned. Details are on the CPU (args(), exception*, memFault*). */
+/** Why {@link Cpu#run} returned. Details are on the CPU (args(), exception*, memFault*). */
 public enum Exit {
-    /** The guest executed ecall. {@link RiscvCpu#args()} holds a0..a7 and the resume PC. */
+    /** The guest trapped into the kernel for a syscall (RISC-V ecall, AArch64 svc). {@link Cpu#args()} holds the argument slots and the resume PC. */
     ECALL,
     /** stop() was called from another thread (preemption), or the PC reached "until". */
     STOPPED,

@@ -2,7 +2,7 @@ package dev.rewind.hw.cpu;
 
 import dev.rewind.hw.unicorn.Unicorn;
 
-/** The kinds of memory fault {@link RiscvCpu#memFaultType()} reports. */
+/** The kinds of memory fault {@link Cpu#memFaultType()} reports. */
 public final class MemFault {
     public static final int READ_UNMAPPED = Unicorn.MEM_READ_UNMAPPED;
     public static final int WRITE_UNMAPPED = Unicorn.MEM_WRITE_UNMAPPED;

@@ -27,6 +27,8 @@ public final class ElfImage {
 
     /** e_machine for RISC-V. */
     public static final int EM_RISCV = 243;
+    /** e_machine for AArch64. */
+    public static final int EM_AARCH64 = 183;
     /** Largest accepted p_memsz of a single PT_LOAD segment (1 GiB). */
     public static final long MAX_SEGMENT_SIZE = 1L << 30;
     /** Most non-empty PT_LOAD segments an image may have (a linked program has 2 to 4). */
@@ -87,8 +89,11 @@ public final class ElfImage {
     private final long maxSymbolSize;
     private final Map<String, Symbol> byName;
 
-    private ElfImage(String name, byte[] data, long entry, List<Segment> segments, List<Symbol> symbols) {
+    private final int machine;
+
+    private ElfImage(String name, byte[] data, int machine, long entry, List<Segment> segments, List<Symbol> symbols) {
         this.name = name;
+        this.machine = machine;
         this.data = data;
         this.entry = entry;
         this.segments = List.copyOf(segments);
@@ -128,6 +133,11 @@ public final class ElfImage {
     }
 
     /** e_entry: the initial program counter (may be odd; the CPU traps that at run time). */
+    /** e_machine: {@link #EM_RISCV} or {@link #EM_AARCH64}. */
+    public int machine() {
+        return machine;
+    }
+
     public long entry() {
         return entry;
     }
@@ -305,12 +315,12 @@ public final class ElfImage {
                     String.format("not an executable (e_type=0x%x, %s), expected ET_EXEC (2)", type, typeName(type)));
         }
         int machine = r.u16(0x12);
-        if (machine != EM_RISCV) {
+        if (machine != EM_RISCV && machine != EM_AARCH64) {
             throw new ElfException(
                     name,
                     String.format(
-                            "is for machine %s (e_machine=%d), expected RISC-V (%d)",
-                            machineName(machine), machine, EM_RISCV));
+                            "is for machine %s (e_machine=%d), expected RISC-V (%d) or AArch64 (%d)",
+                            machineName(machine), machine, EM_RISCV, EM_AARCH64));
         }
         long eVersion = r.u32(0x14);
         if (eVersion != 1) {
@@ -438,7 +448,7 @@ public final class ElfImage {
         }
 
         List<Symbol> symbols = readSymbols(r, name, shoff, shentsize, shnum, segs);
-        return new ElfImage(name, d, entry, segs, symbols);
+        return new ElfImage(name, d, machine, entry, segs, symbols);
     }
 
     /** Reads .symtab; any problem only means "no symbols" (logged at debug level). */

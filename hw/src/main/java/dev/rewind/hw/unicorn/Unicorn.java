@@ -18,6 +18,9 @@ import java.util.List;
 public final class Unicorn implements AutoCloseable {
     public static final int ARCH_RISCV = 8;
     public static final int MODE_RISCV64 = 1 << 3;
+    public static final int ARCH_ARM64 = 2;
+    /** UC_MODE_ARM (little endian): for ARM64 the only mode used. */
+    public static final int MODE_ARM64 = 0;
 
     public static final int PROT_NONE = 0;
     public static final int PROT_READ = 1;

@@ -290,7 +290,7 @@ final class DebugHooks {
         long[] regs = new long[33];
         h.cpu.readAll(regs);
         long hookPc = regs[32];
-        long at = FaultLocator.locate(h.cpu.memory(), hookPc, regs, addr, write);
+        long at = h.cpu.locate(hookPc, regs, addr, write).pc();
         long resume = at;
         byte[] old = null;
         if (write) {

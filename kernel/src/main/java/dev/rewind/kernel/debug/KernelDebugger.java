@@ -4,7 +4,6 @@ import static dev.rewind.kernel.debug.DebugThreads.id;
 import static dev.rewind.kernel.debug.DebugThreads.live;
 
 import dev.rewind.hw.cpu.Cpu;
-import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
@@ -430,7 +429,7 @@ public final class KernelDebugger implements DebugTarget {
             Task t = DebugThreads.task(port, thread);
             t.cpu().readAll(r);
             long[] pending = t.pendingResults(); // syscall results, written when it runs
-            System.arraycopy(pending, 0, r, RiscvCpu.A0, pending.length);
+            System.arraycopy(pending, 0, r, t.cpu().arch().result(0), pending.length);
             r[PC] = halt.pcOf(t);
             return r;
         });
@@ -472,7 +471,7 @@ public final class KernelDebugger implements DebugTarget {
         if (reg == 0) {
             return;
         }
-        int a = reg - RiscvCpu.A0;
+        int a = reg - t.cpu().arch().result(0);
         long[] pending = t.pendingResults();
         long old = reg == PC
                 ? halt.pcOf(t)

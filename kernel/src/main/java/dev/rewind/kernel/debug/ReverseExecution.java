@@ -4,7 +4,6 @@ import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.CpuHook;
 import dev.rewind.hw.cpu.DataHook;
 import dev.rewind.hw.cpu.Exit;
-import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.Region;
@@ -165,7 +164,7 @@ final class ReverseExecution {
         long[] regs = new long[33];
         t.cpu().readAll(regs);
         long[] pending = t.pendingResults();
-        System.arraycopy(pending, 0, regs, RiscvCpu.A0, pending.length);
+        System.arraycopy(pending, 0, regs, t.cpu().arch().result(0), pending.length);
         regs[32] = pc;
         List<Region> rs = new ArrayList<>();
         for (Region r : t.cpu().memory().regions()) {

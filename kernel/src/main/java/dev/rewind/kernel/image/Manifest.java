@@ -17,13 +17,24 @@ import java.util.regex.Pattern;
  * @param devices the devices, in file order (device i's registers are at MMIO_BASE + i * MMIO_STRIDE)
  * @param maxTasks the manifest's {@code max_tasks} (the most tasks the kernel boots), or 0 for the
  *     default derived from the machine's RAM ({@link TaskLimit})
+ * @param arch the manifest's {@code arch} ("riscv64" or "aarch64": every image must be built for
+ *     it), or null when the images decide
  */
-public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<DeviceSpec> devices, int maxTasks) {
+public record Manifest(
+        String name, int quantumMs, List<TaskSpec> tasks, List<DeviceSpec> devices, int maxTasks, String arch) {
+
+    /** A manifest whose images decide the architecture. */
+    public Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<DeviceSpec> devices, int maxTasks) {
+        this(name, quantumMs, tasks, devices, maxTasks, null);
+    }
 
     /** A manifest with the default task limit. */
     public Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<DeviceSpec> devices) {
         this(name, quantumMs, tasks, devices, 0);
     }
+
+    /** The architectures a manifest's {@code arch} may name. */
+    public static final List<String> ARCHES = List.of("riscv64", "aarch64");
 
     /** A manifest without devices. */
     public Manifest(String name, int quantumMs, List<TaskSpec> tasks) {
@@ -32,7 +43,7 @@ public record Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<De
 
     /** This manifest with {@code tasks} instead of its own (devices and task limit kept). */
     public Manifest withTasks(List<TaskSpec> newTasks) {
-        return new Manifest(name, quantumMs, newTasks, devices, maxTasks);
+        return new Manifest(name, quantumMs, newTasks, devices, maxTasks, arch);
     }
 
     /** The task that owns device {@code device}. */

@@ -37,7 +37,7 @@ import org.tomlj.TomlTable;
  * whose message is {@code "SOURCE:LINE: problem"}.
  */
 final class ManifestParser {
-    static final List<String> TOP_KEYS = List.of("name", "quantum_ms", "task", "device", "max_tasks");
+    static final List<String> TOP_KEYS = List.of("name", "quantum_ms", "task", "device", "max_tasks", "arch");
     static final List<String> DEVICE_KEYS = List.of("kind", "size");
     static final List<String> TASK_KEYS = List.of(
             "image",
@@ -238,6 +238,18 @@ final class ManifestParser {
         long quantum = integer(
                 toml, "quantum_ms", "", Manifest.DEFAULT_QUANTUM_MS, Manifest.MIN_QUANTUM_MS, Manifest.MAX_QUANTUM_MS);
         long maxTasks = integer(toml, "max_tasks", "", 0, 1, TaskLimit.MAX_TASKS);
+        String arch = null;
+        if (toml.contains(List.of("arch"))) {
+            Object v = toml.get(List.of("arch"));
+            if (!(v instanceof String s) || !Manifest.ARCHES.contains(s)) {
+                problem(
+                        lineOf(toml, "arch"),
+                        "'arch' must be one of " + String.join(", ", Manifest.ARCHES) + ", not "
+                                + (v instanceof String s ? "\"" + escape(s) + "\"" : describe(v)));
+            } else {
+                arch = s;
+            }
+        }
 
         List<TaskBuilder> tasks = new ArrayList<>();
         Object taskValue = toml.get(List.of("task"));
@@ -281,7 +293,7 @@ final class ManifestParser {
         failIfProblems();
 
         return new Manifest(
-                name, (int) quantum, tasks.stream().map(TaskBuilder::build).toList(), devices, (int) maxTasks);
+                name, (int) quantum, tasks.stream().map(TaskBuilder::build).toList(), devices, (int) maxTasks, arch);
     }
 
     private TaskBuilder task(TomlTable taskTable, String taskName) {

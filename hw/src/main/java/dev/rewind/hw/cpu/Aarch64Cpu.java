@@ -1,0 +1,244 @@
+package dev.rewind.hw.cpu;
+
+import dev.rewind.hw.mem.PhysicalMemory;
+import dev.rewind.hw.unicorn.Unicorn;
+
+/**
+ * One AArch64 core bound to one address space (Unicorn's ARM64 CPU, little endian), the same
+ * machine as {@link RiscvCpu} on another instruction set. A task owns one.
+ *
+ * <p>What Unicorn 2.1.4 does (measured, Aarch64CpuTest): the core starts at EL1 with the MMU
+ * off and floating point usable; the project's MMU (the virtual-TLB fill hook, or Unicorn's own
+ * page permissions on 2.0.1) decides every access, so SCTLR and the page tables play no part.
+ * The interrupt hook replaces the exception entry (no ESR/FAR/ELR is written, the PSTATE and
+ * vector are untouched) and reports QEMU's exception number:
+ * <ul>
+ *   <li>{@code svc}: {@value #EXCP_SWI}, the PC past the instruction (the resume point);
+ *       the syscall number is in x8 (docs/ABI.md);
+ *   <li>an undefined instruction (or a system register EL1 may not touch):
+ *       {@value #EXCP_UDEF}, the PC at the instruction;
+ *   <li>{@code brk}: {@value #EXCP_BKPT}, the PC at the instruction;
+ *   <li>an alignment fault (exclusive and acquire/release accesses must be aligned; ordinary
+ *       loads and stores need not be, SCTLR.A being off): {@value #EXCP_DATA_ABORT}, the PC
+ *       at the instruction; a misaligned PC: {@value #EXCP_PREFETCH_ABORT}.
+ * </ul>
+ * Unmapped and protected accesses are memory faults, from the MMU, with an exact PC; the
+ * address of a refused data access is decoded from the instruction ({@link #accessAt}).
+ * Exceptions are reported with RISC-V's {@link Cause} numbers.
+ *
+ * <p>The guest runs at EL1: a system-register write takes effect in its own core only (one
+ * engine per task), and cannot change what the MMU allows. The floating-point and SIMD
+ * registers are not in {@link #readAll}'s layout: a rollback restores the general registers.
+ */
+public final class Aarch64Cpu extends UnicornCpu {
+    static final int EXCP_UDEF = 1;
+    static final int EXCP_SWI = 2;
+    static final int EXCP_PREFETCH_ABORT = 3;
+    static final int EXCP_DATA_ABORT = 4;
+    static final int EXCP_BKPT = 7;
+
+    /** Unicorn's ids: x0..x28 are consecutive, x29, x30 and sp are not. */
+    private static final int REG_X0 = 199;
+
+    private static final int REG_X29 = 1;
+    private static final int REG_X30 = 2;
+    private static final int REG_SP = 4;
+    private static final int REG_PC = 260;
+    private static final int REG_CPACR_EL1 = 261;
+
+    /** The stack pointer's slot in the readAll layout (x0..x30, sp, pc). */
+    public static final int SP = 31;
+
+    public static final int LR = 30;
+    /** The syscall number's register. */
+    public static final int X8 = 8;
+
+    /** x0..x30, sp, pc in readAll order. */
+    private static final int[] ALL_IDS = new int[33];
+    /** x0..x6, x8 (the syscall number), pc: read in one native call after an svc. */
+    private static final int[] SVC_IDS = new int[9];
+
+    private static final int[] RESULT_IDS = new int[8];
+
+    static {
+        for (int i = 0; i < 33; i++) {
+            ALL_IDS[i] = id(i);
+        }
+        for (int i = 0; i < 7; i++) {
+            SVC_IDS[i] = id(i);
+        }
+        SVC_IDS[7] = id(X8);
+        SVC_IDS[8] = REG_PC;
+        for (int i = 0; i < 8; i++) {
+            RESULT_IDS[i] = id(i);
+        }
+    }
+
+    /** Unicorn's id of readAll slot {@code i}. */
+    private static int id(int i) {
+        if (i < 0 || i > Arch.PC) {
+            throw new IllegalArgumentException("no AArch64 register slot " + i);
+        }
+        return i <= 28 ? REG_X0 + i : i == 29 ? REG_X29 : i == 30 ? REG_X30 : i == SP ? REG_SP : REG_PC;
+    }
+
+    public Aarch64Cpu(PhysicalMemory ram) {
+        super(ram, Unicorn.ARCH_ARM64, Unicorn.MODE_ARM64);
+        // FP/SIMD at EL0 and EL1 without trapping (CPACR_EL1.FPEN = 0b11): picolibc's code uses them.
+        uc.regWrite(REG_CPACR_EL1, 3L << 20);
+    }
+
+    @Override
+    public Arch arch() {
+        return Arch.AARCH64;
+    }
+
+    @Override
+    protected int pcRegister() {
+        return REG_PC;
+    }
+
+    @Override
+    protected Exit onInterrupt(int intno) {
+        if (intno == EXCP_SWI) {
+            uc.regReadBatch(SVC_IDS, args, 9);
+            return Exit.ECALL;
+        }
+        long pc = pc();
+        exceptionPc = pc;
+        exceptionCause = switch (intno) {
+            case EXCP_UDEF -> Cause.ILLEGAL_INSN;
+            case EXCP_BKPT -> Cause.BREAKPOINT;
+            case EXCP_PREFETCH_ABORT -> (pc & 3) != 0 ? Cause.INSN_MISALIGNED : Cause.INSN_ACCESS;
+            case EXCP_DATA_ABORT -> dataAbortCause(pc);
+            default -> Cause.ILLEGAL_INSN; // hvc, smc and the like: nothing a task may use
+        };
+        return Exit.EXCEPTION;
+    }
+
+    /** A data abort that is not the MMU's: an alignment fault, if the access is misaligned. */
+    private int dataAbortCause(long pc) {
+        long[] regs = new long[Arch.REGISTERS];
+        readAll(regs);
+        FaultLocator.Access a = accessAt(pc, regs);
+        if (a == null) {
+            return Cause.LOAD_ACCESS;
+        }
+        boolean misaligned = (a.address() & (a.size() - 1)) != 0;
+        if (misaligned) {
+            return a.writes() ? Cause.STORE_MISALIGNED : Cause.LOAD_MISALIGNED;
+        }
+        return a.writes() ? Cause.STORE_ACCESS : Cause.LOAD_ACCESS;
+    }
+
+    @Override
+    protected Exit onEngineError(int err) {
+        exceptionPc = pc();
+        exceptionCause = err == Unicorn.ERR_INSN_INVALID ? Cause.ILLEGAL_INSN : Cause.INSN_ACCESS;
+        return Exit.EXCEPTION;
+    }
+
+    @Override
+    public FaultLocator.Access accessAt(long pc, long[] regs) {
+        if ((pc & 3) != 0 || space.translate(pc, 4, dev.rewind.hw.mem.Perm.EXEC) < 0) {
+            return null;
+        }
+        return access((int) space.load(pc, 4, dev.rewind.hw.mem.Perm.EXEC), regs);
+    }
+
+    /** The PC is exact on AArch64 (Unicorn restores it before any memory fault is reported). */
+    @Override
+    public FaultLocator.Location locate(long reportedPc, long[] regs, long faultAddr, boolean write) {
+        return new FaultLocator.Location(reportedPc, java.util.List.of(), true);
+    }
+
+    /**
+     * The data access of load/store instruction {@code insn} with registers {@code regs}
+     * (readAll layout), or null if it is none of the forms decoded: single registers (unsigned
+     * offset, unscaled, pre/post-indexed, register offset), pairs, exclusives and
+     * acquire/release, and the LSE atomics. An access of two registers reports their total size.
+     */
+    static FaultLocator.Access access(int insn, long[] regs) {
+        long base = regs[(insn >>> 5) & 31]; // Rn = 31 is sp, slot 31
+        int size = insn >>> 30;
+        boolean simd = ((insn >>> 26) & 1) != 0;
+        if ((insn & 0x3B000000) == 0x39000000) { // load/store register, unsigned offset
+            int opc = (insn >>> 22) & 3;
+            int scale = simd && (opc & 2) != 0 ? 4 : size;
+            if (!simd && size == 3 && opc == 2) {
+                return null; // prfm
+            }
+            long imm = ((insn >>> 10) & 0xFFF) << scale;
+            return new FaultLocator.Access(opc == 0 ? 2 : 1, base + imm, 1 << scale);
+        }
+        if ((insn & 0x3B200000) == 0x38000000) { // unscaled, pre/post-indexed, unprivileged
+            int opc = (insn >>> 22) & 3;
+            int scale = simd && (opc & 2) != 0 ? 4 : size;
+            long simm9 = (insn << 11) >> 23;
+            int mode = (insn >>> 10) & 3;
+            long addr = mode == 1 ? base : base + simm9;
+            return new FaultLocator.Access(opc == 0 ? 2 : 1, addr, 1 << scale);
+        }
+        if ((insn & 0x3B200C00) == 0x38200800) { // register offset
+            int opc = (insn >>> 22) & 3;
+            int scale = simd && (opc & 2) != 0 ? 4 : size;
+            int m = (insn >>> 16) & 31;
+            long rm = m == 31 ? 0 : regs[m];
+            int option = (insn >>> 13) & 7;
+            long off = switch (option) {
+                case 2 -> rm & 0xFFFF_FFFFL; // uxtw
+                case 6 -> (long) (int) rm; // sxtw
+                default -> rm; // lsl / sxtx
+            };
+            boolean shift = ((insn >>> 12) & 1) != 0;
+            return new FaultLocator.Access(opc == 0 ? 2 : 1, base + (shift ? off << scale : off), 1 << scale);
+        }
+        if ((insn & 0x3A000000) == 0x28000000) { // load/store pair
+            int opc = insn >>> 30;
+            int elt = simd ? 4 << opc : (opc & 2) != 0 ? 8 : 4;
+            boolean load = ((insn >>> 22) & 1) != 0;
+            long simm7 = ((long) (insn << 10) >> 25) * elt;
+            int mode = (insn >>> 23) & 3;
+            long addr = mode == 1 ? base : base + simm7;
+            return new FaultLocator.Access(load ? 1 : 2, addr, 2 * elt);
+        }
+        if ((insn & 0x3F000000) == 0x08000000) { // exclusive, acquire/release
+            boolean load = ((insn >>> 22) & 1) != 0;
+            boolean pair = ((insn >>> 21) & 1) != 0 && (insn & 0x00800000) == 0;
+            return new FaultLocator.Access(load ? 1 : 2, base, (1 << size) * (pair ? 2 : 1));
+        }
+        if ((insn & 0x3B200C00) == 0x38200000) { // LSE atomics: read and write
+            return new FaultLocator.Access(3, base, 1 << size);
+        }
+        return null;
+    }
+
+    /** x0..x30 for 0..30, sp for 31. */
+    public long reg(int x) {
+        return uc.regRead(id(x));
+    }
+
+    public void setReg(int x, long v) {
+        registerVersion++;
+        uc.regWrite(id(x), v);
+    }
+
+    /** Write x0..x(count-1) from in[0..count-1] with one native call. */
+    public void writeArgs(long[] in, int count) {
+        registerVersion++;
+        if (count > 0) {
+            uc.regWriteBatch(RESULT_IDS, in, count);
+        }
+    }
+
+    /** x0..x30 into out[0..30], sp into out[31], pc into out[32]. out must have length >= 33. */
+    public void readAll(long[] out) {
+        uc.regReadBatch(ALL_IDS, out, 33);
+    }
+
+    /** Inverse of {@link #readAll}. */
+    public void writeAll(long[] in) {
+        registerVersion++;
+        uc.regWriteBatch(ALL_IDS, in, 33);
+    }
+}

@@ -1,0 +1,272 @@
+package dev.rewind.hw.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.hw.mem.Perm;
+import dev.rewind.hw.mem.PhysicalMemory;
+import dev.rewind.hw.mem.WriteTracker;
+import dev.rewind.hw.unicorn.Unicorn;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Drives the AArch64 CPU with hand-assembled code (encodings from aarch64-linux-gnu-as, the
+ * instruction in each comment): traps, faults, registers, preemption, write tracking.
+ */
+class Aarch64CpuTest {
+    static final long CODE = 0x10000;
+    static final long DATA = 0x20000;
+
+    static final int SVC = 0xd4000001; // svc #0
+    static final int NOP = 0xd503201f;
+    static final int UDF = 0x00000000; // udf #0
+    static final int BRK3 = 0xd4200060; // brk #3
+    static final int LOOP = 0x14000000; // b .
+    static final int X1_DATA = 0xd2a00041; // movz x1, #2, lsl #16
+    static final int X1_CODE = 0xd2a00021; // movz x1, #1, lsl #16
+    static final int X1_UNMAPPED = 0xd2a000a1; // movz x1, #5, lsl #16
+
+    PhysicalMemory ram;
+    Aarch64Cpu cpu;
+
+    @BeforeEach
+    void setUp() {
+        ram = new PhysicalMemory(1 << 20);
+        cpu = new Aarch64Cpu(ram);
+        cpu.memory().map("code", CODE, 0x1000, Perm.RX);
+        cpu.memory().map("data", DATA, 0x1000, Perm.RW);
+    }
+
+    @AfterEach
+    void tearDown() {
+        cpu.close();
+        ram.close();
+    }
+
+    void code(int... insns) {
+        ByteBuffer b = ByteBuffer.allocate(insns.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i : insns) {
+            b.putInt(i);
+        }
+        cpu.memory().write(CODE, b.array(), 0, b.capacity(), Perm.NONE);
+    }
+
+    @Test
+    void svcStopsWithNumberArgumentsAndResumePc() {
+        code(
+                0xd28000a8, // movz x8, #5
+                0xd28000e0, // movz x0, #7
+                SVC,
+                0x91000400, // add x0, x0, #1
+                SVC,
+                NOP);
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        assertEquals(5, cpu.args()[7], "slot 7 is x8, the syscall number");
+        assertEquals(7, cpu.args()[0]);
+        assertEquals(CODE + 12, cpu.args()[8], "resume PC is past the svc");
+        cpu.writeArgs(new long[] {40, 41}, 2);
+        assertEquals(41, cpu.reg(1));
+        assertEquals(Exit.ECALL, cpu.run(cpu.args()[8]));
+        assertEquals(41, cpu.args()[0]);
+        assertEquals(CODE + 20, cpu.args()[8]);
+    }
+
+    @Test
+    void undefinedInstructionReportsItsOwnPc() {
+        code(NOP, NOP, UDF);
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertEquals(Cause.ILLEGAL_INSN, cpu.exceptionCause());
+        assertEquals(CODE + 8, cpu.exceptionPc());
+    }
+
+    @Test
+    void privilegedAndHypervisorInstructionsAreUndefinedOrIllegal() {
+        code(NOP, 0xd4000002); // hvc #0
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertEquals(Cause.ILLEGAL_INSN, cpu.exceptionCause());
+        assertEquals(CODE + 4, cpu.exceptionPc());
+    }
+
+    @Test
+    void brkIsABreakpointAtItsPc() {
+        code(NOP, BRK3);
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertEquals(Cause.BREAKPOINT, cpu.exceptionCause());
+        assertEquals(CODE + 4, cpu.exceptionPc());
+    }
+
+    @Test
+    void unmappedLoadIsAMemoryFaultWithTheExactAddressAndPc() {
+        code(X1_UNMAPPED, NOP, 0xf9400822 /* ldr x2, [x1, #16] */, NOP);
+        assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
+        assertEquals(MemFault.READ_UNMAPPED, cpu.memFaultType());
+        assertEquals(0x50010, cpu.memFaultAddress());
+        long[] regs = new long[Arch.REGISTERS];
+        cpu.readAll(regs);
+        assertEquals(CODE + 8, regs[Arch.PC]);
+        assertEquals(CODE + 8, cpu.locate(regs[Arch.PC], regs, 0x50010, false).pc());
+    }
+
+    @Test
+    void storeToReadOnlyCodeIsProtected() {
+        code(X1_CODE, 0xf9000422 /* str x2, [x1, #8] */, NOP);
+        assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
+        assertEquals(MemFault.WRITE_PROT, cpu.memFaultType());
+        assertEquals(CODE + 8, cpu.memFaultAddress());
+        assertEquals(CODE + 4, cpu.pc());
+    }
+
+    @Test
+    void fetchFromADataPageIsProtected() {
+        code(0xd61f0020); // br x1
+        cpu.setReg(1, DATA);
+        assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
+        assertEquals(MemFault.FETCH_PROT, cpu.memFaultType());
+        assertEquals(DATA, cpu.memFaultAddress());
+    }
+
+    @Test
+    void misalignedOrdinaryLoadsWorkButExclusivesTrap() {
+        code(X1_DATA, 0x91000421 /* add x1, x1, #1 */, 0xf9400022 /* ldr x2, [x1] */, SVC);
+        assertEquals(Exit.ECALL, cpu.run(CODE), "SCTLR.A is off: an ordinary misaligned load succeeds");
+        code(X1_DATA, 0x91000421 /* add x1, x1, #1 */, 0xc85f7c22 /* ldxr x2, [x1] */, SVC);
+        cpu.dropTranslations(CODE, CODE + 0x1000);
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertEquals(Cause.LOAD_MISALIGNED, cpu.exceptionCause());
+        assertEquals(CODE + 8, cpu.exceptionPc());
+    }
+
+    @Test
+    void floatingPointAndSimdAreEnabled() {
+        code(
+                0x1e6e1000, // fmov d0, #1.0
+                0x1e602801, // fadd d1, d0, d0
+                0x9e780020, // fcvtzs x0, d1
+                0x4ea28442, // add v2.4s, v2.4s, v2.4s
+                SVC);
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        assertEquals(2, cpu.args()[0]);
+    }
+
+    @Test
+    void registersRoundTripWithSpInSlot31() {
+        long[] in = new long[Arch.REGISTERS];
+        for (int i = 0; i < 32; i++) {
+            in[i] = 0x1000L * (i + 1) + i;
+        }
+        in[Arch.PC] = CODE + 4;
+        long v = cpu.registerVersion();
+        cpu.writeAll(in);
+        assertTrue(cpu.registerVersion() != v);
+        long[] out = new long[Arch.REGISTERS];
+        cpu.readAll(out);
+        assertArrayEquals(in, out);
+        assertEquals(in[31], cpu.reg(Arch.AARCH64.sp()));
+        assertEquals(in[29], cpu.reg(29));
+        assertEquals(in[30], cpu.reg(30));
+        cpu.setReg(31, 0x7000);
+        code(0x910003e0 /* mov x0, sp */, SVC);
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        assertEquals(0x7000, cpu.args()[0]);
+        assertEquals("sp", cpu.arch().registerName(31));
+    }
+
+    @Test
+    void preemptionStopsALoopAtItsExactPc() throws Exception {
+        code(NOP, LOOP);
+        cpu.enablePreemption();
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                return;
+            }
+            cpu.requestPreempt();
+        });
+        t.start();
+        assertEquals(Exit.STOPPED, cpu.run(CODE));
+        t.join();
+        assertEquals(CODE + 4, cpu.pc());
+    }
+
+    @Test
+    void writeTrackingRollsBackAStore() {
+        code(X1_DATA, 0xd2824682 /* movz x2, #0x1234 */, 0xf9000022 /* str x2, [x1] */, SVC);
+        WriteTracker tracker = cpu.enableWriteTracking(Cpu.TrackerKind.NATIVE, 16);
+        assertNotNull(tracker);
+        tracker.begin();
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        assertEquals(0x1234, cpu.memory().load(DATA, 8, Perm.NONE));
+        assertTrue(tracker.rollback() >= 1);
+        assertEquals(0, cpu.memory().load(DATA, 8, Perm.NONE));
+        // and again, committed this time
+        tracker.begin();
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        tracker.commit();
+        assertEquals(0x1234, cpu.memory().load(DATA, 8, Perm.NONE));
+    }
+
+    /**
+     * Unicorn's ARM64 TLB has 1 KiB pages: a transaction's first store in one quarter of a
+     * 4 KiB page and a later one in another quarter must both be undone (the MMU logs whole
+     * 4 KiB pages).
+     */
+    @Test
+    void rollbackCoversEveryQuarterOfAPage() {
+        code(
+                X1_DATA,
+                0xd2824682, // movz x2, #0x1234
+                0xf9060422, // str x2, [x1, #0xc08]
+                0xf9000022, // str x2, [x1]
+                SVC);
+        WriteTracker tracker = cpu.enableWriteTracking(Cpu.TrackerKind.NATIVE, 16);
+        tracker.begin();
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        assertEquals(0x1234, cpu.memory().load(DATA + 0xc08, 8, Perm.NONE));
+        assertEquals(0x1234, cpu.memory().load(DATA, 8, Perm.NONE));
+        tracker.rollback();
+        assertEquals(0, cpu.memory().load(DATA + 0xc08, 8, Perm.NONE));
+        assertEquals(0, cpu.memory().load(DATA, 8, Perm.NONE), "the store to the page's first quarter is undone too");
+    }
+
+    @Test
+    void unmappedAccessInALaterQuarterOfAPageHasItsExactAddress() {
+        code(X1_UNMAPPED, 0xf9060422 /* str x2, [x1, #0xc08] */, NOP);
+        assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
+        assertEquals(MemFault.WRITE_UNMAPPED, cpu.memFaultType());
+        assertEquals(0x50c08, cpu.memFaultAddress());
+    }
+
+    @Test
+    void virtualTlbWhereTheEngineHasIt() {
+        assertEquals(Unicorn.hasVirtualTlb() && UnicornCpu.virtualTlbWanted(), cpu.virtualTlb());
+    }
+
+    @Test
+    void decodesTheCommonLoadStoreForms() {
+        long[] r = new long[Arch.REGISTERS];
+        r[1] = 0x1000;
+        r[2] = 3;
+        r[31] = 0x8000;
+        assertAccess(2, 0x8000 - 16, 16, Aarch64Cpu.access(0xa9bf0fe2, r)); // stp x2, x3, [sp, #-16]!
+        assertAccess(1, 0x1000 + 12, 4, Aarch64Cpu.access(0xb8627823, r)); // ldr w3, [x1, x2, lsl #2]
+        assertAccess(1, 0x1000 - 8, 8, Aarch64Cpu.access(0xf85f8023, r)); // ldur x3, [x1, #-8]
+        assertAccess(1, 0x1000, 16, Aarch64Cpu.access(0xa8c10c22, r)); // ldp x2, x3, [x1], #16
+        assertAccess(3, 0x1000, 8, Aarch64Cpu.access(0xf8220023, r)); // ldadd x2, x3, [x1]
+        assertAccess(1, 0x1000, 8, Aarch64Cpu.access(0xc85f7c22, r)); // ldxr x2, [x1]
+        assertEquals(null, Aarch64Cpu.access(0x910003e0, r)); // mov x0, sp
+    }
+
+    private static void assertAccess(int kind, long address, int size, FaultLocator.Access a) {
+        assertNotNull(a);
+        assertEquals(kind, a.kind(), "kind");
+        assertEquals(address, a.address(), "address");
+        assertEquals(size, a.size(), "size");
+    }
+}
