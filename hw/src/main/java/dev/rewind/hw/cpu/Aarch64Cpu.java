@@ -146,10 +146,71 @@ public final class Aarch64Cpu extends UnicornCpu {
         return access((int) space.load(pc, 4, dev.rewind.hw.mem.Perm.EXEC), regs);
     }
 
-    /** The PC is exact on AArch64 (Unicorn restores it before any memory fault is reported). */
+    /**
+     * Where a data fault happened. With the virtual TLB (Unicorn 2.1) the PC is exact: the MMU's
+     * fill hook refuses the access with the PC restored. Unicorn 2.0.1 reports a memory fault
+     * with the PC of the translation block's start (or earlier, after chained blocks), as on
+     * RISC-V ({@link FaultLocator}): then the instruction is searched forward from there over
+     * the direct control flow (straight-line code, both sides of B.cond, CBZ/CBNZ and TBZ/TBNZ,
+     * the targets of B and BL; never through BR, BLR, RET or an exception-generating
+     * instruction, which store the PC), among loads and stores whose address, computed from the
+     * exact registers, covers the fault address; the nearest wins.
+     */
     @Override
     public FaultLocator.Location locate(long reportedPc, long[] regs, long faultAddr, boolean write) {
-        return new FaultLocator.Location(reportedPc, java.util.List.of(), true);
+        if (virtualTlb()) {
+            return new FaultLocator.Location(reportedPc, java.util.List.of(), true);
+        }
+        java.util.ArrayDeque<long[]> queue = new java.util.ArrayDeque<>(); // {pc, distance}
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        java.util.List<Long> found = new java.util.ArrayList<>();
+        long foundAt = Long.MAX_VALUE;
+        queue.add(new long[] {reportedPc, 0});
+        while (!queue.isEmpty() && seen.size() < FaultLocator.MAX_VISIT) {
+            long[] e = queue.poll();
+            long pc = e[0];
+            if (e[1] > foundAt) {
+                break; // breadth-first: every candidate at the smallest distance is found
+            }
+            if (!seen.add(pc) || (pc & 3) != 0 || space.translate(pc, 4, dev.rewind.hw.mem.Perm.EXEC) < 0) {
+                continue;
+            }
+            int insn = (int) space.load(pc, 4, dev.rewind.hw.mem.Perm.EXEC);
+            FaultLocator.Access a = access(insn, regs);
+            if (a != null
+                    && (write ? a.writes() : a.reads())
+                    && Long.compareUnsigned(faultAddr - a.address(), a.size()) < 0) {
+                found.add(pc);
+                foundAt = e[1];
+            }
+            for (long next : successors(pc, insn)) {
+                queue.add(new long[] {next, e[1] + 1});
+            }
+        }
+        if (found.isEmpty()) {
+            return new FaultLocator.Location(reportedPc, java.util.List.of(), false);
+        }
+        java.util.Collections.sort(found);
+        return new FaultLocator.Location(found.get(0), found.subList(1, found.size()), true);
+    }
+
+    /** The direct successors of {@code insn} at {@code pc} (none after an indirect branch or an exception). */
+    static long[] successors(long pc, int insn) {
+        if ((insn & 0x7C000000) == 0x14000000) { // B, BL imm26
+            return new long[] {pc + (((long) insn << 38) >> 36)};
+        }
+        if ((insn & 0xFF000010) == 0x54000000 // B.cond imm19
+                || (insn & 0x7E000000) == 0x34000000) { // CBZ/CBNZ imm19
+            return new long[] {pc + 4, pc + (((long) insn << 40) >> 45 << 2)};
+        }
+        if ((insn & 0x7E000000) == 0x36000000) { // TBZ/TBNZ imm14
+            return new long[] {pc + 4, pc + (((long) insn << 45) >> 50 << 2)};
+        }
+        if ((insn & 0xFE000000) == 0xD6000000 // BR, BLR, RET, ERET
+                || (insn & 0xFF000000) == 0xD4000000) { // SVC, HVC, SMC, BRK, HLT
+            return new long[0];
+        }
+        return new long[] {pc + 4};
     }
 
     /**

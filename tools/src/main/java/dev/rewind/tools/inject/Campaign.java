@@ -260,6 +260,13 @@ public final class Campaign {
         // time counts from the same abort), plus each driver recovery; -1 while none reported.
         long[] recovery = {-1, -1}; // {closed total, the open rollback}
         KernelObserver obs = new KernelObserver() {
+            // The campaign reports every fault itself (verdicts, --verbose, the result files):
+            // the kernel logs them at DEBUG, not one WARN line per fault on stderr.
+            @Override
+            public boolean reportsFaults() {
+                return true;
+            }
+
             @Override
             public void verifyMismatch(Task task, long badge, long label, boolean decided) {
                 if (inj != null && inj.activated()) {

@@ -277,7 +277,7 @@ public final class InjectCommand implements Callable<Integer> {
         old.forEach(r -> have.add(r.seed()));
         List<Long> todo = seeds.stream().filter(s -> !have.contains(s)).toList();
         System.out.printf(
-                "inject: %s, server %s, policy %s%s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d%s on %d threads%n",
+                "inject: %s, server %s, policy %s%s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d%s on %d thread%s%n",
                 img.location(),
                 server,
                 pol.configName(),
@@ -289,7 +289,8 @@ public final class InjectCommand implements Callable<Integer> {
                 faultFree ? "fault-free runs" : "injections",
                 seed,
                 sh[1] == 1 ? "" : ", shard " + sh[0] + "/" + sh[1] + " (" + seeds.size() + " of them)",
-                jobs);
+                jobs,
+                jobs == 1 ? "" : "s");
         if (!old.isEmpty()) {
             System.out.printf(
                     "resuming %s: %d run%s already done, %d to go%n",
