@@ -154,6 +154,18 @@ final class Ipc {
     }
 
     Next reply(Task t, SyscallFrame f) {
+        // A plain REPLY is checked as a REPLY_RECV's reply is (verification, the shadow's
+        // protocol check); the kept-register check applies only at its receive sites.
+        if (t.replyOwed() != null) {
+            Fault corrupt = t.recovery().checkReply(f.a[8], f.a);
+            if (corrupt == Recovery.RUN_AGAIN) {
+                return Next.BLOCKED;
+            }
+            if (corrupt != null) {
+                t.faultWhenStopped(corrupt);
+                return Next.BLOCKED;
+            }
+        }
         return f.ret(sendReply(t, f.a));
     }
 

@@ -72,7 +72,7 @@ interface Recovery {
 
     /**
      * The task is about to reply {@code reply} (a1..a6 in reply[1..6]: the status, four words,
-     * the buffer length) and receive again at {@code pc} (REPLY_RECV): null to let the reply
+     * the buffer length) at {@code pc} (REPLY_RECV, or a plain REPLY): null to let the reply
      * out, or a fault to raise instead (the request is then still open).
      */
     default Fault checkReply(long pc, long[] reply) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -171,5 +172,63 @@ class TxIpcVerifyTest {
         assertEquals(dualProbe.delivered, tx.verified + tx.unverified, "every request verified or not");
         assertTrue(tx.verified > 0.9 * dualProbe.delivered, "kv makes no nested calls: " + tx.verified);
         assertFalse(tx.replaying(), "no run pending after the workload");
+    }
+
+    /** rotor_client's service from {@code server} under txipc with verify = "dual". */
+    static String rotor(String server) {
+        return """
+                name = "t_rotor_dual"
+                [task.rotor_server]
+                image = "%s.elf"
+                priority = 2
+                serves = ["rotor"]
+                recovery = "txipc"
+                verify = "dual"
+                [task.rotor_client]
+                image = "rotor_client.elf"
+                priority = 3
+                uses = ["rotor"]
+                """.formatted(server);
+    }
+
+    /** At the first run of request {@code n}: adds 1000 to every entry of the server's tables. */
+    static final class TableCorruptor implements KernelProbe {
+        final int n;
+        int delivered;
+        boolean struck;
+
+        TableCorruptor(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("rotor_server") || ++delivered != n) {
+                return;
+            }
+            long tables = task.image().symbol("tables").orElseThrow();
+            ByteBuffer b = ByteBuffer.allocate(4 * 64 * 8).order(ByteOrder.LITTLE_ENDIAN);
+            task.cpu().memory().read(tables, b.array(), 0, b.capacity());
+            for (int i = 0; i < 4 * 64; i++) {
+                b.putLong(i * 8, b.getLong(i * 8) + 1000);
+            }
+            assertTrue(task.cpu().memory().write(tables, b.array(), 0, b.capacity()));
+            struck = true;
+        }
+    }
+
+    @Test
+    void aServerThatRepliesWithAPlainReplyIsVerifiedToo() throws Exception {
+        // reply_server answers with REPLY and then RECV (not REPLY_RECV): its replies must be
+        // held and compared as rotor_server's are.
+        for (String server : List.of("rotor_server", "reply_server")) {
+            TableCorruptor probe = new TableCorruptor(100);
+            GuestRun r = GuestRun.bootManifest(rotor(server), Fixtures.CONFIG, probe, null);
+            assertTrue(probe.struck, r::toString);
+            assertTrue(r.console.contains("rotor: ok calls=300"), server + ": " + r);
+            assertEquals(1, r.mismatches.size(), server + ": " + r);
+            assertTrue(r.mismatches.get(0).decided(), server + ": " + r);
+            assertEquals(SystemResult.Outcome.OK, r.result.outcome(), server + ": " + r);
+        }
     }
 }
