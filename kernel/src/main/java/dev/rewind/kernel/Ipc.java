@@ -148,6 +148,11 @@ final class Ipc {
             deliver(client, t, f.a);
             return f.filled(8);
         }
+        Fault scrub = t.recovery().idle(ep);
+        if (scrub != null) {
+            t.faultWhenStopped(scrub); // (its recovery puts it back to receive on ep)
+            return Next.BLOCKED;
+        }
         t.blockReceiving(ep);
         ep.receiver = t;
         return Next.BLOCKED;

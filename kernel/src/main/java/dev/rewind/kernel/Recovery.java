@@ -67,6 +67,16 @@ interface Recovery {
         return false;
     }
 
+    /**
+     * The task is about to wait in RECV on {@code ep} with no request queued (it is idle):
+     * null to let it wait, or a fault to raise instead once its CPU has stopped (txipc's scrub
+     * found corruption between requests; the policy's {@link #onFault} then puts it back to
+     * receive).
+     */
+    default Fault idle(Endpoint ep) {
+        return null;
+    }
+
     /** {@code client}'s request (its message in client.msg) has just been handed to the task through {@code ep}. */
     default void delivered(Task client, Endpoint ep) {}
 

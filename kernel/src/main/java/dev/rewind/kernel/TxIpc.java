@@ -241,6 +241,50 @@ final class TxIpc implements Recovery {
         }
     }
 
+    // ---- scrub = true -------------------------------------------------------------------
+    /** Data pages checked per idle wait (round robin). */
+    static final int SCRUB_PAGES = 16;
+    /**
+     * The data pages with a recorded checksum (CRC32C of the page as a commit, or the last
+     * baseline, left it; -1: unreadable then), in the order first recorded; {@link #scrubIndex}
+     * maps a page to its slot.
+     */
+    private long[] scrubPages = new long[64];
+
+    private long[] scrubSums = new long[64];
+    private int scrubCount;
+    private final java.util.HashMap<Long, Integer> scrubIndex = new java.util.HashMap<>();
+    /** The next slot the scrub checks. */
+    private int scrubCursor;
+    /**
+     * The checksums no longer describe memory (start-up, the server ran outside a request, a
+     * replay undid commits): the next idle wait records every writable page again instead of checking.
+     */
+    private boolean scrubStale = true;
+    /** The executable segments: address, length, and the CRC32C of the image's bytes. */
+    private long[][] codeSegs;
+
+    private byte[] codeBuf;
+    /** Requests committed since the code was last found intact (they may have run changed code). */
+    private int commitsSinceCodeCheck;
+    /** The fault {@link #idle} raised, to be handled by {@link #onFault}, and its page (-1: code). */
+    private Fault scrubFault;
+    /**
+     * A page a commit found changed before its request first wrote it (-1: none): the request's
+     * pre-image of it is the changed page, so a rebuild reaches back past that request too.
+     */
+    private long scrubPending = -1;
+    /** Kept requests, newest first, the rebuild of {@link #scrubFault}'s page passes over. */
+    private int scrubSkip;
+
+    private Endpoint scrubEndpoint;
+    /** Idle waits scrubbed, pages checked, changes found; host time spent scrubbing and recording checksums. */
+    long scrubs;
+
+    long scrubbedPages;
+    long scrubDetections;
+    long scrubNanos;
+
     /** For reading request and reply bytes (the kernel is single-threaded). */
     private final byte[] scratch = new byte[(int) Abi.IPC_BUF_SIZE];
 
@@ -282,12 +326,20 @@ final class TxIpc implements Recovery {
         replaysSinceCommit = 0;
         endVerification();
         server.closeRequest();
+        scrubCount = 0;
+        scrubIndex.clear();
+        scrubCursor = 0;
+        scrubStale = true;
+        scrubFault = null;
+        scrubPending = -1;
+        commitsSinceCodeCheck = 0;
     }
 
     @Override
     public void resuming() {
         if (!server.inRequest()) {
             ranOutside = true; // its writes now are in no undo log: no replay past here
+            scrubStale = true; // nor are their checksums recorded
         }
     }
 
@@ -758,7 +810,11 @@ final class TxIpc implements Recovery {
         }
         server.closeRequest();
         WriteTracker tracker = server.cpu().tracker();
+        long[] logged = server.spec().txipc().scrub() ? tracker.loggedPages().clone() : null;
         tracker.commit();
+        if (logged != null) {
+            scrubCommitted(tracker, logged);
+        }
         Request r = current;
         current = null;
         boolean agent = client.agentFor() instanceof Replay;
@@ -809,6 +865,10 @@ final class TxIpc implements Recovery {
      */
     @Override
     public RecoveryOutcome onFault(Fault fault) {
+        if (fault == scrubFault) {
+            scrubFault = null;
+            return scrubRecover(fault);
+        }
         RecoveryOutcome rolledBack = abort(fault);
         return rolledBack != null ? rolledBack : k.restartOrStop(server, "not inside a request that can be undone");
     }
@@ -984,6 +1044,243 @@ final class TxIpc implements Recovery {
         }
         replaysSinceCommit++;
         lastReplayDepth = n;
+        scrubStale = true; // (undone pages hold older contents until the replay rewrites them)
         return new int[] {n, pages};
+    }
+
+    // ---- scrub = true -------------------------------------------------------------------
+
+    /**
+     * {@code scrub = true}: the server is about to wait for a request with none queued. Check
+     * its code (every executable segment, against the image) and the next {@link #SCRUB_PAGES}
+     * data pages (against the checksums their last commit recorded). Nothing runs in the
+     * server between its commit and its next request, so a page that changed was corrupted
+     * between requests: returns a fault for {@link #onFault} ({@link #scrubRecover}).
+     */
+    @Override
+    public Fault idle(Endpoint ep) {
+        if (!server.spec().txipc().scrub() || server.inRequest()) {
+            return null;
+        }
+        long t0 = System.nanoTime();
+        try {
+            if (codeSegs == null) {
+                codeSegs = codeSegments();
+            }
+            if (scrubStale) {
+                rebaseline();
+                scrubStale = false;
+                return null;
+            }
+            scrubs++;
+            if (scrubPending != -1) {
+                long p = scrubPending;
+                scrubPending = -1;
+                scrubSkip = 1;
+                return scrubFault(ep, p, "page 0x" + Long.toHexString(p) + " changed between requests (scrub)");
+            }
+            scrubSkip = 0;
+            long code = changedCodePage();
+            if (code != -1) {
+                return scrubFault(
+                        ep, code, "code page 0x" + Long.toHexString(code) + " differs from the image (scrub)");
+            }
+            commitsSinceCodeCheck = 0;
+            int n = Math.min(SCRUB_PAGES, scrubCount);
+            for (int i = 0; i < n; i++) {
+                if (scrubCursor >= scrubCount) {
+                    scrubCursor = 0;
+                }
+                int slot = scrubCursor++;
+                scrubbedPages++;
+                if (pageHash(scrubPages[slot]) != scrubSums[slot]) {
+                    long p = scrubPages[slot];
+                    return scrubFault(ep, p, "page 0x" + Long.toHexString(p) + " changed between requests (scrub)");
+                }
+            }
+            return null;
+        } finally {
+            scrubNanos += System.nanoTime() - t0;
+        }
+    }
+
+    /**
+     * The transaction that logged {@code logged} has just committed: record each page's checksum
+     * as it leaves it. Where the history keeps its pre-images, first check each one against the
+     * checksum recorded before: the page as the request found it must be the page as the last
+     * commit (or baseline) left it. If not, it changed between requests, and the request may have
+     * read the change: the next idle wait reports it ({@link #scrubPending}).
+     */
+    private void scrubCommitted(WriteTracker tracker, long[] logged) {
+        long t0 = System.nanoTime();
+        boolean check = !scrubStale && tracker.history() > 0;
+        for (long p : logged) {
+            if (!scrubbable(p)) {
+                continue;
+            }
+            Integer slot = scrubIndex.get(p);
+            if (check && slot != null && scrubPending == -1) {
+                if (page == null) {
+                    page = new byte[(int) dev.rewind.hw.mem.AddressSpace.PAGE];
+                }
+                if (tracker.historyRead(0, p, page, 0, page.length) && hash(page, page.length) != scrubSums[slot]) {
+                    scrubPending = p;
+                }
+            }
+            recordSum(p, pageHash(p));
+        }
+        commitsSinceCodeCheck++;
+        scrubNanos += System.nanoTime() - t0;
+    }
+
+    private Fault scrubFault(Endpoint ep, long page, String detail) {
+        scrubDetections++;
+        scrubEndpoint = ep;
+        long pc = server.pc();
+        scrubFault = new Fault(FaultKind.CORRUPT_STATE, pc, page, server.image().describe(pc), detail);
+        return scrubFault;
+    }
+
+    /**
+     * Repair what {@link #idle} found, then let the server wait for its request. Changed code is
+     * rewritten from the image; if requests committed since the code was last found intact,
+     * they may have run it, and are undone and run again. A changed data page is rebuilt by
+     * undoing the kept history back past the newest committed request that wrote it (its
+     * pre-image there predates the change) and replaying those requests. A page no kept
+     * request wrote cannot be rebuilt: the server restarts.
+     */
+    private RecoveryOutcome scrubRecover(Fault fault) {
+        long now = System.nanoTime();
+        WriteTracker tracker = server.cpu().tracker();
+        while (history.size() > tracker.history()) {
+            spare.addLast(history.pollFirst());
+        }
+        boolean code = fault.detail().startsWith("code");
+        int depth;
+        if (code) {
+            refreshReadOnly();
+            depth = commitsSinceCodeCheck <= history.size() ? commitsSinceCodeCheck : history.size();
+            commitsSinceCodeCheck = 0;
+        } else {
+            depth = 0;
+            int kept = Math.min(history.size(), tracker.history());
+            for (int back = scrubSkip; back < kept && depth == 0; back++) {
+                for (long p : tracker.historyPages(back)) {
+                    if (p == fault.address()) {
+                        depth = back + 1;
+                        break;
+                    }
+                }
+            }
+            if (depth == 0) {
+                return k.restartOrStop(
+                        server,
+                        "no kept request wrote page 0x" + Long.toHexString(fault.address()) + ": it cannot be rebuilt");
+            }
+        }
+        int[] undone = {0, 0};
+        Endpoint ep = scrubEndpoint;
+        if (depth > 0) {
+            Request newest = history.peekLast();
+            if (newest != null) {
+                ep = newest.endpoint;
+            }
+            log.warn(
+                    "txipc: task {}: {}: undoing the newest {} committed request{} to rebuild it",
+                    server,
+                    fault.detail(),
+                    depth,
+                    depth == 1 ? "" : "s");
+            undone = replayHistory(now, depth);
+        } else {
+            log.warn("txipc: task {}: {}: restored from the image", server, fault.detail());
+        }
+        k.ipc.receiveAgain(server, ep);
+        long nanos = System.nanoTime() - now;
+        k.observer.taskRecovered(server, fault, badge, 0, nanos);
+        return new RecoveryOutcome.RolledBack(badge, label, 0, nanos, false, undone[0], undone[1]);
+    }
+
+    /** True for a page the scrub keeps a checksum of: writable, the task's own, not the IPC buffer. */
+    private boolean scrubbable(long p) {
+        if (p + dev.rewind.hw.mem.AddressSpace.PAGE > Abi.IPC_BUF_ADDR && p < Abi.IPC_BUF_ADDR + Abi.IPC_BUF_SIZE) {
+            return false; // (the kernel writes each request into it before the request begins)
+        }
+        dev.rewind.hw.mem.Region reg = server.cpu().memory().regionAt(p);
+        return reg != null && reg.owned() && (reg.perms() & dev.rewind.hw.mem.Perm.WRITE) != 0;
+    }
+
+    private void recordSum(long p, long sum) {
+        Integer slot = scrubIndex.get(p);
+        if (slot != null) {
+            scrubSums[slot] = sum;
+            return;
+        }
+        if (scrubCount == scrubPages.length) {
+            scrubPages = java.util.Arrays.copyOf(scrubPages, 2 * scrubCount);
+            scrubSums = java.util.Arrays.copyOf(scrubSums, 2 * scrubCount);
+        }
+        scrubPages[scrubCount] = p;
+        scrubSums[scrubCount] = sum;
+        scrubIndex.put(p, scrubCount++);
+    }
+
+    /** Record the checksum of every page the scrub covers as it is now (memory is taken as correct). */
+    private void rebaseline() {
+        long pageSize = dev.rewind.hw.mem.AddressSpace.PAGE;
+        for (dev.rewind.hw.mem.Region reg : server.cpu().memory().regions()) {
+            if (!reg.owned() || (reg.perms() & dev.rewind.hw.mem.Perm.WRITE) == 0) {
+                continue;
+            }
+            for (long p = reg.vaddr(); p < reg.end(); p += pageSize) {
+                if (scrubbable(p)) {
+                    recordSum(p, pageHash(p));
+                }
+            }
+        }
+        commitsSinceCodeCheck = 0;
+    }
+
+    /** The executable segments of the image with a CRC32C of each one's bytes. */
+    private long[][] codeSegments() {
+        java.util.List<long[]> segs = new java.util.ArrayList<>();
+        int max = 0;
+        for (dev.rewind.hw.elf.ElfImage.Segment seg : server.image().segments()) {
+            if (!seg.exec() || seg.write() || seg.fileSize() == 0) {
+                continue;
+            }
+            byte[] want = server.image().segmentBytes(seg);
+            segs.add(new long[] {seg.vaddr(), want.length, hash(want, want.length)});
+            max = Math.max(max, want.length);
+        }
+        codeBuf = new byte[max];
+        return segs.toArray(new long[0][]);
+    }
+
+    /** The first page of code that differs from the image, or -1. */
+    private long changedCodePage() {
+        for (long[] seg : codeSegs) {
+            int len = (int) seg[1];
+            if (!server.cpu().memory().read(seg[0], codeBuf, 0, len)) {
+                return seg[0];
+            }
+            if (hash(codeBuf, len) == seg[2]) {
+                continue;
+            }
+            for (dev.rewind.hw.elf.ElfImage.Segment s : server.image().segments()) {
+                if (s.vaddr() != seg[0]) {
+                    continue;
+                }
+                byte[] want = server.image().segmentBytes(s);
+                long pageSize = dev.rewind.hw.mem.AddressSpace.PAGE;
+                for (int i = 0; i < len; i++) {
+                    if (want[i] != codeBuf[i]) {
+                        return (seg[0] + i) & -pageSize;
+                    }
+                }
+            }
+            return seg[0];
+        }
+        return -1;
     }
 }

@@ -54,6 +54,7 @@ final class ManifestParser {
             "abort_window_ms",
             "replay_depth",
             "verify",
+            "scrub",
             "devices",
             "shadow");
 
@@ -413,8 +414,27 @@ final class ManifestParser {
                 (int) integer(t, "max_aborts", ctx, d.maxAborts(), 1, TaskSpec.TxipcLimits.MAX_ABORTS),
                 integer(t, "abort_window_ms", ctx, d.abortWindowMs(), 1, TaskSpec.TxipcLimits.MAX_WINDOW_MS),
                 (int) integer(t, "replay_depth", ctx, d.replayDepth(), 0, TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH),
-                verify(t, b, ctx));
+                verify(t, b, ctx),
+                scrub(t, b, ctx));
         return b;
+    }
+
+    /** {@code scrub = true | false} (txipc only). */
+    private boolean scrub(TomlTable t, TaskBuilder b, String ctx) {
+        if (!t.contains(List.of("scrub"))) {
+            return false;
+        }
+        Object v = t.get(List.of("scrub"));
+        int l = lineOf(t, "scrub");
+        if (b.recovery != RecoveryPolicy.TXIPC) {
+            problem(l, ctx + "'scrub' applies only to recovery = \"txipc\"");
+            return false;
+        }
+        if (!(v instanceof Boolean on)) {
+            problem(l, ctx + "'scrub' must be true or false, not " + describe(v));
+            return false;
+        }
+        return on;
     }
 
     /** {@code verify = "dual" | "none"} (txipc only): true for dual. */

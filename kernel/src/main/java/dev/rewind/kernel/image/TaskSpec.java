@@ -103,26 +103,38 @@ public record TaskSpec(
      * @param verifyDual    {@code verify = "dual"}: each client request is run twice from the same
      *                      pre-state and its reply and dirtied pages compared before the reply
      *                      leaves (a third run decides a mismatch)
+     * @param scrub         {@code scrub = true}: pages committed requests wrote, and the code, are
+     *                      checked against checksums while the server waits for a request
      */
-    public record TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs, int replayDepth, boolean verifyDual) {
+    public record TxipcLimits(
+            long deadlineMs, int maxAborts, long abortWindowMs, int replayDepth, boolean verifyDual, boolean scrub) {
         public static final int DEFAULT_REPLAY_DEPTH = 512;
         public static final int MAX_REPLAY_DEPTH = 4096;
-        public static final TxipcLimits DEFAULT = new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false);
+        public static final TxipcLimits DEFAULT = new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false, false);
         public static final long MAX_DEADLINE_MS = 600_000;
         public static final int MAX_ABORTS = 100_000;
         public static final long MAX_WINDOW_MS = 3_600_000;
 
         public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs) {
-            this(deadlineMs, maxAborts, abortWindowMs, DEFAULT_REPLAY_DEPTH, false);
+            this(deadlineMs, maxAborts, abortWindowMs, DEFAULT_REPLAY_DEPTH, false, false);
         }
 
         public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs, int replayDepth) {
-            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, false);
+            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, false, false);
+        }
+
+        public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs, int replayDepth, boolean verifyDual) {
+            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, false);
         }
 
         /** These limits with verification {@code dual} on or off. */
         public TxipcLimits withVerifyDual(boolean dual) {
-            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, dual);
+            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, dual, scrub);
+        }
+
+        /** These limits with scrubbing between requests on or off. */
+        public TxipcLimits withScrub(boolean on) {
+            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, on);
         }
     }
 

@@ -1,0 +1,201 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.hw.elf.ElfImage;
+import dev.rewind.hw.mem.Perm;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code scrub = true}: a bit flipped in kv's memory between requests (right after a reply),
+ * in a page no request reads until much later, or in its code, is found while kv waits for
+ * its next request and repaired before any request runs on it.
+ */
+class TxIpcScrubTest {
+    /** A strike (1-based request) and a get of a key it and the requests up to the get leave alone. */
+    static TxIpcReplayTest.FarGet far;
+
+    @BeforeAll
+    static void findTarget() throws Exception {
+        // (TxIpcReplayTest's lists are shared: fill them for this class, then leave them empty.)
+        TxIpcReplayTest.labels.clear();
+        TxIpcReplayTest.keys.clear();
+        try {
+            TxIpcReplayTest.record();
+            far = TxIpcReplayTest.strikeFarBeforeAGet(100);
+        } finally {
+            TxIpcReplayTest.labels.clear();
+            TxIpcReplayTest.keys.clear();
+        }
+    }
+
+    static String manifest(boolean scrub) throws Exception {
+        String toml = Fixtures.manifest("t_kv_oracle.toml");
+        return scrub ? toml.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nscrub = true") : toml;
+    }
+
+    /** Right after kv's reply {@code n}: flips bit 0 of the first byte of {@code key}'s value (on kv's heap). */
+    static final class ValueFlipper implements KernelProbe {
+        final int n;
+        final String key;
+        int replies;
+        long flippedAt;
+        TxIpc txipc;
+
+        ValueFlipper(int n, String key) {
+            this.n = n;
+            this.key = key;
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (!server.name().equals("kv")) {
+                return;
+            }
+            txipc = (TxIpc) server.recovery();
+            if (++replies != n) {
+                return;
+            }
+            long entries = server.image().symbol("entries").orElseThrow();
+            TxIpcReplayTest.EntryLayout l = TxIpcReplayTest.EntryLayout.of(server);
+            byte[] e = new byte[l.size()];
+            for (int i = 0; i < l.count(); i++) {
+                server.cpu().memory().read(entries + (long) i * l.size(), e, 0, l.size());
+                if (e[l.used()] == 1
+                        && new String(e, l.key(), key.length(), StandardCharsets.ISO_8859_1).equals(key)
+                        && e[l.key() + key.length()] == 0) {
+                    long val = ByteBuffer.wrap(e, l.val(), 8)
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .getLong();
+                    byte[] b = new byte[1];
+                    assertTrue(server.cpu().memory().read(val, b, 0, 1));
+                    b[0] ^= 1;
+                    assertTrue(server.cpu().memory().write(val, b, 0, 1, Perm.NONE));
+                    flippedAt = val;
+                    return;
+                }
+            }
+        }
+    }
+
+    @Test
+    void faultFreeWithScrubHasNoFault() throws Exception {
+        ValueFlipper watch = new ValueFlipper(-1, "");
+        GuestRun r = GuestRun.bootManifest(manifest(true), Fixtures.CONFIG, watch, null);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(0, r.faults.size(), r::toString);
+        assertTrue(watch.txipc.scrubs > 100, "kv waited idle between requests: " + watch.txipc.scrubs);
+        assertTrue(watch.txipc.scrubbedPages > watch.txipc.scrubs, r::toString);
+        assertEquals(0, watch.txipc.scrubDetections);
+    }
+
+    @Test
+    void withoutScrubAValueFlippedBetweenRequestsReachesTheClient() throws Exception {
+        ValueFlipper probe = new ValueFlipper(far.strike(), far.key());
+        GuestRun r = GuestRun.bootManifest(manifest(false), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.flippedAt != 0, "the key's value was found");
+        assertTrue(r.console.contains("kv_oracle: FAIL"), r::toString);
+        assertEquals(0, r.faults.size(), "nothing traps: the corruption is silent: " + r);
+    }
+
+    @Test
+    void scrubFindsAValueFlippedBetweenRequestsAndTheReplayRebuildsIt() throws Exception {
+        ValueFlipper probe = new ValueFlipper(far.strike(), far.key());
+        GuestRun r = GuestRun.bootManifest(manifest(true), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.flippedAt != 0, "the key's value was found");
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        Fault f = r.faults.get(0).fault();
+        assertEquals(FaultKind.CORRUPT_STATE, f.kind());
+        long page = probe.flippedAt & -dev.rewind.hw.mem.AddressSpace.PAGE;
+        assertEquals("page 0x" + Long.toHexString(page) + " changed between requests (scrub)", f.detail());
+        RecoveryOutcome.RolledBack out =
+                (RecoveryOutcome.RolledBack) r.faults.get(0).outcome();
+        assertTrue(out.undoneRequests() >= 1, r::toString);
+        assertEquals(1, r.replays.size(), r::toString);
+        assertEquals(0, r.replays.get(0).differed(), "the replay reached back before the flip: " + r);
+        assertEquals(1, r.result.task("kv").id().generation(), "no restart");
+        assertEquals(1, probe.txipc.scrubDetections);
+    }
+
+    /**
+     * Right after kv's reply {@code n}: flips a bit in do_get's code. At each later delivery,
+     * notes whether kv's code still differs from its image.
+     */
+    static final class CodeFlipper implements KernelProbe {
+        final int n;
+        int replies;
+        long flippedAt;
+        int deliveriesWithChangedCode;
+        int deliveriesAfter;
+
+        CodeFlipper(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (!server.name().equals("kv") || ++replies != n) {
+                return;
+            }
+            long at = server.image().symbol("do_get").orElseThrow() + 8;
+            byte[] b = new byte[1];
+            assertTrue(server.cpu().memory().read(at, b, 0, 1));
+            b[0] ^= 0x10;
+            assertTrue(server.cpu().memory().write(at, b, 0, 1, Perm.NONE));
+            flippedAt = at;
+        }
+
+        @Override
+        public void requestDelivered(Task server) {
+            if (!server.name().equals("kv") || flippedAt == 0) {
+                return;
+            }
+            deliveriesAfter++;
+            for (ElfImage.Segment s : server.image().segments()) {
+                if (s.exec() && s.contains(flippedAt)) {
+                    byte[] want = server.image().segmentBytes(s);
+                    byte[] have = new byte[want.length];
+                    assertTrue(server.cpu().memory().read(s.vaddr(), have, 0, have.length));
+                    if (!java.util.Arrays.equals(want, have)) {
+                        deliveriesWithChangedCode++;
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void scrubRestoresACodePageFlippedBetweenRequestsFromTheImage() throws Exception {
+        CodeFlipper probe = new CodeFlipper(far.strike());
+        GuestRun r = GuestRun.bootManifest(manifest(true), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.flippedAt != 0);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        long page = probe.flippedAt & -dev.rewind.hw.mem.AddressSpace.PAGE;
+        assertEquals(
+                "code page 0x" + Long.toHexString(page) + " differs from the image (scrub)",
+                r.faults.get(0).fault().detail());
+        assertTrue(probe.deliveriesAfter > 0, r::toString);
+        assertEquals(0, probe.deliveriesWithChangedCode, "no request ran on the changed code");
+        assertEquals(1, r.result.task("kv").id().generation(), "no restart");
+    }
+
+    @Test
+    void withoutScrubTheChangedCodeStaysUnseen() throws Exception {
+        CodeFlipper probe = new CodeFlipper(far.strike());
+        GuestRun r = GuestRun.bootManifest(manifest(false), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.flippedAt != 0);
+        assertTrue(probe.deliveriesWithChangedCode > 0, r::toString);
+        assertFalse(r.faults.stream().anyMatch(e -> e.fault().detail().contains("scrub")), r::toString);
+    }
+}
