@@ -195,6 +195,26 @@ class ManifestTest {
     }
 
     @Test
+    void scrubIsABooleanAndOnlyUnderTxipc() throws ManifestException {
+        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
+        assertFalse(Manifest.parse(head, "x.toml").tasks().get(0).txipc().scrub());
+        assertTrue(Manifest.parse(head + "scrub = true\n", "x.toml")
+                .tasks()
+                .get(0)
+                .txipc()
+                .scrub());
+        ManifestException e =
+                assertThrows(ManifestException.class, () -> Manifest.parse(head + "scrub = \"yes\"\n", "x.toml"));
+        assertEquals("x.toml:5: task 'kv': 'scrub' must be true or false, not a string (\"yes\")", e.getMessage());
+        e = assertThrows(
+                ManifestException.class,
+                () -> Manifest.parse(
+                        "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"restart\"\nscrub = true\n",
+                        "x.toml"));
+        assertEquals("x.toml:5: task 'kv': 'scrub' applies only to recovery = \"txipc\"", e.getMessage());
+    }
+
+    @Test
     void tasksKeepFileOrder() throws ManifestException {
         StringBuilder sb = new StringBuilder("name = \"order\"\n");
         List<String> names = List.of("zz", "aa", "mm", "b", "q9", "a-1", "x_y", "c", "k", "e");
