@@ -25,7 +25,7 @@ public enum FaultKind {
     ABORT("explicit abort / failed assertion"),
     RUNAWAY("runaway: no syscall within the task's deadline"),
     DEADLINE("request deadline exceeded"),
-    CORRUPT_STATE("corrupt server state, caught before its reply left");
+    CORRUPT_STATE("corrupt server state found by a check, without a trap");
 
     private final String description;
 
