@@ -1,5 +1,6 @@
 package dev.rewind.kernel;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.hw.elf.ElfException;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.kernel.image.InputFiles;
@@ -54,6 +55,31 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
             throw new BootException("cannot read " + spec + ": " + e.getMessage(), e);
         }
         return fromBytes(path.getFileName().toString(), bytes, ImageSource.directory(dir), spec);
+    }
+
+    /**
+     * The architecture the system runs on, as the kernel decides it at boot: the manifest's
+     * {@code arch}, else the ELF machine of its first task's image. Throws BootException if
+     * that image cannot be read or is built for a machine that cannot run here.
+     */
+    public Arch arch() throws BootException {
+        if (manifest.arch() != null) {
+            return Arch.named(manifest.arch());
+        }
+        if (manifest.tasks().isEmpty()) {
+            return Arch.RISCV64;
+        }
+        String file = manifest.tasks().get(0).image();
+        try {
+            int machine = ElfImage.parse(source.read(file), file).machine();
+            Arch a = Arch.ofElfMachine(machine);
+            if (a == null) {
+                throw new BootException(file + ": no CPU for ELF machine " + machine);
+            }
+            return a;
+        } catch (IOException | ElfException e) {
+            throw new BootException("cannot read " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** The prefix of the AArch64 builds of the built-in images: builtin:aarch64/NAME. */

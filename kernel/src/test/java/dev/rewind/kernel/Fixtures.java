@@ -45,8 +45,8 @@ public final class Fixtures {
     }
 
     /**
-     * Overwrites s3 (a register rw_serve keeps: it holds a constant) of a server (kv) when its
-     * n-th request is delivered (for n in {@code at}), as a fault that does not trap would.
+     * Overwrites a register rw_serve keeps ({@link #register}) of a server (kv) when its n-th
+     * request is delivered (for n in {@code at}), as a fault that does not trap would.
      */
     static final class KeptRegisterClobber implements KernelProbe {
         private final String task;
@@ -62,10 +62,28 @@ public final class Fixtures {
             this.at = Set.of(at);
         }
 
+        /**
+         * The register overwritten on {@code arch}: one that rw_serve keeps and that its loop
+         * does not use on the way to the next reply, so that the change shows only to the
+         * kept-register check. RISC-V s3 (it holds -3, for the error path); AArch64 x29, the
+         * frame pointer (x19..x21 hold the endpoint, context and handler, which the loop uses:
+         * a changed endpoint makes the REPLY_RECV fail and rw_serve abort).
+         */
+        static int register(dev.rewind.hw.cpu.Arch arch) {
+            int reg = switch (arch) {
+                case RISCV64 -> 19;
+                case AARCH64 -> 29;
+            };
+            if (java.util.Arrays.stream(arch.keptRegisters()).noneMatch(r -> r == reg)) {
+                throw new IllegalStateException(arch + " does not keep " + arch.registerName(reg));
+            }
+            return reg;
+        }
+
         @Override
         public void requestDelivered(Task server) {
             if (server.name().equals(task) && at.contains(++delivered)) {
-                server.cpu().setReg(19, 0x5eed);
+                server.cpu().setReg(register(server.cpu().arch()), 0x5eed);
             }
         }
     }

@@ -57,6 +57,11 @@ class TxIpcReplayTest {
      * one does not touch, from request 200 on.
      */
     static int strikeBeforeAGet() {
+        return strikeBeforeAGet(labels, keys);
+    }
+
+    /** As {@link #strikeBeforeAGet()}, in the workload whose requests are {@code labels} and {@code keys}. */
+    static int strikeBeforeAGet(List<Long> labels, List<String> keys) {
         Set<String> stored = new HashSet<>();
         for (int i = 0; i + 1 < labels.size(); i++) {
             long l = labels.get(i);

@@ -274,6 +274,15 @@ public final class Aarch64Cpu extends UnicornCpu {
         return null;
     }
 
+    /**
+     * The base register (Rn, bits 9..5; 31 is sp, slot 31) of load/store {@code insn} if it is
+     * one of the forms {@link #access} decodes, else -1 (also for a prefetch).
+     */
+    static int loadStoreBase(int insn) {
+        long[] probe = new long[Arch.REGISTERS];
+        return access(insn, probe) == null ? -1 : (insn >>> 5) & 31;
+    }
+
     /** x0..x30 for 0..30, sp for 31. */
     public long reg(int x) {
         return uc.regRead(id(x));

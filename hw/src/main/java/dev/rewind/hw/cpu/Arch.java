@@ -99,6 +99,82 @@ public enum Arch {
         return 4;
     }
 
+    /**
+     * The registers a fault may corrupt, as readAll slots: every general register but a
+     * hard-wired zero (RISC-V x1..x31; AArch64 x0..x30 and sp, slot 31).
+     */
+    public int[] corruptibleRegisters() {
+        int[] r = new int[this == RISCV64 ? 31 : 32];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = this == RISCV64 ? i + 1 : i;
+        }
+        return r;
+    }
+
+    /** Slot {@code i}'s name by number, for reports: "x5" (AArch64 slot 31: "sp"). */
+    public String numberedName(int i) {
+        return this == AARCH64 && i == 31 ? "sp" : i == PC ? "pc" : "x" + i;
+    }
+
+    /**
+     * The length of the instruction whose first two bytes are {@code low16} (little-endian):
+     * RISC-V 2 for a compressed instruction, else 4; AArch64 always 4.
+     */
+    public int instructionLength(int low16) {
+        return this == AARCH64 || (low16 & 3) == 3 ? 4 : 2;
+    }
+
+    /**
+     * An instruction of {@code length} bytes (see {@link #instructionLength}) that jumps to
+     * itself, as memory bytes: RISC-V {@code c.j .} or {@code j .}; AArch64 {@code b .}.
+     */
+    public byte[] jumpToSelf(int length) {
+        if (this == AARCH64) {
+            return new byte[] {0, 0, 0, 0x14}; // b . (0x14000000)
+        }
+        return length == 2 ? new byte[] {0x01, (byte) 0xa0} : new byte[] {0x6f, 0, 0, 0};
+    }
+
+    /**
+     * The readAll slot of the base register of load or store {@code insn} (its first four
+     * bytes, little-endian; for a 2-byte RISC-V instruction only the low 16 bits count), or -1
+     * if it is none or has no base register. RISC-V: loads, stores (also FP) and AMOs (rs1,
+     * unless x0), compressed register and sp-relative loads and stores. AArch64: the forms
+     * {@link Aarch64Cpu} decodes for faults (single register, pair, exclusive, atomic: Rn,
+     * where 31 is sp); literal loads and prefetches have none.
+     */
+    public int loadStoreBase(int insn) {
+        if (this == AARCH64) {
+            return Aarch64Cpu.loadStoreBase(insn);
+        }
+        if ((insn & 3) == 3) {
+            int op = insn & 0x7f;
+            if (op == 0x03 || op == 0x23 || op == 0x07 || op == 0x27 || op == 0x2f) {
+                int rs1 = (insn >>> 15) & 31;
+                return rs1 != 0 ? rs1 : -1;
+            }
+            return -1;
+        }
+        int q = insn & 3;
+        int f3 = (insn >>> 13) & 7;
+        if (q == 0 && f3 != 0 && f3 != 4) {
+            return 8 + ((insn >>> 7) & 7);
+        }
+        if (q == 2 && f3 != 0 && f3 != 4) {
+            return 2; // sp-relative
+        }
+        return -1;
+    }
+
+    /**
+     * Registers likely to hold a pointer, for a pointer fault where the next instruction is no
+     * load or store: the first argument registers and two callee-saved ones (RISC-V a0..a5,
+     * s0, s1; AArch64 x0..x5, x19, x20).
+     */
+    public int[] pointerRegisters() {
+        return this == RISCV64 ? new int[] {10, 11, 12, 13, 14, 15, 8, 9} : new int[] {0, 1, 2, 3, 4, 5, 19, 20};
+    }
+
     /** A new CPU of this architecture over {@code ram}. */
     public Cpu newCpu(PhysicalMemory ram) {
         return this == RISCV64 ? new RiscvCpu(ram) : new Aarch64Cpu(ram);

@@ -1,5 +1,6 @@
 package dev.rewind.kernel.probe;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.Region;
@@ -174,13 +175,15 @@ public final class FaultInjector extends RequestStrike {
         Random r =
                 new Random(new java.util.SplittableRandom(plan.seed()).split().nextLong());
         Cpu cpu = t.cpu();
+        Arch arch = cpu.arch();
         long pc = t.pc();
         switch (plan.type()) {
             case REGISTER_BIT_FLIP -> {
-                int reg = 1 + r.nextInt(31);
+                int[] regs = arch.corruptibleRegisters();
+                int reg = regs[r.nextInt(regs.length)];
                 int bit = r.nextInt(64);
                 cpu.setReg(reg, cpu.reg(reg) ^ (1L << bit));
-                what = String.format("flipped bit %d of x%d at pc 0x%x", bit, reg, pc);
+                what = String.format("flipped bit %d of %s at pc 0x%x", bit, arch.numberedName(reg), pc);
             }
             case LIVE_MEMORY_BIT_FLIP -> {
                 List<long[]> ranges = new ArrayList<>();
@@ -210,7 +213,7 @@ public final class FaultInjector extends RequestStrike {
                 what = flip(cpu, ranges, total, r, pc);
             }
             case INSTRUCTION_CORRUPTION -> {
-                int len = insnLength(cpu, pc);
+                int len = insnLength(cpu, arch, pc);
                 int bit = r.nextInt(len * 8);
                 byte[] b = new byte[1];
                 long addr = pc + bit / 8;
@@ -222,19 +225,18 @@ public final class FaultInjector extends RequestStrike {
                 what = String.format("flipped bit %d of the instruction at 0x%x", bit, pc);
             }
             case INSTRUCTION_SKIP -> {
-                int len = insnLength(cpu, pc);
+                int len = insnLength(cpu, arch, pc);
                 t.resumeAt(pc + len);
                 what = String.format("skipped the %d-byte instruction at 0x%x", len, pc);
             }
             case NULL_POINTER, WILD_POINTER -> {
-                int reg = pointerRegister(cpu, pc, r);
+                int reg = pointerRegister(cpu, arch, pc, r);
                 long value = plan.type() == Type.NULL_POINTER ? 0 : (r.nextLong() & 0x0000_7fff_ffff_fff8L);
                 cpu.setReg(reg, value);
-                what = String.format("set x%d to 0x%x at pc 0x%x", reg, value, pc);
+                what = String.format("set %s to 0x%x at pc 0x%x", arch.numberedName(reg), value, pc);
             }
             case INFINITE_LOOP -> {
-                int len = insnLength(cpu, pc);
-                byte[] loop = len == 2 ? new byte[] {0x01, (byte) 0xa0} : new byte[] {0x6f, 0, 0, 0}; // c.j . / j .
+                byte[] loop = arch.jumpToSelf(insnLength(cpu, arch, pc));
                 cpu.memory().write(pc, loop, 0, loop.length, Perm.NONE);
                 cpu.dropCodeTranslations();
                 what = String.format("replaced the instruction at 0x%x with a jump to itself", pc);
@@ -284,39 +286,29 @@ public final class FaultInjector extends RequestStrike {
         return String.format("flipped bit %d of the byte at 0x%x (pc 0x%x)", bit, addr, pc);
     }
 
-    private static int insnLength(Cpu cpu, long pc) {
-        byte[] b = new byte[1];
-        if (!cpu.memory().read(pc, b, 0, 1)) {
+    /** The length of the instruction at pc (4 if it cannot be read). */
+    private static int insnLength(Cpu cpu, Arch arch, long pc) {
+        byte[] b = new byte[2];
+        if (!cpu.memory().read(pc, b, 0, 2) && !cpu.memory().read(pc, b, 0, 1)) {
             return 4;
         }
-        return (b[0] & 3) == 3 ? 4 : 2;
+        return arch.instructionLength((b[0] & 0xff) | (b[1] & 0xff) << 8);
     }
 
-    /** The base register of the load or store at pc, else a likely pointer register (a0-a5, s0-s1). */
-    private static int pointerRegister(Cpu cpu, long pc, Random r) {
+    /**
+     * The base register of the load or store at pc ({@link Arch#loadStoreBase}), else one of
+     * the registers likely to hold a pointer ({@link Arch#pointerRegisters}), drawn from {@code r}.
+     */
+    private static int pointerRegister(Cpu cpu, Arch arch, long pc, Random r) {
         byte[] b = new byte[4];
         if (cpu.memory().read(pc, b, 0, 4) || cpu.memory().read(pc, b, 0, 2)) {
             int insn = (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;
-            if ((insn & 3) == 3) {
-                int op = insn & 0x7f;
-                if (op == 0x03 || op == 0x23 || op == 0x07 || op == 0x27 || op == 0x2f) {
-                    int rs1 = (insn >>> 15) & 31;
-                    if (rs1 != 0) {
-                        return rs1;
-                    }
-                }
-            } else {
-                int q = insn & 3;
-                int f3 = (insn >>> 13) & 7;
-                if (q == 0 && f3 != 0 && f3 != 4) {
-                    return 8 + ((insn >>> 7) & 7);
-                }
-                if (q == 2 && f3 != 0 && f3 != 4) {
-                    return 2; // sp-relative
-                }
+            int base = arch.loadStoreBase(insn);
+            if (base >= 0) {
+                return base;
             }
         }
-        int[] candidates = {10, 11, 12, 13, 14, 15, 8, 9};
+        int[] candidates = arch.pointerRegisters();
         return candidates[r.nextInt(candidates.length)];
     }
 }

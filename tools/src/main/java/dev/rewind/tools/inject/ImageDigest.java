@@ -31,7 +31,7 @@ public final class ImageDigest {
         try {
             String loc = img.location();
             byte[] top = loc.startsWith(SystemImage.BUILTIN_PREFIX)
-                    ? img.source().read(loc.substring(SystemImage.BUILTIN_PREFIX.length()))
+                    ? img.source().read(builtinFile(loc))
                     : Files.readAllBytes(Path.of(loc));
             add(md, top);
             for (TaskSpec t : img.manifest().tasks()) {
@@ -42,6 +42,12 @@ public final class ImageDigest {
                     "cannot read the image " + img.location() + " to name it in --results: " + e.getMessage());
         }
         return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** The file of built-in image {@code loc} in its folder (builtin:aarch64/x.toml: x.toml of the AArch64 folder). */
+    private static String builtinFile(String loc) {
+        String name = loc.substring(SystemImage.BUILTIN_PREFIX.length());
+        return name.startsWith(SystemImage.AARCH64_PREFIX) ? name.substring(SystemImage.AARCH64_PREFIX.length()) : name;
     }
 
     private static void add(MessageDigest md, byte[] b) {

@@ -238,9 +238,18 @@ public final class InjectCommand implements Callable<Integer> {
             return 2;
         }
         checkServer(img, server);
+        String arch;
+        try {
+            arch = img.arch().id();
+        } catch (BootException e) {
+            System.err.println(
+                    "rewind: cannot boot " + Printable.escape(image) + ": " + Printable.escape(e.getMessage()));
+            return 2;
+        }
         ResultFile.Header header = new ResultFile.Header(
                 rewindVersion(),
                 engineVersion(),
+                arch,
                 img.location(),
                 ImageDigest.sha256(img),
                 server,
@@ -277,8 +286,9 @@ public final class InjectCommand implements Callable<Integer> {
         old.forEach(r -> have.add(r.seed()));
         List<Long> todo = seeds.stream().filter(s -> !have.contains(s)).toList();
         System.out.printf(
-                "inject: %s, server %s, policy %s%s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d%s on %d thread%s%n",
+                "inject: %s (%s), server %s, policy %s%s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d%s on %d thread%s%n",
                 img.location(),
+                arch,
                 server,
                 pol.configName(),
                 noEscalation ? " (no escalation)" : "",

@@ -95,6 +95,7 @@ public final class ReportCommand implements Callable<Integer> {
         return new ResultFile.Header(
                 h.rewind(),
                 h.engine(),
+                h.arch(),
                 h.image(),
                 h.imageSha256(),
                 h.server(),

@@ -36,6 +36,7 @@ public final class ResultFile {
     public record Header(
             String rewind,
             String engine,
+            String arch,
             String image,
             String imageSha256,
             String server,
@@ -76,6 +77,7 @@ public final class ResultFile {
             return new Header(
                     rewind,
                     engine,
+                    arch,
                     image,
                     imageSha256,
                     server,
@@ -107,6 +109,7 @@ public final class ResultFile {
             return "{\"record\":\"campaign\",\"schema\":" + SCHEMA
                     + ",\"rewind\":" + Json.quote(rewind)
                     + ",\"engine\":" + Json.quote(engine)
+                    + ",\"arch\":" + Json.quote(arch)
                     + ",\"image\":" + Json.quote(image)
                     + ",\"image_sha256\":" + Json.quote(imageSha256)
                     + ",\"server\":" + Json.quote(server)
@@ -127,6 +130,7 @@ public final class ResultFile {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("rewind", rewind);
             m.put("engine", engine);
+            m.put("arch", arch);
             m.put("image", image);
             m.put("image_sha256", imageSha256);
             m.put("server", server);
@@ -196,6 +200,7 @@ public final class ResultFile {
             return new Header(
                     str(m, "rewind"),
                     str(m, "engine"),
+                    m.containsKey("arch") ? str(m, "arch") : "riscv64", // files from before AArch64 left it out
                     str(m, "image"),
                     str(m, "image_sha256"),
                     str(m, "server"),
