@@ -428,6 +428,9 @@ public final class Kernel implements AutoCloseable {
                     if (idle()) {
                         continue;
                     }
+                    if (breakDeadlock()) {
+                        continue;
+                    }
                     return finish(null);
                 }
                 Watchdog.Slice slice = runSlice(t);
@@ -439,6 +442,38 @@ public final class Kernel implements AutoCloseable {
             watchdog.close();
             console.flush();
         }
+    }
+
+    /**
+     * Nothing can run and nothing can wake anyone: the system is deadlocked. A server blocked
+     * waiting on a notification while it owes a client a reply will never answer (measured: a
+     * flipped bit in the block driver's device address left it waiting for a completion that
+     * never comes, its client waiting on it). Where its recovery restarts it (a shadow, restart),
+     * fault it ({@code DEADLINE}): the shadow re-issues the request to the restarted driver.
+     * Returns true if a task was faulted (the system may run again).
+     */
+    private boolean breakDeadlock() {
+        if (debugger != null) {
+            return false; // under a debugger the user decides
+        }
+        boolean any = false;
+        for (Task t : new ArrayList<>(tasks)) {
+            if (t.state() == TaskState.WAITING
+                    && t.replyOwed() != null
+                    && t.recovery().breaksDeadlocks()) {
+                long pc = t.pc();
+                fault(
+                        t,
+                        new Fault(
+                                FaultKind.DEADLINE,
+                                pc,
+                                0,
+                                t.image().describe(pc),
+                                "blocked waiting inside a request while nothing else can run (a deadlock)"));
+                any = true;
+            }
+        }
+        return any;
     }
 
     /** The debugger kept the system stopped for {@code nanos}: that time is not run time. */

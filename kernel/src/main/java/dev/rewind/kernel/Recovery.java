@@ -77,6 +77,15 @@ interface Recovery {
         return null;
     }
 
+    /**
+     * True if, when nothing in the system can run any more, the task blocked waiting on a
+     * notification inside a request is to be faulted (its recovery restarts it), rather than the
+     * system ending in a deadlock. (TxIPC does not: its undo assumes a task stopped at a trap.)
+     */
+    default boolean breaksDeadlocks() {
+        return false;
+    }
+
     /** {@code client}'s request (its message in client.msg) has just been handed to the task through {@code ep}. */
     default void delivered(Task client, Endpoint ep) {}
 
@@ -150,6 +159,11 @@ interface Recovery {
         @Override
         public RecoveryOutcome onFault(Fault f) {
             return k.restartOrStop(t, null);
+        }
+
+        @Override
+        public boolean breaksDeadlocks() {
+            return true;
         }
     }
 }

@@ -207,6 +207,12 @@ abstract class Shadow implements Recovery, Agent {
                 : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image().describe(pc - 4), what);
     }
 
+    /** A driver waiting forever for its device inside a request is restarted, the request re-issued. */
+    @Override
+    public boolean breaksDeadlocks() {
+        return true;
+    }
+
     /** Its restarts are hidden: clients' capabilities follow the driver's new generation. */
     @Override
     public boolean hidesRestarts() {

@@ -86,6 +86,52 @@ class ShadowDriverTest {
         assertFalse(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
     }
 
+    /** At the driver's request {@code n}: moves its device-register base {@code by} bytes (as a flipped bit would). */
+    static final class BaseShift implements KernelProbe {
+        final int n;
+        final long by;
+        int delivered;
+        boolean struck;
+
+        BaseShift(int n, long by) {
+            this.n = n;
+            this.by = by;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            if (!t.name().equals("blk") || ++delivered != n) {
+                return;
+            }
+            long at = t.image().symbol("base").orElseThrow();
+            long v = t.cpu().memory().load(at, 8, dev.rewind.hw.mem.Perm.READ);
+            byte[] b = java.nio.ByteBuffer.allocate(8)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .putLong(v + by)
+                    .array();
+            struck = t.cpu().memory().write(at, b, 0, 8);
+        }
+    }
+
+    @Test
+    void aDriverWaitingForeverForItsDeviceIsRestartedWhenNothingElseCanRun() throws Exception {
+        // Its commands go to the wrong registers: no completion ever comes, the driver waits,
+        // its client waits on it, nothing else can run. Under shadow that is a driver failure.
+        BaseShift probe = new BaseShift(120, 0x100);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk.toml"), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struck, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        assertEquals(FaultKind.DEADLINE, run.faults.get(0).fault().kind(), run::toString);
+        assertTrue(run.faults.get(0).fault().detail().contains("deadlock"), run::toString);
+        assertEquals(1, ((RecoveryOutcome.ShadowRestarted) run.faults.get(0).outcome()).reissued(), run::toString);
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        // Under none, the same strike ends in the deadlock (nothing restarts the driver).
+        BaseShift again = new BaseShift(120, 0x100);
+        GuestRun none = GuestRun.bootManifest(underNone(Fixtures.manifest("t_blk.toml")), Fixtures.CONFIG, again, null);
+        assertEquals(SystemResult.Outcome.DEADLOCK, none.result.outcome(), none::toString);
+    }
+
     @Test
     void aDriverThatLoopsOnARequestMeetsTheRequestDeadline() throws Exception {
         // No runaway limit: only the shadow's request deadline can end the loop.
