@@ -16,6 +16,16 @@ final class BlockShadow extends Shadow {
         super(k, driver, BLK_OPEN, BLK_CLOSE);
     }
 
+    /** The sectors of the driver's block device, or 0 if it has none the kernel knows. */
+    private long capacity() {
+        for (BoundDevice bd : driver.devices()) {
+            if (bd.device instanceof dev.rewind.hw.dev.BlockDevice b) {
+                return b.capacity();
+            }
+        }
+        return 0;
+    }
+
     @Override
     String opName(long label) {
         return Blk.opName(label);
@@ -36,9 +46,22 @@ final class BlockShadow extends Shadow {
         return Blk.replyWellFormed(m[0], r[1], r[2], r[3], r[4], r[5], r[6], m);
     }
 
-    /** ENOTOPEN to a client with an open session, EROFS to one whose session is read-write. */
+    /**
+     * ERANGE for sectors within the disk (its capacity is the device's, which the kernel owns);
+     * ENOTOPEN to a client with an open session; EROFS to one whose session is read-write.
+     */
     @Override
-    String sessionBreach(long label, long status, long[] open) {
+    String stateBreach(long[] msg, long status, long[] open) {
+        if (status == Blk.ERANGE && (msg[0] == Blk.READ || msg[0] == Blk.WRITE)) {
+            long capacity = capacity();
+            long sector = msg[1];
+            long count = msg[2];
+            if (capacity > 0
+                    && Long.compareUnsigned(sector, capacity) < 0
+                    && Long.compareUnsigned(count, capacity - sector) <= 0) {
+                return "answered ERANGE to sectors " + sector + "+" + count + " of a disk of " + capacity;
+            }
+        }
         if (open == null) {
             return null;
         }

@@ -47,7 +47,7 @@ final class CharShadow extends Shadow {
 
     /** ENOTOPEN to a client with an open session. */
     @Override
-    String sessionBreach(long label, long status, long[] open) {
+    String stateBreach(long[] msg, long status, long[] open) {
         return open != null && status == Tty.ENOTOPEN
                 ? "answered ENOTOPEN to a client whose OPEN it acknowledged"
                 : null;

@@ -117,10 +117,11 @@ abstract class Shadow implements Recovery, Agent {
     abstract boolean replyWellFormed(long[] msg, long[] reply);
 
     /**
-     * Why {@code status} cannot be the answer to {@code label} from a client whose session is
-     * {@code open} (the OPEN request the shadow logged for it, or null if it has none), or null.
+     * Why {@code status} cannot be the answer to request {@code msg} (label, w0..w3, length) from
+     * a client whose session is {@code open} (the OPEN request the shadow logged for it, or null
+     * if it has none), given what the shadow knows of the driver's state and devices; or null.
      */
-    String sessionBreach(long label, long status, long[] open) {
+    String stateBreach(long[] msg, long status, long[] open) {
         return null;
     }
 
@@ -152,7 +153,7 @@ abstract class Shadow implements Recovery, Agent {
             return "a malformed " + op + " reply (words or length outside what the definition allows)";
         }
         Entry open = stateLog.get(client.sendBadge());
-        return sessionBreach(label, status, open == null ? null : open.msg());
+        return stateBreach(msg, status, open == null ? null : open.msg());
     }
 
     // ---- passive mode ----------------------------------------------------------------------
