@@ -1,5 +1,6 @@
 package dev.rewind.tools;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.kernel.text.Units;
 import dev.rewind.tools.regress.CaseResult;
 import dev.rewind.tools.regress.CaseRunner;
@@ -16,7 +17,9 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -41,9 +44,12 @@ import picocli.CommandLine.Parameters;
             "regression suite (the default), builtin:failing fails on purpose.",
             "The suite format is in docs/TESTING.md.",
             "",
-            "--filter takes a glob (* ? [abc]) matched against CASE or SUITE/CASE, or a",
-            "/regex/ searched in SUITE/CASE. With several --filter (or --tag) options, a",
-            "case needs to match one of them.",
+            "Each case runs once per architecture its image is built for, named ARCH/CASE",
+            "(riscv64/hello, aarch64/hello); --arch picks one.",
+            "",
+            "--filter takes a glob (* ? [abc]) matched against CASE, ARCH/CASE, SUITE/CASE or",
+            "SUITE/ARCH/CASE, or a /regex/ searched in SUITE/ARCH/CASE and SUITE/CASE. With several",
+            "--filter (or --tag) options, a case needs to match one of them.",
             "",
             "Exit status: 0 every selected case passed (or was skipped); 1 a case failed",
             "or could not run; 2 bad usage or a bad suite; 70 an internal error."
@@ -60,6 +66,13 @@ public final class TestCommand implements Callable<Integer> {
 
     @Option(names = "--exclude-tag", paramLabel = "TAG", description = "Leave out the cases with this tag.")
     List<String> excludedTags = new ArrayList<>();
+
+    @Option(
+            names = "--arch",
+            paramLabel = "ARCH",
+            description = "Run the cases on this architecture only: riscv64 or aarch64 (default: each case on"
+                    + " every architecture its image is built for).")
+    String arch;
 
     @Option(
             names = {"-j", "--jobs"},
@@ -100,6 +113,14 @@ public final class TestCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--jobs must be between 1 and 1024: " + n);
         }
         Selection selection = new Selection(filters, tags, excludedTags);
+        Set<Arch> archs = EnumSet.allOf(Arch.class);
+        if (arch != null) {
+            Arch a = Arch.named(arch);
+            if (a == null) {
+                throw new IllegalArgumentException("--arch must be riscv64 or aarch64: " + Printable.escape(arch));
+            }
+            archs = EnumSet.of(a);
+        }
         if (junitXml != null) {
             HostFiles.checkWritable(junitXml, "--junit-xml", true);
         }
@@ -108,7 +129,7 @@ public final class TestCommand implements Callable<Integer> {
         boolean bad = false;
         for (String spec : suites.isEmpty() ? List.of("builtin:core") : suites) {
             try {
-                loaded.add(SuiteLoader.load(spec));
+                loaded.add(SuiteLoader.load(spec, archs));
             } catch (SuiteException e) {
                 System.err.println("rewind: bad suite: " + e.getMessage());
                 bad = true;

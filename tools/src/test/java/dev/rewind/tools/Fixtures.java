@@ -51,10 +51,10 @@ public final class Fixtures {
         assertFalse(err.contains("Exception") || err.contains("java."), r::toString);
     }
 
-    /** A built-in image's bytes (e.g. "hello.elf"). */
+    /** A built-in image's bytes (e.g. "hello.elf", "aarch64/hello.elf"). */
     public static byte[] builtinBytes(String name) {
         try {
-            return SystemImage.builtin(name).source().read(name);
+            return SystemImage.builtin(name).source().read(name.substring(name.lastIndexOf('/') + 1));
         } catch (BootException e) {
             throw new IllegalStateException("no built-in image " + name, e);
         } catch (IOException e) {

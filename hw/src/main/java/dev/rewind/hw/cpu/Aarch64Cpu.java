@@ -43,6 +43,7 @@ public final class Aarch64Cpu extends UnicornCpu {
     private static final int REG_X29 = 1;
     private static final int REG_X30 = 2;
     private static final int REG_SP = 4;
+    private static final int REG_NZCV = 3;
     private static final int REG_PC = 260;
     private static final int REG_CPACR_EL1 = 261;
 
@@ -299,6 +300,17 @@ public final class Aarch64Cpu extends UnicornCpu {
         if (count > 0) {
             uc.regWriteBatch(RESULT_IDS, in, count);
         }
+    }
+
+    @Override
+    public long flags() {
+        return uc.regRead(REG_NZCV) & 0xF000_0000L;
+    }
+
+    @Override
+    public void setFlags(long v) {
+        registerVersion++;
+        uc.regWrite(REG_NZCV, v & 0xF000_0000L);
     }
 
     /** x0..x30 into out[0..30], sp into out[31], pc into out[32]. out must have length >= 33. */

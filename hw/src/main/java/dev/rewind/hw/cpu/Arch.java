@@ -94,6 +94,19 @@ public enum Arch {
         return i == 31 ? "sp" : i == 30 ? "lr" : i == 29 ? "fp" : "x" + i;
     }
 
+    /** True where slot 0 is a register that always reads 0 and ignores writes (RISC-V x0). */
+    public boolean hasZeroRegister() {
+        return this == RISCV64;
+    }
+
+    /**
+     * The length of the instruction whose first 16 bits (little endian) are {@code low16}:
+     * AArch64 always 4; RISC-V 4, or 2 for a compressed one (low two bits not 11).
+     */
+    public int instructionLength(int low16) {
+        return this == AARCH64 || (low16 & 3) == 3 ? 4 : 2;
+    }
+
     /** The bytes a trapping instruction takes (AArch64: always 4; RISC-V: 2 or 4, see FaultLocator). */
     public int maxInstructionBytes() {
         return 4;

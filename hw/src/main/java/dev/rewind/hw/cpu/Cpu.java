@@ -78,6 +78,17 @@ public interface Cpu extends AutoCloseable {
 
     void writeAll(long[] in);
 
+    /**
+     * The condition flags, as the architecture's status register shows them (AArch64: NZCV in
+     * bits 31..28, as in cpsr; RISC-V has none: 0). Not part of {@link #readAll}'s layout.
+     */
+    default long flags() {
+        return 0;
+    }
+
+    /** Set what {@link #flags()} reads (AArch64: bits 31..28 only); no effect where there are none. */
+    default void setFlags(long v) {}
+
     int exceptionCause();
 
     long exceptionPc();

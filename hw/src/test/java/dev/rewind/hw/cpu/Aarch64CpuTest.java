@@ -79,6 +79,17 @@ class Aarch64CpuTest {
     }
 
     @Test
+    void flagsAreNzcvAndWritingThemChangesWhatConditionsSee() {
+        code(0xeb00001f, SVC, 0x9a9f57e2, SVC); // cmp x0, x0; svc; cset x2, mi; svc
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        assertEquals(0x6000_0000L, cpu.flags(), "equal: Z and C");
+        cpu.setFlags(0x8000_0000L);
+        assertEquals(0x8000_0000L, cpu.flags());
+        assertEquals(Exit.ECALL, cpu.run(cpu.args()[8]));
+        assertEquals(1, cpu.reg(2), "cset mi sees the N written");
+    }
+
+    @Test
     void undefinedInstructionReportsItsOwnPc() {
         code(NOP, NOP, UDF);
         assertEquals(Exit.EXCEPTION, cpu.run(CODE));

@@ -295,12 +295,12 @@ final class DebugHooks {
         byte[] old = null;
         if (write) {
             // The store will have happened when the run ends. Keep the bytes it overwrites, so
-            // the stop can be reported before the store (as gdb expects of RISC-V watchpoints:
+            // the stop can be reported before the store (as gdb expects of RISC-V and AArch64 watchpoints:
             // it steps over the instruction itself); if they cannot be read, resume after it.
             old = new byte[Math.max(0, Math.min(size, 16))];
             if (!h.cpu.memory().read(addr, old, 0, old.length)) {
                 old = null;
-                resume = at + insnLength(h.cpu.memory(), at);
+                resume = at + insnLength(h.cpu, at);
             }
         }
         long hitAddress = Long.compareUnsigned(addr, w.address()) < 0 ? w.address() : addr;
@@ -308,10 +308,11 @@ final class DebugHooks {
         h.cpu.stop();
     }
 
-    private static int insnLength(AddressSpace mem, long pc) {
+    private static int insnLength(Cpu cpu, long pc) {
+        AddressSpace mem = cpu.memory();
         if (mem.translate(pc, 2, Perm.EXEC) < 0) {
             return 4;
         }
-        return (mem.load(pc, 2, Perm.EXEC) & 3) == 3 ? 4 : 2;
+        return cpu.arch().instructionLength((int) mem.load(pc, 2, Perm.EXEC));
     }
 }

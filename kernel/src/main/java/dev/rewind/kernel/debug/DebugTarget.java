@@ -1,5 +1,6 @@
 package dev.rewind.kernel.debug;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.Kernel;
 import java.util.List;
@@ -22,8 +23,11 @@ import java.util.Map;
  * on the kernel thread, which must not block in it.
  */
 public interface DebugTarget {
-    /** Registers x0..x31 then pc, in the order of the gdb target description. */
-    int REGISTER_COUNT = 33;
+    /**
+     * General registers then pc: {@link Arch}'s readAll layout (RISC-V x0..x31, AArch64 x0..x30
+     * and sp), in the order of the gdb target description.
+     */
+    int REGISTER_COUNT = Arch.REGISTERS;
 
     int PC = 32;
 
@@ -218,12 +222,28 @@ public interface DebugTarget {
      */
     List<ThreadInfo> threads();
 
-    /** x0..x31 and pc of {@code thread}; throws IllegalArgumentException for no such thread. */
+    /** The instruction set the system's tasks run (one for the whole system). */
+    default Arch arch() {
+        return Arch.RISCV64;
+    }
+
+    /** The general registers and pc of {@code thread}; throws IllegalArgumentException for no such thread. */
     long[] readRegisters(int thread);
 
     /**
-     * Set {@code thread}'s x1..x31 and pc from {@code values} (in the order of
-     * {@link #readRegisters}; x0 and entries past pc are ignored, a shorter array sets only what
+     * {@code thread}'s condition flags ({@link dev.rewind.hw.cpu.Cpu#flags()}: AArch64 NZCV as
+     * cpsr holds them; 0 where the architecture has none, and for an ended task).
+     */
+    default long readFlags(int thread) {
+        return 0;
+    }
+
+    /** Set what {@link #readFlags} reads, as {@link #writeRegister} sets a register. */
+    default void writeFlags(int thread, long value) {}
+
+    /**
+     * Set {@code thread}'s general registers and pc from {@code values} (in the order of
+     * {@link #readRegisters}; RISC-V's x0 and entries past pc are ignored, a shorter array sets only what
      * it holds). At a fault stop a change makes the task resume from its registers (see
      * {@link #resume(Map, Action, boolean)}). Throws IllegalArgumentException for no such live
      * thread.
@@ -233,7 +253,7 @@ public interface DebugTarget {
     /** Register {@code reg} (0..32, {@link #PC} last) of {@link #readRegisters}; IllegalArgumentException for no such register or thread. */
     long readRegister(int thread, int reg);
 
-    /** Set one register as {@link #writeRegisters} does (writing x0 has no effect). */
+    /** Set one register as {@link #writeRegisters} does (writing RISC-V's x0 has no effect). */
     void writeRegister(int thread, int reg, long value);
 
     /**

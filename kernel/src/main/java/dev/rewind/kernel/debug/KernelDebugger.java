@@ -3,6 +3,7 @@ package dev.rewind.kernel.debug;
 import static dev.rewind.kernel.debug.DebugThreads.id;
 import static dev.rewind.kernel.debug.DebugThreads.live;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.mem.AddressSpace;
@@ -46,6 +47,7 @@ import java.util.Set;
  */
 public final class KernelDebugger implements DebugTarget {
     private final DebugPort port;
+    private final Kernel kernel;
     private final HaltProtocol halt;
     private final DebugHooks hooks = new DebugHooks();
     private final ReverseRecorder recorder = new ReverseRecorder(hooks);
@@ -66,6 +68,7 @@ public final class KernelDebugger implements DebugTarget {
      * system stops before its first instruction until a debugger attaches and resumes it.
      */
     public KernelDebugger(Kernel kernel, boolean waitForDebugger) {
+        this.kernel = kernel;
         this.port = kernel.attachDebugger(new Debugger() {
             @Override
             public Task pickNext() {
@@ -420,6 +423,30 @@ public final class KernelDebugger implements DebugTarget {
     }
 
     @Override
+    public Arch arch() {
+        Arch a = kernel.arch();
+        return a == null ? Arch.RISCV64 : a;
+    }
+
+    @Override
+    public long readFlags(int thread) {
+        return halt.whileHalted(() -> DebugThreads.ended(port, thread) != null
+                ? 0L
+                : DebugThreads.task(port, thread).cpu().flags());
+    }
+
+    @Override
+    public void writeFlags(int thread, long value) {
+        halt.runWhileHalted(thread, t -> {
+            recorder.changedByDebugger(t);
+            if (t.cpu().flags() != value) {
+                halt.registersChanged(t);
+            }
+            t.cpu().setFlags(value);
+        });
+    }
+
+    @Override
     public long[] readRegisters(int thread) {
         return halt.whileHalted(() -> {
             long[] r = new long[REGISTER_COUNT];
@@ -439,7 +466,7 @@ public final class KernelDebugger implements DebugTarget {
     public void writeRegisters(int thread, long[] values) {
         halt.runWhileHalted(thread, t -> {
             recorder.changedByDebugger(t);
-            for (int i = 1; i < Math.min(values.length, REGISTER_COUNT); i++) {
+            for (int i = 0; i < Math.min(values.length, REGISTER_COUNT); i++) {
                 setRegister(t, i, values[i]);
             }
         });
@@ -468,7 +495,7 @@ public final class KernelDebugger implements DebugTarget {
 
     /** Halt lock held, halted. */
     private void setRegister(Task t, int reg, long value) {
-        if (reg == 0) {
+        if (reg == 0 && t.cpu().arch().hasZeroRegister()) {
             return;
         }
         int a = reg - t.cpu().arch().result(0);

@@ -1,5 +1,6 @@
 package dev.rewind.tools.bench;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.hw.cpu.Engine;
 import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.elf.ElfImage;
@@ -57,6 +58,8 @@ import picocli.CommandLine.Parameters;
             "txipc: KV and FS workloads with and without txipc, and rollback time by pages dirtied.",
             "blk: block driver throughput and latency with and without the shadow tap, and the time from a",
             "driver fault to service restored.",
+            "ipc, compute, store and txipc's workload ratios print a column per architecture (riscv64,",
+            "aarch64; --arch picks one); the rest, and qemu, measure RISC-V.",
             "Numbers are medians over --runs runs; results go to stdout."
         })
 public final class BenchCommand implements Callable<Integer> {
@@ -81,6 +84,15 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> programs = new ArrayList<>();
 
     @Option(
+            names = "--arch",
+            paramLabel = "ARCH",
+            description = "ipc, compute, store, txipc: only this architecture, riscv64 or aarch64 (default: both).")
+    String arch;
+
+    /** The architectures of the per-architecture columns. */
+    private List<Arch> archs = List.of(Arch.values());
+
+    @Option(
             names = "--idle-tasks",
             paramLabel = "N",
             description = "Idle tasks booted by the memory benchmark (default: 200).")
@@ -100,6 +112,13 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (idleTasks < 1 || idleTasks > 1000) {
             throw new IllegalArgumentException("--idle-tasks must be between 1 and 1000");
+        }
+        if (arch != null) {
+            Arch a = Arch.named(arch);
+            if (a == null) {
+                throw new IllegalArgumentException("--arch must be riscv64 or aarch64: " + arch);
+            }
+            archs = List.of(a);
         }
         System.out.printf(
                 "rewind bench: unicorn %s, %d cores, java %s, %d runs each%n",
@@ -125,8 +144,8 @@ public final class BenchCommand implements Callable<Integer> {
     private void bench(String w) throws Exception {
         switch (w) {
             case "ipc" -> ipc();
-            case "compute" -> loop("compute", "bench_compute.elf", "compute_loop");
-            case "store" -> loop("store", "bench_store.elf", "store_loop");
+            case "compute" -> loops("compute", "bench_compute.elf", "compute_loop");
+            case "store" -> loops("store", "bench_store.elf", "store_loop");
             case "boot" -> boot();
             case "memory" -> memory();
             case "txipc" -> txipc();
@@ -173,34 +192,68 @@ public final class BenchCommand implements Callable<Integer> {
         return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
     }
 
+    /** The built-in image {@code name} built for {@code arch} ("t_ipcbench.toml", "aarch64/t_ipcbench.toml"). */
+    static String image(Arch arch, String name) {
+        return arch == Arch.RISCV64 ? name : arch.id() + "/" + name;
+    }
+
+    /** A table row: {@code label}, then one cell per architecture of {@link #archs}. */
+    private void row(String label, List<String> cells, String note) {
+        StringBuilder sb = new StringBuilder(String.format("%-49s", label));
+        for (String c : cells) {
+            sb.append(String.format(" %22s", c));
+        }
+        if (!note.isEmpty()) {
+            sb.append("   ").append(note);
+        }
+        System.out.println(sb);
+    }
+
+    /** The header row of a table: {@code label} and the architectures' names. */
+    private void header(String label) {
+        row(label, archs.stream().map(Arch::id).toList(), "");
+    }
+
     private void ipc() throws Exception {
-        bootCapture("t_ipcbench.toml"); // warm-up
-        double[] ipc = new double[runs];
-        double[] sys = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            String out = bootCapture("t_ipcbench.toml");
-            long[] c = grab(out, "ipcbench: calls=(\\d+) ns=(\\d+)");
-            long[] s = grab(out, "ipcbench: syscalls=(\\d+) ns=(\\d+)");
-            ipc[i] = (double) c[1] / c[0];
-            sys[i] = (double) s[1] / s[0];
-        }
-        double[] trap = new double[runs];
-        double[] pingPong = new double[runs];
-        try (BareUnicorn b = new BareUnicorn()) {
-            b.ecallNanos(200_000);
-            BareUnicorn.pingPongNanos(200_000);
+        List<String> ipcCells = new ArrayList<>();
+        List<String> sysCells = new ArrayList<>();
+        List<String> trapCells = new ArrayList<>();
+        List<String> pingCells = new ArrayList<>();
+        for (Arch a : archs) {
+            String toml = image(a, "t_ipcbench.toml");
+            bootCapture(toml); // warm-up
+            double[] ipc = new double[runs];
+            double[] sys = new double[runs];
             for (int i = 0; i < runs; i++) {
-                trap[i] = b.ecallNanos(200_000);
-                pingPong[i] = BareUnicorn.pingPongNanos(200_000);
+                String out = bootCapture(toml);
+                long[] c = grab(out, "ipcbench: calls=(\\d+) ns=(\\d+)");
+                long[] sc = grab(out, "ipcbench: syscalls=(\\d+) ns=(\\d+)");
+                ipc[i] = (double) c[1] / c[0];
+                sys[i] = (double) sc[1] / sc[0];
             }
+            double[] trap = new double[runs];
+            double[] pingPong = new double[runs];
+            try (BareUnicorn b = new BareUnicorn(a)) {
+                b.ecallNanos(200_000);
+                BareUnicorn.pingPongNanos(a, 200_000);
+                for (int i = 0; i < runs; i++) {
+                    trap[i] = b.ecallNanos(200_000);
+                    pingPong[i] = BareUnicorn.pingPongNanos(a, 200_000);
+                }
+            }
+            ipcCells.add(String.format("%.0f ns", median(ipc)));
+            sysCells.add(String.format("%.0f ns", median(sys)));
+            trapCells.add(String.format("%.0f ns", 2 * median(trap)));
+            pingCells.add(String.format("%.0f ns", median(pingPong)));
         }
-        System.out.printf(
-                "ipc:     null IPC round trip (call + reply_recv)  %8.0f ns   (median of %d runs x 200000 calls)%n",
-                median(ipc), runs);
-        System.out.printf("ipc:     syscall round trip (task_self)           %8.0f ns%n", median(sys));
-        System.out.printf(
-                "ipc:     bare Unicorn, same run: 2 ecall traps %.0f ns; two engines trapping in turn %.0f ns per round%n",
-                2 * median(trap), median(pingPong));
+        header("ipc:");
+        row(
+                "ipc:     null IPC round trip (call + reply_recv)",
+                ipcCells,
+                String.format("(median of %d runs x 200000 calls)", runs));
+        row("ipc:     syscall round trip (task_self)", sysCells, "");
+        row("ipc:     bare Unicorn, same run: 2 traps", trapCells, "(ecall, svc)");
+        row("ipc:     bare Unicorn, two engines trapping in turn", pingCells, "per round");
     }
 
     /**
@@ -208,35 +261,45 @@ public final class BenchCommand implements Callable<Integer> {
      * pairs (kernel, bare, kernel, bare...) on loops of a few hundred ms, and the figure is the
      * median of each pair's ratio: the host's speed drifts under load, a pair shares it.
      */
-    private void loop(String name, String elf, String symbol) throws Exception {
-        SystemImage img = SystemImage.builtin(elf);
+    private void loops(String name, String elf, String symbol) throws Exception {
+        List<String> kernelCells = new ArrayList<>();
+        List<String> bareCells = new ArrayList<>();
+        List<String> ratioCells = new ArrayList<>();
+        long iterations = 0;
+        for (Arch a : archs) {
+            double[] r = loop(name, image(a, elf), elf, symbol, a);
+            iterations = (long) r[0];
+            kernelCells.add(String.format("%.1f ms (%.1f M/s)", r[1] / 1e6, r[0] / (r[1] / 1e3)));
+            bareCells.add(String.format("%.1f ms (%.1f M/s)", r[2] / 1e6, r[0] / (r[2] / 1e3)));
+            ratioCells.add(String.format("%.1f%%", 100 * r[3]));
+        }
+        header(String.format("%-8s %d iterations", name + ":", iterations));
+        row(String.format("%-8s kernel", name + ":"), kernelCells, "");
+        row(String.format("%-8s bare Unicorn", name + ":"), bareCells, "");
+        row(
+                String.format("%-8s kernel speed, %% of bare", name + ":"),
+                ratioCells,
+                String.format("(median of %d kernel/bare pairs)", runs));
+    }
+
+    /** One architecture's side of {@link #loops}: {iterations, kernel ns, bare ns, bare/kernel}. */
+    private double[] loop(String name, String builtin, String elf, String symbol, Arch arch) throws Exception {
+        SystemImage img = SystemImage.builtin(builtin);
         ElfImage image = ElfImage.parse(img.source().read(elf), elf);
         long fn = image.symbol(symbol).orElseThrow(() -> new IllegalStateException(elf + " has no symbol " + symbol));
         long gp = image.symbol("__global_pointer$").orElse(0);
         double[] kernel = new double[runs];
         double[] bare = new double[runs];
-        try (BareUnicorn b = new BareUnicorn()) {
+        try (BareUnicorn b = new BareUnicorn(arch)) {
             b.load(image);
-            long n = grab(bootCapture(elf), "bench: " + name + " n=(\\d+) ns=(\\d+)")[0]; // warm-up, both sides
+            long n = grab(bootCapture(builtin), "bench: " + name + " n=(\\d+) ns=(\\d+)")[0]; // warm-up, both sides
             b.call(fn, n, gp);
             for (int i = 0; i < runs; i++) {
-                long[] r = grab(bootCapture(elf), "bench: " + name + " n=(\\d+) ns=(\\d+)");
+                long[] r = grab(bootCapture(builtin), "bench: " + name + " n=(\\d+) ns=(\\d+)");
                 kernel[i] = r[1];
                 bare[i] = b.call(fn, n, gp);
             }
-            double k = median(kernel);
-            double u = median(bare);
-            System.out.printf(
-                    "%-8s %d iterations: kernel %.1f ms (%.1f M iter/s), bare Unicorn %.1f ms (%.1f M iter/s): kernel at %.1f%% of bare"
-                            + " (median of %d kernel/bare pairs)%n",
-                    name + ":",
-                    n,
-                    k / 1e6,
-                    n / (k / 1e3),
-                    u / 1e6,
-                    n / (u / 1e3),
-                    100 * median(ratios(bare, kernel)),
-                    runs);
+            return new double[] {n, median(kernel), median(bare), median(ratios(bare, kernel))};
         }
     }
 
@@ -284,14 +347,15 @@ public final class BenchCommand implements Callable<Integer> {
     /** As above, with txipc's replay_depth set to {@code replayDepth} (-1: the manifest's). */
     private static long[] workload(String toml, String server, String policy, int replayDepth) throws Exception {
         SystemImage img = SystemImage.builtin(toml);
-        String text = new String(img.source().read(toml), StandardCharsets.UTF_8)
+        String file = toml.substring(toml.lastIndexOf('/') + 1); // without aarch64/
+        String text = new String(img.source().read(file), StandardCharsets.UTF_8)
                 .replace(
                         "recovery = \"txipc\"",
                         "recovery = \"" + policy + "\"" + (replayDepth >= 0 ? "\nreplay_depth = " + replayDepth : ""));
         if (!policy.equals("txipc")) {
             text = text.replaceAll("(?m)^(deadline_ms|max_aborts|abort_window_ms|replay_depth) = .*$", "");
         }
-        Manifest m = Manifest.parse(text, toml);
+        Manifest m = Manifest.parse(text, file);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (Kernel k = new Kernel(KernelConfig.defaults(), m, img.source(), new Uart(out), null)) {
             // CPU time of this thread (the kernel runs the whole system on it): unlike wall time,
@@ -309,6 +373,30 @@ public final class BenchCommand implements Callable<Integer> {
 
     private void txipc() throws Exception {
         for (String[] w : new String[][] {{"t_kv_oracle.toml", "kv"}, {"t_fs_oracle.toml", "fs"}}) {
+            List<String> cpuCells = new ArrayList<>();
+            List<String> serverCells = new ArrayList<>();
+            List<String> flatCells = new ArrayList<>();
+            for (Arch a : archs) {
+                double[] r = txipcWorkload(image(a, w[0]), w[1]);
+                cpuCells.add(String.format("%.3f (%.0f/%.0f ms)", r[2], r[0] / 1e6, r[1] / 1e6));
+                serverCells.add(String.format("%.3f (%.0f/%.0f ms)", r[5], r[3] / 1e6, r[4] / 1e6));
+                flatCells.add(String.format("%.3f (%.0f ms)", r[7], r[6] / 1e6));
+            }
+            header("txipc:   " + w[1] + " workload, with/without txipc");
+            row("txipc:   " + w[1] + " CPU ratio", cpuCells, "(median of each run's ratio)");
+            row("txipc:   time on the " + w[1] + " server, ratio", serverCells, "");
+            row("txipc:   " + w[1] + " CPU ratio, replay_depth = 0", flatCells, "");
+        }
+        txipcRollbackAndReplay();
+    }
+
+    /**
+     * One architecture's TxIPC workload: {CPU with, without, ratio, server time with, without,
+     * ratio, CPU with replay_depth 0, its ratio}.
+     */
+    private double[] txipcWorkload(String toml, String server) throws Exception {
+        String[] w = {toml, server};
+        {
             workload(w[0], w[1], "none");
             workload(w[0], w[1], "txipc");
             double[] wall = new double[runs];
@@ -328,20 +416,21 @@ public final class BenchCommand implements Callable<Integer> {
             }
             // Ratios are medians of each run's ratio to the run of the same workload without
             // txipc just before it: the host's speed drifts between runs, a pair shares it.
-            System.out.printf(
-                    "txipc:   %s workload: %.1f ms CPU with txipc vs %.1f ms without (ratio %.3f); time on the %s server %.1f ms vs %.1f ms (ratio %.3f);"
-                            + " with replay_depth = 0 %.1f ms (ratio %.3f)%n",
-                    w[1],
-                    median(wall) / 1e6,
-                    median(wallBase) / 1e6,
-                    median(ratios(wall, wallBase)),
-                    w[1],
-                    median(cpu) / 1e6,
-                    median(cpuBase) / 1e6,
-                    median(ratios(cpu, cpuBase)),
-                    median(wallFlat) / 1e6,
-                    median(ratios(wallFlat, wallBase)));
+            return new double[] {
+                median(wall),
+                median(wallBase),
+                median(ratios(wall, wallBase)),
+                median(cpu),
+                median(cpuBase),
+                median(ratios(cpu, cpuBase)),
+                median(wallFlat),
+                median(ratios(wallFlat, wallBase))
+            };
         }
+    }
+
+    /** The rollback cost by pages dirtied, and history replays (RISC-V: the fault injector's). */
+    private void txipcRollbackAndReplay() throws Exception {
         try (dev.rewind.hw.mem.PhysicalMemory ram = new dev.rewind.hw.mem.PhysicalMemory(64L << 20);
                 dev.rewind.hw.cpu.RiscvCpu cpu = new dev.rewind.hw.cpu.RiscvCpu(ram)) {
             cpu.memory().map("data", 0x100000, 256L * 4096, dev.rewind.hw.mem.Perm.RW);

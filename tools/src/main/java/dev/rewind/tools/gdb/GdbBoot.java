@@ -100,9 +100,7 @@ public final class GdbBoot {
             err.printf(
                     "rewind: gdb stub listening on %s%s%n",
                     where, wait ? " (the system waits for gdb before its first instruction)" : "");
-            err.printf(
-                    "rewind: attach with: gdb-multiarch -ex 'set architecture riscv:rv64' -ex 'target remote %s' PROGRAM.elf%n",
-                    where);
+            err.printf("rewind: attach with: gdb-multiarch -ex 'target remote %s' PROGRAM.elf%n", where);
             err.flush();
             SystemResult r = kernel.run();
             boolean killed = debugger.killed();

@@ -104,6 +104,11 @@ public final class GdbSession implements DebugTarget.Listener {
     private int resends;
     private volatile boolean ended;
 
+    /** The target description and register layout of the system's architecture. */
+    TargetDescription description() {
+        return TargetDescription.of(target.arch());
+    }
+
     public GdbSession(DebugTarget target, InputStream in, OutputStream out) {
         this.target = target;
         this.in = in;

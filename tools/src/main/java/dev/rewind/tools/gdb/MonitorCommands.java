@@ -198,10 +198,11 @@ final class MonitorCommands {
             }
             Fault f = s.target.lastFault(t.id());
             if (f != null) {
-                Csrs c = Csrs.of(f);
-                sb.append(String.format(
-                        "%s (thread %d): %s%n    mcause %d, mtval 0x%x, mepc 0x%x%n",
-                        t.name(), t.id(), f, c.mcause(), c.mtval(), c.mepc()));
+                sb.append(String.format("%s (thread %d): %s%n", t.name(), t.id(), f));
+                if (s.description().hasTrapCsrs()) {
+                    Csrs c = Csrs.of(f);
+                    sb.append(String.format("    mcause %d, mtval 0x%x, mepc 0x%x%n", c.mcause(), c.mtval(), c.mepc()));
+                }
             } else if (thread != null) {
                 sb.append(t.name()).append(" has not faulted\n");
             }

@@ -218,14 +218,31 @@ public final class PacketCodec {
         return sb.toString();
     }
 
+    /** A 32-bit register value (the low half of {@code v}) as 8 hex digits, little-endian. */
+    public static String le32(long v) {
+        return le64(v).substring(0, 8);
+    }
+
     /** Inverse of {@link #le64}: exactly 16 hex digits. */
     public static long parseLe64(String s) {
         if (s.length() != 16) {
             throw new IllegalArgumentException("a register value needs 16 hex digits");
         }
+        return parseLe(s);
+    }
+
+    /** Inverse of {@link #le32}: exactly 8 hex digits, zero-extended. */
+    public static long parseLe32(String s) {
+        if (s.length() != 8) {
+            throw new IllegalArgumentException("a 32-bit register value needs 8 hex digits");
+        }
+        return parseLe(s);
+    }
+
+    private static long parseLe(String s) {
         byte[] b = fromHex(s);
         long v = 0;
-        for (int i = 7; i >= 0; i--) {
+        for (int i = b.length - 1; i >= 0; i--) {
             v = (v << 8) | (b[i] & 0xff);
         }
         return v;

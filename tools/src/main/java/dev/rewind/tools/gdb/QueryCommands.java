@@ -4,28 +4,21 @@ import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.FaultKind;
 import dev.rewind.kernel.debug.DebugTarget;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
 /**
  * General queries and settings: {@code qSupported}, {@code QStartNoAckMode},
- * {@code qXfer:features:read} (the RISC-V 64 target description, shipped as the resource
- * {@code target.xml}), {@code qAttached}, {@code qSymbol}, and empty replies for what is not
+ * {@code qXfer:features:read} (annex {@code target.xml}: the system's
+ * {@link TargetDescription}, shipped as the resource {@code riscv64.xml} or {@code aarch64.xml}), {@code qAttached}, {@code qSymbol}, and empty replies for what is not
  * supported (tracepoints, offsets, ...).
  */
 final class QueryCommands {
     static final int PACKET_SIZE = 0x4000;
-    private static final byte[] TARGET_XML = load("target.xml");
 
     private final GdbSession s;
 
     QueryCommands(GdbSession s) {
         this.s = s;
-    }
-
-    static byte[] targetXml() {
-        return TARGET_XML.clone();
     }
 
     String handle(String p) {
@@ -81,7 +74,7 @@ final class QueryCommands {
         if (!annex.equals("target.xml")) {
             return "E00";
         }
-        return chunk(TARGET_XML, range);
+        return chunk(s.description().xml(), range);
     }
 
     /** A qXfer read's "offset,length" (hex), or null if malformed. */
@@ -149,7 +142,7 @@ final class QueryCommands {
         return chunk(path.toString().getBytes(StandardCharsets.UTF_8), range);
     }
 
-    /** Linux siginfo_t on a 64-bit target: what {@code $_siginfo} shows (gdb's riscv64 Linux layout). */
+    /** Linux siginfo_t on a 64-bit target: what {@code $_siginfo} shows (gdb's Linux layout, the same on riscv64 and aarch64). */
     static final int SIGINFO_SIZE = 128;
 
     /** The siginfo of the current stop, for its thread only. offset,length */
@@ -213,16 +206,5 @@ final class QueryCommands {
                     ACCESS_FAULT_WRITE -> true;
             default -> false;
         };
-    }
-
-    private static byte[] load(String name) {
-        try (InputStream in = QueryCommands.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException("resource " + name + " is missing");
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

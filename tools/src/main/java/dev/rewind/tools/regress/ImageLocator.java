@@ -1,11 +1,13 @@
 package dev.rewind.tools.regress;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.kernel.BootException;
 import dev.rewind.kernel.ImageSource;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.image.InputFiles;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.ManifestException;
+import dev.rewind.kernel.image.TaskSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -24,11 +26,20 @@ public interface ImageLocator {
     String BUILTIN_IMAGES = "rewind/image";
 
     /** Opens {@code spec}; the message of the exception says what is wrong. */
-    SystemImage open(String spec) throws BootException;
+    default SystemImage open(String spec) throws BootException {
+        return open(spec, BUILTIN_IMAGES);
+    }
+
+    /**
+     * Opens {@code spec}, a manifest of which takes the programs it does not find beside it from
+     * the class-path folder {@code builtinPrograms} (the RISC-V built-in images, or an
+     * architecture's folder under them).
+     */
+    SystemImage open(String spec, String builtinPrograms) throws BootException;
 
     /** Relative paths are resolved against the host folder {@code dir}. */
     static ImageLocator folder(Path dir) {
-        return spec -> {
+        return (spec, builtinPrograms) -> {
             if (spec.startsWith(SystemImage.BUILTIN_PREFIX)) {
                 return SystemImage.open(spec);
             }
@@ -49,14 +60,14 @@ public interface ImageLocator {
                 throw new BootException("cannot read " + path + ": " + e.getMessage(), e);
             }
             ImageSource src = withBuiltinFallback(
-                    ImageSource.directory(path.toAbsolutePath().getParent()));
+                    ImageSource.directory(path.toAbsolutePath().getParent()), builtinPrograms);
             return new SystemImage(parseManifest(text, path.getFileName().toString()), src, path.toString());
         };
     }
 
     /** Relative paths are resolved against the class-path folder {@code prefix} (no trailing slash). */
     static ImageLocator classpath(String prefix) {
-        return spec -> {
+        return (spec, builtinPrograms) -> {
             if (spec.startsWith(SystemImage.BUILTIN_PREFIX)) {
                 return SystemImage.open(spec);
             }
@@ -83,7 +94,7 @@ public interface ImageLocator {
             if (isManifest(spec)) {
                 return new SystemImage(
                         parseManifest(new String(bytes, StandardCharsets.UTF_8), fileName),
-                        withBuiltinFallback(own),
+                        withBuiltinFallback(own, builtinPrograms),
                         "builtin-suite:" + spec);
             }
             // A bare ELF: the same one-task system `rewind boot prog.elf` makes.
@@ -94,6 +105,61 @@ public interface ImageLocator {
             String toml = "name = \"" + task + "\"\n[task." + task + "]\nimage = \"" + fileName + "\"\n";
             return new SystemImage(parseManifest(toml, fileName), own, "builtin-suite:" + spec);
         };
+    }
+
+    /**
+     * {@code spec} built for {@code arch}, or null if there is no such build: {@code builtin:NAME}
+     * becomes {@code builtin:aarch64/NAME} for AArch64; a suite's own manifest gets the programs
+     * it does not find beside it from {@code arch}'s built-in images. Every program must be
+     * built for {@code arch} (an ELF file beside the suite is built for one).
+     */
+    static SystemImage variant(ImageLocator images, String spec, Arch arch) throws BootException {
+        SystemImage img;
+        if (spec.startsWith(SystemImage.BUILTIN_PREFIX)) {
+            String name = spec.substring(SystemImage.BUILTIN_PREFIX.length());
+            if (arch == Arch.AARCH64 && !name.startsWith(SystemImage.AARCH64_PREFIX)) {
+                try {
+                    img = SystemImage.builtin(SystemImage.AARCH64_PREFIX + name);
+                } catch (BootException none) {
+                    return null;
+                }
+            } else {
+                img = images.open(spec);
+            }
+        } else {
+            img = images.open(spec, arch == Arch.RISCV64 ? BUILTIN_IMAGES : BUILTIN_IMAGES + "/" + arch.id());
+        }
+        return archOf(img) == arch ? img : null;
+    }
+
+    /**
+     * The architecture every program of {@code img} is built for (its manifest's {@code arch}
+     * must agree), or null if they differ or one cannot be read.
+     */
+    static Arch archOf(SystemImage img) {
+        Arch found =
+                img.manifest().arch() == null ? null : Arch.named(img.manifest().arch());
+        for (TaskSpec t : img.manifest().tasks()) {
+            Arch a;
+            try {
+                a = Arch.ofElfMachine(machine(img.source().read(t.image())));
+            } catch (IOException e) {
+                return null;
+            }
+            if (a == null || (found != null && a != found)) {
+                return null;
+            }
+            found = a;
+        }
+        return found;
+    }
+
+    /** An ELF file's e_machine, or -1 if {@code b} is not an ELF file. */
+    private static int machine(byte[] b) {
+        if (b.length < 20 || b[0] != 0x7f || b[1] != 'E' || b[2] != 'L' || b[3] != 'F') {
+            return -1;
+        }
+        return (b[18] & 0xff) | (b[19] & 0xff) << 8;
     }
 
     private static boolean isManifest(String spec) {
@@ -124,8 +190,8 @@ public interface ImageLocator {
     }
 
     /** {@code primary}, and for files it lacks, the built-in images. */
-    static ImageSource withBuiltinFallback(ImageSource primary) {
-        ImageSource builtin = ImageSource.classpath(BUILTIN_IMAGES);
+    static ImageSource withBuiltinFallback(ImageSource primary, String builtinPrograms) {
+        ImageSource builtin = ImageSource.classpath(builtinPrograms);
         return new ImageSource() {
             @Override
             public byte[] read(String name) throws IOException {

@@ -10,8 +10,11 @@ import java.util.regex.PatternSyntaxException;
  * given), has at least one of the tags (if any are given), and has none of the excluded tags.
  *
  * <p>A filter is a glob ({@code *} any characters, {@code ?} one, {@code [abc]} one of) matched
- * against the case's name or its full name {@code suite/case}, or a regular expression written
- * between slashes ({@code /fault_(read|write)/}), searched in the full name.
+ * against the case's name ({@code riscv64/hello}), its full name {@code suite/riscv64/hello}, or
+ * either without the architecture ({@code hello}, {@code suite/hello}: the case on every
+ * architecture), or a regular expression written
+ * between slashes ({@code /fault_(read|write)/}), searched in the full name with and without
+ * the architecture.
  */
 public final class Selection {
     private final List<Pattern> filters = new ArrayList<>();
@@ -36,7 +39,12 @@ public final class Selection {
                 && filters.stream()
                         .noneMatch(p -> p.matcher(c.name()).matches()
                                 || p.matcher(c.fullName()).matches()
-                                || (isRegex(p) && p.matcher(c.fullName()).find()))) {
+                                || p.matcher(c.baseName()).matches()
+                                || p.matcher(c.suite() + "/" + c.baseName()).matches()
+                                || (isRegex(p)
+                                        && (p.matcher(c.fullName()).find()
+                                                || p.matcher(c.suite() + "/" + c.baseName())
+                                                        .find())))) {
             return false;
         }
         if (!tags.isEmpty() && c.tags().stream().noneMatch(tags::contains)) {

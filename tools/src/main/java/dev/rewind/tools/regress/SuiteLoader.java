@@ -1,5 +1,6 @@
 package dev.rewind.tools.regress;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.kernel.image.InputFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,8 +14,10 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
@@ -33,14 +36,22 @@ public final class SuiteLoader {
 
     private SuiteLoader() {}
 
-    /** Reads the suite {@code spec} names (see the class comment). */
+    /** Reads the suite {@code spec} names (see the class comment), with its cases for every architecture. */
     public static Suite load(String spec) throws SuiteException {
+        return load(spec, EnumSet.allOf(Arch.class));
+    }
+
+    /**
+     * Reads the suite {@code spec} names; each case is one case per architecture of
+     * {@code archs} that its image is built for.
+     */
+    public static Suite load(String spec, Set<Arch> archs) throws SuiteException {
         if (spec.startsWith(BUILTIN_PREFIX)) {
-            return builtin(spec.substring(BUILTIN_PREFIX.length()), spec);
+            return builtin(spec.substring(BUILTIN_PREFIX.length()), spec, archs);
         }
         Path path = Path.of(spec);
         if (Files.isDirectory(path)) {
-            return folder(path, spec);
+            return folder(path, spec, archs);
         }
         if (!Files.exists(path)) {
             throw new SuiteException(spec, 0, "no such suite file or folder");
@@ -52,11 +63,16 @@ public final class SuiteLoader {
             throw new SuiteException(spec, 0, "cannot read: " + e.getMessage());
         }
         Path dir = path.toAbsolutePath().getParent();
-        return SuiteParser.parse(text, spec, baseName(path.getFileName().toString()), ImageLocator.folder(dir));
+        return SuiteParser.parse(text, spec, baseName(path.getFileName().toString()), ImageLocator.folder(dir), archs);
     }
 
     /** A built-in suite, e.g. {@code core} for rewind/suites/core.suite. */
     public static Suite builtin(String name, String spec) throws SuiteException {
+        return builtin(name, spec, EnumSet.allOf(Arch.class));
+    }
+
+    /** A built-in suite, with its cases for {@code archs}. */
+    public static Suite builtin(String name, String spec, Set<Arch> archs) throws SuiteException {
         String file = name.endsWith(SUITE_EXTENSION) ? name : name + SUITE_EXTENSION;
         if (name.isEmpty() || file.contains("/") || file.contains("\\")) {
             throw new SuiteException(spec, 0, "bad built-in suite name (built-in suites: " + builtinList() + ")");
@@ -74,11 +90,17 @@ public final class SuiteLoader {
                 new String(bytes, StandardCharsets.UTF_8),
                 spec,
                 baseName(file),
-                ImageLocator.classpath(BUILTIN_SUITES));
+                ImageLocator.classpath(BUILTIN_SUITES),
+                archs);
     }
 
     /** A folder: every X.expect beside an X.elf (or X.toml) is the case X, which boots that file. */
     public static Suite folder(Path dir, String spec) throws SuiteException {
+        return folder(dir, spec, EnumSet.allOf(Arch.class));
+    }
+
+    /** A folder suite, with its cases for {@code archs}. */
+    public static Suite folder(Path dir, String spec, Set<Arch> archs) throws SuiteException {
         List<Path> expects;
         try (Stream<Path> s = Files.list(dir)) {
             expects = s.filter(p -> p.getFileName().toString().endsWith(EXPECT_EXTENSION) && Files.isRegularFile(p))
@@ -129,8 +151,15 @@ public final class SuiteLoader {
             } catch (IOException | RuntimeException e) {
                 throw new SuiteException(shown, 0, "cannot read: " + e.getMessage());
             }
-            cases.add(SuiteParser.parseExpect(
-                    text, shown, suiteName, caseName, caseName + (elf ? ".elf" : ".toml"), images));
+            cases.addAll(SuiteParser.parseExpect(
+                    text, shown, suiteName, caseName, caseName + (elf ? ".elf" : ".toml"), images, archs));
+        }
+        if (cases.isEmpty()) {
+            throw new SuiteException(
+                    spec,
+                    0,
+                    "no case has an image built for "
+                            + archs.stream().map(Arch::id).collect(java.util.stream.Collectors.joining(" or ")));
         }
         return new Suite(suiteName, spec, cases);
     }

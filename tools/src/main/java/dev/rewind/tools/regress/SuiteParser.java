@@ -1,5 +1,6 @@
 package dev.rewind.tools.regress;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.kernel.BootException;
 import dev.rewind.kernel.FaultKind;
 import dev.rewind.kernel.SystemImage;
@@ -15,11 +16,14 @@ import dev.rewind.tools.regress.Expectations.LineExpectation;
 import dev.rewind.tools.regress.Expectations.TaskExpectation;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
@@ -40,6 +44,7 @@ public final class SuiteParser {
     private final String file;
     private final ImageLocator images;
     private final boolean expectFile;
+    private final Set<Arch> archs;
 
     private String suiteName;
     private long headerTimeout;
@@ -49,10 +54,11 @@ public final class SuiteParser {
     private CaseBuilder current;
     private int lineNo;
 
-    private SuiteParser(String file, ImageLocator images, boolean expectFile) {
+    private SuiteParser(String file, ImageLocator images, boolean expectFile, Set<Arch> archs) {
         this.file = file;
         this.images = images;
         this.expectFile = expectFile;
+        this.archs = archs;
     }
 
     /**
@@ -63,12 +69,27 @@ public final class SuiteParser {
      * @param images      resolves the images the cases boot
      */
     public static Suite parse(String text, String file, String defaultName, ImageLocator images) throws SuiteException {
-        SuiteParser p = new SuiteParser(file, images, false);
+        return parse(text, file, defaultName, images, EnumSet.allOf(Arch.class));
+    }
+
+    /**
+     * Reads a suite file; each case becomes one case per architecture of {@code archs} that its
+     * image is built for ({@code riscv64/NAME}, {@code aarch64/NAME}).
+     */
+    public static Suite parse(String text, String file, String defaultName, ImageLocator images, Set<Arch> archs)
+            throws SuiteException {
+        SuiteParser p = new SuiteParser(file, images, false, archs);
         p.suiteName = defaultName;
         p.readAll(text);
         p.finishCase();
         if (p.cases.isEmpty()) {
-            throw new SuiteException(file, 0, "no cases (start one with 'case NAME')");
+            throw new SuiteException(
+                    file,
+                    0,
+                    p.caseLines.isEmpty()
+                            ? "no cases (start one with 'case NAME')"
+                            : "no case has an image built for "
+                                    + archs.stream().map(Arch::id).collect(Collectors.joining(" or ")));
         }
         return new Suite(p.suiteName, file, p.cases);
     }
@@ -77,17 +98,23 @@ public final class SuiteParser {
      * Reads an {@code .expect} file of a folder suite: the directives of one case, which boots
      * {@code boot}; {@code case}, {@code boot} and {@code suite} lines are not allowed in it.
      */
-    public static TestCase parseExpect(
-            String text, String file, String suiteName, String caseName, String boot, ImageLocator images)
+    public static List<TestCase> parseExpect(
+            String text,
+            String file,
+            String suiteName,
+            String caseName,
+            String boot,
+            ImageLocator images,
+            Set<Arch> archs)
             throws SuiteException {
-        SuiteParser p = new SuiteParser(file, images, true);
+        SuiteParser p = new SuiteParser(file, images, true, archs);
         p.suiteName = suiteName;
         p.current = new CaseBuilder(caseName, 1);
         p.lineNo = 1;
         p.boot(boot);
         p.readAll(text);
         p.finishCase();
-        return p.cases.get(0);
+        return p.cases;
     }
 
     // ---- lines -------------------------------------------------------------------------------
@@ -316,6 +343,20 @@ public final class SuiteParser {
     private void boot(String spec) throws SuiteException {
         try {
             current.image = images.open(spec);
+            // the image as named is the variant of its own architecture (RISC-V where that
+            // cannot be read: the run reports why it does not boot)
+            Arch own = ImageLocator.archOf(current.image);
+            for (Arch a : Arch.values()) {
+                if (!archs.contains(a)) {
+                    continue;
+                }
+                SystemImage v = a == own || (own == null && a == Arch.RISCV64)
+                        ? current.image
+                        : ImageLocator.variant(images, spec, a);
+                if (v != null) {
+                    current.variants.put(a, v);
+                }
+            }
         } catch (BootException e) {
             throw error("cannot boot " + spec + ": " + e.getMessage());
         }
@@ -363,7 +404,21 @@ public final class SuiteParser {
         long timeout = b.timeout > 0 ? b.timeout : headerTimeout;
         Expectations ex = new Expectations(
                 b.outcome, b.lines, b.inOrder, b.forbidden, b.faults, b.allowed, b.tasks, b.untilLine > 0);
-        cases.add(new TestCase(suiteName, b.name, b.boot, b.image, tags, timeout, b.skip, ex, file, b.line));
+        for (Map.Entry<Arch, SystemImage> v : b.variants.entrySet()) {
+            Arch a = v.getKey();
+            cases.add(new TestCase(
+                    suiteName,
+                    a.id() + "/" + b.name,
+                    a,
+                    b.boot,
+                    v.getValue(),
+                    tags,
+                    timeout,
+                    b.skip,
+                    ex,
+                    file,
+                    b.line));
+        }
     }
 
     private static List<String> concat(List<String> a, List<String> b) {
@@ -380,6 +435,9 @@ public final class SuiteParser {
         String boot;
         int bootLine;
         SystemImage image;
+        /** The image built for each architecture that has it, in {@link Arch} order. */
+        final Map<Arch, SystemImage> variants = new EnumMap<>(Arch.class);
+
         final List<String> tags = new ArrayList<>();
         long timeout;
         int timeoutLine;

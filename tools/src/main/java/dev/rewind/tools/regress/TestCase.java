@@ -1,5 +1,6 @@
 package dev.rewind.tools.regress;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.kernel.SystemImage;
 import java.util.List;
 
@@ -7,7 +8,9 @@ import java.util.List;
  * One case of a suite: a system to boot and what its run must show.
  *
  * @param suite        the suite's name
- * @param name         the case's name, unique in its suite
+ * @param name         the case's name, unique in its suite: the architecture it runs on, a
+ *                     slash, and the name the suite gives it ({@code riscv64/hello})
+ * @param arch         the architecture the case's image is built for
  * @param boot         the image as written in the suite file
  * @param image        the image, resolved and checked when the suite was read
  * @param tags         tags for selecting cases
@@ -20,6 +23,7 @@ import java.util.List;
 public record TestCase(
         String suite,
         String name,
+        Arch arch,
         String boot,
         SystemImage image,
         List<String> tags,
@@ -36,6 +40,11 @@ public record TestCase(
     /** {@code suite/name}. */
     public String fullName() {
         return suite + "/" + name;
+    }
+
+    /** The name the suite gives the case, without the architecture ({@code hello}). */
+    public String baseName() {
+        return name.substring(name.indexOf('/') + 1);
     }
 
     public boolean skipped() {

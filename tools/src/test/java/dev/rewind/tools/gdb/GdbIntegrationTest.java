@@ -172,7 +172,7 @@ class GdbIntegrationTest {
 
     /** A built-in ELF copied to a file gdb can load. */
     Path elf(String name) throws IOException {
-        Path p = tmp.resolve(name);
+        Path p = tmp.resolve(name.replace('/', '_'));
         try (InputStream in = getClass().getClassLoader().getResourceAsStream("rewind/image/" + name)) {
             assertTrue(in != null, name);
             Files.copy(in, p);
@@ -258,12 +258,20 @@ class GdbIntegrationTest {
      * 1's, even where task 1 runs another one).
      */
     Gdb gdb(Mode mode, int port, String symbols, String... commands) throws IOException {
+        return gdb(mode, "set architecture riscv:rv64", port, symbols, commands);
+    }
+
+    /**
+     * gdb as above, with {@code setArchitecture} (a gdb command, or "echo" for none: gdb then
+     * takes the architecture from the ELF and the stub's target description) before it connects.
+     */
+    Gdb gdb(Mode mode, String setArchitecture, int port, String symbols, String... commands) throws IOException {
         List<String> lines = new ArrayList<>(List.of(
                 "set pagination off",
                 "set confirm off",
                 "set width 0",
                 "set remotetimeout 30",
-                "set architecture riscv:rv64",
+                setArchitecture,
                 mode.inferiors() ? "echo" : "file " + symbols,
                 "target remote 127.0.0.1:" + port));
         lines.addAll(List.of(commands));
@@ -1052,6 +1060,159 @@ class GdbIntegrationTest {
             assertTrue(sys.console().contains("fault: survived"), sys.console());
             assertEquals(3, r.task("t_fault_null").exitCode(), r.summary());
             assertEquals(0, r.task("t_fault_null").faults(), "the debugger took the fault, not recovery");
+        });
+    }
+
+    // AArch64 (builtin:aarch64/...): the same stub serves gdb's aarch64 target description;
+    // no 'set architecture' (gdb reads it from the ELF and the description).
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aarch64BreakRegistersBacktraceStepWatchAndThreadsOnTheKvServer(Mode mode) {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(
+                    SystemImage.builtin("aarch64/demo.toml"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
+            String out;
+            try (Gdb g = gdb(
+                    mode,
+                    "echo",
+                    sys.port,
+                    elf("aarch64/kv_server.elf").toString(),
+                    "show architecture",
+                    "info threads",
+                    "monitor scope kv",
+                    "break store",
+                    "continue",
+                    "print klen",
+                    "print $pc == (long) &store",
+                    "print/x $sp",
+                    "print $x1 == 15",
+                    "info registers cpsr",
+                    "bt",
+                    "next",
+                    "stepi",
+                    "x/i $pc",
+                    "watch nkeys",
+                    "continue",
+                    "delete",
+                    "info threads",
+                    "detach")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "(currently \"aarch64\")",
+                    mode.thread(1) + " (kv gen 1, ready)",
+                    mode.thread(4) + " (kv_demo gen 1, ready)",
+                    "breakpoints and watchpoints apply to kv",
+                    "Breakpoint 1 at 0x",
+                    mode.thread(1) + " hit Breakpoint 1, store (",
+                    "servers/kv_server.c",
+                    "$1 = 15",
+                    "$2 = 1",
+                    "$3 = 0x7ffd",
+                    "$4 = 1", // x1 is klen, the second argument
+                    "cpsr           0x",
+                    "#0  store (",
+                    " in do_put (",
+                    " in main () at servers/kv_server.c",
+                    "=> 0x",
+                    "Hardware watchpoint 2: nkeys",
+                    "Old value = 0",
+                    "New value = 1",
+                    "(kv_demo gen 1, awaiting_reply)",
+                    mode.detached());
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertTrue(sys.console().contains("kv_demo: ok"), sys.console());
+        });
+    }
+
+    @Test
+    void aarch64ServerFaultStopsOnTheUdfAndContinuingLetsTheRestartRun() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(SystemImage.builtin("aarch64/t_restart.toml"), true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    "echo",
+                    sys.port,
+                    elf("aarch64/kv_server.elf").toString(),
+                    "continue",
+                    "bt",
+                    "print kind",
+                    "x/i $pc",
+                    "print $_siginfo.si_signo",
+                    "print $pc == $_siginfo._sifields._sigfault.si_addr",
+                    "monitor fault",
+                    "info threads",
+                    "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "rewind: task kv#0.1 faulted: illegal instruction",
+                    "Thread 1 received signal SIGILL, Illegal instruction.",
+                    "debug_fault (kind=",
+                    "do_debug_fault",
+                    "$1 = 1",
+                    " <debug_fault+",
+                    "udf\t#0",
+                    "$2 = 4",
+                    "$3 = 1",
+                    "kv (thread 1): illegal instruction",
+                    "(kv gen 1, faulted)",
+                    "(restart_client gen 1, awaiting_reply)",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertTrue(!out.contains("mcause"), "no RISC-V CSRs on AArch64: " + out);
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertEquals(2, r.task("kv").id().generation(), "recovery ran after gdb continued");
+            assertTrue(sys.console().contains("restart_client: ok"), sys.console());
+        });
+    }
+
+    @Test
+    void aarch64NullWriteIsSigsegvAtTheStoreAndRegistersAndFlagsCanBeWritten() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(SystemImage.builtin("aarch64/t_fault_null.elf"), true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    "echo",
+                    sys.port,
+                    elf("aarch64/t_fault_null.elf").toString(),
+                    "continue",
+                    "x/i $pc",
+                    "print $_siginfo.si_code",
+                    "print $_siginfo._sifields._sigfault.si_addr",
+                    "print $x0 = 0x4d2",
+                    "print $cpsr = 0x60000000",
+                    "info registers x0 cpsr",
+                    "continue",
+                    "kill")) {
+                out = g.finish();
+            }
+            assertContains(
+                    out,
+                    "received signal SIGSEGV, Segmentation fault.",
+                    "main () at tests/fault.c",
+                    "<main+",
+                    "str\t",
+                    "[x0]",
+                    "$1 = 1", // SEGV_MAPERR
+                    "$2 = (void *) 0x0",
+                    "x0             0x4d2",
+                    "cpsr           0x60000000",
+                    // the task resumed from the registers gdb wrote: the store faults at x0
+                    "write to unmapped memory at address 0x4d2",
+                    "[Inferior 1 (Remote target) killed]");
+            assertEquals("killed by the debugger", sys.await().summary());
         });
     }
 

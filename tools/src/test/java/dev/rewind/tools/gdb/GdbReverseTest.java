@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -51,14 +52,24 @@ class GdbReverseTest {
 
     /** revtest under gdb; {@code window}: as {@code rewind boot --gdb-reverse-window}, or null. */
     private String run(Mode mode, Long window, String... commands) throws Exception {
+        return runOn("", "set architecture riscv:rv64", mode, window, commands);
+    }
+
+    /**
+     * As {@link #run(Mode, Long, String...)}, on the image {@code prefix + "revtest.elf"}
+     * ("aarch64/" for AArch64's), with {@code setArchitecture} ("echo": none) before connecting.
+     */
+    private String runOn(String prefix, String setArchitecture, Mode mode, Long window, String... commands)
+            throws Exception {
         Booted sys = new Booted(
-                SystemImage.builtin("revtest.elf"),
+                SystemImage.builtin(prefix + "revtest.elf"),
                 true,
                 KernelConfig.defaults().quantumMs(),
                 mode.inferiors(),
                 window);
         Path elf = tmp.resolve("revtest.elf");
-        try (InputStream in = getClass().getClassLoader().getResourceAsStream("rewind/image/revtest.elf")) {
+        try (InputStream in =
+                getClass().getClassLoader().getResourceAsStream("rewind/image/" + prefix + "revtest.elf")) {
             assertTrue(in != null, "revtest.elf");
             Files.copy(in, elf);
         }
@@ -67,7 +78,7 @@ class GdbReverseTest {
                 "set confirm off",
                 "set width 0",
                 "set remotetimeout 30",
-                "set architecture riscv:rv64",
+                setArchitecture,
                 mode.inferiors() ? "echo" : "file " + elf,
                 "target remote 127.0.0.1:" + sys.port));
         lines.addAll(List.of(commands));
@@ -108,6 +119,35 @@ class GdbReverseTest {
                     "info registers",
                     "echo </regs1>\\n");
             assertContains(out, "slot before=0x7", "slot after=0x1234", "slot back=0x7", "at store=1");
+            assertEquals(block(out, "regs0"), block(out, "regs1"), out);
+        });
+    }
+
+    @Test
+    void onAarch64ReverseStepiOverAStoreShowsTheOldValueAndRegisters() {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            String out = runOn(
+                    "aarch64/",
+                    "echo",
+                    Mode.THREADS,
+                    null,
+                    "break *poke_store",
+                    "continue",
+                    "x/i $pc",
+                    "echo <regs0>\\n",
+                    "info registers",
+                    "echo </regs0>\\n",
+                    "printf \"slot before=%#lx\\n\", slot",
+                    "stepi",
+                    "printf \"slot after=%#lx\\n\", slot",
+                    "reverse-stepi",
+                    "printf \"slot back=%#lx\\n\", slot",
+                    "printf \"at store=%d\\n\", $pc == (long) &poke_store",
+                    "echo <regs1>\\n",
+                    "info registers",
+                    "echo </regs1>\\n");
+            assertContains(out, "str\t", "slot before=0x7", "slot after=0x1234", "slot back=0x7", "at store=1");
+            assertTrue(block(out, "regs0").contains("cpsr"), out);
             assertEquals(block(out, "regs0"), block(out, "regs1"), out);
         });
     }

@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.tools.CliRun.Result;
 import dev.rewind.tools.Fixtures;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,14 +59,18 @@ class RegressRunnerTest {
     @Test
     void theFailingSuiteFailsEveryCaseForItsReasonOnTheTerminalAndInJUnitXml() throws Exception {
         Path xml = dir.resolve("reports/failing.xml");
-        Result r = rewind("test", "builtin:failing", "--junit-xml", xml.toString());
+        Result r = rewind("test", "builtin:failing", "--arch", "riscv64", "--junit-xml", xml.toString());
         assertEquals(1, r.status(), r::toString);
         assertEquals(
-                FAILING.size(), SuiteLoader.load("builtin:failing").cases().size(), "every case has its reason here");
+                FAILING.size(),
+                SuiteLoader.load("builtin:failing", EnumSet.of(Arch.RISCV64))
+                        .cases()
+                        .size(),
+                "every case has its reason here");
         for (Map.Entry<String, String> e : FAILING.entrySet()) {
             String status = e.getKey().equals("boot_error") ? "ERROR" : "FAIL ";
             assertTrue(
-                    r.out().contains(status + " failing/" + e.getKey()),
+                    r.out().contains(status + " failing/riscv64/" + e.getKey()),
                     () -> e.getKey() + " not reported\n" + r.out());
             assertTrue(
                     r.out().contains(e.getValue()),
@@ -88,7 +94,7 @@ class RegressRunnerTest {
         assertEquals(12, cases.getLength());
         for (int i = 0; i < cases.getLength(); i++) {
             Element c = (Element) cases.item(i);
-            String name = c.getAttribute("name");
+            String name = c.getAttribute("name").replaceFirst("^riscv64/", "");
             assertEquals("failing", c.getAttribute("classname"));
             assertFalse(c.getAttribute("time").isEmpty());
             String tag = name.equals("boot_error") ? "error" : "failure";
@@ -100,7 +106,7 @@ class RegressRunnerTest {
             assertTrue(f.getTextContent().contains("case defined at builtin:failing:"), f::getTextContent);
         }
         Element missing = (Element) cases.item(0);
-        assertEquals("missing_line", missing.getAttribute("name"));
+        assertEquals("riscv64/missing_line", missing.getAttribute("name"));
         String out = missing.getElementsByTagName("system-out").item(0).getTextContent();
         assertTrue(out.startsWith("hello from rewind\n"), out);
     }
@@ -120,12 +126,14 @@ class RegressRunnerTest {
                 "--junit-xml",
                 xml.toString());
         assertEquals(0, r.status(), r::toString);
-        assertTrue(r.out().contains("PASS  core/hello"), r.out());
-        assertTrue(r.out().contains("PASS  core/isolation"), r.out());
+        for (String arch : List.of("riscv64", "aarch64")) {
+            assertTrue(r.out().contains("PASS  core/" + arch + "/hello"), r.out());
+            assertTrue(r.out().contains("PASS  core/" + arch + "/isolation"), r.out());
+        }
         assertFalse(r.out().contains("core/demo"), "demo is tagged ipc: excluded");
-        assertTrue(r.out().strip().endsWith("\n2 passed, 0 failed"), r.out());
+        assertTrue(r.out().strip().endsWith("\n4 passed, 0 failed"), r.out());
         Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
-        assertEquals("2", doc.getDocumentElement().getAttribute("tests"));
+        assertEquals("4", doc.getDocumentElement().getAttribute("tests"));
         assertEquals("0", doc.getDocumentElement().getAttribute("failures"));
         assertEquals(0, doc.getElementsByTagName("failure").getLength());
     }
@@ -144,8 +152,9 @@ class RegressRunnerTest {
         Result pass = rewind("test", dir.toString());
         String name = dir.getFileName().toString();
         assertEquals(0, pass.status(), pass::toString);
-        assertTrue(pass.out().contains("PASS  " + name + "/hello"), pass.out());
-        assertTrue(pass.out().contains("PASS  " + name + "/t_fault_null"), pass.out());
+        // RISC-V ELF files: RISC-V cases only
+        assertTrue(pass.out().contains("PASS  " + name + "/riscv64/hello"), pass.out());
+        assertTrue(pass.out().contains("PASS  " + name + "/riscv64/t_fault_null"), pass.out());
         assertTrue(pass.out().strip().endsWith("2 passed, 0 failed"), pass.out());
 
         Files.writeString(dir.resolve("hello.expect"), "expect line \"hello from elsewhere\"\n");
@@ -170,11 +179,12 @@ class RegressRunnerTest {
         Path xml = dir.resolve("mixed.xml");
         Result r = rewind("test", suite.toString(), "--timeout", "300ms", "--junit-xml", xml.toString());
         assertEquals(0, r.status(), r::toString);
-        assertTrue(r.out().contains("SKIP  mixed/later  (waiting for issue 12)"), r.out());
-        assertTrue(r.out().strip().endsWith("1 passed, 0 failed, 1 skipped"), r.out());
+        assertTrue(r.out().contains("SKIP  mixed/riscv64/later  (waiting for issue 12)"), r.out());
+        assertTrue(r.out().contains("SKIP  mixed/aarch64/later  (waiting for issue 12)"), r.out());
+        assertTrue(r.out().strip().endsWith("2 passed, 0 failed, 2 skipped"), r.out());
         Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
-        assertEquals("1", doc.getDocumentElement().getAttribute("skipped"));
-        assertEquals(1, doc.getElementsByTagName("skipped").getLength());
+        assertEquals("2", doc.getDocumentElement().getAttribute("skipped"));
+        assertEquals(2, doc.getElementsByTagName("skipped").getLength());
     }
 
     @Test
@@ -222,9 +232,17 @@ class RegressRunnerTest {
         Result list = rewind("test", "builtin:core", "--list", "--filter", "fault_*", "--filter", "/isol/");
         assertEquals(0, list.status(), list::toString);
         List<String> names = list.out().lines().map(l -> l.split(" ")[0]).toList();
-        assertTrue(names.contains("core/fault_read"), list.out());
-        assertTrue(names.contains("core/isolation"), list.out());
-        assertFalse(names.contains("core/hello"), list.out());
+        assertTrue(names.contains("core/riscv64/fault_read"), list.out());
+        assertTrue(names.contains("core/aarch64/fault_read"), list.out());
+        assertTrue(names.contains("core/riscv64/isolation"), list.out());
+        assertFalse(names.contains("core/riscv64/hello"), list.out());
+        Result arm = rewind("test", "builtin:core", "--list", "--arch", "aarch64", "--filter", "hello");
+        assertEquals(0, arm.status(), arm::toString);
+        assertEquals("core/aarch64/hello", arm.out().strip().split(" ")[0], arm.out());
+        assertEquals(1, arm.out().strip().lines().count(), arm.out());
+        Result bad = rewind("test", "builtin:core", "--list", "--arch", "mips");
+        assertEquals(2, bad.status(), bad::toString);
+        assertTrue(bad.err().contains("--arch must be riscv64 or aarch64"), bad::toString);
     }
 
     @Test
@@ -255,10 +273,18 @@ class RegressRunnerTest {
         assertEquals(List.of("fault_read", "hello"), names(new Selection(List.of(), List.of(), List.of("slow")), s));
         assertEquals(List.of("hello"), names(new Selection(List.of("hello", "nothing"), List.of(), List.of()), s));
         assertEquals(List.of(), names(new Selection(List.of("hello"), List.of("faults"), List.of()), s));
+        assertEquals(
+                List.of("aarch64/fault_read"),
+                new Selection(List.of("aarch64/fault_r*"), List.of(), List.of())
+                        .select(List.of(s)).stream().map(TestCase::name).toList());
     }
 
+    /** The selected cases without their architecture (each runs on both here). */
     private static List<String> names(Selection sel, Suite s) {
-        return sel.select(List.of(s)).stream().map(TestCase::name).toList();
+        return sel.select(List.of(s)).stream()
+                .map(TestCase::baseName)
+                .distinct()
+                .toList();
     }
 
     @Test

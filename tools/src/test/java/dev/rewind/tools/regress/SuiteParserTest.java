@@ -1,11 +1,13 @@
 package dev.rewind.tools.regress;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.kernel.FaultKind;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.TaskState;
@@ -14,6 +16,7 @@ import dev.rewind.tools.Fixtures;
 import dev.rewind.tools.regress.Expectations.TaskExpectation;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -68,10 +71,19 @@ class SuiteParserTest {
                   skip not today, thanks
                 """);
         assertEquals("mysuite", s.name());
-        assertEquals(3, s.cases().size());
+        assertEquals(6, s.cases().size(), "each case on RISC-V and on AArch64");
 
         TestCase a = s.cases().get(0);
-        assertEquals("mysuite/first", a.fullName());
+        assertEquals("mysuite/riscv64/first", a.fullName());
+        assertEquals("first", a.baseName());
+        assertEquals(Arch.RISCV64, a.arch());
+        TestCase a64 = s.cases().get(1);
+        assertEquals("mysuite/aarch64/first", a64.fullName());
+        assertEquals(Arch.AARCH64, a64.arch());
+        assertEquals(a.tags(), a64.tags());
+        assertTrue(
+                a64.image().location().startsWith("builtin:aarch64/"),
+                a64.image().location());
         assertEquals(6, a.line());
         assertEquals(List.of("all", "smoke", "quick"), a.tags());
         assertEquals(5_000_000_000L, a.timeoutNanos());
@@ -91,7 +103,7 @@ class SuiteParserTest {
         assertEquals(TaskState.EXITED, e.tasks().get(1).state());
         assertFalse(e.untilLines());
 
-        TestCase b = s.cases().get(1);
+        TestCase b = s.cases().get(2);
         assertEquals(1_500_000_000L, b.timeoutNanos());
         assertEquals(SystemResult.Outcome.TASK_FAILED, b.expect().outcome());
         assertEquals(FaultKind.ILLEGAL_INSTRUCTION, b.expect().faults().get(0).kind());
@@ -102,7 +114,7 @@ class SuiteParserTest {
         assertFalse(b.expect().allowed().get(1).covers("kv", FaultKind.UNMAPPED_WRITE));
         assertEquals(2, b.expect().tasks().get(1).number());
 
-        TestCase c = s.cases().get(2);
+        TestCase c = s.cases().get(4);
         assertTrue(c.expect().untilLines());
         assertEquals("not today, thanks", c.skipReason());
         assertEquals(List.of("all"), c.tags());
@@ -183,7 +195,38 @@ class SuiteParserTest {
         assertEquals(
                 Fixtures.builtinBytes("worker.elf").length,
                 s.cases().get(0).image().source().read("worker.elf").length);
-        assertEquals("mine", s.cases().get(1).image().manifest().tasks().get(0).name());
+        // the manifest beside the suite runs on AArch64 too, with AArch64's built-in programs;
+        // the RISC-V ELF file beside it only on RISC-V
+        assertEquals(
+                List.of("riscv64/m", "aarch64/m", "riscv64/e"),
+                s.cases().stream().map(TestCase::name).toList());
+        assertArrayEquals(
+                Fixtures.builtinBytes("aarch64/worker.elf"),
+                s.cases().get(1).image().source().read("worker.elf"));
+        assertEquals("mine", s.cases().get(2).image().manifest().tasks().get(0).name());
+    }
+
+    @Test
+    void archOnlyCasesStayOnTheirArchitectureAndASuiteCanBeReadForOne() throws Exception {
+        String text = "case fpc\n  boot builtin:t_fpc_deref_warm.elf\n"
+                + "case arm\n  boot builtin:aarch64/hello.elf\n"
+                + "case both\n  boot builtin:hello.elf\n";
+        assertEquals(
+                List.of("riscv64/fpc", "aarch64/arm", "riscv64/both", "aarch64/both"),
+                parse(text).cases().stream().map(TestCase::name).toList());
+        Suite arm = SuiteParser.parse(text, "t.suite", "t", ImageLocator.folder(dir), EnumSet.of(Arch.AARCH64));
+        assertEquals(
+                List.of("aarch64/arm", "aarch64/both"),
+                arm.cases().stream().map(TestCase::name).toList());
+        SuiteException none = assertThrows(
+                SuiteException.class,
+                () -> SuiteParser.parse(
+                        "case fpc\n  boot builtin:t_fpc_deref_warm.elf\n",
+                        "t.suite",
+                        "t",
+                        ImageLocator.folder(dir),
+                        EnumSet.of(Arch.AARCH64)));
+        assertTrue(none.getMessage().contains("no case has an image built for aarch64"), none.getMessage());
     }
 
     @Test
@@ -192,9 +235,9 @@ class SuiteParserTest {
         Files.write(dir.resolve("spare.elf"), Fixtures.builtinBytes("worker.elf")); // no .expect: not a case
         Files.writeString(dir.resolve("hello.expect"), "tags smoke\nexpect line \"hello from rewind\"\n");
         Suite s = SuiteLoader.load(dir.toString());
-        assertEquals(1, s.cases().size());
+        assertEquals(1, s.cases().size(), "a RISC-V ELF file: a RISC-V case only");
         TestCase c = s.cases().get(0);
-        assertEquals("hello", c.name());
+        assertEquals("riscv64/hello", c.name());
         assertEquals("hello.elf", c.boot());
         assertEquals(List.of("smoke"), c.tags());
         assertTrue(c.file().endsWith("hello.expect"), c.file());
@@ -257,7 +300,7 @@ class SuiteParserTest {
         Suite s = parse("case a\n  boot builtin:hello.elf\n  timeout 250US\ncase b\n  boot builtin:hello.elf\n"
                 + "  timeout 1.25M\n");
         assertEquals(250_000L, s.cases().get(0).timeoutNanos());
-        assertEquals(75_000_000_000L, s.cases().get(1).timeoutNanos());
+        assertEquals(75_000_000_000L, s.cases().get(2).timeoutNanos());
         SuiteException tooLong =
                 assertThrows(SuiteException.class, () -> parse("case a\n  boot builtin:hello.elf\n  timeout 61m\n"));
         assertTrue(

@@ -1,0 +1,74 @@
+package dev.rewind.tools.gdb;
+
+import dev.rewind.hw.cpu.Arch;
+import dev.rewind.kernel.debug.DebugTarget;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * What gdb is told of the machine, per architecture: the target description served as
+ * {@code target.xml} (a resource named after the architecture) and the register numbers it
+ * gives. Both start with {@link DebugTarget#REGISTER_COUNT} 64-bit registers in the readAll
+ * layout (RISC-V x0..x31, pc; AArch64 x0..x30, sp, pc), which is also the start of the
+ * {@code g} packet; then:
+ *
+ * <ul>
+ *   <li>RISC-V: the trap CSRs of the task's last fault (mepc, mcause, mtval: {@link Csrs}),
+ *       read-only, by {@code p} only (not in {@code g});
+ *   <li>AArch64: cpsr, 32 bits, in {@code g} after pc as gdb's {@code org.gnu.gdb.aarch64.core}
+ *       feature has it: the condition flags ({@link DebugTarget#readFlags}).
+ * </ul>
+ */
+enum TargetDescription {
+    RISCV64("riscv64.xml", false),
+    AARCH64("aarch64.xml", true);
+
+    /** The register number after the general registers and pc (AArch64's cpsr, RISC-V's mepc). */
+    static final int FIRST_EXTRA = DebugTarget.REGISTER_COUNT;
+
+    private final byte[] xml;
+    private final boolean cpsr;
+
+    TargetDescription(String resource, boolean cpsr) {
+        this.xml = load(resource);
+        this.cpsr = cpsr;
+    }
+
+    static TargetDescription of(Arch arch) {
+        return switch (arch) {
+            case RISCV64 -> RISCV64;
+            case AARCH64 -> AARCH64;
+        };
+    }
+
+    byte[] xml() {
+        return xml;
+    }
+
+    /** True if register {@link #FIRST_EXTRA} is a 32-bit cpsr that the {@code g} packet ends with. */
+    boolean hasCpsr() {
+        return cpsr;
+    }
+
+    /** True if the description has RISC-V's trap CSRs (mepc, mcause, mtval: {@link Csrs}). */
+    boolean hasTrapCsrs() {
+        return !cpsr;
+    }
+
+    /** True if {@code reg} is a read-only trap CSR ({@link Csrs}), read by {@code p} only. */
+    boolean isCsr(int reg) {
+        return !cpsr && reg >= Csrs.MEPC && reg < Csrs.COUNT;
+    }
+
+    private static byte[] load(String name) {
+        try (InputStream in = TargetDescription.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + name + " is missing");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
