@@ -130,14 +130,6 @@ public enum Arch {
     }
 
     /**
-     * The length of the instruction whose first two bytes are {@code low16} (little-endian):
-     * RISC-V 2 for a compressed instruction, else 4; AArch64 always 4.
-     */
-    public int instructionLength(int low16) {
-        return this == AARCH64 || (low16 & 3) == 3 ? 4 : 2;
-    }
-
-    /**
      * An instruction of {@code length} bytes (see {@link #instructionLength}) that jumps to
      * itself, as memory bytes: RISC-V {@code c.j .} or {@code j .}; AArch64 {@code b .}.
      */
