@@ -113,6 +113,42 @@ class ShadowDriverTest {
         }
     }
 
+    /** At the driver's request {@code n}: its idea of the disk's size drops to one sector. */
+    static final class CapacityLie implements KernelProbe {
+        final int n;
+        int delivered;
+        boolean struck;
+
+        CapacityLie(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            if (!t.name().equals("blk") || ++delivered != n) {
+                return;
+            }
+            byte[] one = {1, 0, 0, 0, 0, 0, 0, 0};
+            struck = t.cpu().memory().write(t.image().symbol("capacity").orElseThrow(), one, 0, 8);
+        }
+    }
+
+    @Test
+    void aDriverAnsweringOutOfRangeForSectorsOnTheDiskIsRestarted() throws Exception {
+        // The shadow knows the disk's size from the device the kernel owns: ERANGE for sectors
+        // within it is the driver's failure, and the request is re-issued to the restarted one.
+        CapacityLie probe = new CapacityLie(150);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk.toml"), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struck, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        assertTrue(run.faults.get(0).fault().detail().contains("answered ERANGE to sectors"), run::toString);
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+        // Under restart nothing checks the reply: the client is told ERANGE.
+        GuestRun plain = GuestRun.bootManifest(
+                underRestart(Fixtures.manifest("t_blk.toml")), Fixtures.CONFIG, new CapacityLie(150), null);
+        assertFalse(plain.console.contains("blk_stress: ok ops=400 errors=0"), plain::toString);
+    }
+
     @Test
     void aDriverWaitingForeverForItsDeviceIsRestartedWhenNothingElseCanRun() throws Exception {
         // Its commands go to the wrong registers: no completion ever comes, the driver waits,
