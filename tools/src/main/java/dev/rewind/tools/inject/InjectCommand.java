@@ -175,7 +175,8 @@ public final class InjectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (image == null) {
             throw new picocli.CommandLine.ParameterException(
-                    spec.commandLine(), "Missing required parameter: 'IMAGE' (or 'merge FILES...', 'report -o FILE FILES...')");
+                    spec.commandLine(),
+                    "Missing required parameter: 'IMAGE' (or 'merge FILES...', 'report -o FILE FILES...')");
         }
         if (server == null) {
             throw new picocli.CommandLine.ParameterException(
