@@ -74,7 +74,7 @@ public final class ReportCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(f + ": its header line is cut short: not a result file yet");
             }
             campaigns
-                    .computeIfAbsent(unsharded(c.header()), k -> new ArrayList<>())
+                    .computeIfAbsent(c.header().shard(0, c.header().shardCount()), k -> new ArrayList<>())
                     .add(f);
         }
         List<CampaignReport> reports = new ArrayList<>();
@@ -89,27 +89,6 @@ public final class ReportCommand implements Callable<Integer> {
         System.out.printf(
                 "report: %d campaign%s, %d runs -> %s%n", reports.size(), reports.size() == 1 ? "" : "s", runs, output);
         return 0;
-    }
-
-    private static ResultFile.Header unsharded(ResultFile.Header h) {
-        return new ResultFile.Header(
-                h.rewind(),
-                h.engine(),
-                h.arch(),
-                h.image(),
-                h.imageSha256(),
-                h.server(),
-                h.policy(),
-                h.count(),
-                h.firstSeed(),
-                h.types(),
-                h.hangMs(),
-                h.replayDepth(),
-                h.escalation(),
-                h.verify(),
-                h.faultFree(),
-                0,
-                h.shardCount());
     }
 
     private static CampaignReport merged(List<Path> shards) throws java.io.IOException {

@@ -272,9 +272,7 @@ public final class ChromeTrace implements KernelObserver, Closeable {
             a.append(",\"outcome\":");
             string(a, outcome.toString());
             instant(s, "fault", "fault " + fault.kind().name(), at, a.toString());
-            if (requestStart[s] >= 0 && requestStart[s] <= at) {
-                endRequest(s, at, "fault");
-            }
+            endRequestBy(s, at, "fault");
         }
     }
 
@@ -287,9 +285,7 @@ public final class ChromeTrace implements KernelObserver, Closeable {
                 return;
             }
             long at = faultTime(s);
-            if (requestStart[s] >= 0 && requestStart[s] <= at) {
-                endRequest(s, at, "restart");
-            }
+            endRequestBy(s, at, "restart");
             instant(s, "recovery", "restart", now(), "\"generation\":" + task.generation());
         }
     }
@@ -303,9 +299,7 @@ public final class ChromeTrace implements KernelObserver, Closeable {
                 return;
             }
             long at = faultTime(s);
-            if (requestStart[s] >= 0 && requestStart[s] <= at) {
-                endRequest(s, at, "rolled back");
-            }
+            endRequestBy(s, at, "rolled back");
             instant(
                     s,
                     "recovery",
@@ -394,6 +388,13 @@ public final class ChromeTrace implements KernelObserver, Closeable {
     }
 
     /** Where a fault of the task lies: the end of its last slice (it is handled right after), else now. */
+    /** Ends task {@code s}'s open request at {@code at} ({@code why}), if one began by then. */
+    private void endRequestBy(int s, long at, String why) {
+        if (requestStart[s] >= 0 && requestStart[s] <= at) {
+            endRequest(s, at, why);
+        }
+    }
+
     private long faultTime(int s) {
         return pieceStart[s] < 0 && lastEnd[s] >= 0 ? lastEnd[s] : now();
     }
