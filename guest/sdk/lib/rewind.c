@@ -30,6 +30,8 @@ const char *rw_strerror(long err)
 		return "ERECOVERED";
 	case RW_EIO:
 		return "EIO";
+	case RW_ETIMEDOUT:
+		return "ETIMEDOUT";
 	default:
 		return err > 0 ? "OK" : "E?";
 	}

@@ -345,6 +345,40 @@ static inline long rw_reply_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 	return r.a0;
 }
 
+/*
+ * Waits for whichever comes first (WAIT_ANY): a request on endpoint `ep`
+ * (RW_CAP(-1): none), bits on notification or device capability `n`
+ * (RW_CAP(-1): none), or `timeout_ns` nanoseconds (0: no timeout).
+ *   returns 0         a request, in *m and *badge, exactly as rw_recv;
+ *   returns RW_WOKEN  the notification's bits in *bits (read and cleared);
+ *   returns RW_ETIMEDOUT, or another RW_E* (RW_ESTATE: a reply is owed).
+ * A server that must serve clients and react to a device or a peer's signal
+ * (a network stack) waits here instead of in rw_recv.  m, badge and bits may
+ * be NULL when the corresponding source is RW_CAP(-1).
+ */
+static inline long rw_wait_any(rw_cap ep, rw_cap n, uint64_t timeout_ns, rw_msg *m, uint64_t *badge,
+                               uint64_t *bits)
+{
+	rw_regs r = { ep.slot, n.slot, (long)timeout_ns, 0, 0, 0, 0, SYS_WAIT_ANY };
+	rw_ecall(&r);
+	if (r.a0 == 0) {
+		if (m)
+			rw__regs_to_msg(&r, m);
+		if (badge)
+			*badge = (uint64_t)r.a7;
+	} else if (r.a0 == RW_WOKEN && bits) {
+		*bits = (uint64_t)r.a1;
+	}
+	return r.a0;
+}
+
+/* Sleeps for at least ns nanoseconds (ns > 0). Returns 0. */
+static inline long rw_sleep_ns(uint64_t ns)
+{
+	long r = rw_wait_any(RW_CAP(-1), RW_CAP(-1), ns ? ns : 1, 0, 0, 0);
+	return r == RW_ETIMEDOUT ? 0 : r;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Server loop (librewind)                                                */
 /* ---------------------------------------------------------------------- */
