@@ -81,6 +81,19 @@ class GuestSystemTest {
     }
 
     @Test
+    void underTxipcAFaultAfterAWakeIsRolledBackAndTheServerWaitsAgain() {
+        GuestRun run = GuestRun.boot("t_waitany_tx.toml");
+        assertTrue(run.hasLine("waitany_tx: all ok"), run::toString);
+        assertEquals(0, run.result.task("waitany_tx_client").exitCode(), run::toString);
+        GuestRun.FaultEvent f = Fixtures.only(run.faults, "waitany_server");
+        assertTrue(
+                f.outcome() instanceof RecoveryOutcome.RolledBack rb && rb.afterWake() && rb.pages() >= 1,
+                run::toString);
+        assertEquals(TaskState.RECEIVING, run.result.task("waitany_server").state(), run::toString);
+        assertEquals(0, run.result.task("waitany_server").restarts(), "rolled back, not restarted");
+    }
+
+    @Test
     void aRunawayTaskIsPreemptedThenKilledAtItsDeadline() {
         GuestRun run = GuestRun.boot("t_preempt.toml");
         assertTrue(run.hasLine("worker: done"), run::toString);
