@@ -30,8 +30,8 @@ int main(void)
 	rw_sleep_ns(1000000);
 	rw_msg m = ask();
 	if (m.w[1] != 1 || m.w[2] != 0x1) {
-		printf("waitany_tx: first wake not counted (%llu wakes, bits 0x%llx)\n", (unsigned long long)m.w[1],
-		       (unsigned long long)m.w[2]);
+		printf("waitany_tx: first wake not counted (%llu wakes, bits 0x%llx)\n",
+		       (unsigned long long)m.w[1], (unsigned long long)m.w[2]);
 		return 1;
 	}
 	rw_notify(note, 0x101); /* the server counts this wake, then faults */
