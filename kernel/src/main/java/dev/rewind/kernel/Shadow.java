@@ -374,9 +374,9 @@ abstract class Shadow implements Recovery, Agent {
         replayed = 0;
         reissued = 0;
         agentsOutstanding = 0;
-        List<Entry> log = new ArrayList<>(stateLog.values());
-        log.addAll(configLog.values());
-        for (Entry e : log) {
+        List<Entry> toReplay = new ArrayList<>(stateLog.values());
+        toReplay.addAll(configLog.values());
+        for (Entry e : toReplay) {
             long[] words = e.msg().clone();
             words[5] = 0; // (the shadow's replay carries no buffer)
             Task agent = Task.agent(driver, this, words, e.badge(), null);
