@@ -444,6 +444,10 @@ public final class Kernel implements AutoCloseable {
                 if (slice.budgetSpent || watchdog.budgetSpent()) {
                     return finish(SystemResult.Outcome.BUDGET_EXCEEDED);
                 }
+                if (!manifest.endsWith().isEmpty() && endTasksEnded()) {
+                    endedByManifest = true;
+                    return finish(null);
+                }
             }
         } finally {
             watchdog.close();
@@ -675,6 +679,19 @@ public final class Kernel implements AutoCloseable {
         }
     }
 
+    /** Every task the manifest's {@code ends_with} names has exited or died. */
+    private boolean endTasksEnded() {
+        for (String name : manifest.endsWith()) {
+            if (task(name).state().alive()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The run ended because the tasks of the manifest's {@code ends_with} did: the rest were stopped where they were. */
+    private boolean endedByManifest;
+
     private SystemResult finish(SystemResult.Outcome forced) {
         List<SystemResult.TaskReport> reports = new ArrayList<>();
         List<String> stuck = new ArrayList<>();
@@ -688,7 +705,10 @@ public final class Kernel implements AutoCloseable {
                         + (state == TaskState.DEAD
                                 ? " (died: " + t.lastFault() + ")"
                                 : " (exit " + t.exitCode() + ")"));
-            } else if (state == TaskState.SENDING || state == TaskState.AWAITING_REPLY || state == TaskState.WAITING) {
+            } else if (!endedByManifest
+                    && (state == TaskState.SENDING
+                            || state == TaskState.AWAITING_REPLY
+                            || state == TaskState.WAITING)) {
                 stuck.add(t.name() + " (" + state.name().toLowerCase() + ")");
             }
         }
@@ -705,7 +725,9 @@ public final class Kernel implements AutoCloseable {
             summary = "deadlock: nothing can run; blocked: " + String.join(", ", stuck);
         } else {
             outcome = SystemResult.Outcome.OK;
-            summary = "all tasks finished";
+            summary = endedByManifest
+                    ? String.join(", ", manifest.endsWith()) + " finished (ends_with); the other tasks were stopped"
+                    : "all tasks finished";
         }
         return new SystemResult(outcome, summary, reports, System.nanoTime() - bootNanos);
     }

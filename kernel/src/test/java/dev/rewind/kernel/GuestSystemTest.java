@@ -94,6 +94,22 @@ class GuestSystemTest {
     }
 
     @Test
+    void aSystemWithEndsWithEndsWhenThoseTasksDoThoughATimerKeepsAnotherAlive() throws Exception {
+        String both = "name = \"ends\"\n%s[task.sleeper]\nimage = \"sleeper.elf\"\n"
+                + "[task.hello]\nimage = \"hello.elf\"\n";
+        GuestRun ended = GuestRun.bootManifest(String.format(both, "ends_with = [\"hello\"]\n"));
+        assertEquals(SystemResult.Outcome.OK, ended.result.outcome(), ended::toString);
+        assertTrue(ended.result.summary().contains("hello finished (ends_with)"), ended::toString);
+        assertTrue(ended.result.task("sleeper").state().alive(), ended::toString); // (stopped, not ended)
+        assertTrue(ended.console.contains("hello from rewind"), ended::toString);
+
+        // Without it the sleeper's timeouts keep the system running until the budget.
+        GuestRun forever = GuestRun.bootManifest(
+                String.format(both, ""), KernelConfig.defaults().withBudgetNanos(300_000_000L));
+        assertEquals(SystemResult.Outcome.BUDGET_EXCEEDED, forever.result.outcome(), forever::toString);
+    }
+
+    @Test
     void aRunawayTaskIsPreemptedThenKilledAtItsDeadline() {
         GuestRun run = GuestRun.boot("t_preempt.toml");
         assertTrue(run.hasLine("worker: done"), run::toString);

@@ -37,7 +37,8 @@ import org.tomlj.TomlTable;
  * whose message is {@code "SOURCE:LINE: problem"}.
  */
 final class ManifestParser {
-    static final List<String> TOP_KEYS = List.of("name", "quantum_ms", "task", "device", "max_tasks", "arch");
+    static final List<String> TOP_KEYS =
+            List.of("name", "quantum_ms", "task", "device", "max_tasks", "arch", "ends_with");
     static final List<String> DEVICE_KEYS = List.of("kind", "size");
     static final List<String> TASK_KEYS = List.of(
             "image",
@@ -252,6 +253,8 @@ final class ManifestParser {
             }
         }
 
+        List<Entry> endsWith = nameList(toml, "ends_with", "", "task");
+
         List<TaskBuilder> tasks = new ArrayList<>();
         Object taskValue = toml.get(List.of("task"));
         if (taskValue == null) {
@@ -291,10 +294,28 @@ final class ManifestParser {
         // Phase 2: endpoints, notifications and devices across tasks.
         crossCheck(tasks);
         checkDevices(tasks, devices);
+        Set<String> taskNames = new HashSet<>();
+        tasks.forEach(t -> taskNames.add(t.name));
+        for (Entry e : endsWith) {
+            if (!taskNames.contains(e.value())) {
+                problem(
+                        e.line(),
+                        "'ends_with' names '" + e.value() + "', which is no task of this image"
+                                + Suggestions.closest(e.value(), taskNames)
+                                        .map(k -> "; did you mean '" + k + "'?")
+                                        .orElse(""));
+            }
+        }
         failIfProblems();
 
         return new Manifest(
-                name, (int) quantum, tasks.stream().map(TaskBuilder::build).toList(), devices, (int) maxTasks, arch);
+                name,
+                (int) quantum,
+                tasks.stream().map(TaskBuilder::build).toList(),
+                devices,
+                (int) maxTasks,
+                arch,
+                endsWith.stream().map(Entry::value).toList());
     }
 
     private TaskBuilder task(TomlTable taskTable, String taskName) {

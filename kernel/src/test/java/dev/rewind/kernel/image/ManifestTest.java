@@ -263,6 +263,24 @@ class ManifestTest {
     }
 
     @Test
+    void endsWithNamesTasksOfTheImage() throws ManifestException {
+        String tasks = "[task.stack]\nimage = \"s.elf\"\n[task.app]\nimage = \"a.elf\"\n";
+        Manifest m = Manifest.parse("name = \"n\"\nends_with = [\"app\"]\n" + tasks, "n.toml");
+        assertEquals(List.of("app"), m.endsWith());
+        assertEquals(
+                List.of(), Manifest.parse("name = \"n\"\n" + tasks, "n.toml").endsWith());
+        ManifestException e = assertThrows(
+                ManifestException.class,
+                () -> Manifest.parse("name = \"n\"\nends_with = [\"ap\"]\n" + tasks, "n.toml"));
+        assertEquals(
+                "n.toml:2: 'ends_with' names 'ap', which is no task of this image; did you mean 'app'?",
+                e.getMessage());
+        e = assertThrows(
+                ManifestException.class, () -> Manifest.parse("name = \"n\"\nends_with = \"app\"\n" + tasks, "n.toml"));
+        assertTrue(e.getMessage().contains("'ends_with' must be an array of task names"), e.getMessage());
+    }
+
+    @Test
     void exactMessageFormat() {
         String text =
                 "name = \"demo\"\n".repeat(1) + "\n".repeat(9) + "[task.kv]\nrecovery = \"foo\"\nimage = \"kv.elf\"\n";
