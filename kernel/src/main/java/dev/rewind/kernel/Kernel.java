@@ -23,7 +23,6 @@ import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.OutOfMemoryException;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.PhysicalMemory;
-import dev.rewind.hw.unicorn.SlirpBackend;
 import dev.rewind.kernel.image.DeviceSpec;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.TaskLimit;
@@ -308,7 +307,7 @@ public final class Kernel implements AutoCloseable {
         try {
             backend = config.netBackends() != null
                     ? config.netBackends().create(spec.name(), opts)
-                    : new SlirpBackend(spec.name(), opts);
+                    : NetBackend.userMode(spec.name(), opts);
         } catch (RuntimeException e) {
             throw new BootException("device '" + spec.name() + "': " + e.getMessage(), e);
         }

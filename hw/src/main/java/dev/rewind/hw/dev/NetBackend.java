@@ -13,6 +13,14 @@ import java.util.List;
  */
 public interface NetBackend extends AutoCloseable {
     /**
+     * User-mode networking through libslirp for the card named {@code device} (not started yet):
+     * what the kernel plugs every net device into unless told otherwise.
+     */
+    static NetBackend userMode(String device, NetOptions options) {
+        return new dev.rewind.hw.unicorn.SlirpBackend(device, options);
+    }
+
+    /**
      * Starts delivering frames from the host to {@code toGuest}.
      *
      * @throws IllegalStateException with a message for the user if the backend cannot start (a busy
