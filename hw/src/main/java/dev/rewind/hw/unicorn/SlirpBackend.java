@@ -481,7 +481,7 @@ public final class SlirpBackend implements NetBackend {
         int rc = lib.slirp_add_hostfwd(
                 slirp, f.udp() ? 1 : 0, inAddr(f.hostAddr()), f.hostPort(), inAddr(f.guestAddr()), f.guestPort());
         if (rc != 0) {
-            throw new IllegalStateException(name + ": cannot forward " + f + ": " + whyNotBindable(f));
+            throw new IllegalStateException("cannot forward " + f + ": " + whyNotBindable(f));
         }
         Set<Integer> after = polledFds();
         after.removeAll(before);
