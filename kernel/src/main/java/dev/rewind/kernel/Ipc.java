@@ -99,6 +99,9 @@ final class Ipc {
         client.copyMessage(out, 1);
         out[7] = client.sendBadge();
         Endpoint ep = client.blockedOn() != null ? client.blockedOn() : server.blockedOn();
+        if (server.waitingAny()) {
+            endWaitAny(server); // (a request ends a WAIT_ANY: its notification and timeout are withdrawn)
+        }
         server.beginServing(client);
         client.awaitReply(server);
         server.recovery().delivered(client, ep);
@@ -249,6 +252,13 @@ final class Ipc {
     void signal(Notification n, long bits) {
         n.bits |= bits;
         Task w = n.waiter;
+        if (w != null && n.bits != 0 && w.waitingAny()) {
+            endWaitAny(w);
+            w.waitAnyResult(Abi.WOKEN, n.bits);
+            n.bits = 0;
+            k.wake(w);
+            return;
+        }
         if (w != null && n.bits != 0) {
             n.waiter = null;
             w.notified(n.bits);
@@ -281,6 +291,98 @@ final class Ipc {
         return Next.BLOCKED;
     }
 
+    /**
+     * WAIT_ANY: a request on the endpoint of slot a0 (-1: none), bits on the notification or
+     * device of slot a1 (-1: none), or a2 nanoseconds (0: no timeout), whichever comes first. A
+     * waiting request wins over pending bits, bits over the timeout. With an endpoint it is a
+     * receive (no reply may be owed); without one it may be made inside a request (a driver
+     * waiting for its device with a timeout, a sleep).
+     */
+    Next waitAny(Task t, SyscallFrame f) {
+        long[] a = f.a;
+        Endpoint ep = null;
+        if (a[0] != -1) {
+            Capability c = cap(t, a[0], Capability.Kind.ENDPOINT_RECV);
+            if (c == null) {
+                return f.ret(Abi.ECAP);
+            }
+            ep = c.endpoint();
+        }
+        Notification n = null;
+        if (a[1] != -1) {
+            Capability c = cap(t, a[1], Capability.Kind.NOTIFY_WAIT);
+            if (c == null) {
+                c = cap(t, a[1], Capability.Kind.DEVICE);
+            }
+            if (c == null) {
+                return f.ret(Abi.ECAP);
+            }
+            n = c.notification();
+        }
+        long timeout = a[2];
+        if (timeout < 0 || (ep == null && n == null && timeout == 0)) {
+            return f.ret(Abi.EINVAL); // (a negative timeout; or nothing that could ever end the wait)
+        }
+        if (ep != null && t.replyOwed() != null) {
+            return f.ret(Abi.ESTATE);
+        }
+        if (ep != null) {
+            Task client = ep.senders.pollFirst();
+            if (client != null) {
+                deliver(client, t, a);
+                return f.filled(8);
+            }
+        }
+        if (n != null && n.bits != 0) {
+            long bits = n.bits;
+            n.bits = 0;
+            return f.ret(Abi.WOKEN, bits);
+        }
+        if (ep != null) {
+            t.blockReceiving(ep);
+            ep.receiver = t;
+        } else {
+            t.blockWaiting(null);
+        }
+        long wakeAt = timeout == 0 ? 0 : Math.max(1, satAdd(k.now(), timeout));
+        t.waitAny(n, wakeAt);
+        if (n != null) {
+            n.waiter = t;
+        }
+        if (wakeAt != 0) {
+            k.sleepUntil(t, wakeAt);
+        }
+        return Next.BLOCKED;
+    }
+
+    private static long satAdd(long x, long y) {
+        long r = x + y;
+        return r < x ? Long.MAX_VALUE : r;
+    }
+
+    /** Withdraw {@code t}'s WAIT_ANY from its endpoint, notification and timeout. */
+    void endWaitAny(Task t) {
+        Endpoint ep = t.state() == TaskState.RECEIVING ? t.blockedOn() : null;
+        if (ep != null && ep.receiver == t) {
+            ep.receiver = null;
+        }
+        Notification n = t.waitingOn();
+        if (n != null && n.waiter == t) {
+            n.waiter = null;
+        }
+        if (t.wakeAt() != 0) {
+            k.cancelSleep(t);
+        }
+        t.waitAnyEnded();
+    }
+
+    /** {@code t}'s WAIT_ANY timed out: it gets ETIMEDOUT. */
+    void timedOut(Task t) {
+        endWaitAny(t);
+        t.waitAnyResult(Abi.ETIMEDOUT, 0);
+        k.wake(t);
+    }
+
     Next refresh(Task t, SyscallFrame f) {
         long slot = f.a[0];
         Capability c = cap(t, slot, Capability.Kind.ENDPOINT_SEND);
@@ -306,6 +408,9 @@ final class Ipc {
         }
         if (t.waitingOn() != null) {
             t.waitingOn().waiter = null;
+        }
+        if (t.wakeAt() != 0) {
+            k.cancelSleep(t);
         }
         t.leaveIpc();
         for (Endpoint ep : k.endpoints.values()) {

@@ -66,6 +66,10 @@ public final class Kernel implements AutoCloseable {
 
     final DeviceBus bus = new DeviceBus();
     final Scheduler scheduler = new Scheduler();
+    /** Tasks in WAIT_ANY with a timeout, the soonest first. */
+    private final java.util.PriorityQueue<Task> sleepers =
+            new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Task::wakeAt));
+
     final Syscalls syscalls;
     final Ipc ipc;
     final long bootNanos = System.nanoTime();
@@ -417,6 +421,9 @@ public final class Kernel implements AutoCloseable {
                 if (!devices.isEmpty()) {
                     bus.poll(now());
                 }
+                if (!sleepers.isEmpty()) {
+                    wakeSleepers();
+                }
                 Task t = debugger != null ? debugger.pickNext() : scheduler.pickNext();
                 if (t == null) {
                     if (watchdog.budgetSpent()) {
@@ -491,10 +498,13 @@ public final class Kernel implements AutoCloseable {
      * or deadlocked.
      */
     private boolean idle() {
-        if (!devicesMayWake()) {
+        if (!devicesMayWake() && sleepers.isEmpty()) {
             return false;
         }
         long until = Math.min(bus.nextEventNanos(), now() + 50_000_000L);
+        if (!sleepers.isEmpty()) {
+            until = Math.min(until, sleepers.peek().wakeAt());
+        }
         bus.awaitActivity(until, this::now);
         return true;
     }
@@ -912,6 +922,25 @@ public final class Kernel implements AutoCloseable {
     }
 
     /** Wake {@code t}; if it is more important than the running task, preempt that one. */
+    /** {@code t} waits in WAIT_ANY until {@code wakeAt} ({@link #now} time) at the latest. */
+    void sleepUntil(Task t, long wakeAt) {
+        sleepers.add(t);
+    }
+
+    /** {@code t}'s WAIT_ANY timeout is withdrawn. */
+    void cancelSleep(Task t) {
+        sleepers.remove(t);
+    }
+
+    /** End the WAIT_ANY of every task whose timeout has passed (ETIMEDOUT). */
+    private void wakeSleepers() {
+        long now = now();
+        Task t;
+        while ((t = sleepers.peek()) != null && t.wakeAt() <= now) {
+            ipc.timedOut(t); // (removes it from sleepers)
+        }
+    }
+
     void wake(Task t) {
         scheduler.enqueue(t);
         Task c = current;

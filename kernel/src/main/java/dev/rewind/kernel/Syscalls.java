@@ -97,6 +97,7 @@ final class Syscalls {
                     case Abi.SYS_NOTIFY -> k.ipc.notify(t, f);
                     case Abi.SYS_WAIT -> k.ipc.waitOn(t, f, true);
                     case Abi.SYS_POLL -> k.ipc.waitOn(t, f, false);
+                    case Abi.SYS_WAIT_ANY -> k.ipc.waitAny(t, f);
                     case Abi.SYS_CAP_LOOKUP -> f.ret(capLookup(t, a0, a1));
                     case Abi.SYS_CAP_REFRESH -> k.ipc.refresh(t, f);
                     default -> f.ret(Abi.ENOSYS);

@@ -49,6 +49,10 @@ public final class Task {
     private Task servedBy;
     /** The notification this task waits on. */
     private Notification waitingOn;
+    /** WAIT_ANY: the task waits for whichever comes first (a request, the notification, its timeout). */
+    private boolean waitingAny;
+    /** WAIT_ANY's timeout: {@link Kernel#now} at which it ends; 0 = none. */
+    private long wakeAt;
     // ---- IPC: this task as a server --------------------------------------------------------
     /** The caller it owes a reply, and that caller's generation. */
     private Task replyTo;
@@ -591,6 +595,45 @@ public final class Task {
         return waitingOn;
     }
 
+    /**
+     * WAIT_ANY: besides receiving on an endpoint ({@link #blockReceiving}, or
+     * {@link #blockWaiting} with no notification when it has none), the task waits for {@code n}
+     * (or null) until {@code wakeAt} (0: no timeout). The caller makes it {@code n}'s waiter and
+     * queues the timeout.
+     */
+    void waitAny(Notification n, long wakeAt) {
+        waitingAny = true;
+        waitingOn = n;
+        this.wakeAt = wakeAt;
+    }
+
+    /** True while the task waits in WAIT_ANY. */
+    boolean waitingAny() {
+        return waitingAny;
+    }
+
+    /** WAIT_ANY's timeout ({@link Kernel#now} time), 0 if none. */
+    long wakeAt() {
+        return wakeAt;
+    }
+
+    /** The WAIT_ANY is over (a request, the notification or the timeout ended it). */
+    void waitAnyEnded() {
+        waitingAny = false;
+        waitingOn = null;
+        wakeAt = 0;
+        if (state == TaskState.RECEIVING) {
+            blockedOn = null;
+        }
+    }
+
+    /** WAIT_ANY ended with {@code status} (WOKEN with the notification's bits, or ETIMEDOUT). */
+    void waitAnyResult(long status, long bits) {
+        result[0] = status;
+        result[1] = bits;
+        resultCount = 2;
+    }
+
     /** The task's wait ended with {@code bits}: it gets OK and them. */
     void notified(long bits) {
         waitingOn = null;
@@ -608,6 +651,8 @@ public final class Task {
         blockedOn = null;
         servedBy = null;
         waitingOn = null;
+        waitingAny = false;
+        wakeAt = 0;
     }
 
     // ---- results of a blocking syscall ---------------------------------------------------------

@@ -30,6 +30,13 @@ class Aarch64BootTest {
     }
 
     @Test
+    void waitAnyWorksTheSameOnAarch64() {
+        GuestRun arm = GuestRun.boot("aarch64/t_waitany.toml");
+        assertTrue(arm.hasLine("waitany: all ok"), arm::toString);
+        assertEquals(0, arm.result.task("waitany_client").exitCode(), arm::toString);
+    }
+
+    @Test
     void aNullStoreIsTrappedAndAttributed() {
         GuestRun run = GuestRun.boot("aarch64/t_fault_null.elf");
         GuestRun.FaultEvent f = Fixtures.only(run.faults, "t_fault_null");

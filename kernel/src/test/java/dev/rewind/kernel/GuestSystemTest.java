@@ -63,6 +63,24 @@ class GuestSystemTest {
     }
 
     @Test
+    void waitAnyEndsOnARequestTheNotificationOrTheTimeoutWhicheverComesFirst() {
+        GuestRun run = GuestRun.boot("t_waitany.toml");
+        for (String line : List.of(
+                "waitany: notification ok",
+                "waitany: request before bits ok",
+                "waitany: bits after the request ok",
+                "waitany: timeouts ok",
+                "waitany: no timeout when none is asked for ok",
+                "waitany: errors ok",
+                "waitany: all ok")) {
+            assertTrue(run.hasLine(line), () -> line + " missing\n" + run);
+        }
+        assertEquals(0, run.result.task("waitany_client").exitCode(), run::toString);
+        // The server still waits (no timeout, nothing left to wake it): the system ends, not hangs.
+        assertEquals(TaskState.RECEIVING, run.result.task("waitany_server").state(), run::toString);
+    }
+
+    @Test
     void aRunawayTaskIsPreemptedThenKilledAtItsDeadline() {
         GuestRun run = GuestRun.boot("t_preempt.toml");
         assertTrue(run.hasLine("worker: done"), run::toString);
