@@ -30,6 +30,11 @@
 # A program is rebuilt when its flags change: each program (and the SDK)
 # keeps the flags it was built with in $(REWIND_BUILD)/obj/NAME/flags.
 #
+# Static libraries of one program's own (e.g. a third-party library built by
+# your Makefile): set REWIND_LIBS_<NAME> := lib1.a lib2.a before its
+# rewind_program; they are linked after its objects and librewind, and are
+# prerequisites of the ELF.
+#
 # memcpy, memmove, memset, memcmp and strlen come from the SDK (sdk/string.c,
 # word-sized), not picolibc (a byte per iteration).  To link picolibc's for
 # one program, set REWIND_LIBC_STRING_<NAME> := 1 before its rewind_program.
@@ -168,13 +173,13 @@ endef
 # $(call rewind_program,NAME,SOURCES[,EXTRA_CFLAGS[,EXTRA_LDFLAGS]])
 define rewind_program
 REWIND_PROGRAMS += $(REWIND_IMAGE)/$(1).elf
-REWIND_FLAGS.$(1) = $$(REWIND_CC) $$(REWIND_CFLAGS) $(3) | $$(REWIND_LDFLAGS) $(4) | $(if $(REWIND_LIBC_STRING_$(1)),libc-string,sdk-string)
+REWIND_FLAGS.$(1) = $$(REWIND_CC) $$(REWIND_CFLAGS) $(3) | $$(REWIND_LDFLAGS) $(4) | $(if $(REWIND_LIBC_STRING_$(1)),libc-string,sdk-string) $(REWIND_LIBS_$(1))
 $(call rewind__stamp,$(REWIND_OBJ)/$(1)/flags,REWIND_FLAGS.$(1))
 $(foreach s,$(2),$(eval $(call rewind__object,$(1),$(s),$(3))))
-$(REWIND_IMAGE)/$(1).elf: $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_CRT0) $(REWIND_SYS) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_SDK)/link.ld $(REWIND_OBJ)/$(1)/flags
+$(REWIND_IMAGE)/$(1).elf: $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_CRT0) $(REWIND_SYS) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1)) $(REWIND_SDK)/link.ld $(REWIND_OBJ)/$(1)/flags
 	@mkdir -p $$(@D)
 	$$(REWIND_SAY) LD $$@
-	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_LDFLAGS) $(4) -o $$@ $(REWIND_CRT0) $(REWIND_SYS) $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB)
+	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_LDFLAGS) $(4) -o $$@ $(REWIND_CRT0) $(REWIND_SYS) $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1))
 endef
 
 .DELETE_ON_ERROR:

@@ -9,6 +9,8 @@ import dev.rewind.abi.Blk;
 import dev.rewind.abi.Fs;
 import dev.rewind.abi.Kv;
 import dev.rewind.abi.Nest;
+import dev.rewind.abi.Net;
+import dev.rewind.abi.Nic;
 import dev.rewind.abi.Tty;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,7 +57,56 @@ class ProtocolConstantsTest {
         assertEquals(-106L, Fs.EIO);
         assertEquals(512L, Blk.SECTOR);
         assertEquals(BlockShadow.BLK_OPEN, Blk.OPEN);
+        assertEquals(
+                List.of(0x4e430001L, 0x4e430002L, 0x4e430003L, 0x4e430004L, 0x4e430005L, 0x4e430006L, 0x4e430007L),
+                Nic.LABELS);
+        assertEquals(-20L, Nic.ENOTOPEN);
+        assertEquals(-30L, Nic.EAGAIN);
+        assertEquals(-23L, Nic.EIO);
+        assertEquals(1514L, Nic.MTU);
+        assertEquals(
+                List.of(
+                        0x4e540001L,
+                        0x4e540002L,
+                        0x4e540003L,
+                        0x4e540004L,
+                        0x4e540005L,
+                        0x4e540006L,
+                        0x4e540007L,
+                        0x4e540008L),
+                Net.LABELS);
+        assertEquals(-30L, Net.EAGAIN);
+        assertEquals(-40L, Net.EBADF);
+        assertEquals(-45L, Net.ECONNREFUSED);
+        assertEquals(4096L, Net.CHUNK);
         assertEquals(CharShadow.TTY_WRITE, Tty.WRITE);
+    }
+
+    /** The network protocols' rules, as the shadow and the servers check them. */
+    @Test
+    void theNetworkProtocolsRulesBoundFramesSocketsAndAddresses() {
+        long[] none = new long[5];
+        assertTrue(Nic.wellFormed(Nic.SEND, 60, 0, 0, 0, 60));
+        assertTrue(!Nic.wellFormed(Nic.SEND, 13, 0, 0, 0, 13), "shorter than an ethernet header");
+        assertTrue(!Nic.wellFormed(Nic.SEND, 1515, 0, 0, 0, 1515), "longer than the MTU");
+        assertTrue(!Nic.wellFormed(Nic.SEND, 60, 0, 0, 0, 59), "the buffer is the frame");
+        assertTrue(Nic.wellFormed(Nic.SET_MAC, 0x563412005452L, 0, 0, 0, 0));
+        assertTrue(!Nic.wellFormed(Nic.SET_MAC, 0x563412005453L, 0, 0, 0, 0), "a multicast MAC");
+        assertTrue(!Nic.wellFormed(Nic.SET_MAC, 1L << 48, 0, 0, 0, 0), "more than 48 bits");
+        assertTrue(!Nic.wellFormed(Nic.OPEN, 16, 0, 0, 0, 0), "an unknown filter bit");
+        assertTrue(Nic.replyWellFormed(Nic.RECV, 0, 60, 0, 0, 0, 60, none));
+        assertTrue(!Nic.replyWellFormed(Nic.RECV, 0, 60, 0, 0, 0, 61, none));
+        assertTrue(Nic.mayAnswer(Nic.RECV, Nic.EAGAIN));
+        assertTrue(!Nic.mayAnswer(Nic.SEND, Nic.EAGAIN), "SEND never answers EAGAIN");
+        assertTrue(Net.wellFormed(Net.LISTEN, 80, 16, 0, 0, 0));
+        assertTrue(!Net.wellFormed(Net.LISTEN, 0, 1, 0, 0, 0), "port 0");
+        assertTrue(!Net.wellFormed(Net.LISTEN, 65536, 1, 0, 0, 0), "port past 65535");
+        assertTrue(!Net.wellFormed(Net.LISTEN, 80, 17, 0, 0, 0), "backlog past 16");
+        assertTrue(Net.wellFormed(Net.SEND, 3, 4096, 0, 0, 4096));
+        assertTrue(!Net.wellFormed(Net.SEND, 3, 4097, 0, 0, 4097), "more than one IPC buffer");
+        assertTrue(!Net.wellFormed(Net.CONNECT, 1L << 32, 80, 0, 0, 0), "not an IPv4 address");
+        assertTrue(Net.replyWellFormed(Net.RECV, 0, 0, 0, 0, 0, 0, none), "the end of the stream");
+        assertEquals(List.of("EINVAL", "EBADF", "ENOTCONN", "EAGAIN"), Net.errors(Net.ACCEPT));
     }
 
     @Test
@@ -109,6 +160,38 @@ class ProtocolConstantsTest {
                 "tty",
                 Map.of("WRITE", Tty.WRITE, "READ", Tty.READ, "ENOTOPEN", Tty.ENOTOPEN, "CRLF", Tty.CRLF),
                 Tty.MAGIC);
+        check(
+                "nic",
+                Map.of(
+                        "SEND",
+                        Nic.SEND,
+                        "RECV",
+                        Nic.RECV,
+                        "EAGAIN",
+                        Nic.EAGAIN,
+                        "MAC_MASK",
+                        Nic.MAC_MASK,
+                        "F_ALL",
+                        Nic.F_ALL,
+                        "MTU",
+                        Nic.MTU),
+                Nic.MAGIC);
+        check(
+                "net",
+                Map.of(
+                        "LISTEN",
+                        Net.LISTEN,
+                        "POLL",
+                        Net.POLL,
+                        "ENOBUFS",
+                        Net.ENOBUFS,
+                        "CHUNK",
+                        Net.CHUNK,
+                        "R_ERROR",
+                        Net.R_ERROR,
+                        "MAX_BACKLOG",
+                        Net.MAX_BACKLOG),
+                Net.MAGIC);
         check("nest", Map.of("ADD", Nest.ADD, "GET", Nest.GET, "FAULT_KV", Nest.FAULT_KV), Nest.MAGIC);
         check(
                 "bank",

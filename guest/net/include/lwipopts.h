@@ -1,0 +1,80 @@
+/*
+ * lwipopts.h - the lwIP configuration of Rewind's network stack server
+ * (guest/servers/net_server.c).  NO_SYS: one task, no threads, no locking;
+ * the raw (callback) API only, no sockets or netconn API of lwIP's own (the
+ * stack server's "net" protocol is the socket API).  IPv4 with ARP, ICMP,
+ * UDP (for DHCP), TCP and DHCP; no IPv6, DNS, IGMP, AutoIP.
+ *
+ * Memory is bounded: lwIP's own heap (MEM_SIZE) and fixed pools, all in the
+ * task's .bss.  Per connection, received data waits in pbufs until the client
+ * reads it and the window is only reopened then (tcp_recved), so a socket
+ * holds at most TCP_WND bytes of received data.
+ */
+#ifndef REWIND_LWIPOPTS_H
+#define REWIND_LWIPOPTS_H
+
+#define NO_SYS               1
+#define SYS_LIGHTWEIGHT_PROT 0
+#define LWIP_TIMERS          1
+#define LWIP_SOCKET          0
+#define LWIP_NETCONN         0
+#define LWIP_NETIF_API       0
+
+#define LWIP_IPV4                  1
+#define LWIP_IPV6                  0
+#define LWIP_ARP                   1
+#define LWIP_ETHERNET              1
+#define LWIP_ICMP                  1
+#define LWIP_RAW                   0
+#define LWIP_UDP                   1
+#define LWIP_TCP                   1
+#define LWIP_DHCP                  1
+#define DHCP_DOES_ARP_CHECK        0 /* bind at once (slirp's pool has no other hosts) */
+#define LWIP_AUTOIP                0
+#define LWIP_IGMP                  0
+#define LWIP_DNS                   0
+#define IP_REASSEMBLY              1
+#define IP_FRAG                    1
+#define LWIP_NETIF_STATUS_CALLBACK 1
+#define LWIP_NETIF_HOSTNAME        0
+#define LWIP_SINGLE_NETIF          1
+
+/* Memory: lwIP's heap and pools (all static). */
+#define MEM_LIBC_MALLOC         0
+#define MEMP_MEM_MALLOC         0
+#define MEM_ALIGNMENT           8
+#define MEM_SIZE                (192 * 1024)
+#define MEMP_NUM_PBUF           64
+#define MEMP_NUM_UDP_PCB        4
+#define MEMP_NUM_TCP_PCB        72 /* 64 sockets + connections closing */
+#define MEMP_NUM_TCP_PCB_LISTEN 16
+#define MEMP_NUM_TCP_SEG        256
+#define MEMP_NUM_REASSDATA      4
+#define MEMP_NUM_ARP_QUEUE      16
+#define PBUF_POOL_SIZE          64
+#define ARP_TABLE_SIZE          8
+#define ARP_QUEUEING            1
+
+/* TCP: a 1460-byte MSS, 16 KiB windows each way. */
+#define TCP_MSS                    1460
+#define TCP_WND                    (11 * TCP_MSS)
+#define TCP_SND_BUF                (11 * TCP_MSS)
+#define TCP_SND_QUEUELEN           (4 * TCP_SND_BUF / TCP_MSS)
+#define TCP_LISTEN_BACKLOG         1
+#define TCP_DEFAULT_LISTEN_BACKLOG 16
+#define LWIP_TCP_KEEPALIVE         0
+#define TCP_QUEUE_OOSEQ            1
+#define LWIP_CALLBACK_API          1
+
+/* Frames leave in one pbuf (net_server copies it into the IPC buffer). */
+#define LWIP_NETIF_TX_SINGLE_PBUF 1
+#define ETH_PAD_SIZE              0
+
+#define LWIP_STATS         0
+#define LWIP_DEBUG         0
+#define LWIP_PROVIDE_ERRNO 0
+#define CHECKSUM_CHECK_IP  1
+#define CHECKSUM_CHECK_TCP 1
+#define CHECKSUM_CHECK_UDP 1
+
+#endif

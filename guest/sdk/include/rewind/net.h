@@ -1,0 +1,93 @@
+/*
+ * net.h - client of the network stack server (endpoint "net" by convention):
+ * TCP sockets over IPv4.
+ *
+ * Protocol (one rw_call per request), defined in guest/abi/net.proto, from
+ * which <rewind/net_proto.h> (labels, constants, errors, request rules,
+ * client stubs net_call_*) is generated:
+ *
+ *   request      words                        buffer   reply (label 0)
+ *   NET_INFO     -                            -        w0 addr, w1 netmask, w2 gateway, w3 ready
+ *   NET_LISTEN   w0 = port, w1 = backlog      -        w0 = socket
+ *   NET_ACCEPT   w0 = listening socket        -        w0 = socket, w1 = peer addr, w2 = peer port
+ *   NET_CONNECT  w0 = addr, w1 = port         -        w0 = socket (connecting)
+ *   NET_SEND     w0 = socket, w1 = length     bytes    w0 = bytes taken (1..length)
+ *   NET_RECV     w0 = socket, w1 = max        -        w0 = n, buffer = n bytes (0: end of stream)
+ *   NET_CLOSE    w0 = socket                  -        -
+ *   NET_POLL     w0 = socket                  -        w0 = NET_R_* bits
+ *
+ * The server never blocks: what cannot complete now answers NET_EAGAIN.
+ * The blocking calls here retry it, sleeping 50 us, doubling up to 2 ms
+ * between tries (reset after progress); the _nb variants return NET_EAGAIN.
+ * Addresses are IPv4 in host order (NET_ADDR(10, 0, 2, 15)).  Every
+ * function returns >= 0 on success or a negative error: a kernel status
+ * (RW_EDEAD: the stack restarted, ...) or a NET_E* / RW_E* code.
+ */
+#ifndef REWIND_NET_H
+#define REWIND_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <rewind/rewind.h>
+#include <rewind/net_proto.h> /* generated from guest/abi/net.proto */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NET_ADDR(a, b, c, d) \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+/* Back-off of the blocking calls, ns. */
+#define NET_BACKOFF_MIN_NS 50000ULL
+#define NET_BACKOFF_MAX_NS 2000000ULL
+
+/* The capability of the stack's endpoint (e.g. "net"). */
+long net_connect_stack(const char *name, rw_cap *net);
+
+/* Address, netmask, gateway (host order) and 1 once configured. */
+long net_info(rw_cap net, uint32_t *addr, uint32_t *netmask, uint32_t *gateway, int *ready);
+/* Waits (with the back-off) until the stack has an address; then net_info. */
+long net_wait_ready(rw_cap net, uint32_t *addr);
+
+/* A listening socket on port (1..65535), backlog 1..NET_MAX_BACKLOG. */
+long net_listen(rw_cap net, uint16_t port, unsigned backlog);
+/* A connection from listening socket ls: the new socket; peer address and
+ * port when not NULL.  net_accept blocks until one comes. */
+long net_accept(rw_cap net, long ls, uint32_t *peer_addr, uint16_t *peer_port);
+long net_accept_nb(rw_cap net, long ls, uint32_t *peer_addr, uint16_t *peer_port);
+/* Starts a connection to addr:port: the socket (connecting; sends and
+ * receives wait until it is made, or fail with NET_ECONNREFUSED). */
+long net_connect(rw_cap net, uint32_t addr, uint16_t port);
+
+/* Sends len bytes (any length): len, or an error.  Blocks while the send
+ * buffer is full. */
+long net_send_all(rw_cap net, long s, const void *buf, size_t len);
+/* Sends up to min(len, NET_CHUNK) bytes: how many the stack took, or
+ * NET_EAGAIN. */
+long net_send_nb(rw_cap net, long s, const void *buf, size_t len);
+/* Receives up to max bytes (max >= 1; at most NET_CHUNK per call): the
+ * number received, 0 at the end of the stream.  net_recv blocks until at
+ * least one byte or the end; net_recv_nb answers NET_EAGAIN. */
+long net_recv(rw_cap net, long s, void *buf, size_t max);
+long net_recv_nb(rw_cap net, long s, void *buf, size_t max);
+/* Graceful close; the socket id is freed. */
+long net_close(rw_cap net, long s);
+/* NET_R_* readiness bits of socket s. */
+long net_poll(rw_cap net, long s);
+
+/* The back-off of the blocking calls: *delay_ns starts at 0; each call
+ * sleeps, then doubles it (NET_BACKOFF_MIN_NS..NET_BACKOFF_MAX_NS). */
+void net_backoff(uint64_t *delay_ns);
+
+/* Name of a NET_E* code, else rw_strerror's. */
+const char *net_strerror(long err);
+
+/* Formats an address as "a.b.c.d" into buf (16 bytes); returns buf. */
+char *net_addr_str(uint32_t addr, char buf[16]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,189 @@
+/* Client of the network stack server; protocol in <rewind/net.h> and
+ * guest/abi/net.proto (the net_call_* stubs are generated from it).  The
+ * blocking calls retry NET_EAGAIN with a bounded exponential back-off. */
+#include <stdio.h>
+#include <string.h>
+#include <rewind/net.h>
+
+const char *net_strerror(long err)
+{
+	const char *s = net_proto_error_name(err);
+
+	return s ? s : rw_strerror(err);
+}
+
+char *net_addr_str(uint32_t addr, char buf[16])
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", (unsigned)(addr >> 24), (unsigned)(addr >> 16 & 0xff),
+	         (unsigned)(addr >> 8 & 0xff), (unsigned)(addr & 0xff));
+	return buf;
+}
+
+void net_backoff(uint64_t *delay_ns)
+{
+	if (*delay_ns < NET_BACKOFF_MIN_NS)
+		*delay_ns = NET_BACKOFF_MIN_NS;
+	rw_sleep_ns(*delay_ns);
+	*delay_ns *= 2;
+	if (*delay_ns > NET_BACKOFF_MAX_NS)
+		*delay_ns = NET_BACKOFF_MAX_NS;
+}
+
+long net_connect_stack(const char *name, rw_cap *net)
+{
+	return rw_cap_get(name, net);
+}
+
+long net_info(rw_cap net, uint32_t *addr, uint32_t *netmask, uint32_t *gateway, int *ready)
+{
+	uint64_t a = 0, m = 0, g = 0, r = 0;
+	long st = net_call_info(net, &a, &m, &g, &r);
+
+	if (st < 0)
+		return st;
+	if (addr)
+		*addr = (uint32_t)a;
+	if (netmask)
+		*netmask = (uint32_t)m;
+	if (gateway)
+		*gateway = (uint32_t)g;
+	if (ready)
+		*ready = (int)r;
+	return 0;
+}
+
+long net_wait_ready(rw_cap net, uint32_t *addr)
+{
+	uint64_t delay = 0;
+
+	for (;;) {
+		int ready = 0;
+		long st = net_info(net, addr, 0, 0, &ready);
+		if (st < 0 || ready)
+			return st;
+		net_backoff(&delay);
+	}
+}
+
+long net_listen(rw_cap net, uint16_t port, unsigned backlog)
+{
+	uint64_t s = 0;
+	long st = net_call_listen(net, port, backlog, &s);
+
+	return st < 0 ? st : (long)s;
+}
+
+long net_accept_nb(rw_cap net, long ls, uint32_t *peer_addr, uint16_t *peer_port)
+{
+	uint64_t s = 0, a = 0, p = 0;
+	long st = net_call_accept(net, (uint64_t)ls, &s, &a, &p);
+
+	if (st < 0)
+		return st;
+	if (peer_addr)
+		*peer_addr = (uint32_t)a;
+	if (peer_port)
+		*peer_port = (uint16_t)p;
+	return (long)s;
+}
+
+long net_accept(rw_cap net, long ls, uint32_t *peer_addr, uint16_t *peer_port)
+{
+	uint64_t delay = 0;
+
+	for (;;) {
+		long st = net_accept_nb(net, ls, peer_addr, peer_port);
+		if (st != NET_EAGAIN)
+			return st;
+		net_backoff(&delay);
+	}
+}
+
+long net_connect(rw_cap net, uint32_t addr, uint16_t port)
+{
+	uint64_t s = 0;
+	long st = net_call_connect(net, addr, port, &s);
+
+	return st < 0 ? st : (long)s;
+}
+
+long net_send_nb(rw_cap net, long s, const void *buf, size_t len)
+{
+	uint64_t taken = 0;
+
+	if (len == 0 || !buf)
+		return RW_EINVAL;
+	if (len > NET_CHUNK)
+		len = NET_CHUNK;
+	memcpy(rw_ipc_buf(), buf, len);
+	long st = net_call_send(net, (uint64_t)s, len, &taken);
+	if (st < 0)
+		return st;
+	if (taken > len)
+		return RW_EINVAL; /* malformed reply */
+	return (long)taken;
+}
+
+long net_send_all(rw_cap net, long s, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+	uint64_t delay = 0;
+
+	if (len && !buf)
+		return RW_EINVAL;
+	while (done < len) {
+		long st = net_send_nb(net, s, p + done, len - done);
+		if (st == NET_EAGAIN) {
+			net_backoff(&delay);
+			continue;
+		}
+		if (st < 0)
+			return st;
+		done += (size_t)st;
+		delay = 0;
+	}
+	return (long)len;
+}
+
+long net_recv_nb(rw_cap net, long s, void *buf, size_t max)
+{
+	uint64_t n = 0;
+
+	if (max == 0 || !buf)
+		return RW_EINVAL;
+	if (max > NET_CHUNK)
+		max = NET_CHUNK;
+	long st = net_call_recv(net, (uint64_t)s, max, &n);
+	if (st < 0)
+		return st;
+	if (n > max)
+		return RW_EINVAL; /* malformed reply */
+	memcpy(buf, rw_ipc_buf(), n);
+	return (long)n;
+}
+
+long net_recv(rw_cap net, long s, void *buf, size_t max)
+{
+	uint64_t delay = 0;
+
+	for (;;) {
+		long st = net_recv_nb(net, s, buf, max);
+		if (st != NET_EAGAIN)
+			return st;
+		net_backoff(&delay);
+	}
+}
+
+long net_close(rw_cap net, long s)
+{
+	return net_call_close(net, (uint64_t)s);
+}
+
+long net_poll(rw_cap net, long s)
+{
+	uint64_t bits = 0;
+	long st = net_call_poll(net, (uint64_t)s, &bits);
+
+	return st < 0 ? st : (long)bits;
+}

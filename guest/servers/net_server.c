@@ -1,0 +1,650 @@
+/*
+ * net_server - the TCP/IP stack (lwIP, NO_SYS, raw API) serving endpoint
+ * "net" over the NIC driver's endpoint "nic".
+ *
+ * Protocol: <rewind/net.h>, guest/abi/net.proto (rw_dispatch checks the
+ * words and lengths against the generated rules); the driver's in
+ * <rewind/nic.h>.  The stack waits with WAIT_ANY on its endpoint, the
+ * notification "net_rx" (the driver's "frames wait") and a timeout: the time
+ * to lwIP's next timer.  It calls nobody but the driver (SEND for lwIP's
+ * linkoutput, RECV to drain the card on each net_rx wake), and no request
+ * blocks: what cannot complete now answers NET_EAGAIN, which the client
+ * library retries with a back-off.  So every request starts and ends in one
+ * transaction (what recovery = "txipc" needs), and there is no IPC cycle.
+ *
+ * Address: DHCP (slirp's server answers at once); with no lease after
+ * FALLBACK_NS, the static 10.0.2.15/24, gateway 10.0.2.2 (said on the
+ * console).
+ *
+ * Sockets: a table of MAX_SOCKETS, each owned by the badge of the client
+ * that made it (LISTEN, CONNECT, or ACCEPT on its listening socket); a
+ * client naming a socket it does not own gets NET_EBADF.  A socket id is
+ * slot | generation << 8, so a stale id does not name a reused slot.  The
+ * memory is bounded: lwIP's heap and pools (lwipopts.h) are static, and a
+ * connection holds at most TCP_WND received bytes (the window reopens only
+ * as the client reads: tcp_recved), a listening socket at most its backlog
+ * of unaccepted connections.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <rewind/net.h>
+#include <rewind/nic.h>
+
+#include "lwip/init.h"
+#include "lwip/dhcp.h"
+#include "lwip/etharp.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+
+#define EP_NAME     "net"
+#define NIC_NAME    "nic"
+#define NOTIF_NAME  "net_rx"
+#define MAX_SOCKETS 64
+#define FALLBACK_NS 2000000000ULL /* DHCP gives up: the static address */
+#define RX_BATCH    64            /* frames drained per wake before serving requests */
+#define REQ_BATCH   8             /* requests served in a row before looking at net_rx */
+
+#define STATIC_ADDR NET_ADDR(10, 0, 2, 15)
+#define STATIC_MASK NET_ADDR(255, 255, 255, 0)
+#define STATIC_GW   NET_ADDR(10, 0, 2, 2)
+
+enum { S_FREE, S_LISTEN, S_CONN };
+
+struct sock {
+	uint8_t kind;    /* S_* */
+	uint8_t claimed; /* a connection ACCEPT has handed out (or made by CONNECT) */
+	uint8_t connected;
+	uint8_t eof;    /* the peer closed its side */
+	long err;       /* NET_E* once the connection failed (lwIP freed the pcb) */
+	uint16_t gen;   /* bumped when the slot is freed */
+	uint64_t owner; /* badge of the client that owns it */
+	struct tcp_pcb *pcb;
+	struct pbuf *rx; /* received, not yet read (at most TCP_WND bytes) */
+	/* listening: connections waiting for ACCEPT (socket slots), in order */
+	uint8_t backlog, nq;
+	uint8_t queue[NET_MAX_BACKLOG];
+	int16_t listener; /* unclaimed connection: the listening slot */
+};
+
+static struct sock socks[MAX_SOCKETS];
+static struct netif nif;
+static rw_cap nic, net_rx;
+static int ready; /* an address is configured */
+static uint64_t t_start;
+
+/* ---- platform hooks of lwIP (arch/cc.h) ---- */
+
+u32_t sys_now(void)
+{
+	return (u32_t)(rw_clock_ns() / 1000000ULL);
+}
+
+unsigned int rw_lwip_rand(void)
+{
+	static uint64_t state;
+	uint64_t x = state += rw_clock_ns() + 0x9e3779b97f4a7c15ULL;
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return (unsigned int)(x ^ (x >> 31));
+}
+
+void rw_lwip_assert(const char *msg, const char *file, int line)
+{
+	printf("net: lwIP assertion \"%s\" failed at %s:%d\n", msg, file, line);
+	rw_panic("net: lwIP assertion failed");
+}
+
+/* ---- the netif over the NIC driver ---- */
+
+/* (Re)opens our session with the driver after it restarted without a shadow
+ * (RW_EDEAD, or NIC_ENOTOPEN from a fresh driver). */
+static long nic_reopen(void)
+{
+	rw_cap_refresh(nic, NULL);
+	return nic_call_open(nic, NIC_F_UNICAST | NIC_F_BROADCAST);
+}
+
+static long nic_retry(long r)
+{
+	return r == RW_EDEAD || r == NIC_ENOTOPEN || r == RW_ECAP;
+}
+
+static err_t link_output(struct netif *netif, struct pbuf *p)
+{
+	(void)netif;
+	uint16_t len = p->tot_len;
+
+	if (len < NIC_MIN_FRAME || len > NIC_MTU)
+		return ERR_ARG;
+	for (int tries = 0; tries < 2; tries++) {
+		if (pbuf_copy_partial(p, rw_ipc_buf(), len, 0) != len)
+			return ERR_BUF;
+		long r = nic_call_send(nic, len, NULL);
+		if (r >= 0)
+			return ERR_OK;
+		if (!nic_retry(r) || nic_reopen() < 0)
+			break;
+	}
+	return ERR_IF; /* dropped: TCP retransmits */
+}
+
+static void status_changed(struct netif *netif)
+{
+	char a[16], m[16], g[16];
+
+	if (ip4_addr_isany_val(*netif_ip4_addr(netif)))
+		return;
+	printf("net: %s netmask %s gateway %s (%s)\n",
+	       net_addr_str(lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif))), a),
+	       net_addr_str(lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(netif))), m),
+	       net_addr_str(lwip_ntohl(ip4_addr_get_u32(netif_ip4_gw(netif))), g),
+	       dhcp_supplied_address(netif) ? "DHCP" : "static");
+	ready = 1;
+}
+
+static err_t netif_setup(struct netif *netif)
+{
+	uint64_t mac = 0, mtu = 0, link = 0;
+	long r = nic_call_info(nic, &mac, &mtu, &link);
+
+	if (r < 0) {
+		printf("net: nic INFO: %s\n", nic_strerror(r));
+		return ERR_IF;
+	}
+	netif->name[0] = 'e';
+	netif->name[1] = 'n';
+	netif->output = etharp_output;
+	netif->linkoutput = link_output;
+	netif->mtu = (u16_t)(mtu - SIZEOF_ETH_HDR);
+	netif->hwaddr_len = ETH_HWADDR_LEN;
+	nic_mac_unpack(mac, netif->hwaddr);
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+	if (!link)
+		printf("net: the link is down (no host network attached)\n");
+	return ERR_OK;
+}
+
+/* Drains frames from the driver into lwIP.  Returns 1 if frames may still
+ * wait (the batch ended first). */
+static int rx_drain(void)
+{
+	for (int n = 0; n < RX_BATCH; n++) {
+		uint64_t len = 0;
+		long r = nic_call_recv(nic, &len);
+
+		if (r == NIC_EAGAIN)
+			return 0;
+		if (r < 0) {
+			if (nic_retry(r) && nic_reopen() >= 0)
+				continue;
+			return 0;
+		}
+		struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+		if (!p)
+			continue; /* out of buffers: dropped, TCP retransmits */
+		pbuf_take(p, rw_ipc_buf(), (u16_t)len);
+		if (nif.input(p, &nif) != ERR_OK)
+			pbuf_free(p);
+	}
+	return 1;
+}
+
+/* ---- sockets ---- */
+
+static long sock_id(int i)
+{
+	return (long)((uint64_t)socks[i].gen << 8 | (uint64_t)i);
+}
+
+static int sock_alloc(uint8_t kind, uint64_t owner)
+{
+	for (int i = 0; i < MAX_SOCKETS; i++) {
+		struct sock *s = &socks[i];
+		if (s->kind == S_FREE) {
+			uint16_t gen = s->gen;
+			memset(s, 0, sizeof *s);
+			s->gen = gen;
+			s->kind = kind;
+			s->owner = owner;
+			s->listener = -1;
+			return i;
+		}
+	}
+	return -1;
+}
+
+static void sock_free(int i)
+{
+	struct sock *s = &socks[i];
+
+	if (s->rx)
+		pbuf_free(s->rx);
+	uint16_t gen = (uint16_t)(s->gen + 1);
+	memset(s, 0, sizeof *s);
+	s->gen = gen;
+	s->listener = -1;
+}
+
+/* The caller's socket named by id, or NULL. */
+static struct sock *sock_get(uint64_t id, uint64_t badge, int *index)
+{
+	uint64_t i = id & 0xff;
+
+	if (i >= MAX_SOCKETS || (id >> 8) != socks[i].gen || socks[i].kind == S_FREE ||
+	    socks[i].owner != badge || (socks[i].kind == S_CONN && !socks[i].claimed))
+		return NULL;
+	if (index)
+		*index = (int)i;
+	return &socks[i];
+}
+
+/* Ends a connection's pcb: gracefully, or by RST if lwIP has no memory. */
+static void pcb_close(struct tcp_pcb *pcb)
+{
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	if (tcp_close(pcb) != ERR_OK)
+		tcp_abort(pcb);
+}
+
+/* Removes connection slot c from its listener's queue (if it is there). */
+static void unqueue(int c)
+{
+	int l = socks[c].listener;
+
+	if (l < 0 || socks[l].kind != S_LISTEN)
+		return;
+	struct sock *ls = &socks[l];
+	for (int k = 0; k < ls->nq; k++) {
+		if (ls->queue[k] == c) {
+			memmove(&ls->queue[k], &ls->queue[k + 1], (size_t)(ls->nq - k - 1));
+			ls->nq--;
+			return;
+		}
+	}
+}
+
+/* lwIP callbacks; arg is the socket slot + 1 (0: none). */
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	int i = (int)(uintptr_t)arg - 1;
+
+	if (i < 0 || socks[i].pcb != pcb) {
+		if (p)
+			pbuf_free(p);
+		return ERR_OK;
+	}
+	struct sock *s = &socks[i];
+	if (!p) {
+		s->eof = 1;
+		return ERR_OK;
+	}
+	if (err != ERR_OK) {
+		pbuf_free(p);
+		return ERR_OK;
+	}
+	if (s->rx)
+		pbuf_cat(s->rx, p);
+	else
+		s->rx = p;
+	return ERR_OK;
+}
+
+static void on_err(void *arg, err_t err)
+{
+	int i = (int)(uintptr_t)arg - 1;
+
+	if (i < 0 || socks[i].kind != S_CONN)
+		return;
+	struct sock *s = &socks[i];
+	s->pcb = NULL; /* lwIP freed it */
+	s->err = !s->connected ? NET_ECONNREFUSED : NET_ECONNRESET;
+	(void)err;
+	if (!s->claimed) { /* nobody will ever see it: drop it */
+		unqueue(i);
+		sock_free(i);
+	}
+}
+
+static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	int i = (int)(uintptr_t)arg - 1;
+
+	(void)pcb;
+	if (i >= 0 && err == ERR_OK)
+		socks[i].connected = 1;
+	return ERR_OK;
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	int l = (int)(uintptr_t)arg - 1;
+
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	if (l < 0 || socks[l].kind != S_LISTEN || socks[l].nq >= socks[l].backlog) {
+		tcp_abort(pcb); /* the backlog is full */
+		return ERR_ABRT;
+	}
+	int c = sock_alloc(S_CONN, socks[l].owner);
+	if (c < 0) {
+		tcp_abort(pcb); /* no free socket */
+		return ERR_ABRT;
+	}
+	struct sock *s = &socks[c];
+	s->pcb = pcb;
+	s->connected = 1;
+	s->listener = (int16_t)l;
+	socks[l].queue[socks[l].nq++] = (uint8_t)c;
+	tcp_backlog_accepted(pcb);
+	tcp_arg(pcb, (void *)(uintptr_t)(c + 1));
+	tcp_recv(pcb, on_recv);
+	tcp_err(pcb, on_err);
+	return ERR_OK;
+}
+
+/* ---- requests ---- */
+
+static long do_info(const rw_request *r)
+{
+	r->out->w[0] = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&nif)));
+	r->out->w[1] = lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(&nif)));
+	r->out->w[2] = lwip_ntohl(ip4_addr_get_u32(netif_ip4_gw(&nif)));
+	r->out->w[3] = ready;
+	return 0;
+}
+
+static long do_listen(const rw_request *r)
+{
+	uint16_t port = (uint16_t)r->in->w[0];
+	int i = sock_alloc(S_LISTEN, r->badge);
+
+	if (i < 0)
+		return NET_ENOBUFS;
+	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (!pcb) {
+		sock_free(i);
+		return NET_ENOBUFS;
+	}
+	if (tcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK) {
+		tcp_abort(pcb);
+		sock_free(i);
+		return NET_EADDRINUSE;
+	}
+	err_t e = ERR_OK;
+	struct tcp_pcb *lp = tcp_listen_with_backlog_and_err(pcb, (u8_t)r->in->w[1], &e);
+	if (!lp) {
+		tcp_abort(pcb);
+		sock_free(i);
+		return e == ERR_USE ? NET_EADDRINUSE : NET_ENOBUFS;
+	}
+	socks[i].pcb = lp;
+	socks[i].backlog = (uint8_t)r->in->w[1];
+	tcp_arg(lp, (void *)(uintptr_t)(i + 1));
+	tcp_accept(lp, on_accept);
+	r->out->w[0] = (uint64_t)sock_id(i);
+	return 0;
+}
+
+static long do_accept(const rw_request *r)
+{
+	struct sock *ls = sock_get(r->in->w[0], r->badge, NULL);
+
+	if (!ls)
+		return NET_EBADF;
+	if (ls->kind != S_LISTEN)
+		return NET_ENOTCONN;
+	if (ls->nq == 0)
+		return NET_EAGAIN;
+	int c = ls->queue[0];
+	memmove(&ls->queue[0], &ls->queue[1], (size_t)(ls->nq - 1));
+	ls->nq--;
+	struct sock *s = &socks[c];
+	s->claimed = 1;
+	s->listener = -1;
+	r->out->w[0] = (uint64_t)sock_id(c);
+	if (s->pcb) {
+		r->out->w[1] = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&s->pcb->remote_ip)));
+		r->out->w[2] = s->pcb->remote_port;
+	}
+	return 0;
+}
+
+static long do_connect(const rw_request *r)
+{
+	ip4_addr_t addr;
+	int i = sock_alloc(S_CONN, r->badge);
+
+	if (i < 0)
+		return NET_ENOBUFS;
+	socks[i].claimed = 1;
+	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (!pcb) {
+		sock_free(i);
+		return NET_ENOBUFS;
+	}
+	socks[i].pcb = pcb;
+	tcp_arg(pcb, (void *)(uintptr_t)(i + 1));
+	tcp_recv(pcb, on_recv);
+	tcp_err(pcb, on_err);
+	ip4_addr_set_u32(&addr, lwip_htonl((u32_t)r->in->w[0]));
+	err_t e = tcp_connect(pcb, &addr, (u16_t)r->in->w[1], on_connected);
+	if (e != ERR_OK) {
+		if (socks[i].pcb) /* (on_err did not run: lwIP still owns nothing) */
+			tcp_abort(pcb);
+		sock_free(i);
+		return e == ERR_MEM ? NET_ENOBUFS : NET_ECONNREFUSED;
+	}
+	r->out->w[0] = (uint64_t)sock_id(i);
+	return 0;
+}
+
+static long do_send(const rw_request *r)
+{
+	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
+
+	if (!s)
+		return NET_EBADF;
+	if (s->kind != S_CONN)
+		return NET_ENOTCONN;
+	if (s->err)
+		return NET_ECONNRESET;
+	if (!s->connected || !s->pcb)
+		return NET_EAGAIN;
+	uint32_t len = (uint32_t)r->in->w[1];
+	uint32_t room = tcp_sndbuf(s->pcb);
+	if (len > room)
+		len = room;
+	if (len == 0 || tcp_sndqueuelen(s->pcb) >= TCP_SND_QUEUELEN - 1)
+		return NET_EAGAIN;
+	err_t e = tcp_write(s->pcb, rw_ipc_buf(), (u16_t)len, TCP_WRITE_FLAG_COPY);
+	if (e == ERR_MEM)
+		return NET_EAGAIN;
+	if (e != ERR_OK)
+		return NET_ECONNRESET;
+	tcp_output(s->pcb);
+	r->out->w[0] = len;
+	return 0;
+}
+
+static long do_recv(const rw_request *r)
+{
+	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
+
+	if (!s)
+		return NET_EBADF;
+	if (s->kind != S_CONN)
+		return NET_ENOTCONN;
+	if (s->rx) {
+		uint16_t n =
+		        (uint16_t)(s->rx->tot_len < r->in->w[1] ? s->rx->tot_len : r->in->w[1]);
+		pbuf_copy_partial(s->rx, rw_ipc_buf(), n, 0);
+		s->rx = n == s->rx->tot_len ? (pbuf_free(s->rx), NULL) : pbuf_free_header(s->rx, n);
+		if (s->pcb)
+			tcp_recved(s->pcb, n);
+		r->out->w[0] = n;
+		r->out->len = n;
+		return 0;
+	}
+	if (s->eof)
+		return 0; /* n = 0: the end of the stream */
+	if (s->err)
+		return s->err;
+	return NET_EAGAIN;
+}
+
+static long do_close(const rw_request *r)
+{
+	int i;
+	struct sock *s = sock_get(r->in->w[0], r->badge, &i);
+
+	if (!s)
+		return NET_EBADF;
+	if (s->kind == S_LISTEN) {
+		/* connections nobody accepted: reset */
+		while (s->nq) {
+			int c = s->queue[--s->nq];
+			if (socks[c].pcb) {
+				tcp_arg(socks[c].pcb, NULL);
+				tcp_abort(socks[c].pcb);
+			}
+			sock_free(c);
+		}
+		tcp_arg(s->pcb, NULL);
+		tcp_accept(s->pcb, NULL);
+		tcp_close(s->pcb);
+	} else if (s->pcb) {
+		pcb_close(s->pcb);
+	}
+	sock_free(i);
+	return 0;
+}
+
+static long do_poll(const rw_request *r)
+{
+	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
+	uint64_t bits = 0;
+
+	if (!s)
+		return NET_EBADF;
+	if (s->kind == S_LISTEN) {
+		if (s->nq)
+			bits |= NET_R_ACCEPTABLE;
+	} else {
+		if (s->rx || s->eof)
+			bits |= NET_R_READABLE;
+		if (s->connected && s->pcb && tcp_sndbuf(s->pcb) > 0)
+			bits |= NET_R_WRITABLE;
+		if (s->eof)
+			bits |= NET_R_CLOSED;
+		if (s->err)
+			bits |= NET_R_ERROR;
+	}
+	r->out->w[0] = bits;
+	return 0;
+}
+
+static const rw_op ops[] = { NET_OPS(do_) };
+
+/* ---- address ---- */
+
+static void fallback(void)
+{
+	ip4_addr_t a, m, g;
+
+	if (ready)
+		return;
+	printf("net: no DHCP answer after %llu s: static address\n",
+	       (unsigned long long)(FALLBACK_NS / 1000000000ULL));
+	dhcp_release_and_stop(&nif);
+	ip4_addr_set_u32(&a, lwip_htonl(STATIC_ADDR));
+	ip4_addr_set_u32(&m, lwip_htonl(STATIC_MASK));
+	ip4_addr_set_u32(&g, lwip_htonl(STATIC_GW));
+	netif_set_addr(&nif, &a, &m, &g);
+}
+
+int main(void)
+{
+	rw_cap ep;
+	long r;
+
+	if ((r = rw_cap_get(EP_NAME, &ep)) < 0 || (r = rw_cap_get(NIC_NAME, &nic)) < 0 ||
+	    (r = rw_cap_get(NOTIF_NAME, &net_rx)) < 0) {
+		printf("net: needs endpoint \"%s\", \"%s\" and notification \"%s\" (%s)\n", EP_NAME,
+		       NIC_NAME, NOTIF_NAME, rw_strerror(r));
+		return 1;
+	}
+	if ((r = nic_call_open(nic, NIC_F_UNICAST | NIC_F_BROADCAST)) < 0) {
+		printf("net: nic OPEN: %s\n", nic_strerror(r));
+		return 1;
+	}
+	lwip_init();
+	if (!netif_add(&nif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, NULL, netif_setup,
+	               ethernet_input)) {
+		printf("net: cannot set up the interface\n");
+		return 1;
+	}
+	netif_set_default(&nif);
+	netif_set_status_callback(&nif, status_changed);
+	netif_set_up(&nif);
+	netif_set_link_up(&nif);
+	dhcp_start(&nif);
+	t_start = rw_clock_ns();
+	int dhcp_waiting = 1;
+	int rx_more = 0, served = 0;
+
+	for (;;) {
+		sys_check_timeouts();
+		uint64_t now = rw_clock_ns();
+		if (dhcp_waiting && (ready || now - t_start >= FALLBACK_NS)) {
+			dhcp_waiting = 0;
+			fallback();
+		}
+		/* Frames left over, or requests served in a row: look at
+		 * net_rx before the next request (requests come first in
+		 * WAIT_ANY, so a busy client must not starve the card). */
+		if (served >= REQ_BATCH) {
+			uint64_t bits = 0;
+			served = 0;
+			if (rw_poll(net_rx, &bits) == 0 && (bits & NIC_RX_BIT))
+				rx_more = 1;
+		}
+		if (rx_more) {
+			rx_more = rx_drain();
+			continue;
+		}
+		uint32_t ms = sys_timeouts_sleeptime();
+		uint64_t timeout =
+		        ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? 0 : (uint64_t)ms * 1000000ULL;
+		if (dhcp_waiting) {
+			uint64_t left = t_start + FALLBACK_NS - now;
+			if (timeout == 0 || left < timeout)
+				timeout = left;
+		}
+		if (timeout == 0 && ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE)
+			timeout = 1; /* a timer is due: just look for work */
+		rw_msg m;
+		uint64_t badge = 0, bits = 0;
+		r = rw_wait_any(ep, net_rx, timeout, &m, &badge, &bits);
+		if (r == 0) {
+			rw_dispatch(ops, RW_NOPS(ops), &m, badge, NULL);
+			r = rw_reply(&m);
+			if (r == RW_ETOOBIG)
+				rw_panic("net: reply longer than the IPC buffer");
+			served++;
+		} else if (r == RW_WOKEN) {
+			served = 0;
+			if (bits & NIC_RX_BIT)
+				rx_more = rx_drain();
+		} else if (r == RW_ECAP || r == RW_ESTATE) {
+			rw_panic("net: WAIT_ANY on the endpoint and net_rx failed");
+		}
+	}
+}
