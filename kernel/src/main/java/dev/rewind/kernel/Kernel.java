@@ -79,7 +79,7 @@ public final class Kernel implements AutoCloseable {
     final Ipc ipc;
     final long bootNanos = System.nanoTime();
     private final ImageSource source;
-    private Watchdog watchdog;
+    private volatile Watchdog watchdog;
 
     /** An attached tool (fault injector, profiler), or null. */
     KernelProbe probe;
@@ -470,11 +470,31 @@ public final class Kernel implements AutoCloseable {
     // ---- the run loop ----------------------------------------------------------------------
 
     /** Run until no task can run, or the budget is spent. */
+    /**
+     * Ask the running {@link #run} to end as soon as it can (the task on the CPU is stopped within
+     * a millisecond, an idle kernel wakes): it returns {@link SystemResult.Outcome#STOPPED}. Any
+     * thread may call it; for tests and tools done with a system that would run for ever (a
+     * network server).
+     */
+    public void requestStop() {
+        stopRequested = true;
+        Watchdog w = watchdog;
+        if (w != null) {
+            w.endNow();
+        }
+        bus.signal();
+    }
+
+    private volatile boolean stopRequested;
+
     public SystemResult run() {
         int quantumMs = config.quantumMs() > 0 ? config.quantumMs() : manifest.quantumMs();
         watchdog = new Watchdog(quantumMs * 1_000_000L, config.budgetNanos());
         try {
             while (true) {
+                if (stopRequested) {
+                    return finish(SystemResult.Outcome.STOPPED);
+                }
                 if (!devices.isEmpty()) {
                     bus.poll(now());
                 }
@@ -498,6 +518,9 @@ public final class Kernel implements AutoCloseable {
                     return finish(null);
                 }
                 Watchdog.Slice slice = runSlice(t);
+                if (stopRequested) {
+                    return finish(SystemResult.Outcome.STOPPED);
+                }
                 if (slice.budgetSpent || watchdog.budgetSpent()) {
                     return finish(SystemResult.Outcome.BUDGET_EXCEEDED);
                 }
@@ -750,6 +773,9 @@ public final class Kernel implements AutoCloseable {
     private boolean endedByManifest;
 
     private SystemResult finish(SystemResult.Outcome forced) {
+        if (stopRequested && forced == SystemResult.Outcome.BUDGET_EXCEEDED) {
+            forced = SystemResult.Outcome.STOPPED; // (requestStop ends the budget to stop the CPU)
+        }
         List<SystemResult.TaskReport> reports = new ArrayList<>();
         List<String> stuck = new ArrayList<>();
         List<String> failed = new ArrayList<>();
@@ -773,7 +799,7 @@ public final class Kernel implements AutoCloseable {
         String summary;
         if (forced != null) {
             outcome = forced;
-            summary = "time budget exhausted";
+            summary = forced == SystemResult.Outcome.STOPPED ? "stopped on request" : "time budget exhausted";
         } else if (!failed.isEmpty()) {
             outcome = SystemResult.Outcome.TASK_FAILED;
             summary = "task(s) failed: " + String.join(", ", failed);

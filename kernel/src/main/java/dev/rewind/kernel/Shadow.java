@@ -95,6 +95,7 @@ abstract class Shadow implements Recovery, Agent {
         return switch (cls) {
             case BLOCK -> new BlockShadow(k, driver);
             case CHAR -> new CharShadow(k, driver);
+            case NET -> new NetShadow(k, driver);
         };
     }
 

@@ -18,7 +18,9 @@ public record SystemResult(Outcome outcome, String summary, List<TaskReport> tas
         /** Tasks are blocked waiting for each other and nothing can run. */
         DEADLOCK(3),
         /** The time budget ran out. */
-        BUDGET_EXCEEDED(4);
+        BUDGET_EXCEEDED(4),
+        /** The host stopped the run ({@link Kernel#requestStop}): a test done with a server that never ends. */
+        STOPPED(5);
 
         private final int exitStatus;
 

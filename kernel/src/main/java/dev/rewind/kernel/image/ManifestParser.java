@@ -401,7 +401,7 @@ final class ManifestParser {
             if (b.recovery != RecoveryPolicy.SHADOW) {
                 problem(l, ctx + "'shadow' applies only to recovery = \"shadow\"");
             } else if (!(sv instanceof String s)) {
-                problem(l, ctx + "'shadow' must be a string (block or char), not " + describe(sv));
+                problem(l, ctx + "'shadow' must be a string (block, char or net), not " + describe(sv));
             } else {
                 try {
                     b.shadow = ShadowClass.parse(s);

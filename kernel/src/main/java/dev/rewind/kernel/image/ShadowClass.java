@@ -2,12 +2,14 @@ package dev.rewind.kernel.image;
 
 import java.util.Locale;
 
-/** The driver class a shadow driver understands ({@code shadow = "block"} or {@code "char"}). */
+/** The driver class a shadow driver understands ({@code shadow = "block"}, {@code "char"} or {@code "net"}). */
 public enum ShadowClass {
     /** A block driver speaking the protocol of {@code <rewind/blk.h>}. */
     BLOCK,
     /** A character driver speaking the protocol of {@code <rewind/tty.h>}. */
-    CHAR;
+    CHAR,
+    /** A network-card driver speaking the protocol of {@code <rewind/nic.h>}. */
+    NET;
 
     public String configName() {
         return name().toLowerCase(Locale.ROOT);
@@ -19,6 +21,6 @@ public enum ShadowClass {
                 return c;
             }
         }
-        throw new IllegalArgumentException("unknown shadow class '" + s + "' (expected block or char)");
+        throw new IllegalArgumentException("unknown shadow class '" + s + "' (expected block, char or net)");
     }
 }

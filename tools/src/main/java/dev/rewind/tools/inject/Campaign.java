@@ -192,7 +192,7 @@ public final class Campaign {
                 if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
                     throw new IllegalArgumentException(
                             "task '" + server + "' has no shadow class: policy shadow needs a"
-                                    + " driver whose manifest says recovery = \"shadow\" and shadow = \"block\" or \"char\"");
+                                    + " driver whose manifest says recovery = \"shadow\" and shadow = \"block\", \"char\" or \"net\"");
                 }
                 t = t.withRecovery(policy, runaway, tx);
             }

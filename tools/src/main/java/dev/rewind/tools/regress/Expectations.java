@@ -89,13 +89,14 @@ public record Expectations(
         }
     }
 
-    /** The suite-file name of an outcome: ok, task_failed, deadlock, timeout. */
+    /** The suite-file name of an outcome: ok, task_failed, deadlock, timeout, stopped. */
     public static String outcomeName(SystemResult.Outcome o) {
         return switch (o) {
             case OK -> "ok";
             case TASK_FAILED -> "task_failed";
             case DEADLOCK -> "deadlock";
             case BUDGET_EXCEEDED -> "timeout";
+            case STOPPED -> "stopped";
         };
     }
 }

@@ -1,0 +1,206 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.hw.dev.NetOptions;
+import dev.rewind.hw.dev.Uart;
+import dev.rewind.kernel.image.RecoveryPolicy;
+import dev.rewind.kernel.image.TaskSpec;
+import dev.rewind.kernel.probe.DriverKiller;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The network end to end (issue 17): t_net_http boots with a host port forwarded to the guest's
+ * port 80 (user-mode networking, nothing leaves this machine), and a real HTTP client on the
+ * host (java.net.http) talks to the guest's HTTP server through the NIC driver task and the lwIP
+ * stack server; then the NIC driver is killed in the middle of a transfer under shadow, restart
+ * and none.
+ */
+class NetHttpTest {
+    /** The /big?n= pattern of http_server.c: byte i is (i * 7 + 3) & 0xff. */
+    static byte[] pattern(int n) {
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = (byte) ((i * 7 + 3) & 0xff);
+        }
+        return b;
+    }
+
+    /** A booted t_net_http, its kernel running on its own thread until {@link #close}. */
+    static final class Net implements AutoCloseable {
+        final Kernel kernel;
+        final int port;
+        final ByteArrayOutputStream console = new ByteArrayOutputStream();
+        final List<String> faults = Collections.synchronizedList(new ArrayList<>());
+        final List<String> recoveries = Collections.synchronizedList(new ArrayList<>());
+        private final Thread thread;
+        private volatile SystemResult result;
+
+        Net(RecoveryPolicy nicPolicy, KernelProbe probe) throws Exception {
+            SystemImage img = SystemImage.builtin("t_net_http.toml");
+            List<TaskSpec> tasks = new ArrayList<>();
+            for (TaskSpec t : img.manifest().tasks()) {
+                tasks.add(t.name().equals("nic") ? t.withRecovery(nicPolicy) : t);
+            }
+            KernelObserver obs = new KernelObserver() {
+                @Override
+                public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
+                    faults.add(task.name() + ": " + fault.kind() + " -> " + outcome);
+                }
+
+                @Override
+                public void driverRecovered(
+                        Task driver, Fault fault, int replayed, int reissued, int held, long nanos) {
+                    recoveries.add(driver.name() + " replayed=" + replayed + " reissued=" + reissued);
+                }
+            };
+            KernelConfig cfg = Fixtures.CONFIG.withNet(NetOptions.parse(List.of("hostfwd=tcp:127.0.0.1:0-:80")));
+            kernel = new Kernel(cfg, img.manifest().withTasks(tasks), img.source(), new Uart(console), obs);
+            if (probe != null) {
+                kernel.setProbe(probe);
+            }
+            port = kernel.netForwards().get("eth0").get(0).hostPort();
+            thread = new Thread(() -> result = kernel.run(), "net-http-kernel");
+            thread.start();
+        }
+
+        String console() {
+            synchronized (console) {
+                return console.toString(StandardCharsets.UTF_8);
+            }
+        }
+
+        URI uri(String path) {
+            return URI.create("http://127.0.0.1:" + port + path);
+        }
+
+        @Override
+        public void close() throws Exception {
+            kernel.requestStop();
+            thread.join(30_000);
+            kernel.close();
+        }
+
+        @Override
+        public String toString() {
+            return "console:\n" + console() + "\nfaults: " + faults + "\nrecoveries: " + recoveries + "\nresult: "
+                    + result;
+        }
+    }
+
+    static final HttpClient CLIENT =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    static HttpResponse<byte[]> get(Net net, String path, int timeoutSeconds) throws IOException, InterruptedException {
+        return CLIENT.send(
+                HttpRequest.newBuilder(net.uri(path))
+                        .timeout(Duration.ofSeconds(timeoutSeconds))
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** Wait until the guest answers GET / (the stack takes its address, the server listens). */
+    static void awaitServing(Net net) throws Exception {
+        long end = System.nanoTime() + 30_000_000_000L;
+        Exception last = null;
+        while (System.nanoTime() < end) {
+            try {
+                HttpResponse<byte[]> r = get(net, "/", 5);
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                last = e;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the guest never answered GET /: " + last + "\n" + net);
+    }
+
+    @Test
+    void aHostHttpClientGetsPagesAndKvValuesFromTheGuest() throws Exception {
+        try (Net net = new Net(RecoveryPolicy.SHADOW, null)) {
+            awaitServing(net);
+            HttpResponse<byte[]> page = get(net, "/", 10);
+            assertEquals(200, page.statusCode(), net::toString);
+            assertTrue(new String(page.body(), StandardCharsets.UTF_8).contains("Hello from Rewind"), net::toString);
+
+            HttpResponse<String> put = CLIENT.send(
+                    HttpRequest.newBuilder(net.uri("/kv/greeting"))
+                            .timeout(Duration.ofSeconds(10))
+                            .PUT(HttpRequest.BodyPublishers.ofString("hello over lwIP"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertTrue(put.statusCode() / 100 == 2, () -> put.statusCode() + " " + put.body() + "\n" + net);
+            HttpResponse<byte[]> value = get(net, "/kv/greeting", 10);
+            assertEquals("hello over lwIP", new String(value.body(), StandardCharsets.UTF_8).trim(), net::toString);
+            assertEquals(404, get(net, "/kv/absent", 10).statusCode(), net::toString);
+            assertEquals(404, get(net, "/nothing-here", 10).statusCode(), net::toString);
+
+            HttpResponse<byte[]> big = get(net, "/big?n=500000", 30);
+            assertEquals(200, big.statusCode(), net::toString);
+            assertArrayEquals(pattern(500_000), big.body(), "every byte of /big");
+            assertTrue(net.faults.isEmpty(), net::toString);
+        }
+    }
+
+    /** Kill the NIC driver at these of its requests (delivery numbers), 40 instructions in. */
+    static DriverKiller killer(Integer... at) {
+        return new DriverKiller("nic", 40, at);
+    }
+
+    @Test
+    void underShadowATransferCompletesWithTheRightBytesThoughTheNicDriverIsKilledTwice() throws Exception {
+        DriverKiller kill = killer(600, 1500);
+        try (Net net = new Net(RecoveryPolicy.SHADOW, kill)) {
+            awaitServing(net);
+            HttpResponse<byte[]> big = get(net, "/big?n=2000000", 60);
+            assertEquals(200, big.statusCode(), net::toString);
+            assertArrayEquals(pattern(2_000_000), big.body(), "every byte of /big");
+            assertEquals(List.of(600, 1500), kill.struck(), net::toString);
+            assertEquals(2, net.recoveries.size(), net::toString);
+            assertEquals(3, net.kernel.task("nic").generation(), net::toString);
+            // Still serving afterwards.
+            assertEquals(200, get(net, "/", 10).statusCode(), net::toString);
+        }
+    }
+
+    @Test
+    void underNoneTheTransferStopsAndUnderRestartTheStackReopensTheCard() throws Exception {
+        // none: the driver stays dead; the stack's calls fail, the transfer never completes.
+        try (Net net = new Net(RecoveryPolicy.NONE, killer(600))) {
+            awaitServing(net);
+            boolean complete;
+            try {
+                HttpResponse<byte[]> big = get(net, "/big?n=2000000", 8);
+                complete = big.body().length == 2_000_000;
+            } catch (IOException e) {
+                complete = false; // (a timeout: what the client sees)
+            }
+            assertFalse(complete, net::toString);
+            assertEquals(TaskState.DEAD, net.kernel.task("nic").state(), net::toString);
+        }
+        // restart: a new driver; the stack sees EDEAD, refreshes its capability and opens the card
+        // again; frames lost meanwhile are sent again by TCP.
+        try (Net net = new Net(RecoveryPolicy.RESTART, killer(600))) {
+            awaitServing(net);
+            HttpResponse<byte[]> big = get(net, "/big?n=2000000", 60);
+            assertArrayEquals(pattern(2_000_000), big.body(), net::toString);
+            assertEquals(2, net.kernel.task("nic").generation(), net::toString);
+        }
+    }
+}
