@@ -317,7 +317,7 @@ public final class NetDevice extends Device implements AutoCloseable {
             len = 0;
             flags = DESC_DONE | DESC_ERROR;
             rxDropped++;
-        } else if (!dma.write(addr, f, 0, f.length)) {
+        } else if (wraps(addr, f.length) || !dma.write(addr, f, 0, f.length)) {
             len = 0;
             flags = DESC_DONE | DESC_ERROR;
             rxDropped++;
@@ -550,7 +550,7 @@ public final class NetDevice extends Device implements AutoCloseable {
             long addr = getLong(desc, 0);
             long len = getInt(desc, 8) & 0xffff_ffffL;
             int flags;
-            if (len < MIN_FRAME || len > MTU_BYTES || !dma.read(addr, txBuf, 0, (int) len)) {
+            if (len < MIN_FRAME || len > MTU_BYTES || wraps(addr, (int) len) || !dma.read(addr, txBuf, 0, (int) len)) {
                 flags = DESC_DONE | DESC_ERROR;
                 txErrors++;
             } else {
@@ -658,6 +658,11 @@ public final class NetDevice extends Device implements AutoCloseable {
         synchronized (inbox) {
             return inboxBytes;
         }
+    }
+
+    /** A buffer that runs past the top of the address space (refused before the IOMMU sees it). */
+    private static boolean wraps(long addr, int len) {
+        return Long.compareUnsigned(addr, -(long) len) > 0;
     }
 
     private static long getLong(byte[] b, int off) {
