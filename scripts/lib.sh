@@ -3,9 +3,10 @@
 
 REWIND_ROOT=${REWIND_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 
-# Debian packages the CLI needs to run a built jar: the system's Unicorn (the fallback engine,
+# Debian packages the CLI needs to run a built jar: libslirp0 (user-mode networking for net
+# devices, docs/DEVICES.md) and the system's Unicorn (the fallback engine,
 # and the one scripts/test's smoke subset uses).
-REWIND_RUNTIME_PKGS="libunicorn2"
+REWIND_RUNTIME_PKGS="libunicorn2 libslirp0"
 # Packages for building: the native hooks (gcc) and the guests (the RISC-V and AArch64 cross
 # compilers and picolibc for each). Checked only when something is to be built, so './rewind --help' with a built jar
 # does not ask for a cross compiler.

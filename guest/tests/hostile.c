@@ -81,7 +81,8 @@ int main(void)
 		if (nr == SYS_CONSOLE_WRITE)
 			r.a1 = (long)((uint64_t)r.a1 % 65); /* keep the log readable */
 		if (nr == SYS_WAIT_ANY)
-			r.a2 = (long)(1 + (uint64_t)r.a2 % 1000); /* garbage caps, but never a long sleep */
+			r.a2 = (long)(1 + (uint64_t)r.a2 %
+			                          1000); /* garbage caps, but never a long sleep */
 		size_t garbage = 0;
 		if (nr == SYS_CALL && kv >= 0 && (next_rand() & 1)) {
 			/* Aim at the kv server with random buffer bytes. */

@@ -41,8 +41,9 @@ int main(void)
 	rw_sleep_ns(1000000);
 	m = ask(0, 0);
 	if (nr != 0 || m.w[1] != 1)
-		printf("waitany: notify %s, server saw %llu requests, %llu wakes, bits 0x%llx\n", rw_strerror(nr),
-		       (unsigned long long)m.w[0], (unsigned long long)m.w[1], (unsigned long long)m.w[2]);
+		printf("waitany: notify %s, server saw %llu requests, %llu wakes, bits 0x%llx\n",
+		       rw_strerror(nr), (unsigned long long)m.w[0], (unsigned long long)m.w[1],
+		       (unsigned long long)m.w[2]);
 	check(m.w[1] == 1 && m.w[2] == 0x5, "notification");
 
 	/* A request and pending bits together: the request comes first, the bits stay.  The

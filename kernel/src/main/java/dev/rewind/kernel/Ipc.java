@@ -254,6 +254,7 @@ final class Ipc {
         Task w = n.waiter;
         if (w != null && n.bits != 0 && w.waitingAny()) {
             endWaitAny(w);
+            w.recovery().woke();
             w.waitAnyResult(Abi.WOKEN, n.bits);
             n.bits = 0;
             k.wake(w);
@@ -300,6 +301,7 @@ final class Ipc {
      */
     Next waitAny(Task t, SyscallFrame f) {
         long[] a = f.a;
+        t.madeWaitAny(a[0], a[1], a[2]);
         Endpoint ep = null;
         if (a[0] != -1) {
             Capability c = cap(t, a[0], Capability.Kind.ENDPOINT_RECV);
@@ -336,6 +338,7 @@ final class Ipc {
         if (n != null && n.bits != 0) {
             long bits = n.bits;
             n.bits = 0;
+            t.recovery().woke();
             return f.ret(Abi.WOKEN, bits);
         }
         if (ep != null) {
@@ -353,6 +356,20 @@ final class Ipc {
             k.sleepUntil(t, wakeAt);
         }
         return Next.BLOCKED;
+    }
+
+    /**
+     * Put {@code t}, whose work after a WAIT_ANY wake was rolled back (txipc), back into the
+     * WAIT_ANY it made, with the same arguments: it ends at once (a request, bits) or blocks.
+     */
+    void waitAnyAgain(Task t) {
+        long[] regs = new long[9];
+        System.arraycopy(t.lastWaitAnyArgs(), 0, regs, 0, 3);
+        SyscallFrame f = new SyscallFrame().reset(regs);
+        if (waitAny(t, f) != Next.BLOCKED) {
+            t.setResults(f.a, f.written());
+            k.wake(t);
+        }
     }
 
     private static long satAdd(long x, long y) {
@@ -379,6 +396,7 @@ final class Ipc {
     /** {@code t}'s WAIT_ANY timed out: it gets ETIMEDOUT. */
     void timedOut(Task t) {
         endWaitAny(t);
+        t.recovery().woke();
         t.waitAnyResult(Abi.ETIMEDOUT, 0);
         k.wake(t);
     }

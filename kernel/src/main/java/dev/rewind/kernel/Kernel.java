@@ -10,6 +10,10 @@ import dev.rewind.hw.cpu.MemFault;
 import dev.rewind.hw.dev.BlockDevice;
 import dev.rewind.hw.dev.Device;
 import dev.rewind.hw.dev.DeviceBus;
+import dev.rewind.hw.dev.HostForward;
+import dev.rewind.hw.dev.NetBackend;
+import dev.rewind.hw.dev.NetDevice;
+import dev.rewind.hw.dev.NetOptions;
 import dev.rewind.hw.dev.TimerDevice;
 import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.dev.UartDevice;
@@ -28,6 +32,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -268,6 +273,7 @@ public final class Kernel implements AutoCloseable {
             }
         }
         int i = 0;
+        int nets = 0;
         for (DeviceSpec spec : manifest.devices()) {
             Task owner = manifest.ownerOfDevice(spec.name())
                     .map(o -> task(o.name()))
@@ -280,14 +286,65 @@ public final class Kernel implements AutoCloseable {
                 }
                 case TIMER -> new TimerDevice(spec.name(), this::now);
                 case BLOCK -> openDisk(spec);
+                case NET -> newNic(spec, nets++);
             };
             bus.add(dev);
+            if (dev instanceof NetDevice n) {
+                startNic(n); // after bus.add: a failed boot closes what was started
+            }
             BoundDevice bd = new BoundDevice(spec, dev, owner, Abi.MMIO_BASE + i * Abi.MMIO_STRIDE);
             dev.attach(() -> ipc.signal(bd.irq, BoundDevice.IRQ_BIT));
             owner.bind(bd);
             devices.add(bd);
             i++;
         }
+    }
+
+    /**
+     * The {@code index}-th net device: its MAC (the manifest's, else 52:54:00:12:34:56 + index)
+     * and its host backend (the first gets {@link KernelConfig#net}, the others no forwards).
+     */
+    private NetDevice newNic(DeviceSpec spec, int index) throws BootException {
+        NetOptions opts =
+                index == 0 ? config.net() : new NetOptions(config.net().restricted(), List.of());
+        NetBackend backend;
+        try {
+            backend = config.netBackends() != null
+                    ? config.netBackends().create(spec.name(), opts)
+                    : NetBackend.userMode(spec.name(), opts);
+        } catch (RuntimeException e) {
+            throw new BootException("device '" + spec.name() + "': " + e.getMessage(), e);
+        }
+        long mac = spec.mac() != DeviceSpec.NO_MAC ? spec.mac() : NetDevice.defaultMac(index);
+        NetDevice n = new NetDevice(spec.name(), mac, backend);
+        n.setWakeup(bus::signal);
+        return n;
+    }
+
+    private void startNic(NetDevice n) throws BootException {
+        try {
+            n.start();
+        } catch (RuntimeException e) {
+            throw new BootException("device '" + n.name() + "': " + e.getMessage(), e);
+        }
+        for (HostForward f :
+                n.backend() == null ? List.<HostForward>of() : n.backend().forwards()) {
+            log.info("device {}: forwarding {}", n.name(), f);
+        }
+    }
+
+    /**
+     * The host forwards actually bound, by net device name (manifest order); a forward asked for
+     * host port 0 shows the port the host picked.
+     */
+    public Map<String, List<HostForward>> netForwards() {
+        Map<String, List<HostForward>> m = new LinkedHashMap<>();
+        for (BoundDevice bd : devices) {
+            if (bd.device instanceof NetDevice n) {
+                m.put(bd.name(), n.backend() == null ? List.of() : n.backend().forwards());
+            }
+        }
+        return m;
     }
 
     private Device openDisk(DeviceSpec spec) throws BootException {
@@ -443,6 +500,10 @@ public final class Kernel implements AutoCloseable {
                 Watchdog.Slice slice = runSlice(t);
                 if (slice.budgetSpent || watchdog.budgetSpent()) {
                     return finish(SystemResult.Outcome.BUDGET_EXCEEDED);
+                }
+                if (!manifest.endsWith().isEmpty() && endTasksEnded()) {
+                    endedByManifest = true;
+                    return finish(null);
                 }
             }
         } finally {
@@ -675,6 +736,19 @@ public final class Kernel implements AutoCloseable {
         }
     }
 
+    /** Every task the manifest's {@code ends_with} names has exited or died. */
+    private boolean endTasksEnded() {
+        for (String name : manifest.endsWith()) {
+            if (task(name).state().alive()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The run ended because the tasks of the manifest's {@code ends_with} did: the rest were stopped where they were. */
+    private boolean endedByManifest;
+
     private SystemResult finish(SystemResult.Outcome forced) {
         List<SystemResult.TaskReport> reports = new ArrayList<>();
         List<String> stuck = new ArrayList<>();
@@ -688,7 +762,10 @@ public final class Kernel implements AutoCloseable {
                         + (state == TaskState.DEAD
                                 ? " (died: " + t.lastFault() + ")"
                                 : " (exit " + t.exitCode() + ")"));
-            } else if (state == TaskState.SENDING || state == TaskState.AWAITING_REPLY || state == TaskState.WAITING) {
+            } else if (!endedByManifest
+                    && (state == TaskState.SENDING
+                            || state == TaskState.AWAITING_REPLY
+                            || state == TaskState.WAITING)) {
                 stuck.add(t.name() + " (" + state.name().toLowerCase() + ")");
             }
         }
@@ -705,7 +782,9 @@ public final class Kernel implements AutoCloseable {
             summary = "deadlock: nothing can run; blocked: " + String.join(", ", stuck);
         } else {
             outcome = SystemResult.Outcome.OK;
-            summary = "all tasks finished";
+            summary = endedByManifest
+                    ? String.join(", ", manifest.endsWith()) + " finished (ends_with); the other tasks were stopped"
+                    : "all tasks finished";
         }
         return new SystemResult(outcome, summary, reports, System.nanoTime() - bootNanos);
     }

@@ -52,6 +52,13 @@ interface Recovery {
     default void answered(long nr, long[] results, int n) {}
 
     /**
+     * The task's WAIT_ANY ended without a request (its notification or its timeout), before the
+     * kernel wrote the results to its CPU: what it does next, up to its next receive, is work of
+     * its own (a network stack's received frames, its timers). TxIPC makes that a transaction.
+     */
+    default void woke() {}
+
+    /**
      * True while the task runs a request again that it already answered (console output it
      * makes is then not printed twice).
      */

@@ -23,6 +23,19 @@ public sealed interface RecoveryOutcome {
     record RolledBack(
             long badge, long label, int pages, long nanos, boolean redelivered, int undoneRequests, int undonePages)
             implements RecoveryOutcome {
+        /** {@link #badge} of a rollback of what a server did after a WAIT_ANY wake (no client, no request). */
+        public static final long WAKE = -1;
+
+        /** The rollback of a wake's transaction ({@link #WAKE}). */
+        static RolledBack wake(int pages, long nanos) {
+            return new RolledBack(WAKE, 0, pages, nanos, false, 0, 0);
+        }
+
+        /** True for the rollback of a wake's transaction, which had no client. */
+        public boolean afterWake() {
+            return badge == WAKE;
+        }
+
         @Override
         public boolean stopped() {
             return false;
@@ -38,6 +51,11 @@ public sealed interface RecoveryOutcome {
          * same rollback reads the same in every run (a campaign's JSON).
          */
         public String describe(boolean timed) {
+            if (badge == WAKE) {
+                return String.format(
+                        "work after a WAIT_ANY wake rolled back (txipc): %d page%s restored%s; waiting again",
+                        pages, pages == 1 ? "" : "s", timed ? String.format(" in %.1f µs", nanos / 1e3) : "");
+            }
             return String.format(
                     "request rolled back (txipc): client badge %d, label 0x%x, %d page%s restored%s%s%s",
                     badge,

@@ -51,6 +51,11 @@ abstract class Shadow implements Recovery, Agent {
     private final long openLabel;
     private final long closeLabel;
     private final Map<Long, Entry> stateLog = new LinkedHashMap<>();
+    /**
+     * Device-wide configuration requests the class logs ({@link #logsConfig}): the last
+     * successful one of each label, replayed after the sessions.
+     */
+    private final Map<Long, Entry> configLog = new LinkedHashMap<>();
 
     /** The request in flight: its client (or agent), endpoint and what it was. */
     private Task inflight;
@@ -91,6 +96,15 @@ abstract class Shadow implements Recovery, Agent {
             case BLOCK -> new BlockShadow(k, driver);
             case CHAR -> new CharShadow(k, driver);
         };
+    }
+
+    /**
+     * Whether a successful request with {@code label} sets device-wide configuration the
+     * restarted driver must be given again (a network card's MAC address). The last one of each
+     * label is logged and replayed, with its client's badge, after the sessions.
+     */
+    boolean logsConfig(long label) {
+        return false;
     }
 
     /** Class-specific tap of a request just delivered (the driver has not run yet). */
@@ -233,6 +247,9 @@ abstract class Shadow implements Recovery, Agent {
                 stateLog.put(client.sendBadge(), new Entry(inflightEp, client.sendBadge(), client.message()));
             } else if (label == closeLabel) {
                 stateLog.remove(client.sendBadge());
+            } else if (logsConfig(label)) {
+                configLog.remove(label); // (re-inserted last: replayed in the order they were made)
+                configLog.put(label, new Entry(inflightEp, client.sendBadge(), client.message()));
             }
         }
         if (client == inflight) {
@@ -357,7 +374,9 @@ abstract class Shadow implements Recovery, Agent {
         replayed = 0;
         reissued = 0;
         agentsOutstanding = 0;
-        for (Entry e : stateLog.values()) {
+        List<Entry> toReplay = new ArrayList<>(stateLog.values());
+        toReplay.addAll(configLog.values());
+        for (Entry e : toReplay) {
             long[] words = e.msg().clone();
             words[5] = 0; // (the shadow's replay carries no buffer)
             Task agent = Task.agent(driver, this, words, e.badge(), null);

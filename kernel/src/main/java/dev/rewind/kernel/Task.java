@@ -53,6 +53,8 @@ public final class Task {
     private boolean waitingAny;
     /** WAIT_ANY's timeout: {@link Kernel#now} at which it ends; 0 = none. */
     private long wakeAt;
+    /** The arguments (a0..a2) of the task's last WAIT_ANY: what a rolled-back wake waits for again. */
+    private final long[] waitAnyArgs = new long[3];
     // ---- IPC: this task as a server --------------------------------------------------------
     /** The caller it owes a reply, and that caller's generation. */
     private Task replyTo;
@@ -605,6 +607,18 @@ public final class Task {
         waitingAny = true;
         waitingOn = n;
         this.wakeAt = wakeAt;
+    }
+
+    /** Remember the arguments of a WAIT_ANY the task makes ({@link #lastWaitAnyArgs}). */
+    void madeWaitAny(long a0, long a1, long a2) {
+        waitAnyArgs[0] = a0;
+        waitAnyArgs[1] = a1;
+        waitAnyArgs[2] = a2;
+    }
+
+    /** a0..a2 of the task's last WAIT_ANY. */
+    long[] lastWaitAnyArgs() {
+        return waitAnyArgs.clone();
     }
 
     /** True while the task waits in WAIT_ANY. */

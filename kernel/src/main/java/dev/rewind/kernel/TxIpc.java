@@ -100,6 +100,14 @@ final class TxIpc implements Recovery {
     final ArrayDeque<Request> spare = new ArrayDeque<>();
     /** The server ran with no transaction open since its last one (set by the kernel). */
     private boolean ranOutside = true;
+    /**
+     * The open transaction was begun by a WAIT_ANY wake (its notification or timeout), not by a
+     * request: it has no client, commits at the server's next receive and, on an abort, the
+     * server makes the same WAIT_ANY again.
+     */
+    private boolean wakeTx;
+    /** Wake transactions committed and aborted. */
+    private long wakeCommits, wakeAborts;
     /** Aborts since the last commit of a client's request. */
     private int abortsSinceCommit;
     /** Replays of the history since the last commit of a client's request, and the depth of the last. */
@@ -322,6 +330,7 @@ final class TxIpc implements Recovery {
         history.clear();
         current = null;
         ranOutside = true;
+        wakeTx = false;
         abortsSinceCommit = 0;
         replaysSinceCommit = 0;
         endVerification();
@@ -379,6 +388,9 @@ final class TxIpc implements Recovery {
     /** A syscall the open transaction makes that a replay cannot repeat cuts the history there. */
     @Override
     public void syscall(long nr) {
+        if (wakeTx && (nr == Abi.SYS_WAIT_ANY || nr == Abi.SYS_RECV || nr == Abi.SYS_REPLY_RECV)) {
+            commitWake();
+        }
         if (server.inRequest() && current != null && !replayable(nr) && !recorded(nr)) {
             current.replayable = false;
         }
@@ -802,6 +814,51 @@ final class TxIpc implements Recovery {
         }
     }
 
+    /**
+     * The server's WAIT_ANY ended with its notification or its timeout (the CPU still holds the
+     * registers of the trap): what it does until it receives again is a transaction too, so a
+     * fault while it handles a device's data or a timer (a network stack's received frames) is
+     * undone like a fault in a request. A wait made inside a request is part of that request.
+     */
+    @Override
+    public void woke() {
+        if (server.inRequest()) {
+            return;
+        }
+        server.cpu().readAll(regs);
+        waitRegsVersion = -1;
+        checkInvariants();
+        brk = server.brk();
+        caps = server.capsSnapshot();
+        badge = 0;
+        label = 0;
+        cutHistory(); // (a replay of requests cannot repeat what a wake did)
+        ranOutside = false;
+        current = null;
+        wakeTx = true;
+        server.cpu().tracker().begin();
+        server.openRequest(System.nanoTime());
+    }
+
+    /** The server receives again after a wake: the wake's transaction commits. */
+    private void commitWake() {
+        wakeTx = false;
+        wakeCommits++;
+        server.closeRequest();
+        WriteTracker tracker = server.cpu().tracker();
+        long[] logged = server.spec().txipc().scrub() ? tracker.loggedPages().clone() : null;
+        tracker.commit();
+        if (logged != null) {
+            scrubCommitted(tracker, logged);
+        }
+        cutHistory();
+    }
+
+    /** Wake transactions committed and aborted (for tests and reports). */
+    long[] wakeCounts() {
+        return new long[] {wakeCommits, wakeAborts};
+    }
+
     /** The server replied {@code reply} (a1..a6 in reply[1..6]) to {@code client}: its transaction commits. */
     @Override
     public void committed(Task client, long[] reply) {
@@ -937,6 +994,17 @@ final class TxIpc implements Recovery {
         boolean suspect = codeRepaired || abortsSinceCommit > 0;
         abortsSinceCommit++;
 
+        if (wakeTx) {
+            // No client: the server waits again as it did; what the wake brought is lost (a
+            // frame the stack had taken from its driver: TCP sends it again).
+            wakeTx = false;
+            wakeAborts++;
+            server.endServing();
+            redeliver = false;
+            k.ipc.waitAnyAgain(server);
+            k.observer.taskRecovered(server, fault, RecoveryOutcome.RolledBack.WAKE, pages, nanos);
+            return RecoveryOutcome.RolledBack.wake(pages, nanos);
+        }
         Task client = server.replyOwed();
         server.endServing();
         boolean again = redeliver;

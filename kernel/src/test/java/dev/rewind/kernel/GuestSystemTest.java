@@ -81,6 +81,35 @@ class GuestSystemTest {
     }
 
     @Test
+    void underTxipcAFaultAfterAWakeIsRolledBackAndTheServerWaitsAgain() {
+        GuestRun run = GuestRun.boot("t_waitany_tx.toml");
+        assertTrue(run.hasLine("waitany_tx: all ok"), run::toString);
+        assertEquals(0, run.result.task("waitany_tx_client").exitCode(), run::toString);
+        GuestRun.FaultEvent f = Fixtures.only(run.faults, "waitany_server");
+        assertTrue(
+                f.outcome() instanceof RecoveryOutcome.RolledBack rb && rb.afterWake() && rb.pages() >= 1,
+                run::toString);
+        assertEquals(TaskState.RECEIVING, run.result.task("waitany_server").state(), run::toString);
+        assertEquals(0, run.result.task("waitany_server").restarts(), "rolled back, not restarted");
+    }
+
+    @Test
+    void aSystemWithEndsWithEndsWhenThoseTasksDoThoughATimerKeepsAnotherAlive() throws Exception {
+        String both = "name = \"ends\"\n%s[task.sleeper]\nimage = \"sleeper.elf\"\n"
+                + "[task.hello]\nimage = \"hello.elf\"\n";
+        GuestRun ended = GuestRun.bootManifest(String.format(both, "ends_with = [\"hello\"]\n"));
+        assertEquals(SystemResult.Outcome.OK, ended.result.outcome(), ended::toString);
+        assertTrue(ended.result.summary().contains("hello finished (ends_with)"), ended::toString);
+        assertTrue(ended.result.task("sleeper").state().alive(), ended::toString); // (stopped, not ended)
+        assertTrue(ended.console.contains("hello from rewind"), ended::toString);
+
+        // Without it the sleeper's timeouts keep the system running until the budget.
+        GuestRun forever = GuestRun.bootManifest(
+                String.format(both, ""), KernelConfig.defaults().withBudgetNanos(300_000_000L));
+        assertEquals(SystemResult.Outcome.BUDGET_EXCEEDED, forever.result.outcome(), forever::toString);
+    }
+
+    @Test
     void aRunawayTaskIsPreemptedThenKilledAtItsDeadline() {
         GuestRun run = GuestRun.boot("t_preempt.toml");
         assertTrue(run.hasLine("worker: done"), run::toString);

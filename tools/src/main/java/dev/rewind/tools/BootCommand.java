@@ -97,6 +97,20 @@ public final class BootCommand implements Callable<Integer> {
     List<String> disks = new ArrayList<>();
 
     @Option(
+            names = "--net",
+            paramLabel = "SPEC",
+            description = {
+                "Host side of the image's (first) network card: user-mode networking through libslirp, no root."
+                        + " SPEC is comma-joined items as in QEMU's -netdev user; repeatable.",
+                "hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT forwards a host port to the guest"
+                        + " (HOSTADDR default 127.0.0.1, GUESTADDR 10.0.2.15; HOSTPORT 0 = any free port). Each bound"
+                        + " forward is printed on stderr.",
+                "restrict=on|off: on (default) the guest reaches nothing but its forwards.",
+                "E.g. --net hostfwd=tcp:127.0.0.1:8080-:80 (see docs/DEVICES.md)."
+            })
+    List<String> nets = new ArrayList<>();
+
+    @Option(
             names = "--input",
             paramLabel = "FILE",
             description =
@@ -181,6 +195,13 @@ public final class BootCommand implements Callable<Integer> {
                 .withBudgetNanos(budget)
                 .withTrace(trace);
         cfg = attachDisks(cfg, img.manifest());
+        if (!nets.isEmpty()) {
+            if (img.manifest().devices().stream().noneMatch(d -> d.kind() == DeviceSpec.Kind.NET)) {
+                throw new IllegalArgumentException(
+                        "--net: image '" + img.manifest().name() + "' has no network device (kind = \"net\")");
+            }
+            cfg = cfg.withNet(dev.rewind.hw.dev.NetOptions.parse(nets));
+        }
         try (FreshDisks fresh = new FreshDisks(img.manifest(), cfg)) {
             for (DeviceSpec d : fresh.created()) {
                 if (!quiet) {
@@ -348,6 +369,10 @@ public final class BootCommand implements Callable<Integer> {
         try (Kernel kernel = new Kernel(cfg, img.manifest(), img.source(), new Uart(stdout), obs)) {
             if (trace != null) {
                 trace.attach(kernel);
+            }
+            if (!quiet) {
+                kernel.netForwards()
+                        .forEach((dev, fwds) -> fwds.forEach(f -> System.err.printf("rewind: net %s: %s%n", dev, f)));
             }
             feedInput(kernel, input);
             if (timed != null) {

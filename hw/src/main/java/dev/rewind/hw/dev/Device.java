@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * registers and implement them in {@link #readReg} / {@link #writeReg}; by the time those run,
  * offset, width and direction have been checked.
  *
- * <p>Interrupts: every device here has one cause, bit 0. The line is raised whenever a cause
+ * <p>Interrupts: most devices have one cause, bit 0; a device with more declares them in
+ * {@link #irqCauses} (the NIC: RX, TX, LINK). The line is raised whenever a cause
  * is asserted while enabled (also when it was already pending: a driver that never clears
  * IRQ_STATUS still gets one notification per event) and when IRQ_ENABLE is written so that an
  * already-pending cause becomes enabled.
@@ -52,9 +53,9 @@ public abstract class Device {
     public static final int ERR_BAD_VALUE = 6;
 
     /** Device kinds (DEVICE_ID). */
-    public static final int KIND_UART = 1, KIND_BLOCK = 2, KIND_TIMER = 3;
+    public static final int KIND_UART = 1, KIND_BLOCK = 2, KIND_TIMER = 3, KIND_NET = 4;
 
-    /** The one interrupt cause every device has (bit 0). */
+    /** The first interrupt cause (bit 0); the only one of the UART, block device and timer. */
     protected static final int CAUSE = 1;
 
     /** Register access directions. */
@@ -127,7 +128,7 @@ public abstract class Device {
         }
     }
 
-    /** DEVICE_ID: 1 UART, 2 block, 3 timer. */
+    /** DEVICE_ID: 1 UART, 2 block, 3 timer, 4 net. */
     public abstract int kind();
 
     public String name() {
@@ -388,7 +389,7 @@ public abstract class Device {
         switch (offset) {
             case IRQ_ENABLE -> {
                 int old = irqEnable;
-                irqEnable = (int) value & CAUSE;
+                irqEnable = (int) value & irqCauses();
                 if ((irqEnable & ~old & irqStatus) != 0) {
                     irq.raise();
                 }
@@ -429,6 +430,11 @@ public abstract class Device {
         } catch (Throwable ignored) {
             // nothing more can be done; never throw into Unicorn
         }
+    }
+
+    /** The interrupt causes this device has (the bits IRQ_ENABLE keeps); bit 0 unless overridden. */
+    protected int irqCauses() {
+        return CAUSE;
     }
 
     /** Device-specific STATUS bits (bit 31 is added by this class). */

@@ -9,16 +9,26 @@ import java.util.Locale;
  * @param kind      what it is
  * @param sizeBytes block devices: size of the blank disk used when no disk image is given
  * @param line      1-based line of the device's table
+ * @param mac       net devices: the power-on MAC (48 bits, first octet in bits 0-7), or
+ *                  {@link #NO_MAC} for the default (docs/DEVICES.md, "Network card")
  */
-public record DeviceSpec(String name, Kind kind, long sizeBytes, int line) {
+public record DeviceSpec(String name, Kind kind, long sizeBytes, int line, long mac) {
+    /** No {@code mac} key: the card's default address. */
+    public static final long NO_MAC = -1;
+
     public static final long DEFAULT_DISK = 8L << 20;
     public static final long MIN_DISK = 64L << 10;
     public static final long MAX_DISK = 1L << 30;
 
+    public DeviceSpec(String name, Kind kind, long sizeBytes, int line) {
+        this(name, kind, sizeBytes, line, NO_MAC);
+    }
+
     public enum Kind {
         UART,
         BLOCK,
-        TIMER;
+        TIMER,
+        NET;
 
         public String configName() {
             return name().toLowerCase(Locale.ROOT);
@@ -30,7 +40,8 @@ public record DeviceSpec(String name, Kind kind, long sizeBytes, int line) {
                     return k;
                 }
             }
-            throw new IllegalArgumentException("unknown device kind '" + s + "' (expected one of: uart, block, timer)");
+            throw new IllegalArgumentException(
+                    "unknown device kind '" + s + "' (expected one of: uart, block, timer, net)");
         }
     }
 }

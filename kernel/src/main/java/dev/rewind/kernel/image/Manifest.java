@@ -21,7 +21,23 @@ import java.util.regex.Pattern;
  *     it), or null when the images decide
  */
 public record Manifest(
-        String name, int quantumMs, List<TaskSpec> tasks, List<DeviceSpec> devices, int maxTasks, String arch) {
+        String name,
+        int quantumMs,
+        List<TaskSpec> tasks,
+        List<DeviceSpec> devices,
+        int maxTasks,
+        String arch,
+        List<String> endsWith) {
+
+    /**
+     * A manifest that ends when its tasks do. ({@code endsWith}: the tasks whose end ends the
+     * system — when each has exited or died, the run is over even if servers could still be woken
+     * by a timer, such as a network stack's; empty: the run ends when nothing can run any more.)
+     */
+    public Manifest(
+            String name, int quantumMs, List<TaskSpec> tasks, List<DeviceSpec> devices, int maxTasks, String arch) {
+        this(name, quantumMs, tasks, devices, maxTasks, arch, List.of());
+    }
 
     /** A manifest whose images decide the architecture. */
     public Manifest(String name, int quantumMs, List<TaskSpec> tasks, List<DeviceSpec> devices, int maxTasks) {
@@ -43,7 +59,7 @@ public record Manifest(
 
     /** This manifest with {@code tasks} instead of its own (devices and task limit kept). */
     public Manifest withTasks(List<TaskSpec> newTasks) {
-        return new Manifest(name, quantumMs, newTasks, devices, maxTasks, arch);
+        return new Manifest(name, quantumMs, newTasks, devices, maxTasks, arch, endsWith);
     }
 
     /** The task that owns device {@code device}. */
@@ -66,6 +82,7 @@ public record Manifest(
     public Manifest {
         tasks = List.copyOf(tasks);
         devices = List.copyOf(devices);
+        endsWith = endsWith == null ? List.of() : List.copyOf(endsWith);
     }
 
     /** The task with this name. */

@@ -5,6 +5,7 @@ import static dev.rewind.kernel.image.Manifest.MAX_NESTING;
 import static dev.rewind.kernel.image.Manifest.NAME_PATTERN;
 import static dev.rewind.kernel.image.Manifest.escape;
 
+import dev.rewind.hw.dev.NetDevice;
 import dev.rewind.kernel.text.Suggestions;
 import dev.rewind.kernel.text.Units;
 import java.io.IOException;
@@ -37,8 +38,9 @@ import org.tomlj.TomlTable;
  * whose message is {@code "SOURCE:LINE: problem"}.
  */
 final class ManifestParser {
-    static final List<String> TOP_KEYS = List.of("name", "quantum_ms", "task", "device", "max_tasks", "arch");
-    static final List<String> DEVICE_KEYS = List.of("kind", "size");
+    static final List<String> TOP_KEYS =
+            List.of("name", "quantum_ms", "task", "device", "max_tasks", "arch", "ends_with");
+    static final List<String> DEVICE_KEYS = List.of("kind", "size", "mac");
     static final List<String> TASK_KEYS = List.of(
             "image",
             "priority",
@@ -252,6 +254,8 @@ final class ManifestParser {
             }
         }
 
+        List<Entry> endsWith = nameList(toml, "ends_with", "", "task");
+
         List<TaskBuilder> tasks = new ArrayList<>();
         Object taskValue = toml.get(List.of("task"));
         if (taskValue == null) {
@@ -291,10 +295,28 @@ final class ManifestParser {
         // Phase 2: endpoints, notifications and devices across tasks.
         crossCheck(tasks);
         checkDevices(tasks, devices);
+        Set<String> taskNames = new HashSet<>();
+        tasks.forEach(t -> taskNames.add(t.name));
+        for (Entry e : endsWith) {
+            if (!taskNames.contains(e.value())) {
+                problem(
+                        e.line(),
+                        "'ends_with' names '" + e.value() + "', which is no task of this image"
+                                + Suggestions.closest(e.value(), taskNames)
+                                        .map(k -> "; did you mean '" + k + "'?")
+                                        .orElse(""));
+            }
+        }
         failIfProblems();
 
         return new Manifest(
-                name, (int) quantum, tasks.stream().map(TaskBuilder::build).toList(), devices, (int) maxTasks, arch);
+                name,
+                (int) quantum,
+                tasks.stream().map(TaskBuilder::build).toList(),
+                devices,
+                (int) maxTasks,
+                arch,
+                endsWith.stream().map(Entry::value).toList());
     }
 
     private TaskBuilder task(TomlTable taskTable, String taskName) {
@@ -536,9 +558,9 @@ final class ManifestParser {
         DeviceSpec.Kind kind = null;
         Object k = t.get(List.of("kind"));
         if (k == null) {
-            problem(line, ctx + "missing required key 'kind' (uart, block or timer)");
+            problem(line, ctx + "missing required key 'kind' (uart, block, timer or net)");
         } else if (!(k instanceof String s)) {
-            problem(lineOf(t, "kind"), ctx + "'kind' must be a string (uart, block or timer), not " + describe(k));
+            problem(lineOf(t, "kind"), ctx + "'kind' must be a string (uart, block, timer or net), not " + describe(k));
         } else {
             try {
                 kind = DeviceSpec.Kind.parse(s);
@@ -550,7 +572,24 @@ final class ManifestParser {
             problem(lineOf(t, "size"), ctx + "'size' applies only to kind = \"block\"");
         }
         long size = size(t, "size", ctx, DeviceSpec.DEFAULT_DISK, DeviceSpec.MIN_DISK, DeviceSpec.MAX_DISK);
-        return kind == null ? null : new DeviceSpec(devName, kind, size, line);
+        long mac = DeviceSpec.NO_MAC;
+        Object m = t.get(List.of("mac"));
+        if (m != null) {
+            if (kind != null && kind != DeviceSpec.Kind.NET) {
+                problem(lineOf(t, "mac"), ctx + "'mac' applies only to kind = \"net\"");
+            } else if (!(m instanceof String ms)) {
+                problem(
+                        lineOf(t, "mac"),
+                        ctx + "'mac' must be a string such as \"52:54:00:12:34:56\", not " + describe(m));
+            } else {
+                try {
+                    mac = NetDevice.parseMac(ms);
+                } catch (IllegalArgumentException e) {
+                    problem(lineOf(t, "mac"), ctx + "'mac' " + escape(e.getMessage()));
+                }
+            }
+        }
+        return kind == null ? null : new DeviceSpec(devName, kind, size, line, mac);
     }
 
     private void checkDevices(List<TaskBuilder> tasks, List<DeviceSpec> devices) {

@@ -263,6 +263,24 @@ class ManifestTest {
     }
 
     @Test
+    void endsWithNamesTasksOfTheImage() throws ManifestException {
+        String tasks = "[task.stack]\nimage = \"s.elf\"\n[task.app]\nimage = \"a.elf\"\n";
+        Manifest m = Manifest.parse("name = \"n\"\nends_with = [\"app\"]\n" + tasks, "n.toml");
+        assertEquals(List.of("app"), m.endsWith());
+        assertEquals(
+                List.of(), Manifest.parse("name = \"n\"\n" + tasks, "n.toml").endsWith());
+        ManifestException e = assertThrows(
+                ManifestException.class,
+                () -> Manifest.parse("name = \"n\"\nends_with = [\"ap\"]\n" + tasks, "n.toml"));
+        assertEquals(
+                "n.toml:2: 'ends_with' names 'ap', which is no task of this image; did you mean 'app'?",
+                e.getMessage());
+        e = assertThrows(
+                ManifestException.class, () -> Manifest.parse("name = \"n\"\nends_with = \"app\"\n" + tasks, "n.toml"));
+        assertTrue(e.getMessage().contains("'ends_with' must be an array of task names"), e.getMessage());
+    }
+
+    @Test
     void exactMessageFormat() {
         String text =
                 "name = \"demo\"\n".repeat(1) + "\n".repeat(9) + "[task.kv]\nrecovery = \"foo\"\nimage = \"kv.elf\"\n";
@@ -326,6 +344,19 @@ class ManifestTest {
 
     private static final String HEAD = "name = \"demo\"\n"; // line 1
     private static final String KV = "[task.kv]\nimage = \"kv.elf\"\n"; // lines +0, +1
+
+    @Test
+    void netDevicesParse() throws ManifestException {
+        Manifest m = Manifest.parse(
+                HEAD + "[task.nic]\nimage = \"n.elf\"\ndevices = [\"eth0\", \"eth1\"]\n"
+                        + "[device.eth0]\nkind = \"net\"\n[device.eth1]\nkind = \"net\"\nmac = \"02:AB:cd:00:00:01\"\n",
+                "n.toml");
+        assertEquals(
+                List.of(
+                        new DeviceSpec("eth0", DeviceSpec.Kind.NET, DeviceSpec.DEFAULT_DISK, 5, DeviceSpec.NO_MAC),
+                        new DeviceSpec("eth1", DeviceSpec.Kind.NET, DeviceSpec.DEFAULT_DISK, 7, 0x0100_00cd_ab02L)),
+                m.devices());
+    }
 
     @Test
     void devicesAndShadowsParse() throws ManifestException {
@@ -526,7 +557,32 @@ class ManifestTest {
                         "unknown device kind",
                         HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"disk\"\n",
                         6,
-                        "device 'd': unknown device kind 'disk' (expected one of: uart, block, timer)"),
+                        "device 'd': unknown device kind 'disk' (expected one of: uart, block, timer, net)"),
+                bad(
+                        "mac on a block device",
+                        HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"block\"\nmac = \"52:54:00:12:34:56\"\n",
+                        7,
+                        "'mac' applies only to kind = \"net\""),
+                bad(
+                        "multicast mac",
+                        HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"net\"\nmac = \"01:00:5e:00:00:01\"\n",
+                        7,
+                        "'mac' '01:00:5e:00:00:01' is a multicast address"),
+                bad(
+                        "short mac",
+                        HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"net\"\nmac = \"52:54:00:12:34\"\n",
+                        7,
+                        "is not a MAC address (six hex octets"),
+                bad(
+                        "mac not hex",
+                        HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"net\"\nmac = \"52:54:00:12:34:zz\"\n",
+                        7,
+                        "is not a MAC address"),
+                bad(
+                        "mac not a string",
+                        HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"net\"\nmac = 5\n",
+                        7,
+                        "'mac' must be a string"),
                 bad(
                         "device without kind",
                         HEAD + KV + "devices = [\"d\"]\n[device.d]\n",
