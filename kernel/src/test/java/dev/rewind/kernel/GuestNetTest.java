@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rewind.hw.dev.NetOptions;
 import dev.rewind.hw.dev.Uart;
 import dev.rewind.kernel.image.Manifest;
+import dev.rewind.kernel.probe.DriverKiller;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -92,6 +93,51 @@ class GuestNetTest {
             assertTrue(out.contains("nic: ready (52:54:00:12:34:56, link up)"), out);
             assertTrue(out.contains("net: 10.0.2.15 netmask 255.255.255.0"), out);
             assertTrue(out.contains("http: quit"), out);
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), out);
+        }
+    }
+
+    /**
+     * The NIC driver killed twice in the middle of a 1 MB /big under recovery = "restart": the
+     * stack reopens its session with the restarted driver (its calls answered EDEAD), TCP
+     * retransmits what the driver lost, and every byte arrives.
+     */
+    @Test
+    void aTransferSurvivesTheNicDriverKilledMidwayUnderRestart() throws Exception {
+        String toml = Fixtures.manifest("t_net_http_quit.toml");
+        assertTrue(toml.contains("recovery = \"restart\""), "the driver restarts");
+        Manifest m = Manifest.parse(toml, "t_net_http_quit.toml");
+        KernelConfig cfg = Fixtures.CONFIG.withNet(NetOptions.parse(List.of("hostfwd=tcp:127.0.0.1:0-:80")));
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        DriverKiller killer = new DriverKiller("nic", 40, 400, 900);
+        try (Kernel k =
+                new Kernel(cfg, m, ImageSource.classpath(SystemImage.BUILTIN_FOLDER), new Uart(console), null)) {
+            k.setProbe(killer);
+            int port = k.netForwards().get("eth0").get(0).hostPort();
+            CompletableFuture<SystemResult> run = CompletableFuture.supplyAsync(k::run);
+            String base = "http://127.0.0.1:" + port;
+            HttpClient http = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
+            assertEquals(200, getWhenUp(http, base + "/").statusCode());
+            int n = 1_000_000;
+            HttpResponse<byte[]> big = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/big?n=" + n))
+                            .timeout(Duration.ofSeconds(60))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, big.statusCode());
+            byte[] want = new byte[n];
+            for (int i = 0; i < n; i++) {
+                want[i] = (byte) (i * 7 + 3);
+            }
+            assertArrayEquals(want, big.body(), "every byte of /big");
+            http.send(get(base + "/quit"), HttpResponse.BodyHandlers.ofString());
+            SystemResult r = run.get(30, TimeUnit.SECONDS);
+            String out = console.toString(StandardCharsets.UTF_8);
+            assertEquals(List.of(400, 900), killer.struck(), out);
+            assertEquals(3, r.task("nic").id().generation(), out);
             assertEquals(SystemResult.Outcome.OK, r.outcome(), out);
         }
     }
