@@ -61,6 +61,7 @@
 #define REG_TX_ERRORS  0x78
 
 #define STATUS_LINK_UP 1u
+#define STATUS_RX_ON   2u
 #define IRQ_RX         1u
 #define IRQ_TX         2u
 #define IRQ_LINK       4u
@@ -121,6 +122,7 @@ static int rings_init(void)
 		tx_ring[i].len = 0;
 		tx_ring[i].flags = 0;
 	}
+	rw_mmio_write32(base, REG_ENABLE, 0); /* (turning on below resets the indices) */
 	rw_mmio_write64(base, REG_RX_RING, (uint64_t)(uintptr_t)rx_ring);
 	rw_mmio_write64(base, REG_TX_RING, (uint64_t)(uintptr_t)tx_ring);
 	rw_mmio_write32(base, REG_RX_SIZE, RX_SLOTS);
@@ -242,9 +244,11 @@ static long do_send(const rw_request *r)
 	uint32_t flags = tx_ring[slot].flags;
 	if (rw_mmio_read32(base, REG_TX_HEAD) != tx_tail || !(flags & DESC_DONE) ||
 	    (flags & DESC_ERROR)) {
-		/* Not sent (TX off after a reset, a DMA fault): start TX afresh. */
-		rw_mmio_write32(base, REG_ENABLE, ENABLE_RX | ENABLE_TX);
-		tx_tail = 0;
+		/* Not sent (a ring turned off after a fault, a DMA fault): set
+		 * up both rings afresh (frames waiting in RX are lost; TCP
+		 * retransmits). */
+		printf("nic: TX failed (flags %u): rings reset\n", (unsigned)flags);
+		rings_init();
 		return NIC_EIO;
 	}
 	r->out->w[0] = len;
@@ -274,6 +278,11 @@ static long do_recv(const rw_request *r)
 		r->out->w[0] = len;
 		r->out->len = len;
 		return 0;
+	}
+	/* The card turns a ring off when a DMA into it faults: set up afresh. */
+	if (!(rw_mmio_read32(base, REG_STATUS) & STATUS_RX_ON)) {
+		printf("nic: RX was off: rings reset\n");
+		rings_init();
 	}
 	return NIC_EAGAIN;
 }

@@ -39,15 +39,22 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
+#ifndef NET_SECOND_STACK
 #define EP_NAME     "net"
-#define NIC_NAME    "nic"
 #define NOTIF_NAME  "net_rx"
+#define STATIC_HOST 15
+#else /* a second stack beside the first (tests/nic_wire.c joins the two) */
+#define EP_NAME     "net2"
+#define NOTIF_NAME  "net_rx2"
+#define STATIC_HOST 16
+#endif
+#define NIC_NAME    "nic"
 #define MAX_SOCKETS 64
 #define FALLBACK_NS 2000000000ULL /* DHCP gives up: the static address */
 #define RX_BATCH    64            /* frames drained per wake before serving requests */
 #define REQ_BATCH   8             /* requests served in a row before looking at net_rx */
 
-#define STATIC_ADDR NET_ADDR(10, 0, 2, 15)
+#define STATIC_ADDR NET_ADDR(10, 0, 2, STATIC_HOST)
 #define STATIC_MASK NET_ADDR(255, 255, 255, 0)
 #define STATIC_GW   NET_ADDR(10, 0, 2, 2)
 
@@ -485,10 +492,12 @@ static long do_recv(const rw_request *r)
 	if (s->rx) {
 		uint16_t n =
 		        (uint16_t)(s->rx->tot_len < r->in->w[1] ? s->rx->tot_len : r->in->w[1]);
-		pbuf_copy_partial(s->rx, rw_ipc_buf(), n, 0);
-		s->rx = n == s->rx->tot_len ? (pbuf_free(s->rx), NULL) : pbuf_free_header(s->rx, n);
+		/* First reopen the window: that may send a segment, through the
+		 * IPC buffer, which then takes the reply's data. */
 		if (s->pcb)
 			tcp_recved(s->pcb, n);
+		pbuf_copy_partial(s->rx, rw_ipc_buf(), n, 0);
+		s->rx = n == s->rx->tot_len ? (pbuf_free(s->rx), NULL) : pbuf_free_header(s->rx, n);
 		r->out->w[0] = n;
 		r->out->len = n;
 		return 0;
