@@ -105,8 +105,10 @@ class GuestNetTest {
     @Test
     void aTransferSurvivesTheNicDriverKilledMidwayUnderRestart() throws Exception {
         String toml = Fixtures.manifest("t_net_http_quit.toml");
-        assertTrue(toml.contains("recovery = \"restart\""), "the driver restarts");
         Manifest m = Manifest.parse(toml, "t_net_http_quit.toml");
+        m = m.withTasks(m.tasks().stream()
+                .map(t -> t.name().equals("nic") ? t.withRecovery(dev.rewind.kernel.image.RecoveryPolicy.RESTART) : t)
+                .toList()); // (the image has the shadow: here the driver restarts in plain sight)
         KernelConfig cfg = Fixtures.CONFIG.withNet(NetOptions.parse(List.of("hostfwd=tcp:127.0.0.1:0-:80")));
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         DriverKiller killer = new DriverKiller("nic", 40, 400, 900);

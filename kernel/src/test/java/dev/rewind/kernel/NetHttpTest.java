@@ -105,12 +105,25 @@ class NetHttpTest {
     static final HttpClient CLIENT =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    /**
+     * GET {@code path}, the whole body within {@code timeoutSeconds} (HttpRequest's own timeout
+     * ends at the headers: a body that stops coming would hang the test).
+     */
     static HttpResponse<byte[]> get(Net net, String path, int timeoutSeconds) throws IOException, InterruptedException {
-        return CLIENT.send(
+        var future = CLIENT.sendAsync(
                 HttpRequest.newBuilder(net.uri(path))
                         .timeout(Duration.ofSeconds(timeoutSeconds))
                         .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
+        try {
+            return future.get(timeoutSeconds, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            future.cancel(true);
+            throw new java.net.http.HttpTimeoutException(
+                    "no complete answer to GET " + path + " in " + timeoutSeconds + " s");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
     }
 
     /** Wait until the guest answers GET / (the stack takes its address, the server listens). */
@@ -180,7 +193,7 @@ class NetHttpTest {
     }
 
     @Test
-    void underNoneTheTransferStopsAndUnderRestartTheStackReopensTheCard() throws Exception {
+    void underNoneTheTransferNeverCompletes() throws Exception {
         // none: the driver stays dead; the stack's calls fail, the transfer never completes.
         try (Net net = new Net(RecoveryPolicy.NONE, killer(600))) {
             awaitServing(net);
@@ -194,13 +207,6 @@ class NetHttpTest {
             assertFalse(complete, net::toString);
             assertEquals(TaskState.DEAD, net.kernel.task("nic").state(), net::toString);
         }
-        // restart: a new driver; the stack sees EDEAD, refreshes its capability and opens the card
-        // again; frames lost meanwhile are sent again by TCP.
-        try (Net net = new Net(RecoveryPolicy.RESTART, killer(600))) {
-            awaitServing(net);
-            HttpResponse<byte[]> big = get(net, "/big?n=2000000", 60);
-            assertArrayEquals(pattern(2_000_000), big.body(), net::toString);
-            assertEquals(2, net.kernel.task("nic").generation(), net::toString);
-        }
+        // (restart: GuestNetTest.aTransferSurvivesTheNicDriverKilledMidwayUnderRestart.)
     }
 }

@@ -559,10 +559,10 @@ public final class SlirpBackend implements NetBackend {
                 break;
             }
             if (n > 0 && (pollfds.getShort(6) & POLLIN) != 0) {
-                wakePending.set(false);
                 while (libc.read(pipe[0], drain, drain.length) > 0) {
                     // drained
                 }
+                wakePending.set(false);
             }
             byte[] f;
             int budget = OUTBOX;
