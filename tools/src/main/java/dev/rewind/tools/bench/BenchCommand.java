@@ -50,7 +50,7 @@ import picocli.CommandLine.Parameters;
         },
         footer = {
             "",
-            "WHAT: any of ipc, compute, store, boot, memory, txipc, blk (default: all), and qemu.",
+            "WHAT: any of ipc, compute, store, boot, memory, txipc, blk, net (default: all), and qemu.",
             "qemu (only when named): the programs of guest/bench/ (sort, hash, matrix, strsearch, compress, fsm,",
             "list, crc) under Rewind and under qemu-system-riscv64 -machine virt, interleaved, best of --runs",
             "rounds; prints each ratio and their geometric mean. Installs qemu-system-misc if missing (as root;",
@@ -58,12 +58,15 @@ import picocli.CommandLine.Parameters;
             "txipc: KV and FS workloads with and without txipc, and rollback time by pages dirtied.",
             "blk: block driver throughput and latency with and without the shadow tap, and the time from a",
             "driver fault to service restored.",
+            "net: HTTP through a forwarded host port into t_net_http (NIC driver, lwIP stack server, HTTP server):",
+            "requests per second on one kept-alive connection and the throughput of an 8 MiB answer, with the NIC",
+            "driver under a shadow and without one.",
             "ipc, compute, store and txipc's workload ratios print a column per architecture (riscv64,",
             "aarch64; --arch picks one); the rest, and qemu, measure RISC-V.",
             "Numbers are medians over --runs runs; results go to stdout."
         })
 public final class BenchCommand implements Callable<Integer> {
-    private static final List<String> ALL = List.of("ipc", "compute", "store", "boot", "memory", "txipc", "blk");
+    private static final List<String> ALL = List.of("ipc", "compute", "store", "boot", "memory", "txipc", "blk", "net");
     /** Benchmarks run only when named. */
     private static final List<String> EXTRA = List.of("qemu");
 
@@ -150,6 +153,7 @@ public final class BenchCommand implements Callable<Integer> {
             case "memory" -> memory();
             case "txipc" -> txipc();
             case "blk" -> blk();
+            case "net" -> net();
             case "qemu" -> QemuBench.run(runs, programs, System.out);
             default -> throw new IllegalStateException(w);
         }
@@ -523,6 +527,32 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalStateException("blk_bench output lacks its result line:\n" + out);
         }
         return new long[] {Long.parseLong(mt.group(1)), Long.parseLong(mt.group(2)), Long.parseLong(mt.group(3))};
+    }
+
+    private void net() throws Exception {
+        NetBench.run(RecoveryPolicy.NONE); // warm-up
+        double[] rate = new double[runs],
+                rateBase = new double[runs],
+                tput = new double[runs],
+                tputBase = new double[runs];
+        for (int i = 0; i < runs; i++) { // interleaved, so both see the same machine
+            double[] base = NetBench.run(RecoveryPolicy.NONE);
+            double[] tap = NetBench.run(RecoveryPolicy.SHADOW);
+            rateBase[i] = base[0];
+            tputBase[i] = base[1];
+            rate[i] = tap[0];
+            tput[i] = tap[1];
+        }
+        System.out.printf(
+                "net:     HTTP GET / (one kept-alive connection): %.0f requests/s with the shadow tap vs %.0f without"
+                        + " (ratio %.3f)%n",
+                median(rate), median(rateBase), median(rate) / median(rateBase));
+        System.out.printf(
+                "net:     HTTP GET of %d MiB: %.1f MiB/s with the shadow tap vs %.1f without (ratio %.3f)%n",
+                NetBench.BYTES >> 20,
+                median(tput) / (1 << 20),
+                median(tputBase) / (1 << 20),
+                median(tput) / median(tputBase));
     }
 
     private void blk() throws Exception {
