@@ -431,6 +431,30 @@ static int pump(struct conn *c)
 	return busy;
 }
 
+/* The stack restarted (RW_EDEAD): its sockets are gone with it.  Forget ours, bind the capability
+ * to the new stack and listen again.  Returns the new listening socket, or < 0. */
+static long stack_restarted(void)
+{
+	uint64_t delay = 0;
+
+	for (int k = 0; k < MAX_CONNS; k++) {
+		conns[k].sock = -1;
+		conns[k].used = 0;
+	}
+	for (int tries = 0; tries < 100; tries++) {
+		rw_cap_refresh(net, NULL);
+		long ls = net_listen(net, PORT, 8);
+		if (ls != RW_EDEAD) {
+			if (ls >= 0)
+				printf("http: the stack restarted; listening again on port %d\n",
+				       PORT);
+			return ls;
+		}
+		net_backoff(&delay);
+	}
+	return RW_EDEAD;
+}
+
 int main(void)
 {
 	long r;
@@ -463,6 +487,10 @@ int main(void)
 			long s = net_accept_nb(net, ls, NULL, NULL);
 			if (s == NET_EAGAIN)
 				break;
+			if (s == RW_EDEAD)
+				s = ls = stack_restarted();
+			if (s >= 0 && s == ls)
+				break; /* (listening again: accept on the next round) */
 			if (s < 0) {
 				printf("http: ACCEPT: %s\n", net_strerror(s));
 				return 1;

@@ -5,6 +5,20 @@
 #include <string.h>
 #include <rewind/net.h>
 
+/* A stack under txipc that faulted while handling a request rolled it back: the request had no
+ * effect (RW_ERECOVERED), so making it again is safe and exactly once.  A few tries; a stack
+ * that keeps failing the same request is reported to the caller. */
+#define NET_RECOVERED_TRIES 4
+#define NET_RETRY(call)                                                                 \
+	({                                                                              \
+		long net__st;                                                           \
+		int net__tries = 0;                                                     \
+		do                                                                      \
+			net__st = (call);                                               \
+		while (net__st == RW_ERECOVERED && ++net__tries < NET_RECOVERED_TRIES); \
+		net__st;                                                                \
+	})
+
 const char *net_strerror(long err)
 {
 	const char *s = net_proto_error_name(err);
@@ -37,7 +51,7 @@ long net_connect_stack(const char *name, rw_cap *net)
 long net_info(rw_cap net, uint32_t *addr, uint32_t *netmask, uint32_t *gateway, int *ready)
 {
 	uint64_t a = 0, m = 0, g = 0, r = 0;
-	long st = net_call_info(net, &a, &m, &g, &r);
+	long st = NET_RETRY(net_call_info(net, &a, &m, &g, &r));
 
 	if (st < 0)
 		return st;
@@ -68,7 +82,7 @@ long net_wait_ready(rw_cap net, uint32_t *addr)
 long net_listen(rw_cap net, uint16_t port, unsigned backlog)
 {
 	uint64_t s = 0;
-	long st = net_call_listen(net, port, backlog, &s);
+	long st = NET_RETRY(net_call_listen(net, port, backlog, &s));
 
 	return st < 0 ? st : (long)s;
 }
@@ -76,7 +90,7 @@ long net_listen(rw_cap net, uint16_t port, unsigned backlog)
 long net_accept_nb(rw_cap net, long ls, uint32_t *peer_addr, uint16_t *peer_port)
 {
 	uint64_t s = 0, a = 0, p = 0;
-	long st = net_call_accept(net, (uint64_t)ls, &s, &a, &p);
+	long st = NET_RETRY(net_call_accept(net, (uint64_t)ls, &s, &a, &p));
 
 	if (st < 0)
 		return st;
@@ -102,7 +116,7 @@ long net_accept(rw_cap net, long ls, uint32_t *peer_addr, uint16_t *peer_port)
 long net_connect(rw_cap net, uint32_t addr, uint16_t port)
 {
 	uint64_t s = 0;
-	long st = net_call_connect(net, addr, port, &s);
+	long st = NET_RETRY(net_call_connect(net, addr, port, &s));
 
 	return st < 0 ? st : (long)s;
 }
@@ -116,7 +130,7 @@ long net_send_nb(rw_cap net, long s, const void *buf, size_t len)
 	if (len > NET_CHUNK)
 		len = NET_CHUNK;
 	memcpy(rw_ipc_buf(), buf, len);
-	long st = net_call_send(net, (uint64_t)s, len, &taken);
+	long st = NET_RETRY(net_call_send(net, (uint64_t)s, len, &taken));
 	if (st < 0)
 		return st;
 	if (taken > len)
@@ -154,7 +168,7 @@ long net_recv_nb(rw_cap net, long s, void *buf, size_t max)
 		return RW_EINVAL;
 	if (max > NET_CHUNK)
 		max = NET_CHUNK;
-	long st = net_call_recv(net, (uint64_t)s, max, &n);
+	long st = NET_RETRY(net_call_recv(net, (uint64_t)s, max, &n));
 	if (st < 0)
 		return st;
 	if (n > max)
@@ -177,13 +191,13 @@ long net_recv(rw_cap net, long s, void *buf, size_t max)
 
 long net_close(rw_cap net, long s)
 {
-	return net_call_close(net, (uint64_t)s);
+	return NET_RETRY(net_call_close(net, (uint64_t)s));
 }
 
 long net_poll(rw_cap net, long s)
 {
 	uint64_t bits = 0;
-	long st = net_call_poll(net, (uint64_t)s, &bits);
+	long st = NET_RETRY(net_call_poll(net, (uint64_t)s, &bits));
 
 	return st < 0 ? st : (long)bits;
 }

@@ -21,7 +21,9 @@
  * between tries (reset after progress); the _nb variants return NET_EAGAIN.
  * Addresses are IPv4 in host order (NET_ADDR(10, 0, 2, 15)).  Every
  * function returns >= 0 on success or a negative error: a kernel status
- * (RW_EDEAD: the stack restarted, ...) or a NET_E* / RW_E* code.
+ * (RW_EDEAD: the stack restarted, ...) or a NET_E* / RW_E* code.  A request
+ * the stack rolled back (RW_ERECOVERED, txipc: it had no effect) is made again
+ * by every call here, up to 4 times.
  */
 #ifndef REWIND_NET_H
 #define REWIND_NET_H

@@ -51,10 +51,15 @@ class NetHttpTest {
         private volatile SystemResult result;
 
         Net(RecoveryPolicy nicPolicy, KernelProbe probe) throws Exception {
+            this("nic", nicPolicy, probe);
+        }
+
+        /** t_net_http with task {@code task}'s recovery policy replaced. */
+        Net(String task, RecoveryPolicy policy, KernelProbe probe) throws Exception {
             SystemImage img = SystemImage.builtin("t_net_http.toml");
             List<TaskSpec> tasks = new ArrayList<>();
             for (TaskSpec t : img.manifest().tasks()) {
-                tasks.add(t.name().equals("nic") ? t.withRecovery(nicPolicy) : t);
+                tasks.add(t.name().equals(task) ? t.withRecovery(policy) : t);
             }
             KernelObserver obs = new KernelObserver() {
                 @Override
@@ -171,6 +176,44 @@ class NetHttpTest {
         }
     }
 
+    /**
+     * Kills {@code task} once, {@code after} requests after the test {@link #arm}s it (the HTTP
+     * server polls the stack while idle, so fixed request numbers would land before the transfer).
+     */
+    static final class ArmedKiller extends dev.rewind.kernel.probe.RequestStrike {
+        private final int after;
+        private volatile boolean armed;
+        private int target = -1;
+        final List<Integer> struck = Collections.synchronizedList(new ArrayList<>());
+
+        ArmedKiller(String task, int after) {
+            super(task, 40);
+            this.after = after;
+        }
+
+        void arm() {
+            armed = true;
+        }
+
+        @Override
+        protected boolean strikes(int request) {
+            if (armed && target < 0) {
+                target = request + after;
+            }
+            return request == target;
+        }
+
+        @Override
+        protected void reached(int request) {
+            struck.add(request);
+        }
+
+        @Override
+        protected Fault strike(Task task, int request) {
+            return new Fault(FaultKind.ABORT, task.pc(), 0, task.image().describe(task.pc()), "killed by the test");
+        }
+    }
+
     /** Kill the NIC driver at these of its requests (delivery numbers), 40 instructions in. */
     static DriverKiller killer(Integer... at) {
         return new DriverKiller("nic", 40, at);
@@ -208,5 +251,44 @@ class NetHttpTest {
             assertEquals(TaskState.DEAD, net.kernel.task("nic").state(), net::toString);
         }
         // (restart: GuestNetTest.aTransferSurvivesTheNicDriverKilledMidwayUnderRestart.)
+    }
+
+    /**
+     * The stack server faulted in the middle of a transfer. Under txipc the request is rolled back
+     * and the HTTP server's call answers ERECOVERED, which the socket library makes again (it had
+     * no effect): the connection, whose state lives in the stack, survives and every byte
+     * arrives. Under restart the stack comes back empty: every connection it had is gone (the
+     * client's transfer fails), and the HTTP server, told EDEAD, listens again on the new stack.
+     */
+    @Test
+    void aStackFaultMidTransferIsInvisibleUnderTxipcAndCostsTheConnectionsUnderRestart() throws Exception {
+        ArmedKiller txKill = new ArmedKiller("net", 150);
+        try (Net net = new Net("net", RecoveryPolicy.TXIPC, txKill)) {
+            awaitServing(net);
+            txKill.arm();
+            HttpResponse<byte[]> big = get(net, "/big?n=2000000", 60);
+            assertArrayEquals(pattern(2_000_000), big.body(), net::toString);
+            assertEquals(1, txKill.struck.size(), net::toString);
+            assertEquals(0, net.kernel.task("net").restarts(), net::toString);
+            assertTrue(
+                    net.faults.stream().anyMatch(f -> f.startsWith("net: ABORT -> request rolled back")),
+                    net::toString);
+        }
+        ArmedKiller restartKill = new ArmedKiller("net", 150);
+        try (Net net = new Net("net", RecoveryPolicy.RESTART, restartKill)) {
+            awaitServing(net);
+            restartKill.arm();
+            boolean complete;
+            try {
+                complete = get(net, "/big?n=2000000", 10).body().length == 2_000_000;
+            } catch (IOException e) {
+                complete = false;
+            }
+            assertFalse(complete, net::toString);
+            assertEquals(1, restartKill.struck.size(), net::toString);
+            assertEquals(1, net.kernel.task("net").restarts(), net::toString);
+            awaitServing(net); // a new connection to the new stack
+            assertTrue(net.console().contains("http: the stack restarted; listening again on port 80"), net::toString);
+        }
     }
 }
