@@ -16,6 +16,7 @@
  * Console: "net_oracle: ok bytes=N" (exit 0), or
  *          "net_oracle: FAIL <why>" (exit 1).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <rewind/net.h>
@@ -34,11 +35,7 @@ static uint64_t deadline;
 static uint8_t sbuf[NET_CHUNK], rbuf[NET_CHUNK];
 static unsigned long sends, recvs;
 
-__attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...);
-
-#include <stdarg.h>
-
-static void fail(const char *fmt, ...)
+__attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
