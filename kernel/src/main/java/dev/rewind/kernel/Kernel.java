@@ -302,13 +302,16 @@ public final class Kernel implements AutoCloseable {
 
     /**
      * The {@code index}-th net device: its MAC (the manifest's, else 52:54:00:12:34:56 + index)
-     * and its host backend (the first gets {@link KernelConfig#net}, the others no forwards).
+     * and its host backend (the first gets {@link KernelConfig#net}, the others no forwards; each
+     * adds its manifest {@code guestfwd} rules, after --net's for the first).
      */
     private NetDevice newNic(DeviceSpec spec, int index) throws BootException {
-        NetOptions opts =
-                index == 0 ? config.net() : new NetOptions(config.net().restricted(), List.of());
         NetBackend backend;
         try {
+            NetOptions opts = (index == 0
+                            ? config.net()
+                            : new NetOptions(config.net().restricted(), List.of()))
+                    .withGuestForwards(spec.guestForwards());
             backend = config.netBackends() != null
                     ? config.netBackends().create(spec.name(), opts)
                     : NetBackend.userMode(spec.name(), opts);

@@ -105,6 +105,8 @@ public final class BootCommand implements Callable<Integer> {
                 "hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT forwards a host port to the guest"
                         + " (HOSTADDR default 127.0.0.1, GUESTADDR 10.0.2.15; HOSTPORT 0 = any free port). Each bound"
                         + " forward is printed on stderr.",
+                "guestfwd=tcp:GUESTADDR:GUESTPORT-echo serves the guest's TCP connections to that address"
+                        + " (in 10.0.2.0/24) with a built-in echo inside the host backend (nothing leaves the machine).",
                 "restrict=on|off: on (default) the guest reaches nothing but its forwards.",
                 "E.g. --net hostfwd=tcp:127.0.0.1:8080-:80 (see docs/DEVICES.md)."
             })

@@ -6,15 +6,33 @@ import java.util.Locale;
 
 /**
  * The host side of the machine's network cards, as {@code rewind boot --net SPEC} gives it
- * (docs/DEVICES.md, "Host side"): host forwards and whether the guest may reach beyond them.
+ * (docs/DEVICES.md, "Host side"): host forwards, guest forwards to built-in services, and
+ * whether the guest may reach beyond them.
  *
- * @param restricted the guest reaches only the host forwards and slirp's own built-in services
- *                   (DHCP), never the host's network or beyond; on by default
- * @param forwards   host forwards, in the order given
+ * @param restricted    the guest reaches only the host forwards, the guest forwards and slirp's own
+ *                      built-in services (DHCP), never the host's network or beyond; on by default
+ * @param forwards      host forwards, in the order given
+ * @param guestForwards guest forwards ({@code guestfwd=tcp:10.0.2.100:7-echo}), in the order given;
+ *                      no two for the same address and port
  */
-public record NetOptions(boolean restricted, List<HostForward> forwards) {
+public record NetOptions(boolean restricted, List<HostForward> forwards, List<GuestForward> guestForwards) {
     public NetOptions {
         forwards = List.copyOf(forwards);
+        guestForwards = List.copyOf(guestForwards);
+        for (int i = 0; i < guestForwards.size(); i++) {
+            for (int j = 0; j < i; j++) {
+                GuestForward a = guestForwards.get(i), b = guestForwards.get(j);
+                if (a.guestPort() == b.guestPort() && a.guestAddr().equals(b.guestAddr())) {
+                    throw new IllegalArgumentException("guest address "
+                            + a.guestAddr().getHostAddress() + ":" + a.guestPort() + " is forwarded twice (guestfwd)");
+                }
+            }
+        }
+    }
+
+    /** No guest forwards. */
+    public NetOptions(boolean restricted, List<HostForward> forwards) {
+        this(restricted, forwards, List.of());
     }
 
     /** Restricted, no forwards: what a net device gets when no --net is given. */
@@ -23,8 +41,22 @@ public record NetOptions(boolean restricted, List<HostForward> forwards) {
     }
 
     /**
-     * Parses {@code --net} values: each a comma-joined list of {@code hostfwd=RULE} and
-     * {@code restrict=on|off} (QEMU's {@code -netdev user,...} words), the option repeatable. A
+     * These options plus {@code more} guest forwards (after this one's).
+     *
+     * @throws IllegalArgumentException if an address and port ends up forwarded twice
+     */
+    public NetOptions withGuestForwards(List<GuestForward> more) {
+        if (more.isEmpty()) {
+            return this;
+        }
+        List<GuestForward> all = new ArrayList<>(guestForwards);
+        all.addAll(more);
+        return new NetOptions(restricted, forwards, all);
+    }
+
+    /**
+     * Parses {@code --net} values: each a comma-joined list of {@code hostfwd=RULE},
+     * {@code guestfwd=tcp:GUESTADDR:GUESTPORT-SERVICE} and {@code restrict=on|off} (QEMU's {@code -netdev user,...} words), the option repeatable. A
      * leading {@code user,} is accepted and ignored.
      *
      * @throws IllegalArgumentException naming the bad item
@@ -33,6 +65,7 @@ public record NetOptions(boolean restricted, List<HostForward> forwards) {
         boolean restricted = true;
         Boolean restrictGiven = null;
         List<HostForward> fwd = new ArrayList<>();
+        List<GuestForward> gfwd = new ArrayList<>();
         for (String spec : specs) {
             if (spec.isBlank()) {
                 throw new IllegalArgumentException("--net: empty value (write e.g. hostfwd=tcp:127.0.0.1:8080-:80)");
@@ -64,6 +97,20 @@ public record NetOptions(boolean restricted, List<HostForward> forwards) {
                         }
                         fwd.add(f);
                     }
+                    case "guestfwd" -> {
+                        if (value == null || value.isEmpty()) {
+                            throw new IllegalArgumentException(
+                                    "--net: guestfwd needs a rule, e.g. guestfwd=tcp:10.0.2.100:7-echo");
+                        }
+                        GuestForward g = GuestForward.parse(value);
+                        for (GuestForward h : gfwd) {
+                            if (h.guestPort() == g.guestPort() && h.guestAddr().equals(g.guestAddr())) {
+                                throw new IllegalArgumentException("--net: guest address "
+                                        + g.guestAddr().getHostAddress() + ":" + g.guestPort() + " is forwarded twice");
+                            }
+                        }
+                        gfwd.add(g);
+                    }
                     case "restrict" -> {
                         boolean r = switch (value == null ? "" : value.toLowerCase(Locale.ROOT)) {
                             case "on", "yes", "y", "true" -> true;
@@ -79,12 +126,12 @@ public record NetOptions(boolean restricted, List<HostForward> forwards) {
                         restricted = r;
                     }
                     default ->
-                        throw new IllegalArgumentException(
-                                "--net: unknown item '" + item
-                                        + "' (expected hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT or restrict=on|off)");
+                        throw new IllegalArgumentException("--net: unknown item '" + item
+                                + "' (expected hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT,"
+                                + " guestfwd=tcp:GUESTADDR:GUESTPORT-echo or restrict=on|off)");
                 }
             }
         }
-        return new NetOptions(restricted, fwd);
+        return new NetOptions(restricted, fwd, gfwd);
     }
 }

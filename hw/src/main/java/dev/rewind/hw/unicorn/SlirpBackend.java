@@ -8,6 +8,7 @@ import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import dev.rewind.hw.dev.FrameSink;
+import dev.rewind.hw.dev.GuestForward;
 import dev.rewind.hw.dev.HostForward;
 import dev.rewind.hw.dev.NetBackend;
 import dev.rewind.hw.dev.NetOptions;
@@ -52,11 +53,24 @@ import org.slf4j.LoggerFactory;
  * the thread asks slirp for its poll set; the one descriptor that is new is the rule's socket,
  * and {@code getsockname} on it gives the port actually bound ({@link #forwards}). This uses only
  * slirp's public API and the kernel's answer, no text parsing.
+ *
+ * <p>Guest forwards ({@link GuestForward}, {@code guestfwd=tcp:10.0.2.100:7-echo}): slirp accepts
+ * the guest's connection itself ({@code slirp_add_guestfwd}) and hands the bytes the guest writes
+ * to a write callback; the built-in echo keeps them in a bounded ring ({@link #ECHO_BUFFER}) and,
+ * after every loop turn, gives back as many as {@code slirp_socket_can_recv} allows with
+ * {@code slirp_socket_recv}, all on the slirp thread.
  */
 public final class SlirpBackend implements NetBackend {
     public static final String LIBRARY = "libslirp.so.0";
     /** Frames from the card waiting for the slirp thread. */
     public static final int OUTBOX = 256;
+    /**
+     * Bytes an echo guest forward holds that slirp could not yet take back (the guest's TCP window
+     * towards the guest was full); beyond that, bytes the guest writes are dropped and counted.
+     */
+    public static final int ECHO_BUFFER = 256 << 10;
+    /** Most bytes handed to slirp in one {@code slirp_socket_recv}. */
+    static final int ECHO_CHUNK = 16 << 10;
 
     private static final Logger log = LoggerFactory.getLogger(SlirpBackend.class);
 
@@ -107,6 +121,10 @@ public final class SlirpBackend implements NetBackend {
         int invoke(int idx, Pointer opaque);
     }
 
+    interface GuestWrite extends Callback {
+        long invoke(Pointer buf, long len, Pointer opaque);
+    }
+
     interface Lib extends Library {
         Pointer slirp_new(Pointer cfg, Pointer callbacks, Pointer opaque);
 
@@ -119,6 +137,12 @@ public final class SlirpBackend implements NetBackend {
         void slirp_input(Pointer slirp, byte[] pkt, int len);
 
         int slirp_add_hostfwd(Pointer slirp, int isUdp, int hostAddr, int hostPort, int guestAddr, int guestPort);
+
+        int slirp_add_guestfwd(Pointer slirp, GuestWrite writeCb, Pointer opaque, Pointer guestAddr, int guestPort);
+
+        long slirp_socket_can_recv(Pointer slirp, int guestAddr, int guestPort);
+
+        void slirp_socket_recv(Pointer slirp, int guestAddr, int guestPort, Pointer buf, int size);
 
         String slirp_version_string();
     }
@@ -199,6 +223,8 @@ public final class SlirpBackend implements NetBackend {
     private final Map<Long, Pointer[]> timerFns = new HashMap<>(); // id -> {cb, cbOpaque}
     private long nextTimer = 1;
     private final byte[] drain = new byte[256];
+    private final List<Echo> echoes = new ArrayList<>();
+    private final Memory staging = new Memory(ECHO_CHUNK);
 
     // Callbacks: held for the life of the instance (JNA frees a callback's stub with its object).
     private final SendPacket sendPacket = (buf, len, opaque) -> {
@@ -223,6 +249,19 @@ public final class SlirpBackend implements NetBackend {
         } catch (Throwable ignored) {
             // a log line is not worth a crash
         }
+    };
+    private final GuestWrite guestWrite = (buf, len, opaque) -> {
+        try {
+            int i = (int) Pointer.nativeValue(opaque);
+            if (i >= 0 && i < echoes.size() && len > 0) {
+                echoes.get(i).take(buf, len);
+            }
+        } catch (Throwable t) {
+            log.warn("{}: guest forward lost bytes", name(), t);
+        }
+        // Always "all taken": slirp keeps what a write callback refuses in the socket's buffer and
+        // never offers it again for a guest forward (it has no host socket to poll).
+        return len;
     };
     private final ClockGetNs clock = opaque -> System.nanoTime() - clockBase;
     private final TimerNew timerNew = (cb, cbOpaque, opaque) -> {
@@ -395,6 +434,136 @@ public final class SlirpBackend implements NetBackend {
         }
     }
 
+    /** Bytes the guest wrote to echo guest forwards that were dropped ({@link #ECHO_BUFFER} full). */
+    public long echoDropped() {
+        long n = 0;
+        synchronized (echoStats) {
+            for (long[] e : echoStats) {
+                n += e[1];
+            }
+        }
+        return n;
+    }
+
+    /** Bytes echoed back to the guest by echo guest forwards. */
+    public long echoedBytes() {
+        long n = 0;
+        synchronized (echoStats) {
+            for (long[] e : echoStats) {
+                n += e[0];
+            }
+        }
+        return n;
+    }
+
+    /** Per echo: {echoed, dropped}; read from any thread. */
+    private final List<long[]> echoStats = new ArrayList<>();
+
+    /**
+     * The echo service of one guest forward (slirp thread only). libslirp addresses a guest
+     * forward's connection by the forward's address and port, so connections to one forward share
+     * this buffer: each connection should read its echo before the next one writes (the newest
+     * connection gets what is pushed). Bytes go back only as far as {@code slirp_socket_can_recv}
+     * allows (the guest's TCP window and slirp's send buffer), so slirp never buffers beyond its
+     * own limits; this ring holds at most {@link #ECHO_BUFFER} bytes.
+     */
+    private final class Echo {
+        final GuestForward rule;
+        final int addr;
+        final byte[] ring = new byte[ECHO_BUFFER];
+        final long[] stats;
+        int head;
+        int count;
+        boolean warned;
+
+        Echo(GuestForward rule, long[] stats) {
+            this.rule = rule;
+            this.addr = inAddr(rule.guestAddr());
+            this.stats = stats;
+        }
+
+        void take(Pointer buf, long len) {
+            int n = (int) Math.min(len, ECHO_BUFFER - count);
+            int tail = (head + count) % ECHO_BUFFER;
+            int first = Math.min(n, ECHO_BUFFER - tail);
+            buf.read(0, ring, tail, first);
+            if (n > first) {
+                buf.read(first, ring, 0, n - first);
+            }
+            count += n;
+            if (n < len) {
+                synchronized (echoStats) {
+                    stats[1] += len - n;
+                }
+                if (!warned) {
+                    warned = true;
+                    log.warn(
+                            "{}: guest forward {}: the guest writes without reading the echo; {} bytes held,"
+                                    + " the rest is dropped",
+                            name,
+                            rule,
+                            ECHO_BUFFER);
+                }
+            }
+        }
+
+        /** Hands slirp what it can take now; true if anything moved. */
+        boolean pump() {
+            boolean moved = false;
+            while (count > 0) {
+                long can = lib.slirp_socket_can_recv(slirp, addr, rule.guestPort());
+                if (can <= 0) {
+                    break;
+                }
+                int n = (int) Math.min(Math.min(can, count), Math.min(ECHO_CHUNK, ECHO_BUFFER - head));
+                staging.write(0, ring, head, n);
+                lib.slirp_socket_recv(slirp, addr, rule.guestPort(), staging, n);
+                head = (head + n) % ECHO_BUFFER;
+                count -= n;
+                synchronized (echoStats) {
+                    stats[0] += n;
+                }
+                moved = true;
+            }
+            if (count == 0) {
+                head = 0;
+            }
+            return moved;
+        }
+    }
+
+    private boolean echoesPending() {
+        for (Echo e : echoes) {
+            if (e.count > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void pumpEchoes() {
+        for (Echo e : echoes) {
+            e.pump();
+        }
+    }
+
+    /** Adds one guest forward to slirp. */
+    private void bindGuest(GuestForward g) {
+        long[] stats = new long[2];
+        Echo e = new Echo(g, stats);
+        Memory a = new Memory(4);
+        a.setInt(0, e.addr);
+        int rc = lib.slirp_add_guestfwd(slirp, guestWrite, new Pointer(echoes.size()), a, g.guestPort());
+        if (rc != 0) {
+            throw new IllegalStateException(name + ": libslirp refused the guest forward " + g
+                    + " (an address slirp itself uses, or the same address and port twice)");
+        }
+        echoes.add(e);
+        synchronized (echoStats) {
+            echoStats.add(stats);
+        }
+    }
+
     // ---- the slirp thread ----
 
     private void run(CompletableFuture<Void> ready) {
@@ -413,13 +582,17 @@ public final class SlirpBackend implements NetBackend {
                 got.add(bind(f));
             }
             bound = List.copyOf(got);
+            for (GuestForward g : options.guestForwards()) {
+                bindGuest(g);
+            }
             running = true;
             log.info(
-                    "{}: slirp {} up (10.0.2.0/24, restricted={}, {} forwards)",
+                    "{}: slirp {} up (10.0.2.0/24, restricted={}, {} forwards, {} guest forwards)",
                     name,
                     lib.slirp_version_string(),
                     options.restricted(),
-                    got.size());
+                    got.size(),
+                    echoes.size());
             ready.complete(null);
         } catch (Throwable t) {
             cleanup();
@@ -553,6 +726,8 @@ public final class SlirpBackend implements NetBackend {
             int ms = (int) Math.min(Integer.toUnsignedLong(timeout.getInt(0)), 1000);
             if (!outbox.isEmpty()) {
                 ms = 0;
+            } else if (echoesPending()) {
+                ms = Math.min(ms, 5); // slirp's notify normally wakes us when the window opens
             }
             int n = libc.poll(pollfds, npoll, ms);
             if (closing) {
@@ -572,6 +747,7 @@ public final class SlirpBackend implements NetBackend {
             }
             lib.slirp_pollfds_poll(slirp, n < 0 ? 1 : 0, getREvents, null);
             runTimers();
+            pumpEchoes();
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.hw.dev.GuestForward;
 import dev.rewind.hw.dev.HostForward;
 import dev.rewind.hw.dev.NetOptions;
 import java.net.InetSocketAddress;
@@ -140,6 +141,68 @@ class SlirpBackendTest {
         backend.send(arpRequest(HOST_IP), 60);
         byte[] reply = await(f -> isArpReplyFrom(f, HOST_IP), "ARP reply for 10.0.2.2");
         assertTrue(bytesAt(reply, 38, GUEST_IP), "the reply is addressed to the asker");
+    }
+
+    @Test
+    void aGuestForwardIsAcceptedAndItsAddressAnswersArp() throws Exception {
+        start("guestfwd=tcp:10.0.2.100:7-echo", "guestfwd=tcp:10.0.2.101:9-echo");
+        assertTrue(backend.linkUp());
+        byte[] oracle = {10, 0, 2, 100};
+        backend.send(arpRequest(oracle), 60);
+        byte[] reply = await(f -> isArpReplyFrom(f, oracle), "ARP reply for 10.0.2.100");
+        assertTrue(bytesAt(reply, 38, GUEST_IP), "the reply is addressed to the asker");
+        assertEquals(0, backend.echoedBytes());
+        assertEquals(0, backend.echoDropped());
+    }
+
+    @Test
+    void anUnforwardedAddressDoesNotAnswerArp() throws Exception {
+        start("guestfwd=tcp:10.0.2.100:7-echo");
+        backend.send(arpRequest(new byte[] {10, 0, 2, 77}), 60);
+        backend.send(arpRequest(HOST_IP), 60); // a marker: slirp answers this one
+        byte[] f = await(g -> u16(g, 12) == 0x0806 && u16(g, 20) == 2, "ARP reply");
+        assertTrue(isArpReplyFrom(f, HOST_IP), "10.0.2.77 is no one's: only the host answers");
+    }
+
+    @Test
+    void guestForwardRulesAreParsedAndCheckedClearly() {
+        GuestForward g = GuestForward.parse("tcp:10.0.2.100:7-echo");
+        assertEquals("tcp 10.0.2.100:7 -> echo", g.toString());
+        assertEquals(7, g.guestPort());
+        assertEquals(g, GuestForward.parse("10.0.2.100:7-ECHO"));
+        String[][] bad = {
+            {"tcp:10.0.2.100:7-chargen", "unknown service 'chargen'"},
+            {"udp:10.0.2.100:7-echo", "only tcp"},
+            {"tcp:10.0.2.100:0-echo", "port '0' is not 1..65535"},
+            {"tcp:10.0.2.100:70000-echo", "not 1..65535"},
+            {"tcp:10.0.2.100-echo", "expected [tcp:]GUESTADDR:GUESTPORT-SERVICE"},
+            {"tcp:10.0.2.100:7", "expected"},
+            {"tcp:host:7-echo", "not a dotted IPv4 address"},
+            {"tcp:10.0.2.300:7-echo", "not a dotted IPv4 address"},
+            {"tcp:192.168.1.5:7-echo", "outside the guest network"},
+            {"tcp:10.0.2.2:7-echo", "is the host"},
+            {"tcp:10.0.2.3:7-echo", "DNS"},
+            {"tcp:10.0.2.15:7-echo", "guest's own address"},
+            {"tcp:10.0.2.255:7-echo", "broadcast"},
+        };
+        for (String[] b : bad) {
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> GuestForward.parse(b[0]), b[0]);
+            assertTrue(e.getMessage().contains(b[1]), b[0] + ": " + e.getMessage());
+        }
+        NetOptions o = NetOptions.parse(List.of("hostfwd=tcp::0-:80,guestfwd=tcp:10.0.2.100:7-echo"));
+        assertEquals(List.of(g), o.guestForwards());
+        assertEquals(1, o.forwards().size());
+        IllegalArgumentException twice = assertThrows(
+                IllegalArgumentException.class,
+                () -> NetOptions.parse(List.of("guestfwd=tcp:10.0.2.100:7-echo,guestfwd=tcp:10.0.2.100:7-echo")));
+        assertTrue(twice.getMessage().contains("forwarded twice"), twice.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> NetOptions.parse(List.of("guestfwd=")));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> NetOptions.defaults().withGuestForwards(List.of(g)).withGuestForwards(List.of(g)));
+        assertEquals(
+                List.of(g), NetOptions.defaults().withGuestForwards(List.of(g)).guestForwards());
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.rewind.kernel.image;
 
+import dev.rewind.hw.dev.GuestForward;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -11,14 +13,24 @@ import java.util.Locale;
  * @param line      1-based line of the device's table
  * @param mac       net devices: the power-on MAC (48 bits, first octet in bits 0-7), or
  *                  {@link #NO_MAC} for the default (docs/DEVICES.md, "Network card")
+ * @param guestForwards net devices: the manifest's {@code guestfwd} rules (docs/DEVICES.md,
+ *                  "Host side"); empty otherwise
  */
-public record DeviceSpec(String name, Kind kind, long sizeBytes, int line, long mac) {
+public record DeviceSpec(String name, Kind kind, long sizeBytes, int line, long mac, List<GuestForward> guestForwards) {
     /** No {@code mac} key: the card's default address. */
     public static final long NO_MAC = -1;
 
     public static final long DEFAULT_DISK = 8L << 20;
     public static final long MIN_DISK = 64L << 10;
     public static final long MAX_DISK = 1L << 30;
+
+    public DeviceSpec {
+        guestForwards = List.copyOf(guestForwards);
+    }
+
+    public DeviceSpec(String name, Kind kind, long sizeBytes, int line, long mac) {
+        this(name, kind, sizeBytes, line, mac, List.of());
+    }
 
     public DeviceSpec(String name, Kind kind, long sizeBytes, int line) {
         this(name, kind, sizeBytes, line, NO_MAC);

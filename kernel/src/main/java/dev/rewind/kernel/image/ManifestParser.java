@@ -5,6 +5,7 @@ import static dev.rewind.kernel.image.Manifest.MAX_NESTING;
 import static dev.rewind.kernel.image.Manifest.NAME_PATTERN;
 import static dev.rewind.kernel.image.Manifest.escape;
 
+import dev.rewind.hw.dev.GuestForward;
 import dev.rewind.hw.dev.NetDevice;
 import dev.rewind.kernel.text.Suggestions;
 import dev.rewind.kernel.text.Units;
@@ -40,7 +41,7 @@ import org.tomlj.TomlTable;
 final class ManifestParser {
     static final List<String> TOP_KEYS =
             List.of("name", "quantum_ms", "task", "device", "max_tasks", "arch", "ends_with");
-    static final List<String> DEVICE_KEYS = List.of("kind", "size", "mac");
+    static final List<String> DEVICE_KEYS = List.of("kind", "size", "mac", "guestfwd");
     static final List<String> TASK_KEYS = List.of(
             "image",
             "priority",
@@ -589,7 +590,55 @@ final class ManifestParser {
                 }
             }
         }
-        return kind == null ? null : new DeviceSpec(devName, kind, size, line, mac);
+        List<GuestForward> guestFwd = new ArrayList<>();
+        Object g = t.get(List.of("guestfwd"));
+        if (g != null) {
+            int gl = lineOf(t, "guestfwd");
+            if (kind != null && kind != DeviceSpec.Kind.NET) {
+                problem(gl, ctx + "'guestfwd' applies only to kind = \"net\"");
+            } else if (!(g instanceof TomlArray arr)) {
+                problem(
+                        gl,
+                        ctx + "'guestfwd' must be a list of strings such as [\"tcp:10.0.2.100:7-echo\"], not "
+                                + describe(g));
+            } else {
+                for (int i = 0; i < arr.size(); i++) {
+                    Object e = arr.get(i);
+                    if (!(e instanceof String rule)) {
+                        problem(
+                                gl,
+                                ctx + "'guestfwd' entries must be strings such as \"tcp:10.0.2.100:7-echo\", not "
+                                        + describe(e));
+                        continue;
+                    }
+                    try {
+                        GuestForward f = GuestForward.parse(rule);
+                        boolean twice = false;
+                        for (GuestForward h : guestFwd) {
+                            twice |= h.guestPort() == f.guestPort()
+                                    && h.guestAddr().equals(f.guestAddr());
+                        }
+                        if (twice) {
+                            problem(
+                                    gl,
+                                    ctx + "'guestfwd': " + f.guestAddr().getHostAddress() + ":" + f.guestPort()
+                                            + " is forwarded twice");
+                        } else {
+                            guestFwd.add(f);
+                        }
+                    } catch (IllegalArgumentException ex) {
+                        // GuestForward's messages start "guestfwd 'RULE': "; the rule is quoted escaped
+                        String why = ex.getMessage();
+                        String head = "guestfwd '" + rule + "': ";
+                        if (why.startsWith(head)) {
+                            why = why.substring(head.length());
+                        }
+                        problem(gl, ctx + "'guestfwd' '" + escape(rule) + "': " + why);
+                    }
+                }
+            }
+        }
+        return kind == null ? null : new DeviceSpec(devName, kind, size, line, mac, guestFwd);
     }
 
     private void checkDevices(List<TaskBuilder> tasks, List<DeviceSpec> devices) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.hw.dev.GuestForward;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -359,6 +360,23 @@ class ManifestTest {
     }
 
     @Test
+    void guestForwardsParse() throws ManifestException {
+        Manifest m = Manifest.parse(
+                HEAD + "[task.nic]\nimage = \"n.elf\"\ndevices = [\"eth0\"]\n"
+                        + "[device.eth0]\nkind = \"net\"\nguestfwd = [\"tcp:10.0.2.100:7-echo\", \"10.0.2.101:9-echo\"]\n",
+                "g.toml");
+        DeviceSpec eth0 = m.devices().get(0);
+        assertEquals(
+                List.of(GuestForward.parse("tcp:10.0.2.100:7-echo"), GuestForward.parse("tcp:10.0.2.101:9-echo")),
+                eth0.guestForwards());
+        assertEquals(
+                List.of(),
+                Manifest.parse(HEAD + KV, "k.toml").devices().stream()
+                        .flatMap(d -> d.guestForwards().stream())
+                        .toList());
+    }
+
+    @Test
     void devicesAndShadowsParse() throws ManifestException {
         Manifest m = Manifest.parse(
                 HEAD + "[task.blk]\nimage = \"b.elf\"\ndevices = [\"disk0\"]\nserves = [\"blk\"]\n"
@@ -584,6 +602,47 @@ class ManifestTest {
                         7,
                         "'mac' must be a string"),
                 bad(
+                        "guestfwd on a block device",
+                        HEAD + KV
+                                + "devices = [\"d\"]\n[device.d]\nkind = \"block\"\nguestfwd = [\"tcp:10.0.2.100:7-echo\"]\n",
+                        7,
+                        "'guestfwd' applies only to kind = \"net\""),
+                bad(
+                        "guestfwd not a list",
+                        HEAD + KV
+                                + "devices = [\"d\"]\n[device.d]\nkind = \"net\"\nguestfwd = \"tcp:10.0.2.100:7-echo\"\n",
+                        7,
+                        "'guestfwd' must be a list of strings"),
+                bad(
+                        "guestfwd entry not a string",
+                        HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"net\"\nguestfwd = [7]\n",
+                        7,
+                        "'guestfwd' entries must be strings"),
+                bad(
+                        "guestfwd unknown service",
+                        HEAD + KV
+                                + "devices = [\"d\"]\n[device.d]\nkind = \"net\"\nguestfwd = [\"tcp:10.0.2.100:7-chargen\"]\n",
+                        7,
+                        "unknown service 'chargen' (built-in services: echo)"),
+                bad(
+                        "guestfwd bad port",
+                        HEAD + KV
+                                + "devices = [\"d\"]\n[device.d]\nkind = \"net\"\nguestfwd = [\"tcp:10.0.2.100:0-echo\"]\n",
+                        7,
+                        "guest port '0' is not 1..65535"),
+                bad(
+                        "guestfwd the host address",
+                        HEAD + KV
+                                + "devices = [\"d\"]\n[device.d]\nkind = \"net\"\nguestfwd = [\"tcp:10.0.2.2:7-echo\"]\n",
+                        7,
+                        "is the host (gateway) 10.0.2.2"),
+                bad(
+                        "guestfwd twice",
+                        HEAD + KV
+                                + "devices = [\"d\"]\n[device.d]\nkind = \"net\"\nguestfwd = [\"tcp:10.0.2.100:7-echo\", \"10.0.2.100:7-echo\"]\n",
+                        7,
+                        "10.0.2.100:7 is forwarded twice"),
+                bad(
                         "device without kind",
                         HEAD + KV + "devices = [\"d\"]\n[device.d]\n",
                         5,
@@ -622,9 +681,9 @@ class ManifestTest {
                         "the task must serve an endpoint"),
                 bad(
                         "bad shadow class",
-                        HEAD + KV + "serves = [\"e\"]\nrecovery = \"shadow\"\nshadow = \"net\"\n",
+                        HEAD + KV + "serves = [\"e\"]\nrecovery = \"shadow\"\nshadow = \"tape\"\n",
                         6,
-                        "unknown shadow class 'net'"),
+                        "unknown shadow class 'tape'"),
                 bad(
                         "cross-check waits for local errors",
                         HEAD + KV + "uses = [\"nope\"]\n[task.b]\n" + "image = \"b.elf\"\npriority = 20\n",
