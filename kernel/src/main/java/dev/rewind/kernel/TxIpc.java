@@ -269,10 +269,8 @@ final class TxIpc implements Recovery {
      * replay undid commits): the next idle wait records every writable page again instead of checking.
      */
     private boolean scrubStale = true;
-    /** The executable segments: address, length, and the CRC32C of the image's bytes. */
-    private long[][] codeSegs;
-
-    private byte[] codeBuf;
+    /** The image's code, to find changed code pages (made at the first scrub). */
+    private CodeImage code;
     /** Requests committed since the code was last found intact (they may have run changed code). */
     private int commitsSinceCodeCheck;
     /** The fault {@link #idle} raised, to be handled by {@link #onFault}, and its page (-1: code). */
@@ -1132,8 +1130,8 @@ final class TxIpc implements Recovery {
         }
         long t0 = System.nanoTime();
         try {
-            if (codeSegs == null) {
-                codeSegs = codeSegments();
+            if (code == null) {
+                code = new CodeImage(server);
             }
             if (scrubStale) {
                 rebaseline();
@@ -1148,10 +1146,10 @@ final class TxIpc implements Recovery {
                 return scrubFault(ep, p, "page 0x" + Long.toHexString(p) + " changed between requests (scrub)");
             }
             scrubSkip = 0;
-            long code = changedCodePage();
-            if (code != -1) {
+            long changed = code.changedPage();
+            if (changed != -1) {
                 return scrubFault(
-                        ep, code, "code page 0x" + Long.toHexString(code) + " differs from the image (scrub)");
+                        ep, changed, "code page 0x" + Long.toHexString(changed) + " differs from the image (scrub)");
             }
             commitsSinceCodeCheck = 0;
             int n = Math.min(SCRUB_PAGES, scrubCount);
@@ -1307,48 +1305,5 @@ final class TxIpc implements Recovery {
             }
         }
         commitsSinceCodeCheck = 0;
-    }
-
-    /** The executable segments of the image with a CRC32C of each one's bytes. */
-    private long[][] codeSegments() {
-        java.util.List<long[]> segs = new java.util.ArrayList<>();
-        int max = 0;
-        for (dev.rewind.hw.elf.ElfImage.Segment seg : server.image().segments()) {
-            if (!seg.exec() || seg.write() || seg.fileSize() == 0) {
-                continue;
-            }
-            byte[] want = server.image().segmentBytes(seg);
-            segs.add(new long[] {seg.vaddr(), want.length, hash(want, want.length)});
-            max = Math.max(max, want.length);
-        }
-        codeBuf = new byte[max];
-        return segs.toArray(new long[0][]);
-    }
-
-    /** The first page of code that differs from the image, or -1. */
-    private long changedCodePage() {
-        for (long[] seg : codeSegs) {
-            int len = (int) seg[1];
-            if (!server.cpu().memory().read(seg[0], codeBuf, 0, len)) {
-                return seg[0];
-            }
-            if (hash(codeBuf, len) == seg[2]) {
-                continue;
-            }
-            for (dev.rewind.hw.elf.ElfImage.Segment s : server.image().segments()) {
-                if (s.vaddr() != seg[0]) {
-                    continue;
-                }
-                byte[] want = server.image().segmentBytes(s);
-                long pageSize = dev.rewind.hw.mem.AddressSpace.PAGE;
-                for (int i = 0; i < len; i++) {
-                    if (want[i] != codeBuf[i]) {
-                        return (seg[0] + i) & -pageSize;
-                    }
-                }
-            }
-            return seg[0];
-        }
-        return -1;
     }
 }

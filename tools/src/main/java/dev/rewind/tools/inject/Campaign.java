@@ -340,7 +340,8 @@ public final class Campaign {
         }
         String detail = ok
                 ? ""
-                : r.summary() + " | " + dev.rewind.hw.GuestText.escape(lastLine(out.toString(StandardCharsets.UTF_8)));
+                : r.summary() + (hang ? " (" + states(r) + ")" : "") + " | "
+                        + dev.rewind.hw.GuestText.escape(lastLine(out.toString(StandardCharsets.UTF_8)));
         return new Run(
                 seed,
                 plan.type(),
@@ -392,6 +393,18 @@ public final class Campaign {
         java.util.Arrays.sort(cpu);
         java.util.Arrays.sort(wall);
         return new long[] {cpu[boots / 2], wall[boots / 2]};
+    }
+
+    /** Where each task was when a run hung: "nic receiving, net receiving, ...". */
+    private static String states(SystemResult r) {
+        StringBuilder b = new StringBuilder();
+        for (SystemResult.TaskReport t : r.tasks()) {
+            b.append(b.length() == 0 ? "" : ", ")
+                    .append(t.name())
+                    .append(' ')
+                    .append(t.state().name().toLowerCase());
+        }
+        return b.toString();
     }
 
     private static String lastLine(String console) {

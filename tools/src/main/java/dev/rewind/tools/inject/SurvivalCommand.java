@@ -86,7 +86,12 @@ public final class SurvivalCommand implements Callable<Integer> {
     /** Echo input for the tty_echo application. */
     static final String ECHO_INPUT = buildEchoInput();
 
-    /** One application: the image that runs it, its driver, the requests to strike, and its check. */
+    /**
+     * One application: the image that runs it, its driver, the requests to strike, and its check.
+     * A server that never ends (a network server) has a {@link HostClient} instead: the run
+     * forwards a host port to its {@code guestPort}, waits for the console line {@code ready},
+     * lets the client talk to it while the driver is killed, then stops the system.
+     */
     record App(
             String name,
             String image,
@@ -94,7 +99,27 @@ public final class SurvivalCommand implements Callable<Integer> {
             String driver,
             int[] strikes,
             byte[] input,
-            Function<String, String> check) {}
+            Function<String, String> check,
+            int guestPort,
+            String ready,
+            HostClient client) {
+        App(
+                String name,
+                String image,
+                String task,
+                String driver,
+                int[] strikes,
+                byte[] input,
+                Function<String, String> check) {
+            this(name, image, task, driver, strikes, input, check, 0, null, null);
+        }
+    }
+
+    /** A client on the host: talks to the guest through {@code port}; null if all went right, else what went wrong. */
+    @FunctionalInterface
+    interface HostClient {
+        String talk(int port) throws Exception;
+    }
 
     static List<App> apps() {
         return List.of(
@@ -154,7 +179,30 @@ public final class SurvivalCommand implements Callable<Integer> {
                         "nic",
                         new int[] {120, 450, 800},
                         null,
-                        c -> c.contains("net_oracle: ok bytes=300000") ? null : line(c, "net_oracle:")));
+                        c -> c.contains("net_oracle: ok bytes=300000") ? null : line(c, "net_oracle:")),
+                // Servers: a client on the host talks to them through a forwarded port.
+                new App(
+                        "http_server",
+                        "t_net_http.toml",
+                        "http",
+                        "nic",
+                        new int[] {300, 900, 1500},
+                        null,
+                        c -> null,
+                        80,
+                        "http: listening",
+                        HostClients::http),
+                new App(
+                        "net_echo",
+                        "t_net_echo.toml",
+                        "echo",
+                        "nic",
+                        new int[] {200, 600, 1000},
+                        null,
+                        c -> null,
+                        7,
+                        "echo: listening",
+                        HostClients::echo));
     }
 
     /** Verdict of one run. */
@@ -264,6 +312,9 @@ public final class SurvivalCommand implements Callable<Integer> {
         }
         m = m.withTasks(tasks);
         KernelConfig cfg = KernelConfig.defaults().withBudgetNanos(10_000_000_000L);
+        if (app.client() != null) {
+            return runServer(app, m, img, cfg.withBudgetNanos(0));
+        }
         try (FreshDisks disks = new FreshDisks(m, cfg)) {
             cfg = disks.config();
             Integer[] strikes = new Integer[kills];
@@ -316,6 +367,57 @@ public final class SurvivalCommand implements Callable<Integer> {
             }
             return new Cell("runs normally", null, struck);
         }
+    }
+
+    /** A server application: a host client talks to it while the driver is killed. */
+    private Cell runServer(App app, Manifest m, SystemImage img, KernelConfig cfg) throws Exception {
+        cfg = cfg.withNet(dev.rewind.hw.dev.NetOptions.parse(List.of("hostfwd=tcp:127.0.0.1:0-:" + app.guestPort())));
+        Integer[] strikes = new Integer[kills];
+        for (int i = 0; i < kills; i++) {
+            strikes[i] = app.strikes()[i];
+        }
+        DriverKiller killer = new DriverKiller(app.driver(), instruction, strikes);
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        String wrong;
+        SystemResult[] result = new SystemResult[1];
+        try (Kernel k = new Kernel(cfg, m, img.source(), new Uart(console), null)) {
+            k.setProbe(killer);
+            int port = k.netForwards().values().iterator().next().get(0).hostPort();
+            Thread kernel = new Thread(() -> result[0] = k.run(), "survival-kernel");
+            kernel.start();
+            try {
+                long end = System.nanoTime() + 20_000_000_000L;
+                while (!console.toString(StandardCharsets.UTF_8).contains(app.ready()) && System.nanoTime() < end) {
+                    Thread.sleep(10);
+                }
+                wrong = app.client().talk(port);
+            } catch (java.io.IOException e) {
+                wrong = "the client's connection failed: " + e.getMessage();
+            } finally {
+                k.requestStop();
+                kernel.join(30_000);
+            }
+        }
+        String text = console.toString(StandardCharsets.UTF_8);
+        if (verbose) {
+            System.err.println("---- " + app.name() + " under "
+                    + m.task(app.driver()).orElseThrow().recovery()
+                    + ": " + (wrong == null ? "ok" : wrong) + " (" + killer.delivered() + " requests to " + app.driver()
+                    + ", struck at " + killer.struck() + ")");
+            System.err.println(text);
+        }
+        int struck = killer.struck().size();
+        SystemResult.TaskReport task = result[0] == null ? null : result[0].task(app.task());
+        if (task != null && task.state() == TaskState.DEAD) {
+            return new Cell("crashes", "the application died: " + task.lastFault(), struck);
+        }
+        if (wrong == null) {
+            return new Cell("runs normally", null, struck);
+        }
+        // No complete answer (a timeout, a reset): the service is gone for the client; wrong bytes
+        // or statuses: it malfunctions.
+        boolean gone = wrong.startsWith("no complete answer") || wrong.startsWith("the client's connection failed");
+        return new Cell(gone ? "crashes" : "malfunctions", wrong, struck);
     }
 
     /** {@code text} as one TSV field: tabs, line breaks and other control characters become spaces. */
