@@ -252,6 +252,9 @@ public final class Kernel implements AutoCloseable {
         }
         for (Task t : tasks) {
             t.recoverBy(Recovery.of(this, t));
+            if (t.recovery() instanceof Shadow) {
+                watched.add(t);
+            }
             load(t);
             scheduler.enqueue(t);
         }
@@ -503,6 +506,9 @@ public final class Kernel implements AutoCloseable {
                 }
                 if (!sleepers.isEmpty()) {
                     wakeSleepers();
+                }
+                if (!watched.isEmpty()) {
+                    watch();
                 }
                 Task t = debugger != null ? debugger.pickNext() : scheduler.pickNext();
                 if (t == null) {
@@ -1030,6 +1036,29 @@ public final class Kernel implements AutoCloseable {
     }
 
     /** Wake {@code t}; if it is more important than the running task, preempt that one. */
+    /** Tasks whose recovery watches them from outside ({@link Recovery#watch}): the shadowed drivers. */
+    private final List<Task> watched = new ArrayList<>();
+
+    private long lastWatch;
+
+    /** Let each watched task's recovery look at it, every 10 ms at most; fault a blocked one it finds failed. */
+    private void watch() {
+        long now = now();
+        if (now - lastWatch < 10_000_000L) {
+            return;
+        }
+        lastWatch = now;
+        for (Task t : watched) {
+            TaskState s = t.state();
+            if (s == TaskState.RECEIVING || s == TaskState.WAITING) {
+                Fault f = t.recovery().watch(now);
+                if (f != null && debugger == null) {
+                    fault(t, f);
+                }
+            }
+        }
+    }
+
     /** {@code t} waits in WAIT_ANY until {@code wakeAt} ({@link #now} time) at the latest. */
     void sleepUntil(Task t, long wakeAt) {
         sleepers.add(t);

@@ -59,6 +59,15 @@ interface Recovery {
     default void woke() {}
 
     /**
+     * Called now and then (at most every few milliseconds) while the system runs: a fault to
+     * raise on the task, found by watching it from outside (a driver whose device starves), or
+     * null. The kernel raises it only while the task is blocked.
+     */
+    default Fault watch(long now) {
+        return null;
+    }
+
+    /**
      * True while the task runs a request again that it already answered (console output it
      * makes is then not printed twice).
      */

@@ -70,14 +70,20 @@ abstract class Shadow implements Recovery, Agent {
     private CodeImage code;
 
     private int sinceCodeCheck;
+
+    private long lastCodeCheck;
     /**
      * Deliveries between checks of the driver's code against its image. A bit flipped in a code
      * page that never traps can leave a driver answering wrongly forever (measured: a corrupted
      * instruction in the NIC driver's memcpy garbled every frame it copied, and TCP stalled for
      * good); found within this many requests, the driver is restarted with its code reloaded.
-     * Costs a hash of the code (~4 µs for 40 KiB) per this many requests.
+     * Costs a hash of the code (~4 µs for 40 KiB) per this many requests. A driver that gets few
+     * requests (one whose fault stopped its traffic: only a stack's retransmissions still reach
+     * it) is also checked at the first request after {@link #CODE_CHECK_NANOS}.
      */
     static final int CODE_CHECK_EVERY = 16;
+
+    static final long CODE_CHECK_NANOS = 50_000_000L;
 
     /** Recovery in progress. */
     private Task pendingReissue;
@@ -118,6 +124,40 @@ abstract class Shadow implements Recovery, Agent {
      */
     boolean logsConfig(long label) {
         return false;
+    }
+
+    /**
+     * How long a driver may leave its network card's received frames alone (frames waiting with
+     * no receive buffer posted, or frames in the ring never followed by a buffer posted again)
+     * before it counts as failed: a driver whose state or code was corrupted without a trap may
+     * stop taking frames or stop telling its client about them, and the connections above it
+     * stall for good (measured: a flipped register and a skipped instruction in the NIC driver).
+     * A working driver hands a frame on and posts its buffer again within microseconds of its
+     * client's RECV, which follows its notification; a second is far beyond any stall of a
+     * healthy system.
+     */
+    static final long STARVED_NANOS = 1_000_000_000L;
+
+    @Override
+    public Fault watch(long now) {
+        if (recovering) {
+            return null;
+        }
+        for (BoundDevice bd : driver.devices()) {
+            if (bd.device instanceof dev.rewind.hw.dev.NetDevice n) {
+                long since = n.stalledSinceNanos();
+                if (since != 0 && now - since > STARVED_NANOS) {
+                    return new Fault(
+                            FaultKind.DEADLINE,
+                            driver.pc(),
+                            0,
+                            driver.image().describe(driver.pc()),
+                            "its device " + bd.name() + " has had received frames left alone for "
+                                    + (now - since) / 1_000_000 + " ms: the driver stopped taking them");
+                }
+            }
+        }
+        return null;
     }
 
     /** Class-specific tap of a request just delivered (the driver has not run yet). */
@@ -199,8 +239,10 @@ abstract class Shadow implements Recovery, Agent {
         }
         tapDelivery(client);
         driver.openRequest(System.nanoTime()); // the request deadline counts from here
-        if (++sinceCodeCheck >= CODE_CHECK_EVERY && driver.cpu() != null) {
+        long now = System.nanoTime();
+        if ((++sinceCodeCheck >= CODE_CHECK_EVERY || now - lastCodeCheck > CODE_CHECK_NANOS) && driver.cpu() != null) {
             sinceCodeCheck = 0;
+            lastCodeCheck = now;
             if (code == null) {
                 code = new CodeImage(driver);
             }

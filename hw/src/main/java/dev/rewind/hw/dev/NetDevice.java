@@ -263,8 +263,37 @@ public final class NetDevice extends Device implements AutoCloseable {
         }
     }
 
+    /**
+     * Since when (the poll clock) frames from the host have waited with no receive buffer posted
+     * (or RX off); 0 while not. A driver that stopped taking frames leaves its card starved.
+     */
+    private long starvedSince;
+
+    /** Since when (the poll clock) frames put in the RX ring have waited for the driver to post a buffer again; 0: none. */
+    private long unreapedSince;
+
+    /**
+     * Since when the driver has left the card's received frames alone (the poll clock), 0 if it
+     * has not: frames waited with no receive buffer posted (or RX off), or frames put in the RX
+     * ring were not followed by a new RX_TAIL (a driver hands a frame on and posts its buffer
+     * again within microseconds).
+     */
+    public long stalledSinceNanos() {
+        long a = starvedSince, b = unreapedSince;
+        return a == 0 ? b : b == 0 ? a : Math.min(a, b);
+    }
+
     @Override
     public void poll(long nowNanos) {
+        try {
+            pollRx(nowNanos);
+        } finally {
+            boolean starved = ((enable & ENABLE_RX) == 0 || rxHead == rxTail) && queuedFrames() > 0;
+            starvedSince = !starved ? 0 : starvedSince != 0 ? starvedSince : Math.max(1, nowNanos);
+        }
+    }
+
+    private void pollRx(long nowNanos) {
         try {
             boolean link = linkUp();
             if (link != linkSeen) {
@@ -291,6 +320,9 @@ public final class NetDevice extends Device implements AutoCloseable {
                     continue;
                 }
                 delivered |= deliver(f);
+            }
+            if (delivered && unreapedSince == 0) {
+                unreapedSince = Math.max(1, nowNanos);
             }
             if (delivered) {
                 assertIrq(CAUSE_RX);
@@ -473,6 +505,7 @@ public final class NetDevice extends Device implements AutoCloseable {
                     misuse(ERR_BAD_VALUE);
                 } else {
                     rxTail = (int) value;
+                    unreapedSince = 0;
                 }
             }
             case ENABLE -> setEnable(value);
@@ -491,6 +524,7 @@ public final class NetDevice extends Device implements AutoCloseable {
             if (ringOk(rxRing, rxSize)) {
                 rxHead = 0;
                 rxTail = 0;
+                unreapedSince = 0;
                 next |= ENABLE_RX;
             } else {
                 misuse(ERR_BAD_VALUE);
@@ -590,6 +624,8 @@ public final class NetDevice extends Device implements AutoCloseable {
         txTail = 0;
         txHead = 0;
         rxTail = 0;
+        unreapedSince = 0;
+        starvedSince = 0;
         rxHead = 0;
         enable = 0;
         rxOnForHost = false;
