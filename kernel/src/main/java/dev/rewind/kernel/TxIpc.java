@@ -106,8 +106,6 @@ final class TxIpc implements Recovery {
      * server makes the same WAIT_ANY again.
      */
     private boolean wakeTx;
-    /** Wake transactions committed and aborted. */
-    private long wakeCommits, wakeAborts;
     /** Aborts since the last commit of a client's request. */
     private int abortsSinceCommit;
     /** Replays of the history since the last commit of a client's request, and the depth of the last. */
@@ -841,7 +839,12 @@ final class TxIpc implements Recovery {
     /** The server receives again after a wake: the wake's transaction commits. */
     private void commitWake() {
         wakeTx = false;
-        wakeCommits++;
+        commitWrites();
+        cutHistory();
+    }
+
+    /** Close the open transaction and keep its writes (checksummed for the scrub); returns the tracker. */
+    private WriteTracker commitWrites() {
         server.closeRequest();
         WriteTracker tracker = server.cpu().tracker();
         long[] logged = server.spec().txipc().scrub() ? tracker.loggedPages().clone() : null;
@@ -849,12 +852,7 @@ final class TxIpc implements Recovery {
         if (logged != null) {
             scrubCommitted(tracker, logged);
         }
-        cutHistory();
-    }
-
-    /** Wake transactions committed and aborted (for tests and reports). */
-    long[] wakeCounts() {
-        return new long[] {wakeCommits, wakeAborts};
+        return tracker;
     }
 
     /** The server replied {@code reply} (a1..a6 in reply[1..6]) to {@code client}: its transaction commits. */
@@ -863,13 +861,7 @@ final class TxIpc implements Recovery {
         if (!server.inRequest()) {
             return;
         }
-        server.closeRequest();
-        WriteTracker tracker = server.cpu().tracker();
-        long[] logged = server.spec().txipc().scrub() ? tracker.loggedPages().clone() : null;
-        tracker.commit();
-        if (logged != null) {
-            scrubCommitted(tracker, logged);
-        }
+        WriteTracker tracker = commitWrites();
         Request r = current;
         current = null;
         boolean agent = client.agentFor() instanceof Replay;
@@ -996,7 +988,6 @@ final class TxIpc implements Recovery {
             // No client: the server waits again as it did; what the wake brought is lost (a
             // frame the stack had taken from its driver: TCP sends it again).
             wakeTx = false;
-            wakeAborts++;
             server.endServing();
             redeliver = false;
             k.ipc.waitAnyAgain(server);

@@ -210,7 +210,7 @@ class NetHttpTest {
 
         @Override
         protected Fault strike(Task task, int request) {
-            return new Fault(FaultKind.ABORT, task.pc(), 0, task.image().describe(task.pc()), "killed by the test");
+            return DriverKiller.killed(task);
         }
     }
 

@@ -40,6 +40,11 @@ public final class DriverKiller extends RequestStrike {
 
     @Override
     protected Fault strike(Task task, int request) {
+        return killed(task);
+    }
+
+    /** The fault a kill raises: an ABORT at the task's PC, "killed by the test". */
+    public static Fault killed(Task task) {
         return new Fault(FaultKind.ABORT, task.pc(), 0, task.image().describe(task.pc()), "killed by the test");
     }
 }

@@ -395,8 +395,8 @@ public final class Campaign {
         return new long[] {cpu[boots / 2], wall[boots / 2]};
     }
 
-    /** Where each task was when a run hung: "nic receiving, net receiving, ...". */
-    private static String states(SystemResult r) {
+    /** Where each task was when a run ended: "nic receiving, net ready, ...". */
+    static String states(SystemResult r) {
         StringBuilder b = new StringBuilder();
         for (SystemResult.TaskReport t : r.tasks()) {
             b.append(b.length() == 0 ? "" : ", ")

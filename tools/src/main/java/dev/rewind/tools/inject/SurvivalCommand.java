@@ -317,11 +317,7 @@ public final class SurvivalCommand implements Callable<Integer> {
         }
         try (FreshDisks disks = new FreshDisks(m, cfg)) {
             cfg = disks.config();
-            Integer[] strikes = new Integer[kills];
-            for (int i = 0; i < kills; i++) {
-                strikes[i] = app.strikes()[i];
-            }
-            DriverKiller killer = new DriverKiller(app.driver(), instruction, strikes);
+            DriverKiller killer = killer(app);
             ByteArrayOutputStream console = new ByteArrayOutputStream();
             SystemResult r;
             try (Kernel k = new Kernel(cfg, m, img.source(), new Uart(console), null)) {
@@ -348,15 +344,10 @@ public final class SurvivalCommand implements Callable<Integer> {
                 return new Cell("crashes", "the application died: " + task.lastFault(), struck);
             }
             if (task.state() != TaskState.EXITED) {
-                StringBuilder states = new StringBuilder();
-                for (SystemResult.TaskReport t : r.tasks()) {
-                    states.append(states.length() == 0 ? "" : ", ")
-                            .append(t.name())
-                            .append(' ')
-                            .append(t.state().name().toLowerCase());
-                }
                 return new Cell(
-                        "crashes", "the application never finished (" + r.summary() + "; " + states + ")", struck);
+                        "crashes",
+                        "the application never finished (" + r.summary() + "; " + Campaign.states(r) + ")",
+                        struck);
             }
             String wrong = app.check().apply(text);
             if (wrong != null || task.exitCode() != 0) {
@@ -369,14 +360,19 @@ public final class SurvivalCommand implements Callable<Integer> {
         }
     }
 
-    /** A server application: a host client talks to it while the driver is killed. */
-    private Cell runServer(App app, Manifest m, SystemImage img, KernelConfig cfg) throws Exception {
-        cfg = cfg.withNet(dev.rewind.hw.dev.NetOptions.parse(List.of("hostfwd=tcp:127.0.0.1:0-:" + app.guestPort())));
+    /** The probe that kills {@code app}'s driver at its first {@code --kills} strike points. */
+    private DriverKiller killer(App app) {
         Integer[] strikes = new Integer[kills];
         for (int i = 0; i < kills; i++) {
             strikes[i] = app.strikes()[i];
         }
-        DriverKiller killer = new DriverKiller(app.driver(), instruction, strikes);
+        return new DriverKiller(app.driver(), instruction, strikes);
+    }
+
+    /** A server application: a host client talks to it while the driver is killed. */
+    private Cell runServer(App app, Manifest m, SystemImage img, KernelConfig cfg) throws Exception {
+        cfg = cfg.withNet(dev.rewind.hw.dev.NetOptions.parse(List.of("hostfwd=tcp:127.0.0.1:0-:" + app.guestPort())));
+        DriverKiller killer = killer(app);
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         String wrong;
         SystemResult[] result = new SystemResult[1];
