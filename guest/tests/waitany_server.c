@@ -4,7 +4,8 @@
  * w3 = timeouts.  A request with label 1 sets the timeout to w0 ns (0: none) for the next waits.
  * A request with label 2 checks the errors WAIT_ANY gives while a reply is owed and for bad
  * arguments, answering w0 = 1 if all were as documented.  A wake whose bits include 0x100 counts
- * itself, then stores through a null pointer (under txipc the count is rolled back). */
+ * itself, then stores through a null pointer (under txipc the count is rolled back); so does a
+ * request with label 3. */
 #include <stdio.h>
 #include <rewind/rewind.h>
 
@@ -41,6 +42,10 @@ int main(void)
 			return 1;
 		}
 		requests++;
+		if (m.label == 3) {
+			requests += 100; /* undone with the request */
+			*(volatile int *)RW_OPAQUE((uintptr_t)0) = 1;
+		}
 		if (m.label == 1) {
 			timeout = m.w[0];
 		} else if (m.label == 2) {

@@ -50,6 +50,26 @@ int main(void)
 		printf("waitany_tx: no wake after the rollback\n");
 		return 1;
 	}
+	/* A request that faults the server: rolled back (ERECOVERED); the server must wait again as
+	 * it did, for requests and for its notification. */
+	rw_msg bad = { 3, { 0, 0, 0, 0 }, 0 };
+	long r = rw_call(ep, &bad);
+	if (r != RW_ERECOVERED) {
+		printf("waitany_tx: the faulting request answered %s, not ERECOVERED\n",
+		       rw_strerror(r));
+		return 1;
+	}
+	rw_sleep_ns(1000000);
+	rw_notify(note, 0x8);
+	rw_sleep_ns(1000000);
+	m = ask();
+	if (m.w[1] != 3 || m.w[2] != 0x8 || m.w[0] != 5) {
+		printf("waitany_tx: after the rolled-back request: %llu requests, %llu wakes, bits "
+		       "0x%llx\n",
+		       (unsigned long long)m.w[0], (unsigned long long)m.w[1],
+		       (unsigned long long)m.w[2]);
+		return 1;
+	}
 	printf("waitany_tx: all ok\n");
 	return 0;
 }

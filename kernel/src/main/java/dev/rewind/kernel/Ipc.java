@@ -122,9 +122,14 @@ final class Ipc {
 
     /**
      * Put a server whose request was rolled back (txipc) back into receive on {@code ep}: hand it
-     * the next queued caller at once, or let it wait.
+     * the next queued caller at once, or let it wait. A server that received with WAIT_ANY makes
+     * that WAIT_ANY again (its notification and timeout too).
      */
     void receiveAgain(Task server, Endpoint ep) {
+        if (server.receivesByWaitAny()) {
+            waitAnyAgain(server); // (its request, its notification or its timeout, as it waited)
+            return;
+        }
         Task next = ep.senders.pollFirst();
         if (next != null) {
             server.blockReceiving(ep); // (until deliver: the endpoint it receives on)
@@ -145,6 +150,7 @@ final class Ipc {
         if (t.replyOwed() != null) {
             return f.ret(Abi.ESTATE);
         }
+        t.receivesByWaitAny(false);
         Endpoint ep = c.endpoint();
         Task client = ep.senders.pollFirst();
         if (client != null) {
@@ -329,6 +335,7 @@ final class Ipc {
             return f.ret(Abi.ESTATE);
         }
         if (ep != null) {
+            t.receivesByWaitAny(true);
             Task client = ep.senders.pollFirst();
             if (client != null) {
                 deliver(client, t, a);

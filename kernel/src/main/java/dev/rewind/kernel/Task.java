@@ -609,6 +609,17 @@ public final class Task {
         this.wakeAt = wakeAt;
     }
 
+    /** The task's last receive was a WAIT_ANY on an endpoint (not a RECV): what it is put back into after a rollback. */
+    private boolean receivesByWaitAny;
+
+    boolean receivesByWaitAny() {
+        return receivesByWaitAny;
+    }
+
+    void receivesByWaitAny(boolean b) {
+        receivesByWaitAny = b;
+    }
+
     /** Remember the arguments of a WAIT_ANY the task makes ({@link #lastWaitAnyArgs}). */
     void madeWaitAny(long a0, long a1, long a2) {
         waitAnyArgs[0] = a0;
