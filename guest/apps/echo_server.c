@@ -6,7 +6,8 @@
  * is waiting on every connection (non-blocking calls) and echoes it, then
  * accepts new ones; a round with nothing to do sleeps with the client
  * library's back-off.  A connection ends when its peer closes (the echo of
- * what came before it is sent first) or fails.
+ * what came before it is sent first) or fails.  When the stack restarts
+ * (EDEAD) its connections are gone; the server listens again on the new one.
  */
 #include <stdio.h>
 #include <rewind/net.h>
@@ -74,6 +75,19 @@ int main(void)
 			long s = net_accept_nb(net, ls, &peer, &port);
 			if (s == NET_EAGAIN)
 				break;
+			if (s == RW_EDEAD) {
+				/* The stack restarted: its sockets, ours among them, are gone. */
+				for (int j = 0; j < MAX_CONNS; j++)
+					conns[j] = -1;
+				ls = net_listen_again(net, PORT, 4);
+				if (ls >= 0) {
+					printf("echo: the stack restarted; listening again on port "
+					       "%d\n",
+					       PORT);
+					break;
+				}
+				s = ls;
+			}
 			if (s < 0) {
 				printf("echo: ACCEPT: %s\n", net_strerror(s));
 				return 1;

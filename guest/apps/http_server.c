@@ -435,24 +435,14 @@ static int pump(struct conn *c)
  * to the new stack and listen again.  Returns the new listening socket, or < 0. */
 static long stack_restarted(void)
 {
-	uint64_t delay = 0;
-
 	for (int k = 0; k < MAX_CONNS; k++) {
 		conns[k].sock = -1;
 		conns[k].used = 0;
 	}
-	for (int tries = 0; tries < 100; tries++) {
-		rw_cap_refresh(net, NULL);
-		long ls = net_listen(net, PORT, 8);
-		if (ls != RW_EDEAD) {
-			if (ls >= 0)
-				printf("http: the stack restarted; listening again on port %d\n",
-				       PORT);
-			return ls;
-		}
-		net_backoff(&delay);
-	}
-	return RW_EDEAD;
+	long ls = net_listen_again(net, PORT, 8);
+	if (ls >= 0)
+		printf("http: the stack restarted; listening again on port %d\n", PORT);
+	return ls;
 }
 
 int main(void)

@@ -87,6 +87,20 @@ long net_listen(rw_cap net, uint16_t port, unsigned backlog)
 	return st < 0 ? st : (long)s;
 }
 
+long net_listen_again(rw_cap net, uint16_t port, unsigned backlog)
+{
+	uint64_t delay = 0;
+	long ls = RW_EDEAD;
+
+	for (int tries = 0; tries < 100 && ls == RW_EDEAD; tries++) {
+		if (tries)
+			net_backoff(&delay);
+		rw_cap_refresh(net, NULL);
+		ls = net_listen(net, port, backlog);
+	}
+	return ls;
+}
+
 long net_accept_nb(rw_cap net, long ls, uint32_t *peer_addr, uint16_t *peer_port)
 {
 	uint64_t s = 0, a = 0, p = 0;

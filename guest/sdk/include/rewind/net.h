@@ -54,6 +54,11 @@ long net_wait_ready(rw_cap net, uint32_t *addr);
 
 /* A listening socket on port (1..65535), backlog 1..NET_MAX_BACKLOG. */
 long net_listen(rw_cap net, uint16_t port, unsigned backlog);
+
+/* After the stack restarted (a call answered RW_EDEAD: every socket of the old stack is gone):
+ * binds `net` to the new stack and listens on `port` again, retrying with the back-off while
+ * the new stack is not up yet (at most ~100 tries).  Returns the new listening socket or < 0. */
+long net_listen_again(rw_cap net, uint16_t port, unsigned backlog);
 /* A connection from listening socket ls: the new socket; peer address and
  * port when not NULL.  net_accept blocks until one comes. */
 long net_accept(rw_cap net, long ls, uint32_t *peer_addr, uint16_t *peer_port);
