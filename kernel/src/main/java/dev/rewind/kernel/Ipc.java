@@ -360,7 +360,7 @@ final class Ipc {
             n.waiter = t;
         }
         if (wakeAt != 0) {
-            k.sleepUntil(t, wakeAt);
+            k.sleepUntil(t); // (by its wakeAt)
         }
         return Next.BLOCKED;
     }

@@ -1059,8 +1059,8 @@ public final class Kernel implements AutoCloseable {
         }
     }
 
-    /** {@code t} waits in WAIT_ANY until {@code wakeAt} ({@link #now} time) at the latest. */
-    void sleepUntil(Task t, long wakeAt) {
+    /** {@code t} waits in WAIT_ANY until its {@link Task#wakeAt} at the latest. */
+    void sleepUntil(Task t) {
         sleepers.add(t);
     }
 

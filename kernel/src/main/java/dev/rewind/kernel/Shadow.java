@@ -136,7 +136,7 @@ abstract class Shadow implements Recovery, Agent {
      * client's RECV, which follows its notification; a second is far beyond any stall of a
      * healthy system.
      */
-    static final long STARVED_NANOS = 1_000_000_000L;
+    static final long STALLED_NANOS = 1_000_000_000L;
 
     @Override
     public Fault watch(long now) {
@@ -144,17 +144,15 @@ abstract class Shadow implements Recovery, Agent {
             return null;
         }
         for (BoundDevice bd : driver.devices()) {
-            if (bd.device instanceof dev.rewind.hw.dev.NetDevice n) {
-                long since = n.stalledSinceNanos();
-                if (since != 0 && now - since > STARVED_NANOS) {
-                    return new Fault(
-                            FaultKind.DEADLINE,
-                            driver.pc(),
-                            0,
-                            driver.image().describe(driver.pc()),
-                            "its device " + bd.name() + " has had received frames left alone for "
-                                    + (now - since) / 1_000_000 + " ms: the driver stopped taking them");
-                }
+            long since = bd.device.stalledSinceNanos();
+            if (since != 0 && now - since > STALLED_NANOS) {
+                return new Fault(
+                        FaultKind.DEADLINE,
+                        driver.pc(),
+                        0,
+                        driver.image().describe(driver.pc()),
+                        "its device " + bd.name() + " has had received frames left alone for "
+                                + (now - since) / 1_000_000 + " ms: the driver stopped taking them");
             }
         }
         return null;

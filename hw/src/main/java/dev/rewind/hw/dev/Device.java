@@ -145,6 +145,15 @@ public abstract class Device {
     /** Performs time- and input-driven events due at {@code nowNanos}. */
     public void poll(long nowNanos) {}
 
+    /**
+     * Since when (the {@link #poll} clock) the device has had work that only its driver can take
+     * and the driver has not taken it (received frames left alone), or 0. A driver's shadow
+     * treats a long stall as a driver failure; devices with nothing of the kind answer 0.
+     */
+    public long stalledSinceNanos() {
+        return 0;
+    }
+
     /** The earliest time at which {@link #poll} would do something; {@code Long.MAX_VALUE} if never. */
     public long nextEventNanos() {
         return Long.MAX_VALUE;

@@ -278,6 +278,7 @@ public final class NetDevice extends Device implements AutoCloseable {
      * ring were not followed by a new RX_TAIL (a driver hands a frame on and posts its buffer
      * again within microseconds).
      */
+    @Override
     public long stalledSinceNanos() {
         long a = starvedSince, b = unreapedSince;
         return a == 0 ? b : b == 0 ? a : Math.min(a, b);
