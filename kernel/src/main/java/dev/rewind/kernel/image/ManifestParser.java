@@ -586,7 +586,12 @@ final class ManifestParser {
                 try {
                     mac = NetDevice.parseMac(ms);
                 } catch (IllegalArgumentException e) {
-                    problem(lineOf(t, "mac"), ctx + "'mac' " + escape(e.getMessage()));
+                    // parseMac's messages start with the value quoted: escape (and cut) only that,
+                    // never the explanation after it.
+                    String why = e.getMessage();
+                    String head = "'" + ms + "'";
+                    why = why.startsWith(head) ? why.substring(head.length()) : " " + why;
+                    problem(lineOf(t, "mac"), ctx + "'mac' '" + escape(ms) + "'" + why);
                 }
             }
         }

@@ -585,7 +585,7 @@ class ManifestTest {
                         "multicast mac",
                         HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"net\"\nmac = \"01:00:5e:00:00:01\"\n",
                         7,
-                        "'mac' '01:00:5e:00:00:01' is a multicast address"),
+                        "'mac' '01:00:5e:00:00:01' is a multicast address; a station address must be unicast (the first octet even)"),
                 bad(
                         "short mac",
                         HEAD + KV + "devices = [\"d\"]\n[device.d]\nkind = \"net\"\nmac = \"52:54:00:12:34\"\n",
