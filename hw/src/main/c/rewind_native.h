@@ -45,6 +45,8 @@ struct rw_region {
 	uint64_t size;  /* 8  */
 	uint8_t *host;  /* 16 */
 	uint8_t *dirty; /* 24: one bit per page */
+	int64_t *
+	        keyed; /* 32: per page, 1 + the commit number of its last whole-page record (0: none) */
 };
 
 struct rw_tx {
@@ -52,21 +54,27 @@ struct rw_tx {
 	int32_t overflow;  /* 4: a page could not be logged: the transaction cannot be undone */
 	int32_t nregions;  /* 8  */
 	int32_t npages;    /* 12: pages logged by the current transaction */
-	int32_t maxpages;  /* 16: slots in the ring */
+	int32_t maxpages;  /* 16: slots in the staging log */
 	int32_t last;      /* 20: index of the region that matched last */
-	uint8_t *log;      /* 24: maxpages * RW_PAGE bytes of pre-images */
+	uint8_t *log;      /* 24: maxpages * RW_PAGE bytes: the current transaction's pre-images */
 	uint64_t *logaddr; /* 32: their page addresses */
-	int64_t head;      /* 40: first slot of the oldest committed transaction kept */
-	int64_t cur;       /* 48: first slot of the current (or next) transaction */
+	int64_t head;      /* 40: (unused: the staging log starts at slot 0 every transaction) */
+	int64_t cur;       /* 48: first slot of the current transaction (0) */
 	int32_t nhist;     /* 56: committed transactions kept */
 	int32_t maxhist;   /* 60: at most this many (0: none) */
-	int64_t *hstart;   /* 64: their first slots, a ring of maxhist by commit number */
+	int64_t *
+	        hstart; /* 64: their first record's position in dlog, a ring of maxhist by commit number */
 	int64_t ncommits;  /* 72: commits so far (minus those undone): indexes hstart */
 	uint64_t lastpage; /* 80: a page already logged in this transaction (~0: none), so that
                                a run of stores to one page costs one compare each */
 	struct rw_region *regions; /* 88: nregions entries, sorted by vaddr, not overlapping */
 	int32_t maxtx;             /* 96: pages one transaction may log (at most maxpages) */
-	int32_t pad;               /* 100 */
+	int32_t keyevery;          /* 100: a page's record is its whole pre-image at least every
+	                              keyevery commits that log it (1: always; see undo_log.c) */
+	uint8_t *dlog;             /* 104: the history: a ring of dcap bytes of undo records */
+	int64_t dcap;              /* 112: its size, a multiple of 8 (0: no history can be kept) */
+	int64_t dhead;             /* 120: position of the oldest kept transaction's first record */
+	int64_t dend;              /* 128: position past the newest record */
 };
 
 /*

@@ -1,27 +1,39 @@
 /* ---- write tracking for transactions (txipc) ------------------------------------------
  *
- * While a transaction is active, the write hook copies the pre-image of every page the
- * guest stores to, the first time in the transaction, into an undo log. Rollback copies the
- * pre-images back (newest first); commit keeps the new contents.
+ * While a transaction is active, the first store to each page (seen by the MMU's fill hook,
+ * mmu.c, or on Unicorn 2.0.1 by the store hook below) copies the page's pre-image into the
+ * staging log: maxtx page slots, used from slot 0 by every transaction, so the copies stay in
+ * the cache. Rollback copies the pre-images back (newest first); commit keeps the new
+ * contents.
  *
- * The log is a ring of maxpages page slots, addressed by ever-growing slot numbers (slot s
- * lives at s % maxpages). The current transaction owns slots [cur, cur + npages), at most
- * maxtx of them (the ring may be larger, to keep a longer history). When a
- * history is wanted (maxhist > 0), a commit does not free its slots: the transaction joins
- * the history, the last nhist committed transactions, whose slots [head, cur) stay until the
- * ring needs them (the oldest transaction is evicted first) or maxhist is exceeded. Undoing
- * the newest n committed transactions after the current one is undone (rw_tx_undo_history)
- * puts memory back as it was before the first of them began: the kernel then replays their
- * requests. The page table is the address space's regions, each with a dirty bitmap, in a
- * table sorted by address that the Java side owns and grows (any number of regions; it is
- * changed only while the engine is stopped). Layout mirrored in NativeWriteTracker.java.
+ * When a history is wanted (maxhist > 0), a commit keeps what the transaction changed: each
+ * logged page is compared with its pre-image and only the runs of words that differ are
+ * appended, with their old bytes, to dlog, a ring of undo records. (A whole page copied into
+ * a ring of thousands of slots went to memory, not the cache, at every first store: measured,
+ * two thirds of what the history cost the kv workload.) Records:
+ *   { page, 0 }                      a page the transaction logged (also if it ended unchanged)
+ *   { vaddr, len } + len old bytes   a run of changed bytes within that page (len % 8 == 0)
+ * each header two uint64_t, positions ever-growing (record at pos % dcap, split at the end).
+ *
+ * Runs alone undo what transactions wrote, but not a change made outside any transaction (a
+ * bit flipped in memory between requests): only a whole pre-image taken before the flip puts
+ * that back. So a page's record is its whole pre-image (one run of RW_PAGE bytes) when the
+ * page has no such record among the kept transactions or its last one is keyevery commits
+ * old: undoing the history back past a page's whole record restores all of it, as a ring of
+ * whole pages always did (ReplayEvidence finds that depth: a flipped word differs from the
+ * whole pre-image older than the flip). keyevery = 1 keeps whole pages only (the scrub,
+ * which undoes exactly to the newest transaction that wrote a page, needs that).
+ * The last nhist committed transactions are kept, the oldest evicted first when the ring is
+ * full or maxhist is exceeded. Undoing the newest n (rw_tx_undo_history) puts their old bytes
+ * back, newest first: memory is as it was before the first of them began, and the kernel then
+ * replays their requests. The page table is the address space's regions, each with a dirty
+ * bitmap, in a table sorted by address that the Java side owns and grows (any number of
+ * regions; it is changed only while the engine is stopped). Layout mirrored in
+ * NativeWriteTracker.java.
  */
 #include "rewind_native.h"
 
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 /* The region holding page, or null. */
 struct rw_region *rw_find(struct rw_tx *tx, uint64_t page)
@@ -35,39 +47,45 @@ static uint8_t *rw_slot(struct rw_tx *tx, int64_t s)
 	return tx->log + (size_t)(s % tx->maxpages) * RW_PAGE;
 }
 
-/*
- * Copy a page's pre-image into its log slot. With a history kept, the log is a ring the
- * size of the whole log and each slot is written long after it was last touched: a plain
- * copy would read every destination line into the cache first and push out the engine's own
- * working set (measured: +4 % on the kv workload). Non-temporal stores write around the cache;
- * a pre-image is read back only by a rollback or a replay.
- */
-static void rw_copy_out(uint8_t *dst, const uint8_t *src)
+/* ---- the history ring ---- */
+
+/* Copy n bytes to ring position pos. */
+static void rw_dput(struct rw_tx *tx, int64_t pos, const void *src, size_t n)
 {
-#if defined(__SSE2__)
-	if ((((uintptr_t)dst | (uintptr_t)src) & 15) == 0) {
-		for (unsigned i = 0; i < RW_PAGE; i += 64) {
-			__m128i a = _mm_load_si128((const __m128i *)(src + i));
-			__m128i b = _mm_load_si128((const __m128i *)(src + i + 16));
-			__m128i c = _mm_load_si128((const __m128i *)(src + i + 32));
-			__m128i d = _mm_load_si128((const __m128i *)(src + i + 48));
-			_mm_stream_si128((__m128i *)(dst + i), a);
-			_mm_stream_si128((__m128i *)(dst + i + 16), b);
-			_mm_stream_si128((__m128i *)(dst + i + 32), c);
-			_mm_stream_si128((__m128i *)(dst + i + 48), d);
-		}
-		_mm_sfence();
-		return;
-	}
-#endif
-	memcpy(dst, src, RW_PAGE);
+	size_t at = (size_t)(pos % tx->dcap);
+	size_t first = n < (size_t)tx->dcap - at ? n : (size_t)tx->dcap - at;
+	memcpy(tx->dlog + at, src, first);
+	if (first < n)
+		memcpy(tx->dlog, (const uint8_t *)src + first, n - first);
 }
 
-/* Forget the oldest committed transaction kept, freeing its slots. */
+/* Copy n bytes from ring position pos. */
+static void rw_dget(struct rw_tx *tx, int64_t pos, void *dst, size_t n)
+{
+	size_t at = (size_t)(pos % tx->dcap);
+	size_t first = n < (size_t)tx->dcap - at ? n : (size_t)tx->dcap - at;
+	memcpy(dst, tx->dlog + at, first);
+	if (first < n)
+		memcpy((uint8_t *)dst + first, tx->dlog, n - first);
+}
+
+/* First record of kept committed transaction back (0: the newest) and the position past its last. */
+static int rw_hist_span(struct rw_tx *tx, int32_t back, int64_t *from, int64_t *to)
+{
+	if (back < 0 || back >= tx->nhist)
+		return 0;
+	int64_t c = tx->ncommits - 1 - back;
+	*from = tx->hstart[c % tx->maxhist];
+	*to = back == 0 ? tx->dend : tx->hstart[(c + 1) % tx->maxhist];
+	return 1;
+}
+
+/* Forget the oldest committed transaction kept, freeing its records. */
 static void rw_evict_oldest(struct rw_tx *tx)
 {
 	tx->nhist--;
-	tx->head = tx->nhist > 0 ? tx->hstart[(tx->ncommits - tx->nhist) % tx->maxhist] : tx->cur;
+	if (tx->nhist > 0)
+		tx->dhead = tx->hstart[(tx->ncommits - tx->nhist) % tx->maxhist];
 }
 
 /* Log the page's pre-image unless it already is; returns 1 if it is logged now. */
@@ -80,22 +98,13 @@ int rw_log_page(struct rw_tx *tx, uint64_t page)
 	uint8_t bit = (uint8_t)(1u << (idx & 7));
 	if (r->dirty[idx >> 3] & bit)
 		return 1;
-	if (tx->npages >= tx->maxtx) {
-		tx->overflow = 1; /* the transaction's own limit, whatever room the ring has */
+	if (tx->npages >= tx->maxtx || tx->npages >= tx->maxpages) {
+		tx->overflow = 1; /* the transaction's own limit */
 		return 0;
 	}
 	int64_t next = tx->cur + tx->npages;
-	while (next - tx->head >= tx->maxpages && tx->nhist > 0)
-		rw_evict_oldest(tx);
-	if (next - tx->head >= tx->maxpages) {
-		tx->overflow = 1;
-		return 0;
-	}
 	r->dirty[idx >> 3] |= bit;
-	if (tx->maxhist > 0 && tx->maxpages > 256)
-		rw_copy_out(rw_slot(tx, next), r->host + (page - r->vaddr));
-	else
-		memcpy(rw_slot(tx, next), r->host + (page - r->vaddr), RW_PAGE);
+	memcpy(rw_slot(tx, next), r->host + (page - r->vaddr), RW_PAGE);
 	tx->logaddr[next % tx->maxpages] = page;
 	tx->npages++;
 	return 1;
@@ -151,41 +160,133 @@ static void rw_end(struct rw_tx *tx)
 void rw_tx_drop_history(struct rw_tx *tx)
 {
 	tx->nhist = 0;
-	tx->head = tx->cur;
+	tx->dhead = tx->dend = 0;
 }
 
-/* With nothing kept, start the ring over, so that a server that keeps no history logs into
- * the same few (cache-hot) slots every time. */
-static void rw_rewind_if_empty(struct rw_tx *tx)
+/* The staging log is empty: the next transaction logs from slot 0 (cache-hot) again. */
+static void rw_staging_empty(struct rw_tx *tx)
 {
-	if (tx->nhist == 0 && tx->npages == 0)
-		tx->head = tx->cur = 0;
+	tx->npages = 0;
+	tx->overflow = 0;
+	tx->head = tx->cur = 0;
 }
 
-/* Commit: keep the new contents; keep the pre-images as history if it is wanted. */
+/*
+ * Append n bytes (a record, n % 8 == 0) for the transaction being committed, whose records
+ * begin at start: evict the oldest kept transactions for room. 0 if it does not fit even so.
+ */
+static int rw_append(struct rw_tx *tx, int64_t start, const void *rec, size_t n, const void *bytes,
+                     size_t len)
+{
+	while (tx->dend + (int64_t)(n + len) - (tx->nhist > 0 ? tx->dhead : start) > tx->dcap) {
+		if (tx->nhist == 0)
+			return 0;
+		rw_evict_oldest(tx);
+	}
+	rw_dput(tx, tx->dend, rec, n);
+	if (len)
+		rw_dput(tx, tx->dend + (int64_t)n, bytes, len);
+	tx->dend += (int64_t)(n + len);
+	return 1;
+}
+
+/* Words of a page: 512 uint64_t. Runs of differing words closer than this are merged. */
+#define RW_WORDS (RW_PAGE / 8)
+#define RW_GAP   2
+
+/*
+ * Append the undo records of one logged page: its marker, then each run of words that now
+ * differ from the pre-image, with the old bytes. 0 if the ring has no room.
+ */
+static int rw_keep_page(struct rw_tx *tx, int64_t start, struct rw_region *r, uint64_t page,
+                        const uint64_t *pre, const uint64_t *now)
+{
+	uint64_t rec[2] = { page, 0 };
+	if (!rw_append(tx, start, rec, sizeof rec, 0, 0))
+		return 0;
+	int64_t *keyed = &r->keyed[(page - r->vaddr) / RW_PAGE];
+	int64_t last = *keyed - 1; /* commit number of its last whole record, -1: none */
+	int64_t oldest = tx->ncommits - tx->nhist; /* the oldest commit kept (before this one) */
+	if (last < oldest || last >= tx->ncommits || tx->ncommits - last >= tx->keyevery) {
+		rec[0] = page;
+		rec[1] = RW_PAGE;
+		if (!rw_append(tx, start, rec, sizeof rec, pre, RW_PAGE))
+			return 0;
+		*keyed = tx->ncommits + 1; /* (this commit's number, once it is made) */
+		return 1;
+	}
+	unsigned i = 0;
+	while (i < RW_WORDS) {
+		/* skip equal 64-byte blocks quickly (the loop vectorises) */
+		if ((i & 7) == 0) {
+			uint64_t x = 0;
+			for (unsigned k = 0; k < 8; k++)
+				x |= pre[i + k] ^ now[i + k];
+			if (!x) {
+				i += 8;
+				continue;
+			}
+		}
+		if (pre[i] == now[i]) {
+			i++;
+			continue;
+		}
+		unsigned from = i, to = i + 1;
+		for (;;) {
+			unsigned j = to;
+			while (j < RW_WORDS && j - to < RW_GAP && pre[j] == now[j])
+				j++;
+			if (j < RW_WORDS && j - to < RW_GAP) {
+				to = j + 1; /* another differing word close by: one run */
+				continue;
+			}
+			break;
+		}
+		rec[0] = page + 8 * (uint64_t)from;
+		rec[1] = 8 * (uint64_t)(to - from);
+		if (!rw_append(tx, start, rec, sizeof rec, pre + from, rec[1]))
+			return 0;
+		i = to;
+	}
+	return 1;
+}
+
+/* Commit: keep the new contents; keep what it changed as history if that is wanted. */
 void rw_tx_commit(struct rw_tx *tx)
 {
 	rw_end(tx);
-	if (tx->overflow || tx->maxhist <= 0) {
+	if (tx->overflow || tx->maxhist <= 0 || tx->dcap <= 0) {
 		/* without a complete log this transaction cannot be undone, nor any before it */
-		tx->cur += tx->npages;
 		rw_tx_drop_history(tx);
 	} else {
+		if (tx->nhist == 0)
+			tx->dhead = tx->dend = 0;
 		if (tx->nhist == tx->maxhist)
 			rw_evict_oldest(tx);
-		tx->hstart[tx->ncommits % tx->maxhist] = tx->cur;
-		tx->ncommits++;
-		tx->nhist++;
-		tx->cur += tx->npages;
-		if (tx->nhist == 1)
-			tx->head = tx->hstart[(tx->ncommits - 1) % tx->maxhist];
+		int64_t start = tx->dend;
+		int ok = 1;
+		for (int64_t s = tx->cur; ok && s < tx->cur + tx->npages; s++) {
+			uint64_t page = tx->logaddr[s % tx->maxpages];
+			struct rw_region *r = rw_find(tx, page);
+			if (r)
+				ok = rw_keep_page(tx, start, r, page,
+				                  (const uint64_t *)rw_slot(tx, s),
+				                  (const uint64_t *)(r->host + (page - r->vaddr)));
+		}
+		if (!ok) {
+			rw_tx_drop_history(tx); /* larger than the whole ring */
+		} else {
+			tx->hstart[tx->ncommits % tx->maxhist] = start;
+			tx->ncommits++;
+			tx->nhist++;
+			if (tx->nhist == 1)
+				tx->dhead = start;
+		}
 	}
-	tx->npages = 0;
-	tx->overflow = 0;
-	rw_rewind_if_empty(tx);
+	rw_staging_empty(tx);
 }
 
-/* Put back slots [from, to), newest first. */
+/* Put back staging slots [from, to), newest first. */
 static void rw_restore(struct rw_tx *tx, int64_t from, int64_t to)
 {
 	for (int64_t s = to - 1; s >= from; s--) {
@@ -202,10 +303,50 @@ int rw_tx_rollback(struct rw_tx *tx)
 	int n = tx->npages;
 	rw_restore(tx, tx->cur, tx->cur + n);
 	rw_end(tx);
-	tx->npages = 0;
-	tx->overflow = 0;
-	rw_rewind_if_empty(tx);
+	rw_staging_empty(tx);
 	return n;
+}
+
+/* What rw_walk does with each run of old bytes it meets. */
+enum rw_walk_mode {
+	RW_COUNT,   /* nothing: count page markers (and look for one) */
+	RW_RESTORE, /* put the old bytes back into guest memory */
+	RW_READ     /* copy the part within [lo, hi) into dst (dst[0] is lo) */
+};
+
+/*
+ * Walk the records in [from, to) as mode says. Returns the page markers seen; if seen is not
+ * null, sets *seen when a marker for page want is among them.
+ */
+static int rw_walk(struct rw_tx *tx, int64_t from, int64_t to, enum rw_walk_mode mode, uint64_t lo,
+                   uint64_t hi, uint8_t *dst, uint64_t want, int *seen)
+{
+	int pages = 0;
+	uint64_t rec[2];
+	for (int64_t pos = from; pos < to;) {
+		rw_dget(tx, pos, rec, sizeof rec);
+		pos += (int64_t)sizeof rec;
+		uint64_t a = rec[0], len = rec[1];
+		if (len == 0) {
+			pages++;
+			if (seen && a == want)
+				*seen = 1;
+			continue;
+		}
+		if (mode == RW_RESTORE) {
+			struct rw_region *r = rw_find(tx, a & ~(uint64_t)(RW_PAGE - 1));
+			if (r)
+				rw_dget(tx, pos, r->host + (a - r->vaddr), (size_t)len);
+		} else if (mode == RW_READ) {
+			uint64_t b = a + len;
+			uint64_t x = a > lo ? a : lo, y = b < hi ? b : hi;
+			if (x < y)
+				rw_dget(tx, pos + (int64_t)(x - a), dst + (x - lo),
+				        (size_t)(y - x));
+		}
+		pos += (int64_t)len;
+	}
+	return pages;
 }
 
 /*
@@ -220,15 +361,66 @@ int rw_tx_undo_history(struct rw_tx *tx, int32_t n)
 		n = tx->nhist;
 	if (n <= 0)
 		return 0;
-	int64_t from = tx->hstart[(tx->ncommits - n) % tx->maxhist];
-	int pages = (int)(tx->cur - from);
-	rw_restore(tx, from, tx->cur);
-	tx->cur = from;
+	int pages = 0;
+	int64_t from = 0, to = 0;
+	for (int32_t back = 0; back < n; back++) {
+		rw_hist_span(tx, back, &from, &to);
+		pages += rw_walk(tx, from, to, RW_RESTORE, 0, 0, 0, 0, 0);
+	}
+	tx->dend = from;
 	tx->ncommits -= n;
 	tx->nhist -= n;
 	if (tx->nhist == 0)
-		tx->head = tx->cur;
+		tx->dhead = tx->dend = 0;
 	return pages;
+}
+
+/* The pages kept transaction back logged, in logging order, up to max into out; -1 if none such. */
+int rw_tx_hist_pages(struct rw_tx *tx, int32_t back, uint64_t *out, int32_t max)
+{
+	int64_t from, to;
+	if (!rw_hist_span(tx, back, &from, &to))
+		return -1;
+	int n = 0;
+	uint64_t rec[2];
+	for (int64_t pos = from; pos < to;) {
+		rw_dget(tx, pos, rec, sizeof rec);
+		pos += (int64_t)sizeof rec;
+		if (rec[1] == 0) {
+			if (n < max)
+				out[n] = rec[0];
+			n++;
+		}
+		pos += (int64_t)rec[1];
+	}
+	return n;
+}
+
+/*
+ * Copy [vaddr, vaddr+len) (within one page) as it was before kept transaction back wrote it:
+ * today's bytes with the old bytes of transactions 0..back put back over them, newest first.
+ * 0 if that transaction did not log the page (or there is no such transaction).
+ */
+int rw_tx_hist_read(struct rw_tx *tx, int32_t back, uint64_t vaddr, uint8_t *dst, int32_t len)
+{
+	uint64_t page = vaddr & ~(uint64_t)(RW_PAGE - 1);
+	int64_t from, to;
+	if (len < 0 || (vaddr - page) + (uint64_t)len > RW_PAGE ||
+	    !rw_hist_span(tx, back, &from, &to))
+		return 0;
+	int seen = 0;
+	rw_walk(tx, from, to, RW_COUNT, 0, 0, 0, page, &seen);
+	if (!seen)
+		return 0;
+	struct rw_region *r = rw_find(tx, page);
+	if (!r)
+		return 0;
+	memcpy(dst, r->host + (vaddr - r->vaddr), (size_t)len);
+	for (int32_t b = 0; b <= back; b++) {
+		rw_hist_span(tx, b, &from, &to);
+		rw_walk(tx, from, to, RW_READ, vaddr, vaddr + (uint64_t)len, dst, 0, 0);
+	}
+	return 1;
 }
 
 int rw_tx_size(void)

@@ -323,6 +323,9 @@ final class TxIpc implements Recovery {
         WriteTracker tracker = server.cpu()
                 .enableWriteTracking(k.config.tracker(), k.config.txLogPages(), HISTORY_PAGES_PER_REQUEST * depth);
         tracker.keepHistory(depth);
+        // The scrub undoes exactly to the newest request that wrote a changed page, so that
+        // request's record must be the whole page as it found it.
+        tracker.keepWholePages(server.spec().txipc().scrub());
         history.clear();
         current = null;
         ranOutside = true;

@@ -40,6 +40,15 @@ public interface WriteTracker extends AutoCloseable {
      */
     void keepHistory(int transactions);
 
+    /**
+     * Keep every kept page as its whole pre-image (true), or, where the tracker can, mostly
+     * what each transaction changed, with a whole pre-image of each page now and then (false,
+     * the default: cheaper). Undoing back past a whole pre-image also undoes a change made to
+     * the page outside any transaction; where exactly that is needed for every transaction
+     * (the scrub), ask for whole pages.
+     */
+    default void keepWholePages(boolean whole) {}
+
     /** Committed transactions whose pre-images are kept (the newest ones). */
     int history();
 

@@ -40,8 +40,13 @@ public final class NativeWriteTracker implements WriteTracker {
     private static final int OFF_NCOMMITS = 72;
     private static final int OFF_REGIONS = 88;
     private static final int OFF_MAXTX = 96;
-    private static final int SIZE = 104;
-    private static final int REGION_SIZE = 32;
+    private static final int OFF_DLOG = 104;
+    private static final int OFF_DCAP = 112;
+    private static final int SIZE = 136;
+    private static final int REGION_SIZE = 40;
+    private static final int OFF_KEYEVERY = 100;
+    /** A page's history record is its whole pre-image at least every this many commits. */
+    static final int KEY_EVERY = 16;
 
     /**
      * The tracker's calls, directly mapped: a commit is made at every request, and a direct
@@ -61,6 +66,10 @@ public final class NativeWriteTracker implements WriteTracker {
         static native int rw_tx_undo_history(Pointer tx, int n);
 
         static native void rw_tx_drop_history(Pointer tx);
+
+        static native int rw_tx_hist_pages(Pointer tx, int back, long[] out, int max);
+
+        static native int rw_tx_hist_read(Pointer tx, int back, long vaddr, byte[] dst, int len);
     }
 
     private static final Pointer WRITE_HOOK = NativeHooks.function("rw_write_hook");
@@ -75,10 +84,16 @@ public final class NativeWriteTracker implements WriteTracker {
 
     private final Memory tx = new Memory(SIZE);
     private final ByteBuffer view = tx.getByteBuffer(0, SIZE).order(ByteOrder.nativeOrder());
+    /** The current transaction's pre-images (staging: every transaction starts at slot 0). */
     private final Memory log;
+
     private final Memory logAddr;
     private final int maxPages;
-    /** First slots of the committed transactions kept (rw_tx.hstart), once a history is wanted. */
+    /** The history's bytes (rw_tx.dlog): what kept transactions changed, allocated once wanted. */
+    private Memory historyLog;
+
+    private final long historyBytes;
+    /** First record positions of the committed transactions kept (rw_tx.hstart), once wanted. */
     private Memory historyStarts;
 
     private boolean prefaulted;
@@ -109,7 +124,7 @@ public final class NativeWriteTracker implements WriteTracker {
             pooledBytes += m.size();
         }
     }
-    /** Dirty bitmaps, kept reachable while Unicorn may use them. */
+    /** Dirty bitmaps and whole-record commit numbers, kept reachable while Unicorn may use them. */
     private final List<Memory> bitmaps = new ArrayList<>();
     /** The native region table (struct rw_region[], sorted by vaddr), grown by doubling. */
     private Memory regionTable;
@@ -126,23 +141,22 @@ public final class NativeWriteTracker implements WriteTracker {
     }
 
     /**
-     * As above, with a ring of {@code maxPages + historyPages} page slots: the extra ones hold
-     * the pre-images of kept committed transactions ({@link #keepHistory}) beyond what one
-     * transaction may log.
+     * As above, keeping the history of committed transactions ({@link #keepHistory}) in a ring
+     * of {@code (maxPages + historyPages) * 2048} bytes of undo records (what each transaction
+     * changed, not whole pages: a kv request changes ~300 bytes of the 4 pages it writes).
      */
     public NativeWriteTracker(Unicorn uc, int maxPages, int historyPages) {
         if (maxPages <= 0 || historyPages < 0 || (long) maxPages + historyPages > Integer.MAX_VALUE / 4096) {
             throw new IllegalArgumentException("bad undo log size: " + maxPages + " + " + historyPages + " pages");
         }
-        int ring = maxPages + historyPages;
         tx.clear();
-        Memory pooled = takePooled((long) ring * 4096);
-        log = pooled != null ? pooled : new Memory((long) ring * 4096);
-        prefaulted = pooled != null;
-        logAddr = new Memory(8L * ring);
-        this.maxPages = ring;
-        tx.setInt(OFF_MAXPAGES, ring);
+        log = new Memory((long) maxPages * 4096);
+        logAddr = new Memory(8L * maxPages);
+        this.maxPages = maxPages;
+        historyBytes = ((long) maxPages + historyPages) * HISTORY_BYTES_PER_PAGE;
+        tx.setInt(OFF_MAXPAGES, maxPages);
         tx.setInt(OFF_MAXTX, maxPages);
+        tx.setInt(OFF_KEYEVERY, KEY_EVERY);
         tx.setPointer(OFF_LOG, log);
         tx.setPointer(OFF_LOGADDR, logAddr);
         mmu = uc.mmu();
@@ -153,6 +167,9 @@ public final class NativeWriteTracker implements WriteTracker {
             hook = uc.addNativeHook(HOOK_MEM_WRITE, WRITE_HOOK, tx, this);
         }
     }
+
+    /** History bytes per page of the log's size (a page's changes are rarely half of it). */
+    private static final long HISTORY_BYTES_PER_PAGE = 2048;
 
     /** True if first stores are caught by the MMU's fill hook rather than a store hook. */
     public boolean usesMmu() {
@@ -165,6 +182,8 @@ public final class NativeWriteTracker implements WriteTracker {
         // hook never sees the table half-written.
         Memory bits = new Memory(Math.max(1, (r.size() / 4096 + 7) / 8));
         bits.clear();
+        Memory keyed = new Memory(Math.max(8, r.size() / 4096 * 8));
+        keyed.clear();
         int n = regions.size();
         Memory table = regionTable;
         if (table == null || table.size() < (long) REGION_SIZE * (n + 1)) {
@@ -174,7 +193,9 @@ public final class NativeWriteTracker implements WriteTracker {
         while (at < n && regions.get(at)[0] < r.vaddr()) {
             at++;
         }
-        regions.add(at, new long[] {r.vaddr(), r.size(), hostAddress, Pointer.nativeValue(bits)});
+        regions.add(
+                at,
+                new long[] {r.vaddr(), r.size(), hostAddress, Pointer.nativeValue(bits), Pointer.nativeValue(keyed)});
         for (int i = table == regionTable ? at : 0; i <= n; i++) {
             long[] e = regions.get(i);
             long off = (long) REGION_SIZE * i;
@@ -182,8 +203,10 @@ public final class NativeWriteTracker implements WriteTracker {
             table.setLong(off + 8, e[1]);
             table.setLong(off + 16, e[2]);
             table.setLong(off + 24, e[3]);
+            table.setLong(off + 32, e[4]);
         }
         bitmaps.add(bits);
+        bitmaps.add(keyed);
         regionTable = table;
         tx.setPointer(OFF_REGIONS, table);
         view.putInt(OFF_NREGIONS, n + 1);
@@ -236,15 +259,26 @@ public final class NativeWriteTracker implements WriteTracker {
         }
         Calls.rw_tx_drop_history(tx);
         historyStarts = transactions == 0 ? null : new Memory(8L * transactions);
-        if (transactions > 0 && !prefaulted) {
-            // A kept history makes the log a ring that cycles through every slot: touch them all
-            // now, at load, rather than take a host page fault at the first use of each slot
-            // while the server handles requests (measured: ~12 µs per request for kv).
-            log.clear();
+        if (transactions > 0 && historyLog == null) {
+            // The records cycle through the whole ring: take one already touched (pooled), or
+            // touch it now, at load, rather than take a host page fault at the first use of each
+            // page of it while the server handles requests.
+            historyLog = takePooled(historyBytes);
+            if (historyLog == null) {
+                historyLog = new Memory(historyBytes);
+                historyLog.clear();
+            }
             prefaulted = true;
+            tx.setPointer(OFF_DLOG, historyLog);
+            tx.setLong(OFF_DCAP, historyBytes);
         }
         tx.setPointer(OFF_HSTART, historyStarts);
         view.putInt(OFF_MAXHIST, transactions);
+    }
+
+    @Override
+    public void keepWholePages(boolean whole) {
+        view.putInt(OFF_KEYEVERY, whole ? 1 : KEY_EVERY);
     }
 
     @Override
@@ -261,46 +295,31 @@ public final class NativeWriteTracker implements WriteTracker {
         return r;
     }
 
-    /** The first slot of kept transaction {@code back} (0: the newest) and the slot past its last. */
-    private long[] historySlots(int back) {
-        int n = history();
-        if (back < 0 || back >= n || historyStarts == null) {
-            return null;
-        }
-        int maxHist = view.getInt(OFF_MAXHIST);
-        long commit = view.getLong(OFF_NCOMMITS) - 1 - back;
-        long from = historyStarts.getLong(8L * (commit % maxHist));
-        long to = back == 0 ? view.getLong(OFF_CUR) : historyStarts.getLong(8L * ((commit + 1) % maxHist));
-        return new long[] {from, to};
-    }
-
     @Override
     public long[] historyPages(int back) {
-        long[] s = historySlots(back);
-        if (s == null) {
+        int n = Calls.rw_tx_hist_pages(tx, back, new long[0], 0);
+        if (n <= 0) {
             return new long[0];
         }
-        long[] pages = new long[(int) (s[1] - s[0])];
-        for (int i = 0; i < pages.length; i++) {
-            pages[i] = logAddr.getLong(8L * ((s[0] + i) % maxPages));
-        }
+        long[] pages = new long[n];
+        Calls.rw_tx_hist_pages(tx, back, pages, n);
         return pages;
     }
 
     @Override
     public boolean historyRead(int back, long vaddr, byte[] dst, int off, int len) {
         long page = vaddr & -4096L;
-        long[] s = historySlots(back);
-        if (s == null || len < 0 || (vaddr - page) + len > 4096) {
+        if (len < 0 || off < 0 || off + len > dst.length || (vaddr - page) + len > 4096) {
             return false;
         }
-        for (long slot = s[0]; slot < s[1]; slot++) {
-            if (logAddr.getLong(8L * (slot % maxPages)) == page) {
-                log.read((slot % maxPages) * 4096 + (vaddr - page), dst, off, len);
-                return true;
-            }
+        byte[] b = off == 0 ? dst : new byte[len];
+        if (Calls.rw_tx_hist_read(tx, back, vaddr, b, len) == 0) {
+            return false;
         }
-        return false;
+        if (b != dst) {
+            System.arraycopy(b, 0, dst, off, len);
+        }
+        return true;
     }
 
     @Override
@@ -334,7 +353,7 @@ public final class NativeWriteTracker implements WriteTracker {
             mmu.detachTracker();
         }
         if (prefaulted) {
-            givePooled(log); // (its contents are never read before a transaction writes them)
+            givePooled(historyLog); // (its contents are never read before a commit writes them)
         }
     }
 
