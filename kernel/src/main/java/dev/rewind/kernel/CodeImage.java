@@ -2,68 +2,68 @@ package dev.rewind.kernel;
 
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.mem.AddressSpace;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.zip.CRC32C;
 
 /**
- * A task's code as its image has it: each executable segment's address, length and CRC32C, to
- * find code that changed in memory (a bit flipped in a code page: the guest cannot write its
- * code, so only a fault of the memory itself changes it). TxIPC's scrub and the shadow check
- * it; a check reads and hashes the code (about 4 µs for 40 KiB).
+ * A task's code as its image has it: each executable segment's address and bytes, to find
+ * code that changed in memory (a bit flipped in a code page: the guest cannot write its code,
+ * so only a fault of the memory itself changes it). TxIPC checks it before every reply leaves,
+ * the scrub at idle, the shadow every few deliveries. A check compares the task's memory with
+ * the image at memory speed ({@link ByteBuffer#mismatch} over a view of guest memory; about
+ * 0.3 µs for kv's 12 KiB).
  */
 final class CodeImage {
     private final Task task;
-    /** Per executable segment: address, length, CRC32C of the image's bytes. */
-    private final long[][] segs;
+    /** Per executable segment: its address. */
+    private final long[] addrs;
+    /** Per executable segment: the image's bytes. */
+    private final ByteBuffer[] want;
+    /** Per executable segment: a view of the task's memory there, for {@link #viewsOf}. */
+    private final ByteBuffer[] have;
 
-    private final byte[] buf;
-    private final CRC32C crc = new CRC32C();
+    private AddressSpace viewsOf;
 
     CodeImage(Task task) {
         this.task = task;
         List<long[]> list = new ArrayList<>();
-        int max = 0;
+        List<ByteBuffer> bytes = new ArrayList<>();
         for (ElfImage.Segment seg : task.image().segments()) {
             if (!seg.exec() || seg.write() || seg.fileSize() == 0) {
                 continue;
             }
-            byte[] want = task.image().segmentBytes(seg);
-            list.add(new long[] {seg.vaddr(), want.length, hash(want, want.length)});
-            max = Math.max(max, want.length);
+            byte[] b = task.image().segmentBytes(seg);
+            list.add(new long[] {seg.vaddr()});
+            bytes.add(ByteBuffer.allocateDirect(b.length).put(b).flip());
         }
-        segs = list.toArray(new long[0][]);
-        buf = new byte[max];
-    }
-
-    private long hash(byte[] b, int len) {
-        crc.reset();
-        crc.update(b, 0, len);
-        return crc.getValue();
+        addrs = list.stream().mapToLong(e -> e[0]).toArray();
+        want = bytes.toArray(new ByteBuffer[0]);
+        have = new ByteBuffer[addrs.length];
     }
 
     /** The first page of the task's code that differs from the image, or -1. */
     long changedPage() {
-        for (long[] seg : segs) {
-            int len = (int) seg[1];
-            if (!task.cpu().memory().read(seg[0], buf, 0, len)) {
-                return seg[0];
+        AddressSpace mem = task.cpu().memory();
+        if (mem != viewsOf) { // (a restart gives the task a new address space)
+            for (int i = 0; i < addrs.length; i++) {
+                have[i] = mem.view(addrs[i], want[i].capacity());
             }
-            if (hash(buf, len) == seg[2]) {
-                continue;
-            }
-            for (ElfImage.Segment s : task.image().segments()) {
-                if (s.vaddr() != seg[0]) {
-                    continue;
+            viewsOf = mem;
+        }
+        for (int i = 0; i < addrs.length; i++) {
+            ByteBuffer h = have[i];
+            if (h == null) { // (the segment spans regions: copy it out)
+                byte[] b = new byte[want[i].capacity()];
+                if (!mem.read(addrs[i], b, 0, b.length)) {
+                    return addrs[i];
                 }
-                byte[] want = task.image().segmentBytes(s);
-                for (int i = 0; i < len; i++) {
-                    if (want[i] != buf[i]) {
-                        return (seg[0] + i) & -AddressSpace.PAGE;
-                    }
-                }
+                h = ByteBuffer.wrap(b);
             }
-            return seg[0];
+            int at = h.mismatch(want[i]);
+            if (at >= 0) {
+                return (addrs[i] + at) & -AddressSpace.PAGE;
+            }
         }
         return -1;
     }

@@ -267,8 +267,12 @@ final class TxIpc implements Recovery {
      * replay undid commits): the next idle wait records every writable page again instead of checking.
      */
     private boolean scrubStale = true;
-    /** The image's code, to find changed code pages (made at the first scrub). */
+    /** The image's code, to find changed code pages (made at the first check). */
     private CodeImage code;
+    /** This request's code was found intact before its reply left ({@link #checkReply}). */
+    private boolean codeChecked;
+    /** The last committed request's code was found intact before its reply left. */
+    private boolean codeIntactAtCommit;
     /** Requests committed since the code was last found intact (they may have run changed code). */
     private int commitsSinceCodeCheck;
     /** The fault {@link #idle} raised, to be handled by {@link #onFault}, and its page (-1: code). */
@@ -537,6 +541,7 @@ final class TxIpc implements Recovery {
             r.replayable = true;
             current = r;
         }
+        codeChecked = false;
         server.cpu().tracker().begin();
         server.openRequest(System.nanoTime());
     }
@@ -614,10 +619,26 @@ final class TxIpc implements Recovery {
         waitRegsVersion = server.cpu().registerVersion();
         String what = kept.check(regs, waitRegs, pc);
         if (what == null) {
-            return verify(pc);
+            long changed = codeImage().changedPage();
+            if (changed == -1) {
+                codeChecked = true;
+                return verify(pc);
+            }
+            // The code changed in memory (a bit flip: the guest cannot write it), during this
+            // request or since the last reply left, which was checked like this one: only this
+            // request can have run it. Undo it, restore the code (abort) and run it again; the
+            // client never sees a reply computed by changed code.
+            what = "code page 0x" + Long.toHexString(changed) + " differs from the image (checked before the reply)";
         }
         redeliver = true;
         return new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, server.image().describe(pc - 4), what);
+    }
+
+    private CodeImage codeImage() {
+        if (code == null) {
+            code = new CodeImage(server);
+        }
+        return code;
     }
 
     /**
@@ -835,6 +856,7 @@ final class TxIpc implements Recovery {
         ranOutside = false;
         current = null;
         wakeTx = true;
+        codeChecked = false;
         server.cpu().tracker().begin();
         server.openRequest(System.nanoTime());
     }
@@ -843,6 +865,7 @@ final class TxIpc implements Recovery {
     private void commitWake() {
         wakeTx = false;
         commitWrites();
+        codeIntactAtCommit = false; // (no reply: not checked)
         cutHistory();
     }
 
@@ -865,6 +888,7 @@ final class TxIpc implements Recovery {
             return;
         }
         WriteTracker tracker = commitWrites();
+        codeIntactAtCommit = codeChecked;
         Request r = current;
         current = null;
         boolean agent = client.agentFor() instanceof Replay;
@@ -984,7 +1008,9 @@ final class TxIpc implements Recovery {
         // Was the state this request started from already corrupt? Corrupted code may have run
         // in requests that committed; a second abort in a row suggests a fault that did not
         // trap where it struck. Either way, undo the kept history and run it again.
-        boolean suspect = codeRepaired || abortsSinceCommit > 0;
+        // (Code found intact when the last request committed cannot have misled the requests
+        // before it: then repaired code ran in this request only.)
+        boolean suspect = (codeRepaired && !codeIntactAtCommit) || abortsSinceCommit > 0;
         abortsSinceCommit++;
 
         if (wakeTx) {
@@ -1124,9 +1150,7 @@ final class TxIpc implements Recovery {
         }
         long t0 = System.nanoTime();
         try {
-            if (code == null) {
-                code = new CodeImage(server);
-            }
+            codeImage();
             if (scrubStale) {
                 rebaseline();
                 scrubStale = false;

@@ -146,6 +146,20 @@ public final class AddressSpace implements AutoCloseable {
         return r.phys() + (vaddr - r.vaddr());
     }
 
+    /**
+     * A read-only view of [vaddr, vaddr+len) of guest memory as it is (not a copy: it sees later
+     * writes), or null unless the range lies in one region. For comparing code with its image
+     * at memory speed ({@link ByteBuffer#mismatch}); valid while the region stays mapped.
+     */
+    public ByteBuffer view(long vaddr, int len) {
+        Region r = regionAt(vaddr);
+        if (r == null || len < 0 || len > r.end() - vaddr) {
+            return null;
+        }
+        int at = (int) (r.phys() + (vaddr - r.vaddr()));
+        return buf.asReadOnlyBuffer().position(at).limit(at + len).slice();
+    }
+
     /** True if every byte of [vaddr, vaddr+len) is mapped with {@code access} (may span regions). */
     public boolean check(long vaddr, long len, int access) {
         if (len < 0) {

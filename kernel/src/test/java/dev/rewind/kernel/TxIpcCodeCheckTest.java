@@ -1,0 +1,88 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.hw.elf.ElfImage;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Under txipc, the server's code is compared with its image before each reply leaves: a bit
+ * flipped in a code page (the guest cannot write its code) is found before any reply computed
+ * by the changed code reaches a client, the request is undone and run again on restored code,
+ * unseen by the client, and nothing older is replayed (the last reply was checked too).
+ */
+class TxIpcCodeCheckTest {
+
+    /** When kv's request {@code n} is delivered, flips a bit of the first instruction of rw_assert_fail. */
+    static final class CodeFlip implements KernelProbe {
+        final int n;
+        int delivered;
+        long at;
+        Task server;
+        /** At the next request: the code was the image's again. */
+        Boolean restored;
+
+        CodeFlip(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("kv")) {
+                return;
+            }
+            server = task;
+            if (++delivered == n + 1) {
+                restored = true;
+                for (ElfImage.Segment seg : task.image().segments()) {
+                    if (seg.exec() && !seg.write() && seg.fileSize() > 0) {
+                        byte[] want = task.image().segmentBytes(seg);
+                        byte[] have = new byte[want.length];
+                        task.cpu().memory().read(seg.vaddr(), have, 0, have.length);
+                        restored &= java.util.Arrays.equals(want, have);
+                    }
+                }
+            }
+            if (delivered != n) {
+                return;
+            }
+            at = task.image().symbol("rw_assert_fail").orElseThrow(); // (never runs in a correct run)
+            byte[] b = new byte[1];
+            assertTrue(task.cpu().memory().read(at, b, 0, 1));
+            b[0] ^= 0x10;
+            assertTrue(task.cpu().memory().write(at, b, 0, 1, dev.rewind.hw.mem.Perm.NONE));
+        }
+    }
+
+    @Test
+    void changedCodeIsFoundBeforeTheReplyAndTheRequestRunsAgainOnRestoredCode() throws Exception {
+        CodeFlip probe = new CodeFlip(200);
+        GuestRun r = GuestRun.bootManifest(Fixtures.manifest("t_kv_oracle.toml"), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.at != 0, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        Fault f = r.faults.get(0).fault();
+        assertEquals(FaultKind.CORRUPT_STATE, f.kind(), r::toString);
+        assertEquals(
+                "code page 0x" + Long.toHexString(probe.at & -4096L)
+                        + " differs from the image (checked before the reply)",
+                f.detail());
+        RecoveryOutcome.RolledBack out =
+                (RecoveryOutcome.RolledBack) r.faults.get(0).outcome();
+        assertTrue(out.redelivered(), "the client never saw it");
+        assertEquals(0, out.undoneRequests(), "earlier replies were checked: nothing older is replayed");
+        assertEquals(1, r.result.task("kv").id().generation(), "no restart");
+        assertEquals(Boolean.TRUE, probe.restored, "the code was the image's again at the next request");
+    }
+
+    @Test
+    void aFaultFreeRunFindsNoChange() throws Exception {
+        CodeFlip probe = new CodeFlip(-1);
+        GuestRun r = GuestRun.bootManifest(Fixtures.manifest("t_kv_oracle.toml"), Fixtures.CONFIG, probe, null);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertEquals(0, r.faults.size(), r::toString);
+        assertTrue(probe.delivered > 500, r::toString);
+    }
+}
