@@ -51,7 +51,11 @@ final class TxIpc implements Recovery {
      * kept requests (all of them if fewer are kept): the rule before the depth came from evidence.
      */
     static final int FALLBACK_DEPTH = 64;
-    /** Undo-log slots for the kept history, per request of {@code replay_depth} (kv logs ~4.2 pages a request, fs ~5.6). */
+    /**
+     * History room per request of {@code replay_depth}, in pages of the tracker's reckoning (the
+     * native history keeps 2 KiB of undo records per page: kv logs ~4.2 pages a request, fs ~5.6,
+     * most of them changed in a few words).
+     */
     static final int HISTORY_PAGES_PER_REQUEST = 4;
     /** Recorded syscalls one request may make; past this it cannot be replayed (a loop polling a notification). */
     static final int MAX_RECORDED = 1024;
