@@ -66,7 +66,10 @@ abstract class Shadow implements Recovery, Agent {
     private final long[] begin = new long[33];
 
     private final KeptRegisters kept;
-    /** The driver's code as its image has it (checked every {@link #CODE_CHECK_EVERY} deliveries). */
+    /**
+     * The driver's code as its image has it: checked before each reply leaves, and every
+     * {@link #CODE_CHECK_EVERY} deliveries (a driver whose changed code never replies).
+     */
     private CodeImage code;
 
     private int sinceCodeCheck;
@@ -77,7 +80,7 @@ abstract class Shadow implements Recovery, Agent {
      * page that never traps can leave a driver answering wrongly forever (measured: a corrupted
      * instruction in the NIC driver's memcpy garbled every frame it copied, and TCP stalled for
      * good); found within this many requests, the driver is restarted with its code reloaded.
-     * Costs a hash of the code (~4 µs for 40 KiB) per this many requests. A driver that gets few
+     * (Each reply is checked too; this also finds a driver that stopped replying.) A driver that gets few
      * requests (one whose fault stopped its traffic: only a stack's retransmissions still reach
      * it) is also checked at the first request after {@link #CODE_CHECK_NANOS}.
      */
@@ -241,10 +244,7 @@ abstract class Shadow implements Recovery, Agent {
         if ((++sinceCodeCheck >= CODE_CHECK_EVERY || now - lastCodeCheck > CODE_CHECK_NANOS) && driver.cpu() != null) {
             sinceCodeCheck = 0;
             lastCodeCheck = now;
-            if (code == null) {
-                code = new CodeImage(driver);
-            }
-            long changed = code.changedPage();
+            long changed = codeImage().changedPage();
             if (changed != -1) {
                 // Faulted once its CPU next stops; the request just delivered is re-issued to the
                 // restarted driver, whose code is loaded afresh.
@@ -287,9 +287,26 @@ abstract class Shadow implements Recovery, Agent {
             String breach = contractBreach(client, reply);
             what = breach == null ? null : "a reply the protocol rules out: " + breach;
         }
+        if (what == null && driver.cpu() != null) {
+            // No reply computed by changed code leaves (a corrupted instruction that reads the
+            // wrong sector answers with the right shape): the driver restarts with its code
+            // reloaded, and the request is re-issued.
+            long changed = codeImage().changedPage();
+            if (changed != -1) {
+                what = "code page 0x" + Long.toHexString(changed)
+                        + " differs from the image (checked before the reply)";
+            }
+        }
         return what == null
                 ? null
                 : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image().describe(pc - 4), what);
+    }
+
+    private CodeImage codeImage() {
+        if (code == null) {
+            code = new CodeImage(driver);
+        }
+        return code;
     }
 
     /** A driver waiting forever for its device inside a request is restarted, the request re-issued. */
