@@ -28,7 +28,7 @@ import dev.rewind.hw.unicorn.Unicorn;
  *
  * <p>The guest runs at EL1: a system-register write takes effect in its own core only (one
  * engine per task), and cannot change what the MMU allows. The floating-point and SIMD
- * registers (q0..q31, fpsr, fpcr) are not in {@link #readAll}'s layout but are the extended
+ * registers (q0..q31, fpsr, fpcr) and the flags are not in {@link #readAll}'s layout but are the extended
  * state ({@link #readExtended}), which rollbacks, replays and the debugger save as well.
  */
 public final class Aarch64Cpu extends UnicornCpu {
@@ -53,14 +53,15 @@ public final class Aarch64Cpu extends UnicornCpu {
     private static final int REG_FPCR = 291;
     private static final int REG_FPSR = 292;
 
-    /** {@link #readExtended}'s length: q0..q31 (two longs each), fpsr, fpcr. */
-    public static final int EXTENDED_LENGTH = 66;
-    /** The slot of fpsr, then fpcr, in {@link #readExtended}'s layout. */
+    /** {@link #readExtended}'s length: q0..q31 (two longs each), fpsr, fpcr, nzcv. */
+    public static final int EXTENDED_LENGTH = 67;
+    /** The slot of fpsr, fpcr and the flags (NZCV, as {@link #flags()}) in {@link #readExtended}'s layout. */
     public static final int FPSR = 64;
 
     public static final int FPCR = 65;
-    /** q0..q31, fpsr, fpcr: read in one native call. */
-    private static final int[] EXT_IDS = new int[34];
+    public static final int NZCV = 66;
+    /** q0..q31, fpsr, fpcr, nzcv: read in one native call. */
+    private static final int[] EXT_IDS = new int[35];
 
     /** The stack pointer's slot in the readAll layout (x0..x30, sp, pc). */
     public static final int SP = 31;
@@ -93,6 +94,7 @@ public final class Aarch64Cpu extends UnicornCpu {
         }
         EXT_IDS[32] = REG_FPSR;
         EXT_IDS[33] = REG_FPCR;
+        EXT_IDS[34] = REG_NZCV;
     }
 
     /** Unicorn's id of readAll slot {@code i}. */
@@ -345,20 +347,25 @@ public final class Aarch64Cpu extends UnicornCpu {
     }
 
     /** Scratch for the extended registers: 16 bytes a register, as the engine reads them. */
-    private final long[] wide = new long[2 * 34];
+    private final long[] wide = new long[2 * 35];
 
     @Override
     public int extendedLength() {
         return EXTENDED_LENGTH;
     }
 
-    /** q0..q31 into out[0..63] (low half first), fpsr into out[64], fpcr into out[65]. */
+    /**
+     * q0..q31 into out[0..63] (low half first), fpsr into out[64], fpcr into out[65], the NZCV
+     * flags into out[66] (bits 31..28; a checkpoint taken between a compare and its branch needs
+     * them).
+     */
     @Override
     public void readExtended(long[] out) {
-        uc.regReadBatchWide(EXT_IDS, wide, 34);
+        uc.regReadBatchWide(EXT_IDS, wide, 35);
         System.arraycopy(wide, 0, out, 0, 64);
         out[FPSR] = wide[64] & 0xFFFF_FFFFL; // (4-byte registers: the rest of the slot is stale)
         out[FPCR] = wide[66] & 0xFFFF_FFFFL;
+        out[NZCV] = wide[68] & 0xF000_0000L;
     }
 
     @Override
@@ -367,6 +374,7 @@ public final class Aarch64Cpu extends UnicornCpu {
         System.arraycopy(in, 0, wide, 0, 64);
         wide[64] = in[FPSR];
         wide[66] = in[FPCR];
-        uc.regWriteBatchWide(EXT_IDS, wide, 34);
+        wide[68] = in[NZCV] & 0xF000_0000L;
+        uc.regWriteBatchWide(EXT_IDS, wide, 35);
     }
 }

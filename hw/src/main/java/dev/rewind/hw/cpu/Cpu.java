@@ -92,8 +92,9 @@ public interface Cpu extends AutoCloseable {
     /**
      * How many longs {@link #readExtended} fills: the registers outside {@link #readAll}'s
      * layout that a rollback, a replay or a debugger must save and restore as well. AArch64: the
-     * FP/SIMD registers, q0..q31 as two longs each (bits 63..0, then 127..64), then fpsr and
-     * fpcr ({@value Aarch64Cpu#EXTENDED_LENGTH}); RISC-V (rv64imac, no F or D): none, 0.
+     * FP/SIMD registers, q0..q31 as two longs each (bits 63..0, then 127..64), then fpsr, fpcr
+     * and the NZCV flags ({@value Aarch64Cpu#EXTENDED_LENGTH}); RISC-V (rv64imac, no F or D):
+     * none, 0.
      */
     default int extendedLength() {
         return 0;

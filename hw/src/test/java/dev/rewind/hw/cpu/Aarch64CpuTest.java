@@ -316,12 +316,15 @@ class Aarch64CpuTest {
         assertEquals(0x1234, e[63], "q31's upper half");
         assertEquals(0x10, e[Aarch64Cpu.FPSR]);
         assertEquals(0, e[Aarch64Cpu.FPCR]);
+        assertEquals(cpu.flags(), e[Aarch64Cpu.NZCV]);
         long version = cpu.registerVersion();
         e[0] = Double.doubleToLongBits(2.5);
         e[3] = 0x77;
         e[63] = 0x99;
         e[Aarch64Cpu.FPSR] = 0x8;
+        e[Aarch64Cpu.NZCV] = 0x6000_0000L;
         cpu.writeExtended(e);
+        assertEquals(0x6000_0000L, cpu.flags());
         assertTrue(cpu.registerVersion() != version, "a write changes the register version");
         assertEquals(Exit.ECALL, cpu.run(cpu.args()[8]));
         assertEquals(Double.doubleToLongBits(2.5), cpu.reg(0));
