@@ -29,7 +29,8 @@ static int expect_sum(double want, const char *when)
 	}
 	memcpy(&got, &m.w[0], sizeof got);
 	if (got != want) {
-		printf("fp_tx: sum %s is %d/8, expected %d/8\n", when, (int)(got * 8), (int)(want * 8));
+		printf("fp_tx: sum %s is %d/8, expected %d/8\n", when, (int)(got * 8),
+		       (int)(want * 8));
 		return 0;
 	}
 	return 1;

@@ -43,8 +43,8 @@ int main(void)
 		if (m.label == 1) {
 			sum += (double)(long)m.w[0];
 			IN_FP_REGISTER(sum);
-			if (m.w[1])
-				*(volatile long *)(uintptr_t)m.w[2] = 1; /* faults after the sum changed */
+			if (m.w[1]) /* fault after the sum changed */
+				*(volatile long *)(uintptr_t)m.w[2] = 1;
 		} else if (m.label == 2) {
 			memcpy(&bits, &sum, sizeof bits);
 		}
