@@ -68,6 +68,13 @@ final class TxIpc implements Recovery {
 
     // ---- transaction state -------------------------------------------------------------
     private final long[] regs = new long[33];
+    /**
+     * The registers outside {@link #regs}' layout ({@code Cpu.readExtended}: AArch64's FP/SIMD
+     * registers and flags; none on RISC-V), read and restored with them.
+     */
+    private long[] ext = NO_EXT;
+
+    private static final long[] NO_EXT = new long[0];
     private Endpoint endpoint;
     private long badge;
     private long label;
@@ -153,6 +160,9 @@ final class TxIpc implements Recovery {
      */
     static final class Request {
         final long[] regs = new long[33];
+        /** The extended registers then (sized on first use; empty where there are none). */
+        long[] ext = NO_EXT;
+
         long brk;
         Capability[] caps;
         Endpoint endpoint;
@@ -307,6 +317,24 @@ final class TxIpc implements Recovery {
         this.server = server;
         this.kept = new KeptRegisters(server.image(), k.arch());
         this.invariant = k.arch().invariantRegisters();
+    }
+
+    /** The server's extended registers into {@link #ext} (nothing where it has none). */
+    private void readExtended() {
+        int n = server.cpu().extendedLength();
+        if (n > 0) {
+            if (ext.length != n) {
+                ext = new long[n];
+            }
+            server.cpu().readExtended(ext);
+        }
+    }
+
+    /** Restore extended registers saved by {@link #readExtended} (nothing if none were). */
+    private void writeExtended(long[] saved) {
+        if (saved.length > 0) {
+            server.cpu().writeExtended(saved);
+        }
     }
 
     /** The label of the request the server handles, or handled last (for tests and tools). */
@@ -508,6 +536,7 @@ final class TxIpc implements Recovery {
         } else {
             server.cpu().readAll(regs);
         }
+        readExtended();
         waitRegsVersion = -1;
         checkInvariants();
         endpoint = ep;
@@ -527,6 +556,12 @@ final class TxIpc implements Recovery {
             ranOutside = false;
             Request r = spare.isEmpty() ? new Request() : spare.pollFirst();
             System.arraycopy(regs, 0, r.regs, 0, 33);
+            if (ext.length > 0) {
+                if (r.ext.length != ext.length) {
+                    r.ext = new long[ext.length];
+                }
+                System.arraycopy(ext, 0, r.ext, 0, ext.length);
+            }
             r.brk = server.brk();
             r.caps = caps;
             r.endpoint = ep;
@@ -808,6 +843,7 @@ final class TxIpc implements Recovery {
             server.cpu().dropCodeTranslations();
         }
         server.cpu().writeAll(regs);
+        writeExtended(ext);
         server.rollBackTo(regs[32], brk, caps); // (closes the request, drops pending results)
         if (verifyRun == 0) {
             verifySource = current;
@@ -850,6 +886,7 @@ final class TxIpc implements Recovery {
             return;
         }
         server.cpu().readAll(regs);
+        readExtended();
         waitRegsVersion = -1;
         checkInvariants();
         brk = server.brk();
@@ -1003,6 +1040,7 @@ final class TxIpc implements Recovery {
         }
         boolean codeRepaired = refreshReadOnly() > 0;
         server.cpu().writeAll(regs);
+        writeExtended(ext);
         server.rollBackTo(regs[32], brk, caps); // (closes the request, drops pending results)
         if (current != null) {
             spare.addLast(current);
@@ -1122,6 +1160,7 @@ final class TxIpc implements Recovery {
         }
         Request first = undone.peekFirst();
         server.cpu().writeAll(first.regs);
+        writeExtended(first.ext);
         server.rollBackTo(first.regs[32], first.brk, first.caps.clone());
         Replay replay = new Replay(server, new ArrayDeque<>(undone), pages, started);
         java.util.Iterator<Request> it = undone.descendingIterator();

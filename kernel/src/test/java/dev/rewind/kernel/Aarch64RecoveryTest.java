@@ -205,4 +205,17 @@ class Aarch64RecoveryTest {
         assertEquals(0, r.replays.get(0).differed(), r::toString);
         assertEquals(1, r.result.task("kv").id().generation(), "no restart");
     }
+
+    @Test
+    void aRollbackRestoresTheFpSimdRegisters() {
+        // fp_server keeps a double sum in d1 across its receive loop; three requests add to it
+        // and then fault: each rollback must put the sum back (Cpu.readExtended/writeExtended).
+        GuestRun run = GuestRun.boot("aarch64/t_fp_tx.toml");
+        assertTrue(run.hasLine("fp_tx: all ok"), run::toString);
+        assertEquals(0, run.result.task("fp_client").exitCode(), run::toString);
+        assertEquals(3, run.faults.size(), run::toString);
+        for (GuestRun.FaultEvent f : run.faults) {
+            assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
+        }
+    }
 }

@@ -101,6 +101,16 @@ class GuestSystemTest {
     }
 
     @Test
+    void underTxipcAServersFloatingPointSumInARegisterIsRolledBack() {
+        // (RISC-V is rv64imac: the double is soft-float, in an integer register; the AArch64
+        // counterpart, in an FP/SIMD register, is Aarch64RecoveryTest's)
+        GuestRun run = GuestRun.boot("t_fp_tx.toml");
+        assertTrue(run.hasLine("fp_tx: all ok"), run::toString);
+        assertEquals(0, run.result.task("fp_client").exitCode(), run::toString);
+        assertEquals(3, run.faults.size(), run::toString);
+    }
+
+    @Test
     void aSystemWithEndsWithEndsWhenThoseTasksDoThoughATimerKeepsAnotherAlive() throws Exception {
         String both = "name = \"ends\"\n%s[task.sleeper]\nimage = \"sleeper.elf\"\n"
                 + "[task.hello]\nimage = \"hello.elf\"\n";

@@ -28,7 +28,8 @@ import dev.rewind.hw.unicorn.Unicorn;
  *
  * <p>The guest runs at EL1: a system-register write takes effect in its own core only (one
  * engine per task), and cannot change what the MMU allows. The floating-point and SIMD
- * registers are not in {@link #readAll}'s layout: a rollback restores the general registers.
+ * registers (q0..q31, fpsr, fpcr) and the flags are not in {@link #readAll}'s layout but are the extended
+ * state ({@link #readExtended}), which rollbacks, replays and the debugger save as well.
  */
 public final class Aarch64Cpu extends UnicornCpu {
     static final int EXCP_UDEF = 1;
@@ -46,6 +47,21 @@ public final class Aarch64Cpu extends UnicornCpu {
     private static final int REG_NZCV = 3;
     private static final int REG_PC = 260;
     private static final int REG_CPACR_EL1 = 261;
+    /** Unicorn's ids of q0 (q0..q31 consecutive; 16 bytes each), fpcr and fpsr (4 bytes each). */
+    private static final int REG_Q0 = 104;
+
+    private static final int REG_FPCR = 291;
+    private static final int REG_FPSR = 292;
+
+    /** {@link #readExtended}'s length: q0..q31 (two longs each), fpsr, fpcr, nzcv. */
+    public static final int EXTENDED_LENGTH = 67;
+    /** The slot of fpsr, fpcr and the flags (NZCV, as {@link #flags()}) in {@link #readExtended}'s layout. */
+    public static final int FPSR = 64;
+
+    public static final int FPCR = 65;
+    public static final int NZCV = 66;
+    /** q0..q31, fpsr, fpcr, nzcv: read in one native call. */
+    private static final int[] EXT_IDS = new int[35];
 
     /** The stack pointer's slot in the readAll layout (x0..x30, sp, pc). */
     public static final int SP = 31;
@@ -73,6 +89,12 @@ public final class Aarch64Cpu extends UnicornCpu {
         for (int i = 0; i < 8; i++) {
             RESULT_IDS[i] = id(i);
         }
+        for (int i = 0; i < 32; i++) {
+            EXT_IDS[i] = REG_Q0 + i;
+        }
+        EXT_IDS[32] = REG_FPSR;
+        EXT_IDS[33] = REG_FPCR;
+        EXT_IDS[34] = REG_NZCV;
     }
 
     /** Unicorn's id of readAll slot {@code i}. */
@@ -322,5 +344,37 @@ public final class Aarch64Cpu extends UnicornCpu {
     public void writeAll(long[] in) {
         registerVersion++;
         uc.regWriteBatch(ALL_IDS, in, 33);
+    }
+
+    /** Scratch for the extended registers: 16 bytes a register, as the engine reads them. */
+    private final long[] wide = new long[2 * 35];
+
+    @Override
+    public int extendedLength() {
+        return EXTENDED_LENGTH;
+    }
+
+    /**
+     * q0..q31 into out[0..63] (low half first), fpsr into out[64], fpcr into out[65], the NZCV
+     * flags into out[66] (bits 31..28; a checkpoint taken between a compare and its branch needs
+     * them).
+     */
+    @Override
+    public void readExtended(long[] out) {
+        uc.regReadBatchWide(EXT_IDS, wide, 35);
+        System.arraycopy(wide, 0, out, 0, 64);
+        out[FPSR] = wide[64] & 0xFFFF_FFFFL; // (4-byte registers: the rest of the slot is stale)
+        out[FPCR] = wide[66] & 0xFFFF_FFFFL;
+        out[NZCV] = wide[68] & 0xF000_0000L;
+    }
+
+    @Override
+    public void writeExtended(long[] in) {
+        registerVersion++;
+        System.arraycopy(in, 0, wide, 0, 64);
+        wide[64] = in[FPSR];
+        wide[66] = in[FPCR];
+        wide[68] = in[NZCV] & 0xF000_0000L;
+        uc.regWriteBatchWide(EXT_IDS, wide, 35);
     }
 }

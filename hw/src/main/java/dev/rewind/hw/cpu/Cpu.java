@@ -89,6 +89,23 @@ public interface Cpu extends AutoCloseable {
     /** Set what {@link #flags()} reads (AArch64: bits 31..28 only); no effect where there are none. */
     default void setFlags(long v) {}
 
+    /**
+     * How many longs {@link #readExtended} fills: the registers outside {@link #readAll}'s
+     * layout that a rollback, a replay or a debugger must save and restore as well. AArch64: the
+     * FP/SIMD registers, q0..q31 as two longs each (bits 63..0, then 127..64), then fpsr, fpcr
+     * and the NZCV flags ({@value Aarch64Cpu#EXTENDED_LENGTH}); RISC-V (rv64imac, no F or D):
+     * none, 0.
+     */
+    default int extendedLength() {
+        return 0;
+    }
+
+    /** The extended registers into out[0..{@link #extendedLength()}) (one native call). */
+    default void readExtended(long[] out) {}
+
+    /** Inverse of {@link #readExtended}. */
+    default void writeExtended(long[] in) {}
+
     int exceptionCause();
 
     long exceptionPc();

@@ -77,6 +77,11 @@ public final class Unicorn implements AutoCloseable {
             .getByteBuffer(0, 8L * MAX_BATCH)
             .order(java.nio.ByteOrder.nativeOrder())
             .asLongBuffer();
+    /** Scratch for wide batch calls: values of up to 16 bytes (ARM64's q registers), and pointers to them. */
+    private Memory widePtrs;
+
+    private Memory wideVals;
+    private java.nio.LongBuffer wideValView;
     /** The id array last copied into batchIds, and how many of its ids. */
     private int[] lastIds;
 
@@ -164,6 +169,40 @@ public final class Unicorn implements AutoCloseable {
         setIds(ids, count);
         batchValView.put(0, in, 0, count);
         check(UnicornLibrary.uc_reg_write_batch(uc, batchIds, batchPtrs, count), "uc_reg_write_batch");
+    }
+
+    /**
+     * Read {@code count} registers of up to 16 bytes each (ARM64's q0..q31, fpsr, fpcr) with one
+     * native call: register i's bytes 0..7 go to out[2i] and bytes 8..15 to out[2i + 1], little
+     * endian. Bytes a narrower register does not write are left as they were: mask them.
+     */
+    public void regReadBatchWide(int[] ids, long[] out, int count) {
+        setIds(ids, count);
+        wideScratch();
+        check(UnicornLibrary.uc_reg_read_batch(uc, batchIds, widePtrs, count), "uc_reg_read_batch");
+        wideValView.get(0, out, 0, 2 * count);
+    }
+
+    /** Inverse of {@link #regReadBatchWide}: register i is written from in[2i] and in[2i + 1]. */
+    public void regWriteBatchWide(int[] ids, long[] in, int count) {
+        setIds(ids, count);
+        wideScratch();
+        wideValView.put(0, in, 0, 2 * count);
+        check(UnicornLibrary.uc_reg_write_batch(uc, batchIds, widePtrs, count), "uc_reg_write_batch");
+    }
+
+    private void wideScratch() {
+        if (wideVals == null) {
+            wideVals = new Memory(16L * MAX_BATCH);
+            wideVals.clear();
+            widePtrs = new Memory(8L * MAX_BATCH);
+            for (int i = 0; i < MAX_BATCH; i++) {
+                widePtrs.setPointer(8L * i, wideVals.share(16L * i));
+            }
+            wideValView = wideVals.getByteBuffer(0, 16L * MAX_BATCH)
+                    .order(java.nio.ByteOrder.nativeOrder())
+                    .asLongBuffer();
+        }
     }
 
     /** Copy register ids into the native scratch unless the same ids are already there. */

@@ -242,6 +242,18 @@ public interface DebugTarget {
     default void writeFlags(int thread, long value) {}
 
     /**
+     * {@code thread}'s extended registers ({@link dev.rewind.hw.cpu.Cpu#readExtended}'s layout:
+     * AArch64 q0..q31 as two longs each, fpsr, fpcr, nzcv; empty where the architecture has
+     * none; all zero for an ended task).
+     */
+    default long[] readExtended(int thread) {
+        return new long[0];
+    }
+
+    /** Set what {@link #readExtended} reads (the whole array), as {@link #writeRegister} sets a register. */
+    default void writeExtended(int thread, long[] values) {}
+
+    /**
      * Set {@code thread}'s general registers and pc from {@code values} (in the order of
      * {@link #readRegisters}; RISC-V's x0 and entries past pc are ignored, a shorter array sets only what
      * it holds). At a fault stop a change makes the task resume from its registers (see

@@ -447,6 +447,40 @@ public final class KernelDebugger implements DebugTarget {
     }
 
     @Override
+    public long[] readExtended(int thread) {
+        return halt.whileHalted(() -> {
+            if (DebugThreads.ended(port, thread) != null) {
+                return new long[kernel.arch() == null ? 0 : extendedLength(kernel.arch())];
+            }
+            dev.rewind.hw.cpu.Cpu cpu = DebugThreads.task(port, thread).cpu();
+            long[] e = new long[cpu.extendedLength()];
+            cpu.readExtended(e);
+            return e;
+        });
+    }
+
+    private static int extendedLength(Arch a) {
+        return a == Arch.AARCH64 ? dev.rewind.hw.cpu.Aarch64Cpu.EXTENDED_LENGTH : 0;
+    }
+
+    @Override
+    public void writeExtended(int thread, long[] values) {
+        halt.runWhileHalted(thread, t -> {
+            long[] cur = new long[t.cpu().extendedLength()];
+            if (values.length != cur.length) {
+                throw new IllegalArgumentException(
+                        "expected " + cur.length + " extended register values, got " + values.length);
+            }
+            t.cpu().readExtended(cur);
+            if (!java.util.Arrays.equals(cur, values)) {
+                recorder.changedByDebugger(t);
+                halt.registersChanged(t);
+                t.cpu().writeExtended(values);
+            }
+        });
+    }
+
+    @Override
     public long[] readRegisters(int thread) {
         return halt.whileHalted(() -> {
             long[] r = new long[REGISTER_COUNT];

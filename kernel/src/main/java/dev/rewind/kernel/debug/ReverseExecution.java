@@ -43,11 +43,11 @@ final class ReverseExecution {
     static final long MAX_SEGMENT = Long.getLong("rewind.reverse.segment", 50_000_000L);
 
     /**
-     * Registers (x0..x31, pc) and writable memory of a task at one moment, page by page; a
-     * page equal to the previous checkpoint's is shared with it, so a checkpoint costs the
-     * pages written since the last one.
+     * Registers (the readAll layout, the extended registers: AArch64's FP/SIMD and flags) and
+     * writable memory of a task at one moment, page by page; a page equal to the previous
+     * checkpoint's is shared with it, so a checkpoint costs the pages written since the last one.
      */
-    record State(long[] regs, long[] vaddrs, byte[][] bytes, long newBytes) {
+    record State(long[] regs, long[] ext, long[] vaddrs, byte[][] bytes, long newBytes) {
         long size() {
             return newBytes;
         }
@@ -166,6 +166,8 @@ final class ReverseExecution {
         long[] pending = t.pendingResults();
         System.arraycopy(pending, 0, regs, t.cpu().arch().result(0), pending.length);
         regs[32] = pc;
+        long[] ext = new long[t.cpu().extendedLength()];
+        t.cpu().readExtended(ext);
         List<Region> rs = new ArrayList<>();
         for (Region r : t.cpu().memory().regions()) {
             if ((r.perms() & Perm.WRITE) != 0 && r.owned()) {
@@ -203,11 +205,12 @@ final class ReverseExecution {
         for (int i = 0; i < vs.length; i++) {
             vs[i] = va.get(i);
         }
-        return new State(regs, vs, bs.toArray(new byte[0][]), fresh);
+        return new State(regs, ext, vs, bs.toArray(new byte[0][]), fresh + 8L * ext.length);
     }
 
     static boolean equal(State a, State b) {
         return Arrays.equals(a.regs, b.regs)
+                && Arrays.equals(a.ext, b.ext)
                 && Arrays.equals(a.vaddrs, b.vaddrs)
                 && Arrays.deepEquals(a.bytes, b.bytes);
     }
@@ -218,6 +221,13 @@ final class ReverseExecution {
         regs[32] = pc;
         if (!Arrays.equals(regs, s.regs)) {
             return false;
+        }
+        if (s.ext.length > 0) {
+            long[] ext = new long[s.ext.length];
+            cpu.readExtended(ext);
+            if (!Arrays.equals(ext, s.ext)) {
+                return false;
+            }
         }
         AddressSpace mem = cpu.memory();
         for (int i = 0; i < s.vaddrs.length; i++) {
@@ -231,6 +241,7 @@ final class ReverseExecution {
 
     private static void restore(Cpu cpu, State s) {
         cpu.writeAll(s.regs);
+        cpu.writeExtended(s.ext);
         for (int i = 0; i < s.vaddrs.length; i++) {
             cpu.memory().write(s.vaddrs[i], s.bytes[i], 0, s.bytes[i].length, Perm.NONE);
         }

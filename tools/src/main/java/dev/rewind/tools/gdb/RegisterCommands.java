@@ -5,16 +5,29 @@ import dev.rewind.kernel.debug.DebugTarget;
 /**
  * Registers of the selected thread ({@code Hg}) in the layout of the system's
  * {@link TargetDescription}: {@code g}/{@code G} (the general registers and pc, and on AArch64
- * the 32-bit cpsr after them) and {@code p}/{@code P} (one, by number). RISC-V's trap CSRs
+ * the 32-bit cpsr, v0..v31, fpsr and fpcr after them; a {@code G} may stop after pc or cpsr)
+ * and {@code p}/{@code P} (one, by number). RISC-V's trap CSRs
  * (mepc, mcause, mtval: {@link Csrs}) are read-only and only read one by one.
  */
 final class RegisterCommands {
     private static final int GENERAL_HEX = 16 * DebugTarget.REGISTER_COUNT;
+    /** v0..v31 (32 hex digits each), fpsr and fpcr (8 each). */
+    private static final int FPU_HEX = 32 * 32 + 2 * 8;
+    /** Where fpsr and fpcr are in {@link DebugTarget#readExtended}'s layout (after q0..q31). */
+    private static final int EXT_FPSR = 64;
+
+    private static final int EXT_FPCR = 65;
 
     private final GdbSession s;
 
     RegisterCommands(GdbSession s) {
         this.s = s;
+    }
+
+    /** The thread's extended registers; all zero where the target has none (an ended task). */
+    private long[] extended(int thread) {
+        long[] e = s.target.readExtended(thread);
+        return e.length > EXT_FPCR ? e : java.util.Arrays.copyOf(e, EXT_FPCR + 1);
     }
 
     String handle(String p) {
@@ -33,13 +46,21 @@ final class RegisterCommands {
                 if (td.hasCpsr()) {
                     sb.append(PacketCodec.le32(s.target.readFlags(thread)));
                 }
+                if (td.hasFpu()) {
+                    long[] e = extended(thread);
+                    for (int i = 0; i < 32; i++) {
+                        sb.append(PacketCodec.le64(e[2 * i])).append(PacketCodec.le64(e[2 * i + 1]));
+                    }
+                    sb.append(PacketCodec.le32(e[EXT_FPSR])).append(PacketCodec.le32(e[EXT_FPCR]));
+                }
                 return sb.toString();
             }
             case 'G' -> {
                 String hex = p.substring(1);
                 int general = Math.min(hex.length(), GENERAL_HEX);
                 String rest = hex.substring(general);
-                boolean cpsr = td.hasCpsr() && rest.length() == 8;
+                boolean cpsr = td.hasCpsr() && (rest.length() == 8 || rest.length() == 8 + FPU_HEX);
+                boolean fpu = cpsr && td.hasFpu() && rest.length() == 8 + FPU_HEX;
                 if (hex.isEmpty() || general % 16 != 0 || !(rest.isEmpty() || cpsr)) {
                     return "E01";
                 }
@@ -49,7 +70,18 @@ final class RegisterCommands {
                 }
                 s.target.writeRegisters(thread, cur);
                 if (cpsr) {
-                    s.target.writeFlags(thread, PacketCodec.parseLe32(rest));
+                    s.target.writeFlags(thread, PacketCodec.parseLe32(rest.substring(0, 8)));
+                }
+                if (fpu) {
+                    long[] e = extended(thread);
+                    for (int i = 0; i < 32; i++) {
+                        int at = 8 + 32 * i;
+                        e[2 * i] = PacketCodec.parseLe64(rest.substring(at, at + 16));
+                        e[2 * i + 1] = PacketCodec.parseLe64(rest.substring(at + 16, at + 32));
+                    }
+                    e[EXT_FPSR] = PacketCodec.parseLe32(rest.substring(8 + 32 * 32, 16 + 32 * 32));
+                    e[EXT_FPCR] = PacketCodec.parseLe32(rest.substring(16 + 32 * 32));
+                    s.target.writeExtended(thread, e);
                 }
                 return "OK";
             }
@@ -60,6 +92,14 @@ final class RegisterCommands {
                 }
                 if (td.hasCpsr() && reg == TargetDescription.FIRST_EXTRA) {
                     return PacketCodec.le32(s.target.readFlags(thread));
+                }
+                if (td.hasFpu() && reg >= TargetDescription.V0 && reg <= TargetDescription.FPCR) {
+                    long[] e = extended(thread);
+                    if (reg >= TargetDescription.FPSR) {
+                        return PacketCodec.le32(e[reg == TargetDescription.FPSR ? EXT_FPSR : EXT_FPCR]);
+                    }
+                    int v = reg - TargetDescription.V0;
+                    return PacketCodec.le64(e[2 * v]) + PacketCodec.le64(e[2 * v + 1]);
                 }
                 if (reg >= DebugTarget.REGISTER_COUNT) {
                     return "E01";
@@ -75,6 +115,22 @@ final class RegisterCommands {
                 String value = p.substring(eq + 1);
                 if (td.hasCpsr() && reg == TargetDescription.FIRST_EXTRA) {
                     s.target.writeFlags(thread, PacketCodec.parseLe32(value));
+                    return "OK";
+                }
+                if (td.hasFpu() && reg >= TargetDescription.V0 && reg <= TargetDescription.FPCR) {
+                    boolean narrow = reg >= TargetDescription.FPSR;
+                    if (value.length() != (narrow ? 8 : 32)) {
+                        return "E01";
+                    }
+                    long[] e = extended(thread);
+                    if (narrow) {
+                        e[reg == TargetDescription.FPSR ? EXT_FPSR : EXT_FPCR] = PacketCodec.parseLe32(value);
+                    } else {
+                        int v = reg - TargetDescription.V0;
+                        e[2 * v] = PacketCodec.parseLe64(value.substring(0, 16));
+                        e[2 * v + 1] = PacketCodec.parseLe64(value.substring(16));
+                    }
+                    s.target.writeExtended(thread, e);
                     return "OK";
                 }
                 if (reg >= DebugTarget.REGISTER_COUNT) {

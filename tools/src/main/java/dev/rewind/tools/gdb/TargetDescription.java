@@ -17,7 +17,10 @@ import java.io.UncheckedIOException;
  *   <li>RISC-V: the trap CSRs of the task's last fault (mepc, mcause, mtval: {@link Csrs}),
  *       read-only, by {@code p} only (not in {@code g});
  *   <li>AArch64: cpsr, 32 bits, in {@code g} after pc as gdb's {@code org.gnu.gdb.aarch64.core}
- *       feature has it: the condition flags ({@link DebugTarget#readFlags}).
+ *       feature has it: the condition flags ({@link DebugTarget#readFlags}); then gdb's
+ *       {@code org.gnu.gdb.aarch64.fpu} feature, also in {@code g}: v0..v31 (128 bits each,
+ *       numbers {@value #V0}..{@value #V0} + 31), fpsr ({@value #FPSR}) and fpcr ({@value #FPCR}),
+ *       32 bits each ({@link DebugTarget#readExtended}).
  * </ul>
  */
 enum TargetDescription {
@@ -26,6 +29,11 @@ enum TargetDescription {
 
     /** The register number after the general registers and pc (AArch64's cpsr, RISC-V's mepc). */
     static final int FIRST_EXTRA = DebugTarget.REGISTER_COUNT;
+    /** AArch64's FP/SIMD registers: v0..v31, then fpsr and fpcr (gdb's numbers). */
+    static final int V0 = FIRST_EXTRA + 1;
+
+    static final int FPSR = V0 + 32;
+    static final int FPCR = FPSR + 1;
 
     private final byte[] xml;
     private final boolean cpsr;
@@ -48,6 +56,11 @@ enum TargetDescription {
 
     /** True if register {@link #FIRST_EXTRA} is a 32-bit cpsr that the {@code g} packet ends with. */
     boolean hasCpsr() {
+        return cpsr;
+    }
+
+    /** True if the description has AArch64's FP/SIMD registers ({@link #V0}..{@link #FPCR}), in {@code g} after cpsr. */
+    boolean hasFpu() {
         return cpsr;
     }
 

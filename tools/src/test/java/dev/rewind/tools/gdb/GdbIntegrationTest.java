@@ -1217,6 +1217,58 @@ class GdbIntegrationTest {
     }
 
     @Test
+    void aarch64FpSimdRegistersAreReadAndWritten() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(SystemImage.builtin("aarch64/t_fp_tx.toml"), true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    "echo",
+                    sys.port,
+                    elf("aarch64/fp_server.elf").toString(),
+                    "monitor scope fp_server",
+                    // after the first request's add (w0 = 1): d0 = 1.0, the sum in d1 = 1.0
+                    "break fp_server.c:46",
+                    "continue",
+                    "print $d0.f",
+                    "print $v0.d.f[0]",
+                    "print $v1.d.f[0] == 1.0",
+                    "print/x $v0.d.u[1]",
+                    "info registers fpsr",
+                    "set var $d0.f = 1.5",
+                    "print $v0.d.f[0]",
+                    "print/x $q0.u",
+                    "set var $v2.d.u[1] = 0x1234",
+                    "print/x $v2.d.u[1]",
+                    "set var $fpsr = 0x10",
+                    "info registers fpsr",
+                    "set var $fpsr = 0",
+                    "delete",
+                    "detach")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "breakpoints and watchpoints apply to fp_server",
+                    "hit Breakpoint 1, main ()",
+                    "$1 = 1",
+                    "$2 = 1",
+                    "$3 = 1",
+                    "$4 = 0x0",
+                    "fpsr           0x0",
+                    "$5 = 1.5",
+                    "$6 = 0x3ff8000000000000",
+                    "$7 = 0x1234",
+                    "fpsr           0x10",
+                    Mode.THREADS.detached());
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertTrue(sys.console().contains("fp_tx: all ok"), sys.console());
+        });
+    }
+
+    @Test
     void cliRejectsBadGdbOptions() {
         PrintStream oldErr = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
