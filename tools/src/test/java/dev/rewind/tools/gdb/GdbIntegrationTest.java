@@ -1098,6 +1098,10 @@ class GdbIntegrationTest {
                     "watch nkeys",
                     "continue",
                     "delete",
+                    // In one-program mode fs's PC is shown with kv's symbols; where it falls in a
+                    // function taking floating-point arguments, gdb 13.1 evaluating them from the
+                    // FP registers can hit an internal error (DEBUGGING.md, Limitations).
+                    "set print frame-arguments none",
                     "info threads",
                     "detach")) {
                 out = g.finish();
