@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * {@code rewind bench qemu}: the project's benchmark programs (guest/bench/) under Rewind and
  * under QEMU's virt board, interleaved, best of N rounds each, per architecture: RISC-V against
  * {@code qemu-system-riscv64 -machine virt}, AArch64 against {@code qemu-system-aarch64 -machine
- * virt -cpu cortex-a72} (Unicorn's default ARM64 CPU). Both builds of an architecture link the
+ * virt -cpu cortex-a72} (the model Unicorn 2 gives an ARM64 engine when none is set). Both builds of an architecture link the
  * same object file of each program; each program times only its kernel (CLOCK under Rewind; under
  * QEMU the CLINT's mtime on RISC-V, the generic timer's count on AArch64) and checks its own result.
  */
