@@ -1,8 +1,8 @@
 /*
  * The side-by-side benchmark programs (guest/bench/NAME.c): the same C source
- * is built for Rewind (with rewind_plat.c and the SDK) and for
- * qemu-system-riscv64 -machine virt (with qemu/start.S, qemu/plat.c and
- * qemu/link.ld).  Each program times only its kernel with bench_ns(), checks
+ * is built for Rewind (with rewind_plat.c and the SDK) and for QEMU's virt
+ * board (qemu-system-riscv64 with qemu/start.S, qemu/plat.c and qemu/link.ld;
+ * qemu-system-aarch64 with the same three files of qemu/aarch64/).  Each program times only its kernel with bench_ns(), checks
  * its result against a checksum fixed in its source, and prints one line:
  *
  *   bench: NAME ns=ELAPSED checksum=0xHEX ok
@@ -15,7 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Nanoseconds from a monotonic clock (Rewind: CLOCK; QEMU virt: mtime, 10 MHz). */
+/* Nanoseconds from a monotonic clock (Rewind: CLOCK; QEMU virt: mtime, 10 MHz,
+ * on RISC-V; the generic timer's virtual count on AArch64). */
 uint64_t bench_ns(void);
 
 /* Print the result line; returns main's exit status. */

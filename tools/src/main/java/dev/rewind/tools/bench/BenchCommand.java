@@ -52,17 +52,17 @@ import picocli.CommandLine.Parameters;
             "",
             "WHAT: any of ipc, compute, store, boot, memory, txipc, blk, net (default: all), and qemu.",
             "qemu (only when named): the programs of guest/bench/ (sort, hash, matrix, strsearch, compress, fsm,",
-            "list, crc) under Rewind and under qemu-system-riscv64 -machine virt, interleaved, best of --runs",
-            "rounds; prints each ratio and their geometric mean. Installs qemu-system-misc if missing (as root;",
-            "otherwise prints the apt-get command).",
-            "txipc: KV and FS workloads with and without txipc, and rollback time by pages dirtied.",
+            "list, crc) under Rewind and under QEMU's virt board (qemu-system-riscv64; qemu-system-aarch64 -cpu",
+            "cortex-a72), interleaved, best of --runs rounds; prints each ratio and their geometric mean. Installs",
+            "qemu-system-misc / qemu-system-arm if missing (as root; otherwise prints the apt-get command).",
+            "txipc: KV and FS workloads with and without txipc, rollback time by pages dirtied, history replays.",
             "blk: block driver throughput and latency with and without the shadow tap, and the time from a",
             "driver fault to service restored.",
             "net: HTTP through a forwarded host port into t_net_http (NIC driver, lwIP stack server, HTTP server):",
             "requests per second on one kept-alive connection and the throughput of an 8 MiB answer, with the NIC",
             "driver under a shadow and without one.",
-            "ipc, compute, store and txipc's workload ratios print a column per architecture (riscv64,",
-            "aarch64; --arch picks one); the rest, and qemu, measure RISC-V.",
+            "ipc, compute, store and txipc print a column per architecture (riscv64, aarch64; --arch picks one),",
+            "qemu a table per architecture; boot, memory, blk and net measure RISC-V.",
             "Numbers are medians over --runs runs; results go to stdout."
         })
 public final class BenchCommand implements Callable<Integer> {
@@ -89,7 +89,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--arch",
             paramLabel = "ARCH",
-            description = "ipc, compute, store, txipc: only this architecture, riscv64 or aarch64 (default: both).")
+            description =
+                    "ipc, compute, store, txipc, qemu: only this architecture, riscv64 or aarch64 (default: both).")
     String arch;
 
     /** The architectures of the per-architecture columns. */
@@ -154,7 +155,7 @@ public final class BenchCommand implements Callable<Integer> {
             case "txipc" -> txipc();
             case "blk" -> blk();
             case "net" -> net();
-            case "qemu" -> QemuBench.run(runs, programs, System.out);
+            case "qemu" -> QemuBench.run(runs, programs, archs, System.out);
             default -> throw new IllegalStateException(w);
         }
     }
@@ -433,38 +434,89 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** The rollback cost by pages dirtied, and history replays (RISC-V: the fault injector's). */
+    /** The page counts of the rollback line. */
+    private static final int[] ROLLBACK_PAGES = {1, 4, 16, 64, 256};
+
+    /**
+     * The rollback cost by pages dirtied and the history replays, in a column per architecture:
+     * the rollback on a bare CPU of each (the write tracker is the same native code; its pages
+     * are the engine's), the replays in each architecture's build of the workloads.
+     */
     private void txipcRollbackAndReplay() throws Exception {
+        List<List<String>> rollback = new ArrayList<>();
+        for (int ignored : ROLLBACK_PAGES) {
+            rollback.add(new ArrayList<>());
+        }
+        for (Arch a : archs) {
+            double[] med = rollbackNanos(a);
+            for (int i = 0; i < ROLLBACK_PAGES.length; i++) {
+                rollback.get(i)
+                        .add(String.format("%.1f µs (%.2f µs/page)", med[i] / 1e3, med[i] / 1e3 / ROLLBACK_PAGES[i]));
+            }
+        }
+        header("txipc:   rollback time by pages dirtied");
+        for (int i = 0; i < ROLLBACK_PAGES.length; i++) {
+            int p = ROLLBACK_PAGES[i];
+            row(
+                    String.format("txipc:   %d page%s", p, p == 1 ? "" : "s"),
+                    rollback.get(i),
+                    i == 0 ? String.format("(median of %d rollbacks)", rollbackCount()) : "");
+        }
+        for (String[] w : new String[][] {{"t_kv_oracle.toml", "kv"}, {"t_fs_oracle.toml", "fs"}}) {
+            List<String> undone = new ArrayList<>();
+            List<String> time = new ArrayList<>();
+            List<String> count = new ArrayList<>();
+            for (Arch a : archs) {
+                double[] r = replay(image(a, w[0]), w[1]);
+                if (r == null) {
+                    undone.add("none caused one");
+                    time.add("-");
+                    count.add("0");
+                } else {
+                    undone.add(String.format("%.0f (%.0f pages)", r[1], r[2]));
+                    time.add(String.format("%.1f ms (%.0f µs/req.)", r[0] / 1e6, r[0] / 1e3 / r[1]));
+                    count.add(String.format("%.0f", r[3]));
+                }
+            }
+            header("txipc:   history replay (" + w[1] + ")");
+            row("txipc:   committed requests undone and run again", undone, "(medians over the replays)");
+            row("txipc:   time (per request)", time, "");
+            row("txipc:   replays measured", count, "");
+        }
+    }
+
+    private int rollbackCount() {
+        return Math.max(runs, 5) * 20;
+    }
+
+    /** The median time of a rollback of each of {@link #ROLLBACK_PAGES} pages on a bare {@code arch} CPU. */
+    private double[] rollbackNanos(Arch arch) {
         try (dev.rewind.hw.mem.PhysicalMemory ram = new dev.rewind.hw.mem.PhysicalMemory(64L << 20);
-                dev.rewind.hw.cpu.RiscvCpu cpu = new dev.rewind.hw.cpu.RiscvCpu(ram)) {
+                dev.rewind.hw.cpu.Cpu cpu = arch.newCpu(ram)) {
             cpu.memory().map("data", 0x100000, 256L * 4096, dev.rewind.hw.mem.Perm.RW);
-            dev.rewind.hw.mem.WriteTracker tr =
-                    cpu.enableWriteTracking(dev.rewind.hw.cpu.RiscvCpu.TrackerKind.NATIVE, 1024);
-            StringBuilder line = new StringBuilder("txipc:   rollback time by pages dirtied:");
-            for (int pages : new int[] {1, 4, 16, 64, 256}) {
-                double[] t = new double[Math.max(runs, 5) * 20];
+            dev.rewind.hw.mem.WriteTracker tr = cpu.enableWriteTracking(dev.rewind.hw.cpu.Cpu.TrackerKind.NATIVE, 1024);
+            double[] med = new double[ROLLBACK_PAGES.length];
+            for (int k = 0; k < ROLLBACK_PAGES.length; k++) {
+                double[] t = new double[rollbackCount()];
                 for (int i = 0; i < t.length; i++) {
                     tr.begin();
-                    tr.logRange(0x100000, pages * 4096L);
+                    tr.logRange(0x100000, ROLLBACK_PAGES[k] * 4096L);
                     long t0 = System.nanoTime();
                     tr.rollback();
                     t[i] = System.nanoTime() - t0;
                 }
-                double med = median(t);
-                line.append(String.format(" %d: %.1f µs (%.2f µs/page);", pages, med / 1e3, med / 1e3 / pages));
+                med[k] = median(t);
             }
-            System.out.println(line);
-        }
-        for (String[] w : new String[][] {{"t_kv_oracle.toml", "kv"}, {"t_fs_oracle.toml", "fs"}}) {
-            replay(w[0], w[1]);
+            return med;
         }
     }
 
     /**
      * The cost of a history replay: corrupted instructions (seeds 1, 2, ...) make the server's
-     * aborts replay its history; prints the median over {@code runs} replays.
+     * aborts replay its history. Returns the medians over up to {@code runs} replays {nanos,
+     * requests, pages} and the number of replays, or null if no seed caused one.
      */
-    private void replay(String toml, String server) throws Exception {
+    private double[] replay(String toml, String server) throws Exception {
         SystemImage img = SystemImage.builtin(toml);
         long[] lengths = new dev.rewind.tools.inject.Campaign(
                         img, server, RecoveryPolicy.TXIPC, 1000, KernelConfig.defaults())
@@ -482,6 +534,13 @@ public final class BenchCommand implements Callable<Integer> {
                 public void historyReplayed(Task t, int requests, int pages, int differed, long nanos) {
                     seen.add(new long[] {nanos, requests, pages});
                 }
+
+                // The faults are injected on purpose: taking their reports makes the kernel log
+                // them at debug level instead of a WARN line each.
+                @Override
+                public boolean reportsFaults() {
+                    return true;
+                }
             };
             try (Kernel k = new Kernel(
                     KernelConfig.defaults().withBudgetNanos(20_000_000_000L),
@@ -494,16 +553,14 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         if (seen.isEmpty()) {
-            System.out.printf("txipc:   history replay (%s): no injection caused one%n", server);
-            return;
+            return null;
         }
-        double[] ns = seen.stream().mapToDouble(x -> x[0]).toArray();
-        double[] req = seen.stream().mapToDouble(x -> x[1]).toArray();
-        double[] pg = seen.stream().mapToDouble(x -> x[2]).toArray();
-        System.out.printf(
-                "txipc:   history replay (%s): %.0f committed requests (%.0f pages) undone and run again in %.1f ms"
-                        + " (%.0f µs per request; median of %d replays)%n",
-                server, median(req), median(pg), median(ns) / 1e6, median(ns) / 1e3 / median(req), seen.size());
+        return new double[] {
+            median(seen.stream().mapToDouble(x -> x[0]).toArray()),
+            median(seen.stream().mapToDouble(x -> x[1]).toArray()),
+            median(seen.stream().mapToDouble(x -> x[2]).toArray()),
+            seen.size()
+        };
     }
 
     /** One blk_bench boot with the block driver under {@code policy}: {write ns, read ns, bytes}. */

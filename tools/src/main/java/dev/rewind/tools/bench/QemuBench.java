@@ -1,5 +1,6 @@
 package dev.rewind.tools.bench;
 
+import dev.rewind.hw.cpu.Arch;
 import dev.rewind.hw.cpu.Engine;
 import dev.rewind.hw.dev.Uart;
 import dev.rewind.kernel.Kernel;
@@ -24,9 +25,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code rewind bench qemu}: the project's benchmark programs (guest/bench/) under Rewind and
- * under {@code qemu-system-riscv64 -machine virt}, interleaved, best of N rounds each. Both
- * builds link the same object file of each program; each program times only its kernel (CLOCK
- * under Rewind, the CLINT's mtime under QEMU) and checks its own result.
+ * under QEMU's virt board, interleaved, best of N rounds each, per architecture: RISC-V against
+ * {@code qemu-system-riscv64 -machine virt}, AArch64 against {@code qemu-system-aarch64 -machine
+ * virt -cpu cortex-a72} (the model Unicorn 2 gives an ARM64 engine when none is set). Both builds of an architecture link the
+ * same object file of each program; each program times only its kernel (CLOCK under Rewind; under
+ * QEMU the CLINT's mtime on RISC-V, the generic timer's count on AArch64) and checks its own result.
  */
 final class QemuBench {
     private static final Logger log = LoggerFactory.getLogger(QemuBench.class);
@@ -35,8 +38,24 @@ final class QemuBench {
     static final List<String> PROGRAMS =
             List.of("sort", "hash", "matrix", "strsearch", "compress", "fsm", "list", "crc");
 
-    static final String QEMU = "qemu-system-riscv64";
-    static final String PACKAGE = "qemu-system-misc";
+    /** How one architecture's QEMU side is run: the binary, its Debian package, its options. */
+    record Target(Arch arch, String binary, String pkg, List<String> options) {
+        /** The classpath folder of this architecture's QEMU builds. */
+        String resources() {
+            return arch == Arch.RISCV64 ? "rewind/qemu/" : "rewind/qemu/" + arch.id() + "/";
+        }
+    }
+
+    static Target target(Arch arch) {
+        return switch (arch) {
+            case RISCV64 -> new Target(arch, "qemu-system-riscv64", "qemu-system-misc", List.of("-bios", "none"));
+            // semihosting: the programs' exit status (plat.c's _exit)
+            case AARCH64 ->
+                new Target(
+                        arch, "qemu-system-aarch64", "qemu-system-arm", List.of("-cpu", "cortex-a72", "-semihosting"));
+        };
+    }
+
     private static final Pattern LINE = Pattern.compile("bench: (\\w+) ns=(\\d+) checksum=(0x[0-9a-f]+) (ok|FAIL.*)");
 
     /** One program's result line: the kernel's time and its checksum. */
@@ -56,9 +75,9 @@ final class QemuBench {
         return new Result(name, Long.parseLong(m.group(2)), m.group(3));
     }
 
-    /** Boots builtin:bench_NAME.elf under Rewind (in this JVM) and returns its result. */
-    static Result runRewind(String name) throws Exception {
-        String elf = "bench_" + name + ".elf";
+    /** Boots builtin:bench_NAME.elf (aarch64/bench_NAME.elf) under Rewind (in this JVM) and returns its result. */
+    static Result runRewind(Arch arch, String name) throws Exception {
+        String elf = BenchCommand.image(arch, "bench_" + name + ".elf");
         SystemImage img = SystemImage.builtin(elf);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (Kernel k = new Kernel(
@@ -76,22 +95,17 @@ final class QemuBench {
         }
     }
 
+    /** The command line that runs {@code elf} under {@code t}'s QEMU at {@code qemu}. */
+    static List<String> command(Target t, Path qemu, Path elf) {
+        List<String> cmd = new java.util.ArrayList<>(List.of(qemu.toString(), "-machine", "virt"));
+        cmd.addAll(t.options());
+        cmd.addAll(List.of("-display", "none", "-monitor", "none", "-serial", "stdio", "-kernel", elf.toString()));
+        return cmd;
+    }
+
     /** Runs {@code elf} under QEMU and returns its result. */
-    static Result runQemu(Path qemu, String name, Path elf) throws Exception {
-        Process p = new ProcessBuilder(
-                        qemu.toString(),
-                        "-machine",
-                        "virt",
-                        "-bios",
-                        "none",
-                        "-display",
-                        "none",
-                        "-monitor",
-                        "none",
-                        "-serial",
-                        "stdio",
-                        "-kernel",
-                        elf.toString())
+    static Result runQemu(Target t, Path qemu, String name, Path elf) throws Exception {
+        Process p = new ProcessBuilder(command(t, qemu, elf))
                 .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .start();
@@ -106,13 +120,13 @@ final class QemuBench {
         return parse(name, out);
     }
 
-    /** The qemu-system-riscv64 on PATH, or null. */
-    static Path findQemu() {
+    /** {@code t}'s QEMU on PATH, or null. */
+    static Path findQemu(Target t) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
             if (dir.isEmpty()) {
                 continue;
             }
-            Path p = Path.of(dir, QEMU);
+            Path p = Path.of(dir, t.binary());
             if (Files.isExecutable(p)) {
                 return p;
             }
@@ -131,21 +145,21 @@ final class QemuBench {
     }
 
     /**
-     * The QEMU binary, installed from Debian ({@value #PACKAGE}) if missing and we are root;
+     * {@code t}'s QEMU binary, installed from Debian ({@code t.pkg()}) if missing and we are root;
      * otherwise fails with the command to run.
      */
-    static Path ensureQemu() throws Exception {
-        Path q = findQemu();
+    static Path ensureQemu(Target t) throws Exception {
+        Path q = findQemu(t);
         if (q != null) {
             return q;
         }
-        String cmd = "apt-get install -y " + PACKAGE;
+        String cmd = "apt-get install -y " + t.pkg();
         if (!isRoot()) {
-            throw new IllegalStateException(QEMU + " is missing; install it with: sudo " + cmd);
+            throw new IllegalStateException(t.binary() + " is missing; install it with: sudo " + cmd);
         }
-        System.err.println("rewind bench: " + QEMU + " is missing; running: " + cmd);
+        System.err.println("rewind bench: " + t.binary() + " is missing; running: " + cmd);
         // apt's progress is dropped (stdout is the bench's table); its errors go to stderr.
-        ProcessBuilder pb = new ProcessBuilder("apt-get", "install", "-y", PACKAGE)
+        ProcessBuilder pb = new ProcessBuilder("apt-get", "install", "-y", t.pkg())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.INHERIT);
         pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
@@ -154,18 +168,18 @@ final class QemuBench {
             throw new IllegalStateException("'" + cmd + "' failed (exit " + (p.isAlive() ? "timeout" : p.exitValue())
                     + "); run it yourself, then rerun the bench");
         }
-        q = findQemu();
+        q = findQemu(t);
         if (q == null) {
-            throw new IllegalStateException(cmd + " succeeded but " + QEMU + " is still not on PATH");
+            throw new IllegalStateException(cmd + " succeeded but " + t.binary() + " is still not on PATH");
         }
         return q;
     }
 
-    /** Copies the QEMU builds (classpath rewind/qemu/bench_NAME.elf) into a new temporary folder. */
-    static Path extractQemuElfs() throws IOException {
+    /** Copies {@code t}'s QEMU builds (classpath rewind/qemu/[aarch64/]bench_NAME.elf) into a new temporary folder. */
+    static Path extractQemuElfs(Target t) throws IOException {
         Path dir = Files.createTempDirectory("rewind-bench-qemu");
         for (String name : PROGRAMS) {
-            String res = "rewind/qemu/bench_" + name + ".elf";
+            String res = t.resources() + "bench_" + name + ".elf";
             try (InputStream in = QemuBench.class.getClassLoader().getResourceAsStream(res)) {
                 if (in == null) {
                     throw new IllegalStateException("missing resource " + res + " (guest build incomplete?)");
@@ -184,8 +198,11 @@ final class QemuBench {
         }
     }
 
-    /** Runs the comparison: {@code rounds} interleaved rounds, then the table on {@code out}. */
-    static void run(int rounds, List<String> only, PrintStream out) throws Exception {
+    /**
+     * Runs the comparison for each of {@code archs}: {@code rounds} interleaved rounds, then its
+     * table on {@code out}.
+     */
+    static void run(int rounds, List<String> only, List<Arch> archs, PrintStream out) throws Exception {
         List<String> programs = only.isEmpty() ? PROGRAMS : only;
         for (String p : programs) {
             if (!PROGRAMS.contains(p)) {
@@ -193,9 +210,18 @@ final class QemuBench {
                         "unknown bench program '" + p + "' (expected some of " + PROGRAMS + ")");
             }
         }
-        Path qemu = ensureQemu();
+        List<Path> qemus = new java.util.ArrayList<>();
+        for (Arch a : archs) { // every QEMU first: a missing one fails before any run
+            qemus.add(ensureQemu(target(a)));
+        }
+        for (int i = 0; i < archs.size(); i++) {
+            run(target(archs.get(i)), qemus.get(i), rounds, programs, out);
+        }
+    }
+
+    private static void run(Target t, Path qemu, int rounds, List<String> programs, PrintStream out) throws Exception {
         String qemuVersion = qemuVersion(qemu);
-        Path dir = extractQemuElfs();
+        Path dir = extractQemuElfs(t);
         try {
             int n = programs.size();
             long[] rewind = new long[n];
@@ -206,8 +232,8 @@ final class QemuBench {
             for (int r = 0; r < rounds; r++) {
                 for (int i = 0; i < n; i++) { // Rewind, QEMU, Rewind, QEMU...: both see the same machine
                     String name = programs.get(i);
-                    Result a = runRewind(name);
-                    Result b = runQemu(qemu, name, dir.resolve("bench_" + name + ".elf"));
+                    Result a = runRewind(t.arch(), name);
+                    Result b = runQemu(t, qemu, name, dir.resolve("bench_" + name + ".elf"));
                     if (!a.checksum().equals(b.checksum())) {
                         throw new IllegalStateException(
                                 name + ": Rewind's checksum " + a.checksum() + " differs from QEMU's " + b.checksum());
@@ -215,9 +241,18 @@ final class QemuBench {
                     sums[i] = a.checksum();
                     rewind[i] = Math.min(rewind[i], a.nanos());
                     qemuNs[i] = Math.min(qemuNs[i], b.nanos());
-                    log.debug("round {} {}: rewind {} ns, qemu {} ns", r + 1, name, a.nanos(), b.nanos());
+                    log.debug(
+                            "round {} {} {}: rewind {} ns, qemu {} ns",
+                            r + 1,
+                            t.arch().id(),
+                            name,
+                            a.nanos(),
+                            b.nanos());
                 }
             }
+            out.printf(
+                    "qemu:    %s: %s%n",
+                    t.arch().id(), String.join(" ", command(t, Path.of(t.binary()), Path.of("ELF"))));
             out.printf(
                     "qemu:    engine: unicorn %s (%s); %s; best of %d interleaved rounds, kernel time only%n",
                     Engine.version(), Engine.library(), qemuVersion, rounds);

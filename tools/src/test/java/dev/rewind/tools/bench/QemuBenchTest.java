@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.rewind.hw.cpu.Arch;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -13,34 +14,42 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The side-by-side benchmark's programs (guest/bench/) and its parsing; QEMU only in the slow test. */
 class QemuBenchTest {
-    /** Two programs under Rewind: they run, pass their self-check and time their kernel. */
-    @Test
-    void benchProgramsPassTheirSelfCheckUnderRewind() throws Exception {
+    /** Two programs under Rewind on each architecture: they run, pass their self-check and time their kernel. */
+    @ParameterizedTest
+    @EnumSource(Arch.class)
+    void benchProgramsPassTheirSelfCheckUnderRewind(Arch arch) throws Exception {
         for (String name : List.of("crc", "fsm")) {
-            QemuBench.Result r = QemuBench.runRewind(name);
+            QemuBench.Result r = QemuBench.runRewind(arch, name);
             assertEquals(name, r.name());
             assertTrue(r.nanos() > 0, r::toString);
             assertTrue(r.checksum().matches("0x[0-9a-f]{16}"), r::toString);
         }
     }
 
-    /** Every program has a QEMU build in the jar, and it is a RISC-V ELF linked at 0x80000000. */
-    @Test
-    void qemuBuildsArePackaged() throws Exception {
+    /**
+     * Every program has a QEMU build of each architecture in the jar, an ELF of that machine
+     * entered at the start of its virt board's image (RISC-V 0x80000000, AArch64 0x40100000).
+     */
+    @ParameterizedTest
+    @EnumSource(Arch.class)
+    void qemuBuildsArePackaged(Arch arch) throws Exception {
+        QemuBench.Target t = QemuBench.target(arch);
         for (String name : QemuBench.PROGRAMS) {
             try (InputStream in =
-                    QemuBench.class.getClassLoader().getResourceAsStream("rewind/qemu/bench_" + name + ".elf")) {
-                assertNotNull(in, name);
+                    QemuBench.class.getClassLoader().getResourceAsStream(t.resources() + "bench_" + name + ".elf")) {
+                assertNotNull(in, t.resources() + name);
                 byte[] elf = in.readAllBytes();
                 assertEquals(0x7f, elf[0]);
-                assertEquals(243, (elf[18] & 0xff) | (elf[19] & 0xff) << 8, "EM_RISCV");
+                assertEquals(arch.elfMachine(), (elf[18] & 0xff) | (elf[19] & 0xff) << 8, "e_machine");
                 long entry = java.nio.ByteBuffer.wrap(elf, 24, 8)
                         .order(java.nio.ByteOrder.LITTLE_ENDIAN)
                         .getLong();
-                assertEquals(0x80000000L, entry, name);
+                assertEquals(arch == Arch.RISCV64 ? 0x80000000L : 0x40100000L, entry, name);
             }
         }
     }
@@ -59,14 +68,17 @@ class QemuBenchTest {
         assertThrows(IllegalStateException.class, () -> QemuBench.parse("hash", "bench: sort ns=1 checksum=0x1 ok\n"));
     }
 
-    /** The whole comparison on two programs, one round (needs qemu-system-riscv64: slow suite only). */
-    @Test
+    /** The whole comparison on two programs, one round (needs the architecture's QEMU: slow suite only). */
+    @ParameterizedTest
+    @EnumSource(Arch.class)
     @Tag("slow")
-    void sideBySideUnderQemu() throws Exception {
-        assumeTrue(QemuBench.findQemu() != null, "qemu-system-riscv64 not installed");
+    void sideBySideUnderQemu(Arch arch) throws Exception {
+        QemuBench.Target t = QemuBench.target(arch);
+        assumeTrue(QemuBench.findQemu(t) != null, t.binary() + " not installed");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        QemuBench.run(1, List.of("crc", "list"), new PrintStream(out, true, StandardCharsets.UTF_8));
+        QemuBench.run(1, List.of("crc", "list"), List.of(arch), new PrintStream(out, true, StandardCharsets.UTF_8));
         String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.startsWith("qemu:    " + arch.id() + ": " + t.binary() + " -machine virt "), text);
         assertTrue(text.contains("engine: unicorn "), text);
         assertTrue(text.matches("(?s).*qemu: +crc +[0-9.]+ +[0-9.]+ +[0-9.]+ +0x[0-9a-f]{16}\n.*"), text);
         assertTrue(
