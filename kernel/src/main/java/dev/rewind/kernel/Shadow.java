@@ -287,7 +287,7 @@ abstract class Shadow implements Recovery, Agent {
             String breach = contractBreach(client, reply);
             what = breach == null ? null : "a reply the protocol rules out: " + breach;
         }
-        if (what == null && driver.cpu() != null) {
+        if (what == null && driver.cpu() != null && driver.spec().txipc().codeCheck()) {
             // No reply computed by changed code leaves (a corrupted instruction that reads the
             // wrong sector answers with the right shape): the driver restarts with its code
             // reloaded, and the request is re-issued.

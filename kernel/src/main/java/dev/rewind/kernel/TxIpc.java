@@ -658,7 +658,7 @@ final class TxIpc implements Recovery {
         waitRegsVersion = server.cpu().registerVersion();
         String what = kept.check(regs, waitRegs, pc);
         if (what == null) {
-            long changed = codeImage().changedPage();
+            long changed = server.spec().txipc().codeCheck() ? codeImage().changedPage() : -1;
             if (changed == -1) {
                 codeChecked = true;
                 return verify(pc);

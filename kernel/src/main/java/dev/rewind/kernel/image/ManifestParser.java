@@ -58,6 +58,7 @@ final class ManifestParser {
             "replay_depth",
             "verify",
             "scrub",
+            "code_check",
             "devices",
             "shadow");
 
@@ -438,8 +439,27 @@ final class ManifestParser {
                 integer(t, "abort_window_ms", ctx, d.abortWindowMs(), 1, TaskSpec.TxipcLimits.MAX_WINDOW_MS),
                 (int) integer(t, "replay_depth", ctx, d.replayDepth(), 0, TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH),
                 verify(t, b, ctx),
-                scrub(t, b, ctx));
+                scrub(t, b, ctx),
+                codeCheck(t, b, ctx));
         return b;
+    }
+
+    /** {@code code_check = true | false} (txipc and shadow; default true). */
+    private boolean codeCheck(TomlTable t, TaskBuilder b, String ctx) {
+        if (!t.contains(List.of("code_check"))) {
+            return true;
+        }
+        Object v = t.get(List.of("code_check"));
+        int l = lineOf(t, "code_check");
+        if (b.recovery != RecoveryPolicy.TXIPC && b.recovery != RecoveryPolicy.SHADOW) {
+            problem(l, ctx + "'code_check' applies only to recovery = \"txipc\" or \"shadow\"");
+            return true;
+        }
+        if (!(v instanceof Boolean on)) {
+            problem(l, ctx + "'code_check' must be true or false, not " + describe(v));
+            return true;
+        }
+        return on;
     }
 
     /** {@code scrub = true | false} (txipc only). */

@@ -105,15 +105,34 @@ public record TaskSpec(
      *                      leaves (a third run decides a mismatch)
      * @param scrub         {@code scrub = true}: pages committed requests wrote, and the code, are
      *                      checked against checksums while the server waits for a request
+     * @param codeCheck     {@code code_check = true} (the default; txipc and shadow): the code is
+     *                      compared with the image before each reply leaves
      */
     public record TxipcLimits(
-            long deadlineMs, int maxAborts, long abortWindowMs, int replayDepth, boolean verifyDual, boolean scrub) {
+            long deadlineMs,
+            int maxAborts,
+            long abortWindowMs,
+            int replayDepth,
+            boolean verifyDual,
+            boolean scrub,
+            boolean codeCheck) {
         public static final int DEFAULT_REPLAY_DEPTH = 512;
         public static final int MAX_REPLAY_DEPTH = 4096;
-        public static final TxipcLimits DEFAULT = new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false, false);
+        public static final TxipcLimits DEFAULT =
+                new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false, false, true);
         public static final long MAX_DEADLINE_MS = 600_000;
         public static final int MAX_ABORTS = 100_000;
         public static final long MAX_WINDOW_MS = 3_600_000;
+
+        public TxipcLimits(
+                long deadlineMs,
+                int maxAborts,
+                long abortWindowMs,
+                int replayDepth,
+                boolean verifyDual,
+                boolean scrub) {
+            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, true);
+        }
 
         public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs) {
             this(deadlineMs, maxAborts, abortWindowMs, DEFAULT_REPLAY_DEPTH, false, false);
@@ -129,12 +148,17 @@ public record TaskSpec(
 
         /** These limits with verification {@code dual} on or off. */
         public TxipcLimits withVerifyDual(boolean dual) {
-            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, dual, scrub);
+            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, dual, scrub, codeCheck);
         }
 
         /** These limits with scrubbing between requests on or off. */
         public TxipcLimits withScrub(boolean on) {
-            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, on);
+            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, on, codeCheck);
+        }
+
+        /** These limits with the code check before each reply on or off. */
+        public TxipcLimits withCodeCheck(boolean on) {
+            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, on);
         }
     }
 

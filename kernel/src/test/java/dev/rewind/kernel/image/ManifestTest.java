@@ -216,6 +216,27 @@ class ManifestTest {
     }
 
     @Test
+    void codeCheckIsOnByDefaultAndOnlyForTxipcAndShadow() throws ManifestException {
+        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
+        assertTrue(Manifest.parse(head, "x.toml").tasks().get(0).txipc().codeCheck());
+        assertFalse(Manifest.parse(head + "code_check = false\n", "x.toml")
+                .tasks()
+                .get(0)
+                .txipc()
+                .codeCheck());
+        ManifestException e =
+                assertThrows(ManifestException.class, () -> Manifest.parse(head + "code_check = 1\n", "x.toml"));
+        assertEquals("x.toml:5: task 'kv': 'code_check' must be true or false, not an integer (1)", e.getMessage());
+        e = assertThrows(
+                ManifestException.class,
+                () -> Manifest.parse(
+                        "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"restart\"\ncode_check = false\n",
+                        "x.toml"));
+        assertEquals(
+                "x.toml:5: task 'kv': 'code_check' applies only to recovery = \"txipc\" or \"shadow\"", e.getMessage());
+    }
+
+    @Test
     void tasksKeepFileOrder() throws ManifestException {
         StringBuilder sb = new StringBuilder("name = \"order\"\n");
         List<String> names = List.of("zz", "aa", "mm", "b", "q9", "a-1", "x_y", "c", "k", "e");

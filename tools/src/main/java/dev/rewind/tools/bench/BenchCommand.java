@@ -351,12 +351,19 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** As above, with txipc's replay_depth set to {@code replayDepth} (-1: the manifest's). */
     private static long[] workload(String toml, String server, String policy, int replayDepth) throws Exception {
+        return workload(toml, server, policy, replayDepth, "");
+    }
+
+    /** As above, with {@code extra} (manifest lines) added to the server's recovery settings. */
+    private static long[] workload(String toml, String server, String policy, int replayDepth, String extra)
+            throws Exception {
         SystemImage img = SystemImage.builtin(toml);
         String file = toml.substring(toml.lastIndexOf('/') + 1); // without aarch64/
         String text = new String(img.source().read(file), StandardCharsets.UTF_8)
                 .replace(
                         "recovery = \"txipc\"",
-                        "recovery = \"" + policy + "\"" + (replayDepth >= 0 ? "\nreplay_depth = " + replayDepth : ""));
+                        "recovery = \"" + policy + "\"" + (replayDepth >= 0 ? "\nreplay_depth = " + replayDepth : "")
+                                + extra);
         if (!policy.equals("txipc")) {
             text = text.replaceAll("(?m)^(deadline_ms|max_aborts|abort_window_ms|replay_depth) = .*$", "");
         }
@@ -381,23 +388,26 @@ public final class BenchCommand implements Callable<Integer> {
             List<String> cpuCells = new ArrayList<>();
             List<String> serverCells = new ArrayList<>();
             List<String> flatCells = new ArrayList<>();
+            List<String> uncheckedCells = new ArrayList<>();
             for (Arch a : archs) {
                 double[] r = txipcWorkload(image(a, w[0]), w[1]);
                 cpuCells.add(String.format("%.3f (%.0f/%.0f ms)", r[2], r[0] / 1e6, r[1] / 1e6));
                 serverCells.add(String.format("%.3f (%.0f/%.0f ms)", r[5], r[3] / 1e6, r[4] / 1e6));
                 flatCells.add(String.format("%.3f (%.0f ms)", r[7], r[6] / 1e6));
+                uncheckedCells.add(String.format("%.3f (%.0f ms)", r[9], r[8] / 1e6));
             }
             header("txipc:   " + w[1] + " workload, with/without txipc");
             row("txipc:   " + w[1] + " CPU ratio", cpuCells, "(median of each run's ratio)");
             row("txipc:   time on the " + w[1] + " server, ratio", serverCells, "");
             row("txipc:   " + w[1] + " CPU ratio, replay_depth = 0", flatCells, "");
+            row("txipc:   " + w[1] + " CPU ratio, code_check = false", uncheckedCells, "");
         }
         txipcRollbackAndReplay();
     }
 
     /**
      * One architecture's TxIPC workload: {CPU with, without, ratio, server time with, without,
-     * ratio, CPU with replay_depth 0, its ratio}.
+     * ratio, CPU with replay_depth 0, its ratio, CPU with code_check = false, its ratio}.
      */
     private double[] txipcWorkload(String toml, String server) throws Exception {
         String[] w = {toml, server};
@@ -409,10 +419,12 @@ public final class BenchCommand implements Callable<Integer> {
             double[] wallBase = new double[runs];
             double[] cpuBase = new double[runs];
             double[] wallFlat = new double[runs];
+            double[] wallUnchecked = new double[runs];
             for (int i = 0; i < runs; i++) { // interleaved, so all see the same machine
                 long[] b = workload(w[0], w[1], "none");
                 long[] t = workload(w[0], w[1], "txipc");
                 long[] f = workload(w[0], w[1], "txipc", 0);
+                wallUnchecked[i] = workload(w[0], w[1], "txipc", -1, "\ncode_check = false")[0];
                 wallBase[i] = b[0];
                 cpuBase[i] = b[1];
                 wall[i] = t[0];
@@ -429,7 +441,9 @@ public final class BenchCommand implements Callable<Integer> {
                 median(cpuBase),
                 median(ratios(cpu, cpuBase)),
                 median(wallFlat),
-                median(ratios(wallFlat, wallBase))
+                median(ratios(wallFlat, wallBase)),
+                median(wallUnchecked),
+                median(ratios(wallUnchecked, wallBase))
             };
         }
     }
@@ -513,7 +527,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     /**
      * The cost of a history replay: corrupted instructions (seeds 1, 2, ...) make the server's
-     * aborts replay its history. Returns the medians over up to {@code runs} replays {nanos,
+     * aborts replay its history (with {@code code_check = false}: the check would find the changed
+     * code before a reply and undo only that request). Returns the medians over up to {@code runs} replays {nanos,
      * requests, pages} and the number of replays, or null if no seed caused one.
      */
     private double[] replay(String toml, String server) throws Exception {
@@ -542,9 +557,16 @@ public final class BenchCommand implements Callable<Integer> {
                     return true;
                 }
             };
+            Manifest m = img.manifest();
+            m = m.withTasks(m.tasks().stream()
+                    .map(t -> t.name().equals(server)
+                            ? t.withRecovery(
+                                    t.recovery(), t.runawayMs(), t.txipc().withCodeCheck(false))
+                            : t)
+                    .toList());
             try (Kernel k = new Kernel(
                     KernelConfig.defaults().withBudgetNanos(20_000_000_000L),
-                    img.manifest(),
+                    m,
                     img.source(),
                     new Uart(new ByteArrayOutputStream()),
                     obs)) {
