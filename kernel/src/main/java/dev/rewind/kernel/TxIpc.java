@@ -658,9 +658,10 @@ final class TxIpc implements Recovery {
         waitRegsVersion = server.cpu().registerVersion();
         String what = kept.check(regs, waitRegs, pc);
         if (what == null) {
-            long changed = server.spec().txipc().codeCheck() ? codeImage().changedPage() : -1;
+            boolean check = server.spec().txipc().codeCheck();
+            long changed = check ? codeImage().changedPage() : -1;
             if (changed == -1) {
-                codeChecked = true;
+                codeChecked = check;
                 return verify(pc);
             }
             // The code changed in memory (a bit flip: the guest cannot write it), during this

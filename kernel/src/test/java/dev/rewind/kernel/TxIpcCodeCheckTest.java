@@ -78,6 +78,17 @@ class TxIpcCodeCheckTest {
     }
 
     @Test
+    void withCodeCheckOffTheChangeStaysUnnoticedUntilItRuns() throws Exception {
+        CodeFlip probe = new CodeFlip(200);
+        String toml = Fixtures.manifest("t_kv_oracle.toml")
+                .replace("recovery = \"txipc\"", "recovery = \"txipc\"\ncode_check = false");
+        GuestRun r = GuestRun.bootManifest(toml, Fixtures.CONFIG, probe, null);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertEquals(0, r.faults.size(), "the changed instruction never runs: " + r);
+        assertEquals(Boolean.FALSE, probe.restored, "and stays changed");
+    }
+
+    @Test
     void aFaultFreeRunFindsNoChange() throws Exception {
         CodeFlip probe = new CodeFlip(-1);
         GuestRun r = GuestRun.bootManifest(Fixtures.manifest("t_kv_oracle.toml"), Fixtures.CONFIG, probe, null);

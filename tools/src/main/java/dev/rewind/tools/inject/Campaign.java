@@ -187,7 +187,9 @@ public final class Campaign {
                         noEscalation ? 1000 : t.txipc().maxAborts(),
                         noEscalation ? 1000 : t.txipc().abortWindowMs(),
                         replayDepth >= 0 ? replayDepth : t.txipc().replayDepth(),
-                        verifyDual || t.txipc().verifyDual());
+                        verifyDual || t.txipc().verifyDual(),
+                        t.txipc().scrub(), // (as the manifest says)
+                        t.txipc().codeCheck());
                 long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
                 if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
                     throw new IllegalArgumentException(
