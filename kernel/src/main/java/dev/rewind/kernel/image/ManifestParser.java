@@ -446,36 +446,32 @@ final class ManifestParser {
 
     /** {@code code_check = true | false} (txipc and shadow; default true). */
     private boolean codeCheck(TomlTable t, TaskBuilder b, String ctx) {
-        if (!t.contains(List.of("code_check"))) {
-            return true;
-        }
-        Object v = t.get(List.of("code_check"));
-        int l = lineOf(t, "code_check");
-        if (b.recovery != RecoveryPolicy.TXIPC && b.recovery != RecoveryPolicy.SHADOW) {
-            problem(l, ctx + "'code_check' applies only to recovery = \"txipc\" or \"shadow\"");
-            return true;
-        }
-        if (!(v instanceof Boolean on)) {
-            problem(l, ctx + "'code_check' must be true or false, not " + describe(v));
-            return true;
-        }
-        return on;
+        return recoveryFlag(t, b, ctx, "code_check", true, RecoveryPolicy.TXIPC, RecoveryPolicy.SHADOW);
     }
 
-    /** {@code scrub = true | false} (txipc only). */
+    /** {@code scrub = true | false} (txipc only; default false). */
     private boolean scrub(TomlTable t, TaskBuilder b, String ctx) {
-        if (!t.contains(List.of("scrub"))) {
-            return false;
+        return recoveryFlag(t, b, ctx, "scrub", false, RecoveryPolicy.TXIPC);
+    }
+
+    /** A true/false setting {@code key} that only the recovery policies {@code for_} take; {@code dflt} if absent. */
+    private boolean recoveryFlag(
+            TomlTable t, TaskBuilder b, String ctx, String key, boolean dflt, RecoveryPolicy... for_) {
+        if (!t.contains(List.of(key))) {
+            return dflt;
         }
-        Object v = t.get(List.of("scrub"));
-        int l = lineOf(t, "scrub");
-        if (b.recovery != RecoveryPolicy.TXIPC) {
-            problem(l, ctx + "'scrub' applies only to recovery = \"txipc\"");
-            return false;
+        Object v = t.get(List.of(key));
+        int l = lineOf(t, key);
+        if (!List.of(for_).contains(b.recovery)) {
+            List<String> names = java.util.Arrays.stream(for_)
+                    .map(p -> "\"" + p.name().toLowerCase(java.util.Locale.ROOT) + "\"")
+                    .toList();
+            problem(l, ctx + "'" + key + "' applies only to recovery = " + String.join(" or ", names));
+            return dflt;
         }
         if (!(v instanceof Boolean on)) {
-            problem(l, ctx + "'scrub' must be true or false, not " + describe(v));
-            return false;
+            problem(l, ctx + "'" + key + "' must be true or false, not " + describe(v));
+            return dflt;
         }
         return on;
     }
