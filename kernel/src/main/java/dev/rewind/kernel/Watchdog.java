@@ -148,7 +148,9 @@ final class Watchdog implements AutoCloseable {
             } else if (s.runawayNanos > 0 && quiet(s, cpuNow) > s.runawayNanos) {
                 s.runaway = true;
                 stop(s);
-            } else if (now - s.start >= quantumNanos && s.cpu.preemptible()) {
+            } else if (cpuNow - s.start >= quantumNanos && s.cpu.preemptible()) {
+                // (A quantum is CPU time too: on a loaded host a task could otherwise lose its
+                // turn before running at all, and the order of equal tasks would depend on load.)
                 s.preempted = true;
                 s.cpu.requestPreempt();
             }

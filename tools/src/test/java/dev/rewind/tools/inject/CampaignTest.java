@@ -95,19 +95,48 @@ class CampaignTest {
         assertTrue(cost[0] > 0 && cost[1] >= cost[0], () -> java.util.Arrays.toString(cost));
     }
 
+    /** The seeds of the 97001 campaign whose instruction corruption no trap announces. */
+    private static final long[] QUIET_CODE_CORRUPTIONS = {97010, 97050, 97058, 97066, 97074, 97082};
+
     @Test
     void corruptedCodeCaughtByVerificationIsRestoredForTheNextRun() throws Exception {
-        // Instruction corruptions (seeds of the 97001 campaign) that no trap announces: the
+        // With the code check off (it would find the change before the reply, below): the
         // second run must execute the restored code, not a stale translation of the corrupt one.
-        SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
+        SystemImage kv = SystemImage.open("builtin:t_kv_oracle.toml");
+        SystemImage img = new SystemImage(
+                kv.manifest()
+                        .withTasks(kv.manifest().tasks().stream()
+                                .map(t -> t.name().equals("kv")
+                                        ? t.withRecovery(
+                                                t.recovery(),
+                                                t.runawayMs(),
+                                                t.txipc().withCodeCheck(false))
+                                        : t)
+                                .toList()),
+                kv.source(),
+                kv.location());
         KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
         Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, true, cfg);
         c.profile();
-        for (long seed : new long[] {97010, 97050, 97058, 97066, 97074, 97082}) {
+        for (long seed : QUIET_CODE_CORRUPTIONS) {
             Campaign.Run r = c.inject(seed, FaultInjector.Type.DEFAULTS);
             assertEquals(FaultInjector.Type.INSTRUCTION_CORRUPTION, r.type(), r::toString);
             assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
             assertTrue(r.verifyCaught() > 0, r::toString);
+        }
+    }
+
+    @Test
+    void theCodeCheckFindsTheSameCorruptionsBeforeAReplyLeaves() throws Exception {
+        SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
+        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
+        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, false, cfg);
+        c.profile();
+        for (long seed : QUIET_CODE_CORRUPTIONS) {
+            Campaign.Run r = c.inject(seed, FaultInjector.Type.DEFAULTS);
+            assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
+            assertTrue(r.manifestation().startsWith("kv: corrupt_state -> "), r::toString);
+            assertEquals(0, r.replayed(), "no history replay: " + r);
         }
     }
 
