@@ -4,11 +4,16 @@ import dev.rewind.abi.Blk;
 
 /**
  * The shadow of a block driver (protocol of {@code <rewind/blk.h>}, defined in guest/abi/blk.proto). Driver state it rebuilds:
- * the clients' sessions (BLK_OPEN, dropped by BLK_CLOSE). Nothing to repair before re-issuing:
- * block requests are idempotent (a WRITE re-issued writes the same bytes to the same sectors,
- * and the device runs each command atomically).
+ * the clients' sessions (BLK_OPEN, dropped by BLK_CLOSE). Block requests are idempotent (a
+ * WRITE re-issued writes the same bytes to the same sectors, and the device runs each command
+ * atomically), but a failing driver may have written elsewhere first (a corrupted instruction
+ * that computes the wrong sector, found by the code check before the reply): so the device
+ * journals the sectors each request writes, and a request cut short by a driver failure has
+ * them put back before it is re-issued.
  */
 final class BlockShadow extends Shadow {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BlockShadow.class);
+
     static final long BLK_OPEN = Blk.OPEN;
     static final long BLK_CLOSE = Blk.CLOSE;
 
@@ -18,12 +23,48 @@ final class BlockShadow extends Shadow {
 
     /** The sectors of the driver's block device, or 0 if it has none the kernel knows. */
     private long capacity() {
+        dev.rewind.hw.dev.BlockDevice d = device();
+        return d != null ? d.capacity() : 0;
+    }
+
+    /** The driver's block device, or null. */
+    private dev.rewind.hw.dev.BlockDevice device() {
         for (BoundDevice bd : driver.devices()) {
             if (bd.device instanceof dev.rewind.hw.dev.BlockDevice b) {
-                return b.capacity();
+                return b;
             }
         }
-        return 0;
+        return null;
+    }
+
+    @Override
+    void requestBegins() {
+        dev.rewind.hw.dev.BlockDevice d = device();
+        if (d != null) {
+            d.journalBegin();
+        }
+    }
+
+    @Override
+    void requestEnds() {
+        dev.rewind.hw.dev.BlockDevice d = device();
+        if (d != null) {
+            d.journalCommit();
+        }
+    }
+
+    @Override
+    void undoRequest() {
+        dev.rewind.hw.dev.BlockDevice d = device();
+        if (d == null) {
+            return;
+        }
+        int sectors = d.journalRollback();
+        if (sectors > 0) {
+            log.warn("shadow: {}: the failed request's writes undone on {} ({} sectors)", driver, d.name(), sectors);
+        } else if (sectors < 0) {
+            log.warn("shadow: {}: the failed request's writes on {} cannot be undone", driver, d.name());
+        }
     }
 
     @Override

@@ -167,6 +167,18 @@ abstract class Shadow implements Recovery, Agent {
     /** Class-specific repair of a request cut short, so that re-issuing it repeats nothing. */
     void fixUp(Task client) {}
 
+    /** Class-specific: a request is handed to the driver (after {@link #tapDelivery}). */
+    void requestBegins() {}
+
+    /** Class-specific: the driver answered the request in flight. */
+    void requestEnds() {}
+
+    /**
+     * Class-specific: the driver failed inside a request, before it is restarted: undo what the
+     * request did to the device (the request is re-issued, or its client told it failed).
+     */
+    void undoRequest() {}
+
     // ---- the protocol's contract (generated from the driver class's .proto) -----------------
 
     /** The request's name ("READ"), or null for a label the protocol does not define. */
@@ -239,6 +251,7 @@ abstract class Shadow implements Recovery, Agent {
             driver.cpu().readAll(begin);
         }
         tapDelivery(client);
+        requestBegins();
         driver.openRequest(System.nanoTime()); // the request deadline counts from here
         long now = System.nanoTime();
         if ((++sinceCodeCheck >= CODE_CHECK_EVERY || now - lastCodeCheck > CODE_CHECK_NANOS) && driver.cpu() != null) {
@@ -262,6 +275,7 @@ abstract class Shadow implements Recovery, Agent {
     @Override
     public void committed(Task client, long[] reply) {
         driver.closeRequest();
+        requestEnds();
     }
 
     /**
@@ -420,6 +434,9 @@ abstract class Shadow implements Recovery, Agent {
             cut.callEnded();
         }
         driver.endServing();
+        if (inflight != null) {
+            undoRequest();
+        }
         Endpoint cutEp = inflightEp;
         boolean poisoned = cut != null && inflightIsReissue;
         inflight = null;

@@ -64,6 +64,17 @@ public final class BlockDevice extends Device implements AutoCloseable {
     private long bytesWritten;
 
     /**
+     * While journaling ({@link #journalBegin}): the disk's contents at each write's position
+     * just before the write, oldest first, as {position, bytes}; null when not journaling.
+     */
+    private java.util.ArrayList<Object[]> journal;
+
+    private long journalBytes;
+    private boolean journalLost;
+    /** The journal's limit: past it, the writes since journalBegin can no longer be undone. */
+    public static final long JOURNAL_MAX_BYTES = 8L << 20;
+
+    /**
      * A block device over {@code disk} (null: no disk attached, every command fails with
      * NO_DISK) holding {@code sizeBytes / 512} sectors. Closing the device closes the channel.
      */
@@ -265,6 +276,7 @@ public final class BlockDevice extends Device implements AutoCloseable {
             if (!dma.read(addr, buffer, 0, len)) {
                 return ST_DMA_FAULT;
             }
+            keepPreImage(pos, len);
             int st = io(() -> writeFully(pos, len));
             if (st != ST_OK) {
                 return st;
@@ -272,6 +284,79 @@ public final class BlockDevice extends Device implements AutoCloseable {
             bytesWritten += len;
         }
         return ST_OK;
+    }
+
+    /**
+     * Start keeping the pre-image of every sector the device writes, so that {@link
+     * #journalRollback} can put them back (a write journal: whoever drives the device decides
+     * what one unit of work is; the kernel's shadow of a block driver makes it one request).
+     * Starting again drops what was kept.
+     */
+    public void journalBegin() {
+        journal = new java.util.ArrayList<>();
+        journalBytes = 0;
+        journalLost = false;
+    }
+
+    /** Keep the writes since {@link #journalBegin} and stop journaling. */
+    public void journalCommit() {
+        journal = null;
+    }
+
+    /**
+     * Put back, newest first, what every write since {@link #journalBegin} overwrote, and stop
+     * journaling. Returns the sectors restored, or -1 if they cannot be (more than
+     * {@link #JOURNAL_MAX_BYTES} were written, or a pre-image could not be read) or nothing was
+     * being journaled.
+     */
+    public int journalRollback() {
+        java.util.ArrayList<Object[]> j = journal;
+        journal = null;
+        if (j == null || journalLost || disk == null) {
+            return -1;
+        }
+        int sectors = 0;
+        for (int i = j.size() - 1; i >= 0; i--) {
+            long pos = (Long) j.get(i)[0];
+            byte[] old = (byte[]) j.get(i)[1];
+            if (io(() -> {
+                        ByteBuffer bb = ByteBuffer.wrap(old);
+                        while (bb.hasRemaining()) {
+                            disk.write(bb, pos + bb.position());
+                        }
+                    })
+                    != ST_OK) {
+                return -1;
+            }
+            sectors += old.length / SECTOR_BYTES;
+        }
+        return sectors;
+    }
+
+    /** While journaling, read what a write of len bytes at pos is about to overwrite. */
+    private void keepPreImage(long pos, int len) {
+        if (journal == null || journalLost) {
+            return;
+        }
+        if (journalBytes + len > JOURNAL_MAX_BYTES) {
+            journalLost = true;
+            return;
+        }
+        byte[] old = new byte[len];
+        if (io(() -> {
+                    ByteBuffer bb = ByteBuffer.wrap(old);
+                    while (bb.hasRemaining()) {
+                        if (disk.read(bb, pos + bb.position()) < 0) {
+                            throw new IOException("disk image shorter than its capacity");
+                        }
+                    }
+                })
+                != ST_OK) {
+            journalLost = true;
+            return;
+        }
+        journal.add(new Object[] {pos, old});
+        journalBytes += len;
     }
 
     private void readFully(long pos, int len) throws IOException {

@@ -2,6 +2,7 @@ package dev.rewind.hw.dev;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -121,6 +122,26 @@ class BlockDeviceTest {
         // Largest command: 128 sectors, to the last sector.
         assertEquals(BlockDevice.ST_OK, command(BlockDevice.CMD_READ, SECTORS - 128, BUF, 128));
         assertEquals((byte) (SECTORS - 1), dma.mem[127 * 512]);
+    }
+
+    @Test
+    void aJournalPutsBackWhatTheWritesSinceItBeganOverwrote() throws IOException {
+        byte[] before = Files.readAllBytes(file);
+        Arrays.fill(dma.mem, 0, 2 * 512, (byte) 0x11);
+        blk.journalBegin();
+        assertEquals(BlockDevice.ST_OK, command(BlockDevice.CMD_WRITE, 4, BUF, 2));
+        Arrays.fill(dma.mem, 0, 512, (byte) 0x22);
+        assertEquals(BlockDevice.ST_OK, command(BlockDevice.CMD_WRITE, 5, BUF, 1)); // over the first
+        assertFalse(Arrays.equals(before, Files.readAllBytes(file)));
+        assertEquals(3, blk.journalRollback());
+        assertArrayEquals(before, Files.readAllBytes(file), "newest first: as before the journal began");
+        assertEquals(-1, blk.journalRollback(), "nothing is being journaled any more");
+
+        blk.journalBegin();
+        assertEquals(BlockDevice.ST_OK, command(BlockDevice.CMD_WRITE, 4, BUF, 1));
+        blk.journalCommit();
+        assertEquals(-1, blk.journalRollback());
+        assertEquals(0x22, Files.readAllBytes(file)[4 * 512], "a committed write stays");
     }
 
     @Test

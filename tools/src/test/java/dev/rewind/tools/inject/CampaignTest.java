@@ -141,6 +141,23 @@ class CampaignTest {
     }
 
     @Test
+    void aBlockWriteToTheWrongSectorByAFailingDriverIsUndoneBeforeTheRequestIsReissued() throws Exception {
+        // Seeds of the AArch64 blk campaign 110001..: a corrupted instruction makes the driver
+        // write the wrong sector; the code check finds it before the reply, the shadow restarts
+        // the driver and re-issues the request, and the device's journal puts back what the
+        // failed request overwrote (before it, the client later read another sector's data).
+        SystemImage img = SystemImage.open("builtin:aarch64/t_blk.toml");
+        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
+        Campaign c = new Campaign(img, "blk", RecoveryPolicy.SHADOW, 1000, cfg);
+        c.profile();
+        for (long seed : new long[] {110578, 110818}) {
+            Campaign.Run r = c.inject(seed, FaultInjector.Type.DEFAULTS);
+            assertEquals(FaultInjector.Type.INSTRUCTION_CORRUPTION, r.type(), r::toString);
+            assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
+        }
+    }
+
+    @Test
     void dualVerificationNeedsTxipc() throws Exception {
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
