@@ -37,11 +37,19 @@ final class BlockShadow extends Shadow {
         return null;
     }
 
+    /**
+     * Journal the device's writes during the request, except those to the sectors of a WRITE
+     * request itself: re-issued, it writes them again (so a correct driver costs nothing).
+     */
     @Override
-    void requestBegins() {
+    void requestBegins(Task client) {
         dev.rewind.hw.dev.BlockDevice d = device();
         if (d != null) {
-            d.journalBegin();
+            if (client.msg(0) == Blk.WRITE) {
+                d.journalBegin(client.msg(1), client.msg(2));
+            } else {
+                d.journalBegin();
+            }
         }
     }
 

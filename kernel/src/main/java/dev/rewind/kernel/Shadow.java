@@ -167,8 +167,8 @@ abstract class Shadow implements Recovery, Agent {
     /** Class-specific repair of a request cut short, so that re-issuing it repeats nothing. */
     void fixUp(Task client) {}
 
-    /** Class-specific: a request is handed to the driver (after {@link #tapDelivery}). */
-    void requestBegins() {}
+    /** Class-specific: {@code client}'s request is handed to the driver (after {@link #tapDelivery}). */
+    void requestBegins(Task client) {}
 
     /** Class-specific: the driver answered the request in flight. */
     void requestEnds() {}
@@ -251,7 +251,7 @@ abstract class Shadow implements Recovery, Agent {
             driver.cpu().readAll(begin);
         }
         tapDelivery(client);
-        requestBegins();
+        requestBegins(client);
         driver.openRequest(System.nanoTime()); // the request deadline counts from here
         long now = System.nanoTime();
         if ((++sinceCodeCheck >= CODE_CHECK_EVERY || now - lastCodeCheck > CODE_CHECK_NANOS) && driver.cpu() != null) {

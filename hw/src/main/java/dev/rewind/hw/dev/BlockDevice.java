@@ -293,10 +293,25 @@ public final class BlockDevice extends Device implements AutoCloseable {
      * Starting again drops what was kept.
      */
     public void journalBegin() {
+        journalBegin(0, 0);
+    }
+
+    /**
+     * As {@link #journalBegin()}, except for writes wholly within the {@code exemptCount}
+     * sectors from {@code exemptSector}: whoever journals will write those again anyway (a
+     * block request re-issued rewrites its own sectors), so they cost no pre-image read.
+     */
+    public void journalBegin(long exemptSector, long exemptCount) {
         journal = new java.util.ArrayList<>();
         journalBytes = 0;
         journalLost = false;
+        boolean sane = exemptSector >= 0 && exemptSector <= capacity && exemptCount >= 0 && exemptCount <= capacity;
+        journalExemptFrom = sane ? exemptSector : 0;
+        journalExemptCount = sane ? exemptCount : 0;
     }
+
+    private long journalExemptFrom;
+    private long journalExemptCount;
 
     /** Keep the writes since {@link #journalBegin} and stop journaling. */
     public void journalCommit() {
@@ -337,6 +352,11 @@ public final class BlockDevice extends Device implements AutoCloseable {
     private void keepPreImage(long pos, int len) {
         if (journal == null || journalLost) {
             return;
+        }
+        long first = pos / SECTOR_BYTES;
+        long n = len / SECTOR_BYTES;
+        if (first >= journalExemptFrom && first + n <= journalExemptFrom + journalExemptCount) {
+            return; // within the exempt sectors
         }
         if (journalBytes + len > JOURNAL_MAX_BYTES) {
             journalLost = true;

@@ -137,6 +137,16 @@ class BlockDeviceTest {
         assertArrayEquals(before, Files.readAllBytes(file), "newest first: as before the journal began");
         assertEquals(-1, blk.journalRollback(), "nothing is being journaled any more");
 
+        // Writes within the exempt sectors are not journaled; others are.
+        byte[] mid = Files.readAllBytes(file);
+        blk.journalBegin(4, 2);
+        assertEquals(BlockDevice.ST_OK, command(BlockDevice.CMD_WRITE, 4, BUF, 2));
+        assertEquals(BlockDevice.ST_OK, command(BlockDevice.CMD_WRITE, 9, BUF, 1));
+        assertEquals(1, blk.journalRollback(), "only sector 9 was journaled");
+        byte[] now = Files.readAllBytes(file);
+        assertArrayEquals(Arrays.copyOfRange(mid, 9 * 512, 10 * 512), Arrays.copyOfRange(now, 9 * 512, 10 * 512));
+        assertEquals(0x22, now[4 * 512], "the exempt write stays (its owner writes it again)");
+
         blk.journalBegin();
         assertEquals(BlockDevice.ST_OK, command(BlockDevice.CMD_WRITE, 4, BUF, 1));
         blk.journalCommit();
