@@ -3,7 +3,6 @@ package dev.rewind.kernel;
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.mem.AddressSpace;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -27,18 +26,15 @@ final class CodeImage {
 
     CodeImage(Task task) {
         this.task = task;
-        List<long[]> list = new ArrayList<>();
-        List<ByteBuffer> bytes = new ArrayList<>();
-        for (ElfImage.Segment seg : task.image().segments()) {
-            if (!seg.exec() || seg.write() || seg.fileSize() == 0) {
-                continue;
-            }
-            byte[] b = task.image().segmentBytes(seg);
-            list.add(new long[] {seg.vaddr()});
-            bytes.add(ByteBuffer.allocateDirect(b.length).put(b).flip());
+        List<ElfImage.Segment> code = task.image().segments().stream()
+                .filter(seg -> seg.exec() && !seg.write() && seg.fileSize() != 0)
+                .toList();
+        addrs = code.stream().mapToLong(ElfImage.Segment::vaddr).toArray();
+        want = new ByteBuffer[code.size()];
+        for (int i = 0; i < want.length; i++) {
+            byte[] b = task.image().segmentBytes(code.get(i));
+            want[i] = ByteBuffer.allocateDirect(b.length).put(b).flip();
         }
-        addrs = list.stream().mapToLong(e -> e[0]).toArray();
-        want = bytes.toArray(new ByteBuffer[0]);
         have = new ByteBuffer[addrs.length];
     }
 
