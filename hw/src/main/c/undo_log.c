@@ -11,7 +11,7 @@
  * appended, with their old bytes, to dlog, a ring of undo records. (A whole page copied into
  * a ring of thousands of slots went to memory, not the cache, at every first store: measured,
  * two thirds of what the history cost the kv workload.) Records:
- *   { page, 0 }                      a page the transaction logged (also if it ended unchanged)
+ *   { page, 0 }                      a page the transaction changed (or its whole record, below)
  *   { vaddr, len } + len old bytes   a run of changed bytes within that page (len % 8 == 0)
  * each header two uint64_t, positions ever-growing (record at pos % dcap, split at the end).
  *
@@ -193,6 +193,15 @@ static int rw_append(struct rw_tx *tx, int64_t start, const void *rec, size_t n,
 /* Words of a page: 512 uint64_t. Runs of differing words closer than this are merged. */
 #define RW_WORDS (RW_PAGE / 8)
 #define RW_GAP   2
+#define RW_CHUNK 64 /* words compared at once before a word-by-word look */
+
+/* Append the undo record of words [from, to) of page, with their old bytes from pre. */
+static int rw_keep_run(struct rw_tx *tx, int64_t start, uint64_t page, const uint64_t *pre,
+                       unsigned from, unsigned to)
+{
+	uint64_t rec[2] = { page + 8 * (uint64_t)from, 8 * (uint64_t)(to - from) };
+	return rw_append(tx, start, rec, sizeof rec, pre + from, rec[1]);
+}
 
 /*
  * Append the undo records of one logged page: its marker, then each run of words that now
@@ -201,13 +210,18 @@ static int rw_append(struct rw_tx *tx, int64_t start, const void *rec, size_t n,
 static int rw_keep_page(struct rw_tx *tx, int64_t start, struct rw_region *r, uint64_t page,
                         const uint64_t *pre, const uint64_t *now)
 {
-	uint64_t rec[2] = { page, 0 };
-	if (!rw_append(tx, start, rec, sizeof rec, 0, 0))
-		return 0;
 	int64_t *keyed = &r->keyed[(page - r->vaddr) / RW_PAGE];
 	int64_t last = *keyed - 1; /* commit number of its last whole record, -1: none */
 	int64_t oldest = tx->ncommits - tx->nhist; /* the oldest commit kept (before this one) */
-	if (last < oldest || last >= tx->ncommits || tx->ncommits - last >= tx->keyevery) {
+	int whole = last < oldest || last >= tx->ncommits || tx->ncommits - last >= tx->keyevery;
+	/* A page logged but left as it was (most are: the MMU logs the pages a server wrote in
+	 * recent requests up front) has nothing to undo: no record, unless its whole record is due. */
+	if (!whole && memcmp(pre, now, RW_PAGE) == 0)
+		return 1;
+	uint64_t rec[2] = { page, 0 };
+	if (!rw_append(tx, start, rec, sizeof rec, 0, 0))
+		return 0;
+	if (whole) {
 		rec[0] = page;
 		rec[1] = RW_PAGE;
 		if (!rw_append(tx, start, rec, sizeof rec, pre, RW_PAGE))
@@ -215,39 +229,34 @@ static int rw_keep_page(struct rw_tx *tx, int64_t start, struct rw_region *r, ui
 		*keyed = tx->ncommits + 1; /* (this commit's number, once it is made) */
 		return 1;
 	}
-	unsigned i = 0;
-	while (i < RW_WORDS) {
-		/* skip equal 64-byte blocks quickly (the loop vectorises) */
-		if ((i & 7) == 0) {
-			uint64_t x = 0;
-			for (unsigned k = 0; k < 8; k++)
-				x |= pre[i + k] ^ now[i + k];
-			if (!x) {
-				i += 8;
-				continue;
-			}
-		}
-		if (pre[i] == now[i]) {
-			i++;
-			continue;
-		}
-		unsigned from = i, to = i + 1;
-		for (;;) {
-			unsigned j = to;
-			while (j < RW_WORDS && j - to < RW_GAP && pre[j] == now[j])
-				j++;
-			if (j < RW_WORDS && j - to < RW_GAP) {
+	/* Which words differ, as a bitmap: 512-byte chunks left as they were (most of a page a
+	 * request wrote) are skipped at memcmp's speed, the others compared word by word without
+	 * branches. Then the runs, from the set bits, with gaps under RW_GAP words merged. */
+	uint64_t diff[RW_WORDS / RW_CHUNK];
+	for (unsigned c = 0; c < RW_WORDS / RW_CHUNK; c++) {
+		const uint64_t *p = pre + c * RW_CHUNK, *q = now + c * RW_CHUNK;
+		uint64_t m = 0;
+		if (memcmp(p, q, 8 * RW_CHUNK) != 0)
+			for (unsigned k = 0; k < RW_CHUNK; k++)
+				m |= (uint64_t)(p[k] != q[k]) << k;
+		diff[c] = m;
+	}
+	unsigned from = 0, to = 0; /* the run being built: [from, to), empty if to == 0 */
+	for (unsigned c = 0; c < RW_WORDS / RW_CHUNK; c++) {
+		for (uint64_t m = diff[c]; m; m &= m - 1) {
+			unsigned j = c * RW_CHUNK + (unsigned)__builtin_ctzll(m);
+			if (to != 0 && j - to < RW_GAP) {
 				to = j + 1; /* another differing word close by: one run */
 				continue;
 			}
-			break;
+			if (to != 0 && !rw_keep_run(tx, start, page, pre, from, to))
+				return 0;
+			from = j;
+			to = j + 1;
 		}
-		rec[0] = page + 8 * (uint64_t)from;
-		rec[1] = 8 * (uint64_t)(to - from);
-		if (!rw_append(tx, start, rec, sizeof rec, pre + from, rec[1]))
-			return 0;
-		i = to;
 	}
+	if (to != 0 && !rw_keep_run(tx, start, page, pre, from, to))
+		return 0;
 	return 1;
 }
 
@@ -375,7 +384,7 @@ int rw_tx_undo_history(struct rw_tx *tx, int32_t n)
 	return pages;
 }
 
-/* The pages kept transaction back logged, in logging order, up to max into out; -1 if none such. */
+/* The pages kept transaction back changed (or kept whole), in logging order, up to max into out; -1 if none such. */
 int rw_tx_hist_pages(struct rw_tx *tx, int32_t back, uint64_t *out, int32_t max)
 {
 	int64_t from, to;

@@ -55,13 +55,15 @@ public interface WriteTracker extends AutoCloseable {
     /**
      * With no transaction open, undo the newest {@code n} kept committed transactions (all of
      * them if fewer are kept), newest first: memory is as it was before the first of them
-     * began. Returns the number of pages restored.
+     * began. Returns the number of pages restored (those with a record, as {@link #historyPages}).
      */
     int undoHistory(int n);
 
     /**
      * The pages kept committed transaction {@code back} (0: the newest, up to
-     * {@link #history()} - 1) logged, in logging order; empty if there is no such transaction.
+     * {@link #history()} - 1) changed, in logging order (a page it logged but left as it was
+     * is listed only when its whole pre-image was kept then); empty if there is no such
+     * transaction.
      */
     default long[] historyPages(int back) {
         return new long[0];
