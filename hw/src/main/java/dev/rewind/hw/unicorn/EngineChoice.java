@@ -14,6 +14,30 @@ public final class EngineChoice {
     private EngineChoice() {}
 
     /**
+     * Start opening the engine's library on a background thread, so that the dynamic loader's
+     * work (JNA's own native part, then relocating a 20 MiB libunicorn) overlaps the rest of a
+     * command's start-up (the command-line model, logging, reading the image). Only the
+     * {@link NativeLibrary} is opened: JNA keeps it by name, so UnicornLibrary's static initialiser
+     * finds it loaded. {@link UnicornLibrary} itself is not initialised there (this class has no
+     * static state), so a library that cannot be loaded is reported by the thread that needs it,
+     * with UnicornLibrary's message; a failure here is dropped.
+     */
+    static void preload() {
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        com.sun.jna.NativeLibrary.getInstance(choose().path());
+                    } catch (Throwable e) {
+                        // Reported by the real load, on the thread that needs it. (Not logged here:
+                        // this thread must not be the one that sets up logging.)
+                    }
+                },
+                "engine-preload");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
      * The library to load, where it came from in words, and whether it is the system's by
      * default (fallback: a notice is due), first match wins: an explicit file (system property,
      * then environment), the provisioned engine, the system's.

@@ -113,6 +113,14 @@ public final class Unicorn implements AutoCloseable {
         return new Unicorn(out.getPointer(0));
     }
 
+    /**
+     * Begin loading the engine's library in the background (a start-up speed-up for commands
+     * that will run guests; see {@code EngineChoice.preload}). Harmless if never used.
+     */
+    public static void preload() {
+        EngineChoice.preload();
+    }
+
     /** The loaded library's version as "major.minor.patch". */
     public static String version() {
         int v = UnicornLibrary.VERSION;
