@@ -20,10 +20,11 @@
  * page; the PC, restored by Unicorn before the hook runs, is exact) and returns false: the
  * run ends with an error.
  *
- * The engine's page may be smaller than RW_PAGE: Unicorn's ARM64 CPU fills 1 KiB pages
- * (measured, 2.1.4). Everything here (logging, the open set, the recorded fault) works on the
- * RW_PAGE-aligned page that holds vaddr, so that a transaction logs whole 4 KiB pages on both
- * architectures; the entry itself maps the engine's page as asked.
+ * The engine's page may be smaller than RW_PAGE: Unicorn's ARM64 CPU defaults to 1 KiB pages
+ * (UnicornCpu sets 4 KiB through uc_ctl, since a 256-entry TLB of 1 KiB pages covered only
+ * 256 KiB: docs/PERFORMANCE.md). Everything here (logging, the open set, the recorded fault)
+ * works on the RW_PAGE-aligned page that holds vaddr, so that a transaction logs whole 4 KiB
+ * pages whatever the engine's page; the entry itself maps the engine's page as asked.
  */
 #include "rewind_native.h"
 

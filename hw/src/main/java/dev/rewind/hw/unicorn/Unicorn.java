@@ -279,6 +279,37 @@ public final class Unicorn implements AutoCloseable {
         }
     }
 
+    // ---- the engine's page size ------------------------------------------------------------
+
+    /**
+     * True if the loaded library lets an ARM64 engine's page size be set (2.1.0 and later; 2.0.1
+     * refuses the control for ARM64 and keeps 1 KiB pages).
+     */
+    public static boolean canSetArm64PageSize() {
+        return UnicornLibrary.VERSION >= 0x02010000;
+    }
+
+    /**
+     * Set the size of the engine's pages, the unit of its TLB (ARM and ARM64 only; Unicorn's
+     * default there is ARMv5's 1 KiB tiny page). Call right after {@link #open}, before anything
+     * else initialises the engine (a mapping, a hook, a register access): Unicorn refuses it
+     * afterwards.
+     */
+    public void setPageSize(int bytes) {
+        if (bytes <= 0 || (bytes & (bytes - 1)) != 0) {
+            throw new IllegalArgumentException("page size must be a power of two: " + bytes);
+        }
+        // UC_CTL_WRITE(UC_CTL_UC_PAGE_SIZE, 1): type 1, one argument
+        check(UnicornLibrary.CTL.invokeInt(new Object[] {uc, 1 | (1 << 26) | (1 << 30), bytes}), "uc_ctl(PAGE_SIZE)");
+    }
+
+    /** The engine's page size in bytes (initialises the engine). */
+    public int pageSize() {
+        // UC_CTL_READ(UC_CTL_UC_PAGE_SIZE, 1)
+        check(UnicornLibrary.CTL.invokeInt(new Object[] {uc, 1 | (1 << 26) | (2 << 30), value}), "uc_ctl(PAGE_SIZE)");
+        return value.getInt(0);
+    }
+
     // ---- the MMU (Unicorn 2.1 and later) ---------------------------------------------------
 
     /** True if the loaded library offers the virtual-TLB mode and its fill hook (2.1.0 and later). */

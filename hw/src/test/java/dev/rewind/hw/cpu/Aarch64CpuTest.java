@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.PhysicalMemory;
 import dev.rewind.hw.mem.WriteTracker;
@@ -255,9 +257,9 @@ class Aarch64CpuTest {
     }
 
     /**
-     * Unicorn's ARM64 TLB has 1 KiB pages: a transaction's first store in one quarter of a
-     * 4 KiB page and a later one in another quarter must both be undone (the MMU logs whole
-     * 4 KiB pages).
+     * A transaction's first store in one quarter of a 4 KiB page and a later one in another
+     * quarter must both be undone: the MMU logs whole 4 KiB pages, also on an engine whose TLB
+     * has 1 KiB pages (Unicorn 2.0.1's ARM64 default).
      */
     @Test
     void rollbackCoversEveryQuarterOfAPage() {
@@ -275,6 +277,39 @@ class Aarch64CpuTest {
         tracker.rollback();
         assertEquals(0, cpu.memory().load(DATA + 0xc08, 8, Perm.NONE));
         assertEquals(0, cpu.memory().load(DATA, 8, Perm.NONE), "the store to the page's first quarter is undone too");
+    }
+
+    @Test
+    void engineUsesTheAddressSpacesPageSize() {
+        assumeTrue(Unicorn.canSetArm64PageSize(), "Unicorn " + Unicorn.version() + " keeps ARM64's 1 KiB pages");
+        assertEquals(AddressSpace.PAGE, cpu.engine().pageSize());
+    }
+
+    /**
+     * Two passes of stores, 1 KiB apart, over 512 KiB: 128 pages of 4 KiB, which the TLB keeps
+     * between the passes (~130 fills). With 1 KiB engine pages the same loop touches 512 of
+     * them, more than the TLB holds, and every store of both passes missed (~1,000 fills).
+     */
+    @Test
+    void aWorkingSetOfHalfAMebibyteStaysInTheTlb() {
+        assumeTrue(Unicorn.canSetArm64PageSize() && cpu.virtualTlb(), "needs the virtual TLB and 4 KiB engine pages");
+        cpu.memory().map("big", 0x100000, 0x80000, Perm.RW);
+        code(
+                0xd2a00201, // movz x1, #0x10, lsl #16
+                0xd2800043, // movz x3, #2
+                0xd2800002, // 1: movz x2, #0
+                0xf8226823, // 2: str x3, [x1, x2]
+                0x91100042, // add x2, x2, #0x400
+                0xf142005f, // cmp x2, #0x80, lsl #12
+                0x54ffffa1, // b.ne 2b
+                0xf1000463, // subs x3, x3, #1
+                0x54ffff41, // b.ne 1b
+                SVC);
+        long before = cpu.engine().tlbFills();
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        long fills = cpu.engine().tlbFills() - before;
+        assertEquals(1, cpu.memory().load(0x100000 + 0x7fc00, 8, Perm.NONE), "the second pass stored 1");
+        assertTrue(fills >= 128 && fills < 300, "TLB fills for 2 x 512 KiB of stores 1 KiB apart: " + fills);
     }
 
     @Test
