@@ -1,7 +1,9 @@
 # Shared by ./rewind and scripts/test: install what is missing, build what is stale.
 # shellcheck shell=bash
 
-REWIND_ROOT=${REWIND_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+_lib_dir=${BASH_SOURCE[0]%/*}
+[ "$_lib_dir" = "${BASH_SOURCE[0]}" ] && _lib_dir=.
+REWIND_ROOT=${REWIND_ROOT:-$(cd "$_lib_dir/.." && pwd)}
 
 # Debian packages the CLI needs to run a built jar: libslirp0 (user-mode networking for net
 # devices, docs/DEVICES.md) and the system's Unicorn (the fallback engine,
@@ -97,7 +99,7 @@ ensure_built() {
 }
 
 # shellcheck source=engine.sh
-. "$(dirname "${BASH_SOURCE[0]}")/engine.sh"
+. "$_lib_dir/engine.sh"
 
 # The CLI's class-data sharing archive: the JVM maps the classes a run needs, already parsed and
 # verified, instead of loading them from the jar (start-up time: docs/PERFORMANCE.md).
