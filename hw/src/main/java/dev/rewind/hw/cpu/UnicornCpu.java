@@ -26,7 +26,7 @@ import dev.rewind.hw.unicorn.Unicorn;
  * {@link #run(long, long)} names one (Unicorn's exits: no per-run work for {@code until}).
  */
 public abstract class UnicornCpu implements Cpu {
-    /** Never reached: run() passes it as "until" so only stops and faults end a run. */
+    /** No {@code until} address ({@link #run(long)}): only stops, traps and faults end a run. */
     public static final long NO_UNTIL = 0xFFFF_FFFF_FFFF_FFFEL;
 
     protected final Unicorn uc;

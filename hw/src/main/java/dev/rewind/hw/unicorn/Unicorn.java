@@ -392,10 +392,21 @@ public final class Unicorn implements AutoCloseable {
     /**
      * Run from {@code begin} until a hook or another thread calls {@link #stop()}, the guest
      * reaches {@code until}, or a fault ends it. Returns the uc_err code (0, or a memory/
-     * instruction error). Rethrows an exception thrown by a hook during the run.
+     * instruction error). Rethrows an exception thrown by a hook during the run. (After
+     * {@link #useExits}, {@code until} is made the one exit for this run.)
      */
     public int start(long begin, long until) {
-        int err = UnicornLibrary.uc_emu_start(uc, begin, until, 0, 0);
+        if (exits) {
+            setExits(until);
+        }
+        int err;
+        try {
+            err = UnicornLibrary.uc_emu_start(uc, begin, until, 0, 0);
+        } finally {
+            if (exits) {
+                setExits();
+            }
+        }
         rethrowHookError();
         return err;
     }
@@ -413,6 +424,8 @@ public final class Unicorn implements AutoCloseable {
     /**
      * As {@link #start}, in one native call: write what {@code run} staged, reset its trap
      * record, run, and after a syscall trap read the syscall's registers ({@link NativeRun#read}).
+     * After {@link #useExits}, {@code until} means nothing here: the caller sets an exit
+     * ({@link #setExits}) if it wants one.
      */
     public int run(NativeRun run, long begin, long until) {
         int err = run.run(begin, until);
@@ -430,7 +443,11 @@ public final class Unicorn implements AutoCloseable {
     public void useExits() {
         // uc_ctl_exits_enable: UC_CTL_WRITE(UC_CTL_UC_USE_EXITS, 1), type 4, one argument
         check(UnicornLibrary.CTL.invokeInt(new Object[] {uc, 4 | (1 << 26) | (1 << 30), 1}), "uc_ctl(USE_EXITS)");
+        exits = true;
     }
+
+    /** {@link #useExits} is in effect. */
+    private boolean exits;
 
     /** After {@link #useExits}: the addresses where a run stops (none: only stops, traps and faults). */
     public void setExits(long... exits) {
