@@ -1,6 +1,7 @@
 /*
  * rewind_native: the few Unicorn hooks that must not cost a trip into Java, in three parts:
- *   traps.c     the trap hooks (interrupt, invalid memory, precise preemption)
+ *   traps.c     the trap hooks (interrupt, invalid memory, precise preemption), and a whole
+ *               run in one call (rw_run: staged register writes, uc_emu_start, the syscall's reads)
  *   undo_log.c  the TxIPC undo log (the 2.0.1 store hook, commit, rollback, history)
  *   mmu.c       the MMU: Unicorn 2.1's TLB-fill hook, and write tracking through it
  * built into one library (hw/pom.xml). This header holds the structs they share, each
@@ -37,6 +38,36 @@ struct rw_trap {
 	int32_t preempted;   /* the block hook stopped the engine            (offset 36) */
 	int64_t preempt_pc;  /* the block it stopped at: the exact resume PC (offset 40) */
 };
+
+/*
+ * One run of an engine in one native call (traps.c, rw_run): the registers staged since the
+ * last run are written, the trap record is reset, uc_emu_start runs, and after a syscall trap
+ * the syscall's registers are read. Keep in sync with NativeRun.java.
+ */
+#define RW_RUN_REGS 16
+
+typedef int (*uc_emu_start_fn)(void *uc, uint64_t begin, uint64_t until, uint64_t timeout,
+                               size_t count);
+typedef int (*uc_reg_batch_fn)(void *uc, int *ids, void **vals, int count);
+
+struct rw_run {
+	void *uc;              /* 0   */
+	struct rw_trap *trap;  /* 8   */
+	uc_emu_start_fn start; /* 16: uc_emu_start of the loaded library */
+	uc_reg_batch_fn write; /* 24: uc_reg_write_batch */
+	uc_reg_batch_fn read;  /* 32: uc_reg_read_batch */
+	uint64_t read_on;      /* 40: bit n: after exception n (a syscall), read the read set */
+	int32_t nwrite;        /* 48: staged registers of the write set (0 after the write) */
+	int32_t nread;         /* 52: registers in the read set */
+	int32_t write_err;     /* 56: uc_err of the last staged write, 0 if none failed */
+	int32_t read_err;      /* 60: uc_err of the last read, 0 if none failed */
+	int32_t write_ids[RW_RUN_REGS];  /* 64  */
+	int32_t read_ids[RW_RUN_REGS];   /* 128 */
+	int64_t write_vals[RW_RUN_REGS]; /* 192 */
+	int64_t read_vals[RW_RUN_REGS];  /* 320 */
+	void *write_ptrs[RW_RUN_REGS];   /* 448: &write_vals[i] */
+	void *read_ptrs[RW_RUN_REGS];    /* 576: &read_vals[i] */
+};                                       /* 704 */
 
 #define RW_PAGE 4096u
 

@@ -13,23 +13,29 @@ import java.util.concurrent.locks.LockSupport;
 final class Watchdog implements AutoCloseable {
     private static final long TICK_NANOS = 1_000_000;
 
-    /** One stretch of a task on the CPU. The watchdog only ever sees one whole Slice. */
+    /**
+     * One stretch of a task on the CPU. The watchdog only ever sees one whole Slice: the kernel
+     * reuses one object for every slice ({@link #begin}), and {@link #end} returns only once the
+     * watchdog is done looking at it (a slice a tick, 2 per null IPC round trip: allocating one
+     * each time cost more than the rest of the kernel's work, in the page faults of a young
+     * heap).
+     */
     static final class Slice {
-        final Task task;
-        final Cpu cpu;
-        final long start;
-        final long runawayNanos;
-        final long quietBefore;
+        Task task;
+        Cpu cpu;
+        long start;
+        long runawayNanos;
+        long quietBefore;
         volatile boolean preempted;
         volatile boolean runaway;
         volatile boolean budgetSpent;
         /** The task's open request ran past its recovery policy's deadline. */
         volatile boolean deadline;
 
-        final long deadlineNanos;
+        long deadlineNanos;
 
         /** The kernel thread, which runs the slice's CPU. */
-        final long thread = Thread.currentThread().getId();
+        long thread;
         /** The kernel thread's CPU time and the wall time when the watchdog first saw the slice (-1: not yet). */
         private long cpuMark = -1;
 
@@ -40,13 +46,40 @@ final class Watchdog implements AutoCloseable {
          */
         volatile long stolen;
 
+        /** A slice of {@code task} from {@code start} (one the watchdog never sees). */
         Slice(Task task, long start) {
+            reset(task, start);
+        }
+
+        private Slice() {}
+
+        /** Make this the slice of {@code task} from {@code start}, with no marks. */
+        private void reset(Task task, long start) {
             this.task = task;
             this.cpu = task.cpu();
             this.start = start;
             this.runawayNanos = task.spec().runawayMs() * 1_000_000L;
             this.quietBefore = task.quietNanos();
             this.deadlineNanos = task.recovery().deadlineNanos();
+            this.thread = Thread.currentThread().getId();
+            this.cpuMark = -1;
+            this.wallMark = 0;
+            // (volatile writes cost a fence each: only those set are cleared)
+            if (preempted) {
+                preempted = false;
+            }
+            if (runaway) {
+                runaway = false;
+            }
+            if (budgetSpent) {
+                budgetSpent = false;
+            }
+            if (deadline) {
+                deadline = false;
+            }
+            if (stolen != 0) {
+                stolen = 0;
+            }
         }
     }
 
@@ -54,6 +87,11 @@ final class Watchdog implements AutoCloseable {
     private volatile long deadline;
     private final Thread thread;
     private volatile Slice slice;
+    /** The slice the watchdog thread is looking at, or null: {@link #end} waits until it is done. */
+    private volatile Slice busy;
+    /** The one Slice object, reused for every slice. */
+    private final Slice reused = new Slice();
+
     private volatile boolean closed;
 
     /** @param budgetNanos total run time allowed, or 0 for none */
@@ -65,14 +103,31 @@ final class Watchdog implements AutoCloseable {
         thread.start();
     }
 
+    /**
+     * The slice of {@code t} from {@code now} begins: the watchdog may look at it from now on
+     * until {@link #end}. The returned object is valid until the next begin.
+     */
     Slice begin(Task t, long now) {
-        Slice s = new Slice(t, now);
+        Slice s = reused; // (the last end() waited until the watchdog was done with it)
+        s.reset(t, now);
         slice = s;
         return s;
     }
 
+    /** The slice ends: returns once the watchdog no longer looks at it. */
     void end() {
+        Slice s = slice;
         slice = null;
+        // The watchdog marks itself busy, then checks that the slice is still current; the
+        // kernel withdraws it, then checks that the watchdog is not busy with it (both
+        // volatile: one of the two sees the other). Its look at a slice takes microseconds.
+        for (int spins = 0; s != null && busy == s; spins++) {
+            if ((spins & 255) == 255) {
+                Thread.yield(); // (the watchdog thread was descheduled in the middle)
+            } else {
+                Thread.onSpinWait();
+            }
+        }
     }
 
     /**
@@ -125,7 +180,8 @@ final class Watchdog implements AutoCloseable {
     }
 
     boolean budgetSpent() {
-        return System.nanoTime() > deadline;
+        long d = deadline;
+        return d != Long.MAX_VALUE && System.nanoTime() > d; // (no budget: no clock read)
     }
 
     private void loop() {
@@ -135,25 +191,39 @@ final class Watchdog implements AutoCloseable {
             if (s == null) {
                 continue;
             }
-            long now = System.nanoTime();
-            // The request deadline and the runaway limit are CPU time: without the stolen time a
-            // loaded host (or a long GC pause) would fault a task that did nothing wrong.
-            long cpuNow = now - steal(s, now);
-            if (now > deadline) {
-                s.budgetSpent = true;
-                stop(s);
-            } else if (s.deadlineNanos > 0 && s.task.requestOverran(cpuNow, s.deadlineNanos)) {
-                s.deadline = true;
-                stop(s);
-            } else if (s.runawayNanos > 0 && quiet(s, cpuNow) > s.runawayNanos) {
-                s.runaway = true;
-                stop(s);
-            } else if (cpuNow - s.start >= quantumNanos && s.cpu.preemptible()) {
-                // (A quantum is CPU time too: on a loaded host a task could otherwise lose its
-                // turn before running at all, and the order of equal tasks would depend on load.)
-                s.preempted = true;
-                s.cpu.requestPreempt();
+            busy = s;
+            if (slice != s) {
+                busy = null; // it ended meanwhile
+                continue;
             }
+            try {
+                look(s);
+            } finally {
+                busy = null;
+            }
+        }
+    }
+
+    /** One tick's look at the running slice {@code s}: mark it and stop its CPU if it must end. */
+    private void look(Slice s) {
+        long now = System.nanoTime();
+        // The request deadline and the runaway limit are CPU time: without the stolen time a
+        // loaded host (or a long GC pause) would fault a task that did nothing wrong.
+        long cpuNow = now - steal(s, now);
+        if (now > deadline) {
+            s.budgetSpent = true;
+            stop(s);
+        } else if (s.deadlineNanos > 0 && s.task.requestOverran(cpuNow, s.deadlineNanos)) {
+            s.deadline = true;
+            stop(s);
+        } else if (s.runawayNanos > 0 && quiet(s, cpuNow) > s.runawayNanos) {
+            s.runaway = true;
+            stop(s);
+        } else if (cpuNow - s.start >= quantumNanos && s.cpu.preemptible()) {
+            // (A quantum is CPU time too: on a loaded host a task could otherwise lose its
+            // turn before running at all, and the order of equal tasks would depend on load.)
+            s.preempted = true;
+            s.cpu.requestPreempt();
         }
     }
 

@@ -106,9 +106,9 @@ public final class Aarch64Cpu extends UnicornCpu {
     }
 
     public Aarch64Cpu(PhysicalMemory ram) {
-        super(ram, Unicorn.ARCH_ARM64, Unicorn.MODE_ARM64);
+        super(ram, Unicorn.ARCH_ARM64, Unicorn.MODE_ARM64, RESULT_IDS, SVC_IDS, 1L << EXCP_SWI);
         // FP/SIMD at EL0 and EL1 without trapping (CPACR_EL1.FPEN = 0b11): picolibc's code uses them.
-        uc.regWrite(REG_CPACR_EL1, 3L << 20);
+        regs().regWrite(REG_CPACR_EL1, 3L << 20);
     }
 
     @Override
@@ -124,7 +124,7 @@ public final class Aarch64Cpu extends UnicornCpu {
     @Override
     protected Exit onInterrupt(int intno) {
         if (intno == EXCP_SWI) {
-            uc.regReadBatch(SVC_IDS, args, 9);
+            takeSyscallArgs(); // (read with the run)
             return Exit.ECALL;
         }
         long pc = pc();
@@ -308,42 +308,39 @@ public final class Aarch64Cpu extends UnicornCpu {
 
     /** x0..x30 for 0..30, sp for 31. */
     public long reg(int x) {
-        return uc.regRead(id(x));
+        return regs().regRead(id(x));
     }
 
     public void setReg(int x, long v) {
         registerVersion++;
-        uc.regWrite(id(x), v);
+        regs().regWrite(id(x), v);
     }
 
-    /** Write x0..x(count-1) from in[0..count-1] with one native call. */
+    /** Write x0..x(count-1) from in[0..count-1]: staged, written by the next run (or register access). */
     public void writeArgs(long[] in, int count) {
-        registerVersion++;
-        if (count > 0) {
-            uc.regWriteBatch(RESULT_IDS, in, count);
-        }
+        stageResults(in, count);
     }
 
     @Override
     public long flags() {
-        return uc.regRead(REG_NZCV) & 0xF000_0000L;
+        return regs().regRead(REG_NZCV) & 0xF000_0000L;
     }
 
     @Override
     public void setFlags(long v) {
         registerVersion++;
-        uc.regWrite(REG_NZCV, v & 0xF000_0000L);
+        regs().regWrite(REG_NZCV, v & 0xF000_0000L);
     }
 
     /** x0..x30 into out[0..30], sp into out[31], pc into out[32]. out must have length >= 33. */
     public void readAll(long[] out) {
-        uc.regReadBatch(ALL_IDS, out, 33);
+        regs().regReadBatch(ALL_IDS, out, 33);
     }
 
     /** Inverse of {@link #readAll}. */
     public void writeAll(long[] in) {
         registerVersion++;
-        uc.regWriteBatch(ALL_IDS, in, 33);
+        regs().regWriteBatch(ALL_IDS, in, 33);
     }
 
     /** Scratch for the extended registers: 16 bytes a register, as the engine reads them. */
@@ -361,7 +358,7 @@ public final class Aarch64Cpu extends UnicornCpu {
      */
     @Override
     public void readExtended(long[] out) {
-        uc.regReadBatchWide(EXT_IDS, wide, 35);
+        regs().regReadBatchWide(EXT_IDS, wide, 35);
         System.arraycopy(wide, 0, out, 0, 64);
         out[FPSR] = wide[64] & 0xFFFF_FFFFL; // (4-byte registers: the rest of the slot is stale)
         out[FPCR] = wide[66] & 0xFFFF_FFFFL;
@@ -375,6 +372,6 @@ public final class Aarch64Cpu extends UnicornCpu {
         wide[64] = in[FPSR];
         wide[66] = in[FPCR];
         wide[68] = in[NZCV] & 0xF000_0000L;
-        uc.regWriteBatchWide(EXT_IDS, wide, 35);
+        regs().regWriteBatchWide(EXT_IDS, wide, 35);
     }
 }

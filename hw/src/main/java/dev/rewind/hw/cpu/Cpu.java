@@ -70,7 +70,10 @@ public interface Cpu extends AutoCloseable {
 
     void setReg(int x, long v);
 
-    /** Write result slots 0..count-1 ({@link Arch#result}) from in[0..count-1]. */
+    /**
+     * Write result slots 0..count-1 ({@link Arch#result}) from in[0..count-1]: staged, and
+     * written by the next run (in the same native call) or before any other register access.
+     */
     void writeArgs(long[] in, int count);
 
     /** All general registers and, last, the PC. */

@@ -45,7 +45,13 @@ public final class RiscvCpu extends UnicornCpu {
     }
 
     public RiscvCpu(PhysicalMemory ram) {
-        super(ram, Unicorn.ARCH_RISCV, Unicorn.MODE_RISCV64);
+        super(
+                ram,
+                Unicorn.ARCH_RISCV,
+                Unicorn.MODE_RISCV64,
+                ARG_IDS,
+                ECALL_IDS,
+                (1L << Cause.ECALL_U) | (1L << Cause.ECALL_S) | (1L << Cause.ECALL_M));
     }
 
     @Override
@@ -61,7 +67,7 @@ public final class RiscvCpu extends UnicornCpu {
     @Override
     protected Exit onInterrupt(int intno) {
         if (intno == Cause.ECALL_U || intno == Cause.ECALL_S || intno == Cause.ECALL_M) {
-            uc.regReadBatch(ECALL_IDS, args, 9);
+            takeSyscallArgs(); // (read with the run)
             return Exit.ECALL;
         }
         exceptionCause = intno;
@@ -95,28 +101,25 @@ public final class RiscvCpu extends UnicornCpu {
 
     /** x0..x31; x0 reads 0. */
     public long reg(int x) {
-        return x == 0 ? 0 : uc.regRead(REG_X0 + x);
+        return x == 0 ? 0 : regs().regRead(REG_X0 + x);
     }
 
     public void setReg(int x, long v) {
         registerVersion++;
         if (x != 0) {
-            uc.regWrite(REG_X0 + x, v);
+            regs().regWrite(REG_X0 + x, v);
         }
     }
 
-    /** Write a0..a(count-1) from in[0..count-1] with one native call. */
+    /** Write a0..a(count-1) from in[0..count-1]: staged, written by the next run (or register access). */
     public void writeArgs(long[] in, int count) {
-        registerVersion++;
-        if (count > 0) {
-            uc.regWriteBatch(ARG_IDS, in, count);
-        }
+        stageResults(in, count);
     }
 
     /** x1..x31 into out[1..31] and pc into out[32]; out[0] = 0. out must have length >= 33. */
     public void readAll(long[] out) {
         long[] tmp = new long[32];
-        uc.regReadBatch(ALL_IDS, tmp, 32);
+        regs().regReadBatch(ALL_IDS, tmp, 32);
         out[0] = 0;
         System.arraycopy(tmp, 0, out, 1, 31);
         out[32] = tmp[31];
@@ -128,6 +131,6 @@ public final class RiscvCpu extends UnicornCpu {
         System.arraycopy(in, 1, tmp, 0, 31);
         tmp[31] = in[32];
         registerVersion++;
-        uc.regWriteBatch(ALL_IDS, tmp, 32);
+        regs().regWriteBatch(ALL_IDS, tmp, 32);
     }
 }

@@ -4,6 +4,7 @@ import dev.rewind.hw.dev.Device;
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.PhysicalMemory;
 import dev.rewind.hw.mem.WriteTracker;
+import dev.rewind.hw.unicorn.NativeRun;
 import dev.rewind.hw.unicorn.NativeWriteTracker;
 import dev.rewind.hw.unicorn.TrapRecord;
 import dev.rewind.hw.unicorn.Unicorn;
@@ -17,14 +18,22 @@ import dev.rewind.hw.unicorn.Unicorn;
  * <p>Traps are recorded by native hooks (no Java callback on the hot path): a syscall trap or
  * an exception stops the engine and {@link #run} returns {@link Exit#ECALL} or
  * {@link Exit#EXCEPTION}; an invalid access ends it with {@link Exit#MEMORY_FAULT}.
+ *
+ * <p>A run is one native call ({@link NativeRun}): {@link #writeArgs} only stages the results,
+ * which the run writes before it starts, and the syscall's registers are read in the same call
+ * after a trap. Every other register access writes what is staged first, so the order of
+ * writes and reads is the caller's. The engine never stops at an {@code until} address unless
+ * {@link #run(long, long)} names one (Unicorn's exits: no per-run work for {@code until}).
  */
 public abstract class UnicornCpu implements Cpu {
-    /** Never reached: run() passes it as "until" so only stops and faults end a run. */
+    /** No {@code until} address ({@link #run(long)}): only stops, traps and faults end a run. */
     public static final long NO_UNTIL = 0xFFFF_FFFF_FFFF_FFFEL;
 
     protected final Unicorn uc;
     protected final AddressSpace space;
     protected final TrapRecord trap;
+    /** One native call a run: the staged results, the run, the syscall's registers. */
+    private final NativeRun runner;
     /** After {@link Exit#ECALL}: the eight argument slots and the resume PC. */
     protected final long[] args = new long[9];
 
@@ -40,8 +49,14 @@ public abstract class UnicornCpu implements Cpu {
     private int memFaultType;
     private long memFaultAddress;
 
-    /** A CPU on a new engine of Unicorn's {@code arch} and {@code mode}, mapping nothing yet. */
-    protected UnicornCpu(PhysicalMemory ram, int arch, int mode) {
+    /**
+     * A CPU on a new engine of Unicorn's {@code arch} and {@code mode}, mapping nothing yet.
+     * {@link #writeArgs} writes {@code resultIds} (Unicorn's register ids); after an exception
+     * whose number {@code n} has bit n set in {@code syscallTraps}, {@code syscallIds} (the
+     * eight argument slots, then the PC) are read into {@link #args} in the same native call as
+     * the run.
+     */
+    protected UnicornCpu(PhysicalMemory ram, int arch, int mode, int[] resultIds, int[] syscallIds, long syscallTraps) {
         this.ram = ram;
         this.uc = Unicorn.open(arch, mode);
         try {
@@ -58,6 +73,8 @@ public abstract class UnicornCpu implements Cpu {
             if (virtualTlbWanted()) {
                 uc.enableVirtualTlb(trap);
             }
+            this.runner = uc.newRun(trap, resultIds, syscallIds, syscallTraps);
+            uc.useExits();
         } catch (RuntimeException e) {
             uc.close();
             throw e;
@@ -151,9 +168,31 @@ public abstract class UnicornCpu implements Cpu {
         device.mapInto(uc, base);
     }
 
-    /** The engine, for hw's own tests and tools (the kernel goes through the methods above). */
+    /**
+     * The engine, for hw's own tests and tools (the kernel goes through the methods above).
+     * Results staged by {@link #writeArgs} are written first.
+     */
     public Unicorn engine() {
+        return regs();
+    }
+
+    /** The engine, for a register access: what {@link #writeArgs} staged is written first. */
+    protected final Unicorn regs() {
+        if (runner.staged()) {
+            runner.flush();
+        }
         return uc;
+    }
+
+    /** Stage result registers 0..count-1 (the constructor's {@code resultIds}) for the next run. */
+    protected final void stageResults(long[] in, int count) {
+        registerVersion++;
+        runner.stage(in, count);
+    }
+
+    /** After a syscall trap: the syscall's registers, read with the run, into {@link #args}. */
+    protected final void takeSyscallArgs() {
+        runner.read(args, args.length);
     }
 
     /**
@@ -176,8 +215,17 @@ public abstract class UnicornCpu implements Cpu {
     /** As {@link #run(long)}, but also stop (as {@link Exit#STOPPED}) when the PC reaches {@code until}. */
     public Exit run(long pc, long until) {
         registerVersion++;
-        trap.reset();
-        int err = uc.start(pc, until);
+        int err;
+        if (until == NO_UNTIL) {
+            err = uc.run(runner, pc, until);
+        } else {
+            uc.setExits(until);
+            try {
+                err = uc.run(runner, pc, until);
+            } finally {
+                uc.setExits();
+            }
+        }
         int intno = trap.intno();
         if (intno >= 0) {
             return onInterrupt(intno);
@@ -185,7 +233,7 @@ public abstract class UnicornCpu implements Cpu {
         if (err == Unicorn.ERR_OK) {
             if (trap.preempted()) {
                 // exact even where Unicorn left a stale PC (a code hook exists: see rw_block_hook)
-                uc.regWrite(pcRegister(), trap.preemptPc());
+                regs().regWrite(pcRegister(), trap.preemptPc());
             }
             return Exit.STOPPED;
         }
@@ -353,16 +401,17 @@ public abstract class UnicornCpu implements Cpu {
     // ---- registers: the architecture's --------------------------------------------------------
 
     public long pc() {
-        return uc.regRead(pcRegister());
+        return regs().regRead(pcRegister());
     }
 
     public void setPc(long pc) {
         registerVersion++;
-        uc.regWrite(pcRegister(), pc);
+        regs().regWrite(pcRegister(), pc);
     }
 
     @Override
     public void close() {
+        runner.discard();
         try {
             if (tracker != null) {
                 tracker.close();

@@ -22,6 +22,8 @@ final class NativeHooks {
     static final Pointer BLOCK_HOOK;
     static final Pointer UC_EMU_STOP;
     private static final NativeLibrary LIB;
+    /** Where the library was extracted. */
+    private static final Path FILE;
 
     /** Offsets in struct rw_trap. */
     static final int OFF_INTNO = 0;
@@ -52,6 +54,7 @@ final class NativeHooks {
         } catch (IOException e) {
             throw new UnicornException(-1, "cannot extract " + RESOURCE + ": " + e.getMessage(), e);
         }
+        FILE = file;
         LIB = NativeLibrary.getInstance(file.toString());
         INTR_HOOK = LIB.getFunction("rw_intr_hook");
         MEM_INVALID_HOOK = LIB.getFunction("rw_mem_invalid_hook");
@@ -68,6 +71,19 @@ final class NativeHooks {
 
     static Function function(String name) {
         return LIB.getFunction(name);
+    }
+
+    private static boolean jniLoaded;
+
+    /**
+     * Load the library for the JVM's own native methods too ({@link NativeRun}'s JNI method): the
+     * same file, so the same copy of the code (the dynamic loader hands back the handle JNA has).
+     */
+    static synchronized void loadForJni() {
+        if (!jniLoaded) {
+            System.load(FILE.toString());
+            jniLoaded = true;
+        }
     }
 
     /** The loaded library, for direct mapping ({@code Native.register}) of hot calls. */

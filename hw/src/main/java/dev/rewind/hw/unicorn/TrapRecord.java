@@ -33,9 +33,13 @@ public final class TrapRecord {
         mem.setInt(NativeHooks.OFF_PREEMPT, 1); // a native write: visible to the hook promptly
     }
 
-    /** Withdraw a preemption request that was not acted on. */
+    /**
+     * Withdraw a preemption request that was not acted on. On the thread that runs the engine,
+     * between runs: a plain store through the view (no JNI call), which the next run's native
+     * call sees.
+     */
     public void clearPreempt() {
-        mem.setInt(NativeHooks.OFF_PREEMPT, 0);
+        view.putInt(NativeHooks.OFF_PREEMPT, 0);
     }
 
     /** True if the block hook stopped the last run. */

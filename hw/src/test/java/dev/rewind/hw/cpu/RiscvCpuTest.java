@@ -42,6 +42,42 @@ class RiscvCpuTest extends CpuFixture {
     }
 
     @Test
+    void stagedResultsAreSeenByEveryRegisterAccessInOrder() {
+        code(addi(10, 0, 5), ECALL, addi(10, 10, 1), ECALL, NOP);
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        long resume = cpu.args()[8];
+        cpu.writeArgs(new long[] {40, 41, 42}, 3); // staged: written by the next run...
+        assertEquals(41, cpu.reg(RiscvCpu.A0 + 1), "...or first by any register access");
+        cpu.writeArgs(new long[] {50}, 1); // a second write of a0 only: a1, a2 keep theirs
+        cpu.setReg(RiscvCpu.A0 + 2, 7); // a direct write after the staged ones wins
+        long[] regs = new long[33];
+        cpu.readAll(regs);
+        assertEquals(50, regs[RiscvCpu.A0]);
+        assertEquals(41, regs[RiscvCpu.A0 + 1]);
+        assertEquals(7, regs[RiscvCpu.A0 + 2]);
+        cpu.writeArgs(new long[] {60, 61}, 2);
+        assertEquals(Exit.ECALL, cpu.run(resume));
+        assertEquals(61, cpu.args()[0], "a0 staged before the run, then a0 += 1");
+        assertEquals(61, cpu.args()[1]);
+        assertEquals(7, cpu.args()[2]);
+    }
+
+    @Test
+    void runStopsAtItsUntilAddressOnlyInThatRun() {
+        code(NOP, NOP, addi(10, 0, 3), ECALL, NOP);
+        assertEquals(Exit.STOPPED, cpu.run(CODE, CODE + 8));
+        assertEquals(CODE + 8, cpu.pc());
+        assertEquals(Exit.ECALL, cpu.run(CODE), "the next run goes past it");
+        assertEquals(3, cpu.args()[0]);
+        assertEquals(CODE + 16, cpu.args()[8]);
+        // (Unicorn checks exits when it translates: an until inside a block already translated
+        // is not seen, before and after exits alike)
+        cpu.dropTranslations(CODE, CODE + 16);
+        assertEquals(Unicorn.ERR_OK, cpu.engine().start(CODE, CODE + 4), "the engine's own start honours until");
+        assertEquals(CODE + 4, cpu.pc());
+    }
+
+    @Test
     void illegalInstructionReportsItsOwnPc() {
         code(NOP, NOP, 0x00000000);
         assertEquals(Exit.EXCEPTION, cpu.run(CODE));
