@@ -215,10 +215,16 @@ class WriteTrackerTest {
             fillPage(cpu, t, 1, (byte) 0x22); // the open transaction is rolled back first
             t.rollback();
             // The newest commit logged the four data pages, but only page 2 (filled with 0x11
-            // before) changed: the others were written with what they held, and a page left as
-            // it was keeps no record.
-            assertArrayEquals(new long[] {DATA + 4096L * 2}, t.historyPages(0));
-            assertEquals(1, t.undoHistory(1), "the one page the newest commit changed");
+            // before) changed: the others were written with what they held. The native tracker
+            // keeps no record of a page left as it was (its whole pre-image is not due: that is
+            // every 16th commit); the protection tracker (2.0.1) keeps every page whole.
+            if (kind == RiscvCpu.TrackerKind.PROTECTION) {
+                assertEquals(4, t.historyPages(0).length);
+                assertEquals(4, t.undoHistory(1), "the four pages the newest commit logged");
+            } else {
+                assertArrayEquals(new long[] {DATA + 4096L * 2}, t.historyPages(0));
+                assertEquals(1, t.undoHistory(1), "the one page the newest commit changed");
+            }
             assertArrayEquals(s2, dump(cpu), "one commit undone");
             assertEquals(2, t.history());
             t.undoHistory(5);
