@@ -53,7 +53,7 @@ public final class Main implements Runnable {
             }
             return 0;
         }
-        if (args.length > 1 && GUEST_COMMANDS.contains(args[0])) {
+        if (args.length > 0 && GUEST_COMMANDS.contains(args[0])) { // (also a bare "boot": the demo)
             dev.rewind.hw.cpu.Engine.preload(); // overlaps the command line's model and logging set-up
         }
         CommandLine cl = new CommandLine(new Main());

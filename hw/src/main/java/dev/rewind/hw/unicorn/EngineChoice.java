@@ -17,7 +17,7 @@ public final class EngineChoice {
      * Start opening the engine's library on a background thread, so that the dynamic loader's
      * work (JNA's own native part, then relocating a 20 MiB libunicorn) overlaps the rest of a
      * command's start-up (the command-line model, logging, reading the image). Only the
-     * {@link NativeLibrary} is opened: JNA keeps it by name, so UnicornLibrary's static initialiser
+     * {@link com.sun.jna.NativeLibrary} is opened: JNA keeps it by name, so UnicornLibrary's static initialiser
      * finds it loaded. {@link UnicornLibrary} itself is not initialised there (this class has no
      * static state), so a library that cannot be loaded is reported by the thread that needs it,
      * with UnicornLibrary's message; a failure here is dropped.
