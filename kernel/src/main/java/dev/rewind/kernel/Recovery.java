@@ -115,6 +115,16 @@ interface Recovery {
     }
 
     /**
+     * The task is about to exit at {@code pc} (the syscall's resume PC): null to let it, or a
+     * fault to raise instead. Under txipc, an exit inside a request whose code no longer matches
+     * the image is corruption (a changed instruction that reached the exit call), handled as
+     * {@link #checkReply} handles a reply from changed code.
+     */
+    default Fault checkExit(long pc) {
+        return null;
+    }
+
+    /**
      * The task replied {@code reply} (a1..a6 in reply[1..6]) to {@code client}: its request is
      * over, whether or not the client is still there to get the reply.
      */

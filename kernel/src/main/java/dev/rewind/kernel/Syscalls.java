@@ -87,6 +87,11 @@ final class Syscalls {
                         yield Next.PREEMPT;
                     }
                     case Abi.SYS_EXIT -> {
+                        Fault corrupt = t.recovery().checkExit(f.a[8]);
+                        if (corrupt != null) {
+                            t.faultWhenStopped(corrupt);
+                            yield Next.BLOCKED;
+                        }
                         t.exited((int) a0);
                         yield Next.BLOCKED;
                     }

@@ -674,6 +674,31 @@ final class TxIpc implements Recovery {
         return new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, server.image().describe(pc - 4), what);
     }
 
+    /**
+     * The server is about to exit at {@code pc}. Inside a request, with the code check on, its
+     * code is compared with the image first: a changed instruction can reach the exit call (or
+     * send the server there) without trapping, and an exit is as visible to the client as a
+     * wrong reply (its call fails with EDEAD). Then the request is undone, the code restored and
+     * the request delivered again, as for a reply ({@link #checkReply}).
+     */
+    @Override
+    public Fault checkExit(long pc) {
+        if (!server.inRequest() || !server.spec().txipc().codeCheck()) {
+            return null;
+        }
+        long changed = codeImage().changedPage();
+        if (changed == -1) {
+            return null;
+        }
+        redeliver = true;
+        return new Fault(
+                FaultKind.CORRUPT_STATE,
+                pc - 4,
+                0,
+                server.image().describe(pc - 4),
+                "code page 0x" + Long.toHexString(changed) + " differs from the image (checked before an exit)");
+    }
+
     private CodeImage codeImage() {
         if (code == null) {
             code = new CodeImage(server);

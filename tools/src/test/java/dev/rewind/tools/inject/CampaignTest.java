@@ -158,6 +158,22 @@ class CampaignTest {
     }
 
     @Test
+    void anExitReachedThroughChangedCodeInsideARequestIsUndoneLikeAReply() throws Exception {
+        // Seed 473378 of the kv campaign 470001..: a flipped bit in an instruction sends the
+        // server to its exit call inside a request (no trap, no reply): the client's call
+        // failed with EDEAD. The code is now checked before an exit inside a request as before
+        // a reply: the request is undone, the code restored and the request delivered again.
+        SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
+        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
+        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, cfg);
+        c.profile();
+        Campaign.Run r = c.inject(473378, FaultInjector.Type.DEFAULTS);
+        assertEquals(FaultInjector.Type.INSTRUCTION_CORRUPTION, r.type(), r::toString);
+        assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
+        assertTrue(r.manifestation().startsWith("kv: corrupt_state -> "), r::toString);
+    }
+
+    @Test
     void dualVerificationNeedsTxipc() throws Exception {
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
