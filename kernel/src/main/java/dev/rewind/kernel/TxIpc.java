@@ -670,7 +670,15 @@ final class TxIpc implements Recovery {
             // client never sees a reply computed by changed code.
             what = "code page 0x" + Long.toHexString(changed) + " differs from the image (checked before the reply)";
         }
-        redeliver = true;
+        return corruptAtSyscall(pc, what, true);
+    }
+
+    /**
+     * A CORRUPT_STATE fault at the syscall that {@code pc} follows, {@code what} saying why; the
+     * request is delivered again after the abort if {@code again}, else its client gets ERECOVERED.
+     */
+    private Fault corruptAtSyscall(long pc, String what, boolean again) {
+        redeliver = again;
         return new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, server.image().describe(pc - 4), what);
     }
 
@@ -690,13 +698,10 @@ final class TxIpc implements Recovery {
         if (changed == -1) {
             return null;
         }
-        redeliver = true;
-        return new Fault(
-                FaultKind.CORRUPT_STATE,
-                pc - 4,
-                0,
-                server.image().describe(pc - 4),
-                "code page 0x" + Long.toHexString(changed) + " differs from the image (checked before an exit)");
+        return corruptAtSyscall(
+                pc,
+                "code page 0x" + Long.toHexString(changed) + " differs from the image (checked before an exit)",
+                true);
     }
 
     private CodeImage codeImage() {
@@ -755,13 +760,7 @@ final class TxIpc implements Recovery {
         if (agrees) {
             return null;
         }
-        redeliver = false;
-        return new Fault(
-                FaultKind.CORRUPT_STATE,
-                pc - 4,
-                0,
-                server.image().describe(pc - 4),
-                "three runs of the request disagreed (verify = \"dual\")");
+        return corruptAtSyscall(pc, "three runs of the request disagreed (verify = \"dual\")", false);
     }
 
     /** True if runs {@code a} and {@code b} (a undone, b the later) gave the same result. */
