@@ -233,7 +233,8 @@ final class Watchdog implements AutoCloseable {
      * kernel thread). 0 where the JVM cannot read a thread's CPU time.
      */
     private static long steal(Slice s, long now) {
-        long cpu = THREADS != null ? THREADS.getThreadCpuTime(s.thread) : -1;
+        java.lang.management.ThreadMXBean threads = Threads.BEAN;
+        long cpu = threads != null ? threads.getThreadCpuTime(s.thread) : -1;
         if (cpu < 0) {
             return s.stolen;
         }
@@ -249,7 +250,13 @@ final class Watchdog implements AutoCloseable {
         return s.stolen;
     }
 
-    private static final java.lang.management.ThreadMXBean THREADS = threads();
+    /**
+     * The JVM's thread bean, made at the first tick that needs it, on the watchdog's thread (its
+     * set-up, ~6 ms, is not paid by a run that ends before a tick).
+     */
+    private static final class Threads {
+        static final java.lang.management.ThreadMXBean BEAN = threads();
+    }
 
     private static java.lang.management.ThreadMXBean threads() {
         try {

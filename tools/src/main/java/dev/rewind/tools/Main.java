@@ -40,6 +40,7 @@ public final class Main implements Runnable {
     CommandSpec spec;
 
     public static void main(String[] args) {
+        LogProvider.select();
         System.exit(run(args));
     }
 

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import dev.rewind.tools.CliRun.Result;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -104,8 +104,8 @@ class StartupTest {
         assertEquals(1, appenders.size(), appenders::toString);
         ConsoleAppender<?> console = assertInstanceOf(ConsoleAppender.class, appenders.get(0));
         assertEquals("System.err", console.getTarget());
-        PatternLayoutEncoder enc = assertInstanceOf(PatternLayoutEncoder.class, console.getEncoder());
-        assertEquals("%d{HH:mm:ss.SSS} %-5level %logger{0} - %msg%n", enc.getPattern());
+        LayoutWrappingEncoder<?> enc = assertInstanceOf(LayoutWrappingEncoder.class, console.getEncoder());
+        assertInstanceOf(LogLayout.class, enc.getLayout());
 
         PrintStream old = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -117,6 +117,63 @@ class StartupTest {
         }
         String line = err.toString(StandardCharsets.UTF_8);
         assertTrue(line.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d\\d\\d ERROR StartupTest - disk d0 is full\\R"), line);
+    }
+
+    @Test
+    void theLayoutPrintsWhatThePatternDid() {
+        // Logback's own PatternLayout with the former pattern, against LogLayout, on the same events
+        // (one with a nested exception), in this JVM's zone.
+        LoggerContext ctx = new LoggerContext();
+        ch.qos.logback.classic.PatternLayout pattern = new ch.qos.logback.classic.PatternLayout();
+        pattern.setContext(ctx);
+        pattern.setPattern(LogLayout.PATTERN);
+        pattern.start();
+        LogLayout layout = new LogLayout();
+        layout.setContext(ctx);
+        layout.start();
+        Logger logger = ctx.getLogger("dev.rewind.kernel.Kernel");
+        RuntimeException e = new RuntimeException("outer", new IllegalStateException("inner"));
+        for (ch.qos.logback.classic.spi.LoggingEvent event : List.of(
+                new ch.qos.logback.classic.spi.LoggingEvent(
+                        "x", logger, ch.qos.logback.classic.Level.INFO, "disk {} is full", null, new Object[] {"d0"}),
+                new ch.qos.logback.classic.spi.LoggingEvent(
+                        "x", logger, ch.qos.logback.classic.Level.ERROR, "failed", e, null),
+                new ch.qos.logback.classic.spi.LoggingEvent(
+                        "x", ctx.getLogger("plain"), ch.qos.logback.classic.Level.WARN, "m", null, null))) {
+            assertEquals(pattern.doLayout(event), layout.doLayout(event));
+        }
+        ctx.stop();
+    }
+
+    @Test
+    void logTimesAreLocalWithMilliseconds() {
+        StringBuilder sb = new StringBuilder();
+        long t = java.time.Instant.parse("2026-03-29T00:59:59.007Z").toEpochMilli();
+        LogLayout.appendTime(sb, t, java.time.ZoneOffset.UTC.getRules());
+        sb.append(' ');
+        LogLayout.appendTime(sb, t, java.time.ZoneId.of("Asia/Kolkata").getRules());
+        sb.append(' ');
+        LogLayout.appendTime(sb, t + 1000, java.time.ZoneId.of("Europe/London").getRules()); // just past 01:00 UTC: BST
+        sb.append(' ');
+        LogLayout.appendTime(
+                sb,
+                java.time.Instant.parse("1969-12-31T23:00:00.999Z").toEpochMilli(),
+                java.time.ZoneId.of("America/New_York").getRules());
+        assertEquals("00:59:59.007 06:29:59.007 02:00:00.007 18:00:00.999", sb.toString());
+    }
+
+    @Test
+    void theCliProviderConfiguresLogbackLikeLogConfig() {
+        LogProvider provider = new LogProvider();
+        provider.initialize();
+        LoggerContext ctx = assertInstanceOf(LoggerContext.class, provider.getLoggerFactory());
+        Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        assertEquals(ch.qos.logback.classic.Level.WARN, root.getLevel());
+        ConsoleAppender<?> console = assertInstanceOf(ConsoleAppender.class, root.getAppender("STDERR"));
+        assertTrue(console.isStarted());
+        assertTrue(ctx.isStarted());
+        assertTrue(provider.getMDCAdapter() != null && provider.getMarkerFactory() != null);
+        ctx.stop();
     }
 
     @Test

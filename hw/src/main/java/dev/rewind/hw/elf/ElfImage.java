@@ -375,7 +375,9 @@ public final class ElfImage {
             long vaddr = r.u64(p + 16);
             long filesz = r.u64(p + 32);
             long memsz = r.u64(p + 40);
-            String what = String.format("PT_LOAD segment %d (p_vaddr=0x%x)", i, vaddr);
+            // (Concatenated, not String.format: this runs for every image, and the formatter's
+            // first use loads locale data, ~10 ms of a short command.)
+            String what = "PT_LOAD segment " + i + " (p_vaddr=0x" + Long.toHexString(vaddr) + ")";
             if (Long.compareUnsigned(filesz, memsz) > 0) {
                 throw new ElfException(
                         name, String.format("%s has p_filesz=0x%x larger than p_memsz=0x%x", what, filesz, memsz));

@@ -23,6 +23,7 @@ public final class EngineChoice {
      * with UnicornLibrary's message; a failure here is dropped.
      */
     static void preload() {
+        JnaSetup.apply(); // (before the thread: it is JNA's first use)
         Thread t = new Thread(
                 () -> {
                     try {

@@ -27,6 +27,7 @@ public final class HostMemory implements AutoCloseable {
     /** libc's mmap family, directly mapped. */
     private static final class Libc {
         static {
+            JnaSetup.apply();
             Native.register(Libc.class, NativeLibrary.getInstance("c"));
         }
 

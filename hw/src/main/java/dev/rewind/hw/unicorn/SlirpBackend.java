@@ -174,6 +174,7 @@ public final class SlirpBackend implements NetBackend {
         if (l == null) {
             synchronized (SlirpBackend.class) {
                 if (lib == null) {
+                    JnaSetup.apply();
                     try {
                         libc = Native.load("c", Libc.class);
                         lib = Native.load(LIBRARY, Lib.class);

@@ -46,6 +46,7 @@ final class UnicornLibrary {
     static final int VERSION;
 
     static {
+        JnaSetup.apply();
         EngineChoice.Choice choice = EngineChoice.choose();
         String path = choice.path();
         String from = choice.from();
