@@ -531,7 +531,29 @@ public final class BenchCommand implements Callable<Integer> {
      * code before a reply and undo only that request). Returns the medians over up to {@code runs} replays {nanos,
      * requests, pages} and the number of replays, or null if no seed caused one.
      */
+    /** The logger of the kernel's TxIpc (a package-private class, so named here). */
+    static final String TXIPC_LOGGER = "dev.rewind.kernel.TxIpc";
+
     private double[] replay(String toml, String server) throws Exception {
+        // The faults are made on purpose: TxIpc's WARN lines about the replays they cause (and
+        // the code it restores) would only be noise here, unless the user asked for INFO or more.
+        ch.qos.logback.classic.Logger txLog =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(TXIPC_LOGGER);
+        ch.qos.logback.classic.Level level = txLog.getLevel();
+        boolean quiet = !txLog.isInfoEnabled();
+        if (quiet) {
+            txLog.setLevel(ch.qos.logback.classic.Level.ERROR);
+        }
+        try {
+            return replayQuietly(toml, server);
+        } finally {
+            if (quiet) {
+                txLog.setLevel(level);
+            }
+        }
+    }
+
+    private double[] replayQuietly(String toml, String server) throws Exception {
         SystemImage img = SystemImage.builtin(toml);
         long[] lengths = new dev.rewind.tools.inject.Campaign(
                         img, server, RecoveryPolicy.TXIPC, 1000, KernelConfig.defaults())
