@@ -24,6 +24,16 @@ public interface KernelObserver {
         return false;
     }
 
+    /**
+     * True if this observer accounts for every recovery itself (a fault-injection campaign's
+     * table, a benchmark that makes faults on purpose): the recovery policies then log the
+     * details of each recovery (code restored, registers repaired, committed requests replayed)
+     * at DEBUG instead of WARN.
+     */
+    default boolean reportsRecoveries() {
+        return false;
+    }
+
     default void taskRestarted(Task task) {}
 
     /**

@@ -191,6 +191,49 @@ class TxIpcScrubTest {
     }
 
     @Test
+    void anObserverThatAccountsForRecoveriesGetsTheirDetailsAtDebugNotWarn() throws Exception {
+        ch.qos.logback.classic.Logger log =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(TxIpc.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+                new ch.qos.logback.core.read.ListAppender<>();
+        seen.start();
+        log.addAppender(seen);
+        ch.qos.logback.classic.Level old = log.getLevel();
+        log.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        try {
+            for (boolean accounts : new boolean[] {false, true}) {
+                seen.list.clear();
+                dev.rewind.kernel.image.Manifest m = dev.rewind.kernel.image.Manifest.parse(manifest(true), "t.toml");
+                ImageSource src = ImageSource.classpath(SystemImage.BUILTIN_FOLDER);
+                KernelObserver obs = new KernelObserver() {
+                    @Override
+                    public boolean reportsRecoveries() {
+                        return accounts; // (a campaign, a benchmark)
+                    }
+                };
+                try (Kernel k = new Kernel(
+                        Fixtures.CONFIG,
+                        m,
+                        src,
+                        new dev.rewind.hw.dev.Uart(new java.io.ByteArrayOutputStream()),
+                        obs)) {
+                    k.setProbe(new CodeFlipper(far.strike()));
+                    assertEquals(SystemResult.Outcome.OK, k.run().outcome());
+                }
+                // The scrub's detection, the undo and the replay of one request, the code restored:
+                // each at WARN, or at DEBUG for an observer that accounts for them.
+                assertTrue(seen.list.size() >= 3, () -> seen.list.toString());
+                ch.qos.logback.classic.Level want =
+                        accounts ? ch.qos.logback.classic.Level.DEBUG : ch.qos.logback.classic.Level.WARN;
+                assertTrue(seen.list.stream().allMatch(e -> e.getLevel() == want), () -> seen.list.toString());
+            }
+        } finally {
+            log.detachAppender(seen);
+            log.setLevel(old);
+        }
+    }
+
+    @Test
     void withoutScrubTheChangedCodeStaysUnseen() throws Exception {
         CodeFlipper probe = new CodeFlipper(far.strike());
         GuestRun r = GuestRun.bootManifest(manifest(false), Fixtures.CONFIG, probe, null);

@@ -539,29 +539,7 @@ public final class BenchCommand implements Callable<Integer> {
      * code before a reply and undo only that request). Returns the medians over up to {@code runs} replays {nanos,
      * requests, pages} and the number of replays, or null if no seed caused one.
      */
-    /** The logger of the kernel's TxIpc (a package-private class, so named here). */
-    static final String TXIPC_LOGGER = "dev.rewind.kernel.TxIpc";
-
     private double[] replay(String toml, String server) throws Exception {
-        // The faults are made on purpose: TxIpc's WARN lines about the replays they cause (and
-        // the code it restores) would only be noise here, unless the user asked for INFO or more.
-        ch.qos.logback.classic.Logger txLog =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(TXIPC_LOGGER);
-        ch.qos.logback.classic.Level level = txLog.getLevel();
-        boolean quiet = !txLog.isInfoEnabled();
-        if (quiet) {
-            txLog.setLevel(ch.qos.logback.classic.Level.ERROR);
-        }
-        try {
-            return replayQuietly(toml, server);
-        } finally {
-            if (quiet) {
-                txLog.setLevel(level);
-            }
-        }
-    }
-
-    private double[] replayQuietly(String toml, String server) throws Exception {
         SystemImage img = SystemImage.builtin(toml);
         long[] lengths = new dev.rewind.tools.inject.Campaign(
                         img, server, RecoveryPolicy.TXIPC, 1000, KernelConfig.defaults())
@@ -580,10 +558,15 @@ public final class BenchCommand implements Callable<Integer> {
                     seen.add(new long[] {nanos, requests, pages});
                 }
 
-                // The faults are injected on purpose: taking their reports makes the kernel log
-                // them at debug level instead of a WARN line each.
+                // The faults are injected on purpose: taking their reports makes the kernel and
+                // TxIpc log them and their recoveries at debug level instead of WARN lines.
                 @Override
                 public boolean reportsFaults() {
+                    return true;
+                }
+
+                @Override
+                public boolean reportsRecoveries() {
                     return true;
                 }
             };

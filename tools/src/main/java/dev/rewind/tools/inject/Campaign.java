@@ -262,10 +262,15 @@ public final class Campaign {
         // time counts from the same abort), plus each driver recovery; -1 while none reported.
         long[] recovery = {-1, -1}; // {closed total, the open rollback}
         KernelObserver obs = new KernelObserver() {
-            // The campaign reports every fault itself (verdicts, --verbose, the result files):
-            // the kernel logs them at DEBUG, not one WARN line per fault on stderr.
+            // The campaign reports every fault and its recovery itself (verdicts, --verbose, the
+            // result files): the kernel and the policies log them at DEBUG, not WARN lines on stderr.
             @Override
             public boolean reportsFaults() {
+                return true;
+            }
+
+            @Override
+            public boolean reportsRecoveries() {
                 return true;
             }
 

@@ -251,6 +251,11 @@ public final class ChromeTrace implements KernelObserver, Closeable {
     }
 
     @Override
+    public boolean reportsRecoveries() {
+        return next.reportsRecoveries();
+    }
+
+    @Override
     public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
         next.taskFaulted(task, generation, fault, outcome);
         synchronized (this) {
