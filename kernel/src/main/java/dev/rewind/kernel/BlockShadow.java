@@ -69,9 +69,9 @@ final class BlockShadow extends Shadow {
         }
         int sectors = d.journalRollback();
         if (sectors > 0) {
-            log.warn("shadow: {}: the failed request's writes undone on {} ({} sectors)", driver, d.name(), sectors);
+            note(log, "shadow: {}: the failed request's writes undone on {} ({} sectors)", driver, d.name(), sectors);
         } else if (sectors < 0) {
-            log.warn("shadow: {}: the failed request's writes on {} cannot be undone", driver, d.name());
+            note(log, "shadow: {}: the failed request's writes on {} cannot be undone", driver, d.name());
         }
     }
 

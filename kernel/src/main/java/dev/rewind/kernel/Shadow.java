@@ -103,6 +103,18 @@ abstract class Shadow implements Recovery, Agent {
      * @param openLabel  the protocol's OPEN request: builds per-client driver state (logged)
      * @param closeLabel its CLOSE request: drops that state (trims the log)
      */
+    /**
+     * A recovery's detail on {@code logger}: WARN, or DEBUG when the observer accounts for
+     * recoveries itself ({@link KernelObserver#reportsRecoveries}).
+     */
+    final void note(Logger logger, String format, Object... args) {
+        if (k.observer.reportsRecoveries()) {
+            logger.debug(format, args);
+        } else {
+            logger.warn(format, args);
+        }
+    }
+
     Shadow(Kernel k, Task driver, long openLabel, long closeLabel) {
         this.k = k;
         this.driver = driver;
@@ -365,7 +377,8 @@ abstract class Shadow implements Recovery, Agent {
     @Override
     public void agentReplied(Task agent, long[] reply) {
         if (reply[1] != 0) {
-            log.warn(
+            note(
+                    log,
                     "shadow of {}: replayed request 0x{} for badge {} failed with {}",
                     driver,
                     Long.toHexString(agent.msg(0)),
@@ -490,7 +503,8 @@ abstract class Shadow implements Recovery, Agent {
         }
         if (cut != null && cut.agentFor() == null) { // a replay cut short is simply replayed again above
             if (poisoned) {
-                log.warn(
+                note(
+                        log,
                         "shadow of {}: request 0x{} from {} faulted the driver twice; failing it with EIO",
                         driver,
                         Long.toHexString(cut.msg(0)),
