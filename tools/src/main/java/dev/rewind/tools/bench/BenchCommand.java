@@ -682,8 +682,9 @@ public final class BenchCommand implements Callable<Integer> {
             SystemImage img = SystemImage.builtin("t_blk.toml");
             List<String> faults = new ArrayList<>();
             int[] recovered = {0};
-            // The kills are made on purpose: this observer takes the fault reports, so the kernel
-            // logs them at debug level instead of a WARN line each; the run checks them below.
+            // The kills are made on purpose: this observer takes the fault and recovery reports,
+            // so the kernel and the shadow log them at debug level instead of WARN lines; the run
+            // checks them below.
             KernelObserver obs = new KernelObserver() {
                 @Override
                 public void driverRecovered(
@@ -694,6 +695,11 @@ public final class BenchCommand implements Callable<Integer> {
 
                 @Override
                 public boolean reportsFaults() {
+                    return true;
+                }
+
+                @Override
+                public boolean reportsRecoveries() {
                     return true;
                 }
 
