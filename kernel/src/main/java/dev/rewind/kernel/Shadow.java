@@ -100,10 +100,6 @@ abstract class Shadow implements Recovery, Agent {
     private int held;
 
     /**
-     * @param openLabel  the protocol's OPEN request: builds per-client driver state (logged)
-     * @param closeLabel its CLOSE request: drops that state (trims the log)
-     */
-    /**
      * A recovery's detail on {@code logger}: WARN, or DEBUG when the observer accounts for
      * recoveries itself ({@link KernelObserver#reportsRecoveries}).
      */
@@ -115,6 +111,10 @@ abstract class Shadow implements Recovery, Agent {
         }
     }
 
+    /**
+     * @param openLabel  the protocol's OPEN request: builds per-client driver state (logged)
+     * @param closeLabel its CLOSE request: drops that state (trims the log)
+     */
     Shadow(Kernel k, Task driver, long openLabel, long closeLabel) {
         this.k = k;
         this.driver = driver;

@@ -58,6 +58,7 @@ final class TxIpc implements Recovery {
             log.warn(format, args);
         }
     }
+
     /**
      * Without evidence of where corruption came from, a replay undoes this many of the newest
      * kept requests (all of them if fewer are kept): the rule before the depth came from evidence.
