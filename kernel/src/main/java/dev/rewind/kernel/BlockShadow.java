@@ -69,9 +69,14 @@ final class BlockShadow extends Shadow {
         }
         int sectors = d.journalRollback();
         if (sectors > 0) {
-            note(log, "shadow: {}: the failed request's writes undone on {} ({} sectors)", driver, d.name(), sectors);
+            k.recoveryNote(
+                    log,
+                    "shadow: {}: the failed request's writes undone on {} ({} sectors)",
+                    driver,
+                    d.name(),
+                    sectors);
         } else if (sectors < 0) {
-            note(log, "shadow: {}: the failed request's writes on {} cannot be undone", driver, d.name());
+            k.recoveryNote(log, "shadow: {}: the failed request's writes on {} cannot be undone", driver, d.name());
         }
     }
 

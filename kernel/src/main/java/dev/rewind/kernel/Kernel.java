@@ -962,6 +962,19 @@ public final class Kernel implements AutoCloseable {
         return bytes % 1024 == 0 ? (bytes >> 10) + "K" : Long.toString(bytes);
     }
 
+    /**
+     * A recovery policy's detail on its {@code logger}: WARN, or DEBUG when the observer
+     * accounts for recoveries itself ({@link KernelObserver#reportsRecoveries}), as
+     * {@link #fault} does for the fault lines.
+     */
+    void recoveryNote(Logger logger, String format, Object... args) {
+        if (observer.reportsRecoveries()) {
+            logger.debug(format, args);
+        } else {
+            logger.warn(format, args);
+        }
+    }
+
     /** Attribute {@code f} to {@code t} and apply its recovery policy. */
     void fault(Task t, Fault f) {
         if (debugger != null && debugger.faulted(t, f)) {

@@ -46,7 +46,7 @@ abstract class Shadow implements Recovery, Agent {
     /** A logged state-building request. */
     private record Entry(Endpoint ep, long badge, long[] msg) {}
 
-    private final Kernel k;
+    final Kernel k; // (subclasses log through it: Kernel#recoveryNote)
     final Task driver;
     private final long openLabel;
     private final long closeLabel;
@@ -98,18 +98,6 @@ abstract class Shadow implements Recovery, Agent {
     private int replayed;
     private int reissued;
     private int held;
-
-    /**
-     * A recovery's detail on {@code logger}: WARN, or DEBUG when the observer accounts for
-     * recoveries itself ({@link KernelObserver#reportsRecoveries}).
-     */
-    final void note(Logger logger, String format, Object... args) {
-        if (k.observer.reportsRecoveries()) {
-            logger.debug(format, args);
-        } else {
-            logger.warn(format, args);
-        }
-    }
 
     /**
      * @param openLabel  the protocol's OPEN request: builds per-client driver state (logged)
@@ -377,7 +365,7 @@ abstract class Shadow implements Recovery, Agent {
     @Override
     public void agentReplied(Task agent, long[] reply) {
         if (reply[1] != 0) {
-            note(
+            k.recoveryNote(
                     log,
                     "shadow of {}: replayed request 0x{} for badge {} failed with {}",
                     driver,
@@ -503,7 +491,7 @@ abstract class Shadow implements Recovery, Agent {
         }
         if (cut != null && cut.agentFor() == null) { // a replay cut short is simply replayed again above
             if (poisoned) {
-                note(
+                k.recoveryNote(
                         log,
                         "shadow of {}: request 0x{} from {} faulted the driver twice; failing it with EIO",
                         driver,

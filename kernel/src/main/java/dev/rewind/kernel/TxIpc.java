@@ -48,18 +48,6 @@ final class TxIpc implements Recovery {
     private static final Logger log = LoggerFactory.getLogger(TxIpc.class);
 
     /**
-     * A recovery's detail: WARN, or DEBUG when the observer accounts for recoveries itself
-     * ({@link KernelObserver#reportsRecoveries}).
-     */
-    private void note(String format, Object... args) {
-        if (k.observer.reportsRecoveries()) {
-            log.debug(format, args);
-        } else {
-            log.warn(format, args);
-        }
-    }
-
-    /**
      * Without evidence of where corruption came from, a replay undoes this many of the newest
      * kept requests (all of them if fewer are kept): the rule before the depth came from evidence.
      */
@@ -240,7 +228,8 @@ final class TxIpc implements Recovery {
                     || !java.util.Arrays.equals(original.reply, again.reply)
                     || original.replyHash != again.replyHash) {
                 differed++;
-                note(
+                k.recoveryNote(
+                        log,
                         "txipc: task {}: replayed request (label 0x{}, badge {}) replied differently than it did to its client:"
                                 + " that reply came from corrupted state",
                         server,
@@ -253,7 +242,8 @@ final class TxIpc implements Recovery {
         public void agentReplied(Task agent, long[] reply) {
             if (originals.isEmpty()) {
                 long nanos = System.nanoTime() - started;
-                note(
+                k.recoveryNote(
+                        log,
                         "txipc: task {}: replayed {} committed request{} ({} page{} undone) in {} µs{}",
                         server,
                         requests,
@@ -512,7 +502,8 @@ final class TxIpc implements Recovery {
         Request s = r.source;
         int i = r.answered * REC;
         String first = r.answered < s.recorded ? Abi.syscallName(s.record[i]) : "nothing more";
-        note(
+        k.recoveryNote(
+                log,
                 "txipc: task {}: replayed request (label 0x{}) made {} where its first run made {}: the replay diverged",
                 server,
                 Long.toHexString(s.msg[0]),
@@ -614,7 +605,8 @@ final class TxIpc implements Recovery {
             return;
         }
         if (regs[invariant[0]] != baseGp || regs[invariant[1]] != baseTp) {
-            note(
+            k.recoveryNote(
+                    log,
                     "txipc: task {}: gp/tp changed between requests (0x{}/0x{}, expected 0x{}/0x{}): repaired",
                     server,
                     Long.toHexString(regs[invariant[0]]),
@@ -648,7 +640,8 @@ final class TxIpc implements Recovery {
         }
         if (fixed > 0) {
             server.cpu().dropCodeTranslations();
-            note("txipc: task {}: read-only segments differed from the image after a fault: restored", server);
+            k.recoveryNote(
+                    log, "txipc: task {}: read-only segments differed from the image after a fault: restored", server);
         }
         return fixed;
     }
@@ -752,7 +745,8 @@ final class TxIpc implements Recovery {
                 return null;
             }
             mismatched++;
-            note(
+            k.recoveryNote(
+                    log,
                     "txipc: task {}: two runs of request (label 0x{}, badge {}) disagreed ({}): running it a third time",
                     server,
                     Long.toHexString(label),
@@ -763,7 +757,8 @@ final class TxIpc implements Recovery {
         }
         boolean first = agree(0, 2);
         boolean agrees = first || agree(1, 2);
-        note(
+        k.recoveryNote(
+                log,
                 "txipc: task {}: the third run of request (label 0x{}, badge {}) {}",
                 server,
                 Long.toHexString(label),
@@ -1034,14 +1029,15 @@ final class TxIpc implements Recovery {
         WriteTracker tracker = server.cpu().tracker();
         endVerification();
         if (replayingHistory()) {
-            note("txipc: task {}: a replayed request faulted; its state cannot be rebuilt", server);
+            k.recoveryNote(log, "txipc: task {}: a replayed request faulted; its state cannot be rebuilt", server);
             server.closeRequest();
             tracker.commit();
             cutHistory();
             return null;
         }
         if (tracker.overflowed()) {
-            note(
+            k.recoveryNote(
+                    log,
                     "txipc: task {}: the request wrote more than {} pages; it cannot be undone",
                     server,
                     k.config.txLogPages());
@@ -1057,7 +1053,8 @@ final class TxIpc implements Recovery {
         }
         recentAborts.addLast(now);
         if (recentAborts.size() >= limits.maxAborts()) {
-            note(
+            k.recoveryNote(
+                    log,
                     "txipc: task {} aborted {} requests within {} ms: escalating to a restart",
                     server,
                     recentAborts.size(),
@@ -1164,7 +1161,8 @@ final class TxIpc implements Recovery {
         int depth = Math.min(kept, FALLBACK_DEPTH);
         ReplayEvidence.Result e = ReplayEvidence.find(server.cpu().memory(), tracker, fault, kept);
         if (e.depth() > 0) {
-            note(
+            k.recoveryNote(
+                    log,
                     "txipc: task {}: evidence for the replay: {} word{} near the faulting address 0x{};"
                             + " the deepest, at 0x{} (0x{}), {}",
                     server,
@@ -1350,7 +1348,8 @@ final class TxIpc implements Recovery {
             if (newest != null) {
                 ep = newest.endpoint;
             }
-            note(
+            k.recoveryNote(
+                    log,
                     "txipc: task {}: {}: undoing the newest {} committed request{} to rebuild it",
                     server,
                     fault.detail(),
@@ -1358,7 +1357,7 @@ final class TxIpc implements Recovery {
                     depth == 1 ? "" : "s");
             undone = replayHistory(now, depth);
         } else {
-            note("txipc: task {}: {}: restored from the image", server, fault.detail());
+            k.recoveryNote(log, "txipc: task {}: {}: restored from the image", server, fault.detail());
         }
         k.ipc.receiveAgain(server, ep);
         long nanos = System.nanoTime() - now;

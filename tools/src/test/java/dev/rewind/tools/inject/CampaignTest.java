@@ -18,6 +18,10 @@ import org.junit.jupiter.api.Test;
 
 /** A campaign's accounting: what counts as recovered, and what does not. */
 class CampaignTest {
+    /** The campaigns' machine here: 64 MiB of RAM, a 20 s budget per run. */
+    static final KernelConfig CFG =
+            KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
+
     @Test
     void verdictsAreStrict() {
         // activated, trapped, all checks passed
@@ -68,8 +72,7 @@ class CampaignTest {
     @Test
     void faultFreeRunsOfTheKvWorkloadDetectNothing() throws Exception {
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
-        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
-        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, cfg);
+        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, CFG);
         c.profile();
         List<Campaign.Run> runs = c.run(1, 4, List.of(FaultInjector.Type.values()), 2, true);
         for (Campaign.Run r : runs) {
@@ -82,8 +85,7 @@ class CampaignTest {
     @Test
     void faultFreeRunsUnderDualVerificationDetectNothing() throws Exception {
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
-        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
-        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, true, cfg);
+        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, true, CFG);
         c.profile();
         for (Campaign.Run r : c.run(1, 2, List.of(FaultInjector.Type.values()), 2, true)) {
             assertEquals(Verdict.BENIGN, r.verdict(), r::toString);
@@ -115,8 +117,7 @@ class CampaignTest {
                                 .toList()),
                 kv.source(),
                 kv.location());
-        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
-        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, true, cfg);
+        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, true, CFG);
         c.profile();
         for (long seed : QUIET_CODE_CORRUPTIONS) {
             Campaign.Run r = c.inject(seed, FaultInjector.Type.DEFAULTS);
@@ -129,8 +130,7 @@ class CampaignTest {
     @Test
     void theCodeCheckFindsTheSameCorruptionsBeforeAReplyLeaves() throws Exception {
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
-        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
-        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, false, cfg);
+        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, false, CFG);
         c.profile();
         for (long seed : QUIET_CODE_CORRUPTIONS) {
             Campaign.Run r = c.inject(seed, FaultInjector.Type.DEFAULTS);
@@ -147,8 +147,7 @@ class CampaignTest {
         // the driver and re-issues the request, and the device's journal puts back what the
         // failed request overwrote (before it, the client later read another sector's data).
         SystemImage img = SystemImage.open("builtin:aarch64/t_blk.toml");
-        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
-        Campaign c = new Campaign(img, "blk", RecoveryPolicy.SHADOW, 1000, cfg);
+        Campaign c = new Campaign(img, "blk", RecoveryPolicy.SHADOW, 1000, CFG);
         c.profile();
         // The campaign accounts for recoveries itself: the shadow's note of the undone writes
         // comes at DEBUG, not as a WARN line among the campaign's output.
@@ -186,8 +185,7 @@ class CampaignTest {
         // failed with EDEAD. The code is now checked before an exit inside a request as before
         // a reply: the request is undone, the code restored and the request delivered again.
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
-        KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(20_000_000_000L);
-        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, cfg);
+        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, CFG);
         c.profile();
         Campaign.Run r = c.inject(473378, FaultInjector.Type.DEFAULTS);
         assertEquals(FaultInjector.Type.INSTRUCTION_CORRUPTION, r.type(), r::toString);
