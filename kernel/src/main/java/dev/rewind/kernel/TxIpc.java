@@ -351,6 +351,11 @@ final class TxIpc implements Recovery {
     }
 
     /** Committed requests kept for a replay. */
+    /** Compares of the code with its image so far (0 before the first check). */
+    int codeCompares() {
+        return code == null ? 0 : code.compares;
+    }
+
     int historySize() {
         return history.size();
     }
@@ -1243,7 +1248,7 @@ final class TxIpc implements Recovery {
                 return scrubFault(ep, p, "page 0x" + Long.toHexString(p) + " changed between requests (scrub)");
             }
             scrubSkip = 0;
-            long changed = code.changedPage();
+            long changed = code.comparedPage();
             if (changed != -1) {
                 return scrubFault(
                         ep, changed, "code page 0x" + Long.toHexString(changed) + " differs from the image (scrub)");

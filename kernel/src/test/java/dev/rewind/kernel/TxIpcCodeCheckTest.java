@@ -95,5 +95,20 @@ class TxIpcCodeCheckTest {
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
         assertEquals(0, r.faults.size(), r::toString);
         assertTrue(probe.delivered > 500, r::toString);
+        // The guest cannot write its code and nothing else did: one compare, then each reply's
+        // check sees that no write reached read-only memory since (AddressSpace.readOnlyEpoch).
+        assertEquals(1, ((TxIpc) probe.server.recovery()).codeCompares(), r::toString);
+    }
+
+    /** A flip after the code was found intact moves the epoch: the next check compares again and finds it. */
+    @Test
+    void aFlipAfterManyCheckedRepliesIsStillFound() throws Exception {
+        CodeFlip probe = new CodeFlip(400);
+        GuestRun r = GuestRun.bootManifest(Fixtures.manifest("t_kv_oracle.toml"), Fixtures.CONFIG, probe, null);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertTrue(r.faults.get(0).fault().detail().startsWith("code page 0x"), r::toString);
+        // the first check, the one that found the flip, and the one after the abort's restore
+        assertEquals(3, ((TxIpc) probe.server.recovery()).codeCompares(), r::toString);
     }
 }

@@ -35,6 +35,7 @@ public final class ProtectionWriteTracker implements WriteTracker {
     private int keep;
     private final Unicorn.Hook hook;
     private boolean active;
+    private long restores;
 
     public ProtectionWriteTracker(Unicorn uc, PhysicalMemory ram) {
         this.uc = uc;
@@ -164,7 +165,13 @@ public final class ProtectionWriteTracker implements WriteTracker {
     }
 
     @Override
+    public long restores() {
+        return restores;
+    }
+
+    @Override
     public int rollback() {
+        restores++;
         int n = saved.size();
         restore(saved);
         end();
@@ -221,6 +228,7 @@ public final class ProtectionWriteTracker implements WriteTracker {
         if (active) {
             throw new IllegalStateException("undoHistory with a transaction open");
         }
+        restores++;
         int pages = 0;
         for (int i = 0; i < n && !history.isEmpty(); i++) {
             Map<Long, byte[]> log = history.pollLast();

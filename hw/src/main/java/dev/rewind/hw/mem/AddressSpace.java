@@ -10,8 +10,10 @@ import java.util.List;
  * One task's view of memory: the MMU. A sorted list of {@link Region}s maps virtual pages to
  * physical frames with permissions, and every mapping is mirrored into the address space's own
  * Unicorn engine. Since an engine sees only its own regions, a task cannot name another task's
- * frames at all: isolation holds by construction, and frames mapped into two spaces are real
- * shared memory.
+ * frames at all: isolation holds by construction. Each frame is mapped in one space only (a
+ * mapping takes fresh frames), and the host reaches guest memory only through this class, so
+ * the writes that can change a region are the guest's own stores where it may write, and the
+ * host's calls here ({@link #readOnlyEpoch}).
  *
  * <p>The kernel reads and writes task memory through this class (never through Unicorn): each
  * access is translated and checked against the region's permissions, then served from the
@@ -26,6 +28,8 @@ public final class AddressSpace implements AutoCloseable {
     private final List<Region> regions = new ArrayList<>();
     private Region last;
     private WriteTracker tracker;
+    /** Host writes into regions without {@link Perm#WRITE}: see {@link #readOnlyEpoch}. */
+    private long readOnlyWrites;
 
     public AddressSpace(PhysicalMemory ram, Unicorn uc) {
         this.ram = ram;
@@ -51,12 +55,6 @@ public final class AddressSpace implements AutoCloseable {
             ram.free(phys, (int) (size / PAGE));
             throw e;
         }
-    }
-
-    /** Map existing frames (owned by someone else, e.g. shared memory) at vaddr. */
-    public Region mapShared(String name, long vaddr, long size, int perms, long phys) {
-        checkRange(vaddr, size);
-        return insert(new Region(name, vaddr, size, perms, phys, false));
     }
 
     private void checkRange(long vaddr, long size) {
@@ -217,11 +215,27 @@ public final class AddressSpace implements AutoCloseable {
         while (done < len) {
             Region r = regionAt(a);
             int n = (int) Math.min(len - done, r.end() - a);
+            if ((r.perms() & Perm.WRITE) == 0) {
+                readOnlyWrites++;
+            }
             buf.put((int) (r.phys() + (a - r.vaddr())), src, off + done, n);
             a += n;
             done += n;
         }
         return true;
+    }
+
+    /**
+     * A number that changes whenever memory the guest cannot write (code, read-only data) may
+     * have changed: at each host write into such a region ({@link #write} with a lesser
+     * permission: the loader, a debugger, a fault injector) and each time the tracker put pages
+     * back ({@link WriteTracker#restores}). Nothing else changes those regions: the guest's
+     * stores to them fault, and this class is the host's only way into guest memory (a task's
+     * frames are mapped in its own space only). So memory found equal to its image at one value
+     * is still equal while the value stays: a check of the code can be skipped until it moves.
+     */
+    public long readOnlyEpoch() {
+        return readOnlyWrites + (tracker == null ? 0 : tracker.restores());
     }
 
     /** Read a little-endian value of 1, 2, 4 or 8 bytes; requires {@code access}. Throws if unmapped. */

@@ -78,6 +78,13 @@ public interface WriteTracker extends AutoCloseable {
         return false;
     }
 
+    /**
+     * How many times {@link #rollback} and {@link #undoHistory} have run: each may have put back
+     * bytes of any page logged, read-only pages included (a host write logged them). Read by
+     * {@link AddressSpace#readOnlyEpoch}.
+     */
+    long restores();
+
     /** Forget every kept committed transaction (their writes can no longer be undone). */
     void dropHistory();
 

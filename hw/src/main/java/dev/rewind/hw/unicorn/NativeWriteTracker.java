@@ -92,6 +92,7 @@ public final class NativeWriteTracker implements WriteTracker {
     /** The history's bytes (rw_tx.dlog): what kept transactions changed, allocated once wanted. */
     private Memory historyLog;
 
+    private long restores;
     private final long historyBytes;
     /** First record positions of the committed transactions kept (rw_tx.hstart), once wanted. */
     private Memory historyStarts;
@@ -288,6 +289,7 @@ public final class NativeWriteTracker implements WriteTracker {
 
     @Override
     public int undoHistory(int n) {
+        restores++;
         int r = Calls.rw_tx_undo_history(tx, n);
         if (r < 0) {
             throw new IllegalStateException("undoHistory with a transaction open");
@@ -338,7 +340,13 @@ public final class NativeWriteTracker implements WriteTracker {
 
     @Override
     public int rollback() {
+        restores++;
         return Calls.rw_tx_rollback(tx);
+    }
+
+    @Override
+    public long restores() {
+        return restores;
     }
 
     @Override

@@ -417,15 +417,6 @@ public final class Unicorn implements AutoCloseable {
         setRange(address, size, PROT_READ | PROT_WRITE);
     }
 
-    /** Read guest memory through Unicorn (slow path; the kernel normally uses host memory). */
-    public void memRead(long address, byte[] dst) {
-        check(UnicornLibrary.uc_mem_read(uc, address, dst, dst.length), String.format("uc_mem_read(0x%x)", address));
-    }
-
-    public void memWrite(long address, byte[] src) {
-        check(UnicornLibrary.uc_mem_write(uc, address, src, src.length), String.format("uc_mem_write(0x%x)", address));
-    }
-
     // ---- running ---------------------------------------------------------------------------
 
     /**

@@ -116,10 +116,6 @@ final class UnicornLibrary {
 
     static native int uc_reg_write_batch(Pointer uc, Pointer regs, Pointer vals, int count);
 
-    static native int uc_mem_read(Pointer uc, long address, byte[] bytes, long size);
-
-    static native int uc_mem_write(Pointer uc, long address, byte[] bytes, long size);
-
     static native int uc_mem_map_ptr(Pointer uc, long address, long size, int perms, Pointer host);
 
     static native int uc_mem_unmap(Pointer uc, long address, long size);
