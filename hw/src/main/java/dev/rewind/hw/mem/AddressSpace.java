@@ -95,6 +95,8 @@ public final class AddressSpace implements AutoCloseable {
      * makes through this class ({@link #write}, {@link #copy}) are logged with it first.
      */
     public void setTracker(WriteTracker t) {
+        // (readOnlyEpoch adds the tracker's restores: it must not fall back to a value it had)
+        readOnlyWrites += 1 + (tracker == null ? 0 : tracker.restores());
         this.tracker = t;
         for (Region r : regions) {
             t.regionMapped(r, ram.hostAddress(r.phys()));
