@@ -122,10 +122,10 @@ public final class BootCommand implements Callable<Integer> {
     @Option(
             names = "--trace-out",
             paramLabel = "FILE",
-            description = {
-                "Write the run as a Chrome/Perfetto trace (JSON) to FILE: tasks as threads, CPU slices, requests,",
-                "call and reply arrows, faults and recoveries. Open it in https://ui.perfetto.dev; see docs/TRACING.md."
-            })
+            description =
+                    "Write the run as a Chrome/Perfetto trace (JSON) to FILE: tasks as threads, CPU slices, requests, "
+                            + "call and reply arrows, faults and recoveries. Open it in Perfetto's web UI or "
+                            + "chrome://tracing; see docs/TRACING.md.")
     Path traceOut;
 
     @Option(

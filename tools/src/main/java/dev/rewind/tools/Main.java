@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = {
-            "Rewind: an emulated RISC-V 64 machine and microkernel whose servers survive their own faults.",
+            "Rewind: an emulated RISC-V 64 and AArch64 machine and microkernel whose servers survive their own faults.",
             ""
         },
         footer = {"", "Run 'rewind help COMMAND' for a command's options."})
