@@ -1376,7 +1376,7 @@ final class TxIpc implements Recovery {
             return false; // (the kernel writes each request into it before the request begins)
         }
         dev.rewind.hw.mem.Region reg = server.cpu().memory().regionAt(p);
-        return reg != null && reg.owned() && (reg.perms() & dev.rewind.hw.mem.Perm.WRITE) != 0;
+        return reg != null && (reg.perms() & dev.rewind.hw.mem.Perm.WRITE) != 0;
     }
 
     private void recordSum(long p, long sum) {
@@ -1398,7 +1398,7 @@ final class TxIpc implements Recovery {
     private void rebaseline() {
         long pageSize = dev.rewind.hw.mem.AddressSpace.PAGE;
         for (dev.rewind.hw.mem.Region reg : server.cpu().memory().regions()) {
-            if (!reg.owned() || (reg.perms() & dev.rewind.hw.mem.Perm.WRITE) == 0) {
+            if ((reg.perms() & dev.rewind.hw.mem.Perm.WRITE) == 0) {
                 continue;
             }
             for (long p = reg.vaddr(); p < reg.end(); p += pageSize) {

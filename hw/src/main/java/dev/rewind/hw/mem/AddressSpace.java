@@ -50,7 +50,7 @@ public final class AddressSpace implements AutoCloseable {
         checkRange(vaddr, size);
         long phys = ram.allocate((int) (size / PAGE));
         try {
-            return insert(new Region(name, vaddr, size, perms, phys, true));
+            return insert(new Region(name, vaddr, size, perms, phys));
         } catch (RuntimeException e) {
             ram.free(phys, (int) (size / PAGE));
             throw e;
@@ -107,13 +107,11 @@ public final class AddressSpace implements AutoCloseable {
         return tracker;
     }
 
-    /** Unmap every region and free the frames this space owns. */
+    /** Unmap every region and free its frames. */
     public void clear() {
         for (Region r : regions) {
             uc.unmap(r.vaddr(), r.size());
-            if (r.owned()) {
-                ram.free(r.phys(), (int) (r.size() / PAGE));
-            }
+            ram.free(r.phys(), (int) (r.size() / PAGE));
         }
         regions.clear();
         last = null;

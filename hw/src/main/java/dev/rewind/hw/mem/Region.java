@@ -1,7 +1,10 @@
 package dev.rewind.hw.mem;
 
-/** A run of virtual pages [vaddr, vaddr+size) backed by physical frames starting at {@code phys}. */
-public record Region(String name, long vaddr, long size, int perms, long phys, boolean owned) {
+/**
+ * A run of virtual pages [vaddr, vaddr+size) backed by physical frames starting at {@code phys},
+ * which belong to this region alone (no frame is mapped twice).
+ */
+public record Region(String name, long vaddr, long size, int perms, long phys) {
     public long end() {
         return vaddr + size;
     }

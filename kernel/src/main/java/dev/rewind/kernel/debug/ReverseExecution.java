@@ -170,7 +170,7 @@ final class ReverseExecution {
         t.cpu().readExtended(ext);
         List<Region> rs = new ArrayList<>();
         for (Region r : t.cpu().memory().regions()) {
-            if ((r.perms() & Perm.WRITE) != 0 && r.owned()) {
+            if ((r.perms() & Perm.WRITE) != 0) {
                 rs.add(r);
             }
         }
