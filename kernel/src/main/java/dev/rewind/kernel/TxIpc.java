@@ -46,7 +46,6 @@ import org.slf4j.LoggerFactory;
  */
 final class TxIpc implements Recovery {
     private static final Logger log = LoggerFactory.getLogger(TxIpc.class);
-
     /**
      * Without evidence of where corruption came from, a replay undoes this many of the newest
      * kept requests (all of them if fewer are kept): the rule before the depth came from evidence.

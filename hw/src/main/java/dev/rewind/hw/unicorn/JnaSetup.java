@@ -51,9 +51,7 @@ final class JnaSetup {
             dirs.add("/usr/lib/" + multiarch);
             dirs.add("/lib/" + multiarch);
         }
-        for (String d : new String[] {"/usr/lib64", "/lib64", "/usr/lib", "/lib"}) {
-            dirs.add(d);
-        }
+        dirs.addAll(List.of("/usr/lib64", "/lib64", "/usr/lib", "/lib"));
         StringBuilder sb = new StringBuilder();
         for (String d : dirs) {
             if (new File(d).isDirectory()) {
