@@ -168,9 +168,21 @@ final class Syscalls {
             long needed = (newBrk + Kernel.PAGE - 1) & -Kernel.PAGE;
             long step = Math.max(HEAP_CHUNK, mapped - t.heapStart());
             long end = Math.min(Math.max(needed, mapped + step), limit);
-            if (!t.growHeap(end) && !(end > needed && t.growHeap(needed))) {
-                log.warn("task {}: sbrk({}) failed: out of physical memory", t, increment);
-                return Abi.ENOMEM;
+            // Where the RAM has no run that large, the largest run that fits, halving down to
+            // what this call needs: a heap grown in small steps on a nearly full machine must
+            // not become one mapping per step (the engine holds a bounded number).
+            String why;
+            while ((why = t.growHeap(end)) != null) {
+                if (end == needed) {
+                    // once per task at WARN: a guest retrying in a loop must not flood the log
+                    if (t.noteHeapRefused()) {
+                        log.warn("task {}: sbrk({}) failed: {} (further failures logged at debug)", t, increment, why);
+                    } else {
+                        log.debug("task {}: sbrk({}) failed: {}", t, increment, why);
+                    }
+                    return Abi.ENOMEM;
+                }
+                end = Math.max(needed, (mapped + (end - mapped) / 2 + Kernel.PAGE - 1) & -Kernel.PAGE);
             }
         }
         return t.moveBreak(newBrk);

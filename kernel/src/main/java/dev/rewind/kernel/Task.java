@@ -64,6 +64,8 @@ public final class Task {
     private long heapStart;
     private long brk;
     private long heapMappedEnd;
+    /** This task's heap has been refused growth once ({@link #noteHeapRefused}). */
+    private boolean heapRefused;
 
     private int exitCode;
     /** A fault raised inside a syscall (abort), handled once the CPU has stopped. */
@@ -445,14 +447,26 @@ public final class Task {
         return heapMappedEnd;
     }
 
-    /** Map the heap up to {@code end}; false if the machine's RAM has no room for it. */
-    boolean growHeap(long end) {
+    /**
+     * Map the heap up to {@code end}; null if done, else why not (the machine's RAM has no room
+     * for it, or the address space no room for another region).
+     */
+    String growHeap(long end) {
         try {
             cpu.memory().map("heap", heapMappedEnd, end - heapMappedEnd, Perm.RW);
         } catch (OutOfMemoryException e) {
-            return false;
+            return e.getMessage();
         }
         heapMappedEnd = end;
+        return null;
+    }
+
+    /** True the first time this task's heap could not grow (the failure is logged at WARN once a task). */
+    boolean noteHeapRefused() {
+        if (heapRefused) {
+            return false;
+        }
+        heapRefused = true;
         return true;
     }
 

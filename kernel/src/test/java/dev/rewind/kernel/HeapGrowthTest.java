@@ -33,6 +33,23 @@ class HeapGrowthTest {
     }
 
     @Test
+    void aHeapGrownInSmallStepsUntilTheRamRunsOutStaysInFewMappings() throws Exception {
+        // The heap's limit (64M) is past what the 48M machine has free: its geometric runs stop
+        // fitting at 32M. Growing one page a call from there used to map one region a call,
+        // and past ~4,000 of them the engine's assertion aborted the JVM.
+        String toml = Fixtures.withPolicy(Fixtures.manifest("t_heap.toml"), "none")
+                .replace("heap = \"8M\"", "heap = \"64M\"");
+        GuestRun run = GuestRun.bootManifest(toml, Fixtures.CONFIG.withRamBytes(48 * MIB));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("heap: ok steps=(\\d+) bytes=(\\d+) ")
+                .matcher(run.console);
+        assertTrue(m.find(), run::toString);
+        long bytes = Long.parseLong(m.group(2));
+        assertTrue(bytes > 40 * MIB && bytes < 48 * MIB, "grew until the RAM was full: " + run);
+        assertEquals(0, run.result.task("heap_client").exitCode(), run::toString);
+        assertTrue(run.faults.isEmpty(), run::toString);
+    }
+
+    @Test
     void aTxipcHeapGrowsIn64KiBStepsPastSixtyFourRegions() throws Exception {
         // As fs did under txipc with a 4M heap (issue #10): 64 sbrk steps of 64 KiB.
         String toml = Fixtures.manifest("t_heap.toml")

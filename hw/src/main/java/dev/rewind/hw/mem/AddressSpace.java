@@ -45,9 +45,26 @@ public final class AddressSpace implements AutoCloseable {
         return Collections.unmodifiableList(regions);
     }
 
-    /** Map fresh zeroed frames at [vaddr, vaddr+size). Both must be page-aligned; no overlap. */
+    /**
+     * The most regions one address space may hold. Each is a mapping in the engine, and QEMU's
+     * dispatch table holds at most 4,096 sections (an assertion aborts the process past that:
+     * `phys_section_add`); callers grow memory in few, large regions, so this is far from what
+     * a task needs.
+     */
+    public static final int MAX_REGIONS = 1024;
+
+    /**
+     * Map fresh zeroed frames at [vaddr, vaddr+size). Both must be page-aligned; no overlap.
+     *
+     * @throws OutOfMemoryException if the RAM has no free run that large or the space already
+     *     holds {@link #MAX_REGIONS} regions
+     */
     public Region map(String name, long vaddr, long size, int perms) {
         checkRange(vaddr, size);
+        if (regions.size() >= MAX_REGIONS) {
+            throw new OutOfMemoryException(
+                    "out of mappings: the address space already holds " + MAX_REGIONS + " regions");
+        }
         long phys = ram.allocate((int) (size / PAGE));
         try {
             return insert(new Region(name, vaddr, size, perms, phys));

@@ -120,6 +120,26 @@ class AddressSpaceTest {
     }
 
     @Test
+    void aSpaceHoldsAtMostMaxRegionsAndRefusesMoreAsOutOfMemory() {
+        try (PhysicalMemory ram = new PhysicalMemory(8 << 20);
+                RiscvCpu cpu = new RiscvCpu(ram)) {
+            AddressSpace space = cpu.memory();
+            for (int i = 0; i < AddressSpace.MAX_REGIONS; i++) {
+                space.map("r" + i, 0x100000L + 0x2000L * i, 0x1000, Perm.RW);
+            }
+            int free = ram.freeFrames();
+            long next = 0x100000L + 0x2000L * AddressSpace.MAX_REGIONS;
+            OutOfMemoryException e =
+                    assertThrows(OutOfMemoryException.class, () -> space.map("more", next, 0x1000, Perm.RW));
+            assertTrue(e.getMessage().contains("out of mappings"), e.getMessage());
+            assertEquals(AddressSpace.MAX_REGIONS, space.regions().size());
+            assertEquals(free, ram.freeFrames(), "nothing allocated for the refused region");
+            byte[] b = {1, 2, 3};
+            assertTrue(space.write(next - 0x2000L + 8, b, 0, 3), "the last region still works");
+        }
+    }
+
+    @Test
     void framesComeBackZeroed() {
         try (PhysicalMemory ram = new PhysicalMemory(64 * PhysicalMemory.PAGE_SIZE)) {
             long p = ram.allocate(64);
