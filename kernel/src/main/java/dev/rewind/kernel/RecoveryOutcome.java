@@ -26,6 +26,17 @@ public sealed interface RecoveryOutcome {
         /** {@link #badge} of a rollback of what a server did after a WAIT_ANY wake (no client, no request). */
         public static final long WAKE = -1;
 
+        /**
+         * {@link #badge} of a repair of what the scrub found between requests (no client, no
+         * request): committed requests undone and run again, or code restored from the image.
+         */
+        public static final long SCRUB = -2;
+
+        /** The repair of corruption the scrub found between requests ({@link #SCRUB}). */
+        static RolledBack scrub(long nanos, int undoneRequests, int undonePages) {
+            return new RolledBack(SCRUB, 0, 0, nanos, false, undoneRequests, undonePages);
+        }
+
         /** The rollback of a wake's transaction ({@link #WAKE}). */
         static RolledBack wake(int pages, long nanos) {
             return new RolledBack(WAKE, 0, pages, nanos, false, 0, 0);
@@ -55,6 +66,19 @@ public sealed interface RecoveryOutcome {
                 return String.format(
                         "work after a WAIT_ANY wake rolled back (txipc): %d page%s restored%s; waiting again",
                         pages, pages == 1 ? "" : "s", timed ? String.format(" in %.1f µs", nanos / 1e3) : "");
+            }
+            if (badge == SCRUB) {
+                return String.format(
+                        "corruption found between requests repaired (txipc)%s%s",
+                        timed ? String.format(" in %.1f µs", nanos / 1e3) : "",
+                        undoneRequests == 0
+                                ? ": code restored from the image"
+                                : String.format(
+                                        "; %d committed request%s undone (%d page%s) to be replayed",
+                                        undoneRequests,
+                                        undoneRequests == 1 ? "" : "s",
+                                        undonePages,
+                                        undonePages == 1 ? "" : "s"));
             }
             return String.format(
                     "request rolled back (txipc): client badge %d, label 0x%x, %d page%s restored%s%s%s",

@@ -1021,11 +1021,15 @@ final class TxIpc implements Recovery {
             scrubFault = null;
             return scrubRecover(fault);
         }
+        cannotUndo = "not inside a request that can be undone";
         RecoveryOutcome rolledBack = abort(fault);
-        return rolledBack != null ? rolledBack : k.restartOrStop(server, "not inside a request that can be undone");
+        return rolledBack != null ? rolledBack : k.restartOrStop(server, cannotUndo);
     }
 
-    /** Undo the open transaction after {@code fault}; null if it cannot be. */
+    /** Why the last {@link #abort} could not undo its request (the restart's reason). */
+    private String cannotUndo;
+
+    /** Undo the open transaction after {@code fault}; null if it cannot be ({@link #cannotUndo} says why). */
     private RecoveryOutcome.RolledBack abort(Fault fault) {
         if (!server.inRequest()) {
             return null;
@@ -1034,6 +1038,7 @@ final class TxIpc implements Recovery {
         endVerification();
         if (replayingHistory()) {
             k.recoveryNote(log, "txipc: task {}: a replayed request faulted; its state cannot be rebuilt", server);
+            cannotUndo = "a replayed request faulted: the history cannot rebuild the state";
             server.closeRequest();
             tracker.commit();
             cutHistory();
@@ -1045,6 +1050,7 @@ final class TxIpc implements Recovery {
                     "txipc: task {}: the request wrote more than {} pages; it cannot be undone",
                     server,
                     k.config.txLogPages());
+            cannotUndo = "the request wrote more than " + k.config.txLogPages() + " pages: it cannot be undone";
             server.closeRequest();
             tracker.commit();
             return null;
@@ -1063,6 +1069,9 @@ final class TxIpc implements Recovery {
                     server,
                     recentAborts.size(),
                     limits.abortWindowMs());
+            cannotUndo = String.format(
+                    "%d requests aborted within %d ms (max_aborts): escalated",
+                    recentAborts.size(), limits.abortWindowMs());
             recentAborts.clear();
             server.closeRequest();
             tracker.commit();
@@ -1104,6 +1113,9 @@ final class TxIpc implements Recovery {
             k.observer.taskRecovered(server, fault, RecoveryOutcome.RolledBack.WAKE, pages, nanos);
             return RecoveryOutcome.RolledBack.wake(pages, nanos);
         }
+        // (replayHistory delivers the first replayed request, which overwrites badge and label)
+        long faultedBadge = badge;
+        long faultedLabel = label;
         Task client = server.replyOwed();
         server.endServing();
         boolean again = redeliver;
@@ -1128,8 +1140,8 @@ final class TxIpc implements Recovery {
         }
         k.ipc.receiveAgain(server, endpoint);
 
-        k.observer.taskRecovered(server, fault, badge, pages, nanos);
-        return new RecoveryOutcome.RolledBack(badge, label, pages, nanos, again, undone[0], undone[1]);
+        k.observer.taskRecovered(server, fault, faultedBadge, pages, nanos);
+        return new RecoveryOutcome.RolledBack(faultedBadge, faultedLabel, pages, nanos, again, undone[0], undone[1]);
     }
 
     /** True if one of {@code pages} is one the guest cannot write (a tool changed code or read-only data). */
@@ -1365,8 +1377,8 @@ final class TxIpc implements Recovery {
         }
         k.ipc.receiveAgain(server, ep);
         long nanos = System.nanoTime() - now;
-        k.observer.taskRecovered(server, fault, badge, 0, nanos);
-        return new RecoveryOutcome.RolledBack(badge, label, 0, nanos, false, undone[0], undone[1]);
+        k.observer.taskRecovered(server, fault, RecoveryOutcome.RolledBack.SCRUB, 0, nanos);
+        return RecoveryOutcome.RolledBack.scrub(nanos, undone[0], undone[1]);
     }
 
     /** True for a page the scrub keeps a checksum of: writable, the task's own, not the IPC buffer. */

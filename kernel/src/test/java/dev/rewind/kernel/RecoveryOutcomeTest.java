@@ -28,6 +28,17 @@ class RecoveryOutcomeTest {
     }
 
     @Test
+    void aRepairOfWhatTheScrubFoundNamesNoRequest() {
+        assertEquals(
+                "corruption found between requests repaired (txipc) in 2.0 µs; 3 committed requests undone (4 pages)"
+                        + " to be replayed",
+                RecoveryOutcome.RolledBack.scrub(2000, 3, 4).toString());
+        assertEquals(
+                "corruption found between requests repaired (txipc): code restored from the image",
+                RecoveryOutcome.RolledBack.scrub(2000, 0, 0).describe(false));
+    }
+
+    @Test
     void restartsAndStops() {
         assertEquals("restarted as generation 2", new RecoveryOutcome.Restarted(2, null).toString());
         assertEquals(

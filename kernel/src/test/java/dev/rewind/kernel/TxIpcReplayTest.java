@@ -201,6 +201,10 @@ class TxIpcReplayTest {
         // undid the history (back past request n) and replayed it, and the next retry worked.
         assertEquals(2, r.faults.size(), r::toString);
         assertTrue(((RecoveryOutcome.RolledBack) r.faults.get(1).outcome()).undoneRequests() > 1, r::toString);
+        for (GuestRun.FaultEvent f : r.faults) {
+            // each rollback names the get that faulted, not a request the replay ran again
+            assertEquals(KV_GET, ((RecoveryOutcome.RolledBack) f.outcome()).label(), r::toString);
+        }
         assertEquals(1, r.replays.size(), r::toString);
         GuestRun.Replay replay = r.replays.get(0);
         assertEquals("kv", replay.server());

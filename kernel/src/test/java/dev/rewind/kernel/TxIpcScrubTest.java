@@ -120,6 +120,8 @@ class TxIpcScrubTest {
         RecoveryOutcome.RolledBack out =
                 (RecoveryOutcome.RolledBack) r.faults.get(0).outcome();
         assertTrue(out.undoneRequests() >= 1, r::toString);
+        assertTrue(out.toString().startsWith("corruption found between requests repaired (txipc)"), out::toString);
+        assertEquals(RecoveryOutcome.RolledBack.SCRUB, out.badge(), "no client's request was rolled back");
         assertEquals(1, r.replays.size(), r::toString);
         assertEquals(0, r.replays.get(0).differed(), "the replay reached back before the flip: " + r);
         assertEquals(1, r.result.task("kv").id().generation(), "no restart");

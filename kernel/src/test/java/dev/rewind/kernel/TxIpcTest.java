@@ -73,7 +73,13 @@ class TxIpcTest {
         // The first two faults are rolled back; the third in the window escalates.
         assertInstanceOf(RecoveryOutcome.RolledBack.class, run.faults.get(0).outcome(), run::toString);
         assertInstanceOf(RecoveryOutcome.RolledBack.class, run.faults.get(1).outcome(), run::toString);
-        assertEquals(2, ((RecoveryOutcome.Restarted) run.faults.get(2).outcome()).generation(), run::toString);
+        RecoveryOutcome.Restarted restart =
+                (RecoveryOutcome.Restarted) run.faults.get(2).outcome();
+        assertEquals(2, restart.generation(), run::toString);
+        assertEquals(
+                "3 requests aborted within 60000 ms (max_aborts): escalated; restarted as generation 2",
+                restart.toString(),
+                "the restart says why the request was not undone");
         assertTrue(run.result.task("kv").restarts() >= 1, run::toString);
     }
 
