@@ -21,6 +21,7 @@
 #define FPC_PMP_LOAD   12 /* a locked PMP entry without permissions: load access fault */
 #define FPC_PMP_STORE  13 /* ... store access fault */
 #define FPC_PMP_FETCH  14 /* ... over the code page of fpc_landing: instruction access fault */
+#define FPC_BIG_FRAME  15 /* one 1 MiB frame on the 64K stack: far below the guard page */
 
 #ifndef FPC
 #error "build with -DFPC=FPC_xxx"
@@ -51,6 +52,13 @@ __attribute__((noinline)) long recurse(long n)
 	if (RW_OPAQUE(n) < 0)
 		return 0;
 	return recurse(n + 1) + frame[0];
+}
+
+__attribute__((noinline, unused)) static long big_frame(long n)
+{
+	volatile char frame[1 << 20];
+	frame[0] = (char)n;
+	return frame[0];
 }
 
 __attribute__((unused)) static void paging_on(uint64_t mpp_bits, int mprv)
@@ -110,6 +118,8 @@ int main(void)
 	__asm__ __volatile__("csrw mepc, %0\nmret" ::"r"((uintptr_t)&fpc_landing + 1) : "memory");
 #elif FPC == FPC_STACK
 	sum = recurse(RW_OPAQUE(1L));
+#elif FPC == FPC_BIG_FRAME
+	sum = big_frame(RW_OPAQUE(1L));
 #elif FPC == FPC_ABORT_ESC
 	static const char msg[] = "bad\n\033[2Jrewind: task forged\a\xff end\n";
 	rw_abort(msg, sizeof msg - 1);

@@ -940,12 +940,21 @@ public final class Kernel implements AutoCloseable {
                 detail.append(String.format(
                         "%s below the %s stack (0x%x..0x%x); ",
                         write ? "write" : "read", size(stack), stackBottom, Abi.STACK_TOP));
+                // How deep this access went (a large frame may skip the guard page by far), in
+                // pages; the suggestion holds it and a page more, and is at least twice the stack.
+                long reach = (Abi.STACK_TOP - Math.min(addr, sp) + PAGE - 1) & -PAGE;
+                long want = Math.max(stack * 2, Long.highestOneBit(reach + PAGE - 1) << 1);
+                detail.append(String.format("this access is %s below the stack's top; ", size(reach)));
                 detail.append(
-                        stack < MAX_STACK
+                        want <= MAX_STACK
                                 ? String.format(
-                                        "raise the task's `stack` in the manifest, e.g. stack = \"%s\"",
-                                        size(Math.min(stack * 2, MAX_STACK)))
-                                : "that is the largest `stack` a manifest allows: use less (large local arrays, deep recursion)");
+                                        "raise the task's `stack` (a manifest setting, docs/MANIFEST.md), e.g. stack ="
+                                                + " \"%s\"",
+                                        size(want))
+                                : String.format(
+                                        "that is beyond the largest `stack` a manifest allows (%s): use less (large"
+                                                + " local arrays, deep recursion)",
+                                        size(MAX_STACK)));
             }
         }
         return new Fault(kind, pc, addr, t.image().describe(pc), detail.toString());

@@ -143,6 +143,18 @@ class FaultPcTest {
     }
 
     @Test
+    void aFrameFarBelowTheGuardPageGetsAStackThatHoldsIt() throws Exception {
+        Booted b = boot("big_frame"); // a 1 MiB frame on the 64K stack
+        assertEquals(FaultKind.STACK_OVERFLOW, b.fault().kind(), b.fault()::toString);
+        String s = b.fault().toString();
+        var depth = java.util.regex.Pattern.compile("this access is (\\d+)K below the stack's top")
+                .matcher(s);
+        assertTrue(s.contains("64K stack") && depth.find(), s);
+        assertTrue(Integer.parseInt(depth.group(1)) >= 1024, s);
+        assertTrue(s.contains("stack = \"2M\""), "not merely twice the stack: " + s);
+    }
+
+    @Test
     void abortMessageControlCharactersAreEscaped() throws Exception {
         Booted b = boot("abort_esc");
         assertEquals(FaultKind.ABORT, b.fault().kind());
