@@ -83,7 +83,8 @@ public final class BootCommand implements Callable<Integer> {
 
     @Option(
             names = {"-q", "--quiet"},
-            description = "Do not print the end-of-run summary on stderr.")
+            description = "Do not print the end-of-run summary, the fresh-disk and network notices or the"
+                    + " driver-recovery lines on stderr; fault lines are still printed.")
     boolean quiet;
 
     @Option(
@@ -297,16 +298,14 @@ public final class BootCommand implements Callable<Integer> {
         KernelObserver obs = new KernelObserver() {
             @Override
             public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
-                if (!quiet) {
-                    System.err.printf(
-                            "rewind: task %s (generation %d) faulted: %s; %s%n",
-                            task.name(), generation, fault, outcome);
-                }
+                // (also with --quiet: a fault is never hidden, and scripts match this one format)
+                System.err.printf(
+                        "rewind: task %s (generation %d) faulted: %s; %s%n", task.name(), generation, fault, outcome);
             }
 
             @Override
             public boolean reportsFaults() {
-                return !quiet; // the line above replaces the kernel's WARN line
+                return true; // the line above replaces the kernel's WARN line
             }
 
             @Override

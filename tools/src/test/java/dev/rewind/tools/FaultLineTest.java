@@ -35,6 +35,17 @@ class FaultLineTest {
     }
 
     @Test
+    void quietLeavesOutTheSummaryButNotTheFaultLine() {
+        Result r = rewind("boot", "-q", "builtin:t_fpc_deref_warm.elf");
+        assertEquals(1, r.status(), r::toString);
+        List<String> lines = faultLines(r);
+        assertEquals(1, lines.size(), r::toString);
+        assertTrue(lines.get(0).startsWith("rewind: task t_fpc_deref_warm (generation 1) faulted: "), r::toString);
+        assertFalse(r.err().contains("WARN"), r::toString);
+        assertFalse(r.err().lines().anyMatch(l -> l.startsWith("rewind: t_fpc_deref_warm: ")), "no summary: " + r);
+    }
+
+    @Test
     void anAbortMessageCannotForgeLines() {
         Result r = rewind("boot", "builtin:t_fpc_abort_esc.elf");
         assertEquals(1, r.status(), r::toString);
