@@ -34,6 +34,16 @@ class CliHardeningTest {
     }
 
     @Test
+    void aRiscvProgramBuiltForAnFpuIsRefusedAtLoad() {
+        // hello built with -march=rv64imafdc -mabi=lp64: its .riscv.attributes name F and D
+        Result r = rewind("boot", "builtin:t_fpu_isa.elf");
+        assertEquals(2, r.status(), r::toString);
+        assertTrue(r.err().contains("t_fpu_isa.elf: uses floating-point instructions (F+D in its ISA"), r::toString);
+        assertTrue(r.err().contains("build with -march=rv64imac -mabi=lp64"), r::toString);
+        assertFalse(r.out().contains("hello"), "nothing ran: " + r);
+    }
+
+    @Test
     void inputThatIsAFolderIsRefused() {
         assertUsageError(rewind("boot", "--input", dir.toString(), "builtin:t_tty_echo.toml"), "is a directory");
         assertUsageError(

@@ -402,6 +402,16 @@ public final class ElfImage {
                                 "%s wraps around the address space (p_vaddr=0x%x + p_memsz=0x%x overflows)",
                                 what, vaddr, memsz));
             }
+            long align = r.u64(p + 48);
+            if (filesz > 0 && Long.bitCount(align) == 1 && ((vaddr - off) & (align - 1)) != 0) {
+                // The file was changed after linking: its bytes would land off by the difference.
+                throw new ElfException(
+                        name,
+                        String.format(
+                                "%s: p_vaddr=0x%x and p_offset=0x%x differ modulo p_align=0x%x (the ELF"
+                                        + " specification requires them congruent)",
+                                what, vaddr, off, align));
+            }
             if (memsz == 0) {
                 log.debug("{}: ignoring empty PT_LOAD segment {} at 0x{}", name, i, Long.toHexString(vaddr));
                 continue;
@@ -449,8 +459,182 @@ public final class ElfImage {
                                             " (it lies in %s segment 0x%x..0x%x)", in.flags(), in.vaddr(), in.end())));
         }
 
+        if (machine == EM_RISCV) {
+            checkNoFloatingPoint(r, name, shoff, shentsize, shnum);
+        }
         List<Symbol> symbols = readSymbols(r, name, shoff, shentsize, shnum, segs);
         return new ElfImage(name, d, machine, entry, segs, symbols);
+    }
+
+    /** e_flags: the RISC-V float ABI (0 soft-float, 2 single, 4 double, 6 quad). */
+    static final int EF_RISCV_FLOAT_ABI = 0x6;
+    /** sh_type of .riscv.attributes. */
+    static final long SHT_RISCV_ATTRIBUTES = 0x70000003L;
+
+    /**
+     * The RISC-V machine is rv64imac: it has no floating-point unit. A program built for one
+     * (a hard-float ABI in e_flags, or F, D, Q or G in its .riscv.attributes) is refused here,
+     * not left to fault at its first FP instruction: the engine's decoder lets the compressed FP
+     * loads and stores (c.fld, c.fsd, c.fldsp, c.fsdsp) through as no-ops when the FPU is off,
+     * so such a program could run on with wrong data before anything traps.
+     */
+    private static void checkNoFloatingPoint(Reader r, String name, long shoff, int shentsize, int shnum)
+            throws ElfException {
+        long flags = r.u32(0x30);
+        String arch = riscvArch(r, shoff, shentsize, shnum);
+        String fp = arch == null ? null : floatingPointExtensions(arch);
+        if ((flags & EF_RISCV_FLOAT_ABI) == 0 && fp == null) {
+            return;
+        }
+        String why = (flags & EF_RISCV_FLOAT_ABI) != 0
+                ? String.format(
+                        "is built for a hard-float ABI (e_flags=0x%x: %s)",
+                        flags,
+                        switch ((int) (flags & EF_RISCV_FLOAT_ABI)) {
+                            case 2 -> "single";
+                            case 4 -> "double";
+                            default -> "quad";
+                        })
+                : "uses floating-point instructions (" + fp + " in its ISA, \"" + dev.rewind.hw.GuestText.escape(arch)
+                        + "\")";
+        throw new ElfException(
+                name,
+                why + ", but the RISC-V machine is rv64imac, without a floating-point unit: build with"
+                        + " -march=rv64imac -mabi=lp64 (the guest SDK's default; floating point is then done in"
+                        + " software)");
+    }
+
+    /** Tag_RISCV_arch from the .riscv.attributes section, or null if there is none (or it is malformed). */
+    static String riscvArch(Reader r, long shoff, int shentsize, int shnum) {
+        if (shoff == 0 || shnum == 0 || shentsize != SHDR_SIZE || !r.inBounds(shoff, (long) shnum * SHDR_SIZE)) {
+            return null;
+        }
+        for (int i = 0; i < shnum; i++) {
+            int sh = (int) shoff + i * SHDR_SIZE;
+            if (r.u32(sh + 4) != SHT_RISCV_ATTRIBUTES) {
+                continue;
+            }
+            long off = r.u64(sh + 0x18);
+            long size = r.u64(sh + 0x20);
+            if (!r.inBounds(off, size) || size < 1 || r.u8((int) off) != 'A') {
+                return null;
+            }
+            return attributeArch(r.data, (int) off + 1, (int) (off + size));
+        }
+        return null;
+    }
+
+    /**
+     * The arch string in an attributes section's body {@code [at, end)}: subsections of
+     * (length, vendor "riscv", Tag_File (1) with its size, then tag/value pairs: an odd tag
+     * takes a NUL-terminated string, an even one a ULEB128 number; Tag_RISCV_arch is 5).
+     */
+    static String attributeArch(byte[] b, int at, int end) {
+        while (at + 4 <= end) {
+            long len = (b[at] & 0xff)
+                    | (b[at + 1] & 0xff) << 8
+                    | (b[at + 2] & 0xff) << 16
+                    | (long) (b[at + 3] & 0xff) << 24;
+            if (len < 5 || len > end - at) {
+                return null;
+            }
+            int subEnd = (int) (at + len);
+            int p = at + 4;
+            int vendor = p;
+            while (p < subEnd && b[p] != 0) {
+                p++;
+            }
+            boolean riscv =
+                    new String(b, vendor, p - vendor, java.nio.charset.StandardCharsets.ISO_8859_1).equals("riscv");
+            p++;
+            while (riscv && p + 5 <= subEnd) {
+                int tag = b[p] & 0xff;
+                long size = (b[p + 1] & 0xff)
+                        | (b[p + 2] & 0xff) << 8
+                        | (b[p + 3] & 0xff) << 16
+                        | (long) (b[p + 4] & 0xff) << 24;
+                if (size < 5 || size > subEnd - p) {
+                    return null;
+                }
+                int tagEnd = (int) (p + size);
+                if (tag == 1) { // Tag_File: attributes of the whole file
+                    int q = p + 5;
+                    while (q < tagEnd) {
+                        long attr = 0;
+                        int shift = 0;
+                        while (q < tagEnd && shift < 63) {
+                            int c = b[q++] & 0xff;
+                            attr |= (long) (c & 0x7f) << shift;
+                            shift += 7;
+                            if (c < 0x80) {
+                                break;
+                            }
+                        }
+                        if ((attr & 1) == 1) {
+                            int s = q;
+                            while (q < tagEnd && b[q] != 0) {
+                                q++;
+                            }
+                            if (attr == 5) {
+                                return new String(b, s, q - s, java.nio.charset.StandardCharsets.ISO_8859_1);
+                            }
+                            q++;
+                        } else {
+                            while (q < tagEnd && (b[q] & 0x80) != 0) {
+                                q++;
+                            }
+                            q++;
+                        }
+                    }
+                }
+                p = tagEnd;
+            }
+            at = subEnd;
+        }
+        return null;
+    }
+
+    /**
+     * The floating-point extensions an ISA string such as "rv64i2p1_m2p0_a2p1_f2p2_d2p2_c2p0"
+     * (or "rv64imafdc") names, joined with '+', or null if it names none: F, D, Q, G (which
+     * includes F and D) and the Zf* extensions that need F.
+     */
+    static String floatingPointExtensions(String arch) {
+        String a = arch.toLowerCase(java.util.Locale.ROOT);
+        if (!a.startsWith("rv32") && !a.startsWith("rv64") && !a.startsWith("rv128")) {
+            return null;
+        }
+        a = a.substring(a.startsWith("rv128") ? 5 : 4);
+        StringBuilder found = new StringBuilder();
+        for (String token : a.split("_")) {
+            if (token.isEmpty()) {
+                continue;
+            }
+            char first = token.charAt(0);
+            if (first == 'z' || first == 's' || first == 'x' || first == 'h') {
+                String ext = token.replaceFirst("[0-9]+(p[0-9]+)?$", "");
+                if (ext.startsWith("zfh") || ext.equals("zfa") || ext.startsWith("zfbf")) {
+                    found.append(found.length() > 0 ? "+" : "").append(ext);
+                }
+                continue;
+            }
+            for (int j = 0; j < token.length(); ) {
+                char c = token.charAt(j++);
+                while (j < token.length() && Character.isDigit(token.charAt(j))) {
+                    j++; // a version: 2p1
+                }
+                if (j + 1 < token.length() && token.charAt(j) == 'p' && Character.isDigit(token.charAt(j + 1))) {
+                    j++;
+                    while (j < token.length() && Character.isDigit(token.charAt(j))) {
+                        j++;
+                    }
+                }
+                if (c == 'f' || c == 'd' || c == 'q' || c == 'g') {
+                    found.append(found.length() > 0 ? "+" : "").append(Character.toUpperCase(c));
+                }
+            }
+        }
+        return found.length() > 0 ? found.toString() : null;
     }
 
     /** Reads .symtab; any problem only means "no symbols" (logged at debug level). */

@@ -139,7 +139,8 @@ class ElfImageTest {
                 put64(b, at + 24, p.vaddr());
                 put64(b, at + 32, p.bytes().length);
                 put64(b, at + 40, p.memSize());
-                put64(b, at + 48, 16);
+                // p_align 16 where vaddr and offset agree modulo 16 (as a linker writes), else 1
+                put64(b, at + 48, ((p.vaddr() - offs[i]) & 15) == 0 ? 16 : 1);
             }
             return b;
         }
@@ -500,7 +501,52 @@ class ElfImageTest {
     }
 
     @Test
-    void rejectsBadLoadSegments() {
+    void aRiscvImageBuiltForAnFpuIsRefused() throws ElfException {
+        byte[] b = valid();
+        put32(b, 0x30, 0x5); // e_flags: RVC, double-float ABI
+        assertRejected(b, "hard-float ABI (e_flags=0x5: double)", "rv64imac", "-march=rv64imac -mabi=lp64");
+        put32(b, 0x30, 0x1); // RVC, soft-float
+        ElfImage.parse(b, "t.elf");
+        b = valid();
+        put16(b, 0x12, ElfImage.EM_AARCH64);
+        put32(b, 0x30, 0x5); // not RISC-V's flags: AArch64 always has FP/SIMD
+        ElfImage.parse(b, "t.elf");
+    }
+
+    @Test
+    void theIsaStringNamesTheFloatingPointExtensions() {
+        assertEquals("F+D", ElfImage.floatingPointExtensions("rv64i2p1_m2p0_a2p1_f2p2_d2p2_c2p0_zicsr2p0"));
+        assertEquals("F+D", ElfImage.floatingPointExtensions("rv64imafdc"));
+        assertEquals("G", ElfImage.floatingPointExtensions("RV64GC"));
+        assertEquals("zfhmin", ElfImage.floatingPointExtensions("rv64i2p1_zfhmin1p0"));
+        assertEquals(null, ElfImage.floatingPointExtensions("rv64i2p1_m2p0_a2p1_c2p0_zicsr2p0_zifencei2p0"));
+        assertEquals(null, ElfImage.floatingPointExtensions("rv64imac"));
+        assertEquals(
+                null, ElfImage.floatingPointExtensions("rv64i2p0_m2p0_a2p0_c2p0_zdinx1p0"), "in integer registers");
+        assertEquals(null, ElfImage.floatingPointExtensions("not an isa"));
+    }
+
+    @Test
+    void theArchIsReadFromAnAttributesSection() {
+        // 'A' was skipped; subsection: length, "riscv\0", Tag_File (1) + size, then
+        // Tag_RISCV_stack_align (4) = 16 (ULEB128), Tag_RISCV_arch (5) = "rv64imafdc\0"
+        byte[] arch = "rv64imafdc\0".getBytes(StandardCharsets.US_ASCII);
+        int fileSize = 5 + 2 + 1 + arch.length;
+        int len = 4 + 6 + fileSize;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        o.writeBytes(new byte[] {(byte) len, 0, 0, 0});
+        o.writeBytes("riscv\0".getBytes(StandardCharsets.US_ASCII));
+        o.writeBytes(new byte[] {1, (byte) fileSize, 0, 0, 0, 4, 16, 5});
+        o.writeBytes(arch);
+        byte[] b = o.toByteArray();
+        assertEquals("rv64imafdc", ElfImage.attributeArch(b, 0, b.length));
+        assertEquals(null, ElfImage.attributeArch(b, 0, b.length - 3), "truncated: no arch, no exception");
+        b[0] = (byte) 0xff;
+        assertEquals(null, ElfImage.attributeArch(b, 0, b.length), "a length past the end");
+    }
+
+    @Test
+    void rejectsBadLoadSegments() throws ElfException {
         byte[] b = valid();
         put64(b, ph(1, 32), 0x2000); // filesz > memsz
         assertRejected(b, "PT_LOAD segment 1 (p_vaddr=0x20000) has p_filesz=0x2000 larger than p_memsz=0x1000");
@@ -517,6 +563,12 @@ class ElfImageTest {
         b = valid();
         put64(b, ph(1, 16), 0xffff_ffff_ffff_f800L); // vaddr + memsz wraps
         assertRejected(b, "wraps around the address space", "p_vaddr=0xfffffffffffff800", "p_memsz=0x1000");
+
+        b = valid();
+        put64(b, ph(1, 16), DATA + 3); // moved after linking: its bytes would land 3 bytes off
+        assertRejected(b, "PT_LOAD segment 1 (p_vaddr=0x20003)", "differ modulo p_align=0x10", "congruent");
+        put64(b, ph(1, 48), 1); // ...unless the file asks for no alignment (as ld -N may)
+        assertEquals(DATA + 3, ElfImage.parse(b, "t.elf").segments().get(1).vaddr());
 
         b = valid();
         put64(b, ph(1, 16), 0xffff_ffff_ffff_f000L); // end would be exactly 2^64
