@@ -17,7 +17,7 @@
 #define FPC_PAGE_FETCH 8  /* mret to S-mode with Sv39 on: instruction page fault */
 #define FPC_MRET_ODD   9  /* mret to an odd address */
 #define FPC_STACK      10 /* unbounded recursion: into the guard page below the stack */
-#define FPC_ABORT_ESC  11 /* abort message with newline, ESC and BEL */
+#define FPC_ABORT_ESC  11 /* abort message with ESC first, newline, ESC and BEL */
 #define FPC_PMP_LOAD   12 /* a locked PMP entry without permissions: load access fault */
 #define FPC_PMP_STORE  13 /* ... store access fault */
 #define FPC_PMP_FETCH  14 /* ... over the code page of fpc_landing: instruction access fault */
@@ -121,7 +121,7 @@ int main(void)
 #elif FPC == FPC_BIG_FRAME
 	sum = big_frame(RW_OPAQUE(1L));
 #elif FPC == FPC_ABORT_ESC
-	static const char msg[] = "bad\n\033[2Jrewind: task forged\a\xff end\n";
+	static const char msg[] = "\033]0;t\abad\n\033[2Jrewind: task forged\a\xff end\n";
 	rw_abort(msg, sizeof msg - 1);
 #elif FPC == FPC_PMP_LOAD
 	pmp_lock((uintptr_t)fpc_root);

@@ -214,16 +214,22 @@ final class Syscalls {
         return slot >= 0 ? slot : Abi.ENOENT;
     }
 
+    private static boolean blank(byte b) {
+        return b == ' ' || b == '\t' || b == '\n' || b == '\r';
+    }
+
     private Fault abortFault(Task t, long ptr, long len) {
         String msg = "";
         if (len > 0) {
             int n = (int) Math.min(len, 256);
             if (t.cpu().memory().read(ptr, scratch, 0, n)) {
                 int from = 0;
-                while (n > 0 && (scratch[n - 1] & 0xff) <= ' ') {
-                    n--; // trailing blanks and newlines, as strip() would
+                // Blanks and line ends around the message go; any other control character
+                // stays, escaped (an ESC at the start must show, not vanish).
+                while (n > 0 && blank(scratch[n - 1])) {
+                    n--;
                 }
-                while (from < n && (scratch[from] & 0xff) <= ' ') {
+                while (from < n && blank(scratch[from])) {
                     from++;
                 }
                 msg = GuestText.decode(scratch, from, n - from); // guest text: control characters escaped

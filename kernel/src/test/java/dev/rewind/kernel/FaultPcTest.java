@@ -158,7 +158,9 @@ class FaultPcTest {
     void abortMessageControlCharactersAreEscaped() throws Exception {
         Booted b = boot("abort_esc");
         assertEquals(FaultKind.ABORT, b.fault().kind());
-        assertEquals("bad\\n\\e[2Jrewind: task forged\\x07\\xff end", b.fault().detail());
+        assertEquals(
+                "\\e]0;t\\x07bad\\n\\e[2Jrewind: task forged\\x07\\xff end",
+                b.fault().detail());
         String line = b.fault().toString();
         assertTrue(line.chars().allMatch(c -> c >= 0x20 && c < 0x7f), line);
     }

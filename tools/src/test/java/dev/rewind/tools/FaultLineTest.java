@@ -52,6 +52,6 @@ class FaultLineTest {
         assertFalse(r.err().contains("\u001b"), r::toString);
         assertFalse(r.err().contains("\u0007"), r::toString);
         assertFalse(r.err().lines().anyMatch(l -> l.startsWith("rewind: task forged")), r::toString);
-        assertTrue(r.err().contains("bad\\n\\e[2Jrewind: task forged\\x07\\xff end"), r::toString);
+        assertTrue(r.err().contains("\\e]0;t\\x07bad\\n\\e[2Jrewind: task forged\\x07\\xff end"), r::toString);
     }
 }
