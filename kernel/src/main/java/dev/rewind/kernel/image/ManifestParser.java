@@ -208,8 +208,10 @@ final class ManifestParser {
     /** Checks every key, then the names across tasks and devices, and builds the manifest. */
     private Manifest check() throws ManifestException {
         // Phase 1: every key on its own.
+        boolean unknownTop = false;
         for (String key : keysInFileOrder(toml)) {
             if (!TOP_KEYS.contains(key)) {
+                unknownTop = true;
                 String hint = TASK_KEYS.contains(key)
                         ? "; task settings belong in a [task.NAME] table"
                         : suggestion(key, TOP_KEYS);
@@ -261,7 +263,9 @@ final class ManifestParser {
         List<TaskBuilder> tasks = new ArrayList<>();
         Object taskValue = toml.get(List.of("task"));
         if (taskValue == null) {
-            problem(1, "no tasks defined: add at least one [task.NAME] table");
+            if (!unknownTop) { // (else that key's problem says more: a misspelt [task.NAME], say)
+                problem(1, "no tasks defined: add at least one [task.NAME] table");
+            }
         } else if (!(taskValue instanceof TomlTable taskTable)) {
             problem(
                     lineOf(toml, "task"),

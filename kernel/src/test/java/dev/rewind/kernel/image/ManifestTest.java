@@ -425,6 +425,12 @@ class ManifestTest {
                 bad("empty name", "name = \"\"\n" + KV, 1, "'name' must not be empty"),
                 bad("no tasks", HEAD + "quantum_ms = 5\n", 1, "no tasks defined"),
                 bad("empty task table", HEAD + "[task]\n", 2, "no tasks defined"),
+                bad(
+                        "the only task table misspelt",
+                        HEAD + "[taks.kv]\nimage = \"kv.elf\"\n",
+                        2,
+                        "unknown top-level key 'taks'",
+                        "did you mean 'task'?"),
                 bad("task array", HEAD + "[[task]]\nimage = \"a.elf\"\n", 2, "'task' must be a table of tasks"),
                 bad(
                         "unknown top-level key",
