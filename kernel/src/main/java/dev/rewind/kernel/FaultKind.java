@@ -21,7 +21,7 @@ public enum FaultKind {
     ACCESS_FAULT_FETCH("instruction access fault"),
     ACCESS_FAULT_READ("load access fault"),
     ACCESS_FAULT_WRITE("store/AMO access fault"),
-    BREAKPOINT("breakpoint (ebreak)"),
+    BREAKPOINT("breakpoint instruction (ebreak, brk)"),
     ABORT("explicit abort / failed assertion"),
     RUNAWAY("runaway: no syscall within the task's deadline"),
     DEADLINE("request deadline exceeded"),

@@ -456,7 +456,10 @@ public final class Kernel implements AutoCloseable {
             t.recovery().loaded();
         } catch (OutOfMemoryException e) {
             cpu.close();
-            throw new BootException("task '" + t.name() + "': " + e.getMessage() + " (raise the machine's RAM)");
+            throw new BootException("task '" + t.name() + "': " + e.getMessage()
+                    + (e.getMessage().startsWith("out of physical memory")
+                            ? " (raise the machine's RAM: rewind boot --ram)"
+                            : ""));
         } catch (BootException | RuntimeException e) {
             cpu.close();
             throw e;
