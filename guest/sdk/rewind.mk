@@ -93,9 +93,16 @@ REWIND_LDFLAGS = $(REWIND_ARCH) $(REWIND_LDARCH) -g $(REWIND_SPECS) -nostartfile
 ifeq ($(V),1)
   REWIND_Q :=
   REWIND_SAY := @true
+  REWIND_SAY_SH := true
+else ifneq ($(findstring s,$(filter-out --%,$(firstword -$(MAKEFLAGS)))),)
+  # make -s: no CC/LD lines either
+  REWIND_Q := @
+  REWIND_SAY := @true
+  REWIND_SAY_SH := true
 else
   REWIND_Q := @
   REWIND_SAY := @printf '  %-7s %s\n'
+  REWIND_SAY_SH := printf '  %-7s %s\n'
 endif
 
 REWIND_PROGRAMS :=
@@ -119,7 +126,7 @@ define rewind__stamp
 $(1): rewind__force
 	@mkdir -p $$(@D)
 	$$(REWIND_Q)printf '%s\n' $$(call rewind__quote,$$($(2))) > $$@.tmp; \
-	if cmp -s $$@.tmp $$@; then rm -f $$@.tmp; else mv -f $$@.tmp $$@ && echo "  FLAGS   $$@"; fi
+	if cmp -s $$@.tmp $$@; then rm -f $$@.tmp; else mv -f $$@.tmp $$@ && $$(REWIND_SAY_SH) FLAGS $$@; fi
 endef
 
 .PHONY: rewind__force
@@ -136,7 +143,11 @@ REWIND_LIB      := $(REWIND_BUILD)/lib/librewind.a
 REWIND_SDK_OBJS := $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_STRING) $(REWIND_LIB_OBJS)
 REWIND_SDK_FLAGS_FILE := $(REWIND_OBJ)/sdk/flags
 
-REWIND_SDK_FLAGS = $(REWIND_CC) $(REWIND_CFLAGS)
+# The SDK's own objects are never LTO bitcode, whatever -flto a user's CFLAGS
+# carry: libc's references into them (stdout, memset) are resolved by the
+# plain linker, which cannot see symbols inside bitcode.
+REWIND_SDK_CFLAGS = $(filter-out -flto -flto=% -ffat-lto-objects,$(REWIND_CFLAGS)) -fno-lto
+REWIND_SDK_FLAGS = $(REWIND_CC) $(REWIND_SDK_CFLAGS)
 $(eval $(call rewind__stamp,$(REWIND_SDK_FLAGS_FILE),REWIND_SDK_FLAGS))
 
 # The string functions must not be compiled back into calls to themselves.
@@ -145,12 +156,12 @@ $(REWIND_STRING): REWIND_NOBUILTIN := -fno-builtin -fno-tree-loop-distribute-pat
 $(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.c $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) | $(REWIND_GEN_H)
 	@mkdir -p $(@D)
 	$(REWIND_SAY) CC $@
-	$(REWIND_Q)$(REWIND_CC) $(REWIND_CFLAGS) $(REWIND_NOBUILTIN) -MMD -MP -c -o $@ $<
+	$(REWIND_Q)$(REWIND_CC) $(REWIND_SDK_CFLAGS) $(REWIND_NOBUILTIN) -MMD -MP -c -o $@ $<
 
 $(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.S $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) | $(REWIND_GEN_H)
 	@mkdir -p $(@D)
 	$(REWIND_SAY) AS $@
-	$(REWIND_Q)$(REWIND_CC) $(REWIND_CFLAGS) -MMD -MP -c -o $@ $<
+	$(REWIND_Q)$(REWIND_CC) $(REWIND_SDK_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(REWIND_LIB): $(REWIND_LIB_OBJS)
 	@mkdir -p $(@D)

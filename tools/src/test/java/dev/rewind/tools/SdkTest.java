@@ -108,6 +108,13 @@ class SdkTest {
         assertTrue(make(dir).contains("CC      build/obj/third/third.o"));
         assertArrayEquals(o2, Files.readAllBytes(obj), "back to the default flags: the same object as the first build");
 
+        // Link-time optimisation for every program links (the SDK's own objects stay plain
+        // objects, which libc's references can see), and make -s prints nothing of it.
+        String lto = make(dir, "-s", "CFLAGS=-O2 -flto", "LDFLAGS=-flto");
+        assertFalse(lto.contains("  CC ") || lto.contains("  LD ") || lto.contains("  FLAGS "), lto);
+        CliRun.Result ltoRun = CliRun.rewind(Duration.ofSeconds(60), "boot", elf.toString());
+        assertEquals("third: 42 10\n", ltoRun.out(), ltoRun::toString);
+
         // The same program with REWIND_WERROR := -Werror (as the project's own guests) fails.
         ProcessBuilder pb = new ProcessBuilder("make", "-C", dir.toString(), "REWIND_WERROR=-Werror", "CFLAGS=-O1")
                 .redirectErrorStream(true);
