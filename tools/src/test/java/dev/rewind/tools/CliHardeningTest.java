@@ -120,6 +120,18 @@ class CliHardeningTest {
                         "builtin:t_kv_oracle.toml",
                         "--server",
                         "kv",
+                        "--seed",
+                        "9223372036854775806",
+                        "-n",
+                        "3"),
+                "must not wrap");
+        assertUsageError(
+                CliRun.rewind(
+                        Duration.ofSeconds(10),
+                        "inject",
+                        "builtin:t_kv_oracle.toml",
+                        "--server",
+                        "kv",
                         "-n",
                         "2",
                         "--csv",

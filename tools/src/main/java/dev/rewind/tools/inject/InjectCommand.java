@@ -46,6 +46,9 @@ import picocli.CommandLine.Parameters;
             "before anything was activated. The strict rate is recovered / (manifested + silent).",
             "Every injection is reproducible from its seed:",
             "'rewind inject IMAGE --server S --seed N -n 1 --verbose' replays seed N.",
+            "This needs a deterministic workload: the target (a request and an instruction in it) is chosen from",
+            "one fault-free boot, so clients that vary their requests between boots (seeded from rw_clock_ns(), say)",
+            "make injections miss, and such runs count as not activated.",
             "",
             "Example: rewind inject builtin:t_kv_oracle.toml --server kv --policy txipc -n 1000 --json kv.json",
             "Across machines: 'rewind inject ... --shard I/4 --results kv-I.jsonl' on each, then",
@@ -184,6 +187,11 @@ public final class InjectCommand implements Callable<Integer> {
         }
         if (count < 1 || count > 1_000_000) {
             throw new IllegalArgumentException("-n must be between 1 and 1000000");
+        }
+        if (seed > Long.MAX_VALUE - (count - 1)) {
+            throw new IllegalArgumentException(String.format(
+                    "--seed %d with -n %d runs past the largest seed (%d): the seeds SEED..SEED+n-1 must not wrap",
+                    seed, count, Long.MAX_VALUE));
         }
         if (jobs < 1 || jobs > 256) {
             throw new IllegalArgumentException("--jobs must be between 1 and 256");
