@@ -78,6 +78,9 @@ public final class Kernel implements AutoCloseable {
     final Syscalls syscalls;
     final Ipc ipc;
     final long bootNanos = System.nanoTime();
+    /** Time a debugger kept the system stopped ({@link #debuggerHeld}): not in the run's time. */
+    private volatile long heldNanos;
+
     private final ImageSource source;
     private volatile Watchdog watchdog;
 
@@ -581,6 +584,9 @@ public final class Kernel implements AutoCloseable {
 
     /** The debugger kept the system stopped for {@code nanos}: that time is not run time. */
     void debuggerHeld(long nanos) {
+        if (nanos > 0) {
+            heldNanos += nanos;
+        }
         Watchdog w = watchdog;
         if (w != null) {
             w.extend(nanos);
@@ -824,7 +830,7 @@ public final class Kernel implements AutoCloseable {
                     ? String.join(", ", manifest.endsWith()) + " finished (ends_with); the other tasks were stopped"
                     : "all tasks finished";
         }
-        return new SystemResult(outcome, summary, reports, System.nanoTime() - bootNanos);
+        return new SystemResult(outcome, summary, reports, System.nanoTime() - bootNanos - heldNanos);
     }
 
     // ---- faults ----------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import java.util.List;
  * @param outcome  the overall verdict
  * @param summary  one line for people
  * @param tasks    each task's final state
+ * @param nanos    the run's wall-clock time from boot, less any time a debugger held the system
+ *                 stopped
  */
 public record SystemResult(Outcome outcome, String summary, List<TaskReport> tasks, long nanos) {
     public enum Outcome {
