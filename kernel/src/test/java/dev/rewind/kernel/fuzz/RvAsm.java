@@ -226,7 +226,7 @@ final class RvAsm {
         put32(b, 0x14, 1);
         put64(b, 0x18, TEXT);
         put64(b, 0x20, 64);
-        put32(b, 0x30, 0x5); // e_flags: RVC, double-float ABI
+        put32(b, 0x30, 0x1); // e_flags: RVC, soft-float ABI (the machine has no FPU)
         put16(b, 0x34, 64);
         put16(b, 0x36, 56);
         put16(b, 0x38, extra != 0 ? 3 : 2);
