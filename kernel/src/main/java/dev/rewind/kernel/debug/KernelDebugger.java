@@ -626,7 +626,10 @@ public final class KernelDebugger implements DebugTarget {
 
     @Override
     public boolean insertWatchpoint(WatchKind kind, long address, long length) {
-        if (kind == null || length <= 0 || length > DebugPoints.MAX_WATCH_LENGTH || address + length - 1 < address) {
+        if (kind == null
+                || length <= 0
+                || length > DebugPoints.MAX_WATCH_LENGTH
+                || Long.compareUnsigned(address + length - 1, address) < 0) { // wraps past the top
             return false;
         }
         return halt.whileHalted(() -> change(points.withWatch(new DebugPoints.Watch(kind, address, length))));

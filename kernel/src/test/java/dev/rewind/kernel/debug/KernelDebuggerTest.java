@@ -262,6 +262,9 @@ class KernelDebuggerTest {
             assertThrows(IllegalArgumentException.class, () -> dbg.setScope(java.util.List.of("nosuchtask")));
             dbg.setScope(java.util.List.of("kv"));
             assertEquals(java.util.List.of("kv"), dbg.scope());
+            // a range that wraps past the top of the address space is refused (it once passed a signed check)
+            assertFalse(dbg.insertWatchpoint(WatchKind.WRITE, 0xfffffffffffffff0L, 0x100));
+            assertFalse(dbg.insertWatchpoint(WatchKind.ACCESS, -1L, 2));
             assertTrue(dbg.insertWatchpoint(WatchKind.WRITE, nkeys, 8));
             dbg.resume();
             StopEvent w = nextStop();

@@ -5,7 +5,9 @@ import dev.rewind.kernel.debug.DebugTarget.WatchKind;
 /**
  * {@code Z}/{@code z}: software (0) and hardware (1) breakpoints, which are the same thing
  * here (engine hooks, guest memory is never patched), and write (2), read (3) and access (4)
- * watchpoints. Conditions and commands after ';' are ignored (gdb evaluates them itself).
+ * watchpoints. Conditions and commands after ';' are ignored (gdb evaluates them itself). A
+ * watched range ({@code addr,length}) must be non-empty and end at or below the top of the
+ * address space: one that wraps is malformed ({@code E01}), for insertion and removal alike.
  */
 final class BreakpointCommands {
     private final GdbSession s;
@@ -36,6 +38,9 @@ final class BreakpointCommands {
                 }
             }
             case 2, 3, 4 -> {
+                if (kind == 0 || Long.compareUnsigned(addr + kind - 1, addr) < 0) {
+                    return "E01"; // an empty range, or one that wraps past the top of the address space
+                }
                 WatchKind w = type == 2 ? WatchKind.WRITE : type == 3 ? WatchKind.READ : WatchKind.ACCESS;
                 ok = insert ? s.target.insertWatchpoint(w, addr, kind) : s.target.removeWatchpoint(w, addr, kind);
             }

@@ -195,6 +195,22 @@ class GdbSessionTest {
     }
 
     @Test
+    void watchRangesThatWrapPastTheTopOfTheAddressSpaceAreRefused() {
+        for (String p : new String[] {
+            "Z2,fffffffffffffffc,8",
+            "Z3,fffffffffffffffc,8",
+            "Z4,ffffffffffffffff,2",
+            "z2,fffffffffffffffc,8",
+            "Z2,10000,0",
+            "Z2,1,ffffffffffffffff"
+        }) {
+            assertEquals("E01", call(p), p);
+        }
+        assertEquals("OK", call("Z2,fffffffffffffff8,8"), "ends at the last byte: no wrap");
+        assertEquals("OK", call("Z4,ffffffffffffffff,1"));
+    }
+
+    @Test
     void monitor() {
         String help =
                 new String(PacketCodec.fromHex(call("qRcmd," + PacketCodec.toHex("help"))), StandardCharsets.UTF_8);
