@@ -519,18 +519,31 @@ public final class GdbSession implements DebugTarget.Listener {
 
     /**
      * Parse a thread id as this session's gdb writes it: with multiprocess, "pPID.TID" names
-     * task PID (a task is a process of one thread: "pP", "pP.-1" and "pP.1" are all task P);
-     * without it, hex, "-1" (all) or "0" (any). Returns -1 for all, 0 for any.
+     * task PID (a task is a process of one thread: "pP", "pP.-1", "pP.0" and "pP.1" are all
+     * task P); without it, hex, "-1" (all) or "0" (any). Returns -1 for all, 0 for any. With
+     * multiprocess, a process gdb does not know or a thread other than -1, 0 and 1 is no thread
+     * ({@code IllegalArgumentException} "no thread", E02); a malformed id is E01.
      */
     int thread(String id) {
         if (multiprocess && id.startsWith("p")) {
             int dot = id.indexOf('.');
-            if (dot >= 0 && id.substring(dot + 1).equals("-1")) {
+            String pidPart = dot < 0 ? id.substring(1) : id.substring(1, dot);
+            int pid = pidPart.equals("-1") ? -1 : PacketCodec.parseHexInt(pidPart, 0xffff);
+            String tidPart = dot < 0 ? "-1" : id.substring(dot + 1);
+            int tid = tidPart.equals("-1") ? -1 : PacketCodec.parseHexInt(tidPart, 0xffff);
+            if (pid > 0 && !(known(pid) && listed(pid))) {
+                throw new IllegalArgumentException("no thread " + PacketCodec.abbreviate(id));
+            }
+            if (tid > 1) {
+                throw new IllegalArgumentException(
+                        "no thread " + PacketCodec.abbreviate(id) + ": one thread a process");
+            }
+            if (dot >= 0 && tid == -1) {
                 // every thread of a process: gdb resumes only the current inferior so
                 // (schedule-multiple off), but tasks serve each other, so all of them run
                 return -1;
             }
-            return parseThread(dot < 0 ? id.substring(1) : id.substring(1, dot));
+            return pid;
         }
         return parseThread(id);
     }

@@ -1,6 +1,7 @@
 package dev.rewind.tools.gdb;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -192,6 +193,55 @@ class GdbSessionTest {
         }
         assertEquals("E02", call("vCont;c:9"));
         assertEquals("E01", call("vCont;cx:1"));
+    }
+
+    @Test
+    void multiprocessRefusesThreadsThatDoNotExistWithoutActing() {
+        s.allowMultiprocess = true;
+        call("qSupported:multiprocess+;swbreak+");
+        assertEquals("T05thread:p1.1;20:0000010000000000;", call("?"));
+        int resumes = target.log.size();
+        for (String[] c : new String[][] {
+            // a process is one thread (1; 0 any, -1 all): p1.2 and p1.99 do not exist
+            {"Hgp1.99", "E02"},
+            {"Hgp1.2", "E02"},
+            {"Hcp1.2", "E02"},
+            {"Hgp99.-1", "E02"},
+            {"Hgp99", "E02"},
+            {"Hgp1.zz", "E01"},
+            {"Hgpzz.1", "E01"},
+            {"Tp1.2", "E02"},
+            {"Tp1.99", "E02"},
+            {"Tp99.1", "E02"},
+            {"Tp1.-1", "E02"},
+            {"qThreadExtraInfo,p1.2", "E02"},
+            {"vCont;s:p1.99", "E02"},
+            {"vCont;s:p1.2;c", "E02"},
+            {"vCont;c:p99.-1", "E02"},
+            {"vCont;c:p1.-1;s:p2.5", "E02"},
+        }) {
+            assertEquals(c[1], call(c[0]), c[0]);
+            assertEquals(1, s.resolve(s.gThread), c[0] + ": the selection stays");
+            assertEquals(resumes, target.log.size(), c[0] + ": nothing resumed");
+            assertFalse(s.waitingForStop, c[0]);
+        }
+        assertEquals("OK", call("Tp1.1"));
+        assertEquals("OK", call("Tp3.0"));
+        assertEquals("OK", call("Hgp2.1"));
+        assertEquals("QCp2.1", call("qC"));
+        assertEquals("OK", call("Hgp0.0"));
+        assertEquals("OK", call("Hcp1.-1"));
+        assertNull(call("vCont;s:p2.1"));
+        assertEquals("resume {2=STEP} STOP false", target.log.get(target.log.size() - 1));
+    }
+
+    @Test
+    void withoutMultiprocessThreadsThatDoNotExistAreRefusedToo() {
+        call("?");
+        for (String p : new String[] {"Hg9", "Hc9", "T9", "T0", "vCont;s:9", "vCont;s:9;c", "vCont;c:1;s:63"}) {
+            assertEquals("E02", call(p), p);
+        }
+        assertTrue(target.log.isEmpty(), "nothing resumed");
     }
 
     @Test
