@@ -64,12 +64,18 @@ final class ExecutionCommands {
                 return resume(step, s.continueThread(), sig);
             }
             case 'D' -> {
-                if (s.multiprocess && p.startsWith("D;")) {
-                    // one inferior leaves: the system is all-stop, so it resumes once gdb
-                    // has left every process it knows (or closes the connection)
-                    s.detached.add(s.thread("p" + p.substring(2)));
-                    if (!s.knownProcesses().isEmpty()) {
-                        return "OK";
+                if (!p.equals("D")) {
+                    if (!p.startsWith("D;")) {
+                        return "E01";
+                    }
+                    int pid = s.process(p.substring(2)); // E01 malformed, E02 no such process: no detach
+                    if (s.multiprocess) {
+                        // one inferior leaves: the system is all-stop, so it resumes once gdb
+                        // has left every process it knows (or closes the connection)
+                        s.detached.add(pid);
+                        if (!s.knownProcesses().isEmpty()) {
+                            return "OK";
+                        }
                     }
                 }
                 s.target.detach();
@@ -89,11 +95,15 @@ final class ExecutionCommands {
                     return "vCont;c;C;s;S";
                 }
                 if (p.startsWith("vKill")) {
+                    if (!p.startsWith("vKill;")) {
+                        return "E01";
+                    }
+                    int pid = s.process(p.substring("vKill;".length())); // E01/E02: nothing killed
                     boolean others = false;
-                    if (s.multiprocess && s.gone != null && p.startsWith("vKill;")) {
+                    if (s.multiprocess && s.gone != null) {
                         // gdb kills one inferior: the others end with the system, and each
                         // hears it on its next resume (or gdb detaches them); the session stays
-                        s.gone.add(s.thread("p" + p.substring("vKill;".length())));
+                        s.gone.add(pid);
                         others = !s.knownProcesses().isEmpty();
                     }
                     s.target.kill(); // every task: the system ends

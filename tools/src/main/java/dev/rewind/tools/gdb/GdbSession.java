@@ -549,6 +549,27 @@ public final class GdbSession implements DebugTarget.Listener {
     }
 
     /**
+     * gdb's process id for the one process it sees without multiprocess (the stub then names
+     * none, and gdb makes up 42000, its MAGIC_NULL_PID): {@code vKill;a410}.
+     */
+    static final int SINGLE_PROCESS_PID = 42000;
+
+    /**
+     * The process {@code D;PID} or {@code vKill;PID} names (PID in hex): with multiprocess, a
+     * task gdb knows (PID = slot + 1; not one it was told ended or detached from); without it,
+     * the one process, which gdb calls {@link #SINGLE_PROCESS_PID}. A malformed PID throws
+     * {@code IllegalArgumentException} (E01), another PID one for "no thread" (E02).
+     */
+    int process(String pid) {
+        int p = PacketCodec.parseHexInt(pid, Integer.MAX_VALUE);
+        boolean ok = multiprocess ? p > 0 && known(p) && listed(p) : p == SINGLE_PROCESS_PID;
+        if (!ok) {
+            throw new IllegalArgumentException("no thread: no process " + PacketCodec.abbreviate(pid));
+        }
+        return p;
+    }
+
+    /**
      * Parse a thread id: hex, "-1" (all), "0" (any), or multiprocess "pPID.TID". Returns -1
      * for all, 0 for any.
      */

@@ -58,8 +58,12 @@ final class FakeTarget implements DebugTarget {
         listener = l;
     }
 
+    /** How many times the debugger detached. */
+    int detaches;
+
     @Override
     public void detach() {
+        detaches++;
         breakpoints.clear();
         listener = null;
     }

@@ -196,6 +196,79 @@ class GdbSessionTest {
     }
 
     @Test
+    void vKillNeedsTheProcessGdbKnowsAndKillsNothingOtherwise() {
+        call("?");
+        // malformed: E01; a process that is not the one gdb sees: E02; nothing is killed
+        for (String[] c : new String[][] {
+            {"vKill;zz", "E01"},
+            {"vKill;", "E01"},
+            {"vKill", "E01"},
+            {"vKillx", "E01"},
+            {"vKill;99", "E02"},
+            {"vKill;0", "E02"},
+            {"vKill;1", "E02"},
+            {"vKill;ffffffffffffffffff", "E01"}
+        }) {
+            assertEquals(c[1], call(c[0]), c[0]);
+            assertFalse(target.killed, c[0]);
+            assertFalse(s.closing, c[0]);
+        }
+        // without multiprocess gdb calls the one process 42000 (its MAGIC_NULL_PID)
+        assertEquals("OK", call("vKill;a410"));
+        assertTrue(target.killed);
+        assertTrue(s.closing);
+    }
+
+    @Test
+    void detachWithAProcessNeedsTheProcessGdbKnows() {
+        call("?");
+        for (String[] c : new String[][] {
+            {"Dzz", "E01"}, {"D;", "E01"}, {"D;zz", "E01"}, {"D;99", "E02"}, {"D;0", "E02"}, {"D;1", "E02"}
+        }) {
+            assertEquals(c[1], call(c[0]), c[0]);
+            assertEquals(0, target.detaches, c[0]);
+            assertFalse(s.closing, c[0]);
+        }
+        assertEquals("OK", call("D;a410"));
+        assertEquals(1, target.detaches);
+        assertTrue(s.closing);
+    }
+
+    @Test
+    void multiprocessKillAndDetachNeedAProcessGdbKnows() {
+        s.allowMultiprocess = true;
+        call("qSupported:multiprocess+;swbreak+");
+        assertEquals("T05thread:p1.1;20:0000010000000000;", call("?"));
+        for (String[] c : new String[][] {
+            {"vKill;99", "E02"},
+            {"vKill;0", "E02"},
+            {"vKill;zz", "E01"},
+            {"vKill;", "E01"},
+            {"vKill;a410", "E02"},
+            {"D;99", "E02"},
+            {"D;0", "E02"},
+            {"D;zz", "E01"},
+            {"Dzz", "E01"}
+        }) {
+            assertEquals(c[1], call(c[0]), c[0]);
+            assertFalse(target.killed, c[0]);
+            assertFalse(s.closing, c[0]);
+            assertTrue(s.detached.isEmpty(), c[0]);
+            assertEquals(0, target.detaches, c[0]);
+        }
+        // one inferior leaves; then gdb kills another: the third stays, so the session stays
+        assertEquals("OK", call("D;2"));
+        assertEquals(java.util.Set.of(2), s.detached);
+        assertEquals(0, target.detaches);
+        assertEquals("E02", call("D;2"), "already detached");
+        assertEquals("E02", call("vKill;2"), "detached: gdb does not know it");
+        assertFalse(target.killed);
+        assertEquals("OK", call("vKill;1"));
+        assertTrue(target.killed);
+        assertFalse(s.closing, "process 3 is left for gdb");
+    }
+
+    @Test
     void multiprocessRefusesThreadsThatDoNotExistWithoutActing() {
         s.allowMultiprocess = true;
         call("qSupported:multiprocess+;swbreak+");
