@@ -37,6 +37,13 @@ public sealed interface RecoveryOutcome {
             return new RolledBack(SCRUB, 0, 0, nanos, false, undoneRequests, undonePages);
         }
 
+        /** "; N committed requests undone (M pages) to be replayed" (history replay). */
+        private String undone() {
+            return String.format(
+                    "; %d committed request%s undone (%d page%s) to be replayed",
+                    undoneRequests, undoneRequests == 1 ? "" : "s", undonePages, undonePages == 1 ? "" : "s");
+        }
+
         /** The rollback of a wake's transaction ({@link #WAKE}). */
         static RolledBack wake(int pages, long nanos) {
             return new RolledBack(WAKE, 0, pages, nanos, false, 0, 0);
@@ -71,14 +78,7 @@ public sealed interface RecoveryOutcome {
                 return String.format(
                         "corruption found between requests repaired (txipc)%s%s",
                         timed ? String.format(" in %.1f µs", nanos / 1e3) : "",
-                        undoneRequests == 0
-                                ? ": code restored from the image"
-                                : String.format(
-                                        "; %d committed request%s undone (%d page%s) to be replayed",
-                                        undoneRequests,
-                                        undoneRequests == 1 ? "" : "s",
-                                        undonePages,
-                                        undonePages == 1 ? "" : "s"));
+                        undoneRequests == 0 ? ": code restored from the image" : undone());
             }
             return String.format(
                     "request rolled back (txipc): client badge %d, label 0x%x, %d page%s restored%s%s%s",
@@ -88,14 +88,7 @@ public sealed interface RecoveryOutcome {
                     pages == 1 ? "" : "s",
                     timed ? String.format(" in %.1f µs", nanos / 1e3) : "",
                     redelivered ? "; delivered again" : "",
-                    undoneRequests == 0
-                            ? ""
-                            : String.format(
-                                    "; %d committed request%s undone (%d page%s) to be replayed",
-                                    undoneRequests,
-                                    undoneRequests == 1 ? "" : "s",
-                                    undonePages,
-                                    undonePages == 1 ? "" : "s"));
+                    undoneRequests == 0 ? "" : undone());
         }
     }
 
