@@ -419,9 +419,7 @@ public final class InjectCommand implements Callable<Integer> {
             if (paths[i] == null) {
                 continue;
             }
-            if (i != 2) {
-                dev.rewind.tools.HostFiles.checkWritable(paths[i], names[i]);
-            }
+            dev.rewind.tools.HostFiles.checkWritable(paths[i], names[i]);
             String other = seen.put(paths[i].toAbsolutePath().normalize(), names[i]);
             if (other != null) {
                 throw new IllegalArgumentException(other + " and " + names[i] + " name the same file: " + paths[i]);
@@ -438,22 +436,13 @@ public final class InjectCommand implements Callable<Integer> {
      * runs after checking its header (and cutting a half-written last line); without, an error.
      */
     private List<Campaign.Run> earlierRuns(ResultFile.Header header) throws IOException {
-        if (Files.isDirectory(results)) {
-            throw new IllegalArgumentException("--results: " + results + " is a folder");
-        }
+        // checkOutputs has made sure it is a regular file that can be written, or can be created
         if (!nonEmpty(results)) {
-            Path parent = results.toAbsolutePath().getParent();
-            if (parent != null && !Files.isDirectory(parent)) {
-                throw new IllegalArgumentException("--results: no such folder: " + parent);
-            }
             return List.of();
         }
         if (!resume) {
             throw new IllegalArgumentException(
                     results + " exists: --resume continues that campaign, or choose another file");
-        }
-        if (!Files.isWritable(results)) {
-            throw new IllegalArgumentException("--results: " + results + " is not writable");
         }
         ResultFile.Contents c = ResultFile.read(results);
         ResultFile.Header h = c.header();

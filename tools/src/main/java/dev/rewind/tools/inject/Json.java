@@ -11,8 +11,12 @@ import java.util.Map;
  * {@code Long} (the files hold no fractions).
  */
 final class Json {
+    /** Deepest nesting read; the result files nest three deep, so more is damage, not data. */
+    static final int MAX_DEPTH = 64;
+
     private final String s;
     private int i;
+    private int depth;
 
     private Json(String s) {
         this.s = s;
@@ -80,52 +84,69 @@ final class Json {
 
     private Object value() {
         char c = peek();
-        if (c == '{') {
-            i++;
-            Map<String, Object> m = new LinkedHashMap<>();
-            ws();
-            if (peek() == '}') {
-                i++;
-                return m;
+        if (c == '{' || c == '[') {
+            if (depth == MAX_DEPTH) {
+                throw error("nested more than " + MAX_DEPTH + " deep");
             }
-            while (true) {
-                ws();
-                String k = string();
-                ws();
-                expect(':');
-                ws();
-                if (m.put(k, value()) != null) {
-                    throw error("key \"" + k + "\" twice");
-                }
-                ws();
-                if (peek() == ',') {
-                    i++;
-                    continue;
-                }
-                expect('}');
-                return m;
+            depth++;
+            try {
+                return c == '{' ? object() : array();
+            } finally {
+                depth--;
             }
         }
-        if (c == '[') {
+        return scalar(c);
+    }
+
+    private Map<String, Object> object() {
+        i++;
+        Map<String, Object> m = new LinkedHashMap<>();
+        ws();
+        if (peek() == '}') {
             i++;
-            List<Object> l = new ArrayList<>();
-            ws();
-            if (peek() == ']') {
-                i++;
-                return l;
-            }
-            while (true) {
-                ws();
-                l.add(value());
-                ws();
-                if (peek() == ',') {
-                    i++;
-                    continue;
-                }
-                expect(']');
-                return l;
-            }
+            return m;
         }
+        while (true) {
+            ws();
+            String k = string();
+            ws();
+            expect(':');
+            ws();
+            if (m.put(k, value()) != null) {
+                throw error("key \"" + k + "\" twice");
+            }
+            ws();
+            if (peek() == ',') {
+                i++;
+                continue;
+            }
+            expect('}');
+            return m;
+        }
+    }
+
+    private List<Object> array() {
+        i++;
+        List<Object> l = new ArrayList<>();
+        ws();
+        if (peek() == ']') {
+            i++;
+            return l;
+        }
+        while (true) {
+            ws();
+            l.add(value());
+            ws();
+            if (peek() == ',') {
+                i++;
+                continue;
+            }
+            expect(']');
+            return l;
+        }
+    }
+
+    private Object scalar(char c) {
         if (c == '"') {
             return string();
         }

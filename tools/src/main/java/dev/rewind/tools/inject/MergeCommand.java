@@ -62,9 +62,7 @@ public final class MergeCommand implements Callable<Integer> {
                                     .equals(csv.toAbsolutePath().normalize())) {
                 throw new IllegalArgumentException("the output would overwrite the result file " + f);
             }
-            if (!java.nio.file.Files.isRegularFile(f)) {
-                throw new IllegalArgumentException("no such result file: " + f);
-            }
+            dev.rewind.tools.HostFiles.checkReadable(f, "result file");
         }
         ResultFile.Contents merged = ResultFile.merge(files);
         CampaignReport campaign = new CampaignReport(merged.header(), merged.runs());

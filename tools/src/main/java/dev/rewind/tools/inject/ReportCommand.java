@@ -59,9 +59,7 @@ public final class ReportCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         dev.rewind.tools.HostFiles.checkWritable(output, "--output");
         for (Path f : files) {
-            if (!Files.isRegularFile(f)) {
-                throw new IllegalArgumentException("no such result file: " + f);
-            }
+            dev.rewind.tools.HostFiles.checkReadable(f, "result file");
             if (f.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize())) {
                 throw new IllegalArgumentException("the output would overwrite the result file " + f);
             }

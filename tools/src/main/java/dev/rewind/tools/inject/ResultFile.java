@@ -319,7 +319,13 @@ public final class ResultFile {
                 if (line == 1) {
                     header = Header.parse(m);
                 } else {
-                    runs.add(parseRun(m));
+                    Campaign.Run r = parseRun(m);
+                    if (header != null && !header.faultTypes().contains(r.type())) {
+                        throw new IllegalArgumentException("its type \"" + str(m, "type")
+                                + "\" is not one of the campaign's types (" + String.join(", ", header.types())
+                                + ")");
+                    }
+                    runs.add(r);
                 }
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(name + ", line " + line + ": "

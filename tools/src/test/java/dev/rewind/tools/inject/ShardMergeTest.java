@@ -180,6 +180,28 @@ class ShardMergeTest {
         byte[] b = Files.readAllBytes(shards[1]);
         Files.write(cut, Arrays.copyOf(b, b.length - 20));
         Fixtures.assertUsageError(rewind("inject", "merge", s0, cut.toString(), s2), "cut.jsonl", "cut short");
+        // a run of a type the campaign does not inject
+        List<String> typed = lines(shards[1]);
+        typed.set(1, typed.get(1).replaceFirst("\"type\":\"[a-z_]+\"", "\"type\":\"live_memory_bit_flip\""));
+        Fixtures.assertUsageError(
+                rewind("inject", "merge", s0, copy("typed.jsonl", typed).toString(), s2),
+                "typed.jsonl, line 2",
+                "\"live_memory_bit_flip\" is not one of the campaign's types");
+        // a line nested deeper than any result file (damage): an error, not a stack overflow
+        List<String> deep = lines(shards[1]);
+        deep.set(2, "{\"record\":" + "[".repeat(20000) + "]".repeat(20000) + "}");
+        Fixtures.assertUsageError(
+                rewind("inject", "merge", s0, copy("deep.jsonl", deep).toString(), s2),
+                "deep.jsonl, line 3",
+                "nested more than 64 deep");
+        Fixtures.assertUsageError(
+                rewind(
+                        "inject",
+                        "report",
+                        "-o",
+                        dir.resolve("deep.html").toString(),
+                        copy("deep2.jsonl", deep).toString()),
+                "nested more");
         // not a result file
         Path junk = copy("junk.jsonl", List.of("{\"record\":\"nothing\"}"));
         Fixtures.assertUsageError(rewind("inject", "merge", junk.toString()), "junk.jsonl, line 1");
