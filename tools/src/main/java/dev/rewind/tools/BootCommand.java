@@ -390,6 +390,7 @@ public final class BootCommand implements Callable<Integer> {
                 System.err.printf("rewind: %s: %s (%.3f s)%n", img.manifest().name(), r.summary(), r.nanos() / 1e9);
             }
             if (timed != null && timed.timedOut()) {
+                Main.abandonStdout();
                 System.err.printf(
                         "rewind: time budget exhausted before stdout took all the console output: %d bytes"
                                 + " not written (discarded)%n",

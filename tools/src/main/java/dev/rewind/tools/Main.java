@@ -26,6 +26,9 @@ public final class Main implements Runnable {
     /** Exit status for a bug in Rewind itself (an unexpected exception). */
     public static final int EXIT_INTERNAL = 70;
 
+    /** Exit status when the standard output could not be written (sysexits EX_IOERR). */
+    public static final int EXIT_IO = 74;
+
     /** Exit status when the Unicorn library cannot be loaded (sysexits EX_UNAVAILABLE). */
     public static final int EXIT_ENGINE = 69;
 
@@ -44,8 +47,36 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
-    /** Run the CLI and return its exit status (tests call this). */
+    /**
+     * Run the CLI and return its exit status (tests call this). Output that could not be written
+     * (stdout a full disk, a closed pipe) makes a command that otherwise succeeded fail with
+     * {@link #EXIT_IO}: a user redirecting a report to a file must not be told all went well.
+     */
     public static int run(String... args) {
+        stdoutAbandoned = false;
+        int status = dispatch(args);
+        if (!stdoutAbandoned && System.out.checkError()) { // flushes, then says whether any write to stdout failed
+            System.err.println("rewind: cannot write the standard output: some of what this command printed is lost");
+            if (status == 0) {
+                status = EXIT_IO;
+            }
+        }
+        return status;
+    }
+
+    /** Set when a command gave up on a stdout that stopped taking output: checking it would block. */
+    private static volatile boolean stdoutAbandoned;
+
+    /**
+     * Say that stdout stopped taking output and what it did not take was reported as lost (a
+     * {@code --timeout} run whose console a reader left unread): the end-of-command check of
+     * stdout is skipped, as it would wait on that reader.
+     */
+    static void abandonStdout() {
+        stdoutAbandoned = true;
+    }
+
+    private static int dispatch(String... args) {
         if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
             // What picocli would print, without building its model of the command line (a third
             // of the time 'rewind --version' took).

@@ -322,4 +322,24 @@ class CliHardeningTest {
                 rewind("boot", "--timeout", "5s", m.toString(), "--disk", "disk0=" + a, "--disk", "disk1=" + link),
                 "are given the same file");
     }
+
+    /** A stdout that refuses every write, as /dev/full does. */
+    private static final class FullStdout extends OutputStream {
+        @Override
+        public void write(int b) throws java.io.IOException {
+            throw new java.io.IOException("No space left on device");
+        }
+    }
+
+    @Test
+    void unwritableStdoutFailsACommandThatOtherwiseSucceeded() {
+        for (String[] args : new String[][] {{"images"}, {"--version"}, {"boot", "-q", "builtin:hello.elf"}}) {
+            Result r = CliRun.rewindTo(new FullStdout(), Duration.ofSeconds(60), args);
+            assertEquals(Main.EXIT_IO, r.status(), () -> String.join(" ", args) + ": " + r);
+            assertTrue(r.err().contains("rewind: cannot write the standard output"), r::toString);
+        }
+        // a command that failed keeps its own status, and still says its output is lost
+        Result bad = CliRun.rewindTo(new FullStdout(), Duration.ofSeconds(60), "boot", "builtin:t_fault_null.elf");
+        assertTrue(bad.status() != 0 && bad.status() != Main.EXIT_IO, bad::toString);
+    }
 }
