@@ -625,9 +625,16 @@ int main(void)
 			if (rw_poll(net_rx, &bits) == 0 && (bits & NIC_RX_BIT))
 				rx_more = 1;
 		}
-		if (rx_more) {
+		if (rx_more && served == 0) {
 			rx_more = rx_drain();
-			continue;
+			if (!rx_more)
+				continue;
+			/* The batch ended with frames still waiting (a flood):
+			 * let requests and timers in, through WAIT_ANY, before
+			 * the next batch.  Draining on until the card is empty
+			 * would starve every client for as long as the flood
+			 * lasts, and make it one unit of work that never ends
+			 * (the kernel's request deadline). */
 		}
 		uint32_t ms = sys_timeouts_sleeptime();
 		uint64_t timeout =
@@ -637,8 +644,8 @@ int main(void)
 			if (timeout == 0 || left < timeout)
 				timeout = left;
 		}
-		if (timeout == 0 && ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE)
-			timeout = 1; /* a timer is due: just look for work */
+		if (rx_more || (timeout == 0 && ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE))
+			timeout = 1; /* frames or a timer are due: just look for work */
 		rw_msg m;
 		uint64_t badge = 0, bits = 0;
 		r = rw_wait_any(ep, net_rx, timeout, &m, &badge, &bits);
@@ -651,7 +658,9 @@ int main(void)
 		} else if (r == RW_WOKEN) {
 			served = 0;
 			if (bits & NIC_RX_BIT)
-				rx_more = rx_drain();
+				rx_more = 1; /* drained at the top of the loop */
+		} else if (r == RW_ETIMEDOUT) {
+			served = 0; /* no request waits: frames left over go next */
 		} else if (r == RW_ECAP || r == RW_ESTATE) {
 			rw_panic("net: WAIT_ANY on the endpoint and net_rx failed");
 		}

@@ -56,6 +56,11 @@ class NetHttpTest {
 
         /** t_net_http with task {@code task}'s recovery policy replaced. */
         Net(String task, RecoveryPolicy policy, KernelProbe probe) throws Exception {
+            this(task, policy, probe, "hostfwd=tcp:127.0.0.1:0-:80");
+        }
+
+        /** ... with these --net specs (the first forward: the HTTP port). */
+        Net(String task, RecoveryPolicy policy, KernelProbe probe, String... netSpecs) throws Exception {
             SystemImage img = SystemImage.builtin("t_net_http.toml");
             List<TaskSpec> tasks = new ArrayList<>();
             for (TaskSpec t : img.manifest().tasks()) {
@@ -73,7 +78,7 @@ class NetHttpTest {
                     recoveries.add(driver.name() + " replayed=" + replayed + " reissued=" + reissued);
                 }
             };
-            KernelConfig cfg = Fixtures.CONFIG.withNet(NetOptions.parse(List.of("hostfwd=tcp:127.0.0.1:0-:80")));
+            KernelConfig cfg = Fixtures.CONFIG.withNet(NetOptions.parse(List.of(netSpecs)));
             kernel = new Kernel(cfg, img.manifest().withTasks(tasks), img.source(), new Uart(console), obs);
             if (probe != null) {
                 kernel.setProbe(probe);
@@ -173,6 +178,54 @@ class NetHttpTest {
             assertEquals(200, big.statusCode(), net::toString);
             assertArrayEquals(pattern(500_000), big.body(), "every byte of /big");
             assertTrue(net.faults.isEmpty(), net::toString);
+        }
+    }
+
+    /**
+     * A UDP flood into a forwarded port, faster than the guest can take it: the NIC driver keeps
+     * posting buffers (slow, not stalled: no false detection), and the stack serves its clients
+     * between batches of frames instead of draining the card for as long as the flood lasts (no
+     * starved client, no unit of work past its deadline).
+     */
+    @Test
+    void aUdpFloodNeitherLooksLikeAStalledDriverNorStarvesTheClients() throws Exception {
+        try (Net net = new Net(
+                "nic", RecoveryPolicy.SHADOW, null, "hostfwd=tcp:127.0.0.1:0-:80", "hostfwd=udp:127.0.0.1:0-:7")) {
+            awaitServing(net);
+            int udp = net.kernel.netForwards().get("eth0").get(1).hostPort();
+            java.util.concurrent.atomic.AtomicBoolean flooding = new java.util.concurrent.atomic.AtomicBoolean(true);
+            java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+            Thread flood = new Thread(
+                    () -> {
+                        try (java.net.DatagramSocket s = new java.net.DatagramSocket()) {
+                            byte[] b = new byte[1000];
+                            var p = new java.net.DatagramPacket(
+                                    b, b.length, java.net.InetAddress.getLoopbackAddress(), udp);
+                            while (flooding.get()) {
+                                s.send(p);
+                                sent.incrementAndGet();
+                            }
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    },
+                    "udp-flood");
+            flood.start();
+            try {
+                Thread.sleep(1500); // past the driver's stall limit and the stack's request deadline
+                for (int i = 0; i < 3; i++) {
+                    HttpResponse<byte[]> page = get(net, "/", 20);
+                    assertEquals(200, page.statusCode(), net::toString);
+                }
+                Thread.sleep(1500);
+            } finally {
+                flooding.set(false);
+                flood.join(10_000);
+            }
+            assertTrue(sent.get() > 10_000, "a flood: " + sent.get() + " datagrams");
+            assertEquals(200, get(net, "/", 10).statusCode(), net::toString);
+            assertTrue(net.faults.isEmpty(), () -> sent.get() + " datagrams\n" + net);
+            assertTrue(net.recoveries.isEmpty(), net::toString);
         }
     }
 

@@ -284,13 +284,22 @@ public final class NetDevice extends Device implements AutoCloseable {
         return a == 0 ? b : b == 0 ? a : Math.min(a, b);
     }
 
+    /** RX slots used (frames put in the ring, or failed there): the driver's progress in receiving. */
+    private long rxSlotsUsed;
+
     @Override
     public void poll(long nowNanos) {
+        long used = rxSlotsUsed;
         try {
             pollRx(nowNanos);
         } finally {
+            // Starved: frames wait with no buffer to take them. Under a flood the ring is full
+            // again after every poll that filled it, so the clock restarts whenever the driver
+            // has posted buffers that this poll used: a driver keeping up as fast as it can is
+            // slow, not stopped.
             boolean starved = ((enable & ENABLE_RX) == 0 || rxHead == rxTail) && queuedFrames() > 0;
-            starvedSince = !starved ? 0 : starvedSince != 0 ? starvedSince : Math.max(1, nowNanos);
+            boolean progressed = rxSlotsUsed != used;
+            starvedSince = !starved ? 0 : starvedSince != 0 && !progressed ? starvedSince : Math.max(1, nowNanos);
         }
     }
 
@@ -320,7 +329,10 @@ public final class NetDevice extends Device implements AutoCloseable {
                     filtered++;
                     continue;
                 }
-                delivered |= deliver(f);
+                if (deliver(f)) {
+                    delivered = true;
+                    rxSlotsUsed++;
+                }
             }
             if (delivered && unreapedSince == 0) {
                 unreapedSince = Math.max(1, nowNanos);

@@ -357,6 +357,42 @@ class NetDeviceTest {
         assertTrue(dev.mayInterruptUnprompted());
     }
 
+    /**
+     * Under a flood the ring is full after every poll and frames always wait, yet a driver that
+     * keeps posting buffers is not stalled: only one that stops taking frames is.
+     */
+    @Test
+    void aFloodIsNotAStallButADriverThatStopsPostingIs() {
+        setUpRings(4, 4);
+        dev.write(NetDevice.FILTER, 4, NetDevice.FILTER_UNICAST);
+        int seed = 0;
+        int tail = 0;
+        long second = 1_000_000_000L;
+        for (int i = 0; i < 200; i++) {
+            backend.sink.frame(frame(MAC_BYTES, 100, seed++));
+        }
+        dev.poll(1);
+        assertEquals(1, dev.stalledSinceNanos(), "frames wait, the ring is full");
+        for (int round = 1; round <= 10; round++) {
+            long now = round * second / 2; // the driver posts 3 buffers every half second
+            for (int i = 0; i < 3; i++) {
+                int s = (tail + i) & 3;
+                desc(RX_RING, s, RX_BUFS + s * 2048L, 2048, 0);
+            }
+            tail = (tail + 3) & 3;
+            dev.write(NetDevice.RX_TAIL, 4, tail);
+            dev.poll(now);
+            assertTrue(dev.queuedFrames() > 0, "the flood goes on");
+            assertEquals(now, dev.stalledSinceNanos(), "frames taken at " + now + ": the clock restarts");
+        }
+        // the driver stops posting buffers: the clock runs from its last progress
+        long last = 5 * second;
+        for (long t = last + second / 2; t < last + 3 * second; t += second / 2) {
+            dev.poll(t);
+            assertEquals(last, dev.stalledSinceNanos());
+        }
+    }
+
     @Test
     void framesWaitForBuffersAndWrapAround() {
         setUpRings(4, 4);
