@@ -19,6 +19,12 @@
  * end (400, 411, 413, 431, 501).  Up to MAX_CONNS
  * connections are read interleaved; a complete request is then answered to
  * its end before the next one is looked at.
+ *
+ * No client can hold the server: a connection whose next request head has
+ * not come in whole WAIT_NS after it was accepted or last answered is closed
+ * (408 if part of a head came), after CROWDED_NS when every slot is taken;
+ * and a client that neither sends a body nor takes an answer for STALL_NS
+ * is dropped mid-request.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,14 +32,19 @@
 #include <rewind/kv.h>
 #include <rewind/net.h>
 
-#define PORT      80
-#define MAX_CONNS 8
-#define HEAD_MAX  4096
-#define BIG_MAX   (1ULL << 40)
+#define PORT       80
+#define MAX_CONNS  8
+#define HEAD_MAX   4096
+#define BIG_MAX    (1ULL << 40)
+#define SECOND     1000000000ULL
+#define WAIT_NS    (10 * SECOND) /* for a request head, after the accept or the last answer */
+#define CROWDED_NS (1 * SECOND)  /* the same, while every connection slot is taken */
+#define STALL_NS   (10 * SECOND) /* for the next byte of a body or of an answer */
 
 struct conn {
 	long sock; /* -1: free */
 	size_t used;
+	uint64_t since; /* accepted or last answered (rw_clock_ns) */
 	char buf[HEAD_MAX];
 };
 
@@ -69,6 +80,8 @@ static const char *reason(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
 	case 411:
 		return "Length Required";
 	case 413:
@@ -83,6 +96,46 @@ static const char *reason(int status)
 		return "Service Unavailable";
 	default:
 		return "Error";
+	}
+}
+
+/* net_send_all, giving up (RW_ETIMEDOUT) when the client takes nothing for
+ * STALL_NS: a client that stops reading must not hold the server. */
+static long send_all(long s, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+	uint64_t delay = 0, since = rw_clock_ns();
+
+	while (done < len) {
+		long st = net_send_nb(net, s, p + done, len - done);
+		if (st == NET_EAGAIN) {
+			if (rw_clock_ns() - since >= STALL_NS)
+				return RW_ETIMEDOUT;
+			net_backoff(&delay);
+			continue;
+		}
+		if (st < 0)
+			return st;
+		done += (size_t)st;
+		delay = 0;
+		since = rw_clock_ns();
+	}
+	return (long)len;
+}
+
+/* net_recv with the same limit: n > 0 bytes, 0 at the end, or an error. */
+static long recv_some(long s, void *buf, size_t max)
+{
+	uint64_t delay = 0, since = rw_clock_ns();
+
+	for (;;) {
+		long n = net_recv_nb(net, s, buf, max);
+		if (n != NET_EAGAIN)
+			return n;
+		if (rw_clock_ns() - since >= STALL_NS)
+			return RW_ETIMEDOUT;
+		net_backoff(&delay);
 	}
 }
 
@@ -102,9 +155,9 @@ static long respond(long s, const struct request *q, int status, const char *typ
 		return RW_EINVAL;
 	if (!head_only && data && len && len <= sizeof out - (size_t)n) {
 		memcpy(out + n, data, (size_t)len);
-		return net_send_all(net, s, out, (size_t)n + (size_t)len);
+		return send_all(s, out, (size_t)n + (size_t)len);
 	}
-	return net_send_all(net, s, out, (size_t)n);
+	return send_all(s, out, (size_t)n);
 }
 
 /* An error answer (a short text body).  After a request the server could
@@ -242,7 +295,7 @@ static long take(struct conn *c, size_t *pos, uint8_t *dst, unsigned long long n
 		} else {
 			uint8_t tmp[512];
 			size_t want = n < sizeof tmp ? (size_t)n : sizeof tmp;
-			long r = net_recv(net, c->sock, dst ? dst : tmp, want);
+			long r = recv_some(c->sock, dst ? dst : tmp, want);
 			if (r < 0)
 				return r;
 			if (r == 0)
@@ -276,7 +329,7 @@ static long big(long s, struct request *q, const char *query, int head_only)
 	 * pattern's period (256): each is a prefix of the same one. */
 	for (unsigned long long done = 0; done < n;) {
 		size_t k = n - done < NET_CHUNK ? (size_t)(n - done) : NET_CHUNK;
-		if ((r = net_send_all(net, s, pattern, k)) < 0)
+		if ((r = send_all(s, pattern, k)) < 0)
 			return r;
 		done += k;
 	}
@@ -330,7 +383,7 @@ static int serve(struct conn *c, size_t head_len, size_t end)
 	}
 	if (q.expect_continue && blen) {
 		char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-		net_send_all(net, s, cont, sizeof cont - 1);
+		send_all(s, cont, sizeof cont - 1);
 	}
 	/* the body: PUT /kv keeps it, everything else discards it */
 	if ((r = take(c, &pos, put && key ? body : NULL, blen)) < 0)
@@ -425,10 +478,49 @@ static int pump(struct conn *c)
 		busy = 1;
 		size_t head_len = (size_t)(e - c->buf) + 2; /* the last header's CRLF stays */
 		c->buf[head_len - 2] = 0;
-		if (!serve(c, head_len - 2, head_len + 2))
+		int keep = serve(c, head_len - 2, head_len + 2);
+		c->since = rw_clock_ns();
+		if (!keep)
 			conn_close(c);
 	}
 	return busy;
+}
+
+/* Closes c, whose next request did not come in time: 408 if part of it came. */
+static void expire(struct conn *c)
+{
+	if (c->used) {
+		struct request q = { .keep_alive = 0 };
+		fail(c->sock, &q, 408);
+	}
+	conn_close(c);
+}
+
+/* Closes the connections that waited too long for their next request: past
+ * WAIT_NS, or the longest waiting past CROWDED_NS if no slot is free.
+ * Returns 1 if it closed one. */
+static int expire_waiting(void)
+{
+	uint64_t now = rw_clock_ns();
+	struct conn *oldest = NULL;
+	int closed = 0, free_slot = 0;
+
+	for (int k = 0; k < MAX_CONNS; k++) {
+		struct conn *c = &conns[k];
+		if (c->sock < 0) {
+			free_slot = 1;
+		} else if (now - c->since >= WAIT_NS) {
+			expire(c);
+			closed = free_slot = 1;
+		} else if (!oldest || c->since < oldest->since) {
+			oldest = c;
+		}
+	}
+	if (!free_slot && oldest && now - oldest->since >= CROWDED_NS) {
+		expire(oldest);
+		closed = 1;
+	}
+	return closed;
 }
 
 /* The stack restarted (RW_EDEAD): its sockets are gone with it.  Forget ours, bind the capability
@@ -471,6 +563,7 @@ int main(void)
 		for (int k = 0; k < MAX_CONNS; k++)
 			if (conns[k].sock >= 0)
 				busy |= pump(&conns[k]);
+		busy |= expire_waiting();
 		for (int k = 0; k < MAX_CONNS; k++) {
 			if (conns[k].sock >= 0)
 				continue;
@@ -487,6 +580,7 @@ int main(void)
 			}
 			conns[k].sock = s;
 			conns[k].used = 0;
+			conns[k].since = rw_clock_ns();
 			busy = 1;
 		}
 		if (busy)

@@ -182,6 +182,40 @@ class NetHttpTest {
     }
 
     /**
+     * Clients that connect and send nothing (or half a request) take every connection slot of
+     * http_server; it closes the one waiting longest once every slot is taken, so a real client
+     * is still served, and a half-sent request head is answered 408.
+     */
+    @Test
+    void idleConnectionsCannotDenyService() throws Exception {
+        try (Net net = new Net(RecoveryPolicy.SHADOW, null)) {
+            awaitServing(net);
+            List<java.net.Socket> idle = new ArrayList<>();
+            try {
+                for (int i = 0; i < 12; i++) { // more than http_server's 8 slots
+                    java.net.Socket c = new java.net.Socket("127.0.0.1", net.port);
+                    c.setSoTimeout(20_000);
+                    if (i == 0) {
+                        c.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+                    }
+                    idle.add(c);
+                }
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(200, get(net, "/", 20).statusCode(), net::toString);
+                }
+                // the half-sent head was the first to wait: closed with 408
+                String answer = new String(idle.get(0).getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertTrue(answer.startsWith("HTTP/1.1 408 Request Timeout\r\n"), answer);
+            } finally {
+                for (java.net.Socket c : idle) {
+                    c.close();
+                }
+            }
+            assertTrue(net.faults.isEmpty(), net::toString);
+        }
+    }
+
+    /**
      * A UDP flood into a forwarded port, faster than the guest can take it: the NIC driver keeps
      * posting buffers (slow, not stalled: no false detection), and the stack serves its clients
      * between batches of frames instead of draining the card for as long as the flood lasts (no
