@@ -104,7 +104,7 @@ public final class BootCommand implements Callable<Integer> {
                 "Host side of the image's (first) network card: user-mode networking through libslirp, no root."
                         + " SPEC is comma-joined items as in QEMU's -netdev user; repeatable.",
                 "hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT forwards a host port to the guest"
-                        + " (HOSTADDR default 127.0.0.1, GUESTADDR 10.0.2.15; HOSTPORT 0 = any free port). Each bound"
+                        + " (HOSTADDR default 127.0.0.1, GUESTADDR in 10.0.2.0/24, default 10.0.2.15; HOSTPORT 0 = any free port). Each bound"
                         + " forward is printed on stderr.",
                 "guestfwd=tcp:GUESTADDR:GUESTPORT-echo serves the guest's TCP connections to that address"
                         + " (in 10.0.2.0/24) with a built-in echo inside the host backend (nothing leaves the machine).",

@@ -39,18 +39,11 @@ public record GuestForward(Inet4Address guestAddr, int guestPort, String service
     }
 
     private static String reserved(Inet4Address a) {
-        byte[] b = a.getAddress();
-        if ((b[0] & 0xff) != 10 || b[1] != 0 || b[2] != 2) {
-            return "is outside the guest network 10.0.2.0/24";
+        String why = HostForward.notAGuest(a);
+        if (why != null) {
+            return why;
         }
-        return switch (b[3] & 0xff) {
-            case 0 -> "is the network's own address";
-            case 255 -> "is the broadcast address";
-            case 2 -> "is the host (gateway) 10.0.2.2";
-            case 3 -> "is the DNS server 10.0.2.3";
-            case 15 -> "is the guest's own address 10.0.2.15";
-            default -> null;
-        };
+        return (a.getAddress()[3] & 0xff) == 15 ? "is the guest's own address 10.0.2.15" : null;
     }
 
     /**

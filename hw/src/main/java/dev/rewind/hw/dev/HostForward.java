@@ -71,7 +71,27 @@ public record HostForward(boolean udp, Inet4Address hostAddr, int hostPort, Inet
         int hp = port(rule, host.substring(hc + 1), "host", true);
         Inet4Address ga = addr(rule, guest.substring(0, gc), DEFAULT_GUEST, "guest");
         int gp = port(rule, guest.substring(gc + 1), "guest", false);
+        String why = notAGuest(ga);
+        if (why != null) {
+            throw new IllegalArgumentException("hostfwd '" + rule + "': guest address " + ga.getHostAddress() + " "
+                    + why + " (a guest's address is in 10.0.2.0/24; DHCP gives 10.0.2.15, the default)");
+        }
         return new HostForward(udp, ha, hp, ga, gp);
+    }
+
+    /** Why no guest can have address {@code a} on slirp's network, or null if one can. */
+    static String notAGuest(Inet4Address a) {
+        byte[] b = a.getAddress();
+        if ((b[0] & 0xff) != 10 || b[1] != 0 || b[2] != 2) {
+            return "is outside the guest network 10.0.2.0/24";
+        }
+        return switch (b[3] & 0xff) {
+            case 0 -> "is the network's own address";
+            case 255 -> "is the broadcast address";
+            case 2 -> "is the host (gateway) 10.0.2.2";
+            case 3 -> "is the DNS server 10.0.2.3";
+            default -> null;
+        };
     }
 
     private static Inet4Address addr(String rule, String s, String dflt, String side) {

@@ -308,6 +308,12 @@ class SlirpBackendTest {
         }) {
             assertThrows(IllegalArgumentException.class, () -> HostForward.parse(bad), bad);
         }
+        // a guest address no guest can have on slirp's network
+        for (String bad : new String[] {"192.168.1.5", "10.0.3.15", "10.0.2.0", "10.0.2.2", "10.0.2.3", "10.0.2.255"}) {
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class, () -> HostForward.parse("tcp::8080-" + bad + ":80"), bad);
+            assertTrue(e.getMessage().contains("guest address " + bad + " is "), e.getMessage());
+        }
         NetOptions o = NetOptions.parse(List.of("hostfwd=tcp::8080-:80,hostfwd=tcp::8081-:81", "restrict=off"));
         assertEquals(2, o.forwards().size());
         assertFalse(o.restricted());
