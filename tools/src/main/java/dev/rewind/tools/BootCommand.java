@@ -260,6 +260,10 @@ public final class BootCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--disk: block device '" + Printable.escape(dev)
                         + "' is given twice (" + Printable.escape(before) + " and " + Printable.escape(arg) + ")");
             }
+            if (file.isEmpty()) {
+                throw new IllegalArgumentException("--disk " + Printable.escape(arg)
+                        + ": no file name (write --disk [DEVICE=]FILE, e.g. --disk disk.img)");
+            }
             Path p;
             try {
                 p = Path.of(file);

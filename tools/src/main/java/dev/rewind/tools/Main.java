@@ -146,6 +146,9 @@ public final class Main implements Runnable {
         /** picocli's own Path conversion reports a NUL byte as "java.nio.file.InvalidPathException: ...". */
         @Override
         public java.nio.file.Path convert(String s) {
+            if (s.isEmpty()) { // Path.of("") is the current folder: "'' is a directory" would puzzle
+                throw new CommandLine.TypeConversionException("an empty file name");
+            }
             try {
                 return java.nio.file.Path.of(s);
             } catch (java.nio.file.InvalidPathException e) {

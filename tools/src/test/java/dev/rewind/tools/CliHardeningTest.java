@@ -60,6 +60,15 @@ class CliHardeningTest {
                 rewind("boot", "builtin:t_disk.toml", "--disk", a.toString(), "--disk", "disk0=" + b),
                 "block device 'disk0' is given twice");
         assertUsageError(rewind("boot", "builtin:t_disk.toml", "--disk", dir.toString()), "is a directory");
+        assertUsageError(rewind("boot", "builtin:t_disk.toml", "--disk", "disk0="), "--disk disk0=: no file name");
+        assertUsageError(rewind("boot", "builtin:t_disk.toml", "--disk", ""), "no file name");
+    }
+
+    @Test
+    void emptyFileNamesAreRefusedNotTakenAsTheCurrentFolder() {
+        assertUsageError(rewind("boot", "--input", "", "builtin:hello.elf"), "'--input': an empty file name");
+        assertUsageError(rewind("disk", "ls", ""), "an empty file name");
+        assertUsageError(rewind("inject", "merge", ""), "an empty file name");
     }
 
     /** A stdout like a pipe whose reader never reads: every write blocks until released. */
