@@ -41,7 +41,7 @@ import picocli.CommandLine.Parameters;
             "",
             "Exit status: 0 all tasks finished cleanly; 1 a task exited non-zero or died of a fault;",
             "2 bad usage or the image cannot be booted; 3 deadlock; 4 time budget exhausted;",
-            "70 an internal error in Rewind."
+            "70 an internal error in Rewind; 74 stdout could not be written (otherwise 0)."
         })
 public final class BootCommand implements Callable<Integer> {
     /** Longest {@code --timeout} accepted (1000 hours): beyond it a run would not end in practice anyway. */

@@ -52,7 +52,8 @@ import picocli.CommandLine.Parameters;
             "--filter (or --tag) options, a case needs to match one of them.",
             "",
             "Exit status: 0 every selected case passed (or was skipped); 1 a case failed",
-            "or could not run; 2 bad usage or a bad suite; 70 an internal error."
+            "or could not run; 2 bad usage or a bad suite; 70 an internal error; 74 stdout could not",
+            "be written (otherwise 0)."
         })
 public final class TestCommand implements Callable<Integer> {
     @Parameters(paramLabel = "SUITE", arity = "0..*", description = "Suites to run (default: builtin:core).")
