@@ -332,7 +332,7 @@ public final class BootCommand implements Callable<Integer> {
                     "--trace-out: cannot write " + Printable.escape(traceOut.toString()) + ": " + HostFiles.reason(e));
         }
         // Ctrl-C ends the JVM with the kernel still running: the hook ends the JSON first.
-        Thread hook = new Thread(() -> closeTrace(trace, false), "rewind-trace-close");
+        Thread hook = new Thread(() -> closeTrace(trace, !quiet), "rewind-trace-close");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             return run(cfg, img, timed, stdout, trace, trace);

@@ -335,6 +335,7 @@ public final class InjectCommand implements Callable<Integer> {
                     (double) with[1] / without[1]);
         }
         List<Campaign.Run> fresh;
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
         ResultFile.Appender out = null;
         Thread hook = null;
         try (Progress progress = Progress.start("inject", "runs", seeds.size(), old.size())) {
@@ -344,10 +345,13 @@ public final class InjectCommand implements Callable<Integer> {
                         ? new ResultFile.Appender(results, header, 0)
                         : new ResultFile.Appender(results, null, old.size());
                 hook = interruptHook(out, seeds.size(), progress);
-                Runtime.getRuntime().addShutdownHook(hook);
+            } else {
+                hook = lossHook(done, todo.size(), progress);
             }
+            Runtime.getRuntime().addShutdownHook(hook);
             ResultFile.Appender sink = out;
             fresh = c.run(todo, ts, jobs, faultFree, r -> {
+                done.incrementAndGet();
                 if (sink != null) {
                     try {
                         sink.append(r);
@@ -481,6 +485,18 @@ public final class InjectCommand implements Callable<Integer> {
      * On Ctrl-C (or a kill): stop appending, and say how many runs are saved and how to resume.
      * The JVM then exits 130 (SIGINT) or 143 (SIGTERM).
      */
+    /** On Ctrl-C (or a kill) without --results: say that the finished runs are lost, and how to keep them. */
+    private static Thread lossHook(java.util.concurrent.atomic.AtomicInteger done, int total, Progress progress) {
+        return new Thread(
+                () -> {
+                    progress.close();
+                    System.err.println("rewind: interrupted after " + done.get() + " of " + total
+                            + " runs; none is saved (without --results FILE a campaign's runs live only until"
+                            + " its table; with it they are kept as they finish, and --resume continues)");
+                },
+                "rewind-inject-interrupted");
+    }
+
     private Thread interruptHook(ResultFile.Appender out, int total, Progress progress) {
         String command = resumeCommand();
         return new Thread(

@@ -278,6 +278,34 @@ class ShardMergeTest {
     }
 
     @Test
+    void interruptedCampaignWithoutAResultFileSaysItsRunsAreLost() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd =
+                new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of("inject", "builtin:t_kv_oracle.toml", "--server", "kv", "-n", "500", "--jobs", "1"));
+        Path out = dir.resolve("lost.out");
+        Path err = dir.resolve("lost.err");
+        Process p = new ProcessBuilder(cmd)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline
+                && p.isAlive()
+                && !Files.readString(out).startsWith("inject: ")) {
+            Thread.sleep(20);
+        }
+        Thread.sleep(1000); // some runs done
+        assertTrue(p.isAlive(), "the campaign ended before it could be interrupted");
+        String sig = signal();
+        new ProcessBuilder("kill", "-" + sig, String.valueOf(p.pid())).start().waitFor();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "not stopped by SIG" + sig);
+        String e = Files.readString(err);
+        assertTrue(
+                e.matches("(?s).*rewind: interrupted after \\d+ of 500 runs; none is saved \\(without --results.*"), e);
+    }
+
+    @Test
     void interruptedCampaignSavesItsRunsAndResumes() throws Exception {
         Path f = dir.resolve("interrupted.jsonl");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
