@@ -199,6 +199,16 @@ class CliHardeningTest {
         Result r = CliRun.rewind(Duration.ofSeconds(20), "bench", "--runs", "1", "--idle-tasks", "0");
         assertUsageError(r, "--idle-tasks");
         assertEquals("", r.out(), r::toString);
+        // options of a benchmark not named: refused, not silently ignored
+        Result p = CliRun.rewind(Duration.ofSeconds(20), "bench", "ipc", "--programs", "sort");
+        assertUsageError(p, "--programs chooses among the qemu benchmark's programs: name qemu too");
+        assertEquals("", p.out(), p::toString);
+        assertUsageError(
+                CliRun.rewind(Duration.ofSeconds(20), "bench", "qemu", "--programs", "sort,nosuch"),
+                "unknown bench program 'nosuch'");
+        assertUsageError(
+                CliRun.rewind(Duration.ofSeconds(20), "bench", "ipc", "--idle-tasks", "10"),
+                "--idle-tasks sets the memory benchmark's tasks");
     }
 
     @Test

@@ -68,6 +68,9 @@ import picocli.CommandLine.Parameters;
             "Numbers are medians over --runs runs; results go to stdout."
         })
 public final class BenchCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     private static final List<String> ALL = List.of("ipc", "compute", "store", "boot", "memory", "txipc", "blk", "net");
     /** Benchmarks run only when named. */
     private static final List<String> EXTRA = List.of("qemu");
@@ -118,6 +121,22 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (idleTasks < 1 || idleTasks > 1000) {
             throw new IllegalArgumentException("--idle-tasks must be between 1 and 1000");
+        }
+        if (!programs.isEmpty()) {
+            if (!todo.contains("qemu")) {
+                throw new IllegalArgumentException(
+                        "--programs chooses among the qemu benchmark's programs: name qemu too (rewind bench qemu"
+                                + " --programs " + String.join(",", programs) + ")");
+            }
+            for (String p : programs) {
+                if (!QemuBench.PROGRAMS.contains(p)) {
+                    throw new IllegalArgumentException(
+                            "unknown bench program '" + p + "' (expected some of " + QemuBench.PROGRAMS + ")");
+                }
+            }
+        }
+        if (spec.commandLine().getParseResult().hasMatchedOption("--idle-tasks") && !todo.contains("memory")) {
+            throw new IllegalArgumentException("--idle-tasks sets the memory benchmark's tasks: name memory too");
         }
         if (arch != null) {
             Arch a = Arch.named(arch);
