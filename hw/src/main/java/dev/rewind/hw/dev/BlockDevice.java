@@ -120,7 +120,28 @@ public final class BlockDevice extends Device implements AutoCloseable {
         } catch (IOException e) {
             throw new IOException("cannot open disk image " + file + " for reading and writing: " + reason(e), e);
         }
+        String busy = lockForWriting(ch);
+        if (busy != null) {
+            ch.close();
+            throw new IOException("disk image " + file + " " + busy);
+        }
         return new BlockDevice(name, ch, size);
+    }
+
+    /**
+     * Takes the host's exclusive lock on a disk image opened for writing (an advisory lock, held
+     * until {@code ch} closes), so that two writers (two boots, or a boot and {@code rewind disk
+     * put}) never interleave their sectors. Null if taken; else why not, in words.
+     */
+    public static String lockForWriting(FileChannel ch) throws IOException {
+        try {
+            return ch.tryLock() != null
+                    ? null
+                    : "is in use by another process (a running 'rewind boot' or 'rewind disk' command): one writer at"
+                            + " a time";
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return "is already in use by this process (another block device or command has it open)";
+        }
     }
 
     /** Why an open failed, in words: the exception's message, never its class name. */

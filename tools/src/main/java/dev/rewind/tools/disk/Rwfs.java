@@ -176,17 +176,23 @@ public final class Rwfs {
         }
         long capacity = bytes / SECTOR_SIZE;
         byte[] data = {TYPE_END};
-        try (FileChannel ch = FileChannel.open(
-                file,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.READ,
-                StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch =
+                FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            lock(ch, file);
+            ch.truncate(0); // (only once the lock is held: an image in use is left as it is)
             writeAt(ch, bytes - 1, new byte[1]); // sets the size; the rest reads as zeros
             writeAt(ch, slotFirstSector(capacity, 0) * SECTOR_SIZE, padded(data));
             writeAt(ch, 0, header(1, capacity, data.length, crc(data, data.length)));
             ch.force(true);
             return read(ch, capacity);
+        }
+    }
+
+    /** The exclusive lock a writer of {@code file} holds until {@code ch} closes (BlockDevice's). */
+    private static void lock(FileChannel ch, Path file) throws IOException {
+        String busy = dev.rewind.hw.dev.BlockDevice.lockForWriting(ch);
+        if (busy != null) {
+            throw new RwfsException(dev.rewind.tools.Printable.escape(file.toString()) + " " + busy);
         }
     }
 
@@ -216,6 +222,7 @@ public final class Rwfs {
         byte[] data = encode(entries);
         long capacity = checkImageSize(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            lock(ch, file);
             Snapshot cur = read(ch, capacity);
             if (data.length > cur.slotBytes()) {
                 throw new RwfsException("the tree needs " + data.length + " bytes but a slot of this image holds only "

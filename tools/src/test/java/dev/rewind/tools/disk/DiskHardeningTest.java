@@ -56,6 +56,48 @@ class DiskHardeningTest {
         assertEquals(0, Rwfs.open(img).files());
     }
 
+    /** The CLI in a process of its own: its status and stderr. */
+    static Result subprocess(String... args) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                java, "-cp", System.getProperty("java.class.path"), dev.rewind.tools.Main.class.getName()));
+        cmd.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(cmd)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "still running: " + cmd);
+        return new Result(p.exitValue(), new byte[0], err);
+    }
+
+    /**
+     * A disk image a process has open for writing (a running boot) is written by no one else:
+     * another process's boot, put or format, and another command of the same process, are
+     * refused; the image is left as it was.
+     */
+    @Test
+    void anImageInUseHasOneWriter() throws Exception {
+        Path img = formatted("busy.img");
+        Path file = dir.resolve("f.txt");
+        Files.writeString(file, "x");
+        byte[] before = Files.readAllBytes(img);
+        try (FileChannel held = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            assertEquals(null, dev.rewind.hw.dev.BlockDevice.lockForWriting(held));
+            String other = "is in use by another process";
+            assertUsageError(subprocess("disk", "put", img.toString(), file.toString(), "/f"), other);
+            assertUsageError(subprocess("disk", "format", "--force", img.toString(), "--size", "64K"), other);
+            Result boot = subprocess("boot", "builtin:t_disk.toml", "--disk", img.toString());
+            assertEquals(dev.rewind.tools.Main.EXIT_USAGE, boot.status(), boot::toString);
+            assertTrue(boot.err().contains("disk image " + img + " " + other), boot::toString);
+            // in this process (the lock is the process's): refused too
+            assertUsageError(rewind("disk", "put", img, file, "/f"), "is already in use by this process");
+            assertArrayEquals(before, Files.readAllBytes(img));
+        }
+        // released: writable again, and still readable while in use (reading takes no lock)
+        assertEquals(0, rewind("disk", "put", img, file, "/f").status());
+        assertEquals(1, Rwfs.open(img).files());
+    }
+
     @Test
     void putAfterTheLastSequenceNumberWrapsAndKeepsTheFile() throws Exception {
         Path img = formatted("wrap.img");
