@@ -58,9 +58,9 @@ class DiskHardeningTest {
 
     /** The CLI in a process of its own: its status and stderr. */
     static Result subprocess(String... args) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String jvm = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
-                java, "-cp", System.getProperty("java.class.path"), dev.rewind.tools.Main.class.getName()));
+                jvm, "-cp", System.getProperty("java.class.path"), dev.rewind.tools.Main.class.getName()));
         cmd.addAll(java.util.List.of(args));
         Process p = new ProcessBuilder(cmd)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
