@@ -44,7 +44,7 @@ public interface KernelObserver {
      */
     default void taskRecovered(Task task, Fault fault, long badge, int pages, long nanos) {}
 
-    default void taskExited(Task task, int code) {}
+    default void taskExited(Task task, long code) {}
 
     /**
      * {@code server} (policy txipc) finished replaying {@code requests} committed requests after

@@ -92,7 +92,7 @@ final class Syscalls {
                             t.faultWhenStopped(corrupt);
                             yield Next.BLOCKED;
                         }
-                        t.exited((int) a0);
+                        t.exited(a0);
                         yield Next.BLOCKED;
                     }
                     case Abi.SYS_ABORT -> {

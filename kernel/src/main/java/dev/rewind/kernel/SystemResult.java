@@ -37,7 +37,7 @@ public record SystemResult(Outcome outcome, String summary, List<TaskReport> tas
     }
 
     public record TaskReport(
-            String name, TaskId id, TaskState state, int exitCode, int faults, int restarts, Fault lastFault) {}
+            String name, TaskId id, TaskState state, long exitCode, int faults, int restarts, Fault lastFault) {}
 
     public TaskReport task(String name) {
         return tasks.stream()

@@ -67,7 +67,7 @@ public final class Task {
     /** This task's heap has been refused growth once ({@link #noteHeapRefused}). */
     private boolean heapRefused;
 
-    private int exitCode;
+    private long exitCode;
     /** A fault raised inside a syscall (abort), handled once the CPU has stopped. */
     private Fault pendingFault;
 
@@ -154,7 +154,7 @@ public final class Task {
         return spec;
     }
 
-    public int exitCode() {
+    public long exitCode() {
         return exitCode;
     }
 
@@ -319,8 +319,8 @@ public final class Task {
         }
     }
 
-    /** The task called EXIT with {@code code}. */
-    void exited(int code) {
+    /** The task called EXIT with {@code code} (all 64 bits of a0: a code is not cut to 0). */
+    void exited(long code) {
         exitCode = code;
         state = TaskState.EXITED;
     }

@@ -206,7 +206,7 @@ public final class KernelDebugger implements DebugTarget {
     private static StopEvent endEvent(Task t) {
         if (t.state() == TaskState.EXITED) {
             return new StopEvent(
-                    StopKind.EXITED, id(t), t.exitCode(), "task " + t + " exited with status " + t.exitCode());
+                    StopKind.EXITED, id(t), (int) t.exitCode(), "task " + t + " exited with status " + t.exitCode());
         }
         Fault f = t.lastFault();
         int sig = f != null ? signalOf(f.kind()) : SIGABRT;

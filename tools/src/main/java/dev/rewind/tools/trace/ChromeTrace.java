@@ -316,7 +316,7 @@ public final class ChromeTrace implements KernelObserver, Closeable {
     }
 
     @Override
-    public void taskExited(Task task, int code) {
+    public void taskExited(Task task, long code) {
         next.taskExited(task, code);
         synchronized (this) {
             int s = slot(task);
