@@ -530,11 +530,9 @@ public final class ElfImage {
      * takes a NUL-terminated string, an even one a ULEB128 number; Tag_RISCV_arch is 5).
      */
     static String attributeArch(byte[] b, int at, int end) {
+        Reader r = new Reader(b);
         while (at + 4 <= end) {
-            long len = (b[at] & 0xff)
-                    | (b[at + 1] & 0xff) << 8
-                    | (b[at + 2] & 0xff) << 16
-                    | (long) (b[at + 3] & 0xff) << 24;
+            long len = r.u32(at);
             if (len < 5 || len > end - at) {
                 return null;
             }
@@ -549,10 +547,7 @@ public final class ElfImage {
             p++;
             while (riscv && p + 5 <= subEnd) {
                 int tag = b[p] & 0xff;
-                long size = (b[p + 1] & 0xff)
-                        | (b[p + 2] & 0xff) << 8
-                        | (b[p + 3] & 0xff) << 16
-                        | (long) (b[p + 4] & 0xff) << 24;
+                long size = r.u32(p + 1);
                 if (size < 5 || size > subEnd - p) {
                     return null;
                 }
