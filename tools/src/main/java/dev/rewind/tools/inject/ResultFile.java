@@ -292,47 +292,61 @@ public final class ResultFile {
      */
     public record Contents(Path file, Header header, List<Campaign.Run> runs, long cutAt, int cutLine) {}
 
+    /** The longest line read: a run line is well under 1 KiB, so more is not a result file. */
+    static final int MAX_LINE_BYTES = 1 << 20;
+
     /**
      * Read {@code file}. A last line without its newline (the writer was killed mid-line) is
      * reported in {@code cutAt} and left out; any other bad line is an IllegalArgumentException
      * naming the file and line. A file whose only line is cut short has a null header.
      */
     public static Contents read(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
         String name = file.toString();
         Header header = null;
         List<Campaign.Run> runs = new ArrayList<>();
-        int pos = 0;
+        long pos = 0; // where the line being read starts
         int line = 0;
-        while (pos < bytes.length) {
-            line++;
-            int nl = pos;
-            while (nl < bytes.length && bytes[nl] != '\n') {
-                nl++;
-            }
-            if (nl == bytes.length) {
-                return new Contents(file, header, runs, pos, line); // no newline: cut short
-            }
-            String text = new String(bytes, pos, nl - pos, StandardCharsets.UTF_8);
-            try {
-                Map<String, Object> m = Json.parseObject(text);
-                if (line == 1) {
-                    header = Header.parse(m);
-                } else {
-                    Campaign.Run r = parseRun(m);
-                    if (header != null && !header.faultTypes().contains(r.type())) {
-                        throw new IllegalArgumentException("its type \"" + str(m, "type")
-                                + "\" is not one of the campaign's types (" + String.join(", ", header.types())
-                                + ")");
+        try (java.io.InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+            while (true) {
+                buf.reset();
+                int c;
+                while ((c = in.read()) >= 0 && c != '\n') {
+                    if (buf.size() == MAX_LINE_BYTES) {
+                        throw new IllegalArgumentException(name + ", line " + (line + 1) + " is longer than "
+                                + MAX_LINE_BYTES / 1024 + " KiB: not a campaign result file (its lines are"
+                                + " one short JSON record each)");
                     }
-                    runs.add(r);
+                    buf.write(c);
                 }
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(name + ", line " + line + ": "
-                        + (line == 1 ? "not a campaign result file's header: " : "not a run record: ")
-                        + e.getMessage());
+                if (c < 0 && buf.size() == 0) {
+                    break; // the end, after a whole line
+                }
+                line++;
+                if (c < 0) {
+                    return new Contents(file, header, runs, pos, line); // no newline: cut short
+                }
+                String text = buf.toString(StandardCharsets.UTF_8);
+                try {
+                    Map<String, Object> m = Json.parseObject(text);
+                    if (line == 1) {
+                        header = Header.parse(m);
+                    } else {
+                        Campaign.Run r = parseRun(m);
+                        if (!header.faultTypes().contains(r.type())) {
+                            throw new IllegalArgumentException("its type \"" + str(m, "type")
+                                    + "\" is not one of the campaign's types (" + String.join(", ", header.types())
+                                    + ")");
+                        }
+                        runs.add(r);
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(name + ", line " + line + ": "
+                            + (line == 1 ? "not a campaign result file's header: " : "not a run record: ")
+                            + e.getMessage());
+                }
+                pos += buf.size() + 1;
             }
-            pos = nl + 1;
         }
         if (header == null) {
             throw new IllegalArgumentException(name + ": empty, not a campaign result file");

@@ -202,6 +202,11 @@ class ShardMergeTest {
                         dir.resolve("deep.html").toString(),
                         copy("deep2.jsonl", deep).toString()),
                 "nested more");
+        // a file far larger than any result file's line (a disk image given by mistake): refused, not read whole
+        Path huge = dir.resolve("huge.jsonl");
+        Files.write(huge, new byte[3 << 20]);
+        Fixtures.assertUsageError(
+                rewind("inject", "merge", huge.toString()), "huge.jsonl, line 1 is longer than 1024 KiB");
         // not a result file
         Path junk = copy("junk.jsonl", List.of("{\"record\":\"nothing\"}"));
         Fixtures.assertUsageError(rewind("inject", "merge", junk.toString()), "junk.jsonl, line 1");
