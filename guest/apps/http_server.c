@@ -99,44 +99,16 @@ static const char *reason(int status)
 	}
 }
 
-/* net_send_all, giving up (RW_ETIMEDOUT) when the client takes nothing for
- * STALL_NS: a client that stops reading must not hold the server. */
+/* Sending and receiving give up (RW_ETIMEDOUT) on a client that makes no
+ * progress for STALL_NS: one that stops reading must not hold the server. */
 static long send_all(long s, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	size_t done = 0;
-	uint64_t delay = 0, since = rw_clock_ns();
-
-	while (done < len) {
-		long st = net_send_nb(net, s, p + done, len - done);
-		if (st == NET_EAGAIN) {
-			if (rw_clock_ns() - since >= STALL_NS)
-				return RW_ETIMEDOUT;
-			net_backoff(&delay);
-			continue;
-		}
-		if (st < 0)
-			return st;
-		done += (size_t)st;
-		delay = 0;
-		since = rw_clock_ns();
-	}
-	return (long)len;
+	return net_send_all_within(net, s, buf, len, STALL_NS);
 }
 
-/* net_recv with the same limit: n > 0 bytes, 0 at the end, or an error. */
 static long recv_some(long s, void *buf, size_t max)
 {
-	uint64_t delay = 0, since = rw_clock_ns();
-
-	for (;;) {
-		long n = net_recv_nb(net, s, buf, max);
-		if (n != NET_EAGAIN)
-			return n;
-		if (rw_clock_ns() - since >= STALL_NS)
-			return RW_ETIMEDOUT;
-		net_backoff(&delay);
-	}
+	return net_recv_within(net, s, buf, max, STALL_NS);
 }
 
 /* Sends the status line and headers, then (unless head_only) len bytes of

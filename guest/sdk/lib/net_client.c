@@ -152,17 +152,19 @@ long net_send_nb(rw_cap net, long s, const void *buf, size_t len)
 	return (long)taken;
 }
 
-long net_send_all(rw_cap net, long s, const void *buf, size_t len)
+long net_send_all_within(rw_cap net, long s, const void *buf, size_t len, uint64_t stall_ns)
 {
 	const uint8_t *p = buf;
 	size_t done = 0;
-	uint64_t delay = 0;
+	uint64_t delay = 0, since = stall_ns ? rw_clock_ns() : 0;
 
 	if (len && !buf)
 		return RW_EINVAL;
 	while (done < len) {
 		long st = net_send_nb(net, s, p + done, len - done);
 		if (st == NET_EAGAIN) {
+			if (stall_ns && rw_clock_ns() - since >= stall_ns)
+				return RW_ETIMEDOUT;
 			net_backoff(&delay);
 			continue;
 		}
@@ -170,8 +172,15 @@ long net_send_all(rw_cap net, long s, const void *buf, size_t len)
 			return st;
 		done += (size_t)st;
 		delay = 0;
+		if (stall_ns)
+			since = rw_clock_ns();
 	}
 	return (long)len;
+}
+
+long net_send_all(rw_cap net, long s, const void *buf, size_t len)
+{
+	return net_send_all_within(net, s, buf, len, 0);
 }
 
 long net_recv_nb(rw_cap net, long s, void *buf, size_t max)
@@ -191,16 +200,23 @@ long net_recv_nb(rw_cap net, long s, void *buf, size_t max)
 	return (long)n;
 }
 
-long net_recv(rw_cap net, long s, void *buf, size_t max)
+long net_recv_within(rw_cap net, long s, void *buf, size_t max, uint64_t stall_ns)
 {
-	uint64_t delay = 0;
+	uint64_t delay = 0, since = stall_ns ? rw_clock_ns() : 0;
 
 	for (;;) {
 		long st = net_recv_nb(net, s, buf, max);
 		if (st != NET_EAGAIN)
 			return st;
+		if (stall_ns && rw_clock_ns() - since >= stall_ns)
+			return RW_ETIMEDOUT;
 		net_backoff(&delay);
 	}
+}
+
+long net_recv(rw_cap net, long s, void *buf, size_t max)
+{
+	return net_recv_within(net, s, buf, max, 0);
 }
 
 long net_close(rw_cap net, long s)

@@ -70,6 +70,9 @@ long net_connect(rw_cap net, uint32_t addr, uint16_t port);
 /* Sends len bytes (any length): len, or an error.  Blocks while the send
  * buffer is full. */
 long net_send_all(rw_cap net, long s, const void *buf, size_t len);
+/* net_send_all, but RW_ETIMEDOUT once the peer has taken nothing for stall_ns
+ * (0: no limit): a server's defence against a client that stops reading. */
+long net_send_all_within(rw_cap net, long s, const void *buf, size_t len, uint64_t stall_ns);
 /* Sends up to min(len, NET_CHUNK) bytes: how many the stack took, or
  * NET_EAGAIN. */
 long net_send_nb(rw_cap net, long s, const void *buf, size_t len);
@@ -78,6 +81,8 @@ long net_send_nb(rw_cap net, long s, const void *buf, size_t len);
  * least one byte or the end; net_recv_nb answers NET_EAGAIN. */
 long net_recv(rw_cap net, long s, void *buf, size_t max);
 long net_recv_nb(rw_cap net, long s, void *buf, size_t max);
+/* net_recv, but RW_ETIMEDOUT when nothing comes for stall_ns (0: no limit). */
+long net_recv_within(rw_cap net, long s, void *buf, size_t max, uint64_t stall_ns);
 /* Graceful close; the socket id is freed. */
 long net_close(rw_cap net, long s);
 /* NET_R_* readiness bits of socket s. */

@@ -216,6 +216,27 @@ class NetHttpTest {
     }
 
     /**
+     * A client that asks for a huge answer and never reads it holds http_server (it answers one
+     * request at a time) only until its send has made no progress for 10 s: then it is dropped
+     * and the others are served.
+     */
+    @Test
+    void aClientThatStopsReadingIsDropped() throws Exception {
+        try (Net net = new Net(RecoveryPolicy.SHADOW, null)) {
+            awaitServing(net);
+            try (java.net.Socket stuck = new java.net.Socket()) {
+                stuck.setReceiveBufferSize(4096);
+                stuck.connect(new java.net.InetSocketAddress("127.0.0.1", net.port));
+                stuck.getOutputStream()
+                        .write("GET /big?n=1000000000 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                Thread.sleep(500); // its answer has begun
+                assertEquals(200, get(net, "/", 40).statusCode(), net::toString);
+            }
+            assertTrue(net.faults.isEmpty(), net::toString);
+        }
+    }
+
+    /**
      * A UDP flood into a forwarded port, faster than the guest can take it: the NIC driver keeps
      * posting buffers (slow, not stalled: no false detection), and the stack serves its clients
      * between batches of frames instead of draining the card for as long as the flood lasts (no
