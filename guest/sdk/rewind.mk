@@ -2,7 +2,7 @@
 #
 # Usage, in your own Makefile:
 #
-#   all:                                   # keep `all` the default goal
+#   all:                                   # (optional: `all` is the default goal)
 #   REWIND_SDK   := /path/to/rewind/guest/sdk
 #   REWIND_BUILD := build                   # optional, default: build
 #   include $(REWIND_SDK)/rewind.mk
@@ -48,6 +48,13 @@
 # gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf); for aarch64,
 # aarch64-linux-gnu-gcc and picolibc (gcc-aarch64-linux-gnu and
 # picolibc-aarch64-linux-gnu), used freestanding: no Linux, static, no PIE.
+
+# `make` alone builds `all` (every rewind_program), whether or not the including
+# Makefile named a target before this include: otherwise the first rule below
+# (a generated header) would become its default goal.
+ifeq ($(.DEFAULT_GOAL),)
+  .DEFAULT_GOAL := all
+endif
 
 ARCH ?= riscv64
 ifeq ($(ARCH),riscv64)
@@ -184,6 +191,7 @@ endef
 # $(call rewind_program,NAME,SOURCES[,EXTRA_CFLAGS[,EXTRA_LDFLAGS]])
 define rewind_program
 REWIND_PROGRAMS += $(REWIND_IMAGE)/$(1).elf
+all: $(REWIND_IMAGE)/$(1).elf
 REWIND_FLAGS.$(1) = $$(REWIND_CC) $$(REWIND_CFLAGS) $(3) | $$(REWIND_LDFLAGS) $(4) | $(if $(REWIND_LIBC_STRING_$(1)),libc-string,sdk-string) $(REWIND_LIBS_$(1))
 $(call rewind__stamp,$(REWIND_OBJ)/$(1)/flags,REWIND_FLAGS.$(1))
 $(foreach s,$(2),$(eval $(call rewind__object,$(1),$(s),$(3))))

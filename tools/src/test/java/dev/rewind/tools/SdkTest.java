@@ -43,6 +43,34 @@ class SdkTest {
         return out;
     }
 
+    /**
+     * Plain {@code make} builds the programs whatever the Makefile's order: the README's snippet
+     * (include first, then {@code all:}), and one with no {@code all} at all.
+     */
+    @Test
+    void plainMakeBuildsTheProgramsWithoutAnAllRuleFirst(@TempDir Path dir) throws Exception {
+        Path sdk = Fixtures.projectRoot().resolve("guest/sdk");
+        Files.writeString(dir.resolve("hello.c"), "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n");
+        String[][] makefiles = {
+            {
+                "REWIND_SDK := " + sdk,
+                "include $(REWIND_SDK)/rewind.mk",
+                "$(eval $(call rewind_program,hello,hello.c))",
+                "all: $(REWIND_PROGRAMS)"
+            },
+            {"REWIND_SDK := " + sdk, "include $(REWIND_SDK)/rewind.mk", "$(eval $(call rewind_program,hello,hello.c))"}
+        };
+        for (String[] lines : makefiles) {
+            Files.writeString(dir.resolve("Makefile"), String.join("\n", lines) + "\n");
+            String out = make(dir);
+            Path elf = dir.resolve("build/image/hello.elf");
+            assertTrue(Files.isRegularFile(elf), out);
+            CliRun.Result run = CliRun.rewind(Duration.ofSeconds(60), "boot", elf.toString());
+            assertEquals("hi\n", run.out(), run::toString);
+            Files.delete(elf);
+        }
+    }
+
     @Test
     void externalProgramWithWarningsBuildsAndFlagChangesRebuild(@TempDir Path dir) throws Exception {
         Path sdk = Fixtures.projectRoot().resolve("guest/sdk");
