@@ -69,14 +69,14 @@ fetch_engine() {
     -o Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled=false -o Acquire::http::Timeout=30
     -o Acquire::Retries=2 -o Debug::NoLocking=1)
   [ "$(id -u)" -eq 0 ] && apt_opts+=(-o APT::Sandbox::User=root)
-  apt-get "${apt_opts[@]}" update >"$work/update.log" 2>&1 || { tail -n 3 "$work/update.log"; return 1; }
+  apt-get "${apt_opts[@]}" update </dev/null >"$work/update.log" 2>&1 || { tail -n 3 "$work/update.log"; return 1; }
   # apt-get update fails only on a hard error; a bad signature leaves the list out, so check it.
   if grep -qE "^(W|E): .*(NO_PUBKEY|not signed|signature|Release file)" "$work/update.log"; then
     grep -E "^(W|E):" "$work/update.log" | head -n 3
     return 1
   fi
   # apt-get download checks the .deb against the checksum in the signed index.
-  (cd "$work/debs" && apt-get "${apt_opts[@]}" download "$REWIND_ENGINE_PKG") >"$work/download.log" 2>&1 \
+  (cd "$work/debs" && apt-get "${apt_opts[@]}" download "$REWIND_ENGINE_PKG") </dev/null >"$work/download.log" 2>&1 \
     || { tail -n 3 "$work/download.log"; return 1; }
   deb=$(ls "$work/debs/"*.deb 2>/dev/null | head -n 1)
   [ -n "$deb" ] || { echo "apt-get download produced no package"; return 1; }

@@ -51,7 +51,8 @@ ensure_packages() {
   if [ ${#missing[@]} -ne 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then
       say "installing missing system packages: ${missing[*]}"
-      if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >&2; then
+      if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
+          < /dev/null >&2; then
         say "apt-get failed; install by hand: apt-get install -y ${missing[*]}"
         return 1
       fi
@@ -92,7 +93,9 @@ ensure_built() {
   # shellcheck disable=SC2086
   ensure_packages $REWIND_BUILD_PKGS || return 1
   say "building (mvn package, tests skipped; first build downloads dependencies)..."
-  if ! (cd "$REWIND_ROOT" && mvn -q -B -DskipTests package) >&2; then
+  # stdin is the guest's (a file or pipe fed to the UART): the build must not read it, and Maven's
+  # exec plugin fails on a stdin it cannot forward ("Stream closed").
+  if ! (cd "$REWIND_ROOT" && mvn -q -B -DskipTests package) < /dev/null >&2; then
     say "build failed"
     return 1
   fi
