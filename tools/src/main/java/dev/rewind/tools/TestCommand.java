@@ -47,7 +47,7 @@ import picocli.CommandLine.Parameters;
             "Each case runs once per architecture its image is built for, named ARCH/CASE",
             "(riscv64/hello, aarch64/hello); --arch picks one.",
             "",
-            "--filter takes a glob (* ? [abc]) matched against CASE, ARCH/CASE, SUITE/CASE or",
+            "--filter takes a glob (* ? [abc] [!abc]) matched against CASE, ARCH/CASE, SUITE/CASE or",
             "SUITE/ARCH/CASE, or a /regex/ searched in SUITE/ARCH/CASE and SUITE/CASE. With several",
             "--filter (or --tag) options, a case needs to match one of them.",
             "",
@@ -127,10 +127,22 @@ public final class TestCommand implements Callable<Integer> {
         }
 
         List<Suite> loaded = new ArrayList<>();
+        java.util.Map<String, String> names = new java.util.HashMap<>();
         boolean bad = false;
         for (String spec : suites.isEmpty() ? List.of("builtin:core") : suites) {
             try {
-                loaded.add(SuiteLoader.load(spec, archs));
+                Suite suite = SuiteLoader.load(spec, archs);
+                String other = names.putIfAbsent(suite.name(), spec);
+                if (other != null) {
+                    // SUITE/CASE names a case in reports, JUnit XML and --filter: two suites of one
+                    // name would make them ambiguous
+                    System.err.println("rewind: bad suite: " + Printable.escape(spec) + ": its name '"
+                            + Printable.escape(suite.name()) + "' is also the name of " + Printable.escape(other)
+                            + (other.equals(spec) ? " (the same suite given twice)" : " (rename one: 'suite NAME')"));
+                    bad = true;
+                    continue;
+                }
+                loaded.add(suite);
             } catch (SuiteException e) {
                 System.err.println("rewind: bad suite: " + e.getMessage());
                 bad = true;
@@ -148,7 +160,7 @@ public final class TestCommand implements Callable<Integer> {
             for (TestCase c : selected) {
                 out.println(c.fullName()
                         + (c.tags().isEmpty() ? "" : "  [" + String.join(" ", c.tags()) + "]")
-                        + (c.skipped() ? "  (skip: " + c.skipReason() + ")" : ""));
+                        + (c.skipped() ? "  (skip: " + Printable.escape(c.skipReason()) + ")" : ""));
             }
             return 0;
         }

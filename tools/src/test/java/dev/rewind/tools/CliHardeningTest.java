@@ -220,6 +220,24 @@ class CliHardeningTest {
         assertEquals(Main.EXIT_USAGE, r.status(), r::toString);
         assertFalse(r.err().contains("\u0000"), r::toString);
         assertTrue(r.err().contains("a\\x00b"), r::toString);
+        // a skip reason reaches the terminal escaped, in the run and in --list
+        Path skip = dir.resolve("skipesc.suite");
+        Files.writeString(skip, "case a\n  boot builtin:hello.elf\n  skip \u001b[31mred\u0007\n");
+        for (Result s : new Result[] {rewind("test", skip.toString()), rewind("test", "--list", skip.toString())}) {
+            assertEquals(0, s.status(), s::toString);
+            assertFalse(s.out().contains("\u001b") || s.out().contains("\u0007"), s::toString);
+            assertTrue(s.out().contains("\\x1b[31mred\\x07"), s::toString);
+        }
+    }
+
+    @Test
+    void twoSuitesOfOneNameAreRefused() throws Exception {
+        Path a = dir.resolve("ok.suite");
+        Files.writeString(a, "case a\n  boot builtin:hello.elf\n");
+        Path b = dir.resolve("other.suite");
+        Files.writeString(b, "suite ok\ncase a\n  boot builtin:hello.elf\n");
+        assertUsageError(rewind("test", a.toString(), a.toString()), "(the same suite given twice)");
+        assertUsageError(rewind("test", a.toString(), b.toString()), "its name 'ok' is also the name of");
     }
 
     @Test

@@ -9,7 +9,7 @@ import java.util.regex.PatternSyntaxException;
  * Which cases to run. A case is selected when it matches at least one filter (if any are
  * given), has at least one of the tags (if any are given), and has none of the excluded tags.
  *
- * <p>A filter is a glob ({@code *} any characters, {@code ?} one, {@code [abc]} one of) matched
+ * <p>A filter is a glob ({@code *} any characters, {@code ?} one, {@code [abc]} one of, {@code [!abc]} none of) matched
  * against the case's name ({@code riscv64/hello}), its full name {@code suite/riscv64/hello}, or
  * either without the architecture ({@code hello}, {@code suite/hello}: the case on every
  * architecture), or a regular expression written
@@ -72,22 +72,30 @@ public final class Selection {
     }
 
     private static Pattern compile(String filter) {
+        String shown =
+                dev.rewind.tools.Printable.escape(filter.length() > 80 ? filter.substring(0, 80) + "..." : filter);
         if (filter.length() >= 2 && filter.startsWith("/") && filter.endsWith("/")) {
             try {
                 return Pattern.compile(REGEX_MARK + filter.substring(1, filter.length() - 1));
             } catch (PatternSyntaxException e) {
-                throw new IllegalArgumentException("--filter: bad regex " + filter + ": " + e.getDescription());
+                throw new IllegalArgumentException("--filter: bad regex " + shown + ": " + e.getDescription());
+            } catch (StackOverflowError e) {
+                throw new IllegalArgumentException("--filter: bad regex " + shown + ": nested too deeply");
             }
         }
         StringBuilder re = new StringBuilder();
-        boolean inClass = false;
-        for (char ch : filter.toCharArray()) {
-            if (inClass) {
-                if (ch == ']') {
-                    inClass = false;
+        int classStart = -1; // where the [ ... ] being read began in re, or -1
+        for (int i = 0; i < filter.length(); i++) {
+            char ch = filter.charAt(i);
+            if (classStart >= 0) {
+                boolean first = re.length() == classStart + 1;
+                if (first && (ch == '!' || ch == '^')) {
+                    re.append('^'); // [!abc], as in the shell: none of them
+                } else if (ch == ']' && !(first || re.length() == classStart + 2 && re.charAt(classStart + 1) == '^')) {
+                    classStart = -1;
                     re.append(']');
-                } else if (ch == '\\' || ch == '[' || ch == '&') {
-                    re.append('\\').append(ch);
+                } else if (ch == '\\' || ch == '[' || ch == '&' || ch == ']' || ch == '^') {
+                    re.append('\\').append(ch); // (a ] first in the class is one of its characters)
                 } else {
                     re.append(ch);
                 }
@@ -97,15 +105,20 @@ public final class Selection {
                 case '*' -> re.append(".*");
                 case '?' -> re.append('.');
                 case '[' -> {
-                    inClass = true;
+                    classStart = re.length();
                     re.append('[');
                 }
                 default -> re.append(Pattern.quote(String.valueOf(ch)));
             }
         }
-        if (inClass) {
-            throw new IllegalArgumentException("--filter: unclosed [ in glob '" + filter + "'");
+        if (classStart >= 0) {
+            throw new IllegalArgumentException("--filter: unclosed [ in glob '" + shown + "'");
         }
-        return Pattern.compile(re.toString());
+        try {
+            return Pattern.compile(re.toString());
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException(
+                    "--filter: bad glob '" + shown + "' (a range such as [z-a]" + " runs backwards?)");
+        }
     }
 }

@@ -56,12 +56,13 @@ public final class SuiteLoader {
         if (!Files.exists(path)) {
             throw new SuiteException(spec, 0, "no such suite file or folder");
         }
-        String text;
+        byte[] bytes;
         try {
-            text = new String(InputFiles.read(path, InputFiles.MAX_TEXT_BYTES, "a suite file"), StandardCharsets.UTF_8);
+            bytes = InputFiles.read(path, InputFiles.MAX_TEXT_BYTES, "a suite file");
         } catch (IOException | RuntimeException e) {
             throw new SuiteException(spec, 0, "cannot read: " + e.getMessage());
         }
+        String text = decode(bytes, spec);
         Path dir = path.toAbsolutePath().getParent();
         return SuiteParser.parse(text, spec, baseName(path.getFileName().toString()), ImageLocator.folder(dir), archs);
     }
@@ -103,7 +104,9 @@ public final class SuiteLoader {
     public static Suite folder(Path dir, String spec, Set<Arch> archs) throws SuiteException {
         List<Path> expects;
         try (Stream<Path> s = Files.list(dir)) {
-            expects = s.filter(p -> p.getFileName().toString().endsWith(EXPECT_EXTENSION) && Files.isRegularFile(p))
+            // every X.expect, whatever it is: one that is a folder or a FIFO is an error below, never
+            // a case left out without a word
+            expects = s.filter(p -> p.getFileName().toString().endsWith(EXPECT_EXTENSION))
                     .sorted()
                     .toList();
         } catch (IOException e) {
@@ -133,8 +136,8 @@ public final class SuiteLoader {
                         0,
                         "bad case name '" + caseName + "' (the file name: letters, digits, '_', '.', '-'; up to 64)");
             }
-            boolean elf = Files.isRegularFile(dir.resolve(caseName + ".elf"));
-            boolean toml = Files.isRegularFile(dir.resolve(caseName + ".toml"));
+            boolean elf = present(dir.resolve(caseName + ".elf"), shown);
+            boolean toml = present(dir.resolve(caseName + ".toml"), shown);
             if (elf == toml) {
                 throw new SuiteException(
                         shown,
@@ -144,13 +147,13 @@ public final class SuiteLoader {
                                         + ".toml are beside it: which one does the case boot?"
                                 : "no " + caseName + ".elf (or " + caseName + ".toml) beside it to boot");
             }
-            String text;
+            byte[] bytes;
             try {
-                text = new String(
-                        InputFiles.read(expect, InputFiles.MAX_TEXT_BYTES, "an expect file"), StandardCharsets.UTF_8);
+                bytes = InputFiles.read(expect, InputFiles.MAX_TEXT_BYTES, "an expect file");
             } catch (IOException | RuntimeException e) {
                 throw new SuiteException(shown, 0, "cannot read: " + e.getMessage());
             }
+            String text = decode(bytes, shown);
             cases.addAll(SuiteParser.parseExpect(
                     text, shown, suiteName, caseName, caseName + (elf ? ".elf" : ".toml"), images, archs));
         }
@@ -162,6 +165,58 @@ public final class SuiteLoader {
                             + archs.stream().map(Arch::id).collect(java.util.stream.Collectors.joining(" or ")));
         }
         return new Suite(suiteName, spec, cases);
+    }
+
+    /** Whether {@code p} is there; a SuiteException if it is, but is not a regular file. */
+    private static boolean present(Path p, String shown) throws SuiteException {
+        if (!Files.exists(p) && !Files.isSymbolicLink(p)) {
+            return false;
+        }
+        if (!Files.isRegularFile(p)) {
+            throw new SuiteException(
+                    shown,
+                    0,
+                    p.getFileName() + " beside it is "
+                            + (Files.isDirectory(p)
+                                    ? "a folder"
+                                    : Files.exists(p)
+                                            ? "not a regular file (a FIFO, socket or device)"
+                                            : "a dangling link")
+                            + ", not an image to boot");
+        }
+        return true;
+    }
+
+    /**
+     * A suite or expect file's text: UTF-8 (a leading byte-order mark is dropped); bytes that are
+     * not UTF-8 are an error naming where, not characters silently replaced.
+     */
+    static String decode(byte[] bytes, String shown) throws SuiteException {
+        int from =
+                bytes.length >= 3 && (bytes[0] & 0xff) == 0xef && (bytes[1] & 0xff) == 0xbb && (bytes[2] & 0xff) == 0xbf
+                        ? 3
+                        : 0;
+        java.nio.charset.CharsetDecoder d = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes, from, bytes.length - from);
+        try {
+            return d.decode(in).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            int at = in.position(); // where the decoder stopped: the first bad byte
+            int line = 1;
+            for (int i = from; i < at && i < bytes.length; i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                }
+            }
+            throw new SuiteException(
+                    shown,
+                    line,
+                    "not UTF-8 text (byte 0x" + Integer.toHexString(at < bytes.length ? bytes[at] & 0xff : 0)
+                            + " at offset " + at + "): save the file as UTF-8");
+        }
     }
 
     /** The names of the built-in suites, sorted ("core, failing"), or "none" if there are none. */

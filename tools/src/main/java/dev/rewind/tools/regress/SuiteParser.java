@@ -120,7 +120,7 @@ public final class SuiteParser {
     // ---- lines -------------------------------------------------------------------------------
 
     private void readAll(String text) throws SuiteException {
-        String[] lines = text.split("\r?\n", -1);
+        String[] lines = text.split("\r\n|\r|\n", -1); // Unix, Windows and old Mac line ends
         for (int i = 0; i < lines.length; i++) {
             lineNo = i + 1;
             List<Token> toks = tokenize(lines[i]);
@@ -709,8 +709,8 @@ public final class SuiteParser {
                 out.add(new Token(Token.Type.REGEX, sb.toString(), flags));
                 continue;
             } else {
-                while (i < n && !Character.isWhitespace(line.charAt(i))) {
-                    i++;
+                while (i < n && !Character.isWhitespace(line.charAt(i)) && line.charAt(i) != '#') {
+                    i++; // ('#' ends a word too: a comment starts there, as after a string)
                 }
                 out.add(new Token(Token.Type.WORD, line.substring(start, i), 0));
                 continue;

@@ -50,7 +50,8 @@ public final class TerminalReporter {
     public void caseDone(CaseResult r) {
         String status = r.status().name();
         if (r.status() == Status.SKIP) {
-            out.printf("%-5s %s  (%s)%n", status, r.testCase().fullName(), r.message());
+            out.printf(
+                    "%-5s %s  (%s)%n", status, r.testCase().fullName(), dev.rewind.tools.Printable.escape(r.message()));
         } else {
             out.printf(
                     "%-5s %-" + nameWidth + "s %7s%n", status, r.testCase().fullName(), Durations.seconds(r.nanos()));

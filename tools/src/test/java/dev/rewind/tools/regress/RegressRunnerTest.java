@@ -2,6 +2,7 @@ package dev.rewind.tools.regress;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.cpu.Arch;
@@ -277,6 +278,18 @@ class RegressRunnerTest {
                 List.of("aarch64/fault_read"),
                 new Selection(List.of("aarch64/fault_r*"), List.of(), List.of())
                         .select(List.of(s)).stream().map(TestCase::name).toList());
+        // [!...] as in the shell: none of them; a ] first in a class is one of its characters
+        assertEquals(List.of("hello"), names(new Selection(List.of("[!f]ello"), List.of(), List.of()), s));
+        assertEquals(List.of("hello"), names(new Selection(List.of("[]h]ello"), List.of(), List.of()), s));
+        // bad globs and regexes: what is wrong, in the user's own terms
+        for (String[] bad : new String[][] {
+            {"[]", "unclosed [ in glob '[]'"}, {"[z-a]", "bad glob '[z-a]'"}, {"/(/", "bad regex /(/"}
+        }) {
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class, () -> new Selection(List.of(bad[0]), List.of(), List.of()));
+            assertTrue(e.getMessage().startsWith("--filter: ") && e.getMessage().contains(bad[1]), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
     }
 
     /** The selected cases without their architecture (each runs on both here). */

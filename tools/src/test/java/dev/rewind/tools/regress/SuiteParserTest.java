@@ -14,6 +14,7 @@ import dev.rewind.kernel.TaskState;
 import dev.rewind.kernel.text.Units;
 import dev.rewind.tools.Fixtures;
 import dev.rewind.tools.regress.Expectations.TaskExpectation;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -252,6 +253,46 @@ class SuiteParserTest {
         assertTrue(
                 boot.getMessage().contains("hello.expect:2: 'boot' is not allowed in an .expect file"),
                 boot.getMessage());
+    }
+
+    /** Every X.expect of a folder is a case or an error: never one left out without a word. */
+    @Test
+    void aFolderSuiteLeavesNoExpectFileOut() throws Exception {
+        Files.write(dir.resolve("hello.elf"), Fixtures.builtinBytes("hello.elf"));
+        Files.writeString(dir.resolve("hello.expect"), "expect exit ok\n");
+        Files.write(dir.resolve("odd.elf"), Fixtures.builtinBytes("hello.elf"));
+        Files.createDirectory(dir.resolve("odd.expect"));
+        SuiteException folder = assertThrows(SuiteException.class, () -> SuiteLoader.load(dir.toString()));
+        assertTrue(folder.getMessage().contains("odd.expect: cannot read: not a regular file"), folder.getMessage());
+        Files.delete(dir.resolve("odd.expect"));
+        Files.writeString(dir.resolve("odd.expect"), "expect exit ok\n");
+        Files.delete(dir.resolve("odd.elf"));
+        Files.createDirectory(dir.resolve("odd.elf"));
+        SuiteException elf = assertThrows(SuiteException.class, () -> SuiteLoader.load(dir.toString()));
+        assertTrue(elf.getMessage().contains("odd.elf beside it is a folder"), elf.getMessage());
+    }
+
+    /** Suite text: a BOM is dropped, CR-only lines are lines, bytes that are not UTF-8 are an error. */
+    @Test
+    void suiteTextIsUtf8WithAnyLineEnd() throws Exception {
+        Path bom = dir.resolve("bom.suite");
+        byte[] body = "case a\r  boot builtin:hello.elf# the image\r".getBytes(StandardCharsets.UTF_8);
+        byte[] withBom = new byte[body.length + 3];
+        withBom[0] = (byte) 0xef;
+        withBom[1] = (byte) 0xbb;
+        withBom[2] = (byte) 0xbf;
+        System.arraycopy(body, 0, withBom, 3, body.length);
+        Files.write(bom, withBom);
+        Suite s = SuiteLoader.load(bom.toString());
+        assertEquals("a", s.cases().get(0).baseName());
+        assertEquals("builtin:hello.elf", s.cases().get(0).boot());
+        Path latin1 = dir.resolve("latin1.suite");
+        Files.write(
+                latin1,
+                "case a\n  boot builtin:hello.elf\n  expect line \"caf\u00e9\"\n"
+                        .getBytes(StandardCharsets.ISO_8859_1));
+        SuiteException e = assertThrows(SuiteException.class, () -> SuiteLoader.load(latin1.toString()));
+        assertTrue(e.getMessage().contains("latin1.suite:3: not UTF-8 text (byte 0xe9"), e.getMessage());
     }
 
     @Test
