@@ -90,6 +90,21 @@ class SurvivalTest {
         assertTrue(r.err().contains("--app: no application 'nope'"), r::toString);
     }
 
+    /** Strikes beyond every request inject nothing: "not struck" and a failing status, never "runs normally". */
+    @Test
+    void aRunWithNothingInjectedIsNotCalledNormal() {
+        CliRun.Result r = Fixtures.rewind("survival", "--tsv", "--app", "tty_writer", "--instruction", "1000000");
+        assertEquals(1, r.status(), r::toString);
+        String[] rows = r.out().strip().split("\n");
+        assertEquals(4, rows.length, r::toString);
+        for (int i = 1; i < rows.length; i++) {
+            String[] f = rows[i].split("\t", -1);
+            assertEquals("0", f[3], rows[i]);
+            assertEquals("not struck", f[4], rows[i]);
+            assertTrue(f[5].contains("no failure was injected"), rows[i]);
+        }
+    }
+
     @Test
     void tsvAndMarkdownTogetherAreRefused() {
         Fixtures.assertUsageError(Fixtures.rewind("survival", "--tsv", "--markdown"), "--tsv", "--markdown");

@@ -49,7 +49,10 @@ import picocli.CommandLine.Option;
             "",
             "--tsv prints one tab-separated row per application and policy instead of the table, after a",
             "header row: application, driver, policy, failures (injected in that run: under none the driver",
-            "stays dead after the first), verdict, why (empty when it ran normally).",
+            "stays dead after the first), verdict, why (empty when it ran normally). A run in which no failure",
+            "was injected (no request ran --instruction instructions) is 'not struck', never 'runs normally'.",
+            "",
+            "Exit status: 0 every application ran normally under shadow (each struck); 1 otherwise; 2 bad usage.",
             "",
             "Example: rewind survival --markdown"
         })
@@ -242,6 +245,13 @@ public final class SurvivalCommand implements Callable<Integer> {
                 for (int i = 0; i < policies.size(); i++) {
                     progress.item(app.name() + " under " + policies.get(i).configName());
                     row[i] = run(app, policies.get(i));
+                    if (row[i].struck == 0) { // nothing was tested: never "runs normally"
+                        row[i] = new Cell(
+                                "not struck",
+                                "no failure was injected: no request to " + app.driver() + " ran " + instruction
+                                        + " instructions (a smaller --instruction strikes)",
+                                0);
+                    }
                     progress.step(!row[i].verdict.equals("runs normally"));
                 }
                 allShadowNormal &= row[2].verdict.equals("runs normally");
