@@ -230,6 +230,23 @@ class CliHardeningTest {
         }
     }
 
+    /** Options that would do nothing in the campaign asked for are refused, not silently ignored. */
+    @Test
+    void injectOptionsOfAnotherPolicyAreRefused() {
+        String[] kv = {"inject", "builtin:t_kv_oracle.toml", "--server", "kv", "-n", "1"};
+        java.util.function.Function<String[], Result> with = more -> {
+            String[] a = java.util.Arrays.copyOf(kv, kv.length + more.length);
+            System.arraycopy(more, 0, a, kv.length, more.length);
+            return rewind((Object[]) a);
+        };
+        assertUsageError(
+                with.apply(new String[] {"--policy", "none", "--no-escalation"}), "--no-escalation applies only");
+        assertUsageError(with.apply(new String[] {"--policy", "restart", "--replay-depth", "3"}), "--replay-depth");
+        assertUsageError(with.apply(new String[] {"--policy", "none", "--verify", "dual"}), "--verify dual");
+        assertUsageError(
+                with.apply(new String[] {"--fault-free", "--types", "null-pointer"}), "--fault-free injects none");
+    }
+
     @Test
     void twoSuitesOfOneNameAreRefused() throws Exception {
         Path a = dir.resolve("ok.suite");

@@ -232,6 +232,12 @@ public final class InjectCommand implements Callable<Integer> {
             if (ts.isEmpty()) {
                 throw new IllegalArgumentException("--types names no fault type; leave it out for all types");
             }
+            if (faultFree) {
+                throw new IllegalArgumentException("--types chooses the faults injected; --fault-free injects none");
+            }
+        }
+        if (noEscalation && pol != RecoveryPolicy.TXIPC) {
+            throw new IllegalArgumentException("--no-escalation applies only to --policy txipc");
         }
         if (resume && results == null) {
             throw new IllegalArgumentException("--resume needs --results FILE (the campaign's result file)");
