@@ -146,7 +146,11 @@ public final class DiskCommand implements Callable<Integer> {
             }
             PrintStream out = utf8Out();
             for (Entry e : shown) {
-                out.printf("%s %10s %s%n", e.isDir() ? "d" : "-", e.isDir() ? "-" : Long.toString(e.size()), e.path());
+                out.printf(
+                        "%s %10s %s%n",
+                        e.isDir() ? "d" : "-",
+                        e.isDir() ? "-" : Long.toString(e.size()),
+                        Printable.escape(e.path())); // (a name the guest wrote may hold anything)
             }
             return 0;
         }
@@ -229,7 +233,10 @@ public final class DiskCommand implements Callable<Integer> {
             utf8Out()
                     .printf(
                             "put %s (%d bytes): sequence %s in slot %c%n",
-                            path, data.length, Long.toUnsignedString(after.sequence()), after.slotName());
+                            Printable.escape(path),
+                            data.length,
+                            Long.toUnsignedString(after.sequence()),
+                            after.slotName());
             return 0;
         }
     }

@@ -268,6 +268,9 @@ public final class Rwfs {
      * it exists, else appended after any missing parent directories (which are created).
      */
     public static List<Entry> withFile(List<Entry> entries, String path, byte[] data) {
+        if (entries.stream().noneMatch(e -> e.path().equals(path))) {
+            checkNewPath(path); // (an existing file keeps its name, whatever it is)
+        }
         checkPath(path);
         if (path.equals("/")) {
             throw new RwfsException("/ is a directory");
@@ -299,7 +302,23 @@ public final class Rwfs {
     public static void checkPath(String path) {
         String why = pathProblem(path.getBytes(StandardCharsets.UTF_8));
         if (why != null && !path.equals("/")) {
-            throw new RwfsException("invalid path '" + path + "': " + why);
+            throw new RwfsException("invalid path '" + dev.rewind.tools.Printable.escape(path) + "': " + why);
+        }
+    }
+
+    /**
+     * {@link #checkPath}, and no control character: a name this tool stores (a guest's own may
+     * hold anything; 'disk ls' shows those escaped, and cat and put still reach them).
+     */
+    static void checkNewPath(String path) {
+        checkPath(path);
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+                // a newline or an escape sequence in a name would make 'disk ls' lines lie
+                throw new RwfsException("invalid path '" + dev.rewind.tools.Printable.escape(path)
+                        + "': it holds a control character (" + String.format("\\x%02x", (int) c) + ")");
+            }
         }
     }
 
@@ -416,8 +435,14 @@ public final class Rwfs {
                     .decode(ByteBuffer.wrap(path))
                     .toString();
         } catch (CharacterCodingException e) {
-            throw new RwfsException("slot " + st.name() + " holds a path that is not UTF-8 ("
-                    + new String(path, StandardCharsets.ISO_8859_1) + "); this tool handles UTF-8 names only");
+            StringBuilder shown = new StringBuilder();
+            for (byte b : path) {
+                int c = b & 0xff;
+                shown.append(
+                        c >= 0x20 && c < 0x7f && c != '\\' ? String.valueOf((char) c) : String.format("\\x%02x", c));
+            }
+            throw new RwfsException("slot " + st.name() + " holds a path that is not UTF-8 (" + shown
+                    + "); this tool handles UTF-8 names only");
         }
     }
 

@@ -56,6 +56,32 @@ class DiskHardeningTest {
         assertEquals(0, Rwfs.open(img).files());
     }
 
+    /**
+     * A name with a newline or an escape sequence would make 'disk ls' lines lie: put refuses to
+     * store one; one already in the image (a guest may write any name) is listed escaped and can
+     * still be read.
+     */
+    @Test
+    void controlCharactersInNamesNeverReachTheTerminalRaw() throws Exception {
+        Path img = formatted("ctl.img");
+        Path file = dir.resolve("f.txt");
+        Files.writeString(file, "x");
+        assertUsageError(
+                rewind("disk", "put", img, file, "/a\nd          - /fake"), "holds a control character (\\x0a)");
+        assertUsageError(rewind("disk", "put", img, file, "/\u001b[31mred"), "'/\\x1b[31mred'");
+        // a guest's name with ESC in it, written straight into the image
+        Rwfs.commit(img, Rwfs.withFile(java.util.List.of(), "/ok", "y".getBytes(StandardCharsets.UTF_8)));
+        java.util.List<Rwfs.Entry> guest =
+                new java.util.ArrayList<>(Rwfs.open(img).entries());
+        guest.add(Rwfs.Entry.file("/\u001bodd", "z".getBytes(StandardCharsets.UTF_8)));
+        Rwfs.commit(img, guest);
+        Result ls = rewind("disk", "ls", img);
+        assertEquals(0, ls.status(), ls::toString);
+        assertTrue(ls.out().contains("/\\x1bodd") && !ls.out().contains("\u001b"), ls::toString);
+        Result cat = rewind("disk", "cat", img, "/\u001bodd");
+        assertEquals("z", cat.out(), cat::toString);
+    }
+
     /** The CLI in a process of its own: its status and stderr. */
     static Result subprocess(String... args) throws Exception {
         String jvm = Path.of(System.getProperty("java.home"), "bin", "java").toString();
