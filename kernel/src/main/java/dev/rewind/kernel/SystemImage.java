@@ -101,10 +101,16 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
             name = name.substring(AARCH64_PREFIX.length());
         }
         ImageSource src = ImageSource.classpath(folder);
-        boolean safe = !name.contains("/") && !name.contains("\\") && !name.contains("..");
+        boolean safe = !name.isEmpty() && !name.contains("/") && !name.contains("\\") && !name.contains("..");
+        // Only the images the packaged INDEX lists: a folder of the class path (builtin:aarch64)
+        // reads as an empty "file"
+        List<String> known = builtinNames();
         for (String candidate : List.of(name, name + ".toml", name + ".elf")) {
             if (!safe) {
                 break;
+            }
+            if (!known.isEmpty() && !known.contains(shown + candidate)) {
+                continue;
             }
             try {
                 byte[] bytes = src.read(candidate);

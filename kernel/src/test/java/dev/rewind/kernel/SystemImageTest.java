@@ -58,6 +58,11 @@ class SystemImageTest {
                 "no built-in image 'hell'; did you mean 'builtin:hello.elf'? (see `rewind images`)", near.getMessage());
         BootException far = refused("builtin:zzzzzzzz");
         assertEquals("no built-in image 'zzzzzzzz' (see `rewind images`)", far.getMessage());
+        // folders of the packaged images are not images (they read as empty files)
+        for (String folder : new String[] {"builtin:aarch64", "builtin:aarch64/", "builtin:aarch64/aarch64"}) {
+            BootException f = refused(folder);
+            assertTrue(f.getMessage().startsWith("no built-in image '"), folder + ": " + f.getMessage());
+        }
         BootException ctl = refused("builtin:a\u0000b");
         assertTrue(ctl.getMessage().contains("'a\\0b'"), ctl.getMessage());
     }

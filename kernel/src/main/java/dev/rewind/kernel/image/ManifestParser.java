@@ -233,10 +233,11 @@ final class ManifestParser {
                 problem(lineOf(toml, "name"), "'name' must not be empty");
             } else if (s.chars().anyMatch(Character::isISOControl)) {
                 problem(lineOf(toml, "name"), "'name' = \"" + escape(s) + "\" contains a control character");
-            } else if (s.length() > MAX_NAME_LENGTH) {
+            } else if (s.codePointCount(0, s.length()) > MAX_NAME_LENGTH) { // characters, not UTF-16 units
                 problem(
                         lineOf(toml, "name"),
-                        "'name' is " + s.length() + " characters long (at most " + MAX_NAME_LENGTH + ")");
+                        "'name' is " + s.codePointCount(0, s.length()) + " characters long (at most " + MAX_NAME_LENGTH
+                                + ")");
             } else {
                 name = s;
             }

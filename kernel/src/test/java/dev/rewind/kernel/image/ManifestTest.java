@@ -349,6 +349,19 @@ class ManifestTest {
         assertTrue(missing.getMessage().startsWith("no.toml:1: cannot read manifest"), missing.getMessage());
     }
 
+    /** A name's length is counted in characters: 64 emoji are fine, 65 are not. */
+    @Test
+    void nameLengthCountsCharactersNotUtf16Units() throws ManifestException {
+        String emoji = "\uD83D\uDE00";
+        String task = "\n[task.hello]\nimage = \"hello.elf\"\n";
+        Manifest m = Manifest.parse("name = \"" + emoji.repeat(Manifest.MAX_NAME_LENGTH) + "\"" + task, "e.toml");
+        assertEquals(Manifest.MAX_NAME_LENGTH * 2, m.name().length());
+        ManifestException e = assertThrows(
+                ManifestException.class,
+                () -> Manifest.parse("name = \"" + emoji.repeat(Manifest.MAX_NAME_LENGTH + 1) + "\"" + task, "e.toml"));
+        assertTrue(e.getMessage().contains("'name' is 65 characters long (at most 64)"), e.getMessage());
+    }
+
     @Test
     void recoveryPolicyNames() {
         assertEquals(RecoveryPolicy.NONE, RecoveryPolicy.parse("none"));
