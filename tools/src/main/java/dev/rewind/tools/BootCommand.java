@@ -209,8 +209,8 @@ public final class BootCommand implements Callable<Integer> {
             for (DeviceSpec d : fresh.created()) {
                 if (!quiet) {
                     System.err.printf(
-                            "rewind: %s: no --disk given; using a fresh %d KiB disk, discarded at exit%n",
-                            d.name(), d.sizeBytes() >> 10);
+                            "rewind: %s: no --disk given; using a fresh %s disk, discarded at exit%n",
+                            d.name(), dev.rewind.kernel.text.Units.formatBytes(d.sizeBytes()));
                 }
             }
             return boot(fresh.config(), img);
