@@ -490,7 +490,8 @@ public final class SuiteParser {
                 try {
                     yield LineMatcher.regex(Pattern.compile(t.text, t.flags));
                 } catch (PatternSyntaxException e) {
-                    throw error("bad regex /" + t.text + "/: " + e.getDescription()
+                    throw error("bad regex /" + (t.text.length() > 80 ? t.text.substring(0, 80) + "..." : t.text)
+                            + "/: " + e.getDescription()
                             + (e.getIndex() >= 0 ? " near index " + e.getIndex() : ""));
                 }
             }

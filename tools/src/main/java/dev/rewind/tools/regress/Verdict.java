@@ -78,6 +78,9 @@ final class Verdict {
                         + "first seen at console line " + con.firstLine[k]);
             } // else it never appeared at all: reported above as missing
         }
+        if (con.regexTrouble != null) {
+            out.add(con.regexTrouble);
+        }
         if (con.forbiddenLine > 0) {
             out.add("forbidden line " + con.forbiddenMatcher + " appeared at console line " + con.forbiddenLine + ": "
                     + excerpt(con.forbiddenText, con.forbiddenMatcher));

@@ -300,6 +300,29 @@ class RegressRunnerTest {
                 .toList();
     }
 
+    /**
+     * A regex whose matching recurses per character ((a|b)*) on a 64 KiB guest line runs Java's
+     * regex engine out of stack: the case fails saying so, and nothing is thrown at the kernel
+     * thread that writes the console.
+     */
+    @Test
+    void aRegexThatRunsOutOfStackFailsTheCaseNotTheRunner() throws Exception {
+        Suite s = SuiteParser.parse(
+                "case deep\n  boot builtin:hello.elf\n  expect line /(a|b)*c/\n",
+                "d.suite",
+                "d",
+                ImageLocator.folder(dir));
+        ConsoleCapture con = new ConsoleCapture(s.cases().get(0).expect(), 0);
+        byte[] line = "ab".repeat(32 * 1024).getBytes(StandardCharsets.US_ASCII);
+        con.write(line, 0, line.length);
+        con.write('\n');
+        con.write("abc\n".getBytes(StandardCharsets.US_ASCII), 0, 4);
+        assertTrue(
+                con.regexTrouble != null && con.regexTrouble.contains("ran out of stack on console line 1"),
+                String.valueOf(con.regexTrouble));
+        assertEquals(1, con.count[0], "the short line still matched");
+    }
+
     @Test
     void junitXmlIsWellFormedWhateverTheGuestPrinted() throws Exception {
         Suite s = SuiteParser.parse("case odd\n  boot builtin:hello.elf\n", "x.suite", "x", ImageLocator.folder(dir));
