@@ -6,7 +6,8 @@
  * is waiting on every connection (non-blocking calls) and echoes it, then
  * accepts new ones; a round with nothing to do sleeps with the client
  * library's back-off.  A connection ends when its peer closes (the echo of
- * what came before it is sent first) or fails.  When the stack restarts
+ * what came before it is sent first) or fails, or when its echo has made
+ * no progress for STALL_NS (a client that does not read).  When the stack restarts
  * (EDEAD) its connections are gone; the server listens again on the new one.
  */
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #define PORT      7
 #define MAX_CONNS 8
+#define STALL_NS  (10ULL * 1000000000ULL) /* a client taking nothing this long is dropped */
 
 static rw_cap net;
 static long conns[MAX_CONNS]; /* socket ids, -1 = free */
@@ -28,7 +30,9 @@ static int pump(int k)
 	if (n == NET_EAGAIN)
 		return 0;
 	if (n > 0) {
-		long r = net_send_all(net, conns[k], buf, (size_t)n);
+		/* a client that sends but never reads must not hold the
+		 * server (the only reader of its socket) for good */
+		long r = net_send_all_within(net, conns[k], buf, (size_t)n, STALL_NS);
 		if (r >= 0) {
 			bytes += (unsigned long long)n;
 			return 1;

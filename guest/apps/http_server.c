@@ -20,11 +20,14 @@
  * connections are read interleaved; a complete request is then answered to
  * its end before the next one is looked at.
  *
- * No client can hold the server: a connection whose next request head has
- * not come in whole WAIT_NS after it was accepted or last answered is closed
- * (408 if part of a head came), after CROWDED_NS when every slot is taken;
- * and a client that neither sends a body nor takes an answer for STALL_NS
- * is dropped mid-request.
+ * Idle or stalled clients cannot hold the server: a connection whose next
+ * request head has not come in whole WAIT_NS after it was accepted or last
+ * answered is closed (408 if part of a head came), after CROWDED_NS when
+ * every slot is taken; a head with a NUL byte answers 400 at once; a body
+ * (any request's, at most KV_VAL_MAX bytes: 413 otherwise) must come within
+ * BODY_NS; and a client that takes nothing of its answer for STALL_NS is
+ * dropped.  Answers are written one at a time, so a client that takes a long
+ * answer (/big) slowly but steadily delays the others while it lasts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,7 @@
 #define WAIT_NS    (10 * SECOND) /* for a request head, after the accept or the last answer */
 #define CROWDED_NS (1 * SECOND)  /* the same, while every connection slot is taken */
 #define STALL_NS   (10 * SECOND) /* for the next byte of a body or of an answer */
+#define BODY_NS    (30 * SECOND) /* for a whole request body (at most KV_VAL_MAX bytes) */
 
 struct conn {
 	long sock; /* -1: free */
@@ -257,7 +261,11 @@ static int parse(char *head, struct request *q)
  * Returns 0 or an error (NET_ECONNRESET for an early end). */
 static long take(struct conn *c, size_t *pos, uint8_t *dst, unsigned long long n)
 {
+	uint64_t start = rw_clock_ns();
+
 	while (n) {
+		if (rw_clock_ns() - start >= BODY_NS)
+			return RW_ETIMEDOUT; /* a body trickled in: dropped */
 		size_t k;
 		if (*pos < c->used) {
 			k = c->used - *pos < n ? c->used - *pos : (size_t)n;
@@ -343,15 +351,13 @@ static int serve(struct conn *c, size_t head_len, size_t end)
 		*query++ = 0;
 	const char *key = strncmp(q.target, "/kv/", 4) == 0 ? q.target + 4 : NULL;
 
-	if (put && key) {
-		if (q.length < 0) {
-			fail(s, &q, 411);
-			return 0;
-		}
-		if (blen > KV_VAL_MAX) {
-			fail(s, &q, 413);
-			return 0;
-		}
+	if (put && key && q.length < 0) {
+		fail(s, &q, 411);
+		return 0;
+	}
+	if (blen > KV_VAL_MAX) { /* no request takes a larger body (others' are dropped) */
+		fail(s, &q, 413);
+		return 0;
 	}
 	if (q.expect_continue && blen) {
 		char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -438,6 +444,14 @@ static int pump(struct conn *c)
 	while (c->sock >= 0) {
 		c->buf[c->used] = 0;
 		char *e = strstr(c->buf, "\r\n\r\n");
+		if (!e && strlen(c->buf) < c->used) {
+			/* a NUL byte before the head's end (binary, TLS): no
+			 * head can be read here; 400 now, not 408 later */
+			struct request q = { .keep_alive = 0 };
+			fail(c->sock, &q, 400);
+			conn_close(c);
+			return 1;
+		}
 		if (!e) {
 			if (c->used >= sizeof c->buf - 1) {
 				struct request q = { .keep_alive = 0 };

@@ -530,6 +530,14 @@ static long do_close(const rw_request *r)
 		tcp_accept(s->pcb, NULL);
 		tcp_close(s->pcb);
 	} else if (s->pcb) {
+		/* Data the client never read: count it as taken, so that the
+		 * close is a FIN.  With the window still short lwIP closes by
+		 * RST, which also throws away the answer not yet sent or
+		 * acknowledged (an HTTP reply cut short by a pipelined request
+		 * the server did not read); what comes after the FIN is taken
+		 * and dropped. */
+		if (s->rx)
+			tcp_recved(s->pcb, s->rx->tot_len);
 		pcb_close(s->pcb);
 	}
 	sock_free(i);

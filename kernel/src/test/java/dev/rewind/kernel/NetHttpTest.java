@@ -206,6 +206,14 @@ class NetHttpTest {
                 // the half-sent head was the first to wait: closed with 408
                 String answer = new String(idle.get(0).getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
                 assertTrue(answer.startsWith("HTTP/1.1 408 Request Timeout\r\n"), answer);
+                // a head with a NUL byte (binary, TLS) is refused at once, not left to time out
+                try (java.net.Socket bin = new java.net.Socket("127.0.0.1", net.port)) {
+                    bin.setSoTimeout(20_000);
+                    bin.getOutputStream()
+                            .write("GET / HTTP/1.1\r\nX: a\u0000b\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                    String bad = new String(bin.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                    assertTrue(bad.startsWith("HTTP/1.1 400 Bad Request\r\n"), bad);
+                }
             } finally {
                 for (java.net.Socket c : idle) {
                     c.close();
