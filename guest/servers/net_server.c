@@ -260,6 +260,51 @@ static void pcb_close(struct tcp_pcb *pcb)
 		tcp_abort(pcb);
 }
 
+/* ---- closing while the peer may still send ("lingering close") ----
+ * lwIP answers data that reaches a pcb closed with tcp_close by RST, and an
+ * RST makes the peer drop what it has not read yet: an HTTP answer after
+ * "Connection: close" followed by more pipelined requests came out short.
+ * So a socket the client closes first only sends our FIN; what still comes
+ * is taken and dropped until the peer's FIN, or LINGER_TICKS, then the pcb
+ * (no socket's any more) is closed. */
+#define LINGER_TICKS 20 /* lwIP's slow timer ticks (500 ms): 10 s */
+
+static err_t linger_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	(void)arg;
+	(void)err;
+	if (p) {
+		tcp_recved(pcb, p->tot_len);
+		pbuf_free(p);
+		return ERR_OK;
+	}
+	tcp_poll(pcb, NULL, 0); /* the peer's FIN: both sides done */
+	tcp_recv(pcb, NULL);
+	if (tcp_close(pcb) != ERR_OK) {
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	return ERR_OK;
+}
+
+static err_t linger_poll(void *arg, struct tcp_pcb *pcb)
+{
+	(void)arg;
+	tcp_abort(pcb); /* the peer kept sending (or never closed): enough */
+	return ERR_ABRT;
+}
+
+static void linger(struct tcp_pcb *pcb)
+{
+	tcp_arg(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	tcp_recv(pcb, linger_recv);
+	tcp_poll(pcb, linger_poll, LINGER_TICKS);
+	if (tcp_shutdown(pcb, 0, 1) != ERR_OK)
+		tcp_abort(pcb);
+}
+
 /* Removes connection slot c from its listener's queue (if it is there). */
 static void unqueue(int c)
 {
@@ -534,11 +579,13 @@ static long do_close(const rw_request *r)
 		 * close is a FIN.  With the window still short lwIP closes by
 		 * RST, which also throws away the answer not yet sent or
 		 * acknowledged (an HTTP reply cut short by a pipelined request
-		 * the server did not read); what comes after the FIN is taken
-		 * and dropped. */
+		 * the server did not read). */
 		if (s->rx)
 			tcp_recved(s->pcb, s->rx->tot_len);
-		pcb_close(s->pcb);
+		if (s->eof)
+			pcb_close(s->pcb); /* the peer closed first: nothing more comes */
+		else
+			linger(s->pcb);
 	}
 	sock_free(i);
 	return 0;
