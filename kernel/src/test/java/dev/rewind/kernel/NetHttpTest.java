@@ -61,7 +61,12 @@ class NetHttpTest {
 
         /** ... with these --net specs (the first forward: the HTTP port). */
         Net(String task, RecoveryPolicy policy, KernelProbe probe, String... netSpecs) throws Exception {
-            SystemImage img = SystemImage.builtin("t_net_http.toml");
+            this("t_net_http.toml", task, policy, probe, netSpecs);
+        }
+
+        /** The built-in image {@code image}, booted as above (the first forward: its server's port). */
+        Net(String image, String task, RecoveryPolicy policy, KernelProbe probe, String... netSpecs) throws Exception {
+            SystemImage img = SystemImage.builtin(image);
             List<TaskSpec> tasks = new ArrayList<>();
             for (TaskSpec t : img.manifest().tasks()) {
                 tasks.add(t.name().equals(task) ? t.withRecovery(policy) : t);
@@ -260,6 +265,59 @@ class NetHttpTest {
                 assertEquals(200, get(net, "/", 40).statusCode(), net::toString);
             }
             assertTrue(net.faults.isEmpty(), net::toString);
+        }
+    }
+
+    /**
+     * A client that sends to the echo server without reading its echo would hold the server, the
+     * only reader of its socket, for good; it is dropped after 10 s without progress and the
+     * others are echoed again.
+     */
+    @Test
+    void theEchoServerDropsAClientThatDoesNotRead() throws Exception {
+        try (Net net = new Net("t_net_echo.toml", "nic", RecoveryPolicy.SHADOW, null, "hostfwd=tcp:127.0.0.1:0-:7")) {
+            long end = System.nanoTime() + 30_000_000_000L;
+            while (!echoes(net.port) && System.nanoTime() < end) {
+                Thread.sleep(200);
+            }
+            assertTrue(echoes(net.port), net::toString);
+            try (java.net.Socket hog = new java.net.Socket()) {
+                hog.setReceiveBufferSize(4096);
+                hog.connect(new java.net.InetSocketAddress("127.0.0.1", net.port));
+                Thread writer = new Thread(() -> {
+                    try {
+                        byte[] b = new byte[65536];
+                        for (int i = 0; i < 200; i++) {
+                            hog.getOutputStream().write(b);
+                        }
+                    } catch (IOException e) {
+                        // dropped by the server: expected
+                    }
+                });
+                writer.setDaemon(true);
+                writer.start();
+                Thread.sleep(1000);
+                long until = System.nanoTime() + 40_000_000_000L;
+                boolean ok = false;
+                while (!ok && System.nanoTime() < until) {
+                    ok = echoes(net.port);
+                }
+                assertTrue(ok, () -> "no echo within 40 s of a client that does not read\n" + net);
+            }
+            assertTrue(net.console().contains("ETIMEDOUT"), net::toString);
+        }
+    }
+
+    /** Whether a fresh connection gets "hello" echoed within 5 s. */
+    private static boolean echoes(int port) {
+        try (java.net.Socket c = new java.net.Socket()) {
+            c.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+            c.setSoTimeout(5000);
+            c.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            byte[] b = c.getInputStream().readNBytes(5);
+            return new String(b, StandardCharsets.US_ASCII).equals("hello");
+        } catch (IOException e) {
+            return false;
         }
     }
 
