@@ -12,6 +12,11 @@ public final class Printable {
      * {@code s} with tab, CR and LF as {@code \t \r \n} and every other C0 or C1 control
      * character (NUL, ESC, DEL...) as {@code \xNN}; everything else unchanged.
      */
+    /** A C0 or C1 control character, or DEL: what {@link #escape} writes as an escape. */
+    public static boolean isControl(char c) {
+        return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0);
+    }
+
     public static String escape(String s) {
         if (s == null) {
             return "null";
@@ -19,7 +24,7 @@ public final class Printable {
         StringBuilder b = null;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            boolean control = c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0);
+            boolean control = isControl(c);
             if (!control) {
                 if (b != null) {
                     b.append(c);

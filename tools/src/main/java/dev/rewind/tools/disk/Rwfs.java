@@ -314,7 +314,7 @@ public final class Rwfs {
         checkPath(path);
         for (int i = 0; i < path.length(); i++) {
             char c = path.charAt(i);
-            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+            if (dev.rewind.tools.Printable.isControl(c)) {
                 // a newline or an escape sequence in a name would make 'disk ls' lines lie
                 throw new RwfsException("invalid path '" + dev.rewind.tools.Printable.escape(path)
                         + "': it holds a control character (" + String.format("\\x%02x", (int) c) + ")");
@@ -435,13 +435,8 @@ public final class Rwfs {
                     .decode(ByteBuffer.wrap(path))
                     .toString();
         } catch (CharacterCodingException e) {
-            StringBuilder shown = new StringBuilder();
-            for (byte b : path) {
-                int c = b & 0xff;
-                shown.append(
-                        c >= 0x20 && c < 0x7f && c != '\\' ? String.valueOf((char) c) : String.format("\\x%02x", c));
-            }
-            throw new RwfsException("slot " + st.name() + " holds a path that is not UTF-8 (" + shown
+            throw new RwfsException("slot " + st.name() + " holds a path that is not UTF-8 ("
+                    + dev.rewind.hw.GuestText.decode(path, 0, path.length)
                     + "); this tool handles UTF-8 names only");
         }
     }

@@ -303,6 +303,7 @@ public final class ResultFile {
     public static Contents read(Path file) throws IOException {
         String name = file.toString();
         Header header = null;
+        List<FaultInjector.Type> types = List.of(); // the header's, parsed once
         List<Campaign.Run> runs = new ArrayList<>();
         long pos = 0; // where the line being read starts
         int line = 0;
@@ -331,9 +332,10 @@ public final class ResultFile {
                     Map<String, Object> m = Json.parseObject(text);
                     if (line == 1) {
                         header = Header.parse(m);
+                        types = header.faultTypes();
                     } else {
                         Campaign.Run r = parseRun(m);
-                        if (!header.faultTypes().contains(r.type())) {
+                        if (!types.contains(r.type())) {
                             throw new IllegalArgumentException("its type \"" + str(m, "type")
                                     + "\" is not one of the campaign's types (" + String.join(", ", header.types())
                                     + ")");

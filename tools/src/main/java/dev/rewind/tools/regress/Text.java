@@ -9,7 +9,7 @@ final class Text {
         StringBuilder sb = new StringBuilder(Math.min(s.length(), max + 3));
         for (int i = 0; i < s.length() && sb.length() < max; i++) {
             char c = s.charAt(i);
-            sb.append(c == '\t' ? ' ' : (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\ufffd') ? '?' : c);
+            sb.append(c == '\t' ? ' ' : (dev.rewind.tools.Printable.isControl(c) || c == '\ufffd') ? '?' : c);
         }
         if (s.length() > max) {
             sb.append("...");
