@@ -16,18 +16,21 @@
  * request head is at most HEAD_MAX bytes (431 otherwise); a malformed one
  * (request line, version, header syntax, Content-Length) answers 400; the
  * connection is closed after an answer to a request that was not read to its
- * end (400, 411, 413, 431, 501).  Up to MAX_CONNS
- * connections are read interleaved; a complete request is then answered to
- * its end before the next one is looked at.
+ * end (400, 411, 413, 431, 501).
  *
- * Idle or stalled clients cannot hold the server: a connection whose next
- * request head has not come in whole WAIT_NS after it was accepted or last
- * answered is closed (408 if part of a head came), after CROWDED_NS when
+ * Up to MAX_CONNS connections are served interleaved, each a small state
+ * machine (reading a head, reading a body, sending an answer) that never
+ * waits: every call to the stack is non-blocking, so a client that sends or
+ * reads slowly delays nobody else.  Within a connection, requests are
+ * answered in order, one at a time.
+ *
+ * Idle or stalled clients cannot hold a slot for long: a connection whose
+ * next request head has not come in whole WAIT_NS after it was accepted or
+ * last answered is closed (408 if part of a head came), after CROWDED_NS when
  * every slot is taken; a head with a NUL byte answers 400 at once; a body
  * (any request's, at most KV_VAL_MAX bytes: 413 otherwise) must come within
- * BODY_NS; and a client that takes nothing of its answer for STALL_NS is
- * dropped.  Answers are written one at a time, so a client that takes a long
- * answer (/big) slowly but steadily delays the others while it lasts.
+ * BODY_NS; and a client that moves no byte of its body or of its answer for
+ * STALL_NS is dropped.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,26 +41,13 @@
 #define PORT       80
 #define MAX_CONNS  8
 #define HEAD_MAX   4096
+#define OUT_MAX    (512 + KV_VAL_MAX) /* a status line, headers and a small body */
 #define BIG_MAX    (1ULL << 40)
 #define SECOND     1000000000ULL
 #define WAIT_NS    (10 * SECOND) /* for a request head, after the accept or the last answer */
 #define CROWDED_NS (1 * SECOND)  /* the same, while every connection slot is taken */
 #define STALL_NS   (10 * SECOND) /* for the next byte of a body or of an answer */
 #define BODY_NS    (30 * SECOND) /* for a whole request body (at most KV_VAL_MAX bytes) */
-
-struct conn {
-	long sock; /* -1: free */
-	size_t used;
-	uint64_t since; /* accepted or last answered (rw_clock_ns) */
-	char buf[HEAD_MAX];
-};
-
-static rw_cap net, kv;
-static int have_kv;
-static struct conn conns[MAX_CONNS];
-static uint8_t pattern[NET_CHUNK]; /* one period-aligned chunk of /big */
-static char out[HEAD_MAX + KV_VAL_MAX];
-static uint8_t body[KV_VAL_MAX];
 
 struct request {
 	char method[8];
@@ -68,6 +58,34 @@ struct request {
 	int chunked;         /* Transfer-Encoding present */
 	int expect_continue; /* Expect: 100-continue */
 };
+
+enum state {
+	READ_HEAD, /* waiting for (the rest of) a request head */
+	READ_BODY, /* taking the body of q */
+	SEND,      /* sending the answer: out, then big_left bytes of /big */
+};
+
+struct conn {
+	long sock; /* -1: free */
+	enum state state;
+	uint64_t since;    /* READ_HEAD: accepted or last answered; READ_BODY: the body began */
+	uint64_t progress; /* READ_BODY, SEND: a byte last moved (rw_clock_ns) */
+	size_t used;       /* bytes in buf: what came and is not yet taken */
+	char buf[HEAD_MAX];
+	struct request q;             /* READ_BODY: the request being read */
+	unsigned long long body_left; /* READ_BODY: bytes of the body still to come */
+	size_t body_got;              /* READ_BODY: bytes kept in body (PUT /kv only) */
+	uint8_t body[KV_VAL_MAX];
+	int keep;                /* SEND: keep the connection after the answer */
+	size_t out_len, out_pos; /* the answer's start in out, and what went */
+	char out[OUT_MAX];
+	unsigned long long big_left, big_done; /* SEND: the /big stream after out */
+};
+
+static rw_cap net, kv;
+static int have_kv;
+static struct conn conns[MAX_CONNS];
+static uint8_t pattern[NET_CHUNK]; /* one period-aligned chunk of /big */
 
 static const char *reason(int status)
 {
@@ -103,50 +121,47 @@ static const char *reason(int status)
 	}
 }
 
-/* Sending and receiving give up (RW_ETIMEDOUT) on a client that makes no
- * progress for STALL_NS: one that stops reading must not hold the server. */
-static long send_all(long s, const void *buf, size_t len)
+/* Queues the status line and headers, then (unless head_only) len bytes of
+ * data, after what out already holds (a "100 Continue").  Returns 0, or
+ * RW_EINVAL if it does not fit (then nothing is queued). */
+static long respond(struct conn *c, const struct request *q, int status, const char *type,
+                    const void *data, unsigned long long len, int head_only)
 {
-	return net_send_all_within(net, s, buf, len, STALL_NS);
-}
-
-static long recv_some(long s, void *buf, size_t max)
-{
-	return net_recv_within(net, s, buf, max, STALL_NS);
-}
-
-/* Sends the status line and headers, then (unless head_only) len bytes of
- * data.  Returns 0 or a negative error. */
-static long respond(long s, const struct request *q, int status, const char *type, const void *data,
-                    unsigned long long len, int head_only)
-{
-	int n = snprintf(out, sizeof out,
+	size_t room = sizeof c->out - c->out_len;
+	int n = snprintf(c->out + c->out_len, room,
 	                 "HTTP/1.1 %d %s\r\nServer: rewind\r\nContent-Type: %s\r\n"
 	                 "Content-Length: %llu\r\n%s\r\n",
 	                 status, reason(status), type, len,
 	                 !q->keep_alive  ? "Connection: close\r\n"
 	                 : q->minor == 0 ? "Connection: keep-alive\r\n"
 	                                 : "");
-	if (n < 0 || (size_t)n >= sizeof out)
+	if (n < 0 || (size_t)n >= room)
 		return RW_EINVAL;
-	if (!head_only && data && len && len <= sizeof out - (size_t)n) {
-		memcpy(out + n, data, (size_t)len);
-		return send_all(s, out, (size_t)n + (size_t)len);
+	if (!head_only && data && len) {
+		if (len > room - (size_t)n)
+			return RW_EINVAL;
+		memcpy(c->out + c->out_len + n, data, (size_t)len);
+		n += (int)len;
 	}
-	return send_all(s, out, (size_t)n);
+	c->out_len += (size_t)n;
+	c->keep = q->keep_alive;
+	c->state = SEND;
+	c->progress = rw_clock_ns();
+	return 0;
 }
 
-/* An error answer (a short text body).  After a request the server could
- * not read to its end (malformed, too large, chunked) the connection closes;
- * after a well-formed one (404, 405, 502, 503) it stays as the client asked. */
-static long fail(long s, struct request *q, int status)
+/* Queues an error answer (a short text body).  After a request the server
+ * could not read to its end (malformed, too large, chunked) the connection
+ * closes; after a well-formed one (404, 405, 502, 503) it stays as the
+ * client asked. */
+static long fail(struct conn *c, struct request *q, int status)
 {
 	char text[64];
 	int n = snprintf(text, sizeof text, "%d %s\n", status, reason(status));
 
 	if (status != 404 && status != 405 && status != 502 && status != 503)
 		q->keep_alive = 0;
-	return respond(s, q, status, "text/plain", text, (unsigned long long)n, 0);
+	return respond(c, q, status, "text/plain", text, (unsigned long long)n, 0);
 }
 
 static int token_char(char c)
@@ -256,64 +271,27 @@ static int parse(char *head, struct request *q)
 	return 0;
 }
 
-/* Takes the next n bytes of the stream: first what is left in c->buf after
- * the head (from *pos), then from the socket.  dst NULL: discards.
- * Returns 0 or an error (NET_ECONNRESET for an early end). */
-static long take(struct conn *c, size_t *pos, uint8_t *dst, unsigned long long n)
-{
-	uint64_t start = rw_clock_ns();
-
-	while (n) {
-		if (rw_clock_ns() - start >= BODY_NS)
-			return RW_ETIMEDOUT; /* a body trickled in: dropped */
-		size_t k;
-		if (*pos < c->used) {
-			k = c->used - *pos < n ? c->used - *pos : (size_t)n;
-			if (dst)
-				memcpy(dst, c->buf + *pos, k);
-			*pos += k;
-		} else {
-			uint8_t tmp[512];
-			size_t want = n < sizeof tmp ? (size_t)n : sizeof tmp;
-			long r = recv_some(c->sock, dst ? dst : tmp, want);
-			if (r < 0)
-				return r;
-			if (r == 0)
-				return NET_ECONNRESET;
-			k = (size_t)r;
-		}
-		if (dst)
-			dst += k;
-		n -= k;
-	}
-	return 0;
-}
-
-static long big(long s, struct request *q, const char *query, int head_only)
+/* Queues the answer to GET or HEAD /big?QUERY: the head now, the pattern
+ * streamed by send_some. */
+static long big(struct conn *c, struct request *q, const char *query, int head_only)
 {
 	unsigned long long n = 0;
 
 	if (strncmp(query, "n=", 2) != 0 || query[2] < '0' || query[2] > '9')
-		return fail(s, q, 400);
+		return fail(c, q, 400);
 	for (const char *p = query + 2; *p; p++) {
 		if (*p < '0' || *p > '9')
-			return fail(s, q, 400);
+			return fail(c, q, 400);
 		n = n * 10 + (unsigned)(*p - '0');
 		if (n > BIG_MAX)
-			return fail(s, q, 400);
+			return fail(c, q, 400);
 	}
-	long r = respond(s, q, 200, "application/octet-stream", NULL, n, 1);
-	if (r < 0 || head_only)
-		return r;
-	/* Every chunk starts at a multiple of NET_CHUNK, a multiple of the
-	 * pattern's period (256): each is a prefix of the same one. */
-	for (unsigned long long done = 0; done < n;) {
-		size_t k = n - done < NET_CHUNK ? (size_t)(n - done) : NET_CHUNK;
-		if ((r = send_all(s, pattern, k)) < 0)
-			return r;
-		done += k;
+	long r = respond(c, q, 200, "application/octet-stream", NULL, n, 1);
+	if (r == 0 && !head_only) {
+		c->big_left = n;
+		c->big_done = 0;
 	}
-	return 0;
+	return r;
 }
 
 static const char page[] = "<!DOCTYPE html>\n<html><head><title>Rewind</title></head>\n"
@@ -323,96 +301,56 @@ static const char page[] = "<!DOCTYPE html>\n<html><head><title>Rewind</title></
                            "<p>Try <a href=\"/big?n=1000\">/big?n=1000</a> or /kv/KEY.</p>\n"
                            "</body></html>\n";
 
-/* Answers one request whose head (NUL-terminated) ends at c->buf + end;
- * the body, if any, follows.  Returns 1 to keep the connection, 0 to close
- * it, and leaves in c->buf what follows the request. */
-static int serve(struct conn *c, size_t head_len, size_t end)
+/* Queues the answer to c->q, whose body (if any) has been read: into c->body
+ * for PUT /kv, discarded otherwise. */
+static long answer(struct conn *c)
 {
-	struct request q;
-	long s = c->sock;
-	size_t pos = end;
-	long r = 0;
-
-	c->buf[head_len] = 0;
-	int st = parse(c->buf, &q);
-	if (st) {
-		fail(s, &q, st);
-		return 0;
-	}
-	int get = strcmp(q.method, "GET") == 0, head = strcmp(q.method, "HEAD") == 0;
-	int put = strcmp(q.method, "PUT") == 0;
-	if (q.chunked) {
-		fail(s, &q, 501);
-		return 0;
-	}
-	unsigned long long blen = q.length > 0 ? (unsigned long long)q.length : 0;
-	char *query = strchr(q.target, '?');
+	struct request *q = &c->q;
+	int get = strcmp(q->method, "GET") == 0, head = strcmp(q->method, "HEAD") == 0;
+	int put = strcmp(q->method, "PUT") == 0;
+	char *query = strchr(q->target, '?');
 	if (query)
 		*query++ = 0;
-	const char *key = strncmp(q.target, "/kv/", 4) == 0 ? q.target + 4 : NULL;
-
-	if (put && key && q.length < 0) {
-		fail(s, &q, 411);
-		return 0;
-	}
-	if (blen > KV_VAL_MAX) { /* no request takes a larger body (others' are dropped) */
-		fail(s, &q, 413);
-		return 0;
-	}
-	if (q.expect_continue && blen) {
-		char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-		send_all(s, cont, sizeof cont - 1);
-	}
-	/* the body: PUT /kv keeps it, everything else discards it */
-	if ((r = take(c, &pos, put && key ? body : NULL, blen)) < 0)
-		return 0;
+	const char *key = strncmp(q->target, "/kv/", 4) == 0 ? q->target + 4 : NULL;
 
 #ifdef HTTP_QUIT
 	/* the test build (http_server_quit.elf) ends on GET /quit, so that a
 	 * test's system (ends_with = ["http"]) ends when the test is done */
-	if (get && strcmp(q.target, "/quit") == 0) {
-		q.keep_alive = 0;
-		respond(s, &q, 200, "text/plain", "bye\n", 4, 0);
-		net_close(net, s);
+	if (get && strcmp(q->target, "/quit") == 0) {
+		q->keep_alive = 0;
+		if (respond(c, q, 200, "text/plain", "bye\n", 4, 0) == 0)
+			net_send_all_within(net, c->sock, c->out + c->out_pos,
+			                    c->out_len - c->out_pos, STALL_NS);
+		net_close(net, c->sock);
 		printf("http: quit\n");
 		exit(0);
 	}
 #endif
-	if ((get || head) && strcmp(q.target, "/") == 0) {
-		r = respond(s, &q, 200, "text/html; charset=utf-8", page, sizeof page - 1, head);
-	} else if ((get || head) && strcmp(q.target, "/big") == 0) {
-		r = big(s, &q, query ? query : "", head);
-	} else if ((get || head || put) && key) {
+	if ((get || head) && strcmp(q->target, "/") == 0)
+		return respond(c, q, 200, "text/html; charset=utf-8", page, sizeof page - 1, head);
+	if ((get || head) && strcmp(q->target, "/big") == 0)
+		return big(c, q, query ? query : "", head);
+	if ((get || head || put) && key) {
 		size_t kl = strlen(key);
-		if (kl == 0 || kl > KV_KEY_MAX) {
-			r = fail(s, &q, kl ? 400 : 404);
-		} else if (!have_kv) {
-			r = fail(s, &q, 503);
-		} else if (put) {
-			long k = kv_put(kv, key, body, (size_t)blen);
-			r = k < 0 ? fail(s, &q, 502)
-			          : respond(s, &q, k ? 201 : 200, "text/plain",
-			                    k ? "created\n" : "replaced\n", k ? 8 : 9, 0);
-		} else {
-			size_t vlen = 0;
-			long k = kv_get(kv, key, body, sizeof body, &vlen);
-			if (k == RW_ENOENT)
-				r = fail(s, &q, 404);
-			else if (k < 0)
-				r = fail(s, &q, 502);
-			else
-				r = respond(s, &q, 200, "application/octet-stream", body, vlen,
-				            head);
+		if (kl == 0 || kl > KV_KEY_MAX)
+			return fail(c, q, kl ? 400 : 404);
+		if (!have_kv)
+			return fail(c, q, 503);
+		if (put) {
+			long k = kv_put(kv, key, c->body, c->body_got);
+			return k < 0 ? fail(c, q, 502)
+			             : respond(c, q, k ? 201 : 200, "text/plain",
+			                       k ? "created\n" : "replaced\n", k ? 8 : 9, 0);
 		}
-	} else if (get || head || put) {
-		r = fail(s, &q, 404);
-	} else {
-		r = fail(s, &q, 405);
+		size_t vlen = 0;
+		long k = kv_get(kv, key, c->body, sizeof c->body, &vlen);
+		if (k == RW_ENOENT)
+			return fail(c, q, 404);
+		if (k < 0 || vlen > sizeof c->body)
+			return fail(c, q, 502);
+		return respond(c, q, 200, "application/octet-stream", c->body, vlen, head);
 	}
-	/* keep what follows (a pipelined request) */
-	memmove(c->buf, c->buf + pos, c->used - pos);
-	c->used -= pos;
-	return r >= 0 && q.keep_alive;
+	return fail(c, q, get || head || put ? 404 : 405);
 }
 
 static void conn_close(struct conn *c)
@@ -420,71 +358,220 @@ static void conn_close(struct conn *c)
 	net_close(net, c->sock);
 	c->sock = -1;
 	c->used = 0;
+	c->out_len = c->out_pos = 0;
+	c->big_left = 0;
 }
 
-/* Reads what waits on c and answers the requests complete in it.  Returns
- * 1 if it did something. */
+/* Drops the first n bytes of c->buf. */
+static void consume(struct conn *c, size_t n)
+{
+	memmove(c->buf, c->buf + n, c->used - n);
+	c->used -= n;
+}
+
+/* The steps below move what they can without waiting and return 1 if they
+ * did something (closing the connection counts), 0 if c has to wait. */
+
+/* READ_HEAD: a whole head in c->buf is parsed and its body awaited; else
+ * more is read. */
+static int head_some(struct conn *c)
+{
+	c->buf[c->used] = 0;
+	char *e = strstr(c->buf, "\r\n\r\n");
+	if (!e && strlen(c->buf) < c->used) {
+		/* a NUL byte before the head's end (binary, TLS): no head can
+		 * be read here; 400 now, not 408 later */
+		struct request q = { .keep_alive = 0 };
+		if (fail(c, &q, 400) < 0)
+			conn_close(c);
+		return 1;
+	}
+	if (!e) {
+		if (c->used >= sizeof c->buf - 1) {
+			struct request q = { .keep_alive = 0 };
+			if (fail(c, &q, 431) < 0)
+				conn_close(c);
+			return 1;
+		}
+		long n = net_recv_nb(net, c->sock, c->buf + c->used, sizeof c->buf - 1 - c->used);
+		if (n == NET_EAGAIN)
+			return 0;
+		if (n <= 0) {
+			conn_close(c);
+			return 1;
+		}
+		c->used += (size_t)n;
+		return 1;
+	}
+	size_t head_len = (size_t)(e - c->buf);
+	struct request *q = &c->q;
+	*e = 0;
+	int st = parse(c->buf, q);
+	consume(c, head_len + 4);
+	unsigned long long blen = q->length > 0 ? (unsigned long long)q->length : 0;
+	int keeps_body = strcmp(q->method, "PUT") == 0 && strncmp(q->target, "/kv/", 4) == 0;
+	if (!st && q->chunked)
+		st = 501;
+	else if (!st && keeps_body && q->length < 0)
+		st = 411;
+	else if (!st &&
+	         blen > KV_VAL_MAX) /* no request takes a larger body (others' are dropped) */
+		st = 413;
+	if (st) {
+		if (fail(c, q, st) < 0)
+			conn_close(c);
+		return 1;
+	}
+	if (q->expect_continue && blen) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+		memcpy(c->out, cont, sizeof cont - 1);
+		c->out_len = sizeof cont - 1;
+		c->out_pos = 0;
+	}
+	c->state = READ_BODY;
+	c->body_left = blen;
+	c->body_got = 0;
+	c->since = c->progress = rw_clock_ns();
+	return 1;
+}
+
+/* Sends what waits in c->out.  Returns 1 if bytes went, 0 if none could,
+ * -1 if the connection failed (then it is closed). */
+static int flush(struct conn *c)
+{
+	if (c->out_pos == c->out_len)
+		return 0;
+	long n = net_send_nb(net, c->sock, c->out + c->out_pos, c->out_len - c->out_pos);
+	if (n == NET_EAGAIN)
+		return 0;
+	if (n <= 0) {
+		conn_close(c);
+		return -1;
+	}
+	c->out_pos += (size_t)n;
+	c->progress = rw_clock_ns();
+	return 1;
+}
+
+/* Closes c if nothing moved for STALL_NS (or, with a limit, since `since`);
+ * returns what the step returns. */
+static int stalled(struct conn *c, uint64_t limit)
+{
+	uint64_t now = rw_clock_ns();
+	if (now - c->progress >= STALL_NS || (limit && now - c->since >= limit)) {
+		conn_close(c); /* a client that does not take or send: dropped */
+		return 1;
+	}
+	return 0;
+}
+
+/* READ_BODY: takes the body (from c->buf first), then queues the answer.
+ * A "100 Continue" in c->out goes first. */
+static int body_some(struct conn *c)
+{
+	int f = flush(c);
+	if (f < 0)
+		return 1;
+	if (c->body_left == 0) {
+		if (answer(c) < 0)
+			conn_close(c);
+		return 1;
+	}
+	if (c->used > 0) {
+		size_t k = c->used < c->body_left ? c->used : (size_t)c->body_left;
+		int keeps = strcmp(c->q.method, "PUT") == 0 && strncmp(c->q.target, "/kv/", 4) == 0;
+		if (keeps) /* fits: the body is at most KV_VAL_MAX (checked at the head) */
+			memcpy(c->body + c->body_got, c->buf, k);
+		if (keeps)
+			c->body_got += k;
+		consume(c, k);
+		c->body_left -= k;
+		return 1;
+	}
+	size_t want = c->body_left < sizeof c->buf - 1 ? (size_t)c->body_left : sizeof c->buf - 1;
+	long n = net_recv_nb(net, c->sock, c->buf, want);
+	if (n == NET_EAGAIN)
+		return f || stalled(c, BODY_NS);
+	if (n <= 0) {
+		conn_close(c);
+		return 1;
+	}
+	c->used = (size_t)n;
+	c->progress = rw_clock_ns();
+	return 1;
+}
+
+/* SEND: sends c->out, then the /big stream; at the end the connection waits
+ * for its next request (or closes). */
+static int send_some(struct conn *c)
+{
+	int f = flush(c);
+	if (f)
+		return 1;
+	if (c->out_pos < c->out_len)
+		return stalled(c, 0);
+	if (c->big_left) {
+		/* NET_CHUNK is a multiple of the pattern's period (256): the
+		 * stream at offset done is pattern from done % 256 on */
+		size_t off = (size_t)(c->big_done % 256);
+		size_t k = c->big_left < NET_CHUNK - off ? (size_t)c->big_left : NET_CHUNK - off;
+		long n = net_send_nb(net, c->sock, pattern + off, k);
+		if (n == NET_EAGAIN)
+			return stalled(c, 0);
+		if (n <= 0) {
+			conn_close(c);
+			return 1;
+		}
+		c->big_left -= (unsigned long long)n;
+		c->big_done += (unsigned long long)n;
+		c->progress = rw_clock_ns();
+		return 1;
+	}
+	c->out_len = c->out_pos = 0;
+	if (!c->keep) {
+		conn_close(c);
+		return 1;
+	}
+	c->state = READ_HEAD;
+	c->since = rw_clock_ns();
+	return 1;
+}
+
+/* Moves what c can move now (at most a bounded number of steps, so that
+ * one fast client does not starve the others).  Returns 1 if it did
+ * something. */
 static int pump(struct conn *c)
 {
 	int busy = 0;
 
-	if (c->used < sizeof c->buf - 1) {
-		long n = net_recv_nb(net, c->sock, c->buf + c->used, sizeof c->buf - 1 - c->used);
-		if (n == NET_EAGAIN && c->used == 0)
-			return 0;
-		if (n == 0 || (n < 0 && n != NET_EAGAIN)) {
-			conn_close(c);
-			return 1;
-		}
-		if (n > 0) {
-			c->used += (size_t)n;
-			busy = 1;
-		}
-	}
-	while (c->sock >= 0) {
-		c->buf[c->used] = 0;
-		char *e = strstr(c->buf, "\r\n\r\n");
-		if (!e && strlen(c->buf) < c->used) {
-			/* a NUL byte before the head's end (binary, TLS): no
-			 * head can be read here; 400 now, not 408 later */
-			struct request q = { .keep_alive = 0 };
-			fail(c->sock, &q, 400);
-			conn_close(c);
-			return 1;
-		}
-		if (!e) {
-			if (c->used >= sizeof c->buf - 1) {
-				struct request q = { .keep_alive = 0 };
-				fail(c->sock, &q, 431);
-				conn_close(c);
-				return 1;
-			}
+	for (int steps = 0; steps < 16 && c->sock >= 0; steps++) {
+		int did = c->state == READ_HEAD   ? head_some(c)
+		          : c->state == READ_BODY ? body_some(c)
+		                                  : send_some(c);
+		if (!did)
 			break;
-		}
 		busy = 1;
-		size_t head_len = (size_t)(e - c->buf) + 2; /* the last header's CRLF stays */
-		c->buf[head_len - 2] = 0;
-		int keep = serve(c, head_len - 2, head_len + 2);
-		c->since = rw_clock_ns();
-		if (!keep)
-			conn_close(c);
 	}
 	return busy;
 }
 
-/* Closes c, whose next request did not come in time: 408 if part of it came. */
+/* Closes c, whose next request did not come in time: 408 if part of it came
+ * (sent if the stack takes it at once: the slot is wanted now). */
 static void expire(struct conn *c)
 {
 	if (c->used) {
 		struct request q = { .keep_alive = 0 };
-		fail(c->sock, &q, 408);
+		if (fail(c, &q, 408) == 0)
+			flush(c);
 	}
-	conn_close(c);
+	if (c->sock >= 0)
+		conn_close(c);
 }
 
 /* Closes the connections that waited too long for their next request: past
  * WAIT_NS, or the longest waiting past CROWDED_NS if no slot is free.
- * Returns 1 if it closed one. */
+ * Connections reading a body or sending an answer have their own limits
+ * (body_some, send_some).  Returns 1 if it closed one. */
 static int expire_waiting(void)
 {
 	uint64_t now = rw_clock_ns();
@@ -495,6 +582,8 @@ static int expire_waiting(void)
 		struct conn *c = &conns[k];
 		if (c->sock < 0) {
 			free_slot = 1;
+		} else if (c->state != READ_HEAD) {
+			continue;
 		} else if (now - c->since >= WAIT_NS) {
 			expire(c);
 			closed = free_slot = 1;
@@ -516,6 +605,8 @@ static long stack_restarted(void)
 	for (int k = 0; k < MAX_CONNS; k++) {
 		conns[k].sock = -1;
 		conns[k].used = 0;
+		conns[k].out_len = conns[k].out_pos = 0;
+		conns[k].big_left = 0;
 	}
 	long ls = net_listen_again(net, PORT, 8);
 	if (ls >= 0)
@@ -565,7 +656,10 @@ int main(void)
 				return 1;
 			}
 			conns[k].sock = s;
+			conns[k].state = READ_HEAD;
 			conns[k].used = 0;
+			conns[k].out_len = conns[k].out_pos = 0;
+			conns[k].big_left = 0;
 			conns[k].since = rw_clock_ns();
 			busy = 1;
 		}
