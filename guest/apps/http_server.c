@@ -40,6 +40,7 @@
 
 #define PORT       80
 #define MAX_CONNS  8
+#define BACKLOG    NET_MAX_BACKLOG /* connections the stack holds for us beyond MAX_CONNS */
 #define HEAD_MAX   4096
 #define OUT_MAX    (512 + KV_VAL_MAX) /* a status line, headers and a small body */
 #define BIG_MAX    (1ULL << 40)
@@ -608,7 +609,7 @@ static long stack_restarted(void)
 		conns[k].out_len = conns[k].out_pos = 0;
 		conns[k].big_left = 0;
 	}
-	long ls = net_listen_again(net, PORT, 8);
+	long ls = net_listen_again(net, PORT, BACKLOG);
 	if (ls >= 0)
 		printf("http: the stack restarted; listening again on port %d\n", PORT);
 	return ls;
@@ -625,7 +626,7 @@ int main(void)
 		return 1;
 	}
 	have_kv = kv_connect("kv", &kv) == 0;
-	long ls = net_listen(net, PORT, 8);
+	long ls = net_listen(net, PORT, BACKLOG);
 	if (ls < 0) {
 		printf("http: LISTEN %d: %s\n", PORT, net_strerror(ls));
 		return 1;

@@ -23,7 +23,8 @@
  * memory is bounded: lwIP's heap and pools (lwipopts.h) are static, and a
  * connection holds at most TCP_WND received bytes (the window reopens only
  * as the client reads: tcp_recved), a listening socket at most its backlog
- * of unaccepted connections.
+ * of unaccepted connections (lwIP's delayed accept counts them until ACCEPT
+ * hands them over, and drops SYNs beyond: the peers retry, none is reset).
  */
 #include <stdio.h>
 #include <string.h>
@@ -381,8 +382,12 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
+	/* lwIP counts this connection against the listener's backlog until
+	 * do_accept hands it over (tcp_backlog_accepted): while the backlog is
+	 * full it drops new SYNs, and the peer tries again, as a full accept
+	 * queue does elsewhere, instead of seeing its connection reset. */
 	if (l < 0 || socks[l].kind != S_LISTEN || socks[l].nq >= socks[l].backlog) {
-		tcp_abort(pcb); /* the backlog is full */
+		tcp_abort(pcb); /* (cannot happen: lwIP holds the backlog) */
 		return ERR_ABRT;
 	}
 	int c = sock_alloc(S_CONN, socks[l].owner);
@@ -395,7 +400,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	s->connected = 1;
 	s->listener = (int16_t)l;
 	socks[l].queue[socks[l].nq++] = (uint8_t)c;
-	tcp_backlog_accepted(pcb);
+	tcp_backlog_delayed(pcb);
 	tcp_arg(pcb, (void *)(uintptr_t)(c + 1));
 	tcp_recv(pcb, on_recv);
 	tcp_err(pcb, on_err);
@@ -463,6 +468,7 @@ static long do_accept(const rw_request *r)
 	s->listener = -1;
 	r->out->w[0] = (uint64_t)sock_id(c);
 	if (s->pcb) {
+		tcp_backlog_accepted(s->pcb); /* room for the next connection */
 		r->out->w[1] = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&s->pcb->remote_ip)));
 		r->out->w[2] = s->pcb->remote_port;
 	}

@@ -50,10 +50,15 @@
 #define MEMP_NUM_TCP_PCB_LISTEN 16
 #define MEMP_NUM_TCP_SEG        256
 #define MEMP_NUM_REASSDATA      4
-#define MEMP_NUM_ARP_QUEUE      16
+#define MEMP_NUM_ARP_QUEUE      32
 #define PBUF_POOL_SIZE          64
 #define ARP_TABLE_SIZE          8
 #define ARP_QUEUEING            1
+/* Packets held per address being resolved: a burst of connections to a
+ * fresh address (slirp's 10.0.2.2 right after DHCP) has its SYN-ACKs sent
+ * once the ARP reply comes, not dropped beyond lwIP's default of 3 (each
+ * drop costs that client a retransmitted SYN, 3 s or more). */
+#define ARP_QUEUE_LEN           24
 
 /* TCP: a 1460-byte MSS, 16 KiB windows each way. */
 #define TCP_MSS                    1460

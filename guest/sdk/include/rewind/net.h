@@ -52,7 +52,10 @@ long net_info(rw_cap net, uint32_t *addr, uint32_t *netmask, uint32_t *gateway, 
 /* Waits (with the back-off) until the stack has an address; then net_info. */
 long net_wait_ready(rw_cap net, uint32_t *addr);
 
-/* A listening socket on port (1..65535), backlog 1..NET_MAX_BACKLOG. */
+/* A listening socket on port (1..65535), backlog 1..NET_MAX_BACKLOG: the
+ * connections the stack holds (being set up or waiting for net_accept);
+ * beyond it a new connection's SYN is dropped and its peer sends it again
+ * later, as with a full accept queue on any host (no reset). */
 long net_listen(rw_cap net, uint16_t port, unsigned backlog);
 
 /* After the stack restarted (a call answered RW_EDEAD: every socket of the old stack is gone):

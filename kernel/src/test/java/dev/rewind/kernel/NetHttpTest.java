@@ -284,6 +284,46 @@ class NetHttpTest {
     }
 
     /**
+     * More clients connect at once than http_server has slots and the stack holds for it: each
+     * is answered, none is reset (a full accept queue drops the SYN, which the peer sends again,
+     * as on any other host).
+     */
+    @Test
+    void aBurstOfConnectionsIsAnsweredWithoutResets() throws Exception {
+        try (Net net = new Net(RecoveryPolicy.SHADOW, null)) {
+            awaitServing(net);
+            int n = 28;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+            try {
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                List<java.util.concurrent.Future<String>> answers = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    answers.add(pool.submit(() -> {
+                        go.await();
+                        try (java.net.Socket c = new java.net.Socket("127.0.0.1", net.port)) {
+                            c.setSoTimeout(40_000);
+                            c.getOutputStream()
+                                    .write("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"
+                                            .getBytes(StandardCharsets.US_ASCII));
+                            String a = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                            return a.substring(0, Math.min(15, a.length()));
+                        } catch (IOException e) {
+                            return e.toString();
+                        }
+                    }));
+                }
+                go.countDown();
+                for (var a : answers) {
+                    assertEquals("HTTP/1.1 200 OK", a.get(60, java.util.concurrent.TimeUnit.SECONDS), net::toString);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertTrue(net.faults.isEmpty(), net::toString);
+        }
+    }
+
+    /**
      * Clients that are slow but steady (one reading a long answer a little at a time, one
      * trickling a PUT body) hold nobody else up: http_server serves its connections interleaved
      * and never waits on one of them.

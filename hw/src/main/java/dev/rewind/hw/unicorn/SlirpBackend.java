@@ -62,6 +62,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class SlirpBackend implements NetBackend {
     public static final String LIBRARY = "libslirp.so.0";
+
+    /** The listen backlog of a forwarded TCP port (libslirp's own is 1). */
+    static final int LISTEN_BACKLOG = 64;
     /** Frames from the card waiting for the slirp thread. */
     public static final int OUTBOX = 256;
     /**
@@ -159,6 +162,8 @@ public final class SlirpBackend implements NetBackend {
         int close(int fd);
 
         int getsockname(int fd, Pointer addr, IntByReference len);
+
+        int listen(int fd, int backlog);
     }
 
     private static volatile Lib lib;
@@ -661,12 +666,19 @@ public final class SlirpBackend implements NetBackend {
         after.removeAll(before);
         if (after.size() != 1) {
             if (f.hostPort() != 0) {
+                log.debug("{}: forward {}: its socket was not found; its listen backlog stays libslirp's (1)", name, f);
                 return f;
             }
             throw new IllegalStateException(
                     name + ": forward " + f + " bound, but its socket could not be found to learn the port");
         }
         int fd = after.iterator().next();
+        if (!f.udp() && libc.listen(fd, LISTEN_BACKLOG) != 0) {
+            // libslirp listens with a backlog of 1: clients connecting together beyond it see
+            // their SYN dropped and retried a second or more later. Linux lets a listening
+            // socket's backlog be raised by listening again.
+            log.debug("{}: forward {}: listen(backlog {}) failed; the backlog stays 1", name, f, LISTEN_BACKLOG);
+        }
         Memory sa = new Memory(128);
         sa.clear();
         IntByReference len = new IntByReference(128);
