@@ -2,13 +2,15 @@
  * echo_server (net_echo.elf) - TCP echo on port 7 through the network stack
  * server (endpoint "net"): every byte a client sends comes back.
  *
- * Up to MAX_CONNS connections are served interleaved: each round takes what
- * is waiting on every connection (non-blocking calls) and echoes it, then
- * accepts new ones; a round with nothing to do sleeps with the client
- * library's back-off.  A connection ends when its peer closes (the echo of
- * what came before it is sent first) or fails, or when its echo has made
- * no progress for STALL_NS (a client that does not read).  When the stack restarts
- * (EDEAD) its connections are gone; the server listens again on the new one.
+ * Up to MAX_CONNS connections are served interleaved, and no call waits:
+ * each round sends what a connection still owes its client, or else takes
+ * what waits on it, then accepts new ones; a round with nothing to do sleeps
+ * with the client library's back-off.  So a client that reads slowly (or
+ * not at all) delays nobody else.  A connection ends when its peer closes
+ * (the echo of what came before it is sent first) or fails, or when its echo
+ * has made no progress for STALL_NS (a client that does not read).  When the
+ * stack restarts (EDEAD) its connections are gone; the server listens again
+ * on the new one.
  */
 #include <stdio.h>
 #include <rewind/net.h>
@@ -17,34 +19,61 @@
 #define MAX_CONNS 8
 #define STALL_NS  (10ULL * 1000000000ULL) /* a client taking nothing this long is dropped */
 
+struct conn {
+	long sock;         /* -1: free */
+	size_t len, pos;   /* buf[pos..len) is still to be echoed */
+	uint64_t progress; /* when a byte of the echo last went */
+	uint8_t buf[NET_CHUNK];
+};
+
 static rw_cap net;
-static long conns[MAX_CONNS]; /* socket ids, -1 = free */
+static struct conn conns[MAX_CONNS];
 static unsigned long long served, bytes;
-static uint8_t buf[NET_CHUNK];
 
-/* Echoes what waits on connection k.  Returns 1 if it did something. */
-static int pump(int k)
+/* Ends connection c (n: 0 at the end of its stream, or an error). */
+static void finish(struct conn *c, long n)
 {
-	long n = net_recv_nb(net, conns[k], buf, sizeof buf);
+	if (n < 0)
+		printf("echo: connection %ld: %s\n", c->sock, net_strerror(n));
+	net_close(net, c->sock);
+	c->sock = -1;
+	served++;
+}
 
-	if (n == NET_EAGAIN)
-		return 0;
-	if (n > 0) {
-		/* a client that sends but never reads must not hold the
-		 * server (the only reader of its socket) for good */
-		long r = net_send_all_within(net, conns[k], buf, (size_t)n, STALL_NS);
-		if (r >= 0) {
-			bytes += (unsigned long long)n;
+/* Echoes what waits on c, without waiting.  Returns 1 if it did something. */
+static int pump(struct conn *c)
+{
+	int took = 0;
+
+	if (c->pos == c->len) {
+		long n = net_recv_nb(net, c->sock, c->buf, sizeof c->buf);
+		if (n == NET_EAGAIN)
+			return 0;
+		if (n <= 0) {
+			finish(c, n);
 			return 1;
 		}
-		n = r;
+		c->len = (size_t)n;
+		c->pos = 0;
+		c->progress = rw_clock_ns();
+		took = 1;
 	}
-	/* end of stream (0) or an error: done with it */
-	if (n < 0)
-		printf("echo: connection %ld: %s\n", conns[k], net_strerror(n));
-	net_close(net, conns[k]);
-	conns[k] = -1;
-	served++;
+	long r = net_send_nb(net, c->sock, c->buf + c->pos, c->len - c->pos);
+	if (r == NET_EAGAIN) {
+		/* a client that sends but never reads must not keep its slot
+		 * (and the stack's buffers) for good */
+		if (rw_clock_ns() - c->progress < STALL_NS)
+			return took;
+		finish(c, RW_ETIMEDOUT);
+		return 1;
+	}
+	if (r <= 0) {
+		finish(c, r < 0 ? r : RW_EINVAL);
+		return 1;
+	}
+	c->pos += (size_t)r;
+	bytes += (unsigned long long)r;
+	c->progress = rw_clock_ns();
 	return 1;
 }
 
@@ -63,16 +92,16 @@ int main(void)
 	}
 	printf("echo: listening on port %d\n", PORT);
 	for (int k = 0; k < MAX_CONNS; k++)
-		conns[k] = -1;
+		conns[k].sock = -1;
 	uint64_t delay = 0;
 	for (;;) {
 		int busy = 0;
 
 		for (int k = 0; k < MAX_CONNS; k++)
-			if (conns[k] >= 0)
-				busy |= pump(k);
+			if (conns[k].sock >= 0)
+				busy |= pump(&conns[k]);
 		for (int k = 0; k < MAX_CONNS; k++) {
-			if (conns[k] >= 0)
+			if (conns[k].sock >= 0)
 				continue;
 			uint32_t peer = 0;
 			uint16_t port = 0;
@@ -82,7 +111,7 @@ int main(void)
 			if (s == RW_EDEAD) {
 				/* The stack restarted: its sockets, ours among them, are gone. */
 				for (int j = 0; j < MAX_CONNS; j++)
-					conns[j] = -1;
+					conns[j].sock = -1;
 				ls = net_listen_again(net, PORT, 4);
 				if (ls >= 0) {
 					printf("echo: the stack restarted; listening again on port "
@@ -96,7 +125,8 @@ int main(void)
 				printf("echo: ACCEPT: %s\n", net_strerror(s));
 				return 1;
 			}
-			conns[k] = s;
+			conns[k].sock = s;
+			conns[k].len = conns[k].pos = 0;
 			busy = 1;
 		}
 		if (busy)
