@@ -554,8 +554,9 @@ public final class Kernel implements AutoCloseable {
      * Nothing can run and nothing can wake anyone: the system is deadlocked. A server blocked
      * waiting on a notification while it owes a client a reply will never answer (measured: a
      * flipped bit in the block driver's device address left it waiting for a completion that
-     * never comes, its client waiting on it). Where its recovery restarts it (a shadow, restart),
-     * fault it ({@code DEADLINE}): the shadow re-issues the request to the restarted driver.
+     * never comes, its client waiting on it). Where its recovery can end that request (shadow,
+     * restart, txipc), withdraw the wait and fault it ({@code DEADLINE}): the shadow re-issues
+     * the request to the restarted driver, txipc rolls it back (the client gets ERECOVERED).
      * Returns true if a task was faulted (the system may run again).
      */
     private boolean breakDeadlock() {
@@ -568,6 +569,7 @@ public final class Kernel implements AutoCloseable {
                     && t.replyOwed() != null
                     && t.recovery().breaksDeadlocks()) {
                 long pc = t.pc();
+                ipc.withdrawWait(t);
                 fault(
                         t,
                         new Fault(
