@@ -1,7 +1,8 @@
 /*
  * stall_client (uses "stall"): checks that a txipc server stuck waiting inside a request
  * is rolled back with its state intact (tests/stall_server.c).  Prints
- * "stall_client: ok" (exit 0) or "stall_client: FAIL ..." (exit 1).
+ * "stall_client: ok" (exit 0) or "stall_client: FAIL ..." (exit 1).  Built with -DSPIN
+ * (stall_client_spin) it makes the call that is never answered (label 4) instead.
  */
 #include <stdio.h>
 #include <rewind/rewind.h>
@@ -28,6 +29,9 @@ static int call(uint64_t label, uint64_t w0, long want_status, long want_sum)
 int main(void)
 {
 	RW_ASSERT(rw_cap_get("stall", &ep) == 0);
+#ifdef SPIN
+	return call(1, 5, 0, 5) || call(4, 0, 0, 0);
+#endif
 	if (call(1, 5, 0, 5) || call(2, 0, RW_ERECOVERED, 0) || call(1, 1, 0, 6) ||
 	    call(3, 0, RW_ERECOVERED, 0) || call(1, 1, 0, 7))
 		return 1;

@@ -5,7 +5,8 @@
  * the notification alone and no timeout: neither ever answers.  When nothing else can run,
  * the kernel faults such a server (a deadlock); under txipc the request is rolled back
  * (the 1000 undone, the client gets ERECOVERED) and the server serves on
- * (GuestSystemTest, t_stall.toml).
+ * (GuestSystemTest, t_stall.toml).  Label 4 never answers either, busy: it yields forever
+ * (stall_client_spin: the run's time budget ends it, and its summary names who waits on whom).
  */
 #include <stdio.h>
 #include <rewind/rewind.h>
@@ -31,6 +32,9 @@ static void handle(rw_msg *m, uint64_t badge, void *ctx)
 		sum += 1000;
 		rw_wait_any(RW_CAP(-1), never, 0, NULL, NULL, &bits);
 		break;
+	case 4:
+		for (;;)
+			rw_yield();
 	default:
 		m->label = (uint64_t)RW_ENOSYS;
 		m->len = 0;

@@ -137,6 +137,24 @@ class GuestSystemTest {
         assertEquals(SystemResult.Outcome.DEADLOCK, none.result.outcome(), none::toString);
         assertEquals(TaskState.WAITING, none.result.task("stall_server").state(), none::toString);
         assertEquals(TaskState.AWAITING_REPLY, none.result.task("stall_client").state(), none::toString);
+        // The summary says who waits on whom.
+        assertEquals(
+                "deadlock: nothing can run; blocked: stall_server (waiting on stall_never, owes stall_client a reply),"
+                        + " stall_client (awaiting_reply from stall_server)",
+                none.result.summary());
+    }
+
+    @Test
+    void aRunStoppedByItsBudgetSaysWhoWasRunningAndWhoWaitedOnWhom() throws Exception {
+        // The server never answers label 4: it yields forever (no runaway: it makes syscalls).
+        String toml = Fixtures.withPolicy(Fixtures.manifest("t_stall.toml"), "none")
+                .replace("stall_client.elf", "stall_client_spin.elf");
+        GuestRun run = GuestRun.bootManifest(toml, KernelConfig.defaults().withBudgetNanos(300_000_000L));
+        assertEquals(SystemResult.Outcome.BUDGET_EXCEEDED, run.result.outcome(), run::toString);
+        assertEquals(
+                "time budget exhausted; still running: stall_server;"
+                        + " blocked: stall_client (awaiting_reply from stall_server)",
+                run.result.summary());
     }
 
     @Test
