@@ -206,7 +206,9 @@ public final class Kernel implements AutoCloseable {
                 } catch (IOException e) {
                     throw new BootException(
                             "task '" + spec.name() + "': cannot read image " + source.describe(spec.image()) + ": "
-                                    + e.getMessage(),
+                                    + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+                                            ? f.getReason() // (its message repeats the file's name)
+                                            : e.getMessage()),
                             e);
                 }
                 try {
