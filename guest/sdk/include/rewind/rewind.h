@@ -7,8 +7,8 @@
  *   in a1..a7.  The kernel may overwrite any of a0..a7, so every stub below
  *   declares all eight as outputs, plus a "memory" clobber.
  * On AArch64 the same eight slots are x0..x6 and x8 (the number) in,
- * x0..x7 out, and the trap is `svc #0` (docs/ABI.md); rw_regs names the slots
- * a0..a7 on both.
+ * x0..x7 out, and the trap is `svc #0` (guest/sdk/README.md, "ABI summary");
+ * rw_regs names the slots a0..a7 on both.
  *
  * IPC message: label (a1), four 64-bit words (a2..a5) and a6 = number of
  * bytes of buffer data.  The data lives at offset 0 of the task's IPC buffer

@@ -400,6 +400,23 @@ final class Ipc {
         t.waitAnyEnded();
     }
 
+    /**
+     * Withdraw {@code t}'s WAIT or WAIT_ANY (it is blocked, {@link TaskState#WAITING}) from its
+     * notification and timeout, so that no signal wakes it any more: its recovery is about to end
+     * the request it waits in ({@link Kernel} breaks a deadlock).
+     */
+    void withdrawWait(Task t) {
+        if (t.waitingAny()) {
+            endWaitAny(t);
+            return;
+        }
+        Notification n = t.waitingOn();
+        if (n != null && n.waiter == t) {
+            n.waiter = null;
+        }
+        t.leaveIpc();
+    }
+
     /** {@code t}'s WAIT_ANY timed out: it gets ETIMEDOUT. */
     void timedOut(Task t) {
         endWaitAny(t);

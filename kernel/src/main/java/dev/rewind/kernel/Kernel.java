@@ -206,7 +206,9 @@ public final class Kernel implements AutoCloseable {
                 } catch (IOException e) {
                     throw new BootException(
                             "task '" + spec.name() + "': cannot read image " + source.describe(spec.image()) + ": "
-                                    + e.getMessage(),
+                                    + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+                                            ? f.getReason() // (its message repeats the file's name)
+                                            : e.getMessage()),
                             e);
                 }
                 try {
@@ -554,8 +556,9 @@ public final class Kernel implements AutoCloseable {
      * Nothing can run and nothing can wake anyone: the system is deadlocked. A server blocked
      * waiting on a notification while it owes a client a reply will never answer (measured: a
      * flipped bit in the block driver's device address left it waiting for a completion that
-     * never comes, its client waiting on it). Where its recovery restarts it (a shadow, restart),
-     * fault it ({@code DEADLINE}): the shadow re-issues the request to the restarted driver.
+     * never comes, its client waiting on it). Where its recovery can end that request (shadow,
+     * restart, txipc), withdraw the wait and fault it ({@code DEADLINE}): the shadow re-issues
+     * the request to the restarted driver, txipc rolls it back (the client gets ERECOVERED).
      * Returns true if a task was faulted (the system may run again).
      */
     private boolean breakDeadlock() {
@@ -568,6 +571,7 @@ public final class Kernel implements AutoCloseable {
                     && t.replyOwed() != null
                     && t.recovery().breaksDeadlocks()) {
                 long pc = t.pc();
+                ipc.withdrawWait(t);
                 fault(
                         t,
                         new Fault(
@@ -796,6 +800,7 @@ public final class Kernel implements AutoCloseable {
         }
         List<SystemResult.TaskReport> reports = new ArrayList<>();
         List<String> stuck = new ArrayList<>();
+        List<String> runnable = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         for (Task t : tasks) {
             TaskState state = t.state();
@@ -810,7 +815,9 @@ public final class Kernel implements AutoCloseable {
                     && (state == TaskState.SENDING
                             || state == TaskState.AWAITING_REPLY
                             || state == TaskState.WAITING)) {
-                stuck.add(t.name() + " (" + state.name().toLowerCase() + ")");
+                stuck.add(t.name() + " (" + blockedOn(t) + ")");
+            } else if (state == TaskState.READY || state == TaskState.RUNNING) {
+                runnable.add(t.name());
             }
         }
         SystemResult.Outcome outcome;
@@ -818,12 +825,18 @@ public final class Kernel implements AutoCloseable {
         if (forced != null) {
             outcome = forced;
             summary = forced == SystemResult.Outcome.STOPPED ? "stopped on request" : "time budget exhausted";
+            if (forced == SystemResult.Outcome.BUDGET_EXCEEDED) {
+                // Who was still at work, and who waited on whom: a server that never answers
+                // (spinning, or busy forever) shows here as the task its clients await.
+                summary += (runnable.isEmpty() ? "" : "; still running: " + listed(runnable))
+                        + (stuck.isEmpty() ? "" : "; blocked: " + listed(stuck));
+            }
         } else if (!failed.isEmpty()) {
             outcome = SystemResult.Outcome.TASK_FAILED;
             summary = "task(s) failed: " + String.join(", ", failed);
         } else if (!stuck.isEmpty()) {
             outcome = SystemResult.Outcome.DEADLOCK;
-            summary = "deadlock: nothing can run; blocked: " + String.join(", ", stuck);
+            summary = "deadlock: nothing can run; blocked: " + listed(stuck);
         } else {
             outcome = SystemResult.Outcome.OK;
             summary = endedByManifest
@@ -831,6 +844,33 @@ public final class Kernel implements AutoCloseable {
                     : "all tasks finished";
         }
         return new SystemResult(outcome, summary, reports, System.nanoTime() - bootNanos - heldNanos);
+    }
+
+    /**
+     * What a blocked task waits for, for the run's summary: its state and, where there is one,
+     * the task it waits on ("awaiting_reply from kv", "sending to kv", "waiting on irq, owes
+     * client a reply").
+     */
+    private static String blockedOn(Task t) {
+        String state = t.state().name().toLowerCase();
+        return switch (t.state()) {
+            case AWAITING_REPLY ->
+                t.servedBy() != null ? state + " from " + t.servedBy().name() : state;
+            case SENDING ->
+                t.blockedOn() != null ? state + " to " + t.blockedOn().server.name() : state;
+            case WAITING ->
+                state
+                        + (t.waitingOn() != null ? " on " + t.waitingOn().name() : "")
+                        + (t.replyOwed() != null ? ", owes " + t.replyOwed().name() + " a reply" : "");
+            default -> state;
+        };
+    }
+
+    /** The first 12 of {@code names}, comma-separated, and how many more there are. */
+    private static String listed(List<String> names) {
+        int shown = Math.min(names.size(), 12);
+        String s = String.join(", ", names.subList(0, shown));
+        return names.size() > shown ? s + " and " + (names.size() - shown) + " more" : s;
     }
 
     // ---- faults ----------------------------------------------------------------------------

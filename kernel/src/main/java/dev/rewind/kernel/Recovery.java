@@ -95,8 +95,9 @@ interface Recovery {
 
     /**
      * True if, when nothing in the system can run any more, the task blocked waiting on a
-     * notification inside a request is to be faulted (its recovery restarts it), rather than the
-     * system ending in a deadlock. (TxIPC does not: its undo assumes a task stopped at a trap.)
+     * notification inside a request is to be faulted (its wait withdrawn first: restart and
+     * shadow reload it, txipc rolls the request back and its client gets ERECOVERED), rather
+     * than the system ending in a deadlock.
      */
     default boolean breaksDeadlocks() {
         return false;

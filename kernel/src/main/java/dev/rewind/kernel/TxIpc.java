@@ -1026,6 +1026,16 @@ final class TxIpc implements Recovery {
         return rolledBack != null ? rolledBack : k.restartOrStop(server, cannotUndo);
     }
 
+    /**
+     * A server blocked waiting inside a request while nothing else can run will never answer:
+     * the kernel withdraws its wait and faults it, and the request is rolled back like any
+     * other (the wait was made at a trap, from which the snapshot is restored).
+     */
+    @Override
+    public boolean breaksDeadlocks() {
+        return true;
+    }
+
     /** Why the last {@link #abort} could not undo its request (the restart's reason). */
     private String cannotUndo;
 

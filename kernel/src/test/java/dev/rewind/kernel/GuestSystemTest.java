@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Boots the guest test systems (guest/images/t_*.toml) and checks what they and the kernel report. */
 class GuestSystemTest {
@@ -98,6 +100,61 @@ class GuestSystemTest {
                 run.faults.get(1).outcome() instanceof RecoveryOutcome.RolledBack rb && !rb.afterWake(), run::toString);
         assertEquals(TaskState.RECEIVING, run.result.task("waitany_server").state(), run::toString);
         assertEquals(0, run.result.task("waitany_server").restarts(), "rolled back, not restarted");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_stall.toml", "aarch64/t_stall.toml"})
+    void underTxipcAServerStuckWaitingInsideARequestIsRolledBackWhenNothingElseCanRun(String image) {
+        // stall_server waits (WAIT, then WAIT_ANY on its notification alone) for a signal no
+        // task sends, inside a request: a deadlock, which ended the run (exit 3) under txipc
+        // before; now the request is rolled back, the client gets ERECOVERED, and the sum the
+        // request had added to is intact.
+        GuestRun run = GuestRun.boot(image);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertTrue(run.hasLine("stall_client: label 2 -> ERECOVERED"), run::toString);
+        assertTrue(run.hasLine("stall_client: label 3 -> ERECOVERED"), run::toString);
+        assertTrue(run.hasLine("stall_client: ok"), run::toString);
+        assertEquals(2, run.faults.size(), run::toString);
+        for (GuestRun.FaultEvent f : run.faults) {
+            assertEquals("stall_server", f.task(), run::toString);
+            assertEquals(FaultKind.DEADLINE, f.fault().kind(), run::toString);
+            assertTrue(f.fault().toString().contains("(a deadlock)"), f::toString);
+            assertTrue(f.outcome() instanceof RecoveryOutcome.RolledBack rb && !rb.afterWake(), run::toString);
+        }
+        assertEquals(TaskState.RECEIVING, run.result.task("stall_server").state(), run::toString);
+        assertEquals(0, run.result.task("stall_server").restarts(), "rolled back, not restarted");
+    }
+
+    @Test
+    void aServerStuckWaitingInsideARequestIsRestartedUnderRestartAndDeadlocksUnderNone() throws Exception {
+        String toml = Fixtures.manifest("t_stall.toml");
+        GuestRun restart = GuestRun.bootManifest(Fixtures.withPolicy(toml, "restart"));
+        assertTrue(restart.hasLine("stall_client: label 2 -> EDEAD"), restart::toString);
+        assertTrue(restart.console.contains("stall_client: FAIL label 2"), restart::toString);
+        assertEquals(1, restart.result.task("stall_server").restarts(), restart::toString);
+
+        GuestRun none = GuestRun.bootManifest(Fixtures.withPolicy(toml, "none"));
+        assertEquals(SystemResult.Outcome.DEADLOCK, none.result.outcome(), none::toString);
+        assertEquals(TaskState.WAITING, none.result.task("stall_server").state(), none::toString);
+        assertEquals(TaskState.AWAITING_REPLY, none.result.task("stall_client").state(), none::toString);
+        // The summary says who waits on whom.
+        assertEquals(
+                "deadlock: nothing can run; blocked: stall_server (waiting on stall_never, owes stall_client a reply),"
+                        + " stall_client (awaiting_reply from stall_server)",
+                none.result.summary());
+    }
+
+    @Test
+    void aRunStoppedByItsBudgetSaysWhoWasRunningAndWhoWaitedOnWhom() throws Exception {
+        // The server never answers label 4: it yields forever (no runaway: it makes syscalls).
+        String toml = Fixtures.withPolicy(Fixtures.manifest("t_stall.toml"), "none")
+                .replace("stall_client.elf", "stall_client_spin.elf");
+        GuestRun run = GuestRun.bootManifest(toml, KernelConfig.defaults().withBudgetNanos(300_000_000L));
+        assertEquals(SystemResult.Outcome.BUDGET_EXCEEDED, run.result.outcome(), run::toString);
+        assertEquals(
+                "time budget exhausted; still running: stall_server;"
+                        + " blocked: stall_client (awaiting_reply from stall_server)",
+                run.result.summary());
     }
 
     @Test

@@ -98,6 +98,24 @@ class SystemImageTest {
     }
 
     @Test
+    void anElfAManifestNamesThatIsMissingIsNamedOnce(@TempDir Path dir) throws Exception {
+        // (it read "cannot read image /d/build/a.elf: /d/build/a.elf: file not found")
+        Files.writeString(dir.resolve("sys.toml"), "name = \"sys\"\n[task.a]\nimage = \"build/a.elf\"\n");
+        SystemImage img = SystemImage.open(dir.resolve("sys.toml").toString());
+        BootException boot = assertThrows(
+                BootException.class,
+                () -> new Kernel(
+                                KernelConfig.defaults(),
+                                img.manifest(),
+                                img.source(),
+                                new Uart(new ByteArrayOutputStream()),
+                                null)
+                        .close());
+        assertEquals(
+                "task 'a': cannot read image " + dir.resolve("build/a.elf") + ": file not found", boot.getMessage());
+    }
+
+    @Test
     void anElfAManifestNamesMustBeARegularFile(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("sys.toml"), "name = \"sys\"\n[task.a]\nimage = \"a.elf\"\n");
         mkfifo(dir.resolve("a.elf"));

@@ -3,6 +3,13 @@ package dev.rewind.tools;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import dev.rewind.tools.bench.BenchCommand;
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.Charset;
 import java.util.List;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -43,8 +50,58 @@ public final class Main implements Runnable {
     CommandSpec spec;
 
     public static void main(String[] args) {
+        System.setErr(lineBufferedStderr());
         LogProvider.select();
-        System.exit(run(args));
+        int status = run(args);
+        System.err.flush();
+        System.exit(status);
+    }
+
+    /**
+     * Standard error that reaches the file a whole line per write: the JVM's own writes each
+     * piece of a {@code printf} separately (a fault line was 9 writes), so with stdout and stderr
+     * on one terminal or pipe the guest console, written meanwhile by its own thread under
+     * {@code --timeout}, landed in the middle of "rewind: task ... faulted" lines. Flushed at every
+     * newline and by {@link Progress}, which draws without one.
+     */
+    static PrintStream lineBufferedStderr() {
+        Charset cs = Charset.defaultCharset();
+        String name = System.getProperty("sun.stderr.encoding");
+        if (name != null) {
+            try {
+                cs = Charset.forName(name);
+            } catch (IllegalArgumentException unknown) {
+                // keep the default, as the JVM's own stderr does
+            }
+        }
+        // (not PrintStream's autoflush, which flushes after every piece it encodes)
+        return new PrintStream(new LineBuffered(new FileOutputStream(FileDescriptor.err)), false, cs);
+    }
+
+    /** Buffers bytes until a newline (or 8 KiB, or a flush), then writes them at once. */
+    static final class LineBuffered extends BufferedOutputStream {
+        LineBuffered(OutputStream out) {
+            super(out, 8192);
+        }
+
+        @Override
+        public synchronized void write(int b) throws IOException {
+            super.write(b);
+            if (b == '\n') {
+                flush();
+            }
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) throws IOException {
+            super.write(b, off, len);
+            for (int i = off + len - 1; i >= off; i--) {
+                if (b[i] == '\n') {
+                    flush();
+                    return;
+                }
+            }
+        }
     }
 
     /**

@@ -30,6 +30,40 @@ class SdkTest {
         assertTrue(r.out().matches("(?s)memtest: ok \\d{6,} cases\\n"), r::toString);
     }
 
+    /**
+     * Every {@code docs/NAME.md} that a header, a source file or a document points its reader to
+     * exists (rewind.h, Arch and Aarch64Cpu once sent users to a docs/ABI.md there never was).
+     */
+    @Test
+    void everyDocumentTheSourcesPointToExists() throws IOException {
+        Path root = Fixtures.projectRoot();
+        java.util.regex.Pattern ref = java.util.regex.Pattern.compile("docs/([A-Za-z0-9_-]+\\.md)");
+        List<String> missing = new ArrayList<>();
+        int refs = 0;
+        List<Path> files = new ArrayList<>(List.of(root.resolve("README.md")));
+        for (String dir : List.of("docs", "guest", "hw/src", "kernel/src", "tools/src", "scripts")) {
+            try (var walk = Files.walk(root.resolve(dir))) {
+                walk.filter(Files::isRegularFile)
+                        .filter(f -> !f.toString().contains("/build/"))
+                        .filter(f -> !f.getFileName().toString().equals("SdkTest.java")) // (this file)
+                        .filter(f -> f.toString().matches(".*\\.(md|java|c|h|S|mk|toml|proto|def|sh|suite)$")
+                                || f.getFileName().toString().equals("Makefile"))
+                        .forEach(files::add);
+            }
+        }
+        for (Path f : files) {
+            java.util.regex.Matcher m = ref.matcher(Files.readString(f, StandardCharsets.ISO_8859_1));
+            while (m.find()) {
+                refs++;
+                if (!Files.isRegularFile(root.resolve("docs").resolve(m.group(1)))) {
+                    missing.add(root.relativize(f) + ": docs/" + m.group(1));
+                }
+            }
+        }
+        assertTrue(refs > 100, "found only " + refs + " references: the scan is broken");
+        assertEquals(List.of(), missing);
+    }
+
     /** Runs make in {@code dir} with {@code args}; returns its output, failing on a non-zero exit. */
     private static String make(Path dir, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("make", "-C", dir.toString()));

@@ -14,7 +14,7 @@ import dev.rewind.hw.unicorn.Unicorn;
  * vector are untouched) and reports QEMU's exception number:
  * <ul>
  *   <li>{@code svc}: {@value #EXCP_SWI}, the PC past the instruction (the resume point);
- *       the syscall number is in x8 (docs/ABI.md);
+ *       the syscall number is in x8 (guest/sdk/README.md, "ABI summary");
  *   <li>an undefined instruction (or a system register EL1 may not touch):
  *       {@value #EXCP_UDEF}, the PC at the instruction;
  *   <li>{@code brk}: {@value #EXCP_BKPT}, the PC at the instruction;

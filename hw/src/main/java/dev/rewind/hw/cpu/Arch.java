@@ -14,7 +14,7 @@ import java.util.Locale;
  *
  * <p>Syscalls see eight argument slots and eight result slots ({@link Cpu#args()},
  * {@link Cpu#writeArgs}): RISC-V a0..a7 both ways (a7 = the number); AArch64 x0..x6 and, in
- * slot 7, x8 (the number) in, x0..x7 out (docs/ABI.md).
+ * slot 7, x8 (the number) in, x0..x7 out (guest/sdk/README.md, "ABI summary").
  */
 public enum Arch {
     RISCV64("riscv64", 243, 2, 10, new int[] {3, 4}, new int[] {2, 8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27}),

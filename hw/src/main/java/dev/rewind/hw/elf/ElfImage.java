@@ -308,19 +308,27 @@ public final class ElfImage {
         if (ver != 1) {
             throw new ElfException(name, String.format("unsupported ELF version (EI_VERSION=0x%x), expected 1", ver));
         }
-        int type = r.u16(0x10);
-        if (type != 2) {
-            throw new ElfException(
-                    name,
-                    String.format("not an executable (e_type=0x%x, %s), expected ET_EXEC (2)", type, typeName(type)));
-        }
+        // The machine first: a program built by the host's compiler is an x86-64 PIE (ET_DYN), and
+        // "not an executable" would not say what is wrong with it.
         int machine = r.u16(0x12);
         if (machine != EM_RISCV && machine != EM_AARCH64) {
             throw new ElfException(
                     name,
                     String.format(
-                            "is for machine %s (e_machine=%d), expected RISC-V (%d) or AArch64 (%d)",
+                            "is for machine %s (e_machine=%d), expected RISC-V (%d) or AArch64 (%d)"
+                                    + " (build guest programs with the SDK's cross-compilers:"
+                                    + " guest/sdk/README.md)",
                             machineName(machine), machine, EM_RISCV, EM_AARCH64));
+        }
+        int type = r.u16(0x10);
+        if (type != 2) {
+            throw new ElfException(
+                    name,
+                    String.format(
+                            "not an executable (e_type=0x%x, %s), expected ET_EXEC (2)%s",
+                            type,
+                            typeName(type),
+                            type == 3 ? " (link it static and without -pie, as guest/sdk/rewind.mk does)" : ""));
         }
         long eVersion = r.u32(0x14);
         if (eVersion != 1) {

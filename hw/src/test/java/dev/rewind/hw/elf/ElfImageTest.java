@@ -451,9 +451,21 @@ class ElfImageTest {
     void rejectsWrongType() {
         ElfBuilder b = standard();
         b.type = 3;
-        assertRejected(b.build(), "not an executable (e_type=0x3, ET_DYN", "expected ET_EXEC (2)");
+        assertRejected(
+                b.build(),
+                "not an executable (e_type=0x3, ET_DYN",
+                "expected ET_EXEC (2) (link it static and without -pie");
         b.type = 1;
         assertRejected(b.build(), "e_type=0x1, ET_REL");
+    }
+
+    @Test
+    void aHostCompilersPieIsReportedByItsMachine() {
+        // (what `gcc hello.c` on the host makes: an x86-64 ET_DYN; it was "not an executable")
+        ElfBuilder b = standard();
+        b.type = 3;
+        b.machine = 62;
+        assertRejected(b.build(), "is for machine x86-64 (e_machine=62)", "guest/sdk/README.md");
     }
 
     @Test
