@@ -667,6 +667,15 @@ public final class Kernel implements AutoCloseable {
                         watchdog.left();
                     }
                 }
+                if (exit == Exit.EXCEPTION && cpu.completeTrappedInstruction(now())) {
+                    // (rdtime: the engine has no timer behind it; the kernel completed it)
+                    pc = cpu.pc();
+                    if (preemptCurrent || slice.preempted || slice.budgetSpent || slice.deadline) {
+                        exit = Exit.ECALL; // (resumes at pc, as after a syscall)
+                        break;
+                    }
+                    continue;
+                }
                 if (exit != Exit.ECALL) {
                     break;
                 }

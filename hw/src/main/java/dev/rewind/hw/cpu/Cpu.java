@@ -109,6 +109,17 @@ public interface Cpu extends AutoCloseable {
     /** Inverse of {@link #readExtended}. */
     default void writeExtended(long[] in) {}
 
+    /**
+     * After {@link Exit#EXCEPTION}: if the trapping instruction is one the machine defines but
+     * the engine does not execute, and the kernel completes instead (RISC-V: a read of the
+     * {@code time} CSR, see {@link RiscvCpu#TIME_HZ}), complete it with the clock at {@code
+     * nowNanos} (its result register written, the PC moved past it) and return true; otherwise
+     * change nothing and return false.
+     */
+    default boolean completeTrappedInstruction(long nowNanos) {
+        return false;
+    }
+
     int exceptionCause();
 
     long exceptionPc();

@@ -26,6 +26,17 @@ public final class RiscvCpu extends UnicornCpu {
     public static final int GP = 3;
     public static final int A0 = 10;
 
+    /**
+     * The rate of the {@code time} CSR (rdtime): 10 MHz, the timebase of QEMU's virt board, counted
+     * from the kernel's clock (what CLOCK returns, in nanoseconds since boot). Unicorn has no
+     * timer behind the CSR (QEMU reads it from the board's CLINT), so a read traps as an illegal
+     * instruction and {@link #completeTrappedInstruction} completes it.
+     */
+    public static final long TIME_HZ = 10_000_000L;
+
+    /** The {@code time} CSR's number. */
+    static final int CSR_TIME = 0xc01;
+
     /** a0..a7 then pc: read in one native call after an ecall. */
     private static final int[] ECALL_IDS = new int[9];
 
@@ -87,6 +98,36 @@ public final class RiscvCpu extends UnicornCpu {
             exceptionCause = err == Unicorn.ERR_INSN_INVALID ? Cause.ILLEGAL_INSN : Cause.INSN_ACCESS;
         }
         return Exit.EXCEPTION;
+    }
+
+    /**
+     * The destination register if {@code insn} reads the {@code time} CSR without writing it
+     * ({@code csrrs}/{@code csrrc} with rs1 = x0, {@code csrrsi}/{@code csrrci} with a zero
+     * immediate: {@code rdtime rd} is {@code csrrs rd, time, x0}), else -1. A write is left
+     * illegal, as the CSR is read-only.
+     */
+    static int timeReadDestination(int insn) {
+        if ((insn & 0x7f) != 0x73 || (insn >>> 20) != CSR_TIME || ((insn >>> 15) & 31) != 0) {
+            return -1;
+        }
+        int funct3 = (insn >>> 12) & 7;
+        return funct3 == 2 || funct3 == 3 || funct3 == 6 || funct3 == 7 ? (insn >>> 7) & 31 : -1;
+    }
+
+    @Override
+    public boolean completeTrappedInstruction(long nowNanos) {
+        if (exceptionCause != Cause.ILLEGAL_INSN) {
+            return false;
+        }
+        int rd = timeReadDestination(FaultLocator.fetch(space, exceptionPc));
+        if (rd < 0) {
+            return false;
+        }
+        // nowNanos * 10 MHz / 1 GHz, exact for TIME_HZ dividing 1e9
+        setReg(rd, nowNanos / (1_000_000_000L / TIME_HZ));
+        setPc(exceptionPc + 4);
+        exceptionCause = -1;
+        return true;
     }
 
     @Override

@@ -7,6 +7,7 @@ import static dev.rewind.hw.cpu.Asm.sd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
@@ -39,6 +40,46 @@ class RiscvCpuTest extends CpuFixture {
         assertEquals(Exit.ECALL, cpu.run(cpu.args()[8]));
         assertEquals(41, cpu.args()[0]);
         assertEquals(CODE + 16, cpu.args()[8]);
+    }
+
+    @Test
+    void aReadOfTheTimeCsrTrapsAndIsCompletedWithTheGivenClock() {
+        // rdtime a1 (csrrs a1, time, x0); ecall
+        code(Asm.csrrs(11, RiscvCpu.CSR_TIME, 0), ECALL, NOP);
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE), "the engine has no timer behind the CSR");
+        assertEquals(Cause.ILLEGAL_INSN, cpu.exceptionCause());
+        assertEquals(CODE, cpu.exceptionPc());
+        assertTrue(cpu.completeTrappedInstruction(123_456_789L));
+        assertEquals(1_234_567L, cpu.reg(11), "10 MHz: ns / 100");
+        assertEquals(CODE + 4, cpu.pc());
+        assertEquals(Exit.ECALL, cpu.run(cpu.pc()));
+        assertFalse(cpu.completeTrappedInstruction(0), "only after an exception it can complete");
+    }
+
+    @Test
+    void otherIllegalInstructionsAreNotCompleted() {
+        code(Asm.csrrw(11, RiscvCpu.CSR_TIME, 5), NOP); // a write of the read-only CSR
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertFalse(cpu.completeTrappedInstruction(1000));
+        assertEquals(CODE, cpu.exceptionPc());
+        code(0, NOP); // the all-zero illegal instruction
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertFalse(cpu.completeTrappedInstruction(1000));
+    }
+
+    @Test
+    void onlyReadOnlyAccessesOfTheTimeCsrAreCompleted() {
+        int t = RiscvCpu.CSR_TIME;
+        assertEquals(11, RiscvCpu.timeReadDestination(Asm.csrrs(11, t, 0)));
+        assertEquals(5, RiscvCpu.timeReadDestination(Asm.csrrs(5, t, 0) ^ (1 << 12))); // csrrc
+        assertEquals(6, RiscvCpu.timeReadDestination(Asm.csrrs(6, t, 0) | (4 << 12))); // csrrsi, uimm 0
+        assertEquals(7, RiscvCpu.timeReadDestination(Asm.csrrs(7, t, 0) | (5 << 12))); // csrrci, uimm 0
+        assertEquals(0, RiscvCpu.timeReadDestination(Asm.csrrs(0, t, 0)));
+        assertEquals(-1, RiscvCpu.timeReadDestination(Asm.csrrs(11, t, 3)), "sets bits: a write");
+        assertEquals(-1, RiscvCpu.timeReadDestination(Asm.csrrw(11, t, 0)), "csrrw writes");
+        assertEquals(-1, RiscvCpu.timeReadDestination(Asm.csrrs(11, 0xc00, 0)), "cycle runs in the engine");
+        assertEquals(-1, RiscvCpu.timeReadDestination(Asm.csrrs(11, 0xc81, 0)), "timeh is RV32 only");
+        assertEquals(-1, RiscvCpu.timeReadDestination(-1), "nothing fetched");
     }
 
     @Test
