@@ -3,8 +3,10 @@
  *
  * The kernel enters _start with sp = RW_STACK_TOP and every other register
  * zero.  No argc/argv are passed.  We set up gp and tp (AArch64: TPIDR_EL0),
- * clear .tbss/.bss (the kernel hands out zeroed pages, but be safe), run the
- * constructors, call main(0, NULL) and pass its result to exit().
+ * run the constructors, call main(0, NULL) and pass its result to exit().
+ * .tbss/.bss are not cleared here: the kernel loads every task (at boot and
+ * at each restart) into fresh zeroed frames, so they are zero already, and
+ * clearing them would touch every page of a large .bss for nothing.
  */
 #if defined(__aarch64__)
 	.section .text.rewind.start, "ax", @progbits
@@ -21,15 +23,6 @@ _start:
 	and	x0, x0, #-16
 	mov	sp, x0
 
-	adrp	x0, __bss_start
-	add	x0, x0, :lo12:__bss_start
-	adrp	x1, __bss_end
-	add	x1, x1, :lo12:__bss_end
-1:	cmp	x0, x1
-	b.hs	2f
-	str	xzr, [x0], #8
-	b	1b
-2:
 	bl	__libc_init_array
 	mov	x0, #0
 	mov	x1, #0
@@ -51,13 +44,6 @@ _start:
 	la	tp, __tls_base		/* TLS block of the only thread (errno) */
 	andi	sp, sp, -16
 
-	la	t0, __bss_start
-	la	t1, __bss_end
-1:	bgeu	t0, t1, 2f
-	sd	zero, 0(t0)
-	addi	t0, t0, 8
-	j	1b
-2:
 	call	__libc_init_array
 	li	a0, 0
 	li	a1, 0
