@@ -75,6 +75,7 @@ struct conn {
 	char buf[HEAD_MAX];
 	struct request q;             /* READ_BODY: the request being read */
 	unsigned long long body_left; /* READ_BODY: bytes of the body still to come */
+	int keeps_body;               /* READ_BODY: the body goes to body (PUT /kv), else dropped */
 	size_t body_got;              /* READ_BODY: bytes kept in body (PUT /kv only) */
 	uint8_t body[KV_VAL_MAX];
 	int keep;                /* SEND: keep the connection after the answer */
@@ -410,10 +411,10 @@ static int head_some(struct conn *c)
 	int st = parse(c->buf, q);
 	consume(c, head_len + 4);
 	unsigned long long blen = q->length > 0 ? (unsigned long long)q->length : 0;
-	int keeps_body = strcmp(q->method, "PUT") == 0 && strncmp(q->target, "/kv/", 4) == 0;
+	c->keeps_body = strcmp(q->method, "PUT") == 0 && strncmp(q->target, "/kv/", 4) == 0;
 	if (!st && q->chunked)
 		st = 501;
-	else if (!st && keeps_body && q->length < 0)
+	else if (!st && c->keeps_body && q->length < 0)
 		st = 411;
 	else if (!st &&
 	         blen > KV_VAL_MAX) /* no request takes a larger body (others' are dropped) */
@@ -480,11 +481,10 @@ static int body_some(struct conn *c)
 	}
 	if (c->used > 0) {
 		size_t k = c->used < c->body_left ? c->used : (size_t)c->body_left;
-		int keeps = strcmp(c->q.method, "PUT") == 0 && strncmp(c->q.target, "/kv/", 4) == 0;
-		if (keeps) /* fits: the body is at most KV_VAL_MAX (checked at the head) */
+		if (c->keeps_body) { /* fits: the body is at most KV_VAL_MAX (checked at the head) */
 			memcpy(c->body + c->body_got, c->buf, k);
-		if (keeps)
 			c->body_got += k;
+		}
 		consume(c, k);
 		c->body_left -= k;
 		return 1;
