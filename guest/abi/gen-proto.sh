@@ -4,14 +4,17 @@
 #   gen-proto.sh c    NAME.proto OUT.h      labels, constants, errors, request rules, the
 #                                           server's op list and the client stubs
 #   gen-proto.sh java NAME.proto OUT.java   dev.rewind.abi.<Name>: labels, constants, errors
+# An optional fourth argument names the definition in the generated comment (default
+# guest/abi/NAME.proto; rewind.mk passes a user's own definitions' paths).
 # Plain sh and awk (no other tool is needed to build the guests).
 set -eu
-kind=$1 def=$2 out=$3
-case $kind in c|java) ;; *) echo "usage: gen-proto.sh c|java NAME.proto OUT" >&2; exit 2 ;; esac
+[ $# -ge 3 ] && [ $# -le 4 ] || { echo "usage: gen-proto.sh c|java NAME.proto OUT [SRC]" >&2; exit 2; }
+kind=$1 def=$2 out=$3 src=${4:-guest/abi/$(basename "$2")}
+case $kind in c|java) ;; *) echo "usage: gen-proto.sh c|java NAME.proto OUT [SRC]" >&2; exit 2 ;; esac
 [ -r "$def" ] || { echo "gen-proto.sh: cannot read $def" >&2; exit 2; }
 mkdir -p "$(dirname "$out")"
 tmp=$out.tmp
-awk -v kind="$kind" -v src="guest/abi/$(basename "$def")" '
+awk -v kind="$kind" -v src="$src" '
 function fail(msg) { printf "%s:%d: %s\n", FILENAME, FNR, msg > "/dev/stderr"; failed = 1; exit 1 }
 function isnum(s) { return s ~ /^-?(0x[0-9a-fA-F]+|[0-9]+)$/ }
 # A number, or the name of a const of this protocol (then its value).

@@ -35,6 +35,14 @@
 # rewind_program; they are linked after its objects and librewind, and are
 # prerequisites of the ELF.
 #
+# Protocols of your own (the format is in ../abi/PROTOCOLS.md): list their
+# definitions before the first rewind_program,
+#   REWIND_PROTO_FILES := proto/ledger.proto
+# and each NAME.proto becomes $(REWIND_BUILD)/include/NAME_proto.h
+# (`#include <NAME_proto.h>`: the request rules, NAME_OPS for rw_serve_ops and
+# the client stubs NAME_call_op), regenerated when the definition changes.
+# NAME must not be one of the SDK's protocols (kv, fs, blk, ...).
+#
 # memcpy, memmove, memset, memcmp and strlen come from the SDK (sdk/string.c,
 # word-sized), not picolibc (a byte per iteration).  To link picolibc's for
 # one program, set REWIND_LIBC_STRING_<NAME> := 1 before its rewind_program.
@@ -84,7 +92,13 @@ REWIND_ABI_H  := $(REWIND_INC)/rewind/abi.h
 # One header per protocol definition (abi/NAME.proto -> rewind/NAME_proto.h).
 REWIND_PROTOS  := $(sort $(basename $(notdir $(wildcard $(REWIND_ABI)/*.proto))))
 REWIND_PROTO_H := $(patsubst %,$(REWIND_INC)/rewind/%_proto.h,$(REWIND_PROTOS))
-REWIND_GEN_H   := $(REWIND_ABI_H) $(REWIND_PROTO_H)
+# A user's protocols (REWIND_PROTO_FILES): headers in $(REWIND_INC) itself.
+# Recursive, so that a Makefile may set the list after this include (before
+# its first rewind_program, whose objects wait for the headers).
+REWIND_PROTO_FILES ?=
+rewind__user_protos = $(sort $(basename $(notdir $(REWIND_PROTO_FILES))))
+REWIND_USER_PROTO_H = $(patsubst %,$(REWIND_INC)/%_proto.h,$(rewind__user_protos))
+REWIND_GEN_H   = $(REWIND_ABI_H) $(REWIND_PROTO_H) $(REWIND_USER_PROTO_H)
 REWIND_MK     := $(REWIND_SDK)/rewind.mk
 
 REWIND_WERROR  ?=
@@ -123,6 +137,30 @@ $(REWIND_ABI_H): $(REWIND_ABI)/abi.def $(REWIND_ABI)/gen-abi.sh
 $(REWIND_INC)/rewind/%_proto.h: $(REWIND_ABI)/%.proto $(REWIND_ABI)/gen-proto.sh
 	$(REWIND_SAY) GEN $@
 	$(REWIND_Q)sh $(REWIND_ABI)/gen-proto.sh c $< $@
+
+# $(call rewind__user_proto,FILE): the rule for one user protocol's header.
+define rewind__user_proto
+$(if $(filter $(basename $(notdir $(1))),$(REWIND_PROTOS)),$$(error REWIND_PROTO_FILES: $(1) has the name of the SDK's protocol $(basename $(notdir $(1))) (../abi/$(notdir $(1))); rename it and its "protocol" line))
+$(if $(filter-out %.proto,$(1)),$$(error REWIND_PROTO_FILES: $(1) is not a .proto file))
+$(if $(wildcard $(1)),,$$(error REWIND_PROTO_FILES: $(1) does not exist (paths are relative to the folder make runs in)))
+$(REWIND_INC)/$(basename $(notdir $(1)))_proto.h: $(1) $(REWIND_ABI)/gen-proto.sh
+	$$(REWIND_SAY) GEN $$@
+	$$(REWIND_Q)sh $(REWIND_ABI)/gen-proto.sh c $$< $$@ $(1)
+endef
+
+# Checked and given rules once, at the first rewind_program (when the
+# Makefile has set REWIND_PROTO_FILES).
+rewind__protos_done :=
+define rewind__protos
+$(if $(word 2,$(filter %/$(1).proto $(1).proto,$(REWIND_PROTO_FILES))),$$(error REWIND_PROTO_FILES: two definitions of protocol $(1): $(filter %/$(1).proto $(1).proto,$(REWIND_PROTO_FILES))))
+endef
+define rewind__user_protos_once
+ifeq ($$(rewind__protos_done),)
+rewind__protos_done := 1
+$$(foreach n,$$(rewind__user_protos),$$(eval $$(call rewind__protos,$$(n))))
+$$(foreach f,$$(REWIND_PROTO_FILES),$$(eval $$(call rewind__user_proto,$$(f))))
+endif
+endef
 
 # ---- flags stamps ----
 
@@ -190,6 +228,7 @@ endef
 
 # $(call rewind_program,NAME,SOURCES[,EXTRA_CFLAGS[,EXTRA_LDFLAGS]])
 define rewind_program
+$(rewind__user_protos_once)
 REWIND_PROGRAMS += $(REWIND_IMAGE)/$(1).elf
 all: $(REWIND_IMAGE)/$(1).elf
 REWIND_FLAGS.$(1) = $$(REWIND_CC) $$(REWIND_CFLAGS) $(3) | $$(REWIND_LDFLAGS) $(4) | $(if $(REWIND_LIBC_STRING_$(1)),libc-string,sdk-string) $(REWIND_LIBS_$(1))

@@ -185,4 +185,135 @@ class SdkTest {
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         assertTrue(p.exitValue() != 0 && out.contains("error:"), out);
     }
+
+    /** Runs make in {@code dir} with {@code args}, expecting it to fail; returns its output. */
+    private static String makeFails(Path dir, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("make", "-C", dir.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "make timed out");
+        assertTrue(p.exitValue() != 0, () -> String.join(" ", cmd) + " should have failed:\n" + out);
+        return out;
+    }
+
+    /**
+     * A protocol of the user's own ({@code REWIND_PROTO_FILES}): its header is generated into the
+     * build, the server's rules reject what the definition forbids, the client stubs work, a
+     * changed definition rebuilds its programs, and wrong lists are refused with a message.
+     */
+    @Test
+    void aUsersOwnProtocolDefinitionBuildsServerAndClient(@TempDir Path dir) throws Exception {
+        Path sdk = Fixtures.projectRoot().resolve("guest/sdk");
+        Files.createDirectories(dir.resolve("proto"));
+        Path def = dir.resolve("proto/tally.proto");
+        Files.writeString(
+                def,
+                String.join(
+                        "\n",
+                        "protocol tally 0x5459 \"TY\": a total of the user's own",
+                        "const MAX 1000  largest amount",
+                        "op ADD 1 in=amount:1..MAX,-,-,- len=0 out=total errors=EINVAL  add to the total",
+                        "op GET 2 in=-,-,-,- len=0 out=total errors=EINVAL  the total",
+                        ""));
+        Files.writeString(
+                dir.resolve("server.c"),
+                String.join(
+                        "\n",
+                        "#include <rewind/rewind.h>",
+                        "#include <tally_proto.h>",
+                        "static uint64_t total;",
+                        "static long do_add(const rw_request *r) { total += r->in->w[0]; r->out->w[0] = total; return 0; }",
+                        "static long do_get(const rw_request *r) { r->out->w[0] = total; return 0; }",
+                        "static const rw_op ops[] = { TALLY_OPS(do_) };",
+                        "int main(void)",
+                        "{",
+                        "\trw_cap ep;",
+                        "\tRW_ASSERT(rw_cap_get(\"tally\", &ep) == 0);",
+                        "\trw_serve_ops(ep, ops, RW_NOPS(ops), NULL);",
+                        "}",
+                        ""));
+        Files.writeString(
+                dir.resolve("client.c"),
+                String.join(
+                        "\n",
+                        "#include <stdio.h>",
+                        "#include <rewind/rewind.h>",
+                        "#include <tally_proto.h>",
+                        "int main(void)",
+                        "{",
+                        "\trw_cap c;",
+                        "\tuint64_t t = 0;",
+                        "\tRW_ASSERT(rw_cap_get(\"tally\", &c) == 0);",
+                        "\tfor (int i = 1; i <= 10; i++)",
+                        "\t\tRW_ASSERT(tally_call_add(c, i, &t) == 0);",
+                        "\tlong big = tally_call_add(c, 5000, &t);",
+                        "\tRW_ASSERT(tally_call_get(c, &t) == 0);",
+                        "\tprintf(\"total %llu, 5000 -> %ld (MAX %d)\\n\", (unsigned long long)t, big, (int)TALLY_MAX);",
+                        "\treturn 0;",
+                        "}",
+                        ""));
+        Files.writeString(
+                dir.resolve("Makefile"),
+                String.join(
+                        "\n",
+                        "REWIND_SDK := " + sdk,
+                        "include $(REWIND_SDK)/rewind.mk",
+                        "REWIND_PROTO_FILES := proto/tally.proto",
+                        "$(eval $(call rewind_program,server,server.c))",
+                        "$(eval $(call rewind_program,client,client.c))",
+                        ""));
+        Files.writeString(
+                dir.resolve("tally.toml"),
+                String.join(
+                        "\n",
+                        "name = \"tally\"",
+                        "[task.tally]",
+                        "image = \"build/image/server.elf\"",
+                        "serves = [\"tally\"]",
+                        "recovery = \"txipc\"",
+                        "[task.client]",
+                        "image = \"build/image/client.elf\"",
+                        "uses = [\"tally\"]",
+                        ""));
+        String first = make(dir);
+        assertTrue(first.contains("GEN     build/include/tally_proto.h"), first);
+        assertTrue(
+                Files.readString(dir.resolve("build/include/tally_proto.h"))
+                        .startsWith("/* Generated from proto/tally.proto by gen-proto.sh"),
+                "the header names the user's definition");
+        Path manifest = dir.resolve("tally.toml");
+        CliRun.Result run = CliRun.rewind(Duration.ofSeconds(60), "boot", manifest.toString());
+        assertEquals(0, run.status(), run::toString);
+        assertEquals("total 55, 5000 -> " + RW_EINVAL + " (MAX 1000)\n", run.out(), run::toString);
+        assertFalse(make(dir).contains("GEN"), "up to date");
+
+        // A changed definition regenerates the header and rebuilds both programs.
+        Files.writeString(def, Files.readString(def).replace("const MAX 1000", "const MAX 10000"));
+        String again = make(dir);
+        assertTrue(
+                again.contains("GEN     build/include/tally_proto.h")
+                        && again.contains("LD      build/image/server.elf")
+                        && again.contains("LD      build/image/client.elf"),
+                again);
+        run = CliRun.rewind(Duration.ofSeconds(60), "boot", manifest.toString());
+        assertEquals("total 5055, 5000 -> 0 (MAX 10000)\n", run.out(), run::toString);
+
+        // Lists a user gets wrong.
+        Files.copy(def, dir.resolve("proto/kv.proto"));
+        assertTrue(
+                makeFails(dir, "REWIND_PROTO_FILES=proto/kv.proto").contains("has the name of the SDK's protocol kv"));
+        Files.createDirectories(dir.resolve("other"));
+        Files.copy(def, dir.resolve("other/tally.proto"));
+        assertTrue(makeFails(dir, "REWIND_PROTO_FILES=proto/tally.proto other/tally.proto")
+                .contains("two definitions of protocol tally"));
+        assertTrue(makeFails(dir, "REWIND_PROTO_FILES=proto/none.proto").contains("proto/none.proto does not exist"));
+        assertTrue(makeFails(dir, "REWIND_PROTO_FILES=server.c").contains("server.c is not a .proto file"));
+        // A definition the generator rejects fails the build with its line.
+        Files.writeString(def, Files.readString(def).replace("in=-,-,-,-", "in=-,-,-"));
+        String rejected = makeFails(dir);
+        assertTrue(rejected.contains("tally.proto:4: in= needs exactly 4 words"), rejected);
+    }
+
+    private static final long RW_EINVAL = dev.rewind.abi.Abi.EINVAL;
 }
