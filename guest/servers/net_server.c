@@ -49,11 +49,20 @@
 #define NOTIF_NAME  "net_rx2"
 #define STATIC_HOST 16
 #endif
-#define NIC_NAME    "nic"
-#define MAX_SOCKETS 64
-#define FALLBACK_NS 2000000000ULL /* DHCP gives up: the static address */
-#define RX_BATCH    64            /* frames drained per wake before serving requests */
-#define REQ_BATCH   8             /* requests served in a row before looking at net_rx */
+#define NIC_NAME     "nic"
+#define MAX_SOCKETS  64
+#define FALLBACK_NS  2000000000ULL /* DHCP gives up: the static address */
+#define RX_BATCH     64            /* frames drained per wake before serving requests */
+#define REQ_BATCH    8             /* requests served in a row before looking at net_rx */
+/* Receive livelock: the stack runs above its clients, so while frames keep
+ * coming faster than it takes them (a flood), draining them would leave no
+ * CPU to the lower-priority tasks whose requests it exists for.  Frames get
+ * at most RX_SHARE_NS of each RX_WINDOW_NS; past that the stack waits for
+ * requests and timers only, until the window ends, and frames wait on the
+ * card (which drops what it cannot hold, at the edge, where a flood costs
+ * nothing). */
+#define RX_WINDOW_NS 10000000ULL /* 10 ms */
+#define RX_SHARE_NS  6000000ULL  /* frames' share of a window while they keep coming */
 
 #define STATIC_ADDR NET_ADDR(10, 0, 2, STATIC_HOST)
 #define STATIC_MASK NET_ADDR(255, 255, 255, 0)
@@ -669,6 +678,7 @@ int main(void)
 	t_start = rw_clock_ns();
 	int dhcp_waiting = 1;
 	int rx_more = 0, served = 0;
+	uint64_t win_start = t_start, rx_used = 0;
 
 	for (;;) {
 		sys_check_timeouts();
@@ -677,17 +687,24 @@ int main(void)
 			dhcp_waiting = 0;
 			fallback();
 		}
+		if (now - win_start >= RX_WINDOW_NS) {
+			win_start = now;
+			rx_used = 0;
+		}
+		int rx_paused = rx_used >= RX_SHARE_NS;
 		/* Frames left over, or requests served in a row: look at
 		 * net_rx before the next request (requests come first in
 		 * WAIT_ANY, so a busy client must not starve the card). */
-		if (served >= REQ_BATCH) {
+		if (served >= REQ_BATCH && !rx_paused) {
 			uint64_t bits = 0;
 			served = 0;
 			if (rw_poll(net_rx, &bits) == 0 && (bits & NIC_RX_BIT))
 				rx_more = 1;
 		}
-		if (rx_more && served == 0) {
+		if (rx_more && served == 0 && !rx_paused) {
 			rx_more = rx_drain();
+			uint64_t after = rw_clock_ns();
+			rx_used += after - now;
 			if (!rx_more)
 				continue;
 			/* The batch ended with frames still waiting (a flood):
@@ -705,11 +722,19 @@ int main(void)
 			if (timeout == 0 || left < timeout)
 				timeout = left;
 		}
-		if (rx_more || (timeout == 0 && ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE))
+		if (rx_paused) {
+			/* Requests and timers only, until the window ends
+			 * (net_rx's bit stays set for then). */
+			uint64_t left = win_start + RX_WINDOW_NS - now;
+			if (ms == 0)
+				timeout = 1; /* a timer is due */
+			else if (timeout == 0 || left < timeout)
+				timeout = left;
+		} else if (rx_more || (timeout == 0 && ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE))
 			timeout = 1; /* frames or a timer are due: just look for work */
 		rw_msg m;
 		uint64_t badge = 0, bits = 0;
-		r = rw_wait_any(ep, net_rx, timeout, &m, &badge, &bits);
+		r = rw_wait_any(ep, rx_paused ? RW_CAP(-1) : net_rx, timeout, &m, &badge, &bits);
 		if (r == 0) {
 			rw_dispatch(ops, RW_NOPS(ops), &m, badge, NULL);
 			r = rw_reply(&m);

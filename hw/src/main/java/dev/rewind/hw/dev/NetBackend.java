@@ -31,6 +31,12 @@ public interface NetBackend extends AutoCloseable {
     /** Sends the first {@code len} bytes of {@code frame} towards the host; the backend may keep the array. */
     void send(byte[] frame, int len);
 
+    /**
+     * The sink said it was not {@link FrameSink#accepting} and has room again (called on the
+     * kernel thread as the card hands queued frames to its driver; must not block).
+     */
+    default void sinkHasRoom() {}
+
     /** Whether the cable is plugged in (the backend is started and not closed). */
     boolean linkUp();
 

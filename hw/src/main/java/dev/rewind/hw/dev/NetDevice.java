@@ -57,6 +57,12 @@ public final class NetDevice extends Device implements AutoCloseable {
     public static final int MIN_RING = 2, MAX_RING = 256;
     /** Host-side receive queue bounds. */
     public static final int QUEUE_FRAMES = 256, QUEUE_BYTES = 512 * 1024;
+    /**
+     * Room the host-side queue keeps for one turn of the backend: with less, the sink is not
+     * {@link FrameSink#accepting} and the backend leaves what the host sends in its sockets
+     * (one turn of slirp reads each socket once; a TCP socket gives up to a window of segments).
+     */
+    static final int HEADROOM_FRAMES = 64, HEADROOM_BYTES = 128 * 1024;
 
     /** 52:54:00:12:34:56 (first octet in bits 0-7), the power-on MAC of device index 0. */
     public static final long DEFAULT_MAC = 0x5634_1200_5452L;
@@ -77,6 +83,22 @@ public final class NetDevice extends Device implements AutoCloseable {
     private final AtomicLong hostDropped = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong queueFull = new AtomicLong();
+    /** The sink told the backend it was not accepting: tell it when there is room again. */
+    private volatile boolean backendHeld;
+    /** Times the sink told the backend to hold its input back. */
+    private final AtomicLong holds = new AtomicLong();
+    /** What the backend delivers to: {@link #fromHost}, with room reported. */
+    private final FrameSink sink = new FrameSink() {
+        @Override
+        public void frame(byte[] f) {
+            fromHost(f);
+        }
+
+        @Override
+        public boolean accepting() {
+            return hasRoom(true);
+        }
+    };
 
     // Registers (kernel thread).
     private long mac;
@@ -196,7 +218,7 @@ public final class NetDevice extends Device implements AutoCloseable {
     /** Starts the backend (if any), delivering to this card. Throws what the backend throws. */
     public void start() {
         if (backend != null) {
-            backend.start(this::fromHost);
+            backend.start(sink);
         }
         linkSeen = linkUp();
     }
@@ -215,6 +237,15 @@ public final class NetDevice extends Device implements AutoCloseable {
         if (backend != null) {
             backend.close();
         }
+        log.debug(
+                "{}: closed: {} frames received, {} dropped before the ring ({} with the host-side queue full), {} holds; {} sent, {} TX errors",
+                name(),
+                rxFrames,
+                rxDropped(),
+                queueFull.get(),
+                holds.get(),
+                txFrames,
+                txErrors);
     }
 
     // ---- host side (any thread) ----
@@ -250,7 +281,45 @@ public final class NetDevice extends Device implements AutoCloseable {
 
     /** The sink a backend delivers to (for tests and the kernel). */
     public FrameSink hostSink() {
-        return this::fromHost;
+        return sink;
+    }
+
+    /**
+     * Whether the host-side queue has {@link #HEADROOM_FRAMES} and {@link #HEADROOM_BYTES} free
+     * (RX off counts as room: frames are dropped at once then, and a backend must not wait for
+     * a driver that may never turn it on). {@code asked}: the backend asks, and is owed a
+     * {@link NetBackend#sinkHasRoom} if the answer is no.
+     */
+    private boolean hasRoom(boolean asked) {
+        boolean room;
+        synchronized (inbox) {
+            room = !rxOnForHost
+                    || (inbox.size() <= QUEUE_FRAMES - HEADROOM_FRAMES && inboxBytes <= QUEUE_BYTES - HEADROOM_BYTES);
+        }
+        if (!room && asked && !backendHeld) {
+            backendHeld = true;
+            holds.incrementAndGet();
+        }
+        return room;
+    }
+
+    /** If the backend holds its input back for this card and there is room now, it may go on. */
+    private void releaseBackend() {
+        if (backendHeld && hasRoom(false)) {
+            backendHeld = false;
+            if (backend != null) {
+                try {
+                    backend.sinkHasRoom();
+                } catch (RuntimeException e) {
+                    log.warn("{}: the backend failed to take up its input again", name(), e);
+                }
+            }
+        }
+    }
+
+    /** Times the card asked its backend to hold the host's input back (its queue was nearly full). */
+    public long holds() {
+        return holds.get();
     }
 
     // ---- kernel side ----
@@ -292,6 +361,7 @@ public final class NetDevice extends Device implements AutoCloseable {
         long used = rxSlotsUsed;
         try {
             pollRx(nowNanos);
+            releaseBackend();
         } finally {
             // Starved: frames wait with no buffer to take them. Under a flood the ring is full
             // again after every poll that filled it, so the clock restarts whenever the driver
@@ -654,6 +724,7 @@ public final class NetDevice extends Device implements AutoCloseable {
             inboxBytes = 0;
         }
         rxDropped += n;
+        releaseBackend();
     }
 
     // ---- statistics for the host side and tests ----

@@ -215,6 +215,10 @@ public final class SlirpBackend implements NetBackend {
     private volatile boolean closing;
     private volatile List<HostForward> bound = List.of();
     private volatile FrameSink sink;
+    private final java.util.concurrent.atomic.AtomicLong held = new java.util.concurrent.atomic.AtomicLong();
+    /** While holding the host's input back, the longest wait before asking the card again. */
+    private static final int HOLD_RECHECK_MS = 20;
+
     private Thread thread;
     private final int[] pipe = {-1, -1};
 
@@ -366,6 +370,16 @@ public final class SlirpBackend implements NetBackend {
     }
 
     @Override
+    public void sinkHasRoom() {
+        wake();
+    }
+
+    /** Loop turns that left the host's input in its sockets (the card's queue nearly full). */
+    public long heldTurns() {
+        return held.get();
+    }
+
+    @Override
     public void send(byte[] frame, int len) {
         if (!running) {
             return;
@@ -424,6 +438,12 @@ public final class SlirpBackend implements NetBackend {
                 log.warn("{}: slirp thread did not stop within 10 s", name);
             }
         }
+        log.debug(
+                "{}: slirp closed: {} frames from the guest, {} dropped (outbox full); {} turns held the host's input back",
+                name,
+                framesFromGuest.get(),
+                outboxDropped.get(),
+                held.get());
     }
 
     private final Object pipeLock = new Object();
@@ -742,9 +762,30 @@ public final class SlirpBackend implements NetBackend {
             } else if (echoesPending()) {
                 ms = Math.min(ms, 5); // slirp's notify normally wakes us when the window opens
             }
+            // The card's queue nearly full: leave what the host sends in slirp's sockets (the
+            // host's flow control and socket limits apply there) until the card's sinkHasRoom
+            // wakes us through the pipe. Otherwise a flood on one socket fills the queue on
+            // every turn, and a SYN or segment for another socket finds it full and is lost.
+            FrameSink s = sink;
+            boolean hold = s != null && !s.accepting();
+            if (hold) {
+                held.incrementAndGet();
+                ms = Math.min(ms, HOLD_RECHECK_MS);
+                for (int i = 1; i < npoll; i++) { // (0: the wake-up pipe) writes to the host go on
+                    short ev = pollfds.getShort(i * 8L + 4);
+                    pollfds.setShort(i * 8L + 4, (short) (ev & ~(POLLIN | POLLPRI)));
+                }
+            }
             int n = libc.poll(pollfds, npoll, ms);
             if (closing) {
                 break;
+            }
+            if (!hold && s != null && !s.accepting()) { // (the card filled up during the wait)
+                held.incrementAndGet();
+                for (int i = 1; i < npoll; i++) { // unread now, still readable at the next poll
+                    short re = pollfds.getShort(i * 8L + 6);
+                    pollfds.setShort(i * 8L + 6, (short) (re & ~(POLLIN | POLLPRI)));
+                }
             }
             if (n > 0 && (pollfds.getShort(6) & POLLIN) != 0) {
                 while (libc.read(pipe[0], drain, drain.length) > 0) {

@@ -48,6 +48,13 @@ class NetDeviceTest {
             return up;
         }
 
+        final AtomicInteger roomCalls = new AtomicInteger();
+
+        @Override
+        public void sinkHasRoom() {
+            roomCalls.incrementAndGet();
+        }
+
         @Override
         public void close() {
             closed = true;
@@ -512,6 +519,50 @@ class NetDeviceTest {
     }
 
     /** A flood from the host: the queue stays within its bounds, the excess is counted. */
+    /**
+     * With less than the headroom free in the host-side queue the sink tells the backend to hold
+     * its input back, and the card tells it once when the driver has taken enough for a burst
+     * again; RX turned off frees the queue at once and counts as room.
+     */
+    @Test
+    void aNearlyFullQueueHoldsTheBackendBackUntilThereIsRoom() {
+        setUpRings(4, 4);
+        dev.write(NetDevice.FILTER, 4, NetDevice.FILTER_PROMISC);
+        byte[] f = frame(MAC_BYTES, 100, 1);
+        int limit = NetDevice.QUEUE_FRAMES - NetDevice.HEADROOM_FRAMES;
+        for (int i = 0; i < limit; i++) {
+            assertTrue(backend.sink.accepting(), "room at " + i);
+            backend.sink.frame(f);
+        }
+        assertTrue(backend.sink.accepting(), "exactly the headroom left");
+        backend.sink.frame(f);
+        assertFalse(backend.sink.accepting(), "less than the headroom left");
+        assertFalse(backend.sink.accepting(), "asked again");
+        assertEquals(1, dev.holds(), "one hold, however often it asks");
+        assertEquals(0, backend.roomCalls.get());
+        dev.poll(0); // no buffer posted: nothing leaves the queue
+        assertEquals(0, backend.roomCalls.get(), "still less than the headroom free");
+        // The driver takes 3 frames (a 4-slot ring keeps one empty): room for a burst again.
+        postRx(0, 3, 2048);
+        dev.poll(0);
+        assertEquals(limit + 1 - 3, dev.queuedFrames());
+        assertEquals(1, backend.roomCalls.get(), "room again: told once");
+        assertTrue(backend.sink.accepting());
+        dev.poll(0);
+        assertEquals(1, backend.roomCalls.get());
+
+        // Held again, then RX off: the queue is dropped and the backend released.
+        while (backend.sink.accepting()) {
+            backend.sink.frame(f);
+        }
+        assertEquals(2, dev.holds());
+        dev.write(NetDevice.ENABLE, 4, NetDevice.ENABLE_TX);
+        assertEquals(0, dev.queuedFrames());
+        assertEquals(2, backend.roomCalls.get());
+        assertTrue(backend.sink.accepting(), "RX off: nothing to wait for (frames are dropped at once)");
+        assertEquals(0, dev.queueFullDrops(), "nothing was dropped for a full queue");
+    }
+
     @Test
     void floodIsBounded() throws Exception {
         setUpRings(4, 4);

@@ -249,6 +249,50 @@ class SlirpBackendTest {
         assertTrue(backend.framesFromGuest() >= 1);
     }
 
+    /**
+     * While the card says it has no room ({@code FrameSink.accepting} false) what the host sends
+     * stays in slirp's socket; when the card reports room ({@code sinkHasRoom}) it comes, all of it.
+     */
+    @Test
+    void aSinkWithoutRoomLeavesTheHostsInputInTheSocket() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean room = new java.util.concurrent.atomic.AtomicBoolean(true);
+        backend = new SlirpBackend("eth0", NetOptions.parse(List.of("hostfwd=udp:127.0.0.1:0-:7")));
+        backend.start(new dev.rewind.hw.dev.FrameSink() {
+            @Override
+            public void frame(byte[] f) {
+                toGuest.add(f);
+            }
+
+            @Override
+            public boolean accepting() {
+                return room.get();
+            }
+        });
+        int port = backend.forwards().get(0).hostPort();
+        backend.send(arpRequest(HOST_IP), 60);
+        await(f -> isArpReplyFrom(f, HOST_IP), "ARP reply");
+        room.set(false);
+        long heldBefore = backend.heldTurns();
+        java.util.function.Predicate<byte[]> udpToGuest =
+                f -> f.length >= 42 && u16(f, 12) == 0x0800 && f[14 + 9] == 17 && u16(f, 14 + 22) == 7;
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket()) {
+            for (int i = 0; i < 3; i++) {
+                byte[] b = ("held " + i).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                s.send(new java.net.DatagramPacket(b, b.length, java.net.InetAddress.getLoopbackAddress(), port));
+            }
+            Thread.sleep(300);
+            assertTrue(toGuest.stream().noneMatch(udpToGuest), "nothing read while the card has no room");
+            assertTrue(backend.heldTurns() > heldBefore, "the loop held the input back");
+            room.set(true);
+            backend.sinkHasRoom();
+            for (int i = 0; i < 3; i++) {
+                byte[] d = await(udpToGuest, "UDP datagram " + i + " to 10.0.2.15:7");
+                String payload = new String(d, 42, d.length - 42, java.nio.charset.StandardCharsets.US_ASCII);
+                assertTrue(payload.startsWith("held " + i), payload);
+            }
+        }
+    }
+
     @Test
     void twoForwardsOnPortZeroGetDistinctPorts() {
         start("hostfwd=tcp::0-:80,hostfwd=udp:127.0.0.1:0-:7", "restrict=on");
