@@ -20,6 +20,19 @@
  * page; the PC, restored by Unicorn before the hook runs, is exact) and returns false: the
  * run ends with an error.
  *
+ * Growing the TLB: the engine's TLB starts at 256 entries (1 MiB of 4 KiB pages) and Unicorn,
+ * like QEMU, resizes it only when it is emptied, by its use since the last flush (doubled when
+ * more than 70% of it was in use). A task alone on its engine may never be flushed, so a working
+ * set of a few MiB missed on nearly every access, each miss a fill here plus, on the first store
+ * to the page again, Unicorn's notdirty path (bench `bigmem`, docs/PERFORMANCE.md). So after
+ * RW_GROW_FILLS fills since the last flush the hook empties the TLB before it answers: the
+ * engine doubles it, and a task that keeps missing gets it doubled again after as many fills
+ * more, until its working set fits (the fill counts stop growing) or, since a TLB cannot grow
+ * past about RW_GROW_FILLS / 0.7 used entries, at 32768 entries (128 MiB). A task whose pages
+ * fit never reaches the threshold between two flushes. QEMU's own callers of tlb_fill expect
+ * it to resize the TLB (they look the entry up again after it), and the entry filled below goes
+ * into the new table.
+ *
  * The engine's page may be smaller than RW_PAGE: Unicorn's ARM64 CPU defaults to 1 KiB pages
  * (UnicornCpu sets 4 KiB through uc_ctl, since a 256-entry TLB of 1 KiB pages covered only
  * 256 KiB: docs/PERFORMANCE.md). Everything here (logging, the open set, the recorded fault)
@@ -28,9 +41,10 @@
  */
 #include "rewind_native.h"
 
-#define RW_MAXOPEN 64 /* writable pages remembered since the last flush */
-#define RW_PRELOG  16 /* at most this many are logged up front at a transaction's start */
-#define RW_REFRESH 32 /* transactions between two flushes at most */
+#define RW_MAXOPEN    64    /* writable pages remembered since the last flush */
+#define RW_PRELOG     16    /* at most this many are logged up front at a transaction's start */
+#define RW_REFRESH    32    /* transactions between two flushes at most */
+#define RW_GROW_FILLS 16384 /* fills since the last flush that flush again, to grow the TLB */
 
 struct rw_mmu_region {
 	uint64_t vaddr; /* 0  */
@@ -53,7 +67,8 @@ struct rw_mmu {
 	int32_t begins;       /* 64: transactions begun since the last flush */
 	int32_t pad2;         /* 68 */
 	uint64_t open
-	        [RW_MAXOPEN]; /* 72: data pages the TLB may hold writable since the last flush */
+	        [RW_MAXOPEN];   /* 72: data pages the TLB may hold writable since the last flush */
+	int64_t fills_at_flush; /* 584: fills when the TLB was last emptied */
 };
 
 #define RW_CTL_TLB_FLUSH (11 | (1 << 30)) /* UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0) */
@@ -62,6 +77,7 @@ struct rw_mmu {
 void rw_mmu_flush(struct rw_mmu *m)
 {
 	m->ctl(m->uc, RW_CTL_TLB_FLUSH);
+	m->fills_at_flush = m->fills;
 	m->begins = 0;
 	m->nopen = 0;
 	m->open_unknown = 0;
@@ -133,6 +149,8 @@ bool rw_tlb_fill_hook(void *uc, uint64_t vaddr, int type, struct rw_tlb_entry *e
 	struct rw_mmu *m = user;
 	(void)uc;
 	m->fills++;
+	if (m->fills - m->fills_at_flush > RW_GROW_FILLS)
+		rw_mmu_flush(m);
 
 	int need = type == 17 ? 2 : type == 18 ? 4 : 1;
 	uint64_t page = vaddr & ~(uint64_t)(RW_PAGE - 1);

@@ -27,7 +27,7 @@ final class NativeMmu {
     private static final int OFF_CTL = 48;
     private static final int OFF_OPEN_UNKNOWN = 60;
     /** struct rw_mmu, with room for RW_MAXOPEN (64) open pages. */
-    private static final int SIZE = 72 + 8 * 64;
+    private static final int SIZE = 72 + 8 * 64 + 8;
 
     private static final int REGION_SIZE = 24;
 

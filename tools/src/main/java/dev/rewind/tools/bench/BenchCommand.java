@@ -52,7 +52,7 @@ import picocli.CommandLine.Parameters;
             "",
             "WHAT: any of ipc, compute, store, boot, memory, txipc, blk, net (default: all), and qemu.",
             "qemu (only when named): the programs of guest/bench/ (sort, hash, matrix, strsearch, compress, fsm,",
-            "list, crc) under Rewind and under QEMU's virt board (qemu-system-riscv64; qemu-system-aarch64 -cpu",
+            "list, crc, bigmem) under Rewind and under QEMU's virt board (qemu-system-riscv64; qemu-system-aarch64 -cpu",
             "cortex-a72), interleaved, best of --runs rounds; prints each ratio and their geometric mean. Installs",
             "qemu-system-misc / qemu-system-arm if missing (as root; otherwise prints the apt-get command).",
             "txipc: KV and FS workloads with and without txipc, rollback time by pages dirtied, history replays.",
@@ -88,7 +88,7 @@ public final class BenchCommand implements Callable<Integer> {
             names = "--programs",
             split = ",",
             paramLabel = "NAME,...",
-            description = "qemu: only these of the benchmark programs (default: all eight).")
+            description = "qemu: only these of the benchmark programs (default: all nine).")
     List<String> programs = new ArrayList<>();
 
     @Option(

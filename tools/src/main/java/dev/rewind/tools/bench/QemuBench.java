@@ -36,7 +36,7 @@ final class QemuBench {
 
     /** The programs, in guest/Makefile's BENCH_PROGS order. */
     static final List<String> PROGRAMS =
-            List.of("sort", "hash", "matrix", "strsearch", "compress", "fsm", "list", "crc");
+            List.of("sort", "hash", "matrix", "strsearch", "compress", "fsm", "list", "crc", "bigmem");
 
     /** How one architecture's QEMU side is run: the binary, its Debian package, its options. */
     record Target(Arch arch, String binary, String pkg, List<String> options) {
