@@ -47,6 +47,13 @@
 # word-sized), not picolibc (a byte per iteration).  To link picolibc's for
 # one program, set REWIND_LIBC_STRING_<NAME> := 1 before its rewind_program.
 #
+# FLOAT=hard (riscv64) builds for the machine's floating-point unit
+# (-march=rv64imafdc -mabi=lp64d, picolibc's hard-float library) into
+# build/hardfloat by default; the default, FLOAT=soft, is rv64imac with
+# floating point in software.  The two ABIs do not link together: build every
+# program of a system (and its SDK) with one of them.  The kernel turns the
+# FPU on for a hard-float program; AArch64 always has FP/SIMD.
+#
 # ARCH picks the instruction set: riscv64 (the default) or aarch64, e.g.
 # `make ARCH=aarch64`.  A system has one architecture, so build all of its
 # programs for the same one; the kernel picks the CPU from the ELF.  With
@@ -65,12 +72,24 @@ ifeq ($(.DEFAULT_GOAL),)
 endif
 
 ARCH ?= riscv64
+FLOAT ?= soft
+ifeq ($(filter soft hard,$(FLOAT)),)
+  $(error FLOAT=$(FLOAT): expected soft or hard)
+endif
 ifeq ($(ARCH),riscv64)
   REWIND_CROSS  ?= riscv64-unknown-elf-
-  REWIND_ARCH   := -march=rv64imac -mabi=lp64 -mcmodel=medany
   REWIND_SPECS  := --specs=picolibc.specs
-  REWIND_BUILD  ?= build
+  ifeq ($(FLOAT),hard)
+    REWIND_ARCH   := -march=rv64imafdc -mabi=lp64d -mcmodel=medany
+    REWIND_BUILD  ?= build/hardfloat
+  else
+    REWIND_ARCH   := -march=rv64imac -mabi=lp64 -mcmodel=medany
+    REWIND_BUILD  ?= build
+  endif
 else ifeq ($(ARCH),aarch64)
+  ifeq ($(FLOAT),hard)
+    $(error FLOAT=hard is for riscv64: AArch64 programs always use its FP/SIMD unit)
+  endif
   REWIND_CROSS  ?= aarch64-linux-gnu-
   # Linux's compiler: no PIE, no stack protector or unwind tables, static.
   REWIND_ARCH   := -march=armv8-a -mcmodel=small -fno-pie -fno-stack-protector \

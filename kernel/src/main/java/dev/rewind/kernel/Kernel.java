@@ -383,6 +383,9 @@ public final class Kernel implements AutoCloseable {
         long limit = stackBottom - PAGE; // a guard page below the stack
         Cpu cpu = arch.newCpu(ram);
         try {
+            if (t.image().usesFloatingPoint()) {
+                cpu.enableFloatingPoint();
+            }
             AddressSpace space = cpu.memory();
             long top = Abi.LOAD_MIN;
             int n = 0;

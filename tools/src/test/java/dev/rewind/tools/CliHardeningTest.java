@@ -34,12 +34,18 @@ class CliHardeningTest {
     }
 
     @Test
-    void aRiscvProgramBuiltForAnFpuIsRefusedAtLoad() {
+    void aRiscvProgramBuiltForTheFpuRunsAndOneBuiltForMoreIsRefusedAtLoad() {
         // hello built with -march=rv64imafdc -mabi=lp64: its .riscv.attributes name F and D
-        Result r = rewind("boot", "builtin:t_fpu_isa.elf");
+        Result fd = rewind("boot", "builtin:t_fpu_isa.elf");
+        assertEquals(0, fd.status(), fd::toString);
+        assertTrue(fd.out().contains("hello"), fd::toString);
+        // ... and with Zfh (half precision), which the machine does not have
+        Result r = rewind("boot", "builtin:t_zfh_isa.elf");
         assertEquals(2, r.status(), r::toString);
-        assertTrue(r.err().contains("t_fpu_isa.elf: uses floating-point instructions (F+D in its ISA"), r::toString);
-        assertTrue(r.err().contains("build with -march=rv64imac -mabi=lp64"), r::toString);
+        assertTrue(
+                r.err().contains("t_zfh_isa.elf: uses floating-point extensions the machine does not have (zfh+zfhmin"),
+                r::toString);
+        assertTrue(r.err().contains("build with -march=rv64imafdc -mabi=lp64d"), r::toString);
         assertFalse(r.out().contains("hello"), "nothing ran: " + r);
     }
 

@@ -315,5 +315,86 @@ class SdkTest {
         assertTrue(rejected.contains("tally.proto:4: in= needs exactly 4 words"), rejected);
     }
 
+    /**
+     * {@code make FLOAT=hard}: programs built for the RISC-V FPU (rv64imafdc, lp64d) run with it
+     * on and compute what the soft-float build computes, and txipc restores the f registers a
+     * rolled-back request changed (fp_server keeps its sum in fs0 when built so; with the f
+     * registers left out of the rollback, the client sees 1010 instead of 10).
+     */
+    @Test
+    void hardFloatProgramsRunOnTheFpuAndTxipcRestoresTheirRegisters(@TempDir Path dir) throws Exception {
+        Path root = Fixtures.projectRoot();
+        Files.writeString(
+                dir.resolve("calc.c"),
+                String.join(
+                        "\n",
+                        "#include <stdio.h>",
+                        "#include <string.h>",
+                        "#include <math.h>",
+                        "volatile double seed = 1.5;",
+                        "volatile float fseed = 0.25f;",
+                        "int main(void)",
+                        "{",
+                        "\tdouble s = 0;",
+                        "\tfloat f = 0;",
+                        "\tfor (int i = 1; i <= 2000; i++) {",
+                        "\t\ts += sqrt(seed * i) / i;",
+                        "\t\tf = f * 0.999f + fseed * (float)i;",
+                        "\t}",
+                        "\tunsigned long long sb;",
+                        "\tunsigned fb;",
+                        "\tmemcpy(&sb, &s, sizeof sb);",
+                        "\tmemcpy(&fb, &f, sizeof fb);",
+                        "\tprintf(\"calc: %llx %x\\n\", sb, fb);",
+                        "\treturn 0;",
+                        "}",
+                        ""));
+        Files.writeString(
+                dir.resolve("Makefile"),
+                String.join(
+                        "\n",
+                        "REWIND_SDK := " + root.resolve("guest/sdk"),
+                        "include $(REWIND_SDK)/rewind.mk",
+                        "$(eval $(call rewind_program,calc,calc.c,-ffp-contract=off,-lm))",
+                        "$(eval $(call rewind_program,fp_server," + root.resolve("guest/tests/fp_server.c") + "))",
+                        "$(eval $(call rewind_program,fp_client," + root.resolve("guest/tests/fp_client.c") + "))",
+                        ""));
+        make(dir);
+        make(dir, "FLOAT=hard");
+        Path soft = dir.resolve("build/image/calc.elf");
+        Path hard = dir.resolve("build/hardfloat/image/calc.elf");
+        byte[] h = Files.readAllBytes(hard);
+        assertEquals(0x5, h[0x30] & 0xff, "e_flags: RVC, double-float ABI");
+        CliRun.Result softRun = CliRun.rewind(Duration.ofSeconds(60), "boot", soft.toString());
+        CliRun.Result hardRun = CliRun.rewind(Duration.ofSeconds(60), "boot", hard.toString());
+        assertEquals(0, hardRun.status(), hardRun::toString);
+        // The same operations in Java (IEEE 754, each rounded: no fused multiply-add, as
+        // -ffp-contract=off compiles them): both builds must get these bits exactly.
+        double sum = 0;
+        float f = 0;
+        for (int i = 1; i <= 2000; i++) {
+            sum += Math.sqrt(1.5 * i) / i;
+            f = f * 0.999f + 0.25f * (float) i;
+        }
+        String want = "calc: " + Long.toHexString(Double.doubleToRawLongBits(sum)) + " "
+                + Integer.toHexString(Float.floatToRawIntBits(f)) + "\n";
+        assertEquals(want, softRun.out(), softRun::toString);
+        assertEquals(want, hardRun.out(), hardRun::toString);
+
+        Files.writeString(
+                dir.resolve("fp.toml"),
+                Files.readString(root.resolve("guest/images/t_fp_tx.toml"))
+                        .replace("\"fp_server.elf\"", "\"build/hardfloat/image/fp_server.elf\"")
+                        .replace("\"fp_client.elf\"", "\"build/hardfloat/image/fp_client.elf\""));
+        CliRun.Result tx = CliRun.rewind(
+                Duration.ofSeconds(60), "boot", dir.resolve("fp.toml").toString());
+        assertEquals(0, tx.status(), tx::toString);
+        assertEquals("fp_tx: all ok\n", tx.out(), tx::toString);
+        assertEquals(3, tx.err().split("request rolled back \\(txipc\\)", -1).length - 1, tx::toString);
+
+        assertTrue(makeFails(dir, "FLOAT=hard", "ARCH=aarch64").contains("FLOAT=hard is for riscv64"));
+        assertTrue(makeFails(dir, "FLOAT=double").contains("FLOAT=double: expected soft or hard"));
+    }
+
     private static final long RW_EINVAL = dev.rewind.abi.Abi.EINVAL;
 }

@@ -96,12 +96,19 @@ public interface Cpu extends AutoCloseable {
      * How many longs {@link #readExtended} fills: the registers outside {@link #readAll}'s
      * layout that a rollback, a replay or a debugger must save and restore as well. AArch64: the
      * FP/SIMD registers, q0..q31 as two longs each (bits 63..0, then 127..64), then fpsr, fpcr
-     * and the NZCV flags ({@value Aarch64Cpu#EXTENDED_LENGTH}); RISC-V (rv64imac, no F or D):
-     * none, 0.
+     * and the NZCV flags ({@value Aarch64Cpu#EXTENDED_LENGTH}); RISC-V: with its FPU on
+     * ({@link #enableFloatingPoint}), f0..f31 (their 64 bits) and fcsr
+     * ({@value RiscvCpu#EXTENDED_LENGTH}), else none.
      */
     default int extendedLength() {
         return 0;
     }
+
+    /**
+     * Turns on a floating-point unit that is off at reset (RISC-V, for a program built for F
+     * and D); nothing where it is always on (AArch64).
+     */
+    default void enableFloatingPoint() {}
 
     /** The extended registers into out[0..{@link #extendedLength()}) (one native call). */
     default void readExtended(long[] out) {}

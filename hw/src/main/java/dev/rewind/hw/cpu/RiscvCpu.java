@@ -17,6 +17,10 @@ public final class RiscvCpu extends UnicornCpu {
     private static final int REG_X0 = 1;
 
     private static final int REG_PC = 190;
+    /** Unicorn's ids of f0 (f0..f31 consecutive), fcsr and mstatus. */
+    private static final int REG_F0 = 158, REG_FCSR = 43, REG_MSTATUS = 116;
+    /** mstatus.FS (bits 14..13) and its Initial value. */
+    private static final long MSTATUS_FS = 3L << 13, MSTATUS_FS_INITIAL = 1L << 13;
 
     static final int EBREAK = 0x00100073;
     static final int C_EBREAK = 0x9002;
@@ -37,6 +41,14 @@ public final class RiscvCpu extends UnicornCpu {
     /** The {@code time} CSR's number. */
     static final int CSR_TIME = 0xc01;
 
+    /** {@link #readExtended}'s length with the FPU on: f0..f31 (their 64 bits; a float NaN-boxed), then fcsr. */
+    public static final int EXTENDED_LENGTH = 33;
+
+    /** The slot of fcsr in {@link #readExtended}'s layout. */
+    public static final int FCSR = 32;
+
+    private static final int[] EXT_IDS = new int[EXTENDED_LENGTH];
+
     /** a0..a7 then pc: read in one native call after an ecall. */
     private static final int[] ECALL_IDS = new int[9];
 
@@ -53,6 +65,10 @@ public final class RiscvCpu extends UnicornCpu {
             ALL_IDS[i] = REG_X0 + 1 + i;
         }
         ALL_IDS[31] = REG_PC;
+        for (int i = 0; i < 32; i++) {
+            EXT_IDS[i] = REG_F0 + i;
+        }
+        EXT_IDS[FCSR] = REG_FCSR;
     }
 
     public RiscvCpu(PhysicalMemory ram) {
@@ -63,6 +79,22 @@ public final class RiscvCpu extends UnicornCpu {
                 ARG_IDS,
                 ECALL_IDS,
                 (1L << Cause.ECALL_U) | (1L << Cause.ECALL_S) | (1L << Cause.ECALL_M));
+    }
+
+    /** The floating-point unit is on ({@link #enableFloatingPoint}). */
+    private boolean fpu;
+
+    /**
+     * Turns the floating-point unit on (mstatus.FS = Initial; the engine marks it Dirty at the
+     * first FP write), for a program built for F and D: its f registers and fcsr are then
+     * {@link #readExtended}'s. Off (the engine's reset state, kept for soft-float programs, which
+     * then pay nothing for registers they never use), F and D instructions trap as illegal.
+     */
+    @Override
+    public void enableFloatingPoint() {
+        long mstatus = regs().regRead(REG_MSTATUS);
+        regs().regWrite(REG_MSTATUS, (mstatus & ~MSTATUS_FS) | MSTATUS_FS_INITIAL);
+        fpu = true;
     }
 
     @Override
@@ -164,6 +196,28 @@ public final class RiscvCpu extends UnicornCpu {
         out[0] = 0;
         System.arraycopy(tmp, 0, out, 1, 31);
         out[32] = tmp[31];
+    }
+
+    @Override
+    public int extendedLength() {
+        return fpu ? EXTENDED_LENGTH : 0;
+    }
+
+    /** With the FPU on: f0..f31 into out[0..31], fcsr into out[32] (one native call). */
+    @Override
+    public void readExtended(long[] out) {
+        if (fpu) {
+            regs().regReadBatch(EXT_IDS, out, EXTENDED_LENGTH);
+        }
+    }
+
+    /** Inverse of {@link #readExtended}. */
+    @Override
+    public void writeExtended(long[] in) {
+        if (fpu) {
+            registerVersion++;
+            regs().regWriteBatch(EXT_IDS, in, EXTENDED_LENGTH);
+        }
     }
 
     /** Inverse of {@link #readAll}. */

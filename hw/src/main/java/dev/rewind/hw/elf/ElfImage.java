@@ -90,10 +90,19 @@ public final class ElfImage {
     private final Map<String, Symbol> byName;
 
     private final int machine;
+    private final boolean floatingPoint;
 
-    private ElfImage(String name, byte[] data, int machine, long entry, List<Segment> segments, List<Symbol> symbols) {
+    private ElfImage(
+            String name,
+            byte[] data,
+            int machine,
+            long entry,
+            List<Segment> segments,
+            List<Symbol> symbols,
+            boolean floatingPoint) {
         this.name = name;
         this.machine = machine;
+        this.floatingPoint = floatingPoint;
         this.data = data;
         this.entry = entry;
         this.segments = List.copyOf(segments);
@@ -467,11 +476,17 @@ public final class ElfImage {
                                             " (it lies in %s segment 0x%x..0x%x)", in.flags(), in.vaddr(), in.end())));
         }
 
-        if (machine == EM_RISCV) {
-            checkNoFloatingPoint(r, name, shoff, shentsize, shnum);
-        }
+        boolean fp = machine == EM_RISCV && checkFloatingPoint(r, name, shoff, shentsize, shnum);
         List<Symbol> symbols = readSymbols(r, name, shoff, shentsize, shnum, segs);
-        return new ElfImage(name, d, machine, entry, segs, symbols);
+        return new ElfImage(name, d, machine, entry, segs, symbols, fp);
+    }
+
+    /**
+     * A RISC-V program built for the floating-point unit (a hard-float ABI, or F or D in its
+     * ISA): the loader turns the unit on for it. False for AArch64, whose FP/SIMD is always on.
+     */
+    public boolean usesFloatingPoint() {
+        return floatingPoint;
     }
 
     /** e_flags: the RISC-V float ABI (0 soft-float, 2 single, 4 double, 6 quad). */
@@ -480,36 +495,39 @@ public final class ElfImage {
     static final long SHT_RISCV_ATTRIBUTES = 0x70000003L;
 
     /**
-     * The RISC-V machine is rv64imac: it has no floating-point unit. A program built for one
-     * (a hard-float ABI in e_flags, or F, D, Q or G in its .riscv.attributes) is refused here,
-     * not left to fault at its first FP instruction: the engine's decoder lets the compressed FP
-     * loads and stores (c.fld, c.fsd, c.fldsp, c.fsdsp) through as no-ops when the FPU is off,
-     * so such a program could run on with wrong data before anything traps.
+     * The RISC-V machine is rv64imafdc: its floating-point unit has F and D (single and double
+     * precision), as QEMU's virt board, and nothing past them. A program built for more (the
+     * quad-float ABI in e_flags, or Q or a Zf* extension in its .riscv.attributes) is refused
+     * here, not left to fault, or worse, at its first instruction the engine does not have.
+     * Soft-float (lp64) and hard-float (lp64f, lp64d) programs both run. Returns whether the
+     * program is built for the FPU (a hard-float ABI, or F or D in its ISA): the loader turns it
+     * on for those ({@link #usesFloatingPoint}).
      */
-    private static void checkNoFloatingPoint(Reader r, String name, long shoff, int shentsize, int shnum)
+    private static boolean checkFloatingPoint(Reader r, String name, long shoff, int shentsize, int shnum)
             throws ElfException {
         long flags = r.u32(0x30);
         String arch = riscvArch(r, shoff, shentsize, shnum);
         String fp = arch == null ? null : floatingPointExtensions(arch);
-        if ((flags & EF_RISCV_FLOAT_ABI) == 0 && fp == null) {
-            return;
+        String beyond = fp == null
+                ? null
+                : java.util.Arrays.stream(fp.split("\\+"))
+                        .filter(e -> !e.equals("F") && !e.equals("D") && !e.equals("G"))
+                        .reduce((a, b) -> a + "+" + b)
+                        .orElse(null);
+        String why;
+        if ((flags & EF_RISCV_FLOAT_ABI) == EF_RISCV_FLOAT_ABI) {
+            why = String.format("is built for the quad-float ABI (e_flags=0x%x)", flags);
+        } else if (beyond != null) {
+            why = "uses floating-point extensions the machine does not have (" + beyond + " in its ISA, \""
+                    + dev.rewind.hw.GuestText.escape(arch) + "\")";
+        } else {
+            return (flags & EF_RISCV_FLOAT_ABI) != 0 || fp != null;
         }
-        String why = (flags & EF_RISCV_FLOAT_ABI) != 0
-                ? String.format(
-                        "is built for a hard-float ABI (e_flags=0x%x: %s)",
-                        flags,
-                        switch ((int) (flags & EF_RISCV_FLOAT_ABI)) {
-                            case 2 -> "single";
-                            case 4 -> "double";
-                            default -> "quad";
-                        })
-                : "uses floating-point instructions (" + fp + " in its ISA, \"" + dev.rewind.hw.GuestText.escape(arch)
-                        + "\")";
         throw new ElfException(
                 name,
-                why + ", but the RISC-V machine is rv64imac, without a floating-point unit: build with"
-                        + " -march=rv64imac -mabi=lp64 (the guest SDK's default; floating point is then done in"
-                        + " software)");
+                why + "; the RISC-V machine is rv64imafdc (F and D only): build with -march=rv64imafdc"
+                        + " -mabi=lp64d (the guest SDK's FLOAT=hard) or -march=rv64imac -mabi=lp64 (its default,"
+                        + " floating point in software)");
     }
 
     /** Tag_RISCV_arch from the .riscv.attributes section, or null if there is none (or it is malformed). */

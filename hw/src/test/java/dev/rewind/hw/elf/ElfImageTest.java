@@ -513,16 +513,20 @@ class ElfImageTest {
     }
 
     @Test
-    void aRiscvImageBuiltForAnFpuIsRefused() throws ElfException {
+    void aRiscvImageBuiltForTheFpuLoadsAndOneBuiltForMoreIsRefused() throws ElfException {
         byte[] b = valid();
         put32(b, 0x30, 0x5); // e_flags: RVC, double-float ABI
-        assertRejected(b, "hard-float ABI (e_flags=0x5: double)", "rv64imac", "-march=rv64imac -mabi=lp64");
+        assertTrue(ElfImage.parse(b, "t.elf").usesFloatingPoint(), "the loader turns the FPU on for it");
+        put32(b, 0x30, 0x3); // RVC, single-float ABI
+        assertTrue(ElfImage.parse(b, "t.elf").usesFloatingPoint());
         put32(b, 0x30, 0x1); // RVC, soft-float
-        ElfImage.parse(b, "t.elf");
+        assertFalse(ElfImage.parse(b, "t.elf").usesFloatingPoint());
+        put32(b, 0x30, 0x7); // RVC, quad-float ABI
+        assertRejected(b, "quad-float ABI (e_flags=0x7)", "rv64imafdc", "-march=rv64imafdc -mabi=lp64d");
         b = valid();
         put16(b, 0x12, ElfImage.EM_AARCH64);
         put32(b, 0x30, 0x5); // not RISC-V's flags: AArch64 always has FP/SIMD
-        ElfImage.parse(b, "t.elf");
+        assertFalse(ElfImage.parse(b, "t.elf").usesFloatingPoint());
     }
 
     @Test
