@@ -18,8 +18,9 @@
 /* The value must be in an FP/SIMD register at this point (not only in a later one). */
 #define IN_FP_REGISTER(x) __asm__ volatile("" : "+w"(x))
 #elif defined(__riscv_flen) && __riscv_flen >= 64
-/* Built for the FPU (the SDK's FLOAT=hard): an f register. */
+/* Built for the FPU (the SDK's FLOAT=hard): an f register, fs0 between requests. */
 #define IN_FP_REGISTER(x) __asm__ volatile("" : "+f"(x))
+#define HARD_FLOAT_RISCV  1
 #else
 #define IN_FP_REGISTER(x) __asm__ volatile("" : "+r"(x))
 #endif
@@ -29,7 +30,7 @@ int main(void)
 	rw_cap ep;
 	rw_msg m;
 	uint64_t badge = 0;
-#if defined(__riscv_flen) && __riscv_flen >= 64
+#ifdef HARD_FLOAT_RISCV
 	/* GCC would keep it in an integer register between the requests (fmv.x.d). */
 	register double sum __asm__("fs0") = 0.0;
 #else
@@ -43,7 +44,9 @@ int main(void)
 	}
 	r = rw_recv(ep, &m, &badge);
 	for (;;) {
+#ifdef HARD_FLOAT_RISCV
 		IN_FP_REGISTER(sum);
+#endif
 		if (r < 0) {
 			r = rw_recv(ep, &m, &badge);
 			continue;

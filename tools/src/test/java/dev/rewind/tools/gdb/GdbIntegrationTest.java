@@ -171,6 +171,21 @@ class GdbIntegrationTest {
     }
 
     /** A built-in ELF copied to a file gdb can load. */
+    /** The 1-based number of the one line of the project's {@code file} that contains {@code marker}. */
+    static int lineOf(String file, String marker) throws IOException {
+        List<String> lines =
+                Files.readAllLines(dev.rewind.tools.Fixtures.projectRoot().resolve(file));
+        int found = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(marker)) {
+                assertTrue(found < 0, () -> file + ": '" + marker + "' is on more than one line");
+                found = i + 1;
+            }
+        }
+        assertTrue(found > 0, () -> file + ": no line contains '" + marker + "'");
+        return found;
+    }
+
     Path elf(String name) throws IOException {
         Path p = tmp.resolve(name.replace('/', '_'));
         try (InputStream in = getClass().getClassLoader().getResourceAsStream("rewind/image/" + name)) {
@@ -1232,7 +1247,7 @@ class GdbIntegrationTest {
                     elf("aarch64/fp_server.elf").toString(),
                     "monitor scope fp_server",
                     // after the first request's add (w0 = 1): d0 = 1.0, the sum in d1 = 1.0
-                    "break fp_server.c:46",
+                    "break fp_server.c:" + lineOf("guest/tests/fp_server.c", "fault after the sum changed"),
                     "continue",
                     "print $d0.f",
                     "print $v0.d.f[0]",
