@@ -1,7 +1,7 @@
 /*
  * Start-up for the benchmark programs on qemu-system-riscv64 -machine virt
  * -bios none: QEMU's reset code jumps to the ELF's entry at 0x80000000 in
- * M-mode.  Set gp, sp and tp, clear .tbss/.bss, run constructors, and
+ * M-mode.  Set gp, sp and tp, turn the FPU on, clear .tbss/.bss, run constructors, and
  * exit(main(0, NULL)) (plat.c's _exit stops QEMU through the test device).
  */
 	.section .text.start, "ax", @progbits
@@ -14,6 +14,13 @@ _start:
 	.option	pop
 	la	sp, __stack_top
 	la	tp, __tls_base
+	/* The FPU on (mstatus.FS = Initial), as Rewind turns it on for a program
+	 * built for it: a FLOAT=hard build would trap at its first FP instruction. */
+	.option	push
+	.option	arch, +zicsr
+	li	t0, 0x2000
+	csrs	mstatus, t0
+	.option	pop
 	la	t0, __bss_start
 	la	t1, __bss_end
 1:	bgeu	t0, t1, 2f
