@@ -30,6 +30,46 @@ final class RegisterCommands {
         return e.length > EXT_FPCR ? e : java.util.Arrays.copyOf(e, EXT_FPCR + 1);
     }
 
+    /** RISC-V's extended registers: f0..f31, then fcsr. */
+    private static final int RV_EXT = 33;
+
+    private static final int RV_EXT_FCSR = 32;
+
+    /** {@code p} of a RISC-V FPU register: its value, or x's (unavailable) in a task whose FPU is off. */
+    private String readRiscvFpu(int thread, int reg) {
+        boolean narrow = reg >= TargetDescription.RV_FFLAGS;
+        long[] e = s.target.readExtended(thread);
+        if (e.length < RV_EXT) {
+            return "x".repeat(narrow ? 8 : 16);
+        }
+        long fcsr = e[RV_EXT_FCSR];
+        return switch (reg) {
+            case TargetDescription.RV_FFLAGS -> PacketCodec.le32(fcsr & 0x1f);
+            case TargetDescription.RV_FRM -> PacketCodec.le32((fcsr >>> 5) & 7);
+            case TargetDescription.RV_FCSR -> PacketCodec.le32(fcsr & 0xff);
+            default -> PacketCodec.le64(e[reg - TargetDescription.RV_F0]);
+        };
+    }
+
+    /** {@code P} of a RISC-V FPU register; E01 in a task whose FPU is off, or for a value of the wrong size. */
+    private String writeRiscvFpu(int thread, int reg, String value) {
+        boolean narrow = reg >= TargetDescription.RV_FFLAGS;
+        long[] e = s.target.readExtended(thread);
+        if (e.length < RV_EXT || value.length() != (narrow ? 8 : 16)) {
+            return "E01";
+        }
+        long v = narrow ? PacketCodec.parseLe32(value) : PacketCodec.parseLe64(value);
+        long fcsr = e[RV_EXT_FCSR];
+        switch (reg) {
+            case TargetDescription.RV_FFLAGS -> e[RV_EXT_FCSR] = (fcsr & ~0x1fL) | (v & 0x1f);
+            case TargetDescription.RV_FRM -> e[RV_EXT_FCSR] = (fcsr & ~0xe0L) | ((v & 7) << 5);
+            case TargetDescription.RV_FCSR -> e[RV_EXT_FCSR] = v & 0xff;
+            default -> e[reg - TargetDescription.RV_F0] = v;
+        }
+        s.target.writeExtended(thread, e);
+        return "OK";
+    }
+
     String handle(String p) {
         int thread = s.generalThread();
         TargetDescription td = s.description();
@@ -90,6 +130,9 @@ final class RegisterCommands {
                 if (td.isCsr(reg)) {
                     return PacketCodec.le64(Csrs.of(s.target.lastFault(thread)).get(reg));
                 }
+                if (td.isRiscvFpu(reg)) {
+                    return readRiscvFpu(thread, reg);
+                }
                 if (td.hasCpsr() && reg == TargetDescription.FIRST_EXTRA) {
                     return PacketCodec.le32(s.target.readFlags(thread));
                 }
@@ -116,6 +159,9 @@ final class RegisterCommands {
                 if (td.hasCpsr() && reg == TargetDescription.FIRST_EXTRA) {
                     s.target.writeFlags(thread, PacketCodec.parseLe32(value));
                     return "OK";
+                }
+                if (td.isRiscvFpu(reg)) {
+                    return writeRiscvFpu(thread, reg, value);
                 }
                 if (td.hasFpu() && reg >= TargetDescription.V0 && reg <= TargetDescription.FPCR) {
                     boolean narrow = reg >= TargetDescription.FPSR;

@@ -15,7 +15,9 @@ import java.io.UncheckedIOException;
  *
  * <ul>
  *   <li>RISC-V: the trap CSRs of the task's last fault (mepc, mcause, mtval: {@link Csrs}),
- *       read-only, by {@code p} only (not in {@code g});
+ *       read-only, by {@code p} only (not in {@code g}); then gdb's {@code org.gnu.gdb.riscv.fpu}
+ *       feature, by {@code p}/{@code P} only: f0..f31 ({@value #RV_F0}..), fflags, frm and fcsr
+ *       (from {@link DebugTarget#readExtended}; unavailable in a task whose FPU is off);
  *   <li>AArch64: cpsr, 32 bits, in {@code g} after pc as gdb's {@code org.gnu.gdb.aarch64.core}
  *       feature has it: the condition flags ({@link DebugTarget#readFlags}); then gdb's
  *       {@code org.gnu.gdb.aarch64.fpu} feature, also in {@code g}: v0..v31 (128 bits each,
@@ -34,6 +36,13 @@ enum TargetDescription {
 
     static final int FPSR = V0 + 32;
     static final int FPCR = FPSR + 1;
+
+    /** RISC-V's FPU after the trap CSRs: f0..f31 (64 bits), then fflags, frm and fcsr (32 bits). */
+    static final int RV_F0 = Csrs.COUNT;
+
+    static final int RV_FFLAGS = RV_F0 + 32;
+    static final int RV_FRM = RV_FFLAGS + 1;
+    static final int RV_FCSR = RV_FRM + 1;
 
     private final byte[] xml;
     private final boolean cpsr;
@@ -67,6 +76,11 @@ enum TargetDescription {
     /** True if the description has RISC-V's trap CSRs (mepc, mcause, mtval: {@link Csrs}). */
     boolean hasTrapCsrs() {
         return !cpsr;
+    }
+
+    /** True if {@code reg} is one of RISC-V's FPU registers ({@link #RV_F0}..{@link #RV_FCSR}), by {@code p}/{@code P} only. */
+    boolean isRiscvFpu(int reg) {
+        return !cpsr && reg >= RV_F0 && reg <= RV_FCSR;
     }
 
     /** True if {@code reg} is a read-only trap CSR ({@link Csrs}), read by {@code p} only. */

@@ -1235,6 +1235,96 @@ class GdbIntegrationTest {
         });
     }
 
+    /**
+     * RISC-V's FPU as gdb sees it: fp_server and fp_client built with the SDK's FLOAT=hard (the
+     * sum in fs0), f registers and fcsr read and written; a write to fs0 reaches the task (the
+     * client then sees the changed sum). In a soft-float task the same registers are unavailable.
+     */
+    @Test
+    void riscvFpuRegistersAreReadAndWritten() throws Exception {
+        Path root = dev.rewind.tools.Fixtures.projectRoot();
+        Files.writeString(
+                tmp.resolve("Makefile"),
+                String.join(
+                        "\n",
+                        "REWIND_SDK := " + root.resolve("guest/sdk"),
+                        "include $(REWIND_SDK)/rewind.mk",
+                        "$(eval $(call rewind_program,fp_server," + root.resolve("guest/tests/fp_server.c") + "))",
+                        "$(eval $(call rewind_program,fp_client," + root.resolve("guest/tests/fp_client.c") + "))",
+                        ""));
+        Process make = new ProcessBuilder("make", "-s", "-C", tmp.toString(), "FLOAT=hard")
+                .redirectErrorStream(true)
+                .start();
+        String built = new String(make.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(make.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) && make.exitValue() == 0, built);
+        Files.writeString(
+                tmp.resolve("fp.toml"),
+                Files.readString(root.resolve("guest/images/t_fp_tx.toml"))
+                        .replace("\"fp_server.elf\"", "\"build/hardfloat/image/fp_server.elf\"")
+                        .replace("\"fp_client.elf\"", "\"build/hardfloat/image/fp_client.elf\""));
+        int line = lineOf("guest/tests/fp_server.c", "fault after the sum changed");
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(SystemImage.open(tmp.resolve("fp.toml").toString()), true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    "echo",
+                    sys.port,
+                    tmp.resolve("build/hardfloat/image/fp_server.elf").toString(),
+                    "monitor scope fp_server",
+                    // after the first request's add (w0 = 1): the sum in fs0 = 1.0
+                    "break fp_server.c:" + line,
+                    "continue",
+                    "print $fs0.double",
+                    "info registers fcsr",
+                    "set var $fs0.double = 2.5",
+                    "print $fs0.double",
+                    "set var $frm = 2",
+                    "info registers fcsr",
+                    "set var $frm = 0",
+                    "print $frm",
+                    "delete",
+                    "detach")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "hit Breakpoint 1, main ()",
+                    "$1 = 1",
+                    "fcsr           0x0",
+                    "$2 = 2.5",
+                    "fcsr           0x40",
+                    "$3 = 0",
+                    Mode.THREADS.detached());
+            sys.await();
+            // the sum was 1 + 1.5 (the write) when the three other adds came: 11.5, not 10
+            assertTrue(sys.console().contains("fp_tx: sum after four adds is 92/8, expected 80/8"), sys.console());
+        });
+        // A soft-float task: the FPU is off, its registers unavailable.
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted("t_fp_tx.toml", true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    "echo",
+                    sys.port,
+                    elf("fp_server.elf").toString(),
+                    "monitor scope fp_server",
+                    "break fp_server.c:" + line,
+                    "continue",
+                    "print $fs0",
+                    "print $fcsr",
+                    "delete",
+                    "detach")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(out, "hit Breakpoint 1, main ()", "$1 = <unavailable>", "$2 = <unavailable>");
+            sys.await();
+        });
+    }
+
     @Test
     void aarch64FpSimdRegistersAreReadAndWritten() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {

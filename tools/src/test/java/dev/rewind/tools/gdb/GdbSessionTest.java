@@ -133,7 +133,11 @@ class GdbSessionTest {
         assertEquals("OK", call("P20=0400010000000000"));
         assertEquals(0x10004, target.regs[0][32]);
         assertEquals("0000000000000000", call("p21"), "mepc: no fault yet");
-        assertEquals("E01", call("p24"));
+        // f0 (0x24) .. fcsr (0x46): unavailable, the target's CPU having no FPU on; beyond: E01
+        assertEquals("x".repeat(16), call("p24"));
+        assertEquals("x".repeat(8), call("p46"));
+        assertEquals("E01", call("P24=0000000000000000"));
+        assertEquals("E01", call("p47"));
         assertEquals("OK", call("M10000,4:deadbeef"));
         assertEquals("deadbeef", call("m10000,4"));
         assertEquals("E14", call("m0,4"));
