@@ -1,6 +1,7 @@
 #!/bin/bash
 # guest/isa/run.sh [PROG...]: build every check (or those named: int atomic
-# mem float misc vec rand work rvc) for both architectures at -O0 -O2 -O3 -Os,
+# mem float misc vec rand work rvc) for both architectures at -O0 -O2 -O3 -Os
+# (and RISC-V built for its FPU, the SDK's FLOAT=hard, as "riscv64hf"),
 # run each under Rewind (the default engine; also under another when
 # ISA_OLD=/path/to/libunicorn.so.2) and under QEMU (qemu-system-riscv64
 # -machine virt, qemu-system-aarch64 -machine virt -cpu cortex-a72), and
@@ -12,12 +13,15 @@ cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
 out=${ISA_OUT:-build/out}
 mkdir -p "$out"
-archs=${ISA_ARCHS:-riscv64 aarch64}
+archs=${ISA_ARCHS:-riscv64 riscv64hf aarch64}
 opts=${ISA_OPTS:--O0 -O2 -O3 -Os}
 fail=0
 for a in $archs; do
 	for o in $opts; do
-		make -s ARCH=$a OPT=$o >/dev/null || { echo "BUILD FAIL $a $o"; fail=1; continue; }
+		case $a in
+		riscv64hf) make -s ARCH=riscv64 FLOAT=hard OPT=$o >/dev/null ;;
+		*) make -s ARCH=$a OPT=$o >/dev/null ;;
+		esac || { echo "BUILD FAIL $a $o"; fail=1; continue; }
 		for elf in build/$a$o/image/isa_*.elf; do
 			p=$(basename "$elf" .elf)
 			[ $# -gt 0 ] && ! echo " $* " | grep -q " ${p#isa_} " && continue
@@ -26,7 +30,7 @@ for a in $archs; do
 			# the QEMU builds have a 256 KiB stack and a 16 MiB heap: the same here
 			m=build/$a$o/image/$p.toml
 			printf 'name = "%s"\n[task.%s]\nimage = "%s.elf"\nstack = "256K"\nheap = "16M"\n' $p $p $p >$m
-			if [ $a = riscv64 ]; then
+			if [ $a != aarch64 ]; then
 				timeout 120 qemu-system-riscv64 -machine virt -bios none -display none -monitor none -serial stdio -kernel $q </dev/null >$out/$tag.qemu 2>&1
 			else
 				timeout 120 qemu-system-aarch64 -machine virt -cpu cortex-a72 -semihosting -display none -monitor none -serial stdio -kernel $q </dev/null >$out/$tag.qemu 2>&1
