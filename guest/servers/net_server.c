@@ -703,8 +703,7 @@ int main(void)
 		}
 		if (rx_more && served == 0 && !rx_paused) {
 			rx_more = rx_drain();
-			uint64_t after = rw_clock_ns();
-			rx_used += after - now;
+			rx_used += rw_clock_ns() - now;
 			if (!rx_more)
 				continue;
 			/* The batch ended with frames still waiting (a flood):

@@ -97,20 +97,18 @@ class SystemImageTest {
         assertTrue(t.getMessage().contains("too large for a manifest"), t.getMessage());
     }
 
+    /** Boots {@code img} and closes the kernel at once (what a bad image fails in is its boot). */
+    private static void boot(SystemImage img) throws Exception {
+        new Kernel(KernelConfig.defaults(), img.manifest(), img.source(), new Uart(new ByteArrayOutputStream()), null)
+                .close();
+    }
+
     @Test
     void anElfAManifestNamesThatIsMissingIsNamedOnce(@TempDir Path dir) throws Exception {
         // (it read "cannot read image /d/build/a.elf: /d/build/a.elf: file not found")
         Files.writeString(dir.resolve("sys.toml"), "name = \"sys\"\n[task.a]\nimage = \"build/a.elf\"\n");
         SystemImage img = SystemImage.open(dir.resolve("sys.toml").toString());
-        BootException boot = assertThrows(
-                BootException.class,
-                () -> new Kernel(
-                                KernelConfig.defaults(),
-                                img.manifest(),
-                                img.source(),
-                                new Uart(new ByteArrayOutputStream()),
-                                null)
-                        .close());
+        BootException boot = assertThrows(BootException.class, () -> boot(img));
         assertEquals(
                 "task 'a': cannot read image " + dir.resolve("build/a.elf") + ": file not found", boot.getMessage());
     }
@@ -125,16 +123,7 @@ class SystemImageTest {
                 () -> assertThrows(IOException.class, () -> img.source().read("a.elf")));
         assertTrue(e.getMessage().contains("not a regular file but a FIFO"), e.getMessage());
         BootException boot = assertTimeoutPreemptively(
-                Duration.ofSeconds(10),
-                () -> assertThrows(
-                        BootException.class,
-                        () -> new Kernel(
-                                        KernelConfig.defaults(),
-                                        img.manifest(),
-                                        img.source(),
-                                        new Uart(new ByteArrayOutputStream()),
-                                        null)
-                                .close()));
+                Duration.ofSeconds(10), () -> assertThrows(BootException.class, () -> boot(img)));
         assertTrue(boot.getMessage().startsWith("task 'a': cannot read image "), boot.getMessage());
         assertTrue(boot.getMessage().contains("not a regular file but a FIFO"), boot.getMessage());
     }

@@ -64,6 +64,11 @@ class SdkTest {
         assertEquals(List.of(), missing);
     }
 
+    /** Writes {@code lines} to {@code file}, each ended by a newline. */
+    private static void writeLines(Path file, String... lines) throws IOException {
+        Files.writeString(file, String.join("\n", lines) + "\n");
+    }
+
     /** Runs make in {@code dir} with {@code args}; returns its output, failing on a non-zero exit. */
     private static String make(Path dir, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("make", "-C", dir.toString()));
@@ -207,75 +212,60 @@ class SdkTest {
         Path sdk = Fixtures.projectRoot().resolve("guest/sdk");
         Files.createDirectories(dir.resolve("proto"));
         Path def = dir.resolve("proto/tally.proto");
-        Files.writeString(
+        writeLines(
                 def,
-                String.join(
-                        "\n",
-                        "protocol tally 0x5459 \"TY\": a total of the user's own",
-                        "const MAX 1000  largest amount",
-                        "op ADD 1 in=amount:1..MAX,-,-,- len=0 out=total errors=EINVAL  add to the total",
-                        "op GET 2 in=-,-,-,- len=0 out=total errors=EINVAL  the total",
-                        ""));
-        Files.writeString(
+                "protocol tally 0x5459 \"TY\": a total of the user's own",
+                "const MAX 1000  largest amount",
+                "op ADD 1 in=amount:1..MAX,-,-,- len=0 out=total errors=EINVAL  add to the total",
+                "op GET 2 in=-,-,-,- len=0 out=total errors=EINVAL  the total");
+        writeLines(
                 dir.resolve("server.c"),
-                String.join(
-                        "\n",
-                        "#include <rewind/rewind.h>",
-                        "#include <tally_proto.h>",
-                        "static uint64_t total;",
-                        "static long do_add(const rw_request *r) { total += r->in->w[0]; r->out->w[0] = total; return 0; }",
-                        "static long do_get(const rw_request *r) { r->out->w[0] = total; return 0; }",
-                        "static const rw_op ops[] = { TALLY_OPS(do_) };",
-                        "int main(void)",
-                        "{",
-                        "\trw_cap ep;",
-                        "\tRW_ASSERT(rw_cap_get(\"tally\", &ep) == 0);",
-                        "\trw_serve_ops(ep, ops, RW_NOPS(ops), NULL);",
-                        "}",
-                        ""));
-        Files.writeString(
+                "#include <rewind/rewind.h>",
+                "#include <tally_proto.h>",
+                "static uint64_t total;",
+                "static long do_add(const rw_request *r) { total += r->in->w[0]; r->out->w[0] = total; return 0; }",
+                "static long do_get(const rw_request *r) { r->out->w[0] = total; return 0; }",
+                "static const rw_op ops[] = { TALLY_OPS(do_) };",
+                "int main(void)",
+                "{",
+                "\trw_cap ep;",
+                "\tRW_ASSERT(rw_cap_get(\"tally\", &ep) == 0);",
+                "\trw_serve_ops(ep, ops, RW_NOPS(ops), NULL);",
+                "}");
+        writeLines(
                 dir.resolve("client.c"),
-                String.join(
-                        "\n",
-                        "#include <stdio.h>",
-                        "#include <rewind/rewind.h>",
-                        "#include <tally_proto.h>",
-                        "int main(void)",
-                        "{",
-                        "\trw_cap c;",
-                        "\tuint64_t t = 0;",
-                        "\tRW_ASSERT(rw_cap_get(\"tally\", &c) == 0);",
-                        "\tfor (int i = 1; i <= 10; i++)",
-                        "\t\tRW_ASSERT(tally_call_add(c, i, &t) == 0);",
-                        "\tlong big = tally_call_add(c, 5000, &t);",
-                        "\tRW_ASSERT(tally_call_get(c, &t) == 0);",
-                        "\tprintf(\"total %llu, 5000 -> %ld (MAX %d)\\n\", (unsigned long long)t, big, (int)TALLY_MAX);",
-                        "\treturn 0;",
-                        "}",
-                        ""));
-        Files.writeString(
+                "#include <stdio.h>",
+                "#include <rewind/rewind.h>",
+                "#include <tally_proto.h>",
+                "int main(void)",
+                "{",
+                "\trw_cap c;",
+                "\tuint64_t t = 0;",
+                "\tRW_ASSERT(rw_cap_get(\"tally\", &c) == 0);",
+                "\tfor (int i = 1; i <= 10; i++)",
+                "\t\tRW_ASSERT(tally_call_add(c, i, &t) == 0);",
+                "\tlong big = tally_call_add(c, 5000, &t);",
+                "\tRW_ASSERT(tally_call_get(c, &t) == 0);",
+                "\tprintf(\"total %llu, 5000 -> %ld (MAX %d)\\n\", (unsigned long long)t, big, (int)TALLY_MAX);",
+                "\treturn 0;",
+                "}");
+        writeLines(
                 dir.resolve("Makefile"),
-                String.join(
-                        "\n",
-                        "REWIND_SDK := " + sdk,
-                        "include $(REWIND_SDK)/rewind.mk",
-                        "REWIND_PROTO_FILES := proto/tally.proto",
-                        "$(eval $(call rewind_program,server,server.c))",
-                        "$(eval $(call rewind_program,client,client.c))",
-                        ""));
-        Files.writeString(
+                "REWIND_SDK := " + sdk,
+                "include $(REWIND_SDK)/rewind.mk",
+                "REWIND_PROTO_FILES := proto/tally.proto",
+                "$(eval $(call rewind_program,server,server.c))",
+                "$(eval $(call rewind_program,client,client.c))");
+        writeLines(
                 dir.resolve("tally.toml"),
-                String.join(
-                        "\n",
-                        "name = \"tally\"",
-                        "[task.tally]",
-                        "image = \"build/image/server.elf\"",
-                        "serves = [\"tally\"]",
-                        "recovery = \"txipc\"",
-                        "[task.client]",
-                        "image = \"build/image/client.elf\"",
-                        "uses = [\"tally\"]",
-                        ""));
+                "name = \"tally\"",
+                "[task.tally]",
+                "image = \"build/image/server.elf\"",
+                "serves = [\"tally\"]",
+                "recovery = \"txipc\"",
+                "[task.client]",
+                "image = \"build/image/client.elf\"",
+                "uses = [\"tally\"]");
         String first = make(dir);
         assertTrue(first.contains("GEN     build/include/tally_proto.h"), first);
         assertTrue(
@@ -324,41 +314,35 @@ class SdkTest {
     @Test
     void hardFloatProgramsRunOnTheFpuAndTxipcRestoresTheirRegisters(@TempDir Path dir) throws Exception {
         Path root = Fixtures.projectRoot();
-        Files.writeString(
+        writeLines(
                 dir.resolve("calc.c"),
-                String.join(
-                        "\n",
-                        "#include <stdio.h>",
-                        "#include <string.h>",
-                        "#include <math.h>",
-                        "volatile double seed = 1.5;",
-                        "volatile float fseed = 0.25f;",
-                        "int main(void)",
-                        "{",
-                        "\tdouble s = 0;",
-                        "\tfloat f = 0;",
-                        "\tfor (int i = 1; i <= 2000; i++) {",
-                        "\t\ts += sqrt(seed * i) / i;",
-                        "\t\tf = f * 0.999f + fseed * (float)i;",
-                        "\t}",
-                        "\tunsigned long long sb;",
-                        "\tunsigned fb;",
-                        "\tmemcpy(&sb, &s, sizeof sb);",
-                        "\tmemcpy(&fb, &f, sizeof fb);",
-                        "\tprintf(\"calc: %llx %x\\n\", sb, fb);",
-                        "\treturn 0;",
-                        "}",
-                        ""));
-        Files.writeString(
+                "#include <stdio.h>",
+                "#include <string.h>",
+                "#include <math.h>",
+                "volatile double seed = 1.5;",
+                "volatile float fseed = 0.25f;",
+                "int main(void)",
+                "{",
+                "\tdouble s = 0;",
+                "\tfloat f = 0;",
+                "\tfor (int i = 1; i <= 2000; i++) {",
+                "\t\ts += sqrt(seed * i) / i;",
+                "\t\tf = f * 0.999f + fseed * (float)i;",
+                "\t}",
+                "\tunsigned long long sb;",
+                "\tunsigned fb;",
+                "\tmemcpy(&sb, &s, sizeof sb);",
+                "\tmemcpy(&fb, &f, sizeof fb);",
+                "\tprintf(\"calc: %llx %x\\n\", sb, fb);",
+                "\treturn 0;",
+                "}");
+        writeLines(
                 dir.resolve("Makefile"),
-                String.join(
-                        "\n",
-                        "REWIND_SDK := " + root.resolve("guest/sdk"),
-                        "include $(REWIND_SDK)/rewind.mk",
-                        "$(eval $(call rewind_program,calc,calc.c,-ffp-contract=off,-lm))",
-                        "$(eval $(call rewind_program,fp_server," + root.resolve("guest/tests/fp_server.c") + "))",
-                        "$(eval $(call rewind_program,fp_client," + root.resolve("guest/tests/fp_client.c") + "))",
-                        ""));
+                "REWIND_SDK := " + root.resolve("guest/sdk"),
+                "include $(REWIND_SDK)/rewind.mk",
+                "$(eval $(call rewind_program,calc,calc.c,-ffp-contract=off,-lm))",
+                "$(eval $(call rewind_program,fp_server," + root.resolve("guest/tests/fp_server.c") + "))",
+                "$(eval $(call rewind_program,fp_client," + root.resolve("guest/tests/fp_client.c") + "))");
         make(dir);
         make(dir, "FLOAT=hard");
         Path soft = dir.resolve("build/image/calc.elf");

@@ -771,10 +771,7 @@ public final class SlirpBackend implements NetBackend {
             if (hold) {
                 held.incrementAndGet();
                 ms = Math.min(ms, HOLD_RECHECK_MS);
-                for (int i = 1; i < npoll; i++) { // (0: the wake-up pipe) writes to the host go on
-                    short ev = pollfds.getShort(i * 8L + 4);
-                    pollfds.setShort(i * 8L + 4, (short) (ev & ~(POLLIN | POLLPRI)));
-                }
+                clearReads(4); // events: writes to the host go on
             }
             int n = libc.poll(pollfds, npoll, ms);
             if (closing) {
@@ -782,10 +779,7 @@ public final class SlirpBackend implements NetBackend {
             }
             if (!hold && s != null && !s.accepting()) { // (the card filled up during the wait)
                 held.incrementAndGet();
-                for (int i = 1; i < npoll; i++) { // unread now, still readable at the next poll
-                    short re = pollfds.getShort(i * 8L + 6);
-                    pollfds.setShort(i * 8L + 6, (short) (re & ~(POLLIN | POLLPRI)));
-                }
+                clearReads(6); // revents: unread now, still readable at the next poll
             }
             if (n > 0 && (pollfds.getShort(6) & POLLIN) != 0) {
                 while (libc.read(pipe[0], drain, drain.length) > 0) {
@@ -802,6 +796,17 @@ public final class SlirpBackend implements NetBackend {
             lib.slirp_pollfds_poll(slirp, n < 0 ? 1 : 0, getREvents, null);
             runTimers();
             pumpEchoes();
+        }
+    }
+
+    /**
+     * Clears POLLIN and POLLPRI in the short at {@code offset} (4: events, 6: revents) of every
+     * slirp socket's pollfd (all but entry 0, the wake-up pipe).
+     */
+    private void clearReads(int offset) {
+        for (int i = 1; i < npoll; i++) {
+            short v = pollfds.getShort(i * 8L + offset);
+            pollfds.setShort(i * 8L + offset, (short) (v & ~(POLLIN | POLLPRI)));
         }
     }
 

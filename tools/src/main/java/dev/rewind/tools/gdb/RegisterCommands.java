@@ -1,5 +1,6 @@
 package dev.rewind.tools.gdb;
 
+import dev.rewind.hw.cpu.RiscvCpu;
 import dev.rewind.kernel.debug.DebugTarget;
 
 /**
@@ -30,19 +31,14 @@ final class RegisterCommands {
         return e.length > EXT_FPCR ? e : java.util.Arrays.copyOf(e, EXT_FPCR + 1);
     }
 
-    /** RISC-V's extended registers: f0..f31, then fcsr. */
-    private static final int RV_EXT = 33;
-
-    private static final int RV_EXT_FCSR = 32;
-
     /** {@code p} of a RISC-V FPU register: its value, or x's (unavailable) in a task whose FPU is off. */
     private String readRiscvFpu(int thread, int reg) {
         boolean narrow = reg >= TargetDescription.RV_FFLAGS;
         long[] e = s.target.readExtended(thread);
-        if (e.length < RV_EXT) {
+        if (e.length < RiscvCpu.EXTENDED_LENGTH) {
             return "x".repeat(narrow ? 8 : 16);
         }
-        long fcsr = e[RV_EXT_FCSR];
+        long fcsr = e[RiscvCpu.FCSR];
         return switch (reg) {
             case TargetDescription.RV_FFLAGS -> PacketCodec.le32(fcsr & 0x1f);
             case TargetDescription.RV_FRM -> PacketCodec.le32((fcsr >>> 5) & 7);
@@ -55,15 +51,15 @@ final class RegisterCommands {
     private String writeRiscvFpu(int thread, int reg, String value) {
         boolean narrow = reg >= TargetDescription.RV_FFLAGS;
         long[] e = s.target.readExtended(thread);
-        if (e.length < RV_EXT || value.length() != (narrow ? 8 : 16)) {
+        if (e.length < RiscvCpu.EXTENDED_LENGTH || value.length() != (narrow ? 8 : 16)) {
             return "E01";
         }
         long v = narrow ? PacketCodec.parseLe32(value) : PacketCodec.parseLe64(value);
-        long fcsr = e[RV_EXT_FCSR];
+        long fcsr = e[RiscvCpu.FCSR];
         switch (reg) {
-            case TargetDescription.RV_FFLAGS -> e[RV_EXT_FCSR] = (fcsr & ~0x1fL) | (v & 0x1f);
-            case TargetDescription.RV_FRM -> e[RV_EXT_FCSR] = (fcsr & ~0xe0L) | ((v & 7) << 5);
-            case TargetDescription.RV_FCSR -> e[RV_EXT_FCSR] = v & 0xff;
+            case TargetDescription.RV_FFLAGS -> e[RiscvCpu.FCSR] = (fcsr & ~0x1fL) | (v & 0x1f);
+            case TargetDescription.RV_FRM -> e[RiscvCpu.FCSR] = (fcsr & ~0xe0L) | ((v & 7) << 5);
+            case TargetDescription.RV_FCSR -> e[RiscvCpu.FCSR] = v & 0xff;
             default -> e[reg - TargetDescription.RV_F0] = v;
         }
         s.target.writeExtended(thread, e);
