@@ -1,5 +1,6 @@
 package dev.rewind.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -43,7 +44,8 @@ class Aarch64RecoveryTest {
             String what = inj.description();
             assertTrue(inj.activated(), what);
             String pattern = switch (inj.plan().type()) {
-                case REGISTER_BIT_FLIP -> "flipped bit \\d+ of " + reg + " at pc 0x[0-9a-f]+";
+                case REGISTER_BIT_FLIP ->
+                    "flipped bit \\d+ of (" + reg + "|v([0-9]|[12][0-9]|3[01])) at pc 0x[0-9a-f]+";
                 case MEMORY_BIT_FLIP -> "flipped bit [0-7] of the byte at 0x[0-9a-f]+ \\(pc 0x[0-9a-f]+\\)";
                 case INSTRUCTION_CORRUPTION ->
                     "flipped bit ([0-9]|[12][0-9]|3[01]) of the instruction at 0x[0-9a-f]*[048c]";
@@ -92,6 +94,74 @@ class Aarch64RecoveryTest {
     }
 
     /** Wraps an injector, recording the instruction word at the PC where it strikes. */
+    /**
+     * A register bit flip lands in the FP/SIMD registers as well as in the general ones (the
+     * unit is always on in A64, and the compiler keeps values there): exactly the named bit of
+     * the named v register changes, and nothing else among them.
+     */
+    @Test
+    void aRegisterFlipReachesTheSimdRegisters() throws Exception {
+        SystemImage img = SystemImage.builtin(KV);
+        List<FaultInjector.Type> flips = List.of(FaultInjector.Type.REGISTER_BIT_FLIP);
+        Pattern named = Pattern.compile("flipped bit (\\d+) of (x\\d+|sp|v(\\d+)) at pc 0x[0-9a-f]+");
+        int simd = 0;
+        int general = 0;
+        for (long seed = 300; seed < 316; seed++) {
+            ExtendedAround at =
+                    new ExtendedAround(new FaultInjector(FaultInjector.Plan.of(seed, flips, "kv", lengths)));
+            GuestRun.runWithProbe(img, at);
+            assertTrue(at.injector.activated(), at.injector::description);
+            Matcher m = named.matcher(at.injector.description());
+            assertTrue(m.matches(), at.injector.description());
+            long[] want = at.before.clone();
+            if (m.group(3) != null) {
+                int bit = Integer.parseInt(m.group(1));
+                int slot = dev.rewind.hw.cpu.Arch.AARCH64.fpExtendedSlot(Integer.parseInt(m.group(3)), bit);
+                want[slot] ^= 1L << (bit % 64);
+                simd++;
+            } else {
+                general++;
+            }
+            assertArrayEquals(want, at.after, at.injector::description);
+        }
+        assertTrue(simd > 0 && general > 0, simd + " flips in v registers, " + general + " in general ones");
+    }
+
+    /** Delegates to an injector and keeps the extended registers just before and after its strike. */
+    static final class ExtendedAround implements KernelProbe {
+        final FaultInjector injector;
+        long[] before;
+        long[] after;
+
+        ExtendedAround(FaultInjector injector) {
+            this.injector = injector;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            injector.requestDelivered(t);
+        }
+
+        @Override
+        public void replied(Task t) {
+            injector.replied(t);
+        }
+
+        @Override
+        public Fault stopped(Task t) {
+            long[] b = new long[t.cpu().extendedLength()];
+            t.cpu().readExtended(b);
+            boolean was = injector.activated();
+            Fault f = injector.stopped(t);
+            if (!was && injector.activated()) {
+                before = b;
+                after = new long[b.length];
+                t.cpu().readExtended(after);
+            }
+            return f;
+        }
+    }
+
     static final class InstructionAt implements KernelProbe {
         final FaultInjector injector;
         int insn;

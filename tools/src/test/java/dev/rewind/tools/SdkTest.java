@@ -342,7 +342,11 @@ class SdkTest {
                 "include $(REWIND_SDK)/rewind.mk",
                 "$(eval $(call rewind_program,calc,calc.c,-ffp-contract=off,-lm))",
                 "$(eval $(call rewind_program,fp_server," + root.resolve("guest/tests/fp_server.c") + "))",
-                "$(eval $(call rewind_program,fp_client," + root.resolve("guest/tests/fp_client.c") + "))");
+                "$(eval $(call rewind_program,fp_client," + root.resolve("guest/tests/fp_client.c") + "))",
+                "$(eval $(call rewind_program,kv_server," + root.resolve("guest/servers/kv_server.c") + " "
+                        + root.resolve("guest/servers/debug_fault.c") + "))",
+                "$(eval $(call rewind_program,kv_oracle," + root.resolve("guest/apps/kv_oracle.c") + " "
+                        + root.resolve("guest/apps/kv_check.c") + " " + root.resolve("guest/apps/oracle.c") + "))");
         make(dir);
         make(dir, "FLOAT=hard");
         Path soft = dir.resolve("build/image/calc.elf");
@@ -375,6 +379,33 @@ class SdkTest {
         assertEquals(0, tx.status(), tx::toString);
         assertEquals("fp_tx: all ok\n", tx.out(), tx::toString);
         assertEquals(3, tx.err().split("request rolled back \\(txipc\\)", -1).length - 1, tx::toString);
+
+        // The injector's register flips reach the f registers of a program built for the FPU
+        // (kv built hard-float: its seeds 1..8 draw both kinds).
+        Files.writeString(
+                dir.resolve("kv.toml"),
+                Files.readString(root.resolve("guest/images/t_kv_oracle.toml"))
+                        .replace("\"kv_server.elf\"", "\"build/hardfloat/image/kv_server.elf\"")
+                        .replace("\"kv_oracle.elf\"", "\"build/hardfloat/image/kv_oracle.elf\""));
+        Path json = dir.resolve("flips.json");
+        CliRun.Result inject = CliRun.rewind(
+                Duration.ofSeconds(120),
+                "inject",
+                dir.resolve("kv.toml").toString(),
+                "--server",
+                "kv",
+                "--types",
+                "register-bit-flip",
+                "-n",
+                "8",
+                "--jobs",
+                "1",
+                "--json",
+                json.toString());
+        assertEquals(0, inject.status(), inject::toString);
+        String runs = Files.readString(json);
+        assertTrue(runs.matches("(?s).*\"fault\": ?\"flipped bit \\d+ of f\\d+ at pc.*"), runs);
+        assertTrue(runs.matches("(?s).*\"fault\": ?\"flipped bit \\d+ of x\\d+ at pc.*"), runs);
 
         assertTrue(makeFails(dir, "FLOAT=hard", "ARCH=aarch64").contains("FLOAT=hard is for riscv64"));
         assertTrue(makeFails(dir, "FLOAT=double").contains("FLOAT=double: expected soft or hard"));

@@ -124,6 +124,34 @@ public enum Arch {
         return r;
     }
 
+    /**
+     * The FP/SIMD data registers a fault may corrupt when the task's unit is on ({@link
+     * Cpu#extendedLength} above 0): RISC-V f0..f31, AArch64 v0..v31. Their control and status
+     * registers (fcsr; fpsr, fpcr) are left out, as pc is among the general ones.
+     */
+    public int fpRegisters() {
+        return 32;
+    }
+
+    /** The bits of one of {@link #fpRegisters}: RISC-V 64 (F and D), AArch64 128. */
+    public int fpRegisterBits() {
+        return this == AARCH64 ? 128 : 64;
+    }
+
+    /** FP register {@code i}'s name, for reports: "f5" or "v5". */
+    public String fpRegisterName(int i) {
+        return (this == AARCH64 ? "v" : "f") + i;
+    }
+
+    /**
+     * The slot of {@link Cpu#readExtended}'s layout that holds {@code bit} of FP register
+     * {@code i} (at bit {@code bit % 64} of that long): RISC-V f{@code i} is slot {@code i};
+     * AArch64 q{@code i} is slots 2i (bits 63..0) and 2i+1 (bits 127..64).
+     */
+    public int fpExtendedSlot(int i, int bit) {
+        return this == AARCH64 ? 2 * i + bit / 64 : i;
+    }
+
     /** Slot {@code i}'s name by number, for reports: "x5" (AArch64 slot 31: "sp"). */
     public String numberedName(int i) {
         return this == AARCH64 && i == 31 ? "sp" : i == PC ? "pc" : "x" + i;

@@ -179,11 +179,25 @@ public final class FaultInjector extends RequestStrike {
         long pc = t.pc();
         switch (plan.type()) {
             case REGISTER_BIT_FLIP -> {
+                // The general registers, and the FP/SIMD ones where the task's unit is on (a
+                // soft-float RISC-V task draws as it did before the FPU existed: same seed, same flip).
                 int[] regs = arch.corruptibleRegisters();
-                int reg = regs[r.nextInt(regs.length)];
-                int bit = r.nextInt(64);
-                cpu.setReg(reg, cpu.reg(reg) ^ (1L << bit));
-                what = String.format("flipped bit %d of %s at pc 0x%x", bit, arch.numberedName(reg), pc);
+                int fp = cpu.extendedLength() > 0 ? arch.fpRegisters() : 0;
+                int pick = r.nextInt(regs.length + fp);
+                if (pick < regs.length) {
+                    int reg = regs[pick];
+                    int bit = r.nextInt(64);
+                    cpu.setReg(reg, cpu.reg(reg) ^ (1L << bit));
+                    what = String.format("flipped bit %d of %s at pc 0x%x", bit, arch.numberedName(reg), pc);
+                } else {
+                    int f = pick - regs.length;
+                    int bit = r.nextInt(arch.fpRegisterBits());
+                    long[] ext = new long[cpu.extendedLength()];
+                    cpu.readExtended(ext);
+                    ext[arch.fpExtendedSlot(f, bit)] ^= 1L << (bit % 64);
+                    cpu.writeExtended(ext);
+                    what = String.format("flipped bit %d of %s at pc 0x%x", bit, arch.fpRegisterName(f), pc);
+                }
             }
             case LIVE_MEMORY_BIT_FLIP -> {
                 List<long[]> ranges = new ArrayList<>();
