@@ -136,6 +136,8 @@ final class TxIpc implements Recovery {
     private final long[][] verifyPages = new long[3][];
 
     private final long[][] verifyHashes = new long[3][];
+    /** Per run: the extended (FP/SIMD) registers at the reply (none where the task has none). */
+    private final long[][] verifyExt = {NO_EXT, NO_EXT, NO_EXT};
     /**
      * A hash of the contents each page logged by a run that was undone had before the request
      * (read after the undo): a page one run logged and another did not is compared with it,
@@ -777,7 +779,9 @@ final class TxIpc implements Recovery {
 
     /** True if runs {@code a} and {@code b} (a undone, b the later) gave the same result. */
     private boolean agree(int a, int b) {
-        return java.util.Arrays.equals(verifySigs[a], verifySigs[b]) && sameMemory(a, b);
+        return java.util.Arrays.equals(verifySigs[a], verifySigs[b])
+                && java.util.Arrays.equals(verifyExt[a], verifyExt[b])
+                && sameMemory(a, b);
     }
 
     /**
@@ -826,6 +830,9 @@ final class TxIpc implements Recovery {
                 d.add(names[i]);
             }
         }
+        if (!java.util.Arrays.equals(verifyExt[a], verifyExt[b])) {
+            d.add("FP/SIMD registers");
+        }
         if (!sameMemory(a, b)) {
             d.add("memory written");
         }
@@ -836,10 +843,18 @@ final class TxIpc implements Recovery {
     private void sign(int run, long mark) {
         long[] sig = verifySigs[run];
         System.arraycopy(waitRegs, 1, sig, 0, 31);
-        int len = (int) Math.min(Math.max(waitRegs[16], 0), Abi.IPC_BUF_SIZE); // a6: the reply's length
+        // the reply's length: its sixth word (RISC-V a6, AArch64 x6)
+        int len = (int) Math.min(Math.max(waitRegs[server.cpu().arch().result(6)], 0), Abi.IPC_BUF_SIZE);
         sig[31] = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
         sig[32] = server.brk();
         sig[33] = mark;
+        int n = server.cpu().extendedLength();
+        if (n > 0) { // (FP state a request leaves behind, as a server keeping a sum in a register)
+            if (verifyExt[run].length != n) {
+                verifyExt[run] = new long[n];
+            }
+            server.cpu().readExtended(verifyExt[run]);
+        }
         long[] pages = server.cpu().tracker().loggedPages().clone();
         java.util.Arrays.sort(pages); // (unsigned order: user addresses are below 2^63)
         long[] hashes = new long[pages.length];

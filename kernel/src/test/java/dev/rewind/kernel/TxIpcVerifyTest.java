@@ -76,6 +76,136 @@ class TxIpcVerifyTest {
         }
     }
 
+    /**
+     * Flips bit 3 of the reply's label (a1; x1 on AArch64) at kv's reply call of request
+     * {@code n}, in its first run only (the call is its request's last instruction).
+     */
+    static final class ReplyWordFlip extends dev.rewind.kernel.probe.RequestStrike {
+        final int n;
+        int struck;
+        int insn;
+
+        ReplyWordFlip(int n, long last) {
+            super("kv", last);
+            this.n = n;
+        }
+
+        @Override
+        protected boolean strikes(int request) {
+            return request == n && struck == 0;
+        }
+
+        @Override
+        protected Fault strike(Task t, int request) {
+            byte[] b = new byte[4];
+            t.cpu().memory().read(t.pc(), b, 0, 4);
+            insn = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt();
+            int label = t.cpu().arch().result(1);
+            t.cpu().setReg(label, t.cpu().reg(label) ^ 8);
+            struck++;
+            return null;
+        }
+    }
+
+    /**
+     * The runs are compared on the registers the reply carries, on both architectures: a reply
+     * word changed just before the reply call differs between the runs, and the third run
+     * decides.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"", "aarch64/"})
+    void aReplyWordChangedAtTheReplyCallIsCaught(String arch) throws Exception {
+        SystemImage plain = SystemImage.builtin(arch + "t_kv_oracle.toml");
+        dev.rewind.kernel.probe.InstructionProfiler profile = new dev.rewind.kernel.probe.InstructionProfiler("kv");
+        GuestRun.runWithProbe(plain, profile);
+        int n = 200;
+        ReplyWordFlip flip = new ReplyWordFlip(n, profile.lengths()[n - 1]);
+        String toml = new String(plain.source().read("t_kv_oracle.toml"), java.nio.charset.StandardCharsets.UTF_8)
+                .replace("recovery = \"txipc\"", "recovery = \"txipc\"\nverify = \"dual\"");
+        SystemImage dual =
+                new SystemImage(dev.rewind.kernel.image.Manifest.parse(toml, "test.toml"), plain.source(), "test.toml");
+        GuestRun r = GuestRun.runWithProbe(dual, flip);
+        assertEquals(1, flip.struck, r::toString);
+        assertEquals(arch.isEmpty() ? 0x00000073 : 0xd4000001, flip.insn, "the reply call: ecall / svc #0");
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(1, r.mismatches.size(), r::toString);
+        assertTrue(r.mismatches.get(0).decided(), r::toString);
+    }
+
+    /**
+     * At fp_server's instruction {@code at} from request {@code n}'s delivery (counted through
+     * its runs), flips bit 52 of every register, general or FP/SIMD, that holds the double
+     * {@code sum}: the server's state that no reply carries.
+     */
+    static final class SumFlip extends dev.rewind.kernel.probe.RequestStrike {
+        final int n;
+        final long bits;
+        int flipped;
+        boolean struck;
+
+        SumFlip(int n, long at, double sum) {
+            super("fp_server", at);
+            this.n = n;
+            this.bits = Double.doubleToRawLongBits(sum);
+        }
+
+        @Override
+        protected boolean strikes(int request) {
+            return request == n && !struck;
+        }
+
+        @Override
+        protected Fault strike(Task t, int request) {
+            struck = true;
+            long[] regs = new long[33];
+            t.cpu().readAll(regs);
+            for (int i = 0; i < 32; i++) {
+                if (regs[i] == bits) {
+                    t.cpu().setReg(i, bits ^ (1L << 52));
+                    flipped++;
+                }
+            }
+            long[] ext = new long[t.cpu().extendedLength()];
+            t.cpu().readExtended(ext);
+            for (int i = 0; i < ext.length; i++) {
+                if (ext[i] == bits) {
+                    ext[i] ^= 1L << 52;
+                    flipped++;
+                }
+            }
+            t.cpu().writeExtended(ext);
+            return null;
+        }
+    }
+
+    /**
+     * State a request leaves in a register and no reply carries (fp_server's sum: an FP/SIMD
+     * register on AArch64) is compared between the runs too: changed at the reply call of the
+     * second run of the second add (the run whose state would commit), the runs disagree and
+     * the third decides, so the client later reads the right sum. (With the general registers
+     * alone compared, AArch64 committed the changed sum.)
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"", "aarch64/"})
+    void stateLeftInAnFpRegisterIsCompared(String arch) throws Exception {
+        SystemImage plain = SystemImage.builtin(arch + "t_fp_tx.toml");
+        dev.rewind.kernel.probe.InstructionProfiler profile =
+                new dev.rewind.kernel.probe.InstructionProfiler("fp_server");
+        GuestRun.runWithProbe(plain, profile);
+        // (the second run repeats the first's instructions: its reply call is instruction 2L)
+        SumFlip flip = new SumFlip(2, 2 * profile.lengths()[1], 1.0 + 2.0);
+        String toml = new String(plain.source().read("t_fp_tx.toml"), java.nio.charset.StandardCharsets.UTF_8)
+                .replace("recovery = \"txipc\"", "recovery = \"txipc\"\nverify = \"dual\"");
+        SystemImage dual =
+                new SystemImage(dev.rewind.kernel.image.Manifest.parse(toml, "test.toml"), plain.source(), "test.toml");
+        GuestRun r = GuestRun.runWithProbe(dual, flip);
+        assertTrue(flip.flipped > 0, "no register held the sum: " + r);
+        assertTrue(r.console.contains("fp_tx: all ok"), r::toString);
+        assertEquals(1, r.mismatches.size(), r::toString);
+        assertTrue(r.mismatches.get(0).decided(), r::toString);
+    }
+
     @Test
     void aCorruptionThatDoesNotTrapIsCaughtByASecondRunAndDecidedByAThird() throws Exception {
         Corruptor probe = new Corruptor(250);
