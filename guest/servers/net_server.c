@@ -522,7 +522,7 @@ static long do_send(const rw_request *r)
 	if (s->kind != S_CONN)
 		return NET_ENOTCONN;
 	if (s->err)
-		return NET_ECONNRESET;
+		return s->err; /* ECONNREFUSED for a connection never made, as RECV says */
 	if (!s->connected || !s->pcb)
 		return NET_EAGAIN;
 	uint32_t len = (uint32_t)r->in->w[1];

@@ -110,13 +110,15 @@ int main(void)
 		return fail("SEND on a closed socket answered", r);
 	if ((r = net_recv_nb(net, (long)((1 << 8) | 63), buf, 1)) != NET_EBADF)
 		return fail("RECV on nobody's socket answered", r);
-	/* nobody listens on port 9: the peer resets, RECV says so */
+	/* nobody listens on port 9: the peer resets, RECV and SEND say so */
 	long z = net_connect(net, NET_ADDR(10, 0, 2, 15), 9);
 	if (z < 0)
 		return fail("CONNECT 9", z);
 	r = net_recv(net, z, buf, 1);
 	if (r != NET_ECONNREFUSED)
 		return fail("RECV after a refused CONNECT answered", r);
+	if ((r = net_send_nb(net, z, buf, 1)) != NET_ECONNREFUSED)
+		return fail("SEND after a refused CONNECT answered", r);
 	net_close(net, z);
 	printf("net_peer: ok bytes=%u\n", (unsigned)in);
 	return 0;
