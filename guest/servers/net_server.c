@@ -439,6 +439,10 @@ static long do_listen(const rw_request *r)
 		sock_free(i);
 		return NET_ENOBUFS;
 	}
+	/* SO_REUSEADDR: connections accepted on the port may still be closing or
+	 * in TIME_WAIT (a server listening again after closing its listener);
+	 * a second listener on the port is still refused, by tcp_listen. */
+	ip_set_option(pcb, SOF_REUSEADDR);
 	if (tcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK) {
 		tcp_abort(pcb);
 		sock_free(i);

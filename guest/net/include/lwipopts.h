@@ -70,6 +70,11 @@
 #define LWIP_TCP_KEEPALIVE         0
 #define TCP_QUEUE_OOSEQ            1
 #define LWIP_CALLBACK_API          1
+/* SO_REUSEADDR, which net_server sets on every listening socket: a port can
+ * be listened on again while connections accepted on it still close or wait
+ * in TIME_WAIT (2 * TCP_MSL, two minutes), as on any host whose servers set
+ * it.  lwIP still refuses a second listener on the same port (ERR_USE). */
+#define SO_REUSE                   1
 
 /* Frames leave in one pbuf (net_server copies it into the IPC buffer). */
 #define LWIP_NETIF_TX_SINGLE_PBUF 1

@@ -55,7 +55,9 @@ long net_wait_ready(rw_cap net, uint32_t *addr);
 /* A listening socket on port (1..65535), backlog 1..NET_MAX_BACKLOG: the
  * connections the stack holds (being set up or waiting for net_accept);
  * beyond it a new connection's SYN is dropped and its peer sends it again
- * later, as with a full accept queue on any host (no reset). */
+ * later, as with a full accept queue on any host (no reset).  NET_EADDRINUSE
+ * if the port is being listened on; connections accepted on it that are
+ * still closing (TIME_WAIT) do not hold it (the stack sets SO_REUSEADDR). */
 long net_listen(rw_cap net, uint16_t port, unsigned backlog);
 
 /* After the stack restarted (a call answered RW_EDEAD: every socket of the old stack is gone):
