@@ -573,6 +573,22 @@ static long do_recv(const rw_request *r)
 	return NET_EAGAIN;
 }
 
+/* Closes listening socket s (not freed here); connections nobody accepted are reset. */
+static void close_listener(struct sock *s)
+{
+	while (s->nq) {
+		int c = s->queue[--s->nq];
+		if (socks[c].pcb) {
+			tcp_arg(socks[c].pcb, NULL);
+			tcp_abort(socks[c].pcb);
+		}
+		sock_free(c);
+	}
+	tcp_arg(s->pcb, NULL);
+	tcp_accept(s->pcb, NULL);
+	tcp_close(s->pcb);
+}
+
 static long do_close(const rw_request *r)
 {
 	int i;
@@ -581,18 +597,7 @@ static long do_close(const rw_request *r)
 	if (!s)
 		return NET_EBADF;
 	if (s->kind == S_LISTEN) {
-		/* connections nobody accepted: reset */
-		while (s->nq) {
-			int c = s->queue[--s->nq];
-			if (socks[c].pcb) {
-				tcp_arg(socks[c].pcb, NULL);
-				tcp_abort(socks[c].pcb);
-			}
-			sock_free(c);
-		}
-		tcp_arg(s->pcb, NULL);
-		tcp_accept(s->pcb, NULL);
-		tcp_close(s->pcb);
+		close_listener(s);
 	} else if (s->pcb) {
 		/* Data the client never read: count it as taken, so that the
 		 * close is a FIN.  With the window still short lwIP closes by
@@ -631,6 +636,38 @@ static long do_poll(const rw_request *r)
 			bits |= NET_R_ERROR;
 	}
 	r->out->w[0] = bits;
+	return 0;
+}
+
+/* Every socket of the caller, reset: a client that restarted (its badge is
+ * the same in every generation) finds what its earlier generation left,
+ * listeners holding their ports and connections whose peers wait for data
+ * that will never come; net_connect_stack sends RESET first.  Listeners are
+ * closed (their unaccepted connections reset), connections end by RST. */
+static long do_reset(const rw_request *r)
+{
+	uint64_t closed = 0;
+
+	for (int i = 0; i < MAX_SOCKETS; i++) {
+		struct sock *s = &socks[i];
+		if (s->kind == S_FREE || s->owner != r->badge)
+			continue;
+		if (s->kind == S_LISTEN) {
+			close_listener(s);
+		} else if (s->pcb) {
+			unqueue(i); /* (a connection waiting on one of our listeners) */
+			tcp_arg(s->pcb, NULL);
+			tcp_recv(s->pcb, NULL);
+			tcp_sent(s->pcb, NULL);
+			tcp_err(s->pcb, NULL);
+			tcp_abort(s->pcb);
+		} else {
+			unqueue(i);
+		}
+		sock_free(i);
+		closed++;
+	}
+	r->out->w[0] = closed;
 	return 0;
 }
 

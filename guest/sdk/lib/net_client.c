@@ -45,7 +45,19 @@ void net_backoff(uint64_t *delay_ns)
 
 long net_connect_stack(const char *name, rw_cap *net)
 {
-	return rw_cap_get(name, net);
+	uint64_t closed = 0;
+	long st = rw_cap_get(name, net);
+
+	if (st < 0)
+		return st;
+	/* Sockets an earlier generation of this task left (it restarted) hold
+	 * their ports and their peers: reset them. */
+	st = NET_RETRY(net_call_reset(*net, &closed));
+	if (st == RW_EDEAD) {
+		rw_cap_refresh(*net, NULL);
+		st = NET_RETRY(net_call_reset(*net, &closed));
+	}
+	return st < 0 ? st : 0;
 }
 
 long net_info(rw_cap net, uint32_t *addr, uint32_t *netmask, uint32_t *gateway, int *ready)

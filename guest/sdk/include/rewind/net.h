@@ -15,6 +15,7 @@
  *   NET_RECV     w0 = socket, w1 = max        -        w0 = n, buffer = n bytes (0: end of stream)
  *   NET_CLOSE    w0 = socket                  -        -
  *   NET_POLL     w0 = socket                  -        w0 = NET_R_* bits
+ *   NET_RESET    -                            -        w0 = sockets reset (all of the caller's)
  *
  * The server never blocks: what cannot complete now answers NET_EAGAIN.
  * The blocking calls here retry it, sleeping 50 us, doubling up to 2 ms
@@ -44,7 +45,11 @@ extern "C" {
 #define NET_BACKOFF_MIN_NS 50000ULL
 #define NET_BACKOFF_MAX_NS 2000000ULL
 
-/* The capability of the stack's endpoint (e.g. "net"). */
+/* The capability of the stack's endpoint (e.g. "net"); 0 or an error.  Call
+ * it once, when the task starts: it also resets every socket of the task
+ * (NET_RESET), so that what an earlier generation of it left (a task under
+ * recovery = "restart" keeps its badge) does not hold its ports or leave its
+ * peers waiting: their connections end by RST. */
 long net_connect_stack(const char *name, rw_cap *net);
 
 /* Address, netmask, gateway (host order) and 1 once configured. */

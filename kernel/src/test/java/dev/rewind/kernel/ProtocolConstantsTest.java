@@ -73,7 +73,8 @@ class ProtocolConstantsTest {
                         0x4e540005L,
                         0x4e540006L,
                         0x4e540007L,
-                        0x4e540008L),
+                        0x4e540008L,
+                        0x4e540009L),
                 Net.LABELS);
         assertEquals(-30L, Net.EAGAIN);
         assertEquals(-40L, Net.EBADF);
