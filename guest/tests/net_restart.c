@@ -17,7 +17,7 @@
 #include <string.h>
 #include <rewind/net.h>
 
-#define PORT 8
+#define PORT    8
 #define WAIT_NS 20000000000ULL /* a reset that does not come within 20 s never will */
 
 #ifdef CLIENT
