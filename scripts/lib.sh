@@ -82,23 +82,41 @@ ensure_tools() {
 REWIND_JAR="$REWIND_ROOT/tools/target/rewind.jar"
 
 # ensure_built: (re)build the CLI jar if it is missing or any source is newer than it.
+# _built_fresh: true if the jar is newer than every source: no file or folder newer than it (a
+# folder changes when a file in it is added, removed or renamed), outside the build outputs
+# (target/, build/, not even looked into).
+_built_fresh() {
+  [ -f "$REWIND_JAR" ] && [ -z "$(find "$REWIND_ROOT/pom.xml" "$REWIND_ROOT/hw" "$REWIND_ROOT/kernel" \
+    "$REWIND_ROOT/tools" "$REWIND_ROOT/guest" -type d \( -name target -o -name build \) -prune \
+    -o -newer "$REWIND_JAR" -print -quit 2>/dev/null)" ]
+}
+
 ensure_built() {
-  # A file or folder newer than the jar (a folder changes when a file in it is added, removed or
-  # renamed), outside the build outputs (target/, build/, not even looked into).
-  if [ -f "$REWIND_JAR" ] && [ -z "$(find "$REWIND_ROOT/pom.xml" "$REWIND_ROOT/hw" "$REWIND_ROOT/kernel" \
-        "$REWIND_ROOT/tools" "$REWIND_ROOT/guest" -type d \( -name target -o -name build \) -prune \
-        -o -newer "$REWIND_JAR" -print -quit 2>/dev/null)" ]; then
-    return 0
-  fi
+  _built_fresh && return 0
   # shellcheck disable=SC2086
   ensure_packages $REWIND_BUILD_PKGS || return 1
+  # One build at a time: two commands started together on a stale tree (a boot in the background,
+  # then a bench) would run two Maven builds in the same folders, and one would read a jar the
+  # other is writing ("build failed", a ZipException). The second waits, then finds it built.
+  local lock
+  mkdir -p "$REWIND_STAMPS" && exec {lock}>"$REWIND_STAMPS/build.lock" || return 1
+  if ! flock -n "$lock"; then
+    say "waiting for another command's build of this tree..."
+    flock "$lock"
+  fi
+  if _built_fresh; then
+    exec {lock}>&-
+    return 0
+  fi
   say "building (mvn package, tests skipped; first build downloads dependencies)..."
   # stdin is the guest's (a file or pipe fed to the UART): the build must not read it, and Maven's
   # exec plugin fails on a stdin it cannot forward ("Stream closed").
-  if ! (cd "$REWIND_ROOT" && mvn -q -B -DskipTests package) < /dev/null >&2; then
+  if ! (cd "$REWIND_ROOT" && mvn -q -B -DskipTests package) < /dev/null >&2 {lock}>&-; then
+    exec {lock}>&-
     say "build failed"
     return 1
   fi
+  exec {lock}>&-
 }
 
 # shellcheck source=engine.sh

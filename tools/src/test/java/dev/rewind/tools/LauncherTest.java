@@ -117,6 +117,15 @@ class LauncherTest {
 
     /** Run {@code script} in bash with lib.sh sourced for the fake project; returns its stdout. */
     private String lib(String script, String... env) throws Exception {
+        Process p = libProcess(script, env);
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "bash did not finish");
+        assertEquals(0, p.exitValue(), () -> "bash exited " + p.exitValue() + ":\n" + out);
+        return out;
+    }
+
+    /** Start {@code script} as {@link #lib} does (stdout and stderr together), without waiting. */
+    private Process libProcess(String script, String... env) throws IOException {
         Path lib = projectRoot().resolve("scripts/lib.sh");
         ProcessBuilder pb = new ProcessBuilder("bash", "-c", "set -euo pipefail; . \"$LIB\"; " + script);
         pb.environment().put("LIB", lib.toString());
@@ -130,11 +139,7 @@ class LauncherTest {
             pb.environment().put(env[i], env[i + 1]);
         }
         pb.redirectErrorStream(true);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "bash did not finish");
-        assertEquals(0, p.exitValue(), () -> "bash exited " + p.exitValue() + ":\n" + out);
-        return out;
+        return pb.start();
     }
 
     /** The stand-in tools called since the last look, one line each. */
@@ -183,6 +188,30 @@ class LauncherTest {
         touch(jar);
         Files.delete(root.resolve("hw/src/main/java/A.java"));
         assertBuilds(true, "a source deleted (its folder changed)");
+    }
+
+    @Test
+    void twoCommandsOnAStaleTreeBuildOnce() throws Exception {
+        // A build that takes a while, as Maven's does: a second command started meanwhile used to
+        // run a second Maven in the same folders (one read the jar the other was writing).
+        tool(
+                "mvn",
+                "echo \"mvn start\" >> \"$CALLS\"; sleep 1; mkdir -p \"$REWIND_ROOT/tools/target\";"
+                        + " echo jar > \"$REWIND_ROOT/tools/target/rewind.jar\"; echo \"mvn end\" >> \"$CALLS\"");
+        Files.delete(jar);
+        List<Process> ps = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ps.add(libProcess("ensure_built"));
+            Thread.sleep(200);
+        }
+        for (Process p : ps) {
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "bash did not finish");
+            assertEquals(0, p.exitValue(), () -> "bash exited " + p.exitValue() + ":\n" + out);
+        }
+        List<String> c = calls();
+        c.removeIf(l -> l.startsWith("dpkg-query"));
+        assertEquals(List.of("mvn start", "mvn end"), c, "one build; the second command waited for it");
     }
 
     @Test
