@@ -24,7 +24,10 @@
  * connection holds at most TCP_WND received bytes (the window reopens only
  * as the client reads: tcp_recved), a listening socket at most its backlog
  * of unaccepted connections (lwIP's delayed accept counts them until ACCEPT
- * hands them over, and drops SYNs beyond: the peers retry, none is reset).
+ * hands them over, and drops SYNs beyond: the peers retry, none is reset),
+ * a UDP socket at most NET_UDP_QUEUE datagrams, and all UDP sockets together
+ * at most UDP_HELD_BYTES (copied out of the receive pool, so that datagrams
+ * nobody reads do not starve TCP of buffers): beyond, datagrams are dropped.
  */
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +40,7 @@
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
+#include "lwip/udp.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
@@ -49,11 +53,11 @@
 #define NOTIF_NAME  "net_rx2"
 #define STATIC_HOST 16
 #endif
-#define NIC_NAME     "nic"
-#define MAX_SOCKETS  64
-#define FALLBACK_NS  2000000000ULL /* DHCP gives up: the static address */
-#define RX_BATCH     64            /* frames drained per wake before serving requests */
-#define REQ_BATCH    8             /* requests served in a row before looking at net_rx */
+#define NIC_NAME       "nic"
+#define MAX_SOCKETS    64
+#define FALLBACK_NS    2000000000ULL /* DHCP gives up: the static address */
+#define RX_BATCH       64            /* frames drained per wake before serving requests */
+#define REQ_BATCH      8             /* requests served in a row before looking at net_rx */
 /* Receive livelock: the stack runs above its clients, so while frames keep
  * coming faster than it takes them (a flood), draining them would leave no
  * CPU to the lower-priority tasks whose requests it exists for.  Frames get
@@ -61,14 +65,22 @@
  * requests and timers only, until the window ends, and frames wait on the
  * card (which drops what it cannot hold, at the edge, where a flood costs
  * nothing). */
-#define RX_WINDOW_NS 10000000ULL /* 10 ms */
-#define RX_SHARE_NS  6000000ULL  /* frames' share of a window while they keep coming */
+#define RX_WINDOW_NS   10000000ULL /* 10 ms */
+#define RX_SHARE_NS    6000000ULL  /* frames' share of a window while they keep coming */
+#define UDP_HELD_BYTES (32 * 1024) /* received datagrams held unread, all sockets */
 
 #define STATIC_ADDR NET_ADDR(10, 0, 2, STATIC_HOST)
 #define STATIC_MASK NET_ADDR(255, 255, 255, 0)
 #define STATIC_GW   NET_ADDR(10, 0, 2, 2)
 
-enum { S_FREE, S_LISTEN, S_CONN };
+enum { S_FREE, S_LISTEN, S_CONN, S_UDP };
+
+/* A datagram received on a UDP socket, not yet read. */
+struct dgram {
+	struct pbuf *p; /* a PBUF_RAM copy */
+	uint32_t addr;  /* the sender, host order */
+	uint16_t port;
+};
 
 struct sock {
 	uint8_t kind;    /* S_* */
@@ -84,12 +96,18 @@ struct sock {
 	uint8_t backlog, nq;
 	uint8_t queue[NET_MAX_BACKLOG];
 	int16_t listener; /* unclaimed connection: the listening slot */
+	/* UDP: the pcb, and datagrams waiting for RECVFROM (a ring) */
+	struct udp_pcb *upcb;
+	uint8_t uhead, ucount;
+	struct dgram uq[NET_UDP_QUEUE];
 };
 
 static struct sock socks[MAX_SOCKETS];
 static struct netif nif;
 static rw_cap nic, net_rx;
-static int ready; /* an address is configured */
+static int ready;            /* an address is configured */
+static uint32_t udp_held;    /* bytes of datagrams held unread, all sockets */
+static uint64_t udp_dropped; /* datagrams dropped (a full queue, or no memory): for a debugger */
 static uint64_t t_start;
 
 /* ---- platform hooks of lwIP (arch/cc.h) ---- */
@@ -240,6 +258,10 @@ static void sock_free(int i)
 
 	if (s->rx)
 		pbuf_free(s->rx);
+	for (; s->ucount; s->ucount--, s->uhead = (uint8_t)((s->uhead + 1) % NET_UDP_QUEUE)) {
+		udp_held -= s->uq[s->uhead].p->tot_len;
+		pbuf_free(s->uq[s->uhead].p);
+	}
 	uint16_t gen = (uint16_t)(s->gen + 1);
 	memset(s, 0, sizeof *s);
 	s->gen = gen;
@@ -416,6 +438,32 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
+/* A datagram for UDP socket slot arg - 1: kept (copied) if there is room. */
+static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
+                        u16_t port)
+{
+	int i = (int)(uintptr_t)arg - 1;
+	struct sock *s = i >= 0 ? &socks[i] : NULL;
+	struct pbuf *q = NULL;
+
+	if (s && s->kind == S_UDP && s->upcb == pcb && s->ucount < NET_UDP_QUEUE &&
+	    udp_held + p->tot_len <= UDP_HELD_BYTES)
+		q = pbuf_alloc(PBUF_RAW, p->tot_len, PBUF_RAM);
+	if (!q) {
+		udp_dropped++;
+		pbuf_free(p);
+		return;
+	}
+	pbuf_copy(q, p);
+	pbuf_free(p);
+	struct dgram *d = &s->uq[(s->uhead + s->ucount) % NET_UDP_QUEUE];
+	d->p = q;
+	d->addr = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(addr)));
+	d->port = port;
+	s->ucount++;
+	udp_held += q->tot_len;
+}
+
 /* ---- requests ---- */
 
 static long do_info(const rw_request *r)
@@ -589,6 +637,84 @@ static void close_listener(struct sock *s)
 	tcp_close(s->pcb);
 }
 
+static long do_udp_bind(const rw_request *r)
+{
+	int i = sock_alloc(S_UDP, r->badge);
+
+	if (i < 0)
+		return NET_ENOBUFS;
+	struct udp_pcb *pcb = udp_new_ip_type(IPADDR_TYPE_V4);
+	if (!pcb) {
+		sock_free(i);
+		return NET_ENOBUFS;
+	}
+	err_t e = udp_bind(pcb, IP4_ADDR_ANY, (u16_t)r->in->w[0]);
+	if (e != ERR_OK) {
+		udp_remove(pcb);
+		sock_free(i);
+		return e == ERR_USE ? NET_EADDRINUSE : NET_ENOBUFS;
+	}
+	socks[i].upcb = pcb;
+	socks[i].claimed = 1;
+	udp_recv(pcb, on_udp_recv, (void *)(uintptr_t)(i + 1));
+	r->out->w[0] = (uint64_t)sock_id(i);
+	r->out->w[1] = pcb->local_port;
+	return 0;
+}
+
+static long do_sendto(const rw_request *r)
+{
+	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
+	ip4_addr_t addr;
+
+	if (!s)
+		return NET_EBADF;
+	if (s->kind != S_UDP)
+		return NET_ENOTCONN;
+	if (!ready)
+		return NET_EAGAIN; /* no address to send from yet */
+	u16_t len = (u16_t)r->in->w[3];
+	/* (copied out first: sending may use the IPC buffer, for the frame) */
+	struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, len, PBUF_RAM);
+	if (!p)
+		return NET_EAGAIN;
+	pbuf_take(p, rw_ipc_buf(), len);
+	ip4_addr_set_u32(&addr, lwip_htonl((u32_t)r->in->w[1]));
+	err_t e = udp_sendto(s->upcb, p, &addr, (u16_t)r->in->w[2]);
+	pbuf_free(p);
+	if (e == ERR_MEM || e == ERR_BUF)
+		return NET_EAGAIN;
+	if (e != ERR_OK && e != ERR_IF) /* (ERR_IF: the card dropped it, as a wire may) */
+		return NET_ENOBUFS;
+	r->out->w[0] = len;
+	return 0;
+}
+
+static long do_recvfrom(const rw_request *r)
+{
+	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
+
+	if (!s)
+		return NET_EBADF;
+	if (s->kind != S_UDP)
+		return NET_ENOTCONN;
+	if (!s->ucount)
+		return NET_EAGAIN;
+	struct dgram *d = &s->uq[s->uhead];
+	uint16_t n = (uint16_t)(d->p->tot_len < r->in->w[1] ? d->p->tot_len : r->in->w[1]);
+	pbuf_copy_partial(d->p, rw_ipc_buf(), n, 0);
+	r->out->w[0] = n;
+	r->out->w[1] = d->addr;
+	r->out->w[2] = d->port;
+	r->out->len = n;
+	udp_held -= d->p->tot_len;
+	pbuf_free(d->p);
+	d->p = NULL;
+	s->uhead = (uint8_t)((s->uhead + 1) % NET_UDP_QUEUE);
+	s->ucount--;
+	return 0;
+}
+
 static long do_close(const rw_request *r)
 {
 	int i;
@@ -598,6 +724,8 @@ static long do_close(const rw_request *r)
 		return NET_EBADF;
 	if (s->kind == S_LISTEN) {
 		close_listener(s);
+	} else if (s->kind == S_UDP) {
+		udp_remove(s->upcb);
 	} else if (s->pcb) {
 		/* Data the client never read: count it as taken, so that the
 		 * close is a FIN.  With the window still short lwIP closes by
@@ -625,6 +753,11 @@ static long do_poll(const rw_request *r)
 	if (s->kind == S_LISTEN) {
 		if (s->nq)
 			bits |= NET_R_ACCEPTABLE;
+	} else if (s->kind == S_UDP) {
+		if (s->ucount)
+			bits |= NET_R_READABLE;
+		if (ready)
+			bits |= NET_R_WRITABLE;
 	} else {
 		if (s->rx || s->eof)
 			bits |= NET_R_READABLE;
@@ -654,6 +787,8 @@ static long do_reset(const rw_request *r)
 			continue;
 		if (s->kind == S_LISTEN) {
 			close_listener(s);
+		} else if (s->kind == S_UDP) {
+			udp_remove(s->upcb);
 		} else if (s->pcb) {
 			unqueue(i); /* (a connection waiting on one of our listeners) */
 			tcp_arg(s->pcb, NULL);

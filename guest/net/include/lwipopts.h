@@ -45,7 +45,7 @@
 #define MEM_ALIGNMENT           8
 #define MEM_SIZE                (192 * 1024)
 #define MEMP_NUM_PBUF           64
-#define MEMP_NUM_UDP_PCB        4
+#define MEMP_NUM_UDP_PCB        20 /* DHCP + the UDP sockets of programs */
 #define MEMP_NUM_TCP_PCB        72 /* 64 sockets + connections closing */
 #define MEMP_NUM_TCP_PCB_LISTEN 16
 #define MEMP_NUM_TCP_SEG        256

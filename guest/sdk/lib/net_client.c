@@ -243,3 +243,71 @@ long net_poll(rw_cap net, long s)
 
 	return st < 0 ? st : (long)bits;
 }
+
+long net_udp_bind(rw_cap net, uint16_t port, uint16_t *bound)
+{
+	uint64_t s = 0, p = 0;
+	long st = NET_RETRY(net_call_udp_bind(net, port, &s, &p));
+
+	if (st < 0)
+		return st;
+	if (bound)
+		*bound = (uint16_t)p;
+	return (long)s;
+}
+
+long net_sendto(rw_cap net, long s, uint32_t addr, uint16_t port, const void *buf, size_t len)
+{
+	uint64_t sent = 0, delay = 0;
+
+	if (len == 0 || len > NET_UDP_MAX || !buf)
+		return RW_EINVAL;
+	for (;;) {
+		memcpy(rw_ipc_buf(), buf, len);
+		long st = NET_RETRY(net_call_sendto(net, (uint64_t)s, addr, port, len, &sent));
+		if (st != NET_EAGAIN)
+			return st < 0 ? st : (long)sent;
+		net_backoff(&delay);
+	}
+}
+
+long net_recvfrom_nb(rw_cap net, long s, void *buf, size_t max, uint32_t *addr, uint16_t *port)
+{
+	uint64_t n = 0, a = 0, p = 0;
+
+	if (max == 0 || !buf)
+		return RW_EINVAL;
+	if (max > NET_UDP_MAX)
+		max = NET_UDP_MAX;
+	long st = NET_RETRY(net_call_recvfrom(net, (uint64_t)s, max, &n, &a, &p));
+	if (st < 0)
+		return st;
+	if (n > max)
+		return RW_EINVAL; /* malformed reply */
+	memcpy(buf, rw_ipc_buf(), n);
+	if (addr)
+		*addr = (uint32_t)a;
+	if (port)
+		*port = (uint16_t)p;
+	return (long)n;
+}
+
+long net_recvfrom_within(rw_cap net, long s, void *buf, size_t max, uint32_t *addr, uint16_t *port,
+                         uint64_t stall_ns)
+{
+	uint64_t delay = 0, since = stall_ns ? rw_clock_ns() : 0;
+
+	for (;;) {
+		long st = net_recvfrom_nb(net, s, buf, max, addr, port);
+		if (st != NET_EAGAIN)
+			return st;
+		if (stall_ns && rw_clock_ns() - since >= stall_ns)
+			return RW_ETIMEDOUT;
+		net_backoff(&delay);
+	}
+}
+
+long net_recvfrom(rw_cap net, long s, void *buf, size_t max, uint32_t *addr, uint16_t *port)
+{
+	return net_recvfrom_within(net, s, buf, max, addr, port, 0);
+}

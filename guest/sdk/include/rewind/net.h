@@ -1,6 +1,6 @@
 /*
  * net.h - client of the network stack server (endpoint "net" by convention):
- * TCP sockets over IPv4.
+ * TCP and UDP sockets over IPv4.
  *
  * Protocol (one rw_call per request), defined in guest/abi/net.proto, from
  * which <rewind/net_proto.h> (labels, constants, errors, request rules,
@@ -16,6 +16,10 @@
  *   NET_CLOSE    w0 = socket                  -        -
  *   NET_POLL     w0 = socket                  -        w0 = NET_R_* bits
  *   NET_RESET    -                            -        w0 = sockets reset (all of the caller's)
+ *   NET_UDP_BIND w0 = port (0: any)              -        w0 = socket, w1 = port
+ *   NET_SENDTO   w0 = socket, w1 = addr,      bytes    w0 = bytes sent (= length)
+ *                w2 = port, w3 = length
+ *   NET_RECVFROM w0 = socket, w1 = max        -        w0 = n, w1 = addr, w2 = port, buffer = n bytes
  *
  * The server never blocks: what cannot complete now answers NET_EAGAIN.
  * The blocking calls here retry it, sleeping 50 us, doubling up to 2 ms
@@ -93,6 +97,27 @@ long net_recv(rw_cap net, long s, void *buf, size_t max);
 long net_recv_nb(rw_cap net, long s, void *buf, size_t max);
 /* net_recv, but RW_ETIMEDOUT when nothing comes for stall_ns (0: no limit). */
 long net_recv_within(rw_cap net, long s, void *buf, size_t max, uint64_t stall_ns);
+/* UDP.  A socket bound to port on every address (0: a free port the stack
+ * picks); *bound, when not NULL, gets the port.  NET_EADDRINUSE if another
+ * socket holds it.  A datagram is at most NET_UDP_MAX bytes (one frame); a
+ * socket holds at most NET_UDP_QUEUE datagrams unread (and the stack 32 KiB
+ * for all of them): more are dropped, as UDP may drop any.  NET_SEND,
+ * NET_RECV and NET_ACCEPT on a UDP socket, and the calls below on a TCP one,
+ * answer NET_ENOTCONN.  net_close frees it. */
+long net_udp_bind(rw_cap net, uint16_t port, uint16_t *bound);
+/* Sends one datagram of len (1..NET_UDP_MAX) bytes to addr:port: len, or an
+ * error.  Blocks while the stack has no address yet or no memory; "sent"
+ * means handed to the card: nothing says it arrived. */
+long net_sendto(rw_cap net, long s, uint32_t addr, uint16_t port, const void *buf, size_t len);
+/* The oldest datagram: its length, cut to max (the rest of it is dropped),
+ * and the sender (addr, port: when not NULL).  net_recvfrom blocks until one
+ * comes; net_recvfrom_nb answers NET_EAGAIN; net_recvfrom_within answers
+ * RW_ETIMEDOUT when none came for stall_ns (0: no limit). */
+long net_recvfrom(rw_cap net, long s, void *buf, size_t max, uint32_t *addr, uint16_t *port);
+long net_recvfrom_nb(rw_cap net, long s, void *buf, size_t max, uint32_t *addr, uint16_t *port);
+long net_recvfrom_within(rw_cap net, long s, void *buf, size_t max, uint32_t *addr, uint16_t *port,
+                         uint64_t stall_ns);
+
 /* Graceful close; the socket id is freed. */
 long net_close(rw_cap net, long s);
 /* NET_R_* readiness bits of socket s. */

@@ -98,6 +98,58 @@ class GuestNetTest {
     }
 
     /**
+     * UDP from the host (t_net_udp_host.toml: tests/net_udp.c's server on guest port 7, through
+     * libslirp's UDP forward, with restrict=off): datagrams of several sizes come back whole
+     * from the forwarded port; "quit" is answered "bye" and ends the run.
+     */
+    @Test
+    void aHostUdpClientGetsItsDatagramsEchoedThroughTheForwardedPort() throws Exception {
+        Manifest m = Manifest.parse(Fixtures.manifest("t_net_udp_host.toml"), "t_net_udp_host.toml");
+        // (restricted, libslirp keeps the guest's UDP inside: the answers would never leave)
+        KernelConfig cfg =
+                Fixtures.CONFIG.withNet(NetOptions.parse(List.of("hostfwd=udp:127.0.0.1:0-:7", "restrict=off")));
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        try (Kernel k = new Kernel(cfg, m, ImageSource.classpath(SystemImage.BUILTIN_FOLDER), new Uart(console), null);
+                java.net.DatagramSocket udp = new java.net.DatagramSocket()) {
+            java.net.InetSocketAddress to = new java.net.InetSocketAddress(
+                    "127.0.0.1", k.netForwards().get("eth0").get(0).hostPort());
+            CompletableFuture<SystemResult> run = CompletableFuture.supplyAsync(k::run);
+            udp.setSoTimeout(500);
+            byte[] in = new byte[2048];
+            int[] sizes = {1, 100, 1000, 1472};
+            for (int k2 = 0; k2 < sizes.length; k2++) {
+                byte[] out = new byte[sizes[k2]];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = (byte) (i * 31 + k2);
+                }
+                out[0] = 'e';
+                java.net.DatagramPacket back = new java.net.DatagramPacket(in, in.length);
+                // (the first datagrams may come before the guest has bound its port: sent again)
+                for (int tries = 0; ; tries++) {
+                    udp.send(new java.net.DatagramPacket(out, out.length, to));
+                    try {
+                        udp.receive(back);
+                        break;
+                    } catch (java.net.SocketTimeoutException e) {
+                        assertTrue(tries < 60, "no echo of " + out.length + " bytes: " + console);
+                    }
+                }
+                assertArrayEquals(out, java.util.Arrays.copyOf(in, back.getLength()), "echo of " + out.length);
+                assertEquals(to, back.getSocketAddress());
+            }
+            byte[] quit = "quit".getBytes(StandardCharsets.US_ASCII);
+            java.net.DatagramPacket bye = new java.net.DatagramPacket(in, in.length);
+            udp.send(new java.net.DatagramPacket(quit, quit.length, to));
+            udp.receive(bye);
+            assertEquals("bye", new String(in, 0, bye.getLength(), StandardCharsets.US_ASCII));
+            SystemResult r = run.get(30, TimeUnit.SECONDS);
+            String out = console.toString(StandardCharsets.UTF_8);
+            assertTrue(out.contains("net_udp: server ok answered=4"), out);
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), out);
+        }
+    }
+
+    /**
      * The NIC driver killed twice in the middle of a 1 MB /big under recovery = "restart": the
      * stack reopens its session with the restarted driver (its calls answered EDEAD), TCP
      * retransmits what the driver lost, and every byte arrives.

@@ -74,7 +74,10 @@ class ProtocolConstantsTest {
                         0x4e540006L,
                         0x4e540007L,
                         0x4e540008L,
-                        0x4e540009L),
+                        0x4e540009L,
+                        0x4e54000aL,
+                        0x4e54000bL,
+                        0x4e54000cL),
                 Net.LABELS);
         assertEquals(-30L, Net.EAGAIN);
         assertEquals(-40L, Net.EBADF);
@@ -107,6 +110,11 @@ class ProtocolConstantsTest {
         assertTrue(!Net.wellFormed(Net.SEND, 3, 4097, 0, 0, 4097), "more than one IPC buffer");
         assertTrue(!Net.wellFormed(Net.CONNECT, 1L << 32, 80, 0, 0, 0), "not an IPv4 address");
         assertTrue(Net.replyWellFormed(Net.RECV, 0, 0, 0, 0, 0, 0, none), "the end of the stream");
+        assertTrue(Net.wellFormed(Net.UDP_BIND, 0, 0, 0, 0, 0), "port 0: any");
+        assertTrue(Net.wellFormed(Net.SENDTO, 3, 0x0a00020fL, 7, 1472, 1472));
+        assertTrue(!Net.wellFormed(Net.SENDTO, 3, 0x0a00020fL, 7, 1473, 1473), "more than one frame");
+        assertTrue(!Net.wellFormed(Net.SENDTO, 3, 0x0a00020fL, 7, 100, 99), "length not the buffer's");
+        assertTrue(!Net.wellFormed(Net.RECVFROM, 3, 1473, 0, 0, 0), "max past NET_UDP_MAX");
         assertEquals(List.of("EINVAL", "EBADF", "ENOTCONN", "EAGAIN"), Net.errors(Net.ACCEPT));
     }
 

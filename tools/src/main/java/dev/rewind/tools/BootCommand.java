@@ -378,6 +378,16 @@ public final class BootCommand implements Callable<Integer> {
             if (!quiet) {
                 kernel.netForwards()
                         .forEach((dev, fwds) -> fwds.forEach(f -> System.err.printf("rewind: net %s: %s%n", dev, f)));
+                if (cfg.net() != null
+                        && cfg.net().restricted()
+                        && kernel.netForwards().values().stream()
+                                .flatMap(List::stream)
+                                .anyMatch(dev.rewind.hw.dev.HostForward::udp)) {
+                    // (libslirp passes a restricted guest's DHCP and nothing else of its UDP: measured)
+                    System.err.println(
+                            "rewind: net: udp forwards reach the guest, but with restrict=on (the default)"
+                                    + " the guest's own UDP stays inside: no answer reaches the host (--net restrict=off lets it out)");
+                }
             }
             feedInput(kernel, input);
             if (timed != null) {

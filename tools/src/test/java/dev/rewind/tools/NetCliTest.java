@@ -41,6 +41,14 @@ class NetCliTest {
         assertTrue(Integer.parseInt(tcp.group(1)) > 0, r.err());
         assertTrue(
                 r.err().matches("(?s).*rewind: net eth0: udp 127\\.0\\.0\\.1:\\d+ -> 10\\.0\\.2\\.15:7\\n.*"), r.err());
+        // a udp forward under restrict=on: said that no answer can come back
+        assertTrue(r.err().contains("the guest's own UDP stays inside"), r.err());
+        Result open = rewind("boot", "--net", "hostfwd=udp::0-:7", "--net", "restrict=off", image());
+        assertEquals(0, open.status(), open.err());
+        assertTrue(!open.err().contains("stays inside"), open.err());
+        Result tcpOnly = rewind("boot", "--net", "hostfwd=tcp:127.0.0.1:0-:80", image());
+        assertEquals(0, tcpOnly.status(), tcpOnly.err());
+        assertTrue(!tcpOnly.err().contains("stays inside"), tcpOnly.err());
     }
 
     @Test
