@@ -387,6 +387,43 @@ class Aarch64CpuTest {
         }
     }
 
+    /**
+     * What a debugger's watchpoint stop (a data hook that stops the engine) leaves behind on
+     * AArch64, unlike RISC-V (DebugHooksTest): a load has written its result (into its own base
+     * register here), while the hook saw the registers as they were before it. Resuming at the
+     * load therefore needs those registers back (dev.rewind.kernel.debug.DebugHooks). A store
+     * ends the run before its base is written back.
+     */
+    @Test
+    void aDataHookStopEndsTheRunWithALoadsResultWritten() {
+        code(
+                X1_DATA,
+                0xf9400021, // ldr x1, [x1]
+                0xd2a00043, // movz x3, #2, lsl #16
+                0xd28000e4, // movz x4, #7
+                0xf8008c64, // str x4, [x3, #8]!
+                SVC);
+        cpu.memory().write(DATA, new byte[] {42, 0, 0, 0, 0, 0, 0, 0}, 0, 8, Perm.NONE);
+        long[] seen = new long[33];
+        CpuHook load = cpu.hookData(DataHook.READS, DATA, DATA + 7, (type, a, size, v) -> {
+            cpu.readAll(seen);
+            cpu.stop();
+        });
+        assertEquals(Exit.STOPPED, cpu.run(CODE));
+        assertEquals(DATA, seen[1], "the hook sees the base");
+        assertEquals(42, cpu.reg(1), "the run ends with the load's result in it");
+        load.close();
+        CpuHook store = cpu.hookData(DataHook.WRITES, DATA + 8, DATA + 15, (type, a, size, v) -> {
+            cpu.readAll(seen);
+            cpu.stop();
+        });
+        assertEquals(Exit.STOPPED, cpu.run(CODE + 8));
+        assertEquals(DATA, seen[3]);
+        assertEquals(7, cpu.memory().load(DATA + 8, 8, Perm.NONE), "the run ends with the store done");
+        assertEquals(DATA, cpu.reg(3), "but not the write-back of its base");
+        store.close();
+    }
+
     @Test
     void decodesTheCommonLoadStoreForms() {
         long[] r = new long[Arch.REGISTERS];

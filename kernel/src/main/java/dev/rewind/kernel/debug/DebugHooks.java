@@ -39,14 +39,25 @@ import java.util.Map;
  * of the translation block; the hook therefore locates the accessing instruction
  * ({@link FaultLocator}, from the registers at the hook), and the stop puts the task back
  * before it: at the load, or at the store with the bytes it overwrote restored (the hook saw
- * them before the store), so the instruction runs again when the task resumes.
+ * them before the store), so the instruction runs again when the task resumes. On AArch64 a
+ * load has also written its result by then (Aarch64CpuTest), so the stop puts back the
+ * registers the hook saw, which are those before the instruction.
  */
 final class DebugHooks {
     /**
      * A watchpoint hit: where the task resumes, and for a store that already happened, the
-     * bytes it overwrote (restored so that the store runs again on resume), or null.
+     * bytes it overwrote (restored so that the store runs again on resume), or null; and the
+     * general registers as they were before the accessing instruction ({@link Cpu#readAll}'s
+     * layout; the PC is {@code resumePc}), put back when it runs again, or null when it does not.
      */
-    private record WatchHit(Watch watch, long address, long hookPc, long resumePc, long oldAddress, byte[] oldBytes) {}
+    private record WatchHit(
+            Watch watch,
+            long address,
+            long hookPc,
+            long resumePc,
+            long oldAddress,
+            byte[] oldBytes,
+            long[] regsBefore) {}
 
     /** A set of hooks installed together; its callbacks do nothing once it is retired. */
     private static final class HookSet {
@@ -111,6 +122,9 @@ final class DebugHooks {
             if (t.state() == TaskState.READY && t.pc() == w.hookPc()) {
                 if (w.oldBytes() != null) {
                     t.cpu().memory().write(w.oldAddress(), w.oldBytes(), 0, w.oldBytes().length, Perm.NONE);
+                }
+                if (w.regsBefore() != null) {
+                    t.cpu().writeAll(w.regsBefore());
                 }
                 t.resumeAt(w.resumePc());
             }
@@ -303,8 +317,17 @@ final class DebugHooks {
                 resume = at + insnLength(h.cpu, at);
             }
         }
+        long[] before = null;
+        if (resume == at) {
+            // The instruction runs again on resume, so its register writes must be undone too: on
+            // AArch64 the run ends with a load's result already in its register, and `ldr x2,
+            // [x2, #off]` would then load again from that value. The registers at the hook are
+            // those before the instruction.
+            before = regs.clone();
+            before[32] = at;
+        }
         long hitAddress = Long.compareUnsigned(addr, w.address()) < 0 ? w.address() : addr;
-        h.watchHit = new WatchHit(w, hitAddress, hookPc, resume, addr, old);
+        h.watchHit = new WatchHit(w, hitAddress, hookPc, resume, addr, old, before);
         h.cpu.stop();
     }
 

@@ -1151,6 +1151,50 @@ class GdbIntegrationTest {
         });
     }
 
+    /**
+     * A read watchpoint on a variable the code loads into its own base register (kv's
+     * do_count: {@code adrp x2, ...; ldr x2, [x2, #off]}, as AArch64 code loads most globals).
+     * The engine ends the run with the load's result already in x2; the stop must put x2 back,
+     * or gdb's step over the load loads again from the value and kv faults (as it did).
+     */
+    @Test
+    void aarch64ReadWatchpointOnALoadIntoItsBaseRegisterLetsTheLoadRunAgain() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(SystemImage.builtin("aarch64/demo.toml"), true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    "echo",
+                    sys.port,
+                    elf("aarch64/kv_server.elf").toString(),
+                    "monitor scope kv",
+                    "break do_count",
+                    "continue",
+                    "rwatch nkeys",
+                    "continue",
+                    "print $x2 == nkeys",
+                    "x/i $pc - 4",
+                    "delete",
+                    "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "Thread 1 hit Breakpoint 1, do_count (",
+                    "Hardware read watchpoint 2: nkeys",
+                    "Value = ",
+                    "$1 = 1", // gdb stepped over the load: x2 holds nkeys
+                    "ldr\tx2, [x2, #",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertTrue(!out.contains("faulted"), out);
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertEquals(1, r.task("kv").id().generation(), "kv never faulted");
+            assertTrue(sys.console().contains("kv_demo: ok"), sys.console());
+        });
+    }
+
     @Test
     void aarch64ServerFaultStopsOnTheUdfAndContinuingLetsTheRestartRun() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
