@@ -236,11 +236,14 @@ final class ExecutionCommands {
         if (s.systemStatus != null) {
             return "E03"; // nothing runs any more
         }
+        java.util.List<Integer> alsoRun = new java.util.ArrayList<>();
         if (s.multiprocess) {
             java.util.Set<Integer> watch = new java.util.HashSet<>();
             for (int id : s.knownProcesses()) {
                 if (resumed == null || resumed.contains(id)) {
                     watch.add(id);
+                } else if (others != Action.STOP) {
+                    alsoRun.add(id);
                 }
             }
             s.target.reportTaskEnds(watch);
@@ -251,7 +254,35 @@ final class ExecutionCommands {
         s.target.resume(actions, others, deliver);
         s.waitingForStop = true;
         s.resumed = true;
+        if (!alsoRun.isEmpty() && !s.toldOthersRun) {
+            s.toldOthersRun = true;
+            tellOthersRun(alsoRun);
+        }
         return null;
+    }
+
+    /**
+     * gdb resumed only some inferiors (schedule-multiple off, its default), and the system runs
+     * every task anyway (tasks serve each other). gdb keeps the registers it read of the
+     * inferiors it did not resume, as if they had not run: their frames in {@code info threads}
+     * and after {@code inferior N} are stale until it reads them again. Said once a connection,
+     * as console output while the system runs.
+     */
+    private void tellOthersRun(java.util.List<Integer> alsoRun) {
+        StringBuilder ids = new StringBuilder();
+        for (int id : alsoRun) {
+            ids.append(ids.length() == 0 ? "" : ", ").append(id);
+        }
+        String note = "rewind: every task runs on a continue, also those of inferiors gdb did not resume ("
+                + ids
+                + "); gdb keeps the registers it read of those before: 'set schedule-multiple on' resumes every"
+                + " inferior, 'maintenance flush register-cache' reads them again\n";
+        try {
+            s.send("O" + PacketCodec.toHex(note));
+        } catch (java.io.IOException e) {
+            // the target runs already: no error reply; the session ends at its next read or write
+            GdbSession.log.debug("gdb connection write failed: {}", e.toString());
+        }
     }
 
     /**

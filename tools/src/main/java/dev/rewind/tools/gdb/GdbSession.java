@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * one, an empty reply for an unsupported one); no input can throw out of {@link #run()}.
  */
 public final class GdbSession implements DebugTarget.Listener {
-    private static final Logger log = LoggerFactory.getLogger(GdbSession.class);
+    static final Logger log = LoggerFactory.getLogger(GdbSession.class);
 
     /** Events for the session thread. */
     sealed interface Event permits PacketEvent, Control, StopEvt, ExitEvt {}
@@ -83,6 +83,11 @@ public final class GdbSession implements DebugTarget.Listener {
     private long closeDeadline;
     /** Multiprocess: the processes the last resume named (null: every one). */
     java.util.Set<Integer> lastResumed;
+    /**
+     * Multiprocess: gdb was told (once a connection) that a resume of some inferiors runs the
+     * others' tasks too, so that the registers it read of those are stale.
+     */
+    boolean toldOthersRun;
     /** Repeats the last resume (a kernel-reported end of a process gdb does not know is not a stop for gdb). */
     Runnable lastResume;
     /** The executables handed to gdb (qXfer:exec-file:read), by image: deleted when the session ends. */

@@ -123,6 +123,35 @@ class GdbSessionTest {
         assertEquals("E02", call("vCont;c"), "no thread to run any more");
     }
 
+    /** How many times the stub told gdb that a resume of some inferiors ran the others too. */
+    int othersRunNotes() {
+        String out = sent.toString(StandardCharsets.ISO_8859_1);
+        String note = "$O" + PacketCodec.toHex("rewind: every task runs on a continue");
+        int n = 0;
+        for (int i = out.indexOf(note); i >= 0; i = out.indexOf(note, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void multiprocessTellsGdbOnceThatTheInferiorsItDidNotResumeRanToo() {
+        s.allowMultiprocess = true;
+        call("qSupported:multiprocess+;swbreak+");
+        call("?");
+        assertNull(call("vCont;s:p1.1"));
+        assertEquals(0, othersRunNotes(), "a step runs its task alone");
+        assertNull(call("vCont;c"));
+        assertEquals(0, othersRunNotes(), "schedule-multiple: gdb resumed every inferior");
+        assertNull(call("vCont;c:p1.-1"));
+        assertEquals(1, othersRunNotes());
+        String out = sent.toString(StandardCharsets.ISO_8859_1);
+        assertTrue(out.contains(PacketCodec.toHex("gdb did not resume (2, 3)")), out);
+        assertTrue(out.contains(PacketCodec.toHex("'set schedule-multiple on'")), out);
+        assertNull(call("vCont;c:p2.-1"));
+        assertEquals(1, othersRunNotes(), "once a connection");
+    }
+
     @Test
     void registersAndMemory() {
         target.regs[0][10] = 0x1122334455667788L;
