@@ -206,7 +206,8 @@ int main(void)
 		} else if (n == 4 && memcmp(buf, "quit", 4) == 0) {
 			r = net_sendto(net, s, from, port, "bye", 3);
 			/* (once more, should the first be lost: the client asks again) */
-			if (r >= 0 && net_recvfrom_within(net, s, buf, sizeof buf, 0, 0, 300000000ULL) >= 0)
+			if (r >= 0 &&
+			    net_recvfrom_within(net, s, buf, sizeof buf, 0, 0, 300000000ULL) >= 0)
 				r = net_sendto(net, s, from, port, "bye", 3);
 			break;
 		} else {

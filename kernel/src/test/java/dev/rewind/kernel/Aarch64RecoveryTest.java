@@ -127,15 +127,20 @@ class Aarch64RecoveryTest {
         assertTrue(simd > 0 && general > 0, simd + " flips in v registers, " + general + " in general ones");
     }
 
-    /** Delegates to an injector and keeps the extended registers just before and after its strike. */
-    static final class ExtendedAround implements KernelProbe {
+    /**
+     * Delegates to an injector; {@link #before} sees the task at every stop, {@link #struck}
+     * right after the stop at which the injector struck (with what {@code before} returned then).
+     */
+    abstract static class AroundStrike<T> implements KernelProbe {
         final FaultInjector injector;
-        long[] before;
-        long[] after;
 
-        ExtendedAround(FaultInjector injector) {
+        AroundStrike(FaultInjector injector) {
             this.injector = injector;
         }
+
+        abstract T before(Task t);
+
+        abstract void struck(Task t, T before);
 
         @Override
         public void requestDelivered(Task t) {
@@ -149,47 +154,57 @@ class Aarch64RecoveryTest {
 
         @Override
         public Fault stopped(Task t) {
-            long[] b = new long[t.cpu().extendedLength()];
-            t.cpu().readExtended(b);
+            T seen = before(t);
             boolean was = injector.activated();
             Fault f = injector.stopped(t);
             if (!was && injector.activated()) {
-                before = b;
-                after = new long[b.length];
-                t.cpu().readExtended(after);
+                struck(t, seen);
             }
             return f;
         }
     }
 
-    static final class InstructionAt implements KernelProbe {
-        final FaultInjector injector;
+    /** Keeps the extended registers just before and after the strike. */
+    static final class ExtendedAround extends AroundStrike<long[]> {
+        long[] before;
+        long[] after;
+
+        ExtendedAround(FaultInjector injector) {
+            super(injector);
+        }
+
+        @Override
+        long[] before(Task t) {
+            long[] b = new long[t.cpu().extendedLength()];
+            t.cpu().readExtended(b);
+            return b;
+        }
+
+        @Override
+        void struck(Task t, long[] seen) {
+            before = seen;
+            after = before(t);
+        }
+    }
+
+    /** Keeps the instruction word the strike found at the pc. */
+    static final class InstructionAt extends AroundStrike<Integer> {
         int insn;
 
         InstructionAt(FaultInjector injector) {
-            this.injector = injector;
+            super(injector);
         }
 
         @Override
-        public void requestDelivered(Task t) {
-            injector.requestDelivered(t);
-        }
-
-        @Override
-        public void replied(Task t) {
-            injector.replied(t);
-        }
-
-        @Override
-        public Fault stopped(Task t) {
+        Integer before(Task t) {
             byte[] b = new byte[4];
             t.cpu().memory().read(t.pc(), b, 0, 4);
-            int word = (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;
-            Fault f = injector.stopped(t);
-            if (injector.activated()) {
-                insn = word;
-            }
-            return f;
+            return (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;
+        }
+
+        @Override
+        void struck(Task t, Integer word) {
+            insn = word;
         }
     }
 
