@@ -466,6 +466,17 @@ static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip
 
 /* ---- requests ---- */
 
+/* A destination address (host order) as lwIP is to see it: 127.0.0.0/8 is
+ * this machine, its own address (lwIP routes loopback addresses only through
+ * a loopback interface, which its single-interface build has not; packets to
+ * the own address loop back inside the stack, netif_poll in main). */
+static uint32_t dest_addr(uint64_t a)
+{
+	if ((a >> 24) == 127)
+		return lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&nif)));
+	return (uint32_t)a;
+}
+
 static long do_info(const rw_request *r)
 {
 	r->out->w[0] = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&nif)));
@@ -553,7 +564,7 @@ static long do_connect(const rw_request *r)
 	tcp_arg(pcb, (void *)(uintptr_t)(i + 1));
 	tcp_recv(pcb, on_recv);
 	tcp_err(pcb, on_err);
-	ip4_addr_set_u32(&addr, lwip_htonl((u32_t)r->in->w[0]));
+	ip4_addr_set_u32(&addr, lwip_htonl(dest_addr(r->in->w[0])));
 	err_t e = tcp_connect(pcb, &addr, (u16_t)r->in->w[1], on_connected);
 	if (e != ERR_OK) {
 		if (socks[i].pcb) /* (on_err did not run: lwIP still owns nothing) */
@@ -679,7 +690,7 @@ static long do_sendto(const rw_request *r)
 	if (!p)
 		return NET_EAGAIN;
 	pbuf_take(p, rw_ipc_buf(), len);
-	ip4_addr_set_u32(&addr, lwip_htonl((u32_t)r->in->w[1]));
+	ip4_addr_set_u32(&addr, lwip_htonl(dest_addr(r->in->w[1])));
 	err_t e = udp_sendto(s->upcb, p, &addr, (u16_t)r->in->w[2]);
 	pbuf_free(p);
 	if (e == ERR_MEM || e == ERR_BUF)
@@ -858,6 +869,11 @@ int main(void)
 
 	for (;;) {
 		sys_check_timeouts();
+		/* Packets a socket sent to this machine (its own address or
+		 * 127.0.0.1), queued by lwIP: taken in now, what they make
+		 * looped next round. */
+		if (nif.loop_first)
+			netif_poll(&nif);
 		uint64_t now = rw_clock_ns();
 		if (dhcp_waiting && (ready || now - t_start >= FALLBACK_NS)) {
 			dhcp_waiting = 0;
@@ -901,12 +917,14 @@ int main(void)
 			/* Requests and timers only, until the window ends
 			 * (net_rx's bit stays set for then). */
 			uint64_t left = win_start + RX_WINDOW_NS - now;
-			if (ms == 0)
-				timeout = 1; /* a timer is due */
+			if (ms == 0 || nif.loop_first)
+				timeout = 1; /* a timer or looped packets are due */
 			else if (timeout == 0 || left < timeout)
 				timeout = left;
-		} else if (rx_more || (timeout == 0 && ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE))
-			timeout = 1; /* frames or a timer are due: just look for work */
+		} else if (rx_more || nif.loop_first ||
+		           (timeout == 0 && ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE))
+			timeout =
+			        1; /* frames, looped packets or a timer are due: just look for work */
 		rw_msg m;
 		uint64_t badge = 0, bits = 0;
 		r = rw_wait_any(ep, rx_paused ? RW_CAP(-1) : net_rx, timeout, &m, &badge, &bits);

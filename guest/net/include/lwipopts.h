@@ -38,6 +38,14 @@
 #define LWIP_NETIF_STATUS_CALLBACK 1
 #define LWIP_NETIF_HOSTNAME        0
 #define LWIP_SINGLE_NETIF          1
+/* Packets to the machine's own address loop back inside the stack (queued
+ * by netif_loop_output, taken by netif_poll in net_server's loop): tasks of
+ * one machine connect to each other (net_server sends what is for 127/8 to
+ * the own address: lwIP routes loopback addresses only through a loopback
+ * interface, which a single-interface build has not).  At most 64 pbufs
+ * wait there; beyond, a packet is dropped (TCP sends it again). */
+#define LWIP_NETIF_LOOPBACK        1
+#define LWIP_LOOPBACK_MAX_PBUFS    64
 
 /* Memory: lwIP's heap and pools (all static). */
 #define MEM_LIBC_MALLOC         0

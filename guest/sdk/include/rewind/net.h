@@ -24,7 +24,9 @@
  * The server never blocks: what cannot complete now answers NET_EAGAIN.
  * The blocking calls here retry it, sleeping 50 us, doubling up to 2 ms
  * between tries (reset after progress); the _nb variants return NET_EAGAIN.
- * Addresses are IPv4 in host order (NET_ADDR(10, 0, 2, 15)).  Every
+ * Addresses are IPv4 in host order (NET_ADDR(10, 0, 2, 15)); 127.0.0.1 (any
+ * of 127/8) is this machine, as its own address is: the stack loops those
+ * packets back, so tasks of one machine connect to each other.  Every
  * function returns >= 0 on success or a negative error: a kernel status
  * (RW_EDEAD: the stack restarted, ...) or a NET_E* / RW_E* code.  A request
  * the stack rolled back (RW_ERECOVERED, txipc: it had no effect) is made again
