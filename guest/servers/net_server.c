@@ -87,6 +87,7 @@ struct sock {
 	uint8_t claimed; /* a connection ACCEPT has handed out (or made by CONNECT) */
 	uint8_t connected;
 	uint8_t eof;    /* the peer closed its side */
+	uint8_t wshut;  /* SHUTDOWN: our side sends no more */
 	long err;       /* NET_E* once the connection failed (lwIP freed the pcb) */
 	uint16_t gen;   /* bumped when the slot is freed */
 	uint64_t owner; /* badge of the client that owns it */
@@ -368,6 +369,14 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	struct sock *s = &socks[i];
 	if (!p) {
 		s->eof = 1;
+		if (s->wshut) {
+			/* Both directions ended: lwIP keeps the pcb (TIME_WAIT)
+			 * and frees it when it likes; the socket lets go of it. */
+			tcp_arg(pcb, NULL);
+			tcp_recv(pcb, NULL);
+			tcp_err(pcb, NULL);
+			s->pcb = NULL;
+		}
 		return ERR_OK;
 	}
 	if (err != ERR_OK) {
@@ -586,6 +595,8 @@ static long do_send(const rw_request *r)
 		return NET_ENOTCONN;
 	if (s->err)
 		return s->err; /* ECONNREFUSED for a connection never made, as RECV says */
+	if (s->wshut)
+		return NET_ENOTCONN; /* (SHUTDOWN: nothing more is sent) */
 	if (!s->connected || !s->pcb)
 		return NET_EAGAIN;
 	uint32_t len = (uint32_t)r->in->w[1];
@@ -754,6 +765,63 @@ static long do_close(const rw_request *r)
 	return 0;
 }
 
+static long do_shutdown(const rw_request *r)
+{
+	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
+
+	if (!s)
+		return NET_EBADF;
+	if (s->kind != S_CONN)
+		return NET_ENOTCONN;
+	if (s->err)
+		return s->err;
+	if (!s->connected)
+		return NET_ENOTCONN; /* (still being made) */
+	if (s->wshut)
+		return 0;
+	if (!s->pcb || tcp_shutdown(s->pcb, 0, 1) != ERR_OK)
+		return NET_ECONNRESET;
+	s->wshut = 1;
+	if (s->eof) { /* the peer ended first: both are done (see on_recv) */
+		tcp_arg(s->pcb, NULL);
+		tcp_recv(s->pcb, NULL);
+		tcp_err(s->pcb, NULL);
+		s->pcb = NULL;
+	}
+	return 0;
+}
+
+/* Socket slot i, ended at once and freed: a listener closed (its unaccepted
+ * connections reset), a UDP socket removed, a connection reset (RST). */
+static void sock_abort(int i)
+{
+	struct sock *s = &socks[i];
+
+	unqueue(i); /* (a connection waiting on one of our listeners) */
+	if (s->kind == S_LISTEN) {
+		close_listener(s);
+	} else if (s->kind == S_UDP) {
+		udp_remove(s->upcb);
+	} else if (s->pcb) {
+		tcp_arg(s->pcb, NULL);
+		tcp_recv(s->pcb, NULL);
+		tcp_sent(s->pcb, NULL);
+		tcp_err(s->pcb, NULL);
+		tcp_abort(s->pcb);
+	}
+	sock_free(i);
+}
+
+static long do_abort(const rw_request *r)
+{
+	int i;
+
+	if (!sock_get(r->in->w[0], r->badge, &i))
+		return NET_EBADF;
+	sock_abort(i);
+	return 0;
+}
+
 static long do_poll(const rw_request *r)
 {
 	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
@@ -772,7 +840,7 @@ static long do_poll(const rw_request *r)
 	} else {
 		if (s->rx || s->eof)
 			bits |= NET_R_READABLE;
-		if (s->connected && s->pcb && tcp_sndbuf(s->pcb) > 0)
+		if (s->connected && s->pcb && !s->wshut && tcp_sndbuf(s->pcb) > 0)
 			bits |= NET_R_WRITABLE;
 		if (s->eof)
 			bits |= NET_R_CLOSED;
@@ -796,21 +864,7 @@ static long do_reset(const rw_request *r)
 		struct sock *s = &socks[i];
 		if (s->kind == S_FREE || s->owner != r->badge)
 			continue;
-		if (s->kind == S_LISTEN) {
-			close_listener(s);
-		} else if (s->kind == S_UDP) {
-			udp_remove(s->upcb);
-		} else if (s->pcb) {
-			unqueue(i); /* (a connection waiting on one of our listeners) */
-			tcp_arg(s->pcb, NULL);
-			tcp_recv(s->pcb, NULL);
-			tcp_sent(s->pcb, NULL);
-			tcp_err(s->pcb, NULL);
-			tcp_abort(s->pcb);
-		} else {
-			unqueue(i);
-		}
-		sock_free(i);
+		sock_abort(i);
 		closed++;
 	}
 	r->out->w[0] = closed;

@@ -236,6 +236,16 @@ long net_close(rw_cap net, long s)
 	return NET_RETRY(net_call_close(net, (uint64_t)s));
 }
 
+long net_shutdown(rw_cap net, long s)
+{
+	return NET_RETRY(net_call_shutdown(net, (uint64_t)s));
+}
+
+long net_abort(rw_cap net, long s)
+{
+	return NET_RETRY(net_call_abort(net, (uint64_t)s));
+}
+
 long net_poll(rw_cap net, long s)
 {
 	uint64_t bits = 0;

@@ -20,6 +20,8 @@
  *   NET_SENDTO   w0 = socket, w1 = addr,      bytes    w0 = bytes sent (= length)
  *                w2 = port, w3 = length
  *   NET_RECVFROM w0 = socket, w1 = max        -        w0 = n, w1 = addr, w2 = port, buffer = n bytes
+ *   NET_SHUTDOWN w0 = socket                  -        -
+ *   NET_ABORT    w0 = socket                  -        -
  *
  * The server never blocks: what cannot complete now answers NET_EAGAIN.
  * The blocking calls here retry it, sleeping 50 us, doubling up to 2 ms
@@ -122,6 +124,14 @@ long net_recvfrom_within(rw_cap net, long s, void *buf, size_t max, uint32_t *ad
 
 /* Graceful close; the socket id is freed. */
 long net_close(rw_cap net, long s);
+/* Ends the sending direction of connection s (the peer reads the end of the
+ * stream after what was sent) while receiving goes on until the peer's end;
+ * net_send then answers NET_ENOTCONN.  net_close frees the socket after. */
+long net_shutdown(rw_cap net, long s);
+/* Closes by RST: what was not sent or not read is dropped, the peer's calls
+ * answer NET_ECONNRESET (a listener or UDP socket: as net_close, at once).
+ * The socket id is freed. */
+long net_abort(rw_cap net, long s);
 /* NET_R_* readiness bits of socket s. */
 long net_poll(rw_cap net, long s);
 

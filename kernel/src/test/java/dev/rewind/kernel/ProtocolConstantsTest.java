@@ -77,7 +77,9 @@ class ProtocolConstantsTest {
                         0x4e540009L,
                         0x4e54000aL,
                         0x4e54000bL,
-                        0x4e54000cL),
+                        0x4e54000cL,
+                        0x4e54000dL,
+                        0x4e54000eL),
                 Net.LABELS);
         assertEquals(-30L, Net.EAGAIN);
         assertEquals(-40L, Net.EBADF);
