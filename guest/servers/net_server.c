@@ -108,7 +108,7 @@ static struct netif nif;
 static rw_cap nic, net_rx;
 static int ready;            /* an address is configured */
 static uint32_t udp_held;    /* bytes of datagrams held unread, all sockets */
-static uint64_t udp_dropped; /* datagrams dropped (a full queue, or no memory): for a debugger */
+static uint64_t udp_dropped; /* datagrams dropped: a full queue, or no memory (STATS) */
 static uint64_t t_start;
 
 /* ---- platform hooks of lwIP (arch/cc.h) ---- */
@@ -868,6 +868,23 @@ static long do_reset(const rw_request *r)
 		closed++;
 	}
 	r->out->w[0] = closed;
+	return 0;
+}
+
+static long do_stats(const rw_request *r)
+{
+	uint64_t n[4] = { 0, 0, 0, 0 };
+
+	for (int i = 0; i < MAX_SOCKETS; i++) {
+		if (socks[i].kind == S_CONN)
+			n[0]++;
+		else if (socks[i].kind == S_LISTEN)
+			n[1]++;
+		else if (socks[i].kind == S_UDP)
+			n[2]++;
+	}
+	n[3] = udp_dropped;
+	memcpy(r->out->w, n, sizeof n);
 	return 0;
 }
 

@@ -127,6 +127,17 @@ int main(void)
 		       BURST, NET_UDP_QUEUE, net_strerror(r));
 		return 1;
 	}
+	struct net_stats st;
+	if ((r = net_stats(net, &st)) < 0)
+		return fail("STATS", r);
+	if (st.dropped != BURST - NET_UDP_QUEUE || st.udp != 1 || st.conns != 0 ||
+	    st.listeners != 0) {
+		printf("net_udp: client FAIL STATS: conns %llu listeners %llu udp %llu dropped "
+		       "%llu\n",
+		       (unsigned long long)st.conns, (unsigned long long)st.listeners,
+		       (unsigned long long)st.udp, (unsigned long long)st.dropped);
+		return 1;
+	}
 	memcpy(out, "quit", 4);
 	if ((r = ask(s, 4, sizeof in)) != 3 || memcmp(in, "bye", 3) != 0)
 		return fail("quit", r < 0 ? r : RW_EINVAL);

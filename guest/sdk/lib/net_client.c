@@ -236,6 +236,20 @@ long net_close(rw_cap net, long s)
 	return NET_RETRY(net_call_close(net, (uint64_t)s));
 }
 
+long net_stats(rw_cap net, struct net_stats *st)
+{
+	uint64_t n[4] = { 0, 0, 0, 0 };
+	long r = NET_RETRY(net_call_stats(net, &n[0], &n[1], &n[2], &n[3]));
+
+	if (r >= 0 && st) {
+		st->conns = n[0];
+		st->listeners = n[1];
+		st->udp = n[2];
+		st->dropped = n[3];
+	}
+	return r;
+}
+
 long net_shutdown(rw_cap net, long s)
 {
 	return NET_RETRY(net_call_shutdown(net, (uint64_t)s));

@@ -22,6 +22,7 @@
  *   NET_RECVFROM w0 = socket, w1 = max        -        w0 = n, w1 = addr, w2 = port, buffer = n bytes
  *   NET_SHUTDOWN w0 = socket                  -        -
  *   NET_ABORT    w0 = socket                  -        -
+ *   NET_STATS    -                            -        w0 conns, w1 listeners, w2 udp, w3 dropped
  *
  * The server never blocks: what cannot complete now answers NET_EAGAIN.
  * The blocking calls here retry it, sleeping 50 us, doubling up to 2 ms
@@ -132,6 +133,14 @@ long net_shutdown(rw_cap net, long s);
  * answer NET_ECONNRESET (a listener or UDP socket: as net_close, at once).
  * The socket id is freed. */
 long net_abort(rw_cap net, long s);
+/* The stack's counts (every client's sockets): TCP connections (those being
+ * made or waiting to be accepted too), listeners, UDP sockets, and the
+ * datagrams it dropped since it started. */
+struct net_stats {
+	uint64_t conns, listeners, udp, dropped;
+};
+long net_stats(rw_cap net, struct net_stats *st);
+
 /* NET_R_* readiness bits of socket s. */
 long net_poll(rw_cap net, long s);
 

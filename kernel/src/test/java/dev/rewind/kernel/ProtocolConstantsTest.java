@@ -79,7 +79,8 @@ class ProtocolConstantsTest {
                         0x4e54000bL,
                         0x4e54000cL,
                         0x4e54000dL,
-                        0x4e54000eL),
+                        0x4e54000eL,
+                        0x4e54000fL),
                 Net.LABELS);
         assertEquals(-30L, Net.EAGAIN);
         assertEquals(-40L, Net.EBADF);
