@@ -282,6 +282,17 @@ static struct sock *sock_get(uint64_t id, uint64_t badge, int *index)
 	return &socks[i];
 }
 
+/* The caller's socket named by the request's w0 if it is of kind, else NULL
+ * with *err the answer: NET_EBADF (not the caller's), NET_ENOTCONN (another
+ * kind: a TCP call on a UDP socket, a UDP one on a TCP socket). */
+static struct sock *sock_of(const rw_request *r, uint8_t kind, long *err)
+{
+	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
+
+	*err = !s ? NET_EBADF : s->kind != kind ? NET_ENOTCONN : 0;
+	return *err ? NULL : s;
+}
+
 /* Ends a connection's pcb: gracefully, or by RST if lwIP has no memory. */
 static void pcb_close(struct tcp_pcb *pcb)
 {
@@ -533,12 +544,11 @@ static long do_listen(const rw_request *r)
 
 static long do_accept(const rw_request *r)
 {
-	struct sock *ls = sock_get(r->in->w[0], r->badge, NULL);
+	long err;
+	struct sock *ls = sock_of(r, S_LISTEN, &err);
 
 	if (!ls)
-		return NET_EBADF;
-	if (ls->kind != S_LISTEN)
-		return NET_ENOTCONN;
+		return err;
 	if (ls->nq == 0)
 		return NET_EAGAIN;
 	int c = ls->queue[0];
@@ -587,12 +597,11 @@ static long do_connect(const rw_request *r)
 
 static long do_send(const rw_request *r)
 {
-	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
+	long err;
+	struct sock *s = sock_of(r, S_CONN, &err);
 
 	if (!s)
-		return NET_EBADF;
-	if (s->kind != S_CONN)
-		return NET_ENOTCONN;
+		return err;
 	if (s->err)
 		return s->err; /* ECONNREFUSED for a connection never made, as RECV says */
 	if (s->wshut)
@@ -617,12 +626,11 @@ static long do_send(const rw_request *r)
 
 static long do_recv(const rw_request *r)
 {
-	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
+	long err;
+	struct sock *s = sock_of(r, S_CONN, &err);
 
 	if (!s)
-		return NET_EBADF;
-	if (s->kind != S_CONN)
-		return NET_ENOTCONN;
+		return err;
 	if (s->rx) {
 		uint16_t n =
 		        (uint16_t)(s->rx->tot_len < r->in->w[1] ? s->rx->tot_len : r->in->w[1]);
@@ -686,13 +694,12 @@ static long do_udp_bind(const rw_request *r)
 
 static long do_sendto(const rw_request *r)
 {
-	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
+	long err;
+	struct sock *s = sock_of(r, S_UDP, &err);
 	ip4_addr_t addr;
 
 	if (!s)
-		return NET_EBADF;
-	if (s->kind != S_UDP)
-		return NET_ENOTCONN;
+		return err;
 	if (!ready)
 		return NET_EAGAIN; /* no address to send from yet */
 	u16_t len = (u16_t)r->in->w[3];
@@ -714,12 +721,11 @@ static long do_sendto(const rw_request *r)
 
 static long do_recvfrom(const rw_request *r)
 {
-	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
+	long err;
+	struct sock *s = sock_of(r, S_UDP, &err);
 
 	if (!s)
-		return NET_EBADF;
-	if (s->kind != S_UDP)
-		return NET_ENOTCONN;
+		return err;
 	if (!s->ucount)
 		return NET_EAGAIN;
 	struct dgram *d = &s->uq[s->uhead];
@@ -767,12 +773,11 @@ static long do_close(const rw_request *r)
 
 static long do_shutdown(const rw_request *r)
 {
-	struct sock *s = sock_get(r->in->w[0], r->badge, NULL);
+	long err;
+	struct sock *s = sock_of(r, S_CONN, &err);
 
 	if (!s)
-		return NET_EBADF;
-	if (s->kind != S_CONN)
-		return NET_ENOTCONN;
+		return err;
 	if (s->err)
 		return s->err;
 	if (!s->connected)
