@@ -65,9 +65,10 @@
  * requests and timers only, until the window ends, and frames wait on the
  * card (which drops what it cannot hold, at the edge, where a flood costs
  * nothing). */
-#define RX_WINDOW_NS   10000000ULL /* 10 ms */
-#define RX_SHARE_NS    6000000ULL  /* frames' share of a window while they keep coming */
-#define UDP_HELD_BYTES (32 * 1024) /* received datagrams held unread, all sockets */
+#define RX_WINDOW_NS   10000000ULL  /* 10 ms */
+#define RX_SHARE_NS    6000000ULL   /* frames' share of a window while they keep coming */
+#define UDP_HELD_BYTES (32 * 1024)  /* received datagrams held unread, all sockets */
+#define REAP_NS        500000000ULL /* how often the sockets of clients that are gone are freed */
 
 #define STATIC_ADDR NET_ADDR(10, 0, 2, STATIC_HOST)
 #define STATIC_MASK NET_ADDR(255, 255, 255, 0)
@@ -108,6 +109,7 @@ static struct netif nif;
 static rw_cap nic, net_rx;
 static int ready;            /* an address is configured */
 static uint32_t udp_held;    /* bytes of datagrams held unread, all sockets */
+static int nsocks;           /* sockets in use */
 static uint64_t udp_dropped; /* datagrams dropped: a full queue, or no memory (STATS) */
 static uint64_t t_start;
 
@@ -246,6 +248,7 @@ static int sock_alloc(uint8_t kind, uint64_t owner)
 			s->gen = gen;
 			s->kind = kind;
 			s->owner = owner;
+			nsocks++;
 			s->listener = -1;
 			return i;
 		}
@@ -264,6 +267,8 @@ static void sock_free(int i)
 		pbuf_free(s->uq[s->uhead].p);
 	}
 	uint16_t gen = (uint16_t)(s->gen + 1);
+	if (s->kind != S_FREE)
+		nsocks--;
 	memset(s, 0, sizeof *s);
 	s->gen = gen;
 	s->listener = -1;
@@ -895,6 +900,26 @@ static long do_stats(const rw_request *r)
 
 static const rw_op ops[] = { NET_OPS(do_) };
 
+/* Frees the sockets of clients that are gone (exited, or died for good: the
+ * kernel's CLIENT_ALIVE), as an operating system closes a process's sockets
+ * when it ends: listeners closed, connections reset, UDP sockets removed. */
+static void reap(rw_cap ep)
+{
+	for (int i = 0; i < MAX_SOCKETS; i++) {
+		if (socks[i].kind == S_FREE)
+			continue;
+		uint64_t owner = socks[i].owner;
+		int first = 1; /* (ask once per client: its first socket) */
+		for (int j = 0; j < i && first; j++)
+			first = socks[j].kind == S_FREE || socks[j].owner != owner;
+		if (!first || rw_client_alive(ep, owner) != 0)
+			continue;
+		for (int j = i; j < MAX_SOCKETS; j++)
+			if (socks[j].kind != S_FREE && socks[j].owner == owner)
+				sock_abort(j);
+	}
+}
+
 /* ---- address ---- */
 
 static void fallback(void)
@@ -941,7 +966,7 @@ int main(void)
 	t_start = rw_clock_ns();
 	int dhcp_waiting = 1;
 	int rx_more = 0, served = 0;
-	uint64_t win_start = t_start, rx_used = 0;
+	uint64_t win_start = t_start, rx_used = 0, reaped = t_start;
 
 	for (;;) {
 		sys_check_timeouts();
@@ -951,6 +976,10 @@ int main(void)
 		if (nif.loop_first)
 			netif_poll(&nif);
 		uint64_t now = rw_clock_ns();
+		if (nsocks && now - reaped >= REAP_NS) {
+			reaped = now;
+			reap(ep);
+		}
 		if (dhcp_waiting && (ready || now - t_start >= FALLBACK_NS)) {
 			dhcp_waiting = 0;
 			fallback();
@@ -986,6 +1015,12 @@ int main(void)
 		        ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? 0 : (uint64_t)ms * 1000000ULL;
 		if (dhcp_waiting) {
 			uint64_t left = t_start + FALLBACK_NS - now;
+			if (timeout == 0 || left < timeout)
+				timeout = left;
+		}
+		if (nsocks) { /* sockets whose clients may end: look again in time */
+			uint64_t since = now - reaped;
+			uint64_t left = since >= REAP_NS ? 1 : REAP_NS - since;
 			if (timeout == 0 || left < timeout)
 				timeout = left;
 		}

@@ -198,6 +198,16 @@ static inline long rw_cap_refresh(rw_cap cap, uint64_t *generation)
 	return r;
 }
 
+/* A server's question about a client: 1 while a task that calls endpoint
+ * `ep` (one this task serves) with `badge` lives (a restart included: the
+ * badge outlives it), 0 once none does (it exited or died for good), or
+ * RW_ECAP.  For resources a server keeps per client: free those of clients
+ * that are gone.  Under txipc its answer is recorded for a replay. */
+static inline long rw_client_alive(rw_cap ep, uint64_t badge)
+{
+	return rw__sys2(SYS_CLIENT_ALIVE, ep.slot, (long)badge, 0);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Notifications                                                          */
 /* ---------------------------------------------------------------------- */

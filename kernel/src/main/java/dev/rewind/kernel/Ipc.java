@@ -440,6 +440,25 @@ final class Ipc {
     }
 
     /**
+     * CLIENT_ALIVE: does a task that calls the endpoint of {@code t}'s receive capability a0
+     * with badge a1 still live? 1 while one does (a restart included: the next generation has
+     * the same badge), 0 once none does: it exited, or died for good. A server that keeps
+     * resources per client (the network stack's sockets) frees those of clients that are gone.
+     */
+    Next clientAlive(Task t, SyscallFrame f) {
+        Capability c = cap(t, f.a[0], Capability.Kind.ENDPOINT_RECV);
+        if (c == null) {
+            return f.ret(Abi.ECAP);
+        }
+        for (Task other : k.tasks) {
+            if (other.state().alive() && other.callsWith(c.endpoint(), f.a[1])) {
+                return f.ret(1);
+            }
+        }
+        return f.ret(0);
+    }
+
+    /**
      * Remove every IPC relation of {@code t}, which is exiting, dying or restarting: callers
      * queued on or served by its endpoints get EDEAD with its current generation, and its own
      * pending call or wait is withdrawn.

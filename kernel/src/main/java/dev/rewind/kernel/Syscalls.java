@@ -105,6 +105,7 @@ final class Syscalls {
                     case Abi.SYS_WAIT_ANY -> k.ipc.waitAny(t, f);
                     case Abi.SYS_CAP_LOOKUP -> f.ret(capLookup(t, a0, a1));
                     case Abi.SYS_CAP_REFRESH -> k.ipc.refresh(t, f);
+                    case Abi.SYS_CLIENT_ALIVE -> k.ipc.clientAlive(t, f);
                     default -> f.ret(Abi.ENOSYS);
                 };
     }

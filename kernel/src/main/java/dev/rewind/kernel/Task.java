@@ -417,6 +417,16 @@ public final class Task {
         return slot < 0 || slot >= caps.length ? null : caps[(int) slot];
     }
 
+    /** True if one of this task's capabilities calls {@code ep} with {@code badge}. */
+    boolean callsWith(Endpoint ep, long badge) {
+        for (Capability c : caps) {
+            if (c != null && c.kind() == Capability.Kind.ENDPOINT_SEND && c.endpoint() == ep && c.badge() == badge) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Put {@code c} in {@code slot} (a refreshed or followed capability). */
     void replaceCap(int slot, Capability c) {
         caps[slot] = c;

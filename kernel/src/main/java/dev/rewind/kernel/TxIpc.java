@@ -426,7 +426,11 @@ final class TxIpc implements Recovery {
      * answers without running them again (a NOTIFY is not signalled twice).
      */
     static boolean recorded(long nr) {
-        return nr == Abi.SYS_CLOCK || nr == Abi.SYS_POLL || nr == Abi.SYS_WAIT || nr == Abi.SYS_NOTIFY;
+        return nr == Abi.SYS_CLOCK
+                || nr == Abi.SYS_POLL
+                || nr == Abi.SYS_WAIT
+                || nr == Abi.SYS_NOTIFY
+                || nr == Abi.SYS_CLIENT_ALIVE;
     }
 
     /** A syscall the open transaction makes that a replay cannot repeat cuts the history there. */
@@ -463,7 +467,7 @@ final class TxIpc implements Recovery {
         if (r.answered >= s.recorded
                 || s.record[i] != nr
                 || s.record[i + 2] != f.a[0]
-                || (nr == Abi.SYS_NOTIFY && s.record[i + 3] != f.a[1])) {
+                || ((nr == Abi.SYS_NOTIFY || nr == Abi.SYS_CLIENT_ALIVE) && s.record[i + 3] != f.a[1])) {
             diverged(r, nr);
             return null;
         }
