@@ -32,12 +32,23 @@ struct rw_trap {
 	int32_t mem_type;    /* uc_mem_type of the last invalid access, 0    (offset 4)  */
 	int64_t mem_addr;    /* its address                                  (offset 8)  */
 	int32_t mem_size;    /* its size                                     (offset 16) */
-	int32_t pad;         /*                                              (offset 20) */
+	int32_t sysreg;      /* RW_INTNO_MSR: the refused register's encoding (offset 20) */
 	uc_emu_stop_fn stop; /* uc_emu_stop of the loaded library            (offset 24) */
 	int32_t preempt;     /* set by another thread: stop at the next block (offset 32) */
 	int32_t preempted;   /* the block hook stopped the engine            (offset 36) */
 	int64_t preempt_pc;  /* the block it stopped at: the exact resume PC (offset 40) */
 };
+
+/* rw_msr_hook's trap number: not an exception number of the engine's. */
+#define RW_INTNO_MSR 0x100
+
+/* Unicorn's uc_arm64_cp_reg. */
+struct rw_cp_reg {
+	uint32_t crn, crm, op0, op1, op2;
+	uint64_t val;
+};
+
+uint32_t rw_msr_hook(void *uc, int reg, const struct rw_cp_reg *cp, void *user);
 
 /*
  * One run of an engine in one native call (traps.c, rw_run): the registers staged since the

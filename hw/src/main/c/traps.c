@@ -13,6 +13,28 @@ void rw_intr_hook(void *uc, uint32_t intno, void *user)
 }
 
 /* UC_HOOK_MEM_INVALID: record the access and refuse it, which ends the run with an error. */
+/*
+ * AArch64 MSR (register) hook (UC_HOOK_INSN, UC_ARM64_INS_MSR): the guest runs at EL1, so
+ * without it a task could write SPSR_EL1 and ELR_EL1 and ERET into AArch32 state (which the
+ * kernel does not model: the engine's x registers and PC go stale), or set SCTLR_EL1's
+ * big-endian, alignment or MMU bits. Only the registers EL0 owns (op0 3, op1 3: NZCV, DAIF,
+ * FPCR, FPSR, TPIDR_EL0, ...) may be written; any other write is skipped, recorded as
+ * RW_INTNO_MSR with its encoding in the record's sysreg field, and stops the engine (the
+ * write ends its translation block, so nothing after it runs).
+ */
+uint32_t rw_msr_hook(void *uc, int reg, const struct rw_cp_reg *cp, void *user)
+{
+	struct rw_trap *t = user;
+	(void)reg;
+	if (cp->op0 == 3 && cp->op1 == 3)
+		return 0;
+	t->intno = RW_INTNO_MSR;
+	t->sysreg = (int32_t)((cp->op0 << 19) | (cp->op1 << 16) | (cp->crn << 12) | (cp->crm << 8) |
+	                      (cp->op2 << 5));
+	t->stop(uc);
+	return 1;
+}
+
 bool rw_mem_invalid_hook(void *uc, int type, uint64_t address, int size, int64_t value, void *user)
 {
 	struct rw_trap *t = user;

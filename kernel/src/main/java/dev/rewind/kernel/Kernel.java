@@ -916,7 +916,7 @@ public final class Kernel implements AutoCloseable {
             }
         }
         long address = 0;
-        String detail = "";
+        String detail = kind == FaultKind.ILLEGAL_INSTRUCTION ? cpu.exceptionDetail() : "";
         switch (kind) {
             case MISALIGNED_FETCH, ACCESS_FAULT_FETCH, PAGE_FAULT_FETCH -> address = pc;
             case MISALIGNED_ACCESS, ACCESS_FAULT_READ, PAGE_FAULT_READ -> {

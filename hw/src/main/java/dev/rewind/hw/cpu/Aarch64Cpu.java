@@ -109,6 +109,32 @@ public final class Aarch64Cpu extends UnicornCpu {
         super(ram, Unicorn.ARCH_ARM64, Unicorn.MODE_ARM64, RESULT_IDS, SVC_IDS, 1L << EXCP_SWI);
         // FP/SIMD at EL0 and EL1 without trapping (CPACR_EL1.FPEN = 0b11): picolibc's code uses them.
         regs().regWrite(REG_CPACR_EL1, 3L << 20);
+        // The guest runs at EL1: refuse its writes to the system registers EL0 does not own
+        // (traps.c, rw_msr_hook). Without this an MSR SPSR_EL1 + ERET enters AArch32 state,
+        // which leaves the x registers and the PC the kernel reads stale (fuzz: AArch64 seed 7).
+        uc.hookMsrNative(trap);
+    }
+
+    @Override
+    public String exceptionDetail() {
+        String r = refusedSystemRegister();
+        return r == null
+                ? ""
+                : "msr to system register " + r + " refused (a task may write only the registers EL0 owns)";
+    }
+
+    /** After an exception of {@link Cause#ILLEGAL_INSN} from a refused MSR: its register (else -1). */
+    private int refusedSysreg = -1;
+
+    /**
+     * The system register of the last refused MSR as {@code S<op0>_<op1>_C<n>_C<m>_<op2>}, or
+     * null if the last exception was not one.
+     */
+    public String refusedSystemRegister() {
+        int e = refusedSysreg;
+        return e < 0
+                ? null
+                : String.format("S%d_%d_C%d_C%d_%d", e >> 19 & 3, e >> 16 & 7, e >> 12 & 15, e >> 8 & 15, e >> 5 & 7);
     }
 
     @Override
@@ -129,6 +155,19 @@ public final class Aarch64Cpu extends UnicornCpu {
         }
         long pc = pc();
         exceptionPc = pc;
+        refusedSysreg = -1;
+        if (intno == Unicorn.INTNO_MSR) {
+            refusedSysreg = trap.refusedSysreg();
+            exceptionPc = refusedMsrPc(pc, refusedSysreg);
+            exceptionCause = Cause.ILLEGAL_INSN;
+            return Exit.EXCEPTION;
+        }
+        if ((pc & 3) != 0 && (intno == EXCP_UDEF || intno == EXCP_PREFETCH_ABORT)) {
+            // a branch to a misaligned address: QEMU raises the PC alignment fault as an
+            // undefined instruction at the target (fuzz: BR to TEXT + 6)
+            exceptionCause = Cause.INSN_MISALIGNED;
+            return Exit.EXCEPTION;
+        }
         exceptionCause = switch (intno) {
             case EXCP_UDEF -> Cause.ILLEGAL_INSN;
             case EXCP_BKPT -> Cause.BREAKPOINT;
@@ -138,6 +177,45 @@ public final class Aarch64Cpu extends UnicornCpu {
         };
         return Exit.EXCEPTION;
     }
+
+    /**
+     * Where the refused MSR of register {@code sysreg} is, the run having stopped with the PC at
+     * {@code pc}. A write to a register the core knows ends its translation block, so the PC
+     * is just past the MSR. A write to one it does not know (an implementation-defined
+     * encoding) stops the engine at once with the PC as last stored: the start of the MSR's
+     * block (fuzz: AArch64 seed 30 reported the svc before it). So: the instruction before the
+     * PC if it is that MSR, else the first such MSR on the straight-line code from the PC.
+     */
+    private long refusedMsrPc(long pc, int sysreg) {
+        if (isMsrOf(pc - 4, sysreg)) {
+            return pc - 4;
+        }
+        for (long at = pc; at < pc + 4 * MAX_BLOCK_INSNS; at += 4) {
+            if (isMsrOf(at, sysreg)) {
+                return at;
+            }
+            if (space.translate(at, 4, dev.rewind.hw.mem.Perm.EXEC) < 0) {
+                break;
+            }
+            long[] next = successors(at, (int) space.load(at, 4, dev.rewind.hw.mem.Perm.EXEC));
+            if (next.length != 1 || next[0] != at + 4) {
+                break; // a block ends at a branch
+            }
+        }
+        return pc - 4;
+    }
+
+    /** True if the instruction at {@code at} is an MSR (register) to {@code sysreg}. */
+    private boolean isMsrOf(long at, int sysreg) {
+        if (at < 0 || (at & 3) != 0 || space.translate(at, 4, dev.rewind.hw.mem.Perm.EXEC) < 0) {
+            return false;
+        }
+        int w = (int) space.load(at, 4, dev.rewind.hw.mem.Perm.EXEC);
+        return (w & 0xfff0_0000) == 0xd510_0000 && (w & 0x001f_ffe0) == (sysreg & 0x001f_ffe0);
+    }
+
+    /** QEMU's limit on the instructions of one translation block (TCG_MAX_INSNS). */
+    private static final int MAX_BLOCK_INSNS = 512;
 
     /** A data abort that is not the MMU's: an alignment fault, if the access is misaligned. */
     private int dataAbortCause(long pc) {

@@ -131,6 +131,11 @@ public interface Cpu extends AutoCloseable {
 
     long exceptionPc();
 
+    /** What the last exception was beyond its cause, for the fault report ("" if nothing more). */
+    default String exceptionDetail() {
+        return "";
+    }
+
     /** One of {@link MemFault}'s kinds. */
     int memFaultType();
 

@@ -20,6 +20,7 @@ final class NativeHooks {
     static final Pointer INTR_HOOK;
     static final Pointer MEM_INVALID_HOOK;
     static final Pointer BLOCK_HOOK;
+    static final Pointer MSR_HOOK;
     static final Pointer UC_EMU_STOP;
     private static final NativeLibrary LIB;
     /** Where the library was extracted. */
@@ -31,6 +32,11 @@ final class NativeHooks {
     static final int OFF_MEM_TYPE = 4;
     static final int OFF_MEM_ADDR = 8;
     static final int OFF_MEM_SIZE = 16;
+    /** rw_trap.sysreg: the encoding of a refused MSR (rw_msr_hook). */
+    static final int OFF_SYSREG = 20;
+    /** rw_msr_hook's trap number (RW_INTNO_MSR). */
+    public static final int INTNO_MSR = 0x100;
+
     static final int OFF_STOP = 24;
     static final int OFF_PREEMPT = 32;
     static final int OFF_PREEMPTED = 36;
@@ -59,6 +65,7 @@ final class NativeHooks {
         INTR_HOOK = LIB.getFunction("rw_intr_hook");
         MEM_INVALID_HOOK = LIB.getFunction("rw_mem_invalid_hook");
         BLOCK_HOOK = LIB.getFunction("rw_block_hook");
+        MSR_HOOK = LIB.getFunction("rw_msr_hook");
         UC_EMU_STOP = UnicornLibrary.LIB.getFunction("uc_emu_stop");
         int size = LIB.getFunction("rw_trap_size").invokeInt(new Object[0]);
         if (size != TRAP_SIZE) {

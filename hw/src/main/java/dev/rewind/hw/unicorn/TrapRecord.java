@@ -66,6 +66,11 @@ public final class TrapRecord {
         return view.getLong(NativeHooks.OFF_MEM_ADDR);
     }
 
+    /** After {@link NativeHooks#INTNO_MSR}: the refused system register (op0 << 19 | op1 << 16 | CRn << 12 | CRm << 8 | op2 << 5). */
+    public int refusedSysreg() {
+        return view.getInt(NativeHooks.OFF_SYSREG);
+    }
+
     public int memSize() {
         return view.getInt(NativeHooks.OFF_MEM_SIZE);
     }

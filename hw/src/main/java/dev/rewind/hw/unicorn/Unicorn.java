@@ -616,6 +616,30 @@ public final class Unicorn implements AutoCloseable {
         return r;
     }
 
+    /** The trap number with which {@link #hookMsrNative}'s hook stops a run. */
+    public static final int INTNO_MSR = NativeHooks.INTNO_MSR;
+
+    /**
+     * AArch64: install the native MSR hook (traps.c, rw_msr_hook) on the engine whose traps
+     * {@code r} records: a write to a system register EL0 does not own is skipped and ends the
+     * run with trap number {@link #INTNO_MSR} ({@link TrapRecord#refusedSysreg}).
+     */
+    public Hook hookMsrNative(TrapRecord r) {
+        Memory handle = new Memory(8);
+        callbacks.add(r);
+        // uc_hook_add(uc, &h, UC_HOOK_INSN, fn, user, begin, end, UC_ARM64_INS_MSR)
+        int err = UnicornLibrary.HOOK_ADD.invokeInt(
+                new Object[] {uc, handle, HOOK_INSN, NativeHooks.MSR_HOOK, r.mem, 1L, 0L, ARM64_INS_MSR});
+        if (err != ERR_OK) {
+            callbacks.remove(r);
+            check(err, "uc_hook_add(UC_HOOK_INSN, MSR)");
+        }
+        return new Hook(handle.getLong(0), r);
+    }
+
+    private static final int HOOK_INSN = 1 << 1;
+    private static final int ARM64_INS_MSR = 2;
+
     /**
      * Install the native block hook that stops this engine precisely at the start of a block
      * when {@link TrapRecord#requestPreempt} was called. Costs a few ns per block executed.
