@@ -16,7 +16,7 @@ import java.util.Random;
  * fences. Also the two well-behaved helper programs the fuzz systems use (an echo server and a
  * client that calls a fuzz server).
  */
-final class FuzzGen {
+final class FuzzGen extends FuzzGenBase {
     // syscall numbers (guest/abi/abi.def)
     static final int EXIT = 0,
             YIELD = 1,
@@ -59,25 +59,10 @@ final class FuzzGen {
             long heapBytes,
             boolean nearDevices) {}
 
-    private final Random rnd;
-    private final Task task;
     private final RvAsm asm = new RvAsm();
-    private long dataAddr;
-    private long heapStart;
-    private int[] itemMarks;
-    /** The share of items that fault, confuse or end the program (per program). */
-    private double hostility;
-
-    private int item;
-    /** data layout: names at NAMES, random bytes after */
-    private static final int NAMES = 0;
-
-    private int[] nameOffsets;
-    private final byte[] data = new byte[PAGE];
 
     private FuzzGen(long seed, Task task) {
-        this.rnd = new Random(seed);
-        this.task = task;
+        super(seed, task);
     }
 
     /** The ELF image of the fuzz program for {@code seed}. */
@@ -117,24 +102,6 @@ final class FuzzGen {
             RvAsm.put32(full, k, rnd.nextInt(3) == 0 ? rnd.nextInt() : 0); // junk past the end, reachable by jumps
         }
         return RvAsm.elf(full, data, dataMem, task.nearDevices ? MMIO_BASE - 2 * PAGE : 0);
-    }
-
-    private void writeData() {
-        String[] names = {"wb", "fz0", "fz1", "fz2", "fz3", "nt", "dev0", "ipc_echo", "nosuch", ""};
-        nameOffsets = new int[names.length];
-        int at = NAMES;
-        for (int k = 0; k < names.length; k++) {
-            byte[] n = names[k].getBytes(StandardCharsets.US_ASCII);
-            nameOffsets[k] = at;
-            System.arraycopy(n, 0, data, at, n.length);
-            at += n.length + 1;
-        }
-        for (int k = 128; k < data.length; k++) {
-            data[k] = (byte) rnd.nextInt();
-        }
-        // some readable text for console writes
-        byte[] hello = "fuzz says hi\n".getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(hello, 0, data, 96, hello.length);
     }
 
     // ---- items -------------------------------------------------------------------------------
@@ -211,10 +178,6 @@ final class FuzzGen {
         }
     }
 
-    private int forwardTarget() {
-        return itemMarks[Math.min(itemMarks.length - 1, item + 1 + rnd.nextInt(4))];
-    }
-
     /** A register benign code may clobber (not sp, ra, gp, tp, s1). */
     private int scratchReg() {
         return pick(
@@ -274,10 +237,6 @@ final class FuzzGen {
         }
     }
 
-    private long validSlot() {
-        return task.caps.isEmpty() ? 0 : rnd.nextInt(task.caps.size());
-    }
-
     private void benignSyscall() {
         int nr = pick(
                 YIELD,
@@ -332,14 +291,6 @@ final class FuzzGen {
         asm.w32(ECALL);
     }
 
-    private int randomTarget() {
-        // mostly forward (programs tend to make progress), sometimes back
-        if (rnd.nextInt(3) == 0) {
-            return itemMarks[rnd.nextInt(itemMarks.length)];
-        }
-        return itemMarks[Math.min(itemMarks.length - 1, item + 1 + rnd.nextInt(8))];
-    }
-
     private int reg() {
         return rnd.nextInt(32);
     }
@@ -348,14 +299,6 @@ final class FuzzGen {
     private int rd() {
         int r = rnd.nextInt(32);
         return r == SP && rnd.nextInt(8) != 0 ? T1 : r;
-    }
-
-    private int pick(int... options) {
-        return options[rnd.nextInt(options.length)];
-    }
-
-    private long pickL(long... options) {
-        return options[rnd.nextInt(options.length)];
     }
 
     private int randomWord32() {
@@ -381,39 +324,6 @@ final class FuzzGen {
             case 6 -> asm.li(rd(), randomValue());
             default -> asm.w32(RvAsm.i(rnd.nextInt(4096), reg(), pick(0, 2, 3, 4, 6, 7), rd(), 0x13));
         }
-    }
-
-    private long randomValue() {
-        return switch (rnd.nextInt(6)) {
-            case 0 -> rnd.nextLong();
-            case 1 -> rnd.nextInt(16) - 4;
-            case 2 -> address();
-            case 3 -> pickL(Long.MIN_VALUE, Long.MAX_VALUE, -1, 0x7fffffffL, 0x80000000L, 1L << 32);
-            default -> rnd.nextInt(1 << 16);
-        };
-    }
-
-    /** An address of some interesting kind. */
-    private long address() {
-        long a = switch (rnd.nextInt(14)) {
-            case 0, 1 -> dataAddr + rnd.nextInt(PAGE * 2);
-            case 2 -> RvAsm.TEXT + rnd.nextInt(2 * PAGE);
-            case 3, 4 -> STACK_TOP - 8 - rnd.nextInt(4096);
-            case 5 -> heapStart + rnd.nextInt(1 << (4 + rnd.nextInt(18)));
-            case 6, 7 -> IPC_BUF + rnd.nextInt(PAGE + 64);
-            case 8 -> MMIO_BASE + rnd.nextInt(4) * 0x1000L + rnd.nextInt(64);
-            case 9 -> STACK_TOP - task.stackBytes() - rnd.nextInt(2 * PAGE); // guard page and below
-            case 10 -> rnd.nextInt(0x10000);
-            case 11 -> pickL(0xffffffff80000000L, 0x8000000000000000L, 0x0000800000000000L, 0x7ffffffffffff000L, -8);
-            case 12 -> STACK_TOP + rnd.nextInt(0x20000); // between stack and IPC buffer
-            default -> rnd.nextLong();
-        };
-        if (rnd.nextInt(4) == 0) {
-            a += rnd.nextInt(8); // often misaligned
-        } else {
-            a &= ~7L;
-        }
-        return a;
     }
 
     private void loadStore() {
@@ -481,40 +391,6 @@ final class FuzzGen {
 
     // ---- syscalls ----------------------------------------------------------------------------
 
-    private long slot() {
-        return switch (rnd.nextInt(10)) {
-            case 0 -> rnd.nextInt(16);
-            case 1 -> pickL(-1, 1L << 32, Integer.MAX_VALUE, Long.MIN_VALUE, 64, 65536);
-            default -> task.caps.isEmpty() ? rnd.nextInt(4) : rnd.nextInt(task.caps.size());
-        };
-    }
-
-    private long len() {
-        return switch (rnd.nextInt(8)) {
-            case 0 -> pickL(-1, 4097, 1L << 40, Long.MIN_VALUE, 8192);
-            case 1 -> 4096;
-            case 2 -> rnd.nextInt(4097);
-            default -> rnd.nextInt(65);
-        };
-    }
-
-    private long label() {
-        return switch (rnd.nextInt(4)) {
-            case 0 -> (Blk.MAGIC << 16) | rnd.nextInt(8);
-            case 1 -> rnd.nextLong();
-            default -> rnd.nextInt(16);
-        };
-    }
-
-    private long pointer() {
-        return switch (rnd.nextInt(6)) {
-            case 0, 1 -> dataAddr + rnd.nextInt(PAGE);
-            case 2 -> IPC_BUF + rnd.nextInt(PAGE);
-            case 3 -> dataAddr + 96;
-            default -> address();
-        };
-    }
-
     /** One syscall with random plausible arguments ({@code nr} < 0: a random number). */
     private void syscall(int nr) {
         if (nr < 0) {
@@ -576,14 +452,6 @@ final class FuzzGen {
         }
     }
 
-    private int nameLength(int n) {
-        int end = nameOffsets[n];
-        while (data[end] != 0) {
-            end++;
-        }
-        return end - nameOffsets[n];
-    }
-
     private void setReg(int r, long v) {
         if (v >= -2048 && v < 2048) {
             asm.liSmall(r, (int) v);
@@ -600,18 +468,6 @@ final class FuzzGen {
             case 2 -> asm.branch(pick(4, 5), A0, ZERO, randomTarget()); // on sign
             default -> asm.w32(RvAsm.s(rnd.nextInt(64), A1, A0, 3, 0x23));
         }
-    }
-
-    private long sbrkIncrement() {
-        return switch (rnd.nextInt(10)) {
-            case 0 -> -rnd.nextInt(8192) - 1;
-            case 1 -> pickL(Long.MIN_VALUE, Long.MAX_VALUE, 1L << 40, 1L << 31, -4096, 1L << 62);
-            case 2 -> task.heapBytes() - rnd.nextInt(4) * 4096L + rnd.nextInt(3) - 1; // about the limit
-            case 3 -> 4096L * (1 + rnd.nextInt(64));
-            case 4 -> 64 * 1024 + rnd.nextInt(3) - 1;
-            case 5 -> 1L << (12 + rnd.nextInt(18));
-            default -> rnd.nextInt(256);
-        };
     }
 
     /** A burst of sbrk calls in a pattern, each result stored through. */

@@ -69,9 +69,12 @@ final class FuzzSystem {
 
     final RiscvCpu.TrackerKind tracker;
     static final int REF_CALLS = 200;
+    /** The instruction set of every program: RISC-V ({@link FuzzGen}) or AArch64 ({@link A64Gen}). */
+    final boolean a64;
 
-    private FuzzSystem(long seed) {
+    private FuzzSystem(long seed, boolean a64) {
         this.seed = seed;
+        this.a64 = a64;
         this.stock = Math.floorMod(seed, STOCK_EVERY) == 0;
         Random r = new Random(seed);
         int n = 2 + r.nextInt(3);
@@ -87,6 +90,9 @@ final class FuzzSystem {
         StringBuilder t = new StringBuilder();
         t.append("# rewind fuzz system, seed ").append(seed).append("\n");
         t.append("name = \"fuzz").append(seed).append("\"\n");
+        if (a64) {
+            t.append("arch = \"aarch64\"\n");
+        }
         t.append("quantum_ms = ").append(new int[] {1, 2, 5, 10}[r.nextInt(4)]).append("\n\n");
         if (stock) {
             // the built-in pair, more important than the fuzz tasks (as the generated pair below)
@@ -98,13 +104,15 @@ final class FuzzSystem {
             // the budget on a loaded machine
             t.append("[task.refs]\nimage = \"refs.elf\"\npriority = 7\nserves = [\"ref\"]\n\n");
             t.append("[task.refc]\nimage = \"refc.elf\"\npriority = 7\nuses = [\"ref\"]\n\n");
-            images.put("refs.elf", FuzzGen.refServer());
-            images.put("refc.elf", FuzzGen.refClient(REF_CALLS));
+            images.put("refs.elf", a64 ? A64Gen.refServer() : FuzzGen.refServer());
+            images.put("refc.elf", a64 ? A64Gen.refClient(REF_CALLS) : FuzzGen.refClient(REF_CALLS));
         }
         t.append("[task.wbs]\nimage = \"wbs.elf\"\npriority = 8\nserves = [\"wb\"]\n\n");
         t.append("[task.wbc]\nimage = \"wbc.elf\"\npriority = 8\nuses = [\"fz0\"]\n\n");
-        images.put("wbs.elf", FuzzGen.echoServer());
-        images.put("wbc.elf", FuzzGen.caller(1 + r.nextInt(40), r.nextLong()));
+        images.put("wbs.elf", a64 ? A64Gen.echoServer() : FuzzGen.echoServer());
+        int wbcCalls = 1 + r.nextInt(40);
+        long wbcSeed = r.nextLong();
+        images.put("wbc.elf", a64 ? A64Gen.caller(wbcCalls, wbcSeed) : FuzzGen.caller(wbcCalls, wbcSeed));
         for (int k = 0; k < n; k++) {
             String name = "fz" + k;
             fuzzTasks.add(name);
@@ -178,7 +186,8 @@ final class FuzzSystem {
                 serveSlots.add(devs.size() + s);
             }
             FuzzGen.Task task = new FuzzGen.Task(caps, serveSlots, serves[k], stack, heap, nearDevices);
-            images.put(name + ".elf", FuzzGen.program(r.nextLong(), task));
+            long programSeed = r.nextLong();
+            images.put(name + ".elf", a64 ? A64Gen.program(programSeed, task) : FuzzGen.program(programSeed, task));
         }
         if (deviceKind != null) {
             t.append("[device.dev0]\nkind = \"").append(deviceKind).append("\"\n");
@@ -216,13 +225,19 @@ final class FuzzSystem {
         return stock ? 3 * BUDGET_MS : BUDGET_MS;
     }
 
+    /** The RISC-V system of {@code seed}. */
     static FuzzSystem of(long seed) {
-        return new FuzzSystem(seed);
+        return new FuzzSystem(seed, false);
+    }
+
+    /** The system of {@code seed} for RISC-V, or for AArch64 if {@code a64}. */
+    static FuzzSystem of(long seed, boolean a64) {
+        return new FuzzSystem(seed, a64);
     }
 
     /** The ELF files this system boots: generated ones from memory, the rest built-in. */
     ImageSource source() {
-        ImageSource builtin = ImageSource.classpath(BUILTIN);
+        ImageSource builtin = ImageSource.classpath(a64 ? BUILTIN + "/aarch64" : BUILTIN);
         return new ImageSource() {
             @Override
             public byte[] read(String name) throws IOException {
@@ -441,6 +456,9 @@ final class FuzzSystem {
             }
             default -> {}
         }
+        if (a64) {
+            return malformedA64(f, elf);
+        }
         int textLen = textLength(elf);
         if (pc < RvAsm.TEXT || pc >= RvAsm.TEXT + textLen || (pc & 1) != 0) {
             return String.format("pc 0x%x outside the task's code [0x%x, 0x%x)", pc, RvAsm.TEXT, RvAsm.TEXT + textLen);
@@ -463,6 +481,46 @@ final class FuzzSystem {
                 : String.format(
                         "%s at pc 0x%x, but the instruction there is 0x%08x",
                         f.kind(), pc, (w & 3) == 3 ? w : w & 0xffff);
+    }
+
+    /** {@link #malformed}'s check of a fault of an AArch64 program (not a fetch fault). */
+    private static String malformedA64(Fault f, byte[] elf) {
+        long pc = f.pc();
+        int textLen = textLength(elf);
+        if (pc < RvAsm.TEXT || pc >= RvAsm.TEXT + textLen || (pc & 3) != 0) {
+            return String.format(
+                    "%s: pc 0x%x outside the task's code [0x%x, 0x%x) or not 4-aligned",
+                    f.kind(), pc, RvAsm.TEXT, RvAsm.TEXT + textLen);
+        }
+        int w = RvAsm.get32(elf, RvAsm.PAGE + (int) (pc - RvAsm.TEXT));
+        boolean ok = switch (f.kind()) {
+            case ABORT -> isSvc(w);
+            case BREAKPOINT -> isBrk(w);
+            case UNMAPPED_READ, PROTECTED_READ -> isA64LoadStore(w);
+            case UNMAPPED_WRITE, PROTECTED_WRITE -> isA64LoadStore(w) || isDcZva(w);
+            case MISALIGNED_ACCESS -> isA64LoadStore(w);
+            case ILLEGAL_INSTRUCTION -> !isBrk(w) && !isSvc(w);
+            default -> true;
+        };
+        return ok ? null : String.format("%s at pc 0x%x, but the instruction there is 0x%08x", f.kind(), pc, w);
+    }
+
+    /** A64's loads and stores: op0 = x1x0 (bits 28..25 = x1x0). */
+    static boolean isA64LoadStore(int w) {
+        return (w & 0x0a000000) == 0x08000000;
+    }
+
+    static boolean isSvc(int w) {
+        return (w & 0xffe0001f) == 0xd4000001;
+    }
+
+    static boolean isBrk(int w) {
+        return (w & 0xffe0001f) == 0xd4200000;
+    }
+
+    /** dc zva, Xt (and the MTE forms dc gva / gzva, which write a block too). */
+    static boolean isDcZva(int w) {
+        return (w & 0xffffffe0) == 0xd50b7420 || (w & 0xffffffe0) == 0xd50b7460 || (w & 0xffffffe0) == 0xd50b7480;
     }
 
     private static int textLength(byte[] elf) {

@@ -34,20 +34,27 @@ class RandomCodeFuzzTest {
 
     static final int SLOW_PROGRAMS = 10_000;
 
+    /** The AArch64 sample: systems 1..SAMPLE_A64 of {@link A64Gen}'s programs. */
+    static final int SAMPLE_A64 = 40;
+    /** The AArch64 slow campaign's first seed and its number of programs. */
+    static final long SLOW_START_A64 = 2_000_000;
+
+    static final int SLOW_PROGRAMS_A64 = 5_000;
+
     /**
      * The default suite's sample: no internal error, no hang, the reference pair and the
      * well-behaved helpers unaffected.
      */
     @Test
     void sample() throws Exception {
-        Outcome o = results("sample", 1, SAMPLE, 0);
+        Outcome o = results("sample", false, 1, SAMPLE, 0);
         assertTrue(o.failures.isEmpty(), () -> o.summary + "\n" + String.join("\n", o.failures));
     }
 
     /** The same sample's fault reports are well-formed (a kind; a pc at an instruction that can fault so). */
     @Test
     void sampleFaultReports() throws Exception {
-        Outcome o = results("sample", 1, SAMPLE, 0);
+        Outcome o = results("sample", false, 1, SAMPLE, 0);
         assertTrue(o.reportFailures.isEmpty(), () -> o.summary + "\n" + String.join("\n", o.reportFailures));
     }
 
@@ -55,14 +62,42 @@ class RandomCodeFuzzTest {
     @Test
     @Tag("slow")
     void campaign() throws Exception {
-        Outcome o = results("campaign", SLOW_START, Integer.MAX_VALUE, SLOW_PROGRAMS);
+        Outcome o = results("campaign", false, SLOW_START, Integer.MAX_VALUE, SLOW_PROGRAMS);
         assertTrue(o.failures.isEmpty(), () -> o.summary + "\n" + String.join("\n", o.failures));
     }
 
     @Test
     @Tag("slow")
     void campaignFaultReports() throws Exception {
-        Outcome o = results("campaign", SLOW_START, Integer.MAX_VALUE, SLOW_PROGRAMS);
+        Outcome o = results("campaign", false, SLOW_START, Integer.MAX_VALUE, SLOW_PROGRAMS);
+        assertTrue(o.reportFailures.isEmpty(), () -> o.summary + "\n" + String.join("\n", o.reportFailures));
+    }
+
+    /** The AArch64 sample ({@link A64Gen}'s programs, the AArch64 helpers), checked as {@link #sample()}. */
+    @Test
+    void sampleAarch64() throws Exception {
+        Outcome o = results("sampleAarch64", true, 1, SAMPLE_A64, 0);
+        assertTrue(o.failures.isEmpty(), () -> o.summary + "\n" + String.join("\n", o.failures));
+    }
+
+    @Test
+    void sampleAarch64FaultReports() throws Exception {
+        Outcome o = results("sampleAarch64", true, 1, SAMPLE_A64, 0);
+        assertTrue(o.reportFailures.isEmpty(), () -> o.summary + "\n" + String.join("\n", o.reportFailures));
+    }
+
+    /** The AArch64 slow campaign: at least SLOW_PROGRAMS_A64 programs. */
+    @Test
+    @Tag("slow")
+    void campaignAarch64() throws Exception {
+        Outcome o = results("campaignAarch64", true, SLOW_START_A64, Integer.MAX_VALUE, SLOW_PROGRAMS_A64);
+        assertTrue(o.failures.isEmpty(), () -> o.summary + "\n" + String.join("\n", o.failures));
+    }
+
+    @Test
+    @Tag("slow")
+    void campaignAarch64FaultReports() throws Exception {
+        Outcome o = results("campaignAarch64", true, SLOW_START_A64, Integer.MAX_VALUE, SLOW_PROGRAMS_A64);
         assertTrue(o.reportFailures.isEmpty(), () -> o.summary + "\n" + String.join("\n", o.reportFailures));
     }
 
@@ -72,16 +107,18 @@ class RandomCodeFuzzTest {
     private static final Map<String, Outcome> RUNS = new java.util.HashMap<>();
 
     /** Each campaign runs once per JVM; its two tests share the result. */
-    private static synchronized Outcome results(String what, long start, long count, int minPrograms) throws Exception {
+    private static synchronized Outcome results(String what, boolean a64, long start, long count, int minPrograms)
+            throws Exception {
         Outcome o = RUNS.get(what);
         if (o == null) {
-            o = campaign(what, start, count, minPrograms);
+            o = campaign(what, a64, start, count, minPrograms);
             RUNS.put(what, o);
         }
         return o;
     }
 
-    private static Outcome campaign(String what, long start, long count, int minPrograms) throws Exception {
+    private static Outcome campaign(String what, boolean a64, long start, long count, int minPrograms)
+            throws Exception {
         String one = System.getProperty("fuzz.seed");
         if (one != null && !one.isBlank()) {
             start = Long.parseLong(one.strip());
@@ -111,7 +148,7 @@ class RandomCodeFuzzTest {
             for (long seed = start; seed - start < count && (minPrograms == 0 || programs < minPrograms); seed++) {
                 // a JVM crash leaves the seed it died on here
                 Files.writeString(seedFile, Long.toString(seed));
-                FuzzSystem sys = FuzzSystem.of(seed);
+                FuzzSystem sys = FuzzSystem.of(seed, a64);
                 if (one != null && dump != null) {
                     System.out.println("fuzz: wrote " + sys.dump(Path.of(dump)));
                 }
@@ -169,9 +206,10 @@ class RandomCodeFuzzTest {
         return "fuzz FAIL seed " + r.seed + ": "
                 + String.join("; ", problems.size() > 3 ? problems.subList(0, 3) : problems)
                 + (problems.size() > 3 ? "; ... (" + problems.size() + " problems)" : "")
-                + "\n  reproduce: mvn -B test -pl kernel -Dtest='RandomCodeFuzzTest#" + what + "*' -Dfuzz.seed="
+                + "\n  reproduce: mvn -B test -pl kernel -Dtest='RandomCodeFuzzTest#" + what + "+" + what
+                + "FaultReports' -Dfuzz.seed="
                 + r.seed
-                + (what.equals("campaign") ? " -DexcludedGroups=none" : "")
+                + (what.startsWith("campaign") ? " -DexcludedGroups=none" : "")
                 + " -Dsurefire.failIfNoSpecifiedTests=false [-Dfuzz.dump=/tmp/fuzz, then ./rewind boot /tmp/fuzz/fuzz"
                 + r.seed + "/fuzz" + r.seed + ".toml]";
     }

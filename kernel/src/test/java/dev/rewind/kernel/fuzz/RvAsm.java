@@ -207,6 +207,14 @@ final class RvAsm {
 
     /** As {@link #elf(byte[], byte[], long)}, plus (if {@code extra} != 0) an empty RW page at {@code extra}. */
     static byte[] elf(byte[] text, byte[] data, long dataMemSize, long extra) {
+        return elf(EM_RISCV, 0x1, text, data, dataMemSize, extra); // e_flags: RVC, soft-float ABI (no FPU)
+    }
+
+    static final int EM_RISCV = 243;
+    static final int EM_AARCH64 = 183;
+
+    /** As {@link #elf(byte[], byte[], long, long)} for machine {@code machine} with {@code flags}. */
+    static byte[] elf(int machine, int flags, byte[] text, byte[] data, long dataMemSize, long extra) {
         long dataVaddr = DATA;
         if (text.length > DATA - TEXT - PAGE) {
             throw new IllegalArgumentException("text too large: " + text.length);
@@ -222,11 +230,11 @@ final class RvAsm {
         b[5] = 1; // little-endian
         b[6] = 1;
         put16(b, 0x10, 2); // ET_EXEC
-        put16(b, 0x12, 243); // RISC-V
+        put16(b, 0x12, machine);
         put32(b, 0x14, 1);
         put64(b, 0x18, TEXT);
         put64(b, 0x20, 64);
-        put32(b, 0x30, 0x1); // e_flags: RVC, soft-float ABI (the machine has no FPU)
+        put32(b, 0x30, flags);
         put16(b, 0x34, 64);
         put16(b, 0x36, 56);
         put16(b, 0x38, extra != 0 ? 3 : 2);
