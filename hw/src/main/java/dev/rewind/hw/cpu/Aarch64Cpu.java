@@ -26,8 +26,9 @@ import dev.rewind.hw.unicorn.Unicorn;
  * address of a refused data access is decoded from the instruction ({@link #accessAt}).
  * Exceptions are reported with RISC-V's {@link Cause} numbers.
  *
- * <p>The guest runs at EL1: a system-register write takes effect in its own core only (one
- * engine per task), and cannot change what the MMU allows. The floating-point and SIMD
+ * <p>The guest runs at EL1, but its MSR writes to system registers EL0 does not own are refused
+ * by a native hook (traps.c, rw_msr_hook; an ILLEGAL_INSTRUCTION at the MSR): an SPSR_EL1 write
+ * and ERET could otherwise enter AArch32 state. Each task has its own engine. The floating-point and SIMD
  * registers (q0..q31, fpsr, fpcr) and the flags are not in {@link #readAll}'s layout but are the extended
  * state ({@link #readExtended}), which rollbacks, replays and the debugger save as well.
  */
