@@ -751,37 +751,7 @@ final class A64Gen extends FuzzGenBase {
                         default -> -2;
                     };
         }
-        long[] a = new long[7];
-        for (int k = 0; k < 7; k++) {
-            a[k] = rnd.nextInt(3) == 0 ? randomValue() : rnd.nextInt(8);
-        }
-        switch (nr) {
-            case EXIT -> a[0] = rnd.nextInt(3) == 0 ? randomValue() : 0;
-            case CONSOLE_WRITE -> {
-                a[0] = pointer();
-                a[1] = rnd.nextInt(6) == 0 ? len() : rnd.nextInt(24);
-            }
-            case SBRK -> a[0] = sbrkIncrement();
-            case ABORT -> {
-                a[0] = pointer();
-                a[1] = rnd.nextInt(4) == 0 ? len() : rnd.nextInt(300);
-            }
-            case CALL, REPLY, REPLY_RECV, RECV -> {
-                a[0] = slot();
-                a[1] = label();
-                a[6] = len();
-            }
-            case NOTIFY, WAIT, POLL, CAP_REFRESH, DEVICE_INFO -> {
-                a[0] = slot();
-                a[1] = rnd.nextInt(3) == 0 ? rnd.nextLong() : 1L << rnd.nextInt(64);
-            }
-            case CAP_LOOKUP -> {
-                int n = rnd.nextInt(nameOffsets.length);
-                a[0] = rnd.nextInt(5) == 0 ? pointer() : dataAddr + nameOffsets[n];
-                a[1] = rnd.nextInt(5) == 0 ? len() : nameLength(n);
-            }
-            default -> {}
-        }
+        long[] a = syscallArgs(nr);
         for (int k = 0; k < 7; k++) {
             if (rnd.nextInt(12) != 0) {
                 setReg(k, a[k]);
