@@ -286,8 +286,8 @@ long net_sendto(rw_cap net, long s, uint32_t addr, uint16_t port, const void *bu
 
 	if (len == 0 || len > NET_UDP_MAX || !buf)
 		return RW_EINVAL;
+	memcpy(rw_ipc_buf(), buf, len); /* (an error reply leaves the buffer as it is) */
 	for (;;) {
-		memcpy(rw_ipc_buf(), buf, len);
 		long st = NET_RETRY(net_call_sendto(net, (uint64_t)s, addr, port, len, &sent));
 		if (st != NET_EAGAIN)
 			return st < 0 ? st : (long)sent;

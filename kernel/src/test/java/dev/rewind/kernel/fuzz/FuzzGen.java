@@ -238,52 +238,8 @@ final class FuzzGen extends FuzzGenBase {
     }
 
     private void benignSyscall() {
-        int nr = pick(
-                YIELD,
-                CONSOLE_WRITE,
-                CLOCK,
-                CALL,
-                CALL,
-                CALL,
-                REPLY,
-                NOTIFY,
-                POLL,
-                CAP_LOOKUP,
-                CAP_REFRESH,
-                TASK_SELF,
-                DEVICE_INFO,
-                RECV,
-                REPLY_RECV);
-        if (!task.server && (nr == RECV || nr == REPLY_RECV || nr == REPLY)) {
-            nr = CALL;
-        }
-        long[] a = new long[7];
-        for (int k = 0; k < 7; k++) {
-            a[k] = rnd.nextInt(16);
-        }
-        switch (nr) {
-            case CONSOLE_WRITE -> {
-                a[0] = dataAddr + 96;
-                a[1] = rnd.nextInt(14);
-            }
-            case CAP_LOOKUP -> {
-                int n = rnd.nextInt(nameOffsets.length - 1);
-                a[0] = dataAddr + nameOffsets[n];
-                a[1] = nameLength(n);
-            }
-            case RECV, REPLY_RECV -> {
-                a[0] = task.serveSlots.isEmpty()
-                        ? validSlot()
-                        : task.serveSlots.get(rnd.nextInt(task.serveSlots.size()));
-                a[1] = label();
-                a[6] = rnd.nextInt(4) == 0 ? rnd.nextInt(4097) : rnd.nextInt(64);
-            }
-            default -> {
-                a[0] = validSlot();
-                a[1] = label();
-                a[6] = rnd.nextInt(4) == 0 ? rnd.nextInt(4097) : rnd.nextInt(64);
-            }
-        }
+        long[] a = benignSyscall(task);
+        int nr = (int) a[7];
         for (int k = 0; k < 7; k++) {
             setReg(A0 + k, a[k]);
         }

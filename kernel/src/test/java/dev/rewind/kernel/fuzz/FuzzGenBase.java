@@ -154,6 +154,61 @@ abstract class FuzzGenBase {
     }
 
     /**
+     * A syscall that keeps the task going, for {@code task}: its arguments a0..a6 in [0..7),
+     * its number in [7] (both instruction sets draw them alike, in the same order).
+     */
+    protected long[] benignSyscall(FuzzGen.Task task) {
+        int nr = pick(
+                YIELD,
+                CONSOLE_WRITE,
+                CLOCK,
+                CALL,
+                CALL,
+                CALL,
+                REPLY,
+                NOTIFY,
+                POLL,
+                CAP_LOOKUP,
+                CAP_REFRESH,
+                TASK_SELF,
+                DEVICE_INFO,
+                RECV,
+                REPLY_RECV);
+        if (!task.server() && (nr == RECV || nr == REPLY_RECV || nr == REPLY)) {
+            nr = CALL;
+        }
+        long[] a = new long[8];
+        for (int k = 0; k < 7; k++) {
+            a[k] = rnd.nextInt(16);
+        }
+        switch (nr) {
+            case CONSOLE_WRITE -> {
+                a[0] = dataAddr + 96;
+                a[1] = rnd.nextInt(14);
+            }
+            case CAP_LOOKUP -> {
+                int n = rnd.nextInt(nameOffsets.length - 1);
+                a[0] = dataAddr + nameOffsets[n];
+                a[1] = nameLength(n);
+            }
+            case RECV, REPLY_RECV -> {
+                a[0] = task.serveSlots().isEmpty()
+                        ? validSlot()
+                        : task.serveSlots().get(rnd.nextInt(task.serveSlots().size()));
+                a[1] = label();
+                a[6] = rnd.nextInt(4) == 0 ? rnd.nextInt(4097) : rnd.nextInt(64);
+            }
+            default -> {
+                a[0] = validSlot();
+                a[1] = label();
+                a[6] = rnd.nextInt(4) == 0 ? rnd.nextInt(4097) : rnd.nextInt(64);
+            }
+        }
+        a[7] = nr;
+        return a;
+    }
+
+    /**
      * Plausible arguments a0..a6 for syscall {@code nr} (both instruction sets draw them alike,
      * in the same order: a seed's program does not change with where this lives).
      */
