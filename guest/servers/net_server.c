@@ -54,7 +54,7 @@
 #define STATIC_HOST 16
 #endif
 #define NIC_NAME       "nic"
-#define MAX_SOCKETS    64
+#define MAX_SOCKETS    256           /* a socket id keeps the slot in its low 8 bits */
 #define FALLBACK_NS    2000000000ULL /* DHCP gives up: the static address */
 #define RX_BATCH       64            /* frames drained per wake before serving requests */
 #define REQ_BATCH      8             /* requests served in a row before looking at net_rx */
@@ -398,6 +398,23 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	if (err != ERR_OK) {
 		pbuf_free(p);
 		return ERR_OK;
+	}
+	/* What the client has not read yet is copied out of the receive pool
+	 * (each frame holds a whole pool buffer, however few bytes it brings):
+	 * otherwise as few as PBUF_POOL_SIZE connections holding one unread
+	 * request each would leave no buffer for the card's next frame, and
+	 * every connection would stall until TCP sent again.  Out of heap,
+	 * lwIP keeps the data and offers it again later (refused data). */
+	int pooled = 0;
+	for (struct pbuf *q = p; q; q = q->next)
+		pooled |= pbuf_get_allocsrc(q) == PBUF_TYPE_ALLOC_SRC_MASK_STD_MEMP_PBUF_POOL;
+	if (pooled) {
+		struct pbuf *q = pbuf_alloc(PBUF_RAW, p->tot_len, PBUF_RAM);
+		if (!q)
+			return ERR_MEM;
+		pbuf_copy(q, p);
+		pbuf_free(p);
+		p = q;
 	}
 	if (s->rx)
 		pbuf_cat(s->rx, p);

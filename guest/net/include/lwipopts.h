@@ -51,15 +51,15 @@
 #define MEM_LIBC_MALLOC         0
 #define MEMP_MEM_MALLOC         0
 #define MEM_ALIGNMENT           8
-#define MEM_SIZE                (192 * 1024)
+#define MEM_SIZE                (1024 * 1024) /* sends, and received data not yet read */
 #define MEMP_NUM_PBUF           64
-#define MEMP_NUM_UDP_PCB        20 /* DHCP + the UDP sockets of programs */
-#define MEMP_NUM_TCP_PCB        72 /* 64 sockets + connections closing */
+#define MEMP_NUM_UDP_PCB        20  /* DHCP + the UDP sockets of programs */
+#define MEMP_NUM_TCP_PCB        272 /* 256 sockets + connections closing */
 #define MEMP_NUM_TCP_PCB_LISTEN 16
-#define MEMP_NUM_TCP_SEG        256
+#define MEMP_NUM_TCP_SEG        512
 #define MEMP_NUM_REASSDATA      4
 #define MEMP_NUM_ARP_QUEUE      32
-#define PBUF_POOL_SIZE          64
+#define PBUF_POOL_SIZE          128 /* frames being received (net_server copies data out) */
 #define ARP_TABLE_SIZE          8
 #define ARP_QUEUEING            1
 /* Packets held per address being resolved: a burst of connections to a

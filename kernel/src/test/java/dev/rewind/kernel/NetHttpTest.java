@@ -292,7 +292,7 @@ class NetHttpTest {
     void aBurstOfConnectionsIsAnsweredWithoutResets() throws Exception {
         try (Net net = new Net(RecoveryPolicy.SHADOW, null)) {
             awaitServing(net);
-            int n = 60; // beyond the backlog (48) and http_server's 8 slots
+            int n = 150; // beyond the backlog (128) and http_server's 8 slots
             java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
             try {
                 java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);

@@ -105,10 +105,10 @@ class ProtocolConstantsTest {
         assertTrue(!Nic.replyWellFormed(Nic.RECV, 0, 60, 0, 0, 0, 61, none));
         assertTrue(Nic.mayAnswer(Nic.RECV, Nic.EAGAIN));
         assertTrue(!Nic.mayAnswer(Nic.SEND, Nic.EAGAIN), "SEND never answers EAGAIN");
-        assertTrue(Net.wellFormed(Net.LISTEN, 80, 48, 0, 0, 0));
+        assertTrue(Net.wellFormed(Net.LISTEN, 80, 128, 0, 0, 0));
         assertTrue(!Net.wellFormed(Net.LISTEN, 0, 1, 0, 0, 0), "port 0");
         assertTrue(!Net.wellFormed(Net.LISTEN, 65536, 1, 0, 0, 0), "port past 65535");
-        assertTrue(!Net.wellFormed(Net.LISTEN, 80, 49, 0, 0, 0), "backlog past 48");
+        assertTrue(!Net.wellFormed(Net.LISTEN, 80, 129, 0, 0, 0), "backlog past 128");
         assertTrue(Net.wellFormed(Net.SEND, 3, 4096, 0, 0, 4096));
         assertTrue(!Net.wellFormed(Net.SEND, 3, 4097, 0, 0, 4097), "more than one IPC buffer");
         assertTrue(!Net.wellFormed(Net.CONNECT, 1L << 32, 80, 0, 0, 0), "not an IPv4 address");
