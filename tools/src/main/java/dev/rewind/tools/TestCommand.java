@@ -33,14 +33,15 @@ import picocli.CommandLine.Parameters;
         description = {
             "Run suites of guest systems as regression tests.",
             "",
-            "Boots each case's image, checks the console lines, faults and exit status it expects, and",
-            "reports PASS or FAIL for each case. Cases run in parallel.",
+            "Boots each case's image, checks the console lines (or the whole output), faults and exit",
+            "status it expects, and reports PASS or FAIL for each case. Cases run in parallel.",
             ""
         },
         footer = {
             "",
             "SUITE is a suite file (.suite), a folder of X.elf files each with an",
-            "X.expect file beside it, or builtin:NAME: builtin:core is the project's own",
+            "X.expect file beside it (or an X.stdout file: the output X must print), or",
+            "builtin:NAME: builtin:core is the project's own",
             "regression suite (the default), builtin:failing fails on purpose.",
             "The suite format is in docs/TESTING.md.",
             "",

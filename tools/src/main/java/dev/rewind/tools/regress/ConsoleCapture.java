@@ -58,6 +58,14 @@ final class ConsoleCapture extends OutputStream {
 
     boolean stopped;
 
+    /**
+     * {@code expect output}: the first console line (1-based) that differs from the expected
+     * output, or is beyond its end (0: none yet), and that line's text.
+     */
+    int outputDiffers;
+
+    String outputGot;
+
     ConsoleCapture(Expectations ex, long startNanos) {
         this.ex = ex;
         this.startNanos = startNanos;
@@ -114,6 +122,14 @@ final class ConsoleCapture extends OutputStream {
         lineCount++;
         keep(line);
         match(line);
+        Expectations.Output want = ex.output();
+        if (want != null && outputDiffers == 0) {
+            int i = lineCount - 1;
+            if (i >= want.lines().size() || !want.lines().get(i).equals(line)) {
+                outputDiffers = lineCount;
+                outputGot = line;
+            }
+        }
         if (ex.untilLines() && !stopped && allSeenNanos >= 0) {
             stopped = true;
             throw new StopRun();
@@ -189,6 +205,11 @@ final class ConsoleCapture extends OutputStream {
             }
         }
         return !ex.inOrder() || inOrderNext == lines.size();
+    }
+
+    /** Console lines so far (a line without its newline yet not counted). */
+    synchronized int lines() {
+        return lineCount;
     }
 
     /** A snapshot of the console lines kept. */

@@ -17,6 +17,7 @@ import java.util.Locale;
  * @param allowed     faults that may happen; any other fault fails the case
  * @param tasks       per-task checks of the final state
  * @param untilLines  end the run as soon as every expected line has appeared
+ * @param output      the whole console output, line by line, or null
  */
 public record Expectations(
         SystemResult.Outcome outcome,
@@ -26,7 +27,8 @@ public record Expectations(
         List<FaultExpectation> faults,
         List<FaultAllowance> allowed,
         List<TaskExpectation> tasks,
-        boolean untilLines) {
+        boolean untilLines,
+        Output output) {
 
     public Expectations {
         lines = List.copyOf(lines);
@@ -34,6 +36,35 @@ public record Expectations(
         faults = List.copyOf(faults);
         allowed = List.copyOf(allowed);
         tasks = List.copyOf(tasks);
+    }
+
+    /**
+     * The console output must be exactly {@code lines} ({@code expect output FILE}): as many
+     * lines, each equal, compared as the console's lines are kept (a carriage return before a
+     * newline dropped; a last line without a newline is a line).
+     *
+     * @param file  the file as the suite names it
+     * @param lines its lines
+     * @param line  the suite line of the expectation
+     */
+    public record Output(String file, List<String> lines, int line) {
+        public Output {
+            lines = List.copyOf(lines);
+        }
+
+        /** {@code text} split as the console splits its bytes into lines. */
+        public static List<String> lines(String text) {
+            List<String> out = new java.util.ArrayList<>();
+            int from = 0;
+            while (from < text.length()) {
+                int nl = text.indexOf('\n', from);
+                int end = nl < 0 ? text.length() : nl;
+                String line = text.substring(from, end);
+                out.add(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
+                from = end + 1;
+            }
+            return out;
+        }
     }
 
     /**

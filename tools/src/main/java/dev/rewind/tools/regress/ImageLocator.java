@@ -37,9 +37,17 @@ public interface ImageLocator {
      */
     SystemImage open(String spec, String builtinPrograms) throws BootException;
 
+    /**
+     * The bytes of the data file {@code spec} (an expected output), found where an image of
+     * that name would be; at most {@code limit} bytes. {@code what} names it in messages.
+     */
+    default byte[] data(String spec, long limit, String what) throws IOException {
+        throw new IOException("this suite cannot name files (" + what + ": " + spec + ")");
+    }
+
     /** Relative paths are resolved against the host folder {@code dir}. */
     static ImageLocator folder(Path dir) {
-        return (spec, builtinPrograms) -> {
+        ImageLocator images = (spec, builtinPrograms) -> {
             if (spec.startsWith(SystemImage.BUILTIN_PREFIX)) {
                 return SystemImage.open(spec);
             }
@@ -63,11 +71,26 @@ public interface ImageLocator {
                     ImageSource.directory(path.toAbsolutePath().getParent()), builtinPrograms);
             return new SystemImage(parseManifest(text, path.getFileName().toString()), src, path.toString());
         };
+        return new ImageLocator() {
+            @Override
+            public SystemImage open(String spec, String builtinPrograms) throws BootException {
+                return images.open(spec, builtinPrograms);
+            }
+
+            @Override
+            public byte[] data(String spec, long limit, String what) throws IOException {
+                Path path = dir.resolve(spec).normalize();
+                if (!Files.exists(path)) {
+                    throw new IOException("no such file: " + path);
+                }
+                return InputFiles.read(path, limit, what);
+            }
+        };
     }
 
     /** Relative paths are resolved against the class-path folder {@code prefix} (no trailing slash). */
     static ImageLocator classpath(String prefix) {
-        return (spec, builtinPrograms) -> {
+        ImageLocator images = (spec, builtinPrograms) -> {
             if (spec.startsWith(SystemImage.BUILTIN_PREFIX)) {
                 return SystemImage.open(spec);
             }
@@ -104,6 +127,29 @@ public interface ImageLocator {
             task = task.isEmpty() ? "main" : task.length() > 32 ? task.substring(0, 32) : task;
             String toml = "name = \"" + task + "\"\n[task." + task + "]\nimage = \"" + fileName + "\"\n";
             return new SystemImage(parseManifest(toml, fileName), own, "builtin-suite:" + spec);
+        };
+        return new ImageLocator() {
+            @Override
+            public SystemImage open(String spec, String builtinPrograms) throws BootException {
+                return images.open(spec, builtinPrograms);
+            }
+
+            @Override
+            public byte[] data(String spec, long limit, String what) throws IOException {
+                if (spec.startsWith("/") || spec.contains("..") || spec.contains("\\")) {
+                    throw new IOException("a built-in suite can only name files in its own folder: " + spec);
+                }
+                try (InputStream in = ImageLocator.class.getClassLoader().getResourceAsStream(prefix + "/" + spec)) {
+                    if (in == null) {
+                        throw new IOException("no such file in the built-in suites: " + spec);
+                    }
+                    byte[] b = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
+                    if (b.length > limit) {
+                        throw new IOException(what + " is larger than " + limit + " bytes: " + spec);
+                    }
+                    return b;
+                }
+            }
         };
     }
 

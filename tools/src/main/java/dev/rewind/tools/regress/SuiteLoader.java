@@ -33,6 +33,8 @@ public final class SuiteLoader {
 
     public static final String SUITE_EXTENSION = ".suite";
     public static final String EXPECT_EXTENSION = ".expect";
+    /** A folder suite's X.stdout without an X.expect: the case boots X and expects exactly this output. */
+    public static final String STDOUT_EXTENSION = ".stdout";
 
     private SuiteLoader() {}
 
@@ -106,7 +108,8 @@ public final class SuiteLoader {
         try (Stream<Path> s = Files.list(dir)) {
             // every X.expect, whatever it is: one that is a folder or a FIFO is an error below, never
             // a case left out without a word
-            expects = s.filter(p -> p.getFileName().toString().endsWith(EXPECT_EXTENSION))
+            expects = s.filter(p -> p.getFileName().toString().endsWith(EXPECT_EXTENSION)
+                            || p.getFileName().toString().endsWith(STDOUT_EXTENSION))
                     .sorted()
                     .toList();
         } catch (IOException e) {
@@ -116,7 +119,7 @@ public final class SuiteLoader {
             throw new SuiteException(
                     spec,
                     0,
-                    "no cases: a folder suite needs X.elf files with X.expect files beside them"
+                    "no cases: a folder suite needs X.elf files with X.expect (or X.stdout) files beside them"
                             + " (to run a .suite file, name the file)");
         }
         Path name = dir.toAbsolutePath().normalize().getFileName();
@@ -128,7 +131,12 @@ public final class SuiteLoader {
         List<TestCase> cases = new ArrayList<>();
         for (Path expect : expects) {
             String fileName = expect.getFileName().toString();
-            String caseName = baseName(fileName);
+            boolean stdout = fileName.endsWith(STDOUT_EXTENSION);
+            String caseName =
+                    stdout ? fileName.substring(0, fileName.length() - STDOUT_EXTENSION.length()) : baseName(fileName);
+            if (stdout && Files.exists(dir.resolve(caseName + EXPECT_EXTENSION))) {
+                continue; // (X.expect says what X's case expects; it may name X.stdout)
+            }
             String shown = dir.resolve(fileName).toString();
             if (!SuiteParser.NAME.matcher(caseName).matches()) {
                 throw new SuiteException(
@@ -147,13 +155,18 @@ public final class SuiteLoader {
                                         + ".toml are beside it: which one does the case boot?"
                                 : "no " + caseName + ".elf (or " + caseName + ".toml) beside it to boot");
             }
-            byte[] bytes;
-            try {
-                bytes = InputFiles.read(expect, InputFiles.MAX_TEXT_BYTES, "an expect file");
-            } catch (IOException | RuntimeException e) {
-                throw new SuiteException(shown, 0, "cannot read: " + e.getMessage());
+            String text;
+            if (stdout) {
+                text = "expect output \"" + fileName.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n";
+            } else {
+                byte[] bytes;
+                try {
+                    bytes = InputFiles.read(expect, InputFiles.MAX_TEXT_BYTES, "an expect file");
+                } catch (IOException | RuntimeException e) {
+                    throw new SuiteException(shown, 0, "cannot read: " + e.getMessage());
+                }
+                text = decode(bytes, shown);
             }
-            String text = decode(bytes, shown);
             cases.addAll(SuiteParser.parseExpect(
                     text, shown, suiteName, caseName, caseName + (elf ? ".elf" : ".toml"), images, archs));
         }

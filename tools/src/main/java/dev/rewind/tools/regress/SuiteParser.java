@@ -13,7 +13,10 @@ import dev.rewind.kernel.text.Units;
 import dev.rewind.tools.regress.Expectations.FaultAllowance;
 import dev.rewind.tools.regress.Expectations.FaultExpectation;
 import dev.rewind.tools.regress.Expectations.LineExpectation;
+import dev.rewind.tools.regress.Expectations.Output;
 import dev.rewind.tools.regress.Expectations.TaskExpectation;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -37,9 +40,11 @@ public final class SuiteParser {
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
     private static final List<String> DIRECTIVES =
             List.of("suite", "case", "boot", "tags", "tag", "timeout", "skip", "expect", "allow", "until");
-    private static final List<String> EXPECTS = List.of("line", "no", "lines", "exit", "fault", "task");
+    private static final List<String> EXPECTS = List.of("line", "no", "lines", "output", "exit", "fault", "task");
     private static final List<String> TASK_PROPERTIES = List.of("exit", "state", "restarts", "generation");
     private static final String OUTCOMES = "ok, task_failed, deadlock, timeout (or 0, 1, 3, 4)";
+    /** Largest expected output file: 16 MiB. */
+    static final long MAX_OUTPUT_BYTES = 16L << 20;
 
     private final String file;
     private final ImageLocator images;
@@ -275,6 +280,24 @@ public final class SuiteParser {
                 c.end();
                 current.inOrder = true;
             }
+            case "output" -> {
+                Token f = c.next("the file the output must equal");
+                if (f.type == Token.Type.REGEX) {
+                    throw error("expected a file name, got " + f);
+                }
+                c.end();
+                if (current.output != null) {
+                    throw error("duplicate 'expect output' (first at line " + current.output.line() + ")");
+                }
+                byte[] bytes;
+                try {
+                    bytes = images.data(f.text, MAX_OUTPUT_BYTES, "an expected output file");
+                } catch (IOException e) {
+                    throw error("cannot read the expected output " + f.text + ": " + e.getMessage());
+                }
+                String text = new String(bytes, StandardCharsets.UTF_8); // (as the console decodes its lines)
+                current.output = new Output(f.text, Output.lines(text), lineNo);
+            }
             case "exit" -> {
                 Token t = c.next("an outcome: " + OUTCOMES);
                 c.end();
@@ -328,7 +351,7 @@ public final class SuiteParser {
             }
             default ->
                 throw error("unknown expectation " + kind + didYouMean(kind.text, EXPECTS)
-                        + " (expected: line, no line, lines in order, exit, fault, task)");
+                        + " (expected: line, no line, lines in order, output, exit, fault, task)");
         }
     }
 
@@ -389,6 +412,12 @@ public final class SuiteParser {
                         b.tasks.get(0).line(),
                         "'expect task' cannot be combined with 'until lines' (the run is stopped, it does not end)");
             }
+            if (b.output != null) {
+                throw new SuiteException(
+                        file,
+                        b.output.line(),
+                        "'expect output' cannot be combined with 'until lines' (the run is stopped before its output ends)");
+            }
         }
         Manifest m = b.image.manifest();
         for (TaskRef ref : b.taskRefs) {
@@ -403,7 +432,7 @@ public final class SuiteParser {
         List<String> tags = new ArrayList<>(new LinkedHashSet<>(concat(headerTags, b.tags)));
         long timeout = b.timeout > 0 ? b.timeout : headerTimeout;
         Expectations ex = new Expectations(
-                b.outcome, b.lines, b.inOrder, b.forbidden, b.faults, b.allowed, b.tasks, b.untilLine > 0);
+                b.outcome, b.lines, b.inOrder, b.forbidden, b.faults, b.allowed, b.tasks, b.untilLine > 0, b.output);
         for (Map.Entry<Arch, SystemImage> v : b.variants.entrySet()) {
             Arch a = v.getKey();
             cases.add(new TestCase(
@@ -452,6 +481,7 @@ public final class SuiteParser {
         final List<TaskExpectation> tasks = new ArrayList<>();
         final List<TaskRef> taskRefs = new ArrayList<>();
         int untilLine;
+        Output output;
 
         CaseBuilder(String name, int line) {
             this.name = name;

@@ -78,6 +78,13 @@ final class Verdict {
                         + "first seen at console line " + con.firstLine[k]);
             } // else it never appeared at all: reported above as missing
         }
+        Expectations.Output want = ex.output();
+        if (want != null) {
+            String differs = outputDiffers(want, con);
+            if (differs != null) {
+                out.add(differs);
+            }
+        }
         if (con.regexTrouble != null) {
             out.add(con.regexTrouble);
         }
@@ -172,6 +179,31 @@ final class Verdict {
         };
         int from = Math.max(0, at - 40);
         return (from > 0 ? "..." : "") + Text.printable(line.substring(from), 160);
+    }
+
+    /** How the console differs from {@code expect output}'s file, or null if it does not. */
+    private static String outputDiffers(Expectations.Output want, ConsoleCapture con) {
+        List<String> w = want.lines();
+        int at = con.outputDiffers;
+        int have = con.lines();
+        String head = "the output differs from " + want.file() + " at line ";
+        if (at > 0 && at <= w.size()) {
+            return head + at + ": expected \"" + Text.printable(w.get(at - 1), 160) + "\", got \""
+                    + Text.printable(con.outputGot, 160) + "\"";
+        }
+        if (at > 0) {
+            return head + at + ": " + want.file() + " ends after " + lines(w.size()) + ", the console went on with \""
+                    + Text.printable(con.outputGot, 160) + "\"";
+        }
+        if (have < w.size()) {
+            return head + (have + 1) + ": the console ended after " + lines(have) + ", " + want.file() + " has "
+                    + lines(w.size()) + " (expected \"" + Text.printable(w.get(have), 160) + "\")";
+        }
+        return null;
+    }
+
+    private static String lines(int n) {
+        return n == 1 ? "1 line" : n + " lines";
     }
 
     /** "all 3 expected lines appeared (by 0.12s)" or "2 of 3 expected lines never appeared". */

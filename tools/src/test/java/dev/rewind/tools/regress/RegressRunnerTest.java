@@ -165,6 +165,72 @@ class RegressRunnerTest {
         assertTrue(fail.out().strip().endsWith("1 passed, 1 failed"), fail.out());
     }
 
+    /**
+     * An expected output file: {@code X.stdout} beside {@code X.elf} (no {@code X.expect}) is a
+     * case that expects exactly that console output; {@code expect output FILE} in a suite too.
+     * Each kind of difference is reported with the line where the two part.
+     */
+    @Test
+    void aCaseComparesTheWholeOutputWithAFile() throws Exception {
+        Files.write(dir.resolve("capcheck.elf"), Fixtures.builtinBytes("capcheck.elf"));
+        Result first = rewind("boot", "-q", dir.resolve("capcheck.elf").toString());
+        List<String> lines = first.out().lines().toList();
+        assertTrue(lines.size() >= 4 && lines.get(0).startsWith("capcheck: "), first::toString);
+        String want = String.join("\n", lines) + "\n";
+        Files.writeString(dir.resolve("capcheck.stdout"), want);
+        String name = dir.getFileName().toString();
+        // (capcheck alone fails one of its checks, so its task exits 1)
+        Files.writeString(dir.resolve("capcheck.expect"), "expect output capcheck.stdout\nexpect exit task_failed\n");
+        Result pass = rewind("test", dir.toString());
+        assertEquals(0, pass.status(), pass::toString);
+        assertTrue(pass.out().contains("PASS  " + name + "/riscv64/capcheck"), pass.out());
+
+        Files.writeString(dir.resolve("capcheck.stdout"), want.replace(lines.get(1), lines.get(1) + "!"));
+        Result changed = rewind("test", dir.toString());
+        assertEquals(1, changed.status(), changed::toString);
+        assertTrue(
+                changed.out()
+                        .contains("the output differs from capcheck.stdout at line 2: expected \"" + lines.get(1)
+                                + "!\", got \"" + lines.get(1) + "\""),
+                changed.out());
+
+        Files.writeString(dir.resolve("capcheck.stdout"), want + "one more\n");
+        Result shorter = rewind("test", dir.toString());
+        assertTrue(
+                shorter.out()
+                        .contains("at line " + (lines.size() + 1) + ": the console ended after " + lines.size()
+                                + " lines, capcheck.stdout has " + (lines.size() + 1)
+                                + " lines (expected \"one more\")"),
+                shorter.out());
+
+        Files.writeString(dir.resolve("capcheck.stdout"), String.join("\n", lines.subList(0, 2)));
+        Result longer = rewind("test", dir.toString());
+        assertTrue(
+                longer.out()
+                        .contains("at line 3: capcheck.stdout ends after 2 lines, the console went on with \""
+                                + lines.get(2) + "\""),
+                longer.out());
+
+        // Without the .expect file the .stdout file alone is the case (and its task's exit 1
+        // fails it: the default outcome is ok).
+        Files.delete(dir.resolve("capcheck.expect"));
+        Files.writeString(dir.resolve("capcheck.stdout"), want);
+        Result alone = rewind("test", dir.toString());
+        assertEquals(1, alone.status(), alone::toString);
+        assertTrue(alone.out().contains("expected exit ok, got task_failed"), alone.out());
+        assertTrue(!alone.out().contains("the output differs"), alone.out());
+
+        // In a suite file; a file that is not there is an error of the suite.
+        Path suite = dir.resolve("golden.suite");
+        Files.writeString(suite, "case c\n  boot capcheck.elf\n  expect output capcheck.stdout\n  expect exit 1\n");
+        assertEquals(0, rewind("test", suite.toString()).status());
+        Files.writeString(suite, "case c\n  boot capcheck.elf\n  expect output nothere.txt\n");
+        Result missing = rewind("test", suite.toString());
+        assertEquals(2, missing.status(), missing::toString);
+        assertTrue(
+                missing.err().contains("golden.suite:3: cannot read the expected output nothere.txt"), missing.err());
+    }
+
     @Test
     void skippedCasesAreCountedAndTheDefaultTimeoutApplies() throws Exception {
         Path suite = dir.resolve("mixed.suite");

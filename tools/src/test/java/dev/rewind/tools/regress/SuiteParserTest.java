@@ -31,6 +31,11 @@ class SuiteParserTest {
     @TempDir
     Path dir;
 
+    @org.junit.jupiter.api.BeforeEach
+    void anOutputFile() throws java.io.IOException {
+        java.nio.file.Files.writeString(dir.resolve("out.txt"), "a line\n");
+    }
+
     private Suite parse(String text) throws SuiteException {
         return SuiteParser.parse(text, "t.suite", "t", ImageLocator.folder(dir));
     }
@@ -167,6 +172,16 @@ class SuiteParserTest {
                 Arguments.of(
                         head + "  until lines\n  expect line \"x\"\n  expect exit ok\n",
                         "t.suite:5: 'expect exit' cannot be combined with 'until lines'"),
+                Arguments.of(
+                        head + "  expect output missing.txt\n",
+                        "t.suite:3: cannot read the expected output missing.txt: no such file: "),
+                Arguments.of(head + "  expect output /x/\n", "t.suite:3: expected a file name, got /x/"),
+                Arguments.of(
+                        head + "  expect output out.txt\n  expect output out.txt\n",
+                        "t.suite:4: duplicate 'expect output' (first at line 3)"),
+                Arguments.of(
+                        head + "  until lines\n  expect line \"x\"\n  expect output out.txt\n",
+                        "t.suite:5: 'expect output' cannot be combined with 'until lines'"),
                 Arguments.of("case a/b\n", "t.suite:1: bad case name 'a/b'"),
                 Arguments.of(head + "suite late\n", "t.suite:3: 'suite' must come before the first case"),
                 Arguments.of("# nothing but a comment\n", "t.suite: no cases"));
