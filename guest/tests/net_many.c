@@ -79,7 +79,8 @@ int main(void)
 				break;
 			net_close(net, socks[i]);
 			if (tries == 50)
-				return fail("CONNECT (refused 50 times)", i, b < 0 ? b : NET_ECONNREFUSED);
+				return fail("CONNECT (refused 50 times)", i,
+				            b < 0 ? b : NET_ECONNREFUSED);
 			rw_sleep_ns(100000000ULL); /* (the server is not listening yet) */
 		}
 	}
