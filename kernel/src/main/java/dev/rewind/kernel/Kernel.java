@@ -152,6 +152,64 @@ public final class Kernel implements AutoCloseable {
         return List.copyOf(devices);
     }
 
+    /**
+     * The console's input goes to the machine's first UART device (its driver reads it), if it
+     * has one; else to the tasks' CONSOLE_READ ({@link #consoleInput}).
+     */
+    public boolean consoleInputToDevice() {
+        for (BoundDevice bd : devices) {
+            if (bd.device() instanceof UartDevice) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Where a host feeds the console's input (stdin, a test's input): the first UART device's
+     * {@code input}/{@code closeInput} if the machine has one, else the console's, which
+     * CONSOLE_READ takes: from this call until {@link ConsoleInput#close} it waits for input
+     * (without a call, CONSOLE_READ finds the input ended). Bytes are copied; any thread.
+     */
+    public ConsoleInput consoleInput() {
+        for (BoundDevice bd : devices) {
+            if (bd.device() instanceof UartDevice u) {
+                return new ConsoleInput() {
+                    @Override
+                    public void input(byte[] data, int off, int len) {
+                        u.input(data, off, len);
+                    }
+
+                    @Override
+                    public void close() {
+                        u.closeInput();
+                    }
+                };
+            }
+        }
+        console.attachInput();
+        return new ConsoleInput() {
+            @Override
+            public void input(byte[] data, int off, int len) {
+                console.input(data, off, len);
+            }
+
+            @Override
+            public void close() {
+                console.closeInput();
+            }
+        };
+    }
+
+    /** The console's input side, as {@link #consoleInput} gives it. */
+    public interface ConsoleInput {
+        /** Input arrived (blocks while much is unread; ignored once closed). */
+        void input(byte[] data, int off, int len);
+
+        /** The input has ended. */
+        void close();
+    }
+
     public Task task(String name) {
         for (Task t : tasks) {
             if (t.name().equals(name)) {

@@ -81,6 +81,7 @@ final class Syscalls {
                     case Abi.SYS_DEVICE_INFO -> k.ipc.deviceInfo(t, f);
                     case Abi.SYS_CLOCK -> f.ret(k.now());
                     case Abi.SYS_CONSOLE_WRITE -> f.ret(consoleWrite(t, a0, a1));
+                    case Abi.SYS_CONSOLE_READ -> f.ret(consoleRead(t, a0, a1));
                     case Abi.SYS_SBRK -> f.ret(sbrk(t, a0));
                     case Abi.SYS_YIELD -> {
                         f.ret(0);
@@ -146,6 +147,34 @@ final class Syscalls {
             done += n;
         }
         return len;
+    }
+
+    /**
+     * CONSOLE_READ: up to {@code len} bytes of the console's input, as they have come (the
+     * guest's library waits and asks again on EAGAIN), 0 once it has ended. Never blocks: the
+     * input comes from a host thread at any time. A machine with a UART device gives that
+     * device the console's input (ESTATE here).
+     */
+    private long consoleRead(Task t, long ptr, long len) {
+        if (len <= 0 || len > MAX_CONSOLE_WRITE) {
+            return Abi.EINVAL;
+        }
+        if (k.consoleInputToDevice()) {
+            return Abi.ESTATE;
+        }
+        AddressSpace mem = t.cpu().memory();
+        if (!mem.check(ptr, len, Perm.WRITE)) {
+            return Abi.EFAULT;
+        }
+        int n = k.console.receive(scratch, 0, (int) Math.min(len, scratch.length));
+        if (n == 0) {
+            return Abi.EAGAIN;
+        }
+        if (n < 0) {
+            return 0;
+        }
+        mem.write(ptr, scratch, 0, n);
+        return n;
     }
 
     /**

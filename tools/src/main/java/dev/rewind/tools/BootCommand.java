@@ -1,9 +1,7 @@
 package dev.rewind.tools;
 
 import dev.rewind.hw.dev.Uart;
-import dev.rewind.hw.dev.UartDevice;
 import dev.rewind.kernel.BootException;
-import dev.rewind.kernel.BoundDevice;
 import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
@@ -116,8 +114,8 @@ public final class BootCommand implements Callable<Integer> {
     @Option(
             names = "--input",
             paramLabel = "FILE",
-            description =
-                    "Feed this file to the image's UART instead of stdin (the UART's input ends at the end of the file).")
+            description = "Feed this file to the console's input instead of stdin (programs' stdin, or the image's UART"
+                    + " device if it has one); the input ends at the end of the file.")
     Path input;
 
     @Option(
@@ -421,33 +419,31 @@ public final class BootCommand implements Callable<Integer> {
         }
     }
 
-    /** Feed stdin (or {@code file}) to the image's UART (the first one), if it has one. */
+    /**
+     * Feed stdin (or {@code file}) to the console's input: the image's first UART device if it
+     * has one (its driver reads it), else the tasks' CONSOLE_READ (the SDK's stdin).
+     */
     private static void feedInput(Kernel kernel, Path file) throws IOException {
         if (file != null && !Files.isReadable(file)) {
             throw new IllegalArgumentException("--input: cannot read " + file);
         }
-        for (BoundDevice bd : kernel.devices()) {
-            if (bd.device() instanceof UartDevice u) {
-                java.io.InputStream in = file != null ? Files.newInputStream(file) : System.in;
-                Thread t = new Thread(
-                        () -> {
-                            byte[] buf = new byte[4096];
-                            try (in) {
-                                int n;
-                                while ((n = in.read(buf)) > 0) {
-                                    u.input(buf, 0, n);
-                                }
-                            } catch (IOException e) {
-                                org.slf4j.LoggerFactory.getLogger(BootCommand.class)
-                                        .warn("stdin: {}", e.getMessage());
-                            }
-                            u.closeInput();
-                        },
-                        "rewind-stdin");
-                t.setDaemon(true);
-                t.start();
-                return;
-            }
-        }
+        Kernel.ConsoleInput console = kernel.consoleInput();
+        java.io.InputStream in = file != null ? Files.newInputStream(file) : System.in;
+        Thread t = new Thread(
+                () -> {
+                    byte[] buf = new byte[4096];
+                    try (in) {
+                        int n;
+                        while ((n = in.read(buf)) > 0) {
+                            console.input(buf, 0, n);
+                        }
+                    } catch (IOException e) {
+                        org.slf4j.LoggerFactory.getLogger(BootCommand.class).warn("stdin: {}", e.getMessage());
+                    }
+                    console.close();
+                },
+                "rewind-stdin");
+        t.setDaemon(true);
+        t.start();
     }
 }

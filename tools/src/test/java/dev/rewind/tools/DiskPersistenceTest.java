@@ -101,6 +101,19 @@ class DiskPersistenceTest {
         assertTrue(r.out().contains("tty_echo: eof bytes=12 lines=2"), r::toString);
     }
 
+    /** Without a UART device the input file is the program's stdin (CONSOLE_READ). */
+    @Test
+    void aProgramReadsTheInputFileAsStdin() throws Exception {
+        Path in = dir.resolve("in.txt");
+        Files.writeString(in, "hello\nlast line without a newline");
+        CliRun.Result r = Fixtures.rewind("boot", "-q", "builtin:readline.elf", "--input", in.toString());
+        assertEquals(0, r.status(), r::toString);
+        assertEquals(
+                "readline: 1: hello\nreadline: 2: last line without a newline\nreadline: 2 lines, 33 bytes\n",
+                r.out(),
+                r::toString);
+    }
+
     @Test
     void diskOptionErrorsAreClear() {
         CliRun.Result missing = Fixtures.rewind(

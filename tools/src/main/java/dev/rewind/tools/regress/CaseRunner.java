@@ -114,6 +114,10 @@ public final class CaseRunner {
                             new dev.rewind.tools.disk.FreshDisks(c.image().manifest(), config);
                     Kernel kernel = new Kernel(
                             disks.config(), c.image().manifest(), c.image().source(), new Uart(capture), recorder)) {
+                Kernel.ConsoleInput in = c.input() == null ? null : kernel.consoleInput();
+                if (in != null) {
+                    feed(in, c.input());
+                }
                 try {
                     result = kernel.run();
                 } catch (RuntimeException e) {
@@ -121,6 +125,10 @@ public final class CaseRunner {
                         throw e;
                     }
                     stopped = true;
+                } finally {
+                    if (in != null) {
+                        in.close(); // (a feeder held back by unread input lets go)
+                    }
                 }
                 capture.finish();
             } catch (BootException e) {
@@ -128,6 +136,23 @@ public final class CaseRunner {
             } catch (RuntimeException | Error e) {
                 error = "internal error: " + e;
             }
+        }
+
+        /**
+         * The case's input, fed from a thread of its own (the console holds back a producer
+         * while much is unread), then ended. A case without {@code input} gets an empty one.
+         */
+        private static void feed(Kernel.ConsoleInput console, byte[] input) {
+            Thread t = new Thread(
+                    () -> {
+                        for (int off = 0; off < input.length; off += 4096) {
+                            console.input(input, off, Math.min(4096, input.length - off));
+                        }
+                        console.close();
+                    },
+                    "rewind-test-input");
+            t.setDaemon(true);
+            t.start();
         }
 
         private static boolean isStop(Throwable e) {

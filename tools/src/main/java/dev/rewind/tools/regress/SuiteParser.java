@@ -39,10 +39,12 @@ import java.util.stream.Collectors;
 public final class SuiteParser {
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
     private static final List<String> DIRECTIVES =
-            List.of("suite", "case", "boot", "tags", "tag", "timeout", "skip", "expect", "allow", "until");
+            List.of("suite", "case", "boot", "tags", "tag", "timeout", "skip", "input", "expect", "allow", "until");
     private static final List<String> EXPECTS = List.of("line", "no", "lines", "output", "exit", "fault", "task");
     private static final List<String> TASK_PROPERTIES = List.of("exit", "state", "restarts", "generation");
     private static final String OUTCOMES = "ok, task_failed, deadlock, timeout (or 0, 1, 3, 4)";
+    /** Largest input file: 16 MiB. */
+    static final long MAX_INPUT_BYTES = 16L << 20;
     /** Largest expected output file: 16 MiB. */
     static final long MAX_OUTPUT_BYTES = 16L << 20;
 
@@ -210,6 +212,30 @@ public final class SuiteParser {
                     words.add(c.next("").text);
                 }
                 current.skip = words.isEmpty() ? "skipped" : String.join(" ", words);
+            }
+            case "input" -> {
+                inCase(d);
+                Token what = c.next("a file, or text \"...\"");
+                if (current.input != null) {
+                    throw error("duplicate 'input' (first at line " + current.inputLine + ")");
+                }
+                if (what.type == Token.Type.WORD && what.is("text")) {
+                    Token text = c.next("the input text in quotes");
+                    if (text.type != Token.Type.STRING) {
+                        throw error("expected the input text in quotes after 'input text', got " + text);
+                    }
+                    current.input = text.text.getBytes(StandardCharsets.UTF_8);
+                } else if (what.type == Token.Type.REGEX) {
+                    throw error("expected a file, or text \"...\", got " + what);
+                } else {
+                    try {
+                        current.input = images.data(what.text, MAX_INPUT_BYTES, "an input file");
+                    } catch (IOException e) {
+                        throw error("cannot read the input " + what.text + ": " + e.getMessage());
+                    }
+                }
+                c.end();
+                current.inputLine = lineNo;
             }
             case "expect" -> {
                 inCase(d);
@@ -445,6 +471,7 @@ public final class SuiteParser {
                     timeout,
                     b.skip,
                     ex,
+                    b.input,
                     file,
                     b.line));
         }
@@ -482,6 +509,8 @@ public final class SuiteParser {
         final List<TaskRef> taskRefs = new ArrayList<>();
         int untilLine;
         Output output;
+        byte[] input;
+        int inputLine;
 
         CaseBuilder(String name, int line) {
             this.name = name;
@@ -614,7 +643,7 @@ public final class SuiteParser {
 
     // ---- tokens ------------------------------------------------------------------------------
 
-    /** A word, a "quoted string" (escapes \" \\ \t) or a /regex/ with optional flag i. */
+    /** A word, a "quoted string" (escapes \" \\ \t \n) or a /regex/ with optional flag i. */
     record Token(Type type, String text, int flags) {
         enum Type {
             WORD,
@@ -694,9 +723,10 @@ public final class SuiteParser {
                         switch (e) {
                             case '"', '\\' -> sb.append(e);
                             case 't' -> sb.append('\t');
+                            case 'n' -> sb.append('\n');
                             default ->
                                 throw error("unknown escape \\" + e + " in a string at column " + i
-                                        + " (use \\\" \\\\ or \\t)");
+                                        + " (use \\\" \\\\ \\t or \\n)");
                         }
                     } else {
                         sb.append(c);

@@ -17,6 +17,7 @@ import java.util.List;
  * @param timeoutNanos the case's time limit, or 0 to use the runner's default
  * @param skipReason   why the case is skipped, or null
  * @param expect       what must hold
+ * @param input        the console's input ({@code input}), or null: the input is empty
  * @param file         the suite file (or .expect file) the case was read from
  * @param line         the line of the case in {@code file}
  */
@@ -30,6 +31,7 @@ public record TestCase(
         long timeoutNanos,
         String skipReason,
         Expectations expect,
+        byte[] input,
         String file,
         int line) {
 

@@ -231,6 +231,36 @@ class RegressRunnerTest {
                 missing.err().contains("golden.suite:3: cannot read the expected output nothere.txt"), missing.err());
     }
 
+    /**
+     * {@code input}: the console's input for the run, which a program reads as stdin (a file
+     * beside the suite, or text); without it stdin is at its end at once.
+     */
+    @Test
+    void aCaseFeedsItsInputToTheProgramsStdin() throws Exception {
+        Files.write(dir.resolve("readline.elf"), Fixtures.builtinBytes("readline.elf"));
+        Files.writeString(dir.resolve("in.txt"), "first\nsecond line\n");
+        Path suite = dir.resolve("stdin.suite");
+        Files.writeString(suite, """
+                case from_file
+                  boot readline.elf
+                  input in.txt
+                  expect line "readline: 1: first"
+                  expect line "readline: 2: second line"
+                  expect line "readline: 2 lines, 18 bytes"
+                case from_text
+                  boot readline.elf
+                  input text "no newline at the end"
+                  expect line "readline: 1: no newline at the end"
+                  expect line "readline: 1 lines, 21 bytes"
+                case none
+                  boot readline.elf
+                  expect line "readline: 0 lines, 0 bytes"
+                """);
+        Result r = rewind("test", suite.toString());
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().strip().endsWith("3 passed, 0 failed"), r.out());
+    }
+
     @Test
     void skippedCasesAreCountedAndTheDefaultTimeoutApplies() throws Exception {
         Path suite = dir.resolve("mixed.suite");

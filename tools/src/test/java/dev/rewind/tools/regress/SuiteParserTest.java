@@ -182,6 +182,15 @@ class SuiteParserTest {
                 Arguments.of(
                         head + "  until lines\n  expect line \"x\"\n  expect output out.txt\n",
                         "t.suite:5: 'expect output' cannot be combined with 'until lines'"),
+                Arguments.of(
+                        head + "  input nothere.txt\n", "t.suite:3: cannot read the input nothere.txt: no such file: "),
+                Arguments.of(
+                        head + "  input text abc\n", "t.suite:3: expected the input text in quotes after 'input text'"),
+                Arguments.of(head + "  input /x/\n", "t.suite:3: expected a file, or text \"...\", got /x/"),
+                Arguments.of(
+                        head + "  input out.txt\n  input text \"x\"\n",
+                        "t.suite:4: duplicate 'input' (first at line 3)"),
+                Arguments.of(head + "  input text \"a\\qb\"\n", "t.suite:3: unknown escape \\q"),
                 Arguments.of("case a/b\n", "t.suite:1: bad case name 'a/b'"),
                 Arguments.of(head + "suite late\n", "t.suite:3: 'suite' must come before the first case"),
                 Arguments.of("# nothing but a comment\n", "t.suite: no cases"));
