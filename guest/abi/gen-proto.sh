@@ -17,6 +17,9 @@ tmp=$out.tmp
 awk -v kind="$kind" -v src="$src" '
 function fail(msg) { printf "%s:%d: %s\n", FILENAME, FNR, msg > "/dev/stderr"; failed = 1; exit 1 }
 function isnum(s) { return s ~ /^-?(0x[0-9a-fA-F]+|[0-9]+)$/ }
+# A bound of 0 (decimal or hex): an unsigned value cannot be below it, so no check is made
+# (a "< 0" compare of an unsigned value is a -Wtype-limits warning, an error with -Werror).
+function iszero(s) { return s ~ /^(0x)?0+$/ }
 # A number, or the name of a const of this protocol (then its value).
 function value(s) {
   if (isnum(s)) return s
@@ -218,12 +221,13 @@ function emit_c(   i, o, k, G, args, d, sep, j, nm, outs) {
     print "\tlong r = rw_rpc(cap, &m);"
     print "\tif (r < 0)"; print "\t\treturn r;"
     for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "RANGE") {
-      if (W[o "out", i, "lo"] ~ /^0+$/) printf "\tif (m.w[%d] > %sULL)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, W[o "out", i, "hi"]
+      if (iszero(W[o "out", i, "lo"])) printf "\tif (m.w[%d] > %sULL)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, W[o "out", i, "hi"]
       else printf "\tif (m.w[%d] < %sULL || m.w[%d] > %sULL)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, W[o "out", i, "lo"], i, W[o "out", i, "hi"]
     }
     for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "ECHO")
       printf "\tif (m.w[%d] != %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, cin(o, W[o "out", i, "lo"])
-    if (ooutlen[o] ~ /\.\./) printf "\tif (m.len < %s || m.len > %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", olo[o], ohi[o]
+    if (ooutlen[o] ~ /\.\./ && iszero(olo[o])) printf "\tif (m.len > %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", ohi[o]
+    else if (ooutlen[o] ~ /\.\./) printf "\tif (m.len < %s || m.len > %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", olo[o], ohi[o]
     else if (ooutlen[o] != "") printf "\tif (m.len != %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", clen(o "out", "m.")
     for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] != "ZERO")
       printf "\tif (%s_out)\n\t\t*%s_out = m.w[%d];\n", W[o "out", i, "name"], W[o "out", i, "name"], i

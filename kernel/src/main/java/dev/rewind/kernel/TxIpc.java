@@ -276,6 +276,17 @@ final class TxIpc implements Recovery {
     private long[] scrubPages = new long[64];
 
     private long[] scrubSums = new long[64];
+    /**
+     * Each slot's page as its checksum was recorded (null: unreadable then): what a changed page
+     * that no kept request wrote is rebuilt from ({@link #scrubRecover}).
+     */
+    private byte[][] scrubCopies = new byte[64][];
+    /**
+     * The page {@link #scrubPending} names, as the commit before the one that found it changed
+     * (or the baseline) left it: its clean contents, which that commit's pre-image no longer has.
+     */
+    private byte[] pendingCopy;
+
     private int scrubCount;
     private final java.util.HashMap<Long, Integer> scrubIndex = new java.util.HashMap<>();
     /** The next slot the scrub checks. */
@@ -385,6 +396,7 @@ final class TxIpc implements Recovery {
         scrubStale = true;
         scrubFault = null;
         scrubPending = -1;
+        pendingCopy = null;
         commitsSinceCodeCheck = 0;
     }
 
@@ -1333,9 +1345,10 @@ final class TxIpc implements Recovery {
                 }
                 if (tracker.historyRead(0, p, page, 0, page.length) && hash(page, page.length) != scrubSums[slot]) {
                     scrubPending = p;
+                    pendingCopy = scrubCopies[slot] == null ? null : scrubCopies[slot].clone();
                 }
             }
-            recordSum(p, pageHash(p));
+            recordPage(p);
         }
         commitsSinceCodeCheck++;
         scrubNanos += System.nanoTime() - t0;
@@ -1355,7 +1368,10 @@ final class TxIpc implements Recovery {
      * they may have run it, and are undone and run again. A changed data page is rebuilt by
      * undoing the kept history back past the newest committed request that wrote it (its
      * pre-image there predates the change) and replaying those requests. A page no kept
-     * request wrote cannot be rebuilt: the server restarts.
+     * request wrote (last written before the history, or only at start-up) is put back from the
+     * copy its checksum was recorded with, after every kept request is undone (any of them may
+     * have read the change), and they are replayed. Only without such a copy (the page was
+     * unreadable when recorded) does the server restart.
      */
     private RecoveryOutcome scrubRecover(Fault fault) {
         long now = System.nanoTime();
@@ -1365,6 +1381,7 @@ final class TxIpc implements Recovery {
         }
         boolean code = fault.detail().startsWith("code");
         int depth;
+        byte[] clean = null;
         if (code) {
             refreshReadOnly();
             depth = commitsSinceCodeCheck <= history.size() ? commitsSinceCodeCheck : history.size();
@@ -1381,11 +1398,27 @@ final class TxIpc implements Recovery {
                 }
             }
             if (depth == 0) {
-                return k.restartOrStop(
-                        server,
-                        "no kept request wrote page 0x" + Long.toHexString(fault.address()) + ": it cannot be rebuilt");
+                if (scrubSkip > 0) {
+                    // Found by a commit: that request's pre-image is the changed page, and the
+                    // copy from before it is the clean one (if the request is no longer kept,
+                    // putting the copy back would lose what it wrote).
+                    clean = kept > 0 ? pendingCopy : null;
+                } else {
+                    // Found while idle: the copy its checksum was recorded with, which no kept
+                    // request has changed since.
+                    Integer slot = scrubIndex.get(fault.address());
+                    clean = slot == null ? null : scrubCopies[slot];
+                }
+                if (clean == null) {
+                    return k.restartOrStop(
+                            server,
+                            "no kept request wrote page 0x" + Long.toHexString(fault.address())
+                                    + " and no copy of it is kept: it cannot be rebuilt");
+                }
+                depth = kept;
             }
         }
+        pendingCopy = null;
         int[] undone = {0, 0};
         Endpoint ep = scrubEndpoint;
         if (depth > 0) {
@@ -1395,14 +1428,23 @@ final class TxIpc implements Recovery {
             }
             k.recoveryNote(
                     log,
-                    "txipc: task {}: {}: undoing the newest {} committed request{} to rebuild it",
+                    "txipc: task {}: {}: {}undoing the newest {} committed request{} to rebuild it",
                     server,
                     fault.detail(),
+                    clean != null ? "no kept request wrote it: put back from its copy, " : "",
                     depth,
                     depth == 1 ? "" : "s");
             undone = replayHistory(now, depth);
+        } else if (clean != null) {
+            k.recoveryNote(log, "txipc: task {}: {}: put back from its copy", server, fault.detail());
         } else {
             k.recoveryNote(log, "txipc: task {}: {}: restored from the image", server, fault.detail());
+        }
+        if (clean != null) {
+            // (after the undo, which left this page as it was: no kept request logged it; no
+            // transaction is open, so the write is in no undo log)
+            server.cpu().memory().writeUnlogged(fault.address(), clean, 0, clean.length);
+            scrubStale = true;
         }
         k.ipc.receiveAgain(server, ep);
         long nanos = System.nanoTime() - now;
@@ -1419,19 +1461,28 @@ final class TxIpc implements Recovery {
         return reg != null && (reg.perms() & dev.rewind.hw.mem.Perm.WRITE) != 0;
     }
 
-    private void recordSum(long p, long sum) {
+    /** Record page {@code p}'s checksum and contents as they are now. */
+    private void recordPage(long p) {
+        long sum = pageHash(p); // (reads the page into page)
         Integer slot = scrubIndex.get(p);
-        if (slot != null) {
-            scrubSums[slot] = sum;
-            return;
+        if (slot == null) {
+            if (scrubCount == scrubPages.length) {
+                scrubPages = java.util.Arrays.copyOf(scrubPages, 2 * scrubCount);
+                scrubSums = java.util.Arrays.copyOf(scrubSums, 2 * scrubCount);
+                scrubCopies = java.util.Arrays.copyOf(scrubCopies, 2 * scrubCount);
+            }
+            slot = scrubCount++;
+            scrubPages[slot] = p;
+            scrubIndex.put(p, slot);
         }
-        if (scrubCount == scrubPages.length) {
-            scrubPages = java.util.Arrays.copyOf(scrubPages, 2 * scrubCount);
-            scrubSums = java.util.Arrays.copyOf(scrubSums, 2 * scrubCount);
+        scrubSums[slot] = sum;
+        if (sum == -1) {
+            scrubCopies[slot] = null;
+        } else if (scrubCopies[slot] == null) {
+            scrubCopies[slot] = page.clone();
+        } else {
+            System.arraycopy(page, 0, scrubCopies[slot], 0, page.length);
         }
-        scrubPages[scrubCount] = p;
-        scrubSums[scrubCount] = sum;
-        scrubIndex.put(p, scrubCount++);
     }
 
     /** Record the checksum of every page the scrub covers as it is now (memory is taken as correct). */
@@ -1443,7 +1494,7 @@ final class TxIpc implements Recovery {
             }
             for (long p = reg.vaddr(); p < reg.end(); p += pageSize) {
                 if (scrubbable(p)) {
-                    recordSum(p, pageHash(p));
+                    recordPage(p);
                 }
             }
         }

@@ -215,8 +215,9 @@ class TxIpcReplayTest {
 
     @Test
     void corruptionCommittedMoreThan64RequestsBackIsReachedFromEvidence() throws Exception {
-        // A bit flipped in a value pointer (as the campaigns' memory bit flips do, seeds 50033
-        // and 50705) by a request more than 64 before the get that trips on it.
+        // A bit flipped in a value pointer (as the campaigns' memory bit flips of seeds 50033
+        // and 50705 struck one) by a request more than 64 before the get that trips on it: a
+        // write of that request's (logged), so the evidence names it exactly.
         FarGet far = strikeFarBeforeAGet(100);
         ValueCorruptor probe = new ValueCorruptor(far.strike(), far.key(), 36);
         GuestRun r = GuestRun.bootManifest(manifest(-1), Fixtures.CONFIG, probe, null);

@@ -128,6 +128,70 @@ class TxIpcScrubTest {
         assertEquals(1, probe.txipc.scrubDetections);
     }
 
+    /** Right after kv's reply {@code n}: flips a bit at the bottom of kv's stack, a page no request reaches. */
+    static final class StackFlipper implements KernelProbe {
+        static final long AT = dev.rewind.abi.Abi.STACK_TOP - 64 * 1024 + 0x10; // (kv's stack: the default 64K)
+        final int n;
+        int replies;
+
+        StackFlipper(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (server.name().equals("kv") && ++replies == n) {
+                byte[] b = new byte[1];
+                assertTrue(server.cpu().memory().read(AT, b, 0, 1));
+                b[0] ^= 4;
+                assertTrue(server.cpu().memory().write(AT, b, 0, 1, Perm.NONE));
+            }
+        }
+
+        static String detail() {
+            return "page 0x" + Long.toHexString(AT & -dev.rewind.hw.mem.AddressSpace.PAGE)
+                    + " changed between requests (scrub)";
+        }
+    }
+
+    /**
+     * A page changed between requests that no kept request wrote (here none is kept:
+     * replay_depth = 0) is put back from the copy the scrub keeps of each page as it last
+     * recorded it, and kv keeps its state. Before the copies the scrub found the change and
+     * restarted kv ("no kept request wrote page ...: it cannot be rebuilt"), losing everything.
+     */
+    @Test
+    void aChangedPageNoKeptRequestWroteIsPutBackFromItsCopy() throws Exception {
+        String toml = manifest(true).replace("scrub = true", "scrub = true\nreplay_depth = 0");
+        GuestRun r = GuestRun.bootManifest(toml, Fixtures.CONFIG, new StackFlipper(300), null);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals(StackFlipper.detail(), r.faults.get(0).fault().detail());
+        assertEquals(0, r.replays.size(), "nothing kept, nothing replayed: " + r);
+        assertEquals(1, r.result.task("kv").id().generation(), "no restart");
+    }
+
+    /**
+     * With the history kept, such a page is put back after every kept request is undone (any of
+     * them may have read the change), and they are replayed, each answering as it did.
+     */
+    @Test
+    void withAHistoryEveryKeptRequestIsReplayedOverThePutBackPage() throws Exception {
+        GuestRun r = GuestRun.bootManifest(manifest(true), Fixtures.CONFIG, new StackFlipper(300), null);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals(StackFlipper.detail(), r.faults.get(0).fault().detail());
+        RecoveryOutcome.RolledBack out =
+                (RecoveryOutcome.RolledBack) r.faults.get(0).outcome();
+        assertTrue(out.undoneRequests() >= 100, "every kept request: " + out);
+        assertEquals(1, r.replays.size(), r::toString);
+        assertEquals(out.undoneRequests(), r.replays.get(0).requests(), r::toString);
+        assertEquals(0, r.replays.get(0).differed(), r::toString);
+        assertEquals(1, r.result.task("kv").id().generation(), "no restart");
+    }
+
     /**
      * Right after kv's reply {@code n}: flips a bit in do_get's code. At each later delivery,
      * notes whether kv's code still differs from its image.

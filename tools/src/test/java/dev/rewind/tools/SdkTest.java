@@ -217,7 +217,11 @@ class SdkTest {
                 "protocol tally 0x5459 \"TY\": a total of the user's own",
                 "const MAX 1000  largest amount",
                 "op ADD 1 in=amount:1..MAX,-,-,- len=0 out=total errors=EINVAL  add to the total",
-                "op GET 2 in=-,-,-,- len=0 out=total errors=EINVAL  the total");
+                "op GET 2 in=-,-,-,- len=0 out=total errors=EINVAL  the total",
+                // Bounds of 0 (decimal and hex) for a reply word and the reply's length: the
+                // stubs must not compare an unsigned value with 0 (-Wtype-limits, an error
+                // with -Werror, as the Makefile below builds).
+                "op DIGITS 3 in=-,-,-,- len=0 out=n:0x0..20 outlen=0..20 errors=EINVAL  the total in decimal");
         writeLines(
                 dir.resolve("server.c"),
                 "#include <rewind/rewind.h>",
@@ -225,6 +229,18 @@ class SdkTest {
                 "static uint64_t total;",
                 "static long do_add(const rw_request *r) { total += r->in->w[0]; r->out->w[0] = total; return 0; }",
                 "static long do_get(const rw_request *r) { r->out->w[0] = total; return 0; }",
+                "static long do_digits(const rw_request *r)",
+                "{",
+                "\tchar *b = rw_ipc_buf();",
+                "\tuint64_t n = 0;",
+                "\tfor (uint64_t t = total; t; t /= 10)",
+                "\t\tn++;",
+                "\tfor (uint64_t i = n, t = total; i > 0; i--, t /= 10)",
+                "\t\tb[i - 1] = (char)('0' + t % 10);",
+                "\tr->out->w[0] = n;",
+                "\tr->out->len = n;",
+                "\treturn 0;",
+                "}",
                 "static const rw_op ops[] = { TALLY_OPS(do_) };",
                 "int main(void)",
                 "{",
@@ -246,12 +262,16 @@ class SdkTest {
                 "\t\tRW_ASSERT(tally_call_add(c, i, &t) == 0);",
                 "\tlong big = tally_call_add(c, 5000, &t);",
                 "\tRW_ASSERT(tally_call_get(c, &t) == 0);",
-                "\tprintf(\"total %llu, 5000 -> %ld (MAX %d)\\n\", (unsigned long long)t, big, (int)TALLY_MAX);",
+                "\tuint64_t n = 0, len = 0;",
+                "\tRW_ASSERT(tally_call_digits(c, &n, &len) == 0 && n == len);",
+                "\tprintf(\"total %llu, 5000 -> %ld (MAX %d), digits %.*s\\n\", (unsigned long long)t, big, (int)TALLY_MAX,",
+                "\t       (int)len, (const char *)rw_ipc_buf());",
                 "\treturn 0;",
                 "}");
         writeLines(
                 dir.resolve("Makefile"),
                 "REWIND_SDK := " + sdk,
+                "REWIND_WERROR := -Werror",
                 "include $(REWIND_SDK)/rewind.mk",
                 "REWIND_PROTO_FILES := proto/tally.proto",
                 "$(eval $(call rewind_program,server,server.c))",
@@ -275,7 +295,7 @@ class SdkTest {
         Path manifest = dir.resolve("tally.toml");
         CliRun.Result run = CliRun.rewind(Duration.ofSeconds(60), "boot", manifest.toString());
         assertEquals(0, run.status(), run::toString);
-        assertEquals("total 55, 5000 -> " + RW_EINVAL + " (MAX 1000)\n", run.out(), run::toString);
+        assertEquals("total 55, 5000 -> " + RW_EINVAL + " (MAX 1000), digits 55\n", run.out(), run::toString);
         assertFalse(make(dir).contains("GEN"), "up to date");
 
         // A changed definition regenerates the header and rebuilds both programs.
@@ -287,7 +307,7 @@ class SdkTest {
                         && again.contains("LD      build/image/client.elf"),
                 again);
         run = CliRun.rewind(Duration.ofSeconds(60), "boot", manifest.toString());
-        assertEquals("total 5055, 5000 -> 0 (MAX 10000)\n", run.out(), run::toString);
+        assertEquals("total 5055, 5000 -> 0 (MAX 10000), digits 5055\n", run.out(), run::toString);
 
         // Lists a user gets wrong.
         Files.copy(def, dir.resolve("proto/kv.proto"));

@@ -221,10 +221,23 @@ public final class AddressSpace implements AutoCloseable {
      * (it may write read-only pages), tasks' copies need {@link Perm#WRITE}.
      */
     public boolean write(long vaddr, byte[] src, int off, int len, int access) {
+        return write(vaddr, src, off, len, access, true);
+    }
+
+    /**
+     * As {@link #write}, but never logged by an active write tracker: a change that is not the
+     * task's own store (a fault injected into the memory itself, or a page put back from a copy
+     * while no transaction is open), which no rollback undoes.
+     */
+    public boolean writeUnlogged(long vaddr, byte[] src, int off, int len) {
+        return write(vaddr, src, off, len, Perm.WRITE, false);
+    }
+
+    private boolean write(long vaddr, byte[] src, int off, int len, int access, boolean log) {
         if (!check(vaddr, len, access)) {
             return false;
         }
-        if (tracker != null && tracker.active()) {
+        if (log && tracker != null && tracker.active()) {
             tracker.logRange(vaddr, len);
         }
         long a = vaddr;

@@ -295,7 +295,11 @@ public final class FaultInjector extends RequestStrike {
         byte[] b = new byte[1];
         if (!ranges.isEmpty() && cpu.memory().read(addr, b, 0, 1)) {
             b[0] ^= (byte) (1 << bit);
-            cpu.memory().write(addr, b, 0, 1);
+            // As a flip in the memory itself: not a store of the server's, so not in the open
+            // transaction's undo log. (Logged, the rollback of the struck request, or a history
+            // replay past it, undid the fault itself: a flip into a page no request had written
+            // was always repaired, which a real one is not.)
+            cpu.memory().writeUnlogged(addr, b, 0, 1);
         }
         return String.format("flipped bit %d of the byte at 0x%x (pc 0x%x)", bit, addr, pc);
     }
