@@ -27,10 +27,10 @@
 #if __PICOLIBC__ == 1 && __PICOLIBC_MINOR__ == 8
 
 /* picolibc 1.8's struct dtoa and flags (newlib/libc/tinystdio/dtoa.h). */
-#define DTOA_MINUS 1
-#define DTOA_ZERO 2
-#define DTOA_INF 4
-#define DTOA_NAN 8
+#define DTOA_MINUS   1
+#define DTOA_ZERO    2
+#define DTOA_INF     4
+#define DTOA_NAN     8
 #define DTOA_MAX_DIG 17
 
 struct dtoa {
@@ -43,7 +43,7 @@ int __dtoa_engine(double x, struct dtoa *dtoa, int max_digits, bool fmode, int m
 
 /* An integer part m * 2^e < 2^1024 needs 32 limbs; a fraction of k <= 1074
  * bits times 10^9 needs 35. */
-#define LIMBS 40
+#define LIMBS       40
 /* The integer part of DBL_MAX has 309 digits; the fraction is generated up
  * to 18 significant digits, in chunks of 9. */
 #define MAX_DECIMAL 340

@@ -57,7 +57,8 @@ static void fuzz(void)
 			memcpy(&x, &b, 8);
 			break;
 		case 1: /* ties */
-			x = (double)(int64_t)(rnd() % 2000001 - 1000000) / (double)(1u << (rnd() % 12));
+			x = (double)(int64_t)(rnd() % 2000001 - 1000000) /
+			    (double)(1u << (rnd() % 12));
 			break;
 		case 2:
 			b = (b & ~(0x7ffull << 52)) | ((uint64_t)(1023 - 30 + rnd() % 60) << 52);
@@ -70,7 +71,8 @@ static void fuzz(void)
 		p = (int)(rnd() % 17);
 		n = snprintf(line, sizeof line, "%.*e|%.*g|", p, x, p + 1, x);
 		if (x < 1e10 && x > -1e10)
-			snprintf(line + n, sizeof line - n, "%.*f|%.3f|%f", (int)(rnd() % 7), x, x, x);
+			snprintf(line + n, sizeof line - n, "%.*f|%.3f|%f", (int)(rnd() % 7), x, x,
+			         x);
 		hash(line);
 	}
 	printf("fuzz: %016llx\n", (unsigned long long)fnv);
