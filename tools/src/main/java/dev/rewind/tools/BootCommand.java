@@ -303,8 +303,15 @@ public final class BootCommand implements Callable<Integer> {
             @Override
             public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
                 // (also with --quiet: a fault is never hidden, and scripts match this one format)
+                // With the pc's source line, from the image's DWARF line table (the SDK builds with
+                // -g); not for an abort, whose pc is the abort call inside the SDK (its message
+                // says where).
+                String line = fault.kind() == dev.rewind.kernel.FaultKind.ABORT
+                        ? null
+                        : task.image().sourceLine(fault.pc()).orElse(null);
                 System.err.printf(
-                        "rewind: task %s (generation %d) faulted: %s; %s%n", task.name(), generation, fault, outcome);
+                        "rewind: task %s (generation %d) faulted: %s; %s%n",
+                        task.name(), generation, fault.toString(line), outcome);
             }
 
             @Override
