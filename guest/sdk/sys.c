@@ -49,10 +49,56 @@ static int console_put(char c, FILE *f)
 	return (unsigned char)c;
 }
 
+/* ---- console input: stdin ---- */
+
+static char input_buf[256];
+static size_t input_len, input_pos;
+static int input_ended;
+
+/*
+ * Waits for console input (CONSOLE_READ is EAGAIN until some comes: sleep and
+ * ask again, 1 ms at first, then up to 20 ms) and fills input_buf; returns 0
+ * at the end of the input (and at every read after it, as a closed pipe), or
+ * a negative RW_E* error.  What stdio holds is written out first, so that a
+ * prompt printed without a newline shows before the program waits (glibc
+ * flushes a line-buffered stdout so).
+ */
+static long input_fill(void)
+{
+	uint64_t nap = 1000000;
+
+	if (input_ended)
+		return 0;
+	rw_console_flush();
+	for (;;) {
+		long n = rw_console_read(input_buf, sizeof input_buf);
+		if (n == RW_EAGAIN) {
+			rw_sleep_ns(nap);
+			if (nap < 20000000)
+				nap *= 2;
+			continue;
+		}
+		if (n == 0)
+			input_ended = 1;
+		if (n > 0) {
+			input_len = (size_t)n;
+			input_pos = 0;
+		}
+		return n;
+	}
+}
+
 static int console_get(FILE *f)
 {
 	(void)f;
-	return _FDEV_EOF; /* no console input */
+	if (input_pos == input_len) {
+		long n = input_fill();
+		if (n == 0)
+			return _FDEV_EOF;
+		if (n < 0)
+			return _FDEV_ERR;
+	}
+	return (unsigned char)input_buf[input_pos++];
 }
 
 static int console_fflush(FILE *f)
@@ -130,7 +176,7 @@ __attribute__((weak)) clock_t times(struct tms *buf)
 	return ticks;
 }
 
-/* ---- file descriptors: 0 = stdin (no input), 1 and 2 = the console; no files ---- */
+/* ---- file descriptors: 0 = the console's input, 1 and 2 = the console; no files ---- */
 
 __attribute__((weak)) ssize_t write(int fd, const void *buf, size_t n)
 {
@@ -155,15 +201,30 @@ __attribute__((weak)) ssize_t write(int fd, const void *buf, size_t n)
 	return (ssize_t)off;
 }
 
+/* fd 0 is the console's input, as stdin (which it shares a buffer with); waits for some. */
 __attribute__((weak)) ssize_t read(int fd, void *buf, size_t n)
 {
-	(void)buf;
-	(void)n;
+	size_t take;
+
 	if (fd != 0) {
 		errno = EBADF;
 		return -1;
 	}
-	return 0; /* no console input: end of file */
+	if (n == 0)
+		return 0;
+	if (input_pos == input_len) {
+		long got = input_fill();
+		if (got < 0) {
+			errno = got == RW_EFAULT ? EFAULT : EIO;
+			return -1;
+		}
+		if (got == 0)
+			return 0;
+	}
+	take = input_len - input_pos < n ? input_len - input_pos : n;
+	memcpy(buf, input_buf + input_pos, take);
+	input_pos += take;
+	return (ssize_t)take;
 }
 
 /* No file system in a task's own address space: fopen() is NULL with errno set. */

@@ -32,6 +32,8 @@ const char *rw_strerror(long err)
 		return "EIO";
 	case RW_ETIMEDOUT:
 		return "ETIMEDOUT";
+	case RW_EAGAIN:
+		return "EAGAIN";
 	default:
 		return err > 0 ? "OK" : "E?";
 	}

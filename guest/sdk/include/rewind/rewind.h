@@ -115,6 +115,19 @@ static inline long rw_console_write(const void *buf, size_t len)
 	return rw__sys2(SYS_CONSOLE_WRITE, (long)(uintptr_t)buf, (long)len, 0);
 }
 
+/*
+ * Reads up to len bytes of the console's input (what `rewind boot` gets on its
+ * stdin, or from --input, when the image has no UART to take it) into buf,
+ * without waiting.  Returns the bytes read, 0 at the end of the input, or
+ * RW_EAGAIN while none has come yet (ask again later: stdin and read(0, ...)
+ * wait so).  Input is consumed once: a request rolled back by txipc does not
+ * get it again.
+ */
+static inline long rw_console_read(void *buf, size_t len)
+{
+	return rw__sys2(SYS_CONSOLE_READ, (long)(uintptr_t)buf, (long)len, 0);
+}
+
 /* Grows the heap by incr (>= 0) bytes. Returns the previous break or RW_ENOMEM. */
 static inline long rw_sbrk(long incr)
 {

@@ -59,6 +59,9 @@ public final class Kernel implements AutoCloseable {
     final Manifest manifest;
     final PhysicalMemory ram;
     final Uart console;
+    /** The console's input for CONSOLE_READ, or null: none (every read is the end of the input). */
+    volatile ConsoleInput consoleInput;
+
     final KernelObserver observer;
     /** The observer wants the timeline callbacks (slices, calls, requests, replies). */
     final boolean timeline;
@@ -145,6 +148,14 @@ public final class Kernel implements AutoCloseable {
     /** The system's architecture (a system has one: every image is built for it). */
     public Arch arch() {
         return arch;
+    }
+
+    /**
+     * Gives the programs' CONSOLE_READ (their stdin) {@code in}; without it every read is the end
+     * of the input. For an image without a UART, which would take the console's input itself.
+     */
+    public void setConsoleInput(ConsoleInput in) {
+        consoleInput = in;
     }
 
     /** The machine's devices, in manifest order. */

@@ -81,6 +81,7 @@ final class Syscalls {
                     case Abi.SYS_DEVICE_INFO -> k.ipc.deviceInfo(t, f);
                     case Abi.SYS_CLOCK -> f.ret(k.now());
                     case Abi.SYS_CONSOLE_WRITE -> f.ret(consoleWrite(t, a0, a1));
+                    case Abi.SYS_CONSOLE_READ -> f.ret(consoleRead(t, a0, a1));
                     case Abi.SYS_SBRK -> f.ret(sbrk(t, a0));
                     case Abi.SYS_YIELD -> {
                         f.ret(0);
@@ -125,6 +126,31 @@ final class Syscalls {
     private static String describe(long r) {
         String e = r < 0 ? Abi.errorName(r) : null;
         return e != null ? e : Long.toString(r);
+    }
+
+    /**
+     * Up to {@code len} bytes of the console's input into the task's memory at {@code ptr},
+     * without waiting: their count, 0 at the end of the input (also when there is none), EAGAIN
+     * while none has come. Input is consumed once: a rolled-back request does not get it again.
+     */
+    private long consoleRead(Task t, long ptr, long len) {
+        if (len < 0 || len > MAX_CONSOLE_WRITE) {
+            return Abi.EINVAL;
+        }
+        AddressSpace mem = t.cpu().memory();
+        if (!mem.check(ptr, len, Perm.WRITE)) {
+            return Abi.EFAULT;
+        }
+        ConsoleInput in = k.consoleInput;
+        if (in == null || len == 0) {
+            return 0;
+        }
+        int n = in.read(scratch, (int) Math.min(len, scratch.length));
+        if (n < 0) {
+            return Abi.EAGAIN;
+        }
+        mem.write(ptr, scratch, 0, n);
+        return n;
     }
 
     private long consoleWrite(Task t, long ptr, long len) {

@@ -4,6 +4,7 @@ import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.dev.UartDevice;
 import dev.rewind.kernel.BootException;
 import dev.rewind.kernel.BoundDevice;
+import dev.rewind.kernel.ConsoleInput;
 import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
@@ -116,8 +117,8 @@ public final class BootCommand implements Callable<Integer> {
     @Option(
             names = "--input",
             paramLabel = "FILE",
-            description =
-                    "Feed this file to the image's UART instead of stdin (the UART's input ends at the end of the file).")
+            description = "Feed this file instead of stdin to the image's UART, or to its programs' stdin when it has"
+                    + " no UART (the input ends at the end of the file).")
     Path input;
 
     @Option(
@@ -428,10 +429,39 @@ public final class BootCommand implements Callable<Integer> {
         }
     }
 
-    /** Feed stdin (or {@code file}) to the image's UART (the first one), if it has one. */
+    /**
+     * Feed stdin (or {@code file}) to the image's UART (the first one), if it has one; else to
+     * its programs' stdin (CONSOLE_READ), from their first read on.
+     */
     private static void feedInput(Kernel kernel, Path file) throws IOException {
         if (file != null && !Files.isReadable(file)) {
             throw new IllegalArgumentException("--input: cannot read " + file);
+        }
+        if (kernel.devices().stream().noneMatch(bd -> bd.device() instanceof UartDevice)) {
+            ConsoleInput[] in = new ConsoleInput[1];
+            in[0] = new ConsoleInput(() -> {
+                Thread t = new Thread(
+                        () -> {
+                            byte[] buf = new byte[4096];
+                            // (System.in is read, not closed: the CLI may run inside another program)
+                            try (java.io.InputStream f = file != null ? Files.newInputStream(file) : null) {
+                                java.io.InputStream s = f != null ? f : System.in;
+                                int n;
+                                while ((n = s.read(buf)) >= 0) {
+                                    in[0].offer(buf, 0, n);
+                                }
+                            } catch (IOException e) {
+                                org.slf4j.LoggerFactory.getLogger(BootCommand.class)
+                                        .warn("stdin: {}", e.getMessage());
+                            }
+                            in[0].close();
+                        },
+                        "rewind-stdin");
+                t.setDaemon(true);
+                t.start();
+            });
+            kernel.setConsoleInput(in[0]);
+            return;
         }
         for (BoundDevice bd : kernel.devices()) {
             if (bd.device() instanceof UartDevice u) {

@@ -74,6 +74,24 @@ class SdkTest {
     }
 
     /**
+     * A bare ELF's stdin is {@code rewind boot}'s (here its {@code --input} file): fgets, getchar
+     * and read(0, ...) read it to its end (they were at the end at once).
+     */
+    @Test
+    void aProgramReadsRewindBootsInputOnItsStdin(@TempDir Path dir) throws IOException {
+        Path in = dir.resolve("in.txt");
+        Files.writeString(in, "World\nab\ncd\n.tail");
+        CliRun.Result r =
+                CliRun.rewind(Duration.ofSeconds(60), "boot", "--input", in.toString(), "builtin:stdin_lines.elf");
+        assertEquals(0, r.status(), r::toString);
+        assertEquals(
+                "name? hello, World\ngetchar: 6 chars, 2 lines before '.'\nread: 4 [tail]\n"
+                        + "end: read 0, getchar -1, feof 1\n",
+                r.out(),
+                r::toString);
+    }
+
+    /**
      * Every {@code docs/NAME.md} that a header, a source file or a document points its reader to
      * exists (rewind.h, Arch and Aarch64Cpu once sent users to a docs/ABI.md there never was).
      */
