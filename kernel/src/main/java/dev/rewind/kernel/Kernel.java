@@ -959,6 +959,22 @@ public final class Kernel implements AutoCloseable {
         return new Fault(kind, pc, address, t.image().describe(pc), detail);
     }
 
+    /**
+     * For a fetch from where no code is (a call through a null or stale function pointer): the
+     * link register, when it holds an address in the image's code, says where the call came
+     * from ({@code "return address 0x10046 (main+0x1e)"}); else "".
+     */
+    private static String returnAddress(Task t, Cpu cpu, long pc) {
+        long[] regs = new long[33];
+        cpu.readAll(regs);
+        long lr = regs[cpu.arch().link()];
+        if (lr == pc || t.image().segments().stream().noneMatch(s -> s.exec() && s.contains(lr))) {
+            return "";
+        }
+        String where = t.image().describe(lr);
+        return String.format("return address 0x%x%s", lr, where.startsWith("0x") ? "" : " (" + where + ")");
+    }
+
     private Fault memoryFault(Task t) {
         Cpu cpu = t.cpu();
         long addr = cpu.memFaultAddress();
@@ -972,7 +988,7 @@ public final class Kernel implements AutoCloseable {
             default -> FaultKind.PROTECTED_FETCH;
         };
         if (kind == FaultKind.UNMAPPED_FETCH || kind == FaultKind.PROTECTED_FETCH) {
-            return new Fault(kind, addr, addr, t.image().describe(addr), "");
+            return new Fault(kind, addr, addr, t.image().describe(addr), returnAddress(t, cpu, addr));
         }
         long[] regs = new long[33];
         cpu.readAll(regs);

@@ -93,6 +93,25 @@ class FaultLineTest {
         assertFalse(abort.err().contains("+0x") && abort.err().contains(" at tests/"), abort::toString);
     }
 
+    /**
+     * A fetch from where no code is (a call through a bad function pointer: here into the data
+     * segment) names the return address, the call's function and line: pc alone says nothing.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aCallToNoCodeNamesItsCaller(String arch) throws Exception {
+        Result r = rewind("boot", "builtin:" + arch + "t_fault_exec.elf");
+        assertEquals(1, r.status(), r::toString);
+        int line = sourceLine("fn();");
+        assertTrue(
+                faultLines(r)
+                        .get(0)
+                        .matches(".* faulted: instruction fetch from non-executable memory at address 0x[0-9a-f]+, pc"
+                                + " 0x[0-9a-f]+ \\(data_code\\): return address 0x[0-9a-f]+ \\(main\\+0x[0-9a-f]+ at"
+                                + " tests/fault.c:" + line + "\\); task stopped .*"),
+                r::toString);
+    }
+
     /** A damaged line table means no lines or wrong ones, never an exception. */
     @Test
     void aDamagedLineTableNeverThrows() throws Exception {
