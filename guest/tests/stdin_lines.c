@@ -31,6 +31,7 @@ int main(void)
 	printf("read: %ld [%s]\n", n, line);
 	while (read(0, line, sizeof line) > 0)
 		;
-	printf("end: read %ld, getchar %d, feof %d\n", (long)read(0, line, 1), getchar(), feof(stdin) != 0);
+	printf("end: read %ld, getchar %d, feof %d\n", (long)read(0, line, 1), getchar(),
+	       feof(stdin) != 0);
 	return 0;
 }
