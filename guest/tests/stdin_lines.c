@@ -31,7 +31,8 @@ int main(void)
 	printf("read: %ld [%s]\n", n, line);
 	while (read(0, line, sizeof line) > 0)
 		;
-	printf("end: read %ld, getchar %d, feof %d\n", (long)read(0, line, 1), getchar(),
-	       feof(stdin) != 0);
+	n = read(0, line, 1);
+	c = getchar();
+	printf("end: read %ld, getchar %d, feof %d\n", n, c, feof(stdin) != 0);
 	return 0;
 }
