@@ -46,6 +46,8 @@
 # memcpy, memmove, memset, memcmp and strlen come from the SDK (sdk/string.c,
 # word-sized), not picolibc (a byte per iteration).  To link picolibc's for
 # one program, set REWIND_LIBC_STRING_<NAME> := 1 before its rewind_program.
+# printf's decimal digits of a double come from the SDK too (sdk/dtoa.c:
+# correctly rounded from the exact value, as glibc prints them).
 #
 # FLOAT=hard (riscv64) builds for the machine's floating-point unit
 # (-march=rv64imafdc -mabi=lp64d, picolibc's hard-float library) into
@@ -201,10 +203,11 @@ rewind__force:
 REWIND_CRT0     := $(REWIND_OBJ)/sdk/crt0.o
 REWIND_SYS      := $(REWIND_OBJ)/sdk/sys.o
 REWIND_STRING   := $(REWIND_OBJ)/sdk/string.o
+REWIND_DTOA     := $(REWIND_OBJ)/sdk/dtoa.o
 REWIND_LIB_SRCS := $(wildcard $(REWIND_SDK)/lib/*.c)
 REWIND_LIB_OBJS := $(patsubst $(REWIND_SDK)/lib/%.c,$(REWIND_OBJ)/sdk/lib/%.o,$(REWIND_LIB_SRCS))
 REWIND_LIB      := $(REWIND_BUILD)/lib/librewind.a
-REWIND_SDK_OBJS := $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_STRING) $(REWIND_LIB_OBJS)
+REWIND_SDK_OBJS := $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_STRING) $(REWIND_DTOA) $(REWIND_LIB_OBJS)
 REWIND_SDK_FLAGS_FILE := $(REWIND_OBJ)/sdk/flags
 
 # The SDK's own objects are never LTO bitcode, whatever -flto a user's CFLAGS
@@ -253,10 +256,10 @@ all: $(REWIND_IMAGE)/$(1).elf
 REWIND_FLAGS.$(1) = $$(REWIND_CC) $$(REWIND_CFLAGS) $(3) | $$(REWIND_LDFLAGS) $(4) | $(if $(REWIND_LIBC_STRING_$(1)),libc-string,sdk-string) $(REWIND_LIBS_$(1))
 $(call rewind__stamp,$(REWIND_OBJ)/$(1)/flags,REWIND_FLAGS.$(1))
 $(foreach s,$(2),$(eval $(call rewind__object,$(1),$(s),$(3))))
-$(REWIND_IMAGE)/$(1).elf: $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_CRT0) $(REWIND_SYS) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1)) $(REWIND_SDK)/link.ld $(REWIND_OBJ)/$(1)/flags
+$(REWIND_IMAGE)/$(1).elf: $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_DTOA) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1)) $(REWIND_SDK)/link.ld $(REWIND_OBJ)/$(1)/flags
 	@mkdir -p $$(@D)
 	$$(REWIND_SAY) LD $$@
-	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_LDFLAGS) $(4) -o $$@ $(REWIND_CRT0) $(REWIND_SYS) $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1))
+	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_LDFLAGS) $(4) -o $$@ $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_DTOA) $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1))
 endef
 
 .DELETE_ON_ERROR:

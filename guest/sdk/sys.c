@@ -1,13 +1,22 @@
 /*
  * picolibc glue for Rewind guest tasks: console streams, _exit, sbrk,
- * abort and assert.  Linked into every program as an object (not from the
- * archive) so that its definitions win over picolibc's defaults.
+ * abort and assert; and the few POSIX calls picolibc's own functions need
+ * (clock, fopen, raise) or ported programs call (write, getpid).  Linked into
+ * every program as an object (not from the archive) so that its definitions
+ * win over picolibc's defaults.  The POSIX ones are weak: a program that
+ * defines a function of the same name (ISO C leaves read, write, open, kill
+ * ... to it) links with its own.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/times.h>
+#include <time.h>
 #include <unistd.h>
 #include <rewind/rewind.h>
 
@@ -40,44 +49,56 @@ static int console_put(char c, FILE *f)
 	return (unsigned char)c;
 }
 
-/* ---- console input: stdin, read from the console's input (CONSOLE_READ) ---- */
+/* ---- console input: stdin ---- */
 
-static char console_in_buf[CONSOLE_BUF_SIZE];
-static size_t console_in_len, console_in_pos;
-static int console_in_ended;
+static char input_buf[256];
+static size_t input_len, input_pos;
+static int input_ended;
 
-/* Refills the input buffer, waiting (sleeping 50 us, doubling to 2 ms) while
- * no input has come.  Returns 0, or -1 at the end of the input (or when the
- * console's input is not the tasks': a UART device takes it). */
-static int console_refill(void)
+/*
+ * Waits for console input (CONSOLE_READ is EAGAIN until some comes: sleep and
+ * ask again, 1 ms at first, then up to 20 ms) and fills input_buf; returns 0
+ * at the end of the input (and at every read after it, as a closed pipe), or
+ * a negative RW_E* error.  What stdio holds is written out first, so that a
+ * prompt printed without a newline shows before the program waits (glibc
+ * flushes a line-buffered stdout so).
+ */
+static long input_fill(void)
 {
-	uint64_t delay = 50000;
+	uint64_t nap = 1000000;
 
-	rw_console_flush(); /* (a prompt shows before its program waits) */
-	while (!console_in_ended) {
-		long n = rw_console_read(console_in_buf, sizeof console_in_buf);
+	if (input_ended)
+		return 0;
+	rw_console_flush();
+	for (;;) {
+		long n = rw_console_read(input_buf, sizeof input_buf);
+		if (n == RW_EAGAIN) {
+			rw_sleep_ns(nap);
+			if (nap < 20000000)
+				nap *= 2;
+			continue;
+		}
+		if (n == 0)
+			input_ended = 1;
 		if (n > 0) {
-			console_in_len = (size_t)n;
-			console_in_pos = 0;
-			return 0;
+			input_len = (size_t)n;
+			input_pos = 0;
 		}
-		if (n != RW_EAGAIN) {
-			console_in_ended = 1;
-			break;
-		}
-		rw_sleep_ns(delay);
-		if (delay < 2000000)
-			delay *= 2;
+		return n;
 	}
-	return -1;
 }
 
 static int console_get(FILE *f)
 {
 	(void)f;
-	if (console_in_pos == console_in_len && console_refill() < 0)
-		return _FDEV_EOF;
-	return (unsigned char)console_in_buf[console_in_pos++];
+	if (input_pos == input_len) {
+		long n = input_fill();
+		if (n == 0)
+			return _FDEV_EOF;
+		if (n < 0)
+			return _FDEV_ERR;
+	}
+	return (unsigned char)input_buf[input_pos++];
 }
 
 static int console_fflush(FILE *f)
@@ -157,4 +178,170 @@ void __assert_func(const char *file, int line, const char *func, const char *exp
 {
 	(void)func;
 	rw_assert_fail(file, line, expr);
+}
+
+/* ---- time: clock() (picolibc's, through times()) ---- */
+
+/*
+ * The machine's monotonic clock since boot, in clock() ticks
+ * (CLOCKS_PER_SEC), all counted as user time: a task has no CPU-time clock of
+ * its own, and a program booted alone has the CPU to itself.  There is no
+ * wall clock: time() and gettimeofday() do not link.
+ */
+__attribute__((weak)) clock_t times(struct tms *buf)
+{
+	clock_t ticks = (clock_t)(rw_clock_ns() / (1000000000ull / CLOCKS_PER_SEC));
+
+	if (buf) {
+		buf->tms_utime = ticks;
+		buf->tms_stime = 0;
+		buf->tms_cutime = 0;
+		buf->tms_cstime = 0;
+	}
+	return ticks;
+}
+
+/* ---- file descriptors: 0 = the console's input, 1 and 2 = the console; no files ---- */
+
+__attribute__((weak)) ssize_t write(int fd, const void *buf, size_t n)
+{
+	size_t off = 0;
+
+	if (fd != 1 && fd != 2) {
+		errno = EBADF;
+		return -1;
+	}
+	rw_console_flush(); /* after what stdio has buffered, as on a terminal */
+	while (off < n) {
+		size_t chunk = n - off < (1u << 20) ? n - off : (1u << 20);
+		long w = rw_console_write((const char *)buf + off, chunk);
+		if (w <= 0) {
+			if (off > 0)
+				break;
+			errno = w == RW_EFAULT ? EFAULT : EIO;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return (ssize_t)off;
+}
+
+/* fd 0 is the console's input, as stdin (which it shares a buffer with); waits for some. */
+__attribute__((weak)) ssize_t read(int fd, void *buf, size_t n)
+{
+	size_t take;
+
+	if (fd != 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	if (input_pos == input_len) {
+		long got = input_fill();
+		if (got < 0) {
+			errno = got == RW_EFAULT ? EFAULT : EIO;
+			return -1;
+		}
+		if (got == 0)
+			return 0;
+	}
+	take = input_len - input_pos < n ? input_len - input_pos : n;
+	memcpy(buf, input_buf + input_pos, take);
+	input_pos += take;
+	return (ssize_t)take;
+}
+
+/* No file system in a task's own address space: fopen() is NULL with errno set. */
+__attribute__((weak)) int open(const char *path, int flags, ...)
+{
+	(void)path;
+	errno = (flags & (O_WRONLY | O_RDWR | O_CREAT)) ? EROFS : ENOENT;
+	return -1;
+}
+
+__attribute__((weak)) int close(int fd)
+{
+	if (fd < 0 || fd > 2) {
+		errno = EBADF;
+		return -1;
+	}
+	return 0;
+}
+
+__attribute__((weak)) off_t lseek(int fd, off_t off, int whence)
+{
+	(void)off;
+	(void)whence;
+	errno = fd >= 0 && fd <= 2 ? ESPIPE : EBADF;
+	return -1;
+}
+
+__attribute__((weak)) int isatty(int fd)
+{
+	if (fd >= 0 && fd <= 2)
+		return 1;
+	errno = EBADF;
+	return 0;
+}
+
+/* ---- process: getpid() and kill(), which picolibc's raise() calls ---- */
+
+/* The task's index plus one (a pid is positive). */
+__attribute__((weak)) pid_t getpid(void)
+{
+	return (pid_t)rw_task_index(rw_task_self()) + 1;
+}
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGABRT:
+		return " (SIGABRT)";
+	case SIGFPE:
+		return " (SIGFPE)";
+	case SIGILL:
+		return " (SIGILL)";
+	case SIGINT:
+		return " (SIGINT)";
+	case SIGSEGV:
+		return " (SIGSEGV)";
+	case SIGTERM:
+		return " (SIGTERM)";
+	default:
+		return "";
+	}
+}
+
+/*
+ * A signal to this task (raise() with the default action) ends it as faulted,
+ * naming the signal, as a signal's default action ends a process; signal 0
+ * only checks.  There are no other processes.
+ */
+__attribute__((weak)) int kill(pid_t pid, int sig)
+{
+	char msg[48] = "killed by signal ";
+	size_t len = strlen(msg);
+	char num[12];
+	int n = 0, v = sig;
+
+	if (pid != getpid() && pid != 0 && pid != -1) {
+		errno = ESRCH;
+		return -1;
+	}
+	if (sig < 0 || sig >= NSIG) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (sig == 0)
+		return 0;
+	do {
+		num[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n > 0)
+		msg[len++] = num[--n];
+	msg[len] = '\0';
+	strcat(msg, signal_name(sig));
+	rw_panic(msg);
 }

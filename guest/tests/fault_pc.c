@@ -39,11 +39,22 @@ __attribute__((noinline)) long deref(volatile long *p)
 	return *p;
 }
 
-__attribute__((noinline)) void fpc_landing(void)
-{
-	for (;;)
-		;
-}
+/*
+ * Where the fetch faults land: a loop whose bytes 1 and 2 are 00 00 (c.nop is
+ * 01 00, c.addi4spn s0, sp, 16 is 00 08), so that an mret to fpc_landing + 1
+ * makes the engine decode the illegal 0x0000 there and trap at once, whatever
+ * code the linker puts after it.  (It is never run: every test faults first.)
+ */
+void fpc_landing(void);
+__asm__(".text\n"
+        ".globl fpc_landing\n"
+        ".type fpc_landing, @function\n"
+        ".balign 4\n"
+        "fpc_landing:\n"
+        "	c.nop\n"
+        "	c.addi4spn s0, sp, 16\n"
+        "	c.j fpc_landing\n"
+        ".size fpc_landing, . - fpc_landing\n");
 
 __attribute__((noinline)) long recurse(long n)
 {

@@ -115,13 +115,14 @@ static inline long rw_console_write(const void *buf, size_t len)
 	return rw__sys2(SYS_CONSOLE_WRITE, (long)(uintptr_t)buf, (long)len, 0);
 }
 
-/* Takes up to len (>= 1) bytes of the console's input (what `rewind boot`
- * reads from its stdin or --input, a test case's `input`).  Returns the
- * bytes taken, 0 once the input has ended, RW_EAGAIN if none has come yet
- * (it never waits: stdin's getchar/fgets wait and ask again), or RW_ESTATE
- * when a UART device of the machine takes the console's input (its driver
- * reads it: tty_client).  Under recovery = "txipc" a request that reads the
- * console cannot be replayed (input taken is not given back on a rollback). */
+/*
+ * Reads up to len bytes of the console's input (what `rewind boot` gets on its
+ * stdin, or from --input, when the image has no UART to take it) into buf,
+ * without waiting.  Returns the bytes read, 0 at the end of the input, or
+ * RW_EAGAIN while none has come yet (ask again later: stdin and read(0, ...)
+ * wait so).  Input is consumed once: a request rolled back by txipc does not
+ * get it again.
+ */
 static inline long rw_console_read(void *buf, size_t len)
 {
 	return rw__sys2(SYS_CONSOLE_READ, (long)(uintptr_t)buf, (long)len, 0);

@@ -39,13 +39,25 @@ public record Fault(FaultKind kind, long pc, long address, String where, String 
 
     @Override
     public String toString() {
+        return toString(null);
+    }
+
+    /**
+     * As {@link #toString()}, with the pc's source line ({@code "file.c:42"}, or null for none)
+     * after its symbol: {@code pc 0x1003a (main+0x12 at file.c:42)}.
+     */
+    public String toString(String sourceLine) {
         StringBuilder sb = new StringBuilder(kind.description());
         if (hasAddress()) {
             sb.append(String.format(" at address 0x%x", address));
         }
         sb.append(String.format(", pc 0x%x", pc));
-        if (where != null && !where.isEmpty() && !where.startsWith("0x")) {
-            sb.append(" (").append(where).append(')');
+        boolean named = where != null && !where.isEmpty() && !where.startsWith("0x");
+        String at = sourceLine == null ? "" : "at " + GuestText.escape(sourceLine);
+        if (named) {
+            sb.append(" (").append(where).append(at.isEmpty() ? "" : " " + at).append(')');
+        } else if (!at.isEmpty()) {
+            sb.append(" (").append(at).append(')');
         }
         if (detail != null && !detail.isEmpty()) {
             sb.append(": ").append(detail);

@@ -59,6 +59,9 @@ public final class Kernel implements AutoCloseable {
     final Manifest manifest;
     final PhysicalMemory ram;
     final Uart console;
+    /** The console's input for CONSOLE_READ, or null: none (every read is the end of the input). */
+    volatile ConsoleInput consoleInput;
+
     final KernelObserver observer;
     /** The observer wants the timeline callbacks (slices, calls, requests, replies). */
     final boolean timeline;
@@ -147,67 +150,17 @@ public final class Kernel implements AutoCloseable {
         return arch;
     }
 
+    /**
+     * Gives the programs' CONSOLE_READ (their stdin) {@code in}; without it every read is the end
+     * of the input. For an image without a UART, which would take the console's input itself.
+     */
+    public void setConsoleInput(ConsoleInput in) {
+        consoleInput = in;
+    }
+
     /** The machine's devices, in manifest order. */
     public List<BoundDevice> devices() {
         return List.copyOf(devices);
-    }
-
-    /**
-     * The console's input goes to the machine's first UART device (its driver reads it), if it
-     * has one; else to the tasks' CONSOLE_READ ({@link #consoleInput}).
-     */
-    public boolean consoleInputToDevice() {
-        for (BoundDevice bd : devices) {
-            if (bd.device() instanceof UartDevice) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Where a host feeds the console's input (stdin, a test's input): the first UART device's
-     * {@code input}/{@code closeInput} if the machine has one, else the console's, which
-     * CONSOLE_READ takes: from this call until {@link ConsoleInput#close} it waits for input
-     * (without a call, CONSOLE_READ finds the input ended). Bytes are copied; any thread.
-     */
-    public ConsoleInput consoleInput() {
-        for (BoundDevice bd : devices) {
-            if (bd.device() instanceof UartDevice u) {
-                return new ConsoleInput() {
-                    @Override
-                    public void input(byte[] data, int off, int len) {
-                        u.input(data, off, len);
-                    }
-
-                    @Override
-                    public void close() {
-                        u.closeInput();
-                    }
-                };
-            }
-        }
-        console.attachInput();
-        return new ConsoleInput() {
-            @Override
-            public void input(byte[] data, int off, int len) {
-                console.input(data, off, len);
-            }
-
-            @Override
-            public void close() {
-                console.closeInput();
-            }
-        };
-    }
-
-    /** The console's input side, as {@link #consoleInput} gives it. */
-    public interface ConsoleInput {
-        /** Input arrived (blocks while much is unread; ignored once closed). */
-        void input(byte[] data, int off, int len);
-
-        /** The input has ended. */
-        void close();
     }
 
     public Task task(String name) {
@@ -1006,6 +959,22 @@ public final class Kernel implements AutoCloseable {
         return new Fault(kind, pc, address, t.image().describe(pc), detail);
     }
 
+    /**
+     * For a fetch from where no code is (a call through a null or stale function pointer): the
+     * link register, when it holds an address in the image's code, says where the call came
+     * from ({@code "return address 0x10046 (main+0x1e)"}); else "".
+     */
+    private static String returnAddress(Task t, Cpu cpu, long pc) {
+        long[] regs = new long[33];
+        cpu.readAll(regs);
+        long lr = regs[cpu.arch().link()];
+        if (lr == pc || t.image().segments().stream().noneMatch(s -> s.exec() && s.contains(lr))) {
+            return "";
+        }
+        String where = t.image().describe(lr);
+        return String.format("return address 0x%x%s", lr, where.startsWith("0x") ? "" : " (" + where + ")");
+    }
+
     private Fault memoryFault(Task t) {
         Cpu cpu = t.cpu();
         long addr = cpu.memFaultAddress();
@@ -1019,7 +988,7 @@ public final class Kernel implements AutoCloseable {
             default -> FaultKind.PROTECTED_FETCH;
         };
         if (kind == FaultKind.UNMAPPED_FETCH || kind == FaultKind.PROTECTED_FETCH) {
-            return new Fault(kind, addr, addr, t.image().describe(addr), "");
+            return new Fault(kind, addr, addr, t.image().describe(addr), returnAddress(t, cpu, addr));
         }
         long[] regs = new long[33];
         cpu.readAll(regs);

@@ -128,6 +128,31 @@ final class Syscalls {
         return e != null ? e : Long.toString(r);
     }
 
+    /**
+     * Up to {@code len} bytes of the console's input into the task's memory at {@code ptr},
+     * without waiting: their count, 0 at the end of the input (also when there is none), EAGAIN
+     * while none has come. Input is consumed once: a rolled-back request does not get it again.
+     */
+    private long consoleRead(Task t, long ptr, long len) {
+        if (len < 0 || len > MAX_CONSOLE_WRITE) {
+            return Abi.EINVAL;
+        }
+        AddressSpace mem = t.cpu().memory();
+        if (!mem.check(ptr, len, Perm.WRITE)) {
+            return Abi.EFAULT;
+        }
+        ConsoleInput in = k.consoleInput;
+        if (in == null || len == 0) {
+            return 0;
+        }
+        int n = in.read(scratch, (int) Math.min(len, scratch.length));
+        if (n < 0) {
+            return Abi.EAGAIN;
+        }
+        mem.write(ptr, scratch, 0, n);
+        return n;
+    }
+
     private long consoleWrite(Task t, long ptr, long len) {
         if (len < 0 || len > MAX_CONSOLE_WRITE) {
             return Abi.EINVAL;
@@ -147,34 +172,6 @@ final class Syscalls {
             done += n;
         }
         return len;
-    }
-
-    /**
-     * CONSOLE_READ: up to {@code len} bytes of the console's input, as they have come (the
-     * guest's library waits and asks again on EAGAIN), 0 once it has ended. Never blocks: the
-     * input comes from a host thread at any time. A machine with a UART device gives that
-     * device the console's input (ESTATE here).
-     */
-    private long consoleRead(Task t, long ptr, long len) {
-        if (len <= 0 || len > MAX_CONSOLE_WRITE) {
-            return Abi.EINVAL;
-        }
-        if (k.consoleInputToDevice()) {
-            return Abi.ESTATE;
-        }
-        AddressSpace mem = t.cpu().memory();
-        if (!mem.check(ptr, len, Perm.WRITE)) {
-            return Abi.EFAULT;
-        }
-        int n = k.console.receive(scratch, 0, (int) Math.min(len, scratch.length));
-        if (n == 0) {
-            return Abi.EAGAIN;
-        }
-        if (n < 0) {
-            return 0;
-        }
-        mem.write(ptr, scratch, 0, n);
-        return n;
     }
 
     /**

@@ -200,7 +200,11 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
         return true;
     }
 
-    /** The manifest of a one-task system running {@code elfName} with default settings. */
+    /**
+     * The manifest of a one-task system running {@code elfName} with default settings, but the
+     * stack and heap of a program that has the machine to itself ({@link TaskSpec#ELF_STACK},
+     * {@link TaskSpec#ELF_HEAP}).
+     */
     static Manifest singleTask(String elfName) {
         String base =
                 elfName.replaceFirst("\\.[^.]*$", "").toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]", "_");
@@ -214,8 +218,8 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
                 base,
                 elfName,
                 TaskSpec.DEFAULT_PRIORITY,
-                TaskSpec.DEFAULT_STACK,
-                TaskSpec.DEFAULT_HEAP,
+                TaskSpec.ELF_STACK,
+                TaskSpec.ELF_HEAP,
                 List.of(),
                 List.of(),
                 List.of(),

@@ -23,8 +23,16 @@ class FaultPcTest {
     }
 
     static Booted boot(String variant) throws Exception {
+        return boot(variant, null);
+    }
+
+    /** Boots {@code t_fpc_VARIANT.elf} bare, or with a one-task manifest giving it {@code stack}. */
+    static Booted boot(String variant, String stack) throws Exception {
         String elf = "t_fpc_" + variant + ".elf";
-        GuestRun run = GuestRun.boot(elf);
+        GuestRun run = stack == null
+                ? GuestRun.boot(elf)
+                : GuestRun.bootManifest("name = \"fpc\"\n[task.t_fpc_" + variant + "]\nimage = \"" + elf
+                        + "\"\nstack = \"" + stack + "\"\n");
         assertTrue(run.console.contains("fpc: ready"), run::toString);
         assertFalse(run.console.contains("fpc: survived"), run::toString);
         Fault f = Fixtures.only(run.faults, "t_fpc_" + variant).fault();
@@ -134,7 +142,7 @@ class FaultPcTest {
 
     @Test
     void stackOverflowIsNamedWithTheStackSizeAndHowToRaiseIt() throws Exception {
-        Booted b = boot("stack");
+        Booted b = boot("stack", "64K");
         assertEquals(FaultKind.STACK_OVERFLOW, b.fault().kind(), b.fault()::toString);
         String s = b.fault().toString();
         assertTrue(s.startsWith("stack overflow at address 0x"), s);
@@ -142,9 +150,18 @@ class FaultPcTest {
         assertTrue(b.fault().where().startsWith("recurse"), s);
     }
 
+    /** A bare ELF has a Linux process's 8M stack (TaskSpec.ELF_STACK); its overflow is named so. */
+    @Test
+    void aBareElfOverflowsAnEightMegabyteStack() throws Exception {
+        Booted b = boot("stack");
+        assertEquals(FaultKind.STACK_OVERFLOW, b.fault().kind(), b.fault()::toString);
+        String s = b.fault().toString();
+        assertTrue(s.contains("8M stack (0x7f7e0000..0x7ffe0000)") && s.contains("stack = \"16M\""), s);
+    }
+
     @Test
     void aFrameFarBelowTheGuardPageGetsAStackThatHoldsIt() throws Exception {
-        Booted b = boot("big_frame"); // a 1 MiB frame on the 64K stack
+        Booted b = boot("big_frame", "64K"); // a 1 MiB frame on a 64K stack
         assertEquals(FaultKind.STACK_OVERFLOW, b.fault().kind(), b.fault()::toString);
         String s = b.fault().toString();
         var depth = java.util.regex.Pattern.compile("this access is (\\d+)K below the stack's top")

@@ -75,6 +75,15 @@ final class GuestRun {
         return run(image, Fixtures.CONFIG, probe);
     }
 
+    /** Boot a built-in image whose programs' stdin (CONSOLE_READ) reads {@code in}. */
+    static GuestRun bootWithConsoleInput(String builtin, ConsoleInput in) {
+        try {
+            return run(SystemImage.builtin(builtin), Fixtures.CONFIG, null, null, in);
+        } catch (BootException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     static GuestRun boot(String builtin, KernelConfig config) {
         try {
             return run(SystemImage.builtin(builtin), config, null);
@@ -88,6 +97,11 @@ final class GuestRun {
     }
 
     private static GuestRun run(SystemImage image, KernelConfig config, KernelProbe probe, byte[] input) {
+        return run(image, config, probe, input, null);
+    }
+
+    private static GuestRun run(
+            SystemImage image, KernelConfig config, KernelProbe probe, byte[] input, ConsoleInput consoleInput) {
         return assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             List<FaultEvent> faults = new ArrayList<>();
@@ -125,6 +139,9 @@ final class GuestRun {
             try (Kernel k = new Kernel(config, image.manifest(), image.source(), new Uart(out), obs)) {
                 if (probe != null) {
                     k.setProbe(probe);
+                }
+                if (consoleInput != null) {
+                    k.setConsoleInput(consoleInput);
                 }
                 if (input != null) {
                     for (BoundDevice bd : k.devices()) {

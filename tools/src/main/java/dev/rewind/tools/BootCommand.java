@@ -1,7 +1,10 @@
 package dev.rewind.tools;
 
 import dev.rewind.hw.dev.Uart;
+import dev.rewind.hw.dev.UartDevice;
 import dev.rewind.kernel.BootException;
+import dev.rewind.kernel.BoundDevice;
+import dev.rewind.kernel.ConsoleInput;
 import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
@@ -114,8 +117,8 @@ public final class BootCommand implements Callable<Integer> {
     @Option(
             names = "--input",
             paramLabel = "FILE",
-            description = "Feed this file to the console's input instead of stdin (programs' stdin, or the image's UART"
-                    + " device if it has one); the input ends at the end of the file.")
+            description = "Feed this file instead of stdin to the image's UART, or to its programs' stdin when it has"
+                    + " no UART (the input ends at the end of the file).")
     Path input;
 
     @Option(
@@ -301,8 +304,24 @@ public final class BootCommand implements Callable<Integer> {
             @Override
             public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
                 // (also with --quiet: a fault is never hidden, and scripts match this one format)
+                // With the pc's source line, from the image's DWARF line table (the SDK builds with
+                // -g); not for an abort, whose pc is the abort call inside the SDK (its message
+                // says where).
+                String line = fault.kind() == dev.rewind.kernel.FaultKind.ABORT
+                        ? null
+                        : task.image().sourceLine(fault.pc()).orElse(null);
+                String text = fault.toString(line);
+                // a fetch from where no code is names the return address: its line too (the call's)
+                java.util.regex.Matcher ra = RETURN_ADDRESS.matcher(fault.detail() == null ? "" : fault.detail());
+                if (ra.matches()) {
+                    long lr = Long.parseUnsignedLong(ra.group(1), 16);
+                    String callLine = task.image().sourceLine(lr - 1).orElse(null);
+                    if (callLine != null && text.endsWith(fault.detail())) {
+                        text = text.substring(0, text.length() - 1) + " at " + Printable.escape(callLine) + ")";
+                    }
+                }
                 System.err.printf(
-                        "rewind: task %s (generation %d) faulted: %s; %s%n", task.name(), generation, fault, outcome);
+                        "rewind: task %s (generation %d) faulted: %s; %s%n", task.name(), generation, text, outcome);
             }
 
             @Override
@@ -419,31 +438,66 @@ public final class BootCommand implements Callable<Integer> {
         }
     }
 
+    /** A fetch fault's detail naming the return address with its function (Kernel.returnAddress). */
+    private static final java.util.regex.Pattern RETURN_ADDRESS =
+            java.util.regex.Pattern.compile("return address 0x([0-9a-f]{1,16}) \\([^()]*\\)");
+
     /**
-     * Feed stdin (or {@code file}) to the console's input: the image's first UART device if it
-     * has one (its driver reads it), else the tasks' CONSOLE_READ (the SDK's stdin).
+     * Feed stdin (or {@code file}) to the image's UART (the first one), if it has one; else to
+     * its programs' stdin (CONSOLE_READ), from their first read on.
      */
     private static void feedInput(Kernel kernel, Path file) throws IOException {
         if (file != null && !Files.isReadable(file)) {
             throw new IllegalArgumentException("--input: cannot read " + file);
         }
-        Kernel.ConsoleInput console = kernel.consoleInput();
-        java.io.InputStream in = file != null ? Files.newInputStream(file) : System.in;
-        Thread t = new Thread(
-                () -> {
-                    byte[] buf = new byte[4096];
-                    try (in) {
-                        int n;
-                        while ((n = in.read(buf)) > 0) {
-                            console.input(buf, 0, n);
-                        }
-                    } catch (IOException e) {
-                        org.slf4j.LoggerFactory.getLogger(BootCommand.class).warn("stdin: {}", e.getMessage());
-                    }
-                    console.close();
-                },
-                "rewind-stdin");
-        t.setDaemon(true);
-        t.start();
+        if (kernel.devices().stream().noneMatch(bd -> bd.device() instanceof UartDevice)) {
+            ConsoleInput[] in = new ConsoleInput[1];
+            in[0] = new ConsoleInput(() -> {
+                Thread t = new Thread(
+                        () -> {
+                            byte[] buf = new byte[4096];
+                            // (System.in is read, not closed: the CLI may run inside another program)
+                            try (java.io.InputStream f = file != null ? Files.newInputStream(file) : null) {
+                                java.io.InputStream s = f != null ? f : System.in;
+                                int n;
+                                while ((n = s.read(buf)) >= 0) {
+                                    in[0].offer(buf, 0, n);
+                                }
+                            } catch (IOException e) {
+                                org.slf4j.LoggerFactory.getLogger(BootCommand.class)
+                                        .warn("stdin: {}", e.getMessage());
+                            }
+                            in[0].close();
+                        },
+                        "rewind-stdin");
+                t.setDaemon(true);
+                t.start();
+            });
+            kernel.setConsoleInput(in[0]);
+            return;
+        }
+        for (BoundDevice bd : kernel.devices()) {
+            if (bd.device() instanceof UartDevice u) {
+                java.io.InputStream in = file != null ? Files.newInputStream(file) : System.in;
+                Thread t = new Thread(
+                        () -> {
+                            byte[] buf = new byte[4096];
+                            try (in) {
+                                int n;
+                                while ((n = in.read(buf)) > 0) {
+                                    u.input(buf, 0, n);
+                                }
+                            } catch (IOException e) {
+                                org.slf4j.LoggerFactory.getLogger(BootCommand.class)
+                                        .warn("stdin: {}", e.getMessage());
+                            }
+                            u.closeInput();
+                        },
+                        "rewind-stdin");
+                t.setDaemon(true);
+                t.start();
+                return;
+            }
+        }
     }
 }

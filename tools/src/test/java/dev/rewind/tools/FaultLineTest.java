@@ -5,10 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.hw.elf.DwarfLines;
+import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.tools.CliRun.Result;
+import java.nio.file.Files;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** `rewind boot` shows each fault once, on one line, naming the faulting instruction, and guest text cannot forge lines. */
 class FaultLineTest {
@@ -27,7 +34,7 @@ class FaultLineTest {
         assertTrue(
                 lines.get(0)
                         .matches("rewind: task t_fpc_deref_warm \\(generation \\d+\\) faulted: read of unmapped memory"
-                                + " at address 0x50000000, pc 0x[0-9a-f]+ \\(deref\\); .*"),
+                                + " at address 0x50000000, pc 0x[0-9a-f]+ \\(deref at tests/fault_pc.c:\\d+\\); .*"),
                 r::toString);
 
         Result debug = rewind("boot", "--log-level", "debug", "builtin:t_fpc_deref_warm.elf");
@@ -43,6 +50,97 @@ class FaultLineTest {
         assertTrue(lines.get(0).startsWith("rewind: task t_fpc_deref_warm (generation 1) faulted: "), r::toString);
         assertFalse(r.err().contains("WARN"), r::toString);
         assertFalse(r.err().lines().anyMatch(l -> l.startsWith("rewind: t_fpc_deref_warm: ")), "no summary: " + r);
+    }
+
+    /** The line of guest/tests/fault.c that holds {@code text}, 1-based. */
+    static int sourceLine(String text) throws Exception {
+        List<String> src = Files.readAllLines(Fixtures.projectRoot().resolve("guest/tests/fault.c"));
+        int n = 0;
+        for (int i = 0; i < src.size(); i++) {
+            if (src.get(i).contains(text)) {
+                n = i + 1;
+            }
+        }
+        assertTrue(n > 0, text);
+        return n;
+    }
+
+    /**
+     * The fault line names the source line of the faulting instruction after its function, from
+     * the image's DWARF line table (as addr2line gives it): a C programmer's first question. Not
+     * for an abort, whose pc is inside the SDK (the assertion's message names its line).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void theFaultingSourceLineFollowsTheFaultLine(String arch) throws Exception {
+        Result r = rewind("boot", "builtin:" + arch + "t_fault_read.elf");
+        assertEquals(1, r.status(), r::toString);
+        int line = sourceLine("fault_sink = *RW_OPAQUE((volatile uint64_t *)WILD_ADDR);");
+        assertTrue(
+                r.err()
+                        .lines()
+                        .anyMatch(
+                                l -> l.matches("rewind: task t_fault_read \\(generation 1\\) faulted: read of unmapped"
+                                        + " memory at address 0x[0-9a-f]+, pc 0x[0-9a-f]+ \\(main\\+0x[0-9a-f]+ at tests/fault.c:"
+                                        + line + "\\); task stopped \\(recovery policy none\\)")),
+                r::toString);
+
+        Result abort = rewind("boot", "builtin:" + arch + "t_fault_abort.elf");
+        assertEquals(1, abort.status(), abort::toString);
+        assertTrue(
+                abort.err().contains("tests/fault.c:" + sourceLine("RW_ASSERT(1 == 2);") + ": assertion"),
+                abort::toString);
+        assertFalse(abort.err().contains("+0x") && abort.err().contains(" at tests/"), abort::toString);
+    }
+
+    /**
+     * A fetch from where no code is (a call through a bad function pointer: here into the data
+     * segment) names the return address, the call's function and line: pc alone says nothing.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aCallToNoCodeNamesItsCaller(String arch) throws Exception {
+        Result r = rewind("boot", "builtin:" + arch + "t_fault_exec.elf");
+        assertEquals(1, r.status(), r::toString);
+        int line = sourceLine("fn();");
+        assertTrue(
+                faultLines(r)
+                        .get(0)
+                        .matches(".* faulted: instruction fetch from non-executable memory at address 0x[0-9a-f]+, pc"
+                                + " 0x[0-9a-f]+ \\(data_code\\): return address 0x[0-9a-f]+ \\(main\\+0x[0-9a-f]+ at"
+                                + " tests/fault.c:" + line + "\\); task stopped .*"),
+                r::toString);
+    }
+
+    /** A damaged line table means no lines or wrong ones, never an exception. */
+    @Test
+    void aDamagedLineTableNeverThrows() throws Exception {
+        byte[] elf = Fixtures.builtinBytes("t_fault_read.elf");
+        ElfImage image = ElfImage.parse(elf, "t_fault_read.elf");
+        long main = image.symbol("main").orElseThrow();
+        assertEquals(Optional.of("tests/fault.c"), image.sourceLine(main).map(l -> l.replaceFirst(":\\d+$", "")));
+        assertEquals(
+                Optional.empty(), image.sourceLine(0), "no line outside the text: a discarded function's start at 0");
+        Random rnd = new Random(7);
+        for (int i = 0; i < 3000; i++) {
+            byte[] bad = elf.clone();
+            int flips = 1 + rnd.nextInt(8);
+            for (int f = 0; f < flips; f++) {
+                // mostly in the section data past the loadable segments, where .debug_* lie
+                int at = rnd.nextInt(4) == 0
+                        ? rnd.nextInt(bad.length)
+                        : bad.length / 3 + rnd.nextInt(bad.length * 2 / 3);
+                bad[at] = (byte) rnd.nextInt(256);
+            }
+            if (rnd.nextInt(10) == 0) {
+                bad = Arrays.copyOf(bad, rnd.nextInt(bad.length));
+            }
+            DwarfLines lines = DwarfLines.parse(bad);
+            for (long pc = main; pc < main + 64; pc += 2) {
+                lines.lineOf(pc);
+            }
+            lines.lineOf(-1L);
+        }
     }
 
     @Test

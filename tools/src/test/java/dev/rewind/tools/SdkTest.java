@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The guest SDK as its users see it: its string functions (guest/sdk/string.c) checked in the
@@ -28,6 +30,65 @@ class SdkTest {
         CliRun.Result r = CliRun.rewind(Duration.ofSeconds(120), "boot", "builtin:memtest.elf");
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.out().matches("(?s)memtest: ok \\d{6,} cases\\n"), r::toString);
+    }
+
+    /**
+     * guest/tests/libc_port.c, booted bare as an outside programmer boots theirs: printf's digits
+     * are glibc's (the fixed cases and the hash of 1500 random conversions were printed by the
+     * same source built with the host's gcc, -DHOST; picolibc's own engine printed 0.1 for %.17g
+     * of 0.1 and 1 for %.0f of 0.5), except past the 17th significant digit (%.20f of 0.1: glibc
+     * 0.10000000000000000555); clock, write, fopen and raise link and behave (they did not link);
+     * a bare ELF has an 8M stack and a heap of 64 MiB (malloc(1 MiB) was NULL); and raise(SIGTERM)
+     * ends the task as faulted, naming the signal.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"libc_port.elf", "aarch64/libc_port.elf"})
+    void anOrdinaryCProgramGetsWhatItExpects(String elf) {
+        CliRun.Result r = CliRun.rewind(Duration.ofSeconds(120), "boot", "builtin:" + elf);
+        assertEquals(
+                String.join(
+                        "\n",
+                        "0.10000000000000001 0.33333333333333331 0.10000000000000001000",
+                        "0 2 2 4 0.12 2.67",
+                        "4.941e-324 4.94066e-324 9.9999999999999992e+22 1.797693e+308",
+                        "10000000000000000000000.000000 0.1 0.001 9.9",
+                        "3.1415926535897931 0.300000000000000 0x1.999999999999ap-4",
+                        "fuzz: 35a22f504417ced7",
+                        "clock: advances",
+                        "stdio before write, write: ok",
+                        "write(7): EBADF",
+                        "fopen r: NULL ENOENT",
+                        "fopen w: NULL EROFS",
+                        "getpid: positive",
+                        "raise(SIGUSR1): handler ran",
+                        "malloc 64 MiB: ok 90",
+                        "1 MiB of stack: 64",
+                        "raise(SIGTERM) next"),
+                r.out(),
+                r::toString);
+        assertEquals(1, r.status(), r::toString);
+        assertTrue(
+                r.err().contains("faulted: explicit abort / failed assertion")
+                        && r.err().contains("killed by signal 15 (SIGTERM)"),
+                r::toString);
+    }
+
+    /**
+     * A bare ELF's stdin is {@code rewind boot}'s (here its {@code --input} file): fgets, getchar
+     * and read(0, ...) read it to its end (they were at the end at once).
+     */
+    @Test
+    void aProgramReadsRewindBootsInputOnItsStdin(@TempDir Path dir) throws IOException {
+        Path in = dir.resolve("in.txt");
+        Files.writeString(in, "World\nab\ncd\n.tail");
+        CliRun.Result r =
+                CliRun.rewind(Duration.ofSeconds(60), "boot", "--input", in.toString(), "builtin:stdin_lines.elf");
+        assertEquals(0, r.status(), r::toString);
+        assertEquals(
+                "name? hello, World\ngetchar: 6 chars, 2 lines before '.'\nread: 4 [tail]\n"
+                        + "end: read 0, getchar -1, feof 1\n",
+                r.out(),
+                r::toString);
     }
 
     /**

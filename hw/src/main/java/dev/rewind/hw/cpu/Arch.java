@@ -62,6 +62,11 @@ public enum Arch {
         return sp;
     }
 
+    /** The link register's slot, which a call sets to its return address: RISC-V ra (x1), AArch64 x30. */
+    public int link() {
+        return this == RISCV64 ? 1 : 30;
+    }
+
     /**
      * The register slot of syscall result {@code n} (0..7): where the guest finds it after the
      * trap, and where a pending result lies in a register dump. RISC-V a0+n, AArch64 x0+n.

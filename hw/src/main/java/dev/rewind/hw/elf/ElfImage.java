@@ -197,6 +197,30 @@ public final class ElfImage {
         return sorted.length > 0;
     }
 
+    /** The DWARF line tables, read at the first {@link #sourceLine} (only a fault report asks). */
+    private volatile DwarfLines lines;
+
+    /**
+     * The source line of the instruction at {@code pc}, {@code "file.c:42"}, from the image's
+     * DWARF line tables (the SDK builds with -g); empty without them or for an address outside the
+     * image's executable segments (a discarded function's lines start at 0).
+     */
+    public java.util.Optional<String> sourceLine(long pc) {
+        boolean inText = false;
+        for (Segment s : segments) {
+            inText |= s.exec() && s.contains(pc);
+        }
+        if (!inText) {
+            return java.util.Optional.empty();
+        }
+        DwarfLines l = lines;
+        if (l == null) {
+            l = DwarfLines.parse(data);
+            lines = l;
+        }
+        return l.lineOf(pc);
+    }
+
     /** All usable symbols, sorted by address. */
     public List<Symbol> symbols() {
         return Collections.unmodifiableList(Arrays.asList(sorted));

@@ -170,6 +170,18 @@ public record TaskSpec(
     public static final long MAX_STACK = 16 * 1024 * 1024;
     public static final long DEFAULT_HEAP = 1024 * 1024;
     public static final long MAX_HEAP = 256 * 1024 * 1024;
+    /**
+     * The stack of a bare ELF booted without a manifest (a one-task system: the program has the
+     * machine to itself): 8 MiB, a Linux process's default, so that ordinary C programs recurse as
+     * deep as they do there. Untouched stack frames cost no host memory.
+     */
+    public static final long ELF_STACK = 8 * 1024 * 1024;
+    /**
+     * The heap limit of a bare ELF booted without a manifest: the most any task may have, so that
+     * malloc gets what the machine's RAM holds (sbrk is ENOMEM, malloc NULL, when it is full).
+     */
+    public static final long ELF_HEAP = MAX_HEAP;
+
     public static final long SIZE_ALIGN = 4 * 1024;
     public static final RecoveryPolicy DEFAULT_RECOVERY = RecoveryPolicy.NONE;
     public static final long MAX_RUNAWAY_MS = 600_000;

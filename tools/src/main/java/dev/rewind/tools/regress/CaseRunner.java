@@ -114,9 +114,8 @@ public final class CaseRunner {
                             new dev.rewind.tools.disk.FreshDisks(c.image().manifest(), config);
                     Kernel kernel = new Kernel(
                             disks.config(), c.image().manifest(), c.image().source(), new Uart(capture), recorder)) {
-                Kernel.ConsoleInput in = c.input() == null ? null : kernel.consoleInput();
-                if (in != null) {
-                    feed(in, c.input());
+                if (c.input() != null) {
+                    feed(kernel, c.input());
                 }
                 try {
                     result = kernel.run();
@@ -125,10 +124,6 @@ public final class CaseRunner {
                         throw e;
                     }
                     stopped = true;
-                } finally {
-                    if (in != null) {
-                        in.close(); // (a feeder held back by unread input lets go)
-                    }
                 }
                 capture.finish();
             } catch (BootException e) {
@@ -139,20 +134,27 @@ public final class CaseRunner {
         }
 
         /**
-         * The case's input, fed from a thread of its own (the console holds back a producer
-         * while much is unread), then ended. A case without {@code input} gets an empty one.
+         * The case's input: to the machine's first UART device if it has one (its driver reads
+         * it; then the input ends), else to the programs' stdin (CONSOLE_READ). A case without
+         * {@code input} gives a program's stdin nothing (it is at its end at once).
          */
-        private static void feed(Kernel.ConsoleInput console, byte[] input) {
-            Thread t = new Thread(
-                    () -> {
-                        for (int off = 0; off < input.length; off += 4096) {
-                            console.input(input, off, Math.min(4096, input.length - off));
-                        }
-                        console.close();
-                    },
-                    "rewind-test-input");
-            t.setDaemon(true);
-            t.start();
+        private static void feed(Kernel kernel, byte[] input) {
+            for (dev.rewind.kernel.BoundDevice bd : kernel.devices()) {
+                if (bd.device() instanceof dev.rewind.hw.dev.UartDevice u) {
+                    Thread t = new Thread(
+                            () -> {
+                                for (int off = 0; off < input.length; off += 4096) {
+                                    u.input(input, off, Math.min(4096, input.length - off));
+                                }
+                                u.closeInput();
+                            },
+                            "rewind-test-input");
+                    t.setDaemon(true);
+                    t.start();
+                    return;
+                }
+            }
+            kernel.setConsoleInput(dev.rewind.kernel.ConsoleInput.of(input));
         }
 
         private static boolean isStop(Throwable e) {
