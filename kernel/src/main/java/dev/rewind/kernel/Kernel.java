@@ -1036,9 +1036,9 @@ public final class Kernel implements AutoCloseable {
                 detail.append(
                         want <= MAX_STACK
                                 ? String.format(
-                                        "raise the task's `stack` (a manifest setting, docs/MANIFEST.md), e.g. stack ="
-                                                + " \"%s\"",
-                                        size(want))
+                                        "raise the task's `stack` in its manifest (docs/MANIFEST.md; a bare ELF boots"
+                                                + " from one too): [task.%s] image = \"%s\" stack = \"%s\"",
+                                        t.name(), t.spec().image(), size(want))
                                 : String.format(
                                         "that is beyond the largest `stack` a manifest allows (%s): use less (large"
                                                 + " local arrays, deep recursion)",

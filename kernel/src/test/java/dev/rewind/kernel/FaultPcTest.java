@@ -157,6 +157,8 @@ class FaultPcTest {
         assertEquals(FaultKind.STACK_OVERFLOW, b.fault().kind(), b.fault()::toString);
         String s = b.fault().toString();
         assertTrue(s.contains("8M stack (0x7f7e0000..0x7ffe0000)") && s.contains("stack = \"16M\""), s);
+        // (the way to a larger stack names the task and its image, as a manifest would)
+        assertTrue(s.contains("[task.") && s.contains("] image = \"") && s.contains(".elf\" stack = \"16M\""), s);
     }
 
     @Test
