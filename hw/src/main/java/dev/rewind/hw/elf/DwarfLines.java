@@ -384,6 +384,9 @@ public final class DwarfLines {
             return u32At(off) | (u32At(off + 4) << 32);
         }
 
+        /** The bits {@link #uleb} read last, and its last byte (for {@link #sleb}'s sign). */
+        private int lebShift, lebLast;
+
         long uleb() {
             long v = 0;
             int shift = 0, x;
@@ -394,21 +397,15 @@ public final class DwarfLines {
                 }
                 shift += 7;
             } while ((x & 0x80) != 0);
+            lebShift = shift;
+            lebLast = x;
             return v;
         }
 
         long sleb() {
-            long v = 0;
-            int shift = 0, x;
-            do {
-                x = u8();
-                if (shift < 64) {
-                    v |= (long) (x & 0x7f) << shift;
-                }
-                shift += 7;
-            } while ((x & 0x80) != 0);
-            if (shift < 64 && (x & 0x40) != 0) {
-                v |= -1L << shift;
+            long v = uleb();
+            if (lebShift < 64 && (lebLast & 0x40) != 0) {
+                v |= -1L << lebShift;
             }
             return v;
         }
