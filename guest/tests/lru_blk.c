@@ -234,8 +234,7 @@ static long do_write(uint64_t sector, uint32_t count, const uint8_t *buf)
 {
 	long err = 0;
 
-	if (WRITE_THROUGH &&
-	    device_command(CMD_WRITE, sector, count, (void *)(uintptr_t)buf) != 0)
+	if (WRITE_THROUGH && device_command(CMD_WRITE, sector, count, (void *)(uintptr_t)buf) != 0)
 		return BLK_EIO;
 	for (uint32_t k = 0; k < count; k++) {
 		int s = slot_for(sector + k, &err);
