@@ -107,6 +107,23 @@ class BlockShadowTest {
         assertTrue(writesReplayed > 0, run::toString);
     }
 
+    @Test
+    void writesOfAClientThatReopenedReadOnlyAreReplayedInASessionOfTheShadowsOwn() throws Exception {
+        // OPEN, WRITE (acknowledged, only in the cache), CLOSE, OPEN read-only, READ: killed at
+        // the READ. No session may write any more, so the shadow opens its own for the replay:
+        // OPEN (the client's, read-only), then OPEN, WRITE, CLOSE of its own.
+        DriverKiller killer = new DriverKiller("blk", 50, 5);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk_reopen.toml"), Fixtures.CONFIG, killer, null);
+        assertEquals(java.util.List.of(5), killer.struck(), run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        RecoveryOutcome.ShadowRestarted r =
+                (RecoveryOutcome.ShadowRestarted) run.faults.get(0).outcome();
+        assertEquals(4, r.replayed(), run::toString);
+        assertEquals(1, r.reissued(), run::toString);
+        assertTrue(run.console.contains("blk_reopen: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
     /** Makes a valid slot the least recently used one, dirty, for a sector past the disk's end. */
     static final class OutOfRangeSlot extends Strike {
         OutOfRangeSlot(int from) {
