@@ -110,6 +110,38 @@ final class BlockShadow extends Shadow {
      */
     private final java.util.Set<Long> unknown = new java.util.HashSet<>();
 
+    /** What the device read for the request in flight: up to {@link #READS} sectors. */
+    private static final int READS = 2 * (int) Blk.MAX_COUNT;
+
+    private final long[] readSector = new long[READS];
+    private final byte[][] readData = new byte[READS][SECTOR];
+    private int reads;
+
+    private final dev.rewind.hw.dev.BlockDevice.Watcher watcher = new dev.rewind.hw.dev.BlockDevice.Watcher() {
+        @Override
+        public void writing(long sector, byte[] data, int len) {
+            deviceWriting(sector, data, len);
+        }
+
+        @Override
+        public void read(long sector, byte[] data, int len) {
+            for (int i = 0; i < len / SECTOR && reads < READS; i++) {
+                readSector[reads] = sector + i;
+                System.arraycopy(data, i * SECTOR, readData[reads++], 0, SECTOR);
+            }
+        }
+    };
+
+    /** The data the device read for sector {@code s} in the request in flight (the latest), or null. */
+    private byte[] deviceRead(long s) {
+        for (int i = reads - 1; i >= 0; i--) {
+            if (readSector[i] == s) {
+                return readData[i];
+            }
+        }
+        return null;
+    }
+
     /** What the driver wrote to its disk in the request in flight that no client wrote, or null. */
     private String strayWrite;
 
@@ -155,10 +187,11 @@ final class BlockShadow extends Shadow {
             } else {
                 d.journalBegin();
             }
-            d.setWriteWatcher(this::deviceWriting);
+            d.setWatcher(watcher);
         }
         writeCount = 0;
         writeLanded = 0;
+        reads = 0;
         strayWrite = null;
         if (label == Blk.WRITE && client.agentFor() == null && driver.cpu() != null && wellFormed(client.message())) {
             int count = (int) client.msg(2); // (well-formed: 1..MAX_COUNT, count * 512 bytes)
@@ -482,8 +515,13 @@ final class BlockShadow extends Shadow {
             }
             Kept kept = unflushed.isEmpty() ? null : unflushed.get(s);
             boolean right;
+            byte[] read;
             if (kept != null) {
                 right = Arrays.equals(answer, at, at + SECTOR, kept.data, 0, SECTOR);
+            } else if ((read = deviceRead(s)) != null) {
+                // (what the device read for this request: the disk's content, if no write
+                // came after; one of this sector would have been checked and kept, or unknown)
+                right = Arrays.equals(answer, at, at + SECTOR, read, 0, SECTOR);
             } else {
                 if (disk == null) {
                     disk = new byte[count * SECTOR];

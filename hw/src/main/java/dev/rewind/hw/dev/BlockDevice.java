@@ -188,20 +188,24 @@ public final class BlockDevice extends Device implements AutoCloseable {
     }
 
     /**
-     * Told of every WRITE command's data just before it reaches the disk (after the command was
-     * checked in full), so that whoever watches can compare it with what the disk holds; it
-     * cannot stop the write. A host-side facility, like the journal.
+     * Told of the data of the commands that move any (after the command passed its checks): a
+     * WRITE's just before it reaches the disk, so that whoever watches can compare it with what
+     * the disk holds (it cannot stop the write); a READ's once it has reached the driver's memory.
+     * A host-side facility, like the journal.
      */
-    public interface WriteWatcher {
+    public interface Watcher {
         /** {@code len} bytes of {@code data} (whole sectors) are about to be written from {@code sector}. */
         void writing(long sector, byte[] data, int len);
+
+        /** {@code len} bytes of {@code data} (whole sectors) were read from {@code sector}. */
+        default void read(long sector, byte[] data, int len) {}
     }
 
-    private WriteWatcher writeWatcher;
+    private Watcher watcher;
 
-    /** Watch the WRITE commands (null: stop watching). */
-    public void setWriteWatcher(WriteWatcher w) {
-        this.writeWatcher = w;
+    /** Watch the READ and WRITE commands (null: stop watching). */
+    public void setWatcher(Watcher w) {
+        this.watcher = w;
     }
 
     /** Disk size in sectors. */
@@ -351,13 +355,16 @@ public final class BlockDevice extends Device implements AutoCloseable {
             if (!dma.write(addr, buffer, 0, len)) {
                 return ST_DMA_FAULT;
             }
+            if (watcher != null) {
+                watcher.read(sector, buffer, len);
+            }
             bytesRead += len;
         } else {
             if (!dma.read(addr, buffer, 0, len)) {
                 return ST_DMA_FAULT;
             }
-            if (writeWatcher != null) {
-                writeWatcher.writing(sector, buffer, len);
+            if (watcher != null) {
+                watcher.writing(sector, buffer, len);
             }
             keepPreImage(pos, len);
             int st = io(() -> writeFully(pos, len));
