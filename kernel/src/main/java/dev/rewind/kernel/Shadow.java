@@ -360,6 +360,35 @@ abstract class Shadow implements Recovery, Agent {
                 : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image().describe(pc - 4), what);
     }
 
+    /**
+     * The driver is about to exit at {@code pc}. A driver serves until it fails: one that exits
+     * with a reply owed leaves its client with EDEAD (and every later client too), as visible as
+     * a wrong reply, and one whose code no longer matches its image got there by changed code
+     * (measured: a flipped bit in lru_blk's code turned a branch into a way out of its loop, and
+     * it exited with status 0 in the middle of a WRITE). Either is a failure: restart, re-issue.
+     */
+    @Override
+    public Fault checkExit(long pc) {
+        String what = null;
+        Task client = driver.replyOwed();
+        if (client != null) {
+            what = "exited in the middle of a request (" + opNameOr(client.msg(0)) + " from " + client + ")";
+        } else if (driver.cpu() != null) {
+            long changed = codeImage().changedPage();
+            if (changed != -1) {
+                what = "exited with code page 0x" + Long.toHexString(changed) + " different from the image";
+            }
+        }
+        return what == null
+                ? null
+                : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image().describe(pc - 4), what);
+    }
+
+    private String opNameOr(long label) {
+        String op = opName(label);
+        return op != null ? op : "request 0x" + Long.toHexString(label);
+    }
+
     private CodeImage codeImage() {
         if (code == null) {
             code = new CodeImage(driver);

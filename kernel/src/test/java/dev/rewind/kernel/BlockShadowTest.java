@@ -124,6 +124,50 @@ class BlockShadowTest {
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
     }
 
+    /**
+     * At the driver's request {@code n} (counting deliveries), its code that runs device
+     * commands begins with {@code exit(0)} instead, as a corrupted branch that leaves the serve
+     * loop would: the driver exits with a reply owed. RISC-V: li a0,0; li a7,SYS_EXIT (0); ecall.
+     */
+    static final class ExitMidRequest implements KernelProbe {
+        private static final byte[] EXIT = {
+            0x13, 0x05, 0x00, 0x00, (byte) 0x93, 0x08, 0x00, 0x00, 0x73, 0x00, 0x00, 0x00
+        };
+        final int n;
+        int delivered;
+        boolean struck;
+
+        ExitMidRequest(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            if (!t.name().equals("blk") || ++delivered != n || t.replyOwed().msg(0) != Blk.WRITE) {
+                return;
+            }
+            long at = Fixtures.symbol(t, "device_command");
+            struck = t.cpu().memory().write(at, EXIT, 0, EXIT.length, dev.rewind.hw.mem.Perm.NONE);
+            t.cpu().dropTranslations(at, at + EXIT.length);
+        }
+    }
+
+    @Test
+    void aDriverThatExitsInTheMiddleOfARequestIsRestartedAndTheRequestReissued() throws Exception {
+        // Built write-through, its WRITE starts with a device command; exiting there left the
+        // client with EDEAD before (the kernel took the exit for a clean end).
+        ExitMidRequest probe = new ExitMidRequest(120);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk_wt.toml"), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struck, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
+        assertTrue(f.fault().detail().contains("exited in the middle of a request (WRITE"), f::toString);
+        assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).reissued(), f::toString);
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
     /** Makes a valid slot the least recently used one, dirty, for a sector past the disk's end. */
     static final class OutOfRangeSlot extends Strike {
         OutOfRangeSlot(int from) {
