@@ -161,6 +161,11 @@ abstract class Shadow implements Recovery, Agent {
         return null;
     }
 
+    /** The endpoint the request in flight came through (null when none is). */
+    Endpoint inflightEndpoint() {
+        return inflight == null ? null : inflightEp;
+    }
+
     /** Class-specific tap of a request just delivered (the driver has not run yet). */
     void tapDelivery(Task client) {}
 
@@ -174,10 +179,43 @@ abstract class Shadow implements Recovery, Agent {
     void requestEnds() {}
 
     /**
+     * Class-specific: the driver answered {@code client}'s request (a client's, not one the
+     * shadow replays) with {@code reply} (a1 = status, a2.. = words), after the checks before a
+     * reply; called whether or not the client is still there to take it.
+     */
+    void answered(Task client, long[] reply) {}
+
+    /**
+     * A request the class has the shadow send to the restarted driver after the sessions and
+     * configuration are replayed, before the request in flight is re-issued: label and words
+     * ({@code msg}, as {@link Task#message}), the badge it is sent with and its buffer (or null).
+     */
+    record Replay(Endpoint ep, long badge, long[] msg, byte[] payload) {}
+
+    /**
+     * Class-specific: what else the restarted driver must be told to hold what its clients were
+     * told (a block driver's acknowledged writes that may have lived only in its memory), given
+     * the sessions that will have been replayed ({@code open}: badge to its OPEN request).
+     * Called after {@link #undoRequest}, before anything is queued.
+     */
+    List<Replay> lostWork(Map<Long, long[]> open) {
+        return List.of();
+    }
+
+    /**
      * Class-specific: the driver failed inside a request, before it is restarted: undo what the
      * request did to the device (the request is re-issued, or its client told it failed).
      */
     void undoRequest() {}
+
+    /**
+     * Class-specific: why the driver, in the request it is about to answer (a client's or a
+     * replay), has failed although it neither trapped nor answered wrongly (a block driver that
+     * wrote data to its disk that no client wrote), or null. Checked before each reply leaves.
+     */
+    String requestBreach() {
+        return null;
+    }
 
     // ---- the protocol's contract (generated from the driver class's .proto) -----------------
 
@@ -276,6 +314,9 @@ abstract class Shadow implements Recovery, Agent {
     public void committed(Task client, long[] reply) {
         driver.closeRequest();
         requestEnds();
+        if (client.agentFor() == null) {
+            answered(client, reply);
+        }
     }
 
     /**
@@ -297,6 +338,9 @@ abstract class Shadow implements Recovery, Agent {
     public Fault checkReply(long pc, long[] reply) {
         String what = kept.check(begin, driver.cpu(), pc);
         Task client = driver.replyOwed();
+        if (what == null && client != null) {
+            what = requestBreach();
+        }
         if (what == null && client != null && client.agentFor() == null) {
             String breach = contractBreach(client, reply);
             what = breach == null ? null : "a reply the protocol rules out: " + breach;
@@ -314,6 +358,35 @@ abstract class Shadow implements Recovery, Agent {
         return what == null
                 ? null
                 : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image().describe(pc - 4), what);
+    }
+
+    /**
+     * The driver is about to exit at {@code pc}. A driver serves until it fails: one that exits
+     * with a reply owed leaves its client with EDEAD (and every later client too), as visible as
+     * a wrong reply, and one whose code no longer matches its image got there by changed code
+     * (measured: a flipped bit in lru_blk's code turned a branch into a way out of its loop, and
+     * it exited with status 0 in the middle of a WRITE). Either is a failure: restart, re-issue.
+     */
+    @Override
+    public Fault checkExit(long pc) {
+        String what = null;
+        Task client = driver.replyOwed();
+        if (client != null) {
+            what = "exited in the middle of a request (" + opNameOr(client.msg(0)) + " from " + client + ")";
+        } else if (driver.cpu() != null) {
+            long changed = codeImage().changedPage();
+            if (changed != -1) {
+                what = "exited with code page 0x" + Long.toHexString(changed) + " different from the image";
+            }
+        }
+        return what == null
+                ? null
+                : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image().describe(pc - 4), what);
+    }
+
+    private String opNameOr(long label) {
+        String op = opName(label);
+        return op != null ? op : "request 0x" + Long.toHexString(label);
     }
 
     private CodeImage codeImage() {
@@ -486,6 +559,16 @@ abstract class Shadow implements Recovery, Agent {
             words[5] = 0; // (the shadow's replay carries no buffer)
             Task agent = Task.agent(driver, this, words, e.badge(), null);
             queue(agent, e.ep());
+            agentsOutstanding++;
+            replayed++;
+        }
+        Map<Long, long[]> open = new LinkedHashMap<>();
+        for (Entry e : stateLog.values()) {
+            open.put(e.badge(), e.msg());
+        }
+        for (Replay r : lostWork(open)) {
+            Task agent = Task.agent(driver, this, r.msg(), r.badge(), r.payload());
+            queue(agent, r.ep());
             agentsOutstanding++;
             replayed++;
         }

@@ -60,6 +60,9 @@ public final class BlockDevice extends Device implements AutoCloseable {
     private int completed;
 
     private long commands;
+    /** Commands that failed for a reason of the device's own (IO_ERROR, NO_DISK). */
+    private long deviceFailures;
+
     private long bytesRead;
     private long bytesWritten;
 
@@ -184,6 +187,27 @@ public final class BlockDevice extends Device implements AutoCloseable {
         this.dma = port;
     }
 
+    /**
+     * Told of the data of the commands that move any (after the command passed its checks): a
+     * WRITE's just before it reaches the disk, so that whoever watches can compare it with what
+     * the disk holds (it cannot stop the write); a READ's once it has reached the driver's memory.
+     * A host-side facility, like the journal.
+     */
+    public interface Watcher {
+        /** {@code len} bytes of {@code data} (whole sectors) are about to be written from {@code sector}. */
+        void writing(long sector, byte[] data, int len);
+
+        /** {@code len} bytes of {@code data} (whole sectors) were read from {@code sector}. */
+        default void read(long sector, byte[] data, int len) {}
+    }
+
+    private Watcher watcher;
+
+    /** Watch the READ and WRITE commands (null: stop watching). */
+    public void setWatcher(Watcher w) {
+        this.watcher = w;
+    }
+
     /** Disk size in sectors. */
     public long capacity() {
         return capacity;
@@ -192,6 +216,42 @@ public final class BlockDevice extends Device implements AutoCloseable {
     /** Commands run since power-on (failed ones included). */
     public long commandsCompleted() {
         return commands;
+    }
+
+    /**
+     * Commands since power-on that failed for a reason of the device's own: IO_ERROR (the host
+     * file failed) or NO_DISK. The other failures (BAD_COMMAND, OUT_OF_RANGE, DMA_FAULT) are the
+     * driver's: it asked for something the device cannot do. A host-side counter, no register.
+     */
+    public long deviceFailures() {
+        return deviceFailures;
+    }
+
+    /**
+     * Reads {@code dst.length / 512} whole sectors from {@code sector} on the host side (no
+     * register, no DMA, nothing counted): for whoever keeps a copy of what was written, to see
+     * whether the disk still holds it. False if there is no disk, the range is not on it, or the
+     * file failed.
+     */
+    public boolean readSectors(long sector, byte[] dst) {
+        long n = dst.length / SECTOR_BYTES;
+        if (disk == null
+                || dst.length % SECTOR_BYTES != 0
+                || sector < 0
+                || sector >= capacity
+                || n > capacity - sector) {
+            return false;
+        }
+        return io(() -> {
+                    ByteBuffer bb = ByteBuffer.wrap(dst);
+                    long pos = sector * SECTOR_BYTES;
+                    while (bb.hasRemaining()) {
+                        if (disk.read(bb, pos + bb.position()) < 0) {
+                            throw new IOException("disk image shorter than its capacity");
+                        }
+                    }
+                })
+                == ST_OK;
     }
 
     public long bytesRead() {
@@ -262,6 +322,9 @@ public final class BlockDevice extends Device implements AutoCloseable {
         cmdStatus = st;
         completed++;
         commands++;
+        if (st == ST_IO_ERROR || st == ST_NO_DISK) {
+            deviceFailures++;
+        }
         assertIrq(CAUSE_COMPLETION);
     }
 
@@ -292,10 +355,16 @@ public final class BlockDevice extends Device implements AutoCloseable {
             if (!dma.write(addr, buffer, 0, len)) {
                 return ST_DMA_FAULT;
             }
+            if (watcher != null) {
+                watcher.read(sector, buffer, len);
+            }
             bytesRead += len;
         } else {
             if (!dma.read(addr, buffer, 0, len)) {
                 return ST_DMA_FAULT;
+            }
+            if (watcher != null) {
+                watcher.writing(sector, buffer, len);
             }
             keepPreImage(pos, len);
             int st = io(() -> writeFully(pos, len));

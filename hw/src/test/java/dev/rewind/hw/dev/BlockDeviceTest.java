@@ -155,6 +155,57 @@ class BlockDeviceTest {
     }
 
     @Test
+    void theHostSideWatchesCommandsReadsSectorsAndCountsTheDevicesOwnFailures() throws IOException {
+        // readSectors: whole sectors on the disk, host side (no DMA, no register, nothing counted).
+        byte[] two = new byte[2 * 512];
+        assertTrue(blk.readSectors(7, two));
+        assertEquals(7, two[0]);
+        assertEquals(8, two[512]);
+        assertFalse(blk.readSectors(SECTORS - 1, two), "past the end");
+        assertFalse(blk.readSectors(-1, new byte[512]));
+        assertFalse(blk.readSectors(0, new byte[100]), "not whole sectors");
+        assertEquals(0, blk.commandsCompleted());
+
+        // The watcher sees a WRITE's data before it reaches the disk (the disk still holds the
+        // old data then), a READ's once the driver has it, and only commands that passed their
+        // checks.
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        blk.setWatcher(new BlockDevice.Watcher() {
+            @Override
+            public void writing(long sector, byte[] data, int len) {
+                byte[] old = new byte[512];
+                blk.readSectors(sector, old);
+                seen.add("write " + sector + "+" + len / 512 + ": " + data[0] + " over " + old[0]);
+            }
+
+            @Override
+            public void read(long sector, byte[] data, int len) {
+                seen.add("read " + sector + "+" + len / 512 + ": " + data[0] + ", " + data[512]);
+            }
+        });
+        Arrays.fill(dma.mem, 0, 512, (byte) 0x33);
+        assertEquals(BlockDevice.ST_OK, command(BlockDevice.CMD_WRITE, 3, BUF, 1));
+        assertEquals(BlockDevice.ST_OUT_OF_RANGE, command(BlockDevice.CMD_WRITE, SECTORS, BUF, 1));
+        assertEquals(BlockDevice.ST_DMA_FAULT, command(BlockDevice.CMD_WRITE, 3, 0x10, 1));
+        assertEquals(BlockDevice.ST_DMA_FAULT, command(BlockDevice.CMD_READ, 3, 0x10, 1));
+        assertEquals(BlockDevice.ST_OK, command(BlockDevice.CMD_READ, 3, BUF, 2));
+        assertEquals(java.util.List.of("write 3+1: 51 over 3", "read 3+2: 51, 4"), seen);
+        blk.setWatcher(null);
+        assertEquals(BlockDevice.ST_OK, command(BlockDevice.CMD_WRITE, 3, BUF, 1));
+        assertEquals(2, seen.size());
+
+        // None of those failures was the device's own; a disk that is not there is.
+        assertEquals(0, blk.deviceFailures());
+        BlockDevice none = new BlockDevice("disk1", null, 0);
+        none.attach(irq);
+        none.setDma(dma);
+        none.write(BlockDevice.COMMAND, 4, BlockDevice.CMD_FLUSH);
+        assertEquals(BlockDevice.ST_NO_DISK, none.read(BlockDevice.CMD_STATUS, 4));
+        assertEquals(1, none.deviceFailures());
+        assertFalse(none.readSectors(0, new byte[512]));
+    }
+
+    @Test
     void outOfRangeAndBadCommand() throws IOException {
         byte[] before = Files.readAllBytes(file);
         assertEquals(BlockDevice.ST_OUT_OF_RANGE, command(BlockDevice.CMD_READ, 0, BUF, 0));

@@ -1,0 +1,312 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.abi.Blk;
+import dev.rewind.kernel.probe.DriverKiller;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The block shadow under a driver of another design than the project's: lru_blk
+ * (guest/tests/lru_blk.c), a 16-sector LRU cache, write-back in {@code t_blk_wb.toml}. Its
+ * acknowledged writes may live only in its memory, so the shadow keeps what was written since
+ * the last FLUSH and replays what the disk lacks; and it checks what it can know of a correct
+ * driver: EIO only after a failure of the device's own, device writes of data some client wrote,
+ * READ data equal to the last acknowledged write, a FLUSH that left everything on disk.
+ */
+class BlockShadowTest {
+    /** lru_blk's slot table: {@code struct slot { u64 sector, used; u8 valid, dirty; }}, 16 of them. */
+    static final int SLOTS = 16;
+
+    static final int SLOT_BYTES = 24;
+
+    static String wb() throws Exception {
+        return Fixtures.manifest("t_blk_wb.toml");
+    }
+
+    static long slot(Task t, int i) {
+        return Fixtures.symbol(t, "slots") + (long) i * SLOT_BYTES;
+    }
+
+    static long load(Task t, long at, int size) {
+        return t.cpu().memory().load(at, size, dev.rewind.hw.mem.Perm.READ);
+    }
+
+    static void store(Task t, long at, long v, int size) {
+        byte[] b =
+                ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
+        if (!t.cpu().memory().write(at, b, 0, size)) {
+            throw new IllegalStateException("cannot write the driver's memory at 0x" + Long.toHexString(at));
+        }
+    }
+
+    /** The first slot (from 0) that is valid and, if {@code dirty}, dirty; -1 if none. */
+    static int findSlot(Task t, boolean dirty) {
+        for (int i = 0; i < SLOTS; i++) {
+            long s = slot(t, i);
+            if (load(t, s + 16, 1) != 0 && (!dirty || load(t, s + 17, 1) != 0)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Flips a bit in the cached data of slot {@code i}. */
+    static void corruptData(Task t, int i) {
+        long at = Fixtures.symbol(t, "cache") + (long) i * 512 + 100;
+        store(t, at, load(t, at, 1) ^ 0x10, 1);
+    }
+
+    /**
+     * Strikes the driver once, at the first request from {@code from} on (counting deliveries)
+     * whose label is {@code label} and where {@link #strike} finds something to change.
+     */
+    abstract static class Strike implements KernelProbe {
+        final int from;
+        final long label;
+        int delivered;
+        int struckAt = -1;
+
+        Strike(int from, long label) {
+            this.from = from;
+            this.label = label;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            if (!t.name().equals("blk") || ++delivered < from || struckAt != -1) {
+                return;
+            }
+            Task client = t.replyOwed();
+            if (client != null && client.agentFor() == null && client.msg(0) == label && strike(t, client)) {
+                struckAt = delivered;
+            }
+        }
+
+        abstract boolean strike(Task driver, Task client);
+    }
+
+    @Test
+    void aWriteBackDriverKilledLosesNoAcknowledgedWrite() throws Exception {
+        // Killed 200 instructions into these requests: its cache holds acknowledged sectors the
+        // disk does not have yet; the shadow replays them to the restarted driver.
+        DriverKiller killer = new DriverKiller("blk", 200, 40, 120, 260, 330);
+        GuestRun run = GuestRun.bootManifest(wb(), Fixtures.CONFIG, killer, null);
+        assertEquals(4, killer.struck().size(), run::toString);
+        assertEquals(killer.struck().size(), run.faults.size(), run::toString);
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        int writesReplayed = 0;
+        for (GuestRun.FaultEvent f : run.faults) {
+            // The session (OPEN), then the lost sectors' WRITEs.
+            writesReplayed += ((RecoveryOutcome.ShadowRestarted) f.outcome()).replayed() - 1;
+        }
+        assertTrue(writesReplayed > 0, run::toString);
+    }
+
+    @Test
+    void writesOfAClientThatReopenedReadOnlyAreReplayedInASessionOfTheShadowsOwn() throws Exception {
+        // OPEN, WRITE (acknowledged, only in the cache), CLOSE, OPEN read-only, READ: killed at
+        // the READ. No session may write any more, so the shadow opens its own for the replay:
+        // OPEN (the client's, read-only), then OPEN, WRITE, CLOSE of its own.
+        DriverKiller killer = new DriverKiller("blk", 50, 5);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk_reopen.toml"), Fixtures.CONFIG, killer, null);
+        assertEquals(java.util.List.of(5), killer.struck(), run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        RecoveryOutcome.ShadowRestarted r =
+                (RecoveryOutcome.ShadowRestarted) run.faults.get(0).outcome();
+        assertEquals(4, r.replayed(), run::toString);
+        assertEquals(1, r.reissued(), run::toString);
+        assertTrue(run.console.contains("blk_reopen: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
+    /**
+     * At the driver's request {@code n} (counting deliveries), its code that runs device
+     * commands begins with {@code exit(0)} instead, as a corrupted branch that leaves the serve
+     * loop would: the driver exits with a reply owed. RISC-V: li a0,0; li a7,SYS_EXIT (0); ecall.
+     */
+    static final class ExitMidRequest implements KernelProbe {
+        private static final byte[] EXIT = {
+            0x13, 0x05, 0x00, 0x00, (byte) 0x93, 0x08, 0x00, 0x00, 0x73, 0x00, 0x00, 0x00
+        };
+        final int n;
+        int delivered;
+        boolean struck;
+
+        ExitMidRequest(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            if (!t.name().equals("blk") || ++delivered != n || t.replyOwed().msg(0) != Blk.WRITE) {
+                return;
+            }
+            long at = Fixtures.symbol(t, "device_command");
+            struck = t.cpu().memory().write(at, EXIT, 0, EXIT.length, dev.rewind.hw.mem.Perm.NONE);
+            t.cpu().dropTranslations(at, at + EXIT.length);
+        }
+    }
+
+    @Test
+    void aDriverThatExitsInTheMiddleOfARequestIsRestartedAndTheRequestReissued() throws Exception {
+        // Built write-through, its WRITE starts with a device command; exiting there left the
+        // client with EDEAD before (the kernel took the exit for a clean end).
+        ExitMidRequest probe = new ExitMidRequest(120);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk_wt.toml"), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struck, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
+        assertTrue(f.fault().detail().contains("exited in the middle of a request (WRITE"), f::toString);
+        assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).reissued(), f::toString);
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
+    /** Makes a valid slot the least recently used one, dirty, for a sector past the disk's end. */
+    static final class OutOfRangeSlot extends Strike {
+        OutOfRangeSlot(int from) {
+            super(from, Blk.WRITE);
+        }
+
+        @Override
+        boolean strike(Task t, Task client) {
+            int i = findSlot(t, false);
+            if (i < 0) {
+                return false;
+            }
+            long capacity = load(t, Fixtures.symbol(t, "capacity"), 8);
+            store(t, slot(t, i), capacity + 100, 8); // sector
+            store(t, slot(t, i) + 8, 0, 8); // used: the next victim
+            store(t, slot(t, i) + 17, 1, 1); // dirty
+            return true;
+        }
+    }
+
+    @Test
+    void aDriverAnsweringEioWhileItsDeviceFailedNothingIsRestarted() throws Exception {
+        // Evicting that slot fails with OUT_OF_RANGE (the driver's own mistake, not the disk's)
+        // and the driver answers EIO, to this request and every later one: the device failed no
+        // command of its own, so the shadow takes the EIO for the driver failure it is.
+        OutOfRangeSlot probe = new OutOfRangeSlot(150);
+        GuestRun run = GuestRun.bootManifest(wb(), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struckAt > 0, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
+        assertTrue(f.fault().detail().contains("answered EIO though its device has failed no command"), f::toString);
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+        // Under restart nothing checks the reply: the client is told EIO.
+        GuestRun plain = GuestRun.bootManifest(
+                ShadowDriverTest.underRestart(wb()), Fixtures.CONFIG, new OutOfRangeSlot(150), null);
+        assertTrue(plain.console.contains("(EIO)"), plain::toString);
+    }
+
+    @Test
+    void aDriverWritingDataNoClientWroteIsCaughtBeforeItReplies() throws Exception {
+        // A dirty sector's cached copy is changed (as a corrupted copy loop would) just before a
+        // FLUSH writes it out: the device is about to write data no client wrote there.
+        Strike probe = new Strike(60, Blk.FLUSH) {
+            @Override
+            boolean strike(Task t, Task client) {
+                int i = findSlot(t, true);
+                if (i >= 0) {
+                    corruptData(t, i);
+                }
+                return i >= 0;
+            }
+        };
+        GuestRun run = GuestRun.bootManifest(wb(), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struckAt > 0, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
+        assertTrue(f.fault().detail().contains("with data no client wrote to it"), f::toString);
+        assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).reissued(), f::toString);
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+    }
+
+    @Test
+    void aFlushThatLeftAnAcknowledgedSectorBehindIsCaught() throws Exception {
+        // The driver forgets one dirty sector (as a corrupted loop counter did, measured): its
+        // FLUSH is acknowledged with that sector's acknowledged data nowhere on disk.
+        Strike probe = new Strike(60, Blk.FLUSH) {
+            @Override
+            boolean strike(Task t, Task client) {
+                int i = findSlot(t, true);
+                if (i >= 0) {
+                    store(t, slot(t, i) + 16, 0, 1); // valid
+                    store(t, slot(t, i) + 17, 0, 1); // dirty
+                }
+                return i >= 0;
+            }
+        };
+        GuestRun run = GuestRun.bootManifest(wb(), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struckAt > 0, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertTrue(f.fault().detail().contains("acknowledged a FLUSH while sector"), f::toString);
+        assertTrue(((RecoveryOutcome.ShadowRestarted) f.outcome()).replayed() >= 2, f::toString);
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+        // Under restart the sector is simply lost.
+        Strike again = new Strike(60, Blk.FLUSH) {
+            @Override
+            boolean strike(Task t, Task client) {
+                int i = findSlot(t, true);
+                if (i >= 0) {
+                    store(t, slot(t, i) + 16, 0, 1);
+                    store(t, slot(t, i) + 17, 0, 1);
+                }
+                return i >= 0;
+            }
+        };
+        GuestRun plain = GuestRun.bootManifest(ShadowDriverTest.underRestart(wb()), Fixtures.CONFIG, again, null);
+        assertTrue(plain.console.contains("blk_stress: FAIL"), plain::toString);
+    }
+
+    @Test
+    void aReadAnsweredWithWrongDataIsCaughtBeforeItReplies() throws Exception {
+        // A cached sector that the READ will hit is changed: the reply's data is neither what was
+        // last written there nor what the disk holds.
+        Strike probe = new Strike(100, Blk.READ) {
+            @Override
+            boolean strike(Task t, Task client) {
+                long first = client.msg(1);
+                long count = client.msg(2);
+                for (int i = 0; i < SLOTS; i++) {
+                    long s = load(t, slot(t, i), 8);
+                    if (load(t, slot(t, i) + 16, 1) != 0 && s >= first && s < first + count) {
+                        corruptData(t, i);
+                        return true;
+                    }
+                }
+                return false;
+            }
+        };
+        GuestRun run = GuestRun.bootManifest(wb(), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struckAt > 0, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertTrue(f.fault().detail().contains("answered a READ of sector"), f::toString);
+        assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).reissued(), f::toString);
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+    }
+
+    @Test
+    void aWriteThroughDriverLeavesNothingToReplay() throws Exception {
+        // Built write-through, the same driver has every acknowledged sector on disk when it
+        // replies, so a restart replays only the session.
+        DriverKiller killer = new DriverKiller("blk", 40, 15, 60, 150, 300);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk_wt.toml"), Fixtures.CONFIG, killer, null);
+        assertTrue(run.console.contains("blk_stress: ok ops=400 errors=0"), run::toString);
+        assertEquals(4, run.faults.size(), run::toString);
+        for (GuestRun.FaultEvent f : run.faults) {
+            assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).replayed(), f::toString);
+        }
+    }
+}
