@@ -163,6 +163,19 @@ public final class Kernel implements AutoCloseable {
         return List.copyOf(devices);
     }
 
+    /**
+     * The machine's first UART device, which takes the console's input (its driver reads it),
+     * or null: then the programs' stdin does ({@link #setConsoleInput}).
+     */
+    public UartDevice consoleUart() {
+        for (BoundDevice bd : devices) {
+            if (bd.device() instanceof UartDevice u) {
+                return u;
+            }
+        }
+        return null;
+    }
+
     public Task task(String name) {
         for (Task t : tasks) {
             if (t.name().equals(name)) {

@@ -3,7 +3,6 @@ package dev.rewind.tools;
 import dev.rewind.hw.dev.Uart;
 import dev.rewind.hw.dev.UartDevice;
 import dev.rewind.kernel.BootException;
-import dev.rewind.kernel.BoundDevice;
 import dev.rewind.kernel.ConsoleInput;
 import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.Kernel;
@@ -450,7 +449,8 @@ public final class BootCommand implements Callable<Integer> {
         if (file != null && !Files.isReadable(file)) {
             throw new IllegalArgumentException("--input: cannot read " + file);
         }
-        if (kernel.devices().stream().noneMatch(bd -> bd.device() instanceof UartDevice)) {
+        UartDevice u = kernel.consoleUart();
+        if (u == null) {
             ConsoleInput[] in = new ConsoleInput[1];
             in[0] = new ConsoleInput(() -> {
                 Thread t = new Thread(
@@ -476,28 +476,22 @@ public final class BootCommand implements Callable<Integer> {
             kernel.setConsoleInput(in[0]);
             return;
         }
-        for (BoundDevice bd : kernel.devices()) {
-            if (bd.device() instanceof UartDevice u) {
-                java.io.InputStream in = file != null ? Files.newInputStream(file) : System.in;
-                Thread t = new Thread(
-                        () -> {
-                            byte[] buf = new byte[4096];
-                            try (in) {
-                                int n;
-                                while ((n = in.read(buf)) > 0) {
-                                    u.input(buf, 0, n);
-                                }
-                            } catch (IOException e) {
-                                org.slf4j.LoggerFactory.getLogger(BootCommand.class)
-                                        .warn("stdin: {}", e.getMessage());
-                            }
-                            u.closeInput();
-                        },
-                        "rewind-stdin");
-                t.setDaemon(true);
-                t.start();
-                return;
-            }
-        }
+        java.io.InputStream in = file != null ? Files.newInputStream(file) : System.in;
+        Thread t = new Thread(
+                () -> {
+                    byte[] buf = new byte[4096];
+                    try (in) {
+                        int n;
+                        while ((n = in.read(buf)) > 0) {
+                            u.input(buf, 0, n);
+                        }
+                    } catch (IOException e) {
+                        org.slf4j.LoggerFactory.getLogger(BootCommand.class).warn("stdin: {}", e.getMessage());
+                    }
+                    u.closeInput();
+                },
+                "rewind-stdin");
+        t.setDaemon(true);
+        t.start();
     }
 }

@@ -139,20 +139,19 @@ public final class CaseRunner {
          * {@code input} gives a program's stdin nothing (it is at its end at once).
          */
         private static void feed(Kernel kernel, byte[] input) {
-            for (dev.rewind.kernel.BoundDevice bd : kernel.devices()) {
-                if (bd.device() instanceof dev.rewind.hw.dev.UartDevice u) {
-                    Thread t = new Thread(
-                            () -> {
-                                for (int off = 0; off < input.length; off += 4096) {
-                                    u.input(input, off, Math.min(4096, input.length - off));
-                                }
-                                u.closeInput();
-                            },
-                            "rewind-test-input");
-                    t.setDaemon(true);
-                    t.start();
-                    return;
-                }
+            dev.rewind.hw.dev.UartDevice u = kernel.consoleUart();
+            if (u != null) {
+                Thread t = new Thread(
+                        () -> {
+                            for (int off = 0; off < input.length; off += 4096) {
+                                u.input(input, off, Math.min(4096, input.length - off));
+                            }
+                            u.closeInput();
+                        },
+                        "rewind-test-input");
+                t.setDaemon(true);
+                t.start();
+                return;
             }
             kernel.setConsoleInput(dev.rewind.kernel.ConsoleInput.of(input));
         }

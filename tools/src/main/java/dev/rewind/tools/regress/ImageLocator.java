@@ -71,21 +71,13 @@ public interface ImageLocator {
                     ImageSource.directory(path.toAbsolutePath().getParent()), builtinPrograms);
             return new SystemImage(parseManifest(text, path.getFileName().toString()), src, path.toString());
         };
-        return new ImageLocator() {
-            @Override
-            public SystemImage open(String spec, String builtinPrograms) throws BootException {
-                return images.open(spec, builtinPrograms);
+        return withData(images, (spec, limit, what) -> {
+            Path path = dir.resolve(spec).normalize();
+            if (!Files.exists(path)) {
+                throw new IOException("no such file: " + path);
             }
-
-            @Override
-            public byte[] data(String spec, long limit, String what) throws IOException {
-                Path path = dir.resolve(spec).normalize();
-                if (!Files.exists(path)) {
-                    throw new IOException("no such file: " + path);
-                }
-                return InputFiles.read(path, limit, what);
-            }
-        };
+            return InputFiles.read(path, limit, what);
+        });
     }
 
     /** Relative paths are resolved against the class-path folder {@code prefix} (no trailing slash). */
@@ -128,6 +120,30 @@ public interface ImageLocator {
             String toml = "name = \"" + task + "\"\n[task." + task + "]\nimage = \"" + fileName + "\"\n";
             return new SystemImage(parseManifest(toml, fileName), own, "builtin-suite:" + spec);
         };
+        return withData(images, (spec, limit, what) -> {
+            if (spec.startsWith("/") || spec.contains("..") || spec.contains("\\")) {
+                throw new IOException("a built-in suite can only name files in its own folder: " + spec);
+            }
+            try (InputStream in = ImageLocator.class.getClassLoader().getResourceAsStream(prefix + "/" + spec)) {
+                if (in == null) {
+                    throw new IOException("no such file in the built-in suites: " + spec);
+                }
+                byte[] b = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
+                if (b.length > limit) {
+                    throw new IOException(what + " is larger than " + limit + " bytes: " + spec);
+                }
+                return b;
+            }
+        });
+    }
+
+    /** Reads a suite's data file (see {@link ImageLocator#data}). */
+    interface DataFiles {
+        byte[] read(String spec, long limit, String what) throws IOException;
+    }
+
+    /** {@code images}, whose data files {@code files} reads. */
+    private static ImageLocator withData(ImageLocator images, DataFiles files) {
         return new ImageLocator() {
             @Override
             public SystemImage open(String spec, String builtinPrograms) throws BootException {
@@ -136,19 +152,7 @@ public interface ImageLocator {
 
             @Override
             public byte[] data(String spec, long limit, String what) throws IOException {
-                if (spec.startsWith("/") || spec.contains("..") || spec.contains("\\")) {
-                    throw new IOException("a built-in suite can only name files in its own folder: " + spec);
-                }
-                try (InputStream in = ImageLocator.class.getClassLoader().getResourceAsStream(prefix + "/" + spec)) {
-                    if (in == null) {
-                        throw new IOException("no such file in the built-in suites: " + spec);
-                    }
-                    byte[] b = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
-                    if (b.length > limit) {
-                        throw new IOException(what + " is larger than " + limit + " bytes: " + spec);
-                    }
-                    return b;
-                }
+                return files.read(spec, limit, what);
             }
         };
     }
