@@ -89,6 +89,7 @@ struct rw_region {
 	uint8_t *dirty; /* 24: one bit per page */
 	int64_t *
 	        keyed; /* 32: per page, 1 + the commit number of its last whole-page record (0: none) */
+	uint8_t *copy; /* 40: the committed copy of the region, or null: see undo_log.c */
 };
 
 struct rw_tx {
@@ -117,6 +118,8 @@ struct rw_tx {
 	int64_t dcap;              /* 112: its size, a multiple of 8 (0: no history can be kept) */
 	int64_t dhead;             /* 120: position of the oldest kept transaction's first record */
 	int64_t dend;              /* 128: position past the newest record */
+	int32_t copyok; /* 136: the regions' copies hold memory as the last commit left it */
+	int32_t pad;    /* 140 */
 };
 
 /*

@@ -30,9 +30,20 @@
  * bitmap, in a table sorted by address that the Java side owns and grows (any number of
  * regions; it is changed only while the engine is stopped). Layout mirrored in
  * NativeWriteTracker.java.
+ *
+ * The committed copy (copyok, each writable region's copy): memory as the last commit left it,
+ * kept so that a change made outside any transaction (a bit flipped in memory between
+ * requests) can be found and put back after a rollback (rw_tx_copy_heal), in a page that no
+ * kept transaction wrote too, where the history has nothing older to put back. A commit
+ * writes into the copy only the words its transaction changed (those that differ from their
+ * pre-image), so a flip the transaction left alone stays out of the copy; an undo of the
+ * history puts the same old bytes into the copy as into memory. What the copy cannot see
+ * (stores outside a transaction, an overflowed log) clears copyok; the Java side has
+ * rw_tx_copy_sync copy memory over before a later transaction begins (NativeWriteTracker).
  */
 #include "rewind_native.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The region holding page, or null. */
@@ -204,20 +215,62 @@ static int rw_keep_run(struct rw_tx *tx, int64_t start, uint64_t page, const uin
 }
 
 /*
+ * Which words of a page differ between pre and now, as a bitmap (diff[c] bit k: word
+ * c * RW_CHUNK + k): 512-byte chunks left as they were (most of a page a request wrote) are
+ * skipped at memcmp's speed, the others compared word by word without branches. Returns
+ * nonzero if any word differs.
+ */
+static int rw_diff(const uint64_t *pre, const uint64_t *now, uint64_t *diff)
+{
+	uint64_t any = 0;
+	for (unsigned c = 0; c < RW_WORDS / RW_CHUNK; c++) {
+		const uint64_t *p = pre + c * RW_CHUNK, *q = now + c * RW_CHUNK;
+		uint64_t m = 0;
+		if (memcmp(p, q, 8 * RW_CHUNK) != 0)
+			for (unsigned k = 0; k < RW_CHUNK; k++)
+				m |= (uint64_t)(p[k] != q[k]) << k;
+		diff[c] = m;
+		any |= m;
+	}
+	return any != 0;
+}
+
+/* Write the words diff marks from now into the committed copy of their page. */
+static void rw_copy_apply(uint64_t *copy, const uint64_t *now, const uint64_t *diff)
+{
+	for (unsigned c = 0; c < RW_WORDS / RW_CHUNK; c++)
+		for (uint64_t m = diff[c]; m; m &= m - 1) {
+			unsigned j = c * RW_CHUNK + (unsigned)__builtin_ctzll(m);
+			copy[j] = now[j];
+		}
+}
+
+/*
  * Append the undo records of one logged page: its marker, then each run of words that now
- * differ from the pre-image, with the old bytes. 0 if the ring has no room.
+ * differ from the pre-image, with the old bytes. diff: rw_diff's bitmap of the page, or null
+ * if not computed yet. 0 if the ring has no room.
  */
 static int rw_keep_page(struct rw_tx *tx, int64_t start, struct rw_region *r, uint64_t page,
-                        const uint64_t *pre, const uint64_t *now)
+                        const uint64_t *pre, const uint64_t *now, const uint64_t *diff)
 {
 	int64_t *keyed = &r->keyed[(page - r->vaddr) / RW_PAGE];
 	int64_t last = *keyed - 1; /* commit number of its last whole record, -1: none */
 	int64_t oldest = tx->ncommits - tx->nhist; /* the oldest commit kept (before this one) */
 	int whole = last < oldest || last >= tx->ncommits || tx->ncommits - last >= tx->keyevery;
+	uint64_t own[RW_WORDS / RW_CHUNK];
+	if (!whole && !diff) {
+		rw_diff(pre, now, own);
+		diff = own;
+	}
 	/* A page logged but left as it was (most are: the MMU logs the pages a server wrote in
 	 * recent requests up front) has nothing to undo: no record, unless its whole record is due. */
-	if (!whole && memcmp(pre, now, RW_PAGE) == 0)
-		return 1;
+	if (!whole) {
+		uint64_t any = 0;
+		for (unsigned c = 0; c < RW_WORDS / RW_CHUNK; c++)
+			any |= diff[c];
+		if (!any)
+			return 1;
+	}
 	uint64_t rec[2] = { page, 0 };
 	if (!rw_append(tx, start, rec, sizeof rec, 0, 0))
 		return 0;
@@ -229,18 +282,7 @@ static int rw_keep_page(struct rw_tx *tx, int64_t start, struct rw_region *r, ui
 		*keyed = tx->ncommits + 1; /* (this commit's number, once it is made) */
 		return 1;
 	}
-	/* Which words differ, as a bitmap: 512-byte chunks left as they were (most of a page a
-	 * request wrote) are skipped at memcmp's speed, the others compared word by word without
-	 * branches. Then the runs, from the set bits, with gaps under RW_GAP words merged. */
-	uint64_t diff[RW_WORDS / RW_CHUNK];
-	for (unsigned c = 0; c < RW_WORDS / RW_CHUNK; c++) {
-		const uint64_t *p = pre + c * RW_CHUNK, *q = now + c * RW_CHUNK;
-		uint64_t m = 0;
-		if (memcmp(p, q, 8 * RW_CHUNK) != 0)
-			for (unsigned k = 0; k < RW_CHUNK; k++)
-				m |= (uint64_t)(p[k] != q[k]) << k;
-		diff[c] = m;
-	}
+	/* The runs, from the differing words' bits, with gaps under RW_GAP words merged. */
 	unsigned from = 0, to = 0; /* the run being built: [from, to), empty if to == 0 */
 	for (unsigned c = 0; c < RW_WORDS / RW_CHUNK; c++) {
 		for (uint64_t m = diff[c]; m; m &= m - 1) {
@@ -260,11 +302,17 @@ static int rw_keep_page(struct rw_tx *tx, int64_t start, struct rw_region *r, ui
 	return 1;
 }
 
-/* Commit: keep the new contents; keep what it changed as history if that is wanted. */
+/*
+ * Commit: keep the new contents; keep what it changed as history if that is wanted, and write
+ * it into the committed copy if one is kept.
+ */
 void rw_tx_commit(struct rw_tx *tx)
 {
 	rw_end(tx);
-	if (tx->overflow || tx->maxhist <= 0 || tx->dcap <= 0) {
+	if (tx->overflow)
+		tx->copyok = 0; /* pages were written unlogged: the copy cannot know them */
+	int hist = !tx->overflow && tx->maxhist > 0 && tx->dcap > 0;
+	if (!hist) {
 		/* without a complete log this transaction cannot be undone, nor any before it */
 		rw_tx_drop_history(tx);
 	} else {
@@ -272,19 +320,31 @@ void rw_tx_commit(struct rw_tx *tx)
 			tx->dhead = tx->dend = 0;
 		if (tx->nhist == tx->maxhist)
 			rw_evict_oldest(tx);
+	}
+	if (hist || tx->copyok) {
 		int64_t start = tx->dend;
-		int ok = 1;
-		for (int64_t s = tx->cur; ok && s < tx->cur + tx->npages; s++) {
+		int ok = hist;
+		for (int64_t s = tx->cur; s < tx->cur + tx->npages; s++) {
 			uint64_t page = tx->logaddr[s % tx->maxpages];
 			struct rw_region *r = rw_find(tx, page);
-			if (r)
-				ok = rw_keep_page(tx, start, r, page,
-				                  (const uint64_t *)rw_slot(tx, s),
-				                  (const uint64_t *)(r->host + (page - r->vaddr)));
+			if (!r)
+				continue;
+			const uint64_t *pre = (const uint64_t *)rw_slot(tx, s);
+			const uint64_t *now = (const uint64_t *)(r->host + (page - r->vaddr));
+			const uint64_t *known = 0;
+			uint64_t diff[RW_WORDS / RW_CHUNK];
+			if (tx->copyok && r->copy) {
+				if (rw_diff(pre, now, diff))
+					rw_copy_apply((uint64_t *)(r->copy + (page - r->vaddr)),
+					              now, diff);
+				known = diff;
+			}
+			if (ok)
+				ok = rw_keep_page(tx, start, r, page, pre, now, known);
 		}
-		if (!ok) {
+		if (hist && !ok) {
 			rw_tx_drop_history(tx); /* larger than the whole ring */
-		} else {
+		} else if (hist) {
 			tx->hstart[tx->ncommits % tx->maxhist] = start;
 			tx->ncommits++;
 			tx->nhist++;
@@ -344,8 +404,11 @@ static int rw_walk(struct rw_tx *tx, int64_t from, int64_t to, enum rw_walk_mode
 		}
 		if (mode == RW_RESTORE) {
 			struct rw_region *r = rw_find(tx, a & ~(uint64_t)(RW_PAGE - 1));
-			if (r)
+			if (r) {
 				rw_dget(tx, pos, r->host + (a - r->vaddr), (size_t)len);
+				if (tx->copyok && r->copy) /* the copy goes back with memory */
+					rw_dget(tx, pos, r->copy + (a - r->vaddr), (size_t)len);
+			}
 		} else if (mode == RW_READ) {
 			uint64_t b = a + len;
 			uint64_t x = a > lo ? a : lo, y = b < hi ? b : hi;
@@ -430,6 +493,68 @@ int rw_tx_hist_read(struct rw_tx *tx, int32_t back, uint64_t vaddr, uint8_t *dst
 		rw_walk(tx, from, to, RW_READ, vaddr, vaddr + (uint64_t)len, dst, 0, 0);
 	}
 	return 1;
+}
+
+/*
+ * Copy memory over the committed copy where they differ (memory is taken as correct: the
+ * guest ran outside a transaction, or the copy was just made); the copy holds memory from now
+ * on. Returns the pages copied, or -1 if a transaction is open.
+ */
+int rw_tx_copy_sync(struct rw_tx *tx)
+{
+	if (tx->active || tx->npages != 0)
+		return -1;
+	int n = 0;
+	for (int32_t i = 0; i < tx->nregions; i++) {
+		struct rw_region *r = &tx->regions[i];
+		if (!r->copy)
+			continue;
+		for (uint64_t off = 0; off < r->size; off += RW_PAGE)
+			if (memcmp(r->host + off, r->copy + off, RW_PAGE) != 0) {
+				memcpy(r->copy + off, r->host + off, RW_PAGE);
+				n++;
+			}
+	}
+	tx->copyok = 1;
+	return n;
+}
+
+/*
+ * With no transaction open and the committed copy valid, find every page of memory that
+ * differs from its copy (a change that no transaction made), name up to max of them in out
+ * and, if restore, put it back. Returns how many pages differed, or -1 if the copy is not
+ * valid or a transaction is open.
+ */
+int rw_tx_copy_heal(struct rw_tx *tx, uint64_t *out, int32_t max, int32_t restore)
+{
+	if (!tx->copyok || tx->active || tx->npages != 0)
+		return -1;
+	int n = 0;
+	for (int32_t i = 0; i < tx->nregions; i++) {
+		struct rw_region *r = &tx->regions[i];
+		if (!r->copy)
+			continue;
+		for (uint64_t off = 0; off < r->size; off += RW_PAGE)
+			if (memcmp(r->host + off, r->copy + off, RW_PAGE) != 0) {
+				if (n < max)
+					out[n] = r->vaddr + off;
+				n++;
+				if (restore)
+					memcpy(r->host + off, r->copy + off, RW_PAGE);
+			}
+	}
+	return n;
+}
+
+/* Zeroed memory for a committed copy (untouched pages cost nothing), and its release. */
+void *rw_copy_alloc(uint64_t size)
+{
+	return calloc(1, (size_t)size);
+}
+
+void rw_copy_free(void *p)
+{
+	free(p);
 }
 
 int rw_tx_size(void)

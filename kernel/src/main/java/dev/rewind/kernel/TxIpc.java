@@ -382,6 +382,7 @@ final class TxIpc implements Recovery {
         // The scrub undoes exactly to the newest request that wrote a changed page, so that
         // request's record must be the whole page as it found it.
         tracker.keepWholePages(server.spec().txipc().scrub());
+        tracker.keepCopy(server.spec().txipc().keepCopy());
         history.clear();
         current = null;
         ranOutside = true;
@@ -405,6 +406,7 @@ final class TxIpc implements Recovery {
         if (!server.inRequest()) {
             ranOutside = true; // its writes now are in no undo log: no replay past here
             scrubStale = true; // nor are their checksums recorded
+            server.cpu().tracker().copyStale(); // nor does the committed copy see them
         }
     }
 
@@ -1121,6 +1123,7 @@ final class TxIpc implements Recovery {
 
         boolean codeTouched = readOnlyLogged(tracker.loggedPages());
         int pages = tracker.rollback();
+        healFromCopy(tracker);
         long nanos = System.nanoTime() - now;
         if (codeTouched) {
             // Pages the guest cannot write were changed behind Unicorn's back (by a tool such as
@@ -1184,6 +1187,42 @@ final class TxIpc implements Recovery {
         k.observer.taskRecovered(server, fault, faultedBadge, pages, nanos);
         return new RecoveryOutcome.RolledBack(faultedBadge, faultedLabel, pages, nanos, again, undone[0], undone[1]);
     }
+
+    /**
+     * After a rollback, memory should be as the last commit left it: put back each page that
+     * differs from the committed copy ({@code keep_copy}). Such a change was made outside any
+     * request (a bit flipped in memory between requests, or during this one in a place it had
+     * not written), so no undo log holds it; in a page no kept request wrote, no replay of the
+     * history could undo it either.
+     */
+    private void healFromCopy(WriteTracker tracker) {
+        int n = tracker.healFromCopy(healed);
+        if (n <= 0) {
+            return;
+        }
+        copyHeals++;
+        copyHealedPages += n;
+        StringBuilder where = new StringBuilder();
+        for (int i = 0; i < Math.min(n, healed.length); i++) {
+            where.append(i == 0 ? "0x" : ", 0x").append(Long.toHexString(healed[i]));
+        }
+        k.recoveryNote(
+                log,
+                "txipc: task {}: {} page{} ({}{}) differed from the copy of the last commit: changed between"
+                        + " requests, put back",
+                server,
+                n,
+                n == 1 ? "" : "s",
+                where,
+                n > healed.length ? ", ..." : "");
+    }
+
+    /** Pages the last heal put back (the first few). */
+    private final long[] healed = new long[4];
+    /** Aborts after which the committed copy put pages back, and the pages, for tests. */
+    long copyHeals;
+
+    long copyHealedPages;
 
     /** True if one of {@code pages} is one the guest cannot write (a tool changed code or read-only data). */
     private boolean readOnlyLogged(long[] pages) {

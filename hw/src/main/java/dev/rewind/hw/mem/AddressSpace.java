@@ -252,6 +252,9 @@ public final class AddressSpace implements AutoCloseable {
             a += n;
             done += n;
         }
+        if (log && tracker != null && !tracker.active()) {
+            tracker.hostWrote(vaddr, len);
+        }
         return true;
     }
 
@@ -296,6 +299,9 @@ public final class AddressSpace implements AutoCloseable {
         }
         if (len > 0) {
             to.buf.put((int) pd, from.buf, (int) ps, len);
+            if (to.tracker != null && !to.tracker.active()) {
+                to.tracker.hostWrote(dst, len);
+            }
         }
         return true;
     }

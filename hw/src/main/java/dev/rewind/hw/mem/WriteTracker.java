@@ -88,6 +88,70 @@ public interface WriteTracker extends AutoCloseable {
     /** Forget every kept committed transaction (their writes can no longer be undone). */
     void dropHistory();
 
+    /**
+     * Keep a committed copy of the writable data regions (true): memory as the last commit left
+     * it, updated with the words each transaction changed, so that {@link #healFromCopy} can put
+     * back what changed outside any transaction. It is made from memory when the next
+     * transaction begins, and again after {@link #copyStale} (not sooner than some commits after
+     * the last time: see NativeWriteTracker). Trackers that cannot keep one ignore this. Only
+     * with no transaction open.
+     */
+    default void keepCopy(boolean on) {}
+
+    /** True if a committed copy is kept ({@link #keepCopy}). */
+    default boolean keepsCopy() {
+        return false;
+    }
+
+    /**
+     * Memory changed in a way the tracker did not see (the guest ran outside a transaction):
+     * the committed copy is made from memory again when the next transaction begins.
+     */
+    default void copyStale() {}
+
+    /**
+     * True once the tracker stopped making the copy again after {@link #copyStale}: the guest
+     * ran outside a transaction again soon after each of its last few syncs, so the copy was
+     * almost never valid.
+     */
+    default boolean copyGivenUp() {
+        return false;
+    }
+
+    /**
+     * The host wrote [vaddr, vaddr+len) with no transaction open (a request's message, a
+     * debugger's write): a change the committed copy takes in, since no undo log has it.
+     */
+    default void hostWrote(long vaddr, long len) {}
+
+    /**
+     * With no transaction open, put back every page of the writable data regions that differs
+     * from the committed copy (changed outside any transaction: a bit flipped in memory), naming
+     * up to {@code out.length} of them in {@code out}. Returns how many differed, or -1 if no
+     * valid copy is kept.
+     */
+    default int healFromCopy(long[] out) {
+        return -1;
+    }
+
+    /**
+     * As {@link #healFromCopy}, changing nothing: how many pages differ from the committed copy
+     * (the first named in {@code out}), or -1 if no valid copy is kept or a transaction is open.
+     */
+    default int compareWithCopy(long[] out) {
+        return -1;
+    }
+
+    /** How many times the committed copy was made from memory ({@link #copyStale}, the first). */
+    default long copySyncs() {
+        return 0;
+    }
+
+    /** Pages copied by those syncs (only the pages that differed are copied). */
+    default long copySyncPages() {
+        return 0;
+    }
+
     /** A region was mapped into the address space (also called for regions present at creation). */
     void regionMapped(Region r, long hostAddress);
 

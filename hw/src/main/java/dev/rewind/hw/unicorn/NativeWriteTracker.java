@@ -42,8 +42,9 @@ public final class NativeWriteTracker implements WriteTracker {
     private static final int OFF_MAXTX = 96;
     private static final int OFF_DLOG = 104;
     private static final int OFF_DCAP = 112;
-    private static final int SIZE = 136;
-    private static final int REGION_SIZE = 40;
+    private static final int OFF_COPYOK = 136;
+    private static final int SIZE = 144;
+    private static final int REGION_SIZE = 48;
     private static final int OFF_KEYEVERY = 100;
     /** A page's history record is its whole pre-image at least every this many commits. */
     static final int KEY_EVERY = 16;
@@ -70,6 +71,14 @@ public final class NativeWriteTracker implements WriteTracker {
         static native int rw_tx_hist_pages(Pointer tx, int back, long[] out, int max);
 
         static native int rw_tx_hist_read(Pointer tx, int back, long vaddr, byte[] dst, int len);
+
+        static native int rw_tx_copy_sync(Pointer tx);
+
+        static native int rw_tx_copy_heal(Pointer tx, long[] out, int max, int restore);
+
+        static native Pointer rw_copy_alloc(long size);
+
+        static native void rw_copy_free(Pointer p);
     }
 
     private static final Pointer WRITE_HOOK = NativeHooks.function("rw_write_hook");
@@ -194,17 +203,14 @@ public final class NativeWriteTracker implements WriteTracker {
         while (at < n && regions.get(at)[0] < r.vaddr()) {
             at++;
         }
-        regions.add(
-                at,
-                new long[] {r.vaddr(), r.size(), hostAddress, Pointer.nativeValue(bits), Pointer.nativeValue(keyed)});
+        regions.add(at, new long[] {
+            r.vaddr(), r.size(), hostAddress, Pointer.nativeValue(bits), Pointer.nativeValue(keyed), 0, r.perms()
+        });
+        if (copies) {
+            allocateCopy(regions.get(at)); // (zero, as the fresh region is: the copy stays valid)
+        }
         for (int i = table == regionTable ? at : 0; i <= n; i++) {
-            long[] e = regions.get(i);
-            long off = (long) REGION_SIZE * i;
-            table.setLong(off, e[0]);
-            table.setLong(off + 8, e[1]);
-            table.setLong(off + 16, e[2]);
-            table.setLong(off + 24, e[3]);
-            table.setLong(off + 32, e[4]);
+            writeRegion(table, i);
         }
         bitmaps.add(bits);
         bitmaps.add(keyed);
@@ -213,8 +219,171 @@ public final class NativeWriteTracker implements WriteTracker {
         view.putInt(OFF_NREGIONS, n + 1);
     }
 
+    private void writeRegion(Memory table, int i) {
+        long[] e = regions.get(i);
+        long off = (long) REGION_SIZE * i;
+        for (int k = 0; k < 6; k++) {
+            table.setLong(off + 8L * k, e[k]);
+        }
+    }
+
+    // ---- the committed copy (undo_log.c) ----
+
+    /** True once {@link #keepCopy} asked for copies: every writable data region has one. */
+    private boolean copies;
+    /** Copies made, by region start: allocated natively (calloc), freed at {@link #close}. */
+    private final List<Pointer> copyMemory = new ArrayList<>();
+    /** Per region entry with a copy: views of its memory and of its copy (for {@link #hostWrote}). */
+    private final java.util.Map<long[], ByteBuffer[]> copyViews = new java.util.IdentityHashMap<>();
+
+    /**
+     * A stale copy is made again at a transaction's start only if this many commits were made
+     * since it last was (or never was): a sync compares all the server's data pages (~26 us for
+     * the network stack's 1 MiB heap), and a server that runs outside a request after every
+     * reply (the network stack's timers) would pay that at every request. Such a server has a
+     * valid copy only now and then; one that runs outside requests only at start-up (or
+     * rarely) has it from its first request on.
+     */
+    static final int COPY_RESYNC_COMMITS = 64;
+
+    /**
+     * After this many syncs in a row whose copy went stale again within
+     * {@link #COPY_RESYNC_COMMITS} commits, the copy is given up: the server runs outside its
+     * requests all the time, and would pay a sync every {@link #COPY_RESYNC_COMMITS} requests
+     * for a copy that is almost never valid.
+     */
+    static final int COPY_GIVE_UP = 3;
+
+    private long commitsSinceSync = COPY_RESYNC_COMMITS;
+    /** {@link #commitsSinceSync} when the copy last went stale. */
+    private long staleAt;
+
+    private int quickStales;
+    private boolean copyGivenUp;
+    private long copySyncs;
+    private long copySyncPages;
+
+    /** A data region (writable, not executable) gets a copy; code never changes but by the host. */
+    private static boolean copied(long[] e) {
+        int perms = (int) e[6];
+        return (perms & dev.rewind.hw.mem.Perm.WRITE) != 0 && (perms & dev.rewind.hw.mem.Perm.EXEC) == 0;
+    }
+
+    private void allocateCopy(long[] e) {
+        if (!copied(e) || e[5] != 0) {
+            return;
+        }
+        Pointer p = Calls.rw_copy_alloc(e[1]);
+        if (p == null) {
+            throw new dev.rewind.hw.mem.OutOfMemoryException(
+                    "no host memory for the committed copy of " + (e[1] >> 10) + " KiB at 0x" + Long.toHexString(e[0]));
+        }
+        copyMemory.add(p);
+        e[5] = Pointer.nativeValue(p);
+        copyViews.put(e, new ByteBuffer[] {new Pointer(e[2]).getByteBuffer(0, e[1]), p.getByteBuffer(0, e[1])});
+    }
+
+    @Override
+    public void keepCopy(boolean on) {
+        if (active()) {
+            throw new IllegalStateException("keepCopy with a transaction open");
+        }
+        if (!on || copies) {
+            return;
+        }
+        copies = true;
+        for (int i = 0; i < regions.size(); i++) {
+            allocateCopy(regions.get(i));
+            writeRegion(regionTable, i);
+        }
+        view.putInt(OFF_COPYOK, 0); // (made from memory when the next transaction begins)
+    }
+
+    @Override
+    public boolean keepsCopy() {
+        return copies;
+    }
+
+    @Override
+    public void copyStale() {
+        if (view.getInt(OFF_COPYOK) != 0) {
+            staleAt = commitsSinceSync;
+            view.putInt(OFF_COPYOK, 0);
+        }
+    }
+
+    @Override
+    public boolean copyGivenUp() {
+        return copyGivenUp;
+    }
+
+    @Override
+    public void hostWrote(long vaddr, long len) {
+        if (!copies || len <= 0 || view.getInt(OFF_COPYOK) == 0 || active()) {
+            return;
+        }
+        long a = vaddr;
+        long end = vaddr + len;
+        while (a < end) {
+            long[] e = regionOf(a);
+            if (e == null) {
+                return; // (the write was checked against the space's regions: cannot happen)
+            }
+            long n = Math.min(end, e[0] + e[1]) - a;
+            ByteBuffer[] v = copyViews.get(e);
+            if (v != null) {
+                int off = (int) (a - e[0]);
+                v[1].put(off, v[0], off, (int) n);
+            }
+            a += n;
+        }
+    }
+
+    private long[] regionOf(long a) {
+        for (long[] e : regions) {
+            if (a - e[0] >= 0 && a - e[0] < e[1]) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public int healFromCopy(long[] out) {
+        if (!copies) {
+            return -1;
+        }
+        int n = Calls.rw_tx_copy_heal(tx, out, out.length, 1);
+        if (n > 0) {
+            restores++;
+        }
+        return n;
+    }
+
+    @Override
+    public int compareWithCopy(long[] out) {
+        return copies ? Calls.rw_tx_copy_heal(tx, out, out.length, 0) : -1;
+    }
+
+    @Override
+    public long copySyncs() {
+        return copySyncs;
+    }
+
+    @Override
+    public long copySyncPages() {
+        return copySyncPages;
+    }
+
     @Override
     public void begin() {
+        if (copies && view.getInt(OFF_COPYOK) == 0 && commitsSinceSync >= COPY_RESYNC_COMMITS && !copyGivenUp) {
+            quickStales = copySyncs > 0 && staleAt < COPY_RESYNC_COMMITS ? quickStales + 1 : 0;
+            copyGivenUp = quickStales >= COPY_GIVE_UP;
+            commitsSinceSync = 0;
+            copySyncs++;
+            copySyncPages += Calls.rw_tx_copy_sync(tx);
+        }
         if (mmu != null) {
             mmu.beginTransaction(); // active, and an empty TLB: no page stays writable unlogged
         } else {
@@ -331,6 +500,7 @@ public final class NativeWriteTracker implements WriteTracker {
 
     @Override
     public void commit() {
+        commitsSinceSync++;
         if (view.getInt(OFF_NPAGES) == 0 && view.getInt(OFF_OVERFLOW) == 0 && view.getInt(OFF_MAXHIST) == 0) {
             view.putInt(OFF_ACTIVE, 0); // nothing logged: no native call
             return;
@@ -363,6 +533,11 @@ public final class NativeWriteTracker implements WriteTracker {
         if (prefaulted) {
             givePooled(historyLog); // (its contents are never read before a commit writes them)
         }
+        for (Pointer p : copyMemory) {
+            Calls.rw_copy_free(p);
+        }
+        copyMemory.clear();
+        copyViews.clear();
     }
 
     private boolean closed;

@@ -59,6 +59,7 @@ final class ManifestParser {
             "verify",
             "scrub",
             "code_check",
+            "keep_copy",
             "devices",
             "shadow");
 
@@ -445,7 +446,8 @@ final class ManifestParser {
                 (int) integer(t, "replay_depth", ctx, d.replayDepth(), 0, TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH),
                 verify(t, b, ctx),
                 scrub(t, b, ctx),
-                codeCheck(t, b, ctx));
+                codeCheck(t, b, ctx),
+                recoveryFlag(t, b, ctx, "keep_copy", true, RecoveryPolicy.TXIPC));
         return b;
     }
 

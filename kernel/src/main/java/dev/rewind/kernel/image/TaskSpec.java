@@ -107,6 +107,9 @@ public record TaskSpec(
      *                      checked against checksums while the server waits for a request
      * @param codeCheck     {@code code_check = true} (the default; txipc and shadow): the code is
      *                      compared with the image before each reply leaves
+     * @param keepCopy      {@code keep_copy = true} (the default): a copy of the server's writable
+     *                      memory as its last commit left it is kept, and after an abort every page
+     *                      that differs from it (changed between requests) is put back
      */
     public record TxipcLimits(
             long deadlineMs,
@@ -115,11 +118,12 @@ public record TaskSpec(
             int replayDepth,
             boolean verifyDual,
             boolean scrub,
-            boolean codeCheck) {
+            boolean codeCheck,
+            boolean keepCopy) {
         public static final int DEFAULT_REPLAY_DEPTH = 512;
         public static final int MAX_REPLAY_DEPTH = 4096;
         public static final TxipcLimits DEFAULT =
-                new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false, false, true);
+                new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false, false, true, true);
         public static final long MAX_DEADLINE_MS = 600_000;
         public static final int MAX_ABORTS = 100_000;
         public static final long MAX_WINDOW_MS = 3_600_000;
@@ -132,6 +136,17 @@ public record TaskSpec(
                 boolean verifyDual,
                 boolean scrub) {
             this(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, true);
+        }
+
+        public TxipcLimits(
+                long deadlineMs,
+                int maxAborts,
+                long abortWindowMs,
+                int replayDepth,
+                boolean verifyDual,
+                boolean scrub,
+                boolean codeCheck) {
+            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, codeCheck, true);
         }
 
         public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs) {
@@ -148,17 +163,23 @@ public record TaskSpec(
 
         /** These limits with verification {@code dual} on or off. */
         public TxipcLimits withVerifyDual(boolean dual) {
-            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, dual, scrub, codeCheck);
+            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, dual, scrub, codeCheck, keepCopy);
         }
 
         /** These limits with scrubbing between requests on or off. */
         public TxipcLimits withScrub(boolean on) {
-            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, on, codeCheck);
+            return new TxipcLimits(
+                    deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, on, codeCheck, keepCopy);
         }
 
         /** These limits with the code check before each reply on or off. */
         public TxipcLimits withCodeCheck(boolean on) {
-            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, on);
+            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, on, keepCopy);
+        }
+
+        /** These limits with the committed copy kept or not. */
+        public TxipcLimits withKeepCopy(boolean on) {
+            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, codeCheck, on);
         }
     }
 

@@ -196,6 +196,26 @@ class ManifestTest {
     }
 
     @Test
+    void keepCopyIsOnByDefaultABooleanAndOnlyUnderTxipc() throws ManifestException {
+        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
+        assertTrue(Manifest.parse(head, "x.toml").tasks().get(0).txipc().keepCopy());
+        assertFalse(Manifest.parse(head + "keep_copy = false\n", "x.toml")
+                .tasks()
+                .get(0)
+                .txipc()
+                .keepCopy());
+        ManifestException e =
+                assertThrows(ManifestException.class, () -> Manifest.parse(head + "keep_copy = 1\n", "x.toml"));
+        assertTrue(e.getMessage().startsWith("x.toml:5: task 'kv': 'keep_copy' must be true or false"), e.getMessage());
+        e = assertThrows(
+                ManifestException.class,
+                () -> Manifest.parse(
+                        "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"restart\"\nkeep_copy = true\n",
+                        "x.toml"));
+        assertTrue(e.getMessage().contains("'keep_copy' applies only to recovery = \"txipc\""), e.getMessage());
+    }
+
+    @Test
     void scrubIsABooleanAndOnlyUnderTxipc() throws ManifestException {
         String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
         assertFalse(Manifest.parse(head, "x.toml").tasks().get(0).txipc().scrub());

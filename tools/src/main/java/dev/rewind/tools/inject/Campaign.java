@@ -189,7 +189,8 @@ public final class Campaign {
                         replayDepth >= 0 ? replayDepth : t.txipc().replayDepth(),
                         verifyDual || t.txipc().verifyDual(),
                         t.txipc().scrub(), // (as the manifest says)
-                        t.txipc().codeCheck());
+                        t.txipc().codeCheck(),
+                        t.txipc().keepCopy());
                 long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
                 if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
                     throw new IllegalArgumentException(

@@ -1,0 +1,235 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.hw.mem.WriteTracker;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code keep_copy} (the default under txipc): the tracker keeps a copy of the server's
+ * writable memory as its last commit left it. After every reply of a fault-free run, memory
+ * equals the copy (nothing changes memory that the copy does not see); a bit flipped in
+ * memory between requests, in a page no kept request wrote, is put back from it after the
+ * abort of the first request that trips on it.
+ */
+class TxIpcCopyTest {
+    static TxIpcReplayTest.FarGet far;
+
+    @BeforeAll
+    static void findTarget() throws Exception {
+        TxIpcReplayTest.labels.clear();
+        TxIpcReplayTest.keys.clear();
+        try {
+            TxIpcReplayTest.record();
+            far = TxIpcReplayTest.strikeFarBeforeAGet(100);
+        } finally {
+            TxIpcReplayTest.labels.clear();
+            TxIpcReplayTest.keys.clear();
+        }
+    }
+
+    /** After each reply of a txipc server: memory compared with the committed copy. */
+    static class Audit implements KernelProbe {
+        int equal;
+        int stale;
+        long syncs;
+        long syncPages;
+        final List<String> differed = new ArrayList<>();
+
+        @Override
+        public void replied(Task server) {
+            if (!(server.recovery() instanceof TxIpc)) {
+                return;
+            }
+            WriteTracker t = server.cpu().tracker();
+            assertTrue(t.keepsCopy(), server.name() + " keeps a copy by default");
+            long[] pages = new long[4];
+            int n = t.compareWithCopy(pages);
+            syncs = t.copySyncs();
+            syncPages = t.copySyncPages();
+            if (n == 0) {
+                equal++;
+            } else if (n < 0) {
+                stale++;
+            } else {
+                differed.add(server.name() + ": " + n + " pages, first 0x" + Long.toHexString(pages[0]));
+            }
+        }
+    }
+
+    static void audit(String builtin, int atLeast) throws Exception {
+        Audit a = new Audit();
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(builtin), a);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertEquals(0, r.faults.size(), r::toString);
+        assertEquals(List.of(), a.differed, builtin + ": memory differs from the copy after a commit");
+        assertTrue(a.equal >= atLeast, builtin + ": " + a.equal + " replies compared, " + a.stale + " stale");
+        // made once, at the first request (after start-up ran outside any), and kept up since
+        assertEquals(1, a.syncs, builtin);
+    }
+
+    @Test
+    void afterEveryReplyOfKvMemoryEqualsTheCopy() throws Exception {
+        audit("t_kv_oracle.toml", 500);
+    }
+
+    @Test
+    void afterEveryReplyOfFsMemoryEqualsTheCopy() throws Exception {
+        audit("t_fs_oracle.toml", 300);
+    }
+
+    @Test
+    void afterEveryReplyOfBankMemoryEqualsTheCopy() throws Exception {
+        audit("t_bank_oracle.toml", 100);
+    }
+
+    /**
+     * The network stack runs outside a request after each reply (its timers), where no undo
+     * log sees its stores: the copy goes stale at once after each sync, and after a few such
+     * syncs it is given up rather than made again every 64 requests.
+     */
+    @Test
+    void theNetworkStackRunsOutsideItsRequestsAndItsCopyIsGivenUp() throws Exception {
+        boolean[] givenUp = {false};
+        Audit a = new Audit() {
+            @Override
+            public void replied(Task server) {
+                super.replied(server);
+                if (server.name().equals("net")) {
+                    givenUp[0] = server.cpu().tracker().copyGivenUp();
+                }
+            }
+        };
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_net_oracle.toml"), a);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertEquals(List.of(), a.differed, "memory differs from the copy after a commit");
+        assertTrue(a.stale > 200, a.equal + " equal, " + a.stale + " stale");
+        assertTrue(a.syncs <= 4, "syncs: " + a.syncs);
+        assertTrue(givenUp[0], "the copy was given up");
+    }
+
+    @Test
+    void afterEveryReplyOfAarch64KvMemoryEqualsTheCopy() throws Exception {
+        audit("aarch64/t_kv_oracle.toml", 500);
+    }
+
+    /**
+     * Right after kv's reply {@code n} (no request open): flips bit 36 of the value pointer of
+     * {@code key}'s entry in memory itself ({@code writeUnlogged}, as the fault injector's
+     * memory flips are written), so the next get of the key traps.
+     */
+    static final class PointerFlipper implements KernelProbe {
+        final int n;
+        final String key;
+        int replies;
+        long flippedAt;
+        TxIpc txipc;
+
+        PointerFlipper(int n, String key) {
+            this.n = n;
+            this.key = key;
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (!server.name().equals("kv")) {
+                return;
+            }
+            txipc = (TxIpc) server.recovery();
+            if (++replies != n) {
+                return;
+            }
+            long entries = server.image().symbol("entries").orElseThrow();
+            TxIpcReplayTest.EntryLayout l = TxIpcReplayTest.EntryLayout.of(server);
+            byte[] e = new byte[l.size()];
+            for (int i = 0; i < l.count(); i++) {
+                long at = entries + (long) i * l.size();
+                server.cpu().memory().read(at, e, 0, l.size());
+                if (e[l.used()] == 1
+                        && new String(e, l.key(), key.length(), StandardCharsets.ISO_8859_1).equals(key)
+                        && e[l.key() + key.length()] == 0) {
+                    long val = ByteBuffer.wrap(e, l.val(), 8)
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .getLong();
+                    byte[] bad = ByteBuffer.allocate(8)
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .putLong(val ^ (1L << 36))
+                            .array();
+                    assertTrue(server.cpu().memory().writeUnlogged(at + l.val(), bad, 0, 8));
+                    flippedAt = at + l.val();
+                    return;
+                }
+            }
+        }
+    }
+
+    static String manifest(String extra) throws Exception {
+        return Fixtures.manifest("t_kv_oracle.toml").replace("recovery = \"txipc\"", "recovery = \"txipc\"\n" + extra);
+    }
+
+    @Test
+    void aPointerFlippedInMemoryWithNoHistoryIsPutBackFromTheCopy() throws Exception {
+        // replay_depth = 0: no request is kept, so no replay could reach the flip.
+        PointerFlipper probe = new PointerFlipper(far.strike(), far.key());
+        GuestRun r = GuestRun.bootManifest(manifest("replay_depth = 0"), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.flippedAt != 0, "the key's entry was found");
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        // The get traps on the wild pointer; its rollback finds the entry's page changed since
+        // the last commit and puts it back; the get runs again, unseen by the client.
+        assertEquals(1, r.faults.size(), r::toString);
+        assertTrue(r.faults.get(0).fault().kind().name().startsWith("UNMAPPED"), r::toString);
+        assertEquals(1, probe.txipc.copyHeals, r::toString);
+        assertEquals(1, probe.txipc.copyHealedPages, r::toString);
+        assertEquals(0, r.replays.size(), r::toString);
+        assertEquals(1, r.result.task("kv").id().generation(), "no restart");
+    }
+
+    @Test
+    void withTheHistoryTheCopyPutsItBackBeforeAnyReplay() throws Exception {
+        PointerFlipper probe = new PointerFlipper(far.strike(), far.key());
+        GuestRun r = GuestRun.bootManifest(manifest(""), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.flippedAt != 0, "the key's entry was found");
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals(1, probe.txipc.copyHeals, r::toString);
+        assertEquals(0, r.replays.size(), "the get ran again on the repaired page: no replay: " + r);
+        assertEquals(1, r.result.task("kv").id().generation(), "no restart");
+    }
+
+    @Test
+    void withoutTheCopyTheSameFlipIsNotRecovered() throws Exception {
+        PointerFlipper probe = new PointerFlipper(far.strike(), far.key());
+        GuestRun r =
+                GuestRun.bootManifest(manifest("replay_depth = 0\nkeep_copy = false"), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.flippedAt != 0, "the key's entry was found");
+        assertFalse(probe.txipc.copyHeals > 0);
+        assertFalse(r.console.contains("kv_oracle: ok"), r::toString);
+        assertTrue(r.faults.size() > 1, r::toString);
+    }
+
+    @Test
+    void aFaultFreeRunKeepsNoCopyWhenAskedNotTo() throws Exception {
+        Audit a = new Audit() {
+            @Override
+            public void replied(Task server) {
+                if (server.recovery() instanceof TxIpc) {
+                    assertFalse(server.cpu().tracker().keepsCopy());
+                    equal++;
+                }
+            }
+        };
+        GuestRun r = GuestRun.bootManifest(manifest("keep_copy = false"), Fixtures.CONFIG, a, null);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(a.equal > 100, r::toString);
+    }
+}
