@@ -262,6 +262,7 @@ final class Ipc {
             endWaitAny(w);
             w.recovery().woke();
             w.waitAnyResult(Abi.WOKEN, n.bits);
+            w.recovery().consumed(n, n.bits);
             n.bits = 0;
             k.wake(w);
             return;
@@ -272,6 +273,7 @@ final class Ipc {
             woken[0] = Abi.OK;
             woken[1] = n.bits;
             w.recovery().answered(Abi.SYS_WAIT, woken, 2);
+            w.recovery().consumed(n, n.bits);
             n.bits = 0;
             k.wake(w);
         }
@@ -291,6 +293,9 @@ final class Ipc {
         if (n.bits != 0 || !block) {
             long bits = n.bits;
             n.bits = 0;
+            if (bits != 0) {
+                t.recovery().consumed(n, bits);
+            }
             return f.ret(Abi.OK, bits);
         }
         t.blockWaiting(n);
@@ -346,6 +351,7 @@ final class Ipc {
             long bits = n.bits;
             n.bits = 0;
             t.recovery().woke();
+            t.recovery().consumed(n, bits);
             return f.ret(Abi.WOKEN, bits);
         }
         if (ep != null) {

@@ -84,6 +84,13 @@ interface Recovery {
     }
 
     /**
+     * The task has just been handed {@code bits} of notification {@code n} (WAIT, POLL, or
+     * WAIT_ANY), which no longer holds them: a policy that undoes what the task did gives them
+     * back if it undoes this.
+     */
+    default void consumed(Notification n, long bits) {}
+
+    /**
      * The task is about to wait in RECV on {@code ep} with no request queued (it is idle):
      * null to let it wait, or a fault to raise instead once its CPU has stopped (txipc's scrub
      * found corruption between requests; the policy's {@link #onFault} then puts it back to

@@ -383,6 +383,7 @@ final class TxIpc implements Recovery {
         // request's record must be the whole page as it found it.
         tracker.keepWholePages(server.spec().txipc().scrub());
         tracker.keepCopy(server.spec().txipc().keepCopy());
+        keepTaken(); // (the restart cleared the notifications it owns)
         history.clear();
         current = null;
         ranOutside = true;
@@ -983,6 +984,7 @@ final class TxIpc implements Recovery {
     /** Close the open transaction and keep its writes (checksummed for the scrub); returns the tracker. */
     private WriteTracker commitWrites() {
         server.closeRequest();
+        keepTaken();
         WriteTracker tracker = server.cpu().tracker();
         long[] logged = server.spec().txipc().scrub() ? tracker.loggedPages().clone() : null;
         tracker.commit();
@@ -1124,6 +1126,7 @@ final class TxIpc implements Recovery {
         boolean codeTouched = readOnlyLogged(tracker.loggedPages());
         int pages = tracker.rollback();
         healFromCopy(tracker);
+        giveBackTaken();
         long nanos = System.nanoTime() - now;
         if (codeTouched) {
             // Pages the guest cannot write were changed behind Unicorn's back (by a tool such as
@@ -1215,6 +1218,48 @@ final class TxIpc implements Recovery {
                 n == 1 ? "" : "s",
                 where,
                 n > healed.length ? ", ..." : "");
+    }
+
+    /**
+     * Notification bits the open request's WAIT / POLL / WAIT_ANY took (a notification and its
+     * bits, {@link #takenCount} of them): an abort gives them back, as it undoes the request's
+     * other effects, so the request run again sees them (a poll inside a request that faulted
+     * would otherwise lose the events it read). Not in a wake's transaction: what woke the
+     * server is lost with it (docs/RECOVERY.md).
+     */
+    private Notification[] takenFrom = new Notification[4];
+
+    private long[] takenBits = new long[4];
+    private int takenCount;
+
+    @Override
+    public void consumed(Notification n, long bits) {
+        if (!server.inRequest() || wakeTx || bits == 0) {
+            return;
+        }
+        if (takenCount == takenFrom.length) {
+            takenFrom = java.util.Arrays.copyOf(takenFrom, 2 * takenCount);
+            takenBits = java.util.Arrays.copyOf(takenBits, 2 * takenCount);
+        }
+        takenFrom[takenCount] = n;
+        takenBits[takenCount++] = bits;
+    }
+
+    /** Give the aborted request's notification bits back (newest first; they are ORed in). */
+    private void giveBackTaken() {
+        for (int i = takenCount - 1; i >= 0; i--) {
+            takenFrom[i].bits |= takenBits[i];
+            takenFrom[i] = null;
+        }
+        takenCount = 0;
+    }
+
+    /** The open request committed: what it took from notifications is its own. */
+    private void keepTaken() {
+        for (int i = 0; i < takenCount; i++) {
+            takenFrom[i] = null;
+        }
+        takenCount = 0;
     }
 
     /** Pages the last heal put back (the first few). */

@@ -297,6 +297,36 @@ class TxIpcReplayTest {
     }
 
     @Test
+    void theEventsARequestPolledBeforeItFaultedAreGivenBackByItsRollback() throws Exception {
+        // Request 34 is the get of slot 1, and the client signalled stamp_ev just before it: the
+        // server's POLL takes the bit, then the get reads through a pointer made wild when the
+        // request was delivered (a write of the request's own, so its rollback undoes it). Run
+        // again, the request must see the bit again, or the event count it replies is one short.
+        int n = 34;
+        KernelProbe probe = new KernelProbe() {
+            int delivered;
+
+            @Override
+            public void requestDelivered(Task server) {
+                if (!server.name().equals("stamp") || ++delivered != n) {
+                    return;
+                }
+                long slot1 = server.image().symbol("stamp_slots").orElseThrow() + 16;
+                byte[] wild = java.nio.ByteBuffer.allocate(8)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .putLong(0x8)
+                        .array();
+                assertTrue(server.cpu().memory().write(slot1, wild, 0, 8));
+            }
+        };
+        GuestRun r = GuestRun.bootManifest(Fixtures.manifest("t_stamp.toml"), Fixtures.CONFIG, probe, null);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertTrue(r.console.contains("stamp: ok requests=" + STAMP_REQUESTS), r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertEquals(1, r.result.task("stamp").id().generation(), "no restart");
+    }
+
+    @Test
     void withoutARecordTheClockWouldHaveCutTheHistory() throws Exception {
         // The same system without a fault: the history grows past every request that read the
         // clock, polled and notified (up to the requests the undo log holds).
