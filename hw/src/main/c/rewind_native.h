@@ -89,7 +89,8 @@ struct rw_region {
 	uint8_t *dirty; /* 24: one bit per page */
 	int64_t *
 	        keyed; /* 32: per page, 1 + the commit number of its last whole-page record (0: none) */
-	uint8_t *copy; /* 40: the committed copy of the region, or null: see undo_log.c */
+	uint8_t *copy;   /* 40: the committed copy of the region, or null: see undo_log.c */
+	int64_t scratch; /* 48: not state between transactions: rolled back, never kept as history */
 };
 
 struct rw_tx {

@@ -13,16 +13,21 @@
  * two thirds of what the history cost the kv workload.) Records:
  *   { page, 0 }                      a page the transaction changed (or its whole record, below)
  *   { vaddr, len } + len old bytes   a run of changed bytes within that page (len % 8 == 0)
+ *   { page | RW_ZERO, 0 }            zero the page (a whole record: its non-zero runs follow)
+ *   { vaddr | RW_ZRUN, len }         a run whose old bytes are all zero (no bytes follow)
  * each header two uint64_t, positions ever-growing (record at pos % dcap, split at the end).
  *
  * Runs alone undo what transactions wrote, but not a change made outside any transaction (a
  * bit flipped in memory between requests): only a whole pre-image taken before the flip puts
- * that back. So a page's record is its whole pre-image (one run of RW_PAGE bytes) when the
+ * that back. So a page's record is its whole pre-image (a { page | RW_ZERO, 0 } record that
+ * zeroes the page, then runs of its non-zero words) when the
  * page has no such record among the kept transactions or its last one is keyevery commits
  * old: undoing the history back past a page's whole record restores all of it, as a ring of
  * whole pages always did (ReplayEvidence finds that depth: a flipped word differs from the
  * whole pre-image older than the flip). keyevery = 1 keeps whole pages only (the scrub,
  * which undoes exactly to the newest transaction that wrote a page, needs that).
+ * A scratch region (the IPC buffer, which the kernel fills before each request) is logged
+ * and rolled back like any other, but kept in neither the history nor the committed copy.
  * The last nhist committed transactions are kept, the oldest evicted first when the ring is
  * full or maxhist is exceeded. Undoing the newest n (rw_tx_undo_history) puts their old bytes
  * back, newest first: memory is as it was before the first of them began, and the kernel then
@@ -201,16 +206,36 @@ static int rw_append(struct rw_tx *tx, int64_t start, const void *rec, size_t n,
 	return 1;
 }
 
+/*
+ * A record { page | RW_ZERO, 0 } zeroes the page (what follows it in the same transaction's
+ * records puts back the page's non-zero words): the start of a whole pre-image. Pages are
+ * aligned, so the bit is free; it is no page marker.
+ */
+#define RW_ZERO 1u
+/* { vaddr | RW_ZRUN, len }, no bytes: a run whose old bytes are zero (vaddr is 8-aligned). */
+#define RW_ZRUN 2u
+static const uint64_t rw_zero_page[RW_PAGE / 8];
+
 /* Words of a page: 512 uint64_t. Runs of differing words closer than this are merged. */
 #define RW_WORDS (RW_PAGE / 8)
 #define RW_GAP   2
 #define RW_CHUNK 64 /* words compared at once before a word-by-word look */
 
-/* Append the undo record of words [from, to) of page, with their old bytes from pre. */
+/*
+ * Append the undo record of words [from, to) of page, with their old bytes from pre; old bytes
+ * that are all zero (a write into fresh memory: a new heap block) as a zeroing run, without them.
+ */
 static int rw_keep_run(struct rw_tx *tx, int64_t start, uint64_t page, const uint64_t *pre,
                        unsigned from, unsigned to)
 {
 	uint64_t rec[2] = { page + 8 * (uint64_t)from, 8 * (uint64_t)(to - from) };
+	uint64_t any = 0;
+	for (unsigned j = from; j < to; j++)
+		any |= pre[j];
+	if (!any) {
+		rec[0] |= RW_ZRUN;
+		return rw_append(tx, start, rec, sizeof rec, 0, 0);
+	}
 	return rw_append(tx, start, rec, sizeof rec, pre + from, rec[1]);
 }
 
@@ -275,12 +300,14 @@ static int rw_keep_page(struct rw_tx *tx, int64_t start, struct rw_region *r, ui
 	if (!rw_append(tx, start, rec, sizeof rec, 0, 0))
 		return 0;
 	if (whole) {
-		rec[0] = page;
-		rec[1] = RW_PAGE;
-		if (!rw_append(tx, start, rec, sizeof rec, pre, RW_PAGE))
+		/* The whole pre-image, as a zeroing of the page and then its non-zero words: a page
+		 * the request found empty (fresh heap) or sparse costs a few words, not 4 KiB. */
+		rec[0] = page | RW_ZERO;
+		if (!rw_append(tx, start, rec, sizeof rec, 0, 0))
 			return 0;
 		*keyed = tx->ncommits + 1; /* (this commit's number, once it is made) */
-		return 1;
+		rw_diff(rw_zero_page, pre, own);
+		diff = own;
 	}
 	/* The runs, from the differing words' bits, with gaps under RW_GAP words merged. */
 	unsigned from = 0, to = 0; /* the run being built: [from, to), empty if to == 0 */
@@ -327,7 +354,7 @@ void rw_tx_commit(struct rw_tx *tx)
 		for (int64_t s = tx->cur; s < tx->cur + tx->npages; s++) {
 			uint64_t page = tx->logaddr[s % tx->maxpages];
 			struct rw_region *r = rw_find(tx, page);
-			if (!r)
+			if (!r || r->scratch)
 				continue;
 			const uint64_t *pre = (const uint64_t *)rw_slot(tx, s);
 			const uint64_t *now = (const uint64_t *)(r->host + (page - r->vaddr));
@@ -396,11 +423,45 @@ static int rw_walk(struct rw_tx *tx, int64_t from, int64_t to, enum rw_walk_mode
 		rw_dget(tx, pos, rec, sizeof rec);
 		pos += (int64_t)sizeof rec;
 		uint64_t a = rec[0], len = rec[1];
+		if (len == 0 && (a & RW_ZERO)) {
+			uint64_t page = a & ~(uint64_t)(RW_PAGE - 1);
+			if (mode == RW_RESTORE) {
+				struct rw_region *r = rw_find(tx, page);
+				if (r) {
+					memset(r->host + (page - r->vaddr), 0, RW_PAGE);
+					if (tx->copyok && r->copy)
+						memset(r->copy + (page - r->vaddr), 0, RW_PAGE);
+				}
+			} else if (mode == RW_READ) {
+				uint64_t x = page > lo ? page : lo,
+				         y = page + RW_PAGE < hi ? page + RW_PAGE : hi;
+				if (x < y)
+					memset(dst + (x - lo), 0, (size_t)(y - x));
+			}
+			continue;
+		}
 		if (len == 0) {
 			pages++;
 			if (seen && a == want)
 				*seen = 1;
 			continue;
+		}
+		if (a & RW_ZRUN) {
+			a &= ~(uint64_t)RW_ZRUN;
+			if (mode == RW_RESTORE) {
+				struct rw_region *r = rw_find(tx, a & ~(uint64_t)(RW_PAGE - 1));
+				if (r) {
+					memset(r->host + (a - r->vaddr), 0, (size_t)len);
+					if (tx->copyok && r->copy)
+						memset(r->copy + (a - r->vaddr), 0, (size_t)len);
+				}
+			} else if (mode == RW_READ) {
+				uint64_t b = a + len;
+				uint64_t x = a > lo ? a : lo, y = b < hi ? b : hi;
+				if (x < y)
+					memset(dst + (x - lo), 0, (size_t)(y - x));
+			}
+			continue; /* (no bytes follow) */
 		}
 		if (mode == RW_RESTORE) {
 			struct rw_region *r = rw_find(tx, a & ~(uint64_t)(RW_PAGE - 1));
@@ -458,12 +519,13 @@ int rw_tx_hist_pages(struct rw_tx *tx, int32_t back, uint64_t *out, int32_t max)
 	for (int64_t pos = from; pos < to;) {
 		rw_dget(tx, pos, rec, sizeof rec);
 		pos += (int64_t)sizeof rec;
-		if (rec[1] == 0) {
+		if (rec[1] == 0 && !(rec[0] & RW_ZERO)) {
 			if (n < max)
 				out[n] = rec[0];
 			n++;
 		}
-		pos += (int64_t)rec[1];
+		if (!(rec[0] & RW_ZRUN))
+			pos += (int64_t)rec[1];
 	}
 	return n;
 }

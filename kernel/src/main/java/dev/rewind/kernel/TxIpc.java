@@ -57,6 +57,13 @@ final class TxIpc implements Recovery {
      * most of them changed in a few words).
      */
     static final int HISTORY_PAGES_PER_REQUEST = 4;
+
+    /**
+     * The undo log's history ring is sized for this many requests of {@link
+     * #HISTORY_PAGES_PER_REQUEST} pages' worth of changes (half a page each) at most, however
+     * deep the replay_depth: a deeper history is kept as far as the requests' changes fit.
+     */
+    static final int RING_DEPTH = 512;
     /** Recorded syscalls one request may make; past this it cannot be replayed (a loop polling a notification). */
     static final int MAX_RECORDED = 1024;
     /** Longs per recorded syscall: nr, results written, a0 and a1 passed, a0 and a1 returned. */
@@ -377,11 +384,18 @@ final class TxIpc implements Recovery {
     public void loaded() {
         int depth = server.spec().txipc().replayDepth();
         WriteTracker tracker = server.cpu()
-                .enableWriteTracking(k.config.tracker(), k.config.txLogPages(), HISTORY_PAGES_PER_REQUEST * depth);
+                .enableWriteTracking(
+                        k.config.tracker(),
+                        k.config.txLogPages(),
+                        HISTORY_PAGES_PER_REQUEST * Math.min(depth, RING_DEPTH));
         tracker.keepHistory(depth);
         // The scrub undoes exactly to the newest request that wrote a changed page, so that
         // request's record must be the whole page as it found it.
         tracker.keepWholePages(server.spec().txipc().scrub());
+        // The IPC buffer is no state of the server's between requests: each request's message
+        // is written into it when delivered (a replayed one's too), and the server's reply
+        // overwrites it. Kept as history it took most of the ring for servers with long replies.
+        tracker.scratch(Abi.IPC_BUF_ADDR);
         tracker.keepCopy(server.spec().txipc().keepCopy());
         keepTaken(); // (the restart cleared the notifications it owns)
         history.clear();

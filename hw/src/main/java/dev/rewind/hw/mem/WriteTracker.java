@@ -98,6 +98,14 @@ public interface WriteTracker extends AutoCloseable {
      */
     default void keepCopy(boolean on) {}
 
+    /**
+     * The region at {@code vaddr} holds no state between transactions (the IPC buffer: the
+     * kernel writes each request into it before the request begins, and the server its reply):
+     * a transaction's writes to it are rolled back as any others, but kept in neither the
+     * history of committed transactions nor the committed copy. Only with no transaction open.
+     */
+    default void scratch(long vaddr) {}
+
     /** True if a committed copy is kept ({@link #keepCopy}). */
     default boolean keepsCopy() {
         return false;

@@ -44,7 +44,7 @@ public final class NativeWriteTracker implements WriteTracker {
     private static final int OFF_DCAP = 112;
     private static final int OFF_COPYOK = 136;
     private static final int SIZE = 144;
-    private static final int REGION_SIZE = 48;
+    private static final int REGION_SIZE = 56;
     private static final int OFF_KEYEVERY = 100;
     /** A page's history record is its whole pre-image at least every this many commits. */
     static final int KEY_EVERY = 16;
@@ -204,7 +204,7 @@ public final class NativeWriteTracker implements WriteTracker {
             at++;
         }
         regions.add(at, new long[] {
-            r.vaddr(), r.size(), hostAddress, Pointer.nativeValue(bits), Pointer.nativeValue(keyed), 0, r.perms()
+            r.vaddr(), r.size(), hostAddress, Pointer.nativeValue(bits), Pointer.nativeValue(keyed), 0, 0, r.perms()
         });
         if (copies) {
             allocateCopy(regions.get(at)); // (zero, as the fresh region is: the copy stays valid)
@@ -222,7 +222,7 @@ public final class NativeWriteTracker implements WriteTracker {
     private void writeRegion(Memory table, int i) {
         long[] e = regions.get(i);
         long off = (long) REGION_SIZE * i;
-        for (int k = 0; k < 6; k++) {
+        for (int k = 0; k < 7; k++) {
             table.setLong(off + 8L * k, e[k]);
         }
     }
@@ -265,8 +265,8 @@ public final class NativeWriteTracker implements WriteTracker {
 
     /** A data region (writable, not executable) gets a copy; code never changes but by the host. */
     private static boolean copied(long[] e) {
-        int perms = (int) e[6];
-        return (perms & dev.rewind.hw.mem.Perm.WRITE) != 0 && (perms & dev.rewind.hw.mem.Perm.EXEC) == 0;
+        int perms = (int) e[7];
+        return e[6] == 0 && (perms & dev.rewind.hw.mem.Perm.WRITE) != 0 && (perms & dev.rewind.hw.mem.Perm.EXEC) == 0;
     }
 
     private void allocateCopy(long[] e) {
@@ -297,6 +297,27 @@ public final class NativeWriteTracker implements WriteTracker {
             writeRegion(regionTable, i);
         }
         view.putInt(OFF_COPYOK, 0); // (made from memory when the next transaction begins)
+    }
+
+    @Override
+    public void scratch(long vaddr) {
+        if (active()) {
+            throw new IllegalStateException("scratch with a transaction open");
+        }
+        for (int i = 0; i < regions.size(); i++) {
+            long[] e = regions.get(i);
+            if (e[0] == vaddr) {
+                e[6] = 1;
+                if (e[5] != 0) {
+                    // (a copy made before: left allocated, out of use)
+                    copyViews.remove(e);
+                    e[5] = 0;
+                }
+                writeRegion(regionTable, i);
+                return;
+            }
+        }
+        throw new IllegalArgumentException("no region at 0x" + Long.toHexString(vaddr));
     }
 
     @Override

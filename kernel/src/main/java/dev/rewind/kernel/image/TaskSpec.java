@@ -120,7 +120,7 @@ public record TaskSpec(
             boolean scrub,
             boolean codeCheck,
             boolean keepCopy) {
-        public static final int DEFAULT_REPLAY_DEPTH = 512;
+        public static final int DEFAULT_REPLAY_DEPTH = 4096;
         public static final int MAX_REPLAY_DEPTH = 4096;
         public static final TxipcLimits DEFAULT =
                 new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false, false, true, true);

@@ -149,9 +149,9 @@ class ManifestTest {
     }
 
     @Test
-    void replayDepthDefaultsTo512AndIsBounded() throws ManifestException {
+    void replayDepthDefaultsTo4096AndIsBounded() throws ManifestException {
         String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
-        assertEquals(512, Manifest.parse(head, "x.toml").tasks().get(0).txipc().replayDepth());
+        assertEquals(4096, Manifest.parse(head, "x.toml").tasks().get(0).txipc().replayDepth());
         assertEquals(
                 0,
                 Manifest.parse(head + "replay_depth = 0\n", "x.toml")

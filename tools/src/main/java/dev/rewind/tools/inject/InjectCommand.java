@@ -109,7 +109,7 @@ public final class InjectCommand implements Callable<Integer> {
             names = "--replay-depth",
             paramLabel = "N",
             description =
-                    "txipc: committed requests the server keeps to replay when corruption escaped them (0 = none; default: the manifest's replay_depth, 512 if it has none).")
+                    "txipc: committed requests the server keeps to replay when corruption escaped them (0 = none; default: the manifest's replay_depth, 4096 if it has none; the undo log may hold fewer).")
     Integer replayDepth;
 
     @Option(
