@@ -557,6 +557,39 @@ int rw_tx_hist_read(struct rw_tx *tx, int32_t back, uint64_t vaddr, uint8_t *dst
 	return 1;
 }
 
+/* What rw_copy_pass does with a page that differs from its copy. */
+enum rw_copy_mode {
+	RW_COPY_COMPARE, /* nothing: name and count it */
+	RW_COPY_HEAL,    /* put the copy back into memory */
+	RW_COPY_SYNC     /* take memory into the copy */
+};
+
+/*
+ * Every page of the copied regions whose memory differs from its copy, as mode says; up to
+ * max of them named in out. Returns how many differed.
+ */
+static int rw_copy_pass(struct rw_tx *tx, enum rw_copy_mode mode, uint64_t *out, int32_t max)
+{
+	int n = 0;
+	for (int32_t i = 0; i < tx->nregions; i++) {
+		struct rw_region *r = &tx->regions[i];
+		if (!r->copy)
+			continue;
+		for (uint64_t off = 0; off < r->size; off += RW_PAGE) {
+			if (memcmp(r->host + off, r->copy + off, RW_PAGE) == 0)
+				continue;
+			if (n < max)
+				out[n] = r->vaddr + off;
+			n++;
+			if (mode == RW_COPY_HEAL)
+				memcpy(r->host + off, r->copy + off, RW_PAGE);
+			else if (mode == RW_COPY_SYNC)
+				memcpy(r->copy + off, r->host + off, RW_PAGE);
+		}
+	}
+	return n;
+}
+
 /*
  * Copy memory over the committed copy where they differ (memory is taken as correct: the
  * guest ran outside a transaction, or the copy was just made); the copy holds memory from now
@@ -566,17 +599,7 @@ int rw_tx_copy_sync(struct rw_tx *tx)
 {
 	if (tx->active || tx->npages != 0)
 		return -1;
-	int n = 0;
-	for (int32_t i = 0; i < tx->nregions; i++) {
-		struct rw_region *r = &tx->regions[i];
-		if (!r->copy)
-			continue;
-		for (uint64_t off = 0; off < r->size; off += RW_PAGE)
-			if (memcmp(r->host + off, r->copy + off, RW_PAGE) != 0) {
-				memcpy(r->copy + off, r->host + off, RW_PAGE);
-				n++;
-			}
-	}
+	int n = rw_copy_pass(tx, RW_COPY_SYNC, 0, 0);
 	tx->copyok = 1;
 	return n;
 }
@@ -591,21 +614,7 @@ int rw_tx_copy_heal(struct rw_tx *tx, uint64_t *out, int32_t max, int32_t restor
 {
 	if (!tx->copyok || tx->active || tx->npages != 0)
 		return -1;
-	int n = 0;
-	for (int32_t i = 0; i < tx->nregions; i++) {
-		struct rw_region *r = &tx->regions[i];
-		if (!r->copy)
-			continue;
-		for (uint64_t off = 0; off < r->size; off += RW_PAGE)
-			if (memcmp(r->host + off, r->copy + off, RW_PAGE) != 0) {
-				if (n < max)
-					out[n] = r->vaddr + off;
-				n++;
-				if (restore)
-					memcpy(r->host + off, r->copy + off, RW_PAGE);
-			}
-	}
-	return n;
+	return rw_copy_pass(tx, restore ? RW_COPY_HEAL : RW_COPY_COMPARE, out, max);
 }
 
 /* Zeroed memory for a committed copy (untouched pages cost nothing), and its release. */

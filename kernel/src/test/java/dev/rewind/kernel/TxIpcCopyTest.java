@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.mem.WriteTracker;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -147,27 +144,14 @@ class TxIpcCopyTest {
             if (++replies != n) {
                 return;
             }
-            long entries = server.image().symbol("entries").orElseThrow();
-            TxIpcReplayTest.EntryLayout l = TxIpcReplayTest.EntryLayout.of(server);
-            byte[] e = new byte[l.size()];
-            for (int i = 0; i < l.count(); i++) {
-                long at = entries + (long) i * l.size();
-                server.cpu().memory().read(at, e, 0, l.size());
-                if (e[l.used()] == 1
-                        && new String(e, l.key(), key.length(), StandardCharsets.ISO_8859_1).equals(key)
-                        && e[l.key() + key.length()] == 0) {
-                    long val = ByteBuffer.wrap(e, l.val(), 8)
-                            .order(ByteOrder.LITTLE_ENDIAN)
-                            .getLong();
-                    byte[] bad = ByteBuffer.allocate(8)
-                            .order(ByteOrder.LITTLE_ENDIAN)
-                            .putLong(val ^ (1L << 36))
-                            .array();
-                    assertTrue(server.cpu().memory().writeUnlogged(at + l.val(), bad, 0, 8));
-                    flippedAt = at + l.val();
-                    return;
-                }
+            long at = TxIpcReplayTest.entryOf(server, key);
+            if (at < 0) {
+                return;
             }
+            long val = at + TxIpcReplayTest.EntryLayout.of(server).val();
+            byte[] bad = TxIpcReplayTest.bytes(TxIpcReplayTest.word(server, val) ^ (1L << 36));
+            assertTrue(server.cpu().memory().writeUnlogged(val, bad, 0, 8));
+            flippedAt = val;
         }
     }
 

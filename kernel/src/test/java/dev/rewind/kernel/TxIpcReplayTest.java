@@ -94,6 +94,40 @@ class TxIpcReplayTest {
         }
     }
 
+    /** The address of the entry of kv's table ({@code entries}) that holds {@code key}, or -1. */
+    static long entryOf(Task server, String key) {
+        long entries = server.image().symbol("entries").orElseThrow();
+        EntryLayout l = EntryLayout.of(server);
+        byte[] e = new byte[l.size()];
+        for (int i = 0; i < l.count(); i++) {
+            long at = entries + (long) i * l.size();
+            server.cpu().memory().read(at, e, 0, l.size());
+            if (e[l.used()] == 1
+                    && new String(e, l.key(), key.length(), StandardCharsets.ISO_8859_1).equals(key)
+                    && e[l.key() + key.length()] == 0) {
+                return at;
+            }
+        }
+        return -1;
+    }
+
+    /** The 8-byte little-endian word at {@code at} of {@code server}'s memory. */
+    static long word(Task server, long at) {
+        byte[] b = new byte[8];
+        assertTrue(server.cpu().memory().read(at, b, 0, 8));
+        return java.nio.ByteBuffer.wrap(b)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .getLong();
+    }
+
+    /** {@code v} as 8 little-endian bytes. */
+    static byte[] bytes(long v) {
+        return java.nio.ByteBuffer.allocate(8)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(v)
+                .array();
+    }
+
     /**
      * A request (1-based) {@code strike} and a later one {@code get}, more than {@code gap}
      * requests on, that gets a key stored before {@code strike} and touched by no request from
@@ -158,27 +192,15 @@ class TxIpcReplayTest {
             if (!server.name().equals("kv") || ++delivered != n) {
                 return;
             }
-            long entries = server.image().symbol("entries").orElseThrow();
-            EntryLayout l = EntryLayout.of(server);
-            byte[] e = new byte[l.size()];
-            for (int i = 0; i < l.count(); i++) {
-                long at = entries + (long) i * l.size();
-                server.cpu().memory().read(at, e, 0, l.size());
-                if (e[l.used()] == 1
-                        && new String(e, l.key(), key.length(), StandardCharsets.ISO_8859_1).equals(key)
-                        && e[l.key() + key.length()] == 0) {
-                    long val = java.nio.ByteBuffer.wrap(e, l.val(), 8)
-                            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                            .getLong();
-                    byte[] bad = java.nio.ByteBuffer.allocate(8)
-                            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                            .putLong(flip < 0 ? 0x8 : val ^ (1L << flip))
-                            .array();
-                    assertTrue(server.cpu().memory().write(at + l.val(), bad, 0, 8));
-                    struck = true;
-                    return;
-                }
+            long at = entryOf(server, key);
+            if (at < 0) {
+                return;
             }
+            long val = EntryLayout.of(server).val();
+            assertTrue(server.cpu()
+                    .memory()
+                    .write(at + val, bytes(flip < 0 ? 0x8 : word(server, at + val) ^ (1L << flip)), 0, 8));
+            struck = true;
         }
     }
 

@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.hw.mem.Perm;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -62,25 +59,17 @@ class TxIpcScrubTest {
             if (++replies != n) {
                 return;
             }
-            long entries = server.image().symbol("entries").orElseThrow();
-            TxIpcReplayTest.EntryLayout l = TxIpcReplayTest.EntryLayout.of(server);
-            byte[] e = new byte[l.size()];
-            for (int i = 0; i < l.count(); i++) {
-                server.cpu().memory().read(entries + (long) i * l.size(), e, 0, l.size());
-                if (e[l.used()] == 1
-                        && new String(e, l.key(), key.length(), StandardCharsets.ISO_8859_1).equals(key)
-                        && e[l.key() + key.length()] == 0) {
-                    long val = ByteBuffer.wrap(e, l.val(), 8)
-                            .order(ByteOrder.LITTLE_ENDIAN)
-                            .getLong();
-                    byte[] b = new byte[1];
-                    assertTrue(server.cpu().memory().read(val, b, 0, 1));
-                    b[0] ^= 1;
-                    assertTrue(server.cpu().memory().write(val, b, 0, 1, Perm.NONE));
-                    flippedAt = val;
-                    return;
-                }
+            long at = TxIpcReplayTest.entryOf(server, key);
+            if (at < 0) {
+                return;
             }
+            long val = TxIpcReplayTest.word(
+                    server, at + TxIpcReplayTest.EntryLayout.of(server).val());
+            byte[] b = new byte[1];
+            assertTrue(server.cpu().memory().read(val, b, 0, 1));
+            b[0] ^= 1;
+            assertTrue(server.cpu().memory().write(val, b, 0, 1, Perm.NONE));
+            flippedAt = val;
         }
     }
 
