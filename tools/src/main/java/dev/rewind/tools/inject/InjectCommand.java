@@ -55,6 +55,12 @@ import picocli.CommandLine.Parameters;
             "'rewind inject merge kv-*.jsonl --json kv.json' prints and writes what one run of the whole would."
         })
 public final class InjectCommand implements Callable<Integer> {
+    /** The wall-clock limit of each boot of a campaign without --timeout. */
+    static final long DEFAULT_BUDGET_NANOS = 20_000_000_000L;
+
+    /** The longest --timeout (1000 hours, as rewind boot's). */
+    static final long MAX_BUDGET_NANOS = 1000 * 3_600_000_000_000L;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -97,6 +103,15 @@ public final class InjectCommand implements Callable<Integer> {
 
     @Option(names = "--jobs", paramLabel = "N", description = "Parallel boots (default: the number of cores).")
     int jobs = Runtime.getRuntime().availableProcessors();
+
+    @Option(
+            names = "--timeout",
+            paramLabel = "DURATION",
+            description =
+                    "Wall-clock limit of each boot, e.g. 90s or 5m (at most 1000h; default 20s): a run past it counts as a hang. The campaign first boots the workload once fault-free (which must end within it), then profiles it in a boot allowed "
+                            + Campaign.PROFILE_SLOWDOWN
+                            + " times as long as that one, at least DURATION.")
+    String timeout;
 
     @Option(
             names = "--hang-ms",
@@ -196,6 +211,9 @@ public final class InjectCommand implements Callable<Integer> {
         if (jobs < 1 || jobs > 256) {
             throw new IllegalArgumentException("--jobs must be between 1 and 256");
         }
+        long budget = timeout == null
+                ? DEFAULT_BUDGET_NANOS
+                : dev.rewind.kernel.text.Units.parseNanos(timeout, MAX_BUDGET_NANOS, "--timeout");
         if (hangMs < 1 || hangMs > 600_000) {
             throw new IllegalArgumentException("--hang-ms must be between 1 and 600000");
         }
@@ -283,7 +301,7 @@ public final class InjectCommand implements Callable<Integer> {
         List<Campaign.Run> old = results == null ? List.of() : earlierRuns(header);
         KernelConfig cfg = KernelConfig.defaults()
                 .withRamBytes(64L << 20)
-                .withBudgetNanos(20_000_000_000L)
+                .withBudgetNanos(budget)
                 .withTrace(trace);
         if (trace) {
             dev.rewind.tools.Main.setLogLevel("info");
@@ -292,6 +310,12 @@ public final class InjectCommand implements Callable<Integer> {
         Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, dual, cfg);
         long t0 = System.nanoTime();
         long[] lengths = c.profile();
+        if (c.referenceNanos() > budget / 2) {
+            System.err.printf(
+                    "rewind: a fault-free boot of the workload took %s, more than half the %s limit of each boot: runs"
+                            + " slowed by a recovery may pass it and count as hangs (--timeout DURATION raises it)%n",
+                    Campaign.seconds(c.referenceNanos()), Campaign.seconds(budget));
+        }
         long total = 0;
         for (long l : lengths) {
             total += l;
