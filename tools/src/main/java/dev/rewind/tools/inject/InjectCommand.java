@@ -44,8 +44,10 @@ import picocli.CommandLine.Parameters;
             "no client given a wrong reply ('wrong reply': a history replay found replies a client had already got",
             "were wrong). 'silent': no trap, wrong results delivered. 'false det.': the kernel reported a fault",
             "before anything was activated. The strict rate is recovered / (manifested + silent).",
-            "Every injection is reproducible from its seed:",
-            "'rewind inject IMAGE --server S --seed N -n 1 --verbose' replays seed N.",
+            "Every injection is reproducible from its seed: 'rewind inject IMAGE --server S --policy P --seed N -n 1",
+            "--verbose' with the campaign's --types, --hang-ms, --replay-depth, --no-escalation, --verify and",
+            "--fault-free, those it used, replays seed N (without its --types a seed names another injection).",
+            "--verbose ends with that command, and --report gives it for each run that did not recover.",
             "This needs a deterministic workload: the target (a request and an instruction in it) is chosen from",
             "one fault-free boot, so clients that vary their requests between boots (seeded from rw_clock_ns(), say)",
             "make injections miss, and such runs count as not activated.",
@@ -181,7 +183,7 @@ public final class InjectCommand implements Callable<Integer> {
 
     @Option(
             names = {"-v", "--verbose"},
-            description = "Print one line per injection.")
+            description = "Print one line per injection, then the command that replays one alone.")
     boolean verbose;
 
     @Option(

@@ -7,14 +7,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.image.RecoveryPolicy;
+import dev.rewind.kernel.probe.FaultInjector;
 import dev.rewind.tools.CliRun;
 import dev.rewind.tools.Fixtures;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** What {@code rewind inject} tells its user: limits, replay commands, threads. */
 class InjectCommandTest {
+    @TempDir
+    Path dir;
+
     private static CliRun.Result rewind(Duration timeout, String... args) {
         return CliRun.rewind(timeout, args);
     }
@@ -98,5 +106,88 @@ class InjectCommandTest {
                 "5s");
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.out().contains("from seed 1"), r::toString);
+    }
+
+    /** The line of seed {@code seed} in --verbose output. */
+    private static String line(CliRun.Result r, long seed) {
+        return r.out()
+                .lines()
+                .filter(l -> l.startsWith("seed " + seed + ": "))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no seed " + seed + " in: " + r));
+    }
+
+    /**
+     * The user's report: a campaign's seed replayed with the --help's command, without the
+     * campaign's --types, is another injection. Every replay command names them now.
+     */
+    @Test
+    void everyReplayCommandCarriesTheOptionsThatShapedTheCampaign() throws Exception {
+        CliRun.Result help = rewind(Duration.ofSeconds(10), "inject", "--help");
+        assertTrue(
+                help.out()
+                        .contains("--verbose' with the campaign's --types, --hang-ms, --replay-depth, --no-escalation"),
+                help::toString);
+        Path results = dir.resolve("c.jsonl");
+        CliRun.Result c = rewind(
+                Duration.ofSeconds(120),
+                "inject",
+                "builtin:t_kv_oracle.toml",
+                "--server",
+                "kv",
+                "--types",
+                "memory-bit-flip,null-pointer",
+                "--hang-ms",
+                "500",
+                "--no-escalation",
+                "-n",
+                "2",
+                "--seed",
+                "5",
+                "--jobs",
+                "1",
+                "--results",
+                results.toString(),
+                "-v");
+        assertEquals(0, c.status(), c::toString);
+        String prefix = "replay one run: rewind inject builtin:t_kv_oracle.toml --server kv --policy txipc"
+                + " --types memory-bit-flip,null-pointer --hang-ms 500 --no-escalation --seed ";
+        String replay = c.out()
+                .lines()
+                .filter(l -> l.startsWith("replay one run: "))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no replay command in: " + c));
+        assertTrue(replay.startsWith(prefix) && replay.endsWith(" -n 1 -v"), replay);
+        long seed = Long.parseLong(replay.substring(prefix.length(), replay.length() - " -n 1 -v".length()));
+        assertTrue(seed == 5 || seed == 6, replay);
+        // the command, run, is the same injection with the same outcome
+        String[] args = replay.substring("replay one run: rewind ".length()).split(" ");
+        CliRun.Result again = rewind(Duration.ofSeconds(120), args);
+        assertEquals(0, again.status(), again::toString);
+        assertEquals(line(c, seed), line(again, seed));
+        assertTrue(again.out().contains(replay), again::toString);
+
+        // the HTML report of the campaign's result file gives the same command for a failed run
+        ResultFile.Header h = ResultFile.read(results).header();
+        Campaign.Run failed = new Campaign.Run(
+                6,
+                FaultInjector.Type.NULL_POINTER,
+                3,
+                40,
+                true,
+                true,
+                "kv: trap",
+                Campaign.Verdict.FAILED,
+                "x",
+                "null",
+                0,
+                0,
+                0,
+                -1,
+                0);
+        String html = HtmlReport.render("t", List.of(new CampaignReport(h, List.of(failed)).section()));
+        assertTrue(
+                html.contains(HtmlReport.command(prefix.substring("replay one run: ".length()) + "6 -n 1 -v")), html);
+        assertFalse(Arrays.asList(args).contains("--results"), replay);
     }
 }
