@@ -29,6 +29,8 @@ import java.util.concurrent.Future;
  * a fresh boot with one fault planned from its own seed.
  */
 public final class Campaign {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Campaign.class);
+
     /**
      * What happened in one injection run.
      *
@@ -249,6 +251,7 @@ public final class Campaign {
     long[] profile(int slowdown) throws BootException {
         long budget = config.budgetNanos();
         if (budget > 0) {
+            log.info("{}: a plain fault-free boot (the reference for the profile's time limit)", image.location());
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             try (FreshDisks disks = new FreshDisks(original, config);
                     Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
@@ -269,6 +272,10 @@ public final class Campaign {
         long profileBudget = profileBudget(budget, referenceNanos, slowdown);
         InstructionProfiler p = new InstructionProfiler(server);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        log.info(
+                "{}: the profiling boot (fault-free, counting {}'s instructions per request)",
+                image.location(),
+                server);
         // The profiler's per-instruction hook slows the server several hundredfold: run it without the
         // campaign's hang limits, which would take the slowness for a hang, and with a budget
         // scaled to the reference boot.
@@ -333,6 +340,15 @@ public final class Campaign {
     private Run run(long seed, List<FaultInjector.Type> types, boolean faultFree) throws BootException {
         FaultInjector.Plan plan = FaultInjector.Plan.of(seed, types, server, lengths);
         FaultInjector inj = faultFree ? null : new FaultInjector(plan);
+        if (log.isInfoEnabled()) {
+            log.info(
+                    "seed {}: {}",
+                    seed,
+                    faultFree
+                            ? "a fault-free run"
+                            : plan.type().label() + " planned at request " + plan.request() + ", instruction "
+                                    + plan.instruction());
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         List<String> faults = new ArrayList<>();
         List<String> early = new ArrayList<>();

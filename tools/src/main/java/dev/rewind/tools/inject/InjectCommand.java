@@ -191,6 +191,15 @@ public final class InjectCommand implements Callable<Integer> {
             description = "Log every syscall of every run to stderr (use with -n 1 to study one seed).")
     boolean trace;
 
+    @Option(
+            names = "--log-level",
+            paramLabel = "LEVEL",
+            description = "error, warn, info, debug or trace (default: warn; --trace implies info). info names each"
+                    + " boot on stderr (the plain and the profiling boot, then each seed with its fault); debug adds"
+                    + " every fault and each recovery decision of the kernel (rollbacks, history replays, why one"
+                    + " gives up). Use with -n 1 or --jobs 1: the lines of parallel runs interleave.")
+    String logLevel;
+
     @Override
     public Integer call() throws Exception {
         if (image == null) {
@@ -202,6 +211,7 @@ public final class InjectCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(
                     spec.commandLine(), "Missing required option: '--server=TASK'");
         }
+        dev.rewind.tools.Main.setLogLevel(logLevel != null ? logLevel : trace ? "info" : "warn");
         if (count < 1 || count > 1_000_000) {
             throw new IllegalArgumentException("-n must be between 1 and 1000000");
         }
@@ -305,9 +315,6 @@ public final class InjectCommand implements Callable<Integer> {
                 .withRamBytes(64L << 20)
                 .withBudgetNanos(budget)
                 .withTrace(trace);
-        if (trace) {
-            dev.rewind.tools.Main.setLogLevel("info");
-        }
         int depth = replayDepth == null ? -1 : replayDepth;
         Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, dual, cfg);
         long t0 = System.nanoTime();

@@ -190,4 +190,46 @@ class InjectCommandTest {
                 html.contains(HtmlReport.command(prefix.substring("replay one run: ".length()) + "6 -n 1 -v")), html);
         assertFalse(Arrays.asList(args).contains("--results"), replay);
     }
+
+    /** The user's report: inject had no way to show the kernel's recovery decisions. */
+    @Test
+    void logLevelDebugShowsEachRunsFaultsAndRecoveryDecisions() {
+        String[] run = {
+            "inject",
+            "builtin:t_kv_oracle.toml",
+            "--server",
+            "kv",
+            "--types",
+            "memory-bit-flip,live-memory-bit-flip",
+            "--seed",
+            "79",
+            "-n",
+            "1"
+        };
+        try {
+            CliRun.Result quiet = rewind(Duration.ofSeconds(60), run);
+            assertEquals(0, quiet.status(), quiet::toString);
+            assertFalse(quiet.err().contains("faulted"), quiet::toString);
+            String[] debug = Arrays.copyOf(run, run.length + 2);
+            debug[run.length] = "--log-level";
+            debug[run.length + 1] = "debug";
+            CliRun.Result r = rewind(Duration.ofSeconds(60), debug);
+            assertEquals(0, r.status(), r::toString);
+            assertTrue(r.err().contains("Campaign - seed 79: live memory bit flip planned at request "), r::toString);
+            assertTrue(r.err().contains("DEBUG Kernel - task kv#0.1 faulted: "), r::toString);
+            assertTrue(r.err().contains("request rolled back (txipc)"), r::toString);
+            Fixtures.assertUsageError(
+                    rewind(
+                            Duration.ofSeconds(10),
+                            "inject",
+                            "builtin:t_kv_oracle.toml",
+                            "--server",
+                            "kv",
+                            "--log-level",
+                            "loud"),
+                    "--log-level: unknown log level 'loud'");
+        } finally {
+            dev.rewind.tools.Main.setLogLevel("warn");
+        }
+    }
 }
