@@ -103,7 +103,10 @@ public final class InjectCommand implements Callable<Integer> {
                     "Fault types (default: all but live-memory-bit-flip): register-bit-flip, memory-bit-flip, instruction-corruption, instruction-skip, null-pointer, wild-pointer, infinite-loop, failed-assertion, live-memory-bit-flip (a byte the server read or wrote in its last 16 requests).")
     List<String> types;
 
-    @Option(names = "--jobs", paramLabel = "N", description = "Parallel boots (default: the number of cores).")
+    @Option(
+            names = "--jobs",
+            paramLabel = "N",
+            description = "Parallel boots (default: the number of cores; never more than the runs).")
     int jobs = Runtime.getRuntime().availableProcessors();
 
     @Option(
@@ -333,6 +336,8 @@ public final class InjectCommand implements Callable<Integer> {
         Set<Long> have = new HashSet<>();
         old.forEach(r -> have.add(r.seed()));
         List<Long> todo = seeds.stream().filter(s -> !have.contains(s)).toList();
+        // No more threads than runs to do: -n 1 runs on one.
+        int threads = Math.max(1, Math.min(jobs, todo.size()));
         System.out.printf(
                 "inject: %s (%s), server %s, policy %s%s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d%s on %d thread%s%n",
                 img.location(),
@@ -344,11 +349,11 @@ public final class InjectCommand implements Callable<Integer> {
                 lengths.length,
                 (double) total / lengths.length,
                 count,
-                faultFree ? "fault-free runs" : "injections",
+                faultFree ? "fault-free run" + (count == 1 ? "" : "s") : count == 1 ? "injection" : "injections",
                 seed,
                 sh[1] == 1 ? "" : ", shard " + sh[0] + "/" + sh[1] + " (" + seeds.size() + " of them)",
-                jobs,
-                jobs == 1 ? "" : "s");
+                threads,
+                threads == 1 ? "" : "s");
         if (!old.isEmpty()) {
             System.out.printf(
                     "resuming %s: %d run%s already done, %d to go%n",
@@ -389,7 +394,7 @@ public final class InjectCommand implements Callable<Integer> {
             }
             Runtime.getRuntime().addShutdownHook(hook);
             ResultFile.Appender sink = out;
-            fresh = c.run(todo, ts, jobs, faultFree, r -> {
+            fresh = c.run(todo, ts, threads, faultFree, r -> {
                 done.incrementAndGet();
                 if (sink != null) {
                     try {

@@ -232,4 +232,34 @@ class InjectCommandTest {
             dev.rewind.tools.Main.setLogLevel("warn");
         }
     }
+
+    /** The user's report: "-n 1" printed "on 2 threads". */
+    @Test
+    void noMoreThreadsThanRuns() {
+        CliRun.Result one = rewind(
+                Duration.ofSeconds(60),
+                "inject",
+                "builtin:t_kv_oracle.toml",
+                "--server",
+                "kv",
+                "-n",
+                "1",
+                "--jobs",
+                "4");
+        assertEquals(0, one.status(), one::toString);
+        assertTrue(one.out().contains("; 1 injection from seed 1 on 1 thread\n"), one::toString);
+        CliRun.Result two = rewind(
+                Duration.ofSeconds(60),
+                "inject",
+                "builtin:t_kv_oracle.toml",
+                "--server",
+                "kv",
+                "-n",
+                "2",
+                "--jobs",
+                "4",
+                "--fault-free");
+        assertEquals(0, two.status(), two::toString);
+        assertTrue(two.out().contains("; 2 fault-free runs from seed 1 on 2 threads\n"), two::toString);
+    }
 }
