@@ -29,6 +29,8 @@ import java.util.concurrent.Future;
  * a fresh boot with one fault planned from its own seed.
  */
 public final class Campaign {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Campaign.class);
+
     /**
      * What happened in one injection run.
      *
@@ -212,21 +214,88 @@ public final class Campaign {
         this.original = m.withTasks(plain);
     }
 
-    /** Boot once without faults, counting the server's instructions per request. */
+    /**
+     * How many times a plain fault-free boot's wall time the profiling boot may take. Its
+     * per-instruction hook (a call into Java per instruction, ~0.5 us) slows the server's code
+     * several hundredfold: a workload that is all server, as t_heap (0.06 s plain, 43 s profiled),
+     * about 700-fold; this leaves a margin of four for a loaded machine.
+     */
+    static final int PROFILE_SLOWDOWN = 3000;
+
+    /**
+     * The profiling boot's time budget: {@code slowdown} times the reference boot's
+     * {@code referenceNanos}, at least the budget of every boot ({@code budgetNanos}); 0 (none)
+     * if the boots have none.
+     */
+    static long profileBudget(long budgetNanos, long referenceNanos, int slowdown) {
+        if (budgetNanos <= 0) {
+            return 0;
+        }
+        long scaled = referenceNanos > Long.MAX_VALUE / slowdown ? Long.MAX_VALUE : referenceNanos * slowdown;
+        return Math.max(budgetNanos, scaled);
+    }
+
+    /** The wall time of the fault-free reference boot {@link #profile} made, in ns (-1 before it). */
+    private long referenceNanos = -1;
+
+    /**
+     * Boot once without faults, counting the server's instructions per request. With a time
+     * budget per boot, a plain fault-free boot comes first (the reference): it must end within
+     * the budget, and the profiling boot may take {@link #PROFILE_SLOWDOWN} times as long.
+     */
     public long[] profile() throws BootException {
+        return profile(PROFILE_SLOWDOWN);
+    }
+
+    /** As {@link #profile()}, the profiling boot allowed {@code slowdown} times the reference boot's time. */
+    long[] profile(int slowdown) throws BootException {
+        long budget = config.budgetNanos();
+        if (budget > 0) {
+            log.info("{}: a plain fault-free boot (the reference for the profile's time limit)", image.location());
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (FreshDisks disks = new FreshDisks(original, config);
+                    Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
+                SystemResult r = k.run();
+                if (r.outcome() != SystemResult.Outcome.OK) {
+                    throw new IllegalArgumentException(
+                            "the workload of " + image.location() + " fails without any injected fault in a plain"
+                                    + " fault-free boot (the reference boot before profiling): "
+                                    + (r.outcome() == SystemResult.Outcome.BUDGET_EXCEEDED
+                                            ? "it ran past the limit of each boot, " + seconds(budget)
+                                                    + " (--timeout DURATION raises it): "
+                                            : "")
+                                    + r.summary() + consoleNote(out));
+                }
+                referenceNanos = r.nanos();
+            }
+        }
+        long profileBudget = profileBudget(budget, referenceNanos, slowdown);
         InstructionProfiler p = new InstructionProfiler(server);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        // The profiler's per-instruction hook slows the server a hundredfold: run it without the
-        // campaign's hang limits, which would take the slowness for a hang.
-        try (FreshDisks disks = new FreshDisks(original, config);
+        log.info(
+                "{}: the profiling boot (fault-free, counting {}'s instructions per request)",
+                image.location(),
+                server);
+        // The profiler's per-instruction hook slows the server several hundredfold: run it without the
+        // campaign's hang limits, which would take the slowness for a hang, and with a budget
+        // scaled to the reference boot.
+        try (FreshDisks disks = new FreshDisks(original, config.withBudgetNanos(profileBudget));
                 Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
             k.setProbe(p);
             SystemResult r = k.run();
+            if (r.outcome() == SystemResult.Outcome.BUDGET_EXCEEDED) {
+                throw new IllegalArgumentException("the profiling boot of " + image.location()
+                        + " (fault-free, counting"
+                        + " the server's instructions per request, up to ~700 times slower than a plain boot) ran past"
+                        + " its limit of " + seconds(profileBudget) + " (" + slowdown + " times the "
+                        + seconds(referenceNanos) + " of a plain fault-free boot, at least the " + seconds(budget)
+                        + " limit of each boot; --timeout DURATION raises both): " + r.summary() + consoleNote(out));
+            }
             if (r.outcome() != SystemResult.Outcome.OK) {
                 // The image is unusable for a campaign: bad input (exit 2), in one line.
                 throw new IllegalArgumentException("the workload of " + image.location() + " fails without any injected"
-                        + " fault (" + r.summary() + "); its last console line: "
-                        + dev.rewind.tools.Printable.escape(lastLine(out.toString(StandardCharsets.UTF_8))));
+                        + " fault in the profiling boot (fault-free, counting the server's instructions per request): "
+                        + r.summary() + consoleNote(out));
             }
         }
         lengths = p.lengths();
@@ -234,6 +303,25 @@ public final class Campaign {
             throw new IllegalArgumentException("server '" + server + "' handled no requests: nothing to inject into");
         }
         return lengths;
+    }
+
+    /** The wall time of the fault-free reference boot of {@link #profile}, in ns; -1 if it made none. */
+    public long referenceNanos() {
+        return referenceNanos;
+    }
+
+    /** "; its last console line: LINE", or nothing if the boot printed nothing. */
+    private static String consoleNote(ByteArrayOutputStream out) {
+        String line = lastLine(out.toString(StandardCharsets.UTF_8));
+        return line.isEmpty() ? "" : "; its last console line: " + dev.rewind.tools.Printable.escape(line);
+    }
+
+    /** {@code nanos} as seconds for a message: "20 s", "0.263 s". */
+    static String seconds(long nanos) {
+        if (nanos % 1_000_000_000L == 0) {
+            return nanos / 1_000_000_000L + " s";
+        }
+        return String.format(java.util.Locale.ROOT, nanos < 10_000_000_000L ? "%.3f s" : "%.1f s", nanos / 1e9);
     }
 
     /** One injection, fully determined by {@code seed}. */
@@ -252,6 +340,15 @@ public final class Campaign {
     private Run run(long seed, List<FaultInjector.Type> types, boolean faultFree) throws BootException {
         FaultInjector.Plan plan = FaultInjector.Plan.of(seed, types, server, lengths);
         FaultInjector inj = faultFree ? null : new FaultInjector(plan);
+        if (log.isInfoEnabled()) {
+            log.info(
+                    "seed {}: {}",
+                    seed,
+                    faultFree
+                            ? "a fault-free run"
+                            : plan.type().label() + " planned at request " + plan.request() + ", instruction "
+                                    + plan.instruction());
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         List<String> faults = new ArrayList<>();
         List<String> early = new ArrayList<>();

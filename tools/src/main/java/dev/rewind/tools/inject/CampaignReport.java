@@ -67,7 +67,11 @@ public final class CampaignReport {
         }
     }
 
-    /** One line per run (--verbose), by seed. */
+    /**
+     * One line per run (--verbose), by seed, then the command that replays one of them (the
+     * first that neither recovered nor was benign, else the first): with every option that
+     * shaped the campaign, --types included, since a seed alone names another injection.
+     */
     public void printRuns(PrintStream out) {
         for (Campaign.Run r : runs) {
             out.printf(
@@ -80,6 +84,20 @@ public final class CampaignReport {
                     r.manifestation().isEmpty() ? "" : " (" + r.manifestation() + ")",
                     r.detail().isEmpty() ? "" : " -- " + r.detail());
         }
+        if (!runs.isEmpty()) {
+            long seed = runs.stream()
+                    .filter(r -> r.verdict() != Campaign.Verdict.RECOVERED && r.verdict() != Campaign.Verdict.BENIGN)
+                    .findFirst()
+                    .orElse(runs.get(0))
+                    .seed();
+            out.println("replay one run: " + replayCommand(seed));
+        }
+    }
+
+    /** The command that replays run {@code seed} of this campaign alone, with the options that shaped it. */
+    public String replayCommand(long seed) {
+        return HtmlReport.replayCommand(header.image(), header.server(), header.policy(), options(header))
+                .apply(seed);
     }
 
     /** The --json document: campaign, summary and every run, without measured times. */

@@ -44,8 +44,10 @@ import picocli.CommandLine.Parameters;
             "no client given a wrong reply ('wrong reply': a history replay found replies a client had already got",
             "were wrong). 'silent': no trap, wrong results delivered. 'false det.': the kernel reported a fault",
             "before anything was activated. The strict rate is recovered / (manifested + silent).",
-            "Every injection is reproducible from its seed:",
-            "'rewind inject IMAGE --server S --seed N -n 1 --verbose' replays seed N.",
+            "Every injection is reproducible from its seed: 'rewind inject IMAGE --server S --policy P --seed N -n 1",
+            "--verbose' with the campaign's --types, --hang-ms, --replay-depth, --no-escalation, --verify and",
+            "--fault-free, those it used, replays seed N (without its --types a seed names another injection).",
+            "--verbose ends with that command, and --report gives it for each run that did not recover.",
             "This needs a deterministic workload: the target (a request and an instruction in it) is chosen from",
             "one fault-free boot, so clients that vary their requests between boots (seeded from rw_clock_ns(), say)",
             "make injections miss, and such runs count as not activated.",
@@ -55,6 +57,12 @@ import picocli.CommandLine.Parameters;
             "'rewind inject merge kv-*.jsonl --json kv.json' prints and writes what one run of the whole would."
         })
 public final class InjectCommand implements Callable<Integer> {
+    /** The wall-clock limit of each boot of a campaign without --timeout. */
+    static final long DEFAULT_BUDGET_NANOS = 20_000_000_000L;
+
+    /** The longest --timeout (1000 hours, as rewind boot's). */
+    static final long MAX_BUDGET_NANOS = 1000 * 3_600_000_000_000L;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -95,8 +103,20 @@ public final class InjectCommand implements Callable<Integer> {
                     "Fault types (default: all but live-memory-bit-flip): register-bit-flip, memory-bit-flip, instruction-corruption, instruction-skip, null-pointer, wild-pointer, infinite-loop, failed-assertion, live-memory-bit-flip (a byte the server read or wrote in its last 16 requests).")
     List<String> types;
 
-    @Option(names = "--jobs", paramLabel = "N", description = "Parallel boots (default: the number of cores).")
+    @Option(
+            names = "--jobs",
+            paramLabel = "N",
+            description = "Parallel boots (default: the number of cores; never more than the runs).")
     int jobs = Runtime.getRuntime().availableProcessors();
+
+    @Option(
+            names = "--timeout",
+            paramLabel = "DURATION",
+            description =
+                    "Wall-clock limit of each boot, e.g. 90s or 5m (at most 1000h; default 20s): a run past it counts as a hang. The campaign first boots the workload once fault-free (which must end within it), then profiles it in a boot allowed "
+                            + Campaign.PROFILE_SLOWDOWN
+                            + " times as long as that one, at least DURATION.")
+    String timeout;
 
     @Option(
             names = "--hang-ms",
@@ -166,13 +186,22 @@ public final class InjectCommand implements Callable<Integer> {
 
     @Option(
             names = {"-v", "--verbose"},
-            description = "Print one line per injection.")
+            description = "Print one line per injection, then the command that replays one alone.")
     boolean verbose;
 
     @Option(
             names = "--trace",
             description = "Log every syscall of every run to stderr (use with -n 1 to study one seed).")
     boolean trace;
+
+    @Option(
+            names = "--log-level",
+            paramLabel = "LEVEL",
+            description = "error, warn, info, debug or trace (default: warn; --trace implies info). info names each"
+                    + " boot on stderr (the plain and the profiling boot, then each seed with its fault); debug adds"
+                    + " every fault and each recovery decision of the kernel (rollbacks, history replays, why one"
+                    + " gives up). Use with -n 1 or --jobs 1: the lines of parallel runs interleave.")
+    String logLevel;
 
     @Override
     public Integer call() throws Exception {
@@ -185,6 +214,7 @@ public final class InjectCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(
                     spec.commandLine(), "Missing required option: '--server=TASK'");
         }
+        dev.rewind.tools.Main.setLogLevel(logLevel != null ? logLevel : trace ? "info" : "warn");
         if (count < 1 || count > 1_000_000) {
             throw new IllegalArgumentException("-n must be between 1 and 1000000");
         }
@@ -196,6 +226,9 @@ public final class InjectCommand implements Callable<Integer> {
         if (jobs < 1 || jobs > 256) {
             throw new IllegalArgumentException("--jobs must be between 1 and 256");
         }
+        long budget = timeout == null
+                ? DEFAULT_BUDGET_NANOS
+                : dev.rewind.kernel.text.Units.parseNanos(timeout, MAX_BUDGET_NANOS, "--timeout");
         if (hangMs < 1 || hangMs > 600_000) {
             throw new IllegalArgumentException("--hang-ms must be between 1 and 600000");
         }
@@ -283,15 +316,18 @@ public final class InjectCommand implements Callable<Integer> {
         List<Campaign.Run> old = results == null ? List.of() : earlierRuns(header);
         KernelConfig cfg = KernelConfig.defaults()
                 .withRamBytes(64L << 20)
-                .withBudgetNanos(20_000_000_000L)
+                .withBudgetNanos(budget)
                 .withTrace(trace);
-        if (trace) {
-            dev.rewind.tools.Main.setLogLevel("info");
-        }
         int depth = replayDepth == null ? -1 : replayDepth;
         Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, dual, cfg);
         long t0 = System.nanoTime();
         long[] lengths = c.profile();
+        if (c.referenceNanos() > budget / 2) {
+            System.err.printf(
+                    "rewind: a fault-free boot of the workload took %s, more than half the %s limit of each boot: runs"
+                            + " slowed by a recovery may pass it and count as hangs (--timeout DURATION raises it)%n",
+                    Campaign.seconds(c.referenceNanos()), Campaign.seconds(budget));
+        }
         long total = 0;
         for (long l : lengths) {
             total += l;
@@ -300,6 +336,8 @@ public final class InjectCommand implements Callable<Integer> {
         Set<Long> have = new HashSet<>();
         old.forEach(r -> have.add(r.seed()));
         List<Long> todo = seeds.stream().filter(s -> !have.contains(s)).toList();
+        // No more threads than runs to do: -n 1 runs on one.
+        int threads = Math.max(1, Math.min(jobs, todo.size()));
         System.out.printf(
                 "inject: %s (%s), server %s, policy %s%s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d%s on %d thread%s%n",
                 img.location(),
@@ -311,11 +349,11 @@ public final class InjectCommand implements Callable<Integer> {
                 lengths.length,
                 (double) total / lengths.length,
                 count,
-                faultFree ? "fault-free runs" : "injections",
+                faultFree ? "fault-free run" + (count == 1 ? "" : "s") : count == 1 ? "injection" : "injections",
                 seed,
                 sh[1] == 1 ? "" : ", shard " + sh[0] + "/" + sh[1] + " (" + seeds.size() + " of them)",
-                jobs,
-                jobs == 1 ? "" : "s");
+                threads,
+                threads == 1 ? "" : "s");
         if (!old.isEmpty()) {
             System.out.printf(
                     "resuming %s: %d run%s already done, %d to go%n",
@@ -356,7 +394,7 @@ public final class InjectCommand implements Callable<Integer> {
             }
             Runtime.getRuntime().addShutdownHook(hook);
             ResultFile.Appender sink = out;
-            fresh = c.run(todo, ts, jobs, faultFree, r -> {
+            fresh = c.run(todo, ts, threads, faultFree, r -> {
                 done.incrementAndGet();
                 if (sink != null) {
                     try {

@@ -39,7 +39,7 @@ public final class MergeCommand implements Callable<Integer> {
 
     @Option(
             names = {"-v", "--verbose"},
-            description = "Print one line per injection.")
+            description = "Print one line per injection, then the command that replays one alone.")
     boolean verbose;
 
     @Override

@@ -409,6 +409,7 @@ class CliArgsFuzzTest {
                                         x -> pick(x, new String[] {",", "", "ALL", "x", "register,memory", "\u0000"})),
                                 new Opt("--jobs", x -> pick(x, NUMBERS)),
                                 new Opt("--hang-ms", x -> pick(x, NUMBERS)),
+                                new Opt("--timeout", x -> pick(x, DURATIONS)),
                                 new Opt("--replay-depth", x -> pick(x, NUMBERS)),
                                 new Opt("--json", x -> path(x, f, f.dir().resolve("o.json"))),
                                 new Opt("--csv", x -> path(x, f, f.dir().resolve("o.csv"))),

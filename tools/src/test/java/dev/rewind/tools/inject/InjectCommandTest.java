@@ -1,0 +1,265 @@
+package dev.rewind.tools.inject;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.kernel.SystemImage;
+import dev.rewind.kernel.image.RecoveryPolicy;
+import dev.rewind.kernel.probe.FaultInjector;
+import dev.rewind.tools.CliRun;
+import dev.rewind.tools.Fixtures;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What {@code rewind inject} tells its user: limits, replay commands, threads. */
+class InjectCommandTest {
+    @TempDir
+    Path dir;
+
+    private static CliRun.Result rewind(Duration timeout, String... args) {
+        return CliRun.rewind(timeout, args);
+    }
+
+    @Test
+    void theProfilingBootMayTakeAMultipleOfAPlainBootAndAtLeastTheLimitOfEachBoot() {
+        long s = 1_000_000_000L;
+        assertEquals(180 * s, Campaign.profileBudget(20 * s, s / 1000 * 60, 3000));
+        assertEquals(20 * s, Campaign.profileBudget(20 * s, s / 1000, 3000)); // at least the limit of each boot
+        assertEquals(0, Campaign.profileBudget(0, 5 * s, 3000)); // no limit: none for the profile either
+        assertEquals(Long.MAX_VALUE, Campaign.profileBudget(s, Long.MAX_VALUE / 2, 3000)); // no overflow
+    }
+
+    /** t_heap's server is all the workload: profiling it takes ~700 times a plain boot (0.06 s). */
+    @Test
+    void aProfilingBootPastItsLimitSaysSoAndHowToRaiseIt() throws Exception {
+        Campaign c = new Campaign(
+                SystemImage.open("builtin:t_heap.toml"),
+                "heap_server",
+                RecoveryPolicy.TXIPC,
+                1000,
+                CampaignTest.CFG.withBudgetNanos(3_000_000_000L));
+        // allowed once the plain boot's time, at least the 3 s of each boot: 3 s, far too little
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.profile(1));
+        String m = e.getMessage();
+        assertTrue(m.contains("the profiling boot of builtin:t_heap.toml"), m);
+        assertTrue(m.contains("ran past its limit of 3 s"), m);
+        assertTrue(m.contains("--timeout DURATION raises"), m);
+        assertTrue(c.referenceNanos() > 0 && c.referenceNanos() < 3_000_000_000L, m);
+        // the client prints only at its end: no console line to quote
+        assertFalse(m.contains("console line"), m);
+    }
+
+    @Test
+    void aPlainBootPastTheLimitOfEachBootNamesTheLimitAndTheOption() {
+        CliRun.Result r = rewind(
+                Duration.ofSeconds(30),
+                "inject",
+                "builtin:t_heap.toml",
+                "--server",
+                "heap_server",
+                "-n",
+                "1",
+                "--timeout",
+                "1ms");
+        Fixtures.assertUsageError(
+                r, "plain fault-free boot", "the limit of each boot, 0.001 s (--timeout DURATION raises it)");
+        assertFalse(r.err().contains("console line"), r::toString);
+        Fixtures.assertUsageError(
+                rewind(
+                        Duration.ofSeconds(30),
+                        "inject",
+                        "builtin:t_heap.toml",
+                        "--server",
+                        "heap_server",
+                        "--timeout",
+                        "soon"),
+                "--timeout: not a duration: 'soon'");
+    }
+
+    /**
+     * The user's report: profiling t_heap takes ~45 s, past the 20 s every boot of a campaign
+     * had, so no campaign could run on it although it boots in 0.2 s.
+     */
+    @Test
+    @Tag("slow")
+    void aWorkloadSlowToProfileRunsWithinTheLimitOfEachBoot() {
+        CliRun.Result r = rewind(
+                Duration.ofMinutes(10),
+                "inject",
+                "builtin:t_heap.toml",
+                "--server",
+                "heap_server",
+                "--types",
+                "memory-bit-flip",
+                "-n",
+                "1",
+                "--jobs",
+                "1",
+                "--timeout",
+                "5s");
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("from seed 1"), r::toString);
+    }
+
+    /** The line of seed {@code seed} in --verbose output. */
+    private static String line(CliRun.Result r, long seed) {
+        return r.out()
+                .lines()
+                .filter(l -> l.startsWith("seed " + seed + ": "))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no seed " + seed + " in: " + r));
+    }
+
+    /**
+     * The user's report: a campaign's seed replayed with the --help's command, without the
+     * campaign's --types, is another injection. Every replay command names them now.
+     */
+    @Test
+    void everyReplayCommandCarriesTheOptionsThatShapedTheCampaign() throws Exception {
+        CliRun.Result help = rewind(Duration.ofSeconds(10), "inject", "--help");
+        assertTrue(
+                help.out()
+                        .contains("--verbose' with the campaign's --types, --hang-ms, --replay-depth, --no-escalation"),
+                help::toString);
+        Path results = dir.resolve("c.jsonl");
+        CliRun.Result c = rewind(
+                Duration.ofSeconds(120),
+                "inject",
+                "builtin:t_kv_oracle.toml",
+                "--server",
+                "kv",
+                "--types",
+                "memory-bit-flip,null-pointer",
+                "--hang-ms",
+                "500",
+                "--no-escalation",
+                "-n",
+                "2",
+                "--seed",
+                "5",
+                "--jobs",
+                "1",
+                "--results",
+                results.toString(),
+                "-v");
+        assertEquals(0, c.status(), c::toString);
+        String prefix = "replay one run: rewind inject builtin:t_kv_oracle.toml --server kv --policy txipc"
+                + " --types memory-bit-flip,null-pointer --hang-ms 500 --no-escalation --seed ";
+        String replay = c.out()
+                .lines()
+                .filter(l -> l.startsWith("replay one run: "))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no replay command in: " + c));
+        assertTrue(replay.startsWith(prefix) && replay.endsWith(" -n 1 -v"), replay);
+        long seed = Long.parseLong(replay.substring(prefix.length(), replay.length() - " -n 1 -v".length()));
+        assertTrue(seed == 5 || seed == 6, replay);
+        // the command, run, is the same injection with the same outcome
+        String[] args = replay.substring("replay one run: rewind ".length()).split(" ");
+        CliRun.Result again = rewind(Duration.ofSeconds(120), args);
+        assertEquals(0, again.status(), again::toString);
+        assertEquals(line(c, seed), line(again, seed));
+        assertTrue(again.out().contains(replay), again::toString);
+
+        // the HTML report of the campaign's result file gives the same command for a failed run
+        ResultFile.Header h = ResultFile.read(results).header();
+        Campaign.Run failed = new Campaign.Run(
+                6,
+                FaultInjector.Type.NULL_POINTER,
+                3,
+                40,
+                true,
+                true,
+                "kv: trap",
+                Campaign.Verdict.FAILED,
+                "x",
+                "null",
+                0,
+                0,
+                0,
+                -1,
+                0);
+        String html = HtmlReport.render("t", List.of(new CampaignReport(h, List.of(failed)).section()));
+        assertTrue(
+                html.contains(HtmlReport.command(prefix.substring("replay one run: ".length()) + "6 -n 1 -v")), html);
+        assertFalse(Arrays.asList(args).contains("--results"), replay);
+    }
+
+    /** The user's report: inject had no way to show the kernel's recovery decisions. */
+    @Test
+    void logLevelDebugShowsEachRunsFaultsAndRecoveryDecisions() {
+        String[] run = {
+            "inject",
+            "builtin:t_kv_oracle.toml",
+            "--server",
+            "kv",
+            "--types",
+            "memory-bit-flip,live-memory-bit-flip",
+            "--seed",
+            "79",
+            "-n",
+            "1"
+        };
+        try {
+            CliRun.Result quiet = rewind(Duration.ofSeconds(60), run);
+            assertEquals(0, quiet.status(), quiet::toString);
+            assertFalse(quiet.err().contains("faulted"), quiet::toString);
+            String[] debug = Arrays.copyOf(run, run.length + 2);
+            debug[run.length] = "--log-level";
+            debug[run.length + 1] = "debug";
+            CliRun.Result r = rewind(Duration.ofSeconds(60), debug);
+            assertEquals(0, r.status(), r::toString);
+            assertTrue(r.err().contains("Campaign - seed 79: live memory bit flip planned at request "), r::toString);
+            assertTrue(r.err().contains("DEBUG Kernel - task kv#0.1 faulted: "), r::toString);
+            assertTrue(r.err().contains("request rolled back (txipc)"), r::toString);
+            Fixtures.assertUsageError(
+                    rewind(
+                            Duration.ofSeconds(10),
+                            "inject",
+                            "builtin:t_kv_oracle.toml",
+                            "--server",
+                            "kv",
+                            "--log-level",
+                            "loud"),
+                    "--log-level: unknown log level 'loud'");
+        } finally {
+            dev.rewind.tools.Main.setLogLevel("warn");
+        }
+    }
+
+    /** The user's report: "-n 1" printed "on 2 threads". */
+    @Test
+    void noMoreThreadsThanRuns() {
+        CliRun.Result one = rewind(
+                Duration.ofSeconds(60),
+                "inject",
+                "builtin:t_kv_oracle.toml",
+                "--server",
+                "kv",
+                "-n",
+                "1",
+                "--jobs",
+                "4");
+        assertEquals(0, one.status(), one::toString);
+        assertTrue(one.out().contains("; 1 injection from seed 1 on 1 thread\n"), one::toString);
+        CliRun.Result two = rewind(
+                Duration.ofSeconds(60),
+                "inject",
+                "builtin:t_kv_oracle.toml",
+                "--server",
+                "kv",
+                "-n",
+                "2",
+                "--jobs",
+                "4",
+                "--fault-free");
+        assertEquals(0, two.status(), two::toString);
+        assertTrue(two.out().contains("; 2 fault-free runs from seed 1 on 2 threads\n"), two::toString);
+    }
+}
