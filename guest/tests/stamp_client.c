@@ -42,19 +42,13 @@ static rw_msg call(uint64_t label, uint64_t slot, uint64_t v)
 		signals++;
 	}
 	requests++;
-	for (int tries = 0;; tries++) {
-		m.label = label;
-		m.w[0] = slot;
-		m.w[1] = v;
-		m.len = 0;
-		long r = rw_call(srv, &m);
-		if (r == 0)
-			break;
-		if (r != RW_ERECOVERED)
-			fail("call", slot, r, 0);
-		if (tries == 3)
-			fail("ERECOVERED 4 times in a row", slot, r, 0);
-	}
+	long r;
+	RW_RETRY_RECOVERED(
+	        r, (m.label = label, m.w[0] = slot, m.w[1] = v, m.len = 0, rw_call(srv, &m)), 4);
+	if (r == RW_ERECOVERED)
+		fail("ERECOVERED 4 times in a row", slot, r, 0);
+	if (r != 0)
+		fail("call", slot, r, 0);
 	if (m.label != 0)
 		fail(label == 1 ? "set" : "get", slot, (long)m.label, 0);
 	return m;

@@ -334,6 +334,26 @@ static inline long rw_rpc(rw_cap cap, rw_msg *m)
 	return r < 0 ? r : (long)m->label;
 }
 
+/*
+ * RW_ERECOVERED from a call means the server (under recovery = "txipc")
+ * faulted while handling the request and was rolled back: the request had no
+ * effect, and sending it again is safe.  Most clients want just that, a few
+ * times.  RW_RETRY_RECOVERED(res, expr, tries) sets res = expr (one call, made
+ * whole: its message and IPC buffer filled again each time) and makes it
+ * again while it gives RW_ERECOVERED, at most `tries` times in all; res is
+ * then the last result (still RW_ERECOVERED if every try was rolled back).
+ *   long r;
+ *   RW_RETRY_RECOVERED(r, kv_put(kv, "key", "value"), 4);
+ * RW_EDEAD is another matter: the server was restarted and lost its state.
+ */
+#define RW_RETRY_RECOVERED(res, expr, tries)                             \
+	do {                                                             \
+		int rw_try_ = 0;                                         \
+		do {                                                     \
+			(res) = (expr);                                  \
+		} while ((res) == RW_ERECOVERED && ++rw_try_ < (tries)); \
+	} while (0)
+
 /* Waits for a request on endpoint `ep` (receive right). *badge identifies
  * the client task (unique per client). */
 static inline long rw_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
