@@ -161,6 +161,17 @@ public interface Cpu extends AutoCloseable {
 
     CpuHook hookInstructions(long begin, long end, InstructionHook hook);
 
+    /** A running count of instructions ({@link #countInstructions}); closing stops it. */
+    interface InstructionCount extends CpuHook {
+        long count();
+    }
+
+    /**
+     * Count every instruction from now on, cheaply (no call per instruction into Java: for
+     * profiling a whole workload). Drop the code translations after it, as with a hook.
+     */
+    InstructionCount countInstructions();
+
     CpuHook hookData(int kinds, long begin, long end, DataHook hook);
 
     void mapDevice(Device device, long base);

@@ -149,6 +149,21 @@ public abstract class UnicornCpu implements Cpu {
         return h::close;
     }
 
+    public InstructionCount countInstructions() {
+        Unicorn.Counter c = uc.countInstructions();
+        return new InstructionCount() {
+            @Override
+            public long count() {
+                return c.count();
+            }
+
+            @Override
+            public void close() {
+                c.close();
+            }
+        };
+    }
+
     /**
      * Call {@code hook} before each data access of {@code kinds} ({@link DataHook#READS} and/or
      * {@link DataHook#WRITES}) that starts in [begin, end].

@@ -21,6 +21,7 @@ final class NativeHooks {
     static final Pointer MEM_INVALID_HOOK;
     static final Pointer BLOCK_HOOK;
     static final Pointer MSR_HOOK;
+    static final Pointer COUNT_HOOK;
     static final Pointer UC_EMU_STOP;
     private static final NativeLibrary LIB;
     /** Where the library was extracted. */
@@ -66,6 +67,7 @@ final class NativeHooks {
         MEM_INVALID_HOOK = LIB.getFunction("rw_mem_invalid_hook");
         BLOCK_HOOK = LIB.getFunction("rw_block_hook");
         MSR_HOOK = LIB.getFunction("rw_msr_hook");
+        COUNT_HOOK = LIB.getFunction("rw_count_hook");
         UC_EMU_STOP = UnicornLibrary.LIB.getFunction("uc_emu_stop");
         int size = LIB.getFunction("rw_trap_size").invokeInt(new Object[0]);
         if (size != TRAP_SIZE) {

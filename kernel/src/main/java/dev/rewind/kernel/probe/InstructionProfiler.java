@@ -1,6 +1,5 @@
 package dev.rewind.kernel.probe;
 
-import dev.rewind.hw.cpu.CpuHook;
 import dev.rewind.kernel.KernelProbe;
 import dev.rewind.kernel.Task;
 import java.util.ArrayList;
@@ -14,8 +13,7 @@ import java.util.List;
 public final class InstructionProfiler implements KernelProbe {
     private final String server;
     private final List<Long> lengths = new ArrayList<>();
-    private CpuHook hook;
-    private long count;
+    private dev.rewind.hw.cpu.Cpu.InstructionCount counter;
     private long start = -1;
 
     public InstructionProfiler(String server) {
@@ -27,17 +25,17 @@ public final class InstructionProfiler implements KernelProbe {
         if (!t.name().equals(server)) {
             return;
         }
-        if (hook == null) {
-            hook = t.cpu().hookInstructions(1, 0, (addr, size) -> count++);
+        if (counter == null) {
+            counter = t.cpu().countInstructions();
             t.cpu().dropCodeTranslations();
         }
-        start = count;
+        start = counter.count();
     }
 
     @Override
     public void replied(Task t) {
         if (t.name().equals(server) && start >= 0) {
-            lengths.add(count - start);
+            lengths.add(counter.count() - start);
             start = -1;
         }
     }

@@ -2,11 +2,8 @@ package dev.rewind.tools.inject;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rewind.kernel.SystemImage;
-import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.probe.FaultInjector;
 import dev.rewind.tools.CliRun;
 import dev.rewind.tools.Fixtures;
@@ -14,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,22 +34,13 @@ class InjectCommandTest {
 
     /** t_heap's server is all the workload: profiling it takes ~700 times a plain boot (0.06 s). */
     @Test
-    void aProfilingBootPastItsLimitSaysSoAndHowToRaiseIt() throws Exception {
-        Campaign c = new Campaign(
-                SystemImage.open("builtin:t_heap.toml"),
-                "heap_server",
-                RecoveryPolicy.TXIPC,
-                1000,
-                CampaignTest.CFG.withBudgetNanos(3_000_000_000L));
-        // allowed once the plain boot's time, at least the 3 s of each boot: 3 s, far too little
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.profile(1));
-        String m = e.getMessage();
-        assertTrue(m.contains("the profiling boot of builtin:t_heap.toml"), m);
-        assertTrue(m.contains("ran past its limit of 3 s"), m);
+    void aProfilingBootPastItsLimitSaysSoAndHowToRaiseIt() {
+        // (No builtin workload is slow enough to profile to run past a limit it plainly meets
+        // since the count is native: the message alone.)
+        String m = Campaign.profileOverrun("builtin:t_heap.toml", 3_000_000_000L, 1, 110_000_000L, 3_000_000_000L);
+        assertTrue(m.startsWith("the profiling boot of builtin:t_heap.toml"), m);
+        assertTrue(m.contains("ran past its limit of 3 s (1 times the 0.110 s of a plain fault-free boot"), m);
         assertTrue(m.contains("--timeout DURATION raises"), m);
-        assertTrue(c.referenceNanos() > 0 && c.referenceNanos() < 3_000_000_000L, m);
-        // the client prints only at its end: no console line to quote
-        assertFalse(m.contains("console line"), m);
     }
 
     @Test
@@ -88,7 +75,6 @@ class InjectCommandTest {
      * had, so no campaign could run on it although it boots in 0.2 s.
      */
     @Test
-    @Tag("slow")
     void aWorkloadSlowToProfileRunsWithinTheLimitOfEachBoot() {
         CliRun.Result r = rewind(
                 Duration.ofMinutes(10),
