@@ -411,6 +411,7 @@ public final class BenchCommand implements Callable<Integer> {
             List<String> flatCells = new ArrayList<>();
             List<String> uncheckedCells = new ArrayList<>();
             List<String> uncopiedCells = new ArrayList<>();
+            List<String> shallowCells = new ArrayList<>();
             List<String> bareCells = new ArrayList<>();
             for (Arch a : archs) {
                 double[] r = txipcWorkload(image(a, w[0]), w[1]);
@@ -420,11 +421,13 @@ public final class BenchCommand implements Callable<Integer> {
                 uncheckedCells.add(String.format("%.3f (%.0f ms)", r[9], r[8] / 1e6));
                 bareCells.add(String.format("%.3f (%.0f ms)", r[11], r[10] / 1e6));
                 uncopiedCells.add(String.format("%.3f (%.0f ms)", r[13], r[12] / 1e6));
+                shallowCells.add(String.format("%.3f (%.0f ms)", r[15], r[14] / 1e6));
             }
             header("txipc:   " + w[1] + " workload, with/without txipc");
             row("txipc:   " + w[1] + " CPU ratio", cpuCells, "(median of each run's ratio)");
             row("txipc:   time on the " + w[1] + " server, ratio", serverCells, "");
             row("txipc:   " + w[1] + " CPU ratio, replay_depth = 0", flatCells, "");
+            row("txipc:   " + w[1] + " CPU ratio, replay_depth = 512", shallowCells, "");
             row("txipc:   " + w[1] + " CPU ratio, code_check = false", uncheckedCells, "");
             row("txipc:   " + w[1] + " CPU ratio, keep_copy = false", uncopiedCells, "");
             row("txipc:   " + w[1] + " CPU ratio, all three off (the undo log alone)", bareCells, "");
@@ -436,7 +439,8 @@ public final class BenchCommand implements Callable<Integer> {
      * One architecture's TxIPC workload: {CPU with, without, ratio, server time with, without,
      * ratio, CPU with replay_depth 0, its ratio, CPU with code_check = false, its ratio, CPU with
      * all three off (only the per-request undo log: no history, no code check, no committed
-     * copy), its ratio, CPU with keep_copy = false, its ratio}.
+     * copy), its ratio, CPU with keep_copy = false, its ratio, CPU with replay_depth 512 (the
+     * default before 2026-12-04: a ring cycled within the cache), its ratio}.
      */
     private double[] txipcWorkload(String toml, String server) throws Exception {
         String[] w = {toml, server};
@@ -451,6 +455,7 @@ public final class BenchCommand implements Callable<Integer> {
             double[] wallUnchecked = new double[runs];
             double[] wallBare = new double[runs];
             double[] wallUncopied = new double[runs];
+            double[] wallShallow = new double[runs];
             for (int i = 0; i < runs; i++) { // interleaved, so all see the same machine
                 long[] b = workload(w[0], w[1], "none");
                 long[] t = workload(w[0], w[1], "txipc");
@@ -458,6 +463,7 @@ public final class BenchCommand implements Callable<Integer> {
                 wallUnchecked[i] = workload(w[0], w[1], "txipc", -1, "\ncode_check = false")[0];
                 wallBare[i] = workload(w[0], w[1], "txipc", 0, "\ncode_check = false\nkeep_copy = false")[0];
                 wallUncopied[i] = workload(w[0], w[1], "txipc", -1, "\nkeep_copy = false")[0];
+                wallShallow[i] = workload(w[0], w[1], "txipc", 512)[0];
                 wallBase[i] = b[0];
                 cpuBase[i] = b[1];
                 wall[i] = t[0];
@@ -480,7 +486,9 @@ public final class BenchCommand implements Callable<Integer> {
                 median(wallBare),
                 median(ratios(wallBare, wallBase)),
                 median(wallUncopied),
-                median(ratios(wallUncopied, wallBase))
+                median(ratios(wallUncopied, wallBase)),
+                median(wallShallow),
+                median(ratios(wallShallow, wallBase))
             };
         }
     }
