@@ -83,6 +83,49 @@ void rw_count_hook(void *uc, uint64_t address, uint32_t size, void *user)
 	++*(int64_t *)user;
 }
 
+/*
+ * UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE over all memory: records the page of each access in
+ * an open-addressing set (struct rw_pageset, owned by the Java side). What the fault injector
+ * learns the pages a server touched from; a hook into Java per access cost ~1 us, enough to
+ * push a heavy request past its deadline.
+ */
+struct rw_pageset {
+	uint64_t *slots; /* 0: cap entries, page number + 1, 0: empty */
+	int64_t cap;     /* 8: a power of two */
+	int64_t n;       /* 16: pages in the set */
+	uint64_t last;   /* 24: the entry added or found last */
+	int32_t full;    /* 32: a page was not added: the set is at half its capacity */
+	int32_t pad;     /* 36 */
+};
+
+void rw_page_hook(void *uc, int type, uint64_t address, int size, int64_t value, void *user)
+{
+	struct rw_pageset *s = user;
+	(void)uc;
+	(void)type;
+	(void)size;
+	(void)value;
+	uint64_t key = (address >> 12) + 1;
+	if (key == s->last)
+		return;
+	uint64_t mask = (uint64_t)s->cap - 1;
+	for (uint64_t i = (key * 0x9E3779B97F4A7C15ull) >> 32;; i++) {
+		uint64_t *e = &s->slots[i & mask];
+		if (*e == key)
+			break;
+		if (*e == 0) {
+			if (2 * (s->n + 1) > s->cap) {
+				s->full = 1;
+				return;
+			}
+			*e = key;
+			s->n++;
+			break;
+		}
+	}
+	s->last = key;
+}
+
 /* Point the batch pointers at their values (once, when the Java side creates the struct). */
 void rw_run_init(struct rw_run *r)
 {

@@ -123,35 +123,17 @@ class TxIpcCopyTest {
      * {@code key}'s entry in memory itself ({@code writeUnlogged}, as the fault injector's
      * memory flips are written), so the next get of the key traps.
      */
-    static final class PointerFlipper implements KernelProbe {
-        final int n;
-        final String key;
-        int replies;
-        long flippedAt;
-        TxIpc txipc;
-
+    static final class PointerFlipper extends TxIpcScrubTest.AfterKvReply {
         PointerFlipper(int n, String key) {
-            this.n = n;
-            this.key = key;
+            super(n, key);
         }
 
         @Override
-        public void replied(Task server) {
-            if (!server.name().equals("kv")) {
-                return;
-            }
-            txipc = (TxIpc) server.recovery();
-            if (++replies != n) {
-                return;
-            }
-            long at = TxIpcReplayTest.entryOf(server, key);
-            if (at < 0) {
-                return;
-            }
-            long val = at + TxIpcReplayTest.EntryLayout.of(server).val();
+        long strike(Task server, long entry) {
+            long val = entry + TxIpcReplayTest.EntryLayout.of(server).val();
             byte[] bad = TxIpcReplayTest.bytes(TxIpcReplayTest.word(server, val) ^ (1L << 36));
             assertTrue(server.cpu().memory().writeUnlogged(val, bad, 0, 8));
-            flippedAt = val;
+            return val;
         }
     }
 

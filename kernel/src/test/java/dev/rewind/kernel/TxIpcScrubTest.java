@@ -37,15 +37,18 @@ class TxIpcScrubTest {
         return scrub ? toml.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nscrub = true") : toml;
     }
 
-    /** Right after kv's reply {@code n}: flips bit 0 of the first byte of {@code key}'s value (on kv's heap). */
-    static final class ValueFlipper implements KernelProbe {
+    /**
+     * Right after kv's reply {@code n} (no request open), {@link #strike}s the entry of {@code
+     * key} in kv's table; notes kv's txipc policy at every reply.
+     */
+    abstract static class AfterKvReply implements KernelProbe {
         final int n;
         final String key;
         int replies;
         long flippedAt;
         TxIpc txipc;
 
-        ValueFlipper(int n, String key) {
+        AfterKvReply(int n, String key) {
             this.n = n;
             this.key = key;
         }
@@ -60,16 +63,30 @@ class TxIpcScrubTest {
                 return;
             }
             long at = TxIpcReplayTest.entryOf(server, key);
-            if (at < 0) {
-                return;
+            if (at >= 0) {
+                flippedAt = strike(server, at);
             }
+        }
+
+        /** Change kv's memory at or through {@code entry}; returns the address changed. */
+        abstract long strike(Task server, long entry);
+    }
+
+    /** Right after kv's reply {@code n}: flips bit 0 of the first byte of {@code key}'s value (on kv's heap). */
+    static final class ValueFlipper extends AfterKvReply {
+        ValueFlipper(int n, String key) {
+            super(n, key);
+        }
+
+        @Override
+        long strike(Task server, long entry) {
             long val = TxIpcReplayTest.word(
-                    server, at + TxIpcReplayTest.EntryLayout.of(server).val());
+                    server, entry + TxIpcReplayTest.EntryLayout.of(server).val());
             byte[] b = new byte[1];
             assertTrue(server.cpu().memory().read(val, b, 0, 1));
             b[0] ^= 1;
             assertTrue(server.cpu().memory().write(val, b, 0, 1, Perm.NONE));
-            flippedAt = val;
+            return val;
         }
     }
 

@@ -172,6 +172,18 @@ public interface Cpu extends AutoCloseable {
      */
     InstructionCount countInstructions();
 
+    /** The pages data accesses touched ({@link #recordDataPages}); closing stops the recording. */
+    interface PageRecord extends CpuHook {
+        /** Their addresses (page-aligned), in no order. */
+        long[] pages();
+
+        /** True if more pages were touched than the record holds (32,768). */
+        boolean full();
+    }
+
+    /** Record the page of every data access from now on, cheaply. Drop the code translations after it. */
+    PageRecord recordDataPages();
+
     CpuHook hookData(int kinds, long begin, long end, DataHook hook);
 
     void mapDevice(Device device, long base);

@@ -164,6 +164,26 @@ public abstract class UnicornCpu implements Cpu {
         };
     }
 
+    public PageRecord recordDataPages() {
+        Unicorn.PageSet p = uc.recordDataPages();
+        return new PageRecord() {
+            @Override
+            public long[] pages() {
+                return p.pages();
+            }
+
+            @Override
+            public boolean full() {
+                return p.full();
+            }
+
+            @Override
+            public void close() {
+                p.close();
+            }
+        };
+    }
+
     /**
      * Call {@code hook} before each data access of {@code kinds} ({@link DataHook#READS} and/or
      * {@link DataHook#WRITES}) that starts in [begin, end].

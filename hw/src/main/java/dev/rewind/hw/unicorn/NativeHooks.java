@@ -22,6 +22,7 @@ final class NativeHooks {
     static final Pointer BLOCK_HOOK;
     static final Pointer MSR_HOOK;
     static final Pointer COUNT_HOOK;
+    static final Pointer PAGE_HOOK;
     static final Pointer UC_EMU_STOP;
     private static final NativeLibrary LIB;
     /** Where the library was extracted. */
@@ -68,6 +69,7 @@ final class NativeHooks {
         BLOCK_HOOK = LIB.getFunction("rw_block_hook");
         MSR_HOOK = LIB.getFunction("rw_msr_hook");
         COUNT_HOOK = LIB.getFunction("rw_count_hook");
+        PAGE_HOOK = LIB.getFunction("rw_page_hook");
         UC_EMU_STOP = UnicornLibrary.LIB.getFunction("uc_emu_stop");
         int size = LIB.getFunction("rw_trap_size").invokeInt(new Object[0]);
         if (size != TRAP_SIZE) {

@@ -646,6 +646,58 @@ public final class Unicorn implements AutoCloseable {
         return c;
     }
 
+    /** The pages the engine's data accesses touched ({@link #recordDataPages}); closing removes its hook. */
+    public static final class PageSet implements AutoCloseable {
+        private static final int CAP = 1 << 16;
+        private final Memory slots = new Memory(8L * CAP);
+        private final Memory set = new Memory(40);
+        private Hook hook;
+
+        PageSet() {
+            slots.clear();
+            set.clear();
+            set.setPointer(0, slots);
+            set.setLong(8, CAP);
+        }
+
+        /** The pages' addresses (page-aligned), in no order. */
+        public long[] pages() {
+            long[] out = new long[(int) set.getLong(16)];
+            int n = 0;
+            for (int i = 0; i < CAP && n < out.length; i++) {
+                long e = slots.getLong(8L * i);
+                if (e != 0) {
+                    out[n++] = (e - 1) << 12;
+                }
+            }
+            return out;
+        }
+
+        /** True if pages were touched that the set had no room for (more than CAP / 2). */
+        public boolean full() {
+            return set.getInt(32) != 0;
+        }
+
+        @Override
+        public void close() {
+            if (hook != null) {
+                hook.close();
+                hook = null;
+            }
+        }
+    }
+
+    /**
+     * Record the page of every data access (read or write) the engine makes from now on, in
+     * native code (traps.c, rw_page_hook): tens of nanoseconds an access, not a call into Java.
+     * Like any data hook it puts the engine's accesses on the slow path while it is installed.
+     */
+    public PageSet recordDataPages() {
+        PageSet p = new PageSet();
+        p.hook = addNativeHook(HOOK_DATA_READ | HOOK_DATA_WRITE, NativeHooks.PAGE_HOOK, p.set, p);
+        return p;
+    }
+
     /** The trap number with which {@link #hookMsrNative}'s hook stops a run. */
     public static final int INTNO_MSR = NativeHooks.INTNO_MSR;
 

@@ -114,7 +114,7 @@ public final class FaultInjector extends RequestStrike {
     /** Pages the server read or wrote in the requests before the struck one (live data). */
     private final java.util.TreeSet<Long> livePages = new java.util.TreeSet<>();
 
-    private dev.rewind.hw.cpu.CpuHook liveHook;
+    private dev.rewind.hw.cpu.Cpu.PageRecord liveHook;
 
     public FaultInjector(Plan plan) {
         super(plan.server(), plan.instruction());
@@ -141,13 +141,9 @@ public final class FaultInjector extends RequestStrike {
                 && request < plan.request()
                 && request >= plan.request() - LIVE_REQUESTS
                 && liveHook == null) {
-            // (costs the slow memory path for these few requests only)
-            liveHook = t.cpu()
-                    .hookData(
-                            dev.rewind.hw.cpu.DataHook.READS | dev.rewind.hw.cpu.DataHook.WRITES,
-                            1,
-                            0,
-                            (type, address, size, value) -> livePages.add(address & -4096L));
+            // (costs the slow memory path for these few requests only; the pages are recorded
+            // natively: a hook into Java per access had made a heavy request overrun its deadline)
+            liveHook = t.cpu().recordDataPages();
             t.cpu().dropCodeTranslations(); // code translated before the hook would not call it
         }
     }
@@ -155,6 +151,9 @@ public final class FaultInjector extends RequestStrike {
     @Override
     protected void ended(Task t, int request) {
         if (liveHook != null) {
+            for (long page : liveHook.pages()) {
+                livePages.add(page);
+            }
             liveHook.close();
             liveHook = null;
         }
@@ -200,6 +199,11 @@ public final class FaultInjector extends RequestStrike {
                 }
             }
             case LIVE_MEMORY_BIT_FLIP -> {
+                if (liveHook != null) { // (still recording: an earlier request ended without a reply)
+                    for (long page : liveHook.pages()) {
+                        livePages.add(page);
+                    }
+                }
                 List<long[]> ranges = new ArrayList<>();
                 long total = 0;
                 for (long[] rg : dataRanges(t)) {
