@@ -201,7 +201,8 @@ function emit_c(   i, o, k, G, args, d, sep, j, nm, outs) {
   print " * label (the server'"'"'s status); on success (>= 0) the reply words are"
   print " * stored through the non-NULL pointers, after checking the reply'"'"'s"
   print " * shape (RW_EINVAL for a malformed reply); *len_out = the reply'"'"'s"
-  print " * buffer length where the words do not tell it."
+  print " * buffer length where the words do not tell it.  On an error (< 0) they"
+  print " * are 0."
   print " */"
   for (o = 0; o < no; o++) {
     args = "rw_cap cap"
@@ -218,6 +219,11 @@ function emit_c(   i, o, k, G, args, d, sep, j, nm, outs) {
     printf " }, 0 };\n"
     if (d != "0") printf "\tm.len = %s;\n", d
     if (onout[o] == 0 && ooutlen[o] == "") { print "\treturn rw_rpc(cap, &m);"; print "}"; print ""; continue }
+    # (the outputs are 0 until a well-formed reply fills them, so a caller that reads them after
+    # an error reads 0, and a compiler sees them set on every path)
+    for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] != "ZERO")
+      printf "\tif (%s_out)\n\t\t*%s_out = 0;\n", W[o "out", i, "name"], W[o "out", i, "name"]
+    if (ooutlen[o] ~ /\.\./) printf "\tif (len_out)\n\t\t*len_out = 0;\n"
     print "\tlong r = rw_rpc(cap, &m);"
     print "\tif (r < 0)"; print "\t\treturn r;"
     for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "RANGE") {
