@@ -75,14 +75,17 @@ public final class CampaignReport {
     public void printRuns(PrintStream out) {
         for (Campaign.Run r : runs) {
             out.printf(
-                    "seed %d: %s, request %d, instruction %d: %s%s%s%n",
+                    "seed %d: %s, request %d, instruction %d: %s%s%s%s%n",
                     r.seed(),
                     r.type().label(),
                     r.request(),
                     r.instruction(),
                     r.verdict().name().toLowerCase(Locale.ROOT),
                     r.manifestation().isEmpty() ? "" : " (" + r.manifestation() + ")",
-                    r.detail().isEmpty() ? "" : " -- " + r.detail());
+                    r.detail().isEmpty() ? "" : " -- " + r.detail(),
+                    // what exactly was struck (a flipped byte's address, the register, the
+                    // instruction), as the results file's "fault": to tell runs apart unreplayed
+                    r.what() == null || r.what().isEmpty() ? "" : " [" + r.what() + "]");
         }
         if (!runs.isEmpty()) {
             long seed = runs.stream()

@@ -152,6 +152,10 @@ class InjectCommandTest {
         assertEquals(0, again.status(), again::toString);
         assertEquals(line(c, seed), line(again, seed));
         assertTrue(again.out().contains(replay), again::toString);
+        // each line ends with what exactly was struck: a flipped byte's address, a register
+        assertTrue(
+                line(c, seed).matches(".* \\[(flipped bit \\d+ of the byte at 0x[0-9a-f]+|set \\S+ to 0x0) .*\\]$"),
+                line(c, seed));
 
         // the HTML report of the campaign's result file gives the same command for a failed run
         ResultFile.Header h = ResultFile.read(results).header();
