@@ -186,7 +186,8 @@ public final class InjectCommand implements Callable<Integer> {
 
     @Option(
             names = {"-v", "--verbose"},
-            description = "Print one line per injection, then the command that replays one alone.")
+            description =
+                    "Print one line per injection (its verdict, how it manifested, and in [...] what exactly was struck), then the command that replays one alone.")
     boolean verbose;
 
     @Option(
