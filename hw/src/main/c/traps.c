@@ -84,6 +84,31 @@ void rw_count_hook(void *uc, uint64_t address, uint32_t size, void *user)
 }
 
 /*
+ * UC_HOOK_CODE over all code: counts the instructions run and stops the engine (as a hook into
+ * Java calling uc_emu_stop would, at the same point) when the count reaches target. The fault
+ * injector's strike "at instruction N of request M" counted in Java: ~0.6 us an instruction,
+ * which put a request of millions of instructions past its deadline before the strike.
+ */
+struct rw_countdown {
+	int64_t count;       /* 0  */
+	int64_t target;      /* 8  */
+	uc_emu_stop_fn stop; /* 16: uc_emu_stop of the loaded library */
+	int32_t reached;     /* 24: the target was reached and the engine asked to stop */
+	int32_t pad;         /* 28 */
+};
+
+void rw_countdown_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+	struct rw_countdown *c = user;
+	(void)address;
+	(void)size;
+	if (++c->count == c->target) {
+		c->reached = 1;
+		c->stop(uc);
+	}
+}
+
+/*
  * UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE over all memory: records the page of each access in
  * an open-addressing set (struct rw_pageset, owned by the Java side). What the fault injector
  * learns the pages a server touched from; a hook into Java per access cost ~1 us, enough to

@@ -172,6 +172,19 @@ public interface Cpu extends AutoCloseable {
      */
     InstructionCount countInstructions();
 
+    /** A stop at a given instruction ({@link #stopAtInstruction}); closing removes it. */
+    interface Countdown extends CpuHook {
+        /** True once the instruction was reached and the CPU asked to stop there. */
+        boolean reached();
+    }
+
+    /**
+     * Stop at the {@code n}-th instruction from now on (1-based), as a code hook calling
+     * {@link #stop} there would, but cheaply (no call per instruction into Java). Drop the code
+     * translations after it.
+     */
+    Countdown stopAtInstruction(long n);
+
     /** The pages data accesses touched ({@link #recordDataPages}); closing stops the recording. */
     interface PageRecord extends CpuHook {
         /** Their addresses (page-aligned), in no order. */

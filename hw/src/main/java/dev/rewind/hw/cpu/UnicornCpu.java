@@ -164,6 +164,21 @@ public abstract class UnicornCpu implements Cpu {
         };
     }
 
+    public Countdown stopAtInstruction(long n) {
+        Unicorn.Countdown c = uc.stopAtInstruction(n);
+        return new Countdown() {
+            @Override
+            public boolean reached() {
+                return c.reached();
+            }
+
+            @Override
+            public void close() {
+                c.close();
+            }
+        };
+    }
+
     public PageRecord recordDataPages() {
         Unicorn.PageSet p = uc.recordDataPages();
         return new PageRecord() {

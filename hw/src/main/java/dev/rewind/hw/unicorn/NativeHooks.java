@@ -23,6 +23,7 @@ final class NativeHooks {
     static final Pointer MSR_HOOK;
     static final Pointer COUNT_HOOK;
     static final Pointer PAGE_HOOK;
+    static final Pointer COUNTDOWN_HOOK;
     static final Pointer UC_EMU_STOP;
     private static final NativeLibrary LIB;
     /** Where the library was extracted. */
@@ -70,6 +71,7 @@ final class NativeHooks {
         MSR_HOOK = LIB.getFunction("rw_msr_hook");
         COUNT_HOOK = LIB.getFunction("rw_count_hook");
         PAGE_HOOK = LIB.getFunction("rw_page_hook");
+        COUNTDOWN_HOOK = LIB.getFunction("rw_countdown_hook");
         UC_EMU_STOP = UnicornLibrary.LIB.getFunction("uc_emu_stop");
         int size = LIB.getFunction("rw_trap_size").invokeInt(new Object[0]);
         if (size != TRAP_SIZE) {

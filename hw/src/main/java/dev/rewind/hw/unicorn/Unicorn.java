@@ -646,6 +646,40 @@ public final class Unicorn implements AutoCloseable {
         return c;
     }
 
+    /** A stop at a given instruction ({@link #stopAtInstruction}); closing removes its hook. */
+    public static final class Countdown implements AutoCloseable {
+        private final Memory mem = new Memory(32);
+        private Hook hook;
+
+        /** True once the target instruction was reached and the engine asked to stop. */
+        public boolean reached() {
+            return mem.getInt(24) != 0;
+        }
+
+        @Override
+        public void close() {
+            if (hook != null) {
+                hook.close();
+                hook = null;
+            }
+        }
+    }
+
+    /**
+     * Stop the engine at the {@code n}-th instruction it runs from now on (1-based), from a
+     * native code hook (traps.c, rw_countdown_hook) that counts them and calls uc_emu_stop as a
+     * Java hook would at the same point, in nanoseconds an instruction. The caller drops the
+     * engine's translations, as for any code hook.
+     */
+    public Countdown stopAtInstruction(long n) {
+        Countdown c = new Countdown();
+        c.mem.clear();
+        c.mem.setLong(8, n);
+        c.mem.setPointer(16, NativeHooks.UC_EMU_STOP);
+        c.hook = addNativeHook(HOOK_CODE, NativeHooks.COUNTDOWN_HOOK, c.mem, c);
+        return c;
+    }
+
     /** The pages the engine's data accesses touched ({@link #recordDataPages}); closing removes its hook. */
     public static final class PageSet implements AutoCloseable {
         private static final int CAP = 1 << 16;

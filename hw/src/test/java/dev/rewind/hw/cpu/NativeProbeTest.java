@@ -55,4 +55,32 @@ class NativeProbeTest {
             hook.close();
         }
     }
+
+    @Test
+    void theNativeCountdownStopsWhereAJavaHookCallingStopDoes() {
+        long javaPc;
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = WriteTrackerTest.machine(ram)) {
+            long[] n = {0};
+            CpuHook hook = cpu.hookInstructions(1, 0, (addr, size) -> {
+                if (++n[0] == 100) {
+                    cpu.stop();
+                }
+            });
+            cpu.dropCodeTranslations();
+            assertEquals(Exit.STOPPED, cpu.run(WriteTrackerTest.CODE));
+            javaPc = cpu.pc();
+            hook.close();
+        }
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = WriteTrackerTest.machine(ram)) {
+            Cpu.Countdown c = cpu.stopAtInstruction(100);
+            cpu.dropCodeTranslations();
+            assertEquals(false, c.reached());
+            assertEquals(Exit.STOPPED, cpu.run(WriteTrackerTest.CODE));
+            assertEquals(true, c.reached());
+            assertEquals(javaPc, cpu.pc());
+            c.close();
+        }
+    }
 }

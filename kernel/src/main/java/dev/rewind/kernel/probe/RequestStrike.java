@@ -1,7 +1,6 @@
 package dev.rewind.kernel.probe;
 
 import dev.rewind.hw.cpu.Cpu;
-import dev.rewind.hw.cpu.CpuHook;
 import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.KernelProbe;
 import dev.rewind.kernel.Task;
@@ -12,7 +11,7 @@ import dev.rewind.kernel.Task;
  * named {@code server} (1-based, every delivery; a txipc replay is not a delivery). When
  * {@link #strikes} accepts the request just delivered, it installs a code hook on the task's CPU
  * (flushing the engine's translations so the hook takes effect) that counts the task's
- * instructions and stops the CPU at the {@code instruction}-th (1-based). The kernel then calls
+ * instructions natively and stops the CPU at the {@code instruction}-th (1-based). The kernel then calls
  * {@link #stopped}: the hook is removed and {@link #strike} decides what happens to the task,
  * with the engine at rest. If the task replies before that instruction, the hook is removed and
  * that strike is skipped. One strike is armed at a time: a chosen request delivered while an
@@ -23,9 +22,7 @@ public abstract class RequestStrike implements KernelProbe {
     private final long instruction;
     private int delivered;
     private Task target;
-    private CpuHook hook;
-    private long count;
-    private boolean stopRequested;
+    private Cpu.Countdown hook;
     private int armedRequest;
 
     /** Strike the task named {@code server} at its {@code instruction}-th instruction (1-based) of chosen requests. */
@@ -37,10 +34,7 @@ public abstract class RequestStrike implements KernelProbe {
     /** Whether to strike the {@code request}-th request (1-based) delivered to the server. */
     protected abstract boolean strikes(int request);
 
-    /**
-     * Called from the code hook when the planned instruction of {@code request} is reached, just
-     * before the CPU is asked to stop. Must not touch the engine.
-     */
+    /** The planned instruction of {@code request} was reached: the CPU stopped there, about to be struck. */
     protected void reached(int request) {}
 
     /**
@@ -70,17 +64,11 @@ public abstract class RequestStrike implements KernelProbe {
         began(task, delivered);
         if (hook == null && strikes(delivered)) {
             target = task;
-            count = 0;
             armedRequest = delivered;
             Cpu cpu = task.cpu();
-            int n = delivered;
-            hook = cpu.hookInstructions(1, 0, (addr, size) -> {
-                if (++count == instruction) {
-                    stopRequested = true;
-                    reached(n);
-                    cpu.stop();
-                }
-            });
+            // (counted natively: a hook into Java per instruction, ~0.6 us each, had put a request
+            // of millions of instructions past its deadline before the strike)
+            hook = cpu.stopAtInstruction(instruction);
             cpu.dropCodeTranslations();
         }
     }
@@ -90,18 +78,18 @@ public abstract class RequestStrike implements KernelProbe {
         if (task.name().equals(server)) {
             ended(task, delivered);
         }
-        if (task == target && hook != null && !stopRequested) {
+        if (task == target && hook != null && !hook.reached()) {
             removeHook(task); // the request ended before the planned instruction
         }
     }
 
     @Override
     public final Fault stopped(Task task) {
-        if (task != target || !stopRequested) {
+        if (task != target || hook == null || !hook.reached()) {
             return null;
         }
-        stopRequested = false;
         removeHook(task);
+        reached(armedRequest);
         return strike(task, armedRequest);
     }
 
