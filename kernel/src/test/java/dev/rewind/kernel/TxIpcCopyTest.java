@@ -22,15 +22,7 @@ class TxIpcCopyTest {
 
     @BeforeAll
     static void findTarget() throws Exception {
-        TxIpcReplayTest.labels.clear();
-        TxIpcReplayTest.keys.clear();
-        try {
-            TxIpcReplayTest.record();
-            far = TxIpcReplayTest.strikeFarBeforeAGet(100);
-        } finally {
-            TxIpcReplayTest.labels.clear();
-            TxIpcReplayTest.keys.clear();
-        }
+        far = TxIpcReplayTest.recordFarGet(100);
     }
 
     /** After each reply of a txipc server: memory compared with the committed copy. */

@@ -136,6 +136,22 @@ class TxIpcReplayTest {
      */
     record FarGet(int strike, int get, String key) {}
 
+    /**
+     * {@link #strikeFarBeforeAGet} for another test class: records the workload into this
+     * class's lists (shared) and leaves them empty again.
+     */
+    static FarGet recordFarGet(int gap) throws Exception {
+        labels.clear();
+        keys.clear();
+        try {
+            record();
+            return strikeFarBeforeAGet(gap);
+        } finally {
+            labels.clear();
+            keys.clear();
+        }
+    }
+
     static FarGet strikeFarBeforeAGet(int gap) {
         Set<String> stored = new HashSet<>();
         for (int i = 0; i < labels.size(); i++) {

@@ -20,16 +20,7 @@ class TxIpcScrubTest {
 
     @BeforeAll
     static void findTarget() throws Exception {
-        // (TxIpcReplayTest's lists are shared: fill them for this class, then leave them empty.)
-        TxIpcReplayTest.labels.clear();
-        TxIpcReplayTest.keys.clear();
-        try {
-            TxIpcReplayTest.record();
-            far = TxIpcReplayTest.strikeFarBeforeAGet(100);
-        } finally {
-            TxIpcReplayTest.labels.clear();
-            TxIpcReplayTest.keys.clear();
-        }
+        far = TxIpcReplayTest.recordFarGet(100);
     }
 
     static String manifest(boolean scrub) throws Exception {

@@ -616,13 +616,17 @@ public final class Unicorn implements AutoCloseable {
         return r;
     }
 
-    /** A count of the instructions the engine runs ({@link #countInstructions}); closing removes its hook. */
-    public static final class Counter implements AutoCloseable {
-        private final Memory count = new Memory(8);
-        private Hook hook;
+    /**
+     * A native hook of traps.c and the struct it writes (zeroed, handed to the hook as its user
+     * data, kept reachable here); closing removes the hook.
+     */
+    abstract static class NativeProbe implements AutoCloseable {
+        final Memory mem;
+        Hook hook;
 
-        public long count() {
-            return count.getLong(0);
+        NativeProbe(long size) {
+            mem = new Memory(size);
+            mem.clear();
         }
 
         @Override
@@ -631,6 +635,23 @@ public final class Unicorn implements AutoCloseable {
                 hook.close();
                 hook = null;
             }
+        }
+    }
+
+    /** Install {@code p}'s hook {@code fn} for {@code type}, with its struct as the user data. */
+    private <T extends NativeProbe> T install(T p, int type, com.sun.jna.Pointer fn) {
+        p.hook = addNativeHook(type, fn, p.mem, p);
+        return p;
+    }
+
+    /** A count of the instructions the engine runs ({@link #countInstructions}). */
+    public static final class Counter extends NativeProbe {
+        Counter() {
+            super(8);
+        }
+
+        public long count() {
+            return mem.getLong(0);
         }
     }
 
@@ -640,28 +661,20 @@ public final class Unicorn implements AutoCloseable {
      * engine's translations so that code already translated is counted too.
      */
     public Counter countInstructions() {
-        Counter c = new Counter();
-        c.count.setLong(0, 0);
-        c.hook = addNativeHook(HOOK_CODE, NativeHooks.COUNT_HOOK, c.count, c);
-        return c;
+        return install(new Counter(), HOOK_CODE, NativeHooks.COUNT_HOOK);
     }
 
-    /** A stop at a given instruction ({@link #stopAtInstruction}); closing removes its hook. */
-    public static final class Countdown implements AutoCloseable {
-        private final Memory mem = new Memory(32);
-        private Hook hook;
+    /** A stop at a given instruction ({@link #stopAtInstruction}): struct rw_countdown. */
+    public static final class Countdown extends NativeProbe {
+        Countdown(long n) {
+            super(32);
+            mem.setLong(8, n);
+            mem.setPointer(16, NativeHooks.UC_EMU_STOP);
+        }
 
         /** True once the target instruction was reached and the engine asked to stop. */
         public boolean reached() {
             return mem.getInt(24) != 0;
-        }
-
-        @Override
-        public void close() {
-            if (hook != null) {
-                hook.close();
-                hook = null;
-            }
         }
     }
 
@@ -672,31 +685,24 @@ public final class Unicorn implements AutoCloseable {
      * engine's translations, as for any code hook.
      */
     public Countdown stopAtInstruction(long n) {
-        Countdown c = new Countdown();
-        c.mem.clear();
-        c.mem.setLong(8, n);
-        c.mem.setPointer(16, NativeHooks.UC_EMU_STOP);
-        c.hook = addNativeHook(HOOK_CODE, NativeHooks.COUNTDOWN_HOOK, c.mem, c);
-        return c;
+        return install(new Countdown(n), HOOK_CODE, NativeHooks.COUNTDOWN_HOOK);
     }
 
-    /** The pages the engine's data accesses touched ({@link #recordDataPages}); closing removes its hook. */
-    public static final class PageSet implements AutoCloseable {
+    /** The pages the engine's data accesses touched ({@link #recordDataPages}): struct rw_pageset. */
+    public static final class PageSet extends NativeProbe {
         private static final int CAP = 1 << 16;
         private final Memory slots = new Memory(8L * CAP);
-        private final Memory set = new Memory(40);
-        private Hook hook;
 
         PageSet() {
+            super(40);
             slots.clear();
-            set.clear();
-            set.setPointer(0, slots);
-            set.setLong(8, CAP);
+            mem.setPointer(0, slots);
+            mem.setLong(8, CAP);
         }
 
         /** The pages' addresses (page-aligned), in no order. */
         public long[] pages() {
-            long[] out = new long[(int) set.getLong(16)];
+            long[] out = new long[(int) mem.getLong(16)];
             int n = 0;
             for (int i = 0; i < CAP && n < out.length; i++) {
                 long e = slots.getLong(8L * i);
@@ -709,15 +715,7 @@ public final class Unicorn implements AutoCloseable {
 
         /** True if pages were touched that the set had no room for (more than CAP / 2). */
         public boolean full() {
-            return set.getInt(32) != 0;
-        }
-
-        @Override
-        public void close() {
-            if (hook != null) {
-                hook.close();
-                hook = null;
-            }
+            return mem.getInt(32) != 0;
         }
     }
 
@@ -727,9 +725,7 @@ public final class Unicorn implements AutoCloseable {
      * Like any data hook it puts the engine's accesses on the slow path while it is installed.
      */
     public PageSet recordDataPages() {
-        PageSet p = new PageSet();
-        p.hook = addNativeHook(HOOK_DATA_READ | HOOK_DATA_WRITE, NativeHooks.PAGE_HOOK, p.set, p);
-        return p;
+        return install(new PageSet(), HOOK_DATA_READ | HOOK_DATA_WRITE, NativeHooks.PAGE_HOOK);
     }
 
     /** The trap number with which {@link #hookMsrNative}'s hook stops a run. */
