@@ -243,6 +243,9 @@ public final class CampaignReport {
         if (h.hangMs() != 1000) {
             o.add("--hang-ms " + h.hangMs());
         }
+        if (h.timeoutNanos() != ResultFile.DEFAULT_TIMEOUT_NANOS) {
+            o.add("--timeout " + duration(h.timeoutNanos()));
+        }
         if (h.replayDepth() != null) {
             o.add("--replay-depth " + h.replayDepth());
         }
@@ -256,6 +259,15 @@ public final class CampaignReport {
             o.add("--fault-free");
         }
         return String.join(" ", o);
+    }
+
+    /** {@code nanos} as --timeout reads it back exactly ("90s", "1500ms", "2.5us"). */
+    static String duration(long nanos) {
+        if (nanos % 1000 == 0) {
+            return dev.rewind.kernel.text.Units.formatNanos(nanos);
+        }
+        String frac = String.format("%03d", nanos % 1000).replaceAll("0+$", "");
+        return nanos / 1000 + "." + frac + "us";
     }
 
     /** The HTML report's title for {@code reports}. */

@@ -45,7 +45,7 @@ import picocli.CommandLine.Parameters;
             "were wrong). 'silent': no trap, wrong results delivered. 'false det.': the kernel reported a fault",
             "before anything was activated. The strict rate is recovered / (manifested + silent).",
             "Every injection is reproducible from its seed: 'rewind inject IMAGE --server S --policy P --seed N -n 1",
-            "--verbose' with the campaign's --types, --hang-ms, --replay-depth, --no-escalation, --verify and",
+            "--verbose' with the campaign's --types, --hang-ms, --timeout, --replay-depth, --no-escalation, --verify and",
             "--fault-free, those it used, replays seed N (without its --types a seed names another injection).",
             "--verbose ends with that command, and --report gives it for each run that did not recover.",
             "This needs a deterministic workload: the target (a request and an instruction in it) is chosen from",
@@ -58,7 +58,7 @@ import picocli.CommandLine.Parameters;
         })
 public final class InjectCommand implements Callable<Integer> {
     /** The wall-clock limit of each boot of a campaign without --timeout. */
-    static final long DEFAULT_BUDGET_NANOS = 20_000_000_000L;
+    static final long DEFAULT_BUDGET_NANOS = ResultFile.DEFAULT_TIMEOUT_NANOS;
 
     /** The longest --timeout (1000 hours, as rewind boot's). */
     static final long MAX_BUDGET_NANOS = 1000 * 3_600_000_000_000L;
@@ -307,6 +307,7 @@ public final class InjectCommand implements Callable<Integer> {
                 seed,
                 ts.stream().map(t -> t.name().toLowerCase(Locale.ROOT)).toList(),
                 hangMs,
+                budget,
                 replayDepth,
                 !noEscalation,
                 dual ? "dual" : "none",

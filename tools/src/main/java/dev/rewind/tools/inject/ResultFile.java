@@ -25,13 +25,20 @@ public final class ResultFile {
     /** The schema version the header's "schema" field carries. */
     public static final int SCHEMA = 1;
 
+    /**
+     * A header's {@code timeout_ns} when it has none: files written before the field existed
+     * came from campaigns that all ran under the 20 s limit that is still the default.
+     */
+    static final long DEFAULT_TIMEOUT_NANOS = 20_000_000_000L;
+
     private ResultFile() {}
 
     /**
      * The header: everything that decides a campaign's runs, and which shard of it a file holds.
      *
-     * @param replayDepth null: the manifest's
-     * @param verify      "dual" or "none"
+     * @param timeoutNanos the wall-clock limit of each boot ({@code --timeout})
+     * @param replayDepth  null: the manifest's
+     * @param verify       "dual" or "none"
      */
     public record Header(
             String rewind,
@@ -45,6 +52,7 @@ public final class ResultFile {
             long firstSeed,
             List<String> types,
             long hangMs,
+            long timeoutNanos,
             Integer replayDepth,
             boolean escalation,
             String verify,
@@ -86,6 +94,7 @@ public final class ResultFile {
                     firstSeed,
                     types,
                     hangMs,
+                    timeoutNanos,
                     replayDepth,
                     escalation,
                     verify,
@@ -118,6 +127,7 @@ public final class ResultFile {
                     + ",\"first_seed\":" + firstSeed
                     + ",\"types\":" + ts
                     + ",\"hang_ms\":" + hangMs
+                    + ",\"timeout_ns\":" + timeoutNanos
                     + ",\"replay_depth\":" + (replayDepth == null ? "null" : replayDepth.toString())
                     + ",\"escalation\":" + escalation
                     + ",\"verify\":" + Json.quote(verify)
@@ -139,6 +149,7 @@ public final class ResultFile {
             m.put("first_seed", firstSeed);
             m.put("types", String.join(",", types));
             m.put("hang_ms", hangMs);
+            m.put("timeout_ns", timeoutNanos);
             m.put("replay_depth", replayDepth == null ? "null (the manifest's)" : replayDepth);
             m.put("escalation", escalation);
             m.put("verify", verify);
@@ -209,6 +220,7 @@ public final class ResultFile {
                     num(m, "first_seed"),
                     types,
                     num(m, "hang_ms"),
+                    m.containsKey("timeout_ns") ? positive(m, "timeout_ns") : DEFAULT_TIMEOUT_NANOS,
                     depth == null ? null : (int) (long) (Long) depth,
                     bool(m, "escalation"),
                     str(m, "verify"),
@@ -270,6 +282,14 @@ public final class ResultFile {
             throw new IllegalArgumentException("\"" + k + "\" is missing or not a number");
         }
         return l;
+    }
+
+    private static long positive(Map<String, Object> m, String k) {
+        long v = num(m, k);
+        if (v <= 0) {
+            throw new IllegalArgumentException("\"" + k + "\" is not positive");
+        }
+        return v;
     }
 
     private static String str(Map<String, Object> m, String k) {

@@ -111,8 +111,7 @@ class InjectCommandTest {
     void everyReplayCommandCarriesTheOptionsThatShapedTheCampaign() throws Exception {
         CliRun.Result help = rewind(Duration.ofSeconds(10), "inject", "--help");
         assertTrue(
-                help.out()
-                        .contains("--verbose' with the campaign's --types, --hang-ms, --replay-depth, --no-escalation"),
+                help.out().contains("--verbose' with the campaign's --types, --hang-ms, --timeout, --replay-depth,"),
                 help::toString);
         Path results = dir.resolve("c.jsonl");
         CliRun.Result c = rewind(
@@ -125,6 +124,8 @@ class InjectCommandTest {
                 "memory-bit-flip,null-pointer",
                 "--hang-ms",
                 "500",
+                "--timeout",
+                "5s",
                 "--no-escalation",
                 "-n",
                 "2",
@@ -137,7 +138,7 @@ class InjectCommandTest {
                 "-v");
         assertEquals(0, c.status(), c::toString);
         String prefix = "replay one run: rewind inject builtin:t_kv_oracle.toml --server kv --policy txipc"
-                + " --types memory-bit-flip,null-pointer --hang-ms 500 --no-escalation --seed ";
+                + " --types memory-bit-flip,null-pointer --hang-ms 500 --timeout 5s --no-escalation --seed ";
         String replay = c.out()
                 .lines()
                 .filter(l -> l.startsWith("replay one run: "))

@@ -112,6 +112,46 @@ class ShardMergeTest {
     }
 
     @Test
+    void theHeaderRecordsEachBootsTimeLimitAndOlderFilesReadAsTheDefault() throws IOException {
+        String header = lines(shards[0]).get(0);
+        assertTrue(header.contains(",\"timeout_ns\":20000000000,"), header);
+        // Files written before the field existed all ran under the 20 s limit: they still merge.
+        Path[] old = new Path[3];
+        for (int i = 0; i < 3; i++) {
+            List<String> l = lines(shards[i]);
+            l.set(0, l.get(0).replace(",\"timeout_ns\":20000000000", ""));
+            old[i] = copy("old" + i + ".jsonl", l);
+        }
+        Path json = dir.resolve("old.json");
+        CliRun.Result m = rewind(
+                "inject", "merge", old[0].toString(), old[1].toString(), old[2].toString(), "--json", json.toString());
+        assertEquals(0, m.status(), m::toString);
+        assertArrayEquals(wholeJson, Files.readAllBytes(json));
+        // Another limit is another campaign (a run past it counts as a hang), and a bad value is damage.
+        List<String> l = lines(shards[2]);
+        l.set(0, l.get(0).replace("\"timeout_ns\":20000000000", "\"timeout_ns\":90000000000"));
+        Fixtures.assertUsageError(
+                rewind(
+                        "inject",
+                        "merge",
+                        shards[0].toString(),
+                        shards[1].toString(),
+                        copy("t90.jsonl", l).toString()),
+                "not shards of one campaign",
+                "timeout_ns: 90000000000");
+        l.set(0, l.get(0).replace("\"timeout_ns\":90000000000", "\"timeout_ns\":0"));
+        Fixtures.assertUsageError(
+                rewind(
+                        "inject",
+                        "merge",
+                        shards[0].toString(),
+                        shards[1].toString(),
+                        copy("t0.jsonl", l).toString()),
+                "t0.jsonl",
+                "\"timeout_ns\" is not positive");
+    }
+
+    @Test
     void theHtmlReportComesFromTheShardsAsFromOneCampaign() throws IOException {
         Path html = dir.resolve("report.html");
         CliRun.Result r = rewind(
@@ -227,6 +267,9 @@ class ShardMergeTest {
         Fixtures.assertUsageError(
                 rewind(campaign("--shard", "1/3", "--results", f.toString(), "--resume", "--hang-ms", "900")),
                 "hang_ms: 900 (this command) vs 1000");
+        Fixtures.assertUsageError(
+                rewind(campaign("--shard", "1/3", "--results", f.toString(), "--resume", "--timeout", "90s")),
+                "timeout_ns: 90000000000 (this command) vs 20000000000");
         CliRun.Result r = rewind(campaign("--jobs", "2", "--shard", "1/3", "--results", f.toString(), "--resume"));
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.err().contains("dropped its cut-short last line 4"), r::toString);
