@@ -15,23 +15,10 @@
 #include <string.h>
 #include <rewind/net.h>
 
+#define NAME "net_halfclose"
+#include "net_pair.h"
+
 #define PORT 10
-
-#ifdef CLIENT
-#define ROLE  "client"
-#define STACK "net2"
-#else
-#define ROLE  "server"
-#define STACK "net"
-#endif
-
-static rw_cap net;
-
-static int fail(const char *what, long r)
-{
-	printf("net_halfclose: " ROLE " FAIL %s: %s\n", what, net_strerror(r));
-	return 1;
-}
 
 /* Reads s to the end of the stream into buf (size max): the length, or < 0. */
 static long read_all(long s, char *buf, size_t max)

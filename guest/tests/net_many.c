@@ -17,24 +17,19 @@
 #include <string.h>
 #include <rewind/net.h>
 
+#define NAME "net_many"
+#include "net_pair.h"
+
 #define PORT 11
 #define N    200
 #define LINE 32
 
-#ifdef CLIENT
-#define ROLE  "client"
-#define STACK "net2"
-#else
-#define ROLE  "server"
-#define STACK "net"
-#endif
-
-static rw_cap net;
 static long socks[N];
 
-static int fail(const char *what, int i, long r)
+/* fail(), naming connection i (-1: none in particular). */
+static int fail_at(const char *what, int i, long r)
 {
-	printf("net_many: " ROLE " FAIL %s (connection %d): %s\n", what, i, net_strerror(r));
+	printf(NAME ": " ROLE " FAIL %s (connection %d): %s\n", what, i, net_strerror(r));
 	return 1;
 }
 
@@ -65,13 +60,13 @@ int main(void)
 	long r;
 
 	if ((r = net_connect_stack(STACK, &net)) < 0 || (r = net_wait_ready(net, 0)) < 0)
-		return fail("stack", -1, r);
+		return fail_at("stack", -1, r);
 	for (int i = 0; i < N; i++) {
 		uint64_t delay = 0;
 		long b;
 		for (int tries = 0;; tries++) {
 			if ((socks[i] = net_connect(net, NET_ADDR(10, 0, 2, 15), PORT)) < 0)
-				return fail("CONNECT", i, socks[i]);
+				return fail_at("CONNECT", i, socks[i]);
 			while ((b = net_poll(net, socks[i])) >= 0 &&
 			       !(b & (NET_R_WRITABLE | NET_R_ERROR)))
 				net_backoff(&delay);
@@ -79,7 +74,7 @@ int main(void)
 				break;
 			net_close(net, socks[i]);
 			if (tries == 50)
-				return fail("CONNECT (refused 50 times)", i,
+				return fail_at("CONNECT (refused 50 times)", i,
 				            b < 0 ? b : NET_ECONNREFUSED);
 			rw_sleep_ns(100000000ULL); /* (the server is not listening yet) */
 		}
@@ -87,14 +82,14 @@ int main(void)
 	for (int i = 0; i < N; i++) {
 		line(want, "many", i);
 		if ((r = net_send_all(net, socks[i], want, LINE)) < 0)
-			return fail("SEND", i, r);
+			return fail_at("SEND", i, r);
 	}
 	for (int i = 0; i < N; i++) {
 		line(want, "seen", i);
 		if ((r = read_line(socks[i], got)) < 0)
-			return fail("RECV of the answer", i, r);
+			return fail_at("RECV of the answer", i, r);
 		if (memcmp(got, want, LINE) != 0)
-			return fail("the answer differs", i, RW_EINVAL);
+			return fail_at("the answer differs", i, RW_EINVAL);
 		net_close(net, socks[i]);
 	}
 	printf("net_many: client ok connections=%d\n", N);
@@ -120,23 +115,23 @@ int main(void)
 	long r, ls;
 
 	if ((r = net_connect_stack(STACK, &net)) < 0 || (r = net_wait_ready(net, 0)) < 0)
-		return fail("stack", -1, r);
+		return fail_at("stack", -1, r);
 	if ((ls = net_listen(net, PORT, NET_MAX_BACKLOG)) < 0)
-		return fail("LISTEN", -1, ls);
+		return fail_at("LISTEN", -1, ls);
 	for (int i = 0; i < N; i++)
 		if ((socks[i] = net_accept(net, ls, 0, 0)) < 0)
-			return fail("ACCEPT", i, socks[i]);
+			return fail_at("ACCEPT", i, socks[i]);
 	if ((r = wait_readable(socks[N - 1])) < 0)
-		return fail("the last line", N - 1, r);
+		return fail_at("the last line", N - 1, r);
 	for (int i = 0; i < N; i++) {
 		line(want, "many", i);
 		if ((r = read_line(socks[i], got)) < 0)
-			return fail("RECV", i, r);
+			return fail_at("RECV", i, r);
 		if (memcmp(got, want, LINE) != 0)
-			return fail("the line differs", i, RW_EINVAL);
+			return fail_at("the line differs", i, RW_EINVAL);
 		line(want, "seen", i);
 		if ((r = net_send_all(net, socks[i], want, LINE)) < 0)
-			return fail("SEND", i, r);
+			return fail_at("SEND", i, r);
 	}
 	for (int i = 0; i < N; i++)
 		net_close(net, socks[i]);

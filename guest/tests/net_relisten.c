@@ -14,23 +14,10 @@
 #include <string.h>
 #include <rewind/net.h>
 
+#define NAME "net_relisten"
+#include "net_pair.h"
+
 #define PORT 8
-
-#ifdef CLIENT
-#define ROLE  "client"
-#define STACK "net2"
-#else
-#define ROLE  "server"
-#define STACK "net"
-#endif
-
-static rw_cap net;
-
-static int fail(const char *what, long r)
-{
-	printf("net_relisten: " ROLE " FAIL %s: %s\n", what, net_strerror(r));
-	return 1;
-}
 
 #ifdef CLIENT
 /* Connects (again until the server listens) and reads to the end. */

@@ -17,24 +17,11 @@
 #include <string.h>
 #include <rewind/net.h>
 
+#define NAME "net_restart"
+#include "net_pair.h"
+
 #define PORT    8
 #define WAIT_NS 20000000000ULL /* a reset that does not come within 20 s never will */
-
-#ifdef CLIENT
-#define ROLE  "client"
-#define STACK "net2"
-#else
-#define ROLE  "server"
-#define STACK "net"
-#endif
-
-static rw_cap net;
-
-static int fail(const char *what, long r)
-{
-	printf("net_restart: " ROLE " FAIL %s: %s\n", what, net_strerror(r));
-	return 1;
-}
 
 int main(void)
 {

@@ -18,25 +18,12 @@
 #include <string.h>
 #include <rewind/net.h>
 
+#define NAME "net_udp"
+#include "net_pair.h"
+
 #define PORT  7
 #define BIG   1000
 #define BURST 20
-
-#ifdef CLIENT
-#define ROLE  "client"
-#define STACK "net2"
-#else
-#define ROLE  "server"
-#define STACK "net"
-#endif
-
-static rw_cap net;
-
-static int fail(const char *what, long r)
-{
-	printf("net_udp: " ROLE " FAIL %s: %s\n", what, net_strerror(r));
-	return 1;
-}
 
 static uint8_t pat(uint32_t i, uint32_t seed)
 {
