@@ -75,7 +75,7 @@ int main(void)
 			net_close(net, socks[i]);
 			if (tries == 50)
 				return fail_at("CONNECT (refused 50 times)", i,
-				            b < 0 ? b : NET_ECONNREFUSED);
+				               b < 0 ? b : NET_ECONNREFUSED);
 			rw_sleep_ns(100000000ULL); /* (the server is not listening yet) */
 		}
 	}
