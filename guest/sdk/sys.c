@@ -1,7 +1,8 @@
 /*
  * picolibc glue for Rewind guest tasks: console streams, _exit, sbrk,
  * abort and assert; and the few POSIX calls picolibc's own functions need
- * (clock, fopen, raise) or ported programs call (write, getpid).  Linked into
+ * (clock, time, fopen, raise) or ported programs call (write, getpid,
+ * clock_gettime, sleep).  Linked into
  * every program as an object (not from the archive) so that its definitions
  * win over picolibc's defaults.  The POSIX ones are weak: a program that
  * defines a function of the same name (ISO C leaves read, write, open, kill
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/times.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,8 +187,7 @@ void __assert_func(const char *file, int line, const char *func, const char *exp
 /*
  * The machine's monotonic clock since boot, in clock() ticks
  * (CLOCKS_PER_SEC), all counted as user time: a task has no CPU-time clock of
- * its own, and a program booted alone has the CPU to itself.  There is no
- * wall clock: time() and gettimeofday() do not link.
+ * its own, and a program booted alone has the CPU to itself.
  */
 __attribute__((weak)) clock_t times(struct tms *buf)
 {
@@ -199,6 +200,114 @@ __attribute__((weak)) clock_t times(struct tms *buf)
 		buf->tms_cstime = 0;
 	}
 	return ticks;
+}
+
+/* ---- time of day (WALL_CLOCK), clock_gettime, sleeping ---- */
+
+/* The wall clock; picolibc's time() calls it.  The time zone is always UTC. */
+__attribute__((weak)) int gettimeofday(struct timeval *restrict tv, void *restrict tz)
+{
+	if (tv) {
+		uint64_t ns = rw_wall_clock_ns();
+		tv->tv_sec = (time_t)(ns / 1000000000u);
+		tv->tv_usec = (suseconds_t)(ns % 1000000000u / 1000u);
+	}
+	if (tz) {
+		struct timezone *z = tz;
+		z->tz_minuteswest = 0;
+		z->tz_dsttime = 0;
+	}
+	return 0;
+}
+
+/*
+ * CLOCK_REALTIME (and _COARSE): the wall clock.  CLOCK_MONOTONIC (and _RAW,
+ * _COARSE, CLOCK_BOOTTIME), and the CPU-time clocks, which count as clock()
+ * does: the monotonic clock since boot.  Any other: EINVAL.
+ */
+__attribute__((weak)) int clock_gettime(clockid_t id, struct timespec *tp)
+{
+	uint64_t ns;
+
+	switch (id) {
+	case CLOCK_REALTIME:
+	case CLOCK_REALTIME_COARSE:
+		ns = rw_wall_clock_ns();
+		break;
+	case CLOCK_PROCESS_CPUTIME_ID:
+	case CLOCK_THREAD_CPUTIME_ID:
+	case CLOCK_MONOTONIC:
+	case CLOCK_MONOTONIC_RAW:
+	case CLOCK_MONOTONIC_COARSE:
+	case CLOCK_BOOTTIME:
+		ns = rw_clock_ns();
+		break;
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+	if (!tp) {
+		errno = EFAULT;
+		return -1;
+	}
+	tp->tv_sec = (time_t)(ns / 1000000000u);
+	tp->tv_nsec = (long)(ns % 1000000000u);
+	return 0;
+}
+
+/* Every clock counts in nanoseconds. */
+__attribute__((weak)) int clock_getres(clockid_t id, struct timespec *res)
+{
+	struct timespec ignored;
+
+	if (clock_gettime(id, &ignored) < 0)
+		return -1;
+	if (res) {
+		res->tv_sec = 0;
+		res->tv_nsec = 1;
+	}
+	return 0;
+}
+
+/* Sleeps ns nanoseconds (longer ones in pieces the kernel's timeout takes). */
+static void sleep_ns(uint64_t ns)
+{
+	const uint64_t piece = 1000000000ull * 3600 * 24 * 365; /* a year */
+
+	while (ns > 0) {
+		uint64_t n = ns < piece ? ns : piece;
+		rw_sleep_ns(n);
+		ns -= n;
+	}
+}
+
+/* Nothing interrupts a sleep: *rem, when given, is 0. */
+__attribute__((weak)) int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	if (!req || req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec > 999999999) {
+		errno = EINVAL;
+		return -1;
+	}
+	uint64_t sec = (uint64_t)req->tv_sec;
+	uint64_t max = UINT64_MAX / 1000000000u - 1;
+	sleep_ns((sec > max ? max : sec) * 1000000000u + (uint64_t)req->tv_nsec);
+	if (rem) {
+		rem->tv_sec = 0;
+		rem->tv_nsec = 0;
+	}
+	return 0;
+}
+
+__attribute__((weak)) unsigned sleep(unsigned seconds)
+{
+	sleep_ns((uint64_t)seconds * 1000000000u);
+	return 0;
+}
+
+__attribute__((weak)) int usleep(useconds_t us)
+{
+	sleep_ns((uint64_t)us * 1000u);
+	return 0;
 }
 
 /* ---- file descriptors: 0 = the console's input, 1 and 2 = the console; no files ---- */

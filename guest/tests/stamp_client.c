@@ -6,7 +6,8 @@
  * STAMP_ROUNDS rounds (slot 0 is not touched); phase 3 gets every slot.
  * Before every third request it signals "stamp_ev", and checks that the
  * server counted exactly the signals sent; it checks that a SET's stamp is
- * what later GETs return, that clock stamps never go backwards, and, by
+ * what later GETs return, that clock stamps never go backwards (nor those of
+ * the wall clock, which a SET also returns and GETs too), and, by
  * polling "stamp_seen" before and after each SET, that each SET notified it
  * exactly once (a replay must not notify again), and at the end that nothing
  * notified it since.  A request answered
@@ -22,8 +23,8 @@
 #endif
 
 static rw_cap srv, ev, seen;
-static uint64_t value[STAMP_SLOTS], stamp[STAMP_SLOTS];
-static uint64_t signals, requests, last_stamp;
+static uint64_t value[STAMP_SLOTS], stamp[STAMP_SLOTS], wall[STAMP_SLOTS];
+static uint64_t signals, requests, last_stamp, last_wall;
 
 static void fail(const char *what, uint64_t slot, long got, long want)
 {
@@ -66,6 +67,9 @@ static void set(uint64_t slot, uint64_t v)
 	if (m.w[0] < last_stamp)
 		fail("set: stamp went backwards", slot, (long)m.w[0], (long)last_stamp);
 	last_stamp = stamp[slot] = m.w[0];
+	if (m.w[2] < last_wall)
+		fail("set: wall clock went backwards", slot, (long)m.w[2], (long)last_wall);
+	last_wall = wall[slot] = m.w[2];
 	value[slot] = v;
 	if (rw_poll(seen, &bits) != 0 || bits != 1)
 		fail("notified by set", slot, (long)bits, 1);
@@ -81,6 +85,8 @@ static void get(uint64_t slot)
 		fail("get: stamp", slot, (long)m.w[1], (long)stamp[slot]);
 	if (m.w[2] != signals)
 		fail("get: events", slot, (long)m.w[2], (long)signals);
+	if (m.w[3] != wall[slot])
+		fail("get: wall clock stamp", slot, (long)m.w[3], (long)wall[slot]);
 }
 
 int main(void)

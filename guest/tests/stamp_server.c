@@ -6,13 +6,15 @@
  * Each request first POLLs "stamp_ev" and adds the number of bits it got to
  * a running count of events.  Then:
  *   label 1 SET, w[0] = slot, w[1] = value: stores the value (through the
- *     slot's pointer, which SET sets), stamps it with CLOCK, NOTIFYs
- *     "stamp_seen" (bit 1); replies label 0, w[0] = stamp, w[1] = events.
+ *     slot's pointer, which SET sets), stamps it with CLOCK and WALL_CLOCK,
+ *     NOTIFYs "stamp_seen" (bit 1); replies label 0, w[0] = stamp, w[1] =
+ *     events, w[2] = the wall clock's stamp.
  *   label 2 GET, w[0] = slot: replies label 0, w[0] = the value (read through
- *     the slot's pointer), w[1] = its stamp, w[2] = events; RW_ENOENT if the
- *     slot was never set.
+ *     the slot's pointer), w[1] = its stamp, w[2] = events, w[3] = its wall
+ *     clock stamp; RW_ENOENT if the slot was never set.
  * Anything else: RW_EINVAL.  The table is the exported symbol stamp_slots
- * (struct stamp_slot: the value pointer at offset 0, the stamp at 8).
+ * (struct stamp_slot: the value pointer at offset 0, the stamp at 8); the
+ * wall clock's stamps are kept apart, in walls.
  */
 #include <rewind/rewind.h>
 
@@ -24,7 +26,7 @@ struct stamp_slot {
 };
 
 struct stamp_slot stamp_slots[STAMP_SLOTS];
-static uint64_t store[STAMP_SLOTS];
+static uint64_t store[STAMP_SLOTS], walls[STAMP_SLOTS];
 static uint64_t events;
 static rw_cap ev, seen;
 
@@ -47,10 +49,12 @@ static void handle(rw_msg *m, uint64_t badge, void *ctx)
 		s->val = &store[i];
 		*s->val = m->w[1];
 		s->stamp = rw_clock_ns();
+		walls[i] = rw_wall_clock_ns();
 		rw_notify(seen, 1);
 		m->label = 0;
 		m->w[0] = s->stamp;
 		m->w[1] = events;
+		m->w[2] = walls[i];
 		return;
 	}
 	if (s->val == 0) {
@@ -61,6 +65,7 @@ static void handle(rw_msg *m, uint64_t badge, void *ctx)
 	m->w[0] = *s->val;
 	m->w[1] = s->stamp;
 	m->w[2] = events;
+	m->w[3] = walls[i];
 }
 
 int main(void)

@@ -140,6 +140,16 @@ static inline uint64_t rw_clock_ns(void)
 	return (uint64_t)rw__sys2(SYS_CLOCK, 0, 0, 0);
 }
 
+/*
+ * Nanoseconds since 1970-01-01 00:00 UTC: the time of day at boot (the host's,
+ * or `rewind boot --wall-clock`) plus the monotonic clock since.  time(),
+ * gettimeofday() and clock_gettime(CLOCK_REALTIME) read it.
+ */
+static inline uint64_t rw_wall_clock_ns(void)
+{
+	return (uint64_t)rw__sys2(SYS_WALL_CLOCK, 0, 0, 0);
+}
+
 /* Ends the task as faulted with a message (explicit failed assertion). */
 static inline __attribute__((noreturn)) void rw_abort(const char *msg, size_t len)
 {

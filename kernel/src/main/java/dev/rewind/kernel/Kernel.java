@@ -81,6 +81,8 @@ public final class Kernel implements AutoCloseable {
     final Syscalls syscalls;
     final Ipc ipc;
     final long bootNanos = System.nanoTime();
+    /** WALL_CLOCK at boot: nanoseconds since the Unix epoch ({@link #setWallClockAtBoot}). */
+    private volatile long wallAtBoot = epochNanos(java.time.Instant.now());
     /** Time a debugger kept the system stopped ({@link #debuggerHeld}): not in the run's time. */
     private volatile long heldNanos;
 
@@ -156,6 +158,25 @@ public final class Kernel implements AutoCloseable {
      */
     public void setConsoleInput(ConsoleInput in) {
         consoleInput = in;
+    }
+
+    /**
+     * The time of day the guests' WALL_CLOCK gives for the moment the system booted (by default
+     * the host's); it then advances with the monotonic clock. Fixed, it makes a program that
+     * prints the date give the same output in every run.
+     */
+    public void setWallClockAtBoot(java.time.Instant at) {
+        wallAtBoot = epochNanos(at);
+    }
+
+    /** {@code at} in nanoseconds since the Unix epoch; an instant past what 64 bits hold is refused. */
+    static long epochNanos(java.time.Instant at) {
+        return Math.addExact(Math.multiplyExact(at.getEpochSecond(), 1_000_000_000L), at.getNano());
+    }
+
+    /** WALL_CLOCK: nanoseconds since the Unix epoch. */
+    long wallClock() {
+        return wallAtBoot + now();
     }
 
     /** The machine's devices, in manifest order. */

@@ -80,6 +80,7 @@ final class Syscalls {
                     case Abi.SYS_TASK_SELF -> f.ret(t.id().packed());
                     case Abi.SYS_DEVICE_INFO -> k.ipc.deviceInfo(t, f);
                     case Abi.SYS_CLOCK -> f.ret(k.now());
+                    case Abi.SYS_WALL_CLOCK -> f.ret(k.wallClock());
                     case Abi.SYS_CONSOLE_WRITE -> f.ret(consoleWrite(t, a0, a1));
                     case Abi.SYS_CONSOLE_READ -> f.ret(consoleRead(t, a0, a1));
                     case Abi.SYS_SBRK -> f.ret(sbrk(t, a0));

@@ -184,7 +184,7 @@ final class TxIpc implements Recovery {
         /** Cleared by a syscall whose effect cannot be repeated (a nested call), or when its replay diverged. */
         boolean replayable;
         /**
-         * The syscalls whose results a replay cannot recompute (CLOCK, POLL, WAIT, NOTIFY), in
+         * The syscalls whose results a replay cannot recompute (CLOCK, WALL_CLOCK, POLL, WAIT, NOTIFY), in
          * order, {@link #REC} longs each: record[0, recorded * REC).
          */
         long[] record = new long[4 * REC];
@@ -456,6 +456,7 @@ final class TxIpc implements Recovery {
      */
     static boolean recorded(long nr) {
         return nr == Abi.SYS_CLOCK
+                || nr == Abi.SYS_WALL_CLOCK
                 || nr == Abi.SYS_POLL
                 || nr == Abi.SYS_WAIT
                 || nr == Abi.SYS_NOTIFY

@@ -121,6 +121,17 @@ public final class BootCommand implements Callable<Integer> {
     Path input;
 
     @Option(
+            names = "--wall-clock",
+            paramLabel = "TIME",
+            description = "The time of day the programs' clock (time(), gettimeofday, CLOCK_REALTIME) starts at,"
+                    + " in UTC: 2001-02-03T04:05:06Z, 2001-02-03T04:05:06.5Z or 2001-02-03 (midnight)."
+                    + " It then runs with the machine's monotonic clock. Default: the host's time of day.")
+    String wallClock;
+
+    /** --wall-clock parsed; null: the host's time of day. */
+    private java.time.Instant wallAt;
+
+    @Option(
             names = "--trace-out",
             paramLabel = "FILE",
             description =
@@ -164,6 +175,7 @@ public final class BootCommand implements Callable<Integer> {
         if (ramBytes < (1 << 20) || ramBytes > (1L << 30) || ramBytes % 4096 != 0) {
             throw new IllegalArgumentException("--ram must be between 1M and 1G (and a multiple of 4K): " + ram);
         }
+        wallAt = wallClock == null ? null : WallClock.parse(wallClock, "--wall-clock");
         if (quantumMs != null && (quantumMs < 1 || quantumMs > 1000)) {
             throw new IllegalArgumentException("--quantum must be between 1 and 1000 ms: " + quantumMs);
         }
@@ -404,6 +416,9 @@ public final class BootCommand implements Callable<Integer> {
                             "rewind: net: udp forwards reach the guest, but with restrict=on (the default)"
                                     + " the guest's own UDP stays inside: no answer reaches the host (--net restrict=off lets it out)");
                 }
+            }
+            if (wallAt != null) {
+                kernel.setWallClockAtBoot(wallAt);
             }
             feedInput(kernel, input);
             if (timed != null) {

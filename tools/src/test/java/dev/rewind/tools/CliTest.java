@@ -90,6 +90,37 @@ class CliTest {
         assertTrue(viaManifest.err().contains("task 'a'"), viaManifest::toString);
     }
 
+    /**
+     * time(), gettimeofday and clock_gettime read the wall clock: the host's time of day at
+     * boot, or --wall-clock's (on both architectures), which a bad value cannot set.
+     */
+    @Test
+    void theProgramsClockIsTheHostsTimeOfDayOrTheOneGiven() {
+        for (String elf : new String[] {"builtin:timeofday.elf", "builtin:aarch64/timeofday.elf"}) {
+            long before = java.time.Instant.now().getEpochSecond();
+            Result host = rewind("boot", "-q", elf);
+            long after = java.time.Instant.now().getEpochSecond();
+            assertEquals(0, host.status(), host::toString);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("timeofday: \\S+ \\S+ UTC, (\\d+) s")
+                    .matcher(host.out());
+            assertTrue(m.find() && host.out().contains("timeofday: ok"), host::toString);
+            long t = Long.parseLong(m.group(1));
+            assertTrue(before <= t && t <= after, before + " <= " + t + " <= " + after);
+
+            Result fixed = rewind("boot", "-q", "--wall-clock", "2001-02-03T04:05:06Z", elf);
+            assertEquals(0, fixed.status(), fixed::toString);
+            assertTrue(
+                    fixed.out().matches("(?s).*timeofday: 2001-02-03 04:05:0[6-9] UTC, 98117310[6-9] s\n.*"),
+                    fixed::toString);
+        }
+        Result bad = rewind("boot", "--wall-clock", "noon", "builtin:timeofday.elf");
+        assertEquals(2, bad.status(), bad::toString);
+        assertTrue(bad.err().contains("--wall-clock: not a UTC time: 'noon'"), bad::toString);
+        Result early = rewind("boot", "--wall-clock", "1969-07-20T20:17:40Z", "builtin:timeofday.elf");
+        assertEquals(2, early.status(), early::toString);
+        assertTrue(early.err().contains("outside 1970-01-01 .. 2199-12-31"), early::toString);
+    }
+
     @Test
     void imagesListsTheBuiltIns() {
         Result r = rewind("images");

@@ -114,6 +114,9 @@ public final class CaseRunner {
                             new dev.rewind.tools.disk.FreshDisks(c.image().manifest(), config);
                     Kernel kernel = new Kernel(
                             disks.config(), c.image().manifest(), c.image().source(), new Uart(capture), recorder)) {
+                if (c.wallClock() != null) {
+                    kernel.setWallClockAtBoot(c.wallClock());
+                }
                 if (c.input() != null) {
                     feed(kernel, c.input());
                 }

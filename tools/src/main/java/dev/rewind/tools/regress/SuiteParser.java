@@ -38,8 +38,19 @@ import java.util.stream.Collectors;
  */
 public final class SuiteParser {
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
-    private static final List<String> DIRECTIVES =
-            List.of("suite", "case", "boot", "tags", "tag", "timeout", "skip", "input", "expect", "allow", "until");
+    private static final List<String> DIRECTIVES = List.of(
+            "suite",
+            "case",
+            "boot",
+            "tags",
+            "tag",
+            "timeout",
+            "skip",
+            "input",
+            "wall_clock",
+            "expect",
+            "allow",
+            "until");
     private static final List<String> EXPECTS = List.of("line", "no", "lines", "output", "exit", "fault", "task");
     private static final List<String> TASK_PROPERTIES = List.of("exit", "state", "restarts", "generation");
     private static final String OUTCOMES = "ok, task_failed, deadlock, timeout (or 0, 1, 3, 4)";
@@ -212,6 +223,23 @@ public final class SuiteParser {
                     words.add(c.next("").text);
                 }
                 current.skip = words.isEmpty() ? "skipped" : String.join(" ", words);
+            }
+            case "wall_clock" -> {
+                inCase(d);
+                Token at = c.next("a UTC time, e.g. 2001-02-03T04:05:06Z");
+                c.end();
+                if (at.type == Token.Type.REGEX) {
+                    throw error("expected a UTC time, got " + at);
+                }
+                if (current.wallClock != null) {
+                    throw error("duplicate 'wall_clock' (first at line " + current.wallClockLine + ")");
+                }
+                try {
+                    current.wallClock = dev.rewind.tools.WallClock.parse(at.text, "wall_clock");
+                } catch (IllegalArgumentException e) {
+                    throw error(e.getMessage());
+                }
+                current.wallClockLine = lineNo;
             }
             case "input" -> {
                 inCase(d);
@@ -472,6 +500,7 @@ public final class SuiteParser {
                     b.skip,
                     ex,
                     b.input,
+                    b.wallClock,
                     file,
                     b.line));
         }
@@ -511,6 +540,8 @@ public final class SuiteParser {
         Output output;
         byte[] input;
         int inputLine;
+        java.time.Instant wallClock;
+        int wallClockLine;
 
         CaseBuilder(String name, int line) {
             this.name = name;

@@ -18,6 +18,8 @@ import java.util.List;
  * @param skipReason   why the case is skipped, or null
  * @param expect       what must hold
  * @param input        the console's input ({@code input}), or null: the input is empty
+ * @param wallClock    the time of day the system's WALL_CLOCK starts at ({@code wall_clock}), or
+ *                     null: the host's
  * @param file         the suite file (or .expect file) the case was read from
  * @param line         the line of the case in {@code file}
  */
@@ -32,6 +34,7 @@ public record TestCase(
         String skipReason,
         Expectations expect,
         byte[] input,
+        java.time.Instant wallClock,
         String file,
         int line) {
 

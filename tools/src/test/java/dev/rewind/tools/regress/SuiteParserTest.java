@@ -191,9 +191,35 @@ class SuiteParserTest {
                         head + "  input out.txt\n  input text \"x\"\n",
                         "t.suite:4: duplicate 'input' (first at line 3)"),
                 Arguments.of(head + "  input text \"a\\qb\"\n", "t.suite:3: unknown escape \\q"),
+                Arguments.of(
+                        head + "  wall_clock tomorrow\n",
+                        "t.suite:3: wall_clock: not a UTC time: 'tomorrow' (examples: 2001-02-03T04:05:06Z"),
+                Arguments.of(
+                        head + "  wall_clock 1969-12-31\n",
+                        "t.suite:3: wall_clock: 1969-12-31 is outside 1970-01-01 .. 2199-12-31"),
+                Arguments.of(head + "  wall_clock /x/\n", "t.suite:3: expected a UTC time, got /x/"),
+                Arguments.of(
+                        head + "  wall_clock 2001-02-03\n  wall_clock 2001-02-04\n",
+                        "t.suite:4: duplicate 'wall_clock' (first at line 3)"),
+                Arguments.of(
+                        head + "  wall_clock 2001-02-03 now\n", "t.suite:3: unexpected 'now' at the end of the line"),
                 Arguments.of("case a/b\n", "t.suite:1: bad case name 'a/b'"),
                 Arguments.of(head + "suite late\n", "t.suite:3: 'suite' must come before the first case"),
                 Arguments.of("# nothing but a comment\n", "t.suite: no cases"));
+    }
+
+    @Test
+    void aCaseMayFixTheWallClockItsSystemStartsAt() throws Exception {
+        Suite s = parse("case fixed\n  boot builtin:hello.elf\n  wall_clock 2001-02-03T04:05:06.5Z\n"
+                + "case day\n  boot builtin:hello.elf\n  wall_clock 2001-02-03\n"
+                + "case host\n  boot builtin:hello.elf\n");
+        assertEquals(
+                java.time.Instant.parse("2001-02-03T04:05:06.500Z"),
+                s.cases().get(0).wallClock());
+        assertEquals(
+                java.time.Instant.parse("2001-02-03T00:00:00Z"),
+                s.cases().get(2).wallClock());
+        assertEquals(null, s.cases().get(4).wallClock(), "without wall_clock: the host's time of day");
     }
 
     @ParameterizedTest
