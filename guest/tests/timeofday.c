@@ -41,7 +41,7 @@ static int64_t mono_ns(void)
 
 int main(void)
 {
-	struct timespec rt, mono, res, req = {0, 3000000}, rem = {7, 7};
+	struct timespec rt, mono, res, req = { 0, 3000000 }, rem = { 7, 7 };
 	struct timeval tv;
 	time_t t0, t1;
 
@@ -49,16 +49,20 @@ int main(void)
 	check(gettimeofday(&tv, NULL) == 0, "gettimeofday");
 	check(clock_gettime(CLOCK_REALTIME, &rt) == 0, "clock_gettime(CLOCK_REALTIME)");
 	t1 = time(&t1);
-	check(t0 <= tv.tv_sec && tv.tv_sec <= rt.tv_sec && rt.tv_sec <= t1, "the wall clocks disagree");
+	check(t0 <= tv.tv_sec && tv.tv_sec <= rt.tv_sec && rt.tv_sec <= t1,
+	      "the wall clocks disagree");
 	check(tv.tv_usec >= 0 && tv.tv_usec < 1000000 && rt.tv_nsec >= 0 && rt.tv_nsec < 1000000000,
 	      "fractions out of range");
 
 	check(clock_gettime(CLOCK_MONOTONIC, &mono) == 0, "clock_gettime(CLOCK_MONOTONIC)");
-	check(ns_of(&mono) > 0 && ns_of(&mono) < ns_of(&rt), "the monotonic clock counts from boot");
+	check(ns_of(&mono) > 0 && ns_of(&mono) < ns_of(&rt),
+	      "the monotonic clock counts from boot");
 	check(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mono) == 0, "CLOCK_PROCESS_CPUTIME_ID");
-	check(clock_getres(CLOCK_REALTIME, &res) == 0 && res.tv_sec == 0 && res.tv_nsec == 1, "clock_getres");
+	check(clock_getres(CLOCK_REALTIME, &res) == 0 && res.tv_sec == 0 && res.tv_nsec == 1,
+	      "clock_getres");
 	errno = 0;
-	check(clock_gettime((clockid_t)99, &mono) == -1 && errno == EINVAL, "an unknown clock is EINVAL");
+	check(clock_gettime((clockid_t)99, &mono) == -1 && errno == EINVAL,
+	      "an unknown clock is EINVAL");
 
 	int64_t a = mono_ns();
 	check(usleep(2000) == 0, "usleep");

@@ -128,27 +128,24 @@ class ShardMergeTest {
         assertEquals(0, m.status(), m::toString);
         assertArrayEquals(wholeJson, Files.readAllBytes(json));
         // Another limit is another campaign (a run past it counts as a hang), and a bad value is damage.
+        mergeWithThirdShardHeaderTimeout(
+                "90000000000", "t90.jsonl", "not shards of one campaign", "timeout_ns: 90000000000");
+        mergeWithThirdShardHeaderTimeout("0", "t0.jsonl", "t0.jsonl", "\"timeout_ns\" is not positive");
+    }
+
+    /** Merge shards 0 and 1 with shard 2 whose header's timeout_ns is {@code value}: a usage error saying {@code expected}. */
+    private static void mergeWithThirdShardHeaderTimeout(String value, String name, String... expected)
+            throws IOException {
         List<String> l = lines(shards[2]);
-        l.set(0, l.get(0).replace("\"timeout_ns\":20000000000", "\"timeout_ns\":90000000000"));
+        l.set(0, l.get(0).replace("\"timeout_ns\":20000000000", "\"timeout_ns\":" + value));
         Fixtures.assertUsageError(
                 rewind(
                         "inject",
                         "merge",
                         shards[0].toString(),
                         shards[1].toString(),
-                        copy("t90.jsonl", l).toString()),
-                "not shards of one campaign",
-                "timeout_ns: 90000000000");
-        l.set(0, l.get(0).replace("\"timeout_ns\":90000000000", "\"timeout_ns\":0"));
-        Fixtures.assertUsageError(
-                rewind(
-                        "inject",
-                        "merge",
-                        shards[0].toString(),
-                        shards[1].toString(),
-                        copy("t0.jsonl", l).toString()),
-                "t0.jsonl",
-                "\"timeout_ns\" is not positive");
+                        copy(name, l).toString()),
+                expected);
     }
 
     @Test
