@@ -336,7 +336,13 @@ final class ExecutionCommands {
         s.send(stopReply(stop));
     }
 
-    /** T packet: signal, thread, the pc, and the stop reason. */
+    /**
+     * T packet: signal, thread, the pc, and the stop reason. With multiprocess, a stop in a
+     * process gdb did not resume (a breakpoint or fault in another inferior's task) carries every
+     * general register too: gdb did not drop the registers it had read of that thread when it
+     * resumed (it believes the thread did not run), and only the values in the stop reply replace
+     * them, so without them its arguments and backtrace would be those of before the resume.
+     */
     String stopReply(StopEvent stop) {
         s.stopThread = stop.thread();
         s.gThread = 0;
@@ -345,6 +351,15 @@ final class ExecutionCommands {
         sb.append(String.format("T%02x", stop.signal() & 0xff));
         sb.append("thread:").append(s.threadId(stop.thread())).append(';');
         try {
+            if (s.multiprocess && s.lastResumed != null && !s.lastResumed.contains(stop.thread())) {
+                long[] r = s.target.readRegisters(stop.thread());
+                for (int i = 0; i < r.length && i < DebugTarget.PC; i++) {
+                    sb.append(String.format("%02x", i))
+                            .append(':')
+                            .append(PacketCodec.le64(r[i]))
+                            .append(';');
+                }
+            }
             long pc = s.target.readRegister(stop.thread(), DebugTarget.PC);
             sb.append(Integer.toHexString(DebugTarget.PC))
                     .append(':')

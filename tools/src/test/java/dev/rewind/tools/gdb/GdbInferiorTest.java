@@ -154,6 +154,37 @@ class GdbInferiorTest {
         });
     }
 
+    /**
+     * A breakpoint in task 3 hit while gdb resumed inferior 1 only: gdb had read task 3's
+     * registers at _start and keeps them (it believes the task did not run), so the stop reply
+     * must carry the general registers, or the frame's ra and sp are those of _start and the
+     * backtrace ends at #0.
+     */
+    @Test
+    void aStopInAnInferiorGdbDidNotResumeShowsItsCurrentRegisters() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(
+                    echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
+            String out;
+            try (GdbIntegrationTest.Gdb g = gdb(
+                    sys.port,
+                    "inferior 3",
+                    "bt",
+                    "break *round_trip",
+                    "inferior 1",
+                    "continue",
+                    "bt",
+                    "p $sp == 0x7ffe0000",
+                    "delete",
+                    "detach inferiors 1 2 3")) {
+                out = g.finish();
+            }
+            assertContains(out, "Thread 3.1 hit Breakpoint 1, ", "#1  ", " in main () at tests/ipc_client.c", "= 0");
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+        });
+    }
+
     /** A manifest of {@code tasks} (name, image) in the test's folder, the images copied there. */
     private SystemImage manifest(String... tasks) throws Exception {
         StringBuilder m = new StringBuilder("name = \"m\"\n");
