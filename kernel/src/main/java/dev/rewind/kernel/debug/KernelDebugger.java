@@ -248,13 +248,18 @@ public final class KernelDebugger implements DebugTarget {
      * (it is queued again here) and no recovery runs.
      */
     boolean faulted(Task t, Fault f) {
-        monitor.noteFault(t, f);
+        boolean attached = halt.attached() && !halt.killed() && t.cpu() != null;
+        boolean fetch = f.kind() == FaultKind.UNMAPPED_FETCH || f.kind() == FaultKind.PROTECTED_FETCH;
+        boolean trap = attached && fetch && points.breaksAt(id(t), f.pc());
+        if (!trap) {
+            // a fetch at a breakpoint (where an inferior call returns) is no fault of the task:
+            // the trap CSRs and monitor fault keep showing its last real one
+            monitor.noteFault(t, f);
+        }
         hooks.clearHits(t);
-        if (!halt.attached() || halt.killed() || t.cpu() == null) {
+        if (!attached) {
             return false;
         }
-        boolean fetch = f.kind() == FaultKind.UNMAPPED_FETCH || f.kind() == FaultKind.PROTECTED_FETCH;
-        boolean trap = fetch && points.breaksAt(id(t), f.pc());
         StopEvent ev = trap
                 ? new StopEvent(StopKind.BREAKPOINT, id(t), SIGTRAP, String.format("breakpoint at 0x%x", f.pc()))
                 : new StopEvent(StopKind.FAULTED, id(t), signalOf(f.kind()), "task " + t + " faulted: " + f);

@@ -1007,6 +1007,7 @@ class GdbIntegrationTest {
                     "print klen",
                     "print $pc == (long) &store",
                     "print rw_strerror(-1)",
+                    "print $mcause == 0 && $mepc == 0",
                     "info threads",
                     "next",
                     "delete",
@@ -1022,6 +1023,7 @@ class GdbIntegrationTest {
                     "$2 = 15",
                     "$3 = 1",
                     "$4 = 0x",
+                    "$5 = 1", // the calls' returns are no fault: kv never faulted
                     "(kv gen 1, ready)",
                     mode.ended(1, "exited normally"));
             assertTrue(!out.contains("signaled while in a function called from GDB"), out);
