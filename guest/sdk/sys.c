@@ -1,8 +1,8 @@
 /*
  * picolibc glue for Rewind guest tasks: console streams, _exit, sbrk,
  * abort and assert; and the few POSIX calls picolibc's own functions need
- * (clock, time, fopen, raise) or ported programs call (write, getpid,
- * clock_gettime, sleep).  Linked into
+ * (clock, time, fopen, remove, tmpfile, raise) or ported programs call (write,
+ * getpid, clock_gettime, sleep, getline, stat, sysconf).  Linked into
  * every program as an object (not from the archive) so that its definitions
  * win over picolibc's defaults.  The POSIX ones are weak: a program that
  * defines a function of the same name (ISO C leaves read, write, open, kill
@@ -10,12 +10,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/times.h>
 #include <time.h>
@@ -133,6 +136,103 @@ char *fgets(char *str, int size, FILE *stream)
 	}
 	str[i] = '\0';
 	return str;
+}
+
+/*
+ * POSIX getdelim and getline, which picolibc 1.8's stdio lacks (declared by
+ * the SDK's <stdio.h>): the bytes up to and with delim, or to the end of the
+ * input, in *lineptr, which they malloc or grow (*n its size); -1 at the end
+ * of the input with nothing read, or on an error (errno EINVAL, ENOMEM).
+ */
+__attribute__((weak)) ssize_t getdelim(char **__restrict lineptr, size_t *__restrict n, int delim,
+                                       FILE *__restrict stream)
+{
+	size_t len = 0;
+	int c;
+
+	if (!lineptr || !n || !stream) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!*lineptr)
+		*n = 0;
+	for (;;) {
+		c = getc(stream);
+		if (c == EOF)
+			break;
+		if (len + 2 > *n) {
+			size_t size = *n < 64 ? 128 : *n * 2;
+			char *p = realloc(*lineptr, size);
+			if (!p) {
+				errno = ENOMEM;
+				return -1;
+			}
+			*lineptr = p;
+			*n = size;
+		}
+		(*lineptr)[len++] = (char)c;
+		if (c == delim)
+			break;
+	}
+	if (len == 0)
+		return -1;
+	(*lineptr)[len] = '\0';
+	return (ssize_t)len;
+}
+
+__attribute__((weak)) ssize_t getline(char **__restrict lineptr, size_t *__restrict n,
+                                      FILE *__restrict stream)
+{
+	return getdelim(lineptr, n, '\n', stream);
+}
+
+/* dprintf and vdprintf: printf to a file descriptor, through write() in pieces. */
+struct fd_stream {
+	FILE file; /* first: the stream's put function gets this */
+	int fd;
+	int failed;
+	size_t len;
+	char buf[128];
+};
+
+static void fd_stream_flush(struct fd_stream *s)
+{
+	if (s->len > 0 && !s->failed && write(s->fd, s->buf, s->len) != (ssize_t)s->len)
+		s->failed = 1;
+	s->len = 0;
+}
+
+static int fd_stream_put(char c, FILE *f)
+{
+	struct fd_stream *s = (struct fd_stream *)f;
+
+	s->buf[s->len++] = c;
+	if (s->len == sizeof s->buf)
+		fd_stream_flush(s);
+	return (unsigned char)c;
+}
+
+__attribute__((weak)) int vdprintf(int fd, const char *__restrict fmt, va_list ap)
+{
+	struct fd_stream s = {
+		.file = FDEV_SETUP_STREAM(fd_stream_put, NULL, NULL, _FDEV_SETUP_WRITE),
+		.fd = fd,
+	};
+	int n = vfprintf(&s.file, fmt, ap);
+
+	fd_stream_flush(&s);
+	return s.failed ? -1 : n;
+}
+
+__attribute__((weak)) int dprintf(int fd, const char *__restrict fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vdprintf(fd, fmt, ap);
+	va_end(ap);
+	return n;
 }
 
 static FILE console_out = FDEV_SETUP_STREAM(console_put, NULL, console_fflush, _FDEV_SETUP_WRITE);
@@ -310,6 +410,56 @@ __attribute__((weak)) int usleep(useconds_t us)
 	return 0;
 }
 
+/*
+ * nanosleep on a clock clock_gettime knows, or until the clock reads *req
+ * (TIMER_ABSTIME; at once if it has passed).  Returns an error number, as
+ * POSIX has it, not -1.
+ */
+__attribute__((weak)) int clock_nanosleep(clockid_t id, int flags, const struct timespec *req,
+                                          struct timespec *rem)
+{
+	struct timespec now;
+
+	if (clock_gettime(id, &now) < 0)
+		return EINVAL;
+	if (!req || req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec > 999999999)
+		return EINVAL;
+	if (flags & TIMER_ABSTIME) {
+		if (req->tv_sec < now.tv_sec ||
+		    (req->tv_sec == now.tv_sec && req->tv_nsec <= now.tv_nsec))
+			return 0;
+		sleep_ns((uint64_t)(req->tv_sec - now.tv_sec) * 1000000000u +
+		         (uint64_t)(req->tv_nsec - now.tv_nsec)); /* the borrow wraps right */
+		return 0;
+	}
+	return nanosleep(req, rem) < 0 ? errno : 0;
+}
+
+__attribute__((weak)) int sched_yield(void)
+{
+	rw_yield();
+	return 0;
+}
+
+/* What a program asks sysconf for most: the page size, clock ticks, CPUs. */
+__attribute__((weak)) long sysconf(int name)
+{
+	switch (name) {
+	case _SC_PAGESIZE:
+		return 4096;
+	case _SC_CLK_TCK:
+		return CLOCKS_PER_SEC; /* the unit of times() */
+	case _SC_NPROCESSORS_CONF:
+	case _SC_NPROCESSORS_ONLN:
+		return 1;
+	case _SC_OPEN_MAX:
+		return 3;
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+}
+
 /* ---- file descriptors: 0 = the console's input, 1 and 2 = the console; no files ---- */
 
 __attribute__((weak)) ssize_t write(int fd, const void *buf, size_t n)
@@ -392,6 +542,51 @@ __attribute__((weak)) int isatty(int fd)
 		return 1;
 	errno = EBADF;
 	return 0;
+}
+
+/* fds 0..2 are a character device (the console); no path names a file. */
+__attribute__((weak)) int fstat(int fd, struct stat *st)
+{
+	if (fd < 0 || fd > 2) {
+		errno = EBADF;
+		return -1;
+	}
+	memset(st, 0, sizeof *st);
+	st->st_mode = S_IFCHR | 0620;
+	st->st_blksize = CONSOLE_BUF_SIZE;
+	return 0;
+}
+
+__attribute__((weak)) int stat(const char *__restrict path, struct stat *__restrict st)
+{
+	(void)path;
+	(void)st;
+	errno = ENOENT;
+	return -1;
+}
+
+__attribute__((weak)) int access(const char *path, int mode)
+{
+	(void)path;
+	(void)mode;
+	errno = ENOENT;
+	return -1;
+}
+
+/* remove() and tmpfile() call unlink. */
+__attribute__((weak)) int unlink(const char *path)
+{
+	(void)path;
+	errno = ENOENT;
+	return -1;
+}
+
+__attribute__((weak)) int rename(const char *from, const char *to)
+{
+	(void)from;
+	(void)to;
+	errno = ENOENT;
+	return -1;
 }
 
 /* ---- process: getpid() and kill(), which picolibc's raise() calls ---- */

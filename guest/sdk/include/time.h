@@ -4,7 +4,8 @@
  * clock_getres and nanosleep, and the clocks they take.  CLOCK_REALTIME is
  * the wall clock (rw_wall_clock_ns), the others the monotonic clock since
  * boot (the CPU-time ones too: a task has no CPU clock of its own, as for
- * clock()).
+ * clock()).  Also clock_nanosleep (relative, or TIMER_ABSTIME), which
+ * picolibc declares only with _POSIX_CLOCK_SELECTION.
  */
 #include_next <time.h>
 
@@ -40,6 +41,17 @@ extern "C" {
 int clock_gettime(clockid_t clock_id, struct timespec *tp);
 int clock_getres(clockid_t clock_id, struct timespec *res);
 int nanosleep(const struct timespec *rqtp, struct timespec *rmtp);
+#ifdef __cplusplus
+}
+#endif
+#endif
+
+#if !defined(_POSIX_CLOCK_SELECTION)
+#ifdef __cplusplus
+extern "C" {
+#endif
+int clock_nanosleep(clockid_t clock_id, int flags, const struct timespec *rqtp,
+                    struct timespec *rmtp);
 #ifdef __cplusplus
 }
 #endif
