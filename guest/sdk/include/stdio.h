@@ -19,7 +19,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-ssize_t getdelim(char **__restrict lineptr, size_t *__restrict n, int delim, FILE *__restrict stream);
+ssize_t getdelim(char **__restrict lineptr, size_t *__restrict n, int delim,
+                 FILE *__restrict stream);
 ssize_t getline(char **__restrict lineptr, size_t *__restrict n, FILE *__restrict stream);
 int dprintf(int fd, const char *__restrict fmt, ...) __attribute__((format(printf, 2, 3)));
 int vdprintf(int fd, const char *__restrict fmt, va_list ap) __attribute__((format(printf, 2, 0)));
