@@ -714,7 +714,8 @@ final class A64Gen extends FuzzGenBase {
             }
         }
         if (nr == -2) {
-            svcNr(pickL(17, 18, 31, 64, 255, 1000, -1, -17, 1L << 31, 1L << 32, Long.MIN_VALUE, rnd.nextLong()));
+            svcNr(pickL(
+                    17, 18, 19, 20, 31, 64, 255, 1000, -1, -17, 1L << 31, 1L << 32, Long.MIN_VALUE, rnd.nextLong()));
         } else {
             svcNr(nr);
         }

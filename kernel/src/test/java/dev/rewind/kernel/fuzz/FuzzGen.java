@@ -368,7 +368,23 @@ final class FuzzGen extends FuzzGenBase {
             }
         }
         if (nr == -2) {
-            asm.li(A7, pickL(17, 18, 31, 64, 255, 1000, -1, -17, 1L << 31, 1L << 32, Long.MIN_VALUE, rnd.nextLong()));
+            asm.li(
+                    A7,
+                    pickL(
+                            17,
+                            18,
+                            19,
+                            20,
+                            31,
+                            64,
+                            255,
+                            1000,
+                            -1,
+                            -17,
+                            1L << 31,
+                            1L << 32,
+                            Long.MIN_VALUE,
+                            rnd.nextLong()));
         } else {
             asm.liSmall(A7, nr);
         }
