@@ -217,10 +217,17 @@ REWIND_SDK_CFLAGS = $(filter-out -flto -flto=% -ffat-lto-objects,$(REWIND_CFLAGS
 REWIND_SDK_FLAGS = $(REWIND_CC) $(REWIND_SDK_CFLAGS)
 $(eval $(call rewind__stamp,$(REWIND_SDK_FLAGS_FILE),REWIND_SDK_FLAGS))
 
+# The SDK's own <time.h>, <stdio.h>, ... (include/*.h) stand in front of
+# picolibc's: an object's .d file names the header it used, but not one that
+# would now shadow it, so every object also depends on the list of them.
+REWIND_LIBC_WRAPPERS := $(sort $(notdir $(wildcard $(REWIND_SDK)/include/*.h)))
+REWIND_WRAPPERS_FILE := $(REWIND_OBJ)/sdk/wrappers
+$(eval $(call rewind__stamp,$(REWIND_WRAPPERS_FILE),REWIND_LIBC_WRAPPERS))
+
 # The string functions must not be compiled back into calls to themselves.
 $(REWIND_STRING): REWIND_NOBUILTIN := -fno-builtin -fno-tree-loop-distribute-patterns
 
-$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.c $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) | $(REWIND_GEN_H)
+$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.c $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) $(REWIND_WRAPPERS_FILE) | $(REWIND_GEN_H)
 	@mkdir -p $(@D)
 	$(REWIND_SAY) CC $@
 	$(REWIND_Q)$(REWIND_CC) $(REWIND_SDK_CFLAGS) $(REWIND_NOBUILTIN) -MMD -MP -c -o $@ $<
@@ -241,7 +248,7 @@ $(REWIND_LIB): $(REWIND_LIB_OBJS)
 
 # $(call rewind__object,PROG,SOURCE,EXTRA_CFLAGS)
 define rewind__object
-$(REWIND_OBJ)/$(1)/$(basename $(notdir $(2))).o: $(2) $(REWIND_MK) $(REWIND_OBJ)/$(1)/flags | $(REWIND_GEN_H)
+$(REWIND_OBJ)/$(1)/$(basename $(notdir $(2))).o: $(2) $(REWIND_MK) $(REWIND_OBJ)/$(1)/flags $(REWIND_WRAPPERS_FILE) | $(REWIND_GEN_H)
 	@mkdir -p $$(@D)
 	$$(REWIND_SAY) CC $$@
 	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_CFLAGS) $(3) -MMD -MP -c -o $$@ $$<
