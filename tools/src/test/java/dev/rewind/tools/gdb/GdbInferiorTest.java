@@ -81,77 +81,75 @@ class GdbInferiorTest {
         GdbIntegrationTest.assertContains(out, parts);
     }
 
-    @Test
-    void everyTaskIsAnInferiorWithItsOwnExecutableAndSymbols() {
-        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+    /**
+     * Boots ipc_echo and its two clients for gdb (inferiors, waiting for it), runs gdb's
+     * {@code commands}, checks the system then ended normally and returns gdb's output.
+     */
+    private String echoAndClientsSession(String... commands) {
+        return assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(
                     echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
             String out;
-            try (GdbIntegrationTest.Gdb g = gdb(
-                    sys.port,
-                    "info inferiors",
-                    "inferior 1",
-                    "info symbol handle",
-                    "break handle",
-                    "continue",
-                    "bt",
-                    "inferior 2",
-                    "info symbol round_trip",
-                    "bt",
-                    // last: an error ends gdb's script (gdb then detaches every inferior)
-                    "print handle")) {
+            try (GdbIntegrationTest.Gdb g = gdb(sys.port, commands)) {
                 out = g.finish();
             }
-            assertContains(
-                    out,
-                    "ipc_echo.elf",
-                    "ipc_client.elf",
-                    "handle in section .text",
-                    "Breakpoint 1 at 0x", // (after handle's prologue; the address moves with the SDK)
-                    "hit Breakpoint 1, ",
-                    "handle (",
-                    "#1 ",
-                    "rw_serve",
-                    "[Switching to inferior 2 ",
-                    "round_trip in section .text",
-                    "tests/ipc_client.c",
-                    "[Inferior 3 (process 3) detached]",
-                    "No symbol \"handle\" in current context.");
-            assertEquals(
-                    3,
-                    GdbIntegrationTest.count(out, "Reading symbols from /tmp/rewind-gdb-"),
-                    "one executable per inferior:\n" + out);
             SystemResult r = sys.await();
-            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary() + "\n" + out);
+            return out;
         });
     }
 
     @Test
+    void everyTaskIsAnInferiorWithItsOwnExecutableAndSymbols() {
+        String out = echoAndClientsSession(
+                "info inferiors",
+                "inferior 1",
+                "info symbol handle",
+                "break handle",
+                "continue",
+                "bt",
+                "inferior 2",
+                "info symbol round_trip",
+                "bt",
+                // last: an error ends gdb's script (gdb then detaches every inferior)
+                "print handle");
+        assertContains(
+                out,
+                "ipc_echo.elf",
+                "ipc_client.elf",
+                "handle in section .text",
+                "Breakpoint 1 at 0x", // (after handle's prologue; the address moves with the SDK)
+                "hit Breakpoint 1, ",
+                "handle (",
+                "#1 ",
+                "rw_serve",
+                "[Switching to inferior 2 ",
+                "round_trip in section .text",
+                "tests/ipc_client.c",
+                "[Inferior 3 (process 3) detached]",
+                "No symbol \"handle\" in current context.");
+        assertEquals(
+                3,
+                GdbIntegrationTest.count(out, "Reading symbols from /tmp/rewind-gdb-"),
+                "one executable per inferior:\n" + out);
+    }
+
+    @Test
     void aBreakpointOfOneInferiorStopsOnlyThatTask() {
-        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(
-                    echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
-            String out;
-            try (GdbIntegrationTest.Gdb g = gdb(
-                    sys.port,
-                    "inferior 3",
-                    // an address breakpoint has one location, in the current inferior: task 3's
-                    "break *round_trip",
-                    "continue",
-                    "continue",
-                    "continue",
-                    "bt 1",
-                    "info inferiors",
-                    "delete",
-                    "detach inferiors 1 2 3")) {
-                out = g.finish();
-            }
-            assertEquals(3, GdbIntegrationTest.count(out, "Thread 3.1 hit Breakpoint 1, "), out);
-            assertEquals(0, GdbIntegrationTest.count(out, "Thread 2.1 hit"), out);
-            assertContains(out, "#0  next_rand () at tests/ipc_client.c", "* 3    process 3");
-            SystemResult r = sys.await();
-            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
-        });
+        String out = echoAndClientsSession(
+                "inferior 3",
+                // an address breakpoint has one location, in the current inferior: task 3's
+                "break *round_trip",
+                "continue",
+                "continue",
+                "continue",
+                "bt 1",
+                "info inferiors",
+                "delete",
+                "detach inferiors 1 2 3");
+        assertEquals(3, GdbIntegrationTest.count(out, "Thread 3.1 hit Breakpoint 1, "), out);
+        assertEquals(0, GdbIntegrationTest.count(out, "Thread 2.1 hit"), out);
+        assertContains(out, "#0  next_rand () at tests/ipc_client.c", "* 3    process 3");
     }
 
     /**
@@ -162,27 +160,17 @@ class GdbInferiorTest {
      */
     @Test
     void aStopInAnInferiorGdbDidNotResumeShowsItsCurrentRegisters() {
-        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            GdbIntegrationTest.Booted sys = new GdbIntegrationTest.Booted(
-                    echoAndClients(), true, KernelConfig.defaults().quantumMs(), true);
-            String out;
-            try (GdbIntegrationTest.Gdb g = gdb(
-                    sys.port,
-                    "inferior 3",
-                    "bt",
-                    "break *round_trip",
-                    "inferior 1",
-                    "continue",
-                    "bt",
-                    "p $sp == 0x7ffe0000",
-                    "delete",
-                    "detach inferiors 1 2 3")) {
-                out = g.finish();
-            }
-            assertContains(out, "Thread 3.1 hit Breakpoint 1, ", "#1  ", " in main () at tests/ipc_client.c", "= 0");
-            SystemResult r = sys.await();
-            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
-        });
+        String out = echoAndClientsSession(
+                "inferior 3",
+                "bt",
+                "break *round_trip",
+                "inferior 1",
+                "continue",
+                "bt",
+                "p $sp == 0x7ffe0000",
+                "delete",
+                "detach inferiors 1 2 3");
+        assertContains(out, "Thread 3.1 hit Breakpoint 1, ", "#1  ", " in main () at tests/ipc_client.c", "= 0");
     }
 
     /** A manifest of {@code tasks} (name, image) in the test's folder, the images copied there. */
