@@ -47,11 +47,22 @@ final class RegisterCommands {
         };
     }
 
-    /** {@code P} of a RISC-V FPU register; E01 in a task whose FPU is off, or for a value of the wrong size. */
+    /**
+     * The reply to writing an FPU register of a task whose FPU is off. gdb shows an {@code E.}
+     * reply's text ("Could not write register "fa0"; remote failure reply 'E.…'"), where E01
+     * would read as a malformed packet.
+     */
+    static final String FPU_OFF =
+            "E.the task's FPU is off: it was built soft-float (make FLOAT=hard gives it f registers)";
+
+    /** {@code P} of a RISC-V FPU register; {@link #FPU_OFF} in a task whose FPU is off, E01 for a value of the wrong size. */
     private String writeRiscvFpu(int thread, int reg, String value) {
         boolean narrow = reg >= TargetDescription.RV_FFLAGS;
         long[] e = s.target.readExtended(thread);
-        if (e.length < RiscvCpu.EXTENDED_LENGTH || value.length() != (narrow ? 8 : 16)) {
+        if (e.length < RiscvCpu.EXTENDED_LENGTH) {
+            return FPU_OFF;
+        }
+        if (value.length() != (narrow ? 8 : 16)) {
             return "E01";
         }
         long v = narrow ? PacketCodec.parseLe32(value) : PacketCodec.parseLe64(value);

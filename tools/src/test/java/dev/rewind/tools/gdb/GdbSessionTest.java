@@ -162,10 +162,12 @@ class GdbSessionTest {
         assertEquals("OK", call("P20=0400010000000000"));
         assertEquals(0x10004, target.regs[0][32]);
         assertEquals("0000000000000000", call("p21"), "mepc: no fault yet");
-        // f0 (0x24) .. fcsr (0x46): unavailable, the target's CPU having no FPU on; beyond: E01
+        // f0 (0x24) .. fcsr (0x46): unavailable, the target's CPU having no FPU on (a write says
+        // so in words gdb shows); beyond: E01
         assertEquals("x".repeat(16), call("p24"));
         assertEquals("x".repeat(8), call("p46"));
-        assertEquals("E01", call("P24=0000000000000000"));
+        assertEquals(RegisterCommands.FPU_OFF, call("P24=0000000000000000"));
+        assertTrue(RegisterCommands.FPU_OFF.matches("E\\.[^$#*}]+"), "no character a packet must escape");
         assertEquals("E01", call("p47"));
         assertEquals("OK", call("M10000,4:deadbeef"));
         assertEquals("deadbeef", call("m10000,4"));
