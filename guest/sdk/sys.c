@@ -381,10 +381,16 @@ static void sleep_ns(uint64_t ns)
 	}
 }
 
+/* A time to sleep (or to sleep until): non-negative, nanoseconds below a second. */
+static int timespec_ok(const struct timespec *t)
+{
+	return t && t->tv_sec >= 0 && t->tv_nsec >= 0 && t->tv_nsec <= 999999999;
+}
+
 /* Nothing interrupts a sleep: *rem, when given, is 0. */
 __attribute__((weak)) int nanosleep(const struct timespec *req, struct timespec *rem)
 {
-	if (!req || req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec > 999999999) {
+	if (!timespec_ok(req)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -422,7 +428,7 @@ __attribute__((weak)) int clock_nanosleep(clockid_t id, int flags, const struct 
 
 	if (clock_gettime(id, &now) < 0)
 		return EINVAL;
-	if (!req || req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec > 999999999)
+	if (!timespec_ok(req))
 		return EINVAL;
 	if (flags & TIMER_ABSTIME) {
 		if (req->tv_sec < now.tv_sec ||

@@ -23,6 +23,13 @@ class InjectCommandTest {
         return CliRun.rewind(timeout, args);
     }
 
+    /** {@code rewind inject builtin:t_kv_oracle.toml --server kv} with {@code more}, within a minute. */
+    private static CliRun.Result injectKv(String... more) {
+        List<String> a = new java.util.ArrayList<>(List.of("inject", "builtin:t_kv_oracle.toml", "--server", "kv"));
+        a.addAll(Arrays.asList(more));
+        return rewind(Duration.ofSeconds(60), a.toArray(new String[0]));
+    }
+
     @Test
     void theProfilingBootMayTakeAMultipleOfAPlainBootAndAtLeastTheLimitOfEachBoot() {
         long s = 1_000_000_000L;
@@ -227,29 +234,10 @@ class InjectCommandTest {
     /** The user's report: "-n 1" printed "on 2 threads". */
     @Test
     void noMoreThreadsThanRuns() {
-        CliRun.Result one = rewind(
-                Duration.ofSeconds(60),
-                "inject",
-                "builtin:t_kv_oracle.toml",
-                "--server",
-                "kv",
-                "-n",
-                "1",
-                "--jobs",
-                "4");
+        CliRun.Result one = injectKv("-n", "1", "--jobs", "4");
         assertEquals(0, one.status(), one::toString);
         assertTrue(one.out().contains("; 1 injection from seed 1 on 1 thread\n"), one::toString);
-        CliRun.Result two = rewind(
-                Duration.ofSeconds(60),
-                "inject",
-                "builtin:t_kv_oracle.toml",
-                "--server",
-                "kv",
-                "-n",
-                "2",
-                "--jobs",
-                "4",
-                "--fault-free");
+        CliRun.Result two = injectKv("-n", "2", "--jobs", "4", "--fault-free");
         assertEquals(0, two.status(), two::toString);
         assertTrue(two.out().contains("; 2 fault-free runs from seed 1 on 2 threads\n"), two::toString);
     }
