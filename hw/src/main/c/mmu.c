@@ -107,6 +107,15 @@ void rw_mmu_tx_begin(struct rw_mmu *m)
 		rw_log_page(tx, m->open[i]);
 }
 
+/* rw_mmu_tx_begin as a JNI method (NativeMmu.txBegin0; see run0 in traps.c): once a request. */
+__attribute__((visibility("default"))) void
+Java_dev_rewind_hw_unicorn_NativeMmu_txBegin0(void *env, void *cls, int64_t mmu)
+{
+	(void)env;
+	(void)cls;
+	rw_mmu_tx_begin((struct rw_mmu *)(intptr_t)mmu);
+}
+
 /* Note that the TLB may now hold page writable. */
 static void rw_mmu_opened(struct rw_mmu *m, uint64_t page)
 {

@@ -209,6 +209,22 @@ Java_dev_rewind_hw_unicorn_NativeRun_run0(void *env, void *cls, int64_t run, int
 	return rw_run((struct rw_run *)(intptr_t)run, (uint64_t)begin, (uint64_t)until);
 }
 
+/*
+ * uc_reg_read_batch of the loaded Unicorn (fn) as a JNI method (Unicorn.readBatch0), like run0:
+ * a txipc server's registers are read at every request (33 for the commit check), and a JNA
+ * call costs ~80-100 ns of the ~2 us a request's transaction costs. The transaction's begin
+ * and commit are JNI methods too (mmu.c, undo_log.c).
+ */
+__attribute__((visibility("default"))) int32_t
+Java_dev_rewind_hw_unicorn_Unicorn_readBatch0(void *env, void *cls, int64_t fn, int64_t uc,
+                                              int64_t ids, int64_t vals, int32_t count)
+{
+	(void)env;
+	(void)cls;
+	return ((uc_reg_batch_fn)(intptr_t)fn)((void *)(intptr_t)uc, (int *)(intptr_t)ids,
+	                                       (void **)(intptr_t)vals, count);
+}
+
 /* The structs' sizes, so the Java side can check its mirrors at load time. */
 int rw_trap_size(void)
 {

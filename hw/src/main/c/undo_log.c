@@ -382,6 +382,15 @@ void rw_tx_commit(struct rw_tx *tx)
 	rw_staging_empty(tx);
 }
 
+/* rw_tx_commit as a JNI method (NativeWriteTracker.commit0; see run0 in traps.c): once a request. */
+__attribute__((visibility("default"))) void
+Java_dev_rewind_hw_unicorn_NativeWriteTracker_commit0(void *env, void *cls, int64_t tx)
+{
+	(void)env;
+	(void)cls;
+	rw_tx_commit((struct rw_tx *)(intptr_t)tx);
+}
+
 /* Put back staging slots [from, to), newest first. */
 static void rw_restore(struct rw_tx *tx, int64_t from, int64_t to)
 {

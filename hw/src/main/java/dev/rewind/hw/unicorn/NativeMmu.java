@@ -38,13 +38,15 @@ final class NativeMmu {
         }
 
         static native void rw_mmu_flush(Pointer mmu);
-
-        static native void rw_mmu_tx_begin(Pointer mmu);
     }
+
+    /** rw_mmu_tx_begin through JNI (mmu.c): a transaction begins at every request of a txipc server. */
+    private static native void txBegin0(long mmu);
 
     static final Pointer FILL_HOOK = NativeHooks.function("rw_tlb_fill_hook");
 
     static {
+        NativeHooks.loadForJni();
         int size = NativeHooks.function("rw_mmu_size").invokeInt(new Object[0]);
         if (size != SIZE) {
             throw new UnicornException(
@@ -53,6 +55,7 @@ final class NativeMmu {
     }
 
     final Memory mem = new Memory(SIZE);
+    private final long address = Pointer.nativeValue(mem);
     private final ByteBuffer view = mem.getByteBuffer(0, SIZE).order(ByteOrder.nativeOrder());
     private Memory table;
     /** The trap record and tracker the native side points at, kept reachable. */
@@ -106,7 +109,7 @@ final class NativeMmu {
     }
 
     void beginTransaction() {
-        Calls.rw_mmu_tx_begin(mem);
+        txBegin0(address);
     }
 
     long fills() {

@@ -60,8 +60,6 @@ public final class NativeWriteTracker implements WriteTracker {
 
         static native void rw_tx_log_range(Pointer tx, long address, long len);
 
-        static native void rw_tx_commit(Pointer tx);
-
         static native int rw_tx_rollback(Pointer tx);
 
         static native int rw_tx_undo_history(Pointer tx, int n);
@@ -81,9 +79,13 @@ public final class NativeWriteTracker implements WriteTracker {
         static native void rw_copy_free(Pointer p);
     }
 
+    /** rw_tx_commit through JNI (undo_log.c): a txipc server commits at every request. */
+    private static native void commit0(long tx);
+
     private static final Pointer WRITE_HOOK = NativeHooks.function("rw_write_hook");
 
     static {
+        NativeHooks.loadForJni();
         int size = NativeHooks.function("rw_tx_size").invokeInt(new Object[0]);
         if (size != SIZE) {
             throw new UnicornException(
@@ -92,6 +94,7 @@ public final class NativeWriteTracker implements WriteTracker {
     }
 
     private final Memory tx = new Memory(SIZE);
+    private final long txAddress = Pointer.nativeValue(tx);
     private final ByteBuffer view = tx.getByteBuffer(0, SIZE).order(ByteOrder.nativeOrder());
     /** The current transaction's pre-images (staging: every transaction starts at slot 0). */
     private final Memory log;
@@ -526,7 +529,7 @@ public final class NativeWriteTracker implements WriteTracker {
             view.putInt(OFF_ACTIVE, 0); // nothing logged: no native call
             return;
         }
-        Calls.rw_tx_commit(tx);
+        commit0(txAddress);
     }
 
     @Override

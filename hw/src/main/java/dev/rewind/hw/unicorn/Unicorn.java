@@ -60,6 +60,28 @@ public final class Unicorn implements AutoCloseable {
     private static final int MAX_BATCH = 40;
 
     private final Pointer uc;
+    /** The addresses of {@link #uc} and the batch scratch, for {@link #readBatch0}. */
+    private final long ucAddress;
+
+    private final long idsAddress;
+    private final long ptrsAddress;
+
+    /**
+     * uc_reg_read_batch of the loaded library ({@code fn}) through JNI (traps.c): a txipc
+     * server's registers are read at every request, and a JNA call costs ~80-100 ns where a JNI
+     * call costs ~10-20. Its argument {@link Jni#READ_BATCH} loads the library first.
+     */
+    private static native int readBatch0(long fn, long uc, long ids, long vals, int count);
+
+    /** Loaded at the first batch read: the project's native library for JNI, and the function. */
+    private static final class Jni {
+        static {
+            NativeHooks.loadForJni();
+        }
+
+        static final long READ_BATCH = Pointer.nativeValue(UnicornLibrary.LIB.getFunction("uc_reg_read_batch"));
+    }
+
     private final List<Object> callbacks = new ArrayList<>();
     /** Scratch for single-register calls: one 8-byte value. */
     private final Memory value = new Memory(8);
@@ -100,6 +122,9 @@ public final class Unicorn implements AutoCloseable {
 
     private Unicorn(Pointer uc) {
         this.uc = uc;
+        this.ucAddress = Pointer.nativeValue(uc);
+        this.idsAddress = Pointer.nativeValue(batchIds);
+        this.ptrsAddress = Pointer.nativeValue(batchPtrs);
         for (int i = 0; i < MAX_BATCH; i++) {
             batchPtrs.setPointer(8L * i, batchVals.share(8L * i));
         }
@@ -168,7 +193,7 @@ public final class Unicorn implements AutoCloseable {
     /** Read {@code count} registers named by {@code ids} into {@code out} with one native call. */
     public void regReadBatch(int[] ids, long[] out, int count) {
         setIds(ids, count);
-        check(UnicornLibrary.uc_reg_read_batch(uc, batchIds, batchPtrs, count), "uc_reg_read_batch");
+        check(readBatch0(Jni.READ_BATCH, ucAddress, idsAddress, ptrsAddress, count), "uc_reg_read_batch");
         batchValView.get(0, out, 0, count);
     }
 
@@ -187,7 +212,9 @@ public final class Unicorn implements AutoCloseable {
     public void regReadBatchWide(int[] ids, long[] out, int count) {
         setIds(ids, count);
         wideScratch();
-        check(UnicornLibrary.uc_reg_read_batch(uc, batchIds, widePtrs, count), "uc_reg_read_batch");
+        check(
+                readBatch0(Jni.READ_BATCH, ucAddress, idsAddress, Pointer.nativeValue(widePtrs), count),
+                "uc_reg_read_batch");
         wideValView.get(0, out, 0, 2 * count);
     }
 
