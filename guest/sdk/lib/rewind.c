@@ -34,6 +34,8 @@ const char *rw_strerror(long err)
 		return "ETIMEDOUT";
 	case RW_EAGAIN:
 		return "EAGAIN";
+	case RW_EINDOUBT:
+		return "EINDOUBT";
 	default:
 		return err > 0 ? "OK" : "E?";
 	}

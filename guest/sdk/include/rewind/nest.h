@@ -24,7 +24,8 @@
  *     NEST_FAULT_NONE   0  no fault
  *     NEST_FAULT_BEFORE 1  nest faults (illegal instruction) after changing
  *                          its table, BEFORE the kv call
- *     NEST_FAULT_AFTER  2  nest faults AFTER the kv put succeeded
+ *     NEST_FAULT_AFTER  2  nest faults AFTER the kv put succeeded (every
+ *                          run: under txipc the client gets RW_EINDOUBT)
  *     NEST_FAULT_KV     3  instead of the put, nest sends kv a dirty debug
  *                          fault (kv_debug_fault_dirty, illegal instruction)
  *   If the kv call fails (kv's error, e.g. RW_ERECOVERED or RW_EDEAD), nest
@@ -35,7 +36,7 @@
  *
  * The functions below return 0 or a negative error: the kernel status of
  * rw_call (RW_ERECOVERED when nest itself faulted and was rolled back,
- * RW_EDEAD...) or the reply label (which may be kv's error passed on).
+ * RW_EINDOUBT when it faulted after kv committed its part, RW_EDEAD...) or the reply label (which may be kv's error passed on).
  */
 #ifndef REWIND_NEST_H
 #define REWIND_NEST_H

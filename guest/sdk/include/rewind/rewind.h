@@ -355,6 +355,13 @@ static inline long rw_rpc(rw_cap cap, rw_msg *m)
  *   long r;
  *   RW_RETRY_RECOVERED(r, kv_put(kv, "key", "value"), 4);
  * RW_EDEAD is another matter: the server was restarted and lost its state.
+ * So is RW_EINDOUBT: the server faulted after a server it called (a nested
+ * call) had acted on the request.  The kernel first runs such a request again
+ * itself, answering its nested calls from what they answered the first time
+ * (no server is sent a request twice), and the client sees only the reply.
+ * If that does not succeed either, the server's own changes are undone but
+ * the called server's stay: the request had part of its effect, and only the
+ * client knows whether sending it again is safe.
  */
 #define RW_RETRY_RECOVERED(res, expr, tries)                             \
 	do {                                                             \

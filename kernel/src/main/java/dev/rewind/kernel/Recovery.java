@@ -31,6 +31,12 @@ interface Recovery {
     /** The task's CPU is about to run guest code (at each resume within a slice). */
     default void resuming() {}
 
+    /**
+     * The task is about to run again after a syscall that blocked (a CALL answered, a RECV
+     * given a request...): {@code results[0, n)} go into its a0.. now.
+     */
+    default void resumedWith(long[] results, int n) {}
+
     /** The task made syscall {@code nr} (before it is handled). */
     default void syscall(long nr) {}
 

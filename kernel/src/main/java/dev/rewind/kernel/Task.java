@@ -314,6 +314,7 @@ public final class Task {
     void running() {
         state = TaskState.RUNNING;
         if (resultCount > 0) {
+            recovery.resumedWith(result, resultCount);
             cpu.writeArgs(result, resultCount);
             resultCount = 0;
         }

@@ -157,6 +157,34 @@ final class TxIpc implements Recovery {
     long unverified;
     long mismatched;
 
+    // ---- nested calls ---------------------------------------------------------------------
+    /** The open request's nested calls so far (with a history, they go into its record at commit). */
+    private Calls runCalls = new Calls();
+    /** The call the open request is blocked in: its answer is recorded when the server resumes. */
+    private Call pendingCall;
+    /**
+     * The open run is a replay, a run again or a verification run: its nested calls are answered
+     * from {@link #callSource} (in order), never sent; the first {@link #callsAnswered} were.
+     */
+    private boolean callRerun;
+
+    private Calls callSource;
+    private int callsAnswered;
+    /**
+     * A client's request whose run faulted after one of its nested calls reached its server is
+     * run again (at most {@link #MAX_RERUNS} times): the first run's calls, and its client.
+     */
+    private Calls rerunCalls = new Calls();
+
+    private Task rerunClient;
+    private int reruns;
+    /** The run again of such a request did not make the calls its first run made: its outcome is in doubt. */
+    private boolean inDoubt;
+    /** Client requests run again after a fault past a nested call, and answered EINDOUBT, for tests and tools. */
+    long nestedReruns;
+
+    long inDoubtAnswers;
+
     /** The arguments (a0, a1) of the recorded syscall being handled, for its record. */
     private long recArg0;
 
@@ -198,6 +226,86 @@ final class TxIpc implements Recovery {
         final long[] reply = new long[6];
 
         long replyHash;
+        /** The nested calls it made, answered from here when it is replayed. */
+        Calls calls = new Calls();
+    }
+
+    /** Nested calls one run of a request may have recorded; past this it cannot be run again. */
+    static final int MAX_CALLS = 64;
+    /** Runs again of a client's request that faulted after a nested call reached its server. */
+    static final int MAX_RERUNS = 2;
+
+    /** A nested CALL made inside a request: what the server sent, and what it got back. */
+    static final class Call {
+        /** a0 (the capability slot) and a1..a6 (label, four words, buffer length). */
+        final long[] args = new long[7];
+
+        long argsHash;
+        /** The results it resumed with: a0..a(n-1). */
+        final long[] results = new long[7];
+
+        int n;
+        /** The reply's buffer bytes: reply[0, replyLength). */
+        byte[] reply = new byte[0];
+
+        int replyLength;
+        /** The call reached the called server, which may have acted on it (committed a change). */
+        boolean reached;
+
+        boolean sameArgs(long[] a, long hash) {
+            for (int i = 0; i < 7; i++) {
+                if (args[i] != a[i]) {
+                    return false;
+                }
+            }
+            return argsHash == hash;
+        }
+
+        void copyFrom(Call o) {
+            System.arraycopy(o.args, 0, args, 0, 7);
+            argsHash = o.argsHash;
+            System.arraycopy(o.results, 0, results, 0, 7);
+            n = o.n;
+            if (reply.length < o.replyLength) {
+                reply = new byte[o.replyLength];
+            }
+            System.arraycopy(o.reply, 0, reply, 0, o.replyLength);
+            replyLength = o.replyLength;
+            reached = o.reached;
+        }
+    }
+
+    /** The nested calls of one run of a request, in order (the Call objects are reused). */
+    static final class Calls {
+        Call[] list = new Call[0];
+        int count;
+        /** More calls were made than {@link #MAX_CALLS}: the list is not the whole run. */
+        boolean overflowed;
+
+        Call add() {
+            if (count == list.length) {
+                list = java.util.Arrays.copyOf(list, Math.max(4, 2 * count));
+            }
+            if (list[count] == null) {
+                list[count] = new Call();
+            }
+            return list[count++];
+        }
+
+        void clear() {
+            count = 0;
+            overflowed = false;
+        }
+
+        /** True if one of calls [from, count) reached its server. */
+        boolean reached(int from) {
+            for (int i = from; i < count; i++) {
+                if (list[i].reached) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     /**
@@ -398,6 +506,9 @@ final class TxIpc implements Recovery {
         tracker.scratch(Abi.IPC_BUF_ADDR);
         tracker.keepCopy(server.spec().txipc().keepCopy());
         keepTaken(); // (the restart cleared the notifications it owns)
+        endCalls();
+        runCalls.clear();
+        dropRerun();
         history.clear();
         current = null;
         ranOutside = true;
@@ -469,7 +580,7 @@ final class TxIpc implements Recovery {
         if (wakeTx && (nr == Abi.SYS_WAIT_ANY || nr == Abi.SYS_RECV || nr == Abi.SYS_REPLY_RECV)) {
             commitWake();
         }
-        if (server.inRequest() && current != null && !replayable(nr) && !recorded(nr)) {
+        if (server.inRequest() && current != null && !replayable(nr) && !recorded(nr) && nr != Abi.SYS_CALL) {
             current.replayable = false;
         }
     }
@@ -483,6 +594,9 @@ final class TxIpc implements Recovery {
      */
     @Override
     public Next answerFromRecord(long nr, SyscallFrame f) {
+        if (nr == Abi.SYS_CALL) {
+            return nestedCall(f);
+        }
         Request r = current;
         if (r == null || !recorded(nr) || !server.inRequest()) {
             return null;
@@ -513,9 +627,107 @@ final class TxIpc implements Recovery {
     /** Record the results of a recorded syscall the open transaction made. */
     @Override
     public void answered(long nr, long[] results, int n) {
+        if (nr == Abi.SYS_CALL) {
+            callAnswered(results, n, false); // (failed at once: it reached no server)
+            return;
+        }
         Request r = current;
         if (r != null && recorded(nr) && server.inRequest()) {
             record(r, nr, results, n);
+        }
+    }
+
+    /**
+     * A nested CALL inside a request. A first run's call goes to its server and is recorded
+     * ({@link #pendingCall}, answered in {@link #resumedWith}). A replayed request, a run again
+     * and a verification run are answered from their source's record instead: the called server
+     * is never sent a request twice. One that asks for a call its source did not make diverged:
+     * a run again of a client's request then ends in doubt (its client gets EINDOUBT); a replay
+     * or a verification run gets ERECOVERED for it, still without a call.
+     */
+    private Next nestedCall(SyscallFrame f) {
+        pendingCall = null;
+        if (!server.inRequest() || wakeTx) {
+            return null;
+        }
+        int len = (int) Math.min(Math.max(f.a[6], 0), Abi.IPC_BUF_SIZE);
+        long h = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
+        if (!callRerun) {
+            if (runCalls.count >= MAX_CALLS) {
+                runCalls.overflowed = true;
+                if (current != null) {
+                    current.replayable = false;
+                }
+                return null;
+            }
+            Call c = runCalls.add();
+            System.arraycopy(f.a, 0, c.args, 0, 7);
+            c.argsHash = h;
+            c.n = 0;
+            c.replyLength = 0;
+            c.reached = false;
+            pendingCall = c;
+            return null;
+        }
+        Call c = callSource != null && callsAnswered < callSource.count ? callSource.list[callsAnswered] : null;
+        if (c != null && c.sameArgs(f.a, h)) {
+            callsAnswered++;
+            runCalls.add().copyFrom(c);
+            if (c.replyLength > 0) {
+                server.cpu().memory().write(Abi.IPC_BUF_ADDR, c.reply, 0, c.replyLength);
+            }
+            System.arraycopy(c.results, 0, f.a, 0, c.n);
+            return f.filled(c.n);
+        }
+        String what =
+                (c == null ? "a nested call" : "a nested call with other arguments") + " than its first run made there";
+        if (rerunClient != null && server.replyOwed() == rerunClient) {
+            inDoubt = true;
+            return corruptedRerun(f.a[8], what);
+        }
+        k.recoveryNote(
+                log,
+                "txipc: task {}: a request run again (label 0x{}) made {}: answered ERECOVERED, not sent",
+                server,
+                Long.toHexString(label),
+                what);
+        if (current != null) {
+            current.replayable = false;
+        }
+        return f.ret(Abi.ERECOVERED);
+    }
+
+    /** A run again of a client's request went another way than its first run at {@code pc}: it ends in doubt. */
+    private Next corruptedRerun(long pc, String what) {
+        server.faultWhenStopped(
+                corruptAtSyscall(pc, "run again after a fault past a nested call, the request made " + what, false));
+        return Next.BLOCKED;
+    }
+
+    /** The open request's nested call ended with {@code results[0, n)}: record the answer. */
+    private void callAnswered(long[] results, int n, boolean blocked) {
+        Call c = pendingCall;
+        pendingCall = null;
+        if (c == null || !server.inRequest()) {
+            return;
+        }
+        int m = Math.min(n, 7);
+        System.arraycopy(results, 0, c.results, 0, m);
+        c.n = m;
+        // A call that blocked was delivered (or queued): its server may have acted on it, unless
+        // it answered that the request had no effect.
+        c.reached = blocked && results[0] != Abi.ERECOVERED;
+        int len = results[0] == Abi.OK && m == 7 ? (int) Math.min(Math.max(results[6], 0), Abi.IPC_BUF_SIZE) : 0;
+        if (c.reply.length < len) {
+            c.reply = new byte[(int) Abi.IPC_BUF_SIZE];
+        }
+        c.replyLength = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, c.reply, 0, len) ? len : 0;
+    }
+
+    @Override
+    public void resumedWith(long[] results, int n) {
+        if (pendingCall != null) {
+            callAnswered(results, n, true);
         }
     }
 
@@ -575,6 +787,7 @@ final class TxIpc implements Recovery {
     /** The server has just been handed {@code client}'s request on {@code ep}: a transaction begins. */
     @Override
     public void delivered(Task client, Endpoint ep) {
+        startCalls(client);
         if (waitRegsVersion == server.cpu().registerVersion()) {
             System.arraycopy(waitRegs, 0, regs, 0, 33);
         } else {
@@ -627,6 +840,45 @@ final class TxIpc implements Recovery {
         codeChecked = false;
         server.cpu().tracker().begin();
         server.openRequest(System.nanoTime());
+    }
+
+    /** A request from {@code client} begins: where its nested calls are answered from, if anywhere. */
+    private void startCalls(Task client) {
+        runCalls.clear();
+        pendingCall = null;
+        callsAnswered = 0;
+        inDoubt = false;
+        if (client.agentFor() instanceof Replay rp) {
+            Request original = rp.originals.peekFirst();
+            callSource = original != null ? original.calls : null;
+            callRerun = true;
+        } else if (verifyRun > 0) {
+            callSource = null; // (a request that made nested calls is not verified)
+            callRerun = true;
+        } else if (client == rerunClient) {
+            callSource = rerunCalls;
+            callRerun = true;
+        } else {
+            dropRerun(); // (its client is gone)
+            callSource = null;
+            callRerun = false;
+        }
+    }
+
+    /** No client's request is to be run again. */
+    private void dropRerun() {
+        rerunClient = null;
+        reruns = 0;
+        rerunCalls.clear();
+    }
+
+    /** The open request's nested calls are over (it committed or was undone; {@link #runCalls} is cleared at the next). */
+    private void endCalls() {
+        pendingCall = null;
+        callRerun = false;
+        callSource = null;
+        callsAnswered = 0;
+        inDoubt = false;
     }
 
     /**
@@ -700,6 +952,17 @@ final class TxIpc implements Recovery {
         if (!server.inRequest()) {
             return null;
         }
+        if (callRerun
+                && rerunClient != null
+                && server.replyOwed() == rerunClient
+                && callSource != null
+                && callSource.reached(callsAnswered)) {
+            inDoubt = true;
+            return corruptAtSyscall(
+                    pc,
+                    "run again after a fault past a nested call, the request made fewer nested calls than its first run",
+                    false);
+        }
         server.cpu().readAll(waitRegs);
         waitRegsVersion = server.cpu().registerVersion();
         String what = kept.check(regs, waitRegs, pc);
@@ -770,7 +1033,7 @@ final class TxIpc implements Recovery {
         if (!server.spec().txipc().verifyDual() || client == null || client.agentFor() != null || current == null) {
             return null;
         }
-        if (verifyRun == 0 && !current.replayable) {
+        if (verifyRun == 0 && (!current.replayable || runCalls.count > 0)) {
             unverified++;
             return null;
         }
@@ -1019,6 +1282,12 @@ final class TxIpc implements Recovery {
         codeIntactAtCommit = codeChecked;
         Request r = current;
         current = null;
+        if (client == rerunClient) {
+            dropRerun();
+        }
+        boolean fewerCalls = callRerun && callSource != null && callsAnswered < callSource.count;
+        Calls calls = runCalls;
+        endCalls();
         boolean agent = client.agentFor() instanceof Replay;
         if (!agent) {
             abortsSinceCommit = 0;
@@ -1034,6 +1303,15 @@ final class TxIpc implements Recovery {
         if (r.source != null && r.answered < r.source.recorded) {
             diverged(r, -1);
         }
+        if (fewerCalls && r.replayable) {
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: replayed request (label 0x{}) made fewer nested calls than its first run: the replay"
+                            + " diverged",
+                    server,
+                    Long.toHexString(r.msg[0]));
+            r.replayable = false;
+        }
         r.source = null;
         if (!r.replayable || tracker.history() == 0) {
             if (agent) {
@@ -1046,6 +1324,9 @@ final class TxIpc implements Recovery {
         System.arraycopy(reply, 1, r.reply, 0, 6);
         int len = (int) Math.min(Math.max(reply[6], 0), Abi.IPC_BUF_SIZE);
         r.replyHash = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
+        runCalls = r.calls; // (the record keeps this run's calls; its old list is reused)
+        r.calls = calls;
+        runCalls.clear();
         history.addLast(r);
         while (history.size() > tracker.history()) {
             spare.addLast(history.pollFirst()); // the tracker forgot the oldest to make room
@@ -1184,6 +1465,53 @@ final class TxIpc implements Recovery {
         redeliver = false;
         if (client != null && server.isServing(client)) {
             client.callEnded();
+            // A nested call of this request (of its first run, for a run again) reached its
+            // server, which may have committed its part: undone here alone, the request would
+            // be half done, and ERECOVERED would say it had no effect. So it is run again, its
+            // nested calls answered from the first run's record; if that cannot be, or fails
+            // again, its client is told the outcome is in doubt.
+            boolean reached = client == rerunClient || pendingCall != null || runCalls.reached(0);
+            if (reached) {
+                again = !inDoubt
+                        && pendingCall == null
+                        && !runCalls.overflowed
+                        && (client != rerunClient || reruns < MAX_RERUNS);
+                if (again) {
+                    if (client != rerunClient) {
+                        Calls first = runCalls;
+                        runCalls = rerunCalls;
+                        rerunCalls = first;
+                        rerunClient = client;
+                        reruns = 0;
+                    }
+                    reruns++;
+                    nestedReruns++;
+                    k.recoveryNote(
+                            log,
+                            "txipc: task {}: the request (label 0x{}, badge {}) faulted after a nested call reached its"
+                                    + " server: run again ({} of {}), its nested calls answered as before",
+                            server,
+                            Long.toHexString(label),
+                            badge,
+                            reruns,
+                            MAX_RERUNS);
+                } else {
+                    inDoubtAnswers++;
+                    k.recoveryNote(
+                            log,
+                            "txipc: task {}: the request (label 0x{}, badge {}) faulted after a nested call reached its"
+                                    + " server{}: answered EINDOUBT (its own changes undone, the called server's stay)",
+                            server,
+                            Long.toHexString(label),
+                            badge,
+                            inDoubt
+                                    ? ", and its run again went another way"
+                                    : pendingCall != null
+                                            ? ", before the call was answered"
+                                            : client == rerunClient ? ", in every run again" : "");
+                    dropRerun();
+                }
+            }
             if (again) {
                 // The client never sees it: its request (still in its message and IPC buffer)
                 // goes back to the head of the queue and is handled again from the snapshot.
@@ -1191,10 +1519,12 @@ final class TxIpc implements Recovery {
                 endpoint.senders.addFirst(client);
             } else {
                 kept.noSecondChance();
-                client.setResult(Abi.ERECOVERED);
+                client.setResult(reached ? Abi.EINDOUBT : Abi.ERECOVERED);
                 k.wake(client);
             }
         }
+        endCalls();
+        runCalls.clear();
         int[] undone = {0, 0};
         int depth = suspect && !history.isEmpty() ? replayDepth(fault) : 0;
         if (depth > 0 && !history.isEmpty()) {

@@ -394,9 +394,10 @@ class TxIpcReplayTest {
     }
 
     @Test
-    void noHistoryIsKeptPastARequestThatCannotBeReplayed() throws Exception {
-        // nest's ADD calls kv (a nested call cannot be repeated), its GET does not: when an ADD
-        // commits, nest's history is forgotten; a GET that commits joins it. kv keeps one.
+    void theHistoryReachesBackPastNestedCalls() throws Exception {
+        // nest's ADD calls kv, its GET does not. A nested call is answered from the request's
+        // record in a replay (kv is not sent it again), so an ADD that commits is kept like a GET:
+        // nest's history grows over both (before, every ADD that committed emptied it).
         List<String> nest = new ArrayList<>();
         List<Integer> kv = new ArrayList<>();
         GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_nested.toml"), new KernelProbe() {
@@ -411,11 +412,11 @@ class TxIpcReplayTest {
             }
         });
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
-        assertTrue(
-                nest.contains("add=0")
-                        && nest.stream().filter(e -> e.startsWith("add")).allMatch(e -> e.equals("add=0")),
-                nest::toString);
-        assertTrue(nest.stream().anyMatch(e -> e.startsWith("get=") && !e.equals("get=0")), nest::toString);
+        List<Integer> adds = nest.stream()
+                .filter(e -> e.startsWith("add="))
+                .map(e -> Integer.parseInt(e.substring(4)))
+                .toList();
+        assertTrue(adds.size() >= 2 && adds.get(adds.size() - 1) > adds.get(0) && adds.get(0) >= 1, nest::toString);
         assertTrue(kv.stream().anyMatch(h -> h >= 3), kv::toString);
     }
 }

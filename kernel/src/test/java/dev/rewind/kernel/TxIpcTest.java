@@ -90,13 +90,73 @@ class TxIpcTest {
             assertTrue(run.hasLine("nest_client: step " + step + " ok"), run::toString);
         }
         assertTrue(run.hasLine("nest_client: ok"), run::toString);
-        // No cross-server atomicity: kv committed the nested put before nest faulted; nest's own
-        // counter was rolled back (the client checked GET a == 5 itself).
+        // No cross-server atomicity: kv committed the nested put before nest faulted (in every run
+        // of the request: the client got EINDOUBT); nest's own counter was rolled back (the client
+        // checked GET a == 5 itself).
         assertTrue(run.hasLine("nest_client: after caller fault kv nest:a = 7"), run::toString);
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
         assertTrue(run.faults.stream().anyMatch(f -> f.task().equals("nest")), run::toString);
         assertTrue(run.faults.stream().anyMatch(f -> f.task().equals("kv")), run::toString);
         assertTrue(run.faults.stream().allMatch(f -> f.outcome() instanceof RecoveryOutcome.RolledBack), run::toString);
+    }
+
+    /** Counts the requests kv is handed (replays and runs again of nest's are not kv's), and passes on to {@code inner}. */
+    private static final class KvRequests implements KernelProbe {
+        final KernelProbe inner;
+        int kv;
+        Task nest;
+
+        KvRequests(KernelProbe inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public void requestDelivered(Task server) {
+            if (server.name().equals("kv")) {
+                kv++;
+            } else if (server.name().equals("nest")) {
+                nest = server;
+            }
+            inner.requestDelivered(server);
+        }
+
+        @Override
+        public void replied(Task server) {
+            inner.replied(server);
+        }
+
+        @Override
+        public Fault stopped(Task task) {
+            return inner.stopped(task);
+        }
+    }
+
+    @Test
+    void aRequestThatFaultsAfterItsNestedCallIsRunAgainWithoutSendingTheCallTwice() throws Exception {
+        // nest's first request is step 1's ADD a += 5: it puts "5" into kv, then replies. A fault
+        // near its end, past the kv call, cannot be undone in kv: the request is run again, its kv
+        // call answered from the first run's record, and the client sees only the reply (with
+        // ERECOVERED, the old answer, step 1 fails: "add returned -10").
+        SystemImage img = SystemImage.builtin("t_nested.toml");
+        InstructionProfiler profile = new InstructionProfiler("nest");
+        KvRequests clean = new KvRequests(profile);
+        GuestRun.runWithProbe(img, clean);
+        long[] lengths = profile.lengths();
+        FaultInjector strike = new FaultInjector(
+                new FaultInjector.Plan(1, FaultInjector.Type.FAILED_ASSERTION, "nest", 1, lengths[0] - 2));
+        KvRequests struck = new KvRequests(strike);
+        GuestRun run = GuestRun.runWithProbe(img, struck);
+        assertTrue(strike.activated(), run::toString);
+        assertTrue(run.hasLine("nest_client: step 1 ok"), run::toString);
+        assertTrue(run.hasLine("nest_client: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        GuestRun.FaultEvent first = run.faults.get(0);
+        assertEquals("nest", first.task(), run::toString);
+        RecoveryOutcome.RolledBack rb = assertInstanceOf(RecoveryOutcome.RolledBack.class, first.outcome());
+        assertTrue(rb.redelivered(), "run again, unseen by the client: " + run);
+        assertEquals(clean.kv, struck.kv, "kv was sent each request once: " + run);
+        TxIpc nest = (TxIpc) struck.nest.recovery();
+        assertTrue(nest.nestedReruns >= 1 && nest.inDoubtAnswers == 1, run::toString); // (step 3's EINDOUBT)
     }
 
     @Test
