@@ -232,8 +232,11 @@ final class TxIpc implements Recovery {
 
     /** Nested calls one run of a request may have recorded; past this it cannot be run again. */
     static final int MAX_CALLS = 64;
-    /** Runs again of a client's request that faulted after a nested call reached its server. */
-    static final int MAX_RERUNS = 2;
+    /**
+     * Runs again of a client's request that faulted after a nested call reached its server: one,
+     * then one after each deeper replay of the history ({@link #replayDepth}: two at most).
+     */
+    static final int MAX_RERUNS = 3;
 
     /** A nested CALL made inside a request: what the server sent, and what it got back. */
     static final class Call {
@@ -1463,6 +1466,7 @@ final class TxIpc implements Recovery {
         server.endServing();
         boolean again = redeliver;
         redeliver = false;
+        int depth = suspect && !history.isEmpty() ? replayDepth(fault) : 0;
         if (client != null && server.isServing(client)) {
             client.callEnded();
             // A nested call of this request (of its first run, for a run again) reached its
@@ -1472,10 +1476,12 @@ final class TxIpc implements Recovery {
             // again, its client is told the outcome is in doubt.
             boolean reached = client == rerunClient || pendingCall != null || runCalls.reached(0);
             if (reached) {
+                // (a run again from the same state as the last would fault as it did: after the
+                // first, only a replay of the history, which changes that state, earns another)
                 again = !inDoubt
                         && pendingCall == null
                         && !runCalls.overflowed
-                        && (client != rerunClient || reruns < MAX_RERUNS);
+                        && (client != rerunClient || (reruns < MAX_RERUNS && depth > 0));
                 if (again) {
                     if (client != rerunClient) {
                         Calls first = runCalls;
@@ -1526,7 +1532,6 @@ final class TxIpc implements Recovery {
         endCalls();
         runCalls.clear();
         int[] undone = {0, 0};
-        int depth = suspect && !history.isEmpty() ? replayDepth(fault) : 0;
         if (depth > 0 && !history.isEmpty()) {
             undone = replayHistory(now, depth);
         }
