@@ -108,6 +108,12 @@ public final class GdbSession implements DebugTarget.Listener {
     private byte[] lastSent;
     private int resends;
     private volatile boolean ended;
+    /**
+     * The target was attached (at the first well-formed packet): a connection that never sends
+     * one (a port probe such as {@code nc -z}, or noise) neither halts a running system nor, by
+     * closing, releases a system that {@code --gdb-wait} holds for its debugger.
+     */
+    private boolean attachedTarget;
 
     /** The target description and register layout of the system's architecture. */
     TargetDescription description() {
@@ -125,7 +131,6 @@ public final class GdbSession implements DebugTarget.Listener {
         Thread reader = new Thread(this::readLoop, "rewind-gdb-reader");
         reader.setDaemon(true);
         reader.start();
-        target.attach(this);
         try {
             while (true) {
                 Event e;
@@ -156,7 +161,7 @@ public final class GdbSession implements DebugTarget.Listener {
                     // a temp file left behind
                 }
             }
-            if (!target.killed()) {
+            if (attachedTarget && !target.killed()) {
                 target.detach();
             }
             try {
@@ -234,6 +239,10 @@ public final class GdbSession implements DebugTarget.Listener {
     private boolean handle(Event e) {
         try {
             if (e instanceof PacketEvent p) {
+                if (!attachedTarget) {
+                    attachedTarget = true;
+                    target.attach(this);
+                }
                 if (!noAck) {
                     write(new byte[] {'+'});
                 }

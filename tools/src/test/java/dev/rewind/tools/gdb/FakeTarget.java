@@ -53,8 +53,12 @@ final class FakeTarget implements DebugTarget {
         return regs[thread - 1];
     }
 
+    /** How many times a debugger attached. */
+    int attaches;
+
     @Override
     public void attach(Listener l) {
+        attaches++;
         listener = l;
     }
 

@@ -254,6 +254,33 @@ class GdbSessionTest {
         assertTrue(s.closing);
     }
 
+    /** A session over {@code input}, run until the input ends. */
+    GdbSession runOver(String input, FakeTarget t, ByteArrayOutputStream out) {
+        GdbSession session =
+                new GdbSession(t, new ByteArrayInputStream(input.getBytes(StandardCharsets.ISO_8859_1)), out);
+        session.run();
+        return session;
+    }
+
+    @Test
+    void aConnectionWithoutOneWellFormedPacketNeitherAttachesNorDetaches() {
+        // a port probe (nc -z: connect, close), noise, a bad checksum, a lone Ctrl-C and acks:
+        // no debugger, so a running system is not halted and a --gdb-wait hold is not released
+        for (String input : new String[] {"", "garbage", "$qSupported#00", "\u0003+-", "$qSupported:multipro"}) {
+            FakeTarget t = new FakeTarget();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            runOver(input, t, out);
+            assertEquals(0, t.attaches, input);
+            assertEquals(0, t.detaches, input);
+        }
+        FakeTarget t = new FakeTarget();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        runOver("garbage" + new String(PacketCodec.frame("qSupported"), StandardCharsets.ISO_8859_1), t, out);
+        assertEquals(1, t.attaches, "a debugger: its first well-formed packet attaches");
+        assertEquals(1, t.detaches, "and closing the connection detaches");
+        assertTrue(out.toString(StandardCharsets.ISO_8859_1).contains("$PacketSize="), out.toString());
+    }
+
     @Test
     void detachWithAProcessNeedsTheProcessGdbKnows() {
         call("?");

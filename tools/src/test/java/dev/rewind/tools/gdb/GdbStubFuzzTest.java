@@ -372,6 +372,68 @@ class GdbStubFuzzTest {
         });
     }
 
+    /**
+     * {@code --gdb-wait}: a connection that never speaks the protocol (a readiness probe such as
+     * {@code nc -z}, noise, a bad checksum) is no debugger: the system stays held before its first
+     * instruction until a real one attaches (it ran to its end before).
+     */
+    @Test
+    void portProbesDoNotReleaseASystemThatWaitsForItsDebugger() {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            SystemImage img = SystemImage.builtin("hello.elf");
+            ByteArrayOutputStream console = new ByteArrayOutputStream();
+            Kernel kernel = new Kernel(
+                    KernelConfig.defaults().withBudgetNanos(100_000_000_000L),
+                    img.manifest(),
+                    img.source(),
+                    new Uart(console),
+                    null);
+            KernelDebugger dbg = new KernelDebugger(kernel, true);
+            AtomicReference<SystemResult> result = new AtomicReference<>();
+            Thread runner = new Thread(
+                    () -> {
+                        try (kernel) {
+                            result.set(kernel.run());
+                        }
+                    },
+                    "kernel");
+            try {
+                runner.setDaemon(true);
+                try (GdbServer server =
+                        new GdbServer(dbg, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                    server.start();
+                    runner.start();
+                    for (String probe : new String[] {"", "garbage", "$qSupported#00", "\u0003"}) {
+                        try (Conn c = new Conn(server.port())) {
+                            c.out.write(probe.getBytes(StandardCharsets.ISO_8859_1));
+                            c.out.flush();
+                        }
+                    }
+                    Thread.sleep(1000);
+                    assertTrue(runner.isAlive(), "the system still waits for its debugger");
+                    assertEquals("", console.toString(StandardCharsets.UTF_8), "no instruction ran");
+                    try (Conn c = new Conn(server.port())) {
+                        c.out.write(PacketCodec.frame("?"));
+                        c.out.flush();
+                        assertTrue(c.drain.awaitContains("$T05thread:1;", 30_000), c.drain.seen.toString());
+                        c.out.write(PacketCodec.frame("D"));
+                        c.out.flush();
+                        assertTrue(c.drain.awaitContains("$OK#9a", 10_000));
+                    }
+                    runner.join(60_000);
+                    assertFalse(runner.isAlive(), "the debugger detached: the system ran to its end");
+                    assertTrue(
+                            console.toString(StandardCharsets.UTF_8).contains("hello from rewind"), console.toString());
+                    server.systemEnded(result.get().outcome().exitStatus());
+                }
+            } finally {
+                if (runner.isAlive()) {
+                    dbg.kill();
+                }
+            }
+        });
+    }
+
     /** True for input that could resume, detach or kill: c C s S D k v... (and vCont, vKill). */
     static boolean resumes(byte[] in) {
         String s = new String(in, StandardCharsets.ISO_8859_1);
