@@ -174,7 +174,8 @@ final class ExecutionCommands {
         }
         for (int t : byThread.keySet()) {
             if (!s.alive(t)) {
-                return "E02";
+                String ended = s.endedReply(t, "it cannot run (info threads shows the live tasks)");
+                return ended != null ? ended : "E02";
             }
         }
         if (others != Action.STOP) {

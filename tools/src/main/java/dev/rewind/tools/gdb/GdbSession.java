@@ -521,6 +521,22 @@ public final class GdbSession implements DebugTarget.Listener {
         return false;
     }
 
+    /**
+     * The reply refusing {@code what} for thread {@code id} if its task has ended (it stays in
+     * the thread list, with its registers all zero, but cannot run or be changed), else null.
+     * gdb shows an {@code E.} reply's text ("Could not write register "x0"; remote failure reply
+     * 'E.…'", "warning: Remote failure reply: E.…"), where E02 would read as no such thread.
+     */
+    String endedReply(int id, String what) {
+        for (DebugTarget.ThreadInfo t : target.threads()) {
+            if (t.id() == id && !alive(t)) {
+                return "E.thread " + id + " (task " + t.name() + ") has "
+                        + (t.state().equals("exited") ? "exited" : "died") + ": " + what;
+            }
+        }
+        return null;
+    }
+
     /** An ended task stays in the thread list (its id is never reused), but cannot run. */
     static boolean alive(DebugTarget.ThreadInfo t) {
         return !t.state().equals("exited") && !t.state().equals("dead");

@@ -55,6 +55,9 @@ final class RegisterCommands {
     static final String FPU_OFF =
             "E.the task's FPU is off: it was built soft-float (make FLOAT=hard gives it f registers)";
 
+    /** Why a register of an ended task cannot be written ({@link GdbSession#endedReply}). */
+    static final String NO_REGISTERS = "it has no registers to write";
+
     /** {@code P} of a RISC-V FPU register; {@link #FPU_OFF} in a task whose FPU is off, E01 for a value of the wrong size. */
     private String writeRiscvFpu(int thread, int reg, String value) {
         boolean narrow = reg >= TargetDescription.RV_FFLAGS;
@@ -103,6 +106,10 @@ final class RegisterCommands {
                 return sb.toString();
             }
             case 'G' -> {
+                String ended = s.endedReply(thread, NO_REGISTERS);
+                if (ended != null) {
+                    return ended;
+                }
                 String hex = p.substring(1);
                 int general = Math.min(hex.length(), GENERAL_HEX);
                 String rest = hex.substring(general);
@@ -157,6 +164,10 @@ final class RegisterCommands {
                 return PacketCodec.le64(s.target.readRegister(thread, reg));
             }
             default -> { // P n=value
+                String ended = s.endedReply(thread, NO_REGISTERS);
+                if (ended != null) {
+                    return ended;
+                }
                 int eq = p.indexOf('=');
                 if (eq < 2) {
                     return "E01";

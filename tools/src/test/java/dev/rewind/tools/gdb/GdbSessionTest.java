@@ -254,6 +254,29 @@ class GdbSessionTest {
         assertTrue(s.closing);
     }
 
+    @Test
+    void anEndedTaskRefusesRegisterWritesAndResumesWithAReasonGdbShows() {
+        call("?");
+        target.ends.put(2, new DebugTarget.StopEvent(DebugTarget.StopKind.EXITED, 2, 0, "exited"));
+        target.ends.put(3, new DebugTarget.StopEvent(DebugTarget.StopKind.TERMINATED, 3, 11, "died"));
+        assertEquals("OK", call("Hg2"));
+        String exited = "E.thread 2 (task fake2) has exited: it has no registers to write";
+        assertEquals(exited, call("P0=0500000000000000"));
+        assertEquals(exited, call("G" + "00".repeat(33 * 8)));
+        assertEquals(0, target.regs[1][0], "nothing written");
+        assertEquals("OK", call("Hg3"));
+        assertEquals("E.thread 3 (task fake3) has died: it has no registers to write", call("P0=05"));
+        int resumes = target.log.size();
+        assertEquals(
+                "E.thread 2 (task fake2) has exited: it cannot run (info threads shows the live tasks)",
+                call("vCont;s:2"));
+        assertEquals(resumes, target.log.size(), "nothing resumed");
+        assertEquals("E02", call("vCont;s:9"), "no such thread");
+        assertEquals("OK", call("Hg1"));
+        assertEquals("OK", call("P0=0500000000000000"), "a live task's registers are written");
+        assertEquals(5, target.regs[0][0]);
+    }
+
     /** A session over {@code input}, run until the input ends. */
     GdbSession runOver(String input, FakeTarget t, ByteArrayOutputStream out) {
         GdbSession session =
