@@ -29,20 +29,24 @@ import org.slf4j.LoggerFactory;
  *       abort/assert, or the request's CPU deadline): every logged page is restored, the
  *       registers and kernel-side state are put back, the client's call returns
  *       {@code ERECOVERED} (the request had no effect), and the server waits for its next
- *       request exactly where it waited for this one.
+ *       request exactly where it waited for this one (a request whose nested call reached
+ *       another server is run again instead: see below).
  * </ul>
  * A fault outside a transaction (during start-up, between requests) cannot be undone and falls
  * back to a restart, as does a transaction whose undo log overflowed, and a server that
  * aborted {@code max_aborts} times within {@code abort_window_ms} (escalation).
  *
  * <p>Nested calls: a server that calls another server inside its transaction sees that callee
- * as any client would. The callee's transaction commits when it replies; if the caller then
- * faults, the caller is rolled back but the callee's change stays (no cross-server atomicity):
- * each server stays internally consistent, i.e. its state is the result of the requests it
- * committed, in order. A fault in the callee aborts only the callee's transaction; the caller
- * gets ERECOVERED from its nested call and decides what to do. Effects that left the server
- * during the transaction are not undone: console output, notifications it signalled, and
- * requests a callee committed.
+ * as any client would. The callee's transaction commits when it replies, and the caller cannot
+ * take that back (no cross-server atomicity). So each nested call is recorded with its answer
+ * ({@link Call}), and a caller that faults after one reached its callee is rolled back and run
+ * again, unseen by its client, with its nested calls answered from the record: the callee is
+ * sent each request once. If the runs again fail (or go another way), the client gets EINDOUBT,
+ * not ERECOVERED: the caller's changes are undone, the callee's stay. Each server stays
+ * internally consistent, i.e. its state is the result of the requests it committed, in order.
+ * A fault in the callee aborts only the callee's transaction; the caller gets ERECOVERED from
+ * its nested call and decides what to do. Effects that left the server during the transaction
+ * are not undone: console output, notifications it signalled, and requests a callee committed.
  */
 final class TxIpc implements Recovery {
     private static final Logger log = LoggerFactory.getLogger(TxIpc.class);
