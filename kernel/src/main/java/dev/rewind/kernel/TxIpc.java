@@ -162,6 +162,8 @@ final class TxIpc implements Recovery {
     long mismatched;
 
     // ---- nested calls ---------------------------------------------------------------------
+    /** Reply bytes of nested calls the kept history holds ({@link #MAX_HISTORY_CALL_BYTES}). */
+    private long historyCallBytes;
     /** The open request's nested calls so far (with a history, they go into its record at commit). */
     private Calls runCalls = new Calls();
     /** The call the open request is blocked in: its answer is recorded when the server resumes. */
@@ -230,12 +232,19 @@ final class TxIpc implements Recovery {
         final long[] reply = new long[6];
 
         long replyHash;
-        /** The nested calls it made, answered from here when it is replayed. */
+        /** The nested calls it made, answered from here when it is replayed, and their reply bytes. */
         Calls calls = new Calls();
+
+        int callBytes;
     }
 
     /** Nested calls one run of a request may have recorded; past this it cannot be run again. */
-    static final int MAX_CALLS = 64;
+    static final int MAX_CALLS = 256;
+    /**
+     * Reply bytes of nested calls the kept history holds at most (a server reading a disk through
+     * its driver keeps each block it read): past this the oldest kept requests are forgotten.
+     */
+    static final long MAX_HISTORY_CALL_BYTES = 8L << 20;
     /**
      * Runs again of a client's request that faulted after a nested call reached its server: one,
      * then one after each deeper replay of the history ({@link #replayDepth}: two at most).
@@ -288,6 +297,15 @@ final class TxIpc implements Recovery {
         int count;
         /** More calls were made than {@link #MAX_CALLS}: the list is not the whole run. */
         boolean overflowed;
+
+        /** The reply bytes the calls hold. */
+        int bytes() {
+            int b = 0;
+            for (int i = 0; i < count; i++) {
+                b += list[i].replyLength;
+            }
+            return b;
+        }
 
         Call add() {
             if (count == list.length) {
@@ -517,6 +535,7 @@ final class TxIpc implements Recovery {
         runCalls.clear();
         dropRerun();
         history.clear();
+        historyCallBytes = 0;
         current = null;
         ranOutside = true;
         wakeTx = false;
@@ -726,7 +745,7 @@ final class TxIpc implements Recovery {
         c.reached = blocked && results[0] != Abi.ERECOVERED;
         int len = results[0] == Abi.OK && m == 7 ? (int) Math.min(Math.max(results[6], 0), Abi.IPC_BUF_SIZE) : 0;
         if (c.reply.length < len) {
-            c.reply = new byte[(int) Abi.IPC_BUF_SIZE];
+            c.reply = new byte[(len + 63) & ~63];
         }
         c.replyLength = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, c.reply, 0, len) ? len : 0;
     }
@@ -784,10 +803,25 @@ final class TxIpc implements Recovery {
         return c != null && c.agentFor() instanceof Replay;
     }
 
+    /** The oldest kept request, taken out of the history. */
+    private Request forgetOldest() {
+        Request r = history.pollFirst();
+        historyCallBytes -= r.callBytes;
+        return r;
+    }
+
+    /** The newest kept request, taken out of the history. */
+    private Request takeNewest() {
+        Request r = history.pollLast();
+        historyCallBytes -= r.callBytes;
+        return r;
+    }
+
     /** Forget the replayable history: nothing before this point will be undone past a commit. */
     private void cutHistory() {
         spare.addAll(history);
         history.clear();
+        historyCallBytes = 0;
         server.cpu().tracker().dropHistory();
     }
 
@@ -1334,9 +1368,14 @@ final class TxIpc implements Recovery {
         runCalls = r.calls; // (the record keeps this run's calls; its old list is reused)
         r.calls = calls;
         runCalls.clear();
+        r.callBytes = calls.bytes();
+        historyCallBytes += r.callBytes;
         history.addLast(r);
+        while (historyCallBytes > MAX_HISTORY_CALL_BYTES && history.size() > 1) {
+            spare.addLast(forgetOldest()); // (the nested calls' replies kept are bounded too)
+        }
         while (history.size() > tracker.history()) {
-            spare.addLast(history.pollFirst()); // the tracker forgot the oldest to make room
+            spare.addLast(forgetOldest()); // the tracker forgot the oldest to make room
         }
         if (agent) {
             ((Replay) client.agentFor()).compare(r);
@@ -1644,7 +1683,7 @@ final class TxIpc implements Recovery {
     private int replayDepth(Fault fault) {
         WriteTracker tracker = server.cpu().tracker();
         while (history.size() > tracker.history()) {
-            spare.addLast(history.pollFirst()); // the open transaction made the tracker forget these
+            spare.addLast(forgetOldest()); // the open transaction made the tracker forget these
         }
         int kept = history.size();
         if (replaysSinceCommit >= 2) {
@@ -1687,7 +1726,7 @@ final class TxIpc implements Recovery {
         refreshReadOnly(); // (a kept transaction may have logged a code page a tool wrote)
         ArrayDeque<Request> undone = new ArrayDeque<>(n);
         for (int i = 0; i < n; i++) {
-            undone.addFirst(history.pollLast()); // each comes back as it commits again
+            undone.addFirst(takeNewest()); // each comes back as it commits again
         }
         Request first = undone.peekFirst();
         server.cpu().writeAll(first.regs);
@@ -1815,7 +1854,7 @@ final class TxIpc implements Recovery {
         long now = System.nanoTime();
         WriteTracker tracker = server.cpu().tracker();
         while (history.size() > tracker.history()) {
-            spare.addLast(history.pollFirst());
+            spare.addLast(forgetOldest());
         }
         boolean code = fault.detail().startsWith("code");
         int depth;
