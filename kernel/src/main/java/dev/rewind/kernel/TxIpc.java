@@ -184,8 +184,6 @@ final class TxIpc implements Recovery {
 
     private Task rerunClient;
     private int reruns;
-    /** The run again of such a request did not make the calls its first run made: its outcome is in doubt. */
-    private boolean inDoubt;
     /** Client requests run again after a fault past a nested call, and answered EINDOUBT, for tests and tools. */
     long nestedReruns;
 
@@ -707,27 +705,31 @@ final class TxIpc implements Recovery {
         }
         String what =
                 (c == null ? "a nested call" : "a nested call with other arguments") + " than its first run made there";
-        if (rerunClient != null && server.replyOwed() == rerunClient) {
-            inDoubt = true;
-            return corruptedRerun(f.a[8], what);
+        if (!(rerunClient != null && server.replyOwed() == rerunClient)) {
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: a request run again (label 0x{}) made {}: answered ERECOVERED, not sent",
+                    server,
+                    Long.toHexString(label),
+                    what);
+            if (current != null) {
+                current.replayable = false;
+            }
+            return f.ret(Abi.ERECOVERED);
         }
+        // A client's request run again after a fault went another way than its first run: the
+        // first run's call came from the fault (corrupted code or data made it), so this one is
+        // not that request made twice. It is sent, and so is every later call of this run.
         k.recoveryNote(
                 log,
-                "txipc: task {}: a request run again (label 0x{}) made {}: answered ERECOVERED, not sent",
+                "txipc: task {}: run again, the request (label 0x{}) made {}: the first run's came from the fault;"
+                        + " this one is sent",
                 server,
                 Long.toHexString(label),
                 what);
-        if (current != null) {
-            current.replayable = false;
-        }
-        return f.ret(Abi.ERECOVERED);
-    }
-
-    /** A run again of a client's request went another way than its first run at {@code pc}: it ends in doubt. */
-    private Next corruptedRerun(long pc, String what) {
-        server.faultWhenStopped(
-                corruptAtSyscall(pc, "run again after a fault past a nested call, the request made " + what, false));
-        return Next.BLOCKED;
+        callRerun = false;
+        callSource = null;
+        return nestedCall(f);
     }
 
     /** The open request's nested call ended with {@code results[0, n)}: record the answer. */
@@ -888,7 +890,6 @@ final class TxIpc implements Recovery {
         runCalls.clear();
         pendingCall = null;
         callsAnswered = 0;
-        inDoubt = false;
         if (client.agentFor() instanceof Replay rp) {
             Request original = rp.originals.peekFirst();
             callSource = original != null ? original.calls : null;
@@ -919,7 +920,6 @@ final class TxIpc implements Recovery {
         callRerun = false;
         callSource = null;
         callsAnswered = 0;
-        inDoubt = false;
     }
 
     /**
@@ -992,17 +992,6 @@ final class TxIpc implements Recovery {
     public Fault checkReply(long pc, long[] reply) {
         if (!server.inRequest()) {
             return null;
-        }
-        if (callRerun
-                && rerunClient != null
-                && server.replyOwed() == rerunClient
-                && callSource != null
-                && callSource.reached(callsAnswered)) {
-            inDoubt = true;
-            return corruptAtSyscall(
-                    pc,
-                    "run again after a fault past a nested call, the request made fewer nested calls than its first run",
-                    false);
         }
         server.cpu().readAll(waitRegs);
         waitRegsVersion = server.cpu().registerVersion();
@@ -1344,7 +1333,7 @@ final class TxIpc implements Recovery {
         if (r.source != null && r.answered < r.source.recorded) {
             diverged(r, -1);
         }
-        if (fewerCalls && r.replayable) {
+        if (fewerCalls && agent && r.replayable) {
             k.recoveryNote(
                     log,
                     "txipc: task {}: replayed request (label 0x{}) made fewer nested calls than its first run: the replay"
@@ -1521,8 +1510,7 @@ final class TxIpc implements Recovery {
             if (reached) {
                 // (a run again from the same state as the last would fault as it did: after the
                 // first, only a replay of the history, which changes that state, earns another)
-                again = !inDoubt
-                        && pendingCall == null
+                again = pendingCall == null
                         && !runCalls.overflowed
                         && (client != rerunClient || (reruns < MAX_RERUNS && depth > 0));
                 if (again) {
@@ -1553,11 +1541,9 @@ final class TxIpc implements Recovery {
                             server,
                             Long.toHexString(label),
                             badge,
-                            inDoubt
-                                    ? ", and its run again went another way"
-                                    : pendingCall != null
-                                            ? ", before the call was answered"
-                                            : client == rerunClient ? ", in every run again" : "");
+                            pendingCall != null
+                                    ? ", before the call was answered"
+                                    : client == rerunClient ? ", in every run again" : "");
                     dropRerun();
                 }
             }
