@@ -79,9 +79,13 @@ static long do_add(const rw_request *req)
 		if (st >= 0)
 			st = RW_ESTATE; /* kv did not fault */
 	} else {
-		char key[KV_KEY_MAX + 1], val[24];
+		char key[KV_KEY_MAX + 1], val[48];
 		snprintf(key, sizeof key, NEST_KV_PREFIX "%s", name);
-		snprintf(val, sizeof val, "%lld", (long long)table[i].value);
+		if (mode == NEST_STAMP)
+			snprintf(val, sizeof val, "%lld@%llu", (long long)table[i].value,
+			         (unsigned long long)rw_clock_ns());
+		else
+			snprintf(val, sizeof val, "%lld", (long long)table[i].value);
 		st = kv_put(kv, key, val, strlen(val));
 	}
 	if (st < 0) { /* undo our part, pass kv's error on */

@@ -184,6 +184,18 @@ final class TxIpc implements Recovery {
 
     private Task rerunClient;
     private int reruns;
+    /**
+     * The first run's record, while it is run again (null without a history or verification,
+     * or once a run again diverged from it): its recorded syscalls (CLOCK, POLL...) answer the
+     * runs again, as in a replay, so that they build the same nested calls. The notification bits
+     * its POLL / WAIT took stay taken meanwhile (those runs read them from the record), and go
+     * back if no run commits.
+     */
+    private Request rerunRecord;
+
+    private Notification[] rerunTakenFrom = new Notification[4];
+    private long[] rerunTakenBits = new long[4];
+    private int rerunTakenCount;
     /** Client requests run again after a fault past a nested call, and answered EINDOUBT, for tests and tools. */
     long nestedReruns;
 
@@ -531,7 +543,7 @@ final class TxIpc implements Recovery {
         keepTaken(); // (the restart cleared the notifications it owns)
         endCalls();
         runCalls.clear();
-        dropRerun();
+        dropRerun(false);
         history.clear();
         historyCallBytes = 0;
         current = null;
@@ -789,6 +801,9 @@ final class TxIpc implements Recovery {
                 Long.toHexString(s.msg[0]),
                 nr < 0 ? "no more recorded syscalls" : Abi.syscallName(nr),
                 first);
+        if (s == rerunRecord) {
+            dropRerunRecord(true); // (it runs for real from here: what the first run took is there to take)
+        }
         r.source = null;
         r.replayable = false;
     }
@@ -871,7 +886,7 @@ final class TxIpc implements Recovery {
             r.answered = 0;
             r.source = client.agentFor() instanceof Replay rp
                     ? rp.originals.peekFirst()
-                    : verifyRun > 0 ? verifySource : null;
+                    : verifyRun > 0 ? verifySource : client == rerunClient ? rerunRecord : null;
             int len = (int) Math.min(Math.max(client.msg(5), 0), Abi.IPC_BUF_SIZE);
             if (r.payload.length < len) {
                 r.payload = new byte[Math.max(len, 2 * r.payload.length)];
@@ -901,17 +916,48 @@ final class TxIpc implements Recovery {
             callSource = rerunCalls;
             callRerun = true;
         } else {
-            dropRerun(); // (its client is gone)
+            dropRerun(true); // (its client is gone)
             callSource = null;
             callRerun = false;
         }
     }
 
     /** No client's request is to be run again. */
-    private void dropRerun() {
+    private void dropRerun(boolean giveBack) {
         rerunClient = null;
         reruns = 0;
         rerunCalls.clear();
+        dropRerunRecord(giveBack);
+    }
+
+    /** Runs again are no longer answered from the first run's record; its taken bits go back if {@code giveBack}. */
+    private void dropRerunRecord(boolean giveBack) {
+        for (int i = rerunTakenCount - 1; i >= 0; i--) {
+            if (giveBack) {
+                rerunTakenFrom[i].bits |= rerunTakenBits[i];
+            }
+            rerunTakenFrom[i] = null;
+        }
+        rerunTakenCount = 0;
+        if (rerunRecord != null) {
+            spare.addLast(rerunRecord);
+            rerunRecord = null;
+        }
+    }
+
+    /** The first run's taken bits stay taken while it is run again from its record. */
+    private void keepTakenForRerun() {
+        if (rerunTakenFrom.length < takenCount) {
+            rerunTakenFrom = new Notification[takenFrom.length];
+            rerunTakenBits = new long[takenFrom.length];
+        }
+        for (int i = 0; i < takenCount; i++) {
+            rerunTakenFrom[i] = takenFrom[i];
+            rerunTakenBits[i] = takenBits[i];
+            takenFrom[i] = null;
+        }
+        rerunTakenCount = takenCount;
+        takenCount = 0;
     }
 
     /** The open request's nested calls are over (it committed or was undone; {@link #runCalls} is cleared at the next). */
@@ -1313,7 +1359,7 @@ final class TxIpc implements Recovery {
         Request r = current;
         current = null;
         if (client == rerunClient) {
-            dropRerun();
+            dropRerun(false); // (what the first run took from notifications, the run that committed read)
         }
         boolean fewerCalls = callRerun && callSource != null && callsAnswered < callSource.count;
         Calls calls = runCalls;
@@ -1457,7 +1503,6 @@ final class TxIpc implements Recovery {
         boolean codeTouched = readOnlyLogged(tracker.loggedPages());
         int pages = tracker.rollback();
         healFromCopy(tracker);
-        giveBackTaken();
         long nanos = System.nanoTime() - now;
         if (codeTouched) {
             // Pages the guest cannot write were changed behind Unicorn's back (by a tool such as
@@ -1468,10 +1513,8 @@ final class TxIpc implements Recovery {
         server.cpu().writeAll(regs);
         writeExtended(ext);
         server.rollBackTo(regs[32], brk, caps); // (closes the request, drops pending results)
-        if (current != null) {
-            spare.addLast(current);
-            current = null;
-        }
+        Request faulted = current;
+        current = null;
         aborts++;
         // Was the state this request started from already corrupt? Corrupted code may have run
         // in requests that committed; a second abort in a row suggests a fault that did not
@@ -1484,6 +1527,10 @@ final class TxIpc implements Recovery {
         if (wakeTx) {
             // No client: the server waits again as it did; what the wake brought is lost (a
             // frame the stack had taken from its driver: TCP sends it again).
+            giveBackTaken();
+            if (faulted != null) {
+                spare.addLast(faulted);
+            }
             wakeTx = false;
             server.endServing();
             redeliver = false;
@@ -1520,6 +1567,11 @@ final class TxIpc implements Recovery {
                         rerunCalls = first;
                         rerunClient = client;
                         reruns = 0;
+                        if (faulted != null) { // (its recorded syscalls answer the runs again)
+                            rerunRecord = faulted;
+                            faulted = null;
+                            keepTakenForRerun();
+                        }
                     }
                     reruns++;
                     nestedReruns++;
@@ -1544,7 +1596,7 @@ final class TxIpc implements Recovery {
                             pendingCall != null
                                     ? ", before the call was answered"
                                     : client == rerunClient ? ", in every run again" : "");
-                    dropRerun();
+                    dropRerun(true);
                 }
             }
             if (again) {
@@ -1560,6 +1612,10 @@ final class TxIpc implements Recovery {
         }
         endCalls();
         runCalls.clear();
+        giveBackTaken(); // (what this run took from notifications, unless its runs again read it from the record)
+        if (faulted != null) {
+            spare.addLast(faulted);
+        }
         int[] undone = {0, 0};
         if (depth > 0 && !history.isEmpty()) {
             undone = replayHistory(now, depth);

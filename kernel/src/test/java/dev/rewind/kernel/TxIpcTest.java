@@ -160,6 +160,33 @@ class TxIpcTest {
     }
 
     @Test
+    void aRequestRunAgainReadsTheClockItsFirstRunReadSoItsNestedCallIsTheSame() throws Exception {
+        // nest's ADD in NEST_STAMP mode puts "3@<clock>" into kv. Struck after that put, the
+        // request is run again: its CLOCK is answered from the first run's record, so it builds
+        // the same put, which is answered from the record too. A fresh clock would make another
+        // put, sent to kv (a second request kv would see).
+        SystemImage img = SystemImage.builtin("t_nested_stamp.toml");
+        InstructionProfiler profile = new InstructionProfiler("nest");
+        KvRequests clean = new KvRequests(profile);
+        GuestRun.runWithProbe(img, clean);
+        long[] lengths = profile.lengths();
+        // (the clock's digits make the request's length vary by a few instructions from run to
+        // run: strike a little before its end, still past the put)
+        FaultInjector strike = new FaultInjector(
+                new FaultInjector.Plan(1, FaultInjector.Type.FAILED_ASSERTION, "nest", 1, lengths[0] - 12));
+        KvRequests struck = new KvRequests(strike);
+        GuestRun run = GuestRun.runWithProbe(img, struck);
+        assertTrue(strike.activated(), run::toString);
+        assertTrue(run.hasLine("nest_stamp: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        RecoveryOutcome.RolledBack rb = assertInstanceOf(
+                RecoveryOutcome.RolledBack.class, run.faults.get(0).outcome());
+        assertTrue(rb.redelivered(), run::toString);
+        assertEquals(1, ((TxIpc) struck.nest.recovery()).nestedReruns, "struck past the put: " + run);
+        assertEquals(clean.kv, struck.kv, "kv was sent the put once: " + run);
+    }
+
+    @Test
     void injectionsAreReproducibleFromTheirSeed() throws Exception {
         SystemImage img = SystemImage.builtin("t_kv_oracle.toml");
         InstructionProfiler p = new InstructionProfiler("kv");
