@@ -225,7 +225,7 @@ final class TxIpc implements Recovery {
         byte[] payload = new byte[64];
 
         int payloadLength;
-        /** Cleared by a syscall whose effect cannot be repeated (a nested call), or when its replay diverged. */
+        /** Cleared by a syscall whose effect cannot be repeated (CAP_REFRESH), or when its replay diverged. */
         boolean replayable;
         /**
          * The syscalls whose results a replay cannot recompute (CLOCK, WALL_CLOCK, POLL, WAIT, NOTIFY), in
@@ -579,8 +579,9 @@ final class TxIpc implements Recovery {
 
     /**
      * Syscalls whose effect a replay repeats exactly (or, for console output, suppresses). The
-     * {@link #recorded} ones are answered from the request's record instead; a request that made
-     * any other (a nested call, CAP_REFRESH) cannot be run again, so no replay reaches back past it.
+     * {@link #recorded} ones, and nested calls ({@link Call}), are answered from the request's
+     * record instead; a request that made any other (CAP_REFRESH) cannot be run again, so no
+     * replay reaches back past it.
      */
     static boolean replayable(long nr) {
         return nr == Abi.SYS_REPLY_RECV

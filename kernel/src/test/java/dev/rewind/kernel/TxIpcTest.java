@@ -131,22 +131,36 @@ class TxIpcTest {
         }
     }
 
+    /** A run of {@code image} struck in nest's first request, and kv's requests in it and in a clean run. */
+    private record Struck(GuestRun run, int cleanKv, int struckKv, Task nest) {}
+
+    /**
+     * Boot {@code image} clean (counting nest's instructions per request and kv's requests), then
+     * again with a failed assertion {@code fromEnd} instructions before the end of nest's first
+     * request (past its kv call): the strike must land.
+     */
+    private static Struck strikeNestsFirstRequest(String image, int fromEnd) throws Exception {
+        SystemImage img = SystemImage.builtin(image);
+        InstructionProfiler profile = new InstructionProfiler("nest");
+        KvRequests clean = new KvRequests(profile);
+        GuestRun.runWithProbe(img, clean);
+        long[] lengths = profile.lengths();
+        FaultInjector strike = new FaultInjector(
+                new FaultInjector.Plan(1, FaultInjector.Type.FAILED_ASSERTION, "nest", 1, lengths[0] - fromEnd));
+        KvRequests struck = new KvRequests(strike);
+        GuestRun run = GuestRun.runWithProbe(img, struck);
+        assertTrue(strike.activated(), run::toString);
+        return new Struck(run, clean.kv, struck.kv, struck.nest);
+    }
+
     @Test
     void aRequestThatFaultsAfterItsNestedCallIsRunAgainWithoutSendingTheCallTwice() throws Exception {
         // nest's first request is step 1's ADD a += 5: it puts "5" into kv, then replies. A fault
         // near its end, past the kv call, cannot be undone in kv: the request is run again, its kv
         // call answered from the first run's record, and the client sees only the reply (with
         // ERECOVERED, the old answer, step 1 fails: "add returned -10").
-        SystemImage img = SystemImage.builtin("t_nested.toml");
-        InstructionProfiler profile = new InstructionProfiler("nest");
-        KvRequests clean = new KvRequests(profile);
-        GuestRun.runWithProbe(img, clean);
-        long[] lengths = profile.lengths();
-        FaultInjector strike = new FaultInjector(
-                new FaultInjector.Plan(1, FaultInjector.Type.FAILED_ASSERTION, "nest", 1, lengths[0] - 2));
-        KvRequests struck = new KvRequests(strike);
-        GuestRun run = GuestRun.runWithProbe(img, struck);
-        assertTrue(strike.activated(), run::toString);
+        Struck s = strikeNestsFirstRequest("t_nested.toml", 2);
+        GuestRun run = s.run;
         assertTrue(run.hasLine("nest_client: step 1 ok"), run::toString);
         assertTrue(run.hasLine("nest_client: ok"), run::toString);
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
@@ -154,8 +168,8 @@ class TxIpcTest {
         assertEquals("nest", first.task(), run::toString);
         RecoveryOutcome.RolledBack rb = assertInstanceOf(RecoveryOutcome.RolledBack.class, first.outcome());
         assertTrue(rb.redelivered(), "run again, unseen by the client: " + run);
-        assertEquals(clean.kv, struck.kv, "kv was sent each request once: " + run);
-        TxIpc nest = (TxIpc) struck.nest.recovery();
+        assertEquals(s.cleanKv, s.struckKv, "kv was sent each request once: " + run);
+        TxIpc nest = (TxIpc) s.nest.recovery();
         assertTrue(nest.nestedReruns >= 1 && nest.inDoubtAnswers == 1, run::toString); // (step 3's EINDOUBT)
     }
 
@@ -165,25 +179,17 @@ class TxIpcTest {
         // request is run again: its CLOCK is answered from the first run's record, so it builds
         // the same put, which is answered from the record too. A fresh clock would make another
         // put, sent to kv (a second request kv would see).
-        SystemImage img = SystemImage.builtin("t_nested_stamp.toml");
-        InstructionProfiler profile = new InstructionProfiler("nest");
-        KvRequests clean = new KvRequests(profile);
-        GuestRun.runWithProbe(img, clean);
-        long[] lengths = profile.lengths();
         // (the clock's digits make the request's length vary by a few instructions from run to
         // run: strike a little before its end, still past the put)
-        FaultInjector strike = new FaultInjector(
-                new FaultInjector.Plan(1, FaultInjector.Type.FAILED_ASSERTION, "nest", 1, lengths[0] - 12));
-        KvRequests struck = new KvRequests(strike);
-        GuestRun run = GuestRun.runWithProbe(img, struck);
-        assertTrue(strike.activated(), run::toString);
+        Struck s = strikeNestsFirstRequest("t_nested_stamp.toml", 12);
+        GuestRun run = s.run;
         assertTrue(run.hasLine("nest_stamp: ok"), run::toString);
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
         RecoveryOutcome.RolledBack rb = assertInstanceOf(
                 RecoveryOutcome.RolledBack.class, run.faults.get(0).outcome());
         assertTrue(rb.redelivered(), run::toString);
-        assertEquals(1, ((TxIpc) struck.nest.recovery()).nestedReruns, "struck past the put: " + run);
-        assertEquals(clean.kv, struck.kv, "kv was sent the put once: " + run);
+        assertEquals(1, ((TxIpc) s.nest.recovery()).nestedReruns, "struck past the put: " + run);
+        assertEquals(s.cleanKv, s.struckKv, "kv was sent the put once: " + run);
     }
 
     @Test

@@ -305,28 +305,9 @@ class GdbStubFuzzTest {
     @Test
     void realKernelOverLoopbackSurvives10000HostilePackets() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
-            SystemImage img = SystemImage.builtin("demo.toml");
-            ByteArrayOutputStream console = new ByteArrayOutputStream();
-            Kernel kernel = new Kernel(
-                    KernelConfig.defaults().withBudgetNanos(170_000_000_000L),
-                    img.manifest(),
-                    img.source(),
-                    new Uart(console),
-                    null);
-            KernelDebugger dbg = new KernelDebugger(kernel, true);
-            AtomicReference<SystemResult> result = new AtomicReference<>();
-            AtomicReference<Throwable> crash = new AtomicReference<>();
-            // the kernel thread closes its kernel: never close an engine under a running thread
-            Thread runner = new Thread(
-                    () -> {
-                        try (kernel) {
-                            result.set(kernel.run());
-                        }
-                    },
-                    "kernel");
-            try {
-                runner.setUncaughtExceptionHandler((t, e) -> crash.set(e));
-                runner.setDaemon(true);
+            try (HeldSystem sys = new HeldSystem("demo.toml", 170_000_000_000L)) {
+                KernelDebugger dbg = sys.dbg;
+                Thread runner = sys.runner;
                 try (GdbServer server =
                         new GdbServer(dbg, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
                     server.start();
@@ -360,13 +341,9 @@ class GdbStubFuzzTest {
                     }
                     runner.join(120_000);
                     assertFalse(runner.isAlive(), "the system runs on after the detach and ends");
-                    assertNull(crash.get());
-                    assertTrue(result.get() != null);
-                    server.systemEnded(result.get().outcome().exitStatus());
-                }
-            } finally {
-                if (runner.isAlive()) {
-                    dbg.kill();
+                    assertNull(sys.crash.get());
+                    assertTrue(sys.result.get() != null);
+                    server.systemEnded(sys.result.get().outcome().exitStatus());
                 }
             }
         });
@@ -380,27 +357,11 @@ class GdbStubFuzzTest {
     @Test
     void portProbesDoNotReleaseASystemThatWaitsForItsDebugger() {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
-            SystemImage img = SystemImage.builtin("hello.elf");
-            ByteArrayOutputStream console = new ByteArrayOutputStream();
-            Kernel kernel = new Kernel(
-                    KernelConfig.defaults().withBudgetNanos(100_000_000_000L),
-                    img.manifest(),
-                    img.source(),
-                    new Uart(console),
-                    null);
-            KernelDebugger dbg = new KernelDebugger(kernel, true);
-            AtomicReference<SystemResult> result = new AtomicReference<>();
-            Thread runner = new Thread(
-                    () -> {
-                        try (kernel) {
-                            result.set(kernel.run());
-                        }
-                    },
-                    "kernel");
-            try {
-                runner.setDaemon(true);
+            try (HeldSystem sys = new HeldSystem("hello.elf", 100_000_000_000L)) {
+                Thread runner = sys.runner;
+                ByteArrayOutputStream console = sys.console;
                 try (GdbServer server =
-                        new GdbServer(dbg, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                        new GdbServer(sys.dbg, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
                     server.start();
                     runner.start();
                     for (String probe : new String[] {"", "garbage", "$qSupported#00", "\u0003"}) {
@@ -424,14 +385,50 @@ class GdbStubFuzzTest {
                     assertFalse(runner.isAlive(), "the debugger detached: the system ran to its end");
                     assertTrue(
                             console.toString(StandardCharsets.UTF_8).contains("hello from rewind"), console.toString());
-                    server.systemEnded(result.get().outcome().exitStatus());
-                }
-            } finally {
-                if (runner.isAlive()) {
-                    dbg.kill();
+                    server.systemEnded(sys.result.get().outcome().exitStatus());
                 }
             }
         });
+    }
+
+    /**
+     * A built-in image's system held for its debugger ({@link KernelDebugger}, waiting), to run on
+     * a thread of its own once {@link #runner} starts; closing kills it if it still runs.
+     */
+    private static final class HeldSystem implements AutoCloseable {
+        final ByteArrayOutputStream console = new ByteArrayOutputStream();
+        final KernelDebugger dbg;
+        final AtomicReference<SystemResult> result = new AtomicReference<>();
+        final AtomicReference<Throwable> crash = new AtomicReference<>();
+        final Thread runner;
+
+        HeldSystem(String image, long budgetNanos) throws Exception {
+            SystemImage img = SystemImage.builtin(image);
+            Kernel kernel = new Kernel(
+                    KernelConfig.defaults().withBudgetNanos(budgetNanos),
+                    img.manifest(),
+                    img.source(),
+                    new Uart(console),
+                    null);
+            dbg = new KernelDebugger(kernel, true);
+            // the kernel thread closes its kernel: never close an engine under a running thread
+            runner = new Thread(
+                    () -> {
+                        try (kernel) {
+                            result.set(kernel.run());
+                        }
+                    },
+                    "kernel");
+            runner.setUncaughtExceptionHandler((t, e) -> crash.set(e));
+            runner.setDaemon(true);
+        }
+
+        @Override
+        public void close() {
+            if (runner.isAlive()) {
+                dbg.kill();
+            }
+        }
     }
 
     /** True for input that could resume, detach or kill: c C s S D k v... (and vCont, vKill). */
