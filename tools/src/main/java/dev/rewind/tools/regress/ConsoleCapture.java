@@ -77,23 +77,44 @@ final class ConsoleCapture extends OutputStream {
         Arrays.fill(firstNanos, -1);
     }
 
+    /**
+     * A line of up to {@link #MAX_LINE_BYTES} bytes (not counting a {@code \r} before its newline)
+     * is one line; a longer one is split into lines of at most that many bytes, each ended where
+     * a UTF-8 character ends (the character cut at the limit starts the next line). The split
+     * happens when the byte past the limit comes, so a line of exactly the limit followed by its
+     * newline is one line, not that line and an empty one.
+     */
     @Override
     public synchronized void write(int b) {
         if (b == '\n') {
-            endLine();
-        } else {
-            partial.write(b);
-            if (partial.size() >= MAX_LINE_BYTES) {
-                endLine();
-            }
+            endLine(true);
+            return;
         }
+        int size = partial.size();
+        // (a '\r' may sit one past the limit: it is dropped if a newline follows it)
+        if (size > MAX_LINE_BYTES || (size == MAX_LINE_BYTES && b != '\r')) {
+            splitLine();
+        }
+        partial.write(b);
     }
 
-    @Override
-    public synchronized void write(byte[] data, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            write(data[i]);
+    /** Ends the over-long line held at a UTF-8 character boundary; the rest starts the next line. */
+    private void splitLine() {
+        byte[] bytes = partial.toByteArray();
+        int cut = MAX_LINE_BYTES;
+        // the first byte of the character that holds byte cut-1 (at most 3 continuation bytes back)
+        int first = cut - 1;
+        while (first > 0 && cut - 1 - first < 3 && (bytes[first] & 0xc0) == 0x80) {
+            first--;
         }
+        int lead = bytes[first] & 0xff;
+        int length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+        if (first > 0 && first + length > cut) {
+            cut = first; // that character goes on in the bytes still to come: it starts the next line
+        }
+        partial.reset();
+        partial.write(bytes, cut, bytes.length - cut);
+        endLine(bytes, cut, false);
     }
 
     /** Never fails: the kernel flushes the console while it unwinds from a {@link StopRun}. */
@@ -104,18 +125,22 @@ final class ConsoleCapture extends OutputStream {
     synchronized void finish() {
         if (partial.size() > 0) {
             try {
-                endLine();
+                endLine(true);
             } catch (StopRun alreadyOver) {
                 // the run is over anyway
             }
         }
     }
 
-    private void endLine() {
+    /** Ends the line held; {@code newline}: at its newline (or the end), where a '\r' before it is dropped. */
+    private void endLine(boolean newline) {
         byte[] bytes = partial.toByteArray();
         partial.reset();
-        int len = bytes.length;
-        if (len > 0 && bytes[len - 1] == '\r') {
+        endLine(bytes, bytes.length, newline);
+    }
+
+    private void endLine(byte[] bytes, int len, boolean newline) {
+        if (newline && len > 0 && bytes[len - 1] == '\r') {
             len--;
         }
         String line = new String(bytes, 0, len, StandardCharsets.UTF_8);

@@ -419,6 +419,38 @@ class RegressRunnerTest {
         assertEquals(1, con.count[0], "the short line still matched");
     }
 
+    /**
+     * A guest line of exactly 64 KiB is one console line (its newline must not make an empty line
+     * after it, which an {@code expect output} of the same text or {@code expect no line /^$/}
+     * would trip on); a longer one is split where a UTF-8 character ends, never inside one.
+     */
+    @Test
+    void aLineOfExactlyTheLimitIsOneLineAndALongerOneSplitsBetweenCharacters() throws Exception {
+        int max = ConsoleCapture.MAX_LINE_BYTES;
+        Suite s = SuiteParser.parse(
+                "case long\n  boot builtin:hello.elf\n  expect line \"after\"\n  expect no line /^$/\n",
+                "l.suite",
+                "l",
+                ImageLocator.folder(dir));
+        ConsoleCapture con = new ConsoleCapture(s.cases().get(0).expect(), 0);
+        String full = "y".repeat(max);
+        String crlf = "w".repeat(max);
+        String text =
+                full + "\n" + crlf + "\r\nafter\n" + "z".repeat(max - 1) + "\u00e9tail\n" + "v".repeat(max) + "\rx\n";
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        con.write(bytes, 0, bytes.length);
+        con.finish();
+        Console c = con.snapshot();
+        List<String> want = List.of(full, crlf, "after", "z".repeat(max - 1), "\u00e9tail", "v".repeat(max), "\rx");
+        // (compared by length first: a 64 KiB line in an assertion message drowns the log)
+        assertEquals(
+                want.stream().map(String::length).toList(),
+                c.lines().stream().map(String::length).toList());
+        assertEquals(want, c.lines());
+        assertEquals(0, con.forbiddenLine, "no empty line appeared");
+        assertEquals(1, con.count[0]);
+    }
+
     @Test
     void junitXmlIsWellFormedWhateverTheGuestPrinted() throws Exception {
         Suite s = SuiteParser.parse("case odd\n  boot builtin:hello.elf\n", "x.suite", "x", ImageLocator.folder(dir));
