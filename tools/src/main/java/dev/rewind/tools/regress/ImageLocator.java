@@ -51,7 +51,10 @@ public interface ImageLocator {
             if (spec.startsWith(SystemImage.BUILTIN_PREFIX)) {
                 return SystemImage.open(spec);
             }
-            Path path = dir.resolve(spec).normalize();
+            Path path = resolve(dir, spec);
+            if (path == null) {
+                throw new BootException(NOT_A_PATH);
+            }
             if (!Files.exists(path) || Files.isDirectory(path)) {
                 throw new BootException("no such image file: " + path
                         + (Files.isDirectory(path) ? " (a folder: name the manifest .toml in it)" : ""));
@@ -72,12 +75,30 @@ public interface ImageLocator {
             return new SystemImage(parseManifest(text, path.getFileName().toString()), src, path.toString());
         };
         return withData(images, (spec, limit, what) -> {
-            Path path = dir.resolve(spec).normalize();
+            Path path = resolve(dir, spec);
+            if (path == null) {
+                throw new IOException(NOT_A_PATH);
+            }
             if (!Files.exists(path)) {
                 throw new IOException("no such file: " + path);
             }
             return InputFiles.read(path, limit, what);
         });
+    }
+
+    /** Why a name that is no path on this host (it holds a NUL byte) is refused. */
+    String NOT_A_PATH = "not a file name: it holds a NUL byte";
+
+    /**
+     * {@code spec} resolved against {@code dir}, or null if it is no path here (a NUL byte in it:
+     * {@link java.nio.file.InvalidPathException}, which would escape as "Nul character not allowed").
+     */
+    private static Path resolve(Path dir, String spec) {
+        try {
+            return dir.resolve(spec).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            return null;
+        }
     }
 
     /** Relative paths are resolved against the class-path folder {@code prefix} (no trailing slash). */

@@ -345,6 +345,31 @@ class SuiteParserTest {
         assertTrue(e.getMessage().contains("latin1.suite:3: not UTF-8 text (byte 0xe9"), e.getMessage());
     }
 
+    /**
+     * A NUL byte in a file a suite names (the image, an input, an expected output) is a bad suite
+     * at its line, like any other file that is not there, not "Nul character not allowed" with
+     * neither file nor line (the JVM's InvalidPathException escaping to the command).
+     */
+    @Test
+    void aNulByteInAFileNameIsAnErrorAtItsLine() throws Exception {
+        String[][] cases = {
+            {"case a\n  boot hello\u0000.elf\n", "t.suite:2: cannot boot hello\\x00.elf: not a file name"},
+            {"case a\n  boot hello\u0000.toml\n", "t.suite:2: cannot boot hello\\x00.toml: not a file name"},
+            {
+                "case a\n  boot builtin:hello.elf\n  input in\u0000.txt\n",
+                "t.suite:3: cannot read the input in\\x00.txt: not a file name"
+            },
+            {
+                "case a\n  boot builtin:hello.elf\n  expect output o\u0000ut.txt\n",
+                "t.suite:3: cannot read the expected output o\\x00ut.txt: not a file name"
+            },
+        };
+        for (String[] c : cases) {
+            SuiteException e = assertThrows(SuiteException.class, () -> parse(c[0]));
+            assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
+
     @Test
     void anEmptyOrMissingSuiteIsAnError() throws Exception {
         SuiteException none = assertThrows(SuiteException.class, () -> SuiteLoader.load(dir.toString()));
