@@ -53,8 +53,8 @@ import picocli.CommandLine.Parameters;
             "--filter (or --tag) options, a case needs to match one of them.",
             "",
             "Exit status: 0 every selected case passed (or was skipped); 1 a case failed",
-            "or could not run; 2 bad usage or a bad suite; 70 an internal error; 74 stdout could not",
-            "be written (otherwise 0)."
+            "or could not run; 2 bad usage, a bad suite, or no case selected; 70 an internal error;",
+            "74 stdout could not be written (otherwise 0)."
         })
 public final class TestCommand implements Callable<Integer> {
     @Parameters(paramLabel = "SUITE", arity = "0..*", description = "Suites to run (default: builtin:core).")
@@ -153,8 +153,15 @@ public final class TestCommand implements Callable<Integer> {
             return Main.EXIT_USAGE;
         }
         List<TestCase> selected = selection.select(loaded);
+        if (loaded.stream().allMatch(s -> s.cases().isEmpty())) {
+            // (only --arch leaves a suite without cases: its images are built for the other one)
+            System.err.println("rewind: no case is built for " + arch + " (--arch " + arch
+                    + "): the images of every case are built for another architecture");
+            return Main.EXIT_USAGE;
+        }
         if (selected.isEmpty()) {
-            System.err.println("rewind: no case matches the --filter/--tag/--exclude-tag options");
+            System.err.println("rewind: no case matches the --filter/--tag/--exclude-tag options"
+                    + (arch == null ? "" : " on " + arch));
             return Main.EXIT_USAGE;
         }
         if (list) {

@@ -388,6 +388,36 @@ class RegressRunnerTest {
         }
     }
 
+    /**
+     * --arch is a selection: a suite with no case for that architecture adds none, and the others
+     * run (before, it was a "bad suite", exit 2, and nothing ran: `rewind test suites/*.suite --arch
+     * aarch64` failed as soon as one suite was RISC-V only). Only when no suite has a case for it
+     * is there nothing to run, which says so.
+     */
+    @Test
+    void archLeavesOutASuiteWithNoCaseForItAndRunsTheOthers() throws Exception {
+        Path rvOnly = dir.resolve("rv.suite");
+        Files.writeString(rvOnly, "case fpc\n  boot builtin:t_fpc_deref_warm.elf\n  expect exit task_failed\n");
+        Path both = dir.resolve("both.suite");
+        Files.writeString(both, "case hello\n  boot builtin:hello.elf\n  expect line \"hello from rewind\"\n");
+        Result r = rewind("test", rvOnly.toString(), both.toString(), "--arch", "aarch64", "-j", "1");
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("PASS  both/aarch64/hello"), r::toString);
+        assertFalse(r.out().contains("rv/"), r::toString);
+        assertFalse(r.err().contains("bad suite"), r::toString);
+
+        Result none = rewind("test", rvOnly.toString(), "--arch", "aarch64");
+        assertEquals(2, none.status(), none::toString);
+        assertTrue(none.err().contains("rewind: no case is built for aarch64 (--arch aarch64)"), none::toString);
+        assertFalse(none.err().contains("bad suite"), none::toString);
+
+        Result filtered = rewind("test", rvOnly.toString(), both.toString(), "--arch", "aarch64", "--filter", "fpc");
+        assertEquals(2, filtered.status(), filtered::toString);
+        assertTrue(
+                filtered.err().contains("no case matches the --filter/--tag/--exclude-tag options on aarch64"),
+                filtered::toString);
+    }
+
     /** The selected cases without their architecture (each runs on both here). */
     private static List<String> names(Selection sel, Suite s) {
         return sel.select(List.of(s)).stream()

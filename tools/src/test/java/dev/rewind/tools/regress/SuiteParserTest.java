@@ -269,15 +269,15 @@ class SuiteParserTest {
         assertEquals(
                 List.of("aarch64/arm", "aarch64/both"),
                 arm.cases().stream().map(TestCase::name).toList());
-        SuiteException none = assertThrows(
-                SuiteException.class,
-                () -> SuiteParser.parse(
-                        "case fpc\n  boot builtin:t_fpc_deref_warm.elf\n",
-                        "t.suite",
-                        "t",
-                        ImageLocator.folder(dir),
-                        EnumSet.of(Arch.AARCH64)));
-        assertTrue(none.getMessage().contains("no case has an image built for aarch64"), none.getMessage());
+        // a suite with no case for the architecture asked for is not a bad suite, only an empty one
+        // (`rewind test` refuses to run when every suite is: RegressRunnerTest)
+        Suite none = SuiteParser.parse(
+                "case fpc\n  boot builtin:t_fpc_deref_warm.elf\n",
+                "t.suite",
+                "t",
+                ImageLocator.folder(dir),
+                EnumSet.of(Arch.AARCH64));
+        assertEquals(List.of(), none.cases());
     }
 
     @Test
