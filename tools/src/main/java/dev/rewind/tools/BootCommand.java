@@ -315,22 +315,7 @@ public final class BootCommand implements Callable<Integer> {
             @Override
             public void taskFaulted(Task task, int generation, Fault fault, RecoveryOutcome outcome) {
                 // (also with --quiet: a fault is never hidden, and scripts match this one format)
-                // With the pc's source line, from the image's DWARF line table (the SDK builds with
-                // -g); not for an abort, whose pc is the abort call inside the SDK (its message
-                // says where).
-                String line = fault.kind() == dev.rewind.kernel.FaultKind.ABORT
-                        ? null
-                        : task.image().sourceLine(fault.pc()).orElse(null);
-                String text = fault.toString(line);
-                // a fetch from where no code is names the return address: its line too (the call's)
-                java.util.regex.Matcher ra = RETURN_ADDRESS.matcher(fault.detail() == null ? "" : fault.detail());
-                if (ra.matches()) {
-                    long lr = Long.parseUnsignedLong(ra.group(1), 16);
-                    String callLine = task.image().sourceLine(lr - 1).orElse(null);
-                    if (callLine != null && text.endsWith(fault.detail())) {
-                        text = text.substring(0, text.length() - 1) + " at " + Printable.escape(callLine) + ")";
-                    }
-                }
+                String text = FaultText.describe(task, fault);
                 System.err.printf(
                         "rewind: task %s (generation %d) faulted: %s; %s%n", task.name(), generation, text, outcome);
             }
@@ -451,10 +436,6 @@ public final class BootCommand implements Callable<Integer> {
             return Main.EXIT_USAGE;
         }
     }
-
-    /** A fetch fault's detail naming the return address with its function (Kernel.returnAddress). */
-    private static final java.util.regex.Pattern RETURN_ADDRESS =
-            java.util.regex.Pattern.compile("return address 0x([0-9a-f]{1,16}) \\([^()]*\\)");
 
     /**
      * Feed stdin (or {@code file}) to the image's UART (the first one), if it has one; else to

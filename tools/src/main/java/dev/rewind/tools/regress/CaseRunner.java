@@ -184,7 +184,7 @@ public final class CaseRunner {
                     task.name(),
                     generation,
                     fault.kind(),
-                    fault.toString(),
+                    dev.rewind.tools.FaultText.describe(task, fault), // with its source line, as `rewind boot`
                     outcome.toString(),
                     System.nanoTime() - start));
         }

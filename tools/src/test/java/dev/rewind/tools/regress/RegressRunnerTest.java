@@ -418,6 +418,28 @@ class RegressRunnerTest {
                 filtered::toString);
     }
 
+    /**
+     * A fault in a case's report names the faulting source line, as `rewind boot`'s fault line does
+     * (the SDK builds with -g): on the terminal and in the JUnit XML. Before, the report had only
+     * {@code (main+0x14)}, and a CI log reader had to rerun the case with `rewind boot` to learn it.
+     */
+    @Test
+    void aFaultInTheReportNamesItsSourceLine() throws Exception {
+        Path suite = dir.resolve("src.suite");
+        Files.writeString(suite, "case read\n  boot builtin:t_fault_read.elf\n");
+        Path xml = dir.resolve("src.xml");
+        Result r = rewind("test", suite.toString(), "--junit-xml", xml.toString());
+        assertEquals(1, r.status(), r::toString);
+        for (String arch : List.of("riscv64", "aarch64")) {
+            assertTrue(r.out().contains("FAIL  src/" + arch + "/read"), r::toString);
+        }
+        java.util.regex.Pattern at = java.util.regex.Pattern.compile(
+                "unexpected fault in task t_fault_read \\(generation 1\\): read of unmapped memory at address"
+                        + " 0x[0-9a-f]+, pc 0x[0-9a-f]+ \\(main\\+0x[0-9a-f]+ at tests/fault\\.c:\\d+\\)");
+        assertEquals(2, at.matcher(r.out()).results().count(), r::toString);
+        assertEquals(2, at.matcher(Files.readString(xml)).results().count(), "both failures in the XML");
+    }
+
     /** The selected cases without their architecture (each runs on both here). */
     private static List<String> names(Selection sel, Suite s) {
         return sel.select(List.of(s)).stream()
