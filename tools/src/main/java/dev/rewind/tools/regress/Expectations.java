@@ -52,10 +52,16 @@ public record Expectations(
             lines = List.copyOf(lines);
         }
 
-        /** {@code text} split as the console splits its bytes into lines. */
+        /** A byte-order mark, which does not count at the start of the file nor of the console. */
+        static final String BOM = "\uFEFF";
+
+        /**
+         * {@code text} split as the console splits its bytes into lines, without a leading
+         * byte-order mark (an editor's, as a suite file may have one).
+         */
         public static List<String> lines(String text) {
             List<String> out = new java.util.ArrayList<>();
-            int from = 0;
+            int from = text.startsWith(BOM) ? 1 : 0;
             while (from < text.length()) {
                 int nl = text.indexOf('\n', from);
                 int end = nl < 0 ? text.length() : nl;

@@ -503,6 +503,29 @@ class RegressRunnerTest {
         assertEquals(1, con.count[0]);
     }
 
+    /**
+     * An expected output file saved by an editor that writes a byte-order mark (Notepad) matches
+     * the program's output; before, line 1 differed: {@code expected "\uFEFFPASS a", got "PASS a"},
+     * the mark invisible in the message. A program that prints one first matches a file without.
+     */
+    @Test
+    void aByteOrderMarkDoesNotCountInAnExpectedOutput() throws Exception {
+        Files.writeString(dir.resolve("bom.out"), "\uFEFFPASS a\r\nPASS b\r\n");
+        Files.writeString(dir.resolve("plain.out"), "PASS a\nPASS b\n");
+        for (String[] c : new String[][] {{"bom.out", ""}, {"plain.out", "\uFEFF"}, {"bom.out", "\uFEFF"}}) {
+            Suite s = SuiteParser.parse(
+                    "case o\n  boot builtin:hello.elf\n  expect output " + c[0] + "\n",
+                    "o.suite",
+                    "o",
+                    ImageLocator.folder(dir));
+            ConsoleCapture con = new ConsoleCapture(s.cases().get(0).expect(), 0);
+            byte[] out = (c[1] + "PASS a\nPASS b\n").getBytes(StandardCharsets.UTF_8);
+            con.write(out, 0, out.length);
+            con.finish();
+            assertEquals(0, con.outputDiffers, c[0] + " vs console " + c[1].length() + ": " + con.outputGot);
+        }
+    }
+
     @Test
     void junitXmlIsWellFormedWhateverTheGuestPrinted() throws Exception {
         Suite s = SuiteParser.parse("case odd\n  boot builtin:hello.elf\n", "x.suite", "x", ImageLocator.folder(dir));
