@@ -16,4 +16,40 @@ final class Text {
         }
         return sb.toString();
     }
+
+    /**
+     * {@code s} between double quotes, written so that two different lines never look alike (as
+     * {@link #printable} may make them: a tab and a space, a control character and '?'): in the
+     * escapes of a suite's strings, {@code \" \\ \t}, and {@code \r}, {@code \xNN} for other
+     * control characters, {@code \\uXXXX} for characters that show nothing (a byte-order mark,
+     * a zero-width space) and for U+FFFD, which stands for bytes that are not UTF-8; cut to about
+     * {@code max} characters with "..." after the closing quote.
+     */
+    static String quoted(String s, int max) {
+        StringBuilder sb = new StringBuilder(Math.min(s.length(), max) + 8).append('"');
+        int i = 0;
+        for (; i < s.length() && sb.length() <= max; i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\t' -> sb.append("\\t");
+                case '\r' -> sb.append("\\r");
+                default -> {
+                    if (dev.rewind.tools.Printable.isControl(c)) {
+                        sb.append(String.format("\\x%02x", (int) c));
+                    } else if (c == '\ufffd' || Character.getType(c) == Character.FORMAT) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        sb.append('"');
+        if (i < s.length()) {
+            sb.append("...");
+        }
+        return sb.toString();
+    }
 }

@@ -187,17 +187,19 @@ final class Verdict {
         int at = con.outputDiffers;
         int have = con.lines();
         String head = "the output differs from " + want.file() + " at line ";
+        // (quoted: the two lines differ, so they must not look alike; Text.printable shows a tab
+        // as a space and any control character as '?')
         if (at > 0 && at <= w.size()) {
-            return head + at + ": expected \"" + Text.printable(w.get(at - 1), 160) + "\", got \""
-                    + Text.printable(con.outputGot, 160) + "\"";
+            return head + at + ": expected " + Text.quoted(w.get(at - 1), 160) + ", got "
+                    + Text.quoted(con.outputGot, 160);
         }
         if (at > 0) {
-            return head + at + ": " + want.file() + " ends after " + lines(w.size()) + ", the console went on with \""
-                    + Text.printable(con.outputGot, 160) + "\"";
+            return head + at + ": " + want.file() + " ends after " + lines(w.size()) + ", the console went on with "
+                    + Text.quoted(con.outputGot, 160);
         }
         if (have < w.size()) {
             return head + (have + 1) + ": the console ended after " + lines(have) + ", " + want.file() + " has "
-                    + lines(w.size()) + " (expected \"" + Text.printable(w.get(have), 160) + "\")";
+                    + lines(w.size()) + " (expected " + Text.quoted(w.get(have), 160) + ")";
         }
         return null;
     }

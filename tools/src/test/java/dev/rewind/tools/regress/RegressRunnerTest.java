@@ -504,6 +504,27 @@ class RegressRunnerTest {
     }
 
     /**
+     * The two lines of an output difference never look alike: a tab in one and a space in the
+     * other showed as two equal lines ({@code expected "hello from rewind", got "hello from
+     * rewind"}), as did a control character and '?', or bytes that are not UTF-8 and '?'.
+     */
+    @Test
+    void anOutputDifferenceShowsWhatDiffers() throws Exception {
+        Files.write(dir.resolve("hello.elf"), Fixtures.builtinBytes("hello.elf"));
+        Files.writeString(dir.resolve("hello.stdout"), "hello\tfrom rewind\n");
+        Result r = rewind("test", dir.toString());
+        assertEquals(1, r.status(), r::toString);
+        assertTrue(
+                r.out().contains("at line 1: expected \"hello\\tfrom rewind\", got \"hello from rewind\""),
+                r::toString);
+        assertEquals(
+                "\"a\\x1b[0m?\\ufffd \\\"q\\\" \\\\ \\ufeff\\r\"",
+                Text.quoted("a\u001b[0m?\ufffd \"q\" \\ \ufeff\r", 80));
+        assertEquals("\"abc\"...", Text.quoted("abcdef", 3));
+        assertEquals("\"abcdef\"", Text.quoted("abcdef", 6));
+    }
+
+    /**
      * An expected output file saved by an editor that writes a byte-order mark (Notepad) matches
      * the program's output; before, line 1 differed: {@code expected "\uFEFFPASS a", got "PASS a"},
      * the mark invisible in the message. A program that prints one first matches a file without.
