@@ -51,7 +51,16 @@ public final class SuiteLoader {
         if (spec.startsWith(BUILTIN_PREFIX)) {
             return builtin(spec.substring(BUILTIN_PREFIX.length()), spec, archs);
         }
-        Path path = Path.of(spec);
+        if (spec.isEmpty()) {
+            // (Path.of("") is the current folder: "no cases: a folder suite needs..." would puzzle)
+            throw new SuiteException("''", 0, "an empty suite name (name a .suite file, a folder or builtin:NAME)");
+        }
+        Path path;
+        try {
+            path = Path.of(spec);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new SuiteException(spec, 0, "not a file name: " + e.getReason());
+        }
         if (Files.isDirectory(path)) {
             return folder(path, spec, archs);
         }

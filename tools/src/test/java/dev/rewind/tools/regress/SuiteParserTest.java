@@ -378,6 +378,9 @@ class SuiteParserTest {
                 SuiteException.class,
                 () -> SuiteLoader.load(dir.resolve("x.suite").toString()));
         assertTrue(missing.getMessage().endsWith("x.suite: no such suite file or folder"), missing.getMessage());
+        // "" is no suite, not the current folder ("no cases: a folder suite needs..." puzzled)
+        SuiteException empty = assertThrows(SuiteException.class, () -> SuiteLoader.load(""));
+        assertEquals("'': an empty suite name (name a .suite file, a folder or builtin:NAME)", empty.getMessage());
         SuiteException builtin = assertThrows(SuiteException.class, () -> SuiteLoader.load("builtin:nope"));
         assertTrue(builtin.getMessage().contains("built-in suites: core, failing"), builtin.getMessage());
     }
