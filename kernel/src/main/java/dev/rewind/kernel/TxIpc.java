@@ -837,6 +837,17 @@ final class TxIpc implements Recovery {
 
     /** Forget the replayable history: nothing before this point will be undone past a commit. */
     private void cutHistory() {
+        cutHistory(null);
+    }
+
+    /** Why the history was last cut (for the note when a replay finds nothing to undo), or null. */
+    private String historyCut;
+
+    /** {@link #cutHistory()}, saying why ({@code why}: null keeps the last reason). */
+    private void cutHistory(String why) {
+        if (why != null) {
+            historyCut = why;
+        }
         spare.addAll(history);
         history.clear();
         historyCallBytes = 0;
@@ -867,7 +878,11 @@ final class TxIpc implements Recovery {
         if (limits.replayDepth() > 0 || limits.verifyDual()) {
             Request last = history.peekLast();
             if (ranOutside || (last != null && last.endpoint != ep)) {
-                cutHistory(); // (a replay feeds one endpoint's queue, in order)
+                // (a replay feeds one endpoint's queue, in order)
+                cutHistory(
+                        ranOutside
+                                ? "the server ran outside a request (its writes are in no log)"
+                                : "a request came from another endpoint");
             }
             ranOutside = false;
             Request r = spare.isEmpty() ? new Request() : spare.pollFirst();
@@ -1319,7 +1334,7 @@ final class TxIpc implements Recovery {
         caps = server.capsSnapshot();
         badge = 0;
         label = 0;
-        cutHistory(); // (a replay of requests cannot repeat what a wake did)
+        cutHistory("the server woke (WAIT_ANY) outside a request"); // (a replay cannot repeat what a wake did)
         ranOutside = false;
         current = null;
         wakeTx = true;
@@ -1395,7 +1410,12 @@ final class TxIpc implements Recovery {
                 ((Replay) client.agentFor()).compare(null);
             }
             spare.addLast(r);
-            cutHistory();
+            cutHistory(
+                    tracker.history() == 0
+                            ? "no history is kept (replay_depth = 0, or a transaction overflowed the log)"
+                            : "request label 0x" + Long.toHexString(r.msg[0])
+                                    + " cannot be run again (CAP_REFRESH, too many recorded syscalls or nested"
+                                    + " calls, or a replay that diverged)");
             return;
         }
         System.arraycopy(reply, 1, r.reply, 0, 6);
@@ -1547,6 +1567,14 @@ final class TxIpc implements Recovery {
         boolean again = redeliver;
         redeliver = false;
         int depth = suspect && !history.isEmpty() ? replayDepth(fault) : 0;
+        if (suspect && history.isEmpty()) {
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: faulted again: corruption from an earlier request is suspected, but no committed"
+                            + " request is kept to replay ({})",
+                    server,
+                    historyCut != null ? "the history was cut: " + historyCut : "none has committed yet");
+        }
         if (client != null && server.isServing(client)) {
             client.callEnded();
             // A nested call of this request (of its first run, for a run again) reached its
