@@ -33,7 +33,9 @@
  * function returns >= 0 on success or a negative error: a kernel status
  * (RW_EDEAD: the stack restarted, ...) or a NET_E* / RW_E* code.  A request
  * the stack rolled back (RW_ERECOVERED, txipc: it had no effect) is made again
- * by every call here, up to 4 times.
+ * by every call here, up to 4 times.  RW_EINDOUBT (the stack faulted after its
+ * NIC driver had acted on the request, in every run the kernel made of it) is
+ * returned as it is: data may have left, so only the caller knows what to do.
  */
 #ifndef REWIND_NET_H
 #define REWIND_NET_H
