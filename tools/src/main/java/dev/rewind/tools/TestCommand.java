@@ -129,7 +129,7 @@ public final class TestCommand implements Callable<Integer> {
 
         List<Suite> loaded = new ArrayList<>();
         java.util.Map<String, String> names = new java.util.HashMap<>();
-        boolean bad = false;
+        List<String> problems = new ArrayList<>();
         for (String spec : suites.isEmpty() ? List.of("builtin:core") : suites) {
             try {
                 Suite suite = SuiteLoader.load(spec, archs);
@@ -137,32 +137,28 @@ public final class TestCommand implements Callable<Integer> {
                 if (other != null) {
                     // SUITE/CASE names a case in reports, JUnit XML and --filter: two suites of one
                     // name would make them ambiguous
-                    System.err.println("rewind: bad suite: " + Printable.escape(spec) + ": its name '"
+                    problems.add("bad suite: " + Printable.escape(spec) + ": its name '"
                             + Printable.escape(suite.name()) + "' is also the name of " + Printable.escape(other)
                             + (other.equals(spec) ? " (the same suite given twice)" : " (rename one: 'suite NAME')"));
-                    bad = true;
                     continue;
                 }
                 loaded.add(suite);
             } catch (SuiteException e) {
-                System.err.println("rewind: bad suite: " + e.getMessage());
-                bad = true;
+                problems.add("bad suite: " + e.getMessage());
             }
         }
-        if (bad) {
-            return Main.EXIT_USAGE;
+        if (!problems.isEmpty()) {
+            return stopped(problems);
         }
         List<TestCase> selected = selection.select(loaded);
         if (loaded.stream().allMatch(s -> s.cases().isEmpty())) {
             // (only --arch leaves a suite without cases: its images are built for the other one)
-            System.err.println("rewind: no case is built for " + arch + " (--arch " + arch
-                    + "): the images of every case are built for another architecture");
-            return Main.EXIT_USAGE;
+            return stopped(List.of("no case is built for " + arch + " (--arch " + arch
+                    + "): the images of every case are built for another architecture"));
         }
         if (selected.isEmpty()) {
-            System.err.println("rewind: no case matches the --filter/--tag/--exclude-tag options"
-                    + (arch == null ? "" : " on " + arch));
-            return Main.EXIT_USAGE;
+            return stopped(List.of(
+                    "no case matches the --filter/--tag/--exclude-tag options" + (arch == null ? "" : " on " + arch)));
         }
         if (list) {
             for (TestCase c : selected) {
@@ -197,5 +193,25 @@ public final class TestCommand implements Callable<Integer> {
             }
         }
         return results.stream().allMatch(r -> r.status().ok()) ? 0 : 1;
+    }
+
+    /**
+     * The run stops before any case for {@code reasons} (each a line on stderr): with
+     * {@code --junit-xml}, the report says so (one error), so that a report of an earlier run is
+     * not left in its place for CI to read. Returns the exit status (2).
+     */
+    private int stopped(List<String> reasons) {
+        for (String r : reasons) {
+            System.err.println("rewind: " + r);
+        }
+        if (junitXml != null) {
+            try {
+                JUnitXmlReporter.writeStopped(junitXml, reasons);
+            } catch (IOException e) {
+                System.err.println(
+                        "rewind: cannot write " + Printable.escape(junitXml.toString()) + ": " + HostFiles.reason(e));
+            }
+        }
+        return Main.EXIT_USAGE;
     }
 }

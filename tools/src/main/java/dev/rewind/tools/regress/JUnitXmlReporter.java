@@ -32,6 +32,35 @@ public final class JUnitXmlReporter {
         }
     }
 
+    /**
+     * The report of a run that stopped before any case ran (a bad suite, no case selected): one
+     * {@code error}, so that a CI system reading the file shows why, where a report left by an
+     * earlier run would show that run's results.
+     */
+    public static void writeStopped(Path file, List<String> reasons) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            w.write(renderStopped(reasons));
+        }
+    }
+
+    static String renderStopped(List<String> reasons) {
+        String counts = " tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0.000\"";
+        String first = reasons.isEmpty() ? "no case ran" : reasons.get(0);
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<testsuites name=\"rewind\"" + counts + ">\n"
+                + "  <testsuite name=\"rewind\"" + counts + " timestamp=\""
+                + LocalDateTime.now(ZoneOffset.UTC).withNano(0).format(DateTimeFormatter.ISO_LOCAL_DATE_TIME)
+                + "\" hostname=\"" + esc(hostname()) + "\">\n"
+                + "    <testcase name=\"suites\" classname=\"rewind\" time=\"0.000\">\n"
+                + "      <error message=\"" + esc(first) + "\" type=\"NoCaseRan\">"
+                + esc(String.join("\n", reasons)) + "</error>\n"
+                + "    </testcase>\n  </testsuite>\n</testsuites>\n";
+    }
+
     public static String render(List<Suite> suites, List<CaseResult> results) {
         String timestamp = LocalDateTime.now(ZoneOffset.UTC).withNano(0).format(DateTimeFormatter.ISO_LOCAL_DATE_TIME);
         String host = hostname();

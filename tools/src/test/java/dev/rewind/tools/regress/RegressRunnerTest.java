@@ -113,6 +113,34 @@ class RegressRunnerTest {
     }
 
     @Test
+    void aRunStoppedByABadSuiteWritesItsReasonAsTheJUnitReport() throws Exception {
+        // A CI job reads the report: one left by an earlier run must not stand for this one.
+        Path xml = dir.resolve("report.xml");
+        Files.writeString(xml, "<testsuites name=\"rewind\" tests=\"4\" failures=\"0\" errors=\"0\"/>\n");
+        Path suite = dir.resolve("broken.suite");
+        Files.writeString(suite, "case a\n  boot builtin:hello.elf\n  expect nonsense\n");
+        Result r = rewind("test", suite.toString(), "--junit-xml", xml.toString());
+        assertEquals(2, r.status(), r::toString);
+        assertTrue(r.err().contains("rewind: bad suite: "), r::toString);
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
+        assertEquals("1", doc.getDocumentElement().getAttribute("errors"));
+        assertEquals(1, doc.getElementsByTagName("error").getLength());
+        assertTrue(
+                ((org.w3c.dom.Element) doc.getElementsByTagName("error").item(0))
+                        .getAttribute("message")
+                        .startsWith("bad suite: "),
+                () -> xml.toString());
+        Result none = rewind("test", "builtin:core", "--filter", "no_such_case", "--junit-xml", xml.toString());
+        assertEquals(2, none.status(), none::toString);
+        doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
+        assertTrue(
+                ((org.w3c.dom.Element) doc.getElementsByTagName("error").item(0))
+                        .getAttribute("message")
+                        .startsWith("no case matches"),
+                none::toString);
+    }
+
+    @Test
     void smokeCasesOfTheCoreSuitePassThroughTheCommand() throws Exception {
         Path xml = dir.resolve("smoke.xml");
         Result r = rewind(
