@@ -10,9 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gdb stub's TCP server: one debugger connection at a time, served by a
- * {@link GdbSession} on the server's own thread. After a detach or a disconnect the server
- * accepts the next connection, so a user can attach again.
+ * The gdb stub's TCP server: one debugger connection at a time, each served by a
+ * {@link GdbSession} on a thread of its own. After a detach or a disconnect the server serves
+ * the next connection, so a user can attach again; a connection that never sent a packet gives
+ * way to the next at once.
  */
 public final class GdbServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GdbServer.class);
@@ -59,7 +60,16 @@ public final class GdbServer implements AutoCloseable {
         return socket.getLocalPort();
     }
 
+    /**
+     * Accept connections: each is served by a {@link GdbSession} on a thread of its own, one at
+     * a time. A connection that has not sent a well-formed packet (a port probe, a forgotten
+     * {@code nc}) gives way at once to the next one, so gdb is not kept waiting behind it (gdb
+     * gives up on a stub that does not answer within about two seconds). A new connection while
+     * a debugger is attached waits until that session ends.
+     */
     private void acceptLoop() {
+        Thread serving = null;
+        Socket servingSocket = null;
         while (!closed) {
             Socket c;
             try {
@@ -67,24 +77,61 @@ public final class GdbServer implements AutoCloseable {
             } catch (IOException e) {
                 break; // closed
             }
-            try (c) {
-                c.setTcpNoDelay(true);
-                GdbSession s =
-                        new GdbSession(target, c.getInputStream(), new BufferedOutputStream(c.getOutputStream()));
-                s.allowMultiprocess = inferiors;
-                session = s;
-                Integer st = endedStatus;
-                if (st != null) {
-                    s.systemEnded(st);
+            if (serving != null && serving.isAlive()) {
+                GdbSession s = session;
+                if (s != null && !s.attached()) {
+                    log.info("gdb: a connection that sent no packet gives way to a new one");
+                    closeQuietly(servingSocket);
                 }
-                log.info("gdb connected from {}", c.getRemoteSocketAddress());
-                s.run();
-                log.info("gdb session ended");
+                try {
+                    serving.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    closeQuietly(c);
+                    break;
+                }
+            }
+            GdbSession next;
+            try {
+                c.setTcpNoDelay(true);
+                next = new GdbSession(target, c.getInputStream(), new BufferedOutputStream(c.getOutputStream()));
             } catch (IOException | RuntimeException e) {
                 log.warn("gdb session failed: {}", e.toString());
-            } finally {
-                session = null;
+                closeQuietly(c);
+                continue;
             }
+            next.allowMultiprocess = inferiors;
+            session = next; // (before its thread starts: the next connection may ask whether it attached)
+            servingSocket = c;
+            serving = new Thread(() -> serve(c, next), "rewind-gdb-session");
+            serving.setDaemon(true);
+            serving.start();
+        }
+    }
+
+    private void serve(Socket c, GdbSession s) {
+        try (c) {
+            Integer st = endedStatus;
+            if (st != null) {
+                s.systemEnded(st);
+            }
+            log.info("gdb connected from {}", c.getRemoteSocketAddress());
+            s.run();
+            log.info("gdb session ended");
+        } catch (IOException | RuntimeException e) {
+            log.warn("gdb session failed: {}", e.toString());
+        } finally {
+            session = null;
+        }
+    }
+
+    private static void closeQuietly(Socket c) {
+        try {
+            if (c != null) {
+                c.close();
+            }
+        } catch (IOException ignored) {
+            // closing
         }
     }
 

@@ -113,7 +113,12 @@ public final class GdbSession implements DebugTarget.Listener {
      * one (a port probe such as {@code nc -z}, or noise) neither halts a running system nor, by
      * closing, releases a system that {@code --gdb-wait} holds for its debugger.
      */
-    private boolean attachedTarget;
+    private volatile boolean attachedTarget;
+
+    /** True once the connection sent a well-formed packet (the target is attached to it). */
+    boolean attached() {
+        return attachedTarget;
+    }
 
     /** The target description and register layout of the system's architecture. */
     TargetDescription description() {

@@ -214,6 +214,12 @@ class GdbStubFuzzTest {
             }
             return false;
         }
+
+        /** True once the other end closed the connection (within {@code millis}). */
+        boolean awaitClosed(long millis) throws InterruptedException {
+            join(millis);
+            return !isAlive();
+        }
     }
 
     /** A connection to the stub's server; a detach or kill ends it, and the test connects again. */
@@ -429,6 +435,40 @@ class GdbStubFuzzTest {
                 dbg.kill();
             }
         }
+    }
+
+    /**
+     * A connection that sends nothing (a forgotten {@code nc}) does not hold the one debugger
+     * slot: the next connection is served at once and the silent one closed (gdb waited behind
+     * it, and gives up on a stub that does not answer within about two seconds).
+     */
+    @Test
+    void aSilentConnectionGivesWayToTheNextOne() {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            try (HeldSystem sys = new HeldSystem("hello.elf", 100_000_000_000L)) {
+                try (GdbServer server =
+                        new GdbServer(sys.dbg, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                    server.start();
+                    sys.runner.start();
+                    try (Conn silent = new Conn(server.port());
+                            Conn gdb = new Conn(server.port())) {
+                        long t0 = System.nanoTime();
+                        gdb.out.write(PacketCodec.frame("?"));
+                        gdb.out.flush();
+                        assertTrue(gdb.drain.awaitContains("$T05thread:1;", 30_000), gdb.drain.seen.toString());
+                        long waited = (System.nanoTime() - t0) / 1_000_000;
+                        assertTrue(waited < 1_500, "served at once: " + waited + " ms");
+                        assertTrue(silent.drain.awaitClosed(10_000), "the silent connection was closed");
+                        gdb.out.write(PacketCodec.frame("D"));
+                        gdb.out.flush();
+                        assertTrue(gdb.drain.awaitContains("$OK#9a", 10_000));
+                    }
+                    sys.runner.join(60_000);
+                    assertFalse(sys.runner.isAlive(), "the debugger detached: the system ran to its end");
+                    server.systemEnded(sys.result.get().outcome().exitStatus());
+                }
+            }
+        });
     }
 
     /** True for input that could resume, detach or kill: c C s S D k v... (and vCont, vKill). */
