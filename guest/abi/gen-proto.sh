@@ -136,7 +136,7 @@ $1 == "op" {
   else if (ooutlen[o] != "") lenrule(ooutlen[o], o "out", 0)
   n = split(oerr[o], es, ",")
   for (i = 1; i <= n; i++)
-    if (!(es[i] in eval) && es[i] !~ /^E(INVAL|FAULT|CAP|NOSYS|DEAD|NOMEM|TOOBIG|NOENT|STATE|RECOVERED|IO)$/)
+    if (!(es[i] in eval) && es[i] !~ /^E(INVAL|FAULT|CAP|NOSYS|DEAD|NOMEM|TOOBIG|NOENT|STATE|RECOVERED|IO|TIMEDOUT|AGAIN|INDOUBT)$/)
       fail("op " $2 ": unknown error " es[i])
   next
 }

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * take that back (no cross-server atomicity). So each nested call is recorded with its answer
  * ({@link Call}), and a caller that faults after one reached its callee is rolled back and run
  * again, unseen by its client, with its nested calls answered from the record: the callee is
- * sent each request once. If the runs again fail (or go another way), the client gets EINDOUBT,
+ * sent each request once. If the runs again fail, or go another way (unless the server's callees
+ * take a request twice: {@code repeatable_calls}), the client gets EINDOUBT,
  * not ERECOVERED: the caller's changes are undone, the callee's stay. Each server stays
  * internally consistent, i.e. its state is the result of the requests it committed, in order.
  * A fault in the callee aborts only the callee's transaction; the caller gets ERECOVERED from
@@ -184,6 +185,11 @@ final class TxIpc implements Recovery {
 
     private Task rerunClient;
     private int reruns;
+    /**
+     * The run again went another way than the first run, whose nested call had reached its
+     * server: its outcome is in doubt (unless the server's calls are {@code repeatable_calls}).
+     */
+    private boolean inDoubt;
     /**
      * The first run's record, while it is run again (null without a history or verification,
      * or once a run again diverged from it): its recorded syscalls (CLOCK, POLL...) answer the
@@ -679,8 +685,9 @@ final class TxIpc implements Recovery {
      * ({@link #pendingCall}, answered in {@link #resumedWith}). A replayed request, a run again
      * and a verification run are answered from their source's record instead: the called server
      * is never sent a request twice. One that asks for a call its source did not make diverged:
-     * a run again of a client's request then ends in doubt (its client gets EINDOUBT); a replay
-     * or a verification run gets ERECOVERED for it, still without a call.
+     * a run again of a client's request then ends in doubt (its client gets EINDOUBT), or, for a
+     * server whose calls are {@code repeatable_calls}, makes it and every later call for real; a
+     * replay or a verification run gets ERECOVERED for it, still without a call.
      */
     private Next nestedCall(SyscallFrame f) {
         pendingCall = null;
@@ -731,8 +738,16 @@ final class TxIpc implements Recovery {
             return f.ret(Abi.ERECOVERED);
         }
         // A client's request run again after a fault went another way than its first run: the
-        // first run's call came from the fault (corrupted code or data made it), so this one is
-        // not that request made twice. It is sent, and so is every later call of this run.
+        // first run's call came from the fault (corrupted code or data made it) and its server may
+        // have acted on it. Unless that server takes a request twice (repeatable_calls: a network
+        // driver's frames), the request's outcome is in doubt; else this call is sent, and so is
+        // every later call of this run.
+        if (!server.spec().txipc().repeatableCalls()) {
+            inDoubt = true;
+            server.faultWhenStopped(corruptAtSyscall(
+                    f.a[8], "run again after a fault past a nested call, the request made " + what, false));
+            return Next.BLOCKED;
+        }
         k.recoveryNote(
                 log,
                 "txipc: task {}: run again, the request (label 0x{}) made {}: the first run's came from the fault;"
@@ -797,8 +812,9 @@ final class TxIpc implements Recovery {
         String first = r.answered < s.recorded ? Abi.syscallName(s.record[i]) : "nothing more";
         k.recoveryNote(
                 log,
-                "txipc: task {}: replayed request (label 0x{}) made {} where its first run made {}: the replay diverged",
+                "txipc: task {}: {} (label 0x{}) made {} where its first run made {}: it diverged",
                 server,
+                s == rerunRecord ? "a request run again after a fault" : "a replayed request",
                 Long.toHexString(s.msg[0]),
                 nr < 0 ? "no more recorded syscalls" : Abi.syscallName(nr),
                 first);
@@ -920,6 +936,7 @@ final class TxIpc implements Recovery {
     private void startCalls(Task client) {
         runCalls.clear();
         pendingCall = null;
+        inDoubt = false;
         callsAnswered = 0;
         if (client.agentFor() instanceof Replay rp) {
             Request original = rp.originals.peekFirst();
@@ -979,6 +996,7 @@ final class TxIpc implements Recovery {
     /** The open request's nested calls are over (it committed or was undone; {@link #runCalls} is cleared at the next). */
     private void endCalls() {
         pendingCall = null;
+        inDoubt = false;
         callRerun = false;
         callSource = null;
         callsAnswered = 0;
@@ -1054,6 +1072,18 @@ final class TxIpc implements Recovery {
     public Fault checkReply(long pc, long[] reply) {
         if (!server.inRequest()) {
             return null;
+        }
+        if (callRerun
+                && rerunClient != null
+                && server.replyOwed() == rerunClient
+                && callSource != null
+                && callSource.reached(callsAnswered)
+                && !server.spec().txipc().repeatableCalls()) {
+            inDoubt = true; // (a call of the first run that reached its server was not made again)
+            return corruptAtSyscall(
+                    pc,
+                    "run again after a fault past a nested call, the request made fewer nested calls than its first run",
+                    false);
         }
         server.cpu().readAll(waitRegs);
         waitRegsVersion = server.cpu().registerVersion();
@@ -1586,7 +1616,8 @@ final class TxIpc implements Recovery {
             if (reached) {
                 // (a run again from the same state as the last would fault as it did: after the
                 // first, only a replay of the history, which changes that state, earns another)
-                again = pendingCall == null
+                again = !inDoubt
+                        && pendingCall == null
                         && !runCalls.overflowed
                         && (client != rerunClient || (reruns < MAX_RERUNS && depth > 0));
                 if (again) {
@@ -1622,9 +1653,11 @@ final class TxIpc implements Recovery {
                             server,
                             Long.toHexString(label),
                             badge,
-                            pendingCall != null
-                                    ? ", before the call was answered"
-                                    : client == rerunClient ? ", in every run again" : "");
+                            inDoubt
+                                    ? ", and its run again went another way"
+                                    : pendingCall != null
+                                            ? ", before the call was answered"
+                                            : client == rerunClient ? ", in every run again" : "");
                     dropRerun(true);
                 }
             }

@@ -60,6 +60,7 @@ final class ManifestParser {
             "scrub",
             "code_check",
             "keep_copy",
+            "repeatable_calls",
             "devices",
             "shadow");
 
@@ -447,7 +448,8 @@ final class ManifestParser {
                 verify(t, b, ctx),
                 scrub(t, b, ctx),
                 codeCheck(t, b, ctx),
-                recoveryFlag(t, b, ctx, "keep_copy", true, RecoveryPolicy.TXIPC));
+                recoveryFlag(t, b, ctx, "keep_copy", true, RecoveryPolicy.TXIPC),
+                recoveryFlag(t, b, ctx, "repeatable_calls", false, RecoveryPolicy.TXIPC));
         return b;
     }
 

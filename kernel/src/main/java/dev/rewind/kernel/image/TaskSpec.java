@@ -110,6 +110,10 @@ public record TaskSpec(
      * @param keepCopy      {@code keep_copy = true} (the default): a copy of the server's writable
      *                      memory as its last commit left it is kept, and after an abort every page
      *                      that differs from it (changed between requests) is put back
+     * @param repeatableCalls {@code repeatable_calls = true}: the servers this one calls tolerate a
+     *                      request made twice (a network driver's frames): a run again after a
+     *                      fault past a nested call that goes another way makes its calls, where
+     *                      by default its client gets EINDOUBT
      */
     public record TxipcLimits(
             long deadlineMs,
@@ -119,11 +123,12 @@ public record TaskSpec(
             boolean verifyDual,
             boolean scrub,
             boolean codeCheck,
-            boolean keepCopy) {
+            boolean keepCopy,
+            boolean repeatableCalls) {
         public static final int DEFAULT_REPLAY_DEPTH = 4096;
         public static final int MAX_REPLAY_DEPTH = 4096;
         public static final TxipcLimits DEFAULT =
-                new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false, false, true, true);
+                new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false, false, true, true, false);
         public static final long MAX_DEADLINE_MS = 600_000;
         public static final int MAX_ABORTS = 100_000;
         public static final long MAX_WINDOW_MS = 3_600_000;
@@ -149,6 +154,18 @@ public record TaskSpec(
             this(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, codeCheck, true);
         }
 
+        public TxipcLimits(
+                long deadlineMs,
+                int maxAborts,
+                long abortWindowMs,
+                int replayDepth,
+                boolean verifyDual,
+                boolean scrub,
+                boolean codeCheck,
+                boolean keepCopy) {
+            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, codeCheck, keepCopy, false);
+        }
+
         public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs) {
             this(deadlineMs, maxAborts, abortWindowMs, DEFAULT_REPLAY_DEPTH, false, false);
         }
@@ -163,23 +180,58 @@ public record TaskSpec(
 
         /** These limits with verification {@code dual} on or off. */
         public TxipcLimits withVerifyDual(boolean dual) {
-            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, dual, scrub, codeCheck, keepCopy);
+            return new TxipcLimits(
+                    deadlineMs,
+                    maxAborts,
+                    abortWindowMs,
+                    replayDepth,
+                    dual,
+                    scrub,
+                    codeCheck,
+                    keepCopy,
+                    repeatableCalls);
         }
 
         /** These limits with scrubbing between requests on or off. */
         public TxipcLimits withScrub(boolean on) {
             return new TxipcLimits(
-                    deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, on, codeCheck, keepCopy);
+                    deadlineMs,
+                    maxAborts,
+                    abortWindowMs,
+                    replayDepth,
+                    verifyDual,
+                    on,
+                    codeCheck,
+                    keepCopy,
+                    repeatableCalls);
         }
 
         /** These limits with the code check before each reply on or off. */
         public TxipcLimits withCodeCheck(boolean on) {
-            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, on, keepCopy);
+            return new TxipcLimits(
+                    deadlineMs,
+                    maxAborts,
+                    abortWindowMs,
+                    replayDepth,
+                    verifyDual,
+                    scrub,
+                    on,
+                    keepCopy,
+                    repeatableCalls);
         }
 
         /** These limits with the committed copy kept or not. */
         public TxipcLimits withKeepCopy(boolean on) {
-            return new TxipcLimits(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, codeCheck, on);
+            return new TxipcLimits(
+                    deadlineMs,
+                    maxAborts,
+                    abortWindowMs,
+                    replayDepth,
+                    verifyDual,
+                    scrub,
+                    codeCheck,
+                    on,
+                    repeatableCalls);
         }
     }
 

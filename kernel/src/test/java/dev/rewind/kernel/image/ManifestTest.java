@@ -196,6 +196,28 @@ class ManifestTest {
     }
 
     @Test
+    void repeatableCallsIsOffByDefaultABooleanAndOnlyUnderTxipc() throws ManifestException {
+        String head = "name = \"x\"\n[task.net]\nimage = \"net.elf\"\nrecovery = \"txipc\"\n";
+        assertFalse(Manifest.parse(head, "x.toml").tasks().get(0).txipc().repeatableCalls());
+        assertTrue(Manifest.parse(head + "repeatable_calls = true\n", "x.toml")
+                .tasks()
+                .get(0)
+                .txipc()
+                .repeatableCalls());
+        ManifestException e = assertThrows(
+                ManifestException.class, () -> Manifest.parse(head + "repeatable_calls = \"yes\"\n", "x.toml"));
+        assertTrue(
+                e.getMessage().startsWith("x.toml:5: task 'net': 'repeatable_calls' must be true or false"),
+                e.getMessage());
+        e = assertThrows(
+                ManifestException.class,
+                () -> Manifest.parse(
+                        "name = \"x\"\n[task.net]\nimage = \"net.elf\"\nrecovery = \"restart\"\nrepeatable_calls = true\n",
+                        "x.toml"));
+        assertEquals("x.toml:5: task 'net': 'repeatable_calls' applies only to recovery = \"txipc\"", e.getMessage());
+    }
+
+    @Test
     void keepCopyIsOnByDefaultABooleanAndOnlyUnderTxipc() throws ManifestException {
         String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
         assertTrue(Manifest.parse(head, "x.toml").tasks().get(0).txipc().keepCopy());

@@ -192,7 +192,8 @@ public final class Campaign {
                         verifyDual || t.txipc().verifyDual(),
                         t.txipc().scrub(), // (as the manifest says)
                         t.txipc().codeCheck(),
-                        t.txipc().keepCopy());
+                        t.txipc().keepCopy(),
+                        t.txipc().repeatableCalls());
                 long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
                 if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
                     throw new IllegalArgumentException(
