@@ -1534,7 +1534,13 @@ final class TxIpc implements Recovery {
         while (!recentAborts.isEmpty() && now - recentAborts.peekFirst() > window) {
             recentAborts.pollFirst();
         }
-        recentAborts.addLast(now);
+        // A run again of a request past its nested call is the kernel's own retry of one client
+        // request, not another fault of the server's: it counts once toward escalation (a restart
+        // loses the server's state, and cannot mend a callee's answers the runs are given).
+        boolean rerunOfOne = rerunClient != null && server.replyOwed() == rerunClient;
+        if (!rerunOfOne) {
+            recentAborts.addLast(now);
+        }
         if (recentAborts.size() >= limits.maxAborts()) {
             k.recoveryNote(
                     log,

@@ -193,6 +193,25 @@ class TxIpcTest {
     }
 
     @Test
+    void theRunsAgainOfOneRequestCountOnceTowardEscalation() throws Exception {
+        // Step 3's ADD faults after its kv put in every run: it is run again up to three times
+        // (after each deeper replay), then answered EINDOUBT. With max_aborts = 3, counting each
+        // run would restart nest (its table lost: GET a fails) instead.
+        String toml = Fixtures.manifest("t_nested.toml")
+                .replace(
+                        "serves = [\"nest\"]\nuses = [\"kv\"]\nrecovery = \"txipc\"\n",
+                        "serves = [\"nest\"]\nuses = [\"kv\"]\nrecovery = \"txipc\"\nmax_aborts = 3\n");
+        assertTrue(toml.contains("max_aborts = 3"), toml);
+        GuestRun run = GuestRun.bootManifest(toml);
+        assertTrue(run.hasLine("nest_client: step 3 ok"), run::toString);
+        assertTrue(run.hasLine("nest_client: ok"), run::toString);
+        assertTrue(run.restarts.isEmpty(), "nest was not restarted: " + run);
+        assertTrue(
+                run.faults.stream().filter(f -> f.task().equals("nest")).count() >= 4,
+                "step 2's fault and step 3's runs: " + run);
+    }
+
+    @Test
     void injectionsAreReproducibleFromTheirSeed() throws Exception {
         SystemImage img = SystemImage.builtin("t_kv_oracle.toml");
         InstructionProfiler p = new InstructionProfiler("kv");
