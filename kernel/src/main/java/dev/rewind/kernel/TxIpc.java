@@ -696,23 +696,35 @@ final class TxIpc implements Recovery {
         }
         int len = (int) Math.min(Math.max(f.a[6], 0), Abi.IPC_BUF_SIZE);
         long h = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
-        if (!callRerun) {
-            if (runCalls.count >= MAX_CALLS) {
-                runCalls.overflowed = true;
-                if (current != null) {
-                    current.replayable = false;
-                }
-                return null;
+        if (callRerun) {
+            Next answered = answerCall(f, h);
+            if (answered != null) {
+                return answered;
             }
-            Call c = runCalls.add();
-            System.arraycopy(f.a, 0, c.args, 0, 7);
-            c.argsHash = h;
-            c.n = 0;
-            c.replyLength = 0;
-            c.reached = false;
-            pendingCall = c;
+        }
+        if (runCalls.count >= MAX_CALLS) {
+            runCalls.overflowed = true;
+            if (current != null) {
+                current.replayable = false;
+            }
             return null;
         }
+        Call c = runCalls.add();
+        System.arraycopy(f.a, 0, c.args, 0, 7);
+        c.argsHash = h;
+        c.n = 0;
+        c.replyLength = 0;
+        c.reached = false;
+        pendingCall = c;
+        return null;
+    }
+
+    /**
+     * A replayed request's, a run again's or a verification run's nested call (message hash
+     * {@code h}): answered from the record, or what a divergence calls for; null if the call is
+     * to be made for real after all (a run again of a {@code repeatable_calls} server).
+     */
+    private Next answerCall(SyscallFrame f, long h) {
         Call c = callSource != null && callsAnswered < callSource.count ? callSource.list[callsAnswered] : null;
         if (c != null && c.sameArgs(f.a, h)) {
             callsAnswered++;
@@ -757,7 +769,7 @@ final class TxIpc implements Recovery {
                 what);
         callRerun = false;
         callSource = null;
-        return nestedCall(f);
+        return null;
     }
 
     /** The open request's nested call ended with {@code results[0, n)}: record the answer. */

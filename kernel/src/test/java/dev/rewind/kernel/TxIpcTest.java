@@ -100,23 +100,16 @@ class TxIpcTest {
         assertTrue(run.faults.stream().allMatch(f -> f.outcome() instanceof RecoveryOutcome.RolledBack), run::toString);
     }
 
-    /** Counts the requests kv is handed (replays and runs again of nest's are not kv's), and passes on to {@code inner}. */
-    private static final class KvRequests implements KernelProbe {
+    /** A probe that passes every event on to {@code inner} (extend it to watch some of them too). */
+    static class ForwardingProbe implements KernelProbe {
         final KernelProbe inner;
-        int kv;
-        Task nest;
 
-        KvRequests(KernelProbe inner) {
+        ForwardingProbe(KernelProbe inner) {
             this.inner = inner;
         }
 
         @Override
         public void requestDelivered(Task server) {
-            if (server.name().equals("kv")) {
-                kv++;
-            } else if (server.name().equals("nest")) {
-                nest = server;
-            }
             inner.requestDelivered(server);
         }
 
@@ -128,6 +121,26 @@ class TxIpcTest {
         @Override
         public Fault stopped(Task task) {
             return inner.stopped(task);
+        }
+    }
+
+    /** Counts the requests kv is handed (replays and runs again of nest's are not kv's), and passes on to {@code inner}. */
+    private static final class KvRequests extends ForwardingProbe {
+        int kv;
+        Task nest;
+
+        KvRequests(KernelProbe inner) {
+            super(inner);
+        }
+
+        @Override
+        public void requestDelivered(Task server) {
+            if (server.name().equals("kv")) {
+                kv++;
+            } else if (server.name().equals("nest")) {
+                nest = server;
+            }
+            super.requestDelivered(server);
         }
     }
 
@@ -273,17 +286,7 @@ class TxIpcTest {
             FaultInjector inj = new FaultInjector(
                     FaultInjector.Plan.of(seed, List.of(FaultInjector.Type.MEMORY_BIT_FLIP), "kv", lengths));
             long[][] logged = new long[2][];
-            KernelProbe watch = new KernelProbe() {
-                @Override
-                public void requestDelivered(Task server) {
-                    inj.requestDelivered(server);
-                }
-
-                @Override
-                public void replied(Task server) {
-                    inj.replied(server);
-                }
-
+            KernelProbe watch = new ForwardingProbe(inj) {
                 @Override
                 public Fault stopped(Task task) {
                     boolean before = inj.activated();

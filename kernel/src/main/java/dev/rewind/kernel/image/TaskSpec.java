@@ -151,19 +151,7 @@ public record TaskSpec(
                 boolean verifyDual,
                 boolean scrub,
                 boolean codeCheck) {
-            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, codeCheck, true);
-        }
-
-        public TxipcLimits(
-                long deadlineMs,
-                int maxAborts,
-                long abortWindowMs,
-                int replayDepth,
-                boolean verifyDual,
-                boolean scrub,
-                boolean codeCheck,
-                boolean keepCopy) {
-            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, codeCheck, keepCopy, false);
+            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, codeCheck, true, false);
         }
 
         public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs) {

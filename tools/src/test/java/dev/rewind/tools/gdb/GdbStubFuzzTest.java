@@ -314,10 +314,7 @@ class GdbStubFuzzTest {
             try (HeldSystem sys = new HeldSystem("demo.toml", 170_000_000_000L)) {
                 KernelDebugger dbg = sys.dbg;
                 Thread runner = sys.runner;
-                try (GdbServer server =
-                        new GdbServer(dbg, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-                    server.start();
-                    runner.start();
+                try (GdbServer server = sys.serve()) {
                     try (Socket sock = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
                         sock.setTcpNoDelay(true);
                         OutputStream out = sock.getOutputStream();
@@ -366,10 +363,7 @@ class GdbStubFuzzTest {
             try (HeldSystem sys = new HeldSystem("hello.elf", 100_000_000_000L)) {
                 Thread runner = sys.runner;
                 ByteArrayOutputStream console = sys.console;
-                try (GdbServer server =
-                        new GdbServer(sys.dbg, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-                    server.start();
-                    runner.start();
+                try (GdbServer server = sys.serve()) {
                     for (String probe : new String[] {"", "garbage", "$qSupported#00", "\u0003"}) {
                         try (Conn c = new Conn(server.port())) {
                             c.out.write(probe.getBytes(StandardCharsets.ISO_8859_1));
@@ -429,6 +423,14 @@ class GdbStubFuzzTest {
             runner.setDaemon(true);
         }
 
+        /** A stub for it on a free loopback port, started, and the system's run started. */
+        GdbServer serve() throws IOException {
+            GdbServer server = new GdbServer(dbg, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            server.start();
+            runner.start();
+            return server;
+        }
+
         @Override
         public void close() {
             if (runner.isAlive()) {
@@ -446,10 +448,7 @@ class GdbStubFuzzTest {
     void aSilentConnectionGivesWayToTheNextOne() {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
             try (HeldSystem sys = new HeldSystem("hello.elf", 100_000_000_000L)) {
-                try (GdbServer server =
-                        new GdbServer(sys.dbg, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-                    server.start();
-                    sys.runner.start();
+                try (GdbServer server = sys.serve()) {
                     try (Conn silent = new Conn(server.port());
                             Conn gdb = new Conn(server.port())) {
                         long t0 = System.nanoTime();
