@@ -167,7 +167,15 @@ public final class GdbSession implements DebugTarget.Listener {
                 }
             }
             if (attachedTarget && !target.killed()) {
-                target.detach();
+                if (target.leaveHeld()) {
+                    // gdb gave up on the handshake (say `set non-stop on`, which the stub does
+                    // not support) or went away before it continued, stepped or detached: the
+                    // system --gdb-wait holds stays held for the next debugger
+                    log.warn("gdb: the connection ended before gdb attached (it never continued, stepped or"
+                            + " detached): the system stays held before its first instruction for the next debugger");
+                } else {
+                    target.detach();
+                }
             }
             try {
                 in.close();

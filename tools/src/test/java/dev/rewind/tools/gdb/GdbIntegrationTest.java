@@ -894,6 +894,46 @@ class GdbIntegrationTest {
         });
     }
 
+    /**
+     * {@code --gdb-wait}: a gdb that gives up on the handshake ({@code set non-stop on}, which the
+     * stub does not support: gdb disconnects) never took control, so the system stays held before
+     * its first instruction, and the next gdb finds it at its start ({@code _start}) and runs it.
+     */
+    @Test
+    void aGdbThatGivesUpOnTheHandshakeLeavesTheSystemHeldForTheNextOne() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted("hello.elf", true);
+            Path hello = elf("hello.elf");
+            Path script = tmp.resolve("nonstop.gdb");
+            Files.write(
+                    script,
+                    List.of(
+                            "set pagination off",
+                            "set confirm off",
+                            "set non-stop on",
+                            "file " + hello,
+                            "target remote 127.0.0.1:" + sys.port));
+            String out;
+            try (Gdb g = new Gdb(script)) {
+                out = g.finish();
+            }
+            assertContains(out, "Non-stop mode requested, but remote does not support non-stop");
+            Thread.sleep(1000);
+            assertTrue(!sys.result.isDone(), "the system still waits for its debugger");
+            assertEquals("", sys.console(), "no instruction ran");
+            try (Gdb g = gdb(sys.port, hello.toString(), "info threads", "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "* 1    Thread 1 (hello gen 1, ready) _start ()",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertEquals(SystemResult.Outcome.OK, sys.await().outcome());
+            assertContains(sys.console(), "hello from rewind");
+        });
+    }
+
     @Test
     void threadIdsStayTheTaskSlotsAfterATaskExited() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
