@@ -52,6 +52,8 @@ public final class GdbSession implements DebugTarget.Listener {
     private final BreakpointCommands breakpoints = new BreakpointCommands(this);
     private final ExecutionCommands execution = new ExecutionCommands(this);
     private final MonitorCommands monitor = new MonitorCommands(this);
+    /** Whether the program gdb loaded is one the system runs (qSymbol). */
+    final ExecFileCheck execFileCheck = new ExecFileCheck(this);
 
     // session state, touched only by the session thread
     boolean noAck;

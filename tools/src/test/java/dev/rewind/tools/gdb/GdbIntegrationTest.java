@@ -934,6 +934,52 @@ class GdbIntegrationTest {
         });
     }
 
+    /** A gdb script: the settings every test uses, then {@code lines}. */
+    Path script(String... lines) throws IOException {
+        List<String> all = new ArrayList<>(List.of("set pagination off", "set confirm off", "set width 0"));
+        all.addAll(List.of(lines));
+        Path p = tmp.resolve("script" + System.nanoTime() + ".gdb");
+        Files.write(p, all);
+        return p;
+    }
+
+    /**
+     * gdb with no program finds the booted one itself (qXfer:exec-file:read, also without
+     * --gdb-inferiors); with another program loaded, the stub (which asked gdb for some of the
+     * booted ELF's symbols through qSymbol) warns in gdb's console at the next resume.
+     */
+    @Test
+    void gdbWithoutAProgramLoadsTheBootedOneAndAWrongOneIsWarnedAbout() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted("hello.elf", true);
+            String out;
+            try (Gdb g = new Gdb(
+                    script("target extended-remote 127.0.0.1:" + sys.port, "break main", "continue", "detach"))) {
+                out = g.finish();
+            }
+            assertContains(
+                    out,
+                    "Reading symbols from /tmp/rewind-gdb-",
+                    "Breakpoint 1 at 0x",
+                    "Breakpoint 1, main () at ",
+                    "[Inferior 1 (Remote target) detached]");
+            assertTrue(!out.contains("rewind: warning"), out);
+            sys.await();
+
+            Booted other = new Booted("hello.elf", true);
+            try (Gdb g = new Gdb(
+                    script("file " + elf("kv_server.elf"), "target remote 127.0.0.1:" + other.port, "continue"))) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "rewind: warning: the program gdb loaded is not the one the system runs (hello.elf): gdb's",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertEquals(SystemResult.Outcome.OK, other.await().outcome());
+        });
+    }
+
     @Test
     void threadIdsStayTheTaskSlotsAfterATaskExited() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
