@@ -77,6 +77,8 @@ class GdbIntegrationTest {
         final ByteArrayOutputStream console = new ByteArrayOutputStream();
         final CompletableFuture<SystemResult> result = new CompletableFuture<>();
         final int port;
+        /** What {@code rewind boot --gdb} printed on stderr before the system started. */
+        final String startup;
 
         Booted(String image, boolean wait) throws Exception {
             this(SystemImage.builtin(image), wait);
@@ -119,18 +121,19 @@ class GdbIntegrationTest {
                     "kernel");
             t.setDaemon(true);
             t.start();
-            // "rewind: gdb stub listening on 127.0.0.1:PORT ..."
+            // "rewind: gdb stub listening on 127.0.0.1:PORT ...", then "rewind: attach with: ..."
             StringBuilder sb = new StringBuilder();
             Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher("");
             int c;
             while ((c = errIn.read()) >= 0) {
                 sb.append((char) c);
-                if (c == '\n' && m.reset(sb).find()) {
+                if (c == '\n' && sb.indexOf("rewind: attach with: ") >= 0) {
                     break;
                 }
             }
             assertTrue(m.reset(sb).find(), sb.toString());
             port = Integer.parseInt(m.group(1));
+            startup = sb.toString();
             Thread drain = new Thread(() -> {
                 try {
                     errIn.transferTo(OutputStream.nullOutputStream());
@@ -952,6 +955,10 @@ class GdbIntegrationTest {
     void gdbWithoutAProgramLoadsTheBootedOneAndAWrongOneIsWarnedAbout() {
         assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
             Booted sys = new Booted("hello.elf", true);
+            assertContains(
+                    sys.startup,
+                    "rewind: attach with: gdb-multiarch -ex 'target remote 127.0.0.1:" + sys.port
+                            + "' [PROGRAM.elf] (without one, gdb loads the booted program itself)\n");
             String out;
             try (Gdb g = new Gdb(
                     script("target extended-remote 127.0.0.1:" + sys.port, "break main", "continue", "detach"))) {
