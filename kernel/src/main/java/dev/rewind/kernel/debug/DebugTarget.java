@@ -122,6 +122,17 @@ public interface DebugTarget {
     /** The debugger leaves: forget every breakpoint, watchpoint and step, and resume. */
     void detach();
 
+    /**
+     * The debugger's connection ended without resuming the system or detaching (a handshake gdb
+     * gave up on, a gdb that crashed before {@code continue}). If the system is still held before
+     * its first instruction for a debugger ({@code --gdb-wait}), forget this debugger's
+     * breakpoints and watchpoints and keep the system held, unchanged, for the next debugger:
+     * true. Otherwise false, and nothing changes (the caller then {@link #detach()}es).
+     */
+    default boolean leaveHeld() {
+        return false;
+    }
+
     /** True while the kernel is stopped for the debugger. */
     boolean halted();
 

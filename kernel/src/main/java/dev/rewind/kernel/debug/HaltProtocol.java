@@ -86,6 +86,12 @@ final class HaltProtocol {
     private boolean reverseStep;
 
     private volatile boolean attached;
+    /**
+     * The current halt is the wait before the first instruction for a debugger ({@code
+     * --gdb-wait}), which no debugger has resumed yet (guarded by lock).
+     */
+    private boolean firstHold;
+
     private volatile boolean haltRequested;
     private volatile StopKind haltKind = StopKind.INTERRUPTED;
     private volatile boolean killed;
@@ -217,6 +223,7 @@ final class HaltProtocol {
             faultRegsChanged = false;
             deliverFault = true;
             halted = true;
+            firstHold = force;
             resumeRequested = false;
             tell(ev);
             while (true) {
@@ -240,6 +247,7 @@ final class HaltProtocol {
                 beforeResume.run();
             }
             halted = false;
+            firstHold = false;
             resumeRequested = false;
             stop = null;
             faultTask = null;
@@ -477,8 +485,29 @@ final class HaltProtocol {
         return running;
     }
 
+    /**
+     * Lock held: the debugger leaves without having resumed the system. If the system is still
+     * held before its first instruction for a debugger, forget this one (points are the caller's)
+     * and keep the system held, as it was, for the next: true. Else false, and nothing changed.
+     */
+    boolean leaveHeldLocked() {
+        if (!halted || !firstHold || resumeRequested || killed) {
+            return false;
+        }
+        forgetDebuggerLocked();
+        return true;
+    }
+
     /** Lock held: the debugger leaves; every task resumes (points are the caller's). */
     void detachLocked() {
+        forgetDebuggerLocked();
+        wake.signalAll(); // also ends a wait for the debugger while it held tasks
+        if (halted) {
+            resumeRequested = true;
+        }
+    }
+
+    private void forgetDebuggerLocked() {
         attached = false;
         listener = null;
         actions = new Action[0];
@@ -486,10 +515,6 @@ final class HaltProtocol {
         watchEnds = new boolean[0];
         deliverFault = true;
         haltRequested = false;
-        wake.signalAll(); // also ends a wait for the debugger while it held tasks
-        if (halted) {
-            resumeRequested = true;
-        }
     }
 
     /** End the run (points are the caller's, under the same lock): the kernel returns as soon as it can. */

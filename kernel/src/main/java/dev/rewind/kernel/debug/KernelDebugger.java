@@ -335,6 +335,18 @@ public final class KernelDebugger implements DebugTarget {
     }
 
     @Override
+    public boolean leaveHeld() {
+        boolean[] kept = {false};
+        halt.runLocked(() -> {
+            if (halt.leaveHeldLocked()) {
+                points = points.cleared();
+                kept[0] = true;
+            }
+        });
+        return kept[0];
+    }
+
+    @Override
     public boolean halted() {
         return halt.halted();
     }

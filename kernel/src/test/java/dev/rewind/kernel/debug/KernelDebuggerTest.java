@@ -140,6 +140,54 @@ class KernelDebuggerTest {
         });
     }
 
+    /**
+     * A debugger that leaves without resuming (its connection dropped during the handshake)
+     * keeps a system held before its first instruction held, as it was, for the next one, with
+     * its breakpoints forgotten; a system it halted while running is not kept (leaveHeld is
+     * false and changes nothing: the caller detaches).
+     */
+    @Test
+    void leaveHeldKeepsOnlyTheHoldBeforeTheFirstInstruction() {
+        assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
+            boot("hello.elf", true);
+            dbg.attach(stops::add);
+            awaitHalted();
+            long entry = dbg.readRegister(1, DebugTarget.PC);
+            long main = Fixtures.symbol(kernel.task("hello"), "main");
+            assertTrue(dbg.insertBreakpoint(main));
+            assertTrue(dbg.leaveHeld(), "held before the first instruction: kept");
+            Thread.sleep(300);
+            assertTrue(dbg.halted(), "still held");
+            assertEquals("", console.toString(StandardCharsets.UTF_8), "no instruction ran");
+            // the next debugger finds the system as it was, without the first one's breakpoint
+            stops.clear();
+            dbg.attach(stops::add);
+            assertEquals(StopKind.ATTACHED, dbg.currentStop().kind());
+            assertEquals(entry, dbg.readRegister(1, DebugTarget.PC));
+            dbg.resume();
+            assertFalse(dbg.leaveHeld(), "resumed: the hold is over");
+            SystemResult r = finish();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertTrue(stops.isEmpty(), "no stop at the forgotten breakpoint: " + stops);
+            assertTrue(console.toString(StandardCharsets.UTF_8).contains("hello from rewind"));
+        });
+    }
+
+    @Test
+    void leaveHeldDoesNotKeepASystemHaltedWhileItRan() {
+        assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
+            boot("spinner.elf", false);
+            Thread.sleep(200);
+            dbg.attach(stops::add);
+            nextStop();
+            assertFalse(dbg.leaveHeld(), "the system ran before: not held for the next debugger");
+            assertTrue(dbg.halted(), "leaveHeld changed nothing");
+            dbg.detach();
+            Thread.sleep(200);
+            assertFalse(dbg.halted(), "detached: runs on");
+        });
+    }
+
     @Test
     void aWatchedTaskEndingHaltsTheSystemAndTheFinalStateStaysReadableAfterTheRun() {
         assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {

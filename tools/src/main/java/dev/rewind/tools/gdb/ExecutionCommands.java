@@ -259,6 +259,10 @@ final class ExecutionCommands {
             s.toldOthersRun = true;
             tellOthersRun(alsoRun);
         }
+        String mismatch = s.execFileCheck.takePending();
+        if (mismatch != null) {
+            tell(mismatch);
+        }
         return null;
     }
 
@@ -278,8 +282,13 @@ final class ExecutionCommands {
                 + ids
                 + "); gdb keeps the registers it read of those before: 'set schedule-multiple on' resumes every"
                 + " inferior, 'maintenance flush register-cache' reads them again\n";
+        tell(note);
+    }
+
+    /** Console output to gdb, which waits for the stop reply of a resume. */
+    private void tell(String text) {
         try {
-            s.send("O" + PacketCodec.toHex(note));
+            s.send("O" + PacketCodec.toHex(text));
         } catch (java.io.IOException e) {
             // the target runs already: no error reply; the session ends at its next read or write
             GdbSession.log.debug("gdb connection write failed: {}", e.toString());

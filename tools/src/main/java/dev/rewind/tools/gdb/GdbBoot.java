@@ -100,7 +100,10 @@ public final class GdbBoot {
             err.printf(
                     "rewind: gdb stub listening on %s%s%n",
                     where, wait ? " (the system waits for gdb before its first instruction)" : "");
-            err.printf("rewind: attach with: gdb-multiarch -ex 'target remote %s' PROGRAM.elf%n", where);
+            err.printf(
+                    "rewind: attach with: gdb-multiarch -ex 'target remote %s' [PROGRAM.elf]"
+                            + " (without one, gdb loads the booted program itself)%n",
+                    where);
             err.flush();
             SystemResult r = kernel.run();
             boolean killed = debugger.killed();

@@ -52,6 +52,8 @@ public final class GdbSession implements DebugTarget.Listener {
     private final BreakpointCommands breakpoints = new BreakpointCommands(this);
     private final ExecutionCommands execution = new ExecutionCommands(this);
     private final MonitorCommands monitor = new MonitorCommands(this);
+    /** Whether the program gdb loaded is one the system runs (qSymbol). */
+    final ExecFileCheck execFileCheck = new ExecFileCheck(this);
 
     // session state, touched only by the session thread
     boolean noAck;
@@ -167,7 +169,15 @@ public final class GdbSession implements DebugTarget.Listener {
                 }
             }
             if (attachedTarget && !target.killed()) {
-                target.detach();
+                if (target.leaveHeld()) {
+                    // gdb gave up on the handshake (say `set non-stop on`, which the stub does
+                    // not support) or went away before it continued, stepped or detached: the
+                    // system --gdb-wait holds stays held for the next debugger
+                    log.warn("gdb: the connection ended before gdb attached (it never continued, stepped or"
+                            + " detached): the system stays held before its first instruction for the next debugger");
+                } else {
+                    target.detach();
+                }
             }
             try {
                 in.close();

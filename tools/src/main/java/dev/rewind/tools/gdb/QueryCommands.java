@@ -36,7 +36,8 @@ final class QueryCommands {
             return "PacketSize=" + Integer.toHexString(PACKET_SIZE)
                     + ";QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;qXfer:siginfo:read+"
                     + ";ReverseStep+;ReverseContinue+"
-                    + (s.multiprocess ? ";multiprocess+;qXfer:exec-file:read+" : "");
+                    + (s.multiprocess ? ";multiprocess+" : "")
+                    + ";qXfer:exec-file:read+";
         }
         if (p.equals("QStartNoAckMode")) {
             s.noAck = true; // this reply is still acked by gdb; nothing after it
@@ -55,7 +56,7 @@ final class QueryCommands {
             return "1"; // attached to a running system: quitting gdb detaches, it does not kill
         }
         if (p.startsWith("qSymbol")) {
-            return "OK";
+            return s.execFileCheck.handle(p);
         }
         return "";
     }

@@ -121,7 +121,7 @@ final class FakeTarget implements DebugTarget {
         for (int t = 1; t <= 3; t++) {
             StopEvent end = ends.get(t);
             String state = end == null ? "ready" : end.kind() == StopKind.EXITED ? "exited" : "dead";
-            out.add(new ThreadInfo(t, "fake" + t, 1, state, "fake.elf", regs[t - 1][PC]));
+            out.add(new ThreadInfo(t, "fake" + t, 1, state, images.getOrDefault(t, "fake.elf"), regs[t - 1][PC]));
         }
         return out;
     }
@@ -199,9 +199,15 @@ final class FakeTarget implements DebugTarget {
         return true;
     }
 
+    /** The executables of threads, by id (default: "ELF of N", which does not parse). */
+    final Map<Integer, byte[]> executables = new java.util.HashMap<>();
+    /** The image names of threads, by id (default: fake.elf). */
+    final Map<Integer, String> images = new java.util.HashMap<>();
+
     @Override
     public byte[] executable(int thread) {
-        return ("ELF of " + thread).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] elf = executables.get(thread);
+        return elf != null ? elf : ("ELF of " + thread).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     @Override

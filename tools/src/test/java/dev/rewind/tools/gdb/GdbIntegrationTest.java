@@ -77,6 +77,8 @@ class GdbIntegrationTest {
         final ByteArrayOutputStream console = new ByteArrayOutputStream();
         final CompletableFuture<SystemResult> result = new CompletableFuture<>();
         final int port;
+        /** What {@code rewind boot --gdb} printed on stderr before the system started. */
+        final String startup;
 
         Booted(String image, boolean wait) throws Exception {
             this(SystemImage.builtin(image), wait);
@@ -119,18 +121,19 @@ class GdbIntegrationTest {
                     "kernel");
             t.setDaemon(true);
             t.start();
-            // "rewind: gdb stub listening on 127.0.0.1:PORT ..."
+            // "rewind: gdb stub listening on 127.0.0.1:PORT ...", then "rewind: attach with: ..."
             StringBuilder sb = new StringBuilder();
             Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher("");
             int c;
             while ((c = errIn.read()) >= 0) {
                 sb.append((char) c);
-                if (c == '\n' && m.reset(sb).find()) {
+                if (c == '\n' && sb.indexOf("rewind: attach with: ") >= 0) {
                     break;
                 }
             }
             assertTrue(m.reset(sb).find(), sb.toString());
             port = Integer.parseInt(m.group(1));
+            startup = sb.toString();
             Thread drain = new Thread(() -> {
                 try {
                     errIn.transferTo(OutputStream.nullOutputStream());
@@ -891,6 +894,96 @@ class GdbIntegrationTest {
             assertContains(out, mode.inferiors() ? "[Inferior 3 (process 3) killed]" : mode.killed());
             assertTrue(!out.contains("internal-error"), out);
             assertEquals("killed by the debugger", sys.await().summary());
+        });
+    }
+
+    /**
+     * {@code --gdb-wait}: a gdb that gives up on the handshake ({@code set non-stop on}, which the
+     * stub does not support: gdb disconnects) never took control, so the system stays held before
+     * its first instruction, and the next gdb finds it at its start ({@code _start}) and runs it.
+     */
+    @Test
+    void aGdbThatGivesUpOnTheHandshakeLeavesTheSystemHeldForTheNextOne() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted("hello.elf", true);
+            Path hello = elf("hello.elf");
+            Path script = tmp.resolve("nonstop.gdb");
+            Files.write(
+                    script,
+                    List.of(
+                            "set pagination off",
+                            "set confirm off",
+                            "set non-stop on",
+                            "file " + hello,
+                            "target remote 127.0.0.1:" + sys.port));
+            String out;
+            try (Gdb g = new Gdb(script)) {
+                out = g.finish();
+            }
+            assertContains(out, "Non-stop mode requested, but remote does not support non-stop");
+            Thread.sleep(1000);
+            assertTrue(!sys.result.isDone(), "the system still waits for its debugger");
+            assertEquals("", sys.console(), "no instruction ran");
+            try (Gdb g = gdb(sys.port, hello.toString(), "info threads", "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "* 1    Thread 1 (hello gen 1, ready) _start ()",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertEquals(SystemResult.Outcome.OK, sys.await().outcome());
+            assertContains(sys.console(), "hello from rewind");
+        });
+    }
+
+    /** A gdb script: the settings every test uses, then {@code lines}. */
+    Path script(String... lines) throws IOException {
+        List<String> all = new ArrayList<>(List.of("set pagination off", "set confirm off", "set width 0"));
+        all.addAll(List.of(lines));
+        Path p = tmp.resolve("script" + System.nanoTime() + ".gdb");
+        Files.write(p, all);
+        return p;
+    }
+
+    /**
+     * gdb with no program finds the booted one itself (qXfer:exec-file:read, also without
+     * --gdb-inferiors); with another program loaded, the stub (which asked gdb for some of the
+     * booted ELF's symbols through qSymbol) warns in gdb's console at the next resume.
+     */
+    @Test
+    void gdbWithoutAProgramLoadsTheBootedOneAndAWrongOneIsWarnedAbout() {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted("hello.elf", true);
+            assertContains(
+                    sys.startup,
+                    "rewind: attach with: gdb-multiarch -ex 'target remote 127.0.0.1:" + sys.port
+                            + "' [PROGRAM.elf] (without one, gdb loads the booted program itself)\n");
+            String out;
+            try (Gdb g = new Gdb(
+                    script("target extended-remote 127.0.0.1:" + sys.port, "break main", "continue", "detach"))) {
+                out = g.finish();
+            }
+            assertContains(
+                    out,
+                    "Reading symbols from /tmp/rewind-gdb-",
+                    "Breakpoint 1 at 0x",
+                    "Breakpoint 1, main () at ",
+                    "[Inferior 1 (Remote target) detached]");
+            assertTrue(!out.contains("rewind: warning"), out);
+            sys.await();
+
+            Booted other = new Booted("hello.elf", true);
+            try (Gdb g = new Gdb(
+                    script("file " + elf("kv_server.elf"), "target remote 127.0.0.1:" + other.port, "continue"))) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "rewind: warning: the program gdb loaded is not the one the system runs (hello.elf): gdb's",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertEquals(SystemResult.Outcome.OK, other.await().outcome());
         });
     }
 

@@ -85,6 +85,83 @@ class GdbSessionTest {
                 "a process's threads: every task");
     }
 
+    /**
+     * gdb answers the symbol lookups of {@code qSymbol} from {@code gdbFile} until the stub says
+     * OK; returns the names asked.
+     */
+    java.util.List<String> lookUpFrom(dev.rewind.hw.elf.ElfImage gdbFile) {
+        java.util.List<String> asked = new java.util.ArrayList<>();
+        String reply = call("qSymbol::");
+        while (reply.startsWith("qSymbol:")) {
+            String hexName = reply.substring("qSymbol:".length());
+            String name = new String(PacketCodec.fromHex(hexName), StandardCharsets.ISO_8859_1);
+            asked.add(name);
+            java.util.OptionalLong a = gdbFile.symbol(name);
+            reply = call("qSymbol:" + (a.isPresent() ? Long.toHexString(a.getAsLong()) : "") + ":" + hexName);
+            assertTrue(asked.size() <= ExecFileCheck.MAX_LOOKUPS, "asks no end of symbols");
+        }
+        assertEquals("OK", reply);
+        return asked;
+    }
+
+    /** The text of the O packets (console output) sent since {@code from} bytes of {@link #sent}. */
+    String consoleOutput(int from) {
+        String all = sent.toString(StandardCharsets.ISO_8859_1).substring(from);
+        StringBuilder out = new StringBuilder();
+        for (int i = all.indexOf("$O"); i >= 0; i = all.indexOf("$O", i + 1)) {
+            String body = all.substring(i + 2, all.indexOf('#', i));
+            out.append(new String(
+                    PacketCodec.fromHex(new String(
+                            PacketCodec.decodeRle(body.getBytes(StandardCharsets.ISO_8859_1)),
+                            StandardCharsets.ISO_8859_1)),
+                    StandardCharsets.UTF_8));
+        }
+        return out.toString();
+    }
+
+    @Test
+    void theStubTellsGdbTheBootedExecutableAndWarnsWhenGdbLoadedAnother() throws Exception {
+        byte[] hello = dev.rewind.tools.Fixtures.builtinBytes("hello.elf");
+        for (int t = 1; t <= 3; t++) {
+            target.executables.put(t, hello);
+            target.images.put(t, "hello.elf");
+        }
+        String sup = call("qSupported:multiprocess+;swbreak+");
+        assertTrue(sup.contains(";qXfer:exec-file:read+") && !sup.contains("multiprocess+"), sup);
+        // gdb started without a file asks for the executable of the current process
+        String exe = call("qXfer:exec-file:read::0,fff");
+        assertTrue(exe.startsWith("l/") && exe.endsWith("-hello.elf"), exe);
+        assertTrue(java.util.Arrays.equals(
+                hello, java.nio.file.Files.readAllBytes(java.nio.file.Path.of(exe.substring(1)))));
+
+        // gdb loaded kv_server.elf: its main is where hello's is, its code ends elsewhere
+        dev.rewind.hw.elf.ElfImage kv = dev.rewind.hw.elf.ElfImage.parse(
+                dev.rewind.tools.Fixtures.builtinBytes("kv_server.elf"), "kv_server.elf");
+        java.util.List<String> asked = lookUpFrom(kv);
+        assertTrue(asked.containsAll(java.util.List.of("main", "__rodata_end", "__bss_end")), asked::toString);
+        int before = sent.size();
+        assertNull(call("c"));
+        String console = consoleOutput(before);
+        assertTrue(
+                console.startsWith("rewind: warning: the program gdb loaded is not the one the system runs"
+                        + " (hello.elf): gdb's __rodata_end is at 0x"),
+                console);
+        assertTrue(console.endsWith("itself\n"), console);
+        before = sent.size();
+        assertNull(call("c"));
+        assertEquals("", consoleOutput(before), "said once");
+
+        // gdb's file is the booted one (as after `file hello.elf`, or loaded through exec-file): no warning
+        lookUpFrom(kv);
+        lookUpFrom(dev.rewind.hw.elf.ElfImage.parse(hello, "hello.elf"));
+        before = sent.size();
+        assertNull(call("c"));
+        assertEquals("", consoleOutput(before), "the right file since: the earlier warning is dropped");
+        // lookups gdb answers unasked, or a malformed one, end the exchange
+        assertEquals("OK", call("qSymbol:10000:" + PacketCodec.toHex("main")));
+        assertEquals("OK", call("qSymbol:zz"));
+    }
+
     @Test
     void multiprocessReportsEachProcessEndOnItsOwnResume() throws Exception {
         s.allowMultiprocess = true;

@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.dev.Uart;
+import dev.rewind.hw.elf.ElfImage;
 import dev.rewind.kernel.Kernel;
 import dev.rewind.kernel.KernelConfig;
 import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.debug.DebugTarget;
 import dev.rewind.kernel.debug.KernelDebugger;
+import dev.rewind.tools.Fixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -386,6 +388,63 @@ class GdbStubFuzzTest {
                     assertTrue(
                             console.toString(StandardCharsets.UTF_8).contains("hello from rewind"), console.toString());
                     server.systemEnded(sys.result.get().outcome().exitStatus());
+                }
+            }
+        });
+    }
+
+    /**
+     * {@code --gdb-wait}: gdb connects and speaks the protocol, then gives up on the handshake and
+     * closes the connection without {@code D} (what gdb-multiarch does with {@code set non-stop
+     * on}: the stub has no non-stop mode). No debugger took control, so the system stays held
+     * before its first instruction, and the breakpoint that connection set is forgotten: the next
+     * debugger finds the system at its start, and its {@code continue} runs it to the end (it ran
+     * to its end with no debugger before).
+     */
+    @Test
+    void aHandshakeGdbGaveUpOnDoesNotReleaseASystemThatWaitsForItsDebugger() {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            long main = ElfImage.parse(Fixtures.builtinBytes("hello.elf"), "hello.elf")
+                    .symbol("main")
+                    .getAsLong();
+            try (HeldSystem sys = new HeldSystem("hello.elf", 100_000_000_000L)) {
+                try (GdbServer server = sys.serve()) {
+                    try (Conn c = new Conn(server.port())) {
+                        // gdb 13.1's handshake with `set non-stop on`, up to where it gives up
+                        for (String p : new String[] {
+                            "qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;vfork-events+;"
+                                    + "exec-events+;vContSupported+;QThreadEvents+;no-resumed+;memory-tagging+;"
+                                    + "xmlRegisters=i386",
+                            "vMustReplyEmpty",
+                            "Hg0",
+                            "qXfer:features:read:target.xml:0,1000",
+                            "Z0," + Long.toHexString(main) + ",4",
+                            MARKER
+                        }) {
+                            c.out.write(PacketCodec.frame(p));
+                        }
+                        c.out.flush();
+                        assertTrue(c.drain.awaitContains(MARKER_REPLY, 30_000), c.drain.seen.toString());
+                    }
+                    Thread.sleep(1000);
+                    assertTrue(sys.runner.isAlive(), "the system still waits for its debugger");
+                    assertEquals("", sys.console.toString(StandardCharsets.UTF_8), "no instruction ran");
+                    try (Conn c = new Conn(server.port())) {
+                        c.out.write(PacketCodec.frame("?"));
+                        c.out.flush();
+                        assertTrue(c.drain.awaitContains("$T05thread:1;", 30_000), c.drain.seen.toString());
+                        c.out.write(PacketCodec.frame("c"));
+                        c.out.flush();
+                        sys.runner.join(60_000);
+                        assertFalse(
+                                sys.runner.isAlive(),
+                                "continued: the system ran to its end, past the forgotten breakpoint at main");
+                        server.systemEnded(sys.result.get().outcome().exitStatus());
+                        assertTrue(c.drain.awaitContains("$W00", 10_000), c.drain.seen.toString());
+                    }
+                    assertTrue(
+                            sys.console.toString(StandardCharsets.UTF_8).contains("hello from rewind"),
+                            sys.console.toString());
                 }
             }
         });

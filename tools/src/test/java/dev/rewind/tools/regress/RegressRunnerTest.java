@@ -128,6 +128,24 @@ class RegressRunnerTest {
         assertTrue(onlyError(xml).startsWith("no case matches"), none::toString);
     }
 
+    @Test
+    void listWithJUnitXmlIsRefusedAndTheReportSaysWhy() throws Exception {
+        // --list runs nothing: the report must neither stay an earlier run's nor read as a run
+        Path xml = dir.resolve("listed.xml");
+        Files.writeString(xml, "<testsuites name=\"rewind\" tests=\"4\" failures=\"0\" errors=\"0\"/>\n");
+        Result r = rewind("test", "builtin:core", "--list", "--filter", "hello", "--junit-xml", xml.toString());
+        assertEquals(2, r.status(), r::toString);
+        assertEquals("", r.out(), "nothing listed");
+        assertTrue(
+                r.err().contains("rewind: --list runs no case, so --junit-xml has no results to write"), r::toString);
+        assertTrue(onlyError(xml).startsWith("--list runs no case"), r::toString);
+        Result help = rewind("test", "--help");
+        assertTrue(help.out().contains("(not with --list, which runs no case)"), help::toString);
+        Result list = rewind("test", "builtin:core", "--list", "--filter", "hello");
+        assertEquals(0, list.status(), list::toString);
+        assertTrue(list.out().contains("core/riscv64/hello"), list::toString);
+    }
+
     /** The message of the one error a JUnit report holds (which must count it). */
     private static String onlyError(Path xml) throws Exception {
         Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
