@@ -170,6 +170,9 @@ final class Ipc {
         }
         t.receivesByWaitAny(false);
         Endpoint ep = c.endpoint();
+        if (t.recovery().holdReceive(ep)) {
+            return Next.BLOCKED; // (once its CPU has stopped: Recovery.runAgain)
+        }
         Task client = ep.senders.pollFirst();
         if (client != null) {
             deliver(client, t, f.a);

@@ -1174,6 +1174,7 @@ public final class Kernel implements AutoCloseable {
      * CPU and memory. Its state (EXITED, DEAD, or about to be reloaded) is set by the caller.
      */
     private void teardown(Task t) {
+        t.recovery().ended();
         scheduler.remove(t);
         ipc.forget(t);
         t.releaseCpu();

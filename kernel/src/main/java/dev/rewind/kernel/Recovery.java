@@ -159,6 +159,19 @@ interface Recovery {
         return false;
     }
 
+    /**
+     * The task is about to take a request on {@code ep} (RECV): true to hold it back instead
+     * (the syscall blocks) until its CPU has stopped, when {@link #runAgain} does what is due
+     * first (txipc: a check of answers a caller asked for, replaying the history) and puts the
+     * task back to receive.
+     */
+    default boolean holdReceive(Endpoint ep) {
+        return false;
+    }
+
+    /** The task ended for good (exited, or died and is not restarted): its recovery lets go of what it holds. */
+    default void ended() {}
+
     /** The reply reaches {@code client}, a live task waiting for it. */
     default void replyDelivered(Task client, long[] reply) {}
 

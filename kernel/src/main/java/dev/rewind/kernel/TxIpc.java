@@ -633,7 +633,7 @@ final class TxIpc implements Recovery {
         tracker.scratch(Abi.IPC_BUF_ADDR);
         tracker.keepCopy(server.spec().txipc().keepCopy());
         keepTaken(); // (the restart cleared the notifications it owns)
-        answerParked(); // (the restart lost what its request had done)
+        ended(); // (the restart lost what a parked request had done, and the state a check would check)
         endCalls();
         runCalls.clear();
         dropRerun(false);
@@ -982,6 +982,28 @@ final class TxIpc implements Recovery {
         k.ipc.resend(client, parkedEndpoint);
     }
 
+    /**
+     * The server restarts or ends: a client's request it parked is answered EINDOUBT, and a
+     * caller waiting for its check of answers is told there is none.
+     */
+    @Override
+    public void ended() {
+        answerParked();
+        checkDue = null;
+        noCheck();
+    }
+
+    /** Drop the check a caller waits for ({@link #checkAnswers}), telling it there is none. */
+    private void noCheck() {
+        TxIpc caller = checkCaller;
+        checkCaller = null;
+        checkCalls = null;
+        checkEndpoint = null;
+        if (caller != null) {
+            caller.calleeChecked(false);
+        }
+    }
+
     /** Answer the parked client (if it still waits) EINDOUBT, and forget its record. */
     private void answerParked() {
         Task client = parked;
@@ -1022,12 +1044,80 @@ final class TxIpc implements Recovery {
      * true if the replay began.
      */
     boolean checkAnswers(TxIpc caller, Calls calls, Endpoint ep, long badge) {
-        if (server.inRequest()
-                || ep.receiver != server
+        if (checkCaller != null
+                || !server.state().alive()
                 || server.receivesByWaitAny()
                 || server.spec().txipc().replayDepth() == 0) {
             return false;
         }
+        checkCaller = caller;
+        checkCalls = calls;
+        checkEndpoint = ep;
+        checkBadge = badge;
+        if (server.inRequest() || ep.receiver != server) {
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: {} faulted on answers this server gave: they are checked before it takes its next"
+                            + " request",
+                    server,
+                    caller.server);
+            checksDeferred++;
+            return true; // (busy: at its next receive on ep, holdReceive)
+        }
+        ep.receiver = null; // (waiting in receive: now)
+        if (startCheck(ep, false)) {
+            return true;
+        }
+        ep.receiver = server;
+        return false;
+    }
+
+    /** Checks of this server's answers that waited for its next receive (it was busy), for tests. */
+    long checksDeferred;
+
+    /** A caller's check of this server's answers that waits for the server's next receive, or null. */
+    private TxIpc checkCaller;
+
+    private Calls checkCalls;
+    private Endpoint checkEndpoint;
+    private long checkBadge;
+    /** The server was held back from receiving on this endpoint for the check ({@link #runAgain}). */
+    private Endpoint checkDue;
+
+    @Override
+    public boolean holdReceive(Endpoint ep) {
+        if (checkCaller == null) {
+            return false;
+        }
+        if (ep != checkEndpoint || server.receivesByWaitAny()) {
+            // (it receives elsewhere, or as WAIT_ANY: the requests to check are not the ones a
+            // replay there would run, so there is no check; the caller is told at once)
+            noCheck();
+            return false;
+        }
+        for (Task queued : ep.senders) {
+            if (queued.agentFor() instanceof Replay) {
+                return false; // (a replay of its own is under way: after it)
+            }
+        }
+        checkDue = ep;
+        return true;
+    }
+
+    /**
+     * Start the check {@link #checkAnswers} took, the server out of receive on {@code ep} (its
+     * CPU stopped): find the kept requests that gave the caller's answers, put back pages
+     * changed between requests, undo the history back past them and replay it, the server
+     * receiving again. False if no kept request gave one (the caller is told so if
+     * {@code tell}; else its {@link #askCallee} learns it from the result).
+     */
+    private boolean startCheck(Endpoint ep, boolean tell) {
+        TxIpc caller = checkCaller;
+        Calls calls = checkCalls;
+        long badge = checkBadge;
+        checkCaller = null;
+        checkCalls = null;
+        checkEndpoint = null;
         WriteTracker tracker = server.cpu().tracker();
         while (history.size() > tracker.history()) {
             spare.addLast(forgetOldest());
@@ -1053,6 +1143,9 @@ final class TxIpc implements Recovery {
             }
         }
         if (check.calls.isEmpty()) {
+            if (tell) {
+                check.done(false);
+            }
             return false;
         }
         depth = Math.max(depth, Math.min(history.size(), FALLBACK_DEPTH));
@@ -1065,7 +1158,6 @@ final class TxIpc implements Recovery {
                 caller.server,
                 depth);
         healFromCopy(tracker);
-        ep.receiver = null;
         replayHistory(now, depth, check);
         k.ipc.receiveAgain(server, ep);
         return true;
@@ -1603,6 +1695,14 @@ final class TxIpc implements Recovery {
      */
     @Override
     public boolean runAgain() {
+        if (checkDue != null) {
+            Endpoint ep = checkDue;
+            checkDue = null;
+            if (!startCheck(ep, true)) {
+                k.ipc.receiveAgain(server, ep); // (nothing left to check: it receives as it was about to)
+            }
+            return true;
+        }
         if (!rerunPending) {
             return false;
         }

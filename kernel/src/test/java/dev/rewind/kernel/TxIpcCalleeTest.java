@@ -45,6 +45,60 @@ class TxIpcCalleeTest {
         }
     }
 
+    /** After vput's {@code n}th request is delivered, the first kv reply with {@code key} in kv: flip its value. */
+    static final class FlipWhenPut implements KernelProbe {
+        final int n;
+        final String key;
+        int delivered;
+        Task vput;
+        TxIpc kv;
+        long flippedAt;
+
+        FlipWhenPut(int n, String key) {
+            this.n = n;
+            this.key = key;
+        }
+
+        @Override
+        public void requestDelivered(Task server) {
+            if (server.name().equals("vput")) {
+                vput = server;
+                delivered++;
+            }
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (!server.name().equals("kv") || delivered < n || flippedAt != 0) {
+                return;
+            }
+            kv = (TxIpc) server.recovery();
+            long entry = TxIpcReplayTest.entryOf(server, key);
+            if (entry >= 0) {
+                flippedAt = new UnloggedValueFlip(0, key).strike(server, entry);
+            }
+        }
+    }
+
+    @Test
+    void aCalleeBusyInAnotherRequestChecksItsAnswersBeforeItTakesTheNext() throws Exception {
+        // t_callee_busy: kv_load, more important than kv, keeps kv inside one of its requests
+        // whenever vput runs, so the check cannot start at vput's fault: it starts when kv is
+        // about to receive again.
+        FlipWhenPut probe = new FlipWhenPut(5, "v5");
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin("t_callee_busy.toml"), probe);
+        assertTrue(probe.flippedAt != 0, "v5's value was found in kv: " + run);
+        assertTrue(run.hasLine("vput_client: put 5: 7"), run::toString);
+        assertTrue(run.hasLine("vput_client: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertTrue(run.restarts.isEmpty(), run::toString);
+        assertTrue(run.faults.stream().allMatch(f -> f.task().equals("vput")), "only vput faulted: " + run);
+        TxIpc vput = (TxIpc) probe.vput.recovery();
+        assertEquals(1, vput.calleeCorrections, run::toString);
+        assertEquals(0, vput.inDoubtAnswers, run::toString);
+        assertEquals(1, probe.kv.checksDeferred, "kv was busy when vput asked: " + run);
+    }
+
     @Test
     void aCallerFaultingOnItsCalleesWrongAnswerRunsAgainWithTheAnswerTheCalleesReplayGives() throws Exception {
         // kv's replies: put v1, get v1, put v2, ...: the 9th is the put of v5, right before its get
