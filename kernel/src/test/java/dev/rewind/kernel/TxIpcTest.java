@@ -225,6 +225,24 @@ class TxIpcTest {
     }
 
     @Test
+    void aStrayStoreIntoTheDispatchContextIsCaughtAtTheNextRequest() throws Exception {
+        // sctx_server's STRAY zeroes the length of rw_serve_ops' table in its stack frame, as a
+        // store through a wrong pointer would. Without librewind's check every later request was
+        // answered ENOSYS, with no trap; now the next one is a failed assertion, rolled back.
+        for (String image : List.of("t_serve_ctx.toml", "aarch64/t_serve_ctx.toml")) {
+            GuestRun run = GuestRun.boot(image);
+            assertTrue(run.hasLine("sctx_client: stray 0"), run::toString);
+            assertTrue(run.hasLine("sctx_client: after the stray store: ERECOVERED"), run::toString);
+            assertFalse(run.console.contains("ENOSYS"), run::toString);
+            assertTrue(
+                    run.faults.stream()
+                            .anyMatch(f -> f.task().equals("sctx")
+                                    && f.fault().detail().contains("the dispatch table's context changed")),
+                    run::toString);
+        }
+    }
+
+    @Test
     void injectionsAreReproducibleFromTheirSeed() throws Exception {
         SystemImage img = SystemImage.builtin("t_kv_oracle.toml");
         InstructionProfiler p = new InstructionProfiler("kv");
