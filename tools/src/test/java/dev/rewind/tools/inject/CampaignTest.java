@@ -97,15 +97,35 @@ class CampaignTest {
         assertTrue(cost[0] > 0 && cost[1] >= cost[0], () -> java.util.Arrays.toString(cost));
     }
 
-    /** The seeds of the 97001 campaign whose instruction corruption no trap announces. */
-    private static final long[] QUIET_CODE_CORRUPTIONS = {97010, 97050, 97058, 97066, 97074, 97082};
+    private static final List<FaultInjector.Type> CODE = List.of(FaultInjector.Type.INSTRUCTION_CORRUPTION);
 
-    @Test
-    void corruptedCodeCaughtByVerificationIsRestoredForTheNextRun() throws Exception {
-        // With the code check off (it would find the change before the reply, below): the
-        // second run must execute the restored code, not a stale translation of the corrupt one.
+    private static List<Long> quietCodeCorruptions;
+
+    /**
+     * Six seeds (from 97001 on) whose instruction corruption no trap announces: with neither the
+     * code check nor verification, the client gets a wrong answer ({@link Verdict#SILENT}). Found
+     * afresh on each run rather than pinned, so that a change to the guest code's layout (the SDK,
+     * the server) does not lose them; about one corruption in four is silent, so the search runs
+     * some 25 boots.
+     */
+    private static synchronized List<Long> quietCodeCorruptions() throws Exception {
+        if (quietCodeCorruptions == null) {
+            Campaign bare = new Campaign(kvWithCodeCheckOff(), "kv", RecoveryPolicy.TXIPC, 1000, -1, false, false, CFG);
+            bare.profile();
+            List<Long> found = new java.util.ArrayList<>();
+            for (long seed = 97001; seed < 97201 && found.size() < 6; seed++) {
+                if (bare.inject(seed, CODE).verdict() == Verdict.SILENT) found.add(seed);
+            }
+            assertEquals(6, found.size(), () -> "silent instruction corruptions in 97001..97200: " + found);
+            quietCodeCorruptions = List.copyOf(found);
+        }
+        return quietCodeCorruptions;
+    }
+
+    /** t_kv_oracle with kv's code check off. */
+    private static SystemImage kvWithCodeCheckOff() throws Exception {
         SystemImage kv = SystemImage.open("builtin:t_kv_oracle.toml");
-        SystemImage img = new SystemImage(
+        return new SystemImage(
                 kv.manifest()
                         .withTasks(kv.manifest().tasks().stream()
                                 .map(t -> t.name().equals("kv")
@@ -117,11 +137,16 @@ class CampaignTest {
                                 .toList()),
                 kv.source(),
                 kv.location());
-        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, true, CFG);
+    }
+
+    @Test
+    void corruptedCodeCaughtByVerificationIsRestoredForTheNextRun() throws Exception {
+        // With the code check off (it would find the change before the reply, below): the
+        // second run must execute the restored code, not a stale translation of the corrupt one.
+        Campaign c = new Campaign(kvWithCodeCheckOff(), "kv", RecoveryPolicy.TXIPC, 1000, -1, false, true, CFG);
         c.profile();
-        for (long seed : QUIET_CODE_CORRUPTIONS) {
-            Campaign.Run r = c.inject(seed, FaultInjector.Type.DEFAULTS);
-            assertEquals(FaultInjector.Type.INSTRUCTION_CORRUPTION, r.type(), r::toString);
+        for (long seed : quietCodeCorruptions()) {
+            Campaign.Run r = c.inject(seed, CODE);
             assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
             assertTrue(r.verifyCaught() > 0, r::toString);
         }
@@ -132,8 +157,8 @@ class CampaignTest {
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
         Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, -1, false, false, CFG);
         c.profile();
-        for (long seed : QUIET_CODE_CORRUPTIONS) {
-            Campaign.Run r = c.inject(seed, FaultInjector.Type.DEFAULTS);
+        for (long seed : quietCodeCorruptions()) {
+            Campaign.Run r = c.inject(seed, CODE);
             assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
             assertTrue(r.manifestation().startsWith("kv: corrupt_state -> "), r::toString);
             assertEquals(0, r.replayed(), "no history replay: " + r);
@@ -142,10 +167,12 @@ class CampaignTest {
 
     @Test
     void aBlockWriteToTheWrongSectorByAFailingDriverIsUndoneBeforeTheRequestIsReissued() throws Exception {
-        // Seeds of the AArch64 blk campaign 110001..: a corrupted instruction makes the driver
-        // write the wrong sector; the code check finds it before the reply, the shadow restarts
-        // the driver and re-issues the request, and the device's journal puts back what the
-        // failed request overwrote (before it, the client later read another sector's data).
+        // Instruction corruptions of the AArch64 blk campaign from 110001 on, until two have made
+        // the driver write the wrong sector (about one in 75; searched for rather than pinned, so
+        // that a change to the driver's code layout does not lose them): the code check finds
+        // the change before the reply, the shadow restarts the driver and re-issues the request,
+        // and the device's journal puts back what the failed request overwrote (before it, the
+        // client later read another sector's data). Every run on the way must recover too.
         SystemImage img = SystemImage.open("builtin:aarch64/t_blk.toml");
         Campaign c = new Campaign(img, "blk", RecoveryPolicy.SHADOW, 1000, CFG);
         c.profile();
@@ -160,22 +187,26 @@ class CampaignTest {
         ch.qos.logback.classic.Level old = log.getLevel();
         log.setLevel(ch.qos.logback.classic.Level.DEBUG);
         try {
-            for (long seed : new long[] {110578, 110818}) {
-                Campaign.Run r = c.inject(seed, FaultInjector.Type.DEFAULTS);
-                assertEquals(FaultInjector.Type.INSTRUCTION_CORRUPTION, r.type(), r::toString);
+            for (long seed = 110001; seed < 110401 && undone(seen).size() < 2; seed++) {
+                Campaign.Run r = c.inject(seed, CODE);
                 assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
             }
         } finally {
             log.detachAppender(seen);
             log.setLevel(old);
         }
-        List<ch.qos.logback.classic.spi.ILoggingEvent> undone = seen.list.stream()
-                .filter(e -> e.getFormattedMessage().contains("the failed request's writes undone"))
-                .toList();
-        assertFalse(undone.isEmpty(), () -> seen.list.toString());
+        List<ch.qos.logback.classic.spi.ILoggingEvent> undone = undone(seen);
+        assertEquals(2, undone.size(), () -> seen.list.toString());
         assertTrue(
                 undone.stream().allMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.DEBUG),
                 () -> undone.toString());
+    }
+
+    private static List<ch.qos.logback.classic.spi.ILoggingEvent> undone(
+            ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen) {
+        return seen.list.stream()
+                .filter(e -> e.getFormattedMessage().contains("the failed request's writes undone"))
+                .toList();
     }
 
     @Test
