@@ -81,9 +81,10 @@ static long do_add(const rw_request *req)
 	} else {
 		char key[KV_KEY_MAX + 1], val[48];
 		snprintf(key, sizeof key, NEST_KV_PREFIX "%s", name);
-		if (mode == NEST_STAMP)
+		if (mode == NEST_STAMP) /* (bit 60 set: always 19 digits, so the
+		                         * request's length does not vary with the clock) */
 			snprintf(val, sizeof val, "%lld@%llu", (long long)table[i].value,
-			         (unsigned long long)rw_clock_ns());
+			         (unsigned long long)(rw_clock_ns() | 1ULL << 60));
 		else
 			snprintf(val, sizeof val, "%lld", (long long)table[i].value);
 		st = kv_put(kv, key, val, strlen(val));

@@ -29,6 +29,7 @@
  *     NEST_FAULT_KV     3  instead of the put, nest sends kv a dirty debug
  *                          fault (kv_debug_fault_dirty, illegal instruction)
  *     NEST_STAMP        4  no fault; the kv value is "<value>@<clock ns>"
+ *                          (the clock with bit 60 set: always 19 digits)
  *   If the kv call fails (kv's error, e.g. RW_ERECOVERED or RW_EDEAD), nest
  *   undoes its own table change and replies that error in the label (after
  *   RW_EDEAD it also refreshes its kv capability).

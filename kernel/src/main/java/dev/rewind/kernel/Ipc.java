@@ -83,6 +83,24 @@ final class Ipc {
     }
 
     /**
+     * Send {@code client}'s call, still in its message and IPC buffer, to {@code ep} again (a
+     * txipc server runs a request again that had waited for a check): handed to the server at
+     * once if it waits in receive, else at the head of the queue.
+     */
+    void resend(Task client, Endpoint ep) {
+        Task receiver = ep.receiver;
+        if (receiver != null) {
+            ep.receiver = null;
+            deliver(client, receiver, received);
+            receiver.setResults(received, 8);
+            k.wake(receiver);
+        } else {
+            client.queueOn(ep);
+            ep.senders.addFirst(client);
+        }
+    }
+
+    /**
      * Hand {@code client}'s message to {@code server}: copy the buffer, fill {@code out} with the
      * server's RECV results, and bind the pair until the reply.
      */

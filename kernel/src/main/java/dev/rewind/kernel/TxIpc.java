@@ -206,6 +206,21 @@ final class TxIpc implements Recovery {
     long nestedReruns;
 
     long inDoubtAnswers;
+    /**
+     * The client whose request faulted in every run again on its nested calls' answers, waiting
+     * (neither queued nor answered) while the server that gave them replays its history to check
+     * them ({@link #askCallee}); null if none. Its generation and endpoint then.
+     */
+    private Task parked;
+
+    private int parkedGeneration;
+    private Endpoint parkedEndpoint;
+    /** The open run-again client's answers were checked already (once per client request). */
+    private boolean calleeAsked;
+    /** A check gave the parked request a new answer ({@link #correctAnswer}). */
+    private boolean parkedCorrected;
+    /** Requests run again with answers a callee's replay corrected, for tests and tools. */
+    long calleeCorrections;
 
     /** The arguments (a0, a1) of the recorded syscall being handled, for its record. */
     private long recArg0;
@@ -363,13 +378,16 @@ final class TxIpc implements Recovery {
         final ArrayDeque<Request> originals;
 
         int differed;
+        /** A caller's check of this server's answers that started this replay, or null. */
+        final AnswerCheck check;
 
-        Replay(Task server, ArrayDeque<Request> originals, int pages, long started) {
+        Replay(Task server, ArrayDeque<Request> originals, int pages, long started, AnswerCheck check) {
             this.server = server;
             this.requests = originals.size();
             this.originals = originals;
             this.pages = pages;
             this.started = started;
+            this.check = check;
         }
 
         /**
@@ -380,6 +398,9 @@ final class TxIpc implements Recovery {
             Request original = originals.pollFirst();
             if (original == null) {
                 return;
+            }
+            if (check != null && check.corrects(original, again)) {
+                return; // (its caller faulted on that answer and runs again with this one)
             }
             if (again == null
                     || !java.util.Arrays.equals(original.reply, again.reply)
@@ -412,12 +433,77 @@ final class TxIpc implements Recovery {
                                 ? ", every reply as before"
                                 : "; " + differed + " repl" + (differed == 1 ? "y" : "ies") + " differed");
                 k.observer.historyReplayed(server, requests, pages, differed, nanos);
+                if (check != null) {
+                    check.done(true);
+                }
             }
         }
 
         @Override
         public void agentFailed(Task agent) {
             originals.clear(); // the server died or restarted: the replay is over, its state gone
+            if (check != null) {
+                check.done(false);
+            }
+        }
+    }
+
+    /**
+     * A caller's request faulted in every run again on the answers this server had given its
+     * nested calls ({@link #checkAnswers}): the kept requests that gave them, and the caller's
+     * calls each answered. As the replay runs each of them again, an answer that comes out
+     * otherwise replaces the one in the caller's record; at the replay's end the caller runs its
+     * request again with the new answers, or, if none changed, answers its client EINDOUBT.
+     */
+    final class AnswerCheck {
+        final TxIpc caller;
+        final java.util.IdentityHashMap<Request, Integer> calls = new java.util.IdentityHashMap<>();
+        int corrected;
+        boolean over;
+
+        AnswerCheck(TxIpc caller) {
+            this.caller = caller;
+        }
+
+        /**
+         * {@code original}, replayed as {@code again}: if it answered one of the caller's calls,
+         * give the caller the answer it gets now when that differs; true if it did (this server
+         * then counts no wrong reply for it: the caller's request that got it was undone).
+         */
+        boolean corrects(Request original, Request again) {
+            Integer call = calls.get(original);
+            if (call == null || again == null) {
+                return false;
+            }
+            long[] results = new long[7];
+            results[0] = Abi.OK;
+            System.arraycopy(again.reply, 0, results, 1, 6);
+            int len = (int) Math.min(Math.max(again.reply[5], 0), Abi.IPC_BUF_SIZE);
+            byte[] bytes = new byte[len];
+            if (len > 0 && !server.cpu().memory().read(Abi.IPC_BUF_ADDR, bytes, 0, len)) {
+                return false;
+            }
+            if (!caller.correctAnswer(call, results, bytes)) {
+                return false; // (the same answer as before)
+            }
+            corrected++;
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: replayed request (label 0x{}, badge {}) answered its caller {} otherwise than"
+                            + " before; {}'s request that faulted on the old answer runs again with the new one",
+                    server,
+                    Long.toHexString(original.msg[0]),
+                    original.badge,
+                    caller.server,
+                    caller.server);
+            return true;
+        }
+
+        void done(boolean replayed) {
+            if (!over) {
+                over = true;
+                caller.calleeChecked(replayed && corrected > 0);
+            }
         }
     }
 
@@ -547,6 +633,7 @@ final class TxIpc implements Recovery {
         tracker.scratch(Abi.IPC_BUF_ADDR);
         tracker.keepCopy(server.spec().txipc().keepCopy());
         keepTaken(); // (the restart cleared the notifications it owns)
+        answerParked(); // (the restart lost what its request had done)
         endCalls();
         runCalls.clear();
         dropRerun(false);
@@ -799,6 +886,206 @@ final class TxIpc implements Recovery {
         }
     }
 
+    // ---- a callee's answers checked -------------------------------------------------------
+
+    /**
+     * {@code client}'s request faulted in every run again, each run given the answers its first
+     * run's nested calls got. If those answers were wrong (the called server's state was
+     * corrupted without a trap there), no run again can succeed and the client would get
+     * EINDOUBT; so the server that gave the newest of them is asked to check them
+     * ({@link #checkAnswers}: a txipc server waiting for a request, which undoes and replays its
+     * history back past the requests that answered). The client's request waits meanwhile.
+     * Returns true if the check began (the request is parked until {@link #calleeChecked}).
+     */
+    private boolean askCallee(Task client) {
+        if (calleeAsked || parked != null) {
+            return false;
+        }
+        calleeAsked = true;
+        Calls calls = rerunCalls;
+        for (int i = calls.count - 1; i >= 0; i--) {
+            Call c = calls.list[i];
+            if (!c.reached || c.n != 7 || c.results[0] != Abi.OK) {
+                continue;
+            }
+            Capability cap = server.cap(c.args[0]);
+            if (cap == null || cap.kind() != Capability.Kind.ENDPOINT_SEND) {
+                continue;
+            }
+            Endpoint ep = cap.endpoint();
+            Task callee = ep.server();
+            if (callee == server
+                    || callee.generation() != cap.generation()
+                    || !(callee.recovery() instanceof TxIpc tx)) {
+                return false;
+            }
+            parked = client;
+            parkedGeneration = client.generation();
+            parkedEndpoint = endpoint;
+            parkedCorrected = false;
+            if (tx.checkAnswers(this, calls, ep, cap.badge())) {
+                return true;
+            }
+            parked = null;
+            return false;
+        }
+        return false;
+    }
+
+    /**
+     * A callee's replay answered the parked request's nested call {@code call} with
+     * {@code results} (a0..a6) and reply bytes {@code bytes}: if that differs from the record,
+     * the record takes it. Returns true if it differed.
+     */
+    boolean correctAnswer(int call, long[] results, byte[] bytes) {
+        if (parked == null || call >= rerunCalls.count) {
+            return false;
+        }
+        Call c = rerunCalls.list[call];
+        boolean same = c.n == 7
+                && java.util.Arrays.equals(c.results, 0, 7, results, 0, 7)
+                && java.util.Arrays.equals(c.reply, 0, c.replyLength, bytes, 0, bytes.length);
+        if (same) {
+            return false;
+        }
+        System.arraycopy(results, 0, c.results, 0, 7);
+        c.n = 7;
+        if (c.reply.length < bytes.length) {
+            c.reply = new byte[(bytes.length + 63) & ~63];
+        }
+        System.arraycopy(bytes, 0, c.reply, 0, bytes.length);
+        c.replyLength = bytes.length;
+        parkedCorrected = true;
+        return true;
+    }
+
+    /**
+     * The callee's check of the parked request's answers is over: with an answer changed
+     * ({@code corrected}), the request runs again with the new answers; otherwise its client
+     * gets EINDOUBT as it would have without the check.
+     */
+    void calleeChecked(boolean corrected) {
+        Task client = parked;
+        if (client == null) {
+            return;
+        }
+        if (!(corrected && parkedCorrected && client == rerunClient && stillWaiting(client))) {
+            answerParked();
+            return;
+        }
+        parked = null;
+        calleeCorrections++;
+        k.recoveryNote(
+                log,
+                "txipc: task {}: the called server's replay corrected the answers: the request runs again with them",
+                server);
+        k.ipc.resend(client, parkedEndpoint);
+    }
+
+    /** Answer the parked client (if it still waits) EINDOUBT, and forget its record. */
+    private void answerParked() {
+        Task client = parked;
+        if (client == null) {
+            return;
+        }
+        parked = null;
+        if (client == rerunClient) {
+            dropRerun(true);
+        }
+        if (stillWaiting(client)) {
+            inDoubtAnswers++;
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: the called server's check changed no answer: the request is answered EINDOUBT"
+                            + " (its own changes undone, the called server's stay)",
+                    server);
+            client.setResult(Abi.EINDOUBT);
+            k.wake(client);
+        }
+    }
+
+    /** The parked {@code client} still waits for its call's answer (no timeout, death or restart ended it). */
+    private boolean stillWaiting(Task client) {
+        return client.generation() == parkedGeneration
+                && client.state() == TaskState.AWAITING_REPLY
+                && client.servedBy() == null
+                && client.blockedOn() == null;
+    }
+
+    /**
+     * {@code caller}'s request faulted in every run again on the answers this server gave to its
+     * nested calls {@code calls} (those through {@code ep} with {@code badge}). If this server
+     * waits in receive on {@code ep} and its history still holds the requests that gave those
+     * answers, put back pages changed between requests (the committed copy), undo the history
+     * back past them (at least the newest {@link #FALLBACK_DEPTH}) and replay it, the replay
+     * telling the caller each answer that comes out otherwise ({@link AnswerCheck}). Returns
+     * true if the replay began.
+     */
+    boolean checkAnswers(TxIpc caller, Calls calls, Endpoint ep, long badge) {
+        if (server.inRequest()
+                || ep.receiver != server
+                || server.receivesByWaitAny()
+                || server.spec().txipc().replayDepth() == 0) {
+            return false;
+        }
+        WriteTracker tracker = server.cpu().tracker();
+        while (history.size() > tracker.history()) {
+            spare.addLast(forgetOldest());
+        }
+        AnswerCheck check = new AnswerCheck(caller);
+        boolean[] matched = new boolean[calls.count];
+        int depth = 0;
+        int back = 0;
+        java.util.Iterator<Request> it = history.descendingIterator();
+        while (it.hasNext()) {
+            Request r = it.next();
+            back++;
+            if (r.endpoint != ep || r.badge != badge) {
+                continue;
+            }
+            for (int i = calls.count - 1; i >= 0; i--) {
+                if (!matched[i] && gave(r, calls.list[i])) {
+                    matched[i] = true;
+                    check.calls.put(r, i);
+                    depth = back;
+                    break;
+                }
+            }
+        }
+        if (check.calls.isEmpty()) {
+            return false;
+        }
+        depth = Math.max(depth, Math.min(history.size(), FALLBACK_DEPTH));
+        long now = System.nanoTime();
+        k.recoveryNote(
+                log,
+                "txipc: task {}: {} faulted on answers this server gave: undoing the newest {} committed requests"
+                        + " to check them",
+                server,
+                caller.server,
+                depth);
+        healFromCopy(tracker);
+        ep.receiver = null;
+        replayHistory(now, depth, check);
+        k.ipc.receiveAgain(server, ep);
+        return true;
+    }
+
+    /** True if kept request {@code r} is the one that gave nested call {@code c} its answer. */
+    private boolean gave(Request r, Call c) {
+        if (!c.reached || c.n != 7 || c.results[0] != Abi.OK) {
+            return false;
+        }
+        for (int i = 0; i < 6; i++) {
+            if (r.msg[i] != c.args[i + 1] || r.reply[i] != c.results[i + 1]) {
+                return false;
+            }
+        }
+        long payload = r.payloadLength > 0 ? hash(r.payload, r.payloadLength) : 0;
+        long reply = c.replyLength > 0 ? hash(c.reply, c.replyLength) : 0;
+        return payload == c.argsHash && reply == r.replyHash;
+    }
+
     private void record(Request r, long nr, long[] results, int n) {
         if (r.recorded >= MAX_RECORDED) {
             r.replayable = false;
@@ -961,7 +1248,9 @@ final class TxIpc implements Recovery {
             callSource = rerunCalls;
             callRerun = true;
         } else {
-            dropRerun(true); // (its client is gone)
+            if (parked == null) {
+                dropRerun(true); // (its client is gone)
+            }
             callSource = null;
             callRerun = false;
         }
@@ -971,6 +1260,7 @@ final class TxIpc implements Recovery {
     private void dropRerun(boolean giveBack) {
         rerunClient = null;
         reruns = 0;
+        calleeAsked = false;
         rerunCalls.clear();
         dropRerunRecord(giveBack);
     }
@@ -1637,7 +1927,9 @@ final class TxIpc implements Recovery {
                 again = !inDoubt
                         && pendingCall == null
                         && !runCalls.overflowed
-                        && (client != rerunClient || (reruns < MAX_RERUNS && depth > 0));
+                        && (client != rerunClient
+                                ? parked == null // (one client's record at a time)
+                                : reruns < MAX_RERUNS && depth > 0);
                 if (again) {
                     if (client != rerunClient) {
                         Calls first = runCalls;
@@ -1662,6 +1954,19 @@ final class TxIpc implements Recovery {
                             badge,
                             reruns,
                             MAX_RERUNS);
+                } else if (client == rerunClient
+                        && !inDoubt
+                        && pendingCall == null
+                        && !rerunCalls.overflowed
+                        && askCallee(client)) {
+                    k.recoveryNote(
+                            log,
+                            "txipc: task {}: the request (label 0x{}, badge {}) faulted in every run again on the answers"
+                                    + " of its nested calls: their server checks them by replaying its history, the"
+                                    + " request waits",
+                            server,
+                            Long.toHexString(label),
+                            badge);
                 } else {
                     inDoubtAnswers++;
                     k.recoveryNote(
@@ -1684,6 +1989,8 @@ final class TxIpc implements Recovery {
                 // goes back to the head of the queue and is handled again from the snapshot.
                 client.queueOn(endpoint);
                 endpoint.senders.addFirst(client);
+            } else if (client == parked) {
+                kept.noSecondChance(); // (answered, or sent again, when the check ends)
             } else {
                 kept.noSecondChance();
                 client.setResult(reached ? Abi.EINDOUBT : Abi.ERECOVERED);
@@ -1843,6 +2150,11 @@ final class TxIpc implements Recovery {
      * is gone while every committed change is made again. Returns {requests, pages} undone.
      */
     private int[] replayHistory(long started, int depth) {
+        return replayHistory(started, depth, null);
+    }
+
+    /** As above; the replay also checks the answers {@code check} names. */
+    private int[] replayHistory(long started, int depth, AnswerCheck check) {
         int n = Math.min(depth, history.size());
         int pages = server.cpu().tracker().undoHistory(n);
         refreshReadOnly(); // (a kept transaction may have logged a code page a tool wrote)
@@ -1854,7 +2166,7 @@ final class TxIpc implements Recovery {
         server.cpu().writeAll(first.regs);
         writeExtended(first.ext);
         server.rollBackTo(first.regs[32], first.brk, first.caps.clone());
-        Replay replay = new Replay(server, new ArrayDeque<>(undone), pages, started);
+        Replay replay = new Replay(server, new ArrayDeque<>(undone), pages, started, check);
         java.util.Iterator<Request> it = undone.descendingIterator();
         while (it.hasNext()) {
             Request r = it.next();

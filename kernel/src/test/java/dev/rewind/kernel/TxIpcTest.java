@@ -192,8 +192,9 @@ class TxIpcTest {
         // request is run again: its CLOCK is answered from the first run's record, so it builds
         // the same put, which is answered from the record too. A fresh clock would make another
         // put, sent to kv (a second request kv would see).
-        // (the clock's digits make the request's length vary by a few instructions from run to
-        // run: strike a little before its end, still past the put)
+        // (strike a little before its end, past the put: the request's length is the same from
+        // run to run, for nest prints the clock with bit 60 set, always in 19 digits; with the
+        // clock's own digits, near 10 ms a run a digit shorter ended before the strike)
         Struck s = strikeNestsFirstRequest("t_nested_stamp.toml", 12);
         GuestRun run = s.run;
         assertTrue(run.hasLine("nest_stamp: ok"), run::toString);
