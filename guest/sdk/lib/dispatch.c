@@ -35,29 +35,71 @@ long rw_rule_check(const rw_rule *rule, const rw_msg *m)
 	return m->len == len ? 0 : RW_EINVAL;
 }
 
-void rw_dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ctx)
+/* The rule stage of a request: 0 with *op = the op its label names (its rule
+ * kept), else RW_EINVAL (too long a buffer, a word or length off the rule) or
+ * RW_ENOSYS (no op has the label). */
+static long admit(const rw_op *ops, size_t n, const rw_msg *req, const rw_op **op)
+{
+	*op = NULL;
+	if (req->len > RW_IPC_BUF_SIZE)
+		return RW_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (ops[i].rule.label == req->label) {
+			*op = &ops[i];
+			return rw_rule_check(&ops[i].rule, req);
+		}
+	}
+	return RW_ENOSYS;
+}
+
+/* rw_dispatch's work.  Returns 1 when the request was refused (no handler ran:
+ * the reply's label is admit's answer), else 0.  Not inlined, so that its
+ * registers are its own: a confirmation after it reads the table afresh. */
+int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ctx);
+__attribute__((noinline)) int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge,
+                                           void *ctx)
 {
 	rw_msg req = *m;
-	long st = RW_ENOSYS;
+	const rw_op *op;
+	long st = admit(ops, n, &req, &op);
+	int refused = st != 0;
 
 	memset(m, 0, sizeof *m);
-	if (req.len > RW_IPC_BUF_SIZE) {
-		st = RW_EINVAL;
-	} else {
-		for (size_t i = 0; i < n; i++) {
-			if (ops[i].rule.label != req.label)
-				continue;
-			st = rw_rule_check(&ops[i].rule, &req);
-			if (st == 0) {
-				rw_request r = { &req, m, badge, ctx };
-				st = ops[i].fn(&r);
-			}
-			break;
-		}
+	if (!refused) {
+		rw_request r = { &req, m, badge, ctx };
+		st = op->fn(&r);
 	}
 	if (st < 0)
 		memset(m, 0, sizeof *m); /* errors carry no data */
 	m->label = (uint64_t)st;
+	return refused;
+}
+
+/*
+ * A refusal (EINVAL or ENOSYS before any handler ran) is confirmed by checking
+ * the request again.  Refusals are rare (a client's mistake), so this costs a
+ * working server nothing, and a transient fault in the check (a skipped
+ * instruction, a flipped register: the table's length read as 0, a word
+ * compared with the wrong bound) must not refuse a good request without a
+ * trap, as wrong an answer as any other.  Another answer the second time is a
+ * fault: under txipc it is undone (the client gets ERECOVERED and sends the
+ * request again), a shadowed driver restarts.
+ */
+static void confirm_refusal(const rw_op *ops, size_t n, const rw_msg *req, long answer)
+{
+	const rw_op *op;
+
+	if (admit(ops, n, req, &op) != answer)
+		rw_panic("rw_dispatch: a request's check gave another answer when run again (a "
+		         "transient fault)");
+}
+
+void rw_dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ctx)
+{
+	rw_msg req = *m;
+
+	if (rw__dispatch(ops, n, m, badge, ctx))
+		confirm_refusal(ops, n, &req, (long)m->label);
 }
 
 /*
@@ -87,9 +129,16 @@ static void dispatch_handler(rw_msg *m, uint64_t badge, void *ctx)
 {
 	const struct ops_ctx *o = ctx;
 
+	rw_msg req = *m;
+
 	if (o->check != ops_check(o))
 		rw_panic("rw_serve_ops: the dispatch table's context changed (corrupted memory)");
-	rw_dispatch(o->ops, o->n, m, badge, o->ctx);
+	/* (a refusal is confirmed from the table as the context holds it, not from
+	 * the registers rw__dispatch had it in: a register flipped there is caught) */
+	if (rw__dispatch(o->ops, o->n, m, badge, o->ctx)) {
+		const volatile struct ops_ctx *v = o;
+		confirm_refusal(v->ops, v->n, &req, (long)m->label);
+	}
 }
 
 /* rw_serve itself runs the loop (the registers it keeps are the ones the

@@ -15,7 +15,11 @@
  * exceeds the IPC buffer, RW_ENOSYS when no op has its label, and RW_EINVAL
  * when a word or the length breaks the op's rule; only then does it call the
  * handler.  The handler's return value is the reply label (>= 0 success,
- * < 0 error); an error reply carries no words and no data.
+ * < 0 error); an error reply carries no words and no data.  Such a refusal
+ * (no handler ran) is checked once more before it leaves (rw_serve_ops: from
+ * the table as its context holds it): a check that answers otherwise the second
+ * time was struck by a transient fault, and is a failed assertion (txipc undoes
+ * the request: the client gets ERECOVERED) rather than a wrong refusal.
  */
 #ifndef REWIND_PROTO_H
 #define REWIND_PROTO_H

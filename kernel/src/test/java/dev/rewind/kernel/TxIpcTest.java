@@ -243,6 +243,57 @@ class TxIpcTest {
         }
     }
 
+    /**
+     * At the entry of librewind's dispatch in {@code server}'s first request, sets its table-length
+     * argument (the second) to 0 once: a register flipped there, as a transient fault would.
+     */
+    static final class TableLengthZeroed implements KernelProbe {
+        final String server;
+        int delivered;
+        boolean struck;
+        dev.rewind.hw.cpu.CpuHook hook;
+
+        TableLengthZeroed(String server) {
+            this.server = server;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals(server) || ++delivered != 1) {
+                return;
+            }
+            long entry = task.image().symbol("rw__dispatch").orElseThrow();
+            hook = task.cpu().hookInstructions(entry, entry, (addr, size) -> {
+                if (!struck) {
+                    struck = true;
+                    task.cpu().setReg(task.cpu().arch().result(1), 0);
+                }
+            });
+            task.cpu().dropCodeTranslations();
+        }
+    }
+
+    @Test
+    void aRequestRefusedByATransientFaultInTheCheckIsRolledBackNotAnsweredENOSYS() throws Exception {
+        // sctx's first request is a good PING. Its table's length zeroed in a register of the
+        // dispatch (not in memory: the context's check word holds) made the check answer ENOSYS,
+        // with no trap: a wrong answer (helper-O's pubsub broker, seed 1044092). A refusal is now
+        // checked again from the table in memory; the other answer is a failed assertion, rolled
+        // back, and the client gets ERECOVERED.
+        for (String image : List.of("t_serve_ctx.toml", "aarch64/t_serve_ctx.toml")) {
+            TableLengthZeroed probe = new TableLengthZeroed("sctx");
+            GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+            assertTrue(probe.struck, run::toString);
+            assertFalse(run.hasLine("sctx_client: ping -4"), "ENOSYS to a good request: " + run);
+            assertTrue(run.hasLine("sctx_client: ping -10"), "ERECOVERED: " + run);
+            GuestRun.FaultEvent first = run.faults.get(0);
+            assertEquals("sctx", first.task(), run::toString);
+            assertTrue(first.fault().detail().contains("gave another answer when run again"), run::toString);
+            assertInstanceOf(RecoveryOutcome.RolledBack.class, first.outcome(), run::toString);
+            assertTrue(run.hasLine("sctx_client: stray 0"), run::toString);
+        }
+    }
+
     @Test
     void injectionsAreReproducibleFromTheirSeed() throws Exception {
         SystemImage img = SystemImage.builtin("t_kv_oracle.toml");
