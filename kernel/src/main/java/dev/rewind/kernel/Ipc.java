@@ -69,25 +69,15 @@ final class Ipc {
         if (k.timeline) {
             k.observer.callStarted(t, server, k.now());
         }
-        Task receiver = ep.receiver;
-        if (receiver != null) {
-            ep.receiver = null;
-            deliver(t, receiver, received);
-            receiver.setResults(received, 8);
-            k.wake(receiver);
-        } else {
-            t.queueOn(ep);
-            ep.senders.addLast(t);
-        }
+        offer(t, ep, false);
         return Next.BLOCKED;
     }
 
     /**
-     * Send {@code client}'s call, still in its message and IPC buffer, to {@code ep} again (a
-     * txipc server runs a request again that had waited for a check): handed to the server at
-     * once if it waits in receive, else at the head of the queue.
+     * {@code client}'s call (its message set) goes to {@code ep}: handed to the server at once if
+     * it waits in receive, else queued (at the head if {@code first}).
      */
-    void resend(Task client, Endpoint ep) {
+    private void offer(Task client, Endpoint ep, boolean first) {
         Task receiver = ep.receiver;
         if (receiver != null) {
             ep.receiver = null;
@@ -96,8 +86,21 @@ final class Ipc {
             k.wake(receiver);
         } else {
             client.queueOn(ep);
-            ep.senders.addFirst(client);
+            if (first) {
+                ep.senders.addFirst(client);
+            } else {
+                ep.senders.addLast(client);
+            }
         }
+    }
+
+    /**
+     * Send {@code client}'s call, still in its message and IPC buffer, to {@code ep} again (a
+     * txipc server runs a request again that had waited for a check): handed to the server at
+     * once if it waits in receive, else at the head of the queue.
+     */
+    void resend(Task client, Endpoint ep) {
+        offer(client, ep, true);
     }
 
     /**

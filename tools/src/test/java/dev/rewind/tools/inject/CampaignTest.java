@@ -178,33 +178,51 @@ class CampaignTest {
         c.profile();
         // The campaign accounts for recoveries itself: the shadow's note of the undone writes
         // comes at DEBUG, not as a WARN line among the campaign's output.
-        ch.qos.logback.classic.Logger log =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.rewind.kernel.BlockShadow");
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
-                new ch.qos.logback.core.read.ListAppender<>();
-        seen.start();
-        log.addAppender(seen);
-        ch.qos.logback.classic.Level old = log.getLevel();
-        log.setLevel(ch.qos.logback.classic.Level.DEBUG);
-        try {
+        List<ch.qos.logback.classic.spi.ILoggingEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        withDebugLog("dev.rewind.kernel.BlockShadow", seen, () -> {
             for (long seed = 110001; seed < 111001 && undone(seen).size() < 2; seed++) {
                 Campaign.Run r = c.inject(seed, CODE);
                 assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
             }
-        } finally {
-            log.detachAppender(seen);
-            log.setLevel(old);
-        }
+            return null;
+        });
         List<ch.qos.logback.classic.spi.ILoggingEvent> undone = undone(seen);
-        assertEquals(2, undone.size(), () -> seen.list.toString());
+        assertEquals(2, undone.size(), () -> seen.toString());
         assertTrue(
                 undone.stream().allMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.DEBUG),
                 () -> undone.toString());
     }
 
+    /**
+     * Run {@code body} with logger {@code name} at DEBUG, what it logs meanwhile added to
+     * {@code seen} (as it comes: {@code body} may look at it); the logger as it was after.
+     */
+    private static <T> T withDebugLog(
+            String name, List<ch.qos.logback.classic.spi.ILoggingEvent> seen, java.util.concurrent.Callable<T> body)
+            throws Exception {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(name);
+        ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> tap =
+                new ch.qos.logback.core.AppenderBase<>() {
+                    @Override
+                    protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+                        seen.add(e);
+                    }
+                };
+        tap.start();
+        log.addAppender(tap);
+        ch.qos.logback.classic.Level old = log.getLevel();
+        log.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        try {
+            return body.call();
+        } finally {
+            log.detachAppender(tap);
+            log.setLevel(old);
+        }
+    }
+
     private static List<ch.qos.logback.classic.spi.ILoggingEvent> undone(
-            ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen) {
-        return seen.list.stream()
+            List<ch.qos.logback.classic.spi.ILoggingEvent> seen) {
+        return seen.stream()
                 .filter(e -> e.getFormattedMessage().contains("the failed request's writes undone"))
                 .toList();
     }
@@ -223,25 +241,12 @@ class CampaignTest {
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
         Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, CFG);
         c.profile();
-        ch.qos.logback.classic.Logger log =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.rewind.kernel.Kernel");
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
-                new ch.qos.logback.core.read.ListAppender<>();
-        seen.start();
-        log.addAppender(seen);
-        ch.qos.logback.classic.Level old = log.getLevel();
-        log.setLevel(ch.qos.logback.classic.Level.DEBUG);
-        Campaign.Run r;
-        try {
-            r = c.inject(470282, CODE);
-        } finally {
-            log.detachAppender(seen);
-            log.setLevel(old);
-        }
+        List<ch.qos.logback.classic.spi.ILoggingEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Campaign.Run r = withDebugLog("dev.rewind.kernel.Kernel", seen, () -> c.inject(470282, CODE));
         assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
         assertTrue(r.manifestation().startsWith("kv: corrupt_state -> "), r::toString);
         assertTrue(
-                seen.list.stream().anyMatch(e -> e.getFormattedMessage().contains("checked before an exit")),
+                seen.stream().anyMatch(e -> e.getFormattedMessage().contains("checked before an exit")),
                 () -> "the seed no longer reaches the exit (kv's code moved: search again, above): " + r);
     }
 
