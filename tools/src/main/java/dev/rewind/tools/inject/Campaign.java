@@ -317,10 +317,10 @@ public final class Campaign {
         return referenceNanos;
     }
 
-    /** "; its last console line: LINE", or nothing if the boot printed nothing. */
+    /** "; its console: LINE" (its FAIL lines, or its last line), or nothing if the boot printed nothing. */
     private static String consoleNote(ByteArrayOutputStream out) {
-        String line = lastLine(out.toString(StandardCharsets.UTF_8));
-        return line.isEmpty() ? "" : "; its last console line: " + dev.rewind.tools.Printable.escape(line);
+        String line = failLines(out.toString(StandardCharsets.UTF_8));
+        return line.isEmpty() ? "" : "; its console: " + dev.rewind.tools.Printable.escape(line);
     }
 
     /** {@code nanos} as seconds for a message: "20 s", "0.263 s". */
@@ -453,7 +453,7 @@ public final class Campaign {
         String detail = ok
                 ? ""
                 : r.summary() + (hang ? " (" + states(r) + ")" : "") + " | "
-                        + dev.rewind.hw.GuestText.escape(lastLine(out.toString(StandardCharsets.UTF_8)));
+                        + dev.rewind.hw.GuestText.escape(failLines(out.toString(StandardCharsets.UTF_8)));
         return new Run(
                 seed,
                 plan.type(),
@@ -519,12 +519,29 @@ public final class Campaign {
         return b.toString();
     }
 
-    private static String lastLine(String console) {
+    /** Most FAIL lines a run's detail keeps. */
+    static final int FAIL_LINES = 4;
+
+    /**
+     * What the console says went wrong: its lines with "FAIL" in them (each failing client's,
+     * in console order, at most {@link #FAIL_LINES}, joined by " | "), or else its last line.
+     */
+    static String failLines(String console) {
         String[] lines = console.strip().split("\n");
-        for (int i = lines.length - 1; i >= 0; i--) {
-            if (lines[i].contains("FAIL")) {
-                return lines[i].strip();
+        StringBuilder b = new StringBuilder();
+        int n = 0;
+        for (String line : lines) {
+            if (line.contains("FAIL")) {
+                if (n == FAIL_LINES) {
+                    b.append(" | ...");
+                    break;
+                }
+                b.append(n == 0 ? "" : " | ").append(line.strip());
+                n++;
             }
+        }
+        if (n > 0) {
+            return b.toString();
         }
         return lines.length == 0 ? "" : lines[lines.length - 1].strip();
     }

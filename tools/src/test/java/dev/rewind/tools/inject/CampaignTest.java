@@ -251,6 +251,17 @@ class CampaignTest {
     }
 
     @Test
+    void aRunsDetailKeepsEveryFailingClientsLine() {
+        // (two clients failed: both lines, in console order; the last line when none says FAIL)
+        String console =
+                "alpha: step 1 ok\nalpha: FAIL step 2: EINVAL\nbeta: step 1 ok\nbeta: FAIL step 3: EDEAD\nend\n";
+        assertEquals("alpha: FAIL step 2: EINVAL | beta: FAIL step 3: EDEAD", Campaign.failLines(console));
+        assertEquals("end", Campaign.failLines("a: ok\nend\n"));
+        String many = "x: FAIL 1\nx: FAIL 2\nx: FAIL 3\nx: FAIL 4\nx: FAIL 5\n";
+        assertEquals("x: FAIL 1 | x: FAIL 2 | x: FAIL 3 | x: FAIL 4 | ...", Campaign.failLines(many));
+    }
+
+    @Test
     void dualVerificationNeedsTxipc() throws Exception {
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
