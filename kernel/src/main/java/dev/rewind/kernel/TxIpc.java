@@ -1134,7 +1134,12 @@ final class TxIpc implements Recovery {
                 continue;
             }
             for (int i = calls.count - 1; i >= 0; i--) {
-                if (!matched[i] && gave(r, calls.list[i])) {
+                Capability cap = caller.server.cap(calls.list[i].args[0]); // (a call to this endpoint, as this client)
+                if (!matched[i]
+                        && cap != null
+                        && cap.endpoint() == ep
+                        && cap.badge() == badge
+                        && gave(r, calls.list[i])) {
                     matched[i] = true;
                     check.calls.put(r, i);
                     depth = back;
