@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A caller that checks its callee's answers (t_callee_check: vput_server puts a key into kv, gets
@@ -112,11 +114,13 @@ class TxIpcCalleeTest {
         assertEquals(0, vput.inDoubtAnswers, run::toString);
     }
 
-    @Test
-    void aCallerFaultingOnItsCalleesWrongAnswerRunsAgainWithTheAnswerTheCalleesReplayGives() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"t_callee_check.toml", "aarch64/t_callee_check.toml"})
+    void aCallerFaultingOnItsCalleesWrongAnswerRunsAgainWithTheAnswerTheCalleesReplayGives(String image)
+            throws Exception {
         // kv's replies: put v1, get v1, put v2, ...: the 9th is the put of v5, right before its get
         UnloggedValueFlip probe = new UnloggedValueFlip(9, "v5");
-        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin("t_callee_check.toml"), probe);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
         assertMended(run, probe.flippedAt, probe.vput);
         assertEquals(0, probe.txipc.checksDeferred, "kv waited in receive when vput asked: " + run);
         TxIpc kv = probe.txipc;
