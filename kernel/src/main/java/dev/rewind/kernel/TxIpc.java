@@ -135,6 +135,22 @@ final class TxIpc implements Recovery {
     private int replaysSinceCommit;
 
     private int lastReplayDepth;
+    /** The open request's message (label, words, length), as its client sent it. */
+    private final long[] msg = new long[6];
+    /**
+     * The client request that aborted last ({@link #resentBadge}, {@link #resentMsg}), kept until a
+     * request of that client commits: the same request aborting again is suspect even when other
+     * clients' requests committed in between ({@link #abort}), and the replays it earned
+     * ({@link #resentReplays}, {@link #resentLastDepth}) go deeper each time.
+     */
+    private boolean resentKept;
+
+    private long resentBadge;
+    private final long[] resentMsg = new long[6];
+    private int resentReplays;
+    private int resentLastDepth;
+    /** Aborts found suspect only because the same client request had aborted before, for tests. */
+    long resentAborts;
     // ---- verify = "dual" ------------------------------------------------------------------
     /** Which run of the client's open request is running: 0 the first, 1 and 2 again. */
     private int verifyRun;
@@ -644,6 +660,7 @@ final class TxIpc implements Recovery {
         wakeTx = false;
         abortsSinceCommit = 0;
         replaysSinceCommit = 0;
+        resentKept = false;
         endVerification();
         server.closeRequest();
         scrubCount = 0;
@@ -1276,6 +1293,7 @@ final class TxIpc implements Recovery {
         endpoint = ep;
         badge = client.sendBadge();
         label = client.msg(0);
+        client.copyMessage(msg, 0);
         brk = server.brk();
         caps = server.capsSnapshot();
         if (verifyRun == 0) {
@@ -1816,6 +1834,9 @@ final class TxIpc implements Recovery {
         if (!agent) {
             abortsSinceCommit = 0;
             replaysSinceCommit = 0;
+            if (resentKept && client.sendBadge() == resentBadge) {
+                resentKept = false; // (that client's request went through, or it moved on)
+            }
         }
         if (r != null && r.source != null && r.source == verifySource) {
             r.source = null; // (its runs were compared before the reply)
@@ -1982,6 +2003,33 @@ final class TxIpc implements Recovery {
         // before it: then repaired code ran in this request only.)
         boolean suspect = (codeRepaired && !codeIntactAtCommit) || abortsSinceCommit > 0;
         abortsSinceCommit++;
+        // A server shared by several clients: corruption that only one client's requests read
+        // (its own entry) makes that client's request abort each time it is sent, while the
+        // other clients' requests commit in between, so no two aborts come in a row. The same
+        // request (client and message) aborting again is suspect as well, and its replays go
+        // deeper each time as if nothing had committed since its first abort.
+        if (!wakeTx && !replayingHistory()) {
+            boolean resent = resentKept && resentBadge == badge && java.util.Arrays.equals(resentMsg, msg);
+            if (resent && !suspect) {
+                suspect = true;
+                resentAborts++;
+                replaysSinceCommit = Math.max(replaysSinceCommit, resentReplays);
+                lastReplayDepth = Math.max(lastReplayDepth, resentLastDepth);
+                k.recoveryNote(
+                        log,
+                        "txipc: task {}: the request (label 0x{}, badge {}) aborted again after other requests committed:"
+                                + " corruption from an earlier request is suspected",
+                        server,
+                        Long.toHexString(label),
+                        badge);
+            } else if (!resent) {
+                resentKept = true;
+                resentBadge = badge;
+                System.arraycopy(msg, 0, resentMsg, 0, 6);
+                resentReplays = 0;
+                resentLastDepth = 0;
+            }
+        }
 
         if (wakeTx) {
             // No client: the server waits again as it did; what the wake brought is lost (a
@@ -2106,6 +2154,10 @@ final class TxIpc implements Recovery {
         int[] undone = {0, 0};
         if (depth > 0 && !history.isEmpty()) {
             undone = replayHistory(now, depth);
+        }
+        if (resentKept && resentBadge == faultedBadge) {
+            resentReplays = replaysSinceCommit;
+            resentLastDepth = lastReplayDepth;
         }
         k.ipc.receiveAgain(server, endpoint);
 
