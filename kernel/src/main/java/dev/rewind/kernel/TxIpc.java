@@ -1530,22 +1530,36 @@ final class TxIpc implements Recovery {
      * code is compared with the image first: a changed instruction can reach the exit call (or
      * send the server there) without trapping, and an exit is as visible to the client as a
      * wrong reply (its call fails with EDEAD). Then the request is undone, the code restored and
-     * the request delivered again, as for a reply ({@link #checkReply}).
+     * the request delivered again, as for a reply ({@link #checkReply}). With the code intact, an
+     * exit while a client waits for the request's reply is a fault of the request too: it is
+     * undone, and its client gets ERECOVERED (or, after a nested call, the run again).
      */
     @Override
     public Fault checkExit(long pc) {
-        if (!server.inRequest() || !server.spec().txipc().codeCheck()) {
+        if (!server.inRequest()) {
             return null;
         }
-        long changed = codeImage().changedPage();
-        if (changed == -1) {
+        long changed = server.spec().txipc().codeCheck() ? codeImage().changedPage() : -1;
+        if (changed != -1) {
+            return corruptAtSyscall(
+                    pc,
+                    "code page 0x" + Long.toHexString(changed) + " differs from the image (checked before an exit)",
+                    true);
+        }
+        // A client waits for this request's reply: a txipc server answers every request it took,
+        // so an exit here came from a fault that did not trap (a skipped instruction or a flipped
+        // register sent the server out of its loop, code intact) and would fail the client's call
+        // with EDEAD and end the server's state. It is a fault of the request like any other.
+        Task client = server.replyOwed();
+        if (client == null || wakeTx) {
             return null;
         }
-        return corruptAtSyscall(
-                pc,
-                "code page 0x" + Long.toHexString(changed) + " differs from the image (checked before an exit)",
-                true);
+        exitsInRequest++;
+        return corruptAtSyscall(pc, "exit inside a request (a client waits for its reply)", false);
     }
+
+    /** Exits inside a request, while a client waited for its reply, taken for faults ({@link #checkExit}). */
+    long exitsInRequest;
 
     private CodeImage codeImage() {
         if (code == null) {
