@@ -22,10 +22,11 @@ int main(void)
 	for (uint64_t i = 1; i <= 40; i++) {
 		long r;
 		rw_msg m;
-		RW_RETRY_RECOVERED(r, (m = (rw_msg){ SLOT + 1, { 0, 0, 0, 0 }, 0 }, rw_rpc(ep, &m)), 4);
+		RW_RETRY_RECOVERED(r, (m = (rw_msg){ SLOT + 1, { 0, 0, 0, 0 }, 0 }, rw_rpc(ep, &m)),
+		                   4);
 		if (r != 0 || m.w[0] != i) {
-			printf("%s: FAIL increment %lu: %s, value %lu\n", NAME, (unsigned long)i, rw_strerror(r),
-			       (unsigned long)(r == 0 ? m.w[0] : 0));
+			printf("%s: FAIL increment %lu: %s, value %lu\n", NAME, (unsigned long)i,
+			       rw_strerror(r), (unsigned long)(r == 0 ? m.w[0] : 0));
 			return 1;
 		}
 	}
