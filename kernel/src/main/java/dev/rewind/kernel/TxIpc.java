@@ -1056,7 +1056,7 @@ final class TxIpc implements Recovery {
      * nested calls {@code calls} (those through {@code ep} with {@code badge}). If this server
      * waits in receive on {@code ep} and its history still holds the requests that gave those
      * answers, put back pages changed between requests (the committed copy), undo the history
-     * back past them (at least the newest {@link #FALLBACK_DEPTH}) and replay it, the replay
+     * back past them (the whole kept history) and replay it, the replay
      * telling the caller each answer that comes out otherwise ({@link AnswerCheck}). Returns
      * true if the replay began.
      */
@@ -1165,7 +1165,10 @@ final class TxIpc implements Recovery {
             }
             return false;
         }
-        depth = Math.max(depth, Math.min(history.size(), FALLBACK_DEPTH));
+        // (the whole kept history: a corruption older than the requests that gave the answers
+        // sits in the pages their undo restores, and the check is made once per client request;
+        // a caller's own replays reach the whole history by its third run too)
+        depth = history.size();
         long now = System.nanoTime();
         k.recoveryNote(
                 log,
