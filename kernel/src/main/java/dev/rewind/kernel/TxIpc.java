@@ -135,6 +135,22 @@ final class TxIpc implements Recovery {
     private int replaysSinceCommit;
 
     private int lastReplayDepth;
+    /** The open request's message (label, words, length), as its client sent it. */
+    private final long[] msg = new long[6];
+    /**
+     * The client request that aborted last ({@link #resentBadge}, {@link #resentMsg}), kept until a
+     * request of that client commits: the same request aborting again is suspect even when other
+     * clients' requests committed in between ({@link #abort}), and the replays it earned
+     * ({@link #resentReplays}, {@link #resentLastDepth}) go deeper each time.
+     */
+    private boolean resentKept;
+
+    private long resentBadge;
+    private final long[] resentMsg = new long[6];
+    private int resentReplays;
+    private int resentLastDepth;
+    /** Aborts found suspect only because the same client request had aborted before, for tests. */
+    long resentAborts;
     // ---- verify = "dual" ------------------------------------------------------------------
     /** Which run of the client's open request is running: 0 the first, 1 and 2 again. */
     private int verifyRun;
@@ -644,6 +660,7 @@ final class TxIpc implements Recovery {
         wakeTx = false;
         abortsSinceCommit = 0;
         replaysSinceCommit = 0;
+        resentKept = false;
         endVerification();
         server.closeRequest();
         scrubCount = 0;
@@ -1039,7 +1056,7 @@ final class TxIpc implements Recovery {
      * nested calls {@code calls} (those through {@code ep} with {@code badge}). If this server
      * waits in receive on {@code ep} and its history still holds the requests that gave those
      * answers, put back pages changed between requests (the committed copy), undo the history
-     * back past them (at least the newest {@link #FALLBACK_DEPTH}) and replay it, the replay
+     * back past them (the whole kept history) and replay it, the replay
      * telling the caller each answer that comes out otherwise ({@link AnswerCheck}). Returns
      * true if the replay began.
      */
@@ -1153,7 +1170,10 @@ final class TxIpc implements Recovery {
             }
             return false;
         }
-        depth = Math.max(depth, Math.min(history.size(), FALLBACK_DEPTH));
+        // (the whole kept history: a corruption older than the requests that gave the answers
+        // sits in the pages their undo restores, and the check is made once per client request;
+        // a caller's own replays reach the whole history by its third run too)
+        depth = history.size();
         long now = System.nanoTime();
         k.recoveryNote(
                 log,
@@ -1281,6 +1301,7 @@ final class TxIpc implements Recovery {
         endpoint = ep;
         badge = client.sendBadge();
         label = client.msg(0);
+        client.copyMessage(msg, 0);
         brk = server.brk();
         caps = server.capsSnapshot();
         if (verifyRun == 0) {
@@ -1517,22 +1538,36 @@ final class TxIpc implements Recovery {
      * code is compared with the image first: a changed instruction can reach the exit call (or
      * send the server there) without trapping, and an exit is as visible to the client as a
      * wrong reply (its call fails with EDEAD). Then the request is undone, the code restored and
-     * the request delivered again, as for a reply ({@link #checkReply}).
+     * the request delivered again, as for a reply ({@link #checkReply}). With the code intact, an
+     * exit while a client waits for the request's reply is a fault of the request too: it is
+     * undone, and its client gets ERECOVERED (or, after a nested call, the run again).
      */
     @Override
     public Fault checkExit(long pc) {
-        if (!server.inRequest() || !server.spec().txipc().codeCheck()) {
+        if (!server.inRequest()) {
             return null;
         }
-        long changed = codeImage().changedPage();
-        if (changed == -1) {
+        long changed = server.spec().txipc().codeCheck() ? codeImage().changedPage() : -1;
+        if (changed != -1) {
+            return corruptAtSyscall(
+                    pc,
+                    "code page 0x" + Long.toHexString(changed) + " differs from the image (checked before an exit)",
+                    true);
+        }
+        // A client waits for this request's reply: a txipc server answers every request it took,
+        // so an exit here came from a fault that did not trap (a skipped instruction or a flipped
+        // register sent the server out of its loop, code intact) and would fail the client's call
+        // with EDEAD and end the server's state. It is a fault of the request like any other.
+        Task client = server.replyOwed();
+        if (client == null || wakeTx) {
             return null;
         }
-        return corruptAtSyscall(
-                pc,
-                "code page 0x" + Long.toHexString(changed) + " differs from the image (checked before an exit)",
-                true);
+        exitsInRequest++;
+        return corruptAtSyscall(pc, "exit inside a request (a client waits for its reply)", false);
     }
+
+    /** Exits inside a request, while a client waited for its reply, taken for faults ({@link #checkExit}). */
+    long exitsInRequest;
 
     private CodeImage codeImage() {
         if (code == null) {
@@ -1821,6 +1856,9 @@ final class TxIpc implements Recovery {
         if (!agent) {
             abortsSinceCommit = 0;
             replaysSinceCommit = 0;
+            if (resentKept && client.sendBadge() == resentBadge) {
+                resentKept = false; // (that client's request went through, or it moved on)
+            }
         }
         if (r != null && r.source != null && r.source == verifySource) {
             r.source = null; // (its runs were compared before the reply)
@@ -1987,6 +2025,33 @@ final class TxIpc implements Recovery {
         // before it: then repaired code ran in this request only.)
         boolean suspect = (codeRepaired && !codeIntactAtCommit) || abortsSinceCommit > 0;
         abortsSinceCommit++;
+        // A server shared by several clients: corruption that only one client's requests read
+        // (its own entry) makes that client's request abort each time it is sent, while the
+        // other clients' requests commit in between, so no two aborts come in a row. The same
+        // request (client and message) aborting again is suspect as well, and its replays go
+        // deeper each time as if nothing had committed since its first abort.
+        if (!wakeTx && !replayingHistory()) {
+            boolean resent = resentKept && resentBadge == badge && java.util.Arrays.equals(resentMsg, msg);
+            if (resent && !suspect) {
+                suspect = true;
+                resentAborts++;
+                replaysSinceCommit = Math.max(replaysSinceCommit, resentReplays);
+                lastReplayDepth = Math.max(lastReplayDepth, resentLastDepth);
+                k.recoveryNote(
+                        log,
+                        "txipc: task {}: the request (label 0x{}, badge {}) aborted again after other requests committed:"
+                                + " corruption from an earlier request is suspected",
+                        server,
+                        Long.toHexString(label),
+                        badge);
+            } else if (!resent) {
+                resentKept = true;
+                resentBadge = badge;
+                System.arraycopy(msg, 0, resentMsg, 0, 6);
+                resentReplays = 0;
+                resentLastDepth = 0;
+            }
+        }
 
         if (wakeTx) {
             // No client: the server waits again as it did; what the wake brought is lost (a
@@ -2111,6 +2176,10 @@ final class TxIpc implements Recovery {
         int[] undone = {0, 0};
         if (depth > 0 && !history.isEmpty()) {
             undone = replayHistory(now, depth);
+        }
+        if (resentKept && resentBadge == faultedBadge) {
+            resentReplays = replaysSinceCommit;
+            resentLastDepth = lastReplayDepth;
         }
         k.ipc.receiveAgain(server, endpoint);
 

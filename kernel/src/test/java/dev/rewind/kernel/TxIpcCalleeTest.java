@@ -126,4 +126,43 @@ class TxIpcCalleeTest {
         TxIpc kv = probe.txipc;
         assertEquals(1, kv.copyHeals, "the flip was put back from kv's copy: " + run);
     }
+
+    @Test
+    void aCalleeCorruptedLongBeforeItsWrongAnswerIsCheckedOverItsWholeHistory() throws Exception {
+        // t_tally: slot_server's slot 0 is set to 2 (its check word with it, so slot_server's own
+        // check passes) when its 2nd request is delivered, which writes the same page and commits
+        // it. 200 requests later tally_server increments slot 0, gets 3 where it counted 1, and
+        // faults in every run again. The check of slot_server's answers undid only its newest 64
+        // requests (the page's older content already held the corruption), changed no answer, and
+        // tally_client got EINDOUBT (an outside shop's inventory, helper P, seed 1061385: a flip
+        // 2,000 requests old). It now replays the whole kept history.
+        long[] at = {0};
+        TxIpc[] tally = {null};
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin("t_tally.toml"), new KernelProbe() {
+            int delivered;
+
+            @Override
+            public void requestDelivered(Task server) {
+                if (server.name().equals("tally")) {
+                    tally[0] = (TxIpc) server.recovery();
+                }
+                if (!server.name().equals("slots") || ++delivered != 2) {
+                    return;
+                }
+                long slots = server.image().symbol("slots").orElseThrow();
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                b.putLong(2).putLong(2 ^ 0x51075eedL);
+                assertTrue(server.cpu().memory().writeUnlogged(slots, b.array(), 0, 16));
+                at[0] = slots;
+            }
+        });
+        assertTrue(at[0] != 0, run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertTrue(run.hasLine("tally_client: ok"), run::toString);
+        assertTrue(run.hasLine("slot_client_b: ok"), run::toString);
+        assertTrue(run.restarts.isEmpty(), run::toString);
+        assertTrue(run.faults.stream().allMatch(f -> f.task().equals("tally")), "only tally faulted: " + run);
+        assertEquals(1, tally[0].calleeCorrections, run::toString);
+        assertEquals(0, tally[0].inDoubtAnswers, run::toString);
+    }
 }

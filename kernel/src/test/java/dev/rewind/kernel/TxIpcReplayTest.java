@@ -419,4 +419,45 @@ class TxIpcReplayTest {
         assertTrue(adds.size() >= 2 && adds.get(adds.size() - 1) > adds.get(0) && adds.get(0) >= 1, nest::toString);
         assertTrue(kv.stream().anyMatch(h -> h >= 3), kv::toString);
     }
+
+    @Test
+    void aRequestThatAbortsAgainAfterOtherClientsCommittedReplaysTheHistory() throws Exception {
+        // t_slots: slot_server keeps one sealed counter per client in one page. While it handles
+        // slot_client_b's 11th increment, bit 0 of slot_client_a's counter is flipped behind its
+        // back (writeUnlogged, as the fault injector's memory flips): b's request writes the same
+        // page and commits it, the flip with it. Only a's requests read its counter, so each of
+        // them fails the seal check, and b's requests commit in between: no two aborts come in a
+        // row. Before, no abort was suspect, nothing was replayed, and a got ERECOVERED every time
+        // it sent the increment (it gives up after 4).
+        long[] flippedAt = {0};
+        TxIpc[] slots = {null};
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_slots.toml"), new KernelProbe() {
+            @Override
+            public void requestDelivered(Task server) {
+                if (!server.name().equals("slots") || flippedAt[0] != 0) {
+                    return;
+                }
+                TxIpc tx = (TxIpc) server.recovery();
+                long at = server.image().symbol("slots").orElseThrow();
+                if (tx.label() != 2 || word(server, at + 16) != 10 || word(server, at) == 0) {
+                    return;
+                }
+                byte[] b = new byte[1];
+                assertTrue(server.cpu().memory().read(at, b, 0, 1));
+                b[0] ^= 1;
+                assertTrue(server.cpu().memory().writeUnlogged(at, b, 0, 1));
+                flippedAt[0] = at;
+                slots[0] = tx;
+            }
+        });
+        assertTrue(flippedAt[0] != 0, "a's counter was flipped: " + r);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("slot_client_a: ok"), r::toString);
+        assertTrue(r.hasLine("slot_client_b: ok"), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+        assertTrue(r.faults.size() >= 2 && r.faults.size() <= 4, "a's increment faulted, then was mended: " + r);
+        assertTrue(r.faults.stream().allMatch(f -> f.task().equals("slots")), r::toString);
+        assertTrue(slots[0].resentAborts >= 1, "a's resent increment was suspect: " + r);
+        assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
+    }
 }

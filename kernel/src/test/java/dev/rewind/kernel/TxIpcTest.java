@@ -460,4 +460,36 @@ class TxIpcTest {
         assertEquals(List.of(), run.faults, run::toString);
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
     }
+
+    @Test
+    void anExitInsideARequestWithItsCodeIntactIsAFaultOfTheRequest() throws Exception {
+        // A skipped instruction in an outside inventory server (helper P, seed 1061067) sent it
+        // out of its server loop to exit inside a request, its code unchanged: every client's
+        // call failed with EDEAD and the server's state was gone. Here slot_server's slot_exit is
+        // set behind its back (writeUnlogged) when its 5th request is delivered, so that it exits
+        // inside it: the request is undone (the committed copy puts slot_exit back), its client
+        // gets ERECOVERED and sends it again, and the server goes on serving.
+        TxIpc[] tx = {null};
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_slots.toml"), new KernelProbe() {
+            int delivered;
+
+            @Override
+            public void requestDelivered(Task server) {
+                if (!server.name().equals("slots") || ++delivered != 5) {
+                    return;
+                }
+                tx[0] = (TxIpc) server.recovery();
+                long at = server.image().symbol("slot_exit").orElseThrow();
+                assertTrue(server.cpu().memory().writeUnlogged(at, new byte[] {5}, 0, 1));
+            }
+        });
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("slot_client_a: ok"), r::toString);
+        assertTrue(r.hasLine("slot_client_b: ok"), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertTrue(r.faults.get(0).fault().toString().contains("exit inside a request"), r::toString);
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, r.faults.get(0).outcome(), r::toString);
+        assertEquals(1, tx[0].exitsInRequest, r::toString);
+    }
 }
