@@ -18,8 +18,9 @@ int main(void)
 		rw_msg m;
 		RW_RETRY_RECOVERED(r, (m = (rw_msg){ 1, { 0, 0, 0, 0 }, 0 }, rw_rpc(ep, &m)), 4);
 		if (r != 0 || m.w[0] != i) {
-			printf("tally_client: FAIL increment %lu: %s, value %lu\n", (unsigned long)i,
-			       rw_strerror(r), (unsigned long)(r == 0 ? m.w[0] : 0));
+			printf("tally_client: FAIL increment %lu: %s, value %lu\n",
+			       (unsigned long)i, rw_strerror(r),
+			       (unsigned long)(r == 0 ? m.w[0] : 0));
 			return 1;
 		}
 	}
