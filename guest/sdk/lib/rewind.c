@@ -47,6 +47,12 @@ void rw_panic(const char *msg)
 	rw_abort(msg, strlen(msg));
 }
 
+void rw__syscall_skipped(void)
+{
+	rw_panic("an IPC system call did not run (a0 still holds its tagged capability slot: the "
+	         "instruction was skipped)");
+}
+
 /* Appends s to buf[*pos..cap-1], truncating. */
 static void put_str(char *buf, size_t cap, size_t *pos, const char *s)
 {

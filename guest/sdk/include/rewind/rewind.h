@@ -157,6 +157,26 @@ static inline __attribute__((noreturn)) void rw_abort(const char *msg, size_t le
 		rw__sys2(SYS_ABORT, (long)(uintptr_t)msg, (long)len, 0);
 }
 
+/*
+ * The IPC calls pass their capability slot in a0 with RW_SLOT_TAG set (the
+ * kernel ignores it); a0 on return is a status, never the tagged slot.  If it
+ * still is, the system call instruction never ran (a fault skipped it) and the
+ * registers hold what was sent, not an answer: a failed assertion, which
+ * txipc undoes, rather than a request or reply made up of them.
+ */
+__attribute__((noreturn)) void rw__syscall_skipped(void);
+
+static inline long rw__tagged(long slot)
+{
+	return slot >= 0 ? (long)((uint64_t)slot | RW_SLOT_TAG) : slot;
+}
+
+static inline void rw__check_ran(const rw_regs *r, long tagged)
+{
+	if (r->a0 == tagged && tagged >= 0)
+		rw__syscall_skipped();
+}
+
 /* Own task id: index | generation << 16. */
 static inline long rw_task_self(void)
 {
@@ -329,9 +349,11 @@ static inline void rw__regs_to_msg(const rw_regs *r, rw_msg *m)
  */
 static inline long rw_call(rw_cap cap, rw_msg *m)
 {
-	rw_regs r = { cap.slot, 0, 0, 0, 0, 0, 0, SYS_CALL };
+	long slot = rw__tagged(cap.slot);
+	rw_regs r = { slot, 0, 0, 0, 0, 0, 0, SYS_CALL };
 	rw__msg_to_regs(m, &r);
 	rw_ecall(&r);
+	rw__check_ran(&r, slot);
 	rw__regs_to_msg(&r, m);
 	return r.a0;
 }
@@ -375,8 +397,10 @@ static inline long rw_rpc(rw_cap cap, rw_msg *m)
  * the client task (unique per client). */
 static inline long rw_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 {
-	rw_regs r = { ep.slot, 0, 0, 0, 0, 0, 0, SYS_RECV };
+	long slot = rw__tagged(ep.slot);
+	rw_regs r = { slot, 0, 0, 0, 0, 0, 0, SYS_RECV };
 	rw_ecall(&r);
+	rw__check_ran(&r, slot);
 	rw__regs_to_msg(&r, m);
 	if (badge)
 		*badge = (uint64_t)r.a7;
@@ -396,9 +420,11 @@ static inline long rw_reply(const rw_msg *m)
  * request on `ep`, which overwrites *m. */
 static inline long rw_reply_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 {
-	rw_regs r = { ep.slot, 0, 0, 0, 0, 0, 0, SYS_REPLY_RECV };
+	long slot = rw__tagged(ep.slot);
+	rw_regs r = { slot, 0, 0, 0, 0, 0, 0, SYS_REPLY_RECV };
 	rw__msg_to_regs(m, &r);
 	rw_ecall(&r);
+	rw__check_ran(&r, slot);
 	rw__regs_to_msg(&r, m);
 	if (badge)
 		*badge = (uint64_t)r.a7;
@@ -419,8 +445,10 @@ static inline long rw_reply_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 static inline long rw_wait_any(rw_cap ep, rw_cap n, uint64_t timeout_ns, rw_msg *m, uint64_t *badge,
                                uint64_t *bits)
 {
-	rw_regs r = { ep.slot, n.slot, (long)timeout_ns, 0, 0, 0, 0, SYS_WAIT_ANY };
+	long slot = rw__tagged(ep.slot);
+	rw_regs r = { slot, n.slot, (long)timeout_ns, 0, 0, 0, 0, SYS_WAIT_ANY };
 	rw_ecall(&r);
+	rw__check_ran(&r, slot);
 	if (r.a0 == 0) {
 		if (m)
 			rw__regs_to_msg(&r, m);

@@ -57,7 +57,7 @@ final class Ipc {
         if (server.recovery().hidesRestarts() && server.state().alive() && c.generation() != server.generation()) {
             // The shadow hides the driver's restarts: the capability follows the new generation.
             c = c.withGeneration(server.generation());
-            t.replaceCap((int) a[0], c);
+            t.replaceCap((int) Task.slot(a[0]), c);
         }
         if (!server.state().alive() || c.generation() != server.generation()) {
             return f.ret(Abi.EDEAD, server.generation());
@@ -465,7 +465,7 @@ final class Ipc {
         if (!server.state().alive()) {
             return f.ret(Abi.EDEAD, server.generation());
         }
-        t.replaceCap((int) slot, c.withGeneration(server.generation()));
+        t.replaceCap((int) Task.slot(slot), c.withGeneration(server.generation()));
         return f.ret(Abi.OK, server.generation());
     }
 

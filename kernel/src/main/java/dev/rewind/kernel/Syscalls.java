@@ -114,6 +114,9 @@ final class Syscalls {
 
     private void traceCall(Task t, long nr, long a0, long a1, long a2, String result) {
         String name = Abi.syscallName(nr);
+        if (nr == Abi.SYS_CALL || nr == Abi.SYS_RECV || nr == Abi.SYS_REPLY_RECV || nr == Abi.SYS_WAIT_ANY) {
+            a0 = Task.slot(a0); // (the slot, without the SDK's tag)
+        }
         trace.info(
                 "{} {}(a0=0x{}, a1=0x{}, a2=0x{}) -> {}",
                 t,

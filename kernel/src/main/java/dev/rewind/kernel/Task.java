@@ -415,7 +415,13 @@ public final class Task {
 
     /** The capability in {@code slot}, or null if there is no such slot. */
     Capability cap(long slot) {
+        slot = slot(slot);
         return slot < 0 || slot >= caps.length ? null : caps[(int) slot];
+    }
+
+    /** A capability slot argument without {@link Abi#SLOT_TAG}, which the kernel ignores. */
+    static long slot(long arg) {
+        return arg >= 0 ? arg & ~Abi.SLOT_TAG : arg;
     }
 
     /** True if one of this task's capabilities calls {@code ep} with {@code badge}. */

@@ -461,6 +461,39 @@ class TxIpcTest {
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"t_serve_ctx.toml", "aarch64/t_serve_ctx.toml"})
+    void aSkippedReplyRecvIsAFailedAssertionNotAReplyMadeOfTheLastOne(String image) throws Exception {
+        // A skipped REPLY_RECV instruction (helper P's outside inventory, seed 1066459) left the
+        // reply in the registers, and rw_serve took it for the next request: the client got
+        // ENOSYS, with no trap. The SDK passes the slot tagged (Abi.SLOT_TAG, which the kernel
+        // ignores); a0 still tagged after the instruction means it never ran: a failed
+        // assertion, undone by txipc (the client, which does not retry, gets ERECOVERED). sctx's
+        // first request is the client's PING (42); the skip is tried at each of its last
+        // instructions until one strikes the system call, and every try must answer right or
+        // ERECOVERED, never ENOSYS.
+        SystemImage img = SystemImage.builtin(image);
+        InstructionProfiler profile = new InstructionProfiler("sctx");
+        GuestRun.runWithProbe(img, profile);
+        long[] lengths = profile.lengths();
+        GuestRun hit = null;
+        for (int fromEnd = 0; fromEnd < 6 && hit == null; fromEnd++) {
+            FaultInjector skip = new FaultInjector(
+                    new FaultInjector.Plan(1, FaultInjector.Type.INSTRUCTION_SKIP, "sctx", 1, lengths[0] - fromEnd));
+            GuestRun run = GuestRun.runWithProbe(img, skip);
+            assertTrue(
+                    run.hasLine("sctx_client: ping 42") || run.hasLine("sctx_client: ping -10"),
+                    skip.description() + ": " + run);
+            if (run.faults.stream().anyMatch(f -> f.fault().toString().contains("did not run"))) {
+                hit = run;
+            }
+        }
+        assertTrue(hit != null, "no skip struck the REPLY_RECV of sctx's first request");
+        assertEquals(SystemResult.Outcome.OK, hit.result.outcome(), hit::toString);
+        assertTrue(hit.restarts.isEmpty(), hit::toString);
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, hit.faults.get(0).outcome(), hit::toString);
+    }
+
     @Test
     void anExitInsideARequestWithItsCodeIntactIsAFaultOfTheRequest() throws Exception {
         // A skipped instruction in an outside inventory server (helper P, seed 1061067) sent it

@@ -236,13 +236,14 @@ class CampaignTest {
         // again. The seed depends on kv's code layout (about one instruction corruption in 400
         // lands so; a search costs a minute): when librewind's code moves, find the next with
         //   rewind inject builtin:t_kv_oracle.toml --server kv --types instruction-corruption \
-        //     -n 400 --seed 470001 --jobs 1 --log-level debug 2>&1 | grep -B1 'before an exit'
-        // (470282 since the dispatch confirms its refusals).
+        //     -n 1500 --seed 470001 --jobs 1 --log-level debug 2>&1 \
+        //     | grep -E 'Campaign - seed|before an exit' | grep -B1 'before an exit'
+        // (470097 since the SDK's IPC calls tag their capability slot.)
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
         Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, CFG);
         c.profile();
         List<ch.qos.logback.classic.spi.ILoggingEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-        Campaign.Run r = withDebugLog("dev.rewind.kernel.Kernel", seen, () -> c.inject(470282, CODE));
+        Campaign.Run r = withDebugLog("dev.rewind.kernel.Kernel", seen, () -> c.inject(470097, CODE));
         assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
         assertTrue(r.manifestation().startsWith("kv: corrupt_state -> "), r::toString);
         assertTrue(
