@@ -65,13 +65,14 @@ public final class Fixtures {
         /**
          * The register overwritten on {@code arch}: one that rw_serve keeps and that its loop
          * does not use on the way to the next reply, so that the change shows only to the
-         * kept-register check. RISC-V s3 (it holds -3, for the error path); AArch64 x29, the
+         * kept-register check. RISC-V s4 (it holds -3, ECAP, for the error path; s3 has held the
+         * handler since the IPC calls tag their slot, s0 and s1 the slot untagged and tagged); AArch64 x29, the
          * frame pointer (x19..x21 hold the endpoint, context and handler, which the loop uses:
          * a changed endpoint makes the REPLY_RECV fail and rw_serve abort).
          */
         static int register(dev.rewind.hw.cpu.Arch arch) {
             int reg = switch (arch) {
-                case RISCV64 -> 19;
+                case RISCV64 -> 20;
                 case AARCH64 -> 29;
             };
             if (java.util.Arrays.stream(arch.keptRegisters()).noneMatch(r -> r == reg)) {

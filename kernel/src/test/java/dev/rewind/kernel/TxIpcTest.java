@@ -418,7 +418,7 @@ class TxIpcTest {
         for (GuestRun.FaultEvent f : r.faults) {
             assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
             assertTrue(
-                    f.fault().detail().matches("a register the serve loop keeps changed.*: s3 0x[0-9a-f]+ -> 0x5eed"),
+                    f.fault().detail().matches("a register the serve loop keeps changed.*: s4 0x[0-9a-f]+ -> 0x5eed"),
                     f::toString);
             assertTrue(((RecoveryOutcome.RolledBack) f.outcome()).redelivered(), f::toString);
         }
@@ -430,10 +430,10 @@ class TxIpcTest {
 
     @Test
     void aKeptRegisterThatChangesAgainOnRedeliveryIsTakenAsIntended() throws Exception {
-        // Request 101 is request 100 delivered again: it changes s3 the same way.
+        // Request 101 is request 100 delivered again: it changes s4 the same way.
         GuestRun r = GuestRun.runWithProbe(
                 SystemImage.builtin("t_kv_oracle.toml"), new Fixtures.KeptRegisterClobber(100, 101, 300));
-        assertEquals(1, r.faults.size(), r::toString); // 300: s3 is no longer checked
+        assertEquals(1, r.faults.size(), r::toString); // 300: s4 is no longer checked
         assertEquals(FaultKind.CORRUPT_STATE, r.faults.get(0).fault().kind());
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
         assertTrue(r.console.contains("recovered=0 restarts=0"), r::toString);
