@@ -89,7 +89,6 @@ final class TxIpc implements Recovery {
     private static final long[] NO_EXT = new long[0];
     private Endpoint endpoint;
     private long badge;
-    private long label;
     private long brk;
     Capability[] caps;
     final ArrayDeque<Long> recentAborts = new ArrayDeque<>();
@@ -135,7 +134,7 @@ final class TxIpc implements Recovery {
     private int replaysSinceCommit;
 
     private int lastReplayDepth;
-    /** The open request's message (label, words, length), as its client sent it. */
+    /** The open request's message (label, words, length), as its client sent it (msg[0]: its label). */
     private final long[] msg = new long[6];
     /**
      * The client request that aborted last ({@link #resentBadge}, {@link #resentMsg}), kept until a
@@ -612,7 +611,7 @@ final class TxIpc implements Recovery {
 
     /** The label of the request the server handles, or handled last (for tests and tools). */
     long label() {
-        return label;
+        return msg[0];
     }
 
     /** Which run of the open client request is running under verify = "dual" (0: the first), for tests. */
@@ -846,7 +845,7 @@ final class TxIpc implements Recovery {
                     log,
                     "txipc: task {}: a request run again (label 0x{}) made {}: answered ERECOVERED, not sent",
                     server,
-                    Long.toHexString(label),
+                    Long.toHexString(msg[0]),
                     what);
             if (current != null) {
                 current.replayable = false;
@@ -869,7 +868,7 @@ final class TxIpc implements Recovery {
                 "txipc: task {}: run again, the request (label 0x{}) made {}: the first run's came from the fault;"
                         + " this one is sent",
                 server,
-                Long.toHexString(label),
+                Long.toHexString(msg[0]),
                 what);
         callRerun = false;
         callSource = null;
@@ -1136,9 +1135,7 @@ final class TxIpc implements Recovery {
         checkCalls = null;
         checkEndpoint = null;
         WriteTracker tracker = server.cpu().tracker();
-        while (history.size() > tracker.history()) {
-            spare.addLast(forgetOldest());
-        }
+        trimHistory(tracker);
         AnswerCheck check = new AnswerCheck(caller);
         boolean[] matched = new boolean[calls.count];
         int depth = 0;
@@ -1253,6 +1250,13 @@ final class TxIpc implements Recovery {
         return c != null && c.agentFor() instanceof Replay;
     }
 
+    /** Forget the kept requests whose undo records the tracker no longer holds (it made room for newer ones). */
+    private void trimHistory(WriteTracker tracker) {
+        while (history.size() > tracker.history()) {
+            spare.addLast(forgetOldest());
+        }
+    }
+
     /** The oldest kept request, taken out of the history. */
     private Request forgetOldest() {
         Request r = history.pollFirst();
@@ -1300,7 +1304,6 @@ final class TxIpc implements Recovery {
         checkInvariants();
         endpoint = ep;
         badge = client.sendBadge();
-        label = client.msg(0);
         client.copyMessage(msg, 0);
         brk = server.brk();
         caps = server.capsSnapshot();
@@ -1608,7 +1611,7 @@ final class TxIpc implements Recovery {
                     log,
                     "txipc: task {}: two runs of request (label 0x{}, badge {}) disagreed ({}): running it a third time",
                     server,
-                    Long.toHexString(label),
+                    Long.toHexString(msg[0]),
                     badge,
                     difference(0, 1));
             rerunPending = true;
@@ -1620,10 +1623,10 @@ final class TxIpc implements Recovery {
                 log,
                 "txipc: task {}: the third run of request (label 0x{}, badge {}) {}",
                 server,
-                Long.toHexString(label),
+                Long.toHexString(msg[0]),
                 badge,
                 agrees ? "agreed with run " + (first ? 1 : 2) + ": committed" : "agreed with neither: aborted");
-        k.observer.verifyMismatch(server, badge, label, agrees);
+        k.observer.verifyMismatch(server, badge, msg[0], agrees);
         if (agrees) {
             return null;
         }
@@ -1805,7 +1808,7 @@ final class TxIpc implements Recovery {
         brk = server.brk();
         caps = server.capsSnapshot();
         badge = 0;
-        label = 0;
+        java.util.Arrays.fill(msg, 0);
         cutHistory("the server woke (WAIT_ANY) outside a request"); // (a replay cannot repeat what a wake did)
         ranOutside = false;
         current = null;
@@ -1905,9 +1908,7 @@ final class TxIpc implements Recovery {
         while (historyCallBytes > MAX_HISTORY_CALL_BYTES && history.size() > 1) {
             spare.addLast(forgetOldest()); // (the nested calls' replies kept are bounded too)
         }
-        while (history.size() > tracker.history()) {
-            spare.addLast(forgetOldest()); // the tracker forgot the oldest to make room
-        }
+        trimHistory(tracker); // (the tracker forgot the oldest to make room)
         if (agent) {
             ((Replay) client.agentFor()).compare(r);
         }
@@ -2042,7 +2043,7 @@ final class TxIpc implements Recovery {
                         "txipc: task {}: the request (label 0x{}, badge {}) aborted again after other requests committed:"
                                 + " corruption from an earlier request is suspected",
                         server,
-                        Long.toHexString(label),
+                        Long.toHexString(msg[0]),
                         badge);
             } else if (!resent) {
                 resentKept = true;
@@ -2069,7 +2070,7 @@ final class TxIpc implements Recovery {
         }
         // (replayHistory delivers the first replayed request, which overwrites badge and label)
         long faultedBadge = badge;
-        long faultedLabel = label;
+        long faultedLabel = msg[0];
         Task client = server.replyOwed();
         server.endServing();
         boolean again = redeliver;
@@ -2120,7 +2121,7 @@ final class TxIpc implements Recovery {
                             "txipc: task {}: the request (label 0x{}, badge {}) faulted after a nested call reached its"
                                     + " server: run again ({} of {}), its nested calls answered as before",
                             server,
-                            Long.toHexString(label),
+                            Long.toHexString(msg[0]),
                             badge,
                             reruns,
                             MAX_RERUNS);
@@ -2135,7 +2136,7 @@ final class TxIpc implements Recovery {
                                     + " of its nested calls: their server checks them by replaying its history, the"
                                     + " request waits",
                             server,
-                            Long.toHexString(label),
+                            Long.toHexString(msg[0]),
                             badge);
                 } else {
                     inDoubtAnswers++;
@@ -2144,7 +2145,7 @@ final class TxIpc implements Recovery {
                             "txipc: task {}: the request (label 0x{}, badge {}) faulted after a nested call reached its"
                                     + " server{}: answered EINDOUBT (its own changes undone, the called server's stay)",
                             server,
-                            Long.toHexString(label),
+                            Long.toHexString(msg[0]),
                             badge,
                             inDoubt
                                     ? ", and its run again went another way"
@@ -2285,9 +2286,7 @@ final class TxIpc implements Recovery {
      */
     private int replayDepth(Fault fault) {
         WriteTracker tracker = server.cpu().tracker();
-        while (history.size() > tracker.history()) {
-            spare.addLast(forgetOldest()); // the open transaction made the tracker forget these
-        }
+        trimHistory(tracker);
         int kept = history.size();
         if (replaysSinceCommit >= 2) {
             return 0;
@@ -2461,9 +2460,7 @@ final class TxIpc implements Recovery {
     private RecoveryOutcome scrubRecover(Fault fault) {
         long now = System.nanoTime();
         WriteTracker tracker = server.cpu().tracker();
-        while (history.size() > tracker.history()) {
-            spare.addLast(forgetOldest());
-        }
+        trimHistory(tracker);
         boolean code = fault.detail().startsWith("code");
         int depth;
         byte[] clean = null;
