@@ -204,11 +204,38 @@ final class Ipc {
                 return Next.BLOCKED;
             }
         }
-        return f.ret(sendReply(t, f.a));
+        Task client = t.replyOwed();
+        if (client != null
+                && !badLength(f.a[6])
+                && t.isServing(client)
+                && t.recovery().holdReply(client, f.a)) {
+            // (txipc: what the server does until its next receive belongs to the request, whose
+            // reply leaves when it commits there: releaseReply)
+            return f.ret(Abi.OK);
+        }
+        return f.ret(sendReply(t, f.a, null));
     }
 
-    /** REPLY: wake the caller {@code t} owes a reply with a1..a6 and the buffer. Returns the status for a0. */
-    private long sendReply(Task t, long[] a) {
+    /**
+     * Send the reply {@code t}'s recovery held back at a plain REPLY ({@link Recovery#holdReply}),
+     * with the buffer bytes it had then: the request commits now, before {@code t}'s next syscall.
+     */
+    void releaseReply(Task t) {
+        Recovery rec = t.recovery();
+        long[] a = rec.heldReply();
+        if (a == null) {
+            return;
+        }
+        sendReply(
+                t, a, rec.heldReplyBytes()); // (the server was told OK at its REPLY; a caller gone since gets nothing)
+        rec.replyReleased();
+    }
+
+    /**
+     * REPLY: wake the caller {@code t} owes a reply with a1..a6 and the buffer ({@code t}'s IPC
+     * buffer, or {@code held} for a reply held back). Returns the status for a0.
+     */
+    private long sendReply(Task t, long[] a, byte[] held) {
         Task client = t.replyOwed();
         if (client == null) {
             return Abi.ESTATE;
@@ -234,7 +261,11 @@ final class Ipc {
         }
         t.recovery().replyDelivered(client, a);
         int len = (int) a[6];
-        AddressSpace.copy(t.cpu().memory(), Abi.IPC_BUF_ADDR, client.cpu().memory(), Abi.IPC_BUF_ADDR, len);
+        if (held != null) {
+            client.cpu().memory().write(Abi.IPC_BUF_ADDR, held, 0, len);
+        } else {
+            AddressSpace.copy(t.cpu().memory(), Abi.IPC_BUF_ADDR, client.cpu().memory(), Abi.IPC_BUF_ADDR, len);
+        }
         client.setReply(Abi.OK, a);
         client.callEnded();
         k.wake(client);
@@ -260,7 +291,7 @@ final class Ipc {
             }
         }
         if (t.replyOwed() != null) {
-            long r = sendReply(t, a);
+            long r = sendReply(t, a, null);
             if (r == Abi.ETOOBIG) {
                 return f.ret(r);
             }

@@ -145,6 +145,30 @@ interface Recovery {
     default void committed(Task client, long[] reply) {}
 
     /**
+     * A plain REPLY of {@code reply} (a0..a8 as the syscall passed them) to {@code client}, a
+     * caller waiting for it: true to hold it back until the task's next syscall that is not
+     * local to it ({@link TxIpc#releasesHeldReply}: a receive, a wait, a call...), when the
+     * kernel sends it ({@link Ipc#releaseReply}) and the request commits; false to send it now.
+     * Held, the reply's buffer bytes are kept as they were at the REPLY.
+     */
+    default boolean holdReply(Task client, long[] reply) {
+        return false;
+    }
+
+    /** The reply held back ({@link #holdReply}): a0..a8 as the REPLY passed them; null if none is. */
+    default long[] heldReply() {
+        return null;
+    }
+
+    /** The held reply's buffer bytes (its a6 of them). */
+    default byte[] heldReplyBytes() {
+        return null;
+    }
+
+    /** The held reply was sent: none is held any more. */
+    default void replyReleased() {}
+
+    /**
      * What {@link #checkReply} returns to hold the reply back and run the request again: the
      * task is put back where it waited for it once its CPU has stopped ({@link #runAgain}).
      */

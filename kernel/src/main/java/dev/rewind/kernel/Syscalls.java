@@ -45,6 +45,9 @@ final class Syscalls {
         long a1 = a[1];
         long a2 = a[2];
         Recovery rec = t.recovery();
+        if (rec.heldReply() != null && TxIpc.releasesHeldReply(nr)) {
+            k.ipc.releaseReply(t); // (the request's transaction commits before this syscall)
+        }
         rec.syscall(nr);
         Next next = rec.answerFromRecord(nr, f);
         if (next == null) {

@@ -128,6 +128,18 @@ final class TxIpc implements Recovery {
      * server makes the same WAIT_ANY again.
      */
     private boolean wakeTx;
+    /**
+     * A plain REPLY's reply, held back until the server's next syscall that is not local to it
+     * ({@link #releasesHeldReply}): its receive, as a rule. What the server does between a REPLY
+     * and that receive (a server that receives with WAIT_ANY works out its next timeout there)
+     * is part of the request's transaction, so the request commits, and its reply leaves, only
+     * then. Before, those instructions ran with no transaction open, and every request after
+     * them cut the history and made the committed copy stale.
+     */
+    private long[] held;
+
+    private final long[] heldArgs = new long[9];
+    private final byte[] heldBytes = new byte[(int) Abi.IPC_BUF_SIZE];
     /** Aborts since the last commit of a client's request. */
     private int abortsSinceCommit;
     /** Replays of the history since the last commit of a client's request, and the depth of the last. */
@@ -495,7 +507,7 @@ final class TxIpc implements Recovery {
             System.arraycopy(again.reply, 0, results, 1, 6);
             int len = (int) Math.min(Math.max(again.reply[5], 0), Abi.IPC_BUF_SIZE);
             byte[] bytes = new byte[len];
-            if (len > 0 && !server.cpu().memory().read(Abi.IPC_BUF_ADDR, bytes, 0, len)) {
+            if (len > 0 && !replyBytes(bytes, len)) {
                 return false;
             }
             if (!caller.correctAnswer(call, results, bytes)) {
@@ -657,6 +669,7 @@ final class TxIpc implements Recovery {
         current = null;
         ranOutside = true;
         wakeTx = false;
+        held = null;
         abortsSinceCommit = 0;
         replaysSinceCommit = 0;
         resentKept = false;
@@ -684,6 +697,63 @@ final class TxIpc implements Recovery {
     @Override
     public long deadlineNanos() {
         return server.spec().txipc().deadlineMs() * 1_000_000L;
+    }
+
+    @Override
+    public boolean holdReply(Task client, long[] reply) {
+        if (!server.inRequest() || wakeTx || held != null) {
+            return false;
+        }
+        int len = (int) Math.min(Math.max(reply[6], 0), Abi.IPC_BUF_SIZE);
+        if (len > 0 && !server.cpu().memory().read(Abi.IPC_BUF_ADDR, heldBytes, 0, len)) {
+            return false;
+        }
+        System.arraycopy(reply, 0, heldArgs, 0, heldArgs.length);
+        held = heldArgs;
+        return true;
+    }
+
+    @Override
+    public long[] heldReply() {
+        return held;
+    }
+
+    @Override
+    public byte[] heldReplyBytes() {
+        return heldBytes;
+    }
+
+    @Override
+    public void replyReleased() {
+        held = null;
+    }
+
+    /**
+     * Whether syscall {@code nr}, made while a reply is held back ({@link #holdReply}), sends it
+     * first: every syscall but those a request makes without leaving the server (the clock, a
+     * poll or a signal, its own identity, console output, the heap, a failed assertion).
+     */
+    static boolean releasesHeldReply(long nr) {
+        return !(nr == Abi.SYS_CLOCK
+                || nr == Abi.SYS_WALL_CLOCK
+                || nr == Abi.SYS_POLL
+                || nr == Abi.SYS_NOTIFY
+                || nr == Abi.SYS_CLIENT_ALIVE
+                || nr == Abi.SYS_TASK_SELF
+                || nr == Abi.SYS_DEVICE_INFO
+                || nr == Abi.SYS_CONSOLE_WRITE
+                || nr == Abi.SYS_SBRK
+                || nr == Abi.SYS_CAP_LOOKUP
+                || nr == Abi.SYS_ABORT);
+    }
+
+    /** The reply's bytes (at most {@code len}) into {@code dst}: the held ones, or the IPC buffer's. */
+    private boolean replyBytes(byte[] dst, int len) {
+        if (held != null) {
+            System.arraycopy(heldBytes, 0, dst, 0, len);
+            return true;
+        }
+        return server.cpu().memory().read(Abi.IPC_BUF_ADDR, dst, 0, len);
     }
 
     /**
@@ -1898,7 +1968,7 @@ final class TxIpc implements Recovery {
         }
         System.arraycopy(reply, 1, r.reply, 0, 6);
         int len = (int) Math.min(Math.max(reply[6], 0), Abi.IPC_BUF_SIZE);
-        r.replyHash = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
+        r.replyHash = len > 0 && replyBytes(scratch, len) ? hash(scratch, len) : 0;
         runCalls = r.calls; // (the record keeps this run's calls; its old list is reused)
         r.calls = calls;
         runCalls.clear();
@@ -1953,6 +2023,7 @@ final class TxIpc implements Recovery {
         if (!server.inRequest()) {
             return null;
         }
+        held = null; // (a fault after a plain REPLY: the request did not commit, its client still waits)
         WriteTracker tracker = server.cpu().tracker();
         endVerification();
         if (replayingHistory()) {

@@ -81,12 +81,14 @@ class TxIpcCopyTest {
     }
 
     /**
-     * The network stack runs outside a request after each reply (its timers), where no undo
-     * log sees its stores: the copy goes stale at once after each sync, and after a few such
-     * syncs it is given up rather than made again every 64 requests.
+     * The network stack works on after each reply (its timers, frames its driver signalled) until
+     * its next receive. That work is part of the request now (its reply leaves when the request
+     * commits there), so its stores are logged and the copy stays valid: before, they ran with no
+     * transaction open, the copy went stale right after each sync and was given up after a few
+     * (more than 200 of 344 replies found it stale).
      */
     @Test
-    void theNetworkStackRunsOutsideItsRequestsAndItsCopyIsGivenUp() throws Exception {
+    void theNetworkStacksWorkAfterAReplyBelongsToTheRequestAndItsCopyIsKept() throws Exception {
         boolean[] givenUp = {false};
         Audit a = new Audit() {
             @Override
@@ -100,9 +102,8 @@ class TxIpcCopyTest {
         GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_net_oracle.toml"), a);
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
         assertEquals(List.of(), a.differed, "memory differs from the copy after a commit");
-        assertTrue(a.stale > 200, a.equal + " equal, " + a.stale + " stale");
-        assertTrue(a.syncs <= 4, "syncs: " + a.syncs);
-        assertTrue(givenUp[0], "the copy was given up");
+        assertTrue(a.equal > 10 * a.stale && a.equal > 200, a.equal + " equal, " + a.stale + " stale");
+        assertFalse(givenUp[0], "the copy was kept");
     }
 
     @Test

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Corruption that escapes the transaction it struck: a fault that does not trap while its
@@ -459,5 +461,66 @@ class TxIpcReplayTest {
         assertTrue(r.faults.stream().allMatch(f -> f.task().equals("slots")), r::toString);
         assertTrue(slots[0].resentAborts >= 1, "a's resent increment was suspect: " + r);
         assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
+    }
+
+    /** tail_client.c: 16 sets, 3 rounds of a set and a get of slots 1..15, 16 gets. */
+    static final int TAIL_REQUESTS = 16 + 3 * 15 * 2 + 16;
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_tail.toml", "aarch64/t_tail.toml"})
+    void theHistoryIsKeptOverWhatAServerDoesBetweenAPlainReplyAndItsNextReceive(String image) throws Exception {
+        // tail_server replies with REPLY, then reads the clock for the timeout of its next
+        // WAIT_ANY (as a server that expires leases does). Before, those few instructions ran with
+        // no transaction open, and every request after them cut the history: it never held more
+        // than the newest request, and the committed copy went stale at each one.
+        List<Integer> sizes = new ArrayList<>();
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
+            @Override
+            public void replied(Task server) {
+                if (server.name().equals("tail")) {
+                    sizes.add(((TxIpc) server.recovery()).historySize());
+                }
+            }
+        });
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("tail_client: ok requests=" + TAIL_REQUESTS), r::toString);
+        assertEquals(TAIL_REQUESTS, sizes.size());
+        assertEquals(TAIL_REQUESTS, sizes.get(sizes.size() - 1), "every committed request is kept: " + sizes);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_tail.toml", "aarch64/t_tail.toml"})
+    void corruptionCommittedByAServerThatRepliesBeforeItsNextReceiveIsUndoneByReplayingTheHistory(String image)
+            throws Exception {
+        // Request 60 (a set or get of another slot) also changes slot 0's seal, as a fault that
+        // does not trap would: a write of the request's own, which commits with it. The get of
+        // slot 0, request 107, then fails its seal assertion every time it runs. Before, there
+        // was no history to replay ("the server ran outside a request"): the client got
+        // ERECOVERED until it gave up.
+        int strike = 60;
+        boolean[] struck = {false};
+        KernelProbe probe = new KernelProbe() {
+            int delivered;
+
+            @Override
+            public void requestDelivered(Task server) {
+                if (!server.name().equals("tail") || ++delivered != strike) {
+                    return;
+                }
+                long seal = server.image().symbol("tail_slots").orElseThrow() + 8;
+                byte[] b = new byte[1];
+                assertTrue(server.cpu().memory().read(seal, b, 0, 1));
+                b[0] ^= 4;
+                assertTrue(server.cpu().memory().write(seal, b, 0, 1));
+                struck[0] = true;
+            }
+        };
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertTrue(struck[0], r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("tail_client: ok requests=" + TAIL_REQUESTS), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+        assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
+        assertTrue(r.replays.stream().allMatch(p -> p.differed() == 0), r::toString);
     }
 }
