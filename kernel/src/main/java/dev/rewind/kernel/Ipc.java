@@ -367,7 +367,7 @@ final class Ipc {
      */
     Next waitAny(Task t, SyscallFrame f) {
         long[] a = f.a;
-        t.madeWaitAny(a[0], a[1], a[2]);
+        t.madeWaitAny(a[0], a[1], a[2], k.now());
         Endpoint ep = null;
         if (a[0] != -1) {
             Capability c = cap(t, a[0], Capability.Kind.ENDPOINT_RECV);
@@ -429,10 +429,16 @@ final class Ipc {
     /**
      * Put {@code t}, whose work after a WAIT_ANY wake was rolled back (txipc), back into the
      * WAIT_ANY it made, with the same arguments: it ends at once (a request, bits) or blocks.
+     * Its timeout ends when the first one did: a wait that was due already (the rolled-back work
+     * was its timeout's) ends at once, so that work runs again now, not a whole timeout later.
      */
     void waitAnyAgain(Task t) {
         long[] regs = new long[9];
         System.arraycopy(t.lastWaitAnyArgs(), 0, regs, 0, 3);
+        long deadline = t.lastWaitAnyDeadline();
+        if (deadline != 0) {
+            regs[2] = Math.max(1, deadline - k.now()); // (0 would mean no timeout)
+        }
         SyscallFrame f = new SyscallFrame().reset(regs);
         if (waitAny(t, f) != Next.BLOCKED) {
             t.setResults(f.a, f.written());

@@ -55,6 +55,8 @@ public final class Task {
     private long wakeAt;
     /** The arguments (a0..a2) of the task's last WAIT_ANY: what a rolled-back wake waits for again. */
     private final long[] waitAnyArgs = new long[3];
+    /** When the last WAIT_ANY's timeout ends (0: none). */
+    private long waitAnyDeadline;
     // ---- IPC: this task as a server --------------------------------------------------------
     /** The caller it owes a reply, and that caller's generation. */
     private Task replyTo;
@@ -651,11 +653,21 @@ public final class Task {
         receivesByWaitAny = b;
     }
 
-    /** Remember the arguments of a WAIT_ANY the task makes ({@link #lastWaitAnyArgs}). */
-    void madeWaitAny(long a0, long a1, long a2) {
+    /**
+     * Remember the arguments of a WAIT_ANY the task makes at {@code now} ({@link #lastWaitAnyArgs}),
+     * and when its timeout ends ({@link #lastWaitAnyDeadline}).
+     */
+    void madeWaitAny(long a0, long a1, long a2, long now) {
         waitAnyArgs[0] = a0;
         waitAnyArgs[1] = a1;
         waitAnyArgs[2] = a2;
+        long end = now + a2;
+        waitAnyDeadline = a2 <= 0 ? 0 : end < now ? Long.MAX_VALUE : end;
+    }
+
+    /** When the timeout of the task's last WAIT_ANY ends ({@link Kernel#now} time; 0: it had none). */
+    long lastWaitAnyDeadline() {
+        return waitAnyDeadline;
     }
 
     /** a0..a2 of the task's last WAIT_ANY. */

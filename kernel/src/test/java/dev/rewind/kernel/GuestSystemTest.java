@@ -103,6 +103,25 @@ class GuestSystemTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"t_tick.toml", "aarch64/t_tick.toml"})
+    void underTxipcAWakeWhoseWaitWasDueIsRunAgainAtOnceAfterItsRollback(String image) {
+        // tick_server's work at each 300 ms timeout fails an assertion every time. Its rollback
+        // puts the server back into its WAIT_ANY, which was due already: it ends at once, not a
+        // whole timeout later, so the failing work runs again at once and ten aborts escalate to
+        // a restart. Before, the wait was made again with its whole timeout: one abort per 300 ms,
+        // three in the client's second of sleep, never ten within abort_window_ms, and the
+        // server went on without ever doing its timed work (generation 1 throughout).
+        GuestRun run = GuestRun.boot(image);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertTrue(run.lines().stream().anyMatch(l -> l.startsWith("tick_client: ok generation=")), run::toString);
+        assertTrue(run.restarts.size() >= 1, "the aborts escalated to a restart: " + run);
+        assertTrue(
+                run.faults.get(0).outcome() instanceof RecoveryOutcome.RolledBack rb && rb.afterWake(), run::toString);
+        assertTrue(run.faults.size() >= 10, run::toString);
+        assertTrue(!run.hasLine("tick_client: ok generation=1"), run::toString);
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"t_stall.toml", "aarch64/t_stall.toml"})
     void underTxipcAServerStuckWaitingInsideARequestIsRolledBackWhenNothingElseCanRun(String image) {
         // stall_server waits (WAIT, then WAIT_ANY on its notification alone) for a signal no
