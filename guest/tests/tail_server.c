@@ -4,9 +4,11 @@
  * and its next WAIT_ANY reads the clock to work out that timeout (the "tail" of each request).
  *
  * Sixteen sealed slots: SET (label 1: w0 = slot, w1 = value) stores a value and its seal, GET
- * (label 2: w0 = slot) asserts the seal and answers the value (w0).  TxIpcReplayTest corrupts
- * a slot's seal in a request that commits, so that a later GET of it traps every time it runs:
- * only a replay of the history can mend that, and it needs the history kept over the tails.
+ * (label 2: w0 = slot) asserts the seal and answers the value (w0); KICKS (label 3) answers how
+ * many times its client woke it through "tail_kick" (each wake counts itself: work after a wake,
+ * a transaction of its own).  TxIpcReplayTest corrupts a slot's seal in a request that commits,
+ * so that a later GET of it traps every time it runs: only a replay of the history can mend
+ * that, and it needs the history kept over the tails and over the wakes in between.
  */
 #include <rewind/rewind.h>
 
@@ -19,6 +21,7 @@ struct slot {
 
 struct slot tail_slots[SLOTS];
 static uint64_t last_request_at;
+static uint64_t kicks;
 
 static long handle(rw_msg *m)
 {
@@ -37,21 +40,31 @@ static long handle(rw_msg *m)
 		m->w[0] = tail_slots[i].value;
 		return 0;
 	}
+	if (m->label == 3) {
+		m->w[0] = kicks;
+		return 0;
+	}
 	return RW_ENOSYS;
 }
 
 int main(void)
 {
-	rw_cap ep;
+	rw_cap ep, kick;
 	rw_msg m;
-	uint64_t badge, timeout = 0;
+	uint64_t badge, bits, timeout = 0;
 
 	RW_ASSERT(rw_cap_get("tail", &ep) == 0);
+	RW_ASSERT(rw_cap_get("tail_kick", &kick) == 0);
 	for (;;) {
-		long r = rw_wait_any(ep, RW_CAP(-1), timeout, &m, &badge, 0);
+		long r = rw_wait_any(ep, kick, timeout, &m, &badge, &bits);
 
 		if (r == RW_ETIMEDOUT) {
 			timeout = 0; /* (ten seconds without a request: the client is done) */
+			continue;
+		}
+		if (r == RW_WOKEN) {
+			kicks++;
+			last_request_at = rw_clock_ns();
 			continue;
 		}
 		RW_ASSERT(r == 0);

@@ -314,8 +314,9 @@ final class Ipc {
         n.bits |= bits;
         Task w = n.waiter;
         if (w != null && n.bits != 0 && w.waitingAny()) {
+            Endpoint wep = w.state() == TaskState.RECEIVING ? w.blockedOn() : null;
             endWaitAny(w);
-            w.recovery().woke();
+            w.recovery().woke(wep, Abi.WOKEN, n.bits);
             w.waitAnyResult(Abi.WOKEN, n.bits);
             w.recovery().consumed(n, n.bits);
             n.bits = 0;
@@ -394,6 +395,15 @@ final class Ipc {
         if (ep != null && t.replyOwed() != null) {
             return f.ret(Abi.ESTATE);
         }
+        long[] replayed = t.recovery().replayedWake();
+        if (replayed != null) {
+            // (txipc replays its history, and a wake is next: it ends the wait as it first did)
+            if (ep != null) {
+                t.receivesByWaitAny(true);
+            }
+            t.recovery().woke(ep, replayed[0], replayed[1]);
+            return f.ret(replayed[0], replayed[1]);
+        }
         if (ep != null) {
             t.receivesByWaitAny(true);
             Task client = ep.senders.pollFirst();
@@ -405,7 +415,7 @@ final class Ipc {
         if (n != null && n.bits != 0) {
             long bits = n.bits;
             n.bits = 0;
-            t.recovery().woke();
+            t.recovery().woke(ep, Abi.WOKEN, bits);
             t.recovery().consumed(n, bits);
             return f.ret(Abi.WOKEN, bits);
         }
@@ -486,8 +496,9 @@ final class Ipc {
 
     /** {@code t}'s WAIT_ANY timed out: it gets ETIMEDOUT. */
     void timedOut(Task t) {
+        Endpoint ep = t.state() == TaskState.RECEIVING ? t.blockedOn() : null;
         endWaitAny(t);
-        t.recovery().woke();
+        t.recovery().woke(ep, Abi.ETIMEDOUT, 0);
         t.waitAnyResult(Abi.ETIMEDOUT, 0);
         k.wake(t);
     }

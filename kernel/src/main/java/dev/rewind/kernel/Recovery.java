@@ -58,11 +58,21 @@ interface Recovery {
     default void answered(long nr, long[] results, int n) {}
 
     /**
-     * The task's WAIT_ANY ended without a request (its notification or its timeout), before the
-     * kernel wrote the results to its CPU: what it does next, up to its next receive, is work of
-     * its own (a network stack's received frames, its timers). TxIPC makes that a transaction.
+     * The task's WAIT_ANY (receiving on {@code ep}, or null) ended without a request, with
+     * {@code a0} (WOKEN or ETIMEDOUT) and {@code a1} (the bits), before the kernel wrote them to
+     * its CPU: what it does next, up to its next receive, is work of its own (a network stack's
+     * received frames, its timers). TxIPC makes that a transaction, kept in its history.
      */
-    default void woke() {}
+    default void woke(Endpoint ep, long a0, long a1) {}
+
+    /**
+     * The task makes a WAIT_ANY while its recovery replays its history and the next thing to run
+     * again is a wake: the results that wake had (a0, a1), which the WAIT_ANY returns at once
+     * (after {@link #woke}); null otherwise.
+     */
+    default long[] replayedWake() {
+        return null;
+    }
 
     /**
      * Called now and then (at most every few milliseconds) while the system runs: a fault to

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  *       as they were where it waited in RECV / REPLY_RECV, are saved with its kernel-side state
  *       (heap break, capability table), and its write tracker starts logging the pre-image of
  *       every page written (by the server's stores, or by the kernel on its behalf);
- *   <li><b>commit</b> when it replies: the request's writes stay. Its pre-images are dropped,
+ *   <li><b>commit</b> when it replies (after a plain REPLY, at its next receive: the reply is
+ *       held until then, {@link #holdReply}): the request's writes stay. Its pre-images are dropped,
  *       unless the server keeps a history ({@code replay_depth} &gt; 0): then the tracker keeps
  *       them for the newest {@code replay_depth} replayable committed requests (as far as the
  *       log's capacity allows, oldest forgotten first), so that corruption found later can be
@@ -137,6 +138,10 @@ final class TxIpc implements Recovery {
      * them cut the history and made the committed copy stale.
      */
     private long[] held;
+    /** The replay of the history in progress (null: none), whose wakes the server's WAIT_ANY takes ({@link #replayedWake}). */
+    private Replay replay;
+    /** The open wake transaction runs a wake of the history again. */
+    private boolean replayingWake;
 
     private final long[] heldArgs = new long[9];
     private final byte[] heldBytes = new byte[(int) Abi.IPC_BUF_SIZE];
@@ -294,6 +299,15 @@ final class TxIpc implements Recovery {
         Calls calls = new Calls();
 
         int callBytes;
+        /**
+         * Not a client's request: the server's work after a WAIT_ANY wake (its notification or its
+         * timeout), which ended the wait with {@link #wakeA0} (WOKEN or ETIMEDOUT) and {@link
+         * #wakeA1} (the bits). A replay ends the server's WAIT_ANY with them again.
+         */
+        boolean wake;
+
+        long wakeA0;
+        long wakeA1;
     }
 
     /** Nested calls one run of a request may have recorded; past this it cannot be run again. */
@@ -443,9 +457,27 @@ final class TxIpc implements Recovery {
             }
         }
 
+        /** The next thing to run again is a wake (no agent sends it: the server's WAIT_ANY ends with it). */
+        Request nextWake() {
+            Request r = originals.peekFirst();
+            return r != null && r.wake ? r : null;
+        }
+
+        /** A replayed wake committed as {@code again} (null: it cannot be kept); no client saw what it did. */
+        void wakeDone(Request again) {
+            originals.pollFirst();
+            if (again == null) {
+                k.recoveryNote(log, "txipc: task {}: a replayed wake went another way than it first did", server);
+            }
+            agentReplied(null, null);
+        }
+
         @Override
         public void agentReplied(Task agent, long[] reply) {
             if (originals.isEmpty()) {
+                if (replay == this) {
+                    replay = null;
+                }
                 long nanos = System.nanoTime() - started;
                 k.recoveryNote(
                         log,
@@ -469,6 +501,9 @@ final class TxIpc implements Recovery {
         @Override
         public void agentFailed(Task agent) {
             originals.clear(); // the server died or restarted: the replay is over, its state gone
+            if (replay == this) {
+                replay = null;
+            }
             if (check != null) {
                 check.done(false);
             }
@@ -670,6 +705,8 @@ final class TxIpc implements Recovery {
         ranOutside = true;
         wakeTx = false;
         held = null;
+        replay = null;
+        replayingWake = false;
         abortsSinceCommit = 0;
         replaysSinceCommit = 0;
         resentKept = false;
@@ -796,7 +833,11 @@ final class TxIpc implements Recovery {
         if (wakeTx && (nr == Abi.SYS_WAIT_ANY || nr == Abi.SYS_RECV || nr == Abi.SYS_REPLY_RECV)) {
             commitWake();
         }
-        if (server.inRequest() && current != null && !replayable(nr) && !recorded(nr) && nr != Abi.SYS_CALL) {
+        if (server.inRequest()
+                && current != null
+                && !replayable(nr)
+                && !recorded(nr)
+                && (nr != Abi.SYS_CALL || wakeTx)) { // (a wake's calls are made for real, not recorded)
             current.replayable = false;
         }
     }
@@ -1316,6 +1357,9 @@ final class TxIpc implements Recovery {
 
     /** True while the server is running a replayed request of its history. */
     private boolean replayingHistory() {
+        if (replayingWake && wakeTx) {
+            return true;
+        }
         Task c = server.replyOwed();
         return c != null && c.agentFor() instanceof Replay;
     }
@@ -1415,6 +1459,7 @@ final class TxIpc implements Recovery {
             }
             r.payloadLength = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, r.payload, 0, len) ? len : 0;
             r.replayable = true;
+            r.wake = false;
             current = r;
         }
         codeChecked = false;
@@ -1867,7 +1912,7 @@ final class TxIpc implements Recovery {
      * undone like a fault in a request. A wait made inside a request is part of that request.
      */
     @Override
-    public void woke() {
+    public void woke(Endpoint ep, long a0, long a1) {
         if (server.inRequest()) {
             return;
         }
@@ -1879,21 +1924,97 @@ final class TxIpc implements Recovery {
         caps = server.capsSnapshot();
         badge = 0;
         java.util.Arrays.fill(msg, 0);
-        cutHistory("the server woke (WAIT_ANY) outside a request"); // (a replay cannot repeat what a wake did)
-        ranOutside = false;
+        Request source = replay != null ? replay.nextWake() : null;
+        replayingWake = source != null;
         current = null;
+        TaskSpec.TxipcLimits limits = server.spec().txipc();
+        if (limits.replayDepth() > 0 || limits.verifyDual()) {
+            // The wake is kept in the history like a request: its registers, its results (what
+            // ended the wait) and its recorded syscalls (the clock it read), so that a replay
+            // ends the WAIT_ANY with them again and runs it as it first ran. Before, every wake
+            // cut the history: a server woken by its timer between requests could replay none.
+            Request last = history.peekLast();
+            if (ranOutside || (last != null && last.endpoint != ep)) {
+                cutHistory(
+                        ranOutside
+                                ? "the server ran outside a request (its writes are in no log)"
+                                : "a wake on another endpoint");
+            }
+            Request r = spare.isEmpty() ? new Request() : spare.pollFirst();
+            System.arraycopy(regs, 0, r.regs, 0, 33);
+            if (ext.length > 0) {
+                if (r.ext.length != ext.length) {
+                    r.ext = new long[ext.length];
+                }
+                System.arraycopy(ext, 0, r.ext, 0, ext.length);
+            }
+            r.brk = brk;
+            r.caps = caps;
+            r.endpoint = ep;
+            java.util.Arrays.fill(r.msg, 0);
+            r.badge = 0;
+            r.payloadLength = 0;
+            r.recorded = 0;
+            r.answered = 0;
+            r.source = source;
+            r.calls.clear();
+            r.callBytes = 0;
+            java.util.Arrays.fill(r.reply, 0);
+            r.replyHash = 0;
+            r.wake = true;
+            r.wakeA0 = a0;
+            r.wakeA1 = a1;
+            r.replayable = true;
+            current = r;
+        } else {
+            cutHistory("no history is kept");
+        }
+        ranOutside = false;
         wakeTx = true;
         codeChecked = false;
         server.cpu().tracker().begin();
         server.openRequest(System.nanoTime());
     }
 
-    /** The server receives again after a wake: the wake's transaction commits. */
+    @Override
+    public long[] replayedWake() {
+        Request w = replay != null && !server.inRequest() ? replay.nextWake() : null;
+        return w == null ? null : new long[] {w.wakeA0, w.wakeA1};
+    }
+
+    /** The server receives again after a wake: the wake's transaction commits, and is kept in the history. */
     private void commitWake() {
         wakeTx = false;
-        commitWrites();
+        boolean again = replayingWake;
+        replayingWake = false;
+        WriteTracker tracker = commitWrites();
         codeIntactAtCommit = false; // (no reply: not checked)
-        cutHistory();
+        Request r = current;
+        current = null;
+        if (r != null && r.source != null && r.answered < r.source.recorded) {
+            diverged(r, -1);
+        }
+        if (r == null || !r.replayable || tracker.history() == 0) {
+            if (r != null) {
+                r.source = null;
+                spare.addLast(r);
+            }
+            cutHistory(
+                    r == null || tracker.history() == 0
+                            ? "no history is kept"
+                            : "the work after a wake cannot be run again (a call, CAP_REFRESH, too many recorded"
+                                    + " syscalls, or a replay that diverged)");
+            if (again && replay != null) {
+                replay.wakeDone(null);
+            }
+            return;
+        }
+        r.source = null;
+        history.addLast(r);
+        trimHistory(tracker);
+        if (again && replay != null) {
+            replay.wakeDone(r);
+        }
     }
 
     /** Close the open transaction and keep its writes (checksummed for the scrub); returns the tracker. */
@@ -2127,7 +2248,9 @@ final class TxIpc implements Recovery {
 
         if (wakeTx) {
             // No client: the server waits again as it did; what the wake brought is lost (a
-            // frame the stack had taken from its driver: TCP sends it again).
+            // frame the stack had taken from its driver: TCP sends it again). A wake that faults
+            // again (its wait was due: it runs again at once, Ipc.waitAnyAgain) is suspect as a
+            // request is, and replays the history (wakes are kept in it too).
             giveBackTaken();
             if (faulted != null) {
                 spare.addLast(faulted);
@@ -2135,6 +2258,18 @@ final class TxIpc implements Recovery {
             wakeTx = false;
             server.endServing();
             redeliver = false;
+            int wakeDepth = suspect && !history.isEmpty() ? replayDepth(fault) : 0;
+            if (suspect && history.isEmpty()) {
+                k.recoveryNote(
+                        log,
+                        "txipc: task {}: its work after a wake faulted again: corruption from an earlier request is"
+                                + " suspected, but nothing committed is kept to replay ({})",
+                        server,
+                        historyCut != null ? "the history was cut: " + historyCut : "none has committed yet");
+            }
+            if (wakeDepth > 0) {
+                replayHistory(now, wakeDepth);
+            }
             k.ipc.waitAnyAgain(server);
             k.observer.taskRecovered(server, fault, RecoveryOutcome.RolledBack.WAKE, pages, nanos);
             return RecoveryOutcome.RolledBack.wake(pages, nanos);
@@ -2411,9 +2546,13 @@ final class TxIpc implements Recovery {
         writeExtended(first.ext);
         server.rollBackTo(first.regs[32], first.brk, first.caps.clone());
         Replay replay = new Replay(server, new ArrayDeque<>(undone), pages, started, check);
+        this.replay = replay; // (its wakes end the server's WAIT_ANY in their turn: replayedWake)
         java.util.Iterator<Request> it = undone.descendingIterator();
         while (it.hasNext()) {
             Request r = it.next();
+            if (r.wake) {
+                continue;
+            }
             Task agent =
                     Task.agent(server, replay, r.msg, r.badge, java.util.Arrays.copyOf(r.payload, r.payloadLength));
             agent.queueOn(r.endpoint);

@@ -463,16 +463,21 @@ class TxIpcReplayTest {
         assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
     }
 
-    /** tail_client.c: 16 sets, 3 rounds of a set and a get of slots 1..15, 16 gets. */
-    static final int TAIL_REQUESTS = 16 + 3 * 15 * 2 + 16;
+    /** tail_client.c: 16 sets, 3 rounds of a set and a get of slots 1..15 (each round then kicks the server), 16 gets, the kicks. */
+    static final int TAIL_REQUESTS = 16 + 3 * 15 * 2 + 16 + 1;
+
+    /** The wakes tail_client's kicks make. */
+    static final int TAIL_WAKES = 3;
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"t_tail.toml", "aarch64/t_tail.toml"})
-    void theHistoryIsKeptOverWhatAServerDoesBetweenAPlainReplyAndItsNextReceive(String image) throws Exception {
+    void theHistoryIsKeptOverWhatAServerDoesBetweenAPlainReplyAndItsNextReceiveAndOverItsWakes(String image)
+            throws Exception {
         // tail_server replies with REPLY, then reads the clock for the timeout of its next
-        // WAIT_ANY (as a server that expires leases does). Before, those few instructions ran with
-        // no transaction open, and every request after them cut the history: it never held more
-        // than the newest request, and the committed copy went stale at each one.
+        // WAIT_ANY (as a server that expires leases does), and is woken three times by its
+        // client's kicks. Before, the instructions after each REPLY ran with no transaction open,
+        // and every request after them cut the history: it never held more than the newest
+        // request, and the committed copy went stale at each one. And each wake cut it too.
         List<Integer> sizes = new ArrayList<>();
         GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
             @Override
@@ -485,7 +490,10 @@ class TxIpcReplayTest {
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
         assertTrue(r.hasLine("tail_client: ok requests=" + TAIL_REQUESTS), r::toString);
         assertEquals(TAIL_REQUESTS, sizes.size());
-        assertEquals(TAIL_REQUESTS, sizes.get(sizes.size() - 1), "every committed request is kept: " + sizes);
+        assertEquals(
+                TAIL_REQUESTS + TAIL_WAKES,
+                sizes.get(sizes.size() - 1),
+                "every committed request and wake is kept: " + sizes);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -494,9 +502,11 @@ class TxIpcReplayTest {
             throws Exception {
         // Request 60 (a set or get of another slot) also changes slot 0's seal, as a fault that
         // does not trap would: a write of the request's own, which commits with it. The get of
-        // slot 0, request 107, then fails its seal assertion every time it runs. Before, there
-        // was no history to replay ("the server ran outside a request"): the client got
-        // ERECOVERED until it gave up.
+        // slot 0, request 107, then fails its seal assertion every time it runs. Two of the
+        // client's kicks woke the server in between (wakes that commit). Before, there was no
+        // history to replay ("the server ran outside a request", then "the server woke (WAIT_ANY)
+        // outside a request"): the client got ERECOVERED until it gave up. The replay runs the
+        // wakes again too (the client checks the server counted three kicks, no more).
         int strike = 60;
         boolean[] struck = {false};
         KernelProbe probe = new KernelProbe() {
