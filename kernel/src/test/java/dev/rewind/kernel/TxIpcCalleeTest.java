@@ -165,4 +165,63 @@ class TxIpcCalleeTest {
         assertEquals(1, tally[0].calleeCorrections, run::toString);
         assertEquals(0, tally[0].inDoubtAnswers, run::toString);
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_tally_two.toml", "t_tally_busy.toml"})
+    void twoCallersWithWrongAnswersFromOneCalleeAreBothCorrected(String image) throws Exception {
+        // t_tally_two: once slot_server has answered an increment, both of its slots are raised
+        // by 2 (their check words with them) in its memory. tally_a (slot 0) and tally_b (slot 1)
+        // each get a wrong answer and sleep before they check it, so both hold one when the
+        // first of them faults in every run again and asks slot_server to check. Its replay
+        // corrects that caller's answer and gives the other caller's request another reply too;
+        // the second caller's check, at slot_server's next receive, then found only the replayed
+        // requests in the history, and its client got EINDOUBT. The answers a replay changed are
+        // now kept for callers that ask later. t_tally_busy keeps slot_server inside slot_peek's
+        // requests, so both checks wait for its next receive and share one replay (the second
+        // caller was turned away while the first's check waited).
+        TxIpc[] tx = {null, null, null};
+        long[] at = {0};
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
+            @Override
+            public void requestDelivered(Task server) {
+                if (server.name().startsWith("tally_")) {
+                    tx[server.name().equals("tally_a") ? 0 : 1] = (TxIpc) server.recovery();
+                }
+            }
+
+            @Override
+            public void replied(Task server) {
+                if (!server.name().equals("slots") || at[0] != 0) {
+                    return;
+                }
+                tx[2] = (TxIpc) server.recovery();
+                long slots = server.image().symbol("slots").orElseThrow();
+                byte[] b = new byte[32];
+                assertTrue(server.cpu().memory().read(slots, b, 0, 32));
+                java.nio.ByteBuffer w = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                if (w.getLong(0) + w.getLong(16) == 0) {
+                    return; // (no increment answered yet)
+                }
+                for (int i = 0; i < 32; i += 16) {
+                    long v = w.getLong(i) + 2;
+                    w.putLong(i, v).putLong(i + 8, v ^ 0x51075eedL);
+                }
+                assertTrue(server.cpu().memory().writeUnlogged(slots, b, 0, 32));
+                at[0] = slots;
+            }
+        });
+        assertTrue(at[0] != 0, run::toString);
+        assertTrue(run.hasLine("tally_client_a: ok"), run::toString);
+        assertTrue(run.hasLine("tally_client_b: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertTrue(run.restarts.isEmpty(), run::toString);
+        assertTrue(
+                run.faults.stream().allMatch(f -> f.task().startsWith("tally_")), "only the tallies faulted: " + run);
+        for (int i = 0; i < 2; i++) {
+            assertEquals(1, tx[i].calleeCorrections, run::toString);
+            assertEquals(0, tx[i].inDoubtAnswers, run::toString);
+        }
+        // (the second caller's answer came from the first's replay, or both shared one replay)
+        assertEquals(1, tx[2].answersAmended + tx[2].sharedChecks, run::toString);
+    }
 }
