@@ -1116,6 +1116,9 @@ final class TxIpc implements Recovery {
     /** Callers' answers corrected from {@link #amended} without a replay of their own, for tests. */
     long answersAmended;
 
+    /** Requests aborted before their reply because a page they wrote had changed between requests. */
+    long copyChecks;
+
     /** Replays that checked several callers' answers at once, for tests. */
     long sharedChecks;
 
@@ -1656,7 +1659,22 @@ final class TxIpc implements Recovery {
             long changed = check ? codeImage().changedPage() : -1;
             if (changed == -1) {
                 codeChecked = check;
-                return verify(pc);
+                long page = server.cpu().tracker().copyCheck();
+                if (page == -1) {
+                    return verify(pc);
+                }
+                // A page this request wrote was not, when the request found it, what the last
+                // commit left (a bit flipped in memory between requests), and the request may
+                // have read the change: its commit would take the change into the committed copy
+                // wherever it rewrote the changed words. Undo it, put the page back from the
+                // copy (abort) and run it again; the client never sees this reply.
+                copyChecks++;
+                return corruptAtSyscall(
+                        pc,
+                        "page 0x" + Long.toHexString(page)
+                                + " changed between requests (found before the reply: it differs from the last commit's"
+                                + " copy)",
+                        true);
             }
             // The code changed in memory (a bit flip: the guest cannot write it), during this
             // request or since the last reply left, which was checked like this one: only this

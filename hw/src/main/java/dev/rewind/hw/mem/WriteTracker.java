@@ -143,6 +143,15 @@ public interface WriteTracker extends AutoCloseable {
     }
 
     /**
+     * With a transaction open and a valid committed copy: the first page the transaction logged
+     * whose pre-image differs from the copy (it changed between transactions, and the
+     * transaction may have read the change), or -1.
+     */
+    default long copyCheck() {
+        return -1;
+    }
+
+    /**
      * As {@link #healFromCopy}, changing nothing: how many pages differ from the committed copy
      * (the first named in {@code out}), or -1 if no valid copy is kept or a transaction is open.
      */

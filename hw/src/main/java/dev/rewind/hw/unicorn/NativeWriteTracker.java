@@ -82,6 +82,8 @@ public final class NativeWriteTracker implements WriteTracker {
     /** rw_tx_commit through JNI (undo_log.c): a txipc server commits at every request. */
     private static native void commit0(long tx);
 
+    private static native long copyCheck0(long tx);
+
     private static final Pointer WRITE_HOOK = NativeHooks.function("rw_write_hook");
 
     static {
@@ -520,6 +522,11 @@ public final class NativeWriteTracker implements WriteTracker {
     @Override
     public void dropHistory() {
         Calls.rw_tx_drop_history(tx);
+    }
+
+    @Override
+    public long copyCheck() {
+        return copies ? copyCheck0(txAddress) : -1;
     }
 
     @Override
