@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
@@ -276,7 +277,7 @@ public final class GdbSession implements DebugTarget.Listener {
                     return systemEndedMultiprocess(x.status());
                 }
                 if (waitingForStop) {
-                    send(String.format("W%02x", x.status() & 0xff));
+                    send(systemEndReply(x.status()));
                 } else {
                     send(String.format("O%s", PacketCodec.toHex("rewind: the system ended\n")));
                 }
@@ -428,6 +429,26 @@ public final class GdbSession implements DebugTarget.Listener {
             closeDeadline = System.nanoTime() + 5_000_000_000L; // gdb closes the connection itself
         }
         return exitReply(pick, end);
+    }
+
+    /**
+     * The end of the run without inferiors: {@code W} with the system's status ({@code rewind
+     * boot}'s exit status), except for a system of one task (a bare ELF), which ends as that
+     * task did, as one program does natively or under qemu-user: {@code W} with its own exit
+     * code ({@code $_exitcode} 3 for a {@code return 3}, where the system's status is 1), or
+     * {@code X} with its fault's signal when the kernel stopped it after a fault ({@code Program
+     * terminated with signal SIGSEGV}).
+     */
+    String systemEndReply(int status) {
+        List<DebugTarget.ThreadInfo> threads = target.threads();
+        if (threads.size() == 1 && !target.killed()) {
+            DebugTarget.StopEvent end = target.endOf(threads.get(0).id());
+            if (end != null) {
+                char c = end.kind() == DebugTarget.StopKind.TERMINATED ? 'X' : 'W';
+                return c + String.format("%02x", end.signal() & 0xff);
+            }
+        }
+        return String.format("W%02x", status & 0xff);
     }
 
     /** {@code W}/{@code X} with the process: how {@code end} ended, or the system's status for a task live at its end. */
