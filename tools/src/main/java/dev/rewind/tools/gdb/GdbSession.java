@@ -440,13 +440,18 @@ public final class GdbSession implements DebugTarget.Listener {
      * terminated with signal SIGSEGV}).
      */
     String systemEndReply(int status) {
-        List<DebugTarget.ThreadInfo> threads = target.threads();
-        if (threads.size() == 1 && !target.killed()) {
-            DebugTarget.StopEvent end = target.endOf(threads.get(0).id());
-            if (end != null) {
-                char c = end.kind() == DebugTarget.StopKind.TERMINATED ? 'X' : 'W';
-                return c + String.format("%02x", end.signal() & 0xff);
+        try {
+            if (target.over() && !target.killed()) { // the final state is readable
+                List<DebugTarget.ThreadInfo> threads = target.threads();
+                DebugTarget.StopEvent end =
+                        threads.size() == 1 ? target.endOf(threads.get(0).id()) : null;
+                if (end != null) {
+                    char c = end.kind() == DebugTarget.StopKind.TERMINATED ? 'X' : 'W';
+                    return c + String.format("%02x", end.signal() & 0xff);
+                }
             }
+        } catch (RuntimeException e) {
+            log.debug("the end of the only task is unknown: {}", e.toString());
         }
         return String.format("W%02x", status & 0xff);
     }
