@@ -93,6 +93,24 @@ public final class GdbSession implements DebugTarget.Listener {
     boolean toldOthersRun;
     /** Repeats the last resume (a kernel-reported end of a process gdb does not know is not a stop for gdb). */
     Runnable lastResume;
+    /**
+     * Multiprocess: the pc of the last stop reported in each thread, kept until gdb resumes the
+     * thread's process. gdb 13.1 keeps per-thread state from a stop (the inline frames it
+     * skipped at that pc) until it resumes the thread, and fails an internal assertion
+     * ({@code skip_inline_frames}) when the same thread reports another stop at the same pc
+     * meanwhile, which a thread of an inferior gdb did not resume can (every task runs).
+     */
+    final java.util.Map<Integer, Long> stopPcs = new java.util.HashMap<>();
+    /**
+     * Multiprocess: threads the stub keeps frozen where they stopped again at the pc of their
+     * last reported stop, in a process gdb did not resume (not reported, see {@link #stopPcs}),
+     * until gdb resumes or detaches their process: as gdb believes, they did not run on.
+     */
+    final java.util.Set<Integer> held = new java.util.TreeSet<>();
+    /** The thread actions and the others' action of the last resume gdb asked for (before {@link #held}). */
+    java.util.Map<Integer, DebugTarget.Action> lastActions;
+
+    DebugTarget.Action lastOthers;
     /** The executables handed to gdb (qXfer:exec-file:read), by image: deleted when the session ends. */
     final java.util.Map<String, java.nio.file.Path> executables = new java.util.HashMap<>();
     /** Thread for register and memory access (Hg), and for step/continue (Hc); 0 = default. */
