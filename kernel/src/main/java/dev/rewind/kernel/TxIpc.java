@@ -2121,7 +2121,11 @@ final class TxIpc implements Recovery {
             cutHistory();
             return null;
         }
-        if (tracker.overflowed()) {
+        // A transaction larger than the log wrote pages it could not log; with the committed
+        // copy valid it is undone all the same: the logged pages from the log, the others (every
+        // page that differs from the copy) from the copy of the last commit.
+        boolean overflowed = tracker.overflowed();
+        if (overflowed && !tracker.copyValid()) {
             k.recoveryNote(
                     log,
                     "txipc: task {}: the request wrote more than {} pages; it cannot be undone",
@@ -2163,7 +2167,24 @@ final class TxIpc implements Recovery {
 
         boolean codeTouched = readOnlyLogged(tracker.loggedPages());
         int pages = tracker.rollback();
-        healFromCopy(tracker);
+        if (overflowed) {
+            int beyond = tracker.healFromCopy(healed);
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: the request wrote more than {} pages (the log's size): {} logged pages put back"
+                            + " from the log, {} more from the copy of the last commit",
+                    server,
+                    k.config.txLogPages(),
+                    pages,
+                    Math.max(beyond, 0));
+            if (beyond > 0) {
+                copyHeals++;
+                copyHealedPages += beyond;
+                pages += beyond;
+            }
+        } else {
+            healFromCopy(tracker);
+        }
         long nanos = System.nanoTime() - now;
         if (codeTouched) {
             // Pages the guest cannot write were changed behind Unicorn's back (by a tool such as

@@ -252,4 +252,50 @@ class TxIpcCopyTest {
             assertEquals(1, r.result.task("slots").id().generation(), "no restart");
         }
     }
+
+    /**
+     * A request that writes more pages than the undo log holds (1,100 of 1,024) traps on a
+     * value flipped in memory before it began. Its log cannot undo it alone; with the
+     * committed copy valid, the logged pages come back from the log and the others from the
+     * copy, the flip is put back too, and the request runs again: no restart. With {@code
+     * keep_copy = false} it can only be restarted, and its client gets RW_EDEAD.
+     */
+    @Test
+    void aRequestLargerThanTheLogIsUndoneFromTheCommittedCopy() throws Exception {
+        for (boolean copy : new boolean[] {true, false}) {
+            TxIpc[] tx = {null};
+            KernelProbe probe = new KernelProbe() {
+                int replies;
+
+                @Override
+                public void replied(Task server) {
+                    if (!server.name().equals("bigtx") || ++replies != 2) {
+                        return;
+                    }
+                    tx[0] = (TxIpc) server.recovery();
+                    long a = server.image().symbol("bigtx_value").orElseThrow();
+                    byte[] b = new byte[1];
+                    assertTrue(server.cpu().memory().read(a, b, 0, 1));
+                    b[0] ^= 4;
+                    assertTrue(server.cpu().memory().writeUnlogged(a, b, 0, 1));
+                }
+            };
+            String manifest = Fixtures.manifest("t_bigtx.toml");
+            if (!copy) {
+                manifest = manifest.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nkeep_copy = false");
+            }
+            GuestRun r = GuestRun.bootManifest(manifest, Fixtures.CONFIG, probe, null);
+            assertTrue(tx[0] != null, r::toString);
+            if (!copy) {
+                assertFalse(r.console.contains("bigtx_client: ok"), "without the copy: " + r);
+                assertEquals(2, r.result.task("bigtx").id().generation(), "restarted: " + r);
+                continue;
+            }
+            assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+            assertTrue(r.console.contains("bigtx_client: ok"), r::toString);
+            assertEquals(1, r.faults.size(), r::toString);
+            assertEquals(1, r.result.task("bigtx").id().generation(), "no restart: " + r);
+            assertTrue(tx[0].copyHealedPages >= 1100 - 1024, () -> "healed " + tx[0].copyHealedPages + " " + r);
+        }
+    }
 }

@@ -339,6 +339,11 @@ public final class NativeWriteTracker implements WriteTracker {
     }
 
     @Override
+    public boolean copyValid() {
+        return copies && view.getInt(OFF_COPYOK) != 0;
+    }
+
+    @Override
     public boolean copyGivenUp() {
         return copyGivenUp;
     }
@@ -536,7 +541,16 @@ public final class NativeWriteTracker implements WriteTracker {
             view.putInt(OFF_ACTIVE, 0); // nothing logged: no native call
             return;
         }
+        boolean overflowed = view.getInt(OFF_OVERFLOW) != 0;
         commit0(txAddress);
+        if (overflowed && copies && !copyGivenUp) {
+            // The commit of a transaction larger than the log made the copy stale (pages written
+            // unlogged), but memory is what that commit left: make the copy from it when the next
+            // transaction begins, not 64 commits later, and not as a server that runs outside
+            // its requests (no step towards giving the copy up).
+            commitsSinceSync = COPY_RESYNC_COMMITS;
+            staleAt = COPY_RESYNC_COMMITS;
+        }
     }
 
     @Override
