@@ -391,6 +391,37 @@ Java_dev_rewind_hw_unicorn_NativeWriteTracker_commit0(void *env, void *cls, int6
 	rw_tx_commit((struct rw_tx *)(intptr_t)tx);
 }
 
+/*
+ * While a transaction is open, with the committed copy valid: the first logged page whose
+ * pre-image (the page as the transaction found it) differs from its copy (the page as the last
+ * commit left it), or -1. Such a page changed between transactions (a bit flipped in memory),
+ * and the transaction may have read the change: its commit would take the change into the copy
+ * wherever it rewrote the changed words.
+ */
+int64_t rw_tx_copy_check(struct rw_tx *tx)
+{
+	if (!tx->copyok)
+		return -1;
+	for (int64_t s = tx->cur; s < tx->cur + tx->npages; s++) {
+		uint64_t page = tx->logaddr[s % tx->maxpages];
+		struct rw_region *r = rw_find(tx, page);
+		if (!r || r->scratch || !r->copy)
+			continue;
+		if (memcmp(rw_slot(tx, s), r->copy + (page - r->vaddr), RW_PAGE) != 0)
+			return (int64_t)page;
+	}
+	return -1;
+}
+
+/* rw_tx_copy_check as a JNI method (NativeWriteTracker.copyCheck0): before each reply. */
+__attribute__((visibility("default"))) int64_t
+Java_dev_rewind_hw_unicorn_NativeWriteTracker_copyCheck0(void *env, void *cls, int64_t tx)
+{
+	(void)env;
+	(void)cls;
+	return rw_tx_copy_check((struct rw_tx *)(intptr_t)tx);
+}
+
 /* Put back staging slots [from, to), newest first. */
 static void rw_restore(struct rw_tx *tx, int64_t from, int64_t to)
 {

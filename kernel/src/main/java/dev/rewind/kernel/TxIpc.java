@@ -419,16 +419,21 @@ final class TxIpc implements Recovery {
         final ArrayDeque<Request> originals;
 
         int differed;
-        /** A caller's check of this server's answers that started this replay, or null. */
-        final AnswerCheck check;
+        /** Callers' checks of this server's answers that started this replay (none for others). */
+        final java.util.List<AnswerCheck> checks;
 
-        Replay(Task server, ArrayDeque<Request> originals, int pages, long started, AnswerCheck check) {
+        Replay(
+                Task server,
+                ArrayDeque<Request> originals,
+                int pages,
+                long started,
+                java.util.List<AnswerCheck> checks) {
             this.server = server;
             this.requests = originals.size();
             this.originals = originals;
             this.pages = pages;
             this.started = started;
-            this.check = check;
+            this.checks = checks;
         }
 
         /**
@@ -440,13 +445,18 @@ final class TxIpc implements Recovery {
             if (original == null) {
                 return;
             }
-            if (check != null && check.corrects(original, again)) {
-                return; // (its caller faulted on that answer and runs again with this one)
+            for (AnswerCheck check : checks) {
+                if (check.corrects(original, again)) {
+                    return; // (its caller faulted on that answer and runs again with this one)
+                }
             }
             if (again == null
                     || !java.util.Arrays.equals(original.reply, again.reply)
                     || original.replyHash != again.replyHash) {
                 differed++;
+                if (again != null) {
+                    keepAmended(original, again); // (for a caller that faults on the old answer later)
+                }
                 k.recoveryNote(
                         log,
                         "txipc: task {}: replayed request (label 0x{}, badge {}) replied differently than it did to its client:"
@@ -492,7 +502,7 @@ final class TxIpc implements Recovery {
                                 ? ", every reply as before"
                                 : "; " + differed + " repl" + (differed == 1 ? "y" : "ies") + " differed");
                 k.observer.historyReplayed(server, requests, pages, differed, nanos);
-                if (check != null) {
+                for (AnswerCheck check : checks) {
                     check.done(true);
                 }
             }
@@ -504,7 +514,7 @@ final class TxIpc implements Recovery {
             if (replay == this) {
                 replay = null;
             }
-            if (check != null) {
+            for (AnswerCheck check : checks) {
                 check.done(false);
             }
         }
@@ -1022,11 +1032,14 @@ final class TxIpc implements Recovery {
      * EINDOUBT; so the server that gave the newest of them is asked to check them
      * ({@link #checkAnswers}: a txipc server waiting for a request, which undoes and replays its
      * history back past the requests that answered). The client's request waits meanwhile.
-     * Returns true if the check began (the request is parked until {@link #calleeChecked}).
+     * Returns {@link #CHECKING} if the check began (the request is parked until {@link
+     * #calleeChecked}), {@link #AMENDED} if the server's replay since had already given its answers
+     * otherwise (the record holds the new ones: the request runs again at once), else {@link
+     * #NO_CHECK}.
      */
-    private boolean askCallee(Task client) {
+    private int askCallee(Task client) {
         if (calleeAsked || parked != null) {
-            return false;
+            return NO_CHECK;
         }
         calleeAsked = true;
         Calls calls = rerunCalls;
@@ -1044,20 +1057,27 @@ final class TxIpc implements Recovery {
             if (callee == server
                     || callee.generation() != cap.generation()
                     || !(callee.recovery() instanceof TxIpc tx)) {
-                return false;
+                return NO_CHECK;
             }
             parked = client;
             parkedGeneration = client.generation();
             parkedEndpoint = endpoint;
             parkedCorrected = false;
-            if (tx.checkAnswers(this, calls, ep, cap.badge())) {
-                return true;
+            int verdict = tx.checkAnswers(this, calls, ep, cap.badge());
+            if (verdict != CHECKING) {
+                parked = null;
             }
-            parked = null;
-            return false;
+            return verdict;
         }
-        return false;
+        return NO_CHECK;
     }
+
+    /** {@link #askCallee}, {@link #checkAnswers}: no check (the client gets EINDOUBT). */
+    static final int NO_CHECK = 0;
+    /** The callee checks the answers: the client's request is parked meanwhile. */
+    static final int CHECKING = 1;
+    /** A replay of the callee had already answered otherwise: the record holds the new answers. */
+    static final int AMENDED = 2;
 
     /**
      * A callee's replay answered the parked request's nested call {@code call} with
@@ -1117,17 +1137,16 @@ final class TxIpc implements Recovery {
     public void ended() {
         answerParked();
         checkDue = null;
+        amended.clear();
         noCheck();
     }
 
-    /** Drop the check a caller waits for ({@link #checkAnswers}), telling it there is none. */
+    /** Drop the checks callers wait for ({@link #checkAnswers}), telling each there is none. */
     private void noCheck() {
-        TxIpc caller = checkCaller;
-        checkCaller = null;
-        checkCalls = null;
-        checkEndpoint = null;
-        if (caller != null) {
-            caller.calleeChecked(false);
+        java.util.List<PendingCheck> asked = new java.util.ArrayList<>(checks);
+        checks.clear();
+        for (PendingCheck c : asked) {
+            c.caller().calleeChecked(false);
         }
     }
 
@@ -1163,25 +1182,28 @@ final class TxIpc implements Recovery {
 
     /**
      * {@code caller}'s request faulted in every run again on the answers this server gave to its
-     * nested calls {@code calls} (those through {@code ep} with {@code badge}). If this server
-     * waits in receive on {@code ep} and its history still holds the requests that gave those
-     * answers, put back pages changed between requests (the committed copy), undo the history
-     * back past them (the whole kept history) and replay it, the replay
-     * telling the caller each answer that comes out otherwise ({@link AnswerCheck}). Returns
-     * true if the replay began.
+     * nested calls {@code calls} (those through {@code ep} with {@code badge}). If a replay of this
+     * server's history since gave any of them otherwise ({@link #amended}), the caller's record
+     * takes the new answers at once ({@link #AMENDED}). Else, if this server waits in receive on
+     * {@code ep} and its history still holds the requests that gave those answers, put back
+     * pages changed between requests (the committed copy), undo the history back past them (the
+     * whole kept history) and replay it, the replay telling the caller each answer that comes
+     * out otherwise ({@link AnswerCheck}): {@link #CHECKING}. A server busy in a request, or
+     * with a check already waiting, checks at its next receive on {@code ep} (several callers'
+     * checks then share one replay): {@link #CHECKING} too. Else {@link #NO_CHECK}.
      */
-    boolean checkAnswers(TxIpc caller, Calls calls, Endpoint ep, long badge) {
-        if (checkCaller != null
-                || !server.state().alive()
-                || server.receivesByWaitAny()
-                || server.spec().txipc().replayDepth() == 0) {
-            return false;
+    int checkAnswers(TxIpc caller, Calls calls, Endpoint ep, long badge) {
+        if (!server.state().alive() || server.receivesByWaitAny()) {
+            return NO_CHECK;
         }
-        checkCaller = caller;
-        checkCalls = calls;
-        checkEndpoint = ep;
-        checkBadge = badge;
-        if (server.inRequest() || ep.receiver != server) {
+        if (amend(caller, calls, ep, badge) > 0) {
+            return AMENDED;
+        }
+        if (server.spec().txipc().replayDepth() == 0) {
+            return NO_CHECK;
+        }
+        checks.add(new PendingCheck(caller, calls, ep, badge));
+        if (checks.size() > 1 || server.inRequest() || ep.receiver != server) {
             k.recoveryNote(
                     log,
                     "txipc: task {}: {} faulted on answers this server gave: they are checked before it takes its next"
@@ -1189,37 +1211,52 @@ final class TxIpc implements Recovery {
                     server,
                     caller.server);
             checksDeferred++;
-            return true; // (busy: at its next receive on ep, holdReceive)
+            return CHECKING; // (busy: at its next receive on ep, holdReceive)
         }
         ep.receiver = null; // (waiting in receive: now)
         if (startCheck(ep, false)) {
-            return true;
+            return CHECKING;
         }
         ep.receiver = server;
-        return false;
+        return NO_CHECK;
     }
 
     /** Checks of this server's answers that waited for its next receive (it was busy), for tests. */
     long checksDeferred;
 
-    /** A caller's check of this server's answers that waits for the server's next receive, or null. */
-    private TxIpc checkCaller;
+    /** Callers' answers corrected from {@link #amended} without a replay of their own, for tests. */
+    long answersAmended;
 
-    private Calls checkCalls;
-    private Endpoint checkEndpoint;
-    private long checkBadge;
+    /** Requests aborted before their reply because a page they wrote had changed between requests. */
+    long copyChecks;
+
+    /** Replays that checked several callers' answers at once, for tests. */
+    long sharedChecks;
+
+    /** A caller's request that faulted on this server's answers, waiting for their check. */
+    private record PendingCheck(TxIpc caller, Calls calls, Endpoint ep, long badge) {}
+
+    /** Callers' checks of this server's answers that wait for its next receive, in the order asked. */
+    private final java.util.ArrayList<PendingCheck> checks = new java.util.ArrayList<>();
+
     /** The server was held back from receiving on this endpoint for the check ({@link #runAgain}). */
     private Endpoint checkDue;
 
     @Override
     public boolean holdReceive(Endpoint ep) {
-        if (checkCaller == null) {
+        if (checks.isEmpty()) {
             return false;
         }
-        if (ep != checkEndpoint || server.receivesByWaitAny()) {
-            // (it receives elsewhere, or as WAIT_ANY: the requests to check are not the ones a
-            // replay there would run, so there is no check; the caller is told at once)
-            noCheck();
+        for (int i = checks.size() - 1; i >= 0; i--) {
+            PendingCheck c = checks.get(i);
+            if (c.ep() != ep || server.receivesByWaitAny()) {
+                // (it receives elsewhere, or as WAIT_ANY: the requests to check are not the ones
+                // a replay there would run, so there is no check; the caller is told at once)
+                checks.remove(i);
+                c.caller().calleeChecked(false);
+            }
+        }
+        if (checks.isEmpty()) {
             return false;
         }
         for (Task queued : ep.senders) {
@@ -1232,68 +1269,174 @@ final class TxIpc implements Recovery {
     }
 
     /**
-     * Start the check {@link #checkAnswers} took, the server out of receive on {@code ep} (its
-     * CPU stopped): find the kept requests that gave the caller's answers, put back pages
-     * changed between requests, undo the history back past them and replay it, the server
-     * receiving again. False if no kept request gave one (the caller is told so if
-     * {@code tell}; else its {@link #askCallee} learns it from the result).
+     * Start the checks {@link #checkAnswers} took, the server out of receive on {@code ep} (its
+     * CPU stopped): a caller whose answers a replay since gave otherwise ({@link #amended}) runs
+     * again with them; for the others, find the kept requests that gave their answers, put back
+     * pages changed between requests, undo the history back past them and replay it once for
+     * all of them, the server receiving again. False if no replay began; a caller no kept request
+     * answered is told so if {@code tell} (else, the one caller there is, its {@link #askCallee}
+     * learns it from the result).
      */
     private boolean startCheck(Endpoint ep, boolean tell) {
-        TxIpc caller = checkCaller;
-        Calls calls = checkCalls;
-        long badge = checkBadge;
-        checkCaller = null;
-        checkCalls = null;
-        checkEndpoint = null;
+        java.util.List<PendingCheck> asked = new java.util.ArrayList<>(checks);
+        checks.clear();
         WriteTracker tracker = server.cpu().tracker();
         trimHistory(tracker);
-        AnswerCheck check = new AnswerCheck(caller);
-        boolean[] matched = new boolean[calls.count];
-        int depth = 0;
-        int back = 0;
-        java.util.Iterator<Request> it = history.descendingIterator();
-        while (it.hasNext()) {
-            Request r = it.next();
-            back++;
-            if (r.endpoint != ep || r.badge != badge) {
+        java.util.List<AnswerCheck> replayFor = new java.util.ArrayList<>();
+        for (PendingCheck p : asked) {
+            if (tell && amend(p.caller(), p.calls(), p.ep(), p.badge()) > 0) {
+                p.caller().calleeChecked(true);
                 continue;
             }
-            for (int i = calls.count - 1; i >= 0; i--) {
-                Capability cap = caller.server.cap(calls.list[i].args[0]); // (a call to this endpoint, as this client)
-                if (!matched[i]
-                        && cap != null
-                        && cap.endpoint() == ep
-                        && cap.badge() == badge
-                        && gave(r, calls.list[i])) {
-                    matched[i] = true;
-                    check.calls.put(r, i);
-                    depth = back;
-                    break;
+            AnswerCheck check = new AnswerCheck(p.caller());
+            Calls calls = p.calls();
+            boolean[] matched = new boolean[calls.count];
+            for (java.util.Iterator<Request> it = history.descendingIterator(); it.hasNext(); ) {
+                Request r = it.next();
+                if (r.endpoint != ep || r.badge != p.badge()) {
+                    continue;
+                }
+                for (int i = calls.count - 1; i >= 0; i--) {
+                    Capability cap = p.caller().server.cap(calls.list[i].args[0]); // (to this endpoint, as this client)
+                    if (!matched[i]
+                            && cap != null
+                            && cap.endpoint() == ep
+                            && cap.badge() == p.badge()
+                            && gave(r, calls.list[i])) {
+                        matched[i] = true;
+                        check.calls.put(r, i);
+                        break;
+                    }
                 }
             }
-        }
-        if (check.calls.isEmpty()) {
-            if (tell) {
+            if (!check.calls.isEmpty()) {
+                replayFor.add(check);
+            } else if (tell) {
                 check.done(false);
             }
+        }
+        if (replayFor.isEmpty()) {
             return false;
+        }
+        if (replayFor.size() > 1) {
+            sharedChecks++;
         }
         // (the whole kept history: a corruption older than the requests that gave the answers
         // sits in the pages their undo restores, and the check is made once per client request;
         // a caller's own replays reach the whole history by its third run too)
-        depth = history.size();
+        int depth = history.size();
         long now = System.nanoTime();
+        StringBuilder callers = new StringBuilder();
+        for (AnswerCheck c : replayFor) {
+            callers.append(callers.length() == 0 ? "" : ", ").append(c.caller.server);
+        }
         k.recoveryNote(
                 log,
                 "txipc: task {}: {} faulted on answers this server gave: undoing the newest {} committed requests"
                         + " to check them",
                 server,
-                caller.server,
+                callers,
                 depth);
         healFromCopy(tracker);
-        replayHistory(now, depth, check);
+        replayHistory(now, depth, replayFor);
         k.ipc.receiveAgain(server, ep);
         return true;
+    }
+
+    /**
+     * An answer of this server that a replay of its history gave otherwise than the first run
+     * had: the request as it came (endpoint, badge, message, buffer hash), the reply its caller
+     * got (message words, bytes' hash) and the reply the replay gave (a0..a6, bytes). A caller
+     * still holding the old answer in the record of a request that faults in every run again
+     * gets the new one ({@link #amend}).
+     */
+    private record Amended(
+            Endpoint ep,
+            long badge,
+            long[] msg,
+            long payloadHash,
+            long[] oldReply,
+            long oldReplyHash,
+            long[] results,
+            byte[] bytes) {}
+
+    /** The newest answers a replay changed ({@link Amended}), at most {@link #MAX_AMENDED}. */
+    private final ArrayDeque<Amended> amended = new ArrayDeque<>();
+
+    static final int MAX_AMENDED = 64;
+
+    /**
+     * Give {@code caller}'s record (its parked request's calls {@code calls} through {@code ep}
+     * with {@code badge}) each answer a replay here changed since; returns how many it took.
+     */
+    private int amend(TxIpc caller, Calls calls, Endpoint ep, long badge) {
+        if (amended.isEmpty()) {
+            return 0;
+        }
+        int n = 0;
+        for (int i = 0; i < calls.count; i++) {
+            Call c = calls.list[i];
+            Capability cap = caller.server.cap(c.args[0]);
+            if (!c.reached
+                    || c.n != 7
+                    || c.results[0] != Abi.OK
+                    || cap == null
+                    || cap.endpoint() != ep
+                    || cap.badge() != badge) {
+                continue;
+            }
+            long reply = c.replyLength > 0 ? hash(c.reply, c.replyLength) : 0;
+            for (java.util.Iterator<Amended> it = amended.iterator(); it.hasNext(); ) {
+                Amended a = it.next();
+                if (a.ep() == ep
+                        && a.badge() == badge
+                        && a.payloadHash() == c.argsHash
+                        && a.oldReplyHash() == reply
+                        && java.util.Arrays.equals(a.msg(), 0, 6, c.args, 1, 7)
+                        && java.util.Arrays.equals(a.oldReply(), 0, 6, c.results, 1, 7)) {
+                    it.remove(); // (it corrects one call once)
+                    if (caller.correctAnswer(i, a.results(), a.bytes())) {
+                        n++;
+                        k.recoveryNote(
+                                log,
+                                "txipc: task {}: a replay here had answered {}'s call (label 0x{}, badge {}) otherwise"
+                                        + " than before; its request that faulted on the old answer runs again with"
+                                        + " the new one",
+                                server,
+                                caller.server,
+                                Long.toHexString(a.msg()[0]),
+                                badge);
+                    }
+                    break;
+                }
+            }
+        }
+        answersAmended += n;
+        return n;
+    }
+
+    /** A replay gave {@code original} another reply, {@code again}: keep it for {@link #amend}. */
+    private void keepAmended(Request original, Request again) {
+        int len = (int) Math.min(Math.max(again.reply[5], 0), Abi.IPC_BUF_SIZE);
+        byte[] bytes = new byte[len];
+        if (len > 0 && !server.cpu().memory().read(Abi.IPC_BUF_ADDR, bytes, 0, len)) {
+            return;
+        }
+        long[] results = new long[7];
+        results[0] = Abi.OK;
+        System.arraycopy(again.reply, 0, results, 1, 6);
+        if (amended.size() == MAX_AMENDED) {
+            amended.pollFirst();
+        }
+        amended.addLast(new Amended(
+                original.endpoint,
+                original.badge,
+                original.msg.clone(),
+                original.payloadLength > 0 ? hash(original.payload, original.payloadLength) : 0,
+                original.reply.clone(),
+                original.replyHash,
+                results,
+                bytes));
     }
 
     /** True if kept request {@code r} is the one that gave nested call {@code c} its answer. */
@@ -1631,7 +1774,22 @@ final class TxIpc implements Recovery {
             long changed = check ? codeImage().changedPage() : -1;
             if (changed == -1) {
                 codeChecked = check;
-                return verify(pc);
+                long page = server.cpu().tracker().copyCheck();
+                if (page == -1) {
+                    return verify(pc);
+                }
+                // A page this request wrote was not, when the request found it, what the last
+                // commit left (a bit flipped in memory between requests), and the request may
+                // have read the change: its commit would take the change into the committed copy
+                // wherever it rewrote the changed words. Undo it, put the page back from the
+                // copy (abort) and run it again; the client never sees this reply.
+                copyChecks++;
+                return corruptAtSyscall(
+                        pc,
+                        "page 0x" + Long.toHexString(page)
+                                + " changed between requests (found before the reply: it differs from the last commit's"
+                                + " copy)",
+                        true);
             }
             // The code changed in memory (a bit flip: the guest cannot write it), during this
             // request or since the last reply left, which was checked like this one: only this
@@ -2155,7 +2313,11 @@ final class TxIpc implements Recovery {
             cutHistory();
             return null;
         }
-        if (tracker.overflowed()) {
+        // A transaction larger than the log wrote pages it could not log; with the committed
+        // copy valid it is undone all the same: the logged pages from the log, the others (every
+        // page that differs from the copy) from the copy of the last commit.
+        boolean overflowed = tracker.overflowed();
+        if (overflowed && !tracker.copyValid()) {
             k.recoveryNote(
                     log,
                     "txipc: task {}: the request wrote more than {} pages; it cannot be undone",
@@ -2197,7 +2359,24 @@ final class TxIpc implements Recovery {
 
         boolean codeTouched = readOnlyLogged(tracker.loggedPages());
         int pages = tracker.rollback();
-        healFromCopy(tracker);
+        if (overflowed) {
+            int beyond = tracker.healFromCopy(healed);
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: the request wrote more than {} pages (the log's size): {} logged pages put back"
+                            + " from the log, {} more from the copy of the last commit",
+                    server,
+                    k.config.txLogPages(),
+                    pages,
+                    Math.max(beyond, 0));
+            if (beyond > 0) {
+                copyHeals++;
+                copyHealedPages += beyond;
+                pages += beyond;
+            }
+        } else {
+            healFromCopy(tracker);
+        }
         long nanos = System.nanoTime() - now;
         if (codeTouched) {
             // Pages the guest cannot write were changed behind Unicorn's back (by a tool such as
@@ -2281,6 +2460,7 @@ final class TxIpc implements Recovery {
         server.endServing();
         boolean again = redeliver;
         redeliver = false;
+        int asked = NO_CHECK;
         int depth = suspect && !history.isEmpty() ? replayDepth(fault) : 0;
         if (suspect && history.isEmpty()) {
             k.recoveryNote(
@@ -2335,7 +2515,17 @@ final class TxIpc implements Recovery {
                         && !inDoubt
                         && pendingCall == null
                         && !rerunCalls.overflowed
-                        && askCallee(client)) {
+                        && (asked = askCallee(client)) == AMENDED) {
+                    again = true; // (once: calleeAsked)
+                    calleeCorrections++;
+                    k.recoveryNote(
+                            log,
+                            "txipc: task {}: the request (label 0x{}, badge {}) runs again with the answers its called"
+                                    + " server's replay corrected",
+                            server,
+                            Long.toHexString(msg[0]),
+                            badge);
+                } else if (asked == CHECKING) {
                     k.recoveryNote(
                             log,
                             "txipc: task {}: the request (label 0x{}, badge {}) faulted in every run again on the answers"
@@ -2529,11 +2719,11 @@ final class TxIpc implements Recovery {
      * is gone while every committed change is made again. Returns {requests, pages} undone.
      */
     private int[] replayHistory(long started, int depth) {
-        return replayHistory(started, depth, null);
+        return replayHistory(started, depth, java.util.List.of());
     }
 
-    /** As above; the replay also checks the answers {@code check} names. */
-    private int[] replayHistory(long started, int depth, AnswerCheck check) {
+    /** As above; the replay also checks the answers {@code checks} name. */
+    private int[] replayHistory(long started, int depth, java.util.List<AnswerCheck> checks) {
         int n = Math.min(depth, history.size());
         int pages = server.cpu().tracker().undoHistory(n);
         refreshReadOnly(); // (a kept transaction may have logged a code page a tool wrote)
@@ -2545,7 +2735,7 @@ final class TxIpc implements Recovery {
         server.cpu().writeAll(first.regs);
         writeExtended(first.ext);
         server.rollBackTo(first.regs[32], first.brk, first.caps.clone());
-        Replay replay = new Replay(server, new ArrayDeque<>(undone), pages, started, check);
+        Replay replay = new Replay(server, new ArrayDeque<>(undone), pages, started, checks);
         this.replay = replay; // (its wakes end the server's WAIT_ANY in their turn: replayedWake)
         java.util.Iterator<Request> it = undone.descendingIterator();
         while (it.hasNext()) {

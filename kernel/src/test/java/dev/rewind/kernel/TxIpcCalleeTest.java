@@ -17,15 +17,32 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class TxIpcCalleeTest {
     /**
-     * Right after kv's reply {@code n}: flips bit 0 of the first byte of {@code key}'s value in
-     * kv's memory itself ({@code writeUnlogged}, as the fault injector's memory flips are
-     * written: neither an undo log nor the committed copy sees it). Also keeps vput's task.
+     * Flips bit 0 of the first byte of {@code key}'s value in kv's memory itself ({@code
+     * writeUnlogged}, as the fault injector's memory flips are written: neither an undo log nor
+     * the committed copy sees it) when kv's request after its reply {@code n} is delivered: inside
+     * that request's transaction, so that no check of pages changed between requests sees it
+     * (its commit takes it in as the request's own change wherever the page was logged before
+     * the flip). Also keeps vput's task.
      */
-    static final class UnloggedValueFlip extends TxIpcScrubTest.AfterKvReply {
+    static final class UnloggedValueFlip implements KernelProbe {
+        final int n;
+        final String key;
+        int replies;
         Task vput;
+        TxIpc txipc;
+        long flippedAt;
 
         UnloggedValueFlip(int n, String key) {
-            super(n, key);
+            this.n = n;
+            this.key = key;
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (server.name().equals("kv")) {
+                txipc = (TxIpc) server.recovery();
+                replies++;
+            }
         }
 
         @Override
@@ -33,25 +50,36 @@ class TxIpcCalleeTest {
             if (server.name().equals("vput")) {
                 vput = server;
             }
-        }
-
-        @Override
-        long strike(Task server, long entry) {
-            long val = TxIpcReplayTest.word(
-                    server, entry + TxIpcReplayTest.EntryLayout.of(server).val());
-            byte[] b = new byte[1];
-            assertTrue(server.cpu().memory().read(val, b, 0, 1));
-            b[0] ^= 1;
-            assertTrue(server.cpu().memory().writeUnlogged(val, b, 0, 1));
-            return val;
+            if (server.name().equals("kv") && replies == n && flippedAt == 0) {
+                flippedAt = flipValue(server, key);
+            }
         }
     }
 
-    /** After vput's {@code n}th request is delivered, the first kv reply with {@code key} in kv: flip its value. */
+    /** Flip bit 0 of the first byte of {@code key}'s value in kv's memory, unlogged; returns where (0: no such key). */
+    static long flipValue(Task server, String key) {
+        long entry = TxIpcReplayTest.entryOf(server, key);
+        if (entry < 0) {
+            return 0;
+        }
+        long val = TxIpcReplayTest.word(
+                server, entry + TxIpcReplayTest.EntryLayout.of(server).val());
+        byte[] b = new byte[1];
+        assertTrue(server.cpu().memory().read(val, b, 0, 1));
+        b[0] ^= 1;
+        assertTrue(server.cpu().memory().writeUnlogged(val, b, 0, 1));
+        return val;
+    }
+
+    /**
+     * After vput's {@code n}th request is delivered, at the first kv reply with {@code key} in
+     * kv: flip its value when kv's next request is delivered (as {@link UnloggedValueFlip}).
+     */
     static final class FlipWhenPut implements KernelProbe {
         final int n;
         final String key;
         int delivered;
+        boolean armed;
         Task vput;
         TxIpc kv;
         long flippedAt;
@@ -67,18 +95,18 @@ class TxIpcCalleeTest {
                 vput = server;
                 delivered++;
             }
+            if (server.name().equals("kv") && armed && flippedAt == 0) {
+                flippedAt = flipValue(server, key);
+            }
         }
 
         @Override
         public void replied(Task server) {
-            if (!server.name().equals("kv") || delivered < n || flippedAt != 0) {
+            if (!server.name().equals("kv") || delivered < n || armed) {
                 return;
             }
             kv = (TxIpc) server.recovery();
-            long entry = TxIpcReplayTest.entryOf(server, key);
-            if (entry >= 0) {
-                flippedAt = new UnloggedValueFlip(0, key).strike(server, entry);
-            }
+            armed = TxIpcReplayTest.entryOf(server, key) >= 0;
         }
     }
 
@@ -123,8 +151,6 @@ class TxIpcCalleeTest {
         GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
         assertMended(run, probe.flippedAt, probe.vput);
         assertEquals(0, probe.txipc.checksDeferred, "kv waited in receive when vput asked: " + run);
-        TxIpc kv = probe.txipc;
-        assertEquals(1, kv.copyHeals, "the flip was put back from kv's copy: " + run);
     }
 
     @Test
@@ -164,5 +190,71 @@ class TxIpcCalleeTest {
         assertTrue(run.faults.stream().allMatch(f -> f.task().equals("tally")), "only tally faulted: " + run);
         assertEquals(1, tally[0].calleeCorrections, run::toString);
         assertEquals(0, tally[0].inDoubtAnswers, run::toString);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_tally_two.toml", "t_tally_busy.toml"})
+    void twoCallersWithWrongAnswersFromOneCalleeAreBothCorrected(String image) throws Exception {
+        // t_tally_two: once slot_server has answered an increment, both of its slots are raised
+        // by 2 (their check words with them) in its memory, when its next request is delivered
+        // (inside that request's transaction, as UnloggedValueFlip). tally_a (slot 0) and tally_b
+        // (slot 1) each get a wrong answer and sleep before they check it, so both hold one when
+        // the first of them faults in every run again and asks slot_server to check. Its replay
+        // corrects that caller's answer and gives the other caller's request another reply too;
+        // the second caller's check, at slot_server's next receive, then found only the replayed
+        // requests in the history, and its client got EINDOUBT. The answers a replay changed are
+        // now kept for callers that ask later. t_tally_busy keeps slot_server inside slot_peek's
+        // requests, so both checks wait for its next receive and may share one replay (the
+        // second caller was turned away while the first's check waited).
+        TxIpc[] tx = {null, null, null};
+        long[] at = {0};
+        boolean[] armed = {false};
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
+            @Override
+            public void requestDelivered(Task server) {
+                if (server.name().startsWith("tally_")) {
+                    tx[server.name().equals("tally_a") ? 0 : 1] = (TxIpc) server.recovery();
+                }
+                if (!server.name().equals("slots") || !armed[0] || at[0] != 0) {
+                    return;
+                }
+                long slots = server.image().symbol("slots").orElseThrow();
+                byte[] b = new byte[32];
+                assertTrue(server.cpu().memory().read(slots, b, 0, 32));
+                java.nio.ByteBuffer w = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < 32; i += 16) {
+                    long v = w.getLong(i) + 2;
+                    w.putLong(i, v).putLong(i + 8, v ^ 0x51075eedL);
+                }
+                assertTrue(server.cpu().memory().writeUnlogged(slots, b, 0, 32));
+                at[0] = slots;
+            }
+
+            @Override
+            public void replied(Task server) {
+                if (!server.name().equals("slots") || armed[0]) {
+                    return;
+                }
+                tx[2] = (TxIpc) server.recovery();
+                long slots = server.image().symbol("slots").orElseThrow();
+                byte[] b = new byte[32];
+                assertTrue(server.cpu().memory().read(slots, b, 0, 32));
+                java.nio.ByteBuffer w = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                armed[0] = w.getLong(0) + w.getLong(16) != 0; // (an increment was answered)
+            }
+        });
+        assertTrue(at[0] != 0, run::toString);
+        assertTrue(run.hasLine("tally_client_a: ok"), run::toString);
+        assertTrue(run.hasLine("tally_client_b: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertTrue(run.restarts.isEmpty(), run::toString);
+        assertTrue(
+                run.faults.stream().allMatch(f -> f.task().startsWith("tally_")), "only the tallies faulted: " + run);
+        for (int i = 0; i < 2; i++) {
+            assertEquals(1, tx[i].calleeCorrections, run::toString);
+            assertEquals(0, tx[i].inDoubtAnswers, run::toString);
+        }
+        // (the second caller's answer came from the first's replay, or both shared one replay)
+        assertEquals(1, tx[2].answersAmended + tx[2].sharedChecks, run::toString);
     }
 }

@@ -54,7 +54,12 @@ class FaultLineTest {
 
     /** The line of guest/tests/fault.c that holds {@code text}, 1-based. */
     static int sourceLine(String text) throws Exception {
-        List<String> src = Files.readAllLines(Fixtures.projectRoot().resolve("guest/tests/fault.c"));
+        return sourceLine("fault.c", text);
+    }
+
+    /** The line of guest/tests/{@code file} that holds {@code text}, 1-based. */
+    static int sourceLine(String file, String text) throws Exception {
+        List<String> src = Files.readAllLines(Fixtures.projectRoot().resolve("guest/tests/" + file));
         int n = 0;
         for (int i = 0; i < src.size(); i++) {
             if (src.get(i).contains(text)) {
@@ -91,6 +96,33 @@ class FaultLineTest {
                 abort.err().contains("tests/fault.c:" + sourceLine("RW_ASSERT(1 == 2);") + ": assertion"),
                 abort::toString);
         assertFalse(abort.err().contains("+0x") && abort.err().contains(" at tests/"), abort::toString);
+    }
+
+    /**
+     * Where several rows of the line table start at the faulting instruction (at -O2 the load of
+     * a one-line function shares its address with the rows of its opening line, its statement
+     * and its closing brace), the fault line names the statement, the line gdb shows at that pc
+     * (the last row marked is_stmt), not the closing brace that addr2line names (the last row).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aFaultNamesTheStatementLineAsGdbDoesNotTheClosingBrace(String arch) throws Exception {
+        Result r = rewind("boot", "builtin:" + arch + "t_fault_line.elf");
+        assertEquals(1, r.status(), r::toString);
+        int line = sourceLine("fault_line.c", "return n->val; /* the faulting load */");
+        assertTrue(
+                faultLines(r)
+                        .get(0)
+                        .matches(".* faulted: read of unmapped memory at address 0x0, pc 0x[0-9a-f]+ \\(deref at"
+                                + " tests/fault_line.c:" + line + "\\); task stopped .*"),
+                r::toString);
+
+        ElfImage image = ElfImage.parse(Fixtures.builtinBytes(arch + "t_fault_line.elf"), "t_fault_line.elf");
+        long deref = image.symbol("deref").orElseThrow();
+        assertEquals(
+                Optional.of("tests/fault_line.c:" + line),
+                image.sourceLine(deref),
+                "the load is deref's first instruction");
     }
 
     /**

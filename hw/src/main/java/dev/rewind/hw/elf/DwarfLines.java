@@ -9,8 +9,11 @@ import java.util.Optional;
 
 /**
  * The source line of an address, from an ELF file's DWARF line tables ({@code .debug_line},
- * versions 2 to 5, with the strings of {@code .debug_line_str} and {@code .debug_str}): what
- * {@code addr2line} answers. The guest SDK builds with {@code -g}, so a fault report can name the
+ * versions 2 to 5, with the strings of {@code .debug_line_str} and {@code .debug_str}): the line
+ * gdb shows for it. Where several rows share an address, the last one marked {@code is_stmt}
+ * names it, as in gdb ({@code find_pc_line}); {@code addr2line} takes the last row, which at
+ * {@code -Og}/{@code -O2} is often a non-statement row of the function's closing brace or of
+ * an inlined callee. The guest SDK builds with {@code -g}, so a fault report can name the
  * line that faulted.
  *
  * <p>Anything malformed (a hostile or truncated file) only means fewer or no lines: {@link
@@ -177,7 +180,7 @@ public final class DwarfLines {
         if (version >= 4) {
             c.u8(); // maximum operations per instruction (VLIW only)
         }
-        c.u8(); // default_is_stmt (every row counts, as for addr2line)
+        boolean defaultIsStmt = c.u8() != 0;
         int lineBase = (byte) c.u8();
         int lineRange = c.u8();
         int opcodeBase = c.u8();
@@ -215,15 +218,20 @@ public final class DwarfLines {
         c.at = programStart;
 
         long address = 0, line = 1, file = 1;
+        boolean isStmt = defaultIsStmt;
         long rowAddress = 0, rowLine = 0, rowFile = 0;
-        boolean haveRow = false;
+        boolean haveRow = false, rowIsStmt = false;
+        long discriminator = 0, lastLine = -1, lastFile = -1, lastAddress = 0;
+        boolean lineHasDiscriminator = false, stmtAtAddress = false;
         while (c.at < unitEnd && out.size() < MAX_ROWS) {
             int op = c.u8();
             boolean emit = false, endSequence = false;
             if (op >= opcodeBase) {
                 int adjusted = op - opcodeBase;
                 address += (long) (adjusted / lineRange) * minInst;
-                line += lineBase + adjusted % lineRange;
+                int delta = lineBase + adjusted % lineRange;
+                line += delta;
+                lineHasDiscriminator = delta == 0 ? lineHasDiscriminator : discriminator != 0;
                 emit = true;
             } else if (op == 0) {
                 long len = c.uleb();
@@ -237,14 +245,22 @@ public final class DwarfLines {
                     endSequence = true;
                 } else if (sub == 2) { // DW_LNE_set_address
                     address = len - 1 >= 8 ? c.u64() : len - 1 == 4 ? c.u32() : address;
+                } else if (sub == 4) { // DW_LNE_set_discriminator
+                    discriminator = c.uleb();
+                    lineHasDiscriminator |= discriminator != 0;
                 }
-                c.at = next; // DW_LNE_define_file, set_discriminator, vendor: skipped
+                c.at = next; // DW_LNE_define_file, vendor: skipped
             } else {
                 switch (op) {
                     case 1 -> emit = true; // copy
                     case 2 -> address += c.uleb() * minInst; // advance_pc
-                    case 3 -> line += c.sleb(); // advance_line
+                    case 3 -> { // advance_line
+                        long delta = c.sleb();
+                        line += delta;
+                        lineHasDiscriminator = delta == 0 ? lineHasDiscriminator : discriminator != 0;
+                    }
                     case 4 -> file = c.uleb(); // set_file
+                    case 6 -> isStmt = !isStmt; // negate_stmt
                     case 8 -> address += (long) ((255 - opcodeBase) / lineRange) * minInst; // const_add_pc
                     case 9 -> address += c.u16(); // fixed_advance_pc
                     default -> {
@@ -254,23 +270,60 @@ public final class DwarfLines {
                     }
                 }
             }
-            if (emit) {
+            if (emit && endSequence) {
                 if (haveRow && Long.compareUnsigned(address, rowAddress) > 0) {
-                    String name = rowFile >= 0 && rowFile < files.size() ? files.get((int) rowFile) : "?";
-                    out.add(new Range(rowAddress, address, name, rowLine));
+                    out.add(range(rowAddress, address, rowFile, rowLine, files));
                 }
-                haveRow = !endSequence;
-                rowAddress = address;
-                rowLine = line;
-                rowFile = file;
-                if (endSequence) {
-                    address = 0;
-                    line = 1;
-                    file = 1;
+                haveRow = false;
+                address = 0;
+                line = 1;
+                file = 1;
+                isStmt = defaultIsStmt;
+                lastLine = -1;
+                lastFile = -1;
+                lastAddress = 0;
+                stmtAtAddress = false;
+                lineHasDiscriminator = false;
+                discriminator = 0;
+            } else if (emit) {
+                // The rows gdb keeps, and of those at one address the one it shows: so the line
+                // named is the one gdb's frame shows, not addr2line's (the last row at the
+                // address, often a non-statement row of the closing brace or of an inlined
+                // callee). A non-statement row that switches files where a statement row already
+                // is, gdb drops; a switch otherwise ends the old file's rows at this address; a
+                // line repeated once it had a non-zero discriminator is not recorded again; and of
+                // one file's rows at an address the last statement row wins.
+                boolean fileChanged = file != lastFile;
+                boolean ignored = line == 0 || (fileChanged && address == lastAddress && !isStmt && stmtAtAddress);
+                boolean recorded = !ignored && (fileChanged || line != lastLine || !lineHasDiscriminator);
+                if (recorded) {
+                    boolean sameAddress = haveRow && address == rowAddress;
+                    if (haveRow && Long.compareUnsigned(address, rowAddress) > 0) {
+                        out.add(range(rowAddress, address, rowFile, rowLine, files));
+                    }
+                    if (!sameAddress || fileChanged || isStmt || !rowIsStmt) {
+                        rowLine = line;
+                        rowFile = file;
+                        rowIsStmt = isStmt;
+                    }
+                    haveRow = true;
+                    rowAddress = address;
+                    lastLine = line;
+                    lastFile = file;
                 }
+                if (address != lastAddress) {
+                    stmtAtAddress = false;
+                    lastAddress = address;
+                }
+                stmtAtAddress |= isStmt;
+                discriminator = 0;
             }
         }
         return unitEnd;
+    }
+
+    private static Range range(long start, long end, long file, long line, List<String> files) {
+        return new Range(start, end, file >= 0 && file < files.size() ? files.get((int) file) : "?", line);
     }
 
     /** A file's name as the compiler recorded it: relative to the compilation directory, else with its directory. */

@@ -106,6 +106,15 @@ public interface WriteTracker extends AutoCloseable {
      */
     default void scratch(long vaddr) {}
 
+    /**
+     * True if a committed copy is kept and valid now: memory as the last commit left it is in it,
+     * so that {@link #healFromCopy} after {@link #rollback} puts every page back as that commit
+     * left it, also pages an overflowed transaction wrote without logging them.
+     */
+    default boolean copyValid() {
+        return false;
+    }
+
     /** True if a committed copy is kept ({@link #keepCopy}). */
     default boolean keepsCopy() {
         return false;
@@ -139,6 +148,15 @@ public interface WriteTracker extends AutoCloseable {
      * valid copy is kept.
      */
     default int healFromCopy(long[] out) {
+        return -1;
+    }
+
+    /**
+     * With a transaction open and a valid committed copy: the first page the transaction logged
+     * whose pre-image differs from the copy (it changed between transactions, and the
+     * transaction may have read the change), or -1.
+     */
+    default long copyCheck() {
         return -1;
     }
 

@@ -82,6 +82,8 @@ public final class NativeWriteTracker implements WriteTracker {
     /** rw_tx_commit through JNI (undo_log.c): a txipc server commits at every request. */
     private static native void commit0(long tx);
 
+    private static native long copyCheck0(long tx);
+
     private static final Pointer WRITE_HOOK = NativeHooks.function("rw_write_hook");
 
     static {
@@ -337,6 +339,11 @@ public final class NativeWriteTracker implements WriteTracker {
     }
 
     @Override
+    public boolean copyValid() {
+        return copies && view.getInt(OFF_COPYOK) != 0;
+    }
+
+    @Override
     public boolean copyGivenUp() {
         return copyGivenUp;
     }
@@ -523,13 +530,27 @@ public final class NativeWriteTracker implements WriteTracker {
     }
 
     @Override
+    public long copyCheck() {
+        return copies ? copyCheck0(txAddress) : -1;
+    }
+
+    @Override
     public void commit() {
         commitsSinceSync++;
         if (view.getInt(OFF_NPAGES) == 0 && view.getInt(OFF_OVERFLOW) == 0 && view.getInt(OFF_MAXHIST) == 0) {
             view.putInt(OFF_ACTIVE, 0); // nothing logged: no native call
             return;
         }
+        boolean overflowed = view.getInt(OFF_OVERFLOW) != 0;
         commit0(txAddress);
+        if (overflowed && copies && !copyGivenUp) {
+            // The commit of a transaction larger than the log made the copy stale (pages written
+            // unlogged), but memory is what that commit left: make the copy from it when the next
+            // transaction begins, not 64 commits later, and not as a server that runs outside
+            // its requests (no step towards giving the copy up).
+            commitsSinceSync = COPY_RESYNC_COMMITS;
+            staleAt = COPY_RESYNC_COMMITS;
+        }
     }
 
     @Override

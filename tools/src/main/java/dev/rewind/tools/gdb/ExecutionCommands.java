@@ -238,12 +238,18 @@ final class ExecutionCommands {
             return "E03"; // nothing runs any more
         }
         java.util.List<Integer> alsoRun = new java.util.ArrayList<>();
+        Map<Integer, Action> run = actions;
         if (s.multiprocess) {
+            // gdb forgets what it knew of the stops of the threads it resumes; a held thread
+            // runs again once gdb resumes (or leaves) its process, and stays frozen until then
+            s.stopPcs.keySet().removeIf(t -> resumed == null || resumed.contains(t));
+            s.held.removeIf(t -> resumed == null || resumed.contains(t) || s.detached.contains(t));
+            run = withHeld(actions, others);
             java.util.Set<Integer> watch = new java.util.HashSet<>();
             for (int id : s.knownProcesses()) {
                 if (resumed == null || resumed.contains(id)) {
                     watch.add(id);
-                } else if (others != Action.STOP) {
+                } else if (others != Action.STOP && !s.held.contains(id)) {
                     alsoRun.add(id);
                 }
             }
@@ -251,8 +257,11 @@ final class ExecutionCommands {
         }
         boolean deliver = faultSignal != 0;
         s.lastResumed = resumed;
-        s.lastResume = () -> s.target.resume(actions, others, false);
-        s.target.resume(actions, others, deliver);
+        Map<Integer, Action> again = run;
+        s.lastResume = () -> s.target.resume(again, others, false);
+        s.lastActions = actions;
+        s.lastOthers = others;
+        s.target.resume(run, others, deliver);
         s.waitingForStop = true;
         s.resumed = true;
         if (!alsoRun.isEmpty() && !s.toldOthersRun) {
@@ -264,6 +273,85 @@ final class ExecutionCommands {
             tell(mismatch);
         }
         return null;
+    }
+
+    /** {@code actions} with every held thread frozen (see {@link GdbSession#held}). */
+    private Map<Integer, Action> withHeld(Map<Integer, Action> actions, Action others) {
+        if (s.held.isEmpty()) {
+            return actions;
+        }
+        Map<Integer, Action> out = new LinkedHashMap<>(actions);
+        for (int t : s.held) {
+            if (out.getOrDefault(t, others) != Action.STOP) {
+                out.put(t, Action.STOP);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Multiprocess: whether {@code stop}, in a thread of a process gdb did not resume, is a
+     * stop at the pc of that thread's last reported stop, which gdb 13.1 cannot take (an
+     * internal error, {@code skip_inline_frames: Assertion `find_inline_frame_state (thread) ==
+     * NULL' failed}): the thread is held there instead, frozen, and the others run on. It is
+     * where gdb believes it is (gdb thinks it did not run), so nothing is lost: when gdb resumes
+     * its process it steps it over its breakpoint (or it meets its watchpoint or fault again)
+     * and the stop comes then. Typical: a stop at a breakpoint of a server (inferior 1), then
+     * {@code inferior 2} and {@code continue}: the server, still at its breakpoint, runs too,
+     * and would hit it again at once.
+     */
+    private boolean holdAgainAtTheSamePc(StopEvent stop) {
+        int t = stop.thread();
+        if (!s.multiprocess
+                || s.lastResumed == null
+                || s.lastResumed.contains(t)
+                || s.lastActions == null
+                || stop.kind() == DebugTarget.StopKind.INTERRUPTED
+                || stop.kind() == DebugTarget.StopKind.ATTACHED) {
+            return false;
+        }
+        Long last = s.stopPcs.get(t);
+        long pc;
+        try {
+            pc = s.target.readRegister(t, DebugTarget.PC);
+        } catch (RuntimeException e) {
+            return false;
+        }
+        if (last == null || last != pc) {
+            return false;
+        }
+        if (s.held.add(t)) {
+            tell(String.format(
+                    "rewind: thread %d.1 stopped again at 0x%x, where it last stopped, in inferior %d, which gdb"
+                            + " did not resume: it waits there until gdb resumes that inferior (gdb 13.1 fails an"
+                            + " internal assertion on such a stop); 'set schedule-multiple on' resumes every"
+                            + " inferior%n",
+                    t, pc, t));
+        }
+        Map<Integer, Action> run = withHeld(s.lastActions, s.lastOthers);
+        s.lastResume = () -> s.target.resume(run, s.lastOthers, false);
+        s.target.resume(run, s.lastOthers, false);
+        return true;
+    }
+
+    /**
+     * Multiprocess: a Ctrl-C is reported in a thread of a process gdb resumed (the kernel names
+     * the task whose slice it ended, which may be another inferior's: gdb would fail an internal
+     * assertion on it if that thread's last reported stop was at the same pc).
+     */
+    private StopEvent interruptInAResumedThread(StopEvent stop) {
+        if (!s.multiprocess
+                || s.lastResumed == null
+                || s.lastResumed.contains(stop.thread())
+                || stop.kind() != DebugTarget.StopKind.INTERRUPTED) {
+            return stop;
+        }
+        for (int t : new java.util.TreeSet<>(s.lastResumed)) {
+            if (s.alive(t)) {
+                return new StopEvent(stop.kind(), t, stop.signal(), stop.description());
+            }
+        }
+        return stop;
     }
 
     /**
@@ -337,6 +425,10 @@ final class ExecutionCommands {
             s.send(s.exitReply(stop.thread(), stop));
             return;
         }
+        stop = interruptInAResumedThread(stop);
+        if (holdAgainAtTheSamePc(stop)) {
+            return;
+        }
         s.firstStop();
         if (s.resumed && stop.kind() == DebugTarget.StopKind.FAULTED) {
             s.send("O" + PacketCodec.toHex("rewind: " + stop.description() + "\n"));
@@ -371,6 +463,9 @@ final class ExecutionCommands {
                 }
             }
             long pc = s.target.readRegister(stop.thread(), DebugTarget.PC);
+            if (s.multiprocess) {
+                s.stopPcs.put(stop.thread(), pc);
+            }
             sb.append(Integer.toHexString(DebugTarget.PC))
                     .append(':')
                     .append(PacketCodec.le64(pc))

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
@@ -92,6 +93,24 @@ public final class GdbSession implements DebugTarget.Listener {
     boolean toldOthersRun;
     /** Repeats the last resume (a kernel-reported end of a process gdb does not know is not a stop for gdb). */
     Runnable lastResume;
+    /**
+     * Multiprocess: the pc of the last stop reported in each thread, kept until gdb resumes the
+     * thread's process. gdb 13.1 keeps per-thread state from a stop (the inline frames it
+     * skipped at that pc) until it resumes the thread, and fails an internal assertion
+     * ({@code skip_inline_frames}) when the same thread reports another stop at the same pc
+     * meanwhile, which a thread of an inferior gdb did not resume can (every task runs).
+     */
+    final java.util.Map<Integer, Long> stopPcs = new java.util.HashMap<>();
+    /**
+     * Multiprocess: threads the stub keeps frozen where they stopped again at the pc of their
+     * last reported stop, in a process gdb did not resume (not reported, see {@link #stopPcs}),
+     * until gdb resumes or detaches their process: as gdb believes, they did not run on.
+     */
+    final java.util.Set<Integer> held = new java.util.TreeSet<>();
+    /** The thread actions and the others' action of the last resume gdb asked for (before {@link #held}). */
+    java.util.Map<Integer, DebugTarget.Action> lastActions;
+
+    DebugTarget.Action lastOthers;
     /** The executables handed to gdb (qXfer:exec-file:read), by image: deleted when the session ends. */
     final java.util.Map<String, java.nio.file.Path> executables = new java.util.HashMap<>();
     /** Thread for register and memory access (Hg), and for step/continue (Hc); 0 = default. */
@@ -276,7 +295,7 @@ public final class GdbSession implements DebugTarget.Listener {
                     return systemEndedMultiprocess(x.status());
                 }
                 if (waitingForStop) {
-                    send(String.format("W%02x", x.status() & 0xff));
+                    send(systemEndReply(x.status()));
                 } else {
                     send(String.format("O%s", PacketCodec.toHex("rewind: the system ended\n")));
                 }
@@ -428,6 +447,31 @@ public final class GdbSession implements DebugTarget.Listener {
             closeDeadline = System.nanoTime() + 5_000_000_000L; // gdb closes the connection itself
         }
         return exitReply(pick, end);
+    }
+
+    /**
+     * The end of the run without inferiors: {@code W} with the system's status ({@code rewind
+     * boot}'s exit status), except for a system of one task (a bare ELF), which ends as that
+     * task did, as one program does natively or under qemu-user: {@code W} with its own exit
+     * code ({@code $_exitcode} 3 for a {@code return 3}, where the system's status is 1), or
+     * {@code X} with its fault's signal when the kernel stopped it after a fault ({@code Program
+     * terminated with signal SIGSEGV}).
+     */
+    String systemEndReply(int status) {
+        try {
+            if (target.over() && !target.killed()) { // the final state is readable
+                List<DebugTarget.ThreadInfo> threads = target.threads();
+                DebugTarget.StopEvent end =
+                        threads.size() == 1 ? target.endOf(threads.get(0).id()) : null;
+                if (end != null) {
+                    char c = end.kind() == DebugTarget.StopKind.TERMINATED ? 'X' : 'W';
+                    return c + String.format("%02x", end.signal() & 0xff);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.debug("the end of the only task is unknown: {}", e.toString());
+        }
+        return String.format("W%02x", status & 0xff);
     }
 
     /** {@code W}/{@code X} with the process: how {@code end} ended, or the system's status for a task live at its end. */

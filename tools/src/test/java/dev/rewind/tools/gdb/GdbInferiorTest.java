@@ -173,6 +173,39 @@ class GdbInferiorTest {
         assertContains(out, "Thread 3.1 hit Breakpoint 1, ", "#1  ", " in main () at tests/ipc_client.c", "= 0");
     }
 
+    /**
+     * A task stopped at its breakpoint, in an inferior gdb then does not resume (the user
+     * switches to another inferior and continues), runs with every task and meets its
+     * breakpoint again at once: reported, gdb 13.1 failed an internal assertion
+     * ({@code skip_inline_frames}) and aborted. The stub holds it there instead (as gdb believes
+     * it is: it did not resume it), the other inferior runs to its end, and when gdb resumes the
+     * held one it steps it over its breakpoint and stops at the next hit.
+     */
+    @Test
+    void aTaskOfAnInferiorGdbDidNotResumeWaitsAtTheBreakpointItStoppedAt() {
+        String out = echoAndClientsSession(
+                "inferior 2",
+                "break *round_trip",
+                "continue",
+                "print $pc == round_trip",
+                "inferior 3",
+                "continue",
+                "inferior 2",
+                "continue",
+                "print $pc == round_trip",
+                "delete",
+                "detach inferiors 1 2 3");
+        assertTrue(!out.contains("internal-error"), out);
+        assertEquals(2, GdbIntegrationTest.count(out, "Thread 2.1 hit Breakpoint 1, "), out);
+        assertContains(
+                out,
+                "rewind: thread 2.1 stopped again at 0x",
+                "in inferior 2, which gdb did not resume: it waits there",
+                "[Inferior 3 (process 3) exited normally]",
+                "$1 = 1",
+                "$2 = 1");
+    }
+
     /** A manifest of {@code tasks} (name, image) in the test's folder, the images copied there. */
     private SystemImage manifest(String... tasks) throws Exception {
         StringBuilder m = new StringBuilder("name = \"m\"\n");

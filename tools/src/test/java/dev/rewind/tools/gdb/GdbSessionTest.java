@@ -162,6 +162,53 @@ class GdbSessionTest {
         assertEquals("OK", call("qSymbol:zz"));
     }
 
+    /**
+     * gdb 13.1 fails an internal assertion (skip_inline_frames) when a thread it did not resume
+     * reports a second stop at the pc of its last one: such a thread is held where it is, frozen,
+     * until gdb resumes its process; and a Ctrl-C is reported in a thread gdb resumed.
+     */
+    @Test
+    void multiprocessHoldsAThreadGdbDidNotResumeThatStopsAgainWhereItLastStopped() throws Exception {
+        s.allowMultiprocess = true;
+        call("qSupported:multiprocess+;swbreak+");
+        call("?");
+        assertNull(call("vCont;c:p1.-1"));
+        // task 2 (not resumed) stops at a breakpoint: reported, with its registers
+        target.regs[1][DebugTarget.PC] = 0x10120;
+        s.execution().reportStop(new DebugTarget.StopEvent(DebugTarget.StopKind.BREAKPOINT, 2, 5, "bp"));
+        assertTrue(sent.toString(StandardCharsets.ISO_8859_1).contains("T05thread:p2.1;"), sent::toString);
+        // gdb resumes inferior 1 only: task 2, still at its breakpoint, hits it again at once
+        assertNull(call("vCont;c:p1.-1"));
+        sent.reset();
+        int resumes = target.log.size();
+        s.execution().reportStop(new DebugTarget.StopEvent(DebugTarget.StopKind.BREAKPOINT, 2, 5, "bp"));
+        String out = sent.toString(StandardCharsets.ISO_8859_1);
+        assertFalse(out.contains("T05"), "no stop for gdb: " + out);
+        assertTrue(out.contains(PacketCodec.toHex("rewind: thread 2.1 stopped again at 0x10120")), out);
+        assertEquals(resumes + 1, target.log.size(), "the others run on");
+        assertTrue(
+                target.log.get(resumes).matches("resume \\{(1=CONTINUE, )?2=STOP\\} CONTINUE false"),
+                target.log::toString);
+        assertEquals(java.util.Set.of(2), s.held);
+        // a Ctrl-C the kernel names task 2 for: reported in the thread gdb resumed
+        sent.reset();
+        s.execution().reportStop(new DebugTarget.StopEvent(DebugTarget.StopKind.INTERRUPTED, 2, 2, "interrupted"));
+        assertTrue(sent.toString(StandardCharsets.ISO_8859_1).contains("T02thread:p1.1;"), sent::toString);
+        // another resume of inferior 1 keeps task 2 frozen; one of inferior 2 lets it run
+        assertNull(call("vCont;c:p1.-1"));
+        assertTrue(
+                target.log.get(target.log.size() - 1).matches("resume \\{(1=CONTINUE, )?2=STOP\\} CONTINUE false"),
+                target.log::toString);
+        s.execution().reportStop(new DebugTarget.StopEvent(DebugTarget.StopKind.INTERRUPTED, 1, 2, "interrupted"));
+        assertNull(call("vCont;c:p2.-1"));
+        assertEquals("resume {1=CONTINUE} CONTINUE false", target.log.get(target.log.size() - 1), "2 not frozen");
+        assertTrue(s.held.isEmpty());
+        // now resumed, its stop at the same pc is an ordinary stop
+        sent.reset();
+        s.execution().reportStop(new DebugTarget.StopEvent(DebugTarget.StopKind.BREAKPOINT, 2, 5, "bp"));
+        assertTrue(sent.toString(StandardCharsets.ISO_8859_1).contains("T05thread:p2.1;"), sent::toString);
+    }
+
     @Test
     void multiprocessReportsEachProcessEndOnItsOwnResume() throws Exception {
         s.allowMultiprocess = true;
