@@ -82,20 +82,20 @@ class TxIpcCopyTest {
 
     /**
      * The network stack works on after each reply (its timers, frames its driver signalled) until
-     * its next receive. That work is part of the request now (its reply leaves when the request
-     * commits there), so its stores are logged and the copy stays valid after most replies: it
-     * goes stale only where the stack calls its driver after a reply (the call sends the reply
-     * first, and what follows it runs outside any request). Before, nearly every reply found it
-     * stale (more than 200 of 344) and it was given up after its first syncs; now 1 to 48 of ~320
-     * in five runs.
+     * its next receive or its next call of its driver. Up to that call the work is part of the
+     * request (its reply leaves when the request commits), after it the stack runs outside any
+     * request and the copy goes stale; how much of its work comes before the call depends on
+     * timing (alone, 1 to 48 of ~320 replies found the copy stale in five runs; in a loaded run
+     * 188 of 308, as before the held REPLY, when more than 200 of 344 were and it was given up
+     * after its first syncs). Whenever the copy is valid, memory equals it.
      */
     @Test
-    void theNetworkStacksWorkAfterAReplyBelongsToTheRequestAndItsCopyIsMostlyValid() throws Exception {
+    void theNetworkStacksMemoryEqualsItsCopyWheneverTheCopyIsValid() throws Exception {
         Audit a = new Audit();
         GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_net_oracle.toml"), a);
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
         assertEquals(List.of(), a.differed, "memory differs from the copy after a commit");
-        assertTrue(a.equal > 200 && 4 * a.stale < a.equal, a.equal + " equal, " + a.stale + " stale");
+        assertTrue(a.equal > 0, a.equal + " equal, " + a.stale + " stale");
     }
 
     @Test
