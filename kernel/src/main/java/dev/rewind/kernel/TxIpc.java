@@ -308,6 +308,12 @@ final class TxIpc implements Recovery {
 
         long wakeA0;
         long wakeA1;
+        /**
+         * Its replay went another way only after its reply was made (a plain REPLY's reply is held
+         * to the next receive): every recorded syscall before the reply was answered from the
+         * record, so the reply can be compared with the first run's as it is.
+         */
+        boolean divergedAfterReply;
     }
 
     /** Nested calls one run of a request may have recorded; past this it cannot be run again. */
@@ -1474,6 +1480,7 @@ final class TxIpc implements Recovery {
 
     /** The replay of {@code r} asked for {@code nr} where its first run did not (nr -1: it asked for fewer). */
     private void diverged(Request r, long nr) {
+        r.divergedAfterReply = held != null;
         Request s = r.source;
         int i = r.answered * REC;
         String first = r.answered < s.recorded ? Abi.syscallName(s.record[i]) : "nothing more";
@@ -1603,6 +1610,7 @@ final class TxIpc implements Recovery {
             r.payloadLength = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, r.payload, 0, len) ? len : 0;
             r.replayable = true;
             r.wake = false;
+            r.divergedAfterReply = false;
             current = r;
         }
         codeChecked = false;
@@ -2123,6 +2131,7 @@ final class TxIpc implements Recovery {
             r.wakeA0 = a0;
             r.wakeA1 = a1;
             r.replayable = true;
+            r.divergedAfterReply = false;
             current = r;
         } else {
             cutHistory("no history is kept");
@@ -2233,7 +2242,13 @@ final class TxIpc implements Recovery {
         }
         r.source = null;
         if (!r.replayable || tracker.history() == 0) {
-            if (agent) {
+            if (agent && r.divergedAfterReply) {
+                // (the reply was made as the first run made it: compare it; only the history is cut)
+                System.arraycopy(reply, 1, r.reply, 0, 6);
+                int len = (int) Math.min(Math.max(reply[6], 0), Abi.IPC_BUF_SIZE);
+                r.replyHash = len > 0 && replyBytes(scratch, len) ? hash(scratch, len) : 0;
+                ((Replay) client.agentFor()).compare(r);
+            } else if (agent) {
                 ((Replay) client.agentFor()).compare(null);
             }
             spare.addLast(r);

@@ -506,7 +506,11 @@ class TxIpcReplayTest {
         // client's kicks woke the server in between (wakes that commit). Before, there was no
         // history to replay ("the server ran outside a request", then "the server woke (WAIT_ANY)
         // outside a request"): the client got ERECOVERED until it gave up. The replay runs the
-        // wakes again too (the client checks the server counted three kicks, no more).
+        // wakes again too (the client checks the server counted three kicks, no more). And the
+        // server reads the clock after its reply only while slot 0 is intact: requests 60 to 106
+        // first ran without that read, their replays make it, after their replies. Such a replay
+        // went another way only after its reply was made: its reply is compared as it is (the
+        // same), where any replay that went another way used to count as a reply that differed.
         int strike = 60;
         boolean[] struck = {false};
         KernelProbe probe = new KernelProbe() {
