@@ -28,8 +28,8 @@ int main(void)
 	uint64_t v3 = v;
 	long r4 = req(2, 0, &v);
 	if (r1 != 0 || r2 != 0 || v2 != 41 || r3 != 0 || v3 != 41 || r4 != 0 || v != 41) {
-		printf("bigtx_client: FAIL: %ld %ld %lu %ld %lu %ld %lu\n", r1, r2, (unsigned long)v2, r3,
-		       (unsigned long)v3, r4, (unsigned long)v);
+		printf("bigtx_client: FAIL: %ld %ld %lu %ld %lu %ld %lu\n", r1, r2,
+		       (unsigned long)v2, r3, (unsigned long)v3, r4, (unsigned long)v);
 		return 1;
 	}
 	printf("bigtx_client: ok\n");

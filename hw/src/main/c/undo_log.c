@@ -43,7 +43,8 @@
  * writes into the copy only the words its transaction changed (those that differ from their
  * pre-image), so a flip the transaction left alone stays out of the copy; an undo of the
  * history puts the same old bytes into the copy as into memory. What the copy cannot see
- * (stores outside a transaction, an overflowed log) clears copyok; the Java side has
+ * (stores outside a transaction) clears copyok; the pages an overflowed transaction wrote
+ * without logging them are still marked, and its commit copies them whole (rw_unlogged); the Java side has
  * rw_tx_copy_sync copy memory over before a later transaction begins (NativeWriteTracker).
  */
 #include "rewind_native.h"
@@ -115,7 +116,11 @@ int rw_log_page(struct rw_tx *tx, uint64_t page)
 	if (r->dirty[idx >> 3] & bit)
 		return 1;
 	if (tx->npages >= tx->maxtx || tx->npages >= tx->maxpages) {
-		tx->overflow = 1; /* the transaction's own limit */
+		/* the transaction's own limit: it cannot be undone from the log. The page is marked
+		 * written all the same (not logged: no slot names it), so that the commit can take it
+		 * into the committed copy and the rollback leave it to the copy (rw_unlogged) */
+		tx->overflow = 1;
+		r->dirty[idx >> 3] |= bit;
 		return 0;
 	}
 	int64_t next = tx->cur + tx->npages;
@@ -185,6 +190,37 @@ static void rw_staging_empty(struct rw_tx *tx)
 	tx->npages = 0;
 	tx->overflow = 0;
 	tx->head = tx->cur = 0;
+}
+
+/*
+ * After rw_end of a transaction that overflowed its log: the pages still marked written are
+ * those it wrote without logging them. Unmark them; on a commit (keep), copy each whole into
+ * the committed copy, which then stays valid (a page the transaction did not write keeps its
+ * copy, so a bit flipped there meanwhile can still be put back); without a copy of a region
+ * to write into, the copy is no longer valid.
+ */
+static void rw_unlogged(struct rw_tx *tx, int keep)
+{
+	for (int32_t i = 0; i < tx->nregions; i++) {
+		struct rw_region *r = &tx->regions[i];
+		uint64_t pages = r->size / RW_PAGE;
+		for (uint64_t b = 0; b < (pages + 7) / 8; b++) {
+			if (!r->dirty[b])
+				continue;
+			for (int j = 0; j < 8; j++) {
+				if (!(r->dirty[b] & (1u << j)))
+					continue;
+				uint64_t off = (b * 8 + (uint64_t)j) * RW_PAGE;
+				if (keep && tx->copyok) {
+					if (r->copy && !r->scratch)
+						memcpy(r->copy + off, r->host + off, RW_PAGE);
+					else if (!r->scratch)
+						tx->copyok = 0;
+				}
+			}
+			r->dirty[b] = 0;
+		}
+	}
 }
 
 /*
@@ -337,7 +373,7 @@ void rw_tx_commit(struct rw_tx *tx)
 {
 	rw_end(tx);
 	if (tx->overflow)
-		tx->copyok = 0; /* pages were written unlogged: the copy cannot know them */
+		rw_unlogged(tx, 1); /* the pages written unlogged go into the copy whole */
 	int hist = !tx->overflow && tx->maxhist > 0 && tx->dcap > 0;
 	if (!hist) {
 		/* without a complete log this transaction cannot be undone, nor any before it */
@@ -439,6 +475,10 @@ int rw_tx_rollback(struct rw_tx *tx)
 	int n = tx->npages;
 	rw_restore(tx, tx->cur, tx->cur + n);
 	rw_end(tx);
+	if (tx->overflow)
+		rw_unlogged(
+		        tx,
+		        0); /* (what they held is in the copy, if it is valid: rw_tx_copy_heal) */
 	rw_staging_empty(tx);
 	return n;
 }

@@ -291,4 +291,42 @@ class TxIpcCopyTest {
             assertTrue(tx[0].copyHealedPages >= 1100 - 1024, () -> "healed " + tx[0].copyHealedPages + " " + r);
         }
     }
+
+    /**
+     * t_bigtx, the value flipped in memory right after the request that wrote 1,100 pages (more
+     * than the log holds) committed: its commit took the pages it wrote without logging them
+     * into the committed copy whole, so the copy stayed valid and still holds the value as that
+     * commit left it. The next read traps on the seal, and its rollback puts the value back from
+     * the copy. Before, that commit made the copy stale, it was made again from memory, flip
+     * included, when the next request began, and every read trapped (the client's ERECOVERED
+     * retries ran out; an outside document store, seeds 1113385 and 1114049).
+     */
+    @Test
+    void aFlipAfterARequestLargerThanTheLogIsPutBackFromTheCopyItLeftValid() throws Exception {
+        TxIpc[] tx = {null};
+        KernelProbe probe = new KernelProbe() {
+            int replies;
+
+            @Override
+            public void replied(Task server) {
+                if (!server.name().equals("bigtx") || ++replies != 3) {
+                    return;
+                }
+                tx[0] = (TxIpc) server.recovery();
+                assertTrue(server.cpu().tracker().copyValid(), "the copy is valid after the large commit");
+                long a = server.image().symbol("bigtx_value").orElseThrow();
+                byte[] b = new byte[1];
+                assertTrue(server.cpu().memory().read(a, b, 0, 1));
+                b[0] ^= 4;
+                assertTrue(server.cpu().memory().writeUnlogged(a, b, 0, 1));
+            }
+        };
+        GuestRun r = GuestRun.bootManifest(Fixtures.manifest("t_bigtx.toml"), Fixtures.CONFIG, probe, null);
+        assertTrue(tx[0] != null, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("bigtx_client: ok"), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals(1, tx[0].copyHeals, r::toString);
+        assertEquals(1, r.result.task("bigtx").id().generation(), "no restart: " + r);
+    }
 }

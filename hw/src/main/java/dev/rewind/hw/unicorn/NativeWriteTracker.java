@@ -544,8 +544,9 @@ public final class NativeWriteTracker implements WriteTracker {
         boolean overflowed = view.getInt(OFF_OVERFLOW) != 0;
         commit0(txAddress);
         if (overflowed && copies && !copyGivenUp) {
-            // The commit of a transaction larger than the log made the copy stale (pages written
-            // unlogged), but memory is what that commit left: make the copy from it when the next
+            // The commit of a transaction larger than the log copies the pages it wrote unlogged
+            // into the copy (rw_unlogged), which stays valid; if it could not (a region without a
+            // copy), memory is what that commit left: make the copy from it when the next
             // transaction begins, not 64 commits later, and not as a server that runs outside
             // its requests (no step towards giving the copy up).
             commitsSinceSync = COPY_RESYNC_COMMITS;
