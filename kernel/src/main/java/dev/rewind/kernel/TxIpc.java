@@ -1554,6 +1554,37 @@ final class TxIpc implements Recovery {
         server.cpu().tracker().dropHistory();
     }
 
+    /**
+     * A record for the history of what begins now on {@code ep} (a request, or work after a
+     * wake), from the state just snapshotted (registers, break, capabilities): the history is
+     * cut first if the server ran outside a request since, or if its newest record came from
+     * another endpoint ({@code otherEndpoint} says why: a replay feeds one endpoint's queue, in
+     * order). The caller fills in what the request or wake brought.
+     */
+    private Request newRecord(Endpoint ep, String otherEndpoint) {
+        Request last = history.peekLast();
+        if (ranOutside || (last != null && last.endpoint != ep)) {
+            cutHistory(ranOutside ? "the server ran outside a request (its writes are in no log)" : otherEndpoint);
+        }
+        ranOutside = false;
+        Request r = spare.isEmpty() ? new Request() : spare.pollFirst();
+        System.arraycopy(regs, 0, r.regs, 0, 33);
+        if (ext.length > 0) {
+            if (r.ext.length != ext.length) {
+                r.ext = new long[ext.length];
+            }
+            System.arraycopy(ext, 0, r.ext, 0, ext.length);
+        }
+        r.brk = brk;
+        r.caps = caps;
+        r.endpoint = ep;
+        r.recorded = 0;
+        r.answered = 0;
+        r.replayable = true;
+        r.divergedAfterReply = false;
+        return r;
+    }
+
     /** The server has just been handed {@code client}'s request on {@code ep}: a transaction begins. */
     @Override
     public void delivered(Task client, Endpoint ep) {
@@ -1576,30 +1607,9 @@ final class TxIpc implements Recovery {
         }
         TaskSpec.TxipcLimits limits = server.spec().txipc();
         if (limits.replayDepth() > 0 || limits.verifyDual()) {
-            Request last = history.peekLast();
-            if (ranOutside || (last != null && last.endpoint != ep)) {
-                // (a replay feeds one endpoint's queue, in order)
-                cutHistory(
-                        ranOutside
-                                ? "the server ran outside a request (its writes are in no log)"
-                                : "a request came from another endpoint");
-            }
-            ranOutside = false;
-            Request r = spare.isEmpty() ? new Request() : spare.pollFirst();
-            System.arraycopy(regs, 0, r.regs, 0, 33);
-            if (ext.length > 0) {
-                if (r.ext.length != ext.length) {
-                    r.ext = new long[ext.length];
-                }
-                System.arraycopy(ext, 0, r.ext, 0, ext.length);
-            }
-            r.brk = server.brk();
-            r.caps = caps;
-            r.endpoint = ep;
+            Request r = newRecord(ep, "a request came from another endpoint");
             client.copyMessage(r.msg, 0);
             r.badge = client.sendBadge();
-            r.recorded = 0;
-            r.answered = 0;
             r.source = client.agentFor() instanceof Replay rp
                     ? rp.originals.peekFirst()
                     : verifyRun > 0 ? verifySource : client == rerunClient ? rerunRecord : null;
@@ -1608,9 +1618,7 @@ final class TxIpc implements Recovery {
                 r.payload = new byte[Math.max(len, 2 * r.payload.length)];
             }
             r.payloadLength = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, r.payload, 0, len) ? len : 0;
-            r.replayable = true;
             r.wake = false;
-            r.divergedAfterReply = false;
             current = r;
         }
         codeChecked = false;
@@ -2099,29 +2107,10 @@ final class TxIpc implements Recovery {
             // ended the wait) and its recorded syscalls (the clock it read), so that a replay
             // ends the WAIT_ANY with them again and runs it as it first ran. Before, every wake
             // cut the history: a server woken by its timer between requests could replay none.
-            Request last = history.peekLast();
-            if (ranOutside || (last != null && last.endpoint != ep)) {
-                cutHistory(
-                        ranOutside
-                                ? "the server ran outside a request (its writes are in no log)"
-                                : "a wake on another endpoint");
-            }
-            Request r = spare.isEmpty() ? new Request() : spare.pollFirst();
-            System.arraycopy(regs, 0, r.regs, 0, 33);
-            if (ext.length > 0) {
-                if (r.ext.length != ext.length) {
-                    r.ext = new long[ext.length];
-                }
-                System.arraycopy(ext, 0, r.ext, 0, ext.length);
-            }
-            r.brk = brk;
-            r.caps = caps;
-            r.endpoint = ep;
+            Request r = newRecord(ep, "a wake on another endpoint");
             java.util.Arrays.fill(r.msg, 0);
             r.badge = 0;
             r.payloadLength = 0;
-            r.recorded = 0;
-            r.answered = 0;
             r.source = source;
             r.calls.clear();
             r.callBytes = 0;
@@ -2130,8 +2119,6 @@ final class TxIpc implements Recovery {
             r.wake = true;
             r.wakeA0 = a0;
             r.wakeA1 = a1;
-            r.replayable = true;
-            r.divergedAfterReply = false;
             current = r;
         } else {
             cutHistory("no history is kept");

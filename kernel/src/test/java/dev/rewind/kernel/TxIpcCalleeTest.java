@@ -218,16 +218,7 @@ class TxIpcCalleeTest {
                 if (!server.name().equals("slots") || !armed[0] || at[0] != 0) {
                     return;
                 }
-                long slots = server.image().symbol("slots").orElseThrow();
-                byte[] b = new byte[32];
-                assertTrue(server.cpu().memory().read(slots, b, 0, 32));
-                java.nio.ByteBuffer w = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                for (int i = 0; i < 32; i += 16) {
-                    long v = w.getLong(i) + 2;
-                    w.putLong(i, v).putLong(i + 8, v ^ 0x51075eedL);
-                }
-                assertTrue(server.cpu().memory().writeUnlogged(slots, b, 0, 32));
-                at[0] = slots;
+                at[0] = SlotServer.raise(server, 2, 2);
             }
 
             @Override
@@ -236,11 +227,8 @@ class TxIpcCalleeTest {
                     return;
                 }
                 tx[2] = (TxIpc) server.recovery();
-                long slots = server.image().symbol("slots").orElseThrow();
-                byte[] b = new byte[32];
-                assertTrue(server.cpu().memory().read(slots, b, 0, 32));
-                java.nio.ByteBuffer w = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                armed[0] = w.getLong(0) + w.getLong(16) != 0; // (an increment was answered)
+                long[] v = SlotServer.values(server, 2);
+                armed[0] = v[0] + v[1] != 0; // (an increment was answered)
             }
         });
         assertTrue(at[0] != 0, run::toString);

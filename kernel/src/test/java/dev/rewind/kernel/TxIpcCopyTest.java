@@ -212,14 +212,7 @@ class TxIpcCopyTest {
                         return;
                     }
                     slots[0] = (TxIpc) server.recovery();
-                    long a = server.image().symbol("slots").orElseThrow();
-                    byte[] b = new byte[16];
-                    assertTrue(server.cpu().memory().read(a, b, 0, 16));
-                    java.nio.ByteBuffer w = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                    long v = w.getLong(0) + 2;
-                    w.putLong(0, v).putLong(8, v ^ 0x51075eedL);
-                    assertTrue(server.cpu().memory().writeUnlogged(a, b, 0, 16));
-                    at[0] = a;
+                    at[0] = SlotServer.raise(server, 1, 2);
                 }
             };
             String manifest = Fixtures.manifest("t_slots.toml");

@@ -531,7 +531,7 @@ public final class NativeWriteTracker implements WriteTracker {
 
     @Override
     public long copyCheck() {
-        return copies ? copyCheck0(txAddress) : -1;
+        return copies && view.getInt(OFF_NPAGES) != 0 ? copyCheck0(txAddress) : -1; // (nothing logged: no call)
     }
 
     @Override
