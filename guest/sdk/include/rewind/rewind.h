@@ -177,7 +177,8 @@ static inline void rw__check_ran(const rw_regs *r, long tagged)
 		rw__syscall_skipped();
 }
 
-/* Own task id: index | generation << 16. */
+/* Own task id: index | generation << 16.  A task's first generation is 1;
+ * each restart (recovery = "restart" or a shadow's) adds one. */
 static inline long rw_task_self(void)
 {
 	return rw__sys2(SYS_TASK_SELF, 0, 0, 0);
