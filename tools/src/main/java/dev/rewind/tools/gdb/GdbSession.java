@@ -47,6 +47,7 @@ public final class GdbSession implements DebugTarget.Listener {
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
     private final QueryCommands query = new QueryCommands(this);
+    private final HostIoCommands hostIo = new HostIoCommands(this);
     private final ThreadCommands threadCmds = new ThreadCommands(this);
     private final RegisterCommands registers = new RegisterCommands(this);
     private final MemoryCommands memory = new MemoryCommands(this);
@@ -514,7 +515,10 @@ public final class GdbSession implements DebugTarget.Listener {
             case 'Z', 'z' -> breakpoints.handle(p);
             case '?', 'c', 'C', 's', 'S', 'D', 'k', 'b' -> execution.handle(p);
             case 'H', 'T' -> threadCmds.handle(p);
-            case 'v' -> p.startsWith("vCont") || p.startsWith("vKill") ? execution.handle(p) : "";
+            case 'v' ->
+                p.startsWith("vFile:")
+                        ? hostIo.handle(p)
+                        : p.startsWith("vCont") || p.startsWith("vKill") ? execution.handle(p) : "";
             case 'q' -> {
                 if (p.startsWith("qRcmd,")) {
                     yield monitor.handle(p);

@@ -130,7 +130,7 @@ class GdbInferiorTest {
                 "No symbol \"handle\" in current context.");
         assertEquals(
                 3,
-                GdbIntegrationTest.count(out, "Reading symbols from /tmp/rewind-gdb-"),
+                GdbIntegrationTest.count(out, "Reading symbols from target:/tmp/rewind-gdb-"),
                 "one executable per inferior:\n" + out);
     }
 

@@ -947,7 +947,7 @@ class GdbIntegrationTest {
 
     /**
      * gdb with no program finds the booted one itself (qXfer:exec-file:read, also without
-     * --gdb-inferiors); with another program loaded, the stub (which asked gdb for some of the
+     * --gdb-inferiors) and reads it through the connection (vFile); with another program loaded, the stub (which asked gdb for some of the
      * booted ELF's symbols through qSymbol) warns in gdb's console at the next resume.
      */
     @Test
@@ -965,11 +965,13 @@ class GdbIntegrationTest {
             }
             assertContains(
                     out,
-                    "Reading symbols from /tmp/rewind-gdb-",
+                    "-hello.elf from remote target...", // through the connection (vFile), not gdb's disk
+                    "Reading symbols from target:/tmp/rewind-gdb-",
                     "Breakpoint 1 at 0x",
                     "Breakpoint 1, main () at ",
                     "[Inferior 1 (Remote target) detached]");
             assertTrue(!out.contains("rewind: warning"), out);
+            assertTrue(!out.contains("does not support file transfer"), out);
             sys.await();
 
             Booted other = new Booted("hello.elf", true);

@@ -85,6 +85,70 @@ class GdbSessionTest {
                 "a process's threads: every task");
     }
 
+    /** The vFile reply's attachment (after ';', unescaped), for reads and fstat. */
+    static byte[] attachment(String reply) {
+        byte[] raw = reply.substring(reply.indexOf(';') + 1).getBytes(StandardCharsets.ISO_8859_1);
+        return PacketCodec.unescape(raw, 0, raw.length);
+    }
+
+    /**
+     * Host I/O reads the executables the stub handed out, and nothing else: gdb (sysroot
+     * {@code target:}) fetches the program through the connection, from another machine too.
+     */
+    @Test
+    void hostIoReadsTheHandedOutExecutableOnlyAndWritesNothing() throws Exception {
+        byte[] hello = dev.rewind.tools.Fixtures.builtinBytes("hello.elf");
+        target.executables.put(1, hello);
+        target.images.put(1, "hello.elf");
+        call("qSupported:swbreak+");
+        assertEquals("F0", call("vFile:setfs:0"));
+        String notHandedOut = PacketCodec.toHex("/tmp/rewind-gdb-1-hello.elf");
+        assertEquals("F-1,2", call("vFile:open:" + notHandedOut + ",0,0"), "before qXfer:exec-file: no file");
+        assertEquals("F-1,2", call("vFile:open:" + PacketCodec.toHex("/etc/passwd") + ",0,0"));
+        String exe = call("qXfer:exec-file:read::0,fff").substring(1);
+        String hex = PacketCodec.toHex(exe);
+        assertEquals("F-1,1e", call("vFile:open:" + hex + ",241,1a4"), "O_WRONLY|O_CREAT|O_TRUNC: read-only");
+        assertEquals("F-1,1e", call("vFile:open:" + hex + ",2,0"), "O_RDWR: read-only");
+        assertEquals("F-1,1e", call("vFile:unlink:" + hex));
+        String fd = call("vFile:open:" + hex + ",0,0");
+        assertTrue(fd.matches("F[0-9a-f]+"), fd);
+        fd = fd.substring(1);
+        String st = call("vFile:fstat:" + fd);
+        assertTrue(st.startsWith("F40;"), st);
+        java.nio.ByteBuffer stat = java.nio.ByteBuffer.wrap(attachment(st));
+        assertEquals(HostIoCommands.STAT_SIZE, stat.capacity());
+        assertEquals(0100444, stat.getInt(8), "st_mode: a read-only regular file");
+        assertEquals(hello.length, stat.getLong(28), "st_size");
+        // read it all in gdb's chunks, the last one short; past the end: 0 bytes
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        while (true) {
+            String r = call("vFile:pread:" + fd + ",3fff," + Integer.toHexString(got.size()));
+            int n = Integer.parseInt(r.substring(1, r.indexOf(';')), 16);
+            byte[] data = attachment(r);
+            assertEquals(n, data.length, "the count is what the attachment holds");
+            assertTrue(r.length() <= QueryCommands.PACKET_SIZE, "fits a packet escaped");
+            if (n == 0) {
+                break;
+            }
+            got.write(data);
+        }
+        assertTrue(java.util.Arrays.equals(hello, got.toByteArray()), "the image, byte for byte");
+        assertEquals("F-1,9", call("vFile:pwrite:" + fd + ",0,abc"));
+        assertEquals("F0", call("vFile:close:" + fd));
+        assertEquals("F-1,9", call("vFile:close:" + fd), "closed once");
+        assertEquals("F-1,9", call("vFile:pread:" + fd + ",10,0"));
+        // malformed packets are host I/O errors, unknown ones unsupported
+        assertEquals("F-1,16", call("vFile:open:zz,0,0"));
+        assertEquals("F-1,16", call("vFile:pread:"));
+        assertEquals("F-1,16", call("vFile:close"));
+        assertEquals("", call("vFile:nosuch:0"));
+        // a bounded number of open files
+        for (int i = 0; i < HostIoCommands.MAX_OPEN; i++) {
+            assertTrue(call("vFile:open:" + hex + ",0,0").startsWith("F"));
+        }
+        assertEquals("F-1,18", call("vFile:open:" + hex + ",0,0"), "EMFILE");
+    }
+
     /**
      * gdb answers the symbol lookups of {@code qSymbol} from {@code gdbFile} until the stub says
      * OK; returns the names asked.
