@@ -14,7 +14,7 @@ import java.util.Map;
  * {@code sysroot} is {@code target:} by default, reads a program the stub named through the
  * connection instead of from its own file system, so it can run on another machine than
  * {@code rewind boot} (a container, a port forwarded over ssh). Every other path is ENOENT and
- * nothing can be written, created or removed.
+ * nothing can be written, created or removed (EROFS).
  *
  * <p>Replies are {@code F result[,errno][;attachment]}; errno values are the protocol's (gdb's
  * "Errno Values"), not the host's.
@@ -67,7 +67,7 @@ final class HostIoCommands {
                 Path path = served(args[0]);
                 yield path == null ? error(ENOENT) : stat(size(path));
             }
-            case "unlink" -> served(args[0]) == null ? error(ENOENT) : error(EROFS);
+            case "unlink" -> error(EROFS);
             case "readlink" -> served(args[0]) == null ? error(ENOENT) : error(EINVAL); // not a link
             default -> ""; // not supported
         };
@@ -78,13 +78,13 @@ final class HostIoCommands {
         if (args.length != 3) {
             return error(EINVAL);
         }
+        long flags = PacketCodec.parseHex(args[1]);
+        if (flags != 0) { // not O_RDONLY: write access, O_CREAT, O_TRUNC, ...
+            return error(EROFS);
+        }
         Path path = served(args[0]);
         if (path == null) {
             return error(ENOENT);
-        }
-        long flags = PacketCodec.parseHex(args[1]);
-        if ((flags & 0x3) != 0 || (flags & ~0x3L) != 0) { // write access, O_CREAT, O_TRUNC, ...
-            return error(EROFS);
         }
         if (open.size() >= MAX_OPEN) {
             return error(EMFILE);
