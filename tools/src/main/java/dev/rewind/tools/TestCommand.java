@@ -182,7 +182,7 @@ public final class TestCommand implements Callable<Integer> {
 
         // On a terminal, a progress line (cases done, failures) below the case lines.
         Progress progress = Progress.start("test", "cases", selected.size(), 0);
-        TerminalReporter report = new TerminalReporter(progress.guard(out), verbose);
+        TerminalReporter report = new TerminalReporter(progress.guard(out), verbose, defaultTimeout);
         report.start(loaded, selected, Math.min(n, selected.size()));
         long start = System.nanoTime();
         SuiteRunner runner = new SuiteRunner(n, new CaseRunner(defaultTimeout));
