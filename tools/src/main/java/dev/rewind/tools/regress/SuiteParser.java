@@ -122,12 +122,38 @@ public final class SuiteParser {
             ImageLocator images,
             Set<Arch> archs)
             throws SuiteException {
+        return parseExpect(text, file, suiteName, caseName, boot, null, images, archs);
+    }
+
+    /**
+     * As {@link #parseExpect(String, String, String, String, String, ImageLocator, Set)}; the
+     * data file {@code defaultInput}, if not null, is the case's input unless the text has an
+     * {@code input} line.
+     */
+    public static List<TestCase> parseExpect(
+            String text,
+            String file,
+            String suiteName,
+            String caseName,
+            String boot,
+            String defaultInput,
+            ImageLocator images,
+            Set<Arch> archs)
+            throws SuiteException {
         SuiteParser p = new SuiteParser(file, images, true, archs);
         p.suiteName = suiteName;
         p.current = new CaseBuilder(caseName, 1);
         p.lineNo = 1;
         p.boot(boot);
         p.readAll(text);
+        if (defaultInput != null && p.current != null && p.current.input == null) {
+            try {
+                p.current.input = images.data(defaultInput, MAX_INPUT_BYTES, "an input file");
+            } catch (IOException e) {
+                throw new SuiteException(file, 0, "cannot read the input " + defaultInput + ": " + e.getMessage());
+            }
+            p.current.inputFile = images.hostPath(defaultInput);
+        }
         p.finishCase();
         return p.cases;
     }

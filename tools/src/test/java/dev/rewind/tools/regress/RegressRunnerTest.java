@@ -734,4 +734,28 @@ class RegressRunnerTest {
         assertEquals(0, p.waitFor(), out);
         return out.lines().toList();
     }
+
+    /**
+     * In a folder suite, X.in beside X.elf is case X's stdin: with an X.stdout alone (output
+     * recorded with `rewind boot prog.elf < prog.in > prog.stdout`) and with an X.expect that has
+     * no `input` line of its own; one that has wins.
+     */
+    @Test
+    void aFolderCasesInFileIsItsStdin() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("recorded"));
+        for (String name : List.of("recorded", "expected", "overridden")) {
+            Files.write(folder.resolve(name + ".elf"), Fixtures.builtinBytes("readline.elf"));
+            Files.writeString(folder.resolve(name + ".in"), "line of " + name + "\n");
+        }
+        Files.writeString(
+                folder.resolve("recorded.stdout"), "readline: 1: line of recorded\nreadline: 1 lines, 17 bytes\n");
+        Files.writeString(folder.resolve("expected.expect"), "expect line \"readline: 1: line of expected\"\n");
+        Files.writeString(folder.resolve("other.txt"), "other\n");
+        Files.writeString(
+                folder.resolve("overridden.expect"),
+                "input other.txt\nexpect line \"readline: 1: other\"\nexpect no line contains \"overridden\"\n");
+        Result r = rewind("test", folder.toString());
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().strip().endsWith("3 passed, 0 failed"), r.out());
+    }
 }
