@@ -342,6 +342,24 @@ class RegressRunnerTest {
         assertEquals(2, noMatch.status());
         assertTrue(noMatch.err().contains("no case matches"), noMatch.err());
 
+        // a misspelt tag: the message shows what there is to select from
+        Path tagged = dir.resolve("tagged.suite");
+        Files.writeString(tagged, """
+                case a
+                  boot builtin:hello.elf
+                  tags smoke fast
+                case b
+                  boot builtin:hello.elf
+                  tags slow
+                """);
+        Result typo = rewind("test", tagged.toString(), "--tag", "smok");
+        assertEquals(2, typo.status(), typo::toString);
+        assertTrue(
+                typo.err()
+                        .contains("(4 cases, named like tagged/riscv64/a, tagged/aarch64/a, tagged/riscv64/b;"
+                                + " their tags: fast slow smoke; --list shows them)"),
+                typo.err());
+
         Result badTimeout = rewind("test", "builtin:core", "--timeout", "soon");
         assertEquals(2, badTimeout.status());
         assertTrue(badTimeout.err().contains("--timeout: not a duration: 'soon'"), badTimeout.err());
