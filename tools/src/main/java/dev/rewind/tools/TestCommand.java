@@ -168,8 +168,23 @@ public final class TestCommand implements Callable<Integer> {
                     + "): the images of every case are built for another architecture"));
         }
         if (selected.isEmpty()) {
-            return stopped(List.of(
-                    "no case matches the --filter/--tag/--exclude-tag options" + (arch == null ? "" : " on " + arch)));
+            // what there is to select from, so that a misspelt tag or name is seen at once
+            java.util.TreeSet<String> tags = new java.util.TreeSet<>();
+            List<String> some = new ArrayList<>();
+            for (Suite s : loaded) {
+                for (TestCase c : s.cases()) {
+                    tags.addAll(c.tags());
+                    if (some.size() < 3) {
+                        some.add(c.fullName());
+                    }
+                }
+            }
+            int total = loaded.stream().mapToInt(s -> s.cases().size()).sum();
+            return stopped(List.of("no case matches the --filter/--tag/--exclude-tag options"
+                    + (arch == null ? "" : " on " + arch) + " (" + total + " case" + (total == 1 ? "" : "s")
+                    + ", named like " + Printable.escape(String.join(", ", some))
+                    + "; their tags: " + (tags.isEmpty() ? "none" : Printable.escape(String.join(" ", tags)))
+                    + "; --list shows them)"));
         }
         if (list) {
             for (TestCase c : selected) {
@@ -182,7 +197,7 @@ public final class TestCommand implements Callable<Integer> {
 
         // On a terminal, a progress line (cases done, failures) below the case lines.
         Progress progress = Progress.start("test", "cases", selected.size(), 0);
-        TerminalReporter report = new TerminalReporter(progress.guard(out), verbose);
+        TerminalReporter report = new TerminalReporter(progress.guard(out), verbose, defaultTimeout);
         report.start(loaded, selected, Math.min(n, selected.size()));
         long start = System.nanoTime();
         SuiteRunner runner = new SuiteRunner(n, new CaseRunner(defaultTimeout));

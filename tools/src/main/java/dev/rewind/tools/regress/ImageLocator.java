@@ -45,6 +45,14 @@ public interface ImageLocator {
         throw new IOException("this suite cannot name files (" + what + ": " + spec + ")");
     }
 
+    /**
+     * The host path the data file {@code spec} is read from, as a shell on this host can name it,
+     * or null if it is not a host file (a built-in suite's).
+     */
+    default String hostPath(String spec) {
+        return null;
+    }
+
     /** Relative paths are resolved against the host folder {@code dir}. */
     static ImageLocator folder(Path dir) {
         ImageLocator images = (spec, builtinPrograms) -> {
@@ -74,16 +82,22 @@ public interface ImageLocator {
                     ImageSource.directory(path.toAbsolutePath().getParent()), builtinPrograms);
             return new SystemImage(parseManifest(text, path.getFileName().toString()), src, path.toString());
         };
-        return withData(images, (spec, limit, what) -> {
-            Path path = resolve(dir, spec);
-            if (path == null) {
-                throw new IOException(NOT_A_PATH);
-            }
-            if (!Files.exists(path)) {
-                throw new IOException("no such file: " + path);
-            }
-            return InputFiles.read(path, limit, what);
-        });
+        return withData(
+                images,
+                (spec, limit, what) -> {
+                    Path path = resolve(dir, spec);
+                    if (path == null) {
+                        throw new IOException(NOT_A_PATH);
+                    }
+                    if (!Files.exists(path)) {
+                        throw new IOException("no such file: " + path);
+                    }
+                    return InputFiles.read(path, limit, what);
+                },
+                spec -> {
+                    Path path = resolve(dir, spec);
+                    return path == null ? null : path.toString();
+                });
     }
 
     /** Why a name that is no path on this host (it holds a NUL byte) is refused. */
@@ -165,7 +179,18 @@ public interface ImageLocator {
 
     /** {@code images}, whose data files {@code files} reads. */
     private static ImageLocator withData(ImageLocator images, DataFiles files) {
+        return withData(images, files, spec -> null);
+    }
+
+    /** {@code images}, whose data files {@code files} reads from the host paths {@code paths} gives. */
+    private static ImageLocator withData(
+            ImageLocator images, DataFiles files, java.util.function.Function<String, String> paths) {
         return new ImageLocator() {
+            @Override
+            public String hostPath(String spec) {
+                return paths.apply(spec);
+            }
+
             @Override
             public SystemImage open(String spec, String builtinPrograms) throws BootException {
                 return images.open(spec, builtinPrograms);

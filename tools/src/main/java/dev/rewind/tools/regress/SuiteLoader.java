@@ -35,6 +35,8 @@ public final class SuiteLoader {
     public static final String EXPECT_EXTENSION = ".expect";
     /** A folder suite's X.stdout without an X.expect: the case boots X and expects exactly this output. */
     public static final String STDOUT_EXTENSION = ".stdout";
+    /** A folder suite's X.in: the stdin of case X, unless its X.expect has an {@code input} line. */
+    public static final String INPUT_EXTENSION = ".in";
 
     private SuiteLoader() {}
 
@@ -165,8 +167,11 @@ public final class SuiteLoader {
                                 : "no " + caseName + ".elf (or " + caseName + ".toml) beside it to boot");
             }
             String text;
+            // X.in beside it is the program's stdin (an `input` line in X.expect says otherwise)
+            String input = Files.exists(dir.resolve(caseName + INPUT_EXTENSION)) ? caseName + INPUT_EXTENSION : null;
             if (stdout) {
-                text = "expect output \"" + fileName.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n";
+                text = "expect output \"" + quote(fileName) + "\"\n"
+                        + (input == null ? "" : "input \"" + quote(input) + "\"\n");
             } else {
                 byte[] bytes;
                 try {
@@ -177,10 +182,22 @@ public final class SuiteLoader {
                 text = decode(bytes, shown);
             }
             cases.addAll(SuiteParser.parseExpect(
-                    text, shown, suiteName, caseName, caseName + (elf ? ".elf" : ".toml"), images, archs));
+                    text,
+                    shown,
+                    suiteName,
+                    caseName,
+                    caseName + (elf ? ".elf" : ".toml"),
+                    stdout ? null : input,
+                    images,
+                    archs));
         }
         // (none when no image is built for one of archs: not a bad suite, see SuiteParser.parse)
         return new Suite(suiteName, spec, cases);
+    }
+
+    /** {@code s} inside a suite's double-quoted string. */
+    private static String quote(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 
     /** Whether {@code p} is there; a SuiteException if it is, but is not a regular file. */

@@ -122,12 +122,38 @@ public final class SuiteParser {
             ImageLocator images,
             Set<Arch> archs)
             throws SuiteException {
+        return parseExpect(text, file, suiteName, caseName, boot, null, images, archs);
+    }
+
+    /**
+     * As {@link #parseExpect(String, String, String, String, String, ImageLocator, Set)}; the
+     * data file {@code defaultInput}, if not null, is the case's input unless the text has an
+     * {@code input} line.
+     */
+    public static List<TestCase> parseExpect(
+            String text,
+            String file,
+            String suiteName,
+            String caseName,
+            String boot,
+            String defaultInput,
+            ImageLocator images,
+            Set<Arch> archs)
+            throws SuiteException {
         SuiteParser p = new SuiteParser(file, images, true, archs);
         p.suiteName = suiteName;
         p.current = new CaseBuilder(caseName, 1);
         p.lineNo = 1;
         p.boot(boot);
         p.readAll(text);
+        if (defaultInput != null && p.current != null && p.current.input == null) {
+            try {
+                p.current.input = images.data(defaultInput, MAX_INPUT_BYTES, "an input file");
+            } catch (IOException e) {
+                throw new SuiteException(file, 0, "cannot read the input " + defaultInput + ": " + e.getMessage());
+            }
+            p.current.inputFile = images.hostPath(defaultInput);
+        }
         p.finishCase();
         return p.cases;
     }
@@ -255,6 +281,7 @@ public final class SuiteParser {
                 } else {
                     try {
                         current.input = images.data(what.text, MAX_INPUT_BYTES, "an input file");
+                        current.inputFile = images.hostPath(what.text);
                     } catch (IOException e) {
                         throw error("cannot read the input " + what.text + ": " + e.getMessage());
                     }
@@ -429,6 +456,13 @@ public final class SuiteParser {
                         : ImageLocator.variant(images, spec, a);
                 if (v != null) {
                     current.variants.put(a, v);
+                    // `rewind boot` boots the same system from v's location unless the programs of
+                    // a suite's manifest come from another architecture's built-in images, or the
+                    // image is a built-in suite's own
+                    boolean same = v == current.image || spec.startsWith(SystemImage.BUILTIN_PREFIX);
+                    if (same && !v.location().startsWith("builtin-suite:") && !hasBlockDevice(v)) {
+                        current.bootImages.put(a, v.location());
+                    }
                 }
             }
         } catch (BootException e) {
@@ -436,6 +470,11 @@ public final class SuiteParser {
         }
         current.boot = spec;
         current.bootLine = lineNo;
+    }
+
+    private static boolean hasBlockDevice(SystemImage img) {
+        return img.manifest().devices().stream()
+                .anyMatch(d -> d.kind() == dev.rewind.kernel.image.DeviceSpec.Kind.BLOCK);
     }
 
     private void finishCase() throws SuiteException {
@@ -499,7 +538,9 @@ public final class SuiteParser {
                     b.input,
                     b.wallClock,
                     file,
-                    b.line));
+                    b.line,
+                    b.bootImages.get(a),
+                    b.inputFile));
         }
     }
 
@@ -519,6 +560,8 @@ public final class SuiteParser {
         SystemImage image;
         /** The image built for each architecture that has it, in {@link Arch} order. */
         final Map<Arch, SystemImage> variants = new EnumMap<>(Arch.class);
+        /** What `rewind boot` boots to run the same system, per architecture where it can. */
+        final Map<Arch, String> bootImages = new EnumMap<>(Arch.class);
 
         final List<String> tags = new ArrayList<>();
         long timeout;
@@ -536,6 +579,7 @@ public final class SuiteParser {
         int untilLine;
         Output output;
         byte[] input;
+        String inputFile;
         int inputLine;
         java.time.Instant wallClock;
         int wallClockLine;

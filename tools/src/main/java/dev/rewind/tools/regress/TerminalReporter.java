@@ -19,15 +19,27 @@ public final class TerminalReporter {
 
     private final PrintStream out;
     private final boolean verbose;
+    private final long defaultTimeoutNanos;
     private int nameWidth = 20;
+    /** Where each suite of the run was read from, by suite name (names are unique in a run). */
+    private final java.util.Map<String, String> locations = new java.util.HashMap<>();
 
     public TerminalReporter(PrintStream out, boolean verbose) {
+        this(out, verbose, CaseRunner.DEFAULT_TIMEOUT_NANOS);
+    }
+
+    /** @param defaultTimeoutNanos the time limit of cases that set none, as the runner applies it */
+    public TerminalReporter(PrintStream out, boolean verbose, long defaultTimeoutNanos) {
         this.out = out;
         this.verbose = verbose;
+        this.defaultTimeoutNanos = defaultTimeoutNanos > 0 ? defaultTimeoutNanos : CaseRunner.DEFAULT_TIMEOUT_NANOS;
     }
 
     /** Announces the run. */
     public void start(List<Suite> suites, List<TestCase> selected, int jobs) {
+        for (Suite s : suites) {
+            locations.put(s.name(), s.location());
+        }
         int total = suites.stream().mapToInt(s -> s.cases().size()).sum();
         nameWidth = Math.max(
                 nameWidth,
@@ -59,6 +71,12 @@ public final class TerminalReporter {
         if (!r.status().ok()) {
             for (String line : details(r, TAIL_LINES)) {
                 out.println(INDENT + line);
+            }
+            String location = locations.get(r.testCase().suite());
+            if (location != null) {
+                for (String line : reproduce(r.testCase(), location, defaultTimeoutNanos)) {
+                    out.println(INDENT + line);
+                }
             }
         } else if (verbose && r.status() == Status.PASS) {
             for (String line : consoleLines(r, Integer.MAX_VALUE)) {
@@ -122,6 +140,80 @@ public final class TerminalReporter {
             lines.addAll(consoleLines(r, tail));
         }
         return lines;
+    }
+
+    /**
+     * How to run case {@code c} again: alone ({@code rerun: rewind test SUITE --filter NAME}),
+     * and, where {@code rewind boot} can boot the same system, as a boot with the case's time
+     * limit, wall clock and input ({@code debug: ...}), to which {@code --trace} or {@code --gdb}
+     * can be added. {@code suite} is where the case's suite was read from, as the user named it.
+     */
+    public static List<String> reproduce(TestCase c, String suite, long defaultTimeoutNanos) {
+        List<String> lines = new java.util.ArrayList<>();
+        lines.add("rerun: rewind test " + shellWord(suite) + " --filter " + shellWord(globLiteral(c.fullName())));
+        if (c.bootImage() == null) {
+            return lines;
+        }
+        StringBuilder cmd = new StringBuilder();
+        byte[] in = c.input();
+        if (in != null && c.inputFile() == null) {
+            if (in.length > MAX_SHOWN_INPUT) {
+                return lines; // (text too long to show on one line)
+            }
+            cmd.append("printf ").append(printfFormat(in)).append(" | ");
+        }
+        long timeout = c.timeoutNanos() > 0 ? c.timeoutNanos() : defaultTimeoutNanos;
+        cmd.append("rewind boot --timeout ").append(Durations.format(timeout));
+        if (c.wallClock() != null) {
+            cmd.append(" --wall-clock ").append(c.wallClock());
+        }
+        if (in != null && c.inputFile() != null) {
+            cmd.append(" --input ").append(shellWord(c.inputFile()));
+        }
+        cmd.append(' ').append(shellWord(c.bootImage()));
+        if (in == null) {
+            cmd.append(" < /dev/null"); // (the case's stdin is at its end at once)
+        }
+        lines.add("debug: " + cmd + "   (add --trace, or --gdb 1234 --gdb-wait: docs/DEBUGGING.md)");
+        return lines;
+    }
+
+    /** Text input longer than this is not shown as a printf in a case's debug line. */
+    static final int MAX_SHOWN_INPUT = 200;
+
+    /** {@code s} as one word of a POSIX shell: as it is if it needs no quotes, else in single quotes. */
+    static String shellWord(String s) {
+        if (!s.isEmpty() && s.matches("[A-Za-z0-9_./:=@%+,-]+")) {
+            return s;
+        }
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    /** A glob matching exactly {@code name}: {@code * ? [} put in brackets. */
+    static String globLiteral(String name) {
+        return name.replaceAll("([*?\\[])", "[$1]");
+    }
+
+    /** A printf format, in single quotes, that prints exactly {@code bytes}. */
+    static String printfFormat(byte[] bytes) {
+        StringBuilder sb = new StringBuilder("'");
+        for (byte b : bytes) {
+            int c = b & 0xff;
+            switch (c) {
+                case '\n' -> sb.append("\\n");
+                case '\t' -> sb.append("\\t");
+                case '\\' -> sb.append("\\\\");
+                case '%' -> sb.append("%%");
+                default -> {
+                    if (c >= 0x20 && c < 0x7f && c != '\'') {
+                        sb.append((char) c);
+                    } else {
+                        sb.append(String.format("\\%03o", c));
+                    }
+                }
+            }
+        }
+        return sb.append('\'').toString();
     }
 
     private static List<String> consoleLines(CaseResult r, int tail) {

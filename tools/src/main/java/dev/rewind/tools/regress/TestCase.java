@@ -22,6 +22,12 @@ import java.util.List;
  *                     null: the host's
  * @param file         the suite file (or .expect file) the case was read from
  * @param line         the line of the case in {@code file}
+ * @param bootImage    what {@code rewind boot} boots to run the same system (a host path or
+ *                     {@code builtin:NAME}), or null if it cannot (a built-in suite's own image, a
+ *                     suite's manifest whose programs for this architecture come from the built-in
+ *                     images, block devices, which the case formats afresh)
+ * @param inputFile    the host path of the case's {@code input} file, or null (no input, text
+ *                     input, or a built-in suite's file)
  */
 public record TestCase(
         String suite,
@@ -36,7 +42,9 @@ public record TestCase(
         byte[] input,
         java.time.Instant wallClock,
         String file,
-        int line) {
+        int line,
+        String bootImage,
+        String inputFile) {
 
     public TestCase {
         tags = List.copyOf(tags);

@@ -342,6 +342,24 @@ class RegressRunnerTest {
         assertEquals(2, noMatch.status());
         assertTrue(noMatch.err().contains("no case matches"), noMatch.err());
 
+        // a misspelt tag: the message shows what there is to select from
+        Path tagged = dir.resolve("tagged.suite");
+        Files.writeString(tagged, """
+                case a
+                  boot builtin:hello.elf
+                  tags smoke fast
+                case b
+                  boot builtin:hello.elf
+                  tags slow
+                """);
+        Result typo = rewind("test", tagged.toString(), "--tag", "smok");
+        assertEquals(2, typo.status(), typo::toString);
+        assertTrue(
+                typo.err()
+                        .contains("(4 cases, named like tagged/riscv64/a, tagged/aarch64/a, tagged/riscv64/b;"
+                                + " their tags: fast slow smoke; --list shows them)"),
+                typo.err());
+
         Result badTimeout = rewind("test", "builtin:core", "--timeout", "soon");
         assertEquals(2, badTimeout.status());
         assertTrue(badTimeout.err().contains("--timeout: not a duration: 'soon'"), badTimeout.err());
@@ -615,5 +633,147 @@ class RegressRunnerTest {
                 out.startsWith(
                         "ok & <fine> \"quoted\" 'single' ]]> end\nctrl \ufffd\ufffd\ufffd[0m bad\ufffd pair \uD83D\uDE00"),
                 out);
+    }
+
+    /**
+     * A failed case says how to run it again alone and how to boot the same system with
+     * `rewind boot` (its time limit, wall clock and input), to debug it with --trace or --gdb:
+     * both commands, pasted into a shell, do it, even from a folder with spaces and quotes.
+     */
+    @Test
+    void aFailedCaseSaysHowToRerunItAndBootItForDebugging() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("team's suites"));
+        Files.write(folder.resolve("readline.elf"), Fixtures.builtinBytes("readline.elf"));
+        Files.writeString(folder.resolve("in.txt"), "from a file\n");
+        String text = "50% 'quoted' back\\slash\ttab caf\u00e9";
+        Path suite = folder.resolve("team one.suite");
+        Files.writeString(suite, """
+                case from_text
+                  boot readline.elf
+                  timeout 7s
+                  wall_clock 2024-02-29T12:00:00Z
+                  input text "50% 'quoted' back\\\\slash\\ttab caf\u00e9"
+                  expect line "never printed"
+                case from_file
+                  boot readline.elf
+                  input in.txt
+                  expect line "never printed"
+                case no_input
+                  boot readline.elf
+                  expect line "never printed"
+                case passes
+                  boot readline.elf
+                  expect line "readline: 0 lines, 0 bytes"
+                """);
+        Result r = rewind("test", suite.toString(), "--arch", "riscv64", "--timeout", "9s");
+        assertEquals(1, r.status(), r::toString);
+        Map<String, String> rerun = new LinkedHashMap<>();
+        Map<String, String> debug = new LinkedHashMap<>();
+        String current = null;
+        for (String line : r.out().lines().toList()) {
+            if (line.startsWith("FAIL  ") || line.startsWith("PASS  ")) {
+                current = line.substring(6).replaceFirst(" +\\d+\\.\\d\\ds$", "");
+            } else if (line.startsWith("      rerun: ")) {
+                rerun.put(current, line.substring("      rerun: ".length()));
+            } else if (line.startsWith("      debug: ")) {
+                debug.put(current, line.substring("      debug: ".length()).replaceFirst("   \\(add --trace.*$", ""));
+            }
+        }
+        List<String> failed =
+                List.of("team one/riscv64/from_text", "team one/riscv64/from_file", "team one/riscv64/no_input");
+        assertEquals(failed, List.copyOf(rerun.keySet()), r.out());
+        assertEquals(failed, List.copyOf(debug.keySet()), r.out());
+
+        // rerun: the same suite, that case alone
+        for (String name : failed) {
+            List<String> words = shellWords(rerun.get(name));
+            assertEquals(List.of("rewind", "test"), words.subList(0, 2), rerun.get(name));
+            Result again = rewind(words.subList(1, words.size()).toArray(String[]::new));
+            assertEquals(1, again.status(), again::toString);
+            assertTrue(again.out().contains("1 of 4 cases"), again.out());
+            assertTrue(again.out().contains("FAIL  " + name + " "), again.out());
+            assertTrue(again.out().strip().endsWith("0 passed, 1 failed"), again.out());
+        }
+
+        // debug: the text input as a printf that prints exactly it, the case's time limit and clock
+        String textLine = debug.get("team one/riscv64/from_text");
+        assertTrue(textLine.startsWith("printf '"), textLine);
+        String printf = textLine.substring(0, textLine.indexOf(" | rewind boot "));
+        Process p =
+                new ProcessBuilder("sh", "-c", printf).redirectErrorStream(true).start();
+        assertEquals(text, new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8), printf);
+        assertEquals(0, p.waitFor());
+        List<String> boot = shellWords(textLine.substring(textLine.indexOf(" | ") + 3));
+        assertEquals(
+                List.of(
+                        "rewind",
+                        "boot",
+                        "--timeout",
+                        "7s",
+                        "--wall-clock",
+                        "2024-02-29T12:00:00Z",
+                        folder.resolve("readline.elf").toString()),
+                boot,
+                textLine);
+        Path in = dir.resolve("text.in");
+        Files.writeString(in, text);
+        List<String> args = new java.util.ArrayList<>(boot.subList(1, boot.size() - 1));
+        args.addAll(List.of("--input", in.toString(), boot.get(boot.size() - 1)));
+        Result booted = rewind(args.toArray(String[]::new));
+        assertEquals(0, booted.status(), booted::toString);
+        assertTrue(booted.out().contains("readline: 1: " + text), booted.out());
+
+        String fileLine = debug.get("team one/riscv64/from_file");
+        List<String> fileBoot = shellWords(fileLine);
+        assertEquals(
+                List.of(
+                        "rewind",
+                        "boot",
+                        "--timeout",
+                        "9s",
+                        "--input",
+                        folder.resolve("in.txt").toString(),
+                        folder.resolve("readline.elf").toString()),
+                fileBoot,
+                fileLine);
+        Result fromFile = rewind(fileBoot.subList(1, fileBoot.size()).toArray(String[]::new));
+        assertTrue(fromFile.out().contains("readline: 1: from a file"), fromFile.out());
+
+        String noneLine = debug.get("team one/riscv64/no_input");
+        assertTrue(noneLine.endsWith(" < /dev/null"), noneLine);
+    }
+
+    /** The words a POSIX shell splits {@code line} into (no redirections or pipes in it). */
+    private static List<String> shellWords(String line) throws Exception {
+        String cmd = "for w in " + line.replace(" < /dev/null", "") + "; do printf '%s\\n' \"$w\"; done";
+        Process p =
+                new ProcessBuilder("sh", "-c", cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        return out.lines().toList();
+    }
+
+    /**
+     * In a folder suite, X.in beside X.elf is case X's stdin: with an X.stdout alone (output
+     * recorded with `rewind boot prog.elf < prog.in > prog.stdout`) and with an X.expect that has
+     * no `input` line of its own; one that has wins.
+     */
+    @Test
+    void aFolderCasesInFileIsItsStdin() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("recorded"));
+        for (String name : List.of("recorded", "expected", "overridden")) {
+            Files.write(folder.resolve(name + ".elf"), Fixtures.builtinBytes("readline.elf"));
+            Files.writeString(folder.resolve(name + ".in"), "line of " + name + "\n");
+        }
+        Files.writeString(
+                folder.resolve("recorded.stdout"), "readline: 1: line of recorded\nreadline: 1 lines, 17 bytes\n");
+        Files.writeString(folder.resolve("expected.expect"), "expect line \"readline: 1: line of expected\"\n");
+        Files.writeString(folder.resolve("other.txt"), "other\n");
+        Files.writeString(
+                folder.resolve("overridden.expect"),
+                "input other.txt\nexpect line \"readline: 1: other\"\nexpect no line contains \"overridden\"\n");
+        Result r = rewind("test", folder.toString());
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().strip().endsWith("3 passed, 0 failed"), r.out());
     }
 }
