@@ -1792,7 +1792,7 @@ final class TxIpc implements Recovery {
                 codeChecked = check;
                 long page = server.cpu().tracker().copyCheck();
                 if (page == -1) {
-                    return verify(pc);
+                    return verify(pc, reply[1]);
                 }
                 // A page this request wrote was not, when the request found it, what the last
                 // commit left (a bit flipped in memory between requests), and the request may
@@ -1876,23 +1876,35 @@ final class TxIpc implements Recovery {
      * the request is aborted (the client gets ERECOVERED). A request that made a syscall a run
      * cannot repeat (a nested call) is not verified.
      */
-    private Fault verify(long pc) {
+    private Fault verify(long pc, long status) {
         Task client = server.replyOwed();
-        if (!server.spec().txipc().verifyDual() || client == null || client.agentFor() != null || current == null) {
+        TaskSpec.TxipcLimits limits = server.spec().txipc();
+        if (client == null || client.agentFor() != null || current == null) {
+            return null;
+        }
+        boolean dual = limits.verifyDual();
+        if (verifyRun == 0 && !dual && !(limits.verifyRefusals() && isRefusal(status))) {
             return null;
         }
         if (verifyRun == 0 && (!current.replayable || runCalls.count > 0)) {
-            unverified++;
+            if (dual) {
+                unverified++;
+            }
             return null;
         }
         sign(verifyRun, current.replayable ? 0 : -1 - verifyRun);
         if (verifyRun == 0) {
+            if (!dual) {
+                refusalsRunAgain++;
+            }
             rerunPending = true;
             return RUN_AGAIN;
         }
         if (verifyRun == 1) {
             if (agree(0, 1)) {
-                verified++;
+                if (dual) {
+                    verified++;
+                }
                 return null;
             }
             mismatched++;
@@ -1919,8 +1931,28 @@ final class TxIpc implements Recovery {
         if (agrees) {
             return null;
         }
-        return corruptAtSyscall(pc, "three runs of the request disagreed (verify = \"dual\")", false);
+        return corruptAtSyscall(
+                pc, "three runs of the request disagreed (verify = \"" + (dual ? "dual" : "refusals") + "\")", false);
     }
+
+    /**
+     * Whether {@code status}, a reply's label, refuses the request as malformed or out of turn
+     * (the kernel's EINVAL, EFAULT, ENOSYS, ETOOBIG, ESTATE): what a server answers before its
+     * handler does anything, as a rule checker or a state check, and rarely in a working system.
+     * A flipped register or a skipped instruction in such a check refuses a good request without
+     * trapping, so under {@code verify = "refusals"} (the default) such a reply is held back and
+     * the request run again first ({@link #verify}).
+     */
+    static boolean isRefusal(long status) {
+        return status == Abi.EINVAL
+                || status == Abi.EFAULT
+                || status == Abi.ENOSYS
+                || status == Abi.ETOOBIG
+                || status == Abi.ESTATE;
+    }
+
+    /** Refusals run again before they left ({@code verify = "refusals"}); their mismatches count in {@code mismatched}. */
+    long refusalsRunAgain;
 
     /** True if runs {@code a} and {@code b} (a undone, b the later) gave the same result. */
     private boolean agree(int a, int b) {

@@ -134,6 +134,69 @@ class TxIpcVerifyTest {
     }
 
     /**
+     * Flips bit 8 of the request's label (a1; x1 on AArch64) at kv's first instruction after
+     * request {@code n} arrived, in its first run only: the label then names no op, and kv
+     * refuses a good request (ENOSYS) without trapping.
+     */
+    static final class ArrivalLabelFlip extends dev.rewind.kernel.probe.RequestStrike {
+        final int n;
+        int struck;
+        Task server;
+
+        ArrivalLabelFlip(int n) {
+            super("kv", 1);
+            this.n = n;
+        }
+
+        @Override
+        protected boolean strikes(int request) {
+            return request == n && struck == 0;
+        }
+
+        @Override
+        protected Fault strike(Task t, int request) {
+            int label = t.cpu().arch().result(1);
+            t.cpu().setReg(label, t.cpu().reg(label) ^ 0x100);
+            struck++;
+            server = t;
+            return null;
+        }
+    }
+
+    /**
+     * {@code verify = "refusals"}, the default: a refusal (here ENOSYS, from a request label
+     * flipped in its register as it arrived) is held back and the request run again from the
+     * same pre-state; the runs disagree, the third decides, and the client gets kv's real
+     * answer. With {@code verify = "none"} the refusal leaves and the client sees it.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"", "aarch64/"})
+    void aGoodRequestRefusedBecauseOfAFlippedRegisterIsRunAgainByDefault(String arch) throws Exception {
+        SystemImage plain = SystemImage.builtin(arch + "t_kv_oracle.toml");
+        assertTrue(plain.manifest().task("kv").orElseThrow().txipc().verifyRefusals(), "the default");
+        ArrivalLabelFlip flip = new ArrivalLabelFlip(120);
+        GuestRun r = GuestRun.runWithProbe(plain, flip);
+        assertEquals(1, flip.struck, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(1, r.mismatches.size(), r::toString);
+        assertTrue(r.mismatches.get(0).decided(), r::toString);
+        TxIpc tx = (TxIpc) flip.server.recovery();
+        assertTrue(tx.refusalsRunAgain >= 1, "the refusal was run again: " + tx.refusalsRunAgain);
+
+        String toml = new String(plain.source().read("t_kv_oracle.toml"), java.nio.charset.StandardCharsets.UTF_8)
+                .replace("recovery = \"txipc\"", "recovery = \"txipc\"\nverify = \"none\"");
+        SystemImage none =
+                new SystemImage(dev.rewind.kernel.image.Manifest.parse(toml, "test.toml"), plain.source(), "test.toml");
+        assertFalse(none.manifest().task("kv").orElseThrow().txipc().verifyRefusals());
+        ArrivalLabelFlip again = new ArrivalLabelFlip(120);
+        GuestRun off = GuestRun.runWithProbe(none, again);
+        assertEquals(1, again.struck, off::toString);
+        assertFalse(off.console.contains("kv_oracle: ok"), "the client got the refusal: " + off);
+        assertTrue(off.mismatches.isEmpty(), off::toString);
+    }
+
+    /**
      * At fp_server's instruction {@code at} from request {@code n}'s delivery (counted through
      * its runs), flips bit 52 of every register, general or FP/SIMD, that holds the double
      * {@code sum}: the server's state that no reply carries.

@@ -440,16 +440,18 @@ final class ManifestParser {
                                 + (key.equals("deadline_ms") ? " or \"shadow\"" : ""));
             }
         }
+        String verify = verify(t, b, ctx);
         b.txipc = new TaskSpec.TxipcLimits(
                 integer(t, "deadline_ms", ctx, d.deadlineMs(), 1, TaskSpec.TxipcLimits.MAX_DEADLINE_MS),
                 (int) integer(t, "max_aborts", ctx, d.maxAborts(), 1, TaskSpec.TxipcLimits.MAX_ABORTS),
                 integer(t, "abort_window_ms", ctx, d.abortWindowMs(), 1, TaskSpec.TxipcLimits.MAX_WINDOW_MS),
                 (int) integer(t, "replay_depth", ctx, d.replayDepth(), 0, TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH),
-                verify(t, b, ctx),
+                verify.equals("dual"),
                 scrub(t, b, ctx),
                 codeCheck(t, b, ctx),
                 recoveryFlag(t, b, ctx, "keep_copy", true, RecoveryPolicy.TXIPC),
-                recoveryFlag(t, b, ctx, "repeatable_calls", false, RecoveryPolicy.TXIPC));
+                recoveryFlag(t, b, ctx, "repeatable_calls", false, RecoveryPolicy.TXIPC),
+                !verify.equals("none"));
         return b;
     }
 
@@ -485,25 +487,25 @@ final class ManifestParser {
         return on;
     }
 
-    /** {@code verify = "dual" | "none"} (txipc only): true for dual. */
-    private boolean verify(TomlTable t, TaskBuilder b, String ctx) {
+    /** {@code verify = "dual" | "refusals" | "none"} (txipc only; default "refusals"). */
+    private String verify(TomlTable t, TaskBuilder b, String ctx) {
         if (!t.contains(List.of("verify"))) {
-            return false;
+            return "refusals";
         }
         Object v = t.get(List.of("verify"));
         int l = lineOf(t, "verify");
         if (b.recovery != RecoveryPolicy.TXIPC) {
             problem(l, ctx + "'verify' applies only to recovery = \"txipc\"");
-            return false;
+            return "refusals";
         }
-        if (!(v instanceof String s) || !(s.equals("dual") || s.equals("none"))) {
+        if (!(v instanceof String s) || !(s.equals("dual") || s.equals("refusals") || s.equals("none"))) {
             problem(
                     l,
-                    ctx + "'verify' must be \"dual\" or \"none\", not "
+                    ctx + "'verify' must be \"dual\", \"refusals\" or \"none\", not "
                             + (v instanceof String str ? "\"" + escape(str) + "\"" : describe(v)));
-            return false;
+            return "refusals";
         }
-        return s.equals("dual");
+        return s;
     }
 
     private void crossCheck(List<TaskBuilder> tasks) {

@@ -114,6 +114,11 @@ public record TaskSpec(
      *                      request made twice (a network driver's frames): a run again after a
      *                      fault past a nested call that goes another way makes its calls, where
      *                      by default its client gets EINDOUBT
+     * @param verifyRefusals {@code verify = "refusals"} (the default) or {@code "dual"}: a request
+     *                      the server refuses (EINVAL, EFAULT, ENOSYS, ETOOBIG, ESTATE) is run
+     *                      again from the same pre-state before the refusal leaves, and a third run
+     *                      decides a mismatch, as under dual (a refusal from a flipped register or
+     *                      a skipped check is as wrong an answer as any other); {@code "none"}: off
      */
     public record TxipcLimits(
             long deadlineMs,
@@ -124,14 +129,39 @@ public record TaskSpec(
             boolean scrub,
             boolean codeCheck,
             boolean keepCopy,
-            boolean repeatableCalls) {
+            boolean repeatableCalls,
+            boolean verifyRefusals) {
         public static final int DEFAULT_REPLAY_DEPTH = 4096;
         public static final int MAX_REPLAY_DEPTH = 4096;
         public static final TxipcLimits DEFAULT =
-                new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false, false, true, true, false);
+                new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false, false, true, true, false, true);
         public static final long MAX_DEADLINE_MS = 600_000;
         public static final int MAX_ABORTS = 100_000;
         public static final long MAX_WINDOW_MS = 3_600_000;
+
+        /** As the canonical constructor, with refusals run again (the default). */
+        public TxipcLimits(
+                long deadlineMs,
+                int maxAborts,
+                long abortWindowMs,
+                int replayDepth,
+                boolean verifyDual,
+                boolean scrub,
+                boolean codeCheck,
+                boolean keepCopy,
+                boolean repeatableCalls) {
+            this(
+                    deadlineMs,
+                    maxAborts,
+                    abortWindowMs,
+                    replayDepth,
+                    verifyDual,
+                    scrub,
+                    codeCheck,
+                    keepCopy,
+                    repeatableCalls,
+                    true);
+        }
 
         public TxipcLimits(
                 long deadlineMs,
@@ -177,7 +207,8 @@ public record TaskSpec(
                     scrub,
                     codeCheck,
                     keepCopy,
-                    repeatableCalls);
+                    repeatableCalls,
+                    verifyRefusals);
         }
 
         /** These limits with scrubbing between requests on or off. */
@@ -191,7 +222,8 @@ public record TaskSpec(
                     on,
                     codeCheck,
                     keepCopy,
-                    repeatableCalls);
+                    repeatableCalls,
+                    verifyRefusals);
         }
 
         /** These limits with the code check before each reply on or off. */
@@ -205,7 +237,8 @@ public record TaskSpec(
                     scrub,
                     on,
                     keepCopy,
-                    repeatableCalls);
+                    repeatableCalls,
+                    verifyRefusals);
         }
 
         /** These limits with the committed copy kept or not. */
@@ -219,7 +252,8 @@ public record TaskSpec(
                     scrub,
                     codeCheck,
                     on,
-                    repeatableCalls);
+                    repeatableCalls,
+                    verifyRefusals);
         }
     }
 

@@ -171,22 +171,32 @@ class ManifestTest {
     }
 
     @Test
-    void verifyIsDualOrNoneAndOnlyUnderTxipc() throws ManifestException {
+    void verifyIsDualRefusalsOrNoneAndOnlyUnderTxipc() throws ManifestException {
         String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
-        assertFalse(Manifest.parse(head, "x.toml").tasks().get(0).txipc().verifyDual());
-        assertTrue(Manifest.parse(head + "verify = \"dual\"\n", "x.toml")
+        TaskSpec.TxipcLimits dflt =
+                Manifest.parse(head, "x.toml").tasks().get(0).txipc();
+        assertFalse(dflt.verifyDual());
+        assertTrue(dflt.verifyRefusals(), "refusals are run again by default");
+        TaskSpec.TxipcLimits dual = Manifest.parse(head + "verify = \"dual\"\n", "x.toml")
                 .tasks()
                 .get(0)
-                .txipc()
-                .verifyDual());
-        assertFalse(Manifest.parse(head + "verify = \"none\"\n", "x.toml")
+                .txipc();
+        assertTrue(dual.verifyDual() && dual.verifyRefusals());
+        TaskSpec.TxipcLimits refusals = Manifest.parse(head + "verify = \"refusals\"\n", "x.toml")
                 .tasks()
                 .get(0)
-                .txipc()
-                .verifyDual());
+                .txipc();
+        assertTrue(!refusals.verifyDual() && refusals.verifyRefusals());
+        TaskSpec.TxipcLimits none = Manifest.parse(head + "verify = \"none\"\n", "x.toml")
+                .tasks()
+                .get(0)
+                .txipc();
+        assertTrue(!none.verifyDual() && !none.verifyRefusals());
         ManifestException e =
                 assertThrows(ManifestException.class, () -> Manifest.parse(head + "verify = \"triple\"\n", "x.toml"));
-        assertEquals("x.toml:5: task 'kv': 'verify' must be \"dual\" or \"none\", not \"triple\"", e.getMessage());
+        assertEquals(
+                "x.toml:5: task 'kv': 'verify' must be \"dual\", \"refusals\" or \"none\", not \"triple\"",
+                e.getMessage());
         e = assertThrows(
                 ManifestException.class,
                 () -> Manifest.parse(

@@ -170,8 +170,28 @@ public final class Campaign {
             boolean noEscalation,
             boolean verifyDual,
             KernelConfig config) {
-        if (verifyDual && policy != RecoveryPolicy.TXIPC) {
-            throw new IllegalArgumentException("verification (verify = \"dual\") needs the txipc policy");
+        this(image, server, policy, hangMs, replayDepth, noEscalation, verifyDual ? "dual" : null, config);
+    }
+
+    /**
+     * As above, with {@code verify} the server's txipc verification: {@code "dual"},
+     * {@code "refusals"} or {@code "none"} whatever its manifest says, or null for the
+     * manifest's.
+     */
+    public Campaign(
+            SystemImage image,
+            String server,
+            RecoveryPolicy policy,
+            long hangMs,
+            int replayDepth,
+            boolean noEscalation,
+            String verify,
+            KernelConfig config) {
+        if (verify != null && !verify.equals("dual") && !verify.equals("refusals") && !verify.equals("none")) {
+            throw new IllegalArgumentException("verification must be dual, refusals or none, not " + verify);
+        }
+        if (verify != null && policy != RecoveryPolicy.TXIPC) {
+            throw new IllegalArgumentException("verification (verify = \"" + verify + "\") needs the txipc policy");
         }
         this.image = new SystemImage(image.manifest(), image.source().cached(), image.location());
         this.server = server;
@@ -189,11 +209,12 @@ public final class Campaign {
                         noEscalation ? 1000 : t.txipc().maxAborts(),
                         noEscalation ? 1000 : t.txipc().abortWindowMs(),
                         replayDepth >= 0 ? replayDepth : t.txipc().replayDepth(),
-                        verifyDual || t.txipc().verifyDual(),
+                        verify == null ? t.txipc().verifyDual() : verify.equals("dual"),
                         t.txipc().scrub(), // (as the manifest says)
                         t.txipc().codeCheck(),
                         t.txipc().keepCopy(),
-                        t.txipc().repeatableCalls());
+                        t.txipc().repeatableCalls(),
+                        verify == null ? t.txipc().verifyRefusals() : !verify.equals("none"));
                 long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
                 if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
                     throw new IllegalArgumentException(

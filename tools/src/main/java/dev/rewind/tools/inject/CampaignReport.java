@@ -56,8 +56,9 @@ public final class CampaignReport {
         }
         InjectCommand.printTable(out, table);
         InjectCommand.printRates(out, table);
-        if (header.verify().equals("dual")) {
-            long caught = runs.stream().filter(r -> r.verifyCaught() > 0).count();
+        long anyCaught = runs.stream().filter(r -> r.verifyCaught() > 0).count();
+        if (header.verify().equals("dual") || anyCaught > 0) {
+            long caught = anyCaught;
             long caughtRecovered = runs.stream()
                     .filter(r -> r.verifyCaught() > 0 && r.verdict() == Campaign.Verdict.RECOVERED)
                     .count();
@@ -252,8 +253,10 @@ public final class CampaignReport {
         if (!h.escalation()) {
             o.add("--no-escalation");
         }
-        if ("dual".equals(h.verify())) {
-            o.add("--verify dual");
+        if (h.verify().equals("dual")
+                || h.verify().equals("refusals")
+                || h.verify().equals("none")) {
+            o.add("--verify " + h.verify());
         }
         if (h.faultFree()) {
             o.add("--fault-free");

@@ -142,7 +142,7 @@ public final class InjectCommand implements Callable<Integer> {
             names = "--verify",
             paramLabel = "MODE",
             description =
-                    "txipc: 'dual' runs each request of the server twice from the same state and compares reply and memory written before the reply leaves (a third run decides a mismatch); 'none' (default): as its manifest says. Also measures what dual costs in fault-free boots.")
+                    "txipc: 'dual' runs each request of the server twice from the same state and compares reply and memory written before the reply leaves (a third run decides a mismatch; it also measures what dual costs in fault-free boots); 'refusals' does so only for requests the server refuses (EINVAL, EFAULT, ENOSYS, ETOOBIG, ESTATE), the manifest's default; 'none' for none. Without it: as the server's manifest says.")
     String verify;
 
     @Option(
@@ -245,13 +245,13 @@ public final class InjectCommand implements Callable<Integer> {
         }
         boolean dual = false;
         if (verify != null) {
-            if (!verify.equals("dual") && !verify.equals("none")) {
+            if (!verify.equals("dual") && !verify.equals("refusals") && !verify.equals("none")) {
                 throw new IllegalArgumentException(
-                        "--verify must be dual or none, not '" + Printable.escape(verify) + "'");
+                        "--verify must be dual, refusals or none, not '" + Printable.escape(verify) + "'");
             }
             dual = verify.equals("dual");
-            if (dual && pol != RecoveryPolicy.TXIPC) {
-                throw new IllegalArgumentException("--verify dual applies only to --policy txipc");
+            if (pol != RecoveryPolicy.TXIPC) {
+                throw new IllegalArgumentException("--verify " + verify + " applies only to --policy txipc");
             }
         }
         List<FaultInjector.Type> ts = new ArrayList<>();
@@ -310,7 +310,7 @@ public final class InjectCommand implements Callable<Integer> {
                 budget,
                 replayDepth,
                 !noEscalation,
-                dual ? "dual" : "none",
+                verify == null ? "manifest" : verify,
                 faultFree,
                 sh[0],
                 sh[1]);
@@ -321,7 +321,7 @@ public final class InjectCommand implements Callable<Integer> {
                 .withBudgetNanos(budget)
                 .withTrace(trace);
         int depth = replayDepth == null ? -1 : replayDepth;
-        Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, dual, cfg);
+        Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, verify, cfg);
         long t0 = System.nanoTime();
         long[] lengths = c.profile();
         if (c.referenceNanos() > budget / 2) {
@@ -347,7 +347,7 @@ public final class InjectCommand implements Callable<Integer> {
                 server,
                 pol.configName(),
                 noEscalation ? " (no escalation)" : "",
-                dual ? ", verify dual" : "",
+                verify != null ? ", verify " + verify : "",
                 lengths.length,
                 (double) total / lengths.length,
                 count,
@@ -364,7 +364,7 @@ public final class InjectCommand implements Callable<Integer> {
         if (dual) {
             // What verification costs: fault-free boots of the same workload with and without it.
             int boots = 7;
-            Campaign plain = new Campaign(img, server, pol, hangMs, depth, noEscalation, false, cfg);
+            Campaign plain = new Campaign(img, server, pol, hangMs, depth, noEscalation, (String) null, cfg);
             plain.cost(3); // warm-up of both (the JIT), so that neither is measured cold
             c.cost(3);
             long[] without = plain.cost(boots);
