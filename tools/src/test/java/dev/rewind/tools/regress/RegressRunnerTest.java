@@ -607,6 +607,34 @@ class RegressRunnerTest {
         }
     }
 
+    /**
+     * The console tail of a failure report shows each line with the escapes of an output
+     * difference: a control character, bytes that are not UTF-8 (U+FFFD) and a real '?' all
+     * showed as '?', a tab as a space, and a byte-order mark was printed raw.
+     */
+    @Test
+    void theConsoleTailEscapesWhatCouldLookAlike() throws Exception {
+        Suite s = SuiteParser.parse("case odd\n  boot builtin:hello.elf\n", "x.suite", "x", ImageLocator.folder(dir));
+        List<String> lines = List.of(
+                "\ufeffstart", "ctrl \u0001 bad \ufffd real ? tab\tend", "text \\x01 \"quoted\"", "x".repeat(300));
+        CaseResult r = new CaseResult(
+                s.cases().get(0),
+                CaseResult.Status.FAIL,
+                1_000_000,
+                List.of("missing line"),
+                null,
+                false,
+                new Console(lines, 0, lines.size()),
+                List.of());
+        List<String> d = TerminalReporter.details(r, 20);
+        int at = d.indexOf("console (4 lines):");
+        assertTrue(at >= 0, d::toString);
+        assertEquals("| \\ufeffstart", d.get(at + 1));
+        assertEquals("| ctrl \\x01 bad \\ufffd real ? tab\\tend", d.get(at + 2));
+        assertEquals("| text \\\\x01 \"quoted\"", d.get(at + 3));
+        assertEquals("| " + "x".repeat(200) + "...", d.get(at + 4));
+    }
+
     @Test
     void junitXmlIsWellFormedWhateverTheGuestPrinted() throws Exception {
         Suite s = SuiteParser.parse("case odd\n  boot builtin:hello.elf\n", "x.suite", "x", ImageLocator.folder(dir));
