@@ -500,6 +500,51 @@ class RegressRunnerTest {
         assertEquals(2, at.matcher(Files.readString(xml)).results().count(), "both failures in the XML");
     }
 
+    /**
+     * The stack-overflow hint of a bare ELF suggested {@code image = "stack.elf"} for a manifest,
+     * which works only beside the ELF: a team's manifest next to its Makefile needs
+     * {@code build/image/stack.elf}. The hint gives the path from the current folder when the ELF
+     * is inside it, else the file name and says the manifest goes beside the ELF.
+     */
+    @Test
+    void theStackOverflowHintOfABareElfNamesItFromWhereAManifestWouldBe() throws Exception {
+        byte[] elf = Fixtures.builtinBytes("t_fpc_stack.elf");
+        // a team's layout inside the current folder (the module's target/)
+        Path team = Files.createDirectories(
+                Path.of("target", "stack-hint-" + ProcessHandle.current().pid()));
+        try {
+            Path built = Files.createDirectories(team.resolve("build/image")).resolve("stack.elf");
+            Files.write(built, elf);
+            Path tests = Files.createDirectories(team.resolve("tests"));
+            Files.writeString(tests.resolve("t.suite"), "case s\n  boot ../build/image/stack.elf\n");
+            Result r = rewind("test", tests.resolve("t.suite").toString(), "--arch", "riscv64");
+            assertEquals(1, r.status(), r::toString);
+            var hint = java.util.regex.Pattern.compile(
+                            "in a manifest in the current folder: image paths are relative to its folder\\):"
+                                    + " \\[task\\.stack\\] image = \"([^\"]+)\" stack = \"16M\"")
+                    .matcher(r.out());
+            assertTrue(hint.find(), r::toString);
+            assertEquals(team.resolve("build/image/stack.elf").toString(), hint.group(1));
+            assertTrue(Files.isSameFile(built, Path.of(hint.group(1))), "a manifest in the current folder finds it");
+        } finally {
+            try (var files = Files.walk(team)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        // outside the current folder: the file name, beside the ELF
+        Files.write(dir.resolve("stack.elf"), elf);
+        Files.writeString(dir.resolve("t.suite"), "case s\n  boot stack.elf\n");
+        Result r = rewind("test", dir.resolve("t.suite").toString(), "--arch", "riscv64");
+        assertEquals(1, r.status(), r::toString);
+        assertTrue(
+                r.out()
+                        .contains("in a manifest beside the ELF file: image paths are relative to the manifest's"
+                                + " folder): [task.stack] image = \"stack.elf\" stack = \"16M\""),
+                r::toString);
+    }
+
     /** The selected cases without their architecture (each runs on both here). */
     private static List<String> names(Selection sel, Suite s) {
         return sel.select(List.of(s)).stream()
