@@ -107,7 +107,10 @@ public final class TestCommand implements Callable<Integer> {
             description = "Show the console of every case, not only of those that fail.")
     boolean verbose;
 
-    @Option(names = "--log-level", paramLabel = "LEVEL", description = "Kernel log level on stderr (default: error).")
+    @Option(
+            names = "--log-level",
+            paramLabel = "LEVEL",
+            description = "Kernel log level on stderr (default: error); each line names its case ([SUITE/ARCH/CASE]).")
     String logLevel = "error";
 
     @Override

@@ -545,6 +545,45 @@ class RegressRunnerTest {
                 r::toString);
     }
 
+    /**
+     * With {@code -j 2 --log-level info}, the kernel log lines of cases run at once interleaved
+     * and did not say which case they were of: each now names its case after the level, while
+     * stdout holds only the command's output and {@code rewind boot}'s lines stay as they were.
+     */
+    @Test
+    void kernelLogLinesNameTheirCase() throws Exception {
+        Files.writeString(
+                dir.resolve("logs.suite"),
+                "case a\n  boot builtin:hello.elf\ncase b\n  boot builtin:t_fault_read.elf\n"
+                        + "  expect fault t_fault_read UNMAPPED_READ\n  expect exit task_failed\n");
+        Result r = rewind(
+                "test", dir.resolve("logs.suite").toString(), "-j", "2", "--log-level", "info", "--arch", "riscv64");
+        assertEquals(0, r.status(), r::toString);
+        var log = java.util.regex.Pattern.compile("^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (INFO |WARN |ERROR) ");
+        List<String> kernel = r.err()
+                .lines()
+                .filter(l -> log.matcher(l).find() && l.contains("Kernel - "))
+                .toList();
+        assertTrue(kernel.stream().anyMatch(l -> l.contains("[logs/riscv64/a] Kernel - booted 'hello'")), r::toString);
+        assertTrue(
+                kernel.stream().anyMatch(l -> l.contains("[logs/riscv64/b] Kernel - booted 't_fault_read'")),
+                r::toString);
+        for (String l : kernel) {
+            assertTrue(l.contains(" [logs/riscv64/a] Kernel - ") || l.contains(" [logs/riscv64/b] Kernel - "), l);
+        }
+        assertFalse(r.out().lines().anyMatch(l -> log.matcher(l).find()), "no log line on stdout: " + r);
+        assertTrue(r.out().contains("2 passed, 0 failed"), r::toString);
+
+        Result boot = Fixtures.rewind("boot", "--log-level", "info", "builtin:hello.elf");
+        assertEquals(0, boot.status(), boot::toString);
+        assertTrue(
+                boot.err().lines().anyMatch(l -> log.matcher(l).find() && l.contains(" Kernel - booted 'hello'")),
+                boot::toString);
+        assertFalse(
+                boot.err().lines().anyMatch(l -> log.matcher(l).find() && l.contains("[")),
+                "rewind boot's lines name no case: " + boot);
+    }
+
     /** The selected cases without their architecture (each runs on both here). */
     private static List<String> names(Selection sel, Suite s) {
         return sel.select(List.of(s)).stream()
