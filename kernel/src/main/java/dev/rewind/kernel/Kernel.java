@@ -1071,8 +1071,11 @@ public final class Kernel implements AutoCloseable {
                         want <= MAX_STACK
                                 ? String.format(
                                         "raise the task's `stack` in its manifest (docs/MANIFEST.md; a bare ELF boots"
-                                                + " from one too): [task.%s] image = \"%s\" stack = \"%s\"",
-                                        t.name(), t.spec().image(), size(want))
+                                                + " from one too%s): [task.%s] image = \"%s\" stack = \"%s\"",
+                                        whereManifest(t.spec().image()),
+                                        t.name(),
+                                        manifestPath(t.spec().image()),
+                                        size(want))
                                 : String.format(
                                         "that is beyond the largest `stack` a manifest allows (%s): use less (large"
                                                 + " local arrays, deep recursion)",
@@ -1080,6 +1083,25 @@ public final class Kernel implements AutoCloseable {
             }
         }
         return new Fault(kind, pc, addr, t.image().describe(pc), detail.toString());
+    }
+
+    /**
+     * How a manifest names {@code image}: as the manifest does, or for a bare ELF file, its path
+     * from the current folder (image paths are relative to the manifest's folder), or its file name
+     * when it is outside the current folder (the manifest then goes beside it).
+     */
+    private String manifestPath(String image) {
+        String p = source.manifestPath(image);
+        return p == null ? image : p;
+    }
+
+    /** Where the manifest of {@link #manifestPath} must be, for a bare ELF file ("" for a manifest's). */
+    private String whereManifest(String image) {
+        String p = source.manifestPath(image);
+        if (p == null) {
+            return "; in a manifest beside the ELF file: image paths are relative to the manifest's folder";
+        }
+        return p.equals(image) ? "" : "; in a manifest in the current folder: image paths are relative to its folder";
     }
 
     /** The manifest's upper limit for `stack` (docs/MANIFEST.md). */

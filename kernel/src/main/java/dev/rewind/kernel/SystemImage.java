@@ -54,7 +54,7 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
         } catch (IOException e) {
             throw new BootException("cannot read " + spec + ": " + e.getMessage(), e);
         }
-        return fromBytes(path.getFileName().toString(), bytes, ImageSource.directory(dir), spec);
+        return fromBytes(path.getFileName().toString(), bytes, ImageSource.directory(dir), spec, dir);
     }
 
     /**
@@ -163,6 +163,12 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
 
     private static SystemImage fromBytes(String fileName, byte[] bytes, ImageSource src, String location)
             throws BootException {
+        return fromBytes(fileName, bytes, src, location, null);
+    }
+
+    /** {@code hostDir}: the host folder the file is in, or null (a built-in image). */
+    private static SystemImage fromBytes(String fileName, byte[] bytes, ImageSource src, String location, Path hostDir)
+            throws BootException {
         if (bytes.length == 0) {
             throw new BootException(
                     Manifest.escape(fileName) + ": empty file (expected a manifest .toml or an ELF executable)");
@@ -176,7 +182,8 @@ public record SystemImage(Manifest manifest, ImageSource source, String location
             } catch (ElfException e) {
                 throw new BootException(e.getMessage(), e);
             }
-            return new SystemImage(singleTask(fileName), src, location);
+            return new SystemImage(
+                    singleTask(fileName), hostDir == null ? src : ImageSource.bareElf(hostDir), location);
         }
         if (bytes.length > InputFiles.MAX_TEXT_BYTES) {
             throw new BootException(Manifest.escape(fileName) + ": too large for a manifest (" + bytes.length

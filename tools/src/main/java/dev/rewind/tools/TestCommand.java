@@ -46,7 +46,11 @@ import picocli.CommandLine.Parameters;
             "The suite format is in docs/TESTING.md.",
             "",
             "Each case runs once per architecture its image is built for, named ARCH/CASE",
-            "(riscv64/hello, aarch64/hello); --arch picks one.",
+            "(riscv64/hello, aarch64/hello); --arch picks one. A case of your own ELF files names",
+            "one per architecture: boot riscv64 build/image/x.elf + boot aarch64 build/aarch64/image/x.elf.",
+            "",
+            "A case that does not pass is reported with what did not hold, its faults and its last 20",
+            "console lines, written with escapes (\\t \\\\ \\r \\xNN \\uXXXX: a '?' is a '?').",
             "",
             "--filter takes a glob (* ? [abc] [!abc]) matched against CASE, ARCH/CASE, SUITE/CASE or",
             "SUITE/ARCH/CASE, or a /regex/ searched in SUITE/ARCH/CASE and SUITE/CASE. With several",
@@ -104,7 +108,10 @@ public final class TestCommand implements Callable<Integer> {
             description = "Show the console of every case, not only of those that fail.")
     boolean verbose;
 
-    @Option(names = "--log-level", paramLabel = "LEVEL", description = "Kernel log level on stderr (default: error).")
+    @Option(
+            names = "--log-level",
+            paramLabel = "LEVEL",
+            description = "Kernel log level on stderr (default: error); each line names its case ([SUITE/ARCH/CASE]).")
     String logLevel = "error";
 
     @Override

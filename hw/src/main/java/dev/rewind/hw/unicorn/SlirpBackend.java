@@ -350,7 +350,16 @@ public final class SlirpBackend implements NetBackend {
         library();
         sink = toGuest;
         CompletableFuture<Void> ready = new CompletableFuture<>();
-        thread = new Thread(() -> run(ready), "rewind-slirp-" + name);
+        // the logging context of the thread that starts the network (`rewind test`'s case name)
+        java.util.Map<String, String> mdc = org.slf4j.MDC.getCopyOfContextMap();
+        thread = new Thread(
+                () -> {
+                    if (mdc != null) {
+                        org.slf4j.MDC.setContextMap(mdc);
+                    }
+                    run(ready);
+                },
+                "rewind-slirp-" + name);
         thread.setDaemon(true);
         thread.start();
         try {

@@ -56,7 +56,15 @@ public final class CaseRunner {
         Recorder recorder = new Recorder(start);
         Run run = new Run();
         Thread thread = new Thread(
-                () -> run.execute(c, baseConfig.withBudgetNanos(timeout), capture, recorder),
+                () -> {
+                    // the kernel's log lines of this case say so (cases run in parallel)
+                    org.slf4j.MDC.put(dev.rewind.tools.LogLayout.CASE_KEY, c.fullName());
+                    try {
+                        run.execute(c, baseConfig.withBudgetNanos(timeout), capture, recorder);
+                    } finally {
+                        org.slf4j.MDC.remove(dev.rewind.tools.LogLayout.CASE_KEY);
+                    }
+                },
                 "rewind-test " + c.fullName());
         thread.setDaemon(true);
         thread.start();

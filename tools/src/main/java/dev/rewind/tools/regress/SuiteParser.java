@@ -211,10 +211,46 @@ public final class SuiteParser {
                 if (img.type == Token.Type.REGEX) {
                     throw error("expected an image, got " + img);
                 }
+                if (c.hasNext()) {
+                    // boot ARCH IMAGE: the case's image for one architecture
+                    Arch a = img.type == Token.Type.WORD ? Arch.named(img.text) : null;
+                    if (a == null) {
+                        throw error("'boot' takes IMAGE or ARCH IMAGE, and '" + img.text
+                                + "' is no architecture (expected one of: " + archNames() + ")");
+                    }
+                    Token archImg = c.next("an image for " + a.id());
+                    if (archImg.type == Token.Type.REGEX) {
+                        throw error("expected an image, got " + archImg);
+                    }
+                    c.end();
+                    if (current.boot != null && current.archBootLines.isEmpty()) {
+                        throw error("case '" + current.name + "' already boots " + current.boot + " on every"
+                                + " architecture (line " + current.bootLine + "): give it either one 'boot IMAGE'"
+                                + " or one 'boot ARCH IMAGE' per architecture");
+                    }
+                    Integer before = current.archBootLines.get(a);
+                    if (before != null) {
+                        throw error("case '" + current.name + "' already boots " + current.archBoots.get(a) + " on "
+                                + a.id() + " (line " + before + ")");
+                    }
+                    bootOn(a, archImg.text);
+                    break;
+                }
                 c.end();
                 if (current.boot != null) {
-                    throw error("case '" + current.name + "' already boots " + current.boot + " (line "
-                            + current.bootLine + ")");
+                    throw error("case '" + current.name + "' already boots " + current.boot
+                            + (current.archBootLines.isEmpty()
+                                    ? ""
+                                    : " on "
+                                            + current.archBoots
+                                                    .keySet()
+                                                    .iterator()
+                                                    .next()
+                                                    .id())
+                            + " (line " + current.bootLine + ")"
+                            + (current.archBootLines.isEmpty()
+                                    ? ""
+                                    : ": give it either one 'boot IMAGE' or one 'boot ARCH IMAGE' per architecture"));
                 }
                 boot(img.text);
             }
@@ -472,6 +508,49 @@ public final class SuiteParser {
         current.bootLine = lineNo;
     }
 
+    /**
+     * {@code boot ARCH IMAGE}: the case boots {@code spec} on {@code a} (only), which must be built
+     * for it; a {@code builtin:NAME} is {@code a}'s build of NAME. An architecture that is not
+     * selected ({@code --arch}) is not opened: its image need not be built.
+     */
+    private void bootOn(Arch a, String spec) throws SuiteException {
+        current.archBootLines.put(a, lineNo);
+        current.archBoots.put(a, spec);
+        if (current.boot == null) {
+            current.boot = spec;
+            current.bootLine = lineNo;
+        }
+        if (!archs.contains(a)) {
+            return;
+        }
+        try {
+            SystemImage plain = images.open(spec);
+            Arch own = ImageLocator.archOf(plain);
+            SystemImage v = own == a ? plain : ImageLocator.variant(images, spec, a);
+            if (v == null) {
+                throw error("cannot boot " + spec + " on " + a.id() + ": "
+                        + (own == null
+                                ? "its programs are not all built for one architecture"
+                                : "it is built for " + own.id() + " (ELF machine " + own.elfMachine() + "), not "
+                                        + a.id() + " (" + a.elfMachine() + ")"));
+            }
+            if (current.image == null) {
+                current.image = v;
+            }
+            current.variants.put(a, v);
+            boolean same = v == plain || spec.startsWith(SystemImage.BUILTIN_PREFIX);
+            if (same && !v.location().startsWith("builtin-suite:") && !hasBlockDevice(v)) {
+                current.bootImages.put(a, v.location());
+            }
+        } catch (BootException e) {
+            throw error("cannot boot " + spec + " on " + a.id() + ": " + e.getMessage());
+        }
+    }
+
+    private static String archNames() {
+        return java.util.Arrays.stream(Arch.values()).map(Arch::id).collect(Collectors.joining(", "));
+    }
+
     private static boolean hasBlockDevice(SystemImage img) {
         return img.manifest().devices().stream()
                 .anyMatch(d -> d.kind() == dev.rewind.kernel.image.DeviceSpec.Kind.BLOCK);
@@ -509,14 +588,17 @@ public final class SuiteParser {
                         "'expect output' cannot be combined with 'until lines' (the run is stopped before its output ends)");
             }
         }
-        Manifest m = b.image.manifest();
-        for (TaskRef ref : b.taskRefs) {
-            if (!ref.task.equals("*") && m.task(ref.task).isEmpty()) {
-                throw new SuiteException(
-                        file,
-                        ref.line,
-                        "no task '" + ref.task + "' in " + b.boot + " (its tasks: "
-                                + m.tasks().stream().map(TaskSpec::name).collect(Collectors.joining(", ")) + ")");
+        for (Map.Entry<Arch, SystemImage> v : b.variants.entrySet()) {
+            Manifest m = v.getValue().manifest();
+            for (TaskRef ref : b.taskRefs) {
+                if (!ref.task.equals("*") && m.task(ref.task).isEmpty()) {
+                    throw new SuiteException(
+                            file,
+                            ref.line,
+                            "no task '" + ref.task + "' in " + b.bootOf(v.getKey()) + " (its tasks: "
+                                    + m.tasks().stream().map(TaskSpec::name).collect(Collectors.joining(", "))
+                                    + ")");
+                }
             }
         }
         List<String> tags = new ArrayList<>(new LinkedHashSet<>(concat(headerTags, b.tags)));
@@ -529,7 +611,7 @@ public final class SuiteParser {
                     suiteName,
                     a.id() + "/" + b.name,
                     a,
-                    b.boot,
+                    b.bootOf(a),
                     v.getValue(),
                     tags,
                     timeout,
@@ -562,6 +644,15 @@ public final class SuiteParser {
         final Map<Arch, SystemImage> variants = new EnumMap<>(Arch.class);
         /** What `rewind boot` boots to run the same system, per architecture where it can. */
         final Map<Arch, String> bootImages = new EnumMap<>(Arch.class);
+        /** The images of {@code boot ARCH IMAGE} lines, and their lines (empty for {@code boot IMAGE}). */
+        final Map<Arch, String> archBoots = new EnumMap<>(Arch.class);
+
+        final Map<Arch, Integer> archBootLines = new EnumMap<>(Arch.class);
+
+        /** The image as the suite names it for {@code a}. */
+        String bootOf(Arch a) {
+            return archBoots.getOrDefault(a, boot);
+        }
 
         final List<String> tags = new ArrayList<>();
         long timeout;

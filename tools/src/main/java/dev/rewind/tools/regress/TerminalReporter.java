@@ -229,7 +229,7 @@ public final class TerminalReporter {
                         ? "console (" + con.total() + " line" + (con.total() == 1 ? "" : "s") + "):"
                         : "console (last " + shown.size() + " of " + con.total() + " lines):");
         for (String l : shown) {
-            lines.add("| " + Text.printable(l, 200));
+            lines.add("| " + Text.escaped(l, 200));
         }
         return lines;
     }

@@ -27,11 +27,35 @@ final class Text {
      */
     static String quoted(String s, int max) {
         StringBuilder sb = new StringBuilder(Math.min(s.length(), max) + 8).append('"');
+        int i = escape(s, max + 1, true, sb);
+        sb.append('"');
+        if (i < s.length()) {
+            sb.append("...");
+        }
+        return sb.toString();
+    }
+
+    /**
+     * {@code s} as a console line in a report: the escapes of {@link #quoted} without the quotes
+     * (a {@code "} stays as it is; a backslash is {@code \\}, so that the text {@code \x01}
+     * and the control character differ), cut to about {@code max} characters with "...".
+     */
+    static String escaped(String s, int max) {
+        StringBuilder sb = new StringBuilder(Math.min(s.length(), max) + 8);
+        int i = escape(s, max, false, sb);
+        if (i < s.length()) {
+            sb.append("...");
+        }
+        return sb.toString();
+    }
+
+    /** Appends {@code s} escaped to {@code sb} until it holds {@code max} characters; the index reached. */
+    private static int escape(String s, int max, boolean quote, StringBuilder sb) {
         int i = 0;
-        for (; i < s.length() && sb.length() <= max; i++) {
+        for (; i < s.length() && sb.length() < max; i++) {
             char c = s.charAt(i);
             switch (c) {
-                case '"' -> sb.append("\\\"");
+                case '"' -> sb.append(quote ? "\\\"" : "\"");
                 case '\\' -> sb.append("\\\\");
                 case '\t' -> sb.append("\\t");
                 case '\r' -> sb.append("\\r");
@@ -46,10 +70,6 @@ final class Text {
                 }
             }
         }
-        sb.append('"');
-        if (i < s.length()) {
-            sb.append("...");
-        }
-        return sb.toString();
+        return i;
     }
 }

@@ -500,6 +500,90 @@ class RegressRunnerTest {
         assertEquals(2, at.matcher(Files.readString(xml)).results().count(), "both failures in the XML");
     }
 
+    /**
+     * The stack-overflow hint of a bare ELF suggested {@code image = "stack.elf"} for a manifest,
+     * which works only beside the ELF: a team's manifest next to its Makefile needs
+     * {@code build/image/stack.elf}. The hint gives the path from the current folder when the ELF
+     * is inside it, else the file name and says the manifest goes beside the ELF.
+     */
+    @Test
+    void theStackOverflowHintOfABareElfNamesItFromWhereAManifestWouldBe() throws Exception {
+        byte[] elf = Fixtures.builtinBytes("t_fpc_stack.elf");
+        // a team's layout inside the current folder (the module's target/)
+        Path team = Files.createDirectories(
+                Path.of("target", "stack-hint-" + ProcessHandle.current().pid()));
+        try {
+            Path built = Files.createDirectories(team.resolve("build/image")).resolve("stack.elf");
+            Files.write(built, elf);
+            Path tests = Files.createDirectories(team.resolve("tests"));
+            Files.writeString(tests.resolve("t.suite"), "case s\n  boot ../build/image/stack.elf\n");
+            Result r = rewind("test", tests.resolve("t.suite").toString(), "--arch", "riscv64");
+            assertEquals(1, r.status(), r::toString);
+            var hint = java.util.regex.Pattern.compile(
+                            "in a manifest in the current folder: image paths are relative to its folder\\):"
+                                    + " \\[task\\.stack\\] image = \"([^\"]+)\" stack = \"16M\"")
+                    .matcher(r.out());
+            assertTrue(hint.find(), r::toString);
+            assertEquals(team.resolve("build/image/stack.elf").toString(), hint.group(1));
+            assertTrue(Files.isSameFile(built, Path.of(hint.group(1))), "a manifest in the current folder finds it");
+        } finally {
+            try (var files = Files.walk(team)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        // outside the current folder: the file name, beside the ELF
+        Files.write(dir.resolve("stack.elf"), elf);
+        Files.writeString(dir.resolve("t.suite"), "case s\n  boot stack.elf\n");
+        Result r = rewind("test", dir.resolve("t.suite").toString(), "--arch", "riscv64");
+        assertEquals(1, r.status(), r::toString);
+        assertTrue(
+                r.out()
+                        .contains("in a manifest beside the ELF file: image paths are relative to the manifest's"
+                                + " folder): [task.stack] image = \"stack.elf\" stack = \"16M\""),
+                r::toString);
+    }
+
+    /**
+     * With {@code -j 2 --log-level info}, the kernel log lines of cases run at once interleaved
+     * and did not say which case they were of: each now names its case after the level, while
+     * stdout holds only the command's output and {@code rewind boot}'s lines stay as they were.
+     */
+    @Test
+    void kernelLogLinesNameTheirCase() throws Exception {
+        Files.writeString(
+                dir.resolve("logs.suite"),
+                "case a\n  boot builtin:hello.elf\ncase b\n  boot builtin:t_fault_read.elf\n"
+                        + "  expect fault t_fault_read UNMAPPED_READ\n  expect exit task_failed\n");
+        Result r = rewind(
+                "test", dir.resolve("logs.suite").toString(), "-j", "2", "--log-level", "info", "--arch", "riscv64");
+        assertEquals(0, r.status(), r::toString);
+        var log = java.util.regex.Pattern.compile("^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (INFO |WARN |ERROR) ");
+        List<String> kernel = r.err()
+                .lines()
+                .filter(l -> log.matcher(l).find() && l.contains("Kernel - "))
+                .toList();
+        assertTrue(kernel.stream().anyMatch(l -> l.contains("[logs/riscv64/a] Kernel - booted 'hello'")), r::toString);
+        assertTrue(
+                kernel.stream().anyMatch(l -> l.contains("[logs/riscv64/b] Kernel - booted 't_fault_read'")),
+                r::toString);
+        for (String l : kernel) {
+            assertTrue(l.contains(" [logs/riscv64/a] Kernel - ") || l.contains(" [logs/riscv64/b] Kernel - "), l);
+        }
+        assertFalse(r.out().lines().anyMatch(l -> log.matcher(l).find()), "no log line on stdout: " + r);
+        assertTrue(r.out().contains("2 passed, 0 failed"), r::toString);
+
+        Result boot = Fixtures.rewind("boot", "--log-level", "info", "builtin:hello.elf");
+        assertEquals(0, boot.status(), boot::toString);
+        assertTrue(
+                boot.err().lines().anyMatch(l -> log.matcher(l).find() && l.contains(" Kernel - booted 'hello'")),
+                boot::toString);
+        assertFalse(
+                boot.err().lines().anyMatch(l -> log.matcher(l).find() && l.contains("[")),
+                "rewind boot's lines name no case: " + boot);
+    }
+
     /** The selected cases without their architecture (each runs on both here). */
     private static List<String> names(Selection sel, Suite s) {
         return sel.select(List.of(s)).stream()
@@ -605,6 +689,34 @@ class RegressRunnerTest {
             con.finish();
             assertEquals(0, con.outputDiffers, c[0] + " vs console " + c[1].length() + ": " + con.outputGot);
         }
+    }
+
+    /**
+     * The console tail of a failure report shows each line with the escapes of an output
+     * difference: a control character, bytes that are not UTF-8 (U+FFFD) and a real '?' all
+     * showed as '?', a tab as a space, and a byte-order mark was printed raw.
+     */
+    @Test
+    void theConsoleTailEscapesWhatCouldLookAlike() throws Exception {
+        Suite s = SuiteParser.parse("case odd\n  boot builtin:hello.elf\n", "x.suite", "x", ImageLocator.folder(dir));
+        List<String> lines = List.of(
+                "\ufeffstart", "ctrl \u0001 bad \ufffd real ? tab\tend", "text \\x01 \"quoted\"", "x".repeat(300));
+        CaseResult r = new CaseResult(
+                s.cases().get(0),
+                CaseResult.Status.FAIL,
+                1_000_000,
+                List.of("missing line"),
+                null,
+                false,
+                new Console(lines, 0, lines.size()),
+                List.of());
+        List<String> d = TerminalReporter.details(r, 20);
+        int at = d.indexOf("console (4 lines):");
+        assertTrue(at >= 0, d::toString);
+        assertEquals("| \\ufeffstart", d.get(at + 1));
+        assertEquals("| ctrl \\x01 bad \\ufffd real ? tab\\tend", d.get(at + 2));
+        assertEquals("| text \\\\x01 \"quoted\"", d.get(at + 3));
+        assertEquals("| " + "x".repeat(200) + "...", d.get(at + 4));
     }
 
     @Test

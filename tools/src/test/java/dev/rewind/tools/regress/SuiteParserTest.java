@@ -280,6 +280,81 @@ class SuiteParserTest {
         assertEquals(List.of(), none.cases());
     }
 
+    /**
+     * A team's own ELF files are built per architecture into different folders (the SDK:
+     * build/image and build/aarch64/image), so one suite could not cover both: it needed a
+     * suite per architecture. {@code boot ARCH IMAGE} lines give a case its image for each.
+     */
+    @Test
+    void aCaseMayBootOneImagePerArchitecture() throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("build/image"));
+        java.nio.file.Files.createDirectories(dir.resolve("build/aarch64/image"));
+        java.nio.file.Files.write(dir.resolve("build/image/hello.elf"), Fixtures.builtinBytes("hello.elf"));
+        java.nio.file.Files.write(
+                dir.resolve("build/aarch64/image/hello.elf"), Fixtures.builtinBytes("aarch64/hello.elf"));
+        String text = """
+                case hello
+                  boot riscv64 build/image/hello.elf
+                  boot aarch64 build/aarch64/image/hello.elf
+                  expect task hello exit 0
+                case rv_only
+                  boot riscv64 build/image/hello.elf
+                """;
+        Suite s = parse(text);
+        assertEquals(
+                List.of("riscv64/hello", "aarch64/hello", "riscv64/rv_only"),
+                s.cases().stream().map(TestCase::name).toList());
+        assertEquals(Arch.AARCH64, ImageLocator.archOf(s.cases().get(1).image()));
+        assertEquals("build/aarch64/image/hello.elf", s.cases().get(1).boot());
+        assertEquals(
+                dir.resolve("build/aarch64/image/hello.elf").toString(),
+                s.cases().get(1).bootImage());
+        assertEquals("build/image/hello.elf", s.cases().get(0).boot());
+        // --arch: an architecture not selected is not opened (its image need not be built)
+        java.nio.file.Files.delete(dir.resolve("build/aarch64/image/hello.elf"));
+        Suite rv = SuiteParser.parse(text, "t.suite", "t", ImageLocator.folder(dir), EnumSet.of(Arch.RISCV64));
+        assertEquals(
+                List.of("riscv64/hello", "riscv64/rv_only"),
+                rv.cases().stream().map(TestCase::name).toList());
+
+        java.nio.file.Files.write(
+                dir.resolve("build/aarch64/image/hello.elf"), Fixtures.builtinBytes("aarch64/hello.elf"));
+        for (String[] bad : new String[][] {
+            {
+                "case a\n  boot x86 build/image/hello.elf\n",
+                "t.suite:2: 'boot' takes IMAGE or ARCH IMAGE, and 'x86' is no architecture (expected one of: riscv64, aarch64)"
+            },
+            {
+                "case a\n  boot riscv64 build/image/hello.elf\n  boot riscv64 build/image/hello.elf\n",
+                "t.suite:3: case 'a' already boots build/image/hello.elf on riscv64 (line 2)"
+            },
+            {
+                "case a\n  boot build/image/hello.elf\n  boot aarch64 build/aarch64/image/hello.elf\n",
+                "t.suite:3: case 'a' already boots build/image/hello.elf on every architecture (line 2)"
+            },
+            {
+                "case a\n  boot aarch64 build/aarch64/image/hello.elf\n  boot build/image/hello.elf\n",
+                "t.suite:3: case 'a' already boots build/aarch64/image/hello.elf on aarch64 (line 2)"
+            },
+            {
+                "case a\n  boot aarch64 build/image/hello.elf\n",
+                "t.suite:2: cannot boot build/image/hello.elf on aarch64: it is built for riscv64 (ELF machine 243),"
+                        + " not aarch64 (183)"
+            },
+            {
+                "case a\n  boot riscv64 build/image/nothere.elf\n",
+                "t.suite:2: cannot boot build/image/nothere.elf on riscv64: no such image file"
+            },
+            {
+                "case a\n  boot riscv64 build/image/hello.elf\n  expect task nobody exit 0\n",
+                "t.suite:3: no task 'nobody' in build/image/hello.elf (its tasks: hello)"
+            },
+        }) {
+            SuiteException e = assertThrows(SuiteException.class, () -> parse(bad[0]), bad[0]);
+            assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
+        }
+    }
+
     @Test
     void aFolderIsASuiteOfElfFilesWithExpectFiles() throws Exception {
         Files.write(dir.resolve("hello.elf"), Fixtures.builtinBytes("hello.elf"));
