@@ -142,7 +142,7 @@ public final class InjectCommand implements Callable<Integer> {
             names = "--verify",
             paramLabel = "MODE",
             description =
-                    "txipc: 'dual' runs each request of the server twice from the same state and compares reply and memory written before the reply leaves (a third run decides a mismatch; it also measures what dual costs in fault-free boots); 'refusals' does so only for requests the server refuses (EINVAL, EFAULT, ENOSYS, ETOOBIG, ESTATE), the manifest's default; 'none' for none. Without it: as the server's manifest says.")
+                    "txipc: 'dual' runs each request of the server twice from the same state and compares reply and memory written before the reply leaves (a third run decides a mismatch); 'refusals' does so only for requests the server refuses (EINVAL, EFAULT, ENOSYS, ETOOBIG, ESTATE), the manifests' default; 'none' for none. Without it: as the server's manifest says. dual and refusals also print what they cost against none in fault-free boots.")
     String verify;
 
     @Option(
@@ -361,17 +361,18 @@ public final class InjectCommand implements Callable<Integer> {
                     "resuming %s: %d run%s already done, %d to go%n",
                     results, old.size(), old.size() == 1 ? "" : "s", todo.size());
         }
-        if (dual) {
+        if (dual || "refusals".equals(verify)) {
             // What verification costs: fault-free boots of the same workload with and without it.
             int boots = 7;
-            Campaign plain = new Campaign(img, server, pol, hangMs, depth, noEscalation, (String) null, cfg);
+            Campaign plain = new Campaign(img, server, pol, hangMs, depth, noEscalation, "none", cfg);
             plain.cost(3); // warm-up of both (the JIT), so that neither is measured cold
             c.cost(3);
             long[] without = plain.cost(boots);
             long[] with = c.cost(boots);
             System.out.printf(
-                    "verify dual costs (median of %d fault-free boots): server CPU %.1f ms -> %.1f ms (x%.2f);"
-                            + " whole workload %.1f ms -> %.1f ms (x%.2f)%n",
+                    "verify %s costs (median of %d fault-free boots, against verify none): server CPU %.1f ms -> %.1f ms"
+                            + " (x%.2f); whole workload %.1f ms -> %.1f ms (x%.2f)%n",
+                    verify,
                     boots,
                     without[0] / 1e6,
                     with[0] / 1e6,
