@@ -1874,7 +1874,8 @@ final class TxIpc implements Recovery {
      * request runs again from the same pre-state ({@link #RUN_AGAIN}); if the second run agrees,
      * the reply leaves. If not, a third run decides: it commits if it agrees with either, else
      * the request is aborted (the client gets ERECOVERED). A request that made a syscall a run
-     * cannot repeat (a nested call) is not verified.
+     * cannot repeat (a nested call) is not verified. Under {@code verify = "refusals"} (the
+     * default) only a request whose reply {@code status} refuses it ({@link #isRefusal}) runs so.
      */
     private Fault verify(long pc, long status) {
         Task client = server.replyOwed();
