@@ -179,7 +179,7 @@ public final class NativeWriteTracker implements WriteTracker {
             mmu.attachTracker(tx, this);
             hook = null;
         } else {
-            hook = uc.addNativeHook(HOOK_MEM_WRITE, WRITE_HOOK, tx, this);
+            hook = uc.addNativeHook(HOOK_MEM_WRITE, WRITE_HOOK, tx, this, false); // (it never stops the engine)
         }
     }
 

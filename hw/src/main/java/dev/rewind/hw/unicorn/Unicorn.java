@@ -45,6 +45,7 @@ public final class Unicorn implements AutoCloseable {
     public static final int ERR_EXCEPTION = 21;
 
     private static final int HOOK_INTR = 1;
+    private static final int HOOK_INSN = 1 << 1;
     private static final int HOOK_CODE = 1 << 2;
     private static final int HOOK_BLOCK = 1 << 3;
     /** UC_HOOK_MEM_READ / UC_HOOK_MEM_WRITE: valid accesses, before they happen. */
@@ -135,7 +136,180 @@ public final class Unicorn implements AutoCloseable {
         UnicornLibrary.ensureLoaded();
         Memory out = new Memory(8);
         check(UnicornLibrary.uc_open(arch, mode, out), "uc_open");
-        return new Unicorn(out.getPointer(0));
+        Unicorn u = new Unicorn(out.getPointer(0));
+        u.exitFlag = ExitCheck.offset(arch);
+        return u;
+    }
+
+    /**
+     * Where the engine keeps its {@code no_exit_request} flag, read from the engine's own code.
+     *
+     * <p>Unicorn 2.1.4 follows every guest load and store with a call to
+     * {@code helper_check_exit_request} ({@code check_exit_request()} in its {@code tcg/tcg-op.c},
+     * emitted by {@code tcg_gen_qemu_ld/st_*}), so that a memory hook that stops the engine stops
+     * it right after that access. The call ends the host code's register allocation, so guest
+     * registers are written back around every access: measured, most of what separates the
+     * engine from QEMU on memory-bound code (docs/PERFORMANCE.md, "A second outside probe"). The
+     * translator skips it, and the same check after a code or block hook's callback, while the
+     * engine's {@code uc->no_exit_request} byte is set (ARM's IT blocks set it); the check at each
+     * block's start (how {@link #stop()} from another thread takes effect) does not read it. No
+     * API sets the byte, so its offset is read from the code of {@code check_exit_request_ARCH},
+     * which must begin with exactly {@link #RISCV64_2_1_4}: Debian's libunicorn2t64 2.1.4 on
+     * x86-64 ({@code mov 0x8970(%rdi),%rsi; cmpb $0x0,0x7f2(%rsi); je}). Any other engine, host
+     * or architecture leaves the checks on. RISC-V only: the AArch64 translator writes the byte
+     * itself (its Thumb IT-block code), so setting it there is not known to hold.
+     *
+     * <p>{@code -Drewind.exitChecks=on} keeps the checks on everywhere (for measurements).
+     */
+    static final class ExitCheck {
+        private ExitCheck() {}
+
+        /** The system property that keeps the checks on when set to "on". */
+        static final String PROPERTY = "rewind.exitChecks";
+
+        /**
+         * The first 47 bytes of {@code check_exit_request_riscv64} in Debian's Unicorn 2.1.4-4
+         * (amd64); bytes 35..38 are the flag's offset in {@code struct uc_struct} (0x7f2).
+         */
+        static final byte[] RISCV64_2_1_4 = bytes("f30f1efa 4156 55 53 4883ec30 64488b342528000000 4889742428"
+                + " 488bb770890000 80bef207000000 7426 488b442428");
+
+        /** Where the flag's offset is in {@link #RISCV64_2_1_4}. */
+        static final int FLAG_AT = 35;
+
+        private static byte[] bytes(String hex) {
+            String h = hex.replace(" ", "");
+            byte[] b = new byte[h.length() / 2];
+            for (int i = 0; i < b.length; i++) {
+                b[i] = (byte) Integer.parseInt(h.substring(2 * i, 2 * i + 2), 16);
+            }
+            return b;
+        }
+
+        /** The flag's offset in the engine's struct for {@code arch} (-1: not found, or disabled). */
+        static long offset(int arch) {
+            String host = System.getProperty("os.arch", "");
+            if (arch != ARCH_RISCV
+                    || "on".equals(System.getProperty(PROPERTY))
+                    || !(host.equals("amd64") || host.equals("x86_64"))
+                    || !hasVirtualTlb()) {
+                return -1;
+            }
+            byte[] code;
+            try {
+                code = UnicornLibrary.LIB
+                        .getFunction("check_exit_request_riscv64")
+                        .getByteArray(0, RISCV64_2_1_4.length);
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                LOG.debug("exit checks stay on: no check_exit_request_riscv64 in the engine ({})", e.toString());
+                return -1;
+            }
+            long off = parse(code);
+            if (off < 0) {
+                LOG.debug("exit checks stay on: check_exit_request_riscv64 is not the code of Unicorn 2.1.4 (x86-64)");
+            }
+            return off;
+        }
+
+        /** The flag's offset if {@code code} begins with exactly {@link #RISCV64_2_1_4}, else -1. */
+        static long parse(byte[] code) {
+            if (code.length < RISCV64_2_1_4.length
+                    || !java.util.Arrays.equals(
+                            code, 0, RISCV64_2_1_4.length, RISCV64_2_1_4, 0, RISCV64_2_1_4.length)) {
+                return -1;
+            }
+            return (code[FLAG_AT] & 0xffL)
+                    | (code[FLAG_AT + 1] & 0xffL) << 8
+                    | (code[FLAG_AT + 2] & 0xffL) << 16
+                    | (code[FLAG_AT + 3] & 0xffL) << 24;
+        }
+    }
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Unicorn.class);
+
+    /** {@link ExitCheck#offset} for this engine (-1: the checks stay on). */
+    private long exitFlag = -1;
+    /** Hooks and device windows that need the exit checks (they may stop the engine mid-block). */
+    private int exitCheckHooks;
+    /** What the flag says now: true while the engine translates without the exit checks. */
+    private boolean checksOff;
+
+    /**
+     * Whether the engine may translate without the per-access exit checks now: the flag was
+     * found, no hook that may stop the engine mid-block exists, and the MMU serves the TLB. The
+     * MMU's refusal of an access leaves the block at the faulting instruction (Unicorn's
+     * {@code unicorn_fill_tlb}: {@code cpu_loop_exit_restore}); without it an unmapped or
+     * protected access goes to Unicorn's invalid-memory path, which only records the error and
+     * relies on the exit check after the access to stop (docs/PERFORMANCE.md: the fuzzer's seed
+     * 72, whose systems run a quarter of their transactional tasks with the store-hook tracker,
+     * which turns the MMU off).
+     */
+    private void updateExitChecks() {
+        exitChecksPending = (exitFlag >= 0 && exitCheckHooks == 0 && mmu != null) != checksOff;
+        if (!exitChecksPending) {
+            dropPending = false;
+        }
+    }
+
+    /**
+     * Put {@link #updateExitChecks}'s answer into the engine: before a run, never during one
+     * (a hook may come or go inside a callback, and the code being run must not be dropped).
+     */
+    private void applyExitChecks() {
+        if (!exitChecksPending) {
+            return;
+        }
+        exitChecksPending = false;
+        checksOff = !checksOff;
+        uc.setByte(exitFlag, checksOff ? (byte) 1 : (byte) 0);
+        if (dropPending) {
+            // The flag is read when code is translated, and code translated without the checks
+            // calls a data hook (and reaches a device window, or Unicorn's invalid-memory path
+            // once the MMU is off) as well: drop it. A code, block or instruction hook is not in
+            // code translated before it came (the caller drops that code where it matters: see
+            // hookCode), and so neither is its check; code translated with the checks, once they
+            // may be off, is only slower, and stays.
+            dropExecutableCode();
+        }
+        dropPending = false;
+    }
+
+    /** {@link #updateExitChecks} changed its answer and the engine has not been told yet. */
+    private boolean exitChecksPending;
+    /** When the checks go on: what was translated without them must go (see {@link #applyExitChecks}). */
+    private boolean dropPending;
+
+    /** True if the engine checks for an exit after each load and store (for tests). */
+    public boolean exitChecks() {
+        applyExitChecks();
+        return exitFlag < 0 || uc.getByte(exitFlag) == 0;
+    }
+
+    /** True if this engine can run without the exit checks at all ({@link ExitCheck}; for tests). */
+    public boolean exitChecksCanBeOff() {
+        return exitFlag >= 0;
+    }
+
+    /**
+     * A hook or window that may stop the engine mid-block came ({@code delta} 1) or went (-1);
+     * {@code calledFromOldCode}: code translated before it came reaches it (a data hook, a device
+     * window), so that code goes if it was translated without the checks.
+     */
+    private void exitCheckHook(int delta, boolean calledFromOldCode) {
+        exitCheckHooks += delta;
+        if (delta > 0 && calledFromOldCode && checksOff) {
+            dropPending = true;
+        }
+        updateExitChecks();
+    }
+
+    /** Drop the translations of every executable mapped range. */
+    private void dropExecutableCode() {
+        for (long[] r : ranges) {
+            if ((r[2] & PROT_EXEC) != 0) {
+                removeCachedCode(r[0], r[0] + r[1]);
+            }
+        }
     }
 
     /**
@@ -374,6 +548,7 @@ public final class Unicorn implements AutoCloseable {
             trapInvalidHook.close();
             trapInvalidHook = null;
         }
+        updateExitChecks();
     }
 
     /** Back to QEMU's own TLB fill (slow stores), e.g. for a tracker that relies on page protection. */
@@ -385,6 +560,9 @@ public final class Unicorn implements AutoCloseable {
         mmuHook.close();
         mmuHook = null;
         mmu = null;
+        // refused accesses go to Unicorn's invalid-memory path, precise only with the checks
+        dropPending = checksOff;
+        updateExitChecks();
         if (trapRecord != null && trapInvalidHook == null) {
             trapInvalidHook = addNativeHook(HOOK_MEM_INVALID, NativeHooks.MEM_INVALID_HOOK, trapRecord.mem, trapRecord);
         }
@@ -442,6 +620,7 @@ public final class Unicorn implements AutoCloseable {
                 UnicornLibrary.uc_mmio_map(uc, address, size, r, Pointer.NULL, w, Pointer.NULL),
                 String.format("uc_mmio_map(0x%x, 0x%x)", address, size));
         setRange(address, size, PROT_READ | PROT_WRITE);
+        exitCheckHook(1, true); // a handler that fails stops the engine mid-block (for the engine's life)
     }
 
     // ---- running ---------------------------------------------------------------------------
@@ -453,6 +632,7 @@ public final class Unicorn implements AutoCloseable {
      * {@link #useExits}, {@code until} is made the one exit for this run.)
      */
     public int start(long begin, long until) {
+        applyExitChecks();
         if (exits) {
             setExits(until);
         }
@@ -485,6 +665,7 @@ public final class Unicorn implements AutoCloseable {
      * ({@link #setExits}) if it wants one.
      */
     public int run(NativeRun run, long begin, long until) {
+        applyExitChecks();
         int err = run.run(begin, until);
         rethrowHookError();
         return err;
@@ -562,6 +743,8 @@ public final class Unicorn implements AutoCloseable {
         private boolean removed;
         /** A data-access hook: the MMU's fast TLB entries bypass it, so flush when it comes and goes. */
         private boolean flushTlbOnClose;
+        /** A hook that may stop the engine mid-block: the exit checks are on while it exists. */
+        private boolean needsExitChecks;
 
         private Hook(long handle, Object callback) {
             this.handle = handle;
@@ -576,6 +759,9 @@ public final class Unicorn implements AutoCloseable {
                 callbacks.remove(callback);
                 if (flushTlbOnClose && mmu != null) {
                     mmu.flush();
+                }
+                if (needsExitChecks) {
+                    exitCheckHook(-1, false);
                 }
             }
         }
@@ -613,7 +799,22 @@ public final class Unicorn implements AutoCloseable {
             callbacks.remove(cb);
             check(err, "uc_hook_add");
         }
-        return new Hook(handle.getLong(0), cb);
+        return track(new Hook(handle.getLong(0), cb), type, true); // (a Java hook may stop: hookFailed)
+    }
+
+    /**
+     * Hook types whose callbacks run inside a translated block: one that stops the engine there
+     * needs the exit checks after each instruction's hook and access ({@link ExitCheck}).
+     */
+    private static final int STOPS_MID_BLOCK = HOOK_CODE | HOOK_BLOCK | HOOK_DATA_READ | HOOK_DATA_WRITE | HOOK_INSN;
+
+    /** {@code h}, of {@code type}: if it {@code mayStop} mid-block, the exit checks are on while it exists. */
+    private Hook track(Hook h, int type, boolean mayStop) {
+        if (mayStop && (type & STOPS_MID_BLOCK) != 0) {
+            h.needsExitChecks = true;
+            exitCheckHook(1, (type & (HOOK_DATA_READ | HOOK_DATA_WRITE)) != 0);
+        }
+        return h;
     }
 
     /**
@@ -621,6 +822,11 @@ public final class Unicorn implements AutoCloseable {
      * is kept reachable until the hook is removed (it owns {@code user}'s memory).
      */
     Hook addNativeHook(int type, com.sun.jna.Pointer fn, com.sun.jna.Pointer user, Object owner) {
+        return addNativeHook(type, fn, user, owner, true);
+    }
+
+    /** {@link #addNativeHook(int, Pointer, Pointer, Object)}; {@code mayStop}: its code may stop the engine. */
+    Hook addNativeHook(int type, com.sun.jna.Pointer fn, com.sun.jna.Pointer user, Object owner, boolean mayStop) {
         Memory handle = new Memory(8);
         callbacks.add(owner);
         int err = UnicornLibrary.HOOK_ADD.invokeInt(new Object[] {uc, handle, type, fn, user, 1L, 0L});
@@ -628,7 +834,7 @@ public final class Unicorn implements AutoCloseable {
             callbacks.remove(owner);
             check(err, "uc_hook_add");
         }
-        return new Hook(handle.getLong(0), owner);
+        return track(new Hook(handle.getLong(0), owner), type, mayStop);
     }
 
     /**
@@ -666,8 +872,8 @@ public final class Unicorn implements AutoCloseable {
     }
 
     /** Install {@code p}'s hook {@code fn} for {@code type}, with its struct as the user data. */
-    private <T extends NativeProbe> T install(T p, int type, com.sun.jna.Pointer fn) {
-        p.hook = addNativeHook(type, fn, p.mem, p);
+    private <T extends NativeProbe> T install(T p, int type, com.sun.jna.Pointer fn, boolean mayStop) {
+        p.hook = addNativeHook(type, fn, p.mem, p, mayStop);
         return p;
     }
 
@@ -688,7 +894,7 @@ public final class Unicorn implements AutoCloseable {
      * engine's translations so that code already translated is counted too.
      */
     public Counter countInstructions() {
-        return install(new Counter(), HOOK_CODE, NativeHooks.COUNT_HOOK);
+        return install(new Counter(), HOOK_CODE, NativeHooks.COUNT_HOOK, false);
     }
 
     /** A stop at a given instruction ({@link #stopAtInstruction}): struct rw_countdown. */
@@ -712,7 +918,7 @@ public final class Unicorn implements AutoCloseable {
      * engine's translations, as for any code hook.
      */
     public Countdown stopAtInstruction(long n) {
-        return install(new Countdown(n), HOOK_CODE, NativeHooks.COUNTDOWN_HOOK);
+        return install(new Countdown(n), HOOK_CODE, NativeHooks.COUNTDOWN_HOOK, true);
     }
 
     /** The pages the engine's data accesses touched ({@link #recordDataPages}): struct rw_pageset. */
@@ -752,7 +958,7 @@ public final class Unicorn implements AutoCloseable {
      * Like any data hook it puts the engine's accesses on the slow path while it is installed.
      */
     public PageSet recordDataPages() {
-        return install(new PageSet(), HOOK_DATA_READ | HOOK_DATA_WRITE, NativeHooks.PAGE_HOOK);
+        return install(new PageSet(), HOOK_DATA_READ | HOOK_DATA_WRITE, NativeHooks.PAGE_HOOK, false);
     }
 
     /** The trap number with which {@link #hookMsrNative}'s hook stops a run. */
@@ -773,10 +979,9 @@ public final class Unicorn implements AutoCloseable {
             callbacks.remove(r);
             check(err, "uc_hook_add(UC_HOOK_INSN, MSR)");
         }
-        return new Hook(handle.getLong(0), r);
+        return track(new Hook(handle.getLong(0), r), HOOK_INSN, true);
     }
 
-    private static final int HOOK_INSN = 1 << 1;
     private static final int ARM64_INS_MSR = 2;
 
     /**
