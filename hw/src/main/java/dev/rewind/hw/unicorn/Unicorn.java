@@ -156,8 +156,10 @@ public final class Unicorn implements AutoCloseable {
      * API sets the byte, so its offset is read from the code of {@code check_exit_request_ARCH},
      * which must begin with exactly {@link #RISCV64_2_1_4}: Debian's libunicorn2t64 2.1.4 on
      * x86-64 ({@code mov 0x8970(%rdi),%rsi; cmpb $0x0,0x7f2(%rsi); je}). Any other engine, host
-     * or architecture leaves the checks on. RISC-V only: the AArch64 translator writes the byte
-     * itself (its Thumb IT-block code), so setting it there is not known to hold.
+     * or architecture leaves the checks on. AArch64's {@code check_exit_request_aarch64} is
+     * recognised the same way ({@link #AARCH64_2_1_4}): only the AArch32 Thumb translator
+     * ({@code thumb_tr_translate_insn}) writes the byte, never the A64 one; but the MSR hook every
+     * Aarch64Cpu installs keeps the checks on there ({@link Unicorn#hookMsrNative}).
      *
      * <p>{@code -Drewind.exitChecks=on} keeps the checks on everywhere (for measurements).
      */
@@ -174,7 +176,14 @@ public final class Unicorn implements AutoCloseable {
         static final byte[] RISCV64_2_1_4 = bytes("f30f1efa 4156 55 53 4883ec30 64488b342528000000 4889742428"
                 + " 488bb770890000 80bef207000000 7426 488b442428");
 
-        /** Where the flag's offset is in {@link #RISCV64_2_1_4}. */
+        /**
+         * The same for {@code check_exit_request_aarch64}: only the offset of {@code tcg_ctx->uc}
+         * in the load before the compare differs (0xa970: AArch64's CPU state is larger).
+         */
+        static final byte[] AARCH64_2_1_4 = bytes("f30f1efa 4156 55 53 4883ec30 64488b342528000000 4889742428"
+                + " 488bb770a90000 80bef207000000 7426 488b442428");
+
+        /** Where the flag's offset is in {@link #RISCV64_2_1_4} and {@link #AARCH64_2_1_4}. */
         static final int FLAG_AT = 35;
 
         private static byte[] bytes(String hex) {
@@ -189,7 +198,9 @@ public final class Unicorn implements AutoCloseable {
         /** The flag's offset in the engine's struct for {@code arch} (-1: not found, or disabled). */
         static long offset(int arch) {
             String host = System.getProperty("os.arch", "");
-            if (arch != ARCH_RISCV
+            String fn = arch == ARCH_RISCV ? "check_exit_request_riscv64" : "check_exit_request_aarch64";
+            byte[] expected = arch == ARCH_RISCV ? RISCV64_2_1_4 : AARCH64_2_1_4;
+            if ((arch != ARCH_RISCV && arch != ARCH_ARM64)
                     || "on".equals(System.getProperty(PROPERTY))
                     || !(host.equals("amd64") || host.equals("x86_64"))
                     || !hasVirtualTlb()) {
@@ -197,25 +208,27 @@ public final class Unicorn implements AutoCloseable {
             }
             byte[] code;
             try {
-                code = UnicornLibrary.LIB
-                        .getFunction("check_exit_request_riscv64")
-                        .getByteArray(0, RISCV64_2_1_4.length);
+                code = UnicornLibrary.LIB.getFunction(fn).getByteArray(0, expected.length);
             } catch (RuntimeException | UnsatisfiedLinkError e) {
-                LOG.debug("exit checks stay on: no check_exit_request_riscv64 in the engine ({})", e.toString());
+                LOG.debug("exit checks stay on: no {} in the engine ({})", fn, e.toString());
                 return -1;
             }
-            long off = parse(code);
+            long off = parse(code, expected);
             if (off < 0) {
-                LOG.debug("exit checks stay on: check_exit_request_riscv64 is not the code of Unicorn 2.1.4 (x86-64)");
+                LOG.debug("exit checks stay on: {} is not the code of Unicorn 2.1.4 (x86-64)", fn);
             }
             return off;
         }
 
         /** The flag's offset if {@code code} begins with exactly {@link #RISCV64_2_1_4}, else -1. */
         static long parse(byte[] code) {
-            if (code.length < RISCV64_2_1_4.length
-                    || !java.util.Arrays.equals(
-                            code, 0, RISCV64_2_1_4.length, RISCV64_2_1_4, 0, RISCV64_2_1_4.length)) {
+            return parse(code, RISCV64_2_1_4);
+        }
+
+        /** The flag's offset if {@code code} begins with exactly {@code expected}, else -1. */
+        static long parse(byte[] code, byte[] expected) {
+            if (code.length < expected.length
+                    || !java.util.Arrays.equals(code, 0, expected.length, expected, 0, expected.length)) {
                 return -1;
             }
             return (code[FLAG_AT] & 0xffL)
@@ -979,6 +992,11 @@ public final class Unicorn implements AutoCloseable {
             callbacks.remove(r);
             check(err, "uc_hook_add(UC_HOOK_INSN, MSR)");
         }
+        // It may stop the engine mid-block, so the exit checks stay on while it exists (on every
+        // Aarch64Cpu): a refused write to a register whose write does not end the block (msr
+        // actlr_el1, a constant register) lets the block run on, and only the check after a
+        // later load or store stops it there; without the checks a following svc ends the run
+        // as an ECALL and the refusal is lost (Aarch64ExitCheckTest, docs/PERFORMANCE.md).
         return track(new Hook(handle.getLong(0), r), HOOK_INSN, true);
     }
 
