@@ -40,7 +40,9 @@ struct rw_trap {
 };
 
 /* rw_msr_hook's trap number: not an exception number of the engine's. */
-#define RW_INTNO_MSR 0x100
+#define RW_INTNO_MSR   0x100
+/* In sysreg after RW_INTNO_MSR: an exception came after the refused MSR in the same run. */
+#define RW_SYSREG_PAST (int32_t)0x80000000
 
 /* Unicorn's uc_arm64_cp_reg. */
 struct rw_cp_reg {

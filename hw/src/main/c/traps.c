@@ -4,11 +4,21 @@
  */
 #include "rewind_native.h"
 
-/* UC_HOOK_INTR: record the cause and stop; the kernel decodes it after the run. */
+/*
+ * UC_HOOK_INTR: record the cause and stop; the kernel decodes it after the run. A refused MSR
+ * earlier in the run stays the cause: a write to a register whose write does not end its block
+ * (ACTLR_EL1) leaves its stop to the next exit check, and an svc before that check (nothing but
+ * register arithmetic between them) used to replace the refusal with a syscall. The record then
+ * notes that the run went past the MSR (RW_SYSREG_PAST), so that the MSR is looked for before
+ * the PC.
+ */
 void rw_intr_hook(void *uc, uint32_t intno, void *user)
 {
 	struct rw_trap *t = user;
-	t->intno = (int32_t)intno;
+	if (t->intno == RW_INTNO_MSR)
+		t->sysreg |= RW_SYSREG_PAST;
+	else
+		t->intno = (int32_t)intno;
 	t->stop(uc);
 }
 
@@ -19,8 +29,10 @@ void rw_intr_hook(void *uc, uint32_t intno, void *user)
  * kernel does not model: the engine's x registers and PC go stale), or set SCTLR_EL1's
  * big-endian, alignment or MMU bits. Only the registers EL0 owns (op0 3, op1 3: NZCV, DAIF,
  * FPCR, FPSR, TPIDR_EL0, ...) may be written; any other write is skipped, recorded as
- * RW_INTNO_MSR with its encoding in the record's sysreg field, and stops the engine (the
- * write ends its translation block, so nothing after it runs).
+ * RW_INTNO_MSR with its encoding in the record's sysreg field, and stops the engine. Most
+ * writes end their translation block, so nothing after them runs; a write to a register the
+ * core holds constant (ACTLR_EL1) does not, and the stop waits for the next exit check (the
+ * next load or store, or block): an svc before it does not replace the refusal (rw_intr_hook).
  */
 uint32_t rw_msr_hook(void *uc, int reg, const struct rw_cp_reg *cp, void *user)
 {

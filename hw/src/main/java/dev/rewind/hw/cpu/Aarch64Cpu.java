@@ -159,7 +159,7 @@ public final class Aarch64Cpu extends UnicornCpu {
         refusedSysreg = -1;
         if (intno == Unicorn.INTNO_MSR) {
             refusedSysreg = trap.refusedSysreg();
-            exceptionPc = refusedMsrPc(pc, refusedSysreg);
+            exceptionPc = trap.refusedMsrOvertaken() ? msrBefore(pc, refusedSysreg) : refusedMsrPc(pc, refusedSysreg);
             exceptionCause = Cause.ILLEGAL_INSN;
             return Exit.EXCEPTION;
         }
@@ -201,6 +201,29 @@ public final class Aarch64Cpu extends UnicornCpu {
             long[] next = successors(at, (int) space.load(at, 4, dev.rewind.hw.mem.Perm.EXEC));
             if (next.length != 1 || next[0] != at + 4) {
                 break; // a block ends at a branch
+            }
+        }
+        return pc - 4;
+    }
+
+    /**
+     * The refused MSR of register {@code sysreg} when the run went on past it to an exception
+     * (the PC at {@code pc}, past that): the nearest such MSR before it on straight-line code,
+     * since the MSR's stop takes effect at the latest at the next block's start.
+     */
+    private long msrBefore(long pc, int sysreg) {
+        for (long at = pc - 4; at >= 0 && at > pc - 4 * MAX_BLOCK_INSNS; at -= 4) {
+            if (isMsrOf(at, sysreg)) {
+                return at;
+            }
+            if (at < pc - 4) { // (the instruction at pc - 4 is the exception itself)
+                if (space.translate(at, 4, dev.rewind.hw.mem.Perm.EXEC) < 0) {
+                    break;
+                }
+                long[] next = successors(at, (int) space.load(at, 4, dev.rewind.hw.mem.Perm.EXEC));
+                if (next.length != 1 || next[0] != at + 4) {
+                    break; // a branch: the block began after it
+                }
             }
         }
         return pc - 4;

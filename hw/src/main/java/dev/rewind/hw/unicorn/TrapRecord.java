@@ -68,8 +68,20 @@ public final class TrapRecord {
 
     /** After {@link NativeHooks#INTNO_MSR}: the refused system register (op0 << 19 | op1 << 16 | CRn << 12 | CRm << 8 | op2 << 5). */
     public int refusedSysreg() {
-        return view.getInt(NativeHooks.OFF_SYSREG);
+        return view.getInt(NativeHooks.OFF_SYSREG) & ~SYSREG_PAST;
     }
+
+    /**
+     * After {@link NativeHooks#INTNO_MSR}: true if the run went on past the refused MSR to an
+     * exception (an svc in the same block, before the stop took effect): the PC is past that
+     * exception, and the MSR before it.
+     */
+    public boolean refusedMsrOvertaken() {
+        return (view.getInt(NativeHooks.OFF_SYSREG) & SYSREG_PAST) != 0;
+    }
+
+    /** rewind_native.h's RW_SYSREG_PAST. */
+    static final int SYSREG_PAST = 0x80000000;
 
     public int memSize() {
         return view.getInt(NativeHooks.OFF_MEM_SIZE);

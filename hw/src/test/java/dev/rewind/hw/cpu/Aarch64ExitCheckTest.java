@@ -170,4 +170,23 @@ class Aarch64ExitCheckTest {
         assertEquals("S3_0_C1_C0_1", cpu.refusedSystemRegister());
         assertEquals(0, cpu.reg(2), "the add after the store did not run");
     }
+
+    /**
+     * The same MSR with no memory access after it before an svc: no exit check ran between
+     * them, the svc's exception came first, and the refusal was lost (the run ended as a
+     * syscall, the add done). The refusal stays the cause, reported at the MSR.
+     */
+    @Test
+    void aRefusedMsrFollowedOnlyByArithmeticAndAnSvcIsStillTheCause() {
+        code(
+                0xd2800001, // movz x1, #0
+                0xd5181021, // msr actlr_el1, x1 (refused)
+                0xd503201f, // nop
+                0x91000442, // add x2, x2, #1
+                SVC);
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertEquals(Cause.ILLEGAL_INSN, cpu.exceptionCause());
+        assertEquals(CODE + 4, cpu.exceptionPc(), "at the MSR");
+        assertEquals("S3_0_C1_C0_1", cpu.refusedSystemRegister());
+    }
 }
