@@ -8,25 +8,17 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rewind.hw.mem.AddressSpace;
 import dev.rewind.hw.mem.Perm;
-import dev.rewind.hw.mem.PhysicalMemory;
 import dev.rewind.hw.mem.WriteTracker;
 import dev.rewind.hw.unicorn.Unicorn;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Drives the AArch64 CPU with hand-assembled code (encodings from aarch64-linux-gnu-as, the
  * instruction in each comment): traps, faults, registers, preemption, write tracking.
  */
-class Aarch64CpuTest {
-    static final long CODE = 0x10000;
-    static final long DATA = 0x20000;
+class Aarch64CpuTest extends Aarch64Fixture {
 
-    static final int SVC = 0xd4000001; // svc #0
     static final int NOP = 0xd503201f;
     static final int UDF = 0x00000000; // udf #0
     static final int BRK3 = 0xd4200060; // brk #3
@@ -34,31 +26,6 @@ class Aarch64CpuTest {
     static final int X1_DATA = 0xd2a00041; // movz x1, #2, lsl #16
     static final int X1_CODE = 0xd2a00021; // movz x1, #1, lsl #16
     static final int X1_UNMAPPED = 0xd2a000a1; // movz x1, #5, lsl #16
-
-    PhysicalMemory ram;
-    Aarch64Cpu cpu;
-
-    @BeforeEach
-    void setUp() {
-        ram = new PhysicalMemory(1 << 20);
-        cpu = new Aarch64Cpu(ram);
-        cpu.memory().map("code", CODE, 0x1000, Perm.RX);
-        cpu.memory().map("data", DATA, 0x1000, Perm.RW);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cpu.close();
-        ram.close();
-    }
-
-    void code(int... insns) {
-        ByteBuffer b = ByteBuffer.allocate(insns.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i : insns) {
-            b.putInt(i);
-        }
-        cpu.memory().write(CODE, b.array(), 0, b.capacity(), Perm.NONE);
-    }
 
     @Test
     void svcStopsWithNumberArgumentsAndResumePc() {

@@ -5,13 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.rewind.hw.mem.Perm;
-import dev.rewind.hw.mem.PhysicalMemory;
 import dev.rewind.hw.unicorn.Unicorn;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,36 +16,7 @@ import org.junit.jupiter.api.Test;
  * checks on (aRefusedMsrThatDoesNotEndItsBlockIsStillReportedAtTheMsr says why); the other
  * cases hold with the checks off as well (with the hook not counted), for when that is solved.
  */
-class Aarch64ExitCheckTest {
-    static final long CODE = 0x10000;
-    static final long DATA = 0x20000;
-    static final int SVC = 0xd4000001; // svc #0
-
-    PhysicalMemory ram;
-    Aarch64Cpu cpu;
-
-    @BeforeEach
-    void setUp() {
-        ram = new PhysicalMemory(1 << 20);
-        cpu = new Aarch64Cpu(ram);
-        cpu.memory().map("code", CODE, 0x1000, Perm.RX);
-        cpu.memory().map("data", DATA, 0x1000, Perm.RW);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cpu.close();
-        ram.close();
-    }
-
-    void code(int... insns) {
-        ByteBuffer b = ByteBuffer.allocate(insns.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i : insns) {
-            b.putInt(i);
-        }
-        cpu.memory().write(CODE, b.array(), 0, b.capacity(), Perm.NONE);
-        cpu.dropTranslations(CODE, CODE + 0x1000);
-    }
+class Aarch64ExitCheckTest extends Aarch64Fixture {
 
     long[] regs() {
         long[] r = new long[Arch.REGISTERS];
