@@ -77,17 +77,21 @@ class TxIpcVerifyTest {
     }
 
     /**
-     * Flips bit 3 of the reply's label (a1; x1 on AArch64) at kv's reply call of request
-     * {@code n}, in its first run only (the call is its request's last instruction).
+     * Flips {@code bit} of kv's label register (a1; x1 on AArch64) at its {@code at}-th
+     * instruction of request {@code n}, in its first run only: at the reply call (the request's
+     * last instruction) the reply's label, at its first instruction the request's.
      */
-    static final class ReplyWordFlip extends dev.rewind.kernel.probe.RequestStrike {
+    static final class LabelFlip extends dev.rewind.kernel.probe.RequestStrike {
         final int n;
+        final long bit;
         int struck;
         int insn;
+        Task server;
 
-        ReplyWordFlip(int n, long last) {
-            super("kv", last);
+        LabelFlip(int n, long at, long bit) {
+            super("kv", at);
             this.n = n;
+            this.bit = bit;
         }
 
         @Override
@@ -101,8 +105,9 @@ class TxIpcVerifyTest {
             t.cpu().memory().read(t.pc(), b, 0, 4);
             insn = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt();
             int label = t.cpu().arch().result(1);
-            t.cpu().setReg(label, t.cpu().reg(label) ^ 8);
+            t.cpu().setReg(label, t.cpu().reg(label) ^ bit);
             struck++;
+            server = t;
             return null;
         }
     }
@@ -119,7 +124,7 @@ class TxIpcVerifyTest {
         dev.rewind.kernel.probe.InstructionProfiler profile = new dev.rewind.kernel.probe.InstructionProfiler("kv");
         GuestRun.runWithProbe(plain, profile);
         int n = 200;
-        ReplyWordFlip flip = new ReplyWordFlip(n, profile.lengths()[n - 1]);
+        LabelFlip flip = new LabelFlip(n, profile.lengths()[n - 1], 8);
         String toml = new String(plain.source().read("t_kv_oracle.toml"), java.nio.charset.StandardCharsets.UTF_8)
                 .replace("recovery = \"txipc\"", "recovery = \"txipc\"\nverify = \"dual\"");
         SystemImage dual =
@@ -134,36 +139,6 @@ class TxIpcVerifyTest {
     }
 
     /**
-     * Flips bit 8 of the request's label (a1; x1 on AArch64) at kv's first instruction after
-     * request {@code n} arrived, in its first run only: the label then names no op, and kv
-     * refuses a good request (ENOSYS) without trapping.
-     */
-    static final class ArrivalLabelFlip extends dev.rewind.kernel.probe.RequestStrike {
-        final int n;
-        int struck;
-        Task server;
-
-        ArrivalLabelFlip(int n) {
-            super("kv", 1);
-            this.n = n;
-        }
-
-        @Override
-        protected boolean strikes(int request) {
-            return request == n && struck == 0;
-        }
-
-        @Override
-        protected Fault strike(Task t, int request) {
-            int label = t.cpu().arch().result(1);
-            t.cpu().setReg(label, t.cpu().reg(label) ^ 0x100);
-            struck++;
-            server = t;
-            return null;
-        }
-    }
-
-    /**
      * {@code verify = "refusals"}, the default: a refusal (here ENOSYS, from a request label
      * flipped in its register as it arrived) is held back and the request run again from the
      * same pre-state; the runs disagree, the third decides, and the client gets kv's real
@@ -174,7 +149,7 @@ class TxIpcVerifyTest {
     void aGoodRequestRefusedBecauseOfAFlippedRegisterIsRunAgainByDefault(String arch) throws Exception {
         SystemImage plain = SystemImage.builtin(arch + "t_kv_oracle.toml");
         assertTrue(plain.manifest().task("kv").orElseThrow().txipc().verifyRefusals(), "the default");
-        ArrivalLabelFlip flip = new ArrivalLabelFlip(120);
+        LabelFlip flip = new LabelFlip(120, 1, 0x100); // (the label then names no op: ENOSYS)
         GuestRun r = GuestRun.runWithProbe(plain, flip);
         assertEquals(1, flip.struck, r::toString);
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
@@ -189,7 +164,7 @@ class TxIpcVerifyTest {
         SystemImage none =
                 new SystemImage(dev.rewind.kernel.image.Manifest.parse(toml, "test.toml"), plain.source(), "test.toml");
         assertFalse(none.manifest().task("kv").orElseThrow().txipc().verifyRefusals());
-        ArrivalLabelFlip again = new ArrivalLabelFlip(120);
+        LabelFlip again = new LabelFlip(120, 1, 0x100);
         GuestRun off = GuestRun.runWithProbe(none, again);
         assertEquals(1, again.struck, off::toString);
         assertFalse(off.console.contains("kv_oracle: ok"), "the client got the refusal: " + off);
