@@ -1606,7 +1606,9 @@ final class TxIpc implements Recovery {
             requests++;
         }
         TaskSpec.TxipcLimits limits = server.spec().txipc();
-        if (limits.replayDepth() > 0 || limits.verifyDual()) {
+        // (a record for the history, and the request's record that a run again to verify it, or
+        // a refusal of it, starts from: also with replay_depth = 0)
+        if (limits.replayDepth() > 0 || limits.verifyDual() || limits.verifyRefusals()) {
             Request r = newRecord(ep, "a request came from another endpoint");
             client.copyMessage(r.msg, 0);
             r.badge = client.sendBadge();

@@ -159,8 +159,20 @@ class TxIpcVerifyTest {
         TxIpc tx = (TxIpc) flip.server.recovery();
         assertTrue(tx.refusalsRunAgain >= 1, "the refusal was run again: " + tx.refusalsRunAgain);
 
-        String toml = new String(plain.source().read("t_kv_oracle.toml"), java.nio.charset.StandardCharsets.UTF_8)
-                .replace("recovery = \"txipc\"", "recovery = \"txipc\"\nverify = \"none\"");
+        // (also without a history: the request's record is kept for the run again all the same)
+        String kv = new String(plain.source().read("t_kv_oracle.toml"), java.nio.charset.StandardCharsets.UTF_8);
+        SystemImage shallow = new SystemImage(
+                dev.rewind.kernel.image.Manifest.parse(
+                        kv.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nreplay_depth = 0"), "test.toml"),
+                plain.source(),
+                "test.toml");
+        LabelFlip noHistory = new LabelFlip(120, 1, 0x100);
+        GuestRun r0 = GuestRun.runWithProbe(shallow, noHistory);
+        assertEquals(1, noHistory.struck, r0::toString);
+        assertTrue(r0.console.contains("kv_oracle: ok"), r0::toString);
+        assertEquals(1, r0.mismatches.size(), r0::toString);
+
+        String toml = kv.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nverify = \"none\"");
         SystemImage none =
                 new SystemImage(dev.rewind.kernel.image.Manifest.parse(toml, "test.toml"), plain.source(), "test.toml");
         assertFalse(none.manifest().task("kv").orElseThrow().txipc().verifyRefusals());
