@@ -195,11 +195,7 @@ public final class Aarch64Cpu extends UnicornCpu {
             if (isMsrOf(at, sysreg)) {
                 return at;
             }
-            if (space.translate(at, 4, dev.rewind.hw.mem.Perm.EXEC) < 0) {
-                break;
-            }
-            long[] next = successors(at, (int) space.load(at, 4, dev.rewind.hw.mem.Perm.EXEC));
-            if (next.length != 1 || next[0] != at + 4) {
+            if (!fallsThrough(at)) {
                 break; // a block ends at a branch
             }
         }
@@ -216,17 +212,20 @@ public final class Aarch64Cpu extends UnicornCpu {
             if (isMsrOf(at, sysreg)) {
                 return at;
             }
-            if (at < pc - 4) { // (the instruction at pc - 4 is the exception itself)
-                if (space.translate(at, 4, dev.rewind.hw.mem.Perm.EXEC) < 0) {
-                    break;
-                }
-                long[] next = successors(at, (int) space.load(at, 4, dev.rewind.hw.mem.Perm.EXEC));
-                if (next.length != 1 || next[0] != at + 4) {
-                    break; // a branch: the block began after it
-                }
+            if (at < pc - 4 && !fallsThrough(at)) { // (the instruction at pc - 4 is the exception itself)
+                break; // a branch: the block began after it
             }
         }
         return pc - 4;
+    }
+
+    /** True if the instruction at {@code at} is executable and only ever goes on to the next one. */
+    private boolean fallsThrough(long at) {
+        if (space.translate(at, 4, dev.rewind.hw.mem.Perm.EXEC) < 0) {
+            return false;
+        }
+        long[] next = successors(at, (int) space.load(at, 4, dev.rewind.hw.mem.Perm.EXEC));
+        return next.length == 1 && next[0] == at + 4;
     }
 
     /** True if the instruction at {@code at} is an MSR (register) to {@code sysreg}. */

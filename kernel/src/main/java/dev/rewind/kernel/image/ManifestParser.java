@@ -498,7 +498,7 @@ final class ManifestParser {
             problem(l, ctx + "'verify' applies only to recovery = \"txipc\"");
             return "refusals";
         }
-        if (!(v instanceof String s) || !(s.equals("dual") || s.equals("refusals") || s.equals("none"))) {
+        if (!(v instanceof String s) || !TaskSpec.TxipcLimits.VERIFY_MODES.contains(s)) {
             problem(
                     l,
                     ctx + "'verify' must be \"dual\", \"refusals\" or \"none\", not "

@@ -132,6 +132,9 @@ public record TaskSpec(
             boolean repeatableCalls,
             boolean verifyRefusals) {
         public static final int DEFAULT_REPLAY_DEPTH = 4096;
+        /** The values of {@code verify}: each request run twice, only refusals (the default), none. */
+        public static final java.util.List<String> VERIFY_MODES = java.util.List.of("dual", "refusals", "none");
+
         public static final int MAX_REPLAY_DEPTH = 4096;
         public static final TxipcLimits DEFAULT =
                 new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false, false, true, true, false, true);

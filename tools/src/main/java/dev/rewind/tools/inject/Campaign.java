@@ -187,7 +187,7 @@ public final class Campaign {
             boolean noEscalation,
             String verify,
             KernelConfig config) {
-        if (verify != null && !verify.equals("dual") && !verify.equals("refusals") && !verify.equals("none")) {
+        if (verify != null && !TaskSpec.TxipcLimits.VERIFY_MODES.contains(verify)) {
             throw new IllegalArgumentException("verification must be dual, refusals or none, not " + verify);
         }
         if (verify != null && policy != RecoveryPolicy.TXIPC) {

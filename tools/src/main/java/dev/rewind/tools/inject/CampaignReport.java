@@ -56,9 +56,8 @@ public final class CampaignReport {
         }
         InjectCommand.printTable(out, table);
         InjectCommand.printRates(out, table);
-        long anyCaught = runs.stream().filter(r -> r.verifyCaught() > 0).count();
-        if (header.verify().equals("dual") || anyCaught > 0) {
-            long caught = anyCaught;
+        long caught = runs.stream().filter(r -> r.verifyCaught() > 0).count();
+        if (header.verify().equals("dual") || caught > 0) {
             long caughtRecovered = runs.stream()
                     .filter(r -> r.verifyCaught() > 0 && r.verdict() == Campaign.Verdict.RECOVERED)
                     .count();
@@ -253,9 +252,7 @@ public final class CampaignReport {
         if (!h.escalation()) {
             o.add("--no-escalation");
         }
-        if (h.verify().equals("dual")
-                || h.verify().equals("refusals")
-                || h.verify().equals("none")) {
+        if (dev.rewind.kernel.image.TaskSpec.TxipcLimits.VERIFY_MODES.contains(h.verify())) {
             o.add("--verify " + h.verify());
         }
         if (h.faultFree()) {

@@ -245,7 +245,7 @@ public final class InjectCommand implements Callable<Integer> {
         }
         boolean dual = false;
         if (verify != null) {
-            if (!verify.equals("dual") && !verify.equals("refusals") && !verify.equals("none")) {
+            if (!dev.rewind.kernel.image.TaskSpec.TxipcLimits.VERIFY_MODES.contains(verify)) {
                 throw new IllegalArgumentException(
                         "--verify must be dual, refusals or none, not '" + Printable.escape(verify) + "'");
             }

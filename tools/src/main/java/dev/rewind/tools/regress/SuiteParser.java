@@ -147,12 +147,7 @@ public final class SuiteParser {
         p.boot(boot);
         p.readAll(text);
         if (defaultInput != null && p.current != null && p.current.input == null) {
-            try {
-                p.current.input = images.data(defaultInput, MAX_INPUT_BYTES, "an input file");
-            } catch (IOException e) {
-                throw new SuiteException(file, 0, "cannot read the input " + defaultInput + ": " + e.getMessage());
-            }
-            p.current.inputFile = images.hostPath(defaultInput);
+            p.inputFile(defaultInput, 0);
         }
         p.finishCase();
         return p.cases;
@@ -238,19 +233,20 @@ public final class SuiteParser {
                 }
                 c.end();
                 if (current.boot != null) {
+                    boolean perArch = !current.archBoots.isEmpty();
                     throw error("case '" + current.name + "' already boots " + current.boot
-                            + (current.archBootLines.isEmpty()
-                                    ? ""
-                                    : " on "
+                            + (perArch
+                                    ? " on "
                                             + current.archBoots
                                                     .keySet()
                                                     .iterator()
                                                     .next()
-                                                    .id())
+                                                    .id()
+                                    : "")
                             + " (line " + current.bootLine + ")"
-                            + (current.archBootLines.isEmpty()
-                                    ? ""
-                                    : ": give it either one 'boot IMAGE' or one 'boot ARCH IMAGE' per architecture"));
+                            + (perArch
+                                    ? ": give it either one 'boot IMAGE' or one 'boot ARCH IMAGE' per architecture"
+                                    : ""));
                 }
                 boot(img.text);
             }
@@ -315,12 +311,7 @@ public final class SuiteParser {
                 } else if (what.type == Token.Type.REGEX) {
                     throw error("expected a file, or text \"...\", got " + what);
                 } else {
-                    try {
-                        current.input = images.data(what.text, MAX_INPUT_BYTES, "an input file");
-                        current.inputFile = images.hostPath(what.text);
-                    } catch (IOException e) {
-                        throw error("cannot read the input " + what.text + ": " + e.getMessage());
-                    }
+                    inputFile(what.text, lineNo);
                 }
                 c.end();
                 current.inputLine = lineNo;
@@ -492,13 +483,7 @@ public final class SuiteParser {
                         : ImageLocator.variant(images, spec, a);
                 if (v != null) {
                     current.variants.put(a, v);
-                    // `rewind boot` boots the same system from v's location unless the programs of
-                    // a suite's manifest come from another architecture's built-in images, or the
-                    // image is a built-in suite's own
-                    boolean same = v == current.image || spec.startsWith(SystemImage.BUILTIN_PREFIX);
-                    if (same && !v.location().startsWith("builtin-suite:") && !hasBlockDevice(v)) {
-                        current.bootImages.put(a, v.location());
-                    }
+                    noteBootImage(a, v, v == current.image || spec.startsWith(SystemImage.BUILTIN_PREFIX));
                 }
             }
         } catch (BootException e) {
@@ -538,13 +523,32 @@ public final class SuiteParser {
                 current.image = v;
             }
             current.variants.put(a, v);
-            boolean same = v == plain || spec.startsWith(SystemImage.BUILTIN_PREFIX);
-            if (same && !v.location().startsWith("builtin-suite:") && !hasBlockDevice(v)) {
-                current.bootImages.put(a, v.location());
-            }
+            noteBootImage(a, v, v == plain || spec.startsWith(SystemImage.BUILTIN_PREFIX));
         } catch (BootException e) {
             throw error("cannot boot " + spec + " on " + a.id() + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * {@code v}, the case's image on {@code a}, is what `rewind boot` boots to run the same system
+     * if {@code same} (its location is the file the suite named, or a built-in image's build for
+     * {@code a}: not a manifest whose programs come from another architecture's built-in images),
+     * unless it is a built-in suite's own image or has block devices.
+     */
+    private void noteBootImage(Arch a, SystemImage v, boolean same) {
+        if (same && !v.location().startsWith("builtin-suite:") && !hasBlockDevice(v)) {
+            current.bootImages.put(a, v.location());
+        }
+    }
+
+    /** The case's input from the data file {@code spec} (and its host path); an error is at {@code line}. */
+    private void inputFile(String spec, int line) throws SuiteException {
+        try {
+            current.input = images.data(spec, MAX_INPUT_BYTES, "an input file");
+        } catch (IOException e) {
+            throw new SuiteException(file, line, "cannot read the input " + spec + ": " + e.getMessage());
+        }
+        current.inputFile = images.hostPath(spec);
     }
 
     private static String archNames() {
