@@ -158,8 +158,9 @@ public final class Unicorn implements AutoCloseable {
      * x86-64 ({@code mov 0x8970(%rdi),%rsi; cmpb $0x0,0x7f2(%rsi); je}). Any other engine, host
      * or architecture leaves the checks on. AArch64's {@code check_exit_request_aarch64} is
      * recognised the same way ({@link #AARCH64_2_1_4}): only the AArch32 Thumb translator
-     * ({@code thumb_tr_translate_insn}) writes the byte, never the A64 one; but the MSR hook every
-     * Aarch64Cpu installs keeps the checks on there ({@link Unicorn#hookMsrNative}).
+     * ({@code thumb_tr_translate_insn}) writes the byte, never the A64 one; there the MSR hook
+     * every Aarch64Cpu installs keeps the checks on while the executable memory holds an MSR it
+     * would refuse ({@link Unicorn#hookMsrNative}).
      *
      * <p>{@code -Drewind.exitChecks=on} keeps the checks on everywhere (for measurements).
      */
@@ -269,6 +270,9 @@ public final class Unicorn implements AutoCloseable {
      * (a hook may come or go inside a callback, and the code being run must not be dropped).
      */
     private void applyExitChecks() {
+        if (msrHook != null && msrScanStale) {
+            scanForRefusableMsr();
+        }
         if (!exitChecksPending) {
             return;
         }
@@ -471,11 +475,17 @@ public final class Unicorn implements AutoCloseable {
     private void setRange(long address, long size, int perms) {
         long end = address + size;
         List<long[]> next = new ArrayList<>();
+        if (perms >= 0 && (perms & PROT_EXEC) != 0) {
+            msrScanStale = true; // (executable memory changed: see hookMsrNative)
+        }
         for (long[] r : ranges) {
             long rEnd = r[0] + r[1];
             if (rEnd <= address || r[0] >= end) {
                 next.add(r);
                 continue;
+            }
+            if ((r[2] & PROT_EXEC) != 0) {
+                msrScanStale = true;
             }
             if (r[0] < address) {
                 next.add(new long[] {r[0], address - r[0], r[2]});
@@ -728,6 +738,7 @@ public final class Unicorn implements AutoCloseable {
 
     /** Drop cached translations of code in [begin, end) (after the guest's code was patched). */
     public void removeCachedCode(long begin, long end) {
+        msrScanStale = true; // (the code may have changed: see hookMsrNative)
         // UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2): type 9, two arguments
         int ctl = 9 | (2 << 26) | (1 << 30);
         check(UnicornLibrary.CTL.invokeInt(new Object[] {uc, ctl, begin, end}), "uc_ctl(TB_REMOVE_CACHE)");
@@ -775,6 +786,13 @@ public final class Unicorn implements AutoCloseable {
                 }
                 if (needsExitChecks) {
                     exitCheckHook(-1, false);
+                }
+                if (this == msrHook) {
+                    if (refusableMsr) {
+                        exitCheckHook(-1, false);
+                    }
+                    msrHook = null;
+                    refusableMsr = false;
                 }
             }
         }
@@ -992,12 +1010,67 @@ public final class Unicorn implements AutoCloseable {
             callbacks.remove(r);
             check(err, "uc_hook_add(UC_HOOK_INSN, MSR)");
         }
-        // It may stop the engine mid-block, so the exit checks stay on while it exists (on every
-        // Aarch64Cpu): a refused write to a register whose write does not end the block (msr
-        // actlr_el1, a constant register) lets the block run on, and only the check after a
-        // later load or store stops it there; without the checks a following svc ends the run
-        // as an ECALL and the refusal is lost (Aarch64ExitCheckTest, docs/PERFORMANCE.md).
-        return track(new Hook(handle.getLong(0), r), HOOK_INSN, true);
+        // It may stop the engine mid-block: a refused write to a register whose write does not
+        // end the block (msr actlr_el1, a constant register) lets the block run on, and only the
+        // check after a later load or store stops it there; without the checks the rest of the
+        // block runs (Aarch64ExitCheckTest, docs/PERFORMANCE.md). But it refuses only what it
+        // is given to run, and a task runs only its executable memory (the MMU refuses any other
+        // fetch), whose every change reaches the engine through removeCachedCode or a mapping.
+        // So it counts as a hook that may stop only while that memory holds a word that is such
+        // an MSR (scanned before a run after a change): no program the SDK builds has one.
+        msrHook = new Hook(handle.getLong(0), r);
+        msrScanStale = true;
+        return msrHook;
+    }
+
+    /** The MSR hook while it exists (see {@link #hookMsrNative}). */
+    private Hook msrHook;
+    /** The executable memory may have changed since {@link #scanForRefusableMsr} last read it. */
+    private boolean msrScanStale = true;
+    /** The last scan found an MSR the hook refuses: the hook counts as one that may stop. */
+    private boolean refusableMsr;
+
+    /**
+     * Read every executable mapped range for an MSR (register) that {@link #hookMsrNative}'s
+     * hook refuses (any but op0 3, op1 3: the registers EL0 owns), and count the hook as one that
+     * may stop the engine mid-block exactly while there is one. A data word that happens to
+     * have that form only keeps the checks on.
+     */
+    private void scanForRefusableMsr() {
+        msrScanStale = false;
+        boolean found = false;
+        byte[] chunk = new byte[64 * 1024];
+        for (long[] r : ranges) {
+            if ((r[2] & PROT_EXEC) == 0) {
+                continue;
+            }
+            for (long at = r[0]; at < r[0] + r[1] && !found; at += chunk.length) {
+                int n = (int) Math.min(chunk.length, r[0] + r[1] - at);
+                check(UnicornLibrary.uc_mem_read(uc, at, chunk, n), String.format("uc_mem_read(0x%x, 0x%x)", at, n));
+                found = hasRefusableMsr(chunk, n); // (ranges are page-aligned)
+            }
+            if (found) {
+                break;
+            }
+        }
+        if (found != refusableMsr) {
+            refusableMsr = found;
+            exitCheckHook(found ? 1 : -1, false);
+        }
+    }
+
+    /**
+     * True if one of the little-endian words at the multiples of 4 in {@code b[0..n)} is an MSR
+     * (register), {@code 0xd51xxxxx}, to a register other than op0 3, op1 3.
+     */
+    static boolean hasRefusableMsr(byte[] b, int n) {
+        for (int i = 0; i + 4 <= n; i += 4) {
+            int w = (b[i] & 0xff) | (b[i + 1] & 0xff) << 8 | (b[i + 2] & 0xff) << 16 | (b[i + 3] & 0xff) << 24;
+            if ((w & 0xfff0_0000) == 0xd510_0000 && (w & 0x000f_0000) != 0x000b_0000) {
+                return true; // bit 19 is o0 (op0 = 2 + o0), bits 18..16 op1: 0xb is op0 3, op1 3
+            }
+        }
+        return false;
     }
 
     private static final int ARM64_INS_MSR = 2;

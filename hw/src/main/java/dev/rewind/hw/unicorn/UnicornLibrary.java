@@ -120,6 +120,8 @@ final class UnicornLibrary {
 
     static native int uc_mem_unmap(Pointer uc, long address, long size);
 
+    static native int uc_mem_read(Pointer uc, long address, byte[] bytes, long size);
+
     static native int uc_mem_protect(Pointer uc, long address, long size, int perms);
 
     static native int uc_emu_start(Pointer uc, long begin, long until, long timeoutMicros, long count);

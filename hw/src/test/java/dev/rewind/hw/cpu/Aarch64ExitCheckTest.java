@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
  * RiscvExitCheckTest's cases on AArch64 (encodings as in Aarch64CpuTest): with the per-access
  * exit check off (Unicorn.ExitCheck) or on, a refused load or store stops the run at that instruction
  * with nothing after it run, a watchpoint added after code ran stops right after its store, a
- * stop from another thread ends a loop. Today the MSR hook every Aarch64Cpu installs keeps the
- * checks on (aRefusedMsrThatDoesNotEndItsBlockIsStillReportedAtTheMsr says why); the other
- * cases hold with the checks off as well (with the hook not counted), for when that is solved.
+ * stop from another thread ends a loop. The MSR hook every Aarch64Cpu installs keeps the checks
+ * on while the executable memory holds an MSR it would refuse
+ * (aRefusedMsrThatDoesNotEndItsBlockIsStillReportedAtTheMsr says why), and only then.
  */
 class Aarch64ExitCheckTest extends Aarch64Fixture {
 
@@ -61,7 +61,7 @@ class Aarch64ExitCheckTest extends Aarch64Fixture {
     }
 
     @Test
-    void theEngineIsRecognisedButTheMsrHookKeepsTheChecksOn() {
+    void theChecksAreOnExactlyWhileTheCodeHoldsAnMsrTheHookRefuses() {
         assumeTrue(cpu.virtualTlb());
         Unicorn uc = cpu.engine();
         assertTrue(
@@ -69,7 +69,14 @@ class Aarch64ExitCheckTest extends Aarch64Fixture {
                         || !Unicorn.version().startsWith("2.1.4")
                         || "on".equals(System.getProperty("rewind.exitChecks")),
                 Unicorn.version());
-        assertTrue(uc.exitChecks(), "the MSR hook may stop the engine mid-block");
+        assumeTrue(uc.exitChecksCanBeOff());
+        code(0xd51b4200, SVC); // msr nzcv, x0 (EL0's: allowed)
+        assertEquals(Exit.ECALL, cpu.run(CODE));
+        assertFalse(uc.exitChecks(), "no MSR the hook refuses: it cannot stop the engine mid-block");
+        code(0xd2800001, 0xd5181021, SVC); // msr actlr_el1, x1 (refused)
+        assertTrue(uc.exitChecks(), "the code now holds an MSR the hook refuses");
+        code(0xd2800001, 0xd503201f, SVC); // the MSR gone
+        assertFalse(uc.exitChecks());
     }
 
     @Test
