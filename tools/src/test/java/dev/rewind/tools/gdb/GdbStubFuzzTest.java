@@ -34,6 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Hostile input: at least 10,000 random and mutated packets (seeded), framed correctly or not,
  * must never crash the stub, the kernel or the JVM, and a valid packet is still answered after.
+ * {@code -Dfuzz.seed=N} replaces the seeds (as for the host-input fuzzers in tools/fuzz).
  */
 class GdbStubFuzzTest {
     static final String[] TEMPLATES = {
@@ -255,7 +256,7 @@ class GdbStubFuzzTest {
     @ValueSource(booleans = {false, true})
     void fakeTargetSurvives12000HostilePacketsIncludingResumesDetachesAndKills(boolean inferiors) {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
-            Random rnd = new Random(0x5eed);
+            Random rnd = new Random(Long.getLong("fuzz.seed", 0x5eed));
             FakeTarget target = new FakeTarget();
             try (GdbServer server =
                     new GdbServer(target, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), inferiors)) {
@@ -331,7 +332,7 @@ class GdbStubFuzzTest {
                         out.write(PacketCodec.frame("?"));
                         out.flush();
                         assertTrue(drain.awaitContains("$T05thread:1;", 30_000), drain.seen.toString());
-                        Random rnd = new Random(0xdecaf);
+                        Random rnd = new Random(Long.getLong("fuzz.seed", 0xdecaf));
                         int sent = 0;
                         while (sent < 10_000) {
                             byte[] in = nextInput(rnd);
