@@ -119,9 +119,54 @@ public final class Aarch64Cpu extends UnicornCpu {
     @Override
     public String exceptionDetail() {
         String r = refusedSystemRegister();
-        return r == null
-                ? ""
-                : "msr to system register " + r + " refused (a task may write only the registers EL0 owns)";
+        if (r != null) {
+            return "msr to system register " + r + " refused (a task may write only the registers EL0 owns)";
+        }
+        long at = exceptionPc;
+        if (exceptionCause != Cause.ILLEGAL_INSN
+                || (at & 3) != 0
+                || space.translate(at, 4, dev.rewind.hw.mem.Perm.EXEC) < 0) {
+            return "";
+        }
+        String later = laterExtension((int) space.load(at, 4, dev.rewind.hw.mem.Perm.EXEC));
+        return later == null ? "" : later + " " + NOT_ON_THIS_CPU;
+    }
+
+    /** What the CPU is, for an instruction of a later architecture version that it refuses. */
+    static final String NOT_ON_THIS_CPU = "is not on this CPU, a Cortex-A72 (ARMv8.0-A with CRC32, AES/PMULL, SHA1,"
+            + " SHA2; no LSE atomics, FP16, dot product, RCpc, SVE): build for -march=armv8-a, the SDK's default"
+            + " (a -march or -mcpu of ARMv8.1-A or later makes gcc emit them)";
+
+    /**
+     * The extension of a later architecture version that {@code insn} belongs to, for the common
+     * ones gcc emits when built for one (-march=armv8.1-a and later, -mcpu=neoverse-n1...), which
+     * the engine's Cortex-A72 (ARMv8.0-A) refuses as undefined; null for anything else.
+     */
+    static String laterExtension(int insn) {
+        if ((insn & 0x3F200C00) == 0x38200000) {
+            // atomic memory operations: LDADD, LDCLR, LDEOR, LDSET, LD{S,U}{MAX,MIN}, SWP; LDAPR
+            return (insn & 0xFC00) == 0xC000
+                    ? "an ARMv8.3 load-acquire RCpc (LDAPR)"
+                    : "an ARMv8.1 LSE atomic (LDADD, LDSET, SWP...)";
+        }
+        // load/store exclusive with o1 = 1 and Rt2 = 31: CAS (bit 23 set) or CASP (bit 31 clear);
+        // ARMv8.0's LDXP/STXP family has bit 31 set and bit 23 clear
+        if ((insn & 0x3F207C00) == 0x08207C00 && (insn & 0x80800000) != 0x80000000) {
+            return "an ARMv8.1 LSE compare-and-swap (CAS, CASP)";
+        }
+        if ((insn & 0x7FE00000) == 0x1EE00000) {
+            return "an ARMv8.2 half-precision (FP16) instruction";
+        }
+        if ((insn & 0x9FE0FC00) == 0x0E809400) {
+            return "an ARMv8.2 dot product (SDOT, UDOT)";
+        }
+        if ((insn & 0xFFFFFC00) == 0x1E7E0000) {
+            return "an ARMv8.3 FJCVTZS";
+        }
+        if ((insn & 0x1E000000) == 0x04000000) {
+            return "an SVE instruction";
+        }
+        return null;
     }
 
     /** After an exception of {@link Cause#ILLEGAL_INSN} from a refused MSR: its register (else -1). */

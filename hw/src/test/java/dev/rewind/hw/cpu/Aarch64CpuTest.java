@@ -75,6 +75,53 @@ class Aarch64CpuTest extends Aarch64Fixture {
     }
 
     @Test
+    void instructionsOfLaterArchitectureVersionsAreIllegalAndNamed() {
+        // encodings from aarch64-linux-gnu-as -march=armv8.5-a+sve+fp16+dotprod+rcpc
+        int[][] later = {
+            {0xf8210040, 0}, // ldadd x1, x0, [x2]
+            {0x38218040, 0}, // swpb w1, w0, [x2]
+            {0xf86340a4, 0}, // ldsmaxl x3, x4, [x5]
+            {0xc8a17c40, 1}, // cas x1, x0, [x2]
+            {0x08e1fc40, 1}, // casalb w1, w0, [x2]
+            {0x48207c82, 1}, // casp x0, x1, x2, x3, [x4]
+            {0xf8bfc020, 2}, // ldapr x0, [x1]
+            {0x1ee22820, 3}, // fadd h0, h1, h2
+            {0x1ee70020, 3}, // fmov h0, w1
+            {0x4e829420, 4}, // sdot v0.4s, v1.16b, v2.16b
+            {0x2e829420, 4}, // udot v0.2s, v1.8b, v2.8b
+            {0x1e7e0020, 5}, // fjcvtzs w0, d1
+            {0x04e20020, 6}, // add z0.d, z1.d, z2.d
+        };
+        String[] names = {"LSE atomic", "compare-and-swap", "LDAPR", "FP16", "dot product", "FJCVTZS", "SVE"};
+        for (int[] l : later) {
+            code(X1_DATA, 0xaa0103e2 /* mov x2, x1 */, 0xaa0103e4 /* mov x4, x1 */, 0xaa0103e5 /* mov x5, x1 */, l[0]);
+            assertEquals(Exit.EXCEPTION, cpu.run(CODE), Integer.toHexString(l[0]));
+            assertEquals(Cause.ILLEGAL_INSN, cpu.exceptionCause(), Integer.toHexString(l[0]));
+            assertEquals(CODE + 16, cpu.exceptionPc());
+            String d = cpu.exceptionDetail();
+            assertTrue(d.contains(names[l[1]]) && d.contains("Cortex-A72") && d.contains("-march=armv8-a"), d);
+        }
+        // ARMv8.0 neighbours of those encodings run, and an undefined word names nothing
+        code(
+                X1_DATA,
+                0xd2800002, // mov x2, #0
+                0x38626820, // ldrb w0, [x1, x2]
+                0xc85ffc20, // ldaxr x0, [x1]
+                0xaa0103e2, // mov x2, x1
+                0xc87f0c40, // ldxp x0, x3, [x2]
+                0xc8248c40, // stlxp w4, x0, x3, [x2]
+                0x1e23c020, // fcvt h0, s1
+                0x9ac25c20, // crc32cx w0, w1, x2
+                0x4e284820, // aese v0.16b, v1.16b
+                SVC);
+        assertEquals(Exit.ECALL, cpu.run(CODE), "ARMv8.0 exclusives, FP16 conversion, CRC32 and AES run");
+        code(NOP, UDF);
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertEquals("", cpu.exceptionDetail());
+        assertEquals(null, Aarch64Cpu.laterExtension(0xc87f7c40), "ldxp x0, xzr, [x2] is ARMv8.0");
+    }
+
+    @Test
     void brkIsABreakpointAtItsPc() {
         code(NOP, BRK3);
         assertEquals(Exit.EXCEPTION, cpu.run(CODE));
