@@ -130,7 +130,7 @@ REWIND_CFLAGS  = $(REWIND_ARCH) -O2 -g -Wall -Wextra $(REWIND_WERROR) \
                  -ffunction-sections -fdata-sections $(REWIND_SPECS) \
                  -I$(REWIND_SDK)/include -I$(REWIND_INC) $(REWIND_USER_CFLAGS) $(call rewind__user,CFLAGS)
 REWIND_LDFLAGS = $(REWIND_ARCH) $(REWIND_LDARCH) -g $(REWIND_SPECS) -nostartfiles \
-                 -T $(REWIND_SDK)/link.ld -Wl,--gc-sections $(REWIND_USER_LDFLAGS) $(call rewind__user,LDFLAGS)
+                 -T $(REWIND_SDK)/link.ld -Wl,--gc-sections -L$(REWIND_BUILD)/lib $(REWIND_USER_LDFLAGS) $(call rewind__user,LDFLAGS)
 
 ifeq ($(V),1)
   REWIND_Q :=
@@ -204,10 +204,12 @@ REWIND_CRT0     := $(REWIND_OBJ)/sdk/crt0.o
 REWIND_SYS      := $(REWIND_OBJ)/sdk/sys.o
 REWIND_STRING   := $(REWIND_OBJ)/sdk/string.o
 REWIND_DTOA     := $(REWIND_OBJ)/sdk/dtoa.o
+REWIND_ATOMIC_O := $(REWIND_OBJ)/sdk/atomic.o
+REWIND_ATOMIC   := $(REWIND_BUILD)/lib/libatomic.a
 REWIND_LIB_SRCS := $(wildcard $(REWIND_SDK)/lib/*.c)
 REWIND_LIB_OBJS := $(patsubst $(REWIND_SDK)/lib/%.c,$(REWIND_OBJ)/sdk/lib/%.o,$(REWIND_LIB_SRCS))
 REWIND_LIB      := $(REWIND_BUILD)/lib/librewind.a
-REWIND_SDK_OBJS := $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_STRING) $(REWIND_DTOA) $(REWIND_LIB_OBJS)
+REWIND_SDK_OBJS := $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_STRING) $(REWIND_DTOA) $(REWIND_ATOMIC_O) $(REWIND_LIB_OBJS)
 REWIND_SDK_FLAGS_FILE := $(REWIND_OBJ)/sdk/flags
 
 # The SDK's own objects are never LTO bitcode, whatever -flto a user's CFLAGS
@@ -242,6 +244,12 @@ $(REWIND_LIB): $(REWIND_LIB_OBJS)
 	$(REWIND_SAY) AR $@
 	$(REWIND_Q)rm -f $@ && $(REWIND_AR) rcs $@ $^
 
+# libatomic's functions (sdk/atomic.c): linked last into every program, and found by -latomic.
+$(REWIND_ATOMIC): $(REWIND_ATOMIC_O)
+	@mkdir -p $(@D)
+	$(REWIND_SAY) AR $@
+	$(REWIND_Q)rm -f $@ && $(REWIND_AR) rcs $@ $^
+
 -include $(REWIND_SDK_OBJS:.o=.d)
 
 # ---- programs ----
@@ -263,10 +271,10 @@ all: $(REWIND_IMAGE)/$(1).elf
 REWIND_FLAGS.$(1) = $$(REWIND_CC) $$(REWIND_CFLAGS) $(3) | $$(REWIND_LDFLAGS) $(4) | $(if $(REWIND_LIBC_STRING_$(1)),libc-string,sdk-string) $(REWIND_LIBS_$(1))
 $(call rewind__stamp,$(REWIND_OBJ)/$(1)/flags,REWIND_FLAGS.$(1))
 $(foreach s,$(2),$(eval $(call rewind__object,$(1),$(s),$(3))))
-$(REWIND_IMAGE)/$(1).elf: $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_DTOA) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1)) $(REWIND_SDK)/link.ld $(REWIND_OBJ)/$(1)/flags
+$(REWIND_IMAGE)/$(1).elf: $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_DTOA) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1)) $(REWIND_ATOMIC) $(REWIND_SDK)/link.ld $(REWIND_OBJ)/$(1)/flags
 	@mkdir -p $$(@D)
 	$$(REWIND_SAY) LD $$@
-	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_LDFLAGS) $(4) -o $$@ $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_DTOA) $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1))
+	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_LDFLAGS) $(4) -o $$@ $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_DTOA) $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1)) $(REWIND_ATOMIC)
 endef
 
 .DELETE_ON_ERROR:

@@ -74,6 +74,20 @@ class SdkTest {
     }
 
     /**
+     * guest/tests/atomics.c: {@code <stdatomic.h>} on 1-, 2-, 4-, 8- and 16-byte objects and a
+     * struct, linked with {@code -latomic} as on Linux. gcc leaves RISC-V's 1- and 2-byte
+     * operations, both architectures' 16-byte ones and the struct's to libatomic, which the
+     * cross toolchains do not ship: the program did not link before the SDK's (sdk/atomic.c).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"atomics.elf", "aarch64/atomics.elf"})
+    void atomicsOfEverySizeLinkAndGiveTheirResults(String elf) {
+        CliRun.Result r = CliRun.rewind(Duration.ofSeconds(60), "boot", "builtin:" + elf);
+        assertEquals("atomics: 23 checks, 0 failed\n", r.out(), r::toString);
+        assertEquals(0, r.status(), r::toString);
+    }
+
+    /**
      * A bare ELF's stdin is {@code rewind boot}'s (here its {@code --input} file): fgets, getchar
      * and read(0, ...) read it to its end (they were at the end at once).
      */
