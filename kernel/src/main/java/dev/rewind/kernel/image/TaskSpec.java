@@ -136,67 +136,14 @@ public record TaskSpec(
         public static final java.util.List<String> VERIFY_MODES = java.util.List.of("dual", "refusals", "none");
 
         public static final int MAX_REPLAY_DEPTH = 4096;
-        public static final TxipcLimits DEFAULT =
-                new TxipcLimits(1000, 10, 1000, DEFAULT_REPLAY_DEPTH, false, false, true, true, false, true);
+        public static final TxipcLimits DEFAULT = new TxipcLimits(1000, 10, 1000);
         public static final long MAX_DEADLINE_MS = 600_000;
         public static final int MAX_ABORTS = 100_000;
         public static final long MAX_WINDOW_MS = 3_600_000;
 
-        /** As the canonical constructor, with refusals run again (the default). */
-        public TxipcLimits(
-                long deadlineMs,
-                int maxAborts,
-                long abortWindowMs,
-                int replayDepth,
-                boolean verifyDual,
-                boolean scrub,
-                boolean codeCheck,
-                boolean keepCopy,
-                boolean repeatableCalls) {
-            this(
-                    deadlineMs,
-                    maxAborts,
-                    abortWindowMs,
-                    replayDepth,
-                    verifyDual,
-                    scrub,
-                    codeCheck,
-                    keepCopy,
-                    repeatableCalls,
-                    true);
-        }
-
-        public TxipcLimits(
-                long deadlineMs,
-                int maxAborts,
-                long abortWindowMs,
-                int replayDepth,
-                boolean verifyDual,
-                boolean scrub) {
-            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, true);
-        }
-
-        public TxipcLimits(
-                long deadlineMs,
-                int maxAborts,
-                long abortWindowMs,
-                int replayDepth,
-                boolean verifyDual,
-                boolean scrub,
-                boolean codeCheck) {
-            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, scrub, codeCheck, true, false);
-        }
-
+        /** The defaults with the given deadline and escalation limits (the manifest's first three keys). */
         public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs) {
-            this(deadlineMs, maxAborts, abortWindowMs, DEFAULT_REPLAY_DEPTH, false, false);
-        }
-
-        public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs, int replayDepth) {
-            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, false, false);
-        }
-
-        public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs, int replayDepth, boolean verifyDual) {
-            this(deadlineMs, maxAborts, abortWindowMs, replayDepth, verifyDual, false);
+            this(deadlineMs, maxAborts, abortWindowMs, DEFAULT_REPLAY_DEPTH, false, false, true, true, false, true);
         }
 
         /** These limits with verification {@code dual} on or off. */
