@@ -19,28 +19,28 @@
 #define RW_BARRIER() __asm__ volatile("" ::: "memory")
 
 /* libatomic's names are gcc builtins: define them under other names, exported as those. */
-#define RW_ATOMIC_FETCH(N, T, OP, NAME)                                                          \
-	T rw_atomic_fetch_##NAME##_##N(volatile void *p, T v, int m)                             \
-	        __asm__("__atomic_fetch_" #NAME "_" #N);                                         \
-	T rw_atomic_fetch_##NAME##_##N(volatile void *p, T v, int m)                             \
-	{                                                                                        \
-		(void)m;                                                                         \
-		RW_BARRIER();                                                                    \
-		T old = *(volatile T *)p;                                                        \
-		*(volatile T *)p = OP(old, v);                                                   \
-		RW_BARRIER();                                                                    \
-		return old;                                                                      \
-	}                                                                                        \
-	T rw_atomic_##NAME##_fetch_##N(volatile void *p, T v, int m)                             \
-	        __asm__("__atomic_" #NAME "_fetch_" #N);                                         \
-	T rw_atomic_##NAME##_fetch_##N(volatile void *p, T v, int m)                             \
-	{                                                                                        \
-		(void)m;                                                                         \
-		RW_BARRIER();                                                                    \
-		T now = OP(*(volatile T *)p, v);                                                 \
-		*(volatile T *)p = now;                                                          \
-		RW_BARRIER();                                                                    \
-		return now;                                                                      \
+#define RW_ATOMIC_FETCH(N, T, OP, NAME)                                                \
+	T rw_atomic_fetch_##NAME##_##N(volatile void *p, T v,                          \
+	                               int m) __asm__("__atomic_fetch_" #NAME "_" #N); \
+	T rw_atomic_fetch_##NAME##_##N(volatile void *p, T v, int m)                   \
+	{                                                                              \
+		(void)m;                                                               \
+		RW_BARRIER();                                                          \
+		T old = *(volatile T *)p;                                              \
+		*(volatile T *)p = OP(old, v);                                         \
+		RW_BARRIER();                                                          \
+		return old;                                                            \
+	}                                                                              \
+	T rw_atomic_##NAME##_fetch_##N(volatile void *p, T v,                          \
+	                               int m) __asm__("__atomic_" #NAME "_fetch_" #N); \
+	T rw_atomic_##NAME##_fetch_##N(volatile void *p, T v, int m)                   \
+	{                                                                              \
+		(void)m;                                                               \
+		RW_BARRIER();                                                          \
+		T now = OP(*(volatile T *)p, v);                                       \
+		*(volatile T *)p = now;                                                \
+		RW_BARRIER();                                                          \
+		return now;                                                            \
 	}
 
 #define RW_ADD(a, b)  ((a) + (b))
@@ -79,8 +79,8 @@
 		return old;                                                                      \
 	}                                                                                        \
 	bool rw_atomic_compare_exchange_##N(volatile void *p, void *expected, T desired,         \
-	                                    bool weak, int s, int f)                             \
-	        __asm__("__atomic_compare_exchange_" #N);                                        \
+	                                    bool weak, int s,                                    \
+	                                    int f) __asm__("__atomic_compare_exchange_" #N);     \
 	bool rw_atomic_compare_exchange_##N(volatile void *p, void *expected, T desired,         \
 	                                    bool weak, int s, int f)                             \
 	{                                                                                        \
@@ -129,8 +129,8 @@ void rw_atomic_store(size_t n, volatile void *dst, void *src, int m)
 	RW_BARRIER();
 }
 
-void rw_atomic_exchange(size_t n, volatile void *p, void *v, void *old, int m)
-        __asm__("__atomic_exchange");
+void rw_atomic_exchange(size_t n, volatile void *p, void *v, void *old,
+                        int m) __asm__("__atomic_exchange");
 void rw_atomic_exchange(size_t n, volatile void *p, void *v, void *old, int m)
 {
 	(void)m;
