@@ -265,6 +265,9 @@ public abstract class UnicornCpu implements Cpu {
     /** As {@link #run(long)}, but also stop (as {@link Exit#STOPPED}) when the PC reaches {@code until}. */
     public Exit run(long pc, long until) {
         registerVersion++;
+        if (preemptByStop && !STOP_IS_PRECISE && !uc.exitChecksOff()) {
+            installPreemptHook(); // the checks came back (a hook, the MMU off): stops are imprecise now
+        }
         int err;
         if (until == NO_UNTIL) {
             err = uc.run(runner, pc, until);
@@ -352,31 +355,53 @@ public abstract class UnicornCpu implements Cpu {
     }
 
     /**
-     * Make this CPU preemptible precisely: install the block hook that honours
-     * {@link #requestPreempt()}. Adds a few ns per executed block; call before the CPU runs.
+     * Make this CPU preemptible precisely. While its engine runs without the per-access exit
+     * checks ({@link Unicorn#exitChecksOff}) that costs nothing: Unicorn 2.1's asynchronous stop
+     * then takes effect only at a block's start, with nothing of the block run and the PC there.
+     * Otherwise it installs the block hook that honours {@link #requestPreempt()} (a few ns per
+     * executed block): with the checks on, a stop may also take effect at a check inside a block,
+     * and that is where the one imprecision of stopping on 2.1 was seen ({@link #STOP_IS_PRECISE}).
+     * If the checks come back later (a hook, the MMU off), the next run switches to the hook.
+     * Call before the CPU runs.
      */
     public void enablePreemption() {
-        if (STOP_IS_PRECISE) {
+        if (STOP_IS_PRECISE || (preemptHook == null && uc.exitChecksOff())) {
             preemptByStop = true;
-        } else if (preemptHook == null) {
+        } else {
+            installPreemptHook();
+        }
+    }
+
+    private void installPreemptHook() {
+        synchronized (preemptLock) {
+            preemptByStop = false; // (a request from now on raises the flag the hook reads)
+        }
+        if (preemptHook == null) {
             preemptHook = uc.hookPreemptNative(trap);
             dropCodeTranslations();
         }
     }
 
     /**
-     * Unicorn 2.1 checks for an exit request at the start of every translated block, so
-     * uc_emu_stop from another thread ends a run at a block start, the PC there, and the block
-     * hook (a few ns per block) could go. Not the default: with the virtual TLB, a shadowed tty
-     * driver killed mid-request then echoed different content in 5 of 6 `rewind survival` runs
-     * (0 of 4 with the block hook, or with QEMU's own TLB fill): not understood yet.
-     * {@code -Drewind.preempt=stop} selects it on 2.1.
+     * Preemption by uc_emu_stop even where the engine keeps its per-access exit checks
+     * ({@code -Drewind.preempt=stop}, Unicorn 2.1; for measurements). Not the default there: a
+     * shadowed tty driver (which keeps the checks for its device window) killed mid-request then
+     * echoed different content in 5 of 6 `rewind survival` runs (0 of 4 with the block hook), not
+     * understood; a loop of loads and stores preempted ~100 times came out exact
+     * (RiscvExitCheckTest).
      */
     static final boolean STOP_IS_PRECISE =
             Unicorn.versionNumber() >= 0x02010000 && "stop".equals(System.getProperty("rewind.preempt"));
 
     /** Preemption by uc_emu_stop (2.1), instead of the block hook. */
     private volatile boolean preemptByStop;
+
+    /** True while preemption is by uc_emu_stop, not by the block hook (for tests). */
+    boolean preemptsByStop() {
+        return preemptByStop;
+    }
+    /** Orders {@link #requestPreempt()}'s stop against the switch to the block hook. */
+    private final Object preemptLock = new Object();
 
     /**
      * The same as {@link #enablePreemption()}, which never does a full translation flush
@@ -400,7 +425,9 @@ public abstract class UnicornCpu implements Cpu {
 
     /** Remove the block hook again (full speed; only the imprecise {@link #stop()} remains). */
     public void disablePreemption() {
-        preemptByStop = false;
+        synchronized (preemptLock) {
+            preemptByStop = false;
+        }
         if (preemptHook != null) {
             preemptHook.close();
             preemptHook = null;
@@ -408,7 +435,7 @@ public abstract class UnicornCpu implements Cpu {
         }
     }
 
-    /** True while the block hook of {@link #enablePreemption()} is installed. */
+    /** True while {@link #enablePreemption()} is in effect (by the block hook or by stop). */
     public boolean preemptible() {
         return preemptHook != null || preemptByStop;
     }
@@ -420,10 +447,14 @@ public abstract class UnicornCpu implements Cpu {
      */
     public void requestPreempt() {
         if (preemptByStop) {
-            uc.stop(); // a no-op if the CPU is not running: the next tick asks again
-        } else {
-            trap.requestPreempt();
+            synchronized (preemptLock) {
+                if (preemptByStop) {
+                    uc.stop(); // a no-op if the CPU is not running: the next tick asks again
+                    return;
+                }
+            }
         }
+        trap.requestPreempt();
     }
 
     /** Withdraw a preemption request (at the start of a new time slice). */

@@ -302,6 +302,16 @@ public final class Unicorn implements AutoCloseable {
         return exitFlag < 0 || uc.getByte(exitFlag) == 0;
     }
 
+    /**
+     * True if the next run goes without the per-access exit checks (what changed since the last
+     * run applied first). Then {@link #stop()} from another thread takes effect only at a block's
+     * start, where nothing of the block has run and the PC is exact: a precise preemption.
+     */
+    public boolean exitChecksOff() {
+        applyExitChecks();
+        return checksOff;
+    }
+
     /** True if this engine can run without the exit checks at all ({@link ExitCheck}; for tests). */
     public boolean exitChecksCanBeOff() {
         return exitFlag >= 0;

@@ -165,4 +165,90 @@ class RiscvExitCheckTest extends CpuFixture {
         assertEquals(Exit.STOPPED, cpu.run(CODE));
         t.join();
     }
+
+    /**
+     * Preemption needs no block hook while the checks are off: the stop takes effect only at a
+     * block's start. A loop adds 1 to a memory counter (load, add, store) and to s1, 2,000,000
+     * times, preempted from another thread again and again and resumed at the PC it stopped at:
+     * a stop inside the block (the PC then at the block's start) would run the load-add-store
+     * again, and the memory counter would pass s1.
+     */
+    @Test
+    void preemptionWithoutTheChecksNeedsNoBlockHookAndNeverRunsAnInstructionTwice() throws Exception {
+        final int n = 2_000_000, t0 = 5; // (n & 0xfff < 0x800: one lui and a positive addi)
+        Asm a = new Asm(CODE);
+        a.w(lui(S0, (int) (DATA >> 12))); // 0
+        a.w(lui(T1, n >> 12)).w(addi(T1, T1, n & 0xfff)); // 4, 8: t1 = n
+        long loop = a.here();
+        a.w(ld(t0, S0, 0)); // 12: loop
+        a.w(addi(t0, t0, 1));
+        a.w(sd(t0, S0, 0));
+        a.w(addi(S1, S1, 1));
+        a.w(addi(T1, T1, -1));
+        a.w(bne(T1, 0, a.here(), loop));
+        a.w(ECALL);
+        load(a);
+        cpu.enablePreemption();
+        assertEquals(!cpu.engine().exitChecksCanBeOff(), cpu.engine().exitChecks(), "no block hook came");
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread t = new Thread(() -> {
+            while (!done.get()) {
+                cpu.requestPreempt();
+                Thread.onSpinWait();
+            }
+        });
+        t.start();
+        int stops = 0;
+        try {
+            // (on a loaded host the asking thread may not run for a while: run the loop again
+            // until it was preempted often enough)
+            for (int round = 0; round < 50 && stops < 100; round++) {
+                cpu.setReg(S1, 0);
+                cpu.memory().write(DATA, new byte[8], 0, 8, Perm.NONE);
+                long pc = CODE;
+                Exit e;
+                while ((e = cpu.run(pc)) == Exit.STOPPED) {
+                    stops++;
+                    pc = cpu.pc();
+                }
+                assertEquals(Exit.ECALL, e);
+                assertEquals(n, reg(S1));
+                assertEquals(n, cpu.memory().load(DATA, 8, Perm.NONE), "after " + stops + " preemptions");
+            }
+        } finally {
+            done.set(true);
+            t.join();
+        }
+        assertTrue(stops > 0, "the loop was preempted");
+    }
+
+    /**
+     * A CPU made preemptible by stop while the checks were off moves to the block hook at its
+     * next run once they come back (here for a data hook), and a request then stops it there.
+     */
+    @Test
+    void whenTheChecksComeBackPreemptionMovesToTheBlockHook() throws Exception {
+        assumeTrue(cpu.engine().exitChecksCanBeOff() && cpu.virtualTlb());
+        Asm a = new Asm(CODE);
+        a.w(jal(0, a.here(), CODE)); // j .
+        load(a);
+        cpu.enablePreemption();
+        assertTrue(cpu.preemptsByStop());
+        try (Unicorn.Hook h = cpu.engine().hookMemAccess(Unicorn.HOOK_DATA_WRITE, DATA, DATA, (t, ad, s, v) -> {})) {
+            Thread t = new Thread(() -> {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                cpu.requestPreempt();
+            });
+            t.start();
+            assertEquals(Exit.STOPPED, cpu.run(CODE));
+            t.join();
+            assertFalse(cpu.preemptsByStop(), "the block hook took over at the run");
+            assertTrue(cpu.preemptible());
+            assertEquals(CODE, cpu.pc());
+        }
+    }
 }
