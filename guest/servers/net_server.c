@@ -65,9 +65,16 @@
  * requests and timers only, until the window ends, and frames wait on the
  * card (which drops what it cannot hold, at the edge, where a flood costs
  * nothing). */
-#define RX_WINDOW_NS   10000000ULL  /* 10 ms */
-#define RX_SHARE_NS    6000000ULL   /* frames' share of a window while they keep coming */
-#define UDP_HELD_BYTES (32 * 1024)  /* received datagrams held unread, all sockets */
+#define RX_WINDOW_NS   10000000ULL /* 10 ms */
+#define RX_SHARE_NS    6000000ULL  /* frames' share of a window while they keep coming */
+#define UDP_HELD_BYTES (32 * 1024) /* received datagrams held unread, all sockets */
+/* The driver NOTIFYs net_rx once until the stack's next RECV.  Under txipc
+ * the work after a wake is undone by a fault, and the bits that woke it with
+ * it (docs/RECOVERY.md): a fault before the drain's first RECV left the
+ * driver silent and the stack waiting for frames for good.  So the stack
+ * also drains at least every RX_POLL_NS, at whatever wake comes (lwIP's TCP
+ * timer runs every 250 ms while connections exist). */
+#define RX_POLL_NS     200000000ULL /* 200 ms */
 #define REAP_NS        500000000ULL /* how often the sockets of clients that are gone are freed */
 
 #define STATIC_ADDR NET_ADDR(10, 0, 2, STATIC_HOST)
@@ -151,6 +158,45 @@ static long nic_retry(long r)
 	return r == RW_EDEAD || r == NIC_ENOTOPEN || r == RW_ECAP;
 }
 
+/* Hands one frame (in the IPC buffer) to the driver: 0, or -1 if it was dropped. */
+static int nic_send_frame(uint16_t len)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		long r = nic_call_send(nic, len, NULL);
+		if (r >= 0)
+			return 0;
+		if (!nic_retry(r) || nic_reopen() < 0)
+			break;
+	}
+	return -1;
+}
+
+/* Frames lwIP sends while a batch of received frames is processed (ACKs of
+ * the data in them, segments their ACKs let out) are held here until that
+ * work has committed: the stack then waits (WAIT_ANY, a txipc commit) before
+ * tx_flush sends them.  Under txipc a fault in the work after a wake undoes
+ * it, and the frames it took from the driver are gone; had their ACK left
+ * already, the peer would never send that data again, and the connection
+ * would hang for good.  Held, the ACK is undone with the work, and the peer
+ * retransmits.  (A request's sends need no holding: a request that faulted
+ * after a nested call is run again with its calls answered as the first
+ * time.)  At most TX_HELD frames; the drain stops early when fewer than
+ * TX_HELD_ROOM slots are free. */
+#define TX_HELD      64
+#define TX_HELD_ROOM 16
+static uint8_t tx_held[TX_HELD][NIC_MTU];
+static uint16_t tx_held_len[TX_HELD];
+static int tx_nheld, tx_defer;
+
+static void tx_flush(void)
+{
+	for (int i = 0; i < tx_nheld; i++) {
+		memcpy(rw_ipc_buf(), tx_held[i], tx_held_len[i]);
+		nic_send_frame(tx_held_len[i]); /* (dropped: TCP retransmits) */
+	}
+	tx_nheld = 0;
+}
+
 static err_t link_output(struct netif *netif, struct pbuf *p)
 {
 	(void)netif;
@@ -158,16 +204,17 @@ static err_t link_output(struct netif *netif, struct pbuf *p)
 
 	if (len < NIC_MIN_FRAME || len > NIC_MTU)
 		return ERR_ARG;
-	for (int tries = 0; tries < 2; tries++) {
-		if (pbuf_copy_partial(p, rw_ipc_buf(), len, 0) != len)
+	if (tx_defer) {
+		if (tx_nheld == TX_HELD)
+			return ERR_IF; /* dropped: TCP retransmits */
+		if (pbuf_copy_partial(p, tx_held[tx_nheld], len, 0) != len)
 			return ERR_BUF;
-		long r = nic_call_send(nic, len, NULL);
-		if (r >= 0)
-			return ERR_OK;
-		if (!nic_retry(r) || nic_reopen() < 0)
-			break;
+		tx_held_len[tx_nheld++] = len;
+		return ERR_OK;
 	}
-	return ERR_IF; /* dropped: TCP retransmits */
+	if (pbuf_copy_partial(p, rw_ipc_buf(), len, 0) != len)
+		return ERR_BUF;
+	return nic_send_frame(len) == 0 ? ERR_OK : ERR_IF; /* dropped: TCP retransmits */
 }
 
 static void status_changed(struct netif *netif)
@@ -208,9 +255,11 @@ static err_t netif_setup(struct netif *netif)
 
 /* Drains frames from the driver into lwIP.  Returns 1 if frames may still
  * wait (the batch ended first). */
-static int rx_drain(void)
+static int rx_drain_held(void)
 {
 	for (int n = 0; n < RX_BATCH; n++) {
+		if (TX_HELD - tx_nheld < TX_HELD_ROOM)
+			return 1; /* send what is held first (after a commit) */
 		uint64_t len = 0;
 		long r = nic_call_recv(nic, &len);
 
@@ -229,6 +278,16 @@ static int rx_drain(void)
 			pbuf_free(p);
 	}
 	return 1;
+}
+
+/* Drains frames from the driver into lwIP, what lwIP sends meanwhile held
+ * (tx_held).  Returns 1 if frames may still wait (the batch ended first). */
+static int rx_drain(void)
+{
+	tx_defer = 1;
+	int more = rx_drain_held();
+	tx_defer = 0;
+	return more;
 }
 
 /* ---- sockets ---- */
@@ -983,7 +1042,7 @@ int main(void)
 	t_start = rw_clock_ns();
 	int dhcp_waiting = 1;
 	int rx_more = 0, served = 0;
-	uint64_t win_start = t_start, rx_used = 0, reaped = t_start;
+	uint64_t win_start = t_start, rx_used = 0, reaped = t_start, rx_polled = t_start;
 
 	for (;;) {
 		sys_check_timeouts();
@@ -1015,11 +1074,18 @@ int main(void)
 			if (rw_poll(net_rx, &bits) == 0 && (bits & NIC_RX_BIT))
 				rx_more = 1;
 		}
+		if (!rx_more && !rx_paused && now - rx_polled >= RX_POLL_NS) {
+			rx_more = 1; /* a notification may have been lost */
+			served = 0;
+		}
 		if (rx_more && served == 0 && !rx_paused) {
+			rx_polled = now;
 			rx_more = rx_drain();
 			rx_used += rw_clock_ns() - now;
-			if (!rx_more)
+			if (!rx_more && !tx_nheld)
 				continue;
+			/* Frames held (tx_held): sent after the WAIT_ANY below,
+			 * which commits the work that made them. */
 			/* The batch ended with frames still waiting (a flood):
 			 * let requests and timers in, through WAIT_ANY, before
 			 * the next batch.  Draining on until the card is empty
@@ -1045,17 +1111,25 @@ int main(void)
 			/* Requests and timers only, until the window ends
 			 * (net_rx's bit stays set for then). */
 			uint64_t left = win_start + RX_WINDOW_NS - now;
-			if (ms == 0 || nif.loop_first)
-				timeout = 1; /* a timer or looped packets are due */
+			if (ms == 0 || nif.loop_first || tx_nheld)
+				timeout = 1; /* a timer, looped packets or held frames are due */
 			else if (timeout == 0 || left < timeout)
 				timeout = left;
-		} else if (rx_more || nif.loop_first ||
+		} else if (rx_more || nif.loop_first || tx_nheld ||
 		           (timeout == 0 && ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE))
 			timeout =
 			        1; /* frames, looped packets or a timer are due: just look for work */
 		rw_msg m;
 		uint64_t badge = 0, bits = 0;
 		r = rw_wait_any(ep, rx_paused ? RW_CAP(-1) : net_rx, timeout, &m, &badge, &bits);
+		if (tx_nheld) { /* the work that held them has committed */
+			static uint8_t req_buf[RW_IPC_BUF_SIZE];
+			size_t keep = r == 0 && m.len <= RW_IPC_BUF_SIZE ? (size_t)m.len : 0;
+
+			memcpy(req_buf, rw_ipc_buf(), keep); /* a request's bytes */
+			tx_flush();
+			memcpy(rw_ipc_buf(), req_buf, keep);
+		}
 		if (r == 0) {
 			rw_dispatch(ops, RW_NOPS(ops), &m, badge, NULL);
 			r = rw_reply(&m);

@@ -319,6 +319,9 @@ final class Ipc {
             w.recovery().woke(wep, Abi.WOKEN, n.bits);
             w.waitAnyResult(Abi.WOKEN, n.bits);
             w.recovery().consumed(n, n.bits);
+            if (k.probe != null) {
+                k.probe.wokeByNotification(w, n.bits);
+            }
             n.bits = 0;
             k.wake(w);
             return;
@@ -417,6 +420,9 @@ final class Ipc {
             n.bits = 0;
             t.recovery().woke(ep, Abi.WOKEN, bits);
             t.recovery().consumed(n, bits);
+            if (k.probe != null) {
+                k.probe.wokeByNotification(t, bits);
+            }
             return f.ret(Abi.WOKEN, bits);
         }
         if (ep != null) {

@@ -16,6 +16,12 @@ public interface KernelProbe {
     default void replied(Task server) {}
 
     /**
+     * {@code task}'s WAIT_ANY has just ended by its notification's {@code bits} (after any txipc
+     * transaction of the work after the wake began; not in a replay of the history).
+     */
+    default void wokeByNotification(Task task, long bits) {}
+
+    /**
      * {@code task}'s CPU stopped without a trap (preemption, or a stop the probe asked for).
      * The probe may change the task (registers, memory, {@link Task#resumeAt}); returning a fault
      * makes the kernel handle that fault now.

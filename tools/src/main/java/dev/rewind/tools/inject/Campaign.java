@@ -260,6 +260,35 @@ public final class Campaign {
     /** The wall time of the fault-free reference boot {@link #profile} made, in ns (-1 before it). */
     private long referenceNanos = -1;
 
+    /** Requests the server answered in the fault-free reference boot of {@link #profile}; -1 if it made none. */
+    private int referenceRequests = -1;
+
+    /** Counts the requests {@code server} answers, as {@link InstructionProfiler} does. */
+    private static final class RequestCounter implements dev.rewind.kernel.KernelProbe {
+        private final String server;
+        private boolean open;
+        int answered;
+
+        RequestCounter(String server) {
+            this.server = server;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            if (t.name().equals(server)) {
+                open = true;
+            }
+        }
+
+        @Override
+        public void replied(Task t) {
+            if (t.name().equals(server) && open) {
+                answered++;
+                open = false;
+            }
+        }
+    }
+
     /**
      * Boot once without faults, counting the server's instructions per request. With a time
      * budget per boot, a plain fault-free boot comes first (the reference): it must end within
@@ -277,7 +306,10 @@ public final class Campaign {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             try (FreshDisks disks = new FreshDisks(original, config);
                     Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
+                RequestCounter counter = new RequestCounter(server);
+                k.setProbe(counter);
                 SystemResult r = k.run();
+                referenceRequests = counter.answered;
                 if (r.outcome() != SystemResult.Outcome.OK) {
                     throw new IllegalArgumentException(
                             "the workload of " + image.location() + " fails without any injected fault in a plain"
@@ -323,6 +355,27 @@ public final class Campaign {
             throw new IllegalArgumentException("server '" + server + "' handled no requests: nothing to inject into");
         }
         return lengths;
+    }
+
+    /** Requests the server answered in the plain fault-free boot before the profile; -1 if none was made. */
+    public int referenceRequests() {
+        return referenceRequests;
+    }
+
+    /**
+     * The warning for a workload whose two fault-free boots (the reference, the profile) made the
+     * server answer {@code reference} and {@code profiled} requests; null if they agree (or no
+     * reference boot was made).
+     */
+    static String nondeterministic(String location, String server, int reference, int profiled) {
+        if (reference < 0 || reference == profiled) {
+            return null;
+        }
+        return "the workload of " + location + " is not deterministic: server " + server + " answered " + reference
+                + " requests in one fault-free boot and " + profiled + " in the next. A seed names a request and an"
+                + " instruction of the profiling boot, so its injection strikes elsewhere in other boots (or not at"
+                + " all: not activated), and 'replay one run' (--verbose, --report) need not repeat a run. A network"
+                + " workload, whose frames come with the host's timing, is never the same twice (docs/RECOVERY.md)";
     }
 
     /** The start of the message for a profiling boot that ran past {@code profileBudget}. */

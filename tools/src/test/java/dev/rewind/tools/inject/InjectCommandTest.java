@@ -50,6 +50,46 @@ class InjectCommandTest {
         assertTrue(m.contains("--timeout DURATION raises"), m);
     }
 
+    /**
+     * A network workload (frames come with the host's timing) is never the same twice: the
+     * campaign says so, since its seeds then neither strike the planned request nor replay a run.
+     * A deterministic one (t_kv_oracle) is not warned about.
+     */
+    @Test
+    void aWorkloadThatVariesBetweenBootsIsSaidToBeNondeterministic() {
+        CliRun.Result kv = injectKv("-n", "1", "--seed", "1190001", "--fault-free");
+        assertEquals(0, kv.status(), kv::toString);
+        assertFalse(kv.err().contains("not deterministic"), kv::toString);
+        // t_net_oracle's nic answered 860 to 971 requests from boot to boot: two equal boots are
+        // rare, three in a row out of the question.
+        CliRun.Result net = null;
+        for (int i = 0; i < 3 && (net == null || !net.err().contains("not deterministic")); i++) {
+            net = rewind(
+                    Duration.ofSeconds(60),
+                    "inject",
+                    "builtin:t_net_oracle.toml",
+                    "--server",
+                    "nic",
+                    "--policy",
+                    "shadow",
+                    "-n",
+                    "1",
+                    "--seed",
+                    "1190002",
+                    "--fault-free");
+        }
+        CliRun.Result last = net;
+        assertEquals(0, last.status(), last::toString);
+        assertTrue(
+                last.err()
+                        .contains("rewind: the workload of builtin:t_net_oracle.toml is not deterministic: server nic"
+                                + " answered "),
+                last::toString);
+        assertTrue(last.err().contains("'replay one run' (--verbose, --report) need not repeat a run"), last::toString);
+        assertEquals(null, Campaign.nondeterministic("x", "kv", 40, 40));
+        assertEquals(null, Campaign.nondeterministic("x", "kv", -1, 40));
+    }
+
     @Test
     void aPlainBootPastTheLimitOfEachBootNamesTheLimitAndTheOption() {
         CliRun.Result r = rewind(
