@@ -167,6 +167,14 @@ public final class BootCommand implements Callable<Integer> {
             description = "With --gdb: stop before the first instruction until gdb attaches and continues.")
     boolean gdbWait;
 
+    @Option(
+            names = "--kill",
+            paramLabel = "TASK@REQUEST[:INSTRUCTION]",
+            description = "Fault server TASK (an abort) in its REQUEST-th request, counting from 1, at that"
+                    + " request's INSTRUCTION-th instruction (default 1), to see its recovery policy at work"
+                    + " (repeatable, e.g. --kill kv@100 --kill kv@200 --kill blk@20:40).")
+    List<String> kills = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         Main.setLogLevel(logLevel != null ? logLevel : trace ? "info" : "warn");
@@ -384,9 +392,13 @@ public final class BootCommand implements Callable<Integer> {
             KernelObserver obs,
             ChromeTrace trace)
             throws Exception {
+        BootKill killer = kills.isEmpty() ? null : BootKill.parse(kills, img.manifest());
         try (Kernel kernel = new Kernel(cfg, img.manifest(), img.source(), new Uart(stdout), obs)) {
             if (trace != null) {
                 trace.attach(kernel);
+            }
+            if (killer != null) {
+                kernel.setProbe(killer);
             }
             if (!quiet) {
                 kernel.netForwards()
@@ -415,6 +427,9 @@ public final class BootCommand implements Callable<Integer> {
             int status = r.outcome().exitStatus();
             if (timed != null) {
                 timed.finish();
+            }
+            if (killer != null) {
+                killer.summary().forEach(line -> System.err.println("rewind: " + line));
             }
             if (!quiet) {
                 System.err.printf("rewind: %s: %s (%.3f s)%n", img.manifest().name(), r.summary(), r.nanos() / 1e9);

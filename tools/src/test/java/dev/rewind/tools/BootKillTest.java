@@ -1,0 +1,51 @@
+package dev.rewind.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** {@code rewind boot --kill TASK@REQUEST[:INSTRUCTION]}: a server faulted mid-request, its policy at work. */
+class BootKillTest {
+    @Test
+    void aTxipcServerKilledInTwoRequestsRecoversAndItsClientNeverNotices() {
+        CliRun.Result r = CliRun.rewind(
+                Duration.ofSeconds(60), "boot", "--kill", "kv@100", "--kill", "kv@400:50", "builtin:t_kv_oracle.toml");
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("kv_oracle: ok"), r::toString);
+        assertTrue(r.err().contains("killed by --kill kv@100; request rolled back (txipc)"), r::toString);
+        assertTrue(r.err().contains("killed by --kill kv@400:50; request rolled back (txipc)"), r::toString);
+    }
+
+    @Test
+    void aStrikeThatNeverCameIsSaid() {
+        CliRun.Result r =
+                CliRun.rewind(Duration.ofSeconds(60), "boot", "--kill", "kv@100000", "builtin:t_kv_oracle.toml");
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(
+                r.err().contains("rewind: --kill: task kv was not struck in request [100000]: it was handed "),
+                r::toString);
+    }
+
+    @Test
+    void badValuesAreRefusedBeforeTheBoot() {
+        String[][] cases = {
+            {"kv@x", "write TASK@REQUEST[:INSTRUCTION]"},
+            {"nosuch@1", "system 'demo' has no task 'nosuch' (tasks: kv, fs, hello, kv_demo, fs_demo)"},
+            {"hello@1", "task 'hello' serves no endpoint"},
+            {"kv@0", "the request and the instruction count from 1"},
+        };
+        for (String[] c : cases) {
+            CliRun.Result r = CliRun.rewind(Duration.ofSeconds(60), "boot", "--kill", c[0], "builtin:demo.toml");
+            assertEquals(2, r.status(), r::toString);
+            assertTrue(
+                    r.err().contains("--kill " + c[0] + ": " + c[1]) || r.err().contains(c[1]), r::toString);
+            assertTrue(r.out().isEmpty(), "nothing booted: " + r);
+        }
+        CliRun.Result twice = CliRun.rewind(
+                Duration.ofSeconds(60), "boot", "--kill", "kv@5", "--kill", "kv@5:9", "builtin:demo.toml");
+        assertEquals(2, twice.status(), twice::toString);
+        assertTrue(twice.err().contains("kv's request 5 is given twice"), twice::toString);
+    }
+}
