@@ -206,48 +206,7 @@ class NetWakeAckTest {
         WakeStrike strike = new WakeStrike(40, 4, 300);
         try (NetHttpTest.Net net = new NetHttpTest.Net(
                 "t_net_echo.toml", "net", RecoveryPolicy.TXIPC, strike, "hostfwd=tcp:127.0.0.1:0-:7")) {
-            long end = System.nanoTime() + 30_000_000_000L;
-            while (!net.console().contains("echo: listening") && System.nanoTime() < end) {
-                Thread.sleep(50);
-            }
-            assertTrue(net.console().contains("echo: listening"), net::toString);
-            int n = 1_500_000;
-            byte[] data = pattern(n);
-            byte[] got = new byte[n];
-            int have = 0;
-            try (Socket s = new Socket("127.0.0.1", net.port)) {
-                s.setSoTimeout(20_000);
-                strike.arm();
-                OutputStream out = s.getOutputStream();
-                Thread writer = new Thread(() -> {
-                    try {
-                        for (int off = 0; off < n; off += 8192) {
-                            out.write(data, off, Math.min(8192, n - off));
-                        }
-                    } catch (Exception e) {
-                        // (the reader's assertion says what went wrong)
-                    }
-                });
-                writer.start();
-                InputStream in = s.getInputStream();
-                try {
-                    while (have < n) {
-                        int r = in.read(got, have, n - have);
-                        if (r < 0) {
-                            break;
-                        }
-                        have += r;
-                    }
-                } catch (java.net.SocketTimeoutException e) {
-                    // have < n: the assertion below reports it
-                }
-                writer.join(5_000);
-            }
-            int received = have;
-            assertTrue(
-                    received == n,
-                    () -> "echoed " + received + " of " + n + " bytes (struck at " + strike.struck + ")\n" + net);
-            assertArrayEquals(data, got, "every byte echoed");
+            echo(net, 1_500_000, strike::arm, () -> "struck at " + strike.struck);
             assertTrue(strike.struck.size() >= 2, () -> "struck " + strike.struck + "\n" + net);
             assertTrue(
                     net.faults.stream()
