@@ -1,12 +1,11 @@
 package dev.rewind.tools;
 
 import dev.rewind.kernel.Fault;
-import dev.rewind.kernel.FaultKind;
 import dev.rewind.kernel.KernelProbe;
 import dev.rewind.kernel.Task;
 import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.image.TaskSpec;
-import dev.rewind.kernel.probe.RequestStrike;
+import dev.rewind.kernel.probe.DriverKiller;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
@@ -16,54 +15,22 @@ import java.util.TreeSet;
  * the middle of its REQUEST-th request (counting every request it is handed, from 1), at its
  * INSTRUCTION-th instruction of that request (default 1), with an ABORT ("killed by --kill"),
  * so that a user sees its recovery policy at work while the system runs as usual (a host client
- * on a forwarded port, a console session). The striking is {@link RequestStrike}'s, as for
- * {@code rewind survival}; one {@link Strike} per task and instruction, all behind one probe.
+ * on a forwarded port, a console session). The striking is {@link DriverKiller}'s, as for
+ * {@code rewind survival}: one per task and instruction, all behind one probe.
  */
 final class BootKill implements KernelProbe {
-    /** One task's strikes. */
-    static final class Strike extends RequestStrike {
-        final String task;
-        final long instruction;
-        final TreeSet<Integer> requests = new TreeSet<>();
-        final List<Integer> struck = new ArrayList<>();
-
-        Strike(String task, long instruction) {
-            super(task, instruction);
-            this.task = task;
-            this.instruction = instruction;
-        }
-
-        @Override
-        protected boolean strikes(int request) {
-            return requests.contains(request);
-        }
-
-        @Override
-        protected void reached(int request) {
-            struck.add(request);
-        }
-
-        @Override
-        protected Fault strike(Task t, int request) {
-            return new Fault(
-                    FaultKind.ABORT,
-                    t.pc(),
-                    0,
-                    t.image().describe(t.pc()),
-                    "killed by --kill " + task + "@" + request + (instruction == 1 ? "" : ":" + instruction));
-        }
-    }
+    /** One task's strikes at one instruction. */
+    private record Strike(String task, long instruction, TreeSet<Integer> requests, DriverKiller killer) {}
 
     private final List<Strike> strikes = new ArrayList<>();
 
     /**
      * Parse the {@code --kill} values against the system's manifest: each names a task that
      * serves an endpoint (only a server is handed requests), a request number from 1 and an
-     * instruction from 1; a request of a task at most once. One {@link Strike} per task and
-     * instruction (each counts the task's requests itself).
+     * instruction from 1; a request of a task at most once.
      */
     static BootKill parse(List<String> values, Manifest m) {
-        BootKill k = new BootKill();
+        java.util.Map<String, java.util.Map<Long, TreeSet<Integer>>> plan = new java.util.LinkedHashMap<>();
         for (String v : values) {
             java.util.regex.Matcher mt = java.util.regex.Pattern.compile("([^@]+)@(\\d{1,9})(?::(\\d{1,12}))?")
                     .matcher(v);
@@ -91,36 +58,38 @@ final class BootKill implements KernelProbe {
                 throw new IllegalArgumentException(
                         "--kill " + Printable.escape(v) + ": the request and the instruction count from 1");
             }
-            if (k.strikes.stream().anyMatch(x -> x.task.equals(name) && x.requests.contains(request))) {
+            java.util.Map<Long, TreeSet<Integer>> byInstruction =
+                    plan.computeIfAbsent(name, x -> new java.util.LinkedHashMap<>());
+            if (byInstruction.values().stream().anyMatch(r -> r.contains(request))) {
                 throw new IllegalArgumentException(
                         "--kill " + Printable.escape(v) + ": " + name + "'s request " + request + " is given twice");
             }
-            Strike s = k.strikes.stream()
-                    .filter(x -> x.task.equals(name) && x.instruction == instruction)
-                    .findFirst()
-                    .orElse(null);
-            if (s == null) {
-                s = new Strike(name, instruction);
-                k.strikes.add(s);
-            }
-            s.requests.add(request);
+            byInstruction.computeIfAbsent(instruction, x -> new TreeSet<>()).add(request);
         }
+        BootKill k = new BootKill();
+        plan.forEach((name, byInstruction) -> byInstruction.forEach((instruction, requests) -> {
+            java.util.function.IntFunction<String> detail =
+                    r -> "killed by --kill " + name + "@" + r + (instruction == 1 ? "" : ":" + instruction);
+            k.strikes.add(
+                    new Strike(name, instruction, requests, new DriverKiller(name, instruction, detail, requests)));
+        }));
         return k;
     }
 
-    /** One line per task on what was struck and what was not (the request came too late or ended first). */
+    /** One line per task and instruction on the strikes that never came (too few requests, or one ended first). */
     List<String> summary() {
         List<String> lines = new ArrayList<>();
         for (Strike s : strikes) {
-            List<Integer> missed = new ArrayList<>(s.requests);
-            missed.removeAll(s.struck);
+            List<Integer> missed = new ArrayList<>(s.requests());
+            missed.removeAll(s.killer().struck());
             if (missed.isEmpty()) {
                 continue;
             }
-            lines.add("--kill: task " + s.task + " was not struck in request" + (missed.size() == 1 ? " " : "s ")
-                    + missed + ": it was handed " + s.delivered() + " request" + (s.delivered() == 1 ? "" : "s")
-                    + (s.delivered() >= missed.get(0)
-                            ? ", and a request ended before its instruction " + s.instruction
+            int delivered = s.killer().delivered();
+            lines.add("--kill: task " + s.task() + " was not struck in request" + (missed.size() == 1 ? " " : "s ")
+                    + missed + ": it was handed " + delivered + " request" + (delivered == 1 ? "" : "s")
+                    + (delivered >= missed.get(0)
+                            ? ", and a request ended before its instruction " + s.instruction()
                             : ""));
         }
         return lines;
@@ -129,21 +98,21 @@ final class BootKill implements KernelProbe {
     @Override
     public void requestDelivered(Task server) {
         for (Strike s : strikes) {
-            s.requestDelivered(server);
+            s.killer().requestDelivered(server);
         }
     }
 
     @Override
     public void replied(Task server) {
         for (Strike s : strikes) {
-            s.replied(server);
+            s.killer().replied(server);
         }
     }
 
     @Override
     public Fault stopped(Task task) {
         for (Strike s : strikes) {
-            Fault f = s.stopped(task);
+            Fault f = s.killer().stopped(task);
             if (f != null) {
                 return f;
             }

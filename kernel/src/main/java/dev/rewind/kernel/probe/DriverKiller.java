@@ -17,10 +17,21 @@ import java.util.TreeSet;
 public final class DriverKiller extends RequestStrike {
     private final Set<Integer> requests;
     private final List<Integer> struck = new ArrayList<>();
+    private final java.util.function.IntFunction<String> detail;
 
     public DriverKiller(String driver, long instruction, Integer... requests) {
-        super(driver, instruction);
-        this.requests = new TreeSet<>(List.of(requests));
+        this(driver, instruction, request -> "killed by the test", List.of(requests));
+    }
+
+    /** Kills {@code task} in {@code requests}; the fault's detail for a request is {@code detail}'s. */
+    public DriverKiller(
+            String task,
+            long instruction,
+            java.util.function.IntFunction<String> detail,
+            java.util.Collection<Integer> requests) {
+        super(task, instruction);
+        this.requests = new TreeSet<>(requests);
+        this.detail = detail;
     }
 
     /** The requests (1-based delivery numbers) at which the driver was actually struck. */
@@ -40,11 +51,15 @@ public final class DriverKiller extends RequestStrike {
 
     @Override
     protected Fault strike(Task task, int request) {
-        return killed(task);
+        return killed(task, detail.apply(request));
     }
 
     /** The fault a kill raises: an ABORT at the task's PC, "killed by the test". */
     public static Fault killed(Task task) {
-        return new Fault(FaultKind.ABORT, task.pc(), 0, task.image().describe(task.pc()), "killed by the test");
+        return killed(task, "killed by the test");
+    }
+
+    private static Fault killed(Task task, String detail) {
+        return new Fault(FaultKind.ABORT, task.pc(), 0, task.image().describe(task.pc()), detail);
     }
 }
