@@ -335,6 +335,25 @@ final class ExecutionCommands {
     }
 
     /**
+     * Multiprocess: the exit reply to send for a Ctrl-C that came when no task of the processes
+     * gdb resumed is alive any more (one ended meanwhile: the halt request, coming first, kept the
+     * kernel from reporting its end), or null. gdb waits for a stop of those processes only; a
+     * SIGINT in another inferior's thread that gdb last saw stopped at the same pc fails gdb
+     * 13.1's skip_inline_frames assertion, and its end is what gdb is owed anyway.
+     */
+    private String endInsteadOfInterrupt(StopEvent stop) {
+        if (!s.multiprocess || s.lastResumed == null || stop.kind() != DebugTarget.StopKind.INTERRUPTED) {
+            return null;
+        }
+        for (int t : s.lastResumed) {
+            if (s.alive(t)) {
+                return null;
+            }
+        }
+        return s.nextExit(s.lastResumed);
+    }
+
+    /**
      * Multiprocess: a Ctrl-C is reported in a thread of a process gdb resumed (the kernel names
      * the task whose slice it ended, which may be another inferior's: gdb would fail an internal
      * assertion on it if that thread's last reported stop was at the same pc).
@@ -423,6 +442,13 @@ final class ExecutionCommands {
             s.gThread = 0;
             s.cThread = 0;
             s.send(s.exitReply(stop.thread(), stop));
+            return;
+        }
+        String end = endInsteadOfInterrupt(stop);
+        if (end != null) {
+            s.waitingForStop = false;
+            s.resumed = false;
+            s.send(end);
             return;
         }
         stop = interruptInAResumedThread(stop);

@@ -273,6 +273,29 @@ class GdbSessionTest {
         assertTrue(sent.toString(StandardCharsets.ISO_8859_1).contains("T05thread:p2.1;"), sent::toString);
     }
 
+    /**
+     * A Ctrl-C that comes when every task of the inferiors gdb resumed has ended (a client that
+     * faulted with no recovery, its SIGSEGV passed on by gdb's continue) is that process's end:
+     * gdb waits for that inferior only, and a SIGINT in a thread of another inferior, which gdb
+     * did not resume and last saw stopped at the same pc, fails gdb 13.1's skip_inline_frames
+     * assertion (an outside team's Ctrl-C loop crashed gdb so).
+     */
+    @Test
+    void multiprocessCtrlCAfterTheResumedProcessEndedReportsItsEnd() throws Exception {
+        s.allowMultiprocess = true;
+        call("qSupported:multiprocess+;swbreak+");
+        call("?");
+        assertNull(call("vCont;C0b:p2.1;c:p2.-1"));
+        // task 2 dies of its fault meanwhile; the Ctrl-C came first, so the kernel names task 1
+        target.ends.put(2, new DebugTarget.StopEvent(DebugTarget.StopKind.TERMINATED, 2, 11, "stopped"));
+        sent.reset();
+        s.execution().reportStop(new DebugTarget.StopEvent(DebugTarget.StopKind.INTERRUPTED, 1, 2, "interrupted"));
+        String out = sent.toString(StandardCharsets.ISO_8859_1);
+        assertTrue(out.contains("$X0b;process:2#"), out);
+        assertFalse(out.contains("T02"), "no SIGINT in an inferior gdb did not resume: " + out);
+        assertEquals("mp1.1,p3.1", call("qfThreadInfo"), "process 2 is gone for gdb");
+    }
+
     @Test
     void multiprocessReportsEachProcessEndOnItsOwnResume() throws Exception {
         s.allowMultiprocess = true;
