@@ -16,9 +16,10 @@ import java.util.TreeSet;
  * INSTRUCTION-th instruction of that request (default 1), with an ABORT ("killed by --kill"),
  * so that a user sees its recovery policy at work while the system runs as usual (a host client
  * on a forwarded port, a console session). The striking is {@link DriverKiller}'s, as for
- * {@code rewind survival}: one per task and instruction, all behind one probe.
+ * {@code rewind survival}: one per task and instruction, all behind one probe. A suite case's
+ * {@code kill} lines do the same under {@code rewind test}.
  */
-final class BootKill implements KernelProbe {
+public final class BootKill implements KernelProbe {
     /** One task's strikes at one instruction. */
     private record Strike(String task, long instruction, TreeSet<Integer> requests, DriverKiller killer) {}
 
@@ -29,7 +30,7 @@ final class BootKill implements KernelProbe {
      * serves an endpoint (only a server is handed requests), a request number from 1 and an
      * instruction from 1; a request of a task at most once.
      */
-    static BootKill parse(List<String> values, Manifest m) {
+    public static BootKill parse(List<String> values, Manifest m) {
         java.util.Map<String, java.util.Map<Long, TreeSet<Integer>>> plan = new java.util.LinkedHashMap<>();
         for (String v : values) {
             java.util.regex.Matcher mt = java.util.regex.Pattern.compile("([^@]+)@(\\d{1,9})(?::(\\d{1,12}))?")
@@ -77,7 +78,7 @@ final class BootKill implements KernelProbe {
     }
 
     /** One line per task and instruction on the strikes that never came (too few requests, or one ended first). */
-    List<String> summary() {
+    public List<String> summary() {
         List<String> lines = new ArrayList<>();
         for (Strike s : strikes) {
             List<Integer> missed = new ArrayList<>(s.requests());

@@ -87,7 +87,11 @@ public final class CaseRunner {
         if (run.error != null) {
             return error(c, start, run.error, capture, recorder);
         }
-        List<String> failures = Verdict.judge(c, timeout, run.result, run.stopped, capture, recorder.faults());
+        List<String> failures =
+                new ArrayList<>(Verdict.judge(c, timeout, run.result, run.stopped, capture, recorder.faults()));
+        if (run.killer != null && !run.stopped) {
+            run.killer.summary().forEach(line -> failures.add(line.replaceFirst("^--kill: ", "kill: ")));
+        }
         return new CaseResult(
                 c,
                 failures.isEmpty() ? Status.PASS : Status.FAIL,
@@ -116,6 +120,8 @@ public final class CaseRunner {
         SystemResult result;
         boolean stopped;
         String error;
+        /** The case's {@code kill}s, or null. */
+        dev.rewind.tools.BootKill killer;
 
         void execute(TestCase c, KernelConfig config, ConsoleCapture capture, Recorder recorder) {
             try (dev.rewind.tools.disk.FreshDisks disks =
@@ -124,6 +130,11 @@ public final class CaseRunner {
                             disks.config(), c.image().manifest(), c.image().source(), new Uart(capture), recorder)) {
                 if (c.wallClock() != null) {
                     kernel.setWallClockAtBoot(c.wallClock());
+                }
+                if (!c.kills().isEmpty()) {
+                    killer =
+                            dev.rewind.tools.BootKill.parse(c.kills(), c.image().manifest());
+                    kernel.setProbe(killer);
                 }
                 if (c.input() != null) {
                     feed(kernel, c.input());

@@ -48,6 +48,7 @@ public final class SuiteParser {
             "skip",
             "input",
             "wall_clock",
+            "kill",
             "expect",
             "allow",
             "until");
@@ -295,6 +296,22 @@ public final class SuiteParser {
                     throw error(e.getMessage());
                 }
                 current.wallClockLine = lineNo;
+            }
+            case "kill" -> {
+                inCase(d);
+                Token at = c.next("TASK@REQUEST[:INSTRUCTION], e.g. kv@100");
+                c.end();
+                if (at.type == Token.Type.REGEX) {
+                    throw error("expected TASK@REQUEST[:INSTRUCTION], got " + at);
+                }
+                current.kills.add(at.text);
+                current.killLines.add(lineNo);
+                int atSign = at.text.indexOf('@');
+                if (atSign > 0) {
+                    // the fault the kill raises is the case's own: allowed (expect fault TASK ABORT checks it)
+                    String task = at.text.substring(0, atSign);
+                    current.allowed.add(new FaultAllowance(task, FaultKind.ABORT));
+                }
             }
             case "input" -> {
                 inCase(d);
@@ -605,6 +622,27 @@ public final class SuiteParser {
                 }
             }
         }
+        for (Map.Entry<Arch, SystemImage> v : b.variants.entrySet()) {
+            for (int i = 0; i < b.kills.size(); i++) {
+                try {
+                    dev.rewind.tools.BootKill.parse(
+                            List.of(b.kills.get(i)), v.getValue().manifest());
+                } catch (IllegalArgumentException e) {
+                    throw new SuiteException(
+                            file, b.killLines.get(i), e.getMessage().replaceFirst("^--kill ", "kill "));
+                }
+            }
+            if (!b.kills.isEmpty()) {
+                try {
+                    dev.rewind.tools.BootKill.parse(b.kills, v.getValue().manifest());
+                } catch (IllegalArgumentException e) {
+                    throw new SuiteException(
+                            file,
+                            b.killLines.get(b.killLines.size() - 1),
+                            e.getMessage().replaceFirst("^--kill ", "kill "));
+                }
+            }
+        }
         List<String> tags = new ArrayList<>(new LinkedHashSet<>(concat(headerTags, b.tags)));
         long timeout = b.timeout > 0 ? b.timeout : headerTimeout;
         Expectations ex = new Expectations(
@@ -623,6 +661,7 @@ public final class SuiteParser {
                     ex,
                     b.input,
                     b.wallClock,
+                    b.kills,
                     file,
                     b.line,
                     b.bootImages.get(a),
@@ -678,6 +717,8 @@ public final class SuiteParser {
         int inputLine;
         java.time.Instant wallClock;
         int wallClockLine;
+        final List<String> kills = new ArrayList<>();
+        final List<Integer> killLines = new ArrayList<>();
 
         CaseBuilder(String name, int line) {
             this.name = name;

@@ -167,6 +167,9 @@ public final class TerminalReporter {
         if (c.wallClock() != null) {
             cmd.append(" --wall-clock ").append(c.wallClock());
         }
+        for (String k : c.kills()) {
+            cmd.append(" --kill ").append(shellWord(k));
+        }
         if (in != null && c.inputFile() != null) {
             cmd.append(" --input ").append(shellWord(c.inputFile()));
         }

@@ -20,6 +20,8 @@ import java.util.List;
  * @param input        the console's input ({@code input}), or null: the input is empty
  * @param wallClock    the time of day the system's WALL_CLOCK starts at ({@code wall_clock}), or
  *                     null: the host's
+ * @param kills        the case's {@code kill TASK@REQUEST[:INSTRUCTION]} values (as
+ *                     {@code rewind boot --kill} takes them), checked against the image
  * @param file         the suite file (or .expect file) the case was read from
  * @param line         the line of the case in {@code file}
  * @param bootImage    what {@code rewind boot} boots to run the same system (a host path or
@@ -41,6 +43,7 @@ public record TestCase(
         Expectations expect,
         byte[] input,
         java.time.Instant wallClock,
+        List<String> kills,
         String file,
         int line,
         String bootImage,
@@ -48,6 +51,7 @@ public record TestCase(
 
     public TestCase {
         tags = List.copyOf(tags);
+        kills = List.copyOf(kills);
     }
 
     /** {@code suite/name}. */

@@ -888,4 +888,49 @@ class RegressRunnerTest {
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.out().strip().endsWith("3 passed, 0 failed"), r.out());
     }
+
+    /**
+     * A case's {@code kill TASK@REQUEST[:INSTRUCTION]} faults that server mid-request, as
+     * {@code rewind boot --kill} does: the fault it raises is the case's own (allowed; {@code expect
+     * fault TASK ABORT} checks it came), a kill that never struck fails the case, and the debug line
+     * carries the {@code --kill}s. A bad value is a suite error with its line.
+     */
+    @Test
+    void aCaseKillsAServerMidRequestToTestItsRecovery() throws Exception {
+        Path suite = dir.resolve("kills.suite");
+        Files.writeString(suite, """
+                case rolled_back
+                  boot builtin:t_kv_oracle.toml
+                  kill kv@100
+                  kill kv@400:50
+                  expect line /^kv_oracle: ok/
+                  expect fault kv ABORT times 2
+                  expect task kv restarts 0
+                case restarted
+                  boot builtin:demo.toml
+                  kill kv@100
+                  expect task kv restarts 1
+                  expect exit task_failed
+                case never_struck
+                  boot builtin:t_kv_oracle.toml
+                  kill kv@100000
+                  expect line /^kv_oracle: ok/
+                """);
+        Result r = rewind("test", suite.toString(), "--arch", "riscv64");
+        assertEquals(1, r.status(), r::toString);
+        assertTrue(r.out().contains("PASS  kills/riscv64/rolled_back"), r::toString);
+        assertTrue(r.out().contains("PASS  kills/riscv64/restarted"), r::toString);
+        assertTrue(r.out().contains("FAIL  kills/riscv64/never_struck"), r::toString);
+        assertTrue(
+                r.out().contains("kill: task kv was not struck in request [100000]: it was handed 846 requests"),
+                r::toString);
+        assertTrue(
+                r.out().contains("debug: rewind boot --timeout 30s --kill kv@100000 builtin:t_kv_oracle.toml"),
+                r::toString);
+
+        Files.writeString(suite, "case a\n  boot builtin:demo.toml\n  kill hello@1\n");
+        Result bad = rewind("test", suite.toString());
+        assertEquals(2, bad.status(), bad::toString);
+        assertTrue(bad.err().contains("kills.suite:3: kill hello@1: task 'hello' serves no endpoint"), bad::toString);
+    }
 }
