@@ -38,6 +38,10 @@ public final class Aarch64Cpu extends UnicornCpu {
     static final int EXCP_PREFETCH_ABORT = 3;
     static final int EXCP_DATA_ABORT = 4;
     static final int EXCP_BKPT = 7;
+    /** hvc and smc taken as exceptions (the engine's EL2/EL3): their return address is the next instruction. */
+    static final int EXCP_HVC = 11;
+
+    static final int EXCP_SMC = 13;
 
     /** Unicorn's ids: x0..x28 are consecutive, x29, x30 and sp are not. */
     private static final int REG_X0 = 199;
@@ -247,6 +251,9 @@ public final class Aarch64Cpu extends UnicornCpu {
             case EXCP_DATA_ABORT -> dataAbortCause(pc);
             default -> Cause.ILLEGAL_INSN; // hvc, smc and the like: nothing a task may use
         };
+        if (intno == EXCP_HVC || intno == EXCP_SMC) {
+            exceptionPc = pc - 4; // (taken like svc, past the instruction: fuzz AArch64 seed 9000935)
+        }
         return Exit.EXCEPTION;
     }
 
@@ -270,7 +277,51 @@ public final class Aarch64Cpu extends UnicornCpu {
                 break; // a block ends at a branch
             }
         }
-        return pc - 4;
+        // A write that does not end its block (ACTLR_EL1) followed by a branch: the stop came at
+        // the target's start (fuzz: AArch64 seed 9000524, reported at the svc before the target)
+        long m = msrLeadingTo(pc, sysreg);
+        return m >= 0 ? m : pc - 4;
+    }
+
+    /**
+     * The MSR of register {@code sysreg} whose block (the straight-line code after it, up to its
+     * branch) reaches {@code target}, by falling through to it or by that branch; else the only
+     * MSR of {@code sysreg} in the task's code; else -1.
+     */
+    private long msrLeadingTo(long target, int sysreg) {
+        long only = -1;
+        int count = 0;
+        for (dev.rewind.hw.mem.Region r : space.regions()) {
+            if ((r.perms() & dev.rewind.hw.mem.Perm.EXEC) == 0) {
+                continue;
+            }
+            for (long at = r.vaddr(); at + 4 <= r.end(); at += 4) {
+                if (!isMsrOf(at, sysreg)) {
+                    continue;
+                }
+                count++;
+                only = at;
+                for (long i = at + 4; i < at + 4 * MAX_BLOCK_INSNS; i += 4) {
+                    if (i == target) {
+                        return at;
+                    }
+                    if (space.translate(i, 4, dev.rewind.hw.mem.Perm.EXEC) < 0) {
+                        break;
+                    }
+                    long[] next = successors(i, (int) space.load(i, 4, dev.rewind.hw.mem.Perm.EXEC));
+                    if (next.length == 1 && next[0] == i + 4) {
+                        continue;
+                    }
+                    for (long n : next) {
+                        if (n == target) {
+                            return at;
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        return count == 1 ? only : -1;
     }
 
     /**
@@ -284,7 +335,8 @@ public final class Aarch64Cpu extends UnicornCpu {
                 return at;
             }
             if (at < pc - 4 && !fallsThrough(at)) { // (the instruction at pc - 4 is the exception itself)
-                break; // a branch: the block began after it
+                long m = msrLeadingTo(at + 4, sysreg); // a branch: the block began after it
+                return m >= 0 ? m : pc - 4;
             }
         }
         return pc - 4;

@@ -306,6 +306,43 @@ class Aarch64CpuTest extends Aarch64Fixture {
         }
     }
 
+    /**
+     * hvc and smc are illegal instructions for a task, reported at themselves: the engine takes
+     * them as exceptions whose return address is the next instruction (fuzz: AArch64 seed
+     * 9000935, an smc reported at the brk after it).
+     */
+    @Test
+    void hvcAndSmcAreIllegalInstructionsAtThemselves() {
+        for (int insn : new int[] {0xd4000002 /* hvc #0 */, 0xd419e323 /* smc #0xcf19 */}) {
+            code(0xd503201f, insn, 0xd430d820 /* brk #0x86c1 */, SVC);
+            assertEquals(Exit.EXCEPTION, cpu.run(CODE), String.format("%08x", insn));
+            assertEquals(Cause.ILLEGAL_INSN, cpu.exceptionCause(), String.format("%08x", insn));
+            assertEquals(CODE + 4, cpu.exceptionPc(), String.format("%08x", insn));
+        }
+    }
+
+    /**
+     * A refused write to a register whose write does not end its block (ACTLR_EL1), then a taken
+     * branch: the stop comes at the target's start, and the refusal is reported at the MSR
+     * (fuzz: AArch64 seed 9000524 reported it at the svc before the target).
+     */
+    @Test
+    void aRefusedMsrFollowedByATakenBranchIsReportedAtTheMsr() {
+        code(
+                0xd2800000, // movz x0, #0
+                0xd5181030, // 4: msr actlr_el1, x16 (refused)
+                0xb4000080, // 8: cbz x0, CODE + 24 (taken)
+                SVC, // 12
+                SVC, // 16
+                SVC, // 20: the instruction before the target
+                0xd2800021, // 24: movz x1, #1
+                SVC);
+        assertEquals(Exit.EXCEPTION, cpu.run(CODE));
+        assertEquals(Cause.ILLEGAL_INSN, cpu.exceptionCause());
+        assertEquals("S3_0_C1_C0_1", cpu.refusedSystemRegister());
+        assertEquals(CODE + 4, cpu.exceptionPc());
+    }
+
     @Test
     void registersRoundTripWithSpInSlot31() {
         long[] in = new long[Arch.REGISTERS];
