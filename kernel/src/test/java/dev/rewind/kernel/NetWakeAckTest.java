@@ -28,45 +28,37 @@ import org.junit.jupiter.api.Test;
 class NetWakeAckTest {
 
     /**
-     * Strikes the stack {@code after} instructions after it resumes from a request to its NIC
-     * driver made in the work after a wake (no client waits for its reply), at every
-     * {@code every}-th such request once armed, {@code max} times.
+     * What both probes share: armed by the test, at most {@code max} strikes, each stopping the
+     * chosen task after a number of instructions and killing it there.
      */
-    static final class WakeStrike implements KernelProbe {
-        private final int every;
-        private final int max;
-        private final long after;
-        private volatile boolean armed;
-        private int seen;
+    abstract static class StackStrike implements KernelProbe {
+        final int every;
+        final int max;
+        volatile boolean armed;
+        int seen;
         private Task target;
         private Cpu.Countdown hook;
         final List<Long> struck = Collections.synchronizedList(new ArrayList<>());
 
-        WakeStrike(int every, int max, long after) {
+        StackStrike(int every, int max) {
             this.every = every;
             this.max = max;
-            this.after = after;
         }
 
         void arm() {
             armed = true;
         }
 
-        @Override
-        public void requestDelivered(Task t) {
-            if (!armed || hook != null || struck.size() >= max || !t.name().equals("nic")) {
-                return;
-            }
-            Task caller = t.replyOwed();
-            if (caller == null || !caller.name().equals("net") || !caller.inRequest() || caller.replyOwed() != null) {
-                return; // (a request of the stack's own clients: run again with its calls answered, not this case)
-            }
-            if (++seen % every != 0) {
-                return;
-            }
-            target = caller;
-            hook = caller.cpu().stopAtInstruction(after);
-            caller.cpu().dropCodeTranslations();
+        /** True if armed, no strike pending and strikes left. */
+        boolean ready() {
+            return armed && hook == null && struck.size() < max;
+        }
+
+        /** Stop {@code t} after {@code instructions} more instructions and kill it there. */
+        void strikeAfter(Task t, long instructions) {
+            target = t;
+            hook = t.cpu().stopAtInstruction(instructions);
+            t.cpu().dropCodeTranslations();
         }
 
         @Override
@@ -83,47 +75,49 @@ class NetWakeAckTest {
     }
 
     /**
+     * Strikes the stack {@code after} instructions after it resumes from a request to its NIC
+     * driver made in the work after a wake (no client waits for its reply), at every
+     * {@code every}-th such request once armed, {@code max} times.
+     */
+    static final class WakeStrike extends StackStrike {
+        private final long after;
+
+        WakeStrike(int every, int max, long after) {
+            super(every, max);
+            this.after = after;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            if (!ready() || !t.name().equals("nic")) {
+                return;
+            }
+            Task caller = t.replyOwed();
+            if (caller == null || !caller.name().equals("net") || !caller.inRequest() || caller.replyOwed() != null) {
+                return; // (a request of the stack's own clients: run again with its calls answered, not this case)
+            }
+            if (++seen % every != 0) {
+                return;
+            }
+            strikeAfter(caller, after);
+        }
+    }
+
+    /**
      * Strikes the stack a few instructions after its {@code every}-th WAIT_ANY woken by net_rx
      * once armed (before it asks its driver for anything), {@code max} times.
      */
-    static final class NotifiedStrike implements KernelProbe {
-        private final int every;
-        private final int max;
-        private volatile boolean armed;
-        private int seen;
-        private Task target;
-        private Cpu.Countdown hook;
-        final List<Long> struck = Collections.synchronizedList(new ArrayList<>());
-
+    static final class NotifiedStrike extends StackStrike {
         NotifiedStrike(int every, int max) {
-            this.every = every;
-            this.max = max;
-        }
-
-        void arm() {
-            armed = true;
+            super(every, max);
         }
 
         @Override
         public void wokeByNotification(Task t, long bits) {
-            if (!armed || hook != null || struck.size() >= max || !t.name().equals("net") || ++seen % every != 0) {
+            if (!ready() || !t.name().equals("net") || ++seen % every != 0) {
                 return;
             }
-            target = t;
-            hook = t.cpu().stopAtInstruction(3);
-            t.cpu().dropCodeTranslations();
-        }
-
-        @Override
-        public Fault stopped(Task task) {
-            if (task != target || hook == null || !hook.reached()) {
-                return null;
-            }
-            hook.close();
-            hook = null;
-            task.cpu().dropCodeTranslations();
-            struck.add(task.pc());
-            return DriverKiller.killed(task);
+            strikeAfter(t, 3);
         }
     }
 

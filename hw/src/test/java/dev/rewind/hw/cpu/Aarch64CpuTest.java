@@ -370,15 +370,7 @@ class Aarch64CpuTest extends Aarch64Fixture {
     void preemptionStopsALoopAtItsExactPc() throws Exception {
         code(NOP, LOOP);
         cpu.enablePreemption();
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                return;
-            }
-            cpu.requestPreempt();
-        });
-        t.start();
+        Thread t = Later.run(50, () -> cpu.requestPreempt());
         assertEquals(Exit.STOPPED, cpu.run(CODE));
         t.join();
         assertEquals(CODE + 4, cpu.pc());

@@ -106,15 +106,7 @@ class Aarch64ExitCheckTest extends Aarch64Fixture {
                 0xf9400401, // 4: ldr x1, [x0, #8]
                 0xf9000801, // str x1, [x0, #16]
                 0x17fffffe); // b 4
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                return;
-            }
-            cpu.stop();
-        });
-        t.start();
+        Thread t = Later.run(100, () -> cpu.stop());
         assertEquals(Exit.STOPPED, cpu.run(CODE));
         t.join();
     }

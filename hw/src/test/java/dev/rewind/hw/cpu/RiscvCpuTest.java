@@ -154,15 +154,7 @@ class RiscvCpuTest extends CpuFixture {
     @Test
     void stopFromAnotherThreadPreemptsALoop() throws Exception {
         code(0x0000006f); // j . (infinite loop)
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                return;
-            }
-            cpu.stop();
-        });
-        t.start();
+        Thread t = Later.run(50, () -> cpu.stop());
         assertEquals(Exit.STOPPED, cpu.run(CODE));
         assertEquals(CODE, cpu.pc());
         t.join();

@@ -153,15 +153,7 @@ class RiscvExitCheckTest extends CpuFixture {
         a.w(sd(T1, S0, 16));
         a.w(jal(0, a.here(), CODE + 4));
         load(a);
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                return;
-            }
-            cpu.stop();
-        });
-        t.start();
+        Thread t = Later.run(100, () -> cpu.stop());
         assertEquals(Exit.STOPPED, cpu.run(CODE));
         t.join();
     }
@@ -235,15 +227,7 @@ class RiscvExitCheckTest extends CpuFixture {
         cpu.enablePreemption();
         assertTrue(cpu.preemptsByStop());
         try (Unicorn.Hook h = cpu.engine().hookMemAccess(Unicorn.HOOK_DATA_WRITE, DATA, DATA, (t, ad, s, v) -> {})) {
-            Thread t = new Thread(() -> {
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                cpu.requestPreempt();
-            });
-            t.start();
+            Thread t = Later.run(50, () -> cpu.requestPreempt());
             assertEquals(Exit.STOPPED, cpu.run(CODE));
             t.join();
             assertFalse(cpu.preemptsByStop(), "the block hook took over at the run");

@@ -622,24 +622,13 @@ public final class SuiteParser {
                 }
             }
         }
-        for (Map.Entry<Arch, SystemImage> v : b.variants.entrySet()) {
+        for (SystemImage v : b.variants.values()) {
             for (int i = 0; i < b.kills.size(); i++) {
-                try {
-                    dev.rewind.tools.BootKill.parse(
-                            List.of(b.kills.get(i)), v.getValue().manifest());
+                try { // (the values so far: a bad one, or a request given twice, is named at its own line)
+                    dev.rewind.tools.BootKill.parse(b.kills.subList(0, i + 1), v.manifest());
                 } catch (IllegalArgumentException e) {
                     throw new SuiteException(
                             file, b.killLines.get(i), e.getMessage().replaceFirst("^--kill ", "kill "));
-                }
-            }
-            if (!b.kills.isEmpty()) {
-                try {
-                    dev.rewind.tools.BootKill.parse(b.kills, v.getValue().manifest());
-                } catch (IllegalArgumentException e) {
-                    throw new SuiteException(
-                            file,
-                            b.killLines.get(b.killLines.size() - 1),
-                            e.getMessage().replaceFirst("^--kill ", "kill "));
                 }
             }
         }
