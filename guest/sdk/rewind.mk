@@ -202,6 +202,7 @@ rewind__force:
 
 REWIND_CRT0     := $(REWIND_OBJ)/sdk/crt0.o
 REWIND_SYS      := $(REWIND_OBJ)/sdk/sys.o
+REWIND_MALLOC   := $(REWIND_OBJ)/sdk/malloc.o
 REWIND_STRING   := $(REWIND_OBJ)/sdk/string.o
 REWIND_DTOA     := $(REWIND_OBJ)/sdk/dtoa.o
 REWIND_ATOMIC_O := $(REWIND_OBJ)/sdk/atomic.o
@@ -209,7 +210,7 @@ REWIND_ATOMIC   := $(REWIND_BUILD)/lib/libatomic.a
 REWIND_LIB_SRCS := $(wildcard $(REWIND_SDK)/lib/*.c)
 REWIND_LIB_OBJS := $(patsubst $(REWIND_SDK)/lib/%.c,$(REWIND_OBJ)/sdk/lib/%.o,$(REWIND_LIB_SRCS))
 REWIND_LIB      := $(REWIND_BUILD)/lib/librewind.a
-REWIND_SDK_OBJS := $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_STRING) $(REWIND_DTOA) $(REWIND_ATOMIC_O) $(REWIND_LIB_OBJS)
+REWIND_SDK_OBJS := $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_MALLOC) $(REWIND_STRING) $(REWIND_DTOA) $(REWIND_ATOMIC_O) $(REWIND_LIB_OBJS)
 REWIND_SDK_FLAGS_FILE := $(REWIND_OBJ)/sdk/flags
 
 # The SDK's own objects are never LTO bitcode, whatever -flto a user's CFLAGS
@@ -226,8 +227,9 @@ REWIND_LIBC_WRAPPERS := $(sort $(notdir $(wildcard $(REWIND_SDK)/include/*.h)))
 REWIND_WRAPPERS_FILE := $(REWIND_OBJ)/sdk/wrappers
 $(eval $(call rewind__stamp,$(REWIND_WRAPPERS_FILE),REWIND_LIBC_WRAPPERS))
 
-# The string functions must not be compiled back into calls to themselves.
-$(REWIND_STRING): REWIND_NOBUILTIN := -fno-builtin -fno-tree-loop-distribute-patterns
+# The string functions must not be compiled back into calls to themselves, nor
+# calloc's malloc and memset into a call to calloc.
+$(REWIND_STRING) $(REWIND_MALLOC): REWIND_NOBUILTIN := -fno-builtin -fno-tree-loop-distribute-patterns
 
 $(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.c $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) $(REWIND_WRAPPERS_FILE) | $(REWIND_GEN_H)
 	@mkdir -p $(@D)
@@ -268,13 +270,13 @@ define rewind_program
 $(rewind__user_protos_once)
 REWIND_PROGRAMS += $(REWIND_IMAGE)/$(1).elf
 all: $(REWIND_IMAGE)/$(1).elf
-REWIND_FLAGS.$(1) = $$(REWIND_CC) $$(REWIND_CFLAGS) $(3) | $$(REWIND_LDFLAGS) $(4) | $(if $(REWIND_LIBC_STRING_$(1)),libc-string,sdk-string) $(REWIND_LIBS_$(1))
+REWIND_FLAGS.$(1) = $$(REWIND_CC) $$(REWIND_CFLAGS) $(3) | $$(REWIND_LDFLAGS) $(4) | $(if $(REWIND_LIBC_STRING_$(1)),libc-string,sdk-string) $(if $(REWIND_LIBC_MALLOC_$(1)),libc-malloc,sdk-malloc) $(REWIND_LIBS_$(1))
 $(call rewind__stamp,$(REWIND_OBJ)/$(1)/flags,REWIND_FLAGS.$(1))
 $(foreach s,$(2),$(eval $(call rewind__object,$(1),$(s),$(3))))
-$(REWIND_IMAGE)/$(1).elf: $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_DTOA) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1)) $(REWIND_ATOMIC) $(REWIND_SDK)/link.ld $(REWIND_OBJ)/$(1)/flags
+$(REWIND_IMAGE)/$(1).elf: $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(REWIND_CRT0) $(REWIND_SYS) $(if $(REWIND_LIBC_MALLOC_$(1)),,$(REWIND_MALLOC)) $(REWIND_DTOA) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1)) $(REWIND_ATOMIC) $(REWIND_SDK)/link.ld $(REWIND_OBJ)/$(1)/flags
 	@mkdir -p $$(@D)
 	$$(REWIND_SAY) LD $$@
-	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_LDFLAGS) $(4) -o $$@ $(REWIND_CRT0) $(REWIND_SYS) $(REWIND_DTOA) $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1)) $(REWIND_ATOMIC)
+	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_LDFLAGS) $(4) -o $$@ $(REWIND_CRT0) $(REWIND_SYS) $(if $(REWIND_LIBC_MALLOC_$(1)),,$(REWIND_MALLOC)) $(REWIND_DTOA) $(foreach s,$(2),$(REWIND_OBJ)/$(1)/$(basename $(notdir $(s))).o) $(if $(REWIND_LIBC_STRING_$(1)),,$(REWIND_STRING)) $(REWIND_LIB) $(REWIND_LIBS_$(1)) $(REWIND_ATOMIC)
 endef
 
 .DELETE_ON_ERROR:

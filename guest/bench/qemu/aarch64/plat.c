@@ -58,6 +58,14 @@ void abort(void)
 	_exit(134);
 }
 
+/* The SDK's malloc.o ends a program whose heap is corrupted through rw_panic. */
+__attribute__((noreturn)) void rw_panic(const char *msg)
+{
+	fputs(msg, stderr);
+	fputs("\n", stderr);
+	_exit(134);
+}
+
 extern char __heap_start[], __heap_end[];
 static char *brk = __heap_start;
 
