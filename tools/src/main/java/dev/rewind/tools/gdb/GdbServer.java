@@ -65,7 +65,8 @@ public final class GdbServer implements AutoCloseable {
      * a time. A connection that has not sent a well-formed packet (a port probe, a forgotten
      * {@code nc}) gives way at once to the next one, so gdb is not kept waiting behind it (gdb
      * gives up on a stub that does not answer within about two seconds). A new connection while
-     * a debugger is attached waits until that session ends.
+     * a debugger is attached is refused (each packet it sends answered with an error naming the
+     * reason) unless that debugger's session ends within {@link #BUSY_GRACE_MS}.
      */
     private void acceptLoop() {
         Thread serving = null;
@@ -84,6 +85,15 @@ public final class GdbServer implements AutoCloseable {
                     closeQuietly(servingSocket);
                 }
                 try {
+                    if (s != null && s.attached()) {
+                        // a debugger that has just quit (an IDE restarting its session) is
+                        // given a moment to go; one still attached after it keeps the stub
+                        serving.join(BUSY_GRACE_MS);
+                        if (serving.isAlive()) {
+                            refuse(c);
+                            continue;
+                        }
+                    }
                     serving.join();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -107,6 +117,61 @@ public final class GdbServer implements AutoCloseable {
             serving.setDaemon(true);
             serving.start();
         }
+    }
+
+    /** How long a new connection waits for an attached debugger's session to end before it is refused. */
+    static final int BUSY_GRACE_MS = 1_000;
+
+    /** The error a connection gets while another debugger is attached. */
+    static final String BUSY_REPLY = "E.another debugger is attached to this system (the stub serves one at a time):"
+            + " detach or quit it, then connect again";
+
+    /**
+     * A connection while another debugger is attached: every packet it sends is answered with
+     * {@link #BUSY_REPLY} until it closes (gdb shows the reply and gives up at once: `Remote
+     * replied unexpectedly to 'vMustReplyEmpty': E.another debugger is attached ...`), for at
+     * most a few seconds. Left waiting, gdb gave up only after about 28 seconds of timeouts, with
+     * no reason given, and what it had sent stayed in the socket to be served as a debugger once
+     * the first one detached.
+     */
+    private void refuse(Socket c) {
+        Thread t = new Thread(
+                () -> {
+                    try (c) {
+                        c.setSoTimeout(5_000);
+                        var in = c.getInputStream();
+                        var out = new BufferedOutputStream(c.getOutputStream());
+                        boolean[] warned = {false};
+                        int[] answered = {0};
+                        PacketReader reader = new PacketReader(payload -> {
+                            try {
+                                if (!warned[0]) {
+                                    warned[0] = true;
+                                    log.warn(
+                                            "gdb: a second debugger connected from {} while one is attached:"
+                                                    + " refused (one debugger at a time)",
+                                            c.getRemoteSocketAddress());
+                                }
+                                out.write('+');
+                                out.write(PacketCodec.frame(BUSY_REPLY));
+                                out.flush();
+                                answered[0]++;
+                            } catch (IOException e) {
+                                throw new java.io.UncheckedIOException(e);
+                            }
+                        });
+                        byte[] buf = new byte[4096];
+                        int n;
+                        while (answered[0] < 64 && (n = in.read(buf)) > 0) {
+                            reader.feed(buf, 0, n);
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        // the refused connection went away or timed out: nothing to do
+                    }
+                },
+                "rewind-gdb-refuse");
+        t.setDaemon(true);
+        t.start();
     }
 
     private void serve(Socket c, GdbSession s) {

@@ -536,6 +536,52 @@ class GdbStubFuzzTest {
         });
     }
 
+    /**
+     * A second debugger while one is attached is refused at once, each packet answered with an
+     * error that says why (gdb shows it and gives up), and the first is served on. Before, the
+     * second connection was left unanswered: gdb gave up after about 28 seconds of timeouts with
+     * `Remote replied unexpectedly to 'vMustReplyEmpty': timeout`, and the packets it had sent
+     * stayed in the socket, to be served as a debugger once the first detached.
+     */
+    @Test
+    void aSecondDebuggerWhileOneIsAttachedIsRefusedWithAReason() {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            try (HeldSystem sys = new HeldSystem("hello.elf", 100_000_000_000L)) {
+                try (GdbServer server = sys.serve()) {
+                    try (Conn first = new Conn(server.port())) {
+                        first.out.write(PacketCodec.frame("?"));
+                        first.out.flush();
+                        assertTrue(first.drain.awaitContains("$T05thread:1;", 30_000), first.drain.seen.toString());
+                        try (Conn second = new Conn(server.port())) {
+                            long t0 = System.nanoTime();
+                            second.out.write(PacketCodec.frame("qSupported:multiprocess+;swbreak+"));
+                            second.out.write(PacketCodec.frame("vMustReplyEmpty"));
+                            second.out.flush();
+                            String busy =
+                                    new String(PacketCodec.frame(GdbServer.BUSY_REPLY), StandardCharsets.ISO_8859_1);
+                            assertTrue(
+                                    second.drain.awaitContains(busy, 10_000),
+                                    "refused with a reason: " + second.drain.seen);
+                            long waited = (System.nanoTime() - t0) / 1_000_000;
+                            assertTrue(waited < 1_000 + GdbServer.BUSY_GRACE_MS, "refused at once: " + waited + " ms");
+                            assertTrue(second.drain.seen.indexOf("another debugger is attached") >= 0);
+                            assertTrue(second.drain.seen.indexOf("$T05") < 0, "the second was not served");
+                        }
+                        first.out.write(PacketCodec.frame("qC"));
+                        first.out.flush();
+                        assertTrue(first.drain.awaitContains("$QC", 10_000), "the first is served on");
+                        first.out.write(PacketCodec.frame("D"));
+                        first.out.flush();
+                        assertTrue(first.drain.awaitContains("$OK#9a", 10_000));
+                    }
+                    sys.runner.join(60_000);
+                    assertFalse(sys.runner.isAlive(), "the debugger detached: the system ran to its end");
+                    server.systemEnded(sys.result.get().outcome().exitStatus());
+                }
+            }
+        });
+    }
+
     /** True for input that could resume, detach or kill: c C s S D k v... (and vCont, vKill). */
     static boolean resumes(byte[] in) {
         String s = new String(in, StandardCharsets.ISO_8859_1);
