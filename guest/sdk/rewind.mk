@@ -46,6 +46,9 @@
 # memcpy, memmove, memset, memcmp and strlen come from the SDK (sdk/string.c,
 # word-sized), not picolibc (a byte per iteration).  To link picolibc's for
 # one program, set REWIND_LIBC_STRING_<NAME> := 1 before its rewind_program.
+# malloc, free, calloc, realloc and the aligned allocators come from the SDK
+# too (sdk/malloc.c: 16-byte aligned blocks, size-class free lists); set
+# REWIND_LIBC_MALLOC_<NAME> := 1 for picolibc's nano-malloc (8-aligned).
 # printf's decimal digits of a double come from the SDK too (sdk/dtoa.c:
 # correctly rounded from the exact value, as glibc prints them).
 #
