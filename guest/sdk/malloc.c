@@ -35,29 +35,29 @@
 #include <unistd.h>
 #include <rewind/rewind.h>
 
-#define HDR 16u /* a chunk's header; blocks and chunks are 16-aligned */
-#define MIN_CHUNK 32u /* a header and a free chunk's two links */
-#define INUSE ((size_t)1)
-#define PREV_INUSE ((size_t)2)
-#define FLAGS (INUSE | PREV_INUSE)
-#define SMALL_LIMIT 1024u /* chunks below it: one list per size */
-#define NBINS 192u /* 64 exact sizes, then 4 classes per power of two */
-#define GROW_MIN (16u * 1024u) /* the least a heap grows by, when the task has it */
-#define PAGE 4096u
+#define HDR         16u /* a chunk's header; blocks and chunks are 16-aligned */
+#define MIN_CHUNK   32u /* a header and a free chunk's two links */
+#define INUSE       ((size_t)1)
+#define PREV_INUSE  ((size_t)2)
+#define FLAGS       (INUSE | PREV_INUSE)
+#define SMALL_LIMIT 1024u         /* chunks below it: one list per size */
+#define NBINS       192u          /* 64 exact sizes, then 4 classes per power of two */
+#define GROW_MIN    (16u * 1024u) /* the least a heap grows by, when the task has it */
+#define PAGE        4096u
 
 struct chunk {
-	size_t prev_size; /* the previous chunk's size, while that one is free */
-	size_t head; /* size | INUSE | PREV_INUSE */
+	size_t prev_size;   /* the previous chunk's size, while that one is free */
+	size_t head;        /* size | INUSE | PREV_INUSE */
 	struct chunk *next; /* free chunks only: the bin's list */
 	struct chunk *prev;
 };
 
 static struct chunk *bins[NBINS];
 static uint64_t binmap[NBINS / 64];
-static struct chunk *top; /* NULL until the first allocation */
-static char *heap_lo; /* the first chunk sbrk gave */
-static size_t arena; /* bytes taken from sbrk */
-static size_t lost; /* of them, alignment and fences no block can use */
+static struct chunk *top;              /* NULL until the first allocation */
+static char *heap_lo;                  /* the first chunk sbrk gave */
+static size_t arena;                   /* bytes taken from sbrk */
+static size_t lost;                    /* of them, alignment and fences no block can use */
 static size_t free_bytes, free_chunks; /* in the bins */
 static size_t max_arena;
 
@@ -152,7 +152,8 @@ static inline int link_ok(const struct chunk *x)
 static void bin_remove(struct chunk *c)
 {
 	unsigned i = bin_index(chunk_size(c));
-	if (!link_ok(c->prev) || !link_ok(c->next) || (c->prev ? c->prev->next : bins[i]) != c || (c->next && c->next->prev != c))
+	if (!link_ok(c->prev) || !link_ok(c->next) || (c->prev ? c->prev->next : bins[i]) != c ||
+	    (c->next && c->next->prev != c))
 		heap_fault("malloc", "a free list is corrupted at", c);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -409,7 +410,8 @@ RW_WEAK void *realloc(void *p, size_t n)
 		return p;
 	}
 	struct chunk *n2 = at(c, size);
-	if (n2 == top && (chunk_size(top) >= want - size + MIN_CHUNK || grow(want - size)) && at(c, size) == top) {
+	if (n2 == top && (chunk_size(top) >= want - size + MIN_CHUNK || grow(want - size)) &&
+	    at(c, size) == top) {
 		size_t rest = chunk_size(top) - (want - size);
 		c->head = want | INUSE | (c->head & PREV_INUSE);
 		top = at(c, want);
@@ -523,7 +525,8 @@ RW_WEAK struct mallinfo mallinfo(void)
 RW_WEAK void malloc_stats(void)
 {
 	struct mallinfo mi = mallinfo();
-	fprintf(stderr, "max system bytes = %10zu\nsystem bytes     = %10zu\nin use bytes     = %10zu\n",
+	fprintf(stderr,
+	        "max system bytes = %10zu\nsystem bytes     = %10zu\nin use bytes     = %10zu\n",
 	        max_arena, mi.arena, mi.uordblks);
 }
 

@@ -15,13 +15,13 @@
 
 static unsigned checks, failed;
 
-#define CHECK(cond)                                                             \
-	do {                                                                    \
-		checks++;                                                       \
-		if (!(cond)) {                                                  \
-			failed++;                                               \
+#define CHECK(cond)                                                                     \
+	do {                                                                            \
+		checks++;                                                               \
+		if (!(cond)) {                                                          \
+			failed++;                                                       \
 			printf("heap: check failed at line %d: %s\n", __LINE__, #cond); \
-		}                                                               \
+		}                                                                       \
 	} while (0)
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
@@ -231,7 +231,8 @@ int main(void)
 	} else {
 		char *c = (char *)opaque(malloc(64));
 		free(a);
-		memset((void *)opaque(a), 0x41, 16); /* the freed block's links, now pointing nowhere */
+		memset((void *)opaque(a), 0x41,
+		       16); /* the freed block's links, now pointing nowhere */
 		free(c);
 		printf("heap: %p\n", malloc(64));
 	}

@@ -51,7 +51,8 @@ static void run(const char *name, unsigned nlive, size_t lo, size_t hi, unsigned
 		if (t < best)
 			best = t;
 	}
-	printf("heap_speed: %s live=%u ns_per_op=%llu\n", name, nlive, (unsigned long long)(best / ops));
+	printf("heap_speed: %s live=%u ns_per_op=%llu\n", name, nlive,
+	       (unsigned long long)(best / ops));
 }
 
 int main(void)
