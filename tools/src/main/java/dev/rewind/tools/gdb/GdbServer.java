@@ -204,8 +204,10 @@ public final class GdbServer implements AutoCloseable {
      * The system ended with exit status {@code status}: tell a connected debugger (it sees the
      * process exit), waiting up to a second for the message to go out. A debugger with one
      * inferior per task hears each task's exit on its own resume: then this waits until it has
-     * heard them all, detached, killed or disconnected; {@code notice} is told once if that
-     * takes longer than a second.
+     * heard them all, detached, killed or disconnected; one with {@code target extended-remote}
+     * stays connected after the end: then this waits until it detaches, kills or disconnects, at
+     * most {@link GdbSession#LINGER_NANOS} after it heard the end; {@code notice} is told once if
+     * either takes longer than a second.
      */
     public void systemEnded(int status, java.util.function.Consumer<String> notice) {
         endedStatus = status;
@@ -216,13 +218,20 @@ public final class GdbServer implements AutoCloseable {
             boolean told = false;
             while (!s.ended()) {
                 if (System.nanoTime() >= deadline) {
-                    if (!s.multiprocess) {
+                    if (!s.multiprocess && !s.extended) {
                         break;
                     }
                     if (!told) {
                         told = true;
-                        notice.accept("the system ended; gdb has one inferior per task: each exits when gdb resumes it"
-                                + " (`inferior N` then `continue`), or detach or kill to end now");
+                        notice.accept(
+                                s.multiprocess
+                                        ? "the system ended; gdb has one inferior per task: each exits when gdb"
+                                                + " resumes it (`inferior N` then `continue`), or detach or kill to"
+                                                + " end now"
+                                        : "the system ended (exit status " + status + "); gdb (target"
+                                                + " extended-remote) stays connected: rewind boot ends when gdb"
+                                                + " disconnects (quit, detach or kill), at the latest "
+                                                + s.lingerNanos / 1_000_000_000L + " s after the end");
                     }
                 }
                 try {

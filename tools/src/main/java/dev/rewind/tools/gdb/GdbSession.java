@@ -83,6 +83,23 @@ public final class GdbSession implements DebugTarget.Listener {
     java.util.Set<Integer> gone;
     /** The system ended with this exit status; null while it runs. */
     Integer systemStatus;
+    /**
+     * gdb uses the extended protocol ({@code !}: {@code target extended-remote}). Such a gdb
+     * stays connected after the process exits (it asks for the thread list at once), so the
+     * session outlives the end of the run until gdb disconnects, or {@link #lingerNanos} after
+     * the end.
+     */
+    volatile boolean extended;
+    /** Extended: gdb was told the run ended (the {@code W}/{@code X} reply it got), or null. */
+    String endReply;
+    /**
+     * Extended: how long after the end of the run the session waits for gdb to disconnect
+     * before it closes the connection itself ({@code rewind boot} waits for the session).
+     */
+    long lingerNanos = LINGER_NANOS;
+
+    /** {@link #lingerNanos}'s default: 30 s. */
+    static final long LINGER_NANOS = 30_000_000_000L;
     /** When to give up waiting for gdb to close after it heard the last process exit (nanoTime), or 0. */
     private long closeDeadline;
     /** Multiprocess: the processes the last resume named (null: every one). */
@@ -295,6 +312,9 @@ public final class GdbSession implements DebugTarget.Listener {
                 if (multiprocess && gone != null) {
                     return systemEndedMultiprocess(x.status());
                 }
+                if (extended) {
+                    return systemEndedExtended(x.status());
+                }
                 if (waitingForStop) {
                     send(systemEndReply(x.status()));
                 } else {
@@ -355,9 +375,93 @@ public final class GdbSession implements DebugTarget.Listener {
             send(w);
         }
         if (knownProcesses().isEmpty()) {
-            closeDeadline = System.nanoTime() + 5_000_000_000L; // gdb closes the connection itself
+            closeAfterTheEnd();
         }
         return true;
+    }
+
+    /**
+     * Extended, one inferior: the system ended. gdb hears it now if it waits for a stop, else at
+     * its next resume; either way the session stays until gdb disconnects (an extended-remote
+     * gdb stays connected after the process exited), or {@link #lingerNanos} from now.
+     */
+    private boolean systemEndedExtended(int status) throws IOException {
+        systemStatus = status;
+        if (waitingForStop) {
+            waitingForStop = false;
+            resumed = false;
+            endReply = systemEndReply(status);
+            send(endReply);
+        } else {
+            // gdb believes the process stopped: its next continue or step gets the exit
+            send("O"
+                    + PacketCodec.toHex("rewind: the system ended (exit status " + status
+                            + "): the next continue or step reports the end\n"));
+        }
+        closeAfterTheEnd();
+        return true;
+    }
+
+    /**
+     * gdb heard the end of every process it knew: it closes the connection itself (gdb with
+     * {@code target remote} does at once), or the session ends after a while: 5 s, or with
+     * {@code target extended-remote} (gdb stays connected until it quits or disconnects)
+     * {@link #lingerNanos}.
+     */
+    private void closeAfterTheEnd() {
+        closeDeadline = System.nanoTime() + (extended ? lingerNanos : 5_000_000_000L);
+    }
+
+    /** Extended: gdb knows the run ended (it has no process left). */
+    boolean toldTheEnd() {
+        if (!extended || systemStatus == null) {
+            return false;
+        }
+        return multiprocess ? gone != null && knownProcesses().isEmpty() : endReply != null;
+    }
+
+    /**
+     * Extended, after gdb heard the end of the run: the reply to {@code p}, or null for the usual
+     * one. There is no process: the thread list is empty, {@code ?} repeats how the run ended,
+     * and nothing runs or attaches any more (an error naming why; gdb shows its own text for
+     * {@code run}); detach and kill end the session.
+     */
+    private String afterTheEnd(String p) {
+        if (p.equals("qfThreadInfo")) {
+            return "l";
+        }
+        if (p.equals("?")) {
+            return multiprocess || endReply == null ? String.format("W%02x", systemStatus & 0xff) : endReply;
+        }
+        if (p.equals("D") || p.startsWith("D;") || p.startsWith("vKill")) {
+            closing = true;
+            return "OK";
+        }
+        if (p.equals("k")) {
+            closing = true;
+            return null; // k has no reply
+        }
+        if ((p.startsWith("vCont") && !p.equals("vCont?")) || "cCsSb".indexOf(p.charAt(0)) >= 0) {
+            return "E.the system has ended (exit status " + systemStatus + "): nothing runs any more";
+        }
+        return null;
+    }
+
+    /**
+     * {@code vRun} ({@code run} with extended-remote) and {@code vAttach} ({@code attach PID}):
+     * refused with the reason, also on the stub's stderr (gdb 13 shows its own text for a
+     * refused {@code run}: "Running the default executable on the remote target failed"). An
+     * empty reply would make gdb fall back to {@code R} and then believe a program runs.
+     */
+    private String refuseRunOrAttach(String p) {
+        String what = p.startsWith("vRun") ? "run" : "attach";
+        String why = systemStatus != null
+                ? "the system has ended (exit status " + systemStatus + "): boot it again (rewind boot) to run it"
+                        + " again"
+                : "the stub cannot start or attach a process: the booted system's tasks are all there is"
+                        + " (info threads); boot the system again (rewind boot) to run it again";
+        log.warn("gdb: {} refused: {}", what, why);
+        return "E." + why;
     }
 
     /**
@@ -445,7 +549,7 @@ public final class GdbSession implements DebugTarget.Listener {
         gThread = 0;
         cThread = 0;
         if (systemStatus != null && known.size() == 1) {
-            closeDeadline = System.nanoTime() + 5_000_000_000L; // gdb closes the connection itself
+            closeAfterTheEnd();
         }
         return exitReply(pick, end);
     }
@@ -509,16 +613,38 @@ public final class GdbSession implements DebugTarget.Listener {
         if (p.isEmpty()) {
             return "";
         }
+        if (toldTheEnd()) {
+            String r = afterTheEnd(p);
+            if (r != null || closing) {
+                return r;
+            }
+        } else if (extended && systemStatus != null && !multiprocess && isResume(p)) {
+            // the system ended while gdb had it stopped: this resume's stop reply is the end
+            endReply = systemEndReply(systemStatus);
+            return endReply;
+        }
         return switch (p.charAt(0)) {
+            case '!' -> {
+                extended = true; // target extended-remote: gdb stays connected after the run ends
+                yield "OK";
+            }
             case 'g', 'G', 'p', 'P' -> registers.handle(p);
             case 'm', 'M', 'X' -> memory.handle(p, raw);
             case 'Z', 'z' -> breakpoints.handle(p);
             case '?', 'c', 'C', 's', 'S', 'D', 'k', 'b' -> execution.handle(p);
             case 'H', 'T' -> threadCmds.handle(p);
+            case 'R' -> {
+                // restart (extended-remote's run where vRun is refused): not supported, and the
+                // packet has no reply, so none is sent (an empty one would answer gdb's next packet)
+                log.warn("gdb: restart (R) ignored: the system cannot be started again; boot it again");
+                yield null;
+            }
             case 'v' ->
-                p.startsWith("vFile:")
-                        ? hostIo.handle(p)
-                        : p.startsWith("vCont") || p.startsWith("vKill") ? execution.handle(p) : "";
+                p.startsWith("vRun") || p.startsWith("vAttach")
+                        ? refuseRunOrAttach(p)
+                        : p.startsWith("vFile:")
+                                ? hostIo.handle(p)
+                                : p.startsWith("vCont") || p.startsWith("vKill") ? execution.handle(p) : "";
             case 'q' -> {
                 if (p.startsWith("qRcmd,")) {
                     yield monitor.handle(p);
@@ -529,6 +655,11 @@ public final class GdbSession implements DebugTarget.Listener {
             case 'Q' -> query.handle(p);
             default -> "";
         };
+    }
+
+    /** Whether {@code p} resumes the system (continue, step, reverse). */
+    private static boolean isResume(String p) {
+        return "cCsSb".indexOf(p.charAt(0)) >= 0 || (p.startsWith("vCont;"));
     }
 
     // ---- helpers for the command families --------------------------------------------------

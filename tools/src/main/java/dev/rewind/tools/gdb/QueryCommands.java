@@ -37,7 +37,7 @@ final class QueryCommands {
                     + ";QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;qXfer:siginfo:read+"
                     + ";ReverseStep+;ReverseContinue+"
                     + (s.multiprocess ? ";multiprocess+" : "")
-                    + ";qXfer:exec-file:read+";
+                    + ";qXfer:exec-file:read+;qXfer:osdata:read+";
         }
         if (p.equals("QStartNoAckMode")) {
             s.noAck = true; // this reply is still acked by gdb; nothing after it
@@ -48,6 +48,9 @@ final class QueryCommands {
         }
         if (p.startsWith("qXfer:siginfo:read::")) {
             return siginfo(p.substring("qXfer:siginfo:read::".length()));
+        }
+        if (p.startsWith("qXfer:osdata:read:")) {
+            return osdata(p.substring("qXfer:osdata:read:".length()));
         }
         if (p.startsWith("qXfer:exec-file:read:")) {
             return execFile(p.substring("qXfer:exec-file:read:".length()));
@@ -141,6 +144,54 @@ final class QueryCommands {
             s.executables.put(info.image(), path);
         }
         return chunk(path.toString().getBytes(StandardCharsets.UTF_8), range);
+    }
+
+    /**
+     * annex:offset,length: gdb's "OS data" ({@code info os}, gdb/MI's {@code -list-thread-groups
+     * --available}, an IDE's attach picker). Annex {@code processes}: the live tasks, each as a
+     * process whose pid is its thread id (its inferior number with {@code --gdb-inferiors});
+     * none once the system ended. Annex empty: the one type there is.
+     */
+    private String osdata(String args) {
+        int colon = args.lastIndexOf(':');
+        if (colon < 0) {
+            return "E01";
+        }
+        String annex = args.substring(0, colon);
+        int[] range = range(args.substring(colon + 1));
+        if (range == null) {
+            return "E01";
+        }
+        StringBuilder xml = new StringBuilder("<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"osdata.dtd\">\n");
+        if (annex.isEmpty()) {
+            xml.append("<osdata type=\"types\">\n<item><column name=\"Type\">processes</column>")
+                    .append("<column name=\"Description\">The system's live tasks</column>")
+                    .append("<column name=\"Title\">Processes</column></item>\n");
+        } else if (annex.equals("processes")) {
+            xml.append("<osdata type=\"processes\">\n");
+            if (s.systemStatus == null) {
+                for (DebugTarget.ThreadInfo t : s.target.threads()) {
+                    if (!GdbSession.alive(t)) {
+                        continue;
+                    }
+                    xml.append("<item><column name=\"pid\">")
+                            .append(t.id())
+                            .append("</column><column name=\"user\">rewind</column><column name=\"command\">")
+                            .append(xmlText(t.name() + " (" + t.image() + ")"))
+                            .append("</column><column name=\"cores\">0</column><column name=\"state\">")
+                            .append(xmlText(ThreadCommands.describe(t)))
+                            .append("</column></item>\n");
+                }
+            }
+        } else {
+            return "E00";
+        }
+        xml.append("</osdata>\n");
+        return chunk(xml.toString().getBytes(StandardCharsets.UTF_8), range);
+    }
+
+    private static String xmlText(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
     /** Linux siginfo_t on a 64-bit target: what {@code $_siginfo} shows (gdb's Linux layout, the same on riscv64 and aarch64). */

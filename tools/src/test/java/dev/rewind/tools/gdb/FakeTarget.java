@@ -100,10 +100,13 @@ final class FakeTarget implements DebugTarget {
             }
         }
         Listener l = listener;
-        if (l != null) {
+        if (l != null && !runsOn) {
             l.stopped(stop);
         }
     }
+
+    /** A resume runs until the test ends the system (no stop is reported). */
+    volatile boolean runsOn;
 
     @Override
     public void kill() {

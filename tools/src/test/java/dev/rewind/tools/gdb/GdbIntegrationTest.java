@@ -211,9 +211,19 @@ class GdbIntegrationTest {
         final StringBuffer out = new StringBuffer();
 
         Gdb(Path script) throws IOException {
+            this(script, false);
+        }
+
+        /** @param mi gdb/MI's output (an IDE's view: {@code *stopped} records) instead of the CLI's */
+        Gdb(Path script, boolean mi) throws IOException {
             // no core file if gdb aborts (as gdb 13 did on a stub's bad stop reply)
             process = new ProcessBuilder(
-                            "sh", "-c", "ulimit -c 0; exec \"$0\" -batch -nx -x \"$1\"", gdb, script.toString())
+                            "sh",
+                            "-c",
+                            "ulimit -c 0; exec \"$0\" -batch -nx $2 -x \"$1\"",
+                            gdb,
+                            script.toString(),
+                            mi ? "--interpreter=mi2" : "")
                     .redirectErrorStream(true)
                     .start();
             LIVE.add(process);
@@ -943,6 +953,86 @@ class GdbIntegrationTest {
         Path p = tmp.resolve("script" + System.nanoTime() + ".gdb");
         Files.write(p, all);
         return p;
+    }
+
+    /**
+     * {@code target extended-remote}: gdb stays connected after the run ends and asks for the
+     * thread list at once; it hears the end ("exited normally", no "Remote connection closed"),
+     * sees no thread left, and {@code rewind boot} ends only once gdb has quit. {@code info os
+     * processes} lists the tasks.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void extendedRemoteSeesTheEndOfTheRunAndTheBootWaitsForGdbToQuit(Mode mode) {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(
+                    SystemImage.builtin("demo.toml"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
+            String out;
+            try (Gdb g = new Gdb(script(
+                    "set remotetimeout 30",
+                    "target extended-remote 127.0.0.1:" + sys.port,
+                    "info os processes",
+                    mode.toTheEnd(),
+                    "info threads",
+                    "echo gdb-stays\\n",
+                    "shell sleep 2",
+                    "info threads",
+                    "info os processes"))) {
+                g.awaitOutput("gdb-stays");
+                Thread.sleep(1000);
+                assertTrue(!sys.result.isDone(), "rewind boot waits while gdb stays connected:\n" + g.out);
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(out, "kv (kv_server.elf)", "kv_demo (kv_demo.elf)", mode.ended(1, "exited normally"));
+            assertEquals(2, count(out, "No threads."), out);
+            assertEquals(SystemResult.Outcome.OK, sys.await().outcome());
+        });
+    }
+
+    /**
+     * AArch64, gdb/MI as an IDE drives it ({@code -target-select extended-remote}): the task's
+     * exit code reaches gdb as the {@code *stopped,reason="exited"} record an IDE waits for, with
+     * and without inferiors.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aarch64ExtendedRemoteUnderMiReportsTheExitCode(Mode mode) {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(
+                    SystemImage.builtin("aarch64/t_fault_null.elf"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
+            String out;
+            try (Gdb g = new Gdb(
+                    script(
+                            "set remotetimeout 30",
+                            "target extended-remote 127.0.0.1:" + sys.port,
+                            "continue",
+                            "set var $pc = $pc + 4", // past the faulting store
+                            "continue",
+                            "print $_exitcode",
+                            "run"), // refused: the system has ended
+                    true)) {
+                out = g.finish();
+            }
+            assertContains(
+                    out,
+                    "*stopped,reason=\"signal-received\",signal-name=\"SIGSEGV\"",
+                    mode.ended(1, "exited with code 03"),
+                    "*stopped,reason=\"exited\",exit-code=\"03\"",
+                    "~\"$1 = 3\\n\"",
+                    "Running the default executable on the remote target failed");
+            for (String bad : List.of("Remote connection closed", "Remote communication error", "internal-error")) {
+                assertTrue(!out.contains(bad), "'" + bad + "' in:\n" + out);
+            }
+            SystemResult r = sys.await();
+            assertEquals(3, r.task("t_fault_null").exitCode(), r.summary());
+        });
     }
 
     /**

@@ -496,6 +496,185 @@ class GdbSessionTest {
         return session;
     }
 
+    /** A session served on a thread of its own over a pipe, as gdb talks to it. */
+    static final class Live implements AutoCloseable {
+        final FakeTarget target = new FakeTarget();
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final java.io.PipedOutputStream toStub = new java.io.PipedOutputStream();
+        final GdbSession session;
+        final Thread thread;
+
+        Live(java.util.function.Consumer<GdbSession> setup) throws Exception {
+            target.runsOn = true;
+            session = new GdbSession(target, new java.io.PipedInputStream(toStub, 1 << 16), out);
+            setup.accept(session);
+            thread = new Thread(session::run, "test-gdb-session");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** Send {@code packet} and wait until the stub's output has {@code expected} after what it had. */
+        void send(String packet, String expected) throws Exception {
+            int from = out.size();
+            toStub.write(PacketCodec.frame(packet));
+            toStub.flush();
+            await(from, expected);
+        }
+
+        void await(int from, String expected) throws InterruptedException {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!text().substring(from).contains(expected)) {
+                assertTrue(System.nanoTime() < deadline, "no '" + expected + "' after " + from + " in: " + text());
+                Thread.sleep(5);
+            }
+        }
+
+        String text() {
+            return out.toString(StandardCharsets.ISO_8859_1);
+        }
+
+        @Override
+        public void close() throws Exception {
+            toStub.close();
+            thread.join(10_000);
+        }
+    }
+
+    /** The framed packet {@code payload} as the stub sends it. */
+    static String framed(String payload) {
+        return new String(PacketCodec.frame(payload), StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * {@code target extended-remote}: gdb stays connected after the exit and asks for the thread
+     * list at once; the session answers it (none), repeats the exit for {@code ?}, refuses to
+     * run again with the reason, and ends when gdb detaches, not at the exit.
+     */
+    @Test
+    void extendedRemoteKeepsTheSessionAfterTheEndUntilGdbDetaches() throws Exception {
+        try (Live l = new Live(x -> {})) {
+            l.send("!", framed("OK"));
+            assertTrue(l.session.extended);
+            l.send("?", "$T05thread:1;");
+            int from = l.out.size();
+            l.toStub.write(PacketCodec.frame("vCont;c"));
+            l.toStub.flush();
+            l.await(from, "+");
+            l.session.systemEnded(3);
+            l.await(from, framed("W03"));
+            Thread.sleep(200);
+            assertTrue(l.thread.isAlive(), "the session outlives the end of the run");
+            assertFalse(l.session.ended());
+            l.send("qfThreadInfo", framed("l"));
+            l.send("?", framed("W03"));
+            l.send("vCont;c", "$E.the system has ended (exit status 3): nothing runs any more#");
+            l.send("vRun;", "$E.the system has ended (exit status 3): boot it again (rewind boot)");
+            l.send("vAttach;1", "$E.the system has ended (exit status 3)");
+            l.send("vCont?", framed("vCont;c;C;s;S"));
+            int resumes = l.target.log.size();
+            l.send("D", framed("OK"));
+            l.thread.join(5_000);
+            assertFalse(l.thread.isAlive(), "detach ends the session");
+            assertTrue(l.session.ended());
+            assertEquals(resumes, l.target.log.size(), "nothing resumed after the end");
+        }
+    }
+
+    /** A gdb that stays connected after the end does not keep the session past its deadline. */
+    @Test
+    void extendedRemoteSessionEndsByItselfAfterTheLingerDeadline() throws Exception {
+        try (Live l = new Live(x -> x.lingerNanos = 300_000_000L)) {
+            l.send("!", framed("OK"));
+            l.send("?", "$T05thread:1;");
+            int from = l.out.size();
+            l.toStub.write(PacketCodec.frame("c"));
+            l.toStub.flush();
+            l.await(from, "+");
+            long t0 = System.nanoTime();
+            l.session.systemEnded(0);
+            l.await(from, framed("W00"));
+            l.thread.join(10_000);
+            assertFalse(l.thread.isAlive(), "the session ended at its deadline");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 250, "not before the deadline: " + ms + " ms");
+        }
+    }
+
+    /**
+     * Extended: the system ended while gdb had it stopped: gdb's next continue gets the exit as
+     * its stop reply, and the session stays as above; a kill then ends it.
+     */
+    @Test
+    void extendedRemoteHearsAnEndThatCameWhileStoppedAtItsNextResume() throws Exception {
+        try (Live l = new Live(x -> {})) {
+            l.send("!", framed("OK"));
+            l.send("?", "$T05thread:1;");
+            int from = l.out.size();
+            l.session.systemEnded(0);
+            l.await(from, "$O" + PacketCodec.toHex("rewind: the system ended (exit status 0)"));
+            l.send("qfThreadInfo", framed("m1,2,3")); // gdb believes they are stopped
+            l.send("vCont;c", framed("W00"));
+            l.send("qfThreadInfo", framed("l"));
+            l.toStub.write(PacketCodec.frame("k"));
+            l.toStub.flush();
+            l.thread.join(5_000);
+            assertFalse(l.thread.isAlive(), "kill ends the session");
+            assertFalse(l.target.killed, "nothing to kill after the end");
+        }
+    }
+
+    /** {@code target remote}: the session ends with the exit, as before. */
+    @Test
+    void plainRemoteSessionEndsWithTheExit() throws Exception {
+        try (Live l = new Live(x -> {})) {
+            l.send("?", "$T05thread:1;");
+            int from = l.out.size();
+            l.toStub.write(PacketCodec.frame("vCont;c"));
+            l.toStub.flush();
+            l.await(from, "+");
+            l.session.systemEnded(0);
+            l.await(from, framed("W00"));
+            l.thread.join(5_000);
+            assertFalse(l.thread.isAlive(), "the session ended with the exit");
+        }
+    }
+
+    /**
+     * {@code run}/{@code attach} are refused with the reason (an empty reply made gdb fall back
+     * to {@code R}); {@code R} has no reply (one would answer gdb's next packet).
+     */
+    @Test
+    void runAttachAndRestartAreRefusedWithoutDesynchronisingTheReplies() {
+        call("!");
+        assertTrue(call("vRun;").startsWith("E.the stub cannot start or attach a process"), call("vRun;"));
+        assertTrue(call("vAttach;2").startsWith("E.the stub cannot start or attach a process"));
+        assertNull(call("R00"));
+        assertTrue(
+                target.log.isEmpty() || !target.log.get(target.log.size() - 1).startsWith("resume"));
+    }
+
+    /** gdb's OS data ({@code info os processes}, MI's {@code -list-thread-groups --available}): the live tasks. */
+    @Test
+    void osdataListsTheLiveTasksAsProcesses() {
+        assertTrue(call("qSupported:swbreak+").contains(";qXfer:osdata:read+"));
+        target.ends.put(2, new DebugTarget.StopEvent(DebugTarget.StopKind.EXITED, 2, 0, "exited"));
+        String ps = call("qXfer:osdata:read:processes:0,fff");
+        assertTrue(ps.startsWith("l<?xml") && ps.contains("<osdata type=\"processes\">"), ps);
+        assertTrue(
+                ps.contains("<item><column name=\"pid\">1</column><column name=\"user\">rewind</column>"
+                        + "<column name=\"command\">fake1 (fake.elf)</column><column name=\"cores\">0</column>"
+                        + "<column name=\"state\">fake1 gen 1, ready</column></item>"),
+                ps);
+        assertTrue(ps.contains("<column name=\"pid\">3</column>"), ps);
+        assertFalse(ps.contains("<column name=\"pid\">2</column>"), "an ended task is no process: " + ps);
+        assertTrue(call("qXfer:osdata:read::0,fff").contains("<column name=\"Type\">processes</column>"));
+        assertEquals("E00", call("qXfer:osdata:read:files:0,fff"));
+        assertEquals("E01", call("qXfer:osdata:read:processes"));
+        assertTrue(call("qXfer:osdata:read:processes:0,10").startsWith("m<?xml"));
+        s.systemStatus = 0;
+        assertFalse(call("qXfer:osdata:read:processes:0,fff").contains("<item>"), "none after the end");
+    }
+
     @Test
     void aConnectionWithoutOneWellFormedPacketNeitherAttachesNorDetaches() {
         // a port probe (nc -z: connect, close), noise, a bad checksum, a lone Ctrl-C and acks:
