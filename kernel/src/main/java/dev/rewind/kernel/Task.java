@@ -135,6 +135,16 @@ public final class Task {
         return new TaskId(index, generation);
     }
 
+    /**
+     * For a server: which request it is handling, as "CLIENT label 0xL" (the caller it owes a
+     * reply and the label that caller sent), or null when it owes none. What a probe compares to
+     * tell one boot's sequence of requests from another's.
+     */
+    public String requestFrom() {
+        Task c = replyTo;
+        return c == null ? null : c.name() + " label 0x" + Long.toHexString(c.msg(0));
+    }
+
     /** The task's index in the system (its slot in the manifest's order; -1 for an agent). */
     public int index() {
         return index;

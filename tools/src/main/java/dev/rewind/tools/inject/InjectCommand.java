@@ -330,7 +330,7 @@ public final class InjectCommand implements Callable<Integer> {
                             + " slowed by a recovery may pass it and count as hangs (--timeout DURATION raises it)%n",
                     Campaign.seconds(c.referenceNanos()), Campaign.seconds(budget));
         }
-        String varies = Campaign.nondeterministic(img.location(), server, c.referenceRequests(), lengths.length);
+        String varies = c.nondeterminism();
         if (varies != null) {
             System.err.println("rewind: " + Printable.escape(varies));
         }
