@@ -305,13 +305,17 @@ final class Ipc {
         if (c == null) {
             return f.ret(Abi.ECAP);
         }
-        signal(c.notification(), f.a[1]);
+        Notification n = c.notification();
+        long fresh = f.a[1] & ~n.bits; // (what this signal sets that was not pending already)
+        signal(n, f.a[1]);
+        t.recovery().signalled(n, fresh);
         return f.ret(Abi.OK);
     }
 
     /** OR {@code bits} into {@code n} and wake its waiter. Also used for device interrupts. */
     void signal(Notification n, long bits) {
         n.bits |= bits;
+        n.signals++;
         Task w = n.waiter;
         if (w != null && n.bits != 0 && w.waitingAny()) {
             Endpoint wep = w.state() == TaskState.RECEIVING ? w.blockedOn() : null;

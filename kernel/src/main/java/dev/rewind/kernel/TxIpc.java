@@ -2535,6 +2535,7 @@ final class TxIpc implements Recovery {
                             rerunRecord = faulted;
                             faulted = null;
                             keepTakenForRerun();
+                            keepSent();
                         }
                     }
                     reruns++;
@@ -2682,6 +2683,7 @@ final class TxIpc implements Recovery {
             takenFrom[i] = null;
         }
         takenCount = 0;
+        withdrawSent();
     }
 
     /** The open request committed: what it took from notifications is its own. */
@@ -2690,6 +2692,64 @@ final class TxIpc implements Recovery {
             takenFrom[i] = null;
         }
         takenCount = 0;
+        keepSent();
+    }
+
+    /**
+     * Notification bits the open request's (or wake's) NOTIFYs set that were not pending before
+     * ({@link #sentCount} of them), with the notification's signal count just after each: an
+     * abort withdraws those still pending that no signal followed, as it undoes the request's
+     * other effects. Without it a request that signalled a peer and then faulted left its signal
+     * behind: the peer acted on an event of a request that, its client was told (ERECOVERED), had
+     * no effect (an outside quota keeper's "quota low" reached its scheduler from a rolled-back
+     * CHARGE, and the scheduler told a client it was low: seeds 1211084, 1211258 of
+     * docs/RECOVERY.md). A signal its owner has already taken (it was waiting) is out of reach,
+     * as before.
+     */
+    private Notification[] sentTo = new Notification[4];
+
+    private long[] sentBits = new long[4];
+    private long[] sentStamp = new long[4];
+    private int sentCount;
+
+    @Override
+    public void signalled(Notification n, long fresh) {
+        if (!server.inRequest() || fresh == 0) {
+            return;
+        }
+        if (sentCount == sentTo.length) {
+            sentTo = java.util.Arrays.copyOf(sentTo, 2 * sentCount);
+            sentBits = java.util.Arrays.copyOf(sentBits, 2 * sentCount);
+            sentStamp = java.util.Arrays.copyOf(sentStamp, 2 * sentCount);
+        }
+        sentTo[sentCount] = n;
+        sentBits[sentCount] = fresh;
+        sentStamp[sentCount++] = n.signals;
+    }
+
+    /**
+     * Withdraw the aborted request's signals, newest first: each one's fresh bits, if they are all
+     * still pending and no other signal came to that notification after it (then the bits may be
+     * another's too, and stay).
+     */
+    private void withdrawSent() {
+        for (int i = sentCount - 1; i >= 0; i--) {
+            Notification n = sentTo[i];
+            if (n.signals == sentStamp[i] && (n.bits & sentBits[i]) == sentBits[i]) {
+                n.bits &= ~sentBits[i];
+                n.signals--; // (so that the request's own earlier signal to it is the last again)
+            }
+            sentTo[i] = null;
+        }
+        sentCount = 0;
+    }
+
+    /** The open request committed, or is run again from its record (its NOTIFYs answered from it): its signals stay. */
+    private void keepSent() {
+        for (int i = 0; i < sentCount; i++) {
+            sentTo[i] = null;
+        }
+        sentCount = 0;
     }
 
     /** Pages the last heal put back (the first few). */

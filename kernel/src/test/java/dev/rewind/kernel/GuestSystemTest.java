@@ -82,6 +82,25 @@ class GuestSystemTest {
         assertEquals(TaskState.RECEIVING, run.result.task("waitany_server").state(), run::toString);
     }
 
+    /**
+     * A txipc request that signals a notification and then faults is rolled back with its signal:
+     * the owner, which was not waiting (it was calling the server), finds no bits, as its
+     * ERECOVERED says (the request had no effect). Before, the bits stayed: an outside quota
+     * keeper's "quota low" from a rolled-back CHARGE reached its scheduler, which told a client it
+     * was low (docs/RECOVERY.md, "An outside job scheduler"). A request that commits signals as
+     * before.
+     */
+    @Test
+    void underTxipcARolledBackRequestsSignalIsWithdrawn() {
+        for (String image : List.of("t_notewd.toml", "aarch64/t_notewd.toml")) {
+            GuestRun run = GuestRun.boot(image);
+            assertTrue(run.hasLine("notewd: ok"), run::toString);
+            assertEquals(0, run.result.task("notewd_client").exitCode(), run::toString);
+            assertEquals(1, run.faults.size(), run::toString);
+            assertEquals("notewd_server", run.faults.get(0).task(), run::toString);
+        }
+    }
+
     @Test
     void underTxipcAFaultAfterAWakeIsRolledBackAndTheServerWaitsAgain() {
         GuestRun run = GuestRun.boot("t_waitany_tx.toml");
