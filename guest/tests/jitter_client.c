@@ -30,7 +30,8 @@ int main(void)
 		rw_msg m = { i, { i, 0, 0, 0 }, 0 };
 		long r = rw_call(ep, &m);
 		if (r != 0 || m.label != (i ^ 0xFFFF) || m.w[0] != i + 1) {
-			printf(NAME ": FAIL call %llu: %s\n", (unsigned long long)i, rw_strerror(r));
+			printf(NAME ": FAIL call %llu: %s\n", (unsigned long long)i,
+			       rw_strerror(r));
 			return 1;
 		}
 	}

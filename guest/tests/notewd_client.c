@@ -15,7 +15,8 @@ int main(void)
 	rw_msg m = { 1, { 10, 0x4, 1, 0 }, 0 };
 	long r = rw_call(nw, &m);
 	if (r != RW_ERECOVERED) {
-		printf("notewd: FAIL the faulting request: %s, expected ERECOVERED\n", rw_strerror(r));
+		printf("notewd: FAIL the faulting request: %s, expected ERECOVERED\n",
+		       rw_strerror(r));
 		return 1;
 	}
 	RW_ASSERT(rw_poll(note, &bits) == 0);
@@ -28,8 +29,9 @@ int main(void)
 	r = rw_call(nw, &m);
 	RW_ASSERT(rw_poll(note, &bits) == 0);
 	if (r != 0 || m.w[0] != 21 || m.w[1] != 1 || bits != 0x10) {
-		printf("notewd: FAIL the good request: %s w0=%llu w1=%llu bits 0x%llx\n", rw_strerror(r),
-		       (unsigned long long)m.w[0], (unsigned long long)m.w[1], (unsigned long long)bits);
+		printf("notewd: FAIL the good request: %s w0=%llu w1=%llu bits 0x%llx\n",
+		       rw_strerror(r), (unsigned long long)m.w[0], (unsigned long long)m.w[1],
+		       (unsigned long long)bits);
 		return 1;
 	}
 	printf("notewd: ok\n");
