@@ -2175,6 +2175,10 @@ final class TxIpc implements Recovery {
     private void commitWake() {
         wakeTx = false;
         boolean again = replayingWake;
+        if (!again) { // (a wake of the history replayed is not the one whose runs are counted)
+            wakeAborts = 0;
+            wakeGiven.clear();
+        }
         replayingWake = false;
         WriteTracker tracker = commitWrites();
         codeIntactAtCommit = false; // (no reply: not checked)
@@ -2463,11 +2467,29 @@ final class TxIpc implements Recovery {
         }
 
         if (wakeTx) {
-            // No client: the server waits again as it did; what the wake brought is lost (a
-            // frame the stack had taken from its driver: TCP sends it again). A wake that faults
-            // again (its wait was due: it runs again at once, Ipc.waitAnyAgain) is suspect as a
-            // request is, and replays the history (wakes are kept in it too).
-            giveBackTaken();
+            // No client: the server waits again as it did. A wake that faults again (its wait was
+            // due: it runs again at once, Ipc.waitAnyAgain) is suspect as a request is, and
+            // replays the history (wakes are kept in it too).
+            // The bits that woke it (and those it polled) go back, so that it wakes again at once and
+            // runs the work again, as a wake by its timeout does (its wait was due); before, they were
+            // lost with the first abort (an outside scheduler missed a "quota refilled" for good
+            // after a flipped bit its check found, seed 1214139). A wake that faults WAKE_RUNS times
+            // in a row (again after the history replay of its second abort) brought an event it
+            // cannot handle: its bits are dropped, and the server waits again as it did.
+            if (++wakeAborts < WAKE_RUNS) {
+                for (int i = 0; i < takenCount; i++) {
+                    wakeGiven.merge(takenFrom[i], takenBits[i], (a, b) -> a | b);
+                }
+                giveBackTaken();
+            } else {
+                wakeAborts = 0;
+                dropTaken();
+                k.recoveryNote(
+                        log,
+                        "txipc: task {}: its work after a wake faulted {} times in a row: what woke it is dropped",
+                        server,
+                        WAKE_RUNS);
+            }
             if (faulted != null) {
                 spare.addLast(faulted);
             }
@@ -2655,8 +2677,9 @@ final class TxIpc implements Recovery {
      * Notification bits the open request's WAIT / POLL / WAIT_ANY took (a notification and its
      * bits, {@link #takenCount} of them): an abort gives them back, as it undoes the request's
      * other effects, so the request run again sees them (a poll inside a request that faulted
-     * would otherwise lose the events it read). Not in a wake's transaction: what woke the
-     * server is lost with it (docs/RECOVERY.md).
+     * would otherwise lose the events it read). In a wake's transaction too, the bits that woke the
+     * server first among them: they go back with its first {@link #WAKE_RUNS} - 1 aborts in a row,
+     * so that the wake runs again (docs/RECOVERY.md, "Work after a wake").
      */
     private Notification[] takenFrom = new Notification[4];
 
@@ -2665,7 +2688,7 @@ final class TxIpc implements Recovery {
 
     @Override
     public void consumed(Notification n, long bits) {
-        if (!server.inRequest() || wakeTx || bits == 0) {
+        if (!server.inRequest() || bits == 0) {
             return;
         }
         if (takenCount == takenFrom.length) {
@@ -2683,6 +2706,40 @@ final class TxIpc implements Recovery {
             takenFrom[i] = null;
         }
         takenCount = 0;
+        withdrawSent();
+    }
+
+    /**
+     * How many times a wake's work is run in a row, its bits given back after each abort but the
+     * last: the first run, one after its rollback, one after the history replay of its second.
+     */
+    static final int WAKE_RUNS = 3;
+
+    /**
+     * Wakes aborted since a wake last committed (a request that commits in between does not end
+     * the count: its bits, given back, would wake the server again and again between requests).
+     */
+    private int wakeAborts;
+
+    /**
+     * The bits the aborted wakes since the last committed one gave back, per notification: those
+     * that may have made them fault. Bits signalled since (a peer's next event, ORed into the
+     * same word) are not among them.
+     */
+    private final java.util.Map<Notification, Long> wakeGiven = new java.util.IdentityHashMap<>();
+
+    /**
+     * The aborted wake's notification bits that its earlier runs gave back are dropped (the event
+     * it cannot handle); bits signalled since go back, and its signals are withdrawn as any abort's.
+     */
+    private void dropTaken() {
+        for (int i = 0; i < takenCount; i++) {
+            long fresh = takenBits[i] & ~wakeGiven.getOrDefault(takenFrom[i], 0L);
+            takenFrom[i].bits |= fresh;
+            takenFrom[i] = null;
+        }
+        takenCount = 0;
+        wakeGiven.clear();
         withdrawSent();
     }
 
