@@ -101,6 +101,27 @@ class GuestSystemTest {
         }
     }
 
+    /**
+     * A txipc server's receive after a plain REPLY that is refused at once (its endpoint slot
+     * spoiled, as a flipped register of its loop would) does not commit the request: the
+     * assertion that follows is the request's fault, rolled back with its held reply
+     * (ERECOVERED), and the server goes on in its first generation. Before, the refused WAIT_ANY
+     * released the reply and committed, and the fault was "not inside a request that can be
+     * undone": a restart, EDEAD for every client (an outside scheduler, seed 1212045).
+     */
+    @Test
+    void underTxipcAReceiveRefusedAtOnceDoesNotCommitTheRequest() {
+        for (String image : List.of("t_heldcap.toml", "aarch64/t_heldcap.toml")) {
+            GuestRun run = GuestRun.boot(image);
+            assertTrue(run.hasLine("heldcap: ok"), run::toString);
+            assertEquals(0, run.result.task("heldcap_client").exitCode(), run::toString);
+            assertEquals(0, run.result.task("heldcap_server").restarts(), run::toString);
+            assertTrue(
+                    run.faults.stream().allMatch(f -> f.outcome() instanceof RecoveryOutcome.RolledBack),
+                    run::toString);
+        }
+    }
+
     @Test
     void underTxipcAFaultAfterAWakeIsRolledBackAndTheServerWaitsAgain() {
         GuestRun run = GuestRun.boot("t_waitany_tx.toml");
