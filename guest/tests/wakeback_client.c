@@ -13,7 +13,8 @@ int main(void)
 		rw_msg m = { 1, { v, 0, 0, 0 }, 0 };
 		long r = rw_call(wk, &m);
 		if (r != 0 || m.label != 0) {
-			printf("wakeback: FAIL set %llu: %s\n", (unsigned long long)v, rw_strerror(r));
+			printf("wakeback: FAIL set %llu: %s\n", (unsigned long long)v,
+			       rw_strerror(r));
 			return 1;
 		}
 	}
@@ -31,8 +32,8 @@ int main(void)
 			break;
 	}
 	if (r != 0 || m.label != 0 || m.w[0] != 5 || m.w[1] != 0x40 || m.w[2] != 1) {
-		printf("wakeback: FAIL get: %s value %llu events 0x%llx wakes %llu\n", rw_strerror(r),
-		       (unsigned long long)m.w[0], (unsigned long long)m.w[1],
+		printf("wakeback: FAIL get: %s value %llu events 0x%llx wakes %llu\n",
+		       rw_strerror(r), (unsigned long long)m.w[0], (unsigned long long)m.w[1],
 		       (unsigned long long)m.w[2]);
 		return 1;
 	}
