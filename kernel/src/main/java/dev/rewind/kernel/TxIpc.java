@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * ({@link Call}), and a caller that faults after one reached its callee is rolled back and run
  * again, unseen by its client, with its nested calls answered from the record: the callee is
  * sent each request once. If the runs again fail, or go another way (unless the server's callees
- * take a request twice: {@code repeatable_calls}), the client gets EINDOUBT,
+ * take a request twice: {@code repeatable_calls}; or the first run's call that differs was its
+ * last and a txipc callee refused it, {@link #refusedUnchanged}), the client gets EINDOUBT,
  * not ERECOVERED: the caller's changes are undone, the callee's stay. Each server stays
  * internally consistent, i.e. its state is the result of the requests it committed, in order.
  * A fault in the callee aborts only the callee's transaction; the caller gets ERECOVERED from
@@ -984,6 +985,25 @@ final class TxIpc implements Recovery {
         // have acted on it. Unless that server takes a request twice (repeatable_calls: a network
         // driver's frames), the request's outcome is in doubt; else this call is sent, and so is
         // every later call of this run.
+        if (c != null && callsAnswered == callSource.count - 1 && refusedUnchanged(c)) {
+            // The first run's call that differs was its last, and its server refused it, as it
+            // refuses a malformed request before acting on it (a txipc server, whose refusals the
+            // kernel confirms by a second run): it took nothing from it. This call is sent, and so
+            // is every later one of this run. (An outside scheduler's corrupted register reached
+            // its quota keeper as a wrong client id, EINVAL; the scheduler's check of the answer
+            // failed, and its run again, which asked for the right client, ended in EINDOUBT:
+            // seeds 1210213, 1216232, 1217084.)
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: run again, the request (label 0x{}) made {}: its server had refused the first"
+                            + " run's, its last; this one is sent",
+                    server,
+                    Long.toHexString(msg[0]),
+                    what);
+            callRerun = false;
+            callSource = null;
+            return null;
+        }
         if (!server.spec().txipc().repeatableCalls()) {
             inDoubt = true;
             server.faultWhenStopped(corruptAtSyscall(
@@ -1000,6 +1020,26 @@ final class TxIpc implements Recovery {
         callRerun = false;
         callSource = null;
         return null;
+    }
+
+    /**
+     * Did the server {@code c} called refuse it (its reply a refusal, {@link #isRefusal}: EINVAL,
+     * EFAULT, ENOSYS, ETOOBIG, ESTATE), as a server refuses a malformed request before acting on
+     * it, and is that server one whose refusals the kernel runs again before they leave (txipc
+     * with {@code verify} "refusals" or "dual"), so that the refusal is not a transient fault's?
+     */
+    private boolean refusedUnchanged(Call c) {
+        if (c.n < 2 || c.results[0] != Abi.OK || !isRefusal(c.results[1])) {
+            return false;
+        }
+        Capability cap = server.cap(c.args[0]);
+        Endpoint ep = cap == null || cap.kind() != Capability.Kind.ENDPOINT_SEND ? null : cap.endpoint();
+        Task callee = ep == null ? null : ep.server;
+        if (callee == null || !(callee.recovery() instanceof TxIpc)) {
+            return false;
+        }
+        TaskSpec.TxipcLimits limits = callee.spec().txipc();
+        return limits.verifyRefusals() || limits.verifyDual();
     }
 
     /** The open request's nested call ended with {@code results[0, n)}: record the answer. */
