@@ -1972,6 +1972,9 @@ final class TxIpc implements Recovery {
                 agrees ? "agreed with run " + (first ? 1 : 2) + ": committed" : "agreed with neither: aborted");
         k.observer.verifyMismatch(server, badge, msg[0], agrees);
         if (agrees) {
+            if (!first) {
+                withdrawLosingRun();
+            }
             return null;
         }
         return corruptAtSyscall(
@@ -2807,6 +2810,9 @@ final class TxIpc implements Recovery {
 
     private long[] sentBits = new long[4];
     private long[] sentStamp = new long[4];
+    /** The verification run ({@link #verifyRun}) that made each signal. */
+    private int[] sentRun = new int[4];
+
     private int sentCount;
 
     @Override
@@ -2818,7 +2824,9 @@ final class TxIpc implements Recovery {
             sentTo = java.util.Arrays.copyOf(sentTo, 2 * sentCount);
             sentBits = java.util.Arrays.copyOf(sentBits, 2 * sentCount);
             sentStamp = java.util.Arrays.copyOf(sentStamp, 2 * sentCount);
+            sentRun = java.util.Arrays.copyOf(sentRun, 2 * sentCount);
         }
+        sentRun[sentCount] = verifyRun;
         sentTo[sentCount] = n;
         sentBits[sentCount] = fresh;
         sentStamp[sentCount++] = n.signals;
@@ -2839,6 +2847,47 @@ final class TxIpc implements Recovery {
             sentTo[i] = null;
         }
         sentCount = 0;
+    }
+
+    /**
+     * Verification committed a later run that disagreed with the first: withdraw the signals the
+     * first run made (its NOTIFYs ran for real; later runs' were answered from its record) that
+     * the committed run did not make, if still pending and untouched since. Before, they stayed:
+     * a skipped instruction in an outside quota keeper's first run fell into its "low" branch and
+     * signalled; the third run agreed with the clean second and committed, but the scheduler took
+     * the signal and told a client it was low (seed 1217843, verify = "dual").
+     */
+    private void withdrawLosingRun() {
+        java.util.Map<Notification, Long> made = new java.util.IdentityHashMap<>();
+        Request r = current;
+        for (int i = 0; r != null && i < r.recorded; i++) {
+            int j = i * REC;
+            if (r.record[j] == Abi.SYS_NOTIFY) {
+                Capability c = server.cap(r.record[j + 2]);
+                if (c != null && c.kind() == Capability.Kind.NOTIFY_SIGNAL) {
+                    made.merge(c.notification(), r.record[j + 3], (a, b) -> a | b);
+                }
+            }
+        }
+        int w = 0;
+        for (int i = 0; i < sentCount; i++) {
+            Notification n = sentTo[i];
+            long lost = sentRun[i] == 0 ? sentBits[i] & ~made.getOrDefault(n, 0L) : 0;
+            if (lost != 0 && n.signals == sentStamp[i] && (n.bits & lost) == lost) {
+                n.bits &= ~lost;
+            }
+            if (lost != 0 && lost == sentBits[i]) {
+                continue; // (none of its bits was the committed run's)
+            }
+            sentTo[w] = n;
+            sentBits[w] = sentBits[i] & ~lost;
+            sentStamp[w] = sentStamp[i];
+            sentRun[w++] = sentRun[i];
+        }
+        for (int i = w; i < sentCount; i++) {
+            sentTo[i] = null;
+        }
+        sentCount = w;
     }
 
     /** The open request committed, or is run again from its record (its NOTIFYs answered from it): its signals stay. */
