@@ -617,6 +617,7 @@ public final class Campaign {
                 }
                 cpu[i] = k.task(server).cpuNanos();
                 wall[i] = r.nanos();
+                verifyCounts = k.task(server).verifyCounts();
             }
         }
         java.util.Arrays.sort(cpu);
@@ -634,6 +635,14 @@ public final class Campaign {
                     .append(t.state().name().toLowerCase());
         }
         return b.toString();
+    }
+
+    /** The server's verification counts ({@link Task#verifyCounts}) after the last boot of {@link #cost}. */
+    private long[] verifyCounts;
+
+    /** As {@link Task#verifyCounts}, for the last fault-free boot {@link #cost} made; null before one. */
+    public long[] verifyCounts() {
+        return verifyCounts;
     }
 
     /** Most FAIL lines a run's detail keeps. */

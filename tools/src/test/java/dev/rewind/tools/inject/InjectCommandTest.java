@@ -129,6 +129,31 @@ class InjectCommandTest {
                 w);
     }
 
+    /**
+     * A server whose manifest says verify = "dual" (no --verify) gets the cost line too, and how
+     * many of its requests a fault-free boot ran twice: requests with a nested call are not
+     * verified, which an outside scheduler's campaign never said (98 of its 186 requests).
+     */
+    @Test
+    void aManifestsDualVerificationIsCostedAndItsUnverifiedRequestsCounted() {
+        CliRun.Result r = rewind(
+                Duration.ofSeconds(60),
+                "inject",
+                "builtin:t_dualsig.toml",
+                "--server",
+                "dualsig_server",
+                "-n",
+                "1",
+                "--seed",
+                "1220101",
+                "--fault-free");
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("verify dual (the manifest's) costs (median of 7 fault-free boots"), r::toString);
+        assertTrue(
+                r.out().contains("verify dual in a fault-free boot: 5 of 5 client requests run twice, 0 not verified"),
+                r::toString);
+    }
+
     @Test
     void aPlainBootPastTheLimitOfEachBootNamesTheLimitAndTheOption() {
         CliRun.Result r = rewind(
