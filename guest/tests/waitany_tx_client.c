@@ -35,7 +35,9 @@ int main(void)
 		return 1;
 	}
 	rw_notify(note, 0x101); /* the server counts this wake, then faults */
-	rw_sleep_ns(1000000);
+	/* (its bits go back with the rollback: the work runs again, faults again, the history is
+	 * replayed and it runs once more before the bits are dropped) */
+	rw_sleep_ns(30000000);
 	m = ask();
 	printf("waitany_tx: after the faulting wake: %llu requests, %llu wakes, bits 0x%llx\n",
 	       (unsigned long long)m.w[0], (unsigned long long)m.w[1], (unsigned long long)m.w[2]);

@@ -42,6 +42,32 @@ final class Ipc {
         return c != null && c.kind() == kind ? c : null;
     }
 
+    /**
+     * Would syscall {@code nr} with arguments {@code a} be refused at once, its capability not one
+     * of {@code t}'s of the kind it needs (ECAP) or a WAIT_ANY with nothing to wait for (EINVAL)?
+     * Such a receive, wait or call does not leave a request (Syscalls: a held reply is not released
+     * by it): the server still runs the request's code, and a fault there is the request's.
+     */
+    static boolean refusedAtOnce(Task t, long nr, long[] a) {
+        return switch ((int) Math.min(nr, Integer.MAX_VALUE)) {
+            case Abi.SYS_RECV, Abi.SYS_REPLY_RECV -> cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null;
+            case Abi.SYS_CALL -> cap(t, a[0], Capability.Kind.ENDPOINT_SEND) == null;
+            case Abi.SYS_WAIT -> waitable(t, a[0]) == null;
+            case Abi.SYS_WAIT_ANY ->
+                (a[0] != -1 && cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null)
+                        || (a[1] != -1 && waitable(t, a[1]) == null)
+                        || a[2] < 0
+                        || (a[0] == -1 && a[1] == -1 && a[2] == 0);
+            default -> false;
+        };
+    }
+
+    /** The notification or device capability of {@code slot}, or null. */
+    private static Capability waitable(Task t, long slot) {
+        Capability c = cap(t, slot, Capability.Kind.NOTIFY_WAIT);
+        return c != null ? c : cap(t, slot, Capability.Kind.DEVICE);
+    }
+
     private static boolean badLength(long len) {
         return Long.compareUnsigned(len, Abi.IPC_BUF_SIZE) > 0;
     }
@@ -305,13 +331,17 @@ final class Ipc {
         if (c == null) {
             return f.ret(Abi.ECAP);
         }
-        signal(c.notification(), f.a[1]);
+        Notification n = c.notification();
+        long fresh = f.a[1] & ~n.bits; // (what this signal sets that was not pending already)
+        signal(n, f.a[1]);
+        t.recovery().signalled(n, fresh);
         return f.ret(Abi.OK);
     }
 
     /** OR {@code bits} into {@code n} and wake its waiter. Also used for device interrupts. */
     void signal(Notification n, long bits) {
         n.bits |= bits;
+        n.signals++;
         Task w = n.waiter;
         if (w != null && n.bits != 0 && w.waitingAny()) {
             Endpoint wep = w.state() == TaskState.RECEIVING ? w.blockedOn() : null;
@@ -371,7 +401,6 @@ final class Ipc {
      */
     Next waitAny(Task t, SyscallFrame f) {
         long[] a = f.a;
-        t.madeWaitAny(a[0], a[1], a[2], k.now());
         Endpoint ep = null;
         if (a[0] != -1) {
             Capability c = cap(t, a[0], Capability.Kind.ENDPOINT_RECV);
@@ -398,6 +427,9 @@ final class Ipc {
         if (ep != null && t.replyOwed() != null) {
             return f.ret(Abi.ESTATE);
         }
+        // (only a WAIT_ANY that is not refused is the one a rollback makes again, waitAnyAgain: one
+        // refused for a spoiled slot, ECAP inside a request, would be refused again after it)
+        t.madeWaitAny(a[0], a[1], a[2], k.now());
         long[] replayed = t.recovery().replayedWake();
         if (replayed != null) {
             // (txipc replays its history, and a wake is next: it ends the wait as it first did)

@@ -5,7 +5,8 @@ package dev.rewind.kernel;
  * {@code dev.rewind.kernel.probe}): told when a server is handed a request and when it replies,
  * and consulted when a task's CPU was stopped on the probe's behalf. Called on the kernel
  * thread, while no task runs. With {@link Kernel#setProbe}, this and {@link Task}'s public
- * accessors ({@code name}, {@code cpu}, {@code image}, {@code pc}, {@code resumeAt}, {@code brk})
+ * accessors ({@code name}, {@code cpu}, {@code image}, {@code pc}, {@code resumeAt}, {@code brk},
+ * {@code requestFrom})
  * are the whole surface the probes use.
  */
 public interface KernelProbe {

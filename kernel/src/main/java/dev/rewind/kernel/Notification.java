@@ -8,6 +8,8 @@ public final class Notification {
     final String name;
     final Task owner;
     long bits;
+    /** Signals made to it so far (NOTIFYs and interrupts): tells whether any came after one. */
+    long signals;
     /** The owner, while it waits; else null. */
     Task waiter;
 

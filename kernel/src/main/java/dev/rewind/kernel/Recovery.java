@@ -107,6 +107,13 @@ interface Recovery {
     default void consumed(Notification n, long bits) {}
 
     /**
+     * The task has just signalled notification {@code n} (NOTIFY), setting {@code fresh}, the
+     * bits of the signal that were not pending before it: a policy that undoes what the task did
+     * withdraws them if it undoes this and they are still pending, untouched since.
+     */
+    default void signalled(Notification n, long fresh) {}
+
+    /**
      * The task is about to wait in RECV on {@code ep} with no request queued (it is idle):
      * null to let it wait, or a fault to raise instead once its CPU has stopped (txipc's scrub
      * found corruption between requests; the policy's {@link #onFault} then puts it back to

@@ -135,6 +135,25 @@ public final class Task {
         return new TaskId(index, generation);
     }
 
+    /**
+     * For a server: which request it is handling, as "CLIENT label 0xL" (the caller it owes a
+     * reply and the label that caller sent), or null when it owes none. What a probe compares to
+     * tell one boot's sequence of requests from another's.
+     */
+    public String requestFrom() {
+        Task c = replyTo;
+        return c == null ? null : c.name() + " label 0x" + Long.toHexString(c.msg(0));
+    }
+
+    /**
+     * For a txipc server: its client requests so far that verification ran twice and found equal,
+     * those it left unverified (a nested call, or a syscall a run cannot repeat) and those whose
+     * runs disagreed; null for another policy.
+     */
+    public long[] verifyCounts() {
+        return recovery instanceof TxIpc tx ? new long[] {tx.verified, tx.unverified, tx.mismatched} : null;
+    }
+
     /** The task's index in the system (its slot in the manifest's order; -1 for an agent). */
     public int index() {
         return index;

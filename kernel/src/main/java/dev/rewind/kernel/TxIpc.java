@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * ({@link Call}), and a caller that faults after one reached its callee is rolled back and run
  * again, unseen by its client, with its nested calls answered from the record: the callee is
  * sent each request once. If the runs again fail, or go another way (unless the server's callees
- * take a request twice: {@code repeatable_calls}), the client gets EINDOUBT,
+ * take a request twice: {@code repeatable_calls}; or the first run's call that differs was its
+ * last and a txipc callee refused it, {@link #refusedUnchanged}), the client gets EINDOUBT,
  * not ERECOVERED: the caller's changes are undone, the callee's stay. Each server stays
  * internally consistent, i.e. its state is the result of the requests it committed, in order.
  * A fault in the callee aborts only the callee's transaction; the caller gets ERECOVERED from
@@ -984,6 +985,25 @@ final class TxIpc implements Recovery {
         // have acted on it. Unless that server takes a request twice (repeatable_calls: a network
         // driver's frames), the request's outcome is in doubt; else this call is sent, and so is
         // every later call of this run.
+        if (c != null && callsAnswered == callSource.count - 1 && refusedUnchanged(c)) {
+            // The first run's call that differs was its last, and its server refused it, as it
+            // refuses a malformed request before acting on it (a txipc server, whose refusals the
+            // kernel confirms by a second run): it took nothing from it. This call is sent, and so
+            // is every later one of this run. (An outside scheduler's corrupted register reached
+            // its quota keeper as a wrong client id, EINVAL; the scheduler's check of the answer
+            // failed, and its run again, which asked for the right client, ended in EINDOUBT:
+            // seeds 1210213, 1216232, 1217084.)
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: run again, the request (label 0x{}) made {}: its server had refused the first"
+                            + " run's, its last; this one is sent",
+                    server,
+                    Long.toHexString(msg[0]),
+                    what);
+            callRerun = false;
+            callSource = null;
+            return null;
+        }
         if (!server.spec().txipc().repeatableCalls()) {
             inDoubt = true;
             server.faultWhenStopped(corruptAtSyscall(
@@ -1000,6 +1020,26 @@ final class TxIpc implements Recovery {
         callRerun = false;
         callSource = null;
         return null;
+    }
+
+    /**
+     * Did the server {@code c} called refuse it (its reply a refusal, {@link #isRefusal}: EINVAL,
+     * EFAULT, ENOSYS, ETOOBIG, ESTATE), as a server refuses a malformed request before acting on
+     * it, and is that server one whose refusals the kernel runs again before they leave (txipc
+     * with {@code verify} "refusals" or "dual"), so that the refusal is not a transient fault's?
+     */
+    private boolean refusedUnchanged(Call c) {
+        if (c.n < 2 || c.results[0] != Abi.OK || !isRefusal(c.results[1])) {
+            return false;
+        }
+        Capability cap = server.cap(c.args[0]);
+        Endpoint ep = cap == null || cap.kind() != Capability.Kind.ENDPOINT_SEND ? null : cap.endpoint();
+        Task callee = ep == null ? null : ep.server;
+        if (callee == null || !(callee.recovery() instanceof TxIpc)) {
+            return false;
+        }
+        TaskSpec.TxipcLimits limits = callee.spec().txipc();
+        return limits.verifyRefusals() || limits.verifyDual();
     }
 
     /** The open request's nested call ended with {@code results[0, n)}: record the answer. */
@@ -1932,6 +1972,9 @@ final class TxIpc implements Recovery {
                 agrees ? "agreed with run " + (first ? 1 : 2) + ": committed" : "agreed with neither: aborted");
         k.observer.verifyMismatch(server, badge, msg[0], agrees);
         if (agrees) {
+            if (!first) {
+                withdrawLosingRun();
+            }
             return null;
         }
         return corruptAtSyscall(
@@ -2175,6 +2218,10 @@ final class TxIpc implements Recovery {
     private void commitWake() {
         wakeTx = false;
         boolean again = replayingWake;
+        if (!again) { // (a wake of the history replayed is not the one whose runs are counted)
+            wakeAborts = 0;
+            wakeGiven.clear();
+        }
         replayingWake = false;
         WriteTracker tracker = commitWrites();
         codeIntactAtCommit = false; // (no reply: not checked)
@@ -2463,11 +2510,29 @@ final class TxIpc implements Recovery {
         }
 
         if (wakeTx) {
-            // No client: the server waits again as it did; what the wake brought is lost (a
-            // frame the stack had taken from its driver: TCP sends it again). A wake that faults
-            // again (its wait was due: it runs again at once, Ipc.waitAnyAgain) is suspect as a
-            // request is, and replays the history (wakes are kept in it too).
-            giveBackTaken();
+            // No client: the server waits again as it did. A wake that faults again (its wait was
+            // due: it runs again at once, Ipc.waitAnyAgain) is suspect as a request is, and
+            // replays the history (wakes are kept in it too).
+            // The bits that woke it (and those it polled) go back, so that it wakes again at once and
+            // runs the work again, as a wake by its timeout does (its wait was due); before, they were
+            // lost with the first abort (an outside scheduler missed a "quota refilled" for good
+            // after a flipped bit its check found, seed 1214139). A wake that faults WAKE_RUNS times
+            // in a row (again after the history replay of its second abort) brought an event it
+            // cannot handle: its bits are dropped, and the server waits again as it did.
+            if (++wakeAborts < WAKE_RUNS) {
+                for (int i = 0; i < takenCount; i++) {
+                    wakeGiven.merge(takenFrom[i], takenBits[i], (a, b) -> a | b);
+                }
+                giveBackTaken();
+            } else {
+                wakeAborts = 0;
+                dropTaken();
+                k.recoveryNote(
+                        log,
+                        "txipc: task {}: its work after a wake faulted {} times in a row: what woke it is dropped",
+                        server,
+                        WAKE_RUNS);
+            }
             if (faulted != null) {
                 spare.addLast(faulted);
             }
@@ -2535,6 +2600,7 @@ final class TxIpc implements Recovery {
                             rerunRecord = faulted;
                             faulted = null;
                             keepTakenForRerun();
+                            keepSent();
                         }
                     }
                     reruns++;
@@ -2654,8 +2720,9 @@ final class TxIpc implements Recovery {
      * Notification bits the open request's WAIT / POLL / WAIT_ANY took (a notification and its
      * bits, {@link #takenCount} of them): an abort gives them back, as it undoes the request's
      * other effects, so the request run again sees them (a poll inside a request that faulted
-     * would otherwise lose the events it read). Not in a wake's transaction: what woke the
-     * server is lost with it (docs/RECOVERY.md).
+     * would otherwise lose the events it read). In a wake's transaction too, the bits that woke the
+     * server first among them: they go back with its first {@link #WAKE_RUNS} - 1 aborts in a row,
+     * so that the wake runs again (docs/RECOVERY.md, "Work after a wake").
      */
     private Notification[] takenFrom = new Notification[4];
 
@@ -2664,7 +2731,7 @@ final class TxIpc implements Recovery {
 
     @Override
     public void consumed(Notification n, long bits) {
-        if (!server.inRequest() || wakeTx || bits == 0) {
+        if (!server.inRequest() || bits == 0) {
             return;
         }
         if (takenCount == takenFrom.length) {
@@ -2682,6 +2749,41 @@ final class TxIpc implements Recovery {
             takenFrom[i] = null;
         }
         takenCount = 0;
+        withdrawSent();
+    }
+
+    /**
+     * How many times a wake's work is run in a row, its bits given back after each abort but the
+     * last: the first run, one after its rollback, one after the history replay of its second.
+     */
+    static final int WAKE_RUNS = 3;
+
+    /**
+     * Wakes aborted since a wake last committed (a request that commits in between does not end
+     * the count: its bits, given back, would wake the server again and again between requests).
+     */
+    private int wakeAborts;
+
+    /**
+     * The bits the aborted wakes since the last committed one gave back, per notification: those
+     * that may have made them fault. Bits signalled since (a peer's next event, ORed into the
+     * same word) are not among them.
+     */
+    private final java.util.Map<Notification, Long> wakeGiven = new java.util.IdentityHashMap<>();
+
+    /**
+     * The aborted wake's notification bits that its earlier runs gave back are dropped (the event
+     * it cannot handle); bits signalled since go back, and its signals are withdrawn as any abort's.
+     */
+    private void dropTaken() {
+        for (int i = 0; i < takenCount; i++) {
+            long fresh = takenBits[i] & ~wakeGiven.getOrDefault(takenFrom[i], 0L);
+            takenFrom[i].bits |= fresh;
+            takenFrom[i] = null;
+        }
+        takenCount = 0;
+        wakeGiven.clear();
+        withdrawSent();
     }
 
     /** The open request committed: what it took from notifications is its own. */
@@ -2690,6 +2792,110 @@ final class TxIpc implements Recovery {
             takenFrom[i] = null;
         }
         takenCount = 0;
+        keepSent();
+    }
+
+    /**
+     * Notification bits the open request's (or wake's) NOTIFYs set that were not pending before
+     * ({@link #sentCount} of them), with the notification's signal count just after each: an
+     * abort withdraws those still pending that no signal followed, as it undoes the request's
+     * other effects. Without it a request that signalled a peer and then faulted left its signal
+     * behind: the peer acted on an event of a request that, its client was told (ERECOVERED), had
+     * no effect (an outside quota keeper's "quota low" reached its scheduler from a rolled-back
+     * CHARGE, and the scheduler told a client it was low: seeds 1211084, 1211258 of
+     * docs/RECOVERY.md). A signal its owner has already taken (it was waiting) is out of reach,
+     * as before.
+     */
+    private Notification[] sentTo = new Notification[4];
+
+    private long[] sentBits = new long[4];
+    private long[] sentStamp = new long[4];
+    /** The verification run ({@link #verifyRun}) that made each signal. */
+    private int[] sentRun = new int[4];
+
+    private int sentCount;
+
+    @Override
+    public void signalled(Notification n, long fresh) {
+        if (!server.inRequest() || fresh == 0) {
+            return;
+        }
+        if (sentCount == sentTo.length) {
+            sentTo = java.util.Arrays.copyOf(sentTo, 2 * sentCount);
+            sentBits = java.util.Arrays.copyOf(sentBits, 2 * sentCount);
+            sentStamp = java.util.Arrays.copyOf(sentStamp, 2 * sentCount);
+            sentRun = java.util.Arrays.copyOf(sentRun, 2 * sentCount);
+        }
+        sentRun[sentCount] = verifyRun;
+        sentTo[sentCount] = n;
+        sentBits[sentCount] = fresh;
+        sentStamp[sentCount++] = n.signals;
+    }
+
+    /**
+     * Withdraw the aborted request's signals, newest first: each one's fresh bits, if they are all
+     * still pending and no other signal came to that notification after it (then the bits may be
+     * another's too, and stay).
+     */
+    private void withdrawSent() {
+        for (int i = sentCount - 1; i >= 0; i--) {
+            Notification n = sentTo[i];
+            if (n.signals == sentStamp[i] && (n.bits & sentBits[i]) == sentBits[i]) {
+                n.bits &= ~sentBits[i];
+                n.signals--; // (so that the request's own earlier signal to it is the last again)
+            }
+            sentTo[i] = null;
+        }
+        sentCount = 0;
+    }
+
+    /**
+     * Verification committed a later run that disagreed with the first: withdraw the signals the
+     * first run made (its NOTIFYs ran for real; later runs' were answered from its record) that
+     * the committed run did not make, if still pending and untouched since. Before, they stayed:
+     * a skipped instruction in an outside quota keeper's first run fell into its "low" branch and
+     * signalled; the third run agreed with the clean second and committed, but the scheduler took
+     * the signal and told a client it was low (seed 1217843, verify = "dual").
+     */
+    private void withdrawLosingRun() {
+        java.util.Map<Notification, Long> made = new java.util.IdentityHashMap<>();
+        Request r = current;
+        for (int i = 0; r != null && i < r.recorded; i++) {
+            int j = i * REC;
+            if (r.record[j] == Abi.SYS_NOTIFY) {
+                Capability c = server.cap(r.record[j + 2]);
+                if (c != null && c.kind() == Capability.Kind.NOTIFY_SIGNAL) {
+                    made.merge(c.notification(), r.record[j + 3], (a, b) -> a | b);
+                }
+            }
+        }
+        int w = 0;
+        for (int i = 0; i < sentCount; i++) {
+            Notification n = sentTo[i];
+            long lost = sentRun[i] == 0 ? sentBits[i] & ~made.getOrDefault(n, 0L) : 0;
+            if (lost != 0 && n.signals == sentStamp[i] && (n.bits & lost) == lost) {
+                n.bits &= ~lost;
+            }
+            if (lost != 0 && lost == sentBits[i]) {
+                continue; // (none of its bits was the committed run's)
+            }
+            sentTo[w] = n;
+            sentBits[w] = sentBits[i] & ~lost;
+            sentStamp[w] = sentStamp[i];
+            sentRun[w++] = sentRun[i];
+        }
+        for (int i = w; i < sentCount; i++) {
+            sentTo[i] = null;
+        }
+        sentCount = w;
+    }
+
+    /** The open request committed, or is run again from its record (its NOTIFYs answered from it): its signals stay. */
+    private void keepSent() {
+        for (int i = 0; i < sentCount; i++) {
+            sentTo[i] = null;
+        }
+        sentCount = 0;
     }
 
     /** Pages the last heal put back (the first few). */

@@ -463,6 +463,45 @@ class TxIpcReplayTest {
         assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
     }
 
+    /**
+     * t_wakeback: while wakeback_server handles the fifth SET, a bit of its cell 1 (which no
+     * request writes, but the wakes check) is flipped behind its back and committed with the
+     * page. The client's signal then wakes it: the work after the wake faults on the seal, and
+     * again after its rollback, whose second abort replays the history, which mends the cell;
+     * the wake runs once more and counts the signal. Before, the bits that woke it were lost with
+     * the first rollback: the server never saw the signal (events 0, wakes 0), as an outside
+     * scheduler missed a "quota refilled" (docs/RECOVERY.md, "An outside job scheduler").
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_wakeback.toml", "aarch64/t_wakeback.toml"})
+    void aWakeWhoseWorkFaultedRunsAgainWithItsBitsAfterItsRollbackAndTheReplay(String image) throws Exception {
+        int[] sets = {0};
+        boolean[] flipped = {false};
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
+            @Override
+            public void requestDelivered(Task server) {
+                if (!server.name().equals("wakeback_server") || ++sets[0] != 5) {
+                    return;
+                }
+                long at = server.image().symbol("wk_cells").orElseThrow() + 24; // (cell 1's seal)
+                byte[] b = new byte[1];
+                assertTrue(server.cpu().memory().read(at, b, 0, 1));
+                b[0] ^= 4;
+                assertTrue(server.cpu().memory().writeUnlogged(at, b, 0, 1));
+                flipped[0] = true;
+            }
+        });
+        assertTrue(flipped[0], r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("wakeback: ok"), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+        assertTrue(r.faults.size() >= 2 && r.faults.size() < TxIpc.WAKE_RUNS + 1, r::toString);
+        assertTrue(
+                r.faults.stream().allMatch(f -> f.outcome() instanceof RecoveryOutcome.RolledBack rb && rb.afterWake()),
+                r::toString);
+        assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
+    }
+
     /** tail_client.c: 16 sets, 3 rounds of a set and a get of slots 1..15 (each round then kicks the server), 16 gets, the kicks. */
     static final int TAIL_REQUESTS = 16 + 3 * 15 * 2 + 16 + 1;
 

@@ -148,6 +148,40 @@ class TxIpcTest {
     private record Struck(GuestRun run, int cleanKv, int struckKv, Task nest) {}
 
     /**
+     * t_refcall: while refcall_server handles its second request, the client id it keeps is
+     * spoiled behind its back (as a flipped bit would; the committed copy puts it back when the
+     * request aborts). Its nested call asks refcall_keeper for that id, which the keeper refuses
+     * (EINVAL), and the server's check of the answer fails. The run again asks for the right id,
+     * another call than the first run's: since that was its last and the keeper (txipc, whose
+     * refusals the kernel confirms) refused it, it is sent, and the client gets its count. Before,
+     * the run again "went another way" and the client got EINDOUBT (an outside scheduler's
+     * quota keeper, seeds 1210213, 1216232, 1217084).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"t_refcall.toml", "aarch64/t_refcall.toml"})
+    void aRunAgainMayMakeTheCallItsFirstRunsCalleeRefused(String image) throws Exception {
+        int[] delivered = {0};
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
+            @Override
+            public void requestDelivered(Task server) {
+                if (!server.name().equals("refcall_server") || ++delivered[0] != 2) {
+                    return;
+                }
+                long at = server.image().symbol("rc_client").orElseThrow();
+                byte[] b = new byte[1];
+                assertTrue(server.cpu().memory().read(at, b, 0, 1));
+                b[0] ^= 0x10;
+                assertTrue(server.cpu().memory().writeUnlogged(at, b, 0, 1));
+            }
+        });
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("refcall: ok"), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals("refcall_server", r.faults.get(0).task(), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+    }
+
+    /**
      * Boot {@code image} clean (counting nest's instructions per request and kv's requests), then
      * again with a failed assertion {@code fromEnd} instructions before the end of nest's first
      * request (past its kv call): the strike must land.

@@ -9,6 +9,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code verify = "dual"}: a fault that corrupts a server's state without trapping is caught
@@ -254,6 +256,34 @@ class TxIpcVerifyTest {
         assertTrue(r.console.contains("fp_tx: all ok"), r::toString);
         assertEquals(1, r.mismatches.size(), r::toString);
         assertTrue(r.mismatches.get(0).decided(), r::toString);
+    }
+
+    /**
+     * t_dualsig: the first run of dualsig_server's third request finds ds_flag set (written at its
+     * delivery, so undone with that run) and signals 0x20; the second and third runs do not: the
+     * third agrees with the second, which commits, and the first run's signal is withdrawn, so
+     * its client finds no bits. Before, the losing run's signal stayed (an outside quota keeper's
+     * "low", seed 1217843). A signal every run makes (label 2) stays.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"t_dualsig.toml", "aarch64/t_dualsig.toml"})
+    void aRunThatLosesTheVoteHasItsSignalWithdrawn(String image) throws Exception {
+        int[] delivered = {0};
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
+            @Override
+            public void requestDelivered(Task task) {
+                if (!task.name().equals("dualsig_server") || ++delivered[0] != 3) {
+                    return;
+                }
+                long at = task.image().symbol("ds_flag").orElseThrow();
+                assertTrue(task.cpu().memory().write(at, new byte[] {1}, 0, 1));
+            }
+        });
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("dualsig: ok"), r::toString);
+        assertEquals(1, r.mismatches.size(), r::toString);
+        assertTrue(r.mismatches.get(0).decided(), r::toString);
+        assertEquals(0, r.faults.size(), r::toString);
     }
 
     @Test

@@ -13,6 +13,7 @@ import java.util.List;
 public final class InstructionProfiler implements KernelProbe {
     private final String server;
     private final List<Long> lengths = new ArrayList<>();
+    private final List<String> requests = new ArrayList<>();
     private dev.rewind.hw.cpu.Cpu.InstructionCount counter;
     private long start = -1;
 
@@ -30,6 +31,7 @@ public final class InstructionProfiler implements KernelProbe {
             t.cpu().dropCodeTranslations();
         }
         start = counter.count();
+        requests.add(String.valueOf(t.requestFrom()));
     }
 
     @Override
@@ -38,6 +40,11 @@ public final class InstructionProfiler implements KernelProbe {
             lengths.add(counter.count() - start);
             start = -1;
         }
+    }
+
+    /** Who sent each request and its label ({@link Task#requestFrom}), in request order. */
+    public List<String> requests() {
+        return List.copyOf(requests);
     }
 
     /** Instructions per request, in request order. */

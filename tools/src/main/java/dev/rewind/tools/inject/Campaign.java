@@ -263,11 +263,18 @@ public final class Campaign {
     /** Requests the server answered in the fault-free reference boot of {@link #profile}; -1 if it made none. */
     private int referenceRequests = -1;
 
+    /** Who sent each request of that boot and its label, in order; null if it made none. */
+    private List<String> referenceOrder;
+
+    /** The same of the profiling boot. */
+    private List<String> profiledOrder = List.of();
+
     /** Counts the requests {@code server} answers, as {@link InstructionProfiler} does. */
     private static final class RequestCounter implements dev.rewind.kernel.KernelProbe {
         private final String server;
         private boolean open;
         int answered;
+        final List<String> order = new ArrayList<>();
 
         RequestCounter(String server) {
             this.server = server;
@@ -277,6 +284,7 @@ public final class Campaign {
         public void requestDelivered(Task t) {
             if (t.name().equals(server)) {
                 open = true;
+                order.add(String.valueOf(t.requestFrom()));
             }
         }
 
@@ -310,6 +318,7 @@ public final class Campaign {
                 k.setProbe(counter);
                 SystemResult r = k.run();
                 referenceRequests = counter.answered;
+                referenceOrder = counter.order;
                 if (r.outcome() != SystemResult.Outcome.OK) {
                     throw new IllegalArgumentException(
                             "the workload of " + image.location() + " fails without any injected fault in a plain"
@@ -351,6 +360,7 @@ public final class Campaign {
             }
         }
         lengths = p.lengths();
+        profiledOrder = p.requests();
         if (lengths.length == 0) {
             throw new IllegalArgumentException("server '" + server + "' handled no requests: nothing to inject into");
         }
@@ -360,6 +370,39 @@ public final class Campaign {
     /** Requests the server answered in the plain fault-free boot before the profile; -1 if none was made. */
     public int referenceRequests() {
         return referenceRequests;
+    }
+
+    /**
+     * The warning for a workload whose two fault-free boots of {@link #profile} differ: in how
+     * many requests the server answered, or in who sent them in which order; null if they agree.
+     */
+    public String nondeterminism() {
+        String counts = nondeterministic(image.location().toString(), server, referenceRequests, lengths.length);
+        return counts != null || referenceOrder == null
+                ? counts
+                : nondeterministic(image.location().toString(), server, referenceOrder, profiledOrder);
+    }
+
+    /**
+     * The warning for a workload whose two fault-free boots made its server answer the same number
+     * of requests, {@code reference} and {@code profiled} (who sent each and its label), but not
+     * the same ones in the same order: clients whose calls interleave as the host's timing falls
+     * (a client that sleeps while others call). Null if they agree.
+     */
+    static String nondeterministic(String location, String server, List<String> reference, List<String> profiled) {
+        int n = Math.min(reference.size(), profiled.size());
+        for (int i = 0; i < n; i++) {
+            if (!reference.get(i).equals(profiled.get(i))) {
+                return "the workload of " + location + " is not deterministic: server " + server + "'s request "
+                        + (i + 1) + " (of " + reference.size() + ") came from " + reference.get(i)
+                        + " in one fault-free boot and from " + profiled.get(i) + " in the next. A seed names a"
+                        + " request and an instruction of the profiling boot, so its injection strikes another request"
+                        + " in other boots, and 'replay one run' (--verbose, --report) need not repeat a run. Clients"
+                        + " whose calls interleave as the host's timing falls (one that sleeps while others call) do"
+                        + " this: give them distinct priorities and no sleeps (docs/RECOVERY.md)";
+            }
+        }
+        return null;
     }
 
     /**
@@ -574,6 +617,7 @@ public final class Campaign {
                 }
                 cpu[i] = k.task(server).cpuNanos();
                 wall[i] = r.nanos();
+                verifyCounts = k.task(server).verifyCounts();
             }
         }
         java.util.Arrays.sort(cpu);
@@ -591,6 +635,14 @@ public final class Campaign {
                     .append(t.state().name().toLowerCase());
         }
         return b.toString();
+    }
+
+    /** The server's verification counts ({@link Task#verifyCounts}) after the last boot of {@link #cost}. */
+    private long[] verifyCounts;
+
+    /** As {@link Task#verifyCounts}, for the last fault-free boot {@link #cost} made; null before one. */
+    public long[] verifyCounts() {
+        return verifyCounts;
     }
 
     /** Most FAIL lines a run's detail keeps. */

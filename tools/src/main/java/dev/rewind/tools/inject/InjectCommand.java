@@ -330,7 +330,7 @@ public final class InjectCommand implements Callable<Integer> {
                             + " slowed by a recovery may pass it and count as hangs (--timeout DURATION raises it)%n",
                     Campaign.seconds(c.referenceNanos()), Campaign.seconds(budget));
         }
-        String varies = Campaign.nondeterministic(img.location(), server, c.referenceRequests(), lengths.length);
+        String varies = c.nondeterminism();
         if (varies != null) {
             System.err.println("rewind: " + Printable.escape(varies));
         }
@@ -365,7 +365,11 @@ public final class InjectCommand implements Callable<Integer> {
                     "resuming %s: %d run%s already done, %d to go%n",
                     results, old.size(), old.size() == 1 ? "" : "s", todo.size());
         }
-        if (dual || "refusals".equals(verify)) {
+        boolean manifestDual = verify == null
+                && pol == RecoveryPolicy.TXIPC
+                && img.manifest().tasks().stream()
+                        .anyMatch(t -> t.name().equals(server) && t.txipc().verifyDual());
+        if (dual || manifestDual || "refusals".equals(verify)) {
             // What verification costs: fault-free boots of the same workload with and without it.
             int boots = 7;
             Campaign plain = new Campaign(img, server, pol, hangMs, depth, noEscalation, "none", cfg);
@@ -376,7 +380,7 @@ public final class InjectCommand implements Callable<Integer> {
             System.out.printf(
                     "verify %s costs (median of %d fault-free boots, against verify none): server CPU %.1f ms -> %.1f ms"
                             + " (x%.2f); whole workload %.1f ms -> %.1f ms (x%.2f)%n",
-                    verify,
+                    verify != null ? verify : "dual (the manifest's)",
                     boots,
                     without[0] / 1e6,
                     with[0] / 1e6,
@@ -384,6 +388,14 @@ public final class InjectCommand implements Callable<Integer> {
                     without[1] / 1e6,
                     with[1] / 1e6,
                     (double) with[1] / without[1]);
+            long[] v = c.verifyCounts();
+            if ((dual || manifestDual) && v != null && v[0] + v[1] + v[2] > 0) {
+                // (a request with a nested call is not run twice: dual catches nothing there)
+                System.out.printf(
+                        "verify dual in a fault-free boot: %d of %d client requests run twice, %d not verified (a nested"
+                                + " call, or a syscall a run cannot repeat: docs/RECOVERY.md)%n",
+                        v[0] + v[2], v[0] + v[1] + v[2], v[1]);
+            }
         }
         List<Campaign.Run> fresh;
         java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
