@@ -253,27 +253,29 @@ static int grow(size_t need)
 		top->head += ask;
 		return 1;
 	}
-	if (top) {
-		/* Another caller of sbrk took the memory after top: top becomes a free chunk
-		 * closed by an in-use 16-byte fence, or, too small for that, is given up. */
-		size_t old = chunk_size(top);
-		if (old >= MIN_CHUNK + HDR) {
-			struct chunk *fence = at(top, old - HDR);
-			fence->head = HDR | INUSE | PREV_INUSE;
-			top->head = (old - HDR) | INUSE | (top->head & PREV_INUSE);
-			lost += HDR;
-			heap_free(block_of(top));
-		} else {
-			top->head |= INUSE;
-			lost += old;
-		}
-	}
+	struct chunk *old_top = top;
 	lost += pad;
 	top = (struct chunk *)(void *)(got + pad);
 	top->prev_size = 0;
 	top->head = (ask - pad) | PREV_INUSE;
 	if (!heap_lo || (char *)top < heap_lo)
 		heap_lo = (char *)top;
+	if (old_top) {
+		/* Another caller of sbrk took the memory after the old top: it becomes a free
+		 * chunk closed by an in-use 16-byte fence, or, too small for that, is given up.
+		 * (Freed once top is the new one: free() takes no block at or past top.) */
+		size_t old = chunk_size(old_top);
+		if (old >= MIN_CHUNK + HDR) {
+			struct chunk *fence = at(old_top, old - HDR);
+			fence->head = HDR | INUSE | PREV_INUSE;
+			old_top->head = (old - HDR) | INUSE | (old_top->head & PREV_INUSE);
+			lost += HDR;
+			heap_free(block_of(old_top));
+		} else {
+			old_top->head |= INUSE;
+			lost += old;
+		}
+	}
 	return 1;
 }
 

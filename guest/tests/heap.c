@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static unsigned checks, failed;
 
@@ -209,6 +210,34 @@ static void edges(void)
 	free(big);
 }
 
+/*
+ * Another caller of sbrk (a program's own arena) takes the memory after the heap's top: the
+ * heap must grow past it, leave its bytes alone and keep every block's (the old top became a
+ * free chunk, which free() used to refuse as "not a block in use").
+ */
+static void foreign_sbrk(void)
+{
+	unsigned char *a = malloc(100);
+	CHECK(a != NULL);
+	memset(a, 0x11, 100);
+	unsigned char *raw = sbrk(4096);
+	CHECK(raw != (void *)-1);
+	memset(raw, 0x5a, 4096);
+	size_t big = mallinfo().keepcost + 64 * 1024; /* more than top holds: a new top past raw */
+	unsigned char *b = malloc(big);
+	CHECK(b != NULL && (opaque(b) & 15u) == 0);
+	memset(b, 0x22, big);
+	unsigned char *c = realloc(a, big + 4096); /* and again, for a block that must move */
+	CHECK(c != NULL && c[0] == 0x11 && c[99] == 0x11);
+	unsigned bad = 0;
+	for (int i = 0; i < 4096; i++)
+		bad += raw[i] != 0x5a;
+	CHECK(bad == 0);
+	free(b);
+	free(c);
+	CHECK(mallinfo().uordblks == 0);
+}
+
 int main(void)
 {
 	struct mallinfo before = mallinfo();
@@ -219,6 +248,7 @@ int main(void)
 	/* Everything freed: every byte of the heap is free again, in one piece or a few. */
 	CHECK(after.uordblks == 0);
 	CHECK(after.arena >= before.arena);
+	foreign_sbrk();
 #ifdef HEAP_FAULT
 	/* (through opaque(): gcc drops a malloc whose block is only freed) */
 	char *a = (char *)opaque(malloc(64)), *b = (char *)opaque(malloc(64));
