@@ -153,6 +153,7 @@ public final class Main implements Runnable {
         cl.registerConverter(java.nio.file.Path.class, handlers);
         cl.setExecutionExceptionHandler(handlers);
         cl.setParameterExceptionHandler(handlers);
+        cl.setExecutionStrategy(handlers);
         cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
         try {
             return cl.execute(args);
@@ -194,7 +195,25 @@ public final class Main implements Runnable {
             implements CommandLine.IExitCodeExceptionMapper,
                     CommandLine.ITypeConverter<java.nio.file.Path>,
                     CommandLine.IExecutionExceptionHandler,
-                    CommandLine.IParameterExceptionHandler {
+                    CommandLine.IParameterExceptionHandler,
+                    CommandLine.IExecutionStrategy {
+        /**
+         * picocli's own strategy, except that words it could not place are an error also when
+         * help was asked for: it shows the help of the last command it knew and exits 0, so
+         * {@code rewind trace --help} printed the list of commands (without trace) as if all were
+         * well.
+         */
+        @Override
+        public int execute(CommandLine.ParseResult parsed) {
+            for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+                if (!p.unmatched().isEmpty()) {
+                    throw new CommandLine.UnmatchedArgumentException(
+                            p.commandSpec().commandLine(), p.unmatched());
+                }
+            }
+            return new CommandLine.RunLast().execute(parsed);
+        }
+
         @Override
         public int getExitCode(Throwable e) {
             return EXIT_USAGE;

@@ -54,6 +54,54 @@ class ManifestDocTest {
         assertEquals(sorted(ManifestParser.DEVICE_KEYS), sorted(doc.get("device")), "device keys in docs/MANIFEST.md");
     }
 
+    /**
+     * Every other TOML example of the user's documents (README.md, the guest READMEs, docs/*.md)
+     * is a manifest the parser accepts: a whole one as written, a fragment ([device...] and
+     * [task...] tables without a name) once given a name. MANIFEST.md's first example is the
+     * catalogue of every key, some of which exclude each other (txipc's and shadow's); the test
+     * above checks it.
+     */
+    @Test
+    void everyOtherManifestExampleInTheDocumentsParses() throws Exception {
+        Path root = Path.of("..");
+        List<Path> docs = new ArrayList<>(List.of(root.resolve("README.md")));
+        try (var s = Files.walk(root.resolve("guest"), 3)) {
+            s.filter(p -> p.getFileName().toString().equals("README.md")
+                            && !p.toString().contains("/build/"))
+                    .forEach(docs::add);
+        }
+        try (var s = Files.list(root.resolve("docs"))) {
+            s.filter(p -> p.toString().endsWith(".md")).sorted().forEach(docs::add);
+        }
+        Pattern block = Pattern.compile("^```toml\\n(.*?)^```", Pattern.MULTILINE | Pattern.DOTALL);
+        List<String> failures = new ArrayList<>();
+        int examples = 0;
+        for (Path doc : docs) {
+            Matcher m = block.matcher(Files.readString(doc));
+            boolean catalogue = doc.getFileName().toString().equals("MANIFEST.md");
+            while (m.find()) {
+                if (catalogue) {
+                    catalogue = false;
+                    continue;
+                }
+                String text = m.group(1);
+                if (!Pattern.compile("^name\\s*=", Pattern.MULTILINE)
+                        .matcher(text)
+                        .find()) {
+                    text = "name = \"example\"\n" + text;
+                }
+                examples++;
+                try {
+                    ManifestParser.parse(text, doc.getFileName().toString());
+                } catch (ManifestException e) {
+                    failures.add(doc + ": " + e.getMessage());
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+        assertTrue(examples >= 2, "found only " + examples + " TOML examples");
+    }
+
     private static List<String> sorted(List<String> keys) {
         return keys.stream().sorted().toList();
     }

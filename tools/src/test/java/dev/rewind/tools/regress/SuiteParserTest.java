@@ -40,6 +40,59 @@ class SuiteParserTest {
         return SuiteParser.parse(text, "t.suite", "t", ImageLocator.folder(dir));
     }
 
+    /**
+     * Every suite example of the user's documents that boots only built-in images (the others
+     * name the reader's own files) is a suite the parser accepts, task names and all; and the
+     * errors docs/TESTING.md shows are what the parser says (its list of directives was two
+     * short once).
+     */
+    @Test
+    void theDocumentsSuiteExamplesParseAndTheirErrorsAreTheParsers() throws Exception {
+        Path root = Fixtures.projectRoot();
+        List<Path> docs =
+                new java.util.ArrayList<>(List.of(root.resolve("README.md"), root.resolve("guest/sdk/README.md")));
+        try (Stream<Path> s = Files.list(root.resolve("docs"))) {
+            s.filter(p -> p.toString().endsWith(".md")).sorted().forEach(docs::add);
+        }
+        java.util.regex.Pattern block = java.util.regex.Pattern.compile(
+                "^```[a-z]*\\n(.*?)^```", java.util.regex.Pattern.MULTILINE | java.util.regex.Pattern.DOTALL);
+        java.util.regex.Pattern caseLine = java.util.regex.Pattern.compile("^case ", java.util.regex.Pattern.MULTILINE);
+        java.util.regex.Pattern boot =
+                java.util.regex.Pattern.compile("^\\s*boot\\s+(\\S+)", java.util.regex.Pattern.MULTILINE);
+        List<String> failures = new java.util.ArrayList<>();
+        int examples = 0;
+        for (Path doc : docs) {
+            java.util.regex.Matcher m = block.matcher(Files.readString(doc));
+            while (m.find()) {
+                String text = m.group(1);
+                if (!caseLine.matcher(text).find()
+                        || boot.matcher(text)
+                                .results()
+                                .anyMatch(b -> !b.group(1).startsWith("builtin:"))) {
+                    continue;
+                }
+                examples++;
+                try {
+                    parse(text);
+                } catch (SuiteException e) {
+                    failures.add(root.relativize(doc) + ": " + e.getMessage());
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+        assertTrue(examples >= 1, "found no suite example");
+
+        String testing = Files.readString(root.resolve("docs/TESTING.md"));
+        SuiteException typo = assertThrows(
+                SuiteException.class, () -> parse("case a\n  boot builtin:hello.elf\n  expekt line \"x\"\n"));
+        String shown = "rewind: bad suite: " + typo.getMessage().replace("t.suite:", "bad.suite:");
+        assertTrue(testing.contains(shown), () -> "docs/TESTING.md does not show: " + shown);
+        SuiteException task = assertThrows(
+                SuiteException.class, () -> parse("case a\n  boot builtin:hello.elf\n  expect task nobody exit 0\n"));
+        String shownTask = "rewind: bad suite: " + task.getMessage().replace("t.suite:", "bad.suite:");
+        assertTrue(testing.contains(shownTask), () -> "docs/TESTING.md does not show: " + shownTask);
+    }
+
     @Test
     void aGoodSuiteMeansWhatItSays() throws Exception {
         Suite s = parse("""
