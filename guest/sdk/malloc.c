@@ -9,7 +9,8 @@
  * - Speed. nano-malloc keeps one free list in address order that each malloc and free
  *   walks. Here a chunk of under 1 KiB comes from a list of chunks of exactly its size, a
  *   larger one from a list of its size class, the first list that holds one found through a
- *   bitmap: malloc and free take a bounded number of steps.
+ *   bitmap: free and a small malloc take a bounded number of steps, a large malloc at most a
+ *   walk of one size class's list.
  *
  * A chunk is a 16-byte header (prev_size, head) and the block after it. head holds the
  * chunk's size (header included, a multiple of 16, at least 32) and two flags: INUSE, and

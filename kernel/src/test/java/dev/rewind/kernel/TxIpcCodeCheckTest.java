@@ -77,6 +77,67 @@ class TxIpcCodeCheckTest {
         assertEquals(Boolean.TRUE, probe.restored, "the code was the image's again at the next request");
     }
 
+    /**
+     * When kv's request {@code n} is delivered, the first instruction of {@code rw__dispatch}
+     * (which runs in every request) becomes a jump to {@code _exit}: changed code that sends the
+     * server out of its loop inside a request, with no trap (a flipped bit can do the same).
+     */
+    static final class JumpToExit implements KernelProbe {
+        final int n;
+        int delivered;
+        long at;
+
+        JumpToExit(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("kv") || ++delivered != n) {
+                return;
+            }
+            at = task.image().symbol("rw__dispatch").orElseThrow();
+            long off = task.image().symbol("_exit").orElseThrow() - at;
+            // RISC-V JAL x0, off: imm[20|10:1|11|19:12], rd 0, opcode 0x6f
+            int jal = (int) (((off >> 20) & 1) << 31
+                    | ((off >> 1) & 0x3ff) << 21
+                    | ((off >> 11) & 1) << 20
+                    | ((off >> 12) & 0xff) << 12
+                    | 0x6f);
+            byte[] b = {(byte) jal, (byte) (jal >> 8), (byte) (jal >> 16), (byte) (jal >> 24)};
+            assertTrue(task.cpu().memory().write(at, b, 0, 4, dev.rewind.hw.mem.Perm.NONE));
+            task.cpu().dropCodeTranslations(); // (as the fault injector does: the code has run)
+        }
+    }
+
+    /**
+     * Changed code that reaches the exit call inside a request is found by the code check made
+     * before an exit, as before a reply: the request is undone and runs again on restored code,
+     * and the client never sees it (its call would have failed with EDEAD). This replaces a
+     * campaign seed that reached the exit by chance (CampaignTest's 470097, lost when the
+     * code's layout changed).
+     */
+    @Test
+    void changedCodeThatExitsInsideARequestIsFoundBeforeTheExitAndTheRequestRunsAgain() throws Exception {
+        JumpToExit probe = new JumpToExit(300);
+        GuestRun r = GuestRun.bootManifest(Fixtures.manifest("t_kv_oracle.toml"), Fixtures.CONFIG, probe, null);
+        assertTrue(probe.at != 0, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        Fault f = r.faults.get(0).fault();
+        assertEquals(FaultKind.CORRUPT_STATE, f.kind(), r::toString);
+        assertEquals(
+                "code page 0x" + Long.toHexString(probe.at & -4096L)
+                        + " differs from the image (checked before an exit)",
+                f.detail(),
+                r.faults.toString());
+        RecoveryOutcome.RolledBack out =
+                (RecoveryOutcome.RolledBack) r.faults.get(0).outcome();
+        assertTrue(out.redelivered(), "the client never saw it");
+        assertEquals(1, r.result.task("kv").id().generation(), "no restart");
+    }
+
     @Test
     void withCodeCheckOffTheChangeStaysUnnoticedUntilItRuns() throws Exception {
         CodeFlip probe = new CodeFlip(200);

@@ -228,30 +228,6 @@ class CampaignTest {
     }
 
     @Test
-    void anExitReachedThroughChangedCodeInsideARequestIsUndoneLikeAReply() throws Exception {
-        // A flipped bit in an instruction sends the server to its exit call inside a request (no
-        // trap, no reply): the client's call failed with EDEAD (first seen at seed 473378 of the
-        // kv campaign 470001..). The code is now checked before an exit inside a request as
-        // before a reply: the request is undone, the code restored and the request delivered
-        // again. The seed depends on kv's code layout (about one instruction corruption in 400
-        // lands so; a search costs a minute): when librewind's code moves, find the next with
-        //   rewind inject builtin:t_kv_oracle.toml --server kv --types instruction-corruption \
-        //     -n 1500 --seed 470001 --jobs 1 --log-level debug 2>&1 \
-        //     | grep -E 'Campaign - seed|before an exit' | grep -B1 'before an exit'
-        // (470097 since the SDK's IPC calls tag their capability slot.)
-        SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
-        Campaign c = new Campaign(img, "kv", RecoveryPolicy.TXIPC, 1000, CFG);
-        c.profile();
-        List<ch.qos.logback.classic.spi.ILoggingEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-        Campaign.Run r = withDebugLog("dev.rewind.kernel.Kernel", seen, () -> c.inject(470097, CODE));
-        assertEquals(Verdict.RECOVERED, r.verdict(), r::toString);
-        assertTrue(r.manifestation().startsWith("kv: corrupt_state -> "), r::toString);
-        assertTrue(
-                seen.stream().anyMatch(e -> e.getFormattedMessage().contains("checked before an exit")),
-                () -> "the seed no longer reaches the exit (kv's code moved: search again, above): " + r);
-    }
-
-    @Test
     void aRunsDetailKeepsEveryFailingClientsLine() {
         // (two clients failed: both lines, in console order; the last line when none says FAIL)
         String console =
