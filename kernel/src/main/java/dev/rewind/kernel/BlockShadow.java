@@ -181,8 +181,12 @@ final class BlockShadow extends Shadow {
     void requestBegins(Task client) {
         dev.rewind.hw.dev.BlockDevice d = device();
         long label = client.msg(0);
+        // A WRITE of a client without a read-write session must be refused (ENOTOPEN, EROFS):
+        // what the driver writes for it is no client's data, and is journaled like any other.
+        long[] open = client.agentFor() == null ? session(client.sendBadge()) : null;
+        boolean mayWrite = client.agentFor() != null || (open != null && (open[1] & Blk.O_RDONLY) == 0);
         if (d != null) {
-            if (label == Blk.WRITE) {
+            if (label == Blk.WRITE && mayWrite) {
                 d.journalBegin(client.msg(1), client.msg(2));
             } else {
                 d.journalBegin();
@@ -193,7 +197,11 @@ final class BlockShadow extends Shadow {
         writeLanded = 0;
         reads = 0;
         strayWrite = null;
-        if (label == Blk.WRITE && client.agentFor() == null && driver.cpu() != null && wellFormed(client.message())) {
+        if (label == Blk.WRITE
+                && client.agentFor() == null
+                && mayWrite
+                && driver.cpu() != null
+                && wellFormed(client.message())) {
             int count = (int) client.msg(2); // (well-formed: 1..MAX_COUNT, count * 512 bytes)
             if (driver.cpu().memory().read(Abi.IPC_BUF_ADDR, writeData, 0, count * SECTOR)) {
                 writeCount = count;
@@ -568,6 +576,17 @@ final class BlockShadow extends Shadow {
         }
     }
 
+    /** INFO answers the device's geometry: SECTOR_SIZE and CAPACITY, which the kernel knows. */
+    @Override
+    String answerBreach(long[] msg, long[] reply) {
+        long capacity = capacity();
+        if (msg[0] == Blk.INFO && capacity > 0 && (reply[2] != Blk.SECTOR || reply[3] != capacity)) {
+            return "answered INFO with " + reply[2] + "-byte sectors and " + reply[3] + " sectors for a device of "
+                    + Blk.SECTOR + "-byte sectors and " + capacity;
+        }
+        return null;
+    }
+
     @Override
     String opName(long label) {
         return Blk.opName(label);
@@ -594,6 +613,22 @@ final class BlockShadow extends Shadow {
      */
     @Override
     String stateBreach(long[] msg, long status, long[] open) {
+        boolean io = msg[0] == Blk.READ || msg[0] == Blk.WRITE || msg[0] == Blk.FLUSH;
+        if (status == 0 && io && open == null) {
+            return "acknowledged a " + Blk.opName(msg[0]) + " of a client without an open session (ENOTOPEN)";
+        }
+        if (status == 0 && (msg[0] == Blk.WRITE || msg[0] == Blk.FLUSH) && (open[1] & Blk.O_RDONLY) != 0) {
+            return "acknowledged a " + Blk.opName(msg[0]) + " of a read-only session (EROFS)";
+        }
+        if (status == 0 && (msg[0] == Blk.READ || msg[0] == Blk.WRITE)) {
+            long capacity = capacity();
+            if (capacity > 0
+                    && (Long.compareUnsigned(msg[1], capacity) >= 0
+                            || Long.compareUnsigned(msg[2], capacity - msg[1]) > 0)) {
+                return "acknowledged a " + Blk.opName(msg[0]) + " of sectors " + msg[1] + "+" + msg[2]
+                        + " past the end of a disk of " + capacity + " (ERANGE)";
+            }
+        }
         if (status == Blk.ERANGE && (msg[0] == Blk.READ || msg[0] == Blk.WRITE)) {
             long capacity = capacity();
             long sector = msg[1];

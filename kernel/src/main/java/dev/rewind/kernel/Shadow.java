@@ -244,6 +244,20 @@ abstract class Shadow implements Recovery, Agent {
     }
 
     /**
+     * Why the words of {@code reply}, a success (status 0) to request {@code msg}, cannot be the
+     * answer, given what the shadow knows of the driver's devices; or null.
+     */
+    String answerBreach(long[] msg, long[] reply) {
+        return null;
+    }
+
+    /** The OPEN request the shadow logged for a client's {@code badge} (its session), or null. */
+    final long[] session(long badge) {
+        Entry open = stateLog.get(badge);
+        return open == null ? null : open.msg();
+    }
+
+    /**
      * Why {@code reply} to {@code client}'s request is one the driver's protocol rules out, or
      * null. The shadow knows the protocol's definition (each request's rule, the errors it may
      * answer, the reply's shape) and each client's session, so a driver that answers EINVAL to a
@@ -271,7 +285,8 @@ abstract class Shadow implements Recovery, Agent {
             return "a malformed " + op + " reply (words or length outside what the definition allows)";
         }
         Entry open = stateLog.get(client.sendBadge());
-        return stateBreach(msg, status, open == null ? null : open.msg());
+        String breach = stateBreach(msg, status, open == null ? null : open.msg());
+        return breach == null && status == 0 ? answerBreach(msg, reply) : breach;
     }
 
     // ---- passive mode ----------------------------------------------------------------------

@@ -309,4 +309,102 @@ class BlockShadowTest {
             assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).replayed(), f::toString);
         }
     }
+
+    /** lru_blk's session table: {@code struct sess { u64 badge; u8 state, rdonly; }}, 128 of them. */
+    static final int SESSIONS = 128;
+
+    static final int SESSION_BYTES = 16;
+
+    /** Sets the {@code rdonly} byte of the first session in {@code state} whose flag differs. */
+    static boolean setSession(Task t, int state, int rdonly, int newState, int newRdonly) {
+        for (int i = 0; i < SESSIONS; i++) {
+            long at = Fixtures.symbol(t, "sessions") + (long) i * SESSION_BYTES;
+            if (load(t, at + 8, 1) == state && load(t, at + 9, 1) == rdonly) {
+                store(t, at + 8, newState, 1);
+                store(t, at + 9, newRdonly, 1);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** t_blk_guard under a strike; the driver failed once, caught as {@code detail}, and recovered. */
+    static void caught(Strike probe, String detail) throws Exception {
+        String guard = Fixtures.manifest("t_blk_guard.toml");
+        GuestRun run = GuestRun.bootManifest(guard, Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struckAt > 0, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
+        assertTrue(f.fault().detail().contains(detail), f::toString);
+        assertTrue(run.console.contains("blk_guard: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
+    @Test
+    void anInfoAnsweredWithAnotherGeometryThanTheDevicesIsCaught() throws Exception {
+        // (Measured on an outside driver, seed 1250576: a flipped register made its INFO answer
+        // capacity 0 from then on, and its client was told so.)
+        caught(
+                new Strike(1, Blk.INFO) {
+                    @Override
+                    boolean strike(Task t, Task client) {
+                        store(t, Fixtures.symbol(t, "capacity"), 7, 8);
+                        return true;
+                    }
+                },
+                "answered INFO with 512-byte sectors and 7 sectors");
+    }
+
+    @Test
+    void aWriteOfAReadOnlySessionAcknowledgedIsCaughtAndItsSectorsPutBack() throws Exception {
+        // The session's read-only flag lost (as a skipped check would): the driver writes the
+        // refused data to sectors 20-21 and acknowledges it. Not the client's data to write, so
+        // it is journaled and undone; the re-issued WRITE is refused, the READ after it sees the
+        // data written before. (Measured on an outside driver, seed 1250588: its RO client's
+        // WRITE was acknowledged and overwrote what its other client had written.)
+        Strike probe = new Strike(5, Blk.WRITE) {
+            @Override
+            boolean strike(Task t, Task client) {
+                return setSession(t, 1, 1, 1, 0);
+            }
+        };
+        caught(probe, "with data no client wrote to it");
+        GuestRun plain = GuestRun.bootManifest(
+                ShadowDriverTest.underRestart(Fixtures.manifest("t_blk_guard.toml")),
+                Fixtures.CONFIG,
+                new Strike(5, Blk.WRITE) {
+                    @Override
+                    boolean strike(Task t, Task client) {
+                        return setSession(t, 1, 1, 1, 0);
+                    }
+                },
+                null);
+        assertTrue(plain.console.contains("blk_guard: FAIL write (read-only: EROFS expected): 2"), plain::toString);
+    }
+
+    @Test
+    void aFlushOfAReadOnlySessionAcknowledgedIsCaught() throws Exception {
+        caught(
+                new Strike(7, Blk.FLUSH) {
+                    @Override
+                    boolean strike(Task t, Task client) {
+                        return setSession(t, 1, 1, 1, 0);
+                    }
+                },
+                "acknowledged a FLUSH of a read-only session");
+    }
+
+    @Test
+    void aReadOfAClientWithoutASessionAcknowledgedIsCaught() throws Exception {
+        // The closed session's tombstone made live again: the READ after CLOSE is answered.
+        caught(
+                new Strike(11, Blk.READ) {
+                    @Override
+                    boolean strike(Task t, Task client) {
+                        return setSession(t, 2, 1, 1, 1);
+                    }
+                },
+                "acknowledged a READ of a client without an open session");
+    }
 }
