@@ -13,8 +13,8 @@ import dev.rewind.kernel.SystemImage;
 import dev.rewind.kernel.SystemResult;
 import dev.rewind.kernel.Task;
 import dev.rewind.kernel.image.DeviceSpec;
-import dev.rewind.kernel.image.Manifest;
 import dev.rewind.kernel.text.Units;
+import dev.rewind.tools.disk.DiskArgs;
 import dev.rewind.tools.disk.FreshDisks;
 import dev.rewind.tools.trace.ChromeTrace;
 import java.io.IOException;
@@ -217,7 +217,7 @@ public final class BootCommand implements Callable<Integer> {
                 .withQuantumMs(quantumMs == null ? 0 : quantumMs)
                 .withBudgetNanos(budget)
                 .withTrace(trace);
-        cfg = attachDisks(cfg, img.manifest());
+        cfg = DiskArgs.attach(cfg, img.manifest(), disks, true);
         if (!nets.isEmpty()) {
             if (img.manifest().devices().stream().noneMatch(d -> d.kind() == DeviceSpec.Kind.NET)) {
                 throw new IllegalArgumentException(
@@ -234,83 +234,6 @@ public final class BootCommand implements Callable<Integer> {
                 }
             }
             return boot(fresh.config(), img);
-        }
-    }
-
-    /** Bind --disk files to block devices. */
-    private KernelConfig attachDisks(KernelConfig cfg, Manifest m) {
-        List<DeviceSpec> blocks = m.devices().stream()
-                .filter(d -> d.kind() == DeviceSpec.Kind.BLOCK)
-                .toList();
-        java.util.Map<String, String> bound = new java.util.HashMap<>();
-        java.util.Map<Path, String> realPaths = new java.util.HashMap<>();
-        for (String arg : disks) {
-            int eq = arg.indexOf('=');
-            String dev;
-            String file;
-            if (eq > 0) {
-                dev = arg.substring(0, eq);
-                file = arg.substring(eq + 1);
-                if (blocks.stream().noneMatch(d -> d.name().equals(dev))) {
-                    throw new IllegalArgumentException(
-                            "--disk " + arg + ": image '" + m.name() + "' has no block device '"
-                                    + dev + "' (block devices: "
-                                    + (blocks.isEmpty()
-                                            ? "none"
-                                            : String.join(
-                                                    ", ",
-                                                    blocks.stream()
-                                                            .map(DeviceSpec::name)
-                                                            .toList()))
-                                    + ")");
-                }
-            } else {
-                if (blocks.isEmpty()) {
-                    throw new IllegalArgumentException("--disk: image '" + m.name() + "' has no block device");
-                }
-                if (blocks.size() > 1) {
-                    throw new IllegalArgumentException("--disk: image '" + m.name()
-                            + "' has several block devices; write" + " --disk DEVICE=FILE");
-                }
-                dev = blocks.get(0).name();
-                file = arg;
-            }
-            String before = bound.put(dev, arg);
-            if (before != null) {
-                throw new IllegalArgumentException("--disk: block device '" + Printable.escape(dev)
-                        + "' is given twice (" + Printable.escape(before) + " and " + Printable.escape(arg) + ")");
-            }
-            if (file.isEmpty()) {
-                throw new IllegalArgumentException("--disk " + Printable.escape(arg)
-                        + ": no file name (write --disk [DEVICE=]FILE, e.g. --disk disk.img)");
-            }
-            Path p;
-            try {
-                p = Path.of(file);
-            } catch (java.nio.file.InvalidPathException e) {
-                throw new IllegalArgumentException("--disk: not a file name: '" + Printable.escape(file) + "'");
-            }
-            if (!Files.exists(p) && !Files.isSymbolicLink(p)) {
-                throw new IllegalArgumentException("--disk: no disk image at " + Printable.escape(file)
-                        + " (create one with 'rewind disk format " + Printable.escape(file) + " --size 8M')");
-            }
-            HostFiles.checkReadWrite(p, "--disk");
-            // Two devices on one file would overwrite each other's sectors.
-            String same = realPaths.put(realPath(p), dev);
-            if (same != null) {
-                throw new IllegalArgumentException("--disk: block devices '" + Printable.escape(same) + "' and '"
-                        + Printable.escape(dev) + "' are given the same file " + Printable.escape(file));
-            }
-            cfg = cfg.withDisk(dev, p);
-        }
-        return cfg;
-    }
-
-    private static Path realPath(Path p) {
-        try {
-            return p.toRealPath();
-        } catch (IOException e) {
-            return p.toAbsolutePath().normalize();
         }
     }
 

@@ -22,9 +22,24 @@ public final class FreshDisks implements AutoCloseable {
 
     /** Give every block device of {@code m} without a disk in {@code cfg} a fresh rwfs image of its manifest size. */
     public FreshDisks(Manifest m, KernelConfig cfg) {
+        this(m, cfg, false);
+    }
+
+    /**
+     * The same, and with {@code copyGiven} every disk {@code cfg} names is replaced by a
+     * temporary copy of it, so that a boot never writes into the given file (a campaign boots
+     * the system hundreds of times, each on the disk as the user gave it).
+     */
+    public FreshDisks(Manifest m, KernelConfig cfg, boolean copyGiven) {
         try {
             for (DeviceSpec d : m.devices()) {
-                if (d.kind() == DeviceSpec.Kind.BLOCK && !cfg.disks().containsKey(d.name())) {
+                Path given = d.kind() == DeviceSpec.Kind.BLOCK ? cfg.disks().get(d.name()) : null;
+                if (given != null && copyGiven) {
+                    Path p = Files.createTempFile("rewind-" + d.name() + "-", ".img");
+                    files.add(p);
+                    Files.copy(given, p, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    cfg = cfg.withDisk(d.name(), p);
+                } else if (d.kind() == DeviceSpec.Kind.BLOCK && given == null) {
                     Path p = Files.createTempFile("rewind-" + d.name() + "-", ".img");
                     files.add(p);
                     Rwfs.format(p, d.sizeBytes());

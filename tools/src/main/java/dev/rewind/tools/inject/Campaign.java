@@ -312,7 +312,7 @@ public final class Campaign {
         if (budget > 0) {
             log.info("{}: a plain fault-free boot (the reference for the profile's time limit)", image.location());
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            try (FreshDisks disks = new FreshDisks(original, config);
+            try (FreshDisks disks = new FreshDisks(original, config, true);
                     Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
                 RequestCounter counter = new RequestCounter(server);
                 k.setProbe(counter);
@@ -342,7 +342,7 @@ public final class Campaign {
         // The profiler's per-instruction hook slows the server: run it without the
         // campaign's hang limits, which would take the slowness for a hang, and with a budget
         // scaled to the reference boot.
-        try (FreshDisks disks = new FreshDisks(original, config.withBudgetNanos(profileBudget));
+        try (FreshDisks disks = new FreshDisks(original, config.withBudgetNanos(profileBudget), true);
                 Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
             k.setProbe(p);
             SystemResult r = k.run();
@@ -539,7 +539,7 @@ public final class Campaign {
             }
         };
         SystemResult r;
-        try (FreshDisks disks = new FreshDisks(manifest, config);
+        try (FreshDisks disks = new FreshDisks(manifest, config, true);
                 Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), obs)) {
             if (inj != null) {
                 k.setProbe(inj);
@@ -608,7 +608,7 @@ public final class Campaign {
         long[] wall = new long[boots];
         for (int i = 0; i < boots; i++) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            try (FreshDisks disks = new FreshDisks(manifest, config);
+            try (FreshDisks disks = new FreshDisks(manifest, config, true);
                     Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), null)) {
                 SystemResult r = k.run();
                 if (r.outcome() != SystemResult.Outcome.OK) {

@@ -21,6 +21,8 @@ public final class CampaignReport {
     private final ResultFile.Header header;
     private final List<Campaign.Run> runs;
     private final Map<FaultInjector.Type, int[]> table;
+    /** Options of the campaign its results file does not record (--disk), for the replay commands. */
+    private String extraOptions = "";
 
     /** The report of {@code runs} (any order: they are sorted by seed) of campaign {@code header}. */
     public CampaignReport(ResultFile.Header header, List<Campaign.Run> runs) {
@@ -29,6 +31,20 @@ public final class CampaignReport {
         sorted.sort(Comparator.comparingLong(Campaign.Run::seed));
         this.runs = List.copyOf(sorted);
         this.table = InjectCommand.summarize(this.runs);
+    }
+
+    /**
+     * Options the replay commands repeat besides those the results header records: the
+     * campaign's {@code --disk} arguments, already shell-quoted (e.g. {@code --disk 'my disk.img'}).
+     */
+    public CampaignReport withExtraOptions(String options) {
+        this.extraOptions = options == null ? "" : options;
+        return this;
+    }
+
+    private String allOptions(ResultFile.Header h) {
+        String o = options(h);
+        return extraOptions.isEmpty() ? o : o.isEmpty() ? extraOptions : o + " " + extraOptions;
     }
 
     public ResultFile.Header header() {
@@ -99,7 +115,7 @@ public final class CampaignReport {
 
     /** The command that replays run {@code seed} of this campaign alone, with the options that shaped it. */
     public String replayCommand(long seed) {
-        return HtmlReport.replayCommand(header.image(), header.server(), header.policy(), options(header))
+        return HtmlReport.replayCommand(header.image(), header.server(), header.policy(), allOptions(header))
                 .apply(seed);
     }
 
@@ -219,7 +235,7 @@ public final class CampaignReport {
     /** This campaign as a section of the HTML report ({@link HtmlReport}). */
     public HtmlReport.Section section() {
         ResultFile.Header h = header;
-        String opts = options(h);
+        String opts = allOptions(h);
         return new HtmlReport.Section(
                 h.image(),
                 h.server(),

@@ -8,6 +8,7 @@ import dev.rewind.kernel.image.TaskSpec;
 import dev.rewind.kernel.probe.FaultInjector;
 import dev.rewind.tools.Printable;
 import dev.rewind.tools.Progress;
+import dev.rewind.tools.disk.DiskArgs;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -45,8 +46,8 @@ import picocli.CommandLine.Parameters;
             "were wrong). 'silent': no trap, wrong results delivered. 'false det.': the kernel reported a fault",
             "before anything was activated. The strict rate is recovered / (manifested + silent).",
             "Every injection is reproducible from its seed: 'rewind inject IMAGE --server S --policy P --seed N -n 1",
-            "--verbose' with the campaign's --types, --hang-ms, --timeout, --replay-depth, --no-escalation, --verify and",
-            "--fault-free, those it used, replays seed N (without its --types a seed names another injection).",
+            "--verbose' with the campaign's --types, --hang-ms, --timeout, --replay-depth, --no-escalation, --verify,",
+            "--fault-free and --disk, those it used, replays seed N (without its --types a seed names another injection).",
             "--verbose ends with that command, and --report gives it for each run that did not recover.",
             "This needs a deterministic workload: the target (a request and an instruction in it) is chosen from",
             "one fault-free boot, so clients that vary their requests between boots (seeded from rw_clock_ns(), say)",
@@ -163,6 +164,14 @@ public final class InjectCommand implements Callable<Integer> {
             description = "Write a self-contained HTML report (charts per fault type, recovery times, failures with"
                     + " the command that replays each).")
     Path report;
+
+    @Option(
+            names = "--disk",
+            paramLabel = "[DEVICE=]FILE",
+            description = "Boot every run on a copy of this disk image (as 'rewind boot --disk' takes it; the file is"
+                    + " only read, never written): a campaign on a team's own disk instead of a fresh blank one per"
+                    + " boot. Repeat for several block devices. The replay commands repeat it.")
+    List<String> disks = new ArrayList<>();
 
     @Option(
             names = "--shard",
@@ -316,10 +325,14 @@ public final class InjectCommand implements Callable<Integer> {
                 sh[1]);
         // The runs a --results file already holds (--resume), checked against this campaign.
         List<Campaign.Run> old = results == null ? List.of() : earlierRuns(header);
-        KernelConfig cfg = KernelConfig.defaults()
-                .withRamBytes(64L << 20)
-                .withBudgetNanos(budget)
-                .withTrace(trace);
+        KernelConfig cfg = DiskArgs.attach(
+                KernelConfig.defaults()
+                        .withRamBytes(64L << 20)
+                        .withBudgetNanos(budget)
+                        .withTrace(trace),
+                img.manifest(),
+                disks,
+                false);
         int depth = replayDepth == null ? -1 : replayDepth;
         Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, verify, cfg);
         long t0 = System.nanoTime();
@@ -440,7 +453,12 @@ public final class InjectCommand implements Callable<Integer> {
         double secs = (System.nanoTime() - t0) / 1e9;
         List<Campaign.Run> runs = new ArrayList<>(old);
         runs.addAll(fresh);
-        CampaignReport campaignReport = new CampaignReport(header, runs);
+        CampaignReport campaignReport = new CampaignReport(header, runs)
+                .withExtraOptions(String.join(
+                        " ",
+                        disks.stream()
+                                .map(d -> "--disk " + HtmlReport.shellQuote(d))
+                                .toList()));
         if (verbose) {
             campaignReport.printRuns(System.out);
         }

@@ -97,6 +97,87 @@ class InjectCommandTest {
      * outside scheduler's clients that slept: the same 182 requests in every boot, no warning, and
      * a seed's replay struck requests of three different clients in six tries).
      */
+    /**
+     * {@code --disk} runs a campaign on a team's own disk image: every boot gets a copy (the file
+     * is never written, however many runs write their disk), the replay command repeats it, and a
+     * missing file or an image without a block device is a one-line error (exit 2). Before, a
+     * campaign always ran on a fresh blank disk (an outside driver team, helper AI).
+     */
+    @Test
+    void aCampaignRunsOnCopiesOfTheGivenDiskAndNeverWritesIt(@TempDir Path dir) throws Exception {
+        Path disk = dir.resolve("team.img");
+        assertEquals(
+                0,
+                rewind(Duration.ofSeconds(60), "disk", "format", disk.toString(), "--size", "1M")
+                        .status());
+        byte[] before = java.nio.file.Files.readAllBytes(disk);
+        CliRun.Result r = rewind(
+                Duration.ofSeconds(120),
+                "inject",
+                "builtin:t_blk.toml",
+                "--server",
+                "blk",
+                "--policy",
+                "shadow",
+                "-n",
+                "6",
+                "--seed",
+                "1270101",
+                "--disk",
+                disk.toString(),
+                "-v");
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("6 injections from seed 1270101"), r::toString);
+        assertTrue(r.out().contains("--disk " + disk + " --seed "), "the replay command repeats --disk: " + r);
+        assertTrue(Arrays.equals(before, java.nio.file.Files.readAllBytes(disk)), "the given disk is never written");
+        // a disk of another size than the manifest's boots as given
+        Path big = dir.resolve("big.img");
+        assertEquals(
+                0,
+                rewind(Duration.ofSeconds(60), "disk", "format", big.toString(), "--size", "2M")
+                        .status());
+        CliRun.Result two = rewind(
+                Duration.ofSeconds(120),
+                "inject",
+                "builtin:t_blk.toml",
+                "--server",
+                "blk",
+                "--policy",
+                "shadow",
+                "--fault-free",
+                "-n",
+                "1",
+                "--disk",
+                big.toString());
+        assertTrue(two.out().contains("0 false detections, 0 failed"), two::toString);
+        assertEquals(0, two.status(), two::toString);
+        assertTrue(two.out().contains("0 false detections, 0 failed"), two::toString);
+        CliRun.Result missing = rewind(
+                Duration.ofSeconds(60),
+                "inject",
+                "builtin:t_blk.toml",
+                "--server",
+                "blk",
+                "-n",
+                "1",
+                "--disk",
+                dir.resolve("none.img").toString());
+        assertEquals(2, missing.status(), missing::toString);
+        assertTrue(missing.err().startsWith("rewind: --disk: no disk image at "), missing::toString);
+        CliRun.Result noDevice = rewind(
+                Duration.ofSeconds(60),
+                "inject",
+                "builtin:t_kv_oracle.toml",
+                "--server",
+                "kv",
+                "-n",
+                "1",
+                "--disk",
+                disk.toString());
+        assertEquals(2, noDevice.status(), noDevice::toString);
+        assertTrue(noDevice.err().contains("has no block device"), noDevice::toString);
+    }
+
     @Test
     void aWorkloadWhoseRequestsComeInAnotherOrderIsSaidToBeNondeterministic() {
         CliRun.Result r = null;
