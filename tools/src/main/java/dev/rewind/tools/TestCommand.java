@@ -208,12 +208,30 @@ public final class TestCommand implements Callable<Integer> {
         report.start(loaded, selected, Math.min(n, selected.size()));
         long start = System.nanoTime();
         SuiteRunner runner = new SuiteRunner(n, new CaseRunner(defaultTimeout));
-        List<CaseResult> results;
+        List<CaseResult> results = new ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<CaseResult>> running = runner.start(selected);
+        // Ctrl-C, or a CI job's time limit (SIGTERM): the cases that ended are reported, the others
+        // as interrupted errors, so that the JUnit XML is this run's (never an earlier run's, nor none)
+        Thread hook = new Thread(
+                () -> {
+                    progress.close();
+                    interrupted(selected, running, loaded, System.nanoTime() - start);
+                },
+                "rewind-test-interrupted");
+        Runtime.getRuntime().addShutdownHook(hook);
         try (progress) {
-            results = runner.run(selected, r -> {
+            for (java.util.concurrent.CompletableFuture<CaseResult> f : running) {
+                CaseResult r = f.join();
+                results.add(r);
                 report.caseDone(r);
                 progress.step(!r.status().ok());
-            });
+            }
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // shutting down: the hook reports
+            }
         }
         report.finish(results, System.nanoTime() - start);
         if (junitXml != null) {
@@ -226,6 +244,64 @@ public final class TestCommand implements Callable<Integer> {
             }
         }
         return results.stream().allMatch(r -> r.status().ok()) ? 0 : 1;
+    }
+
+    /**
+     * The run was interrupted (SIGINT, SIGTERM): says on stderr how many cases ended, and writes
+     * the JUnit XML of the cases that ended, each other one an error saying it was interrupted.
+     */
+    private void interrupted(
+            List<TestCase> selected,
+            List<java.util.concurrent.CompletableFuture<CaseResult>> running,
+            List<Suite> loaded,
+            long nanos) {
+        List<CaseResult> partial = partialResults(selected, running, nanos);
+        long ended = running.stream()
+                .filter(f -> f.isDone() && !f.isCompletedExceptionally())
+                .count();
+        long failed = running.stream()
+                .filter(f -> f.isDone()
+                        && !f.isCompletedExceptionally()
+                        && !f.join().status().ok())
+                .count();
+        System.err.println("rewind: interrupted after " + Durations.seconds(nanos) + ": " + ended + " of "
+                + selected.size() + " cases ended (" + failed + " failed)"
+                + (junitXml == null
+                        ? ""
+                        : "; " + Printable.escape(junitXml.toString())
+                                + " holds them, and the other cases as errors (interrupted)"));
+        if (junitXml != null) {
+            try {
+                JUnitXmlReporter.write(junitXml, loaded, partial);
+            } catch (IOException | RuntimeException e) {
+                System.err.println("rewind: cannot write " + Printable.escape(junitXml.toString()) + ": "
+                        + (e instanceof IOException io ? HostFiles.reason(io) : e.toString()));
+            }
+        }
+    }
+
+    /** The results of the cases that ended, and for each other one an ERROR saying the run was interrupted. */
+    static List<CaseResult> partialResults(
+            List<TestCase> selected, List<java.util.concurrent.CompletableFuture<CaseResult>> running, long nanos) {
+        List<CaseResult> out = new ArrayList<>();
+        for (int i = 0; i < selected.size(); i++) {
+            java.util.concurrent.CompletableFuture<CaseResult> f = running.get(i);
+            CaseResult r = f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
+            out.add(
+                    r != null
+                            ? r
+                            : new CaseResult(
+                                    selected.get(i),
+                                    CaseResult.Status.ERROR,
+                                    0,
+                                    List.of("interrupted: rewind test was stopped (SIGINT or SIGTERM) after "
+                                            + Durations.seconds(nanos) + ", before this case ended"),
+                                    null,
+                                    false,
+                                    dev.rewind.tools.regress.Console.EMPTY,
+                                    List.of()));
+        }
+        return out;
     }
 
     /**

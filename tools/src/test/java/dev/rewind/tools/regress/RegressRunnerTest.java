@@ -933,4 +933,80 @@ class RegressRunnerTest {
         assertEquals(2, bad.status(), bad::toString);
         assertTrue(bad.err().contains("kills.suite:3: kill hello@1: task 'hello' serves no endpoint"), bad::toString);
     }
+
+    /**
+     * Ctrl-C (or a CI job's time limit, SIGTERM) in the middle of a run: the JUnit XML is this
+     * run's, with the cases that ended and the others as interrupted errors, never an earlier
+     * run's report left in place, and stderr says how far it got.
+     */
+    @Test
+    void anInterruptedRunWritesThePartialJUnitXml() throws Exception {
+        Path suite = dir.resolve("long.suite");
+        Files.writeString(
+                suite,
+                "case quick\n  boot builtin:hello.elf\n  expect line \"hello from rewind\"\n"
+                        + "case slow\n  boot builtin:spinner.elf\n  timeout 10m\n  expect exit timeout\n");
+        Path xml = dir.resolve("report.xml");
+        Files.writeString(xml, "<testsuites name=\"an earlier run\"/>");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path out = dir.resolve("out");
+        Path err = dir.resolve("err");
+        Process p = new ProcessBuilder(
+                        javaBin,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        dev.rewind.tools.Main.class.getName(),
+                        "test",
+                        suite.toString(),
+                        "--arch",
+                        "riscv64",
+                        "--jobs",
+                        "1",
+                        "--junit-xml",
+                        xml.toString())
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
+        try {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (p.isAlive()
+                    && System.nanoTime() < deadline
+                    && !Files.readString(out).contains("PASS")) {
+                Thread.sleep(50);
+            }
+            Thread.sleep(300); // the slow case is running
+            assertTrue(p.isAlive(), () -> "ended before the signal: " + p.exitValue());
+            // SIGINT unless whoever started us ignores it (then the JVM does too): SIGTERM, the same hook
+            String sig = "INT";
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("SigIgn:")
+                        && (Long.parseUnsignedLong(line.substring(7).strip(), 16) & 2) != 0) {
+                    sig = "TERM";
+                }
+            }
+            new ProcessBuilder("kill", "-" + sig, String.valueOf(p.pid()))
+                    .start()
+                    .waitFor();
+            assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "still running after the signal");
+        } finally {
+            p.destroyForcibly();
+        }
+        String e = Files.readString(err);
+        assertTrue(e.contains("rewind: interrupted after "), e);
+        assertTrue(e.contains(": 1 of 2 cases ended (0 failed)"), e);
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
+        Element root = doc.getDocumentElement();
+        assertEquals("rewind", root.getAttribute("name"));
+        assertEquals("2", root.getAttribute("tests"));
+        assertEquals("1", root.getAttribute("errors"));
+        NodeList cases = doc.getElementsByTagName("testcase");
+        assertEquals(2, cases.getLength());
+        Element quick = (Element) cases.item(0);
+        assertEquals("riscv64/quick", quick.getAttribute("name"));
+        assertEquals(0, quick.getElementsByTagName("error").getLength());
+        Element slow = (Element) cases.item(1);
+        assertEquals("riscv64/slow", slow.getAttribute("name"));
+        Element error = (Element) slow.getElementsByTagName("error").item(0);
+        assertTrue(error.getAttribute("message").startsWith("interrupted: rewind test was stopped"), error::toString);
+    }
 }
