@@ -397,7 +397,9 @@ public final class SuiteParser {
                 Token in = c.next("'in order'");
                 Token order = in.is("in") ? c.next("'order'") : in;
                 if (!in.is("in") || !order.is("order")) {
-                    throw error("expected 'expect lines in order'");
+                    // ('expect lines "x"' is a likely slip for 'expect line "x"')
+                    throw error("expected 'expect lines in order' (the lines expected after it are in that order)"
+                            + " or, for one line, 'expect line MATCH'");
                 }
                 c.end();
                 current.inOrder = true;

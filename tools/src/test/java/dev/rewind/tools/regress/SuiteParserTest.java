@@ -220,6 +220,10 @@ class SuiteParserTest {
                 Arguments.of(head + "  expect task hello mood happy\n", "t.suite:3: unknown task check 'mood'"),
                 Arguments.of(head + "  expect task hello state sleepy\n", "t.suite:3: unknown task state 'sleepy'"),
                 Arguments.of(head + "  expect lines sorted\n", "t.suite:3: expected 'expect lines in order'"),
+                Arguments.of(
+                        head + "  expect lines \"x\"\n",
+                        "t.suite:3: expected 'expect lines in order' (the lines expected after it are in that order)"
+                                + " or, for one line, 'expect line MATCH'"),
                 Arguments.of(head + "  timeout soon\n", "t.suite:3: not a duration: 'soon'"),
                 Arguments.of(head + "  until lines\n", "t.suite:3: 'until lines' needs at least one 'expect line'"),
                 Arguments.of(
