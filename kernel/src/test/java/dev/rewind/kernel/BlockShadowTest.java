@@ -315,7 +315,7 @@ class BlockShadowTest {
 
     static final int SESSION_BYTES = 16;
 
-    /** Sets the {@code rdonly} byte of the first session in {@code state} whose flag differs. */
+    /** Makes the first session with {@code state} and {@code rdonly} one with {@code newState} and {@code newRdonly}. */
     static boolean setSession(Task t, int state, int rdonly, int newState, int newRdonly) {
         for (int i = 0; i < SESSIONS; i++) {
             long at = Fixtures.symbol(t, "sessions") + (long) i * SESSION_BYTES;
@@ -326,6 +326,16 @@ class BlockShadowTest {
             }
         }
         return false;
+    }
+
+    /** A strike at the {@code from}-th {@code label} request that changes a session as {@link #setSession} does. */
+    static Strike sessionStrike(int from, long label, int state, int rdonly, int newState, int newRdonly) {
+        return new Strike(from, label) {
+            @Override
+            boolean strike(Task t, Task client) {
+                return setSession(t, state, rdonly, newState, newRdonly);
+            }
+        };
     }
 
     /** t_blk_guard under a strike; the driver failed once, caught as {@code detail}, and recovered. */
@@ -363,48 +373,24 @@ class BlockShadowTest {
         // it is journaled and undone; the re-issued WRITE is refused, the READ after it sees the
         // data written before. (Measured on an outside driver, seed 1250588: its RO client's
         // WRITE was acknowledged and overwrote what its other client had written.)
-        Strike probe = new Strike(5, Blk.WRITE) {
-            @Override
-            boolean strike(Task t, Task client) {
-                return setSession(t, 1, 1, 1, 0);
-            }
-        };
+        Strike probe = sessionStrike(5, Blk.WRITE, 1, 1, 1, 0);
         caught(probe, "with data no client wrote to it");
         GuestRun plain = GuestRun.bootManifest(
                 ShadowDriverTest.underRestart(Fixtures.manifest("t_blk_guard.toml")),
                 Fixtures.CONFIG,
-                new Strike(5, Blk.WRITE) {
-                    @Override
-                    boolean strike(Task t, Task client) {
-                        return setSession(t, 1, 1, 1, 0);
-                    }
-                },
+                sessionStrike(5, Blk.WRITE, 1, 1, 1, 0),
                 null);
         assertTrue(plain.console.contains("blk_guard: FAIL write (read-only: EROFS expected): 2"), plain::toString);
     }
 
     @Test
     void aFlushOfAReadOnlySessionAcknowledgedIsCaught() throws Exception {
-        caught(
-                new Strike(7, Blk.FLUSH) {
-                    @Override
-                    boolean strike(Task t, Task client) {
-                        return setSession(t, 1, 1, 1, 0);
-                    }
-                },
-                "acknowledged a FLUSH of a read-only session");
+        caught(sessionStrike(7, Blk.FLUSH, 1, 1, 1, 0), "acknowledged a FLUSH of a read-only session");
     }
 
     @Test
     void aReadOfAClientWithoutASessionAcknowledgedIsCaught() throws Exception {
         // The closed session's tombstone made live again: the READ after CLOSE is answered.
-        caught(
-                new Strike(11, Blk.READ) {
-                    @Override
-                    boolean strike(Task t, Task client) {
-                        return setSession(t, 2, 1, 1, 1);
-                    }
-                },
-                "acknowledged a READ of a client without an open session");
+        caught(sessionStrike(11, Blk.READ, 2, 1, 1, 1), "acknowledged a READ of a client without an open session");
     }
 }

@@ -59,21 +59,8 @@ class TxIpcCodeCheckTest {
     void changedCodeIsFoundBeforeTheReplyAndTheRequestRunsAgainOnRestoredCode() throws Exception {
         CodeFlip probe = new CodeFlip(200);
         GuestRun r = GuestRun.bootManifest(Fixtures.manifest("t_kv_oracle.toml"), Fixtures.CONFIG, probe, null);
-        assertTrue(probe.at != 0, r::toString);
-        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
-        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
-        assertEquals(1, r.faults.size(), r::toString);
-        Fault f = r.faults.get(0).fault();
-        assertEquals(FaultKind.CORRUPT_STATE, f.kind(), r::toString);
-        assertEquals(
-                "code page 0x" + Long.toHexString(probe.at & -4096L)
-                        + " differs from the image (checked before the reply)",
-                f.detail());
-        RecoveryOutcome.RolledBack out =
-                (RecoveryOutcome.RolledBack) r.faults.get(0).outcome();
-        assertTrue(out.redelivered(), "the client never saw it");
+        RecoveryOutcome.RolledBack out = rolledBackOnce(r, probe.at, "checked before the reply");
         assertEquals(0, out.undoneRequests(), "earlier replies were checked: nothing older is replayed");
-        assertEquals(1, r.result.task("kv").id().generation(), "no restart");
         assertEquals(Boolean.TRUE, probe.restored, "the code was the image's again at the next request");
     }
 
@@ -121,21 +108,29 @@ class TxIpcCodeCheckTest {
     void changedCodeThatExitsInsideARequestIsFoundBeforeTheExitAndTheRequestRunsAgain() throws Exception {
         JumpToExit probe = new JumpToExit(300);
         GuestRun r = GuestRun.bootManifest(Fixtures.manifest("t_kv_oracle.toml"), Fixtures.CONFIG, probe, null);
-        assertTrue(probe.at != 0, r::toString);
+        rolledBackOnce(r, probe.at, "checked before an exit");
+    }
+
+    /**
+     * The workload passed; kv faulted once, as changed code found on the page of {@code at}
+     * ({@code when}), and the request was undone and delivered again without a restart.
+     */
+    private static RecoveryOutcome.RolledBack rolledBackOnce(GuestRun r, long at, String when) {
+        assertTrue(at != 0, r::toString);
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
         assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
         assertEquals(1, r.faults.size(), r::toString);
         Fault f = r.faults.get(0).fault();
         assertEquals(FaultKind.CORRUPT_STATE, f.kind(), r::toString);
         assertEquals(
-                "code page 0x" + Long.toHexString(probe.at & -4096L)
-                        + " differs from the image (checked before an exit)",
+                "code page 0x" + Long.toHexString(at & -4096L) + " differs from the image (" + when + ")",
                 f.detail(),
                 r.faults.toString());
         RecoveryOutcome.RolledBack out =
                 (RecoveryOutcome.RolledBack) r.faults.get(0).outcome();
         assertTrue(out.redelivered(), "the client never saw it");
         assertEquals(1, r.result.task("kv").id().generation(), "no restart");
+        return out;
     }
 
     @Test

@@ -66,19 +66,26 @@ final class QueryCommands {
 
     /** annex:offset,length */
     private String features(String args) {
-        int colon = args.lastIndexOf(':');
-        if (colon < 0) {
+        XferRead read = XferRead.of(args);
+        if (read == null) {
             return "E01";
         }
-        String annex = args.substring(0, colon);
-        int[] range = range(args.substring(colon + 1));
-        if (range == null) {
-            return "E01";
-        }
+        String annex = read.annex();
+        int[] range = read.range();
         if (!annex.equals("target.xml")) {
             return "E00";
         }
         return chunk(s.description().xml(), range);
+    }
+
+    /** A qXfer read's "annex:offset,length": the annex and the range. */
+    private record XferRead(String annex, int[] range) {
+        /** {@code args} parsed, or null if malformed. */
+        static XferRead of(String args) {
+            int colon = args.lastIndexOf(':');
+            int[] range = colon < 0 ? null : QueryCommands.range(args.substring(colon + 1));
+            return range == null ? null : new XferRead(args.substring(0, colon), range);
+        }
     }
 
     /** A qXfer read's "offset,length" (hex), or null if malformed. */
@@ -108,15 +115,12 @@ final class QueryCommands {
      * executable, a copy of its image in a temporary file that lives as long as the session.
      */
     private String execFile(String args) {
-        int colon = args.lastIndexOf(':');
-        if (colon < 0) {
+        XferRead read = XferRead.of(args);
+        if (read == null) {
             return "E01";
         }
-        String annex = args.substring(0, colon);
-        int[] range = range(args.substring(colon + 1));
-        if (range == null) {
-            return "E01";
-        }
+        String annex = read.annex();
+        int[] range = read.range();
         int thread = annex.isEmpty() ? s.generalThread() : PacketCodec.parseHexInt(annex, 0xffff);
         DebugTarget.ThreadInfo info = null;
         for (DebugTarget.ThreadInfo t : s.target.threads()) {
@@ -153,15 +157,12 @@ final class QueryCommands {
      * none once the system ended. Annex empty: the one type there is.
      */
     private String osdata(String args) {
-        int colon = args.lastIndexOf(':');
-        if (colon < 0) {
+        XferRead read = XferRead.of(args);
+        if (read == null) {
             return "E01";
         }
-        String annex = args.substring(0, colon);
-        int[] range = range(args.substring(colon + 1));
-        if (range == null) {
-            return "E01";
-        }
+        String annex = read.annex();
+        int[] range = read.range();
         StringBuilder xml = new StringBuilder("<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"osdata.dtd\">\n");
         if (annex.isEmpty()) {
             xml.append("<osdata type=\"types\">\n<item><column name=\"Type\">processes</column>")
