@@ -1,5 +1,6 @@
-/* heldcap_client (uses "hc"): the request that spoils heldcap_server's loop is undone, reply and
- * all (ERECOVERED), and the server goes on in its first generation.  Prints "heldcap: ok". */
+/* heldcap_client (uses "hc"): the request that spoils heldcap_server's loop, and the one whose
+ * call after its reply is refused at once, are undone, reply and all (ERECOVERED), and the
+ * server goes on in its first generation.  Prints "heldcap: ok". */
 #include <stdio.h>
 #include <rewind/rewind.h>
 
@@ -17,6 +18,15 @@ int main(void)
 	r = rw_call(hc, &m);
 	if (r != RW_ERECOVERED) {
 		printf("heldcap: FAIL the spoiling request: %s (w0 %llu), expected ERECOVERED\n",
+		       rw_strerror(r), (unsigned long long)m.w[0]);
+		return 1;
+	}
+	m = (rw_msg){ 10, { 7, 0, 0, 0 }, 0 };
+	r = rw_call(hc, &m);
+	if (r != RW_ERECOVERED) {
+		printf("heldcap: FAIL the request whose call after its reply is refused: %s (w0 "
+		       "%llu),"
+		       " expected ERECOVERED\n",
 		       rw_strerror(r), (unsigned long long)m.w[0]);
 		return 1;
 	}

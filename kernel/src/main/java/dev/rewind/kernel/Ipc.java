@@ -51,7 +51,7 @@ final class Ipc {
     static boolean refusedAtOnce(Task t, long nr, long[] a) {
         return switch ((int) Math.min(nr, Integer.MAX_VALUE)) {
             case Abi.SYS_RECV, Abi.SYS_REPLY_RECV -> cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null;
-            case Abi.SYS_CALL -> cap(t, a[0], Capability.Kind.ENDPOINT_SEND) == null;
+            case Abi.SYS_CALL -> callRefusal(t, a) != 0;
             case Abi.SYS_WAIT -> waitable(t, a[0]) == null;
             case Abi.SYS_WAIT_ANY ->
                 (a[0] != -1 && cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null)
@@ -60,6 +60,25 @@ final class Ipc {
                         || (a[0] == -1 && a[1] == -1 && a[2] == 0);
             default -> false;
         };
+    }
+
+    /**
+     * Why {@code t}'s call with arguments {@code a} is refused before it leaves {@code t}: ECAP
+     * (no send capability in slot a0), EDEAD (the server is dead, or restarted since the
+     * capability was minted and its restarts are not hidden) or ETOOBIG (a6 longer than the IPC
+     * buffer); 0 if it goes out. The one place {@link #call} and {@link #refusedAtOnce} decide it.
+     */
+    private static long callRefusal(Task t, long[] a) {
+        Capability c = cap(t, a[0], Capability.Kind.ENDPOINT_SEND);
+        if (c == null) {
+            return Abi.ECAP;
+        }
+        Task server = c.endpoint().server;
+        if (!server.state().alive()
+                || (c.generation() != server.generation() && !server.recovery().hidesRestarts())) {
+            return Abi.EDEAD;
+        }
+        return badLength(a[6]) ? Abi.ETOOBIG : 0;
     }
 
     /** The notification or device capability of {@code slot}, or null. */
@@ -74,22 +93,20 @@ final class Ipc {
 
     Next call(Task t, SyscallFrame f) {
         long[] a = f.a;
-        Capability c = cap(t, a[0], Capability.Kind.ENDPOINT_SEND);
-        if (c == null) {
-            return f.ret(Abi.ECAP);
+        long refused = callRefusal(t, a);
+        if (refused == Abi.ECAP || refused == Abi.ETOOBIG) {
+            return f.ret(refused);
         }
+        Capability c = cap(t, a[0], Capability.Kind.ENDPOINT_SEND);
         Endpoint ep = c.endpoint();
         Task server = ep.server;
-        if (server.recovery().hidesRestarts() && server.state().alive() && c.generation() != server.generation()) {
+        if (refused == Abi.EDEAD) {
+            return f.ret(Abi.EDEAD, server.generation());
+        }
+        if (c.generation() != server.generation()) {
             // The shadow hides the driver's restarts: the capability follows the new generation.
             c = c.withGeneration(server.generation());
             t.replaceCap((int) Task.slot(a[0]), c);
-        }
-        if (!server.state().alive() || c.generation() != server.generation()) {
-            return f.ret(Abi.EDEAD, server.generation());
-        }
-        if (badLength(a[6])) {
-            return f.ret(Abi.ETOOBIG);
         }
         t.beginCall(ep, c.badge(), a, 1);
         if (k.timeline) {

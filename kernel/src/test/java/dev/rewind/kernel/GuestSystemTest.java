@@ -108,6 +108,8 @@ class GuestSystemTest {
      * (ERECOVERED), and the server goes on in its first generation. Before, the refused WAIT_ANY
      * released the reply and committed, and the fault was "not inside a request that can be
      * undone": a restart, EDEAD for every client (an outside scheduler, seed 1212045).
+     * The same for a call after the reply that is refused at once (ETOOBIG: its length spoiled),
+     * whose check fails: its refusal is decided where the call itself decides it (Ipc).
      */
     @Test
     void underTxipcAReceiveRefusedAtOnceDoesNotCommitTheRequest() {
