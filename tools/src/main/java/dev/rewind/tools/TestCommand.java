@@ -162,7 +162,9 @@ public final class TestCommand implements Callable<Integer> {
                 }
                 loaded.add(suite);
             } catch (SuiteException e) {
-                problems.add("bad suite: " + e.getMessage());
+                for (SuiteException each : e.all()) {
+                    problems.add("bad suite: " + each.getMessage());
+                }
             }
         }
         if (!problems.isEmpty()) {

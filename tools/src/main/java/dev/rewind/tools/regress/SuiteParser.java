@@ -55,6 +55,8 @@ public final class SuiteParser {
     private static final List<String> EXPECTS = List.of("line", "no", "lines", "output", "exit", "fault", "task");
     private static final List<String> TASK_PROPERTIES = List.of("exit", "state", "restarts", "generation");
     private static final String OUTCOMES = "ok, task_failed, deadlock, timeout (or 0, 1, 3, 4)";
+    /** Problems reported from one file at most; the last says how many more there were. */
+    static final int MAX_ERRORS = 20;
     /** Largest input file: 16 MiB. */
     static final long MAX_INPUT_BYTES = 16L << 20;
     /** Largest expected output file: 16 MiB. */
@@ -72,6 +74,8 @@ public final class SuiteParser {
     private final Map<String, Integer> caseLines = new HashMap<>();
     private CaseBuilder current;
     private int lineNo;
+    /** The problems found so far: reading goes on after a bad line (see {@link #readAll}). */
+    private final List<SuiteException> errors = new ArrayList<>();
 
     private SuiteParser(String file, ImageLocator images, boolean expectFile, Set<Arch> archs) {
         this.file = file;
@@ -100,7 +104,8 @@ public final class SuiteParser {
         SuiteParser p = new SuiteParser(file, images, false, archs);
         p.suiteName = defaultName;
         p.readAll(text);
-        p.finishCase();
+        p.finishCaseNoting();
+        p.throwErrors();
         if (p.caseLines.isEmpty()) {
             throw new SuiteException(file, 0, "no cases (start one with 'case NAME')");
         }
@@ -147,23 +152,84 @@ public final class SuiteParser {
         p.lineNo = 1;
         p.boot(boot);
         p.readAll(text);
-        if (defaultInput != null && p.current != null && p.current.input == null) {
+        if (defaultInput != null && p.current != null && p.current.input == null && !p.current.broken) {
             p.inputFile(defaultInput, 0);
         }
-        p.finishCase();
+        p.finishCaseNoting();
+        p.throwErrors();
         return p.cases;
     }
 
     // ---- lines -------------------------------------------------------------------------------
 
+    /**
+     * Reads every line. A bad line is noted and reading goes on, so that one run shows every
+     * problem of the file; the case the bad line belongs to is then not checked as a whole (its
+     * missing 'boot', its task names: those may be the bad line's consequences) nor kept. A bad
+     * 'case' line starts such a case, so that its lines are not taken as the previous case's.
+     */
     private void readAll(String text) throws SuiteException {
         String[] lines = text.split("\r\n|\r|\n", -1); // Unix, Windows and old Mac line ends
-        for (int i = 0; i < lines.length; i++) {
+        for (int i = 0; i < lines.length && errors.size() < MAX_ERRORS; i++) {
             lineNo = i + 1;
-            List<Token> toks = tokenize(lines[i]);
-            if (!toks.isEmpty()) {
-                directive(new Cursor(toks));
+            List<Token> toks;
+            try {
+                toks = tokenize(lines[i]);
+            } catch (SuiteException e) {
+                note(e);
+                continue;
             }
+            if (toks.isEmpty()) {
+                continue;
+            }
+            try {
+                directive(new Cursor(toks));
+            } catch (SuiteException e) {
+                Token first = toks.get(0);
+                if (first.type == Token.Type.WORD && first.text.equals("case") && !expectFile) {
+                    // the previous case is whole (unless the bad name left it open); the lines
+                    // after this one belong to a case that is not run
+                    errors.add(e);
+                    if (current != null) {
+                        finishCaseNoting();
+                    }
+                    current = new CaseBuilder("?", lineNo);
+                    current.broken = true;
+                } else {
+                    note(e);
+                }
+            }
+            if (errors.size() >= MAX_ERRORS && i + 1 < lines.length) {
+                errors.add(new SuiteException(
+                        file,
+                        0,
+                        "more problems may follow: reading stopped after " + MAX_ERRORS
+                                + " (fix these and run again)"));
+            }
+        }
+    }
+
+    /** Notes a problem of the current line; the case it belongs to is not kept. */
+    private void note(SuiteException e) {
+        errors.add(e);
+        if (current != null) {
+            current.broken = true;
+        }
+    }
+
+    /** {@link #finishCase()}, its problem noted rather than thrown. */
+    private void finishCaseNoting() {
+        try {
+            finishCase();
+        } catch (SuiteException e) {
+            errors.add(e);
+        }
+    }
+
+    /** Throws the first problem found, with the others in {@link SuiteException#all()}. */
+    private void throwErrors() throws SuiteException {
+        if (!errors.isEmpty()) {
+            throw errors.get(0).withOthers(errors.subList(1, errors.size()));
         }
     }
 
@@ -190,7 +256,7 @@ public final class SuiteParser {
                 }
                 String name = name(c.next("the case's name"), "case name");
                 c.end();
-                finishCase();
+                finishCaseNoting(); // the previous case's problems are its own, not this line's
                 Integer before = caseLines.putIfAbsent(name, lineNo);
                 if (before != null) {
                     throw error("duplicate case name '" + name + "' (first defined at line " + before + ")");
@@ -585,6 +651,9 @@ public final class SuiteParser {
             return;
         }
         current = null;
+        if (b.broken) {
+            return; // a line of it was bad: that problem is reported, the case is not run
+        }
         if (b.boot == null) {
             throw new SuiteException(file, b.line, "case '" + b.name + "' has no 'boot IMAGE' line");
         }
@@ -671,6 +740,9 @@ public final class SuiteParser {
     private static final class CaseBuilder {
         final String name;
         final int line;
+        /** A line of the case was bad (reported): the case is neither checked whole nor kept. */
+        boolean broken;
+
         String boot;
         int bootLine;
         SystemImage image;

@@ -288,6 +288,37 @@ class SuiteParserTest {
     }
 
     @Test
+    void everyBadLineOfAFileIsReportedInOneGoWithoutTheProblemsItCauses() {
+        SuiteException e = assertThrows(
+                SuiteException.class,
+                () -> parse(
+                        "case a\n  boot builtin:no_such.elf\n  expect task hello exit 0\n" // no boot: no more
+                                + "case b\n  boot builtin:hello.elf\n  expekt line \"x\"\n"
+                                + "case c\n  boot builtin:hello.elf\n  expect exit ok\n" // fine: not reported
+                                + "case b\n  boot builtin:hello.elf\n" // duplicate: its lines are not b's
+                                + "case d!\n  timeout soon\n" // a bad name: its lines not c's
+                                + "case e\n  expect exit ok\n")); // whole-case check of a good case
+        List<String> all = e.all().stream().map(SuiteException::getMessage).toList();
+        assertEquals(6, all.size(), () -> String.join("\n", all));
+        assertTrue(all.get(0).startsWith("t.suite:2: cannot boot builtin:no_such.elf"), all.get(0));
+        assertTrue(all.get(1).startsWith("t.suite:6: unknown directive 'expekt'"), all.get(1));
+        assertTrue(all.get(2).startsWith("t.suite:10: duplicate case name 'b' (first defined at line 4)"), all.get(2));
+        assertTrue(all.get(3).startsWith("t.suite:12: bad case name"), all.get(3));
+        assertTrue(all.get(4).startsWith("t.suite:13: not a duration: 'soon'"), all.get(4));
+        assertEquals("t.suite:14: case 'e' has no 'boot IMAGE' line", all.get(5));
+        assertEquals(all.get(0), e.getMessage(), "the first problem is the exception's own");
+
+        StringBuilder many = new StringBuilder("case a\n  boot builtin:hello.elf\n");
+        for (int i = 0; i < 30; i++) {
+            many.append("  expect exit fine\n");
+        }
+        List<SuiteException> capped =
+                assertThrows(SuiteException.class, () -> parse(many.toString())).all();
+        assertEquals(SuiteParser.MAX_ERRORS + 1, capped.size());
+        assertTrue(capped.get(SuiteParser.MAX_ERRORS).getMessage().contains("reading stopped after 20"));
+    }
+
+    @Test
     void relativeImagesAreFoundBesideTheSuiteAndManifestsFallBackToBuiltinPrograms() throws Exception {
         Files.writeString(
                 dir.resolve("two.toml"),
