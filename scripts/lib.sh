@@ -111,7 +111,10 @@ ensure_built() {
   say "building (mvn package, tests skipped; first build downloads dependencies)..."
   # stdin is the guest's (a file or pipe fed to the UART): the build must not read it, and Maven's
   # exec plugin fails on a stdin it cannot forward ("Stream closed").
-  if ! (cd "$REWIND_ROOT" && mvn -q -B -DskipTests package) < /dev/null >&2 {lock}>&-; then
+  # Maven 3.8's -q -B still prints bare colour resets (ESC[0m) around its silence: dropped, the
+  # build's own messages kept.
+  if ! (set -o pipefail; cd "$REWIND_ROOT" && mvn -q -B -DskipTests package 2>&1 < /dev/null \
+        | sed -u 's/\x1b\[0m//g') >&2 {lock}>&-; then
     exec {lock}>&-
     say "build failed"
     return 1
