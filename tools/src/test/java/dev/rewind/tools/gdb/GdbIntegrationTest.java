@@ -1219,6 +1219,74 @@ class GdbIntegrationTest {
         });
     }
 
+    /**
+     * An inferior call in a task blocked in a system call (kv waiting in its receive while its
+     * client is stopped) is refused with the reason, and changes nothing: the kernel would
+     * resume the task at the function only when a request came, which the function would then
+     * swallow (kv resumed after its receive with no request, and aborted). Registers read back
+     * the same, and the system runs to its end with kv never faulted.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void anInferiorCallInATaskBlockedInASystemCallIsRefusedAndChangesNothing(Mode mode) {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(
+                    SystemImage.builtin("demo.toml"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
+            String out;
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    elf("kv_demo.elf").toString(),
+                    "monitor scope kv_demo",
+                    mode.select(4),
+                    "break kv_put",
+                    "continue",
+                    mode.select(1),
+                    "maintenance flush register-cache", // with inferiors gdb's copy of kv's is stale
+                    "echo regs-before\\n",
+                    "info registers pc sp ra a0 a7",
+                    "python\n"
+                            + "for e in ['print rw_strerror(-2)', 'set var $pc = $pc + 4', 'set var $s1 = 7']:\n"
+                            + "    try:\n"
+                            + "        gdb.execute(e)\n"
+                            + "    except gdb.error as x:\n"
+                            + "        print('refused: ' + str(x))\n"
+                            + "end",
+                    "echo regs-after\\n",
+                    "info registers pc sp ra a0 a7",
+                    "monitor tasks",
+                    "delete",
+                    mode.toTheEnd())) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    mode.thread(4) + " hit Breakpoint 1",
+                    "refused: Could not write register \"a0\"; remote failure reply 'E.thread 1 (task kv) is"
+                            + " blocked in a system call (receiving): its registers cannot change",
+                    "refused: Could not write register \"pc\"",
+                    "refused: Could not write register \"s1\"",
+                    mode.ended(1, "exited normally"));
+            int before = out.indexOf("regs-before");
+            int after = out.indexOf("regs-after");
+            assertTrue(before >= 0 && after > before, out);
+            String regsBefore = out.substring(before + 12, out.indexOf("refused:", before));
+            String regsAfter = out.substring(after + 11, out.indexOf("id   task", after));
+            // a0 still holds the receive's tagged capability slot: the call has not returned
+            assertTrue(regsBefore.contains("a0             0x4000000000000000"), "kv waits in its receive: " + out);
+            assertEquals(regsBefore, regsAfter, "kv's registers as they were");
+            assertTrue(!out.contains("SIGABRT"), out);
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertEquals(1, r.task("kv").id().generation(), "kv never faulted");
+            assertTrue(sys.console().contains("kv_demo: ok"), sys.console());
+        });
+    }
+
     @ParameterizedTest
     @EnumSource(Mode.class)
     void atAFaultStopTheUserCanFixTheRegistersAndResumeTheTask(Mode mode) {
