@@ -65,6 +65,19 @@ public final class DebugPort {
         k.debuggerHeld(nanos);
     }
 
+    /**
+     * The debugger changed {@code t}'s memory or registers: its recovery keeps no re-execution of
+     * earlier requests that would undo the change (TxIPC's history replay).
+     */
+    public void changedByDebugger(Task t) {
+        t.recovery().changedByDebugger();
+    }
+
+    /** True while {@code t}'s recovery runs it again through requests already answered (TxIPC's history replay). */
+    public boolean replayingHistory(Task t) {
+        return t.recovery().replayingHistory();
+    }
+
     /** Restart {@code t} as its recovery would ({@code monitor restart}); returns what was done. */
     public String restart(Task t) {
         return k.restart(t, null).toString();

@@ -32,6 +32,22 @@ interface Recovery {
     default void resuming() {}
 
     /**
+     * A debugger changed the task's memory or registers: a change no request made, so no
+     * re-execution of its requests may reach back past it (TxIPC's history replay would
+     * rebuild the state without it).
+     */
+    default void changedByDebugger() {}
+
+    /**
+     * True while the kernel runs the task again through requests it had already answered (TxIPC's
+     * history replay), rebuilding its state: code no client is waiting on, which a debugger does
+     * not stop in.
+     */
+    default boolean replayingHistory() {
+        return false;
+    }
+
+    /**
      * The task is about to run again after a syscall that blocked (a CALL answered, a RECV
      * given a request...): {@code results[0, n)} go into its a0.. now.
      */

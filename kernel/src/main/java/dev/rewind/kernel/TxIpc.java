@@ -749,6 +749,12 @@ final class TxIpc implements Recovery {
     }
 
     @Override
+    public void changedByDebugger() {
+        ranOutside = true; // the change is in no request: the next one starts the history afresh
+        scrubStale = true; // nor is it in the checksums
+    }
+
+    @Override
     public long deadlineNanos() {
         return server.spec().txipc().deadlineMs() * 1_000_000L;
     }
@@ -1546,7 +1552,8 @@ final class TxIpc implements Recovery {
     }
 
     /** True while the server is running a replayed request of its history. */
-    private boolean replayingHistory() {
+    @Override
+    public boolean replayingHistory() {
         if (replayingWake && wakeTx) {
             return true;
         }

@@ -177,7 +177,7 @@ public final class KernelDebugger implements DebugTarget {
             return null;
         }
         if (t != null && t.cpu() != null) {
-            hooks.sync(t, points, halt.named(t), halt.action(t) == Action.STEP, halt.stepSerial());
+            syncHooks(t);
             record(t, t.pc());
             lastRun = t;
             halt.running(t.cpu());
@@ -311,7 +311,35 @@ public final class KernelDebugger implements DebugTarget {
      * ({@link ReverseRecorder#record}).
      */
     void record(Task t, long pc) {
+        if (port.replayingHistory(t) != replayHidden.contains(t)) {
+            syncHooks(t); // its history replay began or ended within the slice
+        }
         recorder.record(t, pc, halt.attached(), points, halt.named(t));
+    }
+
+    /** Tasks whose debug hooks are off while their recovery replays their history ({@link #syncHooks}). */
+    private final java.util.Set<Task> replayHidden = new java.util.HashSet<>();
+
+    /**
+     * Kernel thread: bring {@code t}'s debug hooks up to date before it runs. While its recovery
+     * runs it again through requests already answered (a txipc server's history replay, after a
+     * fault that escaped its request) it has none: that code rebuilds state, no client waits on
+     * it, and a breakpoint there would show a request of long ago as if it were being served.
+     */
+    private void syncHooks(Task t) {
+        if (port.replayingHistory(t)) {
+            replayHidden.add(t);
+            hooks.drop(t);
+        } else {
+            replayHidden.remove(t);
+            hooks.sync(t, points, halt.named(t), halt.action(t) == Action.STEP, halt.stepSerial());
+        }
+    }
+
+    /** The debugger changed {@code t} (memory or registers): its histories no longer lead here. Halt lock held. */
+    private void changedByDebugger(Task t) {
+        recorder.changedByDebugger(t);
+        port.changedByDebugger(t);
     }
 
     /** Kernel thread: {@code t} (generation {@code generation}) faulted with {@code f}; the kernel did {@code action}. */
@@ -455,7 +483,7 @@ public final class KernelDebugger implements DebugTarget {
     @Override
     public void writeFlags(int thread, long value) {
         halt.runWhileHalted(thread, t -> {
-            recorder.changedByDebugger(t);
+            changedByDebugger(t);
             if (t.cpu().flags() != value) {
                 halt.registersChanged(t);
             }
@@ -490,7 +518,7 @@ public final class KernelDebugger implements DebugTarget {
             }
             t.cpu().readExtended(cur);
             if (!java.util.Arrays.equals(cur, values)) {
-                recorder.changedByDebugger(t);
+                changedByDebugger(t);
                 halt.registersChanged(t);
                 t.cpu().writeExtended(values);
             }
@@ -516,7 +544,7 @@ public final class KernelDebugger implements DebugTarget {
     @Override
     public void writeRegisters(int thread, long[] values) {
         halt.runWhileHalted(thread, t -> {
-            recorder.changedByDebugger(t);
+            changedByDebugger(t);
             for (int i = 0; i < Math.min(values.length, REGISTER_COUNT); i++) {
                 setRegister(t, i, values[i]);
             }
@@ -533,7 +561,7 @@ public final class KernelDebugger implements DebugTarget {
     public void writeRegister(int thread, int reg, long value) {
         checkRegister(reg);
         halt.runWhileHalted(thread, t -> {
-            recorder.changedByDebugger(t);
+            changedByDebugger(t);
             setRegister(t, reg, value);
         });
     }
@@ -595,7 +623,7 @@ public final class KernelDebugger implements DebugTarget {
             if (src.length == 0) {
                 return cpu.memory().check(address, 0, Perm.NONE);
             }
-            recorder.changedByDebugger(t);
+            changedByDebugger(t);
             if (!cpu.memory().write(address, src, 0, src.length, Perm.NONE)) {
                 return false;
             }

@@ -58,6 +58,34 @@ final class RegisterCommands {
     /** Why a register of an ended task cannot be written ({@link GdbSession#endedReply}). */
     static final String NO_REGISTERS = "it has no registers to write";
 
+    /**
+     * The reply refusing a change of {@code thread}'s general registers (pc included) while its
+     * task is blocked in a system call that has not returned (it receives, sends, awaits a reply
+     * or waits), else null. The kernel resumes such a task only when the call is answered, with
+     * the call's results in its argument registers: a changed pc would run nothing until then
+     * (an inferior call, {@code call f()}, would wait, and then run with the results of a request
+     * meant for the task's own code, which it swallows), a changed a0..a7 would be overwritten
+     * unseen. Writing back the values it has (gdb restoring registers) is no change and allowed.
+     */
+    private String blockedReply(int thread, long[] cur, long[] next) {
+        if (java.util.Arrays.equals(cur, next)) {
+            return null;
+        }
+        for (DebugTarget.ThreadInfo t : s.target.threads()) {
+            if (t.id() == thread && BLOCKED.contains(t.state())) {
+                return "E.thread " + thread + " (task " + t.name() + ") is blocked in a system call ("
+                        + t.state().replace('_', ' ') + "): its registers cannot change until the call"
+                        + " returns, so gdb cannot run code in it (call, print f(), jump, return);"
+                        + " stop it in its own code first (a breakpoint there, or finish out of the call)";
+            }
+        }
+        return null;
+    }
+
+    /** The states ({@link DebugTarget.ThreadInfo#state}) of a task blocked in a system call. */
+    private static final java.util.Set<String> BLOCKED =
+            java.util.Set.of("sending", "awaiting_reply", "receiving", "waiting");
+
     /** {@code P} of a RISC-V FPU register; {@link #FPU_OFF} in a task whose FPU is off, E01 for a value of the wrong size. */
     private String writeRiscvFpu(int thread, int reg, String value) {
         boolean narrow = reg >= TargetDescription.RV_FFLAGS;
@@ -119,10 +147,15 @@ final class RegisterCommands {
                     return "E01";
                 }
                 long[] cur = s.target.readRegisters(thread);
+                long[] next = cur.clone();
                 for (int i = 0; i < general / 16; i++) {
-                    cur[i] = PacketCodec.parseLe64(hex.substring(16 * i, 16 * i + 16));
+                    next[i] = PacketCodec.parseLe64(hex.substring(16 * i, 16 * i + 16));
                 }
-                s.target.writeRegisters(thread, cur);
+                String blocked = blockedReply(thread, cur, next);
+                if (blocked != null) {
+                    return blocked;
+                }
+                s.target.writeRegisters(thread, next);
                 if (cpsr) {
                     s.target.writeFlags(thread, PacketCodec.parseLe32(rest.substring(0, 8)));
                 }
@@ -200,7 +233,13 @@ final class RegisterCommands {
                 if (reg >= DebugTarget.REGISTER_COUNT) {
                     return "E01";
                 }
-                s.target.writeRegister(thread, reg, PacketCodec.parseLe64(value));
+                long v = PacketCodec.parseLe64(value);
+                long old = s.target.readRegister(thread, reg);
+                String blocked = blockedReply(thread, new long[] {old}, new long[] {v});
+                if (blocked != null) {
+                    return blocked;
+                }
+                s.target.writeRegister(thread, reg, v);
                 return "OK";
             }
         }

@@ -1219,6 +1219,74 @@ class GdbIntegrationTest {
         });
     }
 
+    /**
+     * An inferior call in a task blocked in a system call (kv waiting in its receive while its
+     * client is stopped) is refused with the reason, and changes nothing: the kernel would
+     * resume the task at the function only when a request came, which the function would then
+     * swallow (kv resumed after its receive with no request, and aborted). Registers read back
+     * the same, and the system runs to its end with kv never faulted.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void anInferiorCallInATaskBlockedInASystemCallIsRefusedAndChangesNothing(Mode mode) {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(
+                    SystemImage.builtin("demo.toml"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
+            String out;
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    elf("kv_demo.elf").toString(),
+                    "monitor scope kv_demo",
+                    mode.select(4),
+                    "break kv_put",
+                    "continue",
+                    mode.select(1),
+                    "maintenance flush register-cache", // with inferiors gdb's copy of kv's is stale
+                    "echo regs-before\\n",
+                    "info registers pc sp ra a0 a7",
+                    "python\n"
+                            + "for e in ['print rw_strerror(-2)', 'set var $pc = $pc + 4', 'set var $s1 = 7']:\n"
+                            + "    try:\n"
+                            + "        gdb.execute(e)\n"
+                            + "    except gdb.error as x:\n"
+                            + "        print('refused: ' + str(x))\n"
+                            + "end",
+                    "echo regs-after\\n",
+                    "info registers pc sp ra a0 a7",
+                    "monitor tasks",
+                    "delete",
+                    mode.toTheEnd())) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    mode.thread(4) + " hit Breakpoint 1",
+                    "refused: Could not write register \"a0\"; remote failure reply 'E.thread 1 (task kv) is"
+                            + " blocked in a system call (receiving): its registers cannot change",
+                    "refused: Could not write register \"pc\"",
+                    "refused: Could not write register \"s1\"",
+                    mode.ended(1, "exited normally"));
+            int before = out.indexOf("regs-before");
+            int after = out.indexOf("regs-after");
+            assertTrue(before >= 0 && after > before, out);
+            String regsBefore = out.substring(before + 12, out.indexOf("refused:", before));
+            String regsAfter = out.substring(after + 11, out.indexOf("id   task", after));
+            // a0 still holds the receive's tagged capability slot: the call has not returned
+            assertTrue(regsBefore.contains("a0             0x4000000000000000"), "kv waits in its receive: " + out);
+            assertEquals(regsBefore, regsAfter, "kv's registers as they were");
+            assertTrue(!out.contains("SIGABRT"), out);
+            SystemResult r = sys.await();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            assertEquals(1, r.task("kv").id().generation(), "kv never faulted");
+            assertTrue(sys.console().contains("kv_demo: ok"), sys.console());
+        });
+    }
+
     @ParameterizedTest
     @EnumSource(Mode.class)
     void atAFaultStopTheUserCanFixTheRegistersAndResumeTheTask(Mode mode) {
@@ -1465,6 +1533,163 @@ class GdbIntegrationTest {
                     "write to unmapped memory at address 0x4d2",
                     "[Inferior 1 (Remote target) killed]");
             assertEquals("killed by the debugger", sys.await().summary());
+        });
+    }
+
+    /** A txipc server that adds (label 1) and faults on label 2, and its client, built with the SDK into {@link #tmp}. */
+    private SystemImage accSystem() throws Exception {
+        Path root = dev.rewind.tools.Fixtures.projectRoot();
+        Files.writeString(tmp.resolve("acc_server.c"), """
+#include <rewind/rewind.h>
+
+long total;
+long served;
+
+static __attribute__((noinline)) long do_add(long amount)
+{
+	total += amount;
+	served++;
+	return total;
+}
+
+static void handle(rw_msg *m, uint64_t badge, void *ctx)
+{
+	(void)badge;
+	(void)ctx;
+	if (m->label == 2)
+		*(volatile long *)(uintptr_t)m->w[0] = 1; /* a fault in the server: w0 = 0 */
+	m->w[0] = (uint64_t)do_add((long)m->w[0]);
+	m->w[1] = (uint64_t)served;
+	m->label = 0;
+	m->len = 0;
+}
+
+int main(void)
+{
+	rw_cap ep;
+	RW_ASSERT(rw_cap_get("acc", &ep) == 0);
+	rw_serve(ep, handle, 0);
+}
+""");
+        Files.writeString(tmp.resolve("acc_client.c"), """
+#include <stdio.h>
+#include <rewind/rewind.h>
+
+int main(void)
+{
+	rw_cap ep;
+	RW_ASSERT(rw_cap_get("acc", &ep) == 0);
+	static const long amounts[] = { 1, 2, 3, 0, 40 };
+	rw_msg m = { 0, { 0, 0, 0, 0 }, 0 };
+	for (int i = 0; i < 5; i++) {
+		long r;
+		RW_RETRY_RECOVERED(r, (m = (rw_msg){ amounts[i] ? 1 : 2, { (uint64_t)amounts[i], 0, 0, 0 }, 0 }, rw_rpc(ep, &m)), 3);
+		printf("acc_client: request %d -> %s\\n", i, rw_strerror(r));
+	}
+	printf("acc_client: total %lu served %lu\\n", (unsigned long)m.w[0], (unsigned long)m.w[1]);
+	return 0;
+}
+""");
+        Files.writeString(
+                tmp.resolve("Makefile"),
+                String.join(
+                        "\n",
+                        "REWIND_SDK := " + root.resolve("guest/sdk"),
+                        "include $(REWIND_SDK)/rewind.mk",
+                        "$(eval $(call rewind_program,acc_server,acc_server.c))",
+                        "$(eval $(call rewind_program,acc_client,acc_client.c))",
+                        ""));
+        Process make = new ProcessBuilder("make", "-s", "-C", tmp.toString(), "CFLAGS=-Og -g")
+                .redirectErrorStream(true)
+                .start();
+        String built = new String(make.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(make.waitFor(120, TimeUnit.SECONDS) && make.exitValue() == 0, built);
+        Files.writeString(tmp.resolve("acc.toml"), """
+                name = "acc"
+                [task.acc]
+                image = "build/image/acc_server.elf"
+                priority = 1
+                serves = ["acc"]
+                recovery = "txipc"
+                [task.acc_client]
+                image = "build/image/acc_client.elf"
+                priority = 4
+                uses = ["acc"]
+                """);
+        return SystemImage.open(tmp.resolve("acc.toml").toString());
+    }
+
+    /**
+     * A txipc server's history replay is the kernel's, not a client's request: the client's
+     * adds 1, 2, 3, then a request that faults every time (its second fault makes the kernel
+     * undo the three committed adds and run them again), then an add of 40. A breakpoint on
+     * the add, its first three crossings ignored, next stops at the add of 40: not in the
+     * replay's add of 1 (which it did, showing a request of long ago as if it were served).
+     */
+    @Test
+    void aTxipcHistoryReplayDoesNotStopAtBreakpoints() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem(), true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    sys.port,
+                    tmp.resolve("build/image/acc_server.elf").toString(),
+                    "monitor scope acc",
+                    "handle SIGSEGV nostop noprint pass",
+                    "break do_add",
+                    "ignore 1 3",
+                    "continue",
+                    "print served",
+                    "monitor recovery",
+                    "delete",
+                    "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "Thread 1 hit Breakpoint 1, do_add (amount=40)",
+                    "$1 = 3",
+                    "3 committed requests undone",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertTrue(!out.contains("amount=1)"), out);
+            sys.await();
+            assertTrue(sys.console().contains("acc_client: total 46 served 4"), sys.console());
+        });
+    }
+
+    /**
+     * A value the debugger writes into a txipc server stays when a later fault makes the kernel
+     * replay the server's history: the replay may not reach back past the write (it rebuilt the
+     * state without it: `served` set to 1000 as the third add began came out as 4 at the end, not 1002).
+     */
+    @Test
+    void aDebuggersWriteToATxipcServerOutlivesAHistoryReplay() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem(), true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    sys.port,
+                    tmp.resolve("build/image/acc_server.elf").toString(),
+                    "monitor scope acc",
+                    "handle SIGSEGV nostop noprint pass",
+                    "break do_add",
+                    "ignore 1 2",
+                    "continue",
+                    "set var served = 1000",
+                    "delete",
+                    "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "Thread 1 hit Breakpoint 1, do_add (amount=3)",
+                    "[Inferior 1 (Remote target) exited normally]");
+            sys.await();
+            assertTrue(sys.console().contains("acc_client: total 46 served 1002"), sys.console());
         });
     }
 
