@@ -15,6 +15,9 @@ case $kind in c|java) ;; *) echo "usage: gen-proto.sh c|java NAME.proto OUT [SRC
 mkdir -p "$(dirname "$out")"
 tmp=$out.tmp
 awk -v kind="$kind" -v src="$src" '
+BEGIN {
+  CKEYWORDS = " auto break case char const continue default do double else enum extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while bool true false _Bool _Complex _Imaginary alignas alignof static_assert thread_local "
+}
 function fail(msg) { printf "%s:%d: %s\n", FILENAME, FNR, msg > "/dev/stderr"; failed = 1; exit 1 }
 function isnum(s) { return s ~ /^-?(0x[0-9a-fA-F]+|[0-9]+)$/ }
 # A bound of 0 (decimal or hex): an unsigned value cannot be below it, so no check is made
@@ -39,6 +42,9 @@ function words(spec, prefix, exact,   n, parts, i, p, m) {
     if (p == "-") { W[prefix, i - 1, "kind"] = "ZERO"; W[prefix, i - 1, "name"] = ""; continue }
     if (match(p, /^[a-z_][a-z0-9_]*/) == 0) fail("bad word \"" p "\": want -, name, name:LO..HI, name&MASK or name=VALUE")
     W[prefix, i - 1, "name"] = substr(p, 1, RLENGTH)
+    # (a word becomes a parameter of the client stub: it must be a C name of its own)
+    if (W[prefix, i - 1, "name"] ~ /^rw_/) fail("word \"" p "\": names beginning rw_ are reserved for the client stubs")
+    if (index(CKEYWORDS, " " W[prefix, i - 1, "name"] " ")) fail("word \"" p "\": a C keyword cannot name a word")
     m = substr(p, RLENGTH + 1)
     if (m == "") W[prefix, i - 1, "kind"] = "ANY"
     else if (m ~ /^:[^.]+\.\.[^.]+$/) {
@@ -132,6 +138,17 @@ $1 == "op" {
   words(oin[o], o "in", 1)
   lenrule(olen[o], o "in", 1)
   onout[o] = oout[o] == "" ? 0 : words(oout[o], o "out", 0)
+  # The parameters of the stub: the named request words and, for each reply word, NAME_out.
+  delete param
+  for (i = 0; i < 4; i++) if (W[o "in", i, "kind"] != "ZERO" && W[o "in", i, "kind"] != "EQ") {
+    if (W[o "in", i, "name"] in param) fail("op " $2 ": request word \"" W[o "in", i, "name"] "\" named twice")
+    param[W[o "in", i, "name"]] = 1
+  }
+  for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] != "ZERO") {
+    if ((W[o "out", i, "name"] "_out") in param)
+      fail("op " $2 ": reply word \"" W[o "out", i, "name"] "\" named twice, or its stub parameter " W[o "out", i, "name"] "_out is the name of a request word")
+    param[W[o "out", i, "name"] "_out"] = 1
+  }
   if (ooutlen[o] ~ /\.\./) { split(ooutlen[o], rg, /\.\./); olo[o] = value(rg[1]); ohi[o] = value(rg[2]) }
   else if (ooutlen[o] != "") lenrule(ooutlen[o], o "out", 0)
   n = split(oerr[o], es, ",")
@@ -200,45 +217,45 @@ function emit_c(   i, o, k, G, args, d, sep, j, nm, outs) {
   print " * returns the kernel status of the call if it failed, else the reply"
   print " * label (the server'"'"'s status); on success (>= 0) the reply words are"
   print " * stored through the non-NULL pointers, after checking the reply'"'"'s"
-  print " * shape (RW_EINVAL for a malformed reply); *len_out = the reply'"'"'s"
+  print " * shape (RW_EINVAL for a malformed reply); *rw__len_out = the reply'"'"'s"
   print " * buffer length where the words do not tell it.  On an error (< 0) they"
   print " * are 0."
   print " */"
   for (o = 0; o < no; o++) {
-    args = "rw_cap cap"
+    args = "rw_cap rw__cap"
     for (i = 0; i < 4; i++) if (W[o "in", i, "kind"] != "ZERO" && W[o "in", i, "kind"] != "EQ") args = args ", uint64_t " W[o "in", i, "name"]
     for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] != "ZERO") args = args ", uint64_t *" W[o "out", i, "name"] "_out"
-    if (ooutlen[o] ~ /\.\./) args = args ", uint64_t *len_out"
+    if (ooutlen[o] ~ /\.\./) args = args ", uint64_t *rw__len_out"
     printf "static inline long %s_call_%s(%s)\n{\n", proto, tolower(on[o]), args
-    printf "\trw_msg m = { %s_%s, {", P, on[o]
+    printf "\trw_msg rw__m = { %s_%s, {", P, on[o]
     for (i = 0; i < 4; i++) {
       k = W[o "in", i, "kind"]
       printf "%s%s", i ? ", " : " ", k == "ZERO" ? "0" : (k == "EQ" ? W[o "in", i, "lo"] "ULL" : W[o "in", i, "name"])
     }
-    d = clen(o "in", "m.")
+    d = clen(o "in", "rw__m.")
     printf " }, 0 };\n"
-    if (d != "0") printf "\tm.len = %s;\n", d
-    if (onout[o] == 0 && ooutlen[o] == "") { print "\treturn rw_rpc(cap, &m);"; print "}"; print ""; continue }
+    if (d != "0") printf "\trw__m.len = %s;\n", d
+    if (onout[o] == 0 && ooutlen[o] == "") { print "\treturn rw_rpc(rw__cap, &rw__m);"; print "}"; print ""; continue }
     # (the outputs are 0 until a well-formed reply fills them, so a caller that reads them after
     # an error reads 0, and a compiler sees them set on every path)
     for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] != "ZERO")
       printf "\tif (%s_out)\n\t\t*%s_out = 0;\n", W[o "out", i, "name"], W[o "out", i, "name"]
-    if (ooutlen[o] ~ /\.\./) printf "\tif (len_out)\n\t\t*len_out = 0;\n"
-    print "\tlong r = rw_rpc(cap, &m);"
-    print "\tif (r < 0)"; print "\t\treturn r;"
+    if (ooutlen[o] ~ /\.\./) printf "\tif (rw__len_out)\n\t\t*rw__len_out = 0;\n"
+    print "\tlong rw__r = rw_rpc(rw__cap, &rw__m);"
+    print "\tif (rw__r < 0)"; print "\t\treturn rw__r;"
     for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "RANGE") {
-      if (iszero(W[o "out", i, "lo"])) printf "\tif (m.w[%d] > %sULL)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, W[o "out", i, "hi"]
-      else printf "\tif (m.w[%d] < %sULL || m.w[%d] > %sULL)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, W[o "out", i, "lo"], i, W[o "out", i, "hi"]
+      if (iszero(W[o "out", i, "lo"])) printf "\tif (rw__m.w[%d] > %sULL)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, W[o "out", i, "hi"]
+      else printf "\tif (rw__m.w[%d] < %sULL || rw__m.w[%d] > %sULL)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, W[o "out", i, "lo"], i, W[o "out", i, "hi"]
     }
     for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "ECHO")
-      printf "\tif (m.w[%d] != %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, cin(o, W[o "out", i, "lo"])
-    if (ooutlen[o] ~ /\.\./ && iszero(olo[o])) printf "\tif (m.len > %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", ohi[o]
-    else if (ooutlen[o] ~ /\.\./) printf "\tif (m.len < %s || m.len > %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", olo[o], ohi[o]
-    else if (ooutlen[o] != "") printf "\tif (m.len != %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", clen(o "out", "m.")
+      printf "\tif (rw__m.w[%d] != %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, cin(o, W[o "out", i, "lo"])
+    if (ooutlen[o] ~ /\.\./ && iszero(olo[o])) printf "\tif (rw__m.len > %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", ohi[o]
+    else if (ooutlen[o] ~ /\.\./) printf "\tif (rw__m.len < %s || rw__m.len > %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", olo[o], ohi[o]
+    else if (ooutlen[o] != "") printf "\tif (rw__m.len != %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", clen(o "out", "rw__m.")
     for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] != "ZERO")
-      printf "\tif (%s_out)\n\t\t*%s_out = m.w[%d];\n", W[o "out", i, "name"], W[o "out", i, "name"], i
-    if (ooutlen[o] ~ /\.\./) printf "\tif (len_out)\n\t\t*len_out = m.len;\n"
-    print "\treturn r;"; print "}"; print ""
+      printf "\tif (%s_out)\n\t\t*%s_out = rw__m.w[%d];\n", W[o "out", i, "name"], W[o "out", i, "name"], i
+    if (ooutlen[o] ~ /\.\./) printf "\tif (rw__len_out)\n\t\t*rw__len_out = rw__m.len;\n"
+    print "\treturn rw__r;"; print "}"; print ""
   }
   printf "/* Name of a %s_E* error of this protocol, or NULL. */\n", P
   printf "static inline const char *%s_proto_error_name(long err)\n{\n\tswitch (err) {\n", proto

@@ -1924,7 +1924,7 @@ final class TxIpc implements Recovery {
      * the reply leaves. If not, a third run decides: it commits if it agrees with either, else
      * the request is aborted (the client gets ERECOVERED). A request that made a syscall a run
      * cannot repeat (a nested call) is not verified. Under {@code verify = "refusals"} (the
-     * default) only a request whose reply {@code status} refuses it ({@link #isRefusal}) runs so.
+     * default) only a request whose reply {@code status} is an error ({@link #isErrorReply}) runs so.
      */
     private Fault verify(long pc, long status) {
         Task client = server.replyOwed();
@@ -1933,7 +1933,7 @@ final class TxIpc implements Recovery {
             return null;
         }
         boolean dual = limits.verifyDual();
-        if (verifyRun == 0 && !dual && !(limits.verifyRefusals() && isRefusal(status))) {
+        if (verifyRun == 0 && !dual && !(limits.verifyRefusals() && isErrorReply(status))) {
             return null;
         }
         if (verifyRun == 0 && (!current.replayable || runCalls.count > 0)) {
@@ -1996,6 +1996,20 @@ final class TxIpc implements Recovery {
      * trapping, so under {@code verify = "refusals"} (the default) such a reply is held back and
      * the request run again first ({@link #verify}).
      */
+    /**
+     * Whether {@code status}, a reply's label, is an error (negative: a refusal, {@link
+     * #isRefusal}, or any other "no": not found, exists, empty, a protocol's own errors). A fault
+     * that does not trap turns a good answer into an error as easily as into a refusal (a skipped
+     * load in a key compare makes a lookup miss: ENOENT for a key the server holds), and an error
+     * leaves as a short reply that no seal of the server covers; so under {@code verify =
+     * "refusals"} (the default) every error reply is held back and the request run again first
+     * ({@link #verify}). A working client gets few errors, and an error is answered early, so the
+     * run again costs little.
+     */
+    static boolean isErrorReply(long status) {
+        return status < 0;
+    }
+
     static boolean isRefusal(long status) {
         return status == Abi.EINVAL
                 || status == Abi.EFAULT
@@ -2004,7 +2018,7 @@ final class TxIpc implements Recovery {
                 || status == Abi.ESTATE;
     }
 
-    /** Refusals run again before they left ({@code verify = "refusals"}); their mismatches count in {@code mismatched}. */
+    /** Error replies (refusals and the rest) run again before they left ({@code verify = "refusals"}); their mismatches count in {@code mismatched}. */
     long refusalsRunAgain;
 
     /** True if runs {@code a} and {@code b} (a undone, b the later) gave the same result. */

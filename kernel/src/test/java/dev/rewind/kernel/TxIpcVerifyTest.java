@@ -186,6 +186,73 @@ class TxIpcVerifyTest {
     }
 
     /**
+     * At kv's reply call of request {@code n} (its {@code at}-th instruction), in its first run
+     * only, turns the reply into an error that carries nothing: label ENOENT, words and length 0,
+     * as a skipped load in a key compare or a flipped branch does (the lookup misses, no trap).
+     */
+    static final class ErrorAtReply extends dev.rewind.kernel.probe.RequestStrike {
+        final int n;
+        int struck;
+        long label = 1;
+
+        ErrorAtReply(int n, long at) {
+            super("kv", at);
+            this.n = n;
+        }
+
+        @Override
+        protected boolean strikes(int request) {
+            return request == n && struck == 0;
+        }
+
+        @Override
+        protected Fault strike(Task t, int request) {
+            dev.rewind.hw.cpu.Arch a = t.cpu().arch();
+            label = t.cpu().reg(a.result(1));
+            t.cpu().setReg(a.result(1), dev.rewind.abi.Abi.ENOENT);
+            for (int i = 2; i <= 6; i++) {
+                t.cpu().setReg(a.result(i), 0);
+            }
+            struck++;
+            return null;
+        }
+    }
+
+    /**
+     * Not only refusals: by default a reply that is any error (here a success of kv's made
+     * ENOENT at the reply call, no trap) is held back and the request run again; the runs
+     * disagree, the third decides, and the client gets kv's real answer. With {@code verify =
+     * "none"} the client gets the ENOENT (until 2026-12-05 it got it by default too: only
+     * EINVAL, EFAULT, ENOSYS, ETOOBIG and ESTATE were run again).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aGoodAnswerMadeAnErrorWithoutATrapIsRunAgainByDefault(String arch) throws Exception {
+        SystemImage plain = SystemImage.builtin(arch + "t_kv_oracle.toml");
+        dev.rewind.kernel.probe.InstructionProfiler profile = new dev.rewind.kernel.probe.InstructionProfiler("kv");
+        GuestRun.runWithProbe(plain, profile);
+        int n = 200;
+        ErrorAtReply err = new ErrorAtReply(n, profile.lengths()[n - 1]);
+        GuestRun r = GuestRun.runWithProbe(plain, err);
+        assertEquals(1, err.struck, r::toString);
+        assertEquals(0, err.label, "request " + n + " succeeds: its answer was made ENOENT");
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(1, r.mismatches.size(), r::toString);
+        assertTrue(r.mismatches.get(0).decided(), r::toString);
+
+        String toml = new String(plain.source().read("t_kv_oracle.toml"), StandardCharsets.UTF_8)
+                .replace("recovery = \"txipc\"", "recovery = \"txipc\"\nverify = \"none\"");
+        SystemImage none =
+                new SystemImage(dev.rewind.kernel.image.Manifest.parse(toml, "test.toml"), plain.source(), "test.toml");
+        ErrorAtReply again = new ErrorAtReply(n, profile.lengths()[n - 1]);
+        GuestRun off = GuestRun.runWithProbe(none, again);
+        assertEquals(1, again.struck, off::toString);
+        assertTrue(off.console.contains("kv_oracle: FAIL"), "the client got the ENOENT: " + off);
+        assertTrue(off.mismatches.isEmpty(), off::toString);
+    }
+
+    /**
      * At fp_server's instruction {@code at} from request {@code n}'s delivery (counted through
      * its runs), flips bit 52 of every register, general or FP/SIMD, that holds the double
      * {@code sum}: the server's state that no reply carries.

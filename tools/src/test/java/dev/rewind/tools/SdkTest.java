@@ -338,7 +338,10 @@ class SdkTest {
                 // Bounds of 0 (decimal and hex) for a reply word and the reply's length: the
                 // stubs must not compare an unsigned value with 0 (-Wtype-limits, an error
                 // with -Werror, as the Makefile below builds).
-                "op DIGITS 3 in=-,-,-,- len=0 out=n:0x0..20 outlen=0..20 errors=EINVAL  the total in decimal");
+                "op DIGITS 3 in=-,-,-,- len=0 out=n:0x0..20 outlen=0..20 errors=EINVAL  the total in decimal",
+                // Words named as the client stub's own variables were (cap, m, r, and len_out
+                // for a reply word "len" beside the reply's length): the stub must compile.
+                "op PEEK 4 in=cap:0..MAX,m,r,- len=0 out=len,r outlen=0..8 errors=EINVAL  names the stubs had");
         writeLines(
                 dir.resolve("server.c"),
                 "#include <rewind/rewind.h>",
@@ -356,6 +359,12 @@ class SdkTest {
                 "\t\tb[i - 1] = (char)('0' + t % 10);",
                 "\tr->out->w[0] = n;",
                 "\tr->out->len = n;",
+                "\treturn 0;",
+                "}",
+                "static long do_peek(const rw_request *r)",
+                "{",
+                "\tr->out->w[0] = r->in->w[0] + r->in->w[1];",
+                "\tr->out->w[1] = r->in->w[2];",
                 "\treturn 0;",
                 "}",
                 "static const rw_op ops[] = { TALLY_OPS(do_) };",
@@ -384,6 +393,8 @@ class SdkTest {
                 "\tRW_ASSERT(tally_call_get(c, &t) == 0);",
                 "\tuint64_t n = 0, len = 0;",
                 "\tRW_ASSERT(tally_call_digits(c, &n, &len) == 0 && n == len);",
+                "\tuint64_t a = 0, b = 0, l = 9;",
+                "\tRW_ASSERT(tally_call_peek(c, 3, 4, 5, &a, &b, &l) == 0 && a == 7 && b == 5 && l == 0);",
                 "\tprintf(\"total %llu, 5000 -> %ld (MAX %d), digits %.*s, after %llu\\n\", (unsigned long long)t, big,",
                 "\t       (int)TALLY_MAX, (int)len, (const char *)rw_ipc_buf(), (unsigned long long)after);",
                 "\treturn 0;",
@@ -439,6 +450,23 @@ class SdkTest {
                 .contains("two definitions of protocol tally"));
         assertTrue(makeFails(dir, "REWIND_PROTO_FILES=proto/none.proto").contains("proto/none.proto does not exist"));
         assertTrue(makeFails(dir, "REWIND_PROTO_FILES=server.c").contains("server.c is not a .proto file"));
+        // Word names a client stub cannot take as parameters, each refused with its line.
+        String good = Files.readString(def);
+        for (String[] bad : new String[][] {
+            {"in=cap:0..MAX,m,r,-", "in=rw__cap,m,r,-", "names beginning rw_ are reserved for the client stubs"},
+            {"in=cap:0..MAX,m,r,-", "in=int,m,r,-", "a C keyword cannot name a word"},
+            {"in=cap:0..MAX,m,r,-", "in=cap:0..MAX,m,m,-", "request word \"m\" named twice"},
+            {
+                "in=cap:0..MAX,m,r,-",
+                "in=cap:0..MAX,m,len_out,-",
+                "its stub parameter len_out is the name of a request word"
+            }
+        }) {
+            Files.writeString(def, good.replace(bad[0], bad[1]));
+            String refused = makeFails(dir);
+            assertTrue(refused.contains("tally.proto:6: ") && refused.contains(bad[2]), refused);
+        }
+        Files.writeString(def, good);
         // A definition the generator rejects fails the build with its line.
         Files.writeString(def, Files.readString(def).replace("in=-,-,-,-", "in=-,-,-"));
         String rejected = makeFails(dir);

@@ -115,10 +115,12 @@ public record TaskSpec(
      *                      fault past a nested call that goes another way makes its calls, where
      *                      by default its client gets EINDOUBT
      * @param verifyRefusals {@code verify = "refusals"} (the default) or {@code "dual"}: a request
-     *                      the server refuses (EINVAL, EFAULT, ENOSYS, ETOOBIG, ESTATE) is run
-     *                      again from the same pre-state before the refusal leaves, and a third run
-     *                      decides a mismatch, as under dual (a refusal from a flipped register or
-     *                      a skipped check is as wrong an answer as any other); {@code "none"}: off
+     *                      the server answers with an error (a negative label: a refusal, EINVAL,
+     *                      EFAULT, ENOSYS, ETOOBIG, ESTATE, or ENOENT, a protocol's own errors) is
+     *                      run again from the same pre-state before the answer leaves, and a third
+     *                      run decides a mismatch, as under dual (a refusal from a flipped register,
+     *                      a miss from a skipped compare, is as wrong an answer as any other);
+     *                      {@code "none"}: off
      */
     public record TxipcLimits(
             long deadlineMs,
