@@ -1924,7 +1924,8 @@ final class TxIpc implements Recovery {
      * the reply leaves. If not, a third run decides: it commits if it agrees with either, else
      * the request is aborted (the client gets ERECOVERED). A request that made a syscall a run
      * cannot repeat (a nested call) is not verified. Under {@code verify = "refusals"} (the
-     * default) only a request whose reply {@code status} is an error ({@link #isErrorReply}) runs so.
+     * default) only a request whose reply {@code status} refuses it ({@link #isRefusal}) runs so,
+     * under {@code "errors"} one whose reply is any error ({@link #isErrorReply}).
      */
     private Fault verify(long pc, long status) {
         Task client = server.replyOwed();
@@ -1933,7 +1934,9 @@ final class TxIpc implements Recovery {
             return null;
         }
         boolean dual = limits.verifyDual();
-        if (verifyRun == 0 && !dual && !(limits.verifyRefusals() && isErrorReply(status))) {
+        if (verifyRun == 0
+                && !dual
+                && !(limits.verifyErrors() ? isErrorReply(status) : limits.verifyRefusals() && isRefusal(status))) {
             return null;
         }
         if (verifyRun == 0 && (!current.replayable || runCalls.count > 0)) {
@@ -1985,7 +1988,24 @@ final class TxIpc implements Recovery {
             return null;
         }
         return corruptAtSyscall(
-                pc, "three runs of the request disagreed (verify = \"" + (dual ? "dual" : "refusals") + "\")", false);
+                pc,
+                "three runs of the request disagreed (verify = \""
+                        + (dual ? "dual" : limits.verifyErrors() ? "errors" : "refusals") + "\")",
+                false);
+    }
+
+    /**
+     * Whether {@code status}, a reply's label, is an error (negative: a refusal, {@link
+     * #isRefusal}, or any other "no": not found, exists, empty, a protocol's own errors). A fault
+     * that does not trap turns a good answer into an error as easily as into a refusal (a skipped
+     * load in a key compare makes a lookup miss: ENOENT for a key the server holds), and an error
+     * leaves as a short reply that no seal of the server covers; so under {@code verify =
+     * "errors"} every error reply is held back and the request run again first ({@link #verify}).
+     * Not the default: a workload that looks up what is not there pays a second run for each
+     * miss (the kv oracle's 15 % of ENOENT replies: about 0.15 of its CPU ratio, docs/PERFORMANCE.md).
+     */
+    static boolean isErrorReply(long status) {
+        return status < 0;
     }
 
     /**
@@ -1996,20 +2016,6 @@ final class TxIpc implements Recovery {
      * trapping, so under {@code verify = "refusals"} (the default) such a reply is held back and
      * the request run again first ({@link #verify}).
      */
-    /**
-     * Whether {@code status}, a reply's label, is an error (negative: a refusal, {@link
-     * #isRefusal}, or any other "no": not found, exists, empty, a protocol's own errors). A fault
-     * that does not trap turns a good answer into an error as easily as into a refusal (a skipped
-     * load in a key compare makes a lookup miss: ENOENT for a key the server holds), and an error
-     * leaves as a short reply that no seal of the server covers; so under {@code verify =
-     * "refusals"} (the default) every error reply is held back and the request run again first
-     * ({@link #verify}). A working client gets few errors, and an error is answered early, so the
-     * run again costs little.
-     */
-    static boolean isErrorReply(long status) {
-        return status < 0;
-    }
-
     static boolean isRefusal(long status) {
         return status == Abi.EINVAL
                 || status == Abi.EFAULT
@@ -2018,7 +2024,7 @@ final class TxIpc implements Recovery {
                 || status == Abi.ESTATE;
     }
 
-    /** Error replies (refusals and the rest) run again before they left ({@code verify = "refusals"}); their mismatches count in {@code mismatched}. */
+    /** Refusals (or, under {@code verify = "errors"}, all error replies) run again before they left; their mismatches count in {@code mismatched}. */
     long refusalsRunAgain;
 
     /** True if runs {@code a} and {@code b} (a undone, b the later) gave the same result. */

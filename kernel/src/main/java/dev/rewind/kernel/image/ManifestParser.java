@@ -451,7 +451,8 @@ final class ManifestParser {
                 codeCheck(t, b, ctx),
                 recoveryFlag(t, b, ctx, "keep_copy", true, RecoveryPolicy.TXIPC),
                 recoveryFlag(t, b, ctx, "repeatable_calls", false, RecoveryPolicy.TXIPC),
-                !verify.equals("none"));
+                !verify.equals("none"),
+                verify.equals("errors"));
         return b;
     }
 
@@ -487,7 +488,7 @@ final class ManifestParser {
         return on;
     }
 
-    /** {@code verify = "dual" | "refusals" | "none"} (txipc only; default "refusals"). */
+    /** {@code verify = "dual" | "errors" | "refusals" | "none"} (txipc only; default "refusals"). */
     private String verify(TomlTable t, TaskBuilder b, String ctx) {
         if (!t.contains(List.of("verify"))) {
             return "refusals";
@@ -501,7 +502,7 @@ final class ManifestParser {
         if (!(v instanceof String s) || !TaskSpec.TxipcLimits.VERIFY_MODES.contains(s)) {
             problem(
                     l,
-                    ctx + "'verify' must be \"dual\", \"refusals\" or \"none\", not "
+                    ctx + "'verify' must be \"dual\", \"errors\", \"refusals\" or \"none\", not "
                             + (v instanceof String str ? "\"" + escape(str) + "\"" : describe(v)));
             return "refusals";
         }

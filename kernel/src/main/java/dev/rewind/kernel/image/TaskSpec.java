@@ -114,13 +114,15 @@ public record TaskSpec(
      *                      request made twice (a network driver's frames): a run again after a
      *                      fault past a nested call that goes another way makes its calls, where
      *                      by default its client gets EINDOUBT
-     * @param verifyRefusals {@code verify = "refusals"} (the default) or {@code "dual"}: a request
-     *                      the server answers with an error (a negative label: a refusal, EINVAL,
-     *                      EFAULT, ENOSYS, ETOOBIG, ESTATE, or ENOENT, a protocol's own errors) is
-     *                      run again from the same pre-state before the answer leaves, and a third
-     *                      run decides a mismatch, as under dual (a refusal from a flipped register,
-     *                      a miss from a skipped compare, is as wrong an answer as any other);
-     *                      {@code "none"}: off
+     * @param verifyRefusals {@code verify = "refusals"} (the default), {@code "errors"} or {@code
+     *                      "dual"}: a request the server refuses (EINVAL, EFAULT, ENOSYS, ETOOBIG,
+     *                      ESTATE) is run again from the same pre-state before the refusal leaves,
+     *                      and a third run decides a mismatch, as under dual (a refusal from a
+     *                      flipped register or a skipped check is as wrong an answer as any
+     *                      other); {@code "none"}: off
+     * @param verifyErrors  {@code verify = "errors"}: as refusals, for every reply that is an error
+     *                      (a negative label: ENOENT, a protocol's own errors too: a lookup that
+     *                      missed because a load of its compare was skipped)
      */
     public record TxipcLimits(
             long deadlineMs,
@@ -132,10 +134,15 @@ public record TaskSpec(
             boolean codeCheck,
             boolean keepCopy,
             boolean repeatableCalls,
-            boolean verifyRefusals) {
+            boolean verifyRefusals,
+            boolean verifyErrors) {
         public static final int DEFAULT_REPLAY_DEPTH = 4096;
-        /** The values of {@code verify}: each request run twice, only refusals (the default), none. */
-        public static final java.util.List<String> VERIFY_MODES = java.util.List.of("dual", "refusals", "none");
+        /**
+         * The values of {@code verify}: each request run twice, every error reply, only refusals
+         * (the default), none.
+         */
+        public static final java.util.List<String> VERIFY_MODES =
+                java.util.List.of("dual", "errors", "refusals", "none");
 
         public static final int MAX_REPLAY_DEPTH = 4096;
         public static final TxipcLimits DEFAULT = new TxipcLimits(1000, 10, 1000);
@@ -145,7 +152,18 @@ public record TaskSpec(
 
         /** The defaults with the given deadline and escalation limits (the manifest's first three keys). */
         public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs) {
-            this(deadlineMs, maxAborts, abortWindowMs, DEFAULT_REPLAY_DEPTH, false, false, true, true, false, true);
+            this(
+                    deadlineMs,
+                    maxAborts,
+                    abortWindowMs,
+                    DEFAULT_REPLAY_DEPTH,
+                    false,
+                    false,
+                    true,
+                    true,
+                    false,
+                    true,
+                    false);
         }
 
         /** These limits with verification {@code dual} on or off. */
@@ -160,7 +178,8 @@ public record TaskSpec(
                     codeCheck,
                     keepCopy,
                     repeatableCalls,
-                    verifyRefusals);
+                    verifyRefusals,
+                    verifyErrors);
         }
 
         /** These limits with scrubbing between requests on or off. */
@@ -175,7 +194,8 @@ public record TaskSpec(
                     codeCheck,
                     keepCopy,
                     repeatableCalls,
-                    verifyRefusals);
+                    verifyRefusals,
+                    verifyErrors);
         }
 
         /** These limits with the code check before each reply on or off. */
@@ -190,7 +210,8 @@ public record TaskSpec(
                     on,
                     keepCopy,
                     repeatableCalls,
-                    verifyRefusals);
+                    verifyRefusals,
+                    verifyErrors);
         }
 
         /** These limits with the committed copy kept or not. */
@@ -205,7 +226,8 @@ public record TaskSpec(
                     codeCheck,
                     on,
                     repeatableCalls,
-                    verifyRefusals);
+                    verifyRefusals,
+                    verifyErrors);
         }
     }
 

@@ -195,7 +195,7 @@ class ManifestTest {
         ManifestException e =
                 assertThrows(ManifestException.class, () -> Manifest.parse(head + "verify = \"triple\"\n", "x.toml"));
         assertEquals(
-                "x.toml:5: task 'kv': 'verify' must be \"dual\", \"refusals\" or \"none\", not \"triple\"",
+                "x.toml:5: task 'kv': 'verify' must be \"dual\", \"errors\", \"refusals\" or \"none\", not \"triple\"",
                 e.getMessage());
         e = assertThrows(
                 ManifestException.class,

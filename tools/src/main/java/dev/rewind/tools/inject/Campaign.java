@@ -188,7 +188,7 @@ public final class Campaign {
             String verify,
             KernelConfig config) {
         if (verify != null && !TaskSpec.TxipcLimits.VERIFY_MODES.contains(verify)) {
-            throw new IllegalArgumentException("verification must be dual, refusals or none, not " + verify);
+            throw new IllegalArgumentException("verification must be dual, errors, refusals or none, not " + verify);
         }
         if (verify != null && policy != RecoveryPolicy.TXIPC) {
             throw new IllegalArgumentException("verification (verify = \"" + verify + "\") needs the txipc policy");
@@ -214,7 +214,8 @@ public final class Campaign {
                         t.txipc().codeCheck(),
                         t.txipc().keepCopy(),
                         t.txipc().repeatableCalls(),
-                        verify == null ? t.txipc().verifyRefusals() : !verify.equals("none"));
+                        verify == null ? t.txipc().verifyRefusals() : !verify.equals("none"),
+                        verify == null ? t.txipc().verifyErrors() : verify.equals("errors"));
                 long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
                 if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
                     throw new IllegalArgumentException(

@@ -143,7 +143,7 @@ public final class InjectCommand implements Callable<Integer> {
             names = "--verify",
             paramLabel = "MODE",
             description =
-                    "txipc: 'dual' runs each request of the server twice from the same state and compares reply and memory written before the reply leaves (a third run decides a mismatch); 'refusals' does so only for requests the server refuses (EINVAL, EFAULT, ENOSYS, ETOOBIG, ESTATE), the manifests' default; 'none' for none. Without it: as the server's manifest says. dual and refusals also print what they cost against none in fault-free boots.")
+                    "txipc: 'dual' runs each request of the server twice from the same state and compares reply and memory written before the reply leaves (a third run decides a mismatch); 'errors' does so only for requests the server answers with an error (a negative label: ENOENT and a protocol's own errors too); 'refusals' only for requests the server refuses (EINVAL, EFAULT, ENOSYS, ETOOBIG, ESTATE), the manifests' default; 'none' for none. Without it: as the server's manifest says. dual, errors and refusals also print what they cost against none in fault-free boots.")
     String verify;
 
     @Option(
@@ -256,7 +256,7 @@ public final class InjectCommand implements Callable<Integer> {
         if (verify != null) {
             if (!dev.rewind.kernel.image.TaskSpec.TxipcLimits.VERIFY_MODES.contains(verify)) {
                 throw new IllegalArgumentException(
-                        "--verify must be dual, refusals or none, not '" + Printable.escape(verify) + "'");
+                        "--verify must be dual, errors, refusals or none, not '" + Printable.escape(verify) + "'");
             }
             dual = verify.equals("dual");
             if (pol != RecoveryPolicy.TXIPC) {
@@ -382,7 +382,7 @@ public final class InjectCommand implements Callable<Integer> {
                 && pol == RecoveryPolicy.TXIPC
                 && img.manifest().tasks().stream()
                         .anyMatch(t -> t.name().equals(server) && t.txipc().verifyDual());
-        if (dual || manifestDual || "refusals".equals(verify)) {
+        if (dual || manifestDual || "refusals".equals(verify) || "errors".equals(verify)) {
             // What verification costs: fault-free boots of the same workload with and without it.
             int boots = 7;
             Campaign plain = new Campaign(img, server, pol, hangMs, depth, noEscalation, "none", cfg);

@@ -38,7 +38,7 @@ public final class ResultFile {
      *
      * @param timeoutNanos the wall-clock limit of each boot ({@code --timeout})
      * @param replayDepth  null: the manifest's
-     * @param verify       "dual" or "none"
+     * @param verify       {@code --verify}'s mode, or "manifest" without it
      */
     public record Header(
             String rewind,
