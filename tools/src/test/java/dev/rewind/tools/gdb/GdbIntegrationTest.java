@@ -1620,6 +1620,27 @@ int main(void)
     }
 
     /**
+     * A gdb session of {@code commands} on {@code sys} (the acc system), scoped to acc's server,
+     * whose deliberate faults are passed to it unseen; returns gdb's output, the session ended
+     * cleanly.
+     */
+    private String accSession(Booted sys, String... commands) throws Exception {
+        String[] all = new String[commands.length + 2];
+        all[0] = "monitor scope acc";
+        all[1] = "handle SIGSEGV nostop noprint pass";
+        System.arraycopy(commands, 0, all, 2, commands.length);
+        try (Gdb g = gdb(
+                Mode.THREADS,
+                sys.port,
+                tmp.resolve("build/image/acc_server.elf").toString(),
+                all)) {
+            String out = g.finish();
+            assertCleanEnd(g, out);
+            return out;
+        }
+    }
+
+    /**
      * A txipc server's history replay is the kernel's, not a client's request: the client's
      * adds 1, 2, 3, then a request that faults every time (its second fault makes the kernel
      * undo the three committed adds and run them again), then an add of 40. A breakpoint on
@@ -1630,23 +1651,15 @@ int main(void)
     void aTxipcHistoryReplayDoesNotStopAtBreakpoints() {
         assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
             Booted sys = new Booted(accSystem(), true);
-            String out;
-            try (Gdb g = gdb(
-                    Mode.THREADS,
-                    sys.port,
-                    tmp.resolve("build/image/acc_server.elf").toString(),
-                    "monitor scope acc",
-                    "handle SIGSEGV nostop noprint pass",
+            String out = accSession(
+                    sys,
                     "break do_add",
                     "ignore 1 3",
                     "continue",
                     "print served",
                     "monitor recovery",
                     "delete",
-                    "continue")) {
-                out = g.finish();
-                assertCleanEnd(g, out);
-            }
+                    "continue");
             assertContains(
                     out,
                     "Thread 1 hit Breakpoint 1, do_add (amount=40)",
@@ -1668,22 +1681,8 @@ int main(void)
     void aDebuggersWriteToATxipcServerOutlivesAHistoryReplay() {
         assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
             Booted sys = new Booted(accSystem(), true);
-            String out;
-            try (Gdb g = gdb(
-                    Mode.THREADS,
-                    sys.port,
-                    tmp.resolve("build/image/acc_server.elf").toString(),
-                    "monitor scope acc",
-                    "handle SIGSEGV nostop noprint pass",
-                    "break do_add",
-                    "ignore 1 2",
-                    "continue",
-                    "set var served = 1000",
-                    "delete",
-                    "continue")) {
-                out = g.finish();
-                assertCleanEnd(g, out);
-            }
+            String out = accSession(
+                    sys, "break do_add", "ignore 1 2", "continue", "set var served = 1000", "delete", "continue");
             assertContains(
                     out,
                     "Thread 1 hit Breakpoint 1, do_add (amount=3)",
