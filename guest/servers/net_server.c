@@ -143,6 +143,25 @@ void rw_lwip_assert(const char *msg, const char *file, int line)
 	rw_panic("net: lwIP assertion failed");
 }
 
+/* A copy of payload bytes, checked against its source before anything uses
+ * it (lwIP's MEMCPY, lwipopts.h, and the stack's own copies of frames and
+ * requests).  A fault inside the copy that does not trap (a skipped store or
+ * loop step, a flipped pointer or count register, a changed instruction in
+ * memcpy) leaves wrong bytes that the checksum lwIP then computes over them
+ * would carry to the peer, or that a RECV would hand to a client: nothing
+ * downstream could tell.  The compare runs other code (memcmp) over the
+ * caller's own arguments, so a transient fault in the copy shows as a
+ * difference; the task then ends as faulted, and under txipc the request or
+ * wake is undone and runs again.  dst and src never overlap here. */
+void *net_copy_checked(void *dst, const void *src, size_t len)
+{
+	memcpy(dst, src, len);
+	__asm__ volatile("" ::: "memory"); /* (the compare reads memory, not what the copy meant) */
+	if (memcmp(dst, src, len) != 0)
+		rw_panic("net: a copy differs from its source");
+	return dst;
+}
+
 /* ---- the netif over the NIC driver ---- */
 
 /* (Re)opens our session with the driver after it restarted without a shadow
@@ -191,7 +210,7 @@ static int tx_nheld, tx_defer;
 static void tx_flush(void)
 {
 	for (int i = 0; i < tx_nheld; i++) {
-		memcpy(rw_ipc_buf(), tx_held[i], tx_held_len[i]);
+		net_copy_checked(rw_ipc_buf(), tx_held[i], tx_held_len[i]);
 		nic_send_frame(tx_held_len[i]); /* (dropped: TCP retransmits) */
 	}
 	tx_nheld = 0;
@@ -1126,9 +1145,9 @@ int main(void)
 			static uint8_t req_buf[RW_IPC_BUF_SIZE];
 			size_t keep = r == 0 && m.len <= RW_IPC_BUF_SIZE ? (size_t)m.len : 0;
 
-			memcpy(req_buf, rw_ipc_buf(), keep); /* a request's bytes */
+			net_copy_checked(req_buf, rw_ipc_buf(), keep); /* a request's bytes */
 			tx_flush();
-			memcpy(rw_ipc_buf(), req_buf, keep);
+			net_copy_checked(rw_ipc_buf(), req_buf, keep);
 		}
 		if (r == 0) {
 			rw_dispatch(ops, RW_NOPS(ops), &m, badge, NULL);
