@@ -1095,7 +1095,7 @@ final class TxIpc implements Recovery {
      * with {@code verify} "refusals" or "dual"), so that the refusal is not a transient fault's?
      */
     private boolean refusedUnchanged(Call c) {
-        if (c.n < 2 || c.results[0] != Abi.OK || !isRefusal(c.results[1])) {
+        if (c.n < 2 || c.results[0] != Abi.OK) {
             return false;
         }
         Capability cap = server.cap(c.args[0]);
@@ -1105,7 +1105,7 @@ final class TxIpc implements Recovery {
             return false;
         }
         TaskSpec.TxipcLimits limits = callee.spec().txipc();
-        return limits.verifyRefusals() || limits.verifyDual();
+        return isRefusal(c.results[1], limits) && (limits.verifyRefusals() || limits.verifyDual());
     }
 
     /** The open request's nested call ended with {@code results[0, n)}: record the answer. */
@@ -1992,7 +1992,7 @@ final class TxIpc implements Recovery {
             return null;
         }
         boolean dual = limits.verifyDual();
-        if (verifyRun == 0 && !dual && !(limits.verifyRefusals() && isRefusal(status))) {
+        if (verifyRun == 0 && !dual && !(limits.verifyRefusals() && isRefusal(status, limits))) {
             return null;
         }
         if (verifyRun == 0 && (!current.replayable || runCalls.count > 0)) {
@@ -2061,6 +2061,15 @@ final class TxIpc implements Recovery {
                 || status == Abi.ENOSYS
                 || status == Abi.ETOOBIG
                 || status == Abi.ESTATE;
+    }
+
+    /**
+     * {@link #isRefusal}, or one of the statuses the server's manifest names as its own refusals
+     * ({@code refusals = [...]}: a network stack's "no such socket of this client", answered after
+     * a lookup that a flipped register or a skipped instruction can get wrong without trapping).
+     */
+    static boolean isRefusal(long status, TaskSpec.TxipcLimits limits) {
+        return isRefusal(status) || limits.refusals().contains(status);
     }
 
     /** Refusals run again before they left ({@code verify = "refusals"}); their mismatches count in {@code mismatched}. */

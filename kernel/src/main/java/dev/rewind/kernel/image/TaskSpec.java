@@ -119,6 +119,9 @@ public record TaskSpec(
      *                      again from the same pre-state before the refusal leaves, and a third run
      *                      decides a mismatch, as under dual (a refusal from a flipped register or
      *                      a skipped check is as wrong an answer as any other); {@code "none"}: off
+     * @param refusals      {@code refusals = [...]}: the server's own statuses that refuse a request
+     *                      before it acts on it (a network stack's "no such socket"), run again as
+     *                      the five above are; empty by default
      */
     public record TxipcLimits(
             long deadlineMs,
@@ -130,7 +133,8 @@ public record TaskSpec(
             boolean codeCheck,
             boolean keepCopy,
             boolean repeatableCalls,
-            boolean verifyRefusals) {
+            boolean verifyRefusals,
+            java.util.List<Long> refusals) {
         public static final int DEFAULT_REPLAY_DEPTH = 4096;
         /** The values of {@code verify}: each request run twice, only refusals (the default), none. */
         public static final java.util.List<String> VERIFY_MODES = java.util.List.of("dual", "refusals", "none");
@@ -143,8 +147,22 @@ public record TaskSpec(
 
         /** The defaults with the given deadline and escalation limits (the manifest's first three keys). */
         public TxipcLimits(long deadlineMs, int maxAborts, long abortWindowMs) {
-            this(deadlineMs, maxAborts, abortWindowMs, DEFAULT_REPLAY_DEPTH, false, false, true, true, false, true);
+            this(
+                    deadlineMs,
+                    maxAborts,
+                    abortWindowMs,
+                    DEFAULT_REPLAY_DEPTH,
+                    false,
+                    false,
+                    true,
+                    true,
+                    false,
+                    true,
+                    java.util.List.of());
         }
+
+        /** Most statuses in {@code refusals}. */
+        public static final int MAX_REFUSALS = 32;
 
         /** These limits with verification {@code dual} on or off. */
         public TxipcLimits withVerifyDual(boolean dual) {
@@ -158,7 +176,8 @@ public record TaskSpec(
                     codeCheck,
                     keepCopy,
                     repeatableCalls,
-                    verifyRefusals);
+                    verifyRefusals,
+                    refusals);
         }
 
         /** These limits with scrubbing between requests on or off. */
@@ -173,7 +192,8 @@ public record TaskSpec(
                     codeCheck,
                     keepCopy,
                     repeatableCalls,
-                    verifyRefusals);
+                    verifyRefusals,
+                    refusals);
         }
 
         /** These limits with the code check before each reply on or off. */
@@ -188,7 +208,8 @@ public record TaskSpec(
                     on,
                     keepCopy,
                     repeatableCalls,
-                    verifyRefusals);
+                    verifyRefusals,
+                    refusals);
         }
 
         /** These limits with the committed copy kept or not. */
@@ -203,7 +224,8 @@ public record TaskSpec(
                     codeCheck,
                     on,
                     repeatableCalls,
-                    verifyRefusals);
+                    verifyRefusals,
+                    refusals);
         }
     }
 
