@@ -96,7 +96,8 @@
  * pointer or count register, a changed instruction in memcpy) would otherwise
  * send or hand over wrong bytes under a checksum computed over them; caught,
  * it is a fault of the request or wake, which txipc undoes.  Header copies
- * (SMEMCPY) are left alone: the checksums over them are computed after. */
+ * (SMEMCPY) are left alone: the checksums over them are computed after; so
+ * are whole frames (net_server.c, frame_copy), which checksums cover. */
 #include <stddef.h>
 void *net_copy_checked(void *dst, const void *src, size_t len);
 #define MEMCPY(dst, src, len) net_copy_checked((dst), (src), (len))
