@@ -143,6 +143,25 @@ void rw_lwip_assert(const char *msg, const char *file, int line)
 	rw_panic("net: lwIP assertion failed");
 }
 
+/* A copy of payload bytes, checked against its source before anything uses
+ * it (lwIP's MEMCPY, lwipopts.h, and the stack's copy of a request's
+ * bytes).  A fault inside the copy that does not trap (a skipped store or
+ * loop step, a flipped pointer or count register, a changed instruction in
+ * memcpy) leaves wrong bytes that the checksum lwIP then computes over them
+ * would carry to the peer, or that a RECV would hand to a client: nothing
+ * downstream could tell.  The compare runs other code (memcmp) over the
+ * caller's own arguments, so a transient fault in the copy shows as a
+ * difference; the task then ends as faulted, and under txipc the request or
+ * wake is undone and runs again.  dst and src never overlap here. */
+void *net_copy_checked(void *dst, const void *src, size_t len)
+{
+	memcpy(dst, src, len);
+	__asm__ volatile("" ::: "memory"); /* (the compare reads memory, not what the copy meant) */
+	if (memcmp(dst, src, len) != 0)
+		rw_panic("net: a copy differs from its source");
+	return dst;
+}
+
 /* ---- the netif over the NIC driver ---- */
 
 /* (Re)opens our session with the driver after it restarted without a shadow
@@ -191,10 +210,23 @@ static int tx_nheld, tx_defer;
 static void tx_flush(void)
 {
 	for (int i = 0; i < tx_nheld; i++) {
-		memcpy(rw_ipc_buf(), tx_held[i], tx_held_len[i]);
-		nic_send_frame(tx_held_len[i]); /* (dropped: TCP retransmits) */
+		memcpy(rw_ipc_buf(), tx_held[i], tx_held_len[i]); /* (a frame: frame_copy) */
+		nic_send_frame(tx_held_len[i]);                   /* (dropped: TCP retransmits) */
 	}
 	tx_nheld = 0;
+}
+
+/* A whole frame out of pbuf p into dst, unchecked: its checksums were computed
+ * before (lwIP's over the segment it built, with net_copy_checked), so a copy
+ * garbled here is a frame the peer drops, which TCP sends again, not wrong
+ * bytes taken.  Checking it would cost a second pass over every byte sent. */
+static int frame_copy(struct pbuf *p, void *dst, uint16_t len)
+{
+	if (p->len == len) { /* (LWIP_NETIF_TX_SINGLE_PBUF: the frame is one pbuf) */
+		memcpy(dst, p->payload, len);
+		return 1;
+	}
+	return pbuf_copy_partial(p, dst, len, 0) == len;
 }
 
 static err_t link_output(struct netif *netif, struct pbuf *p)
@@ -207,12 +239,12 @@ static err_t link_output(struct netif *netif, struct pbuf *p)
 	if (tx_defer) {
 		if (tx_nheld == TX_HELD)
 			return ERR_IF; /* dropped: TCP retransmits */
-		if (pbuf_copy_partial(p, tx_held[tx_nheld], len, 0) != len)
+		if (!frame_copy(p, tx_held[tx_nheld], len))
 			return ERR_BUF;
 		tx_held_len[tx_nheld++] = len;
 		return ERR_OK;
 	}
-	if (pbuf_copy_partial(p, rw_ipc_buf(), len, 0) != len)
+	if (!frame_copy(p, rw_ipc_buf(), len))
 		return ERR_BUF;
 	return nic_send_frame(len) == 0 ? ERR_OK : ERR_IF; /* dropped: TCP retransmits */
 }
@@ -272,8 +304,11 @@ static int rx_drain_held(void)
 		}
 		struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
 		if (!p)
-			continue; /* out of buffers: dropped, TCP retransmits */
-		pbuf_take(p, rw_ipc_buf(), (u16_t)len);
+			continue;  /* out of buffers: dropped, TCP retransmits */
+		if (p->len == len) /* (a received frame: lwIP checks its checksums next) */
+			memcpy(p->payload, rw_ipc_buf(), len);
+		else
+			pbuf_take(p, rw_ipc_buf(), (u16_t)len);
 		if (nif.input(p, &nif) != ERR_OK)
 			pbuf_free(p);
 	}
@@ -1126,9 +1161,9 @@ int main(void)
 			static uint8_t req_buf[RW_IPC_BUF_SIZE];
 			size_t keep = r == 0 && m.len <= RW_IPC_BUF_SIZE ? (size_t)m.len : 0;
 
-			memcpy(req_buf, rw_ipc_buf(), keep); /* a request's bytes */
+			net_copy_checked(req_buf, rw_ipc_buf(), keep); /* a request's bytes */
 			tx_flush();
-			memcpy(rw_ipc_buf(), req_buf, keep);
+			net_copy_checked(rw_ipc_buf(), req_buf, keep);
 		}
 		if (r == 0) {
 			rw_dispatch(ops, RW_NOPS(ops), &m, badge, NULL);

@@ -88,6 +88,20 @@
 #define LWIP_NETIF_TX_SINGLE_PBUF 1
 #define ETH_PAD_SIZE              0
 
+/* Every bulk copy lwIP makes goes through net_copy_checked (net_server.c),
+ * which compares the copy with its source and ends the task as faulted if
+ * they differ: a client's bytes into a segment (tcp_write), received data out
+ * of a frame and to the client (pbuf_copy, pbuf_copy_partial, pbuf_take).  A
+ * fault that garbles a copy without trapping (a skipped store, a flipped
+ * pointer or count register, a changed instruction in memcpy) would otherwise
+ * send or hand over wrong bytes under a checksum computed over them; caught,
+ * it is a fault of the request or wake, which txipc undoes.  Header copies
+ * (SMEMCPY) are left alone: the checksums over them are computed after; so
+ * are whole frames (net_server.c, frame_copy), which checksums cover. */
+#include <stddef.h>
+void *net_copy_checked(void *dst, const void *src, size_t len);
+#define MEMCPY(dst, src, len) net_copy_checked((dst), (src), (len))
+
 #define LWIP_STATS         0
 #define LWIP_DEBUG         0
 #define LWIP_PROVIDE_ERRNO 0

@@ -850,11 +850,18 @@ final class TxIpc implements Recovery {
                 || nr == Abi.SYS_CLIENT_ALIVE;
     }
 
-    /** A syscall the open transaction makes that a replay cannot repeat cuts the history there. */
+    /**
+     * A syscall the open transaction makes that a replay cannot repeat cuts the history there.
+     * The work after a wake commits at the server's next receive, once its code is found intact
+     * (else {@link #answerFromRecord} faults the receive: {@link #wakeCodeChanged}).
+     */
     @Override
     public void syscall(long nr) {
         if (wakeTx && (nr == Abi.SYS_WAIT_ANY || nr == Abi.SYS_RECV || nr == Abi.SYS_REPLY_RECV)) {
-            commitWake();
+            wakeCodeChanged = codeChangedBeforeOutput();
+            if (wakeCodeChanged == -1) {
+                commitWake();
+            }
         }
         if (server.inRequest()
                 && current != null
@@ -874,6 +881,20 @@ final class TxIpc implements Recovery {
      */
     @Override
     public Next answerFromRecord(long nr, SyscallFrame f) {
+        if (wakeCodeChanged != -1) {
+            // The work after a wake ran on changed code: it must not commit (what it left in
+            // memory, a received frame's data copied through a changed memcpy, would be taken for
+            // good). Undone instead, the code restored, and the wake runs again.
+            long page = wakeCodeChanged;
+            wakeCodeChanged = -1;
+            codeStops++;
+            server.faultWhenStopped(corruptAtSyscall(
+                    f.a[8],
+                    "code page 0x" + Long.toHexString(page)
+                            + " differs from the image (checked before the work after a wake committed)",
+                    false));
+            return Next.BLOCKED;
+        }
         if (nr == Abi.SYS_CALL) {
             return nestedCall(f);
         }
@@ -928,8 +949,11 @@ final class TxIpc implements Recovery {
      */
     private Next nestedCall(SyscallFrame f) {
         pendingCall = null;
-        if (!server.inRequest() || wakeTx) {
+        if (!server.inRequest()) {
             return null;
+        }
+        if (wakeTx) {
+            return codeBeforeCall(f);
         }
         int len = (int) Math.min(Math.max(f.a[6], 0), Abi.IPC_BUF_SIZE);
         long h = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
@@ -938,6 +962,10 @@ final class TxIpc implements Recovery {
             if (answered != null) {
                 return answered;
             }
+        }
+        Next stop = codeBeforeCall(f);
+        if (stop != null) {
+            return stop;
         }
         if (runCalls.count >= MAX_CALLS) {
             runCalls.overflowed = true;
@@ -955,6 +983,44 @@ final class TxIpc implements Recovery {
         pendingCall = c;
         return null;
     }
+
+    /**
+     * A nested call made inside a transaction (a request's, or the work after a wake) is about to
+     * leave the server: with the code check on, the code is compared with its image first, as
+     * before a reply ({@link #checkReply}). What the call carries leaves for good (a network
+     * stack's frame: the peer takes bytes that a changed memcpy garbled, under a checksum computed
+     * over them, and the request's later abort cannot take them back; a run again answers the
+     * call from its record, and a resend of the same sequence numbers is a duplicate the peer
+     * drops). So changed code stops the call: the transaction is undone, the code restored, and a
+     * request is delivered again (unseen by its client), a wake runs again. Null: the call goes.
+     */
+    private Next codeBeforeCall(SyscallFrame f) {
+        long page = codeChangedBeforeOutput();
+        if (page == -1) {
+            return null;
+        }
+        codeStops++;
+        server.faultWhenStopped(corruptAtSyscall(
+                f.a[8],
+                "code page 0x" + Long.toHexString(page) + " differs from the image (checked before a nested call left)",
+                true));
+        return Next.BLOCKED;
+    }
+
+    /**
+     * The first changed code page, or -1 if the code is the image's (or {@code code_check} is
+     * off). Nearly free when nothing wrote read-only memory since the last compare
+     * ({@link CodeImage#changedPage}).
+     */
+    private long codeChangedBeforeOutput() {
+        return server.spec().txipc().codeCheck() ? codeImage().changedPage() : -1;
+    }
+
+    /** Nested calls and wake commits stopped because the code had changed ({@link #codeBeforeCall}, {@link #syscall}). */
+    long codeStops;
+
+    /** The page {@link #syscall} found changed as the work after a wake was to commit; -1: none. */
+    private long wakeCodeChanged = -1;
 
     /**
      * A replayed request's, a run again's or a verification run's nested call (message hash
@@ -1035,7 +1101,7 @@ final class TxIpc implements Recovery {
      * with {@code verify} "refusals" or "dual"), so that the refusal is not a transient fault's?
      */
     private boolean refusedUnchanged(Call c) {
-        if (c.n < 2 || c.results[0] != Abi.OK || !isRefusal(c.results[1])) {
+        if (c.n < 2 || c.results[0] != Abi.OK) {
             return false;
         }
         Capability cap = server.cap(c.args[0]);
@@ -1045,7 +1111,7 @@ final class TxIpc implements Recovery {
             return false;
         }
         TaskSpec.TxipcLimits limits = callee.spec().txipc();
-        return limits.verifyRefusals() || limits.verifyDual();
+        return isRefusal(c.results[1], limits) && (limits.verifyRefusals() || limits.verifyDual());
     }
 
     /** The open request's nested call ended with {@code results[0, n)}: record the answer. */
@@ -1936,7 +2002,9 @@ final class TxIpc implements Recovery {
         boolean dual = limits.verifyDual();
         if (verifyRun == 0
                 && !dual
-                && !(limits.verifyErrors() ? isErrorReply(status) : limits.verifyRefusals() && isRefusal(status))) {
+                && !(limits.verifyErrors()
+                        ? isErrorReply(status)
+                        : limits.verifyRefusals() && isRefusal(status, limits))) {
             return null;
         }
         if (verifyRun == 0 && (!current.replayable || runCalls.count > 0)) {
@@ -2022,6 +2090,15 @@ final class TxIpc implements Recovery {
                 || status == Abi.ENOSYS
                 || status == Abi.ETOOBIG
                 || status == Abi.ESTATE;
+    }
+
+    /**
+     * {@link #isRefusal}, or one of the statuses the server's manifest names as its own refusals
+     * ({@code refusals = [...]}: a network stack's "no such socket of this client", answered after
+     * a lookup that a flipped register or a skipped instruction can get wrong without trapping).
+     */
+    static boolean isRefusal(long status, TaskSpec.TxipcLimits limits) {
+        return isRefusal(status) || limits.refusals().contains(status);
     }
 
     /** Refusals (or, under {@code verify = "errors"}, all error replies) run again before they left; their mismatches count in {@code mismatched}. */
@@ -2251,7 +2328,7 @@ final class TxIpc implements Recovery {
         }
         replayingWake = false;
         WriteTracker tracker = commitWrites();
-        codeIntactAtCommit = false; // (no reply: not checked)
+        codeIntactAtCommit = server.spec().txipc().codeCheck(); // (found intact just before: syscall)
         Request r = current;
         current = null;
         if (r != null && r.source != null && r.answered < r.source.recorded) {

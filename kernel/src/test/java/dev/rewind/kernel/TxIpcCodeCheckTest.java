@@ -1,6 +1,7 @@
 package dev.rewind.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.elf.ElfImage;
@@ -166,5 +167,113 @@ class TxIpcCodeCheckTest {
         assertTrue(r.faults.get(0).fault().detail().startsWith("code page 0x"), r::toString);
         // the first check, the one that found the flip, and the one after the abort's restore
         assertEquals(3, ((TxIpc) probe.server.recovery()).codeCompares(), r::toString);
+    }
+
+    /** Flips bit 4 of the first byte of {@code task}'s rw_assert_fail (code a correct run never runs); returns its address. */
+    static long flipUnusedCode(Task task) {
+        long at = task.image().symbol("rw_assert_fail").orElseThrow();
+        byte[] b = new byte[1];
+        assertTrue(task.cpu().memory().read(at, b, 0, 1));
+        b[0] ^= 0x10;
+        assertTrue(task.cpu().memory().write(at, b, 0, 1, dev.rewind.hw.mem.Perm.NONE));
+        return at;
+    }
+
+    /** True if {@code task}'s code segments are its image's. */
+    static boolean codeIntact(Task task) {
+        for (ElfImage.Segment seg : task.image().segments()) {
+            if (seg.exec() && !seg.write() && seg.fileSize() > 0) {
+                byte[] want = task.image().segmentBytes(seg);
+                byte[] have = new byte[want.length];
+                task.cpu().memory().read(seg.vaddr(), have, 0, have.length);
+                if (!java.util.Arrays.equals(want, have)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A nested call leaves the server for good (a network stack's frame, under a checksum computed
+     * over bytes a changed memcpy garbled): so the code is checked before it leaves, as before a
+     * reply. t_nested: nest's first request calls kv; a bit of nest's code is flipped as the
+     * request arrives. The call is stopped before it reaches kv, the request undone, the code
+     * restored and the request delivered again; kv is never handed a call that nest made with
+     * changed code. (Before, the call left and only the reply's check found the change: the
+     * request ran again with kv's answer from its record.)
+     */
+    @Test
+    void changedCodeIsFoundBeforeANestedCallLeavesAndTheCalleeNeverSeesItsCall() throws Exception {
+        Task[] nest = {null};
+        long[] at = {0};
+        java.util.List<Boolean> callerIntactAtCallee = new java.util.ArrayList<>();
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_nested.toml"), new KernelProbe() {
+            @Override
+            public void requestDelivered(Task task) {
+                if (task.name().equals("nest") && at[0] == 0) {
+                    nest[0] = task;
+                    at[0] = flipUnusedCode(task);
+                } else if (task.name().equals("kv") && nest[0] != null && nest[0].replyOwed() != null) {
+                    callerIntactAtCallee.add(codeIntact(nest[0]));
+                }
+            }
+        });
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("nest_client: ok"), r::toString);
+        assertTrue(!callerIntactAtCallee.isEmpty(), "nest called kv: " + r);
+        assertTrue(callerIntactAtCallee.stream().allMatch(b -> b), "kv got a call made by changed code: " + r);
+        Fault f = r.faults.get(0).fault();
+        assertEquals("nest", r.faults.get(0).task(), r::toString);
+        assertEquals(
+                "code page 0x" + Long.toHexString(at[0] & -4096L)
+                        + " differs from the image (checked before a nested call left)",
+                f.detail(),
+                r.faults.toString());
+        RecoveryOutcome.RolledBack out =
+                (RecoveryOutcome.RolledBack) r.faults.get(0).outcome();
+        assertTrue(out.redelivered(), "the client never saw it");
+        assertEquals(0, out.undoneRequests(), "earlier replies were checked: nothing older is replayed");
+        assertTrue(r.restarts.isEmpty(), r::toString);
+    }
+
+    /**
+     * The work after a WAIT_ANY wake is a transaction that commits at the server's next receive,
+     * without a reply: its code is checked there, as before a reply. t_wakeback: a bit of the
+     * server's code is flipped as its first wake by its notification begins; the wake is undone
+     * before it commits, the code restored, and the wake runs again (the server goes on counting
+     * the signals). Before, the wake committed whatever the changed code had left in memory.
+     */
+    @Test
+    void changedCodeIsFoundBeforeTheWorkAfterAWakeCommits() throws Exception {
+        long[] at = {0};
+        java.util.List<Boolean> intactLater = new java.util.ArrayList<>();
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_wakeback.toml"), new KernelProbe() {
+            @Override
+            public void wokeByNotification(Task task, long bits) {
+                if (task.name().equals("wakeback_server") && at[0] == 0) {
+                    at[0] = flipUnusedCode(task);
+                }
+            }
+
+            @Override
+            public void requestDelivered(Task task) {
+                if (at[0] != 0) {
+                    intactLater.add(codeIntact(task));
+                }
+            }
+        });
+        assertTrue(at[0] != 0, "the server woke by its notification: " + r);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals(
+                "code page 0x" + Long.toHexString(at[0] & -4096L)
+                        + " differs from the image (checked before the work after a wake committed)",
+                r.faults.get(0).fault().detail(),
+                r.faults.toString());
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, r.faults.get(0).outcome(), r::toString);
+        assertTrue(((RecoveryOutcome.RolledBack) r.faults.get(0).outcome()).afterWake(), r::toString);
+        assertTrue(!intactLater.isEmpty() && intactLater.stream().allMatch(b -> b), "the code is the image's again");
+        assertTrue(r.restarts.isEmpty(), r::toString);
     }
 }

@@ -61,6 +61,7 @@ final class ManifestParser {
             "code_check",
             "keep_copy",
             "repeatable_calls",
+            "refusals",
             "devices",
             "shadow");
 
@@ -452,8 +453,54 @@ final class ManifestParser {
                 recoveryFlag(t, b, ctx, "keep_copy", true, RecoveryPolicy.TXIPC),
                 recoveryFlag(t, b, ctx, "repeatable_calls", false, RecoveryPolicy.TXIPC),
                 !verify.equals("none"),
-                verify.equals("errors"));
+                verify.equals("errors"),
+                refusals(t, b, ctx));
         return b;
+    }
+
+    /**
+     * {@code refusals = [-40, ...]} (txipc only; default none): statuses with which the server
+     * refuses a request before acting on it, besides the kernel's own (EINVAL, EFAULT, ENOSYS,
+     * ETOOBIG, ESTATE); each a negative integer, at most {@link TaskSpec.TxipcLimits#MAX_REFUSALS}.
+     */
+    private List<Long> refusals(TomlTable t, TaskBuilder b, String ctx) {
+        if (!t.contains(List.of("refusals"))) {
+            return List.of();
+        }
+        int line = lineOf(t, "refusals");
+        if (b.recovery != RecoveryPolicy.TXIPC) {
+            problem(line, ctx + "'refusals' applies only to recovery = \"txipc\"");
+            return List.of();
+        }
+        Object v = t.get(List.of("refusals"));
+        if (!(v instanceof TomlArray a)) {
+            problem(line, ctx + "'refusals' must be a list of negative integers (statuses), e.g. [-40, -43]");
+            return List.of();
+        }
+        if (a.size() > TaskSpec.TxipcLimits.MAX_REFUSALS) {
+            problem(
+                    line,
+                    ctx + "'refusals' lists " + a.size() + " statuses, more than " + TaskSpec.TxipcLimits.MAX_REFUSALS);
+            return List.of();
+        }
+        List<Long> out = new ArrayList<>();
+        for (int i = 0; i < a.size(); i++) {
+            Object e = a.get(i);
+            if (!(e instanceof Long x) || x >= 0 || x < Integer.MIN_VALUE) {
+                problem(
+                        line,
+                        ctx + "'refusals' must be a list of negative integers (statuses), e.g. [-40, -43]: "
+                                + (e instanceof String str ? "\"" + escape(str) + "\"" : String.valueOf(e))
+                                + " is not one");
+                return List.of();
+            }
+            if (out.contains(x)) {
+                problem(line, ctx + "'refusals' lists " + x + " twice");
+                return List.of();
+            }
+            out.add(x);
+        }
+        return List.copyOf(out);
     }
 
     /** {@code code_check = true | false} (txipc and shadow; default true). */

@@ -123,6 +123,9 @@ public record TaskSpec(
      * @param verifyErrors  {@code verify = "errors"}: as refusals, for every reply that is an error
      *                      (a negative label: ENOENT, a protocol's own errors too: a lookup that
      *                      missed because a load of its compare was skipped)
+     * @param refusals      {@code refusals = [...]}: the server's own statuses that refuse a request
+     *                      before it acts on it (a network stack's "no such socket"), run again as
+     *                      the five above are; empty by default
      */
     public record TxipcLimits(
             long deadlineMs,
@@ -135,7 +138,8 @@ public record TaskSpec(
             boolean keepCopy,
             boolean repeatableCalls,
             boolean verifyRefusals,
-            boolean verifyErrors) {
+            boolean verifyErrors,
+            java.util.List<Long> refusals) {
         public static final int DEFAULT_REPLAY_DEPTH = 4096;
         /**
          * The values of {@code verify}: each request run twice, every error reply, only refusals
@@ -163,8 +167,12 @@ public record TaskSpec(
                     true,
                     false,
                     true,
-                    false);
+                    false,
+                    java.util.List.of());
         }
+
+        /** Most statuses in {@code refusals}. */
+        public static final int MAX_REFUSALS = 32;
 
         /** These limits with verification {@code dual} on or off. */
         public TxipcLimits withVerifyDual(boolean dual) {
@@ -179,7 +187,8 @@ public record TaskSpec(
                     keepCopy,
                     repeatableCalls,
                     verifyRefusals,
-                    verifyErrors);
+                    verifyErrors,
+                    refusals);
         }
 
         /** These limits with scrubbing between requests on or off. */
@@ -195,7 +204,8 @@ public record TaskSpec(
                     keepCopy,
                     repeatableCalls,
                     verifyRefusals,
-                    verifyErrors);
+                    verifyErrors,
+                    refusals);
         }
 
         /** These limits with the code check before each reply on or off. */
@@ -211,7 +221,8 @@ public record TaskSpec(
                     keepCopy,
                     repeatableCalls,
                     verifyRefusals,
-                    verifyErrors);
+                    verifyErrors,
+                    refusals);
         }
 
         /** These limits with the committed copy kept or not. */
@@ -227,7 +238,8 @@ public record TaskSpec(
                     on,
                     repeatableCalls,
                     verifyRefusals,
-                    verifyErrors);
+                    verifyErrors,
+                    refusals);
         }
     }
 

@@ -228,6 +228,31 @@ class ManifestTest {
     }
 
     @Test
+    void refusalsAreNoneByDefaultNegativeStatusesAndOnlyUnderTxipc() throws ManifestException {
+        String head = "name = \"x\"\n[task.net]\nimage = \"net.elf\"\nrecovery = \"txipc\"\n";
+        assertEquals(
+                List.of(), Manifest.parse(head, "x.toml").tasks().get(0).txipc().refusals());
+        assertEquals(
+                List.of(-40L, -43L),
+                Manifest.parse(head + "refusals = [-40, -43]\n", "x.toml")
+                        .tasks()
+                        .get(0)
+                        .txipc()
+                        .refusals());
+        for (String bad : List.of("-40", "[0]", "[-40, 3]", "[\"EBADF\"]", "[-40, -40]", "[-3000000000]")) {
+            ManifestException e = assertThrows(
+                    ManifestException.class, () -> Manifest.parse(head + "refusals = " + bad + "\n", "x.toml"));
+            assertTrue(e.getMessage().startsWith("x.toml:5: task 'net': 'refusals' "), bad + ": " + e.getMessage());
+        }
+        ManifestException e = assertThrows(
+                ManifestException.class,
+                () -> Manifest.parse(
+                        "name = \"x\"\n[task.net]\nimage = \"net.elf\"\nrecovery = \"restart\"\nrefusals = [-40]\n",
+                        "x.toml"));
+        assertEquals("x.toml:5: task 'net': 'refusals' applies only to recovery = \"txipc\"", e.getMessage());
+    }
+
+    @Test
     void keepCopyIsOnByDefaultABooleanAndOnlyUnderTxipc() throws ManifestException {
         String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
         assertTrue(Manifest.parse(head, "x.toml").tasks().get(0).txipc().keepCopy());

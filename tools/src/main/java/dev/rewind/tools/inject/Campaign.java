@@ -215,7 +215,8 @@ public final class Campaign {
                         t.txipc().keepCopy(),
                         t.txipc().repeatableCalls(),
                         verify == null ? t.txipc().verifyRefusals() : !verify.equals("none"),
-                        verify == null ? t.txipc().verifyErrors() : verify.equals("errors"));
+                        verify == null ? t.txipc().verifyErrors() : verify.equals("errors"),
+                        t.txipc().refusals());
                 long runaway = policy == RecoveryPolicy.TXIPC ? t.runawayMs() : hangMs;
                 if (policy == RecoveryPolicy.SHADOW && t.shadow() == null) {
                     throw new IllegalArgumentException(
