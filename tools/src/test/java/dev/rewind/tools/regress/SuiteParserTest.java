@@ -83,10 +83,16 @@ class SuiteParserTest {
         assertTrue(examples >= 1, "found no suite example");
 
         String testing = Files.readString(root.resolve("docs/TESTING.md"));
+        // (the example's bad.suite, its first case booting a built-in image instead of a missing file)
         SuiteException typo = assertThrows(
-                SuiteException.class, () -> parse("case a\n  boot builtin:hello.elf\n  expekt line \"x\"\n"));
-        String shown = "rewind: bad suite: " + typo.getMessage().replace("t.suite:", "bad.suite:");
-        assertTrue(testing.contains(shown), () -> "docs/TESTING.md does not show: " + shown);
+                SuiteException.class,
+                () -> parse("case a\n  boot builtin:hello.elf\ncase b\n  boot builtin:hello.elf\n  expekt line \"x\"\n"
+                        + "  timeout soon\n"));
+        assertEquals(2, typo.all().size(), typo.all()::toString);
+        for (SuiteException each : typo.all()) {
+            String shown = "rewind: bad suite: " + each.getMessage().replace("t.suite:", "bad.suite:");
+            assertTrue(testing.contains(shown), () -> "docs/TESTING.md does not show: " + shown);
+        }
         SuiteException task = assertThrows(
                 SuiteException.class, () -> parse("case a\n  boot builtin:hello.elf\n  expect task nobody exit 0\n"));
         String shownTask = "rewind: bad suite: " + task.getMessage().replace("t.suite:", "bad.suite:");
