@@ -415,6 +415,7 @@ public final class KernelDebugger implements DebugTarget {
     @Override
     public void kill() {
         halt.kill(() -> points = points.cleared());
+        port.endRun(); // also an idle kernel, waiting for a timer or a device, ends now
     }
 
     @Override

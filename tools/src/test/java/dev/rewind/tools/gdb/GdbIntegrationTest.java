@@ -1,6 +1,7 @@
 package dev.rewind.tools.gdb;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -715,6 +716,39 @@ class GdbIntegrationTest {
             SystemResult r = sys.await();
             assertEquals("killed by the debugger", r.summary());
             assertEquals(1, r.outcome().exitStatus());
+        });
+    }
+
+    /**
+     * Ctrl-C and kill in an idle system: napper sleeps ten minutes in one system call, so every
+     * task is blocked and only a timer is pending. The kill must end the run at once, not when
+     * the timer comes (the kernel idled, waiting for it, and never noticed the kill).
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void ctrlCAndKillInAnIdleSystemEndTheRunAtOnce(Mode mode) {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            Booted sys = new Booted(
+                    SystemImage.builtin("napper.elf"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
+            String out;
+            try (Gdb g = gdb(mode, sys.port, elf("napper.elf").toString(), "continue", "bt", "kill")) {
+                long deadline = System.currentTimeMillis() + 60_000;
+                while (!sys.console().contains("napper: napping")) {
+                    assertTrue(System.currentTimeMillis() < deadline, sys.console());
+                    Thread.sleep(20);
+                }
+                Thread.sleep(300); // asleep in its system call
+                g.interrupt();
+                out = g.finish();
+            }
+            assertContains(out, "received signal SIGINT, Interrupt.", "main () at tests/napper.c", mode.killed());
+            SystemResult r = sys.result.get(10, TimeUnit.SECONDS);
+            assertEquals("killed by the debugger", r.summary());
+            assertEquals(1, r.outcome().exitStatus());
+            assertFalse(sys.console().contains("woke"), sys.console());
         });
     }
 
