@@ -386,7 +386,12 @@ public final class KernelDebugger implements DebugTarget {
 
     @Override
     public void interrupt() {
-        halt.interrupt();
+        halt.interrupt(0);
+    }
+
+    @Override
+    public void interrupt(int preferred) {
+        halt.interrupt(preferred);
     }
 
     @Override

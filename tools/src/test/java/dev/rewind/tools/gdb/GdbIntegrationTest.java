@@ -720,21 +720,31 @@ class GdbIntegrationTest {
     }
 
     /**
-     * Ctrl-C and kill in an idle system: napper sleeps ten minutes in one system call, so every
-     * task is blocked and only a timer is pending. The kill must end the run at once, not when
-     * the timer comes (the kernel idled, waiting for it, and never noticed the kill).
+     * Ctrl-C and kill in an idle system: task 1 (idle) waits for a request, task 2 (napper)
+     * sleeps ten minutes in one system call, so every task is blocked and only a timer is
+     * pending. The Ctrl-C is reported in the thread gdb has selected (2), not in the first task,
+     * whose address space gdb would then read with the selected program's symbols; the kill
+     * ends the run at once, not when the timer comes (the idle kernel waited for it).
      */
     @ParameterizedTest
     @EnumSource(Mode.class)
     void ctrlCAndKillInAnIdleSystemEndTheRunAtOnce(Mode mode) {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            elf("idle.elf");
+            Path napper = elf("napper.elf");
+            Path manifest = tmp.resolve("idle.toml");
+            Files.writeString(
+                    manifest,
+                    "name = \"idle\"\n[task.idle]\nimage = \"idle.elf\"\nserves = [\"idle\"]\n"
+                            + "[task.napper]\nimage = \"napper.elf\"\n");
             Booted sys = new Booted(
-                    SystemImage.builtin("napper.elf"),
+                    SystemImage.open(manifest.toString()),
                     true,
                     KernelConfig.defaults().quantumMs(),
                     mode.inferiors());
             String out;
-            try (Gdb g = gdb(mode, sys.port, elf("napper.elf").toString(), "continue", "bt", "kill")) {
+            try (Gdb g =
+                    gdb(mode, sys.port, napper.toString(), mode.select(2), "continue", "bt", "p $_thread", "kill")) {
                 long deadline = System.currentTimeMillis() + 60_000;
                 while (!sys.console().contains("napper: napping")) {
                     assertTrue(System.currentTimeMillis() < deadline, sys.console());
@@ -744,7 +754,12 @@ class GdbIntegrationTest {
                 g.interrupt();
                 out = g.finish();
             }
-            assertContains(out, "received signal SIGINT, Interrupt.", "main () at tests/napper.c", mode.killed());
+            assertContains(
+                    out,
+                    mode.thread(2) + " received signal SIGINT, Interrupt.",
+                    "main () at tests/napper.c",
+                    "$1 = " + (mode.inferiors() ? 1 : 2),
+                    mode.killed().replace("Inferior 1 (process 1)", "Inferior 2 (process 2)"));
             SystemResult r = sys.result.get(10, TimeUnit.SECONDS);
             assertEquals("killed by the debugger", r.summary());
             assertEquals(1, r.outcome().exitStatus());
