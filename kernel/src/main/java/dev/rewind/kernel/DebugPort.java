@@ -78,6 +78,16 @@ public final class DebugPort {
         return t.recovery().replayingHistory();
     }
 
+    /**
+     * End the run as soon as the kernel can ({@link Kernel#requestStop}), from any thread: the
+     * debugger killed the system. Without it an idle kernel (every task blocked, a timer or a
+     * device still pending: a task asleep for minutes, a server waiting for network input)
+     * would wait for that event before it noticed that nothing may run any more.
+     */
+    public void endRun() {
+        k.requestStop();
+    }
+
     /** Restart {@code t} as its recovery would ({@code monitor restart}); returns what was done. */
     public String restart(Task t) {
         return k.restart(t, null).toString();

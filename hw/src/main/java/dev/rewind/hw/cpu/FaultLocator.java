@@ -27,7 +27,8 @@ import java.util.Set;
  * {@code c.beqz}/{@code c.bnez}), and the targets of {@code jal}/{@code c.j}; never through an
  * indirect jump or a system instruction (those store the PC, so the fault cannot lie beyond
  * them). Each load, store, AMO, LR or SC on the way whose effective address, computed from the
- * exact registers, covers the fault address with the right kind of access is a candidate. The
+ * exact registers, faults at the fault address with the right kind of access ({@link #faultsAt})
+ * is a candidate. The
  * search visits at most {@link #MAX_VISIT} instructions.
  *
  * <p>Choosing among candidates: the faulting instruction is always among them unless a register
@@ -79,6 +80,23 @@ public final class FaultLocator {
 
     /** As {@link #locate}, with the other candidates. */
     public static Location find(AddressSpace mem, long reportedPc, long[] regs, long faultAddr, boolean write) {
+        return find(mem, reportedPc, regs, faultAddr, write, false);
+    }
+
+    /**
+     * As {@link #find(AddressSpace, long, long[], long, boolean)}; with {@code pcExact} (the
+     * engine stopped at the faulting instruction itself, as with Unicorn 2.1's MMU fill hook)
+     * an instruction at {@code reportedPc} whose access faults at {@code faultAddr} is the
+     * answer, with no other candidates: the search is only for a stale PC.
+     */
+    public static Location find(
+            AddressSpace mem, long reportedPc, long[] regs, long faultAddr, boolean write, boolean pcExact) {
+        if (pcExact) {
+            Access a = accessAt(mem, reportedPc, regs);
+            if (a != null && (write ? a.writes() : a.reads()) && faultsAt(a, faultAddr)) {
+                return new Location(reportedPc, List.of(), true);
+            }
+        }
         Set<Long> seen = new HashSet<>();
         ArrayDeque<Long> queue = new ArrayDeque<>();
         queue.add(reportedPc);
@@ -95,9 +113,7 @@ public final class FaultLocator {
             }
             int len = (insn & 3) == 3 ? 4 : 2;
             Access a = access(insn, regs);
-            if (a != null
-                    && (write ? a.writes() : a.reads())
-                    && Long.compareUnsigned(faultAddr - a.address(), a.size()) < 0) {
+            if (a != null && (write ? a.writes() : a.reads()) && faultsAt(a, faultAddr)) {
                 found.add(pc);
             }
             for (long next : successors(insn, pc, len)) {
@@ -110,6 +126,25 @@ public final class FaultLocator {
             return new Location(reportedPc, List.of(), false);
         }
         return new Location(found.get(0), List.copyOf(found.subList(1, found.size())), true);
+    }
+
+    /**
+     * True if access {@code a} can fault at {@code faultAddr}. An access within one page faults
+     * at its own address, whatever the engine (Unicorn passes the access's address to its
+     * unmapped-memory hooks and to the fill hook). One that straddles two pages may fault in the
+     * second at its start, and Unicorn 2.0.1 splits a straddling load into the two naturally
+     * aligned accesses around it, so the address is then anywhere from the aligned-down start
+     * to the end. Matching any byte the access covers made unrelated accesses candidates: a
+     * misaligned {@code sd} at 9 "covered" a NULL store's fault at 0x10.
+     */
+    static boolean faultsAt(Access a, long faultAddr) {
+        long start = a.address();
+        long last = start + a.size() - 1;
+        if ((start & -AddressSpace.PAGE) == (last & -AddressSpace.PAGE)) {
+            return faultAddr == start;
+        }
+        long alignedDown = start & -(long) a.size();
+        return Long.compareUnsigned(faultAddr - alignedDown, last - alignedDown + 1) < 0;
     }
 
     /**

@@ -169,7 +169,7 @@ public final class RiscvCpu extends UnicornCpu {
 
     @Override
     public FaultLocator.Location locate(long reportedPc, long[] regs, long faultAddr, boolean write) {
-        return FaultLocator.find(space, reportedPc, regs, faultAddr, write);
+        return FaultLocator.find(space, reportedPc, regs, faultAddr, write, memFaultPcExact() && reportedPc == pc());
     }
 
     /** x0..x31; x0 reads 0. */

@@ -48,6 +48,7 @@ public abstract class UnicornCpu implements Cpu {
     protected long exceptionPc;
     private int memFaultType;
     private long memFaultAddress;
+    private boolean memFaultPcExact;
 
     /**
      * A CPU on a new engine of Unicorn's {@code arch} and {@code mode}, mapping nothing yet.
@@ -293,12 +294,14 @@ public abstract class UnicornCpu implements Cpu {
         int type = trap.memType();
         if (type != 0) {
             memFaultType = type;
-            memFaultAddress = trap.memSize() == -1 ? exactFaultAddress(type, trap.memAddress()) : trap.memAddress();
+            memFaultPcExact = trap.memSize() == -1;
+            memFaultAddress = memFaultPcExact ? exactFaultAddress(type, trap.memAddress()) : trap.memAddress();
             return Exit.MEMORY_FAULT;
         }
         if (err == Unicorn.ERR_FETCH_UNMAPPED && uc.virtualTlb()) {
             // the MMU lets unmapped fetches through to Unicorn, which stops with the PC at the target
             memFaultType = Unicorn.MEM_FETCH_UNMAPPED;
+            memFaultPcExact = true;
             memFaultAddress = pc();
             return Exit.MEMORY_FAULT;
         }
@@ -477,6 +480,15 @@ public abstract class UnicornCpu implements Cpu {
 
     public long memFaultAddress() {
         return memFaultAddress;
+    }
+
+    /**
+     * True if the PC after the last {@link Exit#MEMORY_FAULT} is the faulting instruction's own
+     * (the MMU's fill hook refused the access: Unicorn restores the PC before a fill); false
+     * where Unicorn 2.0.1's invalid-memory hook ended the run, whose PC may be stale.
+     */
+    public boolean memFaultPcExact() {
+        return memFaultPcExact;
     }
 
     // ---- registers: the architecture's --------------------------------------------------------

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class RiscvFaultPcTest extends CpuFixture {
     static final long FUNC = CODE + 0x100;
-    static final int RA = 1, T0 = 5, T1 = 6, S0 = 8, S1 = 9, A0 = 10;
+    static final int RA = 1, T0 = 5, T1 = 6, S0 = 8, S1 = 9, A0 = 10, A5 = 15, A6 = 16;
 
     void load(Asm a) {
         byte[] b = a.bytes();
@@ -190,6 +190,65 @@ class RiscvFaultPcTest extends CpuFixture {
         assertTrue(loc.ambiguous());
         assertEquals(CODE + 8, loc.pc());
         assertEquals(List.of(CODE + 16), loc.others());
+    }
+
+    @Test
+    void anExactPcLeavesNoDoubt() {
+        // two identical loads in a row: from a stale PC either may have faulted; the MMU's fill
+        // hook stops at the first itself, so the fault report must not call it ambiguous
+        Asm a = new Asm(CODE);
+        a.w(lui(S0, 0x50)).w(NOP); // 0, 4
+        a.w(ld(T1, S0, 0)); // 8
+        a.w(ld(T1, S0, 0)); // 12
+        a.w(ECALL);
+        load(a);
+        assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
+        long[] r = regs();
+        assertTrue(FaultLocator.find(cpu.memory(), CODE, r, 0x50000, false).ambiguous());
+        FaultLocator.Location loc = cpu.locate(r[32], r, cpu.memFaultAddress(), false);
+        assertEquals(CODE + 8, loc.pc());
+        assertEquals(cpu.virtualTlb(), !loc.ambiguous(), () -> "also " + loc.others());
+    }
+
+    @Test
+    void anAccessThatOnlyOverlapsTheFaultAddressIsNoCandidate() {
+        // A NULL store (sd a5, 16(a0) with a0 = 0) faults at 0x10. Further on the direct path
+        // (in the ledger example a call to memcpy) sd a6, 8(a5) with a5 = 1 covers bytes 9..16,
+        // but it would fault at 9, its own address: it was wrongly listed as "also possible".
+        Asm a = new Asm(CODE);
+        a.w(addi(A0, 0, 0)).w(addi(A5, 0, 1)); // 0, 4
+        a.w(sd(A5, A0, 16)); // 8
+        a.w(sd(A6, A5, 8)); // 12
+        a.w(ECALL);
+        load(a);
+        assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
+        assertEquals(0x10, cpu.memFaultAddress());
+        long[] r = regs();
+        FaultLocator.Location stale = FaultLocator.find(cpu.memory(), CODE, r, 0x10, true);
+        assertEquals(CODE + 8, stale.pc());
+        assertFalse(stale.ambiguous(), () -> "also " + stale.others());
+        FaultLocator.Location loc = cpu.locate(r[32], r, cpu.memFaultAddress(), true);
+        assertEquals(CODE + 8, loc.pc());
+        assertFalse(loc.ambiguous());
+    }
+
+    @Test
+    void aMisalignedLoadIntoAnUnmappedPageIsFound() {
+        // ld t1, 0(s0) with s0 = DATA + 0xffc: its first half is mapped, the fault is in the next page
+        Asm a = new Asm(CODE);
+        a.w(lui(S0, (int) (DATA >> 12)))
+                .w(addi(S0, S0, 0x7fc))
+                .w(addi(S0, S0, 0x7fc))
+                .w(addi(S0, S0, 0x4));
+        long at = a.here();
+        a.w(ld(T1, S0, 0)).w(ECALL);
+        load(a);
+        assertEquals(Exit.MEMORY_FAULT, cpu.run(CODE));
+        long addr = cpu.memFaultAddress();
+        assertTrue(addr > DATA && addr <= DATA + 0x1000, () -> String.format("0x%x", addr));
+        long[] r = regs();
+        assertEquals(at, FaultLocator.find(cpu.memory(), CODE, r, addr, false).pc());
+        assertEquals(at, cpu.locate(r[32], r, addr, false).pc());
     }
 
     @Test

@@ -142,6 +142,16 @@ public interface DebugTarget {
     /** Halt the running system soon (a stop event of kind INTERRUPTED follows). No-op if halted. */
     void interrupt();
 
+    /**
+     * As {@link #interrupt()}; if no task is on the CPU when the halt takes effect (every task
+     * blocked: an idle system), the stop is reported in {@code preferred} (the thread the
+     * debugger has selected) where it is live and the last resume let it run, as the thread a
+     * user at the debugger looks at. 0: no preference.
+     */
+    default void interrupt(int preferred) {
+        interrupt();
+    }
+
     /** Resume every task (a fault stop's fault goes to the recovery policy). */
     default void resume() {
         resume(Map.of(), Action.CONTINUE, true);

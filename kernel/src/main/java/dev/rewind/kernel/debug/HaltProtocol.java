@@ -94,6 +94,9 @@ final class HaltProtocol {
 
     private volatile boolean haltRequested;
     private volatile StopKind haltKind = StopKind.INTERRUPTED;
+    /** The thread an interrupt of an idle system is reported in, if it qualifies (0: none). */
+    private volatile int haltPreferred;
+
     private volatile boolean killed;
     /** The CPU of the slice in progress, for interrupt(). */
     private volatile Cpu running;
@@ -285,7 +288,15 @@ final class HaltProtocol {
         if (!haltRequested) {
             return null;
         }
-        Task who = last != null && live(last) && action(last) != Action.STOP ? last : firstResumed();
+        Task who = last != null && live(last) && action(last) != Action.STOP ? last : null;
+        if (who == null) {
+            // no task was on the CPU (an idle system): the thread the debugger looks at, not
+            // whichever task comes first (a server the user is not debugging)
+            Task p = haltPreferred > 0 && haltPreferred <= port.tasks().size()
+                    ? port.tasks().get(haltPreferred - 1)
+                    : null;
+            who = p != null && live(p) && action(p) != Action.STOP ? p : firstResumed();
+        }
         StopKind kind = haltKind;
         if (who == null) {
             haltRequested = false;
@@ -460,9 +471,16 @@ final class HaltProtocol {
         preempt(c);
     }
 
-    /** Halt the running system soon (a stop of kind INTERRUPTED follows); no-op if halted. */
-    void interrupt() {
-        preempt(locked(() -> requestHalt(StopKind.INTERRUPTED)));
+    /**
+     * Halt the running system soon (a stop of kind INTERRUPTED follows); no-op if halted. In an
+     * idle system the stop is reported in thread {@code preferred} where it qualifies (see
+     * {@link #requestedStop}).
+     */
+    void interrupt(int preferred) {
+        preempt(locked(() -> {
+            haltPreferred = preferred;
+            return requestHalt(StopKind.INTERRUPTED);
+        }));
     }
 
     private static void preempt(Cpu c) {
@@ -478,6 +496,9 @@ final class HaltProtocol {
     private Cpu requestHalt(StopKind kind) {
         if (halted || killed) {
             return null;
+        }
+        if (kind != StopKind.INTERRUPTED) {
+            haltPreferred = 0;
         }
         haltKind = kind;
         haltRequested = true;

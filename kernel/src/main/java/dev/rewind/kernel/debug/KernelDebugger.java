@@ -386,7 +386,12 @@ public final class KernelDebugger implements DebugTarget {
 
     @Override
     public void interrupt() {
-        halt.interrupt();
+        halt.interrupt(0);
+    }
+
+    @Override
+    public void interrupt(int preferred) {
+        halt.interrupt(preferred);
     }
 
     @Override
@@ -415,6 +420,7 @@ public final class KernelDebugger implements DebugTarget {
     @Override
     public void kill() {
         halt.kill(() -> points = points.cleared());
+        port.endRun(); // also an idle kernel, waiting for a timer or a device, ends now
     }
 
     @Override

@@ -402,7 +402,11 @@ final class ReverseExecution {
         int last = h.segs.size() - 1;
         h.segs.get(last).length = -1; // measured against the live state
         long total = 0;
-        for (int i = last; i >= 0; i--) {
+        // Only the last segment is measured now (and, with a window, those the window covers):
+        // the others when a move first reaches back into them. Measuring every segment here made
+        // the first reverse-stepi replay the whole history: minutes for a task that computed for
+        // a second before it was interrupted.
+        for (int i = last; i >= 0 && (i == last || h.window > 0); i--) {
             long len = length(h, i);
             if (len >= 0 && h.window > 0 && total + len >= h.window) {
                 // the window starts inside segment i: older checkpoints are never needed
@@ -436,6 +440,30 @@ final class ReverseExecution {
         return true;
     }
 
+    /**
+     * Make segment {@code i} (before the task's position) reachable: measure its length if not yet
+     * known. If it cannot be measured (it does not replay to the next checkpoint), the history
+     * starts after it: segments 0..i are dropped (positions shift down by i + 1) and false is
+     * returned.
+     */
+    private static boolean reach(History h, int i) {
+        if (length(h, i) >= 0) {
+            return true;
+        }
+        dropThrough(h, i);
+        return false;
+    }
+
+    /** Drop segments 0..i: the history starts with segment i + 1, now segment 0. */
+    private static void dropThrough(History h, int i) {
+        for (int k = 0; k <= i; k++) {
+            h.bytes -= h.segs.get(k).start.size();
+        }
+        h.segs.subList(0, i + 1).clear();
+        h.seg -= i + 1;
+        h.startOff = 0;
+    }
+
     /** Back to the present: the live registers, memory and pending results. */
     static void leavePast(History h) {
         if (h.live == null) {
@@ -461,7 +489,7 @@ final class ReverseExecution {
 
     /** Put the task at (seg, off): the present restores the live state. */
     private static void goTo(History h, int seg, long off) {
-        while (seg + 1 < h.segs.size() && off >= h.segs.get(seg).length) {
+        while (seg + 1 < h.segs.size() && h.segs.get(seg).length >= 0 && off >= h.segs.get(seg).length) {
             seg++;
             off = 0;
         }
@@ -487,7 +515,7 @@ final class ReverseExecution {
         int seg = h.seg;
         long off = h.off;
         while (off <= (seg == 0 ? h.startOff : 0)) {
-            if (seg == 0) {
+            if (seg == 0 || !reach(h, seg - 1)) { // (reach shifts h.seg when it drops segments)
                 goTo(h, h.seg, h.off);
                 return new Move(Reached.BEGIN, 0, false);
             }
@@ -506,8 +534,26 @@ final class ReverseExecution {
         int seg = h.seg;
         long lim = h.off;
         for (int i = seg; i >= 0; i--) {
-            long limit = i == seg ? lim : h.segs.get(i).length;
             long floor = i == 0 ? h.startOff : 0; // the window's start
+            if (i < seg && h.segs.get(i).length < 0) {
+                // not measured yet: measure it in the same replay that looks for the points
+                Segment s = h.segs.get(i);
+                Run r = replay(h, i, MAX_SEGMENT, h.segs.get(i + 1).start, pts, floor, floor, true, false);
+                if (!r.matched && r.exit != Exit.ECALL && r.exit != Exit.EXCEPTION && r.exit != Exit.MEMORY_FAULT) {
+                    dropThrough(h, i); // the history starts after it
+                    goTo(h, 0, 0);
+                    return new Move(Reached.BEGIN, 0, false);
+                }
+                s.length = r.executed;
+                if (r.lastHit >= 0) {
+                    goTo(h, i, r.lastHit);
+                    return r.lastWatch
+                            ? new Move(Reached.WATCHPOINT, r.lastWatchAddr, r.lastWrite)
+                            : new Move(Reached.BREAKPOINT, 0, false);
+                }
+                continue;
+            }
+            long limit = i == seg ? lim : h.segs.get(i).length;
             if (limit > floor) {
                 // breakpoints strictly before the position; a watched access by an instruction before it
                 Run r = replay(h, i, limit, null, pts, floor, floor, true, false);

@@ -45,9 +45,13 @@ class ReverseExecutionTest {
     private Task task;
 
     void boot(String image, boolean wait) throws Exception {
+        boot(image, wait, KernelConfig.defaults().quantumMs());
+    }
+
+    void boot(String image, boolean wait, int quantumMs) throws Exception {
         SystemImage img = SystemImage.builtin(image);
         kernel = new Kernel(
-                KernelConfig.defaults().withBudgetNanos(120_000_000_000L),
+                KernelConfig.defaults().withBudgetNanos(120_000_000_000L).withQuantumMs(quantumMs),
                 img.manifest(),
                 img.source(),
                 new Uart(console),
@@ -166,6 +170,37 @@ class ReverseExecutionTest {
             dbg.resume();
             finish();
             assertTrue(console.toString().contains("revtest: done 15"), console.toString());
+        });
+    }
+
+    /**
+     * The first reverse step replays only the last stretch of the history, not every one: a
+     * task that computed for a second and a half in 1 ms slices has some 1500 checkpoints, and
+     * measuring them all (each replayed under a per-instruction hook) took minutes.
+     */
+    @Test
+    void theFirstStepBackAfterALongComputationReplaysOnlyTheLastStretch() {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            boot("spinner.elf", true, 1);
+            dbg.attach(stops::add);
+            awaitHalted();
+            stops.clear();
+            dbg.resume(Map.of(1, Action.CONTINUE), Action.CONTINUE, true); // named: recorded
+            Thread.sleep(1500);
+            dbg.interrupt();
+            assertEquals(StopKind.INTERRUPTED, nextStop().kind());
+            long[] present = dbg.readRegisters(1);
+            long t0 = System.nanoTime();
+            assertEquals(StopKind.STEPPED, back(true).kind());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms < 20_000, "the first step back took " + ms + " ms");
+            assertFalse(java.util.Arrays.equals(present, dbg.readRegisters(1)), "it moved");
+            assertEquals(StopKind.STEPPED, back(true).kind());
+            dbg.step(1);
+            assertEquals(StopKind.STEPPED, nextStop().kind());
+            dbg.step(1);
+            assertEquals(StopKind.STEPPED, nextStop().kind());
+            assertArrayEquals(present, dbg.readRegisters(1), "forward again to the present");
         });
     }
 

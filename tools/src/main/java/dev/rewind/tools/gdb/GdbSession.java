@@ -342,7 +342,8 @@ public final class GdbSession implements DebugTarget.Listener {
                     }
                     case INTERRUPT -> {
                         if (waitingForStop) {
-                            target.interrupt();
+                            // gdb's selected thread: where an idle system's Ctrl-C is reported
+                            target.interrupt(gThread > 0 ? gThread : stopThread);
                         }
                     }
                     case EOF -> {

@@ -1,6 +1,7 @@
 package dev.rewind.tools.gdb;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -715,6 +716,54 @@ class GdbIntegrationTest {
             SystemResult r = sys.await();
             assertEquals("killed by the debugger", r.summary());
             assertEquals(1, r.outcome().exitStatus());
+        });
+    }
+
+    /**
+     * Ctrl-C and kill in an idle system: task 1 (idle) waits for a request, task 2 (napper)
+     * sleeps ten minutes in one system call, so every task is blocked and only a timer is
+     * pending. The Ctrl-C is reported in the thread gdb has selected (2), not in the first task,
+     * whose address space gdb would then read with the selected program's symbols; the kill
+     * ends the run at once, not when the timer comes (the idle kernel waited for it).
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void ctrlCAndKillInAnIdleSystemEndTheRunAtOnce(Mode mode) {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            elf("idle.elf");
+            Path napper = elf("napper.elf");
+            Path manifest = tmp.resolve("idle.toml");
+            Files.writeString(
+                    manifest,
+                    "name = \"idle\"\n[task.idle]\nimage = \"idle.elf\"\nserves = [\"idle\"]\n"
+                            + "[task.napper]\nimage = \"napper.elf\"\n");
+            Booted sys = new Booted(
+                    SystemImage.open(manifest.toString()),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
+            String out;
+            try (Gdb g =
+                    gdb(mode, sys.port, napper.toString(), mode.select(2), "continue", "bt", "p $_thread", "kill")) {
+                long deadline = System.currentTimeMillis() + 60_000;
+                while (!sys.console().contains("napper: napping")) {
+                    assertTrue(System.currentTimeMillis() < deadline, sys.console());
+                    Thread.sleep(20);
+                }
+                Thread.sleep(300); // asleep in its system call
+                g.interrupt();
+                out = g.finish();
+            }
+            assertContains(
+                    out,
+                    mode.thread(2) + " received signal SIGINT, Interrupt.",
+                    "main () at tests/napper.c",
+                    "$1 = " + (mode.inferiors() ? 1 : 2),
+                    mode.killed().replace("Inferior 1 (process 1)", "Inferior 2 (process 2)"));
+            SystemResult r = sys.result.get(10, TimeUnit.SECONDS);
+            assertEquals("killed by the debugger", r.summary());
+            assertEquals(1, r.outcome().exitStatus());
+            assertFalse(sys.console().contains("woke"), sys.console());
         });
     }
 
