@@ -1,16 +1,26 @@
 package dev.rewind.kernel;
 
+import dev.rewind.abi.Abi;
 import dev.rewind.abi.Tty;
 import dev.rewind.hw.dev.UartDevice;
 
 /**
  * The shadow of a character (tty) driver (protocol of {@code <rewind/tty.h>}, defined in
- * guest/abi/tty.proto). Driver state it
- * rebuilds: the clients' sessions and their modes (TTY_OPEN, dropped by TTY_CLOSE). Character
- * I/O is not idempotent, so the shadow also taps the driver's UART: at each delivery it notes
- * how many bytes the UART has sent and how many it has handed over; a WRITE cut short is then
- * re-issued with {@code resume} = the bytes it had already sent, and the bytes a READ cut short
- * had taken from the receive FIFO are pushed back. No byte is sent twice or lost.
+ * guest/abi/tty.proto). Driver state it rebuilds: the clients' sessions and their modes
+ * (TTY_OPEN, dropped by TTY_CLOSE).
+ *
+ * <p>Character I/O is not idempotent, so the shadow also follows the driver's UART as two
+ * streams. <b>Output:</b> it knows the bytes the request in flight must send (a WRITE's bytes
+ * after its session's CRLF translation, from {@code resume} on; nothing for any other request)
+ * and is asked before each byte goes out ({@link UartDevice.TxGate}): a byte that is not the next
+ * one owed is withheld and the driver has failed (the reply is held back, the driver restarted,
+ * the WRITE re-issued with {@code resume} = the right bytes already sent). A WRITE acknowledged
+ * before all its bytes went out has failed too. <b>Input:</b> it knows the bytes the driver popped
+ * from the receive FIFO and the bytes READ replies handed over: a READ must answer the next bytes
+ * of that stream, in order, at least one unless input has ended; when the driver fails, the bytes
+ * it took and never handed over (in a READ cut short, or kept in a buffer of its own) are pushed
+ * back into the FIFO. A driver blocked in a READ for a second while such bytes wait has failed
+ * too. No byte is sent twice, sent wrong or lost (docs/DEVICES.md, "Writing your own tty driver").
  */
 final class CharShadow extends Shadow {
     static final long TTY_OPEN = Tty.OPEN;
@@ -19,7 +29,26 @@ final class CharShadow extends Shadow {
     static final long TTY_READ = Tty.READ;
 
     private long txAtDelivery;
-    private long rxAtDelivery;
+
+    /** The bytes the request in flight must send (after {@code resume}), and how many it has sent. */
+    private byte[] owed = new byte[0];
+
+    private int sent;
+    /** Whether the request in flight's output is checked (off between requests and for malformed ones). */
+    private boolean gated;
+    /** Why the driver's output in the request in flight is wrong, or null. */
+    private String txBreach;
+
+    /** Bytes of the received stream handed over in READ replies (a position of {@link UartDevice#rxConsumed}). */
+    private long rxDelivered;
+
+    private boolean readOwed;
+    /** Since when a READ has been owed with received bytes waiting and the driver blocked; 0 if not. */
+    private long stallSince;
+
+    private long stallMark = -1;
+
+    private final UartDevice.TxGate gate = this::transmitting;
 
     CharShadow(Kernel k, Task driver) {
         super(k, driver, TTY_OPEN, TTY_CLOSE);
@@ -45,12 +74,69 @@ final class CharShadow extends Shadow {
         return Tty.replyWellFormed(m[0], r[1], r[2], r[3], r[4], r[5], r[6], m);
     }
 
-    /** ENOTOPEN to a client with an open session. */
+    /**
+     * ENOTOPEN to a client with an open session; a WRITE or READ acknowledged for a client without
+     * one; EIO to a READ (the UART has no failure of its own: a driver answers EIO only when
+     * something of its own went wrong).
+     */
     @Override
     String stateBreach(long[] msg, long status, long[] open) {
-        return open != null && status == Tty.ENOTOPEN
-                ? "answered ENOTOPEN to a client whose OPEN it acknowledged"
-                : null;
+        if (open != null && status == Tty.ENOTOPEN) {
+            return "answered ENOTOPEN to a client whose OPEN it acknowledged";
+        }
+        boolean io = msg[0] == TTY_WRITE || msg[0] == TTY_READ;
+        if (io && status == 0 && open == null) {
+            return "acknowledged a " + Tty.opName(msg[0]) + " of a client without an open session (ENOTOPEN)";
+        }
+        if (msg[0] == TTY_READ && status == Abi.EIO && uart() != null) {
+            return "answered EIO to a READ (the UART fails no command of its own)";
+        }
+        return null;
+    }
+
+    /** A WRITE acknowledged sent all its bytes; a READ answers the next received bytes, in order. */
+    @Override
+    String answerBreach(long[] msg, long[] reply) {
+        UartDevice u = uart();
+        if (u == null) {
+            return null;
+        }
+        if (msg[0] == TTY_WRITE && gated && sent < owed.length) {
+            return "acknowledged a WRITE having sent " + sent + " of the " + owed.length + " bytes it owed";
+        }
+        if (msg[0] != TTY_READ) {
+            return null;
+        }
+        long n = reply[2];
+        long held = u.rxConsumed() - rxDelivered;
+        if (n == 0) {
+            return u.rxEnded() && held == 0
+                    ? null
+                    : "answered end of input (n = 0) with " + (held + u.rxWaiting()) + " received bytes waiting";
+        }
+        if (n > msg[1] || n > held) {
+            return "answered " + n + " bytes to a READ of at most " + msg[1] + " with " + held
+                    + " taken from the UART and not yet handed over";
+        }
+        byte[] want = new byte[(int) n];
+        byte[] answer = new byte[(int) n];
+        if (!u.popped(rxDelivered, want, (int) n)
+                || driver.cpu() == null
+                || !driver.cpu().memory().read(Abi.IPC_BUF_ADDR, answer, 0, (int) n)) {
+            return null; // (not remembered: not checked)
+        }
+        for (int i = 0; i < n; i++) {
+            if (answer[i] != want[i]) {
+                return "answered a READ whose byte " + i + " is 0x" + Integer.toHexString(answer[i] & 0xff)
+                        + " where the UART received 0x" + Integer.toHexString(want[i] & 0xff);
+            }
+        }
+        return null;
+    }
+
+    @Override
+    String requestBreach() {
+        return txBreach;
     }
 
     @Override
@@ -58,26 +144,152 @@ final class CharShadow extends Shadow {
         UartDevice u = uart();
         if (u != null) {
             txAtDelivery = u.txTotal();
-            rxAtDelivery = u.rxConsumed();
+        }
+    }
+
+    /** What the request just delivered must send: a WRITE's translated bytes from resume on, else nothing. */
+    @Override
+    void requestBegins(Task client) {
+        UartDevice u = uart();
+        if (u == null) {
+            return;
+        }
+        u.setTxGate(gate);
+        long[] m = client.message();
+        readOwed = m[0] == TTY_READ && client.agentFor() == null;
+        stallSince = 0;
+        sent = 0;
+        txBreach = null;
+        owed = new byte[0];
+        gated = opName(m[0]) != null && wellFormed(m);
+        long[] open = client.agentFor() == null ? session(client.sendBadge()) : null;
+        if (gated && m[0] == TTY_WRITE && open != null) {
+            int len = (int) m[1];
+            byte[] data = new byte[len];
+            if (driver.cpu() == null || !driver.cpu().memory().read(Abi.IPC_BUF_ADDR, data, 0, len)) {
+                gated = false;
+                return;
+            }
+            boolean crlf = (open[1] & Tty.CRLF) != 0;
+            byte[] out = new byte[2 * len];
+            int w = 0;
+            for (byte b : data) {
+                if (crlf && b == '\n') {
+                    out[w++] = '\r';
+                }
+                out[w++] = b;
+            }
+            long resume = m[2];
+            int from = (int) Math.min(Math.max(resume, 0), w);
+            owed = java.util.Arrays.copyOfRange(out, from, w);
+        }
+    }
+
+    @Override
+    void requestEnds() {
+        gated = false;
+        readOwed = false;
+        stallSince = 0;
+    }
+
+    /** The driver is about to send {@code b}: only the next byte the request in flight owes goes out. */
+    private boolean transmitting(byte b) {
+        if (!gated) {
+            return true;
+        }
+        if (txBreach != null) {
+            return false;
+        }
+        if (sent < owed.length && owed[sent] == b) {
+            sent++;
+            return true;
+        }
+        txBreach = sent < owed.length
+                ? "sent 0x" + Integer.toHexString(b & 0xff) + " as byte " + sent + " of a request that owed 0x"
+                        + Integer.toHexString(owed[sent] & 0xff) + " there (withheld)"
+                : "sent a byte (0x" + Integer.toHexString(b & 0xff) + ") beyond the " + owed.length
+                        + " its request owed (withheld)";
+        return false;
+    }
+
+    @Override
+    void answered(Task client, long[] reply) {
+        if (client.msg(0) == TTY_READ && reply[1] == 0) {
+            rxDelivered += reply[2];
         }
     }
 
     @Override
     void fixUp(Task client) {
         UartDevice u = uart();
+        if (u != null && client.msg(0) == TTY_WRITE) {
+            // w1 = resume: the right bytes already on the wire (a wrong one was withheld)
+            client.amendMessage(2, client.msg(2) + u.txTotal() - txAtDelivery);
+        }
+    }
+
+    /** The bytes the failed driver took from the FIFO and never handed over go back, in order. */
+    @Override
+    void driverLost() {
+        gated = false;
+        readOwed = false;
+        stallSince = 0;
+        UartDevice u = uart();
         if (u == null) {
             return;
         }
-        long label = client.msg(0);
-        if (label == TTY_WRITE) {
-            client.amendMessage(
-                    2, client.msg(2) + u.txTotal() - txAtDelivery); // w1 = resume: bytes already on the wire
-        } else if (label == TTY_READ) {
-            long taken = u.rxConsumed() - rxAtDelivery;
-            if (taken > 0) {
-                u.unread((int) Math.min(taken, Integer.MAX_VALUE));
+        long held = u.rxConsumed() - rxDelivered;
+        if (held > 0) {
+            int back = (int) Math.min(held, u.remembered());
+            u.unread(back);
+            if (back < held) {
+                k.recoveryNote(
+                        org.slf4j.LoggerFactory.getLogger(CharShadow.class),
+                        "shadow of {}: {} received bytes the driver held are lost (only {} remembered)",
+                        driver,
+                        held,
+                        back);
             }
+            rxDelivered = u.rxConsumed();
+        } else if (held < 0) {
+            rxDelivered = u.rxConsumed();
         }
+    }
+
+    /**
+     * A driver blocked with a READ owed while received bytes wait (in the FIFO, or taken by it and
+     * not handed over) for {@link #STALLED_NANOS} has failed: the protocol's READ answers as soon
+     * as one byte is there (measured: a corrupted driver that lost its interrupt enable slept in a
+     * READ with the bytes in the FIFO until the run's budget ran out).
+     */
+    @Override
+    public Fault watch(long now) {
+        Fault f = super.watch(now);
+        UartDevice u = uart();
+        if (f != null || u == null || !readOwed) {
+            return f;
+        }
+        long held = u.rxConsumed() - rxDelivered;
+        long mark = u.rxConsumed() * 31 + u.rxWaiting();
+        if (held <= 0 && u.rxWaiting() == 0) {
+            stallSince = 0;
+            return null;
+        }
+        if (stallSince == 0 || mark != stallMark) {
+            stallSince = now;
+            stallMark = mark;
+            return null;
+        }
+        if (now - stallSince <= STALLED_NANOS) {
+            return null;
+        }
+        return new Fault(
+                FaultKind.DEADLINE,
+                driver.pc(),
+                0,
+                driver.image().describe(driver.pc()),
+                "it has waited " + (now - stallSince) / 1_000_000 + " ms in a READ with " + (held + u.rxWaiting())
+                        + " received bytes there to answer");
     }
 
     private UartDevice uart() {

@@ -334,6 +334,7 @@ public final class Kernel implements AutoCloseable {
             Device dev = switch (spec.kind()) {
                 case UART -> {
                     UartDevice u = new UartDevice(spec.name(), console, this::now);
+                    u.setLoopback(spec.loopback());
                     u.setWakeup(bus::signal);
                     yield u;
                 }

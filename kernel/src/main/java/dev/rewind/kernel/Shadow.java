@@ -172,6 +172,13 @@ abstract class Shadow implements Recovery, Agent {
     /** Class-specific repair of a request cut short, so that re-issuing it repeats nothing. */
     void fixUp(Task client) {}
 
+    /**
+     * Class-specific: the driver failed and is about to be restarted (whether or not a request was
+     * in flight): give its device back what the driver took from it and never handed on (a
+     * character driver's received bytes that no READ reply carried).
+     */
+    void driverLost() {}
+
     /** Class-specific: {@code client}'s request is handed to the driver (after {@link #tapDelivery}). */
     void requestBegins(Task client) {}
 
@@ -547,6 +554,7 @@ abstract class Shadow implements Recovery, Agent {
         if (cut != null && !poisoned && cut.agentFor() == null) {
             fixUp(cut);
         }
+        driverLost();
 
         // 2. Restart the driver (resets its devices). A new instance: learn its loop afresh.
         kept.reset();

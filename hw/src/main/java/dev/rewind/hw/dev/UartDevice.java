@@ -57,6 +57,24 @@ public final class UartDevice extends Device {
     private long txTotal;
     private long rxConsumed;
     private boolean txFailed;
+    /** Every transmitted byte is also put at the end of the RX FIFO ({@link #setLoopback}). */
+    private boolean loopback;
+    /** Asked before each byte goes out ({@link #setTxGate}); null: every byte does. */
+    private TxGate txGate;
+
+    /**
+     * Asked, on the kernel thread, about each byte the driver writes to TXDATA before it goes
+     * out: a byte refused is withheld (not sent, not counted in TX_TOTAL, not looped back). The
+     * kernel's shadow of a character driver knows which bytes the request in flight must send, and
+     * refuses any other, so that a failing driver puts no wrong byte on the line.
+     */
+    public interface TxGate {
+        boolean accept(byte b);
+    }
+
+    public void setTxGate(TxGate gate) {
+        txGate = gate;
+    }
 
     /** {@code clock} is accepted for symmetry with the other devices; the UART needs no time. */
     public UartDevice(String name, Uart console, LongSupplier clock) {
@@ -151,6 +169,16 @@ public final class UartDevice extends Device {
         }
     }
 
+    /**
+     * Loopback (a manifest's {@code loopback = true}): each byte transmitted through TXDATA goes to
+     * the console and is also put at the end of the RX FIFO, raising the RX cause, as if the line
+     * were looped back at the far end. A workload can then read back, through its driver, every
+     * byte it wrote and check it arrived exactly once and in order (docs/DEVICES.md, "UART").
+     */
+    public void setLoopback(boolean on) {
+        loopback = on;
+    }
+
     /** Bytes transmitted through TXDATA since power-on. */
     public long txTotal() {
         return txTotal;
@@ -184,6 +212,36 @@ public final class UartDevice extends Device {
         historyLen -= n;
         rxConsumed -= n;
         assertIrq(CAUSE_RX);
+    }
+
+    /**
+     * Copies the popped bytes at positions {@code from..from+n} of the received stream (position
+     * = {@link #rxConsumed} when the byte was popped) into {@code dst}; false if they are not all
+     * remembered (more than {@link #HISTORY} bytes ago, or not popped yet).
+     */
+    public boolean popped(long from, byte[] dst, int n) {
+        if (n < 0 || from < rxConsumed - historyLen || from + n > rxConsumed) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            dst[i] = history[(int) ((from + i) % HISTORY)];
+        }
+        return true;
+    }
+
+    /** Bytes popped and still remembered for {@link #unread}. */
+    public int remembered() {
+        return historyLen;
+    }
+
+    /** Bytes waiting in the RX FIFO. */
+    public int rxWaiting() {
+        return fifo.size();
+    }
+
+    /** Input has ended and the FIFO is empty (STATUS.RX_EOF). */
+    public boolean rxEnded() {
+        return closed && fifo.size() == 0;
     }
 
     @Override
@@ -225,6 +283,9 @@ public final class UartDevice extends Device {
             throw new IllegalStateException("no register " + offset);
         }
         txByte[0] = (byte) value;
+        if (txGate != null && !txGate.accept(txByte[0])) {
+            return;
+        }
         try {
             console.transmit(txByte, 0, 1);
             txTotal++;
@@ -233,6 +294,11 @@ public final class UartDevice extends Device {
                 txFailed = true;
                 log.warn("{}: console write failed; transmitted bytes are lost", name(), e);
             }
+        }
+        if (loopback) {
+            fifo.addLast(txByte, 0, 1);
+            fifoBytes = fifo.size();
+            assertIrq(CAUSE_RX);
         }
     }
 

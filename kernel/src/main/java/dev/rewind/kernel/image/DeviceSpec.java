@@ -15,8 +15,17 @@ import java.util.Locale;
  *                  {@link #NO_MAC} for the default (docs/DEVICES.md, "Network card")
  * @param guestForwards net devices: the manifest's {@code guestfwd} rules (docs/DEVICES.md,
  *                  "Host side"); empty otherwise
+ * @param loopback  UARTs: every transmitted byte is also put in the device's own receive FIFO
+ *                  (docs/DEVICES.md, "UART"), so a guest can read back what it wrote
  */
-public record DeviceSpec(String name, Kind kind, long sizeBytes, int line, long mac, List<GuestForward> guestForwards) {
+public record DeviceSpec(
+        String name,
+        Kind kind,
+        long sizeBytes,
+        int line,
+        long mac,
+        List<GuestForward> guestForwards,
+        boolean loopback) {
     /** No {@code mac} key: the card's default address. */
     public static final long NO_MAC = -1;
 
@@ -26,6 +35,10 @@ public record DeviceSpec(String name, Kind kind, long sizeBytes, int line, long 
 
     public DeviceSpec {
         guestForwards = List.copyOf(guestForwards);
+    }
+
+    public DeviceSpec(String name, Kind kind, long sizeBytes, int line, long mac, List<GuestForward> guestForwards) {
+        this(name, kind, sizeBytes, line, mac, guestForwards, false);
     }
 
     public DeviceSpec(String name, Kind kind, long sizeBytes, int line, long mac) {

@@ -41,7 +41,7 @@ import org.tomlj.TomlTable;
 final class ManifestParser {
     static final List<String> TOP_KEYS =
             List.of("name", "quantum_ms", "task", "device", "max_tasks", "arch", "ends_with");
-    static final List<String> DEVICE_KEYS = List.of("kind", "size", "mac", "guestfwd");
+    static final List<String> DEVICE_KEYS = List.of("kind", "size", "mac", "guestfwd", "loopback");
     static final List<String> TASK_KEYS = List.of(
             "image",
             "priority",
@@ -718,7 +718,18 @@ final class ManifestParser {
                 }
             }
         }
-        return kind == null ? null : new DeviceSpec(devName, kind, size, line, mac, guestFwd);
+        boolean loopback = false;
+        Object lb = t.get(List.of("loopback"));
+        if (lb != null) {
+            if (kind != null && kind != DeviceSpec.Kind.UART) {
+                problem(lineOf(t, "loopback"), ctx + "'loopback' applies only to kind = \"uart\"");
+            } else if (!(lb instanceof Boolean b)) {
+                problem(lineOf(t, "loopback"), ctx + "'loopback' must be true or false, not " + describe(lb));
+            } else {
+                loopback = b;
+            }
+        }
+        return kind == null ? null : new DeviceSpec(devName, kind, size, line, mac, guestFwd, loopback);
     }
 
     private void checkDevices(List<TaskBuilder> tasks, List<DeviceSpec> devices) {

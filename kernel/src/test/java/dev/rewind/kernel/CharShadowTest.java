@@ -1,0 +1,147 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.abi.Tty;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The character shadow's checks on the project's tty driver under tty_oracle
+ * ({@code t_tty_oracle.toml}: the UART loops its output back, and the oracle reads back through
+ * the driver every byte it wrote). The shadow knows the bytes a WRITE must send (its bytes after
+ * the session's CRLF translation) and withholds any other: a driver whose session state was
+ * corrupted without a trap is caught at its first wrong byte, restarted, and the WRITE re-issued
+ * from the right bytes already sent, so the oracle sees every byte exactly once.
+ */
+class CharShadowTest {
+    /** tty_driver's session table: {@code rw_session { u8 used; u64 badge; u64 value; }}. */
+    static final int SESSION_BYTES = 24;
+
+    static String oracle() throws Exception {
+        return Fixtures.manifest("t_tty_oracle.toml");
+    }
+
+    /** The address of the session of {@code badge} in the driver's table (used or not), or -1. */
+    static long session(Task t, long badge) {
+        long table = Fixtures.symbol(t, "sessions");
+        for (int i = 0; i < 64; i++) {
+            long s = table + (long) i * SESSION_BYTES;
+            if (BlockShadowTest.load(t, s + 8, 8) == badge) {
+                return s;
+            }
+        }
+        return -1;
+    }
+
+    /** Strikes the tty driver at the {@code from}-th request of client {@code client} with {@code label}. */
+    abstract static class Strike implements KernelProbe {
+        final String client;
+        final int from;
+        final long label;
+        int seen;
+        boolean struck;
+
+        Strike(String client, int from, long label) {
+            this.client = client;
+            this.from = from;
+            this.label = label;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            Task c = t.replyOwed();
+            if (!t.name().equals("tty") || struck || c == null || c.agentFor() != null) {
+                return;
+            }
+            if (c.name().equals(client) && c.msg(0) == label && ++seen >= from) {
+                struck = strike(t, c);
+            }
+        }
+
+        abstract boolean strike(Task driver, Task client);
+    }
+
+    /** Flips the CRLF bit of the client's session mode (as a flipped bit in the table would). */
+    static Strike modeFlip(String client, int from) {
+        return new Strike(client, from, Tty.WRITE) {
+            @Override
+            boolean strike(Task t, Task c) {
+                long s = session(t, c.sendBadge());
+                if (s < 0 || BlockShadowTest.load(t, s, 1) == 0) {
+                    return false;
+                }
+                BlockShadowTest.store(t, s + 16, BlockShadowTest.load(t, s + 16, 8) ^ Tty.CRLF, 8);
+                return true;
+            }
+        };
+    }
+
+    static GuestRun.FaultEvent caughtOnce(GuestRun run, Strike probe) {
+        assertTrue(probe.struck, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
+        assertTrue(run.console.contains("tty_oracle A: ok lines=240"), run::toString);
+        assertTrue(run.console.contains("tty_oracle B: ok lines=240"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        return f;
+    }
+
+    @Test
+    void aWriteWhoseModeWasLostSendsNoWrongByte() throws Exception {
+        // Client A's CRLF session loses its mode: the driver is about to send "\n" where "\r" is
+        // owed. The byte is withheld, the driver restarted with the logged mode, the WRITE
+        // re-issued from the bytes already sent.
+        Strike probe = modeFlip("tty_oracle", 20);
+        GuestRun run = GuestRun.bootManifest(oracle(), Fixtures.CONFIG, probe, null);
+        GuestRun.FaultEvent f = caughtOnce(run, probe);
+        assertTrue(f.fault().detail().contains("sent 0xa as byte"), f::toString);
+        assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).reissued(), f::toString);
+        // Under restart nothing checks the output: the oracle reads back the wrong bytes.
+        GuestRun plain = GuestRun.bootManifest(
+                ShadowDriverTest.underRestart(oracle()), Fixtures.CONFIG, modeFlip("tty_oracle", 20), null);
+        assertTrue(plain.console.contains("tty_oracle A: FAIL line 19: byte 43 read back as 0x0a"), plain::toString);
+    }
+
+    @Test
+    void aRawSessionTurnedCrlfSendsNoExtraByte() throws Exception {
+        // Client B's raw session gains CRLF: the driver would send a "\r" nobody wrote.
+        Strike probe = modeFlip("tty_oracle_b", 30);
+        GuestRun run = GuestRun.bootManifest(oracle(), Fixtures.CONFIG, probe, null);
+        GuestRun.FaultEvent f = caughtOnce(run, probe);
+        assertTrue(f.fault().detail().contains("sent 0xd as byte"), f::toString);
+        GuestRun plain = GuestRun.bootManifest(
+                ShadowDriverTest.underRestart(oracle()), Fixtures.CONFIG, modeFlip("tty_oracle_b", 30), null);
+        assertTrue(
+                plain.console.contains("tty_oracle B: FAIL read at line 29: 112 bytes, 1 more than were sent"),
+                plain::toString);
+    }
+
+    /** Makes a session live for the client (as a corrupted lookup would): its WRITE before OPEN is served. */
+    static Strike ghostSession() {
+        return new Strike("tty_oracle", 1, Tty.WRITE) {
+            @Override
+            boolean strike(Task t, Task c) {
+                long s = Fixtures.symbol(t, "sessions") + 63L * SESSION_BYTES;
+                BlockShadowTest.store(t, s, 1, 1);
+                BlockShadowTest.store(t, s + 8, c.sendBadge(), 8);
+                return true;
+            }
+        };
+    }
+
+    @Test
+    void aWriteOfAClientWithoutASessionSendsNothing() throws Exception {
+        // The WRITE before OPEN must be refused (ENOTOPEN) and send nothing; the corrupted driver
+        // serves it. Its bytes are withheld and the re-issued WRITE is refused by the restarted
+        // driver, which lost the ghost session.
+        Strike probe = ghostSession();
+        GuestRun run = GuestRun.bootManifest(oracle(), Fixtures.CONFIG, probe, null);
+        GuestRun.FaultEvent f = caughtOnce(run, probe);
+        assertTrue(f.fault().detail().contains("beyond the 0 its request owed"), f::toString);
+        GuestRun plain =
+                GuestRun.bootManifest(ShadowDriverTest.underRestart(oracle()), Fixtures.CONFIG, ghostSession(), null);
+        assertTrue(plain.console.contains("tty_oracle A: FAIL WRITE before OPEN answered 2"), plain::toString);
+    }
+}
