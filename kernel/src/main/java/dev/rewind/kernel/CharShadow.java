@@ -104,6 +104,11 @@ final class CharShadow extends Shadow {
         if (msg[0] == TTY_WRITE && gated && sent < owed.length) {
             return "acknowledged a WRITE having sent " + sent + " of the " + owed.length + " bytes it owed";
         }
+        if (msg[0] == TTY_WRITE && reply[2] != msg[1]) {
+            // (tty.proto: a WRITE answers its length; a flipped length register made the
+            // client's library take the reply for a malformed one, all bytes sent)
+            return "acknowledged a WRITE of " + msg[1] + " bytes as " + reply[2] + " written";
+        }
         if (msg[0] != TTY_READ) {
             return null;
         }

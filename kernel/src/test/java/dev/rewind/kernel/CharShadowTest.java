@@ -144,4 +144,63 @@ class CharShadowTest {
                 GuestRun.bootManifest(ShadowDriverTest.underRestart(oracle()), Fixtures.CONFIG, ghostSession(), null);
         assertTrue(plain.console.contains("tty_oracle A: FAIL WRITE before OPEN answered 2"), plain::toString);
     }
+
+    /**
+     * At the tty driver's reply of its {@code n}-th request (its {@code at}-th instruction), flips
+     * bit 2 of the reply's first word (a WRITE's length), as a flipped register would.
+     */
+    static final class LengthAtReply extends dev.rewind.kernel.probe.RequestStrike {
+        final int n;
+        int struck;
+
+        LengthAtReply(int n, long at) {
+            super("tty", at);
+            this.n = n;
+        }
+
+        @Override
+        protected boolean strikes(int request) {
+            return request == n && struck == 0;
+        }
+
+        @Override
+        protected Fault strike(Task t, int request) {
+            dev.rewind.hw.cpu.Arch a = t.cpu().arch();
+            t.cpu().setReg(a.result(2), t.cpu().reg(a.result(2)) ^ 4);
+            struck++;
+            return null;
+        }
+    }
+
+    @Test
+    void aWriteAcknowledgedWithAnotherLengthIsCaught() throws Exception {
+        // Every byte went out, but the reply says another length: the client's library takes the
+        // reply for a malformed one (seeds 1305144, 1305472 of the tty campaign). Caught, the
+        // driver restarted, the WRITE re-issued: nothing more to send, its length answered.
+        dev.rewind.kernel.probe.InstructionProfiler profile = new dev.rewind.kernel.probe.InstructionProfiler("tty");
+        GuestRun.bootManifest(oracle(), Fixtures.CONFIG, profile, null);
+        java.util.List<String> from = profile.requests();
+        String write = "tty_oracle label 0x" + Long.toHexString(Tty.WRITE);
+        int n = 0;
+        for (int i = 20, writes = 0; i < from.size() && n == 0; i++) {
+            if (from.get(i).equals(write) && ++writes == 5) {
+                n = i + 1;
+            }
+        }
+        assertTrue(n > 0, from::toString);
+        long at = profile.lengths()[n - 1];
+        LengthAtReply probe = new LengthAtReply(n, at);
+        GuestRun run = GuestRun.bootManifest(oracle(), Fixtures.CONFIG, probe, null);
+        assertEquals(1, probe.struck, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
+        assertTrue(f.fault().detail().contains("acknowledged a WRITE of"), f::toString);
+        assertTrue(run.console.contains("tty_oracle A: ok lines=240"), run::toString);
+        assertTrue(run.console.contains("tty_oracle B: ok lines=240"), run::toString);
+        LengthAtReply again = new LengthAtReply(n, at);
+        GuestRun plain = GuestRun.bootManifest(ShadowDriverTest.underRestart(oracle()), Fixtures.CONFIG, again, null);
+        assertEquals(1, again.struck, plain::toString);
+        assertTrue(plain.console.contains("tty_oracle A: FAIL"), plain::toString);
+    }
 }
