@@ -567,6 +567,9 @@ public final class Kernel implements AutoCloseable {
                 if (!watched.isEmpty()) {
                     watch();
                 }
+                if (waitCounted) {
+                    watchRequestWaits();
+                }
                 Task t = debugger != null ? debugger.pickNext() : scheduler.pickNext();
                 if (t == null) {
                     if (watchdog.budgetSpent()) {
@@ -774,6 +777,13 @@ public final class Kernel implements AutoCloseable {
             case EXCEPTION -> fault(t, exceptionFault(t));
             case MEMORY_FAULT -> fault(t, memoryFault(t));
         }
+        TaskState after = t.state();
+        if ((after == TaskState.WAITING || after == TaskState.AWAITING_REPLY || after == TaskState.SENDING)
+                && t.inRequest()
+                && t.recovery().deadlineCountsWaits()) {
+            t.requestBlocked(end, heldNanos); // (the wake banks the time; see watchRequestWaits)
+            waitCounted = true;
+        }
         return slice;
     }
 
@@ -816,7 +826,9 @@ public final class Kernel implements AutoCloseable {
                                     t.pc(),
                                     0,
                                     t.image().describe(t.pc()),
-                                    "spent over " + slice.deadlineNanos / 1_000_000 + " ms of CPU on one request"));
+                                    "spent over " + slice.deadlineNanos / 1_000_000 + " ms of CPU"
+                                            + (t.recovery().deadlineCountsWaits() ? " and waits" : "")
+                                            + " on one request"));
                 } else if (slice.runaway) {
                     fault(
                             t,
@@ -1227,6 +1239,48 @@ public final class Kernel implements AutoCloseable {
         }
     }
 
+    /** A task whose recovery counts waits toward its request deadline has blocked inside a request. */
+    private boolean waitCounted;
+
+    private long lastWaitWatch;
+
+    /**
+     * Every 10 ms: a task (under a recovery that counts waits toward the request deadline,
+     * txipc) that waits on a notification inside a request whose time, CPU and waits, has run
+     * past its deadline is faulted ({@code DEADLINE}): its wait is withdrawn and the request
+     * rolled back. Before, only a deadlock ended such a wait; a request that slept or waited
+     * while a timer or a device kept the system alive held its client for good. A task blocked
+     * in a nested call is left to its callee's recovery: the time counts when the call returns.
+     */
+    private void watchRequestWaits() {
+        long now = System.nanoTime();
+        if (now - lastWaitWatch < 10_000_000L || debugger != null) {
+            return; // (under a debugger the user decides)
+        }
+        lastWaitWatch = now;
+        long held = heldNanos;
+        for (Task t : new ArrayList<>(tasks)) {
+            if (t.state() == TaskState.WAITING
+                    && t.inRequest()
+                    && t.recovery().deadlineCountsWaits()
+                    && t.requestOverranBlocked(now, held, t.recovery().deadlineNanos())) {
+                long pc = t.pc();
+                long waited = t.requestBlockedFor(now, held);
+                ipc.withdrawWait(t);
+                fault(
+                        t,
+                        new Fault(
+                                FaultKind.DEADLINE,
+                                pc,
+                                0,
+                                t.image().describe(pc),
+                                "spent over " + t.recovery().deadlineNanos() / 1_000_000
+                                        + " ms on one request, waiting inside it (this wait " + waited / 1_000_000
+                                        + " ms)"));
+            }
+        }
+    }
+
     /** {@code t} waits in WAIT_ANY until its {@link Task#wakeAt} at the latest. */
     void sleepUntil(Task t) {
         sleepers.add(t);
@@ -1247,6 +1301,7 @@ public final class Kernel implements AutoCloseable {
     }
 
     void wake(Task t) {
+        t.requestUnblocked(System.nanoTime(), heldNanos);
         scheduler.enqueue(t);
         Task c = current;
         if (c != null && t.priority() < c.priority()) {

@@ -237,6 +237,16 @@ interface Recovery {
         return 0;
     }
 
+    /**
+     * True if the request deadline also counts the wall time the task spends blocked inside a
+     * request (nested calls, notification waits, sleeps): a request that loops through calls or
+     * waits forever then ends too. False: CPU time alone (a driver's request may wait on its
+     * device).
+     */
+    default boolean deadlineCountsWaits() {
+        return false;
+    }
+
     /** The task faulted with {@code f} (already counted and recorded): recover, and say how. */
     RecoveryOutcome onFault(Fault f);
 

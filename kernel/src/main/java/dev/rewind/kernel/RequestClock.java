@@ -1,10 +1,12 @@
 package dev.rewind.kernel;
 
 /**
- * The CPU time a server has spent on the request it is handling, for its recovery policy's
- * request deadline ({@link Recovery#deadlineNanos}). The kernel thread opens and closes it
- * (the policy, as a request begins and ends) and marks slice boundaries; the watchdog thread
- * reads it to stop a request that overruns.
+ * The time a server has spent on the request it is handling, for its recovery policy's
+ * request deadline ({@link Recovery#deadlineNanos}): its CPU time, and, for a policy that
+ * counts them ({@link Recovery#deadlineCountsWaits}), the wall time it spent blocked inside the
+ * request (nested calls, notification waits, sleeps), less the time a debugger held the system.
+ * The kernel thread opens and closes it (the policy, as a request begins and ends), marks
+ * slice boundaries and blocks; the watchdog thread reads it to stop a request that overruns.
  */
 final class RequestClock {
     private volatile boolean open;
@@ -12,16 +14,52 @@ final class RequestClock {
     private volatile long used;
     /** Where the current slice's share starts. */
     private volatile long sliceMark;
+    /** When the task blocked inside the open request (-1: it is not blocked). */
+    private long blockedSince = -1;
+    /** The kernel's debugger-held total when it blocked. */
+    private long heldAtBlock;
 
     /** A request begins now. */
     void open(long now) {
         used = 0;
         sliceMark = now;
+        blockedSince = -1;
         open = true;
     }
 
     void close() {
         open = false;
+        blockedSince = -1;
+    }
+
+    /** The task blocked inside the open request at {@code now}, with {@code held} ns held by a debugger so far. */
+    void blocked(long now, long held) {
+        if (open) {
+            blockedSince = now;
+            heldAtBlock = held;
+        }
+    }
+
+    /** The task's block ended at {@code now} (it was woken): bank the time it was blocked. */
+    void unblocked(long now, long held) {
+        if (blockedSince >= 0) {
+            used += waited(now, held);
+            blockedSince = -1;
+        }
+    }
+
+    /** While blocked inside an open request: has the request used more than {@code limit} at {@code now}? */
+    boolean overranBlocked(long now, long held, long limit) {
+        return open && blockedSince >= 0 && used + waited(now, held) > limit;
+    }
+
+    /** How long it has been blocked at {@code now} (0: not blocked). */
+    long blockedFor(long now, long held) {
+        return blockedSince >= 0 ? waited(now, held) : 0;
+    }
+
+    private long waited(long now, long held) {
+        return Math.max(0, now - blockedSince - Math.max(0, held - heldAtBlock));
     }
 
     boolean isOpen() {
@@ -30,6 +68,7 @@ final class RequestClock {
 
     /** A slice of the task starts at {@code now}. */
     void sliceStarted(long now) {
+        blockedSince = -1; // (a wake banks it; a block the kernel ended otherwise is not counted)
         sliceMark = now;
     }
 

@@ -403,6 +403,26 @@ public final class Task {
         request.close();
     }
 
+    /** The task blocked inside its open request at {@code now} ({@code held}: the kernel's debugger-held total). */
+    void requestBlocked(long now, long held) {
+        request.blocked(now, held);
+    }
+
+    /** The task was woken at {@code now}: the time it was blocked inside its open request counts. */
+    void requestUnblocked(long now, long held) {
+        request.unblocked(now, held);
+    }
+
+    /** While blocked inside its open request: has the request used more than {@code limit} ns? */
+    boolean requestOverranBlocked(long now, long held, long limit) {
+        return request.overranBlocked(now, held, limit);
+    }
+
+    /** How long the task has been blocked inside its open request (0: it is not). */
+    long requestBlockedFor(long now, long held) {
+        return request.blockedFor(now, held);
+    }
+
     /** While a request is open: has it used more than {@code limit} ns of CPU at {@code now}? (watchdog thread) */
     boolean requestOverran(long now, long limit) {
         return request.overran(now, limit);

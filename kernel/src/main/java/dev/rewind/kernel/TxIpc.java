@@ -759,6 +759,17 @@ final class TxIpc implements Recovery {
         return server.spec().txipc().deadlineMs() * 1_000_000L;
     }
 
+    /**
+     * A transaction's deadline counts the time the server spends blocked in it too: a request
+     * (or the work after a wake) that loops through nested calls, or sleeps or waits on a
+     * notification forever while other tasks keep the system alive, never used a deadline's
+     * worth of CPU, and its client waited for good.
+     */
+    @Override
+    public boolean deadlineCountsWaits() {
+        return true;
+    }
+
     @Override
     public boolean holdReply(Task client, long[] reply) {
         if (!server.inRequest() || wakeTx || held != null) {

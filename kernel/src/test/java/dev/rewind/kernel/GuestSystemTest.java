@@ -192,6 +192,25 @@ class GuestSystemTest {
         assertEquals(0, run.result.task("stall_server").restarts(), "rolled back, not restarted");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"t_hang.toml", "aarch64/t_hang.toml"})
+    void underTxipcARequestBlockedForeverWhileTheSystemLivesOnEndsAtItsDeadline(String image) {
+        // hang_server's requests never answer while using next to no CPU: label 2 calls an echo
+        // server forever, label 3 sleeps forever, label 4 waits on a notification nobody
+        // signals; a sleeper keeps the system alive (no deadlock). The deadline (200 ms) counted
+        // CPU alone, and each held its client until the budget; it counts the waits now.
+        GuestRun run = GuestRun.boot(image, KernelConfig.defaults().withBudgetNanos(20_000_000_000L));
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertTrue(run.hasLine("hang_client: ok"), run::toString);
+        assertEquals(3, run.faults.size(), run::toString);
+        for (GuestRun.FaultEvent f : run.faults) {
+            assertEquals("hang_server", f.task(), run::toString);
+            assertEquals(FaultKind.DEADLINE, f.fault().kind(), run::toString);
+            assertTrue(f.outcome() instanceof RecoveryOutcome.RolledBack, run::toString);
+        }
+        assertEquals(0, run.result.task("hang_server").restarts(), "rolled back, not restarted");
+    }
+
     @Test
     void aServerStuckWaitingInsideARequestIsRestartedUnderRestartAndDeadlocksUnderNone() throws Exception {
         String toml = Fixtures.manifest("t_stall.toml");
