@@ -45,6 +45,15 @@ public final class GdbSession implements DebugTarget.Listener {
     private final InputStream in;
     private final OutputStream out;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    /** Most events from the connection queued at once (see {@link #fromReader}). */
+    static final int MAX_PENDING = 256;
+    /**
+     * Slots for the connection's events in {@link #events}: the reader takes one per event and
+     * the session gives it back once it handled it, so a client that sends faster than the
+     * session answers (pipelined packets whose replies it never reads) is held back by TCP
+     * instead of filling the heap (80 MB a second until the JVM ran out of memory).
+     */
+    private final java.util.concurrent.Semaphore pendingSlots = new java.util.concurrent.Semaphore(MAX_PENDING);
 
     private final QueryCommands query = new QueryCommands(this);
     private final HostIoCommands hostIo = new HostIoCommands(this);
@@ -242,36 +251,54 @@ public final class GdbSession implements DebugTarget.Listener {
         events.add(new StopEvt(event));
     }
 
+    /**
+     * Queue {@code e} from the reader thread once a slot is free ({@link #pendingSlots}); dropped
+     * if the session ends meanwhile.
+     */
+    private void fromReader(Event e) {
+        try {
+            while (!pendingSlots.tryAcquire(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                if (ended) {
+                    return;
+                }
+            }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        events.add(e);
+    }
+
     private void readLoop() {
         PacketReader reader = new PacketReader(new PacketReader.Sink() {
             @Override
             public void packet(byte[] payload) {
-                events.add(new PacketEvent(payload));
+                fromReader(new PacketEvent(payload));
             }
 
             @Override
             public void badChecksum() {
-                events.add(Control.BAD_CHECKSUM);
+                fromReader(Control.BAD_CHECKSUM);
             }
 
             @Override
             public void ack() {
-                events.add(Control.ACK);
+                fromReader(Control.ACK);
             }
 
             @Override
             public void nack() {
-                events.add(Control.NACK);
+                fromReader(Control.NACK);
             }
 
             @Override
             public void interrupt() {
-                events.add(Control.INTERRUPT);
+                fromReader(Control.INTERRUPT);
             }
 
             @Override
             public void oversized() {
-                events.add(Control.OVERSIZED);
+                fromReader(Control.OVERSIZED);
             }
         });
         byte[] buf = new byte[8192];
@@ -289,6 +316,9 @@ public final class GdbSession implements DebugTarget.Listener {
 
     /** Handle one event; false ends the session. */
     private boolean handle(Event e) {
+        if (e instanceof PacketEvent || (e instanceof Control c && c != Control.EOF)) {
+            pendingSlots.release(); // (taken by fromReader)
+        }
         try {
             if (e instanceof PacketEvent p) {
                 if (!attachedTarget) {
