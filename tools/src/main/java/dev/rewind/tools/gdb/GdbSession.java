@@ -775,7 +775,8 @@ public final class GdbSession implements DebugTarget.Listener {
     /**
      * Parse a thread id as this session's gdb writes it: with multiprocess, "pPID.TID" names
      * task PID (a task is a process of one thread: "pP", "pP.-1", "pP.0" and "pP.1" are all
-     * task P); without it, hex, "-1" (all) or "0" (any). Returns -1 for all, 0 for any. With
+     * task P); without it, hex, "-1" (all) or "0" (any), or "pPID.TID" where PID is the one
+     * process (gdb's {@link #SINGLE_PROCESS_PID}, or 1), -1 or 0. Returns -1 for all, 0 for any. With
      * multiprocess, a process gdb does not know or a thread other than -1, 0 and 1 is no thread
      * ({@code IllegalArgumentException} "no thread", E02); a malformed id is E01.
      */
@@ -799,6 +800,18 @@ public final class GdbSession implements DebugTarget.Listener {
                 return -1;
             }
             return pid;
+        }
+        if (id.startsWith("p")) {
+            // without multiprocess gdb writes no process; one that names a process other than
+            // the one there is ("pPID.TID"), as a confused client may, names no thread: before,
+            // its process was ignored and `vCont;c:p99.1` resumed task 1, `vCont;c:p99` all (the
+            // one process is gdb's 42000, or 1 as the first process of a client that assumes one)
+            int dot = id.indexOf('.');
+            String pidPart = dot < 0 ? id.substring(1) : id.substring(1, dot);
+            int pid = pidPart.equals("-1") ? -1 : PacketCodec.parseHexInt(pidPart, Integer.MAX_VALUE);
+            if (pid != -1 && pid != 0 && pid != 1 && pid != SINGLE_PROCESS_PID) {
+                throw new IllegalArgumentException("no thread " + PacketCodec.abbreviate(id) + ": no such process");
+            }
         }
         return parseThread(id);
     }

@@ -9,6 +9,7 @@ import dev.rewind.kernel.debug.DebugTarget;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Packet handling against an in-memory target: one reply per packet, as gdb expects. */
@@ -486,6 +487,28 @@ class GdbSessionTest {
         assertEquals("OK", call("Hg1"));
         assertEquals("OK", call("P0=0500000000000000"), "a live task's registers are written");
         assertEquals(5, target.regs[0][0]);
+    }
+
+    /**
+     * Without multiprocess gdb writes thread ids without a process; a client that names a
+     * process other than gdb's one ({@code pPID.TID}) names no thread: E02, nothing resumed
+     * or selected. Its process used to be ignored: {@code vCont;c:p99.1} resumed task 1 and
+     * {@code vCont;c:p99} every task.
+     */
+    @Test
+    void withoutMultiprocessAThreadIdOfAnotherProcessIsNoThread() {
+        call("?");
+        int resumes = target.log.size();
+        for (String p : List.of("vCont;c:p99.1", "vCont;c:p99", "vCont;s:p99.-1", "vCont;c:pzz.1")) {
+            String r = call(p);
+            assertTrue(r != null && r.startsWith("E0"), p + " -> " + r);
+            assertEquals(resumes, target.log.size(), p + ": nothing resumed");
+        }
+        assertEquals("E02", call("vCont;c:p99.1"));
+        assertEquals("E02", call("Hgp99.1"));
+        assertEquals("E02", call("Tp99.1"));
+        assertEquals("OK", call("Tpa410.1"), "gdb's own process (42000)");
+        assertEquals("OK", call("Hgp-1.1"));
     }
 
     /** A session over {@code input}, run until the input ends. */
