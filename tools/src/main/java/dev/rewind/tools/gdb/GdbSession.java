@@ -45,6 +45,15 @@ public final class GdbSession implements DebugTarget.Listener {
     private final InputStream in;
     private final OutputStream out;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    /** Most events from the connection queued at once (see {@link #fromReader}). */
+    static final int MAX_PENDING = 256;
+    /**
+     * Slots for the connection's events in {@link #events}: the reader takes one per event and
+     * the session gives it back once it handled it, so a client that sends faster than the
+     * session answers (pipelined packets whose replies it never reads) is held back by TCP
+     * instead of filling the heap (80 MB a second until the JVM ran out of memory).
+     */
+    private final java.util.concurrent.Semaphore pendingSlots = new java.util.concurrent.Semaphore(MAX_PENDING);
 
     private final QueryCommands query = new QueryCommands(this);
     private final HostIoCommands hostIo = new HostIoCommands(this);
@@ -242,36 +251,54 @@ public final class GdbSession implements DebugTarget.Listener {
         events.add(new StopEvt(event));
     }
 
+    /**
+     * Queue {@code e} from the reader thread once a slot is free ({@link #pendingSlots}); dropped
+     * if the session ends meanwhile.
+     */
+    private void fromReader(Event e) {
+        try {
+            while (!pendingSlots.tryAcquire(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                if (ended) {
+                    return;
+                }
+            }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        events.add(e);
+    }
+
     private void readLoop() {
         PacketReader reader = new PacketReader(new PacketReader.Sink() {
             @Override
             public void packet(byte[] payload) {
-                events.add(new PacketEvent(payload));
+                fromReader(new PacketEvent(payload));
             }
 
             @Override
             public void badChecksum() {
-                events.add(Control.BAD_CHECKSUM);
+                fromReader(Control.BAD_CHECKSUM);
             }
 
             @Override
             public void ack() {
-                events.add(Control.ACK);
+                fromReader(Control.ACK);
             }
 
             @Override
             public void nack() {
-                events.add(Control.NACK);
+                fromReader(Control.NACK);
             }
 
             @Override
             public void interrupt() {
-                events.add(Control.INTERRUPT);
+                fromReader(Control.INTERRUPT);
             }
 
             @Override
             public void oversized() {
-                events.add(Control.OVERSIZED);
+                fromReader(Control.OVERSIZED);
             }
         });
         byte[] buf = new byte[8192];
@@ -289,6 +316,9 @@ public final class GdbSession implements DebugTarget.Listener {
 
     /** Handle one event; false ends the session. */
     private boolean handle(Event e) {
+        if (e instanceof PacketEvent || (e instanceof Control c && c != Control.EOF)) {
+            pendingSlots.release(); // (taken by fromReader)
+        }
         try {
             if (e instanceof PacketEvent p) {
                 if (!attachedTarget) {
@@ -745,7 +775,8 @@ public final class GdbSession implements DebugTarget.Listener {
     /**
      * Parse a thread id as this session's gdb writes it: with multiprocess, "pPID.TID" names
      * task PID (a task is a process of one thread: "pP", "pP.-1", "pP.0" and "pP.1" are all
-     * task P); without it, hex, "-1" (all) or "0" (any). Returns -1 for all, 0 for any. With
+     * task P); without it, hex, "-1" (all) or "0" (any), or "pPID.TID" where PID is the one
+     * process (gdb's {@link #SINGLE_PROCESS_PID}, or 1), -1 or 0. Returns -1 for all, 0 for any. With
      * multiprocess, a process gdb does not know or a thread other than -1, 0 and 1 is no thread
      * ({@code IllegalArgumentException} "no thread", E02); a malformed id is E01.
      */
@@ -769,6 +800,18 @@ public final class GdbSession implements DebugTarget.Listener {
                 return -1;
             }
             return pid;
+        }
+        if (id.startsWith("p")) {
+            // without multiprocess gdb writes no process; one that names a process other than
+            // the one there is ("pPID.TID"), as a confused client may, names no thread: before,
+            // its process was ignored and `vCont;c:p99.1` resumed task 1, `vCont;c:p99` all (the
+            // one process is gdb's 42000, or 1 as the first process of a client that assumes one)
+            int dot = id.indexOf('.');
+            String pidPart = dot < 0 ? id.substring(1) : id.substring(1, dot);
+            int pid = pidPart.equals("-1") ? -1 : PacketCodec.parseHexInt(pidPart, Integer.MAX_VALUE);
+            if (pid != -1 && pid != 0 && pid != 1 && pid != SINGLE_PROCESS_PID) {
+                throw new IllegalArgumentException("no thread " + PacketCodec.abbreviate(id) + ": no such process");
+            }
         }
         return parseThread(id);
     }

@@ -9,6 +9,7 @@ import dev.rewind.kernel.debug.DebugTarget;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Packet handling against an in-memory target: one reply per packet, as gdb expects. */
@@ -488,12 +489,91 @@ class GdbSessionTest {
         assertEquals(5, target.regs[0][0]);
     }
 
+    /**
+     * Without multiprocess gdb writes thread ids without a process; a client that names a
+     * process other than gdb's one ({@code pPID.TID}) names no thread: E02, nothing resumed
+     * or selected. Its process used to be ignored: {@code vCont;c:p99.1} resumed task 1 and
+     * {@code vCont;c:p99} every task.
+     */
+    @Test
+    void withoutMultiprocessAThreadIdOfAnotherProcessIsNoThread() {
+        call("?");
+        int resumes = target.log.size();
+        for (String p : List.of("vCont;c:p99.1", "vCont;c:p99", "vCont;s:p99.-1", "vCont;c:pzz.1")) {
+            String r = call(p);
+            assertTrue(r != null && r.startsWith("E0"), p + " -> " + r);
+            assertEquals(resumes, target.log.size(), p + ": nothing resumed");
+        }
+        assertEquals("E02", call("vCont;c:p99.1"));
+        assertEquals("E02", call("Hgp99.1"));
+        assertEquals("E02", call("Tp99.1"));
+        assertEquals("OK", call("Tpa410.1"), "gdb's own process (42000)");
+        assertEquals("OK", call("Hgp-1.1"));
+    }
+
     /** A session over {@code input}, run until the input ends. */
     GdbSession runOver(String input, FakeTarget t, ByteArrayOutputStream out) {
         GdbSession session =
                 new GdbSession(t, new ByteArrayInputStream(input.getBytes(StandardCharsets.ISO_8859_1)), out);
         session.run();
         return session;
+    }
+
+    /**
+     * A client that pipelines packets and never reads the replies: the session blocks writing
+     * its first reply, and the reader stops taking input once {@link GdbSession#MAX_PENDING}
+     * events wait (TCP then holds the client back). Before, the reader queued every packet,
+     * 80 MB of heap a second, until the JVM (the whole emulator) ran out of memory.
+     */
+    @Test
+    void aClientThatNeverReadsRepliesIsHeldBackNotQueuedWithoutBound() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicLong consumed = new java.util.concurrent.atomic.AtomicLong();
+        byte[] packet = PacketCodec.frame("m0,4");
+        java.io.InputStream endless = new java.io.InputStream() {
+            @Override
+            public int read() {
+                return -1;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (release.getCount() == 0) {
+                    return -1;
+                }
+                for (int i = 0; i < len; i++) {
+                    b[off + i] = packet[(int) ((consumed.get() + i) % packet.length)];
+                }
+                consumed.addAndGet(len);
+                return len;
+            }
+        };
+        java.io.OutputStream stuck = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws java.io.IOException {
+                try {
+                    release.await(); // the client never reads
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new java.io.IOException("connection closed");
+            }
+        };
+        GdbSession session = new GdbSession(new FakeTarget(), endless, stuck);
+        Thread t = new Thread(session::run, "test-gdb-session");
+        t.setDaemon(true);
+        t.start();
+        Thread.sleep(1500);
+        long taken = consumed.get();
+        assertTrue(taken < 64 * 1024, "the reader took " + taken + " bytes from a client whose replies wait");
+        release.countDown();
+        t.join(10_000);
+        assertTrue(!t.isAlive(), "the session ended with the connection");
     }
 
     /** A session served on a thread of its own over a pipe, as gdb talks to it. */
