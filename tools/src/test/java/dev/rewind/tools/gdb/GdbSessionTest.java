@@ -484,6 +484,9 @@ class GdbSessionTest {
                 call("vCont;s:2"));
         assertEquals(resumes, target.log.size(), "nothing resumed");
         assertEquals("E02", call("vCont;s:9"), "no such thread");
+        assertEquals("E02", call("vCont;c:-1;s:99"), "no such thread, after a wildcard");
+        assertEquals("E02", call("vCont;c;c:99"), "no such thread, after a wildcard");
+        assertEquals(resumes, target.log.size(), "nothing resumed");
         assertEquals("OK", call("Hg1"));
         assertEquals("OK", call("P0=0500000000000000"), "a live task's registers are written");
         assertEquals(5, target.regs[0][0]);
