@@ -160,6 +160,9 @@ final class ExecutionCommands {
             if (thread == 0) {
                 thread = s.resolve(0); // "any thread": the current one
             }
+            if (thread > 0 && !s.known(thread)) {
+                return "E02"; // also after a wildcard that would shadow it: nothing resumes
+            }
             if (any) {
                 continue; // a wildcard came first: it applies to every thread not named before it
             }

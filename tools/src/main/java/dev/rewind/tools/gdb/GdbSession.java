@@ -257,10 +257,10 @@ public final class GdbSession implements DebugTarget.Listener {
      */
     private void fromReader(Event e) {
         try {
-            while (!pendingSlots.tryAcquire(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                if (ended) {
-                    return;
-                }
+            // (ended first: the rest of a read buffer after the session ended is dropped at once)
+            while (!ended && !pendingSlots.tryAcquire(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {}
+            if (ended) {
+                return;
             }
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
@@ -304,7 +304,7 @@ public final class GdbSession implements DebugTarget.Listener {
         byte[] buf = new byte[8192];
         try {
             int n;
-            while ((n = in.read(buf)) > 0) {
+            while (!ended && (n = in.read(buf)) > 0) {
                 reader.feed(buf, 0, n);
             }
         } catch (IOException e) {

@@ -484,6 +484,9 @@ class GdbSessionTest {
                 call("vCont;s:2"));
         assertEquals(resumes, target.log.size(), "nothing resumed");
         assertEquals("E02", call("vCont;s:9"), "no such thread");
+        assertEquals("E02", call("vCont;c:-1;s:99"), "no such thread, after a wildcard");
+        assertEquals("E02", call("vCont;c;c:99"), "no such thread, after a wildcard");
+        assertEquals(resumes, target.log.size(), "nothing resumed");
         assertEquals("OK", call("Hg1"));
         assertEquals("OK", call("P0=0500000000000000"), "a live task's registers are written");
         assertEquals(5, target.regs[0][0]);
@@ -529,6 +532,8 @@ class GdbSessionTest {
     void aClientThatNeverReadsRepliesIsHeldBackNotQueuedWithoutBound() throws Exception {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.atomic.AtomicLong consumed = new java.util.concurrent.atomic.AtomicLong();
+        // the client keeps sending for 5 s after it closed its end (what is already in the socket)
+        java.util.concurrent.atomic.AtomicLong inputEnds = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
         byte[] packet = PacketCodec.frame("m0,4");
         java.io.InputStream endless = new java.io.InputStream() {
             @Override
@@ -538,7 +543,7 @@ class GdbSessionTest {
 
             @Override
             public int read(byte[] b, int off, int len) {
-                if (release.getCount() == 0) {
+                if (System.nanoTime() > inputEnds.get()) {
                     return -1;
                 }
                 for (int i = 0; i < len; i++) {
@@ -571,9 +576,17 @@ class GdbSessionTest {
         Thread.sleep(1500);
         long taken = consumed.get();
         assertTrue(taken < 64 * 1024, "the reader took " + taken + " bytes from a client whose replies wait");
+        inputEnds.set(System.nanoTime() + 5_000_000_000L);
         release.countDown();
         t.join(10_000);
         assertTrue(!t.isAlive(), "the session ended with the connection");
+        // and its reader with it, not after 100 ms for each packet left in its buffer
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(x -> x.getName().equals("rewind-gdb-reader") && x.isAlive())) {
+            assertTrue(System.nanoTime() < deadline, "the reader thread outlived its session");
+            Thread.sleep(10);
+        }
     }
 
     /** A session served on a thread of its own over a pipe, as gdb talks to it. */
