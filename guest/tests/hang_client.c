@@ -1,14 +1,15 @@
 /*
  * hang_client (uses "hang"): checks that a txipc request that never answers while using
  * next to no CPU (tests/hang_server.c: a loop of nested calls, a sleep, a wait) ends within
- * the order of the server's deadline_ms (200 in t_hang.toml; 8 s at most, for a loaded host) with the server's state intact.
+ * the order of the server's deadline_ms (200 in t_hang.toml; 30 s at most, for a loaded host or a slow engine) with the server's state intact.
  * Prints "hang_client: label L -> STATUS[, sum S] (N ms)" per call, then "hang_client: ok"
  * (exit 0) or "hang_client: FAIL ..." (exit 1).
  */
 #include <stdio.h>
 #include <rewind/rewind.h>
 
-#define LIMIT_MS 8000 /* 40 times the deadline: a host loaded 5 to a core took 5 s */
+#define LIMIT_MS \
+	30000 /* 150 times the deadline: a host loaded 5 to a core took 5 s, the 2.0.1 engine under a loaded test run 6.8 s */
 
 static rw_cap ep;
 
