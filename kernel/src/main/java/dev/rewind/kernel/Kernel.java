@@ -622,16 +622,7 @@ public final class Kernel implements AutoCloseable {
             if (t.state() == TaskState.WAITING
                     && t.replyOwed() != null
                     && t.recovery().breaksDeadlocks()) {
-                long pc = t.pc();
-                ipc.withdrawWait(t);
-                fault(
-                        t,
-                        new Fault(
-                                FaultKind.DEADLINE,
-                                pc,
-                                0,
-                                t.image().describe(pc),
-                                "blocked waiting inside a request while nothing else can run (a deadlock)"));
+                faultWaiting(t, "blocked waiting inside a request while nothing else can run (a deadlock)");
                 any = true;
             }
         }
@@ -1264,21 +1255,20 @@ public final class Kernel implements AutoCloseable {
                     && t.inRequest()
                     && t.recovery().deadlineCountsWaits()
                     && t.requestOverranBlocked(now, held, t.recovery().deadlineNanos())) {
-                long pc = t.pc();
                 long waited = t.requestBlockedFor(now, held);
-                ipc.withdrawWait(t);
-                fault(
+                faultWaiting(
                         t,
-                        new Fault(
-                                FaultKind.DEADLINE,
-                                pc,
-                                0,
-                                t.image().describe(pc),
-                                "spent over " + t.recovery().deadlineNanos() / 1_000_000
-                                        + " ms on one request, waiting inside it (this wait " + waited / 1_000_000
-                                        + " ms)"));
+                        "spent over " + t.recovery().deadlineNanos() / 1_000_000
+                                + " ms on one request, waiting inside it (this wait " + waited / 1_000_000 + " ms)");
             }
         }
+    }
+
+    /** {@code t}, waiting inside a request, faults with a DEADLINE ({@code why}): its wait withdrawn. */
+    private void faultWaiting(Task t, String why) {
+        long pc = t.pc();
+        ipc.withdrawWait(t);
+        fault(t, new Fault(FaultKind.DEADLINE, pc, 0, t.image().describe(pc), why));
     }
 
     /** {@code t} waits in WAIT_ANY until its {@link Task#wakeAt} at the latest. */
