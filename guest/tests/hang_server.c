@@ -3,7 +3,8 @@
  * task signals): keeps a sum.  Label 1 adds w0 and replies with the sum.  Labels 2..4 add
  * 1000 and then never answer, though the request uses next to no CPU and something else
  * (the sleeper's timer) keeps the system alive, so it is no deadlock: label 2 calls the
- * echo server in a loop forever, label 3 sleeps 1 ms at a time forever, label 4 waits on
+ * echo server in a loop forever, label 3 sleeps 1 ms at a time forever (reporting the count
+ * from 150 sleeps on), label 4 waits on
  * hang_never.  Under txipc the request deadline counts the time spent blocked inside the
  * request, so each is rolled back (the 1000 undone) within about deadline_ms and the server
  * serves on (GuestSystemTest, t_hang.toml).
@@ -32,8 +33,13 @@ static void handle(rw_msg *m, uint64_t badge, void *ctx)
 		}
 	case 3:
 		sum += 1000;
-		for (;;)
+		/* Console output is not undone: from the 150th sleep on, every 10th is reported, so
+		 * that a test sees how long the request went on (each sleep counts ~1 ms or more). */
+		for (int n = 1;; n++) {
 			rw_sleep_ns(1000000);
+			if (n >= 150 && n % 10 == 0)
+				printf("hang_server: slept %d\n", n);
+		}
 	case 4:
 		sum += 1000;
 		rw_wait(never, &bits);

@@ -685,6 +685,28 @@ public final class Kernel implements AutoCloseable {
         }
         Cpu cpu = t.cpu();
         t.running(); // (writes its pending syscall results)
+        if (debugger == null
+                && t.inRequest()
+                && t.recovery().deadlineCountsWaits()
+                && t.recovery().deadlineNanos() > 0
+                && t.requestOverranBetweenSlices(t.recovery().deadlineNanos())) {
+            // Its waits inside the request, banked as it was woken, took it past its deadline.
+            // Checked here, as each wake leads here: the 10 ms watch (watchRequestWaits) sees
+            // only tasks waiting at that moment, and a request that blocks again and again for a
+            // moment (sleeps of 1 ms, a loop of nested calls) was almost never waiting when it
+            // looked (it ran at each wake), so such a request ended seconds past its deadline.
+            Watchdog.Slice none = new Watchdog.Slice(t, System.nanoTime());
+            fault(
+                    t,
+                    new Fault(
+                            FaultKind.DEADLINE,
+                            t.pc(),
+                            0,
+                            t.image().describe(t.pc()),
+                            "spent over " + t.recovery().deadlineNanos() / 1_000_000
+                                    + " ms on one request, waiting inside it (found as it was woken)"));
+            return none;
+        }
         current = t;
         preemptCurrent = false;
         cpu.clearPreempt();
@@ -694,7 +716,8 @@ public final class Kernel implements AutoCloseable {
         if (timeline) {
             observer.sliceStarted(t, start - bootNanos);
         }
-        Watchdog.Slice slice = watchdog.begin(t, start);
+        Task sleeper = sleepers.peek();
+        Watchdog.Slice slice = watchdog.begin(t, start, sleeper != null ? wakeDue(sleeper) : Long.MAX_VALUE);
         Exit exit;
         try {
             while (true) {
@@ -786,9 +809,12 @@ public final class Kernel implements AutoCloseable {
      * CPU that ran uncontended for several slices in a row drops the hook again.
      */
     private void adjustPreemption(Task t, Cpu cpu) {
-        if (scheduler.hasReady() || (!devices.isEmpty() && devicesMayWake())) {
+        if (scheduler.hasReady() || !sleepers.isEmpty() || (!devices.isEmpty() && devicesMayWake())) {
             // (a device that may wake a waiting task is contention too: the slice must end at
-            // its quantum so that the kernel can poll the device)
+            // its quantum so that the kernel can poll the device; and so is a task sleeping in a
+            // timed wait: the slice ends when it is due (Watchdog.Slice.wakeDue). Before, a task
+            // that ran 8 slices alone lost the block hook, and a task of any priority sleeping
+            // beside it was never woken while it computed.)
             t.contended();
             cpu.enablePreemption();
         } else if (cpu.preemptible()
@@ -1269,6 +1295,13 @@ public final class Kernel implements AutoCloseable {
         long pc = t.pc();
         ipc.withdrawWait(t);
         fault(t, new Fault(FaultKind.DEADLINE, pc, 0, t.image().describe(pc), why));
+    }
+
+    /** When sleeping {@code t} is due to wake, in System.nanoTime (MAX_VALUE for a timeout too far to matter). */
+    private long wakeDue(Task t) {
+        long w = t.wakeAt(); // (now() units: since bootNanos)
+        long due = bootNanos + w;
+        return ((bootNanos ^ due) & (w ^ due)) < 0 ? Long.MAX_VALUE : due; // (overflow: never)
     }
 
     /** {@code t} waits in WAIT_ANY until its {@link Task#wakeAt} at the latest. */

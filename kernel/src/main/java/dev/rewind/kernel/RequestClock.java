@@ -53,6 +53,14 @@ final class RequestClock {
         return open && blockedSince >= 0 && used + waited(now, held) > limit;
     }
 
+    /**
+     * Between slices (the task not running, not blocked): has the open request used more than
+     * {@code limit}, its banked CPU and waits?
+     */
+    boolean overranBetweenSlices(long limit) {
+        return open && used > limit;
+    }
+
     /** How long it has been blocked at {@code now} (0: not blocked). */
     long blockedFor(long now, long held) {
         return blockedSince >= 0 ? waited(now, held) : 0;

@@ -418,6 +418,11 @@ public final class Task {
         return request.overranBlocked(now, held, limit);
     }
 
+    /** Before its slice starts: has its open request used more than {@code limit} ns, CPU and banked waits? */
+    boolean requestOverranBetweenSlices(long limit) {
+        return request.overranBetweenSlices(limit);
+    }
+
     /** How long the task has been blocked inside its open request (0: it is not). */
     long requestBlockedFor(long now, long held) {
         return request.blockedFor(now, held);

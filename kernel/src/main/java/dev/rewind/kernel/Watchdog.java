@@ -34,6 +34,12 @@ final class Watchdog implements AutoCloseable {
 
         long deadlineNanos;
 
+        /**
+         * When the first task sleeping in a timed wait is due to wake (System.nanoTime; MAX_VALUE:
+         * none): a preemptible slice ends then, so that the kernel wakes it on time.
+         */
+        long wakeDue = Long.MAX_VALUE;
+
         /** The kernel thread, which runs the slice's CPU. */
         long thread;
         /** The kernel thread's CPU time and the wall time when the watchdog first saw the slice (-1: not yet). */
@@ -61,6 +67,7 @@ final class Watchdog implements AutoCloseable {
             this.runawayNanos = task.spec().runawayMs() * 1_000_000L;
             this.quietBefore = task.quietNanos();
             this.deadlineNanos = task.recovery().deadlineNanos();
+            this.wakeDue = Long.MAX_VALUE;
             this.thread = Thread.currentThread().getId();
             this.cpuMark = -1;
             this.wallMark = 0;
@@ -105,11 +112,13 @@ final class Watchdog implements AutoCloseable {
 
     /**
      * The slice of {@code t} from {@code now} begins: the watchdog may look at it from now on
-     * until {@link #end}. The returned object is valid until the next begin.
+     * until {@link #end}, and ends it (if preemptible) at {@code wakeDue} (System.nanoTime, MAX_VALUE:
+     * never), when a sleeping task is due to wake. The returned object is valid until the next begin.
      */
-    Slice begin(Task t, long now) {
+    Slice begin(Task t, long now, long wakeDue) {
         Slice s = reused; // (the last end() waited until the watchdog was done with it)
         s.reset(t, now);
+        s.wakeDue = wakeDue;
         slice = s;
         return s;
     }
@@ -223,6 +232,9 @@ final class Watchdog implements AutoCloseable {
             // (A quantum is CPU time too: on a loaded host a task could otherwise lose its
             // turn before running at all, and the order of equal tasks would depend on load.)
             s.preempted = true;
+            s.cpu.requestPreempt();
+        } else if (now >= s.wakeDue && s.cpu.preemptible()) {
+            s.preempted = true; // (a sleeper is due: the kernel wakes it, then picks by priority)
             s.cpu.requestPreempt();
         }
     }

@@ -19,7 +19,9 @@ public final class Fixtures {
 
     /** The text of built-in manifest {@code builtin} (e.g. "t_kv_faults.toml"). */
     public static String manifest(String builtin) throws Exception {
-        return new String(SystemImage.builtin(builtin).source().read(builtin), StandardCharsets.UTF_8);
+        return new String(
+                SystemImage.builtin(builtin).source().read(builtin.substring(builtin.lastIndexOf('/') + 1)),
+                StandardCharsets.UTF_8);
     }
 
     /** The manifest with every server's recovery policy replaced (txipc-only keys dropped for others). */

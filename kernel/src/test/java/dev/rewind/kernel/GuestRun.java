@@ -70,6 +70,18 @@ final class GuestRun {
                 input);
     }
 
+    /**
+     * Boot a manifest given as text whose images are the built-in ones of {@code builtinFolder}'s
+     * architecture: the manifest {@code builtinFolder}{@code t.toml} names ("aarch64/t_hang.toml":
+     * AArch64's; "t_hang.toml": RISC-V's).
+     */
+    static GuestRun bootManifestBeside(String builtin, String toml, KernelConfig config) throws Exception {
+        String folder =
+                builtin.startsWith("aarch64/") ? SystemImage.BUILTIN_FOLDER + "/aarch64" : SystemImage.BUILTIN_FOLDER;
+        dev.rewind.kernel.image.Manifest m = dev.rewind.kernel.image.Manifest.parse(toml, "test.toml");
+        return run(new SystemImage(m, ImageSource.classpath(folder), "test.toml"), config, null, null);
+    }
+
     /** Boot an image with a probe (fault injector, profiler) attached. */
     static GuestRun runWithProbe(SystemImage image, KernelProbe probe) {
         return run(image, Fixtures.CONFIG, probe);

@@ -209,6 +209,52 @@ class GuestSystemTest {
             assertTrue(f.outcome() instanceof RecoveryOutcome.RolledBack, run::toString);
         }
         assertEquals(0, run.result.task("hang_server").restarts(), "rolled back, not restarted");
+        // Label 3 sleeps 1 ms at a time: each completed sleep counts at least ~1 ms, so 200 ms
+        // counted ends it by its ~201st sleep (reported every 10th from 150). It is checked as
+        // each wake banks its sleep; before, only a 10 ms watch of the tasks waiting at that
+        // moment ended it, and in an idle system the watch ran right after the timer had woken
+        // it, so it almost never saw it waiting: it went on for 230-3,150 ms (300-2,700 sleeps).
+        int slept = 0;
+        for (String line : run.console.lines().toList()) {
+            if (line.startsWith("hang_server: slept ")) {
+                slept = Math.max(slept, Integer.parseInt(line.substring("hang_server: slept ".length())));
+            }
+        }
+        assertTrue(slept <= 200, () -> "label 3 went on past its deadline: " + run);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_hang.toml", "aarch64/t_hang.toml"})
+    void underTxipcARequestThatBlocksAgainAndAgainEndsAtItsDeadlineInABusySystem(String image) throws Exception {
+        // t_hang beside a task that computes without end at the lowest priority: the kernel
+        // loop then runs only when a slice ends (a wake, a quantum), right after hang_server was
+        // woken. The 10 ms watch of waiting tasks looked only at tasks waiting at that moment,
+        // so label 3 (1 ms sleeps) and label 2 (a loop of calls) were almost never seen waiting:
+        // they ran for many times their deadline (or for good). A wake that takes a request's
+        // counted time past its deadline ends it now, before it runs again.
+        String toml = Fixtures.manifest(image) + "\n[task.busy]\nimage = \"spinner.elf\"\npriority = 8\n";
+        GuestRun run =
+                GuestRun.bootManifestBeside(image, toml, KernelConfig.defaults().withBudgetNanos(100_000_000_000L));
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertTrue(run.hasLine("hang_client: ok"), run::toString);
+        assertEquals(3, run.faults.size(), run::toString);
+        for (GuestRun.FaultEvent f : run.faults) {
+            assertEquals(FaultKind.DEADLINE, f.fault().kind(), run::toString);
+            assertTrue(f.outcome() instanceof RecoveryOutcome.RolledBack, run::toString);
+        }
+        // (hang_client fails a call that takes over 30 s: before, label 3 always did here.)
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_starve.toml", "aarch64/t_starve.toml"})
+    void aTaskSleepingBesideATaskThatComputesIsWokenOnTime(String image) {
+        // A timer due to wake a sleeper is contention, like a ready task: before, a task that
+        // ran 8 slices alone lost the block hook (no more preemption), and the sleeper, of
+        // higher priority, was never woken while it computed.
+        GuestRun run = GuestRun.boot(image, KernelConfig.defaults().withBudgetNanos(30_000_000_000L));
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertTrue(run.console.contains("timely: ok"), run::toString);
+        assertEquals(0, run.result.task("timely").exitCode(), run::toString);
     }
 
     @Test
