@@ -271,6 +271,16 @@ public interface DebugTarget {
         return new long[0];
     }
 
+    /**
+     * Is {@code thread}'s task in its past (reverse execution moved it back, and it has not gone
+     * forward to the present yet)? Its memory and registers cannot be written there: the write
+     * methods throw IllegalArgumentException, since reaching the present restores the state the
+     * task left it in and would drop the change.
+     */
+    default boolean inPast(int thread) {
+        return false;
+    }
+
     /** Set what {@link #readExtended} reads (the whole array), as {@link #writeRegister} sets a register. */
     default void writeExtended(int thread, long[] values) {}
 

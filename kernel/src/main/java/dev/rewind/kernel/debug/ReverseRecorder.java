@@ -78,6 +78,12 @@ final class ReverseRecorder {
         ReverseExecution.checkpoint(h, pc);
     }
 
+    /** Is {@code t} in its past (moved back, not yet forward to the present)? Halt lock held. */
+    boolean inPast(Task t) {
+        ReverseExecution.History h = histories.get(t);
+        return h != null && h.inPast();
+    }
+
     /** The debugger changed {@code t} in the present: its history no longer leads here. Halt lock held. */
     void changedByDebugger(Task t) {
         ReverseExecution.History h = histories.get(t);

@@ -1742,6 +1742,51 @@ int main(void)
     }
 
     /**
+     * A txipc server moved back in its request (reverse-stepi) refuses gdb's writes at once,
+     * with the reason, instead of taking them and dropping them when it comes back to the
+     * present (`served` set to 1000 there used to come out as 4 at the end, with no word): the
+     * memory write fails in gdb, the register write shows the stub's text, and the values stay
+     * as they were. Back in the present a write is taken again (`served` plus 100: 104 at the end).
+     */
+    @Test
+    void aWriteToATxipcServerInItsPastIsRefusedWithAReason() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem(), true);
+            String out = accSession(
+                    sys,
+                    "break do_add",
+                    "continue",
+                    "stepi",
+                    "stepi",
+                    "reverse-stepi",
+                    "python\n"
+                            + "for e in ['set var served = 1000', 'set var $a0 = 77']:\n"
+                            + "    try:\n"
+                            + "        gdb.execute(e)\n"
+                            + "    except gdb.error as x:\n"
+                            + "        print('refused: ' + str(x))\n"
+                            + "end",
+                    "printf \"past served=%ld a0=%ld\\n\", served, $a0",
+                    "finish",
+                    "set var served = served + 100",
+                    "printf \"present served=%ld\\n\", served",
+                    "delete",
+                    "continue");
+            assertContains(
+                    out,
+                    "Thread 1 hit Breakpoint 1, do_add (amount=1)",
+                    "refused: Cannot access memory at address",
+                    "refused: Could not write register \"a0\"; remote failure reply 'E.thread 1 (task acc) is in"
+                            + " its past (reverse execution): its registers cannot change there",
+                    "past served=0 a0=1",
+                    "present served=101",
+                    "[Inferior 1 (Remote target) exited normally]");
+            sys.await();
+            assertTrue(sys.console().contains("acc_client: total 46 served 104"), sys.console());
+        });
+    }
+
+    /**
      * RISC-V's FPU as gdb sees it: fp_server and fp_client built with the SDK's FLOAT=hard (the
      * sum in fs0), f registers and fcsr read and written; a write to fs0 reaches the task (the
      * client then sees the changed sum). In a soft-float task the same registers are unavailable.
