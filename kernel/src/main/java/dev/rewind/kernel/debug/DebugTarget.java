@@ -355,6 +355,20 @@ public interface DebugTarget {
     /** The current scope; empty = every task. */
     List<String> scope();
 
+    /**
+     * The images whose symbols gdb loaded, as the stub found out (gdb without multiprocess has
+     * one program for every task); empty: not known. While no explicit {@link #setScope scope}
+     * is set, breakpoints and watchpoints apply only to the tasks running one of these, and the
+     * thread gdb resumes gets them only if it runs one. {@code setScope} of nothing (every task)
+     * clears it.
+     */
+    default void setProgramScope(List<String> images) {}
+
+    /** What {@link #setProgramScope} set; empty: every task. */
+    default List<String> programScope() {
+        return List.of();
+    }
+
     // ---- what the monitor and the stop's details show (defaults: nothing known) -------------
 
     /**

@@ -723,6 +723,16 @@ public final class KernelDebugger implements DebugTarget {
         return points.scope();
     }
 
+    @Override
+    public void setProgramScope(List<String> images) {
+        halt.whileHalted(() -> images.equals(points.programs()) || change(points.withPrograms(images)));
+    }
+
+    @Override
+    public List<String> programScope() {
+        return points.programs();
+    }
+
     // ---- DebugTarget: the monitor's views ---------------------------------------------------
 
     @Override

@@ -854,7 +854,8 @@ class GdbIntegrationTest {
                 Booted sys = new Booted(img, true, 1, mode.inferiors()); // 1 ms slices: many preemptions
                 String out;
                 // with inferiors an address breakpoint is the current inferior's: select c1's;
-                // without, gdb's current thread (ipc_echo) stops there first, then c1
+                // without, gdb's current thread (ipc_echo) is outside the scope and runs another
+                // program than gdb's (ipc_client.elf): it does not stop there (it used to, first)
                 List<String> cmds = mode.inferiors()
                         ? List.of(
                                 "monitor scope c1",
@@ -863,13 +864,7 @@ class GdbIntegrationTest {
                                 "continue",
                                 "print/x $gp",
                                 mode.toTheEnd())
-                        : List.of(
-                                "monitor scope c1",
-                                "break *0x10004",
-                                "continue",
-                                "continue",
-                                "print/x $gp",
-                                mode.toTheEnd());
+                        : List.of("monitor scope c1", "break *0x10004", "continue", "print/x $gp", mode.toTheEnd());
                 try (Gdb g =
                         gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(), cmds.toArray(new String[0]))) {
                     out = g.finish();
@@ -1738,6 +1733,54 @@ int main(void)
                     "[Inferior 1 (Remote target) exited normally]");
             sys.await();
             assertTrue(sys.console().contains("acc_client: total 46 served 1002"), sys.console());
+        });
+    }
+
+    /**
+     * Without multiprocess gdb has one program for every task; the stub learns which (its
+     * qSymbol check) and keeps breakpoints to the tasks running it: with acc_server.elf loaded,
+     * `break _start` (the same address in every program) does not stop acc_client, which runs
+     * another program (it did, `Thread 2 hit Breakpoint 1, _start ()`, and a breakpoint on a
+     * function of the server stopped the client in unrelated code of its own at that address).
+     * `monitor scope all` gives every task the breakpoints again.
+     */
+    @Test
+    void breakpointsKeepToTheTasksRunningTheProgramGdbLoaded() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem(), true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    sys.port,
+                    tmp.resolve("build/image/acc_server.elf").toString(),
+                    "handle SIGSEGV nostop noprint pass",
+                    "monitor scope",
+                    "break _start",
+                    "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "breakpoints and watchpoints apply to the tasks running build/image/acc_server.elf, the program"
+                            + " gdb loaded (monitor scope all: every task)",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertTrue(!out.contains("hit Breakpoint 1"), out);
+            sys.await();
+            assertTrue(sys.console().contains("acc_client: total 46 served 4"), sys.console());
+
+            Booted all = new Booted(accSystem(), true);
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    all.port,
+                    tmp.resolve("build/image/acc_server.elf").toString(),
+                    "monitor scope all",
+                    "break _start",
+                    "continue",
+                    "kill")) {
+                out = g.finish();
+            }
+            assertContains(out, "apply to every task", "Thread 2 hit Breakpoint 1, _start ()");
         });
     }
 
