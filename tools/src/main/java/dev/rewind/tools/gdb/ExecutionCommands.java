@@ -390,8 +390,9 @@ final class ExecutionCommands {
         }
         String note = "rewind: every task runs on a continue, also those of inferiors gdb did not resume ("
                 + ids
-                + "); gdb keeps the registers it read of those before: 'set schedule-multiple on' resumes every"
-                + " inferior, 'maintenance flush register-cache' reads them again\n";
+                + "); gdb keeps the registers and the stack memory it read of those before: 'set schedule-multiple on'"
+                + " resumes every inferior ('maintenance flush register-cache' reads the registers again,"
+                + " 'set stack-cache off' the stack)\n";
         tell(note);
     }
 
