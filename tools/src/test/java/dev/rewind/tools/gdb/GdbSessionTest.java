@@ -939,6 +939,17 @@ class GdbSessionTest {
         assertTrue(call("Z3,fffffffffffffff0,20").contains("wrap past the top"));
     }
 
+    /**
+     * {@code ?} says why the target is halted: after a reverse move that reached the start of
+     * the history (a client's {@code bc} with none), not {@code replaylog:begin}, which a gdb
+     * connecting next printed as "No more reverse-execution history." before anything else.
+     */
+    @Test
+    void theHaltReasonIsNoEndOfHistory() {
+        target.stop = new DebugTarget.StopEvent(DebugTarget.StopKind.HISTORY_BEGIN, 2, DebugTarget.SIGTRAP, "begin");
+        assertEquals("T05thread:2;20:0000010000000000;", call("?"));
+    }
+
     /** {@code info os threads}: the live tasks as threads, with the kernel's view. */
     @Test
     void osdataListsTheLiveTasksAsThreads() {
