@@ -762,6 +762,7 @@ public final class KernelDebugger implements DebugTarget {
 
     @Override
     public String restart(int thread) {
+        halt.runWhileHalted(thread, recorder::restarting); // a task in its past comes back first
         return monitor.restart(thread);
     }
 }

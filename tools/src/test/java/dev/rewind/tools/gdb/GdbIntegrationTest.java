@@ -1785,6 +1785,41 @@ int main(void)
     }
 
     /**
+     * `monitor restart` of a task gdb moved back in its history (reverse-stepi) restarts it
+     * from its image: the new generation starts at its entry and reaches main. Its history was
+     * left in place, and the next resume "came back to the present" of the old generation: the
+     * new one was put at the old pc in do_add (with the old pending results), never ran main,
+     * and faulted.
+     */
+    @Test
+    void restartingATaskInItsPastStartsTheNewGenerationAfresh() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem(), true);
+            String out = accSession(
+                    sys,
+                    "break do_add",
+                    "continue",
+                    "stepi",
+                    "reverse-stepi",
+                    "monitor restart acc",
+                    "maintenance flush register-cache",
+                    "delete",
+                    "break main",
+                    "continue",
+                    "info threads",
+                    "delete",
+                    "continue");
+            assertContains(
+                    out,
+                    "Thread 1 hit Breakpoint 1, do_add (amount=1)",
+                    "task acc: restarted as generation 2",
+                    "Thread 1 hit Breakpoint 2, main () at acc_server.c",
+                    "Thread 1 (acc gen 2, ready)",
+                    "[Inferior 1 (Remote target) exited normally]");
+        });
+    }
+
+    /**
      * A txipc server moved back in its request (reverse-stepi) refuses gdb's writes at once,
      * with the reason, instead of taking them and dropping them when it comes back to the
      * present (`served` set to 1000 there used to come out as 4 at the end, with no word): the
