@@ -183,7 +183,7 @@ final class DebugHooks {
         }
         Cpu uc = t.cpu();
         boolean invalidate = false;
-        boolean shared = !p.empty() && (p.inScope(t) || named);
+        boolean shared = !p.empty() && p.applies(t, named);
         List<Long> own = p.ownOf(id(t));
         boolean want = shared || !own.isEmpty();
         if (h.version != p.version() || h.installed != want) {

@@ -18,14 +18,23 @@ import java.util.Map;
  * @param scope       task or image names the shared points apply to; empty: every task
  * @param version     counts changes
  * @param own         breakpoints of one thread alone (a process's own, from gdb's multiprocess)
+ * @param programs    the images whose symbols gdb loaded (one program for every task: gdb
+ *                    without multiprocess), as the stub found out; empty: not known. Without an
+ *                    explicit scope the shared points apply to the tasks running these, and
+ *                    gdb's resumed thread gets them only if it runs one ({@link #applies})
  */
 record DebugPoints(
-        List<Long> breakpoints, List<Watch> watches, List<String> scope, int version, Map<Integer, List<Long>> own) {
+        List<Long> breakpoints,
+        List<Watch> watches,
+        List<String> scope,
+        int version,
+        Map<Integer, List<Long>> own,
+        List<String> programs) {
     static final int MAX_BREAKPOINTS = 1024;
     static final int MAX_WATCHPOINTS = 64;
     static final long MAX_WATCH_LENGTH = 1 << 16;
 
-    static final DebugPoints EMPTY = new DebugPoints(List.of(), List.of(), List.of(), 0, Map.of());
+    static final DebugPoints EMPTY = new DebugPoints(List.of(), List.of(), List.of(), 0, Map.of(), List.of());
 
     /** A watched range. */
     record Watch(WatchKind kind, long address, long length) {
@@ -63,16 +72,33 @@ record DebugPoints(
         return breakpoints.contains(pc) || ownOf(id).contains(pc);
     }
 
-    /** The shared breakpoints and watchpoints apply to {@code t} (by the scope alone). */
+    /** {@code t} is in the explicit scope ({@code monitor scope}), or there is none. */
     boolean inScope(Task t) {
         return scope.isEmpty()
                 || scope.contains(t.name())
                 || scope.contains(t.spec().image());
     }
 
+    /** {@code t} runs the program gdb loaded, or that is not known. */
+    boolean runsGdbsProgram(Task t) {
+        return programs.isEmpty() || programs.contains(t.spec().image());
+    }
+
+    /**
+     * The shared breakpoints and watchpoints apply to {@code t}: it is in the explicit scope, or
+     * with none it runs gdb's program; the thread gdb resumes by name ({@code named}) gets them
+     * too (gdb steps it with temporary breakpoints), if it runs gdb's program. A task running
+     * another program has other code and data at gdb's addresses: a breakpoint on a function of
+     * gdb's file would stop it in some unrelated code of its own.
+     */
+    boolean applies(Task t, boolean named) {
+        boolean scoped = scope.isEmpty() ? runsGdbsProgram(t) : inScope(t);
+        return scoped || (named && runsGdbsProgram(t));
+    }
+
     /** No points, every task in scope (a detach or kill). */
     DebugPoints cleared() {
-        return new DebugPoints(List.of(), List.of(), List.of(), version + 1, Map.of());
+        return new DebugPoints(List.of(), List.of(), List.of(), version + 1, Map.of(), List.of());
     }
 
     /** With a breakpoint at {@code address} (this if there is one); null if there are too many. */
@@ -85,7 +111,7 @@ record DebugPoints(
         }
         List<Long> b = new ArrayList<>(breakpoints);
         b.add(address);
-        return new DebugPoints(List.copyOf(b), watches, scope, version + 1, own);
+        return new DebugPoints(List.copyOf(b), watches, scope, version + 1, own, programs);
     }
 
     /** Without the breakpoint at {@code address} (this if there is none). */
@@ -95,7 +121,7 @@ record DebugPoints(
         }
         List<Long> b = new ArrayList<>(breakpoints);
         b.remove(Long.valueOf(address));
-        return new DebugPoints(List.copyOf(b), watches, scope, version + 1, own);
+        return new DebugPoints(List.copyOf(b), watches, scope, version + 1, own, programs);
     }
 
     /**
@@ -118,7 +144,7 @@ record DebugPoints(
         b.add(address);
         Map<Integer, List<Long>> o = new HashMap<>(own);
         o.put(thread, List.copyOf(b));
-        return new DebugPoints(breakpoints, watches, scope, version + 1, Map.copyOf(o));
+        return new DebugPoints(breakpoints, watches, scope, version + 1, Map.copyOf(o), programs);
     }
 
     /** Without thread {@code thread}'s own breakpoint at {@code address} (this if it has none). */
@@ -135,7 +161,7 @@ record DebugPoints(
         } else {
             o.put(thread, List.copyOf(b));
         }
-        return new DebugPoints(breakpoints, watches, scope, version + 1, Map.copyOf(o));
+        return new DebugPoints(breakpoints, watches, scope, version + 1, Map.copyOf(o), programs);
     }
 
     /** With watchpoint {@code w} (this if it is there); null if there are too many. */
@@ -148,7 +174,7 @@ record DebugPoints(
         }
         List<Watch> ws = new ArrayList<>(watches);
         ws.add(w);
-        return new DebugPoints(breakpoints, List.copyOf(ws), scope, version + 1, own);
+        return new DebugPoints(breakpoints, List.copyOf(ws), scope, version + 1, own, programs);
     }
 
     /** Without watchpoint {@code w} (this if it is not there). */
@@ -158,12 +184,19 @@ record DebugPoints(
         }
         List<Watch> ws = new ArrayList<>(watches);
         ws.remove(w);
-        return new DebugPoints(breakpoints, List.copyOf(ws), scope, version + 1, own);
+        return new DebugPoints(breakpoints, List.copyOf(ws), scope, version + 1, own, programs);
     }
 
     /** With the scope {@code names} (task or image names, checked by the caller; empty: every task). */
     DebugPoints withScope(List<String> names) {
-        return new DebugPoints(breakpoints, watches, List.copyOf(names), version + 1, own);
+        // "all" (empty) means every task, also those running another program than gdb's
+        return new DebugPoints(
+                breakpoints, watches, List.copyOf(names), version + 1, own, names.isEmpty() ? List.of() : programs);
+    }
+
+    /** With {@code images} as the program gdb loaded (empty: not known, every task). */
+    DebugPoints withPrograms(List<String> images) {
+        return new DebugPoints(breakpoints, watches, scope, version + 1, own, List.copyOf(images));
     }
 
     /** The first watchpoint an 8-byte access at {@code addr} triggers, or null. */

@@ -271,6 +271,16 @@ public interface DebugTarget {
         return new long[0];
     }
 
+    /**
+     * Is {@code thread}'s task in its past (reverse execution moved it back, and it has not gone
+     * forward to the present yet)? Its memory and registers cannot be written there: the write
+     * methods throw IllegalArgumentException, since reaching the present restores the state the
+     * task left it in and would drop the change.
+     */
+    default boolean inPast(int thread) {
+        return false;
+    }
+
     /** Set what {@link #readExtended} reads (the whole array), as {@link #writeRegister} sets a register. */
     default void writeExtended(int thread, long[] values) {}
 
@@ -344,6 +354,20 @@ public interface DebugTarget {
 
     /** The current scope; empty = every task. */
     List<String> scope();
+
+    /**
+     * The images whose symbols gdb loaded, as the stub found out (gdb without multiprocess has
+     * one program for every task); empty: not known. While no explicit {@link #setScope scope}
+     * is set, breakpoints and watchpoints apply only to the tasks running one of these, and the
+     * thread gdb resumes gets them only if it runs one. {@code setScope} of nothing (every task)
+     * clears it.
+     */
+    default void setProgramScope(List<String> images) {}
+
+    /** What {@link #setProgramScope} set; empty: every task. */
+    default List<String> programScope() {
+        return List.of();
+    }
 
     // ---- what the monitor and the stop's details show (defaults: nothing known) -------------
 

@@ -338,6 +338,11 @@ public final class KernelDebugger implements DebugTarget {
 
     /** The debugger changed {@code t} (memory or registers): its histories no longer lead here. Halt lock held. */
     private void changedByDebugger(Task t) {
+        if (recorder.inPast(t)) {
+            // its past is replayed, and the present restored at its end: a change would be lost
+            throw new IllegalArgumentException("thread " + id(t) + " (task " + t.name()
+                    + ") is in its past (reverse execution): its memory and registers cannot change there");
+        }
         recorder.changedByDebugger(t);
         port.changedByDebugger(t);
     }
@@ -445,6 +450,12 @@ public final class KernelDebugger implements DebugTarget {
     @Override
     public void setReverseWindow(long instructions) {
         recorder.setWindow(instructions);
+    }
+
+    @Override
+    public boolean inPast(int thread) {
+        return halt.whileHalted(
+                () -> DebugThreads.ended(port, thread) == null && recorder.inPast(DebugThreads.task(port, thread)));
     }
 
     @Override
@@ -712,6 +723,16 @@ public final class KernelDebugger implements DebugTarget {
         return points.scope();
     }
 
+    @Override
+    public void setProgramScope(List<String> images) {
+        halt.whileHalted(() -> images.equals(points.programs()) || change(points.withPrograms(images)));
+    }
+
+    @Override
+    public List<String> programScope() {
+        return points.programs();
+    }
+
     // ---- DebugTarget: the monitor's views ---------------------------------------------------
 
     @Override
@@ -741,6 +762,7 @@ public final class KernelDebugger implements DebugTarget {
 
     @Override
     public String restart(int thread) {
+        halt.runWhileHalted(thread, recorder::restarting); // a task in its past comes back first
         return monitor.restart(thread);
     }
 }

@@ -78,6 +78,27 @@ final class ReverseRecorder {
         ReverseExecution.checkpoint(h, pc);
     }
 
+    /**
+     * Is {@code t} in its past (moved back, not yet forward to the present)? Not once it was
+     * restarted (a new engine: that history is not its own). Halt lock held.
+     */
+    boolean inPast(Task t) {
+        ReverseExecution.History h = histories.get(t);
+        return h != null && h.cpu == t.cpu() && h.inPast();
+    }
+
+    /**
+     * {@code t} is about to be restarted by the debugger ({@code monitor restart}): bring it
+     * back to the present first, so that the kernel restarts it from the state it knows, and
+     * forget its history (the new generation has none). Halt lock held.
+     */
+    void restarting(Task t) {
+        ReverseExecution.History h = histories.remove(t);
+        if (h != null && h.cpu == t.cpu()) {
+            ReverseExecution.leavePast(h);
+        }
+    }
+
     /** The debugger changed {@code t} in the present: its history no longer leads here. Halt lock held. */
     void changedByDebugger(Task t) {
         ReverseExecution.History h = histories.get(t);
@@ -109,8 +130,14 @@ final class ReverseRecorder {
                 continue;
             }
             Task t = h.task;
+            if (h.cpu != t.cpu()) {
+                // restarted since (a new engine): the history and the present it would restore
+                // (pc, pending results) are the old generation's, not this one's
+                histories.remove(t);
+                continue;
+            }
             Action a = action.apply(t);
-            if (a == Action.STOP || !live(t) || h.cpu != t.cpu()) {
+            if (a == Action.STOP || !live(t)) {
                 ReverseExecution.leavePast(h); // frozen: it waits in the present
                 continue;
             }

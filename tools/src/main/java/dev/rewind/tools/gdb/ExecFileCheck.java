@@ -218,11 +218,24 @@ final class ExecFileCheck {
         if (candidates.isEmpty() || answers.isEmpty()) {
             return;
         }
-        for (ElfImage img : candidates.values()) {
-            if (firstDifference(img) == null) {
-                pending.remove(process); // (gdb loaded the right file since an earlier warning)
-                return;
+        List<String> matching = new ArrayList<>();
+        for (Map.Entry<String, ElfImage> c : candidates.entrySet()) {
+            if (firstDifference(c.getValue()) == null) {
+                matching.add(c.getKey());
             }
+        }
+        if (!s.multiprocess) {
+            // one program for every task: its breakpoints and watchpoints are for the tasks
+            // running it (none matching: not known, every task)
+            try {
+                s.target.setProgramScope(matching);
+            } catch (RuntimeException e) {
+                GdbSession.log.debug("no program scope: {}", e.toString());
+            }
+        }
+        if (!matching.isEmpty()) {
+            pending.remove(process); // (gdb loaded the right file since an earlier warning)
+            return;
         }
         String warning = warning();
         GdbSession.log.warn("gdb: {}", warning);

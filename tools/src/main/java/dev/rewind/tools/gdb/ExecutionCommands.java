@@ -3,6 +3,7 @@ package dev.rewind.tools.gdb;
 import dev.rewind.kernel.debug.DebugTarget;
 import dev.rewind.kernel.debug.DebugTarget.Action;
 import dev.rewind.kernel.debug.DebugTarget.StopEvent;
+import dev.rewind.kernel.debug.DebugTarget.StopKind;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -42,6 +43,11 @@ final class ExecutionCommands {
                     return null;
                 }
                 s.firstStop();
+                if (stop.kind() == StopKind.HISTORY_BEGIN) {
+                    // why the target is halted, not a reverse move gdb just made: `replaylog:begin`
+                    // here made a gdb connecting after one print "No more reverse-execution history."
+                    stop = new StopEvent(StopKind.STEPPED, stop.thread(), stop.signal(), stop.description());
+                }
                 return stopReply(stop);
             }
             case 'c', 's' -> {
@@ -390,8 +396,9 @@ final class ExecutionCommands {
         }
         String note = "rewind: every task runs on a continue, also those of inferiors gdb did not resume ("
                 + ids
-                + "); gdb keeps the registers it read of those before: 'set schedule-multiple on' resumes every"
-                + " inferior, 'maintenance flush register-cache' reads them again\n";
+                + "); gdb keeps the registers and the stack memory it read of those before: 'set schedule-multiple on'"
+                + " resumes every inferior ('maintenance flush register-cache' reads the registers again,"
+                + " 'set stack-cache off' the stack)\n";
         tell(note);
     }
 

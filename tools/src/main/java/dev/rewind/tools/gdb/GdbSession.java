@@ -762,6 +762,36 @@ public final class GdbSession implements DebugTarget.Listener {
         return null;
     }
 
+    /**
+     * The reply refusing a change of thread {@code id}'s {@code what} (memory, registers) while
+     * its task is in its past (gdb moved it back: reverse-stepi, reverse-continue, ...), else
+     * null. The past is replayed from the task's history, and the task goes back to the state it
+     * left the present in when it reaches the end of that history, so a change made there would
+     * be lost without a word; it is refused at once instead, with the reason gdb shows
+     * ("Could not write register ...; remote failure reply 'E.…'", "Cannot access memory" for
+     * {@code set var} on a variable, which gdb 13 shows without the text).
+     */
+    String pastReply(int id, String what) {
+        if (!target.inPast(id)) {
+            return null;
+        }
+        String name = "?";
+        for (DebugTarget.ThreadInfo t : target.threads()) {
+            if (t.id() == id) {
+                name = t.name();
+            }
+        }
+        log.warn(
+                "gdb: a write to the {} of thread {} (task {}) refused: it is in its past (reverse execution)",
+                what,
+                id,
+                name);
+        return "E.thread " + id + " (task " + name + ") is in its past (reverse execution): its " + what
+                + " cannot change there, since going forward replays its recorded history and reaching"
+                + " the present restores the state it left, which would drop the change; go forward to"
+                + " the present first (continue, or stepi until it runs live), then change it";
+    }
+
     /** An ended task stays in the thread list (its id is never reused), but cannot run. */
     static boolean alive(DebugTarget.ThreadInfo t) {
         return !t.state().equals("exited") && !t.state().equals("dead");

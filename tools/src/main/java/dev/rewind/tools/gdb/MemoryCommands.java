@@ -3,7 +3,8 @@ package dev.rewind.tools.gdb;
 /**
  * Memory of the selected thread's task ({@code Hg}), in that task's own address space:
  * {@code m} (read; a read running into unmapped memory returns what could be read, or
- * {@code E14} if nothing could), {@code M} (write, hex) and {@code X} (write, binary).
+ * {@code E14} if nothing could), {@code M} (write, hex) and {@code X} (write, binary). A write
+ * to a task in its past (reverse execution) is refused ({@link GdbSession#pastReply}).
  */
 final class MemoryCommands {
     /** Largest read answered in one packet (the reply is hex: twice this). */
@@ -43,7 +44,8 @@ final class MemoryCommands {
                 if (data.length != len) {
                     return "E01";
                 }
-                return s.target.writeMemory(thread, addr, data) ? "OK" : "E14";
+                String past = s.pastReply(thread, "memory");
+                return past != null ? past : s.target.writeMemory(thread, addr, data) ? "OK" : "E14";
             }
             default -> { // X addr,len:binary
                 int colon = p.indexOf(':', comma);
@@ -55,7 +57,8 @@ final class MemoryCommands {
                 if (data.length != len) {
                     return "E01";
                 }
-                return s.target.writeMemory(thread, addr, data) ? "OK" : "E14";
+                String past = s.pastReply(thread, "memory");
+                return past != null ? past : s.target.writeMemory(thread, addr, data) ? "OK" : "E14";
             }
         }
     }

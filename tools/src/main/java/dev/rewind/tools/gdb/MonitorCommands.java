@@ -60,8 +60,14 @@ final class MonitorCommands {
                     }
                 }
                 List<String> scope = s.target.scope();
-                return PacketCodec.toHex("breakpoints and watchpoints apply to "
-                        + (scope.isEmpty() ? "every task" : String.join(", ", scope)) + "\n");
+                List<String> programs = s.target.programScope();
+                String to = !scope.isEmpty()
+                        ? String.join(", ", scope)
+                        : programs.isEmpty()
+                                ? "every task"
+                                : "the tasks running " + String.join(", ", programs)
+                                        + ", the program gdb loaded (monitor scope all: every task)";
+                return PacketCodec.toHex("breakpoints and watchpoints apply to " + to + "\n");
             }
             case "endpoints" -> {
                 StringBuilder sb = new StringBuilder();

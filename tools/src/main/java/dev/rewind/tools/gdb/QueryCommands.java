@@ -154,7 +154,9 @@ final class QueryCommands {
      * annex:offset,length: gdb's "OS data" ({@code info os}, gdb/MI's {@code -list-thread-groups
      * --available}, an IDE's attach picker). Annex {@code processes}: the live tasks, each as a
      * process whose pid is its thread id (its inferior number with {@code --gdb-inferiors});
-     * none once the system ended. Annex empty: the one type there is.
+     * none once the system ended. Annex {@code threads} ({@code info os threads}): the same
+     * tasks as threads (pid and tid the thread id, as in {@code info threads}), with generation,
+     * state and pc. Annex empty: the types there are.
      */
     private String osdata(String args) {
         XferRead read = XferRead.of(args);
@@ -167,7 +169,33 @@ final class QueryCommands {
         if (annex.isEmpty()) {
             xml.append("<osdata type=\"types\">\n<item><column name=\"Type\">processes</column>")
                     .append("<column name=\"Description\">The system's live tasks</column>")
-                    .append("<column name=\"Title\">Processes</column></item>\n");
+                    .append("<column name=\"Title\">Processes</column></item>\n")
+                    .append("<item><column name=\"Type\">threads</column>")
+                    .append("<column name=\"Description\">The system's live tasks, one thread each</column>")
+                    .append("<column name=\"Title\">Threads</column></item>\n");
+        } else if (annex.equals("threads")) {
+            // as Linux's threads table (pid, command, tid, core), with the kernel's view added
+            xml.append("<osdata type=\"threads\">\n");
+            if (s.systemStatus == null) {
+                for (DebugTarget.ThreadInfo t : s.target.threads()) {
+                    if (!GdbSession.alive(t)) {
+                        continue;
+                    }
+                    xml.append("<item><column name=\"pid\">")
+                            .append(t.id())
+                            .append("</column><column name=\"command\">")
+                            .append(xmlText(t.name() + " (" + t.image() + ")"))
+                            .append("</column><column name=\"tid\">")
+                            .append(t.id())
+                            .append("</column><column name=\"core\">0</column><column name=\"generation\">")
+                            .append(t.generation())
+                            .append("</column><column name=\"state\">")
+                            .append(xmlText(t.state().replace('_', ' ')))
+                            .append("</column><column name=\"pc\">")
+                            .append(String.format("0x%x", t.pc()))
+                            .append("</column></item>\n");
+                }
+            }
         } else if (annex.equals("processes")) {
             xml.append("<osdata type=\"processes\">\n");
             if (s.systemStatus == null) {

@@ -138,6 +138,10 @@ final class RegisterCommands {
                 if (ended != null) {
                     return ended;
                 }
+                String past = s.pastReply(thread, "registers");
+                if (past != null) {
+                    return past;
+                }
                 String hex = p.substring(1);
                 int general = Math.min(hex.length(), GENERAL_HEX);
                 String rest = hex.substring(general);
@@ -200,6 +204,10 @@ final class RegisterCommands {
                 String ended = s.endedReply(thread, NO_REGISTERS);
                 if (ended != null) {
                     return ended;
+                }
+                String past = s.pastReply(thread, "registers");
+                if (past != null) {
+                    return past;
                 }
                 int eq = p.indexOf('=');
                 if (eq < 2) {

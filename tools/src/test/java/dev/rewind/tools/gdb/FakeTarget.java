@@ -190,6 +190,21 @@ final class FakeTarget implements DebugTarget {
 
     /** Per-task breakpoints (multiprocess), as "thread:address". */
     final Set<String> ownBreakpoints = new HashSet<>();
+    /** The threads in their past (reverse execution), whose writes the stub must refuse. */
+    final Set<Integer> past = new HashSet<>();
+    /** The architecture it claims ({@link #arch}). */
+    dev.rewind.hw.cpu.Arch arch = dev.rewind.hw.cpu.Arch.RISCV64;
+
+    @Override
+    public boolean inPast(int thread) {
+        r(thread);
+        return past.contains(thread);
+    }
+
+    @Override
+    public dev.rewind.hw.cpu.Arch arch() {
+        return arch;
+    }
 
     @Override
     public boolean insertBreakpoint(int thread, long address) {

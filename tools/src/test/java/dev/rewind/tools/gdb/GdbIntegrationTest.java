@@ -854,7 +854,8 @@ class GdbIntegrationTest {
                 Booted sys = new Booted(img, true, 1, mode.inferiors()); // 1 ms slices: many preemptions
                 String out;
                 // with inferiors an address breakpoint is the current inferior's: select c1's;
-                // without, gdb's current thread (ipc_echo) stops there first, then c1
+                // without, gdb's current thread (ipc_echo) is outside the scope and runs another
+                // program than gdb's (ipc_client.elf): it does not stop there (it used to, first)
                 List<String> cmds = mode.inferiors()
                         ? List.of(
                                 "monitor scope c1",
@@ -863,13 +864,7 @@ class GdbIntegrationTest {
                                 "continue",
                                 "print/x $gp",
                                 mode.toTheEnd())
-                        : List.of(
-                                "monitor scope c1",
-                                "break *0x10004",
-                                "continue",
-                                "continue",
-                                "print/x $gp",
-                                mode.toTheEnd());
+                        : List.of("monitor scope c1", "break *0x10004", "continue", "print/x $gp", mode.toTheEnd());
                 try (Gdb g =
                         gdb(mode, sys.port, tmp.resolve("ipc_client.elf").toString(), cmds.toArray(new String[0]))) {
                     out = g.finish();
@@ -1738,6 +1733,134 @@ int main(void)
                     "[Inferior 1 (Remote target) exited normally]");
             sys.await();
             assertTrue(sys.console().contains("acc_client: total 46 served 1002"), sys.console());
+        });
+    }
+
+    /**
+     * Without multiprocess gdb has one program for every task; the stub learns which (its
+     * qSymbol check) and keeps breakpoints to the tasks running it: with acc_server.elf loaded,
+     * `break _start` (the same address in every program) does not stop acc_client, which runs
+     * another program (it did, `Thread 2 hit Breakpoint 1, _start ()`, and a breakpoint on a
+     * function of the server stopped the client in unrelated code of its own at that address).
+     * `monitor scope all` gives every task the breakpoints again.
+     */
+    @Test
+    void breakpointsKeepToTheTasksRunningTheProgramGdbLoaded() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem(), true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    sys.port,
+                    tmp.resolve("build/image/acc_server.elf").toString(),
+                    "handle SIGSEGV nostop noprint pass",
+                    "monitor scope",
+                    "break _start",
+                    "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "breakpoints and watchpoints apply to the tasks running build/image/acc_server.elf, the program"
+                            + " gdb loaded (monitor scope all: every task)",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertTrue(!out.contains("hit Breakpoint 1"), out);
+            sys.await();
+            assertTrue(sys.console().contains("acc_client: total 46 served 4"), sys.console());
+
+            Booted all = new Booted(accSystem(), true);
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    all.port,
+                    tmp.resolve("build/image/acc_server.elf").toString(),
+                    "monitor scope all",
+                    "break _start",
+                    "continue",
+                    "kill")) {
+                out = g.finish();
+            }
+            assertContains(out, "apply to every task", "Thread 2 hit Breakpoint 1, _start ()");
+        });
+    }
+
+    /**
+     * `monitor restart` of a task gdb moved back in its history (reverse-stepi) restarts it
+     * from its image: the new generation starts at its entry and reaches main. Its history was
+     * left in place, and the next resume "came back to the present" of the old generation: the
+     * new one was put at the old pc in do_add (with the old pending results), never ran main,
+     * and faulted.
+     */
+    @Test
+    void restartingATaskInItsPastStartsTheNewGenerationAfresh() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem(), true);
+            String out = accSession(
+                    sys,
+                    "break do_add",
+                    "continue",
+                    "stepi",
+                    "reverse-stepi",
+                    "monitor restart acc",
+                    "maintenance flush register-cache",
+                    "delete",
+                    "break main",
+                    "continue",
+                    "info threads",
+                    "delete",
+                    "continue");
+            assertContains(
+                    out,
+                    "Thread 1 hit Breakpoint 1, do_add (amount=1)",
+                    "task acc: restarted as generation 2",
+                    "Thread 1 hit Breakpoint 2, main () at acc_server.c",
+                    "Thread 1 (acc gen 2, ready)",
+                    "[Inferior 1 (Remote target) exited normally]");
+        });
+    }
+
+    /**
+     * A txipc server moved back in its request (reverse-stepi) refuses gdb's writes at once,
+     * with the reason, instead of taking them and dropping them when it comes back to the
+     * present (`served` set to 1000 there used to come out as 4 at the end, with no word): the
+     * memory write fails in gdb, the register write shows the stub's text, and the values stay
+     * as they were. Back in the present a write is taken again (`served` plus 100: 104 at the end).
+     */
+    @Test
+    void aWriteToATxipcServerInItsPastIsRefusedWithAReason() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem(), true);
+            String out = accSession(
+                    sys,
+                    "break do_add",
+                    "continue",
+                    "stepi",
+                    "stepi",
+                    "reverse-stepi",
+                    "python\n"
+                            + "for e in ['set var served = 1000', 'set var $a0 = 77']:\n"
+                            + "    try:\n"
+                            + "        gdb.execute(e)\n"
+                            + "    except gdb.error as x:\n"
+                            + "        print('refused: ' + str(x))\n"
+                            + "end",
+                    "printf \"past served=%ld a0=%ld\\n\", served, $a0",
+                    "finish",
+                    "set var served = served + 100",
+                    "printf \"present served=%ld\\n\", served",
+                    "delete",
+                    "continue");
+            assertContains(
+                    out,
+                    "Thread 1 hit Breakpoint 1, do_add (amount=1)",
+                    "refused: Cannot access memory at address",
+                    "refused: Could not write register \"a0\"; remote failure reply 'E.thread 1 (task acc) is in"
+                            + " its past (reverse execution): its registers cannot change there",
+                    "past served=0 a0=1",
+                    "present served=101",
+                    "[Inferior 1 (Remote target) exited normally]");
+            sys.await();
+            assertTrue(sys.console().contains("acc_client: total 46 served 104"), sys.console());
         });
     }
 

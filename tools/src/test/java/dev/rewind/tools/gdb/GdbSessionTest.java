@@ -395,7 +395,7 @@ class GdbSessionTest {
         assertTrue(target.breakpoints.contains(0x10000L));
         assertEquals("OK", call("z0,10000,2"));
         assertEquals("OK", call("Z2,10000,8"));
-        assertEquals("E01", call("Z2,10000,9"));
+        assertTrue(call("Z2,10000,9").startsWith("E"), "the target refused it");
         assertEquals("", call("Z9,10000,8"));
     }
 
@@ -895,10 +895,95 @@ class GdbSessionTest {
             "Z2,10000,0",
             "Z2,1,ffffffffffffffff"
         }) {
-            assertEquals("E01", call(p), p);
+            assertTrue(call(p).startsWith("E."), p + ": refused with a reason");
         }
         assertEquals("OK", call("Z2,fffffffffffffff8,8"), "ends at the last byte: no wrap");
         assertEquals("OK", call("Z4,ffffffffffffffff,1"));
+    }
+
+    /**
+     * Z0/Z1 take a kind that is an instruction's size on the architecture, at an address aligned
+     * to it; watchpoints 1 byte to 64 KiB; z removes only what was inserted, and a break and an
+     * hbreak at one address are two points sharing one hook.
+     */
+    @Test
+    void breakpointKindsAndLengthsAreCheckedAndRemovalsMustMatchAnInsertion() {
+        for (String p : new String[] {"Z0,10000,1", "Z0,10000,3", "Z1,10000,8", "Z0,10000,0", "Z0,10001,2"}) {
+            String r = call(p);
+            assertTrue(r.startsWith("E.") && (r.contains("instruction")), p + " -> " + r);
+        }
+        assertTrue(target.breakpoints.isEmpty(), "nothing inserted");
+        assertEquals("OK", call("Z0,10002,2"), "a compressed instruction");
+        assertEquals("OK", call("Z0,10006,4"), "RISC-V's 4-byte instructions may be 2-aligned");
+        target.arch = dev.rewind.hw.cpu.Arch.AARCH64;
+        assertTrue(call("Z0,10000,2").contains("AArch64 instructions are 4 bytes"));
+        assertTrue(call("Z1,10002,4").contains("4-byte aligned"));
+        assertEquals("OK", call("Z0,10008,4"));
+        // break and hbreak at one address: deleting one keeps the other
+        assertEquals("OK", call("Z1,10008,4"));
+        assertEquals("OK", call("z0,10008,4"));
+        assertTrue(target.breakpoints.contains(0x10008L), "the hbreak still stops there");
+        assertEquals("OK", call("z1,10008,4"));
+        assertFalse(target.breakpoints.contains(0x10008L));
+        // removing what was never inserted (or twice) is an error, as in gdbserver and QEMU
+        String r = call("z1,10008,4");
+        assertTrue(r.startsWith("E.no hardware breakpoint at 0x10008"), r);
+        r = call("z2,10000,8");
+        assertTrue(r.startsWith("E.no write watchpoint at 0x10000 of 8 bytes"), r);
+        assertEquals("OK", call("Z2,10000,8"));
+        assertTrue(call("z3,10000,8").startsWith("E.no read watchpoint"), "another kind");
+        assertTrue(call("z2,10000,4").startsWith("E.no write watchpoint"), "another length");
+        assertEquals("OK", call("z2,10000,8"));
+        assertTrue(call("Z2,10000,0").contains("0 bytes watches nothing"));
+        assertTrue(call("Z4,10000,10001").contains("longer than the 64 KiB"));
+        assertTrue(call("Z3,fffffffffffffff0,20").contains("wrap past the top"));
+    }
+
+    /**
+     * {@code ?} says why the target is halted: after a reverse move that reached the start of
+     * the history (a client's {@code bc} with none), not {@code replaylog:begin}, which a gdb
+     * connecting next printed as "No more reverse-execution history." before anything else.
+     */
+    @Test
+    void theHaltReasonIsNoEndOfHistory() {
+        target.stop = new DebugTarget.StopEvent(DebugTarget.StopKind.HISTORY_BEGIN, 2, DebugTarget.SIGTRAP, "begin");
+        assertEquals("T05thread:2;20:0000010000000000;", call("?"));
+    }
+
+    /** {@code info os threads}: the live tasks as threads, with the kernel's view. */
+    @Test
+    void osdataListsTheLiveTasksAsThreads() {
+        target.ends.put(2, new DebugTarget.StopEvent(DebugTarget.StopKind.EXITED, 2, 0, "exited"));
+        assertTrue(call("qXfer:osdata:read::0,fff").contains("<column name=\"Type\">threads</column>"));
+        String ts = call("qXfer:osdata:read:threads:0,fff");
+        assertTrue(ts.startsWith("l<?xml") && ts.contains("<osdata type=\"threads\">"), ts);
+        assertTrue(
+                ts.contains("<item><column name=\"pid\">1</column><column name=\"command\">fake1 (fake.elf)</column>"
+                        + "<column name=\"tid\">1</column><column name=\"core\">0</column>"
+                        + "<column name=\"generation\">1</column><column name=\"state\">ready</column>"
+                        + "<column name=\"pc\">0x10000</column></item>"),
+                ts);
+        assertTrue(ts.contains("<column name=\"tid\">3</column>"), ts);
+        assertFalse(ts.contains("<column name=\"tid\">2</column>"), "an ended task is no thread: " + ts);
+        s.systemStatus = 0;
+        assertFalse(call("qXfer:osdata:read:threads:0,fff").contains("<item>"), "none after the end");
+    }
+
+    /** A task in its past refuses memory and register writes with a reason; other tasks do not. */
+    @Test
+    void writesToATaskInItsPastAreRefusedWithAReason() {
+        target.past.add(1);
+        assertEquals("OK", call("Hg1"));
+        String before = call("m10000,4");
+        for (String p :
+                new String[] {"M10000,4:01020304", "X10000,1:a", "P1=0100000000000000", "G" + "00".repeat(33 * 8)}) {
+            String r = call(p);
+            assertTrue(r.startsWith("E.thread 1 (task fake1) is in its past (reverse execution)"), p + " -> " + r);
+        }
+        assertEquals(before, call("m10000,4"), "memory unchanged");
+        assertEquals(0L, target.regs[0][1], "registers unchanged");
+        assertEquals("OK", call("Hg2"));
+        assertEquals("OK", call("M10000,4:01020304"), "thread 2 is in the present");
     }
 
     @Test
