@@ -393,4 +393,43 @@ class BlockShadowTest {
         // The closed session's tombstone made live again: the READ after CLOSE is answered.
         caught(sessionStrike(11, Blk.READ, 2, 1, 1, 1), "acknowledged a READ of a client without an open session");
     }
+
+    @Test
+    void aReadPastTheEndAcknowledgedIsCaught() throws Exception {
+        // blk_guard READs sectors 2047+2 of a 2,048-sector disk (ERANGE owed). The sector the
+        // driver received is struck to 0 as it resumes with the request (a register flipped in
+        // delivery): it reads sectors 0-1 and acknowledges. The shadow's check of the range
+        // against the device's capacity catches the success; the re-issued READ is refused.
+        caught(
+                new Strike(1, Blk.READ) {
+                    Object hook;
+
+                    @Override
+                    boolean strike(Task t, Task client) {
+                        if (client.msg(1) != 2047) {
+                            return false;
+                        }
+                        long at = t.pc();
+                        boolean[] done = {false};
+                        hook = t.cpu().hookInstructions(at, at, (addr, size) -> {
+                            if (done[0]) {
+                                return;
+                            }
+                            done[0] = true;
+                            int hits = 0;
+                            for (int i = 0; i < 8; i++) {
+                                int r = t.cpu().arch().result(i);
+                                if (t.cpu().reg(r) == 2047) {
+                                    t.cpu().setReg(r, 0);
+                                    hits++;
+                                }
+                            }
+                            assertEquals(1, hits, "one register holds the delivered sector");
+                        });
+                        t.cpu().dropCodeTranslations();
+                        return true;
+                    }
+                },
+                "acknowledged a READ of sectors 2047+2 past the end of a disk of 2048 (ERANGE)");
+    }
 }
