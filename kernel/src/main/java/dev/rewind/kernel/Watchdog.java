@@ -34,6 +34,12 @@ final class Watchdog implements AutoCloseable {
 
         long deadlineNanos;
 
+        /**
+         * CPU time after which the slice ends (its quantum): the watchdog's, or longer where the
+         * kernel counts slices in syscalls ({@link Kernel#setCountedSlices}).
+         */
+        long quantumNanos;
+
         /** The kernel thread, which runs the slice's CPU. */
         long thread;
         /** The kernel thread's CPU time and the wall time when the watchdog first saw the slice (-1: not yet). */
@@ -83,7 +89,7 @@ final class Watchdog implements AutoCloseable {
         }
     }
 
-    private final long quantumNanos;
+    final long quantumNanos;
     private volatile long deadline;
     private final Thread thread;
     private volatile Slice slice;
@@ -108,8 +114,14 @@ final class Watchdog implements AutoCloseable {
      * until {@link #end}. The returned object is valid until the next begin.
      */
     Slice begin(Task t, long now) {
+        return begin(t, now, quantumNanos);
+    }
+
+    /** As {@link #begin(Task, long)}, the slice ending by CPU time after {@code quantum} ns instead of the quantum. */
+    Slice begin(Task t, long now, long quantum) {
         Slice s = reused; // (the last end() waited until the watchdog was done with it)
         s.reset(t, now);
+        s.quantumNanos = quantum;
         slice = s;
         return s;
     }
@@ -219,7 +231,7 @@ final class Watchdog implements AutoCloseable {
         } else if (s.runawayNanos > 0 && quiet(s, cpuNow) > s.runawayNanos) {
             s.runaway = true;
             stop(s);
-        } else if (cpuNow - s.start >= quantumNanos && s.cpu.preemptible()) {
+        } else if (cpuNow - s.start >= s.quantumNanos && s.cpu.preemptible()) {
             // (A quantum is CPU time too: on a loaded host a task could otherwise lose its
             // turn before running at all, and the order of equal tasks would depend on load.)
             s.preempted = true;
