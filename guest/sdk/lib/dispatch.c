@@ -52,6 +52,26 @@ static long admit(const rw_op *ops, size_t n, const rw_msg *req, const rw_op **o
 	return RW_ENOSYS;
 }
 
+/*
+ * Clears the reply (the first n bytes of *m: all of it, sizeof *m) and checks that it is clear:
+ * the words and the length a handler does not set must be 0, and an error carries none.  A
+ * transient fault in the clearing (its length register changed, a store skipped) left the
+ * request's own label, words and length in the reply, a wrong answer without any trap (an
+ * outside LRU cache's DEL answered with its last SET's words and a length of 0x18, seeds 1321331
+ * and 1321339).  The check reads the reply back through a compiler barrier (the compiler would
+ * take the clearing for granted), so a reply not cleared is a failed assertion, which txipc
+ * undoes.  Not inlined, and given its length, so that a test can change the length as such a
+ * fault does.
+ */
+void rw__clear_reply(rw_msg *m, size_t n);
+__attribute__((noinline)) void rw__clear_reply(rw_msg *m, size_t n)
+{
+	memset(m, 0, n);
+	__asm__ volatile("" : : "r"(m) : "memory");
+	if (m->label | m->w[0] | m->w[1] | m->w[2] | m->w[3] | m->len)
+		rw_panic("rw_dispatch: the reply was not cleared (a transient fault)");
+}
+
 /* rw_dispatch's work.  Returns 1 when the request was refused (no handler ran:
  * the reply's label is admit's answer), else 0.  Not inlined, so that its
  * registers are its own: a confirmation after it reads the table afresh. */
@@ -64,13 +84,13 @@ __attribute__((noinline)) int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m
 	long st = admit(ops, n, &req, &op);
 	int refused = st != 0;
 
-	memset(m, 0, sizeof *m);
+	rw__clear_reply(m, sizeof *m);
 	if (!refused) {
 		rw_request r = { &req, m, badge, ctx };
 		st = op->fn(&r);
 	}
 	if (st < 0)
-		memset(m, 0, sizeof *m); /* errors carry no data */
+		rw__clear_reply(m, sizeof *m); /* errors carry no data */
 	m->label = (uint64_t)st;
 	return refused;
 }

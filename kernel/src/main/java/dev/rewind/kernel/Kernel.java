@@ -132,6 +132,30 @@ public final class Kernel implements AutoCloseable {
     }
 
     /**
+     * Count time slices in syscalls (before {@link #run()}; fault-injection campaigns): in a
+     * system without devices or sleeping tasks, a slice ends at its task's {@link
+     * #SLICE_SYSCALLS}-th syscall that did not block while another task is ready, and by CPU
+     * time only after {@link #COUNTED_BACKSTOP_NANOS}, instead of at its quantum of CPU time.
+     * Clients of equal priority that call a server then take turns at their calls in every boot:
+     * a quantum that ran out in the middle of a client's work (its code translated for the first
+     * time, the host loaded) put another client's request first in some boots and not others, so
+     * that a campaign's seed, which names a request by its number, struck another request in its
+     * replay. With devices or sleepers the quantum stays as it is: the kernel polls devices and
+     * ends timed waits between slices.
+     */
+    public void setCountedSlices(boolean on) {
+        this.countedSlices = on;
+    }
+
+    /** Syscalls that did not block after which a counted slice ends ({@link #setCountedSlices}). */
+    public static final int SLICE_SYSCALLS = 64;
+
+    /** CPU time after which a counted slice ends all the same: a task that makes no syscalls. */
+    public static final long COUNTED_BACKSTOP_NANOS = 1_000_000_000L;
+
+    private boolean countedSlices;
+
+    /**
      * Attach {@code d} (before {@link #run()}; at most one): the run loop then picks tasks
      * through it and tells it of syscalls and faults. Returns the kernel's surface for it.
      */
@@ -717,7 +741,13 @@ public final class Kernel implements AutoCloseable {
             observer.sliceStarted(t, start - bootNanos);
         }
         Task sleeper = sleepers.peek();
-        Watchdog.Slice slice = watchdog.begin(t, start, sleeper != null ? wakeDue(sleeper) : Long.MAX_VALUE);
+        boolean counted = countedSlices && devices.isEmpty() && sleeper == null;
+        Watchdog.Slice slice = watchdog.begin(
+                t,
+                start,
+                counted ? Math.max(watchdog.quantumNanos, COUNTED_BACKSTOP_NANOS) : watchdog.quantumNanos,
+                sleeper != null ? wakeDue(sleeper) : Long.MAX_VALUE);
+        int syscallsLeft = SLICE_SYSCALLS;
         Exit exit;
         try {
             while (true) {
@@ -758,6 +788,9 @@ public final class Kernel implements AutoCloseable {
                     // The syscall made another task ready: from now on this slice must be
                     // preemptible at its quantum.
                     cpu.enablePreemption();
+                }
+                if (counted && --syscallsLeft <= 0 && scheduler.hasReady()) {
+                    break; // (a counted slice's end: the task goes to the back of its queue)
                 }
                 if (debugger != null) {
                     debugger.record(t, pc); // a checkpoint for reverse execution

@@ -40,6 +40,12 @@ final class Watchdog implements AutoCloseable {
          */
         long wakeDue = Long.MAX_VALUE;
 
+        /**
+         * CPU time after which the slice ends (its quantum): the watchdog's, or longer where the
+         * kernel counts slices in syscalls ({@link Kernel#setCountedSlices}).
+         */
+        long quantumNanos;
+
         /** The kernel thread, which runs the slice's CPU. */
         long thread;
         /** The kernel thread's CPU time and the wall time when the watchdog first saw the slice (-1: not yet). */
@@ -90,7 +96,7 @@ final class Watchdog implements AutoCloseable {
         }
     }
 
-    private final long quantumNanos;
+    final long quantumNanos;
     private volatile long deadline;
     private final Thread thread;
     private volatile Slice slice;
@@ -112,12 +118,15 @@ final class Watchdog implements AutoCloseable {
 
     /**
      * The slice of {@code t} from {@code now} begins: the watchdog may look at it from now on
-     * until {@link #end}, and ends it (if preemptible) at {@code wakeDue} (System.nanoTime, MAX_VALUE:
-     * never), when a sleeping task is due to wake. The returned object is valid until the next begin.
+     * until {@link #end}. It ends (if preemptible) after {@code quantum} ns of CPU time (the
+     * watchdog's quantum, or longer for counted slices: {@link Kernel#setCountedSlices}), or at
+     * {@code wakeDue} (System.nanoTime, MAX_VALUE: never), when a sleeping task is due to wake.
+     * The returned object is valid until the next begin.
      */
-    Slice begin(Task t, long now, long wakeDue) {
+    Slice begin(Task t, long now, long quantum, long wakeDue) {
         Slice s = reused; // (the last end() waited until the watchdog was done with it)
         s.reset(t, now);
+        s.quantumNanos = quantum;
         s.wakeDue = wakeDue;
         slice = s;
         return s;
@@ -228,7 +237,7 @@ final class Watchdog implements AutoCloseable {
         } else if (s.runawayNanos > 0 && quiet(s, cpuNow) > s.runawayNanos) {
             s.runaway = true;
             stop(s);
-        } else if (cpuNow - s.start >= quantumNanos && s.cpu.preemptible()) {
+        } else if (cpuNow - s.start >= s.quantumNanos && s.cpu.preemptible()) {
             // (A quantum is CPU time too: on a loaded host a task could otherwise lose its
             // turn before running at all, and the order of equal tasks would depend on load.)
             s.preempted = true;

@@ -322,6 +322,7 @@ public final class BootCommand implements Callable<Integer> {
             }
             if (killer != null) {
                 kernel.setProbe(killer);
+                kernel.setCountedSlices(true); // (requests counted as a campaign counts them, in its slices)
             }
             if (!quiet) {
                 kernel.netForwards()

@@ -18,6 +18,20 @@ class BootKillTest {
         assertTrue(r.err().contains("killed by --kill kv@400:50; request rolled back (txipc)"), r::toString);
     }
 
+    /**
+     * Requests are counted as a campaign counts them, its slices too: t_slices' two clients of one
+     * priority take turns at their calls, so request 2 is the first call of the second client
+     * (label 0x100 or 0x200). Under the image's 1 ms quantum of CPU time slice_call's second call
+     * (0x201) came before slice_work's first, whose work was preempted.
+     */
+    @Test
+    void aStrikeNamesTheRequestACampaignWouldStrike() {
+        CliRun.Result r =
+                CliRun.rewind(Duration.ofSeconds(60), "boot", "--kill", "ipc_echo@2", "builtin:t_slices.toml");
+        assertTrue(r.err().contains("killed by --kill ipc_echo@2; request rolled back (txipc)"), r::toString);
+        assertTrue(r.err().matches("(?s).*client badge \\d+, label 0x[12]00,.*"), r::toString);
+    }
+
     @Test
     void aStrikeThatNeverCameIsSaid() {
         CliRun.Result r =

@@ -316,6 +316,7 @@ public final class Campaign {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             try (FreshDisks disks = new FreshDisks(original, config, true);
                     Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
+                k.setCountedSlices(true);
                 RequestCounter counter = new RequestCounter(server);
                 k.setProbe(counter);
                 SystemResult r = k.run();
@@ -346,6 +347,7 @@ public final class Campaign {
         // scaled to the reference boot.
         try (FreshDisks disks = new FreshDisks(original, config.withBudgetNanos(profileBudget), true);
                 Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
+            k.setCountedSlices(true);
             k.setProbe(p);
             SystemResult r = k.run();
             if (r.outcome() == SystemResult.Outcome.BUDGET_EXCEEDED) {
@@ -543,6 +545,7 @@ public final class Campaign {
         SystemResult r;
         try (FreshDisks disks = new FreshDisks(manifest, config, true);
                 Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), obs)) {
+            k.setCountedSlices(true);
             if (inj != null) {
                 k.setProbe(inj);
             }
@@ -612,6 +615,7 @@ public final class Campaign {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             try (FreshDisks disks = new FreshDisks(manifest, config, true);
                     Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), null)) {
+                k.setCountedSlices(true);
                 SystemResult r = k.run();
                 if (r.outcome() != SystemResult.Outcome.OK) {
                     throw new IllegalArgumentException("the workload of " + image.location() + " fails without any"

@@ -135,6 +135,7 @@ public final class CaseRunner {
                     killer =
                             dev.rewind.tools.BootKill.parse(c.kills(), c.image().manifest());
                     kernel.setProbe(killer);
+                    kernel.setCountedSlices(true); // (as rewind boot --kill counts requests)
                 }
                 if (c.input() != null) {
                     feed(kernel, c.input());

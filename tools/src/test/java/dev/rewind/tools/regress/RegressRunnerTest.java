@@ -915,12 +915,21 @@ class RegressRunnerTest {
                   boot builtin:t_kv_oracle.toml
                   kill kv@100000
                   expect line /^kv_oracle: ok/
+                case counted_slices
+                  boot builtin:t_slices.toml
+                  kill ipc_echo@2
+                  expect line /^slice_call: FAIL call 0: ERECOVERED/
+                  expect line /^slice_work: ok/
+                  expect exit task_failed
                 """);
         Result r = rewind("test", suite.toString(), "--arch", "riscv64");
         assertEquals(1, r.status(), r::toString);
         assertTrue(r.out().contains("PASS  kills/riscv64/rolled_back"), r::toString);
         assertTrue(r.out().contains("PASS  kills/riscv64/restarted"), r::toString);
         assertTrue(r.out().contains("FAIL  kills/riscv64/never_struck"), r::toString);
+        // (request 2 is the second client's first call, as in a campaign's boots and rewind boot
+        // --kill: the slices are counted in syscalls; under t_slices' 1 ms quantum it was call 1)
+        assertTrue(r.out().contains("PASS  kills/riscv64/counted_slices"), r::toString);
         assertTrue(
                 r.out().contains("kill: task kv was not struck in request [100000]: it was handed 846 requests"),
                 r::toString);
