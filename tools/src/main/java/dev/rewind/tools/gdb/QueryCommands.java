@@ -5,6 +5,8 @@ import dev.rewind.kernel.FaultKind;
 import dev.rewind.kernel.debug.DebugTarget;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * General queries and settings: {@code qSupported}, {@code QStartNoAckMode},
@@ -176,47 +178,71 @@ final class QueryCommands {
         } else if (annex.equals("threads")) {
             // as Linux's threads table (pid, command, tid, core), with the kernel's view added
             xml.append("<osdata type=\"threads\">\n");
-            if (s.systemStatus == null) {
-                for (DebugTarget.ThreadInfo t : s.target.threads()) {
-                    if (!GdbSession.alive(t)) {
-                        continue;
-                    }
-                    xml.append("<item><column name=\"pid\">")
-                            .append(t.id())
-                            .append("</column><column name=\"command\">")
-                            .append(xmlText(t.name() + " (" + t.image() + ")"))
-                            .append("</column><column name=\"tid\">")
-                            .append(t.id())
-                            .append("</column><column name=\"core\">0</column><column name=\"generation\">")
-                            .append(t.generation())
-                            .append("</column><column name=\"state\">")
-                            .append(xmlText(t.state().replace('_', ' ')))
-                            .append("</column><column name=\"pc\">")
-                            .append(String.format("0x%x", t.pc()))
-                            .append("</column></item>\n");
-                }
+            for (DebugTarget.ThreadInfo t : liveTasks()) {
+                osdataRow(
+                        xml,
+                        "pid",
+                        Integer.toString(t.id()),
+                        "command",
+                        t.name() + " (" + t.image() + ")",
+                        "tid",
+                        Integer.toString(t.id()),
+                        "core",
+                        "0",
+                        "generation",
+                        Integer.toString(t.generation()),
+                        "state",
+                        t.state().replace('_', ' '),
+                        "pc",
+                        String.format("0x%x", t.pc()));
             }
         } else if (annex.equals("processes")) {
             xml.append("<osdata type=\"processes\">\n");
-            if (s.systemStatus == null) {
-                for (DebugTarget.ThreadInfo t : s.target.threads()) {
-                    if (!GdbSession.alive(t)) {
-                        continue;
-                    }
-                    xml.append("<item><column name=\"pid\">")
-                            .append(t.id())
-                            .append("</column><column name=\"user\">rewind</column><column name=\"command\">")
-                            .append(xmlText(t.name() + " (" + t.image() + ")"))
-                            .append("</column><column name=\"cores\">0</column><column name=\"state\">")
-                            .append(xmlText(ThreadCommands.describe(t)))
-                            .append("</column></item>\n");
-                }
+            for (DebugTarget.ThreadInfo t : liveTasks()) {
+                osdataRow(
+                        xml,
+                        "pid",
+                        Integer.toString(t.id()),
+                        "user",
+                        "rewind",
+                        "command",
+                        t.name() + " (" + t.image() + ")",
+                        "cores",
+                        "0",
+                        "state",
+                        ThreadCommands.describe(t));
             }
         } else {
             return "E00";
         }
         xml.append("</osdata>\n");
         return chunk(xml.toString().getBytes(StandardCharsets.UTF_8), range);
+    }
+
+    /** The live tasks, for the osdata tables (none while the system is over). */
+    private List<DebugTarget.ThreadInfo> liveTasks() {
+        List<DebugTarget.ThreadInfo> live = new ArrayList<>();
+        if (s.systemStatus == null) {
+            for (DebugTarget.ThreadInfo t : s.target.threads()) {
+                if (GdbSession.alive(t)) {
+                    live.add(t);
+                }
+            }
+        }
+        return live;
+    }
+
+    /** One osdata item: {@code columns} as name, value pairs (values escaped). */
+    private static void osdataRow(StringBuilder xml, String... columns) {
+        xml.append("<item>");
+        for (int i = 0; i < columns.length; i += 2) {
+            xml.append("<column name=\"")
+                    .append(columns[i])
+                    .append("\">")
+                    .append(xmlText(columns[i + 1]))
+                    .append("</column>");
+        }
+        xml.append("</item>\n");
     }
 
     private static String xmlText(String text) {
