@@ -23,6 +23,7 @@ import dev.rewind.hw.dev.UartDevice;
  * too. No byte is sent twice, sent wrong or lost (docs/DEVICES.md, "Writing your own tty driver").
  */
 final class CharShadow extends Shadow {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CharShadow.class);
     static final long TTY_OPEN = Tty.OPEN;
     static final long TTY_CLOSE = Tty.CLOSE;
     static final long TTY_WRITE = Tty.WRITE;
@@ -217,10 +218,19 @@ final class CharShadow extends Shadow {
         return false;
     }
 
+    /**
+     * A READ's bytes count as handed over when its client's library takes them: any status that
+     * is not an error (the stubs return a positive one as they return 0, with the bytes). A
+     * well-formed READ is answered 0 or an error (any other status is a breach, held back); a
+     * malformed one is not checked, so what it handed over is counted as the client sees it, never
+     * more than the driver took.
+     */
     @Override
     void answered(Task client, long[] reply) {
-        if (client.msg(0) == TTY_READ && reply[1] == 0) {
-            rxDelivered += reply[2];
+        UartDevice u = uart();
+        if (client.msg(0) == TTY_READ && reply[1] >= 0 && u != null) {
+            long n = Math.max(0, Math.min(reply[2], u.rxConsumed() - rxDelivered));
+            rxDelivered += n;
         }
     }
 
@@ -246,10 +256,23 @@ final class CharShadow extends Shadow {
         long held = u.rxConsumed() - rxDelivered;
         if (held > 0) {
             int back = (int) Math.min(held, u.remembered());
+            if (log.isDebugEnabled()) {
+                byte[] b = new byte[Math.min(back, 32)];
+                u.popped(u.rxConsumed() - back, b, b.length);
+                log.debug(
+                        "shadow of {}: {} received bytes the driver held go back to the FIFO (stream bytes {}..{},"
+                                + " {} handed over in READ replies; first: {})",
+                        driver,
+                        back,
+                        u.rxConsumed() - back,
+                        u.rxConsumed() - 1,
+                        rxDelivered,
+                        java.util.HexFormat.ofDelimiter(" ").formatHex(b));
+            }
             u.unread(back);
             if (back < held) {
                 k.recoveryNote(
-                        org.slf4j.LoggerFactory.getLogger(CharShadow.class),
+                        log,
                         "shadow of {}: {} received bytes the driver held are lost (only {} remembered)",
                         driver,
                         held,

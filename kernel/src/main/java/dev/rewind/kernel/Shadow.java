@@ -285,6 +285,11 @@ abstract class Shadow implements Recovery, Agent {
         if (status == Abi.EINVAL) {
             return "answered EINVAL to a well-formed " + op + " request";
         }
+        if (status > 0) {
+            // (not in any definition, yet the client stubs take it for a success, words and
+            // buffer with it: the shadow's bookkeeping of what was handed over would be wrong)
+            return "answered " + status + ", which " + op + " may not answer (a success is 0)";
+        }
         if (!mayAnswer(label, status)) {
             return "answered " + status + ", which " + op + " may not answer (its definition lists the errors it may)";
         }

@@ -802,7 +802,8 @@ final class TxIpc implements Recovery {
     /**
      * Whether syscall {@code nr}, made while a reply is held back ({@link #holdReply}), sends it
      * first: every syscall but those a request makes without leaving the server (the clock, a
-     * poll or a signal, its own identity, console output, the heap, a failed assertion).
+     * poll or a signal, its own identity, console output, the heap, a failed assertion). A nested
+     * CALL sends it first only when it goes to the client the reply is for ({@code Syscalls}).
      */
     static boolean releasesHeldReply(long nr) {
         return !(nr == Abi.SYS_CLOCK
@@ -878,7 +879,7 @@ final class TxIpc implements Recovery {
                 && current != null
                 && !replayable(nr)
                 && !recorded(nr)
-                && (nr != Abi.SYS_CALL || wakeTx)) { // (a wake's calls are made for real, not recorded)
+                && nr != Abi.SYS_CALL) { // (a nested call is recorded, a wake's too: nestedCall)
             current.replayable = false;
         }
     }
@@ -950,7 +951,8 @@ final class TxIpc implements Recovery {
     }
 
     /**
-     * A nested CALL inside a request. A first run's call goes to its server and is recorded
+     * A nested CALL inside a request, or in the work after a wake (kept in the history as a
+     * request is, its calls with it). A first run's call goes to its server and is recorded
      * ({@link #pendingCall}, answered in {@link #resumedWith}). A replayed request, a run again
      * and a verification run are answered from their source's record instead: the called server
      * is never sent a request twice. One that asks for a call its source did not make diverged:
@@ -962,9 +964,6 @@ final class TxIpc implements Recovery {
         pendingCall = null;
         if (!server.inRequest()) {
             return null;
-        }
-        if (wakeTx) {
-            return codeBeforeCall(f);
         }
         int len = (int) Math.min(Math.max(f.a[6], 0), Abi.IPC_BUF_SIZE);
         long h = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
@@ -2294,6 +2293,14 @@ final class TxIpc implements Recovery {
         Request source = replay != null ? replay.nextWake() : null;
         replayingWake = source != null;
         current = null;
+        // Its nested calls are recorded as a request's are (a network stack's RECVs of frames and
+        // SENDs); a replayed wake's are answered from its first run's record, never sent again.
+        runCalls.clear();
+        pendingCall = null;
+        inDoubt = false;
+        callsAnswered = 0;
+        callSource = source != null ? source.calls : null;
+        callRerun = source != null;
         TaskSpec.TxipcLimits limits = server.spec().txipc();
         if (limits.replayDepth() > 0 || limits.verifyDual()) {
             // The wake is kept in the history like a request: its registers, its results (what
@@ -2342,10 +2349,21 @@ final class TxIpc implements Recovery {
         codeIntactAtCommit = server.spec().txipc().codeCheck(); // (found intact just before: syscall)
         Request r = current;
         current = null;
+        boolean fewerCalls = callRerun && callSource != null && callsAnswered < callSource.count;
+        Calls calls = runCalls;
+        endCalls();
         if (r != null && r.source != null && r.answered < r.source.recorded) {
             diverged(r, -1);
         }
+        if (r != null && fewerCalls && r.replayable) {
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: a replayed wake made fewer nested calls than its first run: the replay diverged",
+                    server);
+            r.replayable = false;
+        }
         if (r == null || !r.replayable || tracker.history() == 0) {
+            runCalls.clear();
             if (r != null) {
                 r.source = null;
                 spare.addLast(r);
@@ -2361,7 +2379,15 @@ final class TxIpc implements Recovery {
             return;
         }
         r.source = null;
+        runCalls = r.calls; // (the record keeps this run's calls; its old list is reused)
+        r.calls = calls;
+        runCalls.clear();
+        r.callBytes = calls.bytes();
+        historyCallBytes += r.callBytes;
         history.addLast(r);
+        while (historyCallBytes > MAX_HISTORY_CALL_BYTES && history.size() > 1) {
+            spare.addLast(forgetOldest()); // (the nested calls' replies kept are bounded too)
+        }
         trimHistory(tracker);
         if (again && replay != null) {
             replay.wakeDone(r);
@@ -2651,6 +2677,8 @@ final class TxIpc implements Recovery {
             if (faulted != null) {
                 spare.addLast(faulted);
             }
+            endCalls(); // (its calls were made for real: a frame it took from its driver is lost)
+            runCalls.clear();
             wakeTx = false;
             server.endServing();
             redeliver = false;

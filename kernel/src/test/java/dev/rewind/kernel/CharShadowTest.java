@@ -203,4 +203,74 @@ class CharShadowTest {
         assertEquals(1, again.struck, plain::toString);
         assertTrue(plain.console.contains("tty_oracle A: FAIL"), plain::toString);
     }
+
+    /**
+     * At the tty driver's reply of its {@code n}-th request (its {@code at}-th instruction: the
+     * REPLY_RECV), sets the reply's status to {@code status}, as a skipped {@code li a0,0} at the
+     * handler's return leaves whatever the register held (seed 1305331 of the tty campaign: the
+     * address of the session table).
+     */
+    static final class StatusAtReply extends dev.rewind.kernel.probe.RequestStrike {
+        final int n;
+        final long status;
+        int struck;
+
+        StatusAtReply(int n, long at, long status) {
+            super("tty", at);
+            this.n = n;
+            this.status = status;
+        }
+
+        @Override
+        protected boolean strikes(int request) {
+            return request == n && struck == 0;
+        }
+
+        @Override
+        protected Fault strike(Task t, int request) {
+            t.cpu().setReg(t.cpu().arch().result(1), status);
+            struck++;
+            return null;
+        }
+    }
+
+    /** The number (1-based) of the tty driver's {@code k}-th READ from client A after its 20th request. */
+    static int nthRead(dev.rewind.kernel.probe.InstructionProfiler profile, int k) {
+        java.util.List<String> from = profile.requests();
+        String read = "tty_oracle label 0x" + Long.toHexString(Tty.READ);
+        for (int i = 20, reads = 0; i < from.size(); i++) {
+            if (from.get(i).equals(read) && ++reads == k) {
+                return i + 1;
+            }
+        }
+        throw new AssertionError("fewer than " + k + " READs: " + from);
+    }
+
+    @Test
+    void aReadAnsweredWithAPositiveStatusHandsOverNoByteTwice() throws Exception {
+        // The driver took bytes from the FIFO and answered them with status 0x13138 instead of 0:
+        // the client's library takes a status that is not an error for a success, bytes and all.
+        // The shadow had counted only status 0 as handing bytes over, so it gave the same bytes
+        // back to the FIFO at the next failure, and the oracle read them twice. A positive status
+        // is not in the definition: the reply is held back, the driver restarted, its bytes given
+        // back once, the READ re-issued.
+        dev.rewind.kernel.probe.InstructionProfiler profile = new dev.rewind.kernel.probe.InstructionProfiler("tty");
+        GuestRun.bootManifest(oracle(), Fixtures.CONFIG, profile, null);
+        for (int k :
+                new int[] {3, 8}) { // (READs of 7 and 2 bytes: sizes cycle 4096, 1, 7, 64, 3, 200, 4096, 13, 1000, 2)
+            int n = nthRead(profile, k);
+            long at = profile.lengths()[n - 1];
+            StatusAtReply probe = new StatusAtReply(n, at, 0x13138);
+            GuestRun run = GuestRun.bootManifest(oracle(), Fixtures.CONFIG, probe, null);
+            assertEquals(1, probe.struck, run::toString);
+            assertEquals(1, run.faults.size(), run::toString);
+            GuestRun.FaultEvent f = run.faults.get(0);
+            assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
+            assertTrue(f.fault().detail().contains("answered 78136, which READ may not answer"), f::toString);
+            assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).reissued(), f::toString);
+            assertTrue(run.console.contains("tty_oracle A: ok lines=240"), run::toString);
+            assertTrue(run.console.contains("tty_oracle B: ok lines=240"), run::toString);
+            assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        }
+    }
 }

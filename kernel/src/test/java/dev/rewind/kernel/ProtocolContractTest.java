@@ -40,6 +40,8 @@ class ProtocolContractTest {
         assertFalse(Blk.mayAnswer(Blk.OPEN, Blk.EIO), "OPEN lists EINVAL and ENOMEM only");
         assertFalse(Blk.mayAnswer(Blk.READ, Abi.EIO), "blk's EIO is its own (-23), not the kernel's");
         assertTrue(Blk.mayAnswer(Blk.READ, Blk.EIO));
+        assertFalse(Tty.mayAnswer(Tty.READ, 78136), "a success is 0: a positive status is in no definition");
+        assertFalse(Blk.mayAnswer(Blk.WRITE, 1), "a success is 0");
     }
 
     @Test

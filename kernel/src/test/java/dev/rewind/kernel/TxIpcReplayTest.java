@@ -507,6 +507,70 @@ class TxIpcReplayTest {
         assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
     }
 
+    /**
+     * t_wakecall: as t_wakeback, but the work after every wake calls another server first (as a
+     * network stack drains its driver), and the corruption (a bit of cell 1, flipped while the
+     * fifth SET is handled) is found only by the second wake, after the first committed. The
+     * second wake faults, again after its rollback, and the history replay of its second abort
+     * must reach back past the first wake: that wake is kept in the history with its call, which
+     * the replay answers from its record (the echo server is not called again). Before, a wake
+     * that made a call cut the history at its commit, no replay could reach the fifth SET, and
+     * the second wake's bits were dropped after its third run (net stack seeds 1285405, 1307700:
+     * an escaped corruption that faulted every wake until a restart, or for good).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_wakecall.toml", "aarch64/t_wakecall.toml"})
+    void aReplayReachesBackAcrossAWakeThatCalledAnotherServer(String image) throws Exception {
+        int[] sets = {0};
+        boolean[] flipped = {false};
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
+            @Override
+            public void requestDelivered(Task server) {
+                if (!server.name().equals("wakecall_server") || ++sets[0] != 5) {
+                    return;
+                }
+                long at = server.image().symbol("wc_cells").orElseThrow() + 24; // (cell 1's seal)
+                byte[] b = new byte[1];
+                assertTrue(server.cpu().memory().read(at, b, 0, 1));
+                b[0] ^= 4;
+                assertTrue(server.cpu().memory().writeUnlogged(at, b, 0, 1));
+                flipped[0] = true;
+            }
+        });
+        assertTrue(flipped[0], r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("wakecall: ok"), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+        assertTrue(r.faults.size() >= 2 && r.faults.size() < TxIpc.WAKE_RUNS + 1, r::toString);
+        assertTrue(
+                r.faults.stream().allMatch(f -> f.outcome() instanceof RecoveryOutcome.RolledBack rb && rb.afterWake()),
+                r::toString);
+        assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
+    }
+
+    /**
+     * t_replycall: wakecall_server answers a KICK with a plain REPLY, then calls echo before it
+     * receives again, then fails for the KICK 0xdead. The call does not send the held reply: it
+     * is the request's nested call, and the failure after it undoes the request (no success
+     * reaches the client, the kick it counted is undone) instead of striking a server running
+     * with no transaction open, which was a restart that lost its state. (A network stack drains
+     * its driver after a REPLY every 200 ms: the received frames went through lwIP outside any
+     * transaction, and the history was cut there.)
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_replycall.toml", "aarch64/t_replycall.toml"})
+    void aCallAfterAPlainReplyBelongsToTheRequest(String image) throws Exception {
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), null);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("replycall: ok"), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+        assertTrue(!r.faults.isEmpty(), r::toString);
+        assertTrue(
+                r.faults.stream()
+                        .allMatch(f -> f.outcome() instanceof RecoveryOutcome.RolledBack rb && !rb.afterWake()),
+                r::toString);
+    }
+
     /** tail_client.c: 16 sets, 3 rounds of a set and a get of slots 1..15 (each round then kicks the server), 16 gets, the kicks. */
     static final int TAIL_REQUESTS = 16 + 3 * 15 * 2 + 16 + 1;
 

@@ -1,0 +1,68 @@
+/* wakecall_server (serves "wc", owns "wc_note", calls "echo"; txipc): wakeback_server's sealed
+ * cells, with work after each wake that calls another server first (as a network stack drains
+ * its driver), then, for bit 0x40, checks both cells' seals.  SET (label 1: w0) stores cell 0;
+ * GET (label 2) answers cell 0 (w0), the bits its wakes brought (w1), how many wakes it handled
+ * (w2) and how many echo calls answered right (w3).  A bit flipped into cell 1 before the first
+ * wake (TxIpcReplayTest) makes the second wake fault until a history replay mends it, and that
+ * replay must reach back across the first wake, which made a call.  KICK (label 3) answers with
+ * a plain REPLY and calls echo after it (t_replycall). */
+#include <rewind/rewind.h>
+
+#define SEAL 0x5ea15ea15ea1ULL
+
+struct cell {
+	uint64_t value, seal;
+};
+
+struct cell wc_cells[2] = { { 0, SEAL }, { 7, 7 ^ SEAL } };
+static uint64_t events, wakes, echoed, kicks;
+
+int main(void)
+{
+	rw_cap ep, note, echo;
+	rw_msg m;
+	uint64_t badge, bits;
+
+	RW_ASSERT(rw_cap_get("wc", &ep) == 0);
+	RW_ASSERT(rw_cap_get("wc_note", &note) == 0);
+	RW_ASSERT(rw_cap_get("echo", &echo) == 0);
+	for (;;) {
+		long r = rw_wait_any(ep, note, 0, &m, &badge, &bits);
+		if (r == RW_WOKEN) {
+			rw_msg e = { 7, { wakes, bits, 0, 0 }, 0 };
+			if (rw_call(echo, &e) == 0 && e.label == 7 && e.w[0] == wakes &&
+			    e.w[1] == bits)
+				echoed++;
+			if (bits & 0x40)
+				for (int i = 0; i < 2; i++)
+					RW_ASSERT(wc_cells[i].seal == (wc_cells[i].value ^ SEAL));
+			events |= bits;
+			wakes++;
+			continue;
+		}
+		RW_ASSERT(r == 0);
+		if (m.label == 1) {
+			wc_cells[0].value = m.w[0];
+			wc_cells[0].seal = m.w[0] ^ SEAL;
+			m = (rw_msg){ 0, { 0, 0, 0, 0 }, 0 };
+		} else if (m.label == 2) {
+			RW_ASSERT(wc_cells[0].seal == (wc_cells[0].value ^ SEAL));
+			m = (rw_msg){ 0, { wc_cells[0].value, events, wakes, echoed }, 0 };
+		} else if (m.label == 3) {
+			/* KICK (w0): answers how many kicks it took (w0) with a plain REPLY, then
+			 * calls echo with w0 and, for w0 = 0xdead, fails: the work after a REPLY,
+			 * its call included, belongs to the request (t_replycall). */
+			uint64_t w = m.w[0];
+			kicks++;
+			m = (rw_msg){ 0, { kicks, 0, 0, 0 }, 0 };
+			RW_ASSERT(rw_reply(&m) == 0);
+			rw_msg e = { 8, { w, 0, 0, 0 }, 0 };
+			RW_ASSERT(rw_call(echo, &e) == 0 && e.label == 8 && e.w[0] == w);
+			RW_ASSERT(w != 0xdead);
+			continue;
+		} else {
+			m = (rw_msg){ (uint64_t)RW_ENOSYS, { 0, 0, 0, 0 }, 0 };
+		}
+		RW_ASSERT(rw_reply(&m) == 0);
+	}
+}
