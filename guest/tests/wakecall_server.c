@@ -4,8 +4,7 @@
  * GET (label 2) answers cell 0 (w0), the bits its wakes brought (w1), how many wakes it handled
  * (w2) and how many echo calls answered right (w3).  A bit flipped into cell 1 before the first
  * wake (TxIpcReplayTest) makes the second wake fault until a history replay mends it, and that
- * replay must reach back across the first wake, which made a call.  KICK (label 3) answers with
- * a plain REPLY and calls echo after it (t_replycall). */
+ * replay must reach back across the first wake, which made a call. */
 #include <rewind/rewind.h>
 
 #define SEAL 0x5ea15ea15ea1ULL
@@ -15,7 +14,7 @@ struct cell {
 };
 
 struct cell wc_cells[2] = { { 0, SEAL }, { 7, 7 ^ SEAL } };
-static uint64_t events, wakes, echoed, kicks;
+static uint64_t events, wakes, echoed;
 
 int main(void)
 {
@@ -48,18 +47,6 @@ int main(void)
 		} else if (m.label == 2) {
 			RW_ASSERT(wc_cells[0].seal == (wc_cells[0].value ^ SEAL));
 			m = (rw_msg){ 0, { wc_cells[0].value, events, wakes, echoed }, 0 };
-		} else if (m.label == 3) {
-			/* KICK (w0): answers how many kicks it took (w0) with a plain REPLY, then
-			 * calls echo with w0 and, for w0 = 0xdead, fails: the work after a REPLY,
-			 * its call included, belongs to the request (t_replycall). */
-			uint64_t w = m.w[0];
-			kicks++;
-			m = (rw_msg){ 0, { kicks, 0, 0, 0 }, 0 };
-			RW_ASSERT(rw_reply(&m) == 0);
-			rw_msg e = { 8, { w, 0, 0, 0 }, 0 };
-			RW_ASSERT(rw_call(echo, &e) == 0 && e.label == 8 && e.w[0] == w);
-			RW_ASSERT(w != 0xdead);
-			continue;
 		} else {
 			m = (rw_msg){ (uint64_t)RW_ENOSYS, { 0, 0, 0, 0 }, 0 };
 		}

@@ -63,16 +63,6 @@ final class Ipc {
     }
 
     /**
-     * {@code t}'s CALL (arguments {@code a}) goes to the task it owes a reply: a reply held back
-     * over it ({@link Recovery#holdReply}) would never reach that task, which could not take the call.
-     */
-    static boolean callsItsClient(Task t, long[] a) {
-        Capability c = cap(t, a[0], Capability.Kind.ENDPOINT_SEND);
-        Task client = t.replyOwed();
-        return c == null || client == null || c.endpoint().server == client;
-    }
-
-    /**
      * Why {@code t}'s call with arguments {@code a} is refused before it leaves {@code t}: ECAP
      * (no send capability in slot a0), EDEAD (the server is dead, or restarted since the
      * capability was minted and its restarts are not hidden) or ETOOBIG (a6 longer than the IPC

@@ -45,19 +45,11 @@ final class Syscalls {
         long a1 = a[1];
         long a2 = a[2];
         Recovery rec = t.recovery();
-        if (rec.heldReply() != null
-                && TxIpc.releasesHeldReply(nr)
-                && !Ipc.refusedAtOnce(t, nr, a)
-                && (nr != Abi.SYS_CALL || Ipc.callsItsClient(t, a))) {
+        if (rec.heldReply() != null && TxIpc.releasesHeldReply(nr) && !Ipc.refusedAtOnce(t, nr, a)) {
             // (the request's transaction commits before this syscall; not before a receive that is
             // refused at once: a register of the server's loop flipped after its REPLY made its
             // WAIT_ANY ECAP, it committed the request, and the fault that followed was outside
-            // any request, a restart; outside scheduler seed 1212045. Nor before a nested call,
-            // unless it goes to the client the reply is for: the call is the request's, recorded
-            // as any other, and the work after it stays in the transaction. Before, a network
-            // stack's drain of its driver after a REPLY committed the request there and ran the
-            // received frames through lwIP with no transaction open: the history was cut, and a
-            // fault there was a restart.)
+            // any request, a restart; outside scheduler seed 1212045)
             k.ipc.releaseReply(t);
         }
         rec.syscall(nr);

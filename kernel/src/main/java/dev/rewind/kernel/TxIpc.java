@@ -802,8 +802,7 @@ final class TxIpc implements Recovery {
     /**
      * Whether syscall {@code nr}, made while a reply is held back ({@link #holdReply}), sends it
      * first: every syscall but those a request makes without leaving the server (the clock, a
-     * poll or a signal, its own identity, console output, the heap, a failed assertion). A nested
-     * CALL sends it first only when it goes to the client the reply is for ({@code Syscalls}).
+     * poll or a signal, its own identity, console output, the heap, a failed assertion).
      */
     static boolean releasesHeldReply(long nr) {
         return !(nr == Abi.SYS_CLOCK

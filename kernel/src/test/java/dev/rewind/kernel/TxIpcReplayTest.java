@@ -548,29 +548,6 @@ class TxIpcReplayTest {
         assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
     }
 
-    /**
-     * t_replycall: wakecall_server answers a KICK with a plain REPLY, then calls echo before it
-     * receives again, then fails for the KICK 0xdead. The call does not send the held reply: it
-     * is the request's nested call, and the failure after it undoes the request (no success
-     * reaches the client, the kick it counted is undone) instead of striking a server running
-     * with no transaction open, which was a restart that lost its state. (A network stack drains
-     * its driver after a REPLY every 200 ms: the received frames went through lwIP outside any
-     * transaction, and the history was cut there.)
-     */
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"t_replycall.toml", "aarch64/t_replycall.toml"})
-    void aCallAfterAPlainReplyBelongsToTheRequest(String image) throws Exception {
-        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), null);
-        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
-        assertTrue(r.console.contains("replycall: ok"), r::toString);
-        assertTrue(r.restarts.isEmpty(), r::toString);
-        assertTrue(!r.faults.isEmpty(), r::toString);
-        assertTrue(
-                r.faults.stream()
-                        .allMatch(f -> f.outcome() instanceof RecoveryOutcome.RolledBack rb && !rb.afterWake()),
-                r::toString);
-    }
-
     /** tail_client.c: 16 sets, 3 rounds of a set and a get of slots 1..15 (each round then kicks the server), 16 gets, the kicks. */
     static final int TAIL_REQUESTS = 16 + 3 * 15 * 2 + 16 + 1;
 
