@@ -246,6 +246,19 @@ class GuestSystemTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"t_cycle.toml", "aarch64/t_cycle.toml"})
+    void underTxipcAReplyLeavesBeforeANestedCallThatCallsItsClientBack(String image) {
+        // cycle_a REPLYs to cycle_b, then calls cycle_c, which calls cycle_b. A reply held over
+        // that call (a change tried and reverted in session 42) left cycle_b waiting for it while
+        // cycle_c waited for cycle_b: a deadlock that the same system without txipc does not have.
+        GuestRun run = GuestRun.boot(image, KernelConfig.defaults().withBudgetNanos(30_000_000_000L));
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertTrue(run.hasLine("cycle_b: ok"), run::toString);
+        assertEquals(0, run.result.task("cycle_b").exitCode(), run::toString);
+        assertTrue(run.faults.isEmpty(), run::toString);
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"t_starve.toml", "aarch64/t_starve.toml"})
     void aTaskSleepingBesideATaskThatComputesIsWokenOnTime(String image) {
         // A timer due to wake a sleeper is contention, like a ready task: before, a task that
