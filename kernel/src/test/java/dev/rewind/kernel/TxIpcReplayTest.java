@@ -480,31 +480,7 @@ class TxIpcReplayTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"t_wakeback.toml", "aarch64/t_wakeback.toml"})
     void aWakeWhoseWorkFaultedRunsAgainWithItsBitsAfterItsRollbackAndTheReplay(String image) throws Exception {
-        int[] sets = {0};
-        boolean[] flipped = {false};
-        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
-            @Override
-            public void requestDelivered(Task server) {
-                if (!server.name().equals("wakeback_server") || ++sets[0] != 5) {
-                    return;
-                }
-                long at = server.image().symbol("wk_cells").orElseThrow() + 24; // (cell 1's seal)
-                byte[] b = new byte[1];
-                assertTrue(server.cpu().memory().read(at, b, 0, 1));
-                b[0] ^= 4;
-                assertTrue(server.cpu().memory().writeUnlogged(at, b, 0, 1));
-                flipped[0] = true;
-            }
-        });
-        assertTrue(flipped[0], r::toString);
-        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
-        assertTrue(r.hasLine("wakeback: ok"), r::toString);
-        assertTrue(r.restarts.isEmpty(), r::toString);
-        assertTrue(r.faults.size() >= 2 && r.faults.size() < TxIpc.WAKE_RUNS + 1, r::toString);
-        assertTrue(
-                r.faults.stream().allMatch(f -> f.outcome() instanceof RecoveryOutcome.RolledBack rb && rb.afterWake()),
-                r::toString);
-        assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
+        assertSealFlipMendedByAWakeReplay(image, "wakeback_server", "wk_cells", "wakeback: ok");
     }
 
     /**
@@ -521,31 +497,7 @@ class TxIpcReplayTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"t_wakecall.toml", "aarch64/t_wakecall.toml"})
     void aReplayReachesBackAcrossAWakeThatCalledAnotherServer(String image) throws Exception {
-        int[] sets = {0};
-        boolean[] flipped = {false};
-        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
-            @Override
-            public void requestDelivered(Task server) {
-                if (!server.name().equals("wakecall_server") || ++sets[0] != 5) {
-                    return;
-                }
-                long at = server.image().symbol("wc_cells").orElseThrow() + 24; // (cell 1's seal)
-                byte[] b = new byte[1];
-                assertTrue(server.cpu().memory().read(at, b, 0, 1));
-                b[0] ^= 4;
-                assertTrue(server.cpu().memory().writeUnlogged(at, b, 0, 1));
-                flipped[0] = true;
-            }
-        });
-        assertTrue(flipped[0], r::toString);
-        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
-        assertTrue(r.hasLine("wakecall: ok"), r::toString);
-        assertTrue(r.restarts.isEmpty(), r::toString);
-        assertTrue(r.faults.size() >= 2 && r.faults.size() < TxIpc.WAKE_RUNS + 1, r::toString);
-        assertTrue(
-                r.faults.stream().allMatch(f -> f.outcome() instanceof RecoveryOutcome.RolledBack rb && rb.afterWake()),
-                r::toString);
-        assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
+        assertSealFlipMendedByAWakeReplay(image, "wakecall_server", "wc_cells", "wakecall: ok");
     }
 
     /** tail_client.c: 16 sets, 3 rounds of a set and a get of slots 1..15 (each round then kicks the server), 16 gets, the kicks. */
@@ -621,5 +573,39 @@ class TxIpcReplayTest {
         assertTrue(r.restarts.isEmpty(), r::toString);
         assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
         assertTrue(r.replays.stream().allMatch(p -> p.differed() == 0), r::toString);
+    }
+
+    /**
+     * Boots {@code image} with a bit of cell 1's seal ({@code cells} + 24) of {@code server} flipped
+     * behind its back at its fifth request; the wakes that find it are rolled back and a history
+     * replay mends it: the client prints {@code ok}, the server is never restarted.
+     */
+    private static void assertSealFlipMendedByAWakeReplay(String image, String serverName, String cells, String ok)
+            throws Exception {
+        int[] sets = {0};
+        boolean[] flipped = {false};
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
+            @Override
+            public void requestDelivered(Task server) {
+                if (!server.name().equals(serverName) || ++sets[0] != 5) {
+                    return;
+                }
+                long at = server.image().symbol(cells).orElseThrow() + 24; // (cell 1's seal)
+                byte[] b = new byte[1];
+                assertTrue(server.cpu().memory().read(at, b, 0, 1));
+                b[0] ^= 4;
+                assertTrue(server.cpu().memory().writeUnlogged(at, b, 0, 1));
+                flipped[0] = true;
+            }
+        });
+        assertTrue(flipped[0], r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine(ok), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+        assertTrue(r.faults.size() >= 2 && r.faults.size() < TxIpc.WAKE_RUNS + 1, r::toString);
+        assertTrue(
+                r.faults.stream().allMatch(f -> f.outcome() instanceof RecoveryOutcome.RolledBack rb && rb.afterWake()),
+                r::toString);
+        assertTrue(r.replays.size() >= 1, "the history was replayed: " + r);
     }
 }
