@@ -57,7 +57,7 @@ import picocli.CommandLine.Parameters;
             "qemu-system-misc / qemu-system-arm if missing (as root; otherwise prints the apt-get command).",
             "txipc: KV and FS workloads with and without txipc, rollback time by pages dirtied, history replays.",
             "The workloads are 10-30 ms long: their ratios move by about 0.1 between benches at 5 runs, by",
-            "about 0.01 at --runs 60 (7 minutes).",
+            "about 0.01 at --runs 60 (7 minutes). --warmup rounds come first and are not counted.",
             "blk: block driver throughput and latency with and without the shadow tap, and the time from a",
             "driver fault to service restored.",
             "net: HTTP through a forwarded host port into t_net_http (NIC driver, lwIP stack server, HTTP server):",
@@ -83,6 +83,13 @@ public final class BenchCommand implements Callable<Integer> {
             paramLabel = "N",
             description = "Runs per measurement; the median is reported (default: 5).")
     int runs = 5;
+
+    @Option(
+            names = "--warmup",
+            paramLabel = "N",
+            description = "txipc: interleaved rounds run and not counted before the --runs rounds, per workload"
+                    + " and architecture (default: 30).")
+    int warmup = 30;
 
     @Option(
             names = "--programs",
@@ -118,6 +125,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (runs < 1 || runs > 1000) {
             throw new IllegalArgumentException("--runs must be between 1 and 1000");
+        }
+        if (warmup < 0 || warmup > 1000) {
+            throw new IllegalArgumentException("--warmup must be between 0 and 1000");
         }
         if (idleTasks < 1 || idleTasks > 1000) {
             throw new IllegalArgumentException("--idle-tasks must be between 1 and 1000");
@@ -445,8 +455,19 @@ public final class BenchCommand implements Callable<Integer> {
     private double[] txipcWorkload(String toml, String server) throws Exception {
         String[] w = {toml, server};
         {
-            workload(w[0], w[1], "none");
-            workload(w[0], w[1], "txipc");
+            // Rounds run and dropped first: until the JIT has compiled the kernel's per-request
+            // paths for every variant (the variants take other branches through them), a txipc
+            // boot, which runs more of that code, measured 1.6-1.8 of the boot before it; kv's
+            // median at --runs 9 was 1.68 with no such rounds, 1.41-1.43 after 10, 1.26-1.28 after 30.
+            for (int i = 0; i < warmup; i++) {
+                workload(w[0], w[1], "none");
+                workload(w[0], w[1], "txipc");
+                workload(w[0], w[1], "txipc", 0);
+                workload(w[0], w[1], "txipc", -1, "\ncode_check = false");
+                workload(w[0], w[1], "txipc", 0, "\ncode_check = false\nkeep_copy = false");
+                workload(w[0], w[1], "txipc", -1, "\nkeep_copy = false");
+                workload(w[0], w[1], "txipc", 512);
+            }
             double[] wall = new double[runs];
             double[] cpu = new double[runs];
             double[] wallBase = new double[runs];
@@ -778,6 +799,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void memory() throws Exception {
+        if (warmup < 0 || warmup > 1000) {
+            throw new IllegalArgumentException("--warmup must be between 0 and 1000");
+        }
         if (idleTasks < 1 || idleTasks > 1000) {
             throw new IllegalArgumentException("--idle-tasks must be between 1 and 1000");
         }
