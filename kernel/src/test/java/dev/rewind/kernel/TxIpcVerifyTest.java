@@ -192,12 +192,19 @@ class TxIpcVerifyTest {
      */
     static final class ErrorAtReply extends dev.rewind.kernel.probe.RequestStrike {
         final int n;
+        final long status;
         int struck;
         long label = 1;
 
         ErrorAtReply(int n, long at) {
+            this(n, at, dev.rewind.abi.Abi.ENOENT);
+        }
+
+        /** As above, with {@code status} for the label instead of ENOENT. */
+        ErrorAtReply(int n, long at, long status) {
             super("kv", at);
             this.n = n;
+            this.status = status;
         }
 
         @Override
@@ -209,7 +216,7 @@ class TxIpcVerifyTest {
         protected Fault strike(Task t, int request) {
             dev.rewind.hw.cpu.Arch a = t.cpu().arch();
             label = t.cpu().reg(a.result(1));
-            t.cpu().setReg(a.result(1), dev.rewind.abi.Abi.ENOENT);
+            t.cpu().setReg(a.result(1), status);
             for (int i = 2; i <= 6; i++) {
                 t.cpu().setReg(a.result(i), 0);
             }
@@ -251,6 +258,41 @@ class TxIpcVerifyTest {
             assertTrue(off.console.contains("kv_oracle: FAIL"), "the client got the ENOENT: " + off);
             assertTrue(off.mismatches.isEmpty(), off::toString);
         }
+    }
+
+    /**
+     * A reply whose status is positive (outside the SDK's contract: 0 or a negative error) is
+     * held back and the request run again under the default {@code verify = "refusals"}, as a
+     * refusal is: here a success of kv's turned, at its reply call, into a stack address with
+     * nothing else, as on AArch64 {@code -O2} a skipped {@code blr} in the SDK's dispatch left
+     * the request pointer as the status (an outside LRU cache, seed 1337307). The runs disagree,
+     * the third decides, the client gets kv's real answer. Under {@code "none"} the client stub
+     * takes the positive status for a success with empty words, and the oracle fails.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aPositiveStatusMadeWithoutATrapIsRunAgainByDefault(String arch) throws Exception {
+        SystemImage plain = SystemImage.builtin(arch + "t_kv_oracle.toml");
+        dev.rewind.kernel.probe.InstructionProfiler profile = new dev.rewind.kernel.probe.InstructionProfiler("kv");
+        GuestRun.runWithProbe(plain, profile);
+        int n = 200;
+        long at = profile.lengths()[n - 1];
+        long stackAddress = 0x7ffdff40L;
+
+        ErrorAtReply pos = new ErrorAtReply(n, at, stackAddress);
+        GuestRun r = GuestRun.runWithProbe(plain, pos);
+        assertEquals(1, pos.struck, r::toString);
+        assertEquals(0, pos.label, "request " + n + " succeeds: its status was made positive");
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
+        assertEquals(1, r.mismatches.size(), r::toString);
+        assertTrue(r.mismatches.get(0).decided(), r::toString);
+
+        ErrorAtReply off = new ErrorAtReply(n, at, stackAddress);
+        GuestRun none = GuestRun.runWithProbe(withVerify(plain, "none"), off);
+        assertEquals(1, off.struck, none::toString);
+        assertTrue(none.console.contains("kv_oracle: FAIL"), "the client got the positive status: " + none);
+        assertTrue(none.mismatches.isEmpty(), none::toString);
     }
 
     /** {@code image} (a built-in manifest) with its txipc server's {@code verify = mode}. */
