@@ -650,6 +650,22 @@ public final class KernelDebugger implements DebugTarget {
     }
 
     @Override
+    public List<Mapping> memoryMap(int thread) {
+        return halt.whileHalted(() -> {
+            if (DebugThreads.ended(port, thread) != null) {
+                return List.of(); // no memory any more
+            }
+            List<Mapping> map = new ArrayList<>();
+            for (dev.rewind.hw.mem.Region r :
+                    DebugThreads.task(port, thread).cpu().memory().regions()) {
+                map.add(new Mapping(r.vaddr(), r.end(), Perm.toString(r.perms()), r.name()));
+            }
+            map.sort((a, b) -> Long.compareUnsigned(a.start(), b.start()));
+            return map;
+        });
+    }
+
+    @Override
     public byte[] executable(int thread) {
         ElfImage image = DebugThreads.any(port, thread).image();
         return image == null ? null : image.fileBytes();

@@ -1038,6 +1038,51 @@ class GdbIntegrationTest {
     }
 
     /**
+     * {@code info proc PID} (PID: the thread id, as in {@code info os processes}) and {@code info
+     * proc mappings} read a task's {@code /proc} files through host I/O: its image as the command
+     * line and the executable's copy, and its address space with the stack, the IPC buffer and
+     * the image's segments. gdb warned that it could open none of them before.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void infoProcShowsATasksProgramAndMappings(Mode mode) {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(
+                    SystemImage.builtin("demo.toml"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
+            String out;
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    elf("kv_server.elf").toString(),
+                    "info proc 2",
+                    "info proc mappings 2",
+                    "info proc status 1",
+                    "info proc 99",
+                    "kill")) {
+                out = g.finish();
+            }
+            assertContains(
+                    out,
+                    "process 2\ncmdline = 'fs_server.elf'\ncwd = '/'\nexe = '/tmp/rewind-gdb-",
+                    "-fs_server.elf'\n",
+                    "Mapped address spaces:",
+                    "0x10000 ",
+                    " r-xp   fs_server.elf\n",
+                    " rw-p   [stack]\n",
+                    " rw-p   [ipc]\n",
+                    "Name:\tkv\nState:\t",
+                    "Image:\tkv_server.elf\n",
+                    "warning: unable to open /proc file '/proc/99/cmdline'"); // no task 99
+            assertEquals(3, count(out, "warning: unable to"), out);
+            assertEquals(3, count(out, "/proc/99/"), "only for the task that does not exist: " + out);
+            sys.await();
+        });
+    }
+
+    /**
      * AArch64, gdb/MI as an IDE drives it ({@code -target-select extended-remote}): the task's
      * exit code reaches gdb as the {@code *stopped,reason="exited"} record an IDE waits for, with
      * and without inferiors.
