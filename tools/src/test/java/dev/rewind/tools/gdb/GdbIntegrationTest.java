@@ -499,6 +499,13 @@ class GdbIntegrationTest {
                     "(kv gen 1, faulted)",
                     "(restart_client gen 1, awaiting_reply)",
                     mode.ended(1, "exited normally"));
+            // the console line names the source line, as rewind boot's own fault line does
+            assertTrue(
+                    Pattern.compile("rewind: task kv#0\\.1 faulted: illegal instruction, pc 0x[0-9a-f]+ "
+                                    + "\\(debug_fault\\+0x[0-9a-f]+ at servers/debug_fault\\.c:\\d+\\)")
+                            .matcher(out)
+                            .find(),
+                    out);
             if (mode.inferiors()) {
                 assertContains(out, mode.ended(2, "exited normally"));
             }
