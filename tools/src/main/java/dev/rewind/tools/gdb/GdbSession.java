@@ -368,7 +368,11 @@ public final class GdbSession implements DebugTarget.Listener {
                         if (!noAck) {
                             write(new byte[] {'+'});
                         }
-                        send("E01");
+                        String why = "a packet longer than " + PacketCodec.MAX_PACKET
+                                + " bytes was dropped unread (the stub's PacketSize is "
+                                + QueryCommands.PACKET_SIZE + " bytes: split it)";
+                        log.warn("gdb: {}", why);
+                        send("E." + why);
                     }
                     case INTERRUPT -> {
                         if (waitingForStop) {

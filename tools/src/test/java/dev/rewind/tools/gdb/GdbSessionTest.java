@@ -1064,6 +1064,31 @@ class GdbSessionTest {
         assertEquals("E01", call("qRcmd,zz"));
     }
 
+    /**
+     * A packet longer than the reader keeps (a client of its own ignoring PacketSize) is dropped
+     * with a reply that says so, and the next packet is served as usual.
+     */
+    @Test
+    void anOversizedPacketIsRefusedWithTheReason() throws Exception {
+        ByteArrayOutputStream in = new ByteArrayOutputStream();
+        in.write(PacketCodec.frame("qSupported"));
+        in.write(PacketCodec.frame("M10000,8000:" + "00".repeat(0x8000))); // 64 KiB of hex and more
+        in.write(PacketCodec.frame("qAttached"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GdbSession session = new GdbSession(new FakeTarget(), new ByteArrayInputStream(in.toByteArray()), out);
+        Thread t = new Thread(session::run, "test-gdb-session");
+        t.setDaemon(true);
+        t.start();
+        t.join(10_000);
+        assertFalse(t.isAlive(), "the session ended with its input");
+        String replies = out.toString(StandardCharsets.ISO_8859_1);
+        assertTrue(
+                replies.contains(
+                        "$E.a packet longer than 65536 bytes was dropped unread (the stub's PacketSize is 16384"),
+                replies);
+        assertTrue(replies.contains("$1#31"), "qAttached after it answered: " + replies);
+    }
+
     @Test
     void malformedPacketsGetErrors() {
         for (String p : new String[] {
