@@ -309,6 +309,20 @@ public interface DebugTarget {
     boolean writeMemory(int thread, long address, byte[] src);
 
     /**
+     * One mapped region of a task's address space: [start, end), its permissions as "rwx" text
+     * ("r-x"), and the kernel's name of it ("segment0", "stack", "heap", "ipc", ...).
+     */
+    record Mapping(long start, long end, String perms, String name) {}
+
+    /**
+     * {@code thread}'s address space, in address order (gdb's {@code info proc mappings}, through
+     * a {@code /proc/PID/maps} the stub makes); empty for a task that has ended.
+     */
+    default List<Mapping> memoryMap(int thread) {
+        return List.of();
+    }
+
+    /**
      * A breakpoint at {@code address} in every task in scope (no guest memory is patched);
      * false if there are too many (1024).
      */

@@ -262,7 +262,8 @@ public final class KernelDebugger implements DebugTarget {
         }
         StopEvent ev = trap
                 ? new StopEvent(StopKind.BREAKPOINT, id(t), SIGTRAP, String.format("breakpoint at 0x%x", f.pc()))
-                : new StopEvent(StopKind.FAULTED, id(t), signalOf(f.kind()), "task " + t + " faulted: " + f);
+                : new StopEvent(
+                        StopKind.FAULTED, id(t), signalOf(f.kind()), "task " + t + " faulted: " + faultText(t, f));
         int generation = t.generation();
         HaltProtocol.FaultResume r = halt.haltAtFault(ev, t, f.pc(), trap);
         if (t.generation() != generation) {
@@ -646,6 +647,34 @@ public final class KernelDebugger implements DebugTarget {
             }
             cpu.dropTranslations(address, address + src.length); // it may have been code
             return true;
+        });
+    }
+
+    /**
+     * The fault as gdb's console shows it at the stop: with the faulting instruction's source line,
+     * as {@code rewind boot}'s own fault line has it (not for an abort, whose pc is the SDK's
+     * abort call: its message says where).
+     */
+    private static String faultText(Task t, Fault f) {
+        String line = f.kind() == FaultKind.ABORT || t.image() == null
+                ? null
+                : t.image().sourceLine(f.pc()).orElse(null);
+        return f.toString(line);
+    }
+
+    @Override
+    public List<Mapping> memoryMap(int thread) {
+        return halt.whileHalted(() -> {
+            if (DebugThreads.ended(port, thread) != null) {
+                return List.of(); // no memory any more
+            }
+            List<Mapping> map = new ArrayList<>();
+            for (dev.rewind.hw.mem.Region r :
+                    DebugThreads.task(port, thread).cpu().memory().regions()) {
+                map.add(new Mapping(r.vaddr(), r.end(), Perm.toString(r.perms()), r.name()));
+            }
+            map.sort((a, b) -> Long.compareUnsigned(a.start(), b.start()));
+            return map;
         });
     }
 

@@ -368,7 +368,11 @@ public final class GdbSession implements DebugTarget.Listener {
                         if (!noAck) {
                             write(new byte[] {'+'});
                         }
-                        send("E01");
+                        String why = "a packet longer than " + PacketCodec.MAX_PACKET
+                                + " bytes was dropped unread (the stub's PacketSize is "
+                                + QueryCommands.PACKET_SIZE + " bytes: split it)";
+                        log.warn("gdb: {}", why);
+                        send("E." + why);
                     }
                     case INTERRUPT -> {
                         if (waitingForStop) {
@@ -793,6 +797,31 @@ public final class GdbSession implements DebugTarget.Listener {
     }
 
     /** An ended task stays in the thread list (its id is never reused), but cannot run. */
+    /**
+     * The temporary copy of {@code task}'s image handed to gdb ({@code qXfer:exec-file:read},
+     * {@code /proc/PID/exe}), made at the first ask, one per image; null if the task has no image
+     * or the copy cannot be written.
+     */
+    java.nio.file.Path executableCopy(DebugTarget.ThreadInfo task) {
+        java.nio.file.Path path = executables.get(task.image());
+        if (path == null) {
+            byte[] elf = target.executable(task.id());
+            if (elf == null) {
+                return null;
+            }
+            try {
+                String base = task.image().replaceAll("[^A-Za-z0-9._-]", "_");
+                path = java.nio.file.Files.createTempFile("rewind-gdb-", "-" + base);
+                java.nio.file.Files.write(path, elf);
+                path.toFile().deleteOnExit();
+            } catch (java.io.IOException e) {
+                return null;
+            }
+            executables.put(task.image(), path);
+        }
+        return path;
+    }
+
     static boolean alive(DebugTarget.ThreadInfo t) {
         return !t.state().equals("exited") && !t.state().equals("dead");
     }

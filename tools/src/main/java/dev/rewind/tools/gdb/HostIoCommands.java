@@ -1,5 +1,6 @@
 package dev.rewind.tools.gdb;
 
+import dev.rewind.kernel.debug.DebugTarget;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -13,8 +14,12 @@ import java.util.Map;
  * to gdb only ({@code qXfer:exec-file:read}, {@link GdbSession#executables}): gdb, whose
  * {@code sysroot} is {@code target:} by default, reads a program the stub named through the
  * connection instead of from its own file system, so it can run on another machine than
- * {@code rewind boot} (a container, a port forwarded over ssh). Every other path is ENOENT and
- * nothing can be written, created or removed (EROFS).
+ * {@code rewind boot} (a container, a port forwarded over ssh). Besides those, a live task's
+ * {@code /proc/PID/cmdline} and {@code maps} (PID: its thread id, the pid of {@code info os
+ * processes} and of its inferior with {@code --gdb-inferiors}) and the links {@code exe} (its
+ * executable's copy) and {@code cwd} ({@code /}: tasks have no working folder), which gdb's
+ * {@code info proc} reads. Every other path is ENOENT and nothing can be written, created or
+ * removed (EROFS).
  *
  * <p>Replies are {@code F result[,errno][;attachment]}; errno values are the protocol's (gdb's
  * "Errno Values"), not the host's.
@@ -64,11 +69,11 @@ final class HostIoCommands {
                 yield file == null ? error(EBADF) : stat(file.length);
             }
             case "stat" -> {
-                Path path = served(args[0]);
-                yield path == null ? error(ENOENT) : stat(size(path));
+                byte[] file = contents(args[0]);
+                yield file == null ? error(ENOENT) : stat(file.length);
             }
             case "unlink" -> error(EROFS);
-            case "readlink" -> served(args[0]) == null ? error(ENOENT) : error(EINVAL); // not a link
+            case "readlink" -> readlink(args[0]);
             default -> ""; // not supported
         };
     }
@@ -82,17 +87,11 @@ final class HostIoCommands {
         if (flags != 0) { // not O_RDONLY: write access, O_CREAT, O_TRUNC, ...
             return error(EROFS);
         }
-        Path path = served(args[0]);
-        if (path == null) {
-            return error(ENOENT);
-        }
         if (open.size() >= MAX_OPEN) {
             return error(EMFILE);
         }
-        byte[] file;
-        try {
-            file = Files.readAllBytes(path);
-        } catch (IOException e) {
+        byte[] file = contents(args[0]);
+        if (file == null) {
             return error(ENOENT);
         }
         int fd = nextFd++;
@@ -122,23 +121,135 @@ final class HostIoCommands {
         return "F" + Integer.toHexString(n) + ";" + new String(data, StandardCharsets.ISO_8859_1);
     }
 
-    /** The handed-out executable at the hex-encoded path, or null. */
-    private Path served(String hexPath) {
+    /** The contents of the served file at the hex-encoded path, or null if there is none. */
+    private byte[] contents(String hexPath) {
         String path = new String(PacketCodec.fromHex(hexPath), StandardCharsets.UTF_8);
         for (Path p : s.executables.values()) {
             if (p.toString().equals(path)) {
-                return p;
+                try {
+                    return Files.readAllBytes(p);
+                } catch (IOException e) {
+                    return null;
+                }
+            }
+        }
+        ProcFile proc = ProcFile.of(path);
+        DebugTarget.ThreadInfo task = proc == null ? null : liveTask(proc.pid());
+        if (task == null) {
+            return null;
+        }
+        return switch (proc.file()) {
+            case "cmdline" -> (task.image() + "\0").getBytes(StandardCharsets.UTF_8); // argv[0], as Linux NUL-ends it
+            case "maps" -> maps(task);
+            case "status" -> procStatus(task);
+            case "stat" -> procStat(task);
+            default -> null;
+        };
+    }
+
+    /** readlink:pathname: a task's {@code /proc/PID/exe} and {@code cwd}; nothing else is a link. */
+    private String readlink(String hexPath) {
+        String path = new String(PacketCodec.fromHex(hexPath), StandardCharsets.UTF_8);
+        ProcFile proc = ProcFile.of(path);
+        DebugTarget.ThreadInfo task = proc == null ? null : liveTask(proc.pid());
+        String target = null;
+        if (task != null && proc.file().equals("exe")) {
+            Path exe = s.executableCopy(task);
+            target = exe == null ? null : exe.toString();
+        } else if (task != null && proc.file().equals("cwd")) {
+            target = "/"; // a task has no working folder (no file system of its own)
+        }
+        if (target == null) {
+            return contents(hexPath) == null ? error(ENOENT) : error(EINVAL); // a file, not a link
+        }
+        byte[] data = target.getBytes(StandardCharsets.UTF_8);
+        byte[] escaped = PacketCodec.escape(data, 0, data.length);
+        return "F" + Integer.toHexString(data.length) + ";" + new String(escaped, StandardCharsets.ISO_8859_1);
+    }
+
+    /** A path {@code /proc/PID/FILE} (PID decimal), split. */
+    private record ProcFile(int pid, String file) {
+        static ProcFile of(String path) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("/proc/([1-9][0-9]{0,5})/([a-z]+)")
+                    .matcher(path);
+            return m.matches() ? new ProcFile(Integer.parseInt(m.group(1)), m.group(2)) : null;
+        }
+    }
+
+    /** The live task whose thread id is {@code pid}, or null (none, ended, or the system ended). */
+    private DebugTarget.ThreadInfo liveTask(int pid) {
+        if (s.systemStatus != null) {
+            return null;
+        }
+        for (DebugTarget.ThreadInfo t : s.target.threads()) {
+            if (t.id() == pid && GdbSession.alive(t)) {
+                return t;
             }
         }
         return null;
     }
 
-    private static long size(Path p) {
-        try {
-            return Files.size(p);
-        } catch (IOException e) {
-            return 0;
+    /** Linux's status format, with Rewind's own fields: name, state, pid, image, generation. */
+    private byte[] procStatus(DebugTarget.ThreadInfo task) {
+        String text = "Name:\t" + task.name() + "\nState:\t" + stateLetter(task) + " ("
+                + task.state().replace('_', ' ') + ")\nTgid:\t" + task.id() + "\nPid:\t" + task.id()
+                + "\nPPid:\t0\nThreads:\t1\nVmSize:\t" + mappedBytes(task) / 1024 + " kB\nImage:\t" + task.image()
+                + "\nGeneration:\t" + task.generation() + "\n";
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Linux's stat format (the 52 fields of proc(5), which gdb's {@code info proc stat} names):
+     * pid, (name), state, ppid 0, process group and session the pid, no terminal, one thread,
+     * the virtual size; times, faults and the rest 0.
+     */
+    private byte[] procStat(DebugTarget.ThreadInfo task) {
+        StringBuilder b = new StringBuilder();
+        b.append(task.id()).append(" (").append(task.name()).append(") ").append(stateLetter(task));
+        b.append(" 0 ").append(task.id()).append(' ').append(task.id()).append(" 0 -1"); // ppid pgrp session tty tpgid
+        for (int field = 9; field <= 52; field++) {
+            b.append(' ')
+                    .append(
+                            switch (field) {
+                                case 20 -> "1"; // num_threads
+                                case 23 -> Long.toString(mappedBytes(task)); // vsize
+                                default -> "0";
+                            });
         }
+        return b.append('\n').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Linux's state letter: R for a task that can run, S for one blocked in a system call. */
+    private static String stateLetter(DebugTarget.ThreadInfo task) {
+        return switch (task.state()) {
+            case "ready", "running" -> "R";
+            case "faulted" -> "t"; // stopped by the debugger at its fault
+            default -> "S";
+        };
+    }
+
+    private long mappedBytes(DebugTarget.ThreadInfo task) {
+        long n = 0;
+        for (DebugTarget.Mapping m : s.target.memoryMap(task.id())) {
+            n += m.end() - m.start();
+        }
+        return n;
+    }
+
+    /**
+     * Linux's maps format, which gdb's {@code info proc mappings} parses: {@code start-end perms
+     * offset dev inode path}, a private mapping each; the image's segments named by the image,
+     * the others as Linux names its anonymous ones ({@code [stack]}, {@code [heap]}, and Rewind's
+     * IPC buffer {@code [ipc]}).
+     */
+    private byte[] maps(DebugTarget.ThreadInfo task) {
+        StringBuilder out = new StringBuilder();
+        for (DebugTarget.Mapping m : s.target.memoryMap(task.id())) {
+            String name = m.name().startsWith("segment") ? task.image() : "[" + m.name() + "]";
+            out.append(String.format("%x-%x %sp 00000000 00:00 0", m.start(), m.end(), m.perms()));
+            out.append(" ".repeat(10)).append(name).append('\n');
+        }
+        return out.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private static int fd(String hex) {

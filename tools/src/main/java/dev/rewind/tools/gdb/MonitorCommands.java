@@ -15,8 +15,9 @@ import java.util.List;
 final class MonitorCommands {
     static final String HELP = """
             monitor tasks                 list the tasks (thread id, name, generation, state, pc, image)
-            monitor scope                 show which tasks breakpoints and watchpoints apply to
-            monitor scope all             apply them to every task (the default)
+            monitor scope                 show which tasks breakpoints and watchpoints apply to (by default
+                                          the tasks running the program gdb loaded, every task if unknown)
+            monitor scope all             apply them to every task
             monitor scope NAME...         apply them only to these tasks (task or image names)
             monitor endpoints             list the endpoints, their servers and waiting callers
             monitor caps TASK             list the capabilities of a task (name or thread id)

@@ -3,7 +3,6 @@ package dev.rewind.tools.gdb;
 import dev.rewind.kernel.Fault;
 import dev.rewind.kernel.FaultKind;
 import dev.rewind.kernel.debug.DebugTarget;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -133,21 +132,9 @@ final class QueryCommands {
         if (info == null) {
             return "E02";
         }
-        java.nio.file.Path path = s.executables.get(info.image());
+        java.nio.file.Path path = s.executableCopy(info);
         if (path == null) {
-            byte[] elf = s.target.executable(thread);
-            if (elf == null) {
-                return "E02";
-            }
-            try {
-                String base = info.image().replaceAll("[^A-Za-z0-9._-]", "_");
-                path = java.nio.file.Files.createTempFile("rewind-gdb-", "-" + base);
-                java.nio.file.Files.write(path, elf);
-                path.toFile().deleteOnExit();
-            } catch (IOException e) {
-                return "E03";
-            }
-            s.executables.put(info.image(), path);
+            return "E02";
         }
         return chunk(path.toString().getBytes(StandardCharsets.UTF_8), range);
     }

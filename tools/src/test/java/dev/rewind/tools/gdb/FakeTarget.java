@@ -217,6 +217,14 @@ final class FakeTarget implements DebugTarget {
         return true;
     }
 
+    /** Every live thread's address space ({@link #memoryMap}). */
+    volatile List<Mapping> mappings = List.of();
+
+    @Override
+    public List<Mapping> memoryMap(int thread) {
+        return ends.containsKey(thread) ? List.of() : mappings;
+    }
+
     /** The executables of threads, by id (default: "ELF of N", which does not parse). */
     final Map<Integer, byte[]> executables = new java.util.HashMap<>();
     /** The image names of threads, by id (default: fake.elf). */

@@ -499,6 +499,13 @@ class GdbIntegrationTest {
                     "(kv gen 1, faulted)",
                     "(restart_client gen 1, awaiting_reply)",
                     mode.ended(1, "exited normally"));
+            // the console line names the source line, as rewind boot's own fault line does
+            assertTrue(
+                    Pattern.compile("rewind: task kv#0\\.1 faulted: illegal instruction, pc 0x[0-9a-f]+ "
+                                    + "\\(debug_fault\\+0x[0-9a-f]+ at servers/debug_fault\\.c:\\d+\\)")
+                            .matcher(out)
+                            .find(),
+                    out);
             if (mode.inferiors()) {
                 assertContains(out, mode.ended(2, "exited normally"));
             }
@@ -1034,6 +1041,51 @@ class GdbIntegrationTest {
             assertContains(out, "kv (kv_server.elf)", "kv_demo (kv_demo.elf)", mode.ended(1, "exited normally"));
             assertEquals(2, count(out, "No threads."), out);
             assertEquals(SystemResult.Outcome.OK, sys.await().outcome());
+        });
+    }
+
+    /**
+     * {@code info proc PID} (PID: the thread id, as in {@code info os processes}) and {@code info
+     * proc mappings} read a task's {@code /proc} files through host I/O: its image as the command
+     * line and the executable's copy, and its address space with the stack, the IPC buffer and
+     * the image's segments. gdb warned that it could open none of them before.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void infoProcShowsATasksProgramAndMappings(Mode mode) {
+        assertTimeoutPreemptively(Duration.ofSeconds(180), () -> {
+            Booted sys = new Booted(
+                    SystemImage.builtin("demo.toml"),
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    mode.inferiors());
+            String out;
+            try (Gdb g = gdb(
+                    mode,
+                    sys.port,
+                    elf("kv_server.elf").toString(),
+                    "info proc 2",
+                    "info proc mappings 2",
+                    "info proc status 1",
+                    "info proc 99",
+                    "kill")) {
+                out = g.finish();
+            }
+            assertContains(
+                    out,
+                    "process 2\ncmdline = 'fs_server.elf'\ncwd = '/'\nexe = '/tmp/rewind-gdb-",
+                    "-fs_server.elf'\n",
+                    "Mapped address spaces:",
+                    "0x10000 ",
+                    " r-xp   fs_server.elf\n",
+                    " rw-p   [stack]\n",
+                    " rw-p   [ipc]\n",
+                    "Name:\tkv\nState:\t",
+                    "Image:\tkv_server.elf\n",
+                    "warning: unable to open /proc file '/proc/99/cmdline'"); // no task 99
+            assertEquals(3, count(out, "warning: unable to"), out);
+            assertEquals(3, count(out, "/proc/99/"), "only for the task that does not exist: " + out);
+            sys.await();
         });
     }
 

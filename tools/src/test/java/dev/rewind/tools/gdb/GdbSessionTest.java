@@ -86,6 +86,64 @@ class GdbSessionTest {
                 "a process's threads: every task");
     }
 
+    /**
+     * A live task's {@code /proc/PID/} files, made by the stub for gdb's {@code info proc}:
+     * {@code cmdline} (its image), {@code maps} (its address space in Linux's format),
+     * {@code status} and {@code stat}, and the links {@code exe} (the executable's copy) and
+     * {@code cwd}; nothing for a task that does not exist or has ended, nothing writable.
+     */
+    @Test
+    void procFilesDescribeALiveTaskForInfoProc() throws Exception {
+        target.images.put(2, "cli.elf");
+        target.mappings = List.of(
+                new DebugTarget.Mapping(0x10000, 0x12000, "r-x", "segment0"),
+                new DebugTarget.Mapping(0x7ffd0000L, 0x7ffe0000L, "rw-", "stack"));
+        call("qSupported:swbreak+");
+        assertEquals("cli.elf\0", new String(readAll("/proc/2/cmdline"), StandardCharsets.UTF_8));
+        assertEquals(
+                "10000-12000 r-xp 00000000 00:00 0          cli.elf\n"
+                        + "7ffd0000-7ffe0000 rw-p 00000000 00:00 0          [stack]\n",
+                new String(readAll("/proc/2/maps"), StandardCharsets.UTF_8));
+        String status = new String(readAll("/proc/2/status"), StandardCharsets.UTF_8);
+        assertTrue(status.startsWith("Name:\tfake2\nState:\tR (ready)\n") && status.contains("Pid:\t2\n"), status);
+        String[] stat = new String(readAll("/proc/2/stat"), StandardCharsets.UTF_8)
+                .trim()
+                .split(" ");
+        assertEquals(52, stat.length, "proc(5)'s 52 fields");
+        assertEquals(List.of("2", "(fake2)", "R"), List.of(stat[0], stat[1], stat[2]));
+        assertEquals(Long.toString(0x2000 + 0x10000), stat[22], "vsize: the mapped bytes");
+        String exe = call("vFile:readlink:" + PacketCodec.toHex("/proc/2/exe"));
+        String path = new String(attachment(exe), StandardCharsets.UTF_8);
+        assertTrue(exe.startsWith("F") && path.startsWith("/tmp/rewind-gdb-") && path.endsWith("-cli.elf"), exe);
+        assertEquals("ELF of 2", java.nio.file.Files.readString(java.nio.file.Path.of(path)), "the task's executable");
+        assertEquals("l" + path, call("qXfer:exec-file:read:2:0,fff"), "one copy per image");
+        assertEquals("F1;/", call("vFile:readlink:" + PacketCodec.toHex("/proc/2/cwd")));
+        assertEquals("F-1,16", call("vFile:readlink:" + PacketCodec.toHex("/proc/2/maps")), "a file, not a link");
+        assertEquals("F-1,2", call("vFile:open:" + PacketCodec.toHex("/proc/9/cmdline") + ",0,0"), "no task 9");
+        assertEquals("F-1,2", call("vFile:open:" + PacketCodec.toHex("/proc/2/environ") + ",0,0"));
+        assertEquals("F-1,2", call("vFile:readlink:" + PacketCodec.toHex("/proc/9/exe")));
+        assertEquals("F-1,1e", call("vFile:open:" + PacketCodec.toHex("/proc/2/cmdline") + ",1,0"), "read-only");
+        target.ends.put(2, new DebugTarget.StopEvent(DebugTarget.StopKind.EXITED, 2, 0, "exited"));
+        assertEquals("F-1,2", call("vFile:open:" + PacketCodec.toHex("/proc/2/cmdline") + ",0,0"), "task 2 ended");
+    }
+
+    /** The whole of a served file, read through vFile:open, pread and close. */
+    private byte[] readAll(String path) throws Exception {
+        String fd = call("vFile:open:" + PacketCodec.toHex(path) + ",0,0");
+        assertTrue(fd.matches("F[0-9a-f]+"), path + ": " + fd);
+        fd = fd.substring(1);
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        while (true) {
+            byte[] data = attachment(call("vFile:pread:" + fd + ",3fff," + Integer.toHexString(got.size())));
+            if (data.length == 0) {
+                break;
+            }
+            got.write(data);
+        }
+        assertEquals("F0", call("vFile:close:" + fd));
+        return got.toByteArray();
+    }
+
     /** The vFile reply's attachment (after ';', unescaped), for reads and fstat. */
     static byte[] attachment(String reply) {
         byte[] raw = reply.substring(reply.indexOf(';') + 1).getBytes(StandardCharsets.ISO_8859_1);
@@ -1014,6 +1072,9 @@ class GdbSessionTest {
         String help =
                 new String(PacketCodec.fromHex(call("qRcmd," + PacketCodec.toHex("help"))), StandardCharsets.UTF_8);
         assertTrue(help.contains("monitor scope"), help);
+        // the scope's default is the tasks running gdb's program (docs/DEBUGGING.md), not every task
+        assertTrue(help.contains("(by default\n") && help.contains("the tasks running the program gdb loaded"), help);
+        assertFalse(help.contains("every task (the default)"), help);
         String tasks =
                 new String(PacketCodec.fromHex(call("qRcmd," + PacketCodec.toHex("tasks"))), StandardCharsets.UTF_8);
         assertTrue(tasks.contains("fake3"), tasks);
@@ -1024,6 +1085,31 @@ class GdbSessionTest {
         call("qRcmd," + PacketCodec.toHex("scope all"));
         assertEquals(java.util.List.of(), target.scope);
         assertEquals("E01", call("qRcmd,zz"));
+    }
+
+    /**
+     * A packet longer than the reader keeps (a client of its own ignoring PacketSize) is dropped
+     * with a reply that says so, and the next packet is served as usual.
+     */
+    @Test
+    void anOversizedPacketIsRefusedWithTheReason() throws Exception {
+        ByteArrayOutputStream in = new ByteArrayOutputStream();
+        in.write(PacketCodec.frame("qSupported"));
+        in.write(PacketCodec.frame("M10000,8000:" + "00".repeat(0x8000))); // 64 KiB of hex and more
+        in.write(PacketCodec.frame("qAttached"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GdbSession session = new GdbSession(new FakeTarget(), new ByteArrayInputStream(in.toByteArray()), out);
+        Thread t = new Thread(session::run, "test-gdb-session");
+        t.setDaemon(true);
+        t.start();
+        t.join(10_000);
+        assertFalse(t.isAlive(), "the session ended with its input");
+        String replies = out.toString(StandardCharsets.ISO_8859_1);
+        assertTrue(
+                replies.contains(
+                        "$E.a packet longer than 65536 bytes was dropped unread (the stub's PacketSize is 16384"),
+                replies);
+        assertTrue(replies.contains("$1#31"), "qAttached after it answered: " + replies);
     }
 
     @Test
