@@ -116,6 +116,11 @@ class FaultLineTest {
                         .matches(".* faulted: read of unmapped memory at address 0x0, pc 0x[0-9a-f]+ \\(deref at"
                                 + " tests/fault_line.c:" + line + "\\); task stopped .*"),
                 r::toString);
+        // (the end-of-run summary names it too: it showed only deref+0x0)
+        assertTrue(
+                r.err().contains("(died: read of unmapped memory at address 0x0, pc ")
+                        && r.err().contains("(deref at tests/fault_line.c:" + line + "))"),
+                r::toString);
 
         ElfImage image = ElfImage.parse(Fixtures.builtinBytes(arch + "t_fault_line.elf"), "t_fault_line.elf");
         long deref = image.symbol("deref").orElseThrow();
