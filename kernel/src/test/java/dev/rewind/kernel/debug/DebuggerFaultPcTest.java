@@ -63,7 +63,9 @@ class DebuggerFaultPcTest {
                 Task t = kernel.task("t_fpc_deref_warm");
                 long deref = Fixtures.symbol(t, "deref");
                 assertEquals(deref, dbg.readRegister(f.thread(), DebugTarget.PC), f::description);
-                assertTrue(f.description().contains("pc 0x" + Long.toHexString(deref) + " (deref)"), f::description);
+                assertTrue(
+                        f.description().contains("pc 0x" + Long.toHexString(deref) + " (deref at tests/fault_pc.c:"),
+                        f::description);
                 byte[] insn = new byte[2];
                 assertEquals(2, dbg.readMemory(f.thread(), deref, insn));
                 assertEquals(0x6108, (insn[0] & 0xff) | (insn[1] & 0xff) << 8, "c.ld a0,0(a0)");
