@@ -1,5 +1,5 @@
 /*
- * admit_client (uses "admit") - SET 7, GET, SET 9, GET, GET: each call made again while it is
+ * admit_client (uses "admit") - SET 7, GET, SET 9, GET, GET, DEL (ENOENT), GET: each call made again while it is
  * rolled back (ERECOVERED), each answer checked. Prints "admit_client: ok" or
  * "admit_client: FAIL <call> ..." (exit 1).
  */
@@ -47,6 +47,12 @@ int main(void)
 	bad |= check("set 9", call(1, 9, &w), w, 1);
 	bad |= check("get", call(2, 0, &w), w, 9);
 	bad |= check("get again", call(2, 0, &w), w, 9);
+	long r = call(3, 0, &w);
+	if (r != RW_ENOENT) {
+		printf("admit_client: FAIL del: status %ld, want %ld\n", r, (long)RW_ENOENT);
+		bad = 1;
+	}
+	bad |= check("get after del", call(2, 0, &w), w, 9);
 	if (bad)
 		return 1;
 	printf("admit_client: ok\n");

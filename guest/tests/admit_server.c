@@ -1,6 +1,7 @@
 /*
  * admit_server (serves "admit") - a register of one value behind rw_serve_ops: SET (label 1,
- * w0 = the value) keeps it and answers 1, GET (label 2) answers it in w0. Its requests differ
+ * w0 = the value) keeps it and answers 1, GET (label 2) answers it in w0, DEL (label 3)
+ * answers ENOENT. Its requests differ
  * in their labels and words but have the same length, so a request admitted as another (a
  * label compared wrongly, a copy of the request left with the previous one's words) runs the
  * wrong handler with no trap: TxIpcTest skips each instruction of the dispatch in turn.
@@ -23,7 +24,20 @@ static long do_get(const rw_request *r)
 	return 0;
 }
 
+static long do_del(const rw_request *r)
+{
+	(void)r;
+	return RW_ENOENT;
+}
+
+#define RULE(label, w0)                                                            \
+	{                                                                          \
+		label, { w0, RW_W_ZERO, RW_W_ZERO, RW_W_ZERO }, { 0, 0, 0, 0 }, 0, \
+		        RW_RULE_NO_POSITIVE                                        \
+	}
+
 static const rw_op ops[] = {
+	{ RULE(3, RW_W_ZERO), do_del },
 	{ { 1,
 	    { RW_W_ANY, RW_W_ZERO, RW_W_ZERO, RW_W_ZERO },
 	    { 0, 0, 0, 0 },

@@ -150,7 +150,7 @@ __attribute__((noinline)) int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m
 	__asm__ volatile("" : "+r"(st) : : "memory");
 	uint64_t label = ((const volatile rw_msg *)m)->label;
 	if (label != (uint64_t)st ||
-	    (ran && (long)label > 0 &&
+	    (ran && ((long)label > 0 || (long)label < RW_STATUS_MIN) &&
 	     (((const volatile rw_op *)op)->rule.flags & RW_RULE_NO_POSITIVE)))
 		rw_panic("rw_dispatch: the reply's label is not the op's answer (a transient "
 		         "fault)");
