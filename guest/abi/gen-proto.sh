@@ -202,7 +202,7 @@ function emit_c(   i, o, k, G, args, d, sep, j, nm, outs) {
       else if (k == "MASK" || k == "EQ") printf "%sRW_W_%s(%sULL)", sep, k, W[o "in", i, "lo"]
       else printf "%sRW_W_%s", sep, k
     }
-    printf " }, { %s, %s, %s, %s }, %s }\n", L[o "in", 0], L[o "in", 1], L[o "in", 2], L[o "in", 3], L[o "in", "add"]
+    printf " }, { %s, %s, %s, %s }, %s, RW_RULE_NO_POSITIVE }\n", L[o "in", 0], L[o "in", 1], L[o "in", 2], L[o "in", 3], L[o "in", "add"]
   }
   print ""
   print "/* Every request of the protocol, handled by prefix##op (lower case):"

@@ -37,7 +37,7 @@
 		(label),                                                             \
 		        { RW_W_RANGE(DEBUG_FAULT_ILLEGAL, DEBUG_FAULT_TEXT_WRITE),   \
 			  RW_W_EQ(DEBUG_FAULT_MAGIC), RW_W_RANGE(0, 1), RW_W_ZERO }, \
-		        { 0, 0, 0, 0 }, 0                                            \
+		        { 0, 0, 0, 0 }, 0, 0                                         \
 	}
 #define KV_DEBUG_FAULT_RULE DEBUG_FAULT_RULE(KV_DEBUG_FAULT)
 #define FS_DEBUG_FAULT_RULE DEBUG_FAULT_RULE(FS_DEBUG_FAULT)

@@ -19,8 +19,8 @@ static long do_stray(const rw_request *r);
 	}
 
 static const rw_op ops[] = {
-	{ { 1, ANY4, { 0, 0, 0, 0 }, 0 }, do_ping },
-	{ { 2, ANY4, { 0, 0, 0, 0 }, 0 }, do_stray },
+	{ { 1, ANY4, { 0, 0, 0, 0 }, 0, 0 }, do_ping },
+	{ { 2, ANY4, { 0, 0, 0, 0 }, 0, 0 }, do_stray },
 };
 
 static long do_ping(const rw_request *r)

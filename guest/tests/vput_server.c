@@ -18,7 +18,7 @@ static rw_cap kv;
 static long do_put(const rw_request *r);
 
 static const rw_op ops[] = {
-	{ { 1, { RW_W_ANY, RW_W_ZERO, RW_W_ZERO, RW_W_ZERO }, { 0, 0, 0, 0 }, 0 }, do_put },
+	{ { 1, { RW_W_ANY, RW_W_ZERO, RW_W_ZERO, RW_W_ZERO }, { 0, 0, 0, 0 }, 0, 0 }, do_put },
 };
 
 static long do_put(const rw_request *r)

@@ -72,6 +72,30 @@ __attribute__((noinline)) void rw__clear_reply(rw_msg *m, size_t n)
 		rw_panic("rw_dispatch: the reply was not cleared (a transient fault)");
 }
 
+/*
+ * The request a handler is given is the dispatch's copy, and its op is the one the search of the
+ * table stopped at; a transient fault in either admitted the request as another, with no trap:
+ * a skipped store of the copy left the previous request's label and words in it (its handler
+ * ran again), a skipped label comparison stopped the search at an op of another label whose
+ * rule the request happened to keep (an outside broker's STATS answered ENOENT, a FETCH ran
+ * another op's handler). So the copy is compared with the request as received, and the op's
+ * label with the request's, both read afresh from memory: a difference is a failed assertion,
+ * which txipc undoes. About 20 instructions a request.
+ */
+static void check_admission(const rw_msg *m, rw_msg *req, const rw_op *op)
+{
+	__asm__ volatile("" : : "r"(req) : "memory"); /* the copy is read back, not assumed */
+	const volatile rw_msg *vm = m;
+	const volatile rw_msg *vr = req;
+
+	if (vr->label != vm->label || vr->w[0] != vm->w[0] || vr->w[1] != vm->w[1] ||
+	    vr->w[2] != vm->w[2] || vr->w[3] != vm->w[3] || vr->len != vm->len)
+		rw_panic(
+		        "rw_dispatch: the copy of the request differs from it (a transient fault)");
+	if (op && ((const volatile rw_op *)op)->rule.label != vm->label)
+		rw_panic("rw_dispatch: the request was admitted as another op (a transient fault)");
+}
+
 /* rw_dispatch's work.  Returns 1 when the request was refused (no handler ran:
  * the reply's label is admit's answer), else 0.  Not inlined, so that its
  * registers are its own: a confirmation after it reads the table afresh. */
@@ -83,15 +107,53 @@ __attribute__((noinline)) int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m
 	const rw_op *op;
 	long st = admit(ops, n, &req, &op);
 	int refused = st != 0;
+	int ran = 0;
+
+	check_admission(m, &req, op);
 
 	rw__clear_reply(m, sizeof *m);
 	if (!refused) {
 		rw_request r = { &req, m, badge, ctx };
 		st = op->fn(&r);
+		ran = 1;
 	}
-	if (st < 0)
-		rw__clear_reply(m, sizeof *m); /* errors carry no data */
+	/*
+	 * The admission's status and the decision taken from it sit in two registers (the
+	 * compiler branches on one and returns the other): a transient fault in the status
+	 * between the two (bit 29 of RISC-V s2 across rw__clear_reply, an outside broker's
+	 * seed 1391064) skipped the handler of a good request and sent the flipped status as
+	 * the reply's label, no trap. What ran must agree with the decision, and a request
+	 * no handler ran was refused with EINVAL or ENOSYS: anything else is a failed
+	 * assertion (txipc undoes it). The barrier keeps the compiler from deriving one from
+	 * the other.
+	 */
+	__asm__ volatile("" : "+r"(st), "+r"(refused), "+r"(ran));
+	if (ran == refused || (!ran && st != RW_EINVAL && st != RW_ENOSYS))
+		rw_panic("rw_dispatch: the handler ran against the request's check (a transient "
+		         "fault)");
+	if (st < 0) {
+		/* errors carry no data; a skipped branch that led a success here would clear its
+		 * words, so the status is read again past the branch */
+		__asm__ volatile("" : "+r"(st));
+		if (st >= 0)
+			rw_panic("rw_dispatch: a success's reply cleared as an error's (a "
+			         "transient fault)");
+		rw__clear_reply(m, sizeof *m);
+	}
 	m->label = (uint64_t)st;
+	/*
+	 * The label is read back: a skipped store of it (an error sent as a success), a skipped
+	 * call of the handler (a pointer left in the status register) or a skipped load of the
+	 * constant a success stores (another value in that register) sent a label the op never
+	 * answers, with no trap.
+	 */
+	__asm__ volatile("" : "+r"(st) : : "memory");
+	uint64_t label = ((const volatile rw_msg *)m)->label;
+	if (label != (uint64_t)st ||
+	    (ran && ((long)label > 0 || (long)label < RW_STATUS_MIN) &&
+	     (((const volatile rw_op *)op)->rule.flags & RW_RULE_NO_POSITIVE)))
+		rw_panic("rw_dispatch: the reply's label is not the op's answer (a transient "
+		         "fault)");
 	return refused;
 }
 

@@ -67,13 +67,24 @@ typedef struct rw_word_rule {
 		RW_WORD_EQ, (v), 0 \
 	}
 
+/* rw_rule.flags: the op answers 0 (success) or an error from -1 down to RW_STATUS_MIN, never a
+ * positive status; any other return of its handler is then taken for a transient fault (a
+ * skipped call of the handler, its status register corrupted after it returned: a high bit of
+ * an error flipped), a failed assertion that txipc undoes, not sent as the label. Every rule
+ * generated from a protocol definition sets it (no definition has a positive status: the client
+ * stubs would take it for a success; their errors are small). */
+#define RW_RULE_NO_POSITIVE 1u
+#define RW_STATUS_MIN       (-65535L)
+
 /* The shape of one request: its label, its words, and its buffer length,
- * which must equal len_mul[0] * w0 + ... + len_mul[3] * w3 + len_add. */
+ * which must equal len_mul[0] * w0 + ... + len_mul[3] * w3 + len_add; flags
+ * RW_RULE_* (0 in a hand-written rule that leaves them out). */
 typedef struct rw_rule {
 	uint64_t label;
 	rw_word_rule w[4];
 	uint32_t len_mul[4];
 	uint32_t len_add;
+	uint32_t flags;
 } rw_rule;
 
 /* One request as a handler sees it: the request (data at the start of

@@ -219,9 +219,13 @@ final class Ipc {
         if (t.recovery().holdReceive(ep)) {
             return Next.BLOCKED; // (once its CPU has stopped: Recovery.runAgain)
         }
-        Task client = ep.senders.pollFirst();
-        if (client != null) {
-            deliver(client, t, f.a);
+        if (!ep.senders.isEmpty()) {
+            Fault scrub = t.recovery().busy(ep);
+            if (scrub != null) {
+                t.faultWhenStopped(scrub); // (the request stays queued for the receive after it)
+                return Next.BLOCKED;
+            }
+            deliver(ep.senders.pollFirst(), t, f.a);
             return f.filled(8);
         }
         Fault scrub = t.recovery().idle(ep);

@@ -140,6 +140,14 @@ interface Recovery {
     }
 
     /**
+     * The task is about to take a request already queued on {@code ep} (it is busy): null to
+     * deliver it, or a fault to raise instead, as {@link #idle}; the request stays queued.
+     */
+    default Fault busy(Endpoint ep) {
+        return null;
+    }
+
+    /**
      * True if, when nothing in the system can run any more, the task blocked waiting on a
      * notification inside a request is to be faulted (its wait withdrawn first: restart and
      * shadow reload it, txipc rolls the request back and its client gets ERECOVERED), rather

@@ -589,6 +589,16 @@ final class TxIpc implements Recovery {
     // ---- scrub = true -------------------------------------------------------------------
     /** Data pages checked per idle wait (round robin). */
     static final int SCRUB_PAGES = 16;
+
+    /**
+     * Receives of a request already queued after which the scrub runs as at an idle wait: a
+     * server whose clients keep it busy (one request queued at every receive: an outside
+     * broker's two clients) never waited idle, so nothing was ever scrubbed (2026-12-06).
+     */
+    static final int SCRUB_BUSY_EVERY = 8;
+
+    /** Receives of a queued request since the last scrub. */
+    private int busyReceives;
     /**
      * The data pages with a recorded checksum (CRC32C of the page as a commit, or the last
      * baseline, left it; -1: unreadable then), in the order first recorded; {@link #scrubIndex}
@@ -3168,10 +3178,19 @@ final class TxIpc implements Recovery {
      * between requests: returns a fault for {@link #onFault} ({@link #scrubRecover}).
      */
     @Override
+    public Fault busy(Endpoint ep) {
+        if (!server.spec().txipc().scrub() || server.inRequest() || ++busyReceives < SCRUB_BUSY_EVERY) {
+            return null;
+        }
+        return idle(ep);
+    }
+
+    @Override
     public Fault idle(Endpoint ep) {
         if (!server.spec().txipc().scrub() || server.inRequest()) {
             return null;
         }
+        busyReceives = 0;
         long t0 = System.nanoTime();
         try {
             codeImage();

@@ -94,6 +94,25 @@ class TxIpcScrubTest {
     }
 
     @Test
+    void aServerKeptBusyByItsClientsIsScrubbedToo() throws Exception {
+        // t_callee_busy's kv_load calls kv back to back at a higher priority than kv, so a
+        // request is queued at nearly every receive of kv: the scrub ran only at an idle wait
+        // and so almost never (an outside broker's two clients: its memory flips were answered
+        // as if scrub were off). Now also at every SCRUB_BUSY_EVERY-th receive of a queued request.
+        String toml = Fixtures.manifest("t_callee_busy.toml")
+                .replaceFirst("recovery = \"txipc\"", "recovery = \"txipc\"\nscrub = true");
+        ValueFlipper watch = new ValueFlipper(-1, "");
+        GuestRun r = GuestRun.bootManifest(toml, Fixtures.CONFIG, watch, null);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertEquals(0, r.faults.size(), r::toString);
+        assertTrue(watch.replies > 20, "kv answered: " + watch.replies);
+        assertTrue(
+                watch.txipc.scrubs >= watch.replies / (2 * TxIpc.SCRUB_BUSY_EVERY),
+                "scrubs " + watch.txipc.scrubs + " in " + watch.replies + " requests");
+        assertEquals(0, watch.txipc.scrubDetections);
+    }
+
+    @Test
     void withoutScrubAValueFlippedBetweenRequestsReachesTheClient() throws Exception {
         ValueFlipper probe = new ValueFlipper(far.strike(), far.key());
         GuestRun r = GuestRun.bootManifest(manifest(false), Fixtures.CONFIG, probe, null);
