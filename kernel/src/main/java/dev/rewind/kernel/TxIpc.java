@@ -3171,11 +3171,9 @@ final class TxIpc implements Recovery {
     // ---- scrub = true -------------------------------------------------------------------
 
     /**
-     * {@code scrub = true}: the server is about to wait for a request with none queued. Check
-     * its code (every executable segment, against the image) and the next {@link #SCRUB_PAGES}
-     * data pages (against the checksums their last commit recorded). Nothing runs in the
-     * server between its commit and its next request, so a page that changed was corrupted
-     * between requests: returns a fault for {@link #onFault} ({@link #scrubRecover}).
+     * {@code scrub = true}: the server is about to take a request already queued. Every
+     * {@link #SCRUB_BUSY_EVERY}th such receive scrubs as a wait with none queued does
+     * ({@link #idle}), so that a server its clients keep busy is scrubbed too.
      */
     @Override
     public Fault busy(Endpoint ep) {
@@ -3185,6 +3183,13 @@ final class TxIpc implements Recovery {
         return idle(ep);
     }
 
+    /**
+     * {@code scrub = true}: the server is about to wait for a request with none queued. Check
+     * its code (every executable segment, against the image) and the next {@link #SCRUB_PAGES}
+     * data pages (against the checksums their last commit recorded). Nothing runs in the
+     * server between its commit and its next request, so a page that changed was corrupted
+     * between requests: returns a fault for {@link #onFault} ({@link #scrubRecover}).
+     */
     @Override
     public Fault idle(Endpoint ep) {
         if (!server.spec().txipc().scrub() || server.inRequest()) {
