@@ -39,7 +39,19 @@ public record Fault(FaultKind kind, long pc, long address, String where, String 
 
     @Override
     public String toString() {
-        return toString(null);
+        return toString((String) null);
+    }
+
+    /**
+     * As {@link #toString(String)}, with the source line of the pc from {@code task}'s image (its
+     * DWARF line table) where it has one; none for an abort, whose pc is the SDK's abort call (its
+     * message says where). What `rewind boot`'s end-of-run summary and a debugger's fault stop show.
+     */
+    public String toString(Task task) {
+        String line = kind == FaultKind.ABORT || task.image() == null
+                ? null
+                : task.image().sourceLine(pc).orElse(null);
+        return toString(line);
     }
 
     /**

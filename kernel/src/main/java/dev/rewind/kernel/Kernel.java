@@ -911,19 +911,6 @@ public final class Kernel implements AutoCloseable {
         return true;
     }
 
-    /**
-     * {@code t}'s last fault as the end-of-run summary shows it: with the source line of the
-     * faulting instruction where the image has one, as `rewind boot`'s fault line (not for an
-     * abort, whose pc is the abort call inside the SDK: its message says where).
-     */
-    private static String faultWithLine(Task t) {
-        Fault f = t.lastFault();
-        if (f == null || f.kind() == FaultKind.ABORT) {
-            return String.valueOf(f);
-        }
-        return f.toString(t.image().sourceLine(f.pc()).orElse(null));
-    }
-
     /** The run ended because the tasks of the manifest's {@code ends_with} did: the rest were stopped where they were. */
     private boolean endedByManifest;
 
@@ -942,7 +929,10 @@ public final class Kernel implements AutoCloseable {
             if (state == TaskState.DEAD || (state == TaskState.EXITED && t.exitCode() != 0)) {
                 failed.add(t.name()
                         + (state == TaskState.DEAD
-                                ? " (died: " + faultWithLine(t) + ")"
+                                ? " (died: "
+                                        + (t.lastFault() == null
+                                                ? "?"
+                                                : t.lastFault().toString(t)) + ")"
                                 : " (exit " + t.exitCode() + ")"));
             } else if (!endedByManifest
                     && (state == TaskState.SENDING

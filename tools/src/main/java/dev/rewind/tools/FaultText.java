@@ -1,7 +1,6 @@
 package dev.rewind.tools;
 
 import dev.rewind.kernel.Fault;
-import dev.rewind.kernel.FaultKind;
 import dev.rewind.kernel.Task;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,11 +19,7 @@ public final class FaultText {
 
     /** {@code fault} of {@code task}, with source lines where the task's image has them. */
     public static String describe(Task task, Fault fault) {
-        // not for an abort, whose pc is the abort call inside the SDK (its message says where)
-        String line = fault.kind() == FaultKind.ABORT
-                ? null
-                : task.image().sourceLine(fault.pc()).orElse(null);
-        String text = fault.toString(line);
+        String text = fault.toString(task);
         Matcher ra = RETURN_ADDRESS.matcher(fault.detail() == null ? "" : fault.detail());
         if (ra.matches()) {
             long lr = Long.parseUnsignedLong(ra.group(1), 16);

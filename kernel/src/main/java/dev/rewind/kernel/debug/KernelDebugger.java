@@ -263,7 +263,7 @@ public final class KernelDebugger implements DebugTarget {
         StopEvent ev = trap
                 ? new StopEvent(StopKind.BREAKPOINT, id(t), SIGTRAP, String.format("breakpoint at 0x%x", f.pc()))
                 : new StopEvent(
-                        StopKind.FAULTED, id(t), signalOf(f.kind()), "task " + t + " faulted: " + faultText(t, f));
+                        StopKind.FAULTED, id(t), signalOf(f.kind()), "task " + t + " faulted: " + f.toString(t));
         int generation = t.generation();
         HaltProtocol.FaultResume r = halt.haltAtFault(ev, t, f.pc(), trap);
         if (t.generation() != generation) {
@@ -648,18 +648,6 @@ public final class KernelDebugger implements DebugTarget {
             cpu.dropTranslations(address, address + src.length); // it may have been code
             return true;
         });
-    }
-
-    /**
-     * The fault as gdb's console shows it at the stop: with the faulting instruction's source line,
-     * as {@code rewind boot}'s own fault line has it (not for an abort, whose pc is the SDK's
-     * abort call: its message says where).
-     */
-    private static String faultText(Task t, Fault f) {
-        String line = f.kind() == FaultKind.ABORT || t.image() == null
-                ? null
-                : t.image().sourceLine(f.pc()).orElse(null);
-        return f.toString(line);
     }
 
     @Override
