@@ -96,12 +96,16 @@ static void check_admission(const rw_msg *m, rw_msg *req, const rw_op *op)
 		rw_panic("rw_dispatch: the request was admitted as another op (a transient fault)");
 }
 
+/* What rw__dispatch leaves in *done with the label it answered (RW__DONE ^ label). */
+#define RW__DONE 0x446f6e6544697370ULL
+
 /* rw_dispatch's work.  Returns 1 when the request was refused (no handler ran:
- * the reply's label is admit's answer), else 0.  Not inlined, so that its
+ * the reply's label is admit's answer), else 0, and leaves RW__DONE ^ the label in
+ * *done as its last step (dispatched, below).  Not inlined, so that its
  * registers are its own: a confirmation after it reads the table afresh. */
-int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ctx);
+int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ctx, uint64_t *done);
 __attribute__((noinline)) int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge,
-                                           void *ctx)
+                                           void *ctx, uint64_t *done)
 {
 	rw_msg req = *m;
 	const rw_op *op;
@@ -114,7 +118,21 @@ __attribute__((noinline)) int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m
 	rw__clear_reply(m, sizeof *m);
 	if (!refused) {
 		rw_request r = { &req, m, badge, ctx };
-		st = op->fn(&r);
+		/*
+		 * The handler's answer goes from its return register into the reply and is read
+		 * back from there, and the two copies are compared: a skipped move of the return
+		 * register (RISC-V `mv s1,a0`, AArch64 `mov x19,x0`) kept the admission's 0, and an
+		 * ENOENT left as a success with no trap; with two copies made apart, a skipped
+		 * store or load leaves them different, a failed assertion.
+		 */
+		long ret = op->fn(&r);
+
+		m->label = (uint64_t)ret;
+		__asm__ volatile("" : "+r"(ret) : : "memory");
+		st = (long)((const volatile rw_msg *)m)->label;
+		if (st != ret)
+			rw_panic("rw_dispatch: the handler's answer was not taken (a transient "
+			         "fault)");
 		ran = 1;
 	}
 	/*
@@ -154,7 +172,24 @@ __attribute__((noinline)) int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m
 	     (((const volatile rw_op *)op)->rule.flags & RW_RULE_NO_POSITIVE)))
 		rw_panic("rw_dispatch: the reply's label is not the op's answer (a transient "
 		         "fault)");
+	*done = RW__DONE ^ (uint64_t)st;
 	return refused;
+}
+
+/*
+ * A skipped jump can leave rw__dispatch by another block's way out, past the store of the
+ * label and its checks: on RISC-V -O2 a skipped `j` after the handler's call fell into a
+ * branch that returned at once, so an ENOENT left as the cleared reply's 0, a success, with
+ * no trap (an outside broker's seed 1408099).  So rw__dispatch's last step leaves a word
+ * made from the status it answered, which its caller (whose *done starts at 0) compares with
+ * the label in the reply: a way out that skipped the end leaves 0 there, a failed assertion
+ * that txipc undoes.
+ */
+static void dispatched(const rw_msg *m, const uint64_t *done)
+{
+	__asm__ volatile("" : : "r"(done) : "memory");
+	if (*(const volatile uint64_t *)done != (RW__DONE ^ ((const volatile rw_msg *)m)->label))
+		rw_panic("rw_dispatch: the dispatch ended without its answer (a transient fault)");
 }
 
 /*
@@ -180,7 +215,11 @@ void rw_dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ct
 {
 	rw_msg req = *m;
 
-	if (rw__dispatch(ops, n, m, badge, ctx))
+	uint64_t done = 0;
+	int refused = rw__dispatch(ops, n, m, badge, ctx, &done);
+
+	dispatched(m, &done);
+	if (refused)
 		confirm_refusal(ops, n, &req, (long)m->label);
 }
 
@@ -217,7 +256,11 @@ static void dispatch_handler(rw_msg *m, uint64_t badge, void *ctx)
 		rw_panic("rw_serve_ops: the dispatch table's context changed (corrupted memory)");
 	/* (a refusal is confirmed from the table as the context holds it, not from
 	 * the registers rw__dispatch had it in: a register flipped there is caught) */
-	if (rw__dispatch(o->ops, o->n, m, badge, o->ctx)) {
+	uint64_t done = 0;
+	int refused = rw__dispatch(o->ops, o->n, m, badge, o->ctx, &done);
+
+	dispatched(m, &done);
+	if (refused) {
 		const volatile struct ops_ctx *v = o;
 		confirm_refusal(v->ops, v->n, &req, (long)m->label);
 	}

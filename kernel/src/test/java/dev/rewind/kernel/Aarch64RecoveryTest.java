@@ -87,9 +87,13 @@ class Aarch64RecoveryTest {
                 assertTrue(f.fault().kind().name().startsWith("UNMAPPED"), r::toString);
                 // (null plus the access's offset, which may be negative: stp x29, x30, [x0, #-112]!)
                 assertTrue(Math.abs(f.fault().address()) < 0x10000, f::toString);
+                assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
                 trapped++;
             }
-            assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+            // (a null in a register no load or store takes next, one a cbz tests or a list walk
+            // reads as its end, may end in a wrong reply without a trap, as campaigns count: in
+            // a fresh-clone run after the SDK's code moved, one of these seeds, a register set
+            // to 0 before a conditional branch, ended kv's LIST early, "key k21 not listed")
         }
         assertTrue(trapped > 0, "no seed struck at a load or store");
     }
