@@ -187,8 +187,9 @@ class TxIpcVerifyTest {
 
     /**
      * At kv's reply call of request {@code n} (its {@code at}-th instruction), in its first run
-     * only, turns the reply into an error that carries nothing: label ENOENT, words and length 0,
-     * as a skipped load in a key compare or a flipped branch does (the lookup misses, no trap).
+     * only, turns the reply into {@code status} with nothing else (words and length 0): ENOENT as
+     * a skipped load in a key compare or a flipped branch makes it (the lookup misses, no trap),
+     * or a positive status as a skipped call of the handler leaves one.
      */
     static final class ErrorAtReply extends dev.rewind.kernel.probe.RequestStrike {
         final int n;
@@ -196,11 +197,6 @@ class TxIpcVerifyTest {
         int struck;
         long label = 1;
 
-        ErrorAtReply(int n, long at) {
-            this(n, at, dev.rewind.abi.Abi.ENOENT);
-        }
-
-        /** As above, with {@code status} for the label instead of ENOENT. */
         ErrorAtReply(int n, long at, long status) {
             super("kv", at);
             this.n = n;
@@ -237,27 +233,8 @@ class TxIpcVerifyTest {
     @ValueSource(strings = {"", "aarch64/"})
     void aGoodAnswerMadeAnErrorWithoutATrapIsRunAgainUnderVerifyErrors(String arch) throws Exception {
         SystemImage plain = SystemImage.builtin(arch + "t_kv_oracle.toml");
-        dev.rewind.kernel.probe.InstructionProfiler profile = new dev.rewind.kernel.probe.InstructionProfiler("kv");
-        GuestRun.runWithProbe(plain, profile);
-        int n = 200;
-        long at = profile.lengths()[n - 1];
-
-        ErrorAtReply err = new ErrorAtReply(n, at);
-        GuestRun r = GuestRun.runWithProbe(withVerify(plain, "errors"), err);
-        assertEquals(1, err.struck, r::toString);
-        assertEquals(0, err.label, "request " + n + " succeeds: its answer was made ENOENT");
-        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
-        assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
-        assertEquals(1, r.mismatches.size(), r::toString);
-        assertTrue(r.mismatches.get(0).decided(), r::toString);
-
-        for (SystemImage img : List.of(plain, withVerify(plain, "none"))) {
-            ErrorAtReply again = new ErrorAtReply(n, at);
-            GuestRun off = GuestRun.runWithProbe(img, again);
-            assertEquals(1, again.struck, off::toString);
-            assertTrue(off.console.contains("kv_oracle: FAIL"), "the client got the ENOENT: " + off);
-            assertTrue(off.mismatches.isEmpty(), off::toString);
-        }
+        statusAtReplyCaughtOnlyUnder(
+                plain, dev.rewind.abi.Abi.ENOENT, withVerify(plain, "errors"), plain, withVerify(plain, "none"));
     }
 
     /**
@@ -273,26 +250,39 @@ class TxIpcVerifyTest {
     @ValueSource(strings = {"", "aarch64/"})
     void aPositiveStatusMadeWithoutATrapIsRunAgainByDefault(String arch) throws Exception {
         SystemImage plain = SystemImage.builtin(arch + "t_kv_oracle.toml");
+        long stackAddress = 0x7ffdff40L;
+        statusAtReplyCaughtOnlyUnder(plain, stackAddress, plain, withVerify(plain, "none"));
+    }
+
+    /**
+     * kv's reply to its 200th request (a success) made {@code status} with nothing else at its
+     * reply call, in its first run only: under {@code caught} the request runs again, the runs
+     * disagree, the third decides and the oracle ends ok; under each of {@code missed} the client
+     * gets the changed reply and the oracle fails.
+     */
+    private static void statusAtReplyCaughtOnlyUnder(
+            SystemImage plain, long status, SystemImage caught, SystemImage... missed) throws Exception {
         dev.rewind.kernel.probe.InstructionProfiler profile = new dev.rewind.kernel.probe.InstructionProfiler("kv");
         GuestRun.runWithProbe(plain, profile);
         int n = 200;
         long at = profile.lengths()[n - 1];
-        long stackAddress = 0x7ffdff40L;
 
-        ErrorAtReply pos = new ErrorAtReply(n, at, stackAddress);
-        GuestRun r = GuestRun.runWithProbe(plain, pos);
-        assertEquals(1, pos.struck, r::toString);
-        assertEquals(0, pos.label, "request " + n + " succeeds: its status was made positive");
+        ErrorAtReply strike = new ErrorAtReply(n, at, status);
+        GuestRun r = GuestRun.runWithProbe(caught, strike);
+        assertEquals(1, strike.struck, r::toString);
+        assertEquals(0, strike.label, "request " + n + " succeeds: its status was made " + status);
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
         assertTrue(r.console.contains("kv_oracle: ok"), r::toString);
         assertEquals(1, r.mismatches.size(), r::toString);
         assertTrue(r.mismatches.get(0).decided(), r::toString);
 
-        ErrorAtReply off = new ErrorAtReply(n, at, stackAddress);
-        GuestRun none = GuestRun.runWithProbe(withVerify(plain, "none"), off);
-        assertEquals(1, off.struck, none::toString);
-        assertTrue(none.console.contains("kv_oracle: FAIL"), "the client got the positive status: " + none);
-        assertTrue(none.mismatches.isEmpty(), none::toString);
+        for (SystemImage img : missed) {
+            ErrorAtReply again = new ErrorAtReply(n, at, status);
+            GuestRun off = GuestRun.runWithProbe(img, again);
+            assertEquals(1, again.struck, off::toString);
+            assertTrue(off.console.contains("kv_oracle: FAIL"), "the client got status " + status + ": " + off);
+            assertTrue(off.mismatches.isEmpty(), off::toString);
+        }
     }
 
     /** {@code image} (a built-in manifest) with its txipc server's {@code verify = mode}. */
