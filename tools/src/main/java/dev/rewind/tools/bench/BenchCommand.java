@@ -799,9 +799,6 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void memory() throws Exception {
-        if (warmup < 0 || warmup > 1000) {
-            throw new IllegalArgumentException("--warmup must be between 0 and 1000");
-        }
         if (idleTasks < 1 || idleTasks > 1000) {
             throw new IllegalArgumentException("--idle-tasks must be between 1 and 1000");
         }
