@@ -751,7 +751,7 @@ public final class Kernel implements AutoCloseable {
         Exit exit;
         try {
             while (true) {
-                t.recovery().resuming();
+                t.recovery().resuming(pc);
                 boolean guard = !cpu.preemptible();
                 if (guard) {
                     watchdog.entering(slice);

@@ -40,7 +40,8 @@ public interface KernelObserver {
      * {@code task} (policy txipc) faulted while handling a request from the client with
      * {@code badge}; the request was rolled back ({@code pages} pages restored in {@code nanos}).
      * {@code badge} is {@link RecoveryOutcome.RolledBack#WAKE} for work after a WAIT_ANY wake,
-     * {@link RecoveryOutcome.RolledBack#SCRUB} for a repair of what the scrub found between requests.
+     * {@link RecoveryOutcome.RolledBack#SCRUB} for a repair of what the scrub found between requests,
+     * {@link RecoveryOutcome.RolledBack#RESUMED} for work after a syscall that ended a request.
      */
     default void taskRecovered(Task task, Fault fault, long badge, int pages, long nanos) {}
 

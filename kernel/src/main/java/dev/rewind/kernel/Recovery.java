@@ -28,8 +28,20 @@ interface Recovery {
     /** The task was (re)loaded: a fresh CPU and address space. */
     default void loaded() {}
 
-    /** The task's CPU is about to run guest code (at each resume within a slice). */
-    default void resuming() {}
+    /** The task's CPU is about to run guest code at {@code pc} (at each resume within a slice). */
+    default void resuming(long pc) {}
+
+    /**
+     * True while the task's open transaction is work it resumed with none open (TxIPC's
+     * continuation after a syscall that committed a request, such as a nested call after a
+     * plain REPLY): it commits before the task's next syscall that leaves it ({@link #leaving}).
+     */
+    default boolean continuing() {
+        return false;
+    }
+
+    /** The task makes syscall {@code nr}, which leaves it (not refused at once), while {@link #continuing}. */
+    default void leaving(long nr) {}
 
     /**
      * A debugger changed the task's memory or registers: a change no request made, so no

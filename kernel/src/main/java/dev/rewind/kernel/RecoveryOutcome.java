@@ -32,6 +32,13 @@ public sealed interface RecoveryOutcome {
          */
         public static final long SCRUB = -2;
 
+        /**
+         * {@link #badge} of a rollback of what a server did after it resumed with no transaction
+         * open (after a nested call that committed its request: TxIpc's continuation); it runs
+         * that work again from where it resumed.
+         */
+        public static final long RESUMED = -3;
+
         /** The repair of corruption the scrub found between requests ({@link #SCRUB}). */
         static RolledBack scrub(long nanos, int undoneRequests, int undonePages) {
             return new RolledBack(SCRUB, 0, 0, nanos, false, undoneRequests, undonePages);
@@ -47,6 +54,11 @@ public sealed interface RecoveryOutcome {
         /** The rollback of a wake's transaction ({@link #WAKE}). */
         static RolledBack wake(int pages, long nanos) {
             return new RolledBack(WAKE, 0, pages, nanos, false, 0, 0);
+        }
+
+        /** The rollback of the work after a resume with no transaction open ({@link #RESUMED}). */
+        static RolledBack resumed(int pages, long nanos) {
+            return new RolledBack(RESUMED, 0, pages, nanos, false, 0, 0);
         }
 
         /** True for the rollback of a wake's transaction, which had no client. */
@@ -72,6 +84,12 @@ public sealed interface RecoveryOutcome {
             if (badge == WAKE) {
                 return String.format(
                         "work after a WAIT_ANY wake rolled back (txipc): %d page%s restored%s; waiting again",
+                        pages, pages == 1 ? "" : "s", timed ? String.format(" in %.1f µs", nanos / 1e3) : "");
+            }
+            if (badge == RESUMED) {
+                return String.format(
+                        "work after a syscall that ended its request rolled back (txipc): %d page%s restored%s;"
+                                + " running it again",
                         pages, pages == 1 ? "" : "s", timed ? String.format(" in %.1f µs", nanos / 1e3) : "");
             }
             if (badge == SCRUB) {

@@ -45,12 +45,18 @@ final class Syscalls {
         long a1 = a[1];
         long a2 = a[2];
         Recovery rec = t.recovery();
-        if (rec.heldReply() != null && TxIpc.releasesHeldReply(nr) && !Ipc.refusedAtOnce(t, nr, a)) {
-            // (the request's transaction commits before this syscall; not before a receive that is
-            // refused at once: a register of the server's loop flipped after its REPLY made its
-            // WAIT_ANY ECAP, it committed the request, and the fault that followed was outside
-            // any request, a restart; outside scheduler seed 1212045)
-            k.ipc.releaseReply(t);
+        if ((rec.heldReply() != null || rec.continuing())
+                && TxIpc.releasesHeldReply(nr)
+                && !Ipc.refusedAtOnce(t, nr, a)) {
+            // (the request's transaction, or the work after a call, commits before this syscall;
+            // not before a receive that is refused at once: a register of the server's loop
+            // flipped after its REPLY made its WAIT_ANY ECAP, it committed the request, and the
+            // fault that followed was outside any request, a restart; outside scheduler seed 1212045)
+            if (rec.heldReply() != null) {
+                k.ipc.releaseReply(t);
+            } else {
+                rec.leaving(nr);
+            }
         }
         rec.syscall(nr);
         Next next = rec.answerFromRecord(nr, f);

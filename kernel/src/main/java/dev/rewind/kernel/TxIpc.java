@@ -131,6 +131,20 @@ final class TxIpc implements Recovery {
      */
     private boolean wakeTx;
     /**
+     * The open transaction is work the server resumed with none open (a continuation): after a
+     * syscall that committed its request and then returned, as a nested call made after a plain
+     * REPLY (the call sends the held reply first: {@link #releasesHeldReply}), or a sleep. Its
+     * restart point is that resume (the call's answer in the registers and the IPC buffer); it
+     * commits before the server's next syscall that leaves it ({@link #leaving}), and is not
+     * kept in the history. Before, that work ran with no transaction open, and a fault there
+     * restarted the server (a network stack's drain of its driver after a reply).
+     */
+    private boolean contTx;
+    /** Continuations rolled back in a row (reset by a commit): the {@link #WAKE_RUNS}-th restarts instead. */
+    private int contAborts;
+    /** The server has been handed a request or a wake since it was loaded: from then on it resumes into a continuation. */
+    private boolean served;
+    /**
      * A plain REPLY's reply, held back until the server's next syscall that is not local to it
      * ({@link #releasesHeldReply}): its receive, as a rule. What the server does between a REPLY
      * and that receive (a server that receives with WAIT_ANY works out its next timeout there)
@@ -731,6 +745,9 @@ final class TxIpc implements Recovery {
         current = null;
         ranOutside = true;
         wakeTx = false;
+        contTx = false;
+        contAborts = 0;
+        served = false;
         held = null;
         replay = null;
         replayingWake = false;
@@ -750,12 +767,69 @@ final class TxIpc implements Recovery {
     }
 
     @Override
-    public void resuming() {
+    public void resuming(long pc) {
         if (!server.inRequest()) {
+            if (served && replay == null) {
+                beginContinuation(pc);
+                return;
+            }
             ranOutside = true; // its writes now are in no undo log: no replay past here
             scrubStale = true; // nor are their checksums recorded
             server.cpu().tracker().copyStale(); // nor does the committed copy see them
         }
+    }
+
+    /**
+     * The server resumes at {@code pc} with no transaction open, after it has served: what it
+     * does until its next syscall that leaves it is a transaction of its own ({@link #contTx}),
+     * from the state it resumes in.
+     */
+    private void beginContinuation(long pc) {
+        server.cpu().readAll(regs);
+        regs[32] = pc;
+        readExtended();
+        waitRegsVersion = -1;
+        brk = server.brk();
+        caps = server.capsSnapshot();
+        badge = 0;
+        java.util.Arrays.fill(msg, 0);
+        current = null;
+        runCalls.clear();
+        endCalls();
+        contTx = true;
+        codeChecked = false;
+        server.cpu().tracker().begin();
+        server.openRequest(System.nanoTime());
+    }
+
+    @Override
+    public boolean continuing() {
+        return contTx;
+    }
+
+    /**
+     * The continuation's server makes a syscall that leaves it: its work commits first, once its
+     * code is found intact (else {@link #answerFromRecord} faults the syscall, as for the work
+     * after a wake: {@link #wakeCodeChanged}).
+     */
+    @Override
+    public void leaving(long nr) {
+        if (!contTx) {
+            return;
+        }
+        wakeCodeChanged = codeChangedBeforeOutput();
+        if (wakeCodeChanged != -1) {
+            return;
+        }
+        contTx = false;
+        contAborts = 0;
+        commitWrites();
+        codeIntactAtCommit = server.spec().txipc().codeCheck(); // (found intact just now)
+        endCalls();
+        runCalls.clear();
+        // (a replay cannot run this work again: it began at a resume, not at a request or a wake)
+        cutHistory("the server ran on after a syscall that committed its request (a call after a plain REPLY)");
+        ranOutside = false;
     }
 
     @Override
@@ -912,7 +986,8 @@ final class TxIpc implements Recovery {
             server.faultWhenStopped(corruptAtSyscall(
                     f.a[8],
                     "code page 0x" + Long.toHexString(page)
-                            + " differs from the image (checked before the work after a wake committed)",
+                            + " differs from the image (checked before the work after a "
+                            + (contTx ? "call" : "wake") + " committed)",
                     false));
             return Next.BLOCKED;
         }
@@ -1038,7 +1113,7 @@ final class TxIpc implements Recovery {
     /** Nested calls and wake commits stopped because the code had changed ({@link #codeBeforeCall}, {@link #syscall}). */
     long codeStops;
 
-    /** The page {@link #syscall} found changed as the work after a wake was to commit; -1: none. */
+    /** The page {@link #syscall} (or {@link #leaving}) found changed as the work after a wake (or a continuation) was to commit; -1: none. */
     private long wakeCodeChanged = -1;
 
     /**
@@ -1756,6 +1831,7 @@ final class TxIpc implements Recovery {
             current = r;
         }
         codeChecked = false;
+        served = true;
         server.cpu().tracker().begin();
         server.openRequest(System.nanoTime());
     }
@@ -2353,6 +2429,7 @@ final class TxIpc implements Recovery {
         }
         ranOutside = false;
         wakeTx = true;
+        served = true;
         codeChecked = false;
         server.cpu().tracker().begin();
         server.openRequest(System.nanoTime());
@@ -2581,6 +2658,17 @@ final class TxIpc implements Recovery {
             tracker.commit();
             return null;
         }
+        if (contTx && (contAborts + 1 >= WAKE_RUNS || server.state() != TaskState.RUNNING)) {
+            // (the same work from the same state faulted each time: no rollback can mend it)
+            contTx = false;
+            contAborts = 0;
+            cannotUndo = server.state() != TaskState.RUNNING
+                    ? "its work after a call faulted while it waited"
+                    : "its work after a call faulted " + WAKE_RUNS + " times in a row";
+            server.closeRequest();
+            tracker.commit();
+            return null;
+        }
         TaskSpec.TxipcLimits limits = server.spec().txipc();
         long now = System.nanoTime();
         long window = limits.abortWindowMs() * 1_000_000L;
@@ -2655,7 +2743,7 @@ final class TxIpc implements Recovery {
         // other clients' requests commit in between, so no two aborts come in a row. The same
         // request (client and message) aborting again is suspect as well, and its replays go
         // deeper each time as if nothing had committed since its first abort.
-        if (!wakeTx && !replayingHistory()) {
+        if (!wakeTx && !contTx && !replayingHistory()) {
             boolean resent = resentKept && resentBadge == badge && java.util.Arrays.equals(resentMsg, msg);
             if (resent && !suspect) {
                 suspect = true;
@@ -2678,6 +2766,22 @@ final class TxIpc implements Recovery {
             }
         }
 
+        if (contTx) {
+            // No client: the server runs the work again from where it resumed (the registers and
+            // memory it resumed with are back); what it polled goes back to be polled again.
+            contTx = false;
+            contAborts++;
+            giveBackTaken();
+            if (faulted != null) {
+                spare.addLast(faulted);
+            }
+            endCalls();
+            runCalls.clear();
+            redeliver = false;
+            k.wake(server); // (its next resume begins the continuation again: resuming)
+            k.observer.taskRecovered(server, fault, RecoveryOutcome.RolledBack.RESUMED, pages, nanos);
+            return RecoveryOutcome.RolledBack.resumed(pages, nanos);
+        }
         if (wakeTx) {
             // No client: the server waits again as it did. A wake that faults again (its wait was
             // due: it runs again at once, Ipc.waitAnyAgain) is suspect as a request is, and

@@ -1,0 +1,116 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.hw.cpu.Cpu;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The work a txipc server does after a syscall that committed its request (aftercall_server: a
+ * plain REPLY, then a nested call, which sends the held reply first, then work with the call's
+ * answer) is a transaction of its own, restarted from where the call returned.
+ */
+class TxIpcContinuationTest {
+    /**
+     * Strikes aftercall_server {@code times} times in a row (an ABORT), {@code instruction}
+     * instructions after the reply of each of {@code requests} left (at its nested call, so in
+     * the work after the call once it returns).
+     */
+    static final class AfterCallStrike implements KernelProbe {
+        private final long instruction;
+        private final Set<Integer> requests;
+        private final int times;
+        private int replies;
+        private int left;
+        private Task target;
+        private Cpu.Countdown hook;
+        int struck;
+
+        AfterCallStrike(long instruction, int times, Integer... requests) {
+            this.instruction = instruction;
+            this.times = times;
+            this.requests = Set.of(requests);
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (server.name().equals("aftercall") && hook == null && requests.contains(++replies)) {
+                left = times;
+                arm(server);
+            }
+        }
+
+        private void arm(Task server) {
+            target = server;
+            hook = server.cpu().stopAtInstruction(instruction);
+            server.cpu().dropCodeTranslations();
+        }
+
+        @Override
+        public Fault stopped(Task task) {
+            if (task != target || hook == null || !hook.reached()) {
+                return null;
+            }
+            hook.close();
+            hook = null;
+            task.cpu().dropCodeTranslations();
+            struck++;
+            if (--left > 0) {
+                arm(task); // (counts from where the rollback resumes it: the same spot again)
+            }
+            return new Fault(FaultKind.ABORT, task.pc(), 0, task.image().describe(task.pc()), "struck by the test");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} at instruction {1}")
+    @CsvSource({
+        "t_aftercall.toml, 1",
+        "t_aftercall.toml, 6",
+        "t_aftercall.toml, 15",
+        "aarch64/t_aftercall.toml, 1",
+        "aarch64/t_aftercall.toml, 6",
+        "aarch64/t_aftercall.toml, 15"
+    })
+    void aFaultInTheWorkAfterANestedCallIsRolledBackAndRunAgainFromTheCallsReturn(String image, long instruction)
+            throws Exception {
+        // Before, that work ran with no transaction open: each strike restarted the server, its
+        // total, journal and mirror lost ("aftercall: FAIL ...", restarts [aftercall@1, ...]).
+        AfterCallStrike strike = new AfterCallStrike(instruction, 1, 30, 60, 90);
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), strike);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("aftercall: ok"), r::toString);
+        assertEquals(3, strike.struck, r::toString);
+        assertEquals(List.of(), r.restarts, r::toString);
+        assertEquals(3, r.faults.size(), r::toString);
+        for (GuestRun.FaultEvent f : r.faults) {
+            assertEquals("aftercall", f.task(), r::toString);
+            assertTrue(
+                    f.outcome() instanceof RecoveryOutcome.RolledBack b
+                            && b.badge() == RecoveryOutcome.RolledBack.RESUMED,
+                    r::toString);
+            assertTrue(f.outcome().toString().contains("running it again"), r::toString);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_aftercall.toml", "aarch64/t_aftercall.toml"})
+    void workAfterACallThatFaultsEveryTimeItRunsRestartsTheServer(String image) throws Exception {
+        // The same work from the same state faulting three times in a row cannot be mended by a
+        // rollback: the third fault restarts the server, as a wake's work does.
+        AfterCallStrike strike = new AfterCallStrike(6, 3, 40);
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), strike);
+        assertEquals(3, strike.struck, r::toString);
+        assertEquals(3, r.faults.size(), r::toString);
+        assertTrue(r.faults.get(1).outcome() instanceof RecoveryOutcome.RolledBack, r::toString);
+        assertTrue(r.faults.get(2).outcome() instanceof RecoveryOutcome.Restarted, r::toString);
+        assertTrue(
+                r.faults.get(2).outcome().toString().contains("its work after a call faulted 3 times in a row"),
+                r::toString);
+        assertEquals(List.of("aftercall@2"), r.restarts, r::toString);
+    }
+}
