@@ -453,65 +453,58 @@ public final class BenchCommand implements Callable<Integer> {
      * default before 2026-12-04: a ring cycled within the cache), its ratio}.
      */
     private double[] txipcWorkload(String toml, String server) throws Exception {
-        String[] w = {toml, server};
-        {
-            // Rounds run and dropped first: until the JIT has compiled the kernel's per-request
-            // paths for every variant (the variants take other branches through them), a txipc
-            // boot, which runs more of that code, measured 1.6-1.8 of the boot before it; kv's
-            // median at --runs 9 was 1.68 with no such rounds, 1.41-1.43 after 10, 1.26-1.28 after 30.
-            for (int i = 0; i < warmup; i++) {
-                workload(w[0], w[1], "none");
-                workload(w[0], w[1], "txipc");
-                workload(w[0], w[1], "txipc", 0);
-                workload(w[0], w[1], "txipc", -1, "\ncode_check = false");
-                workload(w[0], w[1], "txipc", 0, "\ncode_check = false\nkeep_copy = false");
-                workload(w[0], w[1], "txipc", -1, "\nkeep_copy = false");
-                workload(w[0], w[1], "txipc", 512);
-            }
-            double[] wall = new double[runs];
-            double[] cpu = new double[runs];
-            double[] wallBase = new double[runs];
-            double[] cpuBase = new double[runs];
-            double[] wallFlat = new double[runs];
-            double[] wallUnchecked = new double[runs];
-            double[] wallBare = new double[runs];
-            double[] wallUncopied = new double[runs];
-            double[] wallShallow = new double[runs];
-            for (int i = 0; i < runs; i++) { // interleaved, so all see the same machine
-                long[] b = workload(w[0], w[1], "none");
-                long[] t = workload(w[0], w[1], "txipc");
-                long[] f = workload(w[0], w[1], "txipc", 0);
-                wallUnchecked[i] = workload(w[0], w[1], "txipc", -1, "\ncode_check = false")[0];
-                wallBare[i] = workload(w[0], w[1], "txipc", 0, "\ncode_check = false\nkeep_copy = false")[0];
-                wallUncopied[i] = workload(w[0], w[1], "txipc", -1, "\nkeep_copy = false")[0];
-                wallShallow[i] = workload(w[0], w[1], "txipc", 512)[0];
-                wallBase[i] = b[0];
-                cpuBase[i] = b[1];
-                wall[i] = t[0];
-                cpu[i] = t[1];
-                wallFlat[i] = f[0];
-            }
-            // Ratios are medians of each run's ratio to the run of the same workload without
-            // txipc just before it: the host's speed drifts between runs, a pair shares it.
-            return new double[] {
-                median(wall),
-                median(wallBase),
-                median(ratios(wall, wallBase)),
-                median(cpu),
-                median(cpuBase),
-                median(ratios(cpu, cpuBase)),
-                median(wallFlat),
-                median(ratios(wallFlat, wallBase)),
-                median(wallUnchecked),
-                median(ratios(wallUnchecked, wallBase)),
-                median(wallBare),
-                median(ratios(wallBare, wallBase)),
-                median(wallUncopied),
-                median(ratios(wallUncopied, wallBase)),
-                median(wallShallow),
-                median(ratios(wallShallow, wallBase))
-            };
+        // Rounds run and dropped first: until the JIT has compiled the kernel's per-request
+        // paths for every variant (the variants take other branches through them), a txipc
+        // boot, which runs more of that code, measured 1.6-1.8 of the boot before it; kv's
+        // median at --runs 9 was 1.68 with no such rounds, 1.41-1.43 after 10, 1.26-1.28 after 30.
+        for (int i = 0; i < warmup; i++) {
+            txipcRound(toml, server);
         }
+        double[][] wall = new double[TXIPC_VARIANTS][runs];
+        double[] cpu = new double[runs];
+        double[] cpuBase = new double[runs];
+        for (int i = 0; i < runs; i++) { // interleaved, so all see the same machine
+            long[][] round = txipcRound(toml, server);
+            for (int v = 0; v < TXIPC_VARIANTS; v++) {
+                wall[v][i] = round[v][0];
+            }
+            cpuBase[i] = round[0][1];
+            cpu[i] = round[1][1];
+        }
+        // Ratios are medians of each run's ratio to the run of the same workload without
+        // txipc just before it: the host's speed drifts between runs, a pair shares it.
+        double[] out = new double[2 * TXIPC_VARIANTS + 2];
+        out[0] = median(wall[1]);
+        out[1] = median(wall[0]);
+        out[2] = median(ratios(wall[1], wall[0]));
+        out[3] = median(cpu);
+        out[4] = median(cpuBase);
+        out[5] = median(ratios(cpu, cpuBase));
+        for (int v = 2; v < TXIPC_VARIANTS; v++) {
+            out[2 * v + 2] = median(wall[v]);
+            out[2 * v + 3] = median(ratios(wall[v], wall[0]));
+        }
+        return out;
+    }
+
+    /** The variants of one {@link #txipcRound}, in its order. */
+    private static final int TXIPC_VARIANTS = 7;
+
+    /**
+     * One boot of the workload per variant, one after the other: without txipc, txipc as the
+     * manifest has it, replay_depth 0, code_check = false, all three off, keep_copy = false,
+     * replay_depth 512. Each: {total ns, server CPU ns}.
+     */
+    private static long[][] txipcRound(String toml, String server) throws Exception {
+        return new long[][] {
+            workload(toml, server, "none"),
+            workload(toml, server, "txipc"),
+            workload(toml, server, "txipc", 0),
+            workload(toml, server, "txipc", -1, "\ncode_check = false"),
+            workload(toml, server, "txipc", 0, "\ncode_check = false\nkeep_copy = false"),
+            workload(toml, server, "txipc", -1, "\nkeep_copy = false"),
+            workload(toml, server, "txipc", 512)
+        };
     }
 
     /** The page counts of the rollback line. */
