@@ -1995,6 +1995,36 @@ final class TxIpc implements Recovery {
     /** Exits inside a request, while a client waited for its reply, taken for faults ({@link #checkExit}). */
     long exitsInRequest;
 
+    /**
+     * A CALL refused with ECAP inside a request a client waits on ({@link Recovery#checkRefusedCall}):
+     * the first is taken for a spoiled slot and the request runs again from its start, unseen by its
+     * client (the refused call reached nobody); the same call in that run is the program's own
+     * and is answered ECAP. A fault that did not trap can put another slot in the register or the
+     * variable a nested call takes its capability from (a null in a0 at the CALL of an outside
+     * catalog server, seed 1430444): the server, which passes its callee's errors on as a careful
+     * one does, answered its client an error for a good request.
+     */
+    @Override
+    public Fault checkRefusedCall(long pc, long slot) {
+        if (!server.inRequest() || wakeTx || server.replyOwed() == null) {
+            return null;
+        }
+        if (refusedCallRun) {
+            return null; // (the run again made it too: the program's own)
+        }
+        refusedCallRun = true;
+        refusedCallsRunAgain++;
+        callAnswered(new long[] {Abi.ECAP}, 1, false); // (it reached no server: the request is undone alone)
+        return corruptAtSyscall(
+                pc, "a call through slot " + slot + ", which holds no capability to call, inside a request", true);
+    }
+
+    /** The request runs again after a call refused with ECAP ({@link #checkRefusedCall}). */
+    private boolean refusedCallRun;
+
+    /** Requests run again after a call refused with ECAP inside them ({@link #checkRefusedCall}). */
+    long refusedCallsRunAgain;
+
     private CodeImage codeImage() {
         if (code == null) {
             code = new CodeImage(server);
@@ -2438,6 +2468,7 @@ final class TxIpc implements Recovery {
     /** The server replied {@code reply} (a1..a6 in reply[1..6]) to {@code client}: its transaction commits. */
     @Override
     public void committed(Task client, long[] reply) {
+        refusedCallRun = false;
         if (!server.inRequest()) {
             return;
         }
@@ -2733,6 +2764,9 @@ final class TxIpc implements Recovery {
         server.endServing();
         boolean again = redeliver;
         redeliver = false;
+        if (!again) {
+            refusedCallRun = false;
+        }
         int asked = NO_CHECK;
         int depth = suspect && !history.isEmpty() ? replayDepth(fault) : 0;
         if (suspect && history.isEmpty()) {
