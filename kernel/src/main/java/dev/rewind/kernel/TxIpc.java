@@ -5,6 +5,8 @@ import dev.rewind.hw.mem.WriteTracker;
 import dev.rewind.kernel.SyscallFrame.Next;
 import dev.rewind.kernel.image.TaskSpec;
 import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -2009,10 +2011,17 @@ final class TxIpc implements Recovery {
         if (!server.inRequest() || wakeTx || server.replyOwed() == null) {
             return null;
         }
+        if (ownRefusedSlots.contains(slot)) {
+            return null; // (a run again made this call before: the program's own)
+        }
         if (refusedCallRun) {
-            return null; // (the run again made it too: the program's own)
+            if (ownRefusedSlots.size() < MAX_OWN_REFUSED_SLOTS) {
+                ownRefusedSlots.add(slot); // (the run again made it too: the program's own)
+            }
+            return null;
         }
         refusedCallRun = true;
+        refusedCallAbort = true;
         refusedCallsRunAgain++;
         callAnswered(new long[] {Abi.ECAP}, 1, false); // (it reached no server: the request is undone alone)
         return corruptAtSyscall(
@@ -2021,6 +2030,18 @@ final class TxIpc implements Recovery {
 
     /** The request runs again after a call refused with ECAP ({@link #checkRefusedCall}). */
     private boolean refusedCallRun;
+
+    /** The abort under way is {@link #checkRefusedCall}'s: the kernel's own check, not counted toward escalation. */
+    private boolean refusedCallAbort;
+
+    /**
+     * Slots a run again called too and got ECAP for: the program's own calls (a server that
+     * answers "no backend" when an optional capability is missing), answered at once from then
+     * on, so that such a server pays one run again per slot, not one per request.
+     */
+    private final Set<Long> ownRefusedSlots = new HashSet<>();
+
+    private static final int MAX_OWN_REFUSED_SLOTS = 64;
 
     /** Requests run again after a call refused with ECAP inside them ({@link #checkRefusedCall}). */
     long refusedCallsRunAgain;
@@ -2469,6 +2490,7 @@ final class TxIpc implements Recovery {
     @Override
     public void committed(Task client, long[] reply) {
         refusedCallRun = false;
+        refusedCallAbort = false;
         if (!server.inRequest()) {
             return;
         }
@@ -2622,9 +2644,12 @@ final class TxIpc implements Recovery {
         // request, not another fault of the server's: it counts once toward escalation (a restart
         // loses the server's state, and cannot mend a callee's answers the runs are given).
         boolean rerunOfOne = rerunClient != null && server.replyOwed() == rerunClient;
-        if (!rerunOfOne) {
+        // (nor does a run again after a call refused with ECAP: it reached nobody, and a server
+        // whose own calls are refused so would otherwise be restarted for them, checkRefusedCall)
+        if (!rerunOfOne && !refusedCallAbort) {
             recentAborts.addLast(now);
         }
+        refusedCallAbort = false;
         if (recentAborts.size() >= limits.maxAborts()) {
             k.recoveryNote(
                     log,

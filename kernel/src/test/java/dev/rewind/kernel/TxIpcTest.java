@@ -697,6 +697,30 @@ class TxIpcTest {
         assertTrue(r.restarts.isEmpty(), r::toString);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"t_ecap.toml", "aarch64/t_ecap.toml"})
+    void aServerWhoseOwnCallIsRefusedWithEcapInEveryRequestIsNeverRestartedForIt(String image) throws Exception {
+        // ecap_server calls a slot its manifest never filled in each of 40 requests and answers
+        // "no backend" when it is refused. The first refusal is run again (a spoiled slot?), the
+        // run again makes the same call: the program's own, answered ECAP at once from then on.
+        // Before, every request was run again, each counted toward max_aborts (10 a second), and
+        // the server was restarted: its count started again and the client failed.
+        TxIpc[] tx = {null};
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
+            @Override
+            public void requestDelivered(Task server) {
+                if (server.name().equals("ecap")) {
+                    tx[0] = (TxIpc) server.recovery();
+                }
+            }
+        });
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("ecap_client: ok"), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals(1, tx[0].refusedCallsRunAgain, r::toString);
+    }
+
     private final TxIpc[] spoilTx = {null};
 
     /** t_nested with nest's kv capability set to slot 0 at its first {@code spoil[0]} deliveries. */
