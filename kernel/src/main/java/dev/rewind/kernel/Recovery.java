@@ -192,6 +192,18 @@ interface Recovery {
     }
 
     /**
+     * The task's CALL at {@code pc} through slot {@code slot} is refused at once with ECAP (no
+     * capability to call in that slot): null to answer ECAP, or a fault to raise instead. Under
+     * txipc, inside a request a client waits on, the first such call is taken for a spoiled slot
+     * (a fault that did not trap changed the register or the variable that held it): the request
+     * is undone and delivered again, unseen by its client; a run again that makes the same call
+     * is the program's own, and gets ECAP.
+     */
+    default Fault checkRefusedCall(long pc, long slot) {
+        return null;
+    }
+
+    /**
      * The task replied {@code reply} (a1..a6 in reply[1..6]) to {@code client}: its request is
      * over, whether or not the client is still there to get the reply.
      */

@@ -5,6 +5,8 @@ import dev.rewind.hw.mem.WriteTracker;
 import dev.rewind.kernel.SyscallFrame.Next;
 import dev.rewind.kernel.image.TaskSpec;
 import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -2071,6 +2073,55 @@ final class TxIpc implements Recovery {
     /** Exits inside a request, while a client waited for its reply, taken for faults ({@link #checkExit}). */
     long exitsInRequest;
 
+    /**
+     * A CALL refused with ECAP inside a request a client waits on ({@link Recovery#checkRefusedCall}):
+     * the first is taken for a spoiled slot and the request runs again from its start, unseen by its
+     * client (the refused call reached nobody); the same call in that run is the program's own
+     * and is answered ECAP. A fault that did not trap can put another slot in the register or the
+     * variable a nested call takes its capability from (a null in a0 at the CALL of an outside
+     * catalog server, seed 1430444): the server, which passes its callee's errors on as a careful
+     * one does, answered its client an error for a good request.
+     */
+    @Override
+    public Fault checkRefusedCall(long pc, long slot) {
+        if (!server.inRequest() || wakeTx || server.replyOwed() == null) {
+            return null;
+        }
+        if (ownRefusedSlots.contains(slot)) {
+            return null; // (a run again made this call before: the program's own)
+        }
+        if (refusedCallRun) {
+            if (ownRefusedSlots.size() < MAX_OWN_REFUSED_SLOTS) {
+                ownRefusedSlots.add(slot); // (the run again made it too: the program's own)
+            }
+            return null;
+        }
+        refusedCallRun = true;
+        refusedCallAbort = true;
+        refusedCallsRunAgain++;
+        callAnswered(new long[] {Abi.ECAP}, 1, false); // (it reached no server: the request is undone alone)
+        return corruptAtSyscall(
+                pc, "a call through slot " + slot + ", which holds no capability to call, inside a request", true);
+    }
+
+    /** The request runs again after a call refused with ECAP ({@link #checkRefusedCall}). */
+    private boolean refusedCallRun;
+
+    /** The abort under way is {@link #checkRefusedCall}'s: the kernel's own check, not counted toward escalation. */
+    private boolean refusedCallAbort;
+
+    /**
+     * Slots a run again called too and got ECAP for: the program's own calls (a server that
+     * answers "no backend" when an optional capability is missing), answered at once from then
+     * on, so that such a server pays one run again per slot, not one per request.
+     */
+    private final Set<Long> ownRefusedSlots = new HashSet<>();
+
+    private static final int MAX_OWN_REFUSED_SLOTS = 64;
+
+    /** Requests run again after a call refused with ECAP inside them ({@link #checkRefusedCall}). */
+    long refusedCallsRunAgain;
+
     private CodeImage codeImage() {
         if (code == null) {
             code = new CodeImage(server);
@@ -2515,6 +2566,8 @@ final class TxIpc implements Recovery {
     /** The server replied {@code reply} (a1..a6 in reply[1..6]) to {@code client}: its transaction commits. */
     @Override
     public void committed(Task client, long[] reply) {
+        refusedCallRun = false;
+        refusedCallAbort = false;
         if (!server.inRequest()) {
             return;
         }
@@ -2679,9 +2732,12 @@ final class TxIpc implements Recovery {
         // request, not another fault of the server's: it counts once toward escalation (a restart
         // loses the server's state, and cannot mend a callee's answers the runs are given).
         boolean rerunOfOne = rerunClient != null && server.replyOwed() == rerunClient;
-        if (!rerunOfOne) {
+        // (nor does a run again after a call refused with ECAP: it reached nobody, and a server
+        // whose own calls are refused so would otherwise be restarted for them, checkRefusedCall)
+        if (!rerunOfOne && !refusedCallAbort) {
             recentAborts.addLast(now);
         }
+        refusedCallAbort = false;
         if (recentAborts.size() >= limits.maxAborts()) {
             k.recoveryNote(
                     log,
@@ -2837,6 +2893,9 @@ final class TxIpc implements Recovery {
         server.endServing();
         boolean again = redeliver;
         redeliver = false;
+        if (!again) {
+            refusedCallRun = false;
+        }
         int asked = NO_CHECK;
         int depth = suspect && !history.isEmpty() ? replayDepth(fault) : 0;
         if (suspect && history.isEmpty()) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.abi.Abi;
 import dev.rewind.kernel.probe.FaultInjector;
 import dev.rewind.kernel.probe.InstructionProfiler;
 import java.util.List;
@@ -659,6 +660,84 @@ class TxIpcTest {
         assertEquals(SystemResult.Outcome.OK, hit.result.outcome(), hit::toString);
         assertTrue(hit.restarts.isEmpty(), hit::toString);
         assertInstanceOf(RecoveryOutcome.RolledBack.class, hit.faults.get(0).outcome(), hit::toString);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_nested.toml", "aarch64/t_nested.toml"})
+    void aNestedCallThroughASpoiledSlotIsRunAgainNotAnsweredEcap(String image) throws Exception {
+        // A null put in a0 at the CALL of an outside catalog server's nested call (seed 1430444)
+        // sent it through slot 0, its own endpoint, which it cannot call: the kernel refused it
+        // with ECAP, and the server, which passes its callee's errors on (as nest does), answered
+        // its client an error for a good request, with no trap. Here nest's kv capability (its
+        // variable kv) is set to slot 0 behind its back as its first request is delivered: the
+        // call is refused, the request is undone (the committed copy puts kv back) and run again,
+        // unseen by nest_client, whose step 1 succeeds. Without it the client got ECAP.
+        int[] spoil = {1};
+        GuestRun r = spoilNestCap(image, spoil);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("nest_client: step 1 ok"), r::toString);
+        assertTrue(r.hasLine("nest_client: ok"), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+        assertTrue(
+                r.faults.stream().anyMatch(f -> f.fault().toString().contains("holds no capability to call")),
+                r::toString);
+        assertEquals(1, spoilTx[0].refusedCallsRunAgain, r::toString);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_nested.toml", "aarch64/t_nested.toml"})
+    void aCallRefusedWithEcapInTheRunAgainTooIsTheProgramsOwnAndAnswered(String image) throws Exception {
+        // The same spoiled slot in the run again as well (set at both deliveries): the run again
+        // made the same call, so the call is the program's own and gets ECAP, which nest passes
+        // on to its client; nothing is run a third time, and nothing hangs.
+        int[] spoil = {2};
+        GuestRun r = spoilNestCap(image, spoil);
+        assertTrue(r.hasLine("nest_client: FAIL step 1: add returned: " + Abi.ECAP + " (ECAP)"), r::toString);
+        assertEquals(1, spoilTx[0].refusedCallsRunAgain, r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_ecap.toml", "aarch64/t_ecap.toml"})
+    void aServerWhoseOwnCallIsRefusedWithEcapInEveryRequestIsNeverRestartedForIt(String image) throws Exception {
+        // ecap_server calls a slot its manifest never filled in each of 40 requests and answers
+        // "no backend" when it is refused. The first refusal is run again (a spoiled slot?), the
+        // run again makes the same call: the program's own, answered ECAP at once from then on.
+        // Before, every request was run again, each counted toward max_aborts (10 a second), and
+        // the server was restarted: its count started again and the client failed.
+        TxIpc[] tx = {null};
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
+            @Override
+            public void requestDelivered(Task server) {
+                if (server.name().equals("ecap")) {
+                    tx[0] = (TxIpc) server.recovery();
+                }
+            }
+        });
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("ecap_client: ok"), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals(1, tx[0].refusedCallsRunAgain, r::toString);
+    }
+
+    private final TxIpc[] spoilTx = {null};
+
+    /** t_nested with nest's kv capability set to slot 0 at its first {@code spoil[0]} deliveries. */
+    private GuestRun spoilNestCap(String image, int[] spoil) throws Exception {
+        return GuestRun.runWithProbe(SystemImage.builtin(image), new KernelProbe() {
+            int delivered;
+
+            @Override
+            public void requestDelivered(Task server) {
+                if (!server.name().equals("nest") || ++delivered > spoil[0]) {
+                    return;
+                }
+                spoilTx[0] = (TxIpc) server.recovery();
+                long at = server.image().symbol("kv").orElseThrow();
+                assertTrue(server.cpu().memory().writeUnlogged(at, new byte[8], 0, 8));
+            }
+        });
     }
 
     @Test
