@@ -107,6 +107,39 @@ class BlockShadowTest {
         assertTrue(writesReplayed > 0, run::toString);
     }
 
+    /**
+     * blk_nofl (t_blk_nofl.toml) on the write-back lru_blk, no FLUSH until the end: 8,200 WRITEs
+     * of sectors 0..7 (65,600 versions), then 2,050 WRITEs of 8 sectors from 8 on (16,400
+     * sectors), then READs of everything. Killed 200 instructions into delivery {@code n}, the
+     * driver's cache holds acknowledged sectors the disk lacks; before, the shadow had stopped
+     * keeping anything once more than 65,536 versions or 16,384 sectors were written since the
+     * last FLUSH ("those the driver held are lost") and the client read old data.
+     */
+    static void nofl(int n) throws Exception {
+        DriverKiller killer = new DriverKiller("blk", 200, n);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk_nofl.toml"), Fixtures.CONFIG, killer, null);
+        assertEquals(java.util.List.of(n), killer.struck(), run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        // The session (OPEN), then the lost sectors' WRITEs.
+        assertTrue(((RecoveryOutcome.ShadowRestarted) run.faults.get(0).outcome()).replayed() > 1, run::toString);
+        assertTrue(run.console.contains("blk_nofl: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
+    @Test
+    void aWriteBackDriverKilledAfterMoreVersionsThanTheShadowRemembersLosesNoAcknowledgedWrite() throws Exception {
+        // At the first WRITE after the 8,200 of sectors 0..7, which the cache holds (dirty):
+        // the oldest versions are forgotten, not the latest.
+        nofl(1 + 8200 + 1);
+    }
+
+    @Test
+    void aWriteBackDriverKilledAfterMoreSectorsThanTheShadowKeepsLosesNoAcknowledgedWrite() throws Exception {
+        // At the first READ: the cache holds the last 16 sectors written. The shadow, full, stops
+        // keeping the sectors it saw land on the disk instead of everything.
+        nofl(1 + 8200 + 2050 + 1);
+    }
+
     @Test
     void writesOfAClientThatReopenedReadOnlyAreReplayedInASessionOfTheShadowsOwn() throws Exception {
         // OPEN, WRITE (acknowledged, only in the cache), CLOSE, OPEN read-only, READ: killed at
