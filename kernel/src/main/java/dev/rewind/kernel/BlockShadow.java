@@ -654,6 +654,11 @@ final class BlockShadow extends Shadow {
     }
 
     @Override
+    long deviceError() {
+        return Blk.EIO;
+    }
+
+    @Override
     boolean replyWellFormed(long[] m, long[] r) {
         return Blk.replyWellFormed(m[0], r[1], r[2], r[3], r[4], r[5], r[6], m);
     }

@@ -141,6 +141,18 @@ class BlockShadowTest {
     }
 
     @Test
+    void aRequestThatFaultsTheDriverTwiceIsFailedWithTheProtocolsEio() throws Exception {
+        // blk_stress's 9th request (a WRITE of its first fill) killed, then again when re-issued
+        // (delivery 10 + the replayed OPEN): failed, with blk's EIO (-23), an answer WRITE lists;
+        // before, the kernel's EIO (-11), which blk.proto does not list for it.
+        DriverKiller killer = new DriverKiller("blk", 40, 10, 12);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk.toml"), Fixtures.CONFIG, killer, null);
+        assertEquals(java.util.List.of(10, 12), killer.struck(), run::toString);
+        assertTrue(run.console.contains("init write 56+8: " + Blk.EIO + " (EIO)"), run::toString);
+        assertTrue(Blk.mayAnswer(Blk.WRITE, Blk.EIO));
+    }
+
+    @Test
     void writesOfAClientThatReopenedReadOnlyAreReplayedInASessionOfTheShadowsOwn() throws Exception {
         // OPEN, WRITE (acknowledged, only in the cache), CLOSE, OPEN read-only, READ: killed at
         // the READ. No session may write any more, so the shadow opens its own for the replay:
