@@ -25,8 +25,14 @@
 #ifndef WRITE_THROUGH
 #define WRITE_THROUGH 0
 #endif
+/* With -DPOST_REPLY=1 (write-back): after each reply, before the next receive,
+ * the least recently used dirty sector is written back (off the request's path;
+ * t_blk_post.toml). */
+#ifndef POST_REPLY
+#define POST_REPLY 0
+#endif
 
-#define NAME (WRITE_THROUGH ? "lru_blk(wt)" : "lru_blk(wb)")
+#define NAME (WRITE_THROUGH ? "lru_blk(wt)" : POST_REPLY ? "lru_blk(pr)" : "lru_blk(wb)")
 
 /* Block device registers (docs/DEVICES.md). */
 enum {
@@ -377,6 +383,18 @@ int main(void)
 			continue;
 		}
 		handle(&m, badge);
+#if POST_REPLY
+		RW_ASSERT(rw_reply(&m) == 0);
+		int lru = -1;
+		for (int j = 0; j < NSLOTS; j++)
+			if (slots[j].valid && slots[j].dirty &&
+			    (lru < 0 || slots[j].used < slots[lru].used))
+				lru = j;
+		if (lru >= 0)
+			(void)writeback(lru); /* (a failure leaves it dirty: FLUSH reports it) */
+		r = rw_recv(ep, &m, &badge);
+#else
 		r = rw_reply_recv(ep, &m, &badge);
+#endif
 	}
 }

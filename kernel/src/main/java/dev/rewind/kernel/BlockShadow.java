@@ -152,6 +152,21 @@ final class BlockShadow extends Shadow {
     /** What the driver wrote to its disk in the request in flight that no client wrote, or null. */
     private String strayWrite;
 
+    /**
+     * Between a reply and the next request the driver may still write to its device (a
+     * write-back cache cleaning a dirty sector after it replied, off the request's path). Those
+     * writes are journaled too, from the reply on ({@link #requestEnds}), and checked as a
+     * request's are; a write of data no client wrote has no reply to hold back, so it faults the
+     * driver at once ({@link #idleStray}), and the period's writes are undone before the restart
+     * or the next request. Measured: a corrupted sector number in a cache slot made such a
+     * write-back put one sector's data on another, already flushed one, which every later READ
+     * then answered, and the shadow, comparing with the disk, let through.
+     */
+    private boolean idleJournal;
+
+    /** What the driver wrote between requests that no client wrote, or null. */
+    private String idleStray;
+
     /** {@code deviceFailures()} when the last FLUSH was acknowledged. */
     private long failuresAtFlush;
 
@@ -186,6 +201,7 @@ final class BlockShadow extends Shadow {
      */
     @Override
     void requestBegins(Task client) {
+        endIdle();
         dev.rewind.hw.dev.BlockDevice d = device();
         long label = client.msg(0);
         // A WRITE of a client without a read-write session must be refused (ENOTOPEN, EROFS):
@@ -470,6 +486,17 @@ final class BlockShadow extends Shadow {
             }
             strayWrite = "wrote sector " + s + " of " + d.name() + " with data no client wrote to it";
         }
+        if (strayWrite != null && idleJournal && idleStray == null) {
+            // Between requests: no reply to hold back. Faulted once its CPU stops (its next
+            // syscall that blocks, or its slice's end); the period's writes undone first.
+            idleStray = strayWrite;
+            driver.faultWhenStopped(new Fault(
+                    FaultKind.CORRUPT_STATE,
+                    driver.pc(),
+                    0,
+                    driver.image().describe(driver.pc()),
+                    idleStray + " between requests"));
+        }
     }
 
     @Override
@@ -605,7 +632,46 @@ final class BlockShadow extends Shadow {
         dev.rewind.hw.dev.BlockDevice d = device();
         if (d != null) {
             d.journalCommit();
+            d.journalBegin(); // what the driver writes until its next request ({@link #idleJournal})
+            idleJournal = true;
+            idleStray = null;
+            strayWrite = null;
         }
+    }
+
+    /**
+     * The period since the last reply ends (a request begins, or the driver failed): its writes
+     * stay, or, if one of them was data no client wrote, all are undone (the sectors the shadow
+     * keeps are compared with the disk again; the driver faults, or has, and they are replayed).
+     */
+    private void endIdle() {
+        dev.rewind.hw.dev.BlockDevice d = device();
+        if (!idleJournal || d == null) {
+            idleJournal = false;
+            return;
+        }
+        idleJournal = false;
+        if (idleStray == null) {
+            d.journalCommit();
+            return;
+        }
+        int sectors = d.journalRollback();
+        for (Kept kept : unflushed.values()) {
+            setLanded(kept, false);
+        }
+        k.recoveryNote(
+                log,
+                "shadow: {}: {} between requests; its writes since its last reply undone on {} ({} sectors)",
+                driver,
+                idleStray,
+                d.name(),
+                sectors);
+        idleStray = null;
+    }
+
+    @Override
+    void driverLost() {
+        endIdle();
     }
 
     @Override

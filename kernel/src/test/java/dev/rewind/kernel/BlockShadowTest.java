@@ -140,6 +140,73 @@ class BlockShadowTest {
         nofl(1 + 8200 + 2050 + 1);
     }
 
+    /**
+     * At the driver's reply to the WRITE of {@code from} (t_blk_post), the sector of the cache
+     * slot holding it is changed to {@code to}: the write-back after the reply then writes
+     * {@code from}'s data on {@code to}.
+     */
+    static final class SlotMovedAtReply implements KernelProbe {
+        final long from;
+        final long to;
+        boolean armed;
+        boolean struck;
+
+        SlotMovedAtReply(long from, long to) {
+            this.from = from;
+            this.to = to;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            Task client = t.replyOwed();
+            armed = t.name().equals("blk")
+                    && client != null
+                    && client.agentFor() == null
+                    && client.msg(0) == Blk.WRITE
+                    && client.msg(1) == from
+                    && !struck;
+        }
+
+        @Override
+        public void replied(Task t) {
+            if (!armed || !t.name().equals("blk")) {
+                return;
+            }
+            armed = false;
+            for (int i = 0; i < SLOTS; i++) {
+                long s = slot(t, i);
+                if (load(t, s + 16, 1) != 0 && load(t, s, 8) == from) {
+                    store(t, s, to, 8);
+                    struck = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    @Test
+    void aWriteBetweenRequestsOfDataNoClientWroteIsCaughtAndUndone() throws Exception {
+        // lru_blk_pr cleans its least recently used dirty sector after each reply. Sector 100's
+        // slot made to say 200 at the reply to its WRITE: that write-back puts 100's data on
+        // sector 200, flushed long before. No reply follows to hold back: the shadow faults the
+        // driver at once, undoes what it wrote since its reply, and replays sector 100. Before,
+        // nothing looked at writes between requests: every later READ of 200 answered 100's
+        // data, which the shadow, comparing with the disk, let through.
+        String post = Fixtures.manifest("t_blk_post.toml");
+        GuestRun clean = GuestRun.bootManifest(post, Fixtures.CONFIG, null, null);
+        assertTrue(clean.console.contains("blk_post: ok"), clean::toString);
+        assertEquals(0, clean.faults.size(), clean::toString);
+        SlotMovedAtReply probe = new SlotMovedAtReply(100, 200);
+        GuestRun run = GuestRun.bootManifest(post, Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struck, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertTrue(f.fault().detail().contains("wrote sector 200"), f::toString);
+        assertTrue(f.fault().detail().contains("between requests"), f::toString);
+        assertTrue(run.console.contains("blk_post: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
     @Test
     void aRequestThatFaultsTheDriverTwiceIsFailedWithTheProtocolsEio() throws Exception {
         // blk_stress's 9th request (a WRITE of its first fill) killed, then again when re-issued
