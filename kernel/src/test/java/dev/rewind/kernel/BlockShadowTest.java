@@ -207,6 +207,63 @@ class BlockShadowTest {
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
     }
 
+    /**
+     * At the driver's reply to the WRITE of sector {@code sector} (t_blk_post), its {@code
+     * device_command} begins with a jump to itself (RISC-V {@code j .}): the write-back after that
+     * reply loops for good, with no syscall, outside any request.
+     */
+    static final class LoopAfterReply implements KernelProbe {
+        private static final byte[] JUMP_TO_ITSELF = {0x6f, 0x00, 0x00, 0x00};
+        final long sector;
+        boolean armed;
+        boolean struck;
+
+        LoopAfterReply(long sector) {
+            this.sector = sector;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            Task client = t.replyOwed();
+            armed = t.name().equals("blk")
+                    && client != null
+                    && client.agentFor() == null
+                    && client.msg(0) == Blk.WRITE
+                    && client.msg(1) == sector
+                    && !struck;
+        }
+
+        @Override
+        public void replied(Task t) {
+            if (!armed || !t.name().equals("blk")) {
+                return;
+            }
+            armed = false;
+            long at = Fixtures.symbol(t, "device_command");
+            struck = t.cpu().memory().write(at, JUMP_TO_ITSELF, 0, JUMP_TO_ITSELF.length, dev.rewind.hw.mem.Perm.NONE);
+            t.cpu().dropTranslations(at, at + JUMP_TO_ITSELF.length);
+        }
+    }
+
+    @Test
+    void aDriverLoopingBetweenRequestsIsFaultedAndRestarted() throws Exception {
+        // lru_blk_pr loops in the write-back after its reply to the WRITE of sector 100: in no
+        // request, so no request deadline; at priority 1 it starves its client. A shadow driver
+        // is faulted after deadline_ms (1,000) of CPU without a syscall unless its manifest sets
+        // runaway_ms (before: off, and the system never ended, as in this test's 8 s budget).
+        LoopAfterReply probe = new LoopAfterReply(100);
+        GuestRun run = GuestRun.bootManifest(
+                Fixtures.manifest("t_blk_post.toml"),
+                KernelConfig.defaults().withBudgetNanos(8_000_000_000L),
+                probe,
+                null);
+        assertTrue(probe.struck, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        assertEquals(FaultKind.RUNAWAY, run.faults.get(0).fault().kind(), run::toString);
+        assertTrue(run.console.contains("blk_post: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
     @Test
     void aRequestThatFaultsTheDriverTwiceIsFailedWithTheProtocolsEio() throws Exception {
         // blk_stress's 9th request (a WRITE of its first fill) killed, then again when re-issued
