@@ -54,6 +54,11 @@ enum { CMD_READ = 1, CMD_WRITE = 2, CMD_FLUSH = 3 };
 
 static uintptr_t regs;
 static rw_cap dev;
+#if POST_REPLY
+/* The endpoint's slot that the receives name, kept in memory, where BlockShadowTest corrupts it
+ * as a flipped register would. */
+static volatile long recv_slot;
+#endif
 static uint64_t capacity;
 
 /* ---- the device ------------------------------------------------------- */
@@ -374,12 +379,18 @@ int main(void)
 	RW_ASSERT(rw_cap_get("blk", &ep) == 0);
 	printf("%s: ready (%lu sectors)\n", NAME, (unsigned long)capacity);
 
-	long r = rw_recv(ep, &m, &badge);
+#if POST_REPLY
+	recv_slot = ep.slot;
+#define RECV_EP RW_CAP(recv_slot)
+#else
+#define RECV_EP ep
+#endif
+	long r = rw_recv(RECV_EP, &m, &badge);
 	for (;;) {
 		if (r < 0) {
 			/* No request (the reply could not be sent, or a kernel
 			 * error): wait for the next one. */
-			r = rw_recv(ep, &m, &badge);
+			r = rw_recv(RECV_EP, &m, &badge);
 			continue;
 		}
 		handle(&m, badge);
@@ -392,7 +403,7 @@ int main(void)
 				lru = j;
 		if (lru >= 0)
 			(void)writeback(lru); /* (a failure leaves it dirty: FLUSH reports it) */
-		r = rw_recv(ep, &m, &badge);
+		r = rw_recv(RECV_EP, &m, &badge);
 #else
 		r = rw_reply_recv(ep, &m, &badge);
 #endif

@@ -428,6 +428,24 @@ abstract class Shadow implements Recovery, Agent {
                 : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image().describe(pc - 4), what);
     }
 
+    /**
+     * A driver's receive names a slot that holds no endpoint it serves: it can serve nothing any
+     * more (a corrupted register that held its endpoint's slot). A driver whose own loop receives
+     * again when a receive fails would spin there for good: with a reply owed, until the request
+     * deadline; after a plain REPLY (work after the reply), in no request, so never, its clients
+     * starved (measured: a flipped bit of lru_blk_pr's endpoint slot, campaign seeds 1445412 and
+     * 1445416). A fault instead: restart, re-issue.
+     */
+    @Override
+    public Fault receiveRefused(long slot, long pc) {
+        return new Fault(
+                FaultKind.CORRUPT_STATE,
+                pc - 4,
+                0,
+                driver.image().describe(pc - 4),
+                "received on slot " + slot + ", which holds no endpoint it serves");
+    }
+
     private String opNameOr(long label) {
         String op = opName(label);
         return op != null ? op : "request 0x" + Long.toHexString(label);

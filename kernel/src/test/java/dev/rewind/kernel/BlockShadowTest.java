@@ -265,6 +265,49 @@ class BlockShadowTest {
     }
 
     @Test
+    void aDriverReceivingOnASlotThatHoldsNoEndpointIsFaultedAndRestarted() throws Exception {
+        // lru_blk_pr keeps the slot its receives name in memory (recv_slot); at its reply to the
+        // WRITE of sector 100 a bit of it flips (as campaign seeds 1445412, 1445416 flipped the
+        // register holding it). Its loop receives again when a receive fails: after a plain
+        // REPLY, in no request, it spun on ECAP for good and starved its client. A receive on a
+        // slot holding no endpoint it serves is now a fault of a shadow driver: restarted.
+        KernelProbe probe = new KernelProbe() {
+            boolean armed;
+            boolean struck;
+
+            @Override
+            public void requestDelivered(Task t) {
+                Task client = t.replyOwed();
+                armed = t.name().equals("blk")
+                        && client != null
+                        && client.agentFor() == null
+                        && client.msg(0) == Blk.WRITE
+                        && client.msg(1) == 100
+                        && !struck;
+            }
+
+            @Override
+            public void replied(Task t) {
+                if (armed && t.name().equals("blk")) {
+                    armed = false;
+                    long at = Fixtures.symbol(t, "recv_slot");
+                    store(t, at, load(t, at, 8) ^ 1L << 39, 8);
+                    struck = true;
+                }
+            }
+        };
+        GuestRun run = GuestRun.bootManifest(
+                Fixtures.manifest("t_blk_post.toml"),
+                KernelConfig.defaults().withBudgetNanos(8_000_000_000L),
+                probe,
+                null);
+        assertEquals(1, run.faults.size(), run::toString);
+        assertTrue(run.faults.get(0).fault().detail().contains("holds no endpoint it serves"), run::toString);
+        assertTrue(run.console.contains("blk_post: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
+    @Test
     void aRequestThatFaultsTheDriverTwiceIsFailedWithTheProtocolsEio() throws Exception {
         // blk_stress's 9th request (a WRITE of its first fill) killed, then again when re-issued
         // (delivery 10 + the replayed OPEN): failed, with blk's EIO (-23), an answer WRITE lists;
