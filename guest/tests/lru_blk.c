@@ -25,8 +25,14 @@
 #ifndef WRITE_THROUGH
 #define WRITE_THROUGH 0
 #endif
+/* With -DPOST_REPLY=1 (write-back): after each reply, before the next receive,
+ * the least recently used dirty sector is written back (off the request's path;
+ * t_blk_post.toml). */
+#ifndef POST_REPLY
+#define POST_REPLY 0
+#endif
 
-#define NAME (WRITE_THROUGH ? "lru_blk(wt)" : "lru_blk(wb)")
+#define NAME (WRITE_THROUGH ? "lru_blk(wt)" : POST_REPLY ? "lru_blk(pr)" : "lru_blk(wb)")
 
 /* Block device registers (docs/DEVICES.md). */
 enum {
@@ -48,6 +54,11 @@ enum { CMD_READ = 1, CMD_WRITE = 2, CMD_FLUSH = 3 };
 
 static uintptr_t regs;
 static rw_cap dev;
+#if POST_REPLY
+/* The endpoint's slot that the receives name, kept in memory, where BlockShadowTest corrupts it
+ * as a flipped register would. */
+static volatile long recv_slot;
+#endif
 static uint64_t capacity;
 
 /* ---- the device ------------------------------------------------------- */
@@ -368,15 +379,33 @@ int main(void)
 	RW_ASSERT(rw_cap_get("blk", &ep) == 0);
 	printf("%s: ready (%lu sectors)\n", NAME, (unsigned long)capacity);
 
-	long r = rw_recv(ep, &m, &badge);
+#if POST_REPLY
+	recv_slot = ep.slot;
+#define RECV_EP RW_CAP(recv_slot)
+#else
+#define RECV_EP ep
+#endif
+	long r = rw_recv(RECV_EP, &m, &badge);
 	for (;;) {
 		if (r < 0) {
 			/* No request (the reply could not be sent, or a kernel
 			 * error): wait for the next one. */
-			r = rw_recv(ep, &m, &badge);
+			r = rw_recv(RECV_EP, &m, &badge);
 			continue;
 		}
 		handle(&m, badge);
+#if POST_REPLY
+		RW_ASSERT(rw_reply(&m) == 0);
+		int lru = -1;
+		for (int j = 0; j < NSLOTS; j++)
+			if (slots[j].valid && slots[j].dirty &&
+			    (lru < 0 || slots[j].used < slots[lru].used))
+				lru = j;
+		if (lru >= 0)
+			(void)writeback(lru); /* (a failure leaves it dirty: FLUSH reports it) */
+		r = rw_recv(RECV_EP, &m, &badge);
+#else
 		r = rw_reply_recv(ep, &m, &badge);
+#endif
 	}
 }

@@ -215,10 +215,20 @@ final class Ipc {
         }
     }
 
+    /** A receive of {@code t} on slot {@code slot} that holds no endpoint it serves. */
+    private static Next receiveRefused(Task t, SyscallFrame f, long slot) {
+        Fault corrupt = t.recovery().receiveRefused(Task.slot(slot), f.a[8]);
+        if (corrupt != null) {
+            t.faultWhenStopped(corrupt);
+            return Next.BLOCKED;
+        }
+        return f.ret(Abi.ECAP);
+    }
+
     Next recv(Task t, SyscallFrame f) {
         Capability c = cap(t, f.a[0], Capability.Kind.ENDPOINT_RECV);
         if (c == null) {
-            return f.ret(Abi.ECAP);
+            return receiveRefused(t, f, f.a[0]);
         }
         if (t.replyOwed() != null) {
             return f.ret(Abi.ESTATE);
@@ -334,7 +344,7 @@ final class Ipc {
         // the call without sending the reply, so a server whose state was corrupted while
         // handling a request faults with that request still open (and, under txipc, undone).
         if (cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null) {
-            return f.ret(Abi.ECAP);
+            return receiveRefused(t, f, a[0]);
         }
         if (t.replyOwed() != null) {
             Fault corrupt = t.recovery().checkReply(a[8], a);
@@ -435,7 +445,7 @@ final class Ipc {
         if (a[0] != -1) {
             Capability c = cap(t, a[0], Capability.Kind.ENDPOINT_RECV);
             if (c == null) {
-                return f.ret(Abi.ECAP);
+                return receiveRefused(t, f, a[0]);
             }
             ep = c.endpoint();
         }

@@ -41,6 +41,11 @@ final class NetShadow extends Shadow {
     }
 
     @Override
+    long deviceError() {
+        return Nic.EIO;
+    }
+
+    @Override
     boolean replyWellFormed(long[] m, long[] r) {
         return Nic.replyWellFormed(m[0], r[1], r[2], r[3], r[4], r[5], r[6], m);
     }

@@ -152,6 +152,15 @@ interface Recovery {
     }
 
     /**
+     * The task's receive (RECV, REPLY_RECV, or WAIT_ANY on an endpoint) names slot {@code slot},
+     * which holds no endpoint it serves: null to answer ECAP, or a fault to raise instead once
+     * its CPU has stopped (a driver under its shadow: it can serve nothing any more).
+     */
+    default Fault receiveRefused(long slot, long pc) {
+        return null;
+    }
+
+    /**
      * The task is about to take a request already queued on {@code ep} (it is busy): null to
      * deliver it, or a fault to raise instead, as {@link #idle}; the request stays queued.
      */

@@ -235,6 +235,23 @@ abstract class Shadow implements Recovery, Agent {
     /** The definition allows {@code status} as an answer to {@code label}. */
     abstract boolean mayAnswer(long label, long status);
 
+    /** The class protocol's own "the device failed" error (blk's, nic's EIO), or the kernel's EIO. */
+    long deviceError() {
+        return Abi.EIO;
+    }
+
+    /**
+     * What a request that faulted the driver twice is failed with: the protocol's device error
+     * where its definition lists it for the request (a blk client tells an I/O error by
+     * {@code BLK_EIO}, -23), else the kernel's EIO. (Before 2026-12-06 always the kernel's
+     * -11, which blk's READ, WRITE and FLUSH do not list: a client comparing with {@code
+     * BLK_EIO} took it for another error.)
+     */
+    final long failedStatus(long label) {
+        long own = deviceError();
+        return mayAnswer(label, own) ? own : Abi.EIO;
+    }
+
     /**
      * A successful reply ({@code reply[1..6]}) to {@code msg} (label, w0..w3, length) has the
      * shape the definition gives it.
@@ -409,6 +426,24 @@ abstract class Shadow implements Recovery, Agent {
         return what == null
                 ? null
                 : new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, driver.image().describe(pc - 4), what);
+    }
+
+    /**
+     * A driver's receive names a slot that holds no endpoint it serves: it can serve nothing any
+     * more (a corrupted register that held its endpoint's slot). A driver whose own loop receives
+     * again when a receive fails would spin there for good: with a reply owed, until the request
+     * deadline; after a plain REPLY (work after the reply), in no request, so never, its clients
+     * starved (measured: a flipped bit of lru_blk_pr's endpoint slot, campaign seeds 1445412 and
+     * 1445416). A fault instead: restart, re-issue.
+     */
+    @Override
+    public Fault receiveRefused(long slot, long pc) {
+        return new Fault(
+                FaultKind.CORRUPT_STATE,
+                pc - 4,
+                0,
+                driver.image().describe(pc - 4),
+                "received on slot " + slot + ", which holds no endpoint it serves");
     }
 
     private String opNameOr(long label) {
@@ -608,7 +643,7 @@ abstract class Shadow implements Recovery, Agent {
                         driver,
                         Long.toHexString(cut.msg(0)),
                         cut);
-                fail(cut, Abi.EIO);
+                fail(cut, failedStatus(cut.msg(0)));
             } else {
                 queue(cut, cutEp);
                 pendingReissue = cut;

@@ -107,6 +107,218 @@ class BlockShadowTest {
         assertTrue(writesReplayed > 0, run::toString);
     }
 
+    /**
+     * blk_nofl (t_blk_nofl.toml) on the write-back lru_blk, no FLUSH until the end: 8,200 WRITEs
+     * of sectors 0..7 (65,600 versions), then 2,050 WRITEs of 8 sectors from 8 on (16,400
+     * sectors), then READs of everything. Killed 200 instructions into delivery {@code n}, the
+     * driver's cache holds acknowledged sectors the disk lacks; before, the shadow had stopped
+     * keeping anything once more than 65,536 versions or 16,384 sectors were written since the
+     * last FLUSH ("those the driver held are lost") and the client read old data.
+     */
+    static void nofl(int n) throws Exception {
+        DriverKiller killer = new DriverKiller("blk", 200, n);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk_nofl.toml"), Fixtures.CONFIG, killer, null);
+        assertEquals(java.util.List.of(n), killer.struck(), run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        // The session (OPEN), then the lost sectors' WRITEs.
+        assertTrue(((RecoveryOutcome.ShadowRestarted) run.faults.get(0).outcome()).replayed() > 1, run::toString);
+        assertTrue(run.console.contains("blk_nofl: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
+    @Test
+    void aWriteBackDriverKilledAfterMoreVersionsThanTheShadowRemembersLosesNoAcknowledgedWrite() throws Exception {
+        // At the first WRITE after the 8,200 of sectors 0..7, which the cache holds (dirty):
+        // the oldest versions are forgotten, not the latest.
+        nofl(1 + 8200 + 1);
+    }
+
+    @Test
+    void aWriteBackDriverKilledAfterMoreSectorsThanTheShadowKeepsLosesNoAcknowledgedWrite() throws Exception {
+        // At the first READ: the cache holds the last 16 sectors written. The shadow, full, stops
+        // keeping the sectors it saw land on the disk instead of everything.
+        nofl(1 + 8200 + 2050 + 1);
+    }
+
+    /**
+     * At the driver's reply to the WRITE of {@code from} (t_blk_post), the sector of the cache
+     * slot holding it is changed to {@code to}: the write-back after the reply then writes
+     * {@code from}'s data on {@code to}.
+     */
+    static final class SlotMovedAtReply implements KernelProbe {
+        final long from;
+        final long to;
+        boolean armed;
+        boolean struck;
+
+        SlotMovedAtReply(long from, long to) {
+            this.from = from;
+            this.to = to;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            Task client = t.replyOwed();
+            armed = t.name().equals("blk")
+                    && client != null
+                    && client.agentFor() == null
+                    && client.msg(0) == Blk.WRITE
+                    && client.msg(1) == from
+                    && !struck;
+        }
+
+        @Override
+        public void replied(Task t) {
+            if (!armed || !t.name().equals("blk")) {
+                return;
+            }
+            armed = false;
+            for (int i = 0; i < SLOTS; i++) {
+                long s = slot(t, i);
+                if (load(t, s + 16, 1) != 0 && load(t, s, 8) == from) {
+                    store(t, s, to, 8);
+                    struck = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    @Test
+    void aWriteBetweenRequestsOfDataNoClientWroteIsCaughtAndUndone() throws Exception {
+        // lru_blk_pr cleans its least recently used dirty sector after each reply. Sector 100's
+        // slot made to say 200 at the reply to its WRITE: that write-back puts 100's data on
+        // sector 200, flushed long before. No reply follows to hold back: the shadow faults the
+        // driver at once, undoes what it wrote since its reply, and replays sector 100. Before,
+        // nothing looked at writes between requests: every later READ of 200 answered 100's
+        // data, which the shadow, comparing with the disk, let through.
+        String post = Fixtures.manifest("t_blk_post.toml");
+        GuestRun clean = GuestRun.bootManifest(post, Fixtures.CONFIG, null, null);
+        assertTrue(clean.console.contains("blk_post: ok"), clean::toString);
+        assertEquals(0, clean.faults.size(), clean::toString);
+        SlotMovedAtReply probe = new SlotMovedAtReply(100, 200);
+        GuestRun run = GuestRun.bootManifest(post, Fixtures.CONFIG, probe, null);
+        assertTrue(probe.struck, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertTrue(f.fault().detail().contains("wrote sector 200"), f::toString);
+        assertTrue(f.fault().detail().contains("between requests"), f::toString);
+        assertTrue(run.console.contains("blk_post: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
+    /**
+     * At the driver's reply to the WRITE of sector {@code sector} (t_blk_post), its {@code
+     * device_command} begins with a jump to itself (RISC-V {@code j .}): the write-back after that
+     * reply loops for good, with no syscall, outside any request.
+     */
+    static final class LoopAfterReply implements KernelProbe {
+        private static final byte[] JUMP_TO_ITSELF = {0x6f, 0x00, 0x00, 0x00};
+        final long sector;
+        boolean armed;
+        boolean struck;
+
+        LoopAfterReply(long sector) {
+            this.sector = sector;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            Task client = t.replyOwed();
+            armed = t.name().equals("blk")
+                    && client != null
+                    && client.agentFor() == null
+                    && client.msg(0) == Blk.WRITE
+                    && client.msg(1) == sector
+                    && !struck;
+        }
+
+        @Override
+        public void replied(Task t) {
+            if (!armed || !t.name().equals("blk")) {
+                return;
+            }
+            armed = false;
+            long at = Fixtures.symbol(t, "device_command");
+            struck = t.cpu().memory().write(at, JUMP_TO_ITSELF, 0, JUMP_TO_ITSELF.length, dev.rewind.hw.mem.Perm.NONE);
+            t.cpu().dropTranslations(at, at + JUMP_TO_ITSELF.length);
+        }
+    }
+
+    @Test
+    void aDriverLoopingBetweenRequestsIsFaultedAndRestarted() throws Exception {
+        // lru_blk_pr loops in the write-back after its reply to the WRITE of sector 100: in no
+        // request, so no request deadline; at priority 1 it starves its client. A shadow driver
+        // is faulted after deadline_ms (1,000) of CPU without a syscall unless its manifest sets
+        // runaway_ms (before: off, and the system never ended, as in this test's 8 s budget).
+        LoopAfterReply probe = new LoopAfterReply(100);
+        GuestRun run = GuestRun.bootManifest(
+                Fixtures.manifest("t_blk_post.toml"),
+                KernelConfig.defaults().withBudgetNanos(8_000_000_000L),
+                probe,
+                null);
+        assertTrue(probe.struck, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        assertEquals(FaultKind.RUNAWAY, run.faults.get(0).fault().kind(), run::toString);
+        assertTrue(run.console.contains("blk_post: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
+    @Test
+    void aDriverReceivingOnASlotThatHoldsNoEndpointIsFaultedAndRestarted() throws Exception {
+        // lru_blk_pr keeps the slot its receives name in memory (recv_slot); at its reply to the
+        // WRITE of sector 100 a bit of it flips (as campaign seeds 1445412, 1445416 flipped the
+        // register holding it). Its loop receives again when a receive fails: after a plain
+        // REPLY, in no request, it spun on ECAP for good and starved its client. A receive on a
+        // slot holding no endpoint it serves is now a fault of a shadow driver: restarted.
+        KernelProbe probe = new KernelProbe() {
+            boolean armed;
+            boolean struck;
+
+            @Override
+            public void requestDelivered(Task t) {
+                Task client = t.replyOwed();
+                armed = t.name().equals("blk")
+                        && client != null
+                        && client.agentFor() == null
+                        && client.msg(0) == Blk.WRITE
+                        && client.msg(1) == 100
+                        && !struck;
+            }
+
+            @Override
+            public void replied(Task t) {
+                if (armed && t.name().equals("blk")) {
+                    armed = false;
+                    long at = Fixtures.symbol(t, "recv_slot");
+                    store(t, at, load(t, at, 8) ^ 1L << 39, 8);
+                    struck = true;
+                }
+            }
+        };
+        GuestRun run = GuestRun.bootManifest(
+                Fixtures.manifest("t_blk_post.toml"),
+                KernelConfig.defaults().withBudgetNanos(8_000_000_000L),
+                probe,
+                null);
+        assertEquals(1, run.faults.size(), run::toString);
+        assertTrue(run.faults.get(0).fault().detail().contains("holds no endpoint it serves"), run::toString);
+        assertTrue(run.console.contains("blk_post: ok"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+    }
+
+    @Test
+    void aRequestThatFaultsTheDriverTwiceIsFailedWithTheProtocolsEio() throws Exception {
+        // blk_stress's 9th request (a WRITE of its first fill) killed, then again when re-issued
+        // (delivery 10 + the replayed OPEN): failed, with blk's EIO (-23), an answer WRITE lists;
+        // before, the kernel's EIO (-11), which blk.proto does not list for it.
+        DriverKiller killer = new DriverKiller("blk", 40, 10, 12);
+        GuestRun run = GuestRun.bootManifest(Fixtures.manifest("t_blk.toml"), Fixtures.CONFIG, killer, null);
+        assertEquals(java.util.List.of(10, 12), killer.struck(), run::toString);
+        assertTrue(run.console.contains("init write 56+8: " + Blk.EIO + " (EIO)"), run::toString);
+        assertTrue(Blk.mayAnswer(Blk.WRITE, Blk.EIO));
+    }
+
     @Test
     void writesOfAClientThatReopenedReadOnlyAreReplayedInASessionOfTheShadowsOwn() throws Exception {
         // OPEN, WRITE (acknowledged, only in the cache), CLOSE, OPEN read-only, READ: killed at

@@ -455,6 +455,14 @@ final class ManifestParser {
                 !verify.equals("none"),
                 verify.equals("errors"),
                 refusals(t, b, ctx));
+        if (b.recovery == RecoveryPolicy.SHADOW && !t.contains(List.of("runaway_ms"))) {
+            // A driver that loops between its reply and its next receive is in no request, so
+            // its request deadline never ends it, and at its (usually high) priority it starves
+            // its clients for good: by default a shadow driver is faulted after deadline_ms of
+            // CPU without a syscall wherever it runs (restarted by its shadow), as campaigns'
+            // --hang-ms always did.
+            b.runawayMs = b.txipc.deadlineMs();
+        }
         return b;
     }
 
