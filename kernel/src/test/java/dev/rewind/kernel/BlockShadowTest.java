@@ -141,20 +141,20 @@ class BlockShadowTest {
     }
 
     /**
-     * At the driver's reply to the WRITE of {@code from} (t_blk_post), the sector of the cache
-     * slot holding it is changed to {@code to}: the write-back after the reply then writes
-     * {@code from}'s data on {@code to}.
+     * Changes the driver (t_blk_post) once, at its reply to a client's WRITE of {@code sector}
+     * ({@link #strike}), so that what it does after that reply goes wrong.
      */
-    static final class SlotMovedAtReply implements KernelProbe {
-        final long from;
-        final long to;
+    abstract static class AtReplyToAWrite implements KernelProbe {
+        final long sector;
         boolean armed;
         boolean struck;
 
-        SlotMovedAtReply(long from, long to) {
-            this.from = from;
-            this.to = to;
+        AtReplyToAWrite(long sector) {
+            this.sector = sector;
         }
+
+        /** The change, made at the reply; true if it was made. */
+        abstract boolean strike(Task t);
 
         @Override
         public void requestDelivered(Task t) {
@@ -163,24 +163,42 @@ class BlockShadowTest {
                     && client != null
                     && client.agentFor() == null
                     && client.msg(0) == Blk.WRITE
-                    && client.msg(1) == from
+                    && client.msg(1) == sector
                     && !struck;
         }
 
         @Override
         public void replied(Task t) {
-            if (!armed || !t.name().equals("blk")) {
-                return;
+            if (armed && t.name().equals("blk")) {
+                armed = false;
+                struck = strike(t);
             }
-            armed = false;
+        }
+    }
+
+    /**
+     * At the driver's reply to the WRITE of {@code from}, the sector of the cache slot holding it
+     * is changed to {@code to}: the write-back after the reply then writes {@code from}'s data on
+     * {@code to}.
+     */
+    static final class SlotMovedAtReply extends AtReplyToAWrite {
+        final long to;
+
+        SlotMovedAtReply(long from, long to) {
+            super(from);
+            this.to = to;
+        }
+
+        @Override
+        boolean strike(Task t) {
             for (int i = 0; i < SLOTS; i++) {
                 long s = slot(t, i);
-                if (load(t, s + 16, 1) != 0 && load(t, s, 8) == from) {
+                if (load(t, s + 16, 1) != 0 && load(t, s, 8) == sector) {
                     store(t, s, to, 8);
-                    struck = true;
-                    return;
+                    return true;
                 }
             }
+            return false;
         }
     }
 
@@ -208,40 +226,24 @@ class BlockShadowTest {
     }
 
     /**
-     * At the driver's reply to the WRITE of sector {@code sector} (t_blk_post), its {@code
-     * device_command} begins with a jump to itself (RISC-V {@code j .}): the write-back after that
-     * reply loops for good, with no syscall, outside any request.
+     * At the driver's reply to the WRITE of sector {@code sector}, its {@code device_command}
+     * begins with a jump to itself (RISC-V {@code j .}): the write-back after that reply loops for
+     * good, with no syscall, outside any request.
      */
-    static final class LoopAfterReply implements KernelProbe {
+    static final class LoopAfterReply extends AtReplyToAWrite {
         private static final byte[] JUMP_TO_ITSELF = {0x6f, 0x00, 0x00, 0x00};
-        final long sector;
-        boolean armed;
-        boolean struck;
 
         LoopAfterReply(long sector) {
-            this.sector = sector;
+            super(sector);
         }
 
         @Override
-        public void requestDelivered(Task t) {
-            Task client = t.replyOwed();
-            armed = t.name().equals("blk")
-                    && client != null
-                    && client.agentFor() == null
-                    && client.msg(0) == Blk.WRITE
-                    && client.msg(1) == sector
-                    && !struck;
-        }
-
-        @Override
-        public void replied(Task t) {
-            if (!armed || !t.name().equals("blk")) {
-                return;
-            }
-            armed = false;
+        boolean strike(Task t) {
             long at = Fixtures.symbol(t, "device_command");
-            struck = t.cpu().memory().write(at, JUMP_TO_ITSELF, 0, JUMP_TO_ITSELF.length, dev.rewind.hw.mem.Perm.NONE);
+            boolean written =
+                    t.cpu().memory().write(at, JUMP_TO_ITSELF, 0, JUMP_TO_ITSELF.length, dev.rewind.hw.mem.Perm.NONE);
             t.cpu().dropTranslations(at, at + JUMP_TO_ITSELF.length);
+            return written;
         }
     }
 

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.probe.DriverKiller;
 import java.io.InputStream;
@@ -36,8 +35,7 @@ class NetWakeAckTest {
         final int max;
         volatile boolean armed;
         int seen;
-        private Task target;
-        private Cpu.Countdown hook;
+        private final StopAfter stop = new StopAfter();
         final List<Long> struck = Collections.synchronizedList(new ArrayList<>());
 
         StackStrike(int every, int max) {
@@ -51,24 +49,19 @@ class NetWakeAckTest {
 
         /** True if armed, no strike pending and strikes left. */
         boolean ready() {
-            return armed && hook == null && struck.size() < max;
+            return armed && !stop.armed() && struck.size() < max;
         }
 
         /** Stop {@code t} after {@code instructions} more instructions and kill it there. */
         void strikeAfter(Task t, long instructions) {
-            target = t;
-            hook = t.cpu().stopAtInstruction(instructions);
-            t.cpu().dropCodeTranslations();
+            stop.arm(t, instructions);
         }
 
         @Override
         public Fault stopped(Task task) {
-            if (task != target || hook == null || !hook.reached()) {
+            if (!stop.reached(task)) {
                 return null;
             }
-            hook.close();
-            hook = null;
-            task.cpu().dropCodeTranslations();
             struck.add(task.pc());
             return DriverKiller.killed(task);
         }

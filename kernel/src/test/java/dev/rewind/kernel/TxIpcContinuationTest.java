@@ -3,7 +3,6 @@ package dev.rewind.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rewind.hw.cpu.Cpu;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,8 +26,7 @@ class TxIpcContinuationTest {
         private final int times;
         private int replies;
         private int left;
-        private Task target;
-        private Cpu.Countdown hook;
+        private final StopAfter stop = new StopAfter();
         int struck;
 
         AfterCallStrike(long instruction, int times, Integer... requests) {
@@ -39,29 +37,20 @@ class TxIpcContinuationTest {
 
         @Override
         public void replied(Task server) {
-            if (server.name().equals("aftercall") && hook == null && requests.contains(++replies)) {
+            if (server.name().equals("aftercall") && !stop.armed() && requests.contains(++replies)) {
                 left = times;
-                arm(server);
+                stop.arm(server, instruction);
             }
-        }
-
-        private void arm(Task server) {
-            target = server;
-            hook = server.cpu().stopAtInstruction(instruction);
-            server.cpu().dropCodeTranslations();
         }
 
         @Override
         public Fault stopped(Task task) {
-            if (task != target || hook == null || !hook.reached()) {
+            if (!stop.reached(task)) {
                 return null;
             }
-            hook.close();
-            hook = null;
-            task.cpu().dropCodeTranslations();
             struck++;
             if (--left > 0) {
-                arm(task); // (counts from where the rollback resumes it: the same spot again)
+                stop.arm(task, instruction); // (counts from where the rollback resumes it: the same spot again)
             }
             return new Fault(FaultKind.ABORT, task.pc(), 0, task.image().describe(task.pc()), "struck by the test");
         }
