@@ -273,29 +273,12 @@ class BlockShadowTest {
         // register holding it). Its loop receives again when a receive fails: after a plain
         // REPLY, in no request, it spun on ECAP for good and starved its client. A receive on a
         // slot holding no endpoint it serves is now a fault of a shadow driver: restarted.
-        KernelProbe probe = new KernelProbe() {
-            boolean armed;
-            boolean struck;
-
+        AtReplyToAWrite probe = new AtReplyToAWrite(100) {
             @Override
-            public void requestDelivered(Task t) {
-                Task client = t.replyOwed();
-                armed = t.name().equals("blk")
-                        && client != null
-                        && client.agentFor() == null
-                        && client.msg(0) == Blk.WRITE
-                        && client.msg(1) == 100
-                        && !struck;
-            }
-
-            @Override
-            public void replied(Task t) {
-                if (armed && t.name().equals("blk")) {
-                    armed = false;
-                    long at = Fixtures.symbol(t, "recv_slot");
-                    store(t, at, load(t, at, 8) ^ 1L << 39, 8);
-                    struck = true;
-                }
+            boolean strike(Task t) {
+                long at = Fixtures.symbol(t, "recv_slot");
+                store(t, at, load(t, at, 8) ^ 1L << 39, 8);
+                return true;
             }
         };
         GuestRun run = GuestRun.bootManifest(
@@ -303,6 +286,7 @@ class BlockShadowTest {
                 KernelConfig.defaults().withBudgetNanos(8_000_000_000L),
                 probe,
                 null);
+        assertTrue(probe.struck, run::toString);
         assertEquals(1, run.faults.size(), run::toString);
         assertTrue(run.faults.get(0).fault().detail().contains("holds no endpoint it serves"), run::toString);
         assertTrue(run.console.contains("blk_post: ok"), run::toString);
