@@ -787,14 +787,8 @@ final class TxIpc implements Recovery {
      * from the state it resumes in.
      */
     private void beginContinuation(long pc) {
-        server.cpu().readAll(regs);
+        snapshotWithoutClient();
         regs[32] = pc;
-        readExtended();
-        waitRegsVersion = -1;
-        brk = server.brk();
-        caps = server.capsSnapshot();
-        badge = 0;
-        java.util.Arrays.fill(msg, 0);
         current = null;
         runCalls.clear();
         endCalls();
@@ -802,6 +796,20 @@ final class TxIpc implements Recovery {
         codeChecked = false;
         server.cpu().tracker().begin();
         server.openRequest(System.nanoTime());
+    }
+
+    /**
+     * The state a transaction with no client starts from (a wake's, a continuation's): the
+     * registers (FP/SIMD ones too), the break and the capabilities; no badge, no message.
+     */
+    private void snapshotWithoutClient() {
+        server.cpu().readAll(regs);
+        readExtended();
+        waitRegsVersion = -1;
+        brk = server.brk();
+        caps = server.capsSnapshot();
+        badge = 0;
+        java.util.Arrays.fill(msg, 0);
     }
 
     @Override
@@ -2437,14 +2445,8 @@ final class TxIpc implements Recovery {
         if (server.inRequest()) {
             return;
         }
-        server.cpu().readAll(regs);
-        readExtended();
-        waitRegsVersion = -1;
+        snapshotWithoutClient();
         checkInvariants();
-        brk = server.brk();
-        caps = server.capsSnapshot();
-        badge = 0;
-        java.util.Arrays.fill(msg, 0);
         Request source = replay != null ? replay.nextWake() : null;
         replayingWake = source != null;
         current = null;
