@@ -1,10 +1,14 @@
 package dev.rewind.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.kernel.probe.DriverKiller;
+import dev.rewind.kernel.probe.FaultInjector;
 import dev.rewind.kernel.probe.InstructionProfiler;
+import dev.rewind.kernel.probe.RequestStrike.Window;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -44,5 +48,60 @@ class RequestStrikeTest {
         assertEquals("kv", struck.faults.get(0).task());
         assertEquals(FaultKind.ABORT, struck.faults.get(0).fault().kind());
         assertEquals("killed by the test", struck.faults.get(0).fault().detail());
+    }
+
+    @Test
+    void afterReplyStrikesTheWorkAfterTheReplyAndSkipsPastTheNextRequest() throws Exception {
+        // aftercall_server replies, then calls echo and journals the answer: work after each reply
+        // that the request window never reaches.
+        SystemImage img = SystemImage.builtin("t_aftercall.toml");
+        InstructionProfiler profiler = new InstructionProfiler("aftercall");
+        GuestRun.runWithProbe(img, profiler);
+        long[] gaps = profiler.gaps();
+        assertEquals(profiler.lengths().length, gaps.length);
+        int request = 20;
+        assertTrue(gaps[request - 1] >= 10, () -> "work after reply " + request + ": " + gaps[request - 1]);
+
+        FaultInjector past = new FaultInjector(new FaultInjector.Plan(
+                1,
+                FaultInjector.Type.FAILED_ASSERTION,
+                "aftercall",
+                request,
+                gaps[request - 1] + 1,
+                Window.AFTER_REPLY));
+        GuestRun quiet = GuestRun.runWithProbe(img, past);
+        assertFalse(past.activated(), quiet::toString);
+        assertEquals(0, quiet.faults.size(), quiet::toString);
+
+        long at = gaps[request - 1] / 2;
+        FaultInjector inside = new FaultInjector(new FaultInjector.Plan(
+                1, FaultInjector.Type.FAILED_ASSERTION, "aftercall", request, at, Window.AFTER_REPLY));
+        GuestRun struck = GuestRun.runWithProbe(img, inside);
+        assertTrue(inside.activated(), struck::toString);
+        assertEquals(1, struck.faults.size(), struck::toString);
+        assertEquals("aftercall", struck.faults.get(0).task());
+        // Struck in the work after the reply, not in a request: a continuation's rollback.
+        assertTrue(
+                struck.faults.get(0).outcome() instanceof RecoveryOutcome.RolledBack b
+                        && b.badge() == RecoveryOutcome.RolledBack.RESUMED,
+                struck::toString);
+        assertEquals(SystemResult.Outcome.OK, struck.result.outcome(), struck::toString);
+        assertTrue(struck.hasLine("aftercall: ok"), struck::toString);
+    }
+
+    @Test
+    void anAfterReplyPlanPicksOnlyRepliesWithWorkAfterThem() {
+        long[] gaps = {0, 0, 5, 0, 7, 0};
+        for (long seed = 1; seed <= 200; seed++) {
+            FaultInjector.Plan p = FaultInjector.Plan.after(seed, FaultInjector.Type.DEFAULTS, "s", gaps);
+            assertEquals(Window.AFTER_REPLY, p.window());
+            assertTrue(p.request() == 3 || p.request() == 5, p::toString);
+            assertTrue(p.instruction() >= 1 && p.instruction() <= gaps[p.request() - 1], p::toString);
+            assertEquals(p, FaultInjector.Plan.after(seed, FaultInjector.Type.DEFAULTS, "s", gaps));
+        }
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> FaultInjector.Plan.after(1, FaultInjector.Type.DEFAULTS, "kv", new long[] {0, 0}));
+        assertTrue(e.getMessage().contains("ran no instruction after any of its 2 replies"), e.getMessage());
     }
 }

@@ -82,9 +82,15 @@ public final class FaultInjector extends RequestStrike {
 
     /**
      * One injection: strike {@code server} at its {@code instruction}-th instruction (1-based)
-     * while it handles its {@code request}-th request (1-based).
+     * while it handles its {@code request}-th request (1-based), or in {@link Window#AFTER_REPLY}
+     * at its {@code instruction}-th instruction after its reply to that request.
      */
-    public record Plan(long seed, Type type, String server, int request, long instruction) {
+    public record Plan(long seed, Type type, String server, int request, long instruction, Window window) {
+        /** A plan in the {@link Window#REQUEST} window. */
+        public Plan(long seed, Type type, String server, int request, long instruction) {
+            this(seed, type, server, request, instruction, Window.REQUEST);
+        }
+
         /**
          * The plan for {@code seed}: a type from {@code types}, a request, and an instruction
          * within that request's length (from a profiling run: {@code lengths[i]} is the number
@@ -103,6 +109,43 @@ public final class FaultInjector extends RequestStrike {
             long instruction = 1 + r.nextLong(len);
             return new Plan(seed, type, server, request, instruction);
         }
+
+        /**
+         * The plan for {@code seed} in {@link Window#AFTER_REPLY}: {@code gaps[i]} is the number of
+         * instructions the server ran after its reply to request i+1 in the profiling run. The
+         * request is drawn among those with a gap of at least one instruction (a server whose
+         * reply and next receive are one system call runs none after most replies), so that nearly
+         * every plan is activated.
+         */
+        public static Plan after(long seed, List<Type> types, String server, long[] gaps) {
+            int n = 0;
+            for (long g : gaps) {
+                n += g > 0 ? 1 : 0;
+            }
+            if (n == 0) {
+                throw new IllegalArgumentException("server '" + server + "' ran no instruction after any of its "
+                        + gaps.length + " replies in the profiling run (its reply and next receive are one system"
+                        + " call, and nothing woke it between requests): nothing to strike after a reply");
+            }
+            Type type = types.get((int) Math.floorMod(seed, (long) types.size()));
+            java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+            int pick = r.nextInt(n);
+            int request = 0;
+            for (int i = 0; i < gaps.length; i++) {
+                if (gaps[i] > 0 && pick-- == 0) {
+                    request = i + 1;
+                    break;
+                }
+            }
+            long instruction = 1 + r.nextLong(gaps[request - 1]);
+            return new Plan(seed, type, server, request, instruction, Window.AFTER_REPLY);
+        }
+
+        /** Where it strikes, for logs and reports: "request 12, instruction 40" or "after the reply to request 12, instruction 40". */
+        public String where() {
+            return (window == Window.AFTER_REPLY ? "after the reply to request " : "request ") + request
+                    + ", instruction " + instruction;
+        }
     }
 
     /** Requests before the struck one whose data accesses define live data. */
@@ -117,7 +160,7 @@ public final class FaultInjector extends RequestStrike {
     private dev.rewind.hw.cpu.Cpu.PageRecord liveHook;
 
     public FaultInjector(Plan plan) {
-        super(plan.server(), plan.instruction());
+        super(plan.server(), plan.instruction(), plan.window());
         this.plan = plan;
     }
 

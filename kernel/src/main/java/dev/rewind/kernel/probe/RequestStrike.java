@@ -16,10 +16,46 @@ import dev.rewind.kernel.Task;
  * with the engine at rest. If the task replies before that instruction, the hook is removed and
  * that strike is skipped. One strike is armed at a time: a chosen request delivered while an
  * earlier one is still armed is not struck.
+ *
+ * <p>In the {@link Window#AFTER_REPLY} window the count starts instead at the server's reply to
+ * the chosen request and runs until the next request is delivered to it: the work a server does
+ * once it has answered (a txipc continuation after a call, a wake's handling, a driver's work after
+ * its reply, the serve loop's way back to its receive). If the next request arrives first, the
+ * strike is skipped.
  */
 public abstract class RequestStrike implements KernelProbe {
+    /** Where in the server's work the instructions are counted. */
+    public enum Window {
+        /** From a request's delivery to the server's reply (the default). */
+        REQUEST("request"),
+        /** From the server's reply to a request until the next request is delivered to it. */
+        AFTER_REPLY("after-reply");
+
+        private final String id;
+
+        Window(String id) {
+            this.id = id;
+        }
+
+        /** The name on the command line and in result files: "request", "after-reply". */
+        public String id() {
+            return id;
+        }
+
+        /** The window named {@code s} ({@link #id}); IllegalArgumentException naming the choices if none. */
+        public static Window parse(String s) {
+            for (Window w : values()) {
+                if (w.id.equals(s)) {
+                    return w;
+                }
+            }
+            throw new IllegalArgumentException("unknown window (expected request or after-reply)");
+        }
+    }
+
     private final String server;
     private final long instruction;
+    private final Window window;
     private int delivered;
     private Task target;
     private Cpu.Countdown hook;
@@ -27,8 +63,14 @@ public abstract class RequestStrike implements KernelProbe {
 
     /** Strike the task named {@code server} at its {@code instruction}-th instruction (1-based) of chosen requests. */
     protected RequestStrike(String server, long instruction) {
+        this(server, instruction, Window.REQUEST);
+    }
+
+    /** As above, counting the instructions in {@code window} of the chosen requests. */
+    protected RequestStrike(String server, long instruction, Window window) {
         this.server = server;
         this.instruction = instruction;
+        this.window = window;
     }
 
     /** Whether to strike the {@code request}-th request (1-based) delivered to the server. */
@@ -60,16 +102,13 @@ public abstract class RequestStrike implements KernelProbe {
         if (!task.name().equals(server)) {
             return;
         }
+        if (window == Window.AFTER_REPLY && task == target && hook != null && !hook.reached()) {
+            removeHook(task); // the next request came before the planned instruction
+        }
         delivered++;
         began(task, delivered);
-        if (hook == null && strikes(delivered)) {
-            target = task;
-            armedRequest = delivered;
-            Cpu cpu = task.cpu();
-            // (counted natively: a hook into Java per instruction, ~0.6 us each, had put a request
-            // of millions of instructions past its deadline before the strike)
-            hook = cpu.stopAtInstruction(instruction);
-            cpu.dropCodeTranslations();
+        if (window == Window.REQUEST && hook == null && strikes(delivered)) {
+            arm(task);
         }
     }
 
@@ -78,9 +117,22 @@ public abstract class RequestStrike implements KernelProbe {
         if (task.name().equals(server)) {
             ended(task, delivered);
         }
-        if (task == target && hook != null && !hook.reached()) {
+        if (window == Window.REQUEST && task == target && hook != null && !hook.reached()) {
             removeHook(task); // the request ended before the planned instruction
         }
+        if (window == Window.AFTER_REPLY && task.name().equals(server) && hook == null && strikes(delivered)) {
+            arm(task);
+        }
+    }
+
+    private void arm(Task task) {
+        target = task;
+        armedRequest = delivered;
+        Cpu cpu = task.cpu();
+        // (counted natively: a hook into Java per instruction, ~0.6 us each, had put a request
+        // of millions of instructions past its deadline before the strike)
+        hook = cpu.stopAtInstruction(instruction);
+        cpu.dropCodeTranslations();
     }
 
     @Override

@@ -15,6 +15,7 @@ import dev.rewind.kernel.image.RecoveryPolicy;
 import dev.rewind.kernel.image.TaskSpec;
 import dev.rewind.kernel.probe.FaultInjector;
 import dev.rewind.kernel.probe.InstructionProfiler;
+import dev.rewind.kernel.probe.RequestStrike;
 import dev.rewind.tools.disk.FreshDisks;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -131,6 +132,10 @@ public final class Campaign {
     private final String server;
     private final KernelConfig config;
     private long[] lengths;
+    /** Instructions after each reply of the profiling boot (for {@link RequestStrike.Window#AFTER_REPLY}). */
+    private long[] gaps;
+
+    private RequestStrike.Window window = RequestStrike.Window.REQUEST;
 
     /**
      * @param hangMs CPU time after which a hung server is faulted: txipc's request deadline, or
@@ -138,6 +143,16 @@ public final class Campaign {
      */
     public Campaign(SystemImage image, String server, RecoveryPolicy policy, long hangMs, KernelConfig config) {
         this(image, server, policy, hangMs, -1, false, config);
+    }
+
+    /**
+     * Where faults strike: in {@link RequestStrike.Window#REQUEST} (the default) between a
+     * request's delivery and the server's reply, in {@link RequestStrike.Window#AFTER_REPLY} in what
+     * it runs after a reply until its next request. Set before {@link #profile}.
+     */
+    public Campaign window(RequestStrike.Window w) {
+        this.window = w;
+        return this;
     }
 
     /**
@@ -350,6 +365,7 @@ public final class Campaign {
             k.setCountedSlices(true);
             k.setProbe(p);
             SystemResult r = k.run();
+            p.finish();
             if (r.outcome() == SystemResult.Outcome.BUDGET_EXCEEDED) {
                 throw new IllegalArgumentException(
                         profileOverrun(image.location(), profileBudget, slowdown, referenceNanos, budget)
@@ -364,9 +380,13 @@ public final class Campaign {
             }
         }
         lengths = p.lengths();
+        gaps = p.gaps();
         profiledOrder = p.requests();
         if (lengths.length == 0) {
             throw new IllegalArgumentException("server '" + server + "' handled no requests: nothing to inject into");
+        }
+        if (window == RequestStrike.Window.AFTER_REPLY) {
+            FaultInjector.Plan.after(0, FaultInjector.Type.DEFAULTS, server, gaps); // (a server with none: said now)
         }
         return lengths;
     }
@@ -466,16 +486,15 @@ public final class Campaign {
     }
 
     private Run run(long seed, List<FaultInjector.Type> types, boolean faultFree) throws BootException {
-        FaultInjector.Plan plan = FaultInjector.Plan.of(seed, types, server, lengths);
+        FaultInjector.Plan plan = window == RequestStrike.Window.AFTER_REPLY && !faultFree
+                ? FaultInjector.Plan.after(seed, types, server, gaps)
+                : FaultInjector.Plan.of(seed, types, server, lengths);
         FaultInjector inj = faultFree ? null : new FaultInjector(plan);
         if (log.isInfoEnabled()) {
             log.info(
                     "seed {}: {}",
                     seed,
-                    faultFree
-                            ? "a fault-free run"
-                            : plan.type().label() + " planned at request " + plan.request() + ", instruction "
-                                    + plan.instruction());
+                    faultFree ? "a fault-free run" : plan.type().label() + " planned at " + plan.where());
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         List<String> faults = new ArrayList<>();

@@ -256,6 +256,9 @@ public final class CampaignReport {
         if (!h.types().equals(defaults)) {
             o.add("--types " + String.join(",", h.types()).replace('_', '-'));
         }
+        if (!h.window().equals("request")) {
+            o.add("--window " + h.window());
+        }
         if (h.hangMs() != 1000) {
             o.add("--hang-ms " + h.hangMs());
         }

@@ -46,8 +46,9 @@ import picocli.CommandLine.Parameters;
             "were wrong). 'silent': no trap, wrong results delivered. 'false det.': the kernel reported a fault",
             "before anything was activated. The strict rate is recovered / (manifested + silent).",
             "Every injection is reproducible from its seed: 'rewind inject IMAGE --server S --policy P --seed N -n 1",
-            "--verbose' with the campaign's --types, --hang-ms, --timeout, --replay-depth, --no-escalation, --verify,",
-            "--fault-free and --disk, those it used, replays seed N (without its --types a seed names another injection).",
+            "--verbose' with the campaign's --types, --window, --hang-ms, --timeout, --replay-depth, --no-escalation,",
+            "--verify, --fault-free and --disk, those it used, replays seed N (without its --types or --window a seed",
+            "names another injection).",
             "--verbose ends with that command, and --report gives it for each run that did not recover.",
             "This needs a deterministic workload: the target (a request and an instruction in it) is chosen from",
             "one fault-free boot, so clients that vary their requests between boots (seeded from rw_clock_ns(), say)",
@@ -103,6 +104,13 @@ public final class InjectCommand implements Callable<Integer> {
             description =
                     "Fault types (default: all but live-memory-bit-flip): register-bit-flip, memory-bit-flip, instruction-corruption, instruction-skip, null-pointer, wild-pointer, infinite-loop, failed-assertion, live-memory-bit-flip (a byte the server read or wrote in its last 16 requests).")
     List<String> types;
+
+    @Option(
+            names = "--window",
+            paramLabel = "WINDOW",
+            description =
+                    "Where in the server's work faults strike: request (the default: from a request's delivery to the server's reply) or after-reply (what the server runs after a reply until its next request: a txipc server's work after a call, a wake's handling, a driver's work after its reply, the serve loop's way back to its receive).")
+    String window = "request";
 
     @Option(
             names = "--jobs",
@@ -279,6 +287,16 @@ public final class InjectCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--types chooses the faults injected; --fault-free injects none");
             }
         }
+        dev.rewind.kernel.probe.RequestStrike.Window win;
+        if (window.equals("request") || window.equals("after-reply")) {
+            win = dev.rewind.kernel.probe.RequestStrike.Window.parse(window);
+        } else {
+            throw new IllegalArgumentException(
+                    "--window must be request or after-reply, not '" + Printable.escape(window) + "'");
+        }
+        if (faultFree && win != dev.rewind.kernel.probe.RequestStrike.Window.REQUEST) {
+            throw new IllegalArgumentException("--window chooses where faults strike; --fault-free injects none");
+        }
         if (noEscalation && pol != RecoveryPolicy.TXIPC) {
             throw new IllegalArgumentException("--no-escalation applies only to --policy txipc");
         }
@@ -322,7 +340,8 @@ public final class InjectCommand implements Callable<Integer> {
                 verify == null ? "manifest" : verify,
                 faultFree,
                 sh[0],
-                sh[1]);
+                sh[1],
+                win.id());
         // The runs a --results file already holds (--resume), checked against this campaign.
         List<Campaign.Run> old = results == null ? List.of() : earlierRuns(header);
         KernelConfig cfg = DiskArgs.attach(
@@ -334,7 +353,7 @@ public final class InjectCommand implements Callable<Integer> {
                 disks,
                 false);
         int depth = replayDepth == null ? -1 : replayDepth;
-        Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, verify, cfg);
+        Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, verify, cfg).window(win);
         long t0 = System.nanoTime();
         long[] lengths = c.profile();
         if (c.referenceNanos() > budget / 2) {
@@ -358,13 +377,14 @@ public final class InjectCommand implements Callable<Integer> {
         // No more threads than runs to do: -n 1 runs on one.
         int threads = Math.max(1, Math.min(jobs, todo.size()));
         System.out.printf(
-                "inject: %s (%s), server %s, policy %s%s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d%s on %d thread%s%n",
+                "inject: %s (%s), server %s, policy %s%s%s%s: %d requests in the workload (%.0f instructions each on average); %d %s from seed %d%s on %d thread%s%n",
                 img.location(),
                 arch,
                 server,
                 pol.configName(),
                 noEscalation ? " (no escalation)" : "",
                 verify != null ? ", verify " + verify : "",
+                win == dev.rewind.kernel.probe.RequestStrike.Window.AFTER_REPLY ? ", striking after replies" : "",
                 lengths.length,
                 (double) total / lengths.length,
                 count,

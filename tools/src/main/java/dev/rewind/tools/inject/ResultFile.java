@@ -39,6 +39,7 @@ public final class ResultFile {
      * @param timeoutNanos the wall-clock limit of each boot ({@code --timeout})
      * @param replayDepth  null: the manifest's
      * @param verify       {@code --verify}'s mode, or "manifest" without it
+     * @param window       {@code --window}: "request" or "after-reply"
      */
     public record Header(
             String rewind,
@@ -58,7 +59,8 @@ public final class ResultFile {
             String verify,
             boolean faultFree,
             int shardIndex,
-            int shardCount) {
+            int shardCount,
+            String window) {
 
         /** True if injection {@code seed} belongs to this shard. */
         public boolean owns(long seed) {
@@ -100,7 +102,8 @@ public final class ResultFile {
                     verify,
                     faultFree,
                     index,
-                    n);
+                    n,
+                    window);
         }
 
         /** The fault types as parsed values. */
@@ -132,6 +135,7 @@ public final class ResultFile {
                     + ",\"escalation\":" + escalation
                     + ",\"verify\":" + Json.quote(verify)
                     + ",\"fault_free\":" + faultFree
+                    + ",\"window\":" + Json.quote(window)
                     + ",\"shard\":{\"index\":" + shardIndex + ",\"count\":" + shardCount + "}}";
         }
 
@@ -154,6 +158,7 @@ public final class ResultFile {
             m.put("escalation", escalation);
             m.put("verify", verify);
             m.put("fault_free", faultFree);
+            m.put("window", window);
             m.put("shard.index", shardIndex);
             m.put("shard.count", shardCount);
             return m;
@@ -176,6 +181,10 @@ public final class ResultFile {
                 }
             }
             return d;
+        }
+
+        private static String window(String w) {
+            return dev.rewind.kernel.probe.RequestStrike.Window.parse(w).id();
         }
 
         static Header parse(Map<String, Object> m) {
@@ -226,7 +235,8 @@ public final class ResultFile {
                     str(m, "verify"),
                     bool(m, "fault_free"),
                     (int) index,
-                    (int) n);
+                    (int) n,
+                    m.containsKey("window") ? window(str(m, "window")) : "request"); // (files from before it: request)
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rewind.kernel.probe.FaultInjector;
 import dev.rewind.tools.CliRun;
 import dev.rewind.tools.Fixtures;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -303,7 +304,7 @@ class InjectCommandTest {
     void everyReplayCommandCarriesTheOptionsThatShapedTheCampaign() throws Exception {
         CliRun.Result help = rewind(Duration.ofSeconds(10), "inject", "--help");
         assertTrue(
-                help.out().contains("--verbose' with the campaign's --types, --hang-ms, --timeout, --replay-depth,"),
+                help.out().contains("--verbose' with the campaign's --types, --window, --hang-ms, --timeout,"),
                 help::toString);
         Path results = dir.resolve("c.jsonl");
         CliRun.Result c = rewind(
@@ -372,6 +373,66 @@ class InjectCommandTest {
         assertTrue(
                 html.contains(HtmlReport.command(prefix.substring("replay one run: ".length()) + "6 -n 1 -v")), html);
         assertFalse(Arrays.asList(args).contains("--results"), replay);
+    }
+
+    @Test
+    void theWindowAfterAReplyStrikesWhatAServerRunsAfterItAndIsKeptInTheResults() throws Exception {
+        Path results = dir.resolve("w.jsonl");
+        CliRun.Result c = rewind(
+                Duration.ofSeconds(120),
+                "inject",
+                "builtin:t_aftercall.toml",
+                "--server",
+                "aftercall",
+                "--window",
+                "after-reply",
+                "--types",
+                "failed-assertion",
+                "-n",
+                "2",
+                "--seed",
+                "7",
+                "--jobs",
+                "1",
+                "--results",
+                results.toString(),
+                "-v");
+        assertEquals(0, c.status(), c::toString);
+        assertTrue(c.out().contains("server aftercall, policy txipc, striking after replies:"), c::toString);
+        assertTrue(c.out().contains("rolled back (txipc)"), c::toString);
+        assertTrue(
+                c.out()
+                        .contains("replay one run: rewind inject builtin:t_aftercall.toml --server aftercall --policy"
+                                + " txipc --types failed-assertion --window after-reply --seed "),
+                c::toString);
+        assertEquals("after-reply", ResultFile.read(results).header().window());
+        assertTrue(Files.readString(results).lines().findFirst().orElseThrow().contains("\"window\":\"after-reply\""));
+
+        // a server that runs nothing after its replies (reply and receive are one call): said at once
+        CliRun.Result kv = rewind(
+                Duration.ofSeconds(120),
+                "inject",
+                "builtin:t_kv_oracle.toml",
+                "--server",
+                "kv",
+                "--window",
+                "after-reply",
+                "-n",
+                "1");
+        assertEquals(2, kv.status(), kv::toString);
+        assertTrue(kv.err().contains("server 'kv' ran no instruction after any of its"), kv::toString);
+        CliRun.Result bad = rewind(
+                Duration.ofSeconds(30),
+                "inject",
+                "builtin:t_kv_oracle.toml",
+                "--server",
+                "kv",
+                "--window",
+                "later",
+                "-n",
+                "1");
+        assertEquals(2, bad.status(), bad::toString);
+        assertTrue(bad.err().contains("--window must be request or after-reply, not 'later'"), bad::toString);
     }
 
     /** The user's report: inject had no way to show the kernel's recovery decisions. */
