@@ -144,6 +144,26 @@ final class TxIpc implements Recovery {
     private boolean contTx;
     /** Continuations rolled back in a row (reset by a commit): the {@link #WAKE_RUNS}-th restarts instead. */
     private int contAborts;
+    /**
+     * The newest record kept in the history, as its commit kept it, until the server resumes
+     * (null once anything else happened): a nested call made right after that commit, outside
+     * any transaction, is recorded ({@link #preCall}) for the continuation that follows it.
+     */
+    private Request keptAt;
+    /**
+     * The nested call made right after {@link #keptAt}'s commit: its arguments, and once it
+     * returned ({@link #preCallDone}) its results and reply bytes. The continuation that begins
+     * when the server resumes keeps it in its record.
+     */
+    private final Call preCall = new Call();
+
+    private boolean preCallMade;
+    private boolean preCallDone;
+    /**
+     * A replay answered the server's call from this continuation's record ({@link #contCall}):
+     * the work after it, when the server resumes, is that continuation run again.
+     */
+    private Request contSource;
     /** The server has been handed a request or a wake since it was loaded: from then on it resumes into a continuation. */
     private boolean served;
     /**
@@ -331,6 +351,19 @@ final class TxIpc implements Recovery {
          * record, so the reply can be compared with the first run's as it is.
          */
         boolean divergedAfterReply;
+        /**
+         * Not a client's request: a continuation, the server's work after a nested call that
+         * followed the commit of the record before it in the history ({@link #contTx}). Its
+         * {@link #calls} hold that call (one), answered from here when a replay makes it again;
+         * the replay then runs the work again from the call's return.
+         */
+        boolean cont;
+        /**
+         * A continuation that faulted in two runs in a row, queued at the end of the history
+         * replay that its second fault started: its call is answered from its record, and it runs
+         * once more, as a first run, on the state the replay rebuilt.
+         */
+        boolean tail;
     }
 
     /** Nested calls one run of a request may have recorded; past this it cannot be run again. */
@@ -464,6 +497,7 @@ final class TxIpc implements Recovery {
          * cannot be kept: it did something the first run did not, so it counts as differing).
          */
         void compare(Request again) {
+            dropSkippedConts();
             Request original = originals.pollFirst();
             if (original == null) {
                 return;
@@ -492,8 +526,44 @@ final class TxIpc implements Recovery {
 
         /** The next thing to run again is a wake (no agent sends it: the server's WAIT_ANY ends with it). */
         Request nextWake() {
+            dropSkippedConts();
             Request r = originals.peekFirst();
             return r != null && r.wake ? r : null;
+        }
+
+        /** The next thing to run again is a continuation (the server's call after its commit is answered from it). */
+        Request nextCont() {
+            Request r = originals.peekFirst();
+            return r != null && r.cont ? r : null;
+        }
+
+        /** A replayed continuation committed as {@code again} (null: it cannot be kept, or was not run again). */
+        void contDone(Request again) {
+            Request original = originals.pollFirst();
+            if (again == null && original != null && !original.tail) {
+                k.recoveryNote(
+                        log, "txipc: task {}: a replayed work after a call went another way than it first did", server);
+            }
+            agentReplied(null, null);
+        }
+
+        /**
+         * The server went on to a receive (or a wait) where its first run made a call and ran the
+         * continuation after it: that work is not run again (what it changed is rebuilt only as far
+         * as the requests after it rebuild it; their replies are compared as ever).
+         */
+        void dropSkippedConts() {
+            while (!originals.isEmpty() && originals.peekFirst().cont) {
+                Request r = originals.pollFirst();
+                if (!r.tail) {
+                    differed++;
+                    k.recoveryNote(
+                            log,
+                            "txipc: task {}: a replay did not make the call its first run made after a commit: the"
+                                    + " work after it is not run again",
+                            server);
+                }
+            }
         }
 
         /** A replayed wake committed as {@code again} (null: it cannot be kept); no client saw what it did. */
@@ -749,6 +819,10 @@ final class TxIpc implements Recovery {
         wakeTx = false;
         contTx = false;
         contAborts = 0;
+        keptAt = null;
+        preCallMade = false;
+        preCallDone = false;
+        contSource = null;
         served = false;
         held = null;
         replay = null;
@@ -771,10 +845,12 @@ final class TxIpc implements Recovery {
     @Override
     public void resuming(long pc) {
         if (!server.inRequest()) {
-            if (served && replay == null) {
+            if (served && (replay == null || contSource != null)) {
                 beginContinuation(pc);
                 return;
             }
+            preCallMade = false;
+            keptAt = null;
             ranOutside = true; // its writes now are in no undo log: no replay past here
             scrubStale = true; // nor are their checksums recorded
             server.cpu().tracker().copyStale(); // nor does the committed copy see them
@@ -792,6 +868,30 @@ final class TxIpc implements Recovery {
         current = null;
         runCalls.clear();
         endCalls();
+        Request source = contSource;
+        contSource = null;
+        if (source != null || (preCallDone && keptAt != null && keptAt == history.peekLast())) {
+            // Kept in the history after the record its call followed (so newRecord cuts nothing:
+            // the same endpoint), with that call, so that a replay answers it and runs this again.
+            Request last = history.peekLast();
+            Request r = newRecord(last != null ? last.endpoint : endpoint, "");
+            java.util.Arrays.fill(r.msg, 0);
+            r.badge = 0;
+            r.payloadLength = 0;
+            r.calls.clear();
+            r.calls.add().copyFrom(source != null ? source.calls.list[0] : preCall);
+            r.callBytes = 0;
+            java.util.Arrays.fill(r.reply, 0);
+            r.replyHash = 0;
+            r.wake = false;
+            r.cont = true;
+            r.tail = false;
+            r.source = source != null && !source.tail ? source : null;
+            current = r;
+        }
+        keptAt = null;
+        preCallMade = false;
+        preCallDone = false;
         contTx = true;
         codeChecked = false;
         server.cpu().tracker().begin();
@@ -833,13 +933,47 @@ final class TxIpc implements Recovery {
         }
         contTx = false;
         contAborts = 0;
-        commitWrites();
+        WriteTracker tracker = commitWrites();
         codeIntactAtCommit = server.spec().txipc().codeCheck(); // (found intact just now)
         endCalls();
         runCalls.clear();
-        // (a replay cannot run this work again: it began at a resume, not at a request or a wake)
-        cutHistory("the server ran on after a syscall that committed its request (a call after a plain REPLY)");
         ranOutside = false;
+        Request r = current;
+        current = null;
+        Request source = r != null ? r.source : null;
+        boolean replayed = r != null && (source != null || (replay != null && replay.nextCont() != null));
+        if (r != null && source != null && r.answered < source.recorded) {
+            diverged(r, -1);
+        }
+        if (r == null || !r.replayable || tracker.history() == 0) {
+            if (r != null) {
+                r.source = null;
+                spare.addLast(r);
+            }
+            // (a replay cannot run this work again: it began at a resume after no kept record's
+            // call, made a syscall a replay cannot repeat, or no history is kept)
+            cutHistory(
+                    r == null
+                            ? "the server ran on after a syscall that committed its request (a call after a plain"
+                                    + " REPLY) that no kept record's call began"
+                            : tracker.history() == 0
+                                    ? "no history is kept"
+                                    : "the work after a call cannot be run again (a syscall a replay cannot repeat,"
+                                            + " or a replay that diverged)");
+        } else {
+            r.source = null;
+            r.callBytes = r.calls.bytes();
+            historyCallBytes += r.callBytes;
+            history.addLast(r);
+            keptAt = r;
+            while (historyCallBytes > MAX_HISTORY_CALL_BYTES && history.size() > 1) {
+                spare.addLast(forgetOldest());
+            }
+            trimHistory(tracker);
+        }
+        if (replayed && replay != null) {
+            replay.contDone(r != null && r.replayable ? r : null);
+        }
     }
 
     @Override
@@ -1057,7 +1191,7 @@ final class TxIpc implements Recovery {
     private Next nestedCall(SyscallFrame f) {
         pendingCall = null;
         if (!server.inRequest()) {
-            return null;
+            return served ? callAfterCommit(f) : null;
         }
         int len = (int) Math.min(Math.max(f.a[6], 0), Abi.IPC_BUF_SIZE);
         long h = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
@@ -1218,8 +1352,73 @@ final class TxIpc implements Recovery {
         return isRefusal(c.results[1], limits) && (limits.verifyRefusals() || limits.verifyDual());
     }
 
+    /**
+     * A nested call made outside any transaction by a server that has served: right after a
+     * commit (of a request whose plain REPLY the call sent, or of a continuation), the work after
+     * it being the next continuation. In a replay of the history it is answered from that
+     * continuation's record and never sent ({@link Replay#nextCont}); a replay with no such record
+     * next answers ERECOVERED (it went another way than the first run: its call is not sent twice).
+     * Outside a replay it goes to its server, recorded ({@link #preCall}) if the commit just before
+     * kept its record in the history. Null: the call goes.
+     */
+    private Next callAfterCommit(SyscallFrame f) {
+        int len = (int) Math.min(Math.max(f.a[6], 0), Abi.IPC_BUF_SIZE);
+        long h = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
+        if (replay != null) {
+            Request next = replay.nextCont();
+            Call c = next != null ? next.calls.list[0] : null;
+            if (c != null && c.sameArgs(f.a, h)) {
+                contSource = next;
+                if (c.replyLength > 0) {
+                    server.cpu().memory().write(Abi.IPC_BUF_ADDR, c.reply, 0, c.replyLength);
+                }
+                System.arraycopy(c.results, 0, f.a, 0, c.n);
+                return f.filled(c.n);
+            }
+            if (next != null) {
+                replay.contDone(null); // (its call is not made again: the work after it is not run again either)
+            }
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: in a replay of its history, a nested call after a commit {}: answered ERECOVERED,"
+                            + " not sent",
+                    server,
+                    next == null ? "that its first run did not make" : "with other arguments than its first run's");
+            return f.ret(Abi.ERECOVERED);
+        }
+        preCallMade = keptAt != null && keptAt == history.peekLast();
+        preCallDone = false;
+        if (preCallMade) {
+            System.arraycopy(f.a, 0, preCall.args, 0, 7);
+            preCall.argsHash = h;
+            preCall.n = 0;
+            preCall.replyLength = 0;
+            preCall.reached = false;
+        }
+        return null;
+    }
+
+    /** The call {@link #callAfterCommit} recorded ended with {@code results[0, n)}: record the answer. */
+    private void preCallAnswered(long[] results, int n, boolean blocked) {
+        preCallMade = false;
+        int m = Math.min(n, 7);
+        System.arraycopy(results, 0, preCall.results, 0, m);
+        preCall.n = m;
+        preCall.reached = blocked && results[0] != Abi.ERECOVERED;
+        int len = results[0] == Abi.OK && m == 7 ? (int) Math.min(Math.max(results[6], 0), Abi.IPC_BUF_SIZE) : 0;
+        if (preCall.reply.length < len) {
+            preCall.reply = new byte[(len + 63) & ~63];
+        }
+        preCall.replyLength = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, preCall.reply, 0, len) ? len : 0;
+        preCallDone = true;
+    }
+
     /** The open request's nested call ended with {@code results[0, n)}: record the answer. */
     private void callAnswered(long[] results, int n, boolean blocked) {
+        if (preCallMade && !server.inRequest()) {
+            preCallAnswered(results, n, blocked);
+            return;
+        }
         Call c = pendingCall;
         pendingCall = null;
         if (c == null || !server.inRequest()) {
@@ -1240,7 +1439,7 @@ final class TxIpc implements Recovery {
 
     @Override
     public void resumedWith(long[] results, int n) {
-        if (pendingCall != null) {
+        if (pendingCall != null || (preCallMade && !server.inRequest())) {
             callAnswered(results, n, true);
         }
     }
@@ -1727,6 +1926,9 @@ final class TxIpc implements Recovery {
         if (replayingWake && wakeTx) {
             return true;
         }
+        if (contTx && current != null && current.cont && (current.source != null || replay != null)) {
+            return true; // (a continuation run again by a replay, or its faulted tail)
+        }
         Task c = server.replyOwed();
         return c != null && c.agentFor() instanceof Replay;
     }
@@ -1768,6 +1970,7 @@ final class TxIpc implements Recovery {
         spare.addAll(history);
         history.clear();
         historyCallBytes = 0;
+        keptAt = null;
         server.cpu().tracker().dropHistory();
     }
 
@@ -1799,12 +2002,23 @@ final class TxIpc implements Recovery {
         r.answered = 0;
         r.replayable = true;
         r.divergedAfterReply = false;
+        r.cont = false;
+        r.tail = false;
         return r;
     }
 
     /** The server has just been handed {@code client}'s request on {@code ep}: a transaction begins. */
     @Override
     public void delivered(Task client, Endpoint ep) {
+        Replay open = replay;
+        if (open != null) {
+            open.dropSkippedConts(); // (a continuation left at the head was not run again: the server received)
+            if (open.originals.isEmpty() && !(client.agentFor() instanceof Replay)) {
+                open.agentReplied(null, null); // (the replay is over)
+            }
+        }
+        keptAt = null;
+        preCallMade = false;
         startCalls(client);
         if (waitRegsVersion == server.cpu().registerVersion()) {
             System.arraycopy(waitRegs, 0, regs, 0, 33);
@@ -2445,6 +2659,8 @@ final class TxIpc implements Recovery {
         if (server.inRequest()) {
             return;
         }
+        keptAt = null;
+        preCallMade = false;
         snapshotWithoutClient();
         checkInvariants();
         Request source = replay != null ? replay.nextWake() : null;
@@ -2639,6 +2855,7 @@ final class TxIpc implements Recovery {
         r.callBytes = calls.bytes();
         historyCallBytes += r.callBytes;
         history.addLast(r);
+        keptAt = r;
         while (historyCallBytes > MAX_HISTORY_CALL_BYTES && history.size() > 1) {
             spare.addLast(forgetOldest()); // (the nested calls' replies kept are bounded too)
         }
@@ -2830,12 +3047,41 @@ final class TxIpc implements Recovery {
             contTx = false;
             contAborts++;
             giveBackTaken();
-            if (faulted != null) {
-                spare.addLast(faulted);
-            }
             endCalls();
             runCalls.clear();
             redeliver = false;
+            if (contAborts >= 2 && faulted != null && faulted.cont && !history.isEmpty()) {
+                // The second fault in a row from the same resume: the state it resumed with (the
+                // registers the request before it left, or memory it committed) may be corrupt.
+                // The kept history is undone and run again, its call answered from the records,
+                // and then this work once more, on the state the replay rebuilt.
+                int depth = replayDepth(fault);
+                Endpoint ep = history.peekLast().endpoint;
+                int[] undone = depth > 0 ? replayHistory(now, depth, java.util.List.of(), faulted) : new int[] {0, 0};
+                if (undone[0] > 0) {
+                    current = null;
+                    k.recoveryNote(
+                            log,
+                            "txipc: task {}: its work after a call faulted again: the {} newest kept record{} undone and"
+                                    + " run again, then that work",
+                            server,
+                            undone[0],
+                            undone[0] == 1 ? "" : "s");
+                    k.ipc.receiveAgain(server, ep);
+                    k.observer.taskRecovered(server, fault, RecoveryOutcome.RolledBack.RESUMED, pages, nanos);
+                    return new RecoveryOutcome.RolledBack(
+                            RecoveryOutcome.RolledBack.RESUMED, 0, pages, nanos, false, undone[0], undone[1]);
+                }
+            }
+            if (faulted != null) {
+                if (faulted.cont) {
+                    // (run again from the same resume, after the same kept record: kept as well)
+                    preCall.copyFrom(faulted.calls.list[0]);
+                    preCallDone = true;
+                    keptAt = history.peekLast();
+                }
+                spare.addLast(faulted);
+            }
             k.wake(server); // (its next resume begins the continuation again: resuming)
             k.observer.taskRecovered(server, fault, RecoveryOutcome.RolledBack.RESUMED, pages, nanos);
             return RecoveryOutcome.RolledBack.resumed(pages, nanos);
@@ -3303,7 +3549,35 @@ final class TxIpc implements Recovery {
 
     /** As above; the replay also checks the answers {@code checks} name. */
     private int[] replayHistory(long started, int depth, java.util.List<AnswerCheck> checks) {
+        return replayHistory(started, depth, checks, null);
+    }
+
+    /** The record {@code back} places from the newest kept (0: the newest). */
+    private Request kept(int back) {
+        java.util.Iterator<Request> it = history.descendingIterator();
+        for (int i = 0; i < back; i++) {
+            it.next();
+        }
+        return it.next();
+    }
+
+    /**
+     * As above; {@code tail}, a continuation that faulted twice in a row, is run once more after
+     * the kept records (its call answered from its record). A replay never starts at a
+     * continuation (nothing can make the call it follows): the depth grows to take the record
+     * before it, or, at the history's oldest, shrinks past it; {0, 0} if none is left.
+     */
+    private int[] replayHistory(long started, int depth, java.util.List<AnswerCheck> checks, Request tail) {
         int n = Math.min(depth, history.size());
+        while (n > 0 && n < history.size() && kept(n - 1).cont) {
+            n++;
+        }
+        while (n > 0 && kept(n - 1).cont) {
+            n--;
+        }
+        if (n == 0) {
+            return new int[] {0, 0};
+        }
         int pages = server.cpu().tracker().undoHistory(n);
         refreshReadOnly(); // (a kept transaction may have logged a code page a tool wrote)
         ArrayDeque<Request> undone = new ArrayDeque<>(n);
@@ -3314,12 +3588,17 @@ final class TxIpc implements Recovery {
         server.cpu().writeAll(first.regs);
         writeExtended(first.ext);
         server.rollBackTo(first.regs[32], first.brk, first.caps.clone());
-        Replay replay = new Replay(server, new ArrayDeque<>(undone), pages, started, checks);
+        ArrayDeque<Request> originals = new ArrayDeque<>(undone);
+        if (tail != null) {
+            tail.tail = true;
+            originals.addLast(tail);
+        }
+        Replay replay = new Replay(server, originals, pages, started, checks);
         this.replay = replay; // (its wakes end the server's WAIT_ANY in their turn: replayedWake)
         java.util.Iterator<Request> it = undone.descendingIterator();
         while (it.hasNext()) {
             Request r = it.next();
-            if (r.wake) {
+            if (r.wake || r.cont) {
                 continue;
             }
             Task agent =

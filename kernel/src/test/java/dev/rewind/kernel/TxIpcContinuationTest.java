@@ -18,7 +18,8 @@ class TxIpcContinuationTest {
     /**
      * Strikes aftercall_server {@code times} times in a row (an ABORT), {@code instruction}
      * instructions after the reply of each of {@code requests} left (at its nested call, so in
-     * the work after the call once it returns).
+     * the work after the call once it returns), and again {@code instruction} instructions after
+     * each recovery resumes it.
      */
     static final class AfterCallStrike implements KernelProbe {
         private final long instruction;
@@ -50,7 +51,7 @@ class TxIpcContinuationTest {
             }
             struck++;
             if (--left > 0) {
-                stop.arm(task, instruction); // (counts from where the rollback resumes it: the same spot again)
+                stop.arm(task, instruction); // (counts from where the recovery resumes it)
             }
             return new Fault(FaultKind.ABORT, task.pc(), 0, task.image().describe(task.pc()), "struck by the test");
         }
@@ -89,17 +90,71 @@ class TxIpcContinuationTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"t_aftercall.toml", "aarch64/t_aftercall.toml"})
     void workAfterACallThatFaultsEveryTimeItRunsRestartsTheServer(String image) throws Exception {
-        // The same work from the same state faulting three times in a row cannot be mended by a
-        // rollback: the third fault restarts the server, as a wake's work does.
+        // Work that faults each time it runs cannot be mended: the first fault runs it again from
+        // where the call returned, the second undoes the kept history and runs it again (the call
+        // answered from the records), and a third, in that replay, restarts the server, as a
+        // wake's work does.
         AfterCallStrike strike = new AfterCallStrike(6, 3, 40);
         GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), strike);
         assertEquals(3, strike.struck, r::toString);
         assertEquals(3, r.faults.size(), r::toString);
-        assertTrue(r.faults.get(1).outcome() instanceof RecoveryOutcome.RolledBack, r::toString);
-        assertTrue(r.faults.get(2).outcome() instanceof RecoveryOutcome.Restarted, r::toString);
         assertTrue(
-                r.faults.get(2).outcome().toString().contains("its work after a call faulted 3 times in a row"),
+                r.faults.get(1).outcome() instanceof RecoveryOutcome.RolledBack b && b.undoneRequests() > 0,
                 r::toString);
+        assertTrue(r.faults.get(2).outcome() instanceof RecoveryOutcome.Restarted, r::toString);
         assertEquals(List.of("aftercall@2"), r.restarts, r::toString);
+    }
+
+    /**
+     * At its {@code request}-th reply's release (the nested call that sends it, after the request
+     * committed), zeroes aftercall_server's registers: the state the work after the
+     * call resumes with is corrupt, as a fault in the request that did not trap there leaves it.
+     */
+    static final class ZeroAtRelease implements KernelProbe {
+        private final int request;
+        private int replies;
+
+        ZeroAtRelease(int request) {
+            this.request = request;
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (server.name().equals("aftercall") && ++replies == request) {
+                // (every general register but those the call's results come back in: RISC-V
+                // a0..a6, AArch64 x0..x6)
+                boolean riscv = server.cpu().arch() == dev.rewind.hw.cpu.Arch.RISCV64;
+                for (int reg : server.cpu().arch().corruptibleRegisters()) {
+                    if (riscv ? reg < 10 || reg > 16 : reg > 6) {
+                        server.cpu().setReg(reg, 0);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_aftercall.toml", "aarch64/t_aftercall.toml"})
+    void workAfterACallThatResumedWithCorruptRegistersIsRunAgainAfterTheHistoryReplay(String image) throws Exception {
+        // Rolled back to where the call returned, the work resumes with the same corrupt registers
+        // and faults again; the second fault undoes the kept history (the request before the call
+        // among it), runs it again with the call answered from the record, and then the work, now
+        // from the registers the replay left. Before, the third fault restarted the server
+        // (inject seed 1480156: a null s1 in the request, "aftercall: FAIL add 22: EDEAD").
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), new ZeroAtRelease(30));
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("aftercall: ok"), r::toString);
+        assertEquals(List.of(), r.restarts, r::toString);
+        assertEquals(2, r.faults.size(), r::toString);
+        for (GuestRun.FaultEvent f : r.faults) {
+            assertTrue(
+                    f.outcome() instanceof RecoveryOutcome.RolledBack b
+                            && b.badge() == RecoveryOutcome.RolledBack.RESUMED,
+                    r::toString);
+        }
+        assertTrue(
+                r.faults.get(1).outcome() instanceof RecoveryOutcome.RolledBack b && b.undoneRequests() > 0,
+                r::toString);
+        assertEquals(1, r.replays.size(), r::toString);
     }
 }
