@@ -44,6 +44,15 @@ interface Recovery {
     default void leaving(long nr) {}
 
     /**
+     * The task makes syscall {@code nr} (registers {@code a}: a0..a7, then the PC), which sends
+     * its held reply ({@link #heldReply}) first: null lets it go, a fault is raised there instead
+     * (the request is undone, its reply never sent).
+     */
+    default Fault releasing(long nr, long[] a) {
+        return null;
+    }
+
+    /**
      * A debugger changed the task's memory or registers: a change no request made, so no
      * re-execution of its requests may reach back past it (TxIPC's history replay would
      * rebuild the state without it).

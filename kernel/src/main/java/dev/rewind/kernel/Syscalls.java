@@ -53,6 +53,11 @@ final class Syscalls {
             // flipped after its REPLY made its WAIT_ANY ECAP, it committed the request, and the
             // fault that followed was outside any request, a restart; outside scheduler seed 1212045)
             if (rec.heldReply() != null) {
+                Fault stop = rec.releasing(nr, a);
+                if (stop != null) {
+                    t.faultWhenStopped(stop);
+                    return Next.BLOCKED;
+                }
                 k.ipc.releaseReply(t);
             } else {
                 rec.leaving(nr);

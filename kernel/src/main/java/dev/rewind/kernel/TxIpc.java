@@ -1386,6 +1386,20 @@ final class TxIpc implements Recovery {
                     next == null ? "that its first run did not make" : "with other arguments than its first run's");
             return f.ret(Abi.ERECOVERED);
         }
+        Call first = rerunAfterReply;
+        rerunAfterReply = null;
+        if (first != null && first.sameArgs(f.a, h)) {
+            // (the run again's call after its reply, which its first run made before: answered
+            // from the record, not sent twice, and the work after it follows as ever)
+            preCall.copyFrom(first);
+            preCallMade = false;
+            preCallDone = keptAt != null && keptAt == history.peekLast();
+            if (first.replyLength > 0) {
+                server.cpu().memory().write(Abi.IPC_BUF_ADDR, first.reply, 0, first.replyLength);
+            }
+            System.arraycopy(first.results, 0, f.a, 0, first.n);
+            return f.filled(first.n);
+        }
         preCallMade = keptAt != null && keptAt == history.peekLast();
         preCallDone = false;
         if (preCallMade) {
@@ -1412,6 +1426,46 @@ final class TxIpc implements Recovery {
         preCall.replyLength = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, preCall.reply, 0, len) ? len : 0;
         preCallDone = true;
     }
+
+    /**
+     * A run again of a client's request whose first run's calls are not all answered yet sends
+     * its held reply with syscall {@code nr}: if that is a CALL the same as the first run's last,
+     * which reached its server (the first run made it before its reply: a REPLY skipped, say),
+     * it is the same call made after the reply, answered from the record once the request
+     * committed ({@link #rerunAfterReply}); anything else leaves a call of the first run that
+     * reached its server not made again, and the request's outcome is in doubt.
+     */
+    @Override
+    public Fault releasing(long nr, long[] a) {
+        rerunAfterReply = null;
+        if (!(callRerun
+                && rerunClient != null
+                && server.replyOwed() == rerunClient
+                && callSource != null
+                && callSource.reached(callsAnswered)
+                && !server.spec().txipc().repeatableCalls())) {
+            return null;
+        }
+        if (nr == Abi.SYS_CALL && callsAnswered == callSource.count - 1) {
+            Call c = callSource.list[callsAnswered];
+            int len = (int) Math.min(Math.max(a[6], 0), Abi.IPC_BUF_SIZE);
+            long h = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
+            if (c.sameArgs(a, h)) {
+                callsAnswered++;
+                rerunAfterReply = new Call();
+                rerunAfterReply.copyFrom(c);
+                return null;
+            }
+        }
+        inDoubt = true;
+        return corruptAtSyscall(
+                a[8],
+                "run again after a fault past a nested call, the request made fewer nested calls than its first run",
+                false);
+    }
+
+    /** The first run's call that a run again made after its reply ({@link #releasing}), to answer once it committed. */
+    private Call rerunAfterReply;
 
     /** The open request's nested call ended with {@code results[0, n)}: record the answer. */
     private void callAnswered(long[] results, int n, boolean blocked) {
@@ -2209,7 +2263,8 @@ final class TxIpc implements Recovery {
                 && server.replyOwed() == rerunClient
                 && callSource != null
                 && callSource.reached(callsAnswered)
-                && !server.spec().txipc().repeatableCalls()) {
+                && !server.spec().txipc().repeatableCalls()
+                && !(reply[7] == Abi.SYS_REPLY && held == null && !wakeTx)) { // (held: checked at its release)
             inDoubt = true; // (a call of the first run that reached its server was not made again)
             return corruptAtSyscall(
                     pc,

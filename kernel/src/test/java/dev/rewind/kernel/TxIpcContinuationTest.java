@@ -157,4 +157,65 @@ class TxIpcContinuationTest {
                 r::toString);
         assertEquals(1, r.replays.size(), r::toString);
     }
+
+    /**
+     * Skips aftercall_server's REPLY system call (its ecall or svc, with the REPLY number) in its
+     * {@code request}-th request, stepping one instruction at a time from the delivery to it.
+     */
+    static final class SkipReply implements KernelProbe {
+        private final int request;
+        private final StopAfter stop = new StopAfter();
+        private int delivered;
+        boolean skipped;
+
+        SkipReply(int request) {
+            this.request = request;
+        }
+
+        @Override
+        public void requestDelivered(Task server) {
+            if (server.name().equals("aftercall") && ++delivered == request && !skipped) {
+                stop.arm(server, 1);
+            }
+        }
+
+        @Override
+        public Fault stopped(Task task) {
+            if (!stop.reached(task)) {
+                return null;
+            }
+            byte[] b = new byte[4];
+            long pc = task.pc();
+            boolean riscv = task.cpu().arch() == dev.rewind.hw.cpu.Arch.RISCV64;
+            int insn = task.cpu().memory().read(pc, b, 0, 4)
+                    ? (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24
+                    : 0;
+            long nr = task.cpu().reg(riscv ? 17 : 8);
+            if (insn == (riscv ? 0x00000073 : 0xd4000001) && nr == dev.rewind.abi.Abi.SYS_REPLY) {
+                task.resumeAt(pc + 4);
+                skipped = true;
+            } else {
+                stop.arm(task, 2); // (1 would stop again at this one: it has not run yet)
+            }
+            return null;
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_aftercall.toml", "aarch64/t_aftercall.toml"})
+    void aRunAgainMakesAfterItsReplyTheCallItsFirstRunMadeBeforeIt(String image) throws Exception {
+        // With its REPLY skipped, the first run made its call to echo inside the request and then
+        // faulted at its receive (a reply owed). Run again, it replies and makes the same call
+        // after the reply, once the request committed: answered from the first run's record (echo
+        // had it already), not an unmade call of the first run. Before, the request ended in
+        // EINDOUBT (inject seeds 1482011, 1482107: "aftercall: FAIL add 59: EINDOUBT").
+        SkipReply skip = new SkipReply(40);
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), skip);
+        assertTrue(skip.skipped, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("aftercall: ok"), r::toString);
+        assertEquals(List.of(), r.restarts, r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertTrue(r.faults.get(0).outcome() instanceof RecoveryOutcome.RolledBack, r::toString);
+    }
 }
