@@ -53,6 +53,15 @@ interface Recovery {
     }
 
     /**
+     * The task is about to receive (RECV, REPLY_RECV, WAIT_ANY) with the syscall at {@code pc}:
+     * null lets it, a fault is raised there instead (a shadowed driver whose code changed since
+     * it was last compared).
+     */
+    default Fault receiving(long pc) {
+        return null;
+    }
+
+    /**
      * A debugger changed the task's memory or registers: a change no request made, so no
      * re-execution of its requests may reach back past it (TxIPC's history replay would
      * rebuild the state without it).

@@ -405,6 +405,34 @@ abstract class Shadow implements Recovery, Agent {
     }
 
     /**
+     * The driver is about to receive at {@code pc}: its code is compared with the image first
+     * (nearly free unless something wrote its read-only pages since the last compare). Changed
+     * code on the way back to its receive (its work after a reply, its serve loop) could make
+     * that receive one that nothing ends (a flipped bit turned the NIC driver's {@code li a2,0}
+     * before its WAIT_ANY into a branch, inject seed 1484026: it waited for good while the
+     * stack waited for its frames); the compares at a reply and at a delivery never came.
+     */
+    @Override
+    public Fault receiving(long pc) {
+        if (driver.cpu() == null
+                || driver.replyOwed() != null
+                || !driver.spec().txipc().codeCheck()) {
+            // (with a reply owed, REPLY_RECV's reply is compared first: checkReply)
+            return null;
+        }
+        long changed = codeImage().changedPage();
+        return changed == -1
+                ? null
+                : new Fault(
+                        FaultKind.CORRUPT_STATE,
+                        pc - 4,
+                        changed,
+                        driver.image().describe(pc - 4),
+                        "code page 0x" + Long.toHexString(changed) + " differs from the image (checked before it"
+                                + " received)");
+    }
+
+    /**
      * The driver is about to exit at {@code pc}. A driver serves until it fails: one that exits
      * with a reply owed leaves its client with EDEAD (and every later client too), as visible as
      * a wrong reply, and one whose code no longer matches its image got there by changed code

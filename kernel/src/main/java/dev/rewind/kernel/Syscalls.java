@@ -63,6 +63,13 @@ final class Syscalls {
                 rec.leaving(nr);
             }
         }
+        if (nr == Abi.SYS_RECV || nr == Abi.SYS_REPLY_RECV || nr == Abi.SYS_WAIT_ANY) {
+            Fault stop = rec.receiving(a[8]);
+            if (stop != null) {
+                t.faultWhenStopped(stop);
+                return Next.BLOCKED;
+            }
+        }
         rec.syscall(nr);
         Next next = rec.answerFromRecord(nr, f);
         if (next == null) {

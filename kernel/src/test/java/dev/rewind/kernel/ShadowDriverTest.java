@@ -255,4 +255,49 @@ class ShadowDriverTest {
     static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
+
+    /**
+     * At the NIC driver's {@code reply}-th reply, flips a bit of its code in {@code rw_abort}, which
+     * it runs only to fail: its behaviour is unchanged, only the code compare can find it.
+     */
+    static final class NicCodeFlip implements KernelProbe {
+        private final int reply;
+        private int replies;
+        long at = -1;
+
+        NicCodeFlip(int reply) {
+            this.reply = reply;
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (server.name().equals("nic") && ++replies == reply) {
+                at = server.image().symbol("rw_abort").orElseThrow() + 2;
+                byte[] b = new byte[1];
+                assertTrue(server.cpu().memory().read(at, b, 0, 1));
+                b[0] ^= 0x10;
+                server.cpu().memory().write(at, b, 0, 1, dev.rewind.hw.mem.Perm.NONE);
+            }
+        }
+    }
+
+    @Test
+    void aDriversCodeChangedAfterItsReplyIsFoundBeforeItReceivesAgain() throws Exception {
+        // The NIC driver replies with a plain REPLY and then waits in WAIT_ANY: the compares
+        // before a reply and at a delivery come only once it is handed a request again, and
+        // changed code on its way back to that wait could make it a wait that nothing ends (inject
+        // seed 1484026: the stack waited for its frames until the time budget ran out).
+        NicCodeFlip flip = new NicCodeFlip(60);
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_net_oracle.toml"), flip);
+        assertTrue(flip.at != -1, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals("nic", r.faults.get(0).task(), r::toString);
+        assertEquals(
+                "code page 0x" + Long.toHexString(flip.at & -4096L) + " differs from the image (checked before it"
+                        + " received)",
+                r.faults.get(0).fault().detail(),
+                r::toString);
+        assertEquals(1, r.recoveries.size(), r::toString);
+    }
 }
