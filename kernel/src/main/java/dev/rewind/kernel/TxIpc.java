@@ -1193,8 +1193,7 @@ final class TxIpc implements Recovery {
         if (!server.inRequest()) {
             return served ? callAfterCommit(f) : null;
         }
-        int len = (int) Math.min(Math.max(f.a[6], 0), Abi.IPC_BUF_SIZE);
-        long h = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
+        long h = messageHash(f.a);
         if (callRerun) {
             Next answered = answerCall(f, h);
             if (answered != null) {
@@ -1270,11 +1269,7 @@ final class TxIpc implements Recovery {
         if (c != null && c.sameArgs(f.a, h)) {
             callsAnswered++;
             runCalls.add().copyFrom(c);
-            if (c.replyLength > 0) {
-                server.cpu().memory().write(Abi.IPC_BUF_ADDR, c.reply, 0, c.replyLength);
-            }
-            System.arraycopy(c.results, 0, f.a, 0, c.n);
-            return f.filled(c.n);
+            return answerAs(c, f);
         }
         String what =
                 (c == null ? "a nested call" : "a nested call with other arguments") + " than its first run made there";
@@ -1362,18 +1357,13 @@ final class TxIpc implements Recovery {
      * kept its record in the history. Null: the call goes.
      */
     private Next callAfterCommit(SyscallFrame f) {
-        int len = (int) Math.min(Math.max(f.a[6], 0), Abi.IPC_BUF_SIZE);
-        long h = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
+        long h = messageHash(f.a);
         if (replay != null) {
             Request next = replay.nextCont();
             Call c = next != null ? next.calls.list[0] : null;
             if (c != null && c.sameArgs(f.a, h)) {
                 contSource = next;
-                if (c.replyLength > 0) {
-                    server.cpu().memory().write(Abi.IPC_BUF_ADDR, c.reply, 0, c.replyLength);
-                }
-                System.arraycopy(c.results, 0, f.a, 0, c.n);
-                return f.filled(c.n);
+                return answerAs(c, f);
             }
             if (next != null) {
                 replay.contDone(null); // (its call is not made again: the work after it is not run again either)
@@ -1394,11 +1384,7 @@ final class TxIpc implements Recovery {
             preCall.copyFrom(first);
             preCallMade = false;
             preCallDone = keptAt != null && keptAt == history.peekLast();
-            if (first.replyLength > 0) {
-                server.cpu().memory().write(Abi.IPC_BUF_ADDR, first.reply, 0, first.replyLength);
-            }
-            System.arraycopy(first.results, 0, f.a, 0, first.n);
-            return f.filled(first.n);
+            return answerAs(first, f);
         }
         preCallMade = keptAt != null && keptAt == history.peekLast();
         preCallDone = false;
@@ -1412,19 +1398,37 @@ final class TxIpc implements Recovery {
         return null;
     }
 
-    /** The call {@link #callAfterCommit} recorded ended with {@code results[0, n)}: record the answer. */
-    private void preCallAnswered(long[] results, int n, boolean blocked) {
-        preCallMade = false;
-        int m = Math.min(n, 7);
-        System.arraycopy(results, 0, preCall.results, 0, m);
-        preCall.n = m;
-        preCall.reached = blocked && results[0] != Abi.ERECOVERED;
-        int len = results[0] == Abi.OK && m == 7 ? (int) Math.min(Math.max(results[6], 0), Abi.IPC_BUF_SIZE) : 0;
-        if (preCall.reply.length < len) {
-            preCall.reply = new byte[(len + 63) & ~63];
+    /** A CALL's message hash: of the {@code a[6]} bytes of the IPC buffer it sends (0 for none). */
+    private long messageHash(long[] a) {
+        int len = (int) Math.min(Math.max(a[6], 0), Abi.IPC_BUF_SIZE);
+        return len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
+    }
+
+    /** Answer the CALL in {@code f} as {@code c} was answered: its reply bytes in the IPC buffer, its results. */
+    private Next answerAs(Call c, SyscallFrame f) {
+        if (c.replyLength > 0) {
+            server.cpu().memory().write(Abi.IPC_BUF_ADDR, c.reply, 0, c.replyLength);
         }
-        preCall.replyLength = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, preCall.reply, 0, len) ? len : 0;
-        preCallDone = true;
+        System.arraycopy(c.results, 0, f.a, 0, c.n);
+        return f.filled(c.n);
+    }
+
+    /**
+     * Record in {@code c} that its call ended with {@code results[0, n)} ({@code blocked}: it
+     * was delivered or queued), and the reply bytes it brought.
+     */
+    private void recordAnswer(Call c, long[] results, int n, boolean blocked) {
+        int m = Math.min(n, 7);
+        System.arraycopy(results, 0, c.results, 0, m);
+        c.n = m;
+        // A call that blocked was delivered (or queued): its server may have acted on it, unless
+        // it answered that the request had no effect.
+        c.reached = blocked && results[0] != Abi.ERECOVERED;
+        int len = results[0] == Abi.OK && m == 7 ? (int) Math.min(Math.max(results[6], 0), Abi.IPC_BUF_SIZE) : 0;
+        if (c.reply.length < len) {
+            c.reply = new byte[(len + 63) & ~63];
+        }
+        c.replyLength = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, c.reply, 0, len) ? len : 0;
     }
 
     /**
@@ -1448,9 +1452,7 @@ final class TxIpc implements Recovery {
         }
         if (nr == Abi.SYS_CALL && callsAnswered == callSource.count - 1) {
             Call c = callSource.list[callsAnswered];
-            int len = (int) Math.min(Math.max(a[6], 0), Abi.IPC_BUF_SIZE);
-            long h = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, scratch, 0, len) ? hash(scratch, len) : 0;
-            if (c.sameArgs(a, h)) {
+            if (c.sameArgs(a, messageHash(a))) {
                 callsAnswered++;
                 rerunAfterReply = new Call();
                 rerunAfterReply.copyFrom(c);
@@ -1470,7 +1472,10 @@ final class TxIpc implements Recovery {
     /** The open request's nested call ended with {@code results[0, n)}: record the answer. */
     private void callAnswered(long[] results, int n, boolean blocked) {
         if (preCallMade && !server.inRequest()) {
-            preCallAnswered(results, n, blocked);
+            // (the call after a commit that callAfterCommit recorded for the continuation after it)
+            preCallMade = false;
+            recordAnswer(preCall, results, n, blocked);
+            preCallDone = true;
             return;
         }
         Call c = pendingCall;
@@ -1478,17 +1483,7 @@ final class TxIpc implements Recovery {
         if (c == null || !server.inRequest()) {
             return;
         }
-        int m = Math.min(n, 7);
-        System.arraycopy(results, 0, c.results, 0, m);
-        c.n = m;
-        // A call that blocked was delivered (or queued): its server may have acted on it, unless
-        // it answered that the request had no effect.
-        c.reached = blocked && results[0] != Abi.ERECOVERED;
-        int len = results[0] == Abi.OK && m == 7 ? (int) Math.min(Math.max(results[6], 0), Abi.IPC_BUF_SIZE) : 0;
-        if (c.reply.length < len) {
-            c.reply = new byte[(len + 63) & ~63];
-        }
-        c.replyLength = len > 0 && server.cpu().memory().read(Abi.IPC_BUF_ADDR, c.reply, 0, len) ? len : 0;
+        recordAnswer(c, results, n, blocked);
     }
 
     @Override
