@@ -116,27 +116,37 @@ public final class TestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Main.setLogLevel(logLevel);
         PrintStream out = System.out;
-        long defaultTimeout;
-        defaultTimeout = timeout == null
-                ? CaseRunner.DEFAULT_TIMEOUT_NANOS
-                : Units.parseNanos(timeout, Durations.MAX_NANOS, "--timeout");
-        int n = jobs == null ? SuiteRunner.defaultJobs() : jobs;
-        if (n < 1 || n > 1024) {
-            throw new IllegalArgumentException("--jobs must be between 1 and 1024: " + n);
+        if (junitXml != null) {
+            // first: a bad option below is then this run's report too (exit status 2), not an
+            // earlier run's report left in its place for CI to publish
+            HostFiles.checkWritable(junitXml, "--junit-xml", true);
         }
-        Selection selection = new Selection(filters, tags, excludedTags);
+        long defaultTimeout;
+        int n;
+        Selection selection;
         Set<Arch> archs = EnumSet.allOf(Arch.class);
-        if (arch != null) {
-            Arch a = Arch.named(arch);
-            if (a == null) {
-                throw new IllegalArgumentException("--arch must be riscv64 or aarch64: " + Printable.escape(arch));
+        try {
+            Main.setLogLevel(logLevel);
+            defaultTimeout = timeout == null
+                    ? CaseRunner.DEFAULT_TIMEOUT_NANOS
+                    : Units.parseNanos(timeout, Durations.MAX_NANOS, "--timeout");
+            n = jobs == null ? SuiteRunner.defaultJobs() : jobs;
+            if (n < 1 || n > 1024) {
+                throw new IllegalArgumentException("--jobs must be between 1 and 1024: " + n);
             }
-            archs = EnumSet.of(a);
+            selection = new Selection(filters, tags, excludedTags);
+            if (arch != null) {
+                Arch a = Arch.named(arch);
+                if (a == null) {
+                    throw new IllegalArgumentException("--arch must be riscv64 or aarch64: " + Printable.escape(arch));
+                }
+                archs = EnumSet.of(a);
+            }
+        } catch (IllegalArgumentException e) {
+            return stopped(List.of(Printable.escape(e.getMessage())));
         }
         if (junitXml != null) {
-            HostFiles.checkWritable(junitXml, "--junit-xml", true);
             if (list) {
                 // a report of cases that did not run would read as a run in CI (all skipped, or
                 // none: green); an earlier run's report must not stay in its place either

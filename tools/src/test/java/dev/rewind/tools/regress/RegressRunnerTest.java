@@ -129,6 +129,30 @@ class RegressRunnerTest {
     }
 
     @Test
+    void aRunStoppedByABadOptionWritesItsReasonAsTheJUnitReport() throws Exception {
+        // as a bad suite: a CI job that publishes the report whatever the exit status must not
+        // show an earlier, green run's report for a run that stopped at its options
+        Path xml = dir.resolve("options.xml");
+        Map<List<String>, String> bad = new LinkedHashMap<>();
+        bad.put(List.of("--jobs", "0"), "--jobs must be between 1 and 1024: 0");
+        bad.put(List.of("--timeout", "0"), "--timeout: a duration must be positive");
+        bad.put(List.of("--arch", "x86"), "--arch must be riscv64 or aarch64: x86");
+        bad.put(List.of("--filter", "/[/"), "--filter: bad regex /[/");
+        bad.put(List.of("--log-level", "loud"), "--log-level: unknown log level 'loud'");
+        for (Map.Entry<List<String>, String> e : bad.entrySet()) {
+            Files.writeString(xml, "<testsuites name=\"rewind\" tests=\"4\" failures=\"0\" errors=\"0\"/>\n");
+            List<String> args =
+                    new java.util.ArrayList<>(List.of("test", "builtin:core", "--junit-xml", xml.toString()));
+            args.addAll(e.getKey());
+            Result r = rewind(args.toArray(String[]::new));
+            assertEquals(2, r.status(), r::toString);
+            assertTrue(r.err().contains("rewind: " + e.getValue()), r::toString);
+            assertEquals(1, r.err().strip().lines().count(), () -> "one line: " + r);
+            assertTrue(onlyError(xml).startsWith(e.getValue()), () -> e.getKey() + ": " + r);
+        }
+    }
+
+    @Test
     void listWithJUnitXmlIsRefusedAndTheReportSaysWhy() throws Exception {
         // --list runs nothing: the report must neither stay an earlier run's nor read as a run
         Path xml = dir.resolve("listed.xml");
