@@ -600,7 +600,7 @@ public final class SuiteParser {
             if (v == null) {
                 throw error("cannot boot " + spec + " on " + a.id() + ": "
                         + (own == null
-                                ? "its programs are not all built for one architecture"
+                                ? ImageLocator.whyNoVariant(images, spec, a)
                                 : "it is built for " + own.id() + " (ELF machine " + own.elfMachine() + "), not "
                                         + a.id() + " (" + a.elfMachine() + ")"));
             }

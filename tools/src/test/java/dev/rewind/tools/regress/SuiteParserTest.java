@@ -18,7 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -379,6 +381,62 @@ class SuiteParserTest {
      * build/image and build/aarch64/image), so one suite could not cover both: it needed a
      * suite per architecture. {@code boot ARCH IMAGE} lines give a case its image for each.
      */
+    /**
+     * {@code boot ARCH x.toml} of a manifest whose programs do not make one system of ARCH: the
+     * message names the program that is missing, is not an ELF file or is built for another
+     * architecture than the others (it said "its programs are not all built for one
+     * architecture" for a program that was only missing).
+     */
+    @Test
+    void aManifestBootedOnOneArchitectureNamesTheProgramThatStopsIt() throws Exception {
+        Files.createDirectories(dir.resolve("build/image"));
+        Files.createDirectories(dir.resolve("build/aarch64/image"));
+        Files.write(dir.resolve("build/image/mine.elf"), Fixtures.builtinBytes("hello.elf"));
+        Files.write(dir.resolve("build/aarch64/image/mine.elf"), Fixtures.builtinBytes("aarch64/hello.elf"));
+        Files.writeString(dir.resolve("build/image/text.elf"), "not an ELF file\n");
+        Map<String, String> manifests = new LinkedHashMap<>();
+        manifests.put(
+                "missing.toml",
+                "[task.a]\nimage = \"build/image/mine.elf\"\n[task.b]\nimage = \"build/image/gone.elf\"\n");
+        manifests.put(
+                "mixed.toml",
+                "[task.a]\nimage = \"build/image/mine.elf\"\n[task.b]\nimage = \"build/aarch64/image/mine.elf\"\n");
+        manifests.put(
+                "text.toml",
+                "[task.a]\nimage = \"build/image/mine.elf\"\n[task.b]\nimage = \"build/image/text.elf\"\n");
+        manifests.put("says.toml", "arch = \"aarch64\"\n[task.a]\nimage = \"build/image/mine.elf\"\n");
+        for (Map.Entry<String, String> m : manifests.entrySet()) {
+            Files.writeString(dir.resolve(m.getKey()), "name = \"sys\"\n" + m.getValue());
+        }
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put(
+                "boot riscv64 missing.toml",
+                "t.suite:2: cannot boot missing.toml on riscv64: task 'b': cannot read image ");
+        expected.put(
+                "boot aarch64 missing.toml",
+                "t.suite:2: cannot boot missing.toml on aarch64: task 'b': cannot read image ");
+        expected.put(
+                "boot riscv64 mixed.toml",
+                "t.suite:2: cannot boot mixed.toml on riscv64: task 'b': build/aarch64/image/mine.elf is built for"
+                        + " aarch64, but task 'a' (build/image/mine.elf) is built for riscv64; a system has one"
+                        + " architecture");
+        expected.put(
+                "boot riscv64 text.toml",
+                "t.suite:2: cannot boot text.toml on riscv64: task 'b': build/image/text.elf is not an ELF file");
+        expected.put(
+                "boot riscv64 says.toml",
+                "t.suite:2: cannot boot says.toml on riscv64: task 'a': build/image/mine.elf is built for riscv64,"
+                        + " but the manifest says arch = \"aarch64\"; a system has one architecture");
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            SuiteException x = assertThrows(SuiteException.class, () -> parse("case a\n  " + e.getKey() + "\n"));
+            assertTrue(x.getMessage().contains(e.getValue()), () -> e.getKey() + ": " + x.getMessage());
+            assertFalse(x.getMessage().contains("not all built for one"), x::getMessage);
+        }
+        // the read error names the file as booting it would
+        SuiteException gone = assertThrows(SuiteException.class, () -> parse("case a\n  boot riscv64 missing.toml\n"));
+        assertTrue(gone.getMessage().contains("gone.elf"), gone::getMessage);
+    }
+
     @Test
     void aCaseMayBootOneImagePerArchitecture() throws Exception {
         java.nio.file.Files.createDirectories(dir.resolve("build/image"));
