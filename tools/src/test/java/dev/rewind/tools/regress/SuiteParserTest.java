@@ -612,6 +612,33 @@ class SuiteParserTest {
         assertTrue(builtin.getMessage().contains("built-in suites: core, failing"), builtin.getMessage());
     }
 
+    /**
+     * What a user new to the runner types first: a built-in suite's bare name, a suite file
+     * without its extension, a folder of .suite files. Each message says what would have run.
+     */
+    @Test
+    void aSuiteNamedAlmostRightSaysWhatWouldHaveRun() throws Exception {
+        SuiteException core = assertThrows(SuiteException.class, () -> SuiteLoader.load("core"));
+        assertEquals(
+                "core: no such suite file or folder (did you mean the built-in suite builtin:core?)",
+                core.getMessage());
+        Path mine = dir.resolve("mine.suite");
+        Files.writeString(mine, "case a\n  boot builtin:hello.elf\n");
+        Path stem = dir.resolve("mine");
+        SuiteException noExt = assertThrows(SuiteException.class, () -> SuiteLoader.load(stem.toString()));
+        assertEquals(stem + ": no such suite file or folder (did you mean " + mine + "?)", noExt.getMessage());
+        Files.writeString(dir.resolve("other.suite"), "case b\n  boot builtin:hello.elf\n");
+        SuiteException folder = assertThrows(SuiteException.class, () -> SuiteLoader.load(dir + "/"));
+        assertTrue(
+                folder.getMessage()
+                        .endsWith("(a .suite file in it is run by naming the file: it holds " + dir + "/mine.suite, "
+                                + dir + "/other.suite)"),
+                folder.getMessage());
+        SuiteException plain = assertThrows(
+                SuiteException.class, () -> SuiteLoader.load(dir.resolve("gone").toString()));
+        assertTrue(plain.getMessage().endsWith("gone: no such suite file or folder"), plain.getMessage());
+    }
+
     @Test
     void theBuiltInSuitesReadCleanly() throws Exception {
         Suite core = SuiteLoader.load("builtin:core");
