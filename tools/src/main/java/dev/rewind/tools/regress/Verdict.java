@@ -55,13 +55,19 @@ final class Verdict {
         }
 
         // Lines.
+        Console kept = null;
         for (int i = 0; i < lines.size(); i++) {
             LineExpectation le = lines.get(i);
             int n = con.count[i];
             if (le.times() == LineExpectation.AT_LEAST_ONCE) {
                 if (n == 0) {
+                    if (kept == null) {
+                        kept = con.snapshot();
+                    }
+                    String near = NearMiss.find(le.matcher(), kept);
                     out.add("missing line " + le.matcher()
-                            + (timedOut ? " (waited " + Durations.format(timeout) + ")" : ""));
+                            + (timedOut ? " (waited " + Durations.format(timeout) + ")" : "")
+                            + (near == null ? "" : "; nearest: " + near));
                 }
             } else if (n != le.times()) {
                 out.add("expected line " + le.matcher() + " " + times(le.times()) + ", saw it " + times(n));

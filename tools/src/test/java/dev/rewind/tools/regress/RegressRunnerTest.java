@@ -152,6 +152,52 @@ class RegressRunnerTest {
         }
     }
 
+    /**
+     * An expected line that never appeared, but almost did (a word changed, a typo, other case):
+     * the report names the console line nearest to it, wherever it was, so that a near miss
+     * shows without reading the console; a line far from all of them gets no such hint.
+     */
+    @Test
+    void aMissingLineNamesTheNearestConsoleLine() throws Exception {
+        Path suite = dir.resolve("near.suite");
+        Files.writeString(suite, """
+                case typo
+                  boot builtin:worker.elf
+                  expect line "worker: setp 2"
+                case word
+                  boot builtin:hello.elf
+                  expect line "hello to rewind"
+                case part_case
+                  boot builtin:worker.elf
+                  expect line contains "Step 3"
+                case regex_case
+                  boot builtin:hello.elf
+                  expect line /^HELLO from/
+                case far
+                  boot builtin:hello.elf
+                  expect line "the quick brown fox jumps"
+                  expect line contains "nowhere at all"
+                  expect line /^zebra$/
+                """);
+        Path xml = dir.resolve("near.xml");
+        Result r = rewind("test", suite.toString(), "--arch", "riscv64", "--junit-xml", xml.toString());
+        assertEquals(1, r.status(), r::toString);
+        for (String want : List.of(
+                "missing line \"worker: setp 2\"; nearest: console line 3: \"worker: step 2\"",
+                "missing line \"hello to rewind\"; nearest: console line 1: \"hello from rewind\"",
+                "missing line contains \"Step 3\"; nearest: console line 4: \"worker: step 3\"",
+                "missing line /^HELLO from/; nearest: console line 1: \"hello from rewind\" (when case is ignored)")) {
+            assertTrue(r.out().contains(want), () -> want + "\n" + r.out());
+            assertTrue(Files.readString(xml).contains(want.replace("\"", "&quot;")), want);
+        }
+        for (String alone : List.of(
+                "missing line \"the quick brown fox jumps\"\n",
+                "missing line contains \"nowhere at all\"\n",
+                "missing line /^zebra$/\n")) {
+            assertTrue(r.out().contains(alone), () -> alone + "\n" + r.out());
+        }
+    }
+
     @Test
     void listWithJUnitXmlIsRefusedAndTheReportSaysWhy() throws Exception {
         // --list runs nothing: the report must neither stay an earlier run's nor read as a run
