@@ -766,6 +766,54 @@ class RegressRunnerTest {
      * difference: a control character, bytes that are not UTF-8 (U+FFFD) and a real '?' all
      * showed as '?', a tab as a space, and a byte-order mark was printed raw.
      */
+    /**
+     * Every case's result is kept until the run ends: a long console moves to a temporary file
+     * once its case is over (a hundred cases printing 200,000 lines each ran out of a 256 MiB
+     * heap at the 20th, an internal error with no report), and the report reads back the same
+     * lines: the failure's tail, the JUnit {@code <system-out>}.
+     */
+    @Test
+    void aLongConsoleIsKeptOnDiskWithTheSameLines() throws Exception {
+        StringBuilder in = new StringBuilder();
+        for (int i = 1; i <= 5000; i++) {
+            in.append("line ").append(i).append(" \u00e9\u65e5\ud83c\udf89\n");
+        }
+        Files.writeString(dir.resolve("lines.txt"), in.toString());
+        Path file = dir.resolve("long.suite");
+        Files.writeString(
+                file,
+                "case echo\n  boot builtin:t_tty_echo.toml\n  input lines.txt\n  timeout 60s\n"
+                        + "  expect line /^tty_echo: eof .* lines=5000 /\n  expect line \"never\"\n");
+        Suite s = SuiteLoader.load(file.toString(), EnumSet.of(Arch.RISCV64));
+        TestCase c = s.cases().get(0);
+        CaseResult r = new CaseRunner(CaseRunner.DEFAULT_TIMEOUT_NANOS).run(c);
+        assertEquals(CaseResult.Status.FAIL, r.status(), r::toString);
+        assertEquals(List.of("missing line \"never\""), r.failures());
+        Console con = r.console();
+        assertTrue(con.isSpilled(), "a console of " + con.total() + " lines stays in memory");
+        List<String> lines = con.lines();
+        assertEquals(con.total(), lines.size());
+        assertTrue(
+                lines.contains("echo: line 4321 \u00e9\u65e5\ud83c\udf89"),
+                () -> lines.subList(0, 5).toString());
+        assertEquals(lines.subList(lines.size() - 20, lines.size()), con.tail(20));
+        assertEquals(lines.subList(lines.size() - 30, lines.size()), con.tail(30), "past the lines held");
+        Console inMemory = new Console(lines, con.dropped(), con.total());
+        assertEquals(inMemory.text(), con.text());
+        CaseResult same = new CaseResult(
+                r.testCase(), r.status(), r.nanos(), r.failures(), r.result(), false, inMemory, r.faults());
+        String xml = JUnitXmlReporter.render(List.of(s), List.of(r)).replaceAll("timestamp=\"[^\"]*\"", "");
+        assertEquals(JUnitXmlReporter.render(List.of(s), List.of(same)).replaceAll("timestamp=\"[^\"]*\"", ""), xml);
+        assertTrue(xml.contains("echo: line 5000 \u00e9\u65e5\ud83c\udf89\n"), "the last line is in the report");
+        assertEquals(TerminalReporter.details(same, 20), TerminalReporter.details(r, 20));
+        // what UTF-8 would not give back as it is stays in memory
+        List<String> odd = new java.util.ArrayList<>(java.util.Collections.nCopies(5000, "x".repeat(20)));
+        odd.add("lone \ud800 surrogate");
+        assertFalse(new Console(odd, 0, odd.size()).spilled().isSpilled());
+        assertTrue(new Console(odd.subList(0, 5000), 0, 5000).spilled().isSpilled());
+        assertFalse(new Console(odd.subList(0, 100), 0, 100).spilled().isSpilled(), "a short console stays");
+    }
+
     @Test
     void theConsoleTailEscapesWhatCouldLookAlike() throws Exception {
         Suite s = SuiteParser.parse("case odd\n  boot builtin:hello.elf\n", "x.suite", "x", ImageLocator.folder(dir));
