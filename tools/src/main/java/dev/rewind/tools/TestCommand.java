@@ -232,8 +232,11 @@ public final class TestCommand implements Callable<Integer> {
                 "rewind-test-interrupted");
         Runtime.getRuntime().addShutdownHook(hook);
         try (progress) {
-            for (java.util.concurrent.CompletableFuture<CaseResult> f : running) {
-                CaseResult r = f.join();
+            for (int i = 0; i < running.size(); i++) {
+                CaseResult r = resultOf(selected.get(i), running.get(i));
+                if (r.failures().stream().anyMatch(m -> m.startsWith(INTERNAL_ERROR))) {
+                    internalError = true;
+                }
                 results.add(r);
                 report.caseDone(r);
                 progress.step(!r.status().ok());
@@ -255,7 +258,39 @@ public final class TestCommand implements Callable<Integer> {
                 return Main.EXIT_USAGE;
             }
         }
+        if (internalError) {
+            System.err.println(
+                    "rewind: internal error in a case (its report says which): exit status " + Main.EXIT_INTERNAL);
+            return Main.EXIT_INTERNAL;
+        }
         return results.stream().allMatch(r -> r.status().ok()) ? 0 : 1;
+    }
+
+    static final String INTERNAL_ERROR = "internal error in rewind test: ";
+
+    private boolean internalError;
+
+    /**
+     * The result of case {@code c}, or when running it threw (a bug of Rewind's, or the JVM out
+     * of memory) an ERROR saying so: the run goes on and its report is written, never an earlier
+     * run's left in place nor none (the stack trace is logged on stderr).
+     */
+    static CaseResult resultOf(TestCase c, java.util.concurrent.CompletableFuture<CaseResult> f) {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            org.slf4j.LoggerFactory.getLogger(TestCommand.class).error("internal error in case " + c.fullName(), cause);
+            return new CaseResult(
+                    c,
+                    CaseResult.Status.ERROR,
+                    0,
+                    List.of(INTERNAL_ERROR + cause),
+                    null,
+                    false,
+                    dev.rewind.tools.regress.Console.EMPTY,
+                    List.of());
+        }
     }
 
     /**
