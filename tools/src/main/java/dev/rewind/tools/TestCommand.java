@@ -226,36 +226,72 @@ public final class TestCommand implements Callable<Integer> {
         // as interrupted errors, so that the JUnit XML is this run's (never an earlier run's, nor none)
         Thread hook = new Thread(
                 () -> {
-                    progress.close();
-                    interrupted(selected, running, loaded, System.nanoTime() - start);
+                    // The main thread goes on while this runs: it must print no case, summary or
+                    // report after this point (a summary of a whole run above "interrupted", and
+                    // two writers of one report, were seen), and if it is writing the report of a
+                    // run whose cases all ended, that report stands.
+                    boolean locked = false;
+                    try {
+                        locked = writingReport
+                                ? lockReport()
+                                : reportLock.tryLock(2, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    try {
+                        boolean reported = reportWritten;
+                        stopReporting = true;
+                        if (!reported) {
+                            progress.close();
+                            interrupted(selected, running, loaded, System.nanoTime() - start);
+                        }
+                    } finally {
+                        if (locked) {
+                            reportLock.unlock();
+                        }
+                    }
                 },
                 "rewind-test-interrupted");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (progress) {
-            for (int i = 0; i < running.size(); i++) {
-                CaseResult r = resultOf(selected.get(i), running.get(i));
-                if (r.failures().stream().anyMatch(m -> m.startsWith(INTERNAL_ERROR))) {
-                    internalError = true;
+        try {
+            try (progress) {
+                for (int i = 0; i < running.size(); i++) {
+                    CaseResult r = resultOf(selected.get(i), running.get(i));
+                    if (r.failures().stream().anyMatch(m -> m.startsWith(INTERNAL_ERROR))) {
+                        internalError = true;
+                    }
+                    results.add(r);
+                    reportOrHalt();
+                    try {
+                        report.caseDone(r);
+                        progress.step(!r.status().ok());
+                    } finally {
+                        reportLock.unlock();
+                    }
                 }
-                results.add(r);
-                report.caseDone(r);
-                progress.step(!r.status().ok());
+            }
+            reportOrHalt();
+            try {
+                writingReport = true;
+                report.finish(results, System.nanoTime() - start);
+                if (junitXml != null) {
+                    try {
+                        JUnitXmlReporter.write(junitXml, loaded, results);
+                    } catch (IOException e) {
+                        System.err.println("rewind: cannot write " + Printable.escape(junitXml.toString()) + ": "
+                                + HostFiles.reason(e));
+                        return Main.EXIT_USAGE;
+                    }
+                }
+                reportWritten = true;
+            } finally {
+                reportLock.unlock();
             }
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {
                 // shutting down: the hook reports
-            }
-        }
-        report.finish(results, System.nanoTime() - start);
-        if (junitXml != null) {
-            try {
-                JUnitXmlReporter.write(junitXml, loaded, results);
-            } catch (IOException e) {
-                System.err.println(
-                        "rewind: cannot write " + Printable.escape(junitXml.toString()) + ": " + HostFiles.reason(e));
-                return Main.EXIT_USAGE;
             }
         }
         if (internalError) {
@@ -267,6 +303,40 @@ public final class TestCommand implements Callable<Integer> {
     }
 
     static final String INTERNAL_ERROR = "internal error in rewind test: ";
+
+    static final String INTERRUPTED = "interrupted: ";
+
+    /** Held while the main thread prints a case or the summary, or writes the report. */
+    private final java.util.concurrent.locks.ReentrantLock reportLock = new java.util.concurrent.locks.ReentrantLock();
+    /** Set by the interrupt hook: the JVM is halting, and the hook reports the run. */
+    private volatile boolean stopReporting;
+    /** The main thread is writing the closing lines and the report of a run whose cases all ended. */
+    private volatile boolean writingReport;
+
+    private volatile boolean reportWritten;
+
+    /**
+     * Takes {@link #reportLock} for the main thread's next piece of the report; once the run is
+     * interrupted, never returns (the JVM halts when the interrupt hook is done).
+     */
+    private void reportOrHalt() {
+        reportLock.lock();
+        if (stopReporting) {
+            reportLock.unlock();
+            while (true) {
+                try {
+                    Thread.sleep(Long.MAX_VALUE);
+                } catch (InterruptedException e) {
+                    // the JVM is halting
+                }
+            }
+        }
+    }
+
+    private boolean lockReport() {
+        reportLock.lock();
+        return true;
+    }
 
     private boolean internalError;
 
@@ -303,13 +373,12 @@ public final class TestCommand implements Callable<Integer> {
             List<Suite> loaded,
             long nanos) {
         List<CaseResult> partial = partialResults(selected, running, nanos);
-        long ended = running.stream()
-                .filter(f -> f.isDone() && !f.isCompletedExceptionally())
+        // (counted in what the report holds: cases go on ending while this runs)
+        long ended = partial.stream()
+                .filter(r -> !r.message().startsWith(INTERRUPTED))
                 .count();
-        long failed = running.stream()
-                .filter(f -> f.isDone()
-                        && !f.isCompletedExceptionally()
-                        && !f.join().status().ok())
+        long failed = partial.stream()
+                .filter(r -> !r.message().startsWith(INTERRUPTED) && !r.status().ok())
                 .count();
         System.err.println("rewind: interrupted after " + Durations.seconds(nanos) + ": " + ended + " of "
                 + selected.size() + " cases ended (" + failed + " failed)"
@@ -341,7 +410,7 @@ public final class TestCommand implements Callable<Integer> {
                                     selected.get(i),
                                     CaseResult.Status.ERROR,
                                     0,
-                                    List.of("interrupted: rewind test was stopped (SIGINT or SIGTERM) after "
+                                    List.of(INTERRUPTED + "rewind test was stopped (SIGINT or SIGTERM) after "
                                             + Durations.seconds(nanos) + ", before this case ended"),
                                     null,
                                     false,
