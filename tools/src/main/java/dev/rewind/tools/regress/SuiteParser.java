@@ -812,10 +812,10 @@ public final class SuiteParser {
             if (s.type != Token.Type.STRING) {
                 throw error("expected a quoted \"text\" after 'contains', got " + s);
             }
-            return LineMatcher.contains(s.text);
+            return LineMatcher.contains(lineText(s));
         }
         return switch (t.type) {
-            case STRING -> LineMatcher.exact(t.text);
+            case STRING -> LineMatcher.exact(lineText(t));
             case REGEX -> {
                 try {
                     yield LineMatcher.regex(Pattern.compile(t.text, t.flags));
@@ -829,6 +829,20 @@ public final class SuiteParser {
                 throw error("expected \"text\", contains \"text\" or /regex/, got " + t
                         + " (put the line in double quotes)");
         };
+    }
+
+    /**
+     * The text of a line to match: a console line never holds a newline (the console is split
+     * there), so a {@code \n} in it could never match, and {@code expect no line} of it could
+     * never fail.
+     */
+    private String lineText(Token t) throws SuiteException {
+        if (t.text.indexOf('\n') >= 0) {
+            throw error("a console line holds no newline, so " + t
+                    + " can never match one: write an 'expect line' per line (with 'expect lines in order'),"
+                    + " or 'expect output FILE' for the whole output");
+        }
+        return t.text;
     }
 
     private int times(Cursor c) throws SuiteException {

@@ -210,6 +210,13 @@ class SuiteParserTest {
                         "t.suite:3: case 'a' already boots builtin:hello.elf (line 2)"),
                 Arguments.of(head + "  expect line \"unterminated\n", "t.suite:3: unterminated string"),
                 Arguments.of(head + "  expect line \"a\\qb\"\n", "t.suite:3: unknown escape \\q"),
+                // a console line holds no newline: the text could never match, "expect no line" never fail
+                Arguments.of(
+                        head + "  expect line \"a\\nb\"\n",
+                        "t.suite:3: a console line holds no newline, so \"a\\nb\" can never match one"),
+                Arguments.of(
+                        head + "  expect no line contains \"x\\ny\"\n",
+                        "t.suite:3: a console line holds no newline, so \"x\\ny\" can never match one"),
                 Arguments.of(
                         head + "  expect line hello\n",
                         "t.suite:3: expected \"text\", contains \"text\" or /regex/, got 'hello'"),
