@@ -105,7 +105,7 @@ public final class TestCommand implements Callable<Integer> {
 
     @Option(
             names = {"-v", "--verbose"},
-            description = "Show the console of every case, not only of those that fail.")
+            description = "Show the whole console of every case (without it: the last 20 lines of a case that fails).")
     boolean verbose;
 
     @Option(

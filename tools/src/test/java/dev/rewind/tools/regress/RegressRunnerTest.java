@@ -198,6 +198,32 @@ class RegressRunnerTest {
         }
     }
 
+    /**
+     * {@code --verbose} is what a user adds to see more of a failure: the whole console of a case
+     * that failed, not only the last 20 lines it shows without it (it showed whole consoles of
+     * passing cases only).
+     */
+    @Test
+    void verboseShowsTheWholeConsoleOfAFailedCase() throws Exception {
+        StringBuilder in = new StringBuilder();
+        for (int i = 1; i <= 30; i++) {
+            in.append("row ").append(i).append('\n');
+        }
+        Files.writeString(dir.resolve("rows.txt"), in.toString());
+        Path suite = dir.resolve("rows.suite");
+        Files.writeString(
+                suite, "case rows\n  boot builtin:t_tty_echo.toml\n  input rows.txt\n  expect line \"echo: row 31\"\n");
+        Result quiet = rewind("test", suite.toString(), "--arch", "riscv64");
+        assertEquals(1, quiet.status(), quiet::toString);
+        assertTrue(quiet.out().contains("console (last 20 of 32 lines):"), quiet::toString);
+        assertFalse(quiet.out().contains("| echo: row 1\n"), quiet::toString);
+        Result verbose = rewind("test", suite.toString(), "--arch", "riscv64", "-v");
+        assertEquals(1, verbose.status(), verbose::toString);
+        assertTrue(verbose.out().contains("console (32 lines):"), verbose::toString);
+        assertTrue(verbose.out().contains("      | echo: row 1\n"), verbose::toString);
+        assertTrue(verbose.out().contains("      | echo: row 30\n"), verbose::toString);
+    }
+
     @Test
     void listWithJUnitXmlIsRefusedAndTheReportSaysWhy() throws Exception {
         // --list runs nothing: the report must neither stay an earlier run's nor read as a run
