@@ -152,7 +152,7 @@ final class ConsoleCapture extends OutputStream {
             int i = lineCount - 1;
             // (a byte-order mark the program prints first does not count, as in the file)
             String got = i == 0 && line.startsWith(Expectations.Output.BOM) ? line.substring(1) : line;
-            if (i >= want.lines().size() || !want.lines().get(i).equals(got)) {
+            if (i >= want.lines().size() || !want.matches(i, got)) {
                 outputDiffers = lineCount;
                 outputGot = line;
             }

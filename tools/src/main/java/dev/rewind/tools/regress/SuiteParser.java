@@ -472,6 +472,11 @@ public final class SuiteParser {
             }
             case "output" -> {
                 Token f = c.next("the file the output must equal");
+                boolean like = false;
+                if (f.is("like") && c.hasNext()) {
+                    like = true; // (`expect output like` alone names a file called "like")
+                    f = c.next("the file the output must be like");
+                }
                 if (f.type == Token.Type.REGEX) {
                     throw error("expected a file name, got " + f);
                 }
@@ -486,7 +491,23 @@ public final class SuiteParser {
                     throw error("cannot read the expected output " + f.text + ": " + e.getMessage());
                 }
                 String text = new String(bytes, StandardCharsets.UTF_8); // (as the console decodes its lines)
-                current.output = new Output(f.text, Output.lines(text), lineNo);
+                List<String> lines = Output.lines(text);
+                List<Pattern> patterns = null;
+                if (like) {
+                    patterns = new ArrayList<>();
+                    for (int i = 0; i < lines.size(); i++) {
+                        try {
+                            patterns.add(Output.pattern(lines.get(i)));
+                        } catch (PatternSyntaxException e) {
+                            throw error(f.text + ":" + (i + 1) + ": bad regex {{" + e.getPattern() + "}}: "
+                                    + e.getDescription()
+                                    + (e.getIndex() >= 0 ? " near index " + e.getIndex() : ""));
+                        } catch (IllegalArgumentException e) {
+                            throw error(f.text + ":" + (i + 1) + ": " + e.getMessage());
+                        }
+                    }
+                }
+                current.output = new Output(f.text, lines, lineNo, patterns);
             }
             case "exit" -> {
                 Token t = c.next("an outcome: " + OUTCOMES);

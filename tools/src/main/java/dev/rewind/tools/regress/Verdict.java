@@ -196,7 +196,8 @@ final class Verdict {
         // (quoted: the two lines differ, so they must not look alike; Text.printable shows a tab
         // as a space and any control character as '?')
         if (at > 0 && at <= w.size()) {
-            return head + at + ": expected " + Text.quoted(w.get(at - 1), 160) + ", got "
+            return head + at + ": expected " + (want.patterns() == null ? "" : "a line like ")
+                    + Text.quoted(w.get(at - 1), 160) + ", got "
                     + Text.quoted(con.outputGot, 160);
         }
         if (at > 0) {

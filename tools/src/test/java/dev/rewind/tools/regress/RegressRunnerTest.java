@@ -224,6 +224,64 @@ class RegressRunnerTest {
         assertTrue(verbose.out().contains("      | echo: row 30\n"), verbose::toString);
     }
 
+    /**
+     * A recorded output with a part that changes from run to run (a clock, an address): {@code
+     * expect output like FILE} checks every line as {@code expect output} does, each
+     * {@code {{REGEX}}} of the file standing for what the regex matches.
+     */
+    @Test
+    void anExpectedOutputMayHoldRegexParts() throws Exception {
+        Files.writeString(
+                dir.resolve("hello.like"),
+                "hello from rewind\nhello: task {{\\d+}} generation 1, clock {{[0-9]+}} ns\n");
+        Files.writeString(
+                dir.resolve("wrong.like"),
+                "hello from rewind\nhello: task {{\\d+}} generation {{[2-9]}}, clock {{.*}}\n");
+        Files.writeString(dir.resolve("plain.like"), "hello from {{rewind}}\n");
+        Path suite = dir.resolve("like.suite");
+        Files.writeString(suite, """
+                case like
+                  boot builtin:hello.elf
+                  expect output like hello.like
+                case wrong
+                  boot builtin:hello.elf
+                  expect output like wrong.like
+                case exact
+                  boot builtin:hello.elf
+                  expect output hello.like
+                """);
+        Result r = rewind("test", suite.toString());
+        assertEquals(1, r.status(), r::toString);
+        assertTrue(r.out().contains("PASS  like/riscv64/like "), r::toString);
+        assertTrue(r.out().contains("PASS  like/aarch64/like "), r::toString);
+        assertTrue(
+                r.out()
+                        .contains(
+                                "the output differs from wrong.like at line 2: expected a line like \"hello: task"
+                                        + " {{\\\\d+}} generation {{[2-9]}}, clock {{.*}}\", got \"hello: task 0 generation 1, clock "),
+                r::toString);
+        assertTrue(
+                r.out().contains("the output differs from hello.like at line 2: expected \"hello: task {{"),
+                r::toString);
+        for (String[] bad : new String[][] {
+            {"bad.like", "x {{(}}\n", "bad.like:1: bad regex {{(}}: Unclosed group"},
+            {"open.like", "ok\nx {{y\n", "open.like:2: '{{' at column 3 has no '}}'"}
+        }) {
+            Files.writeString(dir.resolve(bad[0]), bad[1]);
+            Files.writeString(suite, "case a\n  boot builtin:hello.elf\n  expect output like " + bad[0] + "\n");
+            Result b = rewind("test", suite.toString());
+            assertEquals(2, b.status(), b::toString);
+            assertTrue(b.err().contains("like.suite:3: " + bad[2]), b::toString);
+        }
+        // a file called "like" is still a file
+        Files.writeString(dir.resolve("like"), "hello from rewind\n");
+        Files.writeString(suite, "case a\n  boot builtin:hello.elf\n  expect output like\n");
+        Result named = rewind("test", suite.toString(), "--arch", "riscv64");
+        assertTrue(
+                named.out().contains("the output differs from like at line 2: like ends after 1 line"),
+                named::toString);
+    }
+
     @Test
     void listWithJUnitXmlIsRefusedAndTheReportSaysWhy() throws Exception {
         // --list runs nothing: the report must neither stay an earlier run's nor read as a run
