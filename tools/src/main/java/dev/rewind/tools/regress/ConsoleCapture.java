@@ -98,8 +98,16 @@ final class ConsoleCapture extends OutputStream {
         partial.write(b);
     }
 
+    /** Console lines split for being longer than {@link #MAX_LINE_BYTES}, and the first (1-based). */
+    int splitLines;
+
+    int firstSplitLine;
+
     /** Ends the over-long line held at a UTF-8 character boundary; the rest starts the next line. */
     private void splitLine() {
+        if (splitLines++ == 0) {
+            firstSplitLine = lineCount + 1;
+        }
         byte[] bytes = partial.toByteArray();
         int cut = MAX_LINE_BYTES;
         // the first byte of the character that holds byte cut-1 (at most 3 continuation bytes back)

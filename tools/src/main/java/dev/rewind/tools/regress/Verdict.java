@@ -73,6 +73,13 @@ final class Verdict {
                 out.add("expected line " + le.matcher() + " " + times(le.times()) + ", saw it " + times(n));
             }
         }
+        if (con.splitLines > 0
+                && out.stream().anyMatch(f -> f.startsWith("missing line ") || f.startsWith("expected line "))) {
+            // a line the guest printed whole may be what was expected: say that it was cut
+            out.add("note: the guest printed a line longer than 64 KiB (console line " + con.firstSplitLine
+                    + " is the first part of the first), and the console splits such a line into lines of at"
+                    + " most 65,536 bytes: no expected line can match one whole");
+        }
         if (ex.inOrder() && con.inOrderNext < lines.size()) {
             int k = con.inOrderNext;
             if (con.count[k] > 0) {

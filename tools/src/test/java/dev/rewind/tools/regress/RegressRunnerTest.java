@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.cpu.Arch;
+import dev.rewind.kernel.SystemResult;
 import dev.rewind.tools.CliRun.Result;
 import dev.rewind.tools.Fixtures;
 import java.nio.charset.StandardCharsets;
@@ -767,6 +768,37 @@ class RegressRunnerTest {
                 con.regexTrouble != null && con.regexTrouble.contains("ran out of stack on console line 1"),
                 String.valueOf(con.regexTrouble));
         assertEquals(1, con.count[0], "the short line still matched");
+    }
+
+    /**
+     * A guest line over 64 KiB is split on the console, so no expected line can match it whole: a
+     * case missing a line says so when the console split one (an outside user's {@code expect line
+     * /^x{100000}$/} failed with "missing line" alone).
+     */
+    @Test
+    void aMissingLineSaysWhenTheConsoleSplitALongLine() throws Exception {
+        Suite s = SuiteParser.parse(
+                "case long\n  boot builtin:hello.elf\n  expect line /^(ab){40000}$/\n",
+                "l.suite",
+                "l",
+                ImageLocator.folder(dir));
+        byte[] text = ("ab".repeat(40_000) + "\nend\n").getBytes(StandardCharsets.US_ASCII);
+        SystemResult ok = new SystemResult(SystemResult.Outcome.OK, "all tasks finished", List.of(), 0);
+        ConsoleCapture con = new ConsoleCapture(s.cases().get(0).expect(), 0);
+        con.write(text, 0, text.length);
+        con.finish();
+        assertEquals(1, con.firstSplitLine);
+        List<String> failures = Verdict.judge(s.cases().get(0), 1_000_000_000L, ok, false, con, List.of());
+        assertEquals("missing line /^(ab){40000}$/", failures.get(0));
+        assertTrue(
+                failures.get(1).startsWith("note: the guest printed a line longer than 64 KiB (console line 1 is"),
+                failures::toString);
+        // a short line is no reason for the note
+        ConsoleCapture plain = new ConsoleCapture(s.cases().get(0).expect(), 0);
+        plain.write("ab\n".getBytes(StandardCharsets.US_ASCII), 0, 3);
+        assertEquals(
+                List.of("missing line /^(ab){40000}$/"),
+                Verdict.judge(s.cases().get(0), 1_000_000_000L, ok, false, plain, List.of()));
     }
 
     /**
