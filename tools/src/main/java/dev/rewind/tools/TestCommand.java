@@ -219,6 +219,7 @@ public final class TestCommand implements Callable<Integer> {
         TerminalReporter report = new TerminalReporter(progress.guard(out), verbose, defaultTimeout);
         report.start(loaded, selected, Math.min(n, selected.size()));
         long start = System.nanoTime();
+        java.time.Instant started = java.time.Instant.now();
         SuiteRunner runner = new SuiteRunner(n, new CaseRunner(defaultTimeout));
         List<CaseResult> results = new ArrayList<>();
         List<java.util.concurrent.CompletableFuture<CaseResult>> running = runner.start(selected);
@@ -243,7 +244,7 @@ public final class TestCommand implements Callable<Integer> {
                         stopReporting = true;
                         if (!reported) {
                             progress.close();
-                            interrupted(selected, running, loaded, System.nanoTime() - start);
+                            interrupted(selected, running, loaded, System.nanoTime() - start, started);
                         }
                     } finally {
                         if (locked) {
@@ -276,7 +277,7 @@ public final class TestCommand implements Callable<Integer> {
                 report.finish(results, System.nanoTime() - start);
                 if (junitXml != null) {
                     try {
-                        JUnitXmlReporter.write(junitXml, loaded, results);
+                        JUnitXmlReporter.write(junitXml, loaded, results, started);
                     } catch (IOException e) {
                         System.err.println("rewind: cannot write " + Printable.escape(junitXml.toString()) + ": "
                                 + HostFiles.reason(e));
@@ -371,7 +372,8 @@ public final class TestCommand implements Callable<Integer> {
             List<TestCase> selected,
             List<java.util.concurrent.CompletableFuture<CaseResult>> running,
             List<Suite> loaded,
-            long nanos) {
+            long nanos,
+            java.time.Instant started) {
         List<CaseResult> partial = partialResults(selected, running, nanos);
         // (counted in what the report holds: cases go on ending while this runs)
         long ended = partial.stream()
@@ -388,7 +390,7 @@ public final class TestCommand implements Callable<Integer> {
                                 + " holds them, and the other cases as errors (interrupted)"));
         if (junitXml != null) {
             try {
-                JUnitXmlReporter.write(junitXml, loaded, partial);
+                JUnitXmlReporter.write(junitXml, loaded, partial, started);
             } catch (IOException | RuntimeException e) {
                 System.err.println("rewind: cannot write " + Printable.escape(junitXml.toString()) + ": "
                         + (e instanceof IOException io ? HostFiles.reason(io) : e.toString()));

@@ -23,12 +23,19 @@ public final class JUnitXmlReporter {
     private JUnitXmlReporter() {}
 
     public static void write(Path file, List<Suite> suites, List<CaseResult> results) throws IOException {
+        write(file, suites, results, java.time.Instant.now());
+    }
+
+    /** {@code started}: when the run began, each {@code testsuite}'s {@code timestamp} (as Ant and Surefire). */
+    public static void write(Path file, List<Suite> suites, List<CaseResult> results, java.time.Instant started)
+            throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            render(w, suites, results); // (streamed: the consoles of many cases need not fit in memory at once)
+            // (streamed: the consoles of many cases need not fit in memory at once)
+            render(w, suites, results, started);
         }
     }
 
@@ -64,15 +71,18 @@ public final class JUnitXmlReporter {
     public static String render(List<Suite> suites, List<CaseResult> results) {
         java.io.StringWriter w = new java.io.StringWriter();
         try {
-            render(w, suites, results);
+            render(w, suites, results, java.time.Instant.now());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e); // (a StringWriter does not fail)
         }
         return w.toString();
     }
 
-    private static void render(Writer x, List<Suite> suites, List<CaseResult> results) throws IOException {
-        String timestamp = LocalDateTime.now(ZoneOffset.UTC).withNano(0).format(DateTimeFormatter.ISO_LOCAL_DATE_TIME);
+    private static void render(Writer x, List<Suite> suites, List<CaseResult> results, java.time.Instant started)
+            throws IOException {
+        String timestamp = LocalDateTime.ofInstant(started, ZoneOffset.UTC)
+                .withNano(0)
+                .format(DateTimeFormatter.ISO_LOCAL_DATE_TIME);
         String host = hostname();
         x.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         x.append("<testsuites name=\"rewind\"").append(counts(results)).append(">\n");

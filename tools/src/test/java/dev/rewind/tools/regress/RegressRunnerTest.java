@@ -283,6 +283,26 @@ class RegressRunnerTest {
                 named::toString);
     }
 
+    /**
+     * A testsuite's {@code timestamp} is when it ran (Ant's and Surefire's meaning: a CI system
+     * shows it as the start), not when the report was written at the end of the run.
+     */
+    @Test
+    void theJUnitTimestampIsWhenTheRunStarted() throws Exception {
+        Path suite = dir.resolve("spin.suite");
+        Files.writeString(suite, "case spin\n  boot builtin:spinner.elf\n  timeout 2s\n  expect exit timeout\n");
+        Path xml = dir.resolve("spin.xml");
+        java.time.Instant before = java.time.Instant.now();
+        Result r = rewind("test", suite.toString(), "--arch", "riscv64", "--junit-xml", xml.toString());
+        assertEquals(0, r.status(), r::toString);
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
+        String stamp = ((Element) doc.getElementsByTagName("testsuite").item(0)).getAttribute("timestamp");
+        java.time.Instant at = java.time.LocalDateTime.parse(stamp).toInstant(java.time.ZoneOffset.UTC);
+        // (whole seconds; the case alone took 2 s)
+        assertTrue(!at.isAfter(before.plusSeconds(1)), () -> stamp + " is not the start, " + before);
+        assertTrue(!at.isBefore(before.minusSeconds(1)), () -> stamp + " before " + before);
+    }
+
     @Test
     void listWithJUnitXmlIsRefusedAndTheReportSaysWhy() throws Exception {
         // --list runs nothing: the report must neither stay an earlier run's nor read as a run
