@@ -105,7 +105,7 @@ public final class TestCommand implements Callable<Integer> {
 
     @Option(
             names = {"-v", "--verbose"},
-            description = "Show the console of every case, not only of those that fail.")
+            description = "Show the whole console of every case (without it: the last 20 lines of a case that fails).")
     boolean verbose;
 
     @Option(
@@ -116,27 +116,37 @@ public final class TestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Main.setLogLevel(logLevel);
         PrintStream out = System.out;
-        long defaultTimeout;
-        defaultTimeout = timeout == null
-                ? CaseRunner.DEFAULT_TIMEOUT_NANOS
-                : Units.parseNanos(timeout, Durations.MAX_NANOS, "--timeout");
-        int n = jobs == null ? SuiteRunner.defaultJobs() : jobs;
-        if (n < 1 || n > 1024) {
-            throw new IllegalArgumentException("--jobs must be between 1 and 1024: " + n);
+        if (junitXml != null) {
+            // first: a bad option below is then this run's report too (exit status 2), not an
+            // earlier run's report left in its place for CI to publish
+            HostFiles.checkWritable(junitXml, "--junit-xml", true);
         }
-        Selection selection = new Selection(filters, tags, excludedTags);
+        long defaultTimeout;
+        int n;
+        Selection selection;
         Set<Arch> archs = EnumSet.allOf(Arch.class);
-        if (arch != null) {
-            Arch a = Arch.named(arch);
-            if (a == null) {
-                throw new IllegalArgumentException("--arch must be riscv64 or aarch64: " + Printable.escape(arch));
+        try {
+            Main.setLogLevel(logLevel);
+            defaultTimeout = timeout == null
+                    ? CaseRunner.DEFAULT_TIMEOUT_NANOS
+                    : Units.parseNanos(timeout, Durations.MAX_NANOS, "--timeout");
+            n = jobs == null ? SuiteRunner.defaultJobs() : jobs;
+            if (n < 1 || n > 1024) {
+                throw new IllegalArgumentException("--jobs must be between 1 and 1024: " + n);
             }
-            archs = EnumSet.of(a);
+            selection = new Selection(filters, tags, excludedTags);
+            if (arch != null) {
+                Arch a = Arch.named(arch);
+                if (a == null) {
+                    throw new IllegalArgumentException("--arch must be riscv64 or aarch64: " + Printable.escape(arch));
+                }
+                archs = EnumSet.of(a);
+            }
+        } catch (IllegalArgumentException e) {
+            return stopped(List.of(Printable.escape(e.getMessage())));
         }
         if (junitXml != null) {
-            HostFiles.checkWritable(junitXml, "--junit-xml", true);
             if (list) {
                 // a report of cases that did not run would read as a run in CI (all skipped, or
                 // none: green); an earlier run's report must not stay in its place either
@@ -209,6 +219,7 @@ public final class TestCommand implements Callable<Integer> {
         TerminalReporter report = new TerminalReporter(progress.guard(out), verbose, defaultTimeout);
         report.start(loaded, selected, Math.min(n, selected.size()));
         long start = System.nanoTime();
+        java.time.Instant started = java.time.Instant.now();
         SuiteRunner runner = new SuiteRunner(n, new CaseRunner(defaultTimeout));
         List<CaseResult> results = new ArrayList<>();
         List<java.util.concurrent.CompletableFuture<CaseResult>> running = runner.start(selected);
@@ -216,17 +227,66 @@ public final class TestCommand implements Callable<Integer> {
         // as interrupted errors, so that the JUnit XML is this run's (never an earlier run's, nor none)
         Thread hook = new Thread(
                 () -> {
-                    progress.close();
-                    interrupted(selected, running, loaded, System.nanoTime() - start);
+                    // The main thread goes on while this runs: it must print no case, summary or
+                    // report after this point (a summary of a whole run above "interrupted", and
+                    // two writers of one report, were seen), and if it is writing the report of a
+                    // run whose cases all ended, that report stands.
+                    boolean locked = false;
+                    try {
+                        locked = writingReport
+                                ? lockReport()
+                                : reportLock.tryLock(2, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    try {
+                        boolean reported = reportWritten;
+                        stopReporting = true;
+                        if (!reported) {
+                            progress.close();
+                            interrupted(selected, running, loaded, System.nanoTime() - start, started);
+                        }
+                    } finally {
+                        if (locked) {
+                            reportLock.unlock();
+                        }
+                    }
                 },
                 "rewind-test-interrupted");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (progress) {
-            for (java.util.concurrent.CompletableFuture<CaseResult> f : running) {
-                CaseResult r = f.join();
-                results.add(r);
-                report.caseDone(r);
-                progress.step(!r.status().ok());
+        try {
+            try (progress) {
+                for (int i = 0; i < running.size(); i++) {
+                    CaseResult r = resultOf(selected.get(i), running.get(i));
+                    if (r.failures().stream().anyMatch(m -> m.startsWith(INTERNAL_ERROR))) {
+                        internalError = true;
+                    }
+                    results.add(r);
+                    reportOrHalt();
+                    try {
+                        report.caseDone(r);
+                        progress.step(!r.status().ok());
+                    } finally {
+                        reportLock.unlock();
+                    }
+                }
+            }
+            reportOrHalt();
+            try {
+                writingReport = true;
+                report.finish(results, System.nanoTime() - start);
+                if (junitXml != null) {
+                    try {
+                        JUnitXmlReporter.write(junitXml, loaded, results, started);
+                    } catch (IOException e) {
+                        System.err.println("rewind: cannot write " + Printable.escape(junitXml.toString()) + ": "
+                                + HostFiles.reason(e));
+                        return Main.EXIT_USAGE;
+                    }
+                }
+                reportWritten = true;
+            } finally {
+                reportLock.unlock();
             }
         } finally {
             try {
@@ -235,17 +295,73 @@ public final class TestCommand implements Callable<Integer> {
                 // shutting down: the hook reports
             }
         }
-        report.finish(results, System.nanoTime() - start);
-        if (junitXml != null) {
-            try {
-                JUnitXmlReporter.write(junitXml, loaded, results);
-            } catch (IOException e) {
-                System.err.println(
-                        "rewind: cannot write " + Printable.escape(junitXml.toString()) + ": " + HostFiles.reason(e));
-                return Main.EXIT_USAGE;
-            }
+        if (internalError) {
+            System.err.println(
+                    "rewind: internal error in a case (its report says which): exit status " + Main.EXIT_INTERNAL);
+            return Main.EXIT_INTERNAL;
         }
         return results.stream().allMatch(r -> r.status().ok()) ? 0 : 1;
+    }
+
+    static final String INTERNAL_ERROR = "internal error in rewind test: ";
+
+    static final String INTERRUPTED = "interrupted: ";
+
+    /** Held while the main thread prints a case or the summary, or writes the report. */
+    private final java.util.concurrent.locks.ReentrantLock reportLock = new java.util.concurrent.locks.ReentrantLock();
+    /** Set by the interrupt hook: the JVM is halting, and the hook reports the run. */
+    private volatile boolean stopReporting;
+    /** The main thread is writing the closing lines and the report of a run whose cases all ended. */
+    private volatile boolean writingReport;
+
+    private volatile boolean reportWritten;
+
+    /**
+     * Takes {@link #reportLock} for the main thread's next piece of the report; once the run is
+     * interrupted, never returns (the JVM halts when the interrupt hook is done).
+     */
+    private void reportOrHalt() {
+        reportLock.lock();
+        if (stopReporting) {
+            reportLock.unlock();
+            while (true) {
+                try {
+                    Thread.sleep(Long.MAX_VALUE);
+                } catch (InterruptedException e) {
+                    // the JVM is halting
+                }
+            }
+        }
+    }
+
+    private boolean lockReport() {
+        reportLock.lock();
+        return true;
+    }
+
+    private boolean internalError;
+
+    /**
+     * The result of case {@code c}, or when running it threw (a bug of Rewind's, or the JVM out
+     * of memory) an ERROR saying so: the run goes on and its report is written, never an earlier
+     * run's left in place nor none (the stack trace is logged on stderr).
+     */
+    static CaseResult resultOf(TestCase c, java.util.concurrent.CompletableFuture<CaseResult> f) {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            org.slf4j.LoggerFactory.getLogger(TestCommand.class).error("internal error in case " + c.fullName(), cause);
+            return new CaseResult(
+                    c,
+                    CaseResult.Status.ERROR,
+                    0,
+                    List.of(INTERNAL_ERROR + cause),
+                    null,
+                    false,
+                    dev.rewind.tools.regress.Console.EMPTY,
+                    List.of());
+        }
     }
 
     /**
@@ -256,15 +372,15 @@ public final class TestCommand implements Callable<Integer> {
             List<TestCase> selected,
             List<java.util.concurrent.CompletableFuture<CaseResult>> running,
             List<Suite> loaded,
-            long nanos) {
+            long nanos,
+            java.time.Instant started) {
         List<CaseResult> partial = partialResults(selected, running, nanos);
-        long ended = running.stream()
-                .filter(f -> f.isDone() && !f.isCompletedExceptionally())
+        // (counted in what the report holds: cases go on ending while this runs)
+        long ended = partial.stream()
+                .filter(r -> !r.message().startsWith(INTERRUPTED))
                 .count();
-        long failed = running.stream()
-                .filter(f -> f.isDone()
-                        && !f.isCompletedExceptionally()
-                        && !f.join().status().ok())
+        long failed = partial.stream()
+                .filter(r -> !r.message().startsWith(INTERRUPTED) && !r.status().ok())
                 .count();
         System.err.println("rewind: interrupted after " + Durations.seconds(nanos) + ": " + ended + " of "
                 + selected.size() + " cases ended (" + failed + " failed)"
@@ -274,7 +390,7 @@ public final class TestCommand implements Callable<Integer> {
                                 + " holds them, and the other cases as errors (interrupted)"));
         if (junitXml != null) {
             try {
-                JUnitXmlReporter.write(junitXml, loaded, partial);
+                JUnitXmlReporter.write(junitXml, loaded, partial, started);
             } catch (IOException | RuntimeException e) {
                 System.err.println("rewind: cannot write " + Printable.escape(junitXml.toString()) + ": "
                         + (e instanceof IOException io ? HostFiles.reason(io) : e.toString()));
@@ -296,7 +412,7 @@ public final class TestCommand implements Callable<Integer> {
                                     selected.get(i),
                                     CaseResult.Status.ERROR,
                                     0,
-                                    List.of("interrupted: rewind test was stopped (SIGINT or SIGTERM) after "
+                                    List.of(INTERRUPTED + "rewind test was stopped (SIGINT or SIGTERM) after "
                                             + Durations.seconds(nanos) + ", before this case ended"),
                                     null,
                                     false,

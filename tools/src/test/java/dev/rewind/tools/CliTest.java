@@ -128,4 +128,26 @@ class CliTest {
         assertTrue(r.out().contains("builtin:demo.toml"), r::toString);
         assertTrue(r.out().contains("builtin:hello.elf"), r::toString);
     }
+
+    /**
+     * A case whose run threw inside Rewind (a bug, the JVM out of memory: 30 cases of 200,000
+     * console lines each did, before consoles were spilled) is an ERROR of that case saying so,
+     * and the run goes on to its report, where it used to end the whole run with no JUnit XML.
+     */
+    @Test
+    void aCaseThatThrewInsideRewindIsAnErrorOfThatCase() throws Exception {
+        dev.rewind.tools.regress.Suite suite = dev.rewind.tools.regress.SuiteLoader.load("builtin:core");
+        dev.rewind.tools.regress.TestCase c = suite.cases().get(0);
+        java.util.concurrent.CompletableFuture<dev.rewind.tools.regress.CaseResult> threw =
+                new java.util.concurrent.CompletableFuture<>();
+        threw.completeExceptionally(new OutOfMemoryError("Java heap space"));
+        dev.rewind.tools.regress.CaseResult r = TestCommand.resultOf(c, threw);
+        assertEquals(dev.rewind.tools.regress.CaseResult.Status.ERROR, r.status());
+        assertEquals("internal error in rewind test: java.lang.OutOfMemoryError: Java heap space", r.message());
+        String xml = dev.rewind.tools.regress.JUnitXmlReporter.render(java.util.List.of(suite), java.util.List.of(r));
+        assertTrue(xml.contains("<error message=\"internal error in rewind test: java.lang.OutOfMemoryError"), xml);
+        java.util.concurrent.CompletableFuture<dev.rewind.tools.regress.CaseResult> fine =
+                java.util.concurrent.CompletableFuture.completedFuture(r);
+        assertTrue(TestCommand.resultOf(c, fine) == r);
+    }
 }

@@ -99,7 +99,7 @@ public final class CaseRunner {
                 failures,
                 run.result,
                 run.stopped,
-                capture.snapshot(),
+                capture.snapshot().spilled(),
                 recorder.faults());
     }
 
@@ -111,7 +111,7 @@ public final class CaseRunner {
                 List.of(why),
                 null,
                 false,
-                capture.snapshot(),
+                capture.snapshot().spilled(),
                 recorder.faults());
     }
 

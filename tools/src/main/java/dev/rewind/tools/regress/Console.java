@@ -1,24 +1,121 @@
 package dev.rewind.tools.regress;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+import java.util.zip.InflaterInputStream;
 
 /**
- * The guest console of one run.
+ * The guest console of one run: the lines kept (all of them, unless the console was very long:
+ * then the last ones), how many were dropped from the front to bound memory, and how many the
+ * guest wrote.
  *
- * @param lines   the lines kept (all of them, unless the console was very long: then the last ones)
- * @param dropped lines dropped from the front to bound memory
- * @param total   all lines the guest wrote
+ * <p>A run's results are all kept until the run ends (the JUnit XML is written then), so a
+ * finished case's console of more than {@link #SPILL_CHARS} characters is moved to a temporary
+ * file ({@link #spilled}), with only its last lines in memory: a run of many chatty cases needs
+ * no more heap than one of few (a hundred cases that print 200,000 lines each ran out of a
+ * 256 MiB heap at the 20th, with an internal error and no report).
  */
-public record Console(List<String> lines, int dropped, int total) {
+public final class Console {
     public static final Console EMPTY = new Console(List.of(), 0, 0);
 
-    public Console {
-        lines = List.copyOf(lines);
+    /** A finished case's console of more characters than this is kept in a temporary file. */
+    static final long SPILL_CHARS = 64 * 1024;
+    /** The lines of a spilled console still held in memory (a failed case's report shows them). */
+    static final int TAIL_KEPT = 20;
+
+    /** Writes one line somewhere (a JUnit report). */
+    @FunctionalInterface
+    public interface LineSink {
+        void line(String line) throws IOException;
+    }
+
+    /** All lines kept when {@link #file} is null; else the last of them. */
+    private final List<String> held;
+    /** The lines kept, one after another, or null when they are all {@link #held}. */
+    private final Path file;
+
+    private final int kept;
+    private final int dropped;
+    private final int total;
+
+    /**
+     * @param lines   the lines kept (all of them, unless the console was very long: then the last ones)
+     * @param dropped lines dropped from the front to bound memory
+     * @param total   all lines the guest wrote
+     */
+    public Console(List<String> lines, int dropped, int total) {
+        this(List.copyOf(lines), null, lines.size(), dropped, total);
+    }
+
+    private Console(List<String> held, Path file, int kept, int dropped, int total) {
+        this.held = held;
+        this.file = file;
+        this.kept = kept;
+        this.dropped = dropped;
+        this.total = total;
+    }
+
+    /** The lines kept (read back from the temporary file of a spilled console). */
+    public List<String> lines() {
+        if (file == null) {
+            return held;
+        }
+        List<String> all = new ArrayList<>(kept);
+        try {
+            eachLine(all::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return List.copyOf(all);
+    }
+
+    /** Lines dropped from the front to bound memory. */
+    public int dropped() {
+        return dropped;
+    }
+
+    /** All lines the guest wrote. */
+    public int total() {
+        return total;
     }
 
     /** The last {@code n} lines. */
     public List<String> tail(int n) {
-        return lines.subList(Math.max(0, lines.size() - n), lines.size());
+        List<String> from = file == null || n <= held.size() ? held : lines();
+        return from.subList(Math.max(0, from.size() - n), from.size());
+    }
+
+    /** Each line kept, in order, to {@code sink}. */
+    public void eachLine(LineSink sink) throws IOException {
+        if (file == null) {
+            for (String l : held) {
+                sink.line(l);
+            }
+            return;
+        }
+        try (DataInputStream in = new DataInputStream(
+                new BufferedInputStream(new InflaterInputStream(Files.newInputStream(file)), 1 << 16))) {
+            byte[] b = new byte[256];
+            for (int i = 0; i < kept; i++) {
+                int n = in.readInt();
+                if (n > b.length) {
+                    b = new byte[Math.max(n, 2 * b.length)];
+                }
+                in.readFully(b, 0, n);
+                sink.line(new String(b, 0, n, StandardCharsets.UTF_8));
+            }
+        }
     }
 
     /** The console as text, one line per line. */
@@ -27,9 +124,77 @@ public record Console(List<String> lines, int dropped, int total) {
         if (dropped > 0) {
             sb.append("[... ").append(dropped).append(" earlier lines not kept ...]\n");
         }
-        for (String l : lines) {
-            sb.append(l).append('\n');
+        try {
+            eachLine(l -> sb.append(l).append('\n'));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         return sb.toString();
+    }
+
+    /**
+     * This console, or when it holds more than {@link #SPILL_CHARS} characters the same lines
+     * in a temporary file (deleted when the JVM exits) with only the last {@link #TAIL_KEPT} in
+     * memory. Stays in memory if the file cannot be written.
+     */
+    Console spilled() {
+        if (file != null) {
+            return this;
+        }
+        long chars = 0;
+        for (String l : held) {
+            chars += l.length() + 1;
+            if (!wellFormed(l)) {
+                return this; // (UTF-8 would not give it back as it is)
+            }
+        }
+        if (chars <= SPILL_CHARS) {
+            return this;
+        }
+        Path f = null;
+        try {
+            f = Files.createTempFile("rewind-test-console-", ".bin");
+            f.toFile().deleteOnExit();
+            Deflater fast = new Deflater(Deflater.BEST_SPEED);
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+                    new DeflaterOutputStream(Files.newOutputStream(f), fast, 1 << 16), 1 << 16))) {
+                for (String l : held) {
+                    byte[] b = l.getBytes(StandardCharsets.UTF_8);
+                    out.writeInt(b.length);
+                    out.write(b);
+                }
+            } finally {
+                fast.end();
+            }
+        } catch (IOException | RuntimeException e) {
+            if (f != null) {
+                try {
+                    Files.deleteIfExists(f);
+                } catch (IOException ignored) {
+                    // (deleted at exit)
+                }
+            }
+            return this;
+        }
+        List<String> last = List.copyOf(held.subList(Math.max(0, held.size() - TAIL_KEPT), held.size()));
+        return new Console(last, f, held.size(), dropped, total);
+    }
+
+    /** {@code s} has no surrogate that is not half of a pair. */
+    private static boolean wellFormed(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The console is in a temporary file (for tests). */
+    boolean isSpilled() {
+        return file != null;
     }
 }

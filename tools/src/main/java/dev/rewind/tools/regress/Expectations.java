@@ -47,9 +47,59 @@ public record Expectations(
      * @param lines its lines
      * @param line  the suite line of the expectation
      */
-    public record Output(String file, List<String> lines, int line) {
+    /**
+     * {@code expect output [like] FILE}: the console must be exactly {@code lines}; with
+     * {@code like}, {@code patterns} holds each line as a whole-line pattern ({@code {{REGEX}}}
+     * parts are regular expressions, the rest is literal); null for an exact comparison.
+     */
+    public record Output(String file, List<String> lines, int line, List<java.util.regex.Pattern> patterns) {
         public Output {
             lines = List.copyOf(lines);
+            patterns = patterns == null ? null : List.copyOf(patterns);
+        }
+
+        public Output(String file, List<String> lines, int line) {
+            this(file, lines, line, null);
+        }
+
+        /** The console line {@code got} is what line {@code i} (0-based) of the file asks for. */
+        boolean matches(int i, String got) {
+            return patterns == null
+                    ? lines.get(i).equals(got)
+                    : patterns.get(i).matcher(got).matches();
+        }
+
+        /**
+         * The whole-line pattern of {@code line} of an {@code expect output like} file: its
+         * {@code {{REGEX}}} parts as they are, the text between them literal.
+         *
+         * @throws java.util.regex.PatternSyntaxException for a bad regex
+         * @throws IllegalArgumentException for a {@code {{} without its {@code }}}
+         */
+        static java.util.regex.Pattern pattern(String line) {
+            StringBuilder re = new StringBuilder();
+            int from = 0;
+            while (true) {
+                int open = line.indexOf("{{", from);
+                if (open < 0) {
+                    break;
+                }
+                int close = line.indexOf("}}", open + 2);
+                if (close < 0) {
+                    throw new IllegalArgumentException("'{{' at column " + (open + 1) + " has no '}}'");
+                }
+                if (open > from) {
+                    re.append(java.util.regex.Pattern.quote(line.substring(from, open)));
+                }
+                String part = line.substring(open + 2, close);
+                java.util.regex.Pattern.compile(part); // (its own errors, with its own index)
+                re.append("(?:").append(part).append(')');
+                from = close + 2;
+            }
+            if (from < line.length()) {
+                re.append(java.util.regex.Pattern.quote(line.substring(from)));
+            }
+            return java.util.regex.Pattern.compile(re.toString());
         }
 
         /** A byte-order mark, which does not count at the start of the file nor of the console. */

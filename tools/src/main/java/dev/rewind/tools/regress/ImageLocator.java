@@ -210,22 +210,77 @@ public interface ImageLocator {
      * built for {@code arch} (an ELF file beside the suite is built for one).
      */
     static SystemImage variant(ImageLocator images, String spec, Arch arch) throws BootException {
-        SystemImage img;
+        SystemImage img = candidate(images, spec, arch);
+        return img != null && archOf(img) == arch ? img : null;
+    }
+
+    /**
+     * The image {@link #variant} checks for {@code arch}: {@code spec} with the built-in
+     * programs of {@code arch} beside it, or null for a built-in image with no build for it.
+     */
+    private static SystemImage candidate(ImageLocator images, String spec, Arch arch) throws BootException {
         if (spec.startsWith(SystemImage.BUILTIN_PREFIX)) {
             String name = spec.substring(SystemImage.BUILTIN_PREFIX.length());
             if (arch == Arch.AARCH64 && !name.startsWith(SystemImage.AARCH64_PREFIX)) {
                 try {
-                    img = SystemImage.builtin(SystemImage.AARCH64_PREFIX + name);
+                    return SystemImage.builtin(SystemImage.AARCH64_PREFIX + name);
                 } catch (BootException none) {
                     return null;
                 }
-            } else {
-                img = images.open(spec);
             }
-        } else {
-            img = images.open(spec, arch == Arch.RISCV64 ? BUILTIN_IMAGES : BUILTIN_IMAGES + "/" + arch.id());
+            return images.open(spec);
         }
-        return archOf(img) == arch ? img : null;
+        return images.open(spec, arch == Arch.RISCV64 ? BUILTIN_IMAGES : BUILTIN_IMAGES + "/" + arch.id());
+    }
+
+    /**
+     * Why {@link #variant} found no image of {@code spec} for {@code arch}: the program that
+     * cannot be read or is not an ELF file, or the two that are built for different
+     * architectures, or the architecture they are built for, as booting it would say.
+     */
+    static String whyNoVariant(ImageLocator images, String spec, Arch arch) throws BootException {
+        SystemImage img = candidate(images, spec, arch);
+        if (img == null) {
+            return "there is no " + arch.id() + " build of " + spec;
+        }
+        Arch decided =
+                img.manifest().arch() == null ? null : Arch.named(img.manifest().arch());
+        TaskSpec decidedBy = null;
+        for (TaskSpec t : img.manifest().tasks()) {
+            byte[] b;
+            try {
+                b = img.source().read(t.image());
+            } catch (IOException e) {
+                return "task '" + t.name() + "': cannot read image "
+                        + img.source().describe(t.image()) + ": "
+                        + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+                                ? f.getReason()
+                                : e.getMessage());
+            }
+            int machine = machine(b);
+            if (machine < 0) {
+                return "task '" + t.name() + "': " + t.image() + " is not an ELF file";
+            }
+            Arch a = Arch.ofElfMachine(machine);
+            if (a == null) {
+                return "task '" + t.name() + "': " + t.image() + ": no CPU for ELF machine " + machine;
+            }
+            if (decided == null) {
+                decided = a;
+                decidedBy = t;
+            } else if (a != decided) {
+                return "task '" + t.name() + "': " + t.image() + " is built for " + a.id() + ", but "
+                        + (decidedBy == null
+                                ? "the manifest says arch = \"" + decided.id() + "\""
+                                : "task '" + decidedBy.name() + "' (" + decidedBy.image() + ") is built for "
+                                        + decided.id())
+                        + "; a system has one architecture";
+            }
+        }
+        return decided == null
+                ? "it has no program"
+                : "it is built for " + decided.id() + " (ELF machine " + decided.elfMachine() + "), not " + arch.id()
+                        + " (" + arch.elfMachine() + ")";
     }
 
     /**

@@ -23,12 +23,19 @@ public final class JUnitXmlReporter {
     private JUnitXmlReporter() {}
 
     public static void write(Path file, List<Suite> suites, List<CaseResult> results) throws IOException {
+        write(file, suites, results, java.time.Instant.now());
+    }
+
+    /** {@code started}: when the run began, each {@code testsuite}'s {@code timestamp} (as Ant and Surefire). */
+    public static void write(Path file, List<Suite> suites, List<CaseResult> results, java.time.Instant started)
+            throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            w.write(render(suites, results));
+            // (streamed: the consoles of many cases need not fit in memory at once)
+            render(w, suites, results, started);
         }
     }
 
@@ -62,9 +69,22 @@ public final class JUnitXmlReporter {
     }
 
     public static String render(List<Suite> suites, List<CaseResult> results) {
-        String timestamp = LocalDateTime.now(ZoneOffset.UTC).withNano(0).format(DateTimeFormatter.ISO_LOCAL_DATE_TIME);
+        java.io.StringWriter w = new java.io.StringWriter();
+        try {
+            render(w, suites, results, java.time.Instant.now());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // (a StringWriter does not fail)
+        }
+        return w.toString();
+    }
+
+    private static void render(Writer x, List<Suite> suites, List<CaseResult> results, java.time.Instant started)
+            throws IOException {
+        String timestamp = LocalDateTime.ofInstant(started, ZoneOffset.UTC)
+                .withNano(0)
+                .format(DateTimeFormatter.ISO_LOCAL_DATE_TIME);
         String host = hostname();
-        StringBuilder x = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        x.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         x.append("<testsuites name=\"rewind\"").append(counts(results)).append(">\n");
         for (Suite s : suites) {
             List<CaseResult> mine = new ArrayList<>();
@@ -94,10 +114,9 @@ public final class JUnitXmlReporter {
             x.append("  </testsuite>\n");
         }
         x.append("</testsuites>\n");
-        return x.toString();
     }
 
-    private static void testcase(StringBuilder x, CaseResult r) {
+    private static void testcase(Writer x, CaseResult r) throws IOException {
         TestCase c = r.testCase();
         x.append("    <testcase name=\"")
                 .append(esc(c.name()))
@@ -123,8 +142,14 @@ public final class JUnitXmlReporter {
                 x.append("      <skipped message=\"").append(esc(r.message())).append("\"/>\n");
             case PASS -> {}
         }
-        if (r.console().total() > 0) {
-            x.append("      <system-out>").append(esc(r.consoleText())).append("</system-out>\n");
+        Console con = r.console();
+        if (con.total() > 0) {
+            x.append("      <system-out>");
+            if (con.dropped() > 0) {
+                x.append("[... ").append(String.valueOf(con.dropped())).append(" earlier lines not kept ...]\n");
+            }
+            con.eachLine(l -> x.append(esc(l)).append('\n'));
+            x.append("</system-out>\n");
         }
         x.append("    </testcase>\n");
     }

@@ -51,6 +51,7 @@ public record LineMatcher(Kind kind, String text, Pattern pattern) {
                 case '"' -> sb.append("\\\"");
                 case '\\' -> sb.append("\\\\");
                 case '\t' -> sb.append("\\t");
+                case '\n' -> sb.append("\\n");
                 default -> sb.append(c);
             }
         }

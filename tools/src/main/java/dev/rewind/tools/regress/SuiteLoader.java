@@ -67,7 +67,7 @@ public final class SuiteLoader {
             return folder(path, spec, archs);
         }
         if (!Files.exists(path)) {
-            throw new SuiteException(spec, 0, "no such suite file or folder");
+            throw new SuiteException(spec, 0, "no such suite file or folder" + nearMiss(spec));
         }
         byte[] bytes;
         try {
@@ -78,6 +78,28 @@ public final class SuiteLoader {
         String text = decode(bytes, spec);
         Path dir = path.toAbsolutePath().getParent();
         return SuiteParser.parse(text, spec, baseName(path.getFileName().toString()), ImageLocator.folder(dir), archs);
+    }
+
+    /**
+     * What {@code spec}, which names no file, may have meant: the same name with {@code .suite}
+     * added, or a built-in suite ({@code rewind test core} for {@code builtin:core}); else "".
+     */
+    private static String nearMiss(String spec) {
+        if (!spec.endsWith(SUITE_EXTENSION)) {
+            try {
+                if (Files.isRegularFile(Path.of(spec + SUITE_EXTENSION))) {
+                    return " (did you mean " + spec + SUITE_EXTENSION + "?)";
+                }
+            } catch (java.nio.file.InvalidPathException e) {
+                // not a file name either way
+            }
+        }
+        String name =
+                spec.endsWith(SUITE_EXTENSION) ? spec.substring(0, spec.length() - SUITE_EXTENSION.length()) : spec;
+        if (!spec.contains("/") && builtinNames().contains(name)) {
+            return " (did you mean the built-in suite " + BUILTIN_PREFIX + name + "?)";
+        }
+        return "";
     }
 
     /** A built-in suite, e.g. {@code core} for rewind/suites/core.suite. */
@@ -127,11 +149,29 @@ public final class SuiteLoader {
             throw new SuiteException(spec, 0, "cannot list the folder: " + e.getMessage());
         }
         if (expects.isEmpty()) {
+            List<String> suites;
+            try (Stream<Path> s = Files.list(dir)) {
+                suites = s.filter(p -> p.getFileName().toString().endsWith(SUITE_EXTENSION))
+                        .map(p -> p.getFileName().toString())
+                        .sorted()
+                        .toList();
+            } catch (IOException e) {
+                suites = List.of();
+            }
+            String base = spec.endsWith("/") ? spec : spec + "/";
             throw new SuiteException(
                     spec,
                     0,
                     "no cases: a folder suite needs X.elf files with X.expect (or X.stdout) files beside them"
-                            + " (to run a .suite file, name the file)");
+                            + (suites.isEmpty()
+                                    ? " (to run a .suite file, name the file)"
+                                    : " (a .suite file in it is run by naming the file: it holds "
+                                            + suites.stream()
+                                                    .limit(5)
+                                                    .map(f -> base + f)
+                                                    .collect(java.util.stream.Collectors.joining(", "))
+                                            + (suites.size() > 5 ? " and " + (suites.size() - 5) + " more" : "")
+                                            + ")"));
         }
         Path name = dir.toAbsolutePath().normalize().getFileName();
         String suiteName = name == null ? "suite" : name.toString().replaceAll("[^A-Za-z0-9_.-]", "_");

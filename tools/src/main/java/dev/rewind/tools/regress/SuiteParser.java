@@ -472,6 +472,11 @@ public final class SuiteParser {
             }
             case "output" -> {
                 Token f = c.next("the file the output must equal");
+                boolean like = false;
+                if (f.is("like") && c.hasNext()) {
+                    like = true; // (`expect output like` alone names a file called "like")
+                    f = c.next("the file the output must be like");
+                }
                 if (f.type == Token.Type.REGEX) {
                     throw error("expected a file name, got " + f);
                 }
@@ -486,7 +491,23 @@ public final class SuiteParser {
                     throw error("cannot read the expected output " + f.text + ": " + e.getMessage());
                 }
                 String text = new String(bytes, StandardCharsets.UTF_8); // (as the console decodes its lines)
-                current.output = new Output(f.text, Output.lines(text), lineNo);
+                List<String> lines = Output.lines(text);
+                List<Pattern> patterns = null;
+                if (like) {
+                    patterns = new ArrayList<>();
+                    for (int i = 0; i < lines.size(); i++) {
+                        try {
+                            patterns.add(Output.pattern(lines.get(i)));
+                        } catch (PatternSyntaxException e) {
+                            throw error(f.text + ":" + (i + 1) + ": bad regex {{" + e.getPattern() + "}}: "
+                                    + e.getDescription()
+                                    + (e.getIndex() >= 0 ? " near index " + e.getIndex() : ""));
+                        } catch (IllegalArgumentException e) {
+                            throw error(f.text + ":" + (i + 1) + ": " + e.getMessage());
+                        }
+                    }
+                }
+                current.output = new Output(f.text, lines, lineNo, patterns);
             }
             case "exit" -> {
                 Token t = c.next("an outcome: " + OUTCOMES);
@@ -600,7 +621,7 @@ public final class SuiteParser {
             if (v == null) {
                 throw error("cannot boot " + spec + " on " + a.id() + ": "
                         + (own == null
-                                ? "its programs are not all built for one architecture"
+                                ? ImageLocator.whyNoVariant(images, spec, a)
                                 : "it is built for " + own.id() + " (ELF machine " + own.elfMachine() + "), not "
                                         + a.id() + " (" + a.elfMachine() + ")"));
             }
@@ -812,10 +833,10 @@ public final class SuiteParser {
             if (s.type != Token.Type.STRING) {
                 throw error("expected a quoted \"text\" after 'contains', got " + s);
             }
-            return LineMatcher.contains(s.text);
+            return LineMatcher.contains(lineText(s));
         }
         return switch (t.type) {
-            case STRING -> LineMatcher.exact(t.text);
+            case STRING -> LineMatcher.exact(lineText(t));
             case REGEX -> {
                 try {
                     yield LineMatcher.regex(Pattern.compile(t.text, t.flags));
@@ -829,6 +850,20 @@ public final class SuiteParser {
                 throw error("expected \"text\", contains \"text\" or /regex/, got " + t
                         + " (put the line in double quotes)");
         };
+    }
+
+    /**
+     * The text of a line to match: a console line never holds a newline (the console is split
+     * there), so a {@code \n} in it could never match, and {@code expect no line} of it could
+     * never fail.
+     */
+    private String lineText(Token t) throws SuiteException {
+        if (t.text.indexOf('\n') >= 0) {
+            throw error("a console line holds no newline, so " + t
+                    + " can never match one: write an 'expect line' per line (with 'expect lines in order'),"
+                    + " or 'expect output FILE' for the whole output");
+        }
+        return t.text;
     }
 
     private int times(Cursor c) throws SuiteException {

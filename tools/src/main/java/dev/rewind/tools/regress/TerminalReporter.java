@@ -9,7 +9,7 @@ import java.util.stream.Collectors;
 /**
  * The report on the terminal: one line per case (status, name, time); for a case that did not
  * pass, what did not hold, the faults seen and the last console lines; then a summary line
- * {@code N passed, M failed[, K skipped]}. With {@code verbose}, every case's console too.
+ * {@code N passed, M failed[, K skipped]}. With {@code verbose}, every case's whole console too.
  */
 public final class TerminalReporter {
     /** Console lines shown for a case that did not pass. */
@@ -69,7 +69,8 @@ public final class TerminalReporter {
                     "%-5s %-" + nameWidth + "s %7s%n", status, r.testCase().fullName(), Durations.seconds(r.nanos()));
         }
         if (!r.status().ok()) {
-            for (String line : details(r, TAIL_LINES)) {
+            // (--verbose: the whole console, as a passing case's; without it the last lines)
+            for (String line : details(r, verbose ? Integer.MAX_VALUE : TAIL_LINES)) {
                 out.println(INDENT + line);
             }
             String location = locations.get(r.testCase().suite());

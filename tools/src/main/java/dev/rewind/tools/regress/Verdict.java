@@ -55,17 +55,30 @@ final class Verdict {
         }
 
         // Lines.
+        Console kept = null;
         for (int i = 0; i < lines.size(); i++) {
             LineExpectation le = lines.get(i);
             int n = con.count[i];
             if (le.times() == LineExpectation.AT_LEAST_ONCE) {
                 if (n == 0) {
+                    if (kept == null) {
+                        kept = con.snapshot();
+                    }
+                    String near = NearMiss.find(le.matcher(), kept);
                     out.add("missing line " + le.matcher()
-                            + (timedOut ? " (waited " + Durations.format(timeout) + ")" : ""));
+                            + (timedOut ? " (waited " + Durations.format(timeout) + ")" : "")
+                            + (near == null ? "" : "; nearest: " + near));
                 }
             } else if (n != le.times()) {
                 out.add("expected line " + le.matcher() + " " + times(le.times()) + ", saw it " + times(n));
             }
+        }
+        if (con.splitLines > 0
+                && out.stream().anyMatch(f -> f.startsWith("missing line ") || f.startsWith("expected line "))) {
+            // a line the guest printed whole may be what was expected: say that it was cut
+            out.add("note: the guest printed a line longer than 64 KiB (console line " + con.firstSplitLine
+                    + " is the first part of the first), and the console splits such a line into lines of at"
+                    + " most 65,536 bytes: no expected line can match one whole");
         }
         if (ex.inOrder() && con.inOrderNext < lines.size()) {
             int k = con.inOrderNext;
@@ -190,7 +203,8 @@ final class Verdict {
         // (quoted: the two lines differ, so they must not look alike; Text.printable shows a tab
         // as a space and any control character as '?')
         if (at > 0 && at <= w.size()) {
-            return head + at + ": expected " + Text.quoted(w.get(at - 1), 160) + ", got "
+            return head + at + ": expected " + (want.patterns() == null ? "" : "a line like ")
+                    + Text.quoted(w.get(at - 1), 160) + ", got "
                     + Text.quoted(con.outputGot, 160);
         }
         if (at > 0) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.cpu.Arch;
+import dev.rewind.kernel.SystemResult;
 import dev.rewind.tools.CliRun.Result;
 import dev.rewind.tools.Fixtures;
 import java.nio.charset.StandardCharsets;
@@ -126,6 +127,180 @@ class RegressRunnerTest {
         Result none = rewind("test", "builtin:core", "--filter", "no_such_case", "--junit-xml", xml.toString());
         assertEquals(2, none.status(), none::toString);
         assertTrue(onlyError(xml).startsWith("no case matches"), none::toString);
+    }
+
+    @Test
+    void aRunStoppedByABadOptionWritesItsReasonAsTheJUnitReport() throws Exception {
+        // as a bad suite: a CI job that publishes the report whatever the exit status must not
+        // show an earlier, green run's report for a run that stopped at its options
+        Path xml = dir.resolve("options.xml");
+        Map<List<String>, String> bad = new LinkedHashMap<>();
+        bad.put(List.of("--jobs", "0"), "--jobs must be between 1 and 1024: 0");
+        bad.put(List.of("--timeout", "0"), "--timeout: a duration must be positive");
+        bad.put(List.of("--arch", "x86"), "--arch must be riscv64 or aarch64: x86");
+        bad.put(List.of("--filter", "/[/"), "--filter: bad regex /[/");
+        bad.put(List.of("--log-level", "loud"), "--log-level: unknown log level 'loud'");
+        for (Map.Entry<List<String>, String> e : bad.entrySet()) {
+            Files.writeString(xml, "<testsuites name=\"rewind\" tests=\"4\" failures=\"0\" errors=\"0\"/>\n");
+            List<String> args =
+                    new java.util.ArrayList<>(List.of("test", "builtin:core", "--junit-xml", xml.toString()));
+            args.addAll(e.getKey());
+            Result r = rewind(args.toArray(String[]::new));
+            assertEquals(2, r.status(), r::toString);
+            assertTrue(r.err().contains("rewind: " + e.getValue()), r::toString);
+            assertEquals(1, r.err().strip().lines().count(), () -> "one line: " + r);
+            assertTrue(onlyError(xml).startsWith(e.getValue()), () -> e.getKey() + ": " + r);
+        }
+    }
+
+    /**
+     * An expected line that never appeared, but almost did (a word changed, a typo, other case):
+     * the report names the console line nearest to it, wherever it was, so that a near miss
+     * shows without reading the console; a line far from all of them gets no such hint.
+     */
+    @Test
+    void aMissingLineNamesTheNearestConsoleLine() throws Exception {
+        Path suite = dir.resolve("near.suite");
+        Files.writeString(suite, """
+                case typo
+                  boot builtin:worker.elf
+                  expect line "worker: setp 2"
+                case word
+                  boot builtin:hello.elf
+                  expect line "hello to rewind"
+                case part_case
+                  boot builtin:worker.elf
+                  expect line contains "Step 3"
+                case regex_case
+                  boot builtin:hello.elf
+                  expect line /^HELLO from/
+                case far
+                  boot builtin:hello.elf
+                  expect line "the quick brown fox jumps"
+                  expect line contains "nowhere at all"
+                  expect line /^zebra$/
+                """);
+        Path xml = dir.resolve("near.xml");
+        Result r = rewind("test", suite.toString(), "--arch", "riscv64", "--junit-xml", xml.toString());
+        assertEquals(1, r.status(), r::toString);
+        for (String want : List.of(
+                "missing line \"worker: setp 2\"; nearest: console line 3: \"worker: step 2\"",
+                "missing line \"hello to rewind\"; nearest: console line 1: \"hello from rewind\"",
+                "missing line contains \"Step 3\"; nearest: console line 4: \"worker: step 3\"",
+                "missing line /^HELLO from/; nearest: console line 1: \"hello from rewind\" (when case is ignored)")) {
+            assertTrue(r.out().contains(want), () -> want + "\n" + r.out());
+            assertTrue(Files.readString(xml).contains(want.replace("\"", "&quot;")), want);
+        }
+        for (String alone : List.of(
+                "missing line \"the quick brown fox jumps\"\n",
+                "missing line contains \"nowhere at all\"\n",
+                "missing line /^zebra$/\n")) {
+            assertTrue(r.out().contains(alone), () -> alone + "\n" + r.out());
+        }
+    }
+
+    /**
+     * {@code --verbose} is what a user adds to see more of a failure: the whole console of a case
+     * that failed, not only the last 20 lines it shows without it (it showed whole consoles of
+     * passing cases only).
+     */
+    @Test
+    void verboseShowsTheWholeConsoleOfAFailedCase() throws Exception {
+        StringBuilder in = new StringBuilder();
+        for (int i = 1; i <= 30; i++) {
+            in.append("row ").append(i).append('\n');
+        }
+        Files.writeString(dir.resolve("rows.txt"), in.toString());
+        Path suite = dir.resolve("rows.suite");
+        Files.writeString(
+                suite, "case rows\n  boot builtin:t_tty_echo.toml\n  input rows.txt\n  expect line \"echo: row 31\"\n");
+        Result quiet = rewind("test", suite.toString(), "--arch", "riscv64");
+        assertEquals(1, quiet.status(), quiet::toString);
+        assertTrue(quiet.out().contains("console (last 20 of 32 lines):"), quiet::toString);
+        assertFalse(quiet.out().contains("| echo: row 1\n"), quiet::toString);
+        Result verbose = rewind("test", suite.toString(), "--arch", "riscv64", "-v");
+        assertEquals(1, verbose.status(), verbose::toString);
+        assertTrue(verbose.out().contains("console (32 lines):"), verbose::toString);
+        assertTrue(verbose.out().contains("      | echo: row 1\n"), verbose::toString);
+        assertTrue(verbose.out().contains("      | echo: row 30\n"), verbose::toString);
+    }
+
+    /**
+     * A recorded output with a part that changes from run to run (a clock, an address): {@code
+     * expect output like FILE} checks every line as {@code expect output} does, each
+     * {@code {{REGEX}}} of the file standing for what the regex matches.
+     */
+    @Test
+    void anExpectedOutputMayHoldRegexParts() throws Exception {
+        Files.writeString(
+                dir.resolve("hello.like"),
+                "hello from rewind\nhello: task {{\\d+}} generation 1, clock {{[0-9]+}} ns\n");
+        Files.writeString(
+                dir.resolve("wrong.like"),
+                "hello from rewind\nhello: task {{\\d+}} generation {{[2-9]}}, clock {{.*}}\n");
+        Files.writeString(dir.resolve("plain.like"), "hello from {{rewind}}\n");
+        Path suite = dir.resolve("like.suite");
+        Files.writeString(suite, """
+                case like
+                  boot builtin:hello.elf
+                  expect output like hello.like
+                case wrong
+                  boot builtin:hello.elf
+                  expect output like wrong.like
+                case exact
+                  boot builtin:hello.elf
+                  expect output hello.like
+                """);
+        Result r = rewind("test", suite.toString());
+        assertEquals(1, r.status(), r::toString);
+        assertTrue(r.out().contains("PASS  like/riscv64/like "), r::toString);
+        assertTrue(r.out().contains("PASS  like/aarch64/like "), r::toString);
+        assertTrue(
+                r.out()
+                        .contains(
+                                "the output differs from wrong.like at line 2: expected a line like \"hello: task"
+                                        + " {{\\\\d+}} generation {{[2-9]}}, clock {{.*}}\", got \"hello: task 0 generation 1, clock "),
+                r::toString);
+        assertTrue(
+                r.out().contains("the output differs from hello.like at line 2: expected \"hello: task {{"),
+                r::toString);
+        for (String[] bad : new String[][] {
+            {"bad.like", "x {{(}}\n", "bad.like:1: bad regex {{(}}: Unclosed group"},
+            {"open.like", "ok\nx {{y\n", "open.like:2: '{{' at column 3 has no '}}'"}
+        }) {
+            Files.writeString(dir.resolve(bad[0]), bad[1]);
+            Files.writeString(suite, "case a\n  boot builtin:hello.elf\n  expect output like " + bad[0] + "\n");
+            Result b = rewind("test", suite.toString());
+            assertEquals(2, b.status(), b::toString);
+            assertTrue(b.err().contains("like.suite:3: " + bad[2]), b::toString);
+        }
+        // a file called "like" is still a file
+        Files.writeString(dir.resolve("like"), "hello from rewind\n");
+        Files.writeString(suite, "case a\n  boot builtin:hello.elf\n  expect output like\n");
+        Result named = rewind("test", suite.toString(), "--arch", "riscv64");
+        assertTrue(
+                named.out().contains("the output differs from like at line 2: like ends after 1 line"),
+                named::toString);
+    }
+
+    /**
+     * A testsuite's {@code timestamp} is when it ran (Ant's and Surefire's meaning: a CI system
+     * shows it as the start), not when the report was written at the end of the run.
+     */
+    @Test
+    void theJUnitTimestampIsWhenTheRunStarted() throws Exception {
+        Path suite = dir.resolve("spin.suite");
+        Files.writeString(suite, "case spin\n  boot builtin:spinner.elf\n  timeout 2s\n  expect exit timeout\n");
+        Path xml = dir.resolve("spin.xml");
+        java.time.Instant before = java.time.Instant.now();
+        Result r = rewind("test", suite.toString(), "--arch", "riscv64", "--junit-xml", xml.toString());
+        assertEquals(0, r.status(), r::toString);
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
+        String stamp = ((Element) doc.getElementsByTagName("testsuite").item(0)).getAttribute("timestamp");
+        java.time.Instant at = java.time.LocalDateTime.parse(stamp).toInstant(java.time.ZoneOffset.UTC);
+        // (whole seconds; the case alone took 2 s)
+        assertTrue(!at.isAfter(before.plusSeconds(1)), () -> stamp + " is not the start, " + before);
+        assertTrue(!at.isBefore(before.minusSeconds(1)), () -> stamp + " before " + before);
     }
 
     @Test
@@ -616,6 +791,37 @@ class RegressRunnerTest {
     }
 
     /**
+     * A guest line over 64 KiB is split on the console, so no expected line can match it whole: a
+     * case missing a line says so when the console split one (an outside user's {@code expect line
+     * /^x{100000}$/} failed with "missing line" alone).
+     */
+    @Test
+    void aMissingLineSaysWhenTheConsoleSplitALongLine() throws Exception {
+        Suite s = SuiteParser.parse(
+                "case long\n  boot builtin:hello.elf\n  expect line /^(ab){40000}$/\n",
+                "l.suite",
+                "l",
+                ImageLocator.folder(dir));
+        byte[] text = ("ab".repeat(40_000) + "\nend\n").getBytes(StandardCharsets.US_ASCII);
+        SystemResult ok = new SystemResult(SystemResult.Outcome.OK, "all tasks finished", List.of(), 0);
+        ConsoleCapture con = new ConsoleCapture(s.cases().get(0).expect(), 0);
+        con.write(text, 0, text.length);
+        con.finish();
+        assertEquals(1, con.firstSplitLine);
+        List<String> failures = Verdict.judge(s.cases().get(0), 1_000_000_000L, ok, false, con, List.of());
+        assertEquals("missing line /^(ab){40000}$/", failures.get(0));
+        assertTrue(
+                failures.get(1).startsWith("note: the guest printed a line longer than 64 KiB (console line 1 is"),
+                failures::toString);
+        // a short line is no reason for the note
+        ConsoleCapture plain = new ConsoleCapture(s.cases().get(0).expect(), 0);
+        plain.write("ab\n".getBytes(StandardCharsets.US_ASCII), 0, 3);
+        assertEquals(
+                List.of("missing line /^(ab){40000}$/"),
+                Verdict.judge(s.cases().get(0), 1_000_000_000L, ok, false, plain, List.of()));
+    }
+
+    /**
      * A guest line of exactly 64 KiB is one console line (its newline must not make an empty line
      * after it, which an {@code expect output} of the same text or {@code expect no line /^$/}
      * would trip on); a longer one is split where a UTF-8 character ends, never inside one.
@@ -696,6 +902,54 @@ class RegressRunnerTest {
      * difference: a control character, bytes that are not UTF-8 (U+FFFD) and a real '?' all
      * showed as '?', a tab as a space, and a byte-order mark was printed raw.
      */
+    /**
+     * Every case's result is kept until the run ends: a long console moves to a temporary file
+     * once its case is over (a hundred cases printing 200,000 lines each ran out of a 256 MiB
+     * heap at the 20th, an internal error with no report), and the report reads back the same
+     * lines: the failure's tail, the JUnit {@code <system-out>}.
+     */
+    @Test
+    void aLongConsoleIsKeptOnDiskWithTheSameLines() throws Exception {
+        StringBuilder in = new StringBuilder();
+        for (int i = 1; i <= 5000; i++) {
+            in.append("line ").append(i).append(" \u00e9\u65e5\ud83c\udf89\n");
+        }
+        Files.writeString(dir.resolve("lines.txt"), in.toString());
+        Path file = dir.resolve("long.suite");
+        Files.writeString(
+                file,
+                "case echo\n  boot builtin:t_tty_echo.toml\n  input lines.txt\n  timeout 60s\n"
+                        + "  expect line /^tty_echo: eof .* lines=5000 /\n  expect line \"never\"\n");
+        Suite s = SuiteLoader.load(file.toString(), EnumSet.of(Arch.RISCV64));
+        TestCase c = s.cases().get(0);
+        CaseResult r = new CaseRunner(CaseRunner.DEFAULT_TIMEOUT_NANOS).run(c);
+        assertEquals(CaseResult.Status.FAIL, r.status(), r::toString);
+        assertEquals(List.of("missing line \"never\""), r.failures());
+        Console con = r.console();
+        assertTrue(con.isSpilled(), "a console of " + con.total() + " lines stays in memory");
+        List<String> lines = con.lines();
+        assertEquals(con.total(), lines.size());
+        assertTrue(
+                lines.contains("echo: line 4321 \u00e9\u65e5\ud83c\udf89"),
+                () -> lines.subList(0, 5).toString());
+        assertEquals(lines.subList(lines.size() - 20, lines.size()), con.tail(20));
+        assertEquals(lines.subList(lines.size() - 30, lines.size()), con.tail(30), "past the lines held");
+        Console inMemory = new Console(lines, con.dropped(), con.total());
+        assertEquals(inMemory.text(), con.text());
+        CaseResult same = new CaseResult(
+                r.testCase(), r.status(), r.nanos(), r.failures(), r.result(), false, inMemory, r.faults());
+        String xml = JUnitXmlReporter.render(List.of(s), List.of(r)).replaceAll("timestamp=\"[^\"]*\"", "");
+        assertEquals(JUnitXmlReporter.render(List.of(s), List.of(same)).replaceAll("timestamp=\"[^\"]*\"", ""), xml);
+        assertTrue(xml.contains("echo: line 5000 \u00e9\u65e5\ud83c\udf89\n"), "the last line is in the report");
+        assertEquals(TerminalReporter.details(same, 20), TerminalReporter.details(r, 20));
+        // what UTF-8 would not give back as it is stays in memory
+        List<String> odd = new java.util.ArrayList<>(java.util.Collections.nCopies(5000, "x".repeat(20)));
+        odd.add("lone \ud800 surrogate");
+        assertFalse(new Console(odd, 0, odd.size()).spilled().isSpilled());
+        assertTrue(new Console(odd.subList(0, 5000), 0, 5000).spilled().isSpilled());
+        assertFalse(new Console(odd.subList(0, 100), 0, 100).spilled().isSpilled(), "a short console stays");
+    }
+
     @Test
     void theConsoleTailEscapesWhatCouldLookAlike() throws Exception {
         Suite s = SuiteParser.parse("case odd\n  boot builtin:hello.elf\n", "x.suite", "x", ImageLocator.folder(dir));
@@ -941,6 +1195,74 @@ class RegressRunnerTest {
         Result bad = rewind("test", suite.toString());
         assertEquals(2, bad.status(), bad::toString);
         assertTrue(bad.err().contains("kills.suite:3: kill hello@1: task 'hello' serves no endpoint"), bad::toString);
+    }
+
+    /**
+     * The main thread goes on while the interrupt hook writes the report: it must print nothing
+     * after the hook took over. A run stopped among quick cases printed cases the report then
+     * called interrupted, and a closing summary of the whole run ("Ran 34 cases ... 29 passed")
+     * above exit status 143.
+     */
+    @Test
+    void anInterruptedRunPrintsNoCaseAfterItsInterruptLine() throws Exception {
+        StringBuilder in = new StringBuilder();
+        for (int i = 0; i < 3000; i++) {
+            in.append("a line of input to echo, number ").append(i).append('\n');
+        }
+        Files.writeString(dir.resolve("in.txt"), in.toString());
+        StringBuilder text = new StringBuilder("case big\n  boot builtin:t_tty_echo.toml\n  input in.txt\n");
+        for (int i = 0; i < 60; i++) {
+            text.append("case q").append(i).append("\n  boot builtin:hello.elf\n");
+        }
+        Path suite = dir.resolve("many.suite");
+        Files.writeString(suite, text.toString());
+        Path xml = dir.resolve("many.xml");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path out = dir.resolve("out");
+        Path err = dir.resolve("err");
+        Process p = new ProcessBuilder(
+                        javaBin,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        dev.rewind.tools.Main.class.getName(),
+                        "test",
+                        suite.toString(),
+                        "--arch",
+                        "riscv64",
+                        "--jobs",
+                        "1",
+                        "--junit-xml",
+                        xml.toString())
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
+        try {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (p.isAlive()
+                    && System.nanoTime() < deadline
+                    && !Files.readString(out).contains("many/riscv64/q3 ")) {
+                Thread.sleep(5);
+            }
+            assertTrue(p.isAlive(), () -> "ended before the signal: " + p.exitValue());
+            new ProcessBuilder("kill", "-TERM", String.valueOf(p.pid())).start().waitFor();
+            assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "still running after the signal");
+        } finally {
+            p.destroyForcibly();
+        }
+        String e = Files.readString(err);
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile(": (\\d+) of 61 cases ended").matcher(e);
+        assertTrue(m.find(), e);
+        String o = Files.readString(out);
+        long shown = o.lines().filter(l -> l.matches("^(PASS|FAIL|ERROR) .*")).count();
+        long ended = Long.parseLong(m.group(1));
+        // (a case may have ended and not yet been shown; none is shown that the report calls interrupted)
+        assertTrue(shown <= ended, () -> "a case shown after the interrupt\n" + o + e);
+        assertFalse(o.contains(" passed, "), () -> "no summary of a run that did not end\n" + o);
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
+        assertEquals("61", doc.getDocumentElement().getAttribute("tests"));
+        assertEquals(
+                String.valueOf(61 - ended), doc.getDocumentElement().getAttribute("errors"), "the others interrupted");
     }
 
     /**

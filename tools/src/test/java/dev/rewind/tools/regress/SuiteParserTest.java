@@ -18,7 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -208,6 +210,13 @@ class SuiteParserTest {
                         "t.suite:3: case 'a' already boots builtin:hello.elf (line 2)"),
                 Arguments.of(head + "  expect line \"unterminated\n", "t.suite:3: unterminated string"),
                 Arguments.of(head + "  expect line \"a\\qb\"\n", "t.suite:3: unknown escape \\q"),
+                // a console line holds no newline: the text could never match, "expect no line" never fail
+                Arguments.of(
+                        head + "  expect line \"a\\nb\"\n",
+                        "t.suite:3: a console line holds no newline, so \"a\\nb\" can never match one"),
+                Arguments.of(
+                        head + "  expect no line contains \"x\\ny\"\n",
+                        "t.suite:3: a console line holds no newline, so \"x\\ny\" can never match one"),
                 Arguments.of(
                         head + "  expect line hello\n",
                         "t.suite:3: expected \"text\", contains \"text\" or /regex/, got 'hello'"),
@@ -379,6 +388,62 @@ class SuiteParserTest {
      * build/image and build/aarch64/image), so one suite could not cover both: it needed a
      * suite per architecture. {@code boot ARCH IMAGE} lines give a case its image for each.
      */
+    /**
+     * {@code boot ARCH x.toml} of a manifest whose programs do not make one system of ARCH: the
+     * message names the program that is missing, is not an ELF file or is built for another
+     * architecture than the others (it said "its programs are not all built for one
+     * architecture" for a program that was only missing).
+     */
+    @Test
+    void aManifestBootedOnOneArchitectureNamesTheProgramThatStopsIt() throws Exception {
+        Files.createDirectories(dir.resolve("build/image"));
+        Files.createDirectories(dir.resolve("build/aarch64/image"));
+        Files.write(dir.resolve("build/image/mine.elf"), Fixtures.builtinBytes("hello.elf"));
+        Files.write(dir.resolve("build/aarch64/image/mine.elf"), Fixtures.builtinBytes("aarch64/hello.elf"));
+        Files.writeString(dir.resolve("build/image/text.elf"), "not an ELF file\n");
+        Map<String, String> manifests = new LinkedHashMap<>();
+        manifests.put(
+                "missing.toml",
+                "[task.a]\nimage = \"build/image/mine.elf\"\n[task.b]\nimage = \"build/image/gone.elf\"\n");
+        manifests.put(
+                "mixed.toml",
+                "[task.a]\nimage = \"build/image/mine.elf\"\n[task.b]\nimage = \"build/aarch64/image/mine.elf\"\n");
+        manifests.put(
+                "text.toml",
+                "[task.a]\nimage = \"build/image/mine.elf\"\n[task.b]\nimage = \"build/image/text.elf\"\n");
+        manifests.put("says.toml", "arch = \"aarch64\"\n[task.a]\nimage = \"build/image/mine.elf\"\n");
+        for (Map.Entry<String, String> m : manifests.entrySet()) {
+            Files.writeString(dir.resolve(m.getKey()), "name = \"sys\"\n" + m.getValue());
+        }
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put(
+                "boot riscv64 missing.toml",
+                "t.suite:2: cannot boot missing.toml on riscv64: task 'b': cannot read image ");
+        expected.put(
+                "boot aarch64 missing.toml",
+                "t.suite:2: cannot boot missing.toml on aarch64: task 'b': cannot read image ");
+        expected.put(
+                "boot riscv64 mixed.toml",
+                "t.suite:2: cannot boot mixed.toml on riscv64: task 'b': build/aarch64/image/mine.elf is built for"
+                        + " aarch64, but task 'a' (build/image/mine.elf) is built for riscv64; a system has one"
+                        + " architecture");
+        expected.put(
+                "boot riscv64 text.toml",
+                "t.suite:2: cannot boot text.toml on riscv64: task 'b': build/image/text.elf is not an ELF file");
+        expected.put(
+                "boot riscv64 says.toml",
+                "t.suite:2: cannot boot says.toml on riscv64: task 'a': build/image/mine.elf is built for riscv64,"
+                        + " but the manifest says arch = \"aarch64\"; a system has one architecture");
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            SuiteException x = assertThrows(SuiteException.class, () -> parse("case a\n  " + e.getKey() + "\n"));
+            assertTrue(x.getMessage().contains(e.getValue()), () -> e.getKey() + ": " + x.getMessage());
+            assertFalse(x.getMessage().contains("not all built for one"), x::getMessage);
+        }
+        // the read error names the file as booting it would
+        SuiteException gone = assertThrows(SuiteException.class, () -> parse("case a\n  boot riscv64 missing.toml\n"));
+        assertTrue(gone.getMessage().contains("gone.elf"), gone::getMessage);
+    }
+
     @Test
     void aCaseMayBootOneImagePerArchitecture() throws Exception {
         java.nio.file.Files.createDirectories(dir.resolve("build/image"));
@@ -552,6 +617,33 @@ class SuiteParserTest {
         assertEquals("'': an empty suite name (name a .suite file, a folder or builtin:NAME)", empty.getMessage());
         SuiteException builtin = assertThrows(SuiteException.class, () -> SuiteLoader.load("builtin:nope"));
         assertTrue(builtin.getMessage().contains("built-in suites: core, failing"), builtin.getMessage());
+    }
+
+    /**
+     * What a user new to the runner types first: a built-in suite's bare name, a suite file
+     * without its extension, a folder of .suite files. Each message says what would have run.
+     */
+    @Test
+    void aSuiteNamedAlmostRightSaysWhatWouldHaveRun() throws Exception {
+        SuiteException core = assertThrows(SuiteException.class, () -> SuiteLoader.load("core"));
+        assertEquals(
+                "core: no such suite file or folder (did you mean the built-in suite builtin:core?)",
+                core.getMessage());
+        Path mine = dir.resolve("mine.suite");
+        Files.writeString(mine, "case a\n  boot builtin:hello.elf\n");
+        Path stem = dir.resolve("mine");
+        SuiteException noExt = assertThrows(SuiteException.class, () -> SuiteLoader.load(stem.toString()));
+        assertEquals(stem + ": no such suite file or folder (did you mean " + mine + "?)", noExt.getMessage());
+        Files.writeString(dir.resolve("other.suite"), "case b\n  boot builtin:hello.elf\n");
+        SuiteException folder = assertThrows(SuiteException.class, () -> SuiteLoader.load(dir + "/"));
+        assertTrue(
+                folder.getMessage()
+                        .endsWith("(a .suite file in it is run by naming the file: it holds " + dir + "/mine.suite, "
+                                + dir + "/other.suite)"),
+                folder.getMessage());
+        SuiteException plain = assertThrows(
+                SuiteException.class, () -> SuiteLoader.load(dir.resolve("gone").toString()));
+        assertTrue(plain.getMessage().endsWith("gone: no such suite file or folder"), plain.getMessage());
     }
 
     @Test
