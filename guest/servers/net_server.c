@@ -40,6 +40,7 @@
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
+#include "lwip/priv/tcp_priv.h" /* struct tcp_seg, TCP_TCPLEN: the send queue checks */
 #include "lwip/udp.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
@@ -323,6 +324,123 @@ static int rx_drain(void)
 	int more = rx_drain_held();
 	tx_defer = 0;
 	return more;
+}
+
+/* ---- a connection's send queue, checked ----
+ * A fault inside a request that does not trap can leave lwIP's state for a
+ * connection wrong in a way its own code never notices: a segment shorter
+ * than the bytes it was counted for (a nulled length register inside
+ * tcp_write), more bytes queued than the client gave (a flipped length),
+ * a sequence number off.  Nothing traps then, the request commits, and the
+ * connection stops moving for good (the peer waits for a hole that is
+ * never filled: the oracle polls until its budget ends) or carries bytes
+ * nobody sent.  So what a request did to a connection is checked before it
+ * answers, and a check that fails is a fault of the request (rw_panic),
+ * which txipc undoes and runs again:
+ *
+ *  - the queues (unacked and unsent, merged by sequence number) hold one
+ *    run of segments without a hole or an overlap, from at most lastack up
+ *    to snd_lbb, the next byte to be queued (empty: lastack == snd_lbb; a
+ *    FIN that tcp_send_fin put on a data segment may end it one further);
+ *  - snd_queuelen counts their pbufs, and snd_buf plus their bytes is
+ *    TCP_SND_BUF (lwIP adds back exactly what an ACK frees);
+ *  - a SEND queued exactly the bytes it answers it took, at the sequence
+ *    numbers that follow what was queued before, and they are the client's
+ *    bytes (compared with the request's buffer, before tcp_output reuses
+ *    the IPC buffer for frames);
+ *  - a RECV took exactly the bytes it answers from what was held, and
+ *    reopened the window by as many.
+ *
+ * lwIP keeps these itself in every path (tcp_write, tcp_enqueue_flags,
+ * tcp_output, tcp_rexmit*, tcp_receive), so a working stack never fails
+ * them.  A walk is at most TCP_SND_QUEUELEN segments. */
+static const char *queue_fault(const struct tcp_pcb *pcb)
+{
+	if (!pcb || pcb->state == CLOSED || pcb->state == LISTEN || pcb->state == TIME_WAIT)
+		return NULL;
+	const struct tcp_seg *a = pcb->unacked, *u = pcb->unsent;
+	uint32_t next = 0, bytes = 0, clen = 0;
+	int n = 0;
+
+	while (a || u) {
+		const struct tcp_seg *g;
+		if (!u ||
+		    (a && TCP_SEQ_LT(lwip_ntohl(a->tcphdr->seqno), lwip_ntohl(u->tcphdr->seqno)))) {
+			g = a;
+			a = a->next;
+		} else {
+			g = u;
+			u = u->next;
+		}
+		if (++n > TCP_SND_QUEUELEN)
+			return "more segments queued than lwIP allows";
+		uint32_t seq = lwip_ntohl(g->tcphdr->seqno);
+		if (n == 1 ? TCP_SEQ_GT(seq, pcb->lastack) : seq != next)
+			return "a hole or an overlap in the send queue";
+		if (!g->p || g->p->tot_len < g->len)
+			return "a segment with fewer bytes than its length";
+		next = seq + TCP_TCPLEN(g);
+		bytes += g->len;
+		clen += pbuf_clen(g->p);
+	}
+	/* (a FIN that tcp_send_fin set on the last data segment takes a
+	 * sequence number that snd_lbb does not count: one more, then) */
+	uint32_t end = n ? next : pcb->lastack;
+	if (end != pcb->snd_lbb && !(end == pcb->snd_lbb + 1 && (pcb->flags & TF_FIN)))
+		return "the send queue does not end where the next byte goes";
+	if (clen != pcb->snd_queuelen)
+		return "snd_queuelen is not the queue's length";
+	if (bytes + pcb->snd_buf != TCP_SND_BUF)
+		return "snd_buf and the bytes queued do not add up";
+	return NULL;
+}
+
+static void queue_check(const struct tcp_pcb *pcb)
+{
+	const char *why = queue_fault(pcb);
+
+	if (why) {
+		printf("net: connection check: %s\n", why);
+		rw_panic("net: a connection's send queue is inconsistent");
+	}
+}
+
+/* 1 if the n bytes at src are queued on pcb's unsent queue from sequence
+ * number seq on (a tcp_write's new bytes are all there). */
+static int queued_bytes_are(const struct tcp_pcb *pcb, uint32_t seq, const uint8_t *src, uint32_t n)
+{
+	for (const struct tcp_seg *g = pcb->unsent; g && n; g = g->next) {
+		uint32_t s0 = lwip_ntohl(g->tcphdr->seqno);
+		if (TCP_SEQ_GEQ(seq, s0 + g->len))
+			continue; /* (before the new bytes) */
+		if (TCP_SEQ_LT(seq, s0))
+			return 0; /* a hole */
+		uint32_t off = seq - s0, k = g->len - off;
+		if (k > n)
+			k = n;
+		/* the data are the last g->len bytes of the chain (headers first) */
+		off += g->p->tot_len - g->len;
+		uint32_t left = k;
+		const uint8_t *from = src;
+		for (const struct pbuf *q = g->p; q && left; q = q->next) {
+			if (off >= q->len) {
+				off -= q->len;
+				continue;
+			}
+			uint32_t m = q->len - off < left ? q->len - off : left;
+			if (memcmp((const uint8_t *)q->payload + off, from, m) != 0)
+				return 0;
+			from += m;
+			left -= m;
+			off = 0;
+		}
+		if (left)
+			return 0;
+		seq += k;
+		src += k;
+		n -= k;
+	}
+	return n == 0;
 }
 
 /* ---- sockets ---- */
@@ -707,6 +825,7 @@ static long do_connect(const rw_request *r)
 		sock_free(i);
 		return e == ERR_MEM ? NET_ENOBUFS : NET_ECONNREFUSED;
 	}
+	queue_check(pcb); /* (the SYN queued) */
 	r->out->w[0] = (uint64_t)sock_id(i);
 	return 0;
 }
@@ -730,12 +849,23 @@ static long do_send(const rw_request *r)
 		len = room;
 	if (len == 0 || tcp_sndqueuelen(s->pcb) >= TCP_SND_QUEUELEN - 1)
 		return NET_EAGAIN;
-	err_t e = tcp_write(s->pcb, rw_ipc_buf(), (u16_t)len, TCP_WRITE_FLAG_COPY);
+	struct tcp_pcb *pcb = s->pcb;
+	uint32_t lbb = pcb->snd_lbb, buf = pcb->snd_buf;
+	err_t e = tcp_write(pcb, rw_ipc_buf(), (u16_t)len, TCP_WRITE_FLAG_COPY);
+	/* What tcp_write did, checked before anything leaves (the queue checks
+	 * above): all len bytes queued, after what was queued before, and they
+	 * are the client's; or, refused, nothing changed. */
+	uint32_t took = e == ERR_OK ? len : 0;
+	if (pcb->snd_lbb != lbb + took || pcb->snd_buf != buf - took ||
+	    (took && !queued_bytes_are(pcb, lbb, rw_ipc_buf(), took)))
+		rw_panic("net: SEND queued other bytes than the client's");
+	queue_check(pcb);
 	if (e == ERR_MEM)
 		return NET_EAGAIN;
 	if (e != ERR_OK)
 		return NET_ECONNRESET;
-	tcp_output(s->pcb);
+	tcp_output(pcb);
+	queue_check(pcb);
 	r->out->w[0] = len;
 	return 0;
 }
@@ -750,12 +880,22 @@ static long do_recv(const rw_request *r)
 	if (s->rx) {
 		uint16_t n =
 		        (uint16_t)(s->rx->tot_len < r->in->w[1] ? s->rx->tot_len : r->in->w[1]);
+		uint32_t held = s->rx->tot_len;
 		/* First reopen the window: that may send a segment, through the
 		 * IPC buffer, which then takes the reply's data. */
-		if (s->pcb)
+		if (s->pcb) {
+			uint32_t wnd = s->pcb->rcv_wnd + n;
 			tcp_recved(s->pcb, n);
+			if (s->pcb->rcv_wnd !=
+			    (wnd > TCP_WND_MAX(s->pcb) ? TCP_WND_MAX(s->pcb) : wnd))
+				rw_panic("net: RECV reopened the window by other than it read");
+			queue_check(s->pcb);
+		}
 		pbuf_copy_partial(s->rx, rw_ipc_buf(), n, 0);
 		s->rx = n == s->rx->tot_len ? (pbuf_free(s->rx), NULL) : pbuf_free_header(s->rx, n);
+		/* (the bytes handed over, and only those, are gone from what is held) */
+		if ((s->rx ? s->rx->tot_len : 0) != held - n)
+			rw_panic("net: RECV took other than it answers");
 		r->out->w[0] = n;
 		r->out->len = n;
 		return 0;
@@ -902,6 +1042,7 @@ static long do_shutdown(const rw_request *r)
 		return 0;
 	if (!s->pcb || tcp_shutdown(s->pcb, 0, 1) != ERR_OK)
 		return NET_ECONNRESET;
+	queue_check(s->pcb); /* (the FIN queued) */
 	s->wshut = 1;
 	if (s->eof) { /* the peer ended first: both are done (see on_recv) */
 		tcp_arg(s->pcb, NULL);

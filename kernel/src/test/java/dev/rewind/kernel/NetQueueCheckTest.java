@@ -1,0 +1,115 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.abi.Net;
+import dev.rewind.hw.cpu.Cpu;
+import dev.rewind.hw.cpu.CpuHook;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The stack server (lwIP, txipc) checks what a request did to its connection before it answers
+ * (net_server.c, {@code queue_fault}, the SEND and RECV checks): a fault inside the request that
+ * leaves a connection's send queue or its held bytes wrong without trapping is a fault of the
+ * request, which txipc undoes and runs again. Before, such a request committed: a segment one
+ * sequence number off (or shorter than counted) left a hole the peer waited on for good, and the
+ * oracle polled a connection that no longer moved until its budget ended (the "no-trap" hangs of
+ * {@code rewind inject builtin:t_net_oracle.toml --server net}, docs/RECOVERY.md); a length off
+ * queued or kept bytes nobody sent, and the oracle read wrong bytes.
+ */
+class NetQueueCheckTest {
+
+    /**
+     * At the entry of the stack's function {@code symbol}, in the {@code nth} call made inside a
+     * request labelled {@code label}, adds {@code delta} to argument {@code arg} once, as a flipped
+     * or skipped computation of it would leave it; only calls whose argument is at least {@code
+     * min} count.
+     */
+    static final class ArgumentChanged implements KernelProbe {
+        final String symbol;
+        final long label;
+        final int arg;
+        final long delta;
+        final long min;
+        final int nth;
+        int seen;
+        boolean struck;
+        CpuHook hook;
+
+        ArgumentChanged(String symbol, long label, int arg, long delta, long min, int nth) {
+            this.symbol = symbol;
+            this.label = label;
+            this.arg = arg;
+            this.delta = delta;
+            this.min = min;
+            this.nth = nth;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("net") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long entry = task.image().symbol(symbol).orElseThrow();
+            int reg = cpu.arch().result(arg);
+            hook = cpu.hookInstructions(entry, entry, (addr, size) -> {
+                Task client = task.replyOwed();
+                if (struck || client == null || client.msg(0) != label || cpu.reg(reg) < min || ++seen != nth) {
+                    return;
+                }
+                struck = true;
+                cpu.setReg(reg, cpu.reg(reg) + delta);
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    private static void assertRolledBackAndEveryByteRight(ArgumentChanged probe) throws Exception {
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin("t_net_oracle.toml"), probe);
+        assertTrue(probe.struck, () -> probe.symbol + " was struck: " + run);
+        assertFalse(run.console.contains("net_oracle: FAIL"), run::toString);
+        assertTrue(run.hasLine("net_oracle: ok bytes=300000"), run::toString);
+        assertEquals(0, run.result.task("net_oracle").exitCode(), run::toString);
+        GuestRun.FaultEvent f = run.faults.stream()
+                .filter(e -> e.task().equals("net"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no fault of the stack: " + run));
+        assertEquals(FaultKind.ABORT, f.fault().kind(), run::toString);
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
+        assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("net@")), run::toString);
+    }
+
+    /**
+     * A segment made one sequence number past where its bytes go (the seqno argument of
+     * tcp_create_segment, as a nulled or flipped register in tcp_write's arguments leaves it): the
+     * peer never gets the byte before it and waits for it for good, while lwIP thinks it sent
+     * everything. Before, nothing trapped and the oracle timed out.
+     */
+    @Test
+    void aSendThatLeavesAHoleInTheSendQueueIsRolledBackBeforeItAnswers() throws Exception {
+        assertRolledBackAndEveryByteRight(new ArgumentChanged("tcp_create_segment", Net.SEND, 3, 1, 0, 20));
+    }
+
+    /**
+     * tcp_write given one byte fewer than the SEND answers it took (a flipped or skipped step of
+     * the length): the stream loses a byte the client believes sent. Before, the oracle read the
+     * byte after it in its place.
+     */
+    @Test
+    void aSendThatQueuesFewerBytesThanItAnswersIsRolledBackBeforeItAnswers() throws Exception {
+        assertRolledBackAndEveryByteRight(new ArgumentChanged("tcp_write", Net.SEND, 2, -1, 64, 20));
+    }
+
+    /**
+     * A RECV that drops one byte fewer from what it holds than it handed over (pbuf_free_header's
+     * size): the next RECV hands the last byte again. Before, the oracle read it twice.
+     */
+    @Test
+    void aRecvThatKeepsAByteItHandedOverIsRolledBackBeforeItAnswers() throws Exception {
+        assertRolledBackAndEveryByteRight(new ArgumentChanged("pbuf_free_header", Net.RECV, 1, -1, 64, 20));
+    }
+}
