@@ -343,7 +343,11 @@ static int rx_drain(void)
  *    to snd_lbb, the next byte to be queued (empty: lastack == snd_lbb; a
  *    FIN that tcp_send_fin put on a data segment may end it one further);
  *  - snd_queuelen counts their pbufs, and snd_buf plus their bytes is
- *    TCP_SND_BUF (lwIP adds back exactly what an ACK frees);
+ *    TCP_SND_BUF (lwIP adds back exactly what an ACK frees); each names
+ *    the connection's ports (a skipped step of lwip_htons sent a SYN to
+ *    another port: the connection was refused);
+ *  - CONNECT made its connection to the address and port asked for, and
+ *    LISTEN and UDP_BIND bound the port asked for (each worked out again);
  *  - a SEND queued exactly the bytes it answers it took, at the sequence
  *    numbers that follow what was queued before, and they are the client's
  *    bytes (compared with the request's buffer, before tcp_output reuses
@@ -379,6 +383,11 @@ static const char *queue_fault(const struct tcp_pcb *pcb)
 			return "a hole or an overlap in the send queue";
 		if (!g->p || g->p->tot_len < g->len)
 			return "a segment with fewer bytes than its length";
+		/* (the ports in network order, read byte by byte: not through the
+		 * lwip_htons that made them) */
+		const uint8_t *h = (const uint8_t *)g->tcphdr;
+		if ((h[0] << 8 | h[1]) != pcb->local_port || (h[2] << 8 | h[3]) != pcb->remote_port)
+			return "a segment addressed to other ports than its connection's";
 		next = seq + TCP_TCPLEN(g);
 		bytes += g->len;
 		clen += pbuf_clen(g->p);
@@ -768,6 +777,8 @@ static long do_listen(const rw_request *r)
 		sock_free(i);
 		return e == ERR_USE ? NET_EADDRINUSE : NET_ENOBUFS;
 	}
+	if (lp->local_port != (u16_t)r->in->w[0])
+		rw_panic("net: LISTEN bound another port than asked for");
 	socks[i].pcb = lp;
 	socks[i].backlog = (uint8_t)r->in->w[1];
 	tcp_arg(lp, (void *)(uintptr_t)(i + 1));
@@ -825,7 +836,11 @@ static long do_connect(const rw_request *r)
 		sock_free(i);
 		return e == ERR_MEM ? NET_ENOBUFS : NET_ECONNREFUSED;
 	}
-	queue_check(pcb); /* (the SYN queued) */
+	/* (the peer as asked for, worked out a second time; the SYN queued) */
+	if (pcb->remote_port != (u16_t)r->in->w[1] ||
+	    lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip))) != dest_addr(r->in->w[0]))
+		rw_panic("net: CONNECT made a connection to another peer than asked for");
+	queue_check(pcb);
 	r->out->w[0] = (uint64_t)sock_id(i);
 	return 0;
 }
@@ -940,6 +955,8 @@ static long do_udp_bind(const rw_request *r)
 		sock_free(i);
 		return e == ERR_USE ? NET_EADDRINUSE : NET_ENOBUFS;
 	}
+	if (r->in->w[0] && pcb->local_port != (u16_t)r->in->w[0])
+		rw_panic("net: UDP_BIND bound another port than asked for");
 	socks[i].upcb = pcb;
 	socks[i].claimed = 1;
 	udp_recv(pcb, on_udp_recv, (void *)(uintptr_t)(i + 1));
