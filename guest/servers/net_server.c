@@ -345,7 +345,10 @@ static int rx_drain(void)
  *  - snd_queuelen counts their pbufs, and snd_buf plus their bytes is
  *    TCP_SND_BUF (lwIP adds back exactly what an ACK frees); each names
  *    the connection's ports (a skipped step of lwip_htons sent a SYN to
- *    another port: the connection was refused);
+ *    another port: the connection was refused), and its pbuf chain's
+ *    lengths add up and its reference count is 1 (2 while ARP holds it: a
+ *    nulled register in pbuf_alloc left 0, and lwIP took the segment for
+ *    one its driver still held and never sent it);
  *  - CONNECT made its connection to the address and port asked for, and
  *    LISTEN and UDP_BIND bound the port asked for (each worked out again);
  *  - a SEND queued exactly the bytes it answers it took, at the sequence
@@ -383,6 +386,14 @@ static const char *queue_fault(const struct tcp_pcb *pcb)
 			return "a hole or an overlap in the send queue";
 		if (!g->p || g->p->tot_len < g->len)
 			return "a segment with fewer bytes than its length";
+		/* (a buffer nobody holds but the queue has ref 1; ARP holds one
+		 * more while it resolves the peer: tcp_output_segment_busy then
+		 * skips the segment, and with ref 0 it would never be sent) */
+		if (g->p->ref == 0 || g->p->ref > 2)
+			return "a segment whose buffer's reference count is wrong";
+		for (const struct pbuf *q = g->p; q; q = q->next)
+			if (q->tot_len != q->len + (q->next ? q->next->tot_len : 0))
+				return "a segment's buffer chain whose lengths do not add up";
 		/* (the ports in network order, read byte by byte: not through the
 		 * lwip_htons that made them) */
 		const uint8_t *h = (const uint8_t *)g->tcphdr;

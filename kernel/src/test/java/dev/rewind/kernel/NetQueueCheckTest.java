@@ -8,7 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rewind.abi.Net;
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.CpuHook;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The stack server (lwIP, txipc) checks what a request did to its connection before it answers
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * sequence number off (or shorter than counted) left a hole the peer waited on for good, and the
  * oracle polled a connection that no longer moved until its budget ended (the "no-trap" hangs of
  * {@code rewind inject builtin:t_net_oracle.toml --server net}, docs/RECOVERY.md); a length off
- * queued or kept bytes nobody sent, and the oracle read wrong bytes.
+ * queued or kept bytes nobody sent, and the oracle read wrong bytes. Both architectures.
  */
 class NetQueueCheckTest {
 
@@ -79,8 +80,8 @@ class NetQueueCheckTest {
         }
     }
 
-    private static void assertRolledBackAndEveryByteRight(ArgumentChanged probe) throws Exception {
-        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin("t_net_oracle.toml"), probe);
+    private static void assertRolledBackAndEveryByteRight(String arch, ArgumentChanged probe) throws Exception {
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(arch + "t_net_oracle.toml"), probe);
         assertTrue(probe.struck, () -> probe.symbol + " was struck: " + run);
         assertFalse(run.console.contains("net_oracle: FAIL"), run::toString);
         assertTrue(run.hasLine("net_oracle: ok bytes=300000"), run::toString);
@@ -100,9 +101,10 @@ class NetQueueCheckTest {
      * peer never gets the byte before it and waits for it for good, while lwIP thinks it sent
      * everything. Before, nothing trapped and the oracle timed out.
      */
-    @Test
-    void aSendThatLeavesAHoleInTheSendQueueIsRolledBackBeforeItAnswers() throws Exception {
-        assertRolledBackAndEveryByteRight(new ArgumentChanged("tcp_create_segment", Net.SEND, 3, 1, 0, 20));
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aSendThatLeavesAHoleInTheSendQueueIsRolledBackBeforeItAnswers(String arch) throws Exception {
+        assertRolledBackAndEveryByteRight(arch, new ArgumentChanged("tcp_create_segment", Net.SEND, 3, 1, 0, 20));
     }
 
     /**
@@ -110,18 +112,20 @@ class NetQueueCheckTest {
      * the length): the stream loses a byte the client believes sent. Before, the oracle read the
      * byte after it in its place.
      */
-    @Test
-    void aSendThatQueuesFewerBytesThanItAnswersIsRolledBackBeforeItAnswers() throws Exception {
-        assertRolledBackAndEveryByteRight(new ArgumentChanged("tcp_write", Net.SEND, 2, -1, 64, 20));
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aSendThatQueuesFewerBytesThanItAnswersIsRolledBackBeforeItAnswers(String arch) throws Exception {
+        assertRolledBackAndEveryByteRight(arch, new ArgumentChanged("tcp_write", Net.SEND, 2, -1, 64, 20));
     }
 
     /**
      * A RECV that drops one byte fewer from what it holds than it handed over (pbuf_free_header's
      * size): the next RECV hands the last byte again. Before, the oracle read it twice.
      */
-    @Test
-    void aRecvThatKeepsAByteItHandedOverIsRolledBackBeforeItAnswers() throws Exception {
-        assertRolledBackAndEveryByteRight(new ArgumentChanged("pbuf_free_header", Net.RECV, 1, -1, 64, 20));
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aRecvThatKeepsAByteItHandedOverIsRolledBackBeforeItAnswers(String arch) throws Exception {
+        assertRolledBackAndEveryByteRight(arch, new ArgumentChanged("pbuf_free_header", Net.RECV, 1, -1, 64, 20));
     }
 
     /**
@@ -132,8 +136,69 @@ class NetQueueCheckTest {
      * ECONNREFUSED" at seed 1490947 of {@code rewind inject builtin:t_net_oracle.toml --server
      * net}).
      */
-    @Test
-    void aConnectWhoseSynNamesAnotherPortIsRolledBackBeforeItAnswers() throws Exception {
-        assertRolledBackAndEveryByteRight(new ArgumentChanged("lwip_htons", Net.CONNECT, 0, 1, 7, 7, 2));
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aConnectWhoseSynNamesAnotherPortIsRolledBackBeforeItAnswers(String arch) throws Exception {
+        assertRolledBackAndEveryByteRight(arch, new ArgumentChanged("lwip_htons", Net.CONNECT, 0, 1, 7, 7, 2));
+    }
+
+    /**
+     * At the entry of tcp_create_segment in the {@code nth} SEND, sets the reference count of the
+     * segment's new buffer (its argument p; {@code struct pbuf}: next, payload, tot_len, len,
+     * type_internal, flags, then ref at byte 22 on both architectures) to 0, as a nulled register
+     * in pbuf_alloc's initialisation left it.
+     */
+    static final class BufferUnreferenced implements KernelProbe {
+        static final int REF_OFFSET = 22;
+        final int nth;
+        int seen;
+        boolean struck;
+        CpuHook hook;
+
+        BufferUnreferenced(int nth) {
+            this.nth = nth;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("net") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long entry = task.image().symbol("tcp_create_segment").orElseThrow();
+            int p = cpu.arch().result(1);
+            hook = cpu.hookInstructions(entry, entry, (addr, size) -> {
+                Task client = task.replyOwed();
+                if (struck || client == null || client.msg(0) != Net.SEND || ++seen != nth) {
+                    return;
+                }
+                struck = cpu.memory().write(cpu.reg(p) + REF_OFFSET, new byte[] {0}, 0, 1);
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    /**
+     * A segment whose buffer has a reference count of 0: lwIP takes it for one its driver still
+     * holds (tcp_output_segment_busy) and never sends it, nor sends it again; the peer waits for
+     * it for good. Before, nothing trapped and the client timed out (an outside application's
+     * campaign, {@code rewind inject netmix.toml --server net}, seed 1492468: x9 nulled in
+     * pbuf_alloc).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aSendWhoseSegmentsBufferIsUnreferencedIsRolledBackBeforeItAnswers(String arch) throws Exception {
+        BufferUnreferenced probe = new BufferUnreferenced(20);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(arch + "t_net_oracle.toml"), probe);
+        assertTrue(probe.struck, run::toString);
+        assertFalse(run.console.contains("net_oracle: FAIL"), run::toString);
+        assertTrue(run.hasLine("net_oracle: ok bytes=300000"), run::toString);
+        assertTrue(
+                run.faults.stream()
+                        .anyMatch(f -> f.task().equals("net")
+                                && f.fault().kind() == FaultKind.ABORT
+                                && f.outcome() instanceof RecoveryOutcome.RolledBack),
+                run::toString);
+        assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("net@")), run::toString);
     }
 }
