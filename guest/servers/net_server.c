@@ -35,6 +35,7 @@
 #include <rewind/nic.h>
 
 #include "lwip/init.h"
+#include "lwip/mem.h"
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/netif.h"
@@ -161,6 +162,56 @@ void *net_copy_checked(void *dst, const void *src, size_t len)
 	if (memcmp(dst, src, len) != 0)
 		rw_panic("net: a copy differs from its source");
 	return dst;
+}
+
+/* ---- lwIP's heap, each allocation checked ----
+ * pbuf_alloc's PBUF_RAM buffers (the data of segments being sent, received
+ * data nobody has read yet) come from lwIP's first-fit heap (mem.c).  A
+ * fault inside its search that does not trap (a skipped zero-extension of
+ * a block's next index made a free block too small look big enough) hands
+ * out a block that runs into the next one: what is written into it then
+ * overwrites another buffer's bytes, a client's unread data among them,
+ * long after the request that did it committed (an outside application's
+ * campaign, `rewind inject netmix.toml --server net`, seed 1493739: a
+ * byte of a connection's echo wrong).  So every allocation is linked into
+ * the stack (ld --wrap=mem_malloc, the Makefile) through this check, which
+ * looks at the block handed out and its neighbour only: used, at least as
+ * long as asked for, and linked both ways with a next block that goes on
+ * upwards.  A check that fails is a fault of the request or wake, which
+ * txipc undoes.  It reads mem.c's block header, so it is tied to lwIP 2.1's
+ * layout (struct mem without MEM_OVERFLOW_CHECK; the #if below). */
+#if MEM_LIBC_MALLOC || MEM_USE_POOLS || MEM_OVERFLOW_CHECK || !defined(LWIP_VERSION_MAJOR) || \
+        LWIP_VERSION_MAJOR != 2 || LWIP_VERSION_MINOR != 1
+#error "the heap check reads lwIP 2.1's struct mem: look at mem.c again"
+#endif
+struct heap_block { /* mem.c's struct mem */
+	mem_size_t next, prev;
+	u8_t used;
+};
+#define HEAP_HDR  LWIP_MEM_ALIGN_SIZE(sizeof(struct heap_block))
+#define HEAP_SIZE LWIP_MEM_ALIGN_SIZE(MEM_SIZE)
+extern u8_t ram_heap[];
+void *__real_mem_malloc(mem_size_t size);
+void *__wrap_mem_malloc(mem_size_t size);
+
+void *__wrap_mem_malloc(mem_size_t size)
+{
+	void *rmem = __real_mem_malloc(size);
+
+	if (!rmem)
+		return NULL;
+	const u8_t *ram = (const u8_t *)LWIP_MEM_ALIGN(ram_heap);
+	const struct heap_block *b = (const struct heap_block *)((const u8_t *)rmem - HEAP_HDR);
+	mem_size_t at = (mem_size_t)((const u8_t *)b - ram);
+	if (!b->used || b->next <= at || b->next > HEAP_SIZE ||
+	    b->next - at - HEAP_HDR < LWIP_MEM_ALIGN_SIZE(size))
+		rw_panic("net: lwIP's heap handed out a block shorter than asked for");
+	if (b->next != HEAP_SIZE) {
+		const struct heap_block *n = (const struct heap_block *)(ram + b->next);
+		if (n->prev != at || n->next <= b->next || n->next > HEAP_SIZE)
+			rw_panic("net: lwIP's heap block after an allocation is not linked to it");
+	}
+	return rmem;
 }
 
 /* ---- the netif over the NIC driver ---- */
@@ -353,55 +404,68 @@ static int rx_drain(void)
  *    LISTEN and UDP_BIND bound the port asked for (each worked out again);
  *  - a SEND queued exactly the bytes it answers it took, at the sequence
  *    numbers that follow what was queued before, and they are the client's
- *    bytes (compared with the request's buffer, before tcp_output reuses
- *    the IPC buffer for frames);
+ *    bytes (each segment's share compared at its edges with the request's
+ *    buffer, before tcp_output reuses the IPC buffer for frames);
  *  - a RECV took exactly the bytes it answers from what was held, and
  *    reopened the window by as many.
  *
  * lwIP keeps these itself in every path (tcp_write, tcp_enqueue_flags,
  * tcp_output, tcp_rexmit*, tcp_receive), so a working stack never fails
  * them.  A walk is at most TCP_SND_QUEUELEN segments. */
+/* A segment's sequence number, read from its header byte by byte (not
+ * through the lwip_htonl that wrote it). */
+static uint32_t seg_seq(const struct tcp_seg *g)
+{
+	const uint8_t *h = (const uint8_t *)g->tcphdr;
+
+	return (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
+}
+
 static const char *queue_fault(const struct tcp_pcb *pcb)
 {
 	if (!pcb || pcb->state == CLOSED || pcb->state == LISTEN || pcb->state == TIME_WAIT)
 		return NULL;
 	const struct tcp_seg *a = pcb->unacked, *u = pcb->unsent;
+	uint32_t sa = a ? seg_seq(a) : 0, su = u ? seg_seq(u) : 0;
 	uint32_t next = 0, bytes = 0, clen = 0;
 	int n = 0;
 
 	while (a || u) {
 		const struct tcp_seg *g;
-		if (!u ||
-		    (a && TCP_SEQ_LT(lwip_ntohl(a->tcphdr->seqno), lwip_ntohl(u->tcphdr->seqno)))) {
+		uint32_t seq;
+		if (!u || (a && TCP_SEQ_LT(sa, su))) {
 			g = a;
-			a = a->next;
+			seq = sa;
+			if ((a = a->next))
+				sa = seg_seq(a);
 		} else {
 			g = u;
-			u = u->next;
+			seq = su;
+			if ((u = u->next))
+				su = seg_seq(u);
 		}
 		if (++n > TCP_SND_QUEUELEN)
 			return "more segments queued than lwIP allows";
-		uint32_t seq = lwip_ntohl(g->tcphdr->seqno);
 		if (n == 1 ? TCP_SEQ_GT(seq, pcb->lastack) : seq != next)
 			return "a hole or an overlap in the send queue";
-		if (!g->p || g->p->tot_len < g->len)
+		const struct pbuf *p = g->p;
+		if (!p || p->tot_len < g->len)
 			return "a segment with fewer bytes than its length";
-		/* (a buffer nobody holds but the queue has ref 1; ARP holds one
-		 * more while it resolves the peer: tcp_output_segment_busy then
-		 * skips the segment, and with ref 0 it would never be sent) */
-		if (g->p->ref == 0 || g->p->ref > 2)
-			return "a segment whose buffer's reference count is wrong";
-		for (const struct pbuf *q = g->p; q; q = q->next)
-			if (q->tot_len != q->len + (q->next ? q->next->tot_len : 0))
-				return "a segment's buffer chain whose lengths do not add up";
 		/* (the ports in network order, read byte by byte: not through the
-		 * lwip_htons that made them) */
+		 * lwip_htons that made them; the flags in byte 13) */
 		const uint8_t *h = (const uint8_t *)g->tcphdr;
 		if ((h[0] << 8 | h[1]) != pcb->local_port || (h[2] << 8 | h[3]) != pcb->remote_port)
 			return "a segment addressed to other ports than its connection's";
-		next = seq + TCP_TCPLEN(g);
+		/* (a buffer nobody holds but the queue has ref 1; ARP holds one
+		 * more while it resolves the peer: tcp_output_segment_busy then
+		 * skips the segment, and with ref 0 it would never be sent) */
+		if (p->ref == 0 || p->ref > 2)
+			return "a segment whose buffer's reference count is wrong";
+		for (const struct pbuf *q = p; q; q = q->next, clen++)
+			if (q->tot_len != q->len + (q->next ? q->next->tot_len : 0))
+				return "a segment's buffer chain whose lengths do not add up";
+		next = seq + g->len + ((h[13] & (TCP_FIN | TCP_SYN)) != 0);
 		bytes += g->len;
-		clen += pbuf_clen(g->p);
 	}
 	/* (a FIN that tcp_send_fin set on the last data segment takes a
 	 * sequence number that snd_lbb does not count: one more, then) */
@@ -425,12 +489,37 @@ static void queue_check(const struct tcp_pcb *pcb)
 	}
 }
 
+/* 1 if the m bytes of pbuf chain p from offset off are those at src. */
+static int chain_bytes_are(const struct pbuf *p, uint32_t off, const uint8_t *src, uint32_t m)
+{
+	for (const struct pbuf *q = p; q && m; q = q->next) {
+		if (off >= q->len) {
+			off -= q->len;
+			continue;
+		}
+		uint32_t k = q->len - off < m ? q->len - off : m;
+		if (memcmp((const uint8_t *)q->payload + off, src, k) != 0)
+			return 0;
+		src += k;
+		m -= k;
+		off = 0;
+	}
+	return m == 0;
+}
+
 /* 1 if the n bytes at src are queued on pcb's unsent queue from sequence
- * number seq on (a tcp_write's new bytes are all there). */
+ * number seq on (a tcp_write's new bytes are all there): the segments that
+ * hold them follow each other, and the first and last QUEUED_EDGE bytes of
+ * each one's share are the client's.  (Each copy into a segment was already
+ * compared with its source, net_copy_checked: what is left to find is a copy
+ * from or to the wrong place, which moves its edges too.  Comparing every
+ * byte again, at the misaligned offsets segments have, cost a third of a
+ * SEND.) */
+#define QUEUED_EDGE 8
 static int queued_bytes_are(const struct tcp_pcb *pcb, uint32_t seq, const uint8_t *src, uint32_t n)
 {
 	for (const struct tcp_seg *g = pcb->unsent; g && n; g = g->next) {
-		uint32_t s0 = lwip_ntohl(g->tcphdr->seqno);
+		uint32_t s0 = seg_seq(g);
 		if (TCP_SEQ_GEQ(seq, s0 + g->len))
 			continue; /* (before the new bytes) */
 		if (TCP_SEQ_LT(seq, s0))
@@ -440,21 +529,9 @@ static int queued_bytes_are(const struct tcp_pcb *pcb, uint32_t seq, const uint8
 			k = n;
 		/* the data are the last g->len bytes of the chain (headers first) */
 		off += g->p->tot_len - g->len;
-		uint32_t left = k;
-		const uint8_t *from = src;
-		for (const struct pbuf *q = g->p; q && left; q = q->next) {
-			if (off >= q->len) {
-				off -= q->len;
-				continue;
-			}
-			uint32_t m = q->len - off < left ? q->len - off : left;
-			if (memcmp((const uint8_t *)q->payload + off, from, m) != 0)
-				return 0;
-			from += m;
-			left -= m;
-			off = 0;
-		}
-		if (left)
+		uint32_t e = k < QUEUED_EDGE ? k : QUEUED_EDGE;
+		if (!chain_bytes_are(g->p, off, src, e) ||
+		    !chain_bytes_are(g->p, off + k - e, src + k - e, e))
 			return 0;
 		seq += k;
 		src += k;
