@@ -596,6 +596,18 @@ static struct sock *sock_get(uint64_t id, uint64_t badge, int *index)
 	return &socks[i];
 }
 
+/* The socket a request made (slot i, of kind) is checked before the
+ * request answers its id: the id answered names it for this client, and it
+ * is of that kind.  A skipped step of its making (the kind argument of
+ * sock_alloc never loaded: the slot stayed free) left a socket the client
+ * could not use, and every call on it answered a final EBADF that no run
+ * again could change (an outside application's campaign, seed 1494379). */
+static void sock_made(const rw_request *r, int i, uint8_t kind)
+{
+	if (sock_get(r->out->w[0], r->badge, NULL) != &socks[i] || socks[i].kind != kind)
+		rw_panic("net: a request made a socket its client cannot use");
+}
+
 /* The caller's socket named by the request's w0 if it is of kind, else NULL
  * with *err the answer: NET_EBADF (not the caller's), NET_ENOTCONN (another
  * kind: a TCP call on a UDP socket, a UDP one on a TCP socket). */
@@ -872,6 +884,7 @@ static long do_listen(const rw_request *r)
 	tcp_arg(lp, (void *)(uintptr_t)(i + 1));
 	tcp_accept(lp, on_accept);
 	r->out->w[0] = (uint64_t)sock_id(i);
+	sock_made(r, i, S_LISTEN);
 	return 0;
 }
 
@@ -896,6 +909,7 @@ static long do_accept(const rw_request *r)
 		r->out->w[1] = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&s->pcb->remote_ip)));
 		r->out->w[2] = s->pcb->remote_port;
 	}
+	sock_made(r, c, S_CONN);
 	return 0;
 }
 
@@ -930,6 +944,7 @@ static long do_connect(const rw_request *r)
 		rw_panic("net: CONNECT made a connection to another peer than asked for");
 	queue_check(pcb);
 	r->out->w[0] = (uint64_t)sock_id(i);
+	sock_made(r, i, S_CONN);
 	return 0;
 }
 
@@ -1050,6 +1065,7 @@ static long do_udp_bind(const rw_request *r)
 	udp_recv(pcb, on_udp_recv, (void *)(uintptr_t)(i + 1));
 	r->out->w[0] = (uint64_t)sock_id(i);
 	r->out->w[1] = pcb->local_port;
+	sock_made(r, i, S_UDP);
 	return 0;
 }
 

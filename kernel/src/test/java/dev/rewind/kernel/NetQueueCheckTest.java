@@ -229,4 +229,17 @@ class NetQueueCheckTest {
         assertEquals(1, run.faults.size(), run::toString);
         assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("net@")), run::toString);
     }
+
+    /**
+     * A CONNECT whose new socket is made of kind 0, free (sock_alloc's kind argument, as a skipped
+     * load of it leaves it), in the second CONNECT: the id answered names no socket of the client,
+     * and every call on it answers a final EBADF. The stack checks the socket a request made
+     * before it answers its id. Before, the oracle failed ("SEND (2nd): EBADF"; an outside
+     * application's campaign, seed 1494379: "sending a message: EBADF").
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aConnectWhoseSocketIsMadeOfNoKindIsRolledBackBeforeItAnswers(String arch) throws Exception {
+        assertRolledBackAndEveryByteRight(arch, new ArgumentChanged("sock_alloc", Net.CONNECT, 0, -2, 2, 2, 2));
+    }
 }
