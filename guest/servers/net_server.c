@@ -35,11 +35,13 @@
 #include <rewind/nic.h>
 
 #include "lwip/init.h"
+#include "lwip/mem.h"
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
+#include "lwip/priv/tcp_priv.h" /* struct tcp_seg, TCP_TCPLEN: the send queue checks */
 #include "lwip/udp.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
@@ -160,6 +162,56 @@ void *net_copy_checked(void *dst, const void *src, size_t len)
 	if (memcmp(dst, src, len) != 0)
 		rw_panic("net: a copy differs from its source");
 	return dst;
+}
+
+/* ---- lwIP's heap, each allocation checked ----
+ * pbuf_alloc's PBUF_RAM buffers (the data of segments being sent, received
+ * data nobody has read yet) come from lwIP's first-fit heap (mem.c).  A
+ * fault inside its search that does not trap (a skipped zero-extension of
+ * a block's next index made a free block too small look big enough) hands
+ * out a block that runs into the next one: what is written into it then
+ * overwrites another buffer's bytes, a client's unread data among them,
+ * long after the request that did it committed (an outside application's
+ * campaign, `rewind inject netmix.toml --server net`, seed 1493739: a
+ * byte of a connection's echo wrong).  So every allocation is linked into
+ * the stack (ld --wrap=mem_malloc, the Makefile) through this check, which
+ * looks at the block handed out and its neighbour only: used, at least as
+ * long as asked for, and linked both ways with a next block that goes on
+ * upwards.  A check that fails is a fault of the request or wake, which
+ * txipc undoes.  It reads mem.c's block header, so it is tied to lwIP 2.1's
+ * layout (struct mem without MEM_OVERFLOW_CHECK; the #if below). */
+#if MEM_LIBC_MALLOC || MEM_USE_POOLS || MEM_OVERFLOW_CHECK || !defined(LWIP_VERSION_MAJOR) || \
+        LWIP_VERSION_MAJOR != 2 || LWIP_VERSION_MINOR != 1
+#error "the heap check reads lwIP 2.1's struct mem: look at mem.c again"
+#endif
+struct heap_block { /* mem.c's struct mem */
+	mem_size_t next, prev;
+	u8_t used;
+};
+#define HEAP_HDR  LWIP_MEM_ALIGN_SIZE(sizeof(struct heap_block))
+#define HEAP_SIZE LWIP_MEM_ALIGN_SIZE(MEM_SIZE)
+extern u8_t ram_heap[];
+void *__real_mem_malloc(mem_size_t size);
+void *__wrap_mem_malloc(mem_size_t size);
+
+void *__wrap_mem_malloc(mem_size_t size)
+{
+	void *rmem = __real_mem_malloc(size);
+
+	if (!rmem)
+		return NULL;
+	const u8_t *ram = (const u8_t *)LWIP_MEM_ALIGN(ram_heap);
+	const struct heap_block *b = (const struct heap_block *)((const u8_t *)rmem - HEAP_HDR);
+	mem_size_t at = (mem_size_t)((const u8_t *)b - ram);
+	if (!b->used || b->next <= at || b->next > HEAP_SIZE ||
+	    b->next - at - HEAP_HDR < LWIP_MEM_ALIGN_SIZE(size))
+		rw_panic("net: lwIP's heap handed out a block shorter than asked for");
+	if (b->next != HEAP_SIZE) {
+		const struct heap_block *n = (const struct heap_block *)(ram + b->next);
+		if (n->prev != at || n->next <= b->next || n->next > HEAP_SIZE)
+			rw_panic("net: lwIP's heap block after an allocation is not linked to it");
+	}
+	return rmem;
 }
 
 /* ---- the netif over the NIC driver ---- */
@@ -325,6 +377,169 @@ static int rx_drain(void)
 	return more;
 }
 
+/* ---- a connection's send queue, checked ----
+ * A fault inside a request that does not trap can leave lwIP's state for a
+ * connection wrong in a way its own code never notices: a segment shorter
+ * than the bytes it was counted for (a nulled length register inside
+ * tcp_write), more bytes queued than the client gave (a flipped length),
+ * a sequence number off.  Nothing traps then, the request commits, and the
+ * connection stops moving for good (the peer waits for a hole that is
+ * never filled: the oracle polls until its budget ends) or carries bytes
+ * nobody sent.  So what a request did to a connection is checked before it
+ * answers, and a check that fails is a fault of the request (rw_panic),
+ * which txipc undoes and runs again:
+ *
+ *  - the queues (unacked and unsent, merged by sequence number) hold one
+ *    run of segments without a hole or an overlap, from at most lastack up
+ *    to snd_lbb, the next byte to be queued (empty: lastack == snd_lbb; a
+ *    FIN that tcp_send_fin put on a data segment may end it one further);
+ *  - snd_queuelen counts their pbufs, and snd_buf plus their bytes is
+ *    TCP_SND_BUF (lwIP adds back exactly what an ACK frees); each names
+ *    the connection's ports (a skipped step of lwip_htons sent a SYN to
+ *    another port: the connection was refused), and its pbuf chain's
+ *    lengths add up and its reference count is 1 (2 while ARP holds it: a
+ *    nulled register in pbuf_alloc left 0, and lwIP took the segment for
+ *    one its driver still held and never sent it);
+ *  - CONNECT made its connection to the address and port asked for, and
+ *    LISTEN and UDP_BIND bound the port asked for (each worked out again);
+ *  - a SEND queued exactly the bytes it answers it took, at the sequence
+ *    numbers that follow what was queued before, and they are the client's
+ *    bytes (each segment's share compared at its edges with the request's
+ *    buffer, before tcp_output reuses the IPC buffer for frames);
+ *  - a RECV took exactly the bytes it answers from what was held, and
+ *    reopened the window by as many.
+ *
+ * lwIP keeps these itself in every path (tcp_write, tcp_enqueue_flags,
+ * tcp_output, tcp_rexmit*, tcp_receive), so a working stack never fails
+ * them.  A walk is at most TCP_SND_QUEUELEN segments. */
+/* A segment's sequence number, read from its header byte by byte (not
+ * through the lwip_htonl that wrote it). */
+static uint32_t seg_seq(const struct tcp_seg *g)
+{
+	const uint8_t *h = (const uint8_t *)g->tcphdr;
+
+	return (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
+}
+
+static const char *queue_fault(const struct tcp_pcb *pcb)
+{
+	if (!pcb || pcb->state == CLOSED || pcb->state == LISTEN || pcb->state == TIME_WAIT)
+		return NULL;
+	const struct tcp_seg *a = pcb->unacked, *u = pcb->unsent;
+	uint32_t sa = a ? seg_seq(a) : 0, su = u ? seg_seq(u) : 0;
+	uint32_t next = 0, bytes = 0, clen = 0;
+	int n = 0;
+
+	while (a || u) {
+		const struct tcp_seg *g;
+		uint32_t seq;
+		if (!u || (a && TCP_SEQ_LT(sa, su))) {
+			g = a;
+			seq = sa;
+			if ((a = a->next))
+				sa = seg_seq(a);
+		} else {
+			g = u;
+			seq = su;
+			if ((u = u->next))
+				su = seg_seq(u);
+		}
+		if (++n > TCP_SND_QUEUELEN)
+			return "more segments queued than lwIP allows";
+		if (n == 1 ? TCP_SEQ_GT(seq, pcb->lastack) : seq != next)
+			return "a hole or an overlap in the send queue";
+		const struct pbuf *p = g->p;
+		if (!p || p->tot_len < g->len)
+			return "a segment with fewer bytes than its length";
+		/* (the ports in network order, read byte by byte: not through the
+		 * lwip_htons that made them; the flags in byte 13) */
+		const uint8_t *h = (const uint8_t *)g->tcphdr;
+		if ((h[0] << 8 | h[1]) != pcb->local_port || (h[2] << 8 | h[3]) != pcb->remote_port)
+			return "a segment addressed to other ports than its connection's";
+		/* (a buffer nobody holds but the queue has ref 1; ARP holds one
+		 * more while it resolves the peer: tcp_output_segment_busy then
+		 * skips the segment, and with ref 0 it would never be sent) */
+		if (p->ref == 0 || p->ref > 2)
+			return "a segment whose buffer's reference count is wrong";
+		for (const struct pbuf *q = p; q; q = q->next, clen++)
+			if (q->tot_len != q->len + (q->next ? q->next->tot_len : 0))
+				return "a segment's buffer chain whose lengths do not add up";
+		next = seq + g->len + ((h[13] & (TCP_FIN | TCP_SYN)) != 0);
+		bytes += g->len;
+	}
+	/* (a FIN that tcp_send_fin set on the last data segment takes a
+	 * sequence number that snd_lbb does not count: one more, then) */
+	uint32_t end = n ? next : pcb->lastack;
+	if (end != pcb->snd_lbb && !(end == pcb->snd_lbb + 1 && (pcb->flags & TF_FIN)))
+		return "the send queue does not end where the next byte goes";
+	if (clen != pcb->snd_queuelen)
+		return "snd_queuelen is not the queue's length";
+	if (bytes + pcb->snd_buf != TCP_SND_BUF)
+		return "snd_buf and the bytes queued do not add up";
+	return NULL;
+}
+
+static void queue_check(const struct tcp_pcb *pcb)
+{
+	const char *why = queue_fault(pcb);
+
+	if (why) {
+		printf("net: connection check: %s\n", why);
+		rw_panic("net: a connection's send queue is inconsistent");
+	}
+}
+
+/* 1 if the m bytes of pbuf chain p from offset off are those at src. */
+static int chain_bytes_are(const struct pbuf *p, uint32_t off, const uint8_t *src, uint32_t m)
+{
+	for (const struct pbuf *q = p; q && m; q = q->next) {
+		if (off >= q->len) {
+			off -= q->len;
+			continue;
+		}
+		uint32_t k = q->len - off < m ? q->len - off : m;
+		if (memcmp((const uint8_t *)q->payload + off, src, k) != 0)
+			return 0;
+		src += k;
+		m -= k;
+		off = 0;
+	}
+	return m == 0;
+}
+
+/* 1 if the n bytes at src are queued on pcb's unsent queue from sequence
+ * number seq on (a tcp_write's new bytes are all there): the segments that
+ * hold them follow each other, and the first and last QUEUED_EDGE bytes of
+ * each one's share are the client's.  (Each copy into a segment was already
+ * compared with its source, net_copy_checked: what is left to find is a copy
+ * from or to the wrong place, which moves its edges too.  Comparing every
+ * byte again, at the misaligned offsets segments have, cost a third of a
+ * SEND.) */
+#define QUEUED_EDGE 8
+static int queued_bytes_are(const struct tcp_pcb *pcb, uint32_t seq, const uint8_t *src, uint32_t n)
+{
+	for (const struct tcp_seg *g = pcb->unsent; g && n; g = g->next) {
+		uint32_t s0 = seg_seq(g);
+		if (TCP_SEQ_GEQ(seq, s0 + g->len))
+			continue; /* (before the new bytes) */
+		if (TCP_SEQ_LT(seq, s0))
+			return 0; /* a hole */
+		uint32_t off = seq - s0, k = g->len - off;
+		if (k > n)
+			k = n;
+		/* the data are the last g->len bytes of the chain (headers first) */
+		off += g->p->tot_len - g->len;
+		uint32_t e = k < QUEUED_EDGE ? k : QUEUED_EDGE;
+		if (!chain_bytes_are(g->p, off, src, e) ||
+		    !chain_bytes_are(g->p, off + k - e, src + k - e, e))
+			return 0;
+		seq += k;
+		src += k;
+		n -= k;
+	}
+	return n == 0;
+}
+
 /* ---- sockets ---- */
 
 static long sock_id(int i)
@@ -379,6 +594,18 @@ static struct sock *sock_get(uint64_t id, uint64_t badge, int *index)
 	if (index)
 		*index = (int)i;
 	return &socks[i];
+}
+
+/* The socket a request made (slot i, of kind) is checked before the
+ * request answers its id: the id answered names it for this client, and it
+ * is of that kind.  A skipped step of its making (the kind argument of
+ * sock_alloc never loaded: the slot stayed free) left a socket the client
+ * could not use, and every call on it answered a final EBADF that no run
+ * again could change (an outside application's campaign, seed 1494379). */
+static void sock_made(const rw_request *r, int i, uint8_t kind)
+{
+	if (sock_get(r->out->w[0], r->badge, NULL) != &socks[i] || socks[i].kind != kind)
+		rw_panic("net: a request made a socket its client cannot use");
 }
 
 /* The caller's socket named by the request's w0 if it is of kind, else NULL
@@ -650,11 +877,14 @@ static long do_listen(const rw_request *r)
 		sock_free(i);
 		return e == ERR_USE ? NET_EADDRINUSE : NET_ENOBUFS;
 	}
+	if (lp->local_port != (u16_t)r->in->w[0])
+		rw_panic("net: LISTEN bound another port than asked for");
 	socks[i].pcb = lp;
 	socks[i].backlog = (uint8_t)r->in->w[1];
 	tcp_arg(lp, (void *)(uintptr_t)(i + 1));
 	tcp_accept(lp, on_accept);
 	r->out->w[0] = (uint64_t)sock_id(i);
+	sock_made(r, i, S_LISTEN);
 	return 0;
 }
 
@@ -679,6 +909,7 @@ static long do_accept(const rw_request *r)
 		r->out->w[1] = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&s->pcb->remote_ip)));
 		r->out->w[2] = s->pcb->remote_port;
 	}
+	sock_made(r, c, S_CONN);
 	return 0;
 }
 
@@ -707,7 +938,13 @@ static long do_connect(const rw_request *r)
 		sock_free(i);
 		return e == ERR_MEM ? NET_ENOBUFS : NET_ECONNREFUSED;
 	}
+	/* (the peer as asked for, worked out a second time; the SYN queued) */
+	if (pcb->remote_port != (u16_t)r->in->w[1] ||
+	    lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip))) != dest_addr(r->in->w[0]))
+		rw_panic("net: CONNECT made a connection to another peer than asked for");
+	queue_check(pcb);
 	r->out->w[0] = (uint64_t)sock_id(i);
+	sock_made(r, i, S_CONN);
 	return 0;
 }
 
@@ -730,12 +967,23 @@ static long do_send(const rw_request *r)
 		len = room;
 	if (len == 0 || tcp_sndqueuelen(s->pcb) >= TCP_SND_QUEUELEN - 1)
 		return NET_EAGAIN;
-	err_t e = tcp_write(s->pcb, rw_ipc_buf(), (u16_t)len, TCP_WRITE_FLAG_COPY);
+	struct tcp_pcb *pcb = s->pcb;
+	uint32_t lbb = pcb->snd_lbb, buf = pcb->snd_buf;
+	err_t e = tcp_write(pcb, rw_ipc_buf(), (u16_t)len, TCP_WRITE_FLAG_COPY);
+	/* What tcp_write did, checked before anything leaves (the queue checks
+	 * above): all len bytes queued, after what was queued before, and they
+	 * are the client's; or, refused, nothing changed. */
+	uint32_t took = e == ERR_OK ? len : 0;
+	if (pcb->snd_lbb != lbb + took || pcb->snd_buf != buf - took ||
+	    (took && !queued_bytes_are(pcb, lbb, rw_ipc_buf(), took)))
+		rw_panic("net: SEND queued other bytes than the client's");
+	queue_check(pcb);
 	if (e == ERR_MEM)
 		return NET_EAGAIN;
 	if (e != ERR_OK)
 		return NET_ECONNRESET;
-	tcp_output(s->pcb);
+	tcp_output(pcb);
+	queue_check(pcb);
 	r->out->w[0] = len;
 	return 0;
 }
@@ -750,12 +998,22 @@ static long do_recv(const rw_request *r)
 	if (s->rx) {
 		uint16_t n =
 		        (uint16_t)(s->rx->tot_len < r->in->w[1] ? s->rx->tot_len : r->in->w[1]);
+		uint32_t held = s->rx->tot_len;
 		/* First reopen the window: that may send a segment, through the
 		 * IPC buffer, which then takes the reply's data. */
-		if (s->pcb)
+		if (s->pcb) {
+			uint32_t wnd = s->pcb->rcv_wnd + n;
 			tcp_recved(s->pcb, n);
+			if (s->pcb->rcv_wnd !=
+			    (wnd > TCP_WND_MAX(s->pcb) ? TCP_WND_MAX(s->pcb) : wnd))
+				rw_panic("net: RECV reopened the window by other than it read");
+			queue_check(s->pcb);
+		}
 		pbuf_copy_partial(s->rx, rw_ipc_buf(), n, 0);
 		s->rx = n == s->rx->tot_len ? (pbuf_free(s->rx), NULL) : pbuf_free_header(s->rx, n);
+		/* (the bytes handed over, and only those, are gone from what is held) */
+		if ((s->rx ? s->rx->tot_len : 0) != held - n)
+			rw_panic("net: RECV took other than it answers");
 		r->out->w[0] = n;
 		r->out->len = n;
 		return 0;
@@ -800,11 +1058,14 @@ static long do_udp_bind(const rw_request *r)
 		sock_free(i);
 		return e == ERR_USE ? NET_EADDRINUSE : NET_ENOBUFS;
 	}
+	if (r->in->w[0] && pcb->local_port != (u16_t)r->in->w[0])
+		rw_panic("net: UDP_BIND bound another port than asked for");
 	socks[i].upcb = pcb;
 	socks[i].claimed = 1;
 	udp_recv(pcb, on_udp_recv, (void *)(uintptr_t)(i + 1));
 	r->out->w[0] = (uint64_t)sock_id(i);
 	r->out->w[1] = pcb->local_port;
+	sock_made(r, i, S_UDP);
 	return 0;
 }
 
@@ -902,6 +1163,7 @@ static long do_shutdown(const rw_request *r)
 		return 0;
 	if (!s->pcb || tcp_shutdown(s->pcb, 0, 1) != ERR_OK)
 		return NET_ECONNRESET;
+	queue_check(s->pcb); /* (the FIN queued) */
 	s->wshut = 1;
 	if (s->eof) { /* the peer ended first: both are done (see on_recv) */
 		tcp_arg(s->pcb, NULL);
