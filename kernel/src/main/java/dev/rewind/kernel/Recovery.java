@@ -53,11 +53,11 @@ interface Recovery {
     }
 
     /**
-     * The task is about to receive (RECV, REPLY_RECV, WAIT_ANY) with the syscall at {@code pc}:
-     * null lets it, a fault is raised there instead (a shadowed driver whose code changed since
-     * it was last compared).
+     * The task is about to make the syscall at {@code pc} (whichever: the check is the policy's):
+     * null lets it, a fault is raised there instead (a shadowed driver outside a request whose
+     * code changed since it was last compared).
      */
-    default Fault receiving(long pc) {
+    default Fault beforeSyscall(long pc) {
         return null;
     }
 

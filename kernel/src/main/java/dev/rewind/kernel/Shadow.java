@@ -405,15 +405,17 @@ abstract class Shadow implements Recovery, Agent {
     }
 
     /**
-     * The driver is about to receive at {@code pc}: its code is compared with the image first
+     * The driver is about to make the syscall at {@code pc} with no reply owed (its work after a
+     * reply, its serve loop's way back to its receive): its code is compared with the image first
      * (nearly free unless something wrote its read-only pages since the last compare). Changed
-     * code on the way back to its receive (its work after a reply, its serve loop) could make
-     * that receive one that nothing ends (a flipped bit turned the NIC driver's {@code li a2,0}
-     * before its WAIT_ANY into a branch, inject seed 1484026: it waited for good while the
-     * stack waited for its frames); the compares at a reply and at a delivery never came.
+     * code there could make a wait that nothing ends (a flipped bit turned the NIC driver's
+     * {@code li a2,0} before its WAIT_ANY into a branch, inject seed 1484026: it waited for good
+     * while the stack waited for its frames), or a loop of syscalls that are not a receive (its
+     * WAIT_ANY's number changed, seed 1513506: it spun for good); the compares at a reply and at a
+     * delivery never came.
      */
     @Override
-    public Fault receiving(long pc) {
+    public Fault beforeSyscall(long pc) {
         if (driver.cpu() == null
                 || driver.replyOwed() != null
                 || !driver.spec().txipc().codeCheck()) {
@@ -428,8 +430,8 @@ abstract class Shadow implements Recovery, Agent {
                         pc - 4,
                         changed,
                         driver.image().describe(pc - 4),
-                        "code page 0x" + Long.toHexString(changed) + " differs from the image (checked before it"
-                                + " received)");
+                        "code page 0x" + Long.toHexString(changed) + " differs from the image (checked before a"
+                                + " system call with no reply owed)");
     }
 
     /**

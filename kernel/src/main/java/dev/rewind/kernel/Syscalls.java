@@ -63,12 +63,10 @@ final class Syscalls {
                 rec.leaving(nr);
             }
         }
-        if (nr == Abi.SYS_RECV || nr == Abi.SYS_REPLY_RECV || nr == Abi.SYS_WAIT_ANY) {
-            Fault stop = rec.receiving(a[8]);
-            if (stop != null) {
-                t.faultWhenStopped(stop);
-                return Next.BLOCKED;
-            }
+        Fault stop = rec.beforeSyscall(a[8]);
+        if (stop != null) {
+            t.faultWhenStopped(stop);
+            return Next.BLOCKED;
         }
         rec.syscall(nr);
         Next next = rec.answerFromRecord(nr, f);
