@@ -874,15 +874,8 @@ final class TxIpc implements Recovery {
             // Kept in the history after the record its call followed (so newRecord cuts nothing:
             // the same endpoint), with that call, so that a replay answers it and runs this again.
             Request last = history.peekLast();
-            Request r = newRecord(last != null ? last.endpoint : endpoint, "");
-            java.util.Arrays.fill(r.msg, 0);
-            r.badge = 0;
-            r.payloadLength = 0;
-            r.calls.clear();
+            Request r = clientlessRecord(last != null ? last.endpoint : endpoint, "");
             r.calls.add().copyFrom(source != null ? source.calls.list[0] : preCall);
-            r.callBytes = 0;
-            java.util.Arrays.fill(r.reply, 0);
-            r.replyHash = 0;
             r.wake = false;
             r.cont = true;
             r.tail = false;
@@ -963,13 +956,7 @@ final class TxIpc implements Recovery {
         } else {
             r.source = null;
             r.callBytes = r.calls.bytes();
-            historyCallBytes += r.callBytes;
-            history.addLast(r);
-            keptAt = r;
-            while (historyCallBytes > MAX_HISTORY_CALL_BYTES && history.size() > 1) {
-                spare.addLast(forgetOldest());
-            }
-            trimHistory(tracker);
+            keep(r, tracker);
         }
         if (replayed && replay != null) {
             replay.contDone(r != null && r.replayable ? r : null);
@@ -1991,6 +1978,21 @@ final class TxIpc implements Recovery {
         return c != null && c.agentFor() instanceof Replay;
     }
 
+    /**
+     * Keep committed record {@code r} (its {@code callBytes} set) as the newest of the history:
+     * the oldest are forgotten while the nested calls' kept reply bytes pass their bound, and
+     * those whose undo records the tracker no longer holds.
+     */
+    private void keep(Request r, WriteTracker tracker) {
+        historyCallBytes += r.callBytes;
+        history.addLast(r);
+        keptAt = r;
+        while (historyCallBytes > MAX_HISTORY_CALL_BYTES && history.size() > 1) {
+            spare.addLast(forgetOldest());
+        }
+        trimHistory(tracker);
+    }
+
     /** Forget the kept requests whose undo records the tracker no longer holds (it made room for newer ones). */
     private void trimHistory(WriteTracker tracker) {
         while (history.size() > tracker.history()) {
@@ -2062,6 +2064,19 @@ final class TxIpc implements Recovery {
         r.divergedAfterReply = false;
         r.cont = false;
         r.tail = false;
+        return r;
+    }
+
+    /** A {@link #newRecord} for work no client sent (a wake's, a continuation's): no message, calls or reply yet. */
+    private Request clientlessRecord(Endpoint ep, String otherEndpoint) {
+        Request r = newRecord(ep, otherEndpoint);
+        java.util.Arrays.fill(r.msg, 0);
+        r.badge = 0;
+        r.payloadLength = 0;
+        r.calls.clear();
+        r.callBytes = 0;
+        java.util.Arrays.fill(r.reply, 0);
+        r.replyHash = 0;
         return r;
     }
 
@@ -2739,15 +2754,8 @@ final class TxIpc implements Recovery {
             // ended the wait) and its recorded syscalls (the clock it read), so that a replay
             // ends the WAIT_ANY with them again and runs it as it first ran. Before, every wake
             // cut the history: a server woken by its timer between requests could replay none.
-            Request r = newRecord(ep, "a wake on another endpoint");
-            java.util.Arrays.fill(r.msg, 0);
-            r.badge = 0;
-            r.payloadLength = 0;
+            Request r = clientlessRecord(ep, "a wake on another endpoint");
             r.source = source;
-            r.calls.clear();
-            r.callBytes = 0;
-            java.util.Arrays.fill(r.reply, 0);
-            r.replyHash = 0;
             r.wake = true;
             r.wakeA0 = a0;
             r.wakeA1 = a1;
@@ -2816,12 +2824,7 @@ final class TxIpc implements Recovery {
         r.calls = calls;
         runCalls.clear();
         r.callBytes = calls.bytes();
-        historyCallBytes += r.callBytes;
-        history.addLast(r);
-        while (historyCallBytes > MAX_HISTORY_CALL_BYTES && history.size() > 1) {
-            spare.addLast(forgetOldest()); // (the nested calls' replies kept are bounded too)
-        }
-        trimHistory(tracker);
+        keep(r, tracker);
         if (again && replay != null) {
             replay.wakeDone(r);
         }
@@ -2912,13 +2915,7 @@ final class TxIpc implements Recovery {
         r.calls = calls;
         runCalls.clear();
         r.callBytes = calls.bytes();
-        historyCallBytes += r.callBytes;
-        history.addLast(r);
-        keptAt = r;
-        while (historyCallBytes > MAX_HISTORY_CALL_BYTES && history.size() > 1) {
-            spare.addLast(forgetOldest()); // (the nested calls' replies kept are bounded too)
-        }
-        trimHistory(tracker); // (the tracker forgot the oldest to make room)
+        keep(r, tracker);
         if (agent) {
             ((Replay) client.agentFor()).compare(r);
         }
