@@ -88,8 +88,18 @@ enum { S_FREE, S_LISTEN, S_CONN, S_UDP };
 /* A datagram received on a UDP socket, not yet read. */
 struct dgram {
 	struct pbuf *p; /* a PBUF_RAM copy */
+	uint64_t sum;   /* rx_sum of its bytes as they came in */
 	uint32_t addr;  /* the sender, host order */
 	uint16_t port;
+};
+
+/* Received TCP bytes a client has not read yet, as they came in: one unit per
+ * on_recv (a run of bytes of the connection's rx chain, in order), its length
+ * and the rx_sum of its bytes (see "received bytes checked", below). */
+#define RX_UNITS 16
+struct rx_unit {
+	uint32_t len;
+	uint64_t sum;
 };
 
 struct sock {
@@ -102,7 +112,9 @@ struct sock {
 	uint16_t gen;   /* bumped when the slot is freed */
 	uint64_t owner; /* badge of the client that owns it */
 	struct tcp_pcb *pcb;
-	struct pbuf *rx; /* received, not yet read (at most TCP_WND bytes) */
+	struct pbuf *rx;             /* received, not yet read (at most TCP_WND bytes) */
+	struct rx_unit ru[RX_UNITS]; /* rx's bytes as they came in, oldest first (a ring) */
+	uint8_t ruh, run;
 	/* listening: connections waiting for ACCEPT (socket slots), in order */
 	uint8_t backlog, nq;
 	uint8_t queue[NET_MAX_BACKLOG];
@@ -540,6 +552,111 @@ static int queued_bytes_are(const struct tcp_pcb *pcb, uint32_t seq, const uint8
 	return n == 0;
 }
 
+/* ---- received bytes checked as they are handed over ----
+ * Bytes a client has not read yet wait in lwIP's heap (a connection's rx
+ * chain, a UDP socket's datagrams), for as long as the client takes.  A fault
+ * that changes them there without trapping (a flipped bit of memory, a stray
+ * store of another request) is invisible to every other check: the RECV's copy
+ * equals its (already wrong) source, and TCP's checksum was checked when the
+ * frame came in and is not kept.  So the stack keeps its own sum of what came
+ * in (per on_recv, per datagram), and a RECV compares the bytes it hands over
+ * (the IPC buffer's copy, the bytes the client gets) with it; a mismatch is a
+ * fault of the request, which txipc undoes and whose history replay makes the
+ * receive again from its record (an outside probe, seed 1492969: "byte 7932:
+ * got 0xcc" at the oracle).  The sum adds the bytes (word-wise, in 16-bit
+ * lanes): any one flipped bit changes it, wherever the bytes lie, so a unit
+ * split by a RECV that takes part of it keeps the sum of the rest. */
+typedef uint64_t __attribute__((may_alias)) rx_word;
+
+static uint64_t rx_sum(const uint8_t *p, uint32_t n)
+{
+	const uint64_t m = 0x00ff00ff00ff00ffULL;
+	uint64_t s = 0;
+
+	for (; n && ((uintptr_t)p & 7); n--)
+		s += *p++;
+	while (n >= 8) {
+		uint32_t k = n / 8 < 128 ? n / 8 : 128; /* 128 words: 16-bit lanes do not carry */
+		uint64_t a = 0;
+		for (uint32_t i = 0; i < k; i++) {
+			uint64_t w = ((const rx_word *)p)[i];
+			a += (w & m) + ((w >> 8) & m);
+		}
+		a = (a & 0x0000ffff0000ffffULL) + ((a >> 16) & 0x0000ffff0000ffffULL);
+		s += (a & 0xffffffffULL) + (a >> 32);
+		p += 8 * k;
+		n -= 8 * k;
+	}
+	for (; n; n--)
+		s += *p++;
+	return s;
+}
+
+/* rx_sum of the m bytes of pbuf chain p from offset off (short if the chain is). */
+static uint64_t rx_chain_sum(const struct pbuf *p, uint32_t off, uint32_t m)
+{
+	uint64_t s = 0;
+
+	for (const struct pbuf *q = p; q && m; q = q->next) {
+		if (off >= q->len) {
+			off -= q->len;
+			continue;
+		}
+		uint32_t k = q->len - off < m ? q->len - off : m;
+		s += rx_sum((const uint8_t *)q->payload + off, k);
+		m -= k;
+		off = 0;
+	}
+	return s;
+}
+
+/* A run of len bytes (sum) came in on s, after those it holds. */
+static void rx_unit_add(struct sock *s, uint32_t len, uint64_t sum)
+{
+	if (s->run == RX_UNITS) { /* (full: the newest unit takes these too) */
+		struct rx_unit *u = &s->ru[(s->ruh + RX_UNITS - 1) % RX_UNITS];
+		u->len += len;
+		u->sum += sum;
+		return;
+	}
+	struct rx_unit *u = &s->ru[(s->ruh + s->run) % RX_UNITS];
+	u->len = len;
+	u->sum = sum;
+	s->run++;
+}
+
+/* The n bytes a RECV copied to dst from the front of s's rx chain are those
+ * that came in: each unit it takes whole sums to its sum; one it takes part of
+ * does with the rest of it (read in the chain), which then stays as the unit.
+ * Call before the bytes leave the chain. */
+static void rx_check_taken(struct sock *s, const uint8_t *dst, uint32_t n)
+{
+	uint32_t at = 0;
+
+	while (at < n) {
+		if (!s->run)
+			rw_panic("net: RECV hands over bytes that never came in");
+		struct rx_unit *u = &s->ru[s->ruh];
+		uint32_t take = u->len < n - at ? u->len : n - at;
+		uint64_t part = rx_sum(dst + at, take);
+		if (take == u->len) {
+			if (part != u->sum)
+				rw_panic(
+				        "net: received bytes changed while they waited to be read");
+			s->ruh = (uint8_t)((s->ruh + 1) % RX_UNITS);
+			s->run--;
+		} else {
+			uint64_t rest = rx_chain_sum(s->rx, n, u->len - take);
+			if (part + rest != u->sum)
+				rw_panic(
+				        "net: received bytes changed while they waited to be read");
+			u->len -= take;
+			u->sum = rest;
+		}
+		at += take;
+	}
+}
+
 /* ---- sockets ---- */
 
 static long sock_id(int i)
@@ -741,6 +858,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		pbuf_cat(s->rx, p);
 	else
 		s->rx = p;
+	rx_unit_add(s, p->tot_len, rx_chain_sum(p, 0, p->tot_len));
 	return ERR_OK;
 }
 
@@ -821,6 +939,7 @@ static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip
 	pbuf_free(p);
 	struct dgram *d = &s->uq[(s->uhead + s->ucount) % NET_UDP_QUEUE];
 	d->p = q;
+	d->sum = rx_chain_sum(q, 0, q->tot_len);
 	d->addr = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(addr)));
 	d->port = port;
 	s->ucount++;
@@ -1010,6 +1129,7 @@ static long do_recv(const rw_request *r)
 			queue_check(s->pcb);
 		}
 		pbuf_copy_partial(s->rx, rw_ipc_buf(), n, 0);
+		rx_check_taken(s, rw_ipc_buf(), n);
 		s->rx = n == s->rx->tot_len ? (pbuf_free(s->rx), NULL) : pbuf_free_header(s->rx, n);
 		/* (the bytes handed over, and only those, are gone from what is held) */
 		if ((s->rx ? s->rx->tot_len : 0) != held - n)
@@ -1108,6 +1228,8 @@ static long do_recvfrom(const rw_request *r)
 	struct dgram *d = &s->uq[s->uhead];
 	uint16_t n = (uint16_t)(d->p->tot_len < r->in->w[1] ? d->p->tot_len : r->in->w[1]);
 	pbuf_copy_partial(d->p, rw_ipc_buf(), n, 0);
+	if (rx_sum(rw_ipc_buf(), n) + rx_chain_sum(d->p, n, d->p->tot_len - n) != d->sum)
+		rw_panic("net: a received datagram changed while it waited to be read");
 	r->out->w[0] = n;
 	r->out->w[1] = d->addr;
 	r->out->w[2] = d->port;

@@ -162,4 +162,104 @@ class NetCopyCheckTest {
         assertTrue(again.struck, plain::toString);
         assertTrue(plain.console.contains("net_oracle: FAIL SEND: EBADF"), plain::toString);
     }
+
+    /**
+     * At the entry of the {@code stack}'s {@code memcpy}, in the {@code nth} request labelled
+     * {@code label} (RECV, RECVFROM) that copies at least 64 bytes of unread data to the IPC buffer, flips bit 2 of the 10th byte of its
+     * source in memory (as the injector flips memory: a change of no store of the server's, so in
+     * no undo log). The copy then equals its wrong source, so the compare after it passes: seed
+     * 1492969 of an outside probe, "byte 7932: got 0xcc" at the oracle.
+     */
+    static final class UnreadByteFlipped implements KernelProbe {
+        final String stack;
+        final long label;
+        final int nth;
+        int seen;
+        boolean struck;
+        CpuHook hook;
+
+        UnreadByteFlipped(String stack, long label, int nth) {
+            this.stack = stack;
+            this.label = label;
+            this.nth = nth;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals(stack) || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long entry = task.image().symbol("memcpy").orElseThrow();
+            int a0 = cpu.arch().result(0);
+            int a1 = cpu.arch().result(1);
+            int a2 = cpu.arch().result(2);
+            hook = cpu.hookInstructions(entry, entry, (addr, size) -> {
+                Task client = task.replyOwed();
+                if (struck || client == null || client.msg(0) != label || cpu.reg(a2) < 64) {
+                    return;
+                }
+                if (cpu.reg(a0) != Abi.IPC_BUF_ADDR || ++seen != nth) {
+                    return;
+                }
+                byte[] b = new byte[1];
+                long at = cpu.reg(a1) + 10;
+                assertTrue(cpu.memory().read(at, b, 0, 1));
+                b[0] ^= 4;
+                cpu.memory().writeUnlogged(at, b, 0, 1);
+                struck = true;
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    /**
+     * Received bytes a client has not read yet are summed as they come in, and a RECV compares
+     * what it hands over with the sum (net_server.c, "received bytes checked"): a flip in them
+     * while they wait is a fault of the RECV, undone, and the history replay makes the receive
+     * again from its record. Before, the oracle read the flipped byte.
+     */
+    @Test
+    void aFlipInReceivedBytesWaitingToBeReadIsFoundByTheRecvThatHandsThemOver() throws Exception {
+        UnreadByteFlipped probe = new UnreadByteFlipped("net", Net.RECV, 3);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin("t_net_oracle.toml"), probe);
+        assertTrue(probe.struck, run::toString);
+        assertFalse(run.console.contains("net_oracle: FAIL"), () -> "wrong bytes reached the oracle: " + run);
+        assertTrue(run.hasLine("net_oracle: ok bytes=300000"), run::toString);
+        GuestRun.FaultEvent f = run.faults.stream()
+                .filter(e -> e.task().equals("net"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no fault of the stack: " + run));
+        assertEquals(FaultKind.ABORT, f.fault().kind(), run::toString);
+        assertTrue(f.fault().detail().contains("received bytes changed while they waited to be read"), f::toString);
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
+        assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("net@")), run::toString);
+    }
+
+    /**
+     * The same for a datagram waiting on a UDP socket, struck in the RECVFROM of the client's
+     * stack that reads the first 100 bytes of a 1,000-byte one (the rest, dropped, is summed from
+     * the datagram): two stacks under txipc (t_net_udp.toml with {@code recovery = "txipc"}).
+     */
+    @Test
+    void aFlipInADatagramWaitingToBeReadIsFoundByTheRecvfromThatHandsItOver() throws Exception {
+        String manifest = Fixtures.manifest("t_net_udp.toml")
+                .replace("notifications = [\"net_rx\"]\n", "notifications = [\"net_rx\"]\nrecovery = \"txipc\"\n")
+                .replace("notifications = [\"net_rx2\"]\n", "notifications = [\"net_rx2\"]\nrecovery = \"txipc\"\n");
+        assertEquals(2, manifest.split("recovery = \"txipc\"", -1).length - 1, manifest);
+        for (int nth : new int[] {1, 4}) {
+            UnreadByteFlipped probe = new UnreadByteFlipped("net2", Net.RECVFROM, nth);
+            GuestRun run = GuestRun.bootManifest(manifest, Fixtures.CONFIG, probe, null);
+            assertTrue(probe.struck, run::toString);
+            assertTrue(run.console.contains("net_udp: client ok"), run::toString);
+            assertTrue(run.console.contains("net_udp: server ok"), run::toString);
+            GuestRun.FaultEvent f = run.faults.stream()
+                    .filter(e -> e.task().equals("net2"))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no fault of the stack: " + run));
+            assertTrue(
+                    f.fault().detail().contains("a received datagram changed while it waited to be read"), f::toString);
+            assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
+        }
+    }
 }
