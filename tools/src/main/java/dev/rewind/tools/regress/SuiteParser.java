@@ -833,11 +833,19 @@ public final class SuiteParser {
             if (s.type != Token.Type.STRING) {
                 throw error("expected a quoted \"text\" after 'contains', got " + s);
             }
+            if (s.text.isEmpty()) {
+                throw error("every line contains \"\", so 'contains \"\"' matches any line (and 'expect no line'"
+                        + " of it fails on any output): write the text the line must hold");
+            }
             return LineMatcher.contains(lineText(s));
         }
         return switch (t.type) {
             case STRING -> LineMatcher.exact(lineText(t));
             case REGEX -> {
+                if (t.text.isEmpty()) {
+                    throw error("an empty // matches any line (and 'expect no line //' fails on any output):"
+                            + " write the /regex/ the line must match (\"\" for an empty line)");
+                }
                 try {
                     yield LineMatcher.regex(Pattern.compile(t.text, t.flags));
                 } catch (PatternSyntaxException e) {

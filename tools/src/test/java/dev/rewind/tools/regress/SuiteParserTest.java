@@ -201,6 +201,10 @@ class SuiteParserTest {
                 Arguments.of(
                         "case a\n\n  boot missing.elf\n", "t.suite:3: cannot boot missing.elf: no such image file"),
                 Arguments.of(head + "  expect line /a(b/\n", "t.suite:3: bad regex /a(b/: Unclosed group"),
+                // an empty regex or contains "" matches any line: vacuous, and 'expect no line' of it always fails
+                Arguments.of(head + "  expect line //\n", "t.suite:3: an empty // matches any line"),
+                Arguments.of(head + "  expect no line //\n", "t.suite:3: an empty // matches any line"),
+                Arguments.of(head + "  expect line contains \"\"\n", "t.suite:3: every line contains \"\""),
                 Arguments.of(
                         head + "case b\n  boot builtin:hello.elf\ncase a\n",
                         "t.suite:5: duplicate case name 'a' (first defined at line 1)"),
