@@ -948,6 +948,23 @@ class RegressRunnerTest {
         assertFalse(new Console(odd, 0, odd.size()).spilled().isSpilled());
         assertTrue(new Console(odd.subList(0, 5000), 0, 5000).spilled().isSpilled());
         assertFalse(new Console(odd.subList(0, 100), 0, 100).spilled().isSpilled(), "a short console stays");
+        // every console spilled goes into one file, gone from its folder as soon as it is open
+        // (so that nothing is left there after a SIGKILL), and each reads back its own lines
+        Path spillDir = Files.createDirectories(dir.resolve("spill"));
+        Console.Spill spill = Console.Spill.openIn(spillDir);
+        List<String> other = new java.util.ArrayList<>();
+        for (int i = 0; i < 9000; i++) {
+            other.add("other " + i);
+        }
+        Console a = new Console(lines, 0, lines.size()).spilledTo(spill);
+        Console b = new Console(other, 3, other.size() + 3).spilledTo(spill);
+        assertTrue(a.isSpilled() && b.isSpilled());
+        try (java.util.stream.Stream<Path> left = Files.list(spillDir)) {
+            assertEquals(List.of(), left.toList(), "a spill file is left in its folder");
+        }
+        assertEquals(lines, a.lines());
+        assertEquals(other, b.lines());
+        assertEquals(new Console(other, 3, other.size() + 3).text(), b.text());
     }
 
     @Test
