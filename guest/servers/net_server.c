@@ -176,6 +176,13 @@ void *net_copy_checked(void *dst, const void *src, size_t len)
 	return dst;
 }
 
+/* A segment about to leave holds other bytes than tcp_write summed as it
+ * queued them (lwipopts.h, TCP_CHECKSUM_ON_COPY_SANITY_CHECK). */
+void net_sent_bytes_changed(void)
+{
+	rw_panic("net: queued bytes changed before they were sent");
+}
+
 /* ---- lwIP's heap, each allocation checked ----
  * pbuf_alloc's PBUF_RAM buffers (the data of segments being sent, received
  * data nobody has read yet) come from lwIP's first-fit heap (mem.c).  A

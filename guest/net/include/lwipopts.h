@@ -86,7 +86,21 @@
 
 /* Frames leave in one pbuf (net_server copies it into the IPC buffer). */
 #define LWIP_NETIF_TX_SINGLE_PBUF 1
-#define ETH_PAD_SIZE              0
+
+/* A client's bytes wait in the send queue until the window lets them out,
+ * and in it again until they are acknowledged.  tcp_write sums them as it
+ * copies them in (checksum on copy), and tcp_output_segment sums what is
+ * there when it sends a segment (the sanity check): bytes that changed while
+ * they waited (a flipped bit of memory, a stray store) would otherwise leave
+ * under a checksum computed over the wrong bytes, which the peer takes.  A
+ * mismatch is a fault of the request or wake (net_sent_bytes_changed,
+ * net_server.c), which txipc undoes; the send is then made again from the
+ * state before, or from the history's record of the SEND that queued them. */
+#define LWIP_CHECKSUM_ON_COPY             1
+#define TCP_CHECKSUM_ON_COPY_SANITY_CHECK 1
+void net_sent_bytes_changed(void);
+#define TCP_CHECKSUM_ON_COPY_SANITY_CHECK_FAIL(msg) net_sent_bytes_changed()
+#define ETH_PAD_SIZE                                0
 
 /* Every bulk copy lwIP makes goes through net_copy_checked (net_server.c),
  * which compares the copy with its source and ends the task as faulted if

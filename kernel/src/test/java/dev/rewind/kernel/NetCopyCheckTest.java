@@ -262,4 +262,79 @@ class NetCopyCheckTest {
             assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
         }
     }
+
+    /**
+     * At the entry of the stack's {@code ip_chksum_pseudo} in the {@code nth} call inside a SEND
+     * request over a segment with at least 64 bytes of data (tcp_output_segment's sum of the
+     * segment it sends), flips bit 3 of the segment's 10th byte from the end in memory (as the
+     * injector flips memory): the client's bytes changed while they waited in the send queue.
+     */
+    static final class QueuedByteFlipped implements KernelProbe {
+        final int nth;
+        int seen;
+        boolean struck;
+        CpuHook hook;
+
+        QueuedByteFlipped(int nth) {
+            this.nth = nth;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("net") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long entry = task.image().symbol("ip_chksum_pseudo").orElseThrow();
+            int a0 = cpu.arch().result(0);
+            int a2 = cpu.arch().result(2);
+            hook = cpu.hookInstructions(entry, entry, (addr, size) -> {
+                Task client = task.replyOwed();
+                if (struck || client == null || client.msg(0) != Net.SEND || (cpu.reg(a2) & 0xffff) < 64 + 20) {
+                    return;
+                }
+                if (++seen != nth) {
+                    return;
+                }
+                byte[] pb = new byte[20]; // struct pbuf: next, payload, tot_len, len
+                assertTrue(cpu.memory().read(cpu.reg(a0), pb, 0, pb.length));
+                long payload = java.nio.ByteBuffer.wrap(pb, 8, 8)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .getLong();
+                int len = (pb[18] & 0xff) | (pb[19] & 0xff) << 8;
+                long at = payload + len - 10;
+                byte[] b = new byte[1];
+                assertTrue(cpu.memory().read(at, b, 0, 1));
+                b[0] ^= 8;
+                cpu.memory().writeUnlogged(at, b, 0, 1);
+                struck = true;
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    /**
+     * A client's bytes waiting in the send queue are summed as tcp_write copies them in, and
+     * summed again as their segment leaves (lwIP's checksum on copy and its sanity check,
+     * lwipopts.h): a flip in them while they wait is a fault of the request, undone, and the send
+     * is made again. Before, the segment left with the flipped byte under a checksum computed over
+     * it, and the oracle read the echo of the wrong byte.
+     */
+    @Test
+    void aFlipInQueuedBytesBeforeTheirSegmentLeavesIsFoundAsItLeaves() throws Exception {
+        for (int nth : new int[] {2, 9}) {
+            QueuedByteFlipped probe = new QueuedByteFlipped(nth);
+            GuestRun run = GuestRun.runWithProbe(SystemImage.builtin("t_net_oracle.toml"), probe);
+            assertTrue(probe.struck, run::toString);
+            assertFalse(run.console.contains("net_oracle: FAIL"), () -> "wrong bytes reached the oracle: " + run);
+            assertTrue(run.hasLine("net_oracle: ok bytes=300000"), run::toString);
+            GuestRun.FaultEvent f = run.faults.stream()
+                    .filter(e -> e.task().equals("net"))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no fault of the stack: " + run));
+            assertTrue(f.fault().detail().contains("queued bytes changed before they were sent"), f::toString);
+            assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
+            assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("net@")), run::toString);
+        }
+    }
 }
