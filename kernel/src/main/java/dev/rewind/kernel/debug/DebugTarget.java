@@ -185,6 +185,9 @@ public interface DebugTarget {
      * ({@code step}), or back to the last breakpoint or watchpoint hit before now. A stop event
      * follows as for a resume ({@code HISTORY_BEGIN} at the start of the history). A later
      * resume of the thread replays its history forward before it runs live again.
+     *
+     * @throws IllegalArgumentException with the reason, when the thread cannot move back now (it
+     *     is at its fault stop)
      */
     default void reverse(int thread, boolean step) {
         throw new UnsupportedOperationException("no reverse execution");

@@ -351,6 +351,7 @@ public final class KernelDebugger implements DebugTarget {
     /** Kernel thread: {@code t} (generation {@code generation}) faulted with {@code f}; the kernel did {@code action}. */
     void recovered(Task t, int generation, Fault f, String action) {
         monitor.recovered(t, generation, f, action);
+        recorder.recovered(t);
     }
 
     // ---- DebugTarget: the protocol ---------------------------------------------------------

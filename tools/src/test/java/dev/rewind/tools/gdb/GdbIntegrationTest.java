@@ -1917,6 +1917,65 @@ int main(void)
     }
 
     /**
+     * A txipc server's reverse execution keeps to the request it serves. A `reverse-continue`
+     * watching `total` from the start of the add of 3 finds no write: the history starts with
+     * that request (it went on into the add of 2, a committed request whose reply and the next
+     * receive are one call: `Old value = 3, New value = 1`). After its fault is rolled back (a
+     * `stepi` with scheduler-locking ends in its receive) the undone request is no history either
+     * (a step back went into it, at the instruction before the store that faulted). A reverse move
+     * at a fault stop is refused with the reason (it was a bare `E03`).
+     */
+    @Test
+    void aTxipcServersHistoryIsItsCurrentRequestNotACommittedOrARolledBackOne() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem(), true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    sys.port,
+                    tmp.resolve("build/image/acc_server.elf").toString(),
+                    "monitor scope acc",
+                    "break do_add",
+                    "ignore 1 2",
+                    "continue",
+                    "watch total",
+                    "reverse-continue",
+                    "echo after-reverse-continue\\n",
+                    "delete",
+                    "continue",
+                    "set scheduler-locking step",
+                    "stepi",
+                    "info threads",
+                    "reverse-stepi",
+                    "echo after-reverse-stepi\\n",
+                    "set scheduler-locking off",
+                    "continue",
+                    "reverse-stepi",
+                    "handle SIGSEGV nostop noprint pass",
+                    "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "Thread 1 hit Breakpoint 1, do_add (amount=3)",
+                    "No more reverse-execution history.",
+                    "after-reverse-continue",
+                    "received signal SIGSEGV",
+                    "(acc gen 1, receiving)",
+                    "after-reverse-stepi",
+                    "E.thread 1 (task acc) is at its fault stop: no reverse execution from there",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertTrue(!out.contains("Old value"), out);
+            // the step back after the rollback: no history, not into the undone request's handler
+            String back = out.substring(out.indexOf("(acc gen 1, receiving)"), out.indexOf("after-reverse-stepi"));
+            assertTrue(back.contains("No more reverse-execution history.") && !back.contains("handle ("), out);
+            sys.await();
+            assertTrue(sys.console().contains("acc_client: total 46 served 4"), sys.console());
+        });
+    }
+
+    /**
      * RISC-V's FPU as gdb sees it: fp_server and fp_client built with the SDK's FLOAT=hard (the
      * sum in fs0), f registers and fcsr read and written; a write to fs0 reaches the task (the
      * client then sees the changed sum). In a soft-float task the same registers are unavailable.
