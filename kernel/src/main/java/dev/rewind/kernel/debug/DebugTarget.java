@@ -54,6 +54,11 @@ public interface DebugTarget {
         STEPPED,
         /** A task faulted; recovery runs when the system resumes. */
         FAULTED,
+        /**
+         * A planned fault injection ({@code rewind inject --gdb}) is about to strike the task at
+         * this instruction: it strikes when the system resumes.
+         */
+        INJECTION,
         /** Reverse execution reached the start of the task's history (gdb: no more history). */
         HISTORY_BEGIN,
         /**

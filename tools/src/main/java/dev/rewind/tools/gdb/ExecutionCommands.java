@@ -473,7 +473,8 @@ final class ExecutionCommands {
             return;
         }
         s.firstStop();
-        if (s.resumed && stop.kind() == DebugTarget.StopKind.FAULTED) {
+        if (s.resumed
+                && (stop.kind() == DebugTarget.StopKind.FAULTED || stop.kind() == DebugTarget.StopKind.INJECTION)) {
             s.send("O" + PacketCodec.toHex("rewind: " + stop.description() + "\n"));
         }
         s.waitingForStop = false;
