@@ -101,6 +101,18 @@ class GdbIntegrationTest {
 
         /** @param reverseWindow as {@code rewind boot --gdb-reverse-window}, or null */
         Booted(SystemImage img, boolean wait, int quantumMs, boolean inferiors, Long reverseWindow) throws Exception {
+            this(img, wait, quantumMs, inferiors, reverseWindow, k -> {});
+        }
+
+        /** @param setup given the kernel before it runs (a probe: {@code rewind boot --kill}) */
+        Booted(
+                SystemImage img,
+                boolean wait,
+                int quantumMs,
+                boolean inferiors,
+                Long reverseWindow,
+                java.util.function.Consumer<Kernel> setup)
+                throws Exception {
             BOOTED.add(this);
             Kernel kernel = new Kernel(
                     KernelConfig.defaults().withBudgetNanos(170_000_000_000L).withQuantumMs(quantumMs),
@@ -108,6 +120,7 @@ class GdbIntegrationTest {
                     img.source(),
                     new Uart(console),
                     null);
+            setup.accept(kernel);
             PipedInputStream errIn = new PipedInputStream(1 << 16);
             PrintStream err = new PrintStream(new PipedOutputStream(errIn), true, StandardCharsets.UTF_8);
             Thread t = new Thread(
@@ -1973,6 +1986,61 @@ int main(void)
             assertTrue(back.contains("No more reverse-execution history.") && !back.contains("handle ("), out);
             sys.await();
             assertTrue(sys.console().contains("acc_client: total 46 served 4"), sys.console());
+        });
+    }
+
+    /**
+     * A driver under recovery = "shadow", faulted (`rewind boot --kill blk@20:40`): its new
+     * generation meets the breakpoints gdb set, in its start-up and in the requests its shadow
+     * replays to rebuild its state (the client's OPEN, answered by generation 1 long ago), which
+     * `monitor recovery` tells apart from a client's; the run ends normally.
+     */
+    @Test
+    void aShadowDriversNewGenerationStopsAtBreakpointsAlsoInItsShadowsReplay() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            SystemImage img = SystemImage.builtin("t_blk.toml");
+            Booted sys = new Booted(
+                    img,
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    false,
+                    null,
+                    k -> k.setProbe(dev.rewind.tools.BootKill.parse(List.of("blk@20:40"), img.manifest())));
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    sys.port,
+                    elf("blk_driver.elf").toString(),
+                    "break do_open",
+                    "break device_init",
+                    "continue",
+                    "continue",
+                    "continue",
+                    "echo at-the-kill\\n",
+                    "continue",
+                    "info threads",
+                    "continue",
+                    "monitor recovery",
+                    "delete",
+                    "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            String after = out.substring(out.indexOf("at-the-kill"));
+            assertContains(
+                    out,
+                    "received signal SIGABRT",
+                    "killed by --kill blk@20:40",
+                    "at-the-kill",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertContains(
+                    after,
+                    "Thread 1 hit Breakpoint 2, device_init ()",
+                    "(blk gen 2, ready)",
+                    "Thread 1 hit Breakpoint 1, do_open (",
+                    "restarted as generation 2; shadow replays 1 request(s)");
+            sys.await();
+            assertTrue(sys.console().contains("blk_stress: ok ops=400 errors=0"), sys.console());
         });
     }
 
