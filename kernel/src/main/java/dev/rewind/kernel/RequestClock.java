@@ -18,13 +18,21 @@ final class RequestClock {
     private long blockedSince = -1;
     /** The kernel's debugger-held total when it blocked. */
     private long heldAtBlock;
+    /** How many requests were opened so far: the open one's number (kernel thread; a debugger while halted). */
+    private long serial;
 
     /** A request begins now. */
     void open(long now) {
+        serial++;
         used = 0;
         sliceMark = now;
         blockedSince = -1;
         open = true;
+    }
+
+    /** The number of the open request, or of the last one (0: none yet): each request has its own. */
+    long serial() {
+        return serial;
     }
 
     void close() {

@@ -247,6 +247,14 @@ public final class Task {
     }
 
     /**
+     * Which request the task handles ({@link #inRequest}) or handled last: a number that grows
+     * with each request the recovery policy opens (0: none yet).
+     */
+    public long requestSerial() {
+        return request.serial();
+    }
+
+    /**
      * The syscall results the kernel writes to a0, a1, ... when the task next runs (a copy;
      * empty if none): part of its registers as a debugger shows them.
      */

@@ -54,6 +54,11 @@ public interface DebugTarget {
         STEPPED,
         /** A task faulted; recovery runs when the system resumes. */
         FAULTED,
+        /**
+         * A planned fault injection ({@code rewind inject --gdb}) is about to strike the task at
+         * this instruction: it strikes when the system resumes.
+         */
+        INJECTION,
         /** Reverse execution reached the start of the task's history (gdb: no more history). */
         HISTORY_BEGIN,
         /**
@@ -185,6 +190,9 @@ public interface DebugTarget {
      * ({@code step}), or back to the last breakpoint or watchpoint hit before now. A stop event
      * follows as for a resume ({@code HISTORY_BEGIN} at the start of the history). A later
      * resume of the thread replays its history forward before it runs live again.
+     *
+     * @throws IllegalArgumentException with the reason, when the thread cannot move back now (it
+     *     is at its fault stop)
      */
     default void reverse(int thread, boolean step) {
         throw new UnsupportedOperationException("no reverse execution");

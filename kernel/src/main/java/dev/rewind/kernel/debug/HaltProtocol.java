@@ -592,7 +592,9 @@ final class HaltProtocol {
     void reverse(int thread, boolean step) {
         runWhileHalted(thread, t -> {
             if (t == faultTask) { // (its resume point is kept apart from its registers)
-                throw new IllegalStateException("no reverse execution from a fault stop");
+                throw new IllegalArgumentException("thread " + thread + " (task " + t.name()
+                        + ") is at its fault stop: no reverse execution from there (continue or step past the"
+                        + " fault first: its recovery, if any, runs then)");
             }
             reverseThread = thread;
             reverseStep = step;

@@ -134,6 +134,11 @@ public final class KernelDebugger implements DebugTarget {
         if (ev == null && waitForDebugger) {
             waitForDebugger = false;
             Task first = DebugThreads.firstLive(port);
+            for (Task x : port.tasks()) {
+                if (x.name().equals(waitIn) && live(x)) {
+                    first = x; // (rewind inject --gdb: gdb starts in the struck server, and loads its program)
+                }
+            }
             if (first != null) {
                 ev = new StopEvent(
                         StopKind.ATTACHED, id(first), SIGTRAP, "waiting for the debugger before the first instruction");
@@ -282,6 +287,31 @@ public final class KernelDebugger implements DebugTarget {
         return true;
     }
 
+    /** The task whose thread the stop before the first instruction names (null: the first live one). */
+    private volatile String waitIn;
+
+    /**
+     * With {@code waitForDebugger}: report the stop before the first instruction in task {@code
+     * name}'s thread rather than the first task's (gdb, started without a program, then loads that
+     * task's). Before the system runs.
+     */
+    public void waitIn(String name) {
+        waitIn = name;
+    }
+
+    /**
+     * Kernel thread: a planned fault injection is about to strike {@code t} at its current pc
+     * ({@code what} says which): stop there (SIGTRAP) if a debugger is attached, and wait until
+     * it resumes; the injection strikes then, on the task as the debugger left it.
+     */
+    public void haltBeforeInjection(Task t, String what) {
+        if (!halt.attached() || halt.killed() || t.cpu() == null) {
+            return;
+        }
+        hooks.clearHits(t);
+        halt.halt(new StopEvent(StopKind.INJECTION, id(t), SIGTRAP, what), false);
+    }
+
     /** The gdb signal a fault of {@code kind} is reported with. */
     static int signalOf(FaultKind kind) {
         return switch (kind) {
@@ -351,6 +381,7 @@ public final class KernelDebugger implements DebugTarget {
     /** Kernel thread: {@code t} (generation {@code generation}) faulted with {@code f}; the kernel did {@code action}. */
     void recovered(Task t, int generation, Fault f, String action) {
         monitor.recovered(t, generation, f, action);
+        recorder.recovered(t);
     }
 
     // ---- DebugTarget: the protocol ---------------------------------------------------------

@@ -102,8 +102,11 @@ final class ReverseExecution {
         final Cpu cpu;
         final List<Segment> segs = new ArrayList<>();
         long bytes;
-        /** The last checkpoint was taken inside a transaction (txipc). */
-        boolean txOpen;
+        /**
+         * The request ({@link Task#requestSerial}) the last checkpoint was taken in, or -1 if it
+         * was taken outside any.
+         */
+        long request = -1;
         /**
          * At most this many instructions back from the present (0: no limit but the
          * checkpoint limits); applied when the task first moves back from the present.

@@ -68,13 +68,15 @@ final class ReverseRecorder {
             h = new ReverseExecution.History(t);
             histories.put(t, h);
         }
-        if (t.inRequest() && !h.txOpen) {
-            // a transaction began: the history starts with it, so that a replay only stores to
-            // pages its undo log already holds (a replayed store must not log a past pre-image)
+        long request = t.inRequest() ? t.requestSerial() : -1;
+        if (request >= 0 && request != h.request) {
+            // a transaction began (also one right after the last, a reply and the next receive
+            // in one call): the history starts with it, so that a replay only stores to pages
+            // its undo log already holds (a replayed store must not log a past pre-image)
             h.segs.clear();
             h.bytes = 0;
         }
-        h.txOpen = t.inRequest();
+        h.request = request;
         ReverseExecution.checkpoint(h, pc);
     }
 
@@ -96,6 +98,18 @@ final class ReverseRecorder {
         ReverseExecution.History h = histories.remove(t);
         if (h != null && h.cpu == t.cpu()) {
             ReverseExecution.leavePast(h);
+        }
+    }
+
+    /**
+     * Kernel thread: the kernel recovered {@code t} from a fault (a rollback, a restart, a driver's
+     * restart and replay): its state no longer comes from its history, which forgets it (a step
+     * back from there went into the request the rollback undid).
+     */
+    void recovered(Task t) {
+        ReverseExecution.History h = histories.get(t);
+        if (h != null && !h.inPast()) {
+            histories.remove(t);
         }
     }
 

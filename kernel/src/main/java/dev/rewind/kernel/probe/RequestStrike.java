@@ -142,7 +142,27 @@ public abstract class RequestStrike implements KernelProbe {
         }
         removeHook(task);
         reached(armedRequest);
-        return strike(task, armedRequest);
+        if (beforeStrike != null) {
+            beforeStrike.accept(task); // (a debugger halts here: rewind inject --gdb)
+        }
+        Fault f = strike(task, armedRequest);
+        if (afterStrike != null) {
+            afterStrike.run();
+        }
+        return f;
+    }
+
+    private java.util.function.Consumer<Task> beforeStrike;
+    private Runnable afterStrike;
+
+    /**
+     * Call {@code before} on the kernel thread with the task stopped at the planned instruction,
+     * the engine at rest, just before the strike changes it (what it changes is then read from
+     * the task as {@code before} left it), and {@code after} once it struck.
+     */
+    public final void onStrike(java.util.function.Consumer<Task> before, Runnable after) {
+        beforeStrike = before;
+        afterStrike = after;
     }
 
     private void removeHook(Task task) {

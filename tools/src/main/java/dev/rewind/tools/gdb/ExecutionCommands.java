@@ -427,6 +427,13 @@ final class ExecutionCommands {
             s.target.reverse(s.continueThread(), p.equals("bs"));
         } catch (UnsupportedOperationException e) {
             return ""; // a target without reverse execution
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() == null || e.getMessage().startsWith("no thread")) {
+                throw e;
+            }
+            // gdb shows the reason: "warning: Remote failure reply: E.thread 1 (task kv) is at its fault stop ..."
+            GdbSession.log.warn("gdb: reverse execution refused: {}", e.getMessage());
+            return "E." + e.getMessage();
         }
         s.waitingForStop = true;
         s.resumed = true;
@@ -466,7 +473,8 @@ final class ExecutionCommands {
             return;
         }
         s.firstStop();
-        if (s.resumed && stop.kind() == DebugTarget.StopKind.FAULTED) {
+        if (s.resumed
+                && (stop.kind() == DebugTarget.StopKind.FAULTED || stop.kind() == DebugTarget.StopKind.INJECTION)) {
             s.send("O" + PacketCodec.toHex("rewind: " + stop.description() + "\n"));
         }
         s.waitingForStop = false;

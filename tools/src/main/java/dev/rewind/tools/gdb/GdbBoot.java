@@ -76,8 +76,21 @@ public final class GdbBoot {
      */
     public static SystemResult run(
             Kernel kernel, String spec, boolean wait, boolean inferiors, Long reverseWindow, PrintStream err) {
+        return run(kernel, spec, wait, inferiors, reverseWindow, err, d -> {});
+    }
+
+    /** ... and {@code setup} given the debugger before the system starts (rewind inject --gdb: its halts). */
+    public static SystemResult run(
+            Kernel kernel,
+            String spec,
+            boolean wait,
+            boolean inferiors,
+            Long reverseWindow,
+            PrintStream err,
+            java.util.function.Consumer<KernelDebugger> setup) {
         InetSocketAddress addr = parseAddress(spec);
         KernelDebugger debugger = new KernelDebugger(kernel, wait);
+        setup.accept(debugger);
         if (reverseWindow != null) {
             debugger.setReverseWindow(reverseWindow);
         }

@@ -472,6 +472,21 @@ public final class Campaign {
         return String.format(java.util.Locale.ROOT, nanos < 10_000_000_000L ? "%.3f s" : "%.1f s", nanos / 1e9);
     }
 
+    /** With a [HOST:]PORT: each run serves gdb there (rewind inject --gdb); null: none. */
+    private String gdb;
+    /** Where the stub's lines and the strike's go (rewind's stderr). */
+    private java.io.PrintStream gdbErr = System.err;
+
+    /**
+     * Run the injections under gdb at {@code spec} ([HOST:]PORT; null: none), halting before each
+     * strike; the stub's lines ("listening on ...") and what each strike did go to {@code err}.
+     */
+    public Campaign gdb(String spec, java.io.PrintStream err) {
+        this.gdb = spec;
+        this.gdbErr = err;
+        return this;
+    }
+
     /** One injection, fully determined by {@code seed}. */
     public Run inject(long seed, List<FaultInjector.Type> types) throws BootException {
         return run(seed, types, false);
@@ -568,7 +583,27 @@ public final class Campaign {
             if (inj != null) {
                 k.setProbe(inj);
             }
-            r = k.run();
+            if (gdb == null) {
+                r = k.run();
+            } else {
+                // rewind inject --gdb: the system waits for gdb, and halts where the fault strikes
+                String what = "seed " + seed + ": " + plan.type().label() + " is about to strike task " + server
+                        + " here (" + plan.where() + "); continue or step and it strikes";
+                r = dev.rewind.tools.gdb.GdbBoot.run(k, gdb, true, false, null, gdbErr, d -> {
+                    d.waitIn(server);
+                    if (inj != null) {
+                        inj.onStrike(t -> d.haltBeforeInjection(t, what), () -> {
+                            gdbErr.println(
+                                    "rewind: seed " + seed + " struck task " + server + ": " + inj.description());
+                            gdbErr.flush();
+                        });
+                    }
+                });
+                if (inj != null && !inj.activated()) {
+                    gdbErr.println("rewind: seed " + seed + ": the injection never struck (" + plan.where()
+                            + " was not reached in this run)");
+                }
+            }
         }
         // A hang: the time budget ran out, or nothing could run any more with tasks still
         // blocked (a deadlock: a hang that no trap announced).

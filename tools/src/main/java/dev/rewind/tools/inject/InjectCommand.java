@@ -208,6 +208,16 @@ public final class InjectCommand implements Callable<Integer> {
     boolean verbose;
 
     @Option(
+            names = "--gdb",
+            paramLabel = "[HOST:]PORT",
+            description = "With -n 1: replay that one injection under gdb. After the profiling boots the run"
+                    + " serves the GDB remote protocol on PORT (as 'rewind boot --gdb'), waits for gdb in the"
+                    + " server's thread (gdb started without a program loads the server's), and halts (SIGTRAP)"
+                    + " at the planned instruction before the fault strikes; continue or step and it strikes"
+                    + " (see docs/DEBUGGING.md).")
+    String gdb;
+
+    @Option(
             names = "--trace",
             description = "Log every syscall of every run to stderr (use with -n 1 to study one seed).")
     boolean trace;
@@ -251,6 +261,13 @@ public final class InjectCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--hang-ms must be between 1 and 600000");
         }
         int[] sh = parseShard(shard);
+        if (gdb != null) {
+            if (count != 1 || faultFree) {
+                throw new IllegalArgumentException("--gdb replays one injection: use it with -n 1 (and --seed N),"
+                        + " without --fault-free (rewind boot --gdb debugs a fault-free boot)");
+            }
+            dev.rewind.tools.gdb.GdbBoot.checkOptions(gdb, true);
+        }
         RecoveryPolicy pol = RecoveryPolicy.parse(policy);
         if (replayDepth != null
                 && (replayDepth < 0 || replayDepth > dev.rewind.kernel.image.TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH)) {
@@ -353,7 +370,9 @@ public final class InjectCommand implements Callable<Integer> {
                 disks,
                 false);
         int depth = replayDepth == null ? -1 : replayDepth;
-        Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, verify, cfg).window(win);
+        Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, verify, cfg)
+                .window(win)
+                .gdb(gdb, System.err);
         long t0 = System.nanoTime();
         long[] lengths = c.profile();
         if (c.referenceNanos() > budget / 2) {
@@ -402,7 +421,7 @@ public final class InjectCommand implements Callable<Integer> {
                 && pol == RecoveryPolicy.TXIPC
                 && img.manifest().tasks().stream()
                         .anyMatch(t -> t.name().equals(server) && t.txipc().verifyDual());
-        if (dual || manifestDual || "refusals".equals(verify) || "errors".equals(verify)) {
+        if (gdb == null && (dual || manifestDual || "refusals".equals(verify) || "errors".equals(verify))) {
             // What verification costs: fault-free boots of the same workload with and without it.
             int boots = 7;
             Campaign plain = new Campaign(img, server, pol, hangMs, depth, noEscalation, "none", cfg);

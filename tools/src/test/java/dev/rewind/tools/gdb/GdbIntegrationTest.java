@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The stub as users meet it: Debian's gdb-multiarch in batch mode against a booted system
@@ -100,6 +101,18 @@ class GdbIntegrationTest {
 
         /** @param reverseWindow as {@code rewind boot --gdb-reverse-window}, or null */
         Booted(SystemImage img, boolean wait, int quantumMs, boolean inferiors, Long reverseWindow) throws Exception {
+            this(img, wait, quantumMs, inferiors, reverseWindow, k -> {});
+        }
+
+        /** @param setup given the kernel before it runs (a probe: {@code rewind boot --kill}) */
+        Booted(
+                SystemImage img,
+                boolean wait,
+                int quantumMs,
+                boolean inferiors,
+                Long reverseWindow,
+                java.util.function.Consumer<Kernel> setup)
+                throws Exception {
             BOOTED.add(this);
             Kernel kernel = new Kernel(
                     KernelConfig.defaults().withBudgetNanos(170_000_000_000L).withQuantumMs(quantumMs),
@@ -107,6 +120,7 @@ class GdbIntegrationTest {
                     img.source(),
                     new Uart(console),
                     null);
+            setup.accept(kernel);
             PipedInputStream errIn = new PipedInputStream(1 << 16);
             PrintStream err = new PrintStream(new PipedOutputStream(errIn), true, StandardCharsets.UTF_8);
             Thread t = new Thread(
@@ -1913,6 +1927,232 @@ int main(void)
                     "[Inferior 1 (Remote target) exited normally]");
             sys.await();
             assertTrue(sys.console().contains("acc_client: total 46 served 104"), sys.console());
+        });
+    }
+
+    /**
+     * A txipc server's reverse execution keeps to the request it serves. A `reverse-continue`
+     * watching `total` from the start of the add of 3 finds no write: the history starts with
+     * that request (it went on into the add of 2, a committed request whose reply and the next
+     * receive are one call: `Old value = 3, New value = 1`). After its fault is rolled back (a
+     * `stepi` with scheduler-locking ends in its receive) the undone request is no history either
+     * (a step back went into it, at the instruction before the store that faulted). A reverse move
+     * at a fault stop is refused with the reason (it was a bare `E03`).
+     */
+    @Test
+    void aTxipcServersHistoryIsItsCurrentRequestNotACommittedOrARolledBackOne() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem(), true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    sys.port,
+                    tmp.resolve("build/image/acc_server.elf").toString(),
+                    "monitor scope acc",
+                    "break do_add",
+                    "ignore 1 2",
+                    "continue",
+                    "watch total",
+                    "reverse-continue",
+                    "echo after-reverse-continue\\n",
+                    "delete",
+                    "continue",
+                    "set scheduler-locking step",
+                    "stepi",
+                    "info threads",
+                    "reverse-stepi",
+                    "echo after-reverse-stepi\\n",
+                    "set scheduler-locking off",
+                    "continue",
+                    "reverse-stepi",
+                    "handle SIGSEGV nostop noprint pass",
+                    "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertContains(
+                    out,
+                    "Thread 1 hit Breakpoint 1, do_add (amount=3)",
+                    "No more reverse-execution history.",
+                    "after-reverse-continue",
+                    "received signal SIGSEGV",
+                    "(acc gen 1, receiving)",
+                    "after-reverse-stepi",
+                    "E.thread 1 (task acc) is at its fault stop: no reverse execution from there",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertTrue(!out.contains("Old value"), out);
+            // the step back after the rollback: no history, not into the undone request's handler
+            String back = out.substring(out.indexOf("(acc gen 1, receiving)"), out.indexOf("after-reverse-stepi"));
+            assertTrue(back.contains("No more reverse-execution history.") && !back.contains("handle ("), out);
+            sys.await();
+            assertTrue(sys.console().contains("acc_client: total 46 served 4"), sys.console());
+        });
+    }
+
+    /**
+     * A driver under recovery = "shadow", faulted (`rewind boot --kill blk@20:40`): its new
+     * generation meets the breakpoints gdb set, in its start-up and in the requests its shadow
+     * replays to rebuild its state (the client's OPEN, answered by generation 1 long ago), which
+     * `monitor recovery` tells apart from a client's; the run ends normally.
+     */
+    @Test
+    void aShadowDriversNewGenerationStopsAtBreakpointsAlsoInItsShadowsReplay() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            SystemImage img = SystemImage.builtin("t_blk.toml");
+            Booted sys = new Booted(
+                    img,
+                    true,
+                    KernelConfig.defaults().quantumMs(),
+                    false,
+                    null,
+                    k -> k.setProbe(dev.rewind.tools.BootKill.parse(List.of("blk@20:40"), img.manifest())));
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    sys.port,
+                    elf("blk_driver.elf").toString(),
+                    "break do_open",
+                    "break device_init",
+                    "continue",
+                    "continue",
+                    "continue",
+                    "echo at-the-kill\\n",
+                    "continue",
+                    "info threads",
+                    "continue",
+                    "monitor recovery",
+                    "delete",
+                    "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            String after = out.substring(out.indexOf("at-the-kill"));
+            assertContains(
+                    out,
+                    "received signal SIGABRT",
+                    "killed by --kill blk@20:40",
+                    "at-the-kill",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertContains(
+                    after,
+                    "Thread 1 hit Breakpoint 2, device_init ()",
+                    "(blk gen 2, ready)",
+                    "Thread 1 hit Breakpoint 1, do_open (",
+                    "restarted as generation 2; shadow replays 1 request(s)");
+            sys.await();
+            assertTrue(sys.console().contains("blk_stress: ok ops=400 errors=0"), sys.console());
+        });
+    }
+
+    /**
+     * `rewind inject IMAGE --server kv --seed N -n 1 --gdb PORT`: the one injection, replayed
+     * under gdb, waits for gdb in the server's thread and halts (SIGTRAP, with a console line
+     * naming the seed and what is about to strike) at the planned instruction before the fault
+     * strikes; the strike then applies there (the flipped register's pc is the pc gdb showed),
+     * and the run ends as the same seed ends without gdb. Both architectures.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void anInjectionReplayedUnderGdbHaltsWhereItStrikes(String arch) {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            // the workload of t_kv_oracle with the client first: kv is task 2
+            Path client = elf(arch + "kv_oracle.elf"); // (copied into tmp, as the manifest)
+            Path server = elf(arch + "kv_server.elf");
+            Path manifest = tmp.resolve("kv_second.toml");
+            Files.writeString(
+                    manifest,
+                    String.join(
+                            "\n",
+                            "name = \"kv_second\"",
+                            "[task.kv_oracle]",
+                            "image = \"" + client.getFileName() + "\"",
+                            "priority = 4",
+                            "uses = [\"kv\"]",
+                            "[task.kv]",
+                            "image = \"" + server.getFileName() + "\"",
+                            "priority = 1",
+                            "heap = \"2M\"",
+                            "serves = [\"kv\"]",
+                            "recovery = \"txipc\"",
+                            ""));
+            SystemImage img = SystemImage.open(manifest.toString());
+            KernelConfig cfg = KernelConfig.defaults().withRamBytes(64L << 20).withBudgetNanos(60_000_000_000L);
+            List<dev.rewind.kernel.probe.FaultInjector.Type> types =
+                    List.of(dev.rewind.kernel.probe.FaultInjector.Type.REGISTER_BIT_FLIP);
+            long seed = 1530002;
+            dev.rewind.kernel.image.RecoveryPolicy txipc = dev.rewind.kernel.image.RecoveryPolicy.TXIPC;
+            dev.rewind.tools.inject.Campaign plain = new dev.rewind.tools.inject.Campaign(img, "kv", txipc, 1000, cfg);
+            plain.profile();
+            dev.rewind.tools.inject.Campaign.Run expected = plain.inject(seed, types);
+
+            PipedInputStream errIn = new PipedInputStream(1 << 16);
+            PrintStream err = new PrintStream(new PipedOutputStream(errIn), true, StandardCharsets.UTF_8);
+            dev.rewind.tools.inject.Campaign c =
+                    new dev.rewind.tools.inject.Campaign(img, "kv", txipc, 1000, cfg).gdb("127.0.0.1:0", err);
+            c.profile();
+            CompletableFuture<dev.rewind.tools.inject.Campaign.Run> run = new CompletableFuture<>();
+            Thread k = new Thread(
+                    () -> {
+                        try {
+                            run.complete(c.inject(seed, types));
+                        } catch (Throwable e) {
+                            run.completeExceptionally(e);
+                        } finally {
+                            err.close();
+                        }
+                    },
+                    "inject");
+            k.setDaemon(true);
+            k.start();
+            StringBuilder sb = new StringBuilder();
+            int ch;
+            while ((ch = errIn.read()) >= 0 && !(ch == '\n' && sb.indexOf("rewind: attach with: ") >= 0)) {
+                sb.append((char) ch);
+            }
+            Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) \\(the system waits for gdb")
+                    .matcher(sb);
+            assertTrue(m.find(), sb.toString());
+            CompletableFuture<String> rest = new CompletableFuture<>();
+            Thread drain = new Thread(() -> {
+                try {
+                    rest.complete(new String(errIn.readAllBytes(), StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    rest.completeExceptionally(e);
+                }
+            });
+            drain.setDaemon(true);
+            drain.start();
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    arch.isEmpty() ? "set architecture riscv:rv64" : "echo",
+                    Integer.parseInt(m.group(1)),
+                    "", // no program: gdb loads the one of the thread it starts in, the server's
+                    "info threads",
+                    "continue",
+                    "printf \"halted pc=%#lx\\n\", $pc",
+                    "info threads",
+                    "handle SIGSEGV SIGILL SIGBUS SIGABRT SIGXCPU SIGTRAP nostop noprint pass",
+                    "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            dev.rewind.tools.inject.Campaign.Run r = run.get(120, TimeUnit.SECONDS);
+            assertContains(
+                    out,
+                    "kv_server.elf from remote target",
+                    "* 2    Thread 2 (kv gen 1, ready)",
+                    "rewind: seed 1530002: register bit flip is about to strike task kv here (request " + r.request()
+                            + ", instruction " + r.instruction() + ")",
+                    "Thread 2 received signal SIGTRAP",
+                    "(kv gen 1, running)",
+                    "[Inferior 1 (Remote target) exited");
+            Matcher pc = Pattern.compile("halted pc=(0x[0-9a-f]+)").matcher(out);
+            assertTrue(pc.find(), out);
+            assertTrue(r.activated() && r.what().endsWith(" at pc " + pc.group(1)), r.what() + "\n" + out);
+            assertEquals(expected.what(), r.what());
+            assertEquals(expected.verdict(), r.verdict());
+            assertTrue(rest.get(30, TimeUnit.SECONDS).contains("rewind: seed 1530002 struck task kv: " + r.what()));
         });
     }
 
