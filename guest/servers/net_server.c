@@ -176,6 +176,44 @@ void *net_copy_checked(void *dst, const void *src, size_t len)
 	return dst;
 }
 
+/* lwIP's LWIP_CHKSUM (lwipopts.h): the ones' complement sum of the 16-bit
+ * words at dataptr, as lwIP's own (algorithm 2: words in memory order, a
+ * start at an odd address swapped at the end), 8 bytes a step with the carry
+ * out of each add put back in (RFC 1071: the sum does not depend on the
+ * width it is added at).  Not inverted. */
+typedef uint16_t __attribute__((may_alias)) ck_half;
+typedef uint64_t __attribute__((may_alias)) rx_word;
+
+unsigned short net_chksum(const void *dataptr, int len)
+{
+	const uint8_t *pb = dataptr;
+	uint16_t t = 0;
+	uint64_t sum = 0, acc = 0;
+	int odd = (int)((uintptr_t)pb & 1);
+
+	if (odd && len > 0) {
+		((uint8_t *)&t)[1] = *pb++;
+		len--;
+	}
+	for (; len > 1 && ((uintptr_t)pb & 7); pb += 2, len -= 2)
+		sum += *(const ck_half *)pb;
+	for (; len >= 8; pb += 8, len -= 8) {
+		uint64_t w = *(const rx_word *)pb;
+		acc += w;
+		acc += acc < w; /* (the carry out goes back in) */
+	}
+	for (; len > 1; pb += 2, len -= 2)
+		sum += *(const ck_half *)pb;
+	if (len > 0)
+		((uint8_t *)&t)[0] = *pb;
+	sum += t + (acc & 0xffffffffu) + (acc >> 32);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	if (odd)
+		sum = ((sum & 0xff) << 8) | (sum >> 8);
+	return (unsigned short)sum;
+}
+
 /* A segment about to leave holds other bytes than tcp_write summed as it
  * queued them (lwipopts.h, TCP_CHECKSUM_ON_COPY_SANITY_CHECK). */
 void net_sent_bytes_changed(void)
@@ -573,8 +611,6 @@ static int queued_bytes_are(const struct tcp_pcb *pcb, uint32_t seq, const uint8
  * got 0xcc" at the oracle).  The sum adds the bytes (word-wise, in 16-bit
  * lanes): any one flipped bit changes it, wherever the bytes lie, so a unit
  * split by a RECV that takes part of it keeps the sum of the rest. */
-typedef uint64_t __attribute__((may_alias)) rx_word;
-
 static uint64_t rx_sum(const uint8_t *p, uint32_t n)
 {
 	const uint64_t m = 0x00ff00ff00ff00ffULL;

@@ -87,6 +87,11 @@
 /* Frames leave in one pbuf (net_server copies it into the IPC buffer). */
 #define LWIP_NETIF_TX_SINGLE_PBUF 1
 
+/* The Internet checksum, 8 bytes a step (net_server.c): lwIP's own adds 2
+ * bytes a step, and every byte received or sent is summed at least once. */
+unsigned short net_chksum(const void *dataptr, int len);
+#define LWIP_CHKSUM net_chksum
+
 /* A client's bytes wait in the send queue until the window lets them out,
  * and in it again until they are acknowledged.  tcp_write sums them as it
  * copies them in (checksum on copy), and tcp_output_segment sums what is
