@@ -277,6 +277,9 @@ final class Ipc {
                 && t.recovery().holdReply(client, f.a)) {
             // (txipc: what the server does until its next receive belongs to the request, whose
             // reply leaves when it commits there: releaseReply)
+            if (k.probe != null) {
+                k.probe.replyHeld(t);
+            }
             return f.ret(Abi.OK);
         }
         return f.ret(sendReply(t, f.a, null));
