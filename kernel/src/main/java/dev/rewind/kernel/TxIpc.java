@@ -3030,6 +3030,7 @@ final class TxIpc implements Recovery {
         }
 
         boolean codeTouched = readOnlyLogged(tracker.loggedPages());
+        healedPages = 0;
         int pages = tracker.rollback();
         if (overflowed) {
             int beyond = tracker.healFromCopy(healed);
@@ -3202,6 +3203,18 @@ final class TxIpc implements Recovery {
         }
         int asked = NO_CHECK;
         int depth = suspect && !history.isEmpty() ? replayDepth(fault) : 0;
+        if (depth == 0 && replaysSinceCommit == 0) {
+            depth = healedDepth(server.cpu().tracker());
+            if (depth > 0) {
+                k.recoveryNote(
+                        log,
+                        "txipc: task {}: pages changed outside any request were put back; the {} requests committed"
+                                + " since one last changed them may have read the change: replayed",
+                        server,
+                        depth);
+            }
+        }
+        healedPages = 0;
         if (suspect && history.isEmpty()) {
             k.recoveryNote(
                     log,
@@ -3334,6 +3347,7 @@ final class TxIpc implements Recovery {
      */
     private void healFromCopy(WriteTracker tracker) {
         int n = tracker.healFromCopy(healed);
+        healedPages = Math.max(n, 0);
         if (n <= 0) {
             return;
         }
@@ -3538,6 +3552,49 @@ final class TxIpc implements Recovery {
 
     /** Pages the last heal put back (the first few). */
     private final long[] healed = new long[4];
+
+    /** Pages the last {@link #healFromCopy} put back (the first named in {@link #healed}). */
+    private int healedPages;
+
+    /**
+     * After an abort that put back pages from the committed copy (changed outside any request: a
+     * bit flipped in memory), how many of the newest kept requests may have read the change and
+     * carried it on: those committed since the newest kept one that changed such a page (the
+     * change came after the last request that logged the page, or that request's copy check
+     * would have found it), all kept ones if none did. A request that copied the changed bytes
+     * elsewhere (a compaction moving a buffer) committed them there as its own writes, which
+     * putting the page back does not mend (an outside document store, seed 1520729: a flip in a
+     * document moved to a fresh buffer 45 requests before a request wrote the old page). 0 if
+     * nothing was put back.
+     */
+    private int healedDepth(WriteTracker tracker) {
+        if (healedPages == 0 || history.isEmpty()) {
+            return 0;
+        }
+        trimHistory(tracker);
+        int kept = Math.min(history.size(), tracker.history());
+        if (healedPages > healed.length) {
+            return kept;
+        }
+        int depth = 0;
+        for (int i = 0; i < healedPages; i++) {
+            int back = 0;
+            while (back < kept && !contains(tracker.historyPages(back), healed[i])) {
+                back++;
+            }
+            depth = Math.max(depth, back);
+        }
+        return depth;
+    }
+
+    private static boolean contains(long[] pages, long page) {
+        for (long p : pages) {
+            if (p == page) {
+                return true;
+            }
+        }
+        return false;
+    }
     /** Aborts after which the committed copy put pages back, and the pages, for tests. */
     long copyHeals;
 
