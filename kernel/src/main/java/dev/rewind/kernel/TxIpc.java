@@ -3559,9 +3559,10 @@ final class TxIpc implements Recovery {
     /**
      * After an abort that put back pages from the committed copy (changed outside any request: a
      * bit flipped in memory), how many of the newest kept requests may have read the change and
-     * carried it on: those committed since the newest kept one that changed such a page (the
-     * change came after the last request that logged the page, or that request's copy check
-     * would have found it), all kept ones if none did. A request that copied the changed bytes
+     * carried it on: the newest kept one that changed such a page and those committed since (the
+     * change came after the last request that logged the page before its reply, or that request's
+     * copy check would have found it; its work after a plain REPLY is not checked), all kept ones
+     * if none did. A request that copied the changed bytes
      * elsewhere (a compaction moving a buffer) committed them there as its own writes, which
      * putting the page back does not mend (an outside document store, seed 1520729: a flip in a
      * document moved to a fresh buffer 45 requests before a request wrote the old page). 0 if
@@ -3582,7 +3583,9 @@ final class TxIpc implements Recovery {
             while (back < kept && !contains(tracker.historyPages(back), healed[i])) {
                 back++;
             }
-            depth = Math.max(depth, back);
+            // (and that one too: its work between a plain REPLY and its commit, which no copy check
+            // precedes, may have read the change and carried it, seed 1523617)
+            depth = Math.max(depth, Math.min(back + 1, kept));
         }
         return depth;
     }

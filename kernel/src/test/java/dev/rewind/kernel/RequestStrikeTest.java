@@ -126,6 +126,36 @@ class RequestStrikeTest {
         assertTrue(struck.restarts.isEmpty(), struck::toString);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"t_compact.toml", "aarch64/t_compact.toml"})
+    void anInstructionSkippedOnTheWayToTheReceiveAfterAHeldReplyIsTheRequests(String image) throws Exception {
+        // Each of the last instructions before compact_server's receive (its arguments, after the
+        // step's last store) skipped in turn, among
+        // them the one that loads the receive's number: a skipped `li a7,7` left 8, a second REPLY,
+        // which released the held reply and committed the request; its ESTATE then failed the
+        // loop's assertion in work that ran again from the same registers each time, and the
+        // third fault restarted the server (an outside document store, seed 1523723). A REPLY
+        // while the reply is held is refused at once (ESTATE) and leaves the request open: the
+        // request is rolled back instead.
+        SystemImage img = SystemImage.builtin(image);
+        InstructionProfiler profiler = new InstructionProfiler("compact");
+        GuestRun.runWithProbe(img, profiler);
+        long[] gaps = profiler.gaps();
+        int request = 30;
+        long gap = gaps[request - 1];
+        assertTrue(gap >= 12, () -> "work after reply " + request + ": " + gap);
+        for (long at = gap; at > gap - 9; at--) {
+            FaultInjector skip = new FaultInjector(new FaultInjector.Plan(
+                    1, FaultInjector.Type.INSTRUCTION_SKIP, "compact", request, at, Window.AFTER_REPLY));
+            GuestRun g = GuestRun.runWithProbe(img, skip);
+            String what = "instruction " + at + " of " + gap + " after reply " + request + ": " + skip.description();
+            assertTrue(skip.activated(), () -> what + "\n" + g);
+            assertTrue(g.restarts.isEmpty(), () -> what + "\n" + g);
+            assertEquals(SystemResult.Outcome.OK, g.result.outcome(), () -> what + "\n" + g);
+            assertTrue(g.hasLine("compact_client: ok requests=129"), () -> what + "\n" + g);
+        }
+    }
+
     @Test
     void anAfterReplyPlanPicksOnlyRepliesWithWorkAfterThem() {
         long[] gaps = {0, 0, 5, 0, 7, 0};
