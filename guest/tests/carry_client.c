@@ -1,10 +1,10 @@
 /*
  * carry_client - the client of carry_server: sets 16 words of the source page, makes 40 requests
  * that do not touch it (so that the server's next requests no longer log it up front), has it
- * copied, reads back words 0..4 of the copy, stamps the source page (TOUCH), then checks every
- * copied word.  TxIpcCarryTest flips a bit of carry_src[5] in memory in request 50, before the
+ * copied, reads back words 0..4 of the copy, has the source page written after a reply (LATE) and
+ * stamped (TOUCH), then checks every copied word.  TxIpcCarryTest flips a bit of carry_src[5] in memory in request 50, before the
  * copy: the copy carries it, and only TOUCH's copy check finds the page changed.  ERECOVERED is
- * retried (at most 4 tries).  Prints "carry_client: ok requests=N" (N = 79), or FAIL and exits 1.
+ * retried (at most 4 tries).  Prints "carry_client: ok requests=N" (N = 80), or FAIL and exits 1.
  */
 #include <stdio.h>
 #include <rewind/rewind.h>
@@ -52,6 +52,7 @@ int main(void)
 	for (uint64_t i = 0; i < 5; i++)
 		if (check(i))
 			return 1;
+	call(5, 0, 0);
 	call(4, 0, 0);
 	for (uint64_t i = 0; i < 16; i++)
 		if (check(i))

@@ -6,7 +6,9 @@
  * SET (label 1: w0 = index 0..511, w1 = value) writes carry_src[w0]; COPY (label 2) copies
  * carry_src into carry_dst, reading carry_src only; GET (label 3: w0 = index) answers
  * carry_dst[w0]; TOUCH (label 4) writes the last word of carry_src's page (a stamp), so that the
- * copy check before its reply compares that page with the last commit's copy.
+ * copy check before its reply compares that page with the last commit's copy; LATE (label 5)
+ * answers, then writes the word before that one after its plain REPLY, before its next receive
+ * (work after the reply, which only the check before the held reply's release sees).
  */
 #include <string.h>
 #include <rewind/rewind.h>
@@ -40,6 +42,9 @@ static long handle(rw_msg *m)
 		carry_src[WORDS - 1]++;
 		m->w[0] = carry_src[WORDS - 1];
 		return 0;
+	case 5:
+		m->w[0] = 0;
+		return 0;
 	}
 	return RW_ENOSYS;
 }
@@ -51,12 +56,15 @@ int main(void)
 	uint64_t badge;
 
 	RW_ASSERT(rw_cap_get("carry", &ep) == 0);
-	RW_ASSERT(rw_recv(ep, &m, &badge) == 0);
 	for (;;) {
+		RW_ASSERT(rw_recv(ep, &m, &badge) == 0);
+		int late = m.label == 5;
 		long status = handle(&m);
 		m.label = (uint64_t)status;
 		m.w[1] = m.w[2] = m.w[3] = 0;
 		m.len = 0;
-		RW_ASSERT(rw_reply_recv(ep, &m, &badge) == 0);
+		RW_ASSERT(rw_reply(&m) == 0);
+		if (late)
+			carry_src[WORDS - 2]++;
 	}
 }

@@ -1429,6 +1429,20 @@ final class TxIpc implements Recovery {
     @Override
     public Fault releasing(long nr, long[] a) {
         rerunAfterReply = null;
+        long changed = server.cpu().tracker().copyCheck();
+        if (changed != -1) {
+            // The copy check before the reply saw only the pages logged up to the REPLY; a page
+            // its work after the REPLY logged (a compaction step moving a buffer) is checked here,
+            // before the request commits: a flip there came before it, and the request may have
+            // carried it on (an outside document store, seed 1526537)
+            copyChecks++;
+            return corruptAtSyscall(
+                    a[8],
+                    "page 0x" + Long.toHexString(changed)
+                            + " changed between requests (found before the held reply's release: it differs from"
+                            + " the last commit's copy)",
+                    true);
+        }
         if (!(callRerun
                 && rerunClient != null
                 && server.replyOwed() == rerunClient
@@ -3560,9 +3574,9 @@ final class TxIpc implements Recovery {
      * After an abort that put back pages from the committed copy (changed outside any request: a
      * bit flipped in memory), how many of the newest kept requests may have read the change and
      * carried it on: the newest kept one that changed such a page and those committed since (the
-     * change came after the last request that logged the page before its reply, or that request's
-     * copy check would have found it; its work after a plain REPLY is not checked), all kept ones
-     * if none did. A request that copied the changed bytes
+     * change came after the last request that logged the page, or that request's copy check,
+     * before its reply and again before a held reply's release, would have found it), all kept
+     * ones if none did. A request that copied the changed bytes
      * elsewhere (a compaction moving a buffer) committed them there as its own writes, which
      * putting the page back does not mend (an outside document store, seed 1520729: a flip in a
      * document moved to a fresh buffer 45 requests before a request wrote the old page). 0 if
@@ -3583,8 +3597,8 @@ final class TxIpc implements Recovery {
             while (back < kept && !contains(tracker.historyPages(back), healed[i])) {
                 back++;
             }
-            // (and that one too: its work between a plain REPLY and its commit, which no copy check
-            // precedes, may have read the change and carried it, seed 1523617)
+            // (and that one too: a change it took into the copy where it rewrote the words cannot
+            // be told from its own stores, seed 1523617)
             depth = Math.max(depth, Math.min(back + 1, kept));
         }
         return depth;

@@ -40,7 +40,7 @@ class TxIpcCarryTest {
     void aChangeACommittedRequestCarriedOnIsMendedByReplayingTheHistorySinceThePageChanged(String image)
             throws Exception {
         GuestRun plain = GuestRun.boot(image, Fixtures.CONFIG);
-        assertTrue(plain.hasLine("carry_client: ok requests=79"), plain::toString);
+        assertTrue(plain.hasLine("carry_client: ok requests=80"), plain::toString);
 
         FlipAt flip = new FlipAt();
         GuestRun g = GuestRun.runWithProbe(SystemImage.builtin(image), flip);
@@ -51,7 +51,7 @@ class TxIpcCarryTest {
         assertFalse(g.replays.isEmpty(), () -> "the history since the page changed is replayed: " + g);
         assertTrue(g.mismatches.isEmpty(), g::toString);
         assertEquals(SystemResult.Outcome.OK, g.result.outcome(), g::toString);
-        assertTrue(g.hasLine("carry_client: ok requests=79"), g::toString);
+        assertTrue(g.hasLine("carry_client: ok requests=80"), g::toString);
         assertTrue(g.restarts.isEmpty(), g::toString);
     }
 }
