@@ -52,6 +52,9 @@ final class Ipc {
         return switch ((int) Math.min(nr, Integer.MAX_VALUE)) {
             case Abi.SYS_RECV, Abi.SYS_REPLY_RECV -> cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null;
             case Abi.SYS_CALL -> callRefusal(t, a) != 0;
+            // (a second REPLY: the one reply owed was made, and is held or sent; no server makes
+            // another but from a fault, a skipped `li a7,7` before its receive, seed 1523723)
+            case Abi.SYS_REPLY -> true;
             case Abi.SYS_WAIT -> waitable(t, a[0]) == null;
             case Abi.SYS_WAIT_ANY ->
                 (a[0] != -1 && cap(t, a[0], Capability.Kind.ENDPOINT_RECV) == null)
@@ -258,6 +261,11 @@ final class Ipc {
     }
 
     Next reply(Task t, SyscallFrame f) {
+        if (t.recovery().heldReply() != null) {
+            // (a REPLY while the request's reply is held: refused as it would be once that one left,
+            // without leaving it or committing the request: refusedAtOnce)
+            return f.ret(Abi.ESTATE);
+        }
         // A plain REPLY is checked as a REPLY_RECV's reply is (verification, the shadow's
         // protocol check); the kept-register check applies only at its receive sites.
         if (t.replyOwed() != null) {
@@ -277,6 +285,9 @@ final class Ipc {
                 && t.recovery().holdReply(client, f.a)) {
             // (txipc: what the server does until its next receive belongs to the request, whose
             // reply leaves when it commits there: releaseReply)
+            if (k.probe != null) {
+                k.probe.replyHeld(t);
+            }
             return f.ret(Abi.OK);
         }
         return f.ret(sendReply(t, f.a, null));

@@ -17,6 +17,14 @@ public interface KernelProbe {
     default void replied(Task server) {}
 
     /**
+     * {@code server} made a plain REPLY that txipc holds until the request commits, at its next
+     * receive (or call, wait, yield or exit), when {@link #replied} follows: what it runs in
+     * between (a compaction step after each answer) is work after its reply as well as the
+     * request's. May come more than once for one request (a request run again).
+     */
+    default void replyHeld(Task server) {}
+
+    /**
      * {@code task}'s WAIT_ANY has just ended by its notification's {@code bits} (after any txipc
      * transaction of the work after the wake began; not in a replay of the history).
      */

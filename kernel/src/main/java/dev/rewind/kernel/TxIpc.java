@@ -1429,6 +1429,20 @@ final class TxIpc implements Recovery {
     @Override
     public Fault releasing(long nr, long[] a) {
         rerunAfterReply = null;
+        long changed = server.cpu().tracker().copyCheck();
+        if (changed != -1) {
+            // The copy check before the reply saw only the pages logged up to the REPLY; a page
+            // its work after the REPLY logged (a compaction step moving a buffer) is checked here,
+            // before the request commits: a flip there came before it, and the request may have
+            // carried it on (an outside document store, seed 1526537)
+            copyChecks++;
+            return corruptAtSyscall(
+                    a[8],
+                    "page 0x" + Long.toHexString(changed)
+                            + " changed between requests (found before the held reply's release: it differs from"
+                            + " the last commit's copy)",
+                    true);
+        }
         if (!(callRerun
                 && rerunClient != null
                 && server.replyOwed() == rerunClient
@@ -3030,6 +3044,7 @@ final class TxIpc implements Recovery {
         }
 
         boolean codeTouched = readOnlyLogged(tracker.loggedPages());
+        healedPages = 0;
         int pages = tracker.rollback();
         if (overflowed) {
             int beyond = tracker.healFromCopy(healed);
@@ -3202,6 +3217,18 @@ final class TxIpc implements Recovery {
         }
         int asked = NO_CHECK;
         int depth = suspect && !history.isEmpty() ? replayDepth(fault) : 0;
+        if (depth == 0 && replaysSinceCommit == 0) {
+            depth = healedDepth(server.cpu().tracker());
+            if (depth > 0) {
+                k.recoveryNote(
+                        log,
+                        "txipc: task {}: pages changed outside any request were put back; the {} requests committed"
+                                + " since one last changed them may have read the change: replayed",
+                        server,
+                        depth);
+            }
+        }
+        healedPages = 0;
         if (suspect && history.isEmpty()) {
             k.recoveryNote(
                     log,
@@ -3334,6 +3361,7 @@ final class TxIpc implements Recovery {
      */
     private void healFromCopy(WriteTracker tracker) {
         int n = tracker.healFromCopy(healed);
+        healedPages = Math.max(n, 0);
         if (n <= 0) {
             return;
         }
@@ -3538,6 +3566,52 @@ final class TxIpc implements Recovery {
 
     /** Pages the last heal put back (the first few). */
     private final long[] healed = new long[4];
+
+    /** Pages the last {@link #healFromCopy} put back (the first named in {@link #healed}). */
+    private int healedPages;
+
+    /**
+     * After an abort that put back pages from the committed copy (changed outside any request: a
+     * bit flipped in memory), how many of the newest kept requests may have read the change and
+     * carried it on: the newest kept one that changed such a page and those committed since (the
+     * change came after the last request that logged the page, or that request's copy check,
+     * before its reply and again before a held reply's release, would have found it), all kept
+     * ones if none did. A request that copied the changed bytes
+     * elsewhere (a compaction moving a buffer) committed them there as its own writes, which
+     * putting the page back does not mend (an outside document store, seed 1520729: a flip in a
+     * document moved to a fresh buffer 45 requests before a request wrote the old page). 0 if
+     * nothing was put back.
+     */
+    private int healedDepth(WriteTracker tracker) {
+        if (healedPages == 0 || history.isEmpty()) {
+            return 0;
+        }
+        trimHistory(tracker);
+        int kept = Math.min(history.size(), tracker.history());
+        if (healedPages > healed.length) {
+            return kept;
+        }
+        int depth = 0;
+        for (int i = 0; i < healedPages; i++) {
+            int back = 0;
+            while (back < kept && !contains(tracker.historyPages(back), healed[i])) {
+                back++;
+            }
+            // (and that one too: a change it took into the copy where it rewrote the words cannot
+            // be told from its own stores, seed 1523617)
+            depth = Math.max(depth, Math.min(back + 1, kept));
+        }
+        return depth;
+    }
+
+    private static boolean contains(long[] pages, long page) {
+        for (long p : pages) {
+            if (p == page) {
+                return true;
+            }
+        }
+        return false;
+    }
     /** Aborts after which the committed copy put pages back, and the pages, for tests. */
     long copyHeals;
 

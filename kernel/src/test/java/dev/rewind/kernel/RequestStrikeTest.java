@@ -11,6 +11,8 @@ import dev.rewind.kernel.probe.InstructionProfiler;
 import dev.rewind.kernel.probe.RequestStrike.Window;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The shared "strike at instruction N of request M" mechanism ({@code probe.RequestStrike}, here
@@ -87,6 +89,71 @@ class RequestStrikeTest {
                 struck::toString);
         assertEquals(SystemResult.Outcome.OK, struck.result.outcome(), struck::toString);
         assertTrue(struck.hasLine("aftercall: ok"), struck::toString);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_compact.toml", "aarch64/t_compact.toml"})
+    void theWorkBetweenAPlainReplyAndTheNextReceiveIsAfterTheReply(String image) throws Exception {
+        // compact_server replies with a plain REPLY and runs a compaction step before its next
+        // receive, with no syscall in between that would release the held reply: that work is
+        // after the reply (as an outside document store's compaction step after each answer).
+        // The probes were told of the reply only at its release, at the receive: the profile
+        // counted no instruction after any reply, and the after-reply window struck nothing.
+        SystemImage img = SystemImage.builtin(image);
+        InstructionProfiler profiler = new InstructionProfiler("compact");
+        GuestRun.runWithProbe(img, profiler);
+        long[] gaps = profiler.gaps();
+        long[] lengths = profiler.lengths();
+        assertEquals(lengths.length, gaps.length);
+        int request = 0;
+        for (int i = 19; i < gaps.length; i++) {
+            if (gaps[i] >= 8) {
+                request = i + 1;
+                break;
+            }
+        }
+        assertTrue(request > 0, () -> "work after a reply of compact: " + java.util.Arrays.toString(gaps));
+        long at = (gaps[request - 1] + 1) / 2;
+        FaultInjector inside = new FaultInjector(new FaultInjector.Plan(
+                1, FaultInjector.Type.FAILED_ASSERTION, "compact", request, at, Window.AFTER_REPLY));
+        GuestRun struck = GuestRun.runWithProbe(img, inside);
+        assertTrue(inside.activated(), struck::toString);
+        assertEquals(1, struck.faults.size(), struck::toString);
+        assertEquals("compact", struck.faults.get(0).task());
+        assertTrue(struck.faults.get(0).outcome() instanceof RecoveryOutcome.RolledBack, struck::toString);
+        assertEquals(SystemResult.Outcome.OK, struck.result.outcome(), struck::toString);
+        assertTrue(struck.hasLine("compact_client: ok requests=129"), struck::toString);
+        assertTrue(struck.restarts.isEmpty(), struck::toString);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_compact.toml", "aarch64/t_compact.toml"})
+    void anInstructionSkippedOnTheWayToTheReceiveAfterAHeldReplyIsTheRequests(String image) throws Exception {
+        // Each of the last instructions before compact_server's receive (its arguments, after the
+        // step's last store) skipped in turn, among
+        // them the one that loads the receive's number: a skipped `li a7,7` left 8, a second REPLY,
+        // which released the held reply and committed the request; its ESTATE then failed the
+        // loop's assertion in work that ran again from the same registers each time, and the
+        // third fault restarted the server (an outside document store, seed 1523723). A REPLY
+        // while the reply is held is refused at once (ESTATE) and leaves the request open: the
+        // request is rolled back instead.
+        SystemImage img = SystemImage.builtin(image);
+        InstructionProfiler profiler = new InstructionProfiler("compact");
+        GuestRun.runWithProbe(img, profiler);
+        long[] gaps = profiler.gaps();
+        int request = 30;
+        long gap = gaps[request - 1];
+        assertTrue(gap >= 12, () -> "work after reply " + request + ": " + gap);
+        for (long at = gap; at > gap - 9; at--) {
+            FaultInjector skip = new FaultInjector(new FaultInjector.Plan(
+                    1, FaultInjector.Type.INSTRUCTION_SKIP, "compact", request, at, Window.AFTER_REPLY));
+            GuestRun g = GuestRun.runWithProbe(img, skip);
+            String what = "instruction " + at + " of " + gap + " after reply " + request + ": " + skip.description();
+            assertTrue(skip.activated(), () -> what + "\n" + g);
+            assertTrue(g.restarts.isEmpty(), () -> what + "\n" + g);
+            assertEquals(SystemResult.Outcome.OK, g.result.outcome(), () -> what + "\n" + g);
+            assertTrue(g.hasLine("compact_client: ok requests=129"), () -> what + "\n" + g);
+        }
     }
 
     @Test

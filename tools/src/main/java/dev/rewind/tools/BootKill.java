@@ -111,6 +111,13 @@ public final class BootKill implements KernelProbe {
     }
 
     @Override
+    public void replyHeld(Task server) {
+        for (Strike s : strikes) {
+            s.killer().replyHeld(server);
+        }
+    }
+
+    @Override
     public Fault stopped(Task task) {
         for (Strike s : strikes) {
             Fault f = s.killer().stopped(task);

@@ -10,7 +10,9 @@ import java.util.List;
  * reply), in a fault-free run. The fault injector draws its strike points from these lengths
  * so that nearly every planned fault is activated. It also counts what the server executes
  * after each reply until its next request arrives ({@link #gaps}), for strikes in
- * {@link RequestStrike.Window#AFTER_REPLY}.
+ * {@link RequestStrike.Window#AFTER_REPLY}: from a plain REPLY that txipc held
+ * ({@link KernelProbe#replyHeld}), so that the work between it and the release is counted in
+ * both (a txipc request ends at its release; the work after its REPLY is after its reply).
  */
 public final class InstructionProfiler implements KernelProbe {
     private final String server;
@@ -21,6 +23,8 @@ public final class InstructionProfiler implements KernelProbe {
     private long start = -1;
     /** The count at the last reply, -1 before the first reply. */
     private long replyAt = -1;
+    /** The count at the open request's last held REPLY ({@link #replyHeld}), -1 if none. */
+    private long heldAt = -1;
 
     public InstructionProfiler(String server) {
         this.server = server;
@@ -40,7 +44,15 @@ public final class InstructionProfiler implements KernelProbe {
             replyAt = -1;
         }
         start = counter.count();
+        heldAt = -1;
         requests.add(String.valueOf(t.requestFrom()));
+    }
+
+    @Override
+    public void replyHeld(Task t) {
+        if (t.name().equals(server) && start >= 0) {
+            heldAt = counter.count(); // (the work after it, up to the release, is after the reply too)
+        }
     }
 
     @Override
@@ -51,7 +63,8 @@ public final class InstructionProfiler implements KernelProbe {
             while (gaps.size() < lengths.size() - 1) {
                 gaps.add(0L); // (a request delivered before the reply to the one before it)
             }
-            replyAt = counter.count();
+            replyAt = heldAt >= 0 ? heldAt : counter.count();
+            heldAt = -1;
         }
     }
 

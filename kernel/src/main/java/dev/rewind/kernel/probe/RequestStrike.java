@@ -19,9 +19,10 @@ import dev.rewind.kernel.Task;
  *
  * <p>In the {@link Window#AFTER_REPLY} window the count starts instead at the server's reply to
  * the chosen request and runs until the next request is delivered to it: the work a server does
- * once it has answered (a txipc continuation after a call, a wake's handling, a driver's work after
- * its reply, the serve loop's way back to its receive). If the next request arrives first, the
- * strike is skipped.
+ * once it has answered (a txipc server's work between a plain REPLY, which txipc holds, and its
+ * release, a txipc continuation after a call, a wake's handling, a driver's work after its reply,
+ * the serve loop's way back to its receive). If the next request arrives first, the strike is
+ * skipped.
  */
 public abstract class RequestStrike implements KernelProbe {
     /** Where in the server's work the instructions are counted. */
@@ -108,6 +109,15 @@ public abstract class RequestStrike implements KernelProbe {
         delivered++;
         began(task, delivered);
         if (window == Window.REQUEST && hook == null && strikes(delivered)) {
+            arm(task);
+        }
+    }
+
+    @Override
+    public final void replyHeld(Task task) {
+        // (a txipc server's work between a plain REPLY and its next receive: after its reply,
+        // though its request ends, for the request window, when the held reply is released)
+        if (window == Window.AFTER_REPLY && task.name().equals(server) && hook == null && strikes(delivered)) {
             arm(task);
         }
     }
