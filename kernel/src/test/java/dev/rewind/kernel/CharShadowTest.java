@@ -88,6 +88,28 @@ class CharShadowTest {
         return f;
     }
 
+    /**
+     * ring_tty (guest/tests/ring_tty.c), a driver of another design, drains a transmit ring to
+     * TXDATA with {@code rw_mmio_write32} in a loop. Built by GCC 12 at -O2 with the MMIO helpers as
+     * plain volatile stores, that loop stored the last byte a second time at its exit (the ring's
+     * index may alias the register, and loop store motion replays the loop's last stores in order):
+     * every WRITE sent one byte beyond its own. The shadow withheld it and restarted the driver at
+     * each WRITE of a fault-free run; under restart the oracle read it back twice. The helpers now
+     * fence the compiler around each access.
+     */
+    @Test
+    void aDriverDrainingATransmitRingSendsEachByteOnce() throws Exception {
+        String ring = Fixtures.manifest("t_tty_ring.toml");
+        GuestRun run = GuestRun.bootManifest(ring);
+        assertEquals(0, run.faults.size(), run::toString);
+        assertTrue(run.console.contains("tty_oracle A: ok lines=240"), run::toString);
+        assertTrue(run.console.contains("tty_oracle B: ok lines=240"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        GuestRun plain = GuestRun.bootManifest(ShadowDriverTest.underNone(ring));
+        assertTrue(plain.console.contains("tty_oracle A: ok lines=240"), plain::toString);
+        assertTrue(plain.console.contains("tty_oracle B: ok lines=240"), plain::toString);
+    }
+
     @Test
     void aWriteWhoseModeWasLostSendsNoWrongByte() throws Exception {
         // Client A's CRLF session loses its mode: the driver is about to send "\n" where "\r" is
