@@ -37,22 +37,40 @@ rw_session *rw_session_find(rw_session *table, size_t n, uint64_t badge);
 rw_session *rw_session_open(rw_session *table, size_t n, uint64_t badge, uint64_t value);
 void rw_session_close(rw_session *table, size_t n, uint64_t badge);
 
-/* 32- and 64-bit MMIO register access (volatile, in program order). */
+/* 32- and 64-bit MMIO register access: one access each, in program order.
+ * Each access is fenced for the compiler (an empty asm that clobbers memory)
+ * on both sides: a volatile access alone keeps its own count and order, but
+ * not its place among plain loads and stores, and GCC 12 at -O2 turned a
+ * loop draining a ring to TXDATA (its index an unsigned global, which the
+ * register may alias) into one that stored the last byte twice (loop store
+ * motion replays the loop's last stores at its exit, the volatile one
+ * included): guest/tests/ring_tty.c, docs/DEVICES.md. */
+#define RW__MMIO_FENCE() __asm__ volatile("" ::: "memory")
 static inline uint32_t rw_mmio_read32(uintptr_t base, unsigned off)
 {
-	return *(volatile uint32_t *)(base + off);
+	RW__MMIO_FENCE();
+	uint32_t v = *(volatile uint32_t *)(base + off);
+	RW__MMIO_FENCE();
+	return v;
 }
 static inline void rw_mmio_write32(uintptr_t base, unsigned off, uint32_t v)
 {
+	RW__MMIO_FENCE();
 	*(volatile uint32_t *)(base + off) = v;
+	RW__MMIO_FENCE();
 }
 static inline uint64_t rw_mmio_read64(uintptr_t base, unsigned off)
 {
-	return *(volatile uint64_t *)(base + off);
+	RW__MMIO_FENCE();
+	uint64_t v = *(volatile uint64_t *)(base + off);
+	RW__MMIO_FENCE();
+	return v;
 }
 static inline void rw_mmio_write64(uintptr_t base, unsigned off, uint64_t v)
 {
+	RW__MMIO_FENCE();
 	*(volatile uint64_t *)(base + off) = v;
+	RW__MMIO_FENCE();
 }
 
 #ifdef __cplusplus

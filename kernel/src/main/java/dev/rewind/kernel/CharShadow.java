@@ -39,6 +39,10 @@ final class CharShadow extends Shadow {
     private boolean gated;
     /** Why the driver's output in the request in flight is wrong, or null. */
     private String txBreach;
+    /** Whether a request is in flight (delivered, not yet answered). */
+    private boolean serving;
+    /** Whether the driver has been failed for a byte it sent with no request in flight. */
+    private boolean idleBreach;
 
     /** Bytes of the received stream handed over in READ replies (a position of {@link UartDevice#rxConsumed}). */
     private long rxDelivered;
@@ -163,6 +167,8 @@ final class CharShadow extends Shadow {
         u.setTxGate(gate);
         long[] m = client.message();
         readOwed = m[0] == TTY_READ && client.agentFor() == null;
+        serving = true;
+        idleBreach = false;
         stallSince = 0;
         sent = 0;
         txBreach = null;
@@ -193,6 +199,7 @@ final class CharShadow extends Shadow {
 
     @Override
     void requestEnds() {
+        serving = false;
         gated = false;
         readOwed = false;
         stallSince = 0;
@@ -200,6 +207,26 @@ final class CharShadow extends Shadow {
 
     /** The driver is about to send {@code b}: only the next byte the request in flight owes goes out. */
     private boolean transmitting(byte b) {
+        if (!serving) {
+            // Between requests (after a reply, in a wake's handling) nothing is owed: a byte sent
+            // there is no WRITE's (measured: an outside driver's drain after its reply, its ring's
+            // tail load skipped, sent 2,048 stale bytes from its ring, which the loopback handed
+            // to the next READ; the gate was open between requests). Withheld, and the driver is
+            // failed when its CPU next stops (its next system call, or its slice's end).
+            if (!idleBreach) {
+                idleBreach = true;
+                long pc = driver.pc();
+                driver.faultWhenStopped(new Fault(
+                        FaultKind.CORRUPT_STATE,
+                        pc,
+                        0,
+                        driver.image().describe(pc),
+                        "sent a byte (0x" + Integer.toHexString(b & 0xff)
+                                + ") with no request in flight (withheld): a tty driver sends only the bytes of"
+                                + " the WRITE it is serving"));
+            }
+            return false;
+        }
         if (!gated) {
             return true;
         }
@@ -246,6 +273,8 @@ final class CharShadow extends Shadow {
     /** The bytes the failed driver took from the FIFO and never handed over go back, in order. */
     @Override
     void driverLost() {
+        serving = false;
+        idleBreach = false;
         gated = false;
         readOwed = false;
         stallSince = 0;

@@ -88,6 +88,60 @@ class CharShadowTest {
         return f;
     }
 
+    /**
+     * ring_tty (guest/tests/ring_tty.c), a driver of another design, drains a transmit ring to
+     * TXDATA with {@code rw_mmio_write32} in a loop. Built by GCC 12 at -O2 with the MMIO helpers as
+     * plain volatile stores, that loop stored the last byte a second time at its exit (the ring's
+     * index may alias the register, and loop store motion replays the loop's last stores in order):
+     * every WRITE sent one byte beyond its own. The shadow withheld it and restarted the driver at
+     * each WRITE of a fault-free run; under restart the oracle read it back twice. The helpers now
+     * fence the compiler around each access.
+     */
+    @Test
+    void aDriverDrainingATransmitRingSendsEachByteOnce() throws Exception {
+        String ring = Fixtures.manifest("t_tty_ring.toml");
+        GuestRun run = GuestRun.bootManifest(ring);
+        assertEquals(0, run.faults.size(), run::toString);
+        assertTrue(run.console.contains("tty_oracle A: ok lines=240"), run::toString);
+        assertTrue(run.console.contains("tty_oracle B: ok lines=240"), run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        GuestRun plain = GuestRun.bootManifest(ShadowDriverTest.underNone(ring));
+        assertTrue(plain.console.contains("tty_oracle A: ok lines=240"), plain::toString);
+        assertTrue(plain.console.contains("tty_oracle B: ok lines=240"), plain::toString);
+    }
+
+    /**
+     * At client A's 30th READ, moves ring_tty's transmit ring's tail on by 40 (as a skipped load of
+     * it did in an outside driver's drain after its reply, inject seed 1542059): the drain after
+     * the READ's reply sends 40 stale bytes of its ring with no request in flight.
+     */
+    static Strike staleDrain() {
+        return new Strike("tty_oracle", 30, Tty.READ) {
+            @Override
+            boolean strike(Task t, Task c) {
+                long tail = Fixtures.symbol(t, "tx_tail");
+                BlockShadowTest.store(t, tail, BlockShadowTest.load(t, tail, 4) + 40, 4);
+                return true;
+            }
+        };
+    }
+
+    @Test
+    void aByteSentBetweenRequestsIsWithheld() throws Exception {
+        // Nothing is owed between requests: the first stale byte is withheld and the driver
+        // failed at its next system call, its sessions replayed; the oracle sees no byte of it.
+        String ring = Fixtures.manifest("t_tty_ring.toml");
+        Strike probe = staleDrain();
+        GuestRun run = GuestRun.bootManifest(ring, Fixtures.CONFIG, probe, null);
+        GuestRun.FaultEvent f = caughtOnce(run, probe);
+        assertTrue(f.fault().detail().contains("with no request in flight"), f::toString);
+        assertEquals(0, ((RecoveryOutcome.ShadowRestarted) f.outcome()).reissued(), f::toString);
+        // Under restart the stale bytes reach the line, and the loopback hands them to a READ.
+        GuestRun plain =
+                GuestRun.bootManifest(ShadowDriverTest.underRestart(ring), Fixtures.CONFIG, staleDrain(), null);
+        assertTrue(plain.console.contains("tty_oracle A: FAIL"), plain::toString);
+    }
+
     @Test
     void aWriteWhoseModeWasLostSendsNoWrongByte() throws Exception {
         // Client A's CRLF session loses its mode: the driver is about to send "\n" where "\r" is
