@@ -164,25 +164,31 @@ class NetCopyCheckTest {
     }
 
     /**
-     * At the entry of the {@code stack}'s {@code memcpy}, in the {@code nth} request labelled
-     * {@code label} (RECV, RECVFROM) that copies at least 64 bytes of unread data to the IPC buffer, flips bit 2 of the 10th byte of its
-     * source in memory (as the injector flips memory: a change of no store of the server's, so in
-     * no undo log). The copy then equals its wrong source, so the compare after it passes: seed
-     * 1492969 of an outside probe, "byte 7932: got 0xcc" at the oracle.
+     * At the entry of the {@code stack}'s function {@code symbol}, inside a request labelled
+     * {@code label}, in the {@code nth} call {@link #where} finds a byte in, flips {@code mask} of
+     * that byte in memory as the injector flips memory: a change by no store of the server's, so
+     * in no undo log.
      */
-    static final class UnreadByteFlipped implements KernelProbe {
+    abstract static class ByteFlipped implements KernelProbe {
         final String stack;
+        final String symbol;
         final long label;
         final int nth;
+        final int mask;
         int seen;
         boolean struck;
         CpuHook hook;
 
-        UnreadByteFlipped(String stack, long label, int nth) {
+        ByteFlipped(String stack, String symbol, long label, int nth, int mask) {
             this.stack = stack;
+            this.symbol = symbol;
             this.label = label;
             this.nth = nth;
+            this.mask = mask;
         }
+
+        /** The byte to flip at this call (the task at the function's entry), or -1: not a call that counts. */
+        abstract long where(Cpu cpu);
 
         @Override
         public void requestDelivered(Task task) {
@@ -190,27 +196,82 @@ class NetCopyCheckTest {
                 return;
             }
             Cpu cpu = task.cpu();
-            long entry = task.image().symbol("memcpy").orElseThrow();
-            int a0 = cpu.arch().result(0);
-            int a1 = cpu.arch().result(1);
-            int a2 = cpu.arch().result(2);
+            long entry = task.image().symbol(symbol).orElseThrow();
             hook = cpu.hookInstructions(entry, entry, (addr, size) -> {
                 Task client = task.replyOwed();
-                if (struck || client == null || client.msg(0) != label || cpu.reg(a2) < 64) {
+                if (struck || client == null || client.msg(0) != label) {
                     return;
                 }
-                if (cpu.reg(a0) != Abi.IPC_BUF_ADDR || ++seen != nth) {
+                long at = where(cpu);
+                if (at == -1 || ++seen != nth) {
                     return;
                 }
                 byte[] b = new byte[1];
-                long at = cpu.reg(a1) + 10;
                 assertTrue(cpu.memory().read(at, b, 0, 1));
-                b[0] ^= 4;
+                b[0] ^= (byte) mask;
                 cpu.memory().writeUnlogged(at, b, 0, 1);
                 struck = true;
             });
             cpu.dropCodeTranslations();
         }
+    }
+
+    /**
+     * At the entry of the {@code stack}'s {@code memcpy}, in the {@code nth} request labelled
+     * {@code label} (RECV, RECVFROM) that copies at least 64 bytes of unread data to the IPC
+     * buffer, flips bit 2 of the 10th byte of its source. The copy then equals its wrong source, so
+     * the compare after it passes: seed 1492969 of an outside probe, "byte 7932: got 0xcc" at the
+     * oracle.
+     */
+    static final class UnreadByteFlipped extends ByteFlipped {
+        UnreadByteFlipped(String stack, long label, int nth) {
+            super(stack, "memcpy", label, nth, 4);
+        }
+
+        @Override
+        long where(Cpu cpu) {
+            boolean counts =
+                    cpu.reg(cpu.arch().result(2)) >= 64 && cpu.reg(cpu.arch().result(0)) == Abi.IPC_BUF_ADDR;
+            return counts ? cpu.reg(cpu.arch().result(1)) + 10 : -1;
+        }
+    }
+
+    /**
+     * At the entry of the stack's {@code ip_chksum_pseudo} in the {@code nth} call inside a SEND
+     * request over a segment with at least 64 bytes of data (tcp_output_segment's sum of the
+     * segment it sends), flips bit 3 of the segment's 10th byte from the end: the client's bytes
+     * changed while they waited in the send queue.
+     */
+    static final class QueuedByteFlipped extends ByteFlipped {
+        QueuedByteFlipped(int nth) {
+            super("net", "ip_chksum_pseudo", Net.SEND, nth, 8);
+        }
+
+        @Override
+        long where(Cpu cpu) {
+            if ((cpu.reg(cpu.arch().result(2)) & 0xffff) < 64 + 20) {
+                return -1;
+            }
+            byte[] pb = new byte[20]; // struct pbuf: next, payload, tot_len, len
+            assertTrue(cpu.memory().read(cpu.reg(cpu.arch().result(0)), pb, 0, pb.length));
+            long payload = java.nio.ByteBuffer.wrap(pb, 8, 8)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .getLong();
+            int len = (pb[18] & 0xff) | (pb[19] & 0xff) << 8;
+            return payload + len - 10;
+        }
+    }
+
+    /** The stack {@code task}'s first fault is an abort with {@code detail}, rolled back, and it never restarted. */
+    private static void assertFoundAndRolledBack(GuestRun run, String task, String detail) {
+        GuestRun.FaultEvent f = run.faults.stream()
+                .filter(e -> e.task().equals(task))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no fault of the stack: " + run));
+        assertEquals(FaultKind.ABORT, f.fault().kind(), run::toString);
+        assertTrue(f.fault().detail().contains(detail), f::toString);
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
+        assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith(task + "@")), run::toString);
     }
 
     /**
@@ -226,14 +287,7 @@ class NetCopyCheckTest {
         assertTrue(probe.struck, run::toString);
         assertFalse(run.console.contains("net_oracle: FAIL"), () -> "wrong bytes reached the oracle: " + run);
         assertTrue(run.hasLine("net_oracle: ok bytes=300000"), run::toString);
-        GuestRun.FaultEvent f = run.faults.stream()
-                .filter(e -> e.task().equals("net"))
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("no fault of the stack: " + run));
-        assertEquals(FaultKind.ABORT, f.fault().kind(), run::toString);
-        assertTrue(f.fault().detail().contains("received bytes changed while they waited to be read"), f::toString);
-        assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
-        assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("net@")), run::toString);
+        assertFoundAndRolledBack(run, "net", "received bytes changed while they waited to be read");
     }
 
     /**
@@ -253,63 +307,7 @@ class NetCopyCheckTest {
             assertTrue(probe.struck, run::toString);
             assertTrue(run.console.contains("net_udp: client ok"), run::toString);
             assertTrue(run.console.contains("net_udp: server ok"), run::toString);
-            GuestRun.FaultEvent f = run.faults.stream()
-                    .filter(e -> e.task().equals("net2"))
-                    .findFirst()
-                    .orElseThrow(() -> new AssertionError("no fault of the stack: " + run));
-            assertTrue(
-                    f.fault().detail().contains("a received datagram changed while it waited to be read"), f::toString);
-            assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
-        }
-    }
-
-    /**
-     * At the entry of the stack's {@code ip_chksum_pseudo} in the {@code nth} call inside a SEND
-     * request over a segment with at least 64 bytes of data (tcp_output_segment's sum of the
-     * segment it sends), flips bit 3 of the segment's 10th byte from the end in memory (as the
-     * injector flips memory): the client's bytes changed while they waited in the send queue.
-     */
-    static final class QueuedByteFlipped implements KernelProbe {
-        final int nth;
-        int seen;
-        boolean struck;
-        CpuHook hook;
-
-        QueuedByteFlipped(int nth) {
-            this.nth = nth;
-        }
-
-        @Override
-        public void requestDelivered(Task task) {
-            if (!task.name().equals("net") || hook != null) {
-                return;
-            }
-            Cpu cpu = task.cpu();
-            long entry = task.image().symbol("ip_chksum_pseudo").orElseThrow();
-            int a0 = cpu.arch().result(0);
-            int a2 = cpu.arch().result(2);
-            hook = cpu.hookInstructions(entry, entry, (addr, size) -> {
-                Task client = task.replyOwed();
-                if (struck || client == null || client.msg(0) != Net.SEND || (cpu.reg(a2) & 0xffff) < 64 + 20) {
-                    return;
-                }
-                if (++seen != nth) {
-                    return;
-                }
-                byte[] pb = new byte[20]; // struct pbuf: next, payload, tot_len, len
-                assertTrue(cpu.memory().read(cpu.reg(a0), pb, 0, pb.length));
-                long payload = java.nio.ByteBuffer.wrap(pb, 8, 8)
-                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                        .getLong();
-                int len = (pb[18] & 0xff) | (pb[19] & 0xff) << 8;
-                long at = payload + len - 10;
-                byte[] b = new byte[1];
-                assertTrue(cpu.memory().read(at, b, 0, 1));
-                b[0] ^= 8;
-                cpu.memory().writeUnlogged(at, b, 0, 1);
-                struck = true;
-            });
-            cpu.dropCodeTranslations();
+            assertFoundAndRolledBack(run, "net2", "a received datagram changed while it waited to be read");
         }
     }
 
@@ -328,13 +326,7 @@ class NetCopyCheckTest {
             assertTrue(probe.struck, run::toString);
             assertFalse(run.console.contains("net_oracle: FAIL"), () -> "wrong bytes reached the oracle: " + run);
             assertTrue(run.hasLine("net_oracle: ok bytes=300000"), run::toString);
-            GuestRun.FaultEvent f = run.faults.stream()
-                    .filter(e -> e.task().equals("net"))
-                    .findFirst()
-                    .orElseThrow(() -> new AssertionError("no fault of the stack: " + run));
-            assertTrue(f.fault().detail().contains("queued bytes changed before they were sent"), f::toString);
-            assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
-            assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("net@")), run::toString);
+            assertFoundAndRolledBack(run, "net", "queued bytes changed before they were sent");
         }
     }
 }
