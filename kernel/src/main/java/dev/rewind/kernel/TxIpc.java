@@ -1429,6 +1429,19 @@ final class TxIpc implements Recovery {
     @Override
     public Fault releasing(long nr, long[] a) {
         rerunAfterReply = null;
+        long code = codeChangedBeforeOutput();
+        if (code != -1) {
+            // The code compare before the REPLY saw the code as it was then; an instruction changed
+            // after it and run in the work between the REPLY and the release (a compaction step)
+            // would commit what it did with the request, and the next request would run on it
+            // (outside document store, after-reply seed 1562594: a STATS answered ENOSYS twice)
+            codeStops++;
+            return corruptAtSyscall(
+                    a[8],
+                    "code page 0x" + Long.toHexString(code)
+                            + " differs from the image (checked before the held reply's release)",
+                    true);
+        }
         long changed = server.cpu().tracker().copyCheck();
         if (changed != -1) {
             // The copy check before the reply saw only the pages logged up to the REPLY; a page
