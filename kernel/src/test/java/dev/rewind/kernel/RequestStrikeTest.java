@@ -100,8 +100,7 @@ class RequestStrikeTest {
         // The probes were told of the reply only at its release, at the receive: the profile
         // counted no instruction after any reply, and the after-reply window struck nothing.
         SystemImage img = SystemImage.builtin(image);
-        InstructionProfiler profiler = new InstructionProfiler("compact");
-        GuestRun.runWithProbe(img, profiler);
+        InstructionProfiler profiler = profiledCompact(img);
         long[] gaps = profiler.gaps();
         long[] lengths = profiler.lengths();
         assertEquals(lengths.length, gaps.length);
@@ -138,8 +137,7 @@ class RequestStrikeTest {
         // while the reply is held is refused at once (ESTATE) and leaves the request open: the
         // request is rolled back instead.
         SystemImage img = SystemImage.builtin(image);
-        InstructionProfiler profiler = new InstructionProfiler("compact");
-        GuestRun.runWithProbe(img, profiler);
+        InstructionProfiler profiler = profiledCompact(img);
         long[] gaps = profiler.gaps();
         int request = 30;
         long gap = gaps[request - 1];
@@ -165,8 +163,7 @@ class RequestStrikeTest {
         // seed 1562594: a STATS answered ENOSYS, twice alike). The code is compared again before
         // the held reply leaves, so the change is found in this request, not the next one's reply.
         SystemImage img = SystemImage.builtin(image);
-        InstructionProfiler profiler = new InstructionProfiler("compact");
-        GuestRun.runWithProbe(img, profiler);
+        InstructionProfiler profiler = profiledCompact(img);
         int request = 40;
         assertTrue(profiler.gaps()[request - 1] >= 4, () -> java.util.Arrays.toString(profiler.gaps()));
         int atRelease = 0;
@@ -186,6 +183,13 @@ class RequestStrikeTest {
             }
         }
         assertTrue(atRelease > 0, "no changed instruction ran on to the release");
+    }
+
+    /** compact_server's instructions per request and after each reply, in a fault-free boot of {@code img}. */
+    private static InstructionProfiler profiledCompact(SystemImage img) throws Exception {
+        InstructionProfiler profiler = new InstructionProfiler("compact");
+        GuestRun.runWithProbe(img, profiler);
+        return profiler;
     }
 
     @Test
