@@ -111,6 +111,14 @@ public final class KernelDebugger implements DebugTarget {
         });
     }
 
+    /**
+     * Thread {@code thread}'s reverse-execution history as {checkpoints, measured stretches}
+     * (see {@link ReverseRecorder#segmentCounts}); for tests, with the system halted.
+     */
+    int[] reverseSegments(int thread) {
+        return recorder.segmentCounts(port.tasks().get(thread - 1));
+    }
+
     // ---- called by the kernel thread -------------------------------------------------------
 
     /**

@@ -84,6 +84,24 @@ final class ReverseRecorder {
      * Is {@code t} in its past (moved back, not yet forward to the present)? Not once it was
      * restarted (a new engine: that history is not its own). Halt lock held.
      */
+    /**
+     * {@code t}'s history as {checkpoints, checkpoints whose stretch has been measured by a
+     * replay}; {0, 0} without one. For tests: which stretches a move back replayed.
+     */
+    int[] segmentCounts(Task t) {
+        ReverseExecution.History h = histories.get(t);
+        if (h == null || h.cpu != t.cpu()) {
+            return new int[] {0, 0};
+        }
+        int measured = 0;
+        for (ReverseExecution.Segment s : h.segs) {
+            if (s.length >= 0) {
+                measured++;
+            }
+        }
+        return new int[] {h.segs.size(), measured};
+    }
+
     boolean inPast(Task t) {
         ReverseExecution.History h = histories.get(t);
         return h != null && h.cpu == t.cpu() && h.inPast();
