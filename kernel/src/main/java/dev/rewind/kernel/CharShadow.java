@@ -81,8 +81,9 @@ final class CharShadow extends Shadow {
 
     /**
      * ENOTOPEN to a client with an open session; a WRITE or READ acknowledged for a client without
-     * one; EIO to a READ (the UART has no failure of its own: a driver answers EIO only when
-     * something of its own went wrong).
+     * one; EIO to any request (the UART has no failure of its own: a driver answers EIO only when
+     * something of its own went wrong; the definition lists EIO for the shadow, which fails with
+     * it a request that failed the driver twice).
      */
     @Override
     String stateBreach(long[] msg, long status, long[] open) {
@@ -93,8 +94,8 @@ final class CharShadow extends Shadow {
         if (io && status == 0 && open == null) {
             return "acknowledged a " + Tty.opName(msg[0]) + " of a client without an open session (ENOTOPEN)";
         }
-        if (msg[0] == TTY_READ && status == Abi.EIO && uart() != null) {
-            return "answered EIO to a READ (the UART fails no command of its own)";
+        if (status == Abi.EIO && uart() != null) {
+            return "answered EIO to " + Tty.opName(msg[0]) + " (the UART fails no command of its own)";
         }
         return null;
     }

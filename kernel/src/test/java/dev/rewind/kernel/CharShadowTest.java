@@ -3,6 +3,7 @@ package dev.rewind.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rewind.abi.Abi;
 import dev.rewind.abi.Tty;
 import org.junit.jupiter.api.Test;
 
@@ -326,5 +327,37 @@ class CharShadowTest {
             assertTrue(run.console.contains("tty_oracle B: ok lines=240"), run::toString);
             assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
         }
+    }
+
+    @Test
+    void aWriteAnsweredEioByTheDriverIsItsFailureAndEioIsTheShadowsAnswerOnly() throws Exception {
+        // EIO is listed for every tty op, for the shadow's answer to a request that faulted the
+        // driver twice (the client sees it in the definition); from the driver it is a failure of
+        // its own, since the UART fails no command: caught, the driver restarted, the WRITE
+        // re-issued, the oracle whole.
+        for (long op : new long[] {Tty.OPEN, Tty.CLOSE, Tty.WRITE, Tty.READ}) {
+            assertTrue(Tty.mayAnswer(op, Abi.EIO), Tty.opName(op) + " lists EIO");
+        }
+        dev.rewind.kernel.probe.InstructionProfiler profile = new dev.rewind.kernel.probe.InstructionProfiler("tty");
+        GuestRun.bootManifest(oracle(), Fixtures.CONFIG, profile, null);
+        java.util.List<String> from = profile.requests();
+        String write = "tty_oracle label 0x" + Long.toHexString(Tty.WRITE);
+        int n = 0;
+        for (int i = 20, writes = 0; i < from.size() && n == 0; i++) {
+            if (from.get(i).equals(write) && ++writes == 3) {
+                n = i + 1;
+            }
+        }
+        assertTrue(n > 0, from::toString);
+        StatusAtReply probe = new StatusAtReply(n, profile.lengths()[n - 1], Abi.EIO);
+        GuestRun run = GuestRun.bootManifest(oracle(), Fixtures.CONFIG, probe, null);
+        assertEquals(1, probe.struck, run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
+        assertTrue(f.fault().detail().contains("answered EIO to WRITE (the UART fails no command"), f::toString);
+        assertEquals(1, ((RecoveryOutcome.ShadowRestarted) f.outcome()).reissued(), f::toString);
+        assertTrue(run.console.contains("tty_oracle A: ok lines=240"), run::toString);
+        assertTrue(run.console.contains("tty_oracle B: ok lines=240"), run::toString);
     }
 }
