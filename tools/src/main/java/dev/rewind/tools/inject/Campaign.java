@@ -136,6 +136,8 @@ public final class Campaign {
     private long[] gaps;
 
     private RequestStrike.Window window = RequestStrike.Window.REQUEST;
+    /** Every boot's input ({@link #input}); null: none. */
+    private byte[] input;
 
     /**
      * @param hangMs CPU time after which a hung server is faulted: txipc's request deadline, or
@@ -143,6 +145,31 @@ public final class Campaign {
      */
     public Campaign(SystemImage image, String server, RecoveryPolicy policy, long hangMs, KernelConfig config) {
         this(image, server, policy, hangMs, -1, false, config);
+    }
+
+    /**
+     * Every boot's input: {@code data} waits in the image's console UART when it starts and the
+     * input ends after it (with no UART: its programs' stdin), all of it before the boot begins,
+     * so that every boot sees the same. Null (the default): a UART's input never ends and a
+     * program's stdin is empty. Set before {@link #profile}.
+     */
+    public Campaign input(byte[] data) {
+        this.input = data == null ? null : data.clone();
+        return this;
+    }
+
+    /** Give {@code k} the campaign's input (see {@link #input(byte[])}). */
+    private void feed(Kernel k) {
+        if (input == null) {
+            return;
+        }
+        dev.rewind.hw.dev.UartDevice u = k.consoleUart();
+        if (u != null) {
+            u.input(input, 0, input.length); // (never blocks: the inbox is empty)
+            u.closeInput();
+        } else {
+            k.setConsoleInput(dev.rewind.kernel.ConsoleInput.of(input));
+        }
     }
 
     /**
@@ -332,6 +359,7 @@ public final class Campaign {
             try (FreshDisks disks = new FreshDisks(original, config, true);
                     Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
                 k.setCountedSlices(true);
+                feed(k);
                 RequestCounter counter = new RequestCounter(server);
                 k.setProbe(counter);
                 SystemResult r = k.run();
@@ -345,7 +373,13 @@ public final class Campaign {
                                             ? "it ran past the limit of each boot, " + seconds(budget)
                                                     + " (--timeout DURATION raises it): "
                                             : "")
-                                    + r.summary() + consoleNote(out));
+                                    + r.summary() + consoleNote(out)
+                                    + (input == null
+                                                    && k.consoleUart() != null
+                                                    && r.outcome() == SystemResult.Outcome.BUDGET_EXCEEDED
+                                            ? "; a UART's input never ends in a campaign without --input FILE (if"
+                                                    + " the workload reads it to its end)"
+                                            : ""));
                 }
                 referenceNanos = r.nanos();
             }
@@ -363,6 +397,7 @@ public final class Campaign {
         try (FreshDisks disks = new FreshDisks(original, config.withBudgetNanos(profileBudget), true);
                 Kernel k = new Kernel(disks.config(), original, image.source(), new Uart(out), null)) {
             k.setCountedSlices(true);
+            feed(k);
             k.setProbe(p);
             SystemResult r = k.run();
             p.finish();
@@ -580,6 +615,7 @@ public final class Campaign {
         try (FreshDisks disks = new FreshDisks(manifest, config, true);
                 Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), obs)) {
             k.setCountedSlices(true);
+            feed(k);
             if (inj != null) {
                 k.setProbe(inj);
             }
@@ -670,6 +706,7 @@ public final class Campaign {
             try (FreshDisks disks = new FreshDisks(manifest, config, true);
                     Kernel k = new Kernel(disks.config(), manifest, image.source(), new Uart(out), null)) {
                 k.setCountedSlices(true);
+                feed(k);
                 SystemResult r = k.run();
                 if (r.outcome() != SystemResult.Outcome.OK) {
                     throw new IllegalArgumentException("the workload of " + image.location() + " fails without any"

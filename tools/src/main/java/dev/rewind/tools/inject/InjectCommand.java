@@ -47,7 +47,7 @@ import picocli.CommandLine.Parameters;
             "before anything was activated. The strict rate is recovered / (manifested + silent).",
             "Every injection is reproducible from its seed: 'rewind inject IMAGE --server S --policy P --seed N -n 1",
             "--verbose' with the campaign's --types, --window, --hang-ms, --timeout, --replay-depth, --no-escalation,",
-            "--verify, --fault-free and --disk, those it used, replays seed N (without its --types or --window a seed",
+            "--verify, --fault-free, --disk and --input, those it used, replays seed N (without its --types or --window a seed",
             "names another injection).",
             "--verbose ends with that command, and --report gives it for each run that did not recover.",
             "This needs a deterministic workload: the target (a request and an instruction in it) is chosen from",
@@ -180,6 +180,16 @@ public final class InjectCommand implements Callable<Integer> {
                     + " only read, never written): a campaign on a team's own disk instead of a fresh blank one per"
                     + " boot. Repeat for several block devices. The replay commands repeat it.")
     List<String> disks = new ArrayList<>();
+
+    @Option(
+            names = "--input",
+            paramLabel = "FILE",
+            description = "Every boot's input: the bytes of FILE (at most 16 MiB) are waiting in the image's UART when"
+                    + " it starts, and the input ends after them (or, with no UART, they are its programs' stdin), as"
+                    + " 'rewind boot --input FILE' feeds them but all at once, so that each boot sees the same input."
+                    + " Without it a UART's input never ends and a program's stdin is empty. The replay commands"
+                    + " repeat it.")
+    Path input;
 
     @Option(
             names = "--shard",
@@ -322,6 +332,7 @@ public final class InjectCommand implements Callable<Integer> {
         }
         // Every output is checked before the campaign runs: a bad path fails now, not after it.
         checkOutputs(json, csv, results, report);
+        byte[] inputBytes = input == null ? null : readInput(input);
         SystemImage img;
         try {
             img = SystemImage.open(image);
@@ -372,6 +383,7 @@ public final class InjectCommand implements Callable<Integer> {
         int depth = replayDepth == null ? -1 : replayDepth;
         Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, verify, cfg)
                 .window(win)
+                .input(inputBytes)
                 .gdb(gdb, System.err);
         long t0 = System.nanoTime();
         long[] lengths = c.profile();
@@ -495,8 +507,12 @@ public final class InjectCommand implements Callable<Integer> {
         CampaignReport campaignReport = new CampaignReport(header, runs)
                 .withExtraOptions(String.join(
                         " ",
-                        disks.stream()
-                                .map(d -> "--disk " + HtmlReport.shellQuote(d))
+                        java.util.stream.Stream.concat(
+                                        disks.stream().map(d -> "--disk " + HtmlReport.shellQuote(d)),
+                                        input == null
+                                                ? java.util.stream.Stream.<String>empty()
+                                                : java.util.stream.Stream.of(
+                                                        "--input " + HtmlReport.shellQuote(input.toString())))
                                 .toList()));
         if (verbose) {
             campaignReport.printRuns(System.out);
@@ -505,6 +521,20 @@ public final class InjectCommand implements Callable<Integer> {
         System.out.printf("%.1f s%n", secs);
         campaignReport.write(json, csv, report);
         return 0;
+    }
+
+    /** Largest --input file: every boot holds it in memory. */
+    static final long MAX_INPUT_BYTES = 16L << 20;
+
+    /** The --input file's bytes, or a clear error. */
+    static byte[] readInput(Path file) throws IOException {
+        dev.rewind.tools.HostFiles.checkReadable(file, "--input");
+        long size = Files.size(file);
+        if (size > MAX_INPUT_BYTES) {
+            throw new IllegalArgumentException("--input " + Printable.escape(file.toString()) + " holds " + size
+                    + " bytes, more than the 16 MiB each boot of a campaign can be given");
+        }
+        return Files.readAllBytes(file);
     }
 
     /** A run that counts as a failure on the progress line: failed, silent or a wrong reply. */

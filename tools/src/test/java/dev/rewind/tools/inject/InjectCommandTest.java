@@ -179,6 +179,63 @@ class InjectCommandTest {
         assertTrue(noDevice.err().contains("has no block device"), noDevice::toString);
     }
 
+    /**
+     * {@code --input FILE} gives every boot the same input, all of it waiting in the UART when
+     * the boot starts and the input ended after it, and the replay command repeats it. Before,
+     * a campaign's UART input never ended, so a workload that reads its input to the end (the
+     * tty echo) could not be a campaign's (helper Q's outside tty driver, session 46).
+     */
+    @Test
+    void aCampaignFeedsEveryBootTheGivenInput(@TempDir Path dir) throws Exception {
+        Path in = dir.resolve("typed.txt");
+        java.nio.file.Files.writeString(in, "first line\nsecond line\n".repeat(6));
+        CliRun.Result r = rewind(
+                Duration.ofSeconds(120),
+                "inject",
+                "builtin:t_tty_echo.toml",
+                "--server",
+                "tty",
+                "--policy",
+                "shadow",
+                "-n",
+                "3",
+                "--seed",
+                "1580101",
+                "--input",
+                in.toString(),
+                "-v");
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("3 injections from seed 1580101"), r::toString);
+        assertTrue(r.out().contains("--input " + in + " --seed "), "the replay command repeats --input: " + r);
+        // without it the echo waits for the end of its input for ever: the reference boot says so
+        CliRun.Result none = rewind(
+                Duration.ofSeconds(60),
+                "inject",
+                "builtin:t_tty_echo.toml",
+                "--server",
+                "tty",
+                "--policy",
+                "shadow",
+                "-n",
+                "1",
+                "--timeout",
+                "2s");
+        assertEquals(2, none.status(), none::toString);
+        assertTrue(none.err().contains("without --input FILE"), none::toString);
+        CliRun.Result missing = rewind(
+                Duration.ofSeconds(60),
+                "inject",
+                "builtin:t_tty_echo.toml",
+                "--server",
+                "tty",
+                "-n",
+                "1",
+                "--input",
+                dir.resolve("none.txt").toString());
+        assertEquals(2, missing.status(), missing::toString);
+        assertTrue(missing.err().startsWith("rewind: --input: no such file: "), missing::toString);
+    }
+
     @Test
     void aWorkloadWhoseRequestsComeInAnotherOrderIsSaidToBeNondeterministic() {
         CliRun.Result r = null;
