@@ -175,12 +175,14 @@ public final class SurvivalCommand implements Callable<Integer> {
                         ECHO_INPUT.getBytes(StandardCharsets.UTF_8),
                         SurvivalCommand::checkEcho),
                 // Not a direct client of its driver: the stack server is (net_oracle talks to the stack).
+                // (The stack's requests to the NIC vary with timing: 880-940 on an idle host, fewer
+                // under load, when the third kill at request 800 was once never reached.)
                 new App(
                         "net_oracle",
                         "t_net_oracle.toml",
                         "net_oracle",
                         "nic",
-                        new int[] {120, 450, 800},
+                        new int[] {100, 300, 500},
                         null,
                         c -> c.contains("net_oracle: ok bytes=300000") ? null : line(c, "net_oracle:")),
                 // Servers: a client on the host talks to them through a forwarded port.
