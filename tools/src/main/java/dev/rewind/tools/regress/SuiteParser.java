@@ -576,17 +576,15 @@ public final class SuiteParser {
 
     private void boot(String spec) throws SuiteException {
         try {
-            current.image = images.open(spec);
+            current.image = open(spec);
             // the image as named is the variant of its own architecture (RISC-V where that
             // cannot be read: the run reports why it does not boot)
-            Arch own = ImageLocator.archOf(current.image);
+            Arch own = archOf(current.image);
             for (Arch a : Arch.values()) {
                 if (!archs.contains(a)) {
                     continue;
                 }
-                SystemImage v = a == own || (own == null && a == Arch.RISCV64)
-                        ? current.image
-                        : ImageLocator.variant(images, spec, a);
+                SystemImage v = a == own || (own == null && a == Arch.RISCV64) ? current.image : variant(spec, a);
                 if (v != null) {
                     current.variants.put(a, v);
                     noteBootImage(a, v, v == current.image || spec.startsWith(SystemImage.BUILTIN_PREFIX));
@@ -615,9 +613,9 @@ public final class SuiteParser {
             return;
         }
         try {
-            SystemImage plain = images.open(spec);
-            Arch own = ImageLocator.archOf(plain);
-            SystemImage v = own == a ? plain : ImageLocator.variant(images, spec, a);
+            SystemImage plain = open(spec);
+            Arch own = archOf(plain);
+            SystemImage v = own == a ? plain : variant(spec, a);
             if (v == null) {
                 throw error("cannot boot " + spec + " on " + a.id() + ": "
                         + (own == null
@@ -634,6 +632,61 @@ public final class SuiteParser {
             throw error("cannot boot " + spec + " on " + a.id() + ": " + e.getMessage());
         }
     }
+
+    /**
+     * The image {@code spec} names, opened once per suite: the cases of a suite that boot the
+     * same image share it (an image is only read when a case boots it), so that a suite of
+     * thousands of cases on a few images is not thousands of reads and ELF parses (3,000 cases
+     * on builtin:hello.elf took 13 s of CPU to --list).
+     */
+    private SystemImage open(String spec) throws BootException {
+        Object o = opened.get(spec);
+        if (o == null) {
+            try {
+                o = images.open(spec);
+            } catch (BootException e) {
+                o = e;
+            }
+            opened.put(spec, o);
+        }
+        if (o instanceof BootException e) {
+            throw new BootException(e.getMessage(), e);
+        }
+        return (SystemImage) o;
+    }
+
+    /** {@link ImageLocator#archOf}, once per image. */
+    private Arch archOf(SystemImage img) {
+        return archs_.computeIfAbsent(img, i -> java.util.Optional.ofNullable(ImageLocator.archOf(i)))
+                .orElse(null);
+    }
+
+    /** {@link ImageLocator#variant}, once per image and architecture. */
+    private SystemImage variant(String spec, Arch a) throws BootException {
+        String key = a.id() + "\0" + spec;
+        Object o = variants.get(key);
+        if (o == null) {
+            try {
+                SystemImage v = ImageLocator.variant(images, spec, a);
+                o = v == null ? NONE : v;
+            } catch (BootException e) {
+                o = e;
+            }
+            variants.put(key, o);
+        }
+        if (o instanceof BootException e) {
+            throw new BootException(e.getMessage(), e);
+        }
+        return o == NONE ? null : (SystemImage) o;
+    }
+
+    private static final Object NONE = new Object();
+    /** {@link #open}'s images (or the BootException opening one gave), by spec. */
+    private final Map<String, Object> opened = new HashMap<>();
+    /** {@link #archOf}'s answers, by image. */
+    private final Map<SystemImage, java.util.Optional<Arch>> archs_ = new java.util.IdentityHashMap<>();
+    /** {@link #variant}'s images (NONE: no such build; or the BootException), by arch and spec. */
+    private final Map<String, Object> variants = new HashMap<>();
 
     /**
      * {@code v}, the case's image on {@code a}, is what `rewind boot` boots to run the same system

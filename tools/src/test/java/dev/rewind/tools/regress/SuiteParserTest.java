@@ -691,4 +691,35 @@ class SuiteParserTest {
                 tooLong.getMessage().startsWith("t.suite:3: duration too long: '61m' (at most 1h)"),
                 tooLong.getMessage());
     }
+
+    /**
+     * The cases of a suite that boot the same image share one opening of it (and one reading of
+     * its programs' architecture): a suite of 3,000 cases on one built-in image read and parsed it
+     * some 9,000 times to list them (13 s of CPU); an image that cannot be opened is the same
+     * error at each case that names it.
+     */
+    @Test
+    void casesThatBootTheSameImageOpenItOnce() throws Exception {
+        ImageLocator plain = ImageLocator.folder(dir);
+        java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+        ImageLocator counting = (spec, builtinPrograms) -> {
+            opens.incrementAndGet();
+            return plain.open(spec, builtinPrograms);
+        };
+        StringBuilder text = new StringBuilder("suite t\n");
+        for (int i = 0; i < 40; i++) {
+            text.append("case c").append(i).append("\n  boot builtin:hello.elf\n  expect exit ok\n");
+        }
+        Suite s = SuiteParser.parse(text.toString(), "t.suite", "t", counting);
+        assertEquals(80, s.cases().size(), "40 cases on each architecture");
+        assertEquals(1, opens.get(), "opened once for 40 cases");
+        assertTrue(s.cases().stream()
+                .allMatch(c -> c.image() == s.cases().get(0).image()
+                        || c.arch() != s.cases().get(0).arch()));
+        SuiteException e = assertThrows(
+                SuiteException.class,
+                () -> SuiteParser.parse(
+                        "suite t\ncase a\n  boot nope.elf\ncase b\n  boot nope.elf\n", "t.suite", "t", counting));
+        assertTrue(e.getMessage().contains("no such image file"), e.getMessage());
+    }
 }
