@@ -44,6 +44,15 @@ public final class ImageDigest {
         return HexFormat.of().formatHex(md.digest());
     }
 
+    /** The lower-case hex SHA-256 of {@code bytes} (a campaign's --input). */
+    public static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The file of built-in image {@code loc} in its folder (builtin:aarch64/x.toml: x.toml of the AArch64 folder). */
     private static String builtinFile(String loc) {
         String name = loc.substring(SystemImage.BUILTIN_PREFIX.length());

@@ -333,6 +333,7 @@ public final class InjectCommand implements Callable<Integer> {
         // Every output is checked before the campaign runs: a bad path fails now, not after it.
         checkOutputs(json, csv, results, report);
         byte[] inputBytes = input == null ? null : readInput(input);
+
         SystemImage img;
         try {
             img = SystemImage.open(image);
@@ -369,7 +370,8 @@ public final class InjectCommand implements Callable<Integer> {
                 faultFree,
                 sh[0],
                 sh[1],
-                win.id());
+                win.id(),
+                inputBytes == null ? null : ImageDigest.sha256(inputBytes));
         // The runs a --results file already holds (--resume), checked against this campaign.
         List<Campaign.Run> old = results == null ? List.of() : earlierRuns(header);
         KernelConfig cfg = DiskArgs.attach(

@@ -40,6 +40,7 @@ public final class ResultFile {
      * @param replayDepth  null: the manifest's
      * @param verify       {@code --verify}'s mode, or "manifest" without it
      * @param window       {@code --window}: "request" or "after-reply"
+     * @param inputSha256  lower-case hex SHA-256 of the {@code --input} file's bytes, or null without one
      */
     public record Header(
             String rewind,
@@ -60,7 +61,8 @@ public final class ResultFile {
             boolean faultFree,
             int shardIndex,
             int shardCount,
-            String window) {
+            String window,
+            String inputSha256) {
 
         /** True if injection {@code seed} belongs to this shard. */
         public boolean owns(long seed) {
@@ -103,7 +105,8 @@ public final class ResultFile {
                     faultFree,
                     index,
                     n,
-                    window);
+                    window,
+                    inputSha256);
         }
 
         /** The fault types as parsed values. */
@@ -136,6 +139,7 @@ public final class ResultFile {
                     + ",\"verify\":" + Json.quote(verify)
                     + ",\"fault_free\":" + faultFree
                     + ",\"window\":" + Json.quote(window)
+                    + (inputSha256 == null ? "" : ",\"input_sha256\":" + Json.quote(inputSha256))
                     + ",\"shard\":{\"index\":" + shardIndex + ",\"count\":" + shardCount + "}}";
         }
 
@@ -159,6 +163,7 @@ public final class ResultFile {
             m.put("verify", verify);
             m.put("fault_free", faultFree);
             m.put("window", window);
+            m.put("input_sha256", inputSha256 == null ? "none" : inputSha256);
             m.put("shard.index", shardIndex);
             m.put("shard.count", shardCount);
             return m;
@@ -236,7 +241,8 @@ public final class ResultFile {
                     bool(m, "fault_free"),
                     (int) index,
                     (int) n,
-                    m.containsKey("window") ? window(str(m, "window")) : "request"); // (files from before it: request)
+                    m.containsKey("window") ? window(str(m, "window")) : "request", // (files from before it: request)
+                    m.containsKey("input_sha256") ? str(m, "input_sha256") : null); // (no --input)
         }
     }
 

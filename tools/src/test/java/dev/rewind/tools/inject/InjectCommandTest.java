@@ -207,6 +207,37 @@ class InjectCommandTest {
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.out().contains("3 injections from seed 1580101"), r::toString);
         assertTrue(r.out().contains("--input " + in + " --seed "), "the replay command repeats --input: " + r);
+        // the result file names the input; a resume with another input is refused
+        Path results = dir.resolve("r.jsonl");
+        String[] campaign = {
+            "inject",
+            "builtin:t_tty_echo.toml",
+            "--server",
+            "tty",
+            "--policy",
+            "shadow",
+            "-n",
+            "2",
+            "--seed",
+            "1580201",
+            "--results",
+            results.toString(),
+            "--input"
+        };
+        String[] first = Arrays.copyOf(campaign, campaign.length + 1);
+        first[campaign.length] = in.toString();
+        assertEquals(0, rewind(Duration.ofSeconds(120), first).status());
+        String header =
+                java.nio.file.Files.readString(results).lines().findFirst().orElseThrow();
+        assertTrue(header.matches(".*\"input_sha256\":\"[0-9a-f]{64}\".*"), header);
+        Path other = dir.resolve("other.txt");
+        java.nio.file.Files.writeString(other, "another line\n");
+        String[] again = Arrays.copyOf(campaign, campaign.length + 2);
+        again[campaign.length] = other.toString();
+        again[campaign.length + 1] = "--resume";
+        CliRun.Result resumed = rewind(Duration.ofSeconds(120), again);
+        assertEquals(2, resumed.status(), resumed::toString);
+        assertTrue(resumed.err().contains("input_sha256: "), resumed::toString);
         // without it the echo waits for the end of its input for ever: the reference boot says so
         CliRun.Result none = rewind(
                 Duration.ofSeconds(60),
