@@ -1352,6 +1352,26 @@ final class TxIpc implements Recovery {
                 contSource = next;
                 return answerAs(c, f);
             }
+            if (next != null && next.tail && replay.originals.size() == 1) {
+                // The work after this call faulted in two runs in a row on the answer to the first
+                // run's call, and the history rebuilt up to it makes the call with other arguments:
+                // the first run's came from a fault between the reply and the call (a register
+                // flipped there: aftercall seeds 1574612, 1574685), and so did the answer the work
+                // keeps faulting on. Nothing later in the history holds that answer: this call is
+                // sent, and the work after it runs on its answer, a continuation of its own. (Before,
+                // it was answered ERECOVERED, the work faulted on that too, and the server was
+                // restarted, its state lost.) The callee got the corrupted call as well: that left
+                // the server before anything trapped, as any effect of a fault that left it does.
+                replay.contDone(null); // (the replay ends with it)
+                contAborts = 0;
+                k.recoveryNote(
+                        log,
+                        "txipc: task {}: the history rebuilt, its call after a commit has other arguments than the"
+                                + " first run's, on whose answer the work after it faulted twice: the first came from a"
+                                + " fault; this one is sent",
+                        server);
+                return callAfterCommitLive(f, h);
+            }
             if (next != null) {
                 replay.contDone(null); // (its call is not made again: the work after it is not run again either)
             }
@@ -1363,6 +1383,11 @@ final class TxIpc implements Recovery {
                     next == null ? "that its first run did not make" : "with other arguments than its first run's");
             return f.ret(Abi.ERECOVERED);
         }
+        return callAfterCommitLive(f, h);
+    }
+
+    /** {@link #callAfterCommit} outside a replay; {@code h}: the call's message hash. */
+    private Next callAfterCommitLive(SyscallFrame f, long h) {
         Call first = rerunAfterReply;
         rerunAfterReply = null;
         if (first != null && first.sameArgs(f.a, h)) {

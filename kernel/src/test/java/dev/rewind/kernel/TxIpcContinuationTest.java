@@ -218,4 +218,69 @@ class TxIpcContinuationTest {
         assertEquals(1, r.faults.size(), r::toString);
         assertTrue(r.faults.get(0).outcome() instanceof RecoveryOutcome.RolledBack, r::toString);
     }
+
+    /**
+     * In aftercall_server's {@code request}-th request, between its plain REPLY and the nested
+     * call that sends it, sets the call's label register (RISC-V a1, AArch64 x1) to 0 just before
+     * the call's system call: the call leaves with a corrupted argument after the request
+     * committed at its release, as a register flipped there leaves it.
+     */
+    static final class CorruptCallLabel implements KernelProbe {
+        private final int request;
+        private final StopAfter stop = new StopAfter();
+        private int held;
+        boolean struck;
+
+        CorruptCallLabel(int request) {
+            this.request = request;
+        }
+
+        @Override
+        public void replyHeld(Task server) {
+            if (server.name().equals("aftercall") && ++held == request && !struck) {
+                stop.arm(server, 1);
+            }
+        }
+
+        @Override
+        public Fault stopped(Task task) {
+            if (!stop.reached(task)) {
+                return null;
+            }
+            byte[] b = new byte[4];
+            long pc = task.pc();
+            boolean riscv = task.cpu().arch() == dev.rewind.hw.cpu.Arch.RISCV64;
+            int insn = task.cpu().memory().read(pc, b, 0, 4)
+                    ? (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24
+                    : 0;
+            long nr = task.cpu().reg(riscv ? 17 : 8);
+            if (insn == (riscv ? 0x00000073 : 0xd4000001) && nr == dev.rewind.abi.Abi.SYS_CALL) {
+                task.cpu().setReg(riscv ? 11 : 1, 0);
+                struck = true;
+            } else {
+                stop.arm(task, 2); // (1 would stop again at this one: it has not run yet)
+            }
+            return null;
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_aftercall.toml", "aarch64/t_aftercall.toml"})
+    void aCallAfterAReplyWhoseArgumentWasCorruptedIsSentAgainAsTheRebuiltHistoryMakesIt(String image) throws Exception {
+        // The echo answers the corrupted call; the work after it faults on that answer, runs again
+        // on the same answer and faults again; the history replay rebuilds the request and makes
+        // the call with its right label: the first run's came from the fault, and it is sent.
+        // Before, it was answered ERECOVERED, the work faulted on that too, and the server was
+        // restarted ("aftercall: FAIL add 41: EDEAD"; inject seeds 1574612, 1574685).
+        CorruptCallLabel strike = new CorruptCallLabel(40);
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), strike);
+        assertTrue(strike.struck, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("aftercall: ok"), r::toString);
+        assertEquals(List.of(), r.restarts, r::toString);
+        assertEquals(2, r.faults.size(), r::toString);
+        assertTrue(
+                r.faults.get(1).outcome() instanceof RecoveryOutcome.RolledBack b && b.undoneRequests() > 0,
+                r::toString);
+    }
 }
