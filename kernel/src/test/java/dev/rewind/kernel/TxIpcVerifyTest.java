@@ -550,4 +550,29 @@ class TxIpcVerifyTest {
             assertEquals(SystemResult.Outcome.OK, r.result.outcome(), server + ": " + r);
         }
     }
+
+    @Test
+    void aReplyRefusedForItsLengthIsNotComparedWithTheReplyThatFollows() throws Exception {
+        // reply_server_toobig tries each reply with a buffer one byte too long, as a REPLY and as
+        // a REPLY_RECV (both ETOOBIG: the request stays open), then replies well. A refused reply
+        // is no reply: were it verified, its run's signature (taken at the refused reply) would
+        // be compared with the next run's at the good one, a mismatch that never was (every
+        // request three runs, counted as a fault that did not trap) (session 47: a hostile
+        // server's bad lengths made "two runs disagreed" and then "agreed with neither").
+        Task[] server = new Task[1];
+        KernelProbe seen = new KernelProbe() {
+            @Override
+            public void requestDelivered(Task task) {
+                server[0] = task;
+            }
+        };
+        GuestRun r = GuestRun.bootManifest(rotor("reply_server_toobig"), Fixtures.CONFIG, seen, null);
+        assertTrue(r.console.contains("rotor: ok calls=300"), r::toString);
+        assertEquals(List.of(), r.mismatches, r::toString);
+        assertEquals(List.of(), r.faults, r::toString);
+        TxIpc tx = (TxIpc) server[0].recovery();
+        assertEquals(300, tx.verified, r::toString);
+        assertEquals(0, tx.mismatched, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+    }
 }

@@ -603,6 +603,26 @@ final class ManifestParser {
         }
         for (TaskBuilder t : tasks) {
             for (Entry e : t.uses) {
+                Owner served = endpoints.get(e.value());
+                Owner owned = notifications.get(e.value());
+                if (served != null && served.task().equals(t.name)) {
+                    // (its name finds the receive capability, so the use could only be reached by a
+                    // raw slot number, and a call there waits for an answer only its caller can give)
+                    problem(
+                            e.line(),
+                            "task '" + t.name + "': uses '" + e.value() + "', which it serves itself: a task"
+                                    + " cannot call its own endpoint (the call would wait for a reply only it could"
+                                    + " give); leave it out of 'uses'");
+                    continue;
+                }
+                if (owned != null && owned.task().equals(t.name)) {
+                    problem(
+                            e.line(),
+                            "task '" + t.name + "': uses '" + e.value() + "', a notification it owns: its owner"
+                                    + " waits on it and the tasks that use it signal it (docs/MANIFEST.md); leave it"
+                                    + " out of 'uses'");
+                    continue;
+                }
                 if (!endpoints.containsKey(e.value()) && !notifications.containsKey(e.value())) {
                     problem(
                             e.line(),

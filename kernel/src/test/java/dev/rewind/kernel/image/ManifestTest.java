@@ -661,6 +661,17 @@ class ManifestTest {
                         "task 'kv': uses 'fs', which is neither an endpoint served by any task nor a notification",
                         "endpoints: kv; notifications: none"),
                 bad(
+                        "uses its own endpoint",
+                        HEAD + KV + "serves = [\"kv\"]\nuses = [\"kv\"]\n",
+                        5,
+                        "task 'kv': uses 'kv', which it serves itself",
+                        "cannot call its own endpoint"),
+                bad(
+                        "uses its own notification",
+                        HEAD + KV + "notifications = [\"tick\"]\nuses = [\"tick\"]\n",
+                        5,
+                        "task 'kv': uses 'tick', a notification it owns"),
+                bad(
                         "notification owned twice",
                         HEAD + KV + "notifications = [\"tick\"]\n[task.b]\nimage = \"b.elf\"\n"
                                 + "notifications = [\"tick\"]\n",
