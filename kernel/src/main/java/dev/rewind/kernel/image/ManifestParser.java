@@ -430,6 +430,14 @@ final class ManifestParser {
                     lineOf(t, "recovery"),
                     ctx + "recovery = \"shadow\" is for drivers: the task must serve an endpoint");
         }
+        if (b.recovery == RecoveryPolicy.TXIPC && b.serves.isEmpty() && b.notifications.isEmpty()) {
+            // (its transactions are the requests it handles and the wakes of its notifications:
+            // with neither, every fault is outside one, and txipc would act as restart unsaid)
+            problem(
+                    lineOf(t, "recovery"),
+                    ctx + "recovery = \"txipc\" needs a task that serves an endpoint or owns a notification"
+                            + " (its transactions are the requests and wakes it handles); use \"restart\"");
+        }
         TaskSpec.TxipcLimits d = TaskSpec.TxipcLimits.DEFAULT;
         for (String key : List.of("deadline_ms", "max_aborts", "abort_window_ms", "replay_depth")) {
             boolean applies = b.recovery == RecoveryPolicy.TXIPC

@@ -137,7 +137,7 @@ class ManifestTest {
     void txipcLimitsParseAndApplyOnlyToTxipc() throws ManifestException {
         Manifest m = Manifest.parse(
                 "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n"
-                        + "deadline_ms = 50\nmax_aborts = 3\nabort_window_ms = 2000\n",
+                        + "deadline_ms = 50\nmax_aborts = 3\nabort_window_ms = 2000\nserves = [\"kv\"]\n",
                 "x.toml");
         assertEquals(new TaskSpec.TxipcLimits(50, 3, 2000), m.tasks().get(0).txipc());
         ManifestException e = assertThrows(
@@ -150,7 +150,7 @@ class ManifestTest {
 
     @Test
     void replayDepthDefaultsTo4096AndIsBounded() throws ManifestException {
-        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
+        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\nserves = [\"kv\"]\n";
         assertEquals(4096, Manifest.parse(head, "x.toml").tasks().get(0).txipc().replayDepth());
         assertEquals(
                 0,
@@ -161,7 +161,7 @@ class ManifestTest {
                         .replayDepth());
         ManifestException e =
                 assertThrows(ManifestException.class, () -> Manifest.parse(head + "replay_depth = 5000\n", "x.toml"));
-        assertTrue(e.getMessage().startsWith("x.toml:5: task 'kv': 'replay_depth'"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("x.toml:6: task 'kv': 'replay_depth'"), e.getMessage());
         e = assertThrows(
                 ManifestException.class,
                 () -> Manifest.parse(
@@ -172,7 +172,7 @@ class ManifestTest {
 
     @Test
     void verifyIsDualRefusalsOrNoneAndOnlyUnderTxipc() throws ManifestException {
-        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
+        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\nserves = [\"kv\"]\n";
         TaskSpec.TxipcLimits dflt =
                 Manifest.parse(head, "x.toml").tasks().get(0).txipc();
         assertFalse(dflt.verifyDual());
@@ -195,7 +195,7 @@ class ManifestTest {
         ManifestException e =
                 assertThrows(ManifestException.class, () -> Manifest.parse(head + "verify = \"triple\"\n", "x.toml"));
         assertEquals(
-                "x.toml:5: task 'kv': 'verify' must be \"dual\", \"errors\", \"refusals\" or \"none\", not \"triple\"",
+                "x.toml:6: task 'kv': 'verify' must be \"dual\", \"errors\", \"refusals\" or \"none\", not \"triple\"",
                 e.getMessage());
         e = assertThrows(
                 ManifestException.class,
@@ -207,7 +207,7 @@ class ManifestTest {
 
     @Test
     void repeatableCallsIsOffByDefaultABooleanAndOnlyUnderTxipc() throws ManifestException {
-        String head = "name = \"x\"\n[task.net]\nimage = \"net.elf\"\nrecovery = \"txipc\"\n";
+        String head = "name = \"x\"\n[task.net]\nimage = \"net.elf\"\nrecovery = \"txipc\"\nserves = [\"net\"]\n";
         assertFalse(Manifest.parse(head, "x.toml").tasks().get(0).txipc().repeatableCalls());
         assertTrue(Manifest.parse(head + "repeatable_calls = true\n", "x.toml")
                 .tasks()
@@ -217,7 +217,7 @@ class ManifestTest {
         ManifestException e = assertThrows(
                 ManifestException.class, () -> Manifest.parse(head + "repeatable_calls = \"yes\"\n", "x.toml"));
         assertTrue(
-                e.getMessage().startsWith("x.toml:5: task 'net': 'repeatable_calls' must be true or false"),
+                e.getMessage().startsWith("x.toml:6: task 'net': 'repeatable_calls' must be true or false"),
                 e.getMessage());
         e = assertThrows(
                 ManifestException.class,
@@ -229,7 +229,7 @@ class ManifestTest {
 
     @Test
     void refusalsAreNoneByDefaultNegativeStatusesAndOnlyUnderTxipc() throws ManifestException {
-        String head = "name = \"x\"\n[task.net]\nimage = \"net.elf\"\nrecovery = \"txipc\"\n";
+        String head = "name = \"x\"\n[task.net]\nimage = \"net.elf\"\nrecovery = \"txipc\"\nserves = [\"net\"]\n";
         assertEquals(
                 List.of(), Manifest.parse(head, "x.toml").tasks().get(0).txipc().refusals());
         assertEquals(
@@ -242,7 +242,7 @@ class ManifestTest {
         for (String bad : List.of("-40", "[0]", "[-40, 3]", "[\"EBADF\"]", "[-40, -40]", "[-3000000000]")) {
             ManifestException e = assertThrows(
                     ManifestException.class, () -> Manifest.parse(head + "refusals = " + bad + "\n", "x.toml"));
-            assertTrue(e.getMessage().startsWith("x.toml:5: task 'net': 'refusals' "), bad + ": " + e.getMessage());
+            assertTrue(e.getMessage().startsWith("x.toml:6: task 'net': 'refusals' "), bad + ": " + e.getMessage());
         }
         ManifestException e = assertThrows(
                 ManifestException.class,
@@ -254,7 +254,7 @@ class ManifestTest {
 
     @Test
     void keepCopyIsOnByDefaultABooleanAndOnlyUnderTxipc() throws ManifestException {
-        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
+        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\nserves = [\"kv\"]\n";
         assertTrue(Manifest.parse(head, "x.toml").tasks().get(0).txipc().keepCopy());
         assertFalse(Manifest.parse(head + "keep_copy = false\n", "x.toml")
                 .tasks()
@@ -263,7 +263,7 @@ class ManifestTest {
                 .keepCopy());
         ManifestException e =
                 assertThrows(ManifestException.class, () -> Manifest.parse(head + "keep_copy = 1\n", "x.toml"));
-        assertTrue(e.getMessage().startsWith("x.toml:5: task 'kv': 'keep_copy' must be true or false"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("x.toml:6: task 'kv': 'keep_copy' must be true or false"), e.getMessage());
         e = assertThrows(
                 ManifestException.class,
                 () -> Manifest.parse(
@@ -274,7 +274,7 @@ class ManifestTest {
 
     @Test
     void scrubIsABooleanAndOnlyUnderTxipc() throws ManifestException {
-        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
+        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\nserves = [\"kv\"]\n";
         assertFalse(Manifest.parse(head, "x.toml").tasks().get(0).txipc().scrub());
         assertTrue(Manifest.parse(head + "scrub = true\n", "x.toml")
                 .tasks()
@@ -283,7 +283,7 @@ class ManifestTest {
                 .scrub());
         ManifestException e =
                 assertThrows(ManifestException.class, () -> Manifest.parse(head + "scrub = \"yes\"\n", "x.toml"));
-        assertEquals("x.toml:5: task 'kv': 'scrub' must be true or false, not a string (\"yes\")", e.getMessage());
+        assertEquals("x.toml:6: task 'kv': 'scrub' must be true or false, not a string (\"yes\")", e.getMessage());
         e = assertThrows(
                 ManifestException.class,
                 () -> Manifest.parse(
@@ -294,7 +294,7 @@ class ManifestTest {
 
     @Test
     void codeCheckIsOnByDefaultAndOnlyForTxipcAndShadow() throws ManifestException {
-        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\n";
+        String head = "name = \"x\"\n[task.kv]\nimage = \"kv.elf\"\nrecovery = \"txipc\"\nserves = [\"kv\"]\n";
         assertTrue(Manifest.parse(head, "x.toml").tasks().get(0).txipc().codeCheck());
         assertFalse(Manifest.parse(head + "code_check = false\n", "x.toml")
                 .tasks()
@@ -303,7 +303,7 @@ class ManifestTest {
                 .codeCheck());
         ManifestException e =
                 assertThrows(ManifestException.class, () -> Manifest.parse(head + "code_check = 1\n", "x.toml"));
-        assertEquals("x.toml:5: task 'kv': 'code_check' must be true or false, not an integer (1)", e.getMessage());
+        assertEquals("x.toml:6: task 'kv': 'code_check' must be true or false, not an integer (1)", e.getMessage());
         e = assertThrows(
                 ManifestException.class,
                 () -> Manifest.parse(
@@ -666,6 +666,11 @@ class ManifestTest {
                         5,
                         "task 'kv': uses 'kv', which it serves itself",
                         "cannot call its own endpoint"),
+                bad(
+                        "txipc on a task with nothing to serve",
+                        HEAD + KV + "recovery = \"txipc\"\n",
+                        4,
+                        "task 'kv': recovery = \"txipc\" needs a task that serves an endpoint or owns a notification"),
                 bad(
                         "uses its own notification",
                         HEAD + KV + "notifications = [\"tick\"]\nuses = [\"tick\"]\n",
