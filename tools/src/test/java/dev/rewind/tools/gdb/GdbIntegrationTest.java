@@ -1809,6 +1809,32 @@ int main(void)
     }
 
     /**
+     * Under verify = "dual" each request of a txipc server runs twice from the same pre-state
+     * before its reply leaves; the run again is the kernel's check, as a history replay is, and
+     * breakpoints do not stop in it: `break do_add` stops at the adds of 1, 2, 3 and 40, each
+     * once (it stopped in each add twice, `do_add (amount=1)` again after the first, as if the
+     * client had sent it twice).
+     */
+    @Test
+    void breakpointsDoNotStopInAVerifyRunAgain() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem("verify = \"dual\""), true);
+            String out = accSession(
+                    sys, "break do_add", "continue", "continue", "continue", "continue", "delete", "continue");
+            assertContains(
+                    out,
+                    "Thread 1 hit Breakpoint 1, do_add (amount=1)",
+                    "Thread 1 hit Breakpoint 1, do_add (amount=2)",
+                    "Thread 1 hit Breakpoint 1, do_add (amount=3)",
+                    "Thread 1 hit Breakpoint 1, do_add (amount=40)",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertEquals(4, count(out, "hit Breakpoint 1"), out);
+            sys.await();
+            assertTrue(sys.console().contains("acc_client: total 46 served 4"), sys.console());
+        });
+    }
+
+    /**
      * A reply the debugger sets in a txipc server's request is the one its client gets. Under the
      * default verify = "refusals" a refusal is run again from the request's pre-state before it
      * leaves; that run lacked gdb's change (`set var m->label = -1` at the handler's last line),
