@@ -73,9 +73,13 @@ public final class DebugPort {
         t.recovery().changedByDebugger();
     }
 
-    /** True while {@code t}'s recovery runs it again through requests already answered (TxIPC's history replay). */
-    public boolean replayingHistory(Task t) {
-        return t.recovery().replayingHistory();
+    /**
+     * True while {@code t}'s recovery runs it again through a request it answered or is about to
+     * answer: TxIPC's history replay, or a client request run again from its pre-state to verify
+     * the reply ({@code verify}).
+     */
+    public boolean runningAgain(Task t) {
+        return t.recovery().replaying();
     }
 
     /**

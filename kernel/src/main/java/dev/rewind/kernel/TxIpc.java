@@ -207,6 +207,12 @@ final class TxIpc implements Recovery {
     // ---- verify = "dual" ------------------------------------------------------------------
     /** Which run of the client's open request is running: 0 the first, 1 and 2 again. */
     private int verifyRun;
+    /**
+     * A debugger changed the server (its registers or memory: a reply label set with {@code set
+     * var}, a pc moved past a faulting store, an inferior call) in the open client request: the
+     * run it changed is the request's answer, which no run again from the pre-state reproduces.
+     */
+    private boolean debuggerChangedRequest;
     /** {@link #checkReply} asked for the request to run again once the CPU has stopped. */
     private boolean rerunPending;
     /** The first run's record (its recorded syscalls answer the runs after it). */
@@ -967,6 +973,9 @@ final class TxIpc implements Recovery {
     public void changedByDebugger() {
         ranOutside = true; // the change is in no request: the next one starts the history afresh
         scrubStale = true; // nor is it in the checksums
+        if (server.inRequest() && !wakeTx && !contTx) {
+            debuggerChangedRequest = true; // nor may a run again to verify the request undo it (verify)
+        }
     }
 
     @Override
@@ -2161,6 +2170,7 @@ final class TxIpc implements Recovery {
         caps = server.capsSnapshot();
         if (verifyRun == 0) {
             requests++;
+            debuggerChangedRequest = false;
         }
         TaskSpec.TxipcLimits limits = server.spec().txipc();
         // (a record for the history, and the request's record that a run again to verify it, or
@@ -2502,6 +2512,18 @@ final class TxIpc implements Recovery {
         if (client == null || client.agentFor() != null || current == null) {
             return null;
         }
+        if (debuggerChangedRequest) {
+            // The debugger changed this run (gdb at a breakpoint or at a fault stop in the
+            // request): it is the answer, as the debugger made it. A run again from the pre-state
+            // would not have the change: it faulted again where gdb had moved the pc past a fault,
+            // or answered otherwise than gdb had set the reply, a "mismatch" whose third run
+            // committed the unchanged answer and dropped the debugger's (outside tally server,
+            // `set var m->label = -1` at its reply). A run before this one did not commit.
+            if (verifyRun > 0) {
+                withdrawLosingRun();
+            }
+            return null;
+        }
         boolean dual = limits.verifyDual();
         if (verifyRun == 0
                 && !dual
@@ -2774,6 +2796,7 @@ final class TxIpc implements Recovery {
     /** The client's request is over (replied or aborted): no run of it is pending. */
     private void endVerification() {
         verifyRun = 0;
+        debuggerChangedRequest = false;
         verifyBefore.clear();
         rerunPending = false;
         if (verifySource != null) {

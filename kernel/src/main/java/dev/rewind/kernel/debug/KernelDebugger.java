@@ -350,7 +350,7 @@ public final class KernelDebugger implements DebugTarget {
      * ({@link ReverseRecorder#record}).
      */
     void record(Task t, long pc) {
-        if (port.replayingHistory(t) != replayHidden.contains(t)) {
+        if (port.runningAgain(t) != replayHidden.contains(t)) {
             syncHooks(t); // its history replay began or ended within the slice
         }
         recorder.record(t, pc, halt.attached(), points, halt.named(t));
@@ -363,10 +363,12 @@ public final class KernelDebugger implements DebugTarget {
      * Kernel thread: bring {@code t}'s debug hooks up to date before it runs. While its recovery
      * runs it again through requests already answered (a txipc server's history replay, after a
      * fault that escaped its request) it has none: that code rebuilds state, no client waits on
-     * it, and a breakpoint there would show a request of long ago as if it were being served.
+     * it, and a breakpoint there would show a request of long ago as if it were being served. Nor
+     * while it runs a request again to verify its reply (txipc's {@code verify}): a breakpoint
+     * there showed the same request arriving a second time (and a third, after a mismatch).
      */
     private void syncHooks(Task t) {
-        if (port.replayingHistory(t)) {
+        if (port.runningAgain(t)) {
             replayHidden.add(t);
             hooks.drop(t);
         } else {

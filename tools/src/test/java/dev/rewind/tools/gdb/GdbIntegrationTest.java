@@ -1648,6 +1648,11 @@ class GdbIntegrationTest {
 
     /** A txipc server that adds (label 1) and faults on label 2, and its client, built with the SDK into {@link #tmp}. */
     private SystemImage accSystem() throws Exception {
+        return accSystem("");
+    }
+
+    /** {@link #accSystem()}, with {@code serverLine} added to the server's table of the manifest. */
+    private SystemImage accSystem(String serverLine) throws Exception {
         Path root = dev.rewind.tools.Fixtures.projectRoot();
         Files.writeString(tmp.resolve("acc_server.c"), """
 #include <rewind/rewind.h>
@@ -1721,11 +1726,12 @@ int main(void)
                 priority = 1
                 serves = ["acc"]
                 recovery = "txipc"
+                %s
                 [task.acc_client]
                 image = "build/image/acc_client.elf"
                 priority = 4
                 uses = ["acc"]
-                """);
+                """.formatted(serverLine));
         return SystemImage.open(tmp.resolve("acc.toml").toString());
     }
 
@@ -1799,6 +1805,97 @@ int main(void)
                     "[Inferior 1 (Remote target) exited normally]");
             sys.await();
             assertTrue(sys.console().contains("acc_client: total 46 served 1002"), sys.console());
+        });
+    }
+
+    /**
+     * Under verify = "dual" each request of a txipc server runs twice from the same pre-state
+     * before its reply leaves; the run again is the kernel's check, as a history replay is, and
+     * breakpoints do not stop in it: `break do_add` stops at the adds of 1, 2, 3 and 40, each
+     * once (it stopped in each add twice, `do_add (amount=1)` again after the first, as if the
+     * client had sent it twice).
+     */
+    @Test
+    void breakpointsDoNotStopInAVerifyRunAgain() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem("verify = \"dual\""), true);
+            String out = accSession(
+                    sys, "break do_add", "continue", "continue", "continue", "continue", "delete", "continue");
+            assertContains(
+                    out,
+                    "Thread 1 hit Breakpoint 1, do_add (amount=1)",
+                    "Thread 1 hit Breakpoint 1, do_add (amount=2)",
+                    "Thread 1 hit Breakpoint 1, do_add (amount=3)",
+                    "Thread 1 hit Breakpoint 1, do_add (amount=40)",
+                    "[Inferior 1 (Remote target) exited normally]");
+            assertEquals(4, count(out, "hit Breakpoint 1"), out);
+            sys.await();
+            assertTrue(sys.console().contains("acc_client: total 46 served 4"), sys.console());
+        });
+    }
+
+    /**
+     * A reply the debugger sets in a txipc server's request is the one its client gets. Under the
+     * default verify = "refusals" a refusal is run again from the request's pre-state before it
+     * leaves; that run lacked gdb's change (`set var m->label = -1` at the handler's last line),
+     * answered 0, "disagreed" with the changed run, and the third run committed the unchanged
+     * answer: the client saw OK for its add of 2, and stderr a verification mismatch the
+     * debugger had made.
+     */
+    @Test
+    void aReplyTheDebuggerSetsInATxipcServerReachesItsClient() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem(), true);
+            String out = accSession(
+                    sys,
+                    "break acc_server.c:22", // m->len = 0, after m->label = 0
+                    "ignore 1 1", // the add of 1
+                    "continue",
+                    "print m->w[0]",
+                    "set var m->label = -1", // EINVAL
+                    "delete",
+                    "continue");
+            assertContains(
+                    out, "Thread 1 hit Breakpoint 1, handle", "$1 = 3", "[Inferior 1 (Remote target) exited normally]");
+            sys.await();
+            assertTrue(sys.console().contains("acc_client: request 1 -> EINVAL"), sys.console());
+            assertTrue(sys.console().contains("acc_client: request 2 -> OK"), sys.console());
+        });
+    }
+
+    /**
+     * At a fault stop in a txipc server under verify = "dual", gdb moves the pc past the faulting
+     * store and resumes: the debugger took the fault, and the request it fixed is answered as it
+     * ran on. Every reply of the server is run again from the request's pre-state before it
+     * leaves, and that run, without gdb's fix, faulted at the same store again: the fix was lost,
+     * the request rolled back (the client got ERECOVERED from every try).
+     */
+    @Test
+    void aFaultTheDebuggerFixesInAVerifiedTxipcRequestStaysFixed() {
+        assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+            Booted sys = new Booted(accSystem("verify = \"dual\""), true);
+            String out;
+            try (Gdb g = gdb(
+                    Mode.THREADS,
+                    sys.port,
+                    tmp.resolve("build/image/acc_server.elf").toString(),
+                    "monitor scope acc",
+                    "continue",
+                    "python\n"
+                            + "pc = int(gdb.parse_and_eval('$pc'))\n"
+                            + "n = gdb.selected_frame().architecture().disassemble(pc)[0]['length']\n"
+                            + "gdb.execute('set var $pc = %d' % (pc + n))\n"
+                            + "end",
+                    "handle SIGSEGV nostop noprint pass", // a second fault (without the fix) is passed on unseen
+                    "continue")) {
+                out = g.finish();
+                assertCleanEnd(g, out);
+            }
+            assertEquals(1, count(out, "received signal SIGSEGV"), out);
+            assertContains(out, "[Inferior 1 (Remote target) exited normally]");
+            sys.await();
+            assertTrue(sys.console().contains("acc_client: request 3 -> OK"), sys.console());
+            assertTrue(sys.console().contains("acc_client: total 46 served 5"), sys.console());
         });
     }
 
