@@ -1219,6 +1219,11 @@ final class TxIpc implements Recovery {
      * request is delivered again (unseen by its client), a wake runs again. Null: the call goes.
      */
     private Next codeBeforeCall(SyscallFrame f) {
+        String fixedRegs = invariantsChangedNow();
+        if (fixedRegs != null) {
+            server.faultWhenStopped(corruptAtSyscall(f.a[8], fixedRegs + " (checked before a nested call left)", true));
+            return Next.BLOCKED;
+        }
         long page = codeChangedBeforeOutput();
         if (page == -1) {
             return null;
@@ -1441,6 +1446,12 @@ final class TxIpc implements Recovery {
                     "code page 0x" + Long.toHexString(code)
                             + " differs from the image (checked before the held reply's release)",
                     true);
+        }
+        String fixedRegs = invariantsChangedNow();
+        if (fixedRegs != null) {
+            // (gp flipped in the work between the REPLY and the release: what it did commits
+            // with the request, computed from other addresses than its globals')
+            return corruptAtSyscall(a[8], fixedRegs + " (checked before the held reply's release)", true);
         }
         long changed = server.cpu().tracker().copyCheck();
         if (changed != -1) {
@@ -2265,6 +2276,42 @@ final class TxIpc implements Recovery {
     }
 
     /**
+     * gp and tp as the registers {@code r} (the 33-slot layout) hold them, against the values the
+     * serve loop had at its first request: null while they agree (or on AArch64, or before the
+     * first request), else what changed. Checked before anything the transaction computed leaves
+     * (a reply, its release, a nested call): a flipped gp makes every small global a load of
+     * another address, without a trap (a job queue's free count read as 0 answered a SUBMIT
+     * ENOMEM: outside job queue, seed 1600256), and {@link #checkInvariants} put it back only at
+     * the next request, after the wrong reply had left.
+     */
+    private String invariantsChanged(long[] r) {
+        if (invariant.length == 0 || !haveBase) {
+            return null;
+        }
+        if (r[invariant[0]] == baseGp && r[invariant[1]] == baseTp) {
+            return null;
+        }
+        invariantStops++;
+        return "gp/tp changed inside the transaction (0x" + Long.toHexString(r[invariant[0]]) + "/0x"
+                + Long.toHexString(r[invariant[1]]) + ", expected 0x" + Long.toHexString(baseGp) + "/0x"
+                + Long.toHexString(baseTp) + ")";
+    }
+
+    /** {@link #invariantsChanged(long[])} for the server's registers now. */
+    private String invariantsChangedNow() {
+        if (invariant.length == 0 || !haveBase) {
+            return null;
+        }
+        long[] r = new long[33];
+        r[invariant[0]] = server.cpu().reg(invariant[0]);
+        r[invariant[1]] = server.cpu().reg(invariant[1]);
+        return invariantsChanged(r);
+    }
+
+    /** Replies, releases and nested calls stopped because gp or tp had changed ({@link #invariantsChanged}). */
+    long invariantStops;
+
+    /**
      * Code and read-only data never change in a correct run (the guest cannot write them), so
      * after a fault they are checked against the image and rewritten where they differ: a
      * corrupted instruction must not outlive the request that exposed it.
@@ -2320,6 +2367,9 @@ final class TxIpc implements Recovery {
         server.cpu().readAll(waitRegs);
         waitRegsVersion = server.cpu().registerVersion();
         String what = kept.check(regs, waitRegs, pc);
+        if (what == null) {
+            what = invariantsChanged(waitRegs);
+        }
         if (what == null) {
             boolean check = server.spec().txipc().codeCheck();
             long changed = check ? codeImage().changedPage() : -1;
