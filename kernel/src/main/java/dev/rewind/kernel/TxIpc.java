@@ -1282,6 +1282,26 @@ final class TxIpc implements Recovery {
         // have acted on it. Unless that server takes a request twice (repeatable_calls: a network
         // driver's frames), the request's outcome is in doubt; else this call is sent, and so is
         // every later call of this run.
+        if (!callSource.reached(callsAnswered)) {
+            // No call of the first run from here on reached a server that may have acted on it:
+            // each was answered ERECOVERED (its server undid it) or failed at once, or the first
+            // run made none. This call can be in doubt with nothing, and is sent, as is every later
+            // one of this run. (An outside job queue's COMPLETE: its audit server hung in the
+            // second nested call, and its deadline answered that call ERECOVERED as the job
+            // queue's own deadline, which counts the wait, faulted it; the run again answered both
+            // calls from the record and its program made the second again, its own retry of
+            // ERECOVERED, beyond the record: EINDOUBT, seed 1601022 and five more.)
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: run again, the request (label 0x{}) made {}: none of the first run's"
+                            + " calls from there reached its server; this one is sent",
+                    server,
+                    Long.toHexString(msg[0]),
+                    what);
+            callRerun = false;
+            callSource = null;
+            return null;
+        }
         if (c != null && callsAnswered == callSource.count - 1 && refusedUnchanged(c)) {
             // The first run's call that differs was its last, and its server refused it, as it
             // refuses a malformed request before acting on it (a txipc server, whose refusals the
