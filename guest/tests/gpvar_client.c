@@ -34,7 +34,8 @@ int main(void)
 		total += x;
 		call(1, x, out);
 		if (out[0] != total || out[1] != i) {
-			printf("gpvar_client: FAIL add %lu: total %#lx count %lu, expected %#lx %lu\n",
+			printf("gpvar_client: FAIL add %lu: total %#lx count %lu, expected %#lx "
+			       "%lu\n",
 			       (unsigned long)i, (unsigned long)out[0], (unsigned long)out[1],
 			       (unsigned long)total, (unsigned long)i);
 			return 1;
@@ -42,8 +43,8 @@ int main(void)
 	}
 	call(2, 0, out);
 	if (out[0] != total || out[1] != 64 || out[2] != 64) {
-		printf("gpvar_client: FAIL get: total %#lx count %lu steps %lu\n", (unsigned long)out[0],
-		       (unsigned long)out[1], (unsigned long)out[2]);
+		printf("gpvar_client: FAIL get: total %#lx count %lu steps %lu\n",
+		       (unsigned long)out[0], (unsigned long)out[1], (unsigned long)out[2]);
 		return 1;
 	}
 	printf("gpvar_client: ok requests=%u\n", requests);

@@ -15,8 +15,8 @@ int main(void)
 		long r;
 		RW_RETRY_RECOVERED(r, (m = (rw_msg){ 1, { 0, 0, 0, 0 }, 0 }, rw_rpc(srv, &m)), 4);
 		if (r != 0 || m.w[0] != i) {
-			printf("twocall_client: FAIL request %lu: status %ld, answer %lu\n", (unsigned long)i, r,
-			       (unsigned long)m.w[0]);
+			printf("twocall_client: FAIL request %lu: status %ld, answer %lu\n",
+			       (unsigned long)i, r, (unsigned long)m.w[0]);
 			return 1;
 		}
 	}
