@@ -1454,6 +1454,26 @@ final class TxIpc implements Recovery {
     @Override
     public Fault releasing(long nr, long[] a) {
         rerunAfterReply = null;
+        if (nr == Abi.SYS_EXIT) {
+            // An exit in the work after a plain REPLY would release the held reply, commit the
+            // request and end the server: every client's next call EDEAD. A server that means to
+            // stop replies and then exits, and does so again when its request is run again; a
+            // fault that sent it out of its loop does not (an outside job queue: a skipped stp in
+            // the prologue of a function it calls after its REPLY returned main through a stale
+            // frame, exit 81920; AArch64 -Os, after-reply seed 1603883). So the first such exit
+            // undoes the request, which is delivered again unseen; an exit in its run again is
+            // the server's own and goes.
+            if (!exitAfterReplyRetried) {
+                exitAfterReplyRetried = true;
+                exitsAfterReply++;
+                return corruptAtSyscall(
+                        a[8],
+                        "exit after a plain REPLY, before its request committed (the request runs again: an exit"
+                                + " there too is the server's own)",
+                        true);
+            }
+        }
+        exitAfterReplyRetried = false;
         long code = codeChangedBeforeOutput();
         if (code != -1) {
             // The code compare before the REPLY saw the code as it was then; an instruction changed
@@ -2462,6 +2482,12 @@ final class TxIpc implements Recovery {
         exitsInRequest++;
         return corruptAtSyscall(pc, "exit inside a request (a client waits for its reply)", false);
     }
+
+    /** An exit after a plain REPLY was undone and its request is run again ({@link #releasing}). */
+    private boolean exitAfterReplyRetried;
+
+    /** Exits after a plain REPLY, before the request committed, undone to run the request again ({@link #releasing}). */
+    long exitsAfterReply;
 
     /** Exits inside a request, while a client waited for its reply, taken for faults ({@link #checkExit}). */
     long exitsInRequest;
