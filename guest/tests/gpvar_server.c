@@ -7,7 +7,9 @@
  *
  * ADD (label 1: w0 = x) adds x to the total and counts it, answering the total (w0) and the
  * count (w1); GET (label 2) answers the total, the count and the steps (w2): one step after
- * each request committed before it, run between its plain REPLY and the next receive.
+ * each request committed before it, run between its plain REPLY and the next receive. QUIT
+ * (label 3) answers 0 and the server exits after its reply (t_gpvar_quit: a server that means to
+ * stop, whose exit the kernel lets go when the request's run again makes it too).
  */
 #include <rewind/rewind.h>
 
@@ -46,7 +48,7 @@ static long handle(rw_msg *m)
 		return 0;
 	}
 	m->w[0] = m->w[1] = m->w[2] = 0;
-	return RW_ENOSYS;
+	return m->label == 3 ? 0 : RW_ENOSYS;
 }
 
 int main(void)
@@ -58,10 +60,13 @@ int main(void)
 	RW_ASSERT(rw_cap_get("gpvar", &ep) == 0);
 	for (;;) {
 		RW_ASSERT(rw_recv(ep, &m, &badge) == 0);
+		int quit = m.label == 3;
 		m.label = (uint64_t)handle(&m);
 		m.w[3] = 0;
 		m.len = 0;
 		RW_ASSERT(rw_reply(&m) == 0);
 		*gprel(&gv_steps) += 1; /* the work after the reply */
+		if (quit)
+			rw_exit(0);
 	}
 }

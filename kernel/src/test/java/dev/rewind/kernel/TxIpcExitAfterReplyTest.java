@@ -61,4 +61,17 @@ class TxIpcExitAfterReplyTest {
                 g.faults.stream().anyMatch(f -> f.fault().detail().startsWith("exit after a plain REPLY")),
                 g::toString);
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_gpvar_quit.toml", "aarch64/t_gpvar_quit.toml"})
+    void anExitTheRunAgainMakesTooIsTheServersOwn(String image) throws Exception {
+        // gpvar_server means to stop: QUIT answers with a plain REPLY and the server exits after
+        // it, in the run again too: that exit goes, and every task ends cleanly.
+        GuestRun g = GuestRun.runWithProbe(SystemImage.builtin(image), null);
+        assertEquals(SystemResult.Outcome.OK, g.result.outcome(), g::toString);
+        assertTrue(g.hasLine("gpvar_quit: ok"), g::toString);
+        assertTrue(g.restarts.isEmpty(), g::toString);
+        assertEquals(1, g.faults.size(), g::toString);
+        assertTrue(g.faults.get(0).fault().detail().startsWith("exit after a plain REPLY"), g::toString);
+    }
 }
