@@ -1228,6 +1228,11 @@ final class TxIpc implements Recovery {
      * request is delivered again (unseen by its client), a wake runs again. Null: the call goes.
      */
     private Next codeBeforeCall(SyscallFrame f) {
+        String fixedRegs = invariantsChangedNow();
+        if (fixedRegs != null) {
+            server.faultWhenStopped(corruptAtSyscall(f.a[8], fixedRegs + " (checked before a nested call left)", true));
+            return Next.BLOCKED;
+        }
         long page = codeChangedBeforeOutput();
         if (page == -1) {
             return null;
@@ -1287,6 +1292,26 @@ final class TxIpc implements Recovery {
         // have acted on it. Unless that server takes a request twice (repeatable_calls: a network
         // driver's frames), the request's outcome is in doubt; else this call is sent, and so is
         // every later call of this run.
+        if (!callSource.reached(callsAnswered)) {
+            // No call of the first run from here on reached a server that may have acted on it:
+            // each was answered ERECOVERED (its server undid it) or failed at once, or the first
+            // run made none. This call can be in doubt with nothing, and is sent, as is every later
+            // one of this run. (An outside job queue's COMPLETE: its audit server hung in the
+            // second nested call, and its deadline answered that call ERECOVERED as the job
+            // queue's own deadline, which counts the wait, faulted it; the run again answered both
+            // calls from the record and its program made the second again, its own retry of
+            // ERECOVERED, beyond the record: EINDOUBT, seed 1601022 and five more.)
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: run again, the request (label 0x{}) made {}: none of the first run's"
+                            + " calls from there reached its server; this one is sent",
+                    server,
+                    Long.toHexString(msg[0]),
+                    what);
+            callRerun = false;
+            callSource = null;
+            return null;
+        }
         if (c != null && callsAnswered == callSource.count - 1 && refusedUnchanged(c)) {
             // The first run's call that differs was its last, and its server refused it, as it
             // refuses a malformed request before acting on it (a txipc server, whose refusals the
@@ -1464,6 +1489,26 @@ final class TxIpc implements Recovery {
     @Override
     public Fault releasing(long nr, long[] a) {
         rerunAfterReply = null;
+        if (nr == Abi.SYS_EXIT) {
+            // An exit in the work after a plain REPLY would release the held reply, commit the
+            // request and end the server: every client's next call EDEAD. A server that means to
+            // stop replies and then exits, and does so again when its request is run again; a
+            // fault that sent it out of its loop does not (an outside job queue: a skipped stp in
+            // the prologue of a function it calls after its REPLY returned main through a stale
+            // frame, exit 81920; AArch64 -Os, after-reply seed 1603883). So the first such exit
+            // undoes the request, which is delivered again unseen; an exit in its run again is
+            // the server's own and goes.
+            if (!exitAfterReplyRetried) {
+                exitAfterReplyRetried = true;
+                exitsAfterReply++;
+                return corruptAtSyscall(
+                        a[8],
+                        "exit after a plain REPLY, before its request committed (the request runs again: an exit"
+                                + " there too is the server's own)",
+                        true);
+            }
+        }
+        exitAfterReplyRetried = false;
         long code = codeChangedBeforeOutput();
         if (code != -1) {
             // The code compare before the REPLY saw the code as it was then; an instruction changed
@@ -1476,6 +1521,12 @@ final class TxIpc implements Recovery {
                     "code page 0x" + Long.toHexString(code)
                             + " differs from the image (checked before the held reply's release)",
                     true);
+        }
+        String fixedRegs = invariantsChangedNow();
+        if (fixedRegs != null) {
+            // (gp flipped in the work between the REPLY and the release: what it did commits
+            // with the request, computed from other addresses than its globals')
+            return corruptAtSyscall(a[8], fixedRegs + " (checked before the held reply's release)", true);
         }
         long changed = server.cpu().tracker().copyCheck();
         if (changed != -1) {
@@ -2301,6 +2352,42 @@ final class TxIpc implements Recovery {
     }
 
     /**
+     * gp and tp as the registers {@code r} (the 33-slot layout) hold them, against the values the
+     * serve loop had at its first request: null while they agree (or on AArch64, or before the
+     * first request), else what changed. Checked before anything the transaction computed leaves
+     * (a reply, its release, a nested call): a flipped gp makes every small global a load of
+     * another address, without a trap (a job queue's free count read as 0 answered a SUBMIT
+     * ENOMEM: outside job queue, seed 1600256), and {@link #checkInvariants} put it back only at
+     * the next request, after the wrong reply had left.
+     */
+    private String invariantsChanged(long[] r) {
+        if (invariant.length == 0 || !haveBase) {
+            return null;
+        }
+        if (r[invariant[0]] == baseGp && r[invariant[1]] == baseTp) {
+            return null;
+        }
+        invariantStops++;
+        return "gp/tp changed inside the transaction (0x" + Long.toHexString(r[invariant[0]]) + "/0x"
+                + Long.toHexString(r[invariant[1]]) + ", expected 0x" + Long.toHexString(baseGp) + "/0x"
+                + Long.toHexString(baseTp) + ")";
+    }
+
+    /** {@link #invariantsChanged(long[])} for the server's registers now. */
+    private String invariantsChangedNow() {
+        if (invariant.length == 0 || !haveBase) {
+            return null;
+        }
+        long[] r = new long[33];
+        r[invariant[0]] = server.cpu().reg(invariant[0]);
+        r[invariant[1]] = server.cpu().reg(invariant[1]);
+        return invariantsChanged(r);
+    }
+
+    /** Replies, releases and nested calls stopped because gp or tp had changed ({@link #invariantsChanged}). */
+    long invariantStops;
+
+    /**
      * Code and read-only data never change in a correct run (the guest cannot write them), so
      * after a fault they are checked against the image and rewritten where they differ: a
      * corrupted instruction must not outlive the request that exposed it.
@@ -2363,6 +2450,9 @@ final class TxIpc implements Recovery {
         server.cpu().readAll(waitRegs);
         waitRegsVersion = server.cpu().registerVersion();
         String what = kept.check(regs, waitRegs, pc);
+        if (what == null) {
+            what = invariantsChanged(waitRegs);
+        }
         if (what == null) {
             boolean check = server.spec().txipc().codeCheck();
             long changed = check ? codeImage().changedPage() : -1;
@@ -2435,6 +2525,12 @@ final class TxIpc implements Recovery {
         exitsInRequest++;
         return corruptAtSyscall(pc, "exit inside a request (a client waits for its reply)", false);
     }
+
+    /** An exit after a plain REPLY was undone and its request is run again ({@link #releasing}). */
+    private boolean exitAfterReplyRetried;
+
+    /** Exits after a plain REPLY, before the request committed, undone to run the request again ({@link #releasing}). */
+    long exitsAfterReply;
 
     /** Exits inside a request, while a client waited for its reply, taken for faults ({@link #checkExit}). */
     long exitsInRequest;

@@ -245,4 +245,31 @@ class TxIpcCalleeTest {
         // (the second caller's answer came from the first's replay, or both shared one replay)
         assertEquals(1, tx[2].answersAmended + tx[2].sharedChecks, run::toString);
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_twocall.toml", "aarch64/t_twocall.toml"})
+    void aCallTheCalleeUndidIsMadeAgainInTheRunAgain(String image) throws Exception {
+        // twocall_server calls slot_server twice in each request; slot_server loops forever in the
+        // second call of request 10 (its 20th delivery). Its deadline rolls that call back
+        // (ERECOVERED), and twocall's own deadline, which counts the wait, faults it as it wakes:
+        // the first call reached its server, so the request runs again, both calls answered from
+        // the record, and the program's retry of the ERECOVERED makes a third call the first run
+        // never made. Nothing of the first run from there on reached a server: it is sent, and the
+        // client sees only the answer (an outside job queue's COMPLETE ended in EINDOUBT: seed
+        // 1601022).
+        SystemImage img = SystemImage.builtin(image);
+        dev.rewind.kernel.probe.FaultInjector hang =
+                new dev.rewind.kernel.probe.FaultInjector(new dev.rewind.kernel.probe.FaultInjector.Plan(
+                        1, dev.rewind.kernel.probe.FaultInjector.Type.INFINITE_LOOP, "slots", 20, 1));
+        GuestRun g = GuestRun.runWithProbe(img, hang);
+        assertTrue(hang.activated(), g::toString);
+        assertTrue(
+                g.faults.stream()
+                        .anyMatch(f -> f.task().equals("slots") && f.fault().kind() == FaultKind.DEADLINE),
+                g::toString);
+        assertTrue(g.faults.stream().anyMatch(f -> f.task().equals("twocall")), g::toString);
+        assertEquals(SystemResult.Outcome.OK, g.result.outcome(), g::toString);
+        assertTrue(g.hasLine("twocall_client: ok requests=40"), g::toString);
+        assertTrue(g.restarts.isEmpty(), g::toString);
+    }
 }
