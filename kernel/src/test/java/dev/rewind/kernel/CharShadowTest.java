@@ -234,15 +234,7 @@ class CharShadowTest {
         // driver restarted, the WRITE re-issued: nothing more to send, its length answered.
         dev.rewind.kernel.probe.InstructionProfiler profile = new dev.rewind.kernel.probe.InstructionProfiler("tty");
         GuestRun.bootManifest(oracle(), Fixtures.CONFIG, profile, null);
-        java.util.List<String> from = profile.requests();
-        String write = "tty_oracle label 0x" + Long.toHexString(Tty.WRITE);
-        int n = 0;
-        for (int i = 20, writes = 0; i < from.size() && n == 0; i++) {
-            if (from.get(i).equals(write) && ++writes == 5) {
-                n = i + 1;
-            }
-        }
-        assertTrue(n > 0, from::toString);
+        int n = nthWrite(profile, 5);
         long at = profile.lengths()[n - 1];
         LengthAtReply probe = new LengthAtReply(n, at);
         GuestRun run = GuestRun.bootManifest(oracle(), Fixtures.CONFIG, probe, null);
@@ -291,14 +283,23 @@ class CharShadowTest {
 
     /** The number (1-based) of the tty driver's {@code k}-th READ from client A after its 20th request. */
     static int nthRead(dev.rewind.kernel.probe.InstructionProfiler profile, int k) {
+        return nth(profile, Tty.READ, k);
+    }
+
+    /** As {@link #nthRead}, for a WRITE. */
+    static int nthWrite(dev.rewind.kernel.probe.InstructionProfiler profile, int k) {
+        return nth(profile, Tty.WRITE, k);
+    }
+
+    private static int nth(dev.rewind.kernel.probe.InstructionProfiler profile, long label, int k) {
         java.util.List<String> from = profile.requests();
-        String read = "tty_oracle label 0x" + Long.toHexString(Tty.READ);
-        for (int i = 20, reads = 0; i < from.size(); i++) {
-            if (from.get(i).equals(read) && ++reads == k) {
+        String op = "tty_oracle label 0x" + Long.toHexString(label);
+        for (int i = 20, seen = 0; i < from.size(); i++) {
+            if (from.get(i).equals(op) && ++seen == k) {
                 return i + 1;
             }
         }
-        throw new AssertionError("fewer than " + k + " READs: " + from);
+        throw new AssertionError("fewer than " + k + " " + Tty.opName(label) + "s: " + from);
     }
 
     @Test
@@ -340,15 +341,7 @@ class CharShadowTest {
         }
         dev.rewind.kernel.probe.InstructionProfiler profile = new dev.rewind.kernel.probe.InstructionProfiler("tty");
         GuestRun.bootManifest(oracle(), Fixtures.CONFIG, profile, null);
-        java.util.List<String> from = profile.requests();
-        String write = "tty_oracle label 0x" + Long.toHexString(Tty.WRITE);
-        int n = 0;
-        for (int i = 20, writes = 0; i < from.size() && n == 0; i++) {
-            if (from.get(i).equals(write) && ++writes == 3) {
-                n = i + 1;
-            }
-        }
-        assertTrue(n > 0, from::toString);
+        int n = nthWrite(profile, 3);
         StatusAtReply probe = new StatusAtReply(n, profile.lengths()[n - 1], Abi.EIO);
         GuestRun run = GuestRun.bootManifest(oracle(), Fixtures.CONFIG, probe, null);
         assertEquals(1, probe.struck, run::toString);

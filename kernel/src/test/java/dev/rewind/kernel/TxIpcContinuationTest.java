@@ -158,6 +158,16 @@ class TxIpcContinuationTest {
         assertEquals(1, r.replays.size(), r::toString);
     }
 
+    /** {@code task}'s next instruction is a system call (ecall, svc #0) with number {@code nr}. */
+    static boolean atSyscall(Task task, long nr) {
+        byte[] b = new byte[4];
+        boolean riscv = task.cpu().arch() == dev.rewind.hw.cpu.Arch.RISCV64;
+        int insn = task.cpu().memory().read(task.pc(), b, 0, 4)
+                ? (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24
+                : 0;
+        return insn == (riscv ? 0x00000073 : 0xd4000001) && task.cpu().reg(riscv ? 17 : 8) == nr;
+    }
+
     /**
      * Skips aftercall_server's REPLY system call (its ecall or svc, with the REPLY number) in its
      * {@code request}-th request, stepping one instruction at a time from the delivery to it.
@@ -184,15 +194,8 @@ class TxIpcContinuationTest {
             if (!stop.reached(task)) {
                 return null;
             }
-            byte[] b = new byte[4];
-            long pc = task.pc();
-            boolean riscv = task.cpu().arch() == dev.rewind.hw.cpu.Arch.RISCV64;
-            int insn = task.cpu().memory().read(pc, b, 0, 4)
-                    ? (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24
-                    : 0;
-            long nr = task.cpu().reg(riscv ? 17 : 8);
-            if (insn == (riscv ? 0x00000073 : 0xd4000001) && nr == dev.rewind.abi.Abi.SYS_REPLY) {
-                task.resumeAt(pc + 4);
+            if (atSyscall(task, dev.rewind.abi.Abi.SYS_REPLY)) {
+                task.resumeAt(task.pc() + 4);
                 skipped = true;
             } else {
                 stop.arm(task, 2); // (1 would stop again at this one: it has not run yet)
@@ -247,15 +250,8 @@ class TxIpcContinuationTest {
             if (!stop.reached(task)) {
                 return null;
             }
-            byte[] b = new byte[4];
-            long pc = task.pc();
-            boolean riscv = task.cpu().arch() == dev.rewind.hw.cpu.Arch.RISCV64;
-            int insn = task.cpu().memory().read(pc, b, 0, 4)
-                    ? (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24
-                    : 0;
-            long nr = task.cpu().reg(riscv ? 17 : 8);
-            if (insn == (riscv ? 0x00000073 : 0xd4000001) && nr == dev.rewind.abi.Abi.SYS_CALL) {
-                task.cpu().setReg(riscv ? 11 : 1, 0);
+            if (atSyscall(task, dev.rewind.abi.Abi.SYS_CALL)) {
+                task.cpu().setReg(task.cpu().arch() == dev.rewind.hw.cpu.Arch.RISCV64 ? 11 : 1, 0);
                 struck = true;
             } else {
                 stop.arm(task, 2); // (1 would stop again at this one: it has not run yet)
