@@ -312,6 +312,15 @@ public final class Unicorn implements AutoCloseable {
         return checksOff;
     }
 
+    /**
+     * True if the engine could run without the exit checks were it not for {@code h} (a hook of
+     * this engine): {@link #updateExitChecks}'s rule with {@code h} left out.
+     */
+    public boolean exitChecksOffWithout(Hook h) {
+        int others = exitCheckHooks - (h != null && h.needsExitChecks && !h.removed ? 1 : 0);
+        return exitFlag >= 0 && others == 0 && mmu != null;
+    }
+
     /** True if this engine can run without the exit checks at all ({@link ExitCheck}; for tests). */
     public boolean exitChecksCanBeOff() {
         return exitFlag >= 0;

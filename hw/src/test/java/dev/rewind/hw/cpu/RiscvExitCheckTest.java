@@ -235,4 +235,31 @@ class RiscvExitCheckTest extends CpuFixture {
             assertEquals(CODE, cpu.pc());
         }
     }
+
+    /**
+     * ... and back to stops without the block hook once what brought the checks back has gone
+     * (a debugger's breakpoint, deleted): before, the block hook stayed and kept the checks on
+     * for the engine's life, and a task that had stopped at a breakpoint computed ~2x slower.
+     */
+    @Test
+    void whenTheChecksGoAgainPreemptionMovesBackToStops() throws Exception {
+        assumeTrue(cpu.engine().exitChecksCanBeOff() && cpu.virtualTlb());
+        Asm a = new Asm(CODE);
+        a.w(jal(0, a.here(), CODE)); // j .
+        load(a);
+        cpu.enablePreemption();
+        try (Unicorn.Hook h = cpu.engine().hookMemAccess(Unicorn.HOOK_DATA_WRITE, DATA, DATA, (t, ad, s, v) -> {})) {
+            Thread t = Later.run(50, () -> cpu.requestPreempt());
+            assertEquals(Exit.STOPPED, cpu.run(CODE));
+            t.join();
+            assertFalse(cpu.preemptsByStop());
+        }
+        Thread t = Later.run(50, () -> cpu.requestPreempt());
+        assertEquals(Exit.STOPPED, cpu.run(CODE));
+        t.join();
+        assertTrue(cpu.preemptsByStop(), "back to stops at the run after the hook went");
+        assertTrue(cpu.engine().exitChecksOff(), "and the checks are off again");
+        assertTrue(cpu.preemptible());
+        assertEquals(CODE, cpu.pc());
+    }
 }
