@@ -1301,16 +1301,7 @@ final class TxIpc implements Recovery {
             // queue's own deadline, which counts the wait, faulted it; the run again answered both
             // calls from the record and its program made the second again, its own retry of
             // ERECOVERED, beyond the record: EINDOUBT, seed 1601022 and five more.)
-            k.recoveryNote(
-                    log,
-                    "txipc: task {}: run again, the request (label 0x{}) made {}: none of the first run's"
-                            + " calls from there reached its server; this one is sent",
-                    server,
-                    Long.toHexString(msg[0]),
-                    what);
-            callRerun = false;
-            callSource = null;
-            return null;
+            return sendFromHere(what, "none of the first run's calls from there reached its server");
         }
         if (c != null && callsAnswered == callSource.count - 1 && refusedUnchanged(c)) {
             // The first run's call that differs was its last, and its server refused it, as it
@@ -1320,16 +1311,7 @@ final class TxIpc implements Recovery {
             // its quota keeper as a wrong client id, EINVAL; the scheduler's check of the answer
             // failed, and its run again, which asked for the right client, ended in EINDOUBT:
             // seeds 1210213, 1216232, 1217084.)
-            k.recoveryNote(
-                    log,
-                    "txipc: task {}: run again, the request (label 0x{}) made {}: its server had refused the first"
-                            + " run's, its last; this one is sent",
-                    server,
-                    Long.toHexString(msg[0]),
-                    what);
-            callRerun = false;
-            callSource = null;
-            return null;
+            return sendFromHere(what, "its server had refused the first run's, its last");
         }
         if (!server.spec().txipc().repeatableCalls()) {
             inDoubt = true;
@@ -1337,13 +1319,21 @@ final class TxIpc implements Recovery {
                     f.a[8], "run again after a fault past a nested call, the request made " + what, false));
             return Next.BLOCKED;
         }
+        return sendFromHere(what, "the first run's came from the fault");
+    }
+
+    /**
+     * A run again's call that {@code what} describes is sent, and so is every later one of this
+     * run ({@code why}: why it may be); null, for {@link #answerCall}'s caller: the call goes.
+     */
+    private Next sendFromHere(String what, String why) {
         k.recoveryNote(
                 log,
-                "txipc: task {}: run again, the request (label 0x{}) made {}: the first run's came from the fault;"
-                        + " this one is sent",
+                "txipc: task {}: run again, the request (label 0x{}) made {}: {}; this one is sent",
                 server,
                 Long.toHexString(msg[0]),
-                what);
+                what,
+                why);
         callRerun = false;
         callSource = null;
         return null;
