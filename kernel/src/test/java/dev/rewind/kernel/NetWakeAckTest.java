@@ -57,9 +57,17 @@ class NetWakeAckTest {
             stop.arm(t, instructions);
         }
 
+        /**
+         * Whether the stop still falls where the probe meant it to (here: always); if not, the task
+         * goes on and the strike is not counted.
+         */
+        boolean stillWanted(Task task) {
+            return true;
+        }
+
         @Override
         public Fault stopped(Task task) {
-            if (!stop.reached(task)) {
+            if (!stop.reached(task) || !stillWanted(task)) {
                 return null;
             }
             struck.add(task.pc());
@@ -74,6 +82,7 @@ class NetWakeAckTest {
      */
     static final class WakeStrike extends StackStrike {
         private final long after;
+        private long work; // the stack's request serial of the work the armed stop is in
 
         WakeStrike(int every, int max, long after) {
             super(every, max);
@@ -92,7 +101,18 @@ class NetWakeAckTest {
             if (++seen % every != 0) {
                 return;
             }
+            work = caller.requestSerial();
             strikeAfter(caller, after);
+        }
+
+        /**
+         * Only in the same work after a wake: when that work ended within {@code after}
+         * instructions, the stop falls in whatever the stack did next (under load, often a client's
+         * request: session 47's CI struck four of those and none of the case this test is about).
+         */
+        @Override
+        boolean stillWanted(Task task) {
+            return task.inRequest() && task.requestSerial() == work && task.replyOwed() == null;
         }
     }
 
