@@ -189,9 +189,11 @@ public final class RiscvCpu extends UnicornCpu {
         stageResults(in, count);
     }
 
+    private final long[] readAllScratch = new long[32];
+
     /** x1..x31 into out[1..31] and pc into out[32]; out[0] = 0. out must have length >= 33. */
     public void readAll(long[] out) {
-        long[] tmp = new long[32];
+        long[] tmp = readAllScratch; // (the engine's batch buffers are per instance too)
         regs().regReadBatch(ALL_IDS, tmp, 32);
         out[0] = 0;
         System.arraycopy(tmp, 0, out, 1, 31);
