@@ -53,6 +53,20 @@ struct rw_cp_reg {
 uint32_t rw_msr_hook(void *uc, int reg, const struct rw_cp_reg *cp, void *user);
 
 /*
+ * The data accesses to a device's register page (traps.c, rw_access_hook), the last
+ * RW_ACCESS_RING of them: access n is at index n % RW_ACCESS_RING. Keep in sync with
+ * Unicorn.AccessLog.
+ */
+#define RW_ACCESS_RING  8
+#define RW_ACCESS_WRITE 0x100 /* in what[]: the access is a store */
+#define RW_UC_MEM_WRITE 17    /* Unicorn's UC_MEM_WRITE */
+struct rw_access_log {
+	uint64_t count;                /* accesses logged so far (offset 0)   */
+	uint64_t addr[RW_ACCESS_RING]; /* their addresses           (offset 8)  */
+	uint64_t what[RW_ACCESS_RING]; /* size | RW_ACCESS_WRITE    (offset 72) */
+};
+
+/*
  * One run of an engine in one native call (traps.c, rw_run): the registers staged since the
  * last run are written, the trap record is reset, uc_emu_start runs, and after a syscall trap
  * the syscall's registers are read. Keep in sync with NativeRun.java.

@@ -163,6 +163,28 @@ void rw_page_hook(void *uc, int type, uint64_t address, int size, int64_t value,
 	s->last = key;
 }
 
+/*
+ * UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE on a device's register page: log the access (its
+ * address, size and direction) for the device, which reads the log at its next register piece
+ * (Device.java, beginAccess) instead of being called for every access. The log keeps the last
+ * RW_ACCESS_RING accesses; count grows by one per access.
+ */
+void rw_access_hook(void *uc, int type, uint64_t address, int size, int64_t value, void *user)
+{
+	struct rw_access_log *l = user;
+	(void)uc;
+	(void)value;
+	uint64_t i = l->count % RW_ACCESS_RING;
+	l->addr[i] = address;
+	l->what[i] = (uint64_t)(uint32_t)size | (type == RW_UC_MEM_WRITE ? RW_ACCESS_WRITE : 0);
+	l->count++;
+}
+
+int rw_access_log_size(void)
+{
+	return (int)sizeof(struct rw_access_log);
+}
+
 /* Point the batch pointers at their values (once, when the Java side creates the struct). */
 void rw_run_init(struct rw_run *r)
 {

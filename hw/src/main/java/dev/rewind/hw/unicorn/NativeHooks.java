@@ -24,6 +24,7 @@ final class NativeHooks {
     static final Pointer COUNT_HOOK;
     static final Pointer PAGE_HOOK;
     static final Pointer COUNTDOWN_HOOK;
+    static final Pointer ACCESS_HOOK;
     static final Pointer UC_EMU_STOP;
     private static final NativeLibrary LIB;
     /** Where the library was extracted. */
@@ -72,7 +73,13 @@ final class NativeHooks {
         COUNT_HOOK = LIB.getFunction("rw_count_hook");
         PAGE_HOOK = LIB.getFunction("rw_page_hook");
         COUNTDOWN_HOOK = LIB.getFunction("rw_countdown_hook");
+        ACCESS_HOOK = LIB.getFunction("rw_access_hook");
         UC_EMU_STOP = UnicornLibrary.LIB.getFunction("uc_emu_stop");
+        int logSize = LIB.getFunction("rw_access_log_size").invokeInt(new Object[0]);
+        if (logSize != 8 + 16 * Unicorn.AccessLog.RING) {
+            throw new UnicornException("native hook library mismatch: struct rw_access_log is " + logSize
+                    + " bytes, expected " + (8 + 16 * Unicorn.AccessLog.RING));
+        }
         int size = LIB.getFunction("rw_trap_size").invokeInt(new Object[0]);
         if (size != TRAP_SIZE) {
             throw new UnicornException(

@@ -659,7 +659,14 @@ public final class Unicorn implements AutoCloseable {
         callbacks.add(r); // held for the engine's life: a collected callback would crash the JVM
         callbacks.add(w);
         check(
-                UnicornLibrary.uc_mmio_map(uc, address, size, r, Pointer.NULL, w, Pointer.NULL),
+                UnicornLibrary.uc_mmio_map(
+                        uc,
+                        address,
+                        size,
+                        UnicornLibrary.directCallback(r),
+                        Pointer.NULL,
+                        UnicornLibrary.directCallback(w),
+                        Pointer.NULL),
                 String.format("uc_mmio_map(0x%x, 0x%x)", address, size));
         setRange(address, size, PROT_READ | PROT_WRITE);
         exitCheckHook(1, true); // a handler that fails stops the engine mid-block (for the engine's life)
@@ -829,12 +836,13 @@ public final class Unicorn implements AutoCloseable {
         void invoke(Pointer uc, long address, int size, Pointer user);
     }
 
+    /** (Pointers as {@code long}: a direct callback then allocates nothing per call.) */
     interface MmioReadCallback extends Callback {
-        long invoke(Pointer uc, long offset, int size, Pointer user);
+        long invoke(long uc, long offset, int size, long user);
     }
 
     interface MmioWriteCallback extends Callback {
-        void invoke(Pointer uc, long offset, int size, long value, Pointer user);
+        void invoke(long uc, long offset, int size, long value, long user);
     }
 
     interface MemAccessCallback extends Callback {
@@ -1009,6 +1017,70 @@ public final class Unicorn implements AutoCloseable {
      */
     public PageSet recordDataPages() {
         return install(new PageSet(), HOOK_DATA_READ | HOOK_DATA_WRITE, NativeHooks.PAGE_HOOK, false);
+    }
+
+    /**
+     * The data accesses the engine made to a range ({@link #logAccesses}): struct rw_access_log
+     * of traps.c, read through a view of its memory (no native call per read).
+     */
+    public static final class AccessLog extends NativeProbe {
+        /** How many of the latest accesses the log holds. */
+        public static final int RING = 8;
+
+        private static final int WRITE = 0x100;
+        private final java.nio.LongBuffer view;
+
+        AccessLog() {
+            super(8 + 16L * RING);
+            view = mem.getByteBuffer(0, 8 + 16L * RING)
+                    .order(java.nio.ByteOrder.nativeOrder())
+                    .asLongBuffer();
+        }
+
+        /** Accesses logged so far; access {@code n} is readable while {@code n >= count() - RING}. */
+        public long count() {
+            return view.get(0);
+        }
+
+        /** Access {@code n}'s address. */
+        public long address(long n) {
+            return view.get(1 + (int) (n % RING));
+        }
+
+        /** Access {@code n}'s size in bytes. */
+        public int size(long n) {
+            return (int) (view.get(1 + RING + (int) (n % RING)) & 0xff);
+        }
+
+        /** Whether access {@code n} is a store. */
+        public boolean isWrite(long n) {
+            return (view.get(1 + RING + (int) (n % RING)) & WRITE) != 0;
+        }
+    }
+
+    /**
+     * Log every data access the engine makes that starts in [begin, end], in native code
+     * (traps.c, rw_access_hook: a few nanoseconds, not a call into Java); whoever needs them
+     * reads the log. Like any data hook it puts the engine's accesses on the slow path.
+     */
+    public AccessLog logAccesses(long begin, long end) {
+        AccessLog log = new AccessLog();
+        Memory handle = new Memory(8);
+        callbacks.add(log);
+        int err = UnicornLibrary.HOOK_ADD.invokeInt(
+                new Object[] {uc, handle, HOOK_DATA_READ | HOOK_DATA_WRITE, NativeHooks.ACCESS_HOOK, log.mem, begin, end
+                });
+        if (err != ERR_OK) {
+            callbacks.remove(log);
+            check(err, "uc_hook_add(access log)");
+        }
+        log.hook = track(new Hook(handle.getLong(0), log), HOOK_DATA_READ | HOOK_DATA_WRITE, false);
+        if (mmu != null) {
+            // Entries already in the TLB take the inline fast path, which never calls the hook.
+            mmu.flush();
+            log.hook.flushTlbOnClose = true;
+        }
+        return log;
     }
 
     /** The trap number with which {@link #hookMsrNative}'s hook stops a run. */

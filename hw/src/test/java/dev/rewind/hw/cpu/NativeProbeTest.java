@@ -57,6 +57,36 @@ class NativeProbeTest {
     }
 
     @Test
+    void theNativeAccessLogHoldsTheAccessesAJavaDataHookSees() {
+        // (what a device's register page uses instead of a Java hook: Device.mapInto)
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = WriteTrackerTest.machine(ram)) {
+            long begin = WriteTrackerTest.DATA + 4096;
+            long end = begin + 4095;
+            java.util.List<long[]> java = new java.util.ArrayList<>();
+            CpuHook hook = cpu.hookData(
+                    DataHook.READS | DataHook.WRITES,
+                    begin,
+                    end,
+                    (t, a, n, v) -> java.add(new long[] {a, n, t == DataHook.WRITE ? 1 : 0}));
+            dev.rewind.hw.unicorn.Unicorn.AccessLog log = cpu.engine().logAccesses(begin, end);
+            cpu.dropCodeTranslations();
+            assertEquals(Exit.ECALL, cpu.run(WriteTrackerTest.CODE));
+            int ring = dev.rewind.hw.unicorn.Unicorn.AccessLog.RING;
+            org.junit.jupiter.api.Assertions.assertTrue(java.size() > ring, "accesses: " + java.size());
+            assertEquals(java.size(), log.count());
+            for (long i = log.count() - ring; i < log.count(); i++) {
+                long[] want = java.get((int) i);
+                assertEquals(want[0], log.address(i), "access " + i);
+                assertEquals(want[1], log.size(i), "access " + i);
+                assertEquals(want[2] == 1, log.isWrite(i), "access " + i);
+            }
+            log.close();
+            hook.close();
+        }
+    }
+
+    @Test
     void theNativeCountdownStopsWhereAJavaHookCallingStopDoes() {
         long javaPc;
         try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
