@@ -351,6 +351,14 @@ public final class InjectCommand implements Callable<Integer> {
                     "rewind: cannot boot " + Printable.escape(image) + ": " + Printable.escape(e.getMessage()));
             return 2;
         }
+        KernelConfig cfg = DiskArgs.attach(
+                KernelConfig.defaults()
+                        .withRamBytes(64L << 20)
+                        .withBudgetNanos(budget)
+                        .withTrace(trace),
+                img.manifest(),
+                disks,
+                false);
         ResultFile.Header header = new ResultFile.Header(
                 rewindVersion(),
                 engineVersion(),
@@ -371,17 +379,10 @@ public final class InjectCommand implements Callable<Integer> {
                 sh[0],
                 sh[1],
                 win.id(),
-                inputBytes == null ? null : ImageDigest.sha256(inputBytes));
+                inputBytes == null ? null : ImageDigest.sha256(inputBytes),
+                diskDigests(cfg));
         // The runs a --results file already holds (--resume), checked against this campaign.
         List<Campaign.Run> old = results == null ? List.of() : earlierRuns(header);
-        KernelConfig cfg = DiskArgs.attach(
-                KernelConfig.defaults()
-                        .withRamBytes(64L << 20)
-                        .withBudgetNanos(budget)
-                        .withTrace(trace),
-                img.manifest(),
-                disks,
-                false);
         int depth = replayDepth == null ? -1 : replayDepth;
         Campaign c = new Campaign(img, server, pol, hangMs, depth, noEscalation, verify, cfg)
                 .window(win)
@@ -808,5 +809,28 @@ public final class InjectCommand implements Callable<Integer> {
 
     private static String pct(int a, int b) {
         return b == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * a / b);
+    }
+
+    /**
+     * The --disk files as "DEVICE=SHA-256 of the file", by device: part of what decides the runs
+     * (a --resume or merge with other disks is refused, as with another --input).
+     */
+    private static List<String> diskDigests(KernelConfig cfg) {
+        List<String> out = new ArrayList<>();
+        for (var e : new java.util.TreeMap<>(cfg.disks()).entrySet()) {
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(e.getValue())) {
+                java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+                byte[] buf = new byte[1 << 16];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    md.update(buf, 0, n);
+                }
+                out.add(e.getKey() + "=" + java.util.HexFormat.of().formatHex(md.digest()));
+            } catch (java.io.IOException | java.security.NoSuchAlgorithmException ex) {
+                throw new IllegalArgumentException("--disk: cannot read the disk image "
+                        + Printable.escape(e.getValue().toString()) + ": "
+                        + Printable.escape(String.valueOf(ex.getMessage())));
+            }
+        }
+        return out;
     }
 }

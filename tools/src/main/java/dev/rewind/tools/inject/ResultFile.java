@@ -41,6 +41,8 @@ public final class ResultFile {
      * @param verify       {@code --verify}'s mode, or "manifest" without it
      * @param window       {@code --window}: "request" or "after-reply"
      * @param inputSha256  lower-case hex SHA-256 of the {@code --input} file's bytes, or null without one
+     * @param diskSha256   {@code --disk}'s files as "DEVICE=SHA-256" (lower-case hex of the file's bytes), by
+     *                     device name; empty without one
      */
     public record Header(
             String rewind,
@@ -62,7 +64,12 @@ public final class ResultFile {
             int shardIndex,
             int shardCount,
             String window,
-            String inputSha256) {
+            String inputSha256,
+            List<String> diskSha256) {
+
+        public Header {
+            diskSha256 = List.copyOf(diskSha256);
+        }
 
         /** True if injection {@code seed} belongs to this shard. */
         public boolean owns(long seed) {
@@ -106,7 +113,8 @@ public final class ResultFile {
                     index,
                     n,
                     window,
-                    inputSha256);
+                    inputSha256,
+                    diskSha256);
         }
 
         /** The fault types as parsed values. */
@@ -140,6 +148,7 @@ public final class ResultFile {
                     + ",\"fault_free\":" + faultFree
                     + ",\"window\":" + Json.quote(window)
                     + (inputSha256 == null ? "" : ",\"input_sha256\":" + Json.quote(inputSha256))
+                    + (diskSha256.isEmpty() ? "" : ",\"disk_sha256\":" + jsonStrings(diskSha256))
                     + ",\"shard\":{\"index\":" + shardIndex + ",\"count\":" + shardCount + "}}";
         }
 
@@ -164,6 +173,7 @@ public final class ResultFile {
             m.put("fault_free", faultFree);
             m.put("window", window);
             m.put("input_sha256", inputSha256 == null ? "none" : inputSha256);
+            m.put("disk_sha256", diskSha256.isEmpty() ? "none" : String.join(",", diskSha256));
             m.put("shard.index", shardIndex);
             m.put("shard.count", shardCount);
             return m;
@@ -242,7 +252,8 @@ public final class ResultFile {
                     (int) index,
                     (int) n,
                     m.containsKey("window") ? window(str(m, "window")) : "request", // (files from before it: request)
-                    m.containsKey("input_sha256") ? str(m, "input_sha256") : null); // (no --input)
+                    m.containsKey("input_sha256") ? str(m, "input_sha256") : null, // (no --input)
+                    m.containsKey("disk_sha256") ? strings(m, "disk_sha256") : List.of()); // (no --disk)
         }
     }
 
@@ -313,6 +324,21 @@ public final class ResultFile {
             throw new IllegalArgumentException("\"" + k + "\" is missing or not a string");
         }
         return s;
+    }
+
+    private static List<String> strings(Map<String, Object> m, String k) {
+        if (!(m.get(k) instanceof List<?> l) || !l.stream().allMatch(x -> x instanceof String)) {
+            throw new IllegalArgumentException("\"" + k + "\" is not a list of strings");
+        }
+        return l.stream().map(x -> (String) x).toList();
+    }
+
+    private static String jsonStrings(List<String> l) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < l.size(); i++) {
+            b.append(i == 0 ? "" : ",").append(Json.quote(l.get(i)));
+        }
+        return b.append(']').toString();
     }
 
     private static boolean bool(Map<String, Object> m, String k) {

@@ -152,7 +152,35 @@ class InjectCommandTest {
                 big.toString());
         assertTrue(two.out().contains("0 false detections, 0 failed"), two::toString);
         assertEquals(0, two.status(), two::toString);
-        assertTrue(two.out().contains("0 false detections, 0 failed"), two::toString);
+        // the result file names each disk's content; a resume on another disk is refused
+        Path results = dir.resolve("r.jsonl");
+        String[] campaign = {
+            "inject",
+            "builtin:t_blk.toml",
+            "--server",
+            "blk",
+            "--policy",
+            "shadow",
+            "-n",
+            "1",
+            "--seed",
+            "1270201",
+            "--results",
+            results.toString(),
+            "--disk"
+        };
+        String[] first = Arrays.copyOf(campaign, campaign.length + 1);
+        first[campaign.length] = disk.toString();
+        assertEquals(0, rewind(Duration.ofSeconds(120), first).status());
+        String header =
+                java.nio.file.Files.readString(results).lines().findFirst().orElseThrow();
+        assertTrue(header.contains("\"disk_sha256\":[\"disk0=" + ImageDigest.sha256(before) + "\"]"), header);
+        String[] again = Arrays.copyOf(campaign, campaign.length + 2);
+        again[campaign.length] = big.toString();
+        again[campaign.length + 1] = "--resume";
+        CliRun.Result resumed = rewind(Duration.ofSeconds(120), again);
+        assertEquals(2, resumed.status(), resumed::toString);
+        assertTrue(resumed.err().contains("disk_sha256: "), resumed::toString);
         CliRun.Result missing = rewind(
                 Duration.ofSeconds(60),
                 "inject",
