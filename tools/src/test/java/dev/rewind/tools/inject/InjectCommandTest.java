@@ -99,6 +99,26 @@ class InjectCommandTest {
      * a seed's replay struck requests of three different clients in six tries).
      */
     /**
+     * Runs {@code campaign} (ending in an option that takes a file) with {@code first}, writing
+     * {@code results}, and returns the results' header line; then the same campaign with {@code
+     * other} and --resume must be refused, naming {@code field} as the difference.
+     */
+    static String headerThenResumeRefused(String[] campaign, Path results, String first, String other, String field)
+            throws Exception {
+        String[] one = Arrays.copyOf(campaign, campaign.length + 1);
+        one[campaign.length] = first;
+        assertEquals(0, rewind(Duration.ofSeconds(120), one).status());
+        String header = Files.readString(results).lines().findFirst().orElseThrow();
+        String[] again = Arrays.copyOf(campaign, campaign.length + 2);
+        again[campaign.length] = other;
+        again[campaign.length + 1] = "--resume";
+        CliRun.Result resumed = rewind(Duration.ofSeconds(120), again);
+        assertEquals(2, resumed.status(), resumed::toString);
+        assertTrue(resumed.err().contains(field + ": "), resumed::toString);
+        return header;
+    }
+
+    /**
      * {@code --disk} runs a campaign on a team's own disk image: every boot gets a copy (the file
      * is never written, however many runs write their disk), the replay command repeats it, and a
      * missing file or an image without a block device is a one-line error (exit 2). Before, a
@@ -169,18 +189,8 @@ class InjectCommandTest {
             results.toString(),
             "--disk"
         };
-        String[] first = Arrays.copyOf(campaign, campaign.length + 1);
-        first[campaign.length] = disk.toString();
-        assertEquals(0, rewind(Duration.ofSeconds(120), first).status());
-        String header =
-                java.nio.file.Files.readString(results).lines().findFirst().orElseThrow();
+        String header = headerThenResumeRefused(campaign, results, disk.toString(), big.toString(), "disk_sha256");
         assertTrue(header.contains("\"disk_sha256\":[\"disk0=" + ImageDigest.sha256(before) + "\"]"), header);
-        String[] again = Arrays.copyOf(campaign, campaign.length + 2);
-        again[campaign.length] = big.toString();
-        again[campaign.length + 1] = "--resume";
-        CliRun.Result resumed = rewind(Duration.ofSeconds(120), again);
-        assertEquals(2, resumed.status(), resumed::toString);
-        assertTrue(resumed.err().contains("disk_sha256: "), resumed::toString);
         CliRun.Result missing = rewind(
                 Duration.ofSeconds(60),
                 "inject",
@@ -252,20 +262,10 @@ class InjectCommandTest {
             results.toString(),
             "--input"
         };
-        String[] first = Arrays.copyOf(campaign, campaign.length + 1);
-        first[campaign.length] = in.toString();
-        assertEquals(0, rewind(Duration.ofSeconds(120), first).status());
-        String header =
-                java.nio.file.Files.readString(results).lines().findFirst().orElseThrow();
-        assertTrue(header.matches(".*\"input_sha256\":\"[0-9a-f]{64}\".*"), header);
         Path other = dir.resolve("other.txt");
         java.nio.file.Files.writeString(other, "another line\n");
-        String[] again = Arrays.copyOf(campaign, campaign.length + 2);
-        again[campaign.length] = other.toString();
-        again[campaign.length + 1] = "--resume";
-        CliRun.Result resumed = rewind(Duration.ofSeconds(120), again);
-        assertEquals(2, resumed.status(), resumed::toString);
-        assertTrue(resumed.err().contains("input_sha256: "), resumed::toString);
+        String header = headerThenResumeRefused(campaign, results, in.toString(), other.toString(), "input_sha256");
+        assertTrue(header.matches(".*\"input_sha256\":\"[0-9a-f]{64}\".*"), header);
         // without it the echo waits for the end of its input for ever: the reference boot says so
         CliRun.Result none = rewind(
                 Duration.ofSeconds(60),
