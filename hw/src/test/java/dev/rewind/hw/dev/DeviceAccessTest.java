@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.rewind.hw.cpu.Exit;
 import dev.rewind.hw.cpu.RiscvCpu;
+import dev.rewind.hw.cpu.UnicornCpu;
 import dev.rewind.hw.mem.Perm;
 import dev.rewind.hw.mem.PhysicalMemory;
 import java.nio.ByteBuffer;
@@ -42,7 +43,7 @@ class DeviceAccessTest {
             Map.entry(0x34, 4));
 
     PhysicalMemory ram;
-    RiscvCpu cpu;
+    UnicornCpu cpu;
     Fakes.Clock clock;
     TimerDevice dev;
     int next;
@@ -50,7 +51,7 @@ class DeviceAccessTest {
     @BeforeEach
     void setUp() {
         ram = new PhysicalMemory(1 << 20);
-        cpu = new RiscvCpu(ram);
+        cpu = newCpu(ram);
         cpu.memory().map("code", CODE, 0x4000, Perm.RX);
         clock = new Fakes.Clock();
         clock.now = NOW;
@@ -64,18 +65,51 @@ class DeviceAccessTest {
         ram.close();
     }
 
-    /** Runs one instruction with t0 = BASE and t1 = {@code t1}; returns t1 afterwards. */
-    long run(int insn, long t1) {
+    /** The CPU the accesses run on (this class: RISC-V; Aarch64DeviceAccessTest: AArch64). */
+    UnicornCpu newCpu(PhysicalMemory ram) {
+        return new RiscvCpu(ram);
+    }
+
+    /** The register holding the address (t0) and the one loaded or stored (t1). */
+    int baseReg() {
+        return T0;
+    }
+
+    int valueReg() {
+        return T1;
+    }
+
+    /** The system call instruction that ends a run. */
+    int syscall() {
+        return 0x00000073; // ecall
+    }
+
+    /** A zero-extending load of {@code size} bytes at {@code off} from the base register. */
+    int loadInsn(int size, int off) {
+        return load(size, off);
+    }
+
+    /** A store of {@code size} bytes at {@code off} from the base register. */
+    int storeInsn(int size, int off) {
+        return store(size, off);
+    }
+
+    /** Runs one instruction with the base register = {@code base} and the value register = {@code value}; returns the latter afterwards. */
+    long run(int insn, long value, long base) {
         long at = CODE + 8L * next++;
         ByteBuffer b = ByteBuffer.allocate(8)
                 .order(ByteOrder.LITTLE_ENDIAN)
                 .putInt(insn)
-                .putInt(0x00000073);
+                .putInt(syscall());
         cpu.memory().write(at, b.array(), 0, 8, Perm.NONE);
-        cpu.setReg(T0, BASE);
-        cpu.setReg(T1, t1);
+        cpu.setReg(baseReg(), base);
+        cpu.setReg(valueReg(), value);
         assertEquals(Exit.ECALL, cpu.run(at));
-        return cpu.reg(T1);
+        return cpu.reg(valueReg());
+    }
+
+    long run(int insn, long value) {
+        return run(insn, value, BASE);
     }
 
     /** lbu / lhu / lwu / ld t1, off(t0). */
@@ -129,7 +163,7 @@ class DeviceAccessTest {
             for (int size : new int[] {1, 2, 4, 8}) {
                 baseline();
                 long misuses = dev.misuseCount();
-                long got = run(load(size, off), -1);
+                long got = run(loadInsn(size, off), -1);
                 int code = shapeCode(off, size);
                 if (code == 0 && (off == Device.CONTROL || off == TimerDevice.COMMAND)) {
                     code = Device.ERR_READ_WO;
@@ -163,7 +197,7 @@ class DeviceAccessTest {
             for (int size : new int[] {1, 2, 4, 8}) {
                 baseline();
                 long misuses = dev.misuseCount();
-                run(store(size, off), -1);
+                run(storeInsn(size, off), -1);
                 String what = "store of " + size + " at 0x" + Integer.toHexString(off);
                 int code = shapeCode(off, size);
                 if (code != 0) {
@@ -180,18 +214,18 @@ class DeviceAccessTest {
     @Test
     void theCasesOfTheIssue() {
         // a 4-byte load at offset 2 used to return MAGIC's high half merged with DEVICE_ID's low half
-        assertEquals(0, run(load(4, 2), -1));
+        assertEquals(0, run(loadInsn(4, 2), -1));
         assertEquals(Device.ERR_BAD_WIDTH, dev.read(Device.ERROR, 4));
         // an 8-byte load of two 32-bit registers used to return both
-        assertEquals(0, run(load(8, 0), -1));
+        assertEquals(0, run(loadInsn(8, 0), -1));
         assertEquals(Device.ERR_BAD_WIDTH, dev.read(Device.ERROR, 4));
         // an 8-byte store over IRQ_ENABLE's neighbours used to write IRQ_STATUS and CONTROL (RESET)
         dev.write(TimerDevice.INTERVAL, 8, INTERVAL);
-        run(store(8, 0x18), 1);
+        run(storeInsn(8, 0x18), 1);
         assertEquals(Device.ERR_BAD_WIDTH, dev.read(Device.ERROR, 4));
         assertEquals(INTERVAL, dev.read(TimerDevice.INTERVAL, 8), "no RESET");
         // a valid 8-byte load of NOW still reads it whole
-        assertEquals(NOW, run(load(8, TimerDevice.NOW), -1));
+        assertEquals(NOW, run(loadInsn(8, TimerDevice.NOW), -1));
         assertEquals(0, dev.read(Device.ERROR, 4));
     }
 
@@ -203,15 +237,8 @@ class DeviceAccessTest {
             return 0xffff_ffffL + reads[0]; // the low word wraps between two reads
         });
         counting.mapInto(cpu.engine(), BASE + Device.MMIO_SIZE);
-        long at = CODE + 8L * next++;
-        ByteBuffer b = ByteBuffer.allocate(8)
-                .order(ByteOrder.LITTLE_ENDIAN)
-                .putInt(load(8, TimerDevice.NOW))
-                .putInt(0x00000073);
-        cpu.memory().write(at, b.array(), 0, 8, Perm.NONE);
-        cpu.setReg(T0, BASE + Device.MMIO_SIZE);
-        assertEquals(Exit.ECALL, cpu.run(at));
+        long got = run(loadInsn(8, TimerDevice.NOW), -1, BASE + Device.MMIO_SIZE);
         assertEquals(1, reads[0]);
-        assertEquals(0x1_0000_0000L, cpu.reg(T1), "no torn value");
+        assertEquals(0x1_0000_0000L, got, "no torn value");
     }
 }
