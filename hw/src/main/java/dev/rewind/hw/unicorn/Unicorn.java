@@ -659,14 +659,7 @@ public final class Unicorn implements AutoCloseable {
         callbacks.add(r); // held for the engine's life: a collected callback would crash the JVM
         callbacks.add(w);
         check(
-                UnicornLibrary.uc_mmio_map(
-                        uc,
-                        address,
-                        size,
-                        UnicornLibrary.directCallback(r),
-                        Pointer.NULL,
-                        UnicornLibrary.directCallback(w),
-                        Pointer.NULL),
+                UnicornLibrary.uc_mmio_map(uc, address, size, r, Pointer.NULL, w, Pointer.NULL),
                 String.format("uc_mmio_map(0x%x, 0x%x)", address, size));
         setRange(address, size, PROT_READ | PROT_WRITE);
         exitCheckHook(1, true); // a handler that fails stops the engine mid-block (for the engine's life)
@@ -836,7 +829,7 @@ public final class Unicorn implements AutoCloseable {
         void invoke(Pointer uc, long address, int size, Pointer user);
     }
 
-    /** (Pointers as {@code long}: a direct callback then allocates nothing per call.) */
+    /** (Pointers as {@code long}: a direct callback then allocates nothing per call; JNA's Pointer would.) */
     interface MmioReadCallback extends Callback {
         long invoke(long uc, long offset, int size, long user);
     }

@@ -130,44 +130,19 @@ final class UnicornLibrary {
 
     static native int uc_hook_del(Pointer uc, long hook);
 
-    static native int uc_mmio_map(
-            Pointer uc, long address, long size, Pointer read, Pointer userRead, Pointer write, Pointer userWrite);
-
     /**
-     * The native entry point of {@code cb} as JNA makes it for a callback passed to a direct-mapped
-     * method: the native side calls the Java method with its primitive arguments as they are. The
-     * public {@code CallbackReference.getFunctionPointer(Callback)} makes the other kind, which
-     * boxes each argument, clones the parameter types and calls the method by reflection (~10
-     * objects a call: measured, every MMIO access of a block request went that way). JNA names the
-     * direct kind only in a private method; without it (another JNA), the public one is used and
-     * the log says so once.
+     * (The callbacks, passed to a direct-mapped method, are JNA's direct kind: the native side
+     * calls the Java method with its primitive arguments as they are; their pointers are longs,
+     * so a call allocates nothing.)
      */
-    static Pointer directCallback(com.sun.jna.Callback cb) {
-        if (DIRECT_CALLBACK != null) {
-            try {
-                return (Pointer) DIRECT_CALLBACK.invoke(null, cb, true);
-            } catch (ReflectiveOperationException | RuntimeException e) {
-                log.debug(
-                        "JNA's direct callbacks are not reachable ({}): MMIO callbacks box their arguments",
-                        e.toString());
-            }
-        }
-        return com.sun.jna.CallbackReference.getFunctionPointer(cb);
-    }
-
-    private static final java.lang.reflect.Method DIRECT_CALLBACK = directCallbackMethod();
-
-    private static java.lang.reflect.Method directCallbackMethod() {
-        try {
-            java.lang.reflect.Method m = com.sun.jna.CallbackReference.class.getDeclaredMethod(
-                    "getFunctionPointer", com.sun.jna.Callback.class, boolean.class);
-            m.setAccessible(true);
-            return m;
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            log.info("JNA's direct callbacks are not reachable ({}): MMIO callbacks box their arguments", e.toString());
-            return null;
-        }
-    }
+    static native int uc_mmio_map(
+            Pointer uc,
+            long address,
+            long size,
+            Unicorn.MmioReadCallback read,
+            Pointer userRead,
+            Unicorn.MmioWriteCallback write,
+            Pointer userWrite);
 
     /** Load the library now, failing with a clear {@link UnicornException} if it is missing. */
     static void ensureLoaded() {
