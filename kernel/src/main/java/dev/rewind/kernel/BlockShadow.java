@@ -292,11 +292,7 @@ final class BlockShadow extends Shadow {
                     // 40 µs a request, the copies' fresh memory).
                     Kept old = unflushed.remove(s);
                     if (old != null) {
-                        setLanded(old, true); // (out of the count)
-                        old.landed = false; // (as a spare record is)
-                        if (spare.size() < SPARE) {
-                            spare.push(old);
-                        }
+                        recycle(old);
                     }
                     continue;
                 }
@@ -340,10 +336,7 @@ final class BlockShadow extends Shadow {
             if (kept.landed) {
                 dropped.add(e.getKey());
                 it.remove();
-                kept.landed = false;
-                if (spare.size() < SPARE) {
-                    spare.push(kept);
-                }
+                recycle(kept);
             }
         }
         if (!dropped.isEmpty() && !superseded.isEmpty()) {
@@ -353,6 +346,15 @@ final class BlockShadow extends Shadow {
             log.debug("shadow: {}: {} kept sectors are on the disk: no longer kept", driver, dropped.size());
         }
         return dropped.size();
+    }
+
+    /** {@code kept}, no longer in {@link #unflushed}: out of the count, and spare if there is room. */
+    private void recycle(Kept kept) {
+        setLanded(kept, true);
+        kept.landed = false; // (as a spare record is)
+        if (spare.size() < SPARE) {
+            spare.push(kept);
+        }
     }
 
     private void dropKept() {

@@ -2351,27 +2351,24 @@ final class TxIpc implements Recovery {
      * the next request, after the wrong reply had left.
      */
     private String invariantsChanged(long[] r) {
-        if (invariant.length == 0 || !haveBase) {
-            return null;
-        }
-        if (r[invariant[0]] == baseGp && r[invariant[1]] == baseTp) {
+        return invariant.length == 0 ? null : invariantsChanged(r[invariant[0]], r[invariant[1]]);
+    }
+
+    /** {@link #invariantsChanged(long[])} for the server's registers now (read only when checked). */
+    private String invariantsChangedNow() {
+        return invariant.length == 0 || !haveBase
+                ? null
+                : invariantsChanged(server.cpu().reg(invariant[0]), server.cpu().reg(invariant[1]));
+    }
+
+    /** {@link #invariantsChanged(long[])} for a gp and a tp. */
+    private String invariantsChanged(long gp, long tp) {
+        if (!haveBase || gp == baseGp && tp == baseTp) {
             return null;
         }
         invariantStops++;
-        return "gp/tp changed inside the transaction (0x" + Long.toHexString(r[invariant[0]]) + "/0x"
-                + Long.toHexString(r[invariant[1]]) + ", expected 0x" + Long.toHexString(baseGp) + "/0x"
-                + Long.toHexString(baseTp) + ")";
-    }
-
-    /** {@link #invariantsChanged(long[])} for the server's registers now. */
-    private String invariantsChangedNow() {
-        if (invariant.length == 0 || !haveBase) {
-            return null;
-        }
-        long[] r = new long[33];
-        r[invariant[0]] = server.cpu().reg(invariant[0]);
-        r[invariant[1]] = server.cpu().reg(invariant[1]);
-        return invariantsChanged(r);
+        return "gp/tp changed inside the transaction (0x" + Long.toHexString(gp) + "/0x" + Long.toHexString(tp)
+                + ", expected 0x" + Long.toHexString(baseGp) + "/0x" + Long.toHexString(baseTp) + ")";
     }
 
     /** Replies, releases and nested calls stopped because gp or tp had changed ({@link #invariantsChanged}). */

@@ -878,9 +878,21 @@ public final class Unicorn implements AutoCloseable {
 
     /** {@link #addNativeHook(int, Pointer, Pointer, Object)}; {@code mayStop}: its code may stop the engine. */
     Hook addNativeHook(int type, com.sun.jna.Pointer fn, com.sun.jna.Pointer user, Object owner, boolean mayStop) {
+        return addNativeHook(type, fn, user, owner, mayStop, 1L, 0L);
+    }
+
+    /** As above, for the addresses [begin, end] only (begin > end: all). */
+    Hook addNativeHook(
+            int type,
+            com.sun.jna.Pointer fn,
+            com.sun.jna.Pointer user,
+            Object owner,
+            boolean mayStop,
+            long begin,
+            long end) {
         Memory handle = new Memory(8);
         callbacks.add(owner);
-        int err = UnicornLibrary.HOOK_ADD.invokeInt(new Object[] {uc, handle, type, fn, user, 1L, 0L});
+        int err = UnicornLibrary.HOOK_ADD.invokeInt(new Object[] {uc, handle, type, fn, user, begin, end});
         if (err != ERR_OK) {
             callbacks.remove(owner);
             check(err, "uc_hook_add");
@@ -1058,22 +1070,21 @@ public final class Unicorn implements AutoCloseable {
      */
     public AccessLog logAccesses(long begin, long end) {
         AccessLog log = new AccessLog();
-        Memory handle = new Memory(8);
-        callbacks.add(log);
-        int err = UnicornLibrary.HOOK_ADD.invokeInt(
-                new Object[] {uc, handle, HOOK_DATA_READ | HOOK_DATA_WRITE, NativeHooks.ACCESS_HOOK, log.mem, begin, end
-                });
-        if (err != ERR_OK) {
-            callbacks.remove(log);
-            check(err, "uc_hook_add(access log)");
-        }
-        log.hook = track(new Hook(handle.getLong(0), log), HOOK_DATA_READ | HOOK_DATA_WRITE, false);
-        if (mmu != null) {
-            // Entries already in the TLB take the inline fast path, which never calls the hook.
-            mmu.flush();
-            log.hook.flushTlbOnClose = true;
-        }
+        int types = HOOK_DATA_READ | HOOK_DATA_WRITE;
+        log.hook = addNativeHook(types, NativeHooks.ACCESS_HOOK, log.mem, log, false, begin, end);
+        flushForDataHook(log.hook);
         return log;
+    }
+
+    /**
+     * A data hook {@code h} was just added: entries already in the MMU's TLB take the inline
+     * fast path, which never calls the hook, so the TLB is emptied now and when the hook goes.
+     */
+    private void flushForDataHook(Hook h) {
+        if (mmu != null) {
+            mmu.flush();
+            h.flushTlbOnClose = true;
+        }
     }
 
     /** The trap number with which {@link #hookMsrNative}'s hook stops a run. */
@@ -1223,11 +1234,7 @@ public final class Unicorn implements AutoCloseable {
             }
         };
         Hook h = addHook(types, cb, begin, end);
-        if (mmu != null) {
-            // Entries already in the TLB take the inline fast path, which never calls the hook.
-            mmu.flush();
-            h.flushTlbOnClose = true;
-        }
+        flushForDataHook(h);
         return h;
     }
 

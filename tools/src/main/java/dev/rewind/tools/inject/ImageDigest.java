@@ -53,6 +53,23 @@ public final class ImageDigest {
         }
     }
 
+    /** Lower-case hex SHA-256 of the bytes of {@code file}, read in pieces (a disk image may be large). */
+    public static String sha256(Path file) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
     /** The file of built-in image {@code loc} in its folder (builtin:aarch64/x.toml: x.toml of the AArch64 folder). */
     private static String builtinFile(String loc) {
         String name = loc.substring(SystemImage.BUILTIN_PREFIX.length());

@@ -818,14 +818,9 @@ public final class InjectCommand implements Callable<Integer> {
     private static List<String> diskDigests(KernelConfig cfg) {
         List<String> out = new ArrayList<>();
         for (var e : new java.util.TreeMap<>(cfg.disks()).entrySet()) {
-            try (java.io.InputStream in = java.nio.file.Files.newInputStream(e.getValue())) {
-                java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-                byte[] buf = new byte[1 << 16];
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    md.update(buf, 0, n);
-                }
-                out.add(e.getKey() + "=" + java.util.HexFormat.of().formatHex(md.digest()));
-            } catch (java.io.IOException | java.security.NoSuchAlgorithmException ex) {
+            try {
+                out.add(e.getKey() + "=" + ImageDigest.sha256(e.getValue()));
+            } catch (java.io.IOException ex) {
                 throw new IllegalArgumentException("--disk: cannot read the disk image "
                         + Printable.escape(e.getValue().toString()) + ": "
                         + Printable.escape(String.valueOf(ex.getMessage())));

@@ -124,11 +124,6 @@ public final class ResultFile {
 
         /** The header line (without its newline). */
         public String toJson() {
-            StringBuilder ts = new StringBuilder("[");
-            for (int k = 0; k < types.size(); k++) {
-                ts.append(k == 0 ? "" : ",").append(Json.quote(types.get(k)));
-            }
-            ts.append(']');
             return "{\"record\":\"campaign\",\"schema\":" + SCHEMA
                     + ",\"rewind\":" + Json.quote(rewind)
                     + ",\"engine\":" + Json.quote(engine)
@@ -139,7 +134,7 @@ public final class ResultFile {
                     + ",\"policy\":" + Json.quote(policy)
                     + ",\"count\":" + count
                     + ",\"first_seed\":" + firstSeed
-                    + ",\"types\":" + ts
+                    + ",\"types\":" + jsonStrings(types)
                     + ",\"hang_ms\":" + hangMs
                     + ",\"timeout_ns\":" + timeoutNanos
                     + ",\"replay_depth\":" + (replayDepth == null ? "null" : replayDepth.toString())
