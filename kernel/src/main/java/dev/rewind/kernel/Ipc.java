@@ -451,6 +451,14 @@ final class Ipc {
      * waiting for its device with a timeout, a sleep).
      */
     Next waitAny(Task t, SyscallFrame f) {
+        return waitAny(t, f, true);
+    }
+
+    /**
+     * {@link #waitAny}; {@code made}: the task's own system call (false: {@link #waitAnyAgain},
+     * the kernel putting it back into the wait after a recovery, which scrubs nothing).
+     */
+    private Next waitAny(Task t, SyscallFrame f, boolean made) {
         long[] a = f.a;
         Endpoint ep = null;
         if (a[0] != -1) {
@@ -492,6 +500,16 @@ final class Ipc {
         }
         if (ep != null) {
             t.receivesByWaitAny(true);
+            if (made) {
+                // (scrub = true: a server that receives by WAIT_ANY is scrubbed as one that
+                // receives by RECV, at its waits; what ends the wait stays pending for after it)
+                boolean pending = !ep.senders.isEmpty() || (n != null && n.bits != 0);
+                Fault scrub = pending ? t.recovery().busy(ep) : t.recovery().idle(ep);
+                if (scrub != null) {
+                    t.faultWhenStopped(scrub); // (its recovery puts it back into this wait: waitAnyAgain)
+                    return Next.BLOCKED;
+                }
+            }
             Task client = ep.senders.pollFirst();
             if (client != null) {
                 deliver(client, t, a);
@@ -539,7 +557,7 @@ final class Ipc {
             regs[2] = Math.max(1, deadline - k.now()); // (0 would mean no timeout)
         }
         SyscallFrame f = new SyscallFrame().reset(regs);
-        if (waitAny(t, f) != Next.BLOCKED) {
+        if (waitAny(t, f, false) != Next.BLOCKED) {
             t.setResults(f.a, f.written());
             k.wake(t);
         }
