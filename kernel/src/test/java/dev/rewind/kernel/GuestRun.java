@@ -76,10 +76,16 @@ final class GuestRun {
      * AArch64's; "t_hang.toml": RISC-V's).
      */
     static GuestRun bootManifestBeside(String builtin, String toml, KernelConfig config) throws Exception {
+        return bootManifestBeside(builtin, toml, config, null);
+    }
+
+    /** As above, with a probe (or null). */
+    static GuestRun bootManifestBeside(String builtin, String toml, KernelConfig config, KernelProbe probe)
+            throws Exception {
         String folder =
                 builtin.startsWith("aarch64/") ? SystemImage.BUILTIN_FOLDER + "/aarch64" : SystemImage.BUILTIN_FOLDER;
         dev.rewind.kernel.image.Manifest m = dev.rewind.kernel.image.Manifest.parse(toml, "test.toml");
-        return run(new SystemImage(m, ImageSource.classpath(folder), "test.toml"), config, null, null);
+        return run(new SystemImage(m, ImageSource.classpath(folder), "test.toml"), config, probe, null);
     }
 
     /** Boot an image with a probe (fault injector, profiler) attached. */

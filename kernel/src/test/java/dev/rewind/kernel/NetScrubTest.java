@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.mem.Perm;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code scrub = true} on a server that receives by WAIT_ANY (the network stack: requests, its
@@ -48,16 +49,19 @@ class NetScrubTest {
         }
     }
 
-    static String manifest(boolean scrub) throws Exception {
-        String toml = Fixtures.manifest("t_net_oracle.toml");
+    /** {@code image} (t_net_oracle.toml of either architecture) booted with {@code scrub = true} on the stack. */
+    static GuestRun bootWithScrub(String image, KernelProbe probe) throws Exception {
+        String toml = Fixtures.manifest(image);
         assertTrue(toml.contains("recovery = \"txipc\""));
-        return scrub ? toml.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nscrub = true") : toml;
+        toml = toml.replace("recovery = \"txipc\"", "recovery = \"txipc\"\nscrub = true");
+        return GuestRun.bootManifestBeside(image, toml, Fixtures.CONFIG, probe);
     }
 
-    @Test
-    void aStackServerThatWaitsByWaitAnyIsScrubbedAndThePageIsPutBack() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_net_oracle.toml", "aarch64/t_net_oracle.toml"})
+    void aStackServerThatWaitsByWaitAnyIsScrubbedAndThePageIsPutBack(String image) throws Exception {
         StackFlipper probe = new StackFlipper(100);
-        GuestRun r = GuestRun.bootManifest(manifest(true), Fixtures.CONFIG, probe, null);
+        GuestRun r = bootWithScrub(image, probe);
         assertTrue(probe.struck, r::toString);
         assertTrue(r.hasLine("net_oracle: ok bytes=300000"), r::toString);
         assertEquals(1, r.faults.size(), r::toString);
@@ -66,10 +70,11 @@ class NetScrubTest {
         assertTrue(probe.txipc.scrubs > 0, "scrubbed at its waits: " + probe.txipc.scrubs);
     }
 
-    @Test
-    void faultFreeWithScrubTheStackHasNoFault() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_net_oracle.toml", "aarch64/t_net_oracle.toml"})
+    void faultFreeWithScrubTheStackHasNoFault(String image) throws Exception {
         StackFlipper probe = new StackFlipper(Integer.MAX_VALUE); // (strikes nothing: notes the policy)
-        GuestRun r = GuestRun.bootManifest(manifest(true), Fixtures.CONFIG, probe, null);
+        GuestRun r = bootWithScrub(image, probe);
         assertTrue(r.hasLine("net_oracle: ok bytes=300000"), r::toString);
         assertEquals(0, r.faults.size(), r::toString);
         assertTrue(probe.txipc.scrubs > 10, "scrubbed at its waits: " + probe.txipc.scrubs);
