@@ -109,4 +109,10 @@ class SurvivalTest {
     void tsvAndMarkdownTogetherAreRefused() {
         Fixtures.assertUsageError(Fixtures.rewind("survival", "--tsv", "--markdown"), "--tsv", "--markdown");
     }
+
+    @Test
+    void aJobCountOutOfRangeIsRefused() {
+        Fixtures.assertUsageError(Fixtures.rewind("survival", "--jobs", "0"), "--jobs");
+        Fixtures.assertUsageError(Fixtures.rewind("survival", "--jobs", "257"), "--jobs");
+    }
 }

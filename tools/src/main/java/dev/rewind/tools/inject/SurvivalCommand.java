@@ -86,6 +86,13 @@ public final class SurvivalCommand implements Callable<Integer> {
             description = "Print each run's console and kernel verdict.")
     boolean verbose;
 
+    @Option(
+            names = "--jobs",
+            paramLabel = "N",
+            description = "Parallel boots (default: the number of cores; never more than the runs). Most runs that"
+                    + " fail wait out a deadline, so more boots than cores still shorten the table.")
+    int jobs = Runtime.getRuntime().availableProcessors();
+
     /** Echo input for the tty_echo application. */
     static final String ECHO_INPUT = buildEchoInput();
 
@@ -222,6 +229,9 @@ public final class SurvivalCommand implements Callable<Integer> {
         if (instruction < 1 || instruction > 1_000_000) {
             throw new IllegalArgumentException("--instruction must be between 1 and 1000000");
         }
+        if (jobs < 1 || jobs > 256) {
+            throw new IllegalArgumentException("--jobs must be between 1 and 256");
+        }
         if (tsv && markdown) {
             throw new IllegalArgumentException("--tsv and --markdown are different outputs: choose one");
         }
@@ -240,25 +250,44 @@ public final class SurvivalCommand implements Callable<Integer> {
         }
         List<Cell[]> rows = new ArrayList<>();
         boolean allShadowNormal = true;
-        try (dev.rewind.tools.Progress progress =
-                dev.rewind.tools.Progress.start("survival", "runs", (long) apps.size() * policies.size(), 0)) {
+        int runs = apps.size() * policies.size();
+        java.util.concurrent.ExecutorService pool =
+                java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, Math.min(jobs, runs)), r -> {
+                    Thread t = new Thread(r, "survival-run");
+                    t.setDaemon(true);
+                    return t;
+                });
+        try (dev.rewind.tools.Progress progress = dev.rewind.tools.Progress.start("survival", "runs", runs, 0)) {
+            // Each run is a system of its own (its engines, disks and forwarded ports): they run
+            // side by side, and the table keeps the order of the applications and policies.
+            List<java.util.concurrent.Future<Cell>> cells = new ArrayList<>();
             for (App app : apps) {
+                for (RecoveryPolicy policy : policies) {
+                    cells.add(pool.submit(() -> {
+                        progress.item(app.name() + " under " + policy.configName());
+                        Cell c = run(app, policy);
+                        if (c.struck == 0) { // nothing was tested: never "runs normally"
+                            c = new Cell(
+                                    "not struck",
+                                    "no failure was injected: no request to " + app.driver() + " ran " + instruction
+                                            + " instructions (a smaller --instruction strikes)",
+                                    0);
+                        }
+                        progress.step(!c.verdict.equals("runs normally"));
+                        return c;
+                    }));
+                }
+            }
+            for (int a = 0; a < apps.size(); a++) {
                 Cell[] row = new Cell[policies.size()];
                 for (int i = 0; i < policies.size(); i++) {
-                    progress.item(app.name() + " under " + policies.get(i).configName());
-                    row[i] = run(app, policies.get(i));
-                    if (row[i].struck == 0) { // nothing was tested: never "runs normally"
-                        row[i] = new Cell(
-                                "not struck",
-                                "no failure was injected: no request to " + app.driver() + " ran " + instruction
-                                        + " instructions (a smaller --instruction strikes)",
-                                0);
-                    }
-                    progress.step(!row[i].verdict.equals("runs normally"));
+                    row[i] = result(cells.get(a * policies.size() + i));
                 }
                 allShadowNormal &= row[2].verdict.equals("runs normally");
                 rows.add(row);
             }
+        } finally {
+            pool.shutdownNow();
         }
         PrintStream out = System.out;
         if (tsv) {
@@ -315,6 +344,24 @@ public final class SurvivalCommand implements Callable<Integer> {
         return allShadowNormal ? 0 : 1;
     }
 
+    /** The cell a run made; its failure as the run's own exception. */
+    private static Cell result(java.util.concurrent.Future<Cell> cell) throws Exception {
+        try {
+            return cell.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof Exception x) {
+                throw x;
+            }
+            throw e;
+        }
+    }
+
+    /** Verbose output of one run, whole (runs end in any order). */
+    private static synchronized void printRun(String head, String console) {
+        System.err.println(head);
+        System.err.println(console);
+    }
+
     private Cell run(App app, RecoveryPolicy policy) throws Exception {
         SystemImage img = SystemImage.builtin(app.image());
         Manifest m = img.manifest();
@@ -346,9 +393,11 @@ public final class SurvivalCommand implements Callable<Integer> {
             }
             String text = console.toString(StandardCharsets.UTF_8);
             if (verbose) {
-                System.err.println("---- " + app.name() + " under " + policy.configName() + ": " + r.summary() + " ("
-                        + killer.delivered() + " requests to " + app.driver() + ", struck at " + killer.struck() + ")");
-                System.err.println(text);
+                printRun(
+                        "---- " + app.name() + " under " + policy.configName() + ": " + r.summary() + " ("
+                                + killer.delivered() + " requests to " + app.driver() + ", struck at "
+                                + killer.struck() + ")",
+                        text);
             }
             int struck = killer.struck().size();
             SystemResult.TaskReport task = r.task(app.task());
@@ -408,11 +457,12 @@ public final class SurvivalCommand implements Callable<Integer> {
         }
         String text = console.toString(StandardCharsets.UTF_8);
         if (verbose) {
-            System.err.println("---- " + app.name() + " under "
-                    + m.task(app.driver()).orElseThrow().recovery()
-                    + ": " + (wrong == null ? "ok" : wrong) + " (" + killer.delivered() + " requests to " + app.driver()
-                    + ", struck at " + killer.struck() + ")");
-            System.err.println(text);
+            printRun(
+                    "---- " + app.name() + " under "
+                            + m.task(app.driver()).orElseThrow().recovery() + ": "
+                            + (wrong == null ? "ok" : wrong) + " (" + killer.delivered() + " requests to "
+                            + app.driver() + ", struck at " + killer.struck() + ")",
+                    text);
         }
         int struck = killer.struck().size();
         SystemResult.TaskReport task = result[0] == null ? null : result[0].task(app.task());
