@@ -491,7 +491,8 @@ static long do_read(const rw_request *r)
 		cnt = n->size - off;
 		if (cnt > m->w[2])
 			cnt = m->w[2];
-		memcpy(rw_ipc_buf(), n->data + off, cnt);
+		rw_copy_checked(rw_ipc_buf(), n->data + off,
+		                cnt); /* (a fault in the copy: the request's) */
 	}
 	r->out->w[0] = cnt;
 	r->out->w[1] = n->size;
@@ -525,7 +526,7 @@ static long node_write(int32_t i, uint64_t off, const void *src, uint64_t cnt)
 	if (off > n->size)
 		memset(n->data + n->size, 0, off - n->size); /* hole */
 	if (cnt)
-		memcpy(n->data + off, src, cnt);
+		rw_copy_checked(n->data + off, src, cnt);
 	if (end > n->size)
 		n->size = end;
 	snap_bytes += grow;

@@ -103,7 +103,7 @@ static long store(const char *key, size_t klen, const void *src, uint64_t vlen)
 	char *val = malloc(vlen ? vlen : 1);
 	if (!val)
 		return RW_ENOMEM;
-	memcpy(val, src, vlen);
+	rw_copy_checked(val, src, vlen); /* (a fault in the copy: the request's) */
 
 	int32_t i = find(key, klen, NULL);
 	if (i >= 0) { /* replace */
@@ -154,7 +154,7 @@ static long do_get(const rw_request *r)
 	int32_t i = find(key, (size_t)klen, NULL);
 	if (i < 0)
 		return RW_ENOENT;
-	memcpy(rw_ipc_buf(), entries[i].val, entries[i].vlen);
+	rw_copy_checked(rw_ipc_buf(), entries[i].val, entries[i].vlen);
 	r->out->w[0] = entries[i].vlen;
 	r->out->len = entries[i].vlen;
 	return 0;

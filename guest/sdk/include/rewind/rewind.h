@@ -502,6 +502,14 @@ __attribute__((noreturn)) void rw_panic(const char *msg);
 
 #define RW_ASSERT(cond) ((cond) ? (void)0 : rw_assert_fail(__FILE__, __LINE__, #cond))
 
+/*
+ * memcpy(dst, src, n), then the copy compared with its source: if they differ (a fault
+ * inside the copy left wrong bytes without a trap), rw_panic, a fault of the request that
+ * txipc undoes and runs again. dst and src must not overlap. For the payload a server
+ * keeps or hands out (a file's bytes, a stored value): it reads every byte twice.
+ */
+void *rw_copy_checked(void *dst, const void *src, size_t n);
+
 /* Hides a value from the optimizer (for deliberate faults and benchmarks). */
 #define RW_OPAQUE(x)                       \
 	({                                 \
