@@ -31,16 +31,18 @@ int main(void)
 		r = rw_call(cap, &m);
 		if (refused) {
 			if (r < 0 || (long)m.label != RW_EINVAL) {
-				printf("rotor_refuse: FAIL call %lu: status %ld label %ld, want EINVAL\n", n, r,
-				       (long)m.label);
+				printf("rotor_refuse: FAIL call %lu: status %ld label %ld, want "
+				       "EINVAL\n",
+				       n, r, (long)m.label);
 				return 1;
 			}
 			continue;
 		}
 		table[v & 63] += v;
 		if (r < 0 || m.label != 0 || (long)m.w[0] != table[v & 63]) {
-			printf("rotor_refuse: FAIL call %lu: status %ld label %ld got %ld want %ld\n", n, r,
-			       (long)m.label, (long)m.w[0], table[v & 63]);
+			printf("rotor_refuse: FAIL call %lu: status %ld label %ld got %ld want "
+			       "%ld\n",
+			       n, r, (long)m.label, (long)m.w[0], table[v & 63]);
 			return 1;
 		}
 	}

@@ -49,8 +49,13 @@ class CountedSliceTest {
             assertTrue(counted.equals("WCWCWCWCWCWC") || counted.equals("CWCWCWCWCWCW"), counted);
         }
         // Under its 1 ms quantum of CPU time, slice_work's work between calls is preempted and
-        // slice_call's calls come in between (where depends on the host's timing).
-        String plain = String.join("", order(image, false));
-        assertTrue(plain.contains("CC"), plain);
+        // slice_call's calls come in between (where, and in a boot on a loaded host whether at
+        // all, depends on the host's timing: the full suite under a campaign on both cores once
+        // saw CWCWCW...; so up to five boots).
+        List<String> plain = new ArrayList<>();
+        for (int boot = 0; boot < 5 && plain.stream().noneMatch(o -> o.contains("CC")); boot++) {
+            plain.add(String.join("", order(image, false)));
+        }
+        assertTrue(plain.stream().anyMatch(o -> o.contains("CC")), plain::toString);
     }
 }
