@@ -40,11 +40,16 @@ int main(void)
 		}
 		if (++n % ROTATE_EVERY == 0)
 			table = tables[(n / ROTATE_EVERY) % 4];
-		long got = work(table, (long)m.w[0]);
-		m.label = 0;
-		m.w[0] = (uint64_t)got;
-		m.w[1] = m.w[2] = m.w[3] = 0;
+		long v = (long)m.w[0];
+		m.w[0] = m.w[1] = m.w[2] = m.w[3] = 0;
 		m.len = 0;
+		m.label = 0;
+#ifdef ROTOR_REFUSE
+		if (v % 5 == 0)
+			m.label = RW_EINVAL;
+		else
+#endif
+			m.w[0] = (uint64_t)work(table, v);
 		r = rw_reply_recv(ep, &m, &badge);
 	}
 }
