@@ -40,8 +40,9 @@ int main(void)
 	RW_RETRY_RECOVERED(r, rw_rpc(ep, &g), 8);
 	requests++;
 	if (r != 0 || g.w[0] != total || g.w[1] != count || g.w[2] < requests - 1) {
-		printf("loopreg_client: FAIL get answered %ld (%llu, %llu, %llu)\n", r, (unsigned long long)g.w[0],
-		       (unsigned long long)g.w[1], (unsigned long long)g.w[2]);
+		printf("loopreg_client: FAIL get answered %ld (%llu, %llu, %llu)\n", r,
+		       (unsigned long long)g.w[0], (unsigned long long)g.w[1],
+		       (unsigned long long)g.w[2]);
 		return 1;
 	}
 	printf("loopreg_client: ok requests=%llu\n", (unsigned long long)requests);

@@ -7,34 +7,50 @@
  * register (an outside interval tree, seed 1720024): TxIpcLoopRegisterTest flips it after a reply
  * and checks that no refusal so made leaves.
  *
- * ADD (label 1: w0 = x) adds x to the total and answers the total (w0) and the count (w1); GET
- * (label 2) answers the total, the count and the steps (w2); any other label is ENOSYS (the
- * client sends label 9 now and then, a refusal it expects).
+ * ADD (label 1: w0 = x) adds x to the client's total (one per badge, as a server keeps a session
+ * per client) and answers the total (w0) and the count (w1); GET (label 2) answers the client's
+ * total and count and the steps (w2); any other label is ENOSYS (the client sends label 9 now and
+ * then, a refusal it expects). A handler given another badge than its request's answers another
+ * client's total: TxIpcLoopRegisterTest flips the badge on its way to the handler.
  */
 #include <rewind/proto.h>
 
-static uint64_t total, count, steps;
+static uint64_t total[8], count[8], steps;
 
 static long do_add(const rw_request *r)
 {
-	total += r->in->w[0];
-	count++;
-	r->out->w[0] = total;
-	r->out->w[1] = count;
+	uint64_t b = r->badge & 7;
+
+	total[b] += r->in->w[0];
+	count[b]++;
+	r->out->w[0] = total[b];
+	r->out->w[1] = count[b];
 	return 0;
 }
 
 static long do_get(const rw_request *r)
 {
-	r->out->w[0] = total;
-	r->out->w[1] = count;
+	uint64_t b = r->badge & 7;
+
+	r->out->w[0] = total[b];
+	r->out->w[1] = count[b];
 	r->out->w[2] = steps;
 	return 0;
 }
 
 static const rw_op ops[] = {
-	{ { 1, { RW_W_ANY, RW_W_ZERO, RW_W_ZERO, RW_W_ZERO }, { 0, 0, 0, 0 }, 0, RW_RULE_NO_POSITIVE }, do_add },
-	{ { 2, { RW_W_ZERO, RW_W_ZERO, RW_W_ZERO, RW_W_ZERO }, { 0, 0, 0, 0 }, 0, RW_RULE_NO_POSITIVE }, do_get },
+	{ { 1,
+	    { RW_W_ANY, RW_W_ZERO, RW_W_ZERO, RW_W_ZERO },
+	    { 0, 0, 0, 0 },
+	    0,
+	    RW_RULE_NO_POSITIVE },
+	  do_add },
+	{ { 2,
+	    { RW_W_ZERO, RW_W_ZERO, RW_W_ZERO, RW_W_ZERO },
+	    { 0, 0, 0, 0 },
+	    0,
+	    RW_RULE_NO_POSITIVE },
+	  do_get },
 };
 
 int main(void)

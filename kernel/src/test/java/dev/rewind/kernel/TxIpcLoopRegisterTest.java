@@ -97,4 +97,89 @@ class TxIpcLoopRegisterTest {
         assertTrue(g.hasLine("loopreg_client: ok requests=67"), g::toString);
         assertTrue(g.faults.isEmpty(), g::toString);
     }
+
+    /** At instruction {@code at} of request {@code request}, flips {@code mask} in every register holding the client's badge. */
+    private static final class BadgeFlip extends RequestStrike {
+        private final int request;
+        private final long mask;
+        boolean struck;
+
+        BadgeFlip(String server, long at, int request, long mask) {
+            super(server, at, Window.REQUEST);
+            this.request = request;
+            this.mask = mask;
+        }
+
+        @Override
+        protected boolean strikes(int r) {
+            return r == request;
+        }
+
+        @Override
+        protected Fault strike(Task task, int r) {
+            // (on its way through the dispatch: before the receive has kept it, the badge's only
+            // copy is the register, and nothing in the guest could tell it was changed)
+            if (!inDispatch(task.image(), task.cpu().pc())) {
+                return null;
+            }
+            long badge = task.replyOwed().sendBadge();
+            for (int reg : task.cpu().arch().corruptibleRegisters()) {
+                if (task.cpu().reg(reg) == badge) {
+                    task.cpu().setReg(reg, badge ^ mask);
+                    struck = true;
+                }
+            }
+            return null;
+        }
+    }
+
+    private static boolean inDispatch(ElfImage image, long pc) {
+        for (ElfImage.Symbol s : image.symbols()) {
+            if (s.function()
+                    && (s.name().equals("rw_dispatch") || s.name().equals("rw__dispatch"))
+                    && pc >= s.address()
+                    && pc < s.address() + s.size()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The badge goes from the receive to the handler in registers (rw_dispatch's argument, the
+     * request record rw__dispatch builds); a flip or a skipped move on the way gave the handler
+     * another client's badge, and its answer left with no trap (the outside interval tree's
+     * cursor of "another client" answered ENOENT: seeds 1720280 RISC-V, 1721107 AArch64). The
+     * receive now keeps the badge in memory and the dispatch compares.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"t_loopreg.toml", "aarch64/t_loopreg.toml"})
+    void aHandlerIsNeverGivenAFlippedBadge(String image) throws Exception {
+        SystemImage img = SystemImage.builtin(image);
+        InstructionProfiler profiler = new InstructionProfiler("loopreg");
+        GuestRun.runWithProbe(img, profiler);
+        long[] lengths = profiler.lengths();
+        int request = 30; // an ADD
+        int caught = 0;
+        int flips = 0;
+        for (long mask : new long[] {1L, 2L}) {
+            for (long at = 1; at <= lengths[request - 1]; at++) {
+                BadgeFlip flip = new BadgeFlip("loopreg", at, request, mask);
+                GuestRun g = GuestRun.runWithProbe(img, flip);
+                String what = "badge ^ " + mask + " at instruction " + at + " of " + lengths[request - 1]
+                        + " of request " + request + "\n" + g;
+                if (flip.struck) {
+                    flips++;
+                }
+                assertEquals(SystemResult.Outcome.OK, g.result.outcome(), what);
+                assertTrue(g.hasLine("loopreg_client: ok requests=67"), what);
+                assertTrue(g.restarts.isEmpty(), what);
+                if (g.faults.stream().anyMatch(f -> f.fault().detail().contains("badge is not the one it came with"))) {
+                    caught++;
+                }
+            }
+        }
+        assertTrue(flips > 0, "no register held the badge");
+        assertTrue(caught > 0, "no flipped badge was caught by the dispatch");
+    }
 }
