@@ -96,6 +96,32 @@ static void check_admission(const rw_msg *m, rw_msg *req, const rw_op *op)
 		rw_panic("rw_dispatch: the request was admitted as another op (a transient fault)");
 }
 
+/*
+ * The badge a handler is given must be the one its request came with, as the receive kept it in
+ * memory (rw__note_badge): a flipped register or a skipped move between the receive and the
+ * handler (RISC-V a3 at rw_dispatch's entry, seed 1720280; AArch64 a skipped `mov x24, x3` in
+ * rw__dispatch, seed 1721107) gave the handler another client's badge and its answer with no
+ * trap. A difference is a failed assertion, which txipc undoes. (No request received yet: a
+ * program dispatching one of its own making, nothing to compare.)
+ */
+static void check_badge(uint64_t badge)
+{
+	__asm__ volatile("" : "+r"(badge) : : "memory");
+	if (((const volatile struct rw__recv_note *)&rw__recv_note)->set &&
+	    badge != ((const volatile struct rw__recv_note *)&rw__recv_note)->badge)
+		rw_panic("rw_dispatch: the request's badge is not the one it came with (a "
+		         "transient fault)");
+}
+
+/* check_badge of the record a handler is given, read back from it; not inlined, so that
+ * rw__dispatch keeps the registers it had (a skipped restore of one more callee-saved
+ * register in its epilogue would be a new way to corrupt its caller) */
+void rw__check_request_badge(const rw_request *r);
+__attribute__((noinline)) void rw__check_request_badge(const rw_request *r)
+{
+	check_badge(((const volatile rw_request *)r)->badge);
+}
+
 /* What rw__dispatch leaves in *done with the label it answered (RW__DONE ^ label). */
 #define RW__DONE 0x446f6e6544697370ULL
 
@@ -118,6 +144,7 @@ __attribute__((noinline)) int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m
 	rw__clear_reply(m, sizeof *m);
 	if (!refused) {
 		rw_request r = { &req, m, badge, ctx };
+		rw__check_request_badge(&r);
 		/*
 		 * The handler's answer goes from its return register into the reply and is read
 		 * back from there, and the two copies are compared: a skipped move of the return
@@ -215,6 +242,7 @@ void rw_dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ct
 {
 	rw_msg req = *m;
 
+	check_badge(badge);
 	uint64_t done = 0;
 	int refused = rw__dispatch(ops, n, m, badge, ctx, &done);
 

@@ -396,6 +396,35 @@ static inline long rw_rpc(rw_cap cap, rw_msg *m)
 
 /* Waits for a request on endpoint `ep` (receive right). *badge identifies
  * the client task (unique per client). */
+/*
+ * The badge of the request the task last received (rw_recv, rw_reply_recv, rw_wait_any), kept in
+ * memory as it came from the kernel, for rw_dispatch to check the badge it is given against: a
+ * server owes one reply at a time, so the request it dispatches is the one it last received. A
+ * flipped register or a skipped move between the receive and the handler gave a handler another
+ * client's badge, with no trap (an outside interval tree's cursor answered ENOENT: seeds 1720280,
+ * RISC-V, and 1721107, AArch64). .set is 0 until a request came.
+ */
+struct rw__recv_note {
+	uint64_t badge;
+	uint64_t set;
+};
+extern struct rw__recv_note rw__recv_note;
+
+static inline void rw__note_badge(uint64_t badge)
+{
+	struct rw__recv_note *p;
+
+	/* the address made here each time, so that a serve loop does not keep it in a
+	 * callee-saved register of its own (one more register a fault could spoil) */
+#ifdef __riscv
+	__asm__ volatile("lla %0, rw__recv_note" : "=r"(p));
+#else
+	__asm__ volatile("adrp %0, rw__recv_note\n\tadd %0, %0, :lo12:rw__recv_note" : "=r"(p));
+#endif
+	p->badge = badge;
+	p->set = 1;
+}
+
 static inline long rw_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 {
 	long slot = rw__tagged(ep.slot);
@@ -403,6 +432,8 @@ static inline long rw_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 	rw_ecall(&r);
 	rw__check_ran(&r, slot);
 	rw__regs_to_msg(&r, m);
+	if (r.a0 == 0)
+		rw__note_badge((uint64_t)r.a7);
 	if (badge)
 		*badge = (uint64_t)r.a7;
 	return r.a0;
@@ -427,6 +458,8 @@ static inline long rw_reply_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 	rw_ecall(&r);
 	rw__check_ran(&r, slot);
 	rw__regs_to_msg(&r, m);
+	if (r.a0 == 0)
+		rw__note_badge((uint64_t)r.a7);
 	if (badge)
 		*badge = (uint64_t)r.a7;
 	return r.a0;
@@ -451,6 +484,7 @@ static inline long rw_wait_any(rw_cap ep, rw_cap n, uint64_t timeout_ns, rw_msg 
 	rw_ecall(&r);
 	rw__check_ran(&r, slot);
 	if (r.a0 == 0) {
+		rw__note_badge((uint64_t)r.a7);
 		if (m)
 			rw__regs_to_msg(&r, m);
 		if (badge)

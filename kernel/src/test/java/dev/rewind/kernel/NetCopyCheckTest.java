@@ -97,9 +97,13 @@ class NetCopyCheckTest {
     }
 
     /**
-     * At the entry of the stack's {@code rw__dispatch} in its {@code nth} SEND request, flips bit 0
-     * of the badge argument once: the socket's owner then does not match, and the stack refuses
-     * a good SEND with NET_EBADF, without a trap.
+     * At the entry of the stack's SEND handler ({@code do_send}) in its {@code nth} SEND request,
+     * flips bit 0 of the badge in the request record it is given (a store, logged), once: the socket's owner then
+     * does not match, and the stack refuses a good SEND with NET_EBADF, without a trap. (Until
+     * session 49 this flipped the badge argument at {@code rw__dispatch}'s entry; the dispatch now
+     * compares the badge it is given, and the record's, with the one the receive kept, and fails
+     * that flip as an assertion before the handler runs, so the refusal this test is about is made
+     * past that check.)
      */
     static final class BadgeFlipped implements KernelProbe {
         final int nth;
@@ -117,15 +121,22 @@ class NetCopyCheckTest {
                 return;
             }
             Cpu cpu = task.cpu();
-            long entry = task.image().symbol("rw__dispatch").orElseThrow();
-            int badge = cpu.arch().result(3);
+            long entry = task.image().symbol("do_send").orElseThrow();
+            int record = cpu.arch().result(0);
             hook = cpu.hookInstructions(entry, entry, (addr, size) -> {
                 Task client = task.replyOwed();
                 if (struck || client == null || client.msg(0) != Net.SEND || ++seen != nth) {
                     return;
                 }
                 struck = true;
-                cpu.setReg(badge, cpu.reg(badge) ^ 1);
+                long at = cpu.reg(record) + 16; // (rw_request: in, out, badge, ctx)
+                byte[] b = new byte[1];
+                assertTrue(cpu.memory().read(at, b, 0, 1));
+                b[0] ^= 1;
+                // (a store of the server's, as a flipped register stored into the record would
+                // make: logged, so that the copy check, which compares what no store changed,
+                // does not catch it first in some boots and not in others)
+                assertTrue(cpu.memory().write(at, b, 0, 1));
             });
             cpu.dropCodeTranslations();
         }

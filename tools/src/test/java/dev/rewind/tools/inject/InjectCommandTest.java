@@ -562,7 +562,7 @@ class InjectCommandTest {
             "--types",
             "memory-bit-flip,live-memory-bit-flip",
             "--seed",
-            "79",
+            "13",
             "-n",
             "1"
         };
@@ -575,7 +575,7 @@ class InjectCommandTest {
             debug[run.length + 1] = "debug";
             CliRun.Result r = rewind(Duration.ofSeconds(60), debug);
             assertEquals(0, r.status(), r::toString);
-            assertTrue(r.err().contains("Campaign - seed 79: live memory bit flip planned at request "), r::toString);
+            assertTrue(r.err().contains("Campaign - seed 13: live memory bit flip planned at request "), r::toString);
             assertTrue(r.err().contains("DEBUG Kernel - task kv#0.1 faulted: "), r::toString);
             assertTrue(r.err().contains("request rolled back (txipc)"), r::toString);
             Fixtures.assertUsageError(
