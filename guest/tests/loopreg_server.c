@@ -2,16 +2,14 @@
  * loopreg_server (serves "loopreg") - a txipc server with its own loop, as the SDK's README shows
  * one: rw_recv, rw_dispatch over its table, a plain rw_reply, then work after the reply (a step
  * count), and rw_recv again. The table's address stays in a callee-saved register of main for the
- * whole loop. A bit flipped there after a handler returned commits with the request, and every
- * later request is refused ENOSYS from the wrong table, each refusal confirmed from the same
- * register (an outside interval tree, seed 1720024): TxIpcLoopRegisterTest flips it after a reply
- * and checks that no refusal so made leaves.
+ * whole loop (a bit flipped there commits with the request and every later request is refused:
+ * docs/RECOVERY.md, "An outside interval tree server", not fixed).
  *
  * ADD (label 1: w0 = x) adds x to the client's total (one per badge, as a server keeps a session
  * per client) and answers the total (w0) and the count (w1); GET (label 2) answers the client's
  * total and count and the steps (w2); any other label is ENOSYS (the client sends label 9 now and
  * then, a refusal it expects). A handler given another badge than its request's answers another
- * client's total: TxIpcLoopRegisterTest flips the badge on its way to the handler.
+ * client's total: OwnLoopServerTest flips the badge on its way to the handler.
  */
 #include <rewind/proto.h>
 

@@ -107,8 +107,6 @@ final class TxIpc implements Recovery {
     private boolean haveBase;
     /** The registers the serve loop keeps (learned, then checked at each commit). */
     private final KeptRegisters kept;
-    /** The registers a loop of the server's own keeps (learned at deliveries, asked at refusals). */
-    private final LoopRegisters loopRegs;
     /** Abort by re-delivering the request to the server instead of answering ERECOVERED. */
     private boolean redeliver;
     /**
@@ -756,7 +754,6 @@ final class TxIpc implements Recovery {
         this.k = k;
         this.server = server;
         this.kept = new KeptRegisters(server.image(), k.arch());
-        this.loopRegs = new LoopRegisters(k.arch());
         this.invariant = k.arch().invariantRegisters();
     }
 
@@ -2207,9 +2204,6 @@ final class TxIpc implements Recovery {
         readExtended();
         waitRegsVersion = -1;
         checkInvariants();
-        if (verifyRun == 0 && !replayingHistory() && !kept.checks(regs[32])) {
-            loopRegs.delivered(regs);
-        }
         endpoint = ep;
         badge = client.sendBadge();
         client.copyMessage(msg, 0);
@@ -2621,17 +2615,6 @@ final class TxIpc implements Recovery {
                         : limits.verifyRefusals() && (isRefusal(status, limits) || isOutsideContract(status)))) {
             return null;
         }
-        if (verifyRun == 0 && runCalls.count == 0 && isRefusal(status, limits) && !replayingHistory()) {
-            // A refusal from a register the server's own loop kept for many requests and that
-            // changed since (a bit flipped after an earlier request's handler): running it again
-            // from the same registers would only confirm it. Undo it and deliver it again; refused
-            // so again, it is suspect and the kept history is replayed (LoopRegisters).
-            String what = loopRegs.suspect(regs);
-            if (what != null) {
-                loopRefusals++;
-                return corruptAtSyscall(pc, what, true);
-            }
-        }
         if (verifyRun == 0 && (!current.replayable || runCalls.count > 0)) {
             if (dual) {
                 unverified++;
@@ -2746,9 +2729,6 @@ final class TxIpc implements Recovery {
      * positive statuses) run again before they left; their mismatches count in {@code mismatched}.
      */
     long refusalsRunAgain;
-
-    /** Refusals taken for corruption of a register the server's own loop keeps ({@link LoopRegisters}), for tests. */
-    long loopRefusals;
 
     /** True if runs {@code a} and {@code b} (a undone, b the later) gave the same result. */
     private boolean agree(int a, int b) {

@@ -12,83 +12,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A txipc server with its own loop (rw_recv, rw_dispatch, a plain rw_reply, work after it, as the
- * SDK's README shows one) keeps its dispatch table's address in a callee-saved register. A bit
- * flipped there after a handler returned commits with the request: every later request is then
- * refused ENOSYS from the wrong table, and the kernel's run again of each refusal ({@code verify =
- * "refusals"}) confirms it from the same register. No commit-time check covers such a loop (it may
- * change any register of its own), so the refusal itself asks whether a register the loop had
- * kept for many requests has changed since (an outside interval tree, seed 1720024: every
- * request of its three clients ENOSYS).
+ * SDK's README shows one), {@code t_loopreg}: its clients' own refusals leave with no fault, and
+ * the SDK's dispatch never hands a handler another client's badge.
+ *
+ * <p>Not covered, and not fixable soundly by the kernel: a bit flipped in the dispatch table's
+ * address that such a loop keeps in a callee-saved register commits with the request, and every
+ * later request is refused ENOSYS (an outside interval tree, session 49, seed 1720024). A
+ * register heuristic at refusals (a register long kept that changed since) was tried and dropped:
+ * it took rotor_refuse_server's legitimate pointer rotation for corruption and restarted it
+ * ({@code TxIpcTest.aServerWithItsOwnLoopIsNeverTakenForCorrupt}).
  */
-class TxIpcLoopRegisterTest {
-    /** After reply {@code request}, at instruction {@code at}, flips {@code mask} in the register holding the table. */
-    private static final class TableFlip extends RequestStrike {
-        private final int request;
-        private final long mask;
-        boolean struck;
-
-        TableFlip(String server, long at, int request, long mask) {
-            super(server, at, Window.AFTER_REPLY);
-            this.request = request;
-            this.mask = mask;
-        }
-
-        @Override
-        protected boolean strikes(int r) {
-            return r == request;
-        }
-
-        @Override
-        protected Fault strike(Task task, int r) {
-            long table = tableOf(task.image());
-            for (int reg : task.cpu().arch().keptRegisters()) {
-                if (task.cpu().reg(reg) == table) {
-                    task.cpu().setReg(reg, table ^ mask);
-                    struck = true;
-                    return null;
-                }
-            }
-            return null;
-        }
-    }
-
-    private static long tableOf(ElfImage image) {
-        for (ElfImage.Symbol s : image.symbols()) {
-            if (s.name().equals("ops") && !s.function()) {
-                return s.address();
-            }
-        }
-        throw new AssertionError("no ops symbol in loopreg_server.elf");
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"t_loopreg.toml", "aarch64/t_loopreg.toml"})
-    void aRefusalFromTheLoopsFlippedTableRegisterNeverLeaves(String image) throws Exception {
-        SystemImage img = SystemImage.builtin(image);
-        InstructionProfiler profiler = new InstructionProfiler("loopreg");
-        GuestRun.runWithProbe(img, profiler);
-        long[] gaps = profiler.gaps();
-        int request = 30;
-        assertTrue(gaps[request - 1] >= 1, () -> java.util.Arrays.toString(gaps));
-        int caught = 0;
-        for (long mask : new long[] {1L << 3, 1L << 4}) {
-            for (long at = 1; at <= gaps[request - 1]; at++) {
-                TableFlip flip = new TableFlip("loopreg", at, request, mask);
-                GuestRun g = GuestRun.runWithProbe(img, flip);
-                String what = "table ^ 0x" + Long.toHexString(mask) + " at instruction " + at + " of "
-                        + gaps[request - 1] + " after reply " + request + "\n" + g;
-                assertTrue(flip.struck, what);
-                assertEquals(SystemResult.Outcome.OK, g.result.outcome(), what);
-                assertTrue(g.hasLine("loopreg_client: ok requests=67"), what);
-                assertTrue(g.restarts.isEmpty(), what);
-                if (g.faults.stream().anyMatch(f -> f.fault().detail().startsWith("a request refused while"))) {
-                    caught++;
-                }
-            }
-        }
-        assertTrue(caught > 0, "no flip of the table's register was caught at a refusal");
-    }
-
+class OwnLoopServerTest {
     @ParameterizedTest
     @ValueSource(strings = {"t_loopreg.toml", "aarch64/t_loopreg.toml"})
     void theClientsOwnRefusalsLeaveWithNoFault(String image) throws Exception {
