@@ -2,7 +2,8 @@
  * Rewind guest start-up code.
  *
  * The kernel enters _start with sp = RW_STACK_TOP and every other register
- * zero.  No argc/argv are passed.  We set up gp and tp (AArch64: TPIDR_EL0),
+ * zero.  The top 16 bytes of the stack are left to the badge the receive
+ * calls note for rw_dispatch (rw__recv_note_at in rewind.h).  No argc/argv are passed.  We set up gp and tp (AArch64: TPIDR_EL0),
  * run the constructors, call main(0, NULL) and pass its result to exit().
  * .tbss/.bss are not cleared here: the kernel loads every task (at boot and
  * at each restart) into fresh zeroed frames, so they are zero already, and
@@ -20,6 +21,7 @@ _start:
 	sub	x0, x0, #16
 	msr	tpidr_el0, x0
 	mov	x0, sp
+	sub	x0, x0, #16		/* the top 16 bytes: the receive's note (rewind.h) */
 	and	x0, x0, #-16
 	mov	sp, x0
 
@@ -42,6 +44,7 @@ _start:
 	la	gp, __global_pointer$
 	.option	pop
 	la	tp, __tls_base		/* TLS block of the only thread (errno) */
+	addi	sp, sp, -16		/* the top 16 bytes: the receive's note (rewind.h) */
 	andi	sp, sp, -16
 
 	call	__libc_init_array

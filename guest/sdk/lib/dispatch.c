@@ -107,8 +107,9 @@ static void check_admission(const rw_msg *m, rw_msg *req, const rw_op *op)
 static void check_badge(uint64_t badge)
 {
 	__asm__ volatile("" : "+r"(badge) : : "memory");
-	if (((const volatile struct rw__recv_note *)&rw__recv_note)->set &&
-	    badge != ((const volatile struct rw__recv_note *)&rw__recv_note)->badge)
+	volatile struct rw__recv_note *note = rw__recv_note_at();
+
+	if (note->set && badge != note->badge)
 		rw_panic("rw_dispatch: the request's badge is not the one it came with (a "
 		         "transient fault)");
 }

@@ -3,8 +3,6 @@
 #include <string.h>
 #include <rewind/rewind.h>
 
-struct rw__recv_note rw__recv_note;
-
 const char *rw_strerror(long err)
 {
 	switch (err) {
