@@ -279,4 +279,61 @@ class TxIpcContinuationTest {
                 r.faults.get(1).outcome() instanceof RecoveryOutcome.RolledBack b && b.undoneRequests() > 0,
                 r::toString);
     }
+
+    /**
+     * After the aftercall server's reply {@code n}, flips bit 42 of a7 (the syscall's number) at
+     * the first {@code ecall} its work after the reply makes (RISC-V): the kernel is asked for a
+     * system call that does not exist.
+     */
+    static final class SyscallNumberFlip implements KernelProbe {
+        static final int ECALL = 0x00000073;
+        static final int A7 = 17;
+        final int n;
+        int replies;
+        boolean armed;
+        boolean struck;
+
+        SyscallNumberFlip(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (!server.name().equals("aftercall") || ++replies != n) {
+                return;
+            }
+            armed = true;
+            dev.rewind.hw.cpu.Cpu cpu = server.cpu();
+            long main = server.image().symbol("main").orElseThrow();
+            cpu.hookInstructions(main & -4096L, (main & -4096L) + 0x10000, (addr, size) -> {
+                if (!armed || struck || size != 4) {
+                    return;
+                }
+                byte[] b = new byte[4];
+                if (!cpu.memory().read(addr, b, 0, 4)
+                        || (b[0] & 0xff | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24) != ECALL) {
+                    return;
+                }
+                struck = true;
+                cpu.setReg(A7, cpu.reg(A7) ^ (1L << 42));
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aSyscallNumberFlippedInTheWorkAfterAReplyDoesNotCommitThatWork() throws Exception {
+        // A system call that does not exist (ENOSYS) is refused at once: it neither ends the work
+        // after a reply nor releases a held reply, so the fault that follows undoes the work from
+        // before it, and its run again makes the syscall the program meant. Before, the unknown
+        // number committed the work up to it, and each run again resumed after it with ENOSYS:
+        // three faults, a restart, the client EDEAD (inject builtin:t_aftercall.toml --server
+        // aftercall --window after-reply, seed 1757024: a7 flipped at rw_recv's ecall).
+        SyscallNumberFlip flip = new SyscallNumberFlip(14);
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin("t_aftercall.toml"), flip);
+        assertTrue(flip.struck, r::toString);
+        assertTrue(r.console.contains("aftercall: ok"), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+        assertTrue(r.faults.size() >= 1 && r.faults.size() <= 2, r::toString);
+    }
 }
