@@ -91,28 +91,6 @@ final class Syscalls {
         return next;
     }
 
-    /** The system calls' numbers: the ABI's {@code SYS_*} constants. */
-    private static final java.util.Set<Long> KNOWN = knownNumbers();
-
-    private static java.util.Set<Long> knownNumbers() {
-        java.util.Set<Long> known = new java.util.HashSet<>();
-        for (java.lang.reflect.Field f : Abi.class.getFields()) {
-            if (f.getName().startsWith("SYS_") && java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
-                try {
-                    known.add(((Number) f.get(null)).longValue());
-                } catch (IllegalAccessException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }
-        return java.util.Set.copyOf(known);
-    }
-
-    /** True if {@code nr} is a system call's number (any other is answered ENOSYS at once). */
-    static boolean known(long nr) {
-        return KNOWN.contains(nr);
-    }
-
     /** Run syscall {@code nr}'s handler. */
     private Next handle(Task t, SyscallFrame f, long nr, long a0, long a1) {
         return nr < 0 || nr > Integer.MAX_VALUE
