@@ -268,8 +268,8 @@ public final class HtmlReport {
                     .append(s.firstSeed() + s.count() - 1)
                     .append(s.runs().size() == s.count() ? "" : " (" + s.runs().size() + " here)")
                     .append("</td>");
-            for (int v : all) {
-                h.append("<td>").append(v).append("</td>");
+            for (int c = 0; c < InjectCommand.COLUMNS.length; c++) {
+                h.append("<td>").append(all[c]).append("</td>");
             }
             for (String r : rates(all)) {
                 h.append("<td class=\"rate\">").append(r).append("</td>");
@@ -330,17 +330,19 @@ public final class HtmlReport {
     /**
      * The three rates of {@link InjectCommand#printRates} from a row of {@link InjectCommand#totals}:
      * recovered / manifested, the strict rate recovered / (manifested + silent), and the share of
-     * injections after which a client had been given wrong results ((silent + wrong reply) /
-     * injected). The test checks them against what printRates prints.
+     * injections after which a client had been given wrong results ((silent + wrong reply + failed
+     * after a wrong reply) / injected). The test checks them against what printRates prints.
      */
     static String[] rates(int[] all) {
-        return new String[] {pct(all[3], all[2]), pct(all[3], all[2] + all[6]), pct(all[6] + all[4], all[0])};
+        return new String[] {
+            pct(all[3], all[2]), pct(all[3], all[2] + all[6]), pct(InjectCommand.wrongResults(all), all[0])
+        };
     }
 
     private static void summaryRow(StringBuilder h, String attrs, String label, int[] row) {
         h.append("<tr").append(attrs).append("><td>").append(esc(label)).append("</td>");
-        for (int v : row) {
-            h.append("<td>").append(v).append("</td>");
+        for (int c = 0; c < InjectCommand.COLUMNS.length; c++) {
+            h.append("<td>").append(row[c]).append("</td>");
         }
         h.append("</tr>\n");
     }

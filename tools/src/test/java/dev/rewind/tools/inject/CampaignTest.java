@@ -69,6 +69,47 @@ class CampaignTest {
                 out.contains("without infinite loops and failed assertions: recovered 1 of 2 manifested (50.0%)"), out);
     }
 
+    /**
+     * A failed run in which a history replay had found that a reply already given was wrong (a
+     * store checked lazily behind a cache, seed 1790124: its client then failed on what it had
+     * been told) counts as failed and also among the injections after which a client had been
+     * given wrong results; a failed run without one (a hang) does not.
+     */
+    @Test
+    void aFailedRunAfterAWrongReplyCountsAmongTheWrongResultsDelivered() {
+        Campaign.Run rec = run(FaultInjector.Type.NULL_POINTER, Verdict.RECOVERED, true);
+        Campaign.Run failedAfterWrong = new Campaign.Run(
+                2,
+                FaultInjector.Type.LIVE_MEMORY_BIT_FLIP,
+                1,
+                1,
+                true,
+                true,
+                "",
+                Verdict.FAILED,
+                "",
+                "",
+                0,
+                1,
+                0,
+                -1,
+                64);
+        Campaign.Run hang = run(FaultInjector.Type.INFINITE_LOOP, Verdict.FAILED, true);
+        Map<FaultInjector.Type, int[]> t = InjectCommand.summarize(List.of(rec, failedAfterWrong, hang));
+        int[] all = InjectCommand.totals(t);
+        assertEquals(2, all[5]); // both failed
+        assertEquals(0, all[4]); // neither is a wrong reply's verdict
+        assertEquals(1, InjectCommand.wrongResults(all));
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        InjectCommand.printRates(new PrintStream(b, true, StandardCharsets.UTF_8), t);
+        String out = b.toString(StandardCharsets.UTF_8);
+        assertTrue(
+                out.contains("wrong results delivered to a client after 1 of 3 injections (33.3%: 0 silent, 0 wrong"
+                        + " replies, 1 failed run after a wrong reply); 0 false detections"),
+                out);
+        assertEquals("33.3%", HtmlReport.rates(all)[2]);
+    }
+
     @Test
     void faultFreeRunsOfTheKvWorkloadDetectNothing() throws Exception {
         SystemImage img = SystemImage.open("builtin:t_kv_oracle.toml");
