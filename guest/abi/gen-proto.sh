@@ -257,6 +257,27 @@ function emit_c(   i, o, k, G, args, d, sep, j, nm, outs) {
     if (ooutlen[o] ~ /\.\./) printf "\tif (rw__len_out)\n\t\t*rw__len_out = rw__m.len;\n"
     print "\treturn rw__r;"; print "}"; print ""
   }
+  # The server side of the same reply rules: rw_dispatch checks each success it sends
+  # (<rewind/proto.h>, rw_reply_check_register).
+  printf "/* 1 if *rw__m, a success, is a well-formed reply to the %s request *rw__q (the rules the\n", proto
+  print " * stubs above check), else 0; registered for rw_dispatch by the constructor below. */"
+  printf "static inline int %s_reply_ok(const rw_msg *rw__q, const rw_msg *rw__m)\n{\n\t(void)rw__m;\n\tswitch (rw__q->label) {\n", proto
+  for (o = 0; o < no; o++) {
+    printf "\tcase %s_%s:\n", P, on[o]
+    for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "RANGE") {
+      if (iszero(W[o "out", i, "lo"])) printf "\t\tif (rw__m->w[%d] > %sULL)\n\t\t\treturn 0;\n", i, W[o "out", i, "hi"]
+      else printf "\t\tif (rw__m->w[%d] < %sULL || rw__m->w[%d] > %sULL)\n\t\t\treturn 0;\n", i, W[o "out", i, "lo"], i, W[o "out", i, "hi"]
+    }
+    for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "ECHO")
+      printf "\t\tif (rw__m->w[%d] != rw__q->w[%d])\n\t\t\treturn 0;\n", i, W[o "out", i, "lo"]
+    if (ooutlen[o] ~ /\.\./ && iszero(olo[o])) printf "\t\tif (rw__m->len > %s)\n\t\t\treturn 0;\n", ohi[o]
+    else if (ooutlen[o] ~ /\.\./) printf "\t\tif (rw__m->len < %s || rw__m->len > %s)\n\t\t\treturn 0;\n", olo[o], ohi[o]
+    else if (ooutlen[o] != "") printf "\t\tif (rw__m->len != %s)\n\t\t\treturn 0;\n", clen(o "out", "rw__m->")
+    print "\t\treturn 1;"
+  }
+  print "\t}"; print "\treturn 1;"; print "}"; print ""
+  printf "__attribute__((constructor)) static void %s__reply_check_register(void)\n{\n", proto
+  printf "\trw_reply_check_register(%s_MAGIC, %s_reply_ok);\n}\n\n", P, proto
   printf "/* Name of a %s_E* error of this protocol, or NULL. */\n", P
   printf "static inline const char *%s_proto_error_name(long err)\n{\n\tswitch (err) {\n", proto
   for (i = 0; i < ne; i++) printf "\tcase %s_%s:\treturn \"%s\";\n", P, en[i], en[i]

@@ -250,6 +250,47 @@ static void confirm_refusal(const rw_op *ops, size_t n, const rw_msg *req, long 
 		         "transient fault)");
 }
 
+/*
+ * The reply checks of the protocols a program includes (rw_reply_check_register, from each
+ * generated header's constructor), by magic.  A success sent for a request of one of them must
+ * be a reply its definition allows (<rewind/proto.h>): a transient fault in a handler's last
+ * steps sent one its client's stub rejects as malformed, with no trap (an outside LRU cache's
+ * SCAN: a register holding the entry count changed after the length was made from it, or the
+ * "more" word wild; AArch64 seeds 1788164, 1788205, RISC-V 1793196, 1793252; session 50,
+ * helper V), and the client's good request failed with RW_EINVAL.
+ */
+#define RW__REPLY_CHECKS 16
+static struct {
+	uint64_t magic;
+	rw_reply_check_fn fn;
+} reply_checks[RW__REPLY_CHECKS];
+
+void rw_reply_check_register(uint64_t magic, rw_reply_check_fn fn)
+{
+	for (int i = 0; i < RW__REPLY_CHECKS; i++) {
+		if (reply_checks[i].fn == NULL || reply_checks[i].magic == magic) {
+			reply_checks[i].magic = magic;
+			reply_checks[i].fn = fn;
+			return;
+		}
+	}
+}
+
+static void check_reply(const rw_msg *req, const rw_msg *m)
+{
+	if (m->label != 0)
+		return;
+	for (int i = 0; i < RW__REPLY_CHECKS && reply_checks[i].fn; i++) {
+		if (reply_checks[i].magic == req->label >> 16) {
+			if (!reply_checks[i].fn(req, m))
+				rw_panic("rw_dispatch: the reply breaks its op's definition (a "
+				         "transient "
+				         "fault)");
+			return;
+		}
+	}
+}
+
 void rw_dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ctx)
 {
 	rw_msg req = *m;
@@ -261,6 +302,8 @@ void rw_dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ct
 	dispatched(m, &done);
 	if (refused)
 		confirm_refusal(ops, n, &req, (long)m->label);
+	else
+		check_reply(&req, m);
 }
 
 /*
@@ -303,6 +346,8 @@ static void dispatch_handler(rw_msg *m, uint64_t badge, void *ctx)
 	if (refused) {
 		const volatile struct ops_ctx *v = o;
 		confirm_refusal(v->ops, v->n, &req, (long)m->label);
+	} else {
+		check_reply(&req, m);
 	}
 }
 

@@ -118,6 +118,19 @@ long rw_rule_check(const rw_rule *rule, const rw_msg *m);
  * rule, runs the handler and leaves the reply in *m. */
 void rw_dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ctx);
 
+/*
+ * A protocol's reply check: 1 if *rep, a success (label 0), is a well-formed reply to *req,
+ * one of the protocol's requests (its reply words in their ranges, echoed words equal, its
+ * buffer length as the definition says), else 0.  Each generated NAME_proto.h defines one
+ * (NAME_reply_ok) and registers it at start-up; rw_dispatch then checks every success it
+ * sends for a request of that protocol, and a reply the client's stub would reject as
+ * malformed (RW_EINVAL) is a failed assertion instead, which txipc undoes: a transient
+ * fault in the handler's last steps (a register holding a reply word or the count that made
+ * the length) sent such a reply with no trap, and the client's good request failed.
+ */
+typedef int (*rw_reply_check_fn)(const rw_msg *req, const rw_msg *rep);
+void rw_reply_check_register(uint64_t magic, rw_reply_check_fn fn);
+
 /* rw_serve with rw_dispatch over ops[0..n-1] as the handler.  Never returns. */
 __attribute__((noreturn)) void rw_serve_ops(rw_cap ep, const rw_op *ops, size_t n, void *ctx);
 

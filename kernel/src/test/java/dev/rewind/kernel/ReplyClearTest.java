@@ -119,4 +119,86 @@ class ReplyClearTest {
         assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
         assertTrue(run.console.contains("kv_oracle: ok") && run.console.contains("recovered=1"), run::toString);
     }
+
+    /**
+     * From kv's request {@code n} on, when a GET's handler returns a success, makes its reply's
+     * length one more than its value length (the word the protocol ties it to): a reply kv's
+     * stub rejects as malformed, as a register changed in a handler's last steps made one (an
+     * outside LRU cache's SCAN: its entry count changed after the length was made from it, seeds
+     * 1788164 and 1793196).
+     */
+    static final class GetReplyLengthBroken implements KernelProbe {
+        final int n;
+        int delivered;
+        boolean inGet;
+        long out;
+        boolean struck;
+        dev.rewind.hw.cpu.CpuHook entryHook;
+        dev.rewind.hw.cpu.CpuHook returnHook;
+
+        GetReplyLengthBroken(int n) {
+            this.n = n;
+        }
+
+        static long read64(dev.rewind.hw.cpu.Cpu cpu, long at) {
+            byte[] b = new byte[8];
+            assertTrue(cpu.memory().read(at, b, 0, 8));
+            return java.nio.ByteBuffer.wrap(b)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .getLong();
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("kv") || ++delivered < n || entryHook != null) {
+                return;
+            }
+            dev.rewind.hw.cpu.Cpu cpu = task.cpu();
+            dev.rewind.hw.cpu.Arch arch = cpu.arch();
+            long entry = task.image().symbol("do_get").orElseThrow();
+            entryHook = cpu.hookInstructions(entry, entry, (addr, size) -> {
+                if (struck) {
+                    return;
+                }
+                inGet = true;
+                out = read64(cpu, cpu.reg(arch.result(0)) + 8); // (rw_request: in, out, badge, ctx)
+                if (returnHook == null) {
+                    long back = cpu.reg(arch.link()); // (every handler returns there: one call site)
+                    returnHook = cpu.hookInstructions(back, back, (a, s) -> {
+                        if (struck || !inGet) {
+                            return;
+                        }
+                        inGet = false;
+                        if (cpu.reg(arch.result(0)) != 0) {
+                            return; // (an ENOENT: its reply carries nothing)
+                        }
+                        struck = true;
+                        long vlen = read64(cpu, out + 8);
+                        byte[] b = java.nio.ByteBuffer.allocate(8)
+                                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                                .putLong(vlen + 1)
+                                .array();
+                        assertTrue(cpu.memory().write(out + 40, b, 0, 8)); // (rw_msg: label, w[4], len)
+                    });
+                    cpu.dropCodeTranslations();
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_kv_oracle.toml", "aarch64/t_kv_oracle.toml"})
+    void aSuccessThatBreaksItsOpsReplyRuleIsRolledBackNotSent(String image) throws Exception {
+        GetReplyLengthBroken probe = new GetReplyLengthBroken(20);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertTrue(probe.struck, run::toString);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertEquals(1, run.faults.size(), run::toString);
+        GuestRun.FaultEvent f = run.faults.get(0);
+        assertEquals("kv", f.task(), run::toString);
+        assertTrue(f.fault().detail().contains("the reply breaks its op's definition"), run::toString);
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
+        assertTrue(run.console.contains("kv_oracle: ok") && run.console.contains("recovered=1"), run::toString);
+    }
 }
