@@ -53,6 +53,11 @@ void rw__syscall_skipped(void)
 	         "instruction was skipped)");
 }
 
+void rw__reply_not_as_meant(void)
+{
+	rw_panic("rw_reply: the reply's registers differ from the message (a transient fault)");
+}
+
 /* Appends s to buf[*pos..cap-1], truncating. */
 static void put_str(char *buf, size_t cap, size_t *pos, const char *s)
 {

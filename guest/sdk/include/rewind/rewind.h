@@ -451,12 +451,29 @@ static inline long rw_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 	return r.a0;
 }
 
-/* Replies to the pending caller. RW_ESTATE: none pending; RW_EDEAD: it died. */
+__attribute__((noreturn)) void rw__reply_not_as_meant(void);
+
+/* Replies to the pending caller. RW_ESTATE: none pending; RW_EDEAD: it died.
+ *
+ * The registers the reply went in are compared afterwards with *m, read again from memory
+ * (the kernel leaves a1..a6 as they were): a skipped load of one of them, or one changed before
+ * the system call, sent stale words with no trap (an own loop's reply whose label was a word
+ * the dispatch had left in x1, or whose count was 0 beside the length of its entries: AArch64
+ * seeds 1798011, 1798068 of an outside LRU cache, session 50, helper V).  A difference is a
+ * failed assertion: under txipc a plain REPLY's reply is held until the server's next receive,
+ * so the request is undone before its reply leaves. */
 static inline long rw_reply(const rw_msg *m)
 {
 	rw_regs r = { 0, 0, 0, 0, 0, 0, 0, SYS_REPLY };
 	rw__msg_to_regs(m, &r);
 	rw_ecall(&r);
+	if (r.a0 == 0) {
+		const volatile rw_msg *v = m;
+		if ((uint64_t)r.a1 != v->label || (uint64_t)r.a2 != v->w[0] ||
+		    (uint64_t)r.a3 != v->w[1] || (uint64_t)r.a4 != v->w[2] ||
+		    (uint64_t)r.a5 != v->w[3] || (uint64_t)r.a6 != v->len)
+			rw__reply_not_as_meant();
+	}
 	return r.a0;
 }
 

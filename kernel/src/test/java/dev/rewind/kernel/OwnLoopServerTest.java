@@ -116,4 +116,64 @@ class OwnLoopServerTest {
         assertTrue(flips > 0, "no register held the badge");
         assertTrue(caught > 0, "no flipped badge was caught by the dispatch");
     }
+
+    /**
+     * From request {@code n} of loopreg on, at the system call of its first plain REPLY that
+     * answers an ADD, adds 1 to the register holding the reply's first word: as a skipped load of
+     * that register (or one changed just before the call) sent stale words with no trap (an outside
+     * LRU cache's own loop, AArch64 seeds 1798011, 1798068).
+     */
+    static final class ReplyRegisterChanged implements KernelProbe {
+        final int n;
+        int delivered;
+        boolean struck;
+        dev.rewind.hw.cpu.CpuHook hook;
+
+        ReplyRegisterChanged(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("loopreg") || ++delivered < n || hook != null) {
+                return;
+            }
+            dev.rewind.hw.cpu.Cpu cpu = task.cpu();
+            dev.rewind.hw.cpu.Arch arch = cpu.arch();
+            boolean riscv = arch == dev.rewind.hw.cpu.Arch.RISCV64;
+            int nr = riscv ? 17 : 8; // (a7, x8: the system call's number)
+            long main = task.image().symbol("main").orElseThrow();
+            hook = cpu.hookInstructions(main, main + 0x400, (addr, size) -> {
+                if (struck || size != 4 || cpu.reg(nr) != dev.rewind.abi.Abi.SYS_REPLY) {
+                    return;
+                }
+                byte[] b = new byte[4];
+                if (!cpu.memory().read(addr, b, 0, 4)) {
+                    return;
+                }
+                int insn = java.nio.ByteBuffer.wrap(b)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .getInt();
+                if (insn != (riscv ? 0x00000073 : 0xd4000001) || cpu.reg(arch.result(1)) != 0) {
+                    return; // (not the call, or not a success's reply)
+                }
+                struck = true;
+                cpu.setReg(arch.result(2), cpu.reg(arch.result(2)) + 1);
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_loopreg.toml", "aarch64/t_loopreg.toml"})
+    void aReplyWhoseRegistersAreNotTheMessageIsUndoneBeforeItLeaves(String image) throws Exception {
+        ReplyRegisterChanged probe = new ReplyRegisterChanged(20);
+        GuestRun g = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertTrue(probe.struck, g::toString);
+        assertEquals(SystemResult.Outcome.OK, g.result.outcome(), g::toString);
+        assertTrue(g.console.contains("loopreg_client: ok"), g::toString);
+        assertEquals(1, g.faults.size(), g::toString);
+        assertEquals("loopreg", g.faults.get(0).task(), g::toString);
+        assertTrue(g.faults.get(0).fault().detail().contains("the reply's registers differ"), g::toString);
+    }
 }
