@@ -60,6 +60,13 @@ public final class ConsoleInput {
         }
     }
 
+    /** Bytes offered and not read yet. */
+    int unread() {
+        synchronized (lock) {
+            return queued;
+        }
+    }
+
     /** The input ended (feeder thread). */
     public void close() {
         synchronized (lock) {
