@@ -1,0 +1,84 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.hw.cpu.Cpu;
+import dev.rewind.hw.cpu.CpuHook;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * kv's LIST scans its table twice and compares its reply, read back, with the entry the reply
+ * names: a transient fault in the scan or in the reply's stores is a fault of the request, which
+ * txipc undoes and runs again. Before, a flipped cursor or a skipped store listed keys twice,
+ * skipped them or listed another's bytes, with no trap (72 of the 155 silent runs of {@code
+ * rewind inject builtin:t_kv_oracle.toml --server kv -n 10000 --seed 1800001} on 1b19cc9).
+ */
+class KvListCheckTest {
+
+    /**
+     * In kv's first LIST ({@code scan}: its first scan's cursor set past the table, as a flipped
+     * register would end the listing early) or at the check of its first reply ({@code reply}: the
+     * reply's cursor one slot on, as a skipped or misdirected store would leave it).
+     */
+    static final class ListStruck implements KernelProbe {
+        final boolean scan;
+        int calls;
+        boolean struck;
+        CpuHook hook;
+
+        ListStruck(boolean scan) {
+            this.scan = scan;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("kv") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long at = task.image().symbol(scan ? "next_used" : "check_listed").orElseThrow();
+            int a0 = cpu.arch().result(0);
+            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+                if (struck || ++calls != 1) {
+                    return;
+                }
+                struck = true;
+                if (scan) {
+                    cpu.setReg(a0, 1024); // KV_CAPACITY: no slot at or after it
+                } else {
+                    long next = ReplyShapeTest.read(cpu, cpu.reg(a0) + ReplyShapeTest.W);
+                    ReplyShapeTest.write(cpu, cpu.reg(a0) + ReplyShapeTest.W, next + 1);
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, struck in its {1}")
+    @CsvSource({
+        "t_kv_oracle.toml, true, two scans disagree",
+        "t_kv_oracle.toml, false, differs from the entry it names",
+        "aarch64/t_kv_oracle.toml, true, two scans disagree",
+        "aarch64/t_kv_oracle.toml, false, differs from the entry it names",
+    })
+    void aListingStruckByAFaultIsAFaultOfItsRequestAndIsUndone(String image, boolean scan, String why)
+            throws Exception {
+        ListStruck probe = new ListStruck(scan);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertTrue(probe.struck, () -> "the listing was struck: " + run);
+        assertTrue(run.console.contains("kv_oracle: ok"), run::toString);
+        assertFalse(run.console.contains("FAIL"), run::toString);
+        GuestRun.FaultEvent f = run.faults.stream()
+                .filter(e -> e.task().equals("kv"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no fault of kv: " + run));
+        assertEquals(FaultKind.ABORT, f.fault().kind(), run::toString);
+        assertTrue(f.fault().detail().contains(why), run::toString);
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
+        assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("kv@")), run::toString);
+    }
+}
