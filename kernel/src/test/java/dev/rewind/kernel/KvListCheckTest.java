@@ -11,7 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * kv's LIST scans its table twice and compares its reply, read back, with the entry the reply
+ * kv's lookups are checked (a miss looked up again, a hit against the table), and its LIST scans its table twice and compares its reply, read back, with the entry the reply
  * names: a transient fault in the scan or in the reply's stores is a fault of the request, which
  * txipc undoes and runs again. Before, a flipped cursor or a skipped store listed keys twice,
  * skipped them or listed another's bytes, with no trap (72 of the 155 silent runs of {@code
@@ -56,6 +56,71 @@ class KvListCheckTest {
             });
             cpu.dropCodeTranslations();
         }
+    }
+
+    /**
+     * The first of kv's lookups ({@code find_once}) from the {@code nth} on that finds its key
+     * answers -1 instead, once: a miss, as a skipped compare or a flipped register would make it.
+     */
+    static final class LookupMissed implements KernelProbe {
+        final int nth;
+        final java.util.Set<Long> returns = new java.util.HashSet<>();
+        int calls;
+        boolean armed;
+        boolean struck;
+        CpuHook hook;
+
+        LookupMissed(int nth) {
+            this.nth = nth;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("kv") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long at = task.image().symbol("find_once").orElseThrow();
+            int a0 = cpu.arch().result(0);
+            int link = cpu.arch().link();
+            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+                if (struck || ++calls < nth) {
+                    return;
+                }
+                armed = true;
+                long ret = cpu.reg(link);
+                if (returns.add(ret)) {
+                    cpu.hookInstructions(ret, ret, (a, s) -> {
+                        if (struck || !armed) {
+                            return;
+                        }
+                        armed = false;
+                        if ((int) cpu.reg(a0) >= 0) {
+                            struck = true;
+                            cpu.setReg(a0, -1L);
+                        }
+                    });
+                    cpu.dropCodeTranslations();
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, lookup {1} missed")
+    @CsvSource({"t_kv_oracle.toml, 40", "aarch64/t_kv_oracle.toml, 40"})
+    void aLookupThatMissesAKeyThatIsThereIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
+        LookupMissed probe = new LookupMissed(nth);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertTrue(probe.struck, () -> "the lookup was struck: " + run);
+        assertTrue(run.console.contains("kv_oracle: ok"), run::toString);
+        assertFalse(run.console.contains("FAIL"), run::toString);
+        GuestRun.FaultEvent f = run.faults.stream()
+                .filter(e -> e.task().equals("kv"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no fault of kv: " + run));
+        assertTrue(f.fault().detail().contains("two lookups disagree"), run::toString);
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
     }
 
     @ParameterizedTest(name = "{0}, struck in its {1}")
