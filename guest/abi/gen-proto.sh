@@ -53,10 +53,11 @@ function words(spec, prefix, exact,   n, parts, i, p, m) {
       W[prefix, i - 1, "lo"] = value(rg[1]); W[prefix, i - 1, "hi"] = value(rg[2])
     } else if (m ~ /^&/) { W[prefix, i - 1, "kind"] = "MASK"; W[prefix, i - 1, "lo"] = value(substr(m, 2)) }
     else if (m ~ /^=w[0-3]$/ && prefix ~ /out$/) { W[prefix, i - 1, "kind"] = "ECHO"; W[prefix, i - 1, "lo"] = substr(m, 3) + 0 }
+    else if (m ~ /^<=w[0-3]$/ && prefix ~ /out$/) { W[prefix, i - 1, "kind"] = "UPTO"; W[prefix, i - 1, "lo"] = substr(m, 4) + 0 }
     else if (m ~ /^=/) { W[prefix, i - 1, "kind"] = "EQ"; W[prefix, i - 1, "lo"] = value(substr(m, 2)) }
     else fail("bad word \"" p "\": want -, name, name:LO..HI, name&MASK or name=VALUE")
-    if (prefix ~ /out$/ && W[prefix, i - 1, "kind"] != "ANY" && W[prefix, i - 1, "kind"] != "RANGE" && W[prefix, i - 1, "kind"] != "ECHO")
-      fail("reply word \"" p "\": only name, name:LO..HI or name=wN (the request word N)")
+    if (prefix ~ /out$/ && W[prefix, i - 1, "kind"] != "ANY" && W[prefix, i - 1, "kind"] != "RANGE" && W[prefix, i - 1, "kind"] != "ECHO" && W[prefix, i - 1, "kind"] != "UPTO")
+      fail("reply word \"" p "\": only name, name:LO..HI, name=wN (the request word N) or name<=wN (at most the request word N)")
   }
   return n
 }
@@ -97,6 +98,7 @@ function wdoc(prefix, n,   i, d, k) {
     if (k == "MASK") d = d " (bits " W[prefix, i, "lo"] ")"
     if (k == "EQ") d = d " (= " W[prefix, i, "lo"] ")"
     if (k == "ECHO") d = d " (= request w" W[prefix, i, "lo"] ")"
+    if (k == "UPTO") d = d " (<= request w" W[prefix, i, "lo"] ")"
   }
   return d == "" ? "-" : d
 }
@@ -249,6 +251,8 @@ function emit_c(   i, o, k, G, args, d, sep, j, nm, outs) {
     }
     for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "ECHO")
       printf "\tif (rw__m.w[%d] != %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, cin(o, W[o "out", i, "lo"])
+    for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "UPTO")
+      printf "\tif (rw__m.w[%d] > %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", i, cin(o, W[o "out", i, "lo"])
     if (ooutlen[o] ~ /\.\./ && iszero(olo[o])) printf "\tif (rw__m.len > %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", ohi[o]
     else if (ooutlen[o] ~ /\.\./) printf "\tif (rw__m.len < %s || rw__m.len > %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", olo[o], ohi[o]
     else if (ooutlen[o] != "") printf "\tif (rw__m.len != %s)\n\t\treturn RW_EINVAL;\t/* malformed reply */\n", clen(o "out", "rw__m.")
@@ -270,6 +274,8 @@ function emit_c(   i, o, k, G, args, d, sep, j, nm, outs) {
     }
     for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "ECHO")
       printf "\t\tif (rw__m->w[%d] != rw__q->w[%d])\n\t\t\treturn 0;\n", i, W[o "out", i, "lo"]
+    for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "UPTO")
+      printf "\t\tif (rw__m->w[%d] > rw__q->w[%d])\n\t\t\treturn 0;\n", i, W[o "out", i, "lo"]
     if (ooutlen[o] ~ /\.\./ && iszero(olo[o])) printf "\t\tif (rw__m->len > %s)\n\t\t\treturn 0;\n", ohi[o]
     else if (ooutlen[o] ~ /\.\./) printf "\t\tif (rw__m->len < %s || rw__m->len > %s)\n\t\t\treturn 0;\n", olo[o], ohi[o]
     else if (ooutlen[o] != "") printf "\t\tif (rw__m->len != %s)\n\t\t\treturn 0;\n", clen(o "out", "rw__m->")
@@ -375,6 +381,8 @@ function jreply(o,   i, k, e, c) {
   e = ""
   for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "ECHO")
     e = e (e == "" ? "" : " && ") "w" i " == request[" (W[o "out", i, "lo"] + 1) "]"
+  for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "UPTO")
+    e = e (e == "" ? "" : " && ") "Long.compareUnsigned(w" i ", request[" (W[o "out", i, "lo"] + 1) "]) <= 0"
   for (i = 0; i < onout[o]; i++) if (W[o "out", i, "kind"] == "RANGE") {
     c = "Long.compareUnsigned(w" i ", " jnum(W[o "out", i, "lo"]) ") >= 0 && Long.compareUnsigned(w" i ", " jnum(W[o "out", i, "hi"]) ") <= 0"
     e = e (e == "" ? "" : " && ") c
