@@ -123,8 +123,6 @@ class ReplyShapeTest {
         // LIST's key length over KEY_MAX, and its value length over VAL_MAX
         "t_kv_oracle.toml, kv, do_list, 3, 1, 200, kv_oracle: ok",
         "t_kv_oracle.toml, kv, do_list, 5, 2, 5000, kv_oracle: ok",
-        // GET's value length not the reply's length
-        "t_kv_oracle.toml, kv, do_get, 7, 0, 3, kv_oracle: ok",
         // WRITE's count not the one asked for
         "t_fs_oracle.toml, fs, do_write, 4, 0, 1, fs_oracle: ok",
         // READ's count (and length) one more than asked for
