@@ -41,6 +41,26 @@ public final class Fixtures {
         return mine.get(0);
     }
 
+    /** The little-endian 64-bit word at {@code at} in {@code cpu}'s memory; fails if it is not mapped. */
+    static long read64(dev.rewind.hw.cpu.Cpu cpu, long at) {
+        byte[] b = new byte[8];
+        org.junit.jupiter.api.Assertions.assertTrue(
+                cpu.memory().read(at, b, 0, 8), () -> "read at 0x" + Long.toHexString(at));
+        return java.nio.ByteBuffer.wrap(b)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .getLong();
+    }
+
+    /** Writes {@code v} as a little-endian 64-bit word at {@code at}, as a store of the task would. */
+    static void write64(dev.rewind.hw.cpu.Cpu cpu, long at, long v) {
+        byte[] b = java.nio.ByteBuffer.allocate(8)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(v)
+                .array();
+        org.junit.jupiter.api.Assertions.assertTrue(
+                cpu.memory().write(at, b, 0, 8), () -> "write at 0x" + Long.toHexString(at));
+    }
+
     /** The address of {@code name} in {@code t}'s image; fails if it has no such symbol. */
     public static long symbol(Task t, String name) {
         return t.image().symbol(name).orElseThrow();

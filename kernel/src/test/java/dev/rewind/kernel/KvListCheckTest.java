@@ -50,8 +50,8 @@ class KvListCheckTest {
                 if (scan) {
                     cpu.setReg(a0, 1024); // KV_CAPACITY: no slot at or after it
                 } else {
-                    long next = ReplyShapeTest.read(cpu, cpu.reg(a0) + ReplyShapeTest.W);
-                    ReplyShapeTest.write(cpu, cpu.reg(a0) + ReplyShapeTest.W, next + 1);
+                    long next = Fixtures.read64(cpu, cpu.reg(a0) + ReplyShapeTest.W);
+                    Fixtures.write64(cpu, cpu.reg(a0) + ReplyShapeTest.W, next + 1);
                 }
             });
             cpu.dropCodeTranslations();

@@ -140,14 +140,6 @@ class ReplyClearTest {
             this.n = n;
         }
 
-        static long read64(dev.rewind.hw.cpu.Cpu cpu, long at) {
-            byte[] b = new byte[8];
-            assertTrue(cpu.memory().read(at, b, 0, 8));
-            return java.nio.ByteBuffer.wrap(b)
-                    .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                    .getLong();
-        }
-
         @Override
         public void requestDelivered(Task task) {
             if (!task.name().equals("kv") || ++delivered < n || entryHook != null) {
@@ -161,7 +153,7 @@ class ReplyClearTest {
                     return;
                 }
                 inGet = true;
-                out = read64(cpu, cpu.reg(arch.result(0)) + 8); // (rw_request: in, out, badge, ctx)
+                out = Fixtures.read64(cpu, cpu.reg(arch.result(0)) + 8); // (rw_request: in, out, badge, ctx)
                 if (returnHook == null) {
                     long back = cpu.reg(arch.link()); // (every handler returns there: one call site)
                     returnHook = cpu.hookInstructions(back, back, (a, s) -> {
@@ -173,12 +165,8 @@ class ReplyClearTest {
                             return; // (an ENOENT: its reply carries nothing)
                         }
                         struck = true;
-                        long vlen = read64(cpu, out + 8);
-                        byte[] b = java.nio.ByteBuffer.allocate(8)
-                                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                                .putLong(vlen + 1)
-                                .array();
-                        assertTrue(cpu.memory().write(out + 40, b, 0, 8)); // (rw_msg: label, w[4], len)
+                        long vlen = Fixtures.read64(cpu, out + 8);
+                        Fixtures.write64(cpu, out + 40, vlen + 1); // (rw_msg: label, w[4], len)
                     });
                     cpu.dropCodeTranslations();
                 }

@@ -30,22 +30,6 @@ class ReplyShapeTest {
 
     static final int LEN = 40;
 
-    static long read(Cpu cpu, long at) {
-        byte[] p = new byte[8];
-        assertTrue(cpu.memory().read(at, p, 0, 8));
-        return java.nio.ByteBuffer.wrap(p)
-                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                .getLong();
-    }
-
-    static void write(Cpu cpu, long at, long v) {
-        byte[] p = java.nio.ByteBuffer.allocate(8)
-                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                .putLong(v)
-                .array();
-        assertTrue(cpu.memory().write(at, p, 0, 8));
-    }
-
     /**
      * When {@code handler} of {@code server} returns a success, from its {@code nth} call on, sets
      * reply word {@code word} to {@code value}, once: as a flipped register or a skipped store in
@@ -88,8 +72,8 @@ class ReplyShapeTest {
                     return;
                 }
                 long req = cpu.reg(a0);
-                out = read(cpu, req + OUT);
-                in = read(cpu, req);
+                out = Fixtures.read64(cpu, req + OUT);
+                in = Fixtures.read64(cpu, req);
                 armed = true;
                 if (back == null) {
                     long ret = cpu.reg(link); // (the dispatch's call of every handler returns there)
@@ -103,12 +87,12 @@ class ReplyShapeTest {
                         }
                         struck = true;
                         if (value >= 0) {
-                            write(cpu, out + W + 8L * word, value);
+                            Fixtures.write64(cpu, out + W + 8L * word, value);
                         } else {
                             // one more than request word -value-1 asked for, and a length to match
-                            long more = read(cpu, in + W + 8L * (-value - 1)) + 1;
-                            write(cpu, out + W + 8L * word, more);
-                            write(cpu, out + LEN, more);
+                            long more = Fixtures.read64(cpu, in + W + 8L * (-value - 1)) + 1;
+                            Fixtures.write64(cpu, out + W + 8L * word, more);
+                            Fixtures.write64(cpu, out + LEN, more);
                         }
                     });
                     cpu.dropCodeTranslations();
