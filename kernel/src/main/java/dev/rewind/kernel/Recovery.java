@@ -1,5 +1,6 @@
 package dev.rewind.kernel;
 
+import dev.rewind.abi.Abi;
 import dev.rewind.kernel.image.RecoveryPolicy;
 
 /**
@@ -206,6 +207,17 @@ interface Recovery {
      */
     default Fault checkReply(long pc, long[] reply) {
         return null;
+    }
+
+    /**
+     * The message {@code t} is about to send at {@code pc} (a CALL's request, or a REPLY's or
+     * REPLY_RECV's reply: {@code reply}) is not the one it built: a1..a6 differ from the sum the
+     * SDK read from memory apart from them ({@link Abi#SYS_SUMMED}; a skipped load, or a register
+     * changed after it). The fault to raise instead of sending it; nothing is sent. By default a
+     * fault at the syscall, as a trap there would be.
+     */
+    default Fault messageNotAsBuilt(Task t, long pc, boolean reply, String what) {
+        return new Fault(FaultKind.CORRUPT_STATE, pc - 4, 0, t.image().describe(pc - 4), what);
     }
 
     /**

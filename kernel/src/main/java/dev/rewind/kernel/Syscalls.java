@@ -39,12 +39,19 @@ final class Syscalls {
     Next dispatch(Task t, long[] a) {
         this.a = a;
         SyscallFrame f = frame.reset(a);
+        f.takeSum(); // (a[7] holds the number alone from here on)
         t.madeSyscall(System.nanoTime());
         long nr = a[7];
         long a0 = a[0];
         long a1 = a[1];
         long a2 = a[2];
         Recovery rec = t.recovery();
+        Fault notBuilt = notAsBuilt(t, f);
+        if (notBuilt != null) {
+            // (before anything commits: a held reply, or the work after a call, is still open)
+            t.faultWhenStopped(notBuilt);
+            return Next.BLOCKED;
+        }
         if ((rec.heldReply() != null || rec.continuing())
                 && TxIpc.releasesHeldReply(nr)
                 && !Ipc.refusedAtOnce(t, nr, a)) {
@@ -89,6 +96,26 @@ final class Syscalls {
             t.cpu().writeArgs(a, f.written());
         }
         return next;
+    }
+
+    /**
+     * Null if the message in a1..a6 is the one the task built in memory, or it sent no sum
+     * ({@link Abi#SYS_SUMMED}); else the fault its recovery raises instead of making the call: a
+     * skipped load, or a register changed after it, with nothing sent.
+     */
+    private static Fault notAsBuilt(Task t, SyscallFrame f) {
+        long want = f.sum();
+        if (want < 0) {
+            return null;
+        }
+        long have = SyscallFrame.messageSum(f.a);
+        if (have == want) {
+            return null;
+        }
+        String what = String.format(
+                "%s's message in a1..a6 is not the one built in memory (registers' sum 0x%08x, the message's 0x%08x)",
+                Abi.syscallName(f.a[7]), have, want);
+        return t.recovery().messageNotAsBuilt(t, f.a[8], f.a[7] != Abi.SYS_CALL, what);
     }
 
     /** Run syscall {@code nr}'s handler. */

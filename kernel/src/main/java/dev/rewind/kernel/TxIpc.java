@@ -2472,6 +2472,20 @@ final class TxIpc implements Recovery {
     }
 
     /**
+     * A reply not as the server built it, inside a request: the request is undone and delivered
+     * again, unseen by its client, as for a kept register changed ({@link #checkReply}); the words
+     * went wrong on their way from memory to the registers, after everything the request computed.
+     * A call's request is a fault at the call, as a trap there would be.
+     */
+    @Override
+    public Fault messageNotAsBuilt(Task t, long pc, boolean reply, String what) {
+        if (reply && server.inRequest() && !wakeTx && server.replyOwed() != null) {
+            return corruptAtSyscall(pc, what, true);
+        }
+        return Recovery.super.messageNotAsBuilt(t, pc, reply, what);
+    }
+
+    /**
      * A CORRUPT_STATE fault at the syscall that {@code pc} follows, {@code what} saying why; the
      * request is delivered again after the abort if {@code again}, else its client gets ERECOVERED.
      */

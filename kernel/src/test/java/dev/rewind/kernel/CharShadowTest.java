@@ -222,6 +222,7 @@ class CharShadowTest {
         protected Fault strike(Task t, int request) {
             dev.rewind.hw.cpu.Arch a = t.cpu().arch();
             t.cpu().setReg(a.result(2), t.cpu().reg(a.result(2)) ^ 4);
+            Fixtures.resum(t); // (the driver answered so: its shadow checks it)
             struck++;
             return null;
         }
@@ -276,6 +277,7 @@ class CharShadowTest {
         @Override
         protected Fault strike(Task t, int request) {
             t.cpu().setReg(t.cpu().arch().result(1), status);
+            Fixtures.resum(t); // (the driver answered so: its shadow checks it)
             struck++;
             return null;
         }

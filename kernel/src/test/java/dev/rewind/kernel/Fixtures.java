@@ -41,6 +41,45 @@ public final class Fixtures {
         return mine.get(0);
     }
 
+    /** The register that holds a system call's number: RISC-V a7, AArch64 x8. */
+    static int numberRegister(dev.rewind.hw.cpu.Cpu cpu) {
+        return cpu.arch() == dev.rewind.hw.cpu.Arch.RISCV64 ? 17 : 8;
+    }
+
+    /**
+     * The system call number in {@code cpu}'s number register, without the message sum the SDK
+     * puts beside a CALL's, REPLY's or REPLY_RECV's ({@link dev.rewind.abi.Abi#SYS_SUMMED}).
+     */
+    static long syscallNumber(dev.rewind.hw.cpu.Cpu cpu) {
+        long nr = cpu.reg(numberRegister(cpu));
+        return (nr & dev.rewind.abi.Abi.SYS_SUMMED) != 0 ? nr & (dev.rewind.abi.Abi.SYS_SUMMED - 1) : nr;
+    }
+
+    /**
+     * After a probe changed a1..a6 at {@code task}'s system call instruction (a CALL, REPLY or
+     * REPLY_RECV the SDK made): the sum beside the number made to match them, as if the task had
+     * built that message in memory (what a handler that computed a wrong word does). Without it
+     * the kernel finds the registers differing from the message (ReplySumTest) before any later
+     * check could see them. Nothing if the task is not at a system call with a sum.
+     */
+    static void resum(Task task) {
+        dev.rewind.hw.cpu.Cpu cpu = task.cpu();
+        byte[] b = new byte[4];
+        boolean riscv = cpu.arch() == dev.rewind.hw.cpu.Arch.RISCV64;
+        int insn = cpu.memory().read(task.pc(), b, 0, 4)
+                ? (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24
+                : 0;
+        long nr = cpu.reg(numberRegister(cpu));
+        if (insn != (riscv ? 0x00000073 : 0xd4000001) || (nr & dev.rewind.abi.Abi.SYS_SUMMED) == 0) {
+            return;
+        }
+        long[] a = new long[9];
+        for (int i = 1; i <= 6; i++) {
+            a[i] = cpu.reg(cpu.arch().result(i));
+        }
+        cpu.setReg(numberRegister(cpu), (nr & 0xffffffffL) | SyscallFrame.messageSum(a) << 32);
+    }
+
     /** The little-endian 64-bit word at {@code at} in {@code cpu}'s memory; fails if it is not mapped. */
     static long read64(dev.rewind.hw.cpu.Cpu cpu, long at) {
         byte[] b = new byte[8];
@@ -87,14 +126,15 @@ public final class Fixtures {
         /**
          * The register overwritten on {@code arch}: one that rw_serve keeps and that its loop
          * does not use on the way to the next reply, so that the change shows only to the
-         * kept-register check. RISC-V s4 (it holds -3, ECAP, for the error path; s3 has held the
-         * handler since the IPC calls tag their slot, s0 and s1 the slot untagged and tagged); AArch64 x29, the
+         * kept-register check. RISC-V s11 (rw_serve keeps its endpoint, handler, context, tagged
+         * slot, the REPLY_RECV number and the sum's constant in s0..s6: s11 is the kept register of
+         * the code below it, which every handler preserves); AArch64 x29, the
          * frame pointer (x19..x21 hold the endpoint, context and handler, which the loop uses:
          * a changed endpoint makes the REPLY_RECV fail and rw_serve abort).
          */
         static int register(dev.rewind.hw.cpu.Arch arch) {
             int reg = switch (arch) {
-                case RISCV64 -> 20;
+                case RISCV64 -> 27;
                 case AARCH64 -> 29;
             };
             if (java.util.Arrays.stream(arch.keptRegisters()).noneMatch(r -> r == reg)) {

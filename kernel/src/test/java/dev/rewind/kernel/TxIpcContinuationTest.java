@@ -165,7 +165,7 @@ class TxIpcContinuationTest {
         int insn = task.cpu().memory().read(task.pc(), b, 0, 4)
                 ? (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24
                 : 0;
-        return insn == (riscv ? 0x00000073 : 0xd4000001) && task.cpu().reg(riscv ? 17 : 8) == nr;
+        return insn == (riscv ? 0x00000073 : 0xd4000001) && Fixtures.syscallNumber(task.cpu()) == nr;
     }
 
     /**
@@ -230,12 +230,19 @@ class TxIpcContinuationTest {
      */
     static final class CorruptCallLabel implements KernelProbe {
         private final int request;
+        private final boolean built;
         private final StopAfter stop = new StopAfter();
         private int held;
         boolean struck;
 
-        CorruptCallLabel(int request) {
+        /**
+         * {@code built}: the sum beside the call's number made to match (the call built with that
+         * label in memory); else the register alone changed, which the kernel finds before the
+         * call leaves.
+         */
+        CorruptCallLabel(int request, boolean built) {
             this.request = request;
+            this.built = built;
         }
 
         @Override
@@ -252,6 +259,9 @@ class TxIpcContinuationTest {
             }
             if (atSyscall(task, dev.rewind.abi.Abi.SYS_CALL)) {
                 task.cpu().setReg(task.cpu().arch() == dev.rewind.hw.cpu.Arch.RISCV64 ? 11 : 1, 0);
+                if (built) {
+                    Fixtures.resum(task); // (the call built with that label: the kernel sends it)
+                }
                 struck = true;
             } else {
                 stop.arm(task, 2); // (1 would stop again at this one: it has not run yet)
@@ -268,7 +278,7 @@ class TxIpcContinuationTest {
         // the call with its right label: the first run's came from the fault, and it is sent.
         // Before, it was answered ERECOVERED, the work faulted on that too, and the server was
         // restarted ("aftercall: FAIL add 41: EDEAD"; inject seeds 1574612, 1574685).
-        CorruptCallLabel strike = new CorruptCallLabel(40);
+        CorruptCallLabel strike = new CorruptCallLabel(40, true);
         GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), strike);
         assertTrue(strike.struck, r::toString);
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
@@ -278,6 +288,26 @@ class TxIpcContinuationTest {
         assertTrue(
                 r.faults.get(1).outcome() instanceof RecoveryOutcome.RolledBack b && b.undoneRequests() > 0,
                 r::toString);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_aftercall.toml", "aarch64/t_aftercall.toml"})
+    void aCallWhoseLabelRegisterWasChangedAfterItsLoadNeverLeaves(String image) throws Exception {
+        // The same strike on the register alone: the kernel finds it differing from the sum the SDK
+        // put beside the call's number, and the work after the reply faults at the call, with
+        // nothing sent; its run again makes the call as built.
+        CorruptCallLabel strike = new CorruptCallLabel(40, false);
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), strike);
+        assertTrue(strike.struck, r::toString);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.hasLine("aftercall: ok"), r::toString);
+        assertEquals(List.of(), r.restarts, r::toString);
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals(FaultKind.CORRUPT_STATE, r.faults.get(0).fault().kind(), r::toString);
+        assertTrue(
+                r.faults.get(0).fault().detail().contains("CALL's message in a1..a6 is not the one built"),
+                r::toString);
+        assertTrue(r.faults.get(0).outcome() instanceof RecoveryOutcome.RolledBack, r::toString);
     }
 
     /**

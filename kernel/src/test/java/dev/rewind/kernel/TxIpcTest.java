@@ -587,7 +587,7 @@ class TxIpcTest {
         for (GuestRun.FaultEvent f : r.faults) {
             assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), f::toString);
             assertTrue(
-                    f.fault().detail().matches("a register the serve loop keeps changed.*: s4 0x[0-9a-f]+ -> 0x5eed"),
+                    f.fault().detail().matches("a register the serve loop keeps changed.*: s11 0x[0-9a-f]+ -> 0x5eed"),
                     f::toString);
             assertTrue(((RecoveryOutcome.RolledBack) f.outcome()).redelivered(), f::toString);
         }
