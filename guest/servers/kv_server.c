@@ -120,8 +120,8 @@ static long parse_key(const rw_msg *m, char key[KV_KEY_MAX + 1])
 	uint64_t klen = m->w[0];
 
 	if (buf[klen] != '\0' || memchr(buf, '\0', klen) != NULL)
-		return RW_EINVAL; /* not terminated, or embedded NUL */
-	memcpy(key, buf, klen + 1);
+		return RW_EINVAL;            /* not terminated, or embedded NUL */
+	rw_copy_checked(key, buf, klen + 1); /* (a key copied wrong: a PUT under another key) */
 	return (long)klen;
 }
 
@@ -153,7 +153,7 @@ static long store(const char *key, size_t klen, const void *src, uint64_t vlen)
 	e->used = 1;
 	e->klen = (uint8_t)klen;
 	e->vlen = (uint16_t)vlen;
-	memcpy(e->key, key, klen + 1);
+	rw_copy_checked(e->key, key, klen + 1);
 	e->val = val;
 	e->next = buckets[b];
 	buckets[b] = i;

@@ -146,4 +146,84 @@ class KvListCheckTest {
         assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
         assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("kv@")), run::toString);
     }
+
+    /**
+     * The {@code nth} copy of a key by kv's {@code memcpy} ({@code request}: a PUT's from the IPC
+     * buffer into the request's key, a copy whose source is the buffer's start; else into a new
+     * entry, a copy into {@code entries}) reads its source one byte on, once: as a skipped pointer step or a
+     * flipped register in the copy's loop would leave it.
+     */
+    static final class KeyCopyStruck implements KernelProbe {
+        final boolean request;
+        final int nth;
+        int calls;
+        boolean inPut;
+        boolean struck;
+        CpuHook hook;
+
+        KeyCopyStruck(boolean request, int nth) {
+            this.request = request;
+            this.nth = nth;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("kv") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long at = task.image().symbol("memcpy").orElseThrow();
+            dev.rewind.hw.elf.ElfImage.Symbol table = task.image().symbols().stream()
+                    .filter(s -> s.name().equals("entries"))
+                    .findFirst()
+                    .orElseThrow();
+            int dst = cpu.arch().result(0);
+            int src = cpu.arch().result(1);
+            int n = cpu.arch().result(2);
+            long put = task.image().symbol("do_put").orElseThrow();
+            cpu.hookInstructions(put, put, (addr, size) -> inPut = true); // (a DEL's key may not be there)
+            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+                long d = cpu.reg(dst);
+                boolean key = cpu.reg(n) <= 65
+                        && (request
+                                ? cpu.reg(src) == dev.rewind.abi.Abi.IPC_BUF_ADDR && inPut
+                                : d >= table.address() && d < table.address() + table.size());
+                if (request && cpu.reg(src) == dev.rewind.abi.Abi.IPC_BUF_ADDR) {
+                    inPut = false; // (a PUT's first copy from the buffer's start is its key's)
+                }
+                if (struck || !key || ++calls < nth) {
+                    return;
+                }
+                struck = true;
+                cpu.setReg(src, cpu.reg(src) + 1);
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, the copy into the {1} key")
+    @CsvSource({
+        "t_kv_oracle.toml, true, 12",
+        "t_kv_oracle.toml, false, 5",
+        "aarch64/t_kv_oracle.toml, true, 12",
+        "aarch64/t_kv_oracle.toml, false, 5",
+    })
+    void aKeyCopiedWrongIsAFaultOfItsRequestAndIsUndone(String image, boolean request, int nth) throws Exception {
+        // Before, the request's key or the new entry's differed from the client's with no trap: a
+        // PUT stored under another key, a GET or a later scan missed it (kv seeds 1860571,
+        // 1861195, 1861507: a skipped instruction in memcpy's byte loop)
+        KeyCopyStruck probe = new KeyCopyStruck(request, nth);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertTrue(probe.struck, () -> "the copy was struck: " + run);
+        assertTrue(run.console.contains("kv_oracle: ok"), run::toString);
+        assertFalse(run.console.contains("FAIL"), run::toString);
+        GuestRun.FaultEvent f = run.faults.stream()
+                .filter(e -> e.task().equals("kv"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no fault of kv: " + run));
+        assertEquals(FaultKind.ABORT, f.fault().kind(), run::toString);
+        assertTrue(f.fault().detail().contains("a copy differs from its source"), run::toString);
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
+        assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("kv@")), run::toString);
+    }
 }
