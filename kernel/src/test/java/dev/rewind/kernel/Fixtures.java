@@ -55,6 +55,16 @@ public final class Fixtures {
         return (nr & dev.rewind.abi.Abi.SYS_SUMMED) != 0 ? nr & (dev.rewind.abi.Abi.SYS_SUMMED - 1) : nr;
     }
 
+    /** The instruction at {@code addr} is the system call instruction: RISC-V ecall, AArch64 svc #0. */
+    static boolean isSyscallInstruction(dev.rewind.hw.cpu.Cpu cpu, long addr) {
+        byte[] b = new byte[4];
+        if (!cpu.memory().read(addr, b, 0, 4)) {
+            return false;
+        }
+        int insn = (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;
+        return insn == (cpu.arch() == dev.rewind.hw.cpu.Arch.RISCV64 ? 0x00000073 : 0xd4000001);
+    }
+
     /**
      * After a probe changed a1..a6 at {@code task}'s system call instruction (a CALL, REPLY or
      * REPLY_RECV the SDK made): the sum beside the number made to match them, as if the task had
@@ -64,13 +74,8 @@ public final class Fixtures {
      */
     static void resum(Task task) {
         dev.rewind.hw.cpu.Cpu cpu = task.cpu();
-        byte[] b = new byte[4];
-        boolean riscv = cpu.arch() == dev.rewind.hw.cpu.Arch.RISCV64;
-        int insn = cpu.memory().read(task.pc(), b, 0, 4)
-                ? (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24
-                : 0;
         long nr = cpu.reg(numberRegister(cpu));
-        if (insn != (riscv ? 0x00000073 : 0xd4000001) || (nr & dev.rewind.abi.Abi.SYS_SUMMED) == 0) {
+        if (!isSyscallInstruction(cpu, task.pc()) || (nr & dev.rewind.abi.Abi.SYS_SUMMED) == 0) {
             return;
         }
         long[] a = new long[9];

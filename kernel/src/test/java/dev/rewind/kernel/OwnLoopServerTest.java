@@ -147,21 +147,13 @@ class OwnLoopServerTest {
             }
             dev.rewind.hw.cpu.Cpu cpu = task.cpu();
             dev.rewind.hw.cpu.Arch arch = cpu.arch();
-            boolean riscv = arch == dev.rewind.hw.cpu.Arch.RISCV64;
-            int nr = riscv ? 17 : 8; // (a7, x8: the system call's number)
+            int nr = Fixtures.numberRegister(cpu);
             long main = task.image().symbol("main").orElseThrow();
             hook = cpu.hookInstructions(main, main + 0x400, (addr, size) -> {
                 if (struck || size != 4 || Fixtures.syscallNumber(cpu) != dev.rewind.abi.Abi.SYS_REPLY) {
                     return;
                 }
-                byte[] b = new byte[4];
-                if (!cpu.memory().read(addr, b, 0, 4)) {
-                    return;
-                }
-                int insn = java.nio.ByteBuffer.wrap(b)
-                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                        .getInt();
-                if (insn != (riscv ? 0x00000073 : 0xd4000001) || cpu.reg(arch.result(1)) != 0) {
+                if (!Fixtures.isSyscallInstruction(cpu, addr) || cpu.reg(arch.result(1)) != 0) {
                     return; // (not the call, or not a success's reply)
                 }
                 struck = true;

@@ -55,15 +55,13 @@ class ReplySumTest {
                     .filter(s -> s.name().equals("rw_serve"))
                     .findFirst()
                     .orElseThrow();
-            boolean a64 = cpu.arch().id().equals("aarch64");
-            int number = cpu.arch().result(a64 ? 8 : 7);
-            int trap = a64 ? 0xd4000001 : 0x00000073; // svc #0, ecall
+            int number = Fixtures.numberRegister(cpu);
             long want = Abi.SYS_REPLY_RECV | Abi.SYS_SUMMED;
             hook = cpu.hookInstructions(loop.address(), loop.address() + loop.size() - 1, (addr, size) -> {
                 if (struck || size != 4 || (cpu.reg(number) & 0xffffffffL) != want) {
                     return;
                 }
-                if ((int) Fixtures.read64(cpu, addr) != trap || ++seen < nth) {
+                if (!Fixtures.isSyscallInstruction(cpu, addr) || ++seen < nth) {
                     return;
                 }
                 struck = true;

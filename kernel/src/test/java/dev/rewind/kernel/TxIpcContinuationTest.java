@@ -160,12 +160,7 @@ class TxIpcContinuationTest {
 
     /** {@code task}'s next instruction is a system call (ecall, svc #0) with number {@code nr}. */
     static boolean atSyscall(Task task, long nr) {
-        byte[] b = new byte[4];
-        boolean riscv = task.cpu().arch() == dev.rewind.hw.cpu.Arch.RISCV64;
-        int insn = task.cpu().memory().read(task.pc(), b, 0, 4)
-                ? (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24
-                : 0;
-        return insn == (riscv ? 0x00000073 : 0xd4000001) && Fixtures.syscallNumber(task.cpu()) == nr;
+        return Fixtures.isSyscallInstruction(task.cpu(), task.pc()) && Fixtures.syscallNumber(task.cpu()) == nr;
     }
 
     /**
