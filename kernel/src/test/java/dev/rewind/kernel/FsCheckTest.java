@@ -1,0 +1,184 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.abi.Abi;
+import dev.rewind.hw.cpu.Cpu;
+import dev.rewind.hw.cpu.CpuHook;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.LongPredicate;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * fs checks its own answers. Each test strikes fs once at a chosen point, as a transient fault
+ * would (a lookup's answer, a copied path, a handle's value, a file's size, a byte of a file's
+ * data between requests); fs's check makes it a fault of the request (an abort), which txipc
+ * undoes, and the client is told the right answer. Without the check each case ends silent:
+ * the oracle is told ENOENT or EBADF for what is there, or reads wrong bytes (the silent runs of
+ * {@code rewind inject builtin:t_fs_oracle.toml --server fs}, docs/RECOVERY.md "fs's own checks").
+ */
+class FsCheckTest {
+
+    static final int NODE_SIZE = 96; // sizeof(struct node), both arches (gdb: p sizeof(struct node))
+    static final int NODE_IS_DIR = 1;
+    static final int NODE_DATA = 0x40;
+    static final int NODE_SIZE_FIELD = 0x50;
+    static final int MAX_NODES = 512;
+
+    /**
+     * From the {@code nth} call of fs's {@code symbol} on, the first whose answer is a hit
+     * ({@code hit}) answers {@code value} instead, once: a miss, as a skipped compare or a flipped
+     * register would make it.
+     */
+    static final class ReturnStruck implements KernelProbe {
+        final String symbol;
+        final int nth;
+        final LongPredicate hit;
+        final long value;
+        final Set<Long> returns = new HashSet<>();
+        int calls;
+        boolean armed;
+        boolean struck;
+        CpuHook hook;
+
+        ReturnStruck(String symbol, int nth, LongPredicate hit, long value) {
+            this.symbol = symbol;
+            this.nth = nth;
+            this.hit = hit;
+            this.value = value;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("fs") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long at = task.image().symbol(symbol).orElseThrow();
+            int a0 = cpu.arch().result(0);
+            int link = cpu.arch().link();
+            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+                if (struck || ++calls < nth) {
+                    return;
+                }
+                armed = true;
+                long ret = cpu.reg(link);
+                if (returns.add(ret)) {
+                    cpu.hookInstructions(ret, ret, (a, s) -> {
+                        if (struck || !armed) {
+                            return;
+                        }
+                        armed = false;
+                        if (hit.test(cpu.reg(a0))) {
+                            struck = true;
+                            cpu.setReg(a0, value);
+                        }
+                    });
+                    cpu.dropCodeTranslations();
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    static GuestRun.FaultEvent assertUndone(GuestRun run, boolean struck, String detail) {
+        assertTrue(struck, () -> "the server was struck: " + run);
+        assertTrue(run.console.contains("fs_oracle: ok"), run::toString);
+        assertFalse(run.console.contains("FAIL"), run::toString);
+        GuestRun.FaultEvent f = run.faults.stream()
+                .filter(e -> e.task().equals("fs"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no fault of fs: " + run));
+        assertEquals(FaultKind.ABORT, f.fault().kind(), run::toString);
+        assertTrue(f.fault().detail().contains(detail), run::toString);
+        assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
+        assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("fs@")), run::toString);
+        return f;
+    }
+
+    @ParameterizedTest(name = "{0}, lookup {1} missed")
+    @CsvSource({
+        "t_fs_oracle.toml, 100",
+        "t_fs_oracle.toml, 200",
+        "t_fs_oracle.toml, 400",
+        "aarch64/t_fs_oracle.toml, 100",
+        "aarch64/t_fs_oracle.toml, 300"
+    })
+    void aPathLookupThatMissesANodeThatIsThereIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
+        ReturnStruck probe = new ReturnStruck("find_child", nth, v -> (int) v >= 0, -1L);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertUndone(run, probe.struck, "fs: a path's two lookups disagree");
+    }
+
+    /**
+     * At the return of the {@code nth} {@code memcpy} from the IPC buffer to fs's stack (a
+     * request's path copied by {@code parse_path}), flips bit 0 of the last byte before the NUL:
+     * as a skipped store in the copy leaves another path (seed 1851547 before the check: STAT
+     * answered ENOENT for a file that was there).
+     */
+    static final class PathCopySpoiled implements KernelProbe {
+        final int nth;
+        final Set<Long> returns = new HashSet<>();
+        int seen;
+        long last = -1;
+        boolean struck;
+        CpuHook hook;
+
+        PathCopySpoiled(int nth) {
+            this.nth = nth;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("fs") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long entry = task.image().symbol("memcpy").orElseThrow();
+            int a0 = cpu.arch().result(0);
+            int a1 = cpu.arch().result(1);
+            int a2 = cpu.arch().result(2);
+            int link = cpu.arch().link();
+            hook = cpu.hookInstructions(entry, entry, (addr, size) -> {
+                long dst = cpu.reg(a0);
+                if (struck
+                        || cpu.reg(a1) != Abi.IPC_BUF_ADDR
+                        || dst < Abi.STACK_TOP - 16 * 1024 * 1024
+                        || dst >= Abi.STACK_TOP
+                        || cpu.reg(a2) < 3
+                        || ++seen != nth) {
+                    return;
+                }
+                last = dst + cpu.reg(a2) - 2;
+                long ret = cpu.reg(link);
+                if (returns.add(ret)) {
+                    cpu.hookInstructions(ret, ret, (a, s) -> {
+                        if (struck || last < 0) {
+                            return;
+                        }
+                        struck = true;
+                        byte[] b = new byte[1];
+                        assertTrue(cpu.memory().read(last, b, 0, 1));
+                        b[0] ^= 1;
+                        assertTrue(cpu.memory().write(last, b, 0, 1));
+                    });
+                    cpu.dropCodeTranslations();
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, path copy {1}")
+    @CsvSource({"t_fs_oracle.toml, 100", "aarch64/t_fs_oracle.toml, 100"})
+    void aPathCopiedWrongIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
+        PathCopySpoiled probe = new PathCopySpoiled(nth);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertUndone(run, probe.struck, "a copy differs from its source");
+    }
+}
