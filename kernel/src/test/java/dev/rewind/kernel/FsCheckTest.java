@@ -115,6 +115,14 @@ class FsCheckTest {
         assertUndone(run, probe.struck, "fs: a path's two lookups disagree");
     }
 
+    @ParameterizedTest(name = "{0}, listing {1} missed")
+    @CsvSource({"t_fs_oracle.toml, 10", "aarch64/t_fs_oracle.toml, 10"})
+    void aListingThatMissesAChildIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
+        ReturnStruck probe = new ReturnStruck("list_child", nth, v -> (int) v >= 0, -1L);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertUndone(run, probe.struck, "fs: LIST's two scans disagree");
+    }
+
     /**
      * At the return of the {@code nth} {@code memcpy} from the IPC buffer to fs's stack (a
      * request's path copied by {@code parse_path}), flips bit 0 of the last byte before the NUL:
