@@ -466,6 +466,8 @@ static int mount_disk(rw_cap cap)
 
 /* ---- handles ---- */
 
+static struct handle *get_handle_once(uint64_t value, uint64_t badge);
+
 /* Handle value: gen << 8 | (index + 1); never 0. */
 static long new_handle(int32_t node, uint64_t badge)
 {
@@ -481,12 +483,19 @@ static long new_handle(int32_t node, uint64_t badge)
 		h->badge = badge;
 		h->node = node;
 		nodes[node].open_count++;
-		return (long)(((uint64_t)h->gen << 8) | (uint64_t)(i + 1));
+		long value = (long)(((uint64_t)h->gen << 8) | (uint64_t)(i + 1));
+		/* The value the client gets must name this handle (a flipped register made OPEN
+		 * answer a handle that every later request found EBADF: seed 1850224). */
+		__asm__ volatile("" : "+r"(value) : : "memory");
+		if (value <= 0 || get_handle_once((uint64_t)value, badge) != h || h->node != node)
+			rw_panic("fs: OPEN's handle does not name its file (a transient fault)");
+		return value;
 	}
 	return RW_ENOMEM;
 }
 
-static struct handle *get_handle(uint64_t value, uint64_t badge)
+/* Not inlined: get_handle runs it twice for a miss. */
+__attribute__((noinline)) static struct handle *get_handle_once(uint64_t value, uint64_t badge)
 {
 	uint64_t idx = (value & 0xff) - 1;
 	uint64_t gen = value >> 8;
@@ -496,6 +505,35 @@ static struct handle *get_handle(uint64_t value, uint64_t badge)
 	struct handle *h = &handles[idx];
 	if (!h->used || h->gen != gen || h->badge != badge)
 		return NULL;
+	return h;
+}
+
+/*
+ * get_handle_once, its answer checked: a transient fault in it (a wild or flipped register in
+ * its compares) answered EBADF for a client's valid handle, with no trap (seeds 1850061 and
+ * 1850149 of `rewind inject builtin:t_fs_oracle.toml --server fs -n 400 --seed 1850001`). So a
+ * miss is looked up again, and a hit is checked against the value and the table: its slot,
+ * generation and owner, and the file it names (a used file with a handle open on it). A
+ * difference is a failed assertion, which txipc undoes.
+ */
+static struct handle *get_handle(uint64_t value, uint64_t badge)
+{
+	struct handle *h = get_handle_once(value, badge);
+
+	__asm__ volatile("" : "+r"(h) : : "memory");
+	if (!h) {
+		if (get_handle_once(value, badge) != NULL)
+			rw_panic("fs: a handle's two lookups disagree (a transient fault)");
+		return NULL;
+	}
+	uint64_t idx = (value & 0xff) - 1;
+	if (idx >= MAX_HANDLES || h != &handles[idx] || !h->used || h->gen != value >> 8 ||
+	    h->badge != badge)
+		rw_panic("fs: a handle lookup found another handle (a transient fault)");
+	int32_t i = h->node;
+	if (i <= ROOT || i >= MAX_NODES || !nodes[i].used || nodes[i].is_dir ||
+	    nodes[i].open_count == 0)
+		rw_panic("fs: a handle names no open file (a transient fault)");
 	return h;
 }
 

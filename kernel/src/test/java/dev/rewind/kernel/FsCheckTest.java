@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rewind.abi.Abi;
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.CpuHook;
+import dev.rewind.hw.elf.ElfImage;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.LongPredicate;
@@ -115,6 +116,14 @@ class FsCheckTest {
         assertUndone(run, probe.struck, "fs: a path's two lookups disagree");
     }
 
+    @ParameterizedTest(name = "{0}, handle lookup {1} missed")
+    @CsvSource({"t_fs_oracle.toml, 30", "aarch64/t_fs_oracle.toml, 30", "t_fs_oracle.toml, 300"})
+    void aHandleLookupThatMissesAValidHandleIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
+        ReturnStruck probe = new ReturnStruck("get_handle_once", nth, v -> v != 0, 0L);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertUndone(run, probe.struck, "fs: a handle's two lookups disagree");
+    }
+
     @ParameterizedTest(name = "{0}, listing {1} missed")
     @CsvSource({"t_fs_oracle.toml, 10", "aarch64/t_fs_oracle.toml, 10"})
     void aListingThatMissesAChildIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
@@ -188,5 +197,58 @@ class FsCheckTest {
         PathCopySpoiled probe = new PathCopySpoiled(nth);
         GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
         assertUndone(run, probe.struck, "a copy differs from its source");
+    }
+
+    /**
+     * In the {@code nth} OPEN, at the check of the handle it is about to answer (the call of
+     * {@code get_handle_once} from {@code do_open} or {@code new_handle}), flips bit 12 of the
+     * value: as a flipped register in the handle's making would leave it (seed 1850224 before the
+     * check: OPEN answered a handle that every later request found EBADF).
+     */
+    static final class OpenValueFlipped implements KernelProbe {
+        final int nth;
+        int opens;
+        boolean struck;
+        CpuHook hook;
+
+        OpenValueFlipped(int nth) {
+            this.nth = nth;
+        }
+
+        static boolean within(ElfImage image, String name, long pc) {
+            return image.symbols().stream()
+                    .anyMatch(s -> s.name().equals(name) && pc >= s.address() && pc < s.address() + s.size());
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("fs") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            ElfImage image = task.image();
+            long at = image.symbol("get_handle_once").orElseThrow();
+            int a0 = cpu.arch().result(0);
+            int link = cpu.arch().link();
+            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+                long ret = cpu.reg(link);
+                if (struck || !(within(image, "do_open", ret) || within(image, "new_handle", ret))) {
+                    return;
+                }
+                if (++opens == nth) {
+                    struck = true;
+                    cpu.setReg(a0, cpu.reg(a0) ^ (1L << 12));
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, open {1}")
+    @CsvSource({"t_fs_oracle.toml, 20", "aarch64/t_fs_oracle.toml, 20"})
+    void anOpenWhoseHandleNamesNoFileIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
+        OpenValueFlipped probe = new OpenValueFlipped(nth);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertUndone(run, probe.struck, "fs: OPEN's handle does not name its file");
     }
 }
