@@ -603,8 +603,9 @@ static long do_read(const rw_request *r)
 }
 
 /* Writes cnt bytes from src at off of file node i (zero-filling a gap).
- * Returns 0 or RW_ENOMEM. */
-static long node_write(int32_t i, uint64_t off, const void *src, uint64_t cnt)
+ * Returns 0 or RW_ENOMEM. Not inlined: a test strikes its return. */
+__attribute__((noinline)) static long node_write(int32_t i, uint64_t off, const void *src,
+                                                 uint64_t cnt)
 {
 	struct node *n = &nodes[i];
 	if (off > FS_FILE_MAX || cnt > FS_FILE_MAX - off)
@@ -644,9 +645,17 @@ static long do_write(const rw_request *r)
 	struct handle *h = get_handle(m->w[0], r->badge);
 	if (!h)
 		return FS_EBADF;
+	uint64_t old = nodes[h->node].size;
 	long st = node_write(h->node, off, rw_ipc_buf(), cnt);
 	if (st < 0)
 		return st;
+	/* The size the reply names, against the request read again (a register of the caller's
+	 * that malloc spoiled answered a size of 2^46: seed 1850069). */
+	uint64_t end = r->in->w[1] + r->in->w[2];
+	__asm__ volatile("" : "+r"(end) : : "memory");
+	if (nodes[h->node].size != (end > old ? end : old) ||
+	    nodes[h->node].size > nodes[h->node].cap)
+		rw_panic("fs: a WRITE left its file's size off (a transient fault)");
 	h->wrote = 1;
 	r->out->w[0] = cnt;
 	r->out->w[1] = nodes[h->node].size;

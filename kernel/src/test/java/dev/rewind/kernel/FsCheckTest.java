@@ -251,4 +251,61 @@ class FsCheckTest {
         GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
         assertUndone(run, probe.struck, "fs: OPEN's handle does not name its file");
     }
+
+    /**
+     * At the return of fs's {@code nth} {@code node_write} (a WRITE's), adds 1 to the size of the
+     * file it wrote: as a spoiled register would leave it (seed 1850069 before the check: a
+     * callee-saved register malloc spoiled made WRITE answer a size of 2^46).
+     */
+    static final class SizeSpoiled implements KernelProbe {
+        final int nth;
+        final Set<Long> returns = new HashSet<>();
+        int calls;
+        long node = -1;
+        boolean struck;
+        CpuHook hook;
+
+        SizeSpoiled(int nth) {
+            this.nth = nth;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("fs") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long at = task.image().symbol("node_write").orElseThrow();
+            long nodes = task.image().symbol("nodes").orElseThrow();
+            int a0 = cpu.arch().result(0);
+            int link = cpu.arch().link();
+            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+                if (struck || ++calls != nth) {
+                    return;
+                }
+                node = nodes + cpu.reg(a0) * NODE_SIZE;
+                long ret = cpu.reg(link);
+                if (returns.add(ret)) {
+                    cpu.hookInstructions(ret, ret, (a, s) -> {
+                        if (struck || node < 0) {
+                            return;
+                        }
+                        struck = true;
+                        long at2 = node + NODE_SIZE_FIELD;
+                        Fixtures.write64(cpu, at2, Fixtures.read64(cpu, at2) + 1);
+                    });
+                    cpu.dropCodeTranslations();
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, write {1}")
+    @CsvSource({"t_fs_oracle.toml, 40", "aarch64/t_fs_oracle.toml, 40"})
+    void aWriteThatLeavesItsFilesSizeOffIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
+        SizeSpoiled probe = new SizeSpoiled(nth);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertUndone(run, probe.struck, "fs: a WRITE left its file's size off");
+    }
 }
