@@ -308,4 +308,62 @@ class FsCheckTest {
         GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
         assertUndone(run, probe.struck, "fs: a WRITE left its file's size off");
     }
+
+    /**
+     * Right after fs's reply {@code n} (no request open): flips bit 0 of the middle byte of the
+     * largest file, in memory itself ({@code writeUnlogged}, as the
+     * fault injector's memory flips are written).
+     */
+    static final class DataFlipper implements KernelProbe {
+        final int n;
+        int replies;
+        long flippedAt;
+
+        DataFlipper(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (!server.name().equals("fs") || ++replies != n) {
+                return;
+            }
+            Cpu cpu = server.cpu();
+            long nodes = server.image().symbol("nodes").orElseThrow();
+            long largest = 0;
+            long size = 0;
+            for (int i = 1; i < MAX_NODES; i++) {
+                long node = nodes + (long) i * NODE_SIZE;
+                byte[] b = new byte[2];
+                assertTrue(cpu.memory().read(node, b, 0, 2));
+                long s = Fixtures.read64(cpu, node + NODE_SIZE_FIELD);
+                if (b[0] != 0 && b[NODE_IS_DIR] == 0 && s > size) {
+                    largest = node;
+                    size = s;
+                }
+            }
+            if (largest == 0) {
+                return;
+            }
+            long at = Fixtures.read64(cpu, largest + NODE_DATA) + size / 2;
+            byte[] d = new byte[1];
+            assertTrue(cpu.memory().read(at, d, 0, 1));
+            d[0] ^= 1;
+            assertTrue(cpu.memory().writeUnlogged(at, d, 0, 1));
+            flippedAt = at;
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, after reply {1}")
+    @CsvSource({
+        "t_fs_oracle.toml, 200",
+        "t_fs_oracle.toml, 700",
+        "aarch64/t_fs_oracle.toml, 200",
+        "aarch64/t_fs_oracle.toml, 700"
+    })
+    void aFlipInAFilesDataBetweenRequestsIsFoundByItsChecksumAndPutBack(String image, int n) throws Exception {
+        DataFlipper probe = new DataFlipper(n);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertUndone(run, probe.flippedAt != 0, "fs: a file's data differs from its checksum");
+    }
 }
