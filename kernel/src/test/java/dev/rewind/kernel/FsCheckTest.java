@@ -310,6 +310,61 @@ class FsCheckTest {
     }
 
     /**
+     * At the return of fs's {@code nth} {@code read_reply} (its READ's reply words filled in),
+     * makes the reply's size word 0: as a skipped store or a spoiled register left it (seed
+     * 1852571 before the check: "read /d2/a: size 0, expected 500").
+     */
+    static final class ReadReplySpoiled implements KernelProbe {
+        final int nth;
+        final Set<Long> returns = new HashSet<>();
+        int calls;
+        long out = -1;
+        boolean struck;
+        CpuHook hook;
+
+        ReadReplySpoiled(int nth) {
+            this.nth = nth;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("fs") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long at = task.image().symbol("read_reply").orElseThrow();
+            int a0 = cpu.arch().result(0);
+            int link = cpu.arch().link();
+            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+                if (struck || ++calls != nth) {
+                    return;
+                }
+                out = cpu.reg(a0);
+                long ret = cpu.reg(link);
+                if (returns.add(ret)) {
+                    cpu.hookInstructions(ret, ret, (a, s) -> {
+                        if (struck || out < 0) {
+                            return;
+                        }
+                        struck = true;
+                        Fixtures.write64(cpu, out + 2 * ReplyShapeTest.W, 0); // w[1], the size
+                    });
+                    cpu.dropCodeTranslations();
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, read {1}")
+    @CsvSource({"t_fs_oracle.toml, 40", "aarch64/t_fs_oracle.toml, 40"})
+    void aReadWhoseReplyDiffersFromTheFileIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
+        ReadReplySpoiled probe = new ReadReplySpoiled(nth);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertUndone(run, probe.struck, "fs: READ's reply differs from the file");
+    }
+
+    /**
      * Right after fs's reply {@code n} (no request open): flips bit 0 of the middle byte of the
      * largest file, in memory itself ({@code writeUnlogged}, as the
      * fault injector's memory flips are written).
