@@ -681,8 +681,8 @@ static long do_read(const rw_request *r)
 	/*
 	 * The reply, read back, against the request read again and the file: a skipped
 	 * instruction or a spoiled register answered "size 0" for a file of 500 bytes, or 0
-	 * bytes where 720 were asked (seeds 1852571, 1852708 of `rewind inject
-	 * builtin:t_fs_oracle.toml --server fs -n 400 --seed 1852401` and `--seed 1852801`).
+	 * bytes where 720 were asked (seeds 1852571 and 1852708 of `rewind inject
+	 * builtin:t_fs_oracle.toml --server fs -n 400 --seed 1852401`).
 	 */
 	uint64_t at = r->in->w[1], want = 0;
 	__asm__ volatile("" : "+r"(at) : : "memory");
