@@ -365,6 +365,95 @@ class FsCheckTest {
     }
 
     /**
+     * At the entry of fs's {@code nth} {@code do_unlink} that names a file with no handle open,
+     * sets the file's open count to 1 in memory itself ({@code writeUnlogged}): as a CLOSE that
+     * decremented another node's count (seed 1853812 before the check) or a flip leaves it.
+     */
+    static final class OpenCountSpoiled implements KernelProbe {
+        static final int NODE_NLEN = 2;
+        static final int NODE_NAME = 6;
+        static final int NODE_PARENT = 0x28;
+        static final int NODE_OPEN_COUNT = 0x3c;
+        final int nth;
+        int seen;
+        boolean struck;
+        CpuHook hook;
+
+        OpenCountSpoiled(int nth) {
+            this.nth = nth;
+        }
+
+        /** The node of an absolute path, or -1, read from fs's node table. */
+        static long nodeOf(Cpu cpu, long nodes, String path) {
+            long cur = 0; // ROOT
+            for (String name : path.substring(1).split("/")) {
+                long found = -1;
+                for (int i = 1; i < MAX_NODES && found < 0; i++) {
+                    long node = nodes + (long) i * NODE_SIZE;
+                    byte[] b = new byte[NODE_NAME + 33];
+                    assertTrue(cpu.memory().read(node, b, 0, b.length));
+                    long parent = Fixtures.read64(cpu, node + NODE_PARENT) & 0xffffffffL;
+                    String n =
+                            new String(b, NODE_NAME, b[NODE_NLEN] & 0xff, java.nio.charset.StandardCharsets.ISO_8859_1);
+                    if (b[0] != 0 && parent == cur && n.equals(name)) {
+                        found = i;
+                    }
+                }
+                if (found < 0) {
+                    return -1;
+                }
+                cur = found;
+            }
+            return cur;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("fs") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long at = task.image().symbol("do_unlink").orElseThrow();
+            long nodes = task.image().symbol("nodes").orElseThrow();
+            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+                if (struck) {
+                    return;
+                }
+                byte[] p = new byte[256];
+                assertTrue(cpu.memory().read(Abi.IPC_BUF_ADDR, p, 0, p.length));
+                int len = 0;
+                while (len < p.length && p[len] != 0) {
+                    len++;
+                }
+                long i = nodeOf(cpu, nodes, new String(p, 0, len, java.nio.charset.StandardCharsets.ISO_8859_1));
+                if (i <= 0) {
+                    return;
+                }
+                long node = nodes + i * NODE_SIZE;
+                byte[] c = new byte[4];
+                assertTrue(cpu.memory().read(node + NODE_OPEN_COUNT, c, 0, 4));
+                byte[] dir = new byte[1];
+                assertTrue(cpu.memory().read(node + NODE_IS_DIR, dir, 0, 1));
+                if (dir[0] != 0 || c[0] != 0 || ++seen != nth) {
+                    return;
+                }
+                struck = true;
+                c[0] = 1;
+                assertTrue(cpu.memory().writeUnlogged(node + NODE_OPEN_COUNT, c, 0, 4));
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, unlink {1}")
+    @CsvSource({"t_fs_oracle.toml, 3", "aarch64/t_fs_oracle.toml, 3"})
+    void anUnlinkOfAFileCountedOpenWithNoHandleIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
+        OpenCountSpoiled probe = new OpenCountSpoiled(nth);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertUndone(run, probe.struck, "fs: a file's open count differs from its handles");
+    }
+
+    /**
      * Right after fs's reply {@code n} (no request open): flips bit 0 of the middle byte of the
      * largest file, in memory itself ({@code writeUnlogged}, as the
      * fault injector's memory flips are written).
