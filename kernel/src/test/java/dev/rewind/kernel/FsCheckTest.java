@@ -133,6 +133,48 @@ class FsCheckTest {
     }
 
     /**
+     * At the entry of fs's {@code nth} {@code walk}, sets the path's length to 0: as a null
+     * pointer into the register that held it leaves it (seed 1853940 before the check: LIST
+     * answered ENOENT for "/d1/e", "/d1/e/a not listed").
+     */
+    static final class WalkLengthSpoiled implements KernelProbe {
+        final int nth;
+        int calls;
+        boolean struck;
+        CpuHook hook;
+
+        WalkLengthSpoiled(int nth) {
+            this.nth = nth;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("fs") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long at = task.image().symbol("walk").orElseThrow();
+            int a1 = cpu.arch().result(1);
+            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+                if (struck || ++calls != nth) {
+                    return;
+                }
+                struck = true;
+                cpu.setReg(a1, 0L);
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, walk {1}")
+    @CsvSource({"t_fs_oracle.toml, 100", "aarch64/t_fs_oracle.toml, 100"})
+    void aWalkOfAnotherLengthThanTheRequestsIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
+        WalkLengthSpoiled probe = new WalkLengthSpoiled(nth);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertUndone(run, probe.struck, "fs: a lookup walked another path than the request's");
+    }
+
+    /**
      * At the return of the {@code nth} {@code memcpy} from the IPC buffer to fs's stack (a
      * request's path copied by {@code parse_path}), flips bit 0 of the last byte before the NUL:
      * as a skipped store in the copy leaves another path (seed 1851547 before the check: STAT
