@@ -124,6 +124,14 @@ class FsCheckTest {
         assertUndone(run, probe.struck, "fs: a handle's two lookups disagree");
     }
 
+    @ParameterizedTest(name = "{0}, handle {1} zeroed at get_handle's return")
+    @CsvSource({"t_fs_oracle.toml, 30", "aarch64/t_fs_oracle.toml, 30"})
+    void aHandleZeroedAfterItsChecksIsLookedUpAgainAndTheRequestUndone(String image, int nth) throws Exception {
+        ReturnStruck probe = new ReturnStruck("get_handle", nth, v -> v != 0, 0L);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertUndone(run, probe.struck, "fs: a handle's two lookups disagree");
+    }
+
     @ParameterizedTest(name = "{0}, listing {1} missed")
     @CsvSource({"t_fs_oracle.toml, 10", "aarch64/t_fs_oracle.toml, 10"})
     void aListingThatMissesAChildIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
