@@ -360,11 +360,13 @@ class FsCheckTest {
     }
 
     /**
-     * At the return of fs's {@code nth} {@code read_reply} (its READ's reply words filled in),
+     * At the return of fs's {@code nth} {@code symbol} ({@code read_reply}: its READ's reply
+     * words filled in; or {@code write_reply}),
      * makes the reply's size word 0: as a skipped store or a spoiled register left it (seed
      * 1852571 before the check: "read /d2/a: size 0, expected 500").
      */
     static final class ReadReplySpoiled implements KernelProbe {
+        final String symbol;
         final int nth;
         final Set<Long> returns = new HashSet<>();
         int calls;
@@ -372,7 +374,8 @@ class FsCheckTest {
         boolean struck;
         CpuHook hook;
 
-        ReadReplySpoiled(int nth) {
+        ReadReplySpoiled(String symbol, int nth) {
+            this.symbol = symbol;
             this.nth = nth;
         }
 
@@ -382,7 +385,7 @@ class FsCheckTest {
                 return;
             }
             Cpu cpu = task.cpu();
-            long at = task.image().symbol("read_reply").orElseThrow();
+            long at = task.image().symbol(symbol).orElseThrow();
             int a0 = cpu.arch().result(0);
             int link = cpu.arch().link();
             hook = cpu.hookInstructions(at, at, (addr, size) -> {
@@ -409,9 +412,18 @@ class FsCheckTest {
     @ParameterizedTest(name = "{0}, read {1}")
     @CsvSource({"t_fs_oracle.toml, 40", "aarch64/t_fs_oracle.toml, 40"})
     void aReadWhoseReplyDiffersFromTheFileIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
-        ReadReplySpoiled probe = new ReadReplySpoiled(nth);
+        ReadReplySpoiled probe = new ReadReplySpoiled("read_reply", nth);
         GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
         assertUndone(run, probe.struck, "fs: READ's reply differs from the file");
+    }
+
+    /** As for READ, at {@code write_reply}'s return (seed 1855443 before the check: "size 0"). */
+    @ParameterizedTest(name = "{0}, write {1}")
+    @CsvSource({"t_fs_oracle.toml, 40", "aarch64/t_fs_oracle.toml, 40"})
+    void aWriteWhoseReplyDiffersFromTheFileIsAFaultOfItsRequestAndIsUndone(String image, int nth) throws Exception {
+        ReadReplySpoiled probe = new ReadReplySpoiled("write_reply", nth);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertUndone(run, probe.struck, "fs: WRITE's reply differs from the file");
     }
 
     /**
