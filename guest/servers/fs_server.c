@@ -5,10 +5,13 @@
  * each request's words and buffer length against the rules generated from
  * it; the handlers check the rest).  Nodes (files and directories) live in a
  * static table; a directory keeps its children in a linked list in creation
- * order; file data is malloc'ed and grows with realloc.  Open handles are
- * kept in a global table and belong to the client badge that opened them.
- * Every request field is validated: garbage gets an error label, never a
- * crash.
+ * order; file data is malloc'ed and grows with realloc, with a checksum per
+ * SUM_BLOCK bytes beside it.  Open handles are kept in a global table and
+ * belong to the client badge that opened them.  Every request field is
+ * validated: garbage gets an error label, never a crash.  The server checks
+ * its own answers (lookups, handles, replies, the file data's checksums): a
+ * difference is a failed assertion, which txipc undoes (docs/RECOVERY.md,
+ * "fs's own checks").
  *
  * Without a "blk" capability the tree lives in memory only.  With one, the
  * server is disk-backed (rwfs, docs/DEVICES.md): at start it mounts the
