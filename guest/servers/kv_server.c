@@ -39,6 +39,7 @@ __attribute__((used, retain)) const uint32_t kv_entry_layout[] = {
 	offsetof(struct entry, val),
 	KV_CAPACITY,
 	offsetof(struct entry, vlen),
+	offsetof(struct entry, vsum),
 };
 static int32_t buckets[NBUCKETS];      /* first entry, -1 = empty */
 static int32_t free_list[KV_CAPACITY]; /* stack of unused entry indices */

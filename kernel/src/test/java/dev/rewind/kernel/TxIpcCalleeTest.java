@@ -56,7 +56,12 @@ class TxIpcCalleeTest {
         }
     }
 
-    /** Flip bit 0 of the first byte of {@code key}'s value in kv's memory, unlogged; returns where (0: no such key). */
+    /**
+     * Flip bit 0 of the first byte of {@code key}'s value in kv's memory, unlogged, and set the
+     * sum kv keeps beside the value to match (so that kv's own check before a GET passes and kv
+     * answers wrongly without trapping: what this test is about; a flip of the value alone kv
+     * finds itself, KvListCheckTest); returns where (0: no such key).
+     */
     static long flipValue(Task server, String key) {
         long entry = TxIpcReplayTest.entryOf(server, key);
         if (entry < 0) {
@@ -64,11 +69,40 @@ class TxIpcCalleeTest {
         }
         long val = TxIpcReplayTest.word(
                 server, entry + TxIpcReplayTest.EntryLayout.of(server).val());
-        byte[] b = new byte[1];
-        assertTrue(server.cpu().memory().read(val, b, 0, 1));
-        b[0] ^= 1;
-        assertTrue(server.cpu().memory().writeUnlogged(val, b, 0, 1));
+        long layout = server.image().symbol("kv_entry_layout").orElseThrow();
+        byte[] l = new byte[28];
+        assertTrue(server.cpu().memory().read(layout, l, 0, l.length));
+        java.nio.ByteBuffer lb = java.nio.ByteBuffer.wrap(l).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int vlenAt = lb.getInt(20);
+        int vsumAt = lb.getInt(24);
+        byte[] n = new byte[2];
+        assertTrue(server.cpu().memory().read(entry + vlenAt, n, 0, 2));
+        byte[] v = new byte[(n[0] & 0xff) | (n[1] & 0xff) << 8];
+        assertTrue(v.length > 0 && server.cpu().memory().read(val, v, 0, v.length));
+        v[0] ^= 1;
+        assertTrue(server.cpu().memory().writeUnlogged(val, v, 0, 1));
+        byte[] sum = java.nio.ByteBuffer.allocate(8)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(valueSum(v))
+                .array();
+        assertTrue(server.cpu().memory().writeUnlogged(entry + vsumAt, sum, 0, 8));
         return val;
+    }
+
+    /** kv_server.c's value_sum. */
+    static long valueSum(byte[] v) {
+        final long k = 0x9e3779b97f4a7c15L;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(v).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long h = v.length;
+        int i = 0;
+        for (; i + 8 <= v.length; i += 8) {
+            h = (h ^ b.getLong(i)) * k;
+            h ^= h >>> 29;
+        }
+        for (; i < v.length; i++) {
+            h = (h ^ (v[i] & 0xff)) * k;
+        }
+        return h;
     }
 
     /**
