@@ -41,6 +41,26 @@ public final class Fixtures {
         return mine.get(0);
     }
 
+    /**
+     * The run ended with {@code ok} on its console and no FAIL, and {@code server}'s first fault
+     * was an ABORT (a failed assertion: one of its own checks) whose detail contains {@code
+     * detail}, rolled back by txipc, with no restart of the server. Returns that fault.
+     */
+    static GuestRun.FaultEvent assertAbortUndone(GuestRun run, String server, String ok, String detail) {
+        org.junit.jupiter.api.Assertions.assertTrue(run.console.contains(ok), run::toString);
+        org.junit.jupiter.api.Assertions.assertFalse(run.console.contains("FAIL"), run::toString);
+        GuestRun.FaultEvent f = run.faults.stream()
+                .filter(e -> e.task().equals(server))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no fault of " + server + ": " + run));
+        org.junit.jupiter.api.Assertions.assertEquals(FaultKind.ABORT, f.fault().kind(), run::toString);
+        org.junit.jupiter.api.Assertions.assertTrue(f.fault().detail().contains(detail), run::toString);
+        org.junit.jupiter.api.Assertions.assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
+        org.junit.jupiter.api.Assertions.assertTrue(
+                run.restarts.stream().noneMatch(r -> r.startsWith(server + "@")), run::toString);
+        return f;
+    }
+
     /** The register that holds a system call's number: RISC-V a7, AArch64 x8. */
     static int numberRegister(dev.rewind.hw.cpu.Cpu cpu) {
         return cpu.arch() == dev.rewind.hw.cpu.Arch.RISCV64 ? 17 : 8;

@@ -1,8 +1,5 @@
 package dev.rewind.kernel;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.abi.Abi;
@@ -89,17 +86,7 @@ class FsCheckTest {
 
     static GuestRun.FaultEvent assertUndone(GuestRun run, boolean struck, String detail) {
         assertTrue(struck, () -> "the server was struck: " + run);
-        assertTrue(run.console.contains("fs_oracle: ok"), run::toString);
-        assertFalse(run.console.contains("FAIL"), run::toString);
-        GuestRun.FaultEvent f = run.faults.stream()
-                .filter(e -> e.task().equals("fs"))
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("no fault of fs: " + run));
-        assertEquals(FaultKind.ABORT, f.fault().kind(), run::toString);
-        assertTrue(f.fault().detail().contains(detail), run::toString);
-        assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
-        assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("fs@")), run::toString);
-        return f;
+        return Fixtures.assertAbortUndone(run, "fs", "fs_oracle: ok", detail);
     }
 
     @ParameterizedTest(name = "{0}, lookup {1} missed")

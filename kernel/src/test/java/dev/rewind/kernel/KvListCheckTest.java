@@ -139,16 +139,7 @@ class KvListCheckTest {
         ListStruck probe = new ListStruck(scan);
         GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
         assertTrue(probe.struck, () -> "the listing was struck: " + run);
-        assertTrue(run.console.contains("kv_oracle: ok"), run::toString);
-        assertFalse(run.console.contains("FAIL"), run::toString);
-        GuestRun.FaultEvent f = run.faults.stream()
-                .filter(e -> e.task().equals("kv"))
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("no fault of kv: " + run));
-        assertEquals(FaultKind.ABORT, f.fault().kind(), run::toString);
-        assertTrue(f.fault().detail().contains(why), run::toString);
-        assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
-        assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("kv@")), run::toString);
+        Fixtures.assertAbortUndone(run, "kv", "kv_oracle: ok", why);
     }
 
     /**
@@ -219,16 +210,7 @@ class KvListCheckTest {
         KeyCopyStruck probe = new KeyCopyStruck(request, nth);
         GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
         assertTrue(probe.struck, () -> "the copy was struck: " + run);
-        assertTrue(run.console.contains("kv_oracle: ok"), run::toString);
-        assertFalse(run.console.contains("FAIL"), run::toString);
-        GuestRun.FaultEvent f = run.faults.stream()
-                .filter(e -> e.task().equals("kv"))
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("no fault of kv: " + run));
-        assertEquals(FaultKind.ABORT, f.fault().kind(), run::toString);
-        assertTrue(f.fault().detail().contains("a copy differs from its source"), run::toString);
-        assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
-        assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("kv@")), run::toString);
+        Fixtures.assertAbortUndone(run, "kv", "kv_oracle: ok", "a copy differs from its source");
     }
 
     /**
