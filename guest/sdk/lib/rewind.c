@@ -58,6 +58,12 @@ void rw__reply_not_as_meant(void)
 	rw_panic("rw_reply: the reply's registers differ from the message (a transient fault)");
 }
 
+void rw__message_not_as_sent(void)
+{
+	rw_panic("the message received differs from the one the kernel delivered (its sum in a0; a "
+	         "transient fault)");
+}
+
 /* Appends s to buf[*pos..cap-1], truncating. */
 static void put_str(char *buf, size_t cap, size_t *pos, const char *s)
 {

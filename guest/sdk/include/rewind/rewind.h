@@ -329,17 +329,23 @@ static inline uint64_t rw__sum_step(uint64_t h, uint64_t x)
 	return h ^ (h >> 32);
 }
 
-/* The sum of a message (abi.def, SYS_SUMMED): what the kernel computes again from a1..a6. */
-static inline uint64_t rw__msg_sum(uint64_t label, uint64_t w0, uint64_t w1, uint64_t w2,
-                                   uint64_t w3, uint64_t len)
+/* A message's words chained through rw__sum_step: both sums (SYS_SUMMED, SYS_SUM_BACK) start so. */
+static inline uint64_t rw__msg_chain(uint64_t label, uint64_t w0, uint64_t w1, uint64_t w2,
+                                     uint64_t w3, uint64_t len)
 {
 	uint64_t h = rw__sum_step(0x9e3779b97f4a7c15ULL, label);
 	h = rw__sum_step(h, w0);
 	h = rw__sum_step(h, w1);
 	h = rw__sum_step(h, w2);
 	h = rw__sum_step(h, w3);
-	h = rw__sum_step(h, len);
-	return h & 0xffffffffULL;
+	return rw__sum_step(h, len);
+}
+
+/* The sum of a message (abi.def, SYS_SUMMED): what the kernel computes again from a1..a6. */
+static inline uint64_t rw__msg_sum(uint64_t label, uint64_t w0, uint64_t w1, uint64_t w2,
+                                   uint64_t w3, uint64_t len)
+{
+	return rw__msg_chain(label, w0, w1, w2, w3, len) & 0xffffffffULL;
 }
 
 /*
@@ -362,68 +368,6 @@ static inline void rw__msg_to_regs_summed(const rw_msg *m, rw_regs *r, long nr)
 	r->a6 = (long)v->len;
 	r->a7 = (long)((uint64_t)nr | RW_SYS_SUMMED | sum << 32);
 }
-
-static inline void rw__regs_to_msg(const rw_regs *r, rw_msg *m)
-{
-	m->label = (uint64_t)r->a1;
-	m->w[0] = (uint64_t)r->a2;
-	m->w[1] = (uint64_t)r->a3;
-	m->w[2] = (uint64_t)r->a4;
-	m->w[3] = (uint64_t)r->a5;
-	m->len = (uint64_t)r->a6;
-}
-
-/*
- * Sends *m on endpoint capability `cap` and waits for the reply, which
- * overwrites *m (reply data in the IPC buffer).  Returns the kernel status:
- * 0, RW_ECAP, RW_EDEAD (then m->label = the server's new generation),
- * RW_ETOOBIG, RW_ERECOVERED...  On an error *m is otherwise unspecified.
- */
-static inline long rw_call(rw_cap cap, rw_msg *m)
-{
-	long slot = rw__tagged(cap.slot);
-	rw_regs r = { slot, 0, 0, 0, 0, 0, 0, 0 };
-	rw__msg_to_regs_summed(m, &r, SYS_CALL);
-	rw_ecall(&r);
-	rw__check_ran(&r, slot);
-	rw__regs_to_msg(&r, m);
-	return r.a0;
-}
-
-/* rw_call for a request/reply protocol whose reply label is the server's
- * status: returns the kernel's error if the call failed, else the label. */
-static inline long rw_rpc(rw_cap cap, rw_msg *m)
-{
-	long r = rw_call(cap, m);
-	return r < 0 ? r : (long)m->label;
-}
-
-/*
- * RW_ERECOVERED from a call means the server (under recovery = "txipc")
- * faulted while handling the request and was rolled back: the request had no
- * effect, and sending it again is safe.  Most clients want just that, a few
- * times.  RW_RETRY_RECOVERED(res, expr, tries) sets res = expr (one call, made
- * whole: its message and IPC buffer filled again each time) and makes it
- * again while it gives RW_ERECOVERED, at most `tries` times in all; res is
- * then the last result (still RW_ERECOVERED if every try was rolled back).
- *   long r;
- *   RW_RETRY_RECOVERED(r, kv_put(kv, "key", "value"), 4);
- * RW_EDEAD is another matter: the server was restarted and lost its state.
- * So is RW_EINDOUBT: the server faulted after a server it called (a nested
- * call) had acted on the request.  The kernel first runs such a request again
- * itself, answering its nested calls from what they answered the first time
- * (no server is sent a request twice), and the client sees only the reply.
- * If that does not succeed either, the server's own changes are undone but
- * the called server's stay: the request had part of its effect, and only the
- * client knows whether sending it again is safe.
- */
-#define RW_RETRY_RECOVERED(res, expr, tries)                             \
-	do {                                                             \
-		int rw_try_ = 0;                                         \
-		do {                                                     \
-			(res) = (expr);                                  \
-		} while ((res) == RW_ERECOVERED && ++rw_try_ < (tries)); \
-	} while (0)
 
 /*
  * The badge of the request the task last received (rw_recv, rw_reply_recv, rw_wait_any), kept in
@@ -466,20 +410,125 @@ static inline void rw__note_badge(uint64_t badge)
 	p->set = 1;
 }
 
+static inline void rw__regs_to_msg(const rw_regs *r, rw_msg *m)
+{
+	m->label = (uint64_t)r->a1;
+	m->w[0] = (uint64_t)r->a2;
+	m->w[1] = (uint64_t)r->a3;
+	m->w[2] = (uint64_t)r->a4;
+	m->w[3] = (uint64_t)r->a5;
+	m->len = (uint64_t)r->a6;
+}
+
+/*
+ * CALL, RECV, REPLY_RECV and WAIT_ANY ask for their results' sum (abi.def, SYS_SUM_BACK): on a
+ * message (a request, a reply) a0 comes back as 0x80000000 | the sum of a1..a6 (and a request's
+ * badge in a7; 32 bits folded to 31) in its upper half, 0 in its lower. The status is the lower
+ * half.
+ */
+static inline long rw__status(long a0)
+{
+	return (long)(int32_t)a0;
+}
+
+__attribute__((noreturn)) void rw__message_not_as_sent(void);
+
+/*
+ * Once a message that came in a1..a6 (and a request's badge, noted) is in memory, its sum is
+ * compared with the kernel's in a0: a register changed between the system call and its store, or
+ * a skipped store, gave a handler another request than the one sent, with no trap (kv seed
+ * 1862628: a request's word zeroed right after REPLY_RECV returned, so LIST's cursor restarted;
+ * fs seed 1852819). A difference is a failed assertion: under txipc the request is undone and
+ * delivered again. `badge` is where the caller keeps its copy of the badge (NULL: none).
+ */
+static inline void rw__check_got(long a0, const rw_msg *m, int request, const uint64_t *badge)
+{
+	const volatile rw_msg *v = m;
+	uint64_t h = rw__msg_chain(v->label, v->w[0], v->w[1], v->w[2], v->w[3], v->len);
+
+	if (request) {
+		uint64_t b = rw__recv_note_at()->badge;
+		if (badge && *(const volatile uint64_t *)badge != b)
+			rw__message_not_as_sent();
+		h = rw__sum_step(h, b);
+	}
+	h &= 0xffffffffULL;
+	if ((uint64_t)a0 != (0x80000000ULL | ((h ^ (h >> 31)) & 0x7fffffffULL)) << 32)
+		rw__message_not_as_sent();
+}
+
+/*
+ * Sends *m on endpoint capability `cap` and waits for the reply, which
+ * overwrites *m (reply data in the IPC buffer).  Returns the kernel status:
+ * 0, RW_ECAP, RW_EDEAD (then m->label = the server's new generation),
+ * RW_ETOOBIG, RW_ERECOVERED...  On an error *m is otherwise unspecified.
+ */
+static inline long rw_call(rw_cap cap, rw_msg *m)
+{
+	long slot = rw__tagged(cap.slot);
+	rw_regs r = { slot, 0, 0, 0, 0, 0, 0, 0 };
+	rw__msg_to_regs_summed(m, &r, SYS_CALL | RW_SYS_SUM_BACK);
+	rw_ecall(&r);
+	rw__check_ran(&r, slot);
+	rw__regs_to_msg(&r, m);
+	long st = rw__status(r.a0);
+	if (st == 0)
+		rw__check_got(r.a0, m, 0, NULL);
+	return st;
+}
+
+/* rw_call for a request/reply protocol whose reply label is the server's
+ * status: returns the kernel's error if the call failed, else the label. */
+static inline long rw_rpc(rw_cap cap, rw_msg *m)
+{
+	long r = rw_call(cap, m);
+	return r < 0 ? r : (long)m->label;
+}
+
+/*
+ * RW_ERECOVERED from a call means the server (under recovery = "txipc")
+ * faulted while handling the request and was rolled back: the request had no
+ * effect, and sending it again is safe.  Most clients want just that, a few
+ * times.  RW_RETRY_RECOVERED(res, expr, tries) sets res = expr (one call, made
+ * whole: its message and IPC buffer filled again each time) and makes it
+ * again while it gives RW_ERECOVERED, at most `tries` times in all; res is
+ * then the last result (still RW_ERECOVERED if every try was rolled back).
+ *   long r;
+ *   RW_RETRY_RECOVERED(r, kv_put(kv, "key", "value"), 4);
+ * RW_EDEAD is another matter: the server was restarted and lost its state.
+ * So is RW_EINDOUBT: the server faulted after a server it called (a nested
+ * call) had acted on the request.  The kernel first runs such a request again
+ * itself, answering its nested calls from what they answered the first time
+ * (no server is sent a request twice), and the client sees only the reply.
+ * If that does not succeed either, the server's own changes are undone but
+ * the called server's stay: the request had part of its effect, and only the
+ * client knows whether sending it again is safe.
+ */
+#define RW_RETRY_RECOVERED(res, expr, tries)                             \
+	do {                                                             \
+		int rw_try_ = 0;                                         \
+		do {                                                     \
+			(res) = (expr);                                  \
+		} while ((res) == RW_ERECOVERED && ++rw_try_ < (tries)); \
+	} while (0)
+
 /* Waits for a request on endpoint `ep` (receive right). *badge identifies
  * the client task (unique per client). */
 static inline long rw_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 {
 	long slot = rw__tagged(ep.slot);
-	rw_regs r = { slot, 0, 0, 0, 0, 0, 0, SYS_RECV };
+	rw_regs r = { slot, 0, 0, 0, 0, 0, 0, (long)(SYS_RECV | RW_SYS_SUM_BACK) };
 	rw_ecall(&r);
 	rw__check_ran(&r, slot);
 	rw__regs_to_msg(&r, m);
-	if (r.a0 == 0)
+	long st = rw__status(r.a0);
+	if (st == 0)
 		rw__note_badge((uint64_t)r.a7);
 	if (badge)
 		*badge = (uint64_t)r.a7;
-	return r.a0;
+	if (st == 0)
+		rw__check_got(r.a0, m, 1, badge);
+	return st;
 }
 
 __attribute__((noreturn)) void rw__reply_not_as_meant(void);
@@ -514,15 +563,18 @@ static inline long rw_reply_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 {
 	long slot = rw__tagged(ep.slot);
 	rw_regs r = { slot, 0, 0, 0, 0, 0, 0, 0 };
-	rw__msg_to_regs_summed(m, &r, SYS_REPLY_RECV);
+	rw__msg_to_regs_summed(m, &r, SYS_REPLY_RECV | RW_SYS_SUM_BACK);
 	rw_ecall(&r);
 	rw__check_ran(&r, slot);
 	rw__regs_to_msg(&r, m);
-	if (r.a0 == 0)
+	long st = rw__status(r.a0);
+	if (st == 0)
 		rw__note_badge((uint64_t)r.a7);
 	if (badge)
 		*badge = (uint64_t)r.a7;
-	return r.a0;
+	if (st == 0)
+		rw__check_got(r.a0, m, 1, badge);
+	return st;
 }
 
 /*
@@ -540,19 +592,24 @@ static inline long rw_wait_any(rw_cap ep, rw_cap n, uint64_t timeout_ns, rw_msg 
                                uint64_t *bits)
 {
 	long slot = rw__tagged(ep.slot);
-	rw_regs r = { slot, n.slot, (long)timeout_ns, 0, 0, 0, 0, SYS_WAIT_ANY };
+	rw_regs r = {
+		slot, n.slot, (long)timeout_ns, 0, 0, 0, 0, (long)(SYS_WAIT_ANY | RW_SYS_SUM_BACK)
+	};
 	rw_ecall(&r);
 	rw__check_ran(&r, slot);
-	if (r.a0 == 0) {
+	long st = rw__status(r.a0);
+	if (st == 0) {
 		rw__note_badge((uint64_t)r.a7);
 		if (m)
 			rw__regs_to_msg(&r, m);
 		if (badge)
 			*badge = (uint64_t)r.a7;
-	} else if (r.a0 == RW_WOKEN && bits) {
+		if (m)
+			rw__check_got(r.a0, m, 1, badge);
+	} else if (st == RW_WOKEN && bits) {
 		*bits = (uint64_t)r.a1;
 	}
-	return r.a0;
+	return st;
 }
 
 /* Sleeps for at least ns nanoseconds (ns > 0). Returns 0. */

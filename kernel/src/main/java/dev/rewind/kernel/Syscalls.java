@@ -42,6 +42,7 @@ final class Syscalls {
         f.takeSum(); // (a[7] holds the number alone from here on)
         t.madeSyscall(System.nanoTime());
         long nr = a[7];
+        t.madeSumRequest(nr, f.sumBack());
         long a0 = a[0];
         long a1 = a[1];
         long a2 = a[2];
@@ -93,6 +94,12 @@ final class Syscalls {
                     next == Next.BLOCKED ? "blocked" : describe(a[0]) + (f.written() >= 2 ? " a1=" + a[1] : ""));
         }
         if (next != Next.BLOCKED) {
+            if (f.sumBack() && a[0] == Abi.OK) {
+                // (the sum of the request or reply it got, as it asked: SYS_SUM_BACK)
+                if (nr == Abi.SYS_CALL ? f.written() >= 7 : f.written() == 8) {
+                    a[0] = SyscallFrame.summedStatus(a, nr != Abi.SYS_CALL);
+                }
+            }
             t.cpu().writeArgs(a, f.written());
         }
         return next;

@@ -38,6 +38,19 @@ public final class Task {
 
     private int resultCount;
 
+    /**
+     * The pending results are a delivered request (8) or a call's reply (7) whose sum goes into
+     * a0 as the task asked ({@link Abi#SYS_SUM_BACK}): added when they are written
+     * to the CPU, so that the recovery policy sees the status as the kernel gave it.
+     */
+    private boolean resultSummed;
+
+    /** Its last receive (RECV, REPLY_RECV, WAIT_ANY) asked for its request's sum in a0. */
+    private boolean receiveSumBack;
+
+    /** Its last CALL asked for its reply's sum in a0. */
+    private boolean callSumBack;
+
     // ---- IPC: this task as a client --------------------------------------------------------
     /** The message of a call waiting to be received (buffer data stays in this task's IPC buffer). */
     private final long[] msg = new long[6];
@@ -259,7 +272,11 @@ public final class Task {
      * empty if none): part of its registers as a debugger shows them.
      */
     public long[] pendingResults() {
-        return Arrays.copyOf(result, resultCount);
+        long[] r = Arrays.copyOf(result, resultCount);
+        if (resultSummed && resultCount > 0) {
+            r[0] = SyscallFrame.summedStatus(result, resultCount == 8);
+        }
+        return r;
     }
 
     /**
@@ -272,6 +289,7 @@ public final class Task {
         }
         System.arraycopy(values, 0, result, 0, values.length);
         resultCount = values.length;
+        resultSummed = false; // (as given: pendingResults showed a sum already in a0)
     }
 
     // ---- boot, load and restart ---------------------------------------------------------------
@@ -344,6 +362,10 @@ public final class Task {
         state = TaskState.RUNNING;
         if (resultCount > 0) {
             recovery.resumedWith(result, resultCount);
+            if (resultSummed) {
+                result[0] = SyscallFrame.summedStatus(result, resultCount == 8);
+                resultSummed = false;
+            }
             cpu.writeArgs(result, resultCount);
             resultCount = 0;
         }
@@ -780,12 +802,14 @@ public final class Task {
     /** Wake with a0 = {@code a0} (other pending results stay). */
     void setResult(long a0) {
         result[0] = a0;
+        resultSummed = false;
         resultCount = Math.max(resultCount, 1);
     }
 
     /** Wake with a0, a1 (other pending results stay). */
     void setResult2(long a0, long a1) {
         result[0] = a0;
+        resultSummed = false;
         result[1] = a1;
         resultCount = Math.max(resultCount, 2);
     }
@@ -794,6 +818,7 @@ public final class Task {
     void setResults(long[] values, int n) {
         System.arraycopy(values, 0, result, 0, n);
         resultCount = n;
+        resultSummed = receiveSumBack && n == 8 && values[0] == Abi.OK;
     }
 
     /** Wake with a reply: a0 = {@code status}, a1..a6 = {@code reply[1..6]}. */
@@ -801,6 +826,20 @@ public final class Task {
         result[0] = status;
         System.arraycopy(reply, 1, result, 1, 6);
         resultCount = 7;
+        resultSummed = callSumBack && status == Abi.OK;
+    }
+
+    /**
+     * The syscall {@code nr} the task makes now asked for its results' sum in a0 or not ({@link
+     * dev.rewind.abi.Abi#SYS_SUM_BACK}): kept for the results a later delivery or reply writes
+     * (a receive's also for its request delivered again after a rollback).
+     */
+    void madeSumRequest(long nr, boolean sumBack) {
+        if (nr == Abi.SYS_CALL) {
+            callSumBack = sumBack;
+        } else if (nr == Abi.SYS_RECV || nr == Abi.SYS_REPLY_RECV || nr == Abi.SYS_WAIT_ANY) {
+            receiveSumBack = sumBack;
+        }
     }
 
     @Override

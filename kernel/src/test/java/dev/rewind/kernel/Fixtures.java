@@ -68,11 +68,13 @@ public final class Fixtures {
 
     /**
      * The system call number in {@code cpu}'s number register, without the message sum the SDK
-     * puts beside a CALL's, REPLY's or REPLY_RECV's ({@link dev.rewind.abi.Abi#SYS_SUMMED}).
+     * puts beside a CALL's, REPLY's or REPLY_RECV's ({@link dev.rewind.abi.Abi#SYS_SUMMED}) and
+     * the request for its results' sum ({@link dev.rewind.abi.Abi#SYS_SUM_BACK}).
      */
     static long syscallNumber(dev.rewind.hw.cpu.Cpu cpu) {
         long nr = cpu.reg(numberRegister(cpu));
-        return (nr & dev.rewind.abi.Abi.SYS_SUMMED) != 0 ? nr & (dev.rewind.abi.Abi.SYS_SUMMED - 1) : nr;
+        long flags = dev.rewind.abi.Abi.SYS_SUMMED | dev.rewind.abi.Abi.SYS_SUM_BACK;
+        return (nr & flags) != 0 ? nr & (dev.rewind.abi.Abi.SYS_SUM_BACK - 1) : nr;
     }
 
     /** The instruction at {@code addr} is the system call instruction: RISC-V ecall, AArch64 svc #0. */
