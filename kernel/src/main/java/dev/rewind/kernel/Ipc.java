@@ -240,6 +240,7 @@ final class Ipc {
             return f.ret(Abi.ESTATE);
         }
         t.receivesByWaitAny(false);
+        t.receiveSumBack(f.sumBack());
         Endpoint ep = c.endpoint();
         if (t.recovery().holdReceive(ep)) {
             return Next.BLOCKED; // (once its CPU has stopped: Recovery.runAgain)
@@ -492,6 +493,9 @@ final class Ipc {
         // (only a WAIT_ANY that is not refused is the one a rollback makes again, waitAnyAgain: one
         // refused for a spoiled slot, ECAP inside a request, would be refused again after it)
         t.madeWaitAny(a[0], a[1], a[2], k.now());
+        if (made) {
+            t.receiveSumBack(f.sumBack()); // (waitAnyAgain's keeps the first one's)
+        }
         long[] replayed = t.recovery().replayedWake();
         if (replayed != null) {
             // (txipc replays its history, and a wake is next: it ends the wait as it first did)

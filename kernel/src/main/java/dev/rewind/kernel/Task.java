@@ -45,7 +45,7 @@ public final class Task {
      */
     private boolean resultSummed;
 
-    /** Its last receive (RECV, REPLY_RECV, WAIT_ANY) asked for its request's sum in a0. */
+    /** The receive it is in (or a rollback puts it back into) asked for its request's sum in a0. */
     private boolean receiveSumBack;
 
     /** Its last CALL asked for its reply's sum in a0. */
@@ -830,16 +830,19 @@ public final class Task {
     }
 
     /**
-     * The syscall {@code nr} the task makes now asked for its results' sum in a0 or not ({@link
-     * dev.rewind.abi.Abi#SYS_SUM_BACK}): kept for the results a later delivery or reply writes
-     * (a receive's also for its request delivered again after a rollback).
+     * The receive the task makes now (a RECV or REPLY_RECV that got past its refusals, a
+     * WAIT_ANY made by the task) asked for its request's sum in a0 or not ({@link
+     * Abi#SYS_SUM_BACK}): kept, as {@link #receivesByWaitAny} is, for the request it is given,
+     * then or later, and for the same request delivered again after a rollback, which puts the
+     * task back into this receive.
      */
-    void madeSumRequest(long nr, boolean sumBack) {
-        if (nr == Abi.SYS_CALL) {
-            callSumBack = sumBack;
-        } else if (nr == Abi.SYS_RECV || nr == Abi.SYS_REPLY_RECV || nr == Abi.SYS_WAIT_ANY) {
-            receiveSumBack = sumBack;
-        }
+    void receiveSumBack(boolean sumBack) {
+        receiveSumBack = sumBack;
+    }
+
+    /** The CALL the task makes now asked for its reply's sum in a0 or not ({@link Abi#SYS_SUM_BACK}). */
+    void callSumBack(boolean sumBack) {
+        callSumBack = sumBack;
     }
 
     @Override

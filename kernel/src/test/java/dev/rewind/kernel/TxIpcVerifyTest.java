@@ -109,6 +109,7 @@ class TxIpcVerifyTest {
             int label = t.cpu().arch().result(1);
             t.cpu().setReg(label, t.cpu().reg(label) ^ bit);
             Fixtures.resum(t); // (a reply built so: the runs compare it)
+            Fixtures.resumReceived(t, true); // (a request delivered so: kv's handler sees it)
             struck++;
             server = t;
             return null;
