@@ -157,6 +157,19 @@ __attribute__((noinline)) int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m
 		rw_request r = { &req, m, badge, ctx };
 		rw__check_request_badge(&r);
 		/*
+		 * The op whose handler runs is the one the request was admitted as, read afresh
+		 * after the last call before the handler's: a callee whose prologue skipped the
+		 * save of a callee-saved register (rw__clear_reply's RISC-V `sd s0`, AArch64
+		 * `str x19`) gave back a stale value in the register that holds op, the previous
+		 * request's op, whose handler then ran on this request with no trap (an outside
+		 * text index's QNEXT answered as another op, seed 1921083; session 52, helper X).
+		 */
+		__asm__ volatile("" : "+r"(op) : : "memory");
+		if (((const volatile rw_op *)op)->rule.label !=
+		    ((const volatile rw_msg *)&req)->label)
+			rw_panic("rw_dispatch: the op whose handler runs is not the request's (a "
+			         "transient fault)");
+		/*
 		 * The handler's answer goes from its return register into the reply and is read
 		 * back from there, and the two copies are compared: a skipped move of the return
 		 * register (RISC-V `mv s1,a0`, AArch64 `mov x19,x0`) kept the admission's 0, and an

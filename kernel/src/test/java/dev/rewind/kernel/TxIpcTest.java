@@ -428,7 +428,12 @@ class TxIpcTest {
         // turn: the client gets the right answers (a fault caught is rolled back, the call made
         // again). Also in DEL's, answered ENOENT: a skipped move of the handler's return value,
         // or a skipped jump after its call that left by another block's way out, sent the
-        // cleared reply's 0, a success, with no trap (an outside broker's seed 1408099).
+        // cleared reply's 0, a success, with no trap (an outside broker's seed 1408099). And in
+        // the two helpers it calls before the handler: a skipped save of a callee-saved register
+        // in rw__clear_reply's prologue (RISC-V `sd s0`, AArch64 `str x19`) gave back a stale
+        // word in the register that held the admitted op, whose handler then ran for another
+        // request (SET's for GET: "admit_client: FAIL get: status 0, w0 1, want 7"; an outside
+        // text index's QNEXT answered as another op, seeds 1921083, 1961059, session 52 helper X).
         for (String image : List.of("t_admit.toml", "aarch64/t_admit.toml")) {
             SystemImage img = SystemImage.builtin(image);
             String file = img.manifest().tasks().stream()
@@ -442,7 +447,7 @@ class TxIpcTest {
             GuestRun.runWithProbe(img, p);
             long[] lengths = p.lengths();
             assertTrue(lengths.length >= 5, image);
-            int inDispatch = 0;
+            int inDispatch = 0; // (the dispatch and its helpers)
             Pattern at = Pattern.compile("instruction at 0x([0-9a-f]+)");
             for (int request : new int[] {2, 4, 6}) {
                 for (long i = 1; i <= lengths[request - 1]; i++) {
@@ -452,7 +457,9 @@ class TxIpcTest {
                     Matcher m = at.matcher(inj.description());
                     assertTrue(m.find(), inj.description());
                     String where = elf.describe(Long.parseLong(m.group(1), 16));
-                    if (!where.startsWith("rw__dispatch")) {
+                    if (!where.startsWith("rw__dispatch")
+                            && !where.startsWith("rw__clear_reply")
+                            && !where.startsWith("rw__check_request_badge")) {
                         continue; // (the handlers' own code, and the loop's)
                     }
                     inDispatch++;
