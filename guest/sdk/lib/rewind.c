@@ -60,8 +60,14 @@ void rw__reply_not_as_meant(void)
 
 void rw__message_not_as_sent(void)
 {
-	rw_panic("the message received differs from the one the kernel delivered (its sum in a0; a "
-	         "transient fault)");
+	static const char msg[] = "the message received differs from the one the kernel delivered "
+	                          "(its sum in a0; a transient fault)";
+
+	rw_console_flush();
+	/* ABORT_DELIVERY: the request's delivery went wrong, not the request (txipc delivers it again) */
+	for (;;)
+		rw__sys2(SYS_ABORT, (long)(uintptr_t)msg,
+		         (long)((sizeof msg - 1) | RW_ABORT_DELIVERY), 0);
 }
 
 /* Appends s to buf[*pos..cap-1], truncating. */

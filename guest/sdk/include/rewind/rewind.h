@@ -438,8 +438,9 @@ __attribute__((noreturn)) void rw__message_not_as_sent(void);
  * compared with the kernel's in a0: a register changed between the system call and its store, or
  * a skipped store, gave a handler another request than the one sent, with no trap (kv seed
  * 1862628: a request's word zeroed right after REPLY_RECV returned, so LIST's cursor restarted;
- * fs seed 1852819). A difference is a failed assertion: under txipc the request is undone and
- * delivered again. `badge` is where the caller keeps its copy of the badge (NULL: none).
+ * fs seed 1852819). A difference is an abort with RW_ABORT_DELIVERY: under txipc the request
+ * is undone and delivered again, unseen by its client. `badge` is where the caller keeps its copy
+ * of the badge (NULL: none).
  */
 static inline void rw__check_got(long a0, const rw_msg *m, int request, const uint64_t *badge)
 {

@@ -221,6 +221,16 @@ interface Recovery {
     }
 
     /**
+     * {@code t} aborted because a message it received differs from the one the kernel delivered
+     * ({@link Abi#ABORT_DELIVERY}: the SDK compared the stored message with the sum in a0, {@link
+     * Abi#SYS_SUM_BACK}): a fault of the delivery's few instructions, not of anything a request
+     * computed. The fault to raise ({@code abort}, or one handled otherwise); by default the abort.
+     */
+    default Fault deliveryNotAsSent(Task t, Fault abort) {
+        return abort;
+    }
+
+    /**
      * The task is about to exit at {@code pc} (the syscall's resume PC): null to let it, or a
      * fault to raise instead. Under txipc, an exit inside a request whose code no longer matches
      * the image is corruption (a changed instruction that reached the exit call), handled as

@@ -157,7 +157,13 @@ final class Syscalls {
                         yield Next.BLOCKED;
                     }
                     case Abi.SYS_ABORT -> {
-                        t.faultWhenStopped(abortFault(t, a0, a1));
+                        if ((a1 & Abi.ABORT_DELIVERY) != 0) {
+                            // (the SDK found a delivered message changed before its store)
+                            Fault abort = abortFault(t, a0, a1 & ~Abi.ABORT_DELIVERY);
+                            t.faultWhenStopped(t.recovery().deliveryNotAsSent(t, abort));
+                        } else {
+                            t.faultWhenStopped(abortFault(t, a0, a1));
+                        }
                         yield Next.BLOCKED;
                     }
                     case Abi.SYS_NOTIFY -> k.ipc.notify(t, f);

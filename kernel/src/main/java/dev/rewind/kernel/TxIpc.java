@@ -2486,6 +2486,18 @@ final class TxIpc implements Recovery {
     }
 
     /**
+     * A request whose delivery went wrong in the server (a register changed before the SDK stored
+     * the message): undone and delivered again, unseen by its client, as a reply not as built is.
+     */
+    @Override
+    public Fault deliveryNotAsSent(Task t, Fault abort) {
+        if (server.inRequest() && !wakeTx && server.replyOwed() != null) {
+            redeliver = true;
+        }
+        return abort;
+    }
+
+    /**
      * A CORRUPT_STATE fault at the syscall that {@code pc} follows, {@code what} saying why; the
      * request is delivered again after the abort if {@code again}, else its client gets ERECOVERED.
      */

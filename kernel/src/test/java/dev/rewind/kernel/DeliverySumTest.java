@@ -98,7 +98,10 @@ class DeliverySumTest {
         AfterReturnFlip probe = new AfterReturnFlip(server, nr, nth, reg, bit);
         GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
         assertTrue(probe.struck, () -> "the register was flipped: " + run);
-        Fixtures.assertAbortUndone(run, server, ok, "differs from the one the kernel delivered");
+        GuestRun.FaultEvent f =
+                Fixtures.assertAbortUndone(run, server, ok, "differs from the one the kernel delivered");
+        RecoveryOutcome.RolledBack undone = (RecoveryOutcome.RolledBack) f.outcome();
+        assertTrue(undone.redelivered(), () -> "delivered again, unseen by its client: " + run);
     }
 
     @Test
