@@ -157,13 +157,10 @@ final class Syscalls {
                         yield Next.BLOCKED;
                     }
                     case Abi.SYS_ABORT -> {
-                        if ((a1 & Abi.ABORT_DELIVERY) != 0) {
-                            // (the SDK found a delivered message changed before its store)
-                            Fault abort = abortFault(t, a0, a1 & ~Abi.ABORT_DELIVERY);
-                            t.faultWhenStopped(t.recovery().deliveryNotAsSent(t, abort));
-                        } else {
-                            t.faultWhenStopped(abortFault(t, a0, a1));
-                        }
+                        Fault abort = abortFault(t, a0, a1 & ~Abi.ABORT_DELIVERY);
+                        // (with the bit: the SDK found a delivered message changed before its store)
+                        t.faultWhenStopped(
+                                (a1 & Abi.ABORT_DELIVERY) != 0 ? t.recovery().deliveryNotAsSent(t, abort) : abort);
                         yield Next.BLOCKED;
                     }
                     case Abi.SYS_NOTIFY -> k.ipc.notify(t, f);
