@@ -83,6 +83,18 @@ __attribute__((noinline)) static int32_t find_once(const char *key, size_t klen,
 }
 
 /*
+ * A key's length against the key itself (NUL-terminated, no NUL inside: parse_key made it so). A
+ * length register spoiled after parse_key (kv seed 1990796: klen zeroed across memchr) looked up,
+ * hashed and stored a prefix of the key, consistently, so every later check agreed: a PUT
+ * "created" an entry for a key that was there. Called where a handler has last used the length.
+ */
+static void key_len_check(const char *key, size_t klen)
+{
+	if (klen > KV_KEY_MAX || key[klen] != '\0' || strlen(key) != klen)
+		rw_panic("kv: a key's length no longer matches the key (a transient fault)");
+}
+
+/*
  * find_once, its answer checked: a transient fault in the lookup (a skipped compare or branch,
  * the chain's index register flipped) missed a key that is there (GET "missing", PUT creating a
  * second entry for it, DEL "missing") or found another, with no trap: 26 of the 155 silent runs
@@ -98,6 +110,7 @@ static int32_t find(const char *key, size_t klen, int32_t *prev)
 	if (i < 0) {
 		if (find_once(key, klen, NULL) >= 0)
 			rw_panic("kv: a key's two lookups disagree (a transient fault)");
+		key_len_check(key, klen);
 		return i;
 	}
 	const struct entry *e = &entries[i];
@@ -109,6 +122,7 @@ static int32_t find(const char *key, size_t klen, int32_t *prev)
 		          : p >= KV_CAPACITY || entries[p].next != i)
 			rw_panic("kv: a lookup found the wrong predecessor (a transient fault)");
 	}
+	key_len_check(key, klen);
 	return i;
 }
 
@@ -125,6 +139,10 @@ static long parse_key(const rw_msg *m, char key[KV_KEY_MAX + 1])
 	if (buf[klen] != '\0' || memchr(buf, '\0', klen) != NULL)
 		return RW_EINVAL;            /* not terminated, or embedded NUL */
 	rw_copy_checked(key, buf, klen + 1); /* (a key copied wrong: a PUT under another key) */
+	/* The copy compared with the request, here: a skipped call of it left an earlier request's
+	 * key on the stack, of the same length, so the PUT replaced that key (kv seed 1991595). */
+	if (*(const volatile uint64_t *)&m->w[0] != klen || memcmp(key, buf, klen + 1) != 0)
+		rw_panic("kv: the key copied differs from the request's (a transient fault)");
 	return (long)klen;
 }
 
@@ -191,9 +209,11 @@ static long store(const char *key, size_t klen, const void *src, uint64_t vlen)
 	/* A skipped step of the hash or a flipped bucket register linked the entry where no lookup
 	 * finds it; a count loaded and spoiled before its increment left nkeys off (kv seeds 1870971,
 	 * 1871736, 1871828, session 51): no trap, a later GET "missing" or COUNT wrong. */
-	if (*(volatile long *)&nkeys != before + 1 || find_once(key, klen, NULL) != i)
+	if (*(volatile long *)&nkeys != before + 1 || find_once(key, klen, NULL) != i ||
+	    e->klen != klen)
 		rw_panic("kv: a new entry is not where a lookup finds it, or the count is off (a "
 		         "transient fault)");
+	key_len_check(e->key, e->klen); /* the length it was built with, after find checked it */
 	return 1;
 }
 
@@ -249,6 +269,7 @@ static long do_del(const rw_request *r)
 	entries[i].next = -1;
 	free_list[free_top++] = i;
 	nkeys--;
+	key_len_check(key, (size_t)klen); /* (the bucket above was hashed from it) */
 	return 0;
 }
 

@@ -340,4 +340,74 @@ class KvListCheckTest {
         assertTrue(f.fault().detail().contains("a new entry is not where a lookup finds it"), run::toString);
         assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
     }
+
+    /**
+     * In kv's {@code nth} PUT whose key is at least two bytes long, either its key's length on
+     * entry to {@code store} one short ({@code length}: as a length register spoiled after the
+     * request was parsed would leave it, kv seed 1990796) or its key's copy from the IPC buffer
+     * onto the stack made a copy of nothing ({@code !length}: as a skipped call of the copy, which
+     * left an earlier request's key there, seed 1991595).
+     */
+    static final class PutKeyStruck implements KernelProbe {
+        final boolean length;
+        final int nth;
+        int puts;
+        boolean inPut;
+        boolean struck;
+        CpuHook hook;
+
+        PutKeyStruck(boolean length, int nth) {
+            this.length = length;
+            this.nth = nth;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("kv") || hook != null) {
+                return;
+            }
+            Cpu cpu = task.cpu();
+            long put = task.image().symbol("do_put").orElseThrow();
+            long at = task.image().symbol(length ? "store" : "rw_copy_checked").orElseThrow();
+            int src = cpu.arch().result(1);
+            int n = cpu.arch().result(2);
+            cpu.hookInstructions(put, put, (addr, size) -> inPut = true);
+            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+                boolean key = inPut && (length || cpu.reg(src) == dev.rewind.abi.Abi.IPC_BUF_ADDR && cpu.reg(n) <= 65);
+                if (!key) {
+                    return;
+                }
+                inPut = false; // (the PUT's first copy from the buffer's start is its key's)
+                long klen = length ? cpu.reg(src) : cpu.reg(n) - 1;
+                if (struck || klen < 2 || ++puts < nth) {
+                    return;
+                }
+                struck = true;
+                if (length) {
+                    cpu.setReg(src, klen - 1);
+                } else {
+                    cpu.setReg(n, 0);
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, PUT {2}, its length struck: {1}")
+    @CsvSource({
+        "t_kv_oracle.toml, true, 10, a key's length no longer matches the key",
+        "t_kv_oracle.toml, false, 10, the key copied differs from the request's",
+        "aarch64/t_kv_oracle.toml, true, 10, a key's length no longer matches the key",
+        "aarch64/t_kv_oracle.toml, false, 10, the key copied differs from the request's",
+    })
+    void aPutsKeyOrLengthSpoiledAfterItsParseIsAFaultOfItsRequestAndIsUndone(
+            String image, boolean length, int nth, String why) throws Exception {
+        // Before, the PUT looked up and stored a prefix of its key, or an earlier request's key,
+        // consistently, with no trap: "put k49: created, expected replace" (kv seeds 1990796,
+        // 1991595 of session 52's final campaign)
+        PutKeyStruck probe = new PutKeyStruck(length, nth);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertTrue(probe.struck, () -> "the PUT was struck: " + run);
+        Fixtures.assertAbortUndone(run, "kv", "kv_oracle: ok", why);
+    }
 }
