@@ -208,6 +208,15 @@ final class TxIpc implements Recovery {
     /** Which run of the client's open request is running: 0 the first, 1 and 2 again. */
     private int verifyRun;
     /**
+     * The run of the open request that is running ({@link #verifyRun} > 0) has been found to
+     * agree at its reply: from there on it is the request's real run, no longer a run again (a
+     * plain REPLY's work up to the next receive runs only in it, so its console output and a
+     * debugger's breakpoints and steps there must not be hidden as a replay's are: before, under
+     * {@code verify = "dual"} the lines that work printed were lost and a step over the REPLY
+     * did not stop; helper Y, session 52).
+     */
+    private boolean verifyAgreed;
+    /**
      * A debugger changed the server (its registers or memory: a reply label set with {@code set
      * var}, a pc moved past a faulting store, an inferior call) in the open client request: the
      * run it changed is the request's answer, which no run again from the pre-state reproduces.
@@ -2065,7 +2074,7 @@ final class TxIpc implements Recovery {
     /** True while the server is running a replayed request, or a request again to verify it. */
     @Override
     public boolean replaying() {
-        return replayingHistory() || (verifyRun > 0 && server.inRequest());
+        return replayingHistory() || (verifyRun > 0 && !verifyAgreed && server.inRequest());
     }
 
     /** True while the server is running a replayed request of its history. */
@@ -2630,6 +2639,7 @@ final class TxIpc implements Recovery {
             // `set var m->label = -1` at its reply). A run before this one did not commit.
             if (verifyRun > 0) {
                 withdrawLosingRun();
+                verifyAgreed = true;
             }
             return null;
         }
@@ -2660,6 +2670,7 @@ final class TxIpc implements Recovery {
                 if (dual) {
                     verified++;
                 }
+                verifyAgreed = true;
                 return null;
             }
             mismatched++;
@@ -2687,6 +2698,7 @@ final class TxIpc implements Recovery {
             if (!first) {
                 withdrawLosingRun();
             }
+            verifyAgreed = true;
             return null;
         }
         return corruptAtSyscall(
@@ -2891,6 +2903,7 @@ final class TxIpc implements Recovery {
         }
         current = null;
         verifyRun++;
+        verifyAgreed = false;
         Task client = server.replyOwed();
         server.endServing();
         if (client != null && server.isServing(client)) {
@@ -2905,6 +2918,7 @@ final class TxIpc implements Recovery {
     /** The client's request is over (replied or aborted): no run of it is pending. */
     private void endVerification() {
         verifyRun = 0;
+        verifyAgreed = false;
         debuggerChangedRequest = false;
         verifyBefore.clear();
         rerunPending = false;

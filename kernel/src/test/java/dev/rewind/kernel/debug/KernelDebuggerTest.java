@@ -220,6 +220,94 @@ class KernelDebuggerTest {
         });
     }
 
+    /**
+     * Under {@code verify = "dual"} a server's work between a plain REPLY and its next receive
+     * runs once, in the request's run again after it agreed at the reply: a breakpoint there stops
+     * once per request, a step over the REPLY's system call stops at the instruction after it, in
+     * the same thread, and the lines that work prints are printed. Before, that work was hidden
+     * as the run again is (no stop at the breakpoint, the step never ended) and its lines were
+     * lost (helper Y's gdb probe, session 52).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"t_dualtail.toml", "aarch64/t_dualtail.toml"})
+    void theWorkAfterAPlainReplyUnderDualVerificationIsSeenOnceAndPrinted(String image) {
+        assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
+            boot(image, true);
+            dbg.attach(stops::add);
+            awaitHalted();
+            stops.clear();
+            int server = threadOf("dualtail");
+            dbg.setScope(java.util.List.of("dualtail"));
+            Task srv = kernel.task("dualtail");
+            boolean rv = dbg.arch() == dev.rewind.hw.cpu.Arch.RISCV64;
+            dev.rewind.hw.elf.ElfImage.Symbol main = srv.image().symbols().stream()
+                    .filter(x -> x.name().equals("main"))
+                    .findFirst()
+                    .orElseThrow();
+            int calls = 0;
+            byte[] w = new byte[4];
+            for (long a = main.address(); a + 4 <= main.address() + main.size(); a += rv ? 2 : 4) {
+                assertEquals(4, dbg.readMemory(server, a, w));
+                int insn = ByteBuffer.wrap(w).order(ByteOrder.LITTLE_ENDIAN).getInt();
+                if (insn == (rv ? 0x00000073 : 0xd4000001)) {
+                    assertTrue(dbg.insertBreakpoint(a));
+                    calls++;
+                }
+            }
+            assertTrue(calls >= 2, "main makes its receives and replies itself");
+            long tail = Fixtures.symbol(srv, "tail_note");
+            assertTrue(dbg.insertBreakpoint(tail));
+            int numberReg = rv ? 17 : 8;
+            int replies = 0;
+            int tails = 0;
+            while (tails < 6) { // (the sixth: TAILS's; the client then ends the run)
+                dbg.resume();
+                StopEvent e = nextStop();
+                assertEquals(StopKind.BREAKPOINT, e.kind(), e.toString());
+                assertEquals(server, e.thread(), e.toString());
+                long pc = dbg.readRegister(server, DebugTarget.PC);
+                boolean reply = pc != tail && (dbg.readRegister(server, numberReg) & 0xffff) == Abi.SYS_REPLY;
+                assertTrue(dbg.removeBreakpoint(pc));
+                if (pc == tail) {
+                    tails++;
+                } else if (reply) {
+                    replies++;
+                } else {
+                    continue; // (a receive or another call: not stopped at again)
+                }
+                // as gdb goes on from a breakpoint: a step with the breakpoint out, then back in
+                dbg.step(server);
+                StopEvent st = nextStop();
+                assertEquals(StopKind.STEPPED, st.kind(), st.toString());
+                assertEquals(server, st.thread());
+                if (reply) {
+                    assertEquals(pc + 4, dbg.readRegister(server, DebugTarget.PC), "the instruction after the REPLY");
+                    assertEquals(0, dbg.readRegister(server, rv ? 10 : 0), "the REPLY's status: OK");
+                }
+                assertTrue(dbg.insertBreakpoint(pc));
+            }
+            assertEquals(6, replies, "five ADDs and a TAILS, each reply stopped at once");
+            dbg.detach();
+            SystemResult r = finish();
+            assertEquals(SystemResult.Outcome.OK, r.outcome(), r.summary());
+            String out = console.toString(StandardCharsets.UTF_8);
+            assertTrue(out.contains("dualtail_client: ok"), out); // (its TAILS: 5, each tail run once)
+            for (int i = 1; i <= 6; i++) {
+                String line = "dualtail: tail " + i + " ";
+                assertEquals(out.indexOf(line), out.lastIndexOf(line), out);
+                assertTrue(out.contains(line), out);
+            }
+        });
+    }
+
+    int threadOf(String name) {
+        return dbg.threads().stream()
+                .filter(t -> t.name().equals(name))
+                .findFirst()
+                .orElseThrow()
+                .id();
+    }
+
     @Test
     void aCallerOfAFrozenServerWaitsWithoutDeadlockAndStoppedTimeIsNotBudget() {
         assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
