@@ -70,6 +70,12 @@ final class Syscalls {
                 }
                 k.ipc.releaseReply(t);
             } else {
+                Fault exit = nr == Abi.SYS_EXIT ? rec.checkExit(a[8]) : null;
+                if (exit != null) {
+                    // (an exit from the work after a call, before that work commits: checkExit)
+                    t.faultWhenStopped(exit);
+                    return Next.BLOCKED;
+                }
                 rec.leaving(nr);
             }
         }

@@ -2542,6 +2542,27 @@ final class TxIpc implements Recovery {
         // with EDEAD and end the server's state. It is a fault of the request like any other.
         Task client = server.replyOwed();
         if (client == null || wakeTx) {
+            if (contTx && exitWithoutClientRetries < 2) {
+                // The work after a nested call that followed a plain REPLY (a continuation) is the
+                // server's loop too, and an exit there ends its state and fails every client's next
+                // call with EDEAD. A fault that did not trap can send it there: a loop's register
+                // holding its receive's number zeroed made the receive an EXIT (aftercall,
+                // after-reply seeds 1999036, 1999148, 1999180 of session 52). So the exit is undone
+                // and the work runs again from its start; if it exits again, the state it started
+                // from may be what the fault spoiled (1999036: zeroed before the nested call, which
+                // committed the request with it), and the second fault in a row runs the kept
+                // history again and then the work. An exit after that is the server's own and goes,
+                // as after a plain REPLY. (Not after a wake: its run again waits for the wake again,
+                // and a server that stops when it has been idle for a while would wait three times.)
+                exitWithoutClientRetries++;
+                exitsWithoutClient++;
+                return corruptAtSyscall(
+                        pc,
+                        "exit in work no client waits on (after a nested call): it runs again, and an exit"
+                                + " there too is the server's own",
+                        false);
+            }
+            exitWithoutClientRetries = 0;
             return null;
         }
         exitsInRequest++;
@@ -2550,6 +2571,12 @@ final class TxIpc implements Recovery {
 
     /** An exit after a plain REPLY was undone and its request is run again ({@link #releasing}). */
     private boolean exitAfterReplyRetried;
+
+    /** Exits in a continuation's work undone in a row, the work run again ({@link #checkExit}). */
+    private int exitWithoutClientRetries;
+
+    /** Exits in a continuation's work (no client waited on it), undone to run it again ({@link #checkExit}). */
+    long exitsWithoutClient;
 
     /** Exits after a plain REPLY, before the request committed, undone to run the request again ({@link #releasing}). */
     long exitsAfterReply;
@@ -3038,6 +3065,11 @@ final class TxIpc implements Recovery {
 
     /** Close the open transaction and keep its writes (checksummed for the scrub); returns the tracker. */
     private WriteTracker commitWrites() {
+        if (replay == null) {
+            // (an exit retried ran no more: the next is retried too; not in the replay an exit's
+            // second try began, which runs that work again: an exit there is the server's own)
+            exitWithoutClientRetries = 0;
+        }
         server.closeRequest();
         keepTaken();
         WriteTracker tracker = server.cpu().tracker();

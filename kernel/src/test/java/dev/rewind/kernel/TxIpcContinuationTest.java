@@ -361,4 +361,91 @@ class TxIpcContinuationTest {
         assertTrue(r.restarts.isEmpty(), r::toString);
         assertTrue(r.faults.size() >= 1 && r.faults.size() <= 2, r::toString);
     }
+
+    /**
+     * In the aftercall server's work after its nested call (a continuation: {@link
+     * Recovery#continuing}) following its reply {@code n}, turns the receive it makes next into an
+     * EXIT (code 77), the first {@code times} times that work reaches it: as a loop's register
+     * holding the receive's number, zeroed after the call (once) or before it (the request
+     * committed with it: every time the work runs from there) would (seeds 1999036, 1999148,
+     * 1999180 of session 52: x9 zeroed, the RECV an EXIT).
+     */
+    static final class ExitAfterCall implements KernelProbe {
+        final int n;
+        final int times;
+        int replies;
+        int struck;
+        dev.rewind.hw.cpu.CpuHook hook;
+
+        ExitAfterCall(int n, int times) {
+            this.n = n;
+            this.times = times;
+        }
+
+        @Override
+        public void replied(Task server) {
+            if (!server.name().equals("aftercall") || ++replies != n || hook != null) {
+                return;
+            }
+            dev.rewind.hw.cpu.Cpu cpu = server.cpu();
+            int number = Fixtures.numberRegister(cpu);
+            dev.rewind.hw.elf.ElfImage.Symbol main = server.image().symbols().stream()
+                    .filter(x -> x.name().equals("main"))
+                    .findFirst()
+                    .orElseThrow();
+            hook = cpu.hookInstructions(main.address(), main.address() + main.size() - 1, (addr, size) -> {
+                if (struck >= times
+                        || !server.recovery().continuing()
+                        || !Fixtures.isSyscallInstruction(cpu, addr)
+                        || Fixtures.syscallNumber(cpu) != dev.rewind.abi.Abi.SYS_RECV) {
+                    return;
+                }
+                struck++;
+                cpu.setReg(number, dev.rewind.abi.Abi.SYS_EXIT);
+                cpu.setReg(cpu.arch().result(0), 77);
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, {1} exits")
+    @CsvSource({
+        "t_aftercall.toml, 1",
+        "t_aftercall.toml, 2",
+        "aarch64/t_aftercall.toml, 1",
+        "aarch64/t_aftercall.toml, 2",
+    })
+    void anExitInTheWorkAfterANestedCallIsUndoneAndThatWorkRunsAgain(String image, int times) throws Exception {
+        // Before, the server exited (77), the work before it committed, and the client's next
+        // call failed with EDEAD ("aftercall: FAIL add 21: EDEAD"). The second exit in a row runs
+        // the kept history again (the state the work resumed with may be the fault's), then the work.
+        ExitAfterCall exit = new ExitAfterCall(20, times);
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), exit);
+        assertEquals(times, exit.struck, r::toString);
+        assertTrue(r.console.contains("aftercall: ok"), r::toString);
+        assertTrue(r.restarts.isEmpty(), r::toString);
+        assertEquals(times, r.faults.size(), r::toString);
+        for (GuestRun.FaultEvent f : r.faults) {
+            assertEquals(FaultKind.CORRUPT_STATE, f.fault().kind(), r::toString);
+            assertTrue(f.fault().detail().contains("exit in work no client waits on"), r::toString);
+            assertTrue(f.outcome() instanceof RecoveryOutcome.RolledBack, r::toString);
+        }
+        if (times == 2) {
+            RecoveryOutcome.RolledBack second =
+                    (RecoveryOutcome.RolledBack) r.faults.get(1).outcome();
+            assertTrue(second.undoneRequests() > 0, () -> "the history run again: " + r.faults);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t_aftercall.toml", "aarch64/t_aftercall.toml"})
+    void anExitTheWorkAfterACallMakesEachTimeItRunsIsTheServersOwn(String image) throws Exception {
+        // (after the work's run again and the history's: a server that means to stop, stops)
+        ExitAfterCall exit = new ExitAfterCall(20, 3);
+        GuestRun r = GuestRun.runWithProbe(SystemImage.builtin(image), exit);
+        assertEquals(3, exit.struck, r::toString);
+        assertTrue(r.console.contains("aftercall: FAIL add 21: EDEAD"), r::toString); // (the server is gone)
+        assertEquals(2, r.faults.size(), () -> r.faults.toString());
+        assertTrue(r.restarts.isEmpty(), r::toString);
+    }
 }
