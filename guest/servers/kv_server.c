@@ -24,6 +24,7 @@ struct entry {
 	uint8_t klen;
 	uint16_t vlen;
 	char key[KV_KEY_MAX + 1];
+	uint32_t ksum; /* key_sum of the klen bytes of key */
 	char *val;
 	uint64_t vsum; /* value_sum of the vlen bytes at val */
 };
@@ -40,6 +41,7 @@ __attribute__((used, retain)) const uint32_t kv_entry_layout[] = {
 	KV_CAPACITY,
 	offsetof(struct entry, vlen),
 	offsetof(struct entry, vsum),
+	offsetof(struct entry, ksum),
 };
 static int32_t buckets[NBUCKETS];      /* first entry, -1 = empty */
 static int32_t free_list[KV_CAPACITY]; /* stack of unused entry indices */
@@ -95,6 +97,30 @@ __attribute__((noinline)) static int32_t find_once(const char *key, size_t klen,
 }
 
 /*
+ * The sum of a stored key (its length and bytes: FNV-1a, each step a bijection of h, so any one
+ * changed byte changes it), kept beside it and compared where a lookup finds the entry, where a
+ * miss walks its bucket and where LIST answers it: a bit flipped in a key between requests, in a
+ * page no request wrote since, listed a key no one stored or missed one that was there (kv live
+ * flips 2001079, 2001263 of session 52). A mismatch is a failed assertion: txipc undoes the
+ * request, puts the page back from the committed copy and runs it again.
+ */
+static uint32_t key_sum(const char *key, size_t klen)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)klen;
+	for (size_t i = 0; i < klen; i++) {
+		h ^= (uint8_t)key[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void entry_key_check(const struct entry *e)
+{
+	if (e->klen > KV_KEY_MAX || key_sum(e->key, e->klen) != e->ksum)
+		rw_panic("kv: a stored key differs from its sum (memory changed)");
+}
+
+/*
  * A key's length against the key itself (NUL-terminated, no NUL inside: parse_key made it so). A
  * length register spoiled after parse_key (kv seed 1990796: klen zeroed across memchr) looked up,
  * hashed and stored a prefix of the key, consistently, so every later check agreed: a PUT
@@ -126,11 +152,17 @@ static inline __attribute__((always_inline)) int32_t find(const char *key, size_
 		if (find_once(key, klen, NULL) >= 0)
 			rw_panic("kv: a key's two lookups disagree (a transient fault)");
 		key_len_check(key, klen);
+		/* (the key may be there with a flipped byte: its bucket's keys against their sums) */
+		int32_t n = 0;
+		for (int32_t j = buckets[hash(key, klen)];
+		     j >= 0 && j < KV_CAPACITY && n < KV_CAPACITY; j = entries[j].next, n++)
+			entry_key_check(&entries[j]);
 		return i;
 	}
 	const struct entry *e = &entries[i];
 	if (i >= KV_CAPACITY || !e->used || e->klen != klen || memcmp(e->key, key, klen) != 0)
 		rw_panic("kv: a lookup found an entry of another key (a transient fault)");
+	entry_key_check(e);
 	if (prev) {
 		int32_t p = *prev;
 		if (p < 0 ? buckets[hash(key, klen)] != i
@@ -216,6 +248,7 @@ static long store(const char *key, size_t klen, const void *src, uint64_t vlen)
 	e->klen = (uint8_t)klen;
 	e->vlen = (uint16_t)vlen;
 	rw_copy_checked(e->key, key, klen + 1);
+	e->ksum = key_sum(key, klen);
 	e->val = val;
 	e->vsum = vsum;
 	e->next = buckets[b];
@@ -314,6 +347,7 @@ __attribute__((noinline)) static void check_listed(const rw_msg *out)
 	if (next == 0 || next > KV_CAPACITY)
 		rw_panic("kv: LIST's cursor names no slot (a transient fault)");
 	const struct entry *e = &entries[next - 1];
+	entry_key_check(e);
 	if (!e->used || m->w[1] != e->klen || m->w[2] != e->vlen ||
 	    m->len != (uint64_t)e->klen + 1 ||
 	    memcmp(rw_ipc_buf(), e->key, (size_t)e->klen + 1) != 0)

@@ -437,6 +437,7 @@ class GdbIntegrationTest {
                     "print key",
                     "print $pc == (long) &store",
                     "print/x $sp",
+                    "next", // (to malloc's line: the breakpoint is at store's first line)
                     "next",
                     "print val != 0",
                     "stepi",
