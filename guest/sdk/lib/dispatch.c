@@ -123,7 +123,8 @@ __attribute__((noinline)) void rw__check_request_badge(const rw_request *r)
 	check_badge(((const volatile rw_request *)r)->badge);
 }
 
-/* What rw__dispatch leaves in *done with the label it answered (RW__DONE ^ label). */
+/* What rw__dispatch leaves in *done with the label it answered and the reply it answered into
+ * (RW__DONE ^ label ^ the reply's address). */
 #define RW__DONE 0x446f6e6544697370ULL
 
 /* rw_dispatch's work.  Returns 1 when the request was refused (no handler ran:
@@ -178,6 +179,10 @@ __attribute__((noinline)) int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m
 		 */
 		long ret = op->fn(&r);
 
+		/* (the reply the handler was given is this one: see *done below) */
+		if (((const volatile rw_request *)&r)->out != m)
+			rw_panic("rw_dispatch: the handler was given another reply (a transient "
+			         "fault)");
 		m->label = (uint64_t)ret;
 		__asm__ volatile("" : "+r"(ret) : : "memory");
 		st = (long)((const volatile rw_msg *)m)->label;
@@ -224,7 +229,14 @@ __attribute__((noinline)) int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m
 	     (((const volatile rw_op *)op)->rule.flags & RW_RULE_NO_POSITIVE)))
 		rw_panic("rw_dispatch: the reply's label is not the op's answer (a transient "
 		         "fault)");
-	*done = RW__DONE ^ (uint64_t)st;
+	/*
+	 * The reply's address is in the word too: the register that holds it lives across calls,
+	 * and a flip of it inside rw__clear_reply (RISC-V s2 bit 7, kv seed 2030312, session 53)
+	 * sent the handler's words and every later store and check to another place,
+	 * consistently, while the reply the caller sends stayed cleared: COUNT answered 0 as a
+	 * success. The caller recomputes the word with its own pointer.
+	 */
+	*done = RW__DONE ^ (uint64_t)st ^ (uint64_t)(uintptr_t)m;
 	return refused;
 }
 
@@ -240,8 +252,10 @@ __attribute__((noinline)) int rw__dispatch(const rw_op *ops, size_t n, rw_msg *m
 static void dispatched(const rw_msg *m, const uint64_t *done)
 {
 	__asm__ volatile("" : : "r"(done) : "memory");
-	if (*(const volatile uint64_t *)done != (RW__DONE ^ ((const volatile rw_msg *)m)->label))
-		rw_panic("rw_dispatch: the dispatch ended without its answer (a transient fault)");
+	if (*(const volatile uint64_t *)done !=
+	    (RW__DONE ^ ((const volatile rw_msg *)m)->label ^ (uint64_t)(uintptr_t)m))
+		rw_panic("rw_dispatch: the dispatch ended without its answer, or answered into "
+		         "another reply (a transient fault)");
 }
 
 /*

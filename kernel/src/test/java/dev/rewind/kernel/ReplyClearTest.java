@@ -189,4 +189,69 @@ class ReplyClearTest {
         assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
         assertTrue(run.console.contains("kv_oracle: ok") && run.console.contains("recovered=1"), run::toString);
     }
+
+    /**
+     * At the entry of rw__clear_reply in {@code server}'s first COUNT from its request {@code n}
+     * on (the first clearing, every reply's), flips bit 7 of each callee-saved register that holds the reply's address
+     * (its argument), once: the dispatch's own copy of it, changed there as a transient fault
+     * changes it (kv seed 2030312: RISC-V s2 bit 7, COUNT answered 0).
+     */
+    static final class ReplyPointerFlipped implements KernelProbe {
+        final String server;
+        final int n;
+        int delivered;
+        int struck;
+        dev.rewind.hw.cpu.CpuHook hook;
+
+        ReplyPointerFlipped(String server, int n) {
+            this.server = server;
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            // (a COUNT: its reply, cleared, is one its definition allows: 0 keys)
+            if (!task.name().equals(server)
+                    || ++delivered < n
+                    || hook != null
+                    || task.replyOwed() == null
+                    || task.replyOwed().msg(0) != (0x4b56L << 16 | 4)) {
+                return;
+            }
+            dev.rewind.hw.cpu.Cpu cpu = task.cpu();
+            long entry = task.image().symbol("rw__clear_reply").orElseThrow();
+            hook = cpu.hookInstructions(entry, entry, (addr, size) -> {
+                if (struck > 0) {
+                    return;
+                }
+                long m = cpu.reg(cpu.arch().result(0));
+                for (int reg : cpu.arch().keptRegisters()) {
+                    if (cpu.reg(reg) == m) {
+                        cpu.setReg(reg, m ^ 0x80);
+                        struck++;
+                    }
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"t_kv_oracle.toml", "aarch64/t_kv_oracle.toml"})
+    void aReplyPointerChangedInTheDispatchIsRolledBackNotSent(String image) throws Exception {
+        // Before, the handler's words went to the other place, the reply sent stayed cleared:
+        // a success with cleared words ("count 0, expected 42")
+        ReplyPointerFlipped probe = new ReplyPointerFlipped("kv", 60);
+        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertTrue(probe.struck > 0, () -> "a register held the reply's address: " + run);
+        assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        assertTrue(run.console.contains("kv_oracle: ok"), run::toString);
+        assertTrue(
+                run.faults.stream().anyMatch(f -> f.fault().detail().contains("answered into another reply")),
+                run::toString);
+        for (GuestRun.FaultEvent f : run.faults) {
+            assertEquals("kv", f.task(), run::toString);
+            assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
+        }
+    }
 }
