@@ -15,10 +15,13 @@ static void ask(const char *what, uint64_t want_bits, uint64_t want_mode, uint64
 {
 	rw_msg m = { 2, { 3, 0, 0, 0 }, 0 };
 	long r = rw_call(ep, &m);
-	if (r != 0 || m.label != 0 || m.w[0] != want_bits || m.w[1] != want_mode || m.w[2] != want_inexact) {
-		printf("fpenv: FAIL %s: r %ld label %ld bits 0x%llx mode %llu inexact %llu; want 0x%llx mode %llu inexact %llu\n",
-		       what, r, (long)m.label, (unsigned long long)m.w[0], (unsigned long long)m.w[1],
-		       (unsigned long long)m.w[2], (unsigned long long)want_bits, (unsigned long long)want_mode,
+	if (r != 0 || m.label != 0 || m.w[0] != want_bits || m.w[1] != want_mode ||
+	    m.w[2] != want_inexact) {
+		printf("fpenv: FAIL %s: r %ld label %ld bits 0x%llx mode %llu inexact %llu; want "
+		       "0x%llx mode %llu inexact %llu\n",
+		       what, r, (long)m.label, (unsigned long long)m.w[0],
+		       (unsigned long long)m.w[1], (unsigned long long)m.w[2],
+		       (unsigned long long)want_bits, (unsigned long long)want_mode,
 		       (unsigned long long)want_inexact);
 		fails++;
 	}
