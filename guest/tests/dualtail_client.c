@@ -20,7 +20,8 @@ int main(void)
 		m = (rw_msg){ 1, { i, 0, 0, 0 }, 0 };
 		long r = rw_call(srv, &m);
 		if (r != 0 || m.label != 0 || m.w[0] != sum) {
-			printf("dualtail_client: FAIL add %llu: %s, label %lld, total %llu, want %llu\n",
+			printf("dualtail_client: FAIL add %llu: %s, label %lld, total %llu, want "
+			       "%llu\n",
 			       (unsigned long long)i, rw_strerror(r), (long long)m.label,
 			       (unsigned long long)m.w[0], (unsigned long long)sum);
 			return 1;
