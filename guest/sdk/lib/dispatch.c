@@ -98,7 +98,7 @@ static void check_admission(const rw_msg *m, rw_msg *req, const rw_op *op)
 
 /*
  * The badge a handler is given must be the one its request came with, as the receive kept it in
- * memory (rw__note_badge): a flipped register or a skipped move between the receive and the
+ * memory (rw__note_request): a flipped register or a skipped move between the receive and the
  * handler (RISC-V a3 at rw_dispatch's entry, seed 1720280; AArch64 a skipped `mov x24, x3` in
  * rw__dispatch, seed 1721107) gave the handler another client's badge and its answer with no
  * trap. A difference is a failed assertion, which txipc undoes. (No request received yet: a
@@ -109,7 +109,7 @@ static void check_badge(uint64_t badge)
 	__asm__ volatile("" : "+r"(badge) : : "memory");
 	volatile struct rw__recv_note *note = rw__recv_note_at();
 
-	if (note->set && badge != note->badge)
+	if (note->sum && badge != note->badge)
 		rw_panic("rw_dispatch: the request's badge is not the one it came with (a "
 		         "transient fault)");
 }
@@ -320,6 +320,7 @@ static void check_reply(const rw_msg *req, const rw_msg *m)
 
 void rw_dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ctx)
 {
+	rw__check_delivered(m);
 	rw_msg req = *m;
 
 	check_badge(badge);
@@ -331,6 +332,9 @@ void rw_dispatch(const rw_op *ops, size_t n, rw_msg *m, uint64_t badge, void *ct
 		confirm_refusal(ops, n, &req, (long)m->label);
 	else
 		check_reply(&req, m);
+	/* (the request is dispatched: a message the program makes itself and dispatches before its
+	 * next receive, an event after a WAIT_ANY wake, say, is not compared with it) */
+	rw__recv_note_at()->sum = 0;
 }
 
 /*

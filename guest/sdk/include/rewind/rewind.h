@@ -375,7 +375,9 @@ static inline void rw__msg_to_regs_summed(const rw_msg *m, rw_regs *r, long nr)
  * server owes one reply at a time, so the request it dispatches is the one it last received. A
  * flipped register or a skipped move between the receive and the handler gave a handler another
  * client's badge, with no trap (an outside interval tree's cursor answered ENOENT: seeds 1720280,
- * RISC-V, and 1721107, AArch64). .set is 0 until a request came. It lives in the top 16 bytes of
+ * RISC-V, and 1721107, AArch64). .sum is 0 until a request came, then a0 as the kernel returned it
+ * with the request (the sum of its words and badge, SYS_SUM_BACK: never 0), for rw_dispatch to
+ * check the message it is given against (rw__check_delivered). It lives in the top 16 bytes of
  * the stack, which crt0 leaves unused: a page every serve loop writes at each receive anyway, so
  * under txipc the note costs no page of its own to log (a global in .bss did: one more page a
  * request, measured on the kv workload).
@@ -383,7 +385,7 @@ static inline void rw__msg_to_regs_summed(const rw_msg *m, rw_regs *r, long nr)
 #define RW__RECV_NOTE_ADDR (RW_STACK_TOP - 16)
 struct rw__recv_note {
 	uint64_t badge;
-	uint64_t set;
+	uint64_t sum;
 };
 
 static inline volatile struct rw__recv_note *rw__recv_note_at(void)
@@ -402,12 +404,12 @@ static inline volatile struct rw__recv_note *rw__recv_note_at(void)
 	return p;
 }
 
-static inline void rw__note_badge(uint64_t badge)
+static inline void rw__note_request(uint64_t badge, long a0)
 {
 	volatile struct rw__recv_note *p = rw__recv_note_at();
 
 	p->badge = badge;
-	p->set = 1;
+	p->sum = (uint64_t)a0;
 }
 
 static inline void rw__regs_to_msg(const rw_regs *r, rw_msg *m)
@@ -456,6 +458,32 @@ static inline void rw__check_got(long a0, const rw_msg *m, int request, const ui
 	h &= 0xffffffffULL;
 	if ((uint64_t)a0 != (0x80000000ULL | ((h ^ (h >> 31)) & 0x7fffffffULL)) << 32)
 		rw__message_not_as_sent();
+}
+
+/*
+ * The message a serve loop hands rw_dispatch must be the request its last receive stored: the
+ * receive checks the message where it stored it (rw__check_got), but the loop reads its own copy,
+ * and a register that held the message's address spoiled before the receive (a bit flipped in
+ * the window after a plain REPLY) had the receive store and check the request elsewhere while the
+ * dispatch ran the loop's stale message (the last reply, label 0: ENOSYS), with no trap; the
+ * kernel's run again of the refusal started from the same spoiled register and agreed (an outside
+ * buddy allocator, AArch64 seed 2017187; t_loopreg's after-reply campaign, RISC-V seeds 2031041,
+ * 2031069). So rw_dispatch compares the message it is given, with the noted badge, with the sum
+ * the kernel gave the receive (the note); a difference is the delivery's abort, as above: txipc
+ * delivers the request again, and when that abort comes again (the register was spoiled before
+ * the receive) its history replay runs the work after the last reply again, with the register
+ * intact. A serve loop must dispatch the message as its last receive returned it. (rw_serve and
+ * rw_serve_ops do not compare: their reply and receive are one system call, with no work between
+ * them, and the check costs ~50 instructions a request.)
+ */
+static inline void rw__check_delivered(const rw_msg *m)
+{
+	const volatile struct rw__recv_note *note = rw__recv_note_at();
+	uint64_t sum = note->sum;
+
+	if (sum == 0)
+		return; /* (no request received yet through the SDK's receive calls) */
+	rw__check_got((long)sum, m, 1, NULL);
 }
 
 /*
@@ -524,7 +552,7 @@ static inline long rw_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 	rw__regs_to_msg(&r, m);
 	long st = rw__status(r.a0);
 	if (st == 0)
-		rw__note_badge((uint64_t)r.a7);
+		rw__note_request((uint64_t)r.a7, r.a0);
 	if (badge)
 		*badge = (uint64_t)r.a7;
 	if (st == 0)
@@ -570,7 +598,7 @@ static inline long rw_reply_recv(rw_cap ep, rw_msg *m, uint64_t *badge)
 	rw__regs_to_msg(&r, m);
 	long st = rw__status(r.a0);
 	if (st == 0)
-		rw__note_badge((uint64_t)r.a7);
+		rw__note_request((uint64_t)r.a7, r.a0);
 	if (badge)
 		*badge = (uint64_t)r.a7;
 	if (st == 0)
@@ -600,7 +628,7 @@ static inline long rw_wait_any(rw_cap ep, rw_cap n, uint64_t timeout_ns, rw_msg 
 	rw__check_ran(&r, slot);
 	long st = rw__status(r.a0);
 	if (st == 0) {
-		rw__note_badge((uint64_t)r.a7);
+		rw__note_request((uint64_t)r.a7, r.a0);
 		if (m)
 			rw__regs_to_msg(&r, m);
 		if (badge)

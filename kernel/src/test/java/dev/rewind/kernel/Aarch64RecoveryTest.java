@@ -309,4 +309,23 @@ class Aarch64RecoveryTest {
             assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
         }
     }
+
+    @Test
+    void aRollbackAndAHistoryReplayRestoreTheFpControlAndStatusRegisters() {
+        // fpenv_server's requests set the rounding mode (fpcr) and raise inexact (fpsr); some then
+        // fault: each rollback, and the history replays that the faults again and again bring,
+        // must leave the mode and flags of the last committed request (the extended registers'
+        // fpsr and fpcr slots). Checked from outside on both architectures with an outside buddy
+        // allocator's probe (session 53, helper Z); RISC-V's fcsr needs a FLOAT=hard build, which
+        // the project's guests are not.
+        GuestRun run = GuestRun.boot("aarch64/t_fpenv_tx.toml");
+        assertTrue(run.hasLine("fpenv: all ok"), run::toString);
+        assertEquals(0, run.result.task("fpenv_client").exitCode(), run::toString);
+        assertEquals(7, run.faults.size(), run::toString);
+        assertTrue(run.replays.size() >= 2, run::toString);
+        for (GuestRun.Replay r : run.replays) {
+            assertEquals(0, r.differed(), run::toString);
+        }
+        assertEquals(1, run.result.task("fpenv").id().generation(), "no restart");
+    }
 }

@@ -186,4 +186,67 @@ class OwnLoopServerTest {
         assertEquals("loopreg", g.faults.get(0).task(), g::toString);
         assertTrue(g.faults.get(0).fault().detail().contains(found), g::toString);
     }
+
+    /**
+     * At the entry of loopreg's {@code rw_recv} after its {@code n}-th request (its next receive,
+     * in the window after the plain REPLY), moves the message's address (its second argument) 2 KiB
+     * down, into the stack below the frames: a register spoiled before the receive that still
+     * points at writable memory, so nothing traps.
+     */
+    static final class ReceiveAddressSpoiled implements KernelProbe {
+        final int n;
+        int delivered;
+        boolean struck;
+        dev.rewind.hw.cpu.CpuHook hook;
+
+        ReceiveAddressSpoiled(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("loopreg") || ++delivered < n || hook != null) {
+                return;
+            }
+            dev.rewind.hw.cpu.Cpu cpu = task.cpu();
+            int arg = cpu.arch().result(1); // (the C calling convention's second argument: a1, x1)
+            long entry = task.image()
+                    .symbol("rw_recv")
+                    .orElseThrow(() -> new AssertionError("loopreg has no out-of-line rw_recv"));
+            hook = cpu.hookInstructions(entry, entry + 1, (addr, size) -> {
+                if (!struck && addr == entry) {
+                    struck = true;
+                    cpu.setReg(arg, cpu.reg(arg) - 2048);
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    /**
+     * The receive stores the request where its second argument points and checks it there against
+     * the kernel's sum; the loop then dispatches its own {@code m}. With that address spoiled in
+     * the window after a plain REPLY (a flipped register that held it: t_loopreg's after-reply
+     * campaign, RISC-V seeds 2031041 and 2031069; a skipped {@code add x1, sp, #0x60} in an outside
+     * buddy allocator, AArch64 seed 2017187), the dispatch ran the stale message (the last reply,
+     * label 0) and the client got ENOSYS with no trap: the kernel's run again of the refusal
+     * started from the same registers and agreed. The dispatch now compares the message it is given
+     * with the sum the receive noted: the delivery's abort, and the history replay that follows the
+     * second one runs the work after the last reply again with the register intact.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"t_loopreg.toml", "aarch64/t_loopreg.toml"})
+    void aReceiveThatStoredTheRequestElsewhereIsNotDispatchedStale(String image) throws Exception {
+        ReceiveAddressSpoiled probe = new ReceiveAddressSpoiled(15);
+        GuestRun g = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertTrue(probe.struck, g::toString);
+        assertEquals(SystemResult.Outcome.OK, g.result.outcome(), g::toString);
+        assertTrue(g.hasLine("loopreg_client: ok requests=67"), g::toString);
+        assertTrue(g.restarts.isEmpty(), g::toString);
+        assertTrue(
+                g.faults.stream()
+                        .anyMatch(f -> f.task().equals("loopreg")
+                                && f.fault().detail().contains("differs from the one the kernel delivered")),
+                g::toString);
+    }
 }
