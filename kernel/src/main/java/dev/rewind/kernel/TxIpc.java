@@ -224,6 +224,23 @@ final class TxIpc implements Recovery {
     private boolean debuggerChangedRequest;
     /** {@link #checkReply} asked for the request to run again once the CPU has stopped. */
     private boolean rerunPending;
+    /**
+     * The run again that {@link #rerunPending} asks for is preceded by a replay of this many
+     * kept requests ({@link #refusalReplayDepth}: a refusal both runs agreed on); 0: none.
+     */
+    private int refusalDepth;
+    /** A refusal's replay ran: the badge, message and status of the request it refused, to compare. */
+    private boolean refusalArmed;
+
+    private long refusalBadge;
+    private long refusalStatus;
+    private final long[] refusalMsg = new long[6];
+    /** Client requests committed since the last {@link #refusalReplayDepth} replay (its cost's budget). */
+    private long sinceRefusalReplay = Long.MAX_VALUE / 2;
+    /** Refusals checked by a replay of the kept history, and those the replay answered otherwise. */
+    long refusalsReplayed;
+
+    long refusalsOverturned;
     /** The first run's record (its recorded syscalls answer the runs after it). */
     private Request verifySource;
     /** Per run: x1..x31 at the reply, the reply bytes' hash, the break, a divergence mark. */
@@ -2657,6 +2674,24 @@ final class TxIpc implements Recovery {
         if (client == null || client.agentFor() != null || current == null) {
             return null;
         }
+        if (refusalArmed && verifyRun == 0) {
+            refusalArmed = false;
+            if (badge == refusalBadge && java.util.Arrays.equals(msg, refusalMsg) && status != refusalStatus) {
+                // The request, run on the state and registers the replay rebuilt, is not refused:
+                // the refusal came from a register or memory a fault had spoiled before it.
+                refusalsOverturned++;
+                k.recoveryNote(
+                        log,
+                        "txipc: task {}: request (label 0x{}, badge {}) answered 0x{} after the replay, not 0x{}: the"
+                                + " refusal came from corrupted state",
+                        server,
+                        Long.toHexString(msg[0]),
+                        badge,
+                        Long.toHexString(status),
+                        Long.toHexString(refusalStatus));
+                k.observer.verifyMismatch(server, badge, msg[0], true);
+            }
+        }
         if (debuggerChangedRequest) {
             // The debugger changed this run (gdb at a breakpoint or at a fault stop in the
             // request): it is the answer, as the debugger made it. A run again from the pre-state
@@ -2696,6 +2731,13 @@ final class TxIpc implements Recovery {
             if (agree(0, 1)) {
                 if (dual) {
                     verified++;
+                }
+                int depth = refusalReplayDepth(status);
+                if (depth > 0) {
+                    refusalDepth = depth;
+                    refusalStatus = status;
+                    rerunPending = true;
+                    return RUN_AGAIN;
                 }
                 verifyAgreed = true;
                 return null;
@@ -2912,6 +2954,8 @@ final class TxIpc implements Recovery {
             return false;
         }
         rerunPending = false;
+        int deep = refusalDepth;
+        refusalDepth = 0;
         server.cpu().tracker().rollback();
         for (long p : verifyPages[verifyRun]) {
             verifyBefore.putIfAbsent(p, pageHash(p));
@@ -2938,8 +2982,104 @@ final class TxIpc implements Recovery {
             client.queueOn(endpoint);
             endpoint.senders.addFirst(client);
         }
+        if (deep > 0) {
+            // Both runs refused the request from the same registers and memory: replay the kept
+            // history from before the registers last changed, then the request (refusalReplayDepth).
+            refusalArmed = true;
+            refusalBadge = badge;
+            System.arraycopy(msg, 0, refusalMsg, 0, 6);
+            endVerification();
+            sinceRefusalReplay = 0;
+            refusalsReplayed++;
+            int[] undone = replayHistory(System.nanoTime(), deep);
+            k.recoveryNote(
+                    log,
+                    "txipc: task {}: both runs refused request (label 0x{}, badge {}) with 0x{}: the {} newest kept"
+                            + " request{} run again first, from the registers before the last change",
+                    server,
+                    Long.toHexString(refusalMsg[0]),
+                    refusalBadge,
+                    Long.toHexString(refusalStatus),
+                    undone[0],
+                    undone[0] == 1 ? "" : "s");
+        }
         k.ipc.receiveAgain(server, endpoint);
         return true;
+    }
+
+    /**
+     * A refusal ({@link #isRefusal}, or a status outside the contract) that two runs of the
+     * request agreed on came from the same registers and memory both times, so a register the
+     * server's loop keeps that a fault spoiled after an earlier reply refuses it both times (an
+     * own loop keeping label 1 in a register: every ADD refused ENOSYS from then on, aftercall's
+     * after-reply seeds 2069104, 2069128, 2069184 of session 53). Replaying the kept history from
+     * a request that began with other values in the registers the loop keeps at this receive
+     * site rebuilds them as a fault-free run would: the request is then run once more, and if it
+     * is no longer refused the refusal was the fault's. A loop that changes such a register on
+     * purpose (a table it rotates) refuses again after the replay, which commits as before.
+     * Returns the depth to replay, 0 for none: not a refusal, nothing kept, a replay since the
+     * last commit, or the budget (a replay at most every {@value #REFUSAL_REPLAY_COST} times its
+     * depth in committed requests, so a server that refuses often pays at most a quarter more).
+     */
+    private int refusalReplayDepth(long status) {
+        TaskSpec.TxipcLimits limits = server.spec().txipc();
+        if (!(isRefusal(status, limits) || isOutsideContract(status))
+                || history.isEmpty()
+                || replaysSinceCommit > 0
+                || replay != null
+                || wakeTx
+                || contTx
+                || rerunClient != null) {
+            return 0;
+        }
+        int depth = registerDepth(regs);
+        if (depth == 0 || sinceRefusalReplay < (long) REFUSAL_REPLAY_COST * depth) {
+            return 0;
+        }
+        return depth;
+    }
+
+    /** Committed requests per replayed request a refusal's replay may cost ({@link #refusalReplayDepth}). */
+    static final int REFUSAL_REPLAY_COST = 4;
+
+    /**
+     * How many of the newest kept requests a replay must undo to run the server again from
+     * registers it had before one it keeps at this receive site last changed: over the kept
+     * client requests that began at the receive site {@code start} began at (its pc), the
+     * deepest that began with another value in a register other than the system call's (a0..a7,
+     * AArch64 x0..x8), plus one; 0 if none did.
+     */
+    private int registerDepth(long[] start) {
+        trimHistory(server.cpu().tracker());
+        dev.rewind.hw.cpu.Arch arch = server.cpu().arch();
+        int[] candidates = arch.corruptibleRegisters();
+        boolean[] open = new boolean[33];
+        int left = 0;
+        for (int r : candidates) {
+            if (r >= arch.result(0) && r <= arch.result(7) || r == arch.syscallNumber()) {
+                continue;
+            }
+            open[r] = true;
+            left++;
+        }
+        int depth = 0;
+        int back = 0;
+        java.util.Iterator<Request> it = history.descendingIterator();
+        while (it.hasNext() && left > 0) {
+            Request r = it.next();
+            back++;
+            if (r.cont || r.wake || r.regs[32] != start[32]) {
+                continue;
+            }
+            for (int i = 0; i < 32; i++) {
+                if (open[i] && r.regs[i] != start[i]) {
+                    open[i] = false;
+                    left--;
+                    depth = back;
+                }
+            }
+        }
+        return depth;
     }
 
     /** The client's request is over (replied or aborted): no run of it is pending. */
@@ -3103,6 +3243,7 @@ final class TxIpc implements Recovery {
         if (!agent) {
             abortsSinceCommit = 0;
             replaysSinceCommit = 0;
+            sinceRefusalReplay++;
             if (resentKept && client.sendBadge() == resentBadge) {
                 resentKept = false; // (that client's request went through, or it moved on)
             }

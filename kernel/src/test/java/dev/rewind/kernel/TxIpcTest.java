@@ -638,10 +638,25 @@ class TxIpcTest {
                 priority = 3
                 uses = ["rotor"]
                 """.formatted(server, client);
-        GuestRun run = GuestRun.bootManifest(toml, Fixtures.CONFIG, null, null);
+        Task[] srv = new Task[1];
+        KernelProbe probe = new KernelProbe() {
+            @Override
+            public void requestDelivered(Task t) {
+                srv[0] = t.name().equals("rotor_server") ? t : srv[0];
+            }
+        };
+        GuestRun run = GuestRun.bootManifest(toml, Fixtures.CONFIG, probe, null);
         assertTrue(run.console.contains(ok), run::toString);
         assertEquals(List.of(), run.faults, run::toString);
+        assertEquals(List.of(), run.mismatches, run::toString);
         assertEquals(SystemResult.Outcome.OK, run.result.outcome(), run::toString);
+        // The refusals right after a rotation come from a register the loop changed on purpose:
+        // the replay of the history before them (TxIpc.refusalReplayDepth) refuses them again.
+        TxIpc tx = (TxIpc) srv[0].recovery();
+        assertEquals(0, tx.refusalsOverturned, run::toString);
+        if (server.equals("rotor_refuse_server")) {
+            assertTrue(tx.refusalsReplayed > 0, run::toString);
+        }
     }
 
     @ParameterizedTest

@@ -578,4 +578,59 @@ class TxIpcVerifyTest {
         assertEquals(0, tx.mismatched, r::toString);
         assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
     }
+    /**
+     * Flips bit 3 of the register constreg_server's loop keeps SUM's label in (RISC-V s5,
+     * AArch64 x25) as request {@code n} is delivered: that request runs with it and commits, and
+     * every request after it starts from it, as after a bit flipped in the work after a reply.
+     */
+    static final class LoopConstantFlip implements KernelProbe {
+        private final int n;
+        private int delivered;
+        Task server;
+
+        LoopConstantFlip(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            if (!t.name().equals("constreg")) {
+                return;
+            }
+            server = t;
+            if (++delivered == n) {
+                int reg = t.cpu().arch() == dev.rewind.hw.cpu.Arch.RISCV64 ? 21 : 25;
+                t.cpu().setReg(reg, t.cpu().reg(reg) ^ 8);
+            }
+        }
+    }
+
+    /**
+     * An own loop keeps SUM's label in a register, and a fault spoils it in an ADD that commits
+     * (aftercall's after-reply seeds 2069104, 2069128, 2069184 of session 53: CHECK refused
+     * ENOSYS). The next SUM is refused in both runs of {@code verify = "refusals"}, which start
+     * from the same spoiled register: the kernel replays the kept history from before the
+     * register changed, and the SUM, run again on what the replay rebuilt, is answered. Without
+     * the replay the client got ENOSYS. Fault-free, no request is replayed.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aRefusalFromALoopRegisterSpoiledBeforeTheRequestIsAnsweredAfterAReplay(String arch) throws Exception {
+        SystemImage image = SystemImage.builtin(arch + "t_constreg.toml");
+        LoopConstantFlip none = new LoopConstantFlip(0);
+        GuestRun clean = GuestRun.runWithProbe(image, none);
+        assertTrue(clean.console.contains("constreg: ok"), clean::toString);
+        assertEquals(0, ((TxIpc) none.server.recovery()).refusalsReplayed, clean::toString);
+
+        LoopConstantFlip flip = new LoopConstantFlip(50); // (an ADD; request 55 is the next SUM)
+        GuestRun r = GuestRun.runWithProbe(image, flip);
+        assertEquals(SystemResult.Outcome.OK, r.result.outcome(), r::toString);
+        assertTrue(r.console.contains("constreg: ok"), r::toString);
+        assertEquals(List.of(), r.faults, r::toString);
+        TxIpc tx = (TxIpc) flip.server.recovery();
+        assertEquals(1, tx.refusalsReplayed, r::toString);
+        assertEquals(1, tx.refusalsOverturned, r::toString);
+        assertEquals(1, r.mismatches.size(), r::toString);
+        assertTrue(r.mismatches.get(0).decided(), r::toString);
+    }
 }

@@ -75,6 +75,11 @@ public enum Arch {
         return firstArg + n;
     }
 
+    /** The register slot of the system call's number: RISC-V a7, AArch64 x8. */
+    public int syscallNumber() {
+        return this == RISCV64 ? 17 : 8;
+    }
+
     /**
      * Registers that a correct program never changes once it runs (RISC-V gp and tp; none on
      * AArch64): txipc repairs them between requests.
