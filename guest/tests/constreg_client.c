@@ -20,15 +20,17 @@ int main(void)
 		sum += i;
 		RW_RETRY_RECOVERED(r, (m = (rw_msg){ 1, { i, 0, 0, 0 }, 0 }, rw_rpc(srv, &m)), 4);
 		if (r != 0 || m.w[0] != sum) {
-			printf("constreg: FAIL add %llu: %s, total %llu, want %llu\n", (unsigned long long)i,
-			       rw_strerror(r), (unsigned long long)m.w[0], (unsigned long long)sum);
+			printf("constreg: FAIL add %llu: %s, total %llu, want %llu\n",
+			       (unsigned long long)i, rw_strerror(r), (unsigned long long)m.w[0],
+			       (unsigned long long)sum);
 			return 1;
 		}
 		if (i % 10 != 0)
 			continue;
 		RW_RETRY_RECOVERED(r, (m = (rw_msg){ 2, { 0, 0, 0, 0 }, 0 }, rw_rpc(srv, &m)), 4);
 		if (r != 0 || m.w[0] != sum || m.w[1] != i) {
-			printf("constreg: FAIL sum after %llu: %s, total %llu (want %llu), adds %llu\n",
+			printf("constreg: FAIL sum after %llu: %s, total %llu (want %llu), adds "
+			       "%llu\n",
 			       (unsigned long long)i, rw_strerror(r), (unsigned long long)m.w[0],
 			       (unsigned long long)sum, (unsigned long long)m.w[1]);
 			return 1;

@@ -289,8 +289,8 @@ final class Ipc {
                 && t.recovery().holdReply(client, f.a)) {
             // (txipc: what the server does until its next receive belongs to the request, whose
             // reply leaves when it commits there: releaseReply)
-            if (k.probe != null) {
-                k.probe.replyHeld(t);
+            if (k.probe != null && !t.recovery().replayingHistory()) {
+                k.probe.replyHeld(t); // (a replayed request's reply is not a new one either)
             }
             return f.ret(Abi.OK);
         }
@@ -324,10 +324,11 @@ final class Ipc {
         if (badLength(a[6])) {
             return Abi.ETOOBIG;
         }
+        boolean replayed = t.recovery().replayingHistory();
         t.endServing();
         t.recovery().committed(client, a);
-        if (k.probe != null) {
-            k.probe.replied(t);
+        if (k.probe != null && !replayed) {
+            k.probe.replied(t); // (as for its delivery: a replayed request is not a new one)
         }
         if (k.timeline) {
             k.observer.replied(t, client, k.now());

@@ -231,6 +231,8 @@ final class TxIpc implements Recovery {
     private int refusalDepth;
     /** A refusal's replay ran: the badge, message and status of the request it refused, to compare. */
     private boolean refusalArmed;
+    /** The refused request is being run again after its replay, until its reply ({@link #replaying}). */
+    private boolean refusalRerun;
 
     private long refusalBadge;
     private long refusalStatus;
@@ -2091,7 +2093,9 @@ final class TxIpc implements Recovery {
     /** True while the server is running a replayed request, or a request again to verify it. */
     @Override
     public boolean replaying() {
-        return replayingHistory() || (verifyRun > 0 && !verifyAgreed && server.inRequest());
+        return replayingHistory()
+                || (verifyRun > 0 && !verifyAgreed && server.inRequest())
+                || (refusalRerun && server.inRequest());
     }
 
     /** True while the server is running a replayed request of its history. */
@@ -2212,6 +2216,9 @@ final class TxIpc implements Recovery {
     /** The server has just been handed {@code client}'s request on {@code ep}: a transaction begins. */
     @Override
     public void delivered(Task client, Endpoint ep) {
+        // (the refused request again after its replay, first in the queue behind the agents: a run
+        // again, as verify's are, until its reply)
+        refusalRerun = refusalArmed && client.agentFor() == null;
         Replay open = replay;
         if (open != null) {
             open.dropSkippedConts(); // (a continuation left at the head was not run again: the server received)
@@ -2676,9 +2683,15 @@ final class TxIpc implements Recovery {
         }
         if (refusalArmed && verifyRun == 0) {
             refusalArmed = false;
-            if (badge == refusalBadge && java.util.Arrays.equals(msg, refusalMsg) && status != refusalStatus) {
+            refusalRerun = false;
+            if (badge == refusalBadge
+                    && java.util.Arrays.equals(msg, refusalMsg)
+                    && status != refusalStatus
+                    && current.recorded == 0) {
                 // The request, run on the state and registers the replay rebuilt, is not refused:
-                // the refusal came from a register or memory a fault had spoiled before it.
+                // the refusal came from a register or memory a fault had spoiled before it. (One
+                // that read the clock or polled may answer otherwise now for that alone: its new
+                // answer leaves, uncounted.)
                 refusalsOverturned++;
                 k.recoveryNote(
                         log,
@@ -3084,6 +3097,7 @@ final class TxIpc implements Recovery {
 
     /** The client's request is over (replied or aborted): no run of it is pending. */
     private void endVerification() {
+        refusalRerun = false;
         verifyRun = 0;
         verifyAgreed = false;
         debuggerChangedRequest = false;

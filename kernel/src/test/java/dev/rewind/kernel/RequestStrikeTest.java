@@ -210,4 +210,23 @@ class RequestStrikeTest {
                 () -> FaultInjector.Plan.after(1, FaultInjector.Type.DEFAULTS, "kv", new long[] {0, 0}));
         assertTrue(e.getMessage().contains("ran no instruction after any of its 2 replies"), e.getMessage());
     }
+    /**
+     * A replay's requests are neither deliveries nor replies to the strikes: loopreg refuses its
+     * client's 10th request (label 9, ENOSYS) in both runs of verify, and the kernel replays the 9
+     * kept requests before it first (TxIpc.refusalReplayDepth). A strike planned after the 10th
+     * reply was armed by the first replayed request's reply and struck inside the replay, which
+     * cannot be undone (the server was restarted); it lands after the 10th real reply.
+     */
+    @Test
+    void aReplayedRequestsReplyDoesNotArmAStrikeAfterAReply() throws Exception {
+        SystemImage img = SystemImage.builtin("t_loopreg.toml");
+        FaultInjector after = new FaultInjector(
+                new FaultInjector.Plan(1, FaultInjector.Type.FAILED_ASSERTION, "loopreg", 10, 1, Window.AFTER_REPLY));
+        GuestRun r = GuestRun.runWithProbe(img, after);
+        assertTrue(after.activated(), r::toString);
+        assertEquals(1, r.replays.size(), r::toString); // (the refusal's, before the strike)
+        assertEquals(1, r.faults.size(), r::toString);
+        assertEquals(List.of(), r.restarts, r::toString);
+        assertTrue(r.console.contains("loopreg_client: ok requests=67"), r::toString);
+    }
 }
