@@ -690,6 +690,9 @@ __attribute__((noreturn)) void rw_panic(const char *msg);
  */
 void *rw_copy_checked(void *dst, const void *src, size_t n);
 
+/* memcpy without the compare the SDK's makes while the task serves a request (for rw_copy_checked). */
+void rw__copy_plain(void *dst, const void *src, size_t n);
+
 /* Hides a value from the optimizer (for deliberate faults and benchmarks). */
 #define RW_OPAQUE(x)                       \
 	({                                 \

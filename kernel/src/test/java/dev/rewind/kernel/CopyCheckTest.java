@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class CopyCheckTest {
 
     /**
-     * At {@code memcpy}'s entry in {@code server}, in the {@code nth} copy of at least 8 bytes made
+     * At the entry of {@code rw_copy_checked}'s copy ({@code rw__copy_plain}) in {@code server}, in the {@code nth} copy of at least 8 bytes made
      * inside a request into the IPC buffer ({@code toIpc}) or from it into the server's data or
      * heap (not its stack), moves the source register one byte on: the copy then takes its bytes
      * from the wrong place, as a flipped pointer register would make it.
@@ -52,7 +52,9 @@ class CopyCheckTest {
                 return;
             }
             Cpu cpu = task.cpu();
-            long entry = task.image().symbol("memcpy").orElseThrow();
+            // (rw_copy_checked's copy: the SDK's memcpy without the compare memcpy makes itself
+            // while serving, which compares with the pointers it was given: session 54)
+            long entry = task.image().symbol("rw__copy_plain").orElseThrow();
             int a0 = cpu.arch().result(0);
             int a1 = cpu.arch().result(1);
             int a2 = cpu.arch().result(2);
