@@ -509,6 +509,8 @@ final class TxIpc implements Recovery {
         final ArrayDeque<Request> originals;
 
         int differed;
+        /** A replay that checks a refusal ({@link #refusalReplayDepth}): nothing suspected, logged at debug if all agree. */
+        boolean quiet;
         /** Callers' checks of this server's answers that started this replay (none for others). */
         final java.util.List<AnswerCheck> checks;
 
@@ -616,8 +618,8 @@ final class TxIpc implements Recovery {
                     replay = null;
                 }
                 long nanos = System.nanoTime() - started;
-                k.recoveryNote(
-                        log,
+                noteReplay(
+                        quiet && differed == 0,
                         "txipc: task {}: replayed {} committed request{} ({} page{} undone) in {} µs{}",
                         server,
                         requests,
@@ -3005,8 +3007,11 @@ final class TxIpc implements Recovery {
             sinceRefusalReplay = 0;
             refusalsReplayed++;
             int[] undone = replayHistory(System.nanoTime(), deep);
-            k.recoveryNote(
-                    log,
+            if (replay != null) {
+                replay.quiet = true;
+            }
+            noteReplay(
+                    true,
                     "txipc: task {}: both runs refused request (label 0x{}, badge {}) with 0x{}: the {} newest kept"
                             + " request{} run again first, from the registers before the last change",
                     server,
@@ -3050,6 +3055,15 @@ final class TxIpc implements Recovery {
             return 0;
         }
         return depth;
+    }
+
+    /** A recovery note, or (a refusal's replay, which suspects nothing until it answers otherwise) a debug line. */
+    private void noteReplay(boolean quiet, String format, Object... args) {
+        if (quiet) {
+            log.debug(format, args);
+        } else {
+            k.recoveryNote(log, format, args);
+        }
     }
 
     /** Committed requests per replayed request a refusal's replay may cost ({@link #refusalReplayDepth}). */

@@ -61,6 +61,15 @@ public final class Fixtures {
         return f;
     }
 
+    /**
+     * Also runs {@code hook} at the entry of the SDK's {@code rw__copy_plain} in {@code task}, the
+     * copy {@code rw_copy_checked} makes (not {@code memcpy}, which compares its own copies while
+     * the task serves: session 54), so that a probe of "memcpy" sees the payload copies too.
+     */
+    static void hookPlainCopy(Task task, dev.rewind.hw.cpu.InstructionHook hook) {
+        task.image().symbol("rw__copy_plain").ifPresent(at -> task.cpu().hookInstructions(at, at, hook));
+    }
+
     /** The register that holds a system call's number: RISC-V a7, AArch64 x8. */
     static int numberRegister(dev.rewind.hw.cpu.Cpu cpu) {
         return cpu.arch() == dev.rewind.hw.cpu.Arch.RISCV64 ? 17 : 8;

@@ -198,7 +198,7 @@ class FsCheckTest {
             int a1 = cpu.arch().result(1);
             int a2 = cpu.arch().result(2);
             int link = cpu.arch().link();
-            hook = cpu.hookInstructions(entry, entry, (addr, size) -> {
+            dev.rewind.hw.cpu.InstructionHook copy = (addr, size) -> {
                 long dst = cpu.reg(a0);
                 if (struck
                         || cpu.reg(a1) != Abi.IPC_BUF_ADDR
@@ -223,7 +223,9 @@ class FsCheckTest {
                     });
                     cpu.dropCodeTranslations();
                 }
-            });
+            };
+            hook = cpu.hookInstructions(entry, entry, copy);
+            Fixtures.hookPlainCopy(task, copy); // (rw_copy_checked's copies: session 54)
             cpu.dropCodeTranslations();
         }
     }

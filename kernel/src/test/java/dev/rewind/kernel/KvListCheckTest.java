@@ -177,7 +177,7 @@ class KvListCheckTest {
             int n = cpu.arch().result(2);
             long put = task.image().symbol("do_put").orElseThrow();
             cpu.hookInstructions(put, put, (addr, size) -> inPut = true); // (a DEL's key may not be there)
-            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+            dev.rewind.hw.cpu.InstructionHook copy = (addr, size) -> {
                 long d = cpu.reg(dst);
                 boolean key = cpu.reg(n) <= 65
                         && (request
@@ -191,7 +191,9 @@ class KvListCheckTest {
                 }
                 struck = true;
                 cpu.setReg(src, cpu.reg(src) + 1);
-            });
+            };
+            hook = cpu.hookInstructions(at, at, copy);
+            Fixtures.hookPlainCopy(task, copy); // (rw_copy_checked's copies: session 54)
             cpu.dropCodeTranslations();
         }
     }
@@ -320,14 +322,16 @@ class KvListCheckTest {
                     .findFirst()
                     .orElseThrow();
             int dst = cpu.arch().result(0);
-            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+            dev.rewind.hw.cpu.InstructionHook copy = (addr, size) -> {
                 long d = cpu.reg(dst);
                 if (struck || d < table.address() || d >= table.address() + table.size() || ++calls < nth) {
                     return;
                 }
                 struck = true;
                 Fixtures.write64(cpu, count, 0);
-            });
+            };
+            hook = cpu.hookInstructions(at, at, copy);
+            Fixtures.hookPlainCopy(task, copy); // (rw_copy_checked's copies: session 54)
             cpu.dropCodeTranslations();
         }
     }

@@ -272,6 +272,18 @@ class TxIpcCalleeTest {
         assertTrue(run.restarts.isEmpty(), run::toString);
         assertTrue(
                 run.faults.stream().allMatch(f -> f.task().startsWith("tally_")), "only the tallies faulted: " + run);
+        if (image.contains("busy")) {
+            // slot_peek's requests are refused (ENOSYS) in both runs of verify, so slot_server
+            // replays its newest kept requests before one every few requests (session 54,
+            // TxIpc.refusalReplayDepth): such a replay may undo the raise, and answer otherwise,
+            // before the second caller takes a wrong answer. Every caller that took one is
+            // corrected all the same, and none is told EINDOUBT.
+            assertTrue(tx[2].refusalsReplayed > 0, run::toString);
+            assertEquals(0, tx[2].refusalsOverturned, run::toString);
+            assertTrue(tx[0].calleeCorrections + tx[1].calleeCorrections >= 1, run::toString);
+            assertEquals(0, tx[0].inDoubtAnswers + tx[1].inDoubtAnswers, run::toString);
+            return;
+        }
         for (int i = 0; i < 2; i++) {
             assertEquals(1, tx[i].calleeCorrections, run::toString);
             assertEquals(0, tx[i].inDoubtAnswers, run::toString);
