@@ -18,11 +18,20 @@
  * The interface is picolibc 1.8's (Debian bookworm), checked below: linked
  * as an object, this definition wins over the one in libc.a.  With another
  * picolibc this file defines nothing and picolibc's engine is used.
+ *
+ * The digits are computed twice and the two results compared: a transient
+ * fault inside one computation (a skipped instruction, a flipped register in
+ * the big-integer arithmetic or the rounding) printed wrong digits with no
+ * trap, which a txipc server then sent to its client (an outside expression
+ * interpreter's %.17g replies: '14163345681037' for 14163456810372,
+ * '-504.' for -504.625; session 54).  A difference is rw_panic, a fault of
+ * the request that txipc undoes and runs again.
  */
 #include <picolibc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <rewind/rewind.h>
 
 #if __PICOLIBC__ == 1 && __PICOLIBC_MINOR__ == 8
 
@@ -163,7 +172,9 @@ static int big_to_decimal(struct big *b, char *out)
 	return len;
 }
 
-int __dtoa_engine(double x, struct dtoa *dtoa, int max_digits, bool fmode, int max_decimals)
+/* noipa: the two computations below stay two calls, none of their work shared or folded. */
+static __attribute__((noinline, noipa)) int dtoa_digits(double x, struct dtoa *dtoa, int max_digits,
+                                                        bool fmode, int max_decimals)
 {
 	uint64_t bits, mant;
 	int bexp, len, dexp, nd, i;
@@ -299,6 +310,22 @@ int __dtoa_engine(double x, struct dtoa *dtoa, int max_digits, bool fmode, int m
 	}
 	dtoa->exp = dexp;
 	return nd;
+}
+
+int __dtoa_engine(double x, struct dtoa *dtoa, int max_digits, bool fmode, int max_decimals)
+{
+	struct dtoa again;
+	int n, m;
+
+	/* zeroed whole, so that the fields a result leaves unset compare equal */
+	memset(dtoa, 0, sizeof *dtoa);
+	memset(&again, 0, sizeof again);
+	n = dtoa_digits(x, dtoa, max_digits, fmode, max_decimals);
+	m = dtoa_digits(x, &again, max_digits, fmode, max_decimals);
+	if (n != m || memcmp(dtoa, &again, sizeof again) != 0)
+		rw_panic("printf: the digits of a double differ between two computations (dtoa, a "
+		         "transient fault)");
+	return n;
 }
 
 #endif

@@ -840,6 +840,11 @@ public final class Task {
         receiveSumBack = sumBack;
     }
 
+    /** Whether the task's receive asked for its request's sum in a0 ({@link #receiveSumBack(boolean)}). */
+    boolean receivesSumBack() {
+        return receiveSumBack;
+    }
+
     /** The CALL the task makes now asked for its reply's sum in a0 or not ({@link Abi#SYS_SUM_BACK}). */
     void callSumBack(boolean sumBack) {
         callSumBack = sumBack;

@@ -94,6 +94,12 @@ final class TxIpc implements Recovery {
     private Endpoint endpoint;
     private long badge;
     private long brk;
+    /**
+     * Whether the receive the snapshot was taken at asked for the request's sum in a0 ({@link
+     * Task#receivesSumBack}): kernel state of that receive, restored with the registers.
+     */
+    private boolean sumBack;
+
     Capability[] caps;
     final ArrayDeque<Long> recentAborts = new ArrayDeque<>();
     private long requests;
@@ -341,6 +347,9 @@ final class TxIpc implements Recovery {
         long[] ext = NO_EXT;
 
         long brk;
+        /** The receive it waited in asked for its request's sum in a0 ({@link Task#receivesSumBack}). */
+        boolean sumBack;
+
         Capability[] caps;
         Endpoint endpoint;
         final long[] msg = new long[6];
@@ -936,6 +945,7 @@ final class TxIpc implements Recovery {
         readExtended();
         waitRegsVersion = -1;
         brk = server.brk();
+        sumBack = server.receivesSumBack();
         caps = server.capsSnapshot();
         badge = 0;
         java.util.Arrays.fill(msg, 0);
@@ -2191,6 +2201,7 @@ final class TxIpc implements Recovery {
             System.arraycopy(ext, 0, r.ext, 0, ext.length);
         }
         r.brk = brk;
+        r.sumBack = sumBack;
         r.caps = caps;
         r.endpoint = ep;
         r.recorded = 0;
@@ -2243,6 +2254,7 @@ final class TxIpc implements Recovery {
         badge = client.sendBadge();
         client.copyMessage(msg, 0);
         brk = server.brk();
+        sumBack = server.receivesSumBack();
         caps = server.capsSnapshot();
         if (verifyRun == 0) {
             requests++;
@@ -4111,6 +4123,11 @@ final class TxIpc implements Recovery {
         server.cpu().writeAll(first.regs);
         writeExtended(first.ext);
         server.rollBackTo(first.regs[32], first.brk, first.caps.clone());
+        // The receive it is put back into is that record's: whether it asked for its request's sum
+        // is the kernel's state of that receive, not of the last one (whose number register a fault
+        // in the work after a plain REPLY may have spoiled: a skipped movk left RECV without
+        // SYS_SUM_BACK, every delivery then failed the SDK's check, and so did each replayed one).
+        server.receiveSumBack(first.sumBack);
         ArrayDeque<Request> originals = new ArrayDeque<>(undone);
         if (tail != null) {
             tail.tail = true;

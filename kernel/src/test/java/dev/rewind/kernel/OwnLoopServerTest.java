@@ -249,4 +249,67 @@ class OwnLoopServerTest {
                                 && f.fault().detail().contains("differs from the one the kernel delivered")),
                 g::toString);
     }
+
+    /**
+     * At loopreg's receive after its {@code n}-th request (in the window after the plain REPLY),
+     * at the system call instruction itself: clears {@link dev.rewind.abi.Abi#SYS_SUM_BACK} from
+     * the number register, as the skipped {@code movk x8, #0x4000, lsl #16} that builds the number
+     * of an inlined {@code rw_recv} left it (an outside expression interpreter's own loop, AArch64
+     * after-reply seeds 2109075 and 2109163, session 54).
+     */
+    static final class ReceiveNumberSpoiled implements KernelProbe {
+        final int n;
+        int delivered;
+        boolean struck;
+        dev.rewind.hw.cpu.CpuHook hook;
+
+        ReceiveNumberSpoiled(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void requestDelivered(Task task) {
+            if (!task.name().equals("loopreg") || ++delivered < n || hook != null) {
+                return;
+            }
+            dev.rewind.hw.cpu.Cpu cpu = task.cpu();
+            long entry = task.image()
+                    .symbol("rw_recv")
+                    .orElseThrow(() -> new AssertionError("loopreg has no out-of-line rw_recv"));
+            int nr = Fixtures.numberRegister(cpu);
+            hook = cpu.hookInstructions(entry, entry + 256, (addr, size) -> {
+                if (!struck && Fixtures.isSyscallInstruction(cpu, addr) && Fixtures.syscallNumber(cpu) == 7) {
+                    struck = true;
+                    cpu.setReg(nr, cpu.reg(nr) & ~dev.rewind.abi.Abi.SYS_SUM_BACK);
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+    }
+
+    /**
+     * A receive made without asking for the request's sum gets a0 = 0, and the SDK's check of the
+     * request it stored fails: the delivery's abort, and the request is delivered again into the
+     * same receive, which fails the same way. The second fault replays the kept history from the
+     * receive of its oldest record; before, the kernel kept the spoiled receive's "no sum" for
+     * every replayed delivery, the first replayed request failed the check too, and the server was
+     * restarted (its clients got EDEAD). The receive's request for the sum is now part of the
+     * state a record restores.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"t_loopreg.toml", "aarch64/t_loopreg.toml"})
+    void aReceiveWhoseNumberLostTheSumRequestIsReplayedNotRestarted(String image) throws Exception {
+        ReceiveNumberSpoiled probe = new ReceiveNumberSpoiled(15);
+        GuestRun g = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
+        assertTrue(probe.struck, g::toString);
+        assertEquals(SystemResult.Outcome.OK, g.result.outcome(), g::toString);
+        assertTrue(g.hasLine("loopreg_client: ok requests=67"), g::toString);
+        assertTrue(g.restarts.isEmpty(), g::toString);
+        assertTrue(
+                g.faults.stream()
+                        .anyMatch(f -> f.task().equals("loopreg")
+                                && f.fault().detail().contains("differs from the one the kernel delivered")),
+                g::toString);
+        assertTrue(g.faults.stream().allMatch(f -> f.outcome() instanceof RecoveryOutcome.RolledBack), g::toString);
+    }
 }
