@@ -243,6 +243,8 @@ final class TxIpc implements Recovery {
     private long refusalBadge;
     private long refusalStatus;
     private final long[] refusalMsg = new long[6];
+
+    private final long[] armedMsg = new long[6];
     /** Client requests committed since the last {@link #refusalReplayDepth} replay (its cost's budget). */
     private long sinceRefusalReplay = Long.MAX_VALUE / 2;
     /** Refusals checked by a replay of the kept history, and those the replay answered otherwise. */
@@ -2231,7 +2233,12 @@ final class TxIpc implements Recovery {
     public void delivered(Task client, Endpoint ep) {
         // (the refused request again after its replay, first in the queue behind the agents: a run
         // again, as verify's are, until its reply)
-        refusalRerun = refusalArmed && client.agentFor() == null;
+        refusalRerun = false;
+        if (refusalArmed && client.agentFor() == null) {
+            client.copyMessage(armedMsg, 0);
+            refusalRerun = client.sendBadge() == refusalBadge && java.util.Arrays.equals(armedMsg, refusalMsg);
+            refusalArmed = refusalRerun; // (another request first: the refused one went, faulted or its client died)
+        }
         Replay open = replay;
         if (open != null) {
             open.dropSkippedConts(); // (a continuation left at the head was not run again: the server received)
