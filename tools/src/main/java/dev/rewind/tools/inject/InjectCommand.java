@@ -82,8 +82,8 @@ public final class InjectCommand implements Callable<Integer> {
             names = "--policy",
             paramLabel = "POLICY",
             description =
-                    "Recovery policy for the server: none, restart, txipc, or shadow for a driver whose manifest names its shadow class (default: txipc).")
-    String policy = "txipc";
+                    "Recovery policy for the server: none, restart, txipc, or shadow for a driver whose manifest names its shadow class (default: the server's recovery in the manifest; txipc if it has none).")
+    String policy;
 
     @Option(
             names = {"-n", "--count"},
@@ -278,14 +278,14 @@ public final class InjectCommand implements Callable<Integer> {
             }
             dev.rewind.tools.gdb.GdbBoot.checkOptions(gdb, true);
         }
-        RecoveryPolicy pol = RecoveryPolicy.parse(policy);
+        RecoveryPolicy pol = policy == null ? null : RecoveryPolicy.parse(policy);
+        if (pol != null) {
+            checkPolicyOptions(pol, "");
+        }
         if (replayDepth != null
                 && (replayDepth < 0 || replayDepth > dev.rewind.kernel.image.TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH)) {
             throw new IllegalArgumentException("--replay-depth must be between 0 and "
                     + dev.rewind.kernel.image.TaskSpec.TxipcLimits.MAX_REPLAY_DEPTH);
-        }
-        if (replayDepth != null && pol != RecoveryPolicy.TXIPC) {
-            throw new IllegalArgumentException("--replay-depth applies only to --policy txipc");
         }
         boolean dual = false;
         if (verify != null) {
@@ -294,9 +294,6 @@ public final class InjectCommand implements Callable<Integer> {
                         "--verify must be dual, errors, refusals or none, not '" + Printable.escape(verify) + "'");
             }
             dual = verify.equals("dual");
-            if (pol != RecoveryPolicy.TXIPC) {
-                throw new IllegalArgumentException("--verify " + verify + " applies only to --policy txipc");
-            }
         }
         List<FaultInjector.Type> ts = new ArrayList<>();
         if (types == null) {
@@ -324,9 +321,6 @@ public final class InjectCommand implements Callable<Integer> {
         if (faultFree && win != dev.rewind.kernel.probe.RequestStrike.Window.REQUEST) {
             throw new IllegalArgumentException("--window chooses where faults strike; --fault-free injects none");
         }
-        if (noEscalation && pol != RecoveryPolicy.TXIPC) {
-            throw new IllegalArgumentException("--no-escalation applies only to --policy txipc");
-        }
         if (resume && results == null) {
             throw new IllegalArgumentException("--resume needs --results FILE (the campaign's result file)");
         }
@@ -343,6 +337,15 @@ public final class InjectCommand implements Callable<Integer> {
             return 2;
         }
         checkServer(img, server);
+        if (pol == null) {
+            // (the manifest's own policy for the server: a shadowed driver's campaign is a shadow's)
+            RecoveryPolicy own = img.manifest().task(server).orElseThrow().recovery();
+            pol = own == RecoveryPolicy.NONE ? RecoveryPolicy.TXIPC : own;
+            checkPolicyOptions(
+                    pol,
+                    " (the manifest gives " + Printable.escape(server) + " recovery = \"" + pol.configName()
+                            + "\"; --policy chooses another)");
+        }
         String arch;
         try {
             arch = img.arch().id();
@@ -695,6 +698,19 @@ public final class InjectCommand implements Callable<Integer> {
     }
 
     /** The --server task exists and serves an endpoint (faults are injected into its requests). */
+    /** The options that apply to txipc alone, given {@code pol}. */
+    private void checkPolicyOptions(RecoveryPolicy pol, String why) {
+        if (replayDepth != null && pol != RecoveryPolicy.TXIPC) {
+            throw new IllegalArgumentException("--replay-depth applies only to --policy txipc" + why);
+        }
+        if (verify != null && pol != RecoveryPolicy.TXIPC) {
+            throw new IllegalArgumentException("--verify " + verify + " applies only to --policy txipc" + why);
+        }
+        if (noEscalation && pol != RecoveryPolicy.TXIPC) {
+            throw new IllegalArgumentException("--no-escalation applies only to --policy txipc" + why);
+        }
+    }
+
     static void checkServer(SystemImage img, String server) {
         List<TaskSpec> tasks = img.manifest().tasks();
         List<String> servers = tasks.stream()

@@ -492,6 +492,38 @@ class InjectCommandTest {
     }
 
     @Test
+    void withoutPolicyACampaignTakesTheServersOwnFromTheManifest() throws Exception {
+        // t_blk's driver is shadowed: a campaign without --policy is a shadow's (before session 54
+        // it was txipc's for every server, and a user got a txipc campaign of a shadowed driver)
+        CliRun.Result c = rewind(
+                Duration.ofSeconds(120),
+                "inject",
+                "builtin:t_blk.toml",
+                "--server",
+                "blk",
+                "--types",
+                "failed-assertion",
+                "-n",
+                "1",
+                "--seed",
+                "3",
+                "--jobs",
+                "1",
+                "-v");
+        assertEquals(0, c.status(), c::toString);
+        assertTrue(c.out().contains("server blk, policy shadow:"), c::toString);
+        assertTrue(c.out().contains("--server blk --policy shadow"), c::toString);
+        CliRun.Result bad =
+                rewind(Duration.ofSeconds(60), "inject", "builtin:t_blk.toml", "--server", "blk", "--verify", "dual");
+        assertEquals(2, bad.status(), bad::toString);
+        assertTrue(
+                bad.err()
+                        .contains("--verify dual applies only to --policy txipc (the manifest gives blk recovery ="
+                                + " \"shadow\"; --policy chooses another)"),
+                bad::toString);
+    }
+
+    @Test
     void theWindowAfterAReplyStrikesWhatAServerRunsAfterItAndIsKeptInTheResults() throws Exception {
         Path results = dir.resolve("w.jsonl");
         CliRun.Result c = rewind(
