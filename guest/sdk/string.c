@@ -160,11 +160,13 @@ static inline __attribute__((always_inline)) int serving(void)
 	return rw__recv_note_kept && rw__recv_note_at()->sum != 0;
 }
 
+#define MMIO_SPAN (4096u * RW_MMIO_STRIDE) /* the device windows' room (4096 devices) */
+
 static inline __attribute__((always_inline)) int plain_memory(const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p;
 
-	return a + n <= RW_MMIO_BASE || a >= RW_MMIO_BASE + 0x1000000u;
+	return a + n <= RW_MMIO_BASE || a >= RW_MMIO_BASE + MMIO_SPAN;
 }
 
 /* Bytes [0, n) of a and b equal (word-sized where both are aligned alike). */

@@ -324,7 +324,7 @@ final class Ipc {
         if (badLength(a[6])) {
             return Abi.ETOOBIG;
         }
-        boolean replayed = t.recovery().replayingHistory();
+        boolean replayed = k.probe != null && t.recovery().replayingHistory(); // (for the probe alone)
         t.endServing();
         t.recovery().committed(client, a);
         if (k.probe != null && !replayed) {

@@ -243,8 +243,6 @@ final class TxIpc implements Recovery {
     private long refusalBadge;
     private long refusalStatus;
     private final long[] refusalMsg = new long[6];
-
-    private final long[] armedMsg = new long[6];
     /** Client requests committed since the last {@link #refusalReplayDepth} replay (its cost's budget). */
     private long sinceRefusalReplay = Long.MAX_VALUE / 2;
     /** Refusals checked by a replay of the kept history, and those the replay answered otherwise. */
@@ -2235,8 +2233,10 @@ final class TxIpc implements Recovery {
         // again, as verify's are, until its reply)
         refusalRerun = false;
         if (refusalArmed && client.agentFor() == null) {
-            client.copyMessage(armedMsg, 0);
-            refusalRerun = client.sendBadge() == refusalBadge && java.util.Arrays.equals(armedMsg, refusalMsg);
+            refusalRerun = client.sendBadge() == refusalBadge;
+            for (int i = 0; i < 6 && refusalRerun; i++) {
+                refusalRerun = client.msg(i) == refusalMsg[i];
+            }
             refusalArmed = refusalRerun; // (another request first: the refused one went, faulted or its client died)
         }
         Replay open = replay;
@@ -2702,13 +2702,10 @@ final class TxIpc implements Recovery {
         if (client == null || client.agentFor() != null || current == null) {
             return null;
         }
-        if (refusalArmed && verifyRun == 0) {
+        if (refusalRerun && verifyRun == 0) { // (the refused request, run on what its replay rebuilt: delivered)
             refusalArmed = false;
             refusalRerun = false;
-            if (badge == refusalBadge
-                    && java.util.Arrays.equals(msg, refusalMsg)
-                    && status != refusalStatus
-                    && current.recorded == 0) {
+            if (status != refusalStatus && current.recorded == 0) {
                 // The request, run on the state and registers the replay rebuilt, is not refused:
                 // the refusal came from a register or memory a fault had spoiled before it. (One
                 // that read the clock or polled may answer otherwise now for that alone: its new
@@ -3085,6 +3082,9 @@ final class TxIpc implements Recovery {
         }
     }
 
+    /** The registers {@link #registerDepth} compares: every general one but the system call's (found on first use). */
+    private int[] loopRegs;
+
     /** Committed requests per replayed request a refusal's replay may cost ({@link #refusalReplayDepth}). */
     static final int REFUSAL_REPLAY_COST = 4;
 
@@ -3097,17 +3097,17 @@ final class TxIpc implements Recovery {
      */
     private int registerDepth(long[] start) {
         trimHistory(server.cpu().tracker());
-        dev.rewind.hw.cpu.Arch arch = server.cpu().arch();
-        int[] candidates = arch.corruptibleRegisters();
-        boolean[] open = new boolean[33];
-        int left = 0;
-        for (int r : candidates) {
-            if (r >= arch.result(0) && r <= arch.result(7) || r == arch.syscallNumber()) {
-                continue;
-            }
-            open[r] = true;
-            left++;
+        if (loopRegs == null) {
+            dev.rewind.hw.cpu.Arch arch = server.cpu().arch();
+            loopRegs = java.util.Arrays.stream(arch.corruptibleRegisters())
+                    .filter(r -> (r < arch.result(0) || r > arch.result(7)) && r != arch.syscallNumber())
+                    .toArray();
         }
+        boolean[] open = new boolean[33];
+        for (int r : loopRegs) {
+            open[r] = true;
+        }
+        int left = loopRegs.length;
         int depth = 0;
         int back = 0;
         java.util.Iterator<Request> it = history.descendingIterator();
