@@ -26,16 +26,16 @@ int main(void)
 	for (uint64_t i = 1; i <= 3; i++) {
 		RW_RETRY_RECOVERED(r, ask(1, &n), 8);
 		if (r != 0 || n != i) {
-			printf("lease_client: FAIL TAKE %llu: status %ld, holds %llu\n", (unsigned long long)i, r,
-			       (unsigned long long)n);
+			printf("lease_client: FAIL TAKE %llu: status %ld, holds %llu\n",
+			       (unsigned long long)i, r, (unsigned long long)n);
 			return 1;
 		}
 	}
 	for (int i = 0; i < 40; i++) {
 		RW_RETRY_RECOVERED(r, ask(2, &n), 8);
 		if (r != 0 || n != 3) {
-			printf("lease_client: FAIL COUNT %d: status %ld, holds %llu, expected 3\n", i, r,
-			       (unsigned long long)n);
+			printf("lease_client: FAIL COUNT %d: status %ld, holds %llu, expected 3\n",
+			       i, r, (unsigned long long)n);
 			return 1;
 		}
 	}
