@@ -53,6 +53,12 @@ void rw__syscall_skipped(void)
 	         "instruction was skipped)");
 }
 
+void rw__client_alive_wrong(void)
+{
+	rw_panic("rw_client_alive: a client answered gone lives when asked again (a spoiled badge "
+	         "or a skipped call)");
+}
+
 void rw__reply_not_as_meant(void)
 {
 	rw_panic("rw_reply: the reply's registers differ from the message (a transient fault)");
