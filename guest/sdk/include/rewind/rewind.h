@@ -171,10 +171,16 @@ static inline long rw__tagged(long slot)
 	return slot >= 0 ? (long)((uint64_t)slot | RW_SLOT_TAG) : slot;
 }
 
+/* A system call whose a0 still holds the tagged slot it was given did not run (skipped). */
+static inline void rw__check_ran_a0(long a0, long tagged)
+{
+	if (a0 == tagged && tagged >= 0)
+		rw__syscall_skipped();
+}
+
 static inline void rw__check_ran(const rw_regs *r, long tagged)
 {
-	if (r->a0 == tagged && tagged >= 0)
-		rw__syscall_skipped();
+	rw__check_ran_a0(r->a0, tagged);
 }
 
 /* Own task id: index | generation << 16.  A task's first generation is 1;
@@ -260,8 +266,7 @@ static inline long rw_client_alive(rw_cap ep, uint64_t badge)
 {
 	long slot = rw__tagged(ep.slot);
 	long r = rw__sys2(SYS_CLIENT_ALIVE, slot, (long)badge, 0);
-	if (r == slot && slot >= 0)
-		rw__syscall_skipped();
+	rw__check_ran_a0(r, slot);
 	if (r == 0 && rw__sys2(SYS_CLIENT_ALIVE, slot, (long)badge, 0) != 0)
 		rw__client_alive_wrong();
 	return r;

@@ -70,6 +70,14 @@ public final class Fixtures {
         task.image().symbol("rw__copy_plain").ifPresent(at -> task.cpu().hookInstructions(at, at, hook));
     }
 
+    /** The function {@code name} of {@code task}'s image (its address and size), for a probe's hook. */
+    static dev.rewind.hw.elf.ElfImage.Symbol function(Task task, String name) {
+        return task.image().symbols().stream()
+                .filter(s -> s.name().equals(name) && s.function())
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no function " + name + " in " + task.name()));
+    }
+
     /** The register that holds a system call's number: RISC-V a7, AArch64 x8. */
     static int numberRegister(dev.rewind.hw.cpu.Cpu cpu) {
         return cpu.arch() == dev.rewind.hw.cpu.Arch.RISCV64 ? 17 : 8;

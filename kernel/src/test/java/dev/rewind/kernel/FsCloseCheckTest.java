@@ -35,10 +35,7 @@ class FsCloseCheckTest {
                 return;
             }
             Cpu cpu = task.cpu();
-            ElfImage.Symbol close = task.image().symbols().stream()
-                    .filter(s -> s.name().equals("do_close") && s.function())
-                    .findFirst()
-                    .orElseThrow();
+            ElfImage.Symbol close = Fixtures.function(task, "do_close");
             long memset = task.image().symbol("memset").orElseThrow();
             boolean rv = cpu.arch() == Arch.RISCV64;
             int ra = rv ? 1 : 30;

@@ -48,10 +48,7 @@ class ServingCompareCheckTest {
                 return;
             }
             Cpu cpu = t.cpu();
-            ElfImage.Symbol f = t.image().symbols().stream()
-                    .filter(s -> s.name().equals("memcmp") && s.function())
-                    .findFirst()
-                    .orElseThrow();
+            ElfImage.Symbol f = Fixtures.function(t, "memcmp");
             long textEnd = t.image().symbols().stream()
                     .filter(ElfImage.Symbol::function)
                     .mapToLong(s -> s.address() + s.size())

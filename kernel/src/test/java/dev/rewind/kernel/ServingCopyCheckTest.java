@@ -41,10 +41,7 @@ class ServingCopyCheckTest {
                 return;
             }
             Cpu cpu = t.cpu();
-            dev.rewind.hw.elf.ElfImage.Symbol f = t.image().symbols().stream()
-                    .filter(s -> s.name().equals(function) && s.function())
-                    .findFirst()
-                    .orElseThrow();
+            dev.rewind.hw.elf.ElfImage.Symbol f = Fixtures.function(t, function);
             byte[] b = new byte[4];
             hook = cpu.hookInstructions(f.address(), f.address() + f.size() - 1, (addr, size) -> {
                 if (struck || size != 4 || !cpu.memory().read(addr, b, 0, 4)) {

@@ -47,10 +47,7 @@ class ServingMoveCheckTest {
                 return;
             }
             Cpu cpu = t.cpu();
-            dev.rewind.hw.elf.ElfImage.Symbol f = t.image().symbols().stream()
-                    .filter(s -> s.name().equals("memmove") && s.function())
-                    .findFirst()
-                    .orElseThrow();
+            dev.rewind.hw.elf.ElfImage.Symbol f = Fixtures.function(t, "memmove");
             int a0 = cpu.arch() == Arch.RISCV64 ? 10 : 0;
             hook = cpu.hookInstructions(f.address(), f.address() + f.size() - 1, (addr, size) -> {
                 if (struck) {
