@@ -1,0 +1,197 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rewind.hw.cpu.Arch;
+import dev.rewind.hw.cpu.Cpu;
+import dev.rewind.hw.cpu.CpuHook;
+import dev.rewind.hw.cpu.DataHook;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The SDK's memset, memcpy and memmove check where their loops stopped while the task serves a
+ * request (guest/sdk/string.c, {@code stopped_at}): a skipped instruction in the computation of a
+ * loop's bound wrote past the end of the range, over the data beside it, while the range itself
+ * held the right bytes and its read-back saw nothing (an outside B+tree on AArch64, seed 2239819
+ * of session 55: a skipped {@code sub x3, x2, #1} in memset's byte tail; three later replies were
+ * wrong). Each instruction of one call, in turn, is skipped the first time it runs in that call;
+ * every skip that makes the call store outside its range must be a fault of the request, undone
+ * by txipc, with the clients' oracle satisfied. The test also requires that some skip did store
+ * outside the range, so that it cannot pass by finding nothing to check.
+ */
+class ServingBoundCheckTest {
+    /**
+     * The first call of {@code function} that {@code task} makes while serving a request with a
+     * count (its third argument) in [{@code minN}, {@code maxN}]. Records the instructions of the
+     * function that call runs, in the order first run; with {@code skip} >= 0, the {@code skip}-th
+     * of them is skipped the first time it runs, and the call's stores outside [dst, dst + n) are
+     * recorded (not those of the frames below the caller's stack pointer: the callees').
+     */
+    static final class CallSkip implements KernelProbe {
+        final String task;
+        final String function;
+        final long minN;
+        final long maxN;
+        final int skip;
+        final List<Long> order = new ArrayList<>();
+        final List<Long> stray = new ArrayList<>();
+        boolean inRequest;
+        boolean inCall;
+        boolean done;
+        boolean skipped;
+        long dst;
+        long n;
+        long sp;
+        long skipAt = -1;
+        int skipSize;
+        String error;
+        CpuHook hook;
+        CpuHook end;
+        CpuHook watch;
+
+        CallSkip(String task, String function, long minN, long maxN, int skip) {
+            this.task = task;
+            this.function = function;
+            this.minN = minN;
+            this.maxN = maxN;
+            this.skip = skip;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            if (!t.name().equals(task)) {
+                return;
+            }
+            callOver();
+            inRequest = true;
+            if (hook != null) {
+                return;
+            }
+            Cpu cpu = t.cpu();
+            dev.rewind.hw.elf.ElfImage.Symbol f = Fixtures.function(t, function);
+            boolean rv = cpu.arch() == Arch.RISCV64;
+            int a0 = rv ? 10 : 0;
+            hook = cpu.hookInstructions(f.address(), f.address() + f.size() - 1, (addr, size) -> {
+                if (done) {
+                    return;
+                }
+                if (!inCall) {
+                    long count = cpu.reg(a0 + 2);
+                    if (addr != f.address() || !inRequest || count < minN || count > maxN) {
+                        return;
+                    }
+                    inCall = true;
+                    dst = cpu.reg(a0);
+                    n = count;
+                    sp = cpu.reg(rv ? 2 : 31);
+                    long ret = cpu.reg(rv ? 1 : 30);
+                    end = cpu.hookInstructions(ret, ret, (a, s) -> callOver());
+                    if (skip >= 0) {
+                        watch = cpu.hookData(DataHook.WRITES, dst - 256, dst + n + 256, (type, at, sz, v) -> {
+                            boolean callee = at < sp && at >= sp - 4096;
+                            if (inCall && (at + sz > dst + n || at < dst) && !callee) {
+                                stray.add(at);
+                            }
+                        });
+                    }
+                    cpu.dropCodeTranslations();
+                }
+                if (order.contains(addr)) {
+                    return;
+                }
+                order.add(addr);
+                if (order.size() - 1 == skip) {
+                    skipAt = addr;
+                    skipSize = size;
+                    cpu.stop();
+                }
+            });
+            cpu.dropCodeTranslations();
+        }
+
+        @Override
+        public void replied(Task t) {
+            if (t.name().equals(task)) {
+                inRequest = false;
+                callOver();
+            }
+        }
+
+        @Override
+        public Fault stopped(Task t) {
+            if (skipAt < 0 || skipped || !t.name().equals(task)) {
+                return null;
+            }
+            skipped = true;
+            if (t.pc() != skipAt) {
+                error = String.format("stopped at 0x%x, not at 0x%x", t.pc(), skipAt);
+                return null;
+            }
+            t.resumeAt(skipAt + skipSize);
+            return null;
+        }
+
+        /** The call returned, its request ended or another began (after a rollback). */
+        void callOver() {
+            if (!inCall) {
+                return;
+            }
+            inCall = false;
+            done = true;
+            if (end != null) {
+                end.close();
+            }
+            if (watch != null) {
+                watch.close();
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}: {1} of {2}..{3} bytes")
+    @CsvSource({
+        "t_bank_oracle.toml, memset, 16, 4096",
+        "aarch64/t_bank_oracle.toml, memset, 16, 4096",
+        "t_bank_oracle.toml, memcpy, 16, 4096",
+        "aarch64/t_bank_oracle.toml, memcpy, 16, 4096",
+    })
+    void aSkipThatMakesACallStoreOutsideItsRangeIsAFaultOfItsRequestAndIsUndone(
+            String image, String function, long minN, long maxN) throws Exception {
+        SystemImage system = SystemImage.builtin(image);
+        CallSkip trace = new CallSkip("bank", function, minN, maxN, -1);
+        GuestRun clean = GuestRun.runWithProbe(system, trace);
+        assertTrue(trace.done, () -> "no call of " + function + " with " + minN + ".." + maxN + " bytes: " + clean);
+        assertEquals(List.of(), clean.faults, clean::toString);
+        int strays = 0;
+        List<String> missed = new ArrayList<>();
+        for (int k = 0; k < trace.order.size(); k++) {
+            CallSkip probe = new CallSkip("bank", function, minN, maxN, k);
+            GuestRun run = GuestRun.runWithProbe(system, probe);
+            assertNull(probe.error, probe.error);
+            assertTrue(probe.skipped, () -> "the skip was made: " + run);
+            String what = String.format("skip of the instruction at 0x%x: %s", probe.skipAt, run);
+            assertTrue(run.console.contains("bank_oracle: ok"), what);
+            assertFalse(run.console.contains("FAIL"), what);
+            if (probe.stray.isEmpty()) {
+                continue;
+            }
+            strays++;
+            List<GuestRun.FaultEvent> mine =
+                    run.faults.stream().filter(e -> e.task().equals("bank")).toList();
+            if (mine.isEmpty()) {
+                missed.add(String.format("skip of 0x%x stored at %s, no fault", probe.skipAt, probe.stray));
+                continue;
+            }
+            assertInstanceOf(RecoveryOutcome.RolledBack.class, mine.get(0).outcome(), run::toString);
+            assertTrue(run.restarts.stream().noneMatch(r -> r.startsWith("bank@")), run::toString);
+        }
+        assertTrue(strays > 0, "no skip among " + trace.order.size() + " made the call store outside its range");
+        assertEquals(List.of(), missed);
+    }
+}
