@@ -178,7 +178,7 @@ static inline __attribute__((always_inline)) int32_t find(const char *key, size_
  * and the request length were checked by the rule).  Copies the key into
  * key[].  Returns klen or RW_EINVAL.
  */
-static long parse_key(const rw_msg *m, char key[KV_KEY_MAX + 1])
+__attribute__((noinline)) static long parse_key_once(const rw_msg *m, char key[KV_KEY_MAX + 1])
 {
 	const char *buf = rw_ipc_buf();
 	uint64_t klen = m->w[0];
@@ -191,6 +191,24 @@ static long parse_key(const rw_msg *m, char key[KV_KEY_MAX + 1])
 	if (*(const volatile uint64_t *)&m->w[0] != klen || memcmp(key, buf, klen + 1) != 0)
 		rw_panic("kv: the key copied differs from the request's (a transient fault)");
 	return (long)klen;
+}
+
+/*
+ * parse_key_once, its key compared with the request again in the handler, through the handler's
+ * own address of its buffer: a skipped `mv s1,a1` in parse_key_once's prologue (the buffer's
+ * address kept from a stale register) copied and compared the key somewhere else, consistently,
+ * and the handler used what its buffer held from an earlier request: a PUT replaced another key
+ * (a skip sweep of kv, session 56).
+ */
+static inline __attribute__((always_inline)) long parse_key(const rw_msg *m,
+                                                            char key[KV_KEY_MAX + 1])
+{
+	long klen = parse_key_once(m, key);
+
+	__asm__ volatile("" : "+r"(klen) : : "memory");
+	if (klen >= 0 && memcmp(key, rw_ipc_buf(), (size_t)klen + 1) != 0)
+		rw_panic("kv: the key parsed is not in the handler's buffer (a transient fault)");
+	return klen;
 }
 
 /*
@@ -217,6 +235,21 @@ static uint64_t value_sum(const char *v, size_t n)
 }
 
 /*
+ * An entry, read back after a PUT built it, against what it was built from: a skipped store of
+ * a field (`sh` of vlen, `sb` of used) or a field made from a skipped shift left a length of 0
+ * or the entry's old one, which no later check compares with the value (a skip sweep of kv,
+ * session 56: LIST gave "length 0" for a 39-byte value).
+ */
+static void entry_check(const struct entry *e, size_t klen, const char *val, uint64_t vlen,
+                        uint64_t vsum)
+{
+	const volatile struct entry *v = e;
+
+	if (!v->used || v->klen != klen || v->vlen != vlen || v->val != val || v->vsum != vsum)
+		rw_panic("kv: an entry differs from what a PUT stored in it (a transient fault)");
+}
+
+/*
  * Stores vlen bytes at src under key (klen bytes, NUL-terminated).
  * Returns 1 if the key is new, 0 if its value was replaced, or RW_ENOMEM.
  */
@@ -234,6 +267,7 @@ static long store(const char *key, size_t klen, const void *src, uint64_t vlen)
 		entries[i].val = val;
 		entries[i].vlen = (uint16_t)vlen;
 		entries[i].vsum = vsum;
+		entry_check(&entries[i], klen, val, vlen, vsum);
 		return 0;
 	}
 	if (free_top == 0) { /* full */
@@ -243,6 +277,11 @@ static long store(const char *key, size_t klen, const void *src, uint64_t vlen)
 	i = free_list[--free_top];
 	long before = *(volatile long *)&nkeys;
 	struct entry *e = &entries[i];
+	/* A free entry is not in use: a skipped load of the free list's address or of the index
+	 * (a stale register) took an entry in use, whose key the new one replaced in its bucket
+	 * (a skip sweep of kv, session 56: a LIST missed a key). */
+	if (i < 0 || i >= KV_CAPACITY || ((volatile struct entry *)e)->used)
+		rw_panic("kv: the free list gave an entry in use (a transient fault)");
 	uint32_t b = hash(key, klen);
 	e->used = 1;
 	e->klen = (uint8_t)klen;
@@ -262,6 +301,7 @@ static long store(const char *key, size_t klen, const void *src, uint64_t vlen)
 		rw_panic("kv: a new entry is not where a lookup finds it, or the count is off (a "
 		         "transient fault)");
 	key_len_check(e->key, e->klen); /* the length it was built with, after find checked it */
+	entry_check(e, klen, val, vlen, vsum);
 	count_check();
 	return 1;
 }
@@ -276,6 +316,18 @@ static long do_put(const rw_request *r)
 	long st = store(key, (size_t)klen, (const char *)rw_ipc_buf() + klen + 1, r->in->w[1]);
 	if (st < 0)
 		return st;
+	/*
+	 * The value stored under the key, found again, against the request's bytes: a skipped
+	 * `mv s1,a2` in store's prologue copied the value from a stale address, and the copy's
+	 * own check compared it with that same source (a skip sweep of kv, session 56: a later
+	 * SCAN found the value changed).
+	 */
+	int32_t i = find_once(key, (size_t)klen, NULL);
+	uint64_t vlen = ((const volatile rw_msg *)r->in)->w[1];
+	if (i < 0 || i >= KV_CAPACITY || entries[i].vlen != vlen ||
+	    memcmp(entries[i].val, (const char *)rw_ipc_buf() + klen + 1, vlen) != 0)
+		rw_panic("kv: the value a PUT stored differs from the request's (a transient "
+		         "fault)");
 	r->out->w[0] = (uint64_t)st;
 	return 0;
 }

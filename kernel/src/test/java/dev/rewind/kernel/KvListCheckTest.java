@@ -119,10 +119,12 @@ class KvListCheckTest {
                 .filter(e -> e.task().equals("kv"))
                 .findFirst()
                 .orElseThrow(() -> new AssertionError("no fault of kv: " + run));
-        // (the lookup struck may be find's, or the one that checks a new entry's place)
+        // (the lookup struck may be find's, the one that checks a new entry's place, or PUT's
+        // check of the value it stored)
         assertTrue(
                 f.fault().detail().contains("two lookups disagree")
-                        || f.fault().detail().contains("a new entry is not where a lookup finds it"),
+                        || f.fault().detail().contains("a new entry is not where a lookup finds it")
+                        || f.fault().detail().contains("the value a PUT stored differs"),
                 run::toString);
         assertInstanceOf(RecoveryOutcome.RolledBack.class, f.outcome(), run::toString);
     }
