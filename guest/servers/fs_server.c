@@ -290,7 +290,8 @@ __attribute__((noinline)) static long walk(const char *p, size_t plen, struct lo
  * Takes "path NUL" from the IPC buffer (w0 = plen, len = plen + 1: checked
  * by the rule), copies it to path[] and resolves it.
  */
-static long parse_path(const rw_msg *m, char path[FS_PATH_MAX + 1], struct lookup *lk)
+__attribute__((noinline)) static long parse_path_once(const rw_msg *m, char path[FS_PATH_MAX + 1],
+                                                      struct lookup *lk)
 {
 	const char *buf = rw_ipc_buf();
 	uint64_t plen = m->w[0];
@@ -314,6 +315,28 @@ static long parse_path(const rw_msg *m, char path[FS_PATH_MAX + 1], struct looku
 	return st;
 }
 
+/*
+ * parse_path_once, its results checked in the handler through the handler's own addresses of its
+ * path buffer and lookup: a skipped `mv s3,a2` in parse_path_once's prologue (the lookup's
+ * address kept from a stale register) walked into another place, and every check there agreed,
+ * while the handler's lookup still held an earlier request's: OPEN answered another file's size
+ * or EISDIR (a skip sweep of fs, session 56). The lookup's length starts as no path's length, so
+ * a walk that filled another lookup leaves it so; the path is compared with the request.
+ */
+static inline __attribute__((always_inline)) long
+parse_path(const rw_msg *m, char path[FS_PATH_MAX + 1], struct lookup *lk)
+{
+	lk->plen = ~(size_t)0;
+	long st = parse_path_once(m, path, lk);
+
+	__asm__ volatile("" : "+r"(st) : : "memory");
+	if (st != RW_EINVAL &&
+	    (((volatile struct lookup *)lk)->plen != ((const volatile rw_msg *)m)->w[0] ||
+	     memcmp(path, rw_ipc_buf(), lk->plen + 1) != 0))
+		rw_panic("fs: a path parsed is not in the handler's lookup (a transient fault)");
+	return st;
+}
+
 /* ---- nodes ---- */
 
 /* Creates the node lk names (empty).  Returns its index, FS_EEXIST or
@@ -332,6 +355,11 @@ static long new_node(const struct lookup *lk, int is_dir)
 		return RW_ENOMEM; /* the snapshot would not fit */
 	struct node *n = &nodes[i];
 	struct node *d = &nodes[lk->parent];
+	/* The node taken is free, read again: a skipped load or branch in the search took a node in
+	 * use, and the new name replaced a file that was there (a skip sweep of fs, session 56). */
+	if (((volatile struct node *)n)->used)
+		rw_panic("fs: a new node was taken from one in use (a transient fault)");
+	uint64_t before = *(volatile uint64_t *)&snap_bytes;
 	memset(n, 0, sizeof *n);
 	n->used = 1;
 	n->is_dir = (uint8_t)is_dir;
@@ -349,7 +377,49 @@ static long new_node(const struct lookup *lk, int is_dir)
 	d->nchildren++;
 	snap_bytes += rec;
 	dirty = 1;
+	if (*(volatile uint64_t *)&snap_bytes != before + rec)
+		rw_panic("fs: the snapshot's size is off after a new node (a transient fault)");
 	return i;
+}
+
+/*
+ * CREATE's or MKDIR's EEXIST, found again by a fresh walk: an error reply, which the kernel does
+ * not run again by default, and a skipped load of the lookup's node in new_node answered EEXIST
+ * for a name that was not there (a skip sweep of fs, session 56).
+ */
+static void exists_check(const rw_request *r, const char *path)
+{
+	struct lookup again;
+
+	if (walk_once(path, ((const volatile rw_msg *)r->in)->w[0], &again) != 0 ||
+	    (again.node < 0 && again.parent >= 0))
+		rw_panic("fs: a name said to exist is not there (a transient fault)");
+}
+
+/*
+ * A node CREATE or MKDIR made, read back against the request: a fresh walk of its path must
+ * find it, of the kind the request's label asks for, empty, its directory's last child. Before,
+ * nothing read it back, and a skipped instruction in new_node or in create's prologue (a field
+ * not stored, a stale is_dir, a name copied wrong, a link to the directory missed) made a file
+ * a directory, left its name empty or unlisted, with no trap (a skip sweep of fs, session 56:
+ * ~30 silent skips in one CREATE).
+ */
+static void created_check(const rw_request *r, const char *path, int32_t i)
+{
+	const volatile rw_msg *m = r->in;
+	struct lookup again;
+	size_t plen = m->w[0];
+
+	if (walk_once(path, plen, &again) != 0 || again.node != i || i <= ROOT || i >= MAX_NODES)
+		rw_panic("fs: a new node is not where its path leads (a transient fault)");
+	const volatile struct node *n = &nodes[i];
+	int dir = m->label == FS_MKDIR;
+	if (!n->used || n->is_dir != dir || n->nlen != again.nlen || n->plen != plen ||
+	    n->parent != again.parent || n->size != 0 || n->data != NULL || n->open_count != 0 ||
+	    n->first_child != -1 || n->last_child != -1 || n->next_sibling != -1 ||
+	    n->name[n->nlen] != '\0' || nodes[again.parent].last_child != i)
+		rw_panic(
+		        "fs: a new node differs from the request that made it (a transient fault)");
 }
 
 static void remove_node(int32_t i)
@@ -640,9 +710,23 @@ static long create(const rw_request *r, int is_dir)
 	char path[FS_PATH_MAX + 1];
 	struct lookup lk;
 	long st = parse_path(r->in, path, &lk);
-	if (st >= 0)
+	int32_t made = -1;
+	if (st >= 0) {
 		st = new_node(&lk, is_dir);
-	return st < 0 ? st : commit();
+		if (st >= 0)
+			made = (int32_t)st;
+		else if (st == FS_EEXIST)
+			exists_check(r, path);
+	}
+	if (st < 0)
+		return st;
+	st = commit();
+	/* A success made a node: checked on the way out, past the branches above (a skipped one
+	 * went from an EEXIST to the commit, and MKDIR of a directory that was there answered
+	 * success: a skip sweep of fs, session 56). */
+	if (st == 0)
+		created_check(r, path, made);
+	return st;
 }
 
 static long do_create(const rw_request *r)
