@@ -324,11 +324,16 @@ static long do_put(const rw_request *r)
 	 */
 	int32_t i = find_once(key, (size_t)klen, NULL);
 	uint64_t vlen = ((const volatile rw_msg *)r->in)->w[1];
+	const char *buf = rw_ipc_buf();
+	__asm__ volatile("" : "+r"(buf)); /* (made again, not the source store was given) */
 	if (i < 0 || i >= KV_CAPACITY || entries[i].vlen != vlen ||
-	    memcmp(entries[i].val, (const char *)rw_ipc_buf() + klen + 1, vlen) != 0)
+	    memcmp(entries[i].val, buf + klen + 1, vlen) != 0)
 		rw_panic("kv: the value a PUT stored differs from the request's (a transient "
 		         "fault)");
 	r->out->w[0] = (uint64_t)st;
+	/* (read back: a skipped store of it answered "replaced" for a key created) */
+	if (((volatile rw_msg *)r->out)->w[0] != (uint64_t)st)
+		rw_panic("kv: PUT's answer is not in its reply (a transient fault)");
 	return 0;
 }
 
