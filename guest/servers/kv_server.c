@@ -306,20 +306,6 @@ static long store(const char *key, size_t klen, const void *src, uint64_t vlen)
 	return 1;
 }
 
-/* The IPC buffer's address, made by an instruction of its own (not a register gcc keeps it in). */
-static inline __attribute__((always_inline)) const char *ipc_buf_again(void)
-{
-	const char *p;
-#ifdef __riscv
-	__asm__ volatile("li %0, %1" : "=r"(p) : "i"(RW_IPC_BUF_ADDR));
-#else
-	__asm__ volatile("movz %0, %1\n\tmovk %0, %2, lsl #16"
-	                 : "=r"(p)
-	                 : "i"(RW_IPC_BUF_ADDR & 0xffff), "i"(RW_IPC_BUF_ADDR >> 16));
-#endif
-	return p;
-}
-
 static long do_put(const rw_request *r)
 {
 	char key[KV_KEY_MAX + 1];
@@ -342,7 +328,7 @@ static long do_put(const rw_request *r)
 	/* (the value's place made anew: the buffer's address by an instruction of its own, its
 	 * offset from the request's key length read again; gcc had kept both in the registers that
 	 * made store's source, where a skipped `lui` or `add` spoiled both alike) */
-	const char *buf = ipc_buf_again() + in->w[0] + 1;
+	const char *buf = (const char *)rw_ipc_buf_again() + in->w[0] + 1;
 	if (i < 0 || i >= KV_CAPACITY || entries[i].vlen != vlen ||
 	    memcmp(entries[i].val, buf, vlen) != 0)
 		rw_panic("kv: the value a PUT stored differs from the request's (a transient "

@@ -342,6 +342,36 @@ static inline void *rw_ipc_buf(void)
 	return (void *)(uintptr_t)RW_IPC_BUF_ADDR;
 }
 
+/*
+ * The constant address addr (below 4 GiB), made by instructions here each time it is used: never a
+ * register the compiler kept it in. For a check that must not share an address computation with
+ * what it checks: gcc keeps a constant address in one register for both, and one skipped
+ * instruction then spoils the work and its check alike (kv's PUT: docs/RECOVERY.md, session 56).
+ */
+#ifdef __riscv
+#define RW_ADDR_AGAIN(type, addr)                                        \
+	({                                                               \
+		type _rw_p;                                              \
+		__asm__ volatile("li %0, %1" : "=r"(_rw_p) : "i"(addr)); \
+		_rw_p;                                                   \
+	})
+#else
+#define RW_ADDR_AGAIN(type, addr)                                          \
+	({                                                                 \
+		type _rw_p;                                                \
+		__asm__ volatile("movz %0, %1\n\tmovk %0, %2, lsl #16"     \
+		                 : "=r"(_rw_p)                             \
+		                 : "i"((addr)&0xffff), "i"((addr) >> 16)); \
+		_rw_p;                                                     \
+	})
+#endif
+
+/* rw_ipc_buf, its address made again (RW_ADDR_AGAIN): for a check of what was written there. */
+static inline __attribute__((always_inline)) void *rw_ipc_buf_again(void)
+{
+	return RW_ADDR_AGAIN(void *, RW_IPC_BUF_ADDR);
+}
+
 /* One word into a message's sum (abi.def, SYS_SUMMED). */
 static inline uint64_t rw__sum_step(uint64_t h, uint64_t x)
 {
@@ -410,18 +440,9 @@ struct rw__recv_note {
 
 static inline volatile struct rw__recv_note *rw__recv_note_at(void)
 {
-	volatile struct rw__recv_note *p;
-
 	/* the address made here each time, so that a serve loop does not keep it in a
 	 * callee-saved register of its own (one more register a fault could spoil) */
-#ifdef __riscv
-	__asm__ volatile("li %0, %1" : "=r"(p) : "i"(RW__RECV_NOTE_ADDR));
-#else
-	__asm__ volatile("movz %0, %1\n\tmovk %0, %2, lsl #16"
-	                 : "=r"(p)
-	                 : "i"(RW__RECV_NOTE_ADDR & 0xffff), "i"(RW__RECV_NOTE_ADDR >> 16));
-#endif
-	return p;
+	return RW_ADDR_AGAIN(volatile struct rw__recv_note *, RW__RECV_NOTE_ADDR);
 }
 
 static inline void rw__note_request(uint64_t badge, long a0)
