@@ -2,7 +2,6 @@ package dev.rewind.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rewind.hw.cpu.Arch;
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.CpuHook;
 import java.util.ArrayList;
@@ -20,14 +19,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * holds "found, length 0"). Now both are failed assertions of the request, undone by txipc.
  */
 class DispatchReturnCheckTest {
-    static int ra(Cpu cpu) {
-        return cpu.arch() == Arch.RISCV64 ? 1 : 30;
-    }
-
-    static int sp(Cpu cpu) {
-        return cpu.arch() == Arch.RISCV64 ? 2 : 31;
-    }
-
     /** The {@code nth} GET handler of kv returns with its stack pointer 32 bytes low. */
     static final class StackPointerShift implements KernelProbe {
         final int nth;
@@ -46,21 +37,20 @@ class DispatchReturnCheckTest {
                 return;
             }
             Cpu cpu = t.cpu();
-            long at = Fixtures.function(t, "do_get").address();
-            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+            int sp = cpu.arch().sp();
+            hook = Fixtures.hookEntry(t, "do_get", (addr, size) -> {
                 if (back != null || ++gets != nth) {
                     return;
                 }
-                long ret = cpu.reg(ra(cpu));
+                long ret = cpu.reg(cpu.arch().link());
                 back = cpu.hookInstructions(ret, ret, (a, s) -> {
                     if (!struck) {
                         struck = true;
-                        cpu.setReg(sp(cpu), cpu.reg(sp(cpu)) - 32);
+                        cpu.setReg(sp, cpu.reg(sp) - 32);
                     }
                 });
                 cpu.dropCodeTranslations();
             });
-            cpu.dropCodeTranslations();
         }
     }
 
@@ -91,9 +81,9 @@ class DispatchReturnCheckTest {
                 return;
             }
             Cpu cpu = t.cpu();
-            long at = Fixtures.function(t, "rw__clear_reply").address();
-            hook = cpu.hookInstructions(at, at, (addr, size) -> {
-                long ret = cpu.reg(ra(cpu));
+            int link = cpu.arch().link();
+            hook = Fixtures.hookEntry(t, "rw__clear_reply", (addr, size) -> {
+                long ret = cpu.reg(link);
                 callsThisRequest++;
                 if (sites.size() < 2) {
                     if (!sites.contains(ret)) {
@@ -105,10 +95,9 @@ class DispatchReturnCheckTest {
                     return;
                 }
                 long other = ret == sites.get(0) ? sites.get(1) : sites.get(0);
-                cpu.setReg(ra(cpu), other);
+                cpu.setReg(link, other);
                 struck = true;
             });
-            cpu.dropCodeTranslations();
         }
     }
 

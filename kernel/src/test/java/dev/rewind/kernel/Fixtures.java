@@ -70,6 +70,17 @@ public final class Fixtures {
         task.image().symbol("rw__copy_plain").ifPresent(at -> task.cpu().hookInstructions(at, at, hook));
     }
 
+    /**
+     * Calls {@code hook} at the first instruction of the function {@code name} of {@code task}
+     * (dropping the code translated before the hook, so that it takes effect).
+     */
+    static dev.rewind.hw.cpu.CpuHook hookEntry(Task task, String name, dev.rewind.hw.cpu.InstructionHook hook) {
+        long at = function(task, name).address();
+        dev.rewind.hw.cpu.CpuHook h = task.cpu().hookInstructions(at, at, hook);
+        task.cpu().dropCodeTranslations();
+        return h;
+    }
+
     /** The function {@code name} of {@code task}'s image (its address and size), for a probe's hook. */
     static dev.rewind.hw.elf.ElfImage.Symbol function(Task task, String name) {
         return task.image().symbols().stream()

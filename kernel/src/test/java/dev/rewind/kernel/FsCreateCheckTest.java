@@ -2,7 +2,6 @@ package dev.rewind.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rewind.hw.cpu.Arch;
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.CpuHook;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,9 +37,8 @@ class FsCreateCheckTest {
                 return;
             }
             Cpu cpu = t.cpu();
-            long at = Fixtures.function(t, "new_node").address();
-            int a0 = cpu.arch() == Arch.RISCV64 ? 10 : 0;
-            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+            int a0 = cpu.arch().result(0);
+            hook = Fixtures.hookEntry(t, "new_node", (addr, size) -> {
                 if (struck) {
                     return;
                 }
@@ -54,7 +52,6 @@ class FsCreateCheckTest {
                 struck = true;
                 Fixtures.write64(cpu, lk, (word & 0xffffffffL) | 0xffffffffL << 32);
             });
-            cpu.dropCodeTranslations();
         }
     }
 

@@ -31,8 +31,7 @@ class FsOpenCheckTest {
                 return;
             }
             Cpu cpu = t.cpu();
-            long at = Fixtures.function(t, "open_check").address();
-            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+            hook = Fixtures.hookEntry(t, "open_check", (addr, size) -> {
                 if (struck || cpu.reg(cpu.arch().result(2)) != 0 || ++seen != nth) {
                     return;
                 }
@@ -42,7 +41,6 @@ class FsOpenCheckTest {
                 Fixtures.write64(cpu, sizeWord, Fixtures.read64(cpu, sizeWord) + 1);
                 struck = true;
             });
-            cpu.dropCodeTranslations();
         }
     }
 

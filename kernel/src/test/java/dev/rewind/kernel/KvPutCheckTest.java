@@ -2,7 +2,6 @@ package dev.rewind.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rewind.hw.cpu.Arch;
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.CpuHook;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -65,14 +64,13 @@ class KvPutCheckTest {
             long entries = Fixtures.symbol(t, "entries");
             long freeListAt = Fixtures.symbol(t, "free_list");
             long freeTopAt = Fixtures.symbol(t, "free_top");
-            long at = Fixtures.function(t, "store").address();
-            int a0 = cpu.arch() == Arch.RISCV64 ? 10 : 0;
-            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+            int a0 = cpu.arch().result(0);
+            hook = Fixtures.hookEntry(t, "store", (addr, size) -> {
                 if (struck) {
                     return;
                 }
                 long key = cpu.reg(a0);
-                int klen = (int) cpu.reg(a0 + 1);
+                int klen = (int) cpu.reg(cpu.arch().result(1));
                 int used = -1;
                 for (int i = 0; i < l[4]; i++) {
                     long e = entries + (long) i * l[0];
@@ -100,38 +98,28 @@ class KvPutCheckTest {
                     byte[] b = {(byte) used, (byte) (used >> 8), (byte) (used >> 16), (byte) (used >> 24)};
                     cpu.memory().write(slot, b, 0, 4);
                 } else {
-                    cpu.setReg(a0 + 2, cpu.reg(a0 + 2) + 1);
+                    cpu.setReg(cpu.arch().result(2), cpu.reg(cpu.arch().result(2)) + 1);
                 }
             });
-            cpu.dropCodeTranslations();
         }
     }
 
-    @ParameterizedTest(name = "{0}: the {1}th new key")
+    @ParameterizedTest(name = "{0}: the {1}th new key, {2}")
     @CsvSource({
-        "t_kv_oracle.toml, 2",
-        "t_kv_oracle.toml, 20",
-        "aarch64/t_kv_oracle.toml, 2",
-        "aarch64/t_kv_oracle.toml, 20",
+        "t_kv_oracle.toml, 2, free list, the free list gave an entry in use",
+        "t_kv_oracle.toml, 20, free list, the free list gave an entry in use",
+        "aarch64/t_kv_oracle.toml, 2, free list, the free list gave an entry in use",
+        "aarch64/t_kv_oracle.toml, 20, free list, the free list gave an entry in use",
+        "t_kv_oracle.toml, 2, value source, the value a PUT stored differs",
+        "t_kv_oracle.toml, 20, value source, the value a PUT stored differs",
+        "aarch64/t_kv_oracle.toml, 2, value source, the value a PUT stored differs",
+        "aarch64/t_kv_oracle.toml, 20, value source, the value a PUT stored differs",
     })
-    void aNewKeyGivenAnEntryInUseIsAFaultOfItsPutAndIsUndone(String image, int nth) throws Exception {
-        PutSpoiler probe = new PutSpoiler(nth, true);
+    void aPutThatTakesAnEntryInUseOrCopiesItsValueFromElsewhereIsAFaultOfItsRequestAndIsUndone(
+            String image, int nth, String spoiled, String detail) throws Exception {
+        PutSpoiler probe = new PutSpoiler(nth, spoiled.equals("free list"));
         GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
         assertTrue(probe.struck, () -> "a PUT was struck: " + run);
-        Fixtures.assertAbortUndone(run, "kv", "kv_oracle: ok", "the free list gave an entry in use");
-    }
-
-    @ParameterizedTest(name = "{0}: the {1}th new key")
-    @CsvSource({
-        "t_kv_oracle.toml, 2",
-        "t_kv_oracle.toml, 20",
-        "aarch64/t_kv_oracle.toml, 2",
-        "aarch64/t_kv_oracle.toml, 20",
-    })
-    void aValueCopiedFromElsewhereIsAFaultOfItsPutAndIsUndone(String image, int nth) throws Exception {
-        PutSpoiler probe = new PutSpoiler(nth, false);
-        GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
-        assertTrue(probe.struck, () -> "a PUT was struck: " + run);
-        Fixtures.assertAbortUndone(run, "kv", "kv_oracle: ok", "the value a PUT stored differs");
+        Fixtures.assertAbortUndone(run, "kv", "kv_oracle: ok", detail);
     }
 }

@@ -33,9 +33,8 @@ class MallocNoRoomCheckTest {
                 return;
             }
             Cpu cpu = t.cpu();
-            long at = Fixtures.function(t, "heap_alloc_once").address();
             int a0 = cpu.arch().result(0);
-            hook = cpu.hookInstructions(at, at, (addr, size) -> {
+            hook = Fixtures.hookEntry(t, "heap_alloc_once", (addr, size) -> {
                 if (armedAt >= 0 || ++calls != nth) {
                     return;
                 }
@@ -48,7 +47,6 @@ class MallocNoRoomCheckTest {
                 });
                 cpu.dropCodeTranslations();
             });
-            cpu.dropCodeTranslations();
         }
     }
 

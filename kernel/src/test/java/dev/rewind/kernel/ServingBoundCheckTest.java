@@ -76,22 +76,21 @@ class ServingBoundCheckTest {
             }
             Cpu cpu = t.cpu();
             dev.rewind.hw.elf.ElfImage.Symbol f = Fixtures.function(t, function);
-            boolean rv = cpu.arch() == Arch.RISCV64;
-            int a0 = rv ? 10 : 0;
+            Arch arch = cpu.arch();
             hook = cpu.hookInstructions(f.address(), f.address() + f.size() - 1, (addr, size) -> {
                 if (done) {
                     return;
                 }
                 if (!inCall) {
-                    long count = cpu.reg(a0 + 2);
+                    long count = cpu.reg(arch.result(2));
                     if (addr != f.address() || !inRequest || count < minN || count > maxN) {
                         return;
                     }
                     inCall = true;
-                    dst = cpu.reg(a0);
+                    dst = cpu.reg(arch.result(0));
                     n = count;
-                    sp = cpu.reg(rv ? 2 : 31);
-                    long ret = cpu.reg(rv ? 1 : 30);
+                    sp = cpu.reg(arch.sp());
+                    long ret = cpu.reg(arch.link());
                     end = cpu.hookInstructions(ret, ret, (a, s) -> callOver());
                     if (skip >= 0) {
                         watch = cpu.hookData(DataHook.WRITES, dst - 256, dst + n + 256, (type, at, sz, v) -> {

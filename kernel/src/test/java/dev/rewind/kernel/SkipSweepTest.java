@@ -2,7 +2,6 @@ package dev.rewind.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rewind.hw.cpu.Arch;
 import dev.rewind.hw.cpu.Cpu;
 import dev.rewind.hw.cpu.CpuHook;
 import dev.rewind.kernel.probe.RequestStrike;
@@ -97,10 +96,7 @@ class SkipSweepTest {
         protected Fault strike(Task t, int r) {
             at = t.pc();
             where = t.image().describe(at);
-            byte[] b = new byte[1];
-            t.cpu().memory().read(at, b, 0, 1);
-            int len = t.cpu().arch() == Arch.AARCH64 || (b[0] & 3) == 3 ? 4 : 2;
-            t.resumeAt(at + len);
+            t.resumeAt(at + dev.rewind.kernel.probe.FaultInjector.instructionLength(t.cpu(), at));
             return null;
         }
     }

@@ -352,6 +352,11 @@ public final class FaultInjector extends RequestStrike {
     }
 
     /** The length of the instruction at pc (4 if it cannot be read). */
+    /** The length of the instruction at {@code pc} ({@link Arch#instructionLength}; 4 if it cannot be read). */
+    public static int instructionLength(Cpu cpu, long pc) {
+        return insnLength(cpu, cpu.arch(), pc);
+    }
+
     private static int insnLength(Cpu cpu, Arch arch, long pc) {
         byte[] b = new byte[2];
         if (!cpu.memory().read(pc, b, 0, 2) && !cpu.memory().read(pc, b, 0, 1)) {
