@@ -458,6 +458,64 @@ Java_dev_rewind_hw_unicorn_NativeWriteTracker_copyCheck0(void *env, void *cls, i
 	return rw_tx_copy_check((struct rw_tx *)(intptr_t)tx);
 }
 
+/*
+ * A 64-bit hash of the words diff marks (which differ from the pre-image), with their places:
+ * two runs from the same pre-state left a page alike exactly when these agree, and a request
+ * changes a few words of a page, so this costs about rw_diff's compare.
+ */
+static uint64_t rw_changed_hash(const uint64_t *now, const uint64_t *diff)
+{
+	const uint64_t p1 = 0x9e3779b185ebca87ull, p2 = 0xc2b2ae3d27d4eb4full;
+	uint64_t h = p1;
+	for (unsigned c = 0; c < RW_WORDS / RW_CHUNK; c++) {
+		for (uint64_t m = diff[c]; m; m &= m - 1) {
+			unsigned w = c * RW_CHUNK + (unsigned)__builtin_ctzll(m);
+			uint64_t x = h ^ (now[w] * p2 + w);
+			h = ((x << 27) | (x >> 37)) * p1;
+		}
+	}
+	h ^= h >> 29;
+	return h * p2;
+}
+
+/*
+ * While a transaction is open: the pages it logged that now differ from their pre-images, each
+ * with a hash of the words that differ and their places (rw_changed_hash), as out[2k] = page,
+ * out[2k + 1] = hash, in the order they were logged. Returns how many, or -1 if there are more than max. Two runs of one request from
+ * the same pre-state changed memory alike exactly when their lists are equal (txipc's verify):
+ * a page logged and left as it was is in neither.
+ */
+int rw_tx_changed(struct rw_tx *tx, uint64_t *out, int32_t max)
+{
+	int32_t n = 0;
+	for (int64_t s = tx->cur; s < tx->cur + tx->npages; s++) {
+		uint64_t page = tx->logaddr[s % tx->maxpages];
+		struct rw_region *r = rw_find(tx, page);
+		if (!r)
+			continue;
+		const uint64_t *now = (const uint64_t *)(r->host + (page - r->vaddr));
+		uint64_t diff[RW_WORDS / RW_CHUNK];
+		if (!rw_diff((const uint64_t *)rw_slot(tx, s), now, diff))
+			continue;
+		if (n >= max)
+			return -1;
+		out[2 * n] = page;
+		out[2 * n + 1] = rw_changed_hash(now, diff);
+		n++;
+	}
+	return n;
+}
+
+/* rw_tx_changed as a JNI method (NativeWriteTracker.changed0): twice a verified request. */
+__attribute__((visibility("default"))) int32_t
+Java_dev_rewind_hw_unicorn_NativeWriteTracker_changed0(void *env, void *cls, int64_t tx,
+                                                       int64_t out, int32_t max)
+{
+	(void)env;
+	(void)cls;
+	return rw_tx_changed((struct rw_tx *)(intptr_t)tx, (uint64_t *)(intptr_t)out, max);
+}
+
 /* Put back staging slots [from, to), newest first. */
 static void rw_restore(struct rw_tx *tx, int64_t from, int64_t to)
 {

@@ -253,18 +253,16 @@ final class TxIpc implements Recovery {
     private Request verifySource;
     /** Per run: x1..x31 at the reply, the reply bytes' hash, the break, a divergence mark. */
     private final long[][] verifySigs = new long[3][34];
-    /** Per run: the pages its transaction logged (sorted) and a hash of each one's contents after the run. */
+    /**
+     * Per run: the pages it changed (those its transaction logged that differ from their
+     * pre-images, {@link dev.rewind.hw.mem.WriteTracker#changedPages}, in unsigned order) and a
+     * hash of each one's contents after the run.
+     */
     private final long[][] verifyPages = new long[3][];
 
     private final long[][] verifyHashes = new long[3][];
     /** Per run: the extended (FP/SIMD) registers at the reply (none where the task has none). */
     private final long[][] verifyExt = {NO_EXT, NO_EXT, NO_EXT};
-    /**
-     * A hash of the contents each page logged by a run that was undone had before the request
-     * (read after the undo): a page one run logged and another did not is compared with it,
-     * for the tracker logs a superset of the pages a run writes (pages still open from before).
-     */
-    private final java.util.HashMap<Long, Long> verifyBefore = new java.util.HashMap<>();
     /** Client requests verified (two runs agreed), left unverified (a nested call), and that mismatched. */
     long verified;
 
@@ -2876,35 +2874,14 @@ final class TxIpc implements Recovery {
     }
 
     /**
-     * True if runs {@code a} and {@code b} left every page either logged the same: a page only
-     * one logged must, in the other, hold what it held before the request.
+     * True if runs {@code a} and {@code b} changed the same pages to the same contents. Both ran
+     * from the same pre-state, so a page only one changed differs (the other left it as it
+     * was); a page the tracker logged and a run left alone is in neither list (the tracker logs
+     * a superset of the pages a run writes: pages still open from before).
      */
     private boolean sameMemory(int a, int b) {
-        long[] pa = verifyPages[a];
-        long[] pb = verifyPages[b];
-        int i = 0;
-        int j = 0;
-        while (i < pa.length || j < pb.length) {
-            long x = i < pa.length ? pa[i] : Long.MAX_VALUE;
-            long y = j < pb.length ? pb[j] : Long.MAX_VALUE;
-            Long before;
-            if (x == y) {
-                if (verifyHashes[a][i++] != verifyHashes[b][j++]) {
-                    return false;
-                }
-            } else if (Long.compareUnsigned(x, y) < 0) {
-                before = verifyBefore.get(x);
-                if (before == null || before != verifyHashes[a][i++]) {
-                    return false;
-                }
-            } else {
-                before = verifyBefore.get(y);
-                if (before == null || before != verifyHashes[b][j++]) {
-                    return false;
-                }
-            }
-        }
-        return true;
+        return java.util.Arrays.equals(verifyPages[a], verifyPages[b])
+                && java.util.Arrays.equals(verifyHashes[a], verifyHashes[b]);
     }
 
     /** What differs between runs {@code a} and {@code b}, in words. */
@@ -2946,11 +2923,21 @@ final class TxIpc implements Recovery {
             }
             server.cpu().readExtended(verifyExt[run]);
         }
-        long[] pages = server.cpu().tracker().loggedPages().clone();
-        java.util.Arrays.sort(pages); // (unsigned order: user addresses are below 2^63)
-        long[] hashes = new long[pages.length];
-        for (int i = 0; i < pages.length; i++) {
-            hashes[i] = pageHash(pages[i]);
+        long[] changed = server.cpu().tracker().changedPages(); // {page, hash, ...}
+        int count = changed.length / 2;
+        long[] pages = new long[count];
+        long[] hashes = new long[count];
+        for (int i = 0; i < count; i++) { // (a few pages: insertion, in unsigned order)
+            long p = changed[2 * i];
+            long h = changed[2 * i + 1];
+            int at = i;
+            while (at > 0 && Long.compareUnsigned(pages[at - 1], p) > 0) {
+                pages[at] = pages[at - 1];
+                hashes[at] = hashes[at - 1];
+                at--;
+            }
+            pages[at] = p;
+            hashes[at] = h;
         }
         verifyPages[run] = pages;
         verifyHashes[run] = hashes;
@@ -2988,11 +2975,8 @@ final class TxIpc implements Recovery {
         int deep = refusalDepth;
         refusalDepth = 0;
         server.cpu().tracker().rollback();
-        for (long p : verifyPages[verifyRun]) {
-            verifyBefore.putIfAbsent(p, pageHash(p));
-        }
         if (readOnlyLogged(verifyPages[verifyRun])) {
-            // Code a tool changed (logged, now restored): drop its translations, as an abort does.
+            // Code a tool changed (now restored): drop its translations, as an abort does.
             server.cpu().dropCodeTranslations();
         }
         server.cpu().writeAll(regs);
@@ -3134,7 +3118,6 @@ final class TxIpc implements Recovery {
         verifyRun = 0;
         verifyAgreed = false;
         debuggerChangedRequest = false;
-        verifyBefore.clear();
         rerunPending = false;
         if (verifySource != null) {
             spare.addLast(verifySource);

@@ -132,6 +132,26 @@ public final class ProtectionWriteTracker implements WriteTracker {
     }
 
     @Override
+    public long[] changedPages() {
+        long[] out = new long[2 * saved.size()];
+        int n = 0;
+        byte[] now = new byte[PAGE];
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        for (Map.Entry<Long, byte[]> e : saved.entrySet()) {
+            long page = e.getKey();
+            Region r = regionAt(page);
+            ram.get((int) (r.phys() + (page - r.vaddr())), now);
+            if (!java.util.Arrays.equals(now, e.getValue())) {
+                crc.reset();
+                crc.update(now);
+                out[n++] = page;
+                out[n++] = crc.getValue();
+            }
+        }
+        return java.util.Arrays.copyOf(out, n);
+    }
+
+    @Override
     public boolean overflowed() {
         return false;
     }

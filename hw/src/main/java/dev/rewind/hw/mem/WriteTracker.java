@@ -23,6 +23,18 @@ public interface WriteTracker extends AutoCloseable {
     /** The addresses of the pages logged in the current transaction, in logging order. */
     long[] loggedPages();
 
+    /**
+     * While a transaction is open: the logged pages that now differ from their pre-images, each
+     * with a hash of how it differs, as {@code {page, hash, page, hash, ...}} in the order they
+     * were logged (a page logged and left as it was is not in it). Two runs of one request from
+     * the same pre-state changed memory alike exactly when their lists, sorted by page, are equal
+     * (txipc's {@code verify}; up to the hash's collisions). The hash is this tracker's own:
+     * compare lists of one tracker, from one pre-state, only.
+     */
+    default long[] changedPages() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not compare pages");
+    }
+
     /** True if a page could not be logged (the log is full): the transaction cannot be undone. */
     boolean overflowed();
 

@@ -84,6 +84,9 @@ public final class NativeWriteTracker implements WriteTracker {
 
     private static native long copyCheck0(long tx);
 
+    /** rw_tx_changed through JNI (undo_log.c), into {@link #changed}: verify signs each run with it. */
+    private static native int changed0(long tx, long out, int max);
+
     private static final Pointer WRITE_HOOK = NativeHooks.function("rw_write_hook");
 
     static {
@@ -447,6 +450,28 @@ public final class NativeWriteTracker implements WriteTracker {
         logAddr.read(0, a, n1, a.length - n1); // the ring wrapped
         return a;
     }
+
+    /** One native call: the pre-images compared and the changed pages hashed in C (rw_tx_changed). */
+    @Override
+    public long[] changedPages() {
+        int n = pages();
+        if (n == 0) {
+            return new long[0];
+        }
+        if (changed == null || changed.size() < 16L * n) {
+            changed = new Memory(16L * Math.max(n, 64));
+        }
+        int k = changed0(txAddress, Pointer.nativeValue(changed), n);
+        if (k < 0) {
+            throw new IllegalStateException("rw_tx_changed: more changed pages than logged");
+        }
+        long[] out = new long[2 * k];
+        changed.read(0, out, 0, out.length);
+        return out;
+    }
+
+    /** The scratch {@link #changedPages} has rw_tx_changed write into (grown as needed). */
+    private Memory changed;
 
     @Override
     public boolean overflowed() {

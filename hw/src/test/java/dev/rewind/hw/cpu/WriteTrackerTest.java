@@ -174,6 +174,47 @@ class WriteTrackerTest {
         }
     }
 
+    /** The page addresses of a {@link WriteTracker#changedPages} list. */
+    static long[] pagesOf(long[] changed) {
+        long[] p = new long[changed.length / 2];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = changed[2 * i];
+        }
+        return p;
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("kinds")
+    void changedPagesListWhatDiffersFromThePreImageNotWhatWasLogged(RiscvCpu.TrackerKind kind) {
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = machine(ram)) {
+            WriteTracker t = cpu.enableWriteTracking(kind, 64);
+            byte[] held = new byte[8];
+            assertTrue(cpu.memory().read(DATA + 4096 * 2 + 8, held, 0, 8));
+            long[][] runs = new long[3][];
+            for (int run = 0; run < 3; run++) {
+                t.begin();
+                t.logRange(DATA, 4096); // logged, left as it was
+                assertTrue(cpu.memory().write(DATA + 4096 * 2 + 8, held, 0, 8)); // written, the same bytes
+                byte[] b = {1, 2, (byte) (run == 2 ? 4 : 3)};
+                assertTrue(cpu.memory().write(DATA + 4096 * 3 + 100, b, 0, b.length));
+                assertTrue(cpu.memory().write(DATA + 4096 + 7, b, 0, 1));
+                assertTrue(t.pages() >= 3, "pages 0, 1 (and 2, 3) logged: " + t.pages());
+                runs[run] = t.changedPages();
+                t.rollback();
+            }
+            long[] pages = pagesOf(runs[0]);
+            java.util.Arrays.sort(pages);
+            assertArrayEquals(new long[] {DATA + 4096, DATA + 4096 * 3}, pages, "only the pages that now differ");
+            assertArrayEquals(runs[0], runs[1], "the same writes from the same pre-state: the same list");
+            assertArrayEquals(pagesOf(runs[0]), pagesOf(runs[2]));
+            assertFalse(java.util.Arrays.equals(runs[0], runs[2]), "one byte otherwise: another hash");
+            t.begin();
+            assertEquals(0, t.changedPages().length, "nothing written yet");
+            t.commit();
+        }
+    }
+
     @Test
     void aFullLogIsReportedAsOverflow() {
         try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
