@@ -796,6 +796,12 @@ final class ManifestParser {
                                     + " device of this manifest (devices: " + listOrNone(byName.keySet()) + ")");
                     continue;
                 }
+                String txipc = t.recovery == RecoveryPolicy.TXIPC
+                        ? byName.get(e.value()).txipcProblem(t.name)
+                        : null;
+                if (txipc != null) {
+                    problem(e.line(), txipc);
+                }
                 Owner prev = owners.putIfAbsent(e.value(), new Owner(t.name, e.line()));
                 if (prev != null) {
                     problem(

@@ -458,6 +458,16 @@ class ManifestTest {
     private static final String KV = "[task.kv]\nimage = \"kv.elf\"\n"; // lines +0, +1
 
     @Test
+    void aTxipcServerMayOwnAUartOrATimer() throws ManifestException {
+        Manifest m = Manifest.parse(
+                HEAD + "[task.clock]\nimage = \"c.elf\"\nserves = [\"clock\"]\nrecovery = \"txipc\"\n"
+                        + "devices = [\"t\", \"con\"]\n[device.t]\nkind = \"timer\"\n[device.con]\nkind = \"uart\"\n",
+                "c.toml");
+        assertEquals(RecoveryPolicy.TXIPC, m.task("clock").orElseThrow().recovery());
+        assertEquals(List.of("t", "con"), m.task("clock").orElseThrow().devices());
+    }
+
+    @Test
     void netDevicesParse() throws ManifestException {
         Manifest m = Manifest.parse(
                 HEAD + "[task.nic]\nimage = \"n.elf\"\ndevices = [\"eth0\", \"eth1\"]\n"
@@ -797,6 +807,20 @@ class ManifestTest {
                         HEAD + KV + "devices = [\"nope\"]\n",
                         4,
                         "devices lists 'nope', which is not a device"),
+                bad(
+                        "txipc on a block driver",
+                        HEAD + "[task.blk]\nimage = \"b.elf\"\nserves = [\"blk\"]\nrecovery = \"txipc\"\n"
+                                + "devices = [\"disk0\"]\n[device.disk0]\nkind = \"block\"\n",
+                        6,
+                        "recovery = \"txipc\" cannot undo what block device 'disk0' did",
+                        "shadow = \"block\""),
+                bad(
+                        "txipc on a network card's driver",
+                        HEAD + "[task.nic]\nimage = \"n.elf\"\nserves = [\"nic\"]\nrecovery = \"txipc\"\n"
+                                + "devices = [\"eth0\"]\n[device.eth0]\nkind = \"net\"\n",
+                        6,
+                        "cannot undo what net device 'eth0' did",
+                        "shadow = \"net\""),
                 bad(
                         "shadow without policy",
                         HEAD + KV + "serves = [\"e\"]\nshadow = \"block\"\n",

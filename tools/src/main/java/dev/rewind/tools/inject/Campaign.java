@@ -265,6 +265,14 @@ public final class Campaign {
                             "task '" + server + "' has no shadow class: policy shadow needs a"
                                     + " driver whose manifest says recovery = \"shadow\" and shadow = \"block\", \"char\" or \"net\"");
                 }
+                if (policy == RecoveryPolicy.TXIPC) {
+                    for (dev.rewind.kernel.image.DeviceSpec d : m.devices()) {
+                        String problem = t.devices().contains(d.name()) ? d.txipcProblem(server) : null;
+                        if (problem != null) {
+                            throw new IllegalArgumentException(problem + " (--policy txipc)");
+                        }
+                    }
+                }
                 t = t.withRecovery(policy, runaway, tx);
             }
             tasks.add(t);

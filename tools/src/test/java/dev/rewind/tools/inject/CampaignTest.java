@@ -2,6 +2,7 @@ package dev.rewind.tools.inject;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.kernel.KernelConfig;
@@ -108,6 +109,17 @@ class CampaignTest {
                         + " replies, 1 failed run after a wrong reply); 0 false detections"),
                 out);
         assertEquals("33.3%", HtmlReport.rates(all)[2]);
+    }
+
+    @Test
+    void txipcIsRefusedForABlockDriver() throws Exception {
+        SystemImage img = SystemImage.open("builtin:t_blk.toml");
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new Campaign(img, "blk", RecoveryPolicy.TXIPC, 1000, -1, false, CFG));
+        assertTrue(e.getMessage().contains("cannot undo what block device 'disk0' did"), e.getMessage());
+        assertTrue(e.getMessage().contains("--policy txipc"), e.getMessage());
+        new Campaign(img, "blk", RecoveryPolicy.SHADOW, 1000, -1, false, CFG); // (its own policy: accepted)
     }
 
     @Test
