@@ -126,6 +126,13 @@ REWIND_GEN_H   = $(REWIND_ABI_H) $(REWIND_PROTO_H) $(REWIND_USER_PROTO_H)
 REWIND_MK     := $(REWIND_SDK)/rewind.mk
 
 REWIND_WERROR  ?=
+# Flags that turn a skipped branch or a flipped comparison into a trap (GCC 12: each conditional
+# branch checks its reversed condition again on both ways out, each stored comparison its
+# reverse; a mismatch is __builtin_trap, an ebreak / brk that txipc rolls back). For a server
+# whose wrong answers cost more than its time: a program's third rewind_program argument, e.g.
+# $(eval $(call rewind_program,bank,bank.c,$(REWIND_HARDEN_CFLAGS))). Not the default: a
+# program runs ~30 % more instructions (docs/PERFORMANCE.md, "Hardened branches").
+REWIND_HARDEN_CFLAGS := -fharden-compares -fharden-conditional-branches
 # CFLAGS / LDFLAGS count only when given on the command line or in a
 # Makefile: a host CFLAGS in the environment is not meant for this compiler.
 rewind__user   = $(if $(filter environment%,$(origin $(1))),,$($(1)))

@@ -579,5 +579,52 @@ class SdkTest {
         assertTrue(makeFails(dir, "FLOAT=double").contains("FLOAT=double: expected soft or hard"));
     }
 
+    /** How many RISC-V ebreak instructions (c.ebreak or ebreak, at 2-byte steps) the bytes hold. */
+    private static int ebreaks(byte[] b) {
+        int n = 0;
+        for (int i = 0; i + 1 < b.length; i += 2) {
+            int half = (b[i] & 0xff) | (b[i + 1] & 0xff) << 8;
+            if (half == 0x9002) {
+                n++;
+            } else if (half == 0x0073 && i + 3 < b.length && ((b[i + 2] & 0xff) | (b[i + 3] & 0xff) << 8) == 0x0010) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void aServerBuiltWithTheHardeningFlagsTrapsOnNothingAndServesAsBefore(@TempDir Path dir) throws Exception {
+        Path root = Fixtures.projectRoot();
+        writeLines(
+                dir.resolve("Makefile"),
+                "REWIND_SDK := " + root.resolve("guest/sdk"),
+                "include $(REWIND_SDK)/rewind.mk",
+                "$(eval $(call rewind_program,bank_server," + root.resolve("guest/servers/bank_server.c")
+                        + ",$(REWIND_HARDEN_CFLAGS)))",
+                "$(eval $(call rewind_program,plain_bank," + root.resolve("guest/servers/bank_server.c") + "))",
+                "$(eval $(call rewind_program,bank_oracle," + root.resolve("guest/apps/bank_oracle.c") + " "
+                        + root.resolve("guest/apps/oracle.c") + "))");
+        make(dir);
+        byte[] hardened = Files.readAllBytes(dir.resolve("build/image/bank_server.elf"));
+        byte[] plain = Files.readAllBytes(dir.resolve("build/image/plain_bank.elf"));
+        assertTrue(
+                ebreaks(hardened) > ebreaks(plain) + 100,
+                "the hardened build checks its branches: " + ebreaks(hardened) + " ebreaks, " + ebreaks(plain)
+                        + " without");
+        assertTrue(
+                Files.readString(dir.resolve("build/obj/bank_server/flags")).contains("-fharden-conditional-branches"));
+        Files.writeString(
+                dir.resolve("bank.toml"),
+                Files.readString(root.resolve("guest/images/t_bank_oracle.toml"))
+                        .replace("\"bank_server.elf\"", "\"build/image/bank_server.elf\"")
+                        .replace("\"bank_oracle.elf\"", "\"build/image/bank_oracle.elf\""));
+        CliRun.Result run = CliRun.rewind(
+                Duration.ofSeconds(60), "boot", dir.resolve("bank.toml").toString());
+        assertEquals(0, run.status(), run::toString);
+        assertTrue(run.out().contains("bank_oracle: ok"), run::toString);
+        assertFalse(run.err().contains("rolled back"), "no check fired on a fault-free run: " + run.err());
+    }
+
     private static final long RW_EINVAL = dev.rewind.abi.Abi.EINVAL;
 }
