@@ -2690,8 +2690,8 @@ final class TxIpc implements Recovery {
      * the reply leaves. If not, a third run decides: it commits if it agrees with either, else
      * the request is aborted (the client gets ERECOVERED). A request that made a syscall a run
      * cannot repeat (a nested call) is not verified. Under {@code verify = "refusals"} (the
-     * default) only a request whose reply {@code status} refuses it ({@link #isRefusal}) or is
-     * positive ({@link #isOutsideContract}) runs so, under {@code "errors"} one whose reply is any
+     * default) only a request whose reply {@code status} refuses it ({@link #isRefusal}), says
+     * there was no room ({@link #isNoRoom}) or is positive ({@link #isOutsideContract}) runs so, under {@code "errors"} one whose reply is any
      * error ({@link #isErrorReply}) or positive.
      */
     private Fault verify(long pc, long status) {
@@ -2739,7 +2739,8 @@ final class TxIpc implements Recovery {
                 && !dual
                 && !(limits.verifyErrors()
                         ? isErrorReply(status) || isOutsideContract(status)
-                        : limits.verifyRefusals() && (isRefusal(status, limits) || isOutsideContract(status)))) {
+                        : limits.verifyRefusals()
+                                && (isRefusal(status, limits) || isOutsideContract(status) || isNoRoom(status)))) {
             return null;
         }
         if (verifyRun == 0 && (!current.replayable || runCalls.count > 0)) {
@@ -2818,6 +2819,22 @@ final class TxIpc implements Recovery {
      */
     static boolean isErrorReply(long status) {
         return status < 0;
+    }
+
+    /**
+     * Whether {@code status}, a reply's label, says the server had no room (ENOMEM: out of
+     * entries, nodes or memory). Rare in a working system, and a fault makes one easily without
+     * trapping: session 56's skip sweeps found kv's PUT and fs's CREATE answering ENOMEM with room
+     * to spare (a skipped instruction in a size or free-list check; the SDK's malloc checks its
+     * own "no room" while serving). So under {@code verify = "refusals"} (the default) such a
+     * reply is held back and the request run again first ({@link #verify}), as a refusal is; a
+     * server that is really full answers it in both runs and pays the second. Not a refusal
+     * otherwise: a server may have done part of the request before it ran out (a nested call's
+     * refusal, {@link #isRefusal}, is one made before it acted), and its replay of the kept
+     * history is for refusals only ({@link #refusalReplayDepth}).
+     */
+    static boolean isNoRoom(long status) {
+        return status == Abi.ENOMEM;
     }
 
     /**

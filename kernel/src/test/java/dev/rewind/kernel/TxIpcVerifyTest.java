@@ -241,6 +241,19 @@ class TxIpcVerifyTest {
     }
 
     /**
+     * A success of kv's made "no room" (ENOMEM) at its reply call, in its first run only, is run
+     * again under the default {@code verify = "refusals"}: a server with room answers it only from
+     * a fault (session 56's skip sweeps: a skipped instruction in kv's PUT and in fs's CREATE
+     * answered ENOMEM with room to spare). Under {@code "none"} the client gets the ENOMEM.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void aGoodAnswerMadeNoRoomWithoutATrapIsRunAgainByDefault(String arch) throws Exception {
+        SystemImage plain = SystemImage.builtin(arch + "t_kv_oracle.toml");
+        statusAtReplyCaughtOnlyUnder(plain, dev.rewind.abi.Abi.ENOMEM, plain, withVerify(plain, "none"));
+    }
+
+    /**
      * A reply whose status is positive (outside the SDK's contract: 0 or a negative error) is
      * held back and the request run again under the default {@code verify = "refusals"}, as a
      * refusal is: here a success of kv's turned, at its reply call, into a stack address with
