@@ -589,8 +589,10 @@ static long commit(void)
 	}
 	/* A failure where no disk is mounted or nothing is dirty, read again, is a commit that
 	 * should not have run: a skipped load or branch above (CREATE answered EIO with no disk: a
-	 * skip sweep of fs, session 56). */
-	if (((volatile rw_cap *)&disk)->slot < 0 || !*(volatile int *)&dirty)
+	 * skip sweep of fs, session 56), or a skipped step of their addresses, which the re-read
+	 * must not share (session 57). */
+	if (RW_SYM_AGAIN(volatile rw_cap *, disk)->slot < 0 ||
+	    !*RW_SYM_AGAIN(volatile int *, dirty))
 		rw_panic("fs: a commit ran with no disk or nothing to write (a transient fault)");
 	printf("fs: commit failed (%s)\n", blk_strerror(r));
 	return r == RW_ENOMEM ? RW_ENOMEM : FS_EIO;

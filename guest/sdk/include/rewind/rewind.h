@@ -366,6 +366,29 @@ static inline void *rw_ipc_buf(void)
 	})
 #endif
 
+/*
+ * The address of sym, a variable of this file or program (its name, not an expression), made by
+ * instructions here each time (PC-relative: lla, or adrp and add), as RW_ADDR_AGAIN does for a
+ * constant: for a check of a variable that must not reuse the register the checked code kept
+ * its address in (fs's commit: a skipped `addi s1, gp, ...` made its disk check and that
+ * check's re-read both read elsewhere: docs/RECOVERY.md, session 57).
+ */
+#ifdef __riscv
+#define RW_SYM_AGAIN(type, sym)                                  \
+	({                                                       \
+		type _rw_p;                                      \
+		__asm__ volatile("lla %0, " #sym : "=r"(_rw_p)); \
+		_rw_p;                                           \
+	})
+#else
+#define RW_SYM_AGAIN(type, sym)                                                                 \
+	({                                                                                      \
+		type _rw_p;                                                                     \
+		__asm__ volatile("adrp %0, " #sym "\n\tadd %0, %0, :lo12:" #sym : "=r"(_rw_p)); \
+		_rw_p;                                                                          \
+	})
+#endif
+
 /* rw_ipc_buf, its address made again (RW_ADDR_AGAIN): for a check of what was written there. */
 static inline __attribute__((always_inline)) void *rw_ipc_buf_again(void)
 {

@@ -1,0 +1,52 @@
+package dev.rewind.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * No single skipped instruction in fs's {@code commit} (guest/servers/fs_server.c) gives a client
+ * a wrong answer. In the oracle's system fs has no disk, so commit returns at its first check; a
+ * skipped instruction that formed the disk variable's address (RISC-V {@code addi s1, gp, ...},
+ * AArch64 {@code adrp}) left a stale register, the check read elsewhere and let the commit run,
+ * and the check of its failure re-read the same wrong place: CREATE answered EIO (a skip sweep
+ * of session 57). The re-read now makes the address again (RW_SYM_AGAIN) and the failure is a
+ * fault, undone. Each instruction of the first commit made while serving is skipped in turn; the
+ * oracle must end ok every time, and some skip must have been a fault of fs's (undone), so that
+ * the test cannot pass by striking nothing.
+ */
+class FsCommitSkipTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"", "aarch64/"})
+    void noSkipInCommitAnswersAClientWrongly(String arch) throws Exception {
+        SystemImage system = SystemImage.builtin(arch + "t_fs_oracle.toml");
+        ServingBoundCheckTest.CallSkip trace = new ServingBoundCheckTest.CallSkip("fs", "commit", -1);
+        GuestRun clean = GuestRun.runWithProbe(system, trace);
+        assertTrue(trace.done, () -> "no commit while serving: " + clean);
+        assertEquals(List.of(), clean.faults, clean::toString);
+        assertTrue(trace.order.size() >= 6, "commit's early return runs a few instructions: " + trace.order);
+        int faulted = 0;
+        for (int k = 0; k < trace.order.size(); k++) {
+            ServingBoundCheckTest.CallSkip probe = new ServingBoundCheckTest.CallSkip("fs", "commit", k);
+            GuestRun run = GuestRun.runWithProbe(system, probe);
+            assertNull(probe.error, probe.error);
+            assertTrue(probe.skipped, () -> "the skip was made: " + run);
+            String what = String.format("skip of the instruction at 0x%x: %s", probe.skipAt, run);
+            assertTrue(run.console.contains("fs_oracle: ok"), what);
+            assertFalse(run.console.contains("FAIL"), what);
+            List<GuestRun.FaultEvent> mine =
+                    run.faults.stream().filter(e -> e.task().equals("fs")).toList();
+            if (!mine.isEmpty()) {
+                faulted++;
+                assertInstanceOf(RecoveryOutcome.RolledBack.class, mine.get(0).outcome(), what);
+            }
+        }
+        assertTrue(faulted > 0, "no skip among " + trace.order.size() + " of commit's instructions was a fault of fs");
+    }
+}
