@@ -131,7 +131,7 @@ REWIND_WERROR  ?=
 # reverse; a mismatch is __builtin_trap, an ebreak / brk that txipc rolls back). For a server
 # whose wrong answers cost more than its time: a program's third rewind_program argument, e.g.
 # $(eval $(call rewind_program,bank,bank.c,$(REWIND_HARDEN_CFLAGS))). Not the default: a
-# program runs ~30 % more instructions (docs/PERFORMANCE.md, "Hardened branches").
+# server ran 25-28 % more instructions a request (docs/PERFORMANCE.md, "Hardened branches").
 REWIND_HARDEN_CFLAGS := -fharden-compares -fharden-conditional-branches
 # CFLAGS / LDFLAGS count only when given on the command line or in a
 # Makefile: a host CFLAGS in the environment is not meant for this compiler.

@@ -481,9 +481,9 @@ static uint64_t rw_changed_hash(const uint64_t *now, const uint64_t *diff)
 /*
  * While a transaction is open: the pages it logged that now differ from their pre-images, each
  * with a hash of the words that differ and their places (rw_changed_hash), as out[2k] = page,
- * out[2k + 1] = hash, in the order they were logged. Returns how many, or -1 if there are more than max. Two runs of one request from
- * the same pre-state changed memory alike exactly when their lists are equal (txipc's verify):
- * a page logged and left as it was is in neither.
+ * out[2k + 1] = hash, in the order they were logged. Returns how many, or -1 if there are more
+ * than max. Two runs of one request from the same pre-state changed memory alike exactly when
+ * their lists are equal (txipc's verify): a page logged and left as it was is in neither.
  */
 int rw_tx_changed(struct rw_tx *tx, uint64_t *out, int32_t max)
 {

@@ -256,7 +256,7 @@ final class TxIpc implements Recovery {
     /**
      * Per run: the pages it changed (those its transaction logged that differ from their
      * pre-images, {@link dev.rewind.hw.mem.WriteTracker#changedPages}, in unsigned order) and a
-     * hash of each one's contents after the run.
+     * hash of how each one differs.
      */
     private final long[][] verifyPages = new long[3][];
 
@@ -2691,8 +2691,8 @@ final class TxIpc implements Recovery {
      * the request is aborted (the client gets ERECOVERED). A request that made a syscall a run
      * cannot repeat (a nested call) is not verified. Under {@code verify = "refusals"} (the
      * default) only a request whose reply {@code status} refuses it ({@link #isRefusal}), says
-     * there was no room ({@link #isNoRoom}) or is positive ({@link #isOutsideContract}) runs so, under {@code "errors"} one whose reply is any
-     * error ({@link #isErrorReply}) or positive.
+     * there was no room ({@link #isNoRoom}) or is positive ({@link #isOutsideContract}) runs so,
+     * under {@code "errors"} one whose reply is any error ({@link #isErrorReply}) or positive.
      */
     private Fault verify(long pc, long status) {
         Task client = server.replyOwed();
