@@ -133,10 +133,21 @@ REWIND_WERROR  ?=
 # $(eval $(call rewind_program,bank,bank.c,$(REWIND_HARDEN_CFLAGS))). Not the default: a
 # server ran 25-28 % more instructions a request (docs/PERFORMANCE.md, "Hardened branches").
 REWIND_HARDEN_CFLAGS := -fharden-compares -fharden-conditional-branches
+# The assembler gcc runs for every object (-B): sdk/trap-jumps.sh, through a shim in the build
+# folder that names the real one. It puts a word that cannot run after each ret and jump of
+# compiled C, so that a fault that skips one traps instead of running the code placed next
+# (trap-jumps.sh says more). Costs nothing at run time. REWIND_TRAP_JUMPS= (empty) turns it off.
+REWIND_TRAP_JUMPS ?= 1
+REWIND_AS_SCRIPT := $(abspath $(REWIND_SDK))/trap-jumps.sh
+REWIND_AS_SHIM   := $(abspath $(REWIND_BUILD))/bin/as
+ifneq ($(REWIND_TRAP_JUMPS),)
+  REWIND_AS_FLAGS := -B$(dir $(REWIND_AS_SHIM))
+  REWIND_AS_DEPS  := $(REWIND_AS_SHIM) $(REWIND_AS_SCRIPT)
+endif
 # CFLAGS / LDFLAGS count only when given on the command line or in a
 # Makefile: a host CFLAGS in the environment is not meant for this compiler.
 rewind__user   = $(if $(filter environment%,$(origin $(1))),,$($(1)))
-REWIND_CFLAGS  = $(REWIND_ARCH) -O2 -g -Wall -Wextra $(REWIND_WERROR) \
+REWIND_CFLAGS  = $(REWIND_ARCH) $(REWIND_AS_FLAGS) -O2 -g -Wall -Wextra $(REWIND_WERROR) \
                  -ffunction-sections -fdata-sections $(REWIND_SPECS) \
                  -I$(REWIND_SDK)/include -I$(REWIND_INC) $(REWIND_USER_CFLAGS) $(call rewind__user,CFLAGS)
 REWIND_LDFLAGS = $(REWIND_ARCH) $(REWIND_LDARCH) -g $(REWIND_SPECS) -nostartfiles \
@@ -208,6 +219,13 @@ endef
 .PHONY: rewind__force
 rewind__force:
 
+# The shim gcc finds as its assembler (REWIND_AS_FLAGS): the real one is what gcc would run.
+$(REWIND_AS_SHIM): $(REWIND_MK)
+	@mkdir -p $(@D)
+	$(REWIND_Q)real=$$($(REWIND_CC) -print-prog-name=as) && \
+	printf '#!/bin/sh\nexec sh %s %s %s "$$@"\n' "'$(REWIND_AS_SCRIPT)'" "'$$real'" '$(ARCH)' > $@.tmp && \
+	chmod +x $@.tmp && mv -f $@.tmp $@
+
 # ---- SDK: crt0, libc glue, string functions, librewind ----
 
 REWIND_CRT0     := $(REWIND_OBJ)/sdk/crt0.o
@@ -241,12 +259,12 @@ $(eval $(call rewind__stamp,$(REWIND_WRAPPERS_FILE),REWIND_LIBC_WRAPPERS))
 # calloc's malloc and memset into a call to calloc.
 $(REWIND_STRING) $(REWIND_MALLOC): REWIND_NOBUILTIN := -fno-builtin -fno-tree-loop-distribute-patterns
 
-$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.c $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) $(REWIND_WRAPPERS_FILE) | $(REWIND_GEN_H)
+$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.c $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) $(REWIND_WRAPPERS_FILE) $(REWIND_AS_DEPS) | $(REWIND_GEN_H)
 	@mkdir -p $(@D)
 	$(REWIND_SAY) CC $@
 	$(REWIND_Q)$(REWIND_CC) $(REWIND_SDK_CFLAGS) $(REWIND_NOBUILTIN) -MMD -MP -c -o $@ $<
 
-$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.S $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) | $(REWIND_GEN_H)
+$(REWIND_OBJ)/sdk/%.o: $(REWIND_SDK)/%.S $(REWIND_MK) $(REWIND_SDK_FLAGS_FILE) $(REWIND_AS_DEPS) | $(REWIND_GEN_H)
 	@mkdir -p $(@D)
 	$(REWIND_SAY) AS $@
 	$(REWIND_Q)$(REWIND_CC) $(REWIND_SDK_CFLAGS) -MMD -MP -c -o $@ $<
@@ -268,7 +286,7 @@ $(REWIND_ATOMIC): $(REWIND_ATOMIC_O)
 
 # $(call rewind__object,PROG,SOURCE,EXTRA_CFLAGS)
 define rewind__object
-$(REWIND_OBJ)/$(1)/$(basename $(notdir $(2))).o: $(2) $(REWIND_MK) $(REWIND_OBJ)/$(1)/flags $(REWIND_WRAPPERS_FILE) | $(REWIND_GEN_H)
+$(REWIND_OBJ)/$(1)/$(basename $(notdir $(2))).o: $(2) $(REWIND_MK) $(REWIND_OBJ)/$(1)/flags $(REWIND_WRAPPERS_FILE) $(REWIND_AS_DEPS) | $(REWIND_GEN_H)
 	@mkdir -p $$(@D)
 	$$(REWIND_SAY) CC $$@
 	$$(REWIND_Q)$$(REWIND_CC) $$(REWIND_CFLAGS) $(3) -MMD -MP -c -o $$@ $$<

@@ -42,6 +42,9 @@ class ServingBoundCheckTest {
         final int skip;
         final List<Long> order = new ArrayList<>();
         final List<Long> stray = new ArrayList<>();
+        /** The instruction at each address of {@link #order} (its size's bytes, little endian). */
+        final List<Long> words = new ArrayList<>();
+
         boolean inRequest;
         boolean inCall;
         boolean done;
@@ -118,6 +121,11 @@ class ServingBoundCheckTest {
                     return;
                 }
                 order.add(addr);
+                byte[] b = new byte[4];
+                words.add(
+                        cpu.memory().read(addr, b, 0, size)
+                                ? (b[0] & 0xffL) | (b[1] & 0xffL) << 8 | (b[2] & 0xffL) << 16 | (b[3] & 0xffL) << 24
+                                : -1L);
                 if (order.size() - 1 == skip) {
                     skipAt = addr;
                     skipSize = size;

@@ -227,6 +227,59 @@ class SdkTest {
         }
     }
 
+    /** How many RISC-V returns (c.ret, at 2-byte steps) the bytes hold, and how many a zero word follows. */
+    private static int[] returnsAndTraps(byte[] b) {
+        int returns = 0;
+        int trapped = 0;
+        for (int i = 0; i + 5 < b.length; i += 2) {
+            if ((b[i] & 0xff) == 0x82 && (b[i + 1] & 0xff) == 0x80) {
+                returns++;
+                if (b[i + 2] == 0 && b[i + 3] == 0 && b[i + 4] == 0 && b[i + 5] == 0) {
+                    trapped++;
+                }
+            }
+        }
+        return new int[] {returns, trapped};
+    }
+
+    /**
+     * The SDK's assembler step (guest/sdk/trap-jumps.sh) puts a word that cannot run after every
+     * return and jump of compiled C, and {@code REWIND_TRAP_JUMPS=} builds without it; the
+     * program runs the same either way.
+     */
+    @Test
+    void aWordThatCannotRunFollowsEveryReturnUnlessTurnedOff(@TempDir Path dir) throws Exception {
+        Path sdk = Fixtures.projectRoot().resolve("guest/sdk");
+        Files.writeString(
+                dir.resolve("hello.c"),
+                "#include <stdio.h>\n__attribute__((noinline)) static int twice(int x) { return x > 3 ? 2 * x : x; }\n"
+                        + "int main(void) { printf(\"hi %d\\n\", twice(4)); return 0; }\n");
+        Files.writeString(
+                dir.resolve("Makefile"),
+                String.join(
+                                "\n",
+                                "REWIND_SDK := " + sdk,
+                                "include $(REWIND_SDK)/rewind.mk",
+                                "$(eval $(call rewind_program,hello,hello.c))")
+                        + "\n");
+        make(dir);
+        Path elf = dir.resolve("build/image/hello.elf");
+        int[] with = returnsAndTraps(Files.readAllBytes(dir.resolve("build/obj/hello/hello.o")));
+        assertTrue(
+                with[0] >= 2 && with[1] == with[0],
+                () -> "returns / followed by a zero word: " + with[0] + " / " + with[1]);
+        assertTrue(Files.readString(dir.resolve("build/bin/as")).contains("trap-jumps.sh"));
+        CliRun.Result run = CliRun.rewind(Duration.ofSeconds(60), "boot", elf.toString());
+        assertEquals("hi 8\n", run.out(), run::toString);
+
+        make(dir, "REWIND_TRAP_JUMPS=");
+        int[] without = returnsAndTraps(Files.readAllBytes(dir.resolve("build/obj/hello/hello.o")));
+        assertEquals(with[0], without[0], "the same returns");
+        assertTrue(without[1] < without[0], "not every return followed by a zero word (the object's last one may be)");
+        run = CliRun.rewind(Duration.ofSeconds(60), "boot", elf.toString());
+        assertEquals("hi 8\n", run.out(), run::toString);
+    }
+
     @Test
     void externalProgramWithWarningsBuildsAndFlagChangesRebuild(@TempDir Path dir) throws Exception {
         Path sdk = Fixtures.projectRoot().resolve("guest/sdk");
