@@ -1,12 +1,9 @@
 package dev.rewind.kernel;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -26,25 +23,18 @@ class FsCommitSkipTest {
     @ValueSource(strings = {"", "aarch64/"})
     void noSkipInCommitAnswersAClientWrongly(String arch) throws Exception {
         SystemImage system = SystemImage.builtin(arch + "t_fs_oracle.toml");
-        ServingBoundCheckTest.CallSkip trace = new ServingBoundCheckTest.CallSkip("fs", "commit", -1);
-        GuestRun clean = GuestRun.runWithProbe(system, trace);
-        assertTrue(trace.done, () -> "no commit while serving: " + clean);
-        assertEquals(List.of(), clean.faults, clean::toString);
+        ServingBoundCheckTest.CallSkip trace = ServingBoundCheckTest.CallSkip.firstCall(system, "fs", "commit");
         assertTrue(trace.order.size() >= 6, "commit's early return runs a few instructions: " + trace.order);
         int faulted = 0;
         for (int k = 0; k < trace.order.size(); k++) {
-            ServingBoundCheckTest.CallSkip probe = new ServingBoundCheckTest.CallSkip("fs", "commit", k);
-            GuestRun run = GuestRun.runWithProbe(system, probe);
-            assertNull(probe.error, probe.error);
-            assertTrue(probe.skipped, () -> "the skip was made: " + run);
-            String what = String.format("skip of the instruction at 0x%x: %s", probe.skipAt, run);
-            assertTrue(run.console.contains("fs_oracle: ok"), what);
-            assertFalse(run.console.contains("FAIL"), what);
-            List<GuestRun.FaultEvent> mine =
-                    run.faults.stream().filter(e -> e.task().equals("fs")).toList();
-            if (!mine.isEmpty()) {
+            ServingBoundCheckTest.Skipped s = ServingBoundCheckTest.CallSkip.skipping(system, "fs", "commit", k);
+            String what = String.format("skip of the instruction at 0x%x: %s", s.probe().skipAt, s.run());
+            assertTrue(s.run().console.contains("fs_oracle: ok"), what);
+            assertFalse(s.run().console.contains("FAIL"), what);
+            if (!s.faults().isEmpty()) {
                 faulted++;
-                assertInstanceOf(RecoveryOutcome.RolledBack.class, mine.get(0).outcome(), what);
+                assertInstanceOf(
+                        RecoveryOutcome.RolledBack.class, s.faults().get(0).outcome(), what);
             }
         }
         assertTrue(faulted > 0, "no skip among " + trace.order.size() + " of commit's instructions was a fault of fs");

@@ -157,6 +157,30 @@ class ServingBoundCheckTest {
             return null;
         }
 
+        /**
+         * A fault-free run of {@code system} recording the first call of {@code function} that
+         * {@code task} makes while serving, whatever its arguments (there must be one).
+         */
+        static CallSkip firstCall(SystemImage system, String task, String function) throws Exception {
+            CallSkip trace = new CallSkip(task, function, -1);
+            GuestRun clean = GuestRun.runWithProbe(system, trace);
+            assertTrue(trace.done, () -> "no " + function + " while serving: " + clean);
+            assertEquals(List.of(), clean.faults, clean::toString);
+            return trace;
+        }
+
+        /** A run with the {@code k}-th instruction of that call skipped, and {@code task}'s faults in it. */
+        static Skipped skipping(SystemImage system, String task, String function, int k) throws Exception {
+            CallSkip probe = new CallSkip(task, function, k);
+            GuestRun run = GuestRun.runWithProbe(system, probe);
+            assertNull(probe.error, probe.error);
+            assertTrue(probe.skipped, () -> "the skip was made: " + run);
+            return new Skipped(
+                    probe,
+                    run,
+                    run.faults.stream().filter(e -> e.task().equals(task)).toList());
+        }
+
         /** The call returned, its request ended or another began (after a rollback). */
         void callOver() {
             if (!inCall) {
@@ -172,6 +196,9 @@ class ServingBoundCheckTest {
             }
         }
     }
+
+    /** {@link CallSkip#skipping}'s run: the probe (where it skipped), the run, the task's faults. */
+    record Skipped(CallSkip probe, GuestRun run, List<GuestRun.FaultEvent> faults) {}
 
     @ParameterizedTest(name = "{0}: {1} of {2}..{3} bytes")
     @CsvSource({

@@ -1,9 +1,7 @@
 package dev.rewind.kernel;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -34,10 +32,7 @@ class SkippedReturnTest {
     @ValueSource(strings = {"", "aarch64/"})
     void aSkippedReturnTrapsAndIsUndone(String arch) throws Exception {
         SystemImage system = SystemImage.builtin(arch + "t_fs_oracle.toml");
-        ServingBoundCheckTest.CallSkip trace = new ServingBoundCheckTest.CallSkip("fs", "walk_once", -1);
-        GuestRun clean = GuestRun.runWithProbe(system, trace);
-        assertTrue(trace.done, () -> "no walk_once while serving: " + clean);
-        assertEquals(List.of(), clean.faults, clean::toString);
+        ServingBoundCheckTest.CallSkip trace = ServingBoundCheckTest.CallSkip.firstCall(system, "fs", "walk_once");
         List<Integer> returns = new ArrayList<>();
         for (int k = 0; k < trace.order.size(); k++) {
             if (isReturn(trace.words.get(k), !arch.isEmpty())) {
@@ -46,18 +41,13 @@ class SkippedReturnTest {
         }
         assertFalse(returns.isEmpty(), () -> "walk_once returned without a ret? " + trace.words);
         for (int k : returns) {
-            ServingBoundCheckTest.CallSkip probe = new ServingBoundCheckTest.CallSkip("fs", "walk_once", k);
-            GuestRun run = GuestRun.runWithProbe(system, probe);
-            assertNull(probe.error, probe.error);
-            assertTrue(probe.skipped, () -> "the skip was made: " + run);
-            String what = String.format("skip of the return at 0x%x: %s", probe.skipAt, run);
-            assertTrue(run.console.contains("fs_oracle: ok"), what);
-            List<GuestRun.FaultEvent> mine =
-                    run.faults.stream().filter(e -> e.task().equals("fs")).toList();
-            assertFalse(mine.isEmpty(), what);
-            String at = String.format("illegal instruction, pc 0x%x", probe.skipAt + probe.skipSize);
-            assertTrue(mine.get(0).fault().toString().startsWith(at), () -> "the word after the return: " + what);
-            assertInstanceOf(RecoveryOutcome.RolledBack.class, mine.get(0).outcome(), what);
+            ServingBoundCheckTest.Skipped s = ServingBoundCheckTest.CallSkip.skipping(system, "fs", "walk_once", k);
+            String what = String.format("skip of the return at 0x%x: %s", s.probe().skipAt, s.run());
+            assertTrue(s.run().console.contains("fs_oracle: ok"), what);
+            assertFalse(s.faults().isEmpty(), what);
+            String at = String.format("illegal instruction, pc 0x%x", s.probe().skipAt + s.probe().skipSize);
+            assertTrue(s.faults().get(0).fault().toString().startsWith(at), () -> "the word after the return: " + what);
+            assertInstanceOf(RecoveryOutcome.RolledBack.class, s.faults().get(0).outcome(), what);
         }
     }
 }
