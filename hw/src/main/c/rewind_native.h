@@ -137,6 +137,8 @@ struct rw_tx {
 	int64_t dend;              /* 128: position past the newest record */
 	int32_t copyok; /* 136: the regions' copies hold memory as the last commit left it */
 	int32_t pad;    /* 140 */
+	uint8_t **pre;  /* 144: per staging slot, where its page's pre-image is: the slot, or the
+	                   page's committed copy when the page matched it as it was logged */
 };
 
 /*

@@ -46,6 +46,12 @@
  * (stores outside a transaction) clears copyok; the pages an overflowed transaction wrote
  * without logging them are still marked, and its commit copies them whole (rw_unlogged); the Java side has
  * rw_tx_copy_sync copy memory over before a later transaction begins (NativeWriteTracker).
+ * While the copy is valid, a page logged that matches its copy (as each does unless something
+ * changed it between transactions) is not copied into the staging log: its copy is its
+ * pre-image (rw_tx.pre names which), unchanged until the commit, which keeps the undo records
+ * before it writes the changes into the copy; nothing writes a copy while a transaction has
+ * pages logged. A page that differs from its copy is copied as before, and the check before
+ * the reply (rw_tx_copy_check) names it.
  */
 #include "rewind_native.h"
 
@@ -62,6 +68,12 @@ struct rw_region *rw_find(struct rw_tx *tx, uint64_t page)
 static uint8_t *rw_slot(struct rw_tx *tx, int64_t s)
 {
 	return tx->log + (size_t)(s % tx->maxpages) * RW_PAGE;
+}
+
+/* The pre-image of staging slot s: the slot's own copy, or the page's committed copy (rw_log_page). */
+static const uint64_t *rw_pre(struct rw_tx *tx, int64_t s)
+{
+	return (const uint64_t *)tx->pre[s % tx->maxpages];
 }
 
 /* ---- the history ring ---- */
@@ -125,7 +137,15 @@ int rw_log_page(struct rw_tx *tx, uint64_t page)
 	}
 	int64_t next = tx->cur + tx->npages;
 	r->dirty[idx >> 3] |= bit;
-	memcpy(rw_slot(tx, next), r->host + (page - r->vaddr), RW_PAGE);
+	const uint8_t *now = r->host + (page - r->vaddr);
+	uint8_t *pre = rw_slot(tx, next);
+	if (tx->copyok && r->copy && !r->scratch &&
+	    memcmp(now, r->copy + (page - r->vaddr), RW_PAGE) == 0)
+		pre = r->copy +
+		      (page - r->vaddr); /* as the last commit left it: the copy is the pre-image */
+	else
+		memcpy(pre, now, RW_PAGE);
+	tx->pre[next % tx->maxpages] = pre;
 	tx->logaddr[next % tx->maxpages] = page;
 	tx->npages++;
 	return 1;
@@ -392,18 +412,20 @@ void rw_tx_commit(struct rw_tx *tx)
 			struct rw_region *r = rw_find(tx, page);
 			if (!r || r->scratch)
 				continue;
-			const uint64_t *pre = (const uint64_t *)rw_slot(tx, s);
+			const uint64_t *pre = rw_pre(tx, s);
 			const uint64_t *now = (const uint64_t *)(r->host + (page - r->vaddr));
 			const uint64_t *known = 0;
 			uint64_t diff[RW_WORDS / RW_CHUNK];
+			int changed = 0;
 			if (tx->copyok && r->copy) {
-				if (rw_diff(pre, now, diff))
-					rw_copy_apply((uint64_t *)(r->copy + (page - r->vaddr)),
-					              now, diff);
+				changed = rw_diff(pre, now, diff);
 				known = diff;
 			}
+			/* the undo records first: the pre-image may be the copy that the changes go into */
 			if (ok)
 				ok = rw_keep_page(tx, start, r, page, pre, now, known);
+			if (changed)
+				rw_copy_apply((uint64_t *)(r->copy + (page - r->vaddr)), now, diff);
 		}
 		if (hist && !ok) {
 			rw_tx_drop_history(tx); /* larger than the whole ring */
@@ -443,7 +465,10 @@ int64_t rw_tx_copy_check(struct rw_tx *tx)
 		struct rw_region *r = rw_find(tx, page);
 		if (!r || r->scratch || !r->copy)
 			continue;
-		if (memcmp(rw_slot(tx, s), r->copy + (page - r->vaddr), RW_PAGE) != 0)
+		const uint8_t *copy = r->copy + (page - r->vaddr);
+		const uint8_t *pre = (const uint8_t *)rw_pre(tx, s);
+		if (pre != copy &&
+		    memcmp(pre, copy, RW_PAGE) != 0) /* (the copy itself: found alike) */
 			return (int64_t)page;
 	}
 	return -1;
@@ -495,7 +520,7 @@ int rw_tx_changed(struct rw_tx *tx, uint64_t *out, int32_t max)
 			continue;
 		const uint64_t *now = (const uint64_t *)(r->host + (page - r->vaddr));
 		uint64_t diff[RW_WORDS / RW_CHUNK];
-		if (!rw_diff((const uint64_t *)rw_slot(tx, s), now, diff))
+		if (!rw_diff(rw_pre(tx, s), now, diff))
 			continue;
 		if (n >= max)
 			return -1;
@@ -523,7 +548,7 @@ static void rw_restore(struct rw_tx *tx, int64_t from, int64_t to)
 		uint64_t page = tx->logaddr[s % tx->maxpages];
 		struct rw_region *r = rw_find(tx, page);
 		if (r)
-			memcpy(r->host + (page - r->vaddr), rw_slot(tx, s), RW_PAGE);
+			memcpy(r->host + (page - r->vaddr), rw_pre(tx, s), RW_PAGE);
 	}
 }
 

@@ -43,7 +43,8 @@ public final class NativeWriteTracker implements WriteTracker {
     private static final int OFF_DLOG = 104;
     private static final int OFF_DCAP = 112;
     private static final int OFF_COPYOK = 136;
-    private static final int SIZE = 144;
+    private static final int OFF_PRE = 144;
+    private static final int SIZE = 152;
     private static final int REGION_SIZE = 56;
     private static final int OFF_KEYEVERY = 100;
     /** A page's history record is its whole pre-image at least every this many commits. */
@@ -105,6 +106,9 @@ public final class NativeWriteTracker implements WriteTracker {
     private final Memory log;
 
     private final Memory logAddr;
+    /** Per staging slot, where its pre-image is (rw_tx.pre): the slot or the page's committed copy. */
+    private final Memory preAddr;
+
     private final int maxPages;
     /** The history's bytes (rw_tx.dlog): what kept transactions changed, allocated once wanted. */
     private Memory historyLog;
@@ -170,6 +174,7 @@ public final class NativeWriteTracker implements WriteTracker {
         tx.clear();
         log = new Memory((long) maxPages * 4096);
         logAddr = new Memory(8L * maxPages);
+        preAddr = new Memory(8L * maxPages);
         this.maxPages = maxPages;
         historyBytes = ((long) maxPages + historyPages) * HISTORY_BYTES_PER_PAGE;
         tx.setInt(OFF_MAXPAGES, maxPages);
@@ -177,6 +182,7 @@ public final class NativeWriteTracker implements WriteTracker {
         tx.setInt(OFF_KEYEVERY, KEY_EVERY);
         tx.setPointer(OFF_LOG, log);
         tx.setPointer(OFF_LOGADDR, logAddr);
+        tx.setPointer(OFF_PRE, preAddr);
         mmu = uc.mmu();
         if (mmu != null) {
             mmu.attachTracker(tx, this);
