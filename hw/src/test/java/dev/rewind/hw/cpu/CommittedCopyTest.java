@@ -78,6 +78,57 @@ class CommittedCopyTest {
         }
     }
 
+    /**
+     * A page logged as it matches its copy takes the copy as its pre-image (not a copy of its
+     * own): rollbacks, commits, the history's undo and each commit's update of the copy must
+     * leave memory exactly as a tracker with no copy does, step by step.
+     */
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void pagesWhoseCopyIsTheirPreImageRollBackAndKeepHistoryAsCopiedOnesDo(RiscvCpu.TrackerKind kind) {
+        List<byte[]> with = steps(kind, true);
+        List<byte[]> without = steps(kind, false);
+        assertEquals(without.size(), with.size());
+        for (int i = 0; i < with.size(); i++) {
+            assertArrayEquals(without.get(i), with.get(i), "memory after step " + i);
+        }
+    }
+
+    /** Memory after each step of one sequence of transactions, with or without the copy. */
+    private static List<byte[]> steps(RiscvCpu.TrackerKind kind, boolean copy) {
+        List<byte[]> after = new java.util.ArrayList<>();
+        try (PhysicalMemory ram = new PhysicalMemory(1 << 20);
+                RiscvCpu cpu = WriteTrackerTest.machine(ram)) {
+            WriteTracker t = cpu.enableWriteTracking(kind, 64, 64);
+            t.keepHistory(8);
+            t.keepCopy(copy);
+            WriteTrackerTest.transaction(cpu, t);
+            t.commit();
+            after.add(WriteTrackerTest.dump(cpu));
+            for (int round = 0; round < 3; round++) {
+                WriteTrackerTest.transaction(cpu, t); // (logs the pages the first one wrote)
+                assertEquals(-1, t.copyCheck(), "each logged page matched its copy");
+                assertEquals(4, t.rollback());
+                after.add(WriteTrackerTest.dump(cpu));
+                WriteTrackerTest.fillPage(cpu, t, 1 + round, (byte) (0x21 * (round + 1)));
+                t.commit();
+                after.add(WriteTrackerTest.dump(cpu));
+                WriteTrackerTest.transaction(cpu, t);
+                t.commit();
+                after.add(WriteTrackerTest.dump(cpu));
+            }
+            assertTrue(t.undoHistory(4) > 0);
+            after.add(WriteTrackerTest.dump(cpu));
+            if (copy) {
+                assertEquals(0, t.compareWithCopy(OUT), "the copy went back with memory");
+            }
+            WriteTrackerTest.transaction(cpu, t);
+            t.rollback();
+            after.add(WriteTrackerTest.dump(cpu));
+        }
+        return after;
+    }
+
     @ParameterizedTest
     @MethodSource("kinds")
     void aFlipInAPageATransactionThenWritesStaysOutOfTheCopy(RiscvCpu.TrackerKind kind) {
