@@ -109,7 +109,7 @@ public final class InjectCommand implements Callable<Integer> {
             names = "--window",
             paramLabel = "WINDOW",
             description =
-                    "Where in the server's work faults strike: request (the default: from a request's delivery to the server's reply) or after-reply (what the server runs after a reply until its next request: a txipc server's work between a plain REPLY and its next receive, its work after a call, a wake's handling, a driver's work after its reply, the serve loop's way back to its receive).")
+                    "Where in the server's work faults strike: request (the default: from a request's delivery to the server's reply) or after-reply (what the server runs after a reply until its next request: a txipc server's work between a plain REPLY and its next receive, its work after a call, a wake's handling, a driver's work after its reply, the serve loop's way back to its receive; a server on the SDK's rw_serve or rw_serve_ops replies and receives in one system call and runs none: the campaign then stops with exit 2, so give it a loop of its own for this window).")
     String window = "request";
 
     @Option(
