@@ -138,11 +138,11 @@ int rw_log_page(struct rw_tx *tx, uint64_t page)
 	int64_t next = tx->cur + tx->npages;
 	r->dirty[idx >> 3] |= bit;
 	const uint8_t *now = r->host + (page - r->vaddr);
+	uint8_t *copy = r->copy ? r->copy + (page - r->vaddr) : 0;
 	uint8_t *pre = rw_slot(tx, next);
-	if (tx->copyok && r->copy && !r->scratch &&
-	    memcmp(now, r->copy + (page - r->vaddr), RW_PAGE) == 0)
-		pre = r->copy +
-		      (page - r->vaddr); /* as the last commit left it: the copy is the pre-image */
+	/* as the last commit left it: its copy is its pre-image */
+	if (tx->copyok && copy && !r->scratch && memcmp(now, copy, RW_PAGE) == 0)
+		pre = copy;
 	else
 		memcpy(pre, now, RW_PAGE);
 	tx->pre[next % tx->maxpages] = pre;
@@ -467,8 +467,8 @@ int64_t rw_tx_copy_check(struct rw_tx *tx)
 			continue;
 		const uint8_t *copy = r->copy + (page - r->vaddr);
 		const uint8_t *pre = (const uint8_t *)rw_pre(tx, s);
-		if (pre != copy &&
-		    memcmp(pre, copy, RW_PAGE) != 0) /* (the copy itself: found alike) */
+		/* (a pre-image that is the copy itself matched it when it was logged) */
+		if (pre != copy && memcmp(pre, copy, RW_PAGE) != 0)
 			return (int64_t)page;
 	}
 	return -1;
