@@ -316,6 +316,23 @@ __attribute__((noinline)) static long parse_path_once(const rw_msg *m, char path
 }
 
 /*
+ * A path parse_path_once refused, parsed again: EINVAL is an answer, returned as a constant made
+ * here. The handler's way out for it was the same `return st` as for its other errors, so a
+ * skipped compare with EINVAL (AArch64 `cmn x19, #1`, the flags left from before) returned the
+ * walk's 0 for UNLINK or CREATE at once: success, nothing done (FsUnlinkCheckTest; the AArch64
+ * CREATE sweep of session 57). Not inlined, so that it is code of its own.
+ */
+__attribute__((noinline)) static long refused_path(const rw_msg *m)
+{
+	char again[FS_PATH_MAX + 1];
+	struct lookup lk;
+
+	if (parse_path_once(m, again, &lk) != RW_EINVAL)
+		rw_panic("fs: a path refused is not refused again (a transient fault)");
+	return RW_EINVAL;
+}
+
+/*
  * parse_path_once, its results checked in the handler through the handler's own addresses of its
  * path buffer and lookup: a skipped `mv s3,a2` in parse_path_once's prologue (the lookup's
  * address kept from a stale register) walked into another place, and every check there agreed,
@@ -330,9 +347,10 @@ parse_path(const rw_msg *m, char path[FS_PATH_MAX + 1], struct lookup *lk)
 	long st = parse_path_once(m, path, lk);
 
 	__asm__ volatile("" : "+r"(st) : : "memory");
-	if (st != RW_EINVAL &&
-	    (((volatile struct lookup *)lk)->plen != ((const volatile rw_msg *)m)->w[0] ||
-	     memcmp(path, rw_ipc_buf(), lk->plen + 1) != 0))
+	if (st == RW_EINVAL)
+		return refused_path(m);
+	if (((volatile struct lookup *)lk)->plen != ((const volatile rw_msg *)m)->w[0] ||
+	    memcmp(path, rw_ipc_buf(), lk->plen + 1) != 0)
 		rw_panic("fs: a path parsed is not in the handler's lookup (a transient fault)");
 	return st;
 }
@@ -973,6 +991,56 @@ static uint32_t open_handles(int32_t i)
 	return k;
 }
 
+/*
+ * What UNLINK must answer for the node a walk found (-1: none), from its fields read through a
+ * volatile pointer made here. Not inlined, so that it makes its own addresses.
+ */
+__attribute__((noinline)) static long unlink_answer(int32_t i)
+{
+	if (i < 0)
+		return RW_ENOENT;
+	if (i == ROOT)
+		return FS_EBUSY;
+	if (i >= MAX_NODES)
+		rw_panic("fs: UNLINK's node is out of range (a transient fault)");
+	const volatile struct node *n = &nodes[i];
+	if (!n->used)
+		rw_panic("fs: UNLINK's node is not in use (a transient fault)");
+	if (n->is_dir && (n->nchildren != 0 || n->first_child != -1 || n->last_child != -1))
+		return FS_ENOTEMPTY;
+	return n->open_count != 0 ? FS_EBUSY : 0;
+}
+
+/*
+ * UNLINK's answer, found again: the tests in do_unlink run on registers that a transient fault
+ * can leave stale or point at another node (bit 5 of the one that held `nodes + 96 * i` flipped:
+ * do_unlink tested another node's is_dir and nchildren and removed a directory that held
+ * entries, success where ENOTEMPTY was due, seed 2402200 of session 58's final fs campaign; a
+ * skipped load of the lookup's node answered EBUSY, the root's answer, for the same directory).
+ * Before a node is removed, the lookup's node read again from memory must be removable; an
+ * error is found again by a fresh walk of the path; after a removal, that walk must find no
+ * node of the name in its directory. Not inlined: inlined, gcc returned the answer found again
+ * (equal, once compared) in place of do_unlink's own, and a skipped move of it returned the
+ * parse's 0, success.
+ */
+__attribute__((noinline)) static void unlink_check(const rw_request *r, const char *path,
+                                                   const struct lookup *lk, long st)
+{
+	const volatile struct lookup *l = lk;
+	struct lookup again;
+
+	if (st == 1) { /* (about to remove) */
+		if (unlink_answer(l->node) != 0 || l->node == ROOT || l->node < 0)
+			rw_panic("fs: UNLINK would remove a node it must not (a transient fault)");
+		return;
+	}
+	if (walk_once(path, ((const volatile rw_msg *)r->in)->w[0], &again) != 0)
+		rw_panic("fs: UNLINK's path does not walk again (a transient fault)");
+	if (st == 0 ? again.node >= 0 || again.parent != l->parent
+	            : unlink_answer(again.node) != st)
+		rw_panic("fs: UNLINK's answer differs from the tree's (a transient fault)");
+}
+
 static long do_unlink(const rw_request *r)
 {
 	char path[FS_PATH_MAX + 1];
@@ -982,18 +1050,26 @@ static long do_unlink(const rw_request *r)
 	if (st < 0)
 		return st;
 	if (lk.node < 0)
-		return RW_ENOENT;
-	if (lk.node == ROOT)
-		return FS_EBUSY;
-	struct node *n = &nodes[lk.node];
-	if (n->is_dir && n->nchildren)
-		return FS_ENOTEMPTY;
-	if (open_handles(lk.node) != n->open_count)
+		st = RW_ENOENT;
+	else if (lk.node == ROOT)
+		st = FS_EBUSY;
+	else if (nodes[lk.node].is_dir && nodes[lk.node].nchildren)
+		st = FS_ENOTEMPTY;
+	else if (open_handles(lk.node) != nodes[lk.node].open_count)
 		rw_panic("fs: a file's open count differs from its handles (a transient fault)");
-	if (n->open_count)
-		return FS_EBUSY;
-	remove_node(lk.node);
-	return commit();
+	else if (nodes[lk.node].open_count)
+		st = FS_EBUSY;
+	else
+		st = 1;
+	if (st == 1) {
+		unlink_check(r, path, &lk, st);
+		remove_node(lk.node);
+		st = commit();
+		if (st != 0)
+			return st; /* (the disk failed: no walk to compare with) */
+	}
+	unlink_check(r, path, &lk, st);
+	return st;
 }
 
 /* The index-th child of directory dir, or -1. Not inlined: do_list runs it twice. */

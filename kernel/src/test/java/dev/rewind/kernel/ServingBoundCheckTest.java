@@ -60,6 +60,10 @@ class ServingBoundCheckTest {
         CpuHook watch;
 
         final boolean watchStores;
+        /** The call traced is the {@code nth} that qualifies (1: the first). */
+        int nth = 1;
+
+        int calls;
 
         CallSkip(String task, String function, long minN, long maxN, int skip) {
             this(task, function, minN, maxN, skip, true);
@@ -98,7 +102,7 @@ class ServingBoundCheckTest {
                 }
                 if (!inCall) {
                     long count = cpu.reg(arch.result(2));
-                    if (addr != f.address() || !inRequest || count < minN || count > maxN) {
+                    if (addr != f.address() || !inRequest || count < minN || count > maxN || ++calls < nth) {
                         return;
                     }
                     inCall = true;
@@ -162,16 +166,28 @@ class ServingBoundCheckTest {
          * {@code task} makes while serving, whatever its arguments (there must be one).
          */
         static CallSkip firstCall(SystemImage system, String task, String function) throws Exception {
-            CallSkip trace = new CallSkip(task, function, -1);
-            GuestRun clean = GuestRun.runWithProbe(system, trace);
-            assertTrue(trace.done, () -> "no " + function + " while serving: " + clean);
-            assertEquals(List.of(), clean.faults, clean::toString);
-            return trace;
+            return nthCall(system, task, function, 1);
         }
 
         /** A run with the {@code k}-th instruction of that call skipped, and {@code task}'s faults in it. */
         static Skipped skipping(SystemImage system, String task, String function, int k) throws Exception {
+            return skipping(system, task, function, 1, k);
+        }
+
+        /** As {@link #firstCall}, for the {@code nth} call of {@code function} while serving. */
+        static CallSkip nthCall(SystemImage system, String task, String function, int nth) throws Exception {
+            CallSkip trace = new CallSkip(task, function, -1);
+            trace.nth = nth;
+            GuestRun clean = GuestRun.runWithProbe(system, trace);
+            assertTrue(trace.done, () -> "no call " + nth + " of " + function + " while serving: " + clean);
+            assertEquals(List.of(), clean.faults, clean::toString);
+            return trace;
+        }
+
+        /** As {@link #skipping}, in the {@code nth} call of {@code function} while serving. */
+        static Skipped skipping(SystemImage system, String task, String function, int nth, int k) throws Exception {
             CallSkip probe = new CallSkip(task, function, k);
+            probe.nth = nth;
             GuestRun run = GuestRun.runWithProbe(system, probe);
             assertNull(probe.error, probe.error);
             assertTrue(probe.skipped, () -> "the skip was made: " + run);
