@@ -62,6 +62,10 @@ class ServingBoundCheckTest {
         final boolean watchStores;
         /** The call traced is the {@code nth} that qualifies (1: the first). */
         int nth = 1;
+        /** The registers a callee must preserve, as the call found them (empty until it is made). */
+        final java.util.Map<Integer, Long> saved = new java.util.LinkedHashMap<>();
+        /** Those that differed when the call returned to its caller. */
+        final List<String> clobbered = new ArrayList<>();
 
         int calls;
 
@@ -110,7 +114,17 @@ class ServingBoundCheckTest {
                     n = count;
                     sp = cpu.reg(arch.sp());
                     long ret = cpu.reg(arch.link());
-                    end = cpu.hookInstructions(ret, ret, (a, s) -> callOver());
+                    for (int r : calleeSaved(arch)) {
+                        saved.put(r, cpu.reg(r));
+                    }
+                    end = cpu.hookInstructions(ret, ret, (a, s) -> {
+                        saved.forEach((r, v) -> {
+                            if (cpu.reg(r) != v) {
+                                clobbered.add(String.format("register %d: 0x%x, was 0x%x", r, cpu.reg(r), v));
+                            }
+                        });
+                        callOver();
+                    });
                     if (skip >= 0 && watchStores) {
                         watch = cpu.hookData(DataHook.WRITES, dst - 256, dst + n + 256, (type, at, sz, v) -> {
                             boolean callee = at < sp && at >= sp - 4096;
@@ -195,6 +209,19 @@ class ServingBoundCheckTest {
                     probe,
                     run,
                     run.faults.stream().filter(e -> e.task().equals(task)).toList());
+        }
+
+        /** The registers a callee must give back as it found them: sp and RISC-V s0-s11 / AArch64 x19-x29. */
+        static List<Integer> calleeSaved(Arch arch) {
+            List<Integer> regs = new ArrayList<>(List.of(arch.sp()));
+            if (arch == Arch.RISCV64) {
+                regs.addAll(List.of(8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27));
+            } else {
+                for (int r = 19; r <= 29; r++) {
+                    regs.add(r);
+                }
+            }
+            return regs;
         }
 
         /** The call returned, its request ended or another began (after a rollback). */

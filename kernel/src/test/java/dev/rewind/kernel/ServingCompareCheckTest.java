@@ -1,5 +1,6 @@
 package dev.rewind.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rewind.hw.cpu.Arch;
@@ -96,5 +97,30 @@ class ServingCompareCheckTest {
         GuestRun run = GuestRun.runWithProbe(SystemImage.builtin(image), probe);
         assertTrue(probe.struck, () -> "a comparison was struck: " + run);
         Fixtures.assertAbortUndone(run, "kv", "kv_oracle: ok", "a comparison differs from its second run");
+    }
+    /**
+     * memcmp gives its caller back every register a callee must preserve, whatever single
+     * instruction of it is skipped, or the skip is a fault of the request: it used to keep its
+     * answer in s0 across its second comparison, and a skipped {@code ld s0} in its epilogue
+     * handed the caller memcmp's answer in place of its own s0 (an outside LRU cache stored a
+     * wrong length, no trap: helper AC, session 58). Each instruction of kv's first memcmp while
+     * serving is skipped in turn.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"", "aarch64/"})
+    void noSkipInMemcmpHandsItsCallerAChangedCalleeSavedRegister(String arch) throws Exception {
+        SystemImage system = SystemImage.builtin(arch + "t_kv_oracle.toml");
+        ServingBoundCheckTest.CallSkip trace = ServingBoundCheckTest.CallSkip.firstCall(system, "kv", "memcmp");
+        assertTrue(trace.clobbered.isEmpty(), trace.clobbered::toString);
+        java.util.List<String> bad = new java.util.ArrayList<>();
+        for (int k = 0; k < trace.order.size(); k++) {
+            ServingBoundCheckTest.Skipped s = ServingBoundCheckTest.CallSkip.skipping(system, "kv", "memcmp", k);
+            String what = String.format("skip of the instruction at 0x%x: %s", s.probe().skipAt, s.run());
+            assertTrue(s.run().console.contains("kv_oracle: ok"), what);
+            if (s.faults().isEmpty() && !s.probe().clobbered.isEmpty()) {
+                bad.add(String.format("skip of 0x%x: %s", s.probe().skipAt, s.probe().clobbered));
+            }
+        }
+        assertEquals(java.util.List.of(), bad);
     }
 }
