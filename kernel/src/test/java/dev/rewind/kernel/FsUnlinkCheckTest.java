@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rewind.hw.cpu.Cpu;
-import dev.rewind.hw.cpu.CpuHook;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -25,49 +22,13 @@ class FsUnlinkCheckTest {
     /** FS_ENOTEMPTY (guest/abi/fs.proto). */
     static final long ENOTEMPTY = -103;
 
-    /** The statuses of fs's {@code do_unlink} calls while serving, in order. */
-    static final class Statuses implements KernelProbe {
-        final List<Long> statuses = new ArrayList<>();
-        CpuHook entry;
-        CpuHook back;
-        long backAt = -1;
-        boolean inCall;
-
-        @Override
-        public void requestDelivered(Task t) {
-            if (!t.name().equals("fs") || entry != null) {
-                return;
-            }
-            Cpu cpu = t.cpu();
-            entry = Fixtures.hookEntry(t, "do_unlink", (addr, size) -> {
-                long ret = cpu.reg(cpu.arch().link());
-                inCall = true;
-                if (ret != backAt) {
-                    if (back != null) {
-                        back.close();
-                    }
-                    backAt = ret;
-                    back = cpu.hookInstructions(ret, ret, (a, s) -> {
-                        if (inCall) {
-                            inCall = false;
-                            statuses.add(cpu.reg(cpu.arch().result(0)));
-                        }
-                    });
-                    cpu.dropCodeTranslations();
-                }
-            });
-        }
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"", "aarch64/"})
     void noSkipInAnUnlinkOfADirectoryWithEntriesAnswersAClientWrongly(String arch) throws Exception {
         SystemImage system = SystemImage.builtin(arch + "t_fs_oracle.toml");
-        Statuses statuses = new Statuses();
-        GuestRun clean = GuestRun.runWithProbe(system, statuses);
-        assertTrue(clean.console.contains("fs_oracle: ok"), clean::toString);
-        int nth = statuses.statuses.indexOf(ENOTEMPTY) + 1;
-        assertTrue(nth > 0, () -> "no UNLINK answered ENOTEMPTY: " + statuses.statuses);
+        List<Long> statuses = ServingBoundCheckTest.Statuses.of(system, "fs", "do_unlink", "fs_oracle: ok");
+        int nth = statuses.indexOf(ENOTEMPTY) + 1;
+        assertTrue(nth > 0, () -> "no UNLINK answered ENOTEMPTY: " + statuses);
         ServingBoundCheckTest.CallSkip trace = ServingBoundCheckTest.CallSkip.nthCall(system, "fs", "do_unlink", nth);
         assertTrue(trace.order.size() >= 20, "an UNLINK runs its lookup and tests: " + trace.order);
         int faulted = 0;

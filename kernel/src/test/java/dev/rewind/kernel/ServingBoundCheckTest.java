@@ -240,6 +240,55 @@ class ServingBoundCheckTest {
         }
     }
 
+    /** What {@code function} of {@code task} returned at each of its calls while serving, in order. */
+    static final class Statuses implements KernelProbe {
+        final String task;
+        final String function;
+        final List<Long> statuses = new ArrayList<>();
+        CpuHook entry;
+        CpuHook back;
+        long backAt = -1;
+        boolean inCall;
+
+        Statuses(String task, String function) {
+            this.task = task;
+            this.function = function;
+        }
+
+        /** A fault-free run of {@code system} (its oracle printing {@code ok}) and the statuses. */
+        static List<Long> of(SystemImage system, String task, String function, String ok) {
+            Statuses probe = new Statuses(task, function);
+            GuestRun clean = GuestRun.runWithProbe(system, probe);
+            assertTrue(clean.console.contains(ok), clean::toString);
+            return probe.statuses;
+        }
+
+        @Override
+        public void requestDelivered(Task t) {
+            if (!t.name().equals(task) || entry != null) {
+                return;
+            }
+            Cpu cpu = t.cpu();
+            entry = Fixtures.hookEntry(t, function, (addr, size) -> {
+                long ret = cpu.reg(cpu.arch().link());
+                inCall = true;
+                if (ret != backAt) {
+                    if (back != null) {
+                        back.close();
+                    }
+                    backAt = ret;
+                    back = cpu.hookInstructions(ret, ret, (a, s) -> {
+                        if (inCall) {
+                            inCall = false;
+                            statuses.add(cpu.reg(cpu.arch().result(0)));
+                        }
+                    });
+                    cpu.dropCodeTranslations();
+                }
+            });
+        }
+    }
+
     /** {@link CallSkip#skipping}'s run: the probe (where it skipped), the run, the task's faults. */
     record Skipped(CallSkip probe, GuestRun run, List<GuestRun.FaultEvent> faults) {}
 
