@@ -1,7 +1,5 @@
 package dev.rewind.kernel;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -29,22 +27,6 @@ class FsUnlinkCheckTest {
         List<Long> statuses = ServingBoundCheckTest.Statuses.of(system, "fs", "do_unlink", "fs_oracle: ok");
         int nth = statuses.indexOf(ENOTEMPTY) + 1;
         assertTrue(nth > 0, () -> "no UNLINK answered ENOTEMPTY: " + statuses);
-        ServingBoundCheckTest.CallSkip trace = ServingBoundCheckTest.CallSkip.nthCall(system, "fs", "do_unlink", nth);
-        assertTrue(trace.order.size() >= 20, "an UNLINK runs its lookup and tests: " + trace.order);
-        int faulted = 0;
-        for (int k = 0; k < trace.order.size(); k++) {
-            ServingBoundCheckTest.Skipped s =
-                    ServingBoundCheckTest.CallSkip.skipping(system, "fs", "do_unlink", nth, k);
-            String what = String.format("skip of the instruction at 0x%x: %s", s.probe().skipAt, s.run());
-            assertTrue(s.run().console.contains("fs_oracle: ok"), what);
-            assertFalse(s.run().console.contains("FAIL"), what);
-            if (!s.faults().isEmpty()) {
-                faulted++;
-                assertInstanceOf(
-                        RecoveryOutcome.RolledBack.class, s.faults().get(0).outcome(), what);
-            }
-        }
-        assertTrue(
-                faulted > 0, "no skip among " + trace.order.size() + " of do_unlink's instructions was a fault of fs");
+        ServingBoundCheckTest.assertNoSkipAnswersWrongly(system, "fs", "do_unlink", nth, 20, "fs_oracle: ok");
     }
 }

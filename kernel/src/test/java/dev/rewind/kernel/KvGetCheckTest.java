@@ -1,7 +1,5 @@
 package dev.rewind.kernel;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -24,20 +22,6 @@ class KvGetCheckTest {
         List<Long> statuses = ServingBoundCheckTest.Statuses.of(system, "kv", "do_get", "kv_oracle: ok");
         int nth = statuses.indexOf(0L) + 1;
         assertTrue(nth > 0, () -> "no GET found its key: " + statuses);
-        ServingBoundCheckTest.CallSkip trace = ServingBoundCheckTest.CallSkip.nthCall(system, "kv", "do_get", nth);
-        assertTrue(trace.order.size() >= 20, "a GET parses, finds and copies: " + trace.order);
-        int faulted = 0;
-        for (int k = 0; k < trace.order.size(); k++) {
-            ServingBoundCheckTest.Skipped s = ServingBoundCheckTest.CallSkip.skipping(system, "kv", "do_get", nth, k);
-            String what = String.format("skip of the instruction at 0x%x: %s", s.probe().skipAt, s.run());
-            assertTrue(s.run().console.contains("kv_oracle: ok"), what);
-            assertFalse(s.run().console.contains("FAIL"), what);
-            if (!s.faults().isEmpty()) {
-                faulted++;
-                assertInstanceOf(
-                        RecoveryOutcome.RolledBack.class, s.faults().get(0).outcome(), what);
-            }
-        }
-        assertTrue(faulted > 0, "no skip among " + trace.order.size() + " of do_get's instructions was a fault of kv");
+        ServingBoundCheckTest.assertNoSkipAnswersWrongly(system, "kv", "do_get", nth, 20, "kv_oracle: ok");
     }
 }

@@ -289,6 +289,34 @@ class ServingBoundCheckTest {
         }
     }
 
+    /**
+     * Skips each instruction of the {@code nth} call of {@code function} that {@code task} makes
+     * while serving, in turn, in a fresh run each: the oracle must print {@code ok} and no FAIL
+     * every time, a skip that faulted {@code task} must have been rolled back, and some skip must
+     * have faulted it (so that a sweep cannot pass by striking nothing). {@code least}: the
+     * fewest instructions the call must run.
+     */
+    static void assertNoSkipAnswersWrongly(
+            SystemImage system, String task, String function, int nth, int least, String ok) throws Exception {
+        CallSkip trace = CallSkip.nthCall(system, task, function, nth);
+        assertTrue(trace.order.size() >= least, () -> function + " ran too few instructions: " + trace.order);
+        int faulted = 0;
+        for (int k = 0; k < trace.order.size(); k++) {
+            Skipped s = CallSkip.skipping(system, task, function, nth, k);
+            String what = String.format("skip of the instruction at 0x%x: %s", s.probe().skipAt, s.run());
+            assertTrue(s.run().console.contains(ok), what);
+            assertFalse(s.run().console.contains("FAIL"), what);
+            if (!s.faults().isEmpty()) {
+                faulted++;
+                assertInstanceOf(
+                        RecoveryOutcome.RolledBack.class, s.faults().get(0).outcome(), what);
+            }
+        }
+        assertTrue(
+                faulted > 0,
+                "no skip among " + trace.order.size() + " of " + function + "'s instructions was a fault of " + task);
+    }
+
     /** {@link CallSkip#skipping}'s run: the probe (where it skipped), the run, the task's faults. */
     record Skipped(CallSkip probe, GuestRun run, List<GuestRun.FaultEvent> faults) {}
 
