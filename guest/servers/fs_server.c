@@ -1023,8 +1023,8 @@ __attribute__((noinline)) static long unlink_answer(int32_t i)
  * (equal, once compared) in place of do_unlink's own, and a skipped move of it returned the
  * parse's 0, success.
  */
-__attribute__((noinline)) static void unlink_check(const rw_request *r, const char *path,
-                                                   const struct lookup *lk, long st)
+__attribute__((noipa)) static void unlink_check(const rw_request *r, const char *path,
+                                                const struct lookup *lk, long st)
 {
 	const volatile struct lookup *l = lk;
 	struct lookup again;
@@ -1083,6 +1083,51 @@ __attribute__((noinline)) static int32_t list_child(int32_t dir, uint64_t index)
 	return c;
 }
 
+/*
+ * A reply about a node, read back against the node a fresh walk of the request's path finds
+ * (LIST: the child at the request's index, found again): the handlers read the node through
+ * registers that a transient fault could leave stale or point elsewhere (a skipped add in the
+ * node's address, `nodes + 96 * i`: STAT and LIST answered from another node, no trap; a sweep of
+ * fs's handlers, session 58). noipa, not only noinline: gcc's IPA-SRA passed it `r->out` loaded by
+ * the caller, so a skipped load of it sent the reply and the check to the same stale place.
+ */
+__attribute__((noipa)) static void node_reply_check(const rw_request *r, const char *path, int list)
+{
+	const volatile rw_msg *in = r->in;
+	const volatile rw_msg *m = r->out;
+	struct lookup again;
+
+	if (walk_once(path, in->w[0], &again) != 0 || again.node < 0 || again.node >= MAX_NODES)
+		rw_panic("fs: a reply's path does not lead to a node again (a transient fault)");
+	int32_t i = list ? list_child(again.node, in->w[1]) : again.node;
+	if (i < 0 || i >= MAX_NODES)
+		rw_panic("fs: a reply's node is not there again (a transient fault)");
+	const volatile struct node *n = &nodes[i];
+	int same = n->used && (list ? m->w[0] == n->is_dir && m->w[1] == n->size &&
+	                                       m->len == (uint64_t)n->nlen + 1 &&
+	                                       memcmp(rw_ipc_buf(), (const char *)n->name,
+	                                              (size_t)n->nlen + 1) == 0
+	                            : m->w[0] == n->size && m->w[1] == n->is_dir);
+	if (!same)
+		rw_panic("fs: a reply differs from the node it answers about (a transient fault)");
+}
+
+/*
+ * LIST's ENOTDIR, found again by a fresh walk and returned as a constant made here: a skipped add
+ * in the node's address tested another node's is_dir (ReplyReadBackTest). noipa: see
+ * node_reply_check.
+ */
+__attribute__((noipa)) static long not_a_directory(const rw_request *r, const char *path)
+{
+	struct lookup again;
+
+	if (walk_once(path, ((const volatile rw_msg *)r->in)->w[0], &again) != 0 ||
+	    again.node < 0 || again.node >= MAX_NODES ||
+	    ((const volatile struct node *)&nodes[again.node])->is_dir)
+		rw_panic("fs: LIST's ENOTDIR names a directory (a transient fault)");
+	return FS_ENOTDIR;
+}
+
 static long do_list(const rw_request *r)
 {
 	char path[FS_PATH_MAX + 1];
@@ -1094,7 +1139,7 @@ static long do_list(const rw_request *r)
 	if (lk.node < 0)
 		return RW_ENOENT;
 	if (!nodes[lk.node].is_dir)
-		return FS_ENOTDIR;
+		return not_a_directory(r, path);
 	int32_t c = list_child(lk.node, r->in->w[1]);
 	__asm__ volatile("" : "+r"(c) : : "memory");
 	/* Checked: a register spoiled in LIST's scan (a wild pointer in path_ok's callee-saved
@@ -1110,6 +1155,7 @@ static long do_list(const rw_request *r)
 	r->out->w[0] = nodes[c].is_dir;
 	r->out->w[1] = nodes[c].size;
 	r->out->len = (uint64_t)nodes[c].nlen + 1;
+	node_reply_check(r, path, 1);
 	return 0;
 }
 
@@ -1125,6 +1171,7 @@ static long do_stat(const rw_request *r)
 		return RW_ENOENT;
 	r->out->w[0] = nodes[lk.node].size;
 	r->out->w[1] = nodes[lk.node].is_dir;
+	node_reply_check(r, path, 0);
 	return 0;
 }
 
