@@ -1527,10 +1527,11 @@ class GdbIntegrationTest {
     }
 
     /**
-     * A read watchpoint on a variable the code loads into its own base register (kv's
-     * do_count: {@code adrp x2, ...; ldr x2, [x2, #off]}, as AArch64 code loads most globals).
-     * The engine ends the run with the load's result already in x2; the stop must put x2 back,
-     * or gdb's step over the load loads again from the value and kv faults (as it did).
+     * A read watchpoint on a location the code loads into its own base register (kv's
+     * check_counted, the reply's address: {@code ldr x0, [x0, #8]}; AArch64 code loads most
+     * globals the same way, {@code adrp x2, ...; ldr x2, [x2, #off]}). The engine ends the run
+     * with the load's result already in x0; the stop must put x0 back, or gdb's step over the
+     * load loads again from the value and kv faults (as it did).
      */
     @Test
     void aarch64ReadWatchpointOnALoadIntoItsBaseRegisterLetsTheLoadRunAgain() {
@@ -1543,11 +1544,12 @@ class GdbIntegrationTest {
                     sys.port,
                     elf("aarch64/kv_server.elf").toString(),
                     "monitor scope kv",
-                    "break do_count",
+                    "break check_counted",
                     "continue",
-                    "rwatch nkeys",
+                    "set $req = (const rw_request *) $x0",
+                    "rwatch -location $req->out",
                     "continue",
-                    "print $x2 == nkeys",
+                    "print $x0 == (long) $req->out",
                     "x/i $pc - 4",
                     "delete",
                     "continue")) {
@@ -1556,11 +1558,11 @@ class GdbIntegrationTest {
             }
             assertContains(
                     out,
-                    "Thread 1 hit Breakpoint 1, do_count (",
-                    "Hardware read watchpoint 2: nkeys",
+                    "Thread 1 hit Breakpoint 1, check_counted (",
+                    "Hardware read watchpoint 2: -location $req->out",
                     "Value = ",
-                    "$1 = 1", // gdb stepped over the load: x2 holds nkeys
-                    "ldr\tx2, [x2, #",
+                    "$1 = 1", // gdb stepped over the load: x0 holds the reply's address
+                    "ldr\tx0, [x0, #8]",
                     "[Inferior 1 (Remote target) exited normally]");
             assertTrue(!out.contains("faulted"), out);
             SystemResult r = sys.await();
